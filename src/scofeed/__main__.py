@@ -1,0 +1,3 @@
+from scofeed.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""Command line: argument parsing, printing and exit codes. Holds no logic.
+
+Each command group lives in its own module with a ``register(subparsers)`` function;
+errors map to exit codes here and only here (``ScofeedError.exit_code``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scofeed import __version__
+from scofeed import config as config_mod
+from scofeed.cli import core
+from scofeed.errors import ScofeedError
+
+GROUPS = [core]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="scofeed",
+        description="Turn SCO Secretariat press releases into Atom, RSS and JSON feeds.",
+    )
+    p.add_argument("--version", action="version", version=f"scofeed {__version__}")
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $SCOFEED_CONFIG, else ./config.toml if present, "
+        "else built-in defaults)",
+    )
+    p.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override one config key, e.g. --set serve.port=9000 (repeatable)",
+    )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    p.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return p
+
+
+def config_path(arg: str | None) -> Path | None:
+    if arg:
+        return Path(arg)
+    env = os.environ.get("SCOFEED_CONFIG")
+    if env:
+        return Path(env)
+    here = Path("config.toml")
+    return here if here.is_file() else None
+
+
+def load_config(args: argparse.Namespace) -> config_mod.Config:
+    return config_mod.load(config_path(args.config), args.overrides)
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    level = "ERROR" if args.quiet else ("DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING")
+    setup_logging(level)
+    args.log_level = level
+    try:
+        return int(args.func(args) or 0)
+    except ScofeedError as exc:
+        print(f"scofeed: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,102 @@
+"""build, list, show, config check, config show."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from scofeed import config as config_mod
+from scofeed import pipeline
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("build", help="ingest sources/, render and publish the feeds")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("list", help="list the stored entries, newest first")
+    p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="print one entry in full")
+    p.add_argument("id", help="the entry's id, or the slug at its end")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("config", help="check or show the configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    c = csub.add_parser("check", help="validate the config file and exit")
+    c.set_defaults(func=cmd_config_check)
+    c = csub.add_parser("show", help="print the effective configuration, secrets redacted")
+    c.set_defaults(func=cmd_config_show)
+
+
+def open_store(args: argparse.Namespace) -> tuple[config_mod.Config, Store]:
+    from scofeed.cli import load_config
+
+    cfg = load_config(args)
+    return cfg, Store(cfg.paths.state)
+
+
+def _progress(done: int, total: int) -> None:
+    if total >= 200 and sys.stderr.isatty() and (done % 100 == 0 or done == total):
+        print(f"\rreading {done}/{total}", end="\n" if done == total else "", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    cfg, store = open_store(args)
+    report = pipeline.build(cfg, store, datetime.now(UTC), progress=_progress)
+    for r in report.rejected:
+        kept = f" (kept last good version of {r.kept})" if r.kept else ""
+        print(f"rejected {r.origin}: {r.reason}{kept}", file=sys.stderr)
+    print(report.line() + f" feeds={cfg.paths.feeds}")
+    return 1 if report.rejected else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    _cfg, store = open_store(args)
+    for e in entry_rows.latest(store.db, args.limit):
+        print(f"{e.id}\t{e.published.isoformat()}\t{e.title}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    _cfg, store = open_store(args)
+    e = entry_rows.get(store.db, args.id)
+    fields = [
+        ("id", e.id),
+        ("title", e.title),
+        ("published", e.published.isoformat()),
+        ("updated", e.updated.isoformat()),
+        ("revision", str(e.revision)),
+        ("author", e.author),
+        ("language", e.language),
+        ("link", e.link),
+        ("url", e.url or ""),
+        ("tags", ", ".join(e.tags)),
+        ("origin", e.origin),
+        ("date from", e.date_source),
+        ("summary", e.summary),
+    ]
+    for name, value in fields:
+        print(f"{name + ':':<11}{value}")
+    print("content:")
+    print(e.content_html)
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    from scofeed.cli import load_config
+
+    cfg = load_config(args)
+    where = cfg.path or "built-in defaults"
+    print(f"config ok: {where}")
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    from scofeed.cli import load_config
+
+    print(config_mod.show(load_config(args)), end="")
+    return 0

@@ -1,0 +1,48 @@
+"""The two records that travel through the pipeline.
+
+A ``Release`` is what a source read: raw, possibly messy, with whatever metadata the
+format carried. An ``Entry`` is what normalise made of it: clean, dated, with a stable
+id, ready to store, render and deliver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Release:
+    origin: str  # file path relative to sources/, or the URL it came from; names it in messages
+    text: str = ""  # plain-text layout: title line, then paragraphs split by blank lines
+    title: str | None = None  # from metadata; when None the text's first line is the title
+    html: str | None = None  # body as HTML (Markdown rendered, a page's article), sanitised later
+    published: datetime | None = None  # from metadata (front matter, JSON, <time>, URL path)
+    updated: datetime | None = None  # from metadata, when the format states one
+    url: str | None = None  # the release's own web address, when known
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+    key: str | None = None  # an explicit id from metadata
+    context_date: datetime | None = None  # e.g. the file's mtime: years for "17 April", last fallback
+    source: str = "local"  # name of the source that produced it
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str  # tag: URI, never changes once minted
+    title: str
+    summary: str  # plain text
+    content_html: str  # sanitised
+    published: datetime  # timezone-aware
+    updated: datetime  # timezone-aware
+    author: str
+    language: str
+    link: str
+    url: str | None  # canonical URL of the release itself, when it has one
+    tags: tuple[str, ...] = ()
+    content_hash: str = ""
+    fingerprint: str = ""  # title + first paragraph, ignoring case, space and punctuation
+    revision: int = 1
+    origin: str = ""
+    date_source: str = "text"  # metadata | text | url | context | mtime
+    paragraphs: tuple[str, ...] = field(default=(), compare=False)

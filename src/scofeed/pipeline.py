@@ -1,0 +1,230 @@
+"""The build: sources/ -> normalise -> store -> render -> publish.
+
+``ingest`` is the one way a release enters the store, whichever source it came from:
+it matches the release to an existing entry (same input, id material, canonical URL or
+fingerprint), decides new / updated / duplicate / unchanged, and writes the entry and
+its outbound deliveries in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from scofeed import publish, render, sources
+from scofeed.config import Config
+from scofeed.errors import NormaliseError, RejectedInput
+from scofeed.model import Entry, Release
+from scofeed.normalise import Settings, adopt_id, canonical_url, normalise, settings_from
+from scofeed.sources import files as scanner
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+from scofeed.store.files import FileState
+
+log = logging.getLogger(__name__)
+
+# planner(db, entry, event) writes the outbound deliveries for one entry revision
+Planner = Callable[[sqlite3.Connection, Entry, str], int]
+
+
+@dataclass(frozen=True)
+class Change:
+    entry: Entry
+    kind: str  # new | updated | duplicate | unchanged
+
+
+@dataclass
+class Rejection:
+    origin: str
+    reason: str
+    kept: str | None = None  # entry id whose last good version stays published
+
+
+@dataclass
+class BuildReport:
+    entries: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    deliveries: int = 0
+
+    def line(self) -> str:
+        return (
+            f"entries={self.entries} new={self.new} updated={self.updated} "
+            f"rejected={len(self.rejected)} written={len(self.written)}"
+        )
+
+
+def identity_of(release: Release, entry: Entry) -> tuple[str, str | None]:
+    url_key = canonical_url(release.url) if release.url else None
+    if release.key:
+        return f"key:{release.key}", url_key
+    if url_key:
+        return f"url:{url_key}", url_key
+    return f"fp:{entry.fingerprint}", None
+
+
+def ingest_one(
+    db: sqlite3.Connection,
+    release: Release,
+    entry: Entry,
+    settings: Settings,
+    now: datetime,
+    planner: Planner | None = None,
+    force_update: bool = False,
+) -> tuple[Change, int]:
+    """Store one normalised release; returns the change and how many deliveries it queued."""
+    identity, url_key = identity_of(release, entry)
+    match = entry_rows.find_match(db, release.origin, identity, url_key, entry.fingerprint)
+    if match is None:
+        entry_rows.insert(db, entry, identity, url_key, now.timestamp())
+        entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
+        queued = planner(db, entry, "release.published") if planner else 0
+        return Change(entry, "new"), queued
+    entry = adopt_id(entry, match.entry_id, settings.base_url)
+    same_input = match.by in ("origin", "identity", "url")
+    if match.by != "origin":
+        entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
+    if entry.content_hash == match.content_hash:
+        entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
+        return Change(replace(entry, revision=match.revision), "unchanged"), 0
+    if not same_input and not force_update:
+        # the same release from another input: one entry, the first version stands
+        return Change(entry, "duplicate"), 0
+    revised = entry_rows.with_revision(entry, match.revision + 1, release.updated or now)
+    entry_rows.update(db, revised, url_key)
+    entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
+    queued = planner(db, revised, "release.updated") if planner else 0
+    return Change(revised, "updated"), queued
+
+
+def build(
+    cfg: Config,
+    store: Store,
+    now: datetime,
+    planner: Planner | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Ingest what changed in sources/, then render and publish every configured feed."""
+    report = BuildReport()
+    settings = settings_from(cfg)
+    root = cfg.paths.sources
+    if not root.is_dir():
+        raise RejectedInput(str(root), "sources folder does not exist")
+    db = store.db
+    known = file_rows.index(db)
+    scan = scanner.scan(root, known, cfg.limits.max_file_bytes)
+    prepared: list[tuple[scanner.Changed, list[tuple[Release, Entry]] | Rejection]] = []
+    for i, item in enumerate(scan.changed):
+        prepared.append((item, _prepare(item, settings, cfg, now)))
+        if progress:
+            progress(i + 1, len(scan.changed))
+    stamp = time.time()
+    with store.transaction() as db:
+        for item, outcome in prepared:
+            if isinstance(outcome, Rejection):
+                outcome.kept = _kept_entry(db, item.rel)
+                _reject(db, report, outcome, stamp)
+                file_rows.remember(
+                    db,
+                    FileState(item.rel, item.size, item.mtime_ns, item.sha256, "rejected", outcome.reason),
+                )
+                continue
+            for release, entry in outcome:
+                change, queued = ingest_one(db, release, entry, settings, now, planner)
+                _count(report, change, queued)
+            file_rows.clear_rejects(db, [item.rel])
+            file_rows.remember(
+                db, FileState(item.rel, item.size, item.mtime_ns, item.sha256, "ok", None)
+            )
+        for state in scan.touched:
+            file_rows.remember(db, state)
+        file_rows.forget(db, scan.gone)
+        file_rows.clear_rejects(db, scan.gone)
+    for state in scan.unchanged + scan.touched:
+        if state.status == "rejected":
+            report.rejected.append(Rejection(state.path, state.reason or "rejected"))
+    report.entries = entry_rows.count(store.db)
+    report.written = publish_feeds(cfg, store)
+    log.info("build %s", report.line())
+    return report
+
+
+def _prepare(
+    item: scanner.Changed, settings: Settings, cfg: Config, now: datetime
+) -> list[tuple[Release, Entry]] | Rejection:
+    if item.error or item.data is None:
+        return Rejection(item.rel, item.error or "unreadable")
+    suffix = "." + item.rel.rsplit(".", 1)[-1] if "." in item.rel.rsplit("/", 1)[-1] else ""
+    try:
+        releases = sources.read(item.rel, suffix, item.data, item.mtime, cfg.limits.max_file_bytes)
+        return [(r, normalise(r, settings, now)) for r in releases]
+    except RejectedInput as exc:
+        return Rejection(item.rel, exc.reason)
+    except NormaliseError as exc:
+        return Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
+
+
+def _kept_entry(db: sqlite3.Connection, rel: str) -> str | None:
+    row = db.execute(
+        "SELECT entry_id FROM entry_origins WHERE origin = ? OR origin LIKE ? LIMIT 1",
+        (rel, rel + "#%"),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: float) -> None:
+    file_rows.reject(db, r.origin, "local", r.reason, stamp, r.kept)
+    report.rejected.append(r)
+    if r.kept:
+        log.warning("rejected origin=%s reason=%r kept_last_good=%s", r.origin, r.reason, r.kept)
+    else:
+        log.warning("rejected origin=%s reason=%r", r.origin, r.reason)
+
+
+def _count(report: BuildReport, change: Change, queued: int) -> None:
+    report.deliveries += queued
+    if change.kind == "new":
+        report.new += 1
+    elif change.kind == "updated":
+        report.updated += 1
+    elif change.kind == "duplicate":
+        report.duplicates += 1
+
+
+def ingest(
+    cfg: Config,
+    store: Store,
+    releases: Sequence[Release],
+    now: datetime,
+    planner: Planner | None = None,
+    force_update: bool = False,
+) -> list[Change]:
+    """Normalise and store releases from any source (add, pollers) in one transaction."""
+    settings = settings_from(cfg)
+    prepared = [(r, normalise(r, settings, now)) for r in releases]
+    changes = []
+    with store.transaction() as db:
+        for release, entry in prepared:
+            change, _queued = ingest_one(db, release, entry, settings, now, planner, force_update)
+            changes.append(change)
+    return changes
+
+
+def publish_feeds(cfg: Config, store: Store) -> list[str]:
+    """Render the newest entries in every configured format; write only what differs."""
+    latest = entry_rows.latest(store.db, cfg.feeds.entries)
+    written = []
+    for fmt in cfg.feeds.formats:
+        data = render.render(fmt, latest, cfg)
+        name = render.FILENAMES[fmt]
+        if publish.write_if_changed(cfg.paths.feeds / name, data):
+            written.append(name)
+    return written

@@ -1,0 +1,95 @@
+"""Atom 1.0 and RSS 2.0 through feedgen, with its 1.0.0 traps handled:
+
+- naive datetimes raise: every date we pass is timezone-aware;
+- ``updated`` and RSS ``lastBuildDate`` default to now: we always set them to the
+  newest entry's updated time, so an unchanged feed is byte-identical;
+- ``add_entry`` prepends by default: we append, keeping newest-first order;
+- entry links lose ``rel`` and ``type`` (feedgen bug #135): we put them back on the
+  Atom tree with lxml before serialising.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from scofeed import __version__
+from scofeed.config import Config
+from scofeed.model import Entry
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _feed_updated(entries: list[Entry]) -> datetime:
+    return max((e.updated for e in entries), default=EPOCH)
+
+
+def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
+    from scofeed.render import feed_id  # late: render/__init__ imports this module
+
+    site = cfg.site
+    fg = FeedGenerator()
+    fg.id(feed_id(cfg))
+    fg.title(site.title)
+    fg.subtitle(site.description)
+    fg.language(site.language)
+    fg.link(href=site.base_url, rel="alternate", type="text/html")
+    fg.link(href=cfg.feed_url(fmt), rel="self", type=self_type)
+    fg.generator("scofeed", version=__version__, uri="https://github.com/scofeed/scofeed")
+    return fg
+
+
+def render_atom(entries: list[Entry], cfg: Config) -> bytes:
+    fg = _base(cfg, "atom", "application/atom+xml")
+    fg.author({"name": cfg.site.author})
+    fg.updated(_feed_updated(entries))
+    for e in entries:
+        fe = fg.add_entry(order="append")
+        fe.id(e.id)
+        fe.title(e.title)
+        fe.updated(e.updated)
+        fe.published(e.published)
+        fe.author({"name": e.author})
+        fe.link(href=e.link, rel="alternate", type="text/html")
+        fe.summary(e.summary)
+        fe.content(e.content_html, type="html")
+        for tag in e.tags:
+            fe.category(term=tag)
+    root = etree.fromstring(fg.atom_str(pretty=False))
+    # feedgen bug #135: put rel and type back on entry links
+    for node, e in zip(root.iterfind(f"{{{ATOM_NS}}}entry"), entries, strict=True):
+        for link in node.iterfind(f"{{{ATOM_NS}}}link"):
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
+        if e.language != cfg.site.language:
+            node.set("{http://www.w3.org/XML/1998/namespace}lang", e.language)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def render_rss(entries: list[Entry], cfg: Config) -> bytes:
+    fg = _base(cfg, "rss", "application/rss+xml")
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.updated(_feed_updated(entries))  # sets lastBuildDate, which otherwise is now
+    if entries:
+        fg.pubDate(max(e.published for e in entries))
+    for e in entries:
+        fe = fg.add_entry(order="append")
+        fe.id(e.id)
+        fe.guid(e.id, permalink=False)
+        fe.title(e.title)
+        fe.link(href=e.link, rel="alternate", type="text/html")
+        fe.description(e.summary)
+        fe.content(e.content_html, type="html")
+        fe.published(e.published)
+        fe.updated(e.updated)
+        fe.dc.dc_creator(e.author)
+        for tag in e.tags:
+            fe.category(term=tag)
+    root = etree.fromstring(fg.rss_str(pretty=False))
+    channel_link = root.find("channel/link")
+    if channel_link is not None:  # feedgen takes the self link here; the site is meant
+        channel_link.text = cfg.site.base_url
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,0 +1,145 @@
+"""Entry rows: find the entry a release belongs to, save a revision, read them back."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from scofeed.errors import UnknownEntry
+from scofeed.model import Entry
+
+_COLUMNS = (
+    "id, identity, url_key, fingerprint, title, summary, content_html, published, published_ts, "
+    "updated, updated_ts, author, language, link, url, tags, content_hash, revision, origin, "
+    "date_source, first_seen"
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    entry_id: str
+    by: str  # origin | identity | url | fingerprint
+    content_hash: str  # the entry's current content hash
+    origin_hash: str | None  # what this origin last contributed, when it is known
+    revision: int
+
+
+def find_match(
+    db: sqlite3.Connection, origin: str, identity: str, url_key: str | None, fp: str
+) -> Match | None:
+    """The stored entry this release belongs to: same input, same id material, same
+    canonical URL, else the same title-and-first-paragraph fingerprint."""
+    row = db.execute(
+        "SELECT e.id, e.content_hash, e.revision, o.content_hash AS oh FROM entry_origins o "
+        "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
+        (origin,),
+    ).fetchone()
+    if row:
+        return Match(row["id"], "origin", row["content_hash"], row["oh"], row["revision"])
+    queries = [("identity", "identity = ?", identity)]
+    if identity.startswith("fp:"):
+        queries = []
+    if url_key:
+        queries.append(("url", "url_key = ?", url_key))
+    queries.append(("fingerprint", "fingerprint = ?", fp))
+    for by, where, value in queries:
+        row = db.execute(
+            f"SELECT id, content_hash, revision FROM entries WHERE {where} "
+            "ORDER BY first_seen LIMIT 1",
+            (value,),
+        ).fetchone()
+        if row:
+            return Match(row["id"], by, row["content_hash"], None, row["revision"])
+    return None
+
+
+def insert(db: sqlite3.Connection, entry: Entry, identity: str, url_key: str | None, now: float) -> None:
+    db.execute(
+        f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
+        (
+            entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
+            entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
+            entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
+            entry.link, entry.url, json.dumps(list(entry.tags), ensure_ascii=False),
+            entry.content_hash, entry.revision, entry.origin, entry.date_source, now,
+        ),
+    )  # fmt: skip
+
+
+def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
+    db.execute(
+        "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
+        "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
+        "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
+        "content_hash = ?, revision = ?, origin = ?, date_source = ? WHERE id = ?",
+        (
+            url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
+            entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
+            entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
+            json.dumps(list(entry.tags), ensure_ascii=False), entry.content_hash,
+            entry.revision, entry.origin, entry.date_source, entry.id,
+        ),
+    )  # fmt: skip
+
+
+def link_origin(db: sqlite3.Connection, origin: str, entry_id: str, content_hash: str) -> None:
+    db.execute(
+        "INSERT INTO entry_origins (origin, entry_id, content_hash) VALUES (?, ?, ?) "
+        "ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
+        "content_hash = excluded.content_hash",
+        (origin, entry_id, content_hash),
+    )
+
+
+def from_row(row: sqlite3.Row) -> Entry:
+    return Entry(
+        id=row["id"],
+        title=row["title"],
+        summary=row["summary"],
+        content_html=row["content_html"],
+        published=datetime.fromisoformat(row["published"]),
+        updated=datetime.fromisoformat(row["updated"]),
+        author=row["author"],
+        language=row["language"],
+        link=row["link"],
+        url=row["url"],
+        tags=tuple(json.loads(row["tags"])),
+        content_hash=row["content_hash"],
+        fingerprint=row["fingerprint"],
+        revision=row["revision"],
+        origin=row["origin"],
+        date_source=row["date_source"],
+    )
+
+
+def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
+    """Newest first: by published date, then by id so the order is total and stable."""
+    sql = f"SELECT {_COLUMNS} FROM entries ORDER BY published_ts DESC, id DESC"
+    params: tuple[int, ...] = ()
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = (limit,)
+    return [from_row(r) for r in db.execute(sql, params)]
+
+
+def get(db: sqlite3.Connection, key: str) -> Entry:
+    """An entry by its full id or by the slug at the end of it."""
+    row = db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (key,)).fetchone()
+    if row is None and key and "/" not in key and ":" not in key:
+        row = db.execute(
+            f"SELECT {_COLUMNS} FROM entries WHERE id LIKE ? ESCAPE '\\'",
+            ("%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),),
+        ).fetchone()
+    if row is None:
+        raise UnknownEntry(f"no entry with id {key!r}")
+    return from_row(row)
+
+
+def count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+
+def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:
+    return replace(entry, revision=revision, updated=max(updated, entry.published))

@@ -1,0 +1,58 @@
+"""The scan index of files in sources/ and the quarantine of rejected inputs."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FileState:
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str  # ok | rejected
+    reason: str | None
+
+
+def index(db: sqlite3.Connection) -> dict[str, FileState]:
+    rows = db.execute("SELECT path, size, mtime_ns, sha256, status, reason FROM files")
+    return {r[0]: FileState(*r) for r in rows}
+
+
+def remember(db: sqlite3.Connection, state: FileState) -> None:
+    db.execute(
+        "INSERT INTO files (path, size, mtime_ns, sha256, status, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
+        "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, status = excluded.status, "
+        "reason = excluded.reason",
+        (state.path, state.size, state.mtime_ns, state.sha256, state.status, state.reason),
+    )
+
+
+def forget(db: sqlite3.Connection, paths: list[str]) -> None:
+    db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+
+
+def reject(
+    db: sqlite3.Connection, origin: str, source: str, reason: str, at: float, kept: str | None
+) -> None:
+    db.execute(
+        "INSERT INTO rejects (origin, source, reason, at, kept) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (origin) DO UPDATE SET source = excluded.source, reason = excluded.reason, "
+        "at = excluded.at, kept = excluded.kept",
+        (origin, source, reason, at, kept),
+    )
+
+
+def clear_rejects(db: sqlite3.Connection, origins: list[str]) -> None:
+    db.executemany("DELETE FROM rejects WHERE origin = ?", [(o,) for o in origins])
+
+
+def rejects(db: sqlite3.Connection, source: str | None = None) -> list[sqlite3.Row]:
+    if source is None:
+        return db.execute("SELECT * FROM rejects ORDER BY at DESC, origin").fetchall()
+    return db.execute(
+        "SELECT * FROM rejects WHERE source = ? ORDER BY at DESC, origin", (source,)
+    ).fetchall()

@@ -1,0 +1,89 @@
+"""Schema migrations: an append-only list, applied in order, tracked by PRAGMA user_version.
+
+Never edit a migration that has shipped; add a new one at the end.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: entries, where each came from, rejected inputs, per-source state, HTTP cache
+    """
+    CREATE TABLE entries (
+        id           TEXT PRIMARY KEY,
+        identity     TEXT NOT NULL,          -- key:/url:/fp: material the id was minted from
+        url_key      TEXT,                   -- canonical URL of the release, when known
+        fingerprint  TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        published    TEXT NOT NULL,          -- RFC 3339 with the offset it was stated in
+        published_ts REAL NOT NULL,          -- epoch seconds, for ordering
+        updated      TEXT NOT NULL,
+        updated_ts   REAL NOT NULL,
+        author       TEXT NOT NULL,
+        language     TEXT NOT NULL,
+        link         TEXT NOT NULL,
+        url          TEXT,
+        tags         TEXT NOT NULL,          -- JSON list
+        content_hash TEXT NOT NULL,
+        revision     INTEGER NOT NULL,
+        origin       TEXT NOT NULL,          -- the input that last set the content
+        date_source  TEXT NOT NULL,
+        first_seen   REAL NOT NULL
+    );
+    CREATE INDEX entries_by_date ON entries (published_ts DESC, id);
+    CREATE INDEX entries_by_url ON entries (url_key);
+    CREATE INDEX entries_by_fp ON entries (fingerprint);
+    CREATE INDEX entries_by_identity ON entries (identity);
+
+    -- every input (file path relative to sources/, file#n for list files, or URL) that
+    -- produced an entry, with the content hash it last contributed
+    CREATE TABLE entry_origins (
+        origin       TEXT PRIMARY KEY,
+        entry_id     TEXT NOT NULL REFERENCES entries (id),
+        content_hash TEXT NOT NULL
+    );
+    CREATE INDEX entry_origins_by_entry ON entry_origins (entry_id);
+
+    -- the scan index: size and mtime first, the raw bytes' hash only when those change
+    CREATE TABLE files (
+        path     TEXT PRIMARY KEY,
+        size     INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256   TEXT NOT NULL,
+        status   TEXT NOT NULL,              -- ok | rejected
+        reason   TEXT
+    );
+
+    -- every rejected input, local or remote: the quarantine
+    CREATE TABLE rejects (
+        origin TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at     REAL NOT NULL,
+        kept   TEXT                           -- entry id whose last good version stays published
+    );
+
+    CREATE TABLE sources (
+        name        TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        last_poll   REAL,
+        next_poll   REAL,
+        last_result TEXT,
+        last_error  TEXT
+    );
+
+    CREATE TABLE http_cache (
+        url           TEXT PRIMARY KEY,
+        etag          TEXT,
+        last_modified TEXT,
+        fetched_at    REAL NOT NULL,
+        status        INTEGER
+    );
+
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]

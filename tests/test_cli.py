@@ -1,0 +1,72 @@
+"""The CLI as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import feedparser
+
+
+def run(site, *args: str, check_rc: int | None = 0) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=120,
+    )
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stdout + proc.stderr
+    return proc
+
+
+def test_build_publishes_the_seed_in_three_formats(site):
+    out = run(site, "build").stdout
+    assert "entries=1 new=1 updated=0 rejected=0 written=3" in out
+    title = "SCO Secretary-General meets with Jingdong vice-president"
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((site.feeds / name).read_bytes())
+        assert not parsed.bozo, (name, parsed.bozo_exception)
+        assert parsed.entries[0].title == title
+    doc = json.loads((site.feeds / "feed.json").read_text(encoding="utf-8"))
+    assert doc["items"][0]["title"] == title
+
+
+def test_second_build_writes_nothing(site):
+    run(site, "build")
+    out = run(site, "build").stdout
+    assert "new=0 updated=0 rejected=0 written=0" in out
+
+
+def test_list_and_show(site):
+    run(site, "build")
+    line = run(site, "list").stdout.strip()
+    entry_id, published, title = line.split("\t")
+    assert entry_id.startswith("tag:test.example,2026:release/")
+    assert published == "2020-06-03T00:00:00+08:00"
+    shown = run(site, "show", entry_id.rsplit("/", 1)[1]).stdout
+    assert "Jingdong Vice-President Xu Feng" in shown
+    missing = run(site, "show", "nope", check_rc=1)
+    assert "no entry with id 'nope'" in missing.stderr
+
+
+def test_rejected_input_exits_1_and_names_the_file(site):
+    (site.sources / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    proc = run(site, "build", check_rc=1)
+    assert "rejected broken.txt: binary content" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "entries=1 new=1" in proc.stdout
+
+
+def test_config_errors_exit_2_with_the_dotted_key(site):
+    site.write_config('\n[feeds]\nentries = "many"\n')
+    proc = run(site, "config", "check", check_rc=2)
+    assert proc.stderr.strip() == "scofeed: feeds.entries: expected a whole number, got 'many'"
+
+
+def test_help_on_every_command(site):
+    for cmd in (["build"], ["list"], ["show"], ["config"], ["config", "check"], ["config", "show"]):
+        proc = run(site, *cmd, "--help")
+        assert "usage: scofeed" in proc.stdout
