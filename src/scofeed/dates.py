@@ -49,8 +49,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "zh",
-        re.compile(r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
-                   r"(?P<day>[12]\d|3[01]|0?[1-9])\s*(?:日|号)"),
+        re.compile(
+            r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
+            r"(?P<day>[12]\d|3[01]|0?[1-9])\s*(?:日|号)"
+        ),
     ),
     (
         "day-month",  # 3 June 2020, 8-9 June 2017, 30 June - 1 July 2021, 3 June, 2020, 3 June

@@ -23,7 +23,9 @@ class Release:
     tags: tuple[str, ...] = ()
     lang: str | None = None
     key: str | None = None  # an explicit id from metadata
-    context_date: datetime | None = None  # e.g. the file's mtime: years for "17 April", last fallback
+    context_date: datetime | None = (
+        None  # e.g. the file's mtime: years for "17 April", last fallback
+    )
     source: str = "local"  # name of the source that produced it
 
 

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 SUMMARY_MAX = 600
 TITLE_MAX = 200
 
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -69,9 +71,15 @@ def clean_text(text: str) -> str:
     """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = xml_safe(text)
     lines = [ln.rstrip() for ln in text.split("\n")]
     return "\n".join("" if _BLANKISH.match(ln) else ln for ln in lines)
+
+
+def xml_safe(text: str) -> str:
+    """Drop what XML 1.0 cannot carry: control characters (but tab and newline),
+    lone surrogates and the two non-characters U+FFFE/U+FFFF."""
+    return _XML_UNSAFE.sub("", text)
 
 
 def collapse(s: str) -> str:
@@ -104,8 +112,8 @@ def _dedupe(paras: list[str]) -> list[str]:
 def split_title(release: Release) -> tuple[str, list[str]]:
     """The title and the body paragraphs of a release."""
     text = clean_text(release.text)
-    if release.title and collapse(release.title):
-        title = collapse(release.title)
+    if release.title and collapse(xml_safe(release.title)):
+        title = collapse(xml_safe(release.title))
         paras = blocks(text)
     else:
         lines = [ln for ln in text.split("\n")]
@@ -145,7 +153,7 @@ _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 def sanitise(fragment: str) -> str:
     """Only harmless markup survives: no script, no event handlers, no javascript: URLs."""
     return nh3.clean(
-        fragment,
+        xml_safe(fragment),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"},
@@ -207,7 +215,7 @@ def entry_page(base_url: str, entry_id: str) -> str:
 
 
 def adopt_id(entry: Entry, entry_id: str, base_url: str) -> Entry:
-    """The entry under an id the store already knows (its link follows when it is a page of ours)."""
+    """The entry under an id the store already knows; a link to our own page follows it."""
     if entry_id == entry.id:
         return entry
     link = entry.url or entry_page(base_url, entry_id)
@@ -232,7 +240,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, path, query, ""))
 
 
-def content_hash(fields: dict[str, object]) -> str:
+def content_hash(fields: Mapping[str, object]) -> str:
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -271,7 +279,13 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     language = release.lang or detect_language(title + " " + body_text, settings.language)
     tags = list(dict.fromkeys([*release.tags, *match_tags(title + " " + body_text, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
-    identity = f"key:{release.key}" if release.key else f"url:{canonical_url(release.url)}" if release.url else f"fp:{fp}"
+    identity = (
+        f"key:{release.key}"
+        if release.key
+        else f"url:{canonical_url(release.url)}"
+        if release.url
+        else f"fp:{fp}"
+    )
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)
     facts = {

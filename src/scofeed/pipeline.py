@@ -134,7 +134,9 @@ def build(
                 _reject(db, report, outcome, stamp)
                 file_rows.remember(
                     db,
-                    FileState(item.rel, item.size, item.mtime_ns, item.sha256, "rejected", outcome.reason),
+                    FileState(
+                        item.rel, item.size, item.mtime_ns, item.sha256, "rejected", outcome.reason
+                    ),
                 )
                 continue
             for release, entry in outcome:

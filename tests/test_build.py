@@ -1,0 +1,167 @@
+"""pipeline.build against real folders and a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+
+from scofeed import pipeline
+from scofeed.store import entries as entry_rows
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=1)
+
+
+def build(site, now=NOW, *overrides):
+    return pipeline.build(site.config(*overrides), site.store(), now)
+
+
+def release(title: str, day: str, body: str = "Something happened.") -> str:
+    return f"{title}\n\nOn {day}, {body}\n\nA second paragraph.\n"
+
+
+def feed_ids(site, name="atom.xml"):
+    return [e.id for e in feedparser.parse((site.feeds / name).read_bytes()).entries]
+
+
+def test_store_schema_wal_and_version(site):
+    store = site.store()
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    from scofeed.store.schema import MIGRATIONS
+
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_unchanged_rebuild_is_byte_identical_and_writes_nothing(site):
+    first = build(site)
+    assert first.new == 1 and sorted(first.written) == ["atom.xml", "feed.json", "rss.xml"]
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in site.feeds.iterdir()}
+    second = build(site, LATER)
+    assert (second.new, second.updated, second.written) == (0, 0, [])
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in site.feeds.iterdir()}
+    assert before == after
+
+
+def test_rebuild_from_scratch_gives_the_same_bytes(site, tmp_path):
+    build(site)
+    before = {p.name: p.read_bytes() for p in site.feeds.iterdir()}
+    os.remove(site.config().paths.state)
+    for p in site.feeds.iterdir():
+        p.unlink()
+    build(site, LATER)
+    assert before == {p.name: p.read_bytes() for p in site.feeds.iterdir()}
+
+
+def test_newest_first_and_limit(site):
+    for i, day in enumerate(["1 March 2021", "2 March 2021", "3 March 2021"]):
+        (site.sources / f"r{i}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
+    report = build(site, NOW, "feeds.entries=3")
+    assert report.entries == 4
+    titles = [e.title for e in feedparser.parse((site.feeds / "rss.xml").read_bytes()).entries]
+    assert titles == ["Release 2", "Release 1", "Release 0"]
+
+
+def test_edit_updates_entry_in_place_and_bumps_revision(site):
+    build(site)
+    path = site.sources / "000_8062ea63522097a7.txt"
+    original = path.read_text(encoding="utf-8")
+    entry_id = feed_ids(site)[0]
+    path.write_text(original.replace("warm and friendly", "warm, friendly"), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.updated) == (0, 1)
+    e = entry_rows.get(site.store().db, entry_id)
+    assert e.revision == 2 and e.updated == LATER
+    assert feed_ids(site) == [entry_id]
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert parsed.feed.updated == LATER.isoformat()
+
+
+def test_title_edit_keeps_the_id(site):
+    build(site)
+    entry_id = feed_ids(site)[0]
+    path = site.sources / "000_8062ea63522097a7.txt"
+    path.write_text("A new headline\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    build(site, LATER)
+    assert feed_ids(site) == [entry_id]
+    assert entry_rows.get(site.store().db, entry_id).title == "A new headline"
+
+
+def test_rename_and_move_keep_the_id_and_announce_nothing(site):
+    build(site)
+    entry_id = feed_ids(site)[0]
+    (site.sources / "archive").mkdir()
+    os.rename(site.sources / "000_8062ea63522097a7.txt", site.sources / "archive" / "seed.txt")
+    report = build(site, LATER)
+    assert (report.new, report.updated, report.entries) == (0, 0, 1)
+    assert feed_ids(site) == [entry_id]
+
+
+def test_touch_without_change_reparses_nothing(site):
+    build(site)
+    path = site.sources / "000_8062ea63522097a7.txt"
+    os.utime(path, ns=(1, 1))
+    report = build(site, LATER)
+    assert (report.new, report.updated, report.written) == (0, 0, [])
+
+
+def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
+    s = site.sources
+    (s / "empty.txt").write_bytes(b"")
+    (s / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (s / "latin1.txt").write_bytes("Caf\xe9 title\n\nOn 3 June 2020, x".encode("latin-1"))
+    (s / "notitle.txt").write_text("...\n\n---\n\n", encoding="utf-8")
+    (s / "huge.txt").write_text("T\n\n" + "x" * 5000, encoding="utf-8")
+    (s / "dangling.txt").symlink_to(s / "does-not-exist.txt")
+    (s / "image.png").write_bytes(b"\x89PNG")
+    (s / "good.txt").write_text(release("Good one", "4 June 2020"), encoding="utf-8")
+    report = build(site, NOW, "limits.max_file_bytes=4000")
+    reasons = {r.origin: r.reason for r in report.rejected}
+    assert reasons["empty.txt"] == "empty file"
+    assert reasons["binary.txt"].startswith("binary content")
+    assert reasons["latin1.txt"] == "not UTF-8 (invalid byte 0xe9 at offset 3)"
+    assert reasons["notitle.txt"] == "empty file" or "no title" in reasons["notitle.txt"]
+    assert reasons["huge.txt"] == "too large (5003 bytes, limit 4000)"
+    assert reasons["dangling.txt"].startswith("unreadable")
+    assert reasons["image.png"] == "unknown file type '.png'"
+    assert report.new == 2 and report.entries == 2
+    rows = {r["origin"]: r["reason"] for r in site.store().db.execute("SELECT * FROM rejects")}
+    assert rows == reasons
+    again = build(site, LATER, "limits.max_file_bytes=4000")
+    assert {r.origin for r in again.rejected} == set(reasons)
+
+
+def test_file_turning_invalid_keeps_its_last_good_version(site):
+    build(site)
+    entry_id = feed_ids(site)[0]
+    before = (site.feeds / "atom.xml").read_bytes()
+    (site.sources / "000_8062ea63522097a7.txt").write_bytes(b"\xff\xfe broken")
+    report = build(site, LATER)
+    assert [(r.origin, r.kept) for r in report.rejected] == [("000_8062ea63522097a7.txt", entry_id)]
+    assert (site.feeds / "atom.xml").read_bytes() == before
+
+
+def test_fixing_a_rejected_file_clears_it(site):
+    bad = site.sources / "later.txt"
+    bad.write_bytes(b"")
+    assert len(build(site).rejected) == 1
+    bad.write_text(release("Fixed", "5 June 2020"), encoding="utf-8")
+    report = build(site, LATER)
+    assert report.rejected == [] and report.new == 1
+    assert site.store().db.execute("SELECT COUNT(*) FROM rejects").fetchone()[0] == 0
+
+
+def test_duplicate_release_in_two_files_is_one_entry(site):
+    seed = (site.sources / "000_8062ea63522097a7.txt").read_text(encoding="utf-8")
+    (site.sources / "copy.txt").write_text(seed.replace("\n\n", "\n\n\n").upper(), encoding="utf-8")
+    report = build(site)
+    assert report.entries == 1 and report.duplicates == 1
+
+
+def test_state_is_plain_sqlite(site):
+    build(site)
+    db = sqlite3.connect(site.config().paths.state)
+    assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 1
+    assert db.execute("SELECT revision FROM entries").fetchone()[0] == 1

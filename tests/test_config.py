@@ -1,0 +1,102 @@
+"""config.toml: validated once, errors name the dotted key, secrets never shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scofeed import config as config_mod
+from scofeed.config import Secret, load
+from scofeed.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "config.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_repository_config_is_valid_and_matches_the_defaults():
+    repo = Path(__file__).resolve().parents[1]
+    cfg = load(repo / "config.toml")
+    defaults = load(None)
+    assert cfg.site == defaults.site and cfg.feeds == defaults.feeds
+    assert cfg.paths.sources == repo / "sources"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[site]\ntitel = 'x'\n", "site.titel: unknown key"),
+        ("bogus = 1\n", "bogus: unknown key"),
+        ("[feeds]\nentries = 'ten'\n", "feeds.entries: expected a whole number, got 'ten'"),
+        ("[feeds]\nentries = -1\n", "feeds.entries: expected a number above 0, got -1"),
+        ("[feeds]\nformats = ['atom', 'rdf']\n", "feeds.formats: expected a non-empty list"),
+        ("[site]\nbase_url = 'ftp://x/'\n", "site.base_url: expected an http:// or https:// URL"),
+        ("[site]\ntimezone = 'Mars/Olympus'\n", "site.timezone: expected an IANA time zone"),
+        ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),
+        ("[serve]\nport = 70000\n", "serve.port: expected a port number"),
+        ("[log]\nlevel = 'LOUD'\n", "log.level: expected one of"),
+        ("[tags]\neconomy = 'trade'\n", "tags.economy: expected a list of strings"),
+        ("site = 3\n", "site: expected a table"),
+        ("[site\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+    assert err.value.exit_code == 2
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load(tmp_path / "nope.toml")
+
+
+def test_relative_paths_follow_the_config_file(tmp_path):
+    cfg = load(write(tmp_path, "[paths]\nfeeds = 'out'\n"))
+    assert cfg.paths.feeds == tmp_path / "out"
+    assert cfg.paths.sources == tmp_path / "sources"
+
+
+def test_overrides_beat_the_file(tmp_path):
+    cfg = load(
+        write(tmp_path, "[serve]\nport = 9000\n"), ["serve.port=9100", "site.title=Hi there"]
+    )
+    assert cfg.serve.port == 9100 and cfg.site.title == "Hi there"
+    with pytest.raises(ConfigError, match="serve.port: expected a whole number"):
+        load(None, ["serve.port='x'"])
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        load(None, ["serve.port"])
+
+
+def test_secrets_resolve_and_are_redacted(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCO_SECRET", "whsec_c2VjcmV0LWZyb20tZW52")
+    (tmp_path / "key").write_text("whsec_ZnJvbS1hLWZpbGU=\n", encoding="utf-8")
+    base = tmp_path
+    env = config_mod.resolve_secret("env:SCO_SECRET", "k", base)
+    from_file = config_mod.resolve_secret("file:key", "k", base)
+    inline = config_mod.resolve_secret("whsec_aW5saW5l", "k", base)
+    assert env.value == "whsec_c2VjcmV0LWZyb20tZW52" and from_file.value == "whsec_ZnJvbS1hLWZpbGU="
+    for s in (env, from_file, inline):
+        assert "whsec" not in repr(s) and "whsec" not in str(s) and "whsec" not in f"{s}"
+    assert config_mod._toml_value(inline) == '"***"'
+    assert config_mod._toml_value(env) == '"env:SCO_SECRET"'
+    monkeypatch.delenv("SCO_SECRET")
+    with pytest.raises(ConfigError, match="k: environment variable SCO_SECRET is not set"):
+        config_mod.resolve_secret("env:SCO_SECRET", "k", base)
+    with pytest.raises(ConfigError, match="cannot read secret file"):
+        config_mod.resolve_secret("file:missing", "k", base)
+    assert Secret("a", "inline") == Secret("a", "env:X")
+
+
+def test_show_round_trips_through_toml(tmp_path):
+    import tomllib
+
+    cfg = load(write(tmp_path, "[tags]\n'two words' = ['a b']\n"))
+    shown = tomllib.loads(config_mod.show(cfg))
+    assert shown["tags"] == {"two words": ["a b"]}
+    assert shown["feeds"]["formats"] == ["atom", "rss", "json"]

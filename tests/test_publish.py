@@ -1,0 +1,62 @@
+"""Atomic writes: a reader sees the old file or the new one, never half of either."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from scofeed.errors import PublishError
+from scofeed.publish import write_atomic, write_if_changed
+
+
+def test_write_replaces_by_rename_and_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "atom.xml"
+    target.write_bytes(b"old")
+    inode = target.stat().st_ino
+    assert write_if_changed(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_ino != inode  # a new file renamed over the old one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atom.xml"]
+
+
+def test_same_bytes_are_not_written(tmp_path):
+    target = tmp_path / "rss.xml"
+    write_if_changed(target, b"x")
+    os.utime(target, ns=(1, 1))
+    assert not write_if_changed(target, b"x")
+    assert target.stat().st_mtime_ns == 1
+
+
+def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path):
+    target = tmp_path / "feed.json"
+    target.mkdir()  # rename over a directory fails
+    with pytest.raises(PublishError, match="feed.json: cannot write"):
+        write_atomic(target, b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.json"]
+
+
+def test_concurrent_reader_never_sees_a_partial_file(tmp_path):
+    target = tmp_path / "atom.xml"
+    versions = [bytes([65 + i]) * 400_000 for i in range(6)]
+    write_atomic(target, versions[0])
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            data = target.read_bytes()
+            assert data in versions, len(data)
+            seen.add(data[0])
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for _ in range(5):
+            for v in versions:
+                write_atomic(target, v)
+    finally:
+        stop.set()
+        t.join()
+    assert seen

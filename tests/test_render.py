@@ -1,0 +1,143 @@
+"""The feeds as third-party parsers see them: feedparser and lxml."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import feedparser
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from scofeed import render
+from scofeed.config import load
+from scofeed.model import Entry
+from tests.conftest import DATA
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$")
+
+
+def entry(n: int, **kw) -> Entry:
+    day = datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n)
+    base = dict(
+        id=f"tag:test.example,2026:release/{n:020d}",
+        title=f"Release {n} & <co>",
+        summary=f"Summary {n}",
+        content_html=f"<p>Body {n} &amp; more</p>",
+        published=day,
+        updated=day + timedelta(hours=1),
+        author="SCO Secretariat",
+        language="en",
+        link=f"http://127.0.0.1:8080/entries/{n:020d}",
+        url=None,
+        tags=("economy",),
+    )
+    base.update(kw)
+    return Entry(**base)
+
+
+CFG = load(None)
+ENTRIES = [entry(n) for n in (5, 4, 3, 2, 1)]
+
+
+def test_atom_parses_with_ids_dates_links_in_order():
+    data = render.render("atom", ENTRIES, CFG)
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo
+    assert [e.id for e in parsed.entries] == [e.id for e in ENTRIES]
+    assert parsed.feed.updated == ENTRIES[0].updated.isoformat()
+    root = etree.fromstring(data)
+    self_links = root.findall(f"{ATOM}link[@rel='self']")
+    assert [(x.get("href"), x.get("type")) for x in self_links] == [
+        ("http://127.0.0.1:8080/atom.xml", "application/atom+xml")
+    ]
+    for node in root.iterfind(f"{ATOM}entry"):
+        for tag in ("updated", "published"):
+            assert RFC3339.match(node.findtext(f"{ATOM}{tag}"))
+        link = node.find(f"{ATOM}link")
+        assert link.get("rel") == "alternate" and link.get("type") == "text/html"
+        assert node.find(f"{ATOM}content").get("type") == "html"
+        assert node.findtext(f"{ATOM}author/{ATOM}name") == "SCO Secretariat"
+    assert root.findtext(f"{ATOM}id") == "tag:scofeed.example,2026:feed"
+
+
+def test_rss_parses_with_guid_dates_self_link():
+    data = render.render("rss", ENTRIES, CFG)
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo
+    assert [e.id for e in parsed.entries] == [e.id for e in ENTRIES]
+    root = etree.fromstring(data)
+    channel = root.find("channel")
+    assert channel.findtext("link") == "http://127.0.0.1:8080/"
+    self_link = channel.find(f"{ATOM}link")
+    assert self_link.get("href") == "http://127.0.0.1:8080/rss.xml"
+    assert self_link.get("rel") == "self" and self_link.get("type") == "application/rss+xml"
+    assert parsedate_to_datetime(channel.findtext("lastBuildDate")) == ENTRIES[0].updated
+    for item, e in zip(channel.iterfind("item"), ENTRIES, strict=True):
+        guid = item.find("guid")
+        assert guid.text == e.id and guid.get("isPermaLink") == "false"
+        assert parsedate_to_datetime(item.findtext("pubDate")) == e.published
+        assert item.findtext("description") == e.summary
+        assert item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") == e.content_html
+        assert item.find("author") is None  # RSS author must be an email; dc:creator instead
+        assert item.findtext("{http://purl.org/dc/elements/1.1/}creator") == "SCO Secretariat"
+
+
+def test_json_feed_1_1():
+    doc = json.loads(render.render("json", ENTRIES, CFG))
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert doc["feed_url"] == "http://127.0.0.1:8080/feed.json"
+    assert doc["home_page_url"] == "http://127.0.0.1:8080/"
+    assert [i["id"] for i in doc["items"]] == [e.id for e in ENTRIES]
+    for item in doc["items"]:
+        assert RFC3339.match(item["date_published"]) and RFC3339.match(item["date_modified"])
+        assert item["content_html"].startswith("<p>")
+        assert item["authors"] == [{"name": "SCO Secretariat"}]
+
+
+def test_same_ids_in_every_format():
+    atom = [e.id for e in feedparser.parse(render.render("atom", ENTRIES, CFG)).entries]
+    rss = [e.id for e in feedparser.parse(render.render("rss", ENTRIES, CFG)).entries]
+    js = [i["id"] for i in json.loads(render.render("json", ENTRIES, CFG))["items"]]
+    assert atom == rss == js
+
+
+def test_rendering_is_deterministic():
+    for fmt in ("atom", "rss", "json"):
+        assert render.render(fmt, ENTRIES, CFG) == render.render(fmt, list(ENTRIES), CFG)
+
+
+def test_empty_feed_is_valid_and_stable():
+    for fmt in ("atom", "rss"):
+        data = render.render(fmt, [], CFG)
+        assert not feedparser.parse(data).bozo
+        assert data == render.render(fmt, [], CFG)
+
+
+def test_other_language_entry_is_marked():
+    data = render.render("atom", [entry(1, language="ru")], CFG)
+    node = etree.fromstring(data).find(f"{ATOM}entry")
+    assert node.get("{http://www.w3.org/XML/1998/namespace}lang") == "ru"
+
+
+def test_golden_files():
+    """Byte-for-byte regression guard: tests/data/render/ holds the expected output."""
+    golden = DATA / "render"
+    for fmt, name in render.FILENAMES.items():
+        expected = (golden / name).read_bytes()
+        assert render.render(fmt, ENTRIES[:2], CFG) == expected, name
+
+
+_text = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=_text, summary=_text, tags=st.lists(_text.filter(str.strip), max_size=3))
+def test_any_entry_renders_well_formed_xml(title, summary, tags):
+    e = entry(1, title=title.strip() or "x", summary=summary, tags=tuple(tags))
+    for fmt in ("atom", "rss"):
+        etree.fromstring(render.render(fmt, [e], CFG))
