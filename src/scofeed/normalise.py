@@ -32,6 +32,8 @@ SUMMARY_MAX = 600
 TITLE_MAX = 200
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_PARA_BREAK = re.compile(r"\n\s*\n")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -86,10 +88,10 @@ def collapse(s: str) -> str:
     return _SPACE.sub(" ", s).strip()
 
 
-def blocks(text: str) -> list[str]:
+def blocks(text: str, cleaned: bool = False) -> list[str]:
     """Paragraphs of the plain-text layout: blank-line separated, hard wraps joined."""
     out: list[str] = []
-    for block in re.split(r"\n\s*\n", clean_text(text)):
+    for block in _PARA_BREAK.split(text if cleaned else clean_text(text)):
         para = collapse(block)
         if para:
             out.append(para)
@@ -98,14 +100,28 @@ def blocks(text: str) -> list[str]:
 
 def _key(s: str) -> str:
     """Comparison key: letters and digits only, case-folded."""
-    return "".join(ch for ch in s.casefold() if ch.isalnum())
+    return _NOT_ALNUM.sub("", s.casefold())
+
+
+def _same_start(a: str, b: str) -> bool:
+    """Cheap test first: could the comparison keys of a and b be equal at all?"""
+    ka, kb = _key(a[:40]), _key(b[:40])
+    return ka.startswith(kb) or kb.startswith(ka)
 
 
 def _dedupe(paras: list[str]) -> list[str]:
+    """A paragraph repeated back to back (whatever its spacing or case) is kept once."""
     out: list[str] = []
     for p in paras:
-        if not out or _key(out[-1]) != _key(p):
-            out.append(p)
+        if out:
+            prev = out[-1]
+            if p == prev:
+                continue
+            # only paragraphs of about the same length can be one repeated
+            near = abs(len(p) - len(prev)) <= max(8, len(p) // 5)
+            if near and _same_start(p, prev) and _key(p) == _key(prev):
+                continue
+        out.append(p)
     return out
 
 
@@ -114,14 +130,14 @@ def split_title(release: Release) -> tuple[str, list[str]]:
     text = clean_text(release.text)
     if release.title and collapse(xml_safe(release.title)):
         title = collapse(xml_safe(release.title))
-        paras = blocks(text)
+        paras = blocks(text, cleaned=True)
     else:
         lines = [ln for ln in text.split("\n")]
         first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
         if first is None:
             raise NormaliseError(f"{release.origin}: no title (the release is empty)")
         title = collapse(lines[first])
-        paras = blocks("\n".join(lines[first + 1 :]))
+        paras = blocks("\n".join(lines[first + 1 :]), cleaned=True)
     paras = _dedupe(paras)
     if paras and _key(paras[0]) == _key(title):
         paras = paras[1:]
@@ -169,7 +185,11 @@ def paragraphs_html(paras: list[str]) -> str:
 
 
 def detect_language(text: str, default: str) -> str:
-    """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default."""
+    """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
+    The first few thousand characters tell."""
+    text = text[:4000]
+    if not _CYRILLIC.search(text) and not _CJK.search(text):
+        return default
     cyr = len(_CYRILLIC.findall(text))
     cjk = len(_CJK.findall(text))
     lat = len(_LATIN.findall(text))

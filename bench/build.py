@@ -1,0 +1,129 @@
+"""Build benchmark: cold build, no-change rebuild, one-new-file rebuild, naive baseline.
+
+    python bench/build.py [-n 10000]
+
+Makes N synthetic releases in a temporary folder and prints, from one run, each
+timing with its ratio. Targets (issue 2): a no-change rebuild costs at most 5% of a
+cold build, a rebuild after one new file at most 10%, and a cold build at most 1.5x
+the naive baseline (a short script that re-reads every file and renders everything
+with feedgen each time). Peak memory is the process's high-water mark after the
+scofeed phases, before the baseline runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feedgen.feed import FeedGenerator
+
+from scofeed import pipeline
+from scofeed.config import load
+from scofeed.store import Store
+
+WORDS = (
+    "cooperation security economy member states Secretariat meeting delegation summit "
+    "dialogue partners development investment culture youth energy transport digital "
+    "council ministers agreement regional stability trade education health tourism"
+).split()
+MONTHS = "January February March April May June July August September October November December"
+
+
+def synthetic(i: int, rng: random.Random) -> str:
+    day = datetime(2015, 1, 1) + timedelta(days=i % 3650)
+    date = f"{day.day} {MONTHS.split()[day.month - 1]} {day.year}"
+    title = " ".join(rng.choice(WORDS) for _ in range(7)).capitalize() + f" ({i})"
+    paras = [
+        f"On {date}, " + " ".join(rng.choice(WORDS) for _ in range(40)) + ".",
+        *(" ".join(rng.choice(WORDS) for _ in range(60)) + "." for _ in range(4)),
+    ]
+    return title + "\n\n" + "\n\n".join(paras) + "\n"
+
+
+def naive(root: Path) -> None:
+    """What a hand-rolled script would do: read everything, render everything, every time."""
+    fg = FeedGenerator()
+    fg.id("tag:bench.example,2026:feed")
+    fg.title("bench")
+    fg.link(href="http://127.0.0.1/", rel="alternate")
+    fg.description("bench")
+    for path in sorted(root.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        title, _, body = text.partition("\n\n")
+        fe = fg.add_entry(order="append")
+        fe.id("tag:bench.example,2026:" + path.stem)
+        fe.title(title.strip())
+        fe.content("".join(f"<p>{p}</p>" for p in body.split("\n\n")), type="html")
+        fe.description(body.split("\n\n")[0])
+        stamp = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        fe.updated(stamp)
+        fe.published(stamp)
+    out = root.parent / "naive"
+    out.mkdir(exist_ok=True)
+    (out / "atom.xml").write_bytes(fg.atom_str(pretty=True))
+    (out / "rss.xml").write_bytes(fg.rss_str(pretty=True))
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=10_000, help="number of releases (default 10000)")
+    args = ap.parse_args()
+    rng = random.Random(42)
+    with tempfile.TemporaryDirectory(prefix="scofeed-bench-") as tmp:
+        root = Path(tmp)
+        sources = root / "sources"
+        sources.mkdir()
+        for i in range(args.n):
+            (sources / f"{i:06d}.txt").write_text(synthetic(i, rng), encoding="utf-8")
+        cfg = load(
+            None,
+            [
+                f"paths.sources='{sources}'",
+                f"paths.feeds='{root / 'feeds'}'",
+                f"paths.state='{root / 'state.sqlite3'}'",
+            ],
+        )
+        store = Store(cfg.paths.state)
+        now = datetime(2026, 11, 27, tzinfo=UTC)
+        reports = []
+
+        def run() -> None:
+            reports.append(pipeline.build(cfg, store, now))
+
+        cold = timed(run)
+        assert reports[-1].new == args.n, reports[-1].line()
+        unchanged = timed(run)
+        assert reports[-1].new == 0 and not reports[-1].written
+        (sources / "new.txt").write_text(synthetic(args.n, rng), encoding="utf-8")
+        one_new = timed(run)
+        assert reports[-1].new == 1
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        (sources / "new.txt").unlink()
+        baseline = timed(lambda: naive(sources))
+
+    def row(name: str, secs: float, ratio: str) -> None:
+        print(f"{name:<28}{secs * 1000:>10.1f} ms   {ratio}")
+
+    print(f"scofeed build benchmark, {args.n} releases (python {sys.version.split()[0]})")
+    row("cold build", cold, f"{cold / baseline:.2f}x naive baseline   (target <= 1.5x)")
+    row("rebuild, no change", unchanged, f"{unchanged / cold:.1%} of cold            (target <= 5%)")
+    row("rebuild, one new file", one_new, f"{one_new / cold:.1%} of cold            (target <= 10%)")
+    row("naive baseline", baseline, "re-read + render all with feedgen")
+    print(f"peak memory (max RSS)        {peak_mb:>10.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
