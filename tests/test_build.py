@@ -165,3 +165,21 @@ def test_state_is_plain_sqlite(site):
     db = sqlite3.connect(site.config().paths.state)
     assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 1
     assert db.execute("SELECT revision FROM entries").fetchone()[0] == 1
+
+
+def test_parallel_preparation_gives_the_same_feeds(site, monkeypatch, tmp_path):
+    for i in range(30):
+        day = f"{i % 28 + 1} March 2021"
+        (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
+    (site.sources / "bad.txt").write_bytes(b"")
+    monkeypatch.setattr(pipeline, "POOL_MIN_FILES", 10**9)
+    sequential = build(site)
+    before = {p.name: p.read_bytes() for p in site.feeds.iterdir()}
+    os.remove(site.config().paths.state)
+    for p in site.feeds.iterdir():
+        p.unlink()
+    monkeypatch.setattr(pipeline, "POOL_MIN_FILES", 1)
+    monkeypatch.setattr(pipeline, "POOL_CHUNK", 7)
+    parallel = build(site)
+    assert {p.name: p.read_bytes() for p in site.feeds.iterdir()} == before
+    assert (parallel.new, len(parallel.rejected)) == (sequential.new, 1) == (31, 1)

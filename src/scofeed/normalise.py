@@ -33,9 +33,7 @@ TITLE_MAX = 200
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PARA_BREAK = re.compile(r"\n\s*\n")
-_NOT_ALNUM = re.compile(r"[\W_]+")
 _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _CJK = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
@@ -85,7 +83,8 @@ def xml_safe(text: str) -> str:
 
 
 def collapse(s: str) -> str:
-    return _SPACE.sub(" ", s).strip()
+    """Runs of whitespace become one space; ends trimmed."""
+    return " ".join(s.split())
 
 
 def blocks(text: str, cleaned: bool = False) -> list[str]:
@@ -100,7 +99,7 @@ def blocks(text: str, cleaned: bool = False) -> list[str]:
 
 def _key(s: str) -> str:
     """Comparison key: letters and digits only, case-folded."""
-    return _NOT_ALNUM.sub("", s.casefold())
+    return "".join(filter(str.isalnum, s.casefold()))
 
 
 def _same_start(a: str, b: str) -> bool:

@@ -9,9 +9,13 @@ its outbound deliveries in the same transaction.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -121,11 +125,7 @@ def build(
     db = store.db
     known = file_rows.index(db)
     scan = scanner.scan(root, known, cfg.limits.max_file_bytes)
-    prepared: list[tuple[scanner.Changed, list[tuple[Release, Entry]] | Rejection]] = []
-    for i, item in enumerate(scan.changed):
-        prepared.append((item, _prepare(item, settings, cfg, now)))
-        if progress:
-            progress(i + 1, len(scan.changed))
+    prepared = _prepare_all(scan.changed, settings, cfg.limits.max_file_bytes, now, progress)
     stamp = time.time()
     with store.transaction() as db:
         for item, outcome in prepared:
@@ -159,19 +159,68 @@ def build(
     return report
 
 
-def _prepare(
-    item: scanner.Changed, settings: Settings, cfg: Config, now: datetime
-) -> list[tuple[Release, Entry]] | Rejection:
+Prepared = tuple[scanner.Changed, list[tuple[Release, Entry]] | Rejection]
+
+POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
+POOL_CHUNK = 200
+
+
+def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
+    """Read, parse and normalise one changed file: pure apart from reading it."""
+    item = scanner.loaded(item, max_bytes)
     if item.error or item.data is None:
-        return Rejection(item.rel, item.error or "unreadable")
-    suffix = "." + item.rel.rsplit(".", 1)[-1] if "." in item.rel.rsplit("/", 1)[-1] else ""
+        return item, Rejection(item.rel, item.error or "unreadable")
+    name = item.rel.rsplit("/", 1)[-1]
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     try:
-        releases = sources.read(item.rel, suffix, item.data, item.mtime, cfg.limits.max_file_bytes)
-        return [(r, normalise(r, settings, now)) for r in releases]
+        releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
+        # only what ingest needs travels on: the raw text stays behind
+        outcome: list[tuple[Release, Entry]] | Rejection = [
+            (replace(r, text="", html=None), replace(normalise(r, settings, now), paragraphs=()))
+            for r in releases
+        ]
     except RejectedInput as exc:
-        return Rejection(item.rel, exc.reason)
+        outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
-        return Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
+        outcome = Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
+    return replace(item, data=None), outcome
+
+
+def _prepare_chunk(
+    items: list[scanner.Changed], settings: Settings, max_bytes: int, now: datetime
+) -> list[Prepared]:
+    return [_prepare(item, settings, max_bytes, now) for item in items]
+
+
+def _prepare_all(
+    items: list[scanner.Changed],
+    settings: Settings,
+    max_bytes: int,
+    now: datetime,
+    progress: Callable[[int, int], None] | None,
+) -> list[Prepared]:
+    """Prepare every changed file; a large batch (a cold build) uses every core."""
+    workers = min(os.cpu_count() or 1, 8)
+    # fork is cheap and re-imports nothing, but is only safe with no other threads
+    # (the daemon has some): there the batch is prepared in this process
+    alone = threading.active_count() == 1
+    if len(items) < POOL_MIN_FILES or workers < 2 or not alone:
+        out = []
+        for i, item in enumerate(items):
+            out.append(_prepare(item, settings, max_bytes, now))
+            if progress:
+                progress(i + 1, len(items))
+        return out
+    chunks = [items[i : i + POOL_CHUNK] for i in range(0, len(items), POOL_CHUNK)]
+    out = []
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        jobs = [pool.submit(_prepare_chunk, c, settings, max_bytes, now) for c in chunks]
+        for job in jobs:
+            out.extend(job.result())
+            if progress:
+                progress(len(out), len(items))
+    return out
 
 
 def _kept_entry(db: sqlite3.Connection, rel: str) -> str | None:

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,24 +45,51 @@ class ScanResult:
 def walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
     """Every candidate file under root, sorted, hidden and temporary files left out.
     A file that cannot be stat'ed (a dangling link, say) comes with its OSError."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or name.endswith(_SKIP_SUFFIXES):
+    stack = [""]
+    while stack:
+        prefix = stack.pop()
+        try:
+            with os.scandir(root / prefix if prefix else root) as it:
+                items = sorted(it, key=lambda d: d.name)
+        except OSError:
+            continue
+        subdirs = []
+        for item in items:
+            name = item.name
+            if name.startswith("."):
                 continue
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            rel = prefix + name
             try:
-                st = os.stat(full)
+                if item.is_dir():
+                    subdirs.append(rel + "/")
+                    continue
+                if name.endswith(_SKIP_SUFFIXES):
+                    continue
+                st = item.stat()
             except OSError as exc:
                 yield rel, exc
                 continue
-            if not os.path.isfile(full):
-                continue
-            yield rel, st
+            if item.is_file():
+                yield rel, st
+        stack.extend(reversed(subdirs))
+
+
+def read_bytes(path: Path, size: int, max_bytes: int) -> tuple[bytes | None, str, str | None]:
+    """(data, sha256, error) of one file, refusing it unread when it is over the cap."""
+    if size > max_bytes:
+        return None, "", f"too large ({size} bytes, limit {max_bytes})"
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return None, "", f"unreadable ({exc.strerror or exc})"
+    return data, hashlib.sha256(data).hexdigest(), None
 
 
 def scan(root: Path, known: dict[str, FileState], max_bytes: int) -> ScanResult:
+    """Compare sources/ with the index. Known files whose size or mtime moved are read
+    here (same bytes: only the index is refreshed); new files are left to the reader
+    (``Changed.data`` None, no error), so a cold build can read them in parallel."""
     result = ScanResult([], [], [], [])
     seen: set[str] = set()
     for rel, st in walk(root):
@@ -72,27 +99,28 @@ def scan(root: Path, known: dict[str, FileState], max_bytes: int) -> ScanResult:
             reason = f"unreadable ({st.strerror or st})"
             result.changed.append(Changed(rel, root / rel, None, reason, 0, 0, ""))
             continue
-        if old is not None and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+        if old is None:
+            result.changed.append(Changed(rel, root / rel, None, None, st.st_size, st.st_mtime_ns, ""))
+            continue
+        if old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             result.unchanged.append(old)
             continue
-        path = root / rel
-        data: bytes | None = None
-        error = None
-        digest = ""
-        if st.st_size > max_bytes:
-            error = f"too large ({st.st_size} bytes, limit {max_bytes})"
-        else:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read(max_bytes + 1)
-                digest = hashlib.sha256(data).hexdigest()
-            except OSError as exc:
-                error = f"unreadable ({exc.strerror or exc})"
-        if old is not None and digest and old.sha256 == digest:
+        data, digest, error = read_bytes(root / rel, st.st_size, max_bytes)
+        if digest and old.sha256 == digest:
             result.touched.append(
                 FileState(rel, st.st_size, st.st_mtime_ns, digest, old.status, old.reason)
             )
             continue
-        result.changed.append(Changed(rel, path, data, error, st.st_size, st.st_mtime_ns, digest))
+        result.changed.append(
+            Changed(rel, root / rel, data, error, st.st_size, st.st_mtime_ns, digest)
+        )
     result.gone = sorted(set(known) - seen)
     return result
+
+
+def loaded(item: Changed, max_bytes: int) -> Changed:
+    """The item with its bytes read, if the scan left that for later."""
+    if item.data is not None or item.error is not None:
+        return item
+    data, digest, error = read_bytes(item.path, item.size, max_bytes)
+    return replace(item, data=data, sha256=digest, error=error)
