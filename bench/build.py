@@ -118,8 +118,9 @@ def main() -> int:
 
     print(f"scofeed build benchmark, {args.n} releases (python {sys.version.split()[0]})")
     row("cold build", cold, f"{cold / baseline:.2f}x naive baseline   (target <= 1.5x)")
-    row("rebuild, no change", unchanged, f"{unchanged / cold:.1%} of cold            (target <= 5%)")
-    row("rebuild, one new file", one_new, f"{one_new / cold:.1%} of cold            (target <= 10%)")
+    pad = " " * 12
+    row("rebuild, no change", unchanged, f"{unchanged / cold:.1%} of cold{pad}(target <= 5%)")
+    row("rebuild, one new file", one_new, f"{one_new / cold:.1%} of cold{pad}(target <= 10%)")
     row("naive baseline", baseline, "re-read + render all with feedgen")
     print(f"peak memory (max RSS)        {peak_mb:>10.1f} MB")
     return 0

@@ -100,7 +100,8 @@ def scan(root: Path, known: dict[str, FileState], max_bytes: int) -> ScanResult:
             result.changed.append(Changed(rel, root / rel, None, reason, 0, 0, ""))
             continue
         if old is None:
-            result.changed.append(Changed(rel, root / rel, None, None, st.st_size, st.st_mtime_ns, ""))
+            new = Changed(rel, root / rel, None, None, st.st_size, st.st_mtime_ns, "")
+            result.changed.append(new)
             continue
         if old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             result.unchanged.append(old)
