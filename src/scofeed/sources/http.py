@@ -57,20 +57,20 @@ class Response:
         return self.status == 304
 
 
-class _HostGate:
-    """One request at a time per host, ``delay`` seconds apart."""
-
-    _lock = threading.Lock()
-    _gates: dict[str, _HostGate] = {}
+class HostGates:
+    """One request at a time per host, ``delay`` seconds apart. One instance is shared by
+    every fetcher in the process (a poll and a ``scofeed add`` never overlap on a host)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.last = float("-inf")
+        self._lock = threading.Lock()
+        self._gates: dict[str, tuple[threading.Lock, list[float]]] = {}
 
-    @classmethod
-    def of(cls, host: str) -> _HostGate:
-        with cls._lock:
-            return cls._gates.setdefault(host, cls())
+    def of(self, host: str) -> tuple[threading.Lock, list[float]]:
+        with self._lock:
+            return self._gates.setdefault(host, (threading.Lock(), [float("-inf")]))
+
+
+SHARED_GATES = HostGates()
 
 
 def host_of(url: str) -> str:
@@ -84,8 +84,10 @@ class Fetcher:
         user_agent: str = USER_AGENT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        gates: HostGates = SHARED_GATES,
     ) -> None:
         self.store = store
+        self.gates = gates
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "identity"  # the size cap counts real bytes
@@ -147,9 +149,9 @@ class Fetcher:
     def _send(
         self, url: str, headers: dict[str, str], timeout: float, delay: float
     ) -> requests.Response:
-        gate = _HostGate.of(host_of(url))
-        with gate.lock:
-            wait = gate.last + delay - self.clock()
+        lock, last = self.gates.of(host_of(url))
+        with lock:
+            wait = last[0] + delay - self.clock()
             if wait > 0:
                 self.sleep(wait)
             try:
@@ -166,7 +168,7 @@ class Fetcher:
             except requests.RequestException as exc:
                 raise RejectedInput(url, f"{TEMPORARY}cannot connect ({_short(exc)})") from None
             finally:
-                gate.last = self.clock()
+                last[0] = self.clock()
         log.info("fetch url=%s status=%d", url, resp.status_code)
         return resp
 
