@@ -211,10 +211,6 @@ class RemoteSource:
                 f"{key}.preset: expected one of {', '.join(map(repr, PAGE_PRESETS))}, "
                 f"got {self.preset!r}"
             )
-        if self.preset is None and self.item_selector is None and self.link_pattern is None:
-            raise ConfigError(
-                f"{key}.preset: a page-list source needs a preset, item_selector or link_pattern"
-            )
         from scofeed.sources.htmlpage import compile_selector
 
         for k in ("item_selector", "title_selector", "date_selector", "body_selector"):
@@ -232,6 +228,10 @@ class RemoteSource:
                 raise ConfigError(
                     f"{key}.link_pattern: expected a regular expression ({exc})"
                 ) from None
+        if self.preset is None and self.item_selector is None and self.link_pattern is None:
+            raise ConfigError(
+                f"{key}.preset: a page-list source needs a preset, item_selector or link_pattern"
+            )
 
 
 def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:

@@ -45,8 +45,9 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
         link = urljoin(base_url, link) if link else None
         html = _item_html(item)
         text = fragment_text(html) if html else ""
-        published = _struct(item.get("published_parsed")) or _struct(item.get("updated_parsed"))
-        updated = _struct(item.get("updated_parsed"))
+        # dict.get: feedparser maps a missing updated_parsed to published_parsed, warning
+        updated = _struct(dict.get(item, "updated_parsed"))
+        published = _struct(dict.get(item, "published_parsed")) or updated
         releases.append(
             Release(
                 origin=link or f"{origin}#{item.get('id') or i}",
