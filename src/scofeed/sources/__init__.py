@@ -40,7 +40,9 @@ def decode(origin: str, data: bytes, max_bytes: int) -> str:
         ) from None
 
 
-def read(origin: str, suffix: str, data: bytes, context: datetime | None, max_bytes: int) -> list[Release]:
+def read(
+    origin: str, suffix: str, data: bytes, context: datetime | None, max_bytes: int
+) -> list[Release]:
     reader = READERS.get(suffix.lower())
     if reader is None:
         raise RejectedInput(origin, f"unknown file type {suffix or '(none)'!r}")
