@@ -153,6 +153,98 @@ class LogConfig:
     level: str = check(_one_of(*LEVELS), default="INFO")
 
 
+# -- remote sources ([[sources]]) -------------------------------------------------------
+
+SOURCE_KINDS = ("page-list", "feed")
+PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
+
+
+def _name(v: str) -> str | None:
+    ok = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v)
+    return None if ok else "a name of letters, digits, '-', '_' or '.'"
+
+
+def _non_negative(v: float) -> str | None:
+    return None if v >= 0 else "a number of seconds, 0 or more"
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """A web page listing releases, or an RSS/Atom/JSON feed, polled on its own schedule."""
+
+    name: str = check(_name)
+    kind: str = check(_one_of(*SOURCE_KINDS))
+    url: str = check(_http_url)
+    enabled: bool = True
+    interval: int = check(_positive, default=3600)  # seconds between polls
+    cron: str | None = None  # a crontab line ("*/30 * * * *"); replaces interval when set
+    timeout: float = check(_positive, default=20.0)  # seconds to connect, and per read
+    max_bytes: int = check(_positive, default=2_000_000)  # a larger response is rejected
+    delay: float = check(_non_negative, default=2.0)  # seconds between requests to one host
+    max_items: int = check(_positive, default=30)  # article pages fetched per poll, at most
+    # page-list only: a preset, and selectors (XPath if starting with "/", "./" or "(",
+    # else CSS) that override the preset's
+    preset: str | None = None
+    item_selector: str | None = None  # links to article pages on the listing page
+    link_pattern: str | None = None  # a regex each article link's path must match
+    title_selector: str | None = None
+    date_selector: str | None = None
+    body_selector: str | None = None
+
+    def validate(self, key: str) -> None:
+        if self.cron is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(self.cron)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{key}.cron: expected a crontab line such as '*/30 * * * *' ({exc})"
+                ) from None
+        page_keys = ("preset", "item_selector", "link_pattern", "title_selector",
+                     "date_selector", "body_selector")  # fmt: skip
+        if self.kind == "feed":
+            for k in page_keys:
+                if getattr(self, k) is not None:
+                    raise ConfigError(f"{key}.{k}: only page-list sources take {k}")
+            return
+        if self.preset is not None and self.preset not in PAGE_PRESETS:
+            raise ConfigError(
+                f"{key}.preset: expected one of {', '.join(map(repr, PAGE_PRESETS))}, "
+                f"got {self.preset!r}"
+            )
+        from scofeed.sources.htmlpage import compile_selector
+
+        for k in ("item_selector", "title_selector", "date_selector", "body_selector"):
+            value = getattr(self, k)
+            if value is None:
+                continue
+            try:
+                compile_selector(value)
+            except ValueError as exc:
+                raise ConfigError(f"{key}.{k}: {exc}, got {value!r}") from None
+        if self.link_pattern is not None:
+            try:
+                re.compile(self.link_pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"{key}.link_pattern: expected a regular expression ({exc})"
+                ) from None
+        if self.preset is None and self.item_selector is None and self.link_pattern is None:
+            raise ConfigError(
+                f"{key}.preset: a page-list source needs a preset, item_selector or link_pattern"
+            )
+
+
+def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:
+    seen: set[str] = set()
+    for i, src in enumerate(v):
+        if src.name in seen:
+            raise ConfigError(f"sources[{i}].name: {src.name!r} is already the name of a source")
+        seen.add(src.name)
+    return None
+
+
 @dataclass(frozen=True)
 class Config:
     site: SiteConfig = SiteConfig()
@@ -164,6 +256,8 @@ class Config:
     log: LogConfig = LogConfig()
     # tag name -> keywords; an entry whose text holds any keyword gets the tag
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # remote sources, polled by `scofeed poll` and the daemon ([[sources]] tables)
+    sources: tuple[RemoteSource, ...] = check(_unique_names, default=())
     path: Path | None = None  # the file this came from; not a key
 
     def feed_url(self, fmt: str) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
+from scofeed.sources.htmlpage import read_html
 from scofeed.sources.text import read_text
 
 # reader(origin, text, context_date) -> releases
@@ -18,6 +19,8 @@ Reader = Callable[[str, str, datetime | None], list[Release]]
 
 READERS: dict[str, Reader] = {
     ".txt": read_text,
+    ".html": read_html,  # a release page saved from the SCO website
+    ".htm": read_html,
 }
 
 

@@ -1,0 +1,126 @@
+"""Remote ingest benchmark: N SCO-shaped article pages from a local threaded server.
+
+Prints releases per second for a first poll (listing + N article pages) and for a
+second poll of the unchanged site (one 304), and their ratio. Run:
+
+    .venv/bin/python bench/ingest_remote.py [N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from scofeed import config as config_mod
+from scofeed.sources.remote import poll_due
+from scofeed.store import Store
+
+ARTICLE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>{title} - SCO</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/news/">News</a></nav></header>
+<div class="news-detail"><h1>{title}</h1><div class="date">{dotted}</div>
+<p>On {day} the SCO Secretary-General held meeting number {n} with a delegation.</p>
+<p>The parties discussed cooperation in trade, security and culture, item {n}.</p>
+</div><footer>SCO Secretariat</footer></body></html>"""
+
+
+def make_site(n: int) -> dict[str, bytes]:
+    pages: dict[str, bytes] = {}
+    links = []
+    start = datetime(2020, 1, 1)
+    for i in range(n):
+        d = start + timedelta(days=i)
+        path = f"/{d:%Y%m%d}/{800000 + i}.html"
+        title = f"SCO Secretary-General meets delegation {i}"
+        body = ARTICLE.format(
+            title=html.escape(title), dotted=f"{d:%d.%m.%Y}", day=f"{d:%-d %B %Y}", n=i
+        )
+        pages[path] = body.encode()
+        links.append(f'<li><a href="{path}">{html.escape(title)}</a></li>')
+    pages["/news/"] = ("<html><body><ul>" + "".join(links) + "</ul></body></html>").encode()
+    return pages
+
+
+def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server interface
+            body = pages.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.send_header("ETag", '"v1"')
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", '"v1"')
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=int, default=500, help="article pages (default 500)")
+    args = ap.parse_args()
+    server = serve(make_site(args.n))
+    port = server.server_address[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "config.toml").write_text(
+            f"""
+[paths]
+state = "state.sqlite3"
+[feeds]
+entries = 50
+[[sources]]
+name = "bench"
+kind = "page-list"
+url = "http://127.0.0.1:{port}/news/"
+preset = "sco"
+delay = 0
+timeout = 10
+max_items = {args.n}
+""",
+            encoding="utf-8",
+        )
+        cfg = config_mod.load(root / "config.toml")
+        store = Store(cfg.paths.state)
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        t0 = time.perf_counter()
+        first = poll_due(cfg, store, now)
+        t1 = time.perf_counter()
+        second = poll_due(cfg, store, now + timedelta(hours=2))
+        t2 = time.perf_counter()
+    server.shutdown()
+    cold, warm = t1 - t0, t2 - t1
+    new = first.results[0].new
+    print(f"pages={args.n} new={new} status_second={second.results[0].status}")
+    print(
+        f"first poll:  {cold:8.3f} s  {new / cold:9.1f} releases/s  "
+        f"requests={first.results[0].fetched}"
+    )
+    print(
+        f"second poll: {warm:8.3f} s  {args.n / warm:9.1f} releases/s (checked)  "
+        f"requests={second.results[0].fetched}"
+    )
+    print(f"second/first time ratio: {warm / cold:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""poll: fetch the remote sources ([[sources]] in config.toml) that are due."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from scofeed.sources import remote
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "poll",
+        help="poll the remote sources that are due, ingest new releases, publish",
+        description="Poll each enabled remote source whose next poll time has come "
+        "(or the one named, even when disabled), ingest what is new and re-publish the "
+        "feeds. Prints one line per source polled.",
+    )
+    p.add_argument("name", nargs="?", help="poll only this source")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="poll now even when not due, ignore the HTTP cache, retry rejected pages",
+    )
+    p.set_defaults(func=cmd_poll)
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    from scofeed.cli.core import open_store
+
+    cfg, store = open_store(args)
+    if not cfg.sources:
+        print("no remote sources configured ([[sources]] in config.toml)")
+        return 0
+    report = remote.poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
+    if not report.results:
+        print("no source is due (use --force to poll now)")
+    for result in report.results:
+        print(result.line())
+        for origin, reason in result.rejected:
+            print(f"rejected {origin}: {reason}", file=sys.stderr)
+    if report.written:
+        print("written " + " ".join(report.written) + f" feeds={cfg.paths.feeds}")
+    return 1 if report.failed else 0

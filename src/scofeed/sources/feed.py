@@ -1,0 +1,130 @@
+"""Feeds as a source: RSS and Atom (feedparser) or JSON Feed (json), one Release per item.
+
+Hostile XML is refused before any parser sees it: a feed that declares its own
+entities (the shape of XXE and "billion laughs" payloads) is rejected whole.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from scofeed.dates import parse_iso
+from scofeed.errors import RejectedInput
+from scofeed.model import Release
+from scofeed.sources.htmlpage import fragment_text, host_language
+
+log = logging.getLogger(__name__)
+
+TZ = "UTC"
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> list[Release]:
+    """Every item of an RSS, Atom or JSON feed as a Release."""
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        return _json_feed(origin, data, base_url, source)
+    if _ENTITY_DECL.search(data[:65536]):
+        raise RejectedInput(origin, "feed declares XML entities (entity expansion refused)")
+    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
+        raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")
+    lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
+    releases = []
+    for i, item in enumerate(parsed.entries):
+        link = item.get("link")
+        link = urljoin(base_url, link) if link else None
+        html = _item_html(item)
+        text = fragment_text(html) if html else ""
+        # dict.get: feedparser maps a missing updated_parsed to published_parsed, warning
+        updated = _struct(dict.get(item, "updated_parsed"))
+        published = _struct(dict.get(item, "published_parsed")) or updated
+        releases.append(
+            Release(
+                origin=link or f"{origin}#{item.get('id') or i}",
+                text=text,
+                title=item.get("title") or None,
+                html=html or None,
+                published=published,
+                updated=updated if updated and published and updated > published else None,
+                url=link,
+                tags=tuple(t.get("term") for t in item.get("tags", []) if t.get("term")),
+                lang=lang or host_language(link),
+                key=None if link else item.get("id") or None,
+                source=source,
+            )
+        )
+    log.info("feed_read origin=%s format=%s items=%d", origin, parsed.version, len(releases))
+    return releases
+
+
+def _item_html(item: Any) -> str:
+    for content in item.get("content", []):
+        if content.get("value"):
+            return str(content["value"])
+    return str(item.get("summary") or item.get("description") or "")
+
+
+def _struct(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+
+
+def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Release]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RejectedInput(origin, f"not a JSON feed ({exc})") from None
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise RejectedInput(origin, "not a JSON feed (no jsonfeed.org version)")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise RejectedInput(origin, "JSON feed without an items list")
+    lang = str(doc.get("language") or "").split("-")[0].lower() or None
+    releases = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        link = item.get("url") or item.get("external_url")
+        link = urljoin(base_url, str(link)) if link else None
+        html = str(item.get("content_html") or "")
+        text = str(item.get("content_text") or "") or (fragment_text(html) if html else "")
+        if not text and item.get("summary"):
+            text = str(item["summary"])
+        published = _iso(item.get("date_published"))
+        updated = _iso(item.get("date_modified"))
+        raw_tags = item.get("tags")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
+        releases.append(
+            Release(
+                origin=link or f"{origin}#{item.get('id') or i}",
+                text=text,
+                title=str(item["title"]) if item.get("title") else None,
+                html=html or None,
+                published=published,
+                updated=updated if updated and published and updated > published else None,
+                url=link,
+                tags=tuple(str(t) for t in tags),
+                lang=str(item.get("language") or "").split("-")[0].lower() or lang,
+                key=None if link else str(item.get("id") or "") or None,
+                source=source,
+            )
+        )
+    log.info("feed_read origin=%s format=json items=%d", origin, len(releases))
+    return releases
+
+
+def _iso(value: Any) -> datetime | None:
+    return parse_iso(value, TZ) if isinstance(value, str) else None

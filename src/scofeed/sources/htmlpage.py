@@ -1,0 +1,372 @@
+"""Release pages in HTML (a saved SCO page, or one fetched by a poller) -> ``Release``.
+
+Parsing is safe: lxml's HTML parser with no network access and no huge trees, an
+inline DTD (where XXE and "billion laughs" payloads live) cut off before parsing,
+and script, style, navigation and page furniture dropped. What survives is a title,
+a date, a language, plain-text paragraphs and the article's HTML (sanitised later by
+normalise).
+
+Selectors are XPath when they start with ``/``, ``./`` or ``(``, CSS otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+from cssselect import SelectorError
+from lxml.cssselect import CSSSelector
+
+from scofeed.dates import midnight, parse_iso
+from scofeed.errors import RejectedInput
+from scofeed.model import Release
+from scofeed.normalise import collapse
+
+log = logging.getLogger(__name__)
+
+TZ = "Asia/Shanghai"  # zone of a date-only value found in a page or its URL
+
+# /20220125/813122.html, /news/20170217/220257.html, /20230421/-Some-Slug-939274.html
+SCO_ARTICLE = r"^/(?:[a-z]{2,3}/)?(?:news/)?(?:19|20)\d{6}/[^/]+\.html?$"
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/")
+_HOST_LANG = {"eng": "en", "rus": "ru", "chn": "zh"}
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
+_FURNITURE = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "iframe", "object", "embed", "button", "select", "input", "textarea", "svg", "canvas",
+)  # fmt: skip
+_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "td"}
+_SITE_SUFFIX = re.compile(r"^(?P<head>.+?)\s+[-|–—:]\s+(?P<site>[^-|–—]{1,60})$")
+_SCO_NAMES = ("sco", "шос", "上合", "shanghai cooperation")
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """Where a page's parts are. Each field lists candidates, the first that matches wins."""
+
+    items: tuple[str, ...] = ("//a[@href]",)  # links on a listing page
+    link_pattern: str | None = None  # regex the link's path must match
+    title: tuple[str, ...] = ("h1",)
+    date: tuple[str, ...] = ("time[datetime]", "time")
+    body: tuple[str, ...] = ("article", "main", "[role=main]", "#content", ".content", "body")
+
+
+PRESETS: dict[str, Selectors] = {
+    # The SCO Secretariat site (eng./rus./chn.sectsco.org): every article link carries
+    # its date in the path, and the article sits in a news container.
+    "sco": Selectors(
+        items=("//a[@href]",),
+        link_pattern=SCO_ARTICLE,
+        title=("h1", ".news-title", ".article-title"),
+        date=("time[datetime]", ".news-date", ".date", "time"),
+        body=(
+            ".news-detail", ".news_detail", ".news-text", ".article-body", ".article",
+            "article", "main", "#content", ".content", "body",
+        ),
+    ),
+}  # fmt: skip
+DEFAULT = Selectors()
+
+
+@lru_cache(maxsize=256)
+def compile_selector(selector: str) -> lxml.etree.XPath:
+    """An XPath (``/``, ``./``, ``(``) or CSS selector, compiled; ValueError when invalid."""
+    s = selector.strip()
+    try:
+        if s.startswith(("/", "./", "(")):
+            return lxml.etree.XPath(s)
+        return CSSSelector(s)
+    except (lxml.etree.XPathError, SelectorError) as exc:
+        raise ValueError(f"not a valid XPath or CSS selector ({exc})") from None
+
+
+def _select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # type: ignore[type-arg]
+    for sel in candidates:
+        found = [e for e in compile_selector(sel)(root) if isinstance(e, lxml.html.HtmlElement)]
+        if found:
+            return found
+    return []
+
+
+def parse(data: bytes | str) -> lxml.html.HtmlElement:
+    """A document tree, parsed safely; RejectedInput-free: callers check for content."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    raw = _DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", raw, count=1)
+    if isinstance(data, str):
+        raw = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", raw)
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8" if isinstance(data, str) else None,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    return lxml.html.document_fromstring(raw, parser=parser)
+
+
+def decode_html(data: bytes, charset: str | None) -> str:
+    """Bytes of a page as text: the HTTP charset, else a <meta> charset, else UTF-8."""
+    if not charset:
+        m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.IGNORECASE)
+        charset = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        return data.decode(charset, errors="replace").lstrip("\ufeff")
+    except LookupError:
+        return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+# -- facts -----------------------------------------------------------------------------
+
+
+def _meta(root: lxml.html.HtmlElement, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            for el in root.iter("meta"):
+                if (el.get(attr) or "").lower() == name and (el.get("content") or "").strip():
+                    return str(el.get("content")).strip()
+    return None
+
+
+def url_date(url: str | None) -> date | None:
+    """The date in a URL path such as /20220125/813122.html."""
+    if not url:
+        return None
+    m = _URL_DATE.search(urlsplit(url).path + "/")
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def host_language(url: str | None) -> str | None:
+    host = (urlsplit(url).hostname or "") if url else ""
+    return _HOST_LANG.get(host.rstrip(".").split(".", 1)[0])
+
+
+def _strip_site(title: str, site_name: str | None) -> str:
+    m = _SITE_SUFFIX.match(title)
+    if not m:
+        return title
+    site = m.group("site").strip().casefold()
+    if (site_name and site == site_name.strip().casefold()) or any(n in site for n in _SCO_NAMES):
+        return m.group("head").strip()
+    return title
+
+
+def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
+    for el in _select(root, sel.title):
+        text = collapse(el.text_content())
+        if text:
+            return text
+    og = _meta(root, "og:title", "twitter:title")
+    if og:
+        return collapse(og)
+    t = root.find(".//title")
+    if t is not None and collapse(t.text_content()):
+        return _strip_site(collapse(t.text_content()), _meta(root, "og:site_name"))
+    return None
+
+
+def _published(root: lxml.html.HtmlElement, sel: Selectors) -> datetime | None:
+    stamp = _meta(root, "article:published_time", "datepublished", "date", "dc.date", "pubdate")
+    if stamp and (found := parse_iso(stamp, TZ)):
+        return found
+    for el in _select(root, sel.date):
+        value = el.get("datetime") or el.get("content")
+        if value and (found := parse_iso(value, TZ)):
+            return found
+    return None
+
+
+def _updated(root: lxml.html.HtmlElement) -> datetime | None:
+    stamp = _meta(root, "article:modified_time", "datemodified")
+    return parse_iso(stamp, TZ) if stamp else None
+
+
+def _own_url(root: lxml.html.HtmlElement) -> str | None:
+    og = _meta(root, "og:url")
+    if og and og.startswith(("http://", "https://")):
+        return og
+    for link in root.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        href = (link.get("href") or "").strip()
+        if "canonical" in rel and href.startswith(("http://", "https://")):
+            return href
+    return None
+
+
+def _language(root: lxml.html.HtmlElement, url: str | None) -> str | None:
+    lang = (
+        root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    ).strip()
+    if re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang):
+        return lang.split("-")[0].split("_")[0].lower()
+    return host_language(url)
+
+
+# -- body ------------------------------------------------------------------------------
+
+
+def _drop(el: lxml.html.HtmlElement) -> None:
+    el.drop_tree()
+
+
+def _body(
+    root: lxml.html.HtmlElement, sel: Selectors, title: str | None, base: str | None
+) -> tuple[list[str], str]:
+    container = next(iter(_select(root, sel.body)), None)
+    if container is None:
+        return [], ""
+    for el in list(container.iter(*_FURNITURE)):
+        if el is not container:
+            _drop(el)
+    for candidates in (sel.title, sel.date, ("h1",)):
+        for el in _select(container, candidates):
+            if el is not container and el.getparent() is not None:
+                _drop(el)
+    if base:
+        container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+    paras: list[str] = []
+    blocks = [el for el in container.iter(*_BLOCKS) if not _inside_block(el, container)]
+    if blocks:
+        for el in blocks:
+            text = collapse(el.text_content())
+            if text:
+                paras.append(text)
+    else:
+        for br in container.iter("br"):
+            br.tail = "\n\n" + (br.tail or "")
+        paras = [collapse(b) for b in re.split(r"\n\s*\n", container.text_content()) if collapse(b)]
+    if title and paras and _key(paras[0]) == _key(title):
+        paras = paras[1:]
+        first = blocks[0] if blocks else None
+        if first is not None and first.getparent() is not None:
+            _drop(first)
+    fragment = "".join(
+        lxml.html.tostring(child, encoding="unicode")
+        for child in container
+        if isinstance(child, lxml.html.HtmlElement)
+    )
+    lead = collapse(container.text or "")
+    if not blocks and not fragment.strip():
+        fragment = "".join(f"<p>{_esc(p)}</p>" for p in paras)
+    elif lead:
+        fragment = f"<p>{_esc(lead)}</p>" + fragment
+    return paras, fragment
+
+
+def _inside_block(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
+    parent = el.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag in _BLOCKS:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _key(s: str) -> str:
+    return "".join(ch for ch in s.casefold() if ch.isalnum())
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- readers ---------------------------------------------------------------------------
+
+
+def read_page(
+    origin: str,
+    text: str,
+    url: str | None = None,
+    selectors: Selectors | None = None,
+    context: datetime | None = None,
+    source: str = "local",
+) -> list[Release]:
+    """One release page -> one Release. Metadata (<time>, meta tags) beats the URL's date,
+    which beats whatever date normalise finds in the text."""
+    sel = selectors or DEFAULT
+    if not text.strip():
+        raise RejectedInput(origin, "empty page")
+    try:
+        root = parse(text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise RejectedInput(origin, f"not an HTML page ({exc})") from None
+    own = url or _own_url(root)
+    title = _title(root, sel)
+    published = _published(root, sel)
+    day = url_date(own) or url_date(_own_url(root))
+    if published is None and day is not None:
+        published = midnight(day, TZ)
+    paras, fragment = _body(root, sel, title, own)
+    if not paras and not fragment.strip():
+        raise RejectedInput(origin, "no article text found in the page")
+    log.debug("page_read origin=%s title=%r paragraphs=%d", origin, title, len(paras))
+    return [
+        Release(
+            origin=origin,
+            text="\n\n".join(paras),
+            title=title,
+            html=fragment or None,
+            published=published,
+            updated=_updated(root),
+            url=own,
+            lang=_language(root, own),
+            context_date=midnight(day, TZ) if day else context,
+            source=source,
+        )
+    ]
+
+
+def read_html(origin: str, text: str, context: datetime | None) -> list[Release]:
+    """The ``READERS`` entry for .html/.htm files dropped into sources/ (saved SCO pages)."""
+    return read_page(origin, text, selectors=PRESETS["sco"], context=context)
+
+
+def fragment_text(fragment: str) -> str:
+    """An HTML fragment (a feed item's content) as blank-line separated paragraphs."""
+    if not fragment.strip():
+        return ""
+    root = parse("<html><body>" + fragment + "</body></html>")
+    body = root.find("body")
+    if body is None:
+        return ""
+    paras, _html = _body(body, Selectors(title=(), date=(), body=("body",)), None, None)
+    return "\n\n".join(paras)
+
+
+def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = True) -> list[str]:
+    """Absolute article URLs on a listing page, in page order, each once."""
+    root = parse(text)
+    pattern = re.compile(selectors.link_pattern) if selectors.link_pattern else None
+    base_host = (urlsplit(base).hostname or "").rstrip(".").lower()
+    out: list[str] = []
+    seen: set[str] = set()
+    for el in _select(root, selectors.items):
+        href = el.get("href") if el.tag == "a" else None
+        if href is None:
+            inner = el.find(".//a[@href]")
+            href = inner.get("href") if inner is not None else None
+        if not href:
+            continue
+        absolute = urljoin(base, href.strip()).split("#", 1)[0]
+        parts = urlsplit(absolute)
+        if parts.scheme not in ("http", "https"):
+            continue  # javascript:, mailto:, data: ...
+        if same_host and (parts.hostname or "").rstrip(".").lower() != base_host:
+            continue
+        if pattern and not pattern.search(parts.path):
+            continue
+        if absolute not in seen:
+            seen.add(absolute)
+            out.append(absolute)
+    return out

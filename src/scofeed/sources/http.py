@@ -1,0 +1,286 @@
+"""A polite HTTP client for pollers and ``scofeed add URL``.
+
+One ``requests.Session`` naming scofeed in its User-Agent; connect and read timeouts
+and an overall deadline; bodies streamed against a size cap; conditional GET with the
+ETag / Last-Modified remembered in the state store; redirects followed by hand and
+only within the same host; the content type checked; and one request at a time per
+host, spaced by a configurable delay (shared by every fetcher in the process).
+
+Every refusal is a ``RejectedInput`` naming the URL. Failures worth retrying (timeouts,
+connection errors, 5xx) carry a reason starting with ``temporary: ``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from scofeed import USER_AGENT
+from scofeed.errors import RejectedInput
+from scofeed.model import Release
+from scofeed.store import Store
+from scofeed.store import sources as source_rows
+from scofeed.store.sources import TEMPORARY
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = (
+    "application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
+    "application/rdf+xml", "application/feed+json", "application/json", "text/plain",
+)  # fmt: skip
+ADD_TYPES = (*HTML_TYPES, "text/plain", "text/markdown", "application/json")
+MAX_REDIRECTS = 5
+DEFAULT_TIMEOUT = 20.0
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # after redirects
+    status: int  # 200, or 304 when a conditional GET found nothing new
+    body: bytes
+    content_type: str  # media type only, lower case ("" when none was sent)
+    charset: str | None
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class HostGates:
+    """One request at a time per host, ``delay`` seconds apart. One instance is shared by
+    every fetcher in the process (a poll and a ``scofeed add`` never overlap on a host)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gates: dict[str, tuple[threading.Lock, list[float]]] = {}
+
+    def of(self, host: str) -> tuple[threading.Lock, list[float]]:
+        with self._lock:
+            return self._gates.setdefault(host, (threading.Lock(), [float("-inf")]))
+
+
+SHARED_GATES = HostGates()
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").rstrip(".").lower()
+
+
+class Fetcher:
+    def __init__(
+        self,
+        store: Store | None = None,
+        user_agent: str = USER_AGENT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        gates: HostGates = SHARED_GATES,
+    ) -> None:
+        self.store = store
+        self.gates = gates
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = user_agent
+        self.session.headers["Accept-Encoding"] = "identity"  # the size cap counts real bytes
+        self.clock = clock
+        self.sleep = sleep
+        self.requests = 0  # requests sent, for reports and the benchmark
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: tuple[str, ...] = HTML_TYPES,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = 2_000_000,
+        delay: float = 0.0,
+        conditional: bool = False,
+    ) -> Response:
+        """GET ``url``; with ``conditional`` send the remembered validators (304 possible)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RejectedInput(url, "not an http:// or https:// URL")
+        headers = {"Accept": ", ".join(accept) + ", */*;q=0.1"}
+        if conditional and self.store is not None:
+            cached = source_rows.validators(self.store.db, url)
+            if cached and cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached and cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        host = host_of(url)
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            resp = self._send(current, headers, timeout, delay)
+            if resp.status_code not in _REDIRECTS:
+                return self._finish(url, current, resp, accept, timeout, max_bytes)
+            location = resp.headers.get("Location", "")
+            resp.close()
+            if not location:
+                raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
+            target = urljoin(current, location)
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise RejectedInput(url, f"redirect to a non-web address ({target})")
+            if host_of(target) != host:
+                raise RejectedInput(
+                    url, f"redirect to another host ({host_of(target)}), not followed"
+                )
+            log.debug("redirect url=%s to=%s", current, target)
+            current = target
+        raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _send(
+        self, url: str, headers: dict[str, str], timeout: float, delay: float
+    ) -> requests.Response:
+        lock, last = self.gates.of(host_of(url))
+        with lock:
+            wait = last[0] + delay - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+            try:
+                self.requests += 1
+                resp = self.session.get(
+                    url,
+                    headers=headers,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.Timeout:
+                raise RejectedInput(url, f"{TEMPORARY}timed out after {timeout:g} s") from None
+            except requests.RequestException as exc:
+                raise RejectedInput(url, f"{TEMPORARY}cannot connect ({_short(exc)})") from None
+            finally:
+                last[0] = self.clock()
+        log.info("fetch url=%s status=%d", url, resp.status_code)
+        return resp
+
+    def _finish(
+        self,
+        origin: str,
+        url: str,
+        resp: requests.Response,
+        accept: tuple[str, ...],
+        timeout: float,
+        max_bytes: int,
+    ) -> Response:
+        with resp:
+            status = resp.status_code
+            etag = resp.headers.get("ETag")
+            last_modified = resp.headers.get("Last-Modified")
+            if status == 304:
+                return Response(url, 304, b"", "", None, etag, last_modified)
+            if status >= 500:
+                raise RejectedInput(origin, f"{TEMPORARY}server error {status}")
+            if status != 200:
+                raise RejectedInput(origin, f"HTTP {status} {resp.reason or ''}".rstrip())
+            ctype, charset = _content_type(resp.headers.get("Content-Type", ""))
+            if ctype and ctype not in accept:
+                raise RejectedInput(
+                    origin, f"content type {ctype} where {' or '.join(accept[:2])} was expected"
+                )
+            declared = resp.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise RejectedInput(origin, f"too large ({declared} bytes, limit {max_bytes})")
+            body = self._read(origin, resp, timeout, max_bytes)
+        return Response(url, status, body, ctype, charset, etag, last_modified)
+
+    def _read(self, origin: str, resp: requests.Response, timeout: float, max_bytes: int) -> bytes:
+        deadline = self.clock() + 4 * timeout
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in resp.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise RejectedInput(
+                        origin, f"too large (over {max_bytes} bytes, limit {max_bytes})"
+                    )
+                if self.clock() > deadline:
+                    raise RejectedInput(
+                        origin, f"{TEMPORARY}body too slow (over {4 * timeout:g} s)"
+                    )
+                chunks.append(chunk)
+        except requests.RequestException as exc:
+            raise RejectedInput(origin, f"{TEMPORARY}read failed ({_short(exc)})") from None
+        return b"".join(chunks)
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    media, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        k, _, v = param.strip().partition("=")
+        if k.lower() == "charset" and v:
+            charset = v.strip("\"' ")
+    return media.strip().lower(), charset
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).split("\n")[0]
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def remember(store: Store, resp: Response, now: datetime) -> None:
+    """Keep a response's validators so the next conditional GET can get a 304."""
+    if resp.not_modified:
+        source_rows.touch(store.db, resp.url, now.timestamp(), 304)
+    else:
+        source_rows.remember(
+            store.db, resp.url, resp.etag, resp.last_modified, now.timestamp(), resp.status
+        )
+
+
+_SUFFIXES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "application/json": ".json",
+}
+
+
+def fetch_release(
+    cfg: object, store: Store, url: str, now: datetime
+) -> tuple[bytes, str, list[Release]]:
+    """Fetch one release page for ``scofeed add URL``: its bytes, the file suffix to store
+    them under, and the releases read from them. RejectedInput when it cannot."""
+    from scofeed import sources
+    from scofeed.sources import htmlpage
+
+    max_bytes = cfg.limits.max_file_bytes  # type: ignore[attr-defined]
+    with Fetcher(store) as fetcher:
+        resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=max_bytes)
+    remember(store, resp, now)
+    suffix = _SUFFIXES.get(resp.content_type, ".html")
+    if suffix == ".html":
+        text = htmlpage.decode_html(resp.body, resp.charset)
+        preset = htmlpage.PRESETS["sco"]
+        releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
+    else:
+        releases = sources.read(url, suffix, resp.body, now, max_bytes)
+        releases = [r if r.url else _with_url(r, resp.url) for r in releases]
+    return resp.body, suffix, releases
+
+
+def _with_url(release: Release, url: str) -> Release:
+    from dataclasses import replace
+
+    return replace(release, url=url)

@@ -1,0 +1,102 @@
+"""Remote source state: when each source was polled and is due, and the HTTP cache
+(ETag / Last-Modified) that makes a poll of an unchanged page cost one 304."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+TEMPORARY = "temporary: "  # a reject reason with this prefix is retried on the next poll
+
+
+@dataclass(frozen=True)
+class SourceState:
+    name: str
+    kind: str
+    last_poll: float | None
+    next_poll: float | None
+    last_result: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None
+    last_modified: str | None
+
+
+def state(db: sqlite3.Connection, name: str) -> SourceState | None:
+    row = db.execute(
+        "SELECT name, kind, last_poll, next_poll, last_result, last_error FROM sources "
+        "WHERE name = ?",
+        (name,),
+    ).fetchone()
+    return SourceState(*row) if row else None
+
+
+def states(db: sqlite3.Connection) -> list[SourceState]:
+    rows = db.execute(
+        "SELECT name, kind, last_poll, next_poll, last_result, last_error FROM sources "
+        "ORDER BY name"
+    )
+    return [SourceState(*r) for r in rows]
+
+
+def record_poll(
+    db: sqlite3.Connection,
+    name: str,
+    kind: str,
+    at: float,
+    next_poll: float,
+    result: str,
+    error: str | None,
+) -> None:
+    db.execute(
+        "INSERT INTO sources (name, kind, last_poll, next_poll, last_result, last_error) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+        "last_poll = excluded.last_poll, next_poll = excluded.next_poll, "
+        "last_result = excluded.last_result, last_error = excluded.last_error",
+        (name, kind, at, next_poll, result, error),
+    )
+
+
+def validators(db: sqlite3.Connection, url: str) -> Validators | None:
+    row = db.execute("SELECT etag, last_modified FROM http_cache WHERE url = ?", (url,)).fetchone()
+    if row is None or (row[0] is None and row[1] is None):
+        return None
+    return Validators(row[0], row[1])
+
+
+def remember(
+    db: sqlite3.Connection,
+    url: str,
+    etag: str | None,
+    last_modified: str | None,
+    at: float,
+    status: int,
+) -> None:
+    db.execute(
+        "INSERT INTO http_cache (url, etag, last_modified, fetched_at, status) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+        "last_modified = excluded.last_modified, fetched_at = excluded.fetched_at, "
+        "status = excluded.status",
+        (url, etag, last_modified, at, status),
+    )
+
+
+def touch(db: sqlite3.Connection, url: str, at: float, status: int) -> None:
+    """A 304: the validators stand, only the time and status change."""
+    db.execute("UPDATE http_cache SET fetched_at = ?, status = ? WHERE url = ?", (at, status, url))
+
+
+def seen(db: sqlite3.Connection, origin: str, url_key: str, retry_rejected: bool = False) -> bool:
+    """An article page already ingested (by this URL or its canonical form) or rejected
+    for good (unless ``retry_rejected``): it is not fetched again."""
+    if db.execute("SELECT 1 FROM entry_origins WHERE origin = ?", (origin,)).fetchone():
+        return True
+    if db.execute("SELECT 1 FROM entries WHERE url_key = ? LIMIT 1", (url_key,)).fetchone():
+        return True
+    if retry_rejected:
+        return False
+    row = db.execute("SELECT reason FROM rejects WHERE origin = ?", (origin,)).fetchone()
+    return row is not None and not str(row[0]).startswith(TEMPORARY)

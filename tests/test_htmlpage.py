@@ -1,0 +1,184 @@
+"""HTML release pages: what is read from them, what is left out, what is neutralised."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from scofeed import pipeline
+from scofeed.errors import RejectedInput
+from scofeed.normalise import normalise, settings_from
+from scofeed.sources import READERS, htmlpage
+from scofeed.sources.htmlpage import PRESETS, listing_links, read_page, url_date
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+
+SCO = Path(__file__).resolve().parent / "data" / "sco"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def page(name: str) -> str:
+    return (SCO / name).read_text(encoding="utf-8")
+
+
+def test_english_article_title_date_from_url_and_clean_body():
+    url = "https://eng.sectsco.org/20220125/813122.html"
+    (r,) = read_page(url, page("article_en.html"), url=url, selectors=PRESETS["sco"])
+    assert r.title == "SCO Secretary-General meets with Ambassador of Pakistan"
+    assert r.published == datetime(2022, 1, 25, tzinfo=SHANGHAI)
+    assert r.url == url
+    assert r.lang == "en"
+    paras = r.text.split("\n\n")
+    assert len(paras) == 2  # the repeated headline and the date line are gone
+    assert paras[0].startswith("On 24 January 2022, SCO Secretary-General Zhang Ming met")
+    for furniture in ("Home", "Latest news", "Another release", "Beijing", "tracker", "inline"):
+        assert furniture not in r.text
+        assert furniture not in (r.html or "")
+    assert '<a href="https://eng.sectsco.org/documents/charter.html">' in (r.html or "")
+    assert "<script" not in (r.html or "")
+
+
+def test_russian_article_metadata_beats_the_url_date():
+    url = "http://rus.sectsco.org./news/20170101/220257.html"
+    (r,) = read_page(url, page("article_ru.html"), url=url, selectors=PRESETS["sco"])
+    assert r.published == datetime(2017, 2, 17, 10, 30, tzinfo=SHANGHAI)
+    assert r.title == "Генеральный секретарь ШОС встретился с делегацией"
+    assert r.lang == "ru"
+    assert r.text.startswith("16 февраля 2017 года Генеральный секретарь ШОС")
+
+
+def test_chinese_article_date_from_time_element():
+    (r,) = read_page("zh.html", page("article_zh.html"), selectors=PRESETS["sco"])
+    assert r.published == datetime(2023, 4, 21, tzinfo=SHANGHAI)
+    assert r.lang == "zh"
+    assert r.title == "上海合作组织秘书长出席数字论坛"
+    assert r.text.split("\n\n") == [
+        "2023年4月20日，上海合作组织秘书长张明出席数字经济论坛并致辞。",
+        "张明表示，各成员国应加强数字经济领域的合作。",
+    ]
+
+
+def test_title_falls_back_to_og_title_then_title_without_site_suffix():
+    og = '<html><head><meta property="og:title" content="From OG"><title>T - SCO</title>'
+    (r,) = read_page("a.html", og + "</head><body><p>Body text.</p></body></html>")
+    assert r.title == "From OG"
+    bare = "<html><head><title>Ministers meet - SCO</title></head><body><p>Body.</p></body></html>"
+    assert read_page("b.html", bare)[0].title == "Ministers meet"
+    dashed = "<html><head><title>Talks - results</title></head><body><p>Body.</p></body></html>"
+    assert read_page("c.html", dashed)[0].title == "Talks - results"  # not a site name
+
+
+def test_url_from_og_url_or_canonical_and_language_from_host():
+    html = (
+        '<html><head><link rel="canonical" href="https://chn.sectsco.org./20230421/1.html">'
+        "</head><body><h1>标题</h1><p>正文。</p></body></html>"
+    )
+    (r,) = read_page("saved.html", html)
+    assert r.url == "https://chn.sectsco.org./20230421/1.html"
+    assert r.published == datetime(2023, 4, 21, tzinfo=SHANGHAI)
+    assert r.lang == "zh"  # no <html lang>: the chn. host says Chinese
+
+
+@pytest.mark.parametrize(
+    ("url", "day"),
+    [
+        ("https://eng.sectsco.org/20220125/813122.html", date(2022, 1, 25)),
+        ("http://rus.sectsco.org./news/20170217/220257.html", date(2017, 2, 17)),
+        ("https://eng.sectsco.org/20230421/-Some-Slug-939274.html", date(2023, 4, 21)),
+        ("https://eng.sectsco.org/20231341/1.html", None),
+        ("https://eng.sectsco.org/news/", None),
+    ],
+)
+def test_date_in_sco_url_paths(url, day):
+    assert url_date(url) == day
+
+
+def test_hostile_page_is_neutralised():
+    (r,) = read_page("hostile.html", page("hostile.html"), selectors=PRESETS["sco"])
+    assert "root:" not in r.text and "lollol" not in r.text  # no XXE, no billion laughs
+    assert len(r.text) < 1000
+    assert "injected" not in r.text
+    cfg_settings = settings_from(_cfg())
+    entry = normalise(r, cfg_settings, NOW)
+    html = entry.content_html
+    for bad in ("<script", "javascript:", "onclick", "onmouseover", "onerror", "iframe", "steal"):
+        assert bad not in html.lower(), bad
+    assert '<a href="https://eng.sectsco.org/20210310/1.html"' in html
+    assert entry.title == "SCO holds security consultations"
+    # the safe parse: no DTD leftovers in the tree either
+    root = htmlpage.parse(page("hostile.html"))
+    assert "ENTITY" not in lxml.html.tostring(root, encoding="unicode")
+
+
+def test_empty_and_bodyless_pages_are_rejected():
+    with pytest.raises(RejectedInput, match="empty page"):
+        read_page("x.html", "  \n")
+    with pytest.raises(RejectedInput, match="no article text"):
+        read_page("y.html", "<html><head><title>Only a title</title></head><body></body></html>")
+
+
+def test_listing_links_pick_articles_only():
+    base = "https://eng.sectsco.org./news/"
+    links = listing_links(page("listing.html"), base, PRESETS["sco"])
+    assert links == [
+        "https://eng.sectsco.org./20220125/813122.html",
+        "https://eng.sectsco.org./news/20170217/220257.html",
+        "https://eng.sectsco.org./20230421/-SCO-Digital-Forum-939274.html",
+    ]
+
+
+def test_custom_xpath_and_css_selectors():
+    html = (
+        '<html><body><div id="t">Custom title</div><span class="d" content="2021-05-06"></span>'
+        '<section class="txt"><p>Para one.</p></section><p>Outside.</p></body></html>'
+    )
+    sel = htmlpage.Selectors(title=("//div[@id='t']",), date=(".d",), body=("section.txt",))
+    (r,) = read_page("c.html", html, selectors=sel)
+    assert (r.title, r.text) == ("Custom title", "Para one.")
+    assert r.published == datetime(2021, 5, 6, tzinfo=SHANGHAI)
+    with pytest.raises(ValueError, match="not a valid"):
+        htmlpage.compile_selector("div[[")
+
+
+def test_html_is_a_registered_drop_in_format(site):
+    assert READERS[".html"] is READERS[".htm"] is htmlpage.read_html
+    shutil.copy(SCO / "article_zh.html", site.sources / "zh.html")
+    (site.sources / "hostile.htm").write_text(page("hostile.html"), encoding="utf-8")
+    (site.sources / "junk.html").write_text("<html><body></body></html>", encoding="utf-8")
+    cfg = site.config()
+    store = site.store()
+    report = pipeline.build(cfg, store, NOW)
+    assert report.new == 3  # the seed, the Chinese page and the neutralised hostile page
+    assert [(r.origin, r.reason) for r in report.rejected] == [
+        ("junk.html", "no article text found in the page")
+    ]
+    titles = {e.title: e for e in entry_rows.latest(store.db)}
+    zh = titles["上海合作组织秘书长出席数字论坛"]
+    assert zh.language == "zh" and zh.date_source == "metadata"
+    assert "<script" not in titles["SCO holds security consultations"].content_html
+    assert [r["origin"] for r in file_rows.rejects(store.db)] == ["junk.html"]
+
+
+def test_same_release_under_two_spellings_of_its_url_is_one_entry(site):
+    cfg = site.config()
+    store = site.store()
+    text = page("article_en.html")
+    edited = text.replace("and cooperation in trade", "and closer cooperation in trade")
+    a = read_page("a", text, url="http://eng.sectsco.org./20220125/813122.html")
+    b = read_page("b", edited, url="https://eng.sectsco.org/20220125/813122.html")
+    first = pipeline.ingest(cfg, store, a, NOW)
+    second = pipeline.ingest(cfg, store, b, NOW)
+    assert [c.kind for c in first] == ["new"]
+    assert second[0].entry.id == first[0].entry.id
+    assert entry_rows.count(store.db) == 1
+
+
+def _cfg():
+    from scofeed import config
+
+    return config.load(None)

@@ -1,0 +1,201 @@
+"""The polite fetcher against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+from scofeed import USER_AGENT
+from scofeed.errors import RejectedInput
+from scofeed.sources import http
+from scofeed.sources.http import Fetcher, fetch_release, remember
+from scofeed.store import sources as source_rows
+
+SCO = Path(__file__).resolve().parent / "data" / "sco"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+HTML = "text/html; charset=utf-8"
+
+
+@pytest.fixture
+def store(site):
+    return site.store()
+
+
+@pytest.fixture
+def fetcher(store):
+    with Fetcher(store) as f:
+        yield f
+
+
+def test_get_names_scofeed_in_the_user_agent(httpserver, fetcher):
+    httpserver.expect_request("/a").respond_with_data("<p>hi</p>", content_type=HTML)
+    resp = fetcher.get(httpserver.url_for("/a"))
+    assert (resp.status, resp.body, resp.content_type, resp.charset) == (
+        200,
+        b"<p>hi</p>",
+        "text/html",
+        "utf-8",
+    )
+    request, _ = httpserver.log[0]
+    assert request.headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("scofeed/")
+
+
+def test_conditional_get_sends_remembered_validators(httpserver, fetcher, store):
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(
+            "<p>listing</p>",
+            content_type=HTML,
+            headers={"ETag": '"v1"', "Last-Modified": "Tue, 25 Jan 2022 08:00:00 GMT"},
+        )
+
+    httpserver.expect_request("/list").respond_with_handler(handler)
+    url = httpserver.url_for("/list")
+    first = fetcher.get(url, conditional=True)
+    assert first.status == 200 and first.etag == '"v1"'
+    remember(store, first, NOW)
+    second = fetcher.get(url, conditional=True)
+    assert second.not_modified and second.body == b""
+    request, _ = httpserver.log[1]
+    assert request.headers["If-None-Match"] == '"v1"'
+    assert request.headers["If-Modified-Since"] == "Tue, 25 Jan 2022 08:00:00 GMT"
+    remember(store, second, NOW)
+    cached = source_rows.validators(store.db, url)
+    assert cached == source_rows.Validators('"v1"', "Tue, 25 Jan 2022 08:00:00 GMT")
+    # without conditional the validators are not sent
+    fetcher.get(url)
+    assert "If-None-Match" not in httpserver.log[2][0].headers
+
+
+def test_slow_response_times_out_as_temporary(httpserver, fetcher):
+    release = threading.Event()
+
+    def slow(request: Request) -> Response:
+        release.wait(5)
+        return Response("<p>late</p>", content_type=HTML)
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    try:
+        with pytest.raises(RejectedInput) as err:
+            fetcher.get(httpserver.url_for("/slow"), timeout=0.2)
+    finally:
+        release.set()
+    assert err.value.reason == "temporary: timed out after 0.2 s"
+    assert err.value.origin == httpserver.url_for("/slow")
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(404, "HTTP 404 NOT FOUND"), (410, "HTTP 410 GONE"), (500, "temporary: server error 500")],
+)
+def test_error_statuses(httpserver, fetcher, status, reason):
+    httpserver.expect_request("/e").respond_with_data("no", status=status, content_type=HTML)
+    with pytest.raises(RejectedInput) as err:
+        fetcher.get(httpserver.url_for("/e"))
+    assert err.value.reason == reason
+
+
+def test_redirect_within_the_host_is_followed(httpserver, fetcher):
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": "/new"}
+    )
+    httpserver.expect_request("/new").respond_with_data("<p>moved</p>", content_type=HTML)
+    resp = fetcher.get(httpserver.url_for("/old"))
+    assert resp.url == httpserver.url_for("/new") and resp.body == b"<p>moved</p>"
+
+
+def test_redirect_to_another_host_is_rejected_not_followed(httpserver, fetcher):
+    elsewhere = httpserver.url_for("/stolen").replace("localhost", "127.0.0.1")
+    httpserver.expect_request("/away").respond_with_data(
+        "", status=302, headers={"Location": elsewhere}
+    )
+    httpserver.expect_request("/stolen").respond_with_data("<p>x</p>", content_type=HTML)
+    with pytest.raises(RejectedInput) as err:
+        fetcher.get(httpserver.url_for("/away"))
+    assert err.value.reason == "redirect to another host (127.0.0.1), not followed"
+    assert [r.path for r, _ in httpserver.log] == ["/away"]
+
+
+def test_redirect_loop_is_cut(httpserver, fetcher):
+    httpserver.expect_request("/loop").respond_with_data(
+        "", status=302, headers={"Location": "/loop"}
+    )
+    with pytest.raises(RejectedInput, match="more than 5 redirects"):
+        fetcher.get(httpserver.url_for("/loop"))
+
+
+def test_non_html_content_type_is_rejected(httpserver, fetcher):
+    httpserver.expect_request("/pdf").respond_with_data(b"%PDF-1.4", content_type="application/pdf")
+    with pytest.raises(RejectedInput) as err:
+        fetcher.get(httpserver.url_for("/pdf"))
+    assert err.value.reason == (
+        "content type application/pdf where text/html or application/xhtml+xml was expected"
+    )
+
+
+def test_huge_body_is_rejected_by_length_and_while_streaming(httpserver, fetcher):
+    big = b"<p>" + b"x" * 50_000 + b"</p>"
+    httpserver.expect_request("/big").respond_with_data(big, content_type=HTML)
+
+    def chunks():
+        for _ in range(100):
+            yield b"y" * 10_000
+
+    httpserver.expect_request("/stream").respond_with_handler(
+        lambda request: Response(chunks(), content_type=HTML, direct_passthrough=True)
+    )
+    with pytest.raises(RejectedInput) as err:
+        fetcher.get(httpserver.url_for("/big"), max_bytes=10_000)
+    assert err.value.reason == f"too large ({len(big)} bytes, limit 10000)"
+    with pytest.raises(RejectedInput) as err:
+        fetcher.get(httpserver.url_for("/stream"), max_bytes=100_000)
+    assert err.value.reason == "too large (over 100000 bytes, limit 100000)"
+
+
+def test_non_web_urls_are_refused(fetcher):
+    for url in ("file:///etc/passwd", "ftp://x.example/a", "javascript:alert(1)"):
+        with pytest.raises(RejectedInput, match="not an http"):
+            fetcher.get(url)
+
+
+def test_one_host_waits_for_the_delay_between_requests(httpserver, store):
+    waits: list[float] = []
+    f = Fetcher(store, clock=lambda: 100.0, sleep=waits.append, gates=http.HostGates())
+    httpserver.expect_request("/d").respond_with_data("<p>d</p>", content_type=HTML)
+    url = httpserver.url_for("/d")
+    f.get(url, delay=3.0)
+    f.get(url, delay=3.0)
+    f.close()
+    assert waits == [3.0]  # the clock stood still: the second request waited the whole delay
+
+
+def test_fetch_release_for_scofeed_add(httpserver, site, store):
+    page = (SCO / "article_en.html").read_bytes()
+    httpserver.expect_request("/20220125/813122.html").respond_with_data(page, content_type=HTML)
+    httpserver.expect_request("/note.txt").respond_with_data(
+        "A title\n\nOn 3 June 2020, a body.\n", content_type="text/plain"
+    )
+    url = httpserver.url_for("/20220125/813122.html")
+    data, suffix, releases = fetch_release(site.config(), store, url, NOW)
+    assert (data, suffix) == (page, ".html")
+    (r,) = releases
+    assert r.title == "SCO Secretary-General meets with Ambassador of Pakistan"
+    assert r.url == url and r.published is not None and r.published.day == 25
+    data, suffix, releases = fetch_release(
+        site.config(), store, httpserver.url_for("/note.txt"), NOW
+    )
+    assert suffix == ".txt" and releases[0].url == httpserver.url_for("/note.txt")
+    httpserver.expect_request("/x.pdf").respond_with_data(b"%PDF", content_type="application/pdf")
+    with pytest.raises(RejectedInput, match="content type application/pdf"):
+        fetch_release(site.config(), store, httpserver.url_for("/x.pdf"), NOW)
+
+
+def test_content_type_parsing():
+    assert http._content_type('text/HTML; Charset="KOI8-R"') == ("text/html", "KOI8-R")
+    assert http._content_type("") == ("", None)

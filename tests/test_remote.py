@@ -1,0 +1,400 @@
+"""Polling remote sources against a real, SCO-shaped site on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from conftest import REPO, free_port
+from scofeed import config as config_mod
+from scofeed.errors import ConfigError, UsageError
+from scofeed.sources import htmlpage
+from scofeed.sources.remote import next_poll, poll_due
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+from scofeed.store import sources as source_rows
+
+SCO = Path(__file__).resolve().parent / "data" / "sco"
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+HTML = "text/html; charset=utf-8"
+ARTICLES = {
+    "/20220125/813122.html": "article_en.html",
+    "/news/20170217/220257.html": "article_ru.html",
+    "/20230421/-SCO-Digital-Forum-939274.html": "article_zh.html",
+}
+
+
+@pytest.fixture
+def web():
+    """A threaded server, so a deliberately slow page does not hold up the others."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    server.gate = threading.Event()  # type: ignore[attr-defined]
+    yield server
+    server.gate.set()  # type: ignore[attr-defined]
+    server.clear()
+    server.stop()
+
+
+def paths(server: HTTPServer) -> list[str]:
+    return [request.path for request, _ in server.log]
+
+
+def serve_listing(
+    server: HTTPServer, path: str, body: str, etag: str = '"listing-1"', ctype: str = HTML
+) -> None:
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(body, content_type=ctype, headers={"ETag": etag})
+
+    server.expect_request(path).respond_with_handler(handler)
+
+
+def serve_site(server: HTTPServer) -> None:
+    serve_listing(server, "/news/", (SCO / "listing.html").read_text(encoding="utf-8"))
+    for path, name in ARTICLES.items():
+        server.expect_request(path).respond_with_data((SCO / name).read_bytes(), content_type=HTML)
+
+
+def add_source(site, url: str, name: str = "sco-en", kind: str = "page-list", extra: str = ""):
+    preset = 'preset = "sco"\n' if kind == "page-list" and "selector" not in extra else ""
+    block = (
+        f'\n[[sources]]\nname = "{name}"\nkind = "{kind}"\nurl = "{url}"\n{preset}'
+        f"interval = 600\ndelay = 0\n{extra}"
+    )
+    if "timeout" not in extra:
+        block += "timeout = 1\n"
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text + block, encoding="utf-8")
+
+
+def test_first_poll_ingests_articles_second_poll_fetches_only_the_listing(site, web):
+    serve_site(web)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    report = poll_due(cfg, store, NOW)
+    (result,) = report.results
+    assert (result.status, result.new, result.rejected, result.fetched) == ("ok", 3, [], 4)
+    assert sorted(paths(web)) == sorted(["/news/", *ARTICLES])
+    assert report.written == ["atom.xml", "rss.xml", "feed.json"]
+    atom = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    titles = {e.title for e in atom.entries}
+    assert "Генеральный секретарь ШОС встретился с делегацией" in titles
+    assert "上海合作组织秘书长出席数字论坛" in titles
+    doc = json.loads((site.feeds / "feed.json").read_text(encoding="utf-8"))
+    langs = {item["title"][:10]: item.get("language") for item in doc["items"]}
+    assert set(langs.values()) == {"en", "ru", "zh"}
+
+    web.clear_log()
+    later = NOW + timedelta(seconds=600)
+    second = poll_due(cfg, store, later)
+    assert second.results[0].status == "unchanged" and second.written == []
+    assert paths(web) == ["/news/"]
+    assert web.log[0][1].status_code == 304
+
+    state = source_rows.state(store.db, "sco-en")
+    assert state is not None
+    assert (state.last_poll, state.next_poll) == (later.timestamp(), later.timestamp() + 600)
+    assert state.last_result.startswith("unchanged") and state.last_error is None
+
+
+def test_a_changed_listing_fetches_only_the_new_article(site, web):
+    listing = (SCO / "listing.html").read_text(encoding="utf-8")
+    serve_listing(web, "/news/", listing)
+    for path, name in ARTICLES.items():
+        web.expect_request(path).respond_with_data((SCO / name).read_bytes(), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    web.clear()
+    new_item = '<li><a href="/20240102/1000.html">New</a></li>\n    <li class="news-item">'
+    serve_listing(web, "/news/", listing.replace('<li class="news-item">', new_item, 1), '"v2"')
+    article = (SCO / "article_en.html").read_text(encoding="utf-8")
+    web.expect_request("/20240102/1000.html").respond_with_data(
+        article.replace("Ambassador of Pakistan", "Ambassador of Kazakhstan"), content_type=HTML
+    )
+    report = poll_due(cfg, store, NOW, force=True)
+    assert report.results[0].new == 1
+    assert paths(web) == ["/news/", "/20240102/1000.html"]
+    assert entry_rows.count(store.db) == 4
+
+
+def test_hostile_and_broken_pages_are_recorded_and_the_rest_published(site, web):
+    good = (SCO / "article_zh.html").read_bytes()
+    pages = {
+        "/20220101/1.html": ("404", None),
+        "/20220102/2.html": ("500", None),
+        "/20220103/3.html": ("slow", None),
+        "/20220104/4.html": ("pdf", None),
+        "/20220105/5.html": ("big", None),
+        "/20220106/6.html": ("away", None),
+        "/20220107/7.html": ("hostile", None),
+        "/20220108/8.html": ("good", None),
+    }
+    links = "".join(f'<a href="{p}">{k}</a>' for p, (k, _) in pages.items())
+    serve_listing(web, "/news/", f"<html><body>{links}</body></html>")
+    web.expect_request("/20220101/1.html").respond_with_data("gone", status=404)
+    web.expect_request("/20220102/2.html").respond_with_data("oops", status=500)
+
+    def slow(request: Request) -> Response:
+        web.gate.wait(10)  # type: ignore[attr-defined]
+        return Response((SCO / "article_ru.html").read_bytes(), content_type=HTML)
+
+    web.expect_request("/20220103/3.html").respond_with_handler(slow)
+    web.expect_request("/20220104/4.html").respond_with_data(
+        b"%PDF", content_type="application/pdf"
+    )
+    web.expect_request("/20220105/5.html").respond_with_data(b"x" * 30_000, content_type=HTML)
+    away = web.url_for("/20220109/9.html").replace("localhost", "127.0.0.1")
+    web.expect_request("/20220106/6.html").respond_with_data(
+        "", status=302, headers={"Location": away}
+    )
+    hostile = (SCO / "hostile.html").read_bytes()
+    web.expect_request("/20220107/7.html").respond_with_data(hostile, content_type=HTML)
+    web.expect_request("/20220108/8.html").respond_with_data(good, content_type=HTML)
+    add_source(site, web.url_for("/news/"), extra="max_bytes = 20000\ntimeout = 0.3\n")
+    cfg, store = site.config(), site.store()
+
+    (result,) = poll_due(cfg, store, NOW).results
+    web.gate.set()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10  # let the abandoned slow request finish and be logged
+    while "/20220103/3.html" not in paths(web) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert result.new == 2
+    reasons = {r["origin"].rsplit("/", 1)[1]: r["reason"] for r in file_rows.rejects(store.db)}
+    assert reasons == {
+        "1.html": "HTTP 404 NOT FOUND",
+        "2.html": "temporary: server error 500",
+        "3.html": "temporary: timed out after 0.3 s",
+        "4.html": "content type application/pdf where text/html or application/xhtml+xml "
+        "was expected",
+        "5.html": "too large (30000 bytes, limit 20000)",
+        "6.html": "redirect to another host (127.0.0.1), not followed",
+    }
+    assert all(r["source"] == "sco-en" for r in file_rows.rejects(store.db))
+    assert "/20220109/9.html" not in paths(web)
+    hostile_entry = next(e for e in entry_rows.latest(store.db) if "security" in e.title)
+    assert "<script" not in hostile_entry.content_html
+    assert "javascript:" not in hostile_entry.content_html
+    assert "root:" not in hostile_entry.content_html and "lollol" not in hostile_entry.content_html
+
+    # the next poll retries only what failed for a passing reason; the listing is not a
+    # 304 because its articles were not all in
+    web.clear_log()
+    (again,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert sorted(paths(web)) == ["/20220102/2.html", "/20220103/3.html", "/news/"]
+    assert again.new == 1  # the slow page answered in time now
+    assert "3.html" not in {r["origin"].rsplit("/", 1)[1] for r in file_rows.rejects(store.db)}
+
+
+def test_a_failing_source_never_stops_the_others(site, web):
+    web.expect_request("/broken/").respond_with_data("down", status=500)
+    web.expect_request("/feed.rss").respond_with_data(
+        (SCO / "feed.rss").read_bytes(), content_type="application/rss+xml"
+    )
+    add_source(site, web.url_for("/broken/"), name="broken")
+    add_source(site, f"http://127.0.0.1:{free_port()}/news/", name="refused")
+    add_source(site, web.url_for("/feed.rss"), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    report = poll_due(cfg, store, NOW)
+    by_name = {r.name: r for r in report.results}
+    assert by_name["broken"].error == "temporary: server error 500"
+    assert by_name["refused"].error.startswith("temporary: cannot connect")
+    assert by_name["agency"].new == 2
+    states = {s.name: s for s in source_rows.states(store.db)}
+    assert states["broken"].last_result == "error"
+    assert states["broken"].last_error == "temporary: server error 500"
+    assert states["agency"].last_error is None
+    assert report.failed
+
+
+def test_rss_and_atom_feeds_become_entries(site, web):
+    for name, ctype in (("feed.rss", "application/rss+xml"), ("feed.atom", "application/atom+xml")):
+        serve_listing(web, "/" + name, (SCO / name).read_text(encoding="utf-8"), f'"{name}"', ctype)
+    add_source(site, web.url_for("/feed.rss"), name="rss", kind="feed")
+    add_source(site, web.url_for("/feed.atom"), name="atom", kind="feed")
+    cfg, store = site.config(), site.store()
+    report = poll_due(cfg, store, NOW)
+    assert [(r.name, r.new, r.error) for r in report.results] == [
+        ("rss", 2, None),
+        ("atom", 1, None),
+    ]
+    entries = {e.title: e for e in entry_rows.latest(store.db)}
+    iran = entries["SCO welcomes Iran as a full member"]
+    assert iran.url == "http://other.example/sco/iran-member"
+    assert iran.published.isoformat() == "2023-07-04T02:00:00+00:00"
+    assert "onclick" not in iran.content_html
+    ministers = entries["SCO foreign ministers meet in Tashkent"]
+    assert ministers.summary.startswith("The SCO Council of Foreign Ministers met in Tashkent")
+    assert "<script" not in ministers.content_html and "alert" not in ministers.content_html
+    web.clear_log()
+    again = poll_due(cfg, store, NOW + timedelta(hours=1))
+    assert [r.status for r in again.results] == ["unchanged", "unchanged"]
+    assert [resp.status_code for _, resp in web.log] == [304, 304]
+
+
+def test_feed_with_entity_declarations_and_json_feed(site, web):
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><rss version="2.0"><channel>'
+        b"<title>t</title><item><title>&b;</title><link>http://x.example/1</link></item>"
+        b"</channel></rss>"
+    )
+    web.expect_request("/bomb.xml").respond_with_data(bomb, content_type="application/xml")
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "JSON agency",
+        "items": [
+            {
+                "id": "1",
+                "url": "http://json.example/sco/1",
+                "title": "SCO energy ministers meet",
+                "content_html": "<p>On 5 May 2024 the energy ministers met.</p>",
+                "date_published": "2024-05-05T09:00:00+03:00",
+            }
+        ],
+    }
+    web.expect_request("/feed.json").respond_with_json(json_feed)
+    add_source(site, web.url_for("/bomb.xml"), name="bomb", kind="feed")
+    add_source(site, web.url_for("/feed.json"), name="json", kind="feed")
+    cfg, store = site.config(), site.store()
+    bomb_result, json_result = poll_due(cfg, store, NOW).results
+    assert bomb_result.error == "feed declares XML entities (entity expansion refused)"
+    assert json_result.new == 1
+    (entry,) = entry_rows.latest(store.db)
+    assert entry.published.isoformat() == "2024-05-05T09:00:00+03:00"
+    (reject,) = file_rows.rejects(store.db)
+    assert (reject["origin"], reject["source"]) == (web.url_for("/bomb.xml"), "bomb")
+
+
+def test_same_release_from_a_page_and_a_feed_with_another_url_spelling_is_one_entry(site, web):
+    serve_site(web)
+    port = web.port
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Mirror</title>'
+        "<item><title>SCO Secretary-General meets with Ambassador of Pakistan</title>"
+        f"<link>https://localhost.:{port}/20220125/813122.html</link>"
+        "<pubDate>Tue, 25 Jan 2022 00:00:00 +0800</pubDate>"
+        "<description>On 24 January 2022, SCO Secretary-General Zhang Ming met.</description>"
+        "</item></channel></rss>"
+    )
+    web.expect_request("/mirror.rss").respond_with_data(rss, content_type="application/rss+xml")
+    add_source(site, web.url_for("/news/"))
+    add_source(site, web.url_for("/mirror.rss"), name="mirror", kind="feed")
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    titles = [e.title for e in entry_rows.latest(store.db)]
+    assert titles.count("SCO Secretary-General meets with Ambassador of Pakistan") == 1
+    assert entry_rows.count(store.db) == 3
+
+
+def test_due_ness_lives_in_the_store(site, web):
+    serve_site(web)
+    add_source(site, web.url_for("/news/"))
+    cfg = site.config()
+    poll_due(cfg, site.store(), NOW)
+    web.clear_log()
+    store = site.store()  # a restart: a new connection, nothing in memory
+    assert poll_due(cfg, store, NOW + timedelta(seconds=599)).results == []
+    assert paths(web) == []
+    assert len(poll_due(cfg, store, NOW + timedelta(seconds=1), force=True).results) == 1
+    assert paths(web) == ["/news/"]
+    assert web.log[0][0].headers.get("If-None-Match") is None  # --force skips the cache
+
+
+def test_cron_schedules_the_next_poll():
+    src = config_mod.RemoteSource(
+        name="c", kind="feed", url="http://x.example/f", cron="*/30 * * * *"
+    )
+    at = datetime(2026, 1, 1, 12, 10, tzinfo=UTC)
+    assert next_poll(src, at, "UTC") == datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
+    plain = config_mod.RemoteSource(name="p", kind="feed", url="http://x.example/f", interval=90)
+    assert next_poll(plain, at, "UTC") == at + timedelta(seconds=90)
+
+
+def test_only_and_disabled_sources(site, web):
+    serve_site(web)
+    add_source(site, web.url_for("/news/"), extra="enabled = false\n")
+    cfg, store = site.config(), site.store()
+    assert poll_due(cfg, store, NOW).results == []
+    assert paths(web) == []
+    assert poll_due(cfg, store, NOW, only="sco-en").results[0].new == 3
+    with pytest.raises(UsageError, match="no remote source named 'nope'"):
+        poll_due(cfg, store, NOW, only="nope")
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ('kind = "scrape"\nurl = "http://a.example/"', "sources[0].kind: expected one of"),
+        ('kind = "page-list"\nurl = "ftp://a.example/"\npreset = "sco"', "sources[0].url: "),
+        ('kind = "page-list"\nurl = "http://a.example/"\npreset = "xyz"', "sources[0].preset: "),
+        ('kind = "page-list"\nurl = "http://a.example/"', "sources[0].preset: a page-list"),
+        ('kind = "feed"\nurl = "http://a.example/"\ncron = "often"', "sources[0].cron: "),
+        ('kind = "feed"\nurl = "http://a.example/"\npreset = "sco"', "sources[0].preset: only"),
+        (
+            'kind = "page-list"\nurl = "http://a.example/"\nbody_selector = "//p[["',
+            "sources[0].body_selector: not a valid XPath or CSS selector",
+        ),
+        ('kind = "feed"\nurl = "http://a.example/"\ntimeout = "soon"', "sources[0].timeout: "),
+        ('kind = "feed"\nurl = "http://a.example/"\nspeed = 1', "sources[0].speed: unknown key"),
+    ],
+)
+def test_config_errors_name_the_dotted_key(site, block, message):
+    site.write_config(f'\n[[sources]]\nname = "a"\n{block}\n')
+    with pytest.raises(ConfigError) as err:
+        site.config()
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_duplicate_source_names_are_refused(site):
+    one = '\n[[sources]]\nname = "a"\nkind = "feed"\nurl = "http://a.example/"\n'
+    site.write_config(one + one)
+    with pytest.raises(ConfigError, match=r"^sources\[1\]\.name: 'a' is already"):
+        site.config()
+
+
+def test_the_commented_examples_in_config_toml_are_valid_and_disabled(tmp_path):
+    text = (REPO / "config.toml").read_text(encoding="utf-8")
+    region = text[text.index("# [[sources]]") :]
+    uncommented = "\n".join(line[2:] for line in region.splitlines() if line.startswith("# "))
+    assert uncommented.count("[[sources]]") >= 3
+    cfg_path = tmp_path / "config.toml"
+    cfg_path.write_text(text + "\n" + uncommented, encoding="utf-8")
+    cfg = config_mod.load(cfg_path)
+    assert {s.kind for s in cfg.sources} == {"page-list", "feed"}
+    assert not any(s.enabled for s in cfg.sources)
+    assert config_mod.load(REPO / "config.toml").sources == ()
+    assert set(config_mod.PAGE_PRESETS) == set(htmlpage.PRESETS)
+
+
+def test_poll_command_prints_one_line_per_source(site, web):
+    serve_site(web)
+    web.expect_request("/gone.rss").respond_with_data("no", status=404)
+    add_source(site, web.url_for("/news/"))
+    add_source(site, web.url_for("/gone.rss"), name="gone", kind="feed")
+    cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "poll"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("sco-en (page-list): ok fetched=4 new=3 updated=0")
+    assert lines[1].startswith("gone (feed): error: HTTP 404 NOT FOUND")
+    assert lines[2].startswith("written atom.xml rss.xml feed.json")
+    proc = subprocess.run([*cmd, "sco-en"], capture_output=True, text=True, cwd=site.root)
+    assert proc.stdout.strip() == "no source is due (use --force to poll now)"
+    proc = subprocess.run(
+        [*cmd, "sco-en", "--force"], capture_output=True, text=True, cwd=site.root
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("sco-en (page-list): ok fetched=1 new=0")
