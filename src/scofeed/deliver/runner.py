@@ -42,6 +42,9 @@ STATUS = {
 _pool: ThreadPoolExecutor | None = None
 _busy: set[tuple[str, str]] = set()  # (store path, endpoint) drained in this process now
 _lock = threading.Lock()
+# the workers' writes go one at a time in this process: SQLite would serialise them
+# anyway, but through its busy handler's sleeps, which cost more than the writes
+_writes = threading.Lock()
 
 
 @dataclass
@@ -156,7 +159,9 @@ def _drain(
             d = rows.head(db, hook.name)
             if d is None or d.next_attempt is None or d.next_attempt > t:
                 break
-            if not rows.claim(db, hook.name, owner, t + 2 * hook.timeout + LEASE_MARGIN, t):
+            with _writes:
+                claimed = rows.claim(db, hook.name, owner, t + 2 * hook.timeout + LEASE_MARGIN, t)
+            if not claimed:
                 report.add("busy", hook.name)
                 break
             session = session or sender.session_for(hook)
@@ -168,7 +173,8 @@ def _drain(
         log.exception("delivery_worker_failed endpoint=%s", hook.name)
     finally:
         try:
-            rows.release(db, hook.name, owner)
+            with _writes:
+                rows.release(db, hook.name, owner)
         finally:
             if session is not None:
                 session.close()
@@ -195,7 +201,7 @@ def _attempt(
     attempt = rows.Attempt(
         d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
     )
-    with store.transaction() as db:
+    with _writes, store.transaction() as db:
         rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
         if decision.outcome == policy.GONE:
             rows.disable(db, hook.name, t, "HTTP 410 Gone")
