@@ -152,6 +152,18 @@ def test_a_killed_sender_resends_after_restart_with_the_same_webhook_id(site, re
     assert json.loads(second.body)["data"]["revision"] == 1
 
 
+def test_410_disables_and_enable_resumes(site, receivers):
+    r = receivers([410, 200])
+    site.write_config(webhook_toml("hub", r.url))
+    run(site, "build")
+    out = run(site, "deliver")
+    assert "endpoint hub answered 410 Gone and is disabled" in out
+    assert "endpoint hub is disabled since" in run(site, "deliveries")
+    assert "hub: enabled again" in run(site, "webhook", "enable", "hub")
+    run(site, "redeliver", "--failed")
+    assert "delivered=1" in run(site, "deliver")
+
+
 def test_help_on_every_webhook_command(capsys):
     from scofeed.cli import main
 

@@ -81,7 +81,15 @@ def _when(t: float | None) -> str:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    cfg, store = open_store(args)
+    for hook in cfg.webhooks:
+        ep = rows.endpoint(store.db, hook.name)
+        if ep.disabled_at is not None and args.endpoint in (None, hook.name):
+            print(
+                f"endpoint {hook.name} is disabled since {_when(ep.disabled_at)} "
+                f"({ep.disabled_reason}); `scofeed webhook enable {hook.name}` resumes it",
+                file=sys.stderr,
+            )
     items = rows.listing(store.db, args.failed, args.endpoint, args.limit)
     for d in items:
         last = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "")
