@@ -314,3 +314,11 @@ def test_the_delivery_is_written_in_the_entry_transaction(site):
     assert store.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0
     pipeline.ingest(cfg, store, [release], datetime.now(UTC))
     assert len(rows.listing(store.db)) == 1
+
+
+def test_a_huge_response_is_read_up_to_the_cap_and_kept_truncated(site, receivers):
+    r = receivers([(200, {}, b"y" * 2_000_000)])
+    cfg, store = setup(site, webhook_toml("chatty", r.url))
+    assert run(cfg, store).delivered == 1
+    (attempt,) = rows.attempts(store.db, only(store).id)
+    assert attempt.response == "y" * 2000

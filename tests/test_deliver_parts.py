@@ -244,3 +244,27 @@ def test_config_show_redacts_inline_secrets(site, monkeypatch):
     assert 'secret = ["***", "env:HOOK_SECRET"]' in shown
     assert SECRET[6:] not in shown and SECRET_OLD[6:] not in shown
     assert repr(site.config().webhooks) == "(Webhook('hub'),)"
+
+
+@given(
+    title=st.text(min_size=1, max_size=300),
+    summary=st.text(max_size=3000),
+    content=st.text(max_size=60_000),
+    tags=st.lists(st.text(max_size=30), max_size=20),
+)
+def test_any_standard_payload_stays_under_20kb_and_is_json(
+    site_config, title, summary, content, tags
+):
+    body = payload.standard(
+        "release.updated",
+        entry(title=title, summary=summary, content_html=content, tags=tuple(tags)),
+        site_config,
+        0,
+    )
+    assert len(body) <= payload.MAX_BYTES
+    assert json.loads(body)["data"]["title"] == title
+
+
+@pytest.fixture(scope="module")
+def site_config():
+    return config_mod.load(None)
