@@ -161,7 +161,7 @@ def post(
         resp = session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         )
-    except requests.exceptions.RequestException as exc:
+    except Exception as exc:  # any failure is an outcome for the policy, never a crash
         error, blocked = explain(exc, timeout)
         return Sent(Result(None, error, blocked=blocked), "", time.monotonic() - start)
     try:
