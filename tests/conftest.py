@@ -69,3 +69,126 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# -- webhook receivers (issue 4) -------------------------------------------------------
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SECRET_OLD = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+class Receiver:
+    """A real HTTP receiver on 127.0.0.1 that answers from a script, one step per request
+    (the last step repeats). Steps: an int status; (status, headers, body); "hang"
+    (no answer until the test ends); "close" (no answer, connection closed);
+    "close-mid" (a 200 that promises 1000 bytes and closes after 7)."""
+
+    def __init__(self, script: list) -> None:
+        import http.server
+        import threading
+
+        self.script = list(script) or [200]
+        self.received: list[Received] = []
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                import time
+
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with outer.lock:
+                    n = len(outer.received)
+                    outer.received.append(
+                        Received(self.path, dict(self.headers.items()), body, time.time())
+                    )
+                    step = outer.script[min(n, len(outer.script) - 1)]
+                outer.answer(self, step)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def answer(self, h, step) -> None:
+        if step == "hang":
+            self.release.wait(30)
+            h.close_connection = True
+            return
+        if step == "close":
+            h.close_connection = True
+            return
+        if step == "close-mid":
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+            h.wfile.flush()
+            h.close_connection = True
+            return
+        status, headers, body = (step, {}, b"ok") if isinstance(step, int) else step
+        h.send_response(status)
+        for k, v in headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"{len(self.received)} of {count} requests came"
+            time.sleep(0.01)
+        return self.received
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receivers():
+    """Make receivers with ``receivers([500, 500, 200])``; all stop at the end."""
+    made: list[Receiver] = []
+
+    def make(script: list | None = None) -> Receiver:
+        r = Receiver(script or [200])
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.stop()
+
+
+def webhook_toml(name: str, url: str, **extra: object) -> str:
+    """One [[webhooks]] table; extra keys are written as TOML values."""
+    import json as _json
+
+    lines = ["", "[[webhooks]]", f'name = "{name}"', f'url = "{url}"']
+    extra.setdefault("secret", [SECRET, SECRET_OLD])
+    extra.setdefault("allow_private", True)
+    for k, v in extra.items():
+        if isinstance(v, bool):
+            lines.append(f"{k} = {'true' if v else 'false'}")
+        else:
+            lines.append(f"{k} = {_json.dumps(v)}")
+    return "\n".join(lines) + "\n"

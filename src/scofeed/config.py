@@ -9,6 +9,8 @@ file's folder. Secrets are written as ``whsec_...`` inline, ``env:NAME`` or
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 import re
@@ -157,6 +159,12 @@ class LogConfig:
 
 SOURCE_KINDS = ("page-list", "feed")
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
+# -- webhooks (issue 4) ----------------------------------------------------------------
+
+WEBHOOK_EVENTS = ("release.published", "release.updated")
+WEBHOOK_FORMATS = ("standard", "slack", "discord")
+# seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
 def _name(v: str) -> str | None:
@@ -245,6 +253,83 @@ def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:
     return None
 
 
+def _events(v: tuple[str, ...]) -> str | None:
+    if v and all(e in WEBHOOK_EVENTS for e in v):
+        return None
+    return "a non-empty list drawn from " + ", ".join(repr(e) for e in WEBHOOK_EVENTS)
+
+
+def _schedule(v: tuple[int, ...]) -> str | None:
+    ok = bool(v) and len(v) <= 50 and all(0 <= x <= 7 * 86400 for x in v)
+    return None if ok else "a non-empty list of at most 50 delays in seconds (0 to 604800)"
+
+
+def _timeout(v: float) -> str | None:
+    return None if 0 < v <= 300 else "a number of seconds above 0 and at most 300"
+
+
+def _whsec(value: str) -> bool:
+    if not value.startswith("whsec_"):
+        return False
+    try:
+        key = base64.b64decode(value[6:] + "==", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 16 <= len(key) <= 128
+
+
+@dataclass(frozen=True, repr=False)
+class Webhook:
+    """One ``[[webhooks]]`` endpoint."""
+
+    name: str = check(_name)
+    url: str = check(_http_url)
+    # one secret, or a list while rotating: every delivery carries one signature per secret
+    secret: Secret | tuple[Secret, ...] = ()
+    events: tuple[str, ...] = check(_events, default=WEBHOOK_EVENTS)
+    tags: tuple[str, ...] = ()  # only entries with one of these tags (empty: all)
+    languages: tuple[str, ...] = ()  # only entries in one of these languages (empty: all)
+    title_pattern: str | None = None  # only entries whose title matches (regex, any case)
+    format: str = check(_one_of(*WEBHOOK_FORMATS), default="standard")
+    timeout: float = check(_timeout, default=10.0)
+    retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
+    retry_after_max: int = check(_positive, default=3600)  # cap on a 429/503 Retry-After
+    allow_private: bool = False  # allow loopback, private and link-local addresses
+
+    def __repr__(self) -> str:
+        return f"Webhook({self.name!r})"
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        return self.secret if isinstance(self.secret, tuple) else (self.secret,)
+
+    def validate(self, key: str) -> None:
+        if not self.secrets:
+            raise ConfigError(f"{key}.secret: required key is missing")
+        for i, s in enumerate(self.secrets):
+            if not _whsec(s.value):
+                where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
+                raise ConfigError(
+                    f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes "
+                    f"(from {s.reference}; value not shown)"
+                )
+        if self.title_pattern is not None:
+            try:
+                re.compile(self.title_pattern)
+            except re.error as exc:
+                problem = f"not a valid regular expression ({exc})"
+                raise ConfigError(f"{key}.title_pattern: {problem}") from None
+
+
+def _distinct_names(v: tuple[Webhook, ...]) -> str | None:
+    seen: set[str] = set()
+    for hook in v:
+        if hook.name in seen:
+            return f"webhooks with distinct names ({hook.name!r} is used twice)"
+        seen.add(hook.name)
+    return None
+
+
 @dataclass(frozen=True)
 class Config:
     site: SiteConfig = SiteConfig()
@@ -258,6 +343,7 @@ class Config:
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # remote sources, polled by `scofeed poll` and the daemon ([[sources]] tables)
     sources: tuple[RemoteSource, ...] = check(_unique_names, default=())
+    webhooks: tuple[Webhook, ...] = check(_distinct_names, default=())
     path: Path | None = None  # the file this came from; not a key
 
     def feed_url(self, fmt: str) -> str:
@@ -338,6 +424,9 @@ def _convert(tp: Any, value: Any, key: str, base: Path) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
+        shaped = [a for a in args if (typing.get_origin(a) is tuple) == isinstance(value, list)]
+        if len(shaped) == 1:
+            return _convert(shaped[0], value, key, base)
         for a in args:
             try:
                 return _convert(a, value, key, base)
@@ -351,7 +440,8 @@ def _convert(tp: Any, value: Any, key: str, base: Path) -> Any:
     if origin is tuple:
         (item_tp, *_rest) = typing.get_args(tp)
         if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected {_describe(tp)}, got {value!r}")
+            got = "" if item_tp is Secret else f", got {value!r}"
+            raise ConfigError(f"{key}: expected {_describe(tp)}{got}")
         return tuple(_convert(item_tp, v, f"{key}[{i}]", base) for i, v in enumerate(value))
     if origin is dict:
         _k, val_tp = typing.get_args(tp)

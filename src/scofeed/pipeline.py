@@ -66,6 +66,15 @@ class BuildReport:
         )
 
 
+def default_planner(cfg: Config, now: datetime) -> Planner | None:
+    """The webhook outbox when webhooks are configured, else nothing to plan."""
+    if not cfg.webhooks:
+        return None
+    from scofeed import deliver
+
+    return deliver.planner(cfg, now)
+
+
 def identity_of(release: Release, entry: Entry) -> tuple[str, str | None]:
     url_key = canonical_url(release.url) if release.url else None
     if release.key:
@@ -118,6 +127,7 @@ def build(
 ) -> BuildReport:
     """Ingest what changed in sources/, then render and publish every configured feed."""
     report = BuildReport()
+    planner = planner or default_planner(cfg, now)
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
@@ -260,6 +270,7 @@ def ingest(
 ) -> list[Change]:
     """Normalise and store releases from any source (add, pollers) in one transaction."""
     settings = settings_from(cfg)
+    planner = planner or default_planner(cfg, now)
     prepared = [(r, normalise(r, settings, now)) for r in releases]
     changes = []
     with store.transaction() as db:

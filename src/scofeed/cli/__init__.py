@@ -15,10 +15,10 @@ from pathlib import Path
 
 from scofeed import __version__
 from scofeed import config as config_mod
-from scofeed.cli import core, remote
+from scofeed.cli import core, remote, webhooks
 from scofeed.errors import ScofeedError
 
-GROUPS = [core, remote]
+GROUPS = [core, remote, webhooks]
 
 
 def parser() -> argparse.ArgumentParser:

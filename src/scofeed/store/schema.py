@@ -86,4 +86,49 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: webhook outbox: endpoints (first seen, disabled, lease), deliveries, attempts
+    """
+    -- one row per configured endpoint name; an endpoint only gets entries created or
+    -- revised after first_seen; lease_until/lease_owner: who is sending to it right now
+    CREATE TABLE webhook_endpoints (
+        name            TEXT PRIMARY KEY,
+        first_seen      REAL NOT NULL,
+        disabled_at     REAL,
+        disabled_reason TEXT,
+        lease_until     REAL,
+        lease_owner     TEXT
+    );
+
+    -- the outbox: one row per (entry revision, endpoint), written in the entry's transaction
+    CREATE TABLE deliveries (
+        id            INTEGER PRIMARY KEY,
+        webhook_id    TEXT NOT NULL UNIQUE,  -- msg_...: the same for every attempt
+        endpoint      TEXT NOT NULL,
+        entry_id      TEXT NOT NULL,
+        revision      INTEGER NOT NULL,
+        event         TEXT NOT NULL,
+        body          BLOB NOT NULL,         -- the exact bytes signed and sent
+        created       REAL NOT NULL,
+        status        TEXT NOT NULL,         -- pending | delivered | failed
+        attempts      INTEGER NOT NULL DEFAULT 0,  -- attempts since it was (re)queued
+        next_attempt  REAL,                  -- epoch seconds; NULL once settled
+        last_status   INTEGER,               -- HTTP status of the last attempt
+        last_error    TEXT,
+        settled_at    REAL
+    );
+    CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
+    CREATE INDEX deliveries_by_endpoint ON deliveries (endpoint, status, id);
+
+    CREATE TABLE delivery_attempts (
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+        number      INTEGER NOT NULL,
+        at          REAL NOT NULL,
+        status      INTEGER,                 -- HTTP status, NULL when none came back
+        outcome     TEXT NOT NULL,           -- delivered | retry | failed | gone
+        error       TEXT,
+        response    TEXT,                    -- the response body, truncated
+        duration    REAL NOT NULL,
+        PRIMARY KEY (delivery_id, number)
+    );
+    """,
 ]

@@ -1,0 +1,230 @@
+"""deliver, deliveries, redeliver, webhook test|verify|enable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scofeed import deliver
+from scofeed.cli.core import open_store
+from scofeed.config import Config, Webhook, resolve_secret
+from scofeed.deliver import payload, sender, signing
+from scofeed.errors import ConfigError, UsageError
+from scofeed.store import Store
+from scofeed.store import deliveries as rows
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("deliver", help="send the webhook deliveries that are due, wait, exit")
+    p.set_defaults(func=cmd_deliver)
+
+    p = sub.add_parser("deliveries", help="list webhook deliveries with their attempts")
+    p.add_argument("--failed", action="store_true", help="only failed deliveries (dead letters)")
+    p.add_argument("--endpoint", metavar="NAME", help="only this endpoint")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.set_defaults(func=cmd_deliveries)
+
+    p = sub.add_parser(
+        "redeliver",
+        help="queue deliveries again: one by id, every failed one, or entries since a date",
+    )
+    p.add_argument("delivery_id", nargs="?", type=int, help="the delivery's number")
+    p.add_argument("--failed", action="store_true", help="every failed delivery")
+    p.add_argument("--since", metavar="DATE", help="entries updated since DATE (backfill)")
+    p.add_argument("--endpoint", metavar="NAME", help="only this endpoint")
+    p.set_defaults(func=cmd_redeliver)
+
+    p = sub.add_parser("webhook", help="test an endpoint, verify a received request")
+    wsub = p.add_subparsers(dest="webhook_command", metavar="ACTION", required=True)
+    w = wsub.add_parser("test", help="send a signed ping event to an endpoint, show the answer")
+    w.add_argument("name", help="the endpoint's name in config.toml")
+    w.set_defaults(func=cmd_webhook_test)
+    w = wsub.add_parser(
+        "verify",
+        help="check the signature of a received request",
+        description="Check a received request's Standard Webhooks signature. The request is "
+        "a file holding the HTTP headers, one per line, then a blank line, then the body "
+        "exactly as received (a request line such as 'POST /hook HTTP/1.1' first is allowed). "
+        "Or give --headers and --body as two files.",
+    )
+    w.add_argument("--secret", required=True, help="whsec_..., env:NAME or file:PATH")
+    w.add_argument("request", nargs="?", help="the request file ('-' or none: standard input)")
+    w.add_argument("--headers", metavar="FILE", help="a file of 'Name: value' lines")
+    w.add_argument("--body", metavar="FILE", help="a file holding the body bytes")
+    w.add_argument(
+        "--tolerance", type=int, default=signing.TOLERANCE, help="accepted clock skew, seconds"
+    )
+    w.set_defaults(func=cmd_webhook_verify)
+    w = wsub.add_parser("enable", help="enable an endpoint again after a 410 Gone disabled it")
+    w.add_argument("name")
+    w.set_defaults(func=cmd_webhook_enable)
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    cfg, store = open_store(args)
+    report = deliver.run_due(cfg, store, wait=True)
+    c = deliver.counts(store)
+    print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
+    for name in report.disabled:
+        print(f"endpoint {name} answered 410 Gone and is disabled", file=sys.stderr)
+    return 0
+
+
+def _when(t: float | None) -> str:
+    if t is None:
+        return "-"
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    cfg, store = open_store(args)
+    for hook in cfg.webhooks:
+        ep = rows.endpoint(store.db, hook.name)
+        if ep.disabled_at is not None and args.endpoint in (None, hook.name):
+            print(
+                f"endpoint {hook.name} is disabled since {_when(ep.disabled_at)} "
+                f"({ep.disabled_reason}); `scofeed webhook enable {hook.name}` resumes it",
+                file=sys.stderr,
+            )
+    items = rows.listing(store.db, args.failed, args.endpoint, args.limit)
+    for d in items:
+        last = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "")
+        print(
+            f"{d.id}\t{d.status}\t{d.endpoint}\t{d.event}\t{d.entry_id} rev {d.revision}\t"
+            f"{d.webhook_id}\tattempts={d.attempts}\tnext={_when(d.next_attempt)}\t{last}"
+        )
+        for a in rows.attempts(store.db, d.id):
+            status = a.status if a.status is not None else "-"
+            note = f" {a.error}" if a.error else ""
+            print(f"    #{a.number} {_when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
+    if not items:
+        print("no deliveries", file=sys.stderr)
+    return 0
+
+
+def _parse_since(value: str, tz: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r}: expected a date like 2024-01-31") from None
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
+
+
+def cmd_redeliver(args: argparse.Namespace) -> int:
+    chosen = [args.delivery_id is not None, args.failed, args.since is not None]
+    if sum(chosen) != 1:
+        raise UsageError("redeliver: give exactly one of DELIVERY_ID, --failed, --since DATE")
+    cfg, store = open_store(args)
+    if args.endpoint and args.endpoint not in {h.name for h in cfg.webhooks}:
+        raise UsageError(f"--endpoint {args.endpoint}: no such webhook in the config")
+    now = datetime.now(UTC)
+    if args.since is not None:
+        since = _parse_since(args.since, cfg.site.timezone)
+        n = deliver.backfill(cfg, store, since, now, args.endpoint)
+        print(f"queued {n} deliveries")
+        return 0
+    if args.delivery_id is not None:
+        if rows.get(store.db, args.delivery_id) is None:
+            raise UsageError(f"no delivery with id {args.delivery_id}")
+        ids = [args.delivery_id]
+    else:
+        ids = rows.failed_ids(store.db, args.endpoint)
+    with store.transaction() as db:
+        n = rows.requeue(db, ids, now.timestamp())
+    print(f"queued {n} deliveries again (same webhook-id); `scofeed deliver` sends them")
+    return 0
+
+
+def _hook(args: argparse.Namespace, name: str) -> tuple[Config, Store, Webhook]:
+    cfg, store = open_store(args)
+    for h in cfg.webhooks:
+        if h.name == name:
+            return cfg, store, h
+    raise UsageError(f"no webhook named {name!r} in the config")
+
+
+def cmd_webhook_test(args: argparse.Namespace) -> int:
+    cfg, _store, hook = _hook(args, args.name)
+    stamp = int(time.time())
+    msg_id = f"msg_ping_{stamp}"
+    body = payload.ping(hook.format, hook.name, cfg, stamp)
+    headers = signing.headers([s.value for s in hook.secrets], msg_id, stamp, body)
+    with sender.session_for(hook) as session:
+        sent = sender.post(session, hook.url, body, headers, hook.timeout)
+    r = sent.result
+    answer = f"HTTP {r.status}" if r.status is not None else (r.error or "no response")
+    print(f"{hook.name}: {answer} in {sent.duration:.2f}s (webhook-id {msg_id})")
+    if sent.response:
+        print(sent.response[:2000])
+    ok = r.status is not None and 200 <= r.status < 300
+    return 0 if ok else 1
+
+
+def _read_request(args: argparse.Namespace) -> tuple[dict[str, str], bytes]:
+    if args.headers or args.body:
+        if not (args.headers and args.body) or args.request:
+            raise UsageError("webhook verify: give --headers and --body, or one request file")
+        text = _read(args.headers).decode("utf-8", "replace")
+        return _parse_headers(text, args.headers), _read(args.body)
+    raw = sys.stdin.buffer.read() if args.request in (None, "-") else _read(args.request)
+    head, sep, body = _split(raw)
+    if not sep:
+        origin = args.request or "stdin"
+        raise UsageError(f"{origin}: no blank line between the headers and the body")
+    return _parse_headers(head.decode("utf-8", "replace"), args.request or "stdin"), body
+
+
+def _split(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    """Headers, the blank line, the body: at the first blank line, CRLF or LF."""
+    found = [(i, sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := raw.find(sep)) >= 0]
+    if not found:
+        return raw, b"", b""
+    i, sep = min(found)
+    return raw[:i], sep, raw[i + len(sep) :]
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _parse_headers(text: str, origin: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.upper().startswith(("POST ", "PUT ", "HTTP/")):
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise UsageError(f"{origin}: not a header line: {line[:80]!r}")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def cmd_webhook_verify(args: argparse.Namespace) -> int:
+    try:
+        secret = resolve_secret(args.secret, "--secret", Path.cwd()).value
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    headers, body = _read_request(args)
+    try:
+        msg_id = signing.verify(secret, headers, body, time.time(), args.tolerance)
+    except signing.BadSignature as exc:
+        print(f"signature INVALID: {exc}")
+        return 1
+    age = int(time.time()) - int(headers["webhook-timestamp"])
+    print(f"signature valid: webhook-id {msg_id}, signed {age} s ago, body {len(body)} bytes")
+    return 0
+
+
+def cmd_webhook_enable(args: argparse.Namespace) -> int:
+    _cfg, store, hook = _hook(args, args.name)
+    with store.transaction() as db:
+        changed = rows.enable(db, hook.name)
+    print(f"{hook.name}: {'enabled again' if changed else 'was not disabled'}")
+    return 0

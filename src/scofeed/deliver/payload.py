@@ -1,0 +1,122 @@
+"""What a delivery carries: the Standard Webhooks JSON event, or a Slack or Discord
+message. Pure functions: an entry in, the exact body bytes out.
+
+The standard payload stays under ``MAX_BYTES``: above it ``content_html`` is left out
+(``content_omitted: true``) and the url carries the text. Slack and Discord bodies
+respect those services' field limits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from scofeed.config import FEED_FILES, Config
+from scofeed.model import Entry
+
+MAX_BYTES = 20_000
+# Slack: a section block's text holds 3000 characters, the fallback text we keep short
+SLACK_SECTION_MAX = 3000
+SLACK_TEXT_MAX = 300
+# Discord: content 2000, embed title 256, description 4096, footer 2048, embed total 6000
+DISCORD_TITLE_MAX = 256
+DISCORD_DESCRIPTION_MAX = 4096
+DISCORD_TOTAL_MAX = 6000
+
+
+def _dumps(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def stamp(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_data(entry: Entry, cfg: Config) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "title": entry.title,
+        "url": entry.url or entry.link,
+        "published": entry.published.isoformat(),
+        "updated": entry.updated.isoformat(),
+        "summary": entry.summary,
+        "content_html": entry.content_html,
+        "tags": list(entry.tags),
+        "language": entry.language,
+        "revision": entry.revision,
+        "feeds": {fmt: cfg.feed_url(fmt) for fmt in FEED_FILES if fmt in cfg.feeds.formats},
+    }
+
+
+def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
+    data = event_data(entry, cfg)
+    doc: dict[str, Any] = {"type": event, "timestamp": stamp(at), "data": data}
+    body = _dumps(doc)
+    if len(body) <= MAX_BYTES:
+        return body
+    data["content_html"] = None
+    data["content_omitted"] = True
+    body = _dumps(doc)
+    while len(body) > MAX_BYTES and len(data["summary"]) > 1:  # a pathological summary
+        data["summary"] = _clip(data["summary"], len(data["summary"]) // 2)
+        body = _dumps(doc)
+    return body
+
+
+def _slack_escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
+    link = entry.url or entry.link
+    label = "Corrected: " if event == "release.updated" else ""
+    title = _slack_escape(_clip(label + entry.title, 200)).replace("|", "¦")
+    head = f"*<{link}|{title}>*\n"
+    text = head + _slack_escape(_clip(entry.summary, SLACK_SECTION_MAX - len(head) - 50))
+    return _dumps(
+        {
+            "text": _clip(label + entry.title, SLACK_TEXT_MAX),
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": text[:SLACK_SECTION_MAX]}}
+            ],
+            "unfurl_links": False,
+        }
+    )
+
+
+def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
+    label = "Corrected: " if event == "release.updated" else ""
+    title = _clip(label + entry.title, DISCORD_TITLE_MAX)
+    footer = cfg.site.title[:200]
+    room = DISCORD_TOTAL_MAX - len(title) - len(footer)
+    embed = {
+        "title": title,
+        "url": entry.url or entry.link,
+        "description": _clip(entry.summary, min(DISCORD_DESCRIPTION_MAX, room)),
+        "timestamp": entry.updated.isoformat(),
+        "footer": {"text": footer},
+    }
+    return _dumps({"embeds": [embed], "allowed_mentions": {"parse": []}})
+
+
+BUILDERS = {"standard": standard, "slack": slack, "discord": discord}
+
+
+def build(fmt: str, event: str, entry: Entry, cfg: Config, at: float) -> bytes:
+    return BUILDERS[fmt](event, entry, cfg, at)
+
+
+def ping(fmt: str, name: str, cfg: Config, at: float) -> bytes:
+    """The body of ``scofeed webhook test``: a ``ping`` event, or a chat message."""
+    message = f"scofeed test delivery to {name} from {cfg.site.title}"
+    if fmt == "slack":
+        return _dumps({"text": message})
+    if fmt == "discord":
+        return _dumps({"content": message[:2000], "allowed_mentions": {"parse": []}})
+    data = {"endpoint": name, "message": message}
+    return _dumps({"type": "ping", "timestamp": stamp(at), "data": data})

@@ -1,0 +1,89 @@
+"""The retry policy, pure: attempt number + outcome + now -> what happens next.
+
+- 2xx: delivered.
+- 410 Gone: the delivery fails and the endpoint is disabled.
+- refused by the address guard: fails at once (retrying cannot help).
+- 429 and 503: the next attempt waits for ``Retry-After`` (seconds or an HTTP date),
+  capped at ``retry_after_max``; without the header, the schedule applies.
+- anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
+  of the schedule, plus up to 20% jitter from the injected random generator.
+- after the last attempt of the schedule: failed, a dead letter that stays visible.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+from dataclasses import dataclass
+
+DELIVERED, RETRY, FAILED, GONE = "delivered", "retry", "failed", "gone"
+JITTER = 0.2
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one request came back with (status None: no HTTP answer at all)."""
+
+    status: int | None
+    error: str | None = None
+    retry_after: str | None = None  # the raw header
+    blocked: bool = False  # refused by the address guard before connecting
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # delivered | retry | failed | gone
+    next_attempt: float | None  # epoch seconds, for retry
+    reason: str
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def describe(result: Result) -> str:
+    if result.status is None:
+        return result.error or "no response"
+    return f"HTTP {result.status}"
+
+
+def decide(
+    attempt: int,
+    result: Result,
+    now: float,
+    schedule: tuple[int, ...],
+    rng: random.Random,
+    retry_after_max: int = 3600,
+) -> Decision:
+    """``attempt`` counts the attempts made so far, this one included (1 = the first)."""
+    status = result.status
+    if status is not None and 200 <= status < 300:
+        return Decision(DELIVERED, None, describe(result))
+    if status == 410:
+        return Decision(GONE, None, "HTTP 410 Gone: endpoint disabled")
+    if result.blocked:
+        return Decision(FAILED, None, result.error or "address refused")
+    reason = describe(result)
+    if status is not None and 300 <= status < 400:
+        reason += " (redirects are not followed)"
+    if attempt >= len(schedule):
+        return Decision(FAILED, None, f"{reason}; gave up after {attempt} attempts")
+    delay = schedule[attempt] * (1 + JITTER * rng.random())
+    if status in (429, 503):
+        hinted = retry_after_seconds(result.retry_after, now)
+        if hinted is not None:
+            delay = min(hinted, float(retry_after_max))
+            capped = " (capped)" if hinted > retry_after_max else ""
+            reason += f"; Retry-After {hinted:g}s{capped}"
+    return Decision(RETRY, now + delay, reason)

@@ -1,0 +1,230 @@
+"""Sending what is due: every endpoint in parallel, each endpoint's deliveries in order.
+
+``run_due`` asks the store which endpoints have a due delivery at their head and drains
+each one in a worker of a bounded thread pool: strictly oldest first, stopping at the
+first delivery that must wait for a retry, so a later entry never overtakes an earlier
+one. A hanging endpoint holds only its own worker. The endpoint's lease in the store
+keeps two senders (a daemon and ``scofeed deliver``) from sending to it at once; a
+sender killed mid-way leaves a lease that runs out, and its delivery is sent again
+with the same ``webhook-id``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scofeed.config import Config, Webhook
+from scofeed.deliver import outbox, policy, sender, signing
+from scofeed.store import Store
+from scofeed.store import deliveries as rows
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 64
+LEASE_MARGIN = 1.0  # seconds beyond twice the timeout that an endpoint's lease lasts
+STATUS = {
+    policy.DELIVERED: rows.DELIVERED,
+    policy.RETRY: rows.PENDING,
+    policy.FAILED: rows.FAILED,
+    policy.GONE: rows.FAILED,
+}
+
+_pool: ThreadPoolExecutor | None = None
+_busy: set[tuple[str, str]] = set()  # (store path, endpoint) drained in this process now
+_lock = threading.Lock()
+# the workers' writes go one at a time in this process: SQLite would serialise them
+# anyway, but through its busy handler's sleeps, which cost more than the writes
+_writes = threading.Lock()
+
+
+@dataclass
+class DeliverReport:
+    endpoints: int = 0
+    attempted: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    disabled: list[str] = field(default_factory=list)
+    busy: int = 0  # endpoints another sender was draining
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, endpoint: str) -> None:
+        with self._lock:
+            if outcome == "busy":
+                self.busy += 1
+                return
+            self.attempted += 1
+            if outcome == policy.DELIVERED:
+                self.delivered += 1
+            elif outcome == policy.RETRY:
+                self.retrying += 1
+            else:
+                self.failed += 1
+            if outcome == policy.GONE:
+                self.disabled.append(endpoint)
+
+    def line(self) -> str:
+        return (
+            f"endpoints={self.endpoints} attempted={self.attempted} delivered={self.delivered} "
+            f"retrying={self.retrying} failed={self.failed} disabled={len(self.disabled)}"
+        )
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-deliver")
+        return _pool
+
+
+def shutdown(wait: bool = True) -> None:
+    """Stop the worker pool (the daemon calls this on the way out)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def counts(store: Store) -> dict[str, int]:
+    """Deliveries by status: {"pending": n, "failed": n, "delivered": n} (for /healthz)."""
+    return rows.counts(store.db)
+
+
+def run_due(
+    cfg: Config,
+    store: Store,
+    now: datetime | None = None,
+    wait: bool = True,
+    rng: random.Random | None = None,
+) -> DeliverReport:
+    """Send every due delivery. ``now`` fixes the clock (tests); ``wait=False`` returns
+    once the work is handed to the pool (the daemon's tick), the report then being
+    filled in as the workers finish."""
+    fixed = now.timestamp() if now is not None else None
+    clock: Callable[[], float] = (lambda: fixed) if fixed is not None else time.time  # type: ignore[assignment,return-value]
+    rng = rng or random.Random()
+    t = clock()
+    with store.transaction() as db:
+        outbox.register(cfg, db, t)
+    hooks = {h.name: h for h in cfg.webhooks}
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    report = DeliverReport()
+    futures: list[Future[None]] = []
+    for name in rows.due_endpoints(store.db, t):
+        hook = hooks.get(name)
+        key = (str(store.path), name)
+        if hook is None:
+            log.debug("delivery_skipped endpoint=%s reason=not_configured", name)
+            continue
+        with _lock:
+            if key in _busy:
+                report.busy += 1
+                continue
+            _busy.add(key)
+        report.endpoints += 1
+        futures.append(_executor().submit(_drain, hook, store, clock, rng, owner, report, key))
+    if wait:
+        for f in futures:
+            f.result()
+        log.info("deliver %s", report.line())
+    return report
+
+
+def _drain(
+    hook: Webhook,
+    store: Store,
+    clock: Callable[[], float],
+    rng: random.Random,
+    owner: str,
+    report: DeliverReport,
+    key: tuple[str, str],
+) -> None:
+    db = store.db
+    session = None
+    try:
+        while True:
+            t = clock()
+            d = rows.head(db, hook.name)
+            if d is None or d.next_attempt is None or d.next_attempt > t:
+                break
+            with _writes:
+                claimed = rows.claim(db, hook.name, owner, t + 2 * hook.timeout + LEASE_MARGIN, t)
+            if not claimed:
+                report.add("busy", hook.name)
+                break
+            session = session or sender.session_for(hook)
+            decision = _attempt(hook, store, session, d, clock, rng)
+            report.add(decision.outcome, hook.name)
+            if decision.outcome in (policy.RETRY, policy.GONE):
+                break
+    except Exception:
+        log.exception("delivery_worker_failed endpoint=%s", hook.name)
+    finally:
+        try:
+            with _writes:
+                rows.release(db, hook.name, owner)
+        finally:
+            if session is not None:
+                session.close()
+            with _lock:
+                _busy.discard(key)
+
+
+def _attempt(
+    hook: Webhook,
+    store: Store,
+    session: sender.requests.Session,
+    d: rows.Delivery,
+    clock: Callable[[], float],
+    rng: random.Random,
+) -> policy.Decision:
+    stamp = int(time.time())  # the wire timestamp is real time: receivers check it
+    headers = signing.headers([s.value for s in hook.secrets], d.webhook_id, stamp, d.body)
+    sent = sender.post(session, hook.url, d.body, headers, hook.timeout)
+    t = clock()
+    decision = policy.decide(
+        d.attempts + 1, sent.result, t, hook.retry_schedule, rng, hook.retry_after_max
+    )
+    error = None if decision.outcome == policy.DELIVERED else decision.reason
+    attempt = rows.Attempt(
+        d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
+    )
+    with _writes, store.transaction() as db:
+        rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
+        if decision.outcome == policy.GONE:
+            rows.disable(db, hook.name, t, "HTTP 410 Gone")
+    log.info(
+        "delivery endpoint=%s delivery=%d webhook_id=%s attempt=%d outcome=%s status=%s "
+        "reason=%r next_attempt=%s duration=%.3f response=%r",
+        hook.name, d.id, d.webhook_id, d.attempts + 1, decision.outcome, sent.result.status,
+        decision.reason, _when(decision.next_attempt), sent.duration, sent.response[:200],
+    )  # fmt: skip
+    if decision.outcome == policy.GONE:
+        log.warning(
+            "endpoint_disabled endpoint=%s reason='HTTP 410 Gone' hint='scofeed webhook enable %s'",
+            hook.name, hook.name,
+        )  # fmt: skip
+    elif decision.outcome == policy.FAILED:
+        log.warning(
+            "delivery_failed endpoint=%s delivery=%d webhook_id=%s reason=%r",
+            hook.name, d.id, d.webhook_id, decision.reason,
+        )  # fmt: skip
+    return decision
+
+
+def _when(t: float | None) -> str:
+    if t is None:
+        return "-"
+    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,184 @@
+"""One POST to one endpoint, and the address guard.
+
+Each endpoint gets its own ``requests.Session`` (keep-alive across its deliveries), with
+no proxies from the environment and no redirects. The response body is read up to
+``MAX_RESPONSE`` bytes. Errors are described in our own words: never the URL (chat
+webhook URLs carry tokens), never a header (signatures).
+
+The address guard (unless ``allow_private``): the host is resolved at send time and
+every address it resolves to must be global; the connection then goes to the address
+that was checked, so a name that changes its answer between the check and the
+connection (DNS rebinding) cannot slip through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from scofeed import USER_AGENT
+from scofeed.config import Webhook
+from scofeed.deliver.policy import Result
+
+MAX_RESPONSE = 64 * 1024
+KEEP_RESPONSE = 2000  # characters of the response body stored with the attempt
+
+
+class AddressRefused(NewConnectionError):
+    """The host resolves to an address that is not global and allow_private is off."""
+
+    def __init__(self, conn: Any, message: str) -> None:
+        super().__init__(conn, message)
+        self.message = message
+
+
+def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def checked_address(conn: Any, host: str, port: int) -> str:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise NameResolutionError(host, conn, exc) from exc
+    addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
+    for a in addresses:
+        if not address_allowed(ipaddress.ip_address(a)):
+            raise AddressRefused(
+                conn,
+                f"refused: {host} resolves to {a}, a loopback, private, link-local or "
+                "reserved address (set allow_private = true to allow it)",
+            )
+    return addresses[0]
+
+
+class _GuardMixin:
+    _dns_host: str
+    port: int
+
+    def _new_conn(self) -> socket.socket:
+        name = self._dns_host
+        self._dns_host = checked_address(self, name, self.port)
+        try:
+            return super()._new_conn()  # type: ignore[misc,no-any-return]
+        finally:
+            self._dns_host = name  # TLS still checks the certificate for the name
+
+
+class GuardedHTTPConnection(_GuardMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": GuardedHTTPPool,
+            "https": GuardedHTTPSPool,
+        }
+
+
+def session_for(hook: Webhook) -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False  # no proxies or netrc from the environment
+    if not hook.allow_private:
+        adapter = GuardedAdapter()
+        s.mount("http://", adapter)
+        s.mount("https://", adapter)
+    s.headers.update({"User-Agent": USER_AGENT, "Content-Type": "application/json"})
+    return s
+
+
+@dataclass(frozen=True)
+class Sent:
+    result: Result
+    response: str  # the body as text, truncated
+    duration: float
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
+    return seen
+
+
+def explain(exc: BaseException, timeout: float) -> tuple[str, bool]:
+    """A short description of a failed request, and whether the guard refused it."""
+    chain = _causes(exc)
+    for e in chain:
+        if isinstance(e, AddressRefused):
+            return e.message, True
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"connect timeout after {timeout:g}s", False
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return f"timeout: no response within {timeout:g}s", False
+    kinds = [type(e).__name__ for e in chain]
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused", False
+    if any(isinstance(e, NameResolutionError) for e in chain):
+        return "cannot resolve the host name", False
+    if "RemoteDisconnected" in kinds or "BadStatusLine" in kinds:
+        return "connection closed without a response", False
+    if any(isinstance(e, ConnectionResetError) for e in chain):
+        return "connection reset by the endpoint", False
+    return f"request failed ({type(exc).__name__})", False
+
+
+def post(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> Sent:
+    start = time.monotonic()
+    try:
+        resp = session.post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+        )
+    except Exception as exc:  # any failure is an outcome for the policy, never a crash
+        error, blocked = explain(exc, timeout)
+        return Sent(Result(None, error, blocked=blocked), "", time.monotonic() - start)
+    try:
+        chunks, size, deadline = [], 0, time.monotonic() + timeout
+        for chunk in resp.iter_content(8192):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= MAX_RESPONSE or time.monotonic() > deadline:
+                break
+        data = b"".join(chunks)[:MAX_RESPONSE]
+    except (requests.exceptions.RequestException, OSError) as exc:
+        error = f"connection closed mid-response (after HTTP {resp.status_code})"
+        if isinstance(exc, requests.exceptions.Timeout):
+            error = f"timeout reading the response (after HTTP {resp.status_code})"
+        return Sent(Result(None, error), "", time.monotonic() - start)
+    finally:
+        resp.close()
+    text = data.decode("utf-8", "replace")[:KEEP_RESPONSE]
+    result = Result(resp.status_code, None, resp.headers.get("Retry-After"))
+    return Sent(result, text, time.monotonic() - start)

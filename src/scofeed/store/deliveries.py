@@ -1,0 +1,273 @@
+"""The webhook outbox: endpoints, deliveries and their attempts.
+
+A delivery is due when its status is ``pending`` and ``next_attempt`` has passed. One
+process at a time sends to an endpoint: it holds the endpoint's lease
+(``lease_until``), renewed before every request, so a crashed sender's work is picked
+up again once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    webhook_id: str
+    endpoint: str
+    entry_id: str
+    revision: int
+    event: str
+    body: bytes
+    created: float
+    status: str
+    attempts: int
+    next_attempt: float | None
+    last_status: int | None
+    last_error: str | None
+    settled_at: float | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: int
+    number: int
+    at: float
+    status: int | None
+    outcome: str
+    error: str | None
+    response: str | None
+    duration: float
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    first_seen: float
+    disabled_at: float | None
+    disabled_reason: str | None
+
+
+def webhook_id(endpoint: str, entry_id: str, revision: int, event: str) -> str:
+    """Stable per (entry revision, endpoint): every attempt and every restart reuse it."""
+    material = f"{endpoint}\n{entry_id}\n{revision}\n{event}".encode()
+    return "msg_" + hashlib.sha256(material).hexdigest()[:32]
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(**{k: row[k] for k in row.keys()})
+
+
+# -- endpoints -------------------------------------------------------------------------
+
+
+def ensure_endpoint(db: sqlite3.Connection, name: str, now: float) -> Endpoint:
+    db.execute(
+        "INSERT INTO webhook_endpoints (name, first_seen) VALUES (?, ?) "
+        "ON CONFLICT (name) DO NOTHING",
+        (name, now),
+    )
+    return endpoint(db, name)
+
+
+def endpoint(db: sqlite3.Connection, name: str) -> Endpoint:
+    row = db.execute(
+        "SELECT name, first_seen, disabled_at, disabled_reason FROM webhook_endpoints "
+        "WHERE name = ?",
+        (name,),
+    ).fetchone()
+    if row is None:
+        return Endpoint(name, 0.0, None, None)
+    return Endpoint(*row)
+
+
+def disable(db: sqlite3.Connection, name: str, now: float, reason: str) -> None:
+    db.execute(
+        "UPDATE webhook_endpoints SET disabled_at = ?, disabled_reason = ? WHERE name = ?",
+        (now, reason, name),
+    )
+
+
+def enable(db: sqlite3.Connection, name: str) -> bool:
+    cur = db.execute(
+        "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL "
+        "WHERE name = ? AND disabled_at IS NOT NULL",
+        (name,),
+    )
+    return cur.rowcount > 0
+
+
+def claim(db: sqlite3.Connection, name: str, owner: str, until: float, now: float) -> bool:
+    """Take (or renew) the endpoint's lease; False while another sender holds it."""
+    cur = db.execute(
+        "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = ? "
+        "AND disabled_at IS NULL AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
+        (until, owner, name, now, owner),
+    )
+    return cur.rowcount > 0
+
+
+def release(db: sqlite3.Connection, name: str, owner: str) -> None:
+    db.execute(
+        "UPDATE webhook_endpoints SET lease_until = NULL, lease_owner = NULL "
+        "WHERE name = ? AND lease_owner = ?",
+        (name, owner),
+    )
+
+
+def due_endpoints(db: sqlite3.Connection, now: float) -> list[str]:
+    """Endpoints whose oldest pending delivery is due (in order, nothing can pass it)."""
+    rows = db.execute(
+        "SELECT d.endpoint FROM deliveries d "
+        "JOIN webhook_endpoints w ON w.name = d.endpoint "
+        "WHERE d.status = 'pending' AND w.disabled_at IS NULL "
+        "AND (w.lease_until IS NULL OR w.lease_until <= ?) "
+        "GROUP BY d.endpoint HAVING MIN(d.next_attempt) <= ? ORDER BY MIN(d.id)",
+        (now, now),
+    )
+    return [r[0] for r in rows]
+
+
+# -- deliveries ------------------------------------------------------------------------
+
+
+def enqueue(
+    db: sqlite3.Connection,
+    endpoint: str,
+    entry_id: str,
+    revision: int,
+    event: str,
+    body: bytes,
+    now: float,
+    first_delay: float = 0.0,
+) -> bool:
+    """Queue one delivery; False when this (entry revision, endpoint, event) already is."""
+    cur = db.execute(
+        "INSERT INTO deliveries (webhook_id, endpoint, entry_id, revision, event, body, created, "
+        "status, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
+        "ON CONFLICT (webhook_id) DO NOTHING",
+        (
+            webhook_id(endpoint, entry_id, revision, event),
+            endpoint,
+            entry_id,
+            revision,
+            event,
+            body,
+            now,
+            now + first_delay,
+        ),
+    )
+    return cur.rowcount > 0
+
+
+def head(db: sqlite3.Connection, endpoint: str) -> Delivery | None:
+    """The endpoint's oldest pending delivery: the only one that may be sent next."""
+    row = db.execute(
+        "SELECT * FROM deliveries WHERE endpoint = ? AND status = 'pending' ORDER BY id LIMIT 1",
+        (endpoint,),
+    ).fetchone()
+    return _delivery(row) if row else None
+
+
+def get(db: sqlite3.Connection, delivery_id: int) -> Delivery | None:
+    row = db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    return _delivery(row) if row else None
+
+
+def settle(
+    db: sqlite3.Connection,
+    d: Delivery,
+    attempt: Attempt,
+    status: str,
+    next_attempt: float | None,
+) -> None:
+    """Record one attempt and the delivery's new state, together."""
+    number = db.execute(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?",
+        (d.id,),
+    ).fetchone()[0]
+    db.execute(
+        "INSERT INTO delivery_attempts (delivery_id, number, at, status, outcome, error, "
+        "response, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            d.id,
+            number,
+            attempt.at,
+            attempt.status,
+            attempt.outcome,
+            attempt.error,
+            attempt.response,
+            attempt.duration,
+        ),
+    )
+    db.execute(
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, "
+        "last_status = ?, last_error = ?, settled_at = ? WHERE id = ?",
+        (
+            status,
+            next_attempt,
+            attempt.status,
+            attempt.error,
+            attempt.at if status != PENDING else None,
+            d.id,
+        ),
+    )
+
+
+def listing(
+    db: sqlite3.Connection, failed: bool = False, endpoint: str | None = None, limit: int = 200
+) -> list[Delivery]:
+    where, params = [], []
+    if failed:
+        where.append("status = 'failed'")
+    if endpoint:
+        where.append("endpoint = ?")
+        params.append(endpoint)
+    sql = "SELECT * FROM deliveries"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC LIMIT ?"
+    return [_delivery(r) for r in db.execute(sql, (*params, limit))]
+
+
+def attempts(db: sqlite3.Connection, delivery_id: int) -> list[Attempt]:
+    rows = db.execute(
+        "SELECT delivery_id, number, at, status, outcome, error, response, duration "
+        "FROM delivery_attempts WHERE delivery_id = ? ORDER BY number",
+        (delivery_id,),
+    )
+    return [Attempt(*r) for r in rows]
+
+
+def requeue(db: sqlite3.Connection, ids: list[int], now: float) -> int:
+    """Send these deliveries again, from a fresh retry schedule, with the same webhook-id."""
+    n = 0
+    for i in ids:
+        cur = db.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?, "
+            "settled_at = NULL WHERE id = ?",
+            (now, i),
+        )
+        n += cur.rowcount
+    return n
+
+
+def failed_ids(db: sqlite3.Connection, endpoint: str | None = None) -> list[int]:
+    sql = "SELECT id FROM deliveries WHERE status = 'failed'"
+    params: tuple[str, ...] = ()
+    if endpoint:
+        sql += " AND endpoint = ?"
+        params = (endpoint,)
+    return [r[0] for r in db.execute(sql + " ORDER BY id", params)]
+
+
+def counts(db: sqlite3.Connection) -> dict[str, int]:
+    out = {PENDING: 0, FAILED: 0, DELIVERED: 0}
+    for status, n in db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"):
+        out[status] = n
+    return out

@@ -1,0 +1,324 @@
+"""Deliveries end to end: the pipeline queues them, run_due sends them to real receivers
+on 127.0.0.1 that fail in scripted ways, standardwebhooks verifies every signature.
+The clock is injected: retry schedules are walked without sleeping."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks import Webhook
+
+from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
+from scofeed import deliver, pipeline
+from scofeed.store import deliveries as rows
+
+BASE: list[datetime] = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clock():
+    BASE.clear()
+
+
+def t(offset: float = 0.0) -> datetime:
+    """The injected clock: real time at the test's first call, plus ``offset`` seconds."""
+    if not BASE:
+        BASE.append(datetime.now(UTC))
+    return BASE[0] + timedelta(seconds=offset)
+
+
+def setup(site, *hooks: str):
+    site.write_config("".join(hooks))
+    cfg = site.config()
+    store = site.store()
+    pipeline.build(cfg, store, datetime.now(UTC))
+    return cfg, store
+
+
+def verify_all(received) -> list[dict]:
+    """Every request verifies with each configured secret (rotation) via standardwebhooks."""
+    docs = []
+    for r in received:
+        for secret in (SECRET, SECRET_OLD):
+            docs.append(Webhook(secret).verify(r.body, r.headers))
+    return docs
+
+
+def run(cfg, store, offset: float = 0.0):
+    return deliver.run_due(cfg, store, now=t(offset), rng=random.Random(7))
+
+
+def only(store) -> rows.Delivery:
+    (d,) = rows.listing(store.db)
+    return d
+
+
+def test_seed_is_delivered_signed_with_every_secret(site, receivers):
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    assert deliver.counts(store) == {"pending": 1, "failed": 0, "delivered": 0}
+    report = run(cfg, store)
+    assert (report.attempted, report.delivered) == (1, 1)
+    (got,) = r.wait_for(1)
+    doc = verify_all([got])[0]
+    assert doc["type"] == "release.published"
+    data = doc["data"]
+    assert data["title"] == "SCO Secretary-General meets with Jingdong vice-president"
+    assert data["revision"] == 1 and data["language"] == "en"
+    assert data["published"] == "2020-06-03T00:00:00+08:00"
+    assert data["content_html"].startswith("<p>")
+    assert set(data["feeds"]) == {"atom", "rss", "json"}
+    assert got.headers["Content-Type"] == "application/json"
+    assert got.headers["User-Agent"].startswith("scofeed/")
+    assert got.headers["webhook-id"].startswith("msg_")
+    assert len(got.headers["webhook-signature"].split(" ")) == 2
+    assert deliver.counts(store) == {"pending": 0, "failed": 0, "delivered": 1}
+    assert run(cfg, store, 1).attempted == 0  # nothing due twice
+
+
+def test_500_twice_then_200_follows_the_schedule_with_one_webhook_id(site, receivers):
+    r = receivers([500, 500, 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    assert run(cfg, store).retrying == 1
+    d = only(store)
+    assert (d.status, d.attempts, d.last_status) == ("pending", 1, 500)
+    assert t(5).timestamp() <= d.next_attempt <= t(6).timestamp()  # 5 s + up to 20% jitter
+    assert run(cfg, store, 4.9).attempted == 0
+    assert len(r.received) == 1
+    assert run(cfg, store, 6).retrying == 1
+    d = only(store)
+    assert t(6 + 300).timestamp() <= d.next_attempt <= t(6 + 360).timestamp()
+    assert run(cfg, store, 400).delivered == 1
+    got = r.wait_for(3)
+    verify_all(got)
+    assert len({g.headers["webhook-id"] for g in got}) == 1
+    assert len({g.body for g in got}) == 1  # the same bytes every time
+    attempts = rows.attempts(store.db, only(store).id)
+    assert [(a.status, a.outcome) for a in attempts] == [
+        (500, "retry"),
+        (500, "retry"),
+        (200, "delivered"),
+    ]
+
+
+@pytest.mark.parametrize(("header", "cap", "wait"), [("120", 3600, 120), ("99999", 600, 600)])
+def test_429_waits_for_retry_after_capped(site, receivers, header, cap, wait):
+    r = receivers([(429, {"Retry-After": header}, b"slow down"), 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url, retry_after_max=cap))
+    run(cfg, store)
+    d = only(store)
+    assert d.next_attempt == pytest.approx(t(wait).timestamp())
+    assert run(cfg, store, wait - 1).attempted == 0
+    assert run(cfg, store, wait).delivered == 1
+    verify_all(r.wait_for(2))
+
+
+def test_503_with_an_http_date_retry_after(site, receivers):
+    script = [200]
+    r = receivers(script)
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    script.insert(0, (503, {"Retry-After": t(90).strftime("%a, %d %b %Y %H:%M:%S GMT")}, b""))
+    r.script = script
+    run(cfg, store)
+    assert only(store).next_attempt == pytest.approx(t(90).timestamp(), abs=1.0)
+
+
+def test_410_disables_the_endpoint_until_enabled(site, receivers, caplog):
+    r = receivers([410, 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    with caplog.at_level(logging.WARNING):
+        report = run(cfg, store)
+    assert report.disabled == ["hub"]
+    assert "endpoint_disabled endpoint=hub" in caplog.text
+    d = only(store)
+    assert d.status == "failed" and "410" in (d.last_error or "")
+    assert rows.endpoint(store.db, "hub").disabled_at is not None
+    (site.sources / "new.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    pipeline.build(cfg, store, datetime.now(UTC))
+    assert run(cfg, store, 10).attempted == 0  # disabled: the new one waits
+    assert rows.enable(store.db, "hub")
+    assert run(cfg, store, 20).delivered == 1
+    assert len(r.wait_for(2)) == 2
+
+
+def test_hang_past_the_timeout_is_retried(site, receivers):
+    r = receivers(["hang"])
+    cfg, store = setup(site, webhook_toml("slow", r.url, timeout=1))
+    assert run(cfg, store).retrying == 1
+    d = only(store)
+    assert d.last_error == "timeout: no response within 1s"
+    assert d.last_status is None
+
+
+def test_a_hanging_endpoint_never_delays_the_others(site, receivers):
+    hang, ok = receivers(["hang"]), receivers([200])
+    cfg, store = setup(
+        site, webhook_toml("stuck", hang.url, timeout=30), webhook_toml("ok", ok.url)
+    )
+    deliver.run_due(cfg, store, wait=False)
+    ok.wait_for(1)
+    hang.wait_for(1)
+    deadline = time.monotonic() + 10
+    by_name = {d.endpoint: d for d in rows.listing(store.db)}
+    while by_name["ok"].status != "delivered":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+        by_name = {d.endpoint: d for d in rows.listing(store.db)}
+    # the healthy one is settled while the hanging request is still open
+    assert by_name["stuck"].attempts == 0 and by_name["stuck"].status == "pending"
+    assert deliver.run_due(cfg, store, wait=False).endpoints == 0  # in flight: not sent twice
+    hang.release.set()
+    while by_name["stuck"].attempts == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+        by_name = {d.endpoint: d for d in rows.listing(store.db)}
+    assert len(hang.received) == 1
+
+
+def test_one_endpoint_gets_its_deliveries_in_entry_order(site, receivers):
+    r = receivers([500, 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    pipeline.build(cfg, store, datetime.now(UTC))
+    (site.sources / "c.txt").write_text("Third release\n\nOn 6 May 2021 even more.\n")
+    pipeline.build(cfg, store, datetime.now(UTC))
+    assert run(cfg, store).attempted == 1  # the first failed: the others wait behind it
+    assert run(cfg, store, 7).delivered == 3
+    titles = [json.loads(g.body)["data"]["title"] for g in r.wait_for(4)]
+    assert titles[0] == titles[1]
+    assert titles[2:] == ["Second release", "Third release"]
+
+
+def test_301_is_a_failure_and_is_not_followed(site, receivers):
+    r = receivers([(301, {"Location": "/elsewhere"}, b"")])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    assert run(cfg, store).retrying == 1
+    d = only(store)
+    assert d.last_status == 301 and "redirects are not followed" in (d.last_error or "")
+    assert [g.path for g in r.received] == ["/hook"]
+
+
+def test_connection_refused_is_retried(site):
+    url = f"http://127.0.0.1:{free_port()}/hook"
+    cfg, store = setup(site, webhook_toml("gone", url))
+    assert run(cfg, store).retrying == 1
+    assert only(store).last_error == "connection refused"
+
+
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        ("close-mid", "connection closed mid-response (after HTTP 200)"),
+        ("close", "connection closed without a response"),
+    ],
+)
+def test_a_connection_closed_mid_response_is_retried(site, receivers, step, error):
+    r = receivers([step, 200])
+    cfg, store = setup(site, webhook_toml("flaky", r.url))
+    assert run(cfg, store).retrying == 1
+    assert only(store).last_error == error
+    assert run(cfg, store, 10).delivered == 1
+    got = r.wait_for(2)
+    verify_all(got)
+    assert got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
+
+
+def test_after_the_last_attempt_it_is_a_dead_letter(site, receivers):
+    r = receivers([500])
+    cfg, store = setup(site, webhook_toml("hub", r.url, retry_schedule=[0, 5]))
+    run(cfg, store)
+    run(cfg, store, 10)
+    d = only(store)
+    assert d.status == "failed" and "gave up after 2 attempts" in (d.last_error or "")
+    assert deliver.counts(store) == {"pending": 0, "failed": 1, "delivered": 0}
+    assert run(cfg, store, 100000).attempted == 0
+
+
+def test_the_address_guard_refuses_loopback_unless_allowed(site, receivers):
+    r = receivers([200])
+    url = r.url.replace("127.0.0.1", "localhost")
+    cfg, store = setup(site, webhook_toml("inward", url, allow_private=False))
+    assert run(cfg, store).failed == 1
+    d = only(store)
+    assert d.status == "failed" and (d.last_error or "").startswith("refused: localhost resolves")
+    assert r.received == []
+
+
+def test_a_revision_is_delivered_as_release_updated(site, receivers):
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    run(cfg, store)
+    seed = next(site.sources.glob("*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
+    report = pipeline.build(cfg, store, datetime.now(UTC))
+    assert (report.updated, report.deliveries) == (1, 1)
+    run(cfg, store, 1)
+    first, second = verify_all(r.wait_for(2))[::2]
+    assert second["type"] == "release.updated" and second["data"]["revision"] == 2
+    ids = [g.headers["webhook-id"] for g in r.received]
+    assert ids[0] != ids[1]
+
+
+def test_filters_and_events_choose_the_endpoints(site, receivers):
+    r = receivers([200])
+    cfg, store = setup(
+        site,
+        webhook_toml("economy", r.url, tags=["economy"]),
+        webhook_toml("health", r.url, tags=["health"]),
+        webhook_toml("russian", r.url, languages=["ru"]),
+        webhook_toml("titled", r.url, title_pattern="jingdong"),
+        webhook_toml("updates", r.url, events=["release.updated"]),
+    )
+    queued = {d.endpoint for d in rows.listing(store.db)}
+    assert queued == {"economy", "titled"}
+
+
+def test_new_endpoints_do_not_get_the_back_catalogue(site, receivers):
+    r = receivers([200])
+    cfg, store = setup(site)  # the seed is stored before any webhook exists
+    site.write_config(webhook_toml("late", r.url))
+    cfg = site.config()
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    pipeline.build(cfg, store, datetime.now(UTC))
+    assert [d.entry_id for d in rows.listing(store.db)] != []
+    assert len(rows.listing(store.db)) == 1
+    assert json.loads(only(store).body)["data"]["title"] == "Second release"
+    # on purpose: backfill since 2020
+    n = deliver.backfill(cfg, store, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    assert n == 1  # the seed; the second one is already queued
+    run(cfg, store)
+    titles = sorted(json.loads(g.body)["data"]["title"] for g in r.wait_for(2))
+    assert titles[0] == "SCO Secretary-General meets with Jingdong vice-president"
+
+
+def test_the_delivery_is_written_in_the_entry_transaction(site):
+    from scofeed.model import Release
+
+    site.write_config(webhook_toml("hub", "http://127.0.0.1:9/hook"))
+    cfg, store = site.config(), site.store()
+    plan = deliver.planner(cfg, datetime.now(UTC))
+
+    def crashing(db, entry, event):
+        plan(db, entry, event)
+        raise RuntimeError("crash after planning")
+
+    release = Release(origin="x.txt", text="A title\n\nOn 3 June 2020 something.")
+    with pytest.raises(RuntimeError):
+        pipeline.ingest(cfg, store, [release], datetime.now(UTC), planner=crashing)
+    assert rows.listing(store.db) == []
+    assert store.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0
+    pipeline.ingest(cfg, store, [release], datetime.now(UTC))
+    assert len(rows.listing(store.db)) == 1
+
+
+def test_a_huge_response_is_read_up_to_the_cap_and_kept_truncated(site, receivers):
+    r = receivers([(200, {}, b"y" * 2_000_000)])
+    cfg, store = setup(site, webhook_toml("chatty", r.url))
+    assert run(cfg, store).delivered == 1
+    (attempt,) = rows.attempts(store.db, only(store).id)
+    assert attempt.response == "y" * 2000

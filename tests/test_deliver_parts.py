@@ -1,0 +1,270 @@
+"""The pure parts of delivery: signing, payloads, the retry policy, the address check,
+and the [[webhooks]] configuration."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from standardwebhooks import Webhook
+
+from conftest import SECRET, SECRET_OLD, webhook_toml
+from scofeed import config as config_mod
+from scofeed.deliver import payload, policy, sender, signing
+from scofeed.errors import ConfigError
+from scofeed.model import Entry
+from scofeed.store import deliveries as rows
+
+
+def entry(**kw) -> Entry:
+    base = dict(
+        id="tag:test.example,2026:release/abc",
+        title="SCO meets <partners> & friends",
+        summary="A summary.",
+        content_html="<p>Body.</p>",
+        published=datetime(2020, 6, 3, tzinfo=UTC),
+        updated=datetime(2020, 6, 3, tzinfo=UTC),
+        author="SCO Secretariat",
+        language="en",
+        link="http://127.0.0.1:8080/entries/abc",
+        url="https://eng.sectsco.org/news/1",
+    )
+    base.update(kw)
+    return Entry(**base)
+
+
+# -- signing ---------------------------------------------------------------------------
+
+
+@given(text=st.text(max_size=500), stamp=st.integers(0, 2**33))
+def test_signatures_match_the_standardwebhooks_library(text, stamp):
+    ours = signing.signature(SECRET, "msg_x", stamp, text.encode("utf-8"))
+    theirs = Webhook(SECRET).sign("msg_x", datetime.fromtimestamp(stamp, UTC), text)
+    assert ours == theirs
+
+
+def test_every_secret_signs_and_each_verifies():
+    body = b'{"type":"release.published"}'
+    now = int(datetime.now(UTC).timestamp())
+    headers = signing.headers([SECRET, SECRET_OLD], "msg_1", now, body)
+    assert headers["webhook-signature"].count("v1,") == 2
+    for s in (SECRET, SECRET_OLD):
+        Webhook(s).verify(body, headers)
+        assert signing.verify(s, headers, body, now) == "msg_1"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"body": b"tampered"}, "no v1 signature matches"),
+        ({"secret": "whsec_" + "QUJD" * 8}, "no v1 signature matches"),
+        ({"skew": 400}, "s away from now"),
+        ({"drop": "webhook-id"}, "missing header(s): webhook-id"),
+    ],
+)
+def test_verify_says_why_a_request_fails(change, reason):
+    body = b'{"a":1}'
+    now = 1_800_000_000
+    headers = signing.headers([SECRET], "msg_1", now, body)
+    headers.pop(change.get("drop", ""), None)
+    with pytest.raises(signing.BadSignature, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        signing.verify(
+            change.get("secret", SECRET),
+            headers,
+            change.get("body", body),
+            now + change.get("skew", 0),
+        )
+
+
+def test_webhook_ids_are_stable_per_entry_revision_and_endpoint():
+    a = rows.webhook_id("hub", "tag:x", 1, "release.published")
+    assert a == rows.webhook_id("hub", "tag:x", 1, "release.published")
+    assert a.startswith("msg_")
+    others = {
+        rows.webhook_id("other", "tag:x", 1, "release.published"),
+        rows.webhook_id("hub", "tag:x", 2, "release.updated"),
+        rows.webhook_id("hub", "tag:y", 1, "release.published"),
+    }
+    assert a not in others and len(others) == 3
+
+
+# -- payloads --------------------------------------------------------------------------
+
+
+def test_a_huge_entry_leaves_the_content_out_under_20kb(site):
+    cfg = site.config()
+    big = entry(content_html="<p>" + "x" * 50_000 + "</p>")
+    body = payload.standard("release.published", big, cfg, 0)
+    assert len(body) <= payload.MAX_BYTES
+    data = json.loads(body)["data"]
+    assert data["content_html"] is None and data["content_omitted"] is True
+    assert data["url"] == "https://eng.sectsco.org/news/1"
+    small = json.loads(payload.standard("release.published", entry(), cfg, 0))["data"]
+    assert small["content_html"] == "<p>Body.</p>" and "content_omitted" not in small
+
+
+def test_slack_and_discord_shapes_respect_their_limits(site):
+    cfg = site.config()
+    e = entry(title="T" * 500, summary="S" * 10_000)
+    slack = json.loads(payload.slack("release.updated", e, cfg, 0))
+    section = slack["blocks"][0]["text"]["text"]
+    assert len(section) <= 3000 and section.startswith("*<https://eng.sectsco.org/news/1|Corrected")
+    assert len(slack["text"]) <= 300
+    escaped = json.loads(payload.slack("release.published", entry(), cfg, 0))
+    assert "&lt;partners&gt; &amp; friends" in escaped["blocks"][0]["text"]["text"]
+    embed = json.loads(payload.discord("release.published", e, cfg, 0))["embeds"][0]
+    assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
+    assert len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"]) <= 6000
+    assert embed["url"] == "https://eng.sectsco.org/news/1"
+
+
+# -- policy ----------------------------------------------------------------------------
+
+SCHEDULE = (0, 5, 300)
+
+
+def decide(attempt, result, now=1000.0, seed=1):
+    return policy.decide(attempt, result, now, SCHEDULE, random.Random(seed), 600)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_jitter_never_retries_early_and_stays_within_20_percent(seed):
+    d = decide(1, policy.Result(500), seed=seed)
+    assert d.outcome == "retry" and 1005 <= d.next_attempt <= 1006
+
+
+@pytest.mark.parametrize(
+    ("attempt", "result", "outcome"),
+    [
+        (1, policy.Result(204), "delivered"),
+        (1, policy.Result(410), "gone"),
+        (1, policy.Result(302), "retry"),
+        (1, policy.Result(404), "retry"),
+        (1, policy.Result(None, "connection refused"), "retry"),
+        (1, policy.Result(None, "refused: x", blocked=True), "failed"),
+        (3, policy.Result(500), "failed"),
+        (3, policy.Result(200), "delivered"),
+    ],
+)
+def test_outcomes(attempt, result, outcome):
+    assert decide(attempt, result).outcome == outcome
+
+
+def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
+    assert decide(1, policy.Result(429, retry_after="30")).next_attempt == 1030
+    assert decide(1, policy.Result(503, retry_after="9999")).next_attempt == 1600
+    assert 1005 <= decide(1, policy.Result(500, retry_after="30")).next_attempt <= 1006
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    date = (now + timedelta(seconds=45)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert policy.retry_after_seconds(date, now.timestamp()) == 45
+    assert policy.retry_after_seconds("soon", 0) is None
+
+
+# -- address guard ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("224.0.0.1", False),
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+    ],
+)
+def test_address_allowed(address, allowed):
+    assert sender.address_allowed(ipaddress.ip_address(address)) is allowed
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+def test_webhook_defaults(site):
+    site.write_config(webhook_toml("hub", "https://example.org/h", secret=SECRET))
+    (hook,) = site.config().webhooks
+    assert hook.events == ("release.published", "release.updated")
+    assert hook.retry_schedule == (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert hook.timeout == 10.0 and hook.format == "standard" and hook.allow_private is True
+    assert [s.value for s in hook.secrets] == [SECRET]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"secrett": SECRET}, "webhooks[0].secrett: unknown key"),
+        ({"secret": "whsec_not base64!"}, "webhooks[0].secret: expected 'whsec_'"),
+        ({"secret": [SECRET, "oops"]}, "webhooks[0].secret[1]: expected 'whsec_'"),
+        (
+            {"secret": "env:SCOFEED_TEST_UNSET"},
+            "environment variable SCOFEED_TEST_UNSET is not set",
+        ),
+        ({"format": "teams"}, "webhooks[0].format: expected one of"),
+        ({"events": ["release.deleted"]}, "webhooks[0].events: expected a non-empty list"),
+        ({"title_pattern": "("}, "webhooks[0].title_pattern: not a valid regular expression"),
+        ({"timeout": 0}, "webhooks[0].timeout: expected a number of seconds"),
+        ({"retry_schedule": []}, "webhooks[0].retry_schedule: expected a non-empty list"),
+    ],
+)
+def test_webhook_config_errors_name_the_dotted_key(site, extra, message):
+    site.write_config(webhook_toml("hub", "https://example.org/h", **extra))
+    with pytest.raises(ConfigError) as err:
+        site.config()
+    assert message in str(err.value)
+    assert SECRET[6:] not in str(err.value) and "not base64" not in str(err.value)
+
+
+def test_urls_must_be_http_and_names_distinct(site):
+    site.write_config(webhook_toml("hub", "ftp://example.org/h"))
+    with pytest.raises(ConfigError, match=r"webhooks\[0\]\.url: expected an http"):
+        site.config()
+    site.write_config(webhook_toml("hub", "https://a.example/") + webhook_toml("hub", "https://b/"))
+    with pytest.raises(ConfigError, match="'hub' is used twice"):
+        site.config()
+
+
+def test_config_show_redacts_inline_secrets(site, monkeypatch):
+    monkeypatch.setenv("HOOK_SECRET", SECRET_OLD)
+    site.write_config(
+        webhook_toml("hub", "https://example.org/h", secret=[SECRET, "env:HOOK_SECRET"])
+    )
+    shown = config_mod.show(site.config())
+    assert 'secret = ["***", "env:HOOK_SECRET"]' in shown
+    assert SECRET[6:] not in shown and SECRET_OLD[6:] not in shown
+    assert repr(site.config().webhooks) == "(Webhook('hub'),)"
+
+
+@given(
+    title=st.text(min_size=1, max_size=300),
+    summary=st.text(max_size=3000),
+    content=st.text(max_size=60_000),
+    tags=st.lists(st.text(max_size=30), max_size=20),
+)
+def test_any_standard_payload_stays_under_20kb_and_is_json(
+    site_config, title, summary, content, tags
+):
+    body = payload.standard(
+        "release.updated",
+        entry(title=title, summary=summary, content_html=content, tags=tuple(tags)),
+        site_config,
+        0,
+    )
+    assert len(body) <= payload.MAX_BYTES
+    assert json.loads(body)["data"]["title"] == title
+
+
+@pytest.fixture(scope="module")
+def site_config():
+    return config_mod.load(None)

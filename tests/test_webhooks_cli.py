@@ -1,0 +1,182 @@
+"""The webhook commands as a user runs them: real subprocesses, real receivers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from standardwebhooks import Webhook
+
+from conftest import SECRET, SECRET_OLD, webhook_toml
+
+
+def run(site, *args: str, rc: int | None = 0, stdin: bytes | None = None, env=None):
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True,
+        input=stdin,
+        cwd=site.root,
+        timeout=60,
+        env=env,
+    )
+    out = proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
+    if rc is not None:
+        assert proc.returncode == rc, out
+    return out
+
+
+def test_deliver_list_and_redeliver(site, receivers):
+    r = receivers([500, 200])
+    site.write_config(webhook_toml("hub", r.url, retry_schedule=[0]))
+    run(site, "build")
+    out = run(site, "deliver")
+    assert "attempted=1 delivered=0 retrying=0 failed=1" in out
+    listed = run(site, "deliveries", "--failed")
+    first = listed.splitlines()[0].split("\t")
+    assert first[1:4] == ["failed", "hub", "release.published"]
+    assert "#1 " in listed and " 500 failed " in listed
+    assert run(site, "deliveries", "--endpoint", "nobody", rc=0).strip() == "no deliveries"
+    assert "queued 1 deliveries again" in run(site, "redeliver", "--failed", "--endpoint", "hub")
+    assert "delivered=1" in run(site, "deliver")
+    got = r.wait_for(2)
+    assert got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
+    for g in got:
+        Webhook(SECRET).verify(g.body, g.headers)
+    assert "queued 1 deliveries again" in run(site, "redeliver", first[0])
+    assert "delivered=1" in run(site, "deliver")
+    assert "give exactly one of" in run(site, "redeliver", rc=2)
+
+
+def test_redeliver_since_backfills_a_new_endpoint(site, receivers):
+    run(site, "build")  # the seed is stored before the endpoint exists
+    r = receivers([200])
+    site.write_config(webhook_toml("late", r.url))
+    run(site, "build")
+    assert "attempted=0" in run(site, "deliver")
+    assert "queued 1 deliveries" in run(site, "redeliver", "--since", "2020-06-01")
+    run(site, "deliver")
+    (got,) = r.wait_for(1)
+    doc = Webhook(SECRET_OLD).verify(got.body, got.headers)
+    assert doc["data"]["published"].startswith("2020-06-03")
+
+
+def test_webhook_test_sends_a_signed_ping(site, receivers):
+    r = receivers([(200, {}, b"pong from receiver")])
+    site.write_config(
+        webhook_toml("hub", r.url) + webhook_toml("inward", r.url, allow_private=False)
+    )
+    out = run(site, "webhook", "test", "hub")
+    assert "hub: HTTP 200" in out and "pong from receiver" in out
+    (got,) = r.wait_for(1)
+    doc = Webhook(SECRET).verify(got.body, got.headers)
+    assert doc["type"] == "ping" and doc["data"]["endpoint"] == "hub"
+    out = run(site, "webhook", "test", "inward", rc=1)
+    assert "refused: 127.0.0.1 resolves to 127.0.0.1" in out
+    assert "no webhook named 'nope'" in run(site, "webhook", "test", "nope", rc=2)
+
+
+def test_webhook_verify_reads_a_received_request(site, receivers, tmp_path):
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    run(site, "build")
+    run(site, "deliver")
+    (got,) = r.wait_for(1)
+    head = "POST /hook HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in got.headers.items())
+    request = tmp_path / "request.http"
+    request.write_bytes(head.encode() + b"\r\n" + got.body)
+    out = run(site, "webhook", "verify", "--secret", SECRET, str(request))
+    assert f"signature valid: webhook-id {got.headers['webhook-id']}" in out
+    out = run(site, "webhook", "verify", "--secret", SECRET_OLD, "-", stdin=request.read_bytes())
+    assert "signature valid" in out
+    (tmp_path / "h.txt").write_text(head)
+    (tmp_path / "b.json").write_bytes(got.body.replace(b"Jingdong", b"Jingd0ng"))
+    args = ["--headers", str(tmp_path / "h.txt"), "--body", str(tmp_path / "b.json")]
+    out = run(site, "webhook", "verify", "--secret", SECRET, *args, rc=1)
+    assert "signature INVALID: no v1 signature matches" in out
+    env = dict(os.environ, RECEIVER_SECRET=SECRET)
+    out = run(site, "webhook", "verify", "--secret", "env:RECEIVER_SECRET", str(request), env=env)
+    assert "signature valid" in out
+
+
+def test_secrets_never_appear_in_output_or_logs(site, receivers, monkeypatch):
+    ok, bad = receivers([200]), receivers([500])
+    site.write_config(webhook_toml("ok", ok.url) + webhook_toml("bad", bad.url))
+    outputs = [
+        run(site, "-vv", "build"),
+        run(site, "-vv", "deliver"),
+        run(site, "-vv", "deliveries"),
+        run(site, "-vv", "webhook", "test", "ok"),
+        run(site, "config", "show"),
+    ]
+    site.write_config(webhook_toml("bad", bad.url, secret=[SECRET, SECRET_OLD + "!"]))
+    outputs.append(run(site, "config", "check", rc=2))
+    text = "\n".join(outputs)
+    assert "webhook_id=msg_" in text and 'secret = ["***", "***"]' in text
+    for secret in (SECRET, SECRET_OLD):
+        assert secret[6:18] not in text
+
+
+def test_a_killed_sender_resends_after_restart_with_the_same_webhook_id(site, receivers):
+    r = receivers(["hang", 200])
+    site.write_config(webhook_toml("hub", r.url, timeout=2))
+    run(site, "build")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "deliver"],
+        cwd=site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        r.wait_for(1)  # the request is in flight, the receiver holds it
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    listed = run(site, "deliveries")
+    assert "\tpending\t" in listed and "attempts=0" in listed
+    deadline = time.monotonic() + 30
+    while len(r.received) < 2:  # the dead sender's lease runs out, then it goes again
+        assert time.monotonic() < deadline, "not resent after restart"
+        run(site, "deliver")
+    first, second = r.received
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.body == second.body
+    doc = Webhook(SECRET).verify(second.body, second.headers)
+    assert doc["type"] == "release.published"
+    assert "\tdelivered\t" in run(site, "deliveries")
+    assert json.loads(second.body)["data"]["revision"] == 1
+
+
+def test_410_disables_and_enable_resumes(site, receivers):
+    r = receivers([410, 200])
+    site.write_config(webhook_toml("hub", r.url))
+    run(site, "build")
+    out = run(site, "deliver")
+    assert "endpoint hub answered 410 Gone and is disabled" in out
+    assert "endpoint hub is disabled since" in run(site, "deliveries")
+    assert "hub: enabled again" in run(site, "webhook", "enable", "hub")
+    run(site, "redeliver", "--failed")
+    assert "delivered=1" in run(site, "deliver")
+
+
+def test_help_on_every_webhook_command(capsys):
+    from scofeed.cli import main
+
+    for cmd in (
+        ["deliver"],
+        ["deliveries"],
+        ["redeliver"],
+        ["webhook"],
+        ["webhook", "test"],
+        ["webhook", "verify"],
+        ["webhook", "enable"],
+    ):
+        with pytest.raises(SystemExit) as stop:
+            main([*cmd, "--help"])
+        assert stop.value.code == 0
+        assert "usage: scofeed" in capsys.readouterr().out
