@@ -11,6 +11,8 @@ from datetime import datetime
 
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
+from scofeed.sources.jsonfile import read_json
+from scofeed.sources.markdown import read_markdown
 from scofeed.sources.text import read_text
 
 # reader(origin, text, context_date) -> releases
@@ -18,6 +20,8 @@ Reader = Callable[[str, str, datetime | None], list[Release]]
 
 READERS: dict[str, Reader] = {
     ".txt": read_text,
+    ".md": read_markdown,
+    ".json": read_json,
 }
 
 
@@ -37,7 +41,9 @@ def decode(origin: str, data: bytes, max_bytes: int) -> str:
         ) from None
 
 
-def read(origin: str, suffix: str, data: bytes, context: datetime | None, max_bytes: int) -> list[Release]:
+def read(
+    origin: str, suffix: str, data: bytes, context: datetime | None, max_bytes: int
+) -> list[Release]:
     reader = READERS.get(suffix.lower())
     if reader is None:
         raise RejectedInput(origin, f"unknown file type {suffix or '(none)'!r}")
