@@ -452,7 +452,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         "summary": summary,
         "content": content,
         "published": published.isoformat(),
-        "url": release.url,
+        "url": canonical_url(release.url) if release.url else None,
         "tags": tags,
         "language": language,
     }

@@ -98,7 +98,10 @@ def ingest_one(
     if not same_input and not force_update:
         # the same release from another input: one entry, the first version stands
         return Change(entry, "duplicate"), 0
-    revised = entry_rows.with_revision(entry, match.revision + 1, release.updated or now)
+    # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
+    revised = entry_rows.with_revision(
+        entry, match.revision + 1, entry.updated if release.updated else now
+    )
     entry_rows.update(db, revised, url_key)
     entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
     queued = planner(db, revised, "release.updated") if planner else 0
@@ -134,7 +137,9 @@ def build(
                 _reject(db, report, outcome, stamp)
                 file_rows.remember(
                     db,
-                    FileState(item.rel, item.size, item.mtime_ns, item.sha256, "rejected", outcome.reason),
+                    FileState(
+                        item.rel, item.size, item.mtime_ns, item.sha256, "rejected", outcome.reason
+                    ),
                 )
                 continue
             for release, entry in outcome:
