@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from scofeed import pipeline
 from scofeed.store import entries as entry_rows
 
-from conftest import SEED
+SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
