@@ -24,6 +24,7 @@ from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import status as status_rows
 from scofeed.store.files import FileState
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ def build(
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = entry_rows.count(store.db)
     report.written = publish_feeds(cfg, store)
+    status_rows.remember_scan(store.db, now, report.line())
     log.info("build %s", report.line())
     return report
 
