@@ -178,3 +178,22 @@ def test_every_format_is_published_and_hostile_markup_is_neutralised(site):
         None,
         "ru",
     )
+
+
+def test_control_characters_never_reach_the_feeds(site):
+    (site.sources / "ctl.md").write_text(
+        '---\ntitle: "SCO\\x01 meets\\x0b envoy"\ntags: ["a\\x02b"]\n---\n'
+        "On 3 June 2020\x01 the envoy\x7f came. <b>bold\x08</b>\n",
+        encoding="utf-8",
+    )
+    (site.sources / "ctl.json").write_text(
+        json.dumps({"title": "Forum\x01", "date": "2022-05-01", "html": "<p>x\x0c y</p>"}),
+        encoding="utf-8",
+    )
+    report = pipeline.build(site.config(), site.store(), NOW)
+    assert (report.entries, report.rejected) == (3, [])
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((site.feeds / name).read_bytes())
+        assert not parsed.bozo, parsed.bozo_exception
+    titles = {e.title for e in feedparser.parse(site.feeds / "atom.xml").entries}
+    assert {"SCO meets envoy", "Forum"} < titles

@@ -47,6 +47,7 @@ _SPACE = re.compile(r"\s+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _CJK = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # no feed may hold these
 
 
 @dataclass(frozen=True)
@@ -222,8 +223,9 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     text = clean_text(release.text)
     dominant = _dominant_script(text)
     preamble: list[str] = []
-    if release.title and collapse(release.title):
-        title = collapse(release.title)
+    meta_title = collapse(_NOT_XML.sub("", release.title or ""))
+    if meta_title:
+        title = meta_title
         paras = blocks(text)
     else:
         lines = text.split("\n")
@@ -281,6 +283,7 @@ _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 
 def sanitise(fragment: str) -> str:
     """Only harmless markup survives: no script, no event handlers, no javascript: URLs."""
+    fragment = _NOT_XML.sub("", fragment)
     return nh3.clean(
         fragment,
         tags=_ALLOWED_TAGS,

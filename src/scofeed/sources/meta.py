@@ -30,6 +30,7 @@ _BLOCK_TAGS = {
     "table", "tr", "td", "th", "dt", "dd", "figure", "figcaption", "section", "article",
     "header", "footer", "aside", "hr",
 }  # fmt: skip
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
 _DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg")
 
 
@@ -60,7 +61,7 @@ def _string(origin: str, key: str, value: Any) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise RejectedInput(origin, f"{key!r} must be a string")
-    text = str(value).strip()
+    text = _NOT_XML.sub("", str(value)).strip()
     return text or None
 
 
@@ -85,7 +86,8 @@ def _tags(origin: str, value: Any) -> tuple[str, ...]:
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise RejectedInput(origin, "'tags' must be a list of strings")
-    return tuple(dict.fromkeys(t.strip() for t in value if t.strip()))
+    clean = (_NOT_XML.sub("", t).strip() for t in value)
+    return tuple(dict.fromkeys(t for t in clean if t))
 
 
 def _lang(origin: str, value: Any) -> str | None:
@@ -123,6 +125,7 @@ def release_from_meta(
 def html_paragraphs(fragment: str) -> list[str]:
     """The visible text of an HTML body as paragraphs, one per block element.
     Script, style and similar elements contribute nothing."""
+    fragment = _NOT_XML.sub("", fragment)
     if not fragment.strip():
         return []
     try:
