@@ -47,6 +47,9 @@ _SPACE = re.compile(r"\s+")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _CJK = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_PARA_BREAK = re.compile(r"\n\s*\n")
+_NON_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() plus "_"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # no feed may hold these
 
 
@@ -82,7 +85,7 @@ def clean_text(text: str) -> str:
     """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text)  # category Cc, except tab and newline
     lines = [ln.rstrip() for ln in text.split("\n")]
     return "\n".join("" if _BLANKISH.match(ln) else ln for ln in lines)
 
@@ -93,8 +96,12 @@ def collapse(s: str) -> str:
 
 def blocks(text: str) -> list[str]:
     """Paragraphs of the plain-text layout: blank-line separated, hard wraps joined."""
+    return _blocks(clean_text(text))
+
+
+def _blocks(cleaned: str) -> list[str]:
     out: list[str] = []
-    for block in re.split(r"\n\s*\n", clean_text(text)):
+    for block in _PARA_BREAK.split(cleaned):
         para = collapse(block)
         if para:
             out.append(para)
@@ -103,7 +110,7 @@ def blocks(text: str) -> list[str]:
 
 def _key(s: str) -> str:
     """Comparison key: letters and digits only, case-folded."""
-    return "".join(ch for ch in s.casefold() if ch.isalnum())
+    return _NON_ALNUM.sub("", s.casefold())
 
 
 def _dedupe(paras: list[str]) -> list[str]:
@@ -130,7 +137,7 @@ def script_of(text: str) -> str | None:
 
 def _dominant_script(text: str) -> str | None:
     """The script the release is written in, judged by its longer paragraphs."""
-    long = [p for p in blocks(text) if len(p) >= 80]
+    long = [p for p in _blocks(text) if len(p) >= 80]
     return script_of(" ".join(long)) if long else script_of(text)
 
 
@@ -226,7 +233,7 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     meta_title = collapse(_NOT_XML.sub("", release.title or ""))
     if meta_title:
         title = meta_title
-        paras = blocks(text)
+        paras = _blocks(text)
     else:
         lines = text.split("\n")
         filled = [i for i, ln in enumerate(lines) if ln.strip()]
@@ -242,11 +249,11 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
             preamble = []  # nothing but chrome: read it as the plain layout
         nxt = lines[first + 1] if first + 1 < len(lines) else None
         if _looks_like_body(lines[first], nxt):
-            paras = blocks("\n".join(lines[first:]))
+            paras = _blocks("\n".join(lines[first:]))
             title = headline_from(paras[0]) if paras else ""
         else:
             title = collapse(lines[first])
-            paras = blocks("\n".join(lines[first + 1 :]))
+            paras = _blocks("\n".join(lines[first + 1 :]))
     paras = _dedupe([p for p in paras if not _foreign(p, dominant)])
     if paras and _key(paras[0]) == _key(title):
         paras = paras[1:]
