@@ -102,7 +102,8 @@ def _formats(v: tuple[str, ...]) -> str | None:
 
 
 def _language(v: str) -> str | None:
-    return None if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", v) else "a language tag like 'en'"
+    ok = re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", v)
+    return None if ok else "a language tag like 'en'"
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,9 @@ def _toml_key(k: str) -> str:
 
 
 def _dump_table(obj: Any, name: str, lines: list[str]) -> None:
-    scalars, tables, arrays = [], [], []
+    scalars: list[tuple[str, Any]] = []
+    tables: list[tuple[str, Any]] = []
+    arrays: list[tuple[str, Any]] = []
     for f in dataclasses.fields(obj):
         if f.name == "path":
             continue

@@ -74,7 +74,10 @@ def setup_logging(level: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    level = "ERROR" if args.quiet else ("DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING")
+    if args.quiet:
+        level = "ERROR"
+    else:
+        level = "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"
     setup_logging(level)
     args.log_level = level
     try:

@@ -55,7 +55,9 @@ def find_match(
     return None
 
 
-def insert(db: sqlite3.Connection, entry: Entry, identity: str, url_key: str | None, now: float) -> None:
+def insert(
+    db: sqlite3.Connection, entry: Entry, identity: str, url_key: str | None, now: float
+) -> None:
     db.execute(
         f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
         (
