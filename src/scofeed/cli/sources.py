@@ -13,7 +13,7 @@ from scofeed.add import STDIN, add_release
 from scofeed.errors import RejectedInput, UsageError
 from scofeed.store import status as status_rows
 
-FORMATS = ("txt", "md", "json")
+FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -50,7 +50,7 @@ def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
     path = Path(arg)
     suffix = "." + fmt if fmt else path.suffix.lower()
     if not fmt and suffix not in sources.READERS:
-        raise UsageError(f"{arg}: unknown format {suffix or '(none)'!r}; give --format txt|md|json")
+        raise UsageError(f"{arg}: unknown format {suffix or '(none)'!r}; give --format {'|'.join(FORMATS)}")
     try:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
