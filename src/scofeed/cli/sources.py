@@ -50,7 +50,8 @@ def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
     path = Path(arg)
     suffix = "." + fmt if fmt else path.suffix.lower()
     if not fmt and suffix not in sources.READERS:
-        raise UsageError(f"{arg}: unknown format {suffix or '(none)'!r}; give --format {'|'.join(FORMATS)}")
+        choices = "|".join(FORMATS)
+        raise UsageError(f"{arg}: unknown format {suffix or '(none)'!r}; give --format {choices}")
     try:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
