@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) state

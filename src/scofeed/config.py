@@ -104,9 +104,8 @@ def _formats(v: tuple[str, ...]) -> str | None:
 
 
 def _language(v: str) -> str | None:
-    return (
-        None if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", v) else "a language tag like 'en'"
-    )
+    ok = re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", v)
+    return None if ok else "a language tag like 'en'"
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,24 @@ how it was found. Understood forms (day ranges give their first day):
 
     3 June 2020 · 3 June, 2020 · On 3 June · 8-9 June 2017 · 30 June - 1 July 2021
     June 3, 2020 · June 8-9, 2017 · June 3 · 2020-06-03 · 03.06.2020
-    3 июня 2020 года · 3-4 июня · 2020年6月3日 · 6月3日
+    3 июня 2020 года · 3-4 июня · 30 июня – 1 июля 2021 г. · 2020年6月3日 · 6月3日
+    二〇二〇年六月三日 · ２０２０年６月３日 · 8 and 9 June · June 30 to July 1, 2021
 
+A time of day after the date is kept, even glued to the year ("3 June 202010:30").
 A date without a year takes the year of ``context`` (the file's or URL's date),
-stepping back a year when that would put it over a month after the context.
+stepping back a year when that would put it over a month after the context; a range
+running into the next year ("December 30 - January 2, 2021") starts the year before.
+Given a ``reference`` (the publication date), relative dates count too: today,
+yesterday, "on Thursday" (the last Thursday on or before it), сегодня, вчера,
+в четверг, 今天, 昨天, 周四. ``date_from_url`` reads the date in a release URL's path.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 MIN_YEAR = 1990
@@ -35,7 +42,14 @@ _RU_ENDINGS = r"(?:я|а|ь|й|е|т)?"
 _EN = "|".join(sorted(_EN_MONTHS, key=len, reverse=True))
 _RU = "|".join(sorted(_RU_MONTHS, key=len, reverse=True))
 _DASH = r"\s*[-–—]\s*"
-_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_TO = rf"(?:{_DASH}|\s+(?:to|and|till|until|through|по|и|до)\s+|\s*[至到~]\s*)"
+# a year ends at a non-digit, or runs straight into a time of day ("202010:30")
+_YEAR_END = r"(?:(?!\d)|(?=(?:[01]\d|2[0-3]):[0-5]\d(?!\d)))"
+_YEAR = rf"(?P<year>(?:19|20)\d\d){_YEAR_END}"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])"
+_ZH_DIGITS = "〇零一二三四五六七八九"
+_ZH_NUM = "一二三四五六七八九十"
+_ZH_DIGIT_VALUE = {"〇": 0, "零": 0, **{c: i + 1 for i, c in enumerate(_ZH_NUM[:9])}}
 
 # Each pattern names day, month (word or number) and optionally year.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -45,7 +59,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "dotted",
-        re.compile(r"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.(?P<year>(?:19|20)\d\d)(?!\d)"),
+        re.compile(rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.{_YEAR}"),
     ),
     (
         "zh",
@@ -55,33 +69,70 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "zh-numerals",  # 二〇二〇年六月三日
+        re.compile(
+            rf"(?P<zyear>[{_ZH_DIGITS}]{{4}})\s*年\s*(?P<zmon>[{_ZH_NUM}]{{1,2}})\s*月\s*"
+            rf"(?P<zday>[{_ZH_NUM}]{{1,3}})\s*(?:日|号)"
+        ),
+    ),
+    (
         "day-month",  # 3 June 2020, 8-9 June 2017, 30 June - 1 July 2021, 3 June, 2020, 3 June
         re.compile(
-            rf"(?<![\w\d])(?P<day>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-            rf"(?:{_DASH}(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?)?"
-            rf"(?:\s+(?:of\s+)?(?P<mword>{_EN})\.?(?:{_DASH}(?:[12]\d|3[01]|0?[1-9])\s+(?:{_EN}))?)"
-            rf"(?![a-z])(?:,?\s*{_YEAR}(?!\d))?",
+            rf"(?<![\w\d])(?P<day>{_DAY})(?:st|nd|rd|th)?"
+            rf"(?:{_TO}{_DAY}(?:st|nd|rd|th)?)?"
+            rf"(?:\s+(?:of\s+)?(?P<mword>{_EN})\.?"
+            rf"(?:{_TO}{_DAY}(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mword2>{_EN})\.?)?)"
+            rf"(?![a-z])(?:,?\s*{_YEAR})?",
             re.IGNORECASE,
         ),
     ),
     (
         "month-day",  # June 3, 2020, June 8-9, 2017, June 30 - July 1, 2021, June 3
         re.compile(
-            rf"(?<![\w])(?P<mword>{_EN})\.?\s+(?P<day>[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
-            rf"(?:{_DASH}(?:(?:{_EN})\s+)?(?:[12]\d|3[01]|0?[1-9]))?(?!\d)"
-            rf"(?:,?\s*{_YEAR}(?!\d))?",
+            rf"(?<![\w])(?P<mword>{_EN})\.?\s+(?P<day>{_DAY})(?:st|nd|rd|th)?"
+            rf"(?:{_TO}(?:(?P<mword2>{_EN})\.?\s+)?{_DAY}(?:st|nd|rd|th)?)?(?!\d)"
+            rf"(?:,?\s*{_YEAR})?",
             re.IGNORECASE,
         ),
     ),
     (
-        "ru",
+        "ru",  # 3 июня 2020 года, 3-4 июня, 30 июня – 1 июля 2021 г., с 8 по 9 июня
         re.compile(
-            rf"(?<![\w\d])(?P<day>[12]\d|3[01]|0?[1-9])(?:{_DASH}(?:[12]\d|3[01]|0?[1-9]))?"
-            rf"\s+(?P<rword>{_RU}){_RU_ENDINGS}(?!\w)(?:\s+{_YEAR}(?:\s*(?:года|г\.))?)?",
+            rf"(?<![\w\d])(?P<day>{_DAY})(?:{_TO}{_DAY})?"
+            rf"\s+(?P<rword>{_RU}){_RU_ENDINGS}(?!\w)"
+            rf"(?:{_TO}{_DAY}\s+(?P<rword2>{_RU}){_RU_ENDINGS}(?!\w))?"
+            rf"(?:\s+{_YEAR}(?:\s*(?:года|г\.))?)?",
             re.IGNORECASE,
         ),
     ),
 ]
+
+_TIME_AFTER = re.compile(
+    r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)", re.IGNORECASE
+)
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+_WEEKDAYS = {
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
+    "saturday": 5, "sunday": 6,
+    "понедельник": 0, "вторник": 1, "сред": 2, "четверг": 3, "пятниц": 4, "суббот": 5,
+    "воскресень": 6,
+    "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+}  # fmt: skip
+_DAYS_OFF = {
+    "today": 0, "yesterday": -1, "tomorrow": 1, "сегодня": 0, "вчера": -1, "завтра": 1,
+    "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "明天": 1, "明日": 1,
+}  # fmt: skip
+_RELATIVE = re.compile(
+    r"(?<!\w)(?P<off>today|yesterday|tomorrow|сегодня|вчера|завтра)(?!\w)"
+    r"|(?P<zoff>今天|今日|昨天|昨日|明天|明日)"
+    r"|(?<!\w)(?:(?P<when>last|next|this|past|on)\s+)?"
+    r"(?P<wday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!\w)"
+    r"|(?<!\w)(?:(?P<rwhen>прошл\w*|следующ\w*|в|во)\s+)?"
+    r"(?P<rwday>понедельник|вторник|сред|четверг|пятниц|суббот|воскресень)[а-я]*"
+    r"|(?P<zwhen>上|下|本)?(?:周|星期|礼拜)(?P<zwday>[一二三四五六日天])",
+    re.IGNORECASE,
+)
 
 
 _DIGITS = re.compile(r"\d+")
@@ -95,10 +146,23 @@ class FoundDate:
     position: int
     had_year: bool
     text: str
+    at: time | None = None  # the time of day stated with it, if any
+
+
+def _zh_number(s: str) -> int:
+    """一 .. 三十一 as an int."""
+    if "十" not in s:
+        return _ZH_NUM.index(s) + 1 if s in _ZH_NUM else 0
+    tens, _sep, ones = s.partition("十")
+    t = (_ZH_NUM.index(tens) + 1) if tens else 1
+    o = (_ZH_NUM.index(ones) + 1) if ones else 0
+    return t * 10 + o
 
 
 def _month(m: re.Match[str]) -> int | None:
     g = m.groupdict()
+    if g.get("zmon"):
+        return _zh_number(g["zmon"])
     if g.get("mword"):
         return _EN_MONTHS.get(g["mword"].lower().rstrip("."))
     if g.get("rword"):
@@ -112,10 +176,15 @@ def _resolve(m: re.Match[str], context: date | None, max_year: int) -> FoundDate
     month = _month(m)
     if month is None or not 1 <= month <= 12:
         return None
-    day = int(m.group("day"))
-    year_text = m.groupdict().get("year")
+    g = m.groupdict()
+    day = _zh_number(g["zday"]) if g.get("zday") else int(m.group("day"))
+    year_text = g.get("year")
+    if g.get("zyear"):
+        year_text = "".join(str(_ZH_DIGIT_VALUE[c]) for c in g["zyear"])
     if year_text:
         year = int(year_text)
+        if _crosses_year(g, month):  # December 30 - January 2, 2021
+            year -= 1
         if not MIN_YEAR <= year <= max_year:
             return None
         try:
@@ -136,12 +205,63 @@ def _resolve(m: re.Match[str], context: date | None, max_year: int) -> FoundDate
     return FoundDate(guess, m.start(), False, m.group(0))
 
 
-def find_dates(text: str, context: date | None = None, max_year: int = 2100) -> list[FoundDate]:
-    """Every date stated in ``text``, in order of appearance (overlaps resolved left-first)."""
+def _crosses_year(g: dict[str, str | None], month: int) -> bool:
+    second = g.get("mword2") or g.get("rword2")
+    if not second:
+        return False
+    table = _EN_MONTHS if g.get("mword2") else _RU_MONTHS
+    later = table.get(second.lower().rstrip("."))
+    return later is not None and later < month
+
+
+def _with_time(hit: FoundDate, text: str) -> FoundDate:
+    t = _TIME_AFTER.match(text, hit.position + len(hit.text))
+    if t is None:
+        return hit
+    at = time(int(t.group("h")), int(t.group("m")))
+    return FoundDate(hit.day, hit.position, hit.had_year, text[hit.position : t.end()], at)
+
+
+def _relative(m: re.Match[str], reference: date) -> FoundDate | None:
+    g = m.groupdict()
+    off = g.get("off") or g.get("zoff")
+    if off:
+        day = reference + timedelta(days=_DAYS_OFF[off.lower()])
+        return FoundDate(day, m.start(), True, m.group(0))
+    name = g.get("wday") or g.get("rwday") or g.get("zwday") or ""
+    weekday = _WEEKDAYS[name.lower()]
+    when = (g.get("when") or g.get("rwhen") or g.get("zwhen") or "").lower()
+    back = (reference.weekday() - weekday) % 7  # the last such day on or before reference
+    if when in ("last", "past", "上") or when.startswith("прошл"):
+        back = back or 7
+    if when in ("next", "下") or when.startswith("следующ"):
+        return FoundDate(reference + timedelta(days=(weekday - reference.weekday()) % 7 or 7),
+                         m.start(), True, m.group(0))  # fmt: skip
+    return FoundDate(reference - timedelta(days=back), m.start(), True, m.group(0))
+
+
+def find_dates(
+    text: str,
+    context: date | None = None,
+    max_year: int = 2100,
+    reference: date | None = None,
+) -> list[FoundDate]:
+    """Every date stated in ``text``, in order of appearance (overlaps resolved left-first).
+    With a ``reference`` (the publication date) relative dates are resolved against it."""
+    text = text.translate(_FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
     for _name, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             hit = _resolve(m, context, max_year)
+            if hit is not None:
+                found.append(_with_time(hit, text))
+    if reference is not None:
+        starts = {f.position for f in found}
+        for m in _RELATIVE.finditer(text):
+            gap = re.match(r"[\s,]*", text[m.end() :])
+            if gap is not None and m.end() + gap.end() in starts:
+                continue  # "Wednesday, 3 June 2020": the stated date says it all
+            hit = _relative(m, reference)
             if hit is not None:
                 found.append(hit)
     found.sort(key=lambda f: (f.position, -len(f.text)))
@@ -154,31 +274,55 @@ def find_dates(text: str, context: date | None = None, max_year: int = 2100) -> 
     return result
 
 
-def find_date(text: str, context: date | None = None, max_year: int = 2100) -> FoundDate | None:
-    """The first date stated in ``text``, or None.
+def find_date(
+    text: str,
+    context: date | None = None,
+    max_year: int = 2100,
+    reference: date | None = None,
+) -> FoundDate | None:
+    """The first date stated in ``text``, or None."""
+    dates = find_dates(text, context, max_year, reference)
+    return dates[0] if dates else None
 
-    Every date form holds a digit, so the patterns only run in a short window around
-    each run of digits, in order, stopping once no later window can start earlier:
-    far cheaper than scanning long paragraphs with every pattern."""
-    best: FoundDate | None = None
-    for digits in _DIGITS.finditer(text):
-        lo = max(0, digits.start() - _BEFORE)
-        if best is not None and lo > best.position:
-            break
-        hi = min(len(text), digits.end() + _AFTER)
-        for _name, pattern in _PATTERNS:
-            m = pattern.search(text, lo, hi)
-            while m is not None:
-                hit = _resolve(m, context, max_year)
-                if hit is not None:
-                    if best is None or (hit.position, -len(hit.text)) < (
-                        best.position,
-                        -len(best.text),
-                    ):
-                        best = hit
-                    break
-                m = pattern.search(text, m.start() + 1, hi)
-    return best
+
+_URL_DATE = (
+    re.compile(r"/(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?=[/_-])"),
+    re.compile(
+        r"/(?P<y>(?:19|20)\d\d)[/-](?P<m>0[1-9]|1[0-2])[/-](?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
+    ),
+)
+
+
+def date_from_url(url: str | None) -> date | None:
+    """The date in a release URL's path: /20220125/813122.html, /2022/01/25/..., /2022-01-25-..."""
+    if not url:
+        return None
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    for pattern in _URL_DATE:
+        m = pattern.search(path)
+        if m:
+            try:
+                return date(int(m["y"]), int(m["m"]), int(m["d"]))
+            except ValueError:
+                continue
+    return None
+
+
+def is_date_line(line: str) -> bool:
+    """A line that states a date (and perhaps a time or weekday) and nothing else."""
+    hits = find_dates(line, date(2000, 1, 1))
+    if not hits:
+        return False
+    rest = line
+    for h in reversed(hits):
+        rest = rest[: h.position] + " " + rest[h.position + len(h.text) :]
+    rest = _RELATIVE.sub(" ", rest)
+    rest = re.sub(r"(?i)\b(?:updated|published|date|at|года|г)\b", " ", rest)
+    rest = re.sub(r"\d{1,2}[:：]\d\d", " ", rest)
+    return not re.search(r"[^\W\d_]", rest)
 
 
 def midnight(day: date, tz: str) -> datetime:

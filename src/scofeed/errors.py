@@ -4,7 +4,8 @@
     ├── ConfigError                   exit 2   bad config.toml, bad flag value
     ├── UsageError                    exit 2   a command used the wrong way
     ├── SourceError                   exit 1   a release could not be read or fetched
-    │   └── RejectedInput                      one input refused, with its reason
+    │   ├── RejectedInput                      one input refused, with its reason
+    │   └── KnownRelease                       `scofeed add` of a release already stored
     ├── NormaliseError                exit 1   a release has no usable title or body
     ├── StoreError                    exit 1   the SQLite state store
     │   ├── UnknownEntry (LookupError)
@@ -72,3 +73,12 @@ class PublishError(ScofeedError):
 
 class DeliveryError(ScofeedError):
     pass
+
+
+class KnownRelease(SourceError):
+    """``scofeed add`` of a release the store already holds (and no ``--update``)."""
+
+    def __init__(self, origin: str, entry_id: str, message: str) -> None:
+        super().__init__(message)
+        self.origin = origin
+        self.entry_id = entry_id

@@ -23,9 +23,8 @@ class Release:
     tags: tuple[str, ...] = ()
     lang: str | None = None
     key: str | None = None  # an explicit id from metadata
-    context_date: datetime | None = (
-        None  # e.g. the file's mtime: years for "17 April", last fallback
-    )
+    # e.g. the file's mtime: gives years to "17 April", and is the date's last fallback
+    context_date: datetime | None = None
     source: str = "local"  # name of the source that produced it
 
 

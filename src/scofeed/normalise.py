@@ -4,6 +4,13 @@ The plain-text layout: the first non-empty line is the title, then paragraphs
 separated by blank lines. Lines that are only punctuation or space count as blank,
 hard-wrapped lines are joined, a paragraph repeated back to back is kept once, and a
 title repeated as the first paragraph is dropped from the body.
+
+Real releases are messier. Leading page chrome (a date line, a breadcrumb, "Press
+release", a line in another script) is skipped to find the headline, and its dates
+still count; when the first real line is body text (long, several sentences, a
+wrapped line, or opening "On 3 June 2020, ...") the headline is missing and the
+first sentence, shortened, stands in. Short paragraphs in another script than the
+release (captions, navigation) are dropped.
 """
 
 from __future__ import annotations
@@ -16,13 +23,13 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import nh3
 
-from scofeed.dates import aware, find_date, midnight
+from scofeed.dates import aware, date_from_url, find_date, is_date_line, midnight
 from scofeed.errors import NormaliseError
 from scofeed.model import Entry, Release
 
@@ -30,6 +37,10 @@ log = logging.getLogger(__name__)
 
 SUMMARY_MAX = 600
 TITLE_MAX = 200
+HEADLINE_MAX = 110  # a headline made from the first sentence
+HEADLINE_MAX_CJK = 40
+FOREIGN_MAX = 300  # a paragraph in another script this short is a caption or navigation
+FAR_DAYS = 60  # a text date further than this from the URL date is not the publication date
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PARA_BREAK = re.compile(r"\n\s*\n")
@@ -87,10 +98,14 @@ def collapse(s: str) -> str:
     return " ".join(s.split())
 
 
-def blocks(text: str, cleaned: bool = False) -> list[str]:
+def blocks(text: str) -> list[str]:
     """Paragraphs of the plain-text layout: blank-line separated, hard wraps joined."""
+    return _blocks(clean_text(text))
+
+
+def _blocks(cleaned: str) -> list[str]:
     out: list[str] = []
-    for block in _PARA_BREAK.split(text if cleaned else clean_text(text)):
+    for block in _PARA_BREAK.split(cleaned):
         para = collapse(block)
         if para:
             out.append(para)
@@ -124,25 +139,151 @@ def _dedupe(paras: list[str]) -> list[str]:
     return out
 
 
-def split_title(release: Release) -> tuple[str, list[str]]:
-    """The title and the body paragraphs of a release."""
+def script_of(text: str) -> str | None:
+    """'latin', 'cyrillic' or 'cjk' when one writes most of ``text``, else None."""
+    counts = {
+        "latin": len(_LATIN.findall(text)),
+        "cyrillic": len(_CYRILLIC.findall(text)),
+        "cjk": 3 * len(_CJK.findall(text)),  # one ideograph carries a word's worth
+    }
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] >= 0.7 * total else None
+
+
+def _dominant_script(text: str) -> str | None:
+    """The script the release is written in, judged by its longer paragraphs."""
+    long = [p for p in _blocks(text) if len(p) >= 80]
+    return script_of(" ".join(long)) if long else script_of(text)
+
+
+def _foreign(text: str, dominant: str | None) -> bool:
+    if dominant is None or len(text) > FOREIGN_MAX:
+        return False
+    own = script_of(text)
+    return own is not None and own != dominant
+
+
+_CRUMB = re.compile(r"\s[>»›|/]\s|\s?[>»›]\s?")
+_CHROME_WORDS = {
+    _key(w)
+    for w in (
+        "press release", "press releases", "news", "home", "print", "share", "back",
+        "latest news", "secretariat news", "пресс-релиз", "новости", "главная",
+        "新闻", "首页", "新闻发布", "秘书处新闻",
+    )
+}  # fmt: skip
+_DATE_LEAD = re.compile(r"^(?:(?:on|in|from)\s+|в\s+|于)?", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
+_ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col", "lt", "vs"}
+
+
+def _is_chrome(line: str, dominant: str | None) -> bool:
+    """Page furniture before the headline: a date, a breadcrumb, a section name."""
+    text = collapse(line)
+    if is_date_line(text) or _key(text) in _CHROME_WORDS:
+        return True
+    parts = [p for p in _CRUMB.split(text) if p.strip()]
+    if len(parts) >= 2 and len(text) <= 120 and all(len(p.split()) <= 4 for p in parts):
+        return True
+    return len(text) < 120 and _foreign(text, dominant)
+
+
+def _date_lead_end(line: str) -> int | None:
+    """Where "On 3 June 2020," ends when a line opens with a date and a comma."""
+    lead = _DATE_LEAD.match(line)
+    start = lead.end() if lead else 0
+    found = find_date(line, date(2000, 1, 1))
+    if found is None or found.position != start:
+        return None
+    after = re.match(r"\s*[,，、]\s*", line[start + len(found.text) :])
+    return start + len(found.text) + after.end() if after else None
+
+
+def _looks_like_body(line: str, next_line: str | None) -> bool:
+    """The first real line is body text, not a headline."""
+    text = collapse(line)
+    words = len(text.split())
+    if len(text) > 160:
+        return True
+    if _date_lead_end(text) is not None and len(text) > 40:
+        return True
+    if len(text) > 100 and _sentence_breaks(text):
+        return True
+    if text.endswith((".", "。")) and (words >= 15 or len(_CJK.findall(text)) >= 40):
+        return True
+    return bool(next_line and next_line.strip()[:1].islower())
+
+
+def _sentence_breaks(text: str) -> list[int]:
+    out = []
+    for m in _SENTENCE_END.finditer(text):
+        before = text[: m.start()].rstrip()
+        word = before.rsplit(None, 1)[-1].rstrip(".!?").casefold() if before.split() else ""
+        if len(word) <= 1 or word in _ABBREV or "." in word:
+            continue
+        out.append(m.start())
+    return out
+
+
+def headline_from(paragraph: str) -> str:
+    """A stand-in headline: the first sentence, without a leading date clause, shortened."""
+    text = collapse(paragraph)
+    breaks = _sentence_breaks(text)
+    sentence = text[: breaks[0]] if breaks else text
+    lead = _date_lead_end(sentence)
+    if lead is not None and len(sentence) - lead > 20:
+        sentence = sentence[lead:]
+        sentence = sentence[:1].upper() + sentence[1:]
+    sentence = sentence.strip().rstrip(".。").strip()
+    limit = HEADLINE_MAX_CJK if script_of(sentence) == "cjk" else HEADLINE_MAX
+    return shorten(sentence, limit)
+
+
+def split_release(release: Release) -> tuple[str, list[str], list[str]]:
+    """The title, the body paragraphs, and the chrome lines skipped before the headline
+    (kept for their dates)."""
     text = clean_text(release.text)
-    if release.title and collapse(xml_safe(release.title)):
-        title = collapse(xml_safe(release.title))
-        paras = blocks(text, cleaned=True)
+    dominant = _dominant_script(text)
+    preamble: list[str] = []
+    meta_title = collapse(xml_safe(release.title or ""))
+    if meta_title:
+        title = meta_title
+        paras = _blocks(text)
     else:
-        lines = [ln for ln in text.split("\n")]
-        first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-        if first is None:
+        lines = text.split("\n")
+        filled = [i for i, ln in enumerate(lines) if ln.strip()]
+        if not filled:
             raise NormaliseError(f"{release.origin}: no title (the release is empty)")
-        title = collapse(lines[first])
-        paras = blocks("\n".join(lines[first + 1 :]), cleaned=True)
-    paras = _dedupe(paras)
+        first = filled[0]
+        for i in filled[:6]:
+            if not _is_chrome(lines[i], dominant):
+                first = i
+                break
+            preamble.append(collapse(lines[i]))
+        else:
+            preamble = []  # nothing but chrome: read it as the plain layout
+        nxt = lines[first + 1] if first + 1 < len(lines) else None
+        if _looks_like_body(lines[first], nxt):
+            paras = _blocks("\n".join(lines[first:]))
+            title = headline_from(paras[0]) if paras else ""
+        else:
+            title = collapse(lines[first])
+            paras = _blocks("\n".join(lines[first + 1 :]))
+    paras = _dedupe([p for p in paras if not _foreign(p, dominant)])
     if paras and _key(paras[0]) == _key(title):
         paras = paras[1:]
     if not _key(title):
         raise NormaliseError(f"{release.origin}: no title")
-    return shorten(title, TITLE_MAX), paras
+    return shorten(title, TITLE_MAX), paras, preamble
+
+
+def split_title(release: Release) -> tuple[str, list[str]]:
+    """The title and the body paragraphs of a release."""
+    title, paras, _preamble = split_release(release)
+    return title, paras
 
 
 def shorten(s: str, limit: int) -> str:
@@ -234,28 +375,45 @@ def entry_page(base_url: str, entry_id: str) -> str:
 
 
 def adopt_id(entry: Entry, entry_id: str, base_url: str) -> Entry:
-    """The entry under an id the store already knows; a link to our own page follows it."""
+    """The entry under an id the store already knows (its link follows when it is ours)."""
     if entry_id == entry.id:
         return entry
     link = entry.url or entry_page(base_url, entry_id)
     return replace(entry, id=entry_id, link=link)
 
 
-_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_[a-z]+)$")
+_TRACKING = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|yclid|msclkid|igshid|mc_[a-z]+|_ga|_gl|spm|"
+    r"from|ref_src|share|mkt_tok)$",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+_URL_EDGES = re.compile(r"^[\s\x00-\x20]+|[\s\x00-\x20]+$")
 
 
 def canonical_url(url: str) -> str:
     """One spelling per address: https, lower-case host without trailing dot or default
-    port, no fragment, no tracking parameters, no trailing slash."""
-    parts = urlsplit(url.strip())
+    port, no fragment, no tracking parameters (the rest sorted), no trailing slash,
+    no empty path segments. An address that cannot be parsed is only trimmed."""
+    raw = _URL_EDGES.sub("", url)  # what urlsplit would strip, and all white space
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return raw
+    scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".").lower()
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)])
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode(sorted((k, v) for k, v in pairs if not _TRACKING.match(k)))
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
-    scheme = "https" if parts.scheme in ("http", "https") else parts.scheme.lower()
+    if scheme in _DEFAULT_PORTS:
+        scheme = "https"
     return urlunsplit((scheme, host, path, query, ""))
 
 
@@ -265,25 +423,41 @@ def content_hash(fields: Mapping[str, object]) -> str:
 
 
 def _published(
-    release: Release, paras: list[str], title: str, tz: str, now: datetime
+    release: Release,
+    texts: list[str],
+    tz: str,
+    now: datetime,
 ) -> tuple[datetime, str]:
+    """Metadata, else the first date in the text (relative dates resolved against the
+    URL's or file's date), unless it lies far from the URL's date; then the URL's date,
+    then the file's date."""
     if release.published is not None:
         return aware(release.published, tz), "metadata"
+    url_day = date_from_url(release.url)
     context = release.context_date
     ctx_day = aware(context, tz).astimezone(ZoneInfo(tz)).date() if context else None
-    for text in [*paras[:6], title]:
-        found = find_date(text, ctx_day, max_year=now.year + 1)
-        if found is not None:
-            return midnight(found.day, tz), "text"
+    anchor = url_day or ctx_day
+    for text in texts:
+        found = find_date(text, anchor, max_year=now.year + 1, reference=anchor)
+        if found is None:
+            continue
+        if url_day is not None and abs((found.day - url_day).days) > FAR_DAYS:
+            log.info("date_far origin=%s text=%s url=%s", release.origin, found.day, url_day)
+            return midnight(url_day, tz), "url"
+        if found.at is not None:
+            return datetime.combine(found.day, found.at, tzinfo=ZoneInfo(tz)), "text"
+        return midnight(found.day, tz), "text"
+    if url_day is not None:
+        return midnight(url_day, tz), "url"
     if context is not None:
         log.info("date_fallback origin=%s source=mtime", release.origin)
         return aware(context, tz), "mtime"
-    raise NormaliseError(f"{release.origin}: no date in metadata or text, and no file date")
+    raise NormaliseError(f"{release.origin}: no date in metadata, URL or text, and no file date")
 
 
 def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     """Turn one release into one entry. Raises NormaliseError when it cannot."""
-    title, paras = split_title(release)
+    title, paras, preamble = split_release(release)
     if release.html is not None:
         content = sanitise(release.html)
     else:
@@ -291,20 +465,20 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     if not paras and not content:
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
     summary = shorten(paras[0], SUMMARY_MAX) if paras else title
-    published, date_source = _published(release, paras, title, settings.timezone, now)
+    texts = [*preamble, *paras[:6], title]
+    published, date_source = _published(release, texts, settings.timezone, now)
     updated = aware(release.updated, settings.timezone) if release.updated else published
     updated = max(updated, published)
     body_text = " ".join(paras)
     language = release.lang or detect_language(title + " " + body_text, settings.language)
     tags = list(dict.fromkeys([*release.tags, *match_tags(title + " " + body_text, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
-    identity = (
-        f"key:{release.key}"
-        if release.key
-        else f"url:{canonical_url(release.url)}"
-        if release.url
-        else f"fp:{fp}"
-    )
+    if release.key:
+        identity = f"key:{release.key}"
+    elif release.url:
+        identity = f"url:{canonical_url(release.url)}"
+    else:
+        identity = f"fp:{fp}"
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)
     facts = {
@@ -312,7 +486,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         "summary": summary,
         "content": content,
         "published": published.isoformat(),
-        "url": release.url,
+        "url": canonical_url(release.url) if release.url else None,
         "tags": tags,
         "language": language,
     }

@@ -28,6 +28,7 @@ from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import status as status_rows
 from scofeed.store.files import FileState
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,10 @@ def ingest_one(
     if not same_input and not force_update:
         # the same release from another input: one entry, the first version stands
         return Change(entry, "duplicate"), 0
-    revised = entry_rows.with_revision(entry, match.revision + 1, release.updated or now)
+    # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
+    revised = entry_rows.with_revision(
+        entry, match.revision + 1, entry.updated if release.updated else now
+    )
     entry_rows.update(db, revised, url_key)
     entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
     queued = planner(db, revised, "release.updated") if planner else 0
@@ -165,6 +169,7 @@ def build(
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = entry_rows.count(store.db)
     report.written = publish_feeds(cfg, store)
+    status_rows.remember_scan(store.db, now, report.line())
     log.info("build %s", report.line())
     return report
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from scofeed import __version__
 from scofeed import config as config_mod
-from scofeed.cli import core, remote, webhooks
+from scofeed.cli import core, remote, sources, webhooks
 from scofeed.errors import ScofeedError
 
-GROUPS = [core, remote, webhooks]
+GROUPS = [core, sources, remote, webhooks]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -74,11 +74,10 @@ def setup_logging(level: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    level = (
-        "ERROR"
-        if args.quiet
-        else ("DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING")
-    )
+    if args.quiet:
+        level = "ERROR"
+    else:
+        level = "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"
     setup_logging(level)
     args.log_level = level
     try:

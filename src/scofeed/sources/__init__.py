@@ -12,6 +12,8 @@ from datetime import datetime
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.sources.htmlpage import read_html
+from scofeed.sources.jsonfile import read_json
+from scofeed.sources.markdown import read_markdown
 from scofeed.sources.text import read_text
 
 # reader(origin, text, context_date) -> releases
@@ -21,6 +23,8 @@ READERS: dict[str, Reader] = {
     ".txt": read_text,
     ".html": read_html,  # a release page saved from the SCO website
     ".htm": read_html,
+    ".md": read_markdown,
+    ".json": read_json,
 }
 
 

@@ -1,0 +1,158 @@
+"""``scofeed add``: one release from bytes (a file, standard input, later a URL) into
+sources/, then a build.
+
+The release is read and normalised first, so nothing invalid is ever written; a bad
+input is quarantined (rejects table, source ``add``) and refused. A release the store
+already knows (same id material, canonical URL or fingerprint) is refused unless
+``update`` is set; then it replaces that release's file and the build bumps the
+entry's revision. New files get a canonical, collision-free name
+``YYYY-MM-DD-slug.ext`` and are written atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scofeed import pipeline, publish, sources
+from scofeed.config import Config
+from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
+from scofeed.model import Entry, Release
+from scofeed.normalise import id_slug, normalise, script_of, settings_from
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+
+log = logging.getLogger(__name__)
+
+SLUG_MAX = 60
+STDIN = "<stdin>"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    entry_id: str
+    path: Path  # the file written in sources/
+    kind: str  # new | updated | unchanged
+    report: pipeline.BuildReport
+
+
+def slug(title: str, entry_id: str) -> str:
+    """An ASCII slug of the title; the id's slug when the title is not in Latin script."""
+    if script_of(title) != "latin":
+        return id_slug(entry_id)
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    if len(words) > SLUG_MAX:
+        words = words[:SLUG_MAX].rsplit("-", 1)[0]
+    return words or id_slug(entry_id)
+
+
+def canonical_name(entry: Entry, suffix: str, tz: str, taken: Path) -> Path:
+    """``taken/YYYY-MM-DD-slug.ext``, with -2, -3 ... when that name is in use."""
+    day = entry.published.astimezone(ZoneInfo(tz)).date().isoformat()
+    stem = f"{day}-{slug(entry.title, entry.id)}"
+    path = taken / f"{stem}{suffix}"
+    n = 2
+    while path.exists():
+        path = taken / f"{stem}-{n}{suffix}"
+        n += 1
+    return path
+
+
+def _read(
+    cfg: Config, data: bytes, suffix: str, origin: str, now: datetime
+) -> tuple[Release, Entry]:
+    releases = sources.read(origin, suffix, data, now, cfg.limits.max_file_bytes)
+    if len(releases) != 1:
+        raise RejectedInput(
+            origin,
+            f"holds {len(releases)} releases; add takes one (drop the file into sources/ instead)",
+        )
+    return releases[0], normalise(releases[0], settings_from(cfg), now)
+
+
+def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
+    """The file in sources/ that holds this entry on its own (not an item of a list)."""
+    rows = db.execute(
+        "SELECT origin FROM entry_origins WHERE entry_id = ? ORDER BY origin", (entry_id,)
+    )
+    for (origin,) in rows:
+        if "://" in origin or "#" in origin or origin.startswith("<"):
+            continue
+        path = root / origin
+        if path.is_file():
+            return path
+    return None
+
+
+def add_release(
+    cfg: Config,
+    store: Store,
+    data: bytes,
+    suffix: str,
+    origin_label: str,
+    now: datetime,
+    update: bool = False,
+) -> AddResult:
+    """Store one release given as bytes in sources/ and build. ``suffix`` names its
+    format (".txt", ".md", ".json"); ``origin_label`` names it in messages and in the
+    quarantine (a path, ``<stdin>`` or a URL)."""
+    suffix = suffix.lower() if suffix.startswith(".") else "." + suffix.lower()
+    root = cfg.paths.sources
+    try:
+        if suffix not in sources.READERS:
+            known = ", ".join(sorted(sources.READERS))
+            raise RejectedInput(origin_label, f"unknown format {suffix!r} (one of {known})")
+        release, entry = _read(cfg, data, suffix, origin_label, now)
+    except (RejectedInput, NormaliseError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc).removeprefix(origin_label + ": ")
+        with store.transaction() as db:
+            file_rows.reject(db, origin_label, "add", reason, now.timestamp(), None)
+        log.info("add_rejected origin=%s reason=%r", origin_label, reason)
+        raise
+    identity, url_key = pipeline.identity_of(release, entry)
+    match = entry_rows.find_match(store.db, "", identity, url_key, entry.fingerprint)
+    old: Path | None = None
+    if match is not None:
+        known_entry = entry_rows.get(store.db, match.entry_id)
+        if not update:
+            raise KnownRelease(
+                origin_label,
+                match.entry_id,
+                f"{origin_label}: already known as {match.entry_id} "
+                f"({known_entry.title!r}, from {known_entry.origin}); "
+                "use --update to replace it",
+            )
+        old = _local_file(store.db, root, match.entry_id)
+    if old is not None and old.suffix.lower() == suffix:
+        target = old
+    else:
+        target = canonical_name(entry, suffix, cfg.site.timezone, root)
+    rel = target.relative_to(root).as_posix()
+    if match is not None and target != old:
+        # the new file continues the entry: the build sees an edit of it, not a copy
+        with store.transaction() as db:
+            entry_rows.link_origin(db, rel, match.entry_id, match.content_hash)
+    publish.write_atomic(target, data)
+    if old is not None and target != old:
+        old.unlink(missing_ok=True)
+    log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
+    with store.transaction() as db:
+        file_rows.clear_rejects(db, [origin_label])
+    report = pipeline.build(cfg, store, now)
+    row = store.db.execute("SELECT entry_id FROM entry_origins WHERE origin = ?", (rel,)).fetchone()
+    if row is None:  # pragma: no cover - normalised above, so the build cannot refuse it
+        raise RejectedInput(origin_label, "the build did not take the release; see scofeed status")
+    stored = entry_rows.get(store.db, row[0])
+    if match is None:
+        kind = "new"
+    else:
+        kind = "updated" if stored.revision > match.revision else "unchanged"
+    return AddResult(stored.id, target, kind, report)

@@ -1,0 +1,115 @@
+"""add, status."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scofeed import sources
+from scofeed.add import STDIN, add_release
+from scofeed.errors import RejectedInput, UsageError
+from scofeed.store import status as status_rows
+
+FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "add",
+        help="add one release file (or - for standard input) to sources/ and build",
+        description="Read a release, normalise it, store it in sources/ as "
+        "YYYY-MM-DD-slug.EXT and build. A release already known is refused unless --update.",
+    )
+    p.add_argument("input", metavar="PATH|-", help="a release file, or - for standard input")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="the release format (default: from the file name; txt for standard input)",
+    )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="replace a release already known and bump its revision",
+    )
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("status", help="show each source's last poll and the rejected inputs")
+    p.set_defaults(func=cmd_status)
+
+
+def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
+    """(bytes, suffix, origin label) of what the user named."""
+    if re.match(r"(?i)^https?://", arg):
+        raise UsageError(f"{arg}: adding from a URL is not supported yet; save it and add the file")
+    if arg == "-":
+        return sys.stdin.buffer.read(max_bytes + 1), "." + (fmt or "txt"), STDIN
+    path = Path(arg)
+    suffix = "." + fmt if fmt else path.suffix.lower()
+    if not fmt and suffix not in sources.READERS:
+        choices = "|".join(FORMATS)
+        raise UsageError(f"{arg}: unknown format {suffix or '(none)'!r}; give --format {choices}")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise RejectedInput(arg, f"cannot read ({exc.strerror or exc})") from None
+    return data, suffix, arg
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from scofeed.cli.core import open_store
+
+    cfg, store = open_store(args)
+    data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
+    result = add_release(cfg, store, data, suffix, origin, datetime.now(UTC), update=args.update)
+    for r in result.report.rejected:
+        print(f"rejected {r.origin}: {r.reason}", file=sys.stderr)
+    verb = {"new": "added", "updated": "updated", "unchanged": "unchanged"}[result.kind]
+    print(f"{verb} {result.entry_id}")
+    print(f"file {result.path}")
+    print(result.report.line() + f" feeds={cfg.paths.feeds}")
+    return 0
+
+
+def _table(rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from scofeed.cli.core import open_store
+
+    cfg, store = open_store(args)
+    db = store.db
+    states = [status_rows.local_source(db, str(cfg.paths.sources))]
+    states += status_rows.remote_sources(db)
+    rows = [["SOURCE", "KIND", "LAST POLL", "ENTRIES", "LAST RESULT", "LAST ERROR"]]
+    for s in states:
+        rows.append(
+            [
+                s.name,
+                s.kind,
+                s.last_poll or "never",
+                "-" if s.entries is None else str(s.entries),
+                s.last_result or "-",
+                s.last_error or "-",
+            ]
+        )
+    _table(rows)
+    rejected = status_rows.rejected(db)
+    print()
+    if not rejected:
+        print("rejected inputs: none")
+        return 0
+    print(f"rejected inputs: {len(rejected)}")
+    rows = [["AT", "SOURCE", "INPUT", "REASON"]]
+    for r in rejected:
+        kept = f" (last good version of {r.kept} still published)" if r.kept else ""
+        rows.append([r.at, r.source, r.origin, r.reason + kept])
+    _table(rows)
+    return 0

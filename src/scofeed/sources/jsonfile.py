@@ -1,0 +1,66 @@
+"""JSON releases: one release object, or a list of them.
+
+    {"title": "...", "date": "2020-06-03", "updated": "...", "url": "https://...",
+     "tags": ["..."], "lang": "en", "id": "...", "text": "Para one.\\n\\nPara two."}
+
+The body is ``text`` (plain-text paragraphs separated by blank lines) or ``html``
+(sanitised by normalise). Each item of a list is its own input, named ``file#N``
+(N counted from 1); an invalid item rejects the file, naming the item.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from scofeed.errors import RejectedInput
+from scofeed.model import Release
+from scofeed.sources.meta import KEYS, html_paragraphs, release_from_meta
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS = 10_000
+
+
+def _item(origin: str, obj: Any, context: datetime | None) -> Release:
+    if not isinstance(obj, dict):
+        raise RejectedInput(origin, "a release must be a JSON object")
+    text, html = obj.get("text"), obj.get("html")
+    if text is not None and not isinstance(text, str):
+        raise RejectedInput(origin, "'text' must be a string")
+    if html is not None and not isinstance(html, str):
+        raise RejectedInput(origin, "'html' must be a string")
+    if text is None and html is None:
+        raise RejectedInput(origin, "no body: give 'text' or 'html'")
+    if text is None:
+        text = "\n\n".join(html_paragraphs(html or ""))
+    meta = {k: obj[k] for k in KEYS if k in obj}
+    return release_from_meta(origin, meta, text, html, context)
+
+
+def read_json(origin: str, text: str, context: datetime | None) -> list[Release]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RejectedInput(origin, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise RejectedInput(origin, "JSON nested too deeply") from None
+    if isinstance(doc, dict):
+        return [_item(origin, doc, context)]
+    if not isinstance(doc, list):
+        raise RejectedInput(origin, "expected a release object or a list of them")
+    if not doc:
+        raise RejectedInput(origin, "empty list: no releases")
+    if len(doc) > MAX_ITEMS:
+        raise RejectedInput(
+            origin, f"too many releases in one file ({len(doc)}, limit {MAX_ITEMS})"
+        )
+    releases = []
+    for n, obj in enumerate(doc, start=1):
+        try:
+            releases.append(_item(f"{origin}#{n}", obj, context))
+        except RejectedInput as exc:
+            raise RejectedInput(origin, f"item {n}: {exc.reason}") from None
+    return releases

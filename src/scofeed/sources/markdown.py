@@ -1,0 +1,104 @@
+"""Markdown releases: optional front matter, then a Markdown body.
+
+Front matter is TOML between ``+++`` lines or YAML between ``---`` lines (read with
+``yaml.safe_load``; tags, anchors and aliases are refused, so no object is built and
+no "billion laughs" expansion happens). Without a ``title`` key, a heading that opens
+the body is the title. The body is rendered to HTML with markdown-it-py (sanitised by
+normalise) and its visible text becomes the plain-text paragraphs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from datetime import datetime
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+
+from scofeed.errors import RejectedInput
+from scofeed.model import Release
+from scofeed.sources.meta import html_paragraphs, release_from_meta
+
+log = logging.getLogger(__name__)
+
+FRONT_MATTER_MAX = 64_000
+_FENCES = {"+++": ("+++",), "---": ("---", "...")}
+
+_md = MarkdownIt("commonmark").enable("table")
+
+
+def split_front_matter(origin: str, text: str) -> tuple[str | None, str, str]:
+    """(fence, front matter, body); fence is None when the file has no front matter."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    first, _sep, rest = text.partition("\n")
+    fence = first.strip()
+    if fence not in _FENCES:
+        return None, "", text
+    lines = rest.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() in _FENCES[fence]:
+            return fence, "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
+    raise RejectedInput(origin, f"front matter opened with {fence!r} is never closed")
+
+
+def _yaml(origin: str, text: str) -> Any:
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.TagToken):
+                raise RejectedInput(origin, "YAML tags (!...) are not allowed in front matter")
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                raise RejectedInput(
+                    origin, "YAML anchors and aliases are not allowed in front matter"
+                )
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 2}" if where is not None else ""
+        raise RejectedInput(origin, f"front matter is not valid YAML{at}") from None
+
+
+def parse_front_matter(origin: str, fence: str | None, text: str) -> dict[str, Any]:
+    if fence is None or not text.strip():
+        return {}
+    if len(text.encode()) > FRONT_MATTER_MAX:
+        raise RejectedInput(origin, f"front matter too large (limit {FRONT_MATTER_MAX} bytes)")
+    if fence == "+++":
+        try:
+            meta: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise RejectedInput(origin, f"front matter is not valid TOML ({exc})") from None
+    else:
+        meta = _yaml(origin, text)
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise RejectedInput(origin, "front matter must be a table of keys and values")
+    return meta
+
+
+def render(body: str, want_title: bool) -> tuple[str | None, str]:
+    """(title taken from an opening heading, or None; the body as HTML)."""
+    tokens = _md.parse(body)
+    title = None
+    if want_title and len(tokens) >= 3 and tokens[0].type == "heading_open":
+        inline = _md.renderInline(tokens[1].content)
+        title = " ".join(html_paragraphs(inline)) or None
+        if title is not None:
+            tokens = tokens[3:]
+    return title, _md.renderer.render(tokens, _md.options, {})
+
+
+def read_markdown(origin: str, text: str, context: datetime | None) -> list[Release]:
+    fence, front, body = split_front_matter(origin, text)
+    meta = parse_front_matter(origin, fence, front)
+    heading, html = render(body, want_title=not meta.get("title"))
+    if heading is not None:
+        meta = {**meta, "title": heading}
+    paragraphs = html_paragraphs(html)
+    plain = "\n\n".join(paragraphs)
+    if not re.search(r"\w", plain) and not meta.get("title"):
+        raise RejectedInput(origin, "no title and no text")
+    return [release_from_meta(origin, meta, plain, html, context)]

@@ -1,0 +1,150 @@
+"""Release metadata shared by the structured formats (Markdown front matter, JSON).
+
+The keys are the same everywhere: ``title``, ``date``, ``updated``, ``url``, ``tags``,
+``lang`` and ``id``. A wrong type or value rejects the input with the key's name;
+keys scofeed does not know are ignored (front matter written for other tools often
+carries more). ``html_paragraphs`` turns an HTML body into the plain-text paragraphs
+that ``Release.text`` must always hold.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.etree
+import lxml.html
+
+from scofeed.errors import RejectedInput
+from scofeed.model import Release
+
+log = logging.getLogger(__name__)
+
+KEYS = ("title", "date", "updated", "url", "tags", "lang", "id")
+_LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_BLOCK_TAGS = {
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+    "table", "tr", "td", "th", "dt", "dd", "figure", "figcaption", "section", "article",
+    "header", "footer", "aside", "hr",
+}  # fmt: skip
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
+_DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg")
+
+
+def _when(origin: str, key: str, value: Any) -> datetime | None:
+    """A metadata date: TOML/YAML date or datetime, or an ISO 8601 string. A date-only
+    value stays naive at midnight (normalise puts it in the configured time zone)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0))
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                return datetime.combine(date.fromisoformat(text), time(0, 0))
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise RejectedInput(
+        origin, f"{key!r} must be a date like 2020-06-03 or 2020-06-03T10:30:00+08:00"
+    )
+
+
+def _string(origin: str, key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RejectedInput(origin, f"{key!r} must be a string")
+    text = _NOT_XML.sub("", str(value)).strip()
+    return text or None
+
+
+def _url(origin: str, value: Any) -> str | None:
+    text = _string(origin, "url", value)
+    if text is None:
+        return None
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RejectedInput(origin, "'url' must be an http:// or https:// address")
+    return text
+
+
+def _tags(origin: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise RejectedInput(origin, "'tags' must be a list of strings")
+    clean = (_NOT_XML.sub("", t).strip() for t in value)
+    return tuple(dict.fromkeys(t for t in clean if t))
+
+
+def _lang(origin: str, value: Any) -> str | None:
+    text = _string(origin, "lang", value)
+    if text is not None and not _LANG.fullmatch(text):
+        raise RejectedInput(origin, f"'lang' must be a language tag like 'en', got {text!r}")
+    return text
+
+
+def release_from_meta(
+    origin: str,
+    meta: dict[str, Any],
+    text: str,
+    html: str | None,
+    context: datetime | None,
+) -> Release:
+    """A release from validated metadata, plain-text paragraphs and an optional HTML body."""
+    if not isinstance(meta, dict):
+        raise RejectedInput(origin, "metadata must be a table of keys and values")
+    return Release(
+        origin=origin,
+        text=text,
+        title=_string(origin, "title", meta.get("title")),
+        html=html,
+        published=_when(origin, "date", meta.get("date")),
+        updated=_when(origin, "updated", meta.get("updated")),
+        url=_url(origin, meta.get("url")),
+        tags=_tags(origin, meta.get("tags")),
+        lang=_lang(origin, meta.get("lang")),
+        key=_string(origin, "id", meta.get("id")),
+        context_date=context,
+    )
+
+
+def html_paragraphs(fragment: str) -> list[str]:
+    """The visible text of an HTML body as paragraphs, one per block element.
+    Script, style and similar elements contribute nothing."""
+    fragment = _NOT_XML.sub("", fragment)
+    if not fragment.strip():
+        return []
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    doomed = [el for el in root.iter() if not isinstance(el.tag, str) or el.tag in _DROP_TAGS]
+    for el in doomed:  # comments, processing instructions, scripts and the like
+        if el.getparent() is not None:
+            el.drop_tree()
+    for el in root.iter():
+        if el.tag == "br":
+            el.tail = " " + (el.tail or "")
+        elif el.tag in _BLOCK_TAGS:
+            el.text = "\n\n" + (el.text or "")
+            el.tail = "\n\n" + (el.tail or "")
+    out = []
+    for block in re.split(r"\n\s*\n", root.text_content()):
+        para = " ".join(block.split())
+        if para:
+            out.append(para)
+    return out

@@ -1,0 +1,87 @@
+"""What ``scofeed status`` shows: each source's last poll and result, and the quarantine."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from scofeed.store import files as file_rows
+
+LAST_SCAN = "local.last_scan"
+LAST_RESULT = "local.last_result"
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    kind: str
+    last_poll: str | None  # RFC 3339
+    last_result: str | None
+    last_error: str | None
+    entries: int | None  # None when the store cannot tell
+
+
+@dataclass(frozen=True)
+class Rejected:
+    origin: str
+    source: str
+    reason: str
+    at: str  # RFC 3339, UTC
+    kept: str | None
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
+
+
+def remember_scan(db: sqlite3.Connection, now: datetime, result: str) -> None:
+    db.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [(LAST_SCAN, now.isoformat(timespec="seconds")), (LAST_RESULT, result)],
+    )
+
+
+def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
+    meta = dict(
+        db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (LAST_SCAN, LAST_RESULT))
+    )
+    entries = db.execute(
+        "SELECT COUNT(DISTINCT entry_id) FROM entry_origins "
+        "WHERE origin NOT LIKE '%://%' AND origin NOT LIKE '<%'"
+    ).fetchone()[0]
+    count = db.execute("SELECT COUNT(*) FROM rejects WHERE source = 'local'").fetchone()[0]
+    error = None
+    if count:
+        latest = file_rows.rejects(db, "local")[0]
+        error = f"{count} rejected; latest {latest['origin']}: {latest['reason']}"
+    return SourceStatus(
+        name=f"local ({folder})",
+        kind="folder",
+        last_poll=meta.get(LAST_SCAN),
+        last_result=meta.get(LAST_RESULT),
+        last_error=error,
+        entries=int(entries),
+    )
+
+
+def remote_sources(db: sqlite3.Connection) -> list[SourceStatus]:
+    rows = db.execute(
+        "SELECT name, kind, last_poll, last_result, last_error FROM sources ORDER BY name"
+    )
+    return [
+        SourceStatus(
+            r["name"], r["kind"], _iso(r["last_poll"]), r["last_result"], r["last_error"], None
+        )
+        for r in rows
+    ]
+
+
+def rejected(db: sqlite3.Connection) -> list[Rejected]:
+    return [
+        Rejected(r["origin"], r["source"], r["reason"], _iso(r["at"]) or "", r["kept"])
+        for r in file_rows.rejects(db)
+    ]

@@ -1,0 +1,174 @@
+"""scofeed add and scofeed status: in-process for the cases, a real subprocess for the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import pytest
+
+from scofeed.add import add_release, slug
+from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ENVOY = b"SCO meets envoy\n\nOn 3 June 2021, the envoy came to the SCO Secretariat.\n"
+ENVOY_MD = b"""---
+title: SCO meets envoy
+url: http://eng.sectsco.org/20210603/1.html
+---
+On 3 June 2021, the envoy came to the SCO Secretariat.
+"""
+
+
+def add(site, data: bytes, suffix: str = ".txt", label: str = "<stdin>", **kw):
+    return add_release(site.config(), site.store(), data, suffix, label, kw.pop("now", NOW), **kw)
+
+
+def test_add_writes_a_canonical_file_and_builds(site):
+    result = add(site, ENVOY)
+    assert result.kind == "new"
+    assert result.path == site.sources / "2021-06-03-sco-meets-envoy.txt"
+    assert result.path.read_bytes() == ENVOY
+    assert (result.report.new, result.report.entries) == (2, 2)  # the seed too: first build
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert result.entry_id in [e.id for e in parsed.entries]
+
+
+def test_add_never_overwrites_another_file_of_the_same_name(site):
+    first = add(site, ENVOY)
+    other = ENVOY.replace(b"the envoy came", b"a second envoy, not the first, came")
+    second = add(site, other)
+    assert second.path.name == "2021-06-03-sco-meets-envoy-2.txt"
+    assert first.path.read_bytes() == ENVOY
+    assert second.entry_id != first.entry_id
+
+
+def test_a_known_release_is_refused_and_nothing_is_written(site):
+    add(site, ENVOY_MD, ".md", "a.md")
+    before = sorted(p.name for p in site.sources.iterdir())
+    https = ENVOY_MD.replace(b"http://eng.sectsco.org/", b"https://eng.sectsco.org./")
+    with pytest.raises(KnownRelease, match="already known as tag:.*use --update"):
+        add(site, https, ".md", "b.md")
+    with pytest.raises(KnownRelease):  # the same release as plain text: fingerprint match
+        add(site, ENVOY.replace(b"envoy came", b"Envoy  came"))
+    assert sorted(p.name for p in site.sources.iterdir()) == before
+    assert file_rows.rejects(site.store().db) == []
+
+
+def test_update_replaces_the_file_and_bumps_the_revision(site):
+    first = add(site, ENVOY_MD, ".md", "a.md")
+    edited = ENVOY_MD + b"\nThe talks went well.\n"
+    later = NOW + timedelta(days=2)
+    result = add(site, edited, ".md", "a.md", now=later, update=True)
+    assert (result.kind, result.entry_id, result.path) == ("updated", first.entry_id, first.path)
+    assert first.path.read_bytes() == edited
+    assert (result.report.new, result.report.updated) == (0, 1)
+    entry = entry_rows.get(site.store().db, first.entry_id)
+    assert (entry.revision, entry.updated) == (2, later)
+    again = add(site, edited, ".md", "a.md", now=later, update=True)
+    assert again.kind == "unchanged"
+
+
+def test_update_in_another_format_replaces_the_old_file(site):
+    first = add(site, ENVOY)
+    md = b"+++\ntitle = 'SCO meets envoy'\n+++\n" + ENVOY.split(b"\n\n", 1)[1] + b"\nMore.\n"
+    result = add(site, md, ".md", "new.md", now=NOW + timedelta(days=1), update=True)
+    assert result.kind == "updated" and result.entry_id == first.entry_id
+    assert not first.path.exists()
+    assert result.path == site.sources / "2021-06-03-sco-meets-envoy.md"
+    assert entry_rows.get(site.store().db, first.entry_id).revision == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "error", "reason"),
+    [
+        (b"Title only\n", ".txt", NormaliseError, "no body"),
+        (b"", ".txt", RejectedInput, "empty file"),
+        (b'[{"title": "a", "text": "b"}, {"title": "c", "text": "d"}]', ".json", RejectedInput,
+         "holds 2 releases"),
+        (b"<x/>", ".xml", RejectedInput, "unknown format"),
+    ],
+)  # fmt: skip
+def test_invalid_input_is_refused_and_quarantined(site, data, suffix, error, reason):
+    with pytest.raises(error, match=reason):
+        add(site, data, suffix, "bad-input")
+    [row] = file_rows.rejects(site.store().db)
+    assert (row["origin"], row["source"]) == ("bad-input", "add")
+    assert reason in row["reason"]
+    assert [p.name for p in site.sources.iterdir()] == ["000_8062ea63522097a7.txt"]
+
+
+def test_slug_is_ascii_or_the_id():
+    assert slug("Ålands öar: SCO & “Friends” — 2021!", "tag:x,2026:release/abc") == (
+        "alands-oar-sco-friends-2021"
+    )
+    assert slug("Заседание министров", "tag:x,2026:release/abc") == "abc"
+    assert slug("上合组织 SCO", "tag:x,2026:release/abc") == "abc"
+    assert len(slug("word " * 40, "tag:x,2026:release/abc")) <= 60
+
+
+# -- the command line -------------------------------------------------------------------
+
+
+def run(site, *args: str, stdin: bytes | None = None, rc: int = 0):
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        input=stdin,
+        capture_output=True,
+        cwd=site.root,
+        timeout=60,
+    )
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == rc, out + err
+    return out, err
+
+
+def test_cli_add_from_stdin_refuse_known_and_update(site):
+    out, _ = run(site, "add", "--format", "md", "-", stdin=ENVOY_MD)
+    lines = out.splitlines()
+    assert lines[0].startswith("added tag:test.example,2026:release/")
+    assert lines[1] == f"file {site.sources / '2021-06-03-sco-meets-envoy.md'}"
+    assert "entries=2 new=2" in lines[2]
+    _, err = run(site, "add", "--format", "md", "-", stdin=ENVOY_MD, rc=1)
+    assert "already known as " + lines[0].split()[1] in err and "--update" in err
+    assert "Traceback" not in err
+    path = site.root / "edit.md"
+    path.write_bytes(ENVOY_MD + b"\nMore.\n")
+    out, _ = run(site, "add", "--update", str(path))
+    assert out.startswith("updated " + lines[0].split()[1])
+    _, err = run(site, "add", "https://eng.sectsco.org/20210603/1.html", rc=2)
+    assert "not supported yet" in err
+    _, err = run(site, "add", "-", stdin=b"Title only\n", rc=1)
+    assert err.strip().endswith("<stdin>: the release has a title but no body")
+
+
+def test_cli_status_lists_sources_and_rejected_inputs(site):
+    (site.sources / "broken.json").write_text("{nope", encoding="utf-8")
+    run(site, "build", rc=1)
+    store = site.store()
+    store.db.execute(
+        "INSERT INTO sources (name, kind, last_poll, last_result, last_error) "
+        "VALUES ('sco-eng', 'page-list', ?, 'error', 'HTTP 500 from https://eng.sectsco.org/')",
+        (NOW.timestamp(),),
+    )
+    out, _ = run(site, "status")
+    head, local, remote = out.splitlines()[:3]
+    assert head.split() == ["SOURCE", "KIND", "LAST", "POLL", "ENTRIES", "LAST", "RESULT", "LAST",
+                            "ERROR"]  # fmt: skip
+    assert local.startswith(f"local ({site.sources})") and " folder " in local
+    assert " 1 " in local and "entries=1 new=1" in local
+    assert "1 rejected; latest broken.json: not valid JSON" in local
+    assert remote.split()[:3] == ["sco-eng", "page-list", "2026-01-01T00:00:00+00:00"]
+    assert remote.endswith("HTTP 500 from https://eng.sectsco.org/")
+    assert "rejected inputs: 1" in out
+    assert "local   broken.json  not valid JSON" in out
+
+
+def test_cli_help_for_add_and_status(site):
+    for cmd in ("add", "status"):
+        out, _ = run(site, cmd, "--help")
+        assert "usage: scofeed" in out

@@ -1,0 +1,148 @@
+"""One release, one entry: every way the same release arrives twice, and edits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scofeed import pipeline
+from scofeed.store import entries as entry_rows
+
+SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
+
+
+def seed_paragraphs() -> list[str]:
+    text = SEED.read_text(encoding="utf-8-sig")
+    return [p.strip() for p in text.split("\n\n")[1:] if p.strip()]
+
+
+def md(url: str | None = None, title: str = SEED_TITLE, paras: list[str] | None = None, **meta):
+    head = [f'title = "{title}"'] + ([f'url = "{url}"'] if url else [])
+    head += [f'{k} = "{v}"' for k, v in meta.items()]
+    body = "\n\n".join(paras if paras is not None else seed_paragraphs())
+    return "+++\n" + "\n".join(head) + "\n+++\n" + body + "\n"
+
+
+def build(site, now=T0):
+    report = pipeline.build(site.config(), store := site.store(), now)
+    return report, entry_rows.latest(store.db)
+
+
+def test_the_seed_as_txt_and_as_md_is_one_entry(site):
+    (site.sources / "seed-copy.md").write_text(md(), encoding="utf-8")
+    report, entries = build(site)
+    assert (report.entries, report.new, report.updated) == (1, 1, 0)
+    assert entries[0].title == SEED_TITLE
+    assert not report.rejected
+
+
+def test_http_and_https_and_trailing_dot_host_are_one_entry(site):
+    urls = [
+        "http://eng.sectsco.org/20200603/650000.html",
+        "https://eng.sectsco.org/20200603/650000.html",
+        "https://eng.sectsco.org./20200603/650000.html?utm_source=telegram",
+        "https://ENG.sectsco.org:443/20200603/650000.html#main",
+    ]
+    # a different first paragraph in each: only the URL can tell they are one release
+    for i, url in enumerate(urls):
+        paras = [f"Copy {i}: SCO officials met on 3 June 2020.", "Second paragraph."]
+        (site.sources / f"copy{i}.md").write_text(md(url, f"Copy {i}", paras), encoding="utf-8")
+    report, entries = build(site)
+    assert report.entries == 2  # the seed and the one release
+    assert report.new == 2
+    # same address, new content: an edit of that release (files are read in name order)
+    assert report.updated == 3
+    [sco] = [e for e in entries if e.url]
+    assert (sco.title, sco.url, sco.revision) == ("Copy 3", urls[3], 4)
+
+
+def test_identical_copies_under_two_spellings_of_the_url_change_nothing(site):
+    (site.sources / "a.md").write_text(md("http://eng.sectsco.org/20200603/1.html"), "utf-8")
+    first, _ = build(site)
+    (site.sources / "b.md").write_text(md("https://eng.sectsco.org./20200603/1.html"), "utf-8")
+    second, entries = build(site, T0 + timedelta(hours=1))
+    assert (second.new, second.updated, second.entries) == (0, 0, 1)
+    assert entries[0].revision == 1
+
+
+def test_a_republished_copy_with_other_spacing_punctuation_and_case_is_one_entry(site):
+    paras = seed_paragraphs()
+    messy_first = "ON 3 JUNE 2020 SCO Secretary General  Vladimir Norov met with Jingdong " + (
+        "Vice President Xu Feng, at the initiative of the company!!"
+    )
+    copy = md(
+        "https://news.example/world/sco-jingdong",
+        "SCO Secretary General meets with JINGDONG vice president",
+        [messy_first, *paras[1:3]],
+    )
+    (site.sources / "republished.md").write_text(copy, encoding="utf-8")
+    (site.sources / "republished.txt").write_text(
+        "sco secretary-general meets with jingdong vice-president.\n\n"
+        + "\n".join(paras[0].split(" "))  # hard-wrapped after every word
+        + "\n",
+        encoding="utf-8",
+    )
+    report, entries = build(site)
+    assert (report.entries, report.new, report.updated) == (1, 1, 0)
+    assert report.duplicates == 2
+    assert entries[0].title == SEED_TITLE  # the first version stands
+
+
+def test_a_different_release_is_not_mistaken_for_a_copy(site):
+    paras = seed_paragraphs()
+    other = md(
+        None, SEED_TITLE, ["On 4 June 2020, the Secretary-General met someone else.", *paras[1:]]
+    )
+    (site.sources / "other.md").write_text(other, encoding="utf-8")
+    report, _ = build(site)
+    assert (report.entries, report.new) == (2, 2)
+
+
+def test_an_edited_release_bumps_revision_and_updated_and_is_never_new(site):
+    path = site.sources / "a.md"
+    url = "https://eng.sectsco.org/20200603/650000.html"
+    path.write_text(md(url, "SCO meets envoy", ["On 3 June 2020 they met.", "Two."]), "utf-8")
+    first, entries = build(site)
+    before = next(e for e in entries if e.url)
+    assert before.revision == 1 and before.updated == before.published
+    path.write_text(
+        md(url, "SCO meets envoy", ["On 3 June 2020 they met.", "Two, fixed."]), "utf-8"
+    )
+    later = T0 + timedelta(days=3)
+    second, entries = build(site, later)
+    assert (second.new, second.updated, second.entries) == (0, 1, 2)
+    after = next(e for e in entries if e.url)
+    assert after.id == before.id
+    assert after.revision == 2
+    assert after.updated == later
+    assert after.published == before.published
+    third, _ = build(site, later + timedelta(days=1))
+    assert (third.new, third.updated, third.written) == (0, 0, [])
+
+
+def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(site):
+    (site.sources / "a.md").write_text(
+        md(None, "SCO meets envoy", ["Met on 3 June 2020."], id="r1")
+    )
+    build(site)
+    (site.sources / "b.md").write_text(
+        md(None, "SCO meets the envoy", ["They met on 3 June 2020."], id="r1", updated="2020-06-04")
+    )
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (0, 1, 2)
+    edited = next(e for e in entries if e.title == "SCO meets the envoy")
+    assert edited.revision == 2
+    assert edited.updated.isoformat() == "2020-06-04T00:00:00+08:00"
+
+
+def test_an_edited_seed_txt_updates_its_entry(site):
+    _, entries = build(site)
+    seed_id = entries[0].id
+    text = SEED.read_text(encoding="utf-8").replace("warm and friendly", "warm, friendly")
+    (site.sources / SEED.name).write_text(text, encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (0, 1)
+    assert entries[0].id == seed_id and entries[0].revision == 2

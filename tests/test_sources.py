@@ -1,0 +1,199 @@
+"""Drop-in formats: .md (TOML or YAML front matter) and .json beside the seed's .txt."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import feedparser
+import lxml.html
+import pytest
+
+from scofeed import pipeline, sources
+from scofeed.errors import RejectedInput
+from scofeed.sources.meta import html_paragraphs
+from scofeed.store import files as file_rows
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+MD_TOML = """+++
+title = "SCO Secretary-General meets students"
+date = 2023-04-21
+updated = 2023-04-22T09:00:00+08:00
+url = "https://eng.sectsco.org/20230421/939274.html"
+tags = ["education", "youth"]
+lang = "en"
+id = "sco-939274"
++++
+On 2 February 2023, SCO Secretary-General **Zhang Ming** met students of the Academy.
+
+* history of the Organisation
+* its current agenda
+"""
+
+MD_YAML = """---
+title: "Генеральный секретарь ШОС встретился со студентами"
+date: 2023-04-21
+tags: [education]
+---
+21 апреля 2023 года Генеральный секретарь ШОС Чжан Мин встретился со студентами.
+"""
+
+
+def read(name: str, data: str | bytes, max_bytes: int = 1_000_000):
+    raw = data.encode() if isinstance(data, str) else data
+    suffix = "." + name.rsplit(".", 1)[-1]
+    return sources.read(name, suffix, raw, NOW, max_bytes)
+
+
+def test_markdown_with_toml_front_matter():
+    [r] = read("a.md", MD_TOML)
+    assert r.title == "SCO Secretary-General meets students"
+    assert r.published == datetime(2023, 4, 21)
+    assert r.updated is not None and r.updated.isoformat() == "2023-04-22T09:00:00+08:00"
+    assert r.url == "https://eng.sectsco.org/20230421/939274.html"
+    assert (r.tags, r.lang, r.key) == (("education", "youth"), "en", "sco-939274")
+    assert "<strong>Zhang Ming</strong>" in (r.html or "")
+    # the plain-text paragraphs are always there: summary, dates and fingerprint use them
+    assert r.text.split("\n\n") == [
+        "On 2 February 2023, SCO Secretary-General Zhang Ming met students of the Academy.",
+        "history of the Organisation",
+        "its current agenda",
+    ]
+
+
+def test_markdown_with_yaml_front_matter_and_crlf():
+    [r] = read("b.md", MD_YAML.replace("\n", "\r\n"))
+    assert r.title == "Генеральный секретарь ШОС встретился со студентами"
+    assert r.published == datetime(2023, 4, 21)
+    assert r.tags == ("education",)
+
+
+def test_markdown_without_front_matter_takes_its_opening_heading_as_title():
+    [r] = read("c.md", "# SCO *meets* envoy\n\nThe envoy came on 3 June 2020.\n")
+    assert r.title == "SCO meets envoy"
+    assert r.text == "The envoy came on 3 June 2020."
+    assert "<h1>" not in (r.html or "")
+
+
+def test_json_object_and_list():
+    obj = {"title": "A", "date": "2020-06-03", "text": "Para one.\n\nPara two.", "id": 7}
+    [r] = read("one.json", json.dumps(obj))
+    assert (r.origin, r.title, r.key, r.html) == ("one.json", "A", "7", None)
+    assert r.text == "Para one.\n\nPara two."
+    items = [obj, {"title": "B", "html": "<p>x <b>y</b></p><ul><li>z</li></ul>"}]
+    rs = read("many.json", json.dumps(items))
+    assert [r.origin for r in rs] == ["many.json#1", "many.json#2"]
+    assert rs[1].text == "x y\n\nz"
+
+
+def test_html_paragraphs_skip_scripts_and_comments():
+    html = "<p>a<br>b</p><script>alert(1)</script><!-- c --><style>p{}</style><div>d<p>e</p></div>"
+    assert html_paragraphs(html) == ["a b", "d", "e"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("t.md", "---\nx: !!python/object/apply:os.system [ls]\n---\nbody", "YAML tags"),
+        ("a.md", "---\na: &a [x, x]\nb: [*a, *a]\n---\nbody", "anchors and aliases"),
+        ("u.md", "+++\ntitle = 'x'\nbody", "never closed"),
+        ("v.md", "+++\ntitle = \n+++\nbody", "not valid TOML"),
+        ("w.md", "---\n[a, b\n---\nbody", "not valid YAML"),
+        ("l.md", "---\n- a\n- b\n---\nbody", "must be a table"),
+        ("h.md", "---\ntitle: x\npad: '" + "y" * 70_000 + "'\n---\nbody", "front matter too large"),
+        ("d.md", "---\ntitle: x\ndate: soon\n---\nbody", "'date' must be a date"),
+        ("r.md", "---\ntitle: x\nurl: javascript:alert(1)\n---\nbody", "'url' must be an http"),
+        ("g.md", "---\ntitle: x\ntags: 5\n---\nbody", "'tags' must be a list"),
+        ("k.md", "---\ntitle: x\nlang: English!\n---\nbody", "'lang' must be a language tag"),
+        ("e.md", "\n\n", "empty file"),
+        ("j.json", "{not json", "not valid JSON"),
+        ("n.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("s.json", '"just a string"', "expected a release object"),
+        ("b.json", '{"title": "x"}', "no body"),
+        ("i.json", '[{"title": "x", "text": "y"}, {"title": [], "text": "y"}]', "item 2: 'title'"),
+        ("z.json", "[]", "empty list"),
+        ("big.json", '{"title": "x", "text": "' + "y" * 2000 + '"}', "too large"),
+        ("x.xml", "<x/>", "unknown file type"),
+    ],
+)
+def test_bad_and_hostile_inputs_are_refused_with_a_reason(name, data, reason):
+    with pytest.raises(RejectedInput) as info:
+        read(name, data, max_bytes=1000 if name == "big.json" else 1_000_000)
+    assert reason in info.value.reason
+    assert info.value.origin == name
+
+
+def test_every_format_is_published_and_hostile_markup_is_neutralised(site):
+    (site.sources / "a.md").write_text(
+        MD_TOML + '\n<script>alert("md")</script>\n\n[x](javascript:alert(1)) '
+        '<img src="https://x.org/i.png" onerror="alert(2)"> <a href="javascript:alert(3)">y</a>\n',
+        encoding="utf-8",
+    )
+    (site.sources / "b.md").write_text(MD_YAML, encoding="utf-8")
+    (site.sources / "c.json").write_text(
+        json.dumps(
+            [
+                {
+                    "title": "SCO forum on trade",
+                    "date": "2022-05-01",
+                    "html": '<p onmouseover="x()">Forum opened.</p><script>alert(4)</script>',
+                },
+                {"title": "SCO forum closes", "text": "On 3 May 2022 the forum closed."},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (site.sources / "bad.md").write_text("---\nx: !!binary aGk=\n---\nbody", encoding="utf-8")
+    cfg = site.config()
+    store = site.store()
+    report = pipeline.build(cfg, store, NOW)
+    assert (report.entries, report.new) == (5, 5)
+    assert [(r.origin, r.reason) for r in report.rejected] == [
+        ("bad.md", "YAML tags (!...) are not allowed in front matter")
+    ]
+    [row] = file_rows.rejects(store.db)
+    assert (row["origin"], row["source"]) == ("bad.md", "local")
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert not parsed.bozo
+    assert len(parsed.entries) == 5
+    bodies = [e.content[0].value for e in parsed.entries]
+    bodies += [e.content[0].value for e in feedparser.parse(site.feeds / "rss.xml").entries]
+    doc = json.loads((site.feeds / "feed.json").read_text(encoding="utf-8"))
+    bodies += [item["content_html"] for item in doc["items"]]
+    for body in bodies:
+        tree = lxml.html.fragment_fromstring(body, create_parent="div")
+        assert not tree.xpath("//script | //iframe")
+        assert not [a for el in tree.iter() for a in el.attrib if a.startswith("on")]
+        assert not [h for h in tree.xpath("//@href | //@src") if not h.startswith("https://")]
+        assert "alert(2)" not in body and "alert(4)" not in body and 'alert("md")' not in body
+    by_title = {e.title: e for e in parsed.entries}
+    md = by_title["SCO Secretary-General meets students"]
+    assert md.link == "https://eng.sectsco.org/20230421/939274.html"
+    assert md.published.startswith("2023-04-21T00:00:00+08:00")  # metadata beats the text
+    assert md.updated.startswith("2023-04-22T09:00:00+08:00")
+    assert {t.term for t in md.tags} >= {"education", "youth"}
+    assert by_title["SCO forum closes"].published.startswith("2022-05-03")
+    assert by_title["Генеральный секретарь ШОС встретился со студентами"].get("language") in (
+        None,
+        "ru",
+    )
+
+
+def test_control_characters_never_reach_the_feeds(site):
+    (site.sources / "ctl.md").write_text(
+        '---\ntitle: "SCO\\x01 meets\\x0b envoy"\ntags: ["a\\x02b"]\n---\n'
+        "On 3 June 2020\x01 the envoy\x7f came. <b>bold\x08</b>\n",
+        encoding="utf-8",
+    )
+    (site.sources / "ctl.json").write_text(
+        json.dumps({"title": "Forum\x01", "date": "2022-05-01", "html": "<p>x\x0c y</p>"}),
+        encoding="utf-8",
+    )
+    report = pipeline.build(site.config(), site.store(), NOW)
+    assert (report.entries, report.rejected) == (3, [])
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((site.feeds / name).read_bytes())
+        assert not parsed.bozo, parsed.bozo_exception
+    titles = {e.title for e in feedparser.parse(site.feeds / "atom.xml").entries}
+    assert {"SCO meets envoy", "Forum"} < titles
