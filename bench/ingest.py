@@ -113,11 +113,34 @@ def cold_build(
     return measure
 
 
-MEASUREMENTS: list[Callable[[int, Path], Measurement]] = [
-    cold_build("txt", write_txt),
-    cold_build("md", write_md),
-    cold_build("json", write_json),
-    cold_build("json-list", write_json_list),
+def remote_polls(count: int, workdir: Path) -> list[Measurement]:
+    """N article pages from a local server (bench/ingest_remote.py): the first poll
+    fetches and ingests them all, the second finds the listing unchanged (one 304)."""
+    from ingest_remote import measure_polls  # bench/ is on sys.path when run as a script
+
+    site = workdir / "remote"
+    site.mkdir()
+    pages = min(count, 1000)  # every page is a real HTTP request
+    f = measure_polls(pages, site)
+    assert f.new == pages and f.second_requests == 1, f
+    return [
+        Measurement("html-poll", pages, f.first_seconds),
+        Measurement("html-304", pages, f.second_seconds),
+    ]
+
+
+def as_list(
+    measure: Callable[[int, Path], Measurement],
+) -> Callable[[int, Path], list[Measurement]]:
+    return lambda count, workdir: [measure(count, workdir)]
+
+
+MEASUREMENTS: list[Callable[[int, Path], list[Measurement]]] = [
+    as_list(cold_build("txt", write_txt)),
+    as_list(cold_build("md", write_md)),
+    as_list(cold_build("json", write_json)),
+    as_list(cold_build("json-list", write_json_list)),
+    remote_polls,
 ]
 
 
@@ -126,9 +149,10 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=3000, help="releases per format (default 3000)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="scofeed-bench-") as tmp:
-        results = [measure(args.count, Path(tmp)) for measure in MEASUREMENTS]
+        results = [m for measure in MEASUREMENTS for m in measure(args.count, Path(tmp))]
     base = next(r for r in results if r.name == BASELINE)
-    print(f"cold build of {args.count} releases per format (baseline: {BASELINE}, the core build)")
+    print(f"cold build of {args.count} releases per format (baseline: {BASELINE}, the core build);")
+    print("html-poll: article pages polled from a local server; html-304: the same site unchanged")
     print(f"{'format':<10} {'seconds':>8} {'releases/s':>11} {'ms/release':>11} {'vs txt':>7}")
     for r in results:
         ratio = r.per_release_ms / base.per_release_ms if base.per_release_ms else float("nan")

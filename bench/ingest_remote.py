@@ -13,6 +13,7 @@ import html
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -74,14 +75,22 @@ def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
     return server
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("n", nargs="?", type=int, default=500, help="article pages (default 500)")
-    args = ap.parse_args()
-    server = serve(make_site(args.n))
+@dataclass
+class PollFigures:
+    pages: int
+    new: int
+    first_seconds: float
+    first_requests: int
+    second_seconds: float
+    second_requests: int
+    second_status: str
+
+
+def measure_polls(n: int, root: Path) -> PollFigures:
+    """Serve n article pages locally; time a first poll and a second, all-304 poll."""
+    server = serve(make_site(n))
     port = server.server_address[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+    try:
         (root / "config.toml").write_text(
             f"""
 [paths]
@@ -95,7 +104,7 @@ url = "http://127.0.0.1:{port}/news/"
 preset = "sco"
 delay = 0
 timeout = 10
-max_items = {args.n}
+max_items = {n}
 """,
             encoding="utf-8",
         )
@@ -107,17 +116,34 @@ max_items = {args.n}
         t1 = time.perf_counter()
         second = poll_due(cfg, store, now + timedelta(hours=2))
         t2 = time.perf_counter()
-    server.shutdown()
-    cold, warm = t1 - t0, t2 - t1
-    new = first.results[0].new
-    print(f"pages={args.n} new={new} status_second={second.results[0].status}")
+        store.close()
+    finally:
+        server.shutdown()
+    return PollFigures(
+        n,
+        first.results[0].new,
+        t1 - t0,
+        first.results[0].fetched,
+        t2 - t1,
+        second.results[0].fetched,
+        second.results[0].status,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=int, default=500, help="article pages (default 500)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        f = measure_polls(args.n, Path(tmp))
+    cold, warm = f.first_seconds, f.second_seconds
+    print(f"pages={f.pages} new={f.new} status_second={f.second_status}")
     print(
-        f"first poll:  {cold:8.3f} s  {new / cold:9.1f} releases/s  "
-        f"requests={first.results[0].fetched}"
+        f"first poll:  {cold:8.3f} s  {f.new / cold:9.1f} releases/s  requests={f.first_requests}"
     )
     print(
-        f"second poll: {warm:8.3f} s  {args.n / warm:9.1f} releases/s (checked)  "
-        f"requests={second.results[0].fetched}"
+        f"second poll: {warm:8.3f} s  {f.pages / warm:9.1f} releases/s (checked)  "
+        f"requests={f.second_requests}"
     )
     print(f"second/first time ratio: {warm / cold:.4f}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import feedparser
 import pytest
@@ -140,8 +141,6 @@ def test_cli_add_from_stdin_refuse_known_and_update(site):
     path.write_bytes(ENVOY_MD + b"\nMore.\n")
     out, _ = run(site, "add", "--update", str(path))
     assert out.startswith("updated " + lines[0].split()[1])
-    _, err = run(site, "add", "https://eng.sectsco.org/20210603/1.html", rc=2)
-    assert "not supported yet" in err
     _, err = run(site, "add", "-", stdin=b"Title only\n", rc=1)
     assert err.strip().endswith("<stdin>: the release has a title but no body")
 
@@ -172,3 +171,34 @@ def test_cli_help_for_add_and_status(site):
     for cmd in ("add", "status"):
         out, _ = run(site, cmd, "--help")
         assert "usage: scofeed" in out
+
+
+def test_cli_add_from_a_url_keeps_the_url_and_date(site, httpserver):
+    import json
+
+    from tests.test_remote import SCO
+
+    page = (SCO / "article_en.html").read_bytes()
+    httpserver.expect_request("/20220125/813122.html").respond_with_data(
+        page, content_type="text/html; charset=utf-8"
+    )
+    httpserver.expect_request("/missing.html").respond_with_data("no", status=404)
+    url = httpserver.url_for("/20220125/813122.html")
+    out, _ = run(site, "add", url)
+    added, written = out.splitlines()[:2]
+    assert added.startswith("added tag:test.example,2026:release/")
+    path = Path(written.removeprefix("file "))
+    assert path.parent == site.sources and path.name.startswith("2022-01-25-")
+    assert path.suffix == ".json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["url"] == url and doc["date"].startswith("2022-01-25")
+    atom = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    entry = next(e for e in atom.entries if e.id == added.split()[1])
+    assert entry.link == url
+    assert entry.title == "SCO Secretary-General meets with Ambassador of Pakistan"
+    _, err = run(site, "add", url, rc=1)
+    assert "already known as " + added.split()[1] in err
+    _, err = run(site, "add", httpserver.url_for("/missing.html"), rc=1)
+    assert "missing.html" in err and "404" in err and "Traceback" not in err
+    rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()
+    assert (httpserver.url_for("/missing.html"), "add") in [tuple(r) for r in rejects]

@@ -11,6 +11,7 @@ entry's revision. New files get a canonical, collision-free name
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -156,3 +157,34 @@ def add_release(
     else:
         kind = "updated" if stored.revision > match.revision else "unchanged"
     return AddResult(stored.id, target, kind, report)
+
+
+def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
+    """Fetch a release page (politely: see sources.http) and return it as a JSON release
+    that keeps its URL and date, so a later build of sources/ reads the same release
+    with the same duplicate key, whatever the page's own markup says."""
+    from scofeed.sources.http import fetch_release
+
+    try:
+        _body, _suffix, releases = fetch_release(cfg, store, url, now)
+        if len(releases) != 1:
+            raise RejectedInput(url, f"holds {len(releases)} releases; add them one at a time")
+        release = releases[0]
+        entry = normalise(release, settings_from(cfg), now)
+    except (RejectedInput, NormaliseError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc).removeprefix(url + ": ")
+        with store.transaction() as db:
+            file_rows.reject(db, url, "add", reason, now.timestamp(), None)
+        raise
+    doc: dict[str, object] = {
+        "title": entry.title,
+        "date": entry.published.isoformat(),
+        "url": release.url or url,
+        "lang": entry.language,
+        "text": release.text,
+    }
+    if release.tags:
+        doc["tags"] = list(release.tags)
+    if release.html:
+        doc["html"] = release.html
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

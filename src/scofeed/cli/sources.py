@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scofeed import sources
-from scofeed.add import STDIN, add_release
+from scofeed.add import STDIN, add_release, from_url
 from scofeed.errors import RejectedInput, UsageError
 from scofeed.store import status as status_rows
 
@@ -19,11 +19,15 @@ FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "add",
-        help="add one release file (or - for standard input) to sources/ and build",
+        help="add one release (a file, a URL, or - for standard input) to sources/ and build",
         description="Read a release, normalise it, store it in sources/ as "
         "YYYY-MM-DD-slug.EXT and build. A release already known is refused unless --update.",
     )
-    p.add_argument("input", metavar="PATH|-", help="a release file, or - for standard input")
+    p.add_argument(
+        "input",
+        metavar="PATH|URL|-",
+        help="a release file, a release page's http(s) URL, or - for standard input",
+    )
     p.add_argument(
         "--format",
         choices=FORMATS,
@@ -43,8 +47,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
     """(bytes, suffix, origin label) of what the user named."""
-    if re.match(r"(?i)^https?://", arg):
-        raise UsageError(f"{arg}: adding from a URL is not supported yet; save it and add the file")
     if arg == "-":
         return sys.stdin.buffer.read(max_bytes + 1), "." + (fmt or "txt"), STDIN
     path = Path(arg)
@@ -64,8 +66,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     from scofeed.cli.core import open_store
 
     cfg, store = open_store(args)
-    data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
-    result = add_release(cfg, store, data, suffix, origin, datetime.now(UTC), update=args.update)
+    now = datetime.now(UTC)
+    if re.match(r"(?i)^https?://", args.input):
+        data, suffix, origin = from_url(cfg, store, args.input, now), ".json", args.input
+    else:
+        data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
+    result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
     for r in result.report.rejected:
         print(f"rejected {r.origin}: {r.reason}", file=sys.stderr)
     verb = {"new": "added", "updated": "updated", "unchanged": "unchanged"}[result.kind]
