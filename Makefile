@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/scofeed --config config.toml build
+	$(BIN)/scofeed --config config.toml run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -11,7 +11,8 @@
     │   └── AlreadyRunning                     another daemon holds the store's lock
     ├── RenderError                   exit 1
     ├── PublishError                  exit 1
-    └── DeliveryError                 exit 1   webhook configuration or sending
+    ├── DeliveryError                 exit 1   webhook configuration or sending
+    └── ServeError                    exit 1   the HTTP server cannot listen
 
 The CLI maps every error to its ``exit_code`` in one place; the HTTP layer maps
 ``http_status`` in one place. Messages are one line, naming the file, URL or key.
@@ -71,4 +72,8 @@ class PublishError(ScofeedError):
 
 
 class DeliveryError(ScofeedError):
+    pass
+
+
+class ServeError(ScofeedError):
     pass

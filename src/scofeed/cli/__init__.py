@@ -15,10 +15,10 @@ from pathlib import Path
 
 from scofeed import __version__
 from scofeed import config as config_mod
-from scofeed.cli import core
+from scofeed.cli import core, daemon
 from scofeed.errors import ScofeedError
 
-GROUPS = [core]
+GROUPS = [core, daemon]
 
 
 def parser() -> argparse.ArgumentParser:
