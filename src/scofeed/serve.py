@@ -396,6 +396,11 @@ class HttpServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        for dispatcher in list(self._map.values()):
+            pull = getattr(dispatcher, "pull_trigger", None)
+            if pull is not None:  # wake the loop from its poll() at once
+                pull()
+                break
         if self._thread is not None:
             self._thread.join(timeout)
         else:
