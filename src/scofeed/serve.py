@@ -391,17 +391,20 @@ class HttpServer:
     def _loop(self) -> None:
         while not self._stop.is_set():
             wasyncore.loop(timeout=1.0, map=self._map, use_poll=True, count=1)
-        self._server.task_dispatcher.shutdown(timeout=5)
-        wasyncore.close_all(self._map)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, let running requests finish (bounded), close every socket.
+        Sockets are closed here, after the loop thread has ended, never under it."""
         self._stop.set()
         for dispatcher in list(self._map.values()):
             pull = getattr(dispatcher, "pull_trigger", None)
             if pull is not None:  # wake the loop from its poll() at once
-                pull()
+                try:
+                    pull()
+                except OSError:
+                    pass
                 break
         if self._thread is not None:
             self._thread.join(timeout)
-        else:
-            wasyncore.close_all(self._map)
+        self._server.task_dispatcher.shutdown(timeout=timeout)
+        wasyncore.close_all(self._map, ignore_all=True)
