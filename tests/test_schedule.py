@@ -107,8 +107,8 @@ def test_wake_runs_a_job_now_and_again_when_it_was_running(make_scheduler):
 def test_scan_job_wakes_the_deliver_job_when_a_build_queued_deliveries(site, make_scheduler):
     delivered: list[datetime] = []
 
-    def planner(db, entry, event):  # one outbound delivery per new revision
-        return 1
+    def planner(cfg, now):  # one outbound delivery per new revision
+        return lambda db, entry, event: 1
 
     def deliver(ctx: JobContext, now: datetime) -> str:
         delivered.append(now)

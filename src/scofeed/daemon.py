@@ -17,13 +17,13 @@ import logging
 import os
 import queue
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
-from scofeed.schedule import JobContext, Scheduler, job_table
+from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer
 from scofeed.store import Store
 from scofeed.watch import SourceWatcher
@@ -99,9 +99,11 @@ def signal_reload(state: Path) -> int:
 
 
 def apply_log_level(level: str) -> None:
-    """The configured level on the root logger; APScheduler's per-run chatter only at DEBUG."""
+    """The configured level on the root logger. APScheduler's per-run chatter and waitress's
+    busy-queue notices only show at DEBUG."""
     logging.getLogger().setLevel(level)
     logging.getLogger("apscheduler").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
+    logging.getLogger("waitress.queue").setLevel("DEBUG" if level == "DEBUG" else "ERROR")
 
 
 def feed_urls(cfg: Config, base: str) -> list[str]:
@@ -119,6 +121,8 @@ class Daemon:
         schedule: bool = True,
         stop_timeout: float = 10.0,
         health_extras: HealthExtras | None = None,
+        planner: PlannerFactory | None = None,
+        on_stop: Sequence[Callable[[], object]] = (),
         set_log_level: bool = True,
     ) -> None:
         self.cfg = cfg
@@ -126,6 +130,8 @@ class Daemon:
         self.schedule = schedule
         self.stop_timeout = stop_timeout
         self.health_extras = health_extras
+        self.planner = planner
+        self.on_stop = list(on_stop)  # e.g. finish in-flight deliveries, after the jobs
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
@@ -151,7 +157,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            self.scheduler = Scheduler(JobContext(self.cfg, store))
+            self.scheduler = Scheduler(JobContext(self.cfg, store, planner=self.planner))
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
             self.watcher = SourceWatcher(self.cfg.paths.sources, self._sources_changed)
@@ -184,6 +190,13 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(self.stop_timeout)
+        for fn in self.on_stop:
+            try:
+                fn()
+            except Exception as exc:  # stopping goes on whatever one part says
+                log.error(
+                    "stop_hook_failed hook=%s error=%r", getattr(fn, "__name__", fn), str(exc)
+                )
         server.stop()
         store.close()
         if unfinished:

@@ -37,6 +37,10 @@ from scofeed.store import files as file_rows
 log = logging.getLogger(__name__)
 
 
+# planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
+PlannerFactory = Callable[[Config, datetime], pipeline.Planner]
+
+
 @dataclass
 class JobContext:
     """What a job sees: the current config (replaced on reload), the store, and ``wake``."""
@@ -44,7 +48,10 @@ class JobContext:
     cfg: Config
     store: Store
     wake: Callable[[str], None] = lambda name: None
-    planner: pipeline.Planner | None = None  # writes outbound deliveries during a build
+    planner: PlannerFactory | None = None
+
+    def plan(self, now: datetime) -> pipeline.Planner | None:
+        return self.planner(self.cfg, now) if self.planner else None
 
 
 JobFn = Callable[[JobContext, datetime], str]
@@ -73,7 +80,7 @@ def trigger_for(every: int | None = None, cron: str | None = None, tz: str = "UT
 
 def scan_job(ctx: JobContext, now: datetime) -> str:
     """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any."""
-    report = pipeline.build(ctx.cfg, ctx.store, now, planner=ctx.planner)
+    report = pipeline.build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deliveries:
         ctx.wake("deliver")
     return (
