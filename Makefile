@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/build.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) state
