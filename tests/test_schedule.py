@@ -20,6 +20,7 @@ from watchdog.events import (
 from scofeed import sources
 from scofeed.errors import ConfigError, SourceError
 from scofeed.schedule import JobContext, JobSpec, Scheduler, scan_job, trigger_for
+from scofeed.sources import files as scanner
 from scofeed.store import Store, runs
 from scofeed.watch import SourceWatcher, relevant
 
@@ -134,25 +135,33 @@ def test_unchanged_files_are_never_reparsed(site, monkeypatch):
             f"Release {i}\n\nOn {i % 28 + 1} June 2020 the Secretariat met delegation {i}.\n",
             encoding="utf-8",
         )
-    parses: list[str] = []
-    real_read = sources.read
+    to_parse: list[str] = []  # what each scan hands on to be read and parsed
+    parsed: list[str] = []  # what was parsed in this process
+    real_scan, real_read = scanner.scan, sources.read
+
+    def counting_scan(*args, **kwargs):
+        result = real_scan(*args, **kwargs)
+        to_parse.extend(c.rel for c in result.changed)
+        return result
 
     def counting_read(origin, *args, **kwargs):
-        parses.append(origin)
+        parsed.append(origin)
         return real_read(origin, *args, **kwargs)
 
+    monkeypatch.setattr(scanner, "scan", counting_scan)
     monkeypatch.setattr(sources, "read", counting_read)
     cfg = site.config()
-    store = Store(cfg.paths.state)
-    ctx = JobContext(cfg, store)
+    ctx = JobContext(cfg, Store(cfg.paths.state))
     first = scan_job(ctx, NOW)
-    assert len(parses) == 10_001 and "found=10001 new=10001" in first
-    parses.clear()
+    assert len(to_parse) == 10_001 and "found=10001 new=10001" in first
+    to_parse.clear()
+    parsed.clear()
     second = scan_job(ctx, NOW)
-    assert parses == [] and "found=10001 new=0 updated=0 rejected=0" in second
+    assert to_parse == [] and parsed == []
+    assert "found=10001 new=0 updated=0 rejected=0" in second
     (site.sources / "r00042.txt").write_text("Release 42 revised\n\nOn 3 June 2020 x.\n")
     third = scan_job(ctx, NOW)
-    assert parses == ["r00042.txt"] and "updated=1" in third
+    assert to_parse == parsed == ["r00042.txt"] and "updated=1" in third
 
 
 def test_trigger_for_interval_and_cron():

@@ -194,21 +194,29 @@ def test_index_has_autodiscovery_subscribe_links_and_entry_pages(served):
     assert len(entry.xpath('//head/link[@rel="alternate"]')) == 3
 
 
+EVIL_TITLE = 'Secretariat & partners discuss <script>alert("x")</script> and <b>bold</b> plans'
+
+
 def test_html_is_escaped(served, site):
     (site.sources / "evil.txt").write_text(
-        '<script>alert("x")</script> & <b>bold</b> title\n\n'
-        "On 4 June 2020 <img src=x onerror=alert(1)> happened.\n",
+        EVIL_TITLE + "\n\n"
+        "On 4 June 2020 the Secretariat met <img src=x onerror=alert(1)> delegates.\n\n"
+        "A second paragraph.\n",
         encoding="utf-8",
     )
-    pipeline.build(served.cfg, served.store, NOW)
+    report = pipeline.build(served.cfg, served.store, NOW)
+    assert report.new == 1 and not report.rejected
     _, _, body = served.get("/")
-    assert b"<script>" not in body and b"&lt;script&gt;alert(&quot;x&quot;)" in body
+    assert b"<script>" not in body and b"<b>" not in body
+    assert b"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; and &lt;b&gt;bold" in body
     href = next(
         h for h in lxml.html.fromstring(body).xpath("//a/@href") if h.startswith("entries/")
     )
     status, headers, page = served.get("/" + href)
     assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
     assert b"<script>" not in page and b"<img" not in page and b"&lt;b&gt;bold" in page
+    title = lxml.html.fromstring(page).xpath("string(//h1)")
+    assert title == EVIL_TITLE
 
 
 def test_healthz_reports_the_last_scan_and_503_when_it_failed(served):
