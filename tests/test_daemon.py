@@ -67,9 +67,9 @@ def cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
 def start(site: Site) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def _start(scan_interval: int = 1) -> Running:
+    def _start(scan_interval: int = 1, extra: str = "") -> Running:
         site.write_config(
-            f'\n[schedule]\nscan_interval = {scan_interval}\n\n[log]\nlevel = "INFO"\n'
+            f'\n[schedule]\nscan_interval = {scan_interval}\n\n[log]\nlevel = "INFO"\n' + extra
         )
         port = free_port()
         out, err = site.root / f"out-{port}.txt", site.root / f"err-{port}.txt"

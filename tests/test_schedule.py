@@ -105,6 +105,23 @@ def test_wake_runs_a_job_now_and_again_when_it_was_running(make_scheduler):
     wait_for(lambda: runs.get(sched.ctx.store.db, "slow") is not None)
 
 
+def test_a_tick_with_nothing_due_is_not_recorded(make_scheduler):
+    calls: list[int] = []
+
+    def idle_then_busy(ctx: JobContext, now: datetime) -> str | None:
+        calls.append(1)
+        return None if len(calls) == 1 else "sent=1"
+
+    sched = make_scheduler([JobSpec("idle", trigger_for(every=3600), idle_then_busy)])
+    db = sched.ctx.store.db
+    wait_for(lambda: calls, what="the first run")
+    wait_for(lambda: "idle" not in sched.running, what="the first run to end")
+    assert runs.get(db, "idle") is None
+    sched.wake("idle")
+    wait_for(lambda: runs.get(db, "idle") is not None, what="the second run's record")
+    assert runs.get(db, "idle").summary == "sent=1"  # type: ignore[union-attr]
+
+
 def test_scan_job_wakes_the_deliver_job_when_a_build_queued_deliveries(site, make_scheduler):
     delivered: list[datetime] = []
 

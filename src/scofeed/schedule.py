@@ -54,7 +54,9 @@ class JobContext:
         return self.planner(self.cfg, now) if self.planner else None
 
 
-JobFn = Callable[[JobContext, datetime], str]
+# a job returns its facts as key=value text, or None when nothing was due: such a tick
+# is logged at DEBUG only and not recorded, so a frequent tick costs no log line or write
+JobFn = Callable[[JobContext, datetime], str | None]
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,11 @@ class Scheduler:
     def names(self) -> list[str]:
         return sorted(self._specs)
 
+    @property
+    def running(self) -> set[str]:
+        with self._cond:
+            return set(self._running)
+
     def load(self, specs: Sequence[JobSpec]) -> None:
         """Install the job table, replacing the previous one (start and reload)."""
         wanted = {s.name: s for s in specs}
@@ -172,8 +179,8 @@ class Scheduler:
         started = time.time()
         ok, summary, error = False, "", None
         try:
-            summary = spec.func(self.ctx, datetime.now(UTC))
-            ok = True
+            result = spec.func(self.ctx, datetime.now(UTC))
+            ok, summary = True, result or ""
         except ScofeedError as exc:
             error = str(exc)
         except Exception as exc:  # a job's bug must not take the daemon down
@@ -181,14 +188,18 @@ class Scheduler:
             log.exception("job_crashed job=%s", name)
         finished = time.time()
         ms = round((finished - started) * 1000)
-        if ok:
+        if ok and not summary:
+            log.debug("%s nothing_due ms=%d", name, ms)
+        elif ok:
             log.info("%s %s ms=%d", name, summary, ms)
         else:
             log.error("%s_failed error=%r ms=%d retry=next_tick", name, error, ms)
-        try:
-            runs.record(self.ctx.store.db, runs.Run(name, started, finished, ok, summary, error))
-        except Exception as exc:
-            log.error("job_record_failed job=%s error=%r", name, str(exc))
+        if summary or not ok:
+            try:
+                run = runs.Run(name, started, finished, ok, summary, error)
+                runs.record(self.ctx.store.db, run)
+            except Exception as exc:
+                log.error("job_record_failed job=%s error=%r", name, str(exc))
         with self._cond:
             self._running.discard(name)
             again = name in self._again
