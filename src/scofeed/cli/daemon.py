@@ -56,7 +56,8 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
             print(f"  {url}")
         if cfg.site.base_url.rstrip("/") + "/" != bases[0]:
             print(f"note: the feeds link to themselves under site.base_url = {cfg.site.base_url}")
-        print("stop with Ctrl-C or SIGTERM; `scofeed reload` re-reads the config")
+        reload = "; `scofeed reload` re-reads the config" if schedule else "; SIGHUP re-reads it"
+        print(f"stop with Ctrl-C or SIGTERM{reload}")
         sys.stdout.flush()
 
     return daemon.run(ready)
