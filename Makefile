@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/scofeed --config config.toml build
+	$(BIN)/scofeed --config config.toml run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) state

@@ -12,7 +12,8 @@
     │   └── AlreadyRunning                     another daemon holds the store's lock
     ├── RenderError                   exit 1
     ├── PublishError                  exit 1
-    └── DeliveryError                 exit 1   webhook configuration or sending
+    ├── DeliveryError                 exit 1   webhook configuration or sending
+    └── ServeError                    exit 1   the HTTP server cannot listen
 
 The CLI maps every error to its ``exit_code`` in one place; the HTTP layer maps
 ``http_status`` in one place. Messages are one line, naming the file, URL or key.
@@ -82,3 +83,7 @@ class KnownRelease(SourceError):
         super().__init__(message)
         self.origin = origin
         self.entry_id = entry_id
+
+
+class ServeError(ScofeedError):
+    pass

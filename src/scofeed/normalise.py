@@ -414,7 +414,8 @@ def canonical_url(url: str) -> str:
         path = path.rstrip("/")
     if scheme in _DEFAULT_PORTS:
         scheme = "https"
-    return urlunsplit((scheme, host, path, query, ""))
+    # an empty query or fragment can leave white space at the end: one spelling still
+    return _URL_EDGES.sub("", urlunsplit((scheme, host, path, query, "")))
 
 
 def content_hash(fields: Mapping[str, object]) -> str:

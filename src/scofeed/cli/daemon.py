@@ -1,0 +1,88 @@
+"""run, serve, reload: the long-lived daemon and its HTTP-only sibling."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+
+from scofeed import config as config_mod
+from scofeed import deliver
+from scofeed.daemon import Daemon, apply_log_level, feed_urls, signal_reload
+from scofeed.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for name, helptext in (
+        ("run", "scan, rebuild and serve the feeds until stopped (the daemon)"),
+        ("serve", "only serve the feeds, index and health over HTTP"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--host", help="bind address (default: serve.host from the config)")
+        p.add_argument("--port", type=int, help="port (default: serve.port from the config)")
+        p.set_defaults(func=cmd_run if name == "run" else cmd_serve)
+
+    p = sub.add_parser("reload", help="make the running daemon re-read its config (SIGHUP)")
+    p.set_defaults(func=cmd_reload)
+
+
+def _loader(args: argparse.Namespace) -> config_mod.Config:
+    """The file, then --set, then --host/--port: flags beat the file beat the defaults."""
+    from scofeed.cli import load_config
+
+    cfg = load_config(args)
+    serve = cfg.serve
+    if args.host is not None:
+        serve = dataclasses.replace(serve, host=args.host)
+    if args.port is not None:
+        if not 0 <= args.port <= 65535:
+            raise ConfigError(f"--port: expected a port from 0 to 65535, got {args.port}")
+        serve = dataclasses.replace(serve, port=args.port)
+    return dataclasses.replace(cfg, serve=serve)
+
+
+def _start(args: argparse.Namespace, schedule: bool) -> int:
+    cfg = _loader(args)
+    # -v / -q on the command line win; otherwise the configured level applies
+    from_config = not args.verbose and not args.quiet
+    apply_log_level(cfg.log.level if from_config else args.log_level)
+    daemon = Daemon(
+        cfg,
+        lambda: _loader(args),
+        schedule=schedule,
+        set_log_level=from_config,
+        health_extras={"deliveries": deliver.counts},
+        on_stop=[deliver.shutdown],
+    )
+
+    def ready(bases: list[str]) -> None:
+        what = "scofeed running" if schedule else "scofeed serving"
+        print(f"{what} (pid {os.getpid()}) on {', '.join(bases)}")
+        print("subscribe:")
+        for url in feed_urls(cfg, bases[0]):
+            print(f"  {url}")
+        if cfg.site.base_url.rstrip("/") + "/" != bases[0]:
+            print(f"note: the feeds link to themselves under site.base_url = {cfg.site.base_url}")
+        reload = "; `scofeed reload` re-reads the config" if schedule else "; SIGHUP re-reads it"
+        print(f"stop with Ctrl-C or SIGTERM{reload}")
+        sys.stdout.flush()
+
+    return daemon.run(ready)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _start(args, schedule=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    return _start(args, schedule=False)
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    from scofeed.cli import load_config
+
+    cfg = load_config(args)
+    pid = signal_reload(cfg.paths.state)
+    print(f"reload sent to scofeed daemon pid {pid}")
+    return 0

@@ -1,0 +1,234 @@
+"""Lifecycle: the lock, signals, starting the scheduler and server, ordered shutdown.
+
+One daemon per state store: ``<state>.lock`` beside the SQLite file is held with
+``fcntl.flock`` for the daemon's life and holds its pid, so a second ``scofeed run``
+stops at once naming the first, and ``scofeed reload`` knows whom to signal.
+
+Signals: SIGTERM and SIGINT stop taking new work, let running jobs finish (bounded
+by ``stop_timeout``), stop the server and return 0. SIGHUP re-reads the config; a
+config that does not load is logged and the running one kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import logging
+import os
+import queue
+import signal
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+from scofeed.config import FEED_FILES, Config
+from scofeed.errors import AlreadyRunning, ConfigError, StoreError
+from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
+from scofeed.serve import App, HealthExtras, HttpServer
+from scofeed.store import Store
+from scofeed.watch import SourceWatcher
+
+log = logging.getLogger(__name__)
+
+
+def lock_path(state: Path) -> Path:
+    return state.with_name(state.name + ".lock")
+
+
+class PidLock:
+    """An exclusive flock on a file beside the store, holding the owner's pid."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _read_pid(fd)
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this "
+                f"state store (lock {self.path})"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _read_pid(fd: int) -> int | None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 64).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def running_pid(state: Path) -> int | None:
+    """The pid of the daemon holding this store's lock, or None when none is running."""
+    try:
+        fd = os.open(lock_path(state), os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_pid(fd)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def signal_reload(state: Path) -> int:
+    """Send SIGHUP to the daemon running on ``state``; returns its pid."""
+    pid = running_pid(state)
+    if pid is None:
+        raise StoreError(f"no scofeed daemon is running on {state} (lock {lock_path(state)})")
+    os.kill(pid, signal.SIGHUP)
+    return pid
+
+
+def apply_log_level(level: str) -> None:
+    """The configured level on the root logger. APScheduler's per-run chatter and waitress's
+    busy-queue notices only show at DEBUG."""
+    logging.getLogger().setLevel(level)
+    logging.getLogger("apscheduler").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
+    logging.getLogger("waitress.queue").setLevel("DEBUG" if level == "DEBUG" else "ERROR")
+
+
+def feed_urls(cfg: Config, base: str) -> list[str]:
+    return [base + FEED_FILES[fmt] for fmt in cfg.feeds.formats]
+
+
+class Daemon:
+    """``scofeed run`` (schedule=True) and ``scofeed serve`` (schedule=False)."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        reload_config: Callable[[], Config],
+        *,
+        schedule: bool = True,
+        stop_timeout: float = 10.0,
+        health_extras: HealthExtras | None = None,
+        planner: PlannerFactory | None = None,
+        on_stop: Sequence[Callable[[], object]] = (),
+        set_log_level: bool = True,
+    ) -> None:
+        self.cfg = cfg
+        self.reload_config = reload_config
+        self.schedule = schedule
+        self.stop_timeout = stop_timeout
+        self.health_extras = health_extras
+        self.planner = planner
+        self.on_stop = list(on_stop)  # e.g. finish in-flight deliveries, after the jobs
+        self.set_log_level = set_log_level
+        self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.scheduler: Scheduler | None = None
+        self.watcher: SourceWatcher | None = None
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
+
+    def run(self, on_ready: Callable[[list[str]], None] | None = None) -> int:
+        lock = PidLock(lock_path(self.cfg.paths.state)) if self.schedule else None
+        if lock:
+            lock.acquire()
+        try:
+            return self._run(on_ready)
+        finally:
+            if lock:
+                lock.release()
+
+    def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
+        store = Store(self.cfg.paths.state)
+        app = App(lambda: self.cfg, store, self.health_extras)
+        server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        if self.schedule:
+            self.scheduler = Scheduler(JobContext(self.cfg, store, planner=self.planner))
+            self.scheduler.load(job_table(self.cfg))
+            self.scheduler.start()
+            self.watcher = SourceWatcher(self.cfg.paths.sources, self._sources_changed)
+            self.watcher.start()
+        server.start()
+        log.info("started pid=%d mode=%s", os.getpid(), "run" if self.schedule else "serve")
+        if on_ready:
+            on_ready(server.base_urls())
+        while True:
+            try:
+                signum = self._signals.get(timeout=5)
+            except queue.Empty:
+                if self.watcher:
+                    self.watcher.ensure()  # re-arm after sources/ was removed and restored
+                continue
+            if signum == signal.SIGHUP:
+                self.reload()
+                continue
+            log.info("stopping signal=%s", signal.Signals(signum).name)
+            break
+        return self._shutdown(server, store)
+
+    def _sources_changed(self) -> None:
+        if self.scheduler:
+            self.scheduler.wake("scan")
+
+    def _shutdown(self, server: HttpServer, store: Store) -> int:
+        unfinished: list[str] = []
+        if self.watcher:
+            self.watcher.stop()
+        if self.scheduler:
+            unfinished = self.scheduler.stop(self.stop_timeout)
+        for fn in self.on_stop:
+            try:
+                fn()
+            except Exception as exc:  # stopping goes on whatever one part says
+                log.error(
+                    "stop_hook_failed hook=%s error=%r", getattr(fn, "__name__", fn), str(exc)
+                )
+        server.stop()
+        store.close()
+        if unfinished:
+            # their SQLite transactions roll back; what was due stays due in the store
+            log.warning("stopped_with_jobs_running jobs=%s", ",".join(unfinished))
+            logging.shutdown()
+            os._exit(0)
+        log.info("stopped")
+        return 0
+
+    def reload(self) -> None:
+        old = self.cfg
+        try:
+            new = self.reload_config()
+        except ConfigError as exc:
+            log.error("reload_failed error=%r keeping=previous_config", str(exc))
+            return
+        if new.paths.state != old.paths.state:
+            log.error(
+                "reload_refused reason='paths.state changed: restart to move the store' "
+                "keeping=previous_config"
+            )
+            return
+        if new.serve != old.serve:
+            log.warning("reload serve_address_unchanged reason='restart to listen elsewhere'")
+            new = dataclasses.replace(new, serve=old.serve)
+        self.cfg = new
+        if self.set_log_level:
+            apply_log_level(new.log.level)
+        if self.scheduler:
+            self.scheduler.ctx.cfg = new
+            self.scheduler.load(job_table(new))
+        if self.watcher:
+            self.watcher.retarget(new.paths.sources)
+        log.info("reloaded config=%s", new.path or "defaults")

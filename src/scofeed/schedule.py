@@ -1,0 +1,253 @@
+"""APScheduler wiring only: what runs when.
+
+Jobs come from one small table, ``job_table(cfg)``: a name, a trigger and a function
+``fn(ctx, now) -> str`` returning the run's facts as key=value text. The scheduler
+only ticks; what is due (changed files, sources to poll, deliveries to send) is
+decided by the store, so a restart loses nothing.
+
+Every job runs one instance at a time, coalesced, with a misfire grace time. A job
+that raises is logged, recorded (``store/runs.py``) and simply runs again at its next
+tick: it never takes the daemon down. Any job can wake another at once by name
+(``ctx.wake("deliver")``); a wake that arrives while the job runs makes it run again
+right after, so no change is lost to the one-instance rule.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scofeed import deliver, pipeline
+from scofeed.config import Config
+from scofeed.errors import ConfigError, ScofeedError, SourceError
+from scofeed.sources import remote
+from scofeed.store import Store, runs
+from scofeed.store import files as file_rows
+
+log = logging.getLogger(__name__)
+
+
+# planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
+PlannerFactory = Callable[[Config, datetime], pipeline.Planner]
+
+
+@dataclass
+class JobContext:
+    """What a job sees: the current config (replaced on reload), the store, and ``wake``."""
+
+    cfg: Config
+    store: Store
+    wake: Callable[[str], None] = lambda name: None
+    planner: PlannerFactory | None = None
+
+    def plan(self, now: datetime) -> pipeline.Planner | None:
+        return self.planner(self.cfg, now) if self.planner else None
+
+
+# a job returns its facts as key=value text, or None when nothing was due: such a tick
+# is logged at DEBUG only and not recorded, so a frequent tick costs no log line or write
+JobFn = Callable[[JobContext, datetime], str | None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    trigger: BaseTrigger
+    func: JobFn
+    run_at_start: bool = True  # also runs at once when the daemon starts or reloads
+    grace: int = field(default=60)  # seconds a late run may still start (misfire)
+
+
+def trigger_for(every: int | None = None, cron: str | None = None, tz: str = "UTC") -> BaseTrigger:
+    """An interval (seconds) or a crontab expression ("*/15 * * * *"), for table rows."""
+    if cron:
+        try:
+            return CronTrigger.from_crontab(cron, timezone=tz)
+        except ValueError as exc:
+            raise ConfigError(f"cron {cron!r}: {exc}") from None
+    if not every or every <= 0:
+        raise ConfigError("a job needs an interval above 0 seconds or a cron expression")
+    return IntervalTrigger(seconds=every, timezone=tz)
+
+
+def scan_job(ctx: JobContext, now: datetime) -> str:
+    """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any."""
+    report = pipeline.build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
+    if report.deliveries:
+        ctx.wake("deliver")
+    return (
+        f"found={file_rows.count(ctx.store.db)} new={report.new} updated={report.updated} "
+        f"rejected={len(report.rejected)} entries={report.entries} "
+        f"written={len(report.written)} deliveries={report.deliveries}"
+    )
+
+
+def poll_job(name: str) -> JobFn:
+    """Poll one remote source when the store says it is due (its interval or cron)."""
+
+    def run(ctx: JobContext, now: datetime) -> str | None:
+        report = remote.poll_due(ctx.cfg, ctx.store, now, only=name)
+        if report.changed:
+            ctx.wake("deliver")
+        failed = [r for r in report.results if r.status == "error"]
+        if failed:
+            raise SourceError(failed[0].line())
+        return "; ".join(r.line() for r in report.results) or None  # None: not due
+
+    return run
+
+
+def deliver_job(ctx: JobContext, now: datetime) -> str | None:
+    report = deliver.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
+    return report.line() if report.endpoints or report.busy else None
+
+
+def job_table(cfg: Config) -> list[JobSpec]:
+    """Every job the daemon runs, built from the config (again on each reload)."""
+    interval = cfg.schedule.scan_interval
+    jobs = [JobSpec("scan", trigger_for(every=interval), scan_job, grace=max(interval, 30))]
+    for src in cfg.sources:
+        if src.enabled:  # cron: its own trigger; interval: a tick, remote.next_poll decides
+            tick = trigger_for(cron=src.cron, tz=cfg.site.timezone) if src.cron else None
+            tick = tick or trigger_for(every=max(1, min(src.interval // 5, 60)))
+            jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name)))
+    if cfg.webhooks:
+        jobs.append(
+            JobSpec("deliver", trigger_for(every=cfg.schedule.deliver_interval), deliver_job)
+        )
+    return jobs
+
+
+class Scheduler:
+    """A BackgroundScheduler running the job table against one ``JobContext``."""
+
+    def __init__(self, ctx: JobContext, workers: int = 4) -> None:
+        self.ctx = ctx
+        ctx.wake = self.wake
+        self._aps = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(workers)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+        )
+        self._specs: dict[str, JobSpec] = {}
+        self._cond = threading.Condition()
+        self._running: set[str] = set()
+        self._again: set[str] = set()
+        self._accepting = True
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    @property
+    def running(self) -> set[str]:
+        with self._cond:
+            return set(self._running)
+
+    def load(self, specs: Sequence[JobSpec]) -> None:
+        """Install the job table, replacing the previous one (start and reload)."""
+        wanted = {s.name: s for s in specs}
+        with self._cond:
+            for name in set(self._specs) - set(wanted):
+                self._remove(name)
+            self._specs = wanted
+        now = datetime.now(UTC)
+        for spec in specs:
+            self._aps.add_job(
+                self._run,
+                trigger=spec.trigger,
+                args=[spec.name],
+                id=spec.name,
+                name=spec.name,
+                replace_existing=True,
+                misfire_grace_time=spec.grace,
+                **({"next_run_time": now} if spec.run_at_start else {}),
+            )
+        log.info("jobs_loaded jobs=%s", ",".join(sorted(wanted)))
+
+    def _remove(self, name: str) -> None:
+        try:
+            self._aps.remove_job(name)
+        except JobLookupError:
+            pass
+
+    def start(self) -> None:
+        self._aps.start()
+
+    def wake(self, name: str, delay: float = 0.0) -> None:
+        """Run job ``name`` now (or after ``delay`` s); again right after if it is running."""
+        with self._cond:
+            if not self._accepting or name not in self._specs:
+                log.debug("wake_ignored job=%s", name)
+                return
+            if name in self._running:
+                self._again.add(name)
+                return
+        try:
+            self._aps.modify_job(name, next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
+        except JobLookupError:
+            log.debug("wake_ignored job=%s reason=removed", name)
+
+    def _run(self, name: str) -> None:
+        with self._cond:
+            spec = self._specs.get(name)
+            if spec is None or not self._accepting:
+                return
+            self._running.add(name)
+        started = time.time()
+        ok, summary, error = False, "", None
+        try:
+            result = spec.func(self.ctx, datetime.now(UTC))
+            ok, summary = True, result or ""
+        except ScofeedError as exc:
+            error = str(exc)
+        except Exception as exc:  # a job's bug must not take the daemon down
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("job_crashed job=%s", name)
+        finished = time.time()
+        ms = round((finished - started) * 1000)
+        if ok and not summary:
+            log.debug("%s nothing_due ms=%d", name, ms)
+        elif ok:
+            log.info("%s %s ms=%d", name, summary, ms)
+        else:
+            log.error("%s_failed error=%r ms=%d retry=next_tick", name, error, ms)
+        if summary or not ok:
+            try:
+                run = runs.Run(name, started, finished, ok, summary, error)
+                runs.record(self.ctx.store.db, run)
+            except Exception as exc:
+                log.error("job_record_failed job=%s error=%r", name, str(exc))
+        with self._cond:
+            self._running.discard(name)
+            again = name in self._again
+            self._again.discard(name)
+            self._cond.notify_all()
+        if again:
+            self.wake(name)
+
+    def stop(self, timeout: float) -> list[str]:
+        """Take no new work, wait up to ``timeout`` s for running jobs; return the unfinished."""
+        with self._cond:
+            self._accepting = False
+        if self._aps.running:
+            self._aps.pause()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
+            unfinished = sorted(self._running)
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+        return unfinished

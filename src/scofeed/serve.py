@@ -1,0 +1,410 @@
+"""The HTTP app: the feed files, an index page, one page per entry, and health.
+
+A plain WSGI callable; waitress serves it (``HttpServer``). Only the routes below
+exist: no request path is ever mapped onto the filesystem, so path traversal has
+nowhere to go and gets the same 404 as any unknown path.
+
+    /atom.xml /rss.xml /feed.json   the published feed files (configured formats)
+    /                               index: feeds, subscribe links, latest entries
+    /entries/<slug>                 one entry (the link of releases without a URL)
+    /healthz                        JSON; 503 when the last scan failed
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import waitress
+from waitress import wasyncore
+
+from scofeed.config import FEED_FILES, Config
+from scofeed.errors import ServeError, UnknownEntry
+from scofeed.model import Entry
+from scofeed.normalise import id_slug
+from scofeed.render import CONTENT_TYPES
+from scofeed.store import Store, runs
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+
+log = logging.getLogger(__name__)
+
+INDEX_ENTRIES = 20
+FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+_SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HTML_TYPE = "text/html; charset=utf-8"
+_HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
+
+# name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
+HealthExtras = Mapping[str, Callable[[Store], object]]
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def send(self, start_response: StartResponse, head: bool) -> list[bytes]:
+        headers = [*self.headers, ("X-Content-Type-Options", "nosniff")]
+        if self.status != 304:
+            headers.append(("Content-Length", str(len(self.body))))
+        start_response(f"{self.status} {HTTPStatus(self.status).phrase}", headers)
+        return [] if head or self.status == 304 else [self.body]
+
+
+@dataclass(frozen=True)
+class Cached:
+    key: tuple[int, int, int]  # (mtime_ns, size, inode) of the file these bytes came from
+    body: bytes
+    gzipped: bytes
+    etag: str  # strong: a hash of the bytes
+    etag_gzip: str
+    mtime: int  # whole seconds, as Last-Modified states it
+    last_modified: str
+
+
+class FeedCache:
+    """Feed bytes held in memory, refreshed when the file's mtime, size or inode change,
+    so a conditional GET costs one stat()."""
+
+    def __init__(self) -> None:
+        self._items: dict[Path, Cached] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> Cached | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._items.get(path)
+        if cached is not None and cached.key == key:
+            return cached
+        try:
+            body = path.read_bytes()
+        except OSError:
+            return None
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        mtime = int(st.st_mtime)
+        cached = Cached(
+            key=key,
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+            etag=f'"{digest}"',
+            etag_gzip=f'"{digest}-gz"',
+            mtime=mtime,
+            last_modified=formatdate(mtime, usegmt=True),
+        )
+        with self._lock:
+            self._items[path] = cached
+        return cached
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (q=0 refuses it, ``*`` stands in)."""
+    explicit: float | None = None
+    star: float | None = None
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        q = 1.0
+        m = re.search(r"q\s*=\s*([0-9.]+)", params)
+        if m:
+            try:
+                q = float(m.group(1))
+            except ValueError:
+                q = 0.0
+        coding = coding.strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            explicit = q
+        elif coding == "*":
+            star = q
+    chosen = explicit if explicit is not None else star
+    return bool(chosen and chosen > 0)
+
+
+def not_modified(environ: Mapping[str, Any], etags: Iterable[str], mtime: int) -> bool:
+    """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    if inm is not None:
+        offered = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in offered or any(e in offered for e in etags)
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return mtime <= since.timestamp()
+    return False
+
+
+class App:
+    """The WSGI application. ``get_cfg`` returns the current config (it changes on reload)."""
+
+    def __init__(
+        self, get_cfg: Callable[[], Config], store: Store, health_extras: HealthExtras | None = None
+    ) -> None:
+        self.get_cfg = get_cfg
+        self.store = store
+        self.health_extras = dict(health_extras or {})
+        self.feeds = FeedCache()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            response = self.route(method, environ.get("PATH_INFO", ""), environ)
+        except Exception:
+            log.exception("http_error path=%r", environ.get("PATH_INFO"))
+            response = _text(500, "internal error\n")
+        return response.send(start_response, head=method == "HEAD")
+
+    def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
+        if method not in ("GET", "HEAD"):
+            return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
+        cfg = self.get_cfg()
+        if path == "/":
+            return self.index(cfg, environ)
+        if path == "/healthz":
+            return self.health()
+        names = {FEED_FILES[fmt]: fmt for fmt in cfg.feeds.formats}
+        if path.startswith("/") and path[1:] in names:
+            return self.feed(cfg, names[path[1:]], environ)
+        if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
+            return self.entry(cfg, path[len("/entries/") :], environ)
+        return _text(404, "not found\n")
+
+    def feed(self, cfg: Config, fmt: str, environ: Mapping[str, Any]) -> Response:
+        cached = self.feeds.get(cfg.paths.feeds / FEED_FILES[fmt])
+        if cached is None:
+            return _text(404, "feed not published yet\n")
+        use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        headers = [
+            ("ETag", cached.etag_gzip if use_gzip else cached.etag),
+            ("Last-Modified", cached.last_modified),
+            ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if not_modified(environ, (cached.etag, cached.etag_gzip), cached.mtime):
+            return Response(304, b"", headers)
+        headers.append(("Content-Type", CONTENT_TYPES[fmt]))
+        if use_gzip:
+            headers.append(("Content-Encoding", "gzip"))
+            return Response(200, cached.gzipped, headers)
+        return Response(200, cached.body, headers)
+
+    def index(self, cfg: Config, environ: Mapping[str, Any]) -> Response:
+        latest = entry_rows.latest(self.store.db, INDEX_ENTRIES)
+        return _page(environ, index_html(cfg, latest), cfg)
+
+    def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
+        try:
+            e = entry_rows.get(self.store.db, slug)
+        except UnknownEntry:
+            return _text(404, "no such entry\n")
+        if id_slug(e.id) != slug:
+            return _text(404, "no such entry\n")
+        return _page(environ, entry_html(cfg, e), cfg)
+
+    def health(self) -> Response:
+        db = self.store.db
+        scan = runs.get(db, "scan")
+        status = "starting" if scan is None else ("ok" if scan.ok else "failing")
+        job_errors = [
+            {"job": r.name, "at": _iso(r.finished), "error": r.error}
+            for r in runs.all_runs(db)
+            if not r.ok
+        ]
+        rejects = [
+            {
+                "origin": r["origin"],
+                "source": r["source"],
+                "reason": r["reason"],
+                "at": _iso(r["at"]),
+            }
+            for r in file_rows.rejects(db)[:10]
+        ]
+        body: dict[str, Any] = {
+            "status": status,
+            "last_scan": _run_json(scan),
+            "entries": entry_rows.count(db),
+            "jobs": {r.name: _run_json(r) for r in runs.all_runs(db)},
+            "last_errors": job_errors + rejects,
+        }
+        for name, fn in self.health_extras.items():
+            try:
+                body[name] = fn(self.store)
+            except Exception as exc:  # one broken section must not hide the rest
+                body[name] = {"error": str(exc)}
+        data = (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+        return Response(503 if status == "failing" else 200, data, headers)
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "at": _iso(run.finished),
+        "ok": run.ok,
+        "result": run.summary,
+        "error": run.error,
+        "last_ok": _iso(run.last_ok),
+        "failures": run.failures,
+        "seconds": round(run.finished - run.started, 3),
+    }
+
+
+def _text(status: int, text: str) -> Response:
+    return Response(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
+
+
+def _page(environ: Mapping[str, Any], markup: str, cfg: Config) -> Response:
+    body = markup.encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = [
+        ("ETag", etag),
+        ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
+        ("Content-Security-Policy", _HTML_CSP),
+    ]
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    if inm is not None and not_modified({"HTTP_IF_NONE_MATCH": inm}, [etag], 0):
+        return Response(304, b"", headers)
+    return Response(200, body, [*headers, ("Content-Type", _HTML_TYPE)])
+
+
+# -- HTML (pure: data in, markup out; every text and attribute escaped) ----------------
+
+
+def _e(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _head(cfg: Config, title: str, root: str) -> str:
+    links = "".join(
+        f'<link rel="alternate" type="{_e(CONTENT_TYPES[f].split(";")[0])}" '
+        f'title="{_e(cfg.site.title)} ({FORMAT_LABELS[f]})" href="{root}{FEED_FILES[f]}">\n'
+        for f in cfg.feeds.formats
+    )
+    return (
+        f'<!doctype html>\n<html lang="{_e(cfg.site.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n{links}"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
+        "padding:0 1em}time{color:#555}</style>\n</head>\n<body>\n"
+    )
+
+
+def index_html(cfg: Config, latest: list[Entry]) -> str:
+    feeds = "".join(
+        f'<li><a href="{FEED_FILES[f]}">{FORMAT_LABELS[f]}</a>: '
+        f"<code>{_e(cfg.feed_url(f))}</code></li>\n"
+        for f in cfg.feeds.formats
+    )
+    items = "".join(
+        f'<li><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time> '
+        f'<a href="entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></li>\n'
+        for e in latest
+    )
+    return (
+        _head(cfg, cfg.site.title, "")
+        + f"<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
+        + f"<h2>Subscribe</h2>\n<ul>\n{feeds}</ul>\n"
+        + f"<h2>Latest releases</h2>\n<ul>\n{items or '<li>No releases yet.</li>'}\n</ul>\n"
+        + "</body>\n</html>\n"
+    )
+
+
+def entry_html(cfg: Config, e: Entry) -> str:
+    original = f'<p>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
+    tags = f"<p>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
+    updated = (
+        f' (updated <time datetime="{_e(e.updated.isoformat())}">{_e(e.updated.date())}</time>)'
+        if e.updated != e.published
+        else ""
+    )
+    return (
+        _head(cfg, f"{e.title} - {cfg.site.title}", "../")
+        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
+        + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
+        + f'<p><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time>'
+        + f"{updated} &middot; {_e(e.author)}</p>\n"
+        # content_html was sanitised (nh3) when the release was normalised
+        + f"{e.content_html}\n{original}{tags}</article>\n</body>\n</html>\n"
+    )
+
+
+# -- the server ------------------------------------------------------------------------
+
+
+class HttpServer:
+    """waitress on its own thread, stoppable from another one."""
+
+    def __init__(self, app: Callable[..., Any], host: str, port: int, threads: int = 4) -> None:
+        self._map: dict[int, Any] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        try:
+            self._server = waitress.create_server(
+                app, map=self._map, host=host, port=port, threads=threads, ident="scofeed"
+            )
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+        listen = getattr(self._server, "effective_listen", None)
+        if listen is None:
+            listen = [(self._server.effective_host, self._server.effective_port)]
+        self.addresses: list[tuple[str, int]] = [(str(h), int(p)) for h, p in listen]
+
+    def base_urls(self) -> list[str]:
+        urls = []
+        for host, port in self.addresses:
+            shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+            shown = f"[{shown}]" if ":" in shown else shown
+            urls.append(f"http://{shown}:{port}/")
+        return urls
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="http", daemon=True)
+        self._thread.start()
+        log.info("serving addresses=%s", ",".join(self.base_urls()))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            wasyncore.loop(timeout=1.0, map=self._map, use_poll=True, count=1)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting, let running requests finish (bounded), close every socket.
+        Sockets are closed here, after the loop thread has ended, never under it."""
+        self._stop.set()
+        for dispatcher in list(self._map.values()):
+            pull = getattr(dispatcher, "pull_trigger", None)
+            if pull is not None:  # wake the loop from its poll() at once
+                try:
+                    pull()
+                except OSError:
+                    pass
+                break
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._server.task_dispatcher.shutdown(timeout=timeout)
+        wasyncore.close_all(self._map, ignore_all=True)

@@ -1,0 +1,129 @@
+"""Quick pickup: watch sources/ with watchdog and ask for a scan soon after a change.
+
+Events are debounced (a burst of writes makes one scan, at most ``max_delay`` after
+the first event). Only writes, creations, moves and deletions count: the scan itself
+opens and reads files, and those events must not trigger another scan. The interval
+scan stays the fallback: when watching is impossible (no inotify watches left, the
+folder missing) the daemon still picks up changes, only later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+log = logging.getLogger(__name__)
+
+_COUNTED = {"created", "modified", "moved", "deleted", "closed"}
+_SKIP_SUFFIXES = (".tmp", ".part", ".swp", "~")
+
+
+def relevant(event: FileSystemEvent) -> bool:
+    """Whether an event may change what a scan finds (hidden and temp files never do)."""
+    if event.event_type not in _COUNTED:
+        return False
+    if event.is_directory and event.event_type == "modified":
+        return False
+    paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+    for p in paths:
+        name = Path(str(p)).name
+        if name and not name.startswith(".") and not name.endswith(_SKIP_SUFFIXES):
+            return True
+    return False
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, poke: Callable[[], None]) -> None:
+        self._poke = poke
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if relevant(event):
+            self._poke()
+
+
+class SourceWatcher:
+    def __init__(
+        self,
+        root: Path,
+        on_change: Callable[[], None],
+        debounce: float = 0.3,
+        max_delay: float = 3.0,
+    ) -> None:
+        self.root = root
+        self.on_change = on_change
+        self.debounce = debounce
+        self.max_delay = max_delay
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._first: float | None = None
+        self._observer: BaseObserver | None = None
+
+    def start(self) -> None:
+        self.ensure()
+
+    def ensure(self) -> None:
+        """(Re)arm the watch when the folder exists and nothing is watching it."""
+        if self._observer is not None and any(e.is_alive() for e in self._observer.emitters):
+            return
+        self._stop_observer()
+        if not self.root.is_dir():
+            return
+        observer = Observer()
+        try:
+            observer.schedule(_Handler(self.poke), str(self.root), recursive=True)
+            observer.daemon = True
+            observer.start()
+        except OSError as exc:
+            log.warning("watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc))
+            return
+        self._observer = observer
+        log.info("watching path=%s", self.root)
+
+    def retarget(self, root: Path) -> None:
+        if root != self.root:
+            self._stop_observer()
+            self.root = root
+            self.ensure()
+
+    def poke(self) -> None:
+        """Note a change: fire ``on_change`` once things settle (debounced, capped)."""
+        with self._lock:
+            now = time.monotonic()
+            if self._first is None:
+                self._first = now
+            fire_at = min(now + self.debounce, self._first + self.max_delay)
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(max(0.0, fire_at - now), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._first = None
+            self._timer = None
+        log.debug("sources_changed path=%s", self.root)
+        self.on_change()
+
+    def _stop_observer(self) -> None:
+        if self._observer is not None:
+            try:
+                self._observer.stop()
+                self._observer.join(timeout=2)
+            except Exception as exc:  # a dead emitter may complain on stop
+                log.debug("watch_stop_error error=%r", str(exc))
+            self._observer = None
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self._stop_observer()

@@ -1,0 +1,186 @@
+"""`scofeed run` as a real subprocess on a free port with a temporary config."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import feedparser
+import pytest
+import requests
+
+from conftest import Site, free_port
+
+SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen[bytes]
+    port: int
+    site: Site
+    out: Path
+    err: Path
+
+    def get(self, path: str, **headers: str) -> requests.Response:
+        sent = {k.replace("_", "-"): v for k, v in headers.items()}
+        return requests.get(f"http://127.0.0.1:{self.port}{path}", headers=sent, timeout=5)
+
+    def log(self) -> str:
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+    def feed_titles(self) -> list[str]:
+        return [e.title for e in feedparser.parse(self.get("/atom.xml").content).entries]
+
+
+def cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def start(site: Site) -> Iterator[Callable[..., Running]]:
+    started: list[Running] = []
+
+    def _start(scan_interval: int = 1, extra: str = "") -> Running:
+        site.write_config(
+            f'\n[schedule]\nscan_interval = {scan_interval}\n\n[log]\nlevel = "INFO"\n' + extra
+        )
+        port = free_port()
+        out, err = site.root / f"out-{port}.txt", site.root / f"err-{port}.txt"
+        with open(out, "wb") as o, open(err, "wb") as e:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
+                + ["run", "--port", str(port)],
+                stdout=o,
+                stderr=e,
+                cwd=site.root,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        running = Running(proc, port, site, out, err)
+        started.append(running)
+
+        def ready() -> bool:
+            assert proc.poll() is None, running.log()
+            try:
+                return running.get("/healthz").json()["status"] == "ok"
+            except requests.ConnectionError:
+                return False
+
+        wait_for(ready, what="the daemon to answer /healthz after its first scan")
+        return running
+
+    yield _start
+    for running in started:
+        if running.proc.poll() is None:
+            running.proc.kill()
+            running.proc.wait(10)
+
+
+def test_new_release_is_picked_up_at_once_and_sigterm_exits_0(start, site):
+    # scan_interval = 60: only the file watcher can make the pickup below this quick
+    d = start(scan_interval=60)
+    first = d.get("/atom.xml")
+    assert first.status_code == 200 and d.feed_titles() == [SEED_TITLE]
+    assert d.get("/atom.xml", If_None_Match=first.headers["ETag"]).status_code == 304
+    (site.sources / "new.txt").write_text(
+        "Secretary-General receives new ambassador\n\n"
+        "On 10 June 2020 the Secretary-General received the new ambassador.\n",
+        encoding="utf-8",
+    )
+    wait_for(
+        lambda: "Secretary-General receives new ambassador" in d.feed_titles(),
+        timeout=15,
+        what="the new release in /atom.xml",
+    )
+    again = d.get("/atom.xml", If_None_Match=first.headers["ETag"])
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    assert d.stop(signal.SIGTERM) == 0
+    out = d.out.read_text()
+    assert f"http://127.0.0.1:{d.port}/atom.xml" in out and "/feed.json" in out
+    log = d.log()
+    assert "scan found=2 new=1" in log and "stopping signal=SIGTERM" in log and "stopped" in log
+    assert "Traceback" not in log
+
+
+def test_a_second_daemon_on_the_same_store_is_refused(start, site):
+    d = start()
+    second = cli(site, "run", "--port", str(free_port()))
+    assert second.returncode == 1
+    assert f"pid {d.proc.pid}" in second.stderr and "already running" in second.stderr
+    assert d.proc.poll() is None
+    assert d.stop() == 0
+    # with the first one gone, the lock is free again and reload finds no daemon
+    gone = cli(site, "reload")
+    assert gone.returncode == 1 and "no scofeed daemon is running" in gone.stderr
+
+
+def test_reload_applies_a_good_config_and_keeps_the_old_one_when_broken(start, site):
+    d = start()
+    good = site.config_path.read_text().replace("[site]\n", '[site]\ntitle = "Renamed feed"\n', 1)
+    site.config_path.write_text(good)
+    sent = cli(site, "reload")
+    assert sent.returncode == 0 and f"pid {d.proc.pid}" in sent.stdout
+    wait_for(
+        lambda: feedparser.parse(d.get("/atom.xml").content).feed.get("title") == "Renamed feed",
+        what="the reloaded title in /atom.xml",
+    )
+    site.config_path.write_text(good.replace('title = "Renamed feed"', "title = 5"))
+    refused = cli(site, "reload")  # the command checks the file before signalling
+    assert refused.returncode == 2 and "site.title" in refused.stderr
+    os.kill(d.proc.pid, signal.SIGHUP)  # the daemon itself must cope too
+    wait_for(lambda: "reload_failed" in d.log(), what="the reload failure in the log")
+    assert "site.title" in d.log()
+    assert d.proc.poll() is None and d.get("/healthz").status_code == 200
+    (site.sources / "after.txt").write_text(
+        "Release after a broken reload\n\nOn 11 June 2020 work went on.\n", encoding="utf-8"
+    )
+    wait_for(
+        lambda: "Release after a broken reload" in d.feed_titles(),
+        what="scans to go on with the old config",
+    )
+    assert feedparser.parse(d.get("/atom.xml").content).feed.title == "Renamed feed"
+    assert d.stop(signal.SIGINT) == 0  # Ctrl-C
+
+
+def test_healthz_reflects_a_failing_scan(start, site):
+    d = start()
+    site.sources.rename(site.root / "sources-away")
+
+    def failing() -> bool:
+        r = d.get("/healthz")
+        return r.status_code == 503 and r.json()["status"] == "failing"
+
+    wait_for(failing, what="/healthz to answer 503")
+    doc = d.get("/healthz").json()
+    assert "sources folder does not exist" in doc["last_scan"]["error"]
+    assert doc["entries"] == 1 and doc["last_scan"]["last_ok"] is not None
+    assert d.get("/atom.xml").status_code == 200  # the last good feeds stay served
+    (site.root / "sources-away").rename(site.sources)
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
+    assert d.proc.poll() is None and d.stop() == 0

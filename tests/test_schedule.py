@@ -1,0 +1,227 @@
+"""The scheduler wiring, the scan job and the source watcher, in-process with real parts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from watchdog.events import (
+    DirModifiedEvent,
+    FileClosedEvent,
+    FileClosedNoWriteEvent,
+    FileCreatedEvent,
+    FileMovedEvent,
+    FileOpenedEvent,
+)
+
+from scofeed import sources
+from scofeed.errors import ConfigError, SourceError
+from scofeed.schedule import JobContext, JobSpec, Scheduler, scan_job, trigger_for
+from scofeed.sources import files as scanner
+from scofeed.store import Store, runs
+from scofeed.watch import SourceWatcher, relevant
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or predicate}")
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "state.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_scheduler(site):
+    made: list[Scheduler] = []
+
+    def make(specs: list[JobSpec], **ctx_kw: object) -> Scheduler:
+        cfg = site.config()
+        sched = Scheduler(JobContext(cfg, Store(cfg.paths.state), **ctx_kw))  # type: ignore[arg-type]
+        sched.load(specs)
+        sched.start()
+        made.append(sched)
+        return sched
+
+    yield make
+    for sched in made:
+        sched.stop(5)
+
+
+def test_a_failing_job_is_recorded_and_runs_again_next_tick(make_scheduler):
+    calls: list[datetime] = []
+
+    def flaky(ctx: JobContext, now: datetime) -> str:
+        calls.append(now)
+        if len(calls) <= 2:
+            raise SourceError(f"attempt {len(calls)} failed")
+        if len(calls) == 3:
+            raise RuntimeError("a bug, not an expected error")
+        return f"attempt={len(calls)}"
+
+    sched = make_scheduler([JobSpec("flaky", trigger_for(every=1), flaky, grace=5)])
+    db = sched.ctx.store.db
+    wait_for(lambda: (r := runs.get(db, "flaky")) and not r.ok, what="first failure")
+    first = runs.get(db, "flaky")
+    assert first is not None and first.error == "attempt 1 failed" and first.last_ok is None
+    wait_for(lambda: len(calls) >= 4 and runs.get(db, "flaky").ok, what="recovery")  # type: ignore[union-attr]
+    last = runs.get(db, "flaky")
+    assert last is not None and last.summary == "attempt=4" and last.failures == 0
+    assert last.last_ok == last.finished
+
+
+def test_wake_runs_a_job_now_and_again_when_it_was_running(make_scheduler):
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow(ctx: JobContext, now: datetime) -> str:
+        calls.append(1)
+        started.set()
+        release.wait(10)
+        return "done"
+
+    hourly = JobSpec("slow", trigger_for(every=3600), slow, run_at_start=False)
+    sched = make_scheduler([hourly])
+    sched.wake("slow")
+    assert started.wait(10), "wake did not run the job"
+    sched.wake("slow")  # while it runs: must run once more afterwards, not be dropped
+    sched.wake("slow")
+    sched.wake("unknown-job")  # ignored
+    release.set()
+    wait_for(lambda: len(calls) == 2, what="second run")
+    wait_for(lambda: runs.get(sched.ctx.store.db, "slow") is not None)
+
+
+def test_a_tick_with_nothing_due_is_not_recorded(make_scheduler):
+    calls: list[int] = []
+
+    def idle_then_busy(ctx: JobContext, now: datetime) -> str | None:
+        calls.append(1)
+        return None if len(calls) == 1 else "sent=1"
+
+    sched = make_scheduler([JobSpec("idle", trigger_for(every=3600), idle_then_busy)])
+    db = sched.ctx.store.db
+    wait_for(lambda: calls, what="the first run")
+    wait_for(lambda: "idle" not in sched.running, what="the first run to end")
+    assert runs.get(db, "idle") is None
+    sched.wake("idle")
+    wait_for(lambda: runs.get(db, "idle") is not None, what="the second run's record")
+    assert runs.get(db, "idle").summary == "sent=1"  # type: ignore[union-attr]
+
+
+def test_scan_job_wakes_the_deliver_job_when_a_build_queued_deliveries(site, make_scheduler):
+    delivered: list[datetime] = []
+
+    def planner(cfg, now):  # one outbound delivery per new revision
+        return lambda db, entry, event: 1
+
+    def deliver(ctx: JobContext, now: datetime) -> str:
+        delivered.append(now)
+        return "sent=0"
+
+    sched = make_scheduler(
+        [
+            JobSpec("scan", trigger_for(every=3600), scan_job),
+            JobSpec("deliver", trigger_for(every=3600), deliver, run_at_start=False),
+        ],
+        planner=planner,
+    )
+    db = sched.ctx.store.db
+    wait_for(lambda: delivered, what="deliver woken by the first scan (seed is new)")
+    scan = runs.get(db, "scan")
+    assert scan is not None and "new=1" in scan.summary and "deliveries=1" in scan.summary
+
+
+def test_unchanged_files_are_never_reparsed(site, monkeypatch):
+    """10,000 files: the second scan opens and parses none (size and mtime match)."""
+    for i in range(10_000):
+        (site.sources / f"r{i:05d}.txt").write_text(
+            f"Release {i}\n\nOn {i % 28 + 1} June 2020 the Secretariat met delegation {i}.\n",
+            encoding="utf-8",
+        )
+    to_parse: list[str] = []  # what each scan hands on to be read and parsed
+    parsed: list[str] = []  # what was parsed in this process
+    real_scan, real_read = scanner.scan, sources.read
+
+    def counting_scan(*args, **kwargs):
+        result = real_scan(*args, **kwargs)
+        to_parse.extend(c.rel for c in result.changed)
+        return result
+
+    def counting_read(origin, *args, **kwargs):
+        parsed.append(origin)
+        return real_read(origin, *args, **kwargs)
+
+    monkeypatch.setattr(scanner, "scan", counting_scan)
+    monkeypatch.setattr(sources, "read", counting_read)
+    cfg = site.config()
+    ctx = JobContext(cfg, Store(cfg.paths.state))
+    first = scan_job(ctx, NOW)
+    assert len(to_parse) == 10_001 and "found=10001 new=10001" in first
+    to_parse.clear()
+    parsed.clear()
+    second = scan_job(ctx, NOW)
+    assert to_parse == [] and parsed == []
+    assert "found=10001 new=0 updated=0 rejected=0" in second
+    (site.sources / "r00042.txt").write_text("Release 42 revised\n\nOn 3 June 2020 x.\n")
+    third = scan_job(ctx, NOW)
+    assert to_parse == parsed == ["r00042.txt"] and "updated=1" in third
+
+
+def test_trigger_for_interval_and_cron():
+    assert "interval" in str(trigger_for(every=30))
+    assert "cron" in str(trigger_for(cron="*/15 * * * *"))
+    with pytest.raises(ConfigError, match="cron"):
+        trigger_for(cron="every tuesday")
+    with pytest.raises(ConfigError):
+        trigger_for()
+
+
+def test_run_records_count_consecutive_failures(store):
+    db = store.db
+    runs.record(db, runs.Run("scan", 1.0, 2.0, True, "ok"))
+    runs.record(db, runs.Run("scan", 3.0, 4.0, False, "", "boom"))
+    r = runs.record(db, runs.Run("scan", 5.0, 6.0, False, "", "boom"))
+    assert (r.failures, r.last_ok) == (2, 2.0)
+    assert [x.name for x in runs.all_runs(db)] == ["scan"]
+    store.set_meta("jobx", "not a run")
+    assert [x.name for x in runs.all_runs(db)] == ["scan"]
+
+
+def test_watch_events_that_count():
+    assert relevant(FileCreatedEvent("/s/a.txt"))
+    assert relevant(FileClosedEvent("/s/a.txt"))
+    assert relevant(FileMovedEvent("/s/.a.txt.swp", "/s/a.txt"))
+    # the scan's own reads, temp files and directory mtime changes do not
+    assert not relevant(FileOpenedEvent("/s/a.txt"))
+    assert not relevant(FileClosedNoWriteEvent("/s/a.txt"))
+    assert not relevant(FileCreatedEvent("/s/.hidden"))
+    assert not relevant(FileCreatedEvent("/s/a.txt.tmp"))
+    assert not relevant(DirModifiedEvent("/s"))
+
+
+def test_watcher_calls_back_after_writes(tmp_path):
+    fired: list[float] = []
+    watcher = SourceWatcher(tmp_path, lambda: fired.append(time.monotonic()), debounce=0.2)
+    watcher.start()
+    try:
+        for i in range(5):
+            (tmp_path / f"n{i}.txt").write_text("x")
+        wait_for(lambda: fired, what="change callback")
+        (tmp_path / "later.txt").write_text("y")
+        wait_for(lambda: len(fired) >= 2, what="second change callback")
+    finally:
+        watcher.stop()

@@ -1,0 +1,255 @@
+"""The WSGI app behind a real waitress server on a free loopback port."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import lxml.html
+import pytest
+
+from scofeed import config as config_mod
+from scofeed import pipeline
+from scofeed.render import CONTENT_TYPES
+from scofeed.serve import App, HttpServer, accepts_gzip
+from scofeed.store import Store, runs
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
+
+
+@dataclass
+class Served:
+    host: str
+    port: int
+    cfg: config_mod.Config
+    store: Store
+    feeds: Path
+
+    def get(
+        self, path: str, method: str = "GET", **headers: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A raw request: http.client sends the path exactly as given (no dot-segment cleanup)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.request(method, path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+            resp = conn.getresponse()
+            body = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def served(site):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    pipeline.build(cfg, store, NOW)
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0]
+    yield Served(host, port, cfg, store, site.feeds)
+    server.stop()
+    store.close()
+
+
+FEEDS = [("atom", "atom.xml"), ("rss", "rss.xml"), ("json", "feed.json")]
+
+
+@pytest.mark.parametrize("fmt,name", FEEDS)
+def test_feed_files_with_type_strong_etag_and_caching_headers(served, fmt, name):
+    status, headers, body = served.get("/" + name)
+    assert status == 200
+    assert body == (served.feeds / name).read_bytes()
+    assert headers["content-type"] == CONTENT_TYPES[fmt]
+    assert headers["etag"] == '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    mtime = int((served.feeds / name).stat().st_mtime)
+    assert headers["last-modified"] == formatdate(mtime, usegmt=True)
+    assert headers["cache-control"] == "public, max-age=60"  # the default scan interval
+    assert headers["vary"] == "Accept-Encoding"
+    if fmt == "json":
+        assert json.loads(body)["items"][0]["title"] == SEED_TITLE
+    else:
+        parsed = feedparser.parse(body)
+        assert not parsed.bozo and parsed.entries[0].title == SEED_TITLE
+
+
+def test_conditional_gets_answer_304(served):
+    _, headers, _ = served.get("/atom.xml")
+    etag, last_modified = headers["etag"], headers["last-modified"]
+    status, h304, body = served.get("/atom.xml", If_None_Match=etag)
+    assert (status, body) == (304, b"")
+    assert h304["etag"] == etag and h304["cache-control"] == "public, max-age=60"
+    assert served.get("/atom.xml", If_None_Match=f'"nope", W/{etag}')[0] == 304
+    assert served.get("/atom.xml", If_None_Match='"other"')[0] == 200
+    assert served.get("/atom.xml", If_Modified_Since=last_modified)[0] == 304
+    earlier = formatdate(time.time() - 10 * 365 * 86400, usegmt=True)
+    assert served.get("/atom.xml", If_Modified_Since=earlier)[0] == 200
+    # If-None-Match wins over If-Modified-Since
+    assert served.get("/atom.xml", If_None_Match='"x"', If_Modified_Since=last_modified)[0] == 200
+    assert served.get("/atom.xml", If_Modified_Since="not a date")[0] == 200
+
+
+def test_gzip_only_when_the_client_accepts_it(served):
+    raw = (served.feeds / "rss.xml").read_bytes()
+    status, headers, body = served.get("/rss.xml", Accept_Encoding="br, gzip;q=0.8")
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding"
+    assert gzip.decompress(body) == raw and len(body) < len(raw)
+    assert served.get("/rss.xml", If_None_Match=headers["etag"], Accept_Encoding="gzip")[0] == 304
+    for refused in ("gzip;q=0", "identity", "br", "*;q=0"):
+        status, headers, body = served.get("/rss.xml", Accept_Encoding=refused)
+        assert "content-encoding" not in headers and body == raw, refused
+
+
+def test_accept_encoding_parsing():
+    assert accepts_gzip("gzip") and accepts_gzip("deflate, GZIP;q=0.5") and accepts_gzip("*")
+    assert not accepts_gzip("") and not accepts_gzip("gzip;q=0") and not accepts_gzip("*, gzip;q=0")
+
+
+def test_head_gives_the_get_headers_without_a_body(served):
+    _, get_headers, get_body = served.get("/feed.json")
+    status, headers, body = served.get("/feed.json", method="HEAD")
+    assert status == 200 and body == b""
+    assert headers["content-length"] == str(len(get_body))
+    assert headers["etag"] == get_headers["etag"]
+    assert headers["content-type"] == get_headers["content-type"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../config.toml",
+        "/%2e%2e/config.toml",
+        "/..%2fconfig.toml",
+        "/feeds/atom.xml",
+        "/entries/../../config.toml",
+        "/entries/..%2f..%2fconfig.toml",
+        "/entries/%2e%2e",
+        "//etc/passwd",
+        "/atom.xml/../../config.toml",
+        "/config.toml",
+        "/state/test.sqlite3",
+        "/sources/000_8062ea63522097a7.txt",
+        "/atom.xml/",
+        "/entries/",
+        "/entries/nope",
+        "/favicon.ico",
+    ],
+)
+def test_traversal_and_unknown_paths_are_404(served, path):
+    status, _, body = served.get(path)
+    assert status == 404, path
+    assert b"[site]" not in body and b"SQLite" not in body
+
+
+def test_only_get_and_head(served):
+    status, headers, _ = served.get("/atom.xml", method="POST")
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+
+
+def test_a_changed_feed_file_is_served_fresh(served, site):
+    _, before, _ = served.get("/atom.xml")
+    (site.sources / "new.txt").write_text(
+        "Second release title\n\nOn 5 June 2020 something else happened.\n", encoding="utf-8"
+    )
+    pipeline.build(served.cfg, served.store, NOW)
+    status, after, body = served.get("/atom.xml", If_None_Match=before["etag"])
+    assert status == 200 and after["etag"] != before["etag"]
+    assert b"Second release title" in body
+
+
+def test_index_has_autodiscovery_subscribe_links_and_entry_pages(served):
+    status, headers, body = served.get("/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    doc = lxml.html.fromstring(body)
+    alternates = {
+        link.get("type"): link.get("href") for link in doc.xpath('//head/link[@rel="alternate"]')
+    }
+    assert alternates == {
+        "application/atom+xml": "atom.xml",
+        "application/rss+xml": "rss.xml",
+        "application/feed+json": "feed.json",
+    }
+    hrefs = doc.xpath("//a/@href")
+    assert {"atom.xml", "rss.xml", "feed.json"} <= set(hrefs)
+    entry_href = next(h for h in hrefs if h.startswith("entries/"))
+    # the feed's entry link (no URL of its own) is exactly this page under site.base_url
+    link = feedparser.parse((served.feeds / "atom.xml").read_bytes()).entries[0].link
+    assert urlsplit(link).path == "/" + entry_href
+    status, _, page = served.get("/" + entry_href)
+    assert status == 200
+    entry = lxml.html.fromstring(page)
+    assert entry.xpath("string(//h1)") == SEED_TITLE
+    assert "Jingdong" in entry.xpath("string(//article)")
+    assert len(entry.xpath('//head/link[@rel="alternate"]')) == 3
+
+
+EVIL_TITLE = 'Secretariat & partners discuss <script>alert("x")</script> and <b>bold</b> plans'
+
+
+def test_html_is_escaped(served, site):
+    (site.sources / "evil.txt").write_text(
+        EVIL_TITLE + "\n\n"
+        "On 4 June 2020 the Secretariat met <img src=x onerror=alert(1)> delegates.\n\n"
+        "A second paragraph.\n",
+        encoding="utf-8",
+    )
+    report = pipeline.build(served.cfg, served.store, NOW)
+    assert report.new == 1 and not report.rejected
+    _, _, body = served.get("/")
+    assert b"<script>" not in body and b"<b>" not in body
+    assert b"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; and &lt;b&gt;bold" in body
+    href = next(
+        h for h in lxml.html.fromstring(body).xpath("//a/@href") if h.startswith("entries/")
+    )
+    status, headers, page = served.get("/" + href)
+    assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
+    assert b"<script>" not in page and b"<img" not in page and b"&lt;b&gt;bold" in page
+    title = lxml.html.fromstring(page).xpath("string(//h1)")
+    assert title == EVIL_TITLE
+
+
+def test_healthz_reports_the_last_scan_and_503_when_it_failed(served):
+    status, headers, body = served.get("/healthz")
+    assert status == 200 and headers["content-type"] == "application/json"
+    doc = json.loads(body)
+    assert doc["status"] == "starting" and doc["entries"] == 1 and doc["last_scan"] is None
+    t = time.time()
+    runs.record(served.store.db, runs.Run("scan", t, t, True, "found=1 new=0"))
+    doc = json.loads(served.get("/healthz")[2])
+    assert doc["status"] == "ok" and doc["last_scan"]["result"] == "found=1 new=0"
+    runs.record(served.store.db, runs.Run("scan", t, t + 1, False, "", "sources: gone"))
+    status, _, body = served.get("/healthz")
+    doc = json.loads(body)
+    assert status == 503 and doc["status"] == "failing"
+    assert doc["last_scan"]["error"] == "sources: gone" and doc["last_scan"]["failures"] == 1
+    assert doc["last_scan"]["last_ok"] is not None
+    assert {"job": "scan", "at": doc["last_scan"]["at"], "error": "sources: gone"} in doc[
+        "last_errors"
+    ]
+
+
+def test_healthz_lists_rejected_inputs(served, site):
+    (site.sources / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    pipeline.build(served.cfg, served.store, NOW)
+    doc = json.loads(served.get("/healthz")[2])
+    assert any(e.get("origin") == "broken.txt" for e in doc["last_errors"])
+
+
+def test_healthz_extras_are_included(site):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    app = App(lambda: cfg, store, {"files": lambda s: {"n": 7}, "broken": lambda s: 1 / 0})
+    response = app.route("GET", "/healthz", {})
+    doc = json.loads(response.body)
+    assert doc["files"] == {"n": 7} and "division" in doc["broken"]["error"]
