@@ -141,3 +141,32 @@ def test_any_entry_renders_well_formed_xml(title, summary, tags):
     e = entry(1, title=title.strip() or "x", summary=summary, tags=tuple(tags))
     for fmt in ("atom", "rss"):
         etree.fromstring(render.render(fmt, [e], CFG))
+
+
+def test_relative_links_in_content_are_resolved_against_the_entry_link():
+    e = entry(
+        1,
+        url="https://eng.sectsco.org/20230421/1.html",
+        link="https://eng.sectsco.org/20230421/1.html",
+        content_html='<p>See <a href="/20230420/2.html">this</a> &amp; '
+        '<img src="pic.png" alt="p"> and <a href="https://ok.example/">that</a>.</p>',
+    )
+    atom = etree.fromstring(render.render("atom", [e], CFG))
+    rss = etree.fromstring(render.render("rss", [e], CFG))
+    js = json.loads(render.render("json", [e], CFG))
+    contents = [
+        atom.find(f"{ATOM}entry/{ATOM}content").text,
+        rss.find("channel/item/{http://purl.org/rss/1.0/modules/content/}encoded").text,
+        js["items"][0]["content_html"],
+    ]
+    for html in contents:
+        assert 'href="https://eng.sectsco.org/20230420/2.html"' in html
+        assert 'src="https://eng.sectsco.org/20230421/pic.png"' in html
+        assert 'href="https://ok.example/"' in html
+        assert "&amp;" in html
+    # an entry without a URL of its own: resolved against its page under base_url
+    local = entry(2, content_html='<p><a href="/about">about</a></p>')
+    data = json.loads(render.render("json", [local], CFG))
+    assert (
+        data["items"][0]["content_html"] == '<p><a href="http://127.0.0.1:8080/about">about</a></p>'
+    )
