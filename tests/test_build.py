@@ -76,7 +76,9 @@ def test_edit_updates_entry_in_place_and_bumps_revision(site):
     assert e.revision == 2 and e.updated == LATER
     assert feed_ids(site) == [entry_id]
     parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
-    assert parsed.feed.updated == LATER.isoformat()
+    # Atom: LATER plus the entry's stable sub-second offset (no two entries share one value)
+    assert parsed.feed.updated.startswith(LATER.isoformat().split("+")[0] + ".")
+    assert parsed.feed.updated == parsed.entries[0].updated
 
 
 def test_title_edit_keeps_the_id(site):

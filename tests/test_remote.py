@@ -398,3 +398,29 @@ def test_poll_command_prints_one_line_per_source(site, web):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sco-en (page-list): ok fetched=1 new=0")
+
+
+def _status(site, capsys) -> dict[str, str]:
+    from scofeed.cli import main
+
+    assert main(["--config", str(site.config_path), "status"]) == 0
+    table = capsys.readouterr().out.split("\n\n")[0].splitlines()[1:]
+    return {line.split()[0]: line for line in table}
+
+
+def test_status_lists_every_configured_source_and_the_entries_each_brought(site, web, capsys):
+    serve_site(web)
+    add_source(site, web.url_for("/news/"))
+    add_source(site, web.url_for("/idle/"), name="idle", extra="enabled = false\n")
+    add_source(site, web.url_for("/later/"), name="later", kind="feed")
+    rows = _status(site, capsys)
+    assert set(rows) == {"local", "sco-en", "idle", "later"}
+    assert rows["later"].split()[1:4] == ["feed", "never", "0"]
+    assert "not polled yet" in rows["later"]
+    assert "disabled" in rows["idle"]
+    poll_due(site.config(), site.store(), NOW, only="sco-en")
+    poll_due(site.config(), site.store(), NOW + timedelta(seconds=600), only="sco-en")
+    row = _status(site, capsys)["sco-en"]
+    # three new entries on the first poll, none on the 304 poll: the count is kept
+    assert row.split()[1:4] == ["page-list", (NOW + timedelta(seconds=600)).isoformat(), "3"]
+    assert "unchanged" in row

@@ -49,8 +49,12 @@ def test_atom_parses_with_ids_dates_links_in_order():
     parsed = feedparser.parse(data)
     assert not parsed.bozo
     assert [e.id for e in parsed.entries] == [e.id for e in ENTRIES]
-    assert parsed.feed.updated == ENTRIES[0].updated.isoformat()
     root = etree.fromstring(data)
+    entry_updated = [
+        datetime.fromisoformat(u.text) for u in root.iterfind(f"{ATOM}entry/{ATOM}updated")
+    ]
+    assert datetime.fromisoformat(parsed.feed.updated) == max(entry_updated)
+    assert timedelta(0) < max(entry_updated) - ENTRIES[0].updated < timedelta(seconds=1)
     self_links = root.findall(f"{ATOM}link[@rel='self']")
     assert [(x.get("href"), x.get("type")) for x in self_links] == [
         ("http://127.0.0.1:8080/atom.xml", "application/atom+xml")
@@ -141,3 +145,52 @@ def test_any_entry_renders_well_formed_xml(title, summary, tags):
     e = entry(1, title=title.strip() or "x", summary=summary, tags=tuple(tags))
     for fmt in ("atom", "rss"):
         etree.fromstring(render.render(fmt, [e], CFG))
+
+
+def test_relative_links_in_content_are_resolved_against_the_entry_link():
+    e = entry(
+        1,
+        url="https://eng.sectsco.org/20230421/1.html",
+        link="https://eng.sectsco.org/20230421/1.html",
+        content_html='<p>See <a href="/20230420/2.html">this</a> &amp; '
+        '<img src="pic.png" alt="p"> and <a href="https://ok.example/">that</a>.</p>',
+    )
+    atom = etree.fromstring(render.render("atom", [e], CFG))
+    rss = etree.fromstring(render.render("rss", [e], CFG))
+    js = json.loads(render.render("json", [e], CFG))
+    contents = [
+        atom.find(f"{ATOM}entry/{ATOM}content").text,
+        rss.find("channel/item/{http://purl.org/rss/1.0/modules/content/}encoded").text,
+        js["items"][0]["content_html"],
+    ]
+    for html in contents:
+        assert 'href="https://eng.sectsco.org/20230420/2.html"' in html
+        assert 'src="https://eng.sectsco.org/20230421/pic.png"' in html
+        assert 'href="https://ok.example/"' in html
+        assert "&amp;" in html
+    # an entry without a URL of its own: resolved against its page under base_url
+    local = entry(2, content_html='<p><a href="/about">about</a></p>')
+    data = json.loads(render.render("json", [local], CFG))
+    assert (
+        data["items"][0]["content_html"] == '<p><a href="http://127.0.0.1:8080/about">about</a></p>'
+    )
+
+
+def test_atom_entries_of_one_day_have_distinct_updated_values():
+    """W3C Feed Validator warning DuplicateUpdated: date-only releases of one day would
+    all say midnight. Each gets a stable sub-second offset drawn from its id."""
+    day = datetime(2023, 4, 21, tzinfo=UTC)
+    same_day = [entry(n, published=day, updated=day) for n in range(1, 8)]
+    exact = entry(9, published=day, updated=day.replace(hour=10, microsecond=250))
+    root = etree.fromstring(render.render("atom", [exact, *same_day], CFG))
+    written = [u.text for u in root.iterfind(f"{ATOM}entry/{ATOM}updated")]
+    assert len(set(written)) == len(written)
+    assert written[0] == exact.updated.isoformat()  # a precise time is left alone
+    for text in written[1:]:
+        assert timedelta(0) < datetime.fromisoformat(text) - day < timedelta(seconds=1)
+    # stable per entry: the same entry says the same time in another company
+    alone = etree.fromstring(render.render("atom", [same_day[3]], CFG))
+    assert alone.findtext(f"{ATOM}entry/{ATOM}updated") == written[4]
+    # RSS and JSON Feed keep the dates as stored
+    js = json.loads(render.render("json", same_day, CFG))
+    assert {i["date_modified"] for i in js["items"]} == {day.isoformat()}

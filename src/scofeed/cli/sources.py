@@ -93,7 +93,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
     db = store.db
     states = [status_rows.local_source(db, str(cfg.paths.sources))]
-    states += status_rows.remote_sources(db)
+    configured = [(s.name, s.kind, s.enabled) for s in cfg.sources]
+    states += status_rows.remote_sources(db, configured)
     rows = [["SOURCE", "KIND", "LAST POLL", "ENTRIES", "LAST RESULT", "LAST ERROR"]]
     for s in states:
         rows.append(

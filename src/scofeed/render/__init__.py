@@ -1,17 +1,20 @@
 """Entry list -> feed bytes. Pure: the same entries and config give the same bytes.
 
 Atom and RSS are written by feedgen (``render/xmlfeeds.py``), JSON Feed 1.1 by
-``render/jsonfeed.py``. Entries come newest first and stay in that order.
+``render/jsonfeed.py``. Entries come newest first and stay in that order. Relative
+links inside content are resolved against each entry's link (``render/links.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import RenderError
 from scofeed.model import Entry
 from scofeed.render.jsonfeed import render_json
+from scofeed.render.links import absolute_links
 from scofeed.render.xmlfeeds import render_atom, render_rss
 
 FILENAMES = FEED_FILES
@@ -29,7 +32,13 @@ def render(fmt: str, entries: Sequence[Entry], cfg: Config) -> bytes:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise RenderError(f"unknown feed format {fmt!r}") from None
-    return renderer(list(entries), cfg)
+    return renderer([_resolved(e) for e in entries], cfg)
+
+
+def _resolved(e: Entry) -> Entry:
+    """The entry with relative links in its content resolved against its own link."""
+    content = absolute_links(e.content_html, e.link)
+    return e if content is e.content_html else replace(e, content_html=content)
 
 
 def feed_id(cfg: Config) -> str:

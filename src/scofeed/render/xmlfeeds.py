@@ -6,11 +6,18 @@
 - ``add_entry`` prepends by default: we append, keeping newest-first order;
 - entry links lose ``rel`` and ``type`` (feedgen bug #135): we put them back on the
   Atom tree with lxml before serialising.
+
+The W3C Feed Validator warns when two Atom entries share one ``updated`` value
+(DuplicateUpdated), which date-only releases of the same day always would (midnight).
+So an Atom ``updated`` on a whole second gets a sub-second offset drawn from the
+entry's id: stable for that entry whatever else is in the feed, under one second, and
+never before the stated time. RSS and JSON Feed carry the dates as they are.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -25,6 +32,22 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 def _feed_updated(entries: list[Entry]) -> datetime:
     return max((e.updated for e in entries), default=EPOCH)
+
+
+def atom_updated(entries: list[Entry]) -> list[datetime]:
+    """Each entry's Atom ``updated``, distinct within the feed (see the module docstring)."""
+    out: list[datetime] = []
+    taken: set[datetime] = set()
+    for e in entries:
+        when = e.updated
+        if when.microsecond == 0:
+            digest = hashlib.sha256(e.id.encode("utf-8")).digest()
+            when += timedelta(microseconds=1 + int.from_bytes(digest[:4], "big") % 999_999)
+        while when in taken:  # a clash of two offsets: vanishingly rare, settled in order
+            when += timedelta(microseconds=1)
+        taken.add(when)
+        out.append(when)
+    return out
 
 
 def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
@@ -45,12 +68,13 @@ def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
 def render_atom(entries: list[Entry], cfg: Config) -> bytes:
     fg = _base(cfg, "atom", "application/atom+xml")
     fg.author({"name": cfg.site.author})
-    fg.updated(_feed_updated(entries))
-    for e in entries:
+    updated = atom_updated(entries)
+    fg.updated(max(updated, default=EPOCH))
+    for e, e_updated in zip(entries, updated, strict=True):
         fe = fg.add_entry(order="append")
         fe.id(e.id)
         fe.title(e.title)
-        fe.updated(e.updated)
+        fe.updated(e_updated)
         fe.published(e.published)
         fe.author({"name": e.author})
         fe.link(href=e.link, rel="alternate", type="text/html")

@@ -12,13 +12,14 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from scofeed.dates import parse_iso
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
+from scofeed.render.links import absolute_links
 from scofeed.sources.htmlpage import fragment_text, host_language
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,8 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
     lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     releases = []
     for i, item in enumerate(parsed.entries):
-        link = item.get("link")
-        link = urljoin(base_url, link) if link else None
-        html = _item_html(item)
+        link = _web_link(base_url, item.get("link"))
+        html = absolute_links(_item_html(item), link or base_url)
         text = fragment_text(html) if html else ""
         # dict.get: feedparser maps a missing updated_parsed to published_parsed, warning
         updated = _struct(dict.get(item, "updated_parsed"))
@@ -65,6 +65,19 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
         )
     log.info("feed_read origin=%s format=%s items=%d", origin, parsed.version, len(releases))
     return releases
+
+
+def _web_link(base_url: str, value: Any) -> str | None:
+    """An item's link made absolute; None unless it is an http(s) address, so a
+    ``javascript:`` or ``data:`` link never becomes an entry's link in our feeds."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    link = urljoin(base_url, value.strip())
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        log.info("feed_link_dropped link=%r reason=not-http", value[:200])
+        return None
+    return link
 
 
 def _item_html(item: Any) -> str:
@@ -97,9 +110,9 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             continue
-        link = item.get("url") or item.get("external_url")
-        link = urljoin(base_url, str(link)) if link else None
-        html = str(item.get("content_html") or "")
+        link = _web_link(base_url, item.get("url"))
+        link = link or _web_link(base_url, item.get("external_url"))
+        html = absolute_links(str(item.get("content_html") or ""), link or base_url)
         text = str(item.get("content_text") or "") or (fragment_text(html) if html else "")
         if not text and item.get("summary"):
             text = str(item["summary"])

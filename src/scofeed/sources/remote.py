@@ -170,6 +170,7 @@ def _poll_source(
         result.next_poll.timestamp(),
         result.summary() if result.status != "error" else "error",
         result.error,
+        result.new,
     )
     level = logging.WARNING if result.status == "error" else logging.INFO
     log.log(level, "poll source=%s %s", src.name, result.summary())

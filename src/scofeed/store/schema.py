@@ -131,4 +131,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (delivery_id, number)
     );
     """,
+    # 3: how many new entries each remote source has brought in (scofeed status)
+    """
+    ALTER TABLE sources ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

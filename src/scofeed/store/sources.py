@@ -50,13 +50,16 @@ def record_poll(
     next_poll: float,
     result: str,
     error: str | None,
+    new: int = 0,
 ) -> None:
+    """The outcome of one poll; ``new`` entries are added to the source's running count."""
     db.execute(
-        "INSERT INTO sources (name, kind, last_poll, next_poll, last_result, last_error) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
-        "last_poll = excluded.last_poll, next_poll = excluded.next_poll, "
-        "last_result = excluded.last_result, last_error = excluded.last_error",
-        (name, kind, at, next_poll, result, error),
+        "INSERT INTO sources (name, kind, last_poll, next_poll, last_result, last_error, "
+        "entries) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+        "kind = excluded.kind, last_poll = excluded.last_poll, next_poll = excluded.next_poll, "
+        "last_result = excluded.last_result, last_error = excluded.last_error, "
+        "entries = sources.entries + excluded.entries",
+        (name, kind, at, next_poll, result, error, new),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -68,16 +69,41 @@ def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
     )
 
 
-def remote_sources(db: sqlite3.Connection) -> list[SourceStatus]:
-    rows = db.execute(
-        "SELECT name, kind, last_poll, last_result, last_error FROM sources ORDER BY name"
-    )
-    return [
-        SourceStatus(
-            r["name"], r["kind"], _iso(r["last_poll"]), r["last_result"], r["last_error"], None
+def remote_sources(
+    db: sqlite3.Connection, configured: Sequence[tuple[str, str, bool]] = ()
+) -> list[SourceStatus]:
+    """Every configured source (``(name, kind, enabled)``, in config order), polled or
+    not yet, then any source the store remembers that is no longer configured."""
+    rows = {
+        r["name"]: r
+        for r in db.execute(
+            "SELECT name, kind, last_poll, last_result, last_error, entries FROM sources"
         )
-        for r in rows
-    ]
+    }
+    out: list[SourceStatus] = []
+    for name, kind, enabled in configured:
+        r = rows.pop(name, None)
+        if r is None:
+            result = "not polled yet" if enabled else "disabled"
+            out.append(SourceStatus(name, kind, None, result, None, 0))
+            continue
+        result = r["last_result"] if enabled else f"disabled; last: {r['last_result']}"
+        out.append(
+            SourceStatus(name, kind, _iso(r["last_poll"]), result, r["last_error"], r["entries"])
+        )
+    for name in sorted(rows):
+        r = rows[name]
+        out.append(
+            SourceStatus(
+                name,
+                r["kind"],
+                _iso(r["last_poll"]),
+                f"not configured; last: {r['last_result']}",
+                r["last_error"],
+                r["entries"],
+            )
+        )
+    return out
 
 
 def rejected(db: sqlite3.Connection) -> list[Rejected]:
