@@ -17,7 +17,7 @@ from werkzeug import Request, Response
 
 from conftest import REPO, free_port
 from scofeed import config as config_mod
-from scofeed.errors import ConfigError, UsageError
+from scofeed.errors import ConfigError, StoreError, UsageError
 from scofeed.sources import htmlpage
 from scofeed.sources.remote import next_poll, poll_due
 from scofeed.store import entries as entry_rows
@@ -424,3 +424,26 @@ def test_status_lists_every_configured_source_and_the_entries_each_brought(site,
     # three new entries on the first poll, none on the 304 poll: the count is kept
     assert row.split()[1:4] == ["page-list", (NOW + timedelta(seconds=600)).isoformat(), "3"]
     assert "unchanged" in row
+
+
+def test_a_feed_whose_items_fail_to_store_is_fetched_in_full_next_time(site, web):
+    serve_listing(
+        web,
+        "/feed.rss",
+        (SCO / "feed.rss").read_text(encoding="utf-8"),
+        '"v1"',
+        "application/rss+xml",
+    )
+    add_source(site, web.url_for("/feed.rss"), name="rss", kind="feed")
+    cfg, store = site.config(), site.store()
+
+    def broken_outbox(db, entry, event):  # a store failure inside the entry's transaction
+        raise StoreError("disk full")
+
+    failed = poll_due(cfg, store, NOW, planner=broken_outbox)
+    assert [r.status for r in failed.results] == ["error"]
+    assert entry_rows.count(store.db) == 0
+    web.clear_log()
+    report = poll_due(cfg, store, NOW + timedelta(hours=1))
+    assert [r.new for r in report.results] == [2]
+    assert [resp.status_code for _, resp in web.log] == [200]

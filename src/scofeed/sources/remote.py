@@ -249,12 +249,15 @@ def _poll_feed(
     result: SourceResult,
 ) -> None:
     resp = _get(fetcher, src, src.url, FEED_TYPES, not force)
-    remember(store, resp, now)
     if resp.not_modified:
+        remember(store, resp, now)
         result.status = "unchanged"
         return
     releases = read_feed(src.url, resp.body, resp.url, source=src.name)
     _ingest(cfg, store, releases, now, planner, src, result)
+    # the validators are kept only once the items are in: a failure before this point
+    # must not turn the next poll into a 304 that hides them
+    remember(store, resp, now)
 
 
 def _ingest(
