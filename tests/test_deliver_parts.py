@@ -163,6 +163,9 @@ def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
     date = (now + timedelta(seconds=45)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert policy.retry_after_seconds(date, now.timestamp()) == 45
     assert policy.retry_after_seconds("soon", 0) is None
+    assert decide(1, policy.Result(429, retry_after="1.5")).next_attempt == 1001.5  # Discord
+    for bad in ("-5", "nan", "inf", ""):
+        assert policy.retry_after_seconds(bad, 0) is None
 
 
 # -- address guard ---------------------------------------------------------------------
