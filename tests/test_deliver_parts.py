@@ -271,3 +271,14 @@ def test_any_standard_payload_stays_under_20kb_and_is_json(
 @pytest.fixture(scope="module")
 def site_config():
     return config_mod.load(None)
+
+
+def test_a_binary_secret_file_is_a_config_error_that_does_not_show_it(site, tmp_path):
+    key = bytes(range(0x80, 0xA0))  # raw key bytes, not whsec_ text
+    (tmp_path / "hub.key").write_bytes(key)
+    site.write_config(webhook_toml("hub", "https://hooks.example/x", secret="file:hub.key"))
+    with pytest.raises(ConfigError) as err:
+        site.config()
+    message = str(err.value)
+    assert "webhooks[0].secret" in message and "not UTF-8 text" in message
+    assert "\\x80" not in message and "0x80" not in message

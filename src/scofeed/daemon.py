@@ -222,6 +222,10 @@ class Daemon:
         except ConfigError as exc:
             log.error("reload_failed error=%r keeping=previous_config", str(exc))
             return
+        except Exception as exc:  # a reload must never take the running daemon down
+            # the kind only: an unforeseen message might quote what it read (a secret)
+            log.error("reload_failed error=%s keeping=previous_config", type(exc).__name__)
+            return
         if new.paths.state != old.paths.state:
             log.error(
                 "reload_refused reason='paths.state changed: restart to move the store' "
