@@ -117,6 +117,11 @@ def test_slack_and_discord_shapes_respect_their_limits(site):
     assert len(slack["text"]) <= 300
     escaped = json.loads(payload.slack("release.published", entry(), cfg, 0))
     assert "&lt;partners&gt; &amp; friends" in escaped["blocks"][0]["text"]["text"]
+    loud = json.loads(
+        payload.slack("release.published", entry(title="Hi <!channel> & all"), cfg, 0)
+    )
+    assert loud["text"] == "Hi &lt;!channel&gt; &amp; all"  # no mention in the notification
+    assert "<!channel>" not in json.dumps(loud)
     embed = json.loads(payload.discord("release.published", e, cfg, 0))["embeds"][0]
     assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
     assert len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"]) <= 6000
