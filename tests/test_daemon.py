@@ -184,3 +184,21 @@ def test_healthz_reflects_a_failing_scan(start, site):
     (site.root / "sources-away").rename(site.sources)
     wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
     assert d.proc.poll() is None and d.stop() == 0
+
+
+def test_a_reload_that_fails_unexpectedly_keeps_the_running_config(site, caplog):
+    """Not only a ConfigError: whatever a reload raises, the daemon keeps running."""
+    import logging
+
+    from scofeed.daemon import Daemon
+
+    cfg = site.config()
+
+    def broken():
+        raise UnicodeDecodeError("utf-8", b"\\xff", 0, 1, "invalid start byte")
+
+    daemon = Daemon(cfg, broken, schedule=False)
+    with caplog.at_level(logging.ERROR):
+        daemon.reload()
+    assert daemon.cfg is cfg
+    assert "reload_failed error=UnicodeDecodeError keeping=previous_config" in caplog.text

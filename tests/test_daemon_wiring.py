@@ -52,3 +52,30 @@ def test_a_delivery_pending_at_sigterm_is_sent_after_restart(start, site, receiv
     assert got[1].headers["webhook-id"] == got[0].headers["webhook-id"]  # the same delivery
     wait_for(lambda: d2.get("/healthz").json()["deliveries"]["delivered"] == 1, what="count")
     assert d2.stop(signal.SIGTERM) == 0
+
+
+def test_sigterm_stops_a_backlog_after_the_request_in_flight(start, site, receivers):
+    """A slow endpoint with a backlog: SIGTERM lets the one request in flight finish,
+    sends no other, exits 0; the rest stay pending in the store for the next start."""
+    from scofeed.store import Store
+    from scofeed.store import deliveries as rows
+    from test_deliver import GatedReceiver
+
+    gated = GatedReceiver(receivers)
+    for f in site.sources.iterdir():
+        f.unlink()
+    d = start(scan_interval=60, extra=webhook_toml("slow", gated.r.url))
+    for n in range(3):
+        (site.sources / f"p{n}.txt").write_text(NEW.replace("press", f"press {n}"))
+    gated.r.wait_for(1, timeout=20)  # the first request is held at the gate
+    wait_for(lambda: d.get("/healthz").json()["deliveries"]["pending"] == 3, what="3 queued")
+    d.proc.send_signal(signal.SIGTERM)
+    wait_for(lambda: "stopping signal=SIGTERM" in d.log(), what="the stop to begin")
+    gated.gate.set()
+    assert d.proc.wait(20) == 0
+    assert len(gated.r.received) == 1
+    store = Store(site.config().paths.state)
+    try:
+        assert rows.counts(store.db) == {"pending": 2, "failed": 0, "delivered": 1}
+    finally:
+        store.close()

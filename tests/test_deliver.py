@@ -322,3 +322,78 @@ def test_a_huge_response_is_read_up_to_the_cap_and_kept_truncated(site, receiver
     assert run(cfg, store).delivered == 1
     (attempt,) = rows.attempts(store.db, only(store).id)
     assert attempt.response == "y" * 2000
+
+
+def test_a_stale_attempt_never_overwrites_a_settled_delivery(site):
+    """Two senders that both read the same head: the second one's settle is refused."""
+    cfg, store = setup(site, webhook_toml("hub", "http://127.0.0.1:9/hook"))
+    stale = only(store)  # what both senders saw
+    ok = rows.Attempt(stale.id, 0, 1.0, 200, "delivered", None, "ok", 0.01)
+    late = rows.Attempt(stale.id, 0, 2.0, 500, "retry", "HTTP 500", "", 0.01)
+    with store.transaction() as db:
+        assert rows.settle(db, stale, ok, rows.DELIVERED, None)
+    with store.transaction() as db:
+        assert not rows.settle(db, stale, late, rows.PENDING, 99.0)
+    d = only(store)
+    assert (d.status, d.attempts, d.last_status) == ("delivered", 1, 200)
+    assert [a.status for a in rows.attempts(store.db, d.id)] == [200]
+
+
+class GatedReceiver:
+    """Answers 200, each request only once the test opens the gate."""
+
+    def __init__(self, receivers) -> None:
+        import threading
+
+        self.gate = threading.Event()
+        self.r = receivers([200])
+        plain = self.r.answer
+
+        def answer(h, step) -> None:
+            self.gate.wait(30)
+            plain(h, step)
+
+        self.r.answer = answer
+
+
+def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(site, receivers):
+    gated = GatedReceiver(receivers)
+    cfg, store = setup(site, webhook_toml("slow", gated.r.url))
+    for name in ("b", "c"):
+        (site.sources / f"{name}.txt").write_text(f"Release {name}\n\nOn 5 May 2021 news.\n")
+    pipeline.build(cfg, store, datetime.now(UTC))
+    assert deliver.counts(store)["pending"] == 3
+    deliver.run_due(cfg, store, wait=False)
+    gated.r.wait_for(1)  # the first request is in flight, held at the gate
+    import threading
+
+    left: list[list[str]] = []
+    stopper = threading.Thread(target=lambda: left.append(deliver.shutdown(timeout=20)))
+    stopper.start()
+    deadline = time.monotonic() + 10
+    while not deliver.runner._stop.is_set():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gated.gate.set()
+    stopper.join(20)
+    assert left == [[]]  # the request in flight finished within the time given
+    assert len(gated.r.received) == 1  # and no new one started after the stop
+    assert deliver.counts(store) == {"pending": 2, "failed": 0, "delivered": 1}
+    lease = store.db.execute("SELECT lease_owner FROM webhook_endpoints").fetchone()[0]
+    assert lease is None  # released: the next run need not wait for it to run out
+    assert deliver.run_due(cfg, store).delivered == 2  # the rest, on the next run
+    ids = [g.headers["webhook-id"] for g in gated.r.wait_for(3)]
+    assert len(set(ids)) == 3
+
+
+def test_shutdown_returns_the_endpoints_still_in_a_request_when_time_runs_out(site, receivers):
+    gated = GatedReceiver(receivers)
+    cfg, store = setup(site, webhook_toml("stuck", gated.r.url))
+    deliver.run_due(cfg, store, wait=False)
+    gated.r.wait_for(1)
+    assert deliver.shutdown(timeout=0.2) == ["stuck"]
+    gated.gate.set()
+    deadline = time.monotonic() + 10
+    while only(store).status != "delivered":  # the worker still settles what it sent
+        assert time.monotonic() < deadline
+        time.sleep(0.01)

@@ -117,6 +117,11 @@ def test_slack_and_discord_shapes_respect_their_limits(site):
     assert len(slack["text"]) <= 300
     escaped = json.loads(payload.slack("release.published", entry(), cfg, 0))
     assert "&lt;partners&gt; &amp; friends" in escaped["blocks"][0]["text"]["text"]
+    loud = json.loads(
+        payload.slack("release.published", entry(title="Hi <!channel> & all"), cfg, 0)
+    )
+    assert loud["text"] == "Hi &lt;!channel&gt; &amp; all"  # no mention in the notification
+    assert "<!channel>" not in json.dumps(loud)
     embed = json.loads(payload.discord("release.published", e, cfg, 0))["embeds"][0]
     assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
     assert len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"]) <= 6000
@@ -163,6 +168,9 @@ def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
     date = (now + timedelta(seconds=45)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert policy.retry_after_seconds(date, now.timestamp()) == 45
     assert policy.retry_after_seconds("soon", 0) is None
+    assert decide(1, policy.Result(429, retry_after="1.5")).next_attempt == 1001.5  # Discord
+    for bad in ("-5", "nan", "inf", ""):
+        assert policy.retry_after_seconds(bad, 0) is None
 
 
 # -- address guard ---------------------------------------------------------------------
@@ -268,3 +276,14 @@ def test_any_standard_payload_stays_under_20kb_and_is_json(
 @pytest.fixture(scope="module")
 def site_config():
     return config_mod.load(None)
+
+
+def test_a_binary_secret_file_is_a_config_error_that_does_not_show_it(site, tmp_path):
+    key = bytes(range(0x80, 0xA0))  # raw key bytes, not whsec_ text
+    (tmp_path / "hub.key").write_bytes(key)
+    site.write_config(webhook_toml("hub", "https://hooks.example/x", secret="file:hub.key"))
+    with pytest.raises(ConfigError) as err:
+        site.config()
+    message = str(err.value)
+    assert "webhooks[0].secret" in message and "not UTF-8 text" in message
+    assert "\\x80" not in message and "0x80" not in message

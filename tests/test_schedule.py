@@ -225,3 +225,25 @@ def test_watcher_calls_back_after_writes(tmp_path):
         wait_for(lambda: len(fired) >= 2, what="second change callback")
     finally:
         watcher.stop()
+
+
+def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know(site, receivers):
+    """It returns before the workers answer: a line with attempted=0 delivered=0 would
+    be false in the log and in /healthz."""
+    from conftest import webhook_toml
+    from scofeed import deliver, pipeline
+    from scofeed.schedule import deliver_job
+
+    hook = receivers([200])
+    site.write_config(webhook_toml("hub", hook.url))
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        pipeline.build(cfg, store, NOW)
+        line = deliver_job(JobContext(cfg, store), NOW)
+        assert line == "sending endpoints=1 busy=0"
+        hook.wait_for(1)
+        deliver.shutdown(timeout=10)
+        assert deliver_job(JobContext(cfg, store), NOW) is None  # nothing due: no line
+    finally:
+        store.close()

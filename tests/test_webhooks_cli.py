@@ -180,3 +180,18 @@ def test_help_on_every_webhook_command(capsys):
             main([*cmd, "--help"])
         assert stop.value.code == 0
         assert "usage: scofeed" in capsys.readouterr().out
+
+
+def test_redelivering_to_a_disabled_endpoint_says_it_waits_for_enable(site, receivers):
+    r = receivers([410, 200])
+    site.write_config(webhook_toml("hub", r.url))
+    run(site, "build")
+    assert "answered 410 Gone and is disabled" in run(site, "deliver")
+    out = run(site, "redeliver", "--failed")
+    assert "queued 1 deliveries again" in out
+    assert "endpoint hub is disabled" in out and "scofeed webhook enable hub" in out
+    assert "attempted=0" in run(site, "deliver")  # it waits, as the note says
+    assert "enabled again" in run(site, "webhook", "enable", "hub")
+    out = run(site, "redeliver", "1")
+    assert "queued 1 deliveries again" in out and "is disabled" not in out
+    assert "delivered=1" in run(site, "deliver")

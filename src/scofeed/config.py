@@ -511,6 +511,10 @@ def resolve_secret(ref: str, key: str, base: Path) -> Secret:
             value = p.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"{key}: cannot read secret file {p} ({exc.strerror})") from None
+        except UnicodeDecodeError:  # raw key bytes: say so, never show them
+            raise ConfigError(
+                f"{key}: secret file {p} is not UTF-8 text (expected 'whsec_' + base64)"
+            ) from None
         if not value:
             raise ConfigError(f"{key}: secret file {p} is empty")
         return Secret(value, ref)

@@ -4,8 +4,9 @@ One daemon per state store: ``<state>.lock`` beside the SQLite file is held with
 ``fcntl.flock`` for the daemon's life and holds its pid, so a second ``scofeed run``
 stops at once naming the first, and ``scofeed reload`` knows whom to signal.
 
-Signals: SIGTERM and SIGINT stop taking new work, let running jobs finish (bounded
-by ``stop_timeout``), stop the server and return 0. SIGHUP re-reads the config; a
+Signals: SIGTERM and SIGINT stop taking new work, let running jobs and the stop hooks
+(in-flight deliveries) finish within ``stop_timeout`` in all, stop the server and
+return 0. SIGHUP re-reads the config; a
 config that does not load is logged and the running one kept.
 """
 
@@ -17,6 +18,7 @@ import logging
 import os
 import queue
 import signal
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
@@ -122,7 +124,7 @@ class Daemon:
         stop_timeout: float = 10.0,
         health_extras: HealthExtras | None = None,
         planner: PlannerFactory | None = None,
-        on_stop: Sequence[Callable[[], object]] = (),
+        on_stop: Sequence[Callable[[float], object]] = (),
         set_log_level: bool = True,
     ) -> None:
         self.cfg = cfg
@@ -131,7 +133,9 @@ class Daemon:
         self.stop_timeout = stop_timeout
         self.health_extras = health_extras
         self.planner = planner
-        self.on_stop = list(on_stop)  # e.g. finish in-flight deliveries, after the jobs
+        # after the jobs, e.g. let in-flight deliveries finish: each hook gets the seconds
+        # left of stop_timeout and returns what it left unfinished (a list of names)
+        self.on_stop = list(on_stop)
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
@@ -186,13 +190,16 @@ class Daemon:
 
     def _shutdown(self, server: HttpServer, store: Store) -> int:
         unfinished: list[str] = []
+        deadline = time.monotonic() + self.stop_timeout
         if self.watcher:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(self.stop_timeout)
         for fn in self.on_stop:
             try:
-                fn()
+                left = fn(max(0.5, deadline - time.monotonic()))
+                if isinstance(left, list | tuple | set):
+                    unfinished += [str(x) for x in left]
             except Exception as exc:  # stopping goes on whatever one part says
                 log.error(
                     "stop_hook_failed hook=%s error=%r", getattr(fn, "__name__", fn), str(exc)
@@ -200,8 +207,9 @@ class Daemon:
         server.stop()
         store.close()
         if unfinished:
-            # their SQLite transactions roll back; what was due stays due in the store
-            log.warning("stopped_with_jobs_running jobs=%s", ",".join(unfinished))
+            # their SQLite transactions roll back; what was due stays due in the store (an
+            # unsettled delivery goes out again after its lease, with the same webhook-id)
+            log.warning("stopped_with_work_running unfinished=%s", ",".join(unfinished))
             logging.shutdown()
             os._exit(0)
         log.info("stopped")
@@ -213,6 +221,10 @@ class Daemon:
             new = self.reload_config()
         except ConfigError as exc:
             log.error("reload_failed error=%r keeping=previous_config", str(exc))
+            return
+        except Exception as exc:  # a reload must never take the running daemon down
+            # the kind only: an unforeseen message might quote what it read (a secret)
+            log.error("reload_failed error=%s keeping=previous_config", type(exc).__name__)
             return
         if new.paths.state != old.paths.state:
             log.error(

@@ -109,8 +109,13 @@ def poll_job(name: str) -> JobFn:
 
 
 def deliver_job(ctx: JobContext, now: datetime) -> str | None:
+    """Hand each endpoint with a due delivery to a worker. The workers log (and store)
+    every attempt themselves; the job only says how many endpoints it handed over, as
+    their outcomes are not known yet when it returns."""
     report = deliver.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
-    return report.line() if report.endpoints or report.busy else None
+    if not (report.endpoints or report.busy):
+        return None
+    return f"sending endpoints={report.endpoints} busy={report.busy}"
 
 
 def job_table(cfg: Config) -> list[JobSpec]:

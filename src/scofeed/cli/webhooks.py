@@ -126,17 +126,32 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
         since = _parse_since(args.since, cfg.site.timezone)
         n = deliver.backfill(cfg, store, since, now, args.endpoint)
         print(f"queued {n} deliveries")
+        _warn_disabled(store, [h.name for h in cfg.webhooks if args.endpoint in (None, h.name)])
         return 0
     if args.delivery_id is not None:
-        if rows.get(store.db, args.delivery_id) is None:
+        d = rows.get(store.db, args.delivery_id)
+        if d is None:
             raise UsageError(f"no delivery with id {args.delivery_id}")
-        ids = [args.delivery_id]
+        ids, names = [d.id], [d.endpoint]
     else:
         ids = rows.failed_ids(store.db, args.endpoint)
+        names = sorted({d.endpoint for i in ids if (d := rows.get(store.db, i)) is not None})
     with store.transaction() as db:
         n = rows.requeue(db, ids, now.timestamp())
     print(f"queued {n} deliveries again (same webhook-id); `scofeed deliver` sends them")
+    _warn_disabled(store, names)
     return 0
+
+
+def _warn_disabled(store: Store, names: list[str]) -> None:
+    """Queued deliveries to a disabled endpoint wait until it is enabled: say so."""
+    for name in names:
+        if rows.endpoint(store.db, name).disabled_at is not None:
+            print(
+                f"endpoint {name} is disabled (a 410 Gone): its deliveries wait until "
+                f"`scofeed webhook enable {name}`",
+                file=sys.stderr,
+            )
 
 
 def _hook(args: argparse.Namespace, name: str) -> tuple[Config, Store, Webhook]:

@@ -80,7 +80,9 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     text = head + _slack_escape(_clip(entry.summary, SLACK_SECTION_MAX - len(head) - 50))
     return _dumps(
         {
-            "text": _clip(label + entry.title, SLACK_TEXT_MAX),
+            # the notification text is mrkdwn too: unescaped, "<!channel>" in a title
+            # would ping a whole channel
+            "text": _slack_escape(_clip(label + entry.title, SLACK_TEXT_MAX)),
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": text[:SLACK_SECTION_MAX]}}
             ],

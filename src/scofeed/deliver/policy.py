@@ -3,8 +3,8 @@
 - 2xx: delivered.
 - 410 Gone: the delivery fails and the endpoint is disabled.
 - refused by the address guard: fails at once (retrying cannot help).
-- 429 and 503: the next attempt waits for ``Retry-After`` (seconds or an HTTP date),
-  capped at ``retry_after_max``; without the header, the schedule applies.
+- 429 and 503: the next attempt waits for ``Retry-After`` (seconds, whole or not, or an
+  HTTP date), capped at ``retry_after_max``; without the header, the schedule applies.
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
 - after the last attempt of the schedule: failed, a dead letter that stays visible.
@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 from dataclasses import dataclass
 
@@ -41,8 +42,12 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:  # delta-seconds; chat services (Discord) may send a fraction such as "1.5"
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

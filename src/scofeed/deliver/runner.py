@@ -4,9 +4,13 @@
 each one in a worker of a bounded thread pool: strictly oldest first, stopping at the
 first delivery that must wait for a retry, so a later entry never overtakes an earlier
 one. A hanging endpoint holds only its own worker. The endpoint's lease in the store
-keeps two senders (a daemon and ``scofeed deliver``) from sending to it at once; a
-sender killed mid-way leaves a lease that runs out, and its delivery is sent again
-with the same ``webhook-id``.
+keeps two senders (a daemon and ``scofeed deliver``) from sending to it at once: a
+worker takes the lease first and only then reads the endpoint's head, so it never
+sends a delivery another sender settled meanwhile. A sender killed mid-way leaves a
+lease that runs out, and its delivery is sent again with the same ``webhook-id``.
+
+``shutdown(timeout)`` stops taking new work at once: each worker finishes the request
+it is in and stops; what it did not send stays pending in the store for the next run.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +45,8 @@ STATUS = {
 }
 
 _pool: ThreadPoolExecutor | None = None
+_stop = threading.Event()  # set by shutdown(): the current pool's workers stop draining
+_running: dict[Future[None], str] = {}  # the current pool's drains -> endpoint name
 _busy: set[tuple[str, str]] = set()  # (store path, endpoint) drained in this process now
 _lock = threading.Lock()
 # the workers' writes go one at a time in this process: SQLite would serialise them
@@ -80,21 +87,51 @@ class DeliverReport:
         )
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
+def _submit(
+    hook: Webhook,
+    store: Store,
+    clock: Callable[[], float],
+    rng: random.Random,
+    owner: str,
+    report: DeliverReport,
+    key: tuple[str, str],
+) -> Future[None]:
+    global _pool, _stop
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-deliver")
-        return _pool
+            _stop = threading.Event()  # a fresh pool, a fresh flag: old workers keep theirs
+        future = _pool.submit(_drain, hook, store, clock, rng, owner, report, key, _stop)
+        _running[future] = hook.name
+    future.add_done_callback(_forget)
+    return future
 
 
-def shutdown(wait: bool = True) -> None:
-    """Stop the worker pool (the daemon calls this on the way out)."""
+def _forget(future: Future[None]) -> None:
+    with _lock:
+        _running.pop(future, None)
+
+
+def shutdown(wait: bool = True, timeout: float | None = None) -> list[str]:
+    """Stop the worker pool (the daemon calls this on the way out): no new request
+    starts; requests in flight may finish within ``timeout`` seconds (None: however long
+    they take). Returns the endpoints still in a request when the time ran out; what
+    they had not settled stays pending and goes out on the next run, same webhook-id."""
     global _pool
     with _lock:
         pool, _pool = _pool, None
-    if pool is not None:
-        pool.shutdown(wait=wait, cancel_futures=True)
+        stop, running = _stop, dict(_running)
+    if pool is None:
+        return []
+    stop.set()
+    pool.shutdown(wait=False, cancel_futures=True)
+    if not wait:
+        return sorted(set(running.values()))
+    _done, left = wait_futures(list(running), timeout)
+    unfinished = sorted({running[f] for f in left})
+    if unfinished:
+        log.warning("deliver_stop_timeout endpoints=%s left=pending", ",".join(unfinished))
+    return unfinished
 
 
 def counts(store: Store) -> dict[str, int]:
@@ -134,7 +171,7 @@ def run_due(
                 continue
             _busy.add(key)
         report.endpoints += 1
-        futures.append(_executor().submit(_drain, hook, store, clock, rng, owner, report, key))
+        futures.append(_submit(hook, store, clock, rng, owner, report, key))
     if wait:
         for f in futures:
             f.result()
@@ -150,19 +187,22 @@ def _drain(
     owner: str,
     report: DeliverReport,
     key: tuple[str, str],
+    stop: threading.Event,
 ) -> None:
     db = store.db
     session = None
     try:
-        while True:
+        while not stop.is_set():
             t = clock()
-            d = rows.head(db, hook.name)
-            if d is None or d.next_attempt is None or d.next_attempt > t:
-                break
+            # the lease first, then the head: a head read before taking the lease may
+            # have been settled by another sender in between, and would go out twice
             with _writes:
                 claimed = rows.claim(db, hook.name, owner, t + 2 * hook.timeout + LEASE_MARGIN, t)
             if not claimed:
                 report.add("busy", hook.name)
+                break
+            d = rows.head(db, hook.name)
+            if d is None or d.next_attempt is None or d.next_attempt > t:
                 break
             session = session or sender.session_for(hook)
             decision = _attempt(hook, store, session, d, clock, rng)
@@ -202,9 +242,15 @@ def _attempt(
         d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
     )
     with _writes, store.transaction() as db:
-        rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
+        settled = rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
         if decision.outcome == policy.GONE:
             rows.disable(db, hook.name, t, "HTTP 410 Gone")
+    if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile
+        log.warning(
+            "delivery_changed_meanwhile endpoint=%s delivery=%d webhook_id=%s outcome=%s "
+            "kept=store",
+            hook.name, d.id, d.webhook_id, decision.outcome,
+        )  # fmt: skip
     log.info(
         "delivery endpoint=%s delivery=%d webhook_id=%s attempt=%d outcome=%s status=%s "
         "reason=%r next_attempt=%s duration=%.3f response=%r",

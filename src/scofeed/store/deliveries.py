@@ -185,8 +185,27 @@ def settle(
     attempt: Attempt,
     status: str,
     next_attempt: float | None,
-) -> None:
-    """Record one attempt and the delivery's new state, together."""
+) -> bool:
+    """Record one attempt and the delivery's new state, together. Only while the
+    delivery is still as ``d`` saw it (pending, same attempt count): False, and nothing
+    written, when another sender or a redeliver changed it meanwhile, so a stale
+    attempt can never turn a delivered one back into pending."""
+    cur = db.execute(
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, "
+        "last_status = ?, last_error = ?, settled_at = ? "
+        "WHERE id = ? AND status = 'pending' AND attempts = ?",
+        (
+            status,
+            next_attempt,
+            attempt.status,
+            attempt.error,
+            attempt.at if status != PENDING else None,
+            d.id,
+            d.attempts,
+        ),
+    )
+    if cur.rowcount == 0:
+        return False
     number = db.execute(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?",
         (d.id,),
@@ -205,18 +224,7 @@ def settle(
             attempt.duration,
         ),
     )
-    db.execute(
-        "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, "
-        "last_status = ?, last_error = ?, settled_at = ? WHERE id = ?",
-        (
-            status,
-            next_attempt,
-            attempt.status,
-            attempt.error,
-            attempt.at if status != PENDING else None,
-            d.id,
-        ),
-    )
+    return True
 
 
 def listing(
