@@ -100,3 +100,29 @@ def test_show_round_trips_through_toml(tmp_path):
     shown = tomllib.loads(config_mod.show(cfg))
     assert shown["tags"] == {"two words": ["a b"]}
     assert shown["feeds"]["formats"] == ["atom", "rss", "json"]
+
+
+def test_webhook_urls_are_shown_without_their_token(tmp_path):
+    cfg = load(
+        write(
+            tmp_path,
+            '[[webhooks]]\nname = "chat"\nformat = "slack"\n'
+            'secret = "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"\n'
+            'url = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"\n',
+        )
+    )
+    shown = config_mod.show(cfg)
+    assert "XXXXSECRET" not in shown and "c2VjcmV0c2VjcmV0c2VjcmV0" not in shown
+    assert 'url = "https://hooks.slack.com/***"' in shown
+    assert config_mod.redact_url("https://example.org/") == "https://example.org/"
+
+
+def test_global_options_work_after_the_command(tmp_path):
+    from scofeed.cli import parse
+
+    args = parse(["config", "show", "--set", "serve.port=9001", "-v"])
+    assert args.overrides == ["serve.port=9001"] and args.verbose == 1
+    args = parse(["--set", "a.b=1", "build", "--set", "c.d=2", "--config", "x"])
+    assert args.overrides == ["a.b=1", "c.d=2"] and args.config == "x"
+    args = parse(["build"])
+    assert args.overrides == [] and args.config is None and args.verbose == 0

@@ -51,9 +51,18 @@ class Secret:
         return hash(self.value)
 
 
-def check(fn: Callable[[Any], str | None], **kw: Any) -> Any:
-    """A field whose value ``fn`` vets: it returns None when fine, else what is expected."""
-    return field(metadata={"check": fn}, **kw)
+def check(fn: Callable[[Any], str | None], redact: bool = False, **kw: Any) -> Any:
+    """A field whose value ``fn`` vets: it returns None when fine, else what is expected.
+    ``redact``: a URL whose path may carry a token (Slack, Discord); shown without it."""
+    return field(metadata={"check": fn, "redact": redact}, **kw)
+
+
+def redact_url(url: str) -> str:
+    """``https://hooks.slack.com/services/T0/B0/XYZ`` -> ``https://hooks.slack.com/***``."""
+    parts = urlsplit(url)
+    if parts.path in ("", "/") and not parts.query:
+        return url
+    return f"{parts.scheme}://{parts.netloc}/***"
 
 
 def _one_of(*allowed: str) -> Callable[[Any], str | None]:
@@ -282,7 +291,7 @@ class Webhook:
     """One ``[[webhooks]]`` endpoint."""
 
     name: str = check(_name)
-    url: str = check(_http_url)
+    url: str = check(_http_url, redact=True)  # may hold a token: shown as https://host/***
     # one secret, or a list while rotating: every delivery carries one signature per secret
     secret: Secret | tuple[Secret, ...] = ()
     events: tuple[str, ...] = check(_events, default=WEBHOOK_EVENTS)
@@ -563,6 +572,8 @@ def _dump_table(obj: Any, name: str, lines: list[str]) -> None:
         if f.name == "path":
             continue
         v = getattr(obj, f.name)
+        if f.metadata.get("redact") and isinstance(v, str):
+            v = redact_url(v)
         if dataclasses.is_dataclass(v):
             tables.append((f.name, v))
         elif isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0]):

@@ -96,7 +96,15 @@ def signal_reload(state: Path) -> int:
     pid = running_pid(state)
     if pid is None:
         raise StoreError(f"no scofeed daemon is running on {state} (lock {lock_path(state)})")
-    os.kill(pid, signal.SIGHUP)
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except PermissionError:
+        raise StoreError(
+            f"not allowed to signal the daemon (pid {pid}); run this as its user, "
+            "or `systemctl reload scofeed`"
+        ) from None
+    except ProcessLookupError:
+        raise StoreError(f"the daemon (pid {pid}) is gone; its lock is stale") from None
     return pid
 
 

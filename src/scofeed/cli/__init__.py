@@ -46,7 +46,34 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in GROUPS:
         group.register(sub)
+    _global_options_everywhere(sub)
     return p
+
+
+def _global_options_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """--config, --set, -v and -q also after the command (``scofeed run --set serve.port=9000``).
+    SUPPRESS keeps a subcommand from resetting what was given before it."""
+    for command in set(sub.choices.values()):
+        command.add_argument(
+            "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file"
+        )
+        command.add_argument(
+            "--set",
+            metavar="KEY=VALUE",
+            action="append",
+            dest="overrides_after",  # argparse gives a subcommand a namespace of its own
+            default=argparse.SUPPRESS,
+            help="override one config key (repeatable)",
+        )
+        command.add_argument(
+            "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output"
+        )
+        command.add_argument(
+            "-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only errors"
+        )
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _global_options_everywhere(action)
 
 
 def config_path(arg: str | None) -> Path | None:
@@ -72,8 +99,14 @@ def setup_logging(level: str) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser().parse_args(argv)
+    args.overrides = [*args.overrides, *getattr(args, "overrides_after", [])]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     if args.quiet:
         level = "ERROR"
     else:
