@@ -22,6 +22,7 @@ PIECES = [
     "٣", "ſ", "İ", "K",
 ]  # fmt: skip
 MONTHS = sorted(_EN_MONTHS)
+RU_MONTHS = ["июня", "Июля", "января", "мая", "марта", "декабря", "сентябрь", "ма"]
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 cased = st.sampled_from([str.lower, str.upper, str.title])
 ws = st.sampled_from([" ", "  ", "\n", " \t", "\u00a0"])
@@ -33,6 +34,12 @@ opt = st.sampled_from(["", ".", ",", ", ", " "])
 phrases = st.one_of(
     st.tuples(month, opt, ws, day, opt, year).map("".join),
     st.tuples(day, ws, month, opt, year).map("".join),
+    st.tuples(day, ws, st.sampled_from(RU_MONTHS), opt, year, st.sampled_from(["", " года"])).map(
+        "".join
+    ),
+    st.tuples(day, st.integers(0, 13), year).map(lambda t: f"{t[0]}.{t[1]:02}.{t[2]}"),
+    st.tuples(year, st.integers(0, 13), day).map(lambda t: f"{t[0]}-{t[1]:02}-{t[2]:0>2}"),
+    st.sampled_from(["二〇二〇年六月三日", "二〇一九年十二月三十一日", "6月3日", "周四", "昨天"]),
     st.tuples(
         st.sampled_from(["", "on", "last", "next", "this", "past", "On"]),
         ws,

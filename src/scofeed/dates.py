@@ -20,7 +20,6 @@ yesterday, "on Thursday" (the last Thursday on or before it), сегодня, в
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -140,7 +139,8 @@ _RELATIVE = re.compile(
 # which defeats the regex engine's prefix scan), so each is tried only where one of its
 # matches can start; ``_scan`` then yields exactly what ``finditer`` would.
 _DIGITS = re.compile(r"\d+")
-_AT_DIGITS = frozenset({"iso", "dotted", "day-month", "ru"})  # open with a digit after a non-digit
+_AT_DIGITS = frozenset({"iso", "dotted", "day-month"})  # open with a digit after a non-digit
+_NEEDS = {"iso": "-", "dotted": "."}  # a character each cannot match without
 _MONTH_LENGTHS = range(3, 10)  # "may" .. "september"
 _DAY_OFFSETS = range(2, 7)  # where "day" sits in today, monday, ... yesterday
 
@@ -245,34 +245,40 @@ def _relative(m: re.Match[str], reference: date) -> FoundDate | None:
     return FoundDate(reference - timedelta(days=back), m.start(), True, m.group(0))
 
 
-def _scan(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """What ``pattern.finditer(text)`` yields, trying only ``starts`` (sorted), which must
-    hold every position where a match can begin. ``match`` at a position still sees the
-    text before it, so lookbehinds judge as they would in a full scan."""
+def _scan(pattern: re.Pattern[str], text: str, starts: list[int], out: list[re.Match[str]]) -> None:
+    """Append what ``pattern.finditer(text)`` yields, trying only ``starts`` (sorted),
+    which must hold every position where a match can begin. ``match`` at a position
+    still sees the text before it, so lookbehinds judge as in a full scan."""
     end = 0
     for pos in starts:
-        if pos < end:
-            continue
-        m = pattern.match(text, pos)
-        if m is not None:
-            yield m
-            end = m.end()
+        if pos >= end:
+            m = pattern.match(text, pos)
+            if m is not None:
+                out.append(m)
+                end = m.end()
 
 
 def _month_day_starts(text: str, runs: list[int]) -> list[int]:
-    """Where "June 3" can begin: a month word, perhaps a dot, then white space before a
-    run of digits."""
-    starts = set()
+    """Where "June 3" can begin: a month word (a whole word: the pattern opens with a
+    lookbehind), perhaps a dot, then white space before a run of digits."""
+    starts = []
     for run in runs:
-        ws = run
-        while ws > 0 and text[ws - 1].isspace():
-            ws -= 1
-        if ws == run:
+        end = run
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        if end == run:
             continue
-        for length in _MONTH_LENGTHS:
-            starts.add(ws - length)
-            starts.add(ws - 1 - length)
-    return sorted(p for p in starts if p >= 0)
+        if end > 0 and text[end - 1] == ".":
+            end -= 1
+        start = end
+        while start > 0 and end - start <= _MONTH_LENGTHS[-1]:
+            c = text[start - 1]
+            if not (c.isalnum() or c == "_"):  # not \w
+                break
+            start -= 1
+        if end - start in _MONTH_LENGTHS:
+            starts.append(start)
+    return starts
 
 
 def _relative_starts(text: str) -> list[int] | None:
@@ -303,20 +309,30 @@ def _relative_starts(text: str) -> list[int] | None:
     return sorted(p for p in starts if p >= 0)
 
 
-def _matches(text: str, windowed: bool) -> Iterator[re.Match[str]]:
+def _matches(text: str, windowed: bool) -> list[re.Match[str]]:
     """Every match of every absolute pattern, pattern by pattern, in text order."""
+    out: list[re.Match[str]] = []
     if not windowed:
         for _name, pattern in _PATTERNS:
-            yield from pattern.finditer(text)
-        return
+            out.extend(pattern.finditer(text))
+        return out
     runs = [m.start() for m in _DIGITS.finditer(text)]
+    ascii_only = text.isascii()
     for name, pattern in _PATTERNS:
-        if name in _AT_DIGITS:
-            yield from _scan(pattern, text, runs)
-        elif name == "month-day":
-            yield from _scan(pattern, text, _month_day_starts(text, runs))
+        if not runs and name != "zh-numerals":
+            continue  # every other form holds a digit
+        if name == "month-day":
+            _scan(pattern, text, _month_day_starts(text, runs), out)
+        elif name in _AT_DIGITS:
+            needs = _NEEDS.get(name)
+            if needs is None or needs in text:
+                _scan(pattern, text, runs, out)
+        elif name == "ru":
+            if not ascii_only:
+                _scan(pattern, text, runs, out)
         elif "月" in text:  # both Chinese forms need it
-            yield from pattern.finditer(text)
+            out.extend(pattern.finditer(text))
+    return out
 
 
 def find_dates(
@@ -339,7 +355,8 @@ def _find_dates(
 ) -> list[FoundDate]:
     """``find_dates``; ``windowed=False`` runs every pattern over the whole text (the
     plain, slow form the windowed one must agree with)."""
-    text = text.translate(_FULLWIDTH)  # same length: positions stay valid
+    if not text.isascii():
+        text = text.translate(_FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
     for m in _matches(text, windowed):
         hit = _resolve(m, context, max_year)
@@ -348,10 +365,11 @@ def _find_dates(
     if reference is not None:
         starts = {f.position for f in found}
         relative_starts = _relative_starts(text) if windowed else None
+        relatives: list[re.Match[str]] = []
         if relative_starts is None:
-            relatives: Iterator[re.Match[str]] = _RELATIVE.finditer(text)
+            relatives.extend(_RELATIVE.finditer(text))
         else:
-            relatives = _scan(_RELATIVE, text, relative_starts)
+            _scan(_RELATIVE, text, relative_starts, relatives)
         for m in relatives:
             gap = re.match(r"[\s,]*", text[m.end() :])
             if gap is not None and m.end() + gap.end() in starts:
