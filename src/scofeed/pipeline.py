@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from scofeed import publish, render, sources
 from scofeed.config import Config
@@ -180,6 +181,18 @@ POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it
 POOL_CHUNK = 200
 
 
+_T = TypeVar("_T")
+
+
+def _without(obj: _T, **changes: object) -> _T:
+    """``dataclasses.replace`` for the plain frozen records here (no __post_init__, no
+    slots), without re-running __init__: a cold build strips every file's records."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
     """Read, parse and normalise one changed file: pure apart from reading it."""
     item = scanner.loaded(item, max_bytes)
@@ -191,14 +204,14 @@ def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: dat
         releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
         # only what ingest needs travels on: the raw text stays behind
         outcome: list[tuple[Release, Entry]] | Rejection = [
-            (replace(r, text="", html=None), replace(normalise(r, settings, now), paragraphs=()))
+            (_without(r, text="", html=None), _without(normalise(r, settings, now), paragraphs=()))
             for r in releases
         ]
     except RejectedInput as exc:
         outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
         outcome = Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
-    return replace(item, data=None), outcome
+    return _without(item, data=None), outcome
 
 
 def _prepare_chunk(
