@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -185,3 +186,64 @@ def test_parallel_preparation_gives_the_same_feeds(site, monkeypatch, tmp_path):
     parallel = build(site)
     assert {p.name: p.read_bytes() for p in site.feeds.iterdir()} == before
     assert (parallel.new, len(parallel.rejected)) == (sequential.new, 1) == (31, 1)
+
+
+def _tables(site):
+    db = sqlite3.connect(site.config().paths.state)
+    queries = {  # all but what the wall clock sets (file times, reject times)
+        "entries": "SELECT * FROM entries",
+        "origins": "SELECT * FROM entry_origins",
+        "files": "SELECT path, size, sha256, status, reason FROM files",
+        "rejects": "SELECT origin, reason, kept FROM rejects",
+    }
+    return {name: sorted(db.execute(sql).fetchall()) for name, sql in queries.items()}
+
+
+def _batch(site, edit: bool) -> None:
+    """Releases that match one another every way: same text in two files (fingerprint),
+    the same URL or id in JSON files, edits of stored releases, a bad file."""
+    for i in range(12):
+        body = "Edited." if edit and i % 3 == 0 else "Something happened."
+        text = release(f"Release {i}", f"{i + 1} March 2021", body)
+        (site.sources / f"r{i:02d}.txt").write_text(text, encoding="utf-8")
+        if i % 4 == 0:
+            (site.sources / f"copy{i:02d}.txt").write_text(text, encoding="utf-8")
+    for i in range(4):
+        doc = (
+            f'{{"title": "By URL {i}", "date": "2021-04-0{i + 1}", '
+            f'"url": "https://eng.sectsco.org/news/{i}?utm_source=x", '
+            f'"id": "{"k" if i % 2 else ""}{i if edit else 0}", "text": "Text {i} {edit}."}}'
+        )
+        (site.sources / f"u{i}.json").write_text(doc, encoding="utf-8")
+    same = release("Release 5", "6 March 2021").split("\n\n", 1)[1]  # r05 by fingerprint
+    doc = {"title": "Release 5", "url": "https://eng.sectsco.org/dup", "text": same}
+    (site.sources / "v.json").write_text(json.dumps(doc), encoding="utf-8")
+    doc = {"title": "Same page", "url": "https://eng.sectsco.org/news/3", "id": "w", "text": "W."}
+    doc["date"] = "2021-05-01"
+    (site.sources / "w.json").write_text(json.dumps(doc), encoding="utf-8")  # u3 by URL
+    (site.sources / "bad.txt").write_bytes(b"\x00\x01" if edit else b"")
+
+
+def test_skipping_lookups_for_unknown_keys_stores_the_same(site, monkeypatch):
+    results = []
+    for threshold in (10**9, 1):
+        monkeypatch.setattr(pipeline, "KNOWN_MIN_FILES", threshold)
+        for p in site.sources.iterdir():
+            if p.name != "000_8062ea63522097a7.txt":
+                p.unlink()
+        state = site.config().paths.state
+        if state.exists():
+            os.remove(state)
+        _batch(site, edit=False)
+        first = build(site)
+        _batch(site, edit=True)
+        os.utime(site.sources / "r01.txt", (1, 1))  # touched, same bytes
+        second = build(site, LATER)
+        counts = [(r.new, r.updated, r.duplicates, len(r.rejected)) for r in (first, second)]
+        results.append((counts, _tables(site)))
+    assert results[0] == results[1]
+    counts, tables = results[0]
+    # copies and shared ids were matched to stored entries by lookup, not inserted anew
+    assert len(tables["entries"]) < len(tables["origins"])
+    assert counts[0][1] >= 1
+    assert counts[1][1] >= 4  # and edits updated their entries

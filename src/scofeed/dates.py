@@ -135,9 +135,14 @@ _RELATIVE = re.compile(
 )
 
 
+# Running every pattern over a whole paragraph is slow (most open with a lookbehind,
+# which defeats the regex engine's prefix scan), so each is tried only where one of its
+# matches can start; ``_scan`` then yields exactly what ``finditer`` would.
 _DIGITS = re.compile(r"\d+")
-_BEFORE = 16  # "September. 30": how far a month word may stand before the day
-_AFTER = 48  # "30 September - 1 October 2021 года": how far a date runs past its digits
+_AT_DIGITS = frozenset({"iso", "dotted", "day-month"})  # open with a digit after a non-digit
+_NEEDS = {"iso": "-", "dotted": "."}  # a character each cannot match without
+_MONTH_LENGTHS = range(3, 10)  # "may" .. "september"
+_DAY_OFFSETS = range(2, 7)  # where "day" sits in today, monday, ... yesterday
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,96 @@ def _relative(m: re.Match[str], reference: date) -> FoundDate | None:
     return FoundDate(reference - timedelta(days=back), m.start(), True, m.group(0))
 
 
+def _scan(pattern: re.Pattern[str], text: str, starts: list[int], out: list[re.Match[str]]) -> None:
+    """Append what ``pattern.finditer(text)`` yields, trying only ``starts`` (sorted),
+    which must hold every position where a match can begin. ``match`` at a position
+    still sees the text before it, so lookbehinds judge as in a full scan."""
+    end = 0
+    for pos in starts:
+        if pos >= end:
+            m = pattern.match(text, pos)
+            if m is not None:
+                out.append(m)
+                end = m.end()
+
+
+def _month_day_starts(text: str, runs: list[int]) -> list[int]:
+    """Where "June 3" can begin: a month word (a whole word: the pattern opens with a
+    lookbehind), perhaps a dot, then white space before a run of digits."""
+    starts = []
+    for run in runs:
+        end = run
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        if end == run:
+            continue
+        if end > 0 and text[end - 1] == ".":
+            end -= 1
+        start = end
+        while start > 0 and end - start <= _MONTH_LENGTHS[-1]:
+            c = text[start - 1]
+            if not (c.isalnum() or c == "_"):  # not \w
+                break
+            start -= 1
+        if end - start in _MONTH_LENGTHS:
+            starts.append(start)
+    return starts
+
+
+def _relative_starts(text: str) -> list[int] | None:
+    """Where a relative date can begin in ASCII text: "tomorrow", or a word ending in
+    "day" (today, Monday ...), perhaps after last/next/this/past/on. None when the text
+    is not ASCII (the other scripts' forms are not looked for here)."""
+    if not text.isascii():
+        return None
+    low = text.lower()
+    starts = set()
+    at = low.find("tomorrow")
+    while at >= 0:
+        starts.add(at)
+        at = low.find("tomorrow", at + 1)
+    at = low.find("day")
+    while at >= 0:
+        for back in _DAY_OFFSETS:
+            word = at - back
+            if word < 0:
+                break
+            starts.add(word)
+            ws = word
+            while ws > 0 and text[ws - 1].isspace():
+                ws -= 1
+            if ws < word:
+                starts.update((ws - 2, ws - 4))
+        at = low.find("day", at + 3)
+    return sorted(p for p in starts if p >= 0)
+
+
+def _matches(text: str, windowed: bool) -> list[re.Match[str]]:
+    """Every match of every absolute pattern, pattern by pattern, in text order."""
+    out: list[re.Match[str]] = []
+    if not windowed:
+        for _name, pattern in _PATTERNS:
+            out.extend(pattern.finditer(text))
+        return out
+    runs = [m.start() for m in _DIGITS.finditer(text)]
+    ascii_only = text.isascii()
+    for name, pattern in _PATTERNS:
+        if not runs and name != "zh-numerals":
+            continue  # every other form holds a digit
+        if name == "month-day":
+            _scan(pattern, text, _month_day_starts(text, runs), out)
+        elif name in _AT_DIGITS:
+            needs = _NEEDS.get(name)
+            if needs is None or needs in text:
+                _scan(pattern, text, runs, out)
+        elif name == "ru":
+            if not ascii_only:
+                _scan(pattern, text, runs, out)
+        elif "月" in text:  # both Chinese forms need it
+            out.extend(pattern.finditer(text))
+    return out
+
+
 def find_dates(
     text: str,
     context: date | None = None,
@@ -248,16 +343,34 @@ def find_dates(
 ) -> list[FoundDate]:
     """Every date stated in ``text``, in order of appearance (overlaps resolved left-first).
     With a ``reference`` (the publication date) relative dates are resolved against it."""
-    text = text.translate(_FULLWIDTH)  # same length: positions stay valid
+    return _find_dates(text, context, max_year, reference, windowed=True)
+
+
+def _find_dates(
+    text: str,
+    context: date | None,
+    max_year: int,
+    reference: date | None,
+    windowed: bool,
+) -> list[FoundDate]:
+    """``find_dates``; ``windowed=False`` runs every pattern over the whole text (the
+    plain, slow form the windowed one must agree with)."""
+    if not text.isascii():
+        text = text.translate(_FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
-    for _name, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            hit = _resolve(m, context, max_year)
-            if hit is not None:
-                found.append(_with_time(hit, text))
+    for m in _matches(text, windowed):
+        hit = _resolve(m, context, max_year)
+        if hit is not None:
+            found.append(_with_time(hit, text))
     if reference is not None:
         starts = {f.position for f in found}
-        for m in _RELATIVE.finditer(text):
+        relative_starts = _relative_starts(text) if windowed else None
+        relatives: list[re.Match[str]] = []
+        if relative_starts is None:
+            relatives.extend(_RELATIVE.finditer(text))
+        else:
+            _scan(_RELATIVE, text, relative_starts, relatives)
+        for m in relatives:
             gap = re.match(r"[\s,]*", text[m.end() :])
             if gap is not None and m.end() + gap.end() in starts:
                 continue  # "Wednesday, 3 June 2020": the stated date says it all

@@ -20,6 +20,7 @@ import html
 import json
 import logging
 import re
+import string
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -112,8 +113,13 @@ def _blocks(cleaned: str) -> list[str]:
     return out
 
 
+_ASCII_NOT_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
+
+
 def _key(s: str) -> str:
     """Comparison key: letters and digits only, case-folded."""
+    if s.isascii():  # the same key, made in C
+        return s.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
     return "".join(filter(str.isalnum, s.casefold()))
 
 
@@ -139,12 +145,25 @@ def _dedupe(paras: list[str]) -> list[str]:
     return out
 
 
+_ASCII_LETTERS = string.ascii_letters.encode()
+
+
+def _letter_counts(text: str) -> tuple[int, int, int]:
+    """How many Latin, Cyrillic and CJK characters ``text`` holds. ASCII text (most
+    releases) is counted in C by deleting its letters, not by a regex per letter."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), 0, 0
+    return len(_LATIN.findall(text)), len(_CYRILLIC.findall(text)), len(_CJK.findall(text))
+
+
 def script_of(text: str) -> str | None:
     """'latin', 'cyrillic' or 'cjk' when one writes most of ``text``, else None."""
+    latin, cyrillic, cjk = _letter_counts(text)
     counts = {
-        "latin": len(_LATIN.findall(text)),
-        "cyrillic": len(_CYRILLIC.findall(text)),
-        "cjk": 3 * len(_CJK.findall(text)),  # one ideograph carries a word's worth
+        "latin": latin,
+        "cyrillic": cyrillic,
+        "cjk": 3 * cjk,  # one ideograph carries a word's worth
     }
     total = sum(counts.values())
     if total == 0:
@@ -328,11 +347,9 @@ def detect_language(text: str, default: str) -> str:
     """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
     The first few thousand characters tell."""
     text = text[:4000]
-    if not _CYRILLIC.search(text) and not _CJK.search(text):
+    if text.isascii() or (not _CYRILLIC.search(text) and not _CJK.search(text)):
         return default
-    cyr = len(_CYRILLIC.findall(text))
-    cjk = len(_CJK.findall(text))
-    lat = len(_LATIN.findall(text))
+    lat, cyr, cjk = _letter_counts(text)
     total = cyr + cjk + lat
     if total == 0:
         return default

@@ -8,16 +8,18 @@ its outbound deliveries in the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from scofeed import publish, render, sources
 from scofeed.config import Config
@@ -93,10 +95,12 @@ def ingest_one(
     now: datetime,
     planner: Planner | None = None,
     force_update: bool = False,
+    known: entry_rows.Known | None = None,
 ) -> tuple[Change, int]:
-    """Store one normalised release; returns the change and how many deliveries it queued."""
+    """Store one normalised release; returns the change and how many deliveries it queued.
+    ``known`` (for a large batch) spares the lookups of a release that cannot match."""
     identity, url_key = identity_of(release, entry)
-    match = entry_rows.find_match(db, release.origin, identity, url_key, entry.fingerprint)
+    match = entry_rows.find_match(db, release.origin, identity, url_key, entry.fingerprint, known)
     if match is None:
         entry_rows.insert(db, entry, identity, url_key, now.timestamp())
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
@@ -137,33 +141,35 @@ def build(
     if not root.is_dir():
         raise RejectedInput(str(root), "sources folder does not exist")
     db = store.db
-    known = file_rows.index(db)
-    scan = scanner.scan(root, known, cfg.limits.max_file_bytes)
-    prepared = _prepare_all(scan.changed, settings, cfg.limits.max_file_bytes, now, progress)
+    scan = scanner.scan(root, file_rows.index(db), cfg.limits.max_file_bytes)
     stamp = time.time()
-    with store.transaction() as db:
-        for item, outcome in prepared:
-            if isinstance(outcome, Rejection):
-                outcome.kept = _kept_entry(db, item.rel)
-                _reject(db, report, outcome, stamp)
-                file_rows.remember(
-                    db,
-                    FileState(
-                        item.rel, item.size, item.mtime_ns, item.sha256, "rejected", outcome.reason
-                    ),
-                )
-                continue
-            for release, entry in outcome:
-                change, queued = ingest_one(db, release, entry, settings, now, planner)
-                _count(report, change, queued)
-            file_rows.clear_rejects(db, [item.rel])
-            file_rows.remember(
-                db, FileState(item.rel, item.size, item.mtime_ns, item.sha256, "ok", None)
-            )
-        for state in scan.touched:
-            file_rows.remember(db, state)
-        file_rows.forget(db, scan.gone)
-        file_rows.clear_rejects(db, scan.gone)
+    remembered: list[FileState] = []
+    cleared: list[str] = []
+    with contextlib.ExitStack() as stack:
+        # workers start (fork) before the transaction opens; results are stored as they come
+        prepared = _prepare_all(
+            scan.changed, settings, cfg.limits.max_file_bytes, now, progress, stack
+        )
+        with store.transaction() as db:
+            known = entry_rows.Known(db) if len(scan.changed) >= KNOWN_MIN_FILES else None
+            for item, outcome in prepared:
+                if isinstance(outcome, Rejection):
+                    outcome.kept = _kept_entry(db, item.rel)
+                    _reject(db, report, outcome, stamp)
+                    remembered.append(_file_state(item, "rejected", outcome.reason))
+                    continue
+                for release, entry in outcome:
+                    change, queued = ingest_one(
+                        db, release, entry, settings, now, planner, known=known
+                    )
+                    _count(report, change, queued)
+                cleared.append(item.rel)
+                remembered.append(_file_state(item, "ok", None))
+            # the files index and the quarantine hold one row per path: batched, same result
+            file_rows.clear_rejects(db, cleared)
+            file_rows.remember_all(db, remembered + scan.touched)
+            file_rows.forget(db, scan.gone)
+            file_rows.clear_rejects(db, scan.gone)
     for state in scan.unchanged + scan.touched:
         if state.status == "rejected":
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
@@ -176,8 +182,26 @@ def build(
 
 Prepared = tuple[scanner.Changed, list[tuple[Release, Entry]] | Rejection]
 
+
+def _file_state(item: scanner.Changed, status: str, reason: str | None) -> FileState:
+    return FileState(item.rel, item.size, item.mtime_ns, item.sha256, status, reason)
+
+
 POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 POOL_CHUNK = 200
+KNOWN_MIN_FILES = 100  # from here, loading every key beats a few lookups per release
+
+
+_T = TypeVar("_T")
+
+
+def _without(obj: _T, **changes: object) -> _T:
+    """``dataclasses.replace`` for the plain frozen records here (no __post_init__, no
+    slots), without re-running __init__: a cold build strips every file's records."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
@@ -191,14 +215,14 @@ def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: dat
         releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
         # only what ingest needs travels on: the raw text stays behind
         outcome: list[tuple[Release, Entry]] | Rejection = [
-            (replace(r, text="", html=None), replace(normalise(r, settings, now), paragraphs=()))
+            (_without(r, text="", html=None), _without(normalise(r, settings, now), paragraphs=()))
             for r in releases
         ]
     except RejectedInput as exc:
         outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
         outcome = Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
-    return replace(item, data=None), outcome
+    return _without(item, data=None), outcome
 
 
 def _prepare_chunk(
@@ -213,11 +237,14 @@ def _prepare_all(
     max_bytes: int,
     now: datetime,
     progress: Callable[[int, int], None] | None,
-) -> list[Prepared]:
-    """Prepare every changed file; a large batch (a cold build) uses every core."""
+    stack: contextlib.ExitStack,
+) -> Iterator[Prepared]:
+    """Prepare every changed file, in order; a large batch (a cold build) uses every
+    core, and its results can be consumed while the rest are still being prepared
+    (the worker pool is shut down when ``stack`` closes)."""
     workers = min(os.cpu_count() or 1, 8)
     # fork is cheap and re-imports nothing, but is only safe with no other threads
-    # (the daemon has some): there the batch is prepared in this process
+    # (the daemon has some): there the batch is prepared in this process, up front
     alone = threading.active_count() == 1
     if len(items) < POOL_MIN_FILES or workers < 2 or not alone:
         out = []
@@ -225,17 +252,27 @@ def _prepare_all(
             out.append(_prepare(item, settings, max_bytes, now))
             if progress:
                 progress(i + 1, len(items))
-        return out
+        return iter(out)
     chunks = [items[i : i + POOL_CHUNK] for i in range(0, len(items), POOL_CHUNK)]
-    out = []
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        jobs = [pool.submit(_prepare_chunk, c, settings, max_bytes, now) for c in chunks]
-        for job in jobs:
-            out.extend(job.result())
-            if progress:
-                progress(len(out), len(items))
-    return out
+    pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    jobs = [pool.submit(_prepare_chunk, c, settings, max_bytes, now) for c in chunks]
+    return _collect(jobs, len(items), progress)
+
+
+def _collect(
+    jobs: list[Future[list[Prepared]]],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[Prepared]:
+    done = 0
+    for job in jobs:
+        chunk = job.result()
+        yield from chunk
+        done += len(chunk)
+        if progress:
+            progress(done, total)
 
 
 def _kept_entry(db: sqlite3.Connection, rel: str) -> str | None:

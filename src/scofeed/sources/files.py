@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -124,4 +124,4 @@ def loaded(item: Changed, max_bytes: int) -> Changed:
     if item.data is not None or item.error is not None:
         return item
     data, digest, error = read_bytes(item.path, item.size, max_bytes)
-    return replace(item, data=data, sha256=digest, error=error)
+    return Changed(item.rel, item.path, data, error, item.size, item.mtime_ns, digest)

@@ -26,11 +26,48 @@ class Match:
     revision: int
 
 
+class Known:
+    """Every origin, identity, URL key and fingerprint the store holds (a superset: keys
+    are added as a build goes). A release none of whose keys is here can match no entry,
+    so a large batch (a cold build) skips its lookups; anything else is looked up."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.origins = {r[0] for r in db.execute("SELECT origin FROM entry_origins")}
+        self.keys: set[str | None] = set()
+        for row in db.execute("SELECT identity, url_key, fingerprint FROM entries"):
+            self.keys.update(row)
+
+    def may_match(self, origin: str, identity: str, url_key: str | None, fp: str) -> bool:
+        keys = self.keys
+        return (
+            origin in self.origins
+            or identity in keys
+            or (url_key is not None and url_key in keys)
+            or fp in keys
+        )
+
+    def add(self, origin: str, identity: str, url_key: str | None, fp: str) -> None:
+        self.origins.add(origin)
+        self.keys.update((identity, url_key, fp))
+
+
 def find_match(
-    db: sqlite3.Connection, origin: str, identity: str, url_key: str | None, fp: str
+    db: sqlite3.Connection,
+    origin: str,
+    identity: str,
+    url_key: str | None,
+    fp: str,
+    known: Known | None = None,
 ) -> Match | None:
     """The stored entry this release belongs to: same input, same id material, same
-    canonical URL, else the same title-and-first-paragraph fingerprint."""
+    canonical URL, else the same title-and-first-paragraph fingerprint. With ``known``,
+    a release that cannot match is answered without a query (and its keys noted, as
+    the caller is about to store them)."""
+    if known is not None:
+        could = known.may_match(origin, identity, url_key, fp)
+        known.add(origin, identity, url_key, fp)
+        if not could:
+            return None
     row = db.execute(
         "SELECT e.id, e.content_hash, e.revision, o.content_hash AS oh FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",

@@ -21,14 +21,24 @@ def index(db: sqlite3.Connection) -> dict[str, FileState]:
     return {r[0]: FileState(*r) for r in rows}
 
 
+_REMEMBER = (
+    "INSERT INTO files (path, size, mtime_ns, sha256, status, reason) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
+    "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, status = excluded.status, "
+    "reason = excluded.reason"
+)
+
+
+def _row(s: FileState) -> tuple[str, int, int, str, str, str | None]:
+    return (s.path, s.size, s.mtime_ns, s.sha256, s.status, s.reason)
+
+
 def remember(db: sqlite3.Connection, state: FileState) -> None:
-    db.execute(
-        "INSERT INTO files (path, size, mtime_ns, sha256, status, reason) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
-        "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, status = excluded.status, "
-        "reason = excluded.reason",
-        (state.path, state.size, state.mtime_ns, state.sha256, state.status, state.reason),
-    )
+    db.execute(_REMEMBER, _row(state))
+
+
+def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:
+    db.executemany(_REMEMBER, [_row(s) for s in states])
 
 
 def forget(db: sqlite3.Connection, paths: list[str]) -> None:
