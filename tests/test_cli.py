@@ -70,3 +70,16 @@ def test_help_on_every_command(site):
     for cmd in (["build"], ["list"], ["show"], ["config"], ["config", "check"], ["config", "show"]):
         proc = run(site, *cmd, "--help")
         assert "usage: scofeed" in proc.stdout
+
+
+def test_a_rejected_file_gets_exactly_one_line(site):
+    (site.sources / "broken.txt").write_bytes(b"")
+    proc = run(site, "build", check_rc=1)
+    assert proc.stderr.splitlines() == ["rejected broken.txt: empty file"]
+
+
+def test_missing_sources_folder_is_a_configuration_error(site):
+    (site.sources / "000_8062ea63522097a7.txt").unlink()
+    site.sources.rmdir()
+    proc = run(site, "build", check_rc=2)
+    assert "paths.sources" in proc.stderr and "does not exist" in proc.stderr

@@ -251,3 +251,23 @@ def test_sanitise_neutralises_scripts_handlers_and_javascript_links():
         assert bad not in clean.lower()
     assert 'href="https://ok.org/"' in clean
     assert 'src="https://x.org/a.png"' in clean
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Title & <b>bold</b>",
+        "Trade > 5% growth",
+        "Norov meets Wang Yi | Beijing",
+        "SCO / BRICS forum",
+    ],
+)
+def test_headlines_with_separator_characters_are_not_page_furniture(headline):
+    e = normalise(Release("h.txt", f"{headline}\n\nOn 6 May 2021 text here.\n"), SETTINGS, NOW)
+    assert e.title == headline
+    assert e.paragraphs == ("On 6 May 2021 text here.",)
+
+
+def test_two_part_breadcrumbs_with_breadcrumb_glyphs_are_still_furniture():
+    text = "Home › News\n\nSCO holds forum\n\nOn 6 May 2021 the forum met.\n"
+    assert normalise(Release("c.txt", text), SETTINGS, NOW).title == "SCO holds forum"

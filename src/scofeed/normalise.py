@@ -185,7 +185,8 @@ def _foreign(text: str, dominant: str | None) -> bool:
     return own is not None and own != dominant
 
 
-_CRUMB = re.compile(r"\s[>»›|/]\s|\s?[>»›]\s?")
+_CRUMB_GLYPH = re.compile(r"\s?[»›]\s?")  # only breadcrumbs use these
+_CRUMB_ASCII = re.compile(r"\s[>|/]\s")  # "Home > News > Item": also in headlines, so 3 parts
 _CHROME_WORDS = {
     _key(w)
     for w in (
@@ -204,9 +205,11 @@ def _is_chrome(line: str, dominant: str | None) -> bool:
     text = collapse(line)
     if is_date_line(text) or _key(text) in _CHROME_WORDS:
         return True
-    parts = [p for p in _CRUMB.split(text) if p.strip()]
-    if len(parts) >= 2 and len(text) <= 120 and all(len(p.split()) <= 4 for p in parts):
-        return True
+    if len(text) <= 120:
+        for pattern, least in ((_CRUMB_GLYPH, 2), (_CRUMB_ASCII, 3)):
+            parts = [p for p in pattern.split(text) if p.strip()]
+            if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
+                return True
     return len(text) < 120 and _foreign(text, dominant)
 
 

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from scofeed import publish, render, sources
 from scofeed.config import Config
-from scofeed.errors import NormaliseError, RejectedInput
+from scofeed.errors import ConfigError, NormaliseError, RejectedInput
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, adopt_id, canonical_url, normalise, settings_from
 from scofeed.sources import files as scanner
@@ -139,7 +139,7 @@ def build(
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
-        raise RejectedInput(str(root), "sources folder does not exist")
+        raise ConfigError(f"paths.sources: {root}: sources folder does not exist")
     db = store.db
     scan = scanner.scan(root, file_rows.index(db), cfg.limits.max_file_bytes)
     stamp = time.time()
@@ -287,9 +287,9 @@ def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: fl
     file_rows.reject(db, r.origin, "local", r.reason, stamp, r.kept)
     report.rejected.append(r)
     if r.kept:
-        log.warning("rejected origin=%s reason=%r kept_last_good=%s", r.origin, r.reason, r.kept)
+        log.info("rejected origin=%s reason=%r kept_last_good=%s", r.origin, r.reason, r.kept)
     else:
-        log.warning("rejected origin=%s reason=%r", r.origin, r.reason)
+        log.info("rejected origin=%s reason=%r", r.origin, r.reason)
 
 
 def _count(report: BuildReport, change: Change, queued: int) -> None:
