@@ -189,6 +189,10 @@ def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
         ("fe80::1", False),
         ("::ffff:127.0.0.1", False),
         ("224.0.0.1", False),
+        ("64:ff9b::7f00:1", False),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a01:203", False),  # NAT64 of 10.1.2.3
+        ("2002:c0a8:1::1", False),  # 6to4 of 192.168.0.1
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
         ("8.8.8.8", True),
         ("2606:4700:4700::1111", True),
     ],

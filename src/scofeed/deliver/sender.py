@@ -41,9 +41,18 @@ class AddressRefused(NewConnectionError):
         self.message = message
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+
+
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Only global unicast addresses; an IPv6 address carrying an IPv4 one (mapped,
+    6to4, NAT64) is judged by the IPv4 address inside it."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour
+        if inner is None and ip in _NAT64:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            return address_allowed(inner)
     return ip.is_global and not ip.is_multicast
 
 
