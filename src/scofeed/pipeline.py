@@ -96,11 +96,20 @@ def ingest_one(
     planner: Planner | None = None,
     force_update: bool = False,
     known: entry_rows.Known | None = None,
+    pending: entry_rows.Pending | None = None,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
-    ``known`` (for a large batch) spares the lookups of a release that cannot match."""
+    ``known`` (for a large batch) spares the lookups of a release that cannot match;
+    with ``pending`` (and no planner) a new entry's rows are written in batches."""
     identity, url_key = identity_of(release, entry)
-    match = entry_rows.find_match(db, release.origin, identity, url_key, entry.fingerprint, known)
+    match = entry_rows.find_match(
+        db, release.origin, identity, url_key, entry.fingerprint, known, pending
+    )
+    if match is None and pending is not None and planner is None:
+        pending.add(db, release.origin, entry, identity, url_key, now.timestamp())
+        return Change(entry, "new"), 0
+    if pending is not None:
+        pending.flush(db)
     if match is None:
         entry_rows.insert(db, entry, identity, url_key, now.timestamp())
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
@@ -152,19 +161,24 @@ def build(
         )
         with store.transaction() as db:
             known = entry_rows.Known(db) if len(scan.changed) >= KNOWN_MIN_FILES else None
+            pending = entry_rows.Pending() if known is not None else None
             for item, outcome in prepared:
                 if isinstance(outcome, Rejection):
+                    if pending is not None:
+                        pending.flush(db)
                     outcome.kept = _kept_entry(db, item.rel)
                     _reject(db, report, outcome, stamp)
                     remembered.append(_file_state(item, "rejected", outcome.reason))
                     continue
                 for release, entry in outcome:
                     change, queued = ingest_one(
-                        db, release, entry, settings, now, planner, known=known
+                        db, release, entry, settings, now, planner, known=known, pending=pending
                     )
                     _count(report, change, queued)
                 cleared.append(item.rel)
                 remembered.append(_file_state(item, "ok", None))
+            if pending is not None:
+                pending.flush(db)
             # the files index and the quarantine hold one row per path: batched, same result
             file_rows.clear_rejects(db, cleared)
             file_rows.remember_all(db, remembered + scan.touched)
