@@ -128,6 +128,10 @@ def find_match(
     return None
 
 
+def _tags_json(tags: tuple[str, ...]) -> str:
+    return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
+
+
 _INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"
 
 
@@ -136,7 +140,7 @@ def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) ->
         entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
         entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
         entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
-        entry.link, entry.url, json.dumps(list(entry.tags), ensure_ascii=False),
+        entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, entry.origin, entry.date_source, now,
     )  # fmt: skip
 
