@@ -19,10 +19,6 @@ from scofeed.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
-# page cache per connection (SQLite default: 2 MiB): a cold build of thousands of
-# entries otherwise re-reads index pages it has just evicted
-CACHE_KIB = 32768
-
 
 class Store:
     def __init__(self, path: Path | str) -> None:
@@ -44,7 +40,6 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._local.conn = conn
         return conn
 
