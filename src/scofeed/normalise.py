@@ -174,8 +174,21 @@ def script_of(text: str) -> str | None:
 
 def _dominant_script(text: str) -> str | None:
     """The script the release is written in, judged by its longer paragraphs."""
+    if text.isascii() and _long_ascii_line_with_letter(text):
+        # that line's paragraph is long and holds a letter, and ASCII letters are all
+        # Latin: the full reckoning below would say "latin" too
+        return "latin"
     long = [p for p in _blocks(text) if len(p) >= 80]
     return script_of(" ".join(long)) if long else script_of(text)
+
+
+def _long_ascii_line_with_letter(text: str) -> bool:
+    """Some line, whitespace collapsed, is 80 or more characters long and holds a
+    letter. Its paragraph (a superset of its words) is then one of the long ones."""
+    for line in text.split("\n"):
+        if len(line) >= 80 and len(collapse(line)) >= 80 and _letter_counts(line)[0]:
+            return True
+    return False
 
 
 def _foreign(text: str, dominant: str | None) -> bool:

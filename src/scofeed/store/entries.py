@@ -51,6 +51,39 @@ class Known:
         self.keys.update((identity, url_key, fp))
 
 
+class Pending:
+    """New entries and their origin links, held back to be written in batches
+    (executemany) during a large build. Anything that reads the tables flushes first,
+    so every query sees exactly the rows it would have seen row by row."""
+
+    FLUSH_AT = 1000
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[object, ...]] = []
+        self.origins: list[tuple[str, str, str]] = []
+
+    def add(
+        self,
+        db: sqlite3.Connection,
+        origin: str,
+        entry: Entry,
+        identity: str,
+        url_key: str | None,
+        now: float,
+    ) -> None:
+        self.entries.append(_insert_row(entry, identity, url_key, now))
+        self.origins.append((origin, entry.id, entry.content_hash))
+        if len(self.entries) >= self.FLUSH_AT:
+            self.flush(db)
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        if self.entries:
+            db.executemany(_INSERT, self.entries)
+            db.executemany(_LINK, self.origins)
+            self.entries.clear()
+            self.origins.clear()
+
+
 def find_match(
     db: sqlite3.Connection,
     origin: str,
@@ -58,16 +91,19 @@ def find_match(
     url_key: str | None,
     fp: str,
     known: Known | None = None,
+    pending: Pending | None = None,
 ) -> Match | None:
     """The stored entry this release belongs to: same input, same id material, same
     canonical URL, else the same title-and-first-paragraph fingerprint. With ``known``,
     a release that cannot match is answered without a query (and its keys noted, as
-    the caller is about to store them)."""
+    the caller is about to store them); ``pending`` rows are written before a query."""
     if known is not None:
         could = known.may_match(origin, identity, url_key, fp)
         known.add(origin, identity, url_key, fp)
         if not could:
             return None
+    if pending is not None:
+        pending.flush(db)
     row = db.execute(
         "SELECT e.id, e.content_hash, e.revision, o.content_hash AS oh FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
@@ -92,19 +128,27 @@ def find_match(
     return None
 
 
+def _tags_json(tags: tuple[str, ...]) -> str:
+    return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
+
+
+_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"
+
+
+def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) -> tuple[object, ...]:
+    return (
+        entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
+        entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
+        entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
+        entry.link, entry.url, _tags_json(entry.tags),
+        entry.content_hash, entry.revision, entry.origin, entry.date_source, now,
+    )  # fmt: skip
+
+
 def insert(
     db: sqlite3.Connection, entry: Entry, identity: str, url_key: str | None, now: float
 ) -> None:
-    db.execute(
-        f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})",
-        (
-            entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
-            entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
-            entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
-            entry.link, entry.url, json.dumps(list(entry.tags), ensure_ascii=False),
-            entry.content_hash, entry.revision, entry.origin, entry.date_source, now,
-        ),
-    )  # fmt: skip
+    db.execute(_INSERT, _insert_row(entry, identity, url_key, now))
 
 
 def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
@@ -123,13 +167,15 @@ def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
     )  # fmt: skip
 
 
+_LINK = (
+    "INSERT INTO entry_origins (origin, entry_id, content_hash) VALUES (?, ?, ?) "
+    "ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
+    "content_hash = excluded.content_hash"
+)
+
+
 def link_origin(db: sqlite3.Connection, origin: str, entry_id: str, content_hash: str) -> None:
-    db.execute(
-        "INSERT INTO entry_origins (origin, entry_id, content_hash) VALUES (?, ?, ?) "
-        "ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
-        "content_hash = excluded.content_hash",
-        (origin, entry_id, content_hash),
-    )
+    db.execute(_LINK, (origin, entry_id, content_hash))
 
 
 def from_row(row: sqlite3.Row) -> Entry:

@@ -1,0 +1,70 @@
+"""Batched inserts of new entries (store.entries.Pending) store what row-by-row does."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from scofeed import pipeline
+from scofeed.model import Release
+from scofeed.normalise import normalise, settings_from
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def releases() -> list[Release]:
+    out = []
+    for i in range(12):
+        body = f"On {i + 1} June 2020, release number {i} was published.\n\nMore about {i}."
+        out.append(Release(f"r{i}.txt", f"Release {i}\n\n{body}"))
+        if i % 4 == 3:  # a copy under another name: matches a row that may still be pending
+            out.append(Release(f"copy{i}.txt", f"RELEASE  {i}\n\n{body}"))
+        if i % 5 == 4:  # the same origin again, edited: an origin match on a pending row
+            out.append(Release(f"r{i}.txt", f"Release {i}\n\n{body} Edited."))
+    return out
+
+
+def store_all(site, batched: bool) -> tuple[list[str], list[tuple], list[tuple]]:
+    cfg = site.config()
+    settings = settings_from(cfg)
+    store = Store(site.root / ("batched.sqlite3" if batched else "rows.sqlite3"))
+    kinds = []
+    with store.transaction() as db:
+        known = entry_rows.Known(db) if batched else None
+        pending = entry_rows.Pending() if batched else None
+        for release in releases():
+            entry = normalise(release, settings, NOW)
+            change, _ = pipeline.ingest_one(
+                db, release, entry, settings, NOW, known=known, pending=pending
+            )
+            kinds.append(change.kind)
+        if pending is not None:
+            pending.flush(db)
+    db = sqlite3.connect(store.path)
+    entries = db.execute("SELECT * FROM entries ORDER BY rowid").fetchall()
+    origins = db.execute("SELECT * FROM entry_origins ORDER BY rowid").fetchall()
+    return kinds, entries, origins
+
+
+def test_batched_new_entries_match_row_by_row_inserts(site):
+    batched = store_all(site, batched=True)
+    assert batched == store_all(site, batched=False)
+    kinds = batched[0]
+    assert kinds.count("new") == 12 and "duplicate" in kinds and "updated" in kinds
+
+
+def test_rows_are_written_when_the_batch_fills(site, monkeypatch):
+    monkeypatch.setattr(entry_rows.Pending, "FLUSH_AT", 2)
+    store = Store(site.root / "fill.sqlite3")
+    settings = settings_from(site.config())
+    pending = entry_rows.Pending()
+    with store.transaction() as db:
+        known = entry_rows.Known(db)  # no lookups, so only a full batch writes
+        for release in releases()[:3]:
+            entry = normalise(release, settings, NOW)
+            pipeline.ingest_one(db, release, entry, settings, NOW, known=known, pending=pending)
+        assert entry_rows.count(db) == 2 and len(pending.entries) == 1
+        pending.flush(db)
+        assert entry_rows.count(db) == 3 and not pending.entries
