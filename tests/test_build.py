@@ -247,3 +247,13 @@ def test_skipping_lookups_for_unknown_keys_stores_the_same(site, monkeypatch):
     assert len(tables["entries"]) < len(tables["origins"])
     assert counts[0][1] >= 1
     assert counts[1][1] >= 4  # and edits updated their entries
+
+
+def test_a_settings_change_rerenders_even_when_no_release_changed(site):
+    build(site)
+    report = build(site, LATER, "site.title='A new name'")
+    assert sorted(report.written) == ["atom.xml", "feed.json", "rss.xml"]
+    assert feedparser.parse((site.feeds / "atom.xml").read_bytes()).feed.title == "A new name"
+    (site.feeds / "rss.xml").unlink()
+    assert build(site, LATER, "site.title='A new name'").written == ["rss.xml"]
+    assert build(site, LATER, "site.title='A new name'").written == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
-from scofeed import publish, render, sources
+from scofeed import __version__, publish, render, sources
 from scofeed.config import Config
 from scofeed.errors import ConfigError, NormaliseError, RejectedInput
 from scofeed.model import Entry, Release
@@ -361,12 +362,31 @@ def ingest(
 
 
 def publish_feeds(cfg: Config, store: Store) -> list[str]:
-    """Render the newest entries in every configured format; write only what differs."""
+    """Render the newest entries in every configured format; write only what differs.
+    When neither those entries nor the settings rendered from changed since the last
+    time, and the files are all there, nothing is rendered at all."""
     latest = entry_rows.latest(store.db, cfg.feeds.entries)
+    key = _render_key(cfg, latest)
+    names = [render.FILENAMES[fmt] for fmt in cfg.feeds.formats]
+    if store.get_meta("render_key") == key and all(
+        (cfg.paths.feeds / name).is_file() for name in names
+    ):
+        return []
     written = []
-    for fmt in cfg.feeds.formats:
+    for fmt, name in zip(cfg.feeds.formats, names, strict=True):
         data = render.render(fmt, latest, cfg)
-        name = render.FILENAMES[fmt]
         if publish.write_if_changed(cfg.paths.feeds / name, data):
             written.append(name)
+    store.set_meta("render_key", key)
     return written
+
+
+def _render_key(cfg: Config, latest: Sequence[Entry]) -> str:
+    """Everything the feed bytes depend on: scofeed's version, the site and feed
+    settings, and each rendered entry's content hash, revision, dates and link."""
+    parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
+    parts += [
+        f"{e.id} {e.content_hash} {e.revision} {e.updated.isoformat()} {e.link} {e.author}"
+        for e in latest
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -21,7 +21,8 @@ _MAYBE_RELATIVE = re.compile(r"""(?:href|src)\s*=\s*["']?(?![a-zA-Z][a-zA-Z0-9+.
 def absolute_links(fragment: str, base: str) -> str:
     """``fragment`` with every relative href/src resolved against ``base``; the very
     same string when it holds none (so untouched content keeps its bytes)."""
-    if not fragment.strip() or not _MAYBE_RELATIVE.search(fragment):
+    low = fragment.lower()
+    if ("href" not in low and "src" not in low) or not _MAYBE_RELATIVE.search(fragment):
         return fragment
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):
+    """One row of the scan index (a tuple: 10,000 of them load in a few milliseconds)."""
+
     path: str
     size: int
     mtime_ns: int
@@ -17,8 +18,11 @@ class FileState:
 
 
 def index(db: sqlite3.Connection) -> dict[str, FileState]:
-    rows = db.execute("SELECT path, size, mtime_ns, sha256, status, reason FROM files")
-    return {r[0]: FileState(*r) for r in rows}
+    cur = db.cursor()
+    cur.row_factory = None  # plain tuples, not sqlite3.Row
+    rows = cur.execute("SELECT path, size, mtime_ns, sha256, status, reason FROM files")
+    make = FileState._make
+    return {r[0]: make(r) for r in rows}
 
 
 _REMEMBER = (
