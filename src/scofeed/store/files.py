@@ -37,10 +37,6 @@ def _row(s: FileState) -> tuple[str, int, int, str, str, str | None]:
     return (s.path, s.size, s.mtime_ns, s.sha256, s.status, s.reason)
 
 
-def remember(db: sqlite3.Connection, state: FileState) -> None:
-    db.execute(_REMEMBER, _row(state))
-
-
 def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:
     db.executemany(_REMEMBER, [_row(s) for s in states])
 
