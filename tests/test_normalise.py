@@ -20,7 +20,7 @@ from scofeed.normalise import (
     headline_from,
     normalise,
     sanitise,
-    split_title,
+    split_release,
 )
 
 FIXTURES = Path(__file__).parent / "data" / "normalise"
@@ -85,7 +85,8 @@ def test_missing_headline_in_chinese_is_the_first_sentence_shortened():
 
 
 def test_short_headline_followed_by_its_body_is_still_the_headline():
-    title, paras = split_title(Release("x", "SCO meets envoy\nThe envoy came to the SCO.\n"))
+    release = Release("x", "SCO meets envoy\nThe envoy came to the SCO.\n")
+    title, paras, _preamble = split_release(release)
     assert title == "SCO meets envoy"
     assert paras == ["The envoy came to the SCO."]
 

@@ -315,12 +315,6 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     return shorten(title, TITLE_MAX), paras, preamble
 
 
-def split_title(release: Release) -> tuple[str, list[str]]:
-    """The title and the body paragraphs of a release."""
-    title, paras, _preamble = split_release(release)
-    return title, paras
-
-
 def shorten(s: str, limit: int) -> str:
     """Cut at a word boundary and mark the cut with an ellipsis."""
     if len(s) <= limit:
