@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from scofeed import __version__, publish, render, sources
 from scofeed.config import Config
@@ -331,14 +331,25 @@ def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: fl
         log.info("rejected origin=%s reason=%r", r.origin, r.reason)
 
 
+class Tally(Protocol):
+    new: int
+    updated: int
+    duplicates: int
+
+
+def tally(counts: Tally, kind: str) -> None:
+    """Count one change by its kind (an unchanged release counts nowhere)."""
+    if kind == "new":
+        counts.new += 1
+    elif kind == "updated":
+        counts.updated += 1
+    elif kind == "duplicate":
+        counts.duplicates += 1
+
+
 def _count(report: BuildReport, change: Change, queued: int) -> None:
     report.deliveries += queued
-    if change.kind == "new":
-        report.new += 1
-    elif change.kind == "updated":
-        report.updated += 1
-    elif change.kind == "duplicate":
-        report.duplicates += 1
+    tally(report, change.kind)
 
 
 def ingest(

@@ -277,12 +277,7 @@ def _ingest(
             _reject(store, src, release.origin, reason, now, result)
             continue
         file_rows.clear_rejects(store.db, [release.origin])
-        if change.kind == "new":
-            result.new += 1
-        elif change.kind == "updated":
-            result.updated += 1
-        elif change.kind == "duplicate":
-            result.duplicates += 1
+        pipeline.tally(result, change.kind)
 
 
 def _reject(
