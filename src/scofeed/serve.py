@@ -22,7 +22,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -39,6 +39,7 @@ from scofeed.render import CONTENT_TYPES
 from scofeed.store import Store, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store.status import iso
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ class App:
         scan = runs.get(db, "scan")
         status = "starting" if scan is None else ("ok" if scan.ok else "failing")
         job_errors = [
-            {"job": r.name, "at": _iso(r.finished), "error": r.error}
+            {"job": r.name, "at": iso(r.finished), "error": r.error}
             for r in runs.all_runs(db)
             if not r.ok
         ]
@@ -236,7 +237,7 @@ class App:
                 "origin": r["origin"],
                 "source": r["source"],
                 "reason": r["reason"],
-                "at": _iso(r["at"]),
+                "at": iso(r["at"]),
             }
             for r in file_rows.rejects(db)[:10]
         ]
@@ -257,19 +258,15 @@ class App:
         return Response(503 if status == "failing" else 200, data, headers)
 
 
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-
-
 def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
     if run is None:
         return None
     return {
-        "at": _iso(run.finished),
+        "at": iso(run.finished),
         "ok": run.ok,
         "result": run.summary,
         "error": run.error,
-        "last_ok": _iso(run.last_ok),
+        "last_ok": iso(run.last_ok),
         "failures": run.failures,
         "seconds": round(run.finished - run.started, 3),
     }

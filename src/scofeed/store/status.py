@@ -32,7 +32,8 @@ class Rejected:
     kept: str | None
 
 
-def _iso(ts: float | None) -> str | None:
+def iso(ts: float | None) -> str | None:
+    """A stored Unix time as RFC 3339 in UTC, to the second (None stays None)."""
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
@@ -89,7 +90,7 @@ def remote_sources(
             continue
         result = r["last_result"] if enabled else f"disabled; last: {r['last_result']}"
         out.append(
-            SourceStatus(name, kind, _iso(r["last_poll"]), result, r["last_error"], r["entries"])
+            SourceStatus(name, kind, iso(r["last_poll"]), result, r["last_error"], r["entries"])
         )
     for name in sorted(rows):
         r = rows[name]
@@ -97,7 +98,7 @@ def remote_sources(
             SourceStatus(
                 name,
                 r["kind"],
-                _iso(r["last_poll"]),
+                iso(r["last_poll"]),
                 f"not configured; last: {r['last_result']}",
                 r["last_error"],
                 r["entries"],
@@ -108,6 +109,6 @@ def remote_sources(
 
 def rejected(db: sqlite3.Connection) -> list[Rejected]:
     return [
-        Rejected(r["origin"], r["source"], r["reason"], _iso(r["at"]) or "", r["kept"])
+        Rejected(r["origin"], r["source"], r["reason"], iso(r["at"]) or "", r["kept"])
         for r in file_rows.rejects(db)
     ]
