@@ -79,6 +79,16 @@ def _read(
     return releases[0], normalise(releases[0], settings_from(cfg), now)
 
 
+def _quarantine(
+    store: Store, origin: str, exc: RejectedInput | NormaliseError, now: datetime
+) -> None:
+    """Record a refused input in the rejects table (source ``add``) and log it."""
+    reason = getattr(exc, "reason", None) or str(exc).removeprefix(origin + ": ")
+    with store.transaction() as db:
+        file_rows.reject(db, origin, "add", reason, now.timestamp(), None)
+    log.info("add_rejected origin=%s reason=%r", origin, reason)
+
+
 def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
     """The file in sources/ that holds this entry on its own (not an item of a list)."""
     rows = db.execute(
@@ -113,10 +123,7 @@ def add_release(
             raise RejectedInput(origin_label, f"unknown format {suffix!r} (one of {known})")
         release, entry = _read(cfg, data, suffix, origin_label, now)
     except (RejectedInput, NormaliseError) as exc:
-        reason = getattr(exc, "reason", None) or str(exc).removeprefix(origin_label + ": ")
-        with store.transaction() as db:
-            file_rows.reject(db, origin_label, "add", reason, now.timestamp(), None)
-        log.info("add_rejected origin=%s reason=%r", origin_label, reason)
+        _quarantine(store, origin_label, exc, now)
         raise
     identity, url_key = pipeline.identity_of(release, entry)
     match = entry_rows.find_match(store.db, "", identity, url_key, entry.fingerprint)
@@ -172,9 +179,7 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
         release = releases[0]
         entry = normalise(release, settings_from(cfg), now)
     except (RejectedInput, NormaliseError) as exc:
-        reason = getattr(exc, "reason", None) or str(exc).removeprefix(url + ": ")
-        with store.transaction() as db:
-            file_rows.reject(db, url, "add", reason, now.timestamp(), None)
+        _quarantine(store, url, exc, now)
         raise
     doc: dict[str, object] = {
         "title": entry.title,
