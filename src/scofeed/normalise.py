@@ -99,12 +99,8 @@ def collapse(s: str) -> str:
     return " ".join(s.split())
 
 
-def blocks(text: str) -> list[str]:
-    """Paragraphs of the plain-text layout: blank-line separated, hard wraps joined."""
-    return _blocks(clean_text(text))
-
-
 def _blocks(cleaned: str) -> list[str]:
+    """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
         para = collapse(block)
