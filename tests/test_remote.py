@@ -212,10 +212,11 @@ def test_a_failing_source_never_stops_the_others(site, web):
     assert by_name["broken"].error == "temporary: server error 500"
     assert by_name["refused"].error.startswith("temporary: cannot connect")
     assert by_name["agency"].new == 2
-    states = {s.name: s for s in source_rows.states(store.db)}
-    assert states["broken"].last_result == "error"
-    assert states["broken"].last_error == "temporary: server error 500"
-    assert states["agency"].last_error is None
+    broken, agency = source_rows.state(store.db, "broken"), source_rows.state(store.db, "agency")
+    assert broken is not None and agency is not None
+    assert broken.last_result == "error"
+    assert broken.last_error == "temporary: server error 500"
+    assert agency.last_error is None
     assert report.failed
 
 

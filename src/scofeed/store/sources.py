@@ -34,14 +34,6 @@ def state(db: sqlite3.Connection, name: str) -> SourceState | None:
     return SourceState(*row) if row else None
 
 
-def states(db: sqlite3.Connection) -> list[SourceState]:
-    rows = db.execute(
-        "SELECT name, kind, last_poll, next_poll, last_result, last_error FROM sources "
-        "ORDER BY name"
-    )
-    return [SourceState(*r) for r in rows]
-
-
 def record_poll(
     db: sqlite3.Connection,
     name: str,
