@@ -55,11 +55,11 @@ def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
         "SELECT COUNT(DISTINCT entry_id) FROM entry_origins "
         "WHERE origin NOT LIKE '%://%' AND origin NOT LIKE '<%'"
     ).fetchone()[0]
-    count = db.execute("SELECT COUNT(*) FROM rejects WHERE source = 'local'").fetchone()[0]
+    rejects = file_rows.rejects(db, "local")  # newest first
     error = None
-    if count:
-        latest = file_rows.rejects(db, "local")[0]
-        error = f"{count} rejected; latest {latest['origin']}: {latest['reason']}"
+    if rejects:
+        latest = rejects[0]
+        error = f"{len(rejects)} rejected; latest {latest['origin']}: {latest['reason']}"
     return SourceStatus(
         name=f"local ({folder})",
         kind="folder",
