@@ -97,7 +97,7 @@ def poll_job(name: str) -> JobFn:
     """Poll one remote source when the store says it is due (its interval or cron)."""
 
     def run(ctx: JobContext, now: datetime) -> str | None:
-        report = remote.poll_due(ctx.cfg, ctx.store, now, only=name)
+        report = remote.poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
         if report.changed:
             ctx.wake("deliver")
         failed = [r for r in report.results if r.status == "error"]
