@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from scofeed import render
-from scofeed.config import load
+from scofeed.config import FEED_FILES, load
 from scofeed.model import Entry
 from tests.conftest import DATA
 
@@ -131,7 +131,7 @@ def test_other_language_entry_is_marked():
 def test_golden_files():
     """Byte-for-byte regression guard: tests/data/render/ holds the expected output."""
     golden = DATA / "render"
-    for fmt, name in render.FILENAMES.items():
+    for fmt, name in FEED_FILES.items():
         expected = (golden / name).read_bytes()
         assert render.render(fmt, ENTRIES[:2], CFG) == expected, name
 

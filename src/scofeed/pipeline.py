@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from scofeed import __version__, publish, render, sources
-from scofeed.config import Config
+from scofeed.config import FEED_FILES, Config
 from scofeed.errors import ConfigError, NormaliseError, RejectedInput
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, adopt_id, canonical_url, normalise, settings_from
@@ -378,7 +378,7 @@ def publish_feeds(cfg: Config, store: Store) -> list[str]:
     time, and the files are all there, nothing is rendered at all."""
     latest = entry_rows.latest(store.db, cfg.feeds.entries)
     key = _render_key(cfg, latest)
-    names = [render.FILENAMES[fmt] for fmt in cfg.feeds.formats]
+    names = [FEED_FILES[fmt] for fmt in cfg.feeds.formats]
     if store.get_meta("render_key") == key and all(
         (cfg.paths.feeds / name).is_file() for name in names
     ):

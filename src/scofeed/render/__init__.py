@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import Config
 from scofeed.errors import RenderError
 from scofeed.model import Entry
 from scofeed.render.jsonfeed import render_json
 from scofeed.render.links import absolute_links
 from scofeed.render.xmlfeeds import render_atom, render_rss
 
-FILENAMES = FEED_FILES
 CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "rss": "application/rss+xml; charset=utf-8",
