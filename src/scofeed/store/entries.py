@@ -22,7 +22,6 @@ class Match:
     entry_id: str
     by: str  # origin | identity | url | fingerprint
     content_hash: str  # the entry's current content hash
-    origin_hash: str | None  # what this origin last contributed, when it is known
     revision: int
 
 
@@ -105,12 +104,12 @@ def find_match(
     if pending is not None:
         pending.flush(db)
     row = db.execute(
-        "SELECT e.id, e.content_hash, e.revision, o.content_hash AS oh FROM entry_origins o "
+        "SELECT e.id, e.content_hash, e.revision FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
         (origin,),
     ).fetchone()
     if row:
-        return Match(row["id"], "origin", row["content_hash"], row["oh"], row["revision"])
+        return Match(row["id"], "origin", row["content_hash"], row["revision"])
     queries = [("identity", "identity = ?", identity)]
     if identity.startswith("fp:"):
         queries = []
@@ -124,7 +123,7 @@ def find_match(
             (value,),
         ).fetchone()
         if row:
-            return Match(row["id"], by, row["content_hash"], None, row["revision"])
+            return Match(row["id"], by, row["content_hash"], row["revision"])
     return None
 
 
