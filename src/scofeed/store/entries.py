@@ -160,7 +160,7 @@ def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
-            json.dumps(list(entry.tags), ensure_ascii=False), entry.content_hash,
+            _tags_json(entry.tags), entry.content_hash,
             entry.revision, entry.origin, entry.date_source, entry.id,
         ),
     )  # fmt: skip
