@@ -119,10 +119,9 @@ def ingest_one(
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
     same_input = match.by in ("origin", "identity", "url")
-    if match.by != "origin":
-        entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
+    # whatever follows, this input now belongs to the matched entry, with what it holds
+    entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
     if entry.content_hash == match.content_hash:
-        entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
         return Change(replace(entry, revision=match.revision), "unchanged"), 0
     if not same_input and not force_update:
         # the same release from another input: one entry, the first version stands
@@ -132,7 +131,6 @@ def ingest_one(
         entry, match.revision + 1, entry.updated if release.updated else now
     )
     entry_rows.update(db, revised, url_key)
-    entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
     queued = planner(db, revised, "release.updated") if planner else 0
     return Change(revised, "updated"), queued
 
