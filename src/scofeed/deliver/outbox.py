@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from scofeed.config import Config, Webhook
 from scofeed.deliver import payload
@@ -22,9 +22,10 @@ from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store import entries as entry_rows
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from scofeed.pipeline import Planner
 
-Planner = Callable[[sqlite3.Connection, Entry, str], int]
+log = logging.getLogger(__name__)
 
 
 def matches(hook: Webhook, entry: Entry, event: str) -> bool:
