@@ -8,8 +8,6 @@ import os
 import sys
 
 from scofeed import config as config_mod
-from scofeed import deliver
-from scofeed.daemon import Daemon, apply_log_level, feed_urls, signal_reload
 from scofeed.errors import ConfigError
 
 
@@ -43,6 +41,10 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
+    # the daemon's parts (scheduler, HTTP server, senders) load only for the commands using them
+    from scofeed import deliver
+    from scofeed.daemon import Daemon, apply_log_level, feed_urls
+
     cfg = _loader(args)
     # -v / -q on the command line win; otherwise the configured level applies
     from_config = not args.verbose and not args.quiet
@@ -82,6 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_reload(args: argparse.Namespace) -> int:
     from scofeed.cli import load_config
+    from scofeed.daemon import signal_reload
 
     cfg = load_config(args)
     pid = signal_reload(cfg.paths.state)
