@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from scofeed.cli.core import open_store
 from scofeed.sources import remote
 
 
@@ -27,8 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    from scofeed.cli.core import open_store
-
     cfg, store = open_store(args)
     if not cfg.sources:
         print("no remote sources configured ([[sources]] in config.toml)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, from_url
+from scofeed.cli.core import open_store
 from scofeed.errors import RejectedInput, UsageError
 from scofeed.store import status as status_rows
 
@@ -63,8 +64,6 @@ def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from scofeed.cli.core import open_store
-
     cfg, store = open_store(args)
     now = datetime.now(UTC)
     if re.match(r"(?i)^https?://", args.input):
@@ -88,8 +87,6 @@ def _table(rows: list[list[str]]) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from scofeed.cli.core import open_store
-
     cfg, store = open_store(args)
     db = store.db
     states = [status_rows.local_source(db, str(cfg.paths.sources))]
