@@ -20,6 +20,15 @@ from scofeed.store.schema import MIGRATIONS
 log = logging.getLogger(__name__)
 
 
+def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
+    """Set ``(key, value)`` rows of the ``meta`` table."""
+    db.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        pairs,
+    )
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -86,8 +95,4 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        put_meta(self.db, (key, value))

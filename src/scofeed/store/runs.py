@@ -11,6 +11,8 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 
+from scofeed.store import put_meta
+
 _PREFIX = "job:"
 
 
@@ -39,11 +41,7 @@ def record(db: sqlite3.Connection, run: Run) -> Run:
                 "failures": (previous.failures if previous else 0) + 1,
             }
         )
-    db.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (_PREFIX + run.name, json.dumps(asdict(full), sort_keys=True)),
-    )
+    put_meta(db, (_PREFIX + run.name, json.dumps(asdict(full), sort_keys=True)))
     return full
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from scofeed.store import files as file_rows
+from scofeed.store import put_meta
 
 LAST_SCAN = "local.last_scan"
 LAST_RESULT = "local.last_result"
@@ -40,11 +41,7 @@ def iso(ts: float | None) -> str | None:
 
 
 def remember_scan(db: sqlite3.Connection, now: datetime, result: str) -> None:
-    db.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [(LAST_SCAN, now.isoformat(timespec="seconds")), (LAST_RESULT, result)],
-    )
+    put_meta(db, (LAST_SCAN, now.isoformat(timespec="seconds")), (LAST_RESULT, result))
 
 
 def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
