@@ -19,10 +19,11 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from scofeed.sources.files import SKIP_SUFFIXES
+
 log = logging.getLogger(__name__)
 
 _COUNTED = {"created", "modified", "moved", "deleted", "closed"}
-_SKIP_SUFFIXES = (".tmp", ".part", ".swp", "~")
 
 
 def relevant(event: FileSystemEvent) -> bool:
@@ -34,7 +35,7 @@ def relevant(event: FileSystemEvent) -> bool:
     paths = [event.src_path, getattr(event, "dest_path", "") or ""]
     for p in paths:
         name = Path(str(p)).name
-        if name and not name.startswith(".") and not name.endswith(_SKIP_SUFFIXES):
+        if name and not name.startswith(".") and not name.endswith(SKIP_SUFFIXES):
             return True
     return False
 

@@ -14,7 +14,7 @@ from scofeed.store.files import FileState
 
 log = logging.getLogger(__name__)
 
-_SKIP_SUFFIXES = (".tmp", ".part", ".swp", "~")
+SKIP_SUFFIXES = (".tmp", ".part", ".swp", "~")  # editors' and downloads' temporary files
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
                 if item.is_dir():
                     subdirs.append(rel + "/")
                     continue
-                if name.endswith(_SKIP_SUFFIXES):
+                if name.endswith(SKIP_SUFFIXES):
                     continue
                 st = item.stat()
             except OSError as exc:
