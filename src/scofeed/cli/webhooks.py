@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from scofeed import deliver
 from scofeed.cli.core import open_store
 from scofeed.config import Config, Webhook, resolve_secret
-from scofeed.deliver import payload, sender, signing
+from scofeed.deliver import payload, policy, sender, signing
 from scofeed.errors import ConfigError, UsageError
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -171,8 +171,7 @@ def cmd_webhook_test(args: argparse.Namespace) -> int:
     with sender.session_for(hook) as session:
         sent = sender.post(session, hook.url, body, headers, hook.timeout)
     r = sent.result
-    answer = f"HTTP {r.status}" if r.status is not None else (r.error or "no response")
-    print(f"{hook.name}: {answer} in {sent.duration:.2f}s (webhook-id {msg_id})")
+    print(f"{hook.name}: {policy.describe(r)} in {sent.duration:.2f}s (webhook-id {msg_id})")
     if sent.response:
         print(sent.response[:2000])
     ok = r.status is not None and 200 <= r.status < 300
