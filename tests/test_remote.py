@@ -448,3 +448,20 @@ def test_a_feed_whose_items_fail_to_store_is_fetched_in_full_next_time(site, web
     report = poll_due(cfg, store, NOW + timedelta(hours=1))
     assert [r.new for r in report.results] == [2]
     assert [resp.status_code for _, resp in web.log] == [200]
+
+
+def test_a_listing_behind_a_redirect_still_gets_its_304(site, web):
+    serve_site(web)
+    web.expect_request("/old-news/").respond_with_data(
+        "", status=301, headers={"Location": "/news/"}
+    )
+    add_source(site, web.url_for("/old-news/"))
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [3]
+    web.clear_log()
+    again = poll_due(cfg, store, NOW + timedelta(hours=1))
+    assert [r.status for r in again.results] == ["unchanged"]
+    assert [(req.path, resp.status_code) for req, resp in web.log] == [
+        ("/old-news/", 301),
+        ("/news/", 304),
+    ]

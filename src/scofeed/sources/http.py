@@ -51,6 +51,7 @@ class Response:
     charset: str | None
     etag: str | None
     last_modified: str | None
+    asked: str = ""  # the URL asked for: validators are kept under it, where get() looks
 
     @property
     def not_modified(self) -> bool:
@@ -186,7 +187,7 @@ class Fetcher:
             etag = resp.headers.get("ETag")
             last_modified = resp.headers.get("Last-Modified")
             if status == 304:
-                return Response(url, 304, b"", "", None, etag, last_modified)
+                return Response(url, 304, b"", "", None, etag, last_modified, origin)
             if status >= 500:
                 raise RejectedInput(origin, f"{TEMPORARY}server error {status}")
             if status != 200:
@@ -200,7 +201,7 @@ class Fetcher:
             if declared.isdigit() and int(declared) > max_bytes:
                 raise RejectedInput(origin, f"too large ({declared} bytes, limit {max_bytes})")
             body = self._read(origin, resp, timeout, max_bytes)
-        return Response(url, status, body, ctype, charset, etag, last_modified)
+        return Response(url, status, body, ctype, charset, etag, last_modified, origin)
 
     def _read(self, origin: str, resp: requests.Response, timeout: float, max_bytes: int) -> bytes:
         deadline = self.clock() + 4 * timeout
@@ -240,11 +241,12 @@ def _short(exc: BaseException) -> str:
 
 def remember(store: Store, resp: Response, now: datetime) -> None:
     """Keep a response's validators so the next conditional GET can get a 304."""
+    key = resp.asked or resp.url
     if resp.not_modified:
-        source_rows.touch(store.db, resp.url, now.timestamp(), 304)
+        source_rows.touch(store.db, key, now.timestamp(), 304)
     else:
         source_rows.remember(
-            store.db, resp.url, resp.etag, resp.last_modified, now.timestamp(), resp.status
+            store.db, key, resp.etag, resp.last_modified, now.timestamp(), resp.status
         )
 
 
