@@ -139,8 +139,8 @@ _RELATIVE = re.compile(
 # which defeats the regex engine's prefix scan), so each is tried only where one of its
 # matches can start; ``_scan`` then yields exactly what ``finditer`` would.
 _DIGITS = re.compile(r"\d+")
-_AT_DIGITS = frozenset({"iso", "dotted", "day-month"})  # open with a digit after a non-digit
-_NEEDS = {"iso": "-", "dotted": "."}  # a character each cannot match without
+_AT_DIGITS = frozenset({"dotted", "day-month"})  # open with a day after a non-digit
+_NEEDS = {"dotted": "."}  # a character each cannot match without
 _MONTH_LENGTHS = range(3, 10)  # "may" .. "september"
 _DAY_OFFSETS = range(2, 7)  # where "day" sits in today, monday, ... yesterday
 
@@ -316,21 +316,36 @@ def _matches(text: str, windowed: bool) -> list[re.Match[str]]:
         for _name, pattern in _PATTERNS:
             out.extend(pattern.finditer(text))
         return out
-    runs = [m.start() for m in _DIGITS.finditer(text)]
+    # A day is one or two digits and no form lets a digit follow it, so only runs that
+    # short can hold one; the ISO form opens with a run of exactly four (the year).
+    days: list[int] = []
+    years: list[int] = []
+    for m in _DIGITS.finditer(text):
+        size = m.end() - m.start()
+        if size <= 2:
+            days.append(m.start())
+        elif size == 4:
+            years.append(m.start())
     ascii_only = text.isascii()
     for name, pattern in _PATTERNS:
-        if not runs and name != "zh-numerals":
-            continue  # every other form holds a digit
-        if name == "month-day":
-            _scan(pattern, text, _month_day_starts(text, runs), out)
+        if name == "iso":
+            if years and "-" in text:
+                _scan(pattern, text, years, out)
+        elif name == "zh-numerals":
+            if "月" in text:
+                out.extend(pattern.finditer(text))
+        elif not days:
+            continue  # every other form holds a day
+        elif name == "month-day":
+            _scan(pattern, text, _month_day_starts(text, days), out)
         elif name in _AT_DIGITS:
             needs = _NEEDS.get(name)
             if needs is None or needs in text:
-                _scan(pattern, text, runs, out)
+                _scan(pattern, text, days, out)
         elif name == "ru":
             if not ascii_only:
-                _scan(pattern, text, runs, out)
-        elif "月" in text:  # both Chinese forms need it
+                _scan(pattern, text, days, out)
+        elif "月" in text:  # the Chinese form needs it
             out.extend(pattern.finditer(text))
     return out
 
