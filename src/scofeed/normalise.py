@@ -125,6 +125,15 @@ def _same_start(a: str, b: str) -> bool:
     return ka.startswith(kb) or kb.startswith(ka)
 
 
+def _opens_alike(a: str, b: str) -> bool:
+    """Cheaper still: False when a and b open with ASCII letters or digits that differ
+    but for case, for those are then the first characters of their keys."""
+    x, y = a[:1], b[:1]
+    if x == y or not (x + y).isascii() or not (x + y).isalnum():
+        return True
+    return x.lower() == y.lower()
+
+
 def _dedupe(paras: list[str]) -> list[str]:
     """A paragraph repeated back to back (whatever its spacing or case) is kept once."""
     out: list[str] = []
@@ -135,7 +144,7 @@ def _dedupe(paras: list[str]) -> list[str]:
                 continue
             # only paragraphs of about the same length can be one repeated
             near = abs(len(p) - len(prev)) <= max(8, len(p) // 5)
-            if near and _same_start(p, prev) and _key(p) == _key(prev):
+            if near and _opens_alike(p, prev) and _same_start(p, prev) and _key(p) == _key(prev):
                 continue
         out.append(p)
     return out
@@ -441,8 +450,12 @@ def canonical_url(url: str) -> str:
     return _URL_EDGES.sub("", urlunsplit((scheme, host, path, query, "")))
 
 
+# what json.dumps(sort_keys=True, ensure_ascii=False, default=str) builds on every call
+_HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
 def content_hash(fields: Mapping[str, object]) -> str:
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    blob = _HASH_JSON.encode(fields)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
