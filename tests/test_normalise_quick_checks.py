@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scofeed.normalise import _key, _opens_alike, content_hash
+from scofeed.normalise import _XML_UNSAFE, _key, _opens_alike, content_hash, xml_safe
 
 openers = st.sampled_from(["a", "A", "b", "Z", "1", "É", "é", "ſ", "İ", "K", " ", "_", "-", ""])
 paras = st.tuples(openers, st.text(max_size=12)).map("".join)
@@ -29,3 +29,9 @@ values = st.one_of(st.none(), st.text(max_size=20), st.lists(st.text(max_size=5)
 def test_content_hash_is_the_hash_of_json_dumps(fields):
     blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
     assert content_hash(fields) == hashlib.sha256(blob.encode()).hexdigest()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_xml_safe_on_ascii_deletes_what_the_pattern_deletes(text):
+    assert xml_safe(text) == _XML_UNSAFE.sub("", text)

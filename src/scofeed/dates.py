@@ -138,7 +138,7 @@ _RELATIVE = re.compile(
 # Running every pattern over a whole paragraph is slow (most open with a lookbehind,
 # which defeats the regex engine's prefix scan), so each is tried only where one of its
 # matches can start; ``_scan`` then yields exactly what ``finditer`` would.
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"\d\d*")  # as \d+, but the engine then scans for the first \d fast
 _AT_DIGITS = frozenset({"dotted", "day-month"})  # open with a day after a non-digit
 _NEEDS = {"dotted": "."}  # a character each cannot match without
 _MONTH_LENGTHS = range(3, 10)  # "may" .. "september"

@@ -91,7 +91,12 @@ def clean_text(text: str) -> str:
 def xml_safe(text: str) -> str:
     """Drop what XML 1.0 cannot carry: control characters (but tab and newline),
     lone surrogates and the two non-characters U+FFFE/U+FFFF."""
+    if text.isascii():  # the same deletion, made in C
+        return text.encode("ascii").translate(None, _XML_UNSAFE_ASCII).decode("ascii")
     return _XML_UNSAFE.sub("", text)
+
+
+_XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
 
 
 def collapse(s: str) -> str:
