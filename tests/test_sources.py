@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ import pytest
 
 from scofeed import pipeline, sources
 from scofeed.errors import RejectedInput
+from scofeed.sources import files
 from scofeed.sources.meta import html_paragraphs
 from scofeed.store import files as file_rows
 
@@ -198,3 +200,23 @@ def test_control_characters_never_reach_the_feeds(site):
         assert not parsed.bozo, parsed.bozo_exception
     titles = {e.title for e in feedparser.parse(site.feeds / "atom.xml").entries}
     assert {"SCO meets envoy", "Forum"} < titles
+
+
+@pytest.mark.parametrize("actual", [0, 10, files.READ_STEP * 3 + 7, 5000])
+def test_reading_a_file_that_changed_size_since_the_scan_gets_its_current_bytes(tmp_path, actual):
+    """The scan's size is a hint: a file that grew or shrank is read whole, as it is now,
+    and one that grew past the cap comes back one byte over it (and is then refused)."""
+    cap = 4096 if actual == 5000 else files.READ_STEP * 4
+    path = tmp_path / "r.txt"
+    data = bytes(range(256)) * (actual // 256) + b"x" * (actual % 256)
+    path.write_bytes(data)
+    for stale in (0, 3, actual, actual + 100):
+        got, digest, error = files.read_bytes(str(path), min(stale, cap), cap)
+        assert error is None
+        assert got == data[: cap + 1]
+        assert digest == hashlib.sha256(got).hexdigest()
+    assert files.read_bytes(str(path), cap + 1, cap) == (
+        None,
+        "",
+        f"too large ({cap + 1} bytes, limit {cap})",
+    )

@@ -22,7 +22,7 @@ class Changed:
     """A file whose bytes differ from what the index holds (or that is new)."""
 
     rel: str
-    path: Path
+    path: str  # a str, not a Path: cheaper to make and to send to a worker process
     data: bytes | None  # None when it could not be read
     error: str | None
     size: int
@@ -74,13 +74,23 @@ def walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
         stack.extend(reversed(subdirs))
 
 
-def read_bytes(path: Path, size: int, max_bytes: int) -> tuple[bytes | None, str, str | None]:
-    """(data, sha256, error) of one file, refusing it unread when it is over the cap."""
+READ_STEP = 1 << 16
+
+
+def read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, str, str | None]:
+    """(data, sha256, error) of one file, refusing it unread when it is over the cap.
+    Reads the size the scan saw, then on (a file can grow) up to one byte over the cap,
+    without ever asking for a cap-sized buffer: that allocation cost more than the read."""
     if size > max_bytes:
         return None, "", f"too large ({size} bytes, limit {max_bytes})"
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)
+        with open(path, "rb", buffering=0) as fh:
+            data = fh.read(size + 1)
+            while len(data) <= max_bytes:
+                more = fh.read(min(READ_STEP, max_bytes + 1 - len(data)))
+                if not more:
+                    break
+                data += more
     except OSError as exc:
         return None, "", f"unreadable ({exc.strerror or exc})"
     return data, hashlib.sha256(data).hexdigest(), None
@@ -92,29 +102,29 @@ def scan(root: Path, known: dict[str, FileState], max_bytes: int) -> ScanResult:
     (``Changed.data`` None, no error), so a cold build can read them in parallel."""
     result = ScanResult([], [], [], [])
     seen: set[str] = set()
+    base = os.fspath(root)
     for rel, st in walk(root):
         seen.add(rel)
+        path = os.path.join(base, rel)
         old = known.get(rel)
         if isinstance(st, OSError):
             reason = f"unreadable ({st.strerror or st})"
-            result.changed.append(Changed(rel, root / rel, None, reason, 0, 0, ""))
+            result.changed.append(Changed(rel, path, None, reason, 0, 0, ""))
             continue
         if old is None:
-            new = Changed(rel, root / rel, None, None, st.st_size, st.st_mtime_ns, "")
+            new = Changed(rel, path, None, None, st.st_size, st.st_mtime_ns, "")
             result.changed.append(new)
             continue
         if old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
             result.unchanged.append(old)
             continue
-        data, digest, error = read_bytes(root / rel, st.st_size, max_bytes)
+        data, digest, error = read_bytes(path, st.st_size, max_bytes)
         if digest and old.sha256 == digest:
             result.touched.append(
                 FileState(rel, st.st_size, st.st_mtime_ns, digest, old.status, old.reason)
             )
             continue
-        result.changed.append(
-            Changed(rel, root / rel, data, error, st.st_size, st.st_mtime_ns, digest)
-        )
+        result.changed.append(Changed(rel, path, data, error, st.st_size, st.st_mtime_ns, digest))
     result.gone = sorted(set(known) - seen)
     return result
 
