@@ -42,9 +42,10 @@ class ScanResult:
     gone: list[str]
 
 
-def walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
-    """Every candidate file under root, sorted, hidden and temporary files left out.
-    A file that cannot be stat'ed (a dangling link, say) comes with its OSError."""
+def walk(root: Path) -> Iterator[tuple[str, str, os.stat_result | OSError]]:
+    """(relative path, full path, stat) of every candidate file under root, sorted,
+    hidden and temporary files left out. A file that cannot be stat'ed (a dangling link,
+    say) comes with its OSError."""
     stack = [""]
     while stack:
         prefix = stack.pop()
@@ -67,10 +68,10 @@ def walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
                     continue
                 st = item.stat()
             except OSError as exc:
-                yield rel, exc
+                yield rel, item.path, exc
                 continue
             if item.is_file():
-                yield rel, st
+                yield rel, item.path, st
         stack.extend(reversed(subdirs))
 
 
@@ -102,10 +103,8 @@ def scan(root: Path, known: dict[str, FileState], max_bytes: int) -> ScanResult:
     (``Changed.data`` None, no error), so a cold build can read them in parallel."""
     result = ScanResult([], [], [], [])
     seen: set[str] = set()
-    base = os.fspath(root)
-    for rel, st in walk(root):
+    for rel, path, st in walk(root):
         seen.add(rel)
-        path = os.path.join(base, rel)
         old = known.get(rel)
         if isinstance(st, OSError):
             reason = f"unreadable ({st.strerror or st})"
