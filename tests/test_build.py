@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import feedparser
+import pytest
 
 from scofeed import pipeline
 from scofeed.store import entries as entry_rows
@@ -257,3 +258,49 @@ def test_a_settings_change_rerenders_even_when_no_release_changed(site):
     (site.feeds / "rss.xml").unlink()
     assert build(site, LATER, "site.title='A new name'").written == ["rss.xml"]
     assert build(site, LATER, "site.title='A new name'").written == []
+
+
+def test_a_build_that_fails_part_way_keeps_what_it_committed(site, monkeypatch):
+    """A large build commits every COMMIT_EVERY files: a failure loses only the batch
+    in hand, and the next build stores the rest, each release once."""
+    monkeypatch.setattr(pipeline, "COMMIT_EVERY", 5)
+    monkeypatch.setattr(pipeline, "KNOWN_MIN_FILES", 1)
+    for i in range(12):
+        day = f"{i + 1} March 2021"
+        (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
+    planned = []
+
+    def failing_planner(db, entry, event):  # the outbox write of the 9th entry fails
+        if len(planned) == 8:
+            raise sqlite3.OperationalError("disk I/O error")
+        planned.append(entry.id)
+        return 0
+
+    with pytest.raises(sqlite3.OperationalError):
+        pipeline.build(site.config(), site.store(), NOW, planner=failing_planner)
+    db = sqlite3.connect(site.config().paths.state)
+    assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 5  # one batch
+    assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 5
+    report = build(site)
+    assert (report.new, report.entries, report.duplicates) == (8, 13, 0)
+    assert len(set(feed_ids(site))) == 13
+
+
+def test_a_large_build_sees_what_another_writer_committed_between_its_batches(site):
+    """Known (the keys that spare a large build its lookups) is loaded again when another
+    connection has written since, so a release stored meanwhile is matched, not doubled."""
+    store = site.store()
+    with store.transaction() as db:
+        known = entry_rows.Known(db)
+    with store.transaction() as db:
+        assert entry_rows.Known.current(db, known) is known  # nothing written meanwhile
+        db.execute("INSERT INTO meta (key, value) VALUES ('mine', '1')")
+    with store.transaction() as db:
+        assert entry_rows.Known.current(db, known) is known  # its own commit: still whole
+    writer = sqlite3.connect(site.config().paths.state, isolation_level=None)  # another process
+    writer.execute(
+        "INSERT INTO entry_origins (origin, entry_id, content_hash) VALUES ('x.txt', 'e', 'h')"
+    )
+    with store.transaction() as db:
+        fresh = entry_rows.Known.current(db, known)
+    assert fresh is not known and "x.txt" in fresh.origins

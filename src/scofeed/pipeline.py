@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -33,6 +34,7 @@ from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import status as status_rows
+from scofeed.store.entries import Known
 from scofeed.store.files import FileState
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,7 @@ def ingest_one(
     now: datetime,
     planner: Planner | None = None,
     force_update: bool = False,
-    known: entry_rows.Known | None = None,
+    known: Known | None = None,
     pending: entry_rows.Pending | None = None,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
@@ -152,40 +154,54 @@ def build(
     db = store.db
     scan = scanner.scan(root, file_rows.index(db), cfg.limits.max_file_bytes)
     stamp = time.time()
-    remembered: list[FileState] = []
-    cleared: list[str] = []
+    big = len(scan.changed) >= KNOWN_MIN_FILES
+
+    def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
+        """Store prepared files and their rows in the files index; how many there were."""
+        pending = entry_rows.Pending() if known is not None else None
+        remembered: list[FileState] = []
+        cleared: list[str] = []
+        for item, outcome in items:
+            if isinstance(outcome, Rejection):
+                if pending is not None:
+                    pending.flush(db)
+                outcome.kept = _kept_entry(db, item.rel)
+                _reject(db, report, outcome, stamp)
+                remembered.append(_file_state(item, "rejected", outcome.reason))
+                continue
+            for release, entry in outcome:
+                change, queued = ingest_one(
+                    db, release, entry, settings, now, planner, known=known, pending=pending
+                )
+                _count(report, change, queued)
+            cleared.append(item.rel)
+            remembered.append(_file_state(item, "ok", None))
+        if pending is not None:
+            pending.flush(db)
+        # the files index and the quarantine hold one row per path: batched, same result
+        file_rows.clear_rejects(db, cleared)
+        file_rows.remember_all(db, remembered)
+        return len(remembered)
+
     with contextlib.ExitStack() as stack:
-        if len(scan.changed) >= KNOWN_MIN_FILES:
+        if big:
             stack.enter_context(_gc_paused())
-        # workers start (fork) before the transaction opens; results are stored as they come
+        # workers start (fork) before a transaction opens; results are stored as they come,
+        # COMMIT_EVERY files a transaction
         prepared = _prepare_all(
             scan.changed, settings, cfg.limits.max_file_bytes, now, progress, stack
         )
-        with store.transaction() as db:
-            known = entry_rows.Known(db) if len(scan.changed) >= KNOWN_MIN_FILES else None
-            pending = entry_rows.Pending() if known is not None else None
-            for item, outcome in prepared:
-                if isinstance(outcome, Rejection):
-                    if pending is not None:
-                        pending.flush(db)
-                    outcome.kept = _kept_entry(db, item.rel)
-                    _reject(db, report, outcome, stamp)
-                    remembered.append(_file_state(item, "rejected", outcome.reason))
-                    continue
-                for release, entry in outcome:
-                    change, queued = ingest_one(
-                        db, release, entry, settings, now, planner, known=known, pending=pending
-                    )
-                    _count(report, change, queued)
-                cleared.append(item.rel)
-                remembered.append(_file_state(item, "ok", None))
-            if pending is not None:
-                pending.flush(db)
-            # the files index and the quarantine hold one row per path: batched, same result
-            file_rows.clear_rejects(db, cleared)
-            file_rows.remember_all(db, remembered + scan.touched)
-            file_rows.forget(db, scan.gone)
-            file_rows.clear_rejects(db, scan.gone)
+        known: Known | None = None
+        done = False
+        while not done:
+            with store.transaction() as db:
+                known = Known.current(db, known) if big else None
+                batch = itertools.islice(prepared, COMMIT_EVERY)
+                done = store_some(db, batch, known) < COMMIT_EVERY
+                if done:
+                    file_rows.remember_all(db, scan.touched)
+                    file_rows.forget(db, scan.gone)
+                    file_rows.clear_rejects(db, scan.gone)
     for state in scan.unchanged + scan.touched:
         if state.status == "rejected":
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
@@ -207,6 +223,11 @@ def _file_state(item: scanner.Changed, status: str, reason: str | None) -> FileS
 POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 POOL_CHUNK = 200
 KNOWN_MIN_FILES = 100  # from here, loading every key beats a few lookups per release
+# Files stored per transaction. A cold build commits as it goes: other writers (the
+# deliverer, `scofeed add`) wait for one batch, not for the whole build; what was
+# committed survives a crash (the next build finds those files indexed and stored);
+# and SQLite's checkpoint after each commit overlaps with the workers still preparing.
+COMMIT_EVERY = 1000
 
 
 _T = TypeVar("_T")

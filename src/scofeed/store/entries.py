@@ -31,10 +31,19 @@ class Known:
     so a large batch (a cold build) skips its lookups; anything else is looked up."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
+        self.version = _data_version(db)
         self.origins = {r[0] for r in db.execute("SELECT origin FROM entry_origins")}
         self.keys: set[str | None] = set()
         for row in db.execute("SELECT identity, url_key, fingerprint FROM entries"):
             self.keys.update(row)
+
+    @classmethod
+    def current(cls, db: sqlite3.Connection, known: Known | None) -> Known:
+        """``known`` while no other connection has written to the store since it was
+        loaded (this connection's own commits keep it whole), else a fresh one."""
+        if known is not None and known.version == _data_version(db):
+            return known
+        return cls(db)
 
     def may_match(self, origin: str, identity: str, url_key: str | None, fp: str) -> bool:
         keys = self.keys
@@ -48,6 +57,11 @@ class Known:
     def add(self, origin: str, identity: str, url_key: str | None, fp: str) -> None:
         self.origins.add(origin)
         self.keys.update((identity, url_key, fp))
+
+
+def _data_version(db: sqlite3.Connection) -> int:
+    """Changes when another connection commits (PRAGMA data_version)."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
 class Pending:
