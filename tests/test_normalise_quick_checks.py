@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scofeed.normalise import _XML_UNSAFE, _key, _opens_alike, content_hash, xml_safe
+from scofeed.normalise import _XML_UNSAFE, _key, _opens_alike, collapse, content_hash, xml_safe
 
 openers = st.sampled_from(["a", "A", "b", "Z", "1", "É", "é", "ſ", "İ", "K", " ", "_", "-", ""])
 paras = st.tuples(openers, st.text(max_size=12)).map("".join)
@@ -35,3 +35,18 @@ def test_content_hash_is_the_hash_of_json_dumps(fields):
 @given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
 def test_xml_safe_on_ascii_deletes_what_the_pattern_deletes(text):
     assert xml_safe(text) == _XML_UNSAFE.sub("", text)
+
+
+pieces = ["a", "é", "中", " ", "  ", "\n", "\t", "\xa0", "\u2028", "\u3000", "\x1f", "\x85"]
+spaced = st.lists(st.sampled_from(pieces), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(spaced, st.text(max_size=30)))
+def test_collapse_is_split_and_join(text):
+    assert collapse(text) == " ".join(text.split())
+
+
+def test_no_white_space_but_the_ascii_space_is_printable():
+    """What collapse's quick check rests on, for every code point."""
+    assert [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()] == [" "]
