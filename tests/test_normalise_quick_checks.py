@@ -8,7 +8,20 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scofeed.normalise import _XML_UNSAFE, _key, _opens_alike, collapse, content_hash, xml_safe
+from scofeed.dates import is_date_line
+from scofeed.normalise import (
+    _CHROME_WORDS,
+    _CRUMB_ASCII,
+    _CRUMB_GLYPH,
+    _XML_UNSAFE,
+    _is_chrome,
+    _key,
+    _opens_alike,
+    collapse,
+    content_hash,
+    script_of,
+    xml_safe,
+)
 
 openers = st.sampled_from(["a", "A", "b", "Z", "1", "É", "é", "ſ", "İ", "K", " ", "_", "-", ""])
 paras = st.tuples(openers, st.text(max_size=12)).map("".join)
@@ -50,3 +63,33 @@ def test_collapse_is_split_and_join(text):
 def test_no_white_space_but_the_ascii_space_is_printable():
     """What collapse's quick check rests on, for every code point."""
     assert [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()] == [" "]
+
+
+def _is_chrome_slow(line: str, dominant: str | None) -> bool:
+    """_is_chrome as first written, without its quick checks."""
+    text = collapse(line)
+    if is_date_line(text) or _key(text) in _CHROME_WORDS:
+        return True
+    if len(text) <= 120:
+        for pattern, least in ((_CRUMB_GLYPH, 2), (_CRUMB_ASCII, 3)):
+            parts = [p for p in pattern.split(text) if p.strip()]
+            if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
+                return True
+    if len(text) < 120 and dominant is not None:
+        own = script_of(text)
+        return own is not None and own != dominant
+    return False
+
+
+chrome_words = ["Home", "News", "»", "›", ">", "|", "/", " ", "  ", "3 June 2020", "новости"]
+chrome_words += ["新闻", "a", "Пекин", "北京"]
+chrome_lines = st.lists(st.sampled_from(chrome_words), max_size=10).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    line=st.one_of(chrome_lines, st.text(max_size=40)),
+    dominant=st.sampled_from([None, "latin", "cyrillic", "cjk"]),
+)
+def test_chrome_quick_checks_agree_with_the_slow_form(line, dominant):
+    assert _is_chrome(line, dominant) == _is_chrome_slow(line, dominant)

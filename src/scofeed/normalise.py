@@ -209,12 +209,16 @@ def _long_ascii_line_with_letter(text: str) -> bool:
 def _foreign(text: str, dominant: str | None) -> bool:
     if dominant is None or len(text) > FOREIGN_MAX:
         return False
+    if dominant == "latin" and text.isascii():
+        return False  # ASCII letters are all Latin: script_of would say "latin" or None
     own = script_of(text)
     return own is not None and own != dominant
 
 
 _CRUMB_GLYPH = re.compile(r"\s?[»›]\s?")  # only breadcrumbs use these
 _CRUMB_ASCII = re.compile(r"\s[>|/]\s")  # "Home > News > Item": also in headlines, so 3 parts
+# each pattern, the parts a breadcrumb has at least, the characters the pattern needs
+_CRUMBS = ((_CRUMB_GLYPH, 2, "»›"), (_CRUMB_ASCII, 3, ">|/"))
 _CHROME_WORDS = {
     _key(w)
     for w in (
@@ -234,7 +238,9 @@ def _is_chrome(line: str, dominant: str | None) -> bool:
     if is_date_line(text) or _key(text) in _CHROME_WORDS:
         return True
     if len(text) <= 120:
-        for pattern, least in ((_CRUMB_GLYPH, 2), (_CRUMB_ASCII, 3)):
+        for pattern, least, marks in _CRUMBS:
+            if not any(mark in text for mark in marks):
+                continue  # the pattern cannot match: one part only
             parts = [p for p in pattern.split(text) if p.strip()]
             if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
                 return True
