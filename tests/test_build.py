@@ -147,6 +147,18 @@ def test_file_turning_invalid_keeps_its_last_good_version(site):
     assert (site.feeds / "atom.xml").read_bytes() == before
 
 
+def test_a_rejected_file_is_reported_while_it_stays_bad_and_only_then(site):
+    (site.sources / "empty.txt").write_bytes(b"")
+    (site.sources / "gone.txt").write_bytes(b"")
+    assert sorted(r.origin for r in build(site).rejected) == ["empty.txt", "gone.txt"]
+    os.utime(site.sources / "empty.txt", ns=(1, 1))  # touched: same bytes, still bad
+    (site.sources / "gone.txt").unlink()
+    report = build(site, LATER)
+    assert [(r.origin, r.reason) for r in report.rejected] == [("empty.txt", "empty file")]
+    (site.sources / "empty.txt").write_bytes(b"\x00")  # bad another way: reported once
+    assert [r.reason[:6] for r in build(site, LATER).rejected] == ["binary"]
+
+
 def test_fixing_a_rejected_file_clears_it(site):
     bad = site.sources / "later.txt"
     bad.write_bytes(b"")

@@ -152,7 +152,8 @@ def build(
     if not root.is_dir():
         raise ConfigError(f"paths.sources: {root}: sources folder does not exist")
     db = store.db
-    scan = scanner.scan(root, file_rows.index(db), cfg.limits.max_file_bytes)
+    index = file_rows.Index(db)
+    scan = scanner.scan(root, index, cfg.limits.max_file_bytes)
     stamp = time.time()
     big = len(scan.changed) >= KNOWN_MIN_FILES
 
@@ -202,8 +203,10 @@ def build(
                     file_rows.remember_all(db, scan.touched)
                     file_rows.forget(db, scan.gone)
                     file_rows.clear_rejects(db, scan.gone)
-    for state in scan.unchanged + scan.touched:
-        if state.status == "rejected":
+    # files rejected before and not changed since are still rejected (and say so)
+    again = {c.rel for c in scan.changed}
+    for state in index.rejected():
+        if state.path not in again:
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = entry_rows.count(store.db)
     report.written = publish_feeds(cfg, store)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scofeed.store.files import FileState
+from scofeed.store.files import FileState, Index
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Changed:
 class ScanResult:
     changed: list[Changed]
     touched: list[FileState]  # same bytes, new mtime: refresh the index only
-    unchanged: list[FileState]
+    unchanged: int  # how many files the index holds as they are
     gone: list[str]
 
 
@@ -97,34 +97,36 @@ def read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, str,
     return data, hashlib.sha256(data).hexdigest(), None
 
 
-def scan(root: Path, known: dict[str, FileState], max_bytes: int) -> ScanResult:
+def scan(root: Path, index: Index, max_bytes: int) -> ScanResult:
     """Compare sources/ with the index. Known files whose size or mtime moved are read
     here (same bytes: only the index is refreshed); new files are left to the reader
     (``Changed.data`` None, no error), so a cold build can read them in parallel."""
-    result = ScanResult([], [], [], [])
+    result = ScanResult([], [], 0, [])
+    stamps = index.stamps
     seen: set[str] = set()
     for rel, path, st in walk(root):
         seen.add(rel)
-        old = known.get(rel)
+        stamp = stamps.get(rel)
         if isinstance(st, OSError):
             reason = f"unreadable ({st.strerror or st})"
             result.changed.append(Changed(rel, path, None, reason, 0, 0, ""))
             continue
-        if old is None:
+        if stamp is None:
             new = Changed(rel, path, None, None, st.st_size, st.st_mtime_ns, "")
             result.changed.append(new)
             continue
-        if old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
-            result.unchanged.append(old)
+        if stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
+            result.unchanged += 1
             continue
         data, digest, error = read_bytes(path, st.st_size, max_bytes)
-        if digest and old.sha256 == digest:
+        old = index.row(rel)
+        if digest and old is not None and old.sha256 == digest:
             result.touched.append(
                 FileState(rel, st.st_size, st.st_mtime_ns, digest, old.status, old.reason)
             )
             continue
         result.changed.append(Changed(rel, path, data, error, st.st_size, st.st_mtime_ns, digest))
-    result.gone = sorted(set(known) - seen)
+    result.gone = sorted(set(stamps) - seen)
     return result
 
 
