@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -124,6 +125,9 @@ def main() -> int:
                 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             (sources / "new.txt").unlink()
             store.close()
+            for leftover in root.glob(f"state{n}.sqlite3*"):  # the next round starts clean
+                leftover.unlink()
+            shutil.rmtree(root / f"feeds{n}")
             times["baseline"].append(timed(lambda: naive(sources)))
 
     cold, unchanged, one_new, baseline = (statistics.median(times[k]) for k in times)
