@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
 from datetime import UTC, datetime
 
 import feedparser
@@ -202,21 +204,37 @@ def test_control_characters_never_reach_the_feeds(site):
     assert {"SCO meets envoy", "Forum"} < titles
 
 
-@pytest.mark.parametrize("actual", [0, 10, files.READ_STEP * 3 + 7, 5000])
-def test_reading_a_file_that_changed_size_since_the_scan_gets_its_current_bytes(tmp_path, actual):
-    """The scan's size is a hint: a file that grew or shrank is read whole, as it is now,
-    and one that grew past the cap comes back one byte over it (and is then refused)."""
-    cap = 4096 if actual == 5000 else files.READ_STEP * 4
+@pytest.mark.parametrize("size", [0, 10, files.READ_STEP * 3 + 7])
+def test_a_file_is_read_whole_with_the_size_and_mtime_of_what_was_read(tmp_path, size):
     path = tmp_path / "r.txt"
-    data = bytes(range(256)) * (actual // 256) + b"x" * (actual % 256)
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
     path.write_bytes(data)
-    for stale in (0, 3, actual, actual + 100):
-        got, digest, error = files.read_bytes(str(path), min(stale, cap), cap)
-        assert error is None
-        assert got == data[: cap + 1]
-        assert digest == hashlib.sha256(got).hexdigest()
-    assert files.read_bytes(str(path), cap + 1, cap) == (
-        None,
-        "",
-        f"too large ({cap + 1} bytes, limit {cap})",
-    )
+    os.utime(path, ns=(5, 1_234_567_890))
+    got = files.read_bytes(str(path), files.READ_STEP * 4)
+    assert got == (data, hashlib.sha256(data).hexdigest(), None, size, 1_234_567_890)
+    cap = max(size - 1, 0)
+    if size:  # over the cap: refused unread, with its size
+        assert files.read_bytes(str(path), cap) == (
+            None, "", f"too large ({size} bytes, limit {cap})", size, 1_234_567_890
+        )  # fmt: skip
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/version"), reason="needs Linux /proc")
+def test_a_file_whose_stat_size_is_wrong_is_read_to_its_end_or_one_byte_past_the_cap():
+    """/proc files say they are empty: the reader goes on until the end or the cap."""
+    with open("/proc/version", "rb") as fh:
+        whole = fh.read()
+    assert os.stat("/proc/version").st_size == 0 and len(whole) > 20
+    assert files.read_bytes("/proc/version", 10_000).data == whole
+    assert files.read_bytes("/proc/version", 20).data == whole[:21]  # then refused as too large
+
+
+def test_a_fifo_in_sources_is_left_alone(site):
+    """Opening a FIFO would wait for a writer forever: it is never opened."""
+    os.mkfifo(site.sources / "pipe.txt")
+    result = []
+    build = lambda: result.append(pipeline.build(site.config(), site.store(), NOW))  # noqa: E731
+    worker = threading.Thread(target=build, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert result and result[0].new == 1 and result[0].rejected == []

@@ -268,9 +268,12 @@ def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: dat
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     try:
         releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
-        # only what ingest needs travels on: the raw text stays behind
+        # only what ingest needs travels on: the raw text and file date stay behind
         outcome: list[tuple[Release, Entry]] | Rejection = [
-            (_without(r, text="", html=None), _without(normalise(r, settings, now), paragraphs=()))
+            (
+                _without(r, text="", html=None, context_date=None),
+                _without(normalise(r, settings, now), paragraphs=()),
+            )
             for r in releases
         ]
     except RejectedInput as exc:
@@ -280,15 +283,19 @@ def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: dat
     return _without(item, data=None), outcome
 
 
+# what a worker sends back for each file: digest, size and mtime of what it read, outcome
+Done = tuple[str, int, int, Outcome]
+
+
 def _prepare_chunk(
     items: list[scanner.Changed], settings: Settings, max_bytes: int, now: datetime
-) -> list[tuple[str, Outcome]]:
-    """In a worker: each file's digest and outcome. The item itself (its Path is slow
-    to unpickle) is not sent back: the parent still holds it."""
+) -> list[Done]:
+    """In a worker: each file's outcome and what reading it found. The item itself is
+    not sent back: the parent still holds it."""
     out = []
     for item in items:
         done, outcome = _prepare(item, settings, max_bytes, now)
-        out.append((done.sha256, outcome))
+        out.append((done.sha256, done.size, done.mtime_ns, outcome))
     return out
 
 
@@ -323,14 +330,14 @@ def _prepare_all(
 
 
 def _collect(
-    jobs: list[tuple[list[scanner.Changed], Future[list[tuple[str, Outcome]]]]],
+    jobs: list[tuple[list[scanner.Changed], Future[list[Done]]]],
     total: int,
     progress: Callable[[int, int], None] | None,
 ) -> Iterator[Prepared]:
     done = 0
     for items, job in jobs:
-        for item, (digest, outcome) in zip(items, job.result(), strict=True):
-            yield _without(item, data=None, sha256=digest), outcome
+        for item, (digest, size, mtime_ns, outcome) in zip(items, job.result(), strict=True):
+            yield _without(item, data=None, sha256=digest, size=size, mtime_ns=mtime_ns), outcome
         done += len(items)
         if progress:
             progress(done, total)

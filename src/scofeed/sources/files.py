@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from scofeed.store.files import FileState, Index
 
@@ -24,10 +25,10 @@ class Changed:
     rel: str
     path: str  # a str, not a Path: cheaper to make and to send to a worker process
     data: bytes | None  # None when it could not be read
-    error: str | None
-    size: int
-    mtime_ns: int
     sha256: str
+    error: str | None
+    size: int  # -1 (and mtime_ns -1) for a new file not read yet
+    mtime_ns: int
 
     @property
     def mtime(self) -> datetime:
@@ -42,10 +43,11 @@ class ScanResult:
     gone: list[str]
 
 
-def walk(root: Path) -> Iterator[tuple[str, str, os.stat_result | OSError]]:
-    """(relative path, full path, stat) of every candidate file under root, sorted,
-    hidden and temporary files left out. A file that cannot be stat'ed (a dangling link,
-    say) comes with its OSError."""
+def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
+    """(relative path, directory entry, error) of every candidate file under root,
+    sorted, hidden and temporary files left out. Regular files are known by their
+    directory entry, without a stat; a link is followed, and one that leads nowhere
+    comes with its OSError. Anything else (a FIFO, a socket) is left out."""
     stack = [""]
     while stack:
         prefix = stack.pop()
@@ -66,73 +68,102 @@ def walk(root: Path) -> Iterator[tuple[str, str, os.stat_result | OSError]]:
                     continue
                 if name.endswith(SKIP_SUFFIXES):
                     continue
-                st = item.stat()
+                if item.is_symlink():
+                    item.stat()  # raises for a dangling link
+                if not item.is_file():
+                    continue
             except OSError as exc:
-                yield rel, item.path, exc
+                yield rel, item, exc
                 continue
-            if item.is_file():
-                yield rel, item.path, st
+            yield rel, item, None
         stack.extend(reversed(subdirs))
 
 
 READ_STEP = 1 << 16
 
 
-def read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, str, str | None]:
-    """(data, sha256, error) of one file, refusing it unread when it is over the cap.
-    Reads the size the scan saw, then on (a file can grow) up to one byte over the cap,
-    without ever asking for a cap-sized buffer: that allocation cost more than the read."""
-    if size > max_bytes:
-        return None, "", f"too large ({size} bytes, limit {max_bytes})"
+class Read(NamedTuple):
+    data: bytes | None
+    sha256: str
+    error: str | None
+    size: int  # of the file read, as fstat saw it on the open file (0 when unknown)
+    mtime_ns: int
+
+
+def read_bytes(path: str, max_bytes: int) -> Read:
+    """One file's bytes, digest, size and mtime, refusing it unread when it is over the
+    cap. The size and mtime are those of the file opened, so they go with the bytes
+    read. Reads the size fstat gave, then on (a file can grow) up to one byte over the
+    cap, without ever asking for a cap-sized buffer: that allocation cost more than the
+    read itself."""
     try:
         with open(path, "rb", buffering=0) as fh:
-            data = fh.read(size + 1)
+            st = os.fstat(fh.fileno())
+            if st.st_size > max_bytes:
+                reason = f"too large ({st.st_size} bytes, limit {max_bytes})"
+                return Read(None, "", reason, st.st_size, st.st_mtime_ns)
+            data = fh.read(st.st_size + 1)
             while len(data) <= max_bytes:
                 more = fh.read(min(READ_STEP, max_bytes + 1 - len(data)))
                 if not more:
                     break
                 data += more
     except OSError as exc:
-        return None, "", f"unreadable ({exc.strerror or exc})"
-    return data, hashlib.sha256(data).hexdigest(), None
+        size, mtime_ns = _stamp(path)  # kept in the index, so the same error is not redone
+        return Read(None, "", f"unreadable ({exc.strerror or exc})", size, mtime_ns)
+    return Read(data, hashlib.sha256(data).hexdigest(), None, st.st_size, st.st_mtime_ns)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0, 0
+    return st.st_size, st.st_mtime_ns
 
 
 def scan(root: Path, index: Index, max_bytes: int) -> ScanResult:
     """Compare sources/ with the index. Known files whose size or mtime moved are read
     here (same bytes: only the index is refreshed); new files are left to the reader
-    (``Changed.data`` None, no error), so a cold build can read them in parallel."""
+    (``Changed.data`` None, no error, size and mtime -1 until read), so a cold build
+    can stat and read them in parallel."""
     result = ScanResult([], [], 0, [])
     stamps = index.stamps
     seen: set[str] = set()
-    for rel, path, st in walk(root):
+    for rel, entry, error in walk(root):
         seen.add(rel)
-        stamp = stamps.get(rel)
-        if isinstance(st, OSError):
-            reason = f"unreadable ({st.strerror or st})"
-            result.changed.append(Changed(rel, path, None, reason, 0, 0, ""))
+        if error is not None:
+            reason = f"unreadable ({error.strerror or error})"
+            result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
             continue
+        stamp = stamps.get(rel)
         if stamp is None:
-            new = Changed(rel, path, None, None, st.st_size, st.st_mtime_ns, "")
-            result.changed.append(new)
+            result.changed.append(Changed(rel, entry.path, None, "", None, -1, -1))
+            continue
+        try:
+            st = entry.stat()
+        except OSError as exc:  # gone since it was listed
+            reason = f"unreadable ({exc.strerror or exc})"
+            result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
             continue
         if stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
             result.unchanged += 1
             continue
-        data, digest, error = read_bytes(path, st.st_size, max_bytes)
+        got = read_bytes(entry.path, max_bytes)
         old = index.row(rel)
-        if digest and old is not None and old.sha256 == digest:
+        if got.sha256 and old is not None and old.sha256 == got.sha256:
             result.touched.append(
-                FileState(rel, st.st_size, st.st_mtime_ns, digest, old.status, old.reason)
+                FileState(rel, got.size, got.mtime_ns, got.sha256, old.status, old.reason)
             )
             continue
-        result.changed.append(Changed(rel, path, data, error, st.st_size, st.st_mtime_ns, digest))
+        result.changed.append(Changed(rel, entry.path, *got))
     result.gone = sorted(set(stamps) - seen)
     return result
 
 
 def loaded(item: Changed, max_bytes: int) -> Changed:
-    """The item with its bytes read, if the scan left that for later."""
+    """The item with its bytes (and their size and mtime) read, if the scan left that
+    for later."""
     if item.data is not None or item.error is not None:
         return item
-    data, digest, error = read_bytes(item.path, item.size, max_bytes)
-    return Changed(item.rel, item.path, data, error, item.size, item.mtime_ns, digest)
+    return Changed(item.rel, item.path, *read_bytes(item.path, max_bytes))
