@@ -69,7 +69,7 @@ class Pending:
     (executemany) during a large build. Anything that reads the tables flushes first,
     so every query sees exactly the rows it would have seen row by row."""
 
-    FLUSH_AT = 1000
+    FLUSH_AT = 200
 
     def __init__(self) -> None:
         self.entries: list[tuple[object, ...]] = []
