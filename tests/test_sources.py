@@ -238,3 +238,8 @@ def test_a_fifo_in_sources_is_left_alone(site):
     worker.start()
     worker.join(timeout=30)
     assert result and result[0].new == 1 and result[0].rejected == []
+
+
+def test_a_fifo_read_in_place_of_a_file_is_refused_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    assert files.read_bytes(str(tmp_path / "pipe.txt"), 1000).error == "not a regular file"
