@@ -12,6 +12,7 @@ import pytest
 
 from scofeed import pipeline
 from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -199,6 +200,19 @@ def test_parallel_preparation_gives_the_same_feeds(site, monkeypatch, tmp_path):
     parallel = build(site)
     assert {p.name: p.read_bytes() for p in site.feeds.iterdir()} == before
     assert (parallel.new, len(parallel.rejected)) == (sequential.new, 1) == (31, 1)
+
+
+def test_reading_ahead_in_small_or_large_batches_prepares_the_same(site, monkeypatch):
+    for i in range(9):
+        day = f"{i + 1} April 2021"
+        (site.sources / f"r{i}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
+    (site.sources / "bad.txt").write_bytes(b"")
+    items = pipeline.scanner.scan(site.sources, file_rows.Index(site.store().db), 10**6).changed
+    settings = pipeline.settings_from(site.config())
+    whole = list(pipeline._prepare_many(items, settings, 10**6, NOW))
+    monkeypatch.setattr(pipeline, "READ_AHEAD_BYTES", 100)  # a batch every file or two
+    assert list(pipeline._prepare_many(items, settings, 10**6, NOW)) == whole
+    assert len(whole) == 11 and sum(isinstance(o, pipeline.Rejection) for _, o in whole) == 1
 
 
 def _tables(site):
