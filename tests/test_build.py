@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -11,6 +12,8 @@ import feedparser
 import pytest
 
 from scofeed import pipeline
+from scofeed.model import Release
+from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 
@@ -310,6 +313,38 @@ def test_a_build_that_fails_part_way_keeps_what_it_committed(site, monkeypatch):
     report = build(site)
     assert (report.new, report.entries, report.duplicates) == (8, 13, 0)
     assert len(set(feed_ids(site))) == 13
+
+
+def test_a_release_stored_by_another_writer_between_batches_is_matched(site, monkeypatch):
+    """`scofeed add` (another connection) stores a release while a large build is
+    between two batches; the build's copy of it, in a later batch, is the same entry."""
+    monkeypatch.setattr(pipeline, "COMMIT_EVERY", 3)
+    monkeypatch.setattr(pipeline, "KNOWN_MIN_FILES", 1)
+    for i in range(8):
+        day = f"{i + 1} March 2021"
+        (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
+    store = site.store()
+    begun = []
+    batch_transaction = store.transaction
+
+    @contextlib.contextmanager
+    def transaction():
+        begun.append(1)
+        if len(begun) == 2:  # after the first batch's commit, before the second begins
+            text = (site.sources / "r06.txt").read_text(encoding="utf-8")
+            other = Store(site.config().paths.state)  # its own connection
+            pipeline.ingest(site.config(), other, [Release("elsewhere.txt", text)], NOW)
+        with batch_transaction() as db:
+            yield db
+
+    monkeypatch.setattr(store, "transaction", transaction)
+    report = pipeline.build(site.config(), store, NOW)
+    assert len(begun) >= 3
+    assert (report.entries, report.new) == (9, 8)  # r06 was already stored: not new
+    db = sqlite3.connect(site.config().paths.state)
+    owners = dict(db.execute("SELECT origin, entry_id FROM entry_origins").fetchall())
+    assert owners["r06.txt"] == owners["elsewhere.txt"]
+    assert len(set(feed_ids(site))) == 9
 
 
 def test_a_large_build_sees_what_another_writer_committed_between_its_batches(site):

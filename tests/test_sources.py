@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 
@@ -243,3 +246,36 @@ def test_a_fifo_in_sources_is_left_alone(site):
 def test_a_fifo_read_in_place_of_a_file_is_refused_without_waiting(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
     assert files.read_bytes(str(tmp_path / "pipe.txt"), 1000).error == "not a regular file"
+
+
+LEASE_HOLDER = """
+import fcntl, os, signal, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+def give_up(signum, frame):  # the kernel asks the holder to give the lease up
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    print("released", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGIO, give_up)
+print("holding", flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_SETLEASE"), reason="needs Linux leases")
+def test_a_file_under_another_programs_lease_is_read_once_the_lease_is_given_up(tmp_path):
+    """Samba and NFS servers hold leases; a non-blocking open of such a file fails, so
+    the reader opens it the usual way and waits for the holder to give the lease up."""
+    path = tmp_path / "leased.txt"
+    path.write_bytes(b"Title\n\nOn 3 June 2020, text.\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LEASE_HOLDER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        got = files.read_bytes(str(path), 1000)
+        assert holder.stdout.readline() == "released\n"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert got.error is None and got.data == path.read_bytes()

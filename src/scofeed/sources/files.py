@@ -87,7 +87,7 @@ class Read(NamedTuple):
     data: bytes | None
     sha256: str
     error: str | None
-    size: int  # of the file read, as fstat saw it on the open file (0 when unknown)
+    size: int  # as fstat saw it on the open file (stat on the path, or 0, when it won't open)
     mtime_ns: int
 
 
@@ -98,9 +98,7 @@ def read_bytes(path: str, max_bytes: int) -> Read:
     cap, without ever asking for a cap-sized buffer: that allocation cost more than the
     read itself. Plain os calls: a Python file object costs more syscalls than these."""
     try:
-        # O_NONBLOCK: had a FIFO taken the file's place since the scan, opening it must
-        # not wait for a writer (it does nothing to a regular file)
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        fd = _open(path)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -120,6 +118,18 @@ def read_bytes(path: str, max_bytes: int) -> Read:
         size, mtime_ns = _stamp(path)  # kept in the index, so the same error is not redone
         return Read(None, "", f"unreadable ({exc.strerror or exc})", size, mtime_ns)
     return Read(data, hashlib.sha256(data).hexdigest(), None, st.st_size, st.st_mtime_ns)
+
+
+def _open(path: str) -> int:
+    """O_NONBLOCK: had a FIFO taken the file's place since the scan, opening it must not
+    wait for a writer. A regular file refuses such an open only while another program
+    (Samba, an NFS server) holds a lease on it: then it is opened the usual way, which
+    waits for the lease to be given up."""
+    flags = os.O_RDONLY | os.O_CLOEXEC
+    try:
+        return os.open(path, flags | os.O_NONBLOCK)
+    except BlockingIOError:
+        return os.open(path, flags)
 
 
 def _stamp(path: str) -> tuple[int, int]:
