@@ -231,6 +231,7 @@ KNOWN_MIN_FILES = 100  # from here, loading every key beats a few lookups per re
 # committed survives a crash (the next build finds those files indexed and stored);
 # and SQLite's checkpoint after each commit overlaps with the workers still preparing.
 COMMIT_EVERY = 1000
+READ_AHEAD_BYTES = 4 << 20  # files a worker reads before parsing them (see _prepare_many)
 
 
 _T = TypeVar("_T")
@@ -285,9 +286,6 @@ def _prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: dat
 
 # what a worker sends back for each file: digest, size and mtime of what it read, outcome
 Done = tuple[str, int, int, Outcome]
-
-
-READ_AHEAD_BYTES = 4 << 20
 
 
 def _prepare_many(
