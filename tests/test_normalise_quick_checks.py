@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from scofeed.dates import is_date_line
 from scofeed.normalise import (
+    _ASCII_SPACES_BUT_SPACE,
     _CHROME_WORDS,
     _CRUMB_ASCII,
     _CRUMB_GLYPH,
@@ -51,6 +52,7 @@ def test_xml_safe_on_ascii_deletes_what_the_pattern_deletes(text):
 
 
 pieces = ["a", "é", "中", " ", "  ", "\n", "\t", "\xa0", "\u2028", "\u3000", "\x1f", "\x85"]
+pieces += ["\x0b", "\x0c", "\r", "\x1c", "\x7f", "b c"]
 spaced = st.lists(st.sampled_from(pieces), max_size=12).map("".join)
 
 
@@ -61,8 +63,10 @@ def test_collapse_is_split_and_join(text):
 
 
 def test_no_white_space_but_the_ascii_space_is_printable():
-    """What collapse's quick check rests on, for every code point."""
+    """What collapse's quick checks rest on, for every code point."""
     assert [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()] == [" "]
+    ascii_spaces = bytes(b for b in range(128) if chr(b).isspace() and b != 32)
+    assert ascii_spaces == _ASCII_SPACES_BUT_SPACE
 
 
 def _is_chrome_slow(line: str, dominant: str | None) -> bool:

@@ -101,19 +101,28 @@ _XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
 
 def collapse(s: str) -> str:
     """Runs of whitespace become one space; ends trimmed."""
-    # Every white space character but the ASCII space is unprintable, so text that is
-    # printable, has no double space and none at either end is already collapsed (a
-    # paragraph kept on one line, as most are): checked in C, faster than re-joining it.
-    if s.isprintable() and "  " not in s and s[:1] != " " and s[-1:] != " ":
-        return s
+    # Text whose only white space is single spaces between words is already collapsed
+    # (a paragraph kept on one line, as most are): checked in C, faster than re-joining
+    # it. In ASCII text the other white space characters are the few bytes deleted
+    # here; elsewhere every one of them is unprintable.
+    if "  " not in s and s[:1] != " " and s[-1:] != " ":
+        if s.isascii():
+            raw = s.encode("ascii")
+            if len(raw.translate(None, _ASCII_SPACES_BUT_SPACE)) == len(raw):
+                return s
+        elif s.isprintable():
+            return s
     return " ".join(s.split())
+
+
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 
 
 def _blocks(cleaned: str) -> list[str]:
     """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
-        para = collapse(block)
+        para = collapse(block.strip())  # the same, and mostly already collapsed then
         if para:
             out.append(para)
     return out
