@@ -1,6 +1,6 @@
 """Build benchmark: cold build, no-change rebuild, one-new-file rebuild, naive baseline.
 
-    python bench/build.py [-n 10000] [--rounds 3]
+    python bench/build.py [-n 10000] [--rounds 5]
 
 Makes N synthetic releases in a temporary folder and prints, from one run, each
 timing with its ratio: the median of a few rounds, each round a cold build into an
@@ -97,7 +97,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", type=int, default=10_000, help="number of releases (default 10000)")
     ap.add_argument(
-        "--rounds", type=int, default=3, help="rounds, each from an empty store (default 3)"
+        "--rounds", type=int, default=5, help="rounds, each from an empty store (default 5)"
     )
     args = ap.parse_args()
     rng = random.Random(42)
