@@ -87,21 +87,27 @@ class DeliverReport:
         )
 
 
-def _submit(
-    hook: Webhook,
-    store: Store,
-    clock: Callable[[], float],
-    rng: random.Random,
-    owner: str,
-    report: DeliverReport,
-    key: tuple[str, str],
-) -> Future[None]:
+@dataclass(frozen=True)
+class _Run:
+    """What one ``run_due`` shares with the drains it starts, one per endpoint."""
+
+    store: Store
+    clock: Callable[[], float]
+    rng: random.Random
+    owner: str  # who holds the endpoints' leases
+    report: DeliverReport
+
+    def busy_key(self, endpoint: str) -> tuple[str, str]:
+        return (str(self.store.path), endpoint)
+
+
+def _submit(hook: Webhook, run: _Run) -> Future[None]:
     global _pool, _stop
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-deliver")
             _stop = threading.Event()  # a fresh pool, a fresh flag: old workers keep theirs
-        future = _pool.submit(_drain, hook, store, clock, rng, owner, report, key, _stop)
+        future = _pool.submit(_drain, hook, run, _stop)
         _running[future] = hook.name
     future.add_done_callback(_forget)
     return future
@@ -158,20 +164,20 @@ def run_due(
     hooks = {h.name: h for h in cfg.webhooks}
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     report = DeliverReport()
+    run = _Run(store, clock, rng, owner, report)
     futures: list[Future[None]] = []
     for name in rows.due_endpoints(store.db, t):
         hook = hooks.get(name)
-        key = (str(store.path), name)
         if hook is None:
             log.debug("delivery_skipped endpoint=%s reason=not_configured", name)
             continue
         with _lock:
-            if key in _busy:
+            if run.busy_key(name) in _busy:
                 report.busy += 1
                 continue
-            _busy.add(key)
+            _busy.add(run.busy_key(name))
         report.endpoints += 1
-        futures.append(_submit(hook, store, clock, rng, owner, report, key))
+        futures.append(_submit(hook, run))
     if wait:
         for f in futures:
             f.result()
@@ -179,34 +185,26 @@ def run_due(
     return report
 
 
-def _drain(
-    hook: Webhook,
-    store: Store,
-    clock: Callable[[], float],
-    rng: random.Random,
-    owner: str,
-    report: DeliverReport,
-    key: tuple[str, str],
-    stop: threading.Event,
-) -> None:
-    db = store.db
+def _drain(hook: Webhook, run: _Run, stop: threading.Event) -> None:
+    db = run.store.db
     session = None
     try:
         while not stop.is_set():
-            t = clock()
+            t = run.clock()
             # the lease first, then the head: a head read before taking the lease may
             # have been settled by another sender in between, and would go out twice
             with _writes:
-                claimed = rows.claim(db, hook.name, owner, t + 2 * hook.timeout + LEASE_MARGIN, t)
+                until = t + 2 * hook.timeout + LEASE_MARGIN
+                claimed = rows.claim(db, hook.name, run.owner, until, t)
             if not claimed:
-                report.add("busy", hook.name)
+                run.report.add("busy", hook.name)
                 break
             d = rows.head(db, hook.name)
             if d is None or d.next_attempt is None or d.next_attempt > t:
                 break
             session = session or sender.session_for(hook)
-            decision = _attempt(hook, store, session, d, clock, rng)
-            report.add(decision.outcome, hook.name)
+            decision = _attempt(hook, run, session, d)
+            run.report.add(decision.outcome, hook.name)
             if decision.outcome in (policy.RETRY, policy.GONE):
                 break
     except Exception:
@@ -214,34 +212,29 @@ def _drain(
     finally:
         try:
             with _writes:
-                rows.release(db, hook.name, owner)
+                rows.release(db, hook.name, run.owner)
         finally:
             if session is not None:
                 session.close()
             with _lock:
-                _busy.discard(key)
+                _busy.discard(run.busy_key(hook.name))
 
 
 def _attempt(
-    hook: Webhook,
-    store: Store,
-    session: sender.requests.Session,
-    d: rows.Delivery,
-    clock: Callable[[], float],
-    rng: random.Random,
+    hook: Webhook, run: _Run, session: sender.requests.Session, d: rows.Delivery
 ) -> policy.Decision:
     stamp = int(time.time())  # the wire timestamp is real time: receivers check it
     headers = signing.headers([s.value for s in hook.secrets], d.webhook_id, stamp, d.body)
     sent = sender.post(session, hook.url, d.body, headers, hook.timeout)
-    t = clock()
+    t = run.clock()
     decision = policy.decide(
-        d.attempts + 1, sent.result, t, hook.retry_schedule, rng, hook.retry_after_max
+        d.attempts + 1, sent.result, t, hook.retry_schedule, run.rng, hook.retry_after_max
     )
     error = None if decision.outcome == policy.DELIVERED else decision.reason
     attempt = rows.Attempt(
         d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
     )
-    with _writes, store.transaction() as db:
+    with _writes, run.store.transaction() as db:
         settled = rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
         if decision.outcome == policy.GONE:
             rows.disable(db, hook.name, t, "HTTP 410 Gone")
