@@ -58,6 +58,7 @@ class Rejection:
 
 @dataclass
 class BuildReport:
+    files: int = 0  # in sources/, as the scan found them
     entries: int = 0
     new: int = 0
     updated: int = 0
@@ -155,6 +156,7 @@ def build(
     index = file_rows.Index(db)
     scan = scanner.scan(root, index, cfg.limits.max_file_bytes)
     stamp = time.time()
+    report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= KNOWN_MIN_FILES
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:

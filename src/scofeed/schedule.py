@@ -33,7 +33,6 @@ from scofeed.config import Config
 from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.sources import remote
 from scofeed.store import Store, runs
-from scofeed.store import files as file_rows
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def scan_job(ctx: JobContext, now: datetime) -> str:
     if report.deliveries:
         ctx.wake("deliver")
     return (
-        f"found={file_rows.count(ctx.store.db)} new={report.new} updated={report.updated} "
+        f"found={report.files} new={report.new} updated={report.updated} "
         f"rejected={len(report.rejected)} entries={report.entries} "
         f"written={len(report.written)} deliveries={report.deliveries}"
     )

@@ -84,8 +84,3 @@ def rejects(db: sqlite3.Connection, source: str | None = None) -> list[sqlite3.R
     return db.execute(
         "SELECT * FROM rejects WHERE source = ? ORDER BY at DESC, origin", (source,)
     ).fetchall()
-
-
-def count(db: sqlite3.Connection) -> int:
-    """How many files the last scan found in sources/."""
-    return int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
