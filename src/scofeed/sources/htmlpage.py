@@ -16,18 +16,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
-from cssselect import SelectorError
-from lxml.cssselect import CSSSelector
 
 from scofeed.dates import midnight, parse_iso
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.normalise import collapse
+from scofeed.selectors import compile_selector
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +71,6 @@ PRESETS: dict[str, Selectors] = {
     ),
 }  # fmt: skip
 DEFAULT = Selectors()
-
-
-@lru_cache(maxsize=256)
-def compile_selector(selector: str) -> lxml.etree.XPath:
-    """An XPath (``/``, ``./``, ``(``) or CSS selector, compiled; ValueError when invalid."""
-    s = selector.strip()
-    try:
-        if s.startswith(("/", "./", "(")):
-            return lxml.etree.XPath(s)
-        return CSSSelector(s)
-    except (lxml.etree.XPathError, SelectorError) as exc:
-        raise ValueError(f"not a valid XPath or CSS selector ({exc})") from None
 
 
 def _select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # type: ignore[type-arg]
