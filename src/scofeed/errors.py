@@ -29,6 +29,11 @@ Three class attributes carry the meaning, so no caller parses a message:
 
 A built-in is mixed in where one fits (``except LookupError`` catches ``UnknownEntry``).
 Messages are one line, naming the file, URL or dotted config key, and never a secret.
+
+Outside the tree, on purpose: ``deliver.sender.AddressRefused`` (and urllib3's
+``NameResolutionError``) are raised inside urllib3's connection hook, so they must be
+urllib3 errors for requests to report a refused address as a connection failure; they
+never leave ``sender.post``, which turns every failure into a delivery outcome.
 """
 
 from __future__ import annotations

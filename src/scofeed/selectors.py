@@ -13,16 +13,19 @@ import lxml.etree
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector
 
+from scofeed.errors import ConfigError
+
 XPATH_STARTS = ("/", "./", "(")
 
 
 @lru_cache(maxsize=256)
 def compile_selector(selector: str) -> lxml.etree.XPath:
-    """An XPath (``/``, ``./``, ``(``) or CSS selector, compiled; ValueError when invalid."""
+    """An XPath (``/``, ``./``, ``(``) or CSS selector, compiled; ConfigError (a ValueError)
+    when invalid, which the config loader reports with the selector's dotted key."""
     s = selector.strip()
     try:
         if s.startswith(XPATH_STARTS):
             return lxml.etree.XPath(s)
         return CSSSelector(s)
     except (lxml.etree.XPathError, SelectorError) as exc:
-        raise ValueError(f"not a valid XPath or CSS selector ({exc})") from None
+        raise ConfigError(f"not a valid XPath or CSS selector ({exc})") from None

@@ -184,7 +184,9 @@ def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
         if vet is not None and name in values:
             problem = vet(values[name])
             if problem:
-                raise ConfigError(f"{key}: expected {problem}{got(values[name], how)}")
+                v = values[name]
+                tables = isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0])
+                raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
     obj = cls(**values)
     post = getattr(obj, "validate", None)
     if callable(post):

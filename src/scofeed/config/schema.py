@@ -232,7 +232,7 @@ class RemoteSource:
                 continue
             try:
                 compile_selector(value)
-            except ValueError as exc:
+            except ConfigError as exc:
                 raise ConfigError(f"{key}.{k}: {exc}, got {value!r}") from None
         if self.link_pattern is not None:
             try:
