@@ -25,7 +25,7 @@ from scofeed import pipeline, publish, sources
 from scofeed.config import Config
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.model import Entry, Release
-from scofeed.normalise import id_slug, normalise, script_of, settings_from
+from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -125,7 +125,7 @@ def add_release(
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, origin_label, exc, now)
         raise
-    identity, url_key = pipeline.identity_of(release, entry)
+    identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(store.db, "", identity, url_key, entry.fingerprint)
     old: Path | None = None
     if match is not None:

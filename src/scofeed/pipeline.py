@@ -28,7 +28,7 @@ from scofeed import __version__, publish, render, sources
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import ConfigError, NormaliseError, RejectedInput
 from scofeed.model import Entry, Release
-from scofeed.normalise import Settings, adopt_id, canonical_url, normalise, settings_from
+from scofeed.normalise import Settings, adopt_id, identity_of, normalise, settings_from
 from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -83,15 +83,6 @@ def default_planner(cfg: Config, now: datetime) -> Planner | None:
     return deliver.planner(cfg, now)
 
 
-def identity_of(release: Release, entry: Entry) -> tuple[str, str | None]:
-    url_key = canonical_url(release.url) if release.url else None
-    if release.key:
-        return f"key:{release.key}", url_key
-    if url_key:
-        return f"url:{url_key}", url_key
-    return f"fp:{entry.fingerprint}", None
-
-
 def ingest_one(
     db: sqlite3.Connection,
     release: Release,
@@ -106,7 +97,7 @@ def ingest_one(
     """Store one normalised release; returns the change and how many deliveries it queued.
     ``known`` (for a large batch) spares the lookups of a release that cannot match;
     with ``pending`` (and no planner) a new entry's rows are written in batches."""
-    identity, url_key = identity_of(release, entry)
+    identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending
     )
