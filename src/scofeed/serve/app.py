@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -29,7 +30,7 @@ from scofeed.render import CONTENT_TYPES
 from scofeed.serve.pages import entry_html, index_html
 from scofeed.store import Store, runs
 from scofeed.store import entries as entry_rows
-from scofeed.store import files as file_rows
+from scofeed.store import status as status_rows
 from scofeed.store.status import iso
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ class App:
         if path == "/":
             return self.index(cfg, environ)
         if path == "/healthz":
-            return self.health()
+            return self.health(cfg)
         names = {FEED_FILES[fmt]: fmt for fmt in cfg.feeds.formats}
         if path.startswith("/") and path[1:] in names:
             return self.feed(cfg, names[path[1:]], environ)
@@ -211,7 +212,7 @@ class App:
             raise UnknownEntry(f"no entry with id {slug!r}")
         return _page(environ, entry_html(cfg, e), cfg)
 
-    def health(self) -> Response:
+    def health(self, cfg: Config) -> Response:
         db = self.store.db
         scan = runs.get(db, "scan")
         status = "starting" if scan is None else ("ok" if scan.ok else "failing")
@@ -220,14 +221,11 @@ class App:
             for r in runs.all_runs(db)
             if not r.ok
         ]
+        # the rejects ``scofeed status`` lists: a refused ``add`` ages out after reject_ttl
+        rejected = status_rows.rejected(db, time.time(), cfg.limits.reject_ttl * 86400)
         rejects = [
-            {
-                "origin": r["origin"],
-                "source": r["source"],
-                "reason": r["reason"],
-                "at": iso(r["at"]),
-            }
-            for r in file_rows.rejects(db)[:10]
+            {"origin": r.origin, "source": r.source, "reason": r.reason, "at": r.at}
+            for r in rejected[:10]
         ]
         body: dict[str, Any] = {
             "status": status,
