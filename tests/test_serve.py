@@ -19,6 +19,7 @@ import pytest
 
 from scofeed import config as config_mod
 from scofeed import pipeline
+from scofeed.errors import ConfigError, StoreError
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer, accepts_gzip
 from scofeed.store import Store, runs
@@ -253,3 +254,33 @@ def test_healthz_extras_are_included(site):
     response = app.route("GET", "/healthz", {})
     doc = json.loads(response.body)
     assert doc["files"] == {"n": 7} and "division" in doc["broken"]["error"]
+
+
+def _call(app: App, path: str) -> tuple[str, bytes]:
+    seen: list[str] = []
+    body = app({"REQUEST_METHOD": "GET", "PATH_INFO": path}, lambda s, _h: seen.append(s))
+    return seen[0], b"".join(body)
+
+
+def test_errors_become_their_http_status_in_one_place(served):
+    app = App(lambda: served.cfg, served.store)
+    assert _call(app, "/entries/nope") == ("404 Not Found", b"no entry with id 'nope'\n")
+
+    class Busy(StoreError):
+        http_status = 503
+
+    def busy() -> config_mod.Config:
+        raise Busy("the store is locked")
+
+    assert _call(App(busy, served.store), "/") == ("503 Service Unavailable", b"internal error\n")
+
+    def broken() -> config_mod.Config:
+        raise ConfigError("paths.state: token=hunter2")  # a 5xx never shows its message
+
+    status, body = _call(App(broken, served.store), "/")
+    assert (status, body) == ("500 Internal Server Error", b"internal error\n")
+
+    def bug() -> config_mod.Config:
+        raise KeyError("surprise")
+
+    assert _call(App(bug, served.store), "/healthz")[0] == "500 Internal Server Error"

@@ -125,6 +125,8 @@ def add_release(
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, origin_label, exc, now)
         raise
+    with store.transaction() as db:  # it reads now: fixed, whether known or not
+        file_rows.clear_rejects(db, [origin_label])
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(store.db, "", identity, url_key, entry.fingerprint)
     old: Path | None = None
@@ -152,8 +154,6 @@ def add_release(
     if old is not None and target != old:
         old.unlink(missing_ok=True)
     log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
-    with store.transaction() as db:
-        file_rows.clear_rejects(db, [origin_label])
     report = pipeline.build(cfg, store, now)
     row = store.db.execute("SELECT entry_id FROM entry_origins WHERE origin = ?", (rel,)).fetchone()
     if row is None:  # pragma: no cover - normalised above, so the build cannot refuse it

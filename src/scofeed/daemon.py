@@ -1,8 +1,9 @@
 """Lifecycle: the lock, signals, starting the scheduler and server, ordered shutdown.
 
 One daemon per state store: ``<state>.lock`` beside the SQLite file is held with
-``fcntl.flock`` for the daemon's life and holds its pid, so a second ``scofeed run``
-stops at once naming the first, and ``scofeed reload`` knows whom to signal.
+``fcntl.flock`` for the daemon's life and holds its pid and start time (Unix seconds),
+one per line, so a second ``scofeed run`` stops at once naming the first, ``scofeed
+reload`` knows whom to signal and ``scofeed status`` shows the uptime.
 
 Signals: SIGTERM and SIGINT stop taking new work, let running jobs and the stop hooks
 (in-flight deliveries) finish within ``stop_timeout`` in all, stop the server and
@@ -50,14 +51,14 @@ class PidLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = _read_pid(fd)
+            pid, _started = _read_lock(fd)
             os.close(fd)
             raise AlreadyRunning(
                 f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this "
                 f"state store (lock {self.path})"
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        os.write(fd, f"{os.getpid()}\n{int(time.time())}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -68,14 +69,17 @@ class PidLock:
             self._fd = None
 
 
-def _read_pid(fd: int) -> int | None:
+def _read_lock(fd: int) -> tuple[int | None, float | None]:
+    """(pid, start time) as the lock file records them; None for what it does not say."""
     os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 64).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+    words = os.read(fd, 64).decode("ascii", "replace").split()
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    started = float(words[1]) if len(words) > 1 and words[1].isdigit() else None
+    return pid, started
 
 
-def running_pid(state: Path) -> int | None:
-    """The pid of the daemon holding this store's lock, or None when none is running."""
+def running(state: Path) -> tuple[int | None, float | None] | None:
+    """(pid, start time) of the daemon holding this store's lock; None when none runs."""
     try:
         fd = os.open(lock_path(state), os.O_RDONLY)
     except FileNotFoundError:
@@ -84,11 +88,17 @@ def running_pid(state: Path) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(fd)
+            return _read_lock(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
         os.close(fd)
+
+
+def running_pid(state: Path) -> int | None:
+    """The pid of the daemon holding this store's lock, or None when none is running."""
+    found = running(state)
+    return found[0] if found else None
 
 
 def signal_reload(state: Path) -> int:

@@ -136,6 +136,7 @@ class FeedsConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     max_file_bytes: int = check(_positive, default=2_000_000)
+    reject_ttl: int = check(_positive, default=7)  # days a refused `scofeed add` input stays listed
 
 
 @dataclass(frozen=True)
