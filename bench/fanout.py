@@ -28,7 +28,8 @@ from pathlib import Path
 import requests
 
 from scofeed import config as config_mod
-from scofeed import deliver, pipeline
+from scofeed import deliver
+from scofeed.build import build as build_feeds
 from scofeed.deliver import signing
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -126,7 +127,7 @@ def main() -> None:
         cfg = config_mod.load(root / "config.toml")
         store = Store(cfg.paths.state)
         t = time.perf_counter()
-        report = pipeline.build(cfg, store, datetime.now(UTC))
+        report = build_feeds(cfg, store, datetime.now(UTC))
         plan_s = time.perf_counter() - t
         assert report.deliveries == n, report
 

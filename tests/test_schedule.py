@@ -231,7 +231,8 @@ def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know
     """It returns before the workers answer: a line with attempted=0 delivered=0 would
     be false in the log and in /healthz."""
     from conftest import webhook_toml
-    from scofeed import deliver, pipeline
+    from scofeed import deliver
+    from scofeed.build import build as build_feeds
     from scofeed.schedule import deliver_job
 
     hook = receivers([200])
@@ -239,7 +240,7 @@ def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know
     cfg = site.config()
     store = Store(cfg.paths.state)
     try:
-        pipeline.build(cfg, store, NOW)
+        build_feeds(cfg, store, NOW)
         line = deliver_job(JobContext(cfg, store), NOW)
         assert line == "sending endpoints=1 busy=0"
         hook.wait_for(1)

@@ -5,6 +5,7 @@
     ├── UsageError                    exit 2   a command used the wrong way
     ├── SourceError                   exit 1   a release could not be read or fetched
     │   ├── RejectedInput                      one input refused, with its reason
+    │   │   └── TemporaryFailure     retryable  a fetch that may work later (timeout, 5xx)
     │   └── KnownRelease                       `scofeed add` of a release already stored
     ├── NormaliseError                exit 1   a release has no usable title or body
     ├── StoreError                    exit 1   the SQLite state store
@@ -14,6 +15,9 @@
     ├── PublishError                  exit 1
     ├── DeliveryError                 exit 1   webhook configuration or sending
     └── ServeError                    exit 1   the HTTP server cannot listen
+
+An error class with ``retryable = True`` names a failure worth trying again later (the
+next poll); any other is permanent. Code tests the type or the attribute, never the text.
 
 The CLI maps every error to its ``exit_code`` in one place; the HTTP layer maps
 ``http_status`` in one place. Messages are one line, naming the file, URL or key.
@@ -25,6 +29,7 @@ from __future__ import annotations
 class ScofeedError(Exception):
     exit_code = 1
     http_status = 500
+    retryable = False  # True: the same action may succeed later
 
 
 class ConfigError(ScofeedError):
@@ -46,6 +51,21 @@ class RejectedInput(SourceError):
         super().__init__(f"{origin}: {reason}")
         self.origin = origin
         self.reason = reason
+
+
+# the prefix a retryable rejection's reason carries, so a person reading the rejects
+# table (and the store, deciding what the next poll fetches again) sees it
+TEMPORARY = "temporary: "
+
+
+class TemporaryFailure(RejectedInput):
+    """An input that could not be fetched for a passing reason (timeout, connection
+    error, 5xx): recorded, and tried again on the next poll."""
+
+    retryable = True
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(origin, TEMPORARY + reason)
 
 
 class NormaliseError(ScofeedError):

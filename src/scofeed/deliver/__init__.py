@@ -2,7 +2,7 @@
 
 The daemon calls ``run_due(cfg, store, wait=False)`` on its schedule, ``counts(store)``
 for /healthz and ``shutdown()`` on the way out. ``planner(cfg, now)`` is the Planner the
-pipeline uses when webhooks are configured.
+build and the pollers use when webhooks are configured.
 """
 
 from scofeed.deliver.outbox import backfill, matches, planner

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-TEMPORARY = "temporary: "  # a reject reason with this prefix is retried on the next poll
+from scofeed.errors import TEMPORARY  # a reject reason with it is retried on the next poll
 
 
 @dataclass(frozen=True)
