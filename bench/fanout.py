@@ -133,7 +133,7 @@ def main() -> None:
 
         # scofeed: every endpoint in parallel
         t0 = time.time()
-        result = deliver.run_due(cfg, store, wait=True)
+        result = deliver.run_due(cfg, store)
         run_s = time.time() - t0
         got = drain(arrivals, healthy, time.time() + 30)
         ours = max(got[i] for i in healthy) - t0
@@ -165,7 +165,6 @@ def main() -> None:
     for proc, parent in children:
         parent.send("stop")
         proc.join(5)
-    deliver.shutdown()
 
     h = len(healthy)
     print(f"endpoints: {n} ({h} healthy, {len(hanging)} hanging), timeout {args.timeout:g} s")

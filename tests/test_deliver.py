@@ -27,6 +27,13 @@ def _fresh_clock():
     BASE.clear()
 
 
+@pytest.fixture
+def pool():
+    """Delivery workers of the test's own, as the daemon owns its own."""
+    with deliver.DeliveryPool() as workers:
+        yield workers
+
+
 def t(offset: float = 0.0) -> datetime:
     """The injected clock: real time at the test's first call, plus ``offset`` seconds."""
     if not BASE:
@@ -157,12 +164,12 @@ def test_hang_past_the_timeout_is_retried(site, receivers):
     assert d.last_status is None
 
 
-def test_a_hanging_endpoint_never_delays_the_others(site, receivers):
+def test_a_hanging_endpoint_never_delays_the_others(site, receivers, pool):
     hang, ok = receivers(["hang"]), receivers([200])
     cfg, store = setup(
         site, webhook_toml("stuck", hang.url, timeout=30), webhook_toml("ok", ok.url)
     )
-    deliver.run_due(cfg, store, wait=False)
+    pool.run_due(cfg, store, wait=False)
     ok.wait_for(1)
     hang.wait_for(1)
     deadline = time.monotonic() + 10
@@ -173,7 +180,7 @@ def test_a_hanging_endpoint_never_delays_the_others(site, receivers):
         by_name = {d.endpoint: d for d in rows.listing(store.db)}
     # the healthy one is settled while the hanging request is still open
     assert by_name["stuck"].attempts == 0 and by_name["stuck"].status == "pending"
-    assert deliver.run_due(cfg, store, wait=False).endpoints == 0  # in flight: not sent twice
+    assert pool.run_due(cfg, store, wait=False).endpoints == 0  # in flight: not sent twice
     hang.release.set()
     while by_name["stuck"].attempts == 0:
         assert time.monotonic() < deadline
@@ -358,22 +365,24 @@ class GatedReceiver:
         self.r.answer = answer
 
 
-def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(site, receivers):
+def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(
+    site, receivers, pool
+):
     gated = GatedReceiver(receivers)
     cfg, store = setup(site, webhook_toml("slow", gated.r.url))
     for name in ("b", "c"):
         (site.sources / f"{name}.txt").write_text(f"Release {name}\n\nOn 5 May 2021 news.\n")
     build_feeds(cfg, store, datetime.now(UTC))
     assert deliver.counts(store)["pending"] == 3
-    deliver.run_due(cfg, store, wait=False)
+    pool.run_due(cfg, store, wait=False)
     gated.r.wait_for(1)  # the first request is in flight, held at the gate
     import threading
 
     left: list[list[str]] = []
-    stopper = threading.Thread(target=lambda: left.append(deliver.shutdown(timeout=20)))
+    stopper = threading.Thread(target=lambda: left.append(pool.shutdown(timeout=20)))
     stopper.start()
     deadline = time.monotonic() + 10
-    while not deliver.runner._stop.is_set():
+    while not pool.stopping:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     gated.gate.set()
@@ -388,12 +397,14 @@ def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(
     assert len(set(ids)) == 3
 
 
-def test_shutdown_returns_the_endpoints_still_in_a_request_when_time_runs_out(site, receivers):
+def test_shutdown_returns_the_endpoints_still_in_a_request_when_time_runs_out(
+    site, receivers, pool
+):
     gated = GatedReceiver(receivers)
     cfg, store = setup(site, webhook_toml("stuck", gated.r.url))
-    deliver.run_due(cfg, store, wait=False)
+    pool.run_due(cfg, store, wait=False)
     gated.r.wait_for(1)
-    assert deliver.shutdown(timeout=0.2) == ["stuck"]
+    assert pool.shutdown(timeout=0.2) == ["stuck"]
     gated.gate.set()
     deadline = time.monotonic() + 10
     while only(store).status != "delivered":  # the worker still settles what it sent

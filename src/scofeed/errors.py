@@ -13,7 +13,9 @@
     │   └── AlreadyRunning                     another daemon holds the store's lock
     ├── RenderError                   exit 1
     ├── PublishError                  exit 1
-    ├── DeliveryError                 exit 1   webhook configuration or sending
+    ├── DeliveryError                 exit 1   a webhook request got no HTTP answer
+    │   ├── EndpointUnreachable  retryable  timeout, refused, reset, name not resolved
+    │   └── AddressForbidden               the address guard refused the host
     └── ServeError                    exit 1   the HTTP server cannot listen
 
 An error class with ``retryable = True`` names a failure worth trying again later (the
@@ -93,7 +95,17 @@ class PublishError(ScofeedError):
 
 
 class DeliveryError(ScofeedError):
-    pass
+    """A webhook request that got no HTTP answer. (Any answer, even a 500, is an outcome
+    for the retry policy, not an error.)"""
+
+
+class EndpointUnreachable(DeliveryError):
+    retryable = True
+
+
+class AddressForbidden(DeliveryError):
+    """The endpoint's host resolves to an address the guard refuses: retrying cannot
+    help until the configuration changes."""
 
 
 class KnownRelease(SourceError):

@@ -28,9 +28,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scofeed import deliver
 from scofeed.build import build
 from scofeed.config import Config
+from scofeed.deliver import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.model import Planner
 from scofeed.poll import poll_due
@@ -45,12 +45,14 @@ PlannerFactory = Callable[[Config, datetime], Planner]
 
 @dataclass
 class JobContext:
-    """What a job sees: the current config (replaced on reload), the store, and ``wake``."""
+    """What a job sees: the current config (replaced on reload), the store, ``wake``,
+    and the delivery workers (the daemon's, which it shuts down on the way out)."""
 
     cfg: Config
     store: Store
     wake: Callable[[str], None] = lambda name: None
     planner: PlannerFactory | None = None
+    deliveries: DeliveryPool = field(default_factory=DeliveryPool)
 
     def plan(self, now: datetime) -> Planner | None:
         return self.planner(self.cfg, now) if self.planner else None
@@ -113,7 +115,7 @@ def deliver_job(ctx: JobContext, now: datetime) -> str | None:
     """Hand each endpoint with a due delivery to a worker. The workers log (and store)
     every attempt themselves; the job only says how many endpoints it handed over, as
     their outcomes are not known yet when it returns."""
-    report = deliver.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
+    report = ctx.deliveries.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
     if not (report.endpoints or report.busy):
         return None
     return f"sending endpoints={report.endpoints} busy={report.busy}"
