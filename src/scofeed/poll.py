@@ -2,7 +2,9 @@
 
 ``poll_due`` polls every enabled source whose ``next_poll`` in the store has come,
 records the outcome in the ``sources`` table, and re-publishes the feeds when an
-entry changed. Due-ness lives in SQLite, so a restart loses nothing. One driver,
+entry changed. Due-ness lives in SQLite, so a restart loses nothing; the store also
+keeps the schedule each ``next_poll`` came from, so a source whose interval or cron
+changed in the config is due by its new schedule from the next start or reload. One driver,
 ``_poll``, serves every source kind (``sources.remote.KINDS``): a conditional GET of
 the source's URL (an unchanged one costs a 304), the releases it holds ingested, then
 the linked pages not seen before fetched and ingested. Each bad page is recorded in
@@ -85,6 +87,30 @@ def next_poll(src: RemoteSource, now: datetime, tz: str) -> datetime:
     return datetime.fromtimestamp(now.timestamp() + src.interval, tz=now.tzinfo)
 
 
+def schedule_of(src: RemoteSource, tz: str) -> str:
+    """The schedule ``next_poll`` follows, as the store keeps it."""
+    return f"cron {src.cron} {tz}" if src.cron else f"every {src.interval}"
+
+
+def _due_at(store: Store, src: RemoteSource, now: datetime, tz: str) -> float | None:
+    """When the source is due, by the store; a next poll computed from another schedule
+    than the configured one is computed again, from the last poll."""
+    state = source_rows.state(store.db, src.name)
+    if state is None or state.next_poll is None:
+        return None
+    schedule = schedule_of(src, tz)
+    if state.schedule == schedule or state.last_poll is None:
+        return state.next_poll
+    last = datetime.fromtimestamp(state.last_poll, tz=now.tzinfo)
+    due = next_poll(src, last, tz).timestamp()
+    source_rows.reschedule(store.db, src.name, due, schedule)
+    log.info(
+        "poll_rescheduled source=%s schedule=%r was=%r next=%s",
+        src.name, schedule, state.schedule, datetime.fromtimestamp(due, now.tzinfo).isoformat(),
+    )  # fmt: skip
+    return due
+
+
 @dataclass(frozen=True)
 class _Run:
     """What one ``poll_due`` shares with each source it polls."""
@@ -123,8 +149,8 @@ def poll_due(
                 continue
             if wanted is None and not src.enabled:
                 continue
-            state = source_rows.state(store.db, src.name)
-            due = state is None or state.next_poll is None or state.next_poll <= now.timestamp()
+            due_at = _due_at(store, src, now, cfg.site.timezone)
+            due = due_at is None or due_at <= now.timestamp()
             if not (due or force):
                 continue
             report.results.append(_poll_source(run, src))
@@ -161,6 +187,7 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         result.summary() if result.status != "error" else "error",
         result.error,
         result.new,
+        schedule_of(src, run.cfg.site.timezone),
     )
     level = logging.WARNING if result.status == "error" else logging.INFO
     log.log(level, "poll source=%s %s", src.name, result.summary())
