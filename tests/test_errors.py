@@ -16,13 +16,13 @@ from scofeed.errors import (
     BadSignature,
     ConfigError,
     DeliveryError,
+    EndpointUnreachable,
     KnownRelease,
     RejectedInput,
     ScofeedError,
     SourceError,
-    TemporaryDeliveryError,
     TemporaryError,
-    TemporaryRejection,
+    TemporaryFailure,
     UnknownEntry,
     UsageError,
 )
@@ -87,12 +87,12 @@ def test_attributes_carry_the_meaning():
     assert ConfigError.exit_code == UsageError.exit_code == 2
     assert UnknownEntry.http_status == 404 and UsageError.http_status == 400
     assert BadSignature.http_status == 401 and RejectedInput.http_status == 422
-    for cls in (TemporaryError, TemporaryRejection, TemporaryDeliveryError):
+    for cls in (TemporaryError, TemporaryFailure, EndpointUnreachable):
         assert cls.retryable and cls.http_status == 503
     for cls in (RejectedInput, DeliveryError, ConfigError, KnownRelease):
         assert not cls.retryable
-    assert issubclass(TemporaryRejection, RejectedInput)  # `except RejectedInput` still sees it
-    assert issubclass(TemporaryDeliveryError, DeliveryError)
+    assert issubclass(TemporaryFailure, RejectedInput)  # `except RejectedInput` still sees it
+    assert issubclass(EndpointUnreachable, DeliveryError)
 
 
 def test_built_ins_are_mixed_in_where_natural():
@@ -113,7 +113,7 @@ def test_bad_signature_is_in_the_tree_and_still_importable_from_signing():
     "exc",
     [
         RejectedInput("a.txt", "empty file"),
-        TemporaryRejection("https://example.org/", "timed out after 20 s"),
+        TemporaryFailure("https://example.org/", "timed out after 20 s"),
         KnownRelease("a.txt", "abc", "a.txt: already stored as abc"),
         SourceError("x"),
     ],

@@ -10,8 +10,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from scofeed import pipeline
+from scofeed.build import build as build_feeds
 from scofeed.errors import RejectedInput
+from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
 from scofeed.sources import READERS, htmlpage
 from scofeed.sources.htmlpage import PRESETS, listing_links, read_page
@@ -153,7 +154,7 @@ def test_html_is_a_registered_drop_in_format(site):
     (site.sources / "junk.html").write_text("<html><body></body></html>", encoding="utf-8")
     cfg = site.config()
     store = site.store()
-    report = pipeline.build(cfg, store, NOW)
+    report = build_feeds(cfg, store, NOW)
     assert report.new == 3  # the seed, the Chinese page and the neutralised hostile page
     assert [(r.origin, r.reason) for r in report.rejected] == [
         ("junk.html", "no article text found in the page")
@@ -172,8 +173,8 @@ def test_same_release_under_two_spellings_of_its_url_is_one_entry(site):
     edited = text.replace("and cooperation in trade", "and closer cooperation in trade")
     a = read_page("a", text, url="http://eng.sectsco.org./20220125/813122.html")
     b = read_page("b", edited, url="https://eng.sectsco.org/20220125/813122.html")
-    first = pipeline.ingest(cfg, store, a, NOW)
-    second = pipeline.ingest(cfg, store, b, NOW)
+    first = ingest(cfg, store, a, NOW)
+    second = ingest(cfg, store, b, NOW)
     assert [c.kind for c in first] == ["new"]
     assert second[0].entry.id == first[0].entry.id
     assert entry_rows.count(store.db) == 1

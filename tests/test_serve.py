@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 
 from scofeed import config as config_mod
-from scofeed import pipeline
+from scofeed.build import build as build_feeds
 from scofeed.errors import ConfigError, StoreError
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer, accepts_gzip
@@ -54,7 +54,7 @@ class Served:
 def served(site):
     cfg = site.config()
     store = Store(cfg.paths.state)
-    pipeline.build(cfg, store, NOW)
+    build_feeds(cfg, store, NOW)
     server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
     server.start()
     host, port = server.addresses[0]
@@ -163,7 +163,7 @@ def test_a_changed_feed_file_is_served_fresh(served, site):
     (site.sources / "new.txt").write_text(
         "Second release title\n\nOn 5 June 2020 something else happened.\n", encoding="utf-8"
     )
-    pipeline.build(served.cfg, served.store, NOW)
+    build_feeds(served.cfg, served.store, NOW)
     status, after, body = served.get("/atom.xml", If_None_Match=before["etag"])
     assert status == 200 and after["etag"] != before["etag"]
     assert b"Second release title" in body
@@ -205,7 +205,7 @@ def test_html_is_escaped(served, site):
         "A second paragraph.\n",
         encoding="utf-8",
     )
-    report = pipeline.build(served.cfg, served.store, NOW)
+    report = build_feeds(served.cfg, served.store, NOW)
     assert report.new == 1 and not report.rejected
     _, _, body = served.get("/")
     assert b"<script>" not in body and b"<b>" not in body
@@ -242,7 +242,7 @@ def test_healthz_reports_the_last_scan_and_503_when_it_failed(served):
 
 def test_healthz_lists_rejected_inputs(served, site):
     (site.sources / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
-    pipeline.build(served.cfg, served.store, NOW)
+    build_feeds(served.cfg, served.store, NOW)
     doc = json.loads(served.get("/healthz")[2])
     assert any(e.get("origin") == "broken.txt" for e in doc["last_errors"])
 

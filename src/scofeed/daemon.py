@@ -5,9 +5,10 @@ One daemon per state store: ``<state>.lock`` beside the SQLite file is held with
 one per line, so a second ``scofeed run`` stops at once naming the first, ``scofeed
 reload`` knows whom to signal and ``scofeed status`` shows the uptime.
 
-Signals: SIGTERM and SIGINT stop taking new work, let running jobs and the stop hooks
-(in-flight deliveries) finish within ``stop_timeout`` in all, stop the server and
-return 0. SIGHUP re-reads the config; a
+The daemon owns the delivery workers (a ``DeliveryPool``) its deliver job hands work to.
+Signals: SIGTERM and SIGINT stop taking new work, let running jobs, in-flight
+deliveries and the stop hooks finish within ``stop_timeout`` in all, stop the server
+and return 0. SIGHUP re-reads the config; a
 config that does not load is logged and the running one kept.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from scofeed.config import FEED_FILES, Config
+from scofeed.deliver import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer
@@ -151,13 +153,14 @@ class Daemon:
         self.stop_timeout = stop_timeout
         self.health_extras = health_extras
         self.planner = planner
-        # after the jobs, e.g. let in-flight deliveries finish: each hook gets the seconds
-        # left of stop_timeout and returns what it left unfinished (a list of names)
+        # after the jobs and in-flight deliveries: each hook gets the seconds left of
+        # stop_timeout and returns what it left unfinished (a list of names)
         self.on_stop = list(on_stop)
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
         self.watcher: SourceWatcher | None = None
+        self.deliveries = DeliveryPool()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
@@ -179,7 +182,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            self.scheduler = Scheduler(JobContext(self.cfg, store, planner=self.planner))
+            ctx = JobContext(self.cfg, store, planner=self.planner, deliveries=self.deliveries)
+            self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
             self.watcher = SourceWatcher(self.cfg.paths.sources, self._sources_changed)
@@ -213,6 +217,8 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(self.stop_timeout)
+        # in-flight deliveries get what is left of the stop time; unsent ones stay pending
+        unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
         for fn in self.on_stop:
             try:
                 left = fn(max(0.5, deadline - time.monotonic()))

@@ -5,7 +5,7 @@
     ├── UsageError (ValueError)                  exit 2  HTTP 400 a command or request used wrongly
     ├── SourceError                                               a release could not be read
     │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
-    │   │   └── TemporaryRejection  [retryable]          HTTP 503 refused for now: timeout, 5xx, 429
+    │   │   └── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
     │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
     ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
     ├── StoreError                                                the SQLite state store
@@ -13,12 +13,13 @@
     │   └── AlreadyRunning                               HTTP 409 another daemon holds the lock
     ├── RenderError
     ├── PublishError                                              writing into feeds/
-    ├── DeliveryError                                    HTTP 502 webhook configuration or sending
+    ├── DeliveryError                                    HTTP 502 a push got no HTTP answer
     │   ├── BadSignature (ValueError)                    HTTP 401 a webhook request does not verify
-    │   └── TemporaryDeliveryError  [retryable]          HTTP 503 the receiver may take it later
+    │   ├── EndpointUnreachable  [retryable]             HTTP 503 timeout, refused, reset, no name
+    │   └── AddressForbidden                             HTTP 502 the address guard refused the host
     ├── ServeError                                                the HTTP server cannot listen
     └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
-        (also a base of TemporaryRejection and TemporaryDeliveryError)
+        (also a base of TemporaryFailure and EndpointUnreachable)
 
 Three class attributes carry the meaning, so no caller parses a message:
 
@@ -81,10 +82,18 @@ class RejectedInput(SourceError, ValueError):
         return (type(self), (self.origin, self.reason))
 
 
-class TemporaryRejection(RejectedInput, TemporaryError):
+# the prefix a retryable rejection's reason carries, so a person reading the rejects
+# table (and the store, deciding what the next poll fetches again) sees it
+TEMPORARY = "temporary: "
+
+
+class TemporaryFailure(RejectedInput, TemporaryError):
     """An input refused for now (timeout, connection error, 5xx, 429); the next poll retries."""
 
     http_status = 503
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(origin, reason if reason.startswith(TEMPORARY) else TEMPORARY + reason)
 
 
 class KnownRelease(SourceError):
@@ -126,6 +135,9 @@ class PublishError(ScofeedError):
 
 
 class DeliveryError(ScofeedError):
+    """A push (webhook, WebSub, ActivityPub) that got no HTTP answer. (Any answer, even
+    a 500, is an outcome for the retry policy, not an error.)"""
+
     http_status = 502
 
 
@@ -135,10 +147,15 @@ class BadSignature(DeliveryError, ValueError):
     http_status = 401
 
 
-class TemporaryDeliveryError(DeliveryError, TemporaryError):
-    """A delivery that failed for now (timeout, 5xx, 429); the retry schedule applies."""
+class EndpointUnreachable(DeliveryError, TemporaryError):
+    """Timeout, refused, reset, name not resolved: the retry schedule applies."""
 
     http_status = 503
+
+
+class AddressForbidden(DeliveryError):
+    """The host resolves to an address the guard refuses: retrying cannot help until the
+    configuration changes."""
 
 
 class ServeError(ScofeedError):

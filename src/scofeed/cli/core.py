@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed import config as config_mod
-from scofeed import pipeline
+from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.store import entries as entry_rows
 
@@ -39,7 +39,7 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = pipeline.build(cfg, store, datetime.now(UTC), progress=_progress)
+    report = build(cfg, store, datetime.now(UTC), progress=_progress)
     for r in report.rejected:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
         print(f"rejected {r.origin}: {r.reason}{kept}", file=sys.stderr)

@@ -59,8 +59,6 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         schedule=schedule,
         set_log_level=from_config,
         health_extras={"deliveries": deliver.counts},
-        # in-flight deliveries get what is left of the stop time; unsent ones stay pending
-        on_stop=[lambda left: deliver.shutdown(timeout=left)],
     )
 
     def ready(bases: list[str]) -> None:

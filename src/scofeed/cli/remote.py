@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed.cli.common import Subparsers, command, open_store
-from scofeed.sources import remote
+from scofeed.poll import poll_due
 
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
@@ -33,7 +33,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if not cfg.sources:
         print("no remote sources configured ([[sources]] in config.toml)")
         return 0
-    report = remote.poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
+    report = poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
     if not report.results:
         print("no source is due (use --force to poll now)")
     for result in report.results:

@@ -122,7 +122,7 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = deliver.run_due(cfg, store, wait=True)
+    report = deliver.run_due(cfg, store)
     c = deliver.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
     for name in report.disabled:
@@ -223,9 +223,8 @@ def cmd_webhook_test(args: argparse.Namespace) -> int:
     stamp = int(time.time())
     msg_id = f"msg_ping_{stamp}"
     body = payload.ping(hook.format, hook.name, cfg, stamp)
-    headers = signing.headers([s.value for s in hook.secrets], msg_id, stamp, body)
     with sender.session_for(hook) as session:
-        sent = sender.post(session, hook.url, body, headers, hook.timeout)
+        sent = sender.sign_and_post(session, hook, msg_id, body, stamp)
     r = sent.result
     print(f"{hook.name}: {policy.describe(r)} in {sent.duration:.2f}s (webhook-id {msg_id})")
     if sent.response:

@@ -135,4 +135,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: the schedule (interval or cron) next_poll was computed from: a changed one in
+    # the config moves next_poll at the next start or reload
+    """
+    ALTER TABLE sources ADD COLUMN schedule TEXT;
+    """,
 ]
