@@ -21,7 +21,7 @@ from datetime import datetime
 from scofeed import pool
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
-from scofeed.errors import ConfigError
+from scofeed.errors import ConfigError, shown
 from scofeed.ingest import Change, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
@@ -173,9 +173,11 @@ def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: fl
     file_rows.reject(db, r.origin, "local", r.reason, stamp, r.kept)
     report.rejected.append(r)
     if r.kept:
-        log.info("rejected origin=%s reason=%r kept_last_good=%s", r.origin, r.reason, r.kept)
+        log.info(
+            "rejected origin=%s reason=%r kept_last_good=%s", shown(r.origin), r.reason, r.kept
+        )
     else:
-        log.info("rejected origin=%s reason=%r", r.origin, r.reason)
+        log.info("rejected origin=%s reason=%r", shown(r.origin), r.reason)
 
 
 def _count(report: BuildReport, change: Change, queued: int) -> None:

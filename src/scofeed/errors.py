@@ -160,3 +160,30 @@ class AddressForbidden(DeliveryError):
 
 class ServeError(ScofeedError):
     pass
+
+
+def shown(name: str) -> str:
+    """A file name, path or URL as a message shows it: on one line, every byte visible.
+    Control characters (a newline in a file name) are escaped as Python does (``\\n``,
+    ``\\x1b``) and bytes that are not UTF-8 (surrogate escapes) as ``\\xff``, so a
+    hostile name cannot forge lines in output or logs."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "backslashreplace")
+    text = raw.decode("utf-8", "backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def unexpected(exc: BaseException) -> str:
+    """The reason given for an input that failed in a way no reader foresaw (a parser
+    hitting RecursionError, MemoryError, ValueError...): the exception's type and the
+    start of its message, on one line."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "too large to process (MemoryError)"
+    message = shown(str(exc).split("\n", 1)[0])[:160]
+    return f"could not be processed ({type(exc).__name__}: {message})"

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from scofeed import sources
-from scofeed.errors import NormaliseError, RejectedInput
+from scofeed.errors import NormaliseError, RejectedInput, unexpected
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, normalise
 from scofeed.sources import files as scanner
@@ -89,6 +89,9 @@ def prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: date
         outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
         outcome = Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
+    except Exception as exc:  # noqa: BLE001 - any failure on one file rejects that file only
+        # RecursionError, MemoryError, UnicodeError, a parser's bug: the build goes on
+        outcome = Rejection(item.rel, unexpected(exc))
     return _without(item, data=None), outcome
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from scofeed import config as config_mod
 from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, load_config, open_store
+from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
 
 
@@ -42,7 +43,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build(cfg, store, datetime.now(UTC), progress=_progress)
     for r in report.rejected:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
-        print(f"rejected {r.origin}: {r.reason}{kept}", file=sys.stderr)
+        print(f"rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
     print(report.line() + f" feeds={cfg.paths.feeds}")
     return 1 if report.rejected else 0
 
@@ -68,7 +69,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("link", e.link),
         ("url", e.url or ""),
         ("tags", ", ".join(e.tags)),
-        ("origin", e.origin),
+        ("origin", shown(e.origin)),
         ("date from", e.date_source),
         ("summary", e.summary),
     ]

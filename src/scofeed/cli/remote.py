@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.errors import shown
 from scofeed.poll import poll_due
 
 
@@ -39,7 +40,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     for result in report.results:
         print(result.line())
         for origin, reason in result.rejected:
-            print(f"rejected {origin}: {reason}", file=sys.stderr)
+            print(f"rejected {shown(origin)}: {shown(reason)}", file=sys.stderr)
     if report.written:
         print("written " + " ".join(report.written) + f" feeds={cfg.paths.feeds}")
     return 1 if report.failed else 0

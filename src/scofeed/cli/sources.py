@@ -11,7 +11,7 @@ from pathlib import Path
 from scofeed import sources
 from scofeed.add import STDIN, add_release, from_url
 from scofeed.cli.common import Subparsers, command, open_store
-from scofeed.errors import RejectedInput, UsageError
+from scofeed.errors import RejectedInput, UsageError, shown
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
 
@@ -69,7 +69,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
     result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
     for r in result.report.rejected:
-        print(f"rejected {r.origin}: {r.reason}", file=sys.stderr)
+        print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
     verb = {"new": "added", "updated": "updated", "unchanged": "unchanged"}[result.kind]
     print(f"{verb} {result.entry_id}")
     print(f"file {result.path}")

@@ -8,6 +8,7 @@ import time
 
 from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
+from scofeed.errors import shown
 from scofeed.store import Store
 from scofeed.store import status as status_rows
 from scofeed.store.status import EndpointStatus, iso
@@ -114,6 +115,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     rows = [["AT", "SOURCE", "INPUT", "REASON"]]
     for r in rejected:
         kept = f" (last good version of {r.kept} still published)" if r.kept else ""
-        rows.append([r.at, r.source, r.origin, r.reason + kept])
+        rows.append([r.at, r.source, shown(r.origin), shown(r.reason + kept)])
     table(rows)
     return 0

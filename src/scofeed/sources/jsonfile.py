@@ -40,6 +40,10 @@ def _item(origin: str, obj: Any, context: datetime | None) -> Release:
     return release_from_meta(origin, meta, text, html, context)
 
 
+def _short(exc: Exception) -> str:
+    return str(exc).split(":", 1)[0][:120]
+
+
 def read_json(origin: str, text: str, context: datetime | None) -> list[Release]:
     try:
         doc = json.loads(text)
@@ -47,6 +51,8 @@ def read_json(origin: str, text: str, context: datetime | None) -> list[Release]
         raise RejectedInput(origin, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise RejectedInput(origin, "JSON nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        raise RejectedInput(origin, f"not valid JSON ({_short(exc)})") from None
     if isinstance(doc, dict):
         return [_item(origin, doc, context)]
     if not isinstance(doc, list):

@@ -2,9 +2,10 @@
 
 Front matter is TOML between ``+++`` lines or YAML between ``---`` lines (read with
 ``yaml.safe_load``; tags, anchors and aliases are refused, so no object is built and
-no "billion laughs" expansion happens). Without a ``title`` key, a heading that opens
-the body is the title. The body is rendered to HTML with markdown-it-py (sanitised by
-normalise) and its visible text becomes the plain-text paragraphs.
+no "billion laughs" expansion happens; nesting deeper than ``YAML_MAX_DEPTH`` is
+refused). Without a ``title`` key, a heading that opens the body is the title. The
+body is rendered to HTML with markdown-it-py (sanitised by normalise) and its visible
+text becomes the plain-text paragraphs.
 """
 
 from __future__ import annotations
@@ -44,9 +45,28 @@ def split_front_matter(origin: str, text: str) -> tuple[str | None, str, str]:
     raise RejectedInput(origin, f"front matter opened with {fence!r} is never closed")
 
 
+YAML_MAX_DEPTH = 32  # nested lists and tables in front matter
+_OPEN = (
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+)
+_CLOSE = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+
+
 def _yaml(origin: str, text: str) -> Any:
+    depth = 0
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPEN):
+                depth += 1
+                if depth > YAML_MAX_DEPTH:
+                    raise RejectedInput(
+                        origin, f"front matter nested too deeply (limit {YAML_MAX_DEPTH})"
+                    )
+            elif isinstance(token, _CLOSE):
+                depth -= 1
             if isinstance(token, yaml.TagToken):
                 raise RejectedInput(origin, "YAML tags (!...) are not allowed in front matter")
             if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
@@ -58,6 +78,8 @@ def _yaml(origin: str, text: str) -> Any:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""
         raise RejectedInput(origin, f"front matter is not valid YAML{at}") from None
+    except RecursionError:
+        raise RejectedInput(origin, "front matter nested too deeply") from None
 
 
 def parse_front_matter(origin: str, fence: str | None, text: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from scofeed.errors import UnknownEntry
 from scofeed.model import Entry
+from scofeed.store.files import as_db, from_db
 
 _COLUMNS = (
     "id, identity, url_key, fingerprint, title, summary, content_html, published, published_ts, "
@@ -32,7 +33,7 @@ class Known:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.version = _data_version(db)
-        self.origins = {r[0] for r in db.execute("SELECT origin FROM entry_origins")}
+        self.origins = {from_db(r[0]) for r in db.execute("SELECT origin FROM entry_origins")}
         self.keys: set[str | None] = set()
         for row in db.execute("SELECT identity, url_key, fingerprint FROM entries"):
             self.keys.update(row)
@@ -72,7 +73,7 @@ class Pending:
     def __init__(self, flush_at: int = 200) -> None:
         self.flush_at = flush_at  # rows held before they are written
         self.entries: list[tuple[object, ...]] = []
-        self.origins: list[tuple[str, str, str]] = []
+        self.origins: list[tuple[str | bytes, str, str]] = []
 
     def add(
         self,
@@ -84,7 +85,7 @@ class Pending:
         now: float,
     ) -> None:
         self.entries.append(_insert_row(entry, identity, url_key, now))
-        self.origins.append((origin, entry.id, entry.content_hash))
+        self.origins.append((as_db(origin), entry.id, entry.content_hash))
         if len(self.entries) >= self.flush_at:
             self.flush(db)
 
@@ -119,7 +120,7 @@ def find_match(
     row = db.execute(
         "SELECT e.id, e.content_hash, e.revision FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
-        (origin,),
+        (as_db(origin),),
     ).fetchone()
     if row:
         return Match(row["id"], "origin", row["content_hash"], row["revision"])
@@ -153,7 +154,7 @@ def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) ->
         entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
         entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
-        entry.content_hash, entry.revision, entry.origin, entry.date_source, now,
+        entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
     )  # fmt: skip
 
 
@@ -174,7 +175,7 @@ def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             _tags_json(entry.tags), entry.content_hash,
-            entry.revision, entry.origin, entry.date_source, entry.id,
+            entry.revision, as_db(entry.origin), entry.date_source, entry.id,
         ),
     )  # fmt: skip
 
@@ -187,12 +188,14 @@ _LINK = (
 
 
 def link_origin(db: sqlite3.Connection, origin: str, entry_id: str, content_hash: str) -> None:
-    db.execute(_LINK, (origin, entry_id, content_hash))
+    db.execute(_LINK, (as_db(origin), entry_id, content_hash))
 
 
 def entry_of_origin(db: sqlite3.Connection, origin: str) -> str | None:
     """The id of the entry an input (a file path, a URL) belongs to, if any."""
-    row = db.execute("SELECT entry_id FROM entry_origins WHERE origin = ?", (origin,)).fetchone()
+    row = db.execute(
+        "SELECT entry_id FROM entry_origins WHERE origin = ?", (as_db(origin),)
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -201,7 +204,7 @@ def entry_of_file(db: sqlite3.Connection, rel: str) -> str | None:
     after a bad edit of the file, that entry's last good version stays published."""
     row = db.execute(
         "SELECT entry_id FROM entry_origins WHERE origin = ? OR origin LIKE ? LIMIT 1",
-        (rel, rel + "#%"),
+        (as_db(rel), as_db(rel + "#%")),
     ).fetchone()
     return row[0] if row else None
 
@@ -211,7 +214,7 @@ def origins_of(db: sqlite3.Connection, entry_id: str) -> list[str]:
     rows = db.execute(
         "SELECT origin FROM entry_origins WHERE entry_id = ? ORDER BY origin", (entry_id,)
     )
-    return [origin for (origin,) in rows]
+    return [from_db(origin) for (origin,) in rows]
 
 
 def from_row(row: sqlite3.Row) -> Entry:
@@ -230,7 +233,7 @@ def from_row(row: sqlite3.Row) -> Entry:
         content_hash=row["content_hash"],
         fingerprint=row["fingerprint"],
         revision=row["revision"],
-        origin=row["origin"],
+        origin=from_db(row["origin"]),
         date_source=row["date_source"],
     )
 

@@ -1,9 +1,32 @@
-"""The scan index of files in sources/ and the quarantine of rejected inputs."""
+"""The scan index of files in sources/ and the quarantine of rejected inputs.
+
+Paths are stored losslessly: a name that is not valid UTF-8 (its bytes came to Python
+as surrogate escapes) cannot be SQLite TEXT, so it is stored as a BLOB of its bytes
+(``os.fsencode``) and read back with ``os.fsdecode``; a BLOB never equals TEXT, so
+such a name cannot collide with another.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+
+def as_db(name: str) -> str | bytes:
+    """A path or origin as the store keeps it: TEXT, or the bytes of a non-UTF-8 name."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name)
+    return name
+
+
+def from_db(value: str | bytes) -> str:
+    """The path or origin ``as_db`` stored."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
 class FileState(NamedTuple):
@@ -26,18 +49,23 @@ class Index:
         cur = db.cursor()
         cur.row_factory = None  # plain tuples, not sqlite3.Row
         self.stamps: dict[str, tuple[str, int, int]] = {
-            r[0]: r for r in cur.execute("SELECT path, size, mtime_ns FROM files")
+            from_db(r[0]): (from_db(r[0]), r[1], r[2])
+            for r in cur.execute("SELECT path, size, mtime_ns FROM files")
         }
 
     def row(self, path: str) -> FileState | None:
-        found = self._db.execute(f"{_SELECT} WHERE path = ?", (path,)).fetchone()
-        return FileState(*found) if found else None
+        found = self._db.execute(f"{_SELECT} WHERE path = ?", (as_db(path),)).fetchone()
+        return _state(found) if found else None
 
     def rejected(self) -> list[FileState]:
         return [
-            FileState(*r)
+            _state(r)
             for r in self._db.execute(f"{_SELECT} WHERE status = 'rejected' ORDER BY path")
         ]
+
+
+def _state(r: sqlite3.Row) -> FileState:
+    return FileState(from_db(r[0]), *tuple(r)[1:])
 
 
 _SELECT = "SELECT path, size, mtime_ns, sha256, status, reason FROM files"
@@ -51,8 +79,8 @@ _REMEMBER = (
 )
 
 
-def _row(s: FileState) -> tuple[str, int, int, str, str, str | None]:
-    return (s.path, s.size, s.mtime_ns, s.sha256, s.status, s.reason)
+def _row(s: FileState) -> tuple[str | bytes, int, int, str, str, str | None]:
+    return (as_db(s.path), s.size, s.mtime_ns, s.sha256, s.status, s.reason)
 
 
 def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:
@@ -60,7 +88,7 @@ def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:
 
 
 def forget(db: sqlite3.Connection, paths: list[str]) -> None:
-    db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+    db.executemany("DELETE FROM files WHERE path = ?", [(as_db(p),) for p in paths])
 
 
 def reject(
@@ -70,17 +98,19 @@ def reject(
         "INSERT INTO rejects (origin, source, reason, at, kept) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (origin) DO UPDATE SET source = excluded.source, reason = excluded.reason, "
         "at = excluded.at, kept = excluded.kept",
-        (origin, source, reason, at, kept),
+        (as_db(origin), source, reason, at, kept),
     )
 
 
 def clear_rejects(db: sqlite3.Connection, origins: list[str]) -> None:
-    db.executemany("DELETE FROM rejects WHERE origin = ?", [(o,) for o in origins])
+    db.executemany("DELETE FROM rejects WHERE origin = ?", [(as_db(o),) for o in origins])
 
 
-def rejects(db: sqlite3.Connection, source: str | None = None) -> list[sqlite3.Row]:
+def rejects(db: sqlite3.Connection, source: str | None = None) -> list[dict[str, Any]]:
     if source is None:
-        return db.execute("SELECT * FROM rejects ORDER BY at DESC, origin").fetchall()
-    return db.execute(
-        "SELECT * FROM rejects WHERE source = ? ORDER BY at DESC, origin", (source,)
-    ).fetchall()
+        rows = db.execute("SELECT * FROM rejects ORDER BY at DESC, origin").fetchall()
+    else:
+        rows = db.execute(
+            "SELECT * FROM rejects WHERE source = ? ORDER BY at DESC, origin", (source,)
+        ).fetchall()
+    return [{**dict(r), "origin": from_db(r["origin"])} for r in rows]

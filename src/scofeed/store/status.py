@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from scofeed.errors import shown
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import files as file_rows
 from scofeed.store import put_meta
@@ -71,7 +72,9 @@ def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
     error = None
     if rejects:
         latest = rejects[0]
-        error = f"{len(rejects)} rejected; latest {latest['origin']}: {latest['reason']}"
+        error = (
+            f"{len(rejects)} rejected; latest {shown(latest['origin'])}: {shown(latest['reason'])}"
+        )
     return SourceStatus(
         name=f"local ({folder})",
         kind="folder",

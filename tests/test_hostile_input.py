@@ -1,0 +1,101 @@
+"""Hostile input in sources/: every bad file is quarantined with one escaped line, the
+rest is published; names are stored losslessly; symlink loops are walked once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import feedparser
+import pytest
+
+from scofeed.build import Tuning
+from scofeed.build import build as run_build
+from scofeed.errors import shown
+from scofeed.store import entries as entry_rows
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+HOSTILE = {
+    b"big.json": b'{"title": "T", "text": "x", "n": ' + b"1" * 5000 + b"}",
+    b"deep.md": b"---\na: " + b"[" * 5000 + b"]" * 5000 + b"\n---\nBody text.\n",
+    b"deep2.md": b"---\n" + b"".join(b" " * i + b"k:\n" for i in range(3000)) + b"---\nBody\n",
+    b"bad\xffname.json": b'{"title": "T", "text": "x", "n": ' + b"9" * 5000 + b"}",
+    b"forged\nrejected x: yes.json": b"[",
+}
+GOOD_BAD_NAME = b"caf\xe9 release.txt"  # Latin-1 name, fine content
+
+
+def release(title: str, day: str) -> bytes:
+    return f"{title}\n\nOn {day}, something happened.\n\nA second paragraph.\n".encode()
+
+
+def populate(site) -> None:
+    root = os.fsencode(site.sources)
+    for name, data in HOSTILE.items():
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
+    with open(os.path.join(root, GOOD_BAD_NAME), "wb") as f:
+        f.write(release("Latin-1 named release", "3 March 2021"))
+
+
+def cli(site, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=120,
+    )
+
+
+def test_each_hostile_file_is_one_escaped_line_and_the_rest_publishes(site):
+    populate(site)
+    proc = cli(site, "build")
+    assert proc.returncode == 1, proc.stderr  # rejections, not a crash
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == len(HOSTILE), proc.stderr
+    for name in HOSTILE:
+        prefix = f"rejected {shown(os.fsdecode(name))}: "
+        assert sum(line.startswith(prefix) for line in lines) == 1, (prefix, lines)
+    assert r"rejected bad\xffname.json: " in proc.stderr
+    assert r"rejected forged\nrejected x: yes.json: " in proc.stderr
+    feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert "Latin-1 named release" in [e.title for e in feed.entries]
+    # the non-UTF-8 names went into the store and come back as they were
+    again = cli(site, "build")
+    assert again.returncode == 1 and sorted(again.stderr.splitlines()) == sorted(lines)
+    assert "new=0" in again.stdout and "updated=0" in again.stdout
+    status = cli(site, "status")
+    assert status.returncode == 0, status.stderr
+    assert r"bad\xffname.json" in status.stdout and "\nrejected x" not in status.stdout
+
+
+def test_the_worker_pool_quarantines_too_and_names_round_trip(site):
+    populate(site)
+    report = run_build(site.config(), site.store(), NOW, tuning=Tuning(pool_min_files=1))
+    assert {r.origin for r in report.rejected} == {os.fsdecode(n) for n in HOSTILE}
+    assert report.new == 2
+    store = site.store()
+    origins = {e.origin for e in entry_rows.latest(store.db)}
+    assert os.fsdecode(GOOD_BAD_NAME) in origins
+    again = run_build(site.config(), site.store(), NOW)
+    assert (again.new, again.updated) == (0, 0)
+    assert {r.origin for r in again.rejected} == {os.fsdecode(n) for n in HOSTILE}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("a\nb", r"a\nb"),
+        ("a\rb\x1b[31m", r"a\rb\x1b[31m"),
+        (os.fsdecode(b"x\xff"), r"x\xff"),
+        ("caf\u00e9", "caf\u00e9"),
+        ("\ud800", r"\ud800"),
+    ],
+)
+def test_shown_escapes_what_could_forge_output(name, expected):
+    assert shown(name) == expected
