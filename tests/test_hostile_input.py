@@ -99,3 +99,33 @@ def test_the_worker_pool_quarantines_too_and_names_round_trip(site):
 )
 def test_shown_escapes_what_could_forge_output(name, expected):
     assert shown(name) == expected
+
+
+SCRIPT_LINE = "<script>alert(1)</script> <img src=x onerror=alert(2)> & more"
+
+
+def _html_nodes(fragment: str) -> list:
+    from lxml import html as lxml_html
+
+    return list(lxml_html.fragment_fromstring(fragment, create_parent="div").iter())
+
+
+def test_markup_in_text_reaches_rss_readers_as_text_not_tags(site):
+    from lxml import etree
+
+    text = f"Hostile release\n\nOn 4 March 2021, {SCRIPT_LINE}\n\nA second paragraph.\n"
+    (site.sources / "hostile.txt").write_text(text, encoding="utf-8")
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected
+    root = etree.fromstring((site.feeds / "rss.xml").read_bytes())
+    descriptions = [d.text or "" for d in root.iter("description")]
+    hostile = [d for d in descriptions if "alert(1)" in d]
+    assert hostile, descriptions
+    for d in hostile:  # what a reader rendering the description as HTML gets
+        nodes = _html_nodes(d)
+        assert not [n for n in nodes if n.tag in ("script", "img")]
+        assert not [a for n in nodes for a in n.attrib if a.lower().startswith("on")]
+        assert "<script>alert(1)</script>" in "".join(n.text_content() for n in nodes[:1])
+    for item in feedparser.parse((site.feeds / "rss.xml").read_bytes()).entries:
+        if "alert(1)" in item.summary:
+            assert "&lt;script&gt;" in item.summary and "<script" not in item.summary

@@ -12,11 +12,16 @@ The W3C Feed Validator warns when two Atom entries share one ``updated`` value
 So an Atom ``updated`` on a whole second gets a sub-second offset drawn from the
 entry's id: stable for that entry whatever else is in the feed, under one second, and
 never before the stated time. RSS and JSON Feed carry the dates as they are.
+
+RSS ``description`` holds HTML, so the plain-text summary goes into it HTML-escaped
+(then XML-escaped by the serialiser): ``<script>`` in a release's text is shown as
+text by every reader, never run. Atom ``summary`` is ``type="text"``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 from datetime import UTC, datetime, timedelta
 
 from feedgen.feed import FeedGenerator
@@ -108,7 +113,9 @@ def render_rss(entries: list[Entry], cfg: Config) -> bytes:
         fe.guid(e.id, permalink=False)
         fe.title(e.title)
         fe.link(href=e.link, rel="alternate", type="text/html")
-        fe.description(e.summary)
+        # RSS description is HTML (readers render it): the plain-text summary is escaped
+        # as text first, so markup in it reaches a reader as visible text, never as tags
+        fe.description(html.escape(e.summary, quote=False))
         fe.content(e.content_html, type="html")
         fe.published(e.published)
         fe.updated(e.updated)
