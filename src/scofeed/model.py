@@ -48,7 +48,7 @@ class Entry:
     fingerprint: str = ""  # title + first paragraph, ignoring case, space and punctuation
     revision: int = 1
     origin: str = ""
-    date_source: str = "text"  # metadata | text | url | context | mtime
+    date_source: str = "text"  # metadata | text | url | context | mtime | now
     paragraphs: tuple[str, ...] = field(default=(), compare=False)
 
 

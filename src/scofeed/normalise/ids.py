@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from scofeed.model import Entry, Release
 from scofeed.normalise.text import compare_key
@@ -29,7 +29,8 @@ def fingerprint(title: str, first_paragraph: str) -> str:
 def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:
     """What makes a release this release, and its canonical URL (None without one): its
     key, else its URL, else the fingerprint of its title and first paragraph."""
-    url_key = canonical_url(release.url) if release.url else None
+    address = web_address(release.url) if release.url else None
+    url_key = canonical_url(address) if address else None
     if release.key:
         return f"key:{release.key}", url_key
     if url_key:
@@ -58,6 +59,46 @@ def adopt_id(entry: Entry, entry_id: str, base_url: str) -> Entry:
         return entry
     link = entry.url or entry_page(base_url, entry_id)
     return replace(entry, id=entry_id, link=link)
+
+
+# every character RFC 3986 allows in a URI: unreserved, reserved and "%"
+_RFC3986 = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NETLOC = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@\[\]%]+")
+_PART_SAFE = "!$&'()*+,;=:@/?%-._~"
+
+
+def web_address(url: str) -> str | None:
+    """The address as an absolute http(s) URI of RFC 3986 characters only, or None when
+    it is not one (no host, another scheme, a bad port or host name). Characters outside
+    RFC 3986 in the path, query or fragment are percent-encoded (UTF-8), a bare ``%``
+    becomes ``%25``, an international host name is IDNA-encoded: ``"><script>`` in a
+    URL reaches a feed as ``%22%3E%3Cscript%3E``, never as markup."""
+    raw = _URL_EDGES.sub("", url)
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    if _RFC3986.fullmatch(raw) and not _BARE_PERCENT.search(raw) and "[" not in parts.path:
+        return raw
+    netloc = parts.netloc
+    if not netloc.isascii():
+        try:
+            netloc = netloc.replace(parts.hostname, parts.hostname.encode("idna").decode())
+        except UnicodeError:
+            return None
+    if not _NETLOC.fullmatch(netloc):
+        return None
+
+    def part(s: str) -> str:
+        return quote(_BARE_PERCENT.sub("%25", s), safe=_PART_SAFE)
+
+    return urlunsplit(
+        (parts.scheme.lower(), netloc, part(parts.path), part(parts.query), part(parts.fragment))
+    )
 
 
 _TRACKING = re.compile(

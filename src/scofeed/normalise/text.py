@@ -9,6 +9,7 @@ keys (``compare_key``: letters and digits only, case-folded) are equal.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -35,6 +36,25 @@ def xml_safe(text: str) -> str:
 
 
 _XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
+
+
+_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")
+_ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def plain(s: str) -> str:
+    """Text for a plain-text field (title, summary, paragraphs): character references
+    resolved, then anything still shaped like a tag (``<script ...>``) or an entity
+    reference (an unexpanded ``&xxe;`` from a hostile page) left out, white space
+    collapsed. A lone ``<`` or ``&`` in prose stays."""
+    if "<" not in s and "&" not in s:
+        return s
+    s = html.unescape(s)
+    if "<" in s:
+        s = _TAG.sub(" ", s)
+    if "&" in s:
+        s = _ENTITY_REF.sub(" ", s)
+    return collapse(xml_safe(s))
 
 
 def collapse(s: str) -> str:
