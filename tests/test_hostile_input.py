@@ -199,3 +199,16 @@ def test_unexpanded_entity_references_never_reach_plain_text(site):
     feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
     for item in feed.entries:
         assert "xxe;" not in item.summary and "lol9;" not in item.title
+
+
+def test_a_symlink_loop_is_walked_once(site):
+    from scofeed.sources.files import walk
+
+    sub = site.sources / "a"
+    sub.mkdir()
+    (sub / "r.txt").write_bytes(release("In a folder", "5 March 2021"))
+    os.symlink("..", sub / "up")  # a/up -> sources/: a loop, followed 40 deep before
+    rels = [rel for rel, _entry, _error in walk(site.sources)]
+    assert sorted(rels) == sorted(["a/r.txt", "000_8062ea63522097a7.txt"]), rels
+    report = run_build(site.config(), site.store(), NOW)
+    assert report.new == 2 and not report.rejected

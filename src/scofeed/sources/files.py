@@ -48,8 +48,15 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
     """(relative path, directory entry, error) of every candidate file under root,
     sorted, hidden and temporary files left out. Regular files are known by their
     directory entry, without a stat; a link is followed, and one that leads nowhere
-    comes with its OSError. Anything else (a FIFO, a socket) is left out."""
+    comes with its OSError. Anything else (a FIFO, a socket) is left out. Each real
+    directory is walked once (known by device and inode), whatever links lead to it
+    again: a symlink loop is not followed round."""
     stack = [""]
+    try:
+        st = os.stat(root)
+        walked = {(st.st_dev, st.st_ino)}
+    except OSError:
+        walked = set()
     while stack:
         prefix = stack.pop()
         try:
@@ -65,7 +72,13 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
             rel = prefix + name
             try:
                 if item.is_dir():
-                    subdirs.append(rel + "/")
+                    st = item.stat()
+                    real = (st.st_dev, st.st_ino)
+                    if real in walked:
+                        log.info("directory_seen origin=%r (a link back to a walked one)", rel)
+                    else:
+                        walked.add(real)
+                        subdirs.append(rel + "/")
                     continue
                 if name.endswith(SKIP_SUFFIXES):
                     continue
