@@ -13,7 +13,8 @@
     ├── RenderError                   exit 1
     ├── PublishError                  exit 1
     ├── DeliveryError                 exit 1   webhook configuration or sending
-    └── ServeError                    exit 1   the HTTP server cannot listen
+    ├── ServeError                    exit 1   the HTTP server cannot listen
+    └── HubRequestError      http 4xx          a WebSub subscription request refused
 
 The CLI maps every error to its ``exit_code`` in one place; the HTTP layer maps
 ``http_status`` in one place. Messages are one line, naming the file, URL or key.
@@ -87,3 +88,14 @@ class KnownRelease(SourceError):
 
 class ServeError(ScofeedError):
     pass
+
+
+class HubRequestError(ScofeedError):
+    """A WebSub subscription request the hub refuses; the message is the plain-text
+    reason sent back, ``http_status`` the 4xx status."""
+
+    http_status = 400
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status
