@@ -45,3 +45,17 @@ def receive(cfg: Config, store: Store, body: bytes, content_type: str, now: floa
         "yes" if intent.secret else "no",
     )  # fmt: skip
     return intent
+
+
+def drop(store: Store, subscription_id: int, reason: str, now: float) -> rows.Subscription | None:
+    """Remove a subscription (``scofeed websub remove``) and queue a ``hub.mode=denied``
+    to tell its subscriber; None when there is no such subscription."""
+    with store.transaction() as db:
+        sub = rows.remove(db, subscription_id)
+        if sub is not None:
+            denial = rows.Intent(rows.DENIED, sub.topic, sub.callback, sub.host, None, 0,
+                                 hub.new_challenge(), reason)  # fmt: skip
+            rows.put_intent(db, denial, now)
+    if sub is not None:
+        log.info("websub_removed subscription=%d topic=%s host=%s", sub.id, sub.topic, sub.host)
+    return sub
