@@ -167,6 +167,17 @@ def remove(db: sqlite3.Connection, subscription_id: int) -> Subscription | None:
     return _subscription(row)
 
 
+def stale(db: sqlite3.Connection, now: float, topics: list[str]) -> bool:
+    """Whether any subscription has expired or is to a topic not in ``topics`` (a read,
+    so the hub's frequent tick takes no write lock when nothing is to be done)."""
+    marks = ",".join("?" * len(topics))
+    row = db.execute(
+        f"SELECT 1 FROM websub_subscriptions WHERE expires <= ? OR topic NOT IN ({marks}) LIMIT 1",
+        (now, *topics),
+    ).fetchone()
+    return row is not None
+
+
 def expire(db: sqlite3.Connection, now: float) -> list[Subscription]:
     """Remove every subscription whose lease has run out; returns them."""
     rows = db.execute(_SUB + " WHERE s.expires <= ?", (now,)).fetchall()

@@ -88,18 +88,7 @@ class Hub:
         report = HubReport()
         now = self.clock()
         known = hub.topics(cfg)
-        with self._writes, store.transaction() as db:
-            for sub in rows.expire(db, now):
-                report.expired += 1
-                log.info("websub_expired topic=%s host=%s", sub.topic, sub.host)
-            for sub in rows.subscriptions(db):
-                if sub.topic not in known:
-                    rows.remove(db, sub.id)
-                    reason = "the topic is no longer published"
-                    denial = rows.Intent(rows.DENIED, sub.topic, sub.callback, sub.host, None,
-                                         0, hub.new_challenge(), reason)  # fmt: skip
-                    rows.put_intent(db, denial, now)
-                    report.denied += 1
+        self._prune(store, known, now, report)
         self._detect_changes(cfg, store, known, now, report)
         futures = []
         for intent in rows.due_intents(store.db, now):
@@ -113,6 +102,26 @@ class Hub:
         if wait:
             wait_futures(futures)
         return report
+
+    def _prune(
+        self, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
+    ) -> None:
+        """Expired leases go; subscriptions to a topic no longer published go, denied."""
+        if not rows.stale(store.db, now, list(known)):  # a read: no write lock per tick
+            return
+        with self._writes, store.transaction() as db:
+            for sub in rows.expire(db, now):
+                report.expired += 1
+                log.info("websub_expired topic=%s host=%s", sub.topic, sub.host)
+            for sub in rows.subscriptions(db):
+                if sub.topic not in known:
+                    rows.remove(db, sub.id)
+                    reason = "the topic is no longer published"
+                    denial = rows.Intent(rows.DENIED, sub.topic, sub.callback, sub.host, None,
+                                         0, hub.new_challenge(), reason)  # fmt: skip
+                    rows.put_intent(db, denial, now)
+                    report.denied += 1
+                    log.info("websub_denied topic=%s host=%s", sub.topic, sub.host)
 
     def _detect_changes(
         self, cfg: Config, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
