@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from scofeed import websub
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
@@ -148,6 +149,7 @@ class Daemon:
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
         self.watcher: SourceWatcher | None = None
+        self.hub: websub.Hub | None = None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
@@ -164,12 +166,16 @@ class Daemon:
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         store = Store(self.cfg.paths.state)
-        app = App(lambda: self.cfg, store, self.health_extras)
+        # the WebSub hub endpoint is served only where the websub job verifies requests
+        on_hub = self._hub_request if self.schedule else None
+        app = App(lambda: self.cfg, store, self.health_extras, on_hub)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            self.scheduler = Scheduler(JobContext(self.cfg, store, planner=self.planner))
+            self.hub = websub.Hub()
+            ctx = JobContext(self.cfg, store, planner=self.planner, hub=self.hub)
+            self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
             self.watcher = SourceWatcher(self.cfg.paths.sources, self._sources_changed)
@@ -192,6 +198,10 @@ class Daemon:
             break
         return self._shutdown(server, store)
 
+    def _hub_request(self) -> None:
+        if self.scheduler:
+            self.scheduler.wake("websub")  # verify the intent now, not at the next tick
+
     def _sources_changed(self) -> None:
         if self.scheduler:
             self.scheduler.wake("scan")
@@ -203,6 +213,8 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(self.stop_timeout)
+        if self.hub:  # requests in flight may finish; what was not settled stays due
+            unfinished += self.hub.shutdown(max(0.5, deadline - time.monotonic()))
         for fn in self.on_stop:
             try:
                 left = fn(max(0.5, deadline - time.monotonic()))

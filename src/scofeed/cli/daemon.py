@@ -42,7 +42,7 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # the daemon's parts (scheduler, HTTP server, senders) load only for the commands using them
-    from scofeed import deliver
+    from scofeed import deliver, websub
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
 
     cfg = _loader(args)
@@ -54,7 +54,7 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         lambda: _loader(args),
         schedule=schedule,
         set_log_level=from_config,
-        health_extras={"deliveries": deliver.counts},
+        health_extras={"deliveries": deliver.counts, "websub": websub.counts},
         # in-flight deliveries get what is left of the stop time; unsent ones stay pending
         on_stop=[lambda left: deliver.shutdown(timeout=left)],
     )

@@ -13,6 +13,7 @@ from scofeed.add import STDIN, add_release, from_url
 from scofeed.cli.core import open_store
 from scofeed.errors import RejectedInput, UsageError
 from scofeed.store import status as status_rows
+from scofeed.store import websub as websub_rows
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
 
@@ -105,6 +106,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             ]
         )
     _table(rows)
+    hub = websub_rows.counts(db)
+    if cfg.websub.enabled or hub["subscriptions"]:
+        print(
+            f"\nwebsub hub: {hub['subscriptions']} subscription(s) on {hub['topics']} topic(s), "
+            f"{hub['verifying']} awaiting verification, {hub['pending']} distribution(s) "
+            f"pending ({hub['retrying']} retrying)"
+        )
     rejected = status_rows.rejected(db)
     print()
     if not rejected:

@@ -8,8 +8,18 @@
 The HTTP route lives in serve; the tables and their SQL in ``store/websub.py``.
 """
 
-from scofeed.websub.hub import Topic, link_header, topics
+from scofeed.websub.hub import RateLimiter, Topic, link_header, topics
 from scofeed.websub.intake import drop, receive
 from scofeed.websub.runner import Hub, HubReport, counts
 
-__all__ = ["Hub", "HubReport", "Topic", "counts", "drop", "link_header", "receive", "topics"]
+__all__ = [
+    "Hub",
+    "HubReport",
+    "RateLimiter",
+    "Topic",
+    "counts",
+    "drop",
+    "link_header",
+    "receive",
+    "topics",
+]
