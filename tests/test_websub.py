@@ -15,6 +15,7 @@ import feedparser
 import pytest
 
 from scofeed import pipeline
+from scofeed.cli import main
 from scofeed.config import Config
 from scofeed.errors import HubRequestError
 from scofeed.store import Store
@@ -413,3 +414,19 @@ def test_a_disabled_hub_is_not_advertised(site):
     pipeline.build(cfg, Store(cfg.paths.state), datetime(2026, 1, 2, tzinfo=UTC))
     assert b'rel="hub"' not in (site.feeds / "atom.xml").read_bytes()
     assert b"hubs" not in (site.feeds / "feed.json").read_bytes()
+
+
+def test_cli_lists_and_removes_a_subscription_telling_the_subscriber(hub_site, sub, capsys):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, secret="never-shown")
+    assert main(["--config", str(site.config_path), "websub", "list"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if x.startswith("1\t")]
+    assert cfg.feed_url("atom") in line and "127.0.0.1" in line and "signed" in line
+    assert "never-shown" not in out and "t0k3n" not in out  # no secret, no callback token
+    assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 0
+    assert rows.subscriptions(store.db) == []
+    h.run_due(cfg, store, wait=True)
+    assert s.verifications[-1]["hub.mode"] == "denied"
+    assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 1
