@@ -9,7 +9,7 @@ import hmac
 import json
 import random
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import feedparser
 import pytest
@@ -430,3 +430,26 @@ def test_cli_lists_and_removes_a_subscription_telling_the_subscriber(hub_site, s
     h.run_due(cfg, store, wait=True)
     assert s.verifications[-1]["hub.mode"] == "denied"
     assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 1
+
+
+def test_external_hubs_are_pinged_after_a_change(hub_site, sub):
+    site, _cfg, store, h, _clock = hub_site
+    external = sub()
+    cfg = site.config(f'websub.hubs=["{external.url}"]')
+    h.run_due(cfg, store, wait=True)  # the bodies as they are now: a change, pinged
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    external.wait("posts", 6)  # three topics, twice
+    forms = [dict(parse_qsl(p.body.decode())) for p in external.posts]
+    assert {"hub.mode": "publish", "hub.url": cfg.feed_url("rss")} in forms
+    assert all(p.headers["content-type"] == hub.FORM_TYPE for p in external.posts)
+
+
+def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, capsys):
+    external = sub(statuses=(500,))
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\n')
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 3  # atom, rss, json: all written for the first time
+    assert "did not accept the ping" in capsys.readouterr().err  # the first one got a 500
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 3  # nothing changed: no ping

@@ -10,7 +10,7 @@ The HTTP route lives in serve; the tables and their SQL in ``store/websub.py``.
 
 from scofeed.websub.hub import RateLimiter, Topic, link_header, topics
 from scofeed.websub.intake import drop, receive
-from scofeed.websub.runner import Hub, HubReport, counts
+from scofeed.websub.runner import Hub, HubReport, counts, ping_hubs
 
 __all__ = [
     "Hub",
@@ -20,6 +20,7 @@ __all__ = [
     "counts",
     "drop",
     "link_header",
+    "ping_hubs",
     "receive",
     "topics",
 ]

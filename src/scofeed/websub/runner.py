@@ -223,15 +223,7 @@ class Hub:
                 self._busy.discard(("sub", d.subscription_id))
 
     def _ping(self, cfg: Config, hub_url: str, topic: str) -> None:
-        with requests.Session() as s:
-            s.trust_env = False
-            result = send.ping(s, hub_url, topic, cfg.websub.timeout)
-        ok = result.status is not None and 200 <= result.status < 300
-        log.log(
-            logging.INFO if ok else logging.WARNING,
-            "websub_ping hub=%s topic=%s outcome=%s",
-            urlsplit(hub_url).hostname, topic, "ok" if ok else policy.describe(result),
-        )  # fmt: skip
+        ping(cfg, hub_url, topic)
 
     # -- stopping ------------------------------------------------------------------------
 
@@ -249,3 +241,24 @@ class Hub:
 def counts(store: Store) -> dict[str, int]:
     """Hub figures for /healthz and ``scofeed status``."""
     return rows.counts(store.db)
+
+
+def ping(cfg: Config, hub_url: str, topic: str) -> bool:
+    """Tell one external hub that ``topic`` changed; whether it answered 2xx (logged)."""
+    with requests.Session() as s:
+        s.trust_env = False
+        result = send.ping(s, hub_url, topic, cfg.websub.timeout)
+    ok = result.status is not None and 200 <= result.status < 300
+    log.log(
+        logging.INFO if ok else logging.WARNING,
+        "websub_ping hub=%s topic=%s outcome=%s",
+        urlsplit(hub_url).hostname, topic, "ok" if ok else policy.describe(result),
+    )  # fmt: skip
+    return ok
+
+
+def ping_hubs(cfg: Config, written: list[str]) -> list[tuple[str, str, bool]]:
+    """After a one-shot build: ping every external hub for each topic whose file was
+    written (``written``: feed file names). Returns (hub, topic, ok) for each ping."""
+    changed = [t.url for t in hub.topics(cfg).values() if t.path.name in written]
+    return [(h, t, ping(cfg, h, t)) for t in changed for h in cfg.websub.hubs]
