@@ -46,7 +46,7 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # lazy on purpose (see the module docstring): scheduler, HTTP server, senders
-    from scofeed import deliver
+    from scofeed import deliver, websub
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
 
     cfg = _loader(args)
@@ -58,7 +58,7 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         lambda: _loader(args),
         schedule=schedule,
         set_log_level=from_config,
-        health_extras={"deliveries": deliver.counts},
+        health_extras={"deliveries": deliver.counts, "websub": websub.counts},
     )
 
     def ready(bases: list[str]) -> None:
