@@ -71,7 +71,7 @@ def ours(site: Site) -> Iterator[tuple[Site, Service, str]]:
     )
     port = srv.socket.getsockname()[1]  # type: ignore[union-attr]
     base = f"http://127.0.0.1:{port}"
-    site.write_config(f"\n[activitypub]\nenabled = true\nallow_private = true\n")
+    site.write_config("\n[activitypub]\nenabled = true\nallow_private = true\n")
     text = site.config_path.read_text().replace("http://127.0.0.1:8080/", base + "/")
     site.config_path.write_text(text)
     cfg = site.config()
