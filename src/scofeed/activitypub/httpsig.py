@@ -258,7 +258,7 @@ def sign_rfc9421(
     method: str, url: str, body: bytes | None, key_id: str, key: rsa.RSAPrivateKey, now: float
 ) -> dict[str, str]:
     headers = {"Host": urlsplit(url).netloc, "Date": http_date(now)}
-    components = ["@method", "@target-uri"]
+    components = ["@method", "@authority", "@path"]
     if body is not None:
         headers["Content-Digest"] = content_digest(body)
         components.append("content-digest")
