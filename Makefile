@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/activitypub.py
 
 clean:
 	rm -rf $(VENV) state
