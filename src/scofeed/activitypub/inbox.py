@@ -102,8 +102,7 @@ class Inbox:
         httpsig.check_digest(headers, body)
         if urlsplit(parsed.key_id).scheme not in ("http", "https"):
             raise httpsig.BadSignature("the keyId is not an http(s) URL")
-        base = urlsplit(self.urls.base)
-        url = f"{base.scheme}://{base.netloc}{target}"
+        url = self.urls.base + target  # base_url's path prefix, if any, was stripped
         try:
             key = self.remote.key_for(parsed.key_id)
         except FetchError as exc:
@@ -140,6 +139,7 @@ class Inbox:
                 outcome = "unfollowed" if rows.remove_follower(db, actor) else "not following"
             elif kind == "Delete" and _deletes_self(activity, actor):
                 outcome = "removed" if rows.remove_follower(db, actor) else "not following"
+            rows.forget_seen(db, now - SEEN_DAYS * 86400)
         log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
         return Reply(202, outcome)
 
