@@ -1,59 +1,30 @@
 """End to end against a real ActivityPub implementation no one here wrote (bovine).
 
-A remote server built on bovine, on 127.0.0.1, looks our actor up by WebFinger,
-fetches and parses the actor and the outbox, follows us with a signed Follow, and
-receives our Accept, then a Create for a new release and an Update for its correction,
-each HTTP signature checked by bovine's SignatureChecker with the key from our actor.
+`scofeed run` is a subprocess with ActivityPub on. A remote server built on bovine,
+on 127.0.0.1, looks our actor up by WebFinger, fetches and parses the actor and the
+outbox, follows us with a signed Follow, and receives our Accept, then a Create for a
+new release and an Update for its correction, each HTTP signature checked by bovine's
+SignatureChecker with the key from our actor.
 """
 
 from __future__ import annotations
 
-import threading
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import waitress
+import requests
 from bovine.parse import Actor as ParsedActor
 from pyld import jsonld
 
-from scofeed import pipeline
-from scofeed.activitypub import Service, planner
-from scofeed.activitypub.routes import Answer
-from scofeed.store import activitypub as ap_rows
 from tests import fedi
-from tests.conftest import Site
-
-
-def wsgi(service: Service) -> Any:
-    """The routes behind a minimal WSGI app (serve/ mounts the same ``Routes``)."""
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        method = environ["REQUEST_METHOD"]
-        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
-        headers = {
-            k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
-        answer: Answer | None
-        if method == "POST" and path in service.routes.inbox_paths():
-            if service.routes.body_too_big(environ.get("CONTENT_LENGTH")):
-                answer = Answer(413, b"too large\n")
-            else:
-                body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-                answer = service.routes.post(path, query, headers, body)
-        else:
-            answer = service.routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
-        answer = answer or Answer(404, b"not found\n")
-        start_response(
-            f"{answer.status} X", [("Content-Type", answer.content_type), *answer.headers]
-        )
-        return [answer.body]
-
-    return app
+from tests.conftest import Site, free_port
+from tests.test_daemon import wait_for
 
 
 @pytest.fixture
@@ -64,40 +35,49 @@ def remote() -> Iterator[fedi.RemoteServer]:
 
 
 @pytest.fixture
-def ours(site: Site) -> Iterator[tuple[Site, Service, str]]:
-    holder: list[Service] = []
-    srv = waitress.create_server(
-        lambda e, s: wsgi(holder[0])(e, s), host="127.0.0.1", port=0, threads=4
-    )
-    port = srv.socket.getsockname()[1]  # type: ignore[union-attr]
+def daemon(site: Site) -> Iterator[tuple[Site, str, subprocess.Popen[bytes]]]:
+    """`scofeed run` as a subprocess, ActivityPub on, its base_url on a free port."""
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    site.write_config("\n[activitypub]\nenabled = true\nallow_private = true\n")
+    site.write_config(
+        '\n[schedule]\nscan_interval = 1\ndeliver_interval = 1\n\n[log]\nlevel = "INFO"\n'
+        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 5\n"
+    )
     text = site.config_path.read_text().replace("http://127.0.0.1:8080/", base + "/")
     site.config_path.write_text(text)
-    cfg = site.config()
-    store = site.store()
-    holder.append(Service.open(cfg, store))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield site, holder[0], base
-    srv.close()
-    holder[0].close()
-    store.close()
+    err = site.root / "daemon.log"
+    with open(err, "wb") as e:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
+            + ["run", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=e,
+            cwd=site.root,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def ready() -> bool:
+        assert proc.poll() is None, err.read_text()
+        try:
+            return requests.get(base + "/healthz", timeout=5).json()["status"] == "ok"
+        except requests.ConnectionError:
+            return False
+
+    wait_for(ready, what="the daemon's first scan")
+    yield site, base, proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
 
 
-def build(site: Site, service: Service) -> None:
-    cfg = site.config()
-    now = datetime.now(UTC)
-    store = service.inbox.store
-    pipeline.build(cfg, store, now, planner=planner(cfg, now))
-    service.deliverer.run_due(wait=True)
+def health(base: str) -> dict[str, Any]:
+    return dict(requests.get(base + "/healthz", timeout=5).json()["activitypub"])
 
 
 def test_follow_accept_create_update_with_bovine(
-    ours: tuple[Site, Service, str], remote: fedi.RemoteServer
+    daemon: tuple[Site, str, subprocess.Popen[bytes]], remote: fedi.RemoteServer
 ) -> None:
-    site, service, base = ours
-    build(site, service)  # the seed release, before anyone follows: nothing to deliver
+    site, base, proc = daemon
     host = urlsplit(base).netloc
 
     # discovery: WebFinger as bovine does it
@@ -135,9 +115,8 @@ def test_follow_accept_create_update_with_bovine(
     follow = remote.follow(actor_id)
     status, text = remote.call(remote.post(doc["inbox"], follow))
     assert status == 202, text
-    assert [f.actor for f in ap_rows.followers(service.inbox.store.db)] == [remote.actor_id]
-    service.deliverer.run_due(wait=True)
-    got = remote.next()
+    assert health(base)["followers"] == 1
+    got = remote.next(timeout=20)  # the daemon's outbox sends it at once
     assert got.signer == actor_id  # bovine verified our signature with our actor's key
     assert got.activity["type"] == "Accept" and got.activity["actor"] == actor_id
     assert got.activity["object"]["id"] == follow["id"]
@@ -145,14 +124,13 @@ def test_follow_accept_create_update_with_bovine(
     # the same Follow again changes nothing and sends no second Accept
     status, _ = remote.call(remote.post(doc["inbox"], follow))
     assert status == 202
-    assert service.deliverer.run_due(wait=True).attempted == 0
+    assert health(base)["deliveries"]["delivered"] == 1
 
     # a new release: Create{Note} to the shared inbox
     (site.sources / "new.txt").write_text(
         "Second release\n\nOn 5 May 2021 the Secretariat published more news.\n"
     )
-    build(site, service)
-    got = remote.next()
+    got = remote.next(timeout=20)  # the watcher wakes the scan, the scan the outbox
     assert got.signer == actor_id
     create = got.activity
     assert create["type"] == "Create" and create["object"]["type"] == "Note"
@@ -166,8 +144,7 @@ def test_follow_accept_create_update_with_bovine(
     (site.sources / "new.txt").write_text(
         "Second release\n\nOn 5 May 2021 the Secretariat published corrected news.\n"
     )
-    build(site, service)
-    got = remote.next()
+    got = remote.next(timeout=20)
     assert got.signer == actor_id
     upd = got.activity
     assert upd["type"] == "Update" and upd["object"]["id"] == note["id"]
@@ -188,4 +165,15 @@ def test_follow_accept_create_update_with_bovine(
     }
     status, _ = remote.call(remote.post(doc["inbox"], undo))
     assert status == 202
-    assert ap_rows.follower_count(service.inbox.store.db) == 0
+    assert health(base)["followers"] == 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "ap", "deliveries"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0 and listed.stdout.count("delivered") == 3, listed.stdout
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    log = (site.root / "daemon.log").read_text()
+    assert "activitypub_follow" in log and "PRIVATE KEY" not in log
+    key = site.root / "state" / "activitypub-key.pem"
+    assert key.stat().st_mode & 0o077 == 0 and key.read_text() not in log

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
@@ -147,6 +148,7 @@ class Daemon:
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
+        self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -164,12 +166,20 @@ class Daemon:
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         store = Store(self.cfg.paths.state)
-        app = App(lambda: self.cfg, store, self.health_extras)
+        # ActivityPub (its key, inbox, outbox) is set up at start: a reload does not change it
+        self.activitypub = (
+            ActivityPub.open(self.cfg, store, on_queued=lambda: self._wake("activitypub"))
+            if self.cfg.activitypub.enabled
+            else None
+        )
+        routes = self.activitypub.routes if self.activitypub else None
+        app = App(lambda: self.cfg, store, self.health_extras, activitypub=routes)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            self.scheduler = Scheduler(JobContext(self.cfg, store, planner=self.planner))
+            ctx = JobContext(self.cfg, store, planner=self.planner, activitypub=self.activitypub)
+            self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
             self.watcher = SourceWatcher(self.cfg.paths.sources, self._sources_changed)
@@ -193,8 +203,11 @@ class Daemon:
         return self._shutdown(server, store)
 
     def _sources_changed(self) -> None:
+        self._wake("scan")
+
+    def _wake(self, job: str) -> None:
         if self.scheduler:
-            self.scheduler.wake("scan")
+            self.scheduler.wake(job)
 
     def _shutdown(self, server: HttpServer, store: Store) -> int:
         unfinished: list[str] = []
@@ -203,6 +216,8 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(self.stop_timeout)
+        if self.activitypub:  # requests in flight are dropped; they stay pending in the store
+            self.activitypub.close(wait=False)
         for fn in self.on_stop:
             try:
                 left = fn(max(0.5, deadline - time.monotonic()))

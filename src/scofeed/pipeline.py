@@ -75,12 +75,25 @@ class BuildReport:
 
 
 def default_planner(cfg: Config, now: datetime) -> Planner | None:
-    """The webhook outbox when webhooks are configured, else nothing to plan."""
-    if not cfg.webhooks:
-        return None
-    from scofeed import deliver
+    """The webhook outbox when webhooks are configured, the ActivityPub outbox when it
+    is enabled (both, one after the other, when both are), else nothing to plan."""
+    planners: list[Planner] = []
+    if cfg.webhooks:
+        from scofeed import deliver
 
-    return deliver.planner(cfg, now)
+        planners.append(deliver.planner(cfg, now))
+    if cfg.activitypub.enabled:
+        # lazy, like deliver above: RSA (cryptography) loads only when ActivityPub is on
+        from scofeed.activitypub import delivery as activitypub
+
+        planners.append(activitypub.planner(cfg, now))
+    if len(planners) < 2:
+        return planners[0] if planners else None
+
+    def plan_all(db: sqlite3.Connection, entry: Entry, event: str) -> int:
+        return sum(p(db, entry, event) for p in planners)
+
+    return plan_all
 
 
 def identity_of(release: Release, entry: Entry) -> tuple[str, str | None]:

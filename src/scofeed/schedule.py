@@ -29,6 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scofeed import deliver, pipeline
+from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import Config
 from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.sources import remote
@@ -49,6 +50,7 @@ class JobContext:
     store: Store
     wake: Callable[[str], None] = lambda name: None
     planner: PlannerFactory | None = None
+    activitypub: ActivityPub | None = None  # made by the daemon when enabled
 
     def plan(self, now: datetime) -> pipeline.Planner | None:
         return self.planner(self.cfg, now) if self.planner else None
@@ -85,6 +87,7 @@ def scan_job(ctx: JobContext, now: datetime) -> str:
     report = pipeline.build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deliveries:
         ctx.wake("deliver")
+        ctx.wake("activitypub")
     return (
         f"found={report.files} new={report.new} updated={report.updated} "
         f"rejected={len(report.rejected)} entries={report.entries} "
@@ -99,6 +102,7 @@ def poll_job(name: str) -> JobFn:
         report = remote.poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
         if report.changed:
             ctx.wake("deliver")
+            ctx.wake("activitypub")
         failed = [r for r in report.results if r.status == "error"]
         if failed:
             raise SourceError(failed[0].line())
@@ -117,6 +121,14 @@ def deliver_job(ctx: JobContext, now: datetime) -> str | None:
     return f"sending endpoints={report.endpoints} busy={report.busy}"
 
 
+def activitypub_job(ctx: JobContext, now: datetime) -> str | None:
+    """Hand each remote host with a due ActivityPub delivery to a worker."""
+    if ctx.activitypub is None:
+        return None
+    report = ctx.activitypub.deliverer.run_due(wait=False)
+    return f"sending hosts={report.hosts}" if report.hosts else None
+
+
 def job_table(cfg: Config) -> list[JobSpec]:
     """Every job the daemon runs, built from the config (again on each reload)."""
     interval = cfg.schedule.scan_interval
@@ -130,6 +142,9 @@ def job_table(cfg: Config) -> list[JobSpec]:
         jobs.append(
             JobSpec("deliver", trigger_for(every=cfg.schedule.deliver_interval), deliver_job)
         )
+    if cfg.activitypub.enabled:
+        every = trigger_for(every=cfg.schedule.deliver_interval)
+        jobs.append(JobSpec("activitypub", every, activitypub_job))
     return jobs
 
 

@@ -8,6 +8,10 @@ nowhere to go and gets the same 404 as any unknown path.
     /                               index: feeds, subscribe links, latest entries
     /entries/<slug>                 one entry (the link of releases without a URL)
     /healthz                        JSON; 503 when the last scan failed
+
+With ``[activitypub] enabled``, the ActivityPub routes (``activitypub.routes``: WebFinger,
+NodeInfo, the actor, its collections and inboxes) are asked first, and an entry's URL
+answers ActivityPub clients with its Note (``Vary: Accept``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 import waitress
 from waitress import wasyncore
 
+from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import ServeError, UnknownEntry
 from scofeed.model import Entry
@@ -160,17 +165,26 @@ class App:
     """The WSGI application. ``get_cfg`` returns the current config (it changes on reload)."""
 
     def __init__(
-        self, get_cfg: Callable[[], Config], store: Store, health_extras: HealthExtras | None = None
+        self,
+        get_cfg: Callable[[], Config],
+        store: Store,
+        health_extras: HealthExtras | None = None,
+        activitypub: Routes | None = None,
     ) -> None:
         self.get_cfg = get_cfg
         self.store = store
         self.health_extras = dict(health_extras or {})
         self.feeds = FeedCache()
+        self.activitypub = activitypub
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
-            response = self.route(method, environ.get("PATH_INFO", ""), environ)
+            response = None
+            if self.activitypub is not None:
+                response = _activitypub(self.activitypub, method, environ)
+            if response is None:
+                response = self.route(method, environ.get("PATH_INFO", ""), environ)
         except Exception:
             log.exception("http_error path=%r", environ.get("PATH_INFO"))
             response = _text(500, "internal error\n")
@@ -221,7 +235,10 @@ class App:
             return _text(404, "no such entry\n")
         if id_slug(e.id) != slug:
             return _text(404, "no such entry\n")
-        return _page(environ, entry_html(cfg, e), cfg)
+        page = _page(environ, entry_html(cfg, e), cfg)
+        if self.activitypub is not None:  # the same URL gives ActivityPub clients a Note
+            page.headers.append(("Vary", "Accept"))
+        return page
 
     def health(self) -> Response:
         db = self.store.db
@@ -270,6 +287,33 @@ def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
         "failures": run.failures,
         "seconds": round(run.finished - run.started, 3),
     }
+
+
+def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Response | None:
+    """The ActivityPub answer to this request, or None when it is not one of its routes."""
+    path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+    answer: Answer | None
+    if method == "POST" and path in routes.inbox_paths():
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if routes.body_too_big(length):
+            return _text(413, "request body too large\n")
+        body = environ["wsgi.input"].read(int(length))
+        headers = {
+            k[5:].replace("_", "-").title(): str(v)
+            for k, v in environ.items()
+            if k.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        answer = routes.post(path, query, headers, body)
+    elif method in ("GET", "HEAD"):
+        answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
+    else:
+        return None
+    if answer is None:
+        return None
+    return Response(answer.status, answer.body, [("Content-Type", answer.content_type),
+                                                 *answer.headers])  # fmt: skip
 
 
 def _text(status: int, text: str) -> Response:

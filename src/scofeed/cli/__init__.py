@@ -15,10 +15,10 @@ from pathlib import Path
 
 from scofeed import __version__
 from scofeed import config as config_mod
-from scofeed.cli import core, daemon, remote, sources, webhooks
+from scofeed.cli import activitypub, core, daemon, remote, sources, webhooks
 from scofeed.errors import ScofeedError
 
-GROUPS = [core, sources, remote, webhooks, daemon]
+GROUPS = [core, sources, remote, webhooks, activitypub, daemon]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
 from scofeed.errors import ConfigError
@@ -42,7 +43,7 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # the daemon's parts (scheduler, HTTP server, senders) load only for the commands using them
-    from scofeed import deliver
+    from scofeed import activitypub, deliver
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
 
     cfg = _loader(args)
@@ -54,7 +55,8 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         lambda: _loader(args),
         schedule=schedule,
         set_log_level=from_config,
-        health_extras={"deliveries": deliver.counts},
+        health_extras={"deliveries": deliver.counts}
+        | ({"activitypub": activitypub.counts} if cfg.activitypub.enabled else {}),
         # in-flight deliveries get what is left of the stop time; unsent ones stay pending
         on_stop=[lambda left: deliver.shutdown(timeout=left)],
     )
@@ -65,6 +67,9 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         print("subscribe:")
         for url in feed_urls(cfg, bases[0]):
             print(f"  {url}")
+        if cfg.activitypub.enabled:
+            host = urlsplit(cfg.site.base_url).netloc
+            print(f"  @{cfg.activitypub.username}@{host} (ActivityPub)")
         if cfg.site.base_url.rstrip("/") + "/" != bases[0]:
             print(f"note: the feeds link to themselves under site.base_url = {cfg.site.base_url}")
         reload = "; `scofeed reload` re-reads the config" if schedule else "; SIGHUP re-reads it"

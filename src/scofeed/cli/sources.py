@@ -10,6 +10,7 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, from_url
+from scofeed.cli import activitypub
 from scofeed.cli.core import open_store
 from scofeed.errors import RejectedInput, UsageError
 from scofeed.store import status as status_rows
@@ -105,6 +106,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             ]
         )
     _table(rows)
+    print(activitypub.summary(cfg.activitypub.enabled, db))
     rejected = status_rows.rejected(db)
     print()
     if not rejected:
