@@ -172,3 +172,20 @@ def test_retry_schedule_comes_from_config(site: Site, httpserver: HTTPServer) ->
         assert d.status == "failed" and "gave up" in (d.last_error or "")
     finally:
         s.close()
+
+
+def test_cli_status_and_ap_commands(site: Site, service: Service, capsys) -> None:
+    from scofeed.cli import main
+
+    follow(service, 1, "http://127.0.0.1:9/inbox", "http://127.0.0.1:9/shared")
+    build(site, service)
+    args = ["--config", str(site.config_path)]
+    assert main([*args, "status"]) == 0
+    assert "activitypub: 1 follower(s); deliveries pending=1" in capsys.readouterr().out
+    assert main([*args, "ap", "followers"]) == 0
+    out = capsys.readouterr().out
+    assert "http://remote/users/1" in out and "http://127.0.0.1:9/shared" in out
+    assert main([*args, "ap", "deliveries", "--pending"]) == 0
+    assert "Create" in capsys.readouterr().out
+    assert main([*args, "ap", "deliveries", "--failed"]) == 0
+    assert capsys.readouterr().out == "no deliveries\n"

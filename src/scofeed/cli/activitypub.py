@@ -37,10 +37,8 @@ def _table(table: list[list[str]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
-def summary(enabled: bool, db: sqlite3.Connection) -> str:
-    """One line for ``scofeed status``."""
-    if not enabled:
-        return "activitypub: off"
+def summary(db: sqlite3.Connection) -> str:
+    """One line for ``scofeed status`` (when ActivityPub is on)."""
     n = rows.follower_count(db)
     c = rows.counts(db)
     return (

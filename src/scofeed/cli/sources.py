@@ -106,9 +106,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             ]
         )
     _table(rows)
-    print(activitypub.summary(cfg.activitypub.enabled, db))
     rejected = status_rows.rejected(db)
     print()
+    if cfg.activitypub.enabled:
+        print(activitypub.summary(db))
     if not rejected:
         print("rejected inputs: none")
         return 0
