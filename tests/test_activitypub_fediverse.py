@@ -155,6 +155,16 @@ def test_follow_accept_create_update_with_bovine(
     status, headers, served = remote.call(remote.get_json(note["id"]))
     assert status == 200 and served["id"] == note["id"] and "corrected" in served["content"]
 
+    # a browser at the same URL gets the HTML page, which says it varies by Accept
+    page = requests.get(note["id"], headers={"Accept": "text/html"}, timeout=5)
+    assert page.headers["Content-Type"].startswith("text/html") and page.headers["Vary"] == "Accept"
+
+    # a body over the cap is refused before it is read
+    big = requests.post(doc["inbox"], data=b"{" + b" " * 300_000 + b"}", timeout=5)
+    assert big.status_code == 413
+    unsigned = requests.post(doc["inbox"], json=follow, timeout=5)
+    assert unsigned.status_code == 401
+
     # unfollow: Undo{Follow} removes alice
     undo = {
         "@context": "https://www.w3.org/ns/activitystreams",
