@@ -1,30 +1,46 @@
 # The runnable documentation: `make run` and `make test` work on a fresh machine
 # with only Python 3.11 and make.
+#
+# Each target installs only what it needs, once: `make run` the package and its runtime
+# dependencies, `make test` adds the `test` extra, `make lint` the `lint` extra. Each
+# install leaves a stamp in .venv/, redone when pyproject.toml changes.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: run build test lint bench clean
+.PHONY: run test lint bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(TEST_STAMP): $(RUN_STAMP)
+	$(PIP) -e '.[test]'
+	touch $@
+
+$(LINT_STAMP): $(RUN_STAMP)
+	$(PIP) -e '.[lint]'
+	touch $@
+
+run: $(RUN_STAMP)
 	$(BIN)/scofeed --config config.toml run
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(LINT_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py

@@ -33,7 +33,7 @@ from scofeed import config as config_mod
 from scofeed import deliver
 from scofeed.activitypub import Service
 from scofeed.activitypub import delivery as ap_delivery
-from scofeed.pipeline import build as build_site
+from scofeed.build import build as build_site
 from scofeed.store import Store
 from scofeed.store import activitypub as ap_rows
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from feedgen.feed import FeedGenerator
 
-from scofeed import pipeline
+from scofeed.build import build as build_feeds
 from scofeed.config import load
 from scofeed.store import Store
 
@@ -126,7 +126,7 @@ def main() -> int:
             reports = []
 
             def run(cfg=cfg, store=store, reports=reports) -> None:
-                reports.append(pipeline.build(cfg, store, now))
+                reports.append(build_feeds(cfg, store, now))
 
             stolen = steal_seconds()
             times["cold"].append(timed(run))

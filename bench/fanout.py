@@ -28,7 +28,8 @@ from pathlib import Path
 import requests
 
 from scofeed import config as config_mod
-from scofeed import deliver, pipeline
+from scofeed import deliver
+from scofeed.build import build as build_feeds
 from scofeed.deliver import signing
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -126,13 +127,13 @@ def main() -> None:
         cfg = config_mod.load(root / "config.toml")
         store = Store(cfg.paths.state)
         t = time.perf_counter()
-        report = pipeline.build(cfg, store, datetime.now(UTC))
+        report = build_feeds(cfg, store, datetime.now(UTC))
         plan_s = time.perf_counter() - t
         assert report.deliveries == n, report
 
         # scofeed: every endpoint in parallel
         t0 = time.time()
-        result = deliver.run_due(cfg, store, wait=True)
+        result = deliver.run_due(cfg, store)
         run_s = time.time() - t0
         got = drain(arrivals, healthy, time.time() + 30)
         ours = max(got[i] for i in healthy) - t0
@@ -164,7 +165,6 @@ def main() -> None:
     for proc, parent in children:
         parent.send("stop")
         proc.join(5)
-    deliver.shutdown()
 
     h = len(healthy)
     print(f"endpoints: {n} ({h} healthy, {len(hanging)} hanging), timeout {args.timeout:g} s")

@@ -2,7 +2,7 @@
 
 For every format (txt, md, json, and a json list holding all releases in one file)
 it writes N synthetic releases into a fresh temporary site and times a cold
-``pipeline.build`` (read, normalise, store, render, publish). The plain-text build is
+``scofeed.build.build`` (read, normalise, store, render, publish). The plain-text build is
 the core's per-file cost; every other row is printed as a ratio of it, so the
 figures compare within one run on one machine.
 
@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from scofeed import config as config_mod
-from scofeed import pipeline
+from scofeed.build import build as build_feeds
 from scofeed.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -104,7 +104,7 @@ def cold_build(
         cfg = config_mod.load(site / "config.toml")
         store = Store(cfg.paths.state)
         start = time.perf_counter()
-        report = pipeline.build(cfg, store, NOW)
+        report = build_feeds(cfg, store, NOW)
         seconds = time.perf_counter() - start
         store.close()
         assert report.new == count and not report.rejected, report.line()

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from scofeed import config as config_mod
-from scofeed.sources.remote import poll_due
+from scofeed.poll import poll_due
 from scofeed.store import Store
 
 ARTICLE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">

@@ -12,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scofeed import pipeline
+from scofeed import build as build_mod
 from scofeed.activitypub import Service, delivery, httpsig
 from scofeed.activitypub.delivery import Deliverer
 from scofeed.store import activitypub as rows
@@ -35,9 +35,9 @@ def follow(service: Service, n: int, inbox: str, shared: str | None) -> None:
         rows.add_follower(db, f"http://remote/users/{n}", inbox, shared, f"f{n}", 1.0)
 
 
-def build(site: Site, service: Service) -> pipeline.BuildReport:
+def build(site: Site, service: Service) -> build_mod.BuildReport:
     cfg = site.config()
-    return pipeline.build(cfg, service.inbox.store, NOW, planner=delivery.planner(cfg, NOW))
+    return build_mod.build(cfg, service.inbox.store, NOW, planner=delivery.planner(cfg, NOW))
 
 
 def test_one_post_per_shared_inbox_signed(site: Site, service: Service, httpserver: HTTPServer):

@@ -156,8 +156,8 @@ def test_cli_status_lists_sources_and_rejected_inputs(site):
     )
     out, _ = run(site, "status")
     head, local, remote = out.splitlines()[:3]
-    assert head.split() == ["SOURCE", "KIND", "LAST", "POLL", "ENTRIES", "LAST", "RESULT", "LAST",
-                            "ERROR"]  # fmt: skip
+    assert head.split() == ["SOURCE", "KIND", "LAST", "POLL", "ENTRIES", "NEXT", "POLL", "LAST",
+                            "RESULT", "LAST", "ERROR"]  # fmt: skip
     assert local.startswith(f"local ({site.sources})") and " folder " in local
     assert " 1 " in local and "entries=1 new=1" in local
     assert "1 rejected; latest broken.json: not valid JSON" in local

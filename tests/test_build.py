@@ -1,4 +1,4 @@
-"""pipeline.build against real folders and a real SQLite file."""
+"""The build against real folders and a real SQLite file."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
-from scofeed import pipeline
+from scofeed.build import DEFAULT_TUNING, Rejection, Tuning
+from scofeed.build import build as run_build
+from scofeed.ingest import ingest
 from scofeed.model import Release
+from scofeed.normalise import settings_from
+from scofeed.pool import prepare_many
+from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -21,8 +26,8 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 
 
-def build(site, now=NOW, *overrides):
-    return pipeline.build(site.config(*overrides), site.store(), now)
+def build(site, now=NOW, *overrides, tuning=DEFAULT_TUNING):
+    return run_build(site.config(*overrides), site.store(), now, tuning=tuning)
 
 
 def release(title: str, day: str, body: str = "Something happened.") -> str:
@@ -187,35 +192,32 @@ def test_state_is_plain_sqlite(site):
     assert db.execute("SELECT revision FROM entries").fetchone()[0] == 1
 
 
-def test_parallel_preparation_gives_the_same_feeds(site, monkeypatch, tmp_path):
+def test_parallel_preparation_gives_the_same_feeds(site, tmp_path):
     for i in range(30):
         day = f"{i % 28 + 1} March 2021"
         (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
     (site.sources / "bad.txt").write_bytes(b"")
-    monkeypatch.setattr(pipeline, "POOL_MIN_FILES", 10**9)
-    sequential = build(site)
+    sequential = build(site, tuning=Tuning(pool_min_files=10**9))
     before = {p.name: p.read_bytes() for p in site.feeds.iterdir()}
     os.remove(site.config().paths.state)
     for p in site.feeds.iterdir():
         p.unlink()
-    monkeypatch.setattr(pipeline, "POOL_MIN_FILES", 1)
-    monkeypatch.setattr(pipeline, "POOL_CHUNK", 7)
-    parallel = build(site)
+    parallel = build(site, tuning=Tuning(pool_min_files=1, pool_chunk=7))
     assert {p.name: p.read_bytes() for p in site.feeds.iterdir()} == before
     assert (parallel.new, len(parallel.rejected)) == (sequential.new, 1) == (31, 1)
 
 
-def test_reading_ahead_in_small_or_large_batches_prepares_the_same(site, monkeypatch):
+def test_reading_ahead_in_small_or_large_batches_prepares_the_same(site):
     for i in range(9):
         day = f"{i + 1} April 2021"
         (site.sources / f"r{i}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
     (site.sources / "bad.txt").write_bytes(b"")
-    items = pipeline.scanner.scan(site.sources, file_rows.Index(site.store().db), 10**6).changed
-    settings = pipeline.settings_from(site.config())
-    whole = list(pipeline._prepare_many(items, settings, 10**6, NOW))
-    monkeypatch.setattr(pipeline, "READ_AHEAD_BYTES", 100)  # a batch every file or two
-    assert list(pipeline._prepare_many(items, settings, 10**6, NOW)) == whole
-    assert len(whole) == 11 and sum(isinstance(o, pipeline.Rejection) for _, o in whole) == 1
+    items = scanner.scan(site.sources, file_rows.Index(site.store().db), 10**6).changed
+    settings = settings_from(site.config())
+    whole = list(prepare_many(items, settings, 10**6, NOW))
+    # a batch every file or two
+    assert list(prepare_many(items, settings, 10**6, NOW, read_ahead=100)) == whole
+    assert len(whole) == 11 and sum(isinstance(o, Rejection) for _, o in whole) == 1
 
 
 def _tables(site):
@@ -254,10 +256,10 @@ def _batch(site, edit: bool) -> None:
     (site.sources / "bad.txt").write_bytes(b"\x00\x01" if edit else b"")
 
 
-def test_skipping_lookups_for_unknown_keys_stores_the_same(site, monkeypatch):
+def test_skipping_lookups_for_unknown_keys_stores_the_same(site):
     results = []
     for threshold in (10**9, 1):
-        monkeypatch.setattr(pipeline, "KNOWN_MIN_FILES", threshold)
+        tuning = Tuning(known_min_files=threshold)
         for p in site.sources.iterdir():
             if p.name != "000_8062ea63522097a7.txt":
                 p.unlink()
@@ -265,10 +267,10 @@ def test_skipping_lookups_for_unknown_keys_stores_the_same(site, monkeypatch):
         if state.exists():
             os.remove(state)
         _batch(site, edit=False)
-        first = build(site)
+        first = build(site, tuning=tuning)
         _batch(site, edit=True)
         os.utime(site.sources / "r01.txt", (1, 1))  # touched, same bytes
-        second = build(site, LATER)
+        second = build(site, LATER, tuning=tuning)
         counts = [(r.new, r.updated, r.duplicates, len(r.rejected)) for r in (first, second)]
         results.append((counts, _tables(site)))
     assert results[0] == results[1]
@@ -289,11 +291,10 @@ def test_a_settings_change_rerenders_even_when_no_release_changed(site):
     assert build(site, LATER, "site.title='A new name'").written == []
 
 
-def test_a_build_that_fails_part_way_keeps_what_it_committed(site, monkeypatch):
-    """A large build commits every COMMIT_EVERY files: a failure loses only the batch
+def test_a_build_that_fails_part_way_keeps_what_it_committed(site):
+    """A large build commits every commit_every files: a failure loses only the batch
     in hand, and the next build stores the rest, each release once."""
-    monkeypatch.setattr(pipeline, "COMMIT_EVERY", 5)
-    monkeypatch.setattr(pipeline, "KNOWN_MIN_FILES", 1)
+    tuning = Tuning(commit_every=5, known_min_files=1)
     for i in range(12):
         day = f"{i + 1} March 2021"
         (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
@@ -306,11 +307,11 @@ def test_a_build_that_fails_part_way_keeps_what_it_committed(site, monkeypatch):
         return 0
 
     with pytest.raises(sqlite3.OperationalError):
-        pipeline.build(site.config(), site.store(), NOW, planner=failing_planner)
+        run_build(site.config(), site.store(), NOW, planner=failing_planner, tuning=tuning)
     db = sqlite3.connect(site.config().paths.state)
     assert db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 5  # one batch
     assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 5
-    report = build(site)
+    report = build(site, tuning=tuning)
     assert (report.new, report.entries, report.duplicates) == (8, 13, 0)
     assert len(set(feed_ids(site))) == 13
 
@@ -318,8 +319,7 @@ def test_a_build_that_fails_part_way_keeps_what_it_committed(site, monkeypatch):
 def test_a_release_stored_by_another_writer_between_batches_is_matched(site, monkeypatch):
     """`scofeed add` (another connection) stores a release while a large build is
     between two batches; the build's copy of it, in a later batch, is the same entry."""
-    monkeypatch.setattr(pipeline, "COMMIT_EVERY", 3)
-    monkeypatch.setattr(pipeline, "KNOWN_MIN_FILES", 1)
+    tuning = Tuning(commit_every=3, known_min_files=1)
     for i in range(8):
         day = f"{i + 1} March 2021"
         (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
@@ -333,12 +333,12 @@ def test_a_release_stored_by_another_writer_between_batches_is_matched(site, mon
         if len(begun) == 2:  # after the first batch's commit, before the second begins
             text = (site.sources / "r06.txt").read_text(encoding="utf-8")
             other = Store(site.config().paths.state)  # its own connection
-            pipeline.ingest(site.config(), other, [Release("elsewhere.txt", text)], NOW)
+            ingest(site.config(), other, [Release("elsewhere.txt", text)], NOW)
         with batch_transaction() as db:
             yield db
 
     monkeypatch.setattr(store, "transaction", transaction)
-    report = pipeline.build(site.config(), store, NOW)
+    report = run_build(site.config(), store, NOW, tuning=tuning)
     assert len(begun) >= 3
     assert (report.entries, report.new) == (9, 8)  # r06 was already stored: not new
     db = sqlite3.connect(site.config().paths.state)

@@ -8,6 +8,7 @@ import pytest
 
 from scofeed import config as config_mod
 from scofeed.config import Secret, load
+from scofeed.config.show import _toml_value
 from scofeed.errors import ConfigError
 
 
@@ -83,8 +84,8 @@ def test_secrets_resolve_and_are_redacted(tmp_path, monkeypatch):
     assert env.value == "whsec_c2VjcmV0LWZyb20tZW52" and from_file.value == "whsec_ZnJvbS1hLWZpbGU="
     for s in (env, from_file, inline):
         assert "whsec" not in repr(s) and "whsec" not in str(s) and "whsec" not in f"{s}"
-    assert config_mod._toml_value(inline) == '"***"'
-    assert config_mod._toml_value(env) == '"env:SCO_SECRET"'
+    assert _toml_value(inline) == '"***"'
+    assert _toml_value(env) == '"env:SCO_SECRET"'
     monkeypatch.delenv("SCO_SECRET")
     with pytest.raises(ConfigError, match="k: environment variable SCO_SECRET is not set"):
         config_mod.resolve_secret("env:SCO_SECRET", "k", base)

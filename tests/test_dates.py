@@ -1,12 +1,16 @@
-"""dates.py: every form of date a release states about itself."""
+"""scofeed.dates: every form of date a release states about itself, the date in a URL,
+and the windowed search agreeing with the full scan it stands in for."""
 
 from __future__ import annotations
 
 from datetime import date, time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scofeed.dates import date_from_url, find_date, find_dates, is_date_line
+from scofeed.dates.forms import EN_MONTHS
 
 CTX = date(2021, 5, 1)
 FRIDAY = date(2023, 4, 21)
@@ -127,6 +131,10 @@ def test_years_out_of_range_are_not_dates():
         ("https://news.example/2021/06/30/sco-ministers", date(2021, 6, 30)),
         ("https://news.example/2021-06-30-sco-ministers", date(2021, 6, 30)),
         ("https://eng.sectsco.org/20221399/1.html", None),
+        ("https://eng.sectsco.org/20231341/1.html", None),
+        ("https://eng.sectsco.org/news/", None),
+        ("http://rus.sectsco.org./news/20170217/220257.html", date(2017, 2, 17)),
+        ("https://example.org/news/20220125", date(2022, 1, 25)),
         ("https://eng.sectsco.org/news/813122.html", None),
         (None, None),
     ],
@@ -150,3 +158,99 @@ def test_date_from_url(url, day):
 )
 def test_is_date_line(line, expected):
     assert is_date_line(line) is expected
+
+
+# -- the windowed search ---------------------------------------------------------------
+# find_dates tries each pattern only where a match can begin; it must find exactly what
+# running every pattern over the whole text finds (windowed=False).
+
+# the pieces dates are made of, mixed with odd spacing, case and scripts
+PIECES = [
+    "3", "30", "03", "2020", "202010:30", "1", "9", "31", " ", "  ", "\n", "\t", "\u00a0",
+    ".", ",", "-", " - ", "–", " to ", " and ", "of ", "th", "st", ":", "10:30", "at ",
+    "June", "june", "JUNE", "Sept", "sept.", "May", "December", "Dec.", "January", "mar",
+    "Today", "today", "yesterday", "TOMORROW", "tomorrow", "Monday", "thursday", "Sunday",
+    "on ", "last ", "next ", "this ", "past ", "day", "days", "holiday", "x", "a", "_",
+    "июня", "июля", "3 июня", "года", "г.", "в четверг", "сегодня", "вчера", "по", "в ",
+    "年", "月", "日", "号", "二〇二〇年六月三日", "６", "２０２０", "昨天", "周四", "星期五",
+    "٣", "ſ", "İ", "K",
+]  # fmt: skip
+MONTHS = sorted(EN_MONTHS)
+RU_MONTHS = ["июня", "Июля", "января", "мая", "марта", "декабря", "сентябрь", "ма"]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+cased = st.sampled_from([str.lower, str.upper, str.title])
+ws = st.sampled_from([" ", "  ", "\n", " \t", "\u00a0"])
+day = st.integers(0, 40).map(str)
+year = st.integers(1985, 2035).map(str)
+month = st.tuples(st.sampled_from(MONTHS), cased).map(lambda t: t[1](t[0]))
+opt = st.sampled_from(["", ".", ",", ", ", " "])
+# well-formed phrases, so each form (and each edge of its window) turns up often
+phrases = st.one_of(
+    st.tuples(month, opt, ws, day, opt, year).map("".join),
+    st.tuples(day, ws, month, opt, year).map("".join),
+    st.tuples(day, ws, st.sampled_from(RU_MONTHS), opt, year, st.sampled_from(["", " года"])).map(
+        "".join
+    ),
+    st.tuples(day, st.integers(0, 13), year).map(lambda t: f"{t[0]}.{t[1]:02}.{t[2]}"),
+    st.tuples(year, st.integers(0, 13), day).map(lambda t: f"{t[0]}-{t[1]:02}-{t[2]:0>2}"),
+    st.sampled_from(["二〇二〇年六月三日", "二〇一九年十二月三十一日", "6月3日", "周四", "昨天"]),
+    st.tuples(
+        st.sampled_from(["", "on", "last", "next", "this", "past", "On"]),
+        ws,
+        st.tuples(st.sampled_from([*WEEKDAYS, "today", "yesterday", "tomorrow"]), cased).map(
+            lambda t: t[1](t[0])
+        ),
+    ).map("".join),
+)
+mixed_texts = st.tuples(
+    st.lists(st.one_of(phrases, st.sampled_from(PIECES), st.text(max_size=6)), max_size=20),
+    st.sampled_from(["", " ", ", ", "\n\n"]),
+).map(lambda t: t[1].join(t[0]))
+days = st.one_of(st.none(), st.dates(min_value=date(1995, 1, 1), max_value=date(2030, 12, 31)))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=mixed_texts, context=days, reference=days, max_year=st.sampled_from([2027, 2100]))
+def test_windowed_search_finds_what_the_full_scan_finds(text, context, reference, max_year):
+    windowed = find_dates(text, context, max_year, reference)
+    full = find_dates(text, context, max_year, reference, windowed=False)
+    assert windowed == full
+
+
+def test_the_windowed_search_still_finds_each_form():
+    ref = date(2023, 4, 21)  # a Friday
+    cases = {
+        "Held June  3, 2020 in Dushanbe": date(2020, 6, 3),
+        "on Sept. 30 - October 1, 2021": date(2021, 9, 30),
+        "They met last\n Thursday": date(2023, 4, 20),
+        "Due tomorrow": date(2023, 4, 22),
+        "x 03.06.2020": date(2020, 6, 3),
+        "from September.  30, 2021": date(2021, 9, 30),
+    }
+    for text, day in cases.items():
+        found = find_date(text, ref, reference=ref)
+        assert found is not None and found.day == day, text
+
+
+# The day forms are tried only at runs of one or two digits and the ISO form only at
+# runs of four: texts full of longer and shorter digit runs next to month words, dots
+# and dashes must give what the full scan gives.
+
+digits = st.one_of(
+    st.sampled_from(["3", "03", "06", "10", "12", "30", "2020", "1999", "123", "20201", "0"]),
+    st.integers(0, 999_999).map(str),
+)
+glue = st.sampled_from(["", " ", "  ", ".", "-", " - ", ", ", "st ", "th ", " to ", "\n"])
+words = st.sampled_from(
+    ["2020-06-03", "June", "sept.", "May", "dec", "of", "июня", "года", "月", "日", "x"]
+)
+phrase = st.tuples(digits, glue, st.one_of(words, digits), glue, digits).map("".join)
+digit_texts = st.lists(st.one_of(phrase, digits, glue, words), max_size=8).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=digit_texts, context=days, reference=days)
+def test_digit_run_filter_finds_what_the_full_scan_finds(text, context, reference):
+    windowed = find_dates(text, context, 2100, reference)
+    full = find_dates(text, context, 2100, reference, windowed=False)
+    assert windowed == full

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scofeed import pipeline
+from scofeed.build import build as build_feeds
 from scofeed.store import entries as entry_rows
 
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
@@ -27,7 +27,7 @@ def md(url: str | None = None, title: str = SEED_TITLE, paras: list[str] | None 
 
 
 def build(site, now=T0):
-    report = pipeline.build(site.config(), store := site.store(), now)
+    report = build_feeds(site.config(), store := site.store(), now)
     return report, entry_rows.latest(store.db)
 
 

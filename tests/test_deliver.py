@@ -14,7 +14,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
-from scofeed import deliver, pipeline
+from scofeed import deliver
+from scofeed.build import build as build_feeds
+from scofeed.ingest import ingest
 from scofeed.store import deliveries as rows
 
 BASE: list[datetime] = []
@@ -23,6 +25,13 @@ BASE: list[datetime] = []
 @pytest.fixture(autouse=True)
 def _fresh_clock():
     BASE.clear()
+
+
+@pytest.fixture
+def pool():
+    """Delivery workers of the test's own, as the daemon owns its own."""
+    with deliver.DeliveryPool() as workers:
+        yield workers
 
 
 def t(offset: float = 0.0) -> datetime:
@@ -36,7 +45,7 @@ def setup(site, *hooks: str):
     site.write_config("".join(hooks))
     cfg = site.config()
     store = site.store()
-    pipeline.build(cfg, store, datetime.now(UTC))
+    build_feeds(cfg, store, datetime.now(UTC))
     return cfg, store
 
 
@@ -139,7 +148,7 @@ def test_410_disables_the_endpoint_until_enabled(site, receivers, caplog):
     assert d.status == "failed" and "410" in (d.last_error or "")
     assert rows.endpoint(store.db, "hub").disabled_at is not None
     (site.sources / "new.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
-    pipeline.build(cfg, store, datetime.now(UTC))
+    build_feeds(cfg, store, datetime.now(UTC))
     assert run(cfg, store, 10).attempted == 0  # disabled: the new one waits
     assert rows.enable(store.db, "hub")
     assert run(cfg, store, 20).delivered == 1
@@ -155,12 +164,12 @@ def test_hang_past_the_timeout_is_retried(site, receivers):
     assert d.last_status is None
 
 
-def test_a_hanging_endpoint_never_delays_the_others(site, receivers):
+def test_a_hanging_endpoint_never_delays_the_others(site, receivers, pool):
     hang, ok = receivers(["hang"]), receivers([200])
     cfg, store = setup(
         site, webhook_toml("stuck", hang.url, timeout=30), webhook_toml("ok", ok.url)
     )
-    deliver.run_due(cfg, store, wait=False)
+    pool.run_due(cfg, store, wait=False)
     ok.wait_for(1)
     hang.wait_for(1)
     deadline = time.monotonic() + 10
@@ -171,7 +180,7 @@ def test_a_hanging_endpoint_never_delays_the_others(site, receivers):
         by_name = {d.endpoint: d for d in rows.listing(store.db)}
     # the healthy one is settled while the hanging request is still open
     assert by_name["stuck"].attempts == 0 and by_name["stuck"].status == "pending"
-    assert deliver.run_due(cfg, store, wait=False).endpoints == 0  # in flight: not sent twice
+    assert pool.run_due(cfg, store, wait=False).endpoints == 0  # in flight: not sent twice
     hang.release.set()
     while by_name["stuck"].attempts == 0:
         assert time.monotonic() < deadline
@@ -184,9 +193,9 @@ def test_one_endpoint_gets_its_deliveries_in_entry_order(site, receivers):
     r = receivers([500, 200])
     cfg, store = setup(site, webhook_toml("hub", r.url))
     (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
-    pipeline.build(cfg, store, datetime.now(UTC))
+    build_feeds(cfg, store, datetime.now(UTC))
     (site.sources / "c.txt").write_text("Third release\n\nOn 6 May 2021 even more.\n")
-    pipeline.build(cfg, store, datetime.now(UTC))
+    build_feeds(cfg, store, datetime.now(UTC))
     assert run(cfg, store).attempted == 1  # the first failed: the others wait behind it
     assert run(cfg, store, 7).delivered == 3
     titles = [json.loads(g.body)["data"]["title"] for g in r.wait_for(4)]
@@ -255,7 +264,7 @@ def test_a_revision_is_delivered_as_release_updated(site, receivers):
     run(cfg, store)
     seed = next(site.sources.glob("*.txt"))
     seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
-    report = pipeline.build(cfg, store, datetime.now(UTC))
+    report = build_feeds(cfg, store, datetime.now(UTC))
     assert (report.updated, report.deliveries) == (1, 1)
     run(cfg, store, 1)
     first, second = verify_all(r.wait_for(2))[::2]
@@ -284,7 +293,7 @@ def test_new_endpoints_do_not_get_the_back_catalogue(site, receivers):
     site.write_config(webhook_toml("late", r.url))
     cfg = site.config()
     (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
-    pipeline.build(cfg, store, datetime.now(UTC))
+    build_feeds(cfg, store, datetime.now(UTC))
     assert [d.entry_id for d in rows.listing(store.db)] != []
     assert len(rows.listing(store.db)) == 1
     assert json.loads(only(store).body)["data"]["title"] == "Second release"
@@ -309,10 +318,10 @@ def test_the_delivery_is_written_in_the_entry_transaction(site):
 
     release = Release(origin="x.txt", text="A title\n\nOn 3 June 2020 something.")
     with pytest.raises(RuntimeError):
-        pipeline.ingest(cfg, store, [release], datetime.now(UTC), planner=crashing)
+        ingest(cfg, store, [release], datetime.now(UTC), planner=crashing)
     assert rows.listing(store.db) == []
     assert store.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0
-    pipeline.ingest(cfg, store, [release], datetime.now(UTC))
+    ingest(cfg, store, [release], datetime.now(UTC), planner=plan)
     assert len(rows.listing(store.db)) == 1
 
 
@@ -356,22 +365,24 @@ class GatedReceiver:
         self.r.answer = answer
 
 
-def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(site, receivers):
+def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(
+    site, receivers, pool
+):
     gated = GatedReceiver(receivers)
     cfg, store = setup(site, webhook_toml("slow", gated.r.url))
     for name in ("b", "c"):
         (site.sources / f"{name}.txt").write_text(f"Release {name}\n\nOn 5 May 2021 news.\n")
-    pipeline.build(cfg, store, datetime.now(UTC))
+    build_feeds(cfg, store, datetime.now(UTC))
     assert deliver.counts(store)["pending"] == 3
-    deliver.run_due(cfg, store, wait=False)
+    pool.run_due(cfg, store, wait=False)
     gated.r.wait_for(1)  # the first request is in flight, held at the gate
     import threading
 
     left: list[list[str]] = []
-    stopper = threading.Thread(target=lambda: left.append(deliver.shutdown(timeout=20)))
+    stopper = threading.Thread(target=lambda: left.append(pool.shutdown(timeout=20)))
     stopper.start()
     deadline = time.monotonic() + 10
-    while not deliver.runner._stop.is_set():
+    while not pool.stopping:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     gated.gate.set()
@@ -386,12 +397,14 @@ def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(
     assert len(set(ids)) == 3
 
 
-def test_shutdown_returns_the_endpoints_still_in_a_request_when_time_runs_out(site, receivers):
+def test_shutdown_returns_the_endpoints_still_in_a_request_when_time_runs_out(
+    site, receivers, pool
+):
     gated = GatedReceiver(receivers)
     cfg, store = setup(site, webhook_toml("stuck", gated.r.url))
-    deliver.run_due(cfg, store, wait=False)
+    pool.run_due(cfg, store, wait=False)
     gated.r.wait_for(1)
-    assert deliver.shutdown(timeout=0.2) == ["stuck"]
+    assert pool.shutdown(timeout=0.2) == ["stuck"]
     gated.gate.set()
     deadline = time.monotonic() + 10
     while only(store).status != "delivered":  # the worker still settles what it sent

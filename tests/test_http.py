@@ -12,7 +12,8 @@ from werkzeug import Request, Response
 from scofeed import USER_AGENT
 from scofeed.errors import RejectedInput
 from scofeed.sources import http
-from scofeed.sources.http import Fetcher, fetch_release, remember
+from scofeed.sources.http import Fetcher, remember
+from scofeed.sources.remote import fetch_release
 from scofeed.store import sources as source_rows
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"

@@ -18,8 +18,8 @@ from werkzeug import Request, Response
 from conftest import REPO, free_port
 from scofeed import config as config_mod
 from scofeed.errors import ConfigError, StoreError, UsageError
+from scofeed.poll import next_poll, poll_due
 from scofeed.sources import htmlpage
-from scofeed.sources.remote import next_poll, poll_due
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import sources as source_rows
@@ -322,6 +322,43 @@ def test_cron_schedules_the_next_poll():
     assert next_poll(src, at, "UTC") == datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
     plain = config_mod.RemoteSource(name="p", kind="feed", url="http://x.example/f", interval=90)
     assert next_poll(plain, at, "UTC") == at + timedelta(seconds=90)
+
+
+def _set_schedule(site, old: str, new: str) -> None:
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_changed_interval_takes_effect_at_once_not_after_the_old_next_poll(site, web):
+    serve_site(web)
+    add_source(site, web.url_for("/news/"))
+    store = site.store()
+    poll_due(site.config(), store, NOW)  # interval 600: next poll at NOW + 600
+    _set_schedule(site, "interval = 600", "interval = 60")  # then a reload
+    web.clear_log()
+    (result,) = poll_due(site.config(), store, NOW + timedelta(seconds=120)).results
+    assert result.status == "unchanged" and paths(web) == ["/news/"]
+    state = source_rows.state(store.db, "sco-en")
+    assert state is not None and state.next_poll == (NOW + timedelta(seconds=180)).timestamp()
+
+    _set_schedule(site, "interval = 60", "interval = 3600")  # longer: not due before
+    assert poll_due(site.config(), store, NOW + timedelta(seconds=600)).results == []
+    state = source_rows.state(store.db, "sco-en")
+    assert state is not None and state.next_poll == (NOW + timedelta(seconds=3720)).timestamp()
+    assert state.schedule == "every 3600"
+
+
+def test_a_changed_cron_line_takes_effect_at_once(site, web):
+    serve_site(web)
+    add_source(site, web.url_for("/news/"), extra='cron = "0 6 * * *"\n')
+    store = site.store()
+    poll_due(site.config(), store, NOW)  # at 12:00: next at 06:00 tomorrow
+    _set_schedule(site, 'cron = "0 6 * * *"', 'cron = "*/15 * * * *"')
+    (result,) = poll_due(site.config(), store, NOW + timedelta(minutes=16)).results
+    assert result.status == "unchanged"
+    state = source_rows.state(store.db, "sco-en")
+    assert state is not None
+    assert state.next_poll == (NOW + timedelta(minutes=30)).timestamp()
 
 
 def test_only_and_disabled_sources(site, web):

@@ -231,7 +231,7 @@ def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know
     """It returns before the workers answer: a line with attempted=0 delivered=0 would
     be false in the log and in /healthz."""
     from conftest import webhook_toml
-    from scofeed import deliver, pipeline
+    from scofeed.build import build as build_feeds
     from scofeed.schedule import deliver_job
 
     hook = receivers([200])
@@ -239,11 +239,12 @@ def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know
     cfg = site.config()
     store = Store(cfg.paths.state)
     try:
-        pipeline.build(cfg, store, NOW)
-        line = deliver_job(JobContext(cfg, store), NOW)
+        build_feeds(cfg, store, NOW)
+        ctx = JobContext(cfg, store)
+        line = deliver_job(ctx, NOW)
         assert line == "sending endpoints=1 busy=0"
         hook.wait_for(1)
-        deliver.shutdown(timeout=10)
-        assert deliver_job(JobContext(cfg, store), NOW) is None  # nothing due: no line
+        ctx.deliveries.shutdown(timeout=10)
+        assert deliver_job(ctx, NOW) is None  # nothing due: no line
     finally:
         store.close()

@@ -18,7 +18,8 @@ import lxml.html
 import pytest
 
 from scofeed import config as config_mod
-from scofeed import pipeline
+from scofeed.build import build as build_feeds
+from scofeed.errors import ConfigError, StoreError
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer, accepts_gzip
 from scofeed.store import Store, runs
@@ -53,7 +54,7 @@ class Served:
 def served(site):
     cfg = site.config()
     store = Store(cfg.paths.state)
-    pipeline.build(cfg, store, NOW)
+    build_feeds(cfg, store, NOW)
     server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
     server.start()
     host, port = server.addresses[0]
@@ -162,7 +163,7 @@ def test_a_changed_feed_file_is_served_fresh(served, site):
     (site.sources / "new.txt").write_text(
         "Second release title\n\nOn 5 June 2020 something else happened.\n", encoding="utf-8"
     )
-    pipeline.build(served.cfg, served.store, NOW)
+    build_feeds(served.cfg, served.store, NOW)
     status, after, body = served.get("/atom.xml", If_None_Match=before["etag"])
     assert status == 200 and after["etag"] != before["etag"]
     assert b"Second release title" in body
@@ -204,7 +205,7 @@ def test_html_is_escaped(served, site):
         "A second paragraph.\n",
         encoding="utf-8",
     )
-    report = pipeline.build(served.cfg, served.store, NOW)
+    report = build_feeds(served.cfg, served.store, NOW)
     assert report.new == 1 and not report.rejected
     _, _, body = served.get("/")
     assert b"<script>" not in body and b"<b>" not in body
@@ -241,7 +242,7 @@ def test_healthz_reports_the_last_scan_and_503_when_it_failed(served):
 
 def test_healthz_lists_rejected_inputs(served, site):
     (site.sources / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
-    pipeline.build(served.cfg, served.store, NOW)
+    build_feeds(served.cfg, served.store, NOW)
     doc = json.loads(served.get("/healthz")[2])
     assert any(e.get("origin") == "broken.txt" for e in doc["last_errors"])
 
@@ -253,3 +254,33 @@ def test_healthz_extras_are_included(site):
     response = app.route("GET", "/healthz", {})
     doc = json.loads(response.body)
     assert doc["files"] == {"n": 7} and "division" in doc["broken"]["error"]
+
+
+def _call(app: App, path: str) -> tuple[str, bytes]:
+    seen: list[str] = []
+    body = app({"REQUEST_METHOD": "GET", "PATH_INFO": path}, lambda s, _h: seen.append(s))
+    return seen[0], b"".join(body)
+
+
+def test_errors_become_their_http_status_in_one_place(served):
+    app = App(lambda: served.cfg, served.store)
+    assert _call(app, "/entries/nope") == ("404 Not Found", b"no entry with id 'nope'\n")
+
+    class Busy(StoreError):
+        http_status = 503
+
+    def busy() -> config_mod.Config:
+        raise Busy("the store is locked")
+
+    assert _call(App(busy, served.store), "/") == ("503 Service Unavailable", b"internal error\n")
+
+    def broken() -> config_mod.Config:
+        raise ConfigError("paths.state: token=hunter2")  # a 5xx never shows its message
+
+    status, body = _call(App(broken, served.store), "/")
+    assert (status, body) == ("500 Internal Server Error", b"internal error\n")
+
+    def bug() -> config_mod.Config:
+        raise KeyError("surprise")
+
+    assert _call(App(bug, served.store), "/healthz")[0] == "500 Internal Server Error"

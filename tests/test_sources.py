@@ -15,7 +15,8 @@ import feedparser
 import lxml.html
 import pytest
 
-from scofeed import pipeline, sources
+from scofeed import sources
+from scofeed.build import build as build_feeds
 from scofeed.errors import RejectedInput
 from scofeed.sources import files
 from scofeed.sources.meta import html_paragraphs
@@ -154,7 +155,7 @@ def test_every_format_is_published_and_hostile_markup_is_neutralised(site):
     (site.sources / "bad.md").write_text("---\nx: !!binary aGk=\n---\nbody", encoding="utf-8")
     cfg = site.config()
     store = site.store()
-    report = pipeline.build(cfg, store, NOW)
+    report = build_feeds(cfg, store, NOW)
     assert (report.entries, report.new) == (5, 5)
     assert [(r.origin, r.reason) for r in report.rejected] == [
         ("bad.md", "YAML tags (!...) are not allowed in front matter")
@@ -198,7 +199,7 @@ def test_control_characters_never_reach_the_feeds(site):
         json.dumps({"title": "Forum\x01", "date": "2022-05-01", "html": "<p>x\x0c y</p>"}),
         encoding="utf-8",
     )
-    report = pipeline.build(site.config(), site.store(), NOW)
+    report = build_feeds(site.config(), site.store(), NOW)
     assert (report.entries, report.rejected) == (3, [])
     for name in ("atom.xml", "rss.xml"):
         parsed = feedparser.parse((site.feeds / name).read_bytes())
@@ -236,7 +237,7 @@ def test_a_fifo_in_sources_is_left_alone(site):
     """Opening a FIFO would wait for a writer forever: it is never opened."""
     os.mkfifo(site.sources / "pipe.txt")
     result = []
-    build = lambda: result.append(pipeline.build(site.config(), site.store(), NOW))  # noqa: E731
+    build = lambda: result.append(build_feeds(site.config(), site.store(), NOW))  # noqa: E731
     worker = threading.Thread(target=build, daemon=True)
     worker.start()
     worker.join(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from scofeed import pipeline
+from scofeed.ingest import ingest_one
 from scofeed.model import Release
 from scofeed.normalise import normalise, settings_from
 from scofeed.store import Store
@@ -36,9 +36,7 @@ def store_all(site, batched: bool) -> tuple[list[str], list[tuple], list[tuple]]
         pending = entry_rows.Pending() if batched else None
         for release in releases():
             entry = normalise(release, settings, NOW)
-            change, _ = pipeline.ingest_one(
-                db, release, entry, settings, NOW, known=known, pending=pending
-            )
+            change, _ = ingest_one(db, release, entry, settings, NOW, known=known, pending=pending)
             kinds.append(change.kind)
         if pending is not None:
             pending.flush(db)
@@ -55,16 +53,15 @@ def test_batched_new_entries_match_row_by_row_inserts(site):
     assert kinds.count("new") == 12 and "duplicate" in kinds and "updated" in kinds
 
 
-def test_rows_are_written_when_the_batch_fills(site, monkeypatch):
-    monkeypatch.setattr(entry_rows.Pending, "FLUSH_AT", 2)
+def test_rows_are_written_when_the_batch_fills(site):
     store = Store(site.root / "fill.sqlite3")
     settings = settings_from(site.config())
-    pending = entry_rows.Pending()
+    pending = entry_rows.Pending(flush_at=2)
     with store.transaction() as db:
         known = entry_rows.Known(db)  # no lookups, so only a full batch writes
         for release in releases()[:3]:
             entry = normalise(release, settings, NOW)
-            pipeline.ingest_one(db, release, entry, settings, NOW, known=known, pending=pending)
+            ingest_one(db, release, entry, settings, NOW, known=known, pending=pending)
         assert entry_rows.count(db) == 2 and len(pending.entries) == 1
         pending.flush(db)
         assert entry_rows.count(db) == 3 and not pending.entries

@@ -1,4 +1,4 @@
-"""``scofeed add``: one release from bytes (a file, standard input, later a URL) into
+"""``scofeed add``: one release from bytes (a file, standard input or a URL) into
 sources/, then a build.
 
 The release is read and normalised first, so nothing invalid is ever written; a bad
@@ -21,11 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from scofeed import pipeline, publish, sources
+from scofeed import publish, sources
+from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.model import Entry, Release
-from scofeed.normalise import id_slug, normalise, script_of, settings_from
+from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
+from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -41,7 +43,7 @@ class AddResult:
     entry_id: str
     path: Path  # the file written in sources/
     kind: str  # new | updated | unchanged
-    report: pipeline.BuildReport
+    report: BuildReport
 
 
 def slug(title: str, entry_id: str) -> str:
@@ -91,10 +93,7 @@ def _quarantine(
 
 def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
     """The file in sources/ that holds this entry on its own (not an item of a list)."""
-    rows = db.execute(
-        "SELECT origin FROM entry_origins WHERE entry_id = ? ORDER BY origin", (entry_id,)
-    )
-    for (origin,) in rows:
+    for origin in entry_rows.origins_of(db, entry_id):
         if "://" in origin or "#" in origin or origin.startswith("<"):
             continue
         path = root / origin
@@ -125,7 +124,9 @@ def add_release(
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, origin_label, exc, now)
         raise
-    identity, url_key = pipeline.identity_of(release, entry)
+    with store.transaction() as db:  # it reads now: fixed, whether known or not
+        file_rows.clear_rejects(db, [origin_label])
+    identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(store.db, "", identity, url_key, entry.fingerprint)
     old: Path | None = None
     if match is not None:
@@ -152,13 +153,11 @@ def add_release(
     if old is not None and target != old:
         old.unlink(missing_ok=True)
     log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
-    with store.transaction() as db:
-        file_rows.clear_rejects(db, [origin_label])
-    report = pipeline.build(cfg, store, now)
-    row = store.db.execute("SELECT entry_id FROM entry_origins WHERE origin = ?", (rel,)).fetchone()
-    if row is None:  # pragma: no cover - normalised above, so the build cannot refuse it
+    report = build(cfg, store, now)
+    entry_id = entry_rows.entry_of_origin(store.db, rel)
+    if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
         raise RejectedInput(origin_label, "the build did not take the release; see scofeed status")
-    stored = entry_rows.get(store.db, row[0])
+    stored = entry_rows.get(store.db, entry_id)
     if match is None:
         kind = "new"
     else:
@@ -170,8 +169,6 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
     """Fetch a release page (politely: see sources.http) and return it as a JSON release
     that keeps its URL and date, so a later build of sources/ reads the same release
     with the same duplicate key, whatever the page's own markup says."""
-    from scofeed.sources.http import fetch_release
-
     try:
         _body, _suffix, releases = fetch_release(cfg, store, url, now)
         if len(releases) != 1:

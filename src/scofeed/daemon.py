@@ -1,12 +1,14 @@
 """Lifecycle: the lock, signals, starting the scheduler and server, ordered shutdown.
 
 One daemon per state store: ``<state>.lock`` beside the SQLite file is held with
-``fcntl.flock`` for the daemon's life and holds its pid, so a second ``scofeed run``
-stops at once naming the first, and ``scofeed reload`` knows whom to signal.
+``fcntl.flock`` for the daemon's life and holds its pid and start time (Unix seconds),
+one per line, so a second ``scofeed run`` stops at once naming the first, ``scofeed
+reload`` knows whom to signal and ``scofeed status`` shows the uptime.
 
-Signals: SIGTERM and SIGINT stop taking new work, let running jobs and the stop hooks
-(in-flight deliveries) finish within ``stop_timeout`` in all, stop the server and
-return 0. SIGHUP re-reads the config; a
+The daemon owns the delivery workers (a ``DeliveryPool``) its deliver job hands work to.
+Signals: SIGTERM and SIGINT stop taking new work, let running jobs, in-flight
+deliveries and the stop hooks finish within ``stop_timeout`` in all, stop the server
+and return 0. SIGHUP re-reads the config; a
 config that does not load is logged and the running one kept.
 """
 
@@ -25,6 +27,7 @@ from types import FrameType
 
 from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
+from scofeed.deliver import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer
@@ -51,14 +54,14 @@ class PidLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = _read_pid(fd)
+            pid, _started = _read_lock(fd)
             os.close(fd)
             raise AlreadyRunning(
                 f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this "
                 f"state store (lock {self.path})"
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        os.write(fd, f"{os.getpid()}\n{int(time.time())}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -69,14 +72,17 @@ class PidLock:
             self._fd = None
 
 
-def _read_pid(fd: int) -> int | None:
+def _read_lock(fd: int) -> tuple[int | None, float | None]:
+    """(pid, start time) as the lock file records them; None for what it does not say."""
     os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 64).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+    words = os.read(fd, 64).decode("ascii", "replace").split()
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    started = float(words[1]) if len(words) > 1 and words[1].isdigit() else None
+    return pid, started
 
 
-def running_pid(state: Path) -> int | None:
-    """The pid of the daemon holding this store's lock, or None when none is running."""
+def running(state: Path) -> tuple[int | None, float | None] | None:
+    """(pid, start time) of the daemon holding this store's lock; None when none runs."""
     try:
         fd = os.open(lock_path(state), os.O_RDONLY)
     except FileNotFoundError:
@@ -85,11 +91,17 @@ def running_pid(state: Path) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(fd)
+            return _read_lock(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
         os.close(fd)
+
+
+def running_pid(state: Path) -> int | None:
+    """The pid of the daemon holding this store's lock, or None when none is running."""
+    found = running(state)
+    return found[0] if found else None
 
 
 def signal_reload(state: Path) -> int:
@@ -142,14 +154,15 @@ class Daemon:
         self.stop_timeout = stop_timeout
         self.health_extras = health_extras
         self.planner = planner
-        # after the jobs, e.g. let in-flight deliveries finish: each hook gets the seconds
-        # left of stop_timeout and returns what it left unfinished (a list of names)
+        # after the jobs and in-flight deliveries: each hook gets the seconds left of
+        # stop_timeout and returns what it left unfinished (a list of names)
         self.on_stop = list(on_stop)
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
         self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
+        self.deliveries = DeliveryPool()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
@@ -178,7 +191,13 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            ctx = JobContext(self.cfg, store, planner=self.planner, activitypub=self.activitypub)
+            ctx = JobContext(
+                self.cfg,
+                store,
+                planner=self.planner,
+                deliveries=self.deliveries,
+                activitypub=self.activitypub,
+            )
             self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
@@ -216,6 +235,8 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(self.stop_timeout)
+        # in-flight deliveries get what is left of the stop time; unsent ones stay pending
+        unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
         if self.activitypub:  # requests in flight are dropped; they stay pending in the store
             self.activitypub.close(wait=False)
         for fn in self.on_stop:

@@ -1,55 +1,117 @@
-"""The one exception tree of scofeed.
+"""The one exception tree of scofeed: every exception the package raises is in it.
 
-    ScofeedError                      exit 1
-    ├── ConfigError                   exit 2   bad config.toml, bad flag value
-    ├── UsageError                    exit 2   a command used the wrong way
-    ├── SourceError                   exit 1   a release could not be read or fetched
-    │   ├── RejectedInput                      one input refused, with its reason
-    │   └── KnownRelease                       `scofeed add` of a release already stored
-    ├── NormaliseError                exit 1   a release has no usable title or body
-    ├── StoreError                    exit 1   the SQLite state store
-    │   ├── UnknownEntry (LookupError)
-    │   └── AlreadyRunning                     another daemon holds the store's lock
-    ├── RenderError                   exit 1
-    ├── PublishError                  exit 1
-    ├── DeliveryError                 exit 1   webhook configuration or sending
-    └── ServeError                    exit 1   the HTTP server cannot listen
+    ScofeedError (Exception)                     exit 1  HTTP 500
+    ├── ConfigError (ValueError)                 exit 2           bad config.toml, bad flag value
+    ├── UsageError (ValueError)                  exit 2  HTTP 400 a command or request used wrongly
+    ├── SourceError                                               a release could not be read
+    │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
+    │   │   └── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
+    │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
+    ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
+    ├── StoreError                                                the SQLite state store
+    │   ├── UnknownEntry (LookupError)                   HTTP 404 no entry with that id
+    │   └── AlreadyRunning                               HTTP 409 another daemon holds the lock
+    ├── RenderError
+    ├── PublishError                                              writing into feeds/
+    ├── DeliveryError                                    HTTP 502 a push got no HTTP answer
+    │   ├── BadSignature (ValueError)                    HTTP 401 a webhook request does not verify
+    │   ├── EndpointUnreachable  [retryable]             HTTP 503 timeout, refused, reset, no name
+    │   └── AddressForbidden                             HTTP 502 the address guard refused the host
+    ├── ServeError                                                the HTTP server cannot listen
+    └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
+        (also a base of TemporaryFailure and EndpointUnreachable)
 
-The CLI maps every error to its ``exit_code`` in one place; the HTTP layer maps
-``http_status`` in one place. Messages are one line, naming the file, URL or key.
+Three class attributes carry the meaning, so no caller parses a message:
+
+- ``exit_code``: the CLI maps every error to it in one place;
+- ``http_status``: the HTTP layer maps every error to it in one place;
+- ``retryable``: True for the ``TemporaryError`` family (try the same thing again later),
+  False for everything else (trying again cannot help until something changes).
+
+A built-in is mixed in where one fits (``except LookupError`` catches ``UnknownEntry``).
+Messages are one line, naming the file, URL or dotted config key, and never a secret.
+
+Outside the tree, on purpose: ``deliver.sender.AddressRefused`` (and urllib3's
+``NameResolutionError``) are raised inside urllib3's connection hook, so they must be
+urllib3 errors for requests to report a refused address as a connection failure; they
+never leave ``sender.post``, which turns every failure into a delivery outcome.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class ScofeedError(Exception):
     exit_code = 1
     http_status = 500
+    retryable = False
 
 
-class ConfigError(ScofeedError):
+class TemporaryError(ScofeedError):
+    """A failure that may pass on its own: a timeout, a 5xx, a 429. Retry later."""
+
+    http_status = 503
+    retryable = True
+
+
+class ConfigError(ScofeedError, ValueError):
     exit_code = 2
 
 
-class UsageError(ScofeedError):
+class UsageError(ScofeedError, ValueError):
     exit_code = 2
+    http_status = 400
 
 
 class SourceError(ScofeedError):
     pass
 
 
-class RejectedInput(SourceError):
+class RejectedInput(SourceError, ValueError):
     """One input (file, URL, stdin) refused; ``origin`` names it, ``reason`` says why."""
+
+    http_status = 422
 
     def __init__(self, origin: str, reason: str) -> None:
         super().__init__(f"{origin}: {reason}")
         self.origin = origin
         self.reason = reason
 
+    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt intact across a process pool
+        return (type(self), (self.origin, self.reason))
 
-class NormaliseError(ScofeedError):
-    pass
+
+# the prefix a retryable rejection's reason carries, so a person reading the rejects
+# table (and the store, deciding what the next poll fetches again) sees it
+TEMPORARY = "temporary: "
+
+
+class TemporaryFailure(RejectedInput, TemporaryError):
+    """An input refused for now (timeout, connection error, 5xx, 429); the next poll retries."""
+
+    http_status = 503
+
+    def __init__(self, origin: str, reason: str) -> None:
+        super().__init__(origin, reason if reason.startswith(TEMPORARY) else TEMPORARY + reason)
+
+
+class KnownRelease(SourceError):
+    """``scofeed add`` of a release the store already holds (and no ``--update``)."""
+
+    http_status = 409
+
+    def __init__(self, origin: str, entry_id: str, message: str) -> None:
+        super().__init__(message)
+        self.origin = origin
+        self.entry_id = entry_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.origin, self.entry_id, str(self)))
+
+
+class NormaliseError(ScofeedError, ValueError):
+    http_status = 422
 
 
 class StoreError(ScofeedError):
@@ -61,7 +123,7 @@ class UnknownEntry(StoreError, LookupError):
 
 
 class AlreadyRunning(StoreError):
-    pass
+    http_status = 409
 
 
 class RenderError(ScofeedError):
@@ -73,16 +135,27 @@ class PublishError(ScofeedError):
 
 
 class DeliveryError(ScofeedError):
-    pass
+    """A push (webhook, WebSub, ActivityPub) that got no HTTP answer. (Any answer, even
+    a 500, is an outcome for the retry policy, not an error.)"""
+
+    http_status = 502
 
 
-class KnownRelease(SourceError):
-    """``scofeed add`` of a release the store already holds (and no ``--update``)."""
+class BadSignature(DeliveryError, ValueError):
+    """A webhook request does not verify; the message says why (never the secret)."""
 
-    def __init__(self, origin: str, entry_id: str, message: str) -> None:
-        super().__init__(message)
-        self.origin = origin
-        self.entry_id = entry_id
+    http_status = 401
+
+
+class EndpointUnreachable(DeliveryError, TemporaryError):
+    """Timeout, refused, reset, name not resolved: the retry schedule applies."""
+
+    http_status = 503
+
+
+class AddressForbidden(DeliveryError):
+    """The host resolves to an address the guard refuses: retrying cannot help until the
+    configuration changes."""
 
 
 class ServeError(ScofeedError):

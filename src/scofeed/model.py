@@ -1,12 +1,15 @@
-"""The two records that travel through the pipeline.
+"""The records that travel through the pipeline, and the Planner type.
 
 A ``Release`` is what a source read: raw, possibly messy, with whatever metadata the
 format carried. An ``Entry`` is what normalise made of it: clean, dated, with a stable
-id, ready to store, render and deliver.
+id, ready to store, render and deliver. A ``Planner`` writes an entry revision's outbound
+deliveries; the orchestration passes one in to ingest (deliver makes it).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,3 +50,8 @@ class Entry:
     origin: str = ""
     date_source: str = "text"  # metadata | text | url | context | mtime
     paragraphs: tuple[str, ...] = field(default=(), compare=False)
+
+
+# planner(db, entry, event) writes the outbound deliveries for one entry revision, in
+# the transaction that stores the revision; it returns how many it queued
+Planner = Callable[[sqlite3.Connection, Entry, str], int]

@@ -1,17 +1,26 @@
-"""Atomic writes into feeds/: a temporary file in the same folder, fsync, then rename.
+"""Publishing feeds/: render the newest entries in every configured format and write
+each file atomically (a temporary file in the same folder, fsync, then rename).
 
 A reader never sees half a file, and a file whose bytes would not change is not
-touched at all (its mtime, and so HTTP Last-Modified, stays put).
+touched at all (its mtime, and so HTTP Last-Modified, stays put). ``publish_feeds``
+renders nothing when neither the entries nor the settings changed since last time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+from scofeed import __version__, render
+from scofeed.config import FEED_FILES, Config
 from scofeed.errors import PublishError
+from scofeed.model import Entry
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +55,34 @@ def write_atomic(path: Path, data: bytes) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise PublishError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def publish_feeds(cfg: Config, store: Store) -> list[str]:
+    """Render the newest entries in every configured format; write only what differs.
+    When neither those entries nor the settings rendered from changed since the last
+    time, and the files are all there, nothing is rendered at all."""
+    latest = entry_rows.latest(store.db, cfg.feeds.entries)
+    key = _render_key(cfg, latest)
+    names = [FEED_FILES[fmt] for fmt in cfg.feeds.formats]
+    if store.get_meta("render_key") == key and all(
+        (cfg.paths.feeds / name).is_file() for name in names
+    ):
+        return []
+    written = []
+    for fmt, name in zip(cfg.feeds.formats, names, strict=True):
+        data = render.render(fmt, latest, cfg)
+        if write_if_changed(cfg.paths.feeds / name, data):
+            written.append(name)
+    store.set_meta("render_key", key)
+    return written
+
+
+def _render_key(cfg: Config, latest: Sequence[Entry]) -> str:
+    """Everything the feed bytes depend on: scofeed's version, the site and feed
+    settings, and each rendered entry's content hash, revision, dates and link."""
+    parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
+    parts += [
+        f"{e.id} {e.content_hash} {e.revision} {e.updated.isoformat()} {e.link} {e.author}"
+        for e in latest
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -28,31 +28,35 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scofeed import deliver, pipeline
 from scofeed.activitypub import Service as ActivityPub
+from scofeed.build import build
 from scofeed.config import Config
+from scofeed.deliver import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError
-from scofeed.sources import remote
+from scofeed.model import Planner
+from scofeed.poll import poll_due
 from scofeed.store import Store, runs
 
 log = logging.getLogger(__name__)
 
 
 # planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
-PlannerFactory = Callable[[Config, datetime], pipeline.Planner]
+PlannerFactory = Callable[[Config, datetime], Planner]
 
 
 @dataclass
 class JobContext:
-    """What a job sees: the current config (replaced on reload), the store, and ``wake``."""
+    """What a job sees: the current config (replaced on reload), the store, ``wake``,
+    and the delivery workers (the daemon's, which it shuts down on the way out)."""
 
     cfg: Config
     store: Store
     wake: Callable[[str], None] = lambda name: None
     planner: PlannerFactory | None = None
+    deliveries: DeliveryPool = field(default_factory=DeliveryPool)
     activitypub: ActivityPub | None = None  # made by the daemon when enabled
 
-    def plan(self, now: datetime) -> pipeline.Planner | None:
+    def plan(self, now: datetime) -> Planner | None:
         return self.planner(self.cfg, now) if self.planner else None
 
 
@@ -84,7 +88,7 @@ def trigger_for(every: int | None = None, cron: str | None = None, tz: str = "UT
 
 def scan_job(ctx: JobContext, now: datetime) -> str:
     """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any."""
-    report = pipeline.build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
+    report = build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deliveries:
         ctx.wake("deliver")
         ctx.wake("activitypub")
@@ -99,7 +103,7 @@ def poll_job(name: str) -> JobFn:
     """Poll one remote source when the store says it is due (its interval or cron)."""
 
     def run(ctx: JobContext, now: datetime) -> str | None:
-        report = remote.poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
+        report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
         if report.changed:
             ctx.wake("deliver")
             ctx.wake("activitypub")
@@ -115,7 +119,7 @@ def deliver_job(ctx: JobContext, now: datetime) -> str | None:
     """Hand each endpoint with a due delivery to a worker. The workers log (and store)
     every attempt themselves; the job only says how many endpoints it handed over, as
     their outcomes are not known yet when it returns."""
-    report = deliver.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
+    report = ctx.deliveries.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
     if not (report.endpoints or report.busy):
         return None
     return f"sending endpoints={report.endpoints} busy={report.busy}"
@@ -134,7 +138,7 @@ def job_table(cfg: Config) -> list[JobSpec]:
     interval = cfg.schedule.scan_interval
     jobs = [JobSpec("scan", trigger_for(every=interval), scan_job, grace=max(interval, 30))]
     for src in cfg.sources:
-        if src.enabled:  # cron: its own trigger; interval: a tick, remote.next_poll decides
+        if src.enabled:  # cron: its own trigger; interval: a tick, poll.next_poll decides
             tick = trigger_for(cron=src.cron, tz=cfg.site.timezone) if src.cron else None
             tick = tick or trigger_for(every=max(1, min(src.interval // 5, 60)))
             jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name)))

@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import socket
+import sqlite3
 import threading
 import time
 import uuid
@@ -38,7 +39,8 @@ from scofeed.activitypub.keys import KeyPair
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
-from scofeed.model import Entry
+from scofeed.errors import DeliveryError
+from scofeed.model import Entry, Planner
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 
@@ -82,13 +84,28 @@ def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
     return _fan_out(db, doc, kind, entry.id, at)
 
 
-def planner(cfg: Config, now: datetime) -> Callable[[Any, Entry, str], int]:
+def planner(cfg: Config, now: datetime) -> Planner:
     at = now.timestamp()
 
-    def plan_one(db: Any, entry: Entry, event: str) -> int:
+    def plan_one(db: sqlite3.Connection, entry: Entry, event: str) -> int:
         return plan(cfg, db, entry, event, at)
 
     return plan_one
+
+
+def planner_with(cfg: Config, now: datetime, other: Planner | None) -> Planner | None:
+    """``other`` (the webhooks' Planner, or None), then ActivityPub's when it is enabled:
+    what the build and the pollers pass to ingest."""
+    if not cfg.activitypub.enabled:
+        return other
+    mine = planner(cfg, now)
+    if other is None:
+        return mine
+
+    def plan_both(db: sqlite3.Connection, entry: Entry, event: str) -> int:
+        return other(db, entry, event) + mine(db, entry, event)
+
+    return plan_both
 
 
 def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
@@ -216,7 +233,11 @@ class Deliverer:
         key = self.keypair.private
         headers = httpsig.sign_cavage("POST", d.inbox, d.body, key_id, key, time.time())
         headers["Content-Type"] = ACTIVITY_JSON
-        sent = sender.post(s, d.inbox, d.body, headers, ap.timeout)
+        try:
+            sent = sender.post(s, d.inbox, d.body, headers, ap.timeout)
+        except DeliveryError as exc:  # no answer: an outcome for the policy too
+            result = policy.Result(None, str(exc), blocked=not exc.retryable)
+            sent = sender.Sent(result, "", 0.0)
         t = self.clock()
         decision = policy.decide(d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng)
         error = None if decision.outcome == policy.DELIVERED else decision.reason

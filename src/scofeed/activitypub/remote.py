@@ -24,6 +24,7 @@ from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, LD_JSON
 from scofeed.activitypub.keys import KeyPair
 from scofeed.deliver import sender
+from scofeed.errors import AddressForbidden
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 
@@ -97,8 +98,8 @@ class Remote:
                 url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
             )
         except Exception as exc:  # any failure is a FetchError, never a crash
-            reason, refused = sender.explain(exc, self.timeout)
-            raise FetchError(reason, refused=refused) from None
+            error = sender.explain(exc, self.timeout)
+            raise FetchError(str(error), refused=isinstance(error, AddressForbidden)) from None
         try:
             if resp.status_code in (404, 410):
                 raise FetchError(f"HTTP {resp.status_code}", gone=True)
@@ -110,7 +111,7 @@ class Remote:
                 if len(data) > MAX_DOCUMENT:
                     raise FetchError(f"document larger than {MAX_DOCUMENT} bytes")
         except requests.RequestException as exc:
-            raise FetchError(sender.explain(exc, self.timeout)[0]) from None
+            raise FetchError(str(sender.explain(exc, self.timeout))) from None
         finally:
             resp.close()
         try:

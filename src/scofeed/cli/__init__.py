@@ -1,24 +1,24 @@
 """Command line: argument parsing, printing and exit codes. Holds no logic.
 
 Each command group lives in its own module with a ``register(subparsers)`` function;
-errors map to exit codes here and only here (``ScofeedError.exit_code``).
+what they share (config, store) is in ``common``. Errors map to exit codes here and
+only here (``ScofeedError.exit_code``). The daemon's parts (APScheduler, waitress,
+the senders) load only inside the commands that use them (see ``cli.daemon``).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from scofeed import __version__
-from scofeed import config as config_mod
-from scofeed.cli import activitypub, core, daemon, remote, sources, webhooks
+from scofeed.cli import activitypub, core, daemon, remote, sources, status, webhooks
+from scofeed.cli.common import CONFIG_ENV, DEFAULT_CONFIG
 from scofeed.errors import ScofeedError
 
-GROUPS = [core, sources, remote, webhooks, activitypub, daemon]
+GROUPS = [core, sources, status, remote, webhooks, activitypub, daemon]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--config",
         metavar="PATH",
-        help="config file (default: $SCOFEED_CONFIG, else ./config.toml if present, "
+        help=f"config file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG} if present, "
         "else built-in defaults)",
     )
     p.add_argument(
@@ -74,20 +74,6 @@ def _global_options_everywhere(sub: argparse._SubParsersAction) -> None:  # type
         for action in command._actions:
             if isinstance(action, argparse._SubParsersAction):
                 _global_options_everywhere(action)
-
-
-def config_path(arg: str | None) -> Path | None:
-    if arg:
-        return Path(arg)
-    env = os.environ.get("SCOFEED_CONFIG")
-    if env:
-        return Path(env)
-    here = Path("config.toml")
-    return here if here.is_file() else None
-
-
-def load_config(args: argparse.Namespace) -> config_mod.Config:
-    return config_mod.load(config_path(args.config), args.overrides)
 
 
 def setup_logging(level: str) -> None:

@@ -9,16 +9,16 @@ import argparse
 import sqlite3
 from datetime import datetime
 
-from scofeed.cli.core import open_store
+from scofeed.cli.common import Subparsers, command, open_store, table
 from scofeed.store import activitypub as rows
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("ap", help="the ActivityPub actor: followers and deliveries")
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(sub, "ap", "the ActivityPub actor: followers and deliveries")
     asub = p.add_subparsers(dest="ap_command", metavar="ACTION", required=True)
-    f = asub.add_parser("followers", help="who follows, and through which inbox")
+    f = command(asub, "followers", "who follows, and through which inbox")
     f.set_defaults(func=cmd_followers)
-    d = asub.add_parser("deliveries", help="the ActivityPub outbox, newest first")
+    d = command(asub, "deliveries", "the ActivityPub outbox, newest first")
     d.add_argument("--failed", action="store_true", help="only failed deliveries")
     d.add_argument("--pending", action="store_true", help="only pending deliveries")
     d.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
@@ -29,12 +29,6 @@ def _when(t: float | None) -> str:
     if t is None:
         return "-"
     return datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
-
-
-def _table(table: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    for r in table:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
 
 
 def summary(db: sqlite3.Connection) -> str:
@@ -55,9 +49,9 @@ def cmd_followers(args: argparse.Namespace) -> int:
     if not followers:
         print("no followers")
         return 0
-    table = [["SINCE", "ACTOR", "DELIVERED TO"]]
-    table += [[_when(f.since), f.actor, f.target] for f in followers]
-    _table(table)
+    out = [["SINCE", "ACTOR", "DELIVERED TO"]]
+    out += [[_when(f.since), f.actor, f.target] for f in followers]
+    table(out)
     print(f"{len(followers)} follower(s) on {len(rows.targets(store.db))} inbox(es)")
     return 0
 
@@ -69,11 +63,11 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     if not items:
         print("no deliveries")
         return 0
-    table = [["ID", "KIND", "INBOX", "STATUS", "ATTEMPTS", "NEXT", "LAST"]]
+    out = [["ID", "KIND", "INBOX", "STATUS", "ATTEMPTS", "NEXT", "LAST"]]
     for d in items:
         last = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "-")
-        table.append(
+        out.append(
             [str(d.id), d.kind, d.inbox, d.status, str(d.attempts), _when(d.next_attempt), last]
         )
-    _table(table)
+    table(out)
     return 0

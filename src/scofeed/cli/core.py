@@ -7,36 +7,29 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed import config as config_mod
-from scofeed import pipeline
-from scofeed.store import Store
+from scofeed.build import build
+from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.store import entries as entry_rows
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("build", help="ingest sources/, render and publish the feeds")
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(sub, "build", "ingest sources/, render and publish the feeds")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("list", help="list the stored entries, newest first")
+    p = command(sub, "list", "list the stored entries, newest first")
     p.add_argument("--limit", type=int, default=None, help="at most this many")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("show", help="print one entry in full")
+    p = command(sub, "show", "print one entry in full")
     p.add_argument("id", help="the entry's id, or the slug at its end")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("config", help="check or show the configuration")
+    p = command(sub, "config", "check or show the configuration")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    c = csub.add_parser("check", help="validate the config file and exit")
+    c = command(csub, "check", "validate the config file and exit")
     c.set_defaults(func=cmd_config_check)
-    c = csub.add_parser("show", help="print the effective configuration, secrets redacted")
+    c = command(csub, "show", "print the effective configuration, secrets redacted")
     c.set_defaults(func=cmd_config_show)
-
-
-def open_store(args: argparse.Namespace) -> tuple[config_mod.Config, Store]:
-    from scofeed.cli import load_config
-
-    cfg = load_config(args)
-    return cfg, Store(cfg.paths.state)
 
 
 def _progress(done: int, total: int) -> None:
@@ -46,7 +39,7 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = pipeline.build(cfg, store, datetime.now(UTC), progress=_progress)
+    report = build(cfg, store, datetime.now(UTC), progress=_progress)
     for r in report.rejected:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
         print(f"rejected {r.origin}: {r.reason}{kept}", file=sys.stderr)
@@ -87,8 +80,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    from scofeed.cli import load_config
-
     cfg = load_config(args)
     where = cfg.path or "built-in defaults"
     print(f"config ok: {where}")
@@ -96,7 +87,5 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    from scofeed.cli import load_config
-
     print(config_mod.show(load_config(args)), end="")
     return 0

@@ -1,4 +1,9 @@
-"""run, serve, reload: the long-lived daemon and its HTTP-only sibling."""
+"""run, serve, reload: the long-lived daemon and its HTTP-only sibling.
+
+The daemon's parts (``scofeed.daemon`` with APScheduler and waitress, and the webhook
+senders) are imported inside the functions below on purpose: they load only for the
+commands that use them, so ``scofeed build`` or ``scofeed status`` stay quick.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +14,26 @@ import sys
 from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
+from scofeed.cli.common import Subparsers, command, load_config
 from scofeed.errors import ConfigError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     for name, helptext in (
-        ("run", "scan, rebuild and serve the feeds until stopped (the daemon)"),
+        ("run", "the daemon: scan, poll, deliver and serve until stopped"),
         ("serve", "only serve the feeds, index and health over HTTP"),
     ):
-        p = sub.add_parser(name, help=helptext)
+        p = command(sub, name, helptext)
         p.add_argument("--host", help="bind address (default: serve.host from the config)")
         p.add_argument("--port", type=int, help="port (default: serve.port from the config)")
         p.set_defaults(func=cmd_run if name == "run" else cmd_serve)
 
-    p = sub.add_parser("reload", help="make the running daemon re-read its config (SIGHUP)")
+    p = command(sub, "reload", "make the running daemon re-read its config (SIGHUP)")
     p.set_defaults(func=cmd_reload)
 
 
 def _loader(args: argparse.Namespace) -> config_mod.Config:
     """The file, then --set, then --host/--port: flags beat the file beat the defaults."""
-    from scofeed.cli import load_config
-
     cfg = load_config(args)
     serve = cfg.serve
     if args.host is not None:
@@ -42,7 +46,7 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
-    # the daemon's parts (scheduler, HTTP server, senders) load only for the commands using them
+    # lazy on purpose (see the module docstring): scheduler, HTTP server, senders
     from scofeed import activitypub, deliver
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
 
@@ -57,8 +61,6 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         set_log_level=from_config,
         health_extras={"deliveries": deliver.counts}
         | ({"activitypub": activitypub.counts} if cfg.activitypub.enabled else {}),
-        # in-flight deliveries get what is left of the stop time; unsent ones stay pending
-        on_stop=[lambda left: deliver.shutdown(timeout=left)],
     )
 
     def ready(bases: list[str]) -> None:
@@ -88,8 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
-    from scofeed.cli import load_config
-    from scofeed.daemon import signal_reload
+    from scofeed.daemon import signal_reload  # lazy on purpose: see the module docstring
 
     cfg = load_config(args)
     pid = signal_reload(cfg.paths.state)

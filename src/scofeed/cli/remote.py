@@ -6,14 +6,15 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from scofeed.cli.core import open_store
-from scofeed.sources import remote
+from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.poll import poll_due
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(
+        sub,
         "poll",
-        help="poll the remote sources that are due, ingest new releases, publish",
+        "poll the remote sources that are due, ingest, publish",
         description="Poll each enabled remote source whose next poll time has come "
         "(or the one named, even when disabled), ingest what is new and re-publish the "
         "feeds. Prints one line per source polled.",
@@ -32,7 +33,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     if not cfg.sources:
         print("no remote sources configured ([[sources]] in config.toml)")
         return 0
-    report = remote.poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
+    report = poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
     if not report.results:
         print("no source is due (use --force to poll now)")
     for result in report.results:

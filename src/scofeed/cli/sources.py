@@ -1,4 +1,4 @@
-"""add, status."""
+"""add: one release from a file, a URL or standard input."""
 
 from __future__ import annotations
 
@@ -10,18 +10,17 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, from_url
-from scofeed.cli import activitypub
-from scofeed.cli.core import open_store
+from scofeed.cli.common import Subparsers, command, open_store
 from scofeed.errors import RejectedInput, UsageError
-from scofeed.store import status as status_rows
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(
+        sub,
         "add",
-        help="add one release (a file, a URL, or - for standard input) to sources/ and build",
+        "add one release (file, URL or -) to sources/ and build",
         description="Read a release, normalise it, store it in sources/ as "
         "YYYY-MM-DD-slug.EXT and build. A release already known is refused unless --update.",
     )
@@ -42,9 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="replace a release already known and bump its revision",
     )
     p.set_defaults(func=cmd_add)
-
-    p = sub.add_parser("status", help="show each source's last poll and the rejected inputs")
-    p.set_defaults(func=cmd_status)
 
 
 def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
@@ -78,45 +74,4 @@ def cmd_add(args: argparse.Namespace) -> int:
     print(f"{verb} {result.entry_id}")
     print(f"file {result.path}")
     print(result.report.line() + f" feeds={cfg.paths.feeds}")
-    return 0
-
-
-def _table(rows: list[list[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
-    db = store.db
-    states = [status_rows.local_source(db, str(cfg.paths.sources))]
-    configured = [(s.name, s.kind, s.enabled) for s in cfg.sources]
-    states += status_rows.remote_sources(db, configured)
-    rows = [["SOURCE", "KIND", "LAST POLL", "ENTRIES", "LAST RESULT", "LAST ERROR"]]
-    for s in states:
-        rows.append(
-            [
-                s.name,
-                s.kind,
-                s.last_poll or "never",
-                "-" if s.entries is None else str(s.entries),
-                s.last_result or "-",
-                s.last_error or "-",
-            ]
-        )
-    _table(rows)
-    rejected = status_rows.rejected(db)
-    print()
-    if cfg.activitypub.enabled:
-        print(activitypub.summary(db))
-    if not rejected:
-        print("rejected inputs: none")
-        return 0
-    print(f"rejected inputs: {len(rejected)}")
-    rows = [["AT", "SOURCE", "INPUT", "REASON"]]
-    for r in rejected:
-        kept = f" (last good version of {r.kept} still published)" if r.kept else ""
-        rows.append([r.at, r.source, r.origin, r.reason + kept])
-    _table(rows)
     return 0

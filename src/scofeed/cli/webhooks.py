@@ -1,4 +1,7 @@
-"""deliver, deliveries, redeliver, webhook test|verify|enable."""
+"""deliver, and the webhook group: webhook list|deliveries|redeliver|test|verify|enable.
+
+``scofeed deliveries`` and ``scofeed redeliver`` stay as aliases of the webhook ones.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +10,35 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scofeed import deliver
-from scofeed.cli.core import open_store
+from scofeed.cli.common import Subparsers, command, open_store, table
+from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.deliver import payload, policy, sender, signing
 from scofeed.errors import ConfigError, UsageError
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
+from scofeed.store import status as status_rows
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("deliver", help="send the webhook deliveries that are due, wait, exit")
-    p.set_defaults(func=cmd_deliver)
-
-    p = sub.add_parser("deliveries", help="list webhook deliveries with their attempts")
+def _deliveries_parser(sub: Subparsers, name: str, help: str) -> None:  # type: ignore[type-arg]
+    p = command(sub, name, help)
     p.add_argument("--failed", action="store_true", help="only failed deliveries (dead letters)")
     p.add_argument("--endpoint", metavar="NAME", help="only this endpoint")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     p.set_defaults(func=cmd_deliveries)
 
-    p = sub.add_parser(
-        "redeliver",
-        help="queue deliveries again: one by id, every failed one, or entries since a date",
+
+def _redeliver_parser(sub: Subparsers, name: str, help: str) -> None:  # type: ignore[type-arg]
+    p = command(
+        sub,
+        name,
+        help,
+        description="Queue deliveries again: one by id, every failed one, or the "
+        "entries updated since a date (a backfill).",
     )
     p.add_argument("delivery_id", nargs="?", type=int, help="the delivery's number")
     p.add_argument("--failed", action="store_true", help="every failed delivery")
@@ -38,14 +46,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--endpoint", metavar="NAME", help="only this endpoint")
     p.set_defaults(func=cmd_redeliver)
 
-    p = sub.add_parser("webhook", help="test an endpoint, verify a received request")
+
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(sub, "deliver", "send the webhook deliveries that are due, wait, exit")
+    p.set_defaults(func=cmd_deliver)
+    _deliveries_parser(sub, "deliveries", "same as `webhook deliveries`")
+    _redeliver_parser(sub, "redeliver", "same as `webhook redeliver`")
+
+    p = command(sub, "webhook", "list, test and manage the webhook endpoints")
     wsub = p.add_subparsers(dest="webhook_command", metavar="ACTION", required=True)
-    w = wsub.add_parser("test", help="send a signed ping event to an endpoint, show the answer")
+    w = command(wsub, "list", "each endpoint: host, events, filters, state, counts")
+    w.set_defaults(func=cmd_webhook_list)
+    _deliveries_parser(wsub, "deliveries", "list webhook deliveries with their attempts")
+    _redeliver_parser(wsub, "redeliver", "queue deliveries again (id, --failed, --since)")
+    w = command(wsub, "test", "send a signed ping event to an endpoint, show the answer")
     w.add_argument("name", help="the endpoint's name in config.toml")
     w.set_defaults(func=cmd_webhook_test)
-    w = wsub.add_parser(
+    w = command(
+        wsub,
         "verify",
-        help="check the signature of a received request",
+        "check the signature of a received request",
         description="Check a received request's Standard Webhooks signature. The request is "
         "a file holding the HTTP headers, one per line, then a blank line, then the body "
         "exactly as received (a request line such as 'POST /hook HTTP/1.1' first is allowed). "
@@ -59,14 +79,50 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--tolerance", type=int, default=signing.TOLERANCE, help="accepted clock skew, seconds"
     )
     w.set_defaults(func=cmd_webhook_verify)
-    w = wsub.add_parser("enable", help="enable an endpoint again after a 410 Gone disabled it")
-    w.add_argument("name")
+    w = command(wsub, "enable", "enable an endpoint again after a 410 Gone disabled it")
+    w.add_argument("name", help="the endpoint's name in config.toml")
     w.set_defaults(func=cmd_webhook_enable)
+
+
+def _filters(hook: Webhook) -> str:
+    parts = []
+    if hook.tags:
+        parts.append("tags=" + ",".join(hook.tags))
+    if hook.languages:
+        parts.append("languages=" + ",".join(hook.languages))
+    if hook.title_pattern is not None:
+        parts.append(f"title~{hook.title_pattern!r}")
+    return " ".join(parts) or "-"
+
+
+def cmd_webhook_list(args: argparse.Namespace) -> int:
+    cfg, store = open_store(args)
+    hooks = {h.name: h for h in cfg.webhooks}
+    endpoints = status_rows.endpoints(store.db, list(hooks))
+    if not endpoints:
+        print("no webhooks configured ([[webhooks]] in config.toml)")
+        return 0
+    table_rows = [["NAME", "HOST", "EVENTS", "FILTERS", "PENDING", "FAILED", "STATE"]]
+    for ep in endpoints:
+        hook = hooks.get(ep.name)
+        table_rows.append(
+            [
+                ep.name,
+                urlsplit(hook.url).netloc.rpartition("@")[2] if hook else "-",
+                ",".join(hook.events) if hook else "-",
+                _filters(hook) if hook else "-",
+                str(ep.pending),
+                str(ep.failed),
+                endpoint_state(ep),
+            ]
+        )
+    table(table_rows)
+    return 0
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = deliver.run_due(cfg, store, wait=True)
+    report = deliver.run_due(cfg, store)
     c = deliver.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
     for name in report.disabled:
@@ -167,9 +223,8 @@ def cmd_webhook_test(args: argparse.Namespace) -> int:
     stamp = int(time.time())
     msg_id = f"msg_ping_{stamp}"
     body = payload.ping(hook.format, hook.name, cfg, stamp)
-    headers = signing.headers([s.value for s in hook.secrets], msg_id, stamp, body)
     with sender.session_for(hook) as session:
-        sent = sender.post(session, hook.url, body, headers, hook.timeout)
+        sent = sender.sign_and_post(session, hook, msg_id, body, stamp)
     r = sent.result
     print(f"{hook.name}: {policy.describe(r)} in {sent.duration:.2f}s (webhook-id {msg_id})")
     if sent.response:

@@ -1,11 +1,22 @@
 """Outbound pushes: signed Standard Webhooks deliveries with retries, from an outbox.
 
-The daemon calls ``run_due(cfg, store, wait=False)`` on its schedule, ``counts(store)``
-for /healthz and ``shutdown()`` on the way out. ``planner(cfg, now)`` is the Planner the
-pipeline uses when webhooks are configured.
+The daemon owns a ``DeliveryPool``: ``pool.run_due(cfg, store, wait=False)`` on its
+schedule, ``pool.shutdown(timeout=...)`` on the way out; ``counts(store)`` feeds /healthz.
+``run_due(cfg, store)`` sends what is due once and waits (``scofeed deliver``).
+``planner_for(cfg, now)`` is the Planner the build and the pollers pass to ingest when
+webhooks are configured.
 """
 
-from scofeed.deliver.outbox import backfill, matches, planner
-from scofeed.deliver.runner import DeliverReport, counts, run_due, shutdown
+from scofeed.deliver.outbox import backfill, matches, planner, planner_for
+from scofeed.deliver.runner import DeliverReport, DeliveryPool, counts, run_due
 
-__all__ = ["DeliverReport", "backfill", "counts", "matches", "planner", "run_due", "shutdown"]
+__all__ = [
+    "DeliverReport",
+    "DeliveryPool",
+    "backfill",
+    "counts",
+    "matches",
+    "planner",
+    "planner_for",
+    "run_due",
+]

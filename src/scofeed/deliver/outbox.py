@@ -13,17 +13,13 @@ import logging
 import re
 import sqlite3
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from scofeed.config import Config, Webhook
 from scofeed.deliver import payload
-from scofeed.model import Entry
+from scofeed.model import Entry, Planner
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store import entries as entry_rows
-
-if TYPE_CHECKING:
-    from scofeed.pipeline import Planner
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +58,7 @@ def _queue(
 
 
 def planner(cfg: Config, now: datetime) -> Planner:
-    """The Planner ``pipeline.ingest``/``build`` call inside each entry's transaction."""
+    """The Planner ingest calls inside each entry's transaction (build and poll pass it)."""
     at = now.timestamp()
 
     def plan(db: sqlite3.Connection, entry: Entry, event: str) -> int:
@@ -77,6 +73,11 @@ def planner(cfg: Config, now: datetime) -> Planner:
         return n
 
     return plan
+
+
+def planner_for(cfg: Config, now: datetime) -> Planner | None:
+    """The outbox's Planner when webhooks are configured, else nothing to plan."""
+    return planner(cfg, now) if cfg.webhooks else None
 
 
 def backfill(

@@ -1,6 +1,6 @@
 """Sending what is due: every endpoint in parallel, each endpoint's deliveries in order.
 
-``run_due`` asks the store which endpoints have a due delivery at their head and drains
+``DeliveryPool.run_due`` asks the store which endpoints have a due delivery at their head and drains
 each one in a worker of a bounded thread pool: strictly oldest first, stopping at the
 first delivery that must wait for a retry, so a later entry never overtakes an earlier
 one. A hanging endpoint holds only its own worker. The endpoint's lease in the store
@@ -9,8 +9,10 @@ worker takes the lease first and only then reads the endpoint's head, so it neve
 sends a delivery another sender settled meanwhile. A sender killed mid-way leaves a
 lease that runs out, and its delivery is sent again with the same ``webhook-id``.
 
-``shutdown(timeout)`` stops taking new work at once: each worker finishes the request
-it is in and stops; what it did not send stays pending in the store for the next run.
+The workers belong to a ``DeliveryPool`` owned by the sender (the daemon, or a one-shot
+command through ``run_due``). ``DeliveryPool.shutdown(timeout)`` stops taking new work
+at once: each worker finishes the request it is in and stops; what it did not send
+stays pending in the store for the next run.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed.config import Config, Webhook
-from scofeed.deliver import outbox, policy, sender, signing
+from scofeed.deliver import outbox, policy, sender
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 
@@ -43,15 +45,6 @@ STATUS = {
     policy.FAILED: rows.FAILED,
     policy.GONE: rows.FAILED,
 }
-
-_pool: ThreadPoolExecutor | None = None
-_stop = threading.Event()  # set by shutdown(): the current pool's workers stop draining
-_running: dict[Future[None], str] = {}  # the current pool's drains -> endpoint name
-_busy: set[tuple[str, str]] = set()  # (store path, endpoint) drained in this process now
-_lock = threading.Lock()
-# the workers' writes go one at a time in this process: SQLite would serialise them
-# anyway, but through its busy handler's sleeps, which cost more than the writes
-_writes = threading.Lock()
 
 
 @dataclass
@@ -101,43 +94,186 @@ class _Run:
         return (str(self.store.path), endpoint)
 
 
-def _submit(hook: Webhook, run: _Run) -> Future[None]:
-    global _pool, _stop
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-deliver")
-            _stop = threading.Event()  # a fresh pool, a fresh flag: old workers keep theirs
-        future = _pool.submit(_drain, hook, run, _stop)
-        _running[future] = hook.name
-    future.add_done_callback(_forget)
-    return future
+class DeliveryPool:
+    """The worker threads that drain endpoints, owned by whoever sends: the daemon for
+    its life, or a one-shot command (``with DeliveryPool() as pool``, or ``run_due``).
+    A pool shut down starts afresh (new workers, a new stop flag) when used again."""
 
+    def __init__(self, max_workers: int = MAX_WORKERS, lease_margin: float = LEASE_MARGIN):
+        self.max_workers = max_workers
+        self.lease_margin = lease_margin
+        self._executor: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()  # set by shutdown(): the workers stop draining
+        self._running: dict[Future[None], str] = {}  # drains -> endpoint name
+        self._busy: set[tuple[str, str]] = set()  # (store path, endpoint) being drained
+        self._lock = threading.Lock()
+        # the workers' writes go one at a time: SQLite would serialise them anyway, but
+        # through its busy handler's sleeps, which cost more than the writes
+        self._writes = threading.Lock()
 
-def _forget(future: Future[None]) -> None:
-    with _lock:
-        _running.pop(future, None)
+    def __enter__(self) -> DeliveryPool:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
 
-def shutdown(wait: bool = True, timeout: float | None = None) -> list[str]:
-    """Stop the worker pool (the daemon calls this on the way out): no new request
-    starts; requests in flight may finish within ``timeout`` seconds (None: however long
-    they take). Returns the endpoints still in a request when the time ran out; what
-    they had not settled stays pending and goes out on the next run, same webhook-id."""
-    global _pool
-    with _lock:
-        pool, _pool = _pool, None
-        stop, running = _stop, dict(_running)
-    if pool is None:
-        return []
-    stop.set()
-    pool.shutdown(wait=False, cancel_futures=True)
-    if not wait:
-        return sorted(set(running.values()))
-    _done, left = wait_futures(list(running), timeout)
-    unfinished = sorted({running[f] for f in left})
-    if unfinished:
-        log.warning("deliver_stop_timeout endpoints=%s left=pending", ",".join(unfinished))
-    return unfinished
+    @property
+    def stopping(self) -> bool:
+        """Whether a shutdown has told the current workers to stop."""
+        return self._stop.is_set()
+
+    def run_due(
+        self,
+        cfg: Config,
+        store: Store,
+        now: datetime | None = None,
+        wait: bool = True,
+        rng: random.Random | None = None,
+    ) -> DeliverReport:
+        """Send every due delivery. ``now`` fixes the clock (tests); ``wait=False``
+        returns once the work is handed to the workers (the daemon's tick), the report
+        then being filled in as they finish."""
+        fixed = now.timestamp() if now is not None else None
+        clock: Callable[[], float] = (lambda: fixed) if fixed is not None else time.time  # type: ignore[assignment,return-value]
+        rng = rng or random.Random()
+        t = clock()
+        with store.transaction() as db:
+            outbox.register(cfg, db, t)
+        hooks = {h.name: h for h in cfg.webhooks}
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        report = DeliverReport()
+        run = _Run(store, clock, rng, owner, report)
+        futures: list[Future[None]] = []
+        for name in rows.due_endpoints(store.db, t):
+            hook = hooks.get(name)
+            if hook is None:
+                log.debug("delivery_skipped endpoint=%s reason=not_configured", name)
+                continue
+            with self._lock:
+                if run.busy_key(name) in self._busy:
+                    report.busy += 1
+                    continue
+                self._busy.add(run.busy_key(name))
+            report.endpoints += 1
+            futures.append(self._submit(hook, run))
+        if wait:
+            for f in futures:
+                f.result()
+            log.info("deliver %s", report.line())
+        return report
+
+    def shutdown(self, wait: bool = True, timeout: float | None = None) -> list[str]:
+        """Stop the workers (the daemon calls this on the way out): no new request
+        starts; requests in flight may finish within ``timeout`` seconds (None: however
+        long they take). Returns the endpoints still in a request when the time ran
+        out; what they had not settled stays pending and goes out on the next run,
+        same webhook-id."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+            stop, running = self._stop, dict(self._running)
+        if executor is None:
+            return []
+        stop.set()
+        executor.shutdown(wait=False, cancel_futures=True)
+        if not wait:
+            return sorted(set(running.values()))
+        _done, left = wait_futures(list(running), timeout)
+        unfinished = sorted({running[f] for f in left})
+        if unfinished:
+            log.warning("deliver_stop_timeout endpoints=%s left=pending", ",".join(unfinished))
+        return unfinished
+
+    def _submit(self, hook: Webhook, run: _Run) -> Future[None]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    self.max_workers, thread_name_prefix="scofeed-deliver"
+                )
+                self._stop = threading.Event()  # fresh workers, a fresh flag
+            future = self._executor.submit(self._drain, hook, run, self._stop)
+            self._running[future] = hook.name
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._running.pop(future, None)
+
+    def _drain(self, hook: Webhook, run: _Run, stop: threading.Event) -> None:
+        db = run.store.db
+        session = None
+        try:
+            while not stop.is_set():
+                t = run.clock()
+                # the lease first, then the head: a head read before taking the lease may
+                # have been settled by another sender in between, and would go out twice
+                with self._writes:
+                    until = t + 2 * hook.timeout + self.lease_margin
+                    claimed = rows.claim(db, hook.name, run.owner, until, t)
+                if not claimed:
+                    run.report.add("busy", hook.name)
+                    break
+                d = rows.head(db, hook.name)
+                if d is None or d.next_attempt is None or d.next_attempt > t:
+                    break
+                session = session or sender.session_for(hook)
+                decision = self._attempt(hook, run, session, d)
+                run.report.add(decision.outcome, hook.name)
+                if decision.outcome in (policy.RETRY, policy.GONE):
+                    break
+        except Exception:
+            log.exception("delivery_worker_failed endpoint=%s", hook.name)
+        finally:
+            try:
+                with self._writes:
+                    rows.release(db, hook.name, run.owner)
+            finally:
+                if session is not None:
+                    session.close()
+                with self._lock:
+                    self._busy.discard(run.busy_key(hook.name))
+
+    def _attempt(
+        self, hook: Webhook, run: _Run, session: sender.requests.Session, d: rows.Delivery
+    ) -> policy.Decision:
+        stamp = int(time.time())  # the wire timestamp is real time: receivers check it
+        sent = sender.sign_and_post(session, hook, d.webhook_id, d.body, stamp)
+        t = run.clock()
+        decision = policy.decide(
+            d.attempts + 1, sent.result, t, hook.retry_schedule, run.rng, hook.retry_after_max
+        )
+        error = None if decision.outcome == policy.DELIVERED else decision.reason
+        attempt = rows.Attempt(
+            d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
+        )
+        with self._writes, run.store.transaction() as db:
+            settled = rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
+            if decision.outcome == policy.GONE:
+                rows.disable(db, hook.name, t, "HTTP 410 Gone")
+        if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile
+            log.warning(
+                "delivery_changed_meanwhile endpoint=%s delivery=%d webhook_id=%s outcome=%s "
+                "kept=store",
+                hook.name, d.id, d.webhook_id, decision.outcome,
+            )  # fmt: skip
+        log.info(
+            "delivery endpoint=%s delivery=%d webhook_id=%s attempt=%d outcome=%s status=%s "
+            "reason=%r next_attempt=%s duration=%.3f response=%r",
+            hook.name, d.id, d.webhook_id, d.attempts + 1, decision.outcome, sent.result.status,
+            decision.reason, _when(decision.next_attempt), sent.duration, sent.response[:200],
+        )  # fmt: skip
+        if decision.outcome == policy.GONE:
+            log.warning(
+                "endpoint_disabled endpoint=%s reason='HTTP 410 Gone' "
+                "hint='scofeed webhook enable %s'",
+                hook.name, hook.name,
+            )  # fmt: skip
+        elif decision.outcome == policy.FAILED:
+            log.warning(
+                "delivery_failed endpoint=%s delivery=%d webhook_id=%s reason=%r",
+                hook.name, d.id, d.webhook_id, decision.reason,
+            )  # fmt: skip
+        return decision
 
 
 def counts(store: Store) -> dict[str, int]:
@@ -146,121 +282,11 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def run_due(
-    cfg: Config,
-    store: Store,
-    now: datetime | None = None,
-    wait: bool = True,
-    rng: random.Random | None = None,
+    cfg: Config, store: Store, now: datetime | None = None, rng: random.Random | None = None
 ) -> DeliverReport:
-    """Send every due delivery. ``now`` fixes the clock (tests); ``wait=False`` returns
-    once the work is handed to the pool (the daemon's tick), the report then being
-    filled in as the workers finish."""
-    fixed = now.timestamp() if now is not None else None
-    clock: Callable[[], float] = (lambda: fixed) if fixed is not None else time.time  # type: ignore[assignment,return-value]
-    rng = rng or random.Random()
-    t = clock()
-    with store.transaction() as db:
-        outbox.register(cfg, db, t)
-    hooks = {h.name: h for h in cfg.webhooks}
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    report = DeliverReport()
-    run = _Run(store, clock, rng, owner, report)
-    futures: list[Future[None]] = []
-    for name in rows.due_endpoints(store.db, t):
-        hook = hooks.get(name)
-        if hook is None:
-            log.debug("delivery_skipped endpoint=%s reason=not_configured", name)
-            continue
-        with _lock:
-            if run.busy_key(name) in _busy:
-                report.busy += 1
-                continue
-            _busy.add(run.busy_key(name))
-        report.endpoints += 1
-        futures.append(_submit(hook, run))
-    if wait:
-        for f in futures:
-            f.result()
-        log.info("deliver %s", report.line())
-    return report
-
-
-def _drain(hook: Webhook, run: _Run, stop: threading.Event) -> None:
-    db = run.store.db
-    session = None
-    try:
-        while not stop.is_set():
-            t = run.clock()
-            # the lease first, then the head: a head read before taking the lease may
-            # have been settled by another sender in between, and would go out twice
-            with _writes:
-                until = t + 2 * hook.timeout + LEASE_MARGIN
-                claimed = rows.claim(db, hook.name, run.owner, until, t)
-            if not claimed:
-                run.report.add("busy", hook.name)
-                break
-            d = rows.head(db, hook.name)
-            if d is None or d.next_attempt is None or d.next_attempt > t:
-                break
-            session = session or sender.session_for(hook)
-            decision = _attempt(hook, run, session, d)
-            run.report.add(decision.outcome, hook.name)
-            if decision.outcome in (policy.RETRY, policy.GONE):
-                break
-    except Exception:
-        log.exception("delivery_worker_failed endpoint=%s", hook.name)
-    finally:
-        try:
-            with _writes:
-                rows.release(db, hook.name, run.owner)
-        finally:
-            if session is not None:
-                session.close()
-            with _lock:
-                _busy.discard(run.busy_key(hook.name))
-
-
-def _attempt(
-    hook: Webhook, run: _Run, session: sender.requests.Session, d: rows.Delivery
-) -> policy.Decision:
-    stamp = int(time.time())  # the wire timestamp is real time: receivers check it
-    headers = signing.headers([s.value for s in hook.secrets], d.webhook_id, stamp, d.body)
-    sent = sender.post(session, hook.url, d.body, headers, hook.timeout)
-    t = run.clock()
-    decision = policy.decide(
-        d.attempts + 1, sent.result, t, hook.retry_schedule, run.rng, hook.retry_after_max
-    )
-    error = None if decision.outcome == policy.DELIVERED else decision.reason
-    attempt = rows.Attempt(
-        d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
-    )
-    with _writes, run.store.transaction() as db:
-        settled = rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
-        if decision.outcome == policy.GONE:
-            rows.disable(db, hook.name, t, "HTTP 410 Gone")
-    if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile
-        log.warning(
-            "delivery_changed_meanwhile endpoint=%s delivery=%d webhook_id=%s outcome=%s "
-            "kept=store",
-            hook.name, d.id, d.webhook_id, decision.outcome,
-        )  # fmt: skip
-    log.info(
-        "delivery endpoint=%s delivery=%d webhook_id=%s attempt=%d outcome=%s status=%s "
-        "reason=%r next_attempt=%s duration=%.3f response=%r",
-        hook.name, d.id, d.webhook_id, d.attempts + 1, decision.outcome, sent.result.status,
-        decision.reason, _when(decision.next_attempt), sent.duration, sent.response[:200],
-    )  # fmt: skip
-    if decision.outcome == policy.GONE:
-        log.warning(
-            "endpoint_disabled endpoint=%s reason='HTTP 410 Gone' hint='scofeed webhook enable %s'",
-            hook.name, hook.name,
-        )  # fmt: skip
-    elif decision.outcome == policy.FAILED:
-        log.warning(
-            "delivery_failed endpoint=%s delivery=%d webhook_id=%s reason=%r",
-            hook.name, d.id, d.webhook_id, decision.reason,
-        )  # fmt: skip
-    return decision
+    """Send every due delivery with a pool of its own and wait (``scofeed deliver``)."""
+    with DeliveryPool() as pool:
+        return pool.run_due(cfg, store, now, wait=True, rng=rng)
 
 
 def _when(t: float | None) -> str:

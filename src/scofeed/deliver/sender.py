@@ -1,4 +1,4 @@
-"""One POST to one endpoint, and the address guard.
+"""One signed POST to one endpoint, and the address guard.
 
 Each endpoint gets its own ``requests.Session`` (keep-alive across its deliveries), with
 no proxies from the environment and no redirects. The response body is read up to
@@ -27,7 +27,9 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from scofeed import USER_AGENT
 from scofeed.config import Webhook
+from scofeed.deliver import signing
 from scofeed.deliver.policy import Result
+from scofeed.errors import AddressForbidden, DeliveryError, EndpointUnreachable
 
 MAX_RESPONSE = 64 * 1024
 KEEP_RESPONSE = 2000  # characters of the response body stored with the attempt
@@ -140,39 +142,54 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def explain(exc: BaseException, timeout: float) -> tuple[str, bool]:
-    """A short description of a failed request, and whether the guard refused it."""
+def explain(exc: BaseException, timeout: float) -> DeliveryError:
+    """A failed request in our own words, as the error it is."""
     chain = _causes(exc)
     for e in chain:
         if isinstance(e, AddressRefused):
-            return e.message, True
+            return AddressForbidden(e.message)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return f"connect timeout after {timeout:g}s", False
+        return EndpointUnreachable(f"connect timeout after {timeout:g}s")
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return f"timeout: no response within {timeout:g}s", False
+        return EndpointUnreachable(f"timeout: no response within {timeout:g}s")
     kinds = [type(e).__name__ for e in chain]
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
-        return "connection refused", False
+        return EndpointUnreachable("connection refused")
     if any(isinstance(e, NameResolutionError) for e in chain):
-        return "cannot resolve the host name", False
+        return EndpointUnreachable("cannot resolve the host name")
     if "RemoteDisconnected" in kinds or "BadStatusLine" in kinds:
-        return "connection closed without a response", False
+        return EndpointUnreachable("connection closed without a response")
     if any(isinstance(e, ConnectionResetError) for e in chain):
-        return "connection reset by the endpoint", False
-    return f"request failed ({type(exc).__name__})", False
+        return EndpointUnreachable("connection reset by the endpoint")
+    return EndpointUnreachable(f"request failed ({type(exc).__name__})")
+
+
+def sign_and_post(
+    session: requests.Session, hook: Webhook, webhook_id: str, body: bytes, stamp: int
+) -> Sent:
+    """Sign ``body`` with every secret of the endpoint and POST it: the one way a
+    request leaves (deliveries and ``scofeed webhook test``). A request that gets no
+    answer is an outcome too (status None), for the retry policy to judge."""
+    headers = signing.headers([s.value for s in hook.secrets], webhook_id, stamp, body)
+    start = time.monotonic()
+    try:
+        return post(session, hook.url, body, headers, hook.timeout)
+    except DeliveryError as exc:
+        result = Result(None, str(exc), blocked=not exc.retryable)
+        return Sent(result, "", time.monotonic() - start)
 
 
 def post(
     session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> Sent:
+    """One POST; its answer, or a ``DeliveryError`` when it got none."""
     start = time.monotonic()
     try:
         resp = session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         )
-    except Exception as exc:  # any failure is an outcome for the policy, never a crash
-        error, blocked = explain(exc, timeout)
-        return Sent(Result(None, error, blocked=blocked), "", time.monotonic() - start)
+    except Exception as exc:  # whatever failed, the caller gets our error, never a crash
+        raise explain(exc, timeout) from None
     try:
         chunks, size, deadline = [], 0, time.monotonic() + timeout
         for chunk in resp.iter_content(8192):
@@ -185,7 +202,7 @@ def post(
         error = f"connection closed mid-response (after HTTP {resp.status_code})"
         if isinstance(exc, requests.exceptions.Timeout):
             error = f"timeout reading the response (after HTTP {resp.status_code})"
-        return Sent(Result(None, error), "", time.monotonic() - start)
+        raise EndpointUnreachable(error) from None
     finally:
         resp.close()
     text = data.decode("utf-8", "replace")[:KEEP_RESPONSE]

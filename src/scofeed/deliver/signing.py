@@ -14,12 +14,10 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
 
+from scofeed.errors import BadSignature  # raised here; in the errors tree since issue 15
+
 PREFIX = "whsec_"
 TOLERANCE = 300  # seconds a receiver accepts between webhook-timestamp and its clock
-
-
-class BadSignature(Exception):
-    """The request does not verify; the message says why (never the secret)."""
 
 
 def key_of(secret: str) -> bytes:

@@ -15,13 +15,15 @@ from scofeed.errors import RenderError
 from scofeed.model import Entry
 from scofeed.render.jsonfeed import render_json
 from scofeed.render.links import absolute_links
-from scofeed.render.xmlfeeds import render_atom, render_rss
+from scofeed.render.xmlfeeds import feed_id, render_atom, render_rss
 
 CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "rss": "application/rss+xml; charset=utf-8",
     "json": "application/feed+json; charset=utf-8",
 }
+
+__all__ = ["CONTENT_TYPES", "feed_id", "render"]
 
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
@@ -38,7 +40,3 @@ def _resolved(e: Entry) -> Entry:
     """The entry with relative links in its content resolved against its own link."""
     content = absolute_links(e.content_html, e.link)
     return e if content is e.content_html else replace(e, content_html=content)
-
-
-def feed_id(cfg: Config) -> str:
-    return f"tag:{cfg.site.id_authority}:feed"

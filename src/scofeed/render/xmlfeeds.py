@@ -50,9 +50,12 @@ def atom_updated(entries: list[Entry]) -> list[datetime]:
     return out
 
 
-def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
-    from scofeed.render import feed_id  # late: render/__init__ imports this module
+def feed_id(cfg: Config) -> str:
+    """The feed's own id: a tag: URI that never changes when the site moves."""
+    return f"tag:{cfg.site.id_authority}:feed"
 
+
+def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
     site = cfg.site
     fg = FeedGenerator()
     fg.id(feed_id(cfg))

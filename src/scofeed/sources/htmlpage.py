@@ -4,7 +4,8 @@ Parsing is safe: lxml's HTML parser with no network access and no huge trees, an
 inline DTD (where XXE and "billion laughs" payloads live) cut off before parsing,
 and script, style, navigation and page furniture dropped. What survives is a title,
 a date, a language, plain-text paragraphs and the article's HTML (sanitised later by
-normalise).
+normalise). A date stated without a zone (a date-only one, or the date in the URL)
+is left naive: normalise puts it in the configured zone (``site.timezone``).
 
 Selectors are XPath when they start with ``/``, ``./`` or ``(``, CSS otherwise.
 """
@@ -15,27 +16,22 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date, datetime, time
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
-from cssselect import SelectorError
-from lxml.cssselect import CSSSelector
 
-from scofeed.dates import midnight, parse_iso
+from scofeed.dates import date_from_url, parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
-from scofeed.normalise import collapse
+from scofeed.normalise.text import collapse, compare_key
+from scofeed.selectors import compile_selector
 
 log = logging.getLogger(__name__)
 
-TZ = "Asia/Shanghai"  # zone of a date-only value found in a page or its URL
-
 # /20220125/813122.html, /news/20170217/220257.html, /20230421/-Some-Slug-939274.html
 SCO_ARTICLE = r"^/(?:[a-z]{2,3}/)?(?:news/)?(?:19|20)\d{6}/[^/]+\.html?$"
-_URL_DATE = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/")
 _HOST_LANG = {"eng": "en", "rus": "ru", "chn": "zh"}
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
 _FURNITURE = (
@@ -73,18 +69,6 @@ PRESETS: dict[str, Selectors] = {
     ),
 }  # fmt: skip
 DEFAULT = Selectors()
-
-
-@lru_cache(maxsize=256)
-def compile_selector(selector: str) -> lxml.etree.XPath:
-    """An XPath (``/``, ``./``, ``(``) or CSS selector, compiled; ValueError when invalid."""
-    s = selector.strip()
-    try:
-        if s.startswith(("/", "./", "(")):
-            return lxml.etree.XPath(s)
-        return CSSSelector(s)
-    except (lxml.etree.XPathError, SelectorError) as exc:
-        raise ValueError(f"not a valid XPath or CSS selector ({exc})") from None
 
 
 def _select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # type: ignore[type-arg]
@@ -134,19 +118,6 @@ def _meta(root: lxml.html.HtmlElement, *names: str) -> str | None:
     return None
 
 
-def url_date(url: str | None) -> date | None:
-    """The date in a URL path such as /20220125/813122.html."""
-    if not url:
-        return None
-    m = _URL_DATE.search(urlsplit(url).path + "/")
-    if not m:
-        return None
-    try:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-
-
 def host_language(url: str | None) -> str | None:
     host = (urlsplit(url).hostname or "") if url else ""
     return _HOST_LANG.get(host.rstrip(".").split(".", 1)[0])
@@ -178,18 +149,18 @@ def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
 
 def _published(root: lxml.html.HtmlElement, sel: Selectors) -> datetime | None:
     stamp = _meta(root, "article:published_time", "datepublished", "date", "dc.date", "pubdate")
-    if stamp and (found := parse_iso(stamp, TZ)):
+    if stamp and (found := parse_stamp(stamp)):
         return found
     for el in _select(root, sel.date):
         value = el.get("datetime") or el.get("content")
-        if value and (found := parse_iso(value, TZ)):
+        if value and (found := parse_stamp(value)):
             return found
     return None
 
 
 def _updated(root: lxml.html.HtmlElement) -> datetime | None:
     stamp = _meta(root, "article:modified_time", "datemodified")
-    return parse_iso(stamp, TZ) if stamp else None
+    return parse_stamp(stamp) if stamp else None
 
 
 def _own_url(root: lxml.html.HtmlElement) -> str | None:
@@ -246,7 +217,7 @@ def _body(
         for br in container.iter("br"):
             br.tail = "\n\n" + (br.tail or "")
         paras = [collapse(b) for b in re.split(r"\n\s*\n", container.text_content()) if collapse(b)]
-    if title and paras and _key(paras[0]) == _key(title):
+    if title and paras and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]
         first = blocks[0] if blocks else None
         if first is not None and first.getparent() is not None:
@@ -273,8 +244,9 @@ def _inside_block(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> boo
     return False
 
 
-def _key(s: str) -> str:
-    return "".join(ch for ch in s.casefold() if ch.isalnum())
+def _midnight(day: date) -> datetime:
+    """A date-only value: naive, for normalise to put in the configured zone."""
+    return datetime.combine(day, time(0, 0))
 
 
 def _esc(s: str) -> str:
@@ -304,9 +276,9 @@ def read_page(
     own = url or _own_url(root)
     title = _title(root, sel)
     published = _published(root, sel)
-    day = url_date(own) or url_date(_own_url(root))
+    day = date_from_url(own) or date_from_url(_own_url(root))
     if published is None and day is not None:
-        published = midnight(day, TZ)
+        published = _midnight(day)
     paras, fragment = _body(root, sel, title, own)
     if not paras and not fragment.strip():
         raise RejectedInput(origin, "no article text found in the page")
@@ -321,7 +293,7 @@ def read_page(
             updated=_updated(root),
             url=own,
             lang=_language(root, own),
-            context_date=midnight(day, TZ) if day else context,
+            context_date=_midnight(day) if day else context,
             source=source,
         )
     ]

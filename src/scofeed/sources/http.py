@@ -7,7 +7,7 @@ only within the same host; the content type checked; and one request at a time p
 host, spaced by a configurable delay (shared by every fetcher in the process).
 
 Every refusal is a ``RejectedInput`` naming the URL. Failures worth retrying (timeouts,
-connection errors, 5xx) carry a reason starting with ``temporary: ``.
+connection errors, 5xx) are a ``TemporaryFailure`` (``retryable``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from scofeed import USER_AGENT
-from scofeed.errors import RejectedInput
-from scofeed.model import Release
+from scofeed.errors import RejectedInput, TemporaryFailure
 from scofeed.store import Store
 from scofeed.store import sources as source_rows
-from scofeed.store.sources import TEMPORARY
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +163,9 @@ class Fetcher:
                     stream=True,
                 )
             except requests.Timeout:
-                raise RejectedInput(url, f"{TEMPORARY}timed out after {timeout:g} s") from None
+                raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
             except requests.RequestException as exc:
-                raise RejectedInput(url, f"{TEMPORARY}cannot connect ({_short(exc)})") from None
+                raise TemporaryFailure(url, f"cannot connect ({_short(exc)})") from None
             finally:
                 last[0] = self.clock()
         log.info("fetch url=%s status=%d", url, resp.status_code)
@@ -189,7 +187,7 @@ class Fetcher:
             if status == 304:
                 return Response(url, 304, b"", "", None, etag, last_modified, origin)
             if status >= 500:
-                raise RejectedInput(origin, f"{TEMPORARY}server error {status}")
+                raise TemporaryFailure(origin, f"server error {status}")
             if status != 200:
                 raise RejectedInput(origin, f"HTTP {status} {resp.reason or ''}".rstrip())
             ctype, charset = _content_type(resp.headers.get("Content-Type", ""))
@@ -215,12 +213,10 @@ class Fetcher:
                         origin, f"too large (over {max_bytes} bytes, limit {max_bytes})"
                     )
                 if self.clock() > deadline:
-                    raise RejectedInput(
-                        origin, f"{TEMPORARY}body too slow (over {4 * timeout:g} s)"
-                    )
+                    raise TemporaryFailure(origin, f"body too slow (over {4 * timeout:g} s)")
                 chunks.append(chunk)
         except requests.RequestException as exc:
-            raise RejectedInput(origin, f"{TEMPORARY}read failed ({_short(exc)})") from None
+            raise TemporaryFailure(origin, f"read failed ({_short(exc)})") from None
         return b"".join(chunks)
 
 
@@ -248,41 +244,3 @@ def remember(store: Store, resp: Response, now: datetime) -> None:
         source_rows.remember(
             store.db, key, resp.etag, resp.last_modified, now.timestamp(), resp.status
         )
-
-
-_SUFFIXES = {
-    "text/html": ".html",
-    "application/xhtml+xml": ".html",
-    "text/plain": ".txt",
-    "text/markdown": ".md",
-    "application/json": ".json",
-}
-
-
-def fetch_release(
-    cfg: object, store: Store, url: str, now: datetime
-) -> tuple[bytes, str, list[Release]]:
-    """Fetch one release page for ``scofeed add URL``: its bytes, the file suffix to store
-    them under, and the releases read from them. RejectedInput when it cannot."""
-    from scofeed import sources
-    from scofeed.sources import htmlpage
-
-    max_bytes = cfg.limits.max_file_bytes  # type: ignore[attr-defined]
-    with Fetcher(store) as fetcher:
-        resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=max_bytes)
-    remember(store, resp, now)
-    suffix = _SUFFIXES.get(resp.content_type, ".html")
-    if suffix == ".html":
-        text = htmlpage.decode_html(resp.body, resp.charset)
-        preset = htmlpage.PRESETS["sco"]
-        releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
-    else:
-        releases = sources.read(url, suffix, resp.body, now, max_bytes)
-        releases = [r if r.url else _with_url(r, resp.url) for r in releases]
-    return resp.body, suffix, releases
-
-
-def _with_url(release: Release, url: str) -> Release:
-    from dataclasses import replace
-
-    return replace(release, url=url)

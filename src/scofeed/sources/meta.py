@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import lxml.etree
 import lxml.html
 
+from scofeed.dates import parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
 
@@ -43,14 +44,8 @@ def _when(origin: str, key: str, value: Any) -> datetime | None:
         return value
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0))
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-                return datetime.combine(date.fromisoformat(text), time(0, 0))
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            pass
+    if isinstance(value, str) and (found := parse_stamp(value)) is not None:
+        return found
     raise RejectedInput(
         origin, f"{key!r} must be a date like 2020-06-03 or 2020-06-03T10:30:00+08:00"
     )

@@ -1,88 +1,47 @@
-"""Polling remote sources: page-list sites (the SCO Secretariat) and feeds.
+"""Remote sources as readers: what an HTTP response of each source kind holds.
 
-``poll_due`` polls every enabled source whose ``next_poll`` in the store has come,
-records the outcome in the ``sources`` table, and re-publishes the feeds when an
-entry changed. Due-ness lives in SQLite, so a restart loses nothing. A page-list
-poll fetches the listing with a conditional GET (an unchanged listing costs one
-304) and then only the article pages not seen before; a feed poll reads every item
-of a changed feed. Each bad page is recorded in ``rejects`` and skipped; a failing
-source is recorded and never stops the others.
+A ``page-list`` source's listing holds links to article pages, each page holding one
+release; a ``feed`` source's response holds every release itself. ``KINDS`` maps a
+source kind to its ``Kind``, which ``scofeed.poll`` drives the same way for all (the
+fetching, storing and publishing are the poller's). ``fetch_release`` fetches and reads
+one page for ``scofeed add URL``.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from scofeed import pipeline
+from scofeed import sources
 from scofeed.config import Config, RemoteSource
-from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
+from scofeed.errors import RejectedInput
 from scofeed.model import Release
-from scofeed.normalise import canonical_url
 from scofeed.sources import htmlpage
 from scofeed.sources.feed import read_feed
-from scofeed.sources.http import FEED_TYPES, HTML_TYPES, Fetcher, Response, remember
+from scofeed.sources.http import ADD_TYPES, FEED_TYPES, HTML_TYPES, Fetcher, Response, remember
 from scofeed.store import Store
-from scofeed.store import files as file_rows
-from scofeed.store import sources as source_rows
-from scofeed.store.sources import TEMPORARY
-
-log = logging.getLogger(__name__)
 
 
-@dataclass
-class SourceResult:
-    name: str
-    kind: str
-    status: str = "ok"  # ok | unchanged | error | skipped
-    fetched: int = 0  # HTTP requests made
-    new: int = 0
-    updated: int = 0
-    duplicates: int = 0
-    rejected: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
-    error: str | None = None
-    next_poll: datetime | None = None
-
-    def summary(self) -> str:
-        if self.status == "error":
-            return f"error: {self.error}"
-        return (
-            f"{self.status} fetched={self.fetched} new={self.new} updated={self.updated} "
-            f"duplicates={self.duplicates} rejected={len(self.rejected)}"
-        )
-
-    def line(self) -> str:
-        when = f" next={self.next_poll.isoformat(timespec='seconds')}" if self.next_poll else ""
-        return f"{self.name} ({self.kind}): {self.summary()}{when}"
+def _no_pages(src: RemoteSource, link: str, resp: Response, now: datetime) -> list[Release]:
+    raise RejectedInput(link, f"a {src.kind} source links to no pages")  # pragma: no cover
 
 
-@dataclass
-class PollReport:
-    results: list[SourceResult] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class Found:
+    """What a source's own URL held: releases, and links to pages holding more."""
 
-    @property
-    def changed(self) -> bool:
-        return any(r.new or r.updated for r in self.results)
-
-    @property
-    def failed(self) -> bool:
-        return any(r.status == "error" or r.rejected for r in self.results)
+    releases: list[Release] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
 
 
-def next_poll(src: RemoteSource, now: datetime, tz: str) -> datetime:
-    """When the source is next due: its cron line's next time, else now + interval."""
-    if src.cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(src.cron, timezone=ZoneInfo(tz))
-        fire = trigger.get_next_fire_time(None, now)
-        if fire is not None:
-            return fire  # type: ignore[no-any-return]
-    return datetime.fromtimestamp(now.timestamp() + src.interval, tz=now.tzinfo)
+@dataclass(frozen=True)
+class Kind:
+    accept: tuple[str, ...]  # media types of the source's own URL
+    read: Callable[[RemoteSource, Response, datetime], Found]
+    page_accept: tuple[str, ...] = HTML_TYPES  # media types of a linked page
+    # read_page(src, link, response, now): the releases of one linked page
+    read_page: Callable[[RemoteSource, str, Response, datetime], list[Release]] = _no_pages
 
 
 def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
@@ -97,192 +56,51 @@ def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
     )
 
 
-def poll_due(
-    cfg: Config,
-    store: Store,
-    now: datetime,
-    force: bool = False,
-    only: str | Iterable[str] | None = None,
-    planner: pipeline.Planner | None = None,
-    fetcher: Fetcher | None = None,
-) -> PollReport:
-    """Poll each enabled source that is due (all selected ones with ``force``).
-    ``only`` names sources to consider; a disabled source is polled when named."""
-    wanted = {only} if isinstance(only, str) else set(only) if only is not None else None
-    if wanted is not None:
-        unknown = sorted(wanted - {s.name for s in cfg.sources})
-        if unknown:
-            raise UsageError(f"no remote source named {unknown[0]!r} in the configuration")
-    report = PollReport()
-    own = fetcher is None
-    fetch = fetcher or Fetcher(store)
-    try:
-        for src in cfg.sources:
-            if wanted is not None and src.name not in wanted:
-                continue
-            if wanted is None and not src.enabled:
-                continue
-            state = source_rows.state(store.db, src.name)
-            due = state is None or state.next_poll is None or state.next_poll <= now.timestamp()
-            if not (due or force):
-                continue
-            report.results.append(_poll_source(cfg, store, fetch, src, now, force, planner))
-    finally:
-        if own:
-            fetch.close()
-    if report.changed:
-        report.written = pipeline.publish_feeds(cfg, store)
-    return report
+def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
+    text = htmlpage.decode_html(resp.body, resp.charset)
+    return Found(links=htmlpage.listing_links(text, resp.url, selectors_for(src)))
 
 
-def _poll_source(
-    cfg: Config,
-    store: Store,
-    fetcher: Fetcher,
-    src: RemoteSource,
-    now: datetime,
-    force: bool,
-    planner: pipeline.Planner | None,
-) -> SourceResult:
-    result = SourceResult(src.name, src.kind)
-    before = fetcher.requests
-    try:
-        if src.kind == "feed":
-            _poll_feed(cfg, store, fetcher, src, now, force, planner, result)
-        else:
-            _poll_pages(cfg, store, fetcher, src, now, force, planner, result)
-    except RejectedInput as exc:
-        result.status, result.error = "error", exc.reason
-        if not exc.reason.startswith(TEMPORARY):
-            file_rows.reject(store.db, src.url, src.name, exc.reason, now.timestamp(), None)
-    except ScofeedError as exc:
-        result.status, result.error = "error", str(exc)
-    except Exception as exc:  # a bug or a surprise in one source never stops the others
-        log.exception("poll_failed source=%s", src.name)
-        result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
-    result.fetched = fetcher.requests - before
-    result.next_poll = next_poll(src, now, cfg.site.timezone)
-    source_rows.record_poll(
-        store.db,
-        src.name,
-        src.kind,
-        now.timestamp(),
-        result.next_poll.timestamp(),
-        result.summary() if result.status != "error" else "error",
-        result.error,
-        result.new,
-    )
-    level = logging.WARNING if result.status == "error" else logging.INFO
-    log.log(level, "poll source=%s %s", src.name, result.summary())
-    return result
-
-
-def _get(
-    fetcher: Fetcher, src: RemoteSource, url: str, accept: tuple[str, ...], cond: bool
-) -> Response:
-    return fetcher.get(
-        url,
-        accept=accept,
-        timeout=src.timeout,
-        max_bytes=src.max_bytes,
-        delay=src.delay,
-        conditional=cond,
+def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> list[Release]:
+    text = htmlpage.decode_html(resp.body, resp.charset)
+    return htmlpage.read_page(
+        link, text, url=resp.url, selectors=selectors_for(src), context=now, source=src.name
     )
 
 
-def _poll_pages(
-    cfg: Config,
-    store: Store,
-    fetcher: Fetcher,
-    src: RemoteSource,
-    now: datetime,
-    force: bool,
-    planner: pipeline.Planner | None,
-    result: SourceResult,
-) -> None:
-    listing = _get(fetcher, src, src.url, HTML_TYPES, not force)
-    if listing.not_modified:
-        remember(store, listing, now)
-        result.status = "unchanged"
-        return
-    sel = selectors_for(src)
-    text = htmlpage.decode_html(listing.body, listing.charset)
-    links = htmlpage.listing_links(text, listing.url, sel)
-    fresh: list[str] = []
-    keys: set[str] = set()
-    for link in links:
-        key = canonical_url(link)
-        if key in keys:
-            continue  # the same article under two spellings of its address
-        keys.add(key)
-        if not source_rows.seen(store.db, link, key, retry_rejected=force):
-            fresh.append(link)
-    if len(fresh) > src.max_items:
-        log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
-        fresh = fresh[: src.max_items]
-    retry_later = False
-    for link in fresh:
-        try:
-            page = _get(fetcher, src, link, HTML_TYPES, False)
-            page_text = htmlpage.decode_html(page.body, page.charset)
-            releases = htmlpage.read_page(
-                link, page_text, url=page.url, selectors=sel, context=now, source=src.name
-            )
-        except RejectedInput as exc:
-            retry_later |= exc.reason.startswith(TEMPORARY)
-            _reject(store, src, link, exc.reason, now, result)
-            continue
-        _ingest(cfg, store, releases, now, planner, src, result)
-    if not retry_later:
-        # only once every article is in (or rejected for good) may the listing be a 304
-        remember(store, listing, now)
+def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
+    return Found(releases=read_feed(src.url, resp.body, resp.url, source=src.name))
 
 
-def _poll_feed(
-    cfg: Config,
-    store: Store,
-    fetcher: Fetcher,
-    src: RemoteSource,
-    now: datetime,
-    force: bool,
-    planner: pipeline.Planner | None,
-    result: SourceResult,
-) -> None:
-    resp = _get(fetcher, src, src.url, FEED_TYPES, not force)
-    if resp.not_modified:
-        remember(store, resp, now)
-        result.status = "unchanged"
-        return
-    releases = read_feed(src.url, resp.body, resp.url, source=src.name)
-    _ingest(cfg, store, releases, now, planner, src, result)
-    # the validators are kept only once the items are in: a failure before this point
-    # must not turn the next poll into a 304 that hides them
+KINDS: dict[str, Kind] = {
+    "page-list": Kind(HTML_TYPES, _listing, read_page=_article),
+    "feed": Kind(FEED_TYPES, _feed),
+}
+
+_SUFFIXES = {
+    "text/html": ".html",
+    "application/xhtml+xml": ".html",
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "application/json": ".json",
+}
+
+
+def fetch_release(
+    cfg: Config, store: Store, url: str, now: datetime
+) -> tuple[bytes, str, list[Release]]:
+    """Fetch one release page for ``scofeed add URL``: its bytes, the file suffix to store
+    them under, and the releases read from them. ``RejectedInput`` when it cannot."""
+    max_bytes = cfg.limits.max_file_bytes
+    with Fetcher(store) as fetcher:
+        resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=max_bytes)
     remember(store, resp, now)
-
-
-def _ingest(
-    cfg: Config,
-    store: Store,
-    releases: list[Release],
-    now: datetime,
-    planner: pipeline.Planner | None,
-    src: RemoteSource,
-    result: SourceResult,
-) -> None:
-    for release in releases:
-        try:
-            (change,) = pipeline.ingest(cfg, store, [release], now, planner)
-        except NormaliseError as exc:
-            reason = str(exc).removeprefix(release.origin + ": ")
-            _reject(store, src, release.origin, reason, now, result)
-            continue
-        file_rows.clear_rejects(store.db, [release.origin])
-        pipeline.tally(result, change.kind)
-
-
-def _reject(
-    store: Store, src: RemoteSource, origin: str, reason: str, now: datetime, result: SourceResult
-) -> None:
-    file_rows.reject(store.db, origin, src.name, reason, now.timestamp(), None)
-    result.rejected.append((origin, reason))
-    log.warning("rejected origin=%s source=%s reason=%r", origin, src.name, reason)
+    suffix = _SUFFIXES.get(resp.content_type, ".html")
+    if suffix == ".html":
+        text = htmlpage.decode_html(resp.body, resp.charset)
+        preset = htmlpage.PRESETS["sco"]
+        releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
+    else:
+        releases = sources.read(url, suffix, resp.body, now, max_bytes)
+        releases = [r if r.url else replace(r, url=resp.url) for r in releases]
+    return resp.body, suffix, releases

@@ -69,9 +69,8 @@ class Pending:
     (executemany) during a large build. Anything that reads the tables flushes first,
     so every query sees exactly the rows it would have seen row by row."""
 
-    FLUSH_AT = 200
-
-    def __init__(self) -> None:
+    def __init__(self, flush_at: int = 200) -> None:
+        self.flush_at = flush_at  # rows held before they are written
         self.entries: list[tuple[object, ...]] = []
         self.origins: list[tuple[str, str, str]] = []
 
@@ -86,7 +85,7 @@ class Pending:
     ) -> None:
         self.entries.append(_insert_row(entry, identity, url_key, now))
         self.origins.append((origin, entry.id, entry.content_hash))
-        if len(self.entries) >= self.FLUSH_AT:
+        if len(self.entries) >= self.flush_at:
             self.flush(db)
 
     def flush(self, db: sqlite3.Connection) -> None:
@@ -189,6 +188,30 @@ _LINK = (
 
 def link_origin(db: sqlite3.Connection, origin: str, entry_id: str, content_hash: str) -> None:
     db.execute(_LINK, (origin, entry_id, content_hash))
+
+
+def entry_of_origin(db: sqlite3.Connection, origin: str) -> str | None:
+    """The id of the entry an input (a file path, a URL) belongs to, if any."""
+    row = db.execute("SELECT entry_id FROM entry_origins WHERE origin = ?", (origin,)).fetchone()
+    return row[0] if row else None
+
+
+def entry_of_file(db: sqlite3.Connection, rel: str) -> str | None:
+    """The entry a file in sources/ (or one item of a list file, ``rel#n``) belongs to:
+    after a bad edit of the file, that entry's last good version stays published."""
+    row = db.execute(
+        "SELECT entry_id FROM entry_origins WHERE origin = ? OR origin LIKE ? LIMIT 1",
+        (rel, rel + "#%"),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def origins_of(db: sqlite3.Connection, entry_id: str) -> list[str]:
+    """Every input an entry came from, in order."""
+    rows = db.execute(
+        "SELECT origin FROM entry_origins WHERE entry_id = ? ORDER BY origin", (entry_id,)
+    )
+    return [origin for (origin,) in rows]
 
 
 def from_row(row: sqlite3.Row) -> Entry:

@@ -135,7 +135,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN entries INTEGER NOT NULL DEFAULT 0;
     """,
-    # 4: ActivityPub: followers, seen inbox activities, fetched keys, the delivery outbox
+    # 4: the schedule (interval or cron) next_poll was computed from: a changed one in
+    # the config moves next_poll at the next start or reload
+    """
+    ALTER TABLE sources ADD COLUMN schedule TEXT;
+    """,
+    # 5: ActivityPub: followers, seen inbox activities, fetched keys, the delivery outbox
     """
     -- one row per following actor; deliveries go to COALESCE(shared_inbox, inbox)
     CREATE TABLE ap_followers (

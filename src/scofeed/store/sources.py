@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-TEMPORARY = "temporary: "  # a reject reason with this prefix is retried on the next poll
+from scofeed.errors import TEMPORARY  # a reject reason with it is retried on the next poll
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class SourceState:
     next_poll: float | None
     last_result: str | None
     last_error: str | None
+    schedule: str | None = None  # what next_poll was computed from ("every 600", "cron ...")
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,8 @@ class Validators:
 
 def state(db: sqlite3.Connection, name: str) -> SourceState | None:
     row = db.execute(
-        "SELECT name, kind, last_poll, next_poll, last_result, last_error FROM sources "
-        "WHERE name = ?",
+        "SELECT name, kind, last_poll, next_poll, last_result, last_error, schedule "
+        "FROM sources WHERE name = ?",
         (name,),
     ).fetchone()
     return SourceState(*row) if row else None
@@ -43,15 +44,25 @@ def record_poll(
     result: str,
     error: str | None,
     new: int = 0,
+    schedule: str | None = None,
 ) -> None:
-    """The outcome of one poll; ``new`` entries are added to the source's running count."""
+    """The outcome of one poll; ``new`` entries are added to the source's running count;
+    ``schedule`` names what ``next_poll`` was computed from."""
     db.execute(
         "INSERT INTO sources (name, kind, last_poll, next_poll, last_result, last_error, "
-        "entries) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+        "entries, schedule) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
         "kind = excluded.kind, last_poll = excluded.last_poll, next_poll = excluded.next_poll, "
         "last_result = excluded.last_result, last_error = excluded.last_error, "
-        "entries = sources.entries + excluded.entries",
-        (name, kind, at, next_poll, result, error, new),
+        "entries = sources.entries + excluded.entries, schedule = excluded.schedule",
+        (name, kind, at, next_poll, result, error, new, schedule),
+    )
+
+
+def reschedule(db: sqlite3.Connection, name: str, next_poll: float, schedule: str) -> None:
+    """A new schedule in the config: the next poll moves, the last one stays recorded."""
+    db.execute(
+        "UPDATE sources SET next_poll = ?, schedule = ? WHERE name = ?",
+        (next_poll, schedule, name),
     )
 
 

@@ -1,4 +1,5 @@
-"""What ``scofeed status`` shows: each source's last poll and result, and the quarantine."""
+"""What ``scofeed status`` and ``scofeed webhook list`` show: each source's last and next
+poll, the quarantine, and each webhook endpoint's state and delivery counts."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from scofeed.store import deliveries as delivery_rows
 from scofeed.store import files as file_rows
 from scofeed.store import put_meta
 
 LAST_SCAN = "local.last_scan"
 LAST_RESULT = "local.last_result"
+ADD = "add"  # the quarantine's source name for inputs refused by ``scofeed add``
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,18 @@ class SourceStatus:
     last_result: str | None
     last_error: str | None
     entries: int | None  # None when the store cannot tell
+    next_poll: float | None = None  # Unix time the store says it is due; None: at once
+
+
+@dataclass(frozen=True)
+class EndpointStatus:
+    name: str
+    configured: bool
+    disabled_at: float | None
+    disabled_reason: str | None
+    pending: int
+    failed: int
+    delivered: int
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ def remote_sources(
     rows = {
         r["name"]: r
         for r in db.execute(
-            "SELECT name, kind, last_poll, last_result, last_error, entries FROM sources"
+            "SELECT name, kind, last_poll, next_poll, last_result, last_error, entries FROM sources"
         )
     }
     out: list[SourceStatus] = []
@@ -87,7 +102,15 @@ def remote_sources(
             continue
         result = r["last_result"] if enabled else f"disabled; last: {r['last_result']}"
         out.append(
-            SourceStatus(name, kind, iso(r["last_poll"]), result, r["last_error"], r["entries"])
+            SourceStatus(
+                name,
+                kind,
+                iso(r["last_poll"]),
+                result,
+                r["last_error"],
+                r["entries"],
+                r["next_poll"] if enabled else None,
+            )
         )
     for name in sorted(rows):
         r = rows[name]
@@ -104,8 +127,43 @@ def remote_sources(
     return out
 
 
-def rejected(db: sqlite3.Connection) -> list[Rejected]:
+def rejected(
+    db: sqlite3.Connection, now: float | None = None, add_ttl: float | None = None
+) -> list[Rejected]:
+    """The quarantine, newest first. An input refused by ``scofeed add`` lies outside
+    sources/, so no scan ever finds it fixed: it drops out once a later ``add`` of it
+    succeeds (``add`` clears it) or, given ``now`` and ``add_ttl`` (seconds), once it is
+    older than that. Local files and remote pages stay until fixed or gone."""
+    cutoff = None if now is None or add_ttl is None else now - add_ttl
     return [
         Rejected(r["origin"], r["source"], r["reason"], iso(r["at"]) or "", r["kept"])
         for r in file_rows.rejects(db)
+        if cutoff is None or r["source"] != ADD or r["at"] >= cutoff
     ]
+
+
+def endpoints(db: sqlite3.Connection, configured: Sequence[str]) -> list[EndpointStatus]:
+    """Every configured endpoint (in config order), then any the store still holds
+    deliveries for that is no longer configured, each with its delivery counts."""
+    counts: dict[str, dict[str, int]] = {}
+    for name, status, n in db.execute(
+        "SELECT endpoint, status, COUNT(*) FROM deliveries GROUP BY endpoint, status"
+    ):
+        counts.setdefault(name, {})[status] = n
+    names = list(configured) + sorted(set(counts) - set(configured))
+    out = []
+    for name in names:
+        ep = delivery_rows.endpoint(db, name)
+        c = counts.get(name, {})
+        out.append(
+            EndpointStatus(
+                name,
+                name in configured,
+                ep.disabled_at,
+                ep.disabled_reason,
+                c.get(delivery_rows.PENDING, 0),
+                c.get(delivery_rows.FAILED, 0),
+                c.get(delivery_rows.DELIVERED, 0),
+            )
+        )
+    return out

@@ -1,29 +1,20 @@
-"""The HTTP app: the feed files, an index page, one page per entry, and health.
+"""The WSGI app: routing, the feed files with conditional GET and gzip, health.
 
-A plain WSGI callable; waitress serves it (``HttpServer``). Only the routes below
-exist: no request path is ever mapped onto the filesystem, so path traversal has
-nowhere to go and gets the same 404 as any unknown path.
-
-    /atom.xml /rss.xml /feed.json   the published feed files (configured formats)
-    /                               index: feeds, subscribe links, latest entries
-    /entries/<slug>                 one entry (the link of releases without a URL)
-    /healthz                        JSON; 503 when the last scan failed
-
-With ``[activitypub] enabled``, the ActivityPub routes (``activitypub.routes``: WebFinger,
-NodeInfo, the actor, its collections and inboxes) are asked first, and an entry's URL
-answers ActivityPub clients with its Note (``Vary: Accept``).
+The routes are listed in ``scofeed.serve``. An error raised while answering becomes
+its ``ScofeedError.http_status`` here, in ``App.__call__`` and nowhere else (a 5xx never
+shows its message); anything else is a logged 500.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import html
 import json
 import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -32,24 +23,20 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import waitress
-from waitress import wasyncore
-
 from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config
-from scofeed.errors import ServeError, UnknownEntry
-from scofeed.model import Entry
+from scofeed.errors import ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
+from scofeed.serve.pages import entry_html, index_html
 from scofeed.store import Store, runs
 from scofeed.store import entries as entry_rows
-from scofeed.store import files as file_rows
+from scofeed.store import status as status_rows
 from scofeed.store.status import iso
 
 log = logging.getLogger(__name__)
 
 INDEX_ENTRIES = 20
-FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _HTML_TYPE = "text/html; charset=utf-8"
 _HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
@@ -175,7 +162,7 @@ class App:
         self.store = store
         self.health_extras = dict(health_extras or {})
         self.feeds = FeedCache()
-        self.activitypub = activitypub
+        self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -185,9 +172,10 @@ class App:
                 response = _activitypub(self.activitypub, method, environ)
             if response is None:
                 response = self.route(method, environ.get("PATH_INFO", ""), environ)
-        except Exception:
-            log.exception("http_error path=%r", environ.get("PATH_INFO"))
-            response = _text(500, "internal error\n")
+        except ScofeedError as exc:
+            response = _error(exc.http_status, exc, environ)
+        except Exception as exc:
+            response = _error(500, exc, environ)
         return response.send(start_response, head=method == "HEAD")
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
@@ -197,7 +185,7 @@ class App:
         if path == "/":
             return self.index(cfg, environ)
         if path == "/healthz":
-            return self.health()
+            return self.health(cfg)
         names = {FEED_FILES[fmt]: fmt for fmt in cfg.feeds.formats}
         if path.startswith("/") and path[1:] in names:
             return self.feed(cfg, names[path[1:]], environ)
@@ -229,18 +217,15 @@ class App:
         return _page(environ, index_html(cfg, latest), cfg)
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
-        try:
-            e = entry_rows.get(self.store.db, slug)
-        except UnknownEntry:
-            return _text(404, "no such entry\n")
-        if id_slug(e.id) != slug:
-            return _text(404, "no such entry\n")
+        e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404
+        if id_slug(e.id) != slug:  # the slug matched as the end of a longer one
+            raise UnknownEntry(f"no entry with id {slug!r}")
         page = _page(environ, entry_html(cfg, e), cfg)
         if self.activitypub is not None:  # the same URL gives ActivityPub clients a Note
             page.headers.append(("Vary", "Accept"))
         return page
 
-    def health(self) -> Response:
+    def health(self, cfg: Config) -> Response:
         db = self.store.db
         scan = runs.get(db, "scan")
         status = "starting" if scan is None else ("ok" if scan.ok else "failing")
@@ -249,14 +234,11 @@ class App:
             for r in runs.all_runs(db)
             if not r.ok
         ]
+        # the rejects ``scofeed status`` lists: a refused ``add`` ages out after reject_ttl
+        rejected = status_rows.rejected(db, time.time(), cfg.limits.reject_ttl * 86400)
         rejects = [
-            {
-                "origin": r["origin"],
-                "source": r["source"],
-                "reason": r["reason"],
-                "at": iso(r["at"]),
-            }
-            for r in file_rows.rejects(db)[:10]
+            {"origin": r.origin, "source": r.source, "reason": r.reason, "at": r.at}
+            for r in rejected[:10]
         ]
         body: dict[str, Any] = {
             "status": status,
@@ -289,6 +271,15 @@ def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
     }
 
 
+def _error(status: int, exc: Exception, environ: Mapping[str, Any]) -> Response:
+    """The one place an error becomes a status: a 4xx says what was wrong, a 5xx is
+    logged with its traceback and answers only that something failed."""
+    if status >= 500:
+        log.error("http_error path=%r", environ.get("PATH_INFO"), exc_info=exc)
+        return _text(status, "internal error\n")
+    return _text(status, f"{exc}\n")
+
+
 def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Response | None:
     """The ActivityPub answer to this request, or None when it is not one of its routes."""
     path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
@@ -312,8 +303,8 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
         return None
     if answer is None:
         return None
-    return Response(answer.status, answer.body, [("Content-Type", answer.content_type),
-                                                 *answer.headers])  # fmt: skip
+    headers_out = [("Content-Type", answer.content_type), *answer.headers]
+    return Response(answer.status, answer.body, headers_out)
 
 
 def _text(status: int, text: str) -> Response:
@@ -332,120 +323,3 @@ def _page(environ: Mapping[str, Any], markup: str, cfg: Config) -> Response:
     if inm is not None and not_modified({"HTTP_IF_NONE_MATCH": inm}, [etag], 0):
         return Response(304, b"", headers)
     return Response(200, body, [*headers, ("Content-Type", _HTML_TYPE)])
-
-
-# -- HTML (pure: data in, markup out; every text and attribute escaped) ----------------
-
-
-def _e(s: object) -> str:
-    return html.escape(str(s), quote=True)
-
-
-def _head(cfg: Config, title: str, root: str) -> str:
-    links = "".join(
-        f'<link rel="alternate" type="{_e(CONTENT_TYPES[f].split(";")[0])}" '
-        f'title="{_e(cfg.site.title)} ({FORMAT_LABELS[f]})" href="{root}{FEED_FILES[f]}">\n'
-        for f in cfg.feeds.formats
-    )
-    return (
-        f'<!doctype html>\n<html lang="{_e(cfg.site.language)}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n{links}"
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
-        "padding:0 1em}time{color:#555}</style>\n</head>\n<body>\n"
-    )
-
-
-def index_html(cfg: Config, latest: list[Entry]) -> str:
-    feeds = "".join(
-        f'<li><a href="{FEED_FILES[f]}">{FORMAT_LABELS[f]}</a>: '
-        f"<code>{_e(cfg.feed_url(f))}</code></li>\n"
-        for f in cfg.feeds.formats
-    )
-    items = "".join(
-        f'<li><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time> '
-        f'<a href="entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></li>\n'
-        for e in latest
-    )
-    return (
-        _head(cfg, cfg.site.title, "")
-        + f"<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
-        + f"<h2>Subscribe</h2>\n<ul>\n{feeds}</ul>\n"
-        + f"<h2>Latest releases</h2>\n<ul>\n{items or '<li>No releases yet.</li>'}\n</ul>\n"
-        + "</body>\n</html>\n"
-    )
-
-
-def entry_html(cfg: Config, e: Entry) -> str:
-    original = f'<p>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
-    tags = f"<p>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
-    updated = (
-        f' (updated <time datetime="{_e(e.updated.isoformat())}">{_e(e.updated.date())}</time>)'
-        if e.updated != e.published
-        else ""
-    )
-    return (
-        _head(cfg, f"{e.title} - {cfg.site.title}", "../")
-        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
-        + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
-        + f'<p><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time>'
-        + f"{updated} &middot; {_e(e.author)}</p>\n"
-        # content_html was sanitised (nh3) when the release was normalised
-        + f"{e.content_html}\n{original}{tags}</article>\n</body>\n</html>\n"
-    )
-
-
-# -- the server ------------------------------------------------------------------------
-
-
-class HttpServer:
-    """waitress on its own thread, stoppable from another one."""
-
-    def __init__(self, app: Callable[..., Any], host: str, port: int, threads: int = 4) -> None:
-        self._map: dict[int, Any] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        try:
-            self._server = waitress.create_server(
-                app, map=self._map, host=host, port=port, threads=threads, ident="scofeed"
-            )
-        except OSError as exc:
-            raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-        listen = getattr(self._server, "effective_listen", None)
-        if listen is None:
-            listen = [(self._server.effective_host, self._server.effective_port)]
-        self.addresses: list[tuple[str, int]] = [(str(h), int(p)) for h, p in listen]
-
-    def base_urls(self) -> list[str]:
-        urls = []
-        for host, port in self.addresses:
-            shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-            shown = f"[{shown}]" if ":" in shown else shown
-            urls.append(f"http://{shown}:{port}/")
-        return urls
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="http", daemon=True)
-        self._thread.start()
-        log.info("serving addresses=%s", ",".join(self.base_urls()))
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            wasyncore.loop(timeout=1.0, map=self._map, use_poll=True, count=1)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting, let running requests finish (bounded), close every socket.
-        Sockets are closed here, after the loop thread has ended, never under it."""
-        self._stop.set()
-        for dispatcher in list(self._map.values()):
-            pull = getattr(dispatcher, "pull_trigger", None)
-            if pull is not None:  # wake the loop from its poll() at once
-                try:
-                    pull()
-                except OSError:
-                    pass
-                break
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._server.task_dispatcher.shutdown(timeout=timeout)
-        wasyncore.close_all(self._map, ignore_all=True)

@@ -1,0 +1,185 @@
+"""The build: scan sources/, ingest what changed, render and publish the feeds.
+
+A scan finds the files changed since the last build (``sources.files``); ``pool``
+prepares them (read, parse, normalise), on every core for a large batch; each one is
+stored through ``ingest``, ``Tuning.commit_every`` files a transaction, with the
+outbound deliveries its planner writes; bad files are quarantined (their entry's last
+good version stays published); then ``publish.publish_feeds`` writes what changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scofeed import pool
+from scofeed.activitypub.delivery import planner_with
+from scofeed.config import Config
+from scofeed.deliver.outbox import planner_for
+from scofeed.errors import ConfigError
+from scofeed.ingest import Change, ingest_one, tally
+from scofeed.model import Planner
+from scofeed.normalise import settings_from
+from scofeed.pool import Prepared, Rejection
+from scofeed.publish import publish_feeds
+from scofeed.sources import files as scanner
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+from scofeed.store import status as status_rows
+from scofeed.store.entries import Known
+from scofeed.store.files import FileState
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_TUNING", "BuildReport", "Rejection", "Tuning", "build"]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How a build divides its work; the defaults suit every size of sources/."""
+
+    pool_min_files: int = pool.POOL_MIN_FILES  # from here, worker processes prepare files
+    pool_chunk: int = pool.POOL_CHUNK
+    read_ahead_bytes: int = pool.READ_AHEAD_BYTES
+    known_min_files: int = 100  # from here, loading every key beats a few lookups per release
+    # Files stored per transaction. A cold build commits as it goes: other writers (the
+    # deliverer, `scofeed add`) wait for one batch, not for the whole build; what was
+    # committed survives a crash (the next build finds those files indexed and stored);
+    # and SQLite's checkpoint after each commit overlaps with the workers still preparing.
+    commit_every: int = 1000
+
+
+DEFAULT_TUNING = Tuning()
+
+
+@dataclass
+class BuildReport:
+    files: int = 0  # in sources/, as the scan found them
+    entries: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    deliveries: int = 0
+
+    def line(self) -> str:
+        return (
+            f"entries={self.entries} new={self.new} updated={self.updated} "
+            f"rejected={len(self.rejected)} written={len(self.written)}"
+        )
+
+
+def build(
+    cfg: Config,
+    store: Store,
+    now: datetime,
+    planner: Planner | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    tuning: Tuning = DEFAULT_TUNING,
+) -> BuildReport:
+    """Ingest what changed in sources/, then render and publish every configured feed.
+    Without a ``planner``, the webhook outbox plans deliveries when webhooks are set,
+    and the ActivityPub one when it is enabled."""
+    report = BuildReport()
+    planner = planner or planner_with(cfg, now, planner_for(cfg, now))
+    settings = settings_from(cfg)
+    root = cfg.paths.sources
+    if not root.is_dir():
+        raise ConfigError(f"paths.sources: {root}: sources folder does not exist")
+    db = store.db
+    index = file_rows.Index(db)
+    scan = scanner.scan(root, index, cfg.limits.max_file_bytes)
+    stamp = time.time()
+    report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
+    big = len(scan.changed) >= tuning.known_min_files
+
+    def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
+        """Store prepared files and their rows in the files index; how many there were."""
+        pending = entry_rows.Pending() if known is not None else None
+        remembered: list[FileState] = []
+        cleared: list[str] = []
+        for item, outcome in items:
+            if isinstance(outcome, Rejection):
+                if pending is not None:
+                    pending.flush(db)
+                outcome.kept = entry_rows.entry_of_file(db, item.rel)
+                _reject(db, report, outcome, stamp)
+                remembered.append(_file_state(item, "rejected", outcome.reason))
+                continue
+            for release, entry in outcome:
+                change, queued = ingest_one(
+                    db, release, entry, settings, now, planner, known=known, pending=pending
+                )
+                _count(report, change, queued)
+            cleared.append(item.rel)
+            remembered.append(_file_state(item, "ok", None))
+        if pending is not None:
+            pending.flush(db)
+        # the files index and the quarantine hold one row per path: batched, same result
+        file_rows.clear_rejects(db, cleared)
+        file_rows.remember_all(db, remembered)
+        return len(remembered)
+
+    with contextlib.ExitStack() as stack:
+        if big:
+            stack.enter_context(pool.gc_paused())
+        # workers start (fork) before a transaction opens; results are stored as they come,
+        # commit_every files a transaction
+        prepared = pool.prepare_all(
+            scan.changed,
+            settings,
+            cfg.limits.max_file_bytes,
+            now,
+            progress,
+            stack,
+            min_files=tuning.pool_min_files,
+            chunk=tuning.pool_chunk,
+            read_ahead=tuning.read_ahead_bytes,
+        )
+        known: Known | None = None
+        done = False
+        while not done:
+            with store.transaction() as db:
+                known = Known.current(db, known) if big else None
+                batch = itertools.islice(prepared, tuning.commit_every)
+                done = store_some(db, batch, known) < tuning.commit_every
+                if done:
+                    file_rows.remember_all(db, scan.touched)
+                    file_rows.forget(db, scan.gone)
+                    file_rows.clear_rejects(db, scan.gone)
+    # files rejected before and not changed since are still rejected (and say so)
+    again = {c.rel for c in scan.changed}
+    for state in index.rejected():
+        if state.path not in again:
+            report.rejected.append(Rejection(state.path, state.reason or "rejected"))
+    report.entries = entry_rows.count(store.db)
+    report.written = publish_feeds(cfg, store)
+    status_rows.remember_scan(store.db, now, report.line())
+    log.debug("build %s", report.line())  # the daemon logs its own scan line
+    return report
+
+
+def _file_state(item: scanner.Changed, status: str, reason: str | None) -> FileState:
+    return FileState(item.rel, item.size, item.mtime_ns, item.sha256, status, reason)
+
+
+def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: float) -> None:
+    file_rows.reject(db, r.origin, "local", r.reason, stamp, r.kept)
+    report.rejected.append(r)
+    if r.kept:
+        log.info("rejected origin=%s reason=%r kept_last_good=%s", r.origin, r.reason, r.kept)
+    else:
+        log.info("rejected origin=%s reason=%r", r.origin, r.reason)
+
+
+def _count(report: BuildReport, change: Change, queued: int) -> None:
+    report.deliveries += queued
+    tally(report, change.kind)

@@ -1,0 +1,69 @@
+"""What the command modules share: finding and loading the config, opening the state
+store, and declaring a subcommand whose ``--help`` says in one line what it does."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from scofeed import config as config_mod
+from scofeed.errors import ConfigError
+from scofeed.store import Store
+
+DEFAULT_CONFIG = Path("config.toml")
+CONFIG_ENV = "SCOFEED_CONFIG"
+
+Subparsers = argparse._SubParsersAction  # type alias for register(sub) signatures
+
+
+def command(
+    sub: Subparsers,  # type: ignore[type-arg]
+    name: str,
+    help: str,
+    **kw: Any,
+) -> argparse.ArgumentParser:
+    """A subcommand listed with ``help`` (one line) in its parent's --help, and with it
+    as the description of its own --help unless a longer ``description`` is given."""
+    kw.setdefault("description", help[0].upper() + help[1:] + ".")
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, **kw)
+    return parser
+
+
+def config_path(arg: str | None) -> Path | None:
+    """--config, else $SCOFEED_CONFIG, else ./config.toml if present, else None
+    (built-in defaults)."""
+    if arg:
+        return Path(arg)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def load_config(args: argparse.Namespace) -> config_mod.Config:
+    return config_mod.load(config_path(args.config), args.overrides)
+
+
+def load_config_file(args: argparse.Namespace) -> config_mod.Config:
+    """The config from a file, never the built-in defaults: for commands that would
+    otherwise read (or create) a state store nobody configured."""
+    if config_path(args.config) is None:
+        raise ConfigError(
+            f"no config file: looked for {Path.cwd() / DEFAULT_CONFIG} "
+            f"(give --config PATH or set {CONFIG_ENV})"
+        )
+    return load_config(args)
+
+
+def open_store(args: argparse.Namespace) -> tuple[config_mod.Config, Store]:
+    cfg = load_config(args)
+    return cfg, Store(cfg.paths.state)
+
+
+def table(rows: list[list[str]]) -> None:
+    """Print rows as left-aligned columns, the first row being the header."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -1,0 +1,122 @@
+"""status: is a daemon running, each source's last and next poll, each webhook
+endpoint's state, and the rejected inputs."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from scofeed.cli.activitypub import summary as activitypub_summary
+from scofeed.cli.common import Subparsers, command, load_config_file, table
+from scofeed.config import Config
+from scofeed.store import Store
+from scofeed.store import status as status_rows
+from scofeed.store.status import EndpointStatus, iso
+
+DAY = 86400
+
+
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(
+        sub,
+        "status",
+        "show the daemon, sources, webhooks and rejected inputs",
+        description="Show whether a daemon is running on this state store (pid, uptime), "
+        "each source's last poll, entries, next poll and last result, each webhook "
+        "endpoint's state and pending / failed deliveries, and the rejected inputs (one "
+        "refused by `scofeed add` drops out once added fine, or after limits.reject_ttl "
+        "days). Needs a config file: it never creates a state store from the defaults.",
+    )
+    p.set_defaults(func=cmd_status)
+
+
+def duration(seconds: float) -> str:
+    """``45s``, ``12m 03s``, ``5h 07m``, ``3d 4h``."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < DAY:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // DAY}d {s % DAY // 3600}h"
+
+
+def daemon_line(cfg: Config, now: float) -> str:
+    # lazy on purpose: scofeed.daemon loads APScheduler and waitress (see cli.daemon)
+    from scofeed.daemon import lock_path, running
+
+    found = running(cfg.paths.state)
+    if found is None:
+        return f"daemon: not running (no `scofeed run` holds {lock_path(cfg.paths.state)})"
+    pid, started = found
+    line = f"daemon: running, pid {pid if pid is not None else 'unknown'}"
+    if started is not None:
+        line += f", up {duration(now - started)} (since {iso(started)})"
+    return line
+
+
+def endpoint_state(ep: EndpointStatus) -> str:
+    if not ep.configured:
+        return "not configured"
+    if ep.disabled_at is not None:
+        return f"disabled since {iso(ep.disabled_at)}: {ep.disabled_reason or 'no reason kept'}"
+    return "active"
+
+
+def _next_poll(when: float | None, polled: bool, now: float) -> str:
+    if not polled:
+        return "-"
+    if when is None or when <= now:
+        return "now"
+    return iso(when) or "-"
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = load_config_file(args)  # no config file: refuse rather than create a store
+    store = Store(cfg.paths.state)
+    db = store.db
+    now = time.time()
+    states = [status_rows.local_source(db, str(cfg.paths.sources))]
+    configured = [(s.name, s.kind, s.enabled) for s in cfg.sources]
+    states += status_rows.remote_sources(db, configured)
+    enabled = {s.name for s in cfg.sources if s.enabled}
+    rows = [["SOURCE", "KIND", "LAST POLL", "ENTRIES", "NEXT POLL", "LAST RESULT", "LAST ERROR"]]
+    for s in states:
+        rows.append(
+            [
+                s.name,
+                s.kind,
+                s.last_poll or "never",
+                "-" if s.entries is None else str(s.entries),
+                _next_poll(s.next_poll, s.name in enabled, now),
+                s.last_result or "-",
+                s.last_error or "-",
+            ]
+        )
+    table(rows)
+    print()
+    print(daemon_line(cfg, now))
+    print()
+    endpoints = status_rows.endpoints(db, [h.name for h in cfg.webhooks])
+    if endpoints:
+        rows = [["WEBHOOK", "PENDING", "FAILED", "STATE"]]
+        for ep in endpoints:
+            rows.append([ep.name, str(ep.pending), str(ep.failed), endpoint_state(ep)])
+        table(rows)
+    else:
+        print("webhooks: none configured")
+    if cfg.activitypub.enabled:
+        print(activitypub_summary(db))
+    print()
+    rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
+    if not rejected:
+        print("rejected inputs: none")
+        return 0
+    print(f"rejected inputs: {len(rejected)}")
+    rows = [["AT", "SOURCE", "INPUT", "REASON"]]
+    for r in rejected:
+        kept = f" (last good version of {r.kept} still published)" if r.kept else ""
+        rows.append([r.at, r.source, r.origin, r.reason + kept])
+    table(rows)
+    return 0

@@ -1,0 +1,218 @@
+"""Reading config.toml: tomllib -> the dataclasses of ``config.schema``, validated once.
+
+The loader walks the type hints, so a new section or key needs only a field in the
+schema. Unknown keys, wrong types and bad values raise ``ConfigError`` naming the dotted
+key and the problem; the value is quoted only when it is safe to (``config.redact``):
+never a secret, a table, or a URL's credentials, query or (webhooks) path. Relative paths
+are relative to the config file's folder. Secrets are written as ``whsec_...`` inline,
+``env:NAME`` or ``file:PATH`` and resolved here into ``Secret`` values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from scofeed.config.redact import HIDDEN, VALUE, got, secret_key
+from scofeed.config.schema import Config, Secret
+from scofeed.errors import ConfigError
+
+
+def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
+    """Read and validate a config file (None: the embedded defaults)."""
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        base = path.resolve().parent
+    for item in overrides or []:
+        _apply_override(raw, item)
+    raw.pop("path", None)
+    cfg = _build(Config, raw, "", base)
+    return dataclasses.replace(cfg, path=Path(path).resolve() if path is not None else None)
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():  # what was given may be a value: not repeated
+        raise ConfigError("--set: expected KEY=VALUE, e.g. serve.port=9000 (value not shown)")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word is taken as a string
+    *parents, leaf = key.strip().split(".")
+    node = raw
+    for p in parents:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {key}: {p} is not a table")
+    node[leaf] = parsed
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if tp is str:
+        return "a string"
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "a whole number"
+    if tp is float:
+        return "a number"
+    if tp is Path:
+        return "a path string"
+    if tp is Secret:
+        return "a secret: 'whsec_...', 'env:NAME' or 'file:PATH'"
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        if dataclasses.is_dataclass(item):
+            return "a list of tables"
+        return f"a list of {_describe(item).removeprefix('a ')}s"
+    if origin is dict:
+        return "a table"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(tp) if a is not type(None))
+    return str(tp)
+
+
+def _hint(tp: Any, value: Any, key: str) -> str:
+    """A nudge for the commonest slip: ``[webhooks]`` (one table) for ``[[webhooks]]``."""
+    item = typing.get_args(tp)[0] if typing.get_origin(tp) is tuple else None
+    if isinstance(value, dict) and dataclasses.is_dataclass(item):
+        name = re.sub(r"\[\d+\]", "", key)
+        return f"; write [[{name}]] above each one"
+    return ""
+
+
+def _convert(tp: Any, value: Any, key: str, base: Path, how: str = VALUE) -> Any:
+    """``value`` as type ``tp``; ``how`` says how the value may be quoted in an error."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        shaped = [a for a in args if (typing.get_origin(a) is tuple) == isinstance(value, list)]
+        if len(shaped) == 1:
+            return _convert(shaped[0], value, key, base, how)
+        for a in args:
+            try:
+                return _convert(a, value, key, base, how)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{key}: expected {_describe(tp)}{got(value, how)}")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table{got(value, how)}")
+        return _build(tp, value, key + ".", base)  # type: ignore[arg-type]
+    if origin is tuple:
+        (item_tp, *_rest) = typing.get_args(tp)
+        if not isinstance(value, list):
+            hint = _hint(tp, value, key)
+            raise ConfigError(f"{key}: expected {_describe(tp)}{got(value, how)}{hint}")
+        return tuple(_convert(item_tp, v, f"{key}[{i}]", base, how) for i, v in enumerate(value))
+    if origin is dict:
+        _k, val_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: expected a table{got(value, how)}")
+        return {
+            str(k): _convert(val_tp, v, f"{key}.{k}", base, _how(f"{key}.{k}", val_tp, how))
+            for k, v in value.items()
+        }
+    if tp is Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key}: expected a path string{got(value, how)}")
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+    if tp is Secret:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key}: expected {_describe(tp)} (value not shown)")
+        return resolve_secret(value, key, base)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (str, int, float, bool):
+        if type(value) is not tp:
+            raise ConfigError(f"{key}: expected {_describe(tp)}{got(value, how)}")
+        return value
+    if tp is Any:
+        return value
+    raise ConfigError(f"{key}: unsupported type {tp}")  # pragma: no cover - programming error
+
+
+def _holds_secret(tp: Any) -> bool:
+    return tp is Secret or any(_holds_secret(a) for a in typing.get_args(tp))
+
+
+def _how(key: str, tp: Any, default: str = VALUE) -> str:
+    """How a key's value may be quoted: never for a secret (by type or by name)."""
+    return HIDDEN if _holds_secret(tp) or secret_key(key) else default
+
+
+def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        expected = ", ".join(sorted(known))
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (expected one of: {expected})")
+    values = {}
+    for name, f in known.items():
+        key = prefix + name
+        how = _how(key, hints[name], f.metadata.get("show", VALUE))
+        if name in raw:
+            values[name] = _convert(hints[name], raw[name], key, base, how)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{key}: required key is missing")
+        elif hints[name] is Path and isinstance(f.default, Path) and not f.default.is_absolute():
+            values[name] = base / f.default
+        elif dataclasses.is_dataclass(hints[name]) and name not in raw:
+            values[name] = _build(hints[name], {}, key + ".", base)
+        vet = f.metadata.get("check")
+        if vet is not None and name in values:
+            problem = vet(values[name])
+            if problem:
+                v = values[name]
+                tables = isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0])
+                raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
+    obj = cls(**values)
+    post = getattr(obj, "validate", None)
+    if callable(post):
+        post(prefix.rstrip("."))
+    return obj
+
+
+def resolve_secret(ref: str, key: str, base: Path) -> Secret:
+    if ref.startswith("env:"):
+        name = ref[4:]
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"{key}: environment variable {name} is not set")
+        return Secret(value, ref)
+    if ref.startswith("file:"):
+        p = Path(ref[5:]).expanduser()
+        p = p if p.is_absolute() else base / p
+        try:
+            value = p.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{key}: cannot read secret file {p} ({exc.strerror})") from None
+        except UnicodeDecodeError:  # raw key bytes: say so, never show them
+            raise ConfigError(
+                f"{key}: secret file {p} is not UTF-8 text (expected 'whsec_' + base64)"
+            ) from None
+        if not value:
+            raise ConfigError(f"{key}: secret file {p} is empty")
+        return Secret(value, ref)
+    return Secret(ref, "inline")

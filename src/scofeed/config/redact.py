@@ -1,0 +1,103 @@
+"""What of a configuration value may be shown, in ``config show`` and in error messages.
+
+- A secret (a ``Secret``, a key named like ``secret``/``token``/``password``, any string
+  starting ``whsec_``) is never shown.
+- A URL is shown without its credentials (``user:pass@`` -> ``***@``), its query
+  (``?token=abc`` -> ``?***``) and its fragment; a webhook URL, whose path may be
+  the token itself (Slack, Discord), is shown as ``scheme://host/***``.
+- A table is never echoed (a mistyped ``[webhooks]`` holds a secret); neither is a list
+  holding anything but plain words and numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+MASK = "***"
+SECRET_PREFIX = "whsec_"
+# how a key's value is shown: as it is, as a URL without credentials, as a host only, never
+VALUE, URL, HOST, HIDDEN = "value", "url", "host", "hidden"
+_SECRET_KEY = re.compile(
+    r"(^|_)(secrets?|tokens?|passwords?|passwd|credentials?|key)(_|$)", re.IGNORECASE
+)
+
+
+def secret_key(key: str) -> bool:
+    """True for a dotted key whose last part names a secret (``webhooks[0].secret``)."""
+    leaf = re.sub(r"\[\d+\]$", "", key.rsplit(".", 1)[-1])
+    return bool(_SECRET_KEY.search(leaf))
+
+
+def _netloc(parts: Any) -> str:
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    user = f"{MASK}@" if "@" in parts.netloc else ""
+    return f"{user}{host}{port}"
+
+
+def redact_url(url: str) -> str:
+    """A webhook URL: ``https://hooks.slack.com/services/T0/B0/XYZ`` -> ``https://hooks.slack.com/***``
+    (a URL with no path, query or credentials is shown whole)."""
+    try:
+        parts = urlsplit(url)
+        netloc = _netloc(parts)
+    except ValueError:
+        return MASK
+    if not parts.scheme or not parts.netloc:
+        return MASK
+    if parts.path in ("", "/") and not parts.query and not parts.fragment:
+        return f"{parts.scheme}://{netloc}{parts.path}"
+    return f"{parts.scheme}://{netloc}/{MASK}"
+
+
+def safe_url(url: str) -> str:
+    """Any other URL: credentials, query and fragment masked, the path kept.
+    ``https://u:p@example.org/a?token=x`` -> ``https://***@example.org/a?***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = _netloc(parts)
+    except ValueError:
+        return MASK
+    if not parts.scheme or not parts.netloc:
+        return MASK  # not a URL: it may be anything, a pasted secret included
+    shown = f"{parts.scheme}://{netloc}{parts.path}"
+    if parts.query:
+        shown += f"?{MASK}"
+    if parts.fragment:
+        shown += f"#{MASK}"
+    return shown
+
+
+def _plain(v: Any) -> bool:
+    if isinstance(v, str):
+        return not v.startswith(SECRET_PREFIX)
+    return isinstance(v, bool | int | float)
+
+
+def shown(value: Any, how: str = VALUE) -> str | None:
+    """How ``value`` may appear after "got " in an error message; None: not at all."""
+    if how == HIDDEN:
+        return None
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        if how == VALUE and all(_plain(v) for v in value):
+            return repr(value)
+        return "a list"
+    if isinstance(value, str):
+        if value.startswith(SECRET_PREFIX):
+            return None
+        if how in (URL, HOST):
+            masked = redact_url(value) if how == HOST else safe_url(value)
+            return None if masked == MASK else repr(masked)
+    return repr(value)
+
+
+def got(value: Any, how: str = VALUE) -> str:
+    """``, got 'x'`` for an error message, or `` (value not shown)``."""
+    s = shown(value, how)
+    return " (value not shown)" if s is None else f", got {s}"

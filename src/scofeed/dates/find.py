@@ -1,0 +1,83 @@
+"""Finding the dates stated in a text: absolute forms, then relative ones. Pure.
+
+``find_date(text, context)`` returns the first calendar date stated in ``text`` and
+how it was found; ``find_dates`` all of them; ``is_date_line`` tells a line that
+states a date and nothing else. The forms are listed in ``scofeed.dates.forms``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from scofeed.dates.forms import FULLWIDTH, RELATIVE, FoundDate, relative, resolve, with_time
+from scofeed.dates.windowed import matches, relative_starts, scan
+
+
+def find_dates(
+    text: str,
+    context: date | None = None,
+    max_year: int = 2100,
+    reference: date | None = None,
+    *,
+    windowed: bool = True,
+) -> list[FoundDate]:
+    """Every date stated in ``text``, in order of appearance (overlaps resolved left-first).
+    With a ``reference`` (the publication date) relative dates are resolved against it.
+    ``windowed=False`` runs every pattern over the whole text: the plain, slow form the
+    windowed search must agree with (see ``scofeed.dates.windowed``)."""
+    if not text.isascii():
+        text = text.translate(FULLWIDTH)  # same length: positions stay valid
+    found: list[FoundDate] = []
+    for m in matches(text, windowed):
+        hit = resolve(m, context, max_year)
+        if hit is not None:
+            found.append(with_time(hit, text))
+    if reference is not None:
+        starts = {f.position for f in found}
+        where = relative_starts(text) if windowed else None
+        relatives: list[re.Match[str]] = []
+        if where is None:
+            relatives.extend(RELATIVE.finditer(text))
+        else:
+            scan(RELATIVE, text, where, relatives)
+        for m in relatives:
+            gap = re.match(r"[\s,]*", text[m.end() :])
+            if gap is not None and m.end() + gap.end() in starts:
+                continue  # "Wednesday, 3 June 2020": the stated date says it all
+            hit = relative(m, reference)
+            if hit is not None:
+                found.append(hit)
+    found.sort(key=lambda f: (f.position, -len(f.text)))
+    result: list[FoundDate] = []
+    end = -1
+    for f in found:
+        if f.position >= end:
+            result.append(f)
+            end = f.position + len(f.text)
+    return result
+
+
+def find_date(
+    text: str,
+    context: date | None = None,
+    max_year: int = 2100,
+    reference: date | None = None,
+) -> FoundDate | None:
+    """The first date stated in ``text``, or None."""
+    dates = find_dates(text, context, max_year, reference)
+    return dates[0] if dates else None
+
+
+def is_date_line(line: str) -> bool:
+    """A line that states a date (and perhaps a time or weekday) and nothing else."""
+    hits = find_dates(line, date(2000, 1, 1))
+    if not hits:
+        return False
+    rest = line
+    for h in reversed(hits):
+        rest = rest[: h.position] + " " + rest[h.position + len(h.text) :]
+    rest = RELATIVE.sub(" ", rest)
+    rest = re.sub(r"(?i)\b(?:updated|published|date|at|года|г)\b", " ", rest)
+    rest = re.sub(r"\d{1,2}[:：]\d\d", " ", rest)
+    return not re.search(r"[^\W\d_]", rest)

@@ -1,0 +1,234 @@
+"""The date forms a release may state, and what each match means. Pure: no I/O, no clock.
+
+Understood forms (day ranges give their first day):
+
+    3 June 2020 · 3 June, 2020 · On 3 June · 8-9 June 2017 · 30 June - 1 July 2021
+    June 3, 2020 · June 8-9, 2017 · June 3 · 2020-06-03 · 03.06.2020
+    3 июня 2020 года · 3-4 июня · 30 июня – 1 июля 2021 г. · 2020年6月3日 · 6月3日
+    二〇二〇年六月三日 · ２０２０年６月３日 · 8 and 9 June · June 30 to July 1, 2021
+
+A time of day after the date is kept, even glued to the year ("3 June 202010:30").
+A date without a year takes the year of the context date (the file's or URL's date),
+stepping back a year when that would put it over a month after the context; a range
+running into the next year ("December 30 - January 2, 2021") starts the year before.
+Relative forms, resolved against a reference date: today, yesterday, "on Thursday"
+(the last Thursday on or before it), сегодня, вчера, в четверг, 今天, 昨天, 周四.
+
+To add a form: a named pattern in ``PATTERNS`` (and, if it can start where no digit run
+does, a line in ``scofeed.dates.windowed.matches``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+MIN_YEAR = 1990
+
+EN_MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
+    "july": 7, "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
+    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_RU_MONTHS = {
+    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6,
+    "июл": 7, "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+}  # fmt: skip
+_RU_ENDINGS = r"(?:я|а|ь|й|е|т)?"
+
+_EN = "|".join(sorted(EN_MONTHS, key=len, reverse=True))
+_RU = "|".join(sorted(_RU_MONTHS, key=len, reverse=True))
+_DASH = r"\s*[-–—]\s*"
+_TO = rf"(?:{_DASH}|\s+(?:to|and|till|until|through|по|и|до)\s+|\s*[至到~]\s*)"
+# a year ends at a non-digit, or runs straight into a time of day ("202010:30")
+_YEAR_END = r"(?:(?!\d)|(?=(?:[01]\d|2[0-3]):[0-5]\d(?!\d)))"
+_YEAR = rf"(?P<year>(?:19|20)\d\d){_YEAR_END}"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])"
+_ZH_DIGITS = "〇零一二三四五六七八九"
+_ZH_NUM = "一二三四五六七八九十"
+_ZH_DIGIT_VALUE = {"〇": 0, "零": 0, **{c: i + 1 for i, c in enumerate(_ZH_NUM[:9])}}
+
+# Each pattern names day, month (word or number) and optionally year.
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "iso",
+        re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
+    ),
+    (
+        "dotted",
+        re.compile(rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.{_YEAR}"),
+    ),
+    (
+        "zh",
+        re.compile(
+            r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
+            r"(?P<day>[12]\d|3[01]|0?[1-9])\s*(?:日|号)"
+        ),
+    ),
+    (
+        "zh-numerals",  # 二〇二〇年六月三日
+        re.compile(
+            rf"(?P<zyear>[{_ZH_DIGITS}]{{4}})\s*年\s*(?P<zmon>[{_ZH_NUM}]{{1,2}})\s*月\s*"
+            rf"(?P<zday>[{_ZH_NUM}]{{1,3}})\s*(?:日|号)"
+        ),
+    ),
+    (
+        "day-month",  # 3 June 2020, 8-9 June 2017, 30 June - 1 July 2021, 3 June, 2020, 3 June
+        re.compile(
+            rf"(?<![\w\d])(?P<day>{_DAY})(?:st|nd|rd|th)?"
+            rf"(?:{_TO}{_DAY}(?:st|nd|rd|th)?)?"
+            rf"(?:\s+(?:of\s+)?(?P<mword>{_EN})\.?"
+            rf"(?:{_TO}{_DAY}(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mword2>{_EN})\.?)?)"
+            rf"(?![a-z])(?:,?\s*{_YEAR})?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "month-day",  # June 3, 2020, June 8-9, 2017, June 30 - July 1, 2021, June 3
+        re.compile(
+            rf"(?<![\w])(?P<mword>{_EN})\.?\s+(?P<day>{_DAY})(?:st|nd|rd|th)?"
+            rf"(?:{_TO}(?:(?P<mword2>{_EN})\.?\s+)?{_DAY}(?:st|nd|rd|th)?)?(?!\d)"
+            rf"(?:,?\s*{_YEAR})?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "ru",  # 3 июня 2020 года, 3-4 июня, 30 июня – 1 июля 2021 г., с 8 по 9 июня
+        re.compile(
+            rf"(?<![\w\d])(?P<day>{_DAY})(?:{_TO}{_DAY})?"
+            rf"\s+(?P<rword>{_RU}){_RU_ENDINGS}(?!\w)"
+            rf"(?:{_TO}{_DAY}\s+(?P<rword2>{_RU}){_RU_ENDINGS}(?!\w))?"
+            rf"(?:\s+{_YEAR}(?:\s*(?:года|г\.))?)?",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+_TIME_AFTER = re.compile(
+    r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)", re.IGNORECASE
+)
+FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+_WEEKDAYS = {
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
+    "saturday": 5, "sunday": 6,
+    "понедельник": 0, "вторник": 1, "сред": 2, "четверг": 3, "пятниц": 4, "суббот": 5,
+    "воскресень": 6,
+    "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+}  # fmt: skip
+_DAYS_OFF = {
+    "today": 0, "yesterday": -1, "tomorrow": 1, "сегодня": 0, "вчера": -1, "завтра": 1,
+    "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "明天": 1, "明日": 1,
+}  # fmt: skip
+RELATIVE = re.compile(
+    r"(?<!\w)(?P<off>today|yesterday|tomorrow|сегодня|вчера|завтра)(?!\w)"
+    r"|(?P<zoff>今天|今日|昨天|昨日|明天|明日)"
+    r"|(?<!\w)(?:(?P<when>last|next|this|past|on)\s+)?"
+    r"(?P<wday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!\w)"
+    r"|(?<!\w)(?:(?P<rwhen>прошл\w*|следующ\w*|в|во)\s+)?"
+    r"(?P<rwday>понедельник|вторник|сред|четверг|пятниц|суббот|воскресень)[а-я]*"
+    r"|(?P<zwhen>上|下|本)?(?:周|星期|礼拜)(?P<zwday>[一二三四五六日天])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    day: date
+    position: int
+    had_year: bool
+    text: str
+    at: time | None = None  # the time of day stated with it, if any
+
+
+def _zh_number(s: str) -> int:
+    """一 .. 三十一 as an int."""
+    if "十" not in s:
+        return _ZH_NUM.index(s) + 1 if s in _ZH_NUM else 0
+    tens, _sep, ones = s.partition("十")
+    t = (_ZH_NUM.index(tens) + 1) if tens else 1
+    o = (_ZH_NUM.index(ones) + 1) if ones else 0
+    return t * 10 + o
+
+
+def _month(m: re.Match[str]) -> int | None:
+    g = m.groupdict()
+    if g.get("zmon"):
+        return _zh_number(g["zmon"])
+    if g.get("mword"):
+        return EN_MONTHS.get(g["mword"].lower().rstrip("."))
+    if g.get("rword"):
+        return _RU_MONTHS.get(g["rword"].lower())
+    if g.get("mon"):
+        return int(g["mon"])
+    return None
+
+
+def resolve(m: re.Match[str], context: date | None, max_year: int) -> FoundDate | None:
+    month = _month(m)
+    if month is None or not 1 <= month <= 12:
+        return None
+    g = m.groupdict()
+    day = _zh_number(g["zday"]) if g.get("zday") else int(m.group("day"))
+    year_text = g.get("year")
+    if g.get("zyear"):
+        year_text = "".join(str(_ZH_DIGIT_VALUE[c]) for c in g["zyear"])
+    if year_text:
+        year = int(year_text)
+        if _crosses_year(g, month):  # December 30 - January 2, 2021
+            year -= 1
+        if not MIN_YEAR <= year <= max_year:
+            return None
+        try:
+            return FoundDate(date(year, month, day), m.start(), True, m.group(0))
+        except ValueError:
+            return None
+    if context is None:
+        return None
+    try:
+        guess = date(context.year, month, day)
+    except ValueError:
+        return None
+    if (guess - context).days > 31:  # "On 28 December" in a file dated January
+        try:
+            guess = date(context.year - 1, month, day)
+        except ValueError:
+            return None
+    return FoundDate(guess, m.start(), False, m.group(0))
+
+
+def _crosses_year(g: dict[str, str | None], month: int) -> bool:
+    second = g.get("mword2") or g.get("rword2")
+    if not second:
+        return False
+    table = EN_MONTHS if g.get("mword2") else _RU_MONTHS
+    later = table.get(second.lower().rstrip("."))
+    return later is not None and later < month
+
+
+def with_time(hit: FoundDate, text: str) -> FoundDate:
+    t = _TIME_AFTER.match(text, hit.position + len(hit.text))
+    if t is None:
+        return hit
+    at = time(int(t.group("h")), int(t.group("m")))
+    return FoundDate(hit.day, hit.position, hit.had_year, text[hit.position : t.end()], at)
+
+
+def relative(m: re.Match[str], reference: date) -> FoundDate | None:
+    g = m.groupdict()
+    off = g.get("off") or g.get("zoff")
+    if off:
+        day = reference + timedelta(days=_DAYS_OFF[off.lower()])
+        return FoundDate(day, m.start(), True, m.group(0))
+    name = g.get("wday") or g.get("rwday") or g.get("zwday") or ""
+    weekday = _WEEKDAYS[name.lower()]
+    when = (g.get("when") or g.get("rwhen") or g.get("zwhen") or "").lower()
+    back = (reference.weekday() - weekday) % 7  # the last such day on or before reference
+    if when in ("last", "past", "上") or when.startswith("прошл"):
+        back = back or 7
+    if when in ("next", "下") or when.startswith("следующ"):
+        return FoundDate(reference + timedelta(days=(weekday - reference.weekday()) % 7 or 7),
+                         m.start(), True, m.group(0))  # fmt: skip
+    return FoundDate(reference - timedelta(days=back), m.start(), True, m.group(0))

@@ -1,0 +1,124 @@
+"""Where a date can begin: each pattern is tried only at those places. Pure.
+
+Running every pattern over a whole paragraph is slow (most open with a lookbehind,
+which defeats the regex engine's prefix scan), so each is tried only where one of its
+matches can start; ``scan`` then yields exactly what ``finditer`` would. The tests hold
+the windowed search to the full scan (``find_dates(..., windowed=False)``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from scofeed.dates.forms import PATTERNS
+
+_DIGITS = re.compile(r"\d\d*")  # as \d+, but the engine then scans for the first \d fast
+_AT_DIGITS = frozenset({"dotted", "day-month"})  # open with a day after a non-digit
+_NEEDS = {"dotted": "."}  # a character each cannot match without
+_MONTH_LENGTHS = range(3, 10)  # "may" .. "september"
+_DAY_OFFSETS = range(2, 7)  # where "day" sits in today, monday, ... yesterday
+
+
+def scan(pattern: re.Pattern[str], text: str, starts: list[int], out: list[re.Match[str]]) -> None:
+    """Append what ``pattern.finditer(text)`` yields, trying only ``starts`` (sorted),
+    which must hold every position where a match can begin. ``match`` at a position
+    still sees the text before it, so lookbehinds judge as in a full scan."""
+    end = 0
+    for pos in starts:
+        if pos >= end:
+            m = pattern.match(text, pos)
+            if m is not None:
+                out.append(m)
+                end = m.end()
+
+
+def _month_day_starts(text: str, runs: list[int]) -> list[int]:
+    """Where "June 3" can begin: a month word (a whole word: the pattern opens with a
+    lookbehind), perhaps a dot, then white space before a run of digits."""
+    starts = []
+    for run in runs:
+        end = run
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        if end == run:
+            continue
+        if end > 0 and text[end - 1] == ".":
+            end -= 1
+        start = end
+        while start > 0 and end - start <= _MONTH_LENGTHS[-1]:
+            c = text[start - 1]
+            if not (c.isalnum() or c == "_"):  # not \w
+                break
+            start -= 1
+        if end - start in _MONTH_LENGTHS:
+            starts.append(start)
+    return starts
+
+
+def relative_starts(text: str) -> list[int] | None:
+    """Where a relative date can begin in ASCII text: "tomorrow", or a word ending in
+    "day" (today, Monday ...), perhaps after last/next/this/past/on. None when the text
+    is not ASCII (the other scripts' forms are not looked for here)."""
+    if not text.isascii():
+        return None
+    low = text.lower()
+    starts = set()
+    at = low.find("tomorrow")
+    while at >= 0:
+        starts.add(at)
+        at = low.find("tomorrow", at + 1)
+    at = low.find("day")
+    while at >= 0:
+        for back in _DAY_OFFSETS:
+            word = at - back
+            if word < 0:
+                break
+            starts.add(word)
+            ws = word
+            while ws > 0 and text[ws - 1].isspace():
+                ws -= 1
+            if ws < word:
+                starts.update((ws - 2, ws - 4))
+        at = low.find("day", at + 3)
+    return sorted(p for p in starts if p >= 0)
+
+
+def matches(text: str, windowed: bool) -> list[re.Match[str]]:
+    """Every match of every absolute pattern, pattern by pattern, in text order."""
+    out: list[re.Match[str]] = []
+    if not windowed:
+        for _name, pattern in PATTERNS:
+            out.extend(pattern.finditer(text))
+        return out
+    # A day is one or two digits and no form lets a digit follow it, so only runs that
+    # short can hold one; the ISO form opens with a run of exactly four (the year).
+    days: list[int] = []
+    years: list[int] = []
+    for m in _DIGITS.finditer(text):
+        size = m.end() - m.start()
+        if size <= 2:
+            days.append(m.start())
+        elif size == 4:
+            years.append(m.start())
+    ascii_only = text.isascii()
+    for name, pattern in PATTERNS:
+        if name == "iso":
+            if years and "-" in text:
+                scan(pattern, text, years, out)
+        elif name == "zh-numerals":
+            if "月" in text:
+                out.extend(pattern.finditer(text))
+        elif not days:
+            continue  # every other form holds a day
+        elif name == "month-day":
+            scan(pattern, text, _month_day_starts(text, days), out)
+        elif name in _AT_DIGITS:
+            needs = _NEEDS.get(name)
+            if needs is None or needs in text:
+                scan(pattern, text, days, out)
+        elif name == "ru":
+            if not ascii_only:
+                scan(pattern, text, days, out)
+        elif "月" in text:  # the Chinese form needs it
+            out.extend(pattern.finditer(text))
+    return out

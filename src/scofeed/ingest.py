@@ -1,0 +1,111 @@
+"""Ingest: the one way a release enters the store, whichever source it came from.
+
+``ingest_one`` matches a normalised release to an existing entry (same input, id
+material, canonical URL or fingerprint), decides new / updated / duplicate /
+unchanged, and writes the entry revision and its outbound deliveries (through the
+``Planner`` it is given) in the caller's transaction. ``ingest`` does that for a few
+releases in one transaction of its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from scofeed.config import Config
+from scofeed.model import Entry, Planner, Release
+from scofeed.normalise import Settings, adopt_id, identity_of, normalise, settings_from
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from scofeed.store.entries import Known
+
+
+@dataclass(frozen=True)
+class Change:
+    entry: Entry
+    kind: str  # new | updated | duplicate | unchanged
+
+
+class Tally(Protocol):
+    new: int
+    updated: int
+    duplicates: int
+
+
+def tally(counts: Tally, kind: str) -> None:
+    """Count one change by its kind (an unchanged release counts nowhere)."""
+    if kind == "new":
+        counts.new += 1
+    elif kind == "updated":
+        counts.updated += 1
+    elif kind == "duplicate":
+        counts.duplicates += 1
+
+
+def ingest_one(
+    db: sqlite3.Connection,
+    release: Release,
+    entry: Entry,
+    settings: Settings,
+    now: datetime,
+    planner: Planner | None = None,
+    force_update: bool = False,
+    known: Known | None = None,
+    pending: entry_rows.Pending | None = None,
+) -> tuple[Change, int]:
+    """Store one normalised release; returns the change and how many deliveries it queued.
+    ``known`` (for a large batch) spares the lookups of a release that cannot match;
+    with ``pending`` (and no planner) a new entry's rows are written in batches."""
+    identity, url_key = identity_of(release, entry.fingerprint)
+    match = entry_rows.find_match(
+        db, release.origin, identity, url_key, entry.fingerprint, known, pending
+    )
+    if match is None and pending is not None and planner is None:
+        pending.add(db, release.origin, entry, identity, url_key, now.timestamp())
+        return Change(entry, "new"), 0
+    if pending is not None:
+        pending.flush(db)
+    if match is None:
+        entry_rows.insert(db, entry, identity, url_key, now.timestamp())
+        entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
+        queued = planner(db, entry, "release.published") if planner else 0
+        return Change(entry, "new"), queued
+    entry = adopt_id(entry, match.entry_id, settings.base_url)
+    same_input = match.by in ("origin", "identity", "url")
+    # whatever follows, this input now belongs to the matched entry, with what it holds
+    entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
+    if entry.content_hash == match.content_hash:
+        return Change(replace(entry, revision=match.revision), "unchanged"), 0
+    if not same_input and not force_update:
+        # the same release from another input: one entry, the first version stands
+        return Change(entry, "duplicate"), 0
+    # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
+    revised = entry_rows.with_revision(
+        entry, match.revision + 1, entry.updated if release.updated else now
+    )
+    entry_rows.update(db, revised, url_key)
+    queued = planner(db, revised, "release.updated") if planner else 0
+    return Change(revised, "updated"), queued
+
+
+def ingest(
+    cfg: Config,
+    store: Store,
+    releases: Sequence[Release],
+    now: datetime,
+    planner: Planner | None = None,
+    force_update: bool = False,
+) -> list[Change]:
+    """Normalise and store releases from any source (add, pollers) in one transaction.
+    Deliveries are queued only through ``planner`` (none: nothing is queued)."""
+    settings = settings_from(cfg)
+    prepared = [(r, normalise(r, settings, now)) for r in releases]
+    changes = []
+    with store.transaction() as db:
+        for release, entry in prepared:
+            change, _queued = ingest_one(db, release, entry, settings, now, planner, force_update)
+            changes.append(change)
+    return changes

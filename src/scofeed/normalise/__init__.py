@@ -1,0 +1,55 @@
+"""Release -> Entry. Pure functions: no I/O, no clock (``now`` is passed in).
+
+    text       line ends, Unicode form, white space, paragraphs, the comparison key
+    language   which script writes a text; other-script captions; the declared language
+    headline   the title and body of a release, skipping page chrome before the headline
+    sanitise   HTML content: given markup sanitised (nh3), or built from paragraphs
+    ids        identity (key, URL, fingerprint), entry ids, canonical URLs, content hash
+    entry      ``normalise`` itself: the parts put together, the publication date chosen
+
+Dates found in the text come from ``scofeed.dates``.
+"""
+
+from __future__ import annotations
+
+from scofeed.normalise.entry import Settings, match_tags, normalise, settings_from
+from scofeed.normalise.headline import headline_from, split_release
+from scofeed.normalise.ids import (
+    adopt_id,
+    canonical_url,
+    content_hash,
+    entry_page,
+    fingerprint,
+    id_slug,
+    identity_of,
+    mint_id,
+)
+from scofeed.normalise.language import detect_language, script_of
+from scofeed.normalise.sanitise import paragraphs_html, sanitise
+from scofeed.normalise.text import clean_text, collapse, compare_key, shorten, xml_safe
+
+__all__ = [
+    "Settings",
+    "adopt_id",
+    "canonical_url",
+    "clean_text",
+    "collapse",
+    "compare_key",
+    "content_hash",
+    "detect_language",
+    "entry_page",
+    "fingerprint",
+    "headline_from",
+    "id_slug",
+    "identity_of",
+    "match_tags",
+    "mint_id",
+    "normalise",
+    "paragraphs_html",
+    "sanitise",
+    "script_of",
+    "settings_from",
+    "shorten",
+    "split_release",
+    "xml_safe",
+]

@@ -1,0 +1,155 @@
+"""The headline and the body: which line is the title, which lines before it are page
+chrome, and a stand-in headline when the release has none. Pure.
+
+The first non-empty line is the title, then paragraphs (see ``text``); a title
+repeated as the first paragraph is dropped from the body. Real releases are messier.
+Leading page chrome (a date line, a breadcrumb, "Press release", a line in another
+script) is skipped to find the headline, and its dates still count; when the first
+real line is body text (long, several sentences, a wrapped line, or opening "On 3 June
+2020, ...") the headline is missing and the first sentence, shortened, stands in.
+Short paragraphs in another script than the release (captions, navigation) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from scofeed.dates import find_date, is_date_line
+from scofeed.errors import NormaliseError
+from scofeed.model import Release
+from scofeed.normalise.language import cjk_count, dominant_script, foreign, script_of
+from scofeed.normalise.text import (
+    blocks,
+    clean_text,
+    collapse,
+    compare_key,
+    dedupe,
+    shorten,
+    xml_safe,
+)
+
+TITLE_MAX = 200
+HEADLINE_MAX = 110  # a headline made from the first sentence
+HEADLINE_MAX_CJK = 40
+
+
+_CRUMB_GLYPH = re.compile(r"\s?[»›]\s?")  # only breadcrumbs use these
+_CRUMB_ASCII = re.compile(r"\s[>|/]\s")  # "Home > News > Item": also in headlines, so 3 parts
+# each pattern, the parts a breadcrumb has at least, the characters the pattern needs
+_CRUMBS = ((_CRUMB_GLYPH, 2, "»›"), (_CRUMB_ASCII, 3, ">|/"))
+_CHROME_WORDS = {
+    compare_key(w)
+    for w in (
+        "press release", "press releases", "news", "home", "print", "share", "back",
+        "latest news", "secretariat news", "пресс-релиз", "новости", "главная",
+        "新闻", "首页", "新闻发布", "秘书处新闻",
+    )
+}  # fmt: skip
+_DATE_LEAD = re.compile(r"^(?:(?:on|in|from)\s+|в\s+|于)?", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
+_ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col", "lt", "vs"}
+
+
+def _is_chrome(line: str, dominant: str | None) -> bool:
+    """Page furniture before the headline: a date, a breadcrumb, a section name."""
+    text = collapse(line)
+    if is_date_line(text) or compare_key(text) in _CHROME_WORDS:
+        return True
+    if len(text) <= 120:
+        for pattern, least, marks in _CRUMBS:
+            if not any(mark in text for mark in marks):
+                continue  # the pattern cannot match: one part only
+            parts = [p for p in pattern.split(text) if p.strip()]
+            if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
+                return True
+    return len(text) < 120 and foreign(text, dominant)
+
+
+def _date_lead_end(line: str) -> int | None:
+    """Where "On 3 June 2020," ends when a line opens with a date and a comma."""
+    lead = _DATE_LEAD.match(line)
+    start = lead.end() if lead else 0
+    found = find_date(line, date(2000, 1, 1))
+    if found is None or found.position != start:
+        return None
+    after = re.match(r"\s*[,，、]\s*", line[start + len(found.text) :])
+    return start + len(found.text) + after.end() if after else None
+
+
+def _looks_like_body(line: str, next_line: str | None) -> bool:
+    """The first real line is body text, not a headline."""
+    text = collapse(line)
+    words = len(text.split())
+    if len(text) > 160:
+        return True
+    if _date_lead_end(text) is not None and len(text) > 40:
+        return True
+    if len(text) > 100 and _sentence_breaks(text):
+        return True
+    if text.endswith((".", "。")) and (words >= 15 or cjk_count(text) >= 40):
+        return True
+    return bool(next_line and next_line.strip()[:1].islower())
+
+
+def _sentence_breaks(text: str) -> list[int]:
+    out = []
+    for m in _SENTENCE_END.finditer(text):
+        before = text[: m.start()].rstrip()
+        word = before.rsplit(None, 1)[-1].rstrip(".!?").casefold() if before.split() else ""
+        if len(word) <= 1 or word in _ABBREV or "." in word:
+            continue
+        out.append(m.start())
+    return out
+
+
+def headline_from(paragraph: str) -> str:
+    """A stand-in headline: the first sentence, without a leading date clause, shortened."""
+    text = collapse(paragraph)
+    breaks = _sentence_breaks(text)
+    sentence = text[: breaks[0]] if breaks else text
+    lead = _date_lead_end(sentence)
+    if lead is not None and len(sentence) - lead > 20:
+        sentence = sentence[lead:]
+        sentence = sentence[:1].upper() + sentence[1:]
+    sentence = sentence.strip().rstrip(".。").strip()
+    limit = HEADLINE_MAX_CJK if script_of(sentence) == "cjk" else HEADLINE_MAX
+    return shorten(sentence, limit)
+
+
+def split_release(release: Release) -> tuple[str, list[str], list[str]]:
+    """The title, the body paragraphs, and the chrome lines skipped before the headline
+    (kept for their dates)."""
+    text = clean_text(release.text)
+    dominant = dominant_script(text)
+    preamble: list[str] = []
+    meta_title = collapse(xml_safe(release.title or ""))
+    if meta_title:
+        title = meta_title
+        paras = blocks(text)
+    else:
+        lines = text.split("\n")
+        filled = [i for i, ln in enumerate(lines) if ln.strip()]
+        if not filled:
+            raise NormaliseError(f"{release.origin}: no title (the release is empty)")
+        first = filled[0]
+        for i in filled[:6]:
+            if not _is_chrome(lines[i], dominant):
+                first = i
+                break
+            preamble.append(collapse(lines[i]))
+        else:
+            preamble = []  # nothing but chrome: read it as the plain layout
+        nxt = lines[first + 1] if first + 1 < len(lines) else None
+        if _looks_like_body(lines[first], nxt):
+            paras = blocks("\n".join(lines[first:]))
+            title = headline_from(paras[0]) if paras else ""
+        else:
+            title = collapse(lines[first])
+            paras = blocks("\n".join(lines[first + 1 :]))
+    paras = dedupe([p for p in paras if not foreign(p, dominant)])
+    if paras and compare_key(paras[0]) == compare_key(title):
+        paras = paras[1:]
+    if not compare_key(title):
+        raise NormaliseError(f"{release.origin}: no title")
+    return shorten(title, TITLE_MAX), paras, preamble

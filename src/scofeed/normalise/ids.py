@@ -1,0 +1,105 @@
+"""Identity: which release is which, and the ids and addresses derived from that. Pure.
+
+A release is known by its key (``id`` in its metadata), else its canonical URL, else
+the fingerprint of its title and first paragraph (``identity_of``: the one rule, used
+by normalise to mint the id and by ingest to find the stored entry). The id is a tag:
+URI minted from that identity once; the store keeps it thereafter. ``content_hash``
+tells a changed release from an unchanged one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from scofeed.model import Entry, Release
+from scofeed.normalise.text import compare_key
+
+
+def fingerprint(title: str, first_paragraph: str) -> str:
+    """Same release, whatever its spacing, punctuation or case."""
+    keys = compare_key(title) + "\n" + compare_key(first_paragraph)
+    return hashlib.sha256(keys.encode()).hexdigest()[:32]
+
+
+def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:
+    """What makes a release this release, and its canonical URL (None without one): its
+    key, else its URL, else the fingerprint of its title and first paragraph."""
+    url_key = canonical_url(release.url) if release.url else None
+    if release.key:
+        return f"key:{release.key}", url_key
+    if url_key:
+        return f"url:{url_key}", url_key
+    return f"fp:{fingerprint}", None
+
+
+def mint_id(authority: str, identity: str) -> str:
+    """A tag: URI (RFC 4151). Minted once per entry; the store keeps it thereafter."""
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
+    return f"tag:{authority}:release/{digest}"
+
+
+def id_slug(entry_id: str) -> str:
+    """The last part of an entry id, used in /entries/<slug> page addresses."""
+    return entry_id.rsplit("/", 1)[-1]
+
+
+def entry_page(base_url: str, entry_id: str) -> str:
+    return base_url.rstrip("/") + "/entries/" + id_slug(entry_id)
+
+
+def adopt_id(entry: Entry, entry_id: str, base_url: str) -> Entry:
+    """The entry under an id the store already knows (its link follows when it is ours)."""
+    if entry_id == entry.id:
+        return entry
+    link = entry.url or entry_page(base_url, entry_id)
+    return replace(entry, id=entry_id, link=link)
+
+
+_TRACKING = re.compile(
+    r"^(utm_[a-z_]+|fbclid|gclid|dclid|yclid|msclkid|igshid|mc_[a-z]+|_ga|_gl|spm|"
+    r"from|ref_src|share|mkt_tok)$",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+_URL_EDGES = re.compile(r"^[\s\x00-\x20]+|[\s\x00-\x20]+$")
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per address: https, lower-case host without trailing dot or default
+    port, no fragment, no tracking parameters (the rest sorted), no trailing slash,
+    no empty path segments. An address that cannot be parsed is only trimmed."""
+    raw = _URL_EDGES.sub("", url)  # what urlsplit would strip, and all white space
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        return raw
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".").lower()
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = urlencode(sorted((k, v) for k, v in pairs if not _TRACKING.match(k)))
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    if scheme in _DEFAULT_PORTS:
+        scheme = "https"
+    # an empty query or fragment can leave white space at the end: one spelling still
+    return _URL_EDGES.sub("", urlunsplit((scheme, host, path, query, "")))
+
+
+# what json.dumps(sort_keys=True, ensure_ascii=False, default=str) builds on every call
+_HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
+def content_hash(fields: Mapping[str, object]) -> str:
+    blob = _HASH_JSON.encode(fields)
+    return hashlib.sha256(blob.encode()).hexdigest()

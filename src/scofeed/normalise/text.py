@@ -1,0 +1,122 @@
+"""Plain text cleanup: line ends, Unicode form, what XML cannot carry, white space,
+paragraphs, the comparison key, repeated paragraphs, shortening. Pure.
+
+The plain-text layout: paragraphs are separated by blank lines; lines that are only
+punctuation or space count as blank, hard-wrapped lines are joined, and a paragraph
+repeated back to back is kept once. Two texts are "the same" when their comparison
+keys (``compare_key``: letters and digits only, case-folded) are equal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_PARA_BREAK = re.compile(r"\n\s*\n")
+_BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
+
+
+def clean_text(text: str) -> str:
+    """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = xml_safe(text)
+    lines = [ln.rstrip() for ln in text.split("\n")]
+    return "\n".join("" if _BLANKISH.match(ln) else ln for ln in lines)
+
+
+def xml_safe(text: str) -> str:
+    """Drop what XML 1.0 cannot carry: control characters (but tab and newline),
+    lone surrogates and the two non-characters U+FFFE/U+FFFF."""
+    if text.isascii():  # the same deletion, made in C
+        return text.encode("ascii").translate(None, _XML_UNSAFE_ASCII).decode("ascii")
+    return _XML_UNSAFE.sub("", text)
+
+
+_XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
+
+
+def collapse(s: str) -> str:
+    """Runs of whitespace become one space; ends trimmed."""
+    # Text whose only white space is single spaces between words is already collapsed
+    # (a paragraph kept on one line, as most are): checked in C, faster than re-joining
+    # it. In ASCII text the other white space characters are the few bytes deleted
+    # here; elsewhere every one of them is unprintable.
+    if "  " not in s and s[:1] != " " and s[-1:] != " ":
+        if s.isascii():
+            raw = s.encode("ascii")
+            if len(raw.translate(None, _ASCII_SPACES_BUT_SPACE)) == len(raw):
+                return s
+        elif s.isprintable():
+            return s
+    return " ".join(s.split())
+
+
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+
+
+def blocks(cleaned: str) -> list[str]:
+    """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined."""
+    out: list[str] = []
+    for block in _PARA_BREAK.split(cleaned):
+        para = collapse(block.strip())  # the same, and mostly already collapsed then
+        if para:
+            out.append(para)
+    return out
+
+
+_ASCII_NOT_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
+
+
+def compare_key(s: str) -> str:
+    """Comparison key: letters and digits only, case-folded."""
+    if s.isascii():  # the same key, made in C
+        return s.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
+    return "".join(filter(str.isalnum, s.casefold()))
+
+
+def _same_start(a: str, b: str) -> bool:
+    """Cheap test first: could the comparison keys of a and b be equal at all?"""
+    ka, kb = compare_key(a[:40]), compare_key(b[:40])
+    return ka.startswith(kb) or kb.startswith(ka)
+
+
+def _opens_alike(a: str, b: str) -> bool:
+    """Cheaper still: False when a and b open with ASCII letters or digits that differ
+    but for case, for those are then the first characters of their keys."""
+    x, y = a[:1], b[:1]
+    if x == y or not (x + y).isascii() or not (x + y).isalnum():
+        return True
+    return x.lower() == y.lower()
+
+
+def dedupe(paras: list[str]) -> list[str]:
+    """A paragraph repeated back to back (whatever its spacing or case) is kept once."""
+    out: list[str] = []
+    for p in paras:
+        if out:
+            prev = out[-1]
+            if p == prev:
+                continue
+            # only paragraphs of about the same length can be one repeated
+            near = abs(len(p) - len(prev)) <= max(8, len(p) // 5)
+            if (
+                near
+                and _opens_alike(p, prev)
+                and _same_start(p, prev)
+                and compare_key(p) == compare_key(prev)
+            ):
+                continue
+        out.append(p)
+    return out
+
+
+def shorten(s: str, limit: int) -> str:
+    """Cut at a word boundary and mark the cut with an ellipsis."""
+    if len(s) <= limit:
+        return s
+    cut = s[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:-") + "…"

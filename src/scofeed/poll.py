@@ -1,0 +1,274 @@
+"""Polling remote sources: page-list sites (the SCO Secretariat) and feeds.
+
+``poll_due`` polls every enabled source whose ``next_poll`` in the store has come,
+records the outcome in the ``sources`` table, and re-publishes the feeds when an
+entry changed. Due-ness lives in SQLite, so a restart loses nothing; the store also
+keeps the schedule each ``next_poll`` came from, so a source whose interval or cron
+changed in the config is due by its new schedule from the next start or reload. One driver,
+``_poll``, serves every source kind (``sources.remote.KINDS``): a conditional GET of
+the source's URL (an unchanged one costs a 304), the releases it holds ingested, then
+the linked pages not seen before fetched and ingested. Each bad page is recorded in
+``rejects`` and skipped; a failing source is recorded and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from scofeed.activitypub.delivery import planner_with
+from scofeed.config import Config, RemoteSource
+from scofeed.deliver.outbox import planner_for
+from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
+from scofeed.ingest import ingest, tally
+from scofeed.model import Planner, Release
+from scofeed.normalise import canonical_url
+from scofeed.publish import publish_feeds
+from scofeed.sources.http import Fetcher, Response, remember
+from scofeed.sources.remote import KINDS, Kind
+from scofeed.store import Store
+from scofeed.store import files as file_rows
+from scofeed.store import sources as source_rows
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceResult:
+    name: str
+    kind: str
+    status: str = "ok"  # ok | unchanged | error | skipped
+    fetched: int = 0  # HTTP requests made
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
+    error: str | None = None
+    next_poll: datetime | None = None
+
+    def summary(self) -> str:
+        if self.status == "error":
+            return f"error: {self.error}"
+        return (
+            f"{self.status} fetched={self.fetched} new={self.new} updated={self.updated} "
+            f"duplicates={self.duplicates} rejected={len(self.rejected)}"
+        )
+
+    def line(self) -> str:
+        when = f" next={self.next_poll.isoformat(timespec='seconds')}" if self.next_poll else ""
+        return f"{self.name} ({self.kind}): {self.summary()}{when}"
+
+
+@dataclass
+class PollReport:
+    results: list[SourceResult] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(r.new or r.updated for r in self.results)
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status == "error" or r.rejected for r in self.results)
+
+
+def next_poll(src: RemoteSource, now: datetime, tz: str) -> datetime:
+    """When the source is next due: its cron line's next time, else now + interval."""
+    if src.cron:
+        trigger = CronTrigger.from_crontab(src.cron, timezone=ZoneInfo(tz))
+        fire = trigger.get_next_fire_time(None, now)
+        if fire is not None:
+            return fire  # type: ignore[no-any-return]
+    return datetime.fromtimestamp(now.timestamp() + src.interval, tz=now.tzinfo)
+
+
+def schedule_of(src: RemoteSource, tz: str) -> str:
+    """The schedule ``next_poll`` follows, as the store keeps it."""
+    return f"cron {src.cron} {tz}" if src.cron else f"every {src.interval}"
+
+
+def _due_at(store: Store, src: RemoteSource, now: datetime, tz: str) -> float | None:
+    """When the source is due, by the store; a next poll computed from another schedule
+    than the configured one is computed again, from the last poll."""
+    state = source_rows.state(store.db, src.name)
+    if state is None or state.next_poll is None:
+        return None
+    schedule = schedule_of(src, tz)
+    if state.schedule == schedule or state.last_poll is None:
+        return state.next_poll
+    last = datetime.fromtimestamp(state.last_poll, tz=now.tzinfo)
+    due = next_poll(src, last, tz).timestamp()
+    source_rows.reschedule(store.db, src.name, due, schedule)
+    log.info(
+        "poll_rescheduled source=%s schedule=%r was=%r next=%s",
+        src.name, schedule, state.schedule, datetime.fromtimestamp(due, now.tzinfo).isoformat(),
+    )  # fmt: skip
+    return due
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one ``poll_due`` shares with each source it polls."""
+
+    cfg: Config
+    store: Store
+    fetcher: Fetcher
+    now: datetime
+    force: bool
+    planner: Planner | None
+
+
+def poll_due(
+    cfg: Config,
+    store: Store,
+    now: datetime,
+    force: bool = False,
+    only: str | Iterable[str] | None = None,
+    planner: Planner | None = None,
+    fetcher: Fetcher | None = None,
+) -> PollReport:
+    """Poll each enabled source that is due (all selected ones with ``force``).
+    ``only`` names sources to consider; a disabled source is polled when named.
+    Without a ``planner``, the webhook outbox plans deliveries when webhooks are set."""
+    wanted = {only} if isinstance(only, str) else set(only) if only is not None else None
+    if wanted is not None:
+        unknown = sorted(wanted - {s.name for s in cfg.sources})
+        if unknown:
+            raise UsageError(f"no remote source named {unknown[0]!r} in the configuration")
+    report = PollReport()
+    own = fetcher is None
+    run = _Run(
+        cfg,
+        store,
+        fetcher or Fetcher(store),
+        now,
+        force,
+        planner or planner_with(cfg, now, planner_for(cfg, now)),
+    )
+    try:
+        for src in cfg.sources:
+            if wanted is not None and src.name not in wanted:
+                continue
+            if wanted is None and not src.enabled:
+                continue
+            due_at = _due_at(store, src, now, cfg.site.timezone)
+            due = due_at is None or due_at <= now.timestamp()
+            if not (due or force):
+                continue
+            report.results.append(_poll_source(run, src))
+    finally:
+        if own:
+            run.fetcher.close()
+    if report.changed:
+        report.written = publish_feeds(cfg, store)
+    return report
+
+
+def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
+    result = SourceResult(src.name, src.kind)
+    before = run.fetcher.requests
+    try:
+        _poll(run, src, KINDS[src.kind], result)
+    except RejectedInput as exc:
+        result.status, result.error = "error", exc.reason
+        if not exc.retryable:
+            file_rows.reject(run.store.db, src.url, src.name, exc.reason, run.now.timestamp(), None)
+    except ScofeedError as exc:
+        result.status, result.error = "error", str(exc)
+    except Exception as exc:  # a bug or a surprise in one source never stops the others
+        log.exception("poll_failed source=%s", src.name)
+        result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
+    result.fetched = run.fetcher.requests - before
+    result.next_poll = next_poll(src, run.now, run.cfg.site.timezone)
+    source_rows.record_poll(
+        run.store.db,
+        src.name,
+        src.kind,
+        run.now.timestamp(),
+        result.next_poll.timestamp(),
+        result.summary() if result.status != "error" else "error",
+        result.error,
+        result.new,
+        schedule_of(src, run.cfg.site.timezone),
+    )
+    level = logging.WARNING if result.status == "error" else logging.INFO
+    log.log(level, "poll source=%s %s", src.name, result.summary())
+    return result
+
+
+def _get(run: _Run, src: RemoteSource, url: str, accept: tuple[str, ...], cond: bool) -> Response:
+    return run.fetcher.get(
+        url,
+        accept=accept,
+        timeout=src.timeout,
+        max_bytes=src.max_bytes,
+        delay=src.delay,
+        conditional=cond,
+    )
+
+
+def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> None:
+    """One source, whatever its kind: its URL, the releases it holds, the new pages it
+    links to."""
+    first = _get(run, src, src.url, kind.accept, not run.force)
+    if first.not_modified:
+        remember(run.store, first, run.now)
+        result.status = "unchanged"
+        return
+    found = kind.read(src, first, run.now)
+    _ingest(run, src, found.releases, result)
+    complete = True
+    for link in _fresh(run, src, found.links):
+        try:
+            page = _get(run, src, link, kind.page_accept, False)
+            releases = kind.read_page(src, link, page, run.now)
+        except RejectedInput as exc:
+            complete &= not exc.retryable
+            _reject(run, src, link, exc.reason, result)
+            continue
+        _ingest(run, src, releases, result)
+    # the validators are kept only once every item is in (or refused for good): a
+    # failure before this point must not turn the next poll into a 304 that hides some
+    if complete:
+        remember(run.store, first, run.now)
+
+
+def _fresh(run: _Run, src: RemoteSource, links: list[str]) -> list[str]:
+    """The linked pages not ingested (or refused for good) before, at most max_items."""
+    fresh: list[str] = []
+    keys: set[str] = set()
+    for link in links:
+        key = canonical_url(link)
+        if key in keys:
+            continue  # the same article under two spellings of its address
+        keys.add(key)
+        if not source_rows.seen(run.store.db, link, key, retry_rejected=run.force):
+            fresh.append(link)
+    if len(fresh) > src.max_items:
+        log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
+        fresh = fresh[: src.max_items]
+    return fresh
+
+
+def _ingest(run: _Run, src: RemoteSource, releases: list[Release], result: SourceResult) -> None:
+    for release in releases:
+        try:
+            (change,) = ingest(run.cfg, run.store, [release], run.now, run.planner)
+        except NormaliseError as exc:
+            reason = str(exc).removeprefix(release.origin + ": ")
+            _reject(run, src, release.origin, reason, result)
+            continue
+        file_rows.clear_rejects(run.store.db, [release.origin])
+        tally(result, change.kind)
+
+
+def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
+    file_rows.reject(run.store.db, origin, src.name, reason, run.now.timestamp(), None)
+    result.rejected.append((origin, reason))
+    log.warning("rejected origin=%s source=%s reason=%r", origin, src.name, reason)

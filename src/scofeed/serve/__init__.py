@@ -1,0 +1,23 @@
+"""The HTTP side: the feed files, an index page, one page per entry, and health.
+
+A plain WSGI app (``app.App``) served by waitress on its own thread (``server.HttpServer``);
+the HTML pages are pure functions (``pages``). Only the routes below exist: no request path
+is ever mapped onto the filesystem, so path traversal has nowhere to go and gets the same
+404 as any unknown path.
+
+    /atom.xml /rss.xml /feed.json   the published feed files (configured formats)
+    /                               index: feeds, subscribe links, latest entries
+    /entries/<slug>                 one entry (the link of releases without a URL)
+    /healthz                        JSON; 503 when the last scan failed
+
+With ``[activitypub] enabled``, the ActivityPub routes (``activitypub.routes``: WebFinger,
+NodeInfo, the actor, its collections and inboxes) are asked first, and an entry's URL
+answers ActivityPub clients with its Note (``Vary: Accept``).
+"""
+
+from __future__ import annotations
+
+from scofeed.serve.app import App, HealthExtras, accepts_gzip
+from scofeed.serve.server import HttpServer
+
+__all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip"]

@@ -1,0 +1,340 @@
+"""Secrets are never shown: every config error path is fed a secret and secret-bearing URLs,
+and everything printed or logged is searched for them (issue 13, finding 5)."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from scofeed.cli import main
+from scofeed.config import load, redact_url, safe_url, show
+from scofeed.config.redact import got, secret_key
+from scofeed.daemon import Daemon
+from scofeed.errors import ConfigError
+
+SECRET = "whsec_" + base64.b64encode(b"LEAKEDSECRETLEAKEDSECRET").decode()  # a valid secret
+BAD_SECRET = "not-a-whsec-LEAKEDSECRETBAD"  # refused by the check, must not be echoed
+TOKEN_URL = "https://hooks.slack.com/services/T0/B0/LEAKTOKENPATH"
+CRED_URL = "ftp://leakuser:LEAKPASS@example.org/hook?token=LEAKTOKENQUERY#LEAKFRAG"
+# what must never appear: the secrets, the URL credentials, tokens in paths and queries
+MARKERS = (
+    SECRET,
+    SECRET.removeprefix("whsec_"),
+    "LEAKEDSECRET",
+    "leakuser",
+    "LEAKPASS",
+    "LEAKTOKEN",
+    "LEAKFRAG",
+)
+
+
+def hook(**keys: object) -> str:
+    """One [[webhooks]] table, valid unless ``keys`` say otherwise."""
+    fields: dict[str, object] = {"name": q("chat"), "url": q(TOKEN_URL), "secret": q(SECRET)}
+    fields.update(keys)
+    lines = ["", "[[webhooks]]"]
+    lines += [f"{k} = {v}" for k, v in fields.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def q(v: str) -> str:
+    return '"' + v + '"'
+
+
+def quoted(**keys: str | None) -> dict[str, str | None]:
+    return {k: (q(v) if v is not None else None) for k, v in keys.items()}
+
+
+# (case id, config text, environment, the dotted key the message must name)
+CASES = [
+    (
+        "webhooks-as-one-table",
+        f'\n[webhooks]\nname = "chat"\nurl = {q(TOKEN_URL)}\nsecret = {q(SECRET)}\n',
+        {},
+        "webhooks: expected a list of tables, got a table; write [[webhooks]]",
+    ),
+    ("webhook-url-bad-scheme", hook(**quoted(url=CRED_URL)), {}, "webhooks[0].url: expected"),
+    (
+        "webhook-url-no-scheme",
+        hook(**quoted(url="leakuser:LEAKPASS@hooks.slack.com/LEAKTOKEN")),
+        {},
+        "webhooks[0].url: expected an http:// or https:// URL (value not shown)",
+    ),
+    (
+        "webhook-url-a-list",
+        hook(url=f"[{q(TOKEN_URL)}]"),
+        {},
+        "webhooks[0].url: expected a string, got a list",
+    ),
+    (
+        "webhook-url-a-table",
+        hook(url=f"{{ href = {q(TOKEN_URL)} }}"),
+        {},
+        "webhooks[0].url: expected a string, got a table",
+    ),
+    ("secret-not-whsec", hook(**quoted(secret=BAD_SECRET)), {}, "webhooks[0].secret: expected"),
+    (
+        "secret-a-number",
+        hook(secret="12345"),
+        {},
+        "webhooks[0].secret: expected a secret",
+    ),
+    (
+        "secret-a-table",
+        hook(secret=f"{{ value = {q(SECRET)} }}"),
+        {},
+        "webhooks[0].secret: expected a secret",
+    ),
+    (
+        "secret-list-with-a-bad-one",
+        hook(secret=f"[{q(SECRET)}, {q(BAD_SECRET)}]"),
+        {},
+        "webhooks[0].secret[1]: expected",
+    ),
+    (
+        "secret-list-with-a-number",
+        hook(secret=f"[{q(SECRET)}, 5]"),
+        {},
+        "webhooks[0].secret[1]: expected a secret",
+    ),
+    (
+        "secret-under-a-wrong-key",
+        hook(secret=None, secrets=q(SECRET)),
+        {},
+        "webhooks[0].secrets: unknown key",
+    ),
+    (
+        "secret-pasted-as-the-name",
+        hook(**quoted(name=SECRET + "+/")),
+        {},
+        "webhooks[0].name: expected a name",
+    ),
+    (
+        "secret-pasted-as-the-format",
+        hook(**quoted(format=SECRET)),
+        {},
+        "webhooks[0].format: expected one of",
+    ),
+    (
+        "secret-from-env-refused",
+        hook(**quoted(secret="env:SCOFEED_TEST_LEAK")),
+        {"SCOFEED_TEST_LEAK": BAD_SECRET},
+        "webhooks[0].secret: expected 'whsec_'",
+    ),
+    (
+        "secret-from-file-refused",
+        hook(**quoted(secret="file:leak.key")),
+        {},
+        "webhooks[0].secret: expected 'whsec_'",
+    ),
+    (
+        "secret-file-not-text",
+        hook(**quoted(secret="file:leak.bin")),
+        {},
+        "webhooks[0].secret: secret file",
+    ),
+    (
+        "secret-breaks-the-toml",
+        hook(secret=SECRET),  # unquoted: not a TOML value
+        {},
+        "not valid TOML",
+    ),
+    (
+        "duplicate-webhook-names",
+        hook() + hook(),
+        {},
+        "webhooks: expected webhooks with distinct names",
+    ),
+    (
+        "source-url-bad-scheme",
+        f'\n[[sources]]\nname = "s"\nkind = "feed"\nurl = {q(CRED_URL)}\n',
+        {},
+        "sources[0].url: expected an http:// or https:// URL, got 'ftp://***@example.org/hook?***#***'",
+    ),
+    (
+        "sources-as-one-table",
+        f'\n[sources]\nname = "s"\nkind = "feed"\nurl = {q(CRED_URL)}\n',
+        {},
+        "sources: expected a list of tables, got a table; write [[sources]]",
+    ),
+    (
+        "base-url-bad-scheme",
+        f"\n[site]\nbase_url = {q(CRED_URL)}\n",
+        {},
+        "site.base_url: expected an http:// or https:// URL, got 'ftp://***@example.org/hook?",
+    ),
+    (
+        "tags-as-a-secret",
+        f"\n[tags]\neconomy = {q(SECRET)}\n",
+        {},
+        "tags.economy: expected a list of strings (value not shown)",
+    ),
+    (
+        "log-level-a-secret",
+        f"\n[log]\nlevel = {q(SECRET)}\n",
+        {},
+        "log.level: expected one of",
+    ),
+]
+
+
+def write_site(root: Path, text: str) -> Path:
+    (root / "sources").mkdir(exist_ok=True)
+    (root / "leak.key").write_text(BAD_SECRET + "\n", encoding="utf-8")
+    (root / "leak.bin").write_bytes(b"\xffLEAKEDSECRET\xfe")
+    path = root / "config.toml"
+    path.write_text('[paths]\nstate = "state/test.sqlite3"\n' + text, encoding="utf-8")
+    return path
+
+
+def assert_clean(text: str) -> None:
+    for marker in MARKERS:
+        assert marker not in text, f"{marker!r} shown in:\n{text}"
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_config_errors_name_the_key_and_never_the_secret(tmp_path, monkeypatch, text, env, message):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    path = write_site(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+    assert_clean(str(err.value))
+
+
+@pytest.mark.parametrize(("text", "env"), [c[1:3] for c in CASES], ids=[c[0] for c in CASES])
+def test_every_command_keeps_config_errors_secret(tmp_path, monkeypatch, capsys, text, env):
+    """In process, logging at DEBUG to the captured stderr: check, show, build, status, run."""
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    path = write_site(tmp_path, text)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level  # main() configures logging afresh
+    try:
+        for command in (["config", "check"], ["config", "show"], ["build"], ["status"], ["run"]):
+            assert main(["-vv", "--config", str(path), *command]) == 2, command
+    finally:
+        root.handlers[:], root.level = handlers, level
+    out = capsys.readouterr()
+    assert out.err.count("scofeed: ") == 5
+    assert_clean(out.out + out.err)
+
+
+def test_overrides_never_echo_a_value(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(None, [SECRET])  # KEY=VALUE with the '=' forgotten: it may be a secret
+    assert "--set: expected KEY=VALUE" in str(err.value)
+    for item in (f"site.base_url={CRED_URL}", f"log.level={q(SECRET)}", f"webhooks={SECRET}"):
+        with pytest.raises(ConfigError) as err:
+            load(None, [item])
+        assert_clean(str(err.value))
+
+
+def scofeed(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "-vv", "--config", str(root / "config.toml"), *args],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    return f"rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+
+
+SUBPROCESS_CASES = (
+    "webhooks-as-one-table",
+    "webhook-url-bad-scheme",
+    "secret-from-env-refused",
+    "source-url-bad-scheme",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [c[1:3] for c in CASES if c[0] in SUBPROCESS_CASES],
+    ids=[c[0] for c in CASES if c[0] in SUBPROCESS_CASES],
+)
+def test_a_real_scofeed_keeps_config_errors_secret(tmp_path, text, env):
+    write_site(tmp_path, text)
+    for command in (["config", "check"], ["config", "show"], ["build"], ["status"], ["run"]):
+        output = scofeed(tmp_path, *command, env=env)
+        assert output.startswith("rc=2\n") and "scofeed: " in output, output
+        assert_clean(output)
+
+
+def test_a_failed_reload_logs_the_key_not_the_secret(site, caplog):
+    cfg = site.config()
+    daemon = Daemon(cfg, lambda: load(site.config_path), schedule=False)
+    site.write_config(f'\n[webhooks]\nname = "chat"\nurl = {q(TOKEN_URL)}\nsecret = {q(SECRET)}\n')
+    with caplog.at_level(logging.ERROR):
+        daemon.reload()
+    assert daemon.cfg is cfg
+    assert "reload_failed" in caplog.text and "webhooks: expected a list of tables" in caplog.text
+    assert_clean(caplog.text)
+
+
+VALID = (
+    f'\n[[webhooks]]\nname = "chat"\nformat = "slack"\nurl = {q(TOKEN_URL)}\nsecret = {q(SECRET)}\n'
+    '\n[[webhooks]]\nname = "rotating"\nurl = "https://leakuser:LEAKPASS@example.org/"\n'
+    'secret = ["env:SCOFEED_TEST_SECRET", "file:good.key"]\n'
+    '\n[[sources]]\nname = "feed"\nkind = "feed"\n'
+    'url = "https://leakuser:LEAKPASS@example.org/feed.xml?key=LEAKTOKENQUERY"\n'
+)
+
+
+def test_config_show_redacts_secrets_and_urls(tmp_path):
+    write_site(tmp_path, VALID)
+    (tmp_path / "good.key").write_text(SECRET + "\n", encoding="utf-8")
+    output = scofeed(tmp_path, "config", "show", env={"SCOFEED_TEST_SECRET": SECRET})
+    assert output.startswith("rc=0\n"), output
+    assert_clean(output)
+    shown = tomllib.loads(output.split("\n", 1)[1].rsplit("\n", 2)[0])
+    chat, rotating = shown["webhooks"]
+    assert chat["url"] == "https://hooks.slack.com/***" and chat["secret"] == "***"
+    assert rotating["url"] == "https://***@example.org/"
+    assert rotating["secret"] == ["env:SCOFEED_TEST_SECRET", "file:good.key"]
+    assert shown["sources"][0]["url"] == "https://***@example.org/feed.xml?***"
+    for command in (["config", "check"], ["status"]):
+        output = scofeed(tmp_path, *command, env={"SCOFEED_TEST_SECRET": SECRET})
+        assert output.startswith("rc=0\n"), output
+        assert_clean(output)
+
+
+def test_loaded_config_objects_do_not_show_secrets_or_credentials(tmp_path, monkeypatch):
+    monkeypatch.setenv("SCOFEED_TEST_SECRET", SECRET)
+    (tmp_path / "good.key").write_text(SECRET + "\n", encoding="utf-8")
+    cfg = load(write_site(tmp_path, VALID))
+    assert_clean(repr(cfg.webhooks) + repr(cfg.sources) + str(cfg.webhooks[1].secrets))
+    assert_clean(show(cfg))
+
+
+def test_redaction_rules():
+    assert redact_url("https://example.org/") == "https://example.org/"
+    assert redact_url("https://u:p@example.org") == "https://***@example.org"
+    assert redact_url("https://discord.com/api/webhooks/1/tok") == "https://discord.com/***"
+    assert redact_url("hooks.slack.com/services/x") == "***"
+    assert safe_url("http://[::1]:8080/a?b=c") == "http://[::1]:8080/a?***"
+    assert safe_url("http://[::1") == "***"
+    assert got("many") == ", got 'many'"
+    assert got(("atom", "rdf")) == ", got ('atom', 'rdf')"
+    assert got({"secret": SECRET}) == ", got a table"
+    assert got([SECRET]) == ", got a list"
+    assert got(SECRET) == " (value not shown)"
+    assert got("x", "hidden") == " (value not shown)"
+    for key in ("webhooks[0].secret", "websub.hub_secret", "x.api_key", "a.private_key", "token"):
+        assert secret_key(key), key
+    for key in ("webhooks[0].allow_private", "site.id_authority", "sources[0].max_items"):
+        assert not secret_key(key), key

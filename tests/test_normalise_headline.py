@@ -1,0 +1,123 @@
+"""normalise.headline: the title and the body, page chrome before the headline, and a
+stand-in headline when there is none."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scofeed.dates import is_date_line
+from scofeed.errors import NormaliseError
+from scofeed.model import Release
+from scofeed.normalise import (
+    collapse,
+    compare_key,
+    headline_from,
+    normalise,
+    script_of,
+    split_release,
+)
+from scofeed.normalise.headline import _CHROME_WORDS, _CRUMB_ASCII, _CRUMB_GLYPH, _is_chrome
+from tests.normalise_cases import NOW, SETTINGS, entry, local
+
+
+def test_headline_after_breadcrumb_date_line_and_section_name():
+    e = entry("headline_after_chrome.txt")
+    assert e.title == "SCO Secretary-General meets with Jingdong vice-president"
+    assert e.paragraphs[0].startswith("SCO Secretary-General Vladimir Norov met")
+    assert len(e.paragraphs) == 2
+    # the date line before the headline still dates the release, time included
+    assert local(e) == "2020-06-03T10:30:00+08:00"
+    assert e.date_source == "text"
+
+
+def test_missing_headline_becomes_the_first_sentence_without_its_date_clause():
+    e = entry("headline_missing.txt")
+    assert e.title.startswith("SCO Secretary-General Vladimir Norov met with Jingdong")
+    assert e.title.endswith("…")  # shortened at a word boundary
+    assert len(e.title) <= 110
+    assert "On 3 June" not in e.title
+    # nothing is lost: the lead paragraph stays in the body, wrapped lines joined
+    assert e.paragraphs[0].startswith("On 3 June 2020, SCO Secretary-General")
+    assert e.paragraphs[0].endswith("friendly atmosphere.")
+    assert local(e) == "2020-06-03T00:00:00+08:00"
+
+
+def test_missing_headline_in_chinese_is_the_first_sentence_shortened():
+    e = entry("headline_missing_zh.txt")
+    assert e.title.startswith("上海合作组织秘书长弗拉基米尔")
+    assert len(e.title) <= 40
+    assert e.language == "zh"
+    assert len(e.paragraphs) == 2
+    assert local(e) == "2020-06-03T00:00:00+08:00"
+
+
+def test_short_headline_followed_by_its_body_is_still_the_headline():
+    release = Release("x", "SCO meets envoy\nThe envoy came to the SCO.\n")
+    title, paras, _preamble = split_release(release)
+    assert title == "SCO meets envoy"
+    assert paras == ["The envoy came to the SCO."]
+
+
+def test_headline_from_keeps_abbreviations_inside_the_sentence():
+    para = "Mr. Norov met Dr. Xu Feng at the SCO Secretariat in Beijing. They spoke."
+    assert headline_from(para) == "Mr. Norov met Dr. Xu Feng at the SCO Secretariat in Beijing"
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Title & <b>bold</b>",
+        "Trade > 5% growth",
+        "Norov meets Wang Yi | Beijing",
+        "SCO / BRICS forum",
+    ],
+)
+def test_headlines_with_separator_characters_are_not_page_furniture(headline):
+    e = normalise(Release("h.txt", f"{headline}\n\nOn 6 May 2021 text here.\n"), SETTINGS, NOW)
+    assert e.title == headline
+    assert e.paragraphs == ("On 6 May 2021 text here.",)
+
+
+def test_two_part_breadcrumbs_with_breadcrumb_glyphs_are_still_furniture():
+    text = "Home › News\n\nSCO holds forum\n\nOn 6 May 2021 the forum met.\n"
+    assert normalise(Release("c.txt", text), SETTINGS, NOW).title == "SCO holds forum"
+
+
+def test_a_release_of_chrome_only_has_no_body():
+    with pytest.raises(NormaliseError, match="no body"):
+        normalise(Release("x.txt", "Home > News\n"), SETTINGS, NOW)
+
+
+# -- the chrome test's quick checks ----------------------------------------------------
+
+
+def _is_chrome_slow(line: str, dominant: str | None) -> bool:
+    """_is_chrome as first written, without its quick checks."""
+    text = collapse(line)
+    if is_date_line(text) or compare_key(text) in _CHROME_WORDS:
+        return True
+    if len(text) <= 120:
+        for pattern, least in ((_CRUMB_GLYPH, 2), (_CRUMB_ASCII, 3)):
+            parts = [p for p in pattern.split(text) if p.strip()]
+            if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
+                return True
+    if len(text) < 120 and dominant is not None:
+        own = script_of(text)
+        return own is not None and own != dominant
+    return False
+
+
+chrome_words = ["Home", "News", "»", "›", ">", "|", "/", " ", "  ", "3 June 2020", "новости"]
+chrome_words += ["新闻", "a", "Пекин", "北京"]
+chrome_lines = st.lists(st.sampled_from(chrome_words), max_size=10).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    line=st.one_of(chrome_lines, st.text(max_size=40)),
+    dominant=st.sampled_from([None, "latin", "cyrillic", "cjk"]),
+)
+def test_chrome_quick_checks_agree_with_the_slow_form(line, dominant):
+    assert _is_chrome(line, dominant) == _is_chrome_slow(line, dominant)

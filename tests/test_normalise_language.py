@@ -1,0 +1,71 @@
+"""normalise.language: the script a release is written in, and captions or navigation
+in another script dropped from it."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scofeed.normalise import clean_text, script_of
+from scofeed.normalise.language import dominant_script
+from scofeed.normalise.text import blocks
+from tests.normalise_cases import entry, local
+
+
+def test_navigation_and_captions_in_other_scripts_are_dropped_from_an_english_release():
+    e = entry("foreign_lines_en.txt")
+    assert e.title == "SCO Secretary-General receives the Ambassador of Pakistan"
+    assert len(e.paragraphs) == 3
+    joined = " ".join(e.paragraphs)
+    assert "Фото" not in joined and "照片" not in joined and "Главная" not in joined
+    assert e.language == "en"
+
+
+def test_a_latin_caption_is_dropped_from_a_russian_release():
+    e = entry("foreign_lines_ru.txt")
+    assert e.title == "Генеральный секретарь ШОС принял посла Пакистана"
+    assert [p[:10] for p in e.paragraphs] == ["12 мая 202", "Стороны об"]
+    assert e.language == "ru"
+    assert local(e) == "2021-05-12T00:00:00+08:00"
+
+
+# -- the dominant script's quick answer ------------------------------------------------
+# ASCII text with a long lettered line is answered at once; it must give what judging
+# the long paragraphs gives.
+
+
+WORDS = [
+    "a",
+    "Secretariat",
+    "2020",
+    "--",
+    "...",
+    "12,5",
+    "x" * 40,
+    "-" * 85,
+    "7" * 85,
+    "Мир",
+    "会议",
+]
+
+
+SPACES = [" ", "  ", "\n", "\n\n", "\n \n", "\t", "    "]
+
+
+texts = st.lists(st.sampled_from(WORDS + SPACES), max_size=80).map("".join)
+
+
+def full(text: str) -> str | None:
+    long = [p for p in blocks(text) if len(p) >= 80]
+    return script_of(" ".join(long)) if long else script_of(text)
+
+
+@given(texts)
+def test_fast_answer_matches_the_full_reckoning(raw):
+    text = clean_text(raw)
+    assert dominant_script(text) == full(text)
+
+
+def test_a_long_line_without_letters_does_not_count_as_latin():
+    text = clean_text("1" * 90 + "\n\nshort words")
+    assert dominant_script(text) == full(text) is None

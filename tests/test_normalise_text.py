@@ -1,0 +1,78 @@
+"""normalise.text: cleanup, white space, paragraphs and the comparison key, and the
+quick checks that must agree with the slow forms they stand in front of."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scofeed.normalise import collapse, compare_key, xml_safe
+from scofeed.normalise.text import _ASCII_SPACES_BUT_SPACE, _XML_UNSAFE, _opens_alike
+from tests.normalise_cases import entry
+
+# -- layout ----------------------------------------------------------------------------
+
+
+def test_hard_wrapped_lines_are_joined_into_paragraphs():
+    e = entry("hard_wrapped.txt")
+    assert e.paragraphs == (
+        "On 3 June 2020, SCO Secretary-General Vladimir Norov met with Jingdong "
+        "Vice-President Xu Feng at the initiative of the company.",
+        "The officials discussed cooperation in online trade and e-commerce within the SCO space.",
+    )
+
+
+def test_lines_of_punctuation_or_space_are_dropped():
+    e = entry("punctuation_lines.txt")
+    assert e.paragraphs == (
+        "On 3 June 2020, SCO Secretary-General Vladimir Norov met with Jingdong "
+        "Vice-President Xu Feng.",
+        "The officials discussed cooperation in online trade.",
+    )
+
+
+def test_a_paragraph_repeated_back_to_back_is_kept_once():
+    e = entry("repeated_paragraph.txt")
+    assert e.title == "SCO Secretary-General meets with Jingdong vice-president"
+    assert len(e.paragraphs) == 2
+    assert e.paragraphs[1] == "The officials discussed cooperation in online trade."
+
+
+# -- quick checks ----------------------------------------------------------------------
+
+
+openers = st.sampled_from(["a", "A", "b", "Z", "1", "É", "é", "ſ", "İ", "K", " ", "_", "-", ""])
+
+
+paras = st.tuples(openers, st.text(max_size=12)).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(a=paras, b=paras)
+def test_paragraphs_told_apart_by_their_opening_have_different_keys(a, b):
+    if not _opens_alike(a, b):
+        assert compare_key(a) != compare_key(b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_xml_safe_on_ascii_deletes_what_the_pattern_deletes(text):
+    assert xml_safe(text) == _XML_UNSAFE.sub("", text)
+
+
+pieces = ["a", "é", "中", " ", "  ", "\n", "\t", "\xa0", "\u2028", "\u3000", "\x1f", "\x85"]
+pieces += ["\x0b", "\x0c", "\r", "\x1c", "\x7f", "b c"]
+spaced = st.lists(st.sampled_from(pieces), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(spaced, st.text(max_size=30)))
+def test_collapse_is_split_and_join(text):
+    assert collapse(text) == " ".join(text.split())
+
+
+def test_no_white_space_but_the_ascii_space_is_printable():
+    """What collapse's quick checks rest on, for every code point."""
+    assert [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()] == [" "]
+    ascii_spaces = bytes(b for b in range(128) if chr(b).isspace() and b != 32)
+    assert ascii_spaces == _ASCII_SPACES_BUT_SPACE

@@ -1,0 +1,180 @@
+"""scofeed status and scofeed webhook list: the daemon, next polls, endpoints, the
+quarantine, and the refusal to make a store nobody configured."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from conftest import webhook_toml
+from scofeed.add import add_release
+from scofeed.cli import main
+from scofeed.cli.status import duration
+from scofeed.daemon import PidLock, lock_path
+from scofeed.errors import KnownRelease, NormaliseError
+from scofeed.store import deliveries as delivery_rows
+from scofeed.store import sources as source_rows
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ENVOY_MD = b"""---
+title: SCO meets envoy
+url: http://eng.sectsco.org/20210603/1.html
+---
+On 3 June 2021, the envoy came to the SCO Secretariat.
+"""
+DAY = 86400
+
+
+def status(site, capsys, *args: str) -> str:
+    assert main(["--config", str(site.config_path), *args, "status"]) == 0
+    return capsys.readouterr().out
+
+
+def sources_table(out: str) -> dict[str, list[str]]:
+    head, *rows = out.split("\n\n")[0].splitlines()
+    assert head.split()[:9] == ["SOURCE", "KIND", "LAST", "POLL", "ENTRIES", "NEXT", "POLL",
+                                "LAST", "RESULT"]  # fmt: skip
+    return {r.split()[0]: r.split() for r in rows}
+
+
+def test_without_a_config_file_status_names_it_and_makes_no_store(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SCOFEED_CONFIG", raising=False)
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert f"no config file: looked for {tmp_path / 'config.toml'}" in err
+    assert "--config PATH or set SCOFEED_CONFIG" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_status_says_whether_a_daemon_holds_the_store(site, capsys):
+    assert "daemon: not running (no `scofeed run` holds " in status(site, capsys)
+    lock = PidLock(lock_path(site.config().paths.state))
+    lock.acquire()
+    try:
+        out = status(site, capsys)
+    finally:
+        lock.release()
+    line = next(x for x in out.splitlines() if x.startswith("daemon:"))
+    assert line.startswith(f"daemon: running, pid {os.getpid()}, up ")
+    assert "(since 20" in line
+    assert "daemon: not running" in status(site, capsys)
+
+
+def test_uptime_reads_as_the_largest_two_units():
+    assert [duration(s) for s in (5, 125, 3 * 3600 + 7 * 60, 2 * DAY + 5 * 3600)] == [
+        "5s",
+        "2m 05s",
+        "3h 07m",
+        "2d 5h",
+    ]
+
+
+def test_next_poll_of_each_remote_source(site, capsys):
+    site.write_config(
+        '\n[[sources]]\nname = "due"\nkind = "feed"\nurl = "https://a.example/f.xml"\n'
+        '\n[[sources]]\nname = "later"\nkind = "feed"\nurl = "https://b.example/f.xml"\n'
+        '\n[[sources]]\nname = "off"\nkind = "feed"\nurl = "https://c.example/f.xml"\n'
+        "enabled = false\n"
+    )
+    store = site.store()
+    soon = time.time() + 3600
+    with store.transaction() as db:
+        source_rows.record_poll(db, "later", "feed", soon - 7200, soon, "ok", None)
+        source_rows.record_poll(db, "off", "feed", soon - 7200, soon, "ok", None)
+    rows = sources_table(status(site, capsys))
+    assert rows["local"][5] == "-"  # "local (PATH)" is two words
+    assert rows["due"][4] == "now"  # never polled: the daemon's next tick polls it
+    assert rows["later"][4] == datetime.fromtimestamp(soon, UTC).isoformat(timespec="seconds")
+    assert rows["off"][4] == "-"
+
+
+def test_an_add_reject_leaves_status_once_the_input_reads_even_if_known(site, capsys):
+    cfg, store, now = site.config(), site.store(), datetime.now(UTC)
+    add_release(cfg, store, ENVOY_MD, ".md", "good.md", now)
+    broken = ENVOY_MD.replace(b"On 3 June 2021, the envoy came to the SCO Secretariat.\n", b"")
+    with pytest.raises(NormaliseError):
+        add_release(cfg, store, broken, ".md", "draft.md", now)
+    assert "add     draft.md" in status(site, capsys)
+    with pytest.raises(KnownRelease):  # fixed, and it turns out to be known already
+        add_release(cfg, store, ENVOY_MD, ".md", "draft.md", now)
+    assert "rejected inputs: none" in status(site, capsys)
+
+
+def test_an_add_reject_ages_out_after_reject_ttl_days(site, capsys):
+    cfg, store = site.config(), site.store()
+    with pytest.raises(NormaliseError):
+        add_release(cfg, store, b"Title only\n", ".txt", "<stdin>", datetime.now(UTC))
+    (site.sources / "broken.json").write_text("{nope", encoding="utf-8")
+    main(["--config", str(site.config_path), "build"])
+    with store.transaction() as db:  # both were refused three days ago
+        db.execute("UPDATE rejects SET at = ?", (time.time() - 3 * DAY,))
+    out = status(site, capsys)
+    assert "rejected inputs: 2" in out and "<stdin>" in out
+    out = status(site, capsys, "--set", "limits.reject_ttl=2")
+    # a file in sources/ stays until it is fixed or removed, whatever its age
+    assert "rejected inputs: 1" in out and "broken.json" in out and "<stdin>" not in out
+
+
+def test_webhook_list_and_the_endpoints_in_status(site, capsys, receivers):
+    r = receivers([500])
+    site.write_config(
+        webhook_toml("hub", r.url, retry_schedule=[0], languages=["en"], tags=["economy"])
+        + webhook_toml(
+            "gone", "https://user:token@hooks.example:8443/x/***", events=["release.updated"]
+        )
+        + webhook_toml("chat", "https://chat.example/hook", title_pattern="SCO")
+    )
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert main(["--config", str(site.config_path), "deliver"]) == 0
+    store = site.store()
+    with store.transaction() as db:
+        delivery_rows.ensure_endpoint(db, "gone", 0.0)
+        delivery_rows.disable(db, "gone", NOW.timestamp(), "HTTP 410 Gone")
+        delivery_rows.enqueue(db, "removed", "tag:x,2026:release/1", 1, "release.published",
+                              b"{}", 0.0)  # fmt: skip
+    capsys.readouterr()
+    assert main(["--config", str(site.config_path), "webhook", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["NAME", "HOST", "EVENTS", "FILTERS", "PENDING", "FAILED", "STATE"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert list(rows) == ["hub", "gone", "chat", "removed"]
+    host = r.url.split("/")[2]
+    assert rows["hub"].split()[1:5] == [host, "release.published,release.updated",
+                                        "tags=economy", "languages=en"]  # fmt: skip
+    assert rows["hub"].split()[5:] == ["0", "1", "active"]
+    assert rows["gone"].split()[1:3] == ["hooks.example:8443", "release.updated"]
+    assert "token" not in rows["gone"]
+    assert rows["gone"].endswith("disabled since 2026-01-01T00:00:00+00:00: HTTP 410 Gone")
+    assert "title~'SCO'" in rows["chat"] and rows["chat"].endswith(" 1        0       active")
+    assert rows["removed"].endswith("not configured")
+    out = status(site, capsys)
+    block = next(b for b in out.split("\n\n") if b.startswith("WEBHOOK"))
+    assert block.splitlines()[0].split() == ["WEBHOOK", "PENDING", "FAILED", "STATE"]
+    assert [line.split()[:3] for line in block.splitlines()[1:]] == [
+        ["hub", "0", "1"],
+        ["gone", "0", "0"],
+        ["chat", "1", "0"],
+        ["removed", "1", "0"],
+    ]
+
+
+def test_every_command_has_a_one_line_description(capsys):
+    from scofeed.cli import parser
+
+    def walk(p, path):
+        for action in p._actions:
+            if action.__class__.__name__ == "_SubParsersAction":
+                listed = {a.dest: a.help for a in action._choices_actions}
+                for name, sub in action.choices.items():
+                    yield [*path, name], listed.get(name), sub
+                    yield from walk(sub, [*path, name])
+
+    commands = list(walk(parser(), []))
+    assert ["webhook", "list"] in [c for c, _, _ in commands]
+    for command, help_line, sub in commands:
+        assert help_line and len(help_line) <= 58, command  # one line in `--help` at 80 columns
+        assert sub.description, command
