@@ -31,6 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from scofeed.errors import BadSignature
+
 MAX_AGE = 12 * 3600  # a Date older than this is refused (Mastodon's window)
 MAX_AHEAD = 3600  # clock skew allowed the other way
 MIN_BITS = 1024
@@ -38,10 +40,6 @@ RFC9421_ALGS = ("rsa-v1_5-sha256",)
 CAVAGE_ALGS = ("rsa-sha256", "hs2019")
 POST_REQUIRED = ("(request-target)", "host", "date", "digest")
 GET_REQUIRED = ("(request-target)", "host", "date")
-
-
-class BadSignature(Exception):
-    """The request's signature is missing, malformed, stale or does not verify."""
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 
 from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.documents import Urls
-from scofeed.activitypub.remote import FetchError, Remote, object_id
+from scofeed.activitypub.remote import Remote, object_id
 from scofeed.config import Config
+from scofeed.errors import FetchError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 

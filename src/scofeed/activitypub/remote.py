@@ -24,7 +24,7 @@ from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, LD_JSON
 from scofeed.activitypub.keys import KeyPair
 from scofeed.deliver import sender
-from scofeed.errors import AddressForbidden
+from scofeed.errors import AddressForbidden, FetchError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 
@@ -33,15 +33,6 @@ log = logging.getLogger(__name__)
 MAX_DOCUMENT = 1024 * 1024
 REFRESH_AFTER = 60.0
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
-
-
-class FetchError(Exception):
-    """A remote document could not be had; ``refused``: the address guard said no."""
-
-    def __init__(self, message: str, refused: bool = False, gone: bool = False) -> None:
-        super().__init__(message)
-        self.refused = refused
-        self.gone = gone
 
 
 def session(allow_private: bool) -> requests.Session:
