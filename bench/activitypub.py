@@ -154,7 +154,7 @@ def main() -> None:
 
         # baseline: the webhook fan-out to the same receivers
         t0 = time.time()
-        deliver.run_due(cfg, store, wait=True)
+        deliver.run_due(cfg, store)
         got = drain(arrivals, healthy, "/hook", time.time() + 30)
         hooks_s = max(got[i] for i in healthy) - t0
         time.sleep(args.timeout + 1.5)  # let the hanging handlers of this round end
@@ -173,7 +173,6 @@ def main() -> None:
     for proc, parent in children:
         parent.send("stop")
         proc.join(5)
-    deliver.shutdown()
 
     h = len(healthy)
     print(
