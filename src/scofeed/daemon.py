@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from scofeed import websub
 from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
 from scofeed.deliver import DeliveryPool
@@ -163,6 +164,7 @@ class Daemon:
         self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
         self.deliveries = DeliveryPool()
+        self.hub: websub.Hub | None = None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
@@ -179,6 +181,8 @@ class Daemon:
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         store = Store(self.cfg.paths.state)
+        # the WebSub hub endpoint is served only where the websub job verifies requests
+        on_hub = self._hub_request if self.schedule else None
         # ActivityPub (its key, inbox, outbox) is set up at start: a reload does not change it
         self.activitypub = (
             ActivityPub.open(self.cfg, store, on_queued=lambda: self._wake("activitypub"))
@@ -186,16 +190,18 @@ class Daemon:
             else None
         )
         routes = self.activitypub.routes if self.activitypub else None
-        app = App(lambda: self.cfg, store, self.health_extras, activitypub=routes)
+        app = App(lambda: self.cfg, store, self.health_extras, on_hub, activitypub=routes)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
+            self.hub = websub.Hub()
             ctx = JobContext(
                 self.cfg,
                 store,
                 planner=self.planner,
                 deliveries=self.deliveries,
+                hub=self.hub,
                 activitypub=self.activitypub,
             )
             self.scheduler = Scheduler(ctx)
@@ -221,6 +227,10 @@ class Daemon:
             break
         return self._shutdown(server, store)
 
+    def _hub_request(self) -> None:
+        if self.scheduler:
+            self.scheduler.wake("websub")  # verify the intent now, not at the next tick
+
     def _sources_changed(self) -> None:
         self._wake("scan")
 
@@ -237,6 +247,8 @@ class Daemon:
             unfinished = self.scheduler.stop(self.stop_timeout)
         # in-flight deliveries get what is left of the stop time; unsent ones stay pending
         unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
+        if self.hub:  # requests in flight may finish; what was not settled stays due
+            unfinished += self.hub.shutdown(max(0.5, deadline - time.monotonic()))
         if self.activitypub:  # requests in flight are dropped; they stay pending in the store
             self.activitypub.close(wait=False)
         for fn in self.on_stop:
