@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from scofeed.config import FEED_FILES, Config
-from scofeed.deliver import DeliveryPool
+from scofeed.deliver import DeliveryPool, register_endpoints
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer
@@ -182,6 +182,9 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
+            # endpoints first, on a clock read before any job's: the first scan's
+            # entries go to every endpoint in the config (none counts as back catalogue)
+            register_endpoints(self.cfg, store, time.time())
             ctx = JobContext(self.cfg, store, planner=self.planner, deliveries=self.deliveries)
             self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
@@ -263,6 +266,10 @@ class Daemon:
         if self.set_log_level:
             apply_log_level(new.log.level)
         if self.scheduler:
+            try:
+                register_endpoints(new, self.scheduler.ctx.store, time.time())
+            except Exception as exc:  # the planner stamps them itself; never fatal here
+                log.error("register_endpoints_failed error=%s", type(exc).__name__)
             self.scheduler.ctx.cfg = new
             self.scheduler.load(job_table(new))
         if self.watcher:
