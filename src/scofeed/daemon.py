@@ -29,7 +29,7 @@ from scofeed.config import FEED_FILES, Config
 from scofeed.deliver import DeliveryPool, register_endpoints
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
-from scofeed.serve import App, HealthExtras, HttpServer
+from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store
 from scofeed.watch import SourceWatcher
 
@@ -176,6 +176,7 @@ class Daemon:
                 lock.release()
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
+        raise_fd_limit()  # room for many held connections (see serve/server.py)
         store = Store(self.cfg.paths.state)
         app = App(lambda: self.cfg, store, self.health_extras)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)

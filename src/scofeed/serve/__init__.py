@@ -14,6 +14,6 @@ is ever mapped onto the filesystem, so path traversal has nowhere to go and gets
 from __future__ import annotations
 
 from scofeed.serve.app import App, HealthExtras, accepts_gzip
-from scofeed.serve.server import HttpServer
+from scofeed.serve.server import HttpServer, raise_fd_limit
 
-__all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip"]
+__all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip", "raise_fd_limit"]
