@@ -18,7 +18,9 @@ connection (DNS rebinding) cannot slip through.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -175,6 +177,8 @@ class GuardedAdapter(WatchedAdapter):
 def session_for(hook: Webhook) -> requests.Session:
     s = requests.Session()
     s.trust_env = False  # no proxies or netrc from the environment
+    # ...but a CA bundle named there is honoured (a private CA for internal receivers)
+    s.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
     adapter = WatchedAdapter() if hook.allow_private else GuardedAdapter()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
@@ -207,6 +211,12 @@ def explain(exc: BaseException, timeout: float) -> DeliveryError:
     for e in chain:
         if isinstance(e, AddressRefused):
             return AddressForbidden(e.message)
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            why = e.verify_message or "verification failed"
+            return EndpointUnreachable(f"TLS certificate not accepted: {why}")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return EndpointUnreachable("TLS handshake failed")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return EndpointUnreachable(f"connect timeout after {timeout:g}s")
     if isinstance(exc, requests.exceptions.ReadTimeout):
