@@ -45,6 +45,8 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/activitypub.py
+	$(BIN)/python bench/websub.py
 
 clean:
 	rm -rf $(VENV) state

@@ -25,11 +25,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from scofeed import websub
+from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
-from scofeed.deliver import DeliveryPool
+from scofeed.deliver import DeliveryPool, register_endpoints
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
-from scofeed.serve import App, HealthExtras, HttpServer
+from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store
 from scofeed.watch import SourceWatcher
 
@@ -159,8 +161,10 @@ class Daemon:
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
+        self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
         self.deliveries = DeliveryPool()
+        self.hub: websub.Hub | None = None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
@@ -176,13 +180,34 @@ class Daemon:
                 lock.release()
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
+        raise_fd_limit()  # room for many held connections (see serve/server.py)
         store = Store(self.cfg.paths.state)
-        app = App(lambda: self.cfg, store, self.health_extras)
+        # the WebSub hub endpoint is served only where the websub job verifies requests
+        on_hub = self._hub_request if self.schedule else None
+        # ActivityPub (its key, inbox, outbox) is set up at start: a reload does not change it
+        self.activitypub = (
+            ActivityPub.open(self.cfg, store, on_queued=lambda: self._wake("activitypub"))
+            if self.cfg.activitypub.enabled
+            else None
+        )
+        routes = self.activitypub.routes if self.activitypub else None
+        app = App(lambda: self.cfg, store, self.health_extras, on_hub, activitypub=routes)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            ctx = JobContext(self.cfg, store, planner=self.planner, deliveries=self.deliveries)
+            # endpoints first, on a clock read before any job's: the first scan's
+            # entries go to every endpoint in the config (none counts as back catalogue)
+            register_endpoints(self.cfg, store, time.time())
+            self.hub = websub.Hub()
+            ctx = JobContext(
+                self.cfg,
+                store,
+                planner=self.planner,
+                deliveries=self.deliveries,
+                hub=self.hub,
+                activitypub=self.activitypub,
+            )
             self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
@@ -206,9 +231,16 @@ class Daemon:
             break
         return self._shutdown(server, store)
 
-    def _sources_changed(self) -> None:
+    def _hub_request(self) -> None:
         if self.scheduler:
-            self.scheduler.wake("scan")
+            self.scheduler.wake("websub")  # verify the intent now, not at the next tick
+
+    def _sources_changed(self) -> None:
+        self._wake("scan")
+
+    def _wake(self, job: str) -> None:
+        if self.scheduler:
+            self.scheduler.wake(job)
 
     def _shutdown(self, server: HttpServer, store: Store) -> int:
         unfinished: list[str] = []
@@ -219,6 +251,10 @@ class Daemon:
             unfinished = self.scheduler.stop(self.stop_timeout)
         # in-flight deliveries get what is left of the stop time; unsent ones stay pending
         unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
+        if self.hub:  # requests in flight may finish; what was not settled stays due
+            unfinished += self.hub.shutdown(max(0.5, deadline - time.monotonic()))
+        if self.activitypub:  # requests in flight are dropped; they stay pending in the store
+            self.activitypub.close(wait=False)
         for fn in self.on_stop:
             try:
                 left = fn(max(0.5, deadline - time.monotonic()))
@@ -263,6 +299,10 @@ class Daemon:
         if self.set_log_level:
             apply_log_level(new.log.level)
         if self.scheduler:
+            try:
+                register_endpoints(new, self.scheduler.ctx.store, time.time())
+            except Exception as exc:  # the planner stamps them itself; never fatal here
+                log.error("register_endpoints_failed error=%s", type(exc).__name__)
             self.scheduler.ctx.cfg = new
             self.scheduler.load(job_table(new))
         if self.watcher:

@@ -4,14 +4,22 @@ process or, for a large batch (a cold build), in a pool of forked worker process
 Preparing is pure apart from reading the file: the result of each file is its releases
 with their entries, or a ``Rejection`` saying why not. Nothing here touches the store;
 ``scofeed.build`` stores the results in order as they come.
+
+The worker processes die with their parent, even when it is killed with SIGKILL
+(Linux: ``prctl(PR_SET_PDEATHSIG)``; elsewhere they exit at their next task once
+their parent is gone), and they hold /dev/null, not the parent's stdin, stdout and
+stderr: a caller reading the build's output sees it end when the build does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -66,6 +74,40 @@ def _without(obj: _T, **changes: object) -> _T:
     new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)
     return new
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker as it starts: die with the parent, let go of its stdio."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _watched(parent: int, fn: Callable[..., _T], *args: object) -> _T:
+    """Run a task, unless the parent is gone (platforms without PDEATHSIG)."""
+    if os.getppid() != parent:
+        os._exit(1)
+    return fn(*args)
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Forked worker processes that die with this one and hold none of its stdio."""
+    ctx = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 def prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
@@ -158,11 +200,12 @@ def prepare_all(
                 progress(len(out), len(items))
         return iter(out)
     chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-    ctx = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    pool = worker_pool(workers)
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    me = os.getpid()
     jobs = [
-        (c, pool.submit(_prepare_chunk, c, settings, max_bytes, now, read_ahead)) for c in chunks
+        (c, pool.submit(_watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead))
+        for c in chunks
     ]
     return _collect(jobs, len(items), progress)
 

@@ -14,11 +14,11 @@ import sys
 from collections.abc import Sequence
 
 from scofeed import __version__
-from scofeed.cli import core, daemon, remote, sources, status, webhooks
+from scofeed.cli import activitypub, core, daemon, remote, sources, status, webhooks, websub
 from scofeed.cli.common import CONFIG_ENV, DEFAULT_CONFIG
 from scofeed.errors import ScofeedError
 
-GROUPS = [core, sources, status, remote, webhooks, daemon]
+GROUPS = [core, sources, status, remote, webhooks, websub, activitypub, daemon]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import time
 
+from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
 from scofeed.errors import shown
 from scofeed.store import Store
 from scofeed.store import status as status_rows
+from scofeed.store import websub as websub_rows
 from scofeed.store.status import EndpointStatus, iso
 
 DAY = 86400
@@ -106,6 +108,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         table(rows)
     else:
         print("webhooks: none configured")
+    hub = websub_rows.counts(db)
+    if cfg.websub.enabled or hub["subscriptions"]:
+        print(
+            f"\nwebsub hub: {hub['subscriptions']} subscription(s) on {hub['topics']} topic(s), "
+            f"{hub['verifying']} awaiting verification, {hub['pending']} distribution(s) "
+            f"pending ({hub['retrying']} retrying)"
+        )
+    if cfg.activitypub.enabled:
+        print(activitypub_summary(db))
     print()
     rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
     if not rejected:

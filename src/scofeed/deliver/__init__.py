@@ -7,7 +7,7 @@ schedule, ``pool.shutdown(timeout=...)`` on the way out; ``counts(store)`` feeds
 webhooks are configured.
 """
 
-from scofeed.deliver.outbox import backfill, matches, planner, planner_for
+from scofeed.deliver.outbox import backfill, matches, planner, planner_for, register_endpoints
 from scofeed.deliver.runner import DeliverReport, DeliveryPool, counts, run_due
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "matches",
     "planner",
     "planner_for",
+    "register_endpoints",
     "run_due",
 ]
