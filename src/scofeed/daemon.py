@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from scofeed.config import FEED_FILES, Config
-from scofeed.deliver import DeliveryPool
+from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer

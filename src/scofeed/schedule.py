@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scofeed.build import build
 from scofeed.config import Config
-from scofeed.deliver import DeliveryPool
+from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.model import Planner
 from scofeed.poll import poll_due

@@ -46,8 +46,8 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # lazy on purpose (see the module docstring): scheduler, HTTP server, senders
-    from scofeed import deliver
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
+    from scofeed.deliver import runner
 
     cfg = _loader(args)
     # -v / -q on the command line win; otherwise the configured level applies
@@ -58,7 +58,7 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         lambda: _loader(args),
         schedule=schedule,
         set_log_level=from_config,
-        health_extras={"deliveries": deliver.counts},
+        health_extras={"deliveries": runner.counts},
     )
 
     def ready(bases: list[str]) -> None:
