@@ -15,13 +15,16 @@ that use them (see ``cli.daemon``).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
-from collections.abc import Collection, Sequence
 
 from scofeed import __version__
 from scofeed.errors import ScofeedError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Collection, Sequence
 
 CONFIG_ENV = "SCOFEED_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -52,6 +55,8 @@ _VALUED = ("--config", "--set")
 def parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser. ``load``: the command modules to import and register in full
     (default: all of them); every other command is listed with its help line only."""
+    import argparse  # here, not at the top: `scofeed --version` answers without it
+
     p = argparse.ArgumentParser(
         prog="scofeed",
         description="Turn SCO Secretariat press releases into Atom, RSS and JSON feeds.",
@@ -87,6 +92,8 @@ def parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
 def _global_options_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """--config, --set, -v and -q also after the command (``scofeed run --set serve.port=9000``).
     SUPPRESS keeps a subcommand from resetting what was given before it."""
+    import argparse  # loaded by parser() already
+
     for command in set(sub.choices.values()):
         command.add_argument(
             "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file"
@@ -149,6 +156,10 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # argparse's answer, without loading argparse (start-up)
+        print(f"scofeed {__version__}")
+        return 0
     args = parse(argv)
     if args.quiet:
         level = "ERROR"
