@@ -18,6 +18,7 @@ from scofeed.cli import COMMANDS, _command_in, parser
 
 # what the daemon, the pollers, the senders and the non-.txt readers need
 DAEMON_AND_NETWORK = {"apscheduler", "waitress", "watchdog", "requests", "urllib3"}
+WORKERS = {"multiprocessing", "concurrent.futures.process"}  # a pool for large batches only
 READERS_AND_PARSERS = {"feedparser", "yaml", "markdown_it"}
 RENDERING = {"feedgen", "lxml", "nh3", "cssselect"}
 
@@ -66,6 +67,7 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert {"feedgen", "lxml", "scofeed.build"} <= mods  # it did build
     assert not mods & (DAEMON_AND_NETWORK | READERS_AND_PARSERS)
     assert "scofeed.cli.daemon" not in mods and "scofeed.deliver.runner" not in mods
+    assert not mods & WORKERS  # one file: no worker processes to start
 
 
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):

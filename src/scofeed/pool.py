@@ -4,17 +4,22 @@ process or, for a large batch (a cold build), in a pool of forked worker process
 Preparing is pure apart from reading the file: the result of each file is its releases
 with their entries, or a ``Rejection`` saying why not. Nothing here touches the store;
 ``scofeed.build`` stores the results in order as they come.
+
+``multiprocessing`` and the process pool (~20 ms of imports) load by name
+(``importlib``) only when a batch is large enough for workers, on purpose: a one-shot
+``scofeed build`` of a few files and the daemon's rebuilds never need them (issue #9).
 """
 
 from __future__ import annotations
 
+import concurrent.futures  # its ProcessPoolExecutor loads on first use
 import contextlib
 import gc
-import multiprocessing
+import importlib
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -155,8 +160,8 @@ def prepare_all(
                 progress(len(out), len(items))
         return iter(out)
     chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-    ctx = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=ctx)
+    ctx = importlib.import_module("multiprocessing").get_context("fork")
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx)
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     jobs = [
         (c, pool.submit(_prepare_chunk, c, settings, max_bytes, now, read_ahead)) for c in chunks
