@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,12 @@ from scofeed import config as config_mod
 from scofeed.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
+
+# flask-websub (a test extra: the third-party WebSub subscriber) installs a stray
+# top-level ``tests`` package, which would shadow this folder in ``from tests.x import``
+if list(getattr(sys.modules.get("tests"), "__path__", [])) != [str(REPO / "tests")]:
+    sys.modules["tests"] = types.ModuleType("tests")
+    sys.modules["tests"].__path__ = [str(REPO / "tests")]
 SEED = REPO / "sources" / "000_8062ea63522097a7.txt"
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from scofeed import websub
 from scofeed.config import FEED_FILES, Config
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
@@ -161,6 +162,7 @@ class Daemon:
         self.scheduler: Scheduler | None = None
         self.watcher: SourceWatcher | None = None
         self.deliveries = DeliveryPool()
+        self.hub: websub.Hub | None = None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
@@ -177,12 +179,17 @@ class Daemon:
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         store = Store(self.cfg.paths.state)
-        app = App(lambda: self.cfg, store, self.health_extras)
+        # the WebSub hub endpoint is served only where the websub job verifies requests
+        on_hub = self._hub_request if self.schedule else None
+        app = App(lambda: self.cfg, store, self.health_extras, on_hub)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
-            ctx = JobContext(self.cfg, store, planner=self.planner, deliveries=self.deliveries)
+            self.hub = websub.Hub()
+            ctx = JobContext(
+                self.cfg, store, planner=self.planner, deliveries=self.deliveries, hub=self.hub
+            )
             self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
             self.scheduler.start()
@@ -206,6 +213,10 @@ class Daemon:
             break
         return self._shutdown(server, store)
 
+    def _hub_request(self) -> None:
+        if self.scheduler:
+            self.scheduler.wake("websub")  # verify the intent now, not at the next tick
+
     def _sources_changed(self) -> None:
         if self.scheduler:
             self.scheduler.wake("scan")
@@ -219,6 +230,8 @@ class Daemon:
             unfinished = self.scheduler.stop(self.stop_timeout)
         # in-flight deliveries get what is left of the stop time; unsent ones stay pending
         unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
+        if self.hub:  # requests in flight may finish; what was not settled stays due
+            unfinished += self.hub.shutdown(max(0.5, deadline - time.monotonic()))
         for fn in self.on_stop:
             try:
                 left = fn(max(0.5, deadline - time.monotonic()))

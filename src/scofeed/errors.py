@@ -18,6 +18,7 @@
     │   ├── EndpointUnreachable  [retryable]             HTTP 503 timeout, refused, reset, no name
     │   └── AddressForbidden                             HTTP 502 the address guard refused the host
     ├── ServeError                                                the HTTP server cannot listen
+    ├── HubRequestError                                  HTTP 4xx a WebSub request refused
     └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
         (also a base of TemporaryFailure and EndpointUnreachable)
 
@@ -158,3 +159,14 @@ class AddressForbidden(DeliveryError):
 
 class ServeError(ScofeedError):
     pass
+
+
+class HubRequestError(ScofeedError):
+    """A WebSub subscription request the hub refuses; the message is the plain-text
+    reason sent back, ``http_status`` the 4xx status."""
+
+    http_status = 400
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status

@@ -81,6 +81,7 @@ def _render_key(cfg: Config, latest: Sequence[Entry]) -> str:
     """Everything the feed bytes depend on: scofeed's version, the site and feed
     settings, and each rendered entry's content hash, revision, dates and link."""
     parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
+    parts.append(repr(cfg.hub_urls()))  # WebSub discovery links are in the feeds
     parts += [
         f"{e.id} {e.content_hash} {e.revision} {e.updated.isoformat()} {e.link} {e.author}"
         for e in latest

@@ -31,6 +31,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scofeed import websub
 from scofeed.build import build
 from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool
@@ -56,6 +57,7 @@ class JobContext:
     wake: Callable[[str], None] = lambda name: None
     planner: PlannerFactory | None = None
     deliveries: DeliveryPool = field(default_factory=DeliveryPool)
+    hub: websub.Hub | None = None  # the WebSub hub's sender (the daemon owns it)
 
     def plan(self, now: datetime) -> Planner | None:
         return self.planner(self.cfg, now) if self.planner else None
@@ -100,6 +102,8 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
     report = build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deliveries:
         ctx.wake("deliver")
+    if report.written:
+        ctx.wake("websub")  # a feed changed: its subscribers get the new body now
     summary = (
         f"found={report.files} new={report.new} updated={report.updated} "
         f"rejected={len(report.rejected)} entries={report.entries} "
@@ -116,6 +120,7 @@ def poll_job(name: str) -> JobFn:
         report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
         if report.changed:
             ctx.wake("deliver")
+            ctx.wake("websub")
         failed = [r for r in report.results if r.status == "error"]
         if failed:
             raise SourceError(failed[0].line())
@@ -134,6 +139,15 @@ def deliver_job(ctx: JobContext, now: datetime) -> str | None:
     return f"sending endpoints={report.endpoints} busy={report.busy}"
 
 
+def websub_job(ctx: JobContext, now: datetime) -> str | None:
+    """The WebSub hub's tick: leases, denials, changed feeds, verifications, distributions
+    (handed to the hub's workers, which log each outcome)."""
+    if ctx.hub is None:
+        return None
+    report = ctx.hub.run_due(ctx.cfg, ctx.store)
+    return report.line() if report else None
+
+
 def job_table(cfg: Config) -> list[JobSpec]:
     """Every job the daemon runs, built from the config (again on each reload)."""
     interval = cfg.schedule.scan_interval
@@ -147,6 +161,9 @@ def job_table(cfg: Config) -> list[JobSpec]:
         jobs.append(
             JobSpec("deliver", trigger_for(every=cfg.schedule.deliver_interval), deliver_job)
         )
+    if cfg.websub.enabled or cfg.websub.hubs:
+        every = trigger_for(every=cfg.schedule.deliver_interval)
+        jobs.append(JobSpec("websub", every, websub_job))
     return jobs
 
 

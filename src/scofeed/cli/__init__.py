@@ -43,6 +43,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("deliveries", "same as `webhook deliveries`", "webhooks"),
     ("redeliver", "same as `webhook redeliver`", "webhooks"),
     ("webhook", "list, test and manage the webhook endpoints", "webhooks"),
+    ("websub", "list or remove the WebSub hub's subscriptions", "websub"),
     ("run", "the daemon: scan, poll, deliver and serve until stopped", "daemon"),
     ("serve", "only serve the feeds, index and health over HTTP", "daemon"),
     ("reload", "make the running daemon re-read its config (SIGHUP)", "daemon"),

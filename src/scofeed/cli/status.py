@@ -10,6 +10,7 @@ from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
 from scofeed.store import Store
 from scofeed.store import status as status_rows
+from scofeed.store import websub as websub_rows
 from scofeed.store.status import EndpointStatus, iso
 
 DAY = 86400
@@ -105,6 +106,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         table(rows)
     else:
         print("webhooks: none configured")
+    hub = websub_rows.counts(db)
+    if cfg.websub.enabled or hub["subscriptions"]:
+        print(
+            f"\nwebsub hub: {hub['subscriptions']} subscription(s) on {hub['topics']} topic(s), "
+            f"{hub['verifying']} awaiting verification, {hub['pending']} distribution(s) "
+            f"pending ({hub['retrying']} retrying)"
+        )
     print()
     rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
     if not rejected:

@@ -32,6 +32,7 @@ from scofeed.config.schema import (
     ServeConfig,
     SiteConfig,
     Webhook,
+    WebSubConfig,
     check,
 )
 from scofeed.config.show import show
@@ -56,6 +57,7 @@ __all__ = [
     "ServeConfig",
     "SiteConfig",
     "Webhook",
+    "WebSubConfig",
     "check",
     "load",
     "redact_url",

@@ -334,6 +334,44 @@ def _distinct_names(v: tuple[Webhook, ...]) -> str | None:
     return None
 
 
+# -- WebSub (issue 11) -------------------------------------------------------------------
+
+
+def _hub_path(v: str) -> str | None:
+    ok = re.fullmatch(r"/[A-Za-z0-9._~/-]{1,100}", v) and "//" not in v
+    return None if ok else "a path such as '/websub'"
+
+
+def _hub_urls(v: tuple[str, ...]) -> str | None:
+    bad = [u for u in v if _http_url(u)]
+    return "a list of http:// or https:// hub URLs" if bad else None
+
+
+@dataclass(frozen=True)
+class WebSubConfig:
+    """``[websub]``: the built-in hub (served by ``scofeed run``) and external hubs."""
+
+    enabled: bool = True  # advertise and run the built-in hub at base_url + path
+    hub_path: str = check(_hub_path, default="/websub")
+    hubs: tuple[str, ...] = check(_hub_urls, default=())  # external hubs, pinged on change
+    lease_seconds: int = check(_positive, default=10 * 86400)  # when none is asked for
+    lease_min: int = check(_positive, default=300)
+    lease_max: int = check(_positive, default=30 * 86400)
+    allow_private: bool = False  # callbacks on loopback, private, link-local addresses
+    timeout: float = check(_timeout, default=10.0)  # per verification or distribution
+    retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
+    max_per_host: int = check(_positive, default=50)  # subscriptions per callback host
+    max_body: int = check(_positive, default=8192)  # bytes of a subscription request
+    rate: int = check(_positive, default=30)  # subscription requests per minute per client
+
+    def validate(self, key: str) -> None:
+        if not self.lease_min <= self.lease_seconds <= self.lease_max:
+            raise ConfigError(
+                f"{key}.lease_seconds: expected a value from lease_min ({self.lease_min}) "
+                f"to lease_max ({self.lease_max}), got {self.lease_seconds}"
+            )
+
+
 @dataclass(frozen=True)
 class Config:
     site: SiteConfig = SiteConfig()
@@ -348,7 +386,14 @@ class Config:
     # remote sources, polled by `scofeed poll` and the daemon ([[sources]] tables)
     sources: tuple[RemoteSource, ...] = check(_unique_names, default=())
     webhooks: tuple[Webhook, ...] = check(_distinct_names, default=())
+    websub: WebSubConfig = WebSubConfig()
     path: Path | None = None  # the file this came from; not a key
 
     def feed_url(self, fmt: str) -> str:
         return self.site.base_url.rstrip("/") + "/" + FEED_FILES[fmt]
+
+    def hub_urls(self) -> tuple[str, ...]:
+        """The WebSub hubs every feed advertises: the built-in one first, when enabled."""
+        ws = self.websub
+        own = (self.site.base_url.rstrip("/") + ws.hub_path,) if ws.enabled else ()
+        return own + tuple(h for h in ws.hubs if h not in own)

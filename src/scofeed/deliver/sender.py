@@ -171,9 +171,17 @@ def sign_and_post(
     request leaves (deliveries and ``scofeed webhook test``). A request that gets no
     answer is an outcome too (status None), for the retry policy to judge."""
     headers = signing.headers([s.value for s in hook.secrets], webhook_id, stamp, body)
+    return post_outcome(session, hook.url, body, headers, hook.timeout)
+
+
+def post_outcome(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> Sent:
+    """``post``, with a request that got no answer turned into an outcome (status None)
+    for the retry policy: what every push (webhook, WebSub) hands to ``policy.decide``."""
     start = time.monotonic()
     try:
-        return post(session, hook.url, body, headers, hook.timeout)
+        return post(session, url, body, headers, timeout)
     except DeliveryError as exc:
         result = Result(None, str(exc), blocked=not exc.retryable)
         return Sent(result, "", time.monotonic() - start)

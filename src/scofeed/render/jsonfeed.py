@@ -1,4 +1,4 @@
-"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), with its WebSub ``hubs``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _item(e: Entry) -> dict[str, Any]:
 
 def render_json(entries: list[Entry], cfg: Config) -> bytes:
     site = cfg.site
-    doc = {
+    doc: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": site.title,
         "home_page_url": site.base_url,
@@ -38,6 +38,9 @@ def render_json(entries: list[Entry], cfg: Config) -> bytes:
         "description": site.description,
         "language": site.language,
         "authors": [{"name": site.author}],
-        "items": [_item(e) for e in entries],
     }
+    hubs = cfg.hub_urls()
+    if hubs:
+        doc["hubs"] = [{"type": "WebSub", "url": u} for u in hubs]
+    doc["items"] = [_item(e) for e in entries]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -7,6 +7,9 @@
 - entry links lose ``rel`` and ``type`` (feedgen bug #135): we put them back on the
   Atom tree with lxml before serialising.
 
+WebSub discovery: each hub of ``cfg.hub_urls()`` is a ``link rel="hub"`` (an
+``atom:link`` in RSS) placed right after the feed's one ``rel="self"`` link.
+
 The W3C Feed Validator warns when two Atom entries share one ``updated`` value
 (DuplicateUpdated), which date-only releases of the same day always would (midnight).
 So an Atom ``updated`` on a whole second gets a sub-second offset drawn from the
@@ -68,6 +71,18 @@ def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
     return fg
 
 
+def _add_hubs(self_link: etree._Element | None, tag: str, cfg: Config) -> None:
+    """``<link rel="hub">`` elements right after the self link, in ``hub_urls`` order."""
+    if self_link is None:
+        return
+    anchor = self_link
+    for url in cfg.hub_urls():
+        hub = etree.Element(tag, href=url, rel="hub")
+        hub.tail = anchor.tail
+        anchor.addnext(hub)
+        anchor = hub
+
+
 def render_atom(entries: list[Entry], cfg: Config) -> bytes:
     fg = _base(cfg, "atom", "application/atom+xml")
     fg.author({"name": cfg.site.author})
@@ -93,6 +108,7 @@ def render_atom(entries: list[Entry], cfg: Config) -> bytes:
             link.set("type", "text/html")
         if e.language != cfg.site.language:
             node.set("{http://www.w3.org/XML/1998/namespace}lang", e.language)
+    _add_hubs(root.find(f"{{{ATOM_NS}}}link[@rel='self']"), f"{{{ATOM_NS}}}link", cfg)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -119,4 +135,5 @@ def render_rss(entries: list[Entry], cfg: Config) -> bytes:
     channel_link = root.find("channel/link")
     if channel_link is not None:  # feedgen takes the self link here; the site is meant
         channel_link.text = cfg.site.base_url
+    _add_hubs(root.find(f"channel/{{{ATOM_NS}}}link[@rel='self']"), f"{{{ATOM_NS}}}link", cfg)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

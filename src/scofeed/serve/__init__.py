@@ -9,6 +9,7 @@ is ever mapped onto the filesystem, so path traversal has nowhere to go and gets
     /                               index: feeds, subscribe links, latest entries
     /entries/<slug>                 one entry (the link of releases without a URL)
     /healthz                        JSON; 503 when the last scan failed
+    /websub ([websub] hub_path)     POST: WebSub subscription requests (`scofeed run`)
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from scofeed import websub
 from scofeed.config import FEED_FILES, Config
-from scofeed.errors import ScofeedError, UnknownEntry
+from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve.pages import entry_html, index_html
@@ -151,12 +152,20 @@ class App:
     """The WSGI application. ``get_cfg`` returns the current config (it changes on reload)."""
 
     def __init__(
-        self, get_cfg: Callable[[], Config], store: Store, health_extras: HealthExtras | None = None
+        self,
+        get_cfg: Callable[[], Config],
+        store: Store,
+        health_extras: HealthExtras | None = None,
+        on_hub_request: Callable[[], object] | None = None,
     ) -> None:
         self.get_cfg = get_cfg
         self.store = store
         self.health_extras = dict(health_extras or {})
         self.feeds = FeedCache()
+        # the WebSub hub's endpoint is served when something verifies what it takes in
+        # (the daemon's websub job, which this wakes)
+        self.on_hub_request = on_hub_request
+        self._hub_limiter: websub.RateLimiter | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -169,9 +178,11 @@ class App:
         return response.send(start_response, head=method == "HEAD")
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
+        cfg = self.get_cfg()
+        if self.on_hub_request is not None and cfg.websub.enabled and path == cfg.websub.hub_path:
+            return self.hub(cfg, method, environ)
         if method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
-        cfg = self.get_cfg()
         if path == "/":
             return self.index(cfg, environ)
         if path == "/healthz":
@@ -193,6 +204,7 @@ class App:
             ("Last-Modified", cached.last_modified),
             ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
             ("Vary", "Accept-Encoding"),
+            ("Link", websub.link_header(cfg, cfg.feed_url(fmt))),
         ]
         if not_modified(environ, (cached.etag, cached.etag_gzip), cached.mtime):
             return Response(304, b"", headers)
@@ -201,6 +213,35 @@ class App:
             headers.append(("Content-Encoding", "gzip"))
             return Response(200, cached.gzipped, headers)
         return Response(200, cached.body, headers)
+
+    def hub(self, cfg: Config, method: str, environ: Mapping[str, Any]) -> Response:
+        """A WebSub subscription request: 202 and a verification to follow, or a 4xx
+        with the reason in plain text."""
+        if method != "POST":
+            return Response(405, b"the hub takes POST requests\n", [("Allow", "POST")])
+        limiter = self._hub_limiter
+        if limiter is None or limiter.limit != cfg.websub.rate:
+            limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
+        now = time.time()
+        if not limiter.allow(environ.get("REMOTE_ADDR", ""), now):
+            response = _text(429, "too many requests: try again in a minute\n")
+            response.headers.append(("Retry-After", "60"))
+            return response
+        limit = cfg.websub.max_body
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _text(400, "malformed Content-Length\n")
+        if length > limit:
+            return _text(413, f"the body is larger than {limit} bytes\n")
+        body = environ["wsgi.input"].read(limit + 1)  # more than the limit: refused below
+        try:
+            websub.receive(cfg, self.store, body, environ.get("CONTENT_TYPE", ""), now)
+        except HubRequestError as exc:
+            return _text(exc.http_status, str(exc))
+        if self.on_hub_request is not None:
+            self.on_hub_request()
+        return _text(202, "accepted: the hub will verify the intent with the callback\n")
 
     def index(self, cfg: Config, environ: Mapping[str, Any]) -> Response:
         latest = entry_rows.latest(self.store.db, INDEX_ENTRIES)

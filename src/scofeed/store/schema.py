@@ -140,4 +140,65 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN schedule TEXT;
     """,
+    # 5: WebSub hub: subscriptions (with their secrets), intents awaiting verification,
+    # each topic's last distributed content, and one pending distribution per subscription
+    """
+    CREATE TABLE websub_subscriptions (
+        id            INTEGER PRIMARY KEY,
+        topic         TEXT NOT NULL,
+        callback      TEXT NOT NULL,
+        host          TEXT NOT NULL,          -- the callback's host, for the per-host limit
+        secret        TEXT,                   -- HMAC key from hub.secret; never logged
+        lease_seconds INTEGER NOT NULL,
+        created       REAL NOT NULL,
+        renewed       REAL NOT NULL,
+        expires       REAL NOT NULL,
+        last_delivery REAL,                   -- last 2xx distribution
+        last_status   INTEGER,
+        last_error    TEXT,
+        UNIQUE (topic, callback)
+    );
+    CREATE INDEX websub_subscriptions_by_expiry ON websub_subscriptions (expires);
+
+    -- a subscribe/unsubscribe request awaiting its verification of intent, or a denial
+    -- to tell; the latest request for a (topic, callback) replaces an earlier one
+    CREATE TABLE websub_intents (
+        id            INTEGER PRIMARY KEY,
+        mode          TEXT NOT NULL,          -- subscribe | unsubscribe | denied
+        topic         TEXT NOT NULL,
+        callback      TEXT NOT NULL,
+        host          TEXT NOT NULL,
+        secret        TEXT,
+        lease_seconds INTEGER NOT NULL,
+        reason        TEXT,                   -- hub.reason of a denial
+        challenge     TEXT NOT NULL,
+        created       REAL NOT NULL,
+        next_attempt  REAL NOT NULL,
+        UNIQUE (topic, callback)
+    );
+
+    -- the feed body last distributed for each topic (change detection survives restarts)
+    CREATE TABLE websub_contents (
+        id           INTEGER PRIMARY KEY,
+        topic        TEXT NOT NULL,
+        sha256       TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        body         BLOB NOT NULL,
+        created      REAL NOT NULL
+    );
+    CREATE INDEX websub_contents_by_topic ON websub_contents (topic, id);
+
+    -- at most one pending distribution per subscription: a newer body replaces an
+    -- older one not yet delivered (WebSub sends the whole feed, the latest is enough)
+    CREATE TABLE websub_distributions (
+        subscription_id INTEGER PRIMARY KEY
+            REFERENCES websub_subscriptions (id) ON DELETE CASCADE,
+        content_id      INTEGER NOT NULL REFERENCES websub_contents (id),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt    REAL NOT NULL,
+        last_status     INTEGER,
+        last_error      TEXT
+    );
+    CREATE INDEX websub_distributions_due ON websub_distributions (next_attempt);
+    """,
 ]

@@ -1,0 +1,63 @@
+"""websub list | remove: the built-in hub's subscriptions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+
+from scofeed import websub
+from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.store import websub as rows
+
+
+def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
+    p = command(sub, "websub", "list or remove the WebSub hub's subscriptions")
+    wsub = p.add_subparsers(dest="websub_command", metavar="ACTION", required=True)
+    w = command(wsub, "list", "subscriptions: topic, callback host, lease expiry, last delivery")
+    w.add_argument("--topic", metavar="URL", help="only this topic")
+    w.set_defaults(func=cmd_list)
+    w = command(wsub, "remove", "remove a subscription and tell its subscriber (hub.mode=denied)")
+    w.add_argument("subscription_id", type=int, help="the number `scofeed websub list` shows")
+    w.set_defaults(func=cmd_remove)
+
+
+def _when(t: float | None) -> str:
+    if t is None:
+        return "-"
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    _cfg, store = open_store(args)
+    subs = rows.subscriptions(store.db, args.topic)
+    if not subs:
+        print("no subscriptions", file=sys.stderr)
+    print("id\ttopic\tcallback host\tlease expires\tlast delivery\tstate")
+    for s in subs:
+        state = "pending" if s.pending else "ok"
+        if s.last_error:
+            state = f"{'retrying' if s.pending else 'failed'}: {s.last_error}"
+        signed = "signed" if s.secret else "unsigned"
+        print(
+            f"{s.id}\t{s.topic}\t{s.host}\t{_when(s.expires)}\t{_when(s.last_delivery)}\t"
+            f"{state} ({signed})"
+        )
+    counts = rows.counts(store.db)
+    if counts["verifying"]:
+        print(f"{counts['verifying']} request(s) awaiting verification", file=sys.stderr)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    _cfg, store = open_store(args)
+    removed = websub.drop(store, args.subscription_id, "removed by the operator", time.time())
+    if removed is None:
+        print(f"scofeed: no subscription {args.subscription_id}", file=sys.stderr)
+        return 1
+    print(
+        f"removed subscription {removed.id} ({removed.topic} -> {removed.host}); "
+        "the subscriber is told at the daemon's next tick"
+    )
+    return 0

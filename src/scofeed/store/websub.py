@@ -1,0 +1,285 @@
+"""WebSub hub state: subscriptions, intents awaiting verification, the feed bodies last
+distributed, and the distribution queue (one pending row per subscription, due-ness in
+``next_attempt``, so a restart loses nothing).
+
+Secrets are stored here because the hub must sign with them; the dataclasses below
+never show them in their ``repr``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+SUBSCRIBE, UNSUBSCRIBE, DENIED = "subscribe", "unsubscribe", "denied"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    topic: str
+    callback: str
+    host: str
+    secret: str | None = field(repr=False)
+    lease_seconds: int
+    created: float
+    renewed: float
+    expires: float
+    last_delivery: float | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    pending: bool = False  # a distribution waits for it
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A request to verify with the subscriber (or a denial to tell it)."""
+
+    mode: str
+    topic: str
+    callback: str
+    host: str
+    secret: str | None = field(repr=False)
+    lease_seconds: int
+    challenge: str = field(repr=False)
+    reason: str | None = None
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Content:
+    id: int
+    topic: str
+    sha256: str
+    content_type: str
+    body: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    subscription_id: int
+    content_id: int
+    attempts: int  # made so far
+    topic: str
+    callback: str
+    secret: str | None = field(repr=False)
+
+
+# -- subscribing -------------------------------------------------------------------------
+
+
+def put_intent(db: sqlite3.Connection, intent: Intent, now: float) -> None:
+    """Queue a verification; a newer request for the same (topic, callback) replaces one
+    still waiting (its challenge with it)."""
+    db.execute(
+        "INSERT INTO websub_intents (mode, topic, callback, host, secret, lease_seconds, "
+        "reason, challenge, created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (topic, callback) DO UPDATE SET mode = excluded.mode, "
+        "host = excluded.host, secret = excluded.secret, "
+        "lease_seconds = excluded.lease_seconds, reason = excluded.reason, "
+        "challenge = excluded.challenge, created = excluded.created, "
+        "next_attempt = excluded.next_attempt",
+        (intent.mode, intent.topic, intent.callback, intent.host, intent.secret,
+         intent.lease_seconds, intent.reason, intent.challenge, now, now),
+    )  # fmt: skip
+
+
+def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[Intent]:
+    rows = db.execute(
+        "SELECT * FROM websub_intents WHERE next_attempt <= ? ORDER BY id LIMIT ?", (now, limit)
+    ).fetchall()
+    return [
+        Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
+               r["lease_seconds"], r["challenge"], r["reason"], r["id"])
+        for r in rows
+    ]  # fmt: skip
+
+
+def finish_intent(db: sqlite3.Connection, intent: Intent) -> bool:
+    """Drop a verified (or failed) intent; False when a newer request replaced it meanwhile,
+    whose own verification then decides."""
+    cur = db.execute(
+        "DELETE FROM websub_intents WHERE id = ? AND challenge = ?", (intent.id, intent.challenge)
+    )
+    return cur.rowcount == 1
+
+
+def activate(db: sqlite3.Connection, intent: Intent, now: float) -> None:
+    """A verified subscribe: create the subscription, or renew it (lease, secret)."""
+    db.execute(
+        "INSERT INTO websub_subscriptions (topic, callback, host, secret, lease_seconds, "
+        "created, renewed, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret, "
+        "host = excluded.host, lease_seconds = excluded.lease_seconds, "
+        "renewed = excluded.renewed, expires = excluded.expires",
+        (intent.topic, intent.callback, intent.host, intent.secret, intent.lease_seconds,
+         now, now, now + intent.lease_seconds),
+    )  # fmt: skip
+
+
+def unsubscribe(db: sqlite3.Connection, topic: str, callback: str) -> bool:
+    cur = db.execute(
+        "DELETE FROM websub_subscriptions WHERE topic = ? AND callback = ?", (topic, callback)
+    )
+    return cur.rowcount > 0
+
+
+def host_load(db: sqlite3.Connection, host: str, topic: str, callback: str) -> int:
+    """Subscriptions and waiting subscribe requests of one callback host, other than
+    this (topic, callback): what the per-host limit counts."""
+    q = "SELECT COUNT(*) FROM {t} WHERE host = ? AND NOT (topic = ? AND callback = ?){extra}"
+    subs = db.execute(q.format(t="websub_subscriptions", extra=""), (host, topic, callback))
+    waiting = db.execute(
+        q.format(t="websub_intents", extra=" AND mode = 'subscribe'"), (host, topic, callback)
+    )
+    return int(subs.fetchone()[0]) + int(waiting.fetchone()[0])
+
+
+# -- subscriptions -----------------------------------------------------------------------
+
+_SUB = (
+    "SELECT s.*, d.subscription_id IS NOT NULL AS pending FROM websub_subscriptions s "
+    "LEFT JOIN websub_distributions d ON d.subscription_id = s.id"
+)
+
+
+def _subscription(r: sqlite3.Row) -> Subscription:
+    return Subscription(
+        r["id"], r["topic"], r["callback"], r["host"], r["secret"], r["lease_seconds"],
+        r["created"], r["renewed"], r["expires"], r["last_delivery"], r["last_status"],
+        r["last_error"], bool(r["pending"]),
+    )  # fmt: skip
+
+
+def subscriptions(db: sqlite3.Connection, topic: str | None = None) -> list[Subscription]:
+    if topic is None:
+        rows = db.execute(_SUB + " ORDER BY s.topic, s.callback").fetchall()
+    else:
+        rows = db.execute(_SUB + " WHERE s.topic = ? ORDER BY s.callback", (topic,)).fetchall()
+    return [_subscription(r) for r in rows]
+
+
+def remove(db: sqlite3.Connection, subscription_id: int) -> Subscription | None:
+    row = db.execute(_SUB + " WHERE s.id = ?", (subscription_id,)).fetchone()
+    if row is None:
+        return None
+    db.execute("DELETE FROM websub_subscriptions WHERE id = ?", (subscription_id,))
+    return _subscription(row)
+
+
+def stale(db: sqlite3.Connection, now: float, topics: list[str]) -> bool:
+    """Whether any subscription has expired or is to a topic not in ``topics`` (a read,
+    so the hub's frequent tick takes no write lock when nothing is to be done)."""
+    marks = ",".join("?" * len(topics))
+    row = db.execute(
+        f"SELECT 1 FROM websub_subscriptions WHERE expires <= ? OR topic NOT IN ({marks}) LIMIT 1",
+        (now, *topics),
+    ).fetchone()
+    return row is not None
+
+
+def expire(db: sqlite3.Connection, now: float) -> list[Subscription]:
+    """Remove every subscription whose lease has run out; returns them."""
+    rows = db.execute(_SUB + " WHERE s.expires <= ?", (now,)).fetchall()
+    db.execute("DELETE FROM websub_subscriptions WHERE expires <= ?", (now,))
+    return [_subscription(r) for r in rows]
+
+
+# -- contents and distributions ----------------------------------------------------------
+
+
+def last_hash(db: sqlite3.Connection, topic: str) -> str | None:
+    row = db.execute(
+        "SELECT sha256 FROM websub_contents WHERE topic = ? ORDER BY id DESC LIMIT 1", (topic,)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def add_content(
+    db: sqlite3.Connection, topic: str, sha256: str, content_type: str, body: bytes, now: float
+) -> int:
+    """Record a topic's new body and queue it for every subscriber of the topic (replacing
+    an older body still waiting); returns how many were queued."""
+    cur = db.execute(
+        "INSERT INTO websub_contents (topic, sha256, content_type, body, created) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (topic, sha256, content_type, body, now),
+    )
+    content_id = cur.lastrowid
+    queued = db.execute(
+        "INSERT INTO websub_distributions (subscription_id, content_id, next_attempt) "
+        "SELECT id, ?, ? FROM websub_subscriptions WHERE topic = ? AND expires > ? "
+        "ON CONFLICT (subscription_id) DO UPDATE SET content_id = excluded.content_id, "
+        "attempts = 0, next_attempt = excluded.next_attempt",
+        (content_id, now, topic, now),
+    ).rowcount
+    # bodies no longer waiting anywhere, other than each topic's latest, go
+    db.execute(
+        "DELETE FROM websub_contents WHERE id NOT IN (SELECT content_id FROM "
+        "websub_distributions) AND id NOT IN (SELECT MAX(id) FROM websub_contents "
+        "GROUP BY topic)"
+    )
+    return queued
+
+
+def content(db: sqlite3.Connection, content_id: int) -> Content | None:
+    r = db.execute("SELECT * FROM websub_contents WHERE id = ?", (content_id,)).fetchone()
+    if r is None:
+        return None
+    return Content(r["id"], r["topic"], r["sha256"], r["content_type"], bytes(r["body"]))
+
+
+def due_distributions(db: sqlite3.Connection, now: float, limit: int = 1000) -> list[Distribution]:
+    rows = db.execute(
+        "SELECT d.subscription_id, d.content_id, d.attempts, s.topic, s.callback, s.secret "
+        "FROM websub_distributions d JOIN websub_subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.next_attempt <= ? ORDER BY d.next_attempt LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    return [Distribution(*tuple(r)) for r in rows]
+
+
+def settle(
+    db: sqlite3.Connection,
+    d: Distribution,
+    now: float,
+    status: int | None,
+    error: str | None,
+    next_attempt: float | None,
+) -> bool:
+    """One attempt's outcome: ``next_attempt`` None settles it (delivered when ``error``
+    is None, else given up), else it waits for that time. False when a newer body
+    replaced this one meanwhile (that one stays due, untouched)."""
+    if next_attempt is None:
+        cur = db.execute(
+            "DELETE FROM websub_distributions WHERE subscription_id = ? AND content_id = ?",
+            (d.subscription_id, d.content_id),
+        )
+    else:
+        cur = db.execute(
+            "UPDATE websub_distributions SET attempts = attempts + 1, next_attempt = ?, "
+            "last_status = ?, last_error = ? WHERE subscription_id = ? AND content_id = ?",
+            (next_attempt, status, error, d.subscription_id, d.content_id),
+        )
+    delivered = ", last_delivery = ?" if error is None else ""
+    args: tuple[object, ...] = (status, error, now) if error is None else (status, error)
+    db.execute(
+        f"UPDATE websub_subscriptions SET last_status = ?, last_error = ?{delivered} WHERE id = ?",
+        (*args, d.subscription_id),
+    )
+    return cur.rowcount == 1
+
+
+def counts(db: sqlite3.Connection) -> dict[str, int]:
+    """Figures for /healthz and ``scofeed status``."""
+
+    def one(sql: str) -> int:
+        return int(db.execute(sql).fetchone()[0])
+
+    return {
+        "subscriptions": one("SELECT COUNT(*) FROM websub_subscriptions"),
+        "topics": one("SELECT COUNT(DISTINCT topic) FROM websub_subscriptions"),
+        "verifying": one("SELECT COUNT(*) FROM websub_intents"),
+        "pending": one("SELECT COUNT(*) FROM websub_distributions"),
+        "retrying": one("SELECT COUNT(*) FROM websub_distributions WHERE attempts > 0"),
+    }

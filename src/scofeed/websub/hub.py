@@ -1,0 +1,192 @@
+"""WebSub hub rules, pure: which topics exist, what a subscription request must hold,
+lease arithmetic, the parameters of a verification or denial, the ``Link`` header and
+the ``X-Hub-Signature`` of a body, and the per-client request rate.
+
+Everything here takes its inputs (config, request body, ``now``) and returns data or
+raises ``HubRequestError`` with the plain-text reason the hub answers with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from scofeed.config import FEED_FILES, Config
+from scofeed.deliver.sender import address_allowed
+from scofeed.errors import HubRequestError
+from scofeed.render import CONTENT_TYPES
+from scofeed.store.websub import DENIED, SUBSCRIBE, UNSUBSCRIBE, Intent
+
+MAX_SECRET = 200  # bytes: hub.secret must be shorter (WebSub 5.1)
+MAX_URL = 2048
+MAX_FIELDS = 20
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A feed the hub distributes: its public URL, the file it is published to, and the
+    Content-Type its body is sent with."""
+
+    url: str
+    path: Path
+    content_type: str
+
+
+def topics(cfg: Config) -> dict[str, Topic]:
+    """Every topic, by URL: exactly the published feeds (the one place that lists them)."""
+    return {
+        cfg.feed_url(fmt): Topic(
+            cfg.feed_url(fmt), cfg.paths.feeds / FEED_FILES[fmt], CONTENT_TYPES[fmt]
+        )
+        for fmt in cfg.feeds.formats
+    }
+
+
+def link_header(cfg: Config, topic_url: str) -> str:
+    """``Link: <hub>; rel="hub", <topic>; rel="self"`` for a feed response or a
+    distribution (WebSub 4 and 7)."""
+    hubs = [f'<{h}>; rel="hub"' for h in cfg.hub_urls()]
+    return ", ".join([*hubs, f'<{topic_url}>; rel="self"'])
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Hub-Signature`` value: ``sha256=`` + hex HMAC of the body (WebSub 7.1)."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def new_challenge() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def lease(cfg: Config, asked: str | None) -> int:
+    """The lease the hub grants: the default when none is asked, else the asked one
+    held between ``lease_min`` and ``lease_max``."""
+    ws = cfg.websub
+    if asked is None or asked == "":
+        return ws.lease_seconds
+    if not asked.isascii() or not asked.isdigit() or len(asked) > 12:
+        raise HubRequestError("hub.lease_seconds must be a whole number of seconds\n")
+    return max(ws.lease_min, min(int(asked), ws.lease_max))
+
+
+def callback_host(url: str, allow_private: bool) -> str:
+    """The callback's host when the URL is acceptable, else HubRequestError. Host names
+    are checked again after DNS resolution when the hub sends (deliver.sender's guard)."""
+    if len(url) > MAX_URL:
+        raise HubRequestError(f"hub.callback is longer than {MAX_URL} characters\n")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise HubRequestError("hub.callback is not a valid URL\n") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise HubRequestError("hub.callback must be an absolute http:// or https:// URL\n")
+    if parts.username is not None or parts.password is not None:
+        raise HubRequestError("hub.callback must not carry a user name or password\n")
+    if parts.fragment or "#" in url:
+        raise HubRequestError("hub.callback must not have a fragment\n")
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise HubRequestError("hub.callback must not contain spaces or control characters\n")
+    if port == 0:
+        raise HubRequestError("hub.callback has no usable port\n")
+    host = parts.hostname.lower()
+    if not allow_private:
+        try:
+            ip = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            ip = None
+        if host == "localhost" or host.endswith(".localhost") or (ip and not address_allowed(ip)):
+            raise HubRequestError(
+                "hub.callback is on a loopback, private, link-local or reserved address\n"
+            )
+    return host
+
+
+def parse(body: bytes, cfg: Config, challenge: str) -> Intent:
+    """A subscription request (``application/x-www-form-urlencoded`` body) as the intent
+    to verify, or HubRequestError saying what is wrong with it."""
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(
+            text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=MAX_FIELDS
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise HubRequestError("malformed body: expected a URL-encoded form in UTF-8\n") from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        if key in form:
+            raise HubRequestError(f"{key} is given more than once\n")
+        form[key] = value
+    mode = form.get("hub.mode")
+    if mode not in (SUBSCRIBE, UNSUBSCRIBE):
+        raise HubRequestError("hub.mode must be 'subscribe' or 'unsubscribe'\n")
+    topic = form.get("hub.topic", "")
+    if not topic:
+        raise HubRequestError("hub.topic is missing\n")
+    if topic not in topics(cfg):
+        raise HubRequestError("hub.topic is not a feed published here\n", 404)
+    callback = form.get("hub.callback", "")
+    if not callback:
+        raise HubRequestError("hub.callback is missing\n")
+    host = callback_host(callback, cfg.websub.allow_private)
+    secret = form.get("hub.secret") or None
+    if secret is not None and len(secret.encode("utf-8")) >= MAX_SECRET:
+        raise HubRequestError(f"hub.secret must be shorter than {MAX_SECRET} bytes\n")
+    lease_seconds = lease(cfg, form.get("hub.lease_seconds"))
+    if mode == UNSUBSCRIBE:
+        secret = None
+    return Intent(mode, topic, callback, host, secret, lease_seconds, challenge)
+
+
+def verification_query(intent: Intent) -> list[tuple[str, str]]:
+    """The query parameters of the GET to the callback (WebSub 5.3 and 5.2)."""
+    if intent.mode == DENIED:
+        query = [("hub.mode", DENIED), ("hub.topic", intent.topic)]
+        return query + ([("hub.reason", intent.reason)] if intent.reason else [])
+    query = [
+        ("hub.mode", intent.mode),
+        ("hub.topic", intent.topic),
+        ("hub.challenge", intent.challenge),
+    ]
+    if intent.mode == SUBSCRIBE:
+        query.append(("hub.lease_seconds", str(intent.lease_seconds)))
+    return query
+
+
+def confirmed(intent: Intent, status: int | None, body: bytes) -> bool:
+    """A verification succeeds on a 2xx whose body is exactly the challenge."""
+    if status is None or not 200 <= status < 300:
+        return False
+    return hmac.compare_digest(body, intent.challenge.encode("ascii"))
+
+
+class RateLimiter:
+    """At most ``limit`` requests per ``window`` seconds per client (a sliding window);
+    the caller passes ``now``."""
+
+    def __init__(self, limit: int, window: float = 60.0, max_clients: int = 10_000) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_clients = max_clients
+        self._seen: dict[str, deque[float]] = {}
+
+    def allow(self, client: str, now: float) -> bool:
+        times = self._seen.get(client)
+        if times is None:
+            if len(self._seen) >= self.max_clients:  # forget the quiet ones first
+                since = now - self.window
+                self._seen = {k: v for k, v in self._seen.items() if v and v[-1] > since}
+            times = self._seen.setdefault(client, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            return False
+        times.append(now)
+        return True

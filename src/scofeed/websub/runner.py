@@ -1,0 +1,264 @@
+"""The hub's work loop: what the daemon's ``websub`` job runs on each tick.
+
+``Hub.run_due(cfg, store)``, in order:
+
+1. expired leases are removed; subscriptions to a topic that no longer exists are
+   removed and their subscribers told (``hub.mode=denied``);
+2. each topic's published file is compared with the body last distributed (by hash,
+   kept in the store): a changed feed is recorded and queued for every subscriber of
+   the topic, and each external hub of ``[websub] hubs`` is pinged;
+3. every due verification of intent and every due distribution goes to a worker of
+   the hub's bounded thread pool; a hanging callback holds only its own worker.
+
+A distribution that gets no 2xx is retried on ``[websub] retry_schedule`` (the
+webhooks' policy: ``Retry-After`` on 429/503, 410 removes the subscription, a refused
+address fails at once). Everything due lives in the store: a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+
+from scofeed.config import Config
+from scofeed.deliver import policy
+from scofeed.store import Store
+from scofeed.store import websub as rows
+from scofeed.websub import hub, send
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 64
+
+
+@dataclass
+class HubReport:
+    expired: int = 0
+    denied: int = 0
+    changed: list[str] = field(default_factory=list)  # topics whose feed changed
+    queued: int = 0
+    verifications: int = 0
+    distributions: int = 0
+
+    def line(self) -> str:
+        return (
+            f"expired={self.expired} denied={self.denied} changed={len(self.changed)} "
+            f"queued={self.queued} verifying={self.verifications} "
+            f"distributing={self.distributions}"
+        )
+
+    def __bool__(self) -> bool:
+        return any((self.expired, self.denied, self.changed, self.verifications,
+                    self.distributions))  # fmt: skip
+
+
+class Hub:
+    """The built-in hub's sender: owns its worker pool (the daemon creates one and shuts
+    it down on the way out). ``clock`` and ``rng`` are injectable for tests."""
+
+    def __init__(
+        self,
+        max_workers: int = MAX_WORKERS,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="scofeed-websub")
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._writes = threading.Lock()  # workers' writes one at a time (see deliver.runner)
+        self._busy: set[tuple[str, object]] = set()
+        self._running: dict[Future[None], str] = {}
+        self._seen: dict[str, tuple[int, int]] = {}  # topic -> (mtime_ns, size) checked
+
+    # -- the tick ------------------------------------------------------------------------
+
+    def run_due(self, cfg: Config, store: Store, wait: bool = False) -> HubReport:
+        report = HubReport()
+        now = self.clock()
+        known = hub.topics(cfg)
+        self._prune(store, known, now, report)
+        self._detect_changes(cfg, store, known, now, report)
+        futures = []
+        for intent in rows.due_intents(store.db, now):
+            if self._claim(("intent", intent.id)):
+                report.verifications += 1
+                futures.append(self._submit(self._verify, cfg, store, intent))
+        for d in rows.due_distributions(store.db, now):
+            if self._claim(("sub", d.subscription_id)):
+                report.distributions += 1
+                futures.append(self._submit(self._distribute, cfg, store, d))
+        if wait:
+            wait_futures(futures)
+        return report
+
+    def _prune(
+        self, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
+    ) -> None:
+        """Expired leases go; subscriptions to a topic no longer published go, denied."""
+        if not rows.stale(store.db, now, list(known)):  # a read: no write lock per tick
+            return
+        with self._writes, store.transaction() as db:
+            for sub in rows.expire(db, now):
+                report.expired += 1
+                log.info("websub_expired topic=%s host=%s", sub.topic, sub.host)
+            for sub in rows.subscriptions(db):
+                if sub.topic not in known:
+                    rows.remove(db, sub.id)
+                    reason = "the topic is no longer published"
+                    denial = rows.Intent(rows.DENIED, sub.topic, sub.callback, sub.host, None,
+                                         0, hub.new_challenge(), reason)  # fmt: skip
+                    rows.put_intent(db, denial, now)
+                    report.denied += 1
+                    log.info("websub_denied topic=%s host=%s", sub.topic, sub.host)
+
+    def _detect_changes(
+        self, cfg: Config, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
+    ) -> None:
+        for topic in known.values():
+            try:
+                st = topic.path.stat()
+                if self._seen.get(topic.url) == (st.st_mtime_ns, st.st_size):
+                    continue
+                body = topic.path.read_bytes()
+            except OSError:
+                continue  # not published yet
+            digest = hashlib.sha256(body).hexdigest()
+            with self._writes, store.transaction() as db:
+                if rows.last_hash(db, topic.url) != digest:
+                    n = rows.add_content(db, topic.url, digest, topic.content_type, body, now)
+                    report.changed.append(topic.url)
+                    report.queued += n
+                    log.info("websub_changed topic=%s bytes=%d queued=%d", topic.url, len(body), n)
+            self._seen[topic.url] = (st.st_mtime_ns, st.st_size)
+        for topic_url in report.changed:
+            for hub_url in cfg.websub.hubs:
+                self._submit(self._ping, cfg, hub_url, topic_url)
+
+    # -- workers -------------------------------------------------------------------------
+
+    def _claim(self, key: tuple[str, object]) -> bool:
+        with self._lock:
+            if key in self._busy or self._stop.is_set():
+                return False
+            self._busy.add(key)
+            return True
+
+    def _submit(self, fn: Callable[..., None], *args: object) -> Future[None]:
+        future = self._pool.submit(self._guarded, fn, *args)
+        with self._lock:
+            self._running[future] = fn.__name__.strip("_")
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._running.pop(future, None)
+
+    def _guarded(self, fn: Callable[..., None], *args: object) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            fn(*args)
+        except Exception:
+            log.exception("websub_worker_failed job=%s", fn.__name__)
+
+    def _verify(self, cfg: Config, store: Store, intent: rows.Intent) -> None:
+        try:
+            with send.session(cfg.websub.allow_private) as s:
+                ok, reason = send.verify(s, intent, cfg.websub.timeout)
+            now = self.clock()
+            with self._writes, store.transaction() as db:
+                current = rows.finish_intent(db, intent)
+                if ok and current and intent.mode == rows.SUBSCRIBE:
+                    rows.activate(db, intent, now)
+                elif ok and current and intent.mode == rows.UNSUBSCRIBE:
+                    rows.unsubscribe(db, intent.topic, intent.callback)
+            outcome = "verified" if ok else "refused"
+            if not current:
+                outcome = "superseded"
+            log.info(
+                "websub_%s mode=%s topic=%s host=%s lease=%d reason=%r",
+                outcome, intent.mode, intent.topic, intent.host, intent.lease_seconds, reason,
+            )  # fmt: skip
+        finally:
+            with self._lock:
+                self._busy.discard(("intent", intent.id))
+
+    def _distribute(self, cfg: Config, store: Store, d: rows.Distribution) -> None:
+        try:
+            body = rows.content(store.db, d.content_id)
+            if body is None:
+                return
+            with send.session(cfg.websub.allow_private) as s:
+                sent = send.distribute(s, cfg, d, body, cfg.websub.timeout)
+            now = self.clock()
+            decision = policy.decide(
+                d.attempts + 1, sent.result, now, cfg.websub.retry_schedule, self.rng
+            )
+            error = None if decision.outcome == policy.DELIVERED else decision.reason
+            with self._writes, store.transaction() as db:
+                rows.settle(db, d, now, sent.result.status, error, decision.next_attempt)
+                if decision.outcome == policy.GONE:
+                    rows.remove(db, d.subscription_id)
+            log.info(
+                "websub_distribution subscription=%d topic=%s host=%s attempt=%d outcome=%s "
+                "status=%s reason=%r duration=%.3f",
+                d.subscription_id, d.topic, urlsplit(d.callback).hostname, d.attempts + 1,
+                decision.outcome, sent.result.status, decision.reason, sent.duration,
+            )  # fmt: skip
+        finally:
+            with self._lock:
+                self._busy.discard(("sub", d.subscription_id))
+
+    def _ping(self, cfg: Config, hub_url: str, topic: str) -> None:
+        ping(cfg, hub_url, topic)
+
+    # -- stopping ------------------------------------------------------------------------
+
+    def shutdown(self, timeout: float | None = None) -> list[str]:
+        """No new request starts; requests in flight may finish within ``timeout``.
+        What was not settled stays due in the store. Returns the unfinished jobs' kinds."""
+        self._stop.set()
+        with self._lock:
+            running = dict(self._running)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        _done, left = wait_futures(list(running), timeout)
+        return sorted({f"websub:{running[f]}" for f in left})
+
+
+def counts(store: Store) -> dict[str, int]:
+    """Hub figures for /healthz and ``scofeed status``."""
+    return rows.counts(store.db)
+
+
+def ping(cfg: Config, hub_url: str, topic: str) -> bool:
+    """Tell one external hub that ``topic`` changed; whether it answered 2xx (logged)."""
+    with requests.Session() as s:
+        s.trust_env = False
+        result = send.ping(s, hub_url, topic, cfg.websub.timeout)
+    ok = result.status is not None and 200 <= result.status < 300
+    log.log(
+        logging.INFO if ok else logging.WARNING,
+        "websub_ping hub=%s topic=%s outcome=%s",
+        urlsplit(hub_url).hostname, topic, "ok" if ok else policy.describe(result),
+    )  # fmt: skip
+    return ok
+
+
+def ping_hubs(cfg: Config, written: list[str]) -> list[tuple[str, str, bool]]:
+    """After a one-shot build: ping every external hub for each topic whose file was
+    written (``written``: feed file names). Returns (hub, topic, ok) for each ping."""
+    changed = [t.url for t in hub.topics(cfg).values() if t.path.name in written]
+    return [(h, t, ping(cfg, h, t)) for t in changed for h in cfg.websub.hubs]

@@ -1,0 +1,90 @@
+"""The hub's outbound requests: the verification GET, the content distribution POST and
+the publish ping to an external hub.
+
+Callbacks are third-party input, so their requests go through webhooks' address guard
+(``deliver.sender``: every address the host resolves to must be global unless
+``[websub] allow_private``, and the connection goes to the address checked), never
+follow redirects, ignore proxy settings from the environment, and read at most a
+small part of the answer. Pings go to hubs the operator configured: no guard.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import requests
+
+from scofeed import USER_AGENT
+from scofeed.config import Config
+from scofeed.deliver import sender
+from scofeed.deliver.policy import Result
+from scofeed.store.websub import Content, Distribution, Intent
+from scofeed.websub import hub
+
+MAX_VERIFY_RESPONSE = 1024  # a challenge is 43 characters; more is not an echo of it
+
+
+def session(allow_private: bool) -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False  # no proxies or netrc from the environment
+    if not allow_private:
+        adapter = sender.GuardedAdapter()
+        s.mount("http://", adapter)
+        s.mount("https://", adapter)
+    s.headers.update({"User-Agent": USER_AGENT})
+    return s
+
+
+def verification_url(intent: Intent) -> str:
+    """The callback with the hub's parameters added to any query it already has."""
+    joiner = "&" if "?" in intent.callback else "?"
+    return intent.callback + joiner + urlencode(hub.verification_query(intent))
+
+
+def verify(s: requests.Session, intent: Intent, timeout: float) -> tuple[bool, str]:
+    """Send the verification (or denial) GET; whether the subscriber confirmed, and why
+    not in our own words (never the URL: a callback may carry a token)."""
+    try:
+        resp = s.get(verification_url(intent), timeout=timeout, allow_redirects=False, stream=True)
+    except Exception as exc:  # any failure is an outcome, never a crash
+        return False, str(sender.explain(exc, timeout))
+    try:
+        data = b""
+        deadline = time.monotonic() + timeout
+        for chunk in resp.iter_content(256):
+            data += chunk
+            if len(data) > MAX_VERIFY_RESPONSE or time.monotonic() > deadline:
+                break
+    except (requests.exceptions.RequestException, OSError):
+        return False, f"connection closed mid-response (after HTTP {resp.status_code})"
+    finally:
+        resp.close()
+    status = resp.status_code
+    if intent.mode == "denied":
+        return 200 <= status < 300, f"HTTP {status}"
+    if hub.confirmed(intent, status, data):
+        return True, f"HTTP {status}"
+    if not 200 <= status < 300:
+        extra = " (redirects are not followed)" if 300 <= status < 400 else ""
+        return False, f"HTTP {status}{extra}"
+    return False, f"HTTP {status} without the challenge echoed"
+
+
+def distribute(
+    s: requests.Session, cfg: Config, d: Distribution, body: Content, timeout: float
+) -> sender.Sent:
+    """POST the topic's whole feed body, its Content-Type, the hub and self links, and
+    the signature when the subscriber gave a secret (WebSub 7)."""
+    headers = {"Content-Type": body.content_type, "Link": hub.link_header(cfg, d.topic)}
+    if d.secret:
+        headers["X-Hub-Signature"] = hub.signature(d.secret, body.body)
+    return sender.post_outcome(s, d.callback, body.body, headers, timeout)
+
+
+def ping(s: requests.Session, hub_url: str, topic: str, timeout: float) -> Result:
+    """Tell an external hub that ``topic`` changed (``hub.mode=publish``)."""
+    form = {"hub.mode": "publish", "hub.url": topic}
+    headers = {"Content-Type": hub.FORM_TYPE}
+    sent = sender.post_outcome(s, hub_url, urlencode(form).encode("ascii"), headers, timeout)
+    return sent.result

@@ -1,0 +1,455 @@
+"""The WebSub hub against real subscribers on 127.0.0.1: subscribing with and without a
+secret, verification of intent, leases on an injected clock, unsubscribing, denial,
+content distribution with its signature checked independently, retries, restarts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode
+
+import feedparser
+import pytest
+
+from scofeed.build import build
+from scofeed.cli import main
+from scofeed.config import Config
+from scofeed.errors import HubRequestError
+from scofeed.store import Store
+from scofeed.store import websub as rows
+from scofeed.websub import Hub, hub, receive
+from websub_subscriber import Subscriber
+
+PRIVATE = "\n[websub]\nallow_private = true\nretry_schedule = [0, 60, 600]\n"
+
+
+class Clock:
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def sub():
+    made: list[Subscriber] = []
+
+    def make(**kw: object) -> Subscriber:
+        s = Subscriber(**kw)  # type: ignore[arg-type]
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def hub_site(site):
+    site.write_config(PRIVATE)
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    build(cfg, store, datetime(2026, 1, 1, tzinfo=UTC))
+    clock = Clock()
+    h = Hub(max_workers=8, clock=clock, rng=random.Random(1))
+    yield site, cfg, store, h, clock
+    h.shutdown(5)
+    store.close()
+
+
+def form(**fields: object) -> bytes:
+    return urlencode({f"hub.{k}": v for k, v in fields.items()}).encode()
+
+
+def subscribe(cfg: Config, store: Store, h: Hub, clock: Clock, callback: str, **kw: object):
+    topic = kw.pop("topic", cfg.feed_url("atom"))
+    mode = kw.pop("mode", "subscribe")
+    body = form(mode=mode, topic=topic, callback=callback, **kw)
+    receive(cfg, store, body, hub.FORM_TYPE, clock())
+    return h.run_due(cfg, store, wait=True)
+
+
+def new_release(site, cfg: Config, store: Store, n: int = 1) -> None:
+    (site.sources / f"new-{n}.txt").write_text(
+        f"New release number {n}\n\n2026-02-0{n}\n\nThe Secretariat announced news {n}.\n",
+        encoding="utf-8",
+    )
+    report = build(cfg, store, datetime(2026, 2, 1, tzinfo=UTC))
+    assert report.written
+
+
+def expected_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# -- subscribing -----------------------------------------------------------------------
+
+
+def test_subscribe_with_secret_verifies_then_distributes_signed_feed(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    h.run_due(cfg, store, wait=True)  # the hub records the current bodies first
+    subscribe(cfg, store, h, clock, s.url, secret="s3cret-of-the-subscriber", lease_seconds=7200)
+    (v,) = s.verifications
+    assert v["hub.mode"] == "subscribe" and v["hub.topic"] == cfg.feed_url("atom")
+    assert v["hub.lease_seconds"] == "7200" and len(v["hub.challenge"]) >= 32
+    assert v["token"] == "t0k3n"  # the callback's own query is kept
+    (active,) = rows.subscriptions(store.db)
+    assert active.expires == clock() + 7200 and "s3cret" not in repr(active)
+
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    (post,) = s.posts
+    assert post.body == (site.feeds / "atom.xml").read_bytes()
+    assert b"New release number 1" in post.body
+    assert post.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    signed = expected_signature("s3cret-of-the-subscriber", post.body)
+    assert post.headers["x-hub-signature"] == signed
+    assert post.headers["link"] == (
+        f'<{cfg.hub_urls()[0]}>; rel="hub", <{cfg.feed_url("atom")}>; rel="self"'
+    )
+    (done,) = rows.subscriptions(store.db)
+    assert done.last_delivery == clock() and not done.pending
+
+
+def test_subscribe_without_secret_sends_no_signature(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, topic=cfg.feed_url("json"))
+    (active,) = rows.subscriptions(store.db)
+    assert active.lease_seconds == cfg.websub.lease_seconds  # none asked: the default
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    assert "x-hub-signature" not in s.posts[0].headers
+    assert s.posts[0].headers["content-type"].startswith("application/feed+json")
+
+
+@pytest.mark.parametrize("echo", ["wrong", "404"])
+def test_a_subscriber_that_does_not_confirm_gets_no_subscription(hub_site, sub, echo):
+    _site, cfg, store, h, clock = hub_site
+    s = sub(echo=echo)
+    subscribe(cfg, store, h, clock, s.url)
+    assert len(s.verifications) == 1
+    assert rows.subscriptions(store.db) == []
+    assert rows.counts(store.db)["verifying"] == 0
+
+
+def test_resubscribing_renews_the_lease_and_replaces_the_secret(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, secret="first", lease_seconds=3600)
+    clock.t += 1000
+    subscribe(cfg, store, h, clock, s.url, secret="second", lease_seconds=3600)
+    (active,) = rows.subscriptions(store.db)
+    assert active.expires == clock() + 3600 and active.secret == "second"
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    assert s.posts[0].headers["x-hub-signature"] == expected_signature("second", s.posts[0].body)
+
+
+def test_lease_runs_out_on_the_injected_clock(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, lease_seconds=1)  # held to lease_min
+    (active,) = rows.subscriptions(store.db)
+    assert active.lease_seconds == cfg.websub.lease_min
+    clock.t += cfg.websub.lease_min - 1
+    assert h.run_due(cfg, store, wait=True).expired == 0
+    clock.t += 1
+    assert h.run_due(cfg, store, wait=True).expired == 1
+    assert rows.subscriptions(store.db) == []
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    assert s.posts == []
+
+
+def test_lease_is_capped_at_the_maximum(hub_site, sub):
+    _site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, lease_seconds=10**9)
+    assert s.verifications[0]["hub.lease_seconds"] == str(cfg.websub.lease_max)
+
+
+def test_unsubscribe_is_verified_before_removal(hub_site, sub):
+    _site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url)
+    s.echo = "wrong"  # someone else asks to unsubscribe it: the subscriber does not confirm
+    subscribe(cfg, store, h, clock, s.url, mode="unsubscribe")
+    assert len(rows.subscriptions(store.db)) == 1
+    s.echo = "challenge"
+    subscribe(cfg, store, h, clock, s.url, mode="unsubscribe")
+    v = s.verifications[-1]
+    assert v["hub.mode"] == "unsubscribe" and "hub.lease_seconds" not in v
+    assert rows.subscriptions(store.db) == []
+
+
+def test_a_topic_that_goes_away_denies_its_subscribers(hub_site, sub):
+    _site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, topic=cfg.feed_url("rss"))
+    fewer = _site.config('feeds.formats=["atom", "json"]')
+    report = h.run_due(fewer, store, wait=True)
+    assert report.denied == 1
+    denial = s.verifications[-1]
+    assert denial["hub.mode"] == "denied" and denial["hub.topic"] == cfg.feed_url("rss")
+    assert "hub.reason" in denial and "hub.challenge" not in denial
+    assert rows.subscriptions(store.db) == []
+
+
+# -- distribution ----------------------------------------------------------------------
+
+
+def test_distribution_is_retried_after_a_500_and_survives_a_restart(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub(statuses=(500,))
+    subscribe(cfg, store, h, clock, s.url, secret="k")
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    (waiting,) = rows.subscriptions(store.db)
+    assert waiting.pending and waiting.last_status == 500
+    h.run_due(cfg, store, wait=True)  # not due yet
+    assert len(s.posts) == 1
+    h.shutdown(5)
+    clock.t += 60 * 1.2 + 1  # past the second delay of the schedule, jitter included
+    h2 = Hub(max_workers=4, clock=clock, rng=random.Random(2))  # a restarted daemon
+    try:
+        h2.run_due(cfg, store, wait=True)
+    finally:
+        h2.shutdown(5)
+    s.wait("posts", 2)
+    assert s.posts[1].body == s.posts[0].body
+    assert s.posts[1].headers["x-hub-signature"] == expected_signature("k", s.posts[1].body)
+    (done,) = rows.subscriptions(store.db)
+    assert not done.pending and done.last_status == 204 and done.last_error is None
+
+
+def test_a_newer_feed_replaces_one_still_waiting(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub(statuses=(503,))
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store, 1)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    new_release(site, cfg, store, 2)
+    h.run_due(cfg, store, wait=True)  # the new body is due at once, attempts reset
+    s.wait("posts", 2)
+    assert b"New release number 2" in s.posts[1].body
+    assert rows.counts(store.db)["pending"] == 0
+
+
+def test_410_gone_removes_the_subscription(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub(statuses=(410,))
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    assert rows.subscriptions(store.db) == []
+
+
+def test_unchanged_feeds_are_not_sent_again(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    build(cfg, store, datetime(2026, 2, 2, tzinfo=UTC))  # nothing new
+    h2 = Hub(max_workers=2, clock=clock)  # no memory of what it saw: the store has it
+    try:
+        assert not h2.run_due(cfg, store, wait=True).changed
+    finally:
+        h2.shutdown(5)
+    assert len(s.posts) == 1
+
+
+# -- hostile input ---------------------------------------------------------------------
+
+
+def test_callbacks_on_private_addresses_are_refused_after_dns_too(site, sub):
+    site.write_config("\n[websub]\nallow_private = false\n")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    s = sub()
+    with pytest.raises(HubRequestError, match="loopback, private"):
+        receive(cfg, store, form(mode="subscribe", topic=cfg.feed_url("atom"), callback=s.url),
+                hub.FORM_TYPE, 0.0)  # fmt: skip
+    # a name is checked when the hub sends, after resolving it: no request goes out
+    # (127.1 is no IP address to Python, but the resolver reads it as 127.0.0.1)
+    named = s.url.replace("127.0.0.1", "127.1")
+    body = form(mode="subscribe", topic=cfg.feed_url("atom"), callback=named)
+    receive(cfg, store, body, hub.FORM_TYPE, 0.0)
+    h = Hub(max_workers=2)
+    try:
+        h.run_due(cfg, store, wait=True)
+    finally:
+        h.shutdown(5)
+    assert s.verifications == [] and rows.subscriptions(store.db) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "reason"),
+    [
+        ({"mode": "subscribe", "topic": "", "callback": "http://example.org/cb"}, 400,
+         "hub.topic is missing"),
+        ({"mode": "publish", "callback": "http://example.org/cb"}, 400, "hub.mode"),
+        ({"mode": "subscribe", "topic": "http://127.0.0.1:8080/other.xml",
+          "callback": "http://example.org/cb"}, 404, "not a feed published here"),
+        ({"mode": "subscribe"}, 400, "hub.callback is missing"),
+        ({"mode": "subscribe", "callback": "ftp://example.org/cb"}, 400, "http:// or https://"),
+        ({"mode": "subscribe", "callback": "/relative"}, 400, "absolute"),
+        ({"mode": "subscribe", "callback": "http://u:p@example.org/"}, 400, "user name"),
+        ({"mode": "subscribe", "callback": "http://example.org/#x"}, 400, "fragment"),
+        ({"mode": "subscribe", "callback": "http://[::1]:9/cb"}, 400, "loopback"),
+        ({"mode": "subscribe", "callback": "http://10.1.2.3/cb"}, 400, "private"),
+        ({"mode": "subscribe", "callback": "http://169.254.169.254/"}, 400, "link-local"),
+        ({"mode": "subscribe", "callback": "http://localhost:80/"}, 400, "loopback"),
+        ({"mode": "subscribe", "callback": "http://example.org:99999/"}, 400, "valid URL"),
+        ({"mode": "subscribe", "callback": "http://example.org/" + "a" * 2100}, 400, "longer"),
+        ({"mode": "subscribe", "callback": "http://example.org/",
+          "secret": "x" * 200}, 400, "shorter than 200 bytes"),
+        ({"mode": "subscribe", "callback": "http://example.org/",
+          "secret": "é" * 100}, 400, "shorter than 200 bytes"),
+        ({"mode": "subscribe", "callback": "http://example.org/",
+          "lease_seconds": "-5"}, 400, "lease_seconds"),
+    ],
+)  # fmt: skip
+def test_bad_requests_are_refused_with_a_reason(site, fields, status, reason):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    fields.setdefault("topic", cfg.feed_url("atom"))
+    with pytest.raises(HubRequestError) as caught:
+        receive(cfg, store, form(**fields), hub.FORM_TYPE, 0.0)
+    assert caught.value.http_status == status and reason in str(caught.value)
+    assert rows.counts(store.db)["verifying"] == 0
+
+
+def test_a_secret_of_199_bytes_is_accepted(site):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    body = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/",
+                secret="x" * 199)  # fmt: skip
+    assert receive(cfg, store, body, hub.FORM_TYPE, 0.0).secret == "x" * 199
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "status"),
+    [
+        (b"hub.mode=subscribe&hub.mode=subscribe", hub.FORM_TYPE, 400),
+        (b"\xff\xfe", hub.FORM_TYPE, 400),
+        (b"no-equals-sign", hub.FORM_TYPE, 400),
+        (b"&".join([b"a=1"] * 30), hub.FORM_TYPE, 400),
+        (b'{"hub.mode": "subscribe"}', "application/json", 415),
+        (b"hub.mode=subscribe&x=" + b"a" * 9000, hub.FORM_TYPE, 413),
+    ],
+)
+def test_malformed_and_oversize_bodies_are_refused(site, body, ctype, status):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    with pytest.raises(HubRequestError) as caught:
+        receive(cfg, store, body, ctype, 0.0)
+    assert caught.value.http_status == status
+
+
+def test_subscriptions_per_callback_host_are_limited(site):
+    site.write_config("\n[websub]\nmax_per_host = 2\n")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    for i in range(2):
+        body = form(
+            mode="subscribe", topic=cfg.feed_url("atom"), callback=f"http://example.org/{i}"
+        )
+        receive(cfg, store, body, hub.FORM_TYPE, 0.0)
+    again = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/0")
+    receive(cfg, store, again, hub.FORM_TYPE, 0.0)  # the same one again: a renewal
+    third = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/2")
+    with pytest.raises(HubRequestError) as caught:
+        receive(cfg, store, third, hub.FORM_TYPE, 0.0)
+    assert caught.value.http_status == 403
+    other = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.net/")
+    receive(cfg, store, other, hub.FORM_TYPE, 0.0)
+
+
+def test_rate_limiter_allows_a_window_of_requests_per_client():
+    limiter = hub.RateLimiter(3, window=60)
+    assert [limiter.allow("a", 0.0) for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b", 1.0)
+    assert not limiter.allow("a", 59.9) and limiter.allow("a", 60.0)
+
+
+def test_signature_matches_an_independent_hmac():
+    body = b"<feed/>"
+    assert hub.signature("k\u00e9y", body) == expected_signature("k\u00e9y", body)
+
+
+# -- discovery -------------------------------------------------------------------------
+
+
+def test_every_feed_advertises_its_hubs_and_one_self_link(hub_site):
+    site, cfg, _store, _h, _clock = hub_site
+    ext = site.config('websub.hubs=["https://hub.example.org/"]')
+    build(ext, Store(ext.paths.state), datetime(2026, 1, 2, tzinfo=UTC))
+    wanted = [cfg.hub_urls()[0], "https://hub.example.org/"]
+    for fmt, name in (("atom", "atom.xml"), ("rss", "rss.xml")):
+        parsed = feedparser.parse((site.feeds / name).read_bytes())
+        links = parsed.feed.links
+        assert [x.href for x in links if x.rel == "hub"] == wanted, fmt
+        assert [x.href for x in links if x.rel == "self"] == [cfg.feed_url(fmt)], fmt
+    doc = json.loads((site.feeds / "feed.json").read_bytes())
+    assert doc["hubs"] == [{"type": "WebSub", "url": u} for u in wanted]
+    assert doc["feed_url"] == cfg.feed_url("json")
+
+
+def test_a_disabled_hub_is_not_advertised(site):
+    site.write_config("\n[websub]\nenabled = false\n")
+    cfg = site.config()
+    build(cfg, Store(cfg.paths.state), datetime(2026, 1, 2, tzinfo=UTC))
+    assert b'rel="hub"' not in (site.feeds / "atom.xml").read_bytes()
+    assert b"hubs" not in (site.feeds / "feed.json").read_bytes()
+
+
+def test_cli_lists_and_removes_a_subscription_telling_the_subscriber(hub_site, sub, capsys):
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    subscribe(cfg, store, h, clock, s.url, secret="never-shown")
+    assert main(["--config", str(site.config_path), "websub", "list"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if x.startswith("1\t")]
+    assert cfg.feed_url("atom") in line and "127.0.0.1" in line and "signed" in line
+    assert "never-shown" not in out and "t0k3n" not in out  # no secret, no callback token
+    assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 0
+    assert rows.subscriptions(store.db) == []
+    h.run_due(cfg, store, wait=True)
+    assert s.verifications[-1]["hub.mode"] == "denied"
+    assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 1
+
+
+def test_external_hubs_are_pinged_after_a_change(hub_site, sub):
+    site, _cfg, store, h, _clock = hub_site
+    external = sub()
+    cfg = site.config(f'websub.hubs=["{external.url}"]')
+    h.run_due(cfg, store, wait=True)  # the bodies as they are now: a change, pinged
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    external.wait("posts", 6)  # three topics, twice
+    forms = [dict(parse_qsl(p.body.decode())) for p in external.posts]
+    assert {"hub.mode": "publish", "hub.url": cfg.feed_url("rss")} in forms
+    assert all(p.headers["content-type"] == hub.FORM_TYPE for p in external.posts)
+
+
+def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, capsys):
+    external = sub(statuses=(500,))
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\n')
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 3  # atom, rss, json: all written for the first time
+    assert "did not accept the ping" in capsys.readouterr().err  # the first one got a 500
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 3  # nothing changed: no ping

@@ -1,0 +1,187 @@
+"""WebSub end to end: `scofeed run` as a real subprocess; a subscriber on 127.0.0.1 (our
+own, and flask-websub's) discovers the hub from the feed, subscribes, is verified, and
+receives the new feed body, signed, after a new release file is dropped in sources/.
+Also the hub endpoint's answers to hostile requests, over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import feedparser
+import pytest
+import requests
+
+from conftest import Site, free_port
+from test_daemon import wait_for
+from websub_subscriber import Subscriber
+
+NEW_TITLE = "Secretariat hosts WebSub test briefing"
+
+
+@dataclass
+class Daemon:
+    proc: subprocess.Popen[bytes]
+    base: str
+    err: Path
+
+    def log(self) -> str:
+        return self.err.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def daemon(site: Site) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def start(extra: str = "") -> Daemon:
+        site.write_config(
+            "\n[schedule]\nscan_interval = 60\ndeliver_interval = 1\n"
+            "\n[websub]\nallow_private = true\n" + extra
+        )
+        port = free_port()
+        base = f"http://127.0.0.1:{port}/"
+        err = site.root / f"err-{port}.txt"
+        with open(err, "wb") as e:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "run",
+                 "--port", str(port), "--set", f'site.base_url="{base}"'],
+                stdout=subprocess.DEVNULL, stderr=e, cwd=site.root,
+            )  # fmt: skip
+        d = Daemon(proc, base, err)
+        started.append(d)
+
+        def up() -> bool:
+            try:
+                return requests.get(base + "atom.xml", timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(up, 30, "the daemon to publish atom.xml")
+        return d
+
+    yield start
+    for d in started:
+        if d.proc.poll() is None:
+            d.proc.send_signal(signal.SIGTERM)
+            try:
+                d.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                d.proc.kill()
+
+
+def drop_release(site: Site) -> None:
+    text = f"{NEW_TITLE}\n\n2026-03-02\n\nThe SCO Secretariat held a briefing on feeds.\n"
+    tmp = site.sources / ".new.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.rename(site.sources / "websub-new.txt")
+
+
+def test_a_subscriber_discovers_subscribes_and_gets_the_new_release_signed(site, daemon):
+    d = daemon()
+    sub = Subscriber()
+    try:
+        # discovery: the Link header and the feed itself name the hub and the topic
+        resp = requests.get(d.base + "atom.xml", timeout=5)
+        hub_url, topic = resp.links["hub"]["url"], resp.links["self"]["url"]
+        feed = feedparser.parse(resp.content).feed
+        assert [x.href for x in feed.links if x.rel == "hub"] == [hub_url]
+        assert [x.href for x in feed.links if x.rel == "self"] == [topic] == [d.base + "atom.xml"]
+
+        secret = "a-subscriber-secret"
+        answer = requests.post(hub_url, timeout=5, data={
+            "hub.mode": "subscribe", "hub.topic": topic, "hub.callback": sub.url,
+            "hub.secret": secret, "hub.lease_seconds": "3600"})  # fmt: skip
+        assert answer.status_code == 202, answer.text
+        sub.wait("verifications")
+        assert sub.verifications[0]["hub.lease_seconds"] == "3600"
+        listed = lambda: "127.0.0.1" in _cli(site, "websub", "list").stdout  # noqa: E731
+        wait_for(listed, 20, "the subscription to be active")
+
+        drop_release(site)  # the watcher wakes the scan; the scan wakes the hub
+        wait_for(lambda: any(NEW_TITLE.encode() in p.body for p in sub.posts), 30, "the push")
+        post = next(p for p in sub.posts if NEW_TITLE.encode() in p.body)
+        expected = "sha256=" + hmac.new(secret.encode(), post.body, hashlib.sha256).hexdigest()
+        assert post.headers["x-hub-signature"] == expected
+        assert post.headers["content-type"].startswith("application/atom+xml")
+        assert post.body == requests.get(topic, timeout=5).content
+        assert f'<{topic}>; rel="self"' in post.headers["link"]
+
+        health = requests.get(d.base + "healthz", timeout=5).json()
+        assert health["websub"]["subscriptions"] == 1
+        assert "a-subscriber-secret" not in d.log()
+    finally:
+        sub.close()
+
+
+def _cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True, text=True, cwd=site.root, timeout=60,
+    )  # fmt: skip
+
+
+def test_flask_websub_subscriber_gets_the_new_feed(site, daemon, tmp_path):
+    flask = pytest.importorskip("flask")
+    fw = pytest.importorskip("flask_websub.subscriber")
+    from werkzeug.serving import make_server
+
+    d = daemon()
+    port = free_port()
+    app = flask.Flask("reader")
+    app.config["SERVER_NAME"] = f"127.0.0.1:{port}"
+    subscriber = fw.Subscriber(
+        fw.SQLite3SubscriberStorage(str(tmp_path / "subs.db")),
+        fw.SQLite3TempSubscriberStorage(str(tmp_path / "temp.db")),
+    )
+    app.register_blueprint(subscriber.build_blueprint(url_prefix="/callbacks"))
+    got: list[bytes] = []
+    subscriber.add_listener(lambda topic, callback_id, body: got.append(body))
+    confirmed: list[str] = []
+    subscriber.add_success_handler(lambda topic, callback_id, mode: confirmed.append(mode))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with app.app_context():
+            found = fw.discover(d.base + "rss.xml")
+            assert found == {"hub_url": d.base + "websub", "topic_url": d.base + "rss.xml"}
+            subscriber.subscribe(**found)
+        wait_for(lambda: confirmed == ["subscribe"], 20, "flask-websub to confirm")
+        drop_release(site)
+        wait_for(lambda: any(NEW_TITLE.encode() in b for b in got), 30, "the push to flask-websub")
+        parsed = feedparser.parse(next(b for b in got if NEW_TITLE.encode() in b))
+        assert parsed.entries[0].title == NEW_TITLE
+    finally:
+        server.shutdown()
+
+
+def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
+    d = daemon("rate = 6\nmax_body = 2048\n")
+    hub_url = d.base + "websub"
+    topic = d.base + "atom.xml"
+
+    def post(data: object, **kw: object) -> requests.Response:
+        return requests.post(hub_url, data=data, timeout=5, **kw)  # type: ignore[arg-type]
+
+    bad = post({"hub.mode": "subscribe", "hub.topic": topic, "hub.callback": "nope"})
+    assert bad.status_code == 400 and "hub.callback" in bad.text
+    assert bad.headers["content-type"].startswith("text/plain")
+    secret = post({"hub.mode": "subscribe", "hub.topic": topic,
+                   "hub.callback": "http://example.org/cb", "hub.secret": "s" * 200})  # fmt: skip
+    assert secret.status_code == 400 and "200 bytes" in secret.text
+    big = post(b"hub.mode=subscribe&x=" + b"a" * 5000,
+               headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert big.status_code == 413
+    typed = post(b"{}", headers={"Content-Type": "application/json"})
+    assert typed.status_code == 415
+    assert requests.get(hub_url, timeout=5).status_code == 405
+    statuses = [post({"hub.mode": "x"}).status_code for _ in range(4)]
+    assert statuses[-1] == 429, statuses  # the 7th request within a minute
+    assert d.proc.poll() is None
