@@ -19,7 +19,7 @@ LAYERS: list[list[str]] = [
     ["scofeed.daemon"],
     ["scofeed.schedule", "scofeed.serve", "scofeed.watch"],
     ["scofeed.poll", "scofeed.build", "scofeed.add"],
-    ["scofeed.ingest", "scofeed.deliver", "scofeed.websub", "scofeed.pool"],
+    ["scofeed.ingest", "scofeed.deliver", "scofeed.websub", "scofeed.pool", "scofeed.activitypub"],
     [
         "scofeed.sources",
         "scofeed.normalise",

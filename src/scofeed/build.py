@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
+from scofeed.activitypub.delivery import planner_with
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError
@@ -85,9 +86,10 @@ def build(
     tuning: Tuning = DEFAULT_TUNING,
 ) -> BuildReport:
     """Ingest what changed in sources/, then render and publish every configured feed.
-    Without a ``planner``, the webhook outbox plans deliveries when webhooks are set."""
+    Without a ``planner``, the webhook outbox plans deliveries when webhooks are set,
+    and the ActivityPub one when it is enabled."""
     report = BuildReport()
-    planner = planner or planner_for(cfg, now)
+    planner = planner or planner_with(cfg, now, planner_for(cfg, now))
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():

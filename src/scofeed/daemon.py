@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from scofeed import websub
+from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
@@ -160,6 +161,7 @@ class Daemon:
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
+        self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
         self.deliveries = DeliveryPool()
         self.hub: websub.Hub | None = None
@@ -181,14 +183,26 @@ class Daemon:
         store = Store(self.cfg.paths.state)
         # the WebSub hub endpoint is served only where the websub job verifies requests
         on_hub = self._hub_request if self.schedule else None
-        app = App(lambda: self.cfg, store, self.health_extras, on_hub)
+        # ActivityPub (its key, inbox, outbox) is set up at start: a reload does not change it
+        self.activitypub = (
+            ActivityPub.open(self.cfg, store, on_queued=lambda: self._wake("activitypub"))
+            if self.cfg.activitypub.enabled
+            else None
+        )
+        routes = self.activitypub.routes if self.activitypub else None
+        app = App(lambda: self.cfg, store, self.health_extras, on_hub, activitypub=routes)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
             self.hub = websub.Hub()
             ctx = JobContext(
-                self.cfg, store, planner=self.planner, deliveries=self.deliveries, hub=self.hub
+                self.cfg,
+                store,
+                planner=self.planner,
+                deliveries=self.deliveries,
+                hub=self.hub,
+                activitypub=self.activitypub,
             )
             self.scheduler = Scheduler(ctx)
             self.scheduler.load(job_table(self.cfg))
@@ -218,8 +232,11 @@ class Daemon:
             self.scheduler.wake("websub")  # verify the intent now, not at the next tick
 
     def _sources_changed(self) -> None:
+        self._wake("scan")
+
+    def _wake(self, job: str) -> None:
         if self.scheduler:
-            self.scheduler.wake("scan")
+            self.scheduler.wake(job)
 
     def _shutdown(self, server: HttpServer, store: Store) -> int:
         unfinished: list[str] = []
@@ -232,6 +249,8 @@ class Daemon:
         unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
         if self.hub:  # requests in flight may finish; what was not settled stays due
             unfinished += self.hub.shutdown(max(0.5, deadline - time.monotonic()))
+        if self.activitypub:  # requests in flight are dropped; they stay pending in the store
+            self.activitypub.close(wait=False)
         for fn in self.on_stop:
             try:
                 left = fn(max(0.5, deadline - time.monotonic()))

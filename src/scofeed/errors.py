@@ -14,7 +14,8 @@
     ├── RenderError
     ├── PublishError                                              writing into feeds/
     ├── DeliveryError                                    HTTP 502 a push got no HTTP answer
-    │   ├── BadSignature (ValueError)                    HTTP 401 a webhook request does not verify
+    │   ├── BadSignature (ValueError)                    HTTP 401 a signed request does not verify
+    │   ├── FetchError                                   HTTP 502 no ActivityPub actor or key
     │   ├── EndpointUnreachable  [retryable]             HTTP 503 timeout, refused, reset, no name
     │   └── AddressForbidden                             HTTP 502 the address guard refused the host
     ├── ServeError                                                the HTTP server cannot listen
@@ -141,9 +142,20 @@ class DeliveryError(ScofeedError):
 
 
 class BadSignature(DeliveryError, ValueError):
-    """A webhook request does not verify; the message says why (never the secret)."""
+    """A webhook or ActivityPub request does not verify; the message says why (never
+    the secret or key)."""
 
     http_status = 401
+
+
+class FetchError(DeliveryError):
+    """An ActivityPub document (a follower's actor, a signer's key) could not be had.
+    ``gone``: the server said 404 or 410; ``refused``: the address guard said no."""
+
+    def __init__(self, message: str, refused: bool = False, gone: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+        self.gone = gone
 
 
 class EndpointUnreachable(DeliveryError, TemporaryError):

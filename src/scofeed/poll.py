@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from scofeed.activitypub.delivery import planner_with
 from scofeed.config import Config, RemoteSource
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
@@ -142,7 +143,14 @@ def poll_due(
             raise UsageError(f"no remote source named {unknown[0]!r} in the configuration")
     report = PollReport()
     own = fetcher is None
-    run = _Run(cfg, store, fetcher or Fetcher(store), now, force, planner or planner_for(cfg, now))
+    run = _Run(
+        cfg,
+        store,
+        fetcher or Fetcher(store),
+        now,
+        force,
+        planner or planner_with(cfg, now, planner_for(cfg, now)),
+    )
     try:
         for src in cfg.sources:
             if wanted is not None and src.name not in wanted:

@@ -32,6 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scofeed import websub
+from scofeed.activitypub import Service as ActivityPub
 from scofeed.build import build
 from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool
@@ -58,6 +59,7 @@ class JobContext:
     planner: PlannerFactory | None = None
     deliveries: DeliveryPool = field(default_factory=DeliveryPool)
     hub: websub.Hub | None = None  # the WebSub hub's sender (the daemon owns it)
+    activitypub: ActivityPub | None = None  # made by the daemon when enabled
 
     def plan(self, now: datetime) -> Planner | None:
         return self.planner(self.cfg, now) if self.planner else None
@@ -102,6 +104,7 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
     report = build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deliveries:
         ctx.wake("deliver")
+        ctx.wake("activitypub")
     if report.written:
         ctx.wake("websub")  # a feed changed: its subscribers get the new body now
     summary = (
@@ -120,6 +123,7 @@ def poll_job(name: str) -> JobFn:
         report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
         if report.changed:
             ctx.wake("deliver")
+            ctx.wake("activitypub")
             ctx.wake("websub")
         failed = [r for r in report.results if r.status == "error"]
         if failed:
@@ -137,6 +141,14 @@ def deliver_job(ctx: JobContext, now: datetime) -> str | None:
     if not (report.endpoints or report.busy):
         return None
     return f"sending endpoints={report.endpoints} busy={report.busy}"
+
+
+def activitypub_job(ctx: JobContext, now: datetime) -> str | None:
+    """Hand each remote host with a due ActivityPub delivery to a worker."""
+    if ctx.activitypub is None:
+        return None
+    report = ctx.activitypub.deliverer.run_due(wait=False)
+    return f"sending hosts={report.hosts}" if report.hosts else None
 
 
 def websub_job(ctx: JobContext, now: datetime) -> str | None:
@@ -164,6 +176,9 @@ def job_table(cfg: Config) -> list[JobSpec]:
     if cfg.websub.enabled or cfg.websub.hubs:
         every = trigger_for(every=cfg.schedule.deliver_interval)
         jobs.append(JobSpec("websub", every, websub_job))
+    if cfg.activitypub.enabled:
+        every = trigger_for(every=cfg.schedule.deliver_interval)
+        jobs.append(JobSpec("activitypub", every, activitypub_job))
     return jobs
 
 

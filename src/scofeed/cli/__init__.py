@@ -44,6 +44,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("redeliver", "same as `webhook redeliver`", "webhooks"),
     ("webhook", "list, test and manage the webhook endpoints", "webhooks"),
     ("websub", "list or remove the WebSub hub's subscriptions", "websub"),
+    ("ap", "the ActivityPub actor: followers and deliveries", "activitypub"),
     ("run", "the daemon: scan, poll, deliver and serve until stopped", "daemon"),
     ("serve", "only serve the feeds, index and health over HTTP", "daemon"),
     ("reload", "make the running daemon re-read its config (SIGHUP)", "daemon"),

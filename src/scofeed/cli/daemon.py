@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import os
 import sys
+from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
 from scofeed.cli.common import Subparsers, command, load_config
@@ -46,6 +47,7 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # lazy on purpose (see the module docstring): scheduler, HTTP server, senders
+    from scofeed import activitypub, websub
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
     from scofeed.deliver import runner
 
@@ -58,7 +60,8 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         lambda: _loader(args),
         schedule=schedule,
         set_log_level=from_config,
-        health_extras={"deliveries": runner.counts},
+        health_extras={"deliveries": runner.counts, "websub": websub.counts}
+        | ({"activitypub": activitypub.counts} if cfg.activitypub.enabled else {}),
     )
 
     def ready(bases: list[str]) -> None:
@@ -67,6 +70,9 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         print("subscribe:")
         for url in feed_urls(cfg, bases[0]):
             print(f"  {url}")
+        if cfg.activitypub.enabled:
+            host = urlsplit(cfg.site.base_url).netloc
+            print(f"  @{cfg.activitypub.username}@{host} (ActivityPub)")
         if cfg.site.base_url.rstrip("/") + "/" != bases[0]:
             print(f"note: the feeds link to themselves under site.base_url = {cfg.site.base_url}")
         reload = "; `scofeed reload` re-reads the config" if schedule else "; SIGHUP re-reads it"

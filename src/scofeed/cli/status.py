@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
 from scofeed.store import Store
@@ -113,6 +114,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{hub['verifying']} awaiting verification, {hub['pending']} distribution(s) "
             f"pending ({hub['retrying']} retrying)"
         )
+    if cfg.activitypub.enabled:
+        print(activitypub_summary(db))
     print()
     rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
     if not rejected:

@@ -15,10 +15,10 @@ from scofeed.store import websub as rows
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(sub, "websub", "list or remove the WebSub hub's subscriptions")
     wsub = p.add_subparsers(dest="websub_command", metavar="ACTION", required=True)
-    w = command(wsub, "list", "subscriptions: topic, callback host, lease expiry, last delivery")
+    w = command(wsub, "list", "subscriptions: topic, callback host, lease, last delivery")
     w.add_argument("--topic", metavar="URL", help="only this topic")
     w.set_defaults(func=cmd_list)
-    w = command(wsub, "remove", "remove a subscription and tell its subscriber (hub.mode=denied)")
+    w = command(wsub, "remove", "remove a subscription; its subscriber is told (denied)")
     w.add_argument("subscription_id", type=int, help="the number `scofeed websub list` shows")
     w.set_defaults(func=cmd_remove)
 

@@ -372,6 +372,41 @@ class WebSubConfig:
             )
 
 
+# -- ActivityPub (issue 12) ------------------------------------------------------------
+
+AP_OBJECT_TYPES = ("Note", "Article")
+
+
+def _ap_username(v: str) -> str | None:
+    ok = re.fullmatch(r"[a-z0-9_]{1,30}", v)
+    return None if ok else "1 to 30 lower-case letters, digits or '_'"
+
+
+@dataclass(frozen=True)
+class ActivityPubConfig:
+    """``[activitypub]``: scofeed as a followable actor (``@username@host``)."""
+
+    enabled: bool = False
+    username: str = check(_ap_username, default="releases")
+    name: str | None = None  # shown name; default: site.title
+    summary: str | None = None  # profile text; default: site.description
+    icon: str | None = check(lambda v: None if v is None else _http_url(v), default=None)
+    object_type: str = check(_one_of(*AP_OBJECT_TYPES), default="Note")
+    key: Path | None = None  # the RSA key pair (PEM); default: beside the state store
+    allow_private: bool = False  # allow loopback and private addresses (inboxes, keys)
+    max_body: int = check(_positive, default=256 * 1024)  # inbox bodies above it get 413
+    timeout: float = check(_timeout, default=10.0)
+    retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
+    page_size: int = check(_positive, default=20)  # outbox items per page
+
+    def key_path(self, state: Path) -> Path:
+        return self.key if self.key is not None else state.parent / "activitypub-key.pem"
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
+
+
 @dataclass(frozen=True)
 class Config:
     site: SiteConfig = SiteConfig()
@@ -387,7 +422,17 @@ class Config:
     sources: tuple[RemoteSource, ...] = check(_unique_names, default=())
     webhooks: tuple[Webhook, ...] = check(_distinct_names, default=())
     websub: WebSubConfig = WebSubConfig()
+    activitypub: ActivityPubConfig = ActivityPubConfig()
     path: Path | None = None  # the file this came from; not a key
+
+    def validate(self, key: str) -> None:
+        if self.activitypub.enabled:
+            parts = urlsplit(self.site.base_url)
+            if parts.scheme != "https" and not _loopback(parts.hostname or ""):
+                raise ConfigError(
+                    "activitypub.enabled: needs an https site.base_url (http only for "
+                    f"loopback tests), got {self.site.base_url!r}"
+                )
 
     def feed_url(self, fmt: str) -> str:
         return self.site.base_url.rstrip("/") + "/" + FEED_FILES[fmt]

@@ -10,6 +10,10 @@ is ever mapped onto the filesystem, so path traversal has nowhere to go and gets
     /entries/<slug>                 one entry (the link of releases without a URL)
     /healthz                        JSON; 503 when the last scan failed
     /websub ([websub] hub_path)     POST: WebSub subscription requests (`scofeed run`)
+
+With ``[activitypub] enabled``, the ActivityPub routes (``activitypub.routes``: WebFinger,
+NodeInfo, the actor, its collections and inboxes) are asked first, and an entry's URL
+answers ActivityPub clients with its Note (``Vary: Accept``).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from scofeed import websub
+from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
@@ -157,6 +158,7 @@ class App:
         store: Store,
         health_extras: HealthExtras | None = None,
         on_hub_request: Callable[[], object] | None = None,
+        activitypub: Routes | None = None,
     ) -> None:
         self.get_cfg = get_cfg
         self.store = store
@@ -166,11 +168,16 @@ class App:
         # (the daemon's websub job, which this wakes)
         self.on_hub_request = on_hub_request
         self._hub_limiter: websub.RateLimiter | None = None
+        self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
-            response = self.route(method, environ.get("PATH_INFO", ""), environ)
+            response = None
+            if self.activitypub is not None:
+                response = _activitypub(self.activitypub, method, environ)
+            if response is None:
+                response = self.route(method, environ.get("PATH_INFO", ""), environ)
         except ScofeedError as exc:
             response = _error(exc.http_status, exc, environ)
         except Exception as exc:
@@ -251,7 +258,10 @@ class App:
         e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404
         if id_slug(e.id) != slug:  # the slug matched as the end of a longer one
             raise UnknownEntry(f"no entry with id {slug!r}")
-        return _page(environ, entry_html(cfg, e), cfg)
+        page = _page(environ, entry_html(cfg, e), cfg)
+        if self.activitypub is not None:  # the same URL gives ActivityPub clients a Note
+            page.headers.append(("Vary", "Accept"))
+        return page
 
     def health(self, cfg: Config) -> Response:
         db = self.store.db
@@ -306,6 +316,33 @@ def _error(status: int, exc: Exception, environ: Mapping[str, Any]) -> Response:
         log.error("http_error path=%r", environ.get("PATH_INFO"), exc_info=exc)
         return _text(status, "internal error\n")
     return _text(status, f"{exc}\n")
+
+
+def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Response | None:
+    """The ActivityPub answer to this request, or None when it is not one of its routes."""
+    path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+    answer: Answer | None
+    if method == "POST" and path in routes.inbox_paths():
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if routes.body_too_big(length):
+            return _text(413, "request body too large\n")
+        body = environ["wsgi.input"].read(int(length))
+        headers = {
+            k[5:].replace("_", "-").title(): str(v)
+            for k, v in environ.items()
+            if k.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        answer = routes.post(path, query, headers, body)
+    elif method in ("GET", "HEAD"):
+        answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
+    else:
+        return None
+    if answer is None:
+        return None
+    headers_out = [("Content-Type", answer.content_type), *answer.headers]
+    return Response(answer.status, answer.body, headers_out)
 
 
 def _text(status: int, text: str) -> Response:

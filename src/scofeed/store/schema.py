@@ -201,4 +201,57 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX websub_distributions_due ON websub_distributions (next_attempt);
     """,
+    # 6: ActivityPub: followers, seen inbox activities, fetched keys, the delivery outbox
+    """
+    -- one row per following actor; deliveries go to COALESCE(shared_inbox, inbox)
+    CREATE TABLE ap_followers (
+        actor        TEXT PRIMARY KEY,
+        inbox        TEXT NOT NULL,
+        shared_inbox TEXT,
+        follow_id    TEXT NOT NULL,          -- the id of their Follow (echoed in our Accept)
+        since        REAL NOT NULL
+    );
+    CREATE INDEX ap_followers_by_target ON ap_followers (COALESCE(shared_inbox, inbox));
+
+    -- inbox activity ids already handled: a repeat is answered, not acted on again
+    CREATE TABLE ap_seen (
+        activity_id TEXT PRIMARY KEY,
+        at          REAL NOT NULL
+    );
+
+    -- remote public keys by keyId, refreshed when a signature fails to verify with them
+    CREATE TABLE ap_keys (
+        key_id     TEXT PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        pem        TEXT NOT NULL,
+        fetched_at REAL NOT NULL
+    );
+
+    -- per-host lease: one sender at a time per remote host, in order
+    CREATE TABLE ap_hosts (
+        host        TEXT PRIMARY KEY,
+        lease_until REAL,
+        lease_owner TEXT
+    );
+
+    -- the outbox: one row per (activity, target inbox), written in the entry's transaction
+    CREATE TABLE ap_deliveries (
+        id           INTEGER PRIMARY KEY,
+        activity_id  TEXT NOT NULL,
+        kind         TEXT NOT NULL,          -- Create | Update | Delete | Accept
+        entry_id     TEXT,
+        inbox        TEXT NOT NULL,
+        host         TEXT NOT NULL,          -- the inbox's host[:port], the ordering unit
+        body         BLOB NOT NULL,          -- the exact bytes signed and sent
+        created      REAL NOT NULL,
+        status       TEXT NOT NULL,          -- pending | delivered | failed
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL,
+        last_status  INTEGER,
+        last_error   TEXT,
+        settled_at   REAL,
+        UNIQUE (activity_id, inbox)
+    );
+    CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
+    """,
 ]

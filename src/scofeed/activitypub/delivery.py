@@ -1,0 +1,257 @@
+"""Delivering activities to followers: planned in the entry's transaction, sent later.
+
+``planner(cfg, now)`` is a pipeline Planner: a new entry queues ``Create{Note}``, a
+correction ``Update{Note}``, one row per distinct target inbox (a follower's shared
+inbox when it has one, so a server with a thousand followers gets one POST).
+``queue_delete`` does the same with ``Delete{Tombstone}`` for a withdrawn entry, and
+``queue_accept`` answers a Follow.
+
+``Deliverer.run_due`` sends what is due like the webhook runner does: one worker per
+remote host, that host's deliveries strictly in order, under the host's lease in the
+store; the retry policy is the webhooks' (``deliver/policy.py``); a 410 Gone removes
+the followers behind that inbox. Each POST is signed (draft-cavage: ``(request-target)
+host date digest``) at send time, so the Date is always fresh.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from scofeed.activitypub import documents, httpsig
+from scofeed.activitypub.documents import ACTIVITY_JSON, Urls
+from scofeed.activitypub.keys import KeyPair
+from scofeed.activitypub.remote import session
+from scofeed.config import Config
+from scofeed.deliver import policy, sender
+from scofeed.errors import DeliveryError
+from scofeed.model import Entry, Planner
+from scofeed.store import Store
+from scofeed.store import activitypub as rows
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 32
+LEASE_MARGIN = 1.0
+STATUS = {
+    policy.DELIVERED: rows.DELIVERED,
+    policy.RETRY: rows.PENDING,
+    policy.FAILED: rows.FAILED,
+    policy.GONE: rows.FAILED,
+}
+EVENTS = {"release.published": "Create", "release.updated": "Update"}
+
+
+def _dumps(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def host_of(inbox: str) -> str:
+    return urlsplit(inbox).netloc.lower()
+
+
+def _fan_out(db: Any, doc: dict[str, Any], kind: str, entry_id: str | None, at: float) -> int:
+    body = _dumps(doc)
+    n = 0
+    for inbox in rows.targets(db):
+        n += rows.enqueue(db, doc["id"], kind, entry_id, inbox, host_of(inbox), body, at)
+    if n:
+        log.info("activitypub_queued kind=%s activity=%s inboxes=%d", kind, doc["id"], n)
+    return n
+
+
+def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
+    """Queue the entry's Create (new) or Update (corrected) to every target inbox."""
+    kind = EVENTS.get(event)
+    if kind is None:
+        return 0
+    doc = documents.create(cfg, entry) if kind == "Create" else documents.update(cfg, entry)
+    return _fan_out(db, doc, kind, entry.id, at)
+
+
+def planner(cfg: Config, now: datetime) -> Planner:
+    at = now.timestamp()
+
+    def plan_one(db: sqlite3.Connection, entry: Entry, event: str) -> int:
+        return plan(cfg, db, entry, event, at)
+
+    return plan_one
+
+
+def planner_with(cfg: Config, now: datetime, other: Planner | None) -> Planner | None:
+    """``other`` (the webhooks' Planner, or None), then ActivityPub's when it is enabled:
+    what the build and the pollers pass to ingest."""
+    if not cfg.activitypub.enabled:
+        return other
+    mine = planner(cfg, now)
+    if other is None:
+        return mine
+
+    def plan_both(db: sqlite3.Connection, entry: Entry, event: str) -> int:
+        return other(db, entry, event) + mine(db, entry, event)
+
+    return plan_both
+
+
+def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
+    """A withdrawn entry: ``Delete{Tombstone}`` to every target inbox (call it in the
+    transaction that withdraws the entry)."""
+    doc = documents.delete(cfg, Urls.of(cfg).object(entry), now)
+    return _fan_out(db, doc, "Delete", entry.id, now.timestamp())
+
+
+def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
+    doc = documents.accept(Urls.of(cfg), follow)
+    return rows.enqueue(db, doc["id"], "Accept", None, inbox, host_of(inbox), _dumps(doc), at)
+
+
+@dataclass
+class Report:
+    hosts: int = 0
+    attempted: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    gone: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, inbox: str) -> None:
+        with self._lock:
+            self.attempted += 1
+            if outcome == policy.DELIVERED:
+                self.delivered += 1
+            elif outcome == policy.RETRY:
+                self.retrying += 1
+            else:
+                self.failed += 1
+            if outcome == policy.GONE:
+                self.gone.append(inbox)
+
+    def line(self) -> str:
+        return (
+            f"hosts={self.hosts} attempted={self.attempted} delivered={self.delivered} "
+            f"retrying={self.retrying} failed={self.failed} gone={len(self.gone)}"
+        )
+
+
+class Deliverer:
+    """Owns the worker pool; the daemon makes one, ticks ``run_due`` and shuts it down."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        keypair: KeyPair,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.keypair = keypair
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-ap")
+        self._busy: set[str] = set()
+        self._lock = threading.Lock()
+        self._writes = threading.Lock()
+        self._stop = threading.Event()
+
+    def run_due(self, wait: bool = True) -> Report:
+        report = Report()
+        futures: list[Future[None]] = []
+        for host in rows.due_hosts(self.store.db, self.clock()):
+            with self._lock:
+                if host in self._busy or self._stop.is_set():
+                    continue
+                self._busy.add(host)
+            report.hosts += 1
+            try:
+                futures.append(self._pool.submit(self._drain, host, report))
+            except RuntimeError:  # shut down meanwhile
+                with self._lock:
+                    self._busy.discard(host)
+        if wait:
+            for f in futures:
+                f.result()
+            if report.hosts:
+                log.info("activitypub_deliver %s", report.line())
+        return report
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._stop.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _drain(self, host: str, report: Report) -> None:
+        db = self.store.db
+        s: requests.Session | None = None
+        try:
+            while not self._stop.is_set():
+                t = self.clock()
+                with self._writes:
+                    until = t + 2 * self.cfg.activitypub.timeout + LEASE_MARGIN
+                    if not rows.claim(db, host, self.owner, until, t):
+                        break
+                d = rows.head(db, host)
+                if d is None or d.next_attempt is None or d.next_attempt > t:
+                    break
+                s = s or session(self.cfg.activitypub.allow_private)
+                outcome = self._attempt(s, d)
+                report.add(outcome, d.inbox)
+                if outcome == policy.RETRY:
+                    break
+        except Exception:
+            log.exception("activitypub_worker_failed host=%s", host)
+        finally:
+            try:
+                with self._writes:
+                    rows.release(db, host, self.owner)
+            finally:
+                if s is not None:
+                    s.close()
+                with self._lock:
+                    self._busy.discard(host)
+
+    def _attempt(self, s: requests.Session, d: rows.Delivery) -> str:
+        ap = self.cfg.activitypub
+        key_id = Urls.of(self.cfg).key_id
+        key = self.keypair.private
+        headers = httpsig.sign_cavage("POST", d.inbox, d.body, key_id, key, time.time())
+        headers["Content-Type"] = ACTIVITY_JSON
+        try:
+            sent = sender.post(s, d.inbox, d.body, headers, ap.timeout)
+        except DeliveryError as exc:  # no answer: an outcome for the policy too
+            result = policy.Result(None, str(exc), blocked=not exc.retryable)
+            sent = sender.Sent(result, "", 0.0)
+        t = self.clock()
+        decision = policy.decide(d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng)
+        error = None if decision.outcome == policy.DELIVERED else decision.reason
+        with self._writes, self.store.transaction() as db:
+            rows.settle(
+                db, d, STATUS[decision.outcome], decision.next_attempt, sent.result.status, error, t
+            )
+            removed = rows.remove_target(db, d.inbox) if decision.outcome == policy.GONE else 0
+        log.info(
+            "activitypub_delivery id=%d kind=%s inbox=%s attempt=%d outcome=%s status=%s "
+            "reason=%r duration=%.3f",
+            d.id, d.kind, d.inbox, d.attempts + 1, decision.outcome, sent.result.status,
+            decision.reason, sent.duration,
+        )  # fmt: skip
+        if removed:
+            log.warning("activitypub_inbox_gone inbox=%s followers_removed=%d", d.inbox, removed)
+        return decision.outcome

@@ -1,0 +1,370 @@
+"""The ActivityPub documents, pure: config and entries in, JSON-able dicts out.
+
+Addresses, all under ``site.base_url`` (``Urls``)::
+
+    /@<username>                 the actor (a Service); browsers get the index page
+    /@<username>/inbox           its inbox; /inbox is the shared inbox
+    /@<username>/outbox          OrderedCollection of Create{Note}, newest first, paged
+    /@<username>/followers       the follower count (items are not listed)
+    /@<username>/following       always empty
+    /entries/<slug>              each entry's Note (or Article), by content negotiation
+    /.well-known/webfinger       acct:<username>@<host> -> the actor
+    /.well-known/nodeinfo        -> /nodeinfo/2.1
+    /.well-known/host-meta       the WebFinger template (XRD)
+
+Activity ids are fragments of the object's id, so they are stable: ``#create``,
+``#update-<revision>`` and ``#delete``; an Accept is ``<actor>#accepts/<hash>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from scofeed import __version__
+from scofeed.config import Config
+from scofeed.model import Entry
+from scofeed.normalise import entry_page
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JRD_JSON = "application/jrd+json"
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+SUMMARY_MAX = 1000  # characters of the summary shown in a post; the link has the rest
+CONTEXT = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "Hashtag": "as:Hashtag",
+    },
+]
+
+
+@dataclass(frozen=True)
+class Urls:
+    base: str  # site.base_url without the trailing slash
+    username: str
+
+    @classmethod
+    def of(cls, cfg: Config) -> Urls:
+        return cls(cfg.site.base_url.rstrip("/"), cfg.activitypub.username)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base).netloc
+
+    @property
+    def acct(self) -> str:
+        return f"acct:{self.username}@{self.host}"
+
+    @property
+    def actor(self) -> str:
+        return f"{self.base}/@{self.username}"
+
+    @property
+    def key_id(self) -> str:
+        return self.actor + "#main-key"
+
+    @property
+    def inbox(self) -> str:
+        return self.actor + "/inbox"
+
+    @property
+    def shared_inbox(self) -> str:
+        return self.base + "/inbox"
+
+    @property
+    def outbox(self) -> str:
+        return self.actor + "/outbox"
+
+    @property
+    def followers(self) -> str:
+        return self.actor + "/followers"
+
+    @property
+    def following(self) -> str:
+        return self.actor + "/following"
+
+    def object(self, entry: Entry) -> str:
+        return entry_page(self.base, entry.id)
+
+    def tag(self, name: str) -> str:
+        return f"{self.base}/?tag={quote(name)}"
+
+
+def stamp(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# -- discovery -------------------------------------------------------------------------
+
+
+def webfinger(urls: Urls) -> dict[str, Any]:
+    return {
+        "subject": urls.acct,
+        "aliases": [urls.actor, urls.base + "/"],
+        "links": [
+            {"rel": "self", "type": ACTIVITY_JSON, "href": urls.actor},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
+             "href": urls.base + "/"},
+        ],
+    }  # fmt: skip
+
+
+def webfinger_matches(urls: Urls, resource: str) -> bool:
+    """``acct:user@host`` (any case, with or without ``acct:``) or the actor's URL."""
+    r = resource.strip()
+    if r in (urls.actor, urls.base + "/", urls.base):
+        return True
+    r = r.removeprefix("acct:").lstrip("@")
+    return r.lower() == f"{urls.username}@{urls.host}".lower()
+
+
+def nodeinfo_links(urls: Urls) -> dict[str, Any]:
+    return {"links": [{"rel": NODEINFO_SCHEMA, "href": urls.base + "/nodeinfo/2.1"}]}
+
+
+def nodeinfo(cfg: Config, posts: int) -> dict[str, Any]:
+    return {
+        "version": "2.1",
+        "software": {
+            "name": "scofeed",
+            "version": __version__,
+            "homepage": cfg.site.base_url,
+        },
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": ["atom1.0", "rss2.0"]},
+        "openRegistrations": False,
+        "usage": {
+            "users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1},
+            "localPosts": posts,
+        },
+        "metadata": {"nodeName": cfg.site.title},
+    }
+
+
+def host_meta(urls: Urls) -> str:
+    template = html.escape(urls.base + "/.well-known/webfinger?resource={uri}", quote=True)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" type="application/xrd+xml" template="{template}"/>\n'
+        "</XRD>\n"
+    )
+
+
+# -- the actor and its collections -----------------------------------------------------
+
+
+def actor(cfg: Config, public_pem: str) -> dict[str, Any]:
+    urls, ap = Urls.of(cfg), cfg.activitypub
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": urls.actor,
+        "type": "Service",
+        "preferredUsername": urls.username,
+        "name": ap.name or cfg.site.title,
+        "summary": f"<p>{html.escape(ap.summary or cfg.site.description)}</p>",
+        "url": urls.base + "/",
+        "inbox": urls.inbox,
+        "outbox": urls.outbox,
+        "followers": urls.followers,
+        "following": urls.following,
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": False,
+        "discoverable": True,
+        "publicKey": {"id": urls.key_id, "owner": urls.actor, "publicKeyPem": public_pem},
+    }
+    if ap.icon:
+        doc["icon"] = {"type": "Image", "url": ap.icon}
+    return doc
+
+
+def followers(urls: Urls, count: int) -> dict[str, Any]:
+    """The count is public; who follows is not listed."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.followers,
+        "type": "OrderedCollection",
+        "totalItems": count,
+    }
+
+
+def following(urls: Urls) -> dict[str, Any]:
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.following,
+        "type": "OrderedCollection",
+        "totalItems": 0,
+        "orderedItems": [],
+    }
+
+
+def outbox(urls: Urls, total: int, page_size: int) -> dict[str, Any]:
+    pages = max(1, -(-total // page_size))
+    return {
+        "@context": AS_CONTEXT,
+        "id": urls.outbox,
+        "type": "OrderedCollection",
+        "totalItems": total,
+        "first": f"{urls.outbox}?page=1",
+        "last": f"{urls.outbox}?page={pages}",
+    }
+
+
+def outbox_page(
+    cfg: Config, page: int, entries: list[Entry], total: int, page_size: int
+) -> dict[str, Any]:
+    """Page ``page`` (from 1) of the outbox: the Create of each entry, newest first."""
+    urls = Urls.of(cfg)
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": f"{urls.outbox}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": urls.outbox,
+        "totalItems": total,
+        "orderedItems": [_bare(create(cfg, e)) for e in entries],
+    }
+    if page > 1:
+        doc["prev"] = f"{urls.outbox}?page={page - 1}"
+    if page * page_size < total:
+        doc["next"] = f"{urls.outbox}?page={page + 1}"
+    return doc
+
+
+def _bare(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "@context"}
+
+
+# -- entries as objects ----------------------------------------------------------------
+
+
+def hashtag(tag: str) -> str:
+    """``foreign ministers`` -> ``ForeignMinisters``: a hashtag has no spaces or marks."""
+    words = re.findall(r"\w+", tag)
+    if len(words) == 1:
+        return words[0]
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
+    """The post's HTML: title, summary, link to the release, hashtags."""
+    urls = Urls.of(cfg)
+    link = entry.url or entry.link
+    e = html.escape
+    parts = []
+    if with_title:
+        parts.append(f"<p><strong>{e(entry.title)}</strong></p>")
+    if entry.summary:
+        parts.append(f"<p>{e(_clip(entry.summary, SUMMARY_MAX))}</p>")
+    parts.append(f'<p><a href="{e(link)}">{e(link)}</a></p>')
+    tags = [hashtag(t) for t in entry.tags if hashtag(t)]
+    if tags:
+        parts.append(
+            "<p>"
+            + " ".join(
+                f'<a href="{e(urls.tag(t))}" class="mention hashtag" rel="tag">'
+                f"#<span>{e(t)}</span></a>"
+                for t in tags
+            )
+            + "</p>"
+        )
+    return "".join(parts)
+
+
+def note(cfg: Config, entry: Entry) -> dict[str, Any]:
+    """The entry as a Note (or an Article with ``object_type = "Article"``)."""
+    urls = Urls.of(cfg)
+    kind = cfg.activitypub.object_type
+    body = content(cfg, entry, with_title=kind == "Note")
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": urls.object(entry),
+        "type": kind,
+        "attributedTo": urls.actor,
+        "published": stamp(entry.published),
+        "url": entry.url or entry.link,
+        "to": [PUBLIC],
+        "cc": [urls.followers],
+        "content": body,
+        "contentMap": {entry.language: body},
+        "tag": [
+            {"type": "Hashtag", "href": urls.tag(hashtag(t)), "name": "#" + hashtag(t)}
+            for t in entry.tags
+            if hashtag(t)
+        ],
+    }
+    if kind == "Article":
+        doc["name"] = entry.title
+    if entry.revision > 1:
+        doc["updated"] = stamp(entry.updated)
+    return doc
+
+
+def create(cfg: Config, entry: Entry) -> dict[str, Any]:
+    obj = note(cfg, entry)
+    return _activity(cfg, "Create", obj["id"] + "#create", _bare(obj), obj["published"])
+
+
+def update(cfg: Config, entry: Entry) -> dict[str, Any]:
+    obj = note(cfg, entry)
+    activity_id = f"{obj['id']}#update-{entry.revision}"
+    return _activity(cfg, "Update", activity_id, _bare(obj), obj.get("updated"))
+
+
+def tombstone(urls: Urls, object_id: str, now: datetime) -> dict[str, Any]:
+    return {"id": object_id, "type": "Tombstone", "deleted": stamp(now)}
+
+
+def delete(cfg: Config, object_id: str, now: datetime) -> dict[str, Any]:
+    """A withdrawn entry: Delete{Tombstone} of its object (``object_id``: ``Urls.object``)."""
+    urls = Urls.of(cfg)
+    return _activity(cfg, "Delete", object_id + "#delete", tombstone(urls, object_id, now), None)
+
+
+def _activity(
+    cfg: Config, kind: str, activity_id: str, obj: dict[str, Any], published: str | None
+) -> dict[str, Any]:
+    urls = Urls.of(cfg)
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": activity_id,
+        "type": kind,
+        "actor": urls.actor,
+        "to": [PUBLIC],
+        "cc": [urls.followers],
+        "object": obj,
+    }
+    if published:
+        doc["published"] = published
+    return doc
+
+
+def accept(urls: Urls, follow: dict[str, Any]) -> dict[str, Any]:
+    """``Accept{Follow}``, echoing the Follow as received (its id, actor and object)."""
+    follow_id = str(follow.get("id", ""))
+    digest = hashlib.sha256(follow_id.encode()).hexdigest()[:24]
+    echoed = {k: follow[k] for k in ("id", "type", "actor", "object") if k in follow}
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{urls.actor}#accepts/{digest}",
+        "type": "Accept",
+        "actor": urls.actor,
+        "to": [follow.get("actor")],
+        "object": echoed,
+    }

@@ -1,0 +1,352 @@
+"""HTTP signatures as the fediverse uses them: sign ours, check theirs.
+
+- draft-cavage-http-signatures (what Mastodon sends and expects): a ``Signature`` header
+  ``keyId="...",algorithm="rsa-sha256",headers="(request-target) host date digest",
+  signature="base64"`` over the lines ``name: value`` of the listed headers; the body is
+  bound by ``Digest: SHA-256=base64``.
+- RFC 9421 (HTTP Message Signatures): ``Signature-Input`` + ``Signature``, components
+  such as ``"@method"``, ``"@target-uri"``, ``"content-digest"``; the body is bound by
+  ``Content-Digest: sha-256=:base64:`` (RFC 9530). Accepted on the way in; we sign with
+  it only on request (``sign_rfc9421``).
+
+RSA with PKCS#1 v1.5 and SHA-256 only (``rsa-sha256``, ``hs2019`` with an RSA key,
+``rsa-v1_5-sha256``): what every ActivityPub server supports. The strings to sign are
+built here; ``cryptography`` only does the RSA arithmetic. Pure: no I/O, the clock is a
+parameter. Errors (``BadSignature``) say what is wrong, never a key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from scofeed.errors import BadSignature
+
+MAX_AGE = 12 * 3600  # a Date older than this is refused (Mastodon's window)
+MAX_AHEAD = 3600  # clock skew allowed the other way
+MIN_BITS = 1024
+RFC9421_ALGS = ("rsa-v1_5-sha256",)
+CAVAGE_ALGS = ("rsa-sha256", "hs2019")
+POST_REQUIRED = ("(request-target)", "host", "date", "digest")
+GET_REQUIRED = ("(request-target)", "host", "date")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A received signature, either kind, before its key is known."""
+
+    key_id: str
+    algorithm: str | None
+    components: tuple[str, ...]  # cavage header names, or RFC 9421 component names
+    signature: bytes
+    created: int | None = None
+    expires: int | None = None
+    rfc9421_params: str | None = None  # the raw "(...);params" of Signature-Input
+
+    @property
+    def rfc9421(self) -> bool:
+        return self.rfc9421_params is not None
+
+
+# -- digests ---------------------------------------------------------------------------
+
+
+def digest(body: bytes) -> str:
+    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
+def content_digest(body: bytes) -> str:
+    return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
+
+
+def check_digest(headers: Mapping[str, str], body: bytes) -> None:
+    """The body must match ``Digest`` (SHA-256) or ``Content-Digest`` (sha-256)."""
+    h = {k.lower(): v for k, v in headers.items()}
+    raw = hashlib.sha256(body).digest()
+    if "digest" in h:
+        for part in h["digest"].split(","):
+            algo, _, value = part.strip().partition("=")
+            if algo.lower() == "sha-256":
+                if _b64(value) == raw:
+                    return
+                raise BadSignature("Digest does not match the body")
+        raise BadSignature("Digest has no SHA-256 value")
+    if "content-digest" in h:
+        m = re.search(r"(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]*):", h["content-digest"])
+        if m is None:
+            raise BadSignature("Content-Digest has no sha-256 value")
+        if _b64(m.group(1)) != raw:
+            raise BadSignature("Content-Digest does not match the body")
+        return
+    raise BadSignature("no Digest or Content-Digest header")
+
+
+def _b64(value: str) -> bytes | None:
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+# -- draft-cavage ----------------------------------------------------------------------
+
+
+def http_date(now: float) -> str:
+    return format_datetime(datetime.fromtimestamp(now, UTC), usegmt=True)
+
+
+def request_target(method: str, url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{method.lower()} {path}{'?' + parts.query if parts.query else ''}"
+
+
+def cavage_string(
+    method: str, target_path: str, headers: Mapping[str, str], names: tuple[str, ...],
+    created: int | None = None, expires: int | None = None,
+) -> str:  # fmt: skip
+    """The signing string: one ``name: value`` line per listed header, in order.
+    ``target_path`` is the path and query as the request line had them."""
+    h = {k.lower(): v for k, v in headers.items()}
+    lines = []
+    for name in names:
+        if name == "(request-target)":
+            lines.append(f"(request-target): {method.lower()} {target_path}")
+        elif name == "(created)":
+            if created is None:
+                raise BadSignature("(created) is signed but the signature has no created")
+            lines.append(f"(created): {created}")
+        elif name == "(expires)":
+            if expires is None:
+                raise BadSignature("(expires) is signed but the signature has no expires")
+            lines.append(f"(expires): {expires}")
+        else:
+            if name not in h:
+                raise BadSignature(f"signed header {name!r} is missing from the request")
+            lines.append(f"{name}: {h[name].strip()}")
+    return "\n".join(lines)
+
+
+def sign_cavage(
+    method: str, url: str, body: bytes | None, key_id: str, key: rsa.RSAPrivateKey, now: float,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:  # fmt: skip
+    """Headers for a signed request: Host, Date, Digest (with a body) and Signature."""
+    parts = urlsplit(url)
+    headers = {"Host": parts.netloc, "Date": http_date(now), **(extra or {})}
+    names = ["(request-target)", "host", "date"]
+    if body is not None:
+        headers["Digest"] = digest(body)
+        names.append("digest")
+    for k in extra or {}:
+        names.append(k.lower())
+    target = request_target(method, url).split(" ", 1)[1]
+    text = cavage_string(method, target, headers, tuple(names))
+    sig = base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256()))
+    headers["Signature"] = (
+        f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
+        f'signature="{sig.decode("ascii")}"'
+    )
+    return headers
+
+
+_PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([0-9.]+))\s*(?:,|$)')
+
+
+def parse_cavage(value: str) -> Parsed:
+    params: dict[str, str] = {}
+    pos = 0
+    value = value.strip()
+    if value.lower().startswith("signature "):  # the Authorization header form
+        value = value[len("signature ") :]
+    while pos < len(value):
+        m = _PARAM.match(value, pos)
+        if m is None:
+            raise BadSignature("the Signature header is malformed")
+        params[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
+        pos = m.end()
+    if not params.get("keyId") or not params.get("signature"):
+        raise BadSignature("the Signature header lacks keyId or signature")
+    sig = _b64(params["signature"])
+    if not sig:
+        raise BadSignature("the signature is not base64")
+    names = tuple(params.get("headers", "date").lower().split())
+    try:
+        created = int(params["created"]) if "created" in params else None
+        expires = int(float(params["expires"])) if "expires" in params else None
+    except ValueError:
+        raise BadSignature("created or expires is not a number") from None
+    return Parsed(params["keyId"], params.get("algorithm"), names, sig, created, expires)
+
+
+# -- RFC 9421 --------------------------------------------------------------------------
+
+_MEMBER = re.compile(r'\s*([a-z*][a-z0-9_.*-]*)=(\((?:[^()"]|"[^"]*")*\)(?:;[^,]*)?)\s*(?:,|$)')
+_SIG_MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:;[^,]*)?(?:,|$)")
+
+
+def parse_rfc9421(signature_input: str, signature: str) -> Parsed:
+    """The first signature of the request (label order), with its raw parameters."""
+    inputs = {m.group(1): m.group(2) for m in _MEMBER.finditer(signature_input)}
+    sigs = {m.group(1): m.group(2) for m in _SIG_MEMBER.finditer(signature)}
+    label = next((k for k in inputs if k in sigs), None)
+    if label is None:
+        raise BadSignature("Signature-Input and Signature share no label")
+    raw = inputs[label].strip()
+    inner, _, rest = raw[1:].partition(")")
+    components = tuple(re.findall(r'"([^"]*)"', inner))
+    params = dict(re.findall(r';\s*([a-z]+)=("[^"]*"|[0-9]+)', ")" + rest))
+    key_id = params.get("keyid", "").strip('"')
+    if not key_id:
+        raise BadSignature("Signature-Input has no keyid")
+    sig = _b64(sigs[label])
+    if not sig:
+        raise BadSignature("the signature is not base64")
+    created = int(params["created"]) if "created" in params else None
+    expires = int(params["expires"]) if "expires" in params else None
+    alg = params["alg"].strip('"') if "alg" in params else None
+    return Parsed(key_id, alg, components, sig, created, expires, raw)
+
+
+def rfc9421_base(
+    method: str, url: str, headers: Mapping[str, str], components: tuple[str, ...], params: str
+) -> str:
+    """The signature base of RFC 9421 section 2.5, for the derived components we need."""
+    h = {k.lower(): v for k, v in headers.items()}
+    parts = urlsplit(url)
+    lines = []
+    for c in components:
+        if c == "@method":
+            value = method.upper()
+        elif c == "@target-uri":
+            value = url
+        elif c == "@authority":
+            value = parts.netloc.lower()
+        elif c == "@scheme":
+            value = parts.scheme.lower()
+        elif c == "@path":
+            value = parts.path or "/"
+        elif c == "@query":
+            value = "?" + parts.query
+        elif c == "@request-target":
+            value = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        elif c.startswith("@"):
+            raise BadSignature(f"unsupported component {c!r}")
+        elif c in h:
+            value = h[c].strip()
+        else:
+            raise BadSignature(f"signed header {c!r} is missing from the request")
+        lines.append(f'"{c}": {value}')
+    lines.append(f'"@signature-params": {params}')
+    return "\n".join(lines)
+
+
+def sign_rfc9421(
+    method: str, url: str, body: bytes | None, key_id: str, key: rsa.RSAPrivateKey, now: float
+) -> dict[str, str]:
+    headers = {"Host": urlsplit(url).netloc, "Date": http_date(now)}
+    components = ["@method", "@authority", "@path"]
+    if body is not None:
+        headers["Content-Digest"] = content_digest(body)
+        components.append("content-digest")
+    inner = " ".join(f'"{c}"' for c in components)
+    params = f'({inner});created={int(now)};keyid="{key_id}";alg="rsa-v1_5-sha256"'
+    base = rfc9421_base(method, url, headers, tuple(components), params)
+    sig = base64.b64encode(key.sign(base.encode(), padding.PKCS1v15(), hashes.SHA256()))
+    headers["Signature-Input"] = f"sig1={params}"
+    headers["Signature"] = f"sig1=:{sig.decode('ascii')}:"
+    return headers
+
+
+# -- checking a received request -------------------------------------------------------
+
+
+def parse(headers: Mapping[str, str]) -> Parsed:
+    """The request's signature, RFC 9421 first when both are present."""
+    h = {k.lower(): v for k, v in headers.items()}
+    if "signature-input" in h and "signature" in h:
+        return parse_rfc9421(h["signature-input"], h["signature"])
+    if "signature" in h:
+        return parse_cavage(h["signature"])
+    if h.get("authorization", "").lower().startswith("signature "):
+        return parse_cavage(h["authorization"])
+    raise BadSignature("the request is not signed")
+
+
+def check_fresh(parsed: Parsed, headers: Mapping[str, str], now: float) -> None:
+    h = {k.lower(): v for k, v in headers.items()}
+    when: float | None = None
+    if "date" in h:
+        try:
+            when = parsedate_to_datetime(h["date"]).timestamp()
+        except (TypeError, ValueError, IndexError):
+            raise BadSignature("the Date header is not an HTTP date") from None
+    elif parsed.created is not None:
+        when = float(parsed.created)
+    if when is None:
+        raise BadSignature("the request has neither a Date nor a signature creation time")
+    if when < now - MAX_AGE or when > now + MAX_AHEAD:
+        raise BadSignature(f"the request is dated {int(now - when)} s away from now")
+    if parsed.expires is not None and parsed.expires < now:
+        raise BadSignature("the signature has expired")
+
+
+def check_covers(parsed: Parsed, method: str, has_body: bool) -> None:
+    """The signature must cover what binds it to this request and body."""
+    c = set(parsed.components)
+    if parsed.rfc9421:
+        if parsed.algorithm not in (None, *RFC9421_ALGS):
+            raise BadSignature(f"unsupported algorithm {parsed.algorithm!r}")
+        if "@method" not in c or not c & {"@target-uri", "@path", "@request-target"}:
+            raise BadSignature("the signature must cover @method and the target")
+        if has_body and "content-digest" not in c:
+            raise BadSignature("the signature must cover content-digest")
+        return
+    if parsed.algorithm is not None and parsed.algorithm.lower() not in CAVAGE_ALGS:
+        raise BadSignature(f"unsupported algorithm {parsed.algorithm!r}")
+    required = POST_REQUIRED if method.upper() == "POST" else GET_REQUIRED
+    missing = [n for n in required if n not in c]
+    if "date" in missing and "(created)" in c:
+        missing.remove("date")
+    if missing:
+        raise BadSignature("the signature does not cover " + ", ".join(missing))
+
+
+def load_public(pem: str) -> rsa.RSAPublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode("ascii", "replace"))
+    except (ValueError, TypeError):
+        raise BadSignature("the signer's public key is not a PEM public key") from None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < MIN_BITS:
+        raise BadSignature(f"the signer's key is not an RSA key of {MIN_BITS}+ bits")
+    return key
+
+
+def verify(
+    parsed: Parsed, method: str, url: str, headers: Mapping[str, str], public_pem: str
+) -> None:
+    """Raise BadSignature unless ``parsed`` verifies with the key. ``url`` is the full
+    URL the request was sent to (scheme, host, path and query)."""
+    key = load_public(public_pem)
+    if parsed.rfc9421_params is not None:
+        text = rfc9421_base(method, url, headers, parsed.components, parsed.rfc9421_params)
+    else:
+        target = request_target(method, url).split(" ", 1)[1]
+        text = cavage_string(
+            method, target, headers, parsed.components, parsed.created, parsed.expires
+        )
+    try:
+        key.verify(parsed.signature, text.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise BadSignature("the signature does not verify with the signer's key") from None

@@ -1,0 +1,188 @@
+"""The inbox: a POST from another server, checked, then acted on (or politely ignored).
+
+In order: the body cap (413), JSON shape (400), the HTTP signature (401: unsigned,
+malformed, stale, wrong digest, a key that cannot be fetched or does not verify, a
+signer who is not the activity's actor), then the activity, once per id:
+
+- ``Follow`` of our actor: the follower is stored and an ``Accept{Follow}`` is queued
+  to their inbox, in one transaction;
+- ``Undo{Follow}``: the follower goes;
+- ``Delete`` of the follower's own actor: the follower goes;
+- anything else (replies, likes, boosts, ...): 202 and ignored.
+
+A repeated activity id gets 202 and changes nothing. A ``Delete`` of an actor whose
+key is gone (the usual case for a deleted account we never heard of) is 202 too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from scofeed.activitypub import delivery, httpsig
+from scofeed.activitypub.documents import Urls
+from scofeed.activitypub.remote import Remote, object_id
+from scofeed.config import Config
+from scofeed.errors import FetchError
+from scofeed.store import Store
+from scofeed.store import activitypub as rows
+
+log = logging.getLogger(__name__)
+
+SEEN_DAYS = 30  # how long a handled activity id is remembered
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    message: str
+
+    @property
+    def body(self) -> bytes:
+        return (self.message + "\n").encode()
+
+
+def too_big(cfg: Config, content_length: str | None) -> bool:
+    """Whether the declared length is over the cap (checked before reading a byte)."""
+    try:
+        return content_length is not None and int(content_length) > cfg.activitypub.max_body
+    except ValueError:
+        return True
+
+
+class Inbox:
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        remote: Remote,
+        clock: Callable[[], float] = time.time,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.remote = remote
+        self.urls = Urls.of(cfg)
+        self.clock = clock
+        self.on_queued = on_queued  # e.g. the daemon's "deliver now"
+
+    def handle(self, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """``target``: the path and query the request was sent to."""
+        if len(body) > self.cfg.activitypub.max_body:
+            return Reply(413, "request body too large")
+        try:
+            activity = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return Reply(400, "the body is not JSON")
+        actor = object_id(activity.get("actor")) if isinstance(activity, dict) else None
+        if not isinstance(activity, dict) or not isinstance(activity.get("type"), str) or not actor:
+            return Reply(400, "not an activity (type and actor are required)")
+        try:
+            signer = self._verify(target, headers, body, activity, actor)
+        except httpsig.BadSignature as exc:
+            log.info("activitypub_inbox_refused actor=%s reason=%r", actor, str(exc))
+            return Reply(401, f"signature refused: {exc}")
+        if signer is None:  # a Delete of an actor we cannot (any longer) fetch
+            return Reply(202, "ignored")
+        return self._act(activity, actor)
+
+    # -- the signature -----------------------------------------------------------------
+
+    def _verify(
+        self, target: str, headers: Mapping[str, str], body: bytes, activity: dict[str, Any],
+        actor: str,
+    ) -> str | None:  # fmt: skip
+        parsed = httpsig.parse(headers)
+        httpsig.check_covers(parsed, "POST", has_body=True)
+        httpsig.check_fresh(parsed, headers, self.clock())
+        httpsig.check_digest(headers, body)
+        if urlsplit(parsed.key_id).scheme not in ("http", "https"):
+            raise httpsig.BadSignature("the keyId is not an http(s) URL")
+        url = self.urls.base + target  # base_url's path prefix, if any, was stripped
+        try:
+            key = self.remote.key_for(parsed.key_id)
+        except FetchError as exc:
+            if exc.gone and _deletes_self(activity, actor):
+                return None
+            raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
+        try:
+            httpsig.verify(parsed, "POST", url, headers, key.pem)
+        except httpsig.BadSignature:
+            try:
+                key = self.remote.key_for(parsed.key_id, refresh=True)  # rotated?
+            except FetchError as exc:
+                raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
+            httpsig.verify(parsed, "POST", url, headers, key.pem)
+        if key.owner != actor:
+            raise httpsig.BadSignature("the key's owner is not the activity's actor")
+        return key.owner
+
+    # -- the activity ------------------------------------------------------------------
+
+    def _act(self, activity: dict[str, Any], actor: str) -> Reply:
+        kind = activity["type"]
+        activity_id = activity.get("id") if isinstance(activity.get("id"), str) else None
+        if activity_id and rows.get_seen(self.store.db, activity_id):
+            return Reply(202, "already handled")
+        if kind == "Follow":
+            return self._follow(activity, actor, activity_id)
+        outcome = "ignored"
+        now = self.clock()
+        with self.store.transaction() as db:
+            if activity_id and rows.seen(db, activity_id, now):
+                return Reply(202, "already handled")
+            if kind == "Undo" and self._undoes_follow(db, activity.get("object"), actor):
+                outcome = "unfollowed" if rows.remove_follower(db, actor) else "not following"
+            elif kind == "Delete" and _deletes_self(activity, actor):
+                outcome = "removed" if rows.remove_follower(db, actor) else "not following"
+            rows.forget_seen(db, now - SEEN_DAYS * 86400)
+        log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
+        return Reply(202, outcome)
+
+    def _undoes_follow(self, db: Any, obj: Any, actor: str) -> bool:
+        if isinstance(obj, dict):
+            return obj.get("type") == "Follow" and object_id(obj.get("actor")) in (None, actor)
+        f = rows.follower(db, actor)
+        return f is not None and obj == f.follow_id
+
+    def _follow(self, activity: dict[str, Any], actor: str, activity_id: str | None) -> Reply:
+        if object_id(activity.get("object")) != self.urls.actor:
+            return Reply(202, "ignored: not a follow of this actor")
+        if activity_id is None:
+            return Reply(400, "a Follow needs an id")
+        try:
+            doc = self.remote.actor(actor)
+        except FetchError as exc:
+            return Reply(502, f"cannot fetch the follower's actor ({exc})")
+        inbox = doc["inbox"]
+        endpoints = doc.get("endpoints")
+        shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
+        for url in (inbox, shared):
+            if url is not None and (not isinstance(url, str) or not _http(url)):
+                return Reply(400, "the follower's inbox is not an http(s) URL")
+        now = self.clock()
+        with self.store.transaction() as db:
+            if rows.seen(db, activity_id, now):
+                return Reply(202, "already handled")
+            new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
+            follow = {**activity, "actor": actor}
+            delivery.queue_accept(self.cfg, db, follow, inbox, now)
+            rows.forget_seen(db, now - SEEN_DAYS * 86400)
+        log.info("activitypub_follow actor=%s new=%s", actor, new)
+        if self.on_queued is not None:
+            self.on_queued()
+        return Reply(202, "accepted")
+
+
+def _http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _deletes_self(activity: dict[str, Any], actor: str) -> bool:
+    return activity.get("type") == "Delete" and object_id(activity.get("object")) == actor

@@ -1,0 +1,145 @@
+"""The ActivityPub HTTP surface, free of any server: a request's facts in, an Answer out.
+
+The HTTP app (serve) asks ``Routes.get`` first for every GET; ``None`` means "not an
+ActivityPub request, serve the page as usual" (and the page then carries ``Vary:
+Accept``, since the same URL answers both). ``Routes.post`` takes the inbox POSTs.
+Content negotiation: a request whose ``Accept`` names ``application/activity+json``
+or ``application/ld+json`` gets JSON at the actor's and each entry's URL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from scofeed.activitypub import documents
+from scofeed.activitypub.documents import JRD_JSON, Urls
+from scofeed.activitypub.inbox import Inbox, too_big
+from scofeed.activitypub.keys import KeyPair
+from scofeed.config import Config
+from scofeed.errors import UnknownEntry
+from scofeed.normalise import id_slug
+from scofeed.store import Store
+from scofeed.store import activitypub as rows
+from scofeed.store import entries as entry_rows
+
+AP_TYPE = "application/activity+json; charset=utf-8"
+NODEINFO_TYPE = f'application/json; profile="{documents.NODEINFO_SCHEMA}#"'
+_SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_AP_MEDIA = re.compile(r"application/(activity\+json|ld\+json)", re.IGNORECASE)
+MAX_PAGE = 10_000
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def wants_activity(accept: str) -> bool:
+    return bool(_AP_MEDIA.search(accept or ""))
+
+
+def _json(doc: dict[str, Any], content_type: str = AP_TYPE, status: int = 200) -> Answer:
+    body = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+    return Answer(status, body, content_type, [("Cache-Control", "max-age=60")])
+
+
+def _text(status: int, message: str) -> Answer:
+    return Answer(status, (message + "\n").encode())
+
+
+class Routes:
+    def __init__(self, cfg: Config, store: Store, keypair: KeyPair, inbox: Inbox) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.keypair = keypair
+        self.inbox = inbox
+        self.urls = Urls.of(cfg)
+        self.actor_path = f"/@{self.urls.username}"
+
+    def inbox_paths(self) -> tuple[str, ...]:
+        return (self.actor_path + "/inbox", "/inbox")
+
+    def get(self, path: str, query: str, accept: str) -> Answer | None:
+        if path == "/.well-known/webfinger":
+            return self.webfinger(query)
+        if path == "/.well-known/nodeinfo":
+            return _json(documents.nodeinfo_links(self.urls), "application/json")
+        if path == "/nodeinfo/2.1":
+            posts = entry_rows.count(self.store.db)
+            return _json(documents.nodeinfo(self.cfg, posts), NODEINFO_TYPE)
+        if path == "/.well-known/host-meta":
+            body = documents.host_meta(self.urls).encode()
+            return Answer(200, body, "application/xrd+xml; charset=utf-8")
+        if path == self.actor_path:
+            if not wants_activity(accept):  # a browser: the index page
+                return Answer(303, b"", headers=[("Location", self.urls.base + "/"), _VARY])
+            answer = _json(documents.actor(self.cfg, self.keypair.public_pem))
+            answer.headers.append(_VARY)
+            return answer
+        if path == self.actor_path + "/outbox":
+            return self.outbox(query)
+        if path == self.actor_path + "/followers":
+            count = rows.follower_count(self.store.db)
+            return _json(documents.followers(self.urls, count))
+        if path == self.actor_path + "/following":
+            return _json(documents.following(self.urls))
+        if path in self.inbox_paths():
+            return Answer(405, b"POST only\n", headers=[("Allow", "POST")])
+        if path.startswith("/entries/") and wants_activity(accept):
+            return self.entry(path[len("/entries/") :])
+        return None
+
+    def post(self, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        target = path + ("?" + query if query else "")
+        reply = self.inbox.handle(target, headers, body)
+        return _text(reply.status, reply.message)
+
+    def body_too_big(self, content_length: str | None) -> bool:
+        return too_big(self.cfg, content_length)
+
+    def webfinger(self, query: str) -> Answer:
+        resource = parse_qs(query).get("resource", [""])[0]
+        cors = ("Access-Control-Allow-Origin", "*")
+        if not resource:
+            return Answer(400, b"resource is required\n", headers=[cors])
+        if not documents.webfinger_matches(self.urls, resource):
+            return Answer(404, b"no such account\n", headers=[cors])
+        answer = _json(documents.webfinger(self.urls), JRD_JSON)
+        answer.headers.append(cors)
+        return answer
+
+    def outbox(self, query: str) -> Answer:
+        size = self.cfg.activitypub.page_size
+        total = entry_rows.count(self.store.db)
+        page_arg = parse_qs(query).get("page", [""])[0]
+        if not page_arg:
+            return _json(documents.outbox(self.urls, total, size))
+        if not page_arg.isdigit() or not 1 <= int(page_arg) <= MAX_PAGE:
+            return _text(400, "page must be a number from 1")
+        page = int(page_arg)
+        entries = rows.entry_page(self.store.db, size, (page - 1) * size)
+        return _json(documents.outbox_page(self.cfg, page, entries, total, size))
+
+    def entry(self, slug: str) -> Answer:
+        if not _SLUG.fullmatch(slug):
+            return _text(404, "no such entry")
+        try:
+            e = entry_rows.get(self.store.db, slug)
+        except UnknownEntry:
+            return _text(404, "no such entry")
+        if id_slug(e.id) != slug:
+            return _text(404, "no such entry")
+        answer = _json(documents.note(self.cfg, e))
+        answer.headers.append(_VARY)
+        return answer
+
+
+_VARY = ("Vary", "Accept")

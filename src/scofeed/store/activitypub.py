@@ -1,0 +1,281 @@
+"""ActivityPub state: followers, handled inbox activities, remote keys, the delivery outbox.
+
+The outbox mirrors the webhook one (``store/deliveries.py``): a delivery is due when it
+is ``pending`` and ``next_attempt`` has passed; deliveries to one host go strictly in
+order, one sender at a time, under the host's lease. A restart loses nothing: what is
+not delivered is still pending here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from scofeed.model import Entry
+from scofeed.store import entries as entry_rows
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+@dataclass(frozen=True)
+class Follower:
+    actor: str
+    inbox: str
+    shared_inbox: str | None
+    follow_id: str
+    since: float
+
+    @property
+    def target(self) -> str:
+        """Where this follower's deliveries go: the shared inbox when it has one."""
+        return self.shared_inbox or self.inbox
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    activity_id: str
+    kind: str
+    entry_id: str | None
+    inbox: str
+    host: str
+    body: bytes
+    created: float
+    status: str
+    attempts: int
+    next_attempt: float | None
+    last_status: int | None
+    last_error: str | None
+    settled_at: float | None
+
+
+@dataclass(frozen=True)
+class RemoteKey:
+    key_id: str
+    owner: str
+    pem: str
+    fetched_at: float
+
+
+# -- followers -------------------------------------------------------------------------
+
+
+def add_follower(
+    db: sqlite3.Connection,
+    actor: str,
+    inbox: str,
+    shared_inbox: str | None,
+    follow_id: str,
+    now: float,
+) -> bool:
+    """Store (or refresh) a follower; True when it is new."""
+    cur = db.execute(
+        "INSERT INTO ap_followers (actor, inbox, shared_inbox, follow_id, since) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (actor) DO UPDATE SET inbox = excluded.inbox, "
+        "shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id "
+        "RETURNING since",
+        (actor, inbox, shared_inbox, follow_id, now),
+    )
+    row = cur.fetchone()
+    return bool(row and row[0] == now)
+
+
+def remove_follower(db: sqlite3.Connection, actor: str) -> bool:
+    return db.execute("DELETE FROM ap_followers WHERE actor = ?", (actor,)).rowcount > 0
+
+
+def remove_target(db: sqlite3.Connection, inbox: str) -> int:
+    """An inbox answered 410 Gone: every follower delivered through it goes, with the
+    deliveries still pending for it."""
+    n = db.execute(
+        "DELETE FROM ap_followers WHERE COALESCE(shared_inbox, inbox) = ? OR inbox = ?",
+        (inbox, inbox),
+    ).rowcount
+    db.execute(
+        "UPDATE ap_deliveries SET status = 'failed', next_attempt = NULL, "
+        "last_error = 'inbox gone (HTTP 410)' WHERE inbox = ? AND status = 'pending'",
+        (inbox,),
+    )
+    return n
+
+
+def followers(db: sqlite3.Connection, limit: int | None = None, offset: int = 0) -> list[Follower]:
+    sql = (
+        "SELECT actor, inbox, shared_inbox, follow_id, since FROM ap_followers "
+        "ORDER BY since, actor"
+    )
+    params: tuple[int, ...] = ()
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params = (limit, offset)
+    return [Follower(*r) for r in db.execute(sql, params)]
+
+
+def follower(db: sqlite3.Connection, actor: str) -> Follower | None:
+    row = db.execute(
+        "SELECT actor, inbox, shared_inbox, follow_id, since FROM ap_followers WHERE actor = ?",
+        (actor,),
+    ).fetchone()
+    return Follower(*row) if row else None
+
+
+def follower_count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM ap_followers").fetchone()[0])
+
+
+def targets(db: sqlite3.Connection) -> list[str]:
+    """Every distinct inbox a public activity goes to: one per shared inbox."""
+    rows = db.execute("SELECT DISTINCT COALESCE(shared_inbox, inbox) FROM ap_followers ORDER BY 1")
+    return [r[0] for r in rows]
+
+
+# -- handled activities and keys -------------------------------------------------------
+
+
+def seen(db: sqlite3.Connection, activity_id: str, now: float) -> bool:
+    """Mark an inbox activity handled; True when it already was (a duplicate)."""
+    cur = db.execute(
+        "INSERT INTO ap_seen (activity_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (activity_id, now),
+    )
+    return cur.rowcount == 0
+
+
+def get_seen(db: sqlite3.Connection, activity_id: str) -> bool:
+    row = db.execute("SELECT 1 FROM ap_seen WHERE activity_id = ?", (activity_id,)).fetchone()
+    return row is not None
+
+
+def forget_seen(db: sqlite3.Connection, before: float) -> int:
+    return db.execute("DELETE FROM ap_seen WHERE at < ?", (before,)).rowcount
+
+
+def get_key(db: sqlite3.Connection, key_id: str) -> RemoteKey | None:
+    row = db.execute(
+        "SELECT key_id, owner, pem, fetched_at FROM ap_keys WHERE key_id = ?", (key_id,)
+    ).fetchone()
+    return RemoteKey(*row) if row else None
+
+
+def put_key(db: sqlite3.Connection, key: RemoteKey) -> None:
+    db.execute(
+        "INSERT INTO ap_keys (key_id, owner, pem, fetched_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (key_id) DO UPDATE SET owner = excluded.owner, pem = excluded.pem, "
+        "fetched_at = excluded.fetched_at",
+        (key.key_id, key.owner, key.pem, key.fetched_at),
+    )
+
+
+# -- the outbox ------------------------------------------------------------------------
+
+
+def enqueue(
+    db: sqlite3.Connection,
+    activity_id: str,
+    kind: str,
+    entry_id: str | None,
+    inbox: str,
+    host: str,
+    body: bytes,
+    now: float,
+) -> bool:
+    """Queue one delivery; False when this activity is already queued for this inbox."""
+    cur = db.execute(
+        "INSERT INTO ap_deliveries (activity_id, kind, entry_id, inbox, host, body, created, "
+        "status, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
+        "ON CONFLICT (activity_id, inbox) DO NOTHING",
+        (activity_id, kind, entry_id, inbox, host, body, now, now),
+    )
+    return cur.rowcount > 0
+
+
+def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
+    """Take (or renew) the host's lease; False while another sender holds it."""
+    db.execute("INSERT INTO ap_hosts (host) VALUES (?) ON CONFLICT DO NOTHING", (host,))
+    cur = db.execute(
+        "UPDATE ap_hosts SET lease_until = ?, lease_owner = ? WHERE host = ? "
+        "AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
+        (until, owner, host, now, owner),
+    )
+    return cur.rowcount > 0
+
+
+def release(db: sqlite3.Connection, host: str, owner: str) -> None:
+    db.execute(
+        "UPDATE ap_hosts SET lease_until = NULL, lease_owner = NULL "
+        "WHERE host = ? AND lease_owner = ?",
+        (host, owner),
+    )
+
+
+def due_hosts(db: sqlite3.Connection, now: float) -> list[str]:
+    """Hosts whose oldest pending delivery is due (nothing may overtake it)."""
+    rows = db.execute(
+        "SELECT d.host FROM ap_deliveries d LEFT JOIN ap_hosts h ON h.host = d.host "
+        "WHERE d.status = 'pending' AND (h.lease_until IS NULL OR h.lease_until <= ?) "
+        "GROUP BY d.host HAVING MIN(d.next_attempt) <= ? ORDER BY MIN(d.id)",
+        (now, now),
+    )
+    return [r[0] for r in rows]
+
+
+def head(db: sqlite3.Connection, host: str) -> Delivery | None:
+    row = db.execute(
+        "SELECT * FROM ap_deliveries WHERE host = ? AND status = 'pending' ORDER BY id LIMIT 1",
+        (host,),
+    ).fetchone()
+    return Delivery(**{k: row[k] for k in row.keys()}) if row else None
+
+
+def settle(
+    db: sqlite3.Connection,
+    d: Delivery,
+    status: str,
+    next_attempt: float | None,
+    last_status: int | None,
+    error: str | None,
+    now: float,
+) -> bool:
+    """Record one attempt's outcome, only if nobody changed the delivery meanwhile."""
+    cur = db.execute(
+        "UPDATE ap_deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, "
+        "last_status = ?, last_error = ?, settled_at = ? "
+        "WHERE id = ? AND status = 'pending' AND attempts = ?",
+        (
+            status,
+            next_attempt,
+            last_status,
+            error,
+            now if status != PENDING else None,
+            d.id,
+            d.attempts,
+        ),
+    )
+    return cur.rowcount > 0
+
+
+def listing(db: sqlite3.Connection, status: str | None = None, limit: int = 200) -> list[Delivery]:
+    sql, params = "SELECT * FROM ap_deliveries", ()  # type: tuple[str, tuple[object, ...]]
+    if status:
+        sql, params = sql + " WHERE status = ?", (status,)
+    rows = db.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+    return [Delivery(**{k: r[k] for k in r.keys()}) for r in rows]
+
+
+def counts(db: sqlite3.Connection) -> dict[str, int]:
+    out = {PENDING: 0, FAILED: 0, DELIVERED: 0}
+    for status, n in db.execute("SELECT status, COUNT(*) FROM ap_deliveries GROUP BY status"):
+        out[status] = n
+    return out
+
+
+# -- what the outbox collection shows --------------------------------------------------
+
+
+def entry_page(db: sqlite3.Connection, limit: int, offset: int) -> list[Entry]:
+    """Entries newest first, one page of the outbox."""
+    rows = db.execute(
+        "SELECT * FROM entries ORDER BY published_ts DESC, id DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    )
+    return [entry_rows.from_row(r) for r in rows]

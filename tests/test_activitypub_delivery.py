@@ -1,0 +1,191 @@
+"""The ActivityPub outbox: one POST per shared inbox, signed, retried, in order per host;
+410 removes followers; the address guard; nothing lost across a restart."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from scofeed import build as build_mod
+from scofeed.activitypub import Service, delivery, httpsig
+from scofeed.activitypub.delivery import Deliverer
+from scofeed.store import activitypub as rows
+from scofeed.store import entries as entry_rows
+from tests.conftest import Site
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def service(site: Site) -> Iterator[Service]:
+    site.write_config("\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 2\n")
+    s = Service.open(site.config(), site.store())
+    yield s
+    s.close()
+
+
+def follow(service: Service, n: int, inbox: str, shared: str | None) -> None:
+    with service.inbox.store.transaction() as db:
+        rows.add_follower(db, f"http://remote/users/{n}", inbox, shared, f"f{n}", 1.0)
+
+
+def build(site: Site, service: Service) -> build_mod.BuildReport:
+    cfg = site.config()
+    return build_mod.build(cfg, service.inbox.store, NOW, planner=delivery.planner(cfg, NOW))
+
+
+def test_one_post_per_shared_inbox_signed(site: Site, service: Service, httpserver: HTTPServer):
+    shared = httpserver.url_for("/inbox")
+    for n in range(5):
+        follow(service, n, httpserver.url_for(f"/users/{n}/inbox"), shared)
+    follow(service, 9, httpserver.url_for("/users/9/inbox"), None)  # no shared inbox
+    got: list[Request] = []
+
+    def record(request: Request) -> Response:
+        got.append(request)
+        return Response(status=202)
+
+    httpserver.expect_request("/inbox", method="POST").respond_with_handler(record)
+    httpserver.expect_request("/users/9/inbox", method="POST").respond_with_handler(record)
+    report = build(site, service)
+    assert report.entries == 1
+    assert len(rows.listing(service.inbox.store.db)) == 2  # 6 followers, 2 inboxes
+    result = service.deliverer.run_due()
+    assert result.delivered == 2 and len(got) == 2
+    for request in got:
+        headers = dict(request.headers)
+        body = request.get_data()
+        parsed = httpsig.parse(headers)
+        httpsig.check_covers(parsed, "POST", True)
+        httpsig.check_digest(headers, body)
+        httpsig.verify(parsed, "POST", request.url, headers, service.keypair.public_pem)
+        assert parsed.key_id.endswith("/@releases#main-key")
+        assert headers["Content-Type"] == "application/activity+json"
+        assert json.loads(body)["type"] == "Create"
+
+
+def test_gone_inbox_removes_its_followers(site: Site, service: Service, httpserver: HTTPServer):
+    shared = httpserver.url_for("/inbox")
+    for n in range(3):
+        follow(service, n, httpserver.url_for(f"/u/{n}"), shared)
+    follow(service, 7, "http://127.0.0.1:9/elsewhere", None)
+    httpserver.expect_request("/inbox", method="POST").respond_with_data("", status=410)
+    build(site, service)
+    report = service.deliverer.run_due()
+    assert report.gone == [shared]
+    db = service.inbox.store.db
+    assert [f.actor for f in rows.followers(db)] == ["http://remote/users/7"]
+
+
+def test_failures_retry_in_order_per_host(site: Site, service: Service, httpserver: HTTPServer):
+    follow(service, 1, httpserver.url_for("/inbox"), None)
+    build(site, service)
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    build(site, service)
+    db = service.inbox.store.db
+    assert [d.kind for d in rows.listing(db)] == ["Create", "Create"]
+    httpserver.expect_ordered_request("/inbox", method="POST").respond_with_data("", status=500)
+    report = service.deliverer.run_due()
+    assert report.attempted == 1 and report.retrying == 1  # the second waits its turn
+    first, second = sorted(rows.listing(db), key=lambda d: d.id)
+    assert first.status == "pending" and first.attempts == 1 and first.next_attempt
+    assert first.last_status == 500 and second.attempts == 0
+
+    # a new Deliverer (a restarted daemon) at a later time sends both, oldest first
+    httpserver.clear()
+    bodies: list[str] = []
+
+    def record(request: Request) -> Response:
+        bodies.append(json.loads(request.get_data())["object"]["content"])
+        return Response(status=200)
+
+    httpserver.expect_request("/inbox", method="POST").respond_with_handler(record)
+    later = Deliverer(
+        site.config(), service.inbox.store, service.keypair, clock=lambda: first.next_attempt + 1
+    )
+    try:
+        report = later.run_due()
+    finally:
+        later.shutdown()
+    assert report.delivered == 2
+    assert "Second release" in bodies[1] and "Second release" not in bodies[0]
+    assert rows.counts(db) == {"pending": 0, "failed": 0, "delivered": 2}
+
+
+def test_private_inbox_refused_without_allow_private(site: Site, httpserver: HTTPServer):
+    site.write_config("\n[activitypub]\nenabled = true\n")
+    s = Service.open(site.config(), site.store(), clock=lambda: NOW.timestamp())
+    try:
+        follow(s, 1, httpserver.url_for("/inbox"), None)
+        build(site, s)
+        report = s.deliverer.run_due()
+        assert report.failed == 1 and len(httpserver.log) == 0
+        (d,) = rows.listing(s.inbox.store.db)
+        assert d.status == "failed" and "refused" in (d.last_error or "")
+    finally:
+        s.close()
+
+
+def test_correction_queues_update_and_withdrawal_delete(site: Site, service: Service) -> None:
+    follow(service, 1, "http://127.0.0.1:9/inbox", None)
+    build(site, service)
+    seed = next(site.sources.iterdir())
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
+    build(site, service)
+    db = service.inbox.store.db
+    create, update = sorted(rows.listing(db), key=lambda d: d.id)
+    assert (create.kind, update.kind) == ("Create", "Update")
+    doc = json.loads(update.body)
+    assert doc["id"].endswith("#update-2") and doc["object"]["updated"]
+    entry = entry_rows.latest(db)[0]
+    with service.inbox.store.transaction() as tx:
+        assert delivery.queue_delete(site.config(), tx, entry, NOW) == 1
+    gone = json.loads(rows.listing(db)[0].body)
+    assert gone["type"] == "Delete" and gone["object"]["type"] == "Tombstone"
+    assert gone["object"]["id"] == doc["object"]["id"]
+
+
+def test_no_followers_no_deliveries(site: Site, service: Service) -> None:
+    assert build(site, service).entries == 1
+    assert rows.listing(service.inbox.store.db) == []
+    assert service.deliverer.run_due().hosts == 0
+
+
+def test_retry_schedule_comes_from_config(site: Site, httpserver: HTTPServer) -> None:
+    site.write_config(
+        "\n[activitypub]\nenabled = true\nallow_private = true\nretry_schedule = [0]\n"
+    )
+    s = Service.open(site.config(), site.store())
+    s.deliverer.rng = random.Random(1)
+    try:
+        follow(s, 1, httpserver.url_for("/inbox"), None)
+        httpserver.expect_request("/inbox").respond_with_data("", status=502)
+        build(site, s)
+        assert s.deliverer.run_due().failed == 1  # one attempt allowed: a dead letter
+        (d,) = rows.listing(s.inbox.store.db)
+        assert d.status == "failed" and "gave up" in (d.last_error or "")
+    finally:
+        s.close()
+
+
+def test_cli_status_and_ap_commands(site: Site, service: Service, capsys) -> None:
+    from scofeed.cli import main
+
+    follow(service, 1, "http://127.0.0.1:9/inbox", "http://127.0.0.1:9/shared")
+    build(site, service)
+    args = ["--config", str(site.config_path)]
+    assert main([*args, "status"]) == 0
+    assert "activitypub: 1 follower(s); deliveries pending=1" in capsys.readouterr().out
+    assert main([*args, "ap", "followers"]) == 0
+    out = capsys.readouterr().out
+    assert "http://remote/users/1" in out and "http://127.0.0.1:9/shared" in out
+    assert main([*args, "ap", "deliveries", "--pending"]) == 0
+    assert "Create" in capsys.readouterr().out
+    assert main([*args, "ap", "deliveries", "--failed"]) == 0
+    assert capsys.readouterr().out == "no deliveries\n"

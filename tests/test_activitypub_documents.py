@@ -1,0 +1,163 @@
+"""The ActivityPub documents (pure), the key file and the [activitypub] config."""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from datetime import UTC, datetime
+
+import pytest
+from lxml import etree
+
+from scofeed import config as config_mod
+from scofeed.activitypub import documents, keys
+from scofeed.activitypub.documents import PUBLIC, Urls
+from scofeed.errors import ConfigError
+from scofeed.model import Entry
+from tests.conftest import Site
+
+T0 = datetime(2026, 5, 5, 10, 0, tzinfo=UTC)
+ENTRY = Entry(
+    id="tag:test.example,2026:entries/abc123",
+    title="SCO ministers meet <in> Astana",
+    summary="The ministers met & talked.",
+    content_html="<p>The ministers met &amp; talked.</p>",
+    published=T0,
+    updated=T0,
+    author="SCO Secretariat",
+    language="ru",
+    link="https://sco.example/news/1",
+    url="https://sco.example/news/1",
+    tags=("economy", "foreign ministers", "!!!"),
+)
+
+
+@pytest.fixture
+def cfg(site: Site) -> config_mod.Config:
+    return site.config("activitypub.enabled=true", 'site.base_url="https://sco.example/"')
+
+
+def test_urls_and_webfinger(cfg: config_mod.Config) -> None:
+    urls = Urls.of(cfg)
+    assert urls.actor == "https://sco.example/@releases"
+    assert urls.acct == "acct:releases@sco.example"
+    jrd = documents.webfinger(urls)
+    assert jrd["subject"] == urls.acct
+    assert {"rel": "self", "type": "application/activity+json", "href": urls.actor} in jrd["links"]
+    for ok in ("acct:releases@sco.example", "releases@SCO.example", "@releases@sco.example",
+               urls.actor):  # fmt: skip
+        assert documents.webfinger_matches(urls, ok)
+    for bad in ("acct:other@sco.example", "acct:releases@evil.example", ""):
+        assert not documents.webfinger_matches(urls, bad)
+
+
+def test_nodeinfo_and_host_meta(cfg: config_mod.Config) -> None:
+    urls = Urls.of(cfg)
+    (link,) = documents.nodeinfo_links(urls)["links"]
+    assert link["href"] == "https://sco.example/nodeinfo/2.1"
+    info = documents.nodeinfo(cfg, 42)
+    assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
+    assert info["software"]["name"] == "scofeed" and info["usage"]["localPosts"] == 42
+    assert info["usage"]["users"]["total"] == 1 and info["openRegistrations"] is False
+    xrd = etree.fromstring(documents.host_meta(urls).encode())
+    (lrdd,) = xrd
+    assert lrdd.get("template") == "https://sco.example/.well-known/webfinger?resource={uri}"
+
+
+def test_actor(cfg: config_mod.Config) -> None:
+    doc = documents.actor(cfg, "PEM")
+    assert doc["type"] == "Service" and doc["preferredUsername"] == "releases"
+    assert doc["name"] == cfg.site.title
+    assert doc["publicKey"] == {
+        "id": "https://sco.example/@releases#main-key",
+        "owner": "https://sco.example/@releases",
+        "publicKeyPem": "PEM",
+    }
+    assert doc["endpoints"] == {"sharedInbox": "https://sco.example/inbox"}
+    assert doc["following"].endswith("/following") and "icon" not in doc
+    assert doc["manuallyApprovesFollowers"] is False and doc["discoverable"] is True
+
+
+def test_note_from_entry(cfg: config_mod.Config) -> None:
+    note = documents.note(cfg, ENTRY)
+    assert note["id"] == "https://sco.example/entries/abc123"
+    assert note["type"] == "Note" and note["to"] == [PUBLIC]
+    assert note["cc"] == ["https://sco.example/@releases/followers"]
+    assert note["published"] == "2026-05-05T10:00:00Z" and "updated" not in note
+    assert "&lt;in&gt;" in note["content"] and "met &amp; talked" in note["content"]
+    assert note["contentMap"] == {"ru": note["content"]}
+    assert [t["name"] for t in note["tag"]] == ["#economy", "#ForeignMinisters"]
+    assert 'href="https://sco.example/news/1"' in note["content"]
+    assert "summary" not in note  # Mastodon would show a summary as a content warning
+    corrected = dataclasses.replace(ENTRY, revision=2, updated=T0.replace(hour=12))
+    assert documents.note(cfg, corrected)["updated"] == "2026-05-05T12:00:00Z"
+    article = documents.note(
+        dataclasses.replace(
+            cfg, activitypub=dataclasses.replace(cfg.activitypub, object_type="Article")
+        ),
+        ENTRY,
+    )
+    assert article["type"] == "Article" and article["name"] == ENTRY.title  # fmt: skip
+    assert "<strong>" not in article["content"]
+
+
+def test_activities(cfg: config_mod.Config) -> None:
+    create = documents.create(cfg, ENTRY)
+    assert create["id"] == "https://sco.example/entries/abc123#create"
+    assert create["actor"] == Urls.of(cfg).actor and "@context" not in create["object"]
+    upd = documents.update(cfg, dataclasses.replace(ENTRY, revision=3))
+    assert upd["id"].endswith("#update-3") and upd["type"] == "Update"
+    gone = documents.delete(cfg, create["object"]["id"], T0)
+    assert gone["object"] == {
+        "id": create["object"]["id"],
+        "type": "Tombstone",
+        "deleted": "2026-05-05T10:00:00Z",
+    }
+    follow = {"id": "https://r/f/1", "type": "Follow", "actor": "https://r/u", "object": "x",
+              "extra": "dropped"}  # fmt: skip
+    acc = documents.accept(Urls.of(cfg), follow)
+    assert acc["object"] == {k: follow[k] for k in ("id", "type", "actor", "object")}
+    assert (
+        acc["to"] == ["https://r/u"] and acc["id"] == documents.accept(Urls.of(cfg), follow)["id"]
+    )
+
+
+def test_outbox_paging(cfg: config_mod.Config) -> None:
+    urls = Urls.of(cfg)
+    coll = documents.outbox(urls, total=45, page_size=20)
+    assert coll["first"].endswith("?page=1") and coll["last"].endswith("?page=3")
+    first = documents.outbox_page(cfg, 1, [ENTRY], 45, 20)
+    assert "prev" not in first and first["next"].endswith("?page=2")
+    last = documents.outbox_page(cfg, 3, [ENTRY], 45, 20)
+    assert "next" not in last and last["prev"].endswith("?page=2")
+    assert documents.outbox(urls, 0, 20)["last"].endswith("?page=1")
+
+
+def test_key_file_made_once_with_0600(tmp_path) -> None:
+    path = tmp_path / "state" / "ap.pem"
+    pair = keys.load_or_create(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert keys.load_or_create(path).public_pem == pair.public_pem
+    assert "PRIVATE" not in repr(pair) and "BEGIN" not in repr(pair)
+    assert not list(path.parent.glob(".*tmp"))
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        keys.load(path)
+    path.chmod(0o600)
+    path.write_text("junk")
+    with pytest.raises(ConfigError, match="not an unencrypted PEM"):
+        keys.load(path)
+
+
+def test_config_section(site: Site) -> None:
+    cfg = site.config()
+    assert cfg.activitypub.enabled is False and cfg.activitypub.username == "releases"
+    assert cfg.activitypub.key_path(cfg.paths.state).name == "activitypub-key.pem"
+    site.config("activitypub.enabled=true")  # loopback http is fine for tests
+    with pytest.raises(ConfigError, match="https"):
+        site.config("activitypub.enabled=true", 'site.base_url="http://sco.example/"')
+    site.config("activitypub.enabled=true", 'site.base_url="https://sco.example/"')
+    with pytest.raises(ConfigError, match="activitypub.username"):
+        site.config('activitypub.username="Bad Name"')
+    with pytest.raises(ConfigError, match="activitypub.object_type"):
+        site.config('activitypub.object_type="Page"')

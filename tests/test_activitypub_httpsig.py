@@ -1,0 +1,162 @@
+"""HTTP signatures: the draft-cavage test vectors, round trips, RFC 9421, and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from pathlib import Path
+
+import pytest
+from bovine.crypto.signature_checker import SignatureChecker
+from bovine.crypto.types import CryptographicIdentifier
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scofeed.activitypub import httpsig
+from scofeed.activitypub.httpsig import BadSignature
+
+VECTORS = json.loads(
+    (Path(__file__).parent / "data" / "activitypub" / "cavage_appendix_c.json").read_text()
+)
+NOW = 1_764_547_200.0  # 2025-12-01T00:00:00Z
+
+
+@pytest.fixture(scope="module")
+def key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def public_pem(key: rsa.RSAPrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda c: c["name"])
+def test_cavage_appendix_c_vectors(case: dict[str, str]) -> None:
+    req = VECTORS["request"]
+    names = tuple(case["headers"].split())
+    text = httpsig.cavage_string(req["method"], req["path"], req["headers"], names)
+    assert text == case["signing_string"]
+    private = serialization.load_pem_private_key(VECTORS["private_key"].encode(), None)
+    assert isinstance(private, rsa.RSAPrivateKey)
+    sig = private.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
+    assert base64.b64encode(sig).decode() == case["signature"]  # PKCS#1 v1.5: deterministic
+    header = f'keyId="Test",algorithm="rsa-sha256",headers="{case["headers"]}",' + (
+        f'signature="{case["signature"]}"'
+    )
+    parsed = httpsig.parse_cavage(header)
+    url = "http://example.com" + req["path"]
+    httpsig.verify(parsed, "POST", url, req["headers"], VECTORS["public_key"])
+
+
+def test_cavage_vector_digest() -> None:
+    req = VECTORS["request"]
+    assert httpsig.digest(req["body"].encode()) == req["headers"]["Digest"]
+    httpsig.check_digest(req["headers"], req["body"].encode())
+
+
+def test_sign_then_verify_and_tampering(key: rsa.RSAPrivateKey) -> None:
+    url = "https://remote.example/users/a/inbox?x=1"
+    body = b'{"type":"Follow"}'
+    h = httpsig.sign_cavage("POST", url, body, "https://us.example/@r#main-key", key, NOW)
+    assert h["Host"] == "remote.example" and h["Digest"].startswith("SHA-256=")
+    parsed = httpsig.parse(h)
+    assert parsed.components == ("(request-target)", "host", "date", "digest")
+    httpsig.check_covers(parsed, "POST", has_body=True)
+    httpsig.check_fresh(parsed, h, NOW + 10)
+    httpsig.check_digest(h, body)
+    httpsig.verify(parsed, "POST", url, h, public_pem(key))
+    with pytest.raises(BadSignature, match="does not verify"):
+        httpsig.verify(parsed, "POST", url.replace("x=1", "x=2"), h, public_pem(key))
+    with pytest.raises(BadSignature, match="does not verify"):
+        httpsig.verify(parsed, "POST", url, {**h, "Host": "evil.example"}, public_pem(key))
+    with pytest.raises(BadSignature, match="Digest does not match"):
+        httpsig.check_digest(h, body + b" ")
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(BadSignature, match="does not verify"):
+        httpsig.verify(parsed, "POST", url, h, public_pem(other))
+
+
+def test_bovine_verifies_our_cavage_and_rfc9421_signatures(key: rsa.RSAPrivateKey) -> None:
+    """A third-party checker accepts what we sign, both kinds."""
+    url = "http://remote.example/inbox"
+    body = b'{"type":"Create"}'
+    ident = CryptographicIdentifier.from_pem(public_pem(key), "https://us.example/@r")
+
+    async def retrieve(key_id: str) -> CryptographicIdentifier:
+        return ident
+
+    async def get_body() -> bytes:
+        return body
+
+    now = time.time()  # bovine checks the Date against its own clock
+    for headers in (
+        httpsig.sign_cavage("POST", url, body, "k", key, now),
+        httpsig.sign_rfc9421("POST", url, body, "k", key, now),
+    ):
+        lowered = {k.lower(): v for k, v in headers.items()}
+        checker = SignatureChecker(retrieve)
+        signer = asyncio.run(checker.validate_signature("post", url, lowered, get_body))
+        assert signer == "https://us.example/@r"
+
+
+def test_rfc9421_round_trip_and_content_digest(key: rsa.RSAPrivateKey) -> None:
+    url = "https://us.example/inbox"
+    body = b"{}"
+    h = httpsig.sign_rfc9421("POST", url, body, "https://them.example/k", key, NOW)
+    parsed = httpsig.parse(h)
+    assert parsed.rfc9421 and parsed.key_id == "https://them.example/k"
+    assert parsed.created == int(NOW)
+    httpsig.check_covers(parsed, "POST", has_body=True)
+    httpsig.check_digest(h, body)
+    httpsig.verify(parsed, "POST", url, h, public_pem(key))
+    with pytest.raises(BadSignature):
+        httpsig.verify(parsed, "GET", url, h, public_pem(key))
+    with pytest.raises(BadSignature, match="Content-Digest does not match"):
+        httpsig.check_digest(h, b"[]")
+
+
+def test_refusals(key: rsa.RSAPrivateKey) -> None:
+    with pytest.raises(BadSignature, match="not signed"):
+        httpsig.parse({"Date": "x"})
+    h = httpsig.sign_cavage("POST", "https://a.example/i", b"{}", "k", key, NOW)
+    no_digest = h["Signature"].replace(' digest"', '"')
+    with pytest.raises(BadSignature, match="does not cover digest"):
+        httpsig.check_covers(httpsig.parse_cavage(no_digest), "POST", has_body=True)
+    with pytest.raises(BadSignature, match="dated"):
+        httpsig.check_fresh(httpsig.parse(h), h, NOW + 13 * 3600)
+    with pytest.raises(BadSignature, match="dated"):
+        httpsig.check_fresh(httpsig.parse(h), h, NOW - 2 * 3600)
+    with pytest.raises(BadSignature, match="no Digest"):
+        httpsig.check_digest({}, b"{}")
+    with pytest.raises(BadSignature, match="unsupported algorithm"):
+        httpsig.check_covers(
+            httpsig.parse_cavage(h["Signature"].replace("rsa-sha256", "hmac-sha256")),
+            "POST",
+            True,
+        )
+    with pytest.raises(BadSignature, match="not a PEM public key"):
+        httpsig.load_public(VECTORS["public_key"].replace("MIGf", "MIGg"))
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with pytest.raises(BadSignature, match="RSA key"):
+        httpsig.load_public(ec_pem.decode())
+
+
+@given(st.text(max_size=300))
+def test_any_signature_header_parses_or_is_refused(value: str) -> None:
+    try:
+        httpsig.parse({"Signature": value})
+        httpsig.parse({"Signature-Input": value, "Signature": value})
+    except BadSignature:
+        pass

@@ -1,0 +1,265 @@
+"""The inbox against hostile and ordinary input: a remote actor served on 127.0.0.1,
+requests signed with its key (or not, or wrongly), a real store in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pytest_httpserver import HTTPServer
+
+from scofeed.activitypub import Service, httpsig
+from scofeed.store import activitypub as rows
+from tests.conftest import Site
+
+INBOX = "/@releases/inbox"
+OUR_ACTOR = "http://127.0.0.1:8080/@releases"
+
+
+@dataclass
+class Bob:
+    """A remote actor: its documents on a local HTTP server, its private key here."""
+
+    server: HTTPServer
+    key: rsa.RSAPrivateKey
+
+    @property
+    def id(self) -> str:
+        return self.server.url_for("/users/bob")
+
+    @property
+    def key_id(self) -> str:
+        return self.id + "#main-key"
+
+    def document(self, key: rsa.RSAPrivateKey | None = None) -> dict[str, Any]:
+        pem = (
+            (key or self.key)
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        return {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": self.id,
+            "type": "Person",
+            "inbox": self.id + "/inbox",
+            "outbox": self.id + "/outbox",
+            "endpoints": {"sharedInbox": self.server.url_for("/inbox")},
+            "publicKey": {"id": self.key_id, "owner": self.id, "publicKeyPem": pem},
+        }
+
+    def serve(self, key: rsa.RSAPrivateKey | None = None) -> None:
+        self.server.clear()
+        self.server.expect_request("/users/bob").respond_with_json(self.document(key))
+
+    def activity(self, kind: str, obj: Any, n: int = 1) -> dict[str, Any]:
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{self.id}/activities/{kind.lower()}-{n}",
+            "type": kind,
+            "actor": self.id,
+            "object": obj,
+        }
+
+    def signed(
+        self, body: bytes, key: rsa.RSAPrivateKey | None = None, key_id: str | None = None
+    ) -> dict[str, str]:
+        url = "http://127.0.0.1:8080" + INBOX
+        return httpsig.sign_cavage(
+            "POST", url, body, key_id or self.key_id, key or self.key, time.time()
+        )
+
+
+@pytest.fixture(scope="module")
+def bob_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def bob(httpserver: HTTPServer, bob_key: rsa.RSAPrivateKey) -> Bob:
+    b = Bob(httpserver, bob_key)
+    b.serve()
+    return b
+
+
+def open_service(site: Site, allow_private: bool = True, max_body: int = 65536) -> Service:
+    site.write_config(
+        f"\n[activitypub]\nenabled = true\nallow_private = {str(allow_private).lower()}\n"
+        f"max_body = {max_body}\n"
+    )
+    return Service.open(site.config(), site.store())
+
+
+@pytest.fixture
+def service(site: Site) -> Iterator[Service]:
+    s = open_service(site)
+    yield s
+    s.close()
+
+
+def post(service: Service, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    reply = service.inbox.handle(INBOX, headers, body)
+    return reply.status, reply.message
+
+
+def dumps(doc: Any) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def test_follow_stores_the_follower_and_queues_one_accept(service: Service, bob: Bob) -> None:
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    db = service.inbox.store.db
+    (f,) = rows.followers(db)
+    assert f.actor == bob.id and f.target == bob.server.url_for("/inbox")
+    (d,) = rows.listing(db)
+    assert d.kind == "Accept" and d.inbox == bob.id + "/inbox"  # the personal inbox
+    accept = json.loads(d.body)
+    assert accept["object"]["id"] == bob.activity("Follow", OUR_ACTOR)["id"]
+    # the same activity again: answered, nothing new
+    assert post(service, body, bob.signed(body)) == (202, "already handled")
+    assert len(rows.listing(db)) == 1
+
+
+def test_undo_and_delete_remove_the_follower(service: Service, bob: Bob) -> None:
+    follow = bob.activity("Follow", OUR_ACTOR)
+    body = dumps(follow)
+    post(service, body, bob.signed(body))
+    undo = dumps(bob.activity("Undo", follow["id"]))  # by id only
+    assert post(service, undo, bob.signed(undo)) == (202, "unfollowed")
+    assert rows.follower_count(service.inbox.store.db) == 0
+    body2 = dumps(bob.activity("Follow", OUR_ACTOR, n=2))
+    post(service, body2, bob.signed(body2))
+    delete = dumps(bob.activity("Delete", bob.id))
+    assert post(service, delete, bob.signed(delete)) == (202, "removed")
+    assert rows.follower_count(service.inbox.store.db) == 0
+
+
+def test_other_activities_are_accepted_and_ignored(service: Service, bob: Bob) -> None:
+    for kind, obj in [("Like", OUR_ACTOR), ("Announce", "x"), ("Follow", "http://other/@x")]:
+        body = dumps(bob.activity(kind, obj))
+        status, message = post(service, body, bob.signed(body))
+        assert status == 202 and "ignored" in message
+    assert rows.follower_count(service.inbox.store.db) == 0
+
+
+def test_unsigned_and_badly_signed_requests_get_401(service: Service, bob: Bob) -> None:
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    assert post(service, body, {"Content-Type": "application/activity+json"})[0] == 401
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert post(service, body, bob.signed(body, key=stranger))[0] == 401
+    headers = bob.signed(body)
+    headers["Signature"] = headers["Signature"].replace('signature="', 'signature="AAAA')
+    assert post(service, body, headers)[0] == 401
+    headers = bob.signed(body)
+    headers["Date"] = "Mon, 01 Jan 2001 00:00:00 GMT"
+    status, message = post(service, body, headers)
+    assert status == 401 and "dated" in message
+    assert rows.follower_count(service.inbox.store.db) == 0
+
+
+def test_wrong_digest_gets_401(service: Service, bob: Bob) -> None:
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    headers = bob.signed(body)
+    altered = body.replace(b"Follow", b"Follow", 1) + b" "
+    status, message = post(service, altered, headers)
+    assert status == 401 and "Digest" in message
+
+
+def test_a_key_owned_by_someone_else_gets_401(service: Service, bob: Bob) -> None:
+    doc = bob.activity("Follow", OUR_ACTOR)
+    doc["actor"] = "http://127.0.0.1:1/users/mallory"
+    body = dumps(doc)
+    status, message = post(service, body, bob.signed(body))
+    assert status == 401 and "owner" in message
+
+
+def test_huge_body_gets_413(site: Site, bob: Bob) -> None:
+    service = open_service(site, max_body=1024)
+    try:
+        body = dumps({**bob.activity("Create", {"content": "x" * 5000})})
+        assert post(service, body, bob.signed(body))[0] == 413
+        assert service.routes.body_too_big("5000") and not service.routes.body_too_big("10")
+        assert service.routes.body_too_big("lots")
+    finally:
+        service.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2, 3]",
+        b'{"@context": {"@vocab": "evil"}}',
+        b'{"type": ["Follow"], "actor": "x"}',
+        b'{"type": "Follow", "actor": {"no": "id"}}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b"\xff\xfe junk",
+    ],
+    ids=["text", "array", "no-type", "type-list", "actor-without-id", "deep", "bytes"],
+)
+def test_json_ld_junk_gets_400(site: Site, bob: Bob, body: bytes) -> None:
+    service = open_service(site, max_body=1_000_000)
+    try:
+        assert post(service, body, bob.signed(body))[0] == 400
+    finally:
+        service.close()
+
+
+def test_junk_context_still_needs_a_signature(service: Service, bob: Bob) -> None:
+    doc = bob.activity("Follow", OUR_ACTOR)
+    doc["@context"] = [{"@vocab": "http://evil.example/#"}, 42, None]
+    body = dumps(doc)
+    assert post(service, body, {})[0] == 401
+    assert post(service, body, bob.signed(body))[0] == 202
+
+
+def test_key_at_a_private_address_is_refused(site: Site, bob: Bob) -> None:
+    service = open_service(site, allow_private=False)
+    try:
+        body = dumps(bob.activity("Follow", OUR_ACTOR))
+        status, message = post(service, body, bob.signed(body))
+        assert status == 401 and "refused" in message
+        assert len(bob.server.log) == 0  # never connected
+    finally:
+        service.close()
+
+
+def test_key_id_that_is_not_http_is_refused(service: Service, bob: Bob) -> None:
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, _ = post(service, body, bob.signed(body, key_id="file:///etc/passwd"))
+    assert status == 401
+
+
+def test_a_rotated_key_is_fetched_again(site: Site, bob: Bob) -> None:
+    clock = [time.time()]
+    s = Service.open(site.config("activitypub.enabled=true", "activitypub.allow_private=true"),
+                     site.store(), clock=lambda: clock[0])  # fmt: skip
+    try:
+        body = dumps(bob.activity("Follow", OUR_ACTOR))
+        assert post(s, body, bob.signed(body))[0] == 202
+        new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        bob.serve(key=new_key)
+        clock[0] += 120  # past REFRESH_AFTER
+        like = dumps(bob.activity("Like", OUR_ACTOR))
+        assert post(s, like, bob.signed(like, key=new_key))[0] == 202
+        assert rows.get_key(s.inbox.store.db, bob.key_id) is not None
+    finally:
+        s.close()
+
+
+def test_delete_of_an_actor_whose_key_is_gone_is_ignored(service: Service, bob: Bob) -> None:
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_data("gone", status=410)
+    body = dumps(bob.activity("Delete", bob.id))
+    assert post(service, body, bob.signed(body)) == (202, "ignored")
+    like = dumps(bob.activity("Like", OUR_ACTOR))
+    assert post(service, like, bob.signed(like))[0] == 401
