@@ -410,3 +410,28 @@ def test_shutdown_returns_the_endpoints_still_in_a_request_when_time_runs_out(
     while only(store).status != "delivered":  # the worker still settles what it sent
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+def test_an_endpoint_stamped_after_the_scan_clock_still_gets_its_entries(site):
+    """Finding 6, the race ordered by hand: a scan takes its clock, the deliver job then
+    stamps the endpoint's first_seen a moment later, then the scan plans its entry. The
+    endpoint was in the config when the entry was made: it must get it."""
+    from scofeed.model import Release
+
+    site.write_config(webhook_toml("hub", "http://127.0.0.1:9/hook"))
+    cfg, store = site.config(), site.store()
+    scan_clock = t(0)
+    plan = outbox.planner(cfg, scan_clock)
+    with store.transaction() as db:  # what run_due does on its own clock, later
+        rows.ensure_endpoint(db, "hub", t(0.001).timestamp())
+    release = Release(origin="x.txt", text="A title\n\nOn 3 June 2020 something.")
+    ingest(cfg, store, [release], scan_clock, planner=plan)
+    assert [d.endpoint for d in rows.listing(store.db)] == ["hub"]
+
+
+def test_the_daemon_start_up_registers_endpoints_before_any_job(site):
+    site.write_config(webhook_toml("hub", "http://127.0.0.1:9/hook"))
+    cfg, store = site.config(), site.store()
+    before = time.time()
+    outbox.register_endpoints(cfg, store, before)
+    assert rows.endpoint(store.db, "hub").first_seen == before

@@ -28,10 +28,11 @@ from types import FrameType
 from scofeed import websub
 from scofeed.activitypub import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
+from scofeed.deliver.outbox import register_endpoints
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
-from scofeed.serve import App, HealthExtras, HttpServer
+from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store
 from scofeed.watch import SourceWatcher
 
@@ -180,6 +181,7 @@ class Daemon:
                 lock.release()
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
+        raise_fd_limit()  # room for many held connections (see serve/server.py)
         store = Store(self.cfg.paths.state)
         # the WebSub hub endpoint is served only where the websub job verifies requests
         on_hub = self._hub_request if self.schedule else None
@@ -195,6 +197,9 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:
+            # endpoints first, on a clock read before any job's: the first scan's
+            # entries go to every endpoint in the config (none counts as back catalogue)
+            register_endpoints(self.cfg, store, time.time())
             self.hub = websub.Hub()
             ctx = JobContext(
                 self.cfg,
@@ -295,6 +300,10 @@ class Daemon:
         if self.set_log_level:
             apply_log_level(new.log.level)
         if self.scheduler:
+            try:
+                register_endpoints(new, self.scheduler.ctx.store, time.time())
+            except Exception as exc:  # the planner stamps them itself; never fatal here
+                log.error("register_endpoints_failed error=%s", type(exc).__name__)
             self.scheduler.ctx.cfg = new
             self.scheduler.load(job_table(new))
         if self.watcher:

@@ -8,15 +8,23 @@ with their entries, or a ``Rejection`` saying why not. Nothing here touches the 
 ``multiprocessing`` and the process pool (~20 ms of imports) load by name
 (``importlib``) only when a batch is large enough for workers, on purpose: a one-shot
 ``scofeed build`` of a few files and the daemon's rebuilds never need them (issue #9).
+
+The worker processes die with their parent, even when it is killed with SIGKILL
+(Linux: ``prctl(PR_SET_PDEATHSIG)``; elsewhere they exit at their next task once
+their parent is gone), and they hold /dev/null, not the parent's stdin, stdout and
+stderr: a caller reading the build's output sees it end when the build does.
 """
 
 from __future__ import annotations
 
 import concurrent.futures  # its ProcessPoolExecutor loads on first use
 import contextlib
+import ctypes
 import gc
 import importlib
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -71,6 +79,40 @@ def _without(obj: _T, **changes: object) -> _T:
     new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)
     return new
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker as it starts: die with the parent, let go of its stdio."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _watched(parent: int, fn: Callable[..., _T], *args: object) -> _T:
+    """Run a task, unless the parent is gone (platforms without PDEATHSIG)."""
+    if os.getppid() != parent:
+        os._exit(1)
+    return fn(*args)
+
+
+def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    """Forked worker processes that die with this one and hold none of its stdio."""
+    ctx = importlib.import_module("multiprocessing").get_context("fork")  # see the docstring
+    return concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 def prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
@@ -160,11 +202,12 @@ def prepare_all(
                 progress(len(out), len(items))
         return iter(out)
     chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-    ctx = importlib.import_module("multiprocessing").get_context("fork")
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx)
+    pool = worker_pool(workers)
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    me = os.getpid()
     jobs = [
-        (c, pool.submit(_prepare_chunk, c, settings, max_bytes, now, read_ahead)) for c in chunks
+        (c, pool.submit(_watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead))
+        for c in chunks
     ]
     return _collect(jobs, len(items), progress)
 

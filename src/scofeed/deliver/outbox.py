@@ -1,10 +1,13 @@
 """Planning deliveries: which endpoints an entry revision goes to, written in the same
 transaction as the revision itself (the outbox), so a crash can never lose one.
 
-An endpoint gets only entries created or revised after it was first seen (the store
-keeps ``webhook_endpoints.first_seen``): adding an endpoint never floods it with the
-back catalogue. ``backfill`` queues older entries on purpose (``scofeed redeliver
---since``).
+An endpoint gets every entry created or revised while it is in the config the
+planner was made with: the planner runs only for entries being created or revised
+now, so adding an endpoint never floods it with the back catalogue. Whether another
+process stamped the endpoint's ``first_seen`` (``webhook_endpoints``) a moment after
+this planner's clock does not matter (it once did: a daemon's first scan lost its
+pushes when the deliver job registered the endpoints first). ``backfill`` queues older
+entries on purpose (``scofeed redeliver --since``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,15 @@ def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
         rows.ensure_endpoint(db, hook.name, now)
 
 
+def register_endpoints(cfg: Config, store: Store, now: float) -> None:
+    """Stamp every configured endpoint's first_seen now, in one transaction: the daemon
+    calls this before its scheduler starts (and before a reload's jobs), so every
+    scan's clock is later than the endpoints it plans for."""
+    if cfg.webhooks:
+        with store.transaction() as db:
+            register(cfg, db, now)
+
+
 def _queue(
     db: sqlite3.Connection, cfg: Config, hook: Webhook, entry: Entry, event: str, at: float
 ) -> bool:
@@ -66,9 +78,9 @@ def planner(cfg: Config, now: datetime) -> Planner:
         for hook in cfg.webhooks:
             if not matches(hook, entry, event):
                 continue
-            first_seen = rows.ensure_endpoint(db, hook.name, at).first_seen
-            if at < first_seen:  # revised before the endpoint existed: back catalogue
-                continue
+            # the hook is in this planner's config, so it was there when the entry was
+            # made: queue it even if first_seen was stamped after ``at`` by another job
+            rows.ensure_endpoint(db, hook.name, at)
             n += _queue(db, cfg, hook, entry, event, at)
         return n
 

@@ -38,7 +38,10 @@ from scofeed.store import deliveries as rows
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
-LEASE_MARGIN = 1.0  # seconds beyond twice the timeout that an endpoint's lease lasts
+# an attempt ends by its endpoint's timeout in all (sender's deadline); the lease,
+# renewed before each one, lasts twice that plus this margin, so it never runs out
+# while a request is in flight and no webhook-id is ever sent twice at once
+LEASE_MARGIN = 1.0
 STATUS = {
     policy.DELIVERED: rows.DELIVERED,
     policy.RETRY: rows.PENDING,
@@ -121,6 +124,10 @@ class DeliveryPool:
     def stopping(self) -> bool:
         """Whether a shutdown has told the current workers to stop."""
         return self._stop.is_set()
+
+    def lease_for(self, hook: Webhook) -> float:
+        """Seconds an endpoint's lease lasts: longer than its worst attempt."""
+        return 2 * hook.timeout + self.lease_margin
 
     def run_due(
         self,
@@ -208,7 +215,7 @@ class DeliveryPool:
                 # the lease first, then the head: a head read before taking the lease may
                 # have been settled by another sender in between, and would go out twice
                 with self._writes:
-                    until = t + 2 * hook.timeout + self.lease_margin
+                    until = t + self.lease_for(hook)
                     claimed = rows.claim(db, hook.name, run.owner, until, t)
                 if not claimed:
                     run.report.add("busy", hook.name)

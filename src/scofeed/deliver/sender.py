@@ -2,8 +2,12 @@
 
 Each endpoint gets its own ``requests.Session`` (keep-alive across its deliveries), with
 no proxies from the environment and no redirects. The response body is read up to
-``MAX_RESPONSE`` bytes. Errors are described in our own words: never the URL (chat
-webhook URLs carry tokens), never a header (signatures).
+``MAX_RESPONSE`` bytes. Every attempt has one wall-clock deadline, the endpoint's
+``timeout``, for all of it (connect, headers, body): a watchdog shuts the attempt's
+socket down when it passes, so a receiver that drips its answer a byte at a time
+cannot hold it longer (the per-read socket timeouts alone never fire on a drip). The
+endpoint's lease (``runner``) outlasts this deadline. Errors are described in our own
+words: never the URL (chat webhook URLs carry tokens), never a header (signatures).
 
 The address guard (unless ``allow_private``): the host is resolved at send time and
 every address it resolves to must be global; the connection then goes to the address
@@ -14,7 +18,10 @@ connection (DNS rebinding) cannot slip through.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NameResolutionError, NewConnectionError
+from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError, ReadTimeoutError
 
 from scofeed import USER_AGENT
 from scofeed.config import Webhook
@@ -74,6 +81,58 @@ def checked_address(conn: Any, host: str, port: int) -> str:
     return addresses[0]
 
 
+class _Watch:
+    """One attempt's deadline: which connection it is on, and whether time ran out."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None
+        self.expired = False
+        self._lock = threading.Lock()
+
+    def use(self, conn: Any) -> None:
+        with self._lock:
+            self.conn = conn
+            if self.expired:
+                _cut(conn)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self.conn is not None:
+                _cut(self.conn)
+
+
+def _cut(conn: Any) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # the blocked recv returns at once
+        except OSError:
+            pass
+
+
+_current = threading.local()  # the _Watch of the attempt this thread is making
+
+
+class _WatchedPool:
+    """Tells the current attempt's watch which connection it got from the pool."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.use(conn)
+        return conn
+
+
+class WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
+    pass
+
+
+class WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
+    pass
+
+
 class _GuardMixin:
     _dns_host: str
     port: int
@@ -95,30 +154,34 @@ class GuardedHTTPSConnection(_GuardMixin, HTTPSConnection):
     pass
 
 
-class GuardedHTTPPool(HTTPConnectionPool):
+class GuardedHTTPPool(WatchedHTTPPool):
     ConnectionCls = GuardedHTTPConnection
 
 
-class GuardedHTTPSPool(HTTPSConnectionPool):
+class GuardedHTTPSPool(WatchedHTTPSPool):
     ConnectionCls = GuardedHTTPSConnection
 
 
-class GuardedAdapter(HTTPAdapter):
+class WatchedAdapter(HTTPAdapter):
+    pools: dict[str, type] = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": GuardedHTTPPool,
-            "https": GuardedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(self.pools)
+
+
+class GuardedAdapter(WatchedAdapter):
+    pools = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
 
 
 def session_for(hook: Webhook) -> requests.Session:
     s = requests.Session()
     s.trust_env = False  # no proxies or netrc from the environment
-    if not hook.allow_private:
-        adapter = GuardedAdapter()
-        s.mount("http://", adapter)
-        s.mount("https://", adapter)
+    # ...but a CA bundle named there is honoured (a private CA for internal receivers)
+    s.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
+    adapter = WatchedAdapter() if hook.allow_private else GuardedAdapter()
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
     s.headers.update({"User-Agent": USER_AGENT, "Content-Type": "application/json"})
     return s
 
@@ -148,6 +211,12 @@ def explain(exc: BaseException, timeout: float) -> DeliveryError:
     for e in chain:
         if isinstance(e, AddressRefused):
             return AddressForbidden(e.message)
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            why = e.verify_message or "verification failed"
+            return EndpointUnreachable(f"TLS certificate not accepted: {why}")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return EndpointUnreachable("TLS handshake failed")
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return EndpointUnreachable(f"connect timeout after {timeout:g}s")
     if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -190,8 +259,33 @@ def post_outcome(
 def post(
     session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> Sent:
-    """One POST; its answer, or a ``DeliveryError`` when it got none."""
+    """One POST within ``timeout`` seconds in all; its answer, or a ``DeliveryError``
+    when it got none in time."""
     start = time.monotonic()
+    watch = _Watch()
+    timer = threading.Timer(timeout, watch.expire)
+    timer.daemon = True
+    _current.watch = watch
+    timer.start()
+    try:
+        return _exchange(session, url, body, headers, timeout, start)
+    except DeliveryError:
+        if watch.expired:
+            raise EndpointUnreachable(f"timeout: no response within {timeout:g}s") from None
+        raise
+    finally:
+        timer.cancel()
+        _current.watch = None
+
+
+def _exchange(
+    session: requests.Session,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    start: float,
+) -> Sent:
     try:
         resp = session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
@@ -199,16 +293,17 @@ def post(
     except Exception as exc:  # whatever failed, the caller gets our error, never a crash
         raise explain(exc, timeout) from None
     try:
-        chunks, size, deadline = [], 0, time.monotonic() + timeout
-        for chunk in resp.iter_content(8192):
+        chunks, size = [], 0
+        # read1: whatever has arrived (not a full 8 KiB), so the deadline is checked often
+        while size < MAX_RESPONSE and (chunk := resp.raw.read1(8192)):
             chunks.append(chunk)
             size += len(chunk)
-            if size >= MAX_RESPONSE or time.monotonic() > deadline:
-                break
+            if time.monotonic() - start > timeout:
+                raise EndpointUnreachable(f"timeout: no response within {timeout:g}s")
         data = b"".join(chunks)[:MAX_RESPONSE]
-    except (requests.exceptions.RequestException, OSError) as exc:
+    except (requests.exceptions.RequestException, OSError, HTTPError) as exc:
         error = f"connection closed mid-response (after HTTP {resp.status_code})"
-        if isinstance(exc, requests.exceptions.Timeout):
+        if isinstance(exc, requests.exceptions.Timeout | TimeoutError | ReadTimeoutError):
             error = f"timeout reading the response (after HTTP {resp.status_code})"
         raise EndpointUnreachable(error) from None
     finally:

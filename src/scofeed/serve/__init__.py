@@ -19,6 +19,6 @@ answers ActivityPub clients with its Note (``Vary: Accept``).
 from __future__ import annotations
 
 from scofeed.serve.app import App, HealthExtras, accepts_gzip
-from scofeed.serve.server import HttpServer
+from scofeed.serve.server import HttpServer, raise_fd_limit
 
-__all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip"]
+__all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip", "raise_fd_limit"]

@@ -1,18 +1,94 @@
-"""The HTTP server: waitress on its own thread, started and stopped by the daemon."""
+"""The HTTP server: waitress on its own thread, started and stopped by the daemon.
+
+Tuned to hold under many idle or slow clients (issue #13): waitress reads requests
+asynchronously in one poll() loop and hands only complete ones to its worker threads,
+so a held connection costs one file descriptor and a buffer, not a thread. What limits
+it is the number of connections it accepts (``CONNECTION_LIMIT``; past it, new
+clients wait in the listen backlog until some close) and how long an idle or
+half-sent one is kept (``CHANNEL_TIMEOUT``, checked every ``CLEANUP_INTERVAL``).
+``raise_fd_limit`` lifts the soft open-files limit to the hard one so that many
+connections fit; poll(), not select(), handles descriptors above 1024.
+
+Requests are read strictly (``StrictParser``): lines end in CRLF, and the request line
+names HTTP/1.0 or HTTP/1.1. waitress alone would wait forever on a bare LF or lone CR
+and serve HTTP/0.9 or "HTTP/7.3" as HTTP/1.0; here they get 400 and a closed connection.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import resource
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import waitress
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.utilities import BadRequest
 
 from scofeed.errors import ServeError
 
 log = logging.getLogger(__name__)
+
+CONNECTION_LIMIT = 4096  # connections held at once (waitress's default, 100, is a DoS)
+CHANNEL_TIMEOUT = 30  # seconds an idle or half-sent connection is kept
+CLEANUP_INTERVAL = 5  # seconds between the checks for such connections
+BACKLOG = 2048  # connections the kernel queues before they are accepted
+WANTED_FDS = CONNECTION_LIMIT + 256  # the connections, the store, the sources, logs
+
+
+def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
+    """Raise the soft RLIMIT_NOFILE towards ``wanted`` (at most the hard limit); returns
+    the soft limit now in force. A low limit is logged, never fatal."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    except (OSError, ValueError) as exc:
+        log.warning("fd_limit_unchanged error=%r", str(exc))
+        return -1
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        log.warning("fd_limit_low open_files=%d wanted=%d", soft, wanted)
+    return int(soft)
+
+
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\x00-\x20\x7f]+ HTTP/1\.[01]")
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+class StrictParser(HTTPRequestParser):  # type: ignore[misc]
+    """waitress's parser, refusing what it would hang on or misread (see the module)."""
+
+    def received(self, data: bytes) -> int:
+        if self.completed or self.body_rcv is not None or self.headers_finished:  # type: ignore[has-type]
+            return int(super().received(data))
+        head = (self.header_plus + data).lstrip(b"\r\n")
+        end = head.find(b"\r\n\r\n")
+        head = head if end < 0 else head[:end]
+        # a CR at the very end may be the first half of a CRLF still on its way
+        problem = None
+        if _BARE_LF.search(head) or _LONE_CR.search(head[:-1] if end < 0 else head):
+            problem = "line endings other than CRLF"
+        elif b"\r\n" in head or end >= 0:
+            line = head.split(b"\r\n", 1)[0]
+            if not _REQUEST_LINE.fullmatch(line):
+                problem = "not an HTTP/1.0 or HTTP/1.1 request line"
+        if problem is None:
+            return int(super().received(data))
+        self.parse_header(b"GET / HTTP/1.0\r\n")
+        self.error = BadRequest(problem)
+        self.completed = True
+        return len(data)
+
+
+class StrictChannel(HTTPChannel):  # type: ignore[misc]
+    parser_class = StrictParser
 
 
 class HttpServer:
@@ -24,10 +100,23 @@ class HttpServer:
         self._thread: threading.Thread | None = None
         try:
             self._server = waitress.create_server(
-                app, map=self._map, host=host, port=port, threads=threads, ident="scofeed"
+                app,
+                map=self._map,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="scofeed",
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT,
+                cleanup_interval=CLEANUP_INTERVAL,
+                backlog=BACKLOG,
+                asyncore_use_poll=True,
             )
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+        for srv in [self._server, *self._map.values()]:
+            if hasattr(srv, "channel_class"):
+                srv.channel_class = StrictChannel
         listen = getattr(self._server, "effective_listen", None)
         if listen is None:
             listen = [(self._server.effective_host, self._server.effective_port)]

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,21 @@ def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
     )
 
 
+def _wal(conn: sqlite3.Connection, tries: int = 300) -> None:
+    """Switch to WAL. On a fresh file another process may be switching it at the same
+    moment, and SQLite answers "database is locked" at once there, without waiting on
+    the busy timeout: so wait here, up to about 30 s."""
+    for _ in range(tries - 1):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.1)
+    conn.execute("PRAGMA journal_mode=WAL")
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -45,7 +61,7 @@ class Store:
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -53,24 +69,31 @@ class Store:
         return conn
 
     def _migrate(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"{self.path}: schema version {version} is newer than this scofeed "
-                f"({len(MIGRATIONS)}); upgrade scofeed"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            db.execute("BEGIN IMMEDIATE")
+        """Bring the schema up to date, one migration per exclusive transaction. The
+        version is read again inside each one: two processes opening a fresh store at
+        once (two ``scofeed build``) queue on the lock (busy timeout), and the second
+        finds the work done instead of creating the tables twice."""
+        while True:
+            db.execute("BEGIN EXCLUSIVE")
             try:
-                for statement in script.split(";\n"):
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"{self.path}: schema version {version} is newer than this scofeed "
+                        f"({len(MIGRATIONS)}); upgrade scofeed"
+                    )
+                if version == len(MIGRATIONS):
+                    db.execute("COMMIT")
+                    return
+                for statement in MIGRATIONS[version].split(";\n"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+                db.execute(f"PRAGMA user_version = {version + 1}")
                 db.execute("COMMIT")
-            except sqlite3.Error:
+            except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            log.info("store_migrated path=%s version=%d", self.path, number)
+            log.info("store_migrated path=%s version=%d", self.path, version + 1)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -1,0 +1,114 @@
+"""Hostile HTTP clients against the real server on 127.0.0.1 (issue #13, finding 2):
+hundreds of connections held idle or half-sent must not stop a normal client, and
+malformed requests get 400 and a closed connection. Bounded: 300 held connections here,
+SCOFEED_HOSTILE_CONNECTIONS=1000 (or more) for the full-size run."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from scofeed.build import build as build_feeds
+from scofeed.serve import App, HttpServer
+from scofeed.store import Store
+
+HELD = int(os.environ.get("SCOFEED_HOSTILE_CONNECTIONS", "300"))
+
+
+@pytest.fixture
+def server(site):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    build_feeds(cfg, store, datetime.now(UTC))
+    srv = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    srv.start()
+    yield srv.addresses[0]
+    srv.stop()
+    store.close()
+
+
+def fetch(addr: tuple[str, int], path: str = "/atom.xml") -> int:
+    conn = http.client.HTTPConnection(*addr, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def hold(addr: tuple[str, int], n: int, partial: bytes) -> list[socket.socket]:
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(addr, timeout=10)
+        if partial:
+            s.sendall(partial)
+        socks.append(s)
+    return socks
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [b"", b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nX-Slow: "],
+    ids=["idle", "slowloris"],
+)
+def test_held_connections_do_not_stop_a_normal_client(server, partial):
+    socks = hold(server, HELD, partial)
+    try:
+        statuses = [fetch(server) for _ in range(20)] + [fetch(server, "/healthz")]
+        for s in socks[::10]:  # the slow ones go on dripping: still no harm
+            s.sendall(b"a")
+        statuses += [fetch(server) for _ in range(10)]
+    finally:
+        for s in socks:
+            s.close()
+    assert statuses == [200] * 20 + [200] + [200] * 10
+
+
+def raw(addr: tuple[str, int], request: bytes) -> tuple[bytes, bool]:
+    """Send bytes, read the answer to the end: (what came back, whether the server closed)."""
+    with socket.create_connection(addr, timeout=10) as s:
+        s.sendall(request)
+        got = b""
+        try:
+            while chunk := s.recv(65536):
+                got += chunk
+        except TimeoutError:
+            return got, False
+        return got, True
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /atom.xml HTTP/1.1\nHost: x\n\n",  # bare LF
+        b"GET /atom.xml HTTP/1.1\rHost: x\r\r",  # lone CR
+        b"GET /atom.xml\r\n\r\n",  # HTTP/0.9
+        b"GET /atom.xml HTTP/7.3\r\nHost: x\r\n\r\n",  # unknown version
+    ],
+    ids=["bare-lf", "lone-cr", "http09", "http73"],
+)
+def test_malformed_requests_get_400_and_a_closed_connection(server, request_bytes):
+    got, closed = raw(server, request_bytes)
+    assert got.startswith(b"HTTP/1.") and got.split(b" ", 2)[1] == b"400", got[:200]
+    assert closed
+
+
+def test_the_open_files_limit_is_raised_for_many_connections():
+    """A daemon started with a soft limit of 256 raises it (up to the hard limit)."""
+    code = (
+        "import resource; from scofeed.serve import raise_fd_limit; "
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE); "
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)); "
+        "print(raise_fd_limit(), hard)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    now, hard = out.stdout.split()
+    assert int(now) > 256 or int(hard) == 256
