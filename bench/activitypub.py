@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scofeed import config as config_mod
-from scofeed.activitypub import Service
 from scofeed.activitypub import delivery as ap_delivery
+from scofeed.activitypub.service import Service
 from scofeed.build import build as build_site
 from scofeed.deliver import outbox, runner
 from scofeed.store import Store

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from scofeed import websub
-from scofeed.activitypub import Service as ActivityPub
+from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
 from scofeed.deliver.outbox import register_endpoints
 from scofeed.deliver.runner import DeliveryPool

@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scofeed import websub
-from scofeed.activitypub import Service as ActivityPub
+from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.build import build
 from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool

@@ -47,7 +47,8 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # lazy on purpose (see the module docstring): scheduler, HTTP server, senders
-    from scofeed import activitypub, websub
+    from scofeed import websub
+    from scofeed.activitypub import service as activitypub
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
     from scofeed.deliver import runner
 
