@@ -41,6 +41,7 @@ lint: $(LINT_STAMP)
 	$(BIN)/mypy
 
 bench: $(RUN_STAMP)
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py

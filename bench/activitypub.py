@@ -5,7 +5,7 @@ standing for one remote server's shared inbox; a share of them hang until well p
 the delivery timeout. Then, in the same run and to the same receivers:
 
 - baseline: the webhook fan-out, one ``[[webhooks]]`` endpoint per receiver, sent by
-  ``deliver.run_due`` (bench/fanout.py measures it against a sequential loop);
+  ``runner.run_due`` (bench/fanout.py measures it against a sequential loop);
 - ActivityPub: F followers spread over the N shared inboxes; the entry's Create is
   planned in the entry's transaction (one row per shared inbox) and sent, signed, by
   ``Deliverer.run_due``.
@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scofeed import config as config_mod
-from scofeed import deliver
-from scofeed.activitypub import Service
 from scofeed.activitypub import delivery as ap_delivery
+from scofeed.activitypub.service import Service
 from scofeed.build import build as build_site
+from scofeed.deliver import outbox, runner
 from scofeed.store import Store
 from scofeed.store import activitypub as ap_rows
 
@@ -142,7 +142,7 @@ def main() -> None:
                 ap_rows.add_follower(db, actor, actor + "/inbox", shared, f"{actor}#f", 1.0)
 
         now = datetime.now(UTC)
-        hooks_plan = deliver.planner(cfg, now)
+        hooks_plan = outbox.planner(cfg, now)
         ap_plan = ap_delivery.planner(cfg, now)
         t = time.perf_counter()
         report = build_site(
@@ -154,7 +154,7 @@ def main() -> None:
 
         # baseline: the webhook fan-out to the same receivers
         t0 = time.time()
-        deliver.run_due(cfg, store)
+        runner.run_due(cfg, store)
         got = drain(arrivals, healthy, "/hook", time.time() + 30)
         hooks_s = max(got[i] for i in healthy) - t0
         time.sleep(args.timeout + 1.5)  # let the hanging handlers of this round end

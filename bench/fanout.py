@@ -3,7 +3,7 @@
 Starts N real HTTP receivers on 127.0.0.1 (threads in a few child processes); a share
 of them never answer until well past the delivery timeout. Then, from the same run:
 
-- scofeed: ``deliver.run_due`` sends the one queued delivery per endpoint;
+- scofeed: ``runner.run_due`` sends the one queued delivery per endpoint;
 - baseline: a plain sequential loop of ``requests.post`` to the same endpoints.
 
 Prints the time until every healthy endpoint has its delivery, deliveries per second,
@@ -28,9 +28,8 @@ from pathlib import Path
 import requests
 
 from scofeed import config as config_mod
-from scofeed import deliver
 from scofeed.build import build as build_feeds
-from scofeed.deliver import signing
+from scofeed.deliver import runner, signing
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 
@@ -133,11 +132,11 @@ def main() -> None:
 
         # scofeed: every endpoint in parallel
         t0 = time.time()
-        result = deliver.run_due(cfg, store)
+        result = runner.run_due(cfg, store)
         run_s = time.time() - t0
         got = drain(arrivals, healthy, time.time() + 30)
         ours = max(got[i] for i in healthy) - t0
-        delivered = deliver.counts(store)["delivered"]
+        delivered = runner.counts(store)["delivered"]
         bodies = [d.body for d in sorted(rows.listing(store.db, limit=n), key=lambda d: d.endpoint)]
         time.sleep(args.timeout + 1.5)  # let the hanging handlers of this round end
         while not arrivals.empty():

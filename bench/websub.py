@@ -10,7 +10,7 @@ verified WebSub subscriber of the Atom feed and a configured webhook endpoint.
   the hub's tick (``Hub.run_due``) notices the changed feed and POSTs the whole new
   body to every subscriber. Measured from the file drop to the moment every healthy
   subscriber holds the new feed body.
-- webhook: ``deliver.run_due`` sends the deliveries the same build queued, one per
+- webhook: ``runner.run_due`` sends the deliveries the same build queued, one per
   endpoint (what bench/fanout.py measures). Measured from the same build's start.
 
     python bench/websub.py [--subscribers 500] [--hanging 0.05] [--timeout 2]
@@ -30,8 +30,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from scofeed import config as config_mod
-from scofeed import deliver
 from scofeed.build import build
+from scofeed.deliver import runner
 from scofeed.store import Store
 from scofeed.store import websub as ws_rows
 from scofeed.websub import Hub, hub, receive
@@ -171,7 +171,7 @@ def main() -> None:
 
         # webhooks: the deliveries the same build queued, sent by the webhook runner
         t1 = time.time()
-        deliver.run_due(cfg, store, wait=True)
+        runner.run_due(cfg, store, wait=True)
         hook_got = drain(arrivals, "hook", healthy, time.time() + 60)
         hooks_s = max(hook_got[i] for i in healthy) - t1 + (built - t0)
         h.shutdown(args.timeout + 2)
@@ -180,7 +180,6 @@ def main() -> None:
     for proc, parent in children:
         parent.send("stop")
         proc.join(5)
-    deliver.shutdown()
 
     k = len(healthy)
     print(f"subscribers: {n} ({k} healthy, {len(hanging)} hanging), timeout {args.timeout:g} s")

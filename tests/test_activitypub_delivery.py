@@ -13,8 +13,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scofeed import build as build_mod
-from scofeed.activitypub import Service, delivery, httpsig
+from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.delivery import Deliverer
+from scofeed.activitypub.service import Service
 from scofeed.store import activitypub as rows
 from scofeed.store import entries as entry_rows
 from tests.conftest import Site

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 
-from scofeed.activitypub import Service, httpsig
+from scofeed.activitypub import httpsig
+from scofeed.activitypub.service import Service
 from scofeed.store import activitypub as rows
 from tests.conftest import Site
 

@@ -202,3 +202,21 @@ def test_a_reload_that_fails_unexpectedly_keeps_the_running_config(site, caplog)
         daemon.reload()
     assert daemon.cfg is cfg
     assert "reload_failed error=UnicodeDecodeError keeping=previous_config" in caplog.text
+
+
+def test_idle_ticks_log_nothing_at_info(start):
+    """Issue #9: an idle daemon at INFO stays quiet; its scans are still recorded
+    (/healthz last_scan moves on), only at DEBUG in the log."""
+    d = start(scan_interval=1)
+
+    def last_scan() -> str:
+        return str(d.get("/healthz").json()["last_scan"]["at"])
+
+    first = last_scan()
+    wait_for(lambda: last_scan() != first, what="a scan after the first one")
+    quiet_from = d.log().count(" INFO ")
+    seen = {last_scan()}
+    wait_for(lambda: seen.add(last_scan()) or len(seen) >= 3, what="two more idle scans")
+    assert d.get("/healthz").json()["last_scan"]["result"].startswith("found=1 new=0")
+    assert d.log().count(" INFO ") == quiet_from, d.log()
+    assert d.stop() == 0

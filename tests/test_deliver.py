@@ -14,8 +14,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
-from scofeed import deliver
 from scofeed.build import build as build_feeds
+from scofeed.deliver import outbox, runner
 from scofeed.ingest import ingest
 from scofeed.store import deliveries as rows
 
@@ -30,7 +30,7 @@ def _fresh_clock():
 @pytest.fixture
 def pool():
     """Delivery workers of the test's own, as the daemon owns its own."""
-    with deliver.DeliveryPool() as workers:
+    with runner.DeliveryPool() as workers:
         yield workers
 
 
@@ -59,7 +59,7 @@ def verify_all(received) -> list[dict]:
 
 
 def run(cfg, store, offset: float = 0.0):
-    return deliver.run_due(cfg, store, now=t(offset), rng=random.Random(7))
+    return runner.run_due(cfg, store, now=t(offset), rng=random.Random(7))
 
 
 def only(store) -> rows.Delivery:
@@ -70,7 +70,7 @@ def only(store) -> rows.Delivery:
 def test_seed_is_delivered_signed_with_every_secret(site, receivers):
     r = receivers([200])
     cfg, store = setup(site, webhook_toml("hub", r.url))
-    assert deliver.counts(store) == {"pending": 1, "failed": 0, "delivered": 0}
+    assert runner.counts(store) == {"pending": 1, "failed": 0, "delivered": 0}
     report = run(cfg, store)
     assert (report.attempted, report.delivered) == (1, 1)
     (got,) = r.wait_for(1)
@@ -86,7 +86,7 @@ def test_seed_is_delivered_signed_with_every_secret(site, receivers):
     assert got.headers["User-Agent"].startswith("scofeed/")
     assert got.headers["webhook-id"].startswith("msg_")
     assert len(got.headers["webhook-signature"].split(" ")) == 2
-    assert deliver.counts(store) == {"pending": 0, "failed": 0, "delivered": 1}
+    assert runner.counts(store) == {"pending": 0, "failed": 0, "delivered": 1}
     assert run(cfg, store, 1).attempted == 0  # nothing due twice
 
 
@@ -244,7 +244,7 @@ def test_after_the_last_attempt_it_is_a_dead_letter(site, receivers):
     run(cfg, store, 10)
     d = only(store)
     assert d.status == "failed" and "gave up after 2 attempts" in (d.last_error or "")
-    assert deliver.counts(store) == {"pending": 0, "failed": 1, "delivered": 0}
+    assert runner.counts(store) == {"pending": 0, "failed": 1, "delivered": 0}
     assert run(cfg, store, 100000).attempted == 0
 
 
@@ -298,7 +298,7 @@ def test_new_endpoints_do_not_get_the_back_catalogue(site, receivers):
     assert len(rows.listing(store.db)) == 1
     assert json.loads(only(store).body)["data"]["title"] == "Second release"
     # on purpose: backfill since 2020
-    n = deliver.backfill(cfg, store, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    n = outbox.backfill(cfg, store, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC))
     assert n == 1  # the seed; the second one is already queued
     run(cfg, store)
     titles = sorted(json.loads(g.body)["data"]["title"] for g in r.wait_for(2))
@@ -310,7 +310,7 @@ def test_the_delivery_is_written_in_the_entry_transaction(site):
 
     site.write_config(webhook_toml("hub", "http://127.0.0.1:9/hook"))
     cfg, store = site.config(), site.store()
-    plan = deliver.planner(cfg, datetime.now(UTC))
+    plan = outbox.planner(cfg, datetime.now(UTC))
 
     def crashing(db, entry, event):
         plan(db, entry, event)
@@ -373,7 +373,7 @@ def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(
     for name in ("b", "c"):
         (site.sources / f"{name}.txt").write_text(f"Release {name}\n\nOn 5 May 2021 news.\n")
     build_feeds(cfg, store, datetime.now(UTC))
-    assert deliver.counts(store)["pending"] == 3
+    assert runner.counts(store)["pending"] == 3
     pool.run_due(cfg, store, wait=False)
     gated.r.wait_for(1)  # the first request is in flight, held at the gate
     import threading
@@ -389,10 +389,10 @@ def test_shutdown_lets_the_request_in_flight_finish_and_leaves_the_rest_pending(
     stopper.join(20)
     assert left == [[]]  # the request in flight finished within the time given
     assert len(gated.r.received) == 1  # and no new one started after the stop
-    assert deliver.counts(store) == {"pending": 2, "failed": 0, "delivered": 1}
+    assert runner.counts(store) == {"pending": 2, "failed": 0, "delivered": 1}
     lease = store.db.execute("SELECT lease_owner FROM webhook_endpoints").fetchone()[0]
     assert lease is None  # released: the next run need not wait for it to run out
-    assert deliver.run_due(cfg, store).delivered == 2  # the rest, on the next run
+    assert runner.run_due(cfg, store).delivered == 2  # the rest, on the next run
     ids = [g.headers["webhook-id"] for g in gated.r.wait_for(3)]
     assert len(set(ids)) == 3
 
@@ -421,7 +421,7 @@ def test_an_endpoint_stamped_after_the_scan_clock_still_gets_its_entries(site):
     site.write_config(webhook_toml("hub", "http://127.0.0.1:9/hook"))
     cfg, store = site.config(), site.store()
     scan_clock = t(0)
-    plan = deliver.planner(cfg, scan_clock)
+    plan = outbox.planner(cfg, scan_clock)
     with store.transaction() as db:  # what run_due does on its own clock, later
         rows.ensure_endpoint(db, "hub", t(0.001).timestamp())
     release = Release(origin="x.txt", text="A title\n\nOn 3 June 2020 something.")
@@ -433,5 +433,5 @@ def test_the_daemon_start_up_registers_endpoints_before_any_job(site):
     site.write_config(webhook_toml("hub", "http://127.0.0.1:9/hook"))
     cfg, store = site.config(), site.store()
     before = time.time()
-    deliver.register_endpoints(cfg, store, before)
+    outbox.register_endpoints(cfg, store, before)
     assert rows.endpoint(store.db, "hub").first_seen == before

@@ -13,8 +13,8 @@ import pytest
 import trustme
 
 from conftest import webhook_toml
-from scofeed import deliver
 from scofeed.build import build as build_feeds
+from scofeed.deliver import runner
 from scofeed.store import deliveries as rows
 
 
@@ -48,7 +48,7 @@ def send(site, url):
     site.write_config(webhook_toml("tls", url))
     cfg, store = site.config(), site.store()
     build_feeds(cfg, store, datetime.now(UTC))
-    report = deliver.run_due(cfg, store)
+    report = runner.run_due(cfg, store)
     (d,) = rows.listing(store.db)
     return report, d
 

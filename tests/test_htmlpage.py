@@ -14,7 +14,7 @@ from scofeed.build import build as build_feeds
 from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
-from scofeed.sources import READERS, htmlpage
+from scofeed.sources import htmlpage, reader
 from scofeed.sources.htmlpage import PRESETS, listing_links, read_page
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -148,7 +148,7 @@ def test_custom_xpath_and_css_selectors():
 
 
 def test_html_is_a_registered_drop_in_format(site):
-    assert READERS[".html"] is READERS[".htm"] is htmlpage.read_html
+    assert reader(".html") is reader(".htm") is htmlpage.read_html
     shutil.copy(SCO / "article_zh.html", site.sources / "zh.html")
     (site.sources / "hostile.htm").write_text(page("hostile.html"), encoding="utf-8")
     (site.sources / "junk.html").write_text("<html><body></body></html>", encoding="utf-8")

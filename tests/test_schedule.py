@@ -19,7 +19,7 @@ from watchdog.events import (
 
 from scofeed import sources
 from scofeed.errors import ConfigError, SourceError
-from scofeed.schedule import JobContext, JobSpec, Scheduler, scan_job, trigger_for
+from scofeed.schedule import Idle, JobContext, JobSpec, Scheduler, scan_job, trigger_for
 from scofeed.sources import files as scanner
 from scofeed.store import Store, runs
 from scofeed.watch import SourceWatcher, relevant
@@ -175,7 +175,8 @@ def test_unchanged_files_are_never_reparsed(site, monkeypatch):
     parsed.clear()
     second = scan_job(ctx, NOW)
     assert to_parse == [] and parsed == []
-    assert "found=10001 new=0 updated=0 rejected=0" in second
+    assert isinstance(second, Idle)  # nothing changed: logged at DEBUG only
+    assert "found=10001 new=0 updated=0 rejected=0" in second.summary
     (site.sources / "r00042.txt").write_text("Release 42 revised\n\nOn 3 June 2020 x.\n")
     third = scan_job(ctx, NOW)
     assert to_parse == parsed == ["r00042.txt"] and "updated=1" in third

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
-from scofeed.activitypub.delivery import planner_with
+from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError, shown

@@ -26,9 +26,10 @@ from pathlib import Path
 from types import FrameType
 
 from scofeed import websub
-from scofeed.activitypub import Service as ActivityPub
+from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
-from scofeed.deliver import DeliveryPool, register_endpoints
+from scofeed.deliver.outbox import register_endpoints
+from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit

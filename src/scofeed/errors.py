@@ -41,8 +41,6 @@ never leave ``sender.post``, which turns every failure into a delivery outcome.
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class ScofeedError(Exception):
     exit_code = 1
@@ -80,7 +78,7 @@ class RejectedInput(SourceError, ValueError):
         self.origin = origin
         self.reason = reason
 
-    def __reduce__(self) -> tuple[Any, ...]:  # rebuilt intact across a process pool
+    def __reduce__(self) -> tuple[object, ...]:  # rebuilt intact across a process pool
         return (type(self), (self.origin, self.reason))
 
 
@@ -108,7 +106,7 @@ class KnownRelease(SourceError):
         self.origin = origin
         self.entry_id = entry_id
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.origin, self.entry_id, str(self)))
 
 

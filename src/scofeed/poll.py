@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from scofeed.activitypub.delivery import planner_with
+from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config, RemoteSource
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError

@@ -5,6 +5,10 @@ Preparing is pure apart from reading the file: the result of each file is its re
 with their entries, or a ``Rejection`` saying why not. Nothing here touches the store;
 ``scofeed.build`` stores the results in order as they come.
 
+``multiprocessing`` and the process pool (~20 ms of imports) load by name
+(``importlib``) only when a batch is large enough for workers, on purpose: a one-shot
+``scofeed build`` of a few files and the daemon's rebuilds never need them (issue #9).
+
 The worker processes die with their parent, even when it is killed with SIGKILL
 (Linux: ``prctl(PR_SET_PDEATHSIG)``; elsewhere they exit at their next task once
 their parent is gone), and they hold /dev/null, not the parent's stdin, stdout and
@@ -13,16 +17,17 @@ stderr: a caller reading the build's output sees it end when the build does.
 
 from __future__ import annotations
 
+import concurrent.futures  # its ProcessPoolExecutor loads on first use
 import contextlib
 import ctypes
 import gc
-import multiprocessing
+import importlib
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -102,10 +107,10 @@ def _watched(parent: int, fn: Callable[..., _T], *args: object) -> _T:
     return fn(*args)
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
+def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     """Forked worker processes that die with this one and hold none of its stdio."""
-    ctx = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(
+    ctx = importlib.import_module("multiprocessing").get_context("fork")  # see the docstring
+    return concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
     )
 

@@ -1,7 +1,10 @@
 """APScheduler wiring only: what runs when.
 
 Jobs come from one small table, ``job_table(cfg)``: a name, a trigger and a function
-``fn(ctx, now) -> str`` returning the run's facts as key=value text. The scheduler
+``fn(ctx, now)`` returning the run's facts as key=value text: a ``str`` when something
+happened (logged at INFO and recorded), an ``Idle`` when the job ran and found nothing
+to do (recorded, so /healthz shows a fresh ``last_scan``, but logged at DEBUG: an idle
+daemon writes nothing at INFO), or None when it was not due (DEBUG, not recorded). The scheduler
 only ticks; what is due (changed files, sources to poll, deliveries to send) is
 decided by the store, so a restart loses nothing.
 
@@ -29,10 +32,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scofeed import websub
-from scofeed.activitypub import Service as ActivityPub
+from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.build import build
 from scofeed.config import Config
-from scofeed.deliver import DeliveryPool
+from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.model import Planner
 from scofeed.poll import poll_due
@@ -64,7 +67,14 @@ class JobContext:
 
 # a job returns its facts as key=value text, or None when nothing was due: such a tick
 # is logged at DEBUG only and not recorded, so a frequent tick costs no log line or write
-JobFn = Callable[[JobContext, datetime], str | None]
+@dataclass(frozen=True)
+class Idle:
+    """A job's result when it ran and nothing changed: recorded, logged only at DEBUG."""
+
+    summary: str
+
+
+JobFn = Callable[[JobContext, datetime], "str | Idle | None"]
 
 
 @dataclass(frozen=True)
@@ -88,19 +98,22 @@ def trigger_for(every: int | None = None, cron: str | None = None, tz: str = "UT
     return IntervalTrigger(seconds=every, timezone=tz)
 
 
-def scan_job(ctx: JobContext, now: datetime) -> str:
-    """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any."""
+def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
+    """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any.
+    A scan that changed nothing (no new, updated or rejected file, no feed written) is Idle."""
     report = build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deliveries:
         ctx.wake("deliver")
         ctx.wake("activitypub")
     if report.written:
         ctx.wake("websub")  # a feed changed: its subscribers get the new body now
-    return (
+    summary = (
         f"found={report.files} new={report.new} updated={report.updated} "
         f"rejected={len(report.rejected)} entries={report.entries} "
         f"written={len(report.written)} deliveries={report.deliveries}"
     )
+    changed = report.new or report.updated or report.rejected or report.written
+    return summary if changed or report.deliveries else Idle(summary)
 
 
 def poll_job(name: str) -> JobFn:
@@ -246,10 +259,11 @@ class Scheduler:
                 return
             self._running.add(name)
         started = time.time()
-        ok, summary, error = False, "", None
+        ok, summary, idle, error = False, "", False, None
         try:
             result = spec.func(self.ctx, datetime.now(UTC))
-            ok, summary = True, result or ""
+            idle = isinstance(result, Idle)
+            ok, summary = True, (result.summary if isinstance(result, Idle) else result or "")
         except ScofeedError as exc:
             error = str(exc)
         except Exception as exc:  # a job's bug must not take the daemon down
@@ -259,6 +273,8 @@ class Scheduler:
         ms = round((finished - started) * 1000)
         if ok and not summary:
             log.debug("%s nothing_due ms=%d", name, ms)
+        elif ok and idle:
+            log.debug("%s idle %s ms=%d", name, summary, ms)
         elif ok:
             log.info("%s %s ms=%d", name, summary, ms)
         else:

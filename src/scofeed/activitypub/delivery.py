@@ -15,32 +15,32 @@ host date digest``) at send time, so the Date is always fresh.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
 import socket
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from scofeed.activitypub import documents, httpsig
+from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, Urls
 from scofeed.activitypub.keys import KeyPair
+from scofeed.activitypub.outbox import EVENTS as EVENTS
+from scofeed.activitypub.outbox import plan as plan
+from scofeed.activitypub.outbox import planner as planner
+from scofeed.activitypub.outbox import planner_with as planner_with
+from scofeed.activitypub.outbox import queue_accept as queue_accept
+from scofeed.activitypub.outbox import queue_delete as queue_delete
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
 from scofeed.errors import DeliveryError
-from scofeed.model import Entry, Planner
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 
@@ -54,70 +54,6 @@ STATUS = {
     policy.FAILED: rows.FAILED,
     policy.GONE: rows.FAILED,
 }
-EVENTS = {"release.published": "Create", "release.updated": "Update"}
-
-
-def _dumps(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def host_of(inbox: str) -> str:
-    return urlsplit(inbox).netloc.lower()
-
-
-def _fan_out(db: Any, doc: dict[str, Any], kind: str, entry_id: str | None, at: float) -> int:
-    body = _dumps(doc)
-    n = 0
-    for inbox in rows.targets(db):
-        n += rows.enqueue(db, doc["id"], kind, entry_id, inbox, host_of(inbox), body, at)
-    if n:
-        log.info("activitypub_queued kind=%s activity=%s inboxes=%d", kind, doc["id"], n)
-    return n
-
-
-def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
-    """Queue the entry's Create (new) or Update (corrected) to every target inbox."""
-    kind = EVENTS.get(event)
-    if kind is None:
-        return 0
-    doc = documents.create(cfg, entry) if kind == "Create" else documents.update(cfg, entry)
-    return _fan_out(db, doc, kind, entry.id, at)
-
-
-def planner(cfg: Config, now: datetime) -> Planner:
-    at = now.timestamp()
-
-    def plan_one(db: sqlite3.Connection, entry: Entry, event: str) -> int:
-        return plan(cfg, db, entry, event, at)
-
-    return plan_one
-
-
-def planner_with(cfg: Config, now: datetime, other: Planner | None) -> Planner | None:
-    """``other`` (the webhooks' Planner, or None), then ActivityPub's when it is enabled:
-    what the build and the pollers pass to ingest."""
-    if not cfg.activitypub.enabled:
-        return other
-    mine = planner(cfg, now)
-    if other is None:
-        return mine
-
-    def plan_both(db: sqlite3.Connection, entry: Entry, event: str) -> int:
-        return other(db, entry, event) + mine(db, entry, event)
-
-    return plan_both
-
-
-def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
-    """A withdrawn entry: ``Delete{Tombstone}`` to every target inbox (call it in the
-    transaction that withdraws the entry)."""
-    doc = documents.delete(cfg, Urls.of(cfg).object(entry), now)
-    return _fan_out(db, doc, "Delete", entry.id, now.timestamp())
-
-
-def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
-    doc = documents.accept(Urls.of(cfg), follow)
-    return rows.enqueue(db, doc["id"], "Accept", None, inbox, host_of(inbox), _dumps(doc), at)
 
 
 @dataclass

@@ -2,26 +2,63 @@
 
 Each command group lives in its own module with a ``register(subparsers)`` function;
 what they share (config, store) is in ``common``. Errors map to exit codes here and
-only here (``ScofeedError.exit_code``). The daemon's parts (APScheduler, waitress,
-the senders) load only inside the commands that use them (see ``cli.daemon``).
+only here (``ScofeedError.exit_code``).
+
+Start-up stays quick because a command imports only what it uses: ``COMMANDS`` lists
+every command with its one-line help and the module that implements it, and ``parse``
+imports (``importlib``, on purpose) only the chosen command's module. The other
+commands are listed by name and help alone, so ``scofeed --help`` and ``--version``
+load no command module at all. ``parser()`` with no argument builds the full tree.
+The daemon's parts (APScheduler, waitress, the senders) load only inside the commands
+that use them (see ``cli.daemon``).
 """
 
 from __future__ import annotations
 
-import argparse
-import logging
+import importlib
 import sys
-from collections.abc import Sequence
 
 from scofeed import __version__
-from scofeed.cli import activitypub, core, daemon, remote, sources, status, webhooks, websub
-from scofeed.cli.common import CONFIG_ENV, DEFAULT_CONFIG
 from scofeed.errors import ScofeedError
 
-GROUPS = [core, sources, status, remote, webhooks, websub, activitypub, daemon]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Collection, Sequence
+
+CONFIG_ENV = "SCOFEED_CONFIG"
+DEFAULT_CONFIG_NAME = "config.toml"
+
+# (command, its line in `scofeed --help`, the scofeed.cli module that registers it), in
+# --help order. tests/test_startup.py checks it against what the modules register.
+COMMANDS: list[tuple[str, str, str]] = [
+    ("build", "ingest sources/, render and publish the feeds", "core"),
+    ("list", "list the stored entries, newest first", "core"),
+    ("show", "print one entry in full", "core"),
+    ("config", "check or show the configuration", "core"),
+    ("add", "add one release (file, URL or -) to sources/ and build", "sources"),
+    ("status", "show the daemon, sources, webhooks and rejected inputs", "status"),
+    ("poll", "poll the remote sources that are due, ingest, publish", "remote"),
+    ("deliver", "send the webhook deliveries that are due, wait, exit", "webhooks"),
+    ("deliveries", "same as `webhook deliveries`", "webhooks"),
+    ("redeliver", "same as `webhook redeliver`", "webhooks"),
+    ("webhook", "list, test and manage the webhook endpoints", "webhooks"),
+    ("websub", "list or remove the WebSub hub's subscriptions", "websub"),
+    ("ap", "the ActivityPub actor: followers and deliveries", "activitypub"),
+    ("run", "the daemon: scan, poll, deliver and serve until stopped", "daemon"),
+    ("serve", "only serve the feeds, index and health over HTTP", "daemon"),
+    ("reload", "make the running daemon re-read its config (SIGHUP)", "daemon"),
+]
+MODULES = list(dict.fromkeys(module for _, _, module in COMMANDS))
+# global options that take a value (the rest are flags); see _command_in
+_VALUED = ("--config", "--set")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. ``load``: the command modules to import and register in full
+    (default: all of them); every other command is listed with its help line only."""
+    import argparse  # here, not at the top: `scofeed --version` answers without it
+
     p = argparse.ArgumentParser(
         prog="scofeed",
         description="Turn SCO Secretariat press releases into Atom, RSS and JSON feeds.",
@@ -30,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--config",
         metavar="PATH",
-        help=f"config file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG} if present, "
+        help=f"config file (default: ${CONFIG_ENV}, else ./{DEFAULT_CONFIG_NAME} if present, "
         "else built-in defaults)",
     )
     p.add_argument(
@@ -44,8 +81,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     p.add_argument("-q", "--quiet", action="store_true", help="only errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in GROUPS:
-        group.register(sub)
+    wanted = MODULES if load is None else load
+    for name, help_line, module in COMMANDS:
+        if module not in wanted:
+            sub.add_parser(name, help=help_line)
+        elif name not in sub.choices:  # the module registers all its commands at once
+            importlib.import_module(f"scofeed.cli.{module}").register(sub)
     _global_options_everywhere(sub)
     return p
 
@@ -53,6 +94,8 @@ def parser() -> argparse.ArgumentParser:
 def _global_options_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """--config, --set, -v and -q also after the command (``scofeed run --set serve.port=9000``).
     SUPPRESS keeps a subcommand from resetting what was given before it."""
+    import argparse  # loaded by parser() already
+
     for command in set(sub.choices.values()):
         command.add_argument(
             "--config", metavar="PATH", default=argparse.SUPPRESS, help="config file"
@@ -77,6 +120,8 @@ def _global_options_everywhere(sub: argparse._SubParsersAction) -> None:  # type
 
 
 def setup_logging(level: str) -> None:
+    import logging  # here, not at the top: `--version` and `--help` never log
+
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -85,13 +130,38 @@ def setup_logging(level: str) -> None:
     )
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: its first word that is neither an option nor the
+    value of ``--config``/``--set`` (also abbreviated, as argparse allows)."""
+    takes_value = False
+    for word in argv:
+        if takes_value:
+            takes_value = False
+        elif word == "--":
+            continue
+        elif word.startswith("--"):
+            takes_value = "=" not in word and any(
+                v.startswith(word) for v in _VALUED if len(word) > 2
+            )
+        elif not word.startswith("-") or word == "-":
+            return word
+    return None
+
+
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = _command_in(argv)
+    modules = [module for name, _, module in COMMANDS if name == chosen]
+    args = parser(load=modules).parse_args(argv)
     args.overrides = [*args.overrides, *getattr(args, "overrides_after", [])]
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # argparse's answer, without loading argparse (start-up)
+        print(f"scofeed {__version__}")
+        return 0
     args = parse(argv)
     if args.quiet:
         level = "ERROR"

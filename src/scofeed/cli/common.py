@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from scofeed import config as config_mod
+from scofeed.cli import CONFIG_ENV as CONFIG_ENV  # re-exported: commands import it here
+from scofeed.cli import DEFAULT_CONFIG_NAME
 from scofeed.errors import ConfigError
 from scofeed.store import Store
 
-DEFAULT_CONFIG = Path("config.toml")
-CONFIG_ENV = "SCOFEED_CONFIG"
+DEFAULT_CONFIG = Path(DEFAULT_CONFIG_NAME)
 
 Subparsers = argparse._SubParsersAction  # type alias for register(sub) signatures
 

@@ -7,7 +7,6 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed import config as config_mod
-from scofeed import websub
 from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.errors import shown
@@ -46,6 +45,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
     print(report.line() + f" feeds={cfg.paths.feeds}")
+    if not (cfg.websub.hubs and report.written):
+        return 1 if report.rejected else 0
+    # lazy on purpose: the pings need requests, which a build without hubs never loads
+    from scofeed import websub
+
     for hub_url, topic, ok in websub.ping_hubs(cfg, report.written):
         if not ok:
             print(f"websub: the hub {hub_url} did not accept the ping for {topic}", file=sys.stderr)

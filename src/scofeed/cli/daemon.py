@@ -47,8 +47,10 @@ def _loader(args: argparse.Namespace) -> config_mod.Config:
 
 def _start(args: argparse.Namespace, schedule: bool) -> int:
     # lazy on purpose (see the module docstring): scheduler, HTTP server, senders
-    from scofeed import activitypub, deliver, websub
+    from scofeed import websub
+    from scofeed.activitypub import service as activitypub
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
+    from scofeed.deliver import runner
 
     cfg = _loader(args)
     # -v / -q on the command line win; otherwise the configured level applies
@@ -59,7 +61,7 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         lambda: _loader(args),
         schedule=schedule,
         set_log_level=from_config,
-        health_extras={"deliveries": deliver.counts, "websub": websub.counts}
+        health_extras={"deliveries": runner.counts, "websub": websub.counts}
         | ({"activitypub": activitypub.counts} if cfg.activitypub.enabled else {}),
     )
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from scofeed import deliver
 from scofeed.cli.common import Subparsers, command, open_store, table
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
-from scofeed.deliver import payload, policy, sender, signing
+from scofeed.deliver import outbox, payload, policy, runner, sender, signing
 from scofeed.errors import ConfigError, UsageError
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -122,8 +121,8 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = deliver.run_due(cfg, store)
-    c = deliver.counts(store)
+    report = runner.run_due(cfg, store)
+    c = runner.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
     for name in report.disabled:
         print(f"endpoint {name} answered 410 Gone and is disabled", file=sys.stderr)
@@ -180,7 +179,7 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     if args.since is not None:
         since = _parse_since(args.since, cfg.site.timezone)
-        n = deliver.backfill(cfg, store, since, now, args.endpoint)
+        n = outbox.backfill(cfg, store, since, now, args.endpoint)
         print(f"queued {n} deliveries")
         _warn_disabled(store, [h.name for h in cfg.webhooks if args.endpoint in (None, h.name)])
         return 0

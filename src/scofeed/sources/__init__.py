@@ -1,31 +1,44 @@
 """Ways a release arrives. Each reader turns bytes into ``Release`` records.
 
-``READERS`` maps a file extension to its reader; ``files.scan`` walks sources/ and
-uses it, as do ``scofeed add`` and the remote pollers.
+``READERS`` maps a file extension to the module and function of its reader, and
+``reader(suffix)`` returns that function; ``files.scan`` walks sources/ and uses it, as
+do ``scofeed add`` and the remote pollers.
+
+Readers are imported by name (``importlib``) the first time a file of their type is
+read, on purpose: the Markdown reader pulls in markdown-it and PyYAML, the HTML one
+lxml.html and cssselect, and a sources/ folder of .txt files (the usual case) should not
+pay for them on every ``scofeed build`` (issue #9, start-up).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime
 
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
-from scofeed.sources.htmlpage import read_html
-from scofeed.sources.jsonfile import read_json
-from scofeed.sources.markdown import read_markdown
-from scofeed.sources.text import read_text
 
 # reader(origin, text, context_date) -> releases
 Reader = Callable[[str, str, datetime | None], list[Release]]
 
-READERS: dict[str, Reader] = {
-    ".txt": read_text,
-    ".html": read_html,  # a release page saved from the SCO website
-    ".htm": read_html,
-    ".md": read_markdown,
-    ".json": read_json,
+# extension -> (module under scofeed.sources, reader function in it)
+READERS: dict[str, tuple[str, str]] = {
+    ".txt": ("text", "read_text"),
+    ".html": ("htmlpage", "read_html"),  # a release page saved from the SCO website
+    ".htm": ("htmlpage", "read_html"),
+    ".md": ("markdown", "read_markdown"),
+    ".json": ("jsonfile", "read_json"),
 }
+
+
+def reader(suffix: str) -> Reader | None:
+    """The reader for files ending in ``suffix`` (e.g. ".md"), or None if there is none."""
+    where = READERS.get(suffix.lower())
+    if where is None:
+        return None
+    found: Reader = getattr(importlib.import_module(f"scofeed.sources.{where[0]}"), where[1])
+    return found
 
 
 def decode(origin: str, data: bytes, max_bytes: int) -> str:
@@ -47,7 +60,7 @@ def decode(origin: str, data: bytes, max_bytes: int) -> str:
 def read(
     origin: str, suffix: str, data: bytes, context: datetime | None, max_bytes: int
 ) -> list[Release]:
-    reader = READERS.get(suffix.lower())
-    if reader is None:
+    read_one = reader(suffix)
+    if read_one is None:
         raise RejectedInput(origin, f"unknown file type {suffix or '(none)'!r}")
-    return reader(origin, decode(origin, data, max_bytes), context)
+    return read_one(origin, decode(origin, data, max_bytes), context)

@@ -1,0 +1,107 @@
+"""Start-up benchmark: whole processes, each against a baseline measured in the same run.
+
+    python bench/startup.py [--rounds 5]
+
+Prints, as medians of ``--rounds`` process runs each (alternating with the baseline so a
+busy spell on a shared machine does not land on one side only):
+- ``scofeed --version`` / ``python -c pass`` (target, issue 9: at most 2x);
+- one-shot ``scofeed build`` of the seed (this repository's sources/ and config.toml, into
+  an empty state store and feeds folder each run) / ``python -c "import feedgen.feed,
+  lxml.etree"``, the two libraries any feed build needs (target: at most 2x).
+
+The runs are measured as installed: with bytecode caches (``.pyc``), which pip writes for
+a wheel install and for the libraries. An environment that sets PYTHONDONTWRITEBYTECODE
+(some sandboxes do) would otherwise compile scofeed's ~50 modules from source on every
+run (~45 ms here), so the bench unsets it for its child processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+SCRIPT = Path(PY).with_name("scofeed")
+SCOFEED = [str(SCRIPT)] if SCRIPT.exists() else [PY, "-m", "scofeed"]
+
+
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(argv: list[str], cwd: Path | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def seed_site(root: Path) -> Path:
+    """A fresh copy of the seed: sources/ and config.toml, no state, no feeds."""
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    shutil.copytree(REPO / "sources", root / "sources")
+    shutil.copy(REPO / "config.toml", root / "config.toml")
+    return root
+
+
+def compare(rounds: int, ours: Callable[[], float], base: Callable[[], float]) -> tuple[float, ...]:
+    mine, theirs = [], []
+    for _ in range(rounds):
+        mine.append(ours())
+        theirs.append(base())
+    a, b = statistics.median(mine), statistics.median(theirs)
+    return a, b, a / b
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    timed([PY, "-c", "import feedgen.feed, lxml.etree"])  # warm the disk cache once
+    timed([*SCOFEED, "--version"])
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "seed"
+        seed_site(site)  # a first build writes the bytecode caches of what build imports
+        timed([*SCOFEED, "--config", str(site / "config.toml"), "build"], cwd=site)
+
+        def build() -> float:
+            seed_site(site)
+            return timed([*SCOFEED, "--config", str(site / "config.toml"), "build"], cwd=site)
+
+        rows = [
+            (
+                "scofeed --version",
+                "python -c pass",
+                compare(
+                    args.rounds,
+                    lambda: timed([*SCOFEED, "--version"]),
+                    lambda: timed([PY, "-c", "pass"]),
+                ),
+            ),
+            (
+                "scofeed build (seed, cold)",
+                "import feedgen.feed, lxml.etree",
+                compare(
+                    args.rounds,
+                    build,
+                    lambda: timed([PY, "-c", "import feedgen.feed, lxml.etree"]),
+                ),
+            ),
+        ]
+    print(f"start-up, median of {args.rounds} process runs each (target: ratio <= 2.0x)")
+    for ours, base, (a, b, ratio) in rows:
+        verdict = "ok" if ratio <= 2.0 else "over target"
+        print(f"{ours:<28} {a * 1000:7.1f} ms | {base:<32} {b * 1000:7.1f} ms | ", end="")
+        print(f"{ratio:4.2f}x {verdict}")
+
+
+if __name__ == "__main__":
+    main()

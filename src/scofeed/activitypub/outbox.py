@@ -1,0 +1,87 @@
+"""ActivityPub's side of ingest: queueing Create / Update / Delete / Accept activities
+into the outbox (the store), one row per target inbox. No network here: ``delivery``
+sends what is queued. Its own module so that the build and the pollers, which plan
+through ``planner_with``, never import the HTTP client (issue #9, start-up).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scofeed.activitypub import documents
+from scofeed.activitypub.documents import Urls
+from scofeed.config import Config
+from scofeed.model import Entry, Planner
+from scofeed.store import activitypub as rows
+
+log = logging.getLogger("scofeed.activitypub.delivery")  # the name its lines always had
+
+EVENTS = {"release.published": "Create", "release.updated": "Update"}
+
+
+def _dumps(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def host_of(inbox: str) -> str:
+    return urlsplit(inbox).netloc.lower()
+
+
+def _fan_out(db: Any, doc: dict[str, Any], kind: str, entry_id: str | None, at: float) -> int:
+    body = _dumps(doc)
+    n = 0
+    for inbox in rows.targets(db):
+        n += rows.enqueue(db, doc["id"], kind, entry_id, inbox, host_of(inbox), body, at)
+    if n:
+        log.info("activitypub_queued kind=%s activity=%s inboxes=%d", kind, doc["id"], n)
+    return n
+
+
+def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
+    """Queue the entry's Create (new) or Update (corrected) to every target inbox."""
+    kind = EVENTS.get(event)
+    if kind is None:
+        return 0
+    doc = documents.create(cfg, entry) if kind == "Create" else documents.update(cfg, entry)
+    return _fan_out(db, doc, kind, entry.id, at)
+
+
+def planner(cfg: Config, now: datetime) -> Planner:
+    at = now.timestamp()
+
+    def plan_one(db: sqlite3.Connection, entry: Entry, event: str) -> int:
+        return plan(cfg, db, entry, event, at)
+
+    return plan_one
+
+
+def planner_with(cfg: Config, now: datetime, other: Planner | None) -> Planner | None:
+    """``other`` (the webhooks' Planner, or None), then ActivityPub's when it is enabled:
+    what the build and the pollers pass to ingest."""
+    if not cfg.activitypub.enabled:
+        return other
+    mine = planner(cfg, now)
+    if other is None:
+        return mine
+
+    def plan_both(db: sqlite3.Connection, entry: Entry, event: str) -> int:
+        return other(db, entry, event) + mine(db, entry, event)
+
+    return plan_both
+
+
+def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
+    """A withdrawn entry: ``Delete{Tombstone}`` to every target inbox (call it in the
+    transaction that withdraws the entry)."""
+    doc = documents.delete(cfg, Urls.of(cfg).object(entry), now)
+    return _fan_out(db, doc, "Delete", entry.id, now.timestamp())
+
+
+def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
+    doc = documents.accept(Urls.of(cfg), follow)
+    return rows.enqueue(db, doc["id"], "Accept", None, inbox, host_of(inbox), _dumps(doc), at)

@@ -1,0 +1,105 @@
+"""Start-up (issue #9): each command imports only what it uses.
+
+Each case runs the CLI in a fresh interpreter and lists the modules it imported; that is
+what makes ``scofeed --version`` as quick as a bare ``python`` (bench/startup.py has the
+timings; no test here measures time).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import Site
+from scofeed.cli import COMMANDS, _command_in, parser
+
+# what the daemon, the pollers, the senders and the non-.txt readers need
+DAEMON = {"apscheduler", "waitress", "watchdog"}
+NETWORK = {"requests", "urllib3"}
+DAEMON_AND_NETWORK = DAEMON | NETWORK
+WORKERS = {"multiprocessing", "concurrent.futures.process"}  # a pool for large batches only
+READERS_AND_PARSERS = {"feedparser", "yaml", "markdown_it"}
+RENDERING = {"feedgen", "lxml", "nh3", "cssselect"}
+
+PROBE = """
+import json, sys
+from scofeed.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def imported(*argv: str, cwd: str | None = None) -> tuple[int, set[str], str]:
+    """(exit code, top-level packages imported, stdout) of ``scofeed *argv``."""
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+    report = json.loads(run.stderr.strip().splitlines()[-1])
+    tops = {m.split(".")[0] for m in report["modules"]} | set(report["modules"])
+    return report["code"], tops, run.stdout
+
+
+def test_version_and_help_import_no_command_and_no_third_party_package():
+    code, mods, out = imported("--version")
+    assert code == 0 and out.startswith("scofeed ")
+    assert not mods & (DAEMON_AND_NETWORK | READERS_AND_PARSERS | RENDERING)
+    assert not {f"scofeed.cli.{m}" for _, _, m in COMMANDS} & mods
+    assert "importlib.metadata" not in mods and "scofeed.config" not in mods
+
+    code, mods, out = imported("--help")
+    assert code == 0
+    for name, help_line, _ in COMMANDS:
+        assert name in out and help_line in out.replace("\n" + " " * 19, " ")
+    assert not mods & (DAEMON_AND_NETWORK | READERS_AND_PARSERS | RENDERING)
+
+
+def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: Site):
+    code, mods, out = imported("--config", str(site.config_path), "build", cwd=str(site.root))
+    assert code == 0 and "new=1" in out
+    assert {"feedgen", "lxml", "scofeed.build"} <= mods  # it did build
+    assert not mods & (DAEMON | NETWORK | READERS_AND_PARSERS)
+    assert "scofeed.cli.daemon" not in mods and "scofeed.deliver.runner" not in mods
+    assert not mods & WORKERS  # one file: no worker processes to start
+
+
+def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
+    (site.sources / "note.md").write_text(
+        "---\ntitle: A note\ndate: 2020-06-04\n---\n\nOn 4 June 2020 a note.\n",
+        encoding="utf-8",
+    )
+    code, mods, out = imported("--config", str(site.config_path), "build", cwd=str(site.root))
+    assert code == 0 and "new=2" in out, out
+    assert {"yaml", "markdown_it"} <= mods and not mods & DAEMON
+
+
+def test_the_command_table_matches_what_the_modules_register():
+    full = parser()  # every module registered
+    sub = next(a for a in full._actions if a.__class__.__name__ == "_SubParsersAction")
+    listed = [(a.dest, a.help) for a in sub._choices_actions]
+    assert listed == [(name, help_line) for name, help_line, _ in COMMANDS]
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["build"], "build"),
+        (["--config", "build", "list"], "list"),  # "build" is the config file's name here
+        (["--conf", "x.toml", "-vv", "status"], "status"),
+        (["--set=serve.port=1", "-q", "run", "--port", "1"], "run"),
+        (["--set", "a=b", "webhook", "list"], "webhook"),
+        (["--version"], None),
+        (["-h"], None),
+    ],
+)
+def test_the_command_is_found_past_the_global_options(argv, command):
+    assert _command_in(argv) == command
