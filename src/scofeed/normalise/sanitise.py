@@ -2,15 +2,28 @@
 
 Only harmless markup survives: the tags and attributes below, http(s) and mailto
 links (marked noopener noreferrer); no script, no event handlers, no javascript: URLs.
+
+Markup nested deeper than ``MAX_DEPTH`` elements is refused before nh3 sees it: the
+sanitiser's time grows with the square of the depth (100,000 nested ``<div>`` took 18 s),
+and no real release nests more than a few dozen levels.
 """
 
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 
+from scofeed.errors import NormaliseError
 from scofeed.normalise.text import xml_safe
+
+MAX_DEPTH = 256  # elements open at once
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+_VOID = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+}  # fmt: skip
 
 _ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "u", "blockquote", "ul", "ol", "li",
@@ -20,8 +33,28 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 
 
-def sanitise(fragment: str) -> str:
-    """Only harmless markup survives: no script, no event handlers, no javascript: URLs."""
+def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
+    """How many elements are open at once at the deepest point (counted up to ``stop_at``
+    + 1): a linear scan of the tags, void and self-closed ones not counted."""
+    depth = deepest = 0
+    for m in _TAG.finditer(fragment):
+        closing, name, self_closed = m.groups()
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closed and name.lower() not in _VOID:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > stop_at:
+                    break
+    return deepest
+
+
+def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
+    """Only harmless markup survives: no script, no event handlers, no javascript: URLs.
+    Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
+    if nesting_depth(fragment, max_depth) > max_depth:
+        raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
     return nh3.clean(
         xml_safe(fragment),
         tags=_ALLOWED_TAGS,
