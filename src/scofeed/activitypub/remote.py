@@ -19,7 +19,6 @@ from urllib.parse import urldefrag, urlsplit
 
 import requests
 
-from scofeed import USER_AGENT
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, LD_JSON
 from scofeed.activitypub.keys import KeyPair
@@ -36,14 +35,7 @@ ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
 
 
 def session(allow_private: bool) -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False  # no proxies or netrc from the environment
-    if not allow_private:
-        adapter = sender.GuardedAdapter()
-        s.mount("http://", adapter)
-        s.mount("https://", adapter)
-    s.headers.update({"User-Agent": USER_AGENT})
-    return s
+    return sender.session(allow_private)  # the pushes' one session recipe
 
 
 def object_id(value: Any) -> str | None:

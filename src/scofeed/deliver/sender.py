@@ -174,15 +174,24 @@ class GuardedAdapter(WatchedAdapter):
     pools = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
 
 
-def session_for(hook: Webhook) -> requests.Session:
+def session(allow_private: bool) -> requests.Session:
+    """The one way every push (webhooks, WebSub, ActivityPub) makes its HTTP session: no
+    proxies or netrc from the environment, a CA bundle named there honoured, the address
+    guard unless ``allow_private``, and the per-attempt deadline either way."""
     s = requests.Session()
     s.trust_env = False  # no proxies or netrc from the environment
     # ...but a CA bundle named there is honoured (a private CA for internal receivers)
     s.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
-    adapter = WatchedAdapter() if hook.allow_private else GuardedAdapter()
+    adapter = WatchedAdapter() if allow_private else GuardedAdapter()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
-    s.headers.update({"User-Agent": USER_AGENT, "Content-Type": "application/json"})
+    s.headers.update({"User-Agent": USER_AGENT})
+    return s
+
+
+def session_for(hook: Webhook) -> requests.Session:
+    s = session(hook.allow_private)
+    s.headers["Content-Type"] = "application/json"
     return s
 
 

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 import requests
 
-from scofeed import USER_AGENT
 from scofeed.config import Config
 from scofeed.deliver import sender
 from scofeed.deliver.policy import Result
@@ -26,14 +25,7 @@ MAX_VERIFY_RESPONSE = 1024  # a challenge is 43 characters; more is not an echo 
 
 
 def session(allow_private: bool) -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False  # no proxies or netrc from the environment
-    if not allow_private:
-        adapter = sender.GuardedAdapter()
-        s.mount("http://", adapter)
-        s.mount("https://", adapter)
-    s.headers.update({"User-Agent": USER_AGENT})
-    return s
+    return sender.session(allow_private)  # the pushes' one session recipe
 
 
 def verification_url(intent: Intent) -> str:
