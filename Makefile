@@ -48,6 +48,7 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/activitypub.py
 	$(BIN)/python bench/websub.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf $(VENV) state
