@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from scofeed.sources import files as scanner
 POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 POOL_CHUNK = 200  # files a worker prepares per task
 READ_AHEAD_BYTES = 4 << 20  # files a worker reads before parsing them (see prepare_many)
+FILE_SECONDS = 5.0  # the default per-file time budget (limits.file_seconds)
 
 
 @dataclass
@@ -115,23 +117,64 @@ def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     )
 
 
-def prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
-    """Read, parse and normalise one changed file: pure apart from reading it."""
+class _OverBudget(BaseException):
+    """Raised by the alarm inside one file's preparation. A BaseException, so that a
+    parser's own ``except Exception`` cannot swallow it; it never leaves ``prepare``."""
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _OverBudget
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with ``_OverBudget`` (SIGALRM), where a
+    signal can: in a process's main thread (``scofeed build``, a worker process). In
+    another thread (the daemon's scan job) nothing interrupts; ``prepare`` then rejects
+    the file by the clock once it is done."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def prepare(
+    item: scanner.Changed,
+    settings: Settings,
+    max_bytes: int,
+    now: datetime,
+    seconds: float = FILE_SECONDS,
+) -> Prepared:
+    """Read, parse and normalise one changed file: pure apart from reading it. Parsing
+    and normalising get ``seconds`` at most (the per-file time budget)."""
     item = scanner.loaded(item, max_bytes)
     if item.error or item.data is None:
         return item, Rejection(item.rel, item.error or "unreadable")
     name = item.rel.rsplit("/", 1)[-1]
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    too_slow = Rejection(item.rel, f"took longer than {seconds:g}s")
+    start = time.monotonic()
     try:
-        releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
-        # only what ingest needs travels on: the raw text and file date stay behind
-        outcome: Outcome = [
-            (
-                _without(r, text="", html=None, context_date=None),
-                _without(normalise(r, settings, now), paragraphs=()),
-            )
-            for r in releases
-        ]
+        with time_budget(seconds):
+            releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
+            # only what ingest needs travels on: the raw text and file date stay behind
+            outcome: Outcome = [
+                (
+                    _without(r, text="", html=None, context_date=None),
+                    _without(normalise(r, settings, now), paragraphs=()),
+                )
+                for r in releases
+            ]
+        if seconds > 0 and time.monotonic() - start > seconds:
+            outcome = too_slow  # not interrupted (another thread), still over budget
+    except _OverBudget:
+        outcome = too_slow
     except RejectedInput as exc:
         outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
@@ -148,6 +191,7 @@ def prepare_many(
     max_bytes: int,
     now: datetime,
     read_ahead: int = READ_AHEAD_BYTES,
+    seconds: float = FILE_SECONDS,
 ) -> Iterator[Prepared]:
     """``prepare`` each item in turn, reading several files (up to ``read_ahead`` bytes)
     before parsing any: parsing right after a file's system calls ran ~6% slower
@@ -160,7 +204,7 @@ def prepare_many(
         held += len(item.data or b"")
         if held >= read_ahead or n == len(items):
             for ready in batch:
-                yield prepare(ready, settings, max_bytes, now)
+                yield prepare(ready, settings, max_bytes, now, seconds)
             batch, held = [], 0
 
 
@@ -170,12 +214,13 @@ def _prepare_chunk(
     max_bytes: int,
     now: datetime,
     read_ahead: int,
+    seconds: float,
 ) -> list[Done]:
     """In a worker: each file's outcome and what reading it found. The item itself is
     not sent back: the parent still holds it."""
     return [
         (done.sha256, done.size, done.mtime_ns, outcome)
-        for done, outcome in prepare_many(items, settings, max_bytes, now, read_ahead)
+        for done, outcome in prepare_many(items, settings, max_bytes, now, read_ahead, seconds)
     ]
 
 
@@ -189,6 +234,7 @@ def prepare_all(
     min_files: int = POOL_MIN_FILES,
     chunk: int = POOL_CHUNK,
     read_ahead: int = READ_AHEAD_BYTES,
+    seconds: float = FILE_SECONDS,
 ) -> Iterator[Prepared]:
     """Prepare every changed file, in order; a batch of ``min_files`` or more uses every
     core, and its results can be consumed while the rest are still being prepared
@@ -199,7 +245,7 @@ def prepare_all(
     alone = threading.active_count() == 1
     if len(items) < min_files or workers < 2 or not alone:
         out = []
-        for prepared in prepare_many(items, settings, max_bytes, now, read_ahead):
+        for prepared in prepare_many(items, settings, max_bytes, now, read_ahead, seconds):
             out.append(prepared)
             if progress:
                 progress(len(out), len(items))
@@ -209,7 +255,12 @@ def prepare_all(
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     me = os.getpid()
     jobs = [
-        (c, pool.submit(_watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead))
+        (
+            c,
+            pool.submit(
+                _watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead, seconds
+            ),
+        )
         for c in chunks
     ]
     return _collect(jobs, len(items), progress)
