@@ -17,6 +17,7 @@ quick; the issue's figures came from hundreds). ``SCOFEED_CHAOS_SEED`` replays a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -29,6 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import feedparser
+import pytest
 from lxml import etree
 
 from conftest import free_port, webhook_toml
@@ -82,6 +84,18 @@ def working_in(root: Path) -> list[int]:
     return found
 
 
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def launch(site, args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as err:
         return subprocess.Popen(
@@ -92,7 +106,16 @@ def launch(site, args: list[str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def test_sigkill_at_random_points_loses_and_corrupts_nothing(site, receivers):
+@pytest.fixture
+def reaped(site):
+    """Whatever a failed run leaves behind in the site is killed at the end."""
+    yield
+    for pid in working_in(site.root):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_sigkill_at_random_points_loses_and_corrupts_nothing(site, receivers, reaped):
     seed = int(os.environ.get("SCOFEED_CHAOS_SEED", str(time.time_ns())))
     rng = random.Random(seed)
     hook = receivers([200])
@@ -113,7 +136,18 @@ def test_sigkill_at_random_points_loses_and_corrupts_nothing(site, receivers):
     for n in range(BULK):
         write(n)
         written[n] = 0
-    kinds = []
+    # first, a cold build killed while its worker processes are at work: they must die too
+    workers_expected = min(os.cpu_count() or 1, 8) >= 2
+    proc = launch(site, ["build"], log)
+    workers = wait_for(lambda: children(proc.pid) or proc.poll() is not None, 20, "workers")
+    time.sleep(rng.uniform(0, 0.05))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    if workers_expected:
+        assert workers is not True, "the cold build finished before its workers were seen"
+    wait_for(lambda: not working_in(site.root), 10, "the cold build's workers to go")
+    whole_feeds(site.feeds)
+    kinds = ["cold build"]
     for round_ in range(N):
         kind = rng.choice(["build", "run"])
         kinds.append(kind)
