@@ -117,31 +117,31 @@ def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     )
 
 
-class _OverBudget(BaseException):
-    """Raised by the alarm inside one file's preparation. A BaseException, so that a
-    parser's own ``except Exception`` cannot swallow it; it never leaves ``prepare``."""
-
-
-def _alarm(_signum: int, _frame: object) -> None:
-    raise _OverBudget
-
-
 @contextlib.contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` with ``_OverBudget`` (SIGALRM), where a
-    signal can: in a process's main thread (``scofeed build``, a worker process). In
-    another thread (the daemon's scan job) nothing interrupts; ``prepare`` then rejects
-    the file by the clock once it is done."""
+def time_budget(seconds: float, origin: str) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with ``RejectedInput(origin, "took longer
+    than Ns")`` (SIGALRM), where a signal can: in a process's main thread (``scofeed
+    build``, a worker process). In another thread (the daemon's scan job) nothing
+    interrupts; ``prepare`` then rejects the file by the clock once it is done, as it
+    does when a parser's own ``except Exception`` swallowed the interruption."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.signal(signal.SIGALRM, _alarm)
+
+    def alarm(_signum: int, _frame: object) -> None:
+        raise RejectedInput(origin, over_budget(seconds))
+
+    old = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def over_budget(seconds: float) -> str:
+    return f"took longer than {seconds:g}s"
 
 
 def prepare(
@@ -158,10 +158,9 @@ def prepare(
         return item, Rejection(item.rel, item.error or "unreadable")
     name = item.rel.rsplit("/", 1)[-1]
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    too_slow = Rejection(item.rel, f"took longer than {seconds:g}s")
     start = time.monotonic()
     try:
-        with time_budget(seconds):
+        with time_budget(seconds, item.rel):
             releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
             # only what ingest needs travels on: the raw text and file date stay behind
             outcome: Outcome = [
@@ -171,10 +170,6 @@ def prepare(
                 )
                 for r in releases
             ]
-        if seconds > 0 and time.monotonic() - start > seconds:
-            outcome = too_slow  # not interrupted (another thread), still over budget
-    except _OverBudget:
-        outcome = too_slow
     except RejectedInput as exc:
         outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
@@ -182,6 +177,8 @@ def prepare(
     except Exception as exc:  # noqa: BLE001 - any failure on one file rejects that file only
         # RecursionError, MemoryError, UnicodeError, a parser's bug: the build goes on
         outcome = Rejection(item.rel, unexpected(exc))
+    if seconds > 0 and time.monotonic() - start > seconds:  # not interrupted, still over
+        outcome = Rejection(item.rel, over_budget(seconds))
     return _without(item, data=None), outcome
 
 

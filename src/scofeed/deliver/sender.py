@@ -182,14 +182,15 @@ class _ResolveMixin:
             seconds = self.timeout if isinstance(self.timeout, int | float) else 30.0
         addresses = checked_addresses(self, name, self.port, seconds, self.guard)
         try:
-            for n, address in enumerate(addresses, start=1):  # in order, as urllib3 would
+            for address in addresses[:-1]:  # in order, as urllib3 would; the last below
                 self._dns_host = address
                 try:
                     return super()._new_conn()  # type: ignore[misc,no-any-return]
                 except (NewConnectionError, ConnectTimeoutError):
-                    if n == len(addresses) or (watch is not None and watch.left() <= 0):
+                    if watch is not None and watch.left() <= 0:
                         raise
-            raise NewConnectionError(self, f"{name} has no address")  # type: ignore[arg-type]
+            self._dns_host = addresses[-1]
+            return super()._new_conn()  # type: ignore[misc,no-any-return]
         finally:
             self._dns_host = name
 
