@@ -3,6 +3,8 @@ stand-in headline when there is none."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,19 +23,21 @@ from scofeed.normalise import (
 from scofeed.normalise.headline import _CHROME_WORDS, _CRUMB_ASCII, _CRUMB_GLYPH, _is_chrome
 from tests.normalise_cases import NOW, SETTINGS, entry, local
 
+WRITTEN = datetime(2020, 6, 4, 9, 0, tzinfo=UTC)  # the file's date: the day after the release
+
 
 def test_headline_after_breadcrumb_date_line_and_section_name():
     e = entry("headline_after_chrome.txt")
     assert e.title == "SCO Secretary-General meets with Jingdong vice-president"
     assert e.paragraphs[0].startswith("SCO Secretary-General Vladimir Norov met")
     assert len(e.paragraphs) == 2
-    # the date line before the headline still dates the release, time included
+    # the date line before the headline is the page's date stamp, time included
     assert local(e) == "2020-06-03T10:30:00+08:00"
-    assert e.date_source == "text"
+    assert e.date_source == "page"
 
 
 def test_missing_headline_becomes_the_first_sentence_without_its_date_clause():
-    e = entry("headline_missing.txt")
+    e = entry("headline_missing.txt", context_date=WRITTEN)
     assert e.title.startswith("SCO Secretary-General Vladimir Norov met with Jingdong")
     assert e.title.endswith("…")  # shortened at a word boundary
     assert len(e.title) <= 110
@@ -45,7 +49,7 @@ def test_missing_headline_becomes_the_first_sentence_without_its_date_clause():
 
 
 def test_missing_headline_in_chinese_is_the_first_sentence_shortened():
-    e = entry("headline_missing_zh.txt")
+    e = entry("headline_missing_zh.txt", context_date=WRITTEN)
     assert e.title.startswith("上海合作组织秘书长弗拉基米尔")
     assert len(e.title) <= 40
     assert e.language == "zh"
