@@ -9,10 +9,13 @@ that holds, in this order:
     2. page          the date in the release URL's path, or its date-stamp line (a short
                      line that is only a date, above or below the text; it is taken out
                      of the text)
-    3. text          the first date the text states, unless it lies after the file's or
-                     page's date, or more than ``FAR_DAYS`` from every other clue (the
-                     other dates in the text, the file's date): an anniversary piece
-                     recalling a founding decades earlier is not dated by it
+    3. text          the first date the text states, unless it lies after the file's
+                     date, or more than ``FAR_DAYS`` from every other clue (the other
+                     dates in the text, the file's date): an anniversary piece that
+                     recalls a founding decades earlier, then states this year's
+                     ceremony, is dated by the ceremony. The file's date alone never
+                     rules a stated date out: a file may be copied long after the
+                     release was published (an archive, a fresh clone's seed).
     4. file          the file's modification time (for a web page: the time it was read)
 
 A date more than a day after ``now`` (when the release is first seen) is passed over,
@@ -93,21 +96,18 @@ def _at(found: FoundDate, tz: str) -> datetime:
     return midnight(found.day, tz)
 
 
-def _near(found: FoundDate, clues: Sequence[date]) -> bool:
-    """Within ``FAR_DAYS`` of some clue (or there is none to judge by)."""
-    return not clues or any(abs((found.day - c).days) <= FAR_DAYS for c in clues)
-
-
 def _first_text_date(
-    found: list[FoundDate], others: Sequence[date], limit: date
+    found: list[FoundDate], strong: Sequence[date], weak: Sequence[date], limit: date
 ) -> FoundDate | None:
-    """The first stated date not after ``limit`` and near another clue (the other text
-    dates and ``others``)."""
+    """The first stated date not after ``limit`` and not far from every other clue: the
+    other text dates and the ``strong`` clues (the page's date) can rule it out; a
+    ``weak`` one (the file's date: a file may be copied years after the release) only
+    vouches for it."""
     for i, f in enumerate(found):
         if f.day > limit:
             continue
-        clues = [g.day for j, g in enumerate(found) if j != i] + list(others)
-        if _near(f, clues):
+        judges = [g.day for j, g in enumerate(found) if j != i] + list(strong)
+        if not judges or any(abs((f.day - c).days) <= FAR_DAYS for c in [*judges, *weak]):
             return f
     return None
 
@@ -136,7 +136,8 @@ def choose(
         found += find_dates(text, anchor, max_year=now.year + 1, reference=anchor)
     found = [f for f in found if plausible(_at(f, tz), now, origin, "text")]
     today = now.astimezone(ZoneInfo(tz)).date()
-    others = [d for d in (page_day, file_day) if d is not None]
+    strong = [page_day] if page_day is not None else []
+    weak = [file_day] if file_day is not None else []
 
     published: datetime | None = None
     source = ""
@@ -149,7 +150,7 @@ def choose(
     if published is None and url_day is not None:
         published, source = midnight(url_day, tz), "url"
     if published is None:
-        first = _first_text_date(found, others, min(anchor or today, today) + ONE_DAY)
+        first = _first_text_date(found, strong, weak, min(anchor or today, today) + ONE_DAY)
         if first is not None:
             published, source = _at(first, tz), "text"
         elif found:
@@ -164,5 +165,9 @@ def choose(
         published, source = now, "now"
     published = min(published, now)  # never dated after it was first seen
     day = day_in(published, tz)
-    event = _first_text_date(found, [*others, day], day + ONE_DAY)
+    if source in ("metadata", "page", "url"):
+        strong.append(day)
+    else:
+        weak.append(day)
+    event = _first_text_date(found, strong, weak, day + ONE_DAY)
     return Dates(published, source, event.day if event else None)
