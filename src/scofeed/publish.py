@@ -79,7 +79,7 @@ def publish_feeds(cfg: Config, store: Store) -> list[str]:
 
 def _render_key(cfg: Config, latest: Sequence[Entry]) -> str:
     """Everything the feed bytes depend on: scofeed's version, the site and feed
-        settings, and each rendered entry's content hash, revision, dates (the event date
+    settings, and each rendered entry's content hash, revision, dates (the event date
     too) and link."""
     parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
     parts.append(repr(cfg.hub_urls()))  # WebSub discovery links are in the feeds
