@@ -5,7 +5,7 @@ The first non-empty line is the title, then paragraphs (see ``text``); a title
 repeated as the first paragraph is dropped from the body. Real releases are messier.
 Leading page chrome (a date line, a breadcrumb, "Press release", a line in another
 script) is skipped to find the headline, and its dates still count; when the first
-real line is body text (over ``TITLE_MAX`` characters, several sentences ended by full
+real line is body text (over twice ``TITLE_MAX`` characters, sentences ended by full
 stops, a long line ending in one, a wrapped line, or opening "On 3 June 2020, ...") the
 headline is missing and the first sentence, shortened, stands in. A headline line is
 kept whole, up to ``TITLE_MAX`` characters cut at a word: a "!", a "?" or a quotation
@@ -86,7 +86,7 @@ def _looks_like_body(line: str, next_line: str | None) -> bool:
     """The first real line is body text, not a headline."""
     text = collapse(line)
     words = len(text.split())
-    if len(text) > TITLE_MAX:
+    if len(text) > 2 * TITLE_MAX:  # a headline over the cap is cut; one this long is not one
         return True
     if _date_lead_end(text) is not None and len(text) > 40:
         return True
@@ -154,7 +154,8 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
         else:
             title = collapse(lines[first])
             paras = blocks("\n".join(lines[first + 1 :]))
-    paras = dedupe([p for p in paras if not foreign(p, dominant)])
+    # a date line in another script is the page's date stamp: normalise takes it out
+    paras = dedupe([p for p in paras if not foreign(p, dominant) or is_date_line(p)])
     if paras and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]
     if not compare_key(title):
