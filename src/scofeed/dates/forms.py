@@ -199,8 +199,8 @@ def resolve(
 def yearless(month: int, day: int, reference: date, years: Iterable[int] = ()) -> date | None:
     """A day stated without a year: the latest such day on or before ``reference`` (a
     day later allowed, for time zones). When that lies over ``NEAR_DAYS`` before the
-    reference (a file written long after the release), the latest year the text states
-    elsewhere that keeps it on or before the reference is preferred."""
+    reference (a file written long after the release), the latest of ``years`` (those
+    the same text, a paragraph, states) that keeps it on or before the reference wins."""
     limit = reference + timedelta(days=1)
     guess = None
     for year in range(limit.year, limit.year - 9, -1):  # 29 February: up to 8 years back
