@@ -97,6 +97,20 @@ def test_an_anniversary_piece_is_dated_by_its_ceremony_not_by_the_founding():
         url="https://eng.sectsco.org/20260613/2000001.html",
     )  # fmt: skip
     assert day(with_url) == date(2026, 6, 13) and with_url.event_date == date(2026, 6, 12)
+    # copied months later: neither the founding nor a ceremony far from the file dates it
+    late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    copied = entry("anniversary.txt", context=late)
+    assert copied.published == late and copied.date_source == "mtime"
+
+
+def test_a_yearless_date_takes_the_year_its_paragraph_states_in_a_late_file():
+    text = (
+        "SCO experts meet on transport\n\nOn 3 March, experts met to prepare the meeting "
+        "of ministers of transport held on 5 March 2024 in Almaty.\n"
+    )
+    late = datetime(2026, 11, 20, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
+    assert day(e) == date(2024, 3, 3) and e.event_date == date(2024, 3, 3)
 
 
 def test_no_entry_is_dated_after_it_was_first_seen():
