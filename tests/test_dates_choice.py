@@ -197,7 +197,8 @@ def test_a_date_stamp_line_in_a_page_leaves_its_html():
     )
     e = normalise(release, SETTINGS, NOW)
     assert e.published == datetime(2025, 3, 12, 10, 30, tzinfo=SHANGHAI)
-    assert e.date_source == "page" and e.event_date == date(2025, 3, 10)
+    # the page reader gives its page's dates as the release's own (metadata)
+    assert e.date_source == "metadata" and e.event_date == date(2025, 3, 10)
     assert "12.03.2025" not in e.content_html and "<p>On 10 March" in e.content_html
     assert e.summary.startswith("On 10 March")
 
@@ -285,6 +286,8 @@ def test_pages_polled_from_the_sco_site_are_published_on_the_page_date():
         e = normalise(release, SETTINGS, seen)
         on_page_date += day(e) == published
         assert e.event_date is None or e.event_date <= published
+        assert f"{published:%d.%m.%Y}" not in e.content_html  # no date stamp left
+        assert f"{published:%Y-%m-%d} 10:00" not in e.content_html
     assert on_page_date / total >= 0.95
 
 

@@ -129,22 +129,26 @@ def choose(
     if url_day is not None and not plausible(midnight(url_day, tz), now, origin, "url"):
         url_day = None
     stamp = next((s for s in stamps if plausible(_at(s, tz), now, origin, "stamp")), None)
+    stated: datetime | None = None
+    if release.published is not None:
+        stated = aware(release.published, tz)
+        if not plausible(stated, now, origin, "metadata"):
+            stated = None
+    meta_day = day_in(stated, tz) if stated is not None else None
     page_day = url_day or (stamp.day if stamp else None)
-    anchor = page_day or file_day
+    anchor = page_day or meta_day or file_day  # what year-less and relative dates go by
     found: list[FoundDate] = []
     for text in texts:
         found += find_dates(text, anchor, max_year=now.year + 1, reference=anchor)
     found = [f for f in found if plausible(_at(f, tz), now, origin, "text")]
     today = now.astimezone(ZoneInfo(tz)).date()
-    strong = [page_day] if page_day is not None else []
+    strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
 
     published: datetime | None = None
     source = ""
-    if release.published is not None:
-        stated = aware(release.published, tz)
-        if plausible(stated, now, origin, "metadata"):
-            published, source = stated, "metadata"
+    if stated is not None:
+        published, source = stated, "metadata"
     if published is None and stamp is not None and (url_day is None or stamp.day == url_day):
         published, source = _at(stamp, tz), "page"
     if published is None and url_day is not None:
