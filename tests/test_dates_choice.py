@@ -303,3 +303,15 @@ def test_text_releases_saved_with_their_page_url_are_published_on_the_page_date(
         e = normalise(release, SETTINGS, NOW)
         on_page_date += day(e) == published
     assert on_page_date / total >= 0.95
+
+
+def test_a_date_stamp_line_in_markdown_leaves_its_html():
+    text = (
+        "---\ntitle: SCO Secretary-General receives the Ambassador of Kazakhstan\n---\n"
+        f"**12.03.2025**\n\n{BODY}\n"
+    )
+    (release,) = sources.read("stamp.md", ".md", text.encode(), NOW, 1_000_000)
+    e = normalise(release, SETTINGS, NOW)
+    assert e.published == datetime(2025, 3, 12, tzinfo=SHANGHAI) and e.date_source == "page"
+    assert "12.03.2025" not in e.content_html
+    assert e.content_html.startswith("<p>On 10 March")
