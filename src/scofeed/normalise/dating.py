@@ -3,20 +3,24 @@
 ``published`` is when the Secretariat published the release, taken from the first clue
 that holds, in this order:
 
-    1. metadata      the release's own ``date`` (front matter, JSON, a feed item, a
-                     page's ``article:published_time`` / ``<time>``, the date in the URL
-                     of a page read from the web)
-    2. page          the date in the release URL's path, or its date-stamp line (a short
-                     line that is only a date, above or below the text; it is taken out
-                     of the text)
+    1. metadata      the release's own ``date`` (front matter, JSON, a feed item; for
+                     a page read by ``sources.htmlpage``: its ``article:published_time``
+                     / ``<time>``, its date-stamp element, the date in its URL)
+    2. page / url    its date-stamp line (a short line that is only a date, above or
+                     below the text; taken out of the text) when it agrees with the
+                     date in the release URL's path, else that URL date
     3. text          the first date the text states, unless it lies after the file's
                      date, or more than ``FAR_DAYS`` from every other clue (the other
-                     dates in the text, the file's date): an anniversary piece that
-                     recalls a founding decades earlier, then states this year's
-                     ceremony, is dated by the ceremony. The file's date alone never
-                     rules a stated date out: a file may be copied long after the
-                     release was published (an archive, a fresh clone's seed).
-    4. file          the file's modification time (for a web page: the time it was read)
+                     dates in the text, the page's date, the file's date): an
+                     anniversary piece that recalls a founding decades earlier, then
+                     states this year's ceremony, is dated by the ceremony. The file's
+                     date alone never rules a stated date out: a file may be copied
+                     long after the release was published (an archive, a fresh
+                     clone's seed).
+    4. mtime         the file's modification time (for a web page: the time it was read)
+
+Year-less and relative dates in the text go by the page's date, else the metadata date,
+else the file's date (``scofeed.dates.yearless``: never after it).
 
 A date more than a day after ``now`` (when the release is first seen) is passed over,
 and no entry is dated after ``now``. The **event date** is the first date the text states
