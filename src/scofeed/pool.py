@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from scofeed import sources
-from scofeed.errors import NormaliseError, RejectedInput, unexpected
+from scofeed.errors import NormaliseError, OverTimeBudget, RejectedInput, unexpected
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, normalise
 from scofeed.sources import files as scanner
@@ -119,13 +119,21 @@ def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
 
 @contextlib.contextmanager
 def time_budget(seconds: float, origin: str) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` with ``RejectedInput(origin, "took longer
-    than Ns")`` (SIGALRM), where a signal can: in a process's main thread (``scofeed
-    build``, a worker process). In another thread (the daemon's scan job) nothing
-    interrupts; ``prepare`` then rejects the file by the clock once it is done, as it
-    does when a parser's own ``except Exception`` swallowed the interruption."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+    """Interrupt the block after ``seconds`` with a ``RejectedInput`` for ``origin``: by
+    SIGALRM in a process's main thread (``scofeed build``, a worker process), by this
+    thread's watchdog elsewhere (the daemon's scan job). Either takes effect at the
+    next Python instruction, so a long call into C (lxml, nh3) ends first; ``prepare``
+    also rejects by the clock, for that and for a parser whose own ``except Exception``
+    swallowed the interruption."""
+    if seconds <= 0:
         yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        watchdog = getattr(_local, "watchdog", None)
+        if watchdog is None:
+            watchdog = _local.watchdog = Watchdog(threading.current_thread())
+        with watchdog.watching(seconds):
+            yield
         return
 
     def alarm(_signum: int, _frame: object) -> None:
@@ -138,6 +146,65 @@ def time_budget(seconds: float, origin: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+_local = threading.local()  # the Watchdog of each thread that prepares files
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Make ``thread_id`` raise ``exc`` at its next Python instruction (None: cancel
+    one not raised yet). CPython's documented C API for exactly this."""
+    arg = ctypes.py_object(exc) if exc is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), arg)
+
+
+class Watchdog:
+    """One daemon thread that interrupts one other thread's file when it runs past its
+    deadline, with ``OverTimeBudget``. Starting a file costs a lock, not a thread: the
+    watchdog is woken only when it was idle, and otherwise wakes at the old deadline,
+    sees the new one and sleeps on."""
+
+    def __init__(self, owner: threading.Thread) -> None:
+        self.owner = owner
+        self.thread_id = owner.ident or threading.get_ident()
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._idle = True
+        self._fired = False
+        threading.Thread(target=self._watch, name="scofeed-file-budget", daemon=True).start()
+
+    @contextlib.contextmanager
+    def watching(self, seconds: float) -> Iterator[None]:
+        with self._cond:
+            self._deadline = time.monotonic() + seconds
+            self._fired = False
+            if self._idle:
+                self._cond.notify()
+        try:
+            yield
+        finally:
+            # under the lock: once out, no interruption is raised or left pending
+            with self._cond:
+                self._deadline = None
+                if self._fired:
+                    _raise_in(self.thread_id, None)
+                    self._fired = False
+
+    def _watch(self) -> None:
+        with self._cond:
+            while True:
+                self._idle = self._deadline is None or self._fired
+                if self._idle:
+                    if not self._cond.wait(30) and not self.owner.is_alive():
+                        return  # the thread it watched is gone
+                    continue
+                assert self._deadline is not None
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                _raise_in(self.thread_id, OverTimeBudget)
+                self._fired = True
 
 
 def over_budget(seconds: float) -> str:
