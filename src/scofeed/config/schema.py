@@ -131,6 +131,8 @@ class PathsConfig:
 class FeedsConfig:
     entries: int = check(_positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
+    # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom feed
+    tombstone_days: int = check(_positive, default=30)
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ SOURCE_KINDS = ("page-list", "feed")
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
 # -- webhooks (issue 4) ----------------------------------------------------------------
 
-WEBHOOK_EVENTS = ("release.published", "release.updated")
+WEBHOOK_EVENTS = ("release.published", "release.updated", "release.withdrawn", "release.restored")
 WEBHOOK_FORMATS = ("standard", "slack", "discord")
 # seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
 DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)

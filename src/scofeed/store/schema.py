@@ -254,4 +254,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
+    # 7: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
+    # Atom tombstone lasts feeds.tombstone_days after withdrawn_at
+    """
+    -- withdrawn_at: epoch seconds, NULL while published; withdrawn_by: cli | metadata
+    ALTER TABLE entries ADD COLUMN withdrawn_at REAL;
+    ALTER TABLE entries ADD COLUMN withdrawn_reason TEXT;
+    ALTER TABLE entries ADD COLUMN withdrawn_by TEXT;
+    CREATE INDEX entries_withdrawn ON entries (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
+    """,
 ]
