@@ -81,7 +81,7 @@ def ingest_one(
         entry_rows.insert(db, entry, identity, url_key, now.timestamp())
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
         if release.withdrawn:  # never published: stored withdrawn, nothing to retract
-            w = Withdrawal(now, release.withdrawn_reason, "metadata")
+            w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
             entry_rows.withdraw(db, entry.id, w)
             return Change(replace(entry, withdrawal=w), "withdrawn"), 0
         queued = planner(db, entry, "release.published") if planner else 0
@@ -105,22 +105,19 @@ def ingest_one(
             entry, match.revision + 1, entry.updated if release.updated else now
         )
         entry_rows.update(db, revised, url_key)
+    kind, event = "updated", "release.updated"
     if flip == "withdraw":
-        w = Withdrawal(now, release.withdrawn_reason, "metadata")
+        w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
         entry_rows.withdraw(db, revised.id, w)
         revised = replace(revised, withdrawal=w)
-        return Change(revised, "withdrawn"), planner(
-            db, revised, "release.withdrawn"
-        ) if planner else 0
-    if flip == "restore":
+        kind, event = "withdrawn", "release.withdrawn"
+    elif flip == "restore":
         entry_rows.restore(db, revised.id)
-        return Change(revised, "restored"), planner(
-            db, revised, "release.restored"
-        ) if planner else 0
-    if match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
+        kind, event = "restored", "release.restored"
+    elif match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
         return Change(revised, "updated"), 0
-    queued = planner(db, revised, "release.updated") if planner else 0
-    return Change(revised, "updated"), queued
+    queued = planner(db, revised, event) if planner else 0
+    return Change(revised, kind), queued
 
 
 def _flip(release: Release, withdrawn_by: str | None) -> str | None:

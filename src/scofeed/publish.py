@@ -63,6 +63,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def tombstones(cfg: Config, store: Store, now: datetime) -> list[Entry]:
     """The withdrawn entries whose tombstones the Atom feed still carries at ``now``."""
+    if cfg.feeds.tombstone_days == 0:
+        return []
     return entry_rows.withdrawn(store.db, now - timedelta(days=cfg.feeds.tombstone_days))
 
 

@@ -59,7 +59,7 @@ def withdraw(
         entry = entry_rows.get(db, key)  # UnknownEntry
         if entry.withdrawal is not None:
             return Outcome(entry, changed=False)
-        w = Withdrawal(now, reason.strip(), "cli")
+        w = Withdrawal(now.replace(microsecond=0), reason.strip(), "cli")
         entry_rows.withdraw(db, entry.id, w)
         entry = replace(entry, withdrawal=w)
         queued = plan(db, entry, "release.withdrawn") if plan else 0

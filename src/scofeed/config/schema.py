@@ -127,12 +127,17 @@ class PathsConfig:
     state: Path = Path("state/scofeed.sqlite3")
 
 
+def _days(v: int) -> str | None:
+    return None if v >= 0 else "a number of days, 0 or more"
+
+
 @dataclass(frozen=True)
 class FeedsConfig:
     entries: int = check(_positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
-    # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom feed
-    tombstone_days: int = check(_positive, default=30)
+    # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom
+    # feed; 0: no tombstones (the entry is only left out)
+    tombstone_days: int = check(_days, default=30)
 
 
 @dataclass(frozen=True)
