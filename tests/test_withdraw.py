@@ -11,6 +11,7 @@ import http.client
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import feedparser
 import pytest
@@ -27,7 +28,9 @@ from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
+from scofeed.websub import Hub, hub, receive
 from scofeed.withdraw import restore, withdraw
+from websub_subscriber import Subscriber
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -350,3 +353,32 @@ def test_json_metadata_and_a_bad_withdrawn_value(site, capsys):
     capsys.readouterr()
     assert cli(site, "list", "--withdrawn") == 0
     assert "round table" in capsys.readouterr().out
+
+
+def test_websub_subscribers_get_the_feed_with_the_tombstone(site):
+    site.write_config("\n[websub]\nallow_private = true\n")
+    (site.sources / "2024-05-02-trade.md").write_text(SECOND, encoding="utf-8")
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    (e,) = [e for e in entry_rows.latest(store.db) if "round table" in e.content_html]
+    clock = [NOW.timestamp()]
+    h = Hub(max_workers=2, clock=lambda: clock[0], rng=random.Random(1))
+    s = Subscriber()
+    try:
+        h.run_due(cfg, store, wait=True)  # the hub records the current bodies
+        fields = {"mode": "subscribe", "topic": cfg.feed_url("atom"), "callback": s.url}
+        body = urlencode({f"hub.{k}": v for k, v in fields.items()}).encode()
+        receive(cfg, store, body, hub.FORM_TYPE, clock[0])
+        h.run_due(cfg, store, wait=True)
+        assert s.verifications
+        withdraw(cfg, store, e.id, "Published by mistake", NOW)
+        h.run_due(cfg, store, wait=True)
+        s.wait("posts")
+        (post,) = s.posts
+        assert post.body == (site.feeds / "atom.xml").read_bytes()
+        root = etree.fromstring(post.body)
+        assert [t.get("ref") for t in root.findall(f"{AT}deleted-entry")] == [e.id]
+        assert e.id not in {x.findtext(f"{ATOM}id") for x in root.findall(f"{ATOM}entry")}
+    finally:
+        s.close()
+        h.shutdown(5)
