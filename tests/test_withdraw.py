@@ -382,3 +382,13 @@ def test_websub_subscribers_get_the_feed_with_the_tombstone(site):
     finally:
         s.close()
         h.shutdown(5)
+
+
+def test_a_reason_with_control_characters_and_markup_stays_well_formed(site, two):
+    reason = "Bad\x00 release\x1b <script>alert(1)</script> &amp;\n\nsecond line " + "x" * 900
+    withdraw(site.config(), site.store(), two, reason, NOW)
+    (stone,) = tombstones(site)  # lxml parsed it
+    comment = stone.findtext(f"{AT}comment")
+    assert comment.startswith("Bad release <script>alert(1)</script> &amp; second line x")
+    assert len(comment) <= 500
+    assert not feedparser.parse((site.feeds / "atom.xml").read_bytes()).bozo

@@ -26,11 +26,14 @@ from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.model import Entry, Planner, Withdrawal
+from scofeed.normalise import collapse, shorten, xml_safe
 from scofeed.publish import publish_feeds
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 
 log = logging.getLogger(__name__)
+
+REASON_MAX = 500  # characters of a reason kept (the tombstone comment, page, webhook)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class Outcome:
 
 def _planner(cfg: Config, now: datetime, planner: Planner | None) -> Planner | None:
     return planner or planner_with(cfg, now, planner_for(cfg, now))
+
+
+def clean_reason(reason: str) -> str:
+    """One line of text XML can carry, at most ``REASON_MAX`` characters."""
+    return shorten(collapse(xml_safe(reason)), REASON_MAX)
 
 
 def withdraw(
@@ -59,7 +67,7 @@ def withdraw(
         entry = entry_rows.get(db, key)  # UnknownEntry
         if entry.withdrawal is not None:
             return Outcome(entry, changed=False)
-        w = Withdrawal(now.replace(microsecond=0), reason.strip(), "cli")
+        w = Withdrawal(now.replace(microsecond=0), clean_reason(reason), "cli")
         entry_rows.withdraw(db, entry.id, w)
         entry = replace(entry, withdrawal=w)
         queued = plan(db, entry, "release.withdrawn") if plan else 0
