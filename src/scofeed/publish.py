@@ -92,12 +92,13 @@ def publish_feeds(cfg: Config, store: Store, now: datetime | None = None) -> lis
 
 def _render_key(cfg: Config, latest: Sequence[Entry], withdrawn: Sequence[Entry] = ()) -> str:
     """Everything the feed bytes depend on: scofeed's version, the site and feed
-    settings, each rendered entry's content hash, revision, dates and link, and each
-    tombstone's id, time and reason."""
+    settings, each rendered entry's content hash, revision, dates (the event date
+    too) and link, and each tombstone's id, time and reason."""
     parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
     parts.append(repr(cfg.hub_urls()))  # WebSub discovery links are in the feeds
     parts += [
         f"{e.id} {e.content_hash} {e.revision} {e.updated.isoformat()} {e.link} {e.author}"
+        f" {e.event_date}"
         for e in latest
     ]
     parts += [

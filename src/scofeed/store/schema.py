@@ -254,7 +254,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # 7: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
+    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # kept apart from its publication date
+    "ALTER TABLE entries ADD COLUMN event_date TEXT",
+    # 8: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
     # Atom tombstone lasts feeds.tombstone_days after withdrawn_at
     """
     -- withdrawn_at: epoch seconds, NULL while published; withdrawn_by: cli | metadata
