@@ -53,6 +53,7 @@ def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
         title=(src.title_selector,) if src.title_selector else base.title,
         date=(src.date_selector,) if src.date_selector else base.date,
         body=(src.body_selector,) if src.body_selector else base.body,
+        furniture=base.furniture,
     )
 
 
