@@ -4,6 +4,7 @@ endpoint's state, and the rejected inputs."""
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import time
 
 from scofeed.cli.activitypub import summary as activitypub_summary
@@ -11,6 +12,7 @@ from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
 from scofeed.errors import shown
 from scofeed.store import Store
+from scofeed.store import pages as page_rows
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
 from scofeed.store.status import EndpointStatus, iso
@@ -74,6 +76,25 @@ def _next_poll(when: float | None, polled: bool, now: float) -> str:
     return iso(when) or "-"
 
 
+def official_pages(cfg: Config, db: sqlite3.Connection, now: float) -> None:
+    """Recent official pages watched for corrections, and those now answering 404/410
+    (kept, not withdrawn: a person decides)."""
+    watched, due = page_rows.counts(db, now, now - cfg.recheck.days * DAY)
+    gone = page_rows.gone(db)
+    if not watched and not gone:
+        return
+    state = "" if cfg.recheck.enabled else " (recheck disabled: `scofeed recheck` runs it)"
+    print(f"official pages: {watched} rechecked for corrections, {due} due{state}")
+    if gone:
+        print(f"official pages gone: {len(gone)} (entries kept)")
+        rows = [["SINCE", "STATUS", "ENTRY", "PAGE"]]
+        for p in gone:
+            status = str(p.last_status) if p.last_status in page_rows.GONE else "?"
+            rows.append([iso(p.gone_since) or "-", status, p.entry_id, shown(p.url)])
+        table(rows)
+    print()
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     cfg = load_config_file(args)  # no config file: refuse rather than create a store
     store = Store(cfg.paths.state)
@@ -118,6 +139,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if cfg.activitypub.enabled:
         print(activitypub_summary(db))
     print()
+    official_pages(cfg, db, now)
     rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
     if not rejected:
         print("rejected inputs: none")
