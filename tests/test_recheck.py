@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from standardwebhooks import Webhook
 
+import test_daemon
 from conftest import SECRET, webhook_toml
 from scofeed.add import add_url
 from scofeed.cli import main
@@ -26,6 +27,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
 
 DAY = 86400
+start = test_daemon.start  # the daemon-as-a-subprocess fixture
 START = datetime.now(UTC).replace(microsecond=0)  # real time: webhook endpoints start now
 PUBLISHED = (START - timedelta(days=3)).strftime("%Y%m%d")
 ARTICLE = f"/{PUBLISHED}/813122.html"
@@ -238,3 +240,21 @@ def test_the_daemon_job_and_the_command(site, official, receivers, capsys):
     assert main(["--config", str(site.config_path), "recheck", "--force"]) == 0
     assert "checked=1 unchanged=1" in capsys.readouterr().out
     assert official.of(ARTICLE)[-1] == ('"v2"', 304)
+
+
+def test_the_daemon_rechecks_and_delivers_a_correction(start, site, official, receivers):
+    receiver = receivers([200])
+    for seed in site.sources.iterdir():
+        seed.unlink()  # the only releases are the page's
+    source = (
+        f'\n[[sources]]\nname = "sco-en"\nkind = "page-list"\nurl = "{official.url("/news/")}"\n'
+        'preset = "sco"\ninterval = 600\ndelay = 0\ntimeout = 2\n'
+    )
+    recheck = "\n[recheck]\ninterval = 1\n"  # a check a second: the job ticks as often
+    daemon = start(extra=recheck + webhook_toml("hook", receiver.url) + source)
+    receiver.wait_for(1, timeout=20)
+    test_daemon.wait_for(lambda: ('"v1"', 304) in official.of(ARTICLE), what="a 304 recheck")
+    official.pages[ARTICLE] = Page(body=article("A corrected first paragraph."), etag='"v2"')
+    receiver.wait_for(2, timeout=20)
+    assert events(receiver) == ["release.published", "release.updated"]
+    assert daemon.stop() == 0
