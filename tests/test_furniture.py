@@ -140,3 +140,24 @@ def test_named_blocks_go_unless_they_hold_the_article():
 def test_preset_selectors_drop_what_the_generic_rules_cannot_see():
     out = _strip('<p>Body text of the release.</p><div class="sig">Press service</div>', (".sig",))
     assert "Body text" in out and "Press service" not in out
+
+
+def test_a_list_of_documents_and_a_table_of_links_stay():
+    out = _strip(
+        "<p>The heads of state signed:</p><ul>"
+        '<li><a href="/docs/declaration.pdf">Astana Declaration</a></li>'
+        '<li><a href="/docs/strategy.docx?v=2">Development strategy</a></li></ul>'
+        '<table><tr><td><a href="/members/kz.html">Kazakhstan</a></td></tr></table>'
+    )
+    for kept in ("Astana Declaration", "Development strategy", "Kazakhstan"):
+        assert kept in out
+
+
+def test_a_related_run_ends_at_the_first_real_paragraph():
+    out = _strip(
+        '<h3>See also</h3><p><a href="/1.html">A much longer title of another release here</a></p>'
+        "<p>Real text after the block, written by the press service.</p>"
+        '<p><a href="/2.html">A much longer link title that is not furniture at all</a></p>'
+    )
+    assert "See also" not in out and "another release" not in out
+    assert "Real text after" in out and "not furniture at all" in out

@@ -36,9 +36,8 @@ _NAME_WORDS = frozenset(
 _NAME_SPLIT = re.compile(r"[\s_-]+")
 _NAMED_MAX = 1500  # characters: a named block longer than this is not furniture
 # blocks whose whole text may be furniture; inline elements (a, span) are never judged
-_JUDGED = (
-    "p", "div", "li", "ul", "ol", "section", "h2", "h3", "h4", "h5", "h6", "td", "dl", "figcaption",
-)  # fmt: skip
+_JUDGED = ("p", "div", "li", "ul", "ol", "section", "h2", "h3", "h4", "h5", "h6", "figcaption")
+_DOCUMENT = re.compile(r"\.(pdf|docx?|odt|rtf|xlsx?|pptx?|zip)(?:[?#]|$)", re.I)
 _LINK_ONLY_MAX = 40  # characters: "Back to news", "All news", "Next", a lone link label
 
 # words a share/print bar is made of, in the three languages of the SCO site
@@ -100,7 +99,7 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
             dropped += _drop(el, container)
         elif _link_only(el, text, after_related) or is_furniture_line(text):
             dropped += _drop(el, container)
-        elif not _holds(el, after_related):
+        else:
             after_related = False
     return dropped
 
@@ -142,19 +141,14 @@ def _link_only(el: lxml.html.HtmlElement, text: str, after_related: bool) -> boo
     """Made only of link text (and separators): short, or a list item under a
     related-news heading."""
     links = [a for a in el.iter("a") if a.get("href") is not None]
-    if not links:
-        return False
+    if not links or any(_DOCUMENT.search(a.get("href", "")) for a in links):
+        return False  # a link to a document (the declaration's PDF) is content
     rest = text
     for a in links:
         rest = rest.replace(collapse(a.text_content()), " ", 1)
     if re.sub(rf"[\s{_SEPARATORS}·•,;:.()\[\]–—-]+", "", rest):
         return False
     return after_related or len(text) <= _LINK_ONLY_MAX
-
-
-def _holds(el: lxml.html.HtmlElement, after_related: bool) -> bool:
-    """A list element that only wraps other blocks keeps a related-news run going."""
-    return after_related and el.tag in ("ul", "ol", "div", "section", "dl")
 
 
 def _attached(el: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
