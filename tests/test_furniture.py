@@ -3,11 +3,14 @@ is taken out of article pages; the article's own text, links and words stay."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
 import lxml.html
 import pytest
 
+from scofeed.build import build
 from scofeed.sources import furniture
 from scofeed.sources.htmlpage import DEFAULT, PRESETS, Selectors, read_page
 
@@ -161,3 +164,17 @@ def test_a_related_run_ends_at_the_first_real_paragraph():
     )
     assert "See also" not in out and "another release" not in out
     assert "Real text after" in out and "not furniture at all" in out
+
+
+def test_a_saved_page_in_sources_is_published_without_its_furniture(site):
+    for name in ("furniture_en.html", "furniture_ru.html", "furniture_zh.html"):
+        (site.sources / name).write_bytes((SCO / name).read_bytes())
+    cfg = site.config()
+    report = build(cfg, site.store(), datetime(2026, 1, 1, tzinfo=UTC))
+    assert report.rejected == []
+    atom = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    contents = {e.title: e.content[0].value for e in atom.entries}
+    en = contents["SCO Secretary-General receives students"]
+    assert "who came to share their research" in en and "the history of the SCO" in en
+    for chrome in ("Telegram", "Back to news", "Photo:", "Related news", "Главная", "分享到"):
+        assert all(chrome not in c for c in contents.values()), chrome
