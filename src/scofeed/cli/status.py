@@ -27,7 +27,9 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "show the daemon, sources, webhooks and rejected inputs",
         description="Show whether a daemon is running on this state store (pid, uptime), "
         "each source's last poll, entries, next poll and last result, each webhook "
-        "endpoint's state and pending / failed deliveries, and the rejected inputs (one "
+        "endpoint's state and pending / failed deliveries, the official pages rechecked for "
+        "corrections and those now answering 404/410 (kept, not withdrawn), and the "
+        "rejected inputs (one "
         "refused by `scofeed add` drops out once added fine, or after limits.reject_ttl "
         "days). Needs a config file: it never creates a state store from the defaults.",
     )
