@@ -4,6 +4,7 @@ kept. A real site on 127.0.0.1 counts the conditional requests."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.server
 import json
 import random
@@ -195,6 +196,16 @@ def test_pages_older_than_the_window_are_not_fetched_again(site, official, recei
     assert recheck_due(cfg, store, late, force=True).checked == 0
     assert len(official.of(ARTICLE)) == 1
     assert store.db.execute("SELECT COUNT(*) FROM page_checks").fetchone()[0] == 0
+
+
+def test_the_pages_of_a_disabled_source_are_not_fetched(site, official, receivers):
+    cfg, store, _receiver = polled(site, official, receivers)
+    off = dataclasses.replace(cfg, sources=(dataclasses.replace(cfg.sources[0], enabled=False),))
+    at = START + timedelta(seconds=cfg.recheck.interval + 1)
+    report = recheck_due(off, store, at)
+    assert (report.checked, report.skipped) == (0, 1)
+    assert len(official.of(ARTICLE)) == 1
+    assert recheck_due(cfg, store, at + timedelta(seconds=cfg.recheck.interval)).checked == 1
 
 
 def test_an_added_page_is_rechecked_through_its_file(site, official, receivers):

@@ -10,7 +10,8 @@ an edited file: a page-list page is ingested again under its URL; an ``add`` pag
 JSON file in sources/ is rewritten and built. A page that now answers 404 or 410 is
 kept (never withdrawn by this) and listed in ``scofeed status``. Requests obey the
 per-host delay of the source the page came from (of a source on the same host for an
-``add`` page; 2 s when there is none). Due-ness lives in SQLite: a restart loses nothing.
+``add`` page; 2 s when there is none); the pages of a source that is disabled or no
+longer configured are not fetched. Due-ness lives in SQLite: a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -49,13 +50,14 @@ class RecheckReport:
     updated: int = 0  # corrections
     gone: list[str] = field(default_factory=list)  # URLs answering 404 / 410
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    skipped: int = 0  # pages of a disabled or removed source: not fetched
     written: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"checked={self.checked} unchanged={self.unchanged} updated={self.updated} "
             f"gone={len(self.gone)} failed={len(self.failed)}"
-        )
+        ) + (f" skipped={self.skipped}" if self.skipped else "")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ def recheck_due(
     )
     try:
         for page in pages:
+            if _source(cfg, page) is None and page.source != ADD_SOURCE:
+                # its source is disabled or gone from the config: no traffic to it
+                page_rows.postpone(store.db, page.url, now.timestamp() + cfg.recheck.interval)
+                report.skipped += 1
+                continue
             _check(run, page, report)
     finally:
         if fetcher is None:
@@ -104,10 +111,11 @@ def recheck_due(
 
 
 def _source(cfg: Config, page: Page) -> RemoteSource | None:
-    """The page-list source a page came from; for an ``add`` page, one on its host."""
+    """The enabled page-list source a page came from; for an ``add`` page, any source
+    on its host (for its delay)."""
     for src in cfg.sources:
         if src.name == page.source and src.kind == "page-list":
-            return src
+            return src if src.enabled else None
     if page.source == ADD_SOURCE:
         host = host_of(page.url)
         same = [s for s in cfg.sources if host_of(s.url) == host]

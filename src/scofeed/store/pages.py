@@ -90,6 +90,11 @@ def record(
     )
 
 
+def postpone(db: sqlite3.Connection, url: str, next_check: float) -> None:
+    """Not checked this time (its source is disabled): due again at ``next_check``."""
+    db.execute("UPDATE page_checks SET next_check = ? WHERE url = ?", (next_check, url))
+
+
 def forget(db: sqlite3.Connection, url: str) -> None:
     db.execute("DELETE FROM page_checks WHERE url = ?", (url,))
 
