@@ -254,7 +254,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # 7: official pages re-fetched while recent (a page-list source's article pages and
+    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # kept apart from its publication date
+    "ALTER TABLE entries ADD COLUMN event_date TEXT",
+    # 8: official pages re-fetched while recent (a page-list source's article pages and
     # `scofeed add URL` pages), so an edit on the site becomes a correction
     """
     CREATE TABLE page_checks (
