@@ -81,8 +81,12 @@ def test_an_entry_without_an_event_date_renders_as_before(site):
 def test_a_store_from_before_the_event_date_is_migrated(site):
     cfg, store, _e = built(site)
     path = cfg.paths.state
+    # a store at the version before the event date: without it, and without what later
+    # migrations add (page_checks)
+    step = next(i for i, m in enumerate(MIGRATIONS) if "event_date" in m)
     store.db.execute("ALTER TABLE entries DROP COLUMN event_date")
-    store.db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    store.db.execute("DROP TABLE IF EXISTS page_checks")
+    store.db.execute(f"PRAGMA user_version = {step}")
     store.db.commit()
     store.close()
     again = Store(path)
