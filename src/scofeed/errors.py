@@ -6,7 +6,8 @@
     ├── SourceError                                               a release could not be read
     │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
     │   │   ├── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
-    │   │   └── OverTimeBudget                           HTTP 422 a file past limits.file_seconds
+    │   │   ├── OverTimeBudget                           HTTP 422 a file past limits.file_seconds
+    │   │   └── PageGone                                 HTTP 422 the page answers 404 or 410
     │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
     ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
     ├── StoreError                                                the SQLite state store
@@ -104,6 +105,17 @@ class OverTimeBudget(RejectedInput):
 
     def __init__(self, origin: str = "", reason: str = "took longer than its time budget"):
         super().__init__(origin, reason)
+
+
+class PageGone(RejectedInput):
+    """A page that answers 404 Not Found or 410 Gone; ``status`` says which."""
+
+    def __init__(self, origin: str, status: int, reason: str | None = None) -> None:
+        super().__init__(origin, reason or f"HTTP {status}")
+        self.status = status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.origin, self.status, self.reason))
 
 
 class KnownRelease(SourceError):
