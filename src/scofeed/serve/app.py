@@ -29,7 +29,7 @@ from scofeed.config import FEED_FILES, Config
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
-from scofeed.serve.pages import entry_html, index_html
+from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html
 from scofeed.store import Store, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import status as status_rows
@@ -37,8 +37,8 @@ from scofeed.store.status import iso
 
 log = logging.getLogger(__name__)
 
-INDEX_ENTRIES = 20
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
 _HTML_TYPE = "text/html; charset=utf-8"
 _HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
 
@@ -191,7 +191,9 @@ class App:
         if method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
         if path == "/":
-            return self.index(cfg, environ)
+            return self.index(cfg, 1, environ)
+        if m := _PAGE.fullmatch(path):
+            return self.index(cfg, int(m.group(1)), environ)
         if path == "/healthz":
             return self.health(cfg)
         names = {FEED_FILES[fmt]: fmt for fmt in cfg.feeds.formats}
@@ -250,9 +252,18 @@ class App:
             self.on_hub_request()
         return _text(202, "accepted: the hub will verify the intent with the callback\n")
 
-    def index(self, cfg: Config, environ: Mapping[str, Any]) -> Response:
-        latest = entry_rows.latest(self.store.db, INDEX_ENTRIES)
-        return _page(environ, index_html(cfg, latest), cfg)
+    def index(self, cfg: Config, number: int, environ: Mapping[str, Any]) -> Response:
+        """Page ``number`` of the index (1 is ``/``; ``/page/1`` redirects there);
+        past the last page, a 404."""
+        if number == 1 and environ.get("PATH_INFO") != "/":
+            return Response(301, b"", [("Location", "../"), ("Content-Type", _HTML_TYPE)])
+        db = self.store.db
+        page = Page.of(number, entry_rows.count(db))
+        if number > page.count:
+            return _text(404, f"no page {number}: the index has {page.count}\n")
+        entries = entry_rows.page(db, page.offset, PAGE_SIZE)
+        markup = index_html(cfg, entries, entry_rows.languages(db), page)
+        return _page(environ, markup, cfg)
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
         e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404

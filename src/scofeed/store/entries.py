@@ -248,6 +248,32 @@ def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
     return [from_row(r) for r in db.execute(sql, params)]
 
 
+def page(db: sqlite3.Connection, offset: int, limit: int) -> list[Entry]:
+    """One page of the newest-first order of ``latest``. The offset is walked in the
+    entries_by_date index alone (the rowids), and only the page's rows are read, so a
+    page deep in 30,000 entries costs a few milliseconds."""
+    order = "ORDER BY published_ts DESC, id DESC"
+    sql = (
+        f"SELECT {_COLUMNS} FROM entries WHERE rowid IN "
+        f"(SELECT rowid FROM entries {order} LIMIT ? OFFSET ?) {order}"
+    )
+    return [from_row(r) for r in db.execute(sql, (limit, offset))]
+
+
+def languages(db: sqlite3.Connection) -> list[str]:
+    """Every language some entry is in, sorted: one index probe per language
+    (entries_by_language_date), not a scan of the entries."""
+    sql = (
+        "WITH RECURSIVE present(language) AS ("
+        " SELECT MIN(language) FROM entries"
+        " UNION ALL"
+        " SELECT (SELECT MIN(language) FROM entries WHERE language > present.language)"
+        " FROM present WHERE present.language IS NOT NULL"
+        ") SELECT language FROM present WHERE language IS NOT NULL"
+    )
+    return [r[0] for r in db.execute(sql)]
+
+
 def get(db: sqlite3.Connection, key: str) -> Entry:
     """An entry by its full id or by the slug at the end of it."""
     row = db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (key,)).fetchone()

@@ -254,4 +254,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
+    # issue 10: the languages present, read without a scan of every entry (the index
+    # page asks on every request); also serves a language's newest entries
+    """
+    CREATE INDEX IF NOT EXISTS entries_by_language_date ON entries (language, published_ts DESC);
+    """,
 ]
