@@ -254,6 +254,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
+    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # kept apart from its publication date
+    "ALTER TABLE entries ADD COLUMN event_date TEXT",
     # issue 10: the languages present, read without a scan of every entry (the index
     # page asks on every request); also serves a language's newest entries
     """
