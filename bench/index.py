@@ -6,9 +6,9 @@ last page of the index, with 30,000 entries against 100, in one run.
 Entries go straight into a temporary store (no build: the index reads only the
 store). Each figure is the median over the rounds of one GET through the WSGI app
 (count, the page's rows, the languages present, markup, ETag), with its ratio to the
-same page of a 100-entry store. Page 1 costs what it does with 100 entries; a deeper
-page walks its offset in the entries_by_date index (rowids only), so the last page of
-30,000 stays in the tens of milliseconds.
+same page of a 100-entry store. Page 1 and the last page cost what they do with 100
+entries; a page walks its offset in the entries_by_date index (rowids only) from the
+nearer end, so the middle page is the dearest.
 """
 
 from __future__ import annotations

@@ -161,3 +161,13 @@ def test_summaries_are_clipped_in_any_script():
     assert len(latin) <= 50 and latin.endswith("word\u2026")
     chinese = clip("合作" * 200, 50)
     assert len(chinese) == 50 and chinese.endswith("\u2026")
+
+
+def test_store_pages_match_the_newest_first_order_from_either_end(served):
+    db = served.store.db
+    ids = [e.id for e in entry_rows.latest(db)]
+    for offset in range(0, N + 2, 7):
+        for limit in (1, 10, PAGE_SIZE):
+            page = [e.id for e in entry_rows.page(db, offset, limit, N)]
+            assert page == ids[offset : offset + limit]
+            assert page == [e.id for e in entry_rows.page(db, offset, limit)]

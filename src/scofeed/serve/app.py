@@ -258,10 +258,11 @@ class App:
         if number == 1 and environ.get("PATH_INFO") != "/":
             return Response(301, b"", [("Location", "../"), ("Content-Type", _HTML_TYPE)])
         db = self.store.db
-        page = Page.of(number, entry_rows.count(db))
+        total = entry_rows.count(db)
+        page = Page.of(number, total)
         if number > page.count:
             return _text(404, f"no page {number}: the index has {page.count}\n")
-        entries = entry_rows.page(db, page.offset, PAGE_SIZE)
+        entries = entry_rows.page(db, page.offset, PAGE_SIZE, total)
         markup = index_html(cfg, entries, entry_rows.languages(db), page)
         return _page(environ, markup, cfg)
 

@@ -254,14 +254,19 @@ def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
     return [from_row(r) for r in db.execute(sql, params)]
 
 
-def page(db: sqlite3.Connection, offset: int, limit: int) -> list[Entry]:
+def page(db: sqlite3.Connection, offset: int, limit: int, total: int | None = None) -> list[Entry]:
     """One page of the newest-first order of ``latest``. The offset is walked in the
-    entries_by_date index alone (the rowids), and only the page's rows are read, so a
-    page deep in 30,000 entries costs a few milliseconds."""
-    order = "ORDER BY published_ts DESC, id DESC"
+    entries_by_date index alone (rowids), and only the page's rows are read; given the
+    ``total``, a page in the older half is counted from the oldest end, so the last
+    page of 30,000 costs what the first does."""
+    newest_first = "ORDER BY published_ts DESC, id DESC"
+    order, back = newest_first, False
+    if total is not None and offset > total // 2:
+        order, back = "ORDER BY published_ts, id", True
+        offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
     sql = (
         f"SELECT {_COLUMNS} FROM entries WHERE rowid IN "
-        f"(SELECT rowid FROM entries {order} LIMIT ? OFFSET ?) {order}"
+        f"(SELECT rowid FROM entries {order} LIMIT ? OFFSET ?) {newest_first}"
     )
     return [from_row(r) for r in db.execute(sql, (limit, offset))]
 
