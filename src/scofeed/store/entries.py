@@ -260,9 +260,9 @@ def page(db: sqlite3.Connection, offset: int, limit: int, total: int | None = No
     ``total``, a page in the older half is counted from the oldest end, so the last
     page of 30,000 costs what the first does."""
     newest_first = "ORDER BY published_ts DESC, id DESC"
-    order, back = newest_first, False
-    if total is not None and offset > total // 2:
-        order, back = "ORDER BY published_ts, id", True
+    order = newest_first
+    if total is not None and offset > total // 2:  # counted from the oldest end
+        order = "ORDER BY published_ts, id"
         offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
     sql = (
         f"SELECT {_COLUMNS} FROM entries WHERE rowid IN "
