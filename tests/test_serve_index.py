@@ -13,6 +13,7 @@ import pytest
 from scofeed import config as config_mod
 from scofeed.build import build as build_feeds
 from scofeed.config import Config
+from scofeed.model import Withdrawal
 from scofeed.normalise import id_slug
 from scofeed.render.catalog import feed_sets
 from scofeed.serve import App, HttpServer
@@ -171,3 +172,24 @@ def test_store_pages_match_the_newest_first_order_from_either_end(served):
             page = [e.id for e in entry_rows.page(db, offset, limit, N)]
             assert page == ids[offset : offset + limit]
             assert page == [e.id for e in entry_rows.page(db, offset, limit)]
+
+
+def test_withdrawn_entries_leave_the_pages_and_the_languages(site):
+    write_releases(site.sources, 6)
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        build_feeds(cfg, store, NOW)
+        db = store.db
+        zh = [e.id for e in entry_rows.latest(db) if e.language == "zh"]
+        assert entry_rows.languages(db) == ["en", "ru", "zh"] and zh
+        with store.transaction() as tx:
+            for entry_id in zh:
+                entry_rows.withdraw(tx, entry_id, Withdrawal(NOW, "test"))
+        live = [e.id for e in entry_rows.latest(db)]
+        assert entry_rows.languages(db) == ["en", "ru"]
+        assert entry_rows.count(db) == len(live) == 7 - len(zh)  # the seed and 6
+        for offset in range(len(live)):
+            assert [e.id for e in entry_rows.page(db, offset, 2, len(live))] == live[offset:][:2]
+    finally:
+        store.close()

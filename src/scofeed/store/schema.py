@@ -254,12 +254,44 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # 7: event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
     # kept apart from its publication date
     "ALTER TABLE entries ADD COLUMN event_date TEXT",
-    # issue 10: the languages present, read without a scan of every entry (the index
-    # page asks on every request); also serves a language's newest entries
+    # 8: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
+    # Atom tombstone lasts feeds.tombstone_days after withdrawn_at
     """
-    CREATE INDEX IF NOT EXISTS entries_by_language_date ON entries (language, published_ts DESC);
+    -- withdrawn_at: epoch seconds, NULL while published; withdrawn_by: cli | metadata
+    ALTER TABLE entries ADD COLUMN withdrawn_at REAL;
+    ALTER TABLE entries ADD COLUMN withdrawn_reason TEXT;
+    ALTER TABLE entries ADD COLUMN withdrawn_by TEXT;
+    CREATE INDEX entries_withdrawn ON entries (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
+    """,
+    # 9: official pages re-fetched while recent (a page-list source's article pages and
+    # `scofeed add URL` pages), so an edit on the site becomes a correction
+    """
+    CREATE TABLE page_checks (
+        url         TEXT PRIMARY KEY,         -- the page's address, as fetched
+        source      TEXT NOT NULL,            -- the page-list source's name, or 'add'
+        origin      TEXT NOT NULL,            -- the input the entry knows: the URL, or the
+                                              -- file in sources/ that `add` wrote
+        entry_id    TEXT NOT NULL,
+        published   REAL NOT NULL,            -- rechecked while this is recent enough
+        next_check  REAL NOT NULL,
+        last_check  REAL,
+        last_status INTEGER,                  -- 200, 304, 404, 410, or NULL on no answer
+        last_error  TEXT,
+        gone_since  REAL                      -- the first 404/410 of a run of them
+    );
+    CREATE INDEX page_checks_due ON page_checks (next_check);
+    """,
+    # 10: the index pages (issue 10): the published entries newest first, and the
+    # languages present, each read from an index of the live entries only, so a page deep
+    # in 30,000 entries and the language list cost a few index probes, not a table scan
+    """
+    -- withdrawn_at (always NULL here) makes each index covering for its queries
+    CREATE INDEX IF NOT EXISTS entries_live_by_date
+        ON entries (published_ts DESC, id, withdrawn_at) WHERE withdrawn_at IS NULL;
+    CREATE INDEX IF NOT EXISTS entries_live_by_language
+        ON entries (language, withdrawn_at) WHERE withdrawn_at IS NULL;
     """,
 ]
