@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 from scofeed import websub
@@ -253,7 +252,9 @@ class App:
         known, paths = self._feed_paths
         if known is not cfg:
             feeds = cfg.paths.feeds
-            paths = {"/" + FEED_FILES[f]: (f, str(feeds / FEED_FILES[f])) for f in cfg.feeds.formats}
+            paths = {
+                "/" + FEED_FILES[f]: (f, str(feeds / FEED_FILES[f])) for f in cfg.feeds.formats
+            }
             self._feed_paths = (cfg, paths)
         return paths.get(path)
 
