@@ -96,7 +96,7 @@ class KeepAliveTask(WSGITask):  # type: ignore[misc]
     def build_response_header(self) -> bytes:
         keep = (
             not self.has_body
-            and not self.close_on_finish
+            and not self.close_on_finish  # type: ignore[has-type]
             and self.version == "1.1"
             and self.request.headers.get("CONNECTION", "").lower() != "close"
         )
