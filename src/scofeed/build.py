@@ -131,6 +131,7 @@ def build(
     with contextlib.ExitStack() as stack:
         if big:
             stack.enter_context(pool.gc_paused())
+            stack.enter_context(store.bulk_load())
         # workers start (fork) before a transaction opens; results are stored as they come,
         # commit_every files a transaction
         prepared = pool.prepare_all(
