@@ -10,6 +10,7 @@ good version stays published); then ``publish.publish_feeds`` writes what change
 from __future__ import annotations
 
 import contextlib
+import importlib
 import itertools
 import logging
 import sqlite3
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
-from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError, shown
@@ -89,7 +89,11 @@ def build(
     Without a ``planner``, the webhook outbox plans deliveries when webhooks are set,
     and the ActivityPub one when it is enabled."""
     report = BuildReport()
-    planner = planner or planner_with(cfg, now, planner_for(cfg, now))
+    if planner is None:
+        planner = planner_for(cfg, now)
+        if cfg.activitypub.enabled:  # its planner and documents load only then (issue 9)
+            outbox = importlib.import_module("scofeed.activitypub.outbox")
+            planner = outbox.planner_with(cfg, now, planner)
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
