@@ -70,6 +70,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("id", e.id),
         ("title", e.title),
         ("published", e.published.isoformat()),
+        ("event date", e.event_date.isoformat() if e.event_date else ""),
         ("updated", e.updated.isoformat()),
         ("revision", str(e.revision)),
         ("author", e.author),
@@ -82,7 +83,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("summary", e.summary),
     ]
     for name, value in fields:
-        print(f"{name + ':':<11}{value}")
+        print(f"{name + ':':<12}{value}")
     print("content:")
     print(e.content_html)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from scofeed.errors import UnknownEntry
 from scofeed.model import Entry
@@ -14,7 +14,7 @@ from scofeed.store.files import as_db, from_db
 _COLUMNS = (
     "id, identity, url_key, fingerprint, title, summary, content_html, published, published_ts, "
     "updated, updated_ts, author, language, link, url, tags, content_hash, revision, origin, "
-    "date_source, first_seen"
+    "date_source, first_seen, event_date"
 )
 
 
@@ -141,11 +141,15 @@ def find_match(
     return None
 
 
+def _event(entry: Entry) -> str | None:
+    return entry.event_date.isoformat() if entry.event_date else None
+
+
 def _tags_json(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
 
 
-_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"
+_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 
 
 def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) -> tuple[object, ...]:
@@ -155,6 +159,7 @@ def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) ->
         entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
+        _event(entry),
     )  # fmt: skip
 
 
@@ -169,13 +174,13 @@ def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
         "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
-        "content_hash = ?, revision = ?, origin = ?, date_source = ? WHERE id = ?",
+        "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ? WHERE id = ?",
         (
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             _tags_json(entry.tags), entry.content_hash,
-            entry.revision, as_db(entry.origin), entry.date_source, entry.id,
+            entry.revision, as_db(entry.origin), entry.date_source, _event(entry), entry.id,
         ),
     )  # fmt: skip
 
@@ -235,6 +240,7 @@ def from_row(row: sqlite3.Row) -> Entry:
         revision=row["revision"],
         origin=from_db(row["origin"]),
         date_source=row["date_source"],
+        event_date=date.fromisoformat(row["event_date"]) if row["event_date"] else None,
     )
 
 

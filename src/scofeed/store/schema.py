@@ -254,4 +254,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
+    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # kept apart from its publication date
+    "ALTER TABLE entries ADD COLUMN event_date TEXT",
 ]
