@@ -10,7 +10,6 @@ good version stays published); then ``publish.publish_feeds`` writes what change
 from __future__ import annotations
 
 import contextlib
-import importlib
 import itertools
 import logging
 import sqlite3
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
+from scofeed.activitypub import outbox as ap_outbox
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError, shown
@@ -91,9 +91,8 @@ def build(
     report = BuildReport()
     if planner is None:
         planner = planner_for(cfg, now)
-        if cfg.activitypub.enabled:  # its planner and documents load only then (issue 9)
-            outbox = importlib.import_module("scofeed.activitypub.outbox")
-            planner = outbox.planner_with(cfg, now, planner)
+        if cfg.activitypub.enabled:
+            planner = ap_outbox.planner_with(cfg, now, planner)
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
