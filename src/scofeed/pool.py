@@ -154,6 +154,7 @@ _local = threading.local()  # the Watchdog of each thread that prepares files
 def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
     """Make ``thread_id`` raise ``exc`` at its next Python instruction (None: cancel
     one not raised yet). CPython's documented C API for exactly this."""
+    ctypes = importlib.import_module("ctypes")  # loaded by Watchdog(): a lookup here
     arg = ctypes.py_object(exc) if exc is not None else None
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), arg)
 
@@ -167,6 +168,7 @@ class Watchdog:
     def __init__(self, owner: threading.Thread) -> None:
         self.owner = owner
         self.thread_id = owner.ident or threading.get_ident()
+        importlib.import_module("ctypes")  # here, so that _raise_in never imports it
         self._cond = threading.Condition()
         self._deadline: float | None = None
         self._idle = True
