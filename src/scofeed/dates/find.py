@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from scofeed.dates.forms import FULLWIDTH, RELATIVE, FoundDate, relative, resolve, with_time
-from scofeed.dates.windowed import matches, relative_starts, scan
+from scofeed.dates.windowed import matches, nothing_to_try, relative_starts, scan
 
 
 def find_dates(
@@ -26,6 +26,8 @@ def find_dates(
     With a ``reference`` (the publication date) relative dates are resolved against it.
     ``windowed=False`` runs every pattern over the whole text: the plain, slow form the
     windowed search must agree with (see ``scofeed.dates.windowed``)."""
+    if windowed and nothing_to_try(text, reference is not None):
+        return []
     if not text.isascii():
         text = text.translate(FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []

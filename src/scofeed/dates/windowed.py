@@ -55,6 +55,18 @@ def _month_day_starts(text: str, runs: list[int]) -> list[int]:
     return starts
 
 
+def nothing_to_try(text: str, relative: bool) -> bool:
+    """ASCII text without a digit holds no place where a stated date can begin, nor,
+    without "day" or "tomorrow", a relative one (with ``relative``): most paragraphs.
+    Checked in C, much faster than the search finding nothing."""
+    if not text.isascii() or any(digit in text for digit in "0123456789"):
+        return False
+    if not relative:
+        return True
+    low = text.lower()
+    return "day" not in low and "tomorrow" not in low
+
+
 def relative_starts(text: str) -> list[int] | None:
     """Where a relative date can begin in ASCII text: "tomorrow", or a word ending in
     "day" (today, Monday ...), perhaps after last/next/this/past/on. None when the text
