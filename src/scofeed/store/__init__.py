@@ -19,6 +19,7 @@ from scofeed.errors import StoreError
 from scofeed.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
+BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
 
 
 def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
@@ -112,13 +113,19 @@ class Store:
         """A large batch of writes (a cold build): no WAL checkpoint at each commit while
         it runs, one at the end. SQLite's automatic one, every 1,000 pages, copied and
         synced the growing file ten times in a cold build of 10,000 releases (~30% of
-        its time); the WAL grows meanwhile (about the size of the new rows)."""
+        its time); the WAL grows meanwhile (about the size of the new rows). The page
+        cache is ``BULK_CACHE_KIB`` meanwhile: the default 2 MB could not hold the
+        entries' indexes, whose keys (ids, fingerprints) land in random places, and the
+        inserts kept reading their pages back (~15% of the inserts' time)."""
         db = self.db
         (pages,) = db.execute("PRAGMA wal_autocheckpoint").fetchone()
+        (cache,) = db.execute("PRAGMA cache_size").fetchone()
         db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
         try:
             yield
         finally:
+            db.execute(f"PRAGMA cache_size={int(cache)}")
             db.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
             db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
