@@ -116,8 +116,9 @@ def build(
                 continue
             for release, entry in outcome:
                 change, queued = ingest_one(
-                    db, release, entry, settings, now, planner, known=known, pending=pending
-                )
+                    db, release, entry, settings, now, planner, known=known, pending=pending,
+                    official_hosts=cfg.site.official_hosts,
+                )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)
             remembered.append(_file_state(item, "ok", None))

@@ -27,7 +27,7 @@ from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
 from scofeed.ingest import ingest, tally
 from scofeed.model import Planner, Release
-from scofeed.normalise import canonical_url
+from scofeed.normalise import url_key
 from scofeed.publish import publish_feeds
 from scofeed.sources.http import Fetcher, Response, remember
 from scofeed.sources.remote import KINDS, Kind
@@ -244,7 +244,7 @@ def _fresh(run: _Run, src: RemoteSource, links: list[str]) -> list[str]:
     fresh: list[str] = []
     keys: set[str] = set()
     for link in links:
-        key = canonical_url(link)
+        key = url_key(link)
         if key in keys:
             continue  # the same article under two spellings of its address
         keys.add(key)

@@ -83,9 +83,21 @@ def cmd_show(args: argparse.Namespace) -> int:
     ]
     for name, value in fields:
         print(f"{name + ':':<11}{value}")
+    print("inputs:")
+    for i in entry_rows.inputs_of(store.db, e.id):
+        print("  " + _input_line(i, e.origin))
     print("content:")
     print(e.content_html)
     return 0
+
+
+def _input_line(i: entry_rows.Input, current: str) -> str:
+    """One input of an entry: its kind, its role (``current``: it set the entry as it
+    stands; ``mirror``: a lower authority's copy, not taken), when it last came, the
+    hash of what it held, and where it is."""
+    role = "current" if i.origin == current else "mirror" if i.mirror else "copy"
+    when = datetime.fromtimestamp(i.seen, UTC).isoformat(timespec="seconds") if i.seen else "-"
+    return f"{i.kind or '-':<9}{role:<8} {when:<25} {i.content_hash[:12]}  {shown(i.origin)}"
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

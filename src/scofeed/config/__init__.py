@@ -34,6 +34,7 @@ from scofeed.config.schema import (
     Webhook,
     WebSubConfig,
     check,
+    host_in,
 )
 from scofeed.config.show import show
 
@@ -59,6 +60,7 @@ __all__ = [
     "Webhook",
     "WebSubConfig",
     "check",
+    "host_in",
     "load",
     "redact_url",
     "resolve_secret",

@@ -96,11 +96,16 @@ def touch(db: sqlite3.Connection, url: str, at: float, status: int) -> None:
 
 
 def seen(db: sqlite3.Connection, origin: str, url_key: str, retry_rejected: bool = False) -> bool:
-    """An article page already ingested (by this URL or its canonical form) or rejected
-    for good (unless ``retry_rejected``): it is not fetched again."""
+    """An article page already ingested (by this URL or its URL key, unless only from a
+    mirror) or rejected for good (unless ``retry_rejected``): it is not fetched again."""
     if db.execute("SELECT 1 FROM entry_origins WHERE origin = ?", (origin,)).fetchone():
         return True
-    if db.execute("SELECT 1 FROM entries WHERE url_key = ? LIMIT 1", (url_key,)).fetchone():
+    # an entry only a mirror made does not count: the official page is fetched, and
+    # takes over (docs/provenance.md)
+    if db.execute(
+        "SELECT 1 FROM entries WHERE url_key = ? AND authority IS NOT 'other' LIMIT 1",
+        (url_key,),
+    ).fetchone():
         return True
     if retry_rejected:
         return False
