@@ -200,9 +200,12 @@ def test_a_local_file_outranks_an_official_page_and_same_rank_edits_stay_correct
         ("p", 'kind = "page-list"\nurl = "https://example.org/"\npreset = "sco"', "official"),
         ("f", 'kind = "feed"\nurl = "https://rus.sectsco.org./rss"', "official"),
         ("f", 'kind = "feed"\nurl = "https://news.example/rss"', "other"),
-        ("f", 'kind = "feed"\nurl = "https://news.example/rss"\nauthority = "official"', "official"),
-        ("p", 'kind = "page-list"\nurl = "https://x.example/"\npreset = "sco"\n'
-              'authority = "mirror"', "other"),  # fmt: skip
+        ("f", 'kind = "feed"\nurl = "https://a.example/"\nauthority = "official"', "official"),
+        (
+            "p",
+            'kind = "page-list"\nurl = "https://x.example/"\npreset = "sco"\nauthority = "mirror"',
+            "other",
+        ),
         ("gone", "", "other"),
     ],
 )
@@ -216,10 +219,14 @@ def test_the_authority_of_each_source(tmp_path, source, block, kind):
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ('[[sources]]\nname = "x"\nkind = "feed"\nurl = "https://a.example/"\nauthority = "top"',
-         "sources[0].authority: expected one of 'official', 'mirror'"),  # fmt: skip
-        ('[[sources]]\nname = "local"\nkind = "feed"\nurl = "https://a.example/"',
-         "sources[0].name: 'local' names sources/"),  # fmt: skip
+        (
+            '[[sources]]\nname = "x"\nkind = "feed"\nurl = "https://a.example/"\nauthority = "top"',
+            "sources[0].authority: expected one of 'official', 'mirror'",
+        ),
+        (
+            '[[sources]]\nname = "local"\nkind = "feed"\nurl = "https://a.example/"',
+            "sources[0].name: 'local' names sources/",
+        ),
         ('[site]\nofficial_hosts = ["Bad Host"]', "site.official_hosts: expected a list"),
     ],
 )

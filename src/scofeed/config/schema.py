@@ -189,6 +189,8 @@ AUTHORITIES = ("official", "mirror")
 
 def _authority_kind(v: str | None) -> str | None:
     return None if v is None else _one_of(*AUTHORITIES)(v)
+
+
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
 # -- webhooks (issue 4) ----------------------------------------------------------------
 

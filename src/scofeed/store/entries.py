@@ -158,9 +158,8 @@ _MATCHED = "e.id, e.content_hash, e.revision, e.authority, e.origin"
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:
-    return Match(
-        row["id"], by, row["content_hash"], row["revision"], row["authority"], from_db(row["origin"])
-    )
+    origin = from_db(row["origin"])
+    return Match(row["id"], by, row["content_hash"], row["revision"], row["authority"], origin)
 
 
 def _tags_json(tags: tuple[str, ...]) -> str:
