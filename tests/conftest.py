@@ -58,6 +58,9 @@ sources = "sources"
 feeds = "feeds"
 state = "state/test.sqlite3"
 
+[limits]
+settle = 0  # tests write files and build at once; tests/test_settle.py sets its own
+
 [tags]
 economy = ["e-commerce", "digital economy"]
 """

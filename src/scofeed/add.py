@@ -153,7 +153,7 @@ def add_release(
     if old is not None and target != old:
         old.unlink(missing_ok=True)
     log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
-    report = build(cfg, store, now)
+    report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
     entry_id = entry_rows.entry_of_origin(store.db, rel)
     if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
         raise RejectedInput(origin_label, "the build did not take the release; see scofeed status")

@@ -12,6 +12,8 @@ from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
 
+SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
+
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(sub, "build", "ingest sources/, render and publish the feeds")
@@ -40,7 +42,16 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = build(cfg, store, datetime.now(UTC), progress=_progress)
+    wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
+    report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait)
+    if report.waited:
+        print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
+    for rel, left in report.deferred:
+        print(
+            f"deferred {shown(rel)}: still being written (settles in {left:.1f} s); "
+            "the next build reads it",
+            file=sys.stderr,
+        )
     for r in report.rejected:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
