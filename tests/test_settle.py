@@ -20,7 +20,7 @@ from scofeed.build import build
 from scofeed.sources.files import settle_left
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
-from test_daemon import start, wait_for  # noqa: F401 - the daemon fixture
+from test_daemon import start, wait_for  # noqa: F401 - start: the daemon fixture
 
 TITLE = "Secretary-General receives new ambassador"
 PART_1 = f"{TITLE}\n\nOn 10 June 2020 the Secretary-General received the new ambassador.\n"
@@ -111,14 +111,14 @@ def test_scofeed_add_does_not_wait_for_the_file_it_wrote(site):
     assert TITLE in [e.title for e in entry_rows.latest(store.db)]
 
 
-def test_a_file_written_in_two_parts_is_published_once_whole(site, start, receivers, monkeypatch):
+def test_a_file_written_in_two_parts_is_published_once_whole(site, receivers, monkeypatch, request):
     monkeypatch.setattr(
         conftest, "BASE_CONFIG", conftest.BASE_CONFIG.replace("settle = 0", "settle = 2")
     )
     age(site.sources / "000_8062ea63522097a7.txt", 3600)
     hook = receivers([200])
     # scan_interval = 60: the watcher's scan comes right after the first part is written
-    d = start(scan_interval=60, extra=webhook_toml("hub", hook.url))
+    d = request.getfixturevalue("start")(scan_interval=60, extra=webhook_toml("hub", hook.url))
     hook.wait_for(1, timeout=20)  # the seed
     path = site.sources / "new.txt"
     with open(path, "w", encoding="utf-8") as f:
