@@ -261,7 +261,8 @@ def test_www_stays_on_a_host_with_no_dot_after_it():
 
 
 def _old_store(path: Path) -> None:
-    """A store as scofeed made it before migration 7: one entry with a www. URL key."""
+    """A store as scofeed made it before issue 14 (six migrations): one entry whose
+    URL key has ``www.``."""
     db = sqlite3.connect(path)
     for sql in MIGRATIONS[:6]:
         db.executescript(sql)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class Entry:
     fingerprint: str = ""  # title + first paragraph, ignoring case, space and punctuation
     revision: int = 1
     origin: str = ""
-    date_source: str = "text"  # metadata | text | url | context | mtime | now
+    date_source: str = "text"  # metadata | page | url | text | mtime | now
+    event_date: date | None = None  # the day of what the release reports (first date stated)
     paragraphs: tuple[str, ...] = field(default=(), compare=False)
 
 

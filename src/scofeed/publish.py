@@ -79,11 +79,13 @@ def publish_feeds(cfg: Config, store: Store) -> list[str]:
 
 def _render_key(cfg: Config, latest: Sequence[Entry]) -> str:
     """Everything the feed bytes depend on: scofeed's version, the site and feed
-    settings, and each rendered entry's content hash, revision, dates and link."""
+    settings, and each rendered entry's content hash, revision, dates (the event date
+    too) and link."""
     parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
     parts.append(repr(cfg.hub_urls()))  # WebSub discovery links are in the feeds
     parts += [
         f"{e.id} {e.content_hash} {e.revision} {e.updated.isoformat()} {e.link} {e.author}"
+        f" {e.event_date}"
         for e in latest
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

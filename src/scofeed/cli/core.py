@@ -81,6 +81,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("id", e.id),
         ("title", e.title),
         ("published", e.published.isoformat()),
+        ("event date", e.event_date.isoformat() if e.event_date else ""),
         ("updated", e.updated.isoformat()),
         ("revision", str(e.revision)),
         ("author", e.author),
@@ -93,7 +94,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("summary", e.summary),
     ]
     for name, value in fields:
-        print(f"{name + ':':<11}{value}")
+        print(f"{name + ':':<12}{value}")
     print("inputs:")
     for i in entry_rows.inputs_of(store.db, e.id):
         print("  " + _input_line(i, e.origin))

@@ -44,6 +44,7 @@ def event_data(entry: Entry, cfg: Config) -> dict[str, Any]:
         "url": entry.url or entry.link,
         "published": entry.published.isoformat(),
         "updated": entry.updated.isoformat(),
+        "event_date": entry.event_date.isoformat() if entry.event_date else None,
         "summary": entry.summary,
         "content_html": entry.content_html,
         "tags": list(entry.tags),

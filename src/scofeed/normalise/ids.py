@@ -142,7 +142,7 @@ def url_key(url: str) -> str:
     """The key two spellings of one address share: the canonical URL, without a leading
     ``www.`` on a host that keeps a dot after it (``www.sectsco.org`` and ``sectsco.org``
     are one site). Only matching uses it; the content hash keeps ``canonical_url``, so
-    entries stored before this rule keep their hashes (migration 7 re-keys them)."""
+    entries stored before this rule keep their hashes (a migration re-keys them)."""
     canon = canonical_url(url)
     if canon.startswith("https://www."):
         rest = canon[len("https://www.") :]

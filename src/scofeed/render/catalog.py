@@ -39,7 +39,9 @@ def main_set(cfg: Config) -> FeedSet:
 
 def language_set(cfg: Config, language: str) -> FeedSet:
     name = LANGUAGE_NAMES.get(language, language)
-    return FeedSet(f"lang:{language}", f"{cfg.site.title} ({name})", f"{language}/", language=language)
+    return FeedSet(
+        f"lang:{language}", f"{cfg.site.title} ({name})", f"{language}/", language=language
+    )
 
 
 def tag_set(cfg: Config, tag: str) -> FeedSet:

@@ -60,12 +60,17 @@ def entry_html(cfg: Config, e: Entry) -> str:
         if e.updated != e.published
         else ""
     )
+    event = (
+        f'<p>Event date: <time datetime="{e.event_date.isoformat()}">{e.event_date}</time></p>\n'
+        if e.event_date is not None
+        else ""
+    )
     return (
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
         + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
         + f'<p><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time>'
-        + f"{updated} &middot; {_e(e.author)}</p>\n"
+        + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
         + f"{e.content_html}\n{original}{tags}</article>\n</body>\n</html>\n"
     )

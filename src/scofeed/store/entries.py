@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from scofeed.errors import UnknownEntry
 from scofeed.model import Entry
@@ -14,7 +14,7 @@ from scofeed.store.files import as_db, from_db
 _COLUMNS = (
     "id, identity, url_key, fingerprint, title, summary, content_html, published, published_ts, "
     "updated, updated_ts, author, language, link, url, tags, content_hash, revision, origin, "
-    "date_source, first_seen"
+    "date_source, first_seen, event_date"
 )
 
 
@@ -162,11 +162,15 @@ def _match(row: sqlite3.Row, by: str) -> Match:
     return Match(row["id"], by, row["content_hash"], row["revision"], row["authority"], origin)
 
 
+def _event(entry: Entry) -> str | None:
+    return entry.event_date.isoformat() if entry.event_date else None
+
+
 def _tags_json(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
 
 
-_INSERT = f"INSERT INTO entries ({_COLUMNS}, authority) VALUES ({', '.join('?' * 22)})"
+_INSERT = f"INSERT INTO entries ({_COLUMNS}, authority) VALUES ({', '.join('?' * 23)})"
 
 
 def _insert_row(
@@ -178,7 +182,7 @@ def _insert_row(
         entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
-        authority,
+        _event(entry), authority,
     )  # fmt: skip
 
 
@@ -201,14 +205,15 @@ def update(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
         "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
-        "content_hash = ?, revision = ?, origin = ?, date_source = ?, authority = ? "
-        "WHERE id = ?",
+        "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ?, "
+        "authority = ? WHERE id = ?",
         (
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             _tags_json(entry.tags), entry.content_hash,
-            entry.revision, as_db(entry.origin), entry.date_source, authority, entry.id,
+            entry.revision, as_db(entry.origin), entry.date_source, _event(entry), authority,
+            entry.id,
         ),
     )  # fmt: skip
 
@@ -294,6 +299,7 @@ def from_row(row: sqlite3.Row) -> Entry:
         revision=row["revision"],
         origin=from_db(row["origin"]),
         date_source=row["date_source"],
+        event_date=date.fromisoformat(row["event_date"]) if row["event_date"] else None,
     )
 
 

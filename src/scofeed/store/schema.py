@@ -254,7 +254,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # 7: provenance (docs/provenance.md): the authority of the input that made or last
+    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # kept apart from its publication date
+    "ALTER TABLE entries ADD COLUMN event_date TEXT",
+    # 8: provenance (docs/provenance.md): the authority of the input that made or last
     # revised each entry (local | official | other; NULL for an entry stored before, judged
     # from its origin), and per input its kind, when it last came and whether it is held
     # only as a mirror. URL keys lose a leading "www." on a host that keeps a dot after it
