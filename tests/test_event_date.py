@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -78,11 +79,26 @@ def test_an_entry_without_an_event_date_renders_as_before(site):
     )
 
 
+def _columns_back_to(db: sqlite3.Connection, version: int) -> None:
+    """Drop every column the migrations from ``version`` on added (they only add)."""
+    then = sqlite3.connect(":memory:")
+    for sql in MIGRATIONS[:version]:
+        then.executescript(sql)
+    for (table,) in then.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        keep = {row[1] for row in then.execute(f"PRAGMA table_info({table})")}
+        for row in db.execute(f"PRAGMA table_info({table})").fetchall():
+            if row[1] not in keep:
+                db.execute(f"ALTER TABLE {table} DROP COLUMN {row[1]}")
+    then.close()
+
+
 def test_a_store_from_before_the_event_date_is_migrated(site):
     cfg, store, _e = built(site)
     path = cfg.paths.state
-    store.db.execute("ALTER TABLE entries DROP COLUMN event_date")
-    store.db.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")
+    # back to the schema just before the event date (columns later migrations added go too)
+    version = MIGRATIONS.index("ALTER TABLE entries ADD COLUMN event_date TEXT")
+    _columns_back_to(store.db, version)
+    store.db.execute(f"PRAGMA user_version = {version}")
     store.db.commit()
     store.close()
     again = Store(path)
