@@ -79,28 +79,24 @@ def test_an_entry_without_an_event_date_renders_as_before(site):
     )
 
 
-def _columns_back_to(db: sqlite3.Connection, version: int) -> None:
-    """Drop every column the migrations from ``version`` on added (they only add)."""
-    then = sqlite3.connect(":memory:")
-    for sql in MIGRATIONS[:version]:
-        then.executescript(sql)
-    for (table,) in then.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        keep = {row[1] for row in then.execute(f"PRAGMA table_info({table})")}
-        for row in db.execute(f"PRAGMA table_info({table})").fetchall():
-            if row[1] not in keep:
-                db.execute(f"ALTER TABLE {table} DROP COLUMN {row[1]}")
-    then.close()
-
-
 def test_a_store_from_before_the_event_date_is_migrated(site):
     cfg, store, _e = built(site)
     path = cfg.paths.state
-    # back to the schema just before the event date (columns later migrations added go too)
-    version = MIGRATIONS.index("ALTER TABLE entries ADD COLUMN event_date TEXT")
-    _columns_back_to(store.db, version)
-    store.db.execute(f"PRAGMA user_version = {version}")
-    store.db.commit()
+    # a store at the version before the event date, holding the same rows: made by the
+    # migrations before it, then filled from the built store's common columns
+    step = next(i for i, m in enumerate(MIGRATIONS) if "ADD COLUMN event_date" in m)
     store.close()
+    path.rename(path.with_name("new.sqlite3"))
+    old_db = sqlite3.connect(path)
+    for sql in MIGRATIONS[:step]:
+        old_db.executescript(sql)
+    old_db.execute(f"PRAGMA user_version = {step}")
+    old_db.execute("ATTACH DATABASE ? AS new", (str(path.with_name("new.sqlite3")),))
+    for (table,) in old_db.execute("SELECT name FROM main.sqlite_master WHERE type='table'"):
+        cols = ", ".join(r[1] for r in old_db.execute(f"PRAGMA main.table_info({table})"))
+        old_db.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM new.{table}")
+    old_db.commit()
+    old_db.close()
     again = Store(path)
     assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     old = entries.latest(again.db, 10)

@@ -171,7 +171,7 @@ def build(
         if state.path not in again:
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = entry_rows.count(store.db)
-    report.written = publish_feeds(cfg, store)
+    report.written = publish_feeds(cfg, store, now)
     status_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report

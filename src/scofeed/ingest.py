@@ -10,6 +10,15 @@ Authority (docs/provenance.md): every input is local (a file in sources/, ``scof
 add``), official (an official page) or other. An input below the one that made or last
 revised an entry never changes it: it is kept as a mirror, and nothing is delivered.
 An input above it takes the entry over as a correction.
+
+Withdrawal by metadata (``withdrawn: true``) is a switch the input holds: a release
+that says so withdraws its entry (``release.withdrawn``), and the same input saying
+``withdrawn: false`` or no longer saying it restores an entry its metadata withdrew
+(``release.restored``). An entry withdrawn with ``scofeed withdraw`` stays withdrawn,
+whatever its input says, until ``scofeed restore``; an edit of it is stored (a restore
+shows the latest text) but sent nowhere. A release seen for the first time already
+withdrawn is stored withdrawn and sent nowhere. Nothing here withdraws an entry whose
+input disappeared: a deleted file never retracts a release.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from datetime import datetime
 from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
-from scofeed.model import Entry, Planner, Release
+from scofeed.model import Entry, Planner, Release, Withdrawal
 from scofeed.normalise import Settings, adopt_id, identity_of, normalise, settings_from
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -31,7 +40,7 @@ from scofeed.store.entries import Known, Match
 @dataclass(frozen=True)
 class Change:
     entry: Entry
-    kind: str  # new | updated | duplicate | mirror | unchanged
+    kind: str  # new | updated | duplicate | mirror | unchanged | withdrawn | restored
 
 
 RANK = {"other": 1, "official": 2, "local": 3}  # operator's files > official pages > others
@@ -88,7 +97,7 @@ def ingest_one(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending
     )
     stamp = now.timestamp()
-    if match is None and pending is not None and planner is None:
+    if match is None and pending is not None and planner is None and not release.withdrawn:
         pending.add(db, release.origin, entry, identity, url_key, stamp, authority)
         return Change(entry, "new"), 0
     if pending is not None:
@@ -96,31 +105,69 @@ def ingest_one(
     if match is None:
         entry_rows.insert(db, entry, identity, url_key, stamp, authority)
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
+        if release.withdrawn:  # never published: stored withdrawn, nothing to retract
+            w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
+            entry_rows.withdraw(db, entry.id, w)
+            return Change(replace(entry, withdrawal=w), "withdrawn"), 0
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
     held = RANK[stored_authority(match, official_hosts)]
     rank = RANK[authority]
+    same = entry.content_hash == match.content_hash
     # whatever follows, this input now belongs to the matched entry, with what it holds
     entry_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
     )
-    if entry.content_hash == match.content_hash:
-        return Change(replace(entry, revision=match.revision), "unchanged"), 0
     if rank < held:
-        # a copy below the entry's authority: kept as a mirror, never a revision
+        # a copy below the entry's authority: kept as a mirror; it never revises, re-dates,
+        # withdraws or restores the entry, and nothing is delivered
+        if same:
+            return Change(replace(entry, revision=match.revision), "unchanged"), 0
         return Change(entry, "mirror"), 0
     same_input = match.by in ("origin", "identity", "url")
-    if rank == held and not same_input and not force_update:
+    takeover = rank > held  # a higher authority's version of an entry a lower one made
+    flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
+    if same and flip is None:
+        if takeover:  # the same text: the entry is the higher input's from now on
+            entry_rows.set_authority(db, match.entry_id, authority, release.origin)
+        return Change(replace(entry, revision=match.revision), "unchanged"), 0
+    if not takeover and not same_input and not force_update:
         # the same release from another input: one entry, the first version stands
         return Change(entry, "duplicate"), 0
-    # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
-    revised = entry_rows.with_revision(
-        entry, match.revision + 1, entry.updated if release.updated else now
-    )
-    entry_rows.update(db, revised, url_key, authority)
-    queued = planner(db, revised, "release.updated") if planner else 0
-    return Change(revised, "updated"), queued
+    if same:
+        revised = replace(entry, revision=match.revision)
+        if takeover:
+            entry_rows.set_authority(db, match.entry_id, authority, release.origin)
+    else:
+        # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
+        revised = entry_rows.with_revision(
+            entry, match.revision + 1, entry.updated if release.updated else now
+        )
+        entry_rows.update(db, revised, url_key, authority)
+    kind, event = "updated", "release.updated"
+    if flip == "withdraw":
+        w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
+        entry_rows.withdraw(db, revised.id, w)
+        revised = replace(revised, withdrawal=w)
+        kind, event = "withdrawn", "release.withdrawn"
+    elif flip == "restore":
+        entry_rows.restore(db, revised.id)
+        kind, event = "restored", "release.restored"
+    elif match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
+        return Change(revised, "updated"), 0
+    queued = planner(db, revised, event) if planner else 0
+    return Change(revised, kind), queued
+
+
+def _flip(release: Release, withdrawn_by: str | None) -> str | None:
+    """What an input's metadata does to its entry: withdraw a published one, restore
+    one that metadata withdrew (never one withdrawn by ``scofeed withdraw``)."""
+    if withdrawn_by is None:
+        return "withdraw" if release.withdrawn else None
+    if withdrawn_by == "metadata" and not release.withdrawn:
+        return "restore"
+    return None
 
 
 def ingest(

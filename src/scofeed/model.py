@@ -29,6 +29,18 @@ class Release:
     # e.g. the file's mtime: gives years to "17 April", and is the date's last fallback
     context_date: datetime | None = None
     source: str = "local"  # name of the source that produced it
+    # metadata ``withdrawn``: True / False as stated, None when the release does not say
+    withdrawn: bool | None = None
+    withdrawn_reason: str = ""  # metadata ``withdrawn_reason`` (or ``withdrawn: "why"``)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Why and when an entry left the feeds (``scofeed withdraw`` or metadata)."""
+
+    at: datetime  # timezone-aware
+    reason: str = ""
+    by: str = "cli"  # cli | metadata
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class Entry:
     date_source: str = "text"  # metadata | page | url | text | mtime | now
     event_date: date | None = None  # the day of what the release reports (first date stated)
     paragraphs: tuple[str, ...] = field(default=(), compare=False)
+    withdrawal: Withdrawal | None = None  # set while the entry is withdrawn
 
 
 # planner(db, entry, event) writes the outbound deliveries for one entry revision, in

@@ -145,10 +145,17 @@ class PathsConfig:
     state: Path = Path("state/scofeed.sqlite3")
 
 
+def _days(v: int) -> str | None:
+    return None if v >= 0 else "a number of days, 0 or more"
+
+
 @dataclass(frozen=True)
 class FeedsConfig:
     entries: int = check(_positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
+    # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom
+    # feed; 0: no tombstones (the entry is only left out)
+    tombstone_days: int = check(_days, default=30)
 
 
 def _seconds(v: float) -> str | None:
@@ -168,6 +175,16 @@ class LimitsConfig:
 class ScheduleConfig:
     scan_interval: int = check(_positive, default=60)
     deliver_interval: int = check(_positive, default=5)
+
+
+@dataclass(frozen=True)
+class RecheckConfig:
+    """Official pages (a page-list source's articles, `scofeed add URL` pages) fetched
+    again while recent, so an edit on the site becomes a correction."""
+
+    enabled: bool = True  # the daemon runs the recheck job
+    days: int = check(_positive, default=30)  # pages published in the last `days` days
+    interval: int = check(_positive, default=86400)  # seconds between two checks of a page
 
 
 @dataclass(frozen=True)
@@ -194,7 +211,7 @@ def _authority_kind(v: str | None) -> str | None:
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
 # -- webhooks (issue 4) ----------------------------------------------------------------
 
-WEBHOOK_EVENTS = ("release.published", "release.updated")
+WEBHOOK_EVENTS = ("release.published", "release.updated", "release.withdrawn", "release.restored")
 WEBHOOK_FORMATS = ("standard", "slack", "discord")
 # seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
 DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -452,6 +469,7 @@ class Config:
     feeds: FeedsConfig = FeedsConfig()
     limits: LimitsConfig = LimitsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    recheck: RecheckConfig = RecheckConfig()
     serve: ServeConfig = ServeConfig()
     log: LogConfig = LogConfig()
     # tag name -> keywords; an entry whose text holds any keyword gets the tag

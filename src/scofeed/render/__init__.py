@@ -28,11 +28,17 @@ __all__ = ["CONTENT_TYPES", "feed_id", "render"]
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
 
-def render(fmt: str, entries: Sequence[Entry], cfg: Config) -> bytes:
+def render(
+    fmt: str, entries: Sequence[Entry], cfg: Config, withdrawn: Sequence[Entry] = ()
+) -> bytes:
+    """The feed bytes; ``withdrawn`` entries become RFC 6721 tombstones in Atom (the
+    other formats have none: a withdrawn entry is only absent)."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise RenderError(f"unknown feed format {fmt!r}") from None
+    if fmt == "atom" and withdrawn:
+        return render_atom([_resolved(e) for e in entries], cfg, withdrawn)
     return renderer([_resolved(e) for e in entries], cfg)
 
 

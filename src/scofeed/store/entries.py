@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from scofeed.errors import UnknownEntry
-from scofeed.model import Entry
+from scofeed.model import Entry, Withdrawal
 from scofeed.store.files import as_db, from_db
 
 _COLUMNS = (
@@ -16,6 +16,9 @@ _COLUMNS = (
     "updated, updated_ts, author, language, link, url, tags, content_hash, revision, origin, "
     "date_source, first_seen, event_date"
 )
+# what a read selects: the columns above and the withdrawal, if any
+_READ = _COLUMNS + ", withdrawn_at, withdrawn_reason, withdrawn_by"
+_LIVE = "withdrawn_at IS NULL"  # entries in the feeds (not withdrawn)
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Match:
     by: str  # origin | identity | url | fingerprint
     content_hash: str  # the entry's current content hash
     revision: int
+    withdrawn_by: str | None = None  # cli | metadata while the entry is withdrawn
     authority: str | None = None  # of the input that made or last revised it (None: older)
     origin: str = ""  # that input
 
@@ -154,12 +158,14 @@ def find_match(
     return None
 
 
-_MATCHED = "e.id, e.content_hash, e.revision, e.authority, e.origin"
+_MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin"
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:
-    origin = from_db(row["origin"])
-    return Match(row["id"], by, row["content_hash"], row["revision"], row["authority"], origin)
+    return Match(
+        row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"],
+        row["authority"], from_db(row["origin"]),
+    )  # fmt: skip
 
 
 def _event(entry: Entry) -> str | None:
@@ -242,6 +248,14 @@ def link_origin(
     db.execute(_LINK, (as_db(origin), entry_id, content_hash, kind, seen, int(mirror)))
 
 
+def set_authority(db: sqlite3.Connection, entry_id: str, authority: str, origin: str) -> None:
+    """A higher authority's input now holds the entry (its text was the same)."""
+    db.execute(
+        "UPDATE entries SET authority = ?, origin = ? WHERE id = ?",
+        (authority, as_db(origin), entry_id),
+    )
+
+
 def inputs_of(db: sqlite3.Connection, entry_id: str) -> list[Input]:
     """Every input an entry came from, with its kind, the oldest first."""
     rows = db.execute(
@@ -300,12 +314,21 @@ def from_row(row: sqlite3.Row) -> Entry:
         origin=from_db(row["origin"]),
         date_source=row["date_source"],
         event_date=date.fromisoformat(row["event_date"]) if row["event_date"] else None,
+        withdrawal=_withdrawal(row),
     )
 
 
+def _withdrawal(row: sqlite3.Row) -> Withdrawal | None:
+    if "withdrawn_at" not in row.keys() or row["withdrawn_at"] is None:
+        return None
+    at = datetime.fromtimestamp(row["withdrawn_at"], UTC)
+    return Withdrawal(at, row["withdrawn_reason"] or "", row["withdrawn_by"] or "cli")
+
+
 def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
-    """Newest first: by published date, then by id so the order is total and stable."""
-    sql = f"SELECT {_COLUMNS} FROM entries ORDER BY published_ts DESC, id DESC"
+    """Newest first: by published date, then by id so the order is total and stable.
+    Withdrawn entries are left out (they are in no feed, index or list)."""
+    sql = f"SELECT {_READ} FROM entries WHERE {_LIVE} ORDER BY published_ts DESC, id DESC"
     params: tuple[int, ...] = ()
     if limit is not None:
         sql += " LIMIT ?"
@@ -314,11 +337,11 @@ def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
 
 
 def get(db: sqlite3.Connection, key: str) -> Entry:
-    """An entry by its full id or by the slug at the end of it."""
-    row = db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (key,)).fetchone()
+    """An entry by its full id or by the slug at the end of it, withdrawn or not."""
+    row = db.execute(f"SELECT {_READ} FROM entries WHERE id = ?", (key,)).fetchone()
     if row is None and key and "/" not in key and ":" not in key:
         row = db.execute(
-            f"SELECT {_COLUMNS} FROM entries WHERE id LIKE ? ESCAPE '\\'",
+            f"SELECT {_READ} FROM entries WHERE id LIKE ? ESCAPE '\\'",
             ("%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),),
         ).fetchone()
     if row is None:
@@ -327,7 +350,43 @@ def get(db: sqlite3.Connection, key: str) -> Entry:
 
 
 def count(db: sqlite3.Connection) -> int:
-    return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+    """How many entries are published (withdrawn ones not counted)."""
+    return int(db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}").fetchone()[0])
+
+
+# -- withdrawals -------------------------------------------------------------------------
+
+
+def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal) -> None:
+    db.execute(
+        "UPDATE entries SET withdrawn_at = ?, withdrawn_reason = ?, withdrawn_by = ? WHERE id = ?",
+        (w.at.timestamp(), w.reason, w.by, entry_id),
+    )
+
+
+def restore(db: sqlite3.Connection, entry_id: str) -> None:
+    db.execute(
+        "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL "
+        "WHERE id = ?",
+        (entry_id,),
+    )
+
+
+def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Entry]:
+    """Withdrawn entries, most recently withdrawn first (then by id); with ``since``,
+    only those withdrawn at or after it (the tombstones still shown in the Atom feed)."""
+    cutoff = since.timestamp() if since is not None else float("-inf")
+    rows = db.execute(
+        f"SELECT {_READ} FROM entries WHERE withdrawn_at IS NOT NULL AND withdrawn_at >= ? "
+        "ORDER BY withdrawn_at DESC, id DESC",
+        (cutoff,),
+    )
+    return [from_row(r) for r in rows]
+
+
+def count_withdrawn(db: sqlite3.Connection) -> int:
+    sql = "SELECT COUNT(*) FROM entries WHERE withdrawn_at IS NOT NULL"
+    return int(db.execute(sql).fetchone()[0])
 
 
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:

@@ -254,10 +254,37 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # 7: event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
     # kept apart from its publication date
     "ALTER TABLE entries ADD COLUMN event_date TEXT",
-    # 8: provenance (docs/provenance.md): the authority of the input that made or last
+    # 8: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
+    # Atom tombstone lasts feeds.tombstone_days after withdrawn_at
+    """
+    -- withdrawn_at: epoch seconds, NULL while published; withdrawn_by: cli | metadata
+    ALTER TABLE entries ADD COLUMN withdrawn_at REAL;
+    ALTER TABLE entries ADD COLUMN withdrawn_reason TEXT;
+    ALTER TABLE entries ADD COLUMN withdrawn_by TEXT;
+    CREATE INDEX entries_withdrawn ON entries (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
+    """,
+    # 9: official pages re-fetched while recent (a page-list source's article pages and
+    # `scofeed add URL` pages), so an edit on the site becomes a correction
+    """
+    CREATE TABLE page_checks (
+        url         TEXT PRIMARY KEY,         -- the page's address, as fetched
+        source      TEXT NOT NULL,            -- the page-list source's name, or 'add'
+        origin      TEXT NOT NULL,            -- the input the entry knows: the URL, or the
+                                              -- file in sources/ that `add` wrote
+        entry_id    TEXT NOT NULL,
+        published   REAL NOT NULL,            -- rechecked while this is recent enough
+        next_check  REAL NOT NULL,
+        last_check  REAL,
+        last_status INTEGER,                  -- 200, 304, 404, 410, or NULL on no answer
+        last_error  TEXT,
+        gone_since  REAL                      -- the first 404/410 of a run of them
+    );
+    CREATE INDEX page_checks_due ON page_checks (next_check);
+    """,
+    # 10: provenance (docs/provenance.md): the authority of the input that made or last
     # revised each entry (local | official | other; NULL for an entry stored before, judged
     # from its origin), and per input its kind, when it last came and whether it is held
     # only as a mirror. URL keys lose a leading "www." on a host that keeps a dot after it
