@@ -296,3 +296,24 @@ def test_an_old_store_is_re_keyed_and_keeps_its_ids(site):
     assert change.entry.id == "tag:test.example,2026:release/old"
     assert change.kind == "updated" and change.entry.revision == 2
     assert entry_rows.count(store.db) == 1
+
+
+def test_an_official_page_with_the_same_text_still_takes_the_entry_over(site):
+    site.write_config(
+        '\n[[sources]]\nname = "sco"\nkind = "page-list"\nurl = "https://eng.sectsco.org/"\n'
+        'preset = "sco"\n'
+        '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/rss"\n'
+    )
+    cfg, store = site.config(), site.store()
+    now = datetime.now(UTC)
+    page = "https://eng.sectsco.org/20250303/1.html"
+    copy = f"{page}?utm_source=agency"
+    (made,) = ingest(cfg, store, [release(copy, "agency", "Same text.", copy)], now)
+    (same,) = ingest(cfg, store, [release(page, "sco", "Same text.", page)], now)
+    assert same.kind == "unchanged"
+    # the entry is the official page's now: the copy's next edit is only a mirror
+    (later,) = ingest(cfg, store, [release(copy, "agency", "Agency rewrite.", copy)], now)
+    assert later.kind == "mirror"
+    stored = entry_rows.get(store.db, made.entry.id)
+    assert stored.revision == 1 and "Same text." in stored.content_html
+    assert stored.origin == page
