@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
-from scofeed.activitypub.outbox import planner_with
+from scofeed.activitypub import outbox as ap_outbox
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError, shown
@@ -98,7 +98,10 @@ def build(
     ``sources.files``) is waited for, up to ``wait`` seconds, else left for the next
     build; ``settled`` names files known to be whole (``scofeed add`` wrote them)."""
     report = BuildReport()
-    planner = planner or planner_with(cfg, now, planner_for(cfg, now))
+    if planner is None:
+        planner = planner_for(cfg, now)
+        if cfg.activitypub.enabled:
+            planner = ap_outbox.planner_with(cfg, now, planner)
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
@@ -141,6 +144,7 @@ def build(
     with contextlib.ExitStack() as stack:
         if big:
             stack.enter_context(pool.gc_paused())
+            stack.enter_context(store.bulk_load())
         # workers start (fork) before a transaction opens; results are stored as they come,
         # commit_every files a transaction
         prepared = pool.prepare_all(

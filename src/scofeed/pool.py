@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import concurrent.futures  # its ProcessPoolExecutor loads on first use
 import contextlib
-import ctypes
 import gc
 import importlib
 import os
@@ -88,6 +87,7 @@ def _worker_init(parent: int) -> None:
     """In each worker as it starts: die with the parent, let go of its stdio."""
     if sys.platform.startswith("linux"):
         try:
+            ctypes = importlib.import_module("ctypes")  # in workers only, like multiprocessing
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
