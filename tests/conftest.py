@@ -44,8 +44,12 @@ class Site:
     def store(self) -> Store:
         return Store(self.config().paths.state)
 
-    def write_config(self, extra: str = "") -> None:
-        self.config_path.write_text(BASE_CONFIG + extra, encoding="utf-8")
+    def write_config(self, extra: str = "", limits: str = "") -> None:
+        """The base config, ``limits`` lines added to its [limits] table, then ``extra``."""
+        base = BASE_CONFIG.replace(
+            "[limits]\n", "[limits]\n" + limits + "\n" if limits else "[limits]\n"
+        )
+        self.config_path.write_text(base + extra, encoding="utf-8")
 
 
 BASE_CONFIG = """
@@ -114,6 +118,9 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without this, Nagle's algorithm and
+            # the client's delayed ACK hold each answer ~40 ms
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -157,6 +157,7 @@ def build(
             min_files=tuning.pool_min_files,
             chunk=tuning.pool_chunk,
             read_ahead=tuning.read_ahead_bytes,
+            seconds=cfg.limits.file_seconds,
         )
         known: Known | None = None
         done = False

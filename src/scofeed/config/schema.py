@@ -169,6 +169,8 @@ class LimitsConfig:
     # seconds a file in sources/ must have kept its size and mtime before it is read
     # (a half-written file waits); 0 reads every file at once
     settle: float = check(_seconds, default=2.0)
+    # seconds one file may take to parse and normalise in a build (pool.FILE_SECONDS)
+    file_seconds: float = check(_positive, default=5.0)
 
 
 @dataclass(frozen=True)
