@@ -179,6 +179,7 @@ def main() -> int:
                     f"paths.sources='{sources}'",
                     f"paths.feeds='{root / f'feeds{n}'}'",
                     f"paths.state='{state}'",
+                    "limits.settle=0",  # files written just now: build them at once
                 ],
             )
             store = Store(cfg.paths.state)

@@ -35,6 +35,7 @@ from scofeed.config.schema import (
     Webhook,
     WebSubConfig,
     check,
+    host_in,
 )
 from scofeed.config.show import show
 
@@ -61,6 +62,7 @@ __all__ = [
     "Webhook",
     "WebSubConfig",
     "check",
+    "host_in",
     "load",
     "redact_url",
     "resolve_secret",
