@@ -7,6 +7,7 @@ watchdog thread in another thread (the daemon's scan)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -17,6 +18,10 @@ import feedparser
 import test_daemon
 from scofeed.build import DEFAULT_TUNING, Tuning
 from scofeed.build import build as run_build
+from scofeed.config import load
+from scofeed.normalise import settings_from
+from scofeed.pool import prepare_many
+from scofeed.sources.files import Changed
 
 start = test_daemon.start  # the daemon-as-a-subprocess fixture
 wait_for = test_daemon.wait_for
@@ -101,3 +106,18 @@ def test_the_daemon_scan_rejects_a_slow_file_and_publishes_the_rest(start, site)
     rejects = site.store().db.execute("SELECT origin, reason FROM rejects").fetchall()
     assert ("slow.md", "took longer than 0.3s") in [tuple(r) for r in rejects]
     assert d.get("/healthz").json()["status"] == "ok"
+
+
+def test_a_batch_in_the_main_thread_leaves_the_alarm_as_it_found_it(tmp_path):
+    """A batch's clock ticks while its files are prepared, and is gone after: the old
+    SIGALRM handler is back and no timer is left running."""
+    (tmp_path / "slow.md").write_text(SLOW, encoding="utf-8")
+    (tmp_path / "fine.txt").write_text(FINE, encoding="utf-8")
+    items = [Changed(p.name, str(p), None, "", None, -1, -1) for p in sorted(tmp_path.iterdir())]
+    before = signal.getsignal(signal.SIGALRM)
+    settings = settings_from(load(None, []))
+    done = prepare_many(items, settings, 1 << 20, NOW, seconds=0.3)
+    reasons = {item.rel: getattr(outcome, "reason", "ok") for item, outcome in done}
+    assert reasons == {"fine.txt": "ok", "slow.md": "took longer than 0.3s"}
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
