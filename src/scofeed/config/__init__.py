@@ -23,6 +23,7 @@ from scofeed.config.schema import (
     WEBHOOK_FORMATS,
     Config,
     FeedsConfig,
+    LanguageFeed,
     LimitsConfig,
     LogConfig,
     PathsConfig,
@@ -34,6 +35,7 @@ from scofeed.config.schema import (
     Webhook,
     WebSubConfig,
     check,
+    tag_slug,
 )
 from scofeed.config.show import show
 
@@ -48,6 +50,7 @@ __all__ = [
     "WEBHOOK_FORMATS",
     "Config",
     "FeedsConfig",
+    "LanguageFeed",
     "LimitsConfig",
     "LogConfig",
     "PathsConfig",
@@ -59,6 +62,7 @@ __all__ = [
     "Webhook",
     "WebSubConfig",
     "check",
+    "tag_slug",
     "load",
     "redact_url",
     "resolve_secret",

@@ -13,6 +13,8 @@ from dataclasses import replace
 from scofeed.config import Config
 from scofeed.errors import RenderError
 from scofeed.model import Entry
+from scofeed.render import catalog
+from scofeed.render.catalog import Head
 from scofeed.render.jsonfeed import render_json
 from scofeed.render.links import absolute_links
 from scofeed.render.xmlfeeds import feed_id, render_atom, render_rss
@@ -23,17 +25,21 @@ CONTENT_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 
-__all__ = ["CONTENT_TYPES", "feed_id", "render"]
+__all__ = ["CONTENT_TYPES", "Head", "feed_id", "render"]
 
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
 
-def render(fmt: str, entries: Sequence[Entry], cfg: Config) -> bytes:
+def render(fmt: str, entries: Sequence[Entry], cfg: Config, head: Head | None = None) -> bytes:
+    """One document: the main subscription feed unless ``head`` says otherwise (another
+    set's feed or an archive page, ``render.catalog``)."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise RenderError(f"unknown feed format {fmt!r}") from None
-    return renderer([_resolved(e) for e in entries], cfg)
+    if head is None:
+        head = catalog.head(cfg, catalog.main_set(cfg), fmt)
+    return renderer([_resolved(e) for e in entries], cfg, head)
 
 
 def _resolved(e: Entry) -> Entry:

@@ -248,6 +248,42 @@ def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
     return [from_row(r) for r in db.execute(sql, params)]
 
 
+@dataclass(frozen=True)
+class Digest:
+    """What a feed shows of an entry, without its text: which feeds hold it (language,
+    tags, month) and a stamp that changes whenever its rendering would."""
+
+    id: str
+    month: str  # 'YYYY-MM' of the published date as stated
+    language: str
+    tags: tuple[str, ...]
+    stamp: str
+
+
+def digests(db: sqlite3.Connection) -> list[Digest]:
+    """Every entry's digest, newest first (the order of ``latest``)."""
+    rows = db.execute(
+        "SELECT id, published, updated, revision, content_hash, link, author, language, tags "
+        "FROM entries ORDER BY published_ts DESC, id DESC"
+    )
+    return [
+        Digest(i, pub[:7], lang, tuple(json.loads(tags)) if tags != "[]" else (),
+               f"{i} {pub} {upd} {rev} {ch} {link} {author}")
+        for i, pub, upd, rev, ch, link, author, lang, tags in rows
+    ]  # fmt: skip
+
+
+def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:
+    """The entries of these ids, by id (a missing id is left out)."""
+    out: dict[str, Entry] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for r in db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id IN ({marks})", chunk):
+            out[r["id"]] = from_row(r)
+    return out
+
+
 def get(db: sqlite3.Connection, key: str) -> Entry:
     """An entry by its full id or by the slug at the end of it."""
     row = db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (key,)).fetchone()

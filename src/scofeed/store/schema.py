@@ -254,4 +254,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
+    # feed files (issue 10): every published feed and archive page, relative to feeds/,
+    # with the key of what it shows; a file is rendered again only when its key changes
+    """
+    CREATE TABLE feed_files (
+        path TEXT PRIMARY KEY,
+        key  TEXT NOT NULL
+    );
+    """,
 ]
