@@ -23,7 +23,7 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,15 +98,20 @@ class Plan:
 def plan(cfg: Config, digests: list[Digest]) -> Plan:
     """Every file with its key, from the entries' digests (newest first). Pure."""
     languages = sorted({d.language for d in digests})
-    meta_tags = sorted({t for d in digests for t in d.tags}) if cfg.feeds.metadata_tags else []
+    tag_lists: dict[str, tuple[str, ...]] = {}  # a JSON list of tags -> the tags; lists repeat
+    for d in digests:
+        if d.tags not in tag_lists:
+            tag_lists[d.tags] = tuple(json.loads(d.tags))
+    every_tag = {t for tags in tag_lists.values() for t in tags}
+    meta_tags = sorted(every_tag) if cfg.feeds.metadata_tags else []
     sets = catalog.feed_sets(cfg, languages, meta_tags)
     limit = cfg.feeds.entries
     members: dict[str, list[Digest]] = {fs.key: [] for fs in sets}
     by_lang = {fs.language: members[fs.key] for fs in sets if fs.language}
     by_slug = {tag_slug(fs.tag): members[fs.key] for fs in sets if fs.tag}
-    slugs: dict[str, str] = {}  # tag -> slug, tags repeat
+    slug_lists = {raw: {tag_slug(t) for t in tags} for raw, tags in tag_lists.items()}
     for d in digests:
-        for group in _groups(d, by_lang, by_slug, slugs):
+        for group in _groups(d, by_lang, by_slug, slug_lists[d.tags]):
             if len(group) < limit:
                 group.append(d)
     members["main"] = digests[:limit]
@@ -139,19 +144,12 @@ def plan(cfg: Config, digests: list[Digest]) -> Plan:
 
 def _groups(
     d: Digest, by_lang: dict[str | None, list[Digest]], by_slug: dict[str, list[Digest]],
-    slugs: dict[str, str],
+    slugs: set[str],
 ) -> Iterable[list[Digest]]:  # fmt: skip
     """The member lists (of language and tag sets) an entry belongs to."""
     found = [by_lang[d.language]] if d.language in by_lang else []
-    if by_slug and d.tags:
-        seen: set[str] = set()
-        for t in d.tags:
-            slug = slugs.get(t)
-            if slug is None:
-                slug = slugs[t] = tag_slug(t)
-            if slug in by_slug and slug not in seen:
-                seen.add(slug)
-                found.append(by_slug[slug])
+    if by_slug and slugs:
+        found += [by_slug[s] for s in sorted(slugs) if s in by_slug]
     return found
 
 
@@ -165,23 +163,32 @@ def _planned(
     return Planned(path, h.hexdigest(), fmt, head, tuple(d.id for d in members))
 
 
-def publish_feeds(cfg: Config, store: Store) -> list[str]:
+# runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
+FanOut = Callable[[Config, list[list[Planned]]], Iterable[list[str]]]
+FAN_OUT_MIN = 3000  # entry renderings from which a fan-out (given) is used: a cold build
+BATCH_ENTRIES = 1500  # entry renderings per batch in a fan-out
+
+
+def publish_feeds(cfg: Config, store: Store, fan_out: FanOut | None = None) -> list[str]:
     """Render and write every planned file whose key changed (or that is missing);
-    returns the paths written, relative to feeds/. Nothing changed: nothing rendered."""
+    returns the paths written, relative to feeds/. Nothing changed: nothing rendered.
+    With ``fan_out`` (the build passes worker processes), a large amount of rendering
+    (a cold build's archive pages) is split into batches rendered and written there."""
     db = store.db
     digests = entry_rows.digests(db)
     p = plan(cfg, digests)
     root = cfg.paths.feeds
     known = feedfiles.keys(db)
     todo = [f for f in p.files if known.get(f.path) != f.key or not (root / f.path).is_file()]
-    written = []
-    if todo:
-        entries = _entries(store, todo, len(digests))
-        for f in todo:
-            data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.head)
-            if write_if_changed(root / f.path, data):
-                written.append(f.path)
-    planned = {f.path for f in p.files}
+    written: list[str] = []
+    if fan_out is not None and sum(len(f.ids) for f in todo) >= FAN_OUT_MIN:
+        for done in fan_out(cfg, _batches(todo)):
+            written += done
+    elif todo:
+        written = _render_files(cfg, todo, _entries(store, todo, len(digests)))
+    order = {f.path: n for n, f in enumerate(p.files)}
+    written.sort(key=order.__getitem__)  # plan order, however the batches came back
+    planned = set(order)
     stale = sorted(path for path in known if path not in planned)
     for path in stale:
         _remove(root, path)
@@ -193,6 +200,39 @@ def publish_feeds(cfg: Config, store: Store) -> list[str]:
             feedfiles.put(tx, [(f.path, f.key) for f in todo])
             feedfiles.forget(tx, stale)
             put_meta(tx, (SETS_META, sets_value))
+    return written
+
+
+def _batches(todo: list[Planned]) -> list[list[Planned]]:
+    """Files in batches of about ``BATCH_ENTRIES`` entry renderings, largest first."""
+    batches: list[list[Planned]] = []
+    size = BATCH_ENTRIES
+    for f in sorted(todo, key=lambda f: -len(f.ids)):
+        if size + len(f.ids) > BATCH_ENTRIES and (not batches or batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(f)
+        size += len(f.ids)
+    return batches
+
+
+def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
+    """In a worker process: render and write one batch, reading its entries through a
+    connection of its own. Returns the paths written."""
+    store = Store(cfg.paths.state)
+    try:
+        ids = list(dict.fromkeys(i for f in batch for i in f.ids))
+        return _render_files(cfg, batch, entry_rows.by_ids(store.db, ids))
+    finally:
+        store.close()
+
+
+def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) -> list[str]:
+    written = []
+    for f in files:
+        data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.head)
+        if write_if_changed(cfg.paths.feeds / f.path, data):
+            written.append(f.path)
     return written
 
 
