@@ -64,8 +64,8 @@ def big(site):
         write(site, i)
     port = free_port()
     site.write_config(
-        f"\n[feeds]\nentries = 20\nmetadata_tags = true\n"
-        f'[feeds.languages.ru]\ntitle = "Пресс-релизы ШОС"\n'
+        "\n[feeds]\nentries = 20\nmetadata_tags = true\n"
+        '[feeds.languages.ru]\ntitle = "Пресс-релизы ШОС"\n'
     )
     overrides = [f"site.base_url='http://127.0.0.1:{port}/'"]
     cfg = site.config(*overrides)
@@ -211,8 +211,8 @@ def test_a_new_release_rewrites_only_the_pages_that_hold_it(big):
     ]
     after = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
     changed = {str(p.relative_to(site.feeds)) for p in after if before.get(p) != after[p]}
-    assert changed == {"archive/2023-02/atom.xml", "archive/2023-02/rss.xml",
-                       f"archive/{month:%Y-%m}/atom.xml", f"archive/{month:%Y-%m}/rss.xml"}  # fmt: skip
+    corrected = {f"archive/{month:%Y-%m}/atom.xml", f"archive/{month:%Y-%m}/rss.xml"}
+    assert changed == {"archive/2023-02/atom.xml", "archive/2023-02/rss.xml"} | corrected
 
 
 def test_a_release_in_a_new_month_links_the_old_newest_page_to_it(big):
@@ -249,9 +249,10 @@ def test_only_published_feed_paths_are_served(big):
     shutil.copy(cfg.paths.state, site.feeds / "state.json")
     with requests.Session() as s:
         s.trust_env = False
-        for path in (  # sent as written (http.client keeps dot segments)"/secret/atom.xml", "/../state/test.sqlite3", "/tags/../atom.xml",
-                     "/ru/../../config.toml", "/state.json", "/ru/archive/2023-01/atom.xml",
-                     "/archive/2023-01/feed.json", "/tags/%2e%2e/atom.xml"):  # fmt: skip
+        paths = ["/secret/atom.xml", "/../state/test.sqlite3", "/tags/../atom.xml",
+                 "/ru/../../config.toml", "/state.json", "/ru/archive/2023-01/atom.xml",
+                 "/archive/2023-01/feed.json", "/tags/%2e%2e/atom.xml"]  # fmt: skip
+        for path in paths:  # sent as written (http.client keeps dot segments)
             assert raw_status(cfg, path) == 404, path
         ok = s.get(base + "/tags/" + "энергетика" + "/atom.xml", timeout=10)
         assert ok.status_code == 200

@@ -34,9 +34,8 @@ from scofeed.model import Entry
 from scofeed.render import catalog
 from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
 from scofeed.render.opml import render_opml
-from scofeed.store import Store, put_meta
+from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import entries as entry_rows
-from scofeed.store import feedfiles
 from scofeed.store.entries import Digest
 
 log = logging.getLogger(__name__)
@@ -107,7 +106,9 @@ def plan(cfg: Config, digests: list[Digest]) -> Plan:
     sets = catalog.feed_sets(cfg, languages, meta_tags)
     limit = cfg.feeds.entries
     members: dict[str, list[Digest]] = {fs.key: [] for fs in sets}
-    by_lang = {fs.language: members[fs.key] for fs in sets if fs.language}
+    by_lang: dict[str | None, list[Digest]] = {
+        fs.language: members[fs.key] for fs in sets if fs.language
+    }
     by_slug = {tag_slug(fs.tag): members[fs.key] for fs in sets if fs.tag}
     slug_lists = {raw: {tag_slug(t) for t in tags} for raw, tags in tag_lists.items()}
     for d in digests:
@@ -136,7 +137,7 @@ def plan(cfg: Config, digests: list[Digest]) -> Plan:
                 if fmt not in cfg.feeds.formats:
                     continue
                 head = catalog.archive_head(cfg, fs, fmt, month, older, newer)
-                common = (__version__, site, repr(fs), repr(head))
+                common = (__version__, site, repr(fs), repr(head), "", "")
                 files.append(_planned(fs.archive_path(month, fmt), fmt, head, common,
                                       months[month]))  # fmt: skip
     return Plan(sets, files, languages, meta_tags)

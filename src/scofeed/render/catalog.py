@@ -151,9 +151,7 @@ class Head:
     archive: bool = False
 
 
-def head(
-    cfg: Config, fs: FeedSet, fmt: str, newest_month: str | None = None
-) -> Head:
+def head(cfg: Config, fs: FeedSet, fmt: str, newest_month: str | None = None) -> Head:
     """The head of a set's subscription feed; ``newest_month`` its prev-archive."""
     links: tuple[tuple[str, str], ...] = ()
     if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:

@@ -32,9 +32,8 @@ from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
 from scofeed.serve.pages import entry_html, index_html
-from scofeed.store import Store, runs
+from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
-from scofeed.store import feedfiles
 from scofeed.store import status as status_rows
 from scofeed.store.status import iso
 

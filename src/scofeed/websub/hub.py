@@ -114,9 +114,7 @@ def callback_host(url: str, allow_private: bool) -> str:
     return host
 
 
-def parse(
-    body: bytes, cfg: Config, challenge: str, known: Collection[str] | None = None
-) -> Intent:
+def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | None = None) -> Intent:
     """A subscription request (``application/x-www-form-urlencoded`` body) as the intent
     to verify, or HubRequestError saying what is wrong with it. ``known``: the topic
     URLs (default: ``topics(cfg)``)."""
