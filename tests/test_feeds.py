@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import tomllib
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -16,7 +17,7 @@ import requests
 from lxml import etree
 
 from scofeed.build import build as run_build
-from scofeed.config import tag_slug
+from scofeed.config import show, tag_slug
 from scofeed.errors import ConfigError
 from scofeed.publish import published_sets
 from scofeed.render.catalog import FeedSet, feed_sets
@@ -273,7 +274,9 @@ def test_the_feed_layout_config_is_checked(site):
         site.config("feeds.languages.ru.path='../x'")
     with pytest.raises(ConfigError, match="feeds.languages: expected language codes"):
         site.config("feeds.languages.Russian.title='x'")
-    cfg = site.config("feeds.languages.ru.path='russian'")
+    cfg = site.config("feeds.languages.ru.path='russian'", "feeds.languages.ru.title='Ру'")
     assert feed_sets(cfg, ["ru"])[1].path("atom") == "russian/atom.xml"
+    shown = tomllib.loads(show(cfg))  # `scofeed config show` reads back
+    assert shown["feeds"]["languages"]["ru"] == {"title": "Ру", "path": "russian"}
     assert tag_slug("Energy & Transport / 2025") == "energy-transport-2025"
     assert urlsplit(feed_sets(cfg, [], [])[1].url(cfg, "rss")).path == "/tags/economy/rss.xml"
