@@ -111,10 +111,15 @@ def plan(cfg: Config, digests: list[Digest]) -> Plan:
     }
     by_slug = {tag_slug(fs.tag): members[fs.key] for fs in sets if fs.tag}
     slug_lists = {raw: {tag_slug(t) for t in tags} for raw, tags in tag_lists.items()}
-    for d in digests:
-        for group in _groups(d, by_lang, by_slug, slug_lists[d.tags]):
-            if len(group) < limit:
-                group.append(d)
+    for d in digests:  # one pass, newest first: each set takes its newest `limit`
+        group = by_lang.get(d.language)
+        if group is not None and len(group) < limit:
+            group.append(d)
+        if by_slug and d.tags != "[]":
+            for slug in sorted(slug_lists[d.tags]):
+                group = by_slug.get(slug)
+                if group is not None and len(group) < limit:
+                    group.append(d)
     members["main"] = digests[:limit]
     months: dict[str, list[Digest]] = defaultdict(list)
     for d in digests:
@@ -124,44 +129,38 @@ def plan(cfg: Config, digests: list[Digest]) -> Plan:
     files: list[Planned] = []
     for fs in sets:
         newest = order[0] if fs.archived and order else None
+        shown = _shown(members[fs.key])
         for fmt in cfg.feeds.formats:
             head = catalog.head(cfg, fs, fmt, newest)
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), str(limit))
-            files.append(_planned(fs.path(fmt), fmt, head, common, members[fs.key]))
+            files.append(_planned(fs.path(fmt), fmt, head, common, members[fs.key], shown))
         if not fs.archived:
             continue
         for i, month in enumerate(order):
             older = order[i + 1] if i + 1 < len(order) else None
             newer = order[i - 1] if i > 0 else None
+            shown = _shown(months[month])
             for fmt in ARCHIVE_FORMATS:
                 if fmt not in cfg.feeds.formats:
                     continue
                 head = catalog.archive_head(cfg, fs, fmt, month, older, newer)
                 common = (__version__, site, repr(fs), repr(head), "", "")
-                files.append(_planned(fs.archive_path(month, fmt), fmt, head, common,
-                                      months[month]))  # fmt: skip
+                path = fs.archive_path(month, fmt)
+                files.append(_planned(path, fmt, head, common, months[month], shown))
     return Plan(sets, files, languages, meta_tags)
 
 
-def _groups(
-    d: Digest, by_lang: dict[str | None, list[Digest]], by_slug: dict[str, list[Digest]],
-    slugs: set[str],
-) -> Iterable[list[Digest]]:  # fmt: skip
-    """The member lists (of language and tag sets) an entry belongs to."""
-    found = [by_lang[d.language]] if d.language in by_lang else []
-    if by_slug and slugs:
-        found += [by_slug[s] for s in sorted(slugs) if s in by_slug]
-    return found
-
-
 def _planned(
-    path: str, fmt: str, head: Head, common: tuple[str, ...], members: list[Digest]
+    path: str, fmt: str, head: Head, common: tuple[str, ...], members: list[Digest], shown: str
 ) -> Planned:
-    h = hashlib.sha256("\n".join((*common, fmt, path)).encode())
-    for d in members:
-        h.update(b"\n")
-        h.update(d.stamp.encode())
-    return Planned(path, h.hexdigest(), fmt, head, tuple(d.id for d in members))
+    """A file whose key hashes ``common``, its format and path, and ``shown``: the hash
+    of its entries' stamps (``_shown``, once for all formats of a page)."""
+    key = hashlib.sha256("\n".join((*common, fmt, path, shown)).encode()).hexdigest()
+    return Planned(path, key, fmt, head, tuple(d.id for d in members))
+
+
+def _shown(members: list[Digest]) -> str:
+    return hashlib.sha256("\n".join([d.stamp for d in members]).encode()).hexdigest()
 
 
 # runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
