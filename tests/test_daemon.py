@@ -14,8 +14,9 @@ from pathlib import Path
 import feedparser
 import pytest
 import requests
+from standardwebhooks import Webhook
 
-from conftest import Site, free_port
+from conftest import SECRET, Site, free_port, webhook_toml
 
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
 
@@ -220,3 +221,28 @@ def test_idle_ticks_log_nothing_at_info(start):
     assert d.get("/healthz").json()["last_scan"]["result"].startswith("found=1 new=0")
     assert d.log().count(" INFO ") == quiet_from, d.log()
     assert d.stop() == 0
+
+
+def test_withdraw_while_the_daemon_runs_reaches_its_feeds_pages_and_webhooks(
+    start, site, receivers
+):
+    r = receivers([200])
+    d = start(extra=webhook_toml("hub", r.url))
+    wait_for(lambda: r.received, what="the seed's release.published")
+    feed = feedparser.parse(d.get("/atom.xml").content)
+    (entry,) = feed.entries
+    slug = entry.id.rsplit("/", 1)[-1]
+    assert d.get("/entries/" + slug).status_code == 200
+    done = cli(site, "withdraw", slug, "--reason", "Published by mistake")
+    assert done.returncode == 0 and f"withdrawn {entry.id}" in done.stdout, done.stderr
+    wait_for(lambda: len(r.received) == 2, what="release.withdrawn at the receiver")
+    got = r.received[1]
+    doc = Webhook(SECRET).verify(got.body, got.headers)
+    assert doc["type"] == "release.withdrawn" and doc["data"]["id"] == entry.id
+    gone = d.get("/entries/" + slug)
+    assert gone.status_code == 410 and "Published by mistake" in gone.text
+    assert d.feed_titles() == []
+    assert b"at:deleted-entry" in d.get("/atom.xml").content
+    assert cli(site, "list").stdout == ""  # list shows published entries only
+    assert d.stop() == 0
+    assert "Traceback" not in d.log()

@@ -62,7 +62,7 @@ def test_ranges_across_months_and_month_first(text, day):
     [
         ("3 июня 2020 года", date(2020, 6, 3)),
         ("1 марта 2021 г.", date(2021, 3, 1)),
-        ("9 мая", date(2021, 5, 9)),
+        ("9 мая", date(2020, 5, 9)),  # no year, after the context: never the future
         ("17 апреля", date(2021, 4, 17)),
         ("2020年6月3日", date(2020, 6, 3)),
         ("4月17日", date(2021, 4, 17)),

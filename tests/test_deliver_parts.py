@@ -207,7 +207,9 @@ def test_address_allowed(address, allowed):
 def test_webhook_defaults(site):
     site.write_config(webhook_toml("hub", "https://example.org/h", secret=SECRET))
     (hook,) = site.config().webhooks
-    assert hook.events == ("release.published", "release.updated")
+    assert hook.events == (
+        "release.published", "release.updated", "release.withdrawn", "release.restored"
+    )  # fmt: skip
     assert hook.retry_schedule == (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
     assert hook.timeout == 10.0 and hook.format == "standard" and hook.allow_private is True
     assert [s.value for s in hook.secrets] == [SECRET]

@@ -3,7 +3,7 @@ text normalises without raising anything but NormaliseError, with stable ids."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,13 +20,15 @@ from tests.normalise_cases import FILE_DATE, NOW, SETTINGS, entry, local
 
 def test_yesterday_is_resolved_against_the_url_date():
     e = entry("relative_yesterday.md")
-    assert local(e) == "2023-04-20T00:00:00+08:00"
+    assert local(e) == "2023-04-21T00:00:00+08:00"  # published: the page's date
+    assert e.event_date == date(2023, 4, 20)  # what happened: the day before
     assert e.url == "http://eng.sectsco.org./20230421/939274.html"
 
 
 def test_on_thursday_is_the_thursday_before_the_url_date():
     e = entry("relative_weekday.md")  # 2023-04-21 is a Friday
-    assert local(e) == "2023-04-20T00:00:00+08:00"
+    assert local(e) == "2023-04-21T00:00:00+08:00"
+    assert e.event_date == date(2023, 4, 20)
 
 
 def test_relative_dates_use_the_file_date_when_there_is_no_url():
@@ -40,16 +42,20 @@ def test_a_text_date_far_from_the_url_date_gives_way_to_the_url_date():
     assert e.date_source == "url"
 
 
-def test_a_text_date_near_the_url_date_is_the_publication_date():
+def test_a_text_date_near_the_url_date_is_the_event_date_not_the_publication_date():
     e = entry("near_date.md")
-    assert local(e) == "2023-06-14T00:00:00+08:00"
-    assert e.date_source == "text"
+    assert local(e) == "2023-06-16T00:00:00+08:00"
+    assert e.date_source == "url"
+    assert e.event_date == date(2023, 6, 14)
 
 
 def test_metadata_date_beats_the_text_and_the_url():
     e = entry("near_date.md", published=datetime(2023, 6, 20))
     assert local(e) == "2023-06-20T00:00:00+08:00"
     assert e.date_source == "metadata"
+
+
+STAMPED = {"glued_time.txt"}
 
 
 @pytest.mark.parametrize(
@@ -66,9 +72,12 @@ def test_metadata_date_beats_the_text_and_the_url():
     ],
 )
 def test_dates_in_the_text(name, expected):
+    stated = datetime.fromisoformat(expected)
     e = entry(name)
     assert local(e) == expected
-    assert e.date_source == "text"
+    # a line that is only a date is the page's date stamp, taken out of the text
+    assert e.date_source == ("page" if name in STAMPED else "text")
+    assert e.event_date == (None if name in STAMPED else stated.date())
 
 
 # -- any input -------------------------------------------------------------------------

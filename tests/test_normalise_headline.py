@@ -27,9 +27,9 @@ def test_headline_after_breadcrumb_date_line_and_section_name():
     assert e.title == "SCO Secretary-General meets with Jingdong vice-president"
     assert e.paragraphs[0].startswith("SCO Secretary-General Vladimir Norov met")
     assert len(e.paragraphs) == 2
-    # the date line before the headline still dates the release, time included
+    # the date line before the headline is the page's date stamp, time included
     assert local(e) == "2020-06-03T10:30:00+08:00"
-    assert e.date_source == "text"
+    assert e.date_source == "page"
 
 
 def test_missing_headline_becomes_the_first_sentence_without_its_date_clause():

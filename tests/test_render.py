@@ -14,7 +14,8 @@ from lxml import etree
 
 from scofeed import render
 from scofeed.config import FEED_FILES, load
-from scofeed.model import Entry
+from scofeed.model import Entry, Withdrawal
+from scofeed.withdraw import clean_reason
 from tests.conftest import DATA
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -194,3 +195,33 @@ def test_atom_entries_of_one_day_have_distinct_updated_values():
     # RSS and JSON Feed keep the dates as stored
     js = json.loads(render.render("json", same_day, CFG))
     assert {i["date_modified"] for i in js["items"]} == {day.isoformat()}
+
+
+# -- tombstones of withdrawn entries (RFC 6721) -------------------------------------------
+
+TOMBSTONES = "{http://purl.org/atompub/tombstones/1.0}"
+
+
+def test_tombstones_follow_the_entries_and_only_atom_has_them():
+    gone = entry(9, withdrawal=Withdrawal(datetime(2026, 11, 1, 12, tzinfo=UTC), "Mistake"))
+    plain = render.render("atom", ENTRIES, CFG)
+    data = render.render("atom", ENTRIES, CFG, [gone])
+    assert data != plain and render.render("atom", ENTRIES, CFG, []) == plain
+    root = etree.fromstring(data)
+    assert root.nsmap["at"] == TOMBSTONES[1:-1]  # declared once, on the feed
+    assert [c.tag for c in root][-6:] == [f"{ATOM}entry"] * 5 + [f"{TOMBSTONES}deleted-entry"]
+    (stone,) = root.findall(f"{TOMBSTONES}deleted-entry")
+    assert (stone.get("ref"), stone.get("when")) == (gone.id, "2026-11-01T12:00:00Z")
+    assert RFC3339.match(stone.get("when"))
+    assert root.findtext(f"{ATOM}updated") == "2026-11-01T12:00:00+00:00"  # the latest change
+    assert not feedparser.parse(data).bozo
+    for fmt in ("rss", "json"):
+        assert render.render(fmt, ENTRIES, CFG, [gone]) == render.render(fmt, ENTRIES, CFG)
+
+
+@settings(max_examples=60, deadline=None)
+@given(reason=st.text(max_size=200))  # control characters and surrogates too
+def test_any_reason_renders_well_formed_xml(reason):
+    gone = entry(9, withdrawal=Withdrawal(datetime(2026, 11, 1, tzinfo=UTC), clean_reason(reason)))
+    root = etree.fromstring(render.render("atom", ENTRIES, CFG, [gone]))
+    assert root.find(f"{TOMBSTONES}deleted-entry").get("ref") == gone.id

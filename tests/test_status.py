@@ -143,8 +143,8 @@ def test_webhook_list_and_the_endpoints_in_status(site, capsys, receivers):
     rows = {line.split()[0]: line for line in lines[1:]}
     assert list(rows) == ["hub", "gone", "chat", "removed"]
     host = r.url.split("/")[2]
-    assert rows["hub"].split()[1:5] == [host, "release.published,release.updated",
-                                        "tags=economy", "languages=en"]  # fmt: skip
+    events = "release.published,release.updated,release.withdrawn,release.restored"
+    assert rows["hub"].split()[1:5] == [host, events, "tags=economy", "languages=en"]
     assert rows["hub"].split()[5:] == ["0", "1", "active"]
     assert rows["gone"].split()[1:3] == ["hooks.example:8443", "release.updated"]
     assert "token" not in rows["gone"]

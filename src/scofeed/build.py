@@ -162,7 +162,7 @@ def build(
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = entry_rows.count(store.db)
     # a cold build renders every archive page: in worker processes, as files were prepared
-    report.written = publish_feeds(cfg, store, _render_in_workers if big else None)
+    report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
     status_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report

@@ -5,6 +5,15 @@ material, canonical URL or fingerprint), decides new / updated / duplicate /
 unchanged, and writes the entry revision and its outbound deliveries (through the
 ``Planner`` it is given) in the caller's transaction. ``ingest`` does that for a few
 releases in one transaction of its own.
+
+Withdrawal by metadata (``withdrawn: true``) is a switch the input holds: a release
+that says so withdraws its entry (``release.withdrawn``), and the same input saying
+``withdrawn: false`` or no longer saying it restores an entry its metadata withdrew
+(``release.restored``). An entry withdrawn with ``scofeed withdraw`` stays withdrawn,
+whatever its input says, until ``scofeed restore``; an edit of it is stored (a restore
+shows the latest text) but sent nowhere. A release seen for the first time already
+withdrawn is stored withdrawn and sent nowhere. Nothing here withdraws an entry whose
+input disappeared: a deleted file never retracts a release.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from datetime import datetime
 from typing import Protocol
 
 from scofeed.config import Config
-from scofeed.model import Entry, Planner, Release
+from scofeed.model import Entry, Planner, Release, Withdrawal
 from scofeed.normalise import Settings, adopt_id, identity_of, normalise, settings_from
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -26,7 +35,7 @@ from scofeed.store.entries import Known
 @dataclass(frozen=True)
 class Change:
     entry: Entry
-    kind: str  # new | updated | duplicate | unchanged
+    kind: str  # new | updated | duplicate | unchanged | withdrawn | restored
 
 
 class Tally(Protocol):
@@ -63,7 +72,7 @@ def ingest_one(
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending
     )
-    if match is None and pending is not None and planner is None:
+    if match is None and pending is not None and planner is None and not release.withdrawn:
         pending.add(db, release.origin, entry, identity, url_key, now.timestamp())
         return Change(entry, "new"), 0
     if pending is not None:
@@ -71,24 +80,54 @@ def ingest_one(
     if match is None:
         entry_rows.insert(db, entry, identity, url_key, now.timestamp())
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
+        if release.withdrawn:  # never published: stored withdrawn, nothing to retract
+            w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
+            entry_rows.withdraw(db, entry.id, w)
+            return Change(replace(entry, withdrawal=w), "withdrawn"), 0
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
     same_input = match.by in ("origin", "identity", "url")
     # whatever follows, this input now belongs to the matched entry, with what it holds
     entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
-    if entry.content_hash == match.content_hash:
+    flip = _flip(release, match.withdrawn_by) if same_input or force_update else None
+    same = entry.content_hash == match.content_hash
+    if same and flip is None:
         return Change(replace(entry, revision=match.revision), "unchanged"), 0
     if not same_input and not force_update:
         # the same release from another input: one entry, the first version stands
         return Change(entry, "duplicate"), 0
-    # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
-    revised = entry_rows.with_revision(
-        entry, match.revision + 1, entry.updated if release.updated else now
-    )
-    entry_rows.update(db, revised, url_key)
-    queued = planner(db, revised, "release.updated") if planner else 0
-    return Change(revised, "updated"), queued
+    if same:
+        revised = replace(entry, revision=match.revision)
+    else:
+        # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
+        revised = entry_rows.with_revision(
+            entry, match.revision + 1, entry.updated if release.updated else now
+        )
+        entry_rows.update(db, revised, url_key)
+    kind, event = "updated", "release.updated"
+    if flip == "withdraw":
+        w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
+        entry_rows.withdraw(db, revised.id, w)
+        revised = replace(revised, withdrawal=w)
+        kind, event = "withdrawn", "release.withdrawn"
+    elif flip == "restore":
+        entry_rows.restore(db, revised.id)
+        kind, event = "restored", "release.restored"
+    elif match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
+        return Change(revised, "updated"), 0
+    queued = planner(db, revised, event) if planner else 0
+    return Change(revised, kind), queued
+
+
+def _flip(release: Release, withdrawn_by: str | None) -> str | None:
+    """What an input's metadata does to its entry: withdraw a published one, restore
+    one that metadata withdrew (never one withdrawn by ``scofeed withdraw``)."""
+    if withdrawn_by is None:
+        return "withdraw" if release.withdrawn else None
+    if withdrawn_by == "metadata" and not release.withdrawn:
+        return "restore"
+    return None
 
 
 def ingest(

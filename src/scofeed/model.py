@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,18 @@ class Release:
     # e.g. the file's mtime: gives years to "17 April", and is the date's last fallback
     context_date: datetime | None = None
     source: str = "local"  # name of the source that produced it
+    # metadata ``withdrawn``: True / False as stated, None when the release does not say
+    withdrawn: bool | None = None
+    withdrawn_reason: str = ""  # metadata ``withdrawn_reason`` (or ``withdrawn: "why"``)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Why and when an entry left the feeds (``scofeed withdraw`` or metadata)."""
+
+    at: datetime  # timezone-aware
+    reason: str = ""
+    by: str = "cli"  # cli | metadata
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,10 @@ class Entry:
     fingerprint: str = ""  # title + first paragraph, ignoring case, space and punctuation
     revision: int = 1
     origin: str = ""
-    date_source: str = "text"  # metadata | text | url | context | mtime | now
+    date_source: str = "text"  # metadata | page | url | text | mtime | now
+    event_date: date | None = None  # the day of what the release reports (first date stated)
     paragraphs: tuple[str, ...] = field(default=(), compare=False)
+    withdrawal: Withdrawal | None = None  # set while the entry is withdrawn
 
 
 # planner(db, entry, event) writes the outbound deliveries for one entry revision, in

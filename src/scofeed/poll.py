@@ -166,7 +166,7 @@ def poll_due(
         if own:
             run.fetcher.close()
     if report.changed:
-        report.written = publish_feeds(cfg, store)
+        report.written = publish_feeds(cfg, store, now)
     return report
 
 

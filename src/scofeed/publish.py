@@ -13,6 +13,9 @@ appears in and the one archive page of its month (and that page's neighbour, who
 ``next-archive`` link it changes), reading only those pages' entries. A file the
 publisher wrote before and no longer plans (a month left empty, a tag dropped) is
 removed.
+Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`` of
+``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
+files' keys, so a tombstone's expiry re-renders them at the next build).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scofeed import __version__, render
@@ -84,6 +88,7 @@ class Planned:
     fmt: str
     head: Head
     ids: tuple[str, ...]  # its entries, in order
+    withdrawn: tuple[Entry, ...] = ()  # the tombstones it carries (Atom only)
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,16 @@ class Plan:
     tags: list[str]  # metadata tags with feeds
 
 
-def plan(cfg: Config, digests: list[Digest]) -> Plan:
-    """Every file with its key, from the entries' digests (newest first). Pure."""
+def tombstones(cfg: Config, store: Store, now: datetime) -> list[Entry]:
+    """The withdrawn entries whose tombstones the Atom feeds still carry at ``now``."""
+    if cfg.feeds.tombstone_days == 0:
+        return []
+    return entry_rows.withdrawn(store.db, now - timedelta(days=cfg.feeds.tombstone_days))
+
+
+def plan(cfg: Config, digests: list[Digest], withdrawn: Sequence[Entry] = ()) -> Plan:
+    """Every file with its key, from the entries' digests (newest first) and the
+    withdrawn entries whose tombstones are still shown. Pure."""
     languages = sorted({d.language for d in digests})
     tag_lists: dict[str, tuple[str, ...]] = {}  # a JSON list of tags -> the tags; lists repeat
     for d in digests:
@@ -130,10 +143,14 @@ def plan(cfg: Config, digests: list[Digest]) -> Plan:
     for fs in sets:
         newest = order[0] if fs.archived and order else None
         shown = _shown(members[fs.key])
+        tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
         for fmt in cfg.feeds.formats:
             head = catalog.head(cfg, fs, fmt, newest)
-            common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), str(limit))
-            files.append(_planned(fs.path(fmt), fmt, head, common, members[fs.key], shown))
+            gone = tombs if fmt == "atom" else ()
+            common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), str(limit),
+                      *(_tomb(e) for e in gone))  # fmt: skip
+            planned = _planned(fs.path(fmt), fmt, head, common, members[fs.key], shown)
+            files.append(replace(planned, withdrawn=gone) if gone else planned)
         if not fs.archived:
             continue
         for i, month in enumerate(order):
@@ -159,6 +176,11 @@ def _planned(
     return Planned(path, key, fmt, head, tuple(d.id for d in members))
 
 
+def _tomb(e: Entry) -> str:
+    w = e.withdrawal
+    return f"withdrawn {e.id} {w.at.isoformat()} {w.reason!r}" if w else ""
+
+
 def _shown(members: list[Digest]) -> str:
     return hashlib.sha256("\n".join([d.stamp for d in members]).encode()).hexdigest()
 
@@ -169,14 +191,17 @@ FAN_OUT_MIN = 3000  # entry renderings from which a fan-out (given) is used: a c
 BATCH_ENTRIES = 1500  # entry renderings per batch in a fan-out
 
 
-def publish_feeds(cfg: Config, store: Store, fan_out: FanOut | None = None) -> list[str]:
+def publish_feeds(
+    cfg: Config, store: Store, now: datetime | None = None, fan_out: FanOut | None = None
+) -> list[str]:
     """Render and write every planned file whose key changed (or that is missing);
     returns the paths written, relative to feeds/. Nothing changed: nothing rendered.
-    With ``fan_out`` (the build passes worker processes), a large amount of rendering
-    (a cold build's archive pages) is split into batches rendered and written there."""
+    ``now`` (default: the clock) decides which tombstones remain. With ``fan_out`` (the
+    build passes worker processes), a large amount of rendering (a cold build's archive
+    pages) is split into batches rendered and written there."""
     db = store.db
     digests = entry_rows.digests(db)
-    p = plan(cfg, digests)
+    p = plan(cfg, digests, tombstones(cfg, store, now or datetime.now(UTC)))
     root = cfg.paths.feeds
     known = feedfiles.keys(db)
     todo = [f for f in p.files if known.get(f.path) != f.key or not (root / f.path).is_file()]
@@ -230,7 +255,7 @@ def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
 def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) -> list[str]:
     written = []
     for f in files:
-        data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.head)
+        data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.withdrawn, f.head)
         if write_if_changed(cfg.paths.feeds / f.path, data):
             written.append(f.path)
     return written

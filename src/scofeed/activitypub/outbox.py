@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +21,11 @@ from scofeed.store import activitypub as rows
 
 log = logging.getLogger("scofeed.activitypub.delivery")  # the name its lines always had
 
-EVENTS = {"release.published": "Create", "release.updated": "Update"}
+# release.withdrawn: Delete{Tombstone} (queue_delete). release.restored sends nothing:
+# fediverse servers keep a tombstone of a deleted post and refuse it back (Mastodon
+# ignores a Create of an object id it saw deleted), so a restore is seen on the web and
+# in the feeds only.
+EVENTS = {"release.published": "Create", "release.updated": "Update", "release.withdrawn": "Delete"}
 
 
 def _dumps(doc: dict[str, Any]) -> bytes:
@@ -47,6 +51,8 @@ def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
     kind = EVENTS.get(event)
     if kind is None:
         return 0
+    if kind == "Delete":
+        return queue_delete(cfg, db, entry, datetime.fromtimestamp(at, UTC))
     doc = documents.create(cfg, entry) if kind == "Create" else documents.update(cfg, entry)
     return _fan_out(db, doc, kind, entry.id, at)
 

@@ -137,6 +137,11 @@ class Routes:
             return _text(404, "no such entry")
         if id_slug(e.id) != slug:
             return _text(404, "no such entry")
+        if e.withdrawal is not None:  # withdrawn: its Tombstone, 410 Gone
+            doc = documents.tombstone(self.urls, self.urls.object(e), e.withdrawal.at)
+            gone = _json({"@context": documents.CONTEXT, **doc}, status=410)
+            gone.headers.append(_VARY)
+            return gone
         answer = _json(documents.note(self.cfg, e))
         answer.headers.append(_VARY)
         return answer

@@ -37,6 +37,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("show", "print one entry in full", "core"),
     ("config", "check or show the configuration", "core"),
     ("add", "add one release (file, URL or -) to sources/ and build", "sources"),
+    ("withdraw", "take a release out of every feed (tombstone, 410, webhook)", "withdraw"),
+    ("restore", "put a withdrawn release back in the feeds", "withdraw"),
     ("status", "show the daemon, sources, webhooks and rejected inputs", "status"),
     ("poll", "poll the remote sources that are due, ingest, publish", "remote"),
     ("deliver", "send the webhook deliveries that are due, wait, exit", "webhooks"),

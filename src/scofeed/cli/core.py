@@ -17,8 +17,16 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(sub, "build", "ingest sources/, render and publish the feeds")
     p.set_defaults(func=cmd_build)
 
-    p = command(sub, "list", "list the stored entries, newest first")
+    p = command(
+        sub,
+        "list",
+        "list the stored entries, newest first",
+        description="List the published entries, newest first (what the feeds hold). "
+        "Withdrawn entries are left out; --withdrawn lists only them, most recent first, "
+        "with when and why.",
+    )
     p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.add_argument("--withdrawn", action="store_true", help="list the withdrawn entries instead")
     p.set_defaults(func=cmd_list)
 
     p = command(sub, "show", "print one entry in full")
@@ -58,6 +66,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args)
+    if args.withdrawn:
+        for e in entry_rows.withdrawn(store.db)[: args.limit]:
+            w = e.withdrawal
+            assert w is not None
+            print(f"{e.id}\t{w.at.isoformat()}\t{e.title}\t{w.reason}")
+        return 0
     for e in entry_rows.latest(store.db, args.limit):
         print(f"{e.id}\t{e.published.isoformat()}\t{e.title}")
     return 0
@@ -70,6 +84,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("id", e.id),
         ("title", e.title),
         ("published", e.published.isoformat()),
+        ("event date", e.event_date.isoformat() if e.event_date else ""),
         ("updated", e.updated.isoformat()),
         ("revision", str(e.revision)),
         ("author", e.author),
@@ -81,8 +96,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("date from", e.date_source),
         ("summary", e.summary),
     ]
+    if e.withdrawal is not None:
+        w = e.withdrawal
+        fields.append(("withdrawn", f"{w.at.isoformat()} by {w.by}: {w.reason or '(no reason)'}"))
     for name, value in fields:
-        print(f"{name + ':':<11}{value}")
+        print(f"{name + ':':<12}{value}")
     print("content:")
     print(e.content_html)
     return 0

@@ -11,6 +11,7 @@ from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
 from scofeed.errors import shown
 from scofeed.store import Store
+from scofeed.store import entries as entry_rows
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
 from scofeed.store.status import EndpointStatus, iso
@@ -117,6 +118,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     if cfg.activitypub.enabled:
         print(activitypub_summary(db))
+    withdrawn = entry_rows.count_withdrawn(db)
+    if withdrawn:
+        print(f"\nwithdrawn entries: {withdrawn} (scofeed list --withdrawn)")
     print()
     rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
     if not rejected:

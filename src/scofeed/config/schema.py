@@ -166,6 +166,10 @@ def _languages(v: dict[str, LanguageFeed]) -> str | None:
     return None
 
 
+def _days(v: int) -> str | None:
+    return None if v >= 0 else "a number of days, 0 or more"
+
+
 @dataclass(frozen=True)
 class FeedsConfig:
     entries: int = check(_positive, default=50)
@@ -173,6 +177,9 @@ class FeedsConfig:
     archives: bool = True  # RFC 5005 archive pages, one per month (feeds/archive/YYYY-MM/)
     metadata_tags: bool = False  # tags given in a release's metadata get feeds too
     languages: dict[str, LanguageFeed] = check(_languages, default_factory=dict)
+    # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom
+    # feed; 0: no tombstones (the entry is only left out)
+    tombstone_days: int = check(_days, default=30)
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,7 @@ SOURCE_KINDS = ("page-list", "feed")
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
 # -- webhooks (issue 4) ----------------------------------------------------------------
 
-WEBHOOK_EVENTS = ("release.published", "release.updated")
+WEBHOOK_EVENTS = ("release.published", "release.updated", "release.withdrawn", "release.restored")
 WEBHOOK_FORMATS = ("standard", "slack", "discord")
 # seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
 DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)

@@ -2,7 +2,7 @@
 
     forms      the date forms understood (English, Russian, Chinese; relative ones)
     windowed   where a date can begin, so each pattern is tried only there
-    find       find_date / find_dates / is_date_line over a text
+    find       find_date / find_dates / is_date_line / date_stamp over a text
     values     the date in a URL path, ISO metadata stamps, putting a zone on them
 
 Pure throughout: no I/O, no clock (callers pass the context and reference dates in).
@@ -10,14 +10,16 @@ Pure throughout: no I/O, no clock (callers pass the context and reference dates 
 
 from __future__ import annotations
 
-from scofeed.dates.find import find_date, find_dates, is_date_line
-from scofeed.dates.forms import MIN_YEAR, FoundDate
+from scofeed.dates.find import date_stamp, find_date, find_dates, is_date_line
+from scofeed.dates.forms import MIN_YEAR, NEAR_DAYS, FoundDate, yearless
 from scofeed.dates.values import aware, date_from_url, midnight, parse_iso, parse_stamp
 
 __all__ = [
     "MIN_YEAR",
+    "NEAR_DAYS",
     "FoundDate",
     "aware",
+    "date_stamp",
     "date_from_url",
     "find_date",
     "find_dates",
@@ -25,4 +27,5 @@ __all__ = [
     "midnight",
     "parse_iso",
     "parse_stamp",
+    "yearless",
 ]

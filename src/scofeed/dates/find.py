@@ -29,8 +29,10 @@ def find_dates(
     if not text.isascii():
         text = text.translate(FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
-    for m in matches(text, windowed):
-        hit = resolve(m, context, max_year)
+    every = matches(text, windowed)
+    years = {int(m["year"]) for m in every if m.groupdict().get("year")}
+    for m in every:
+        hit = resolve(m, context, max_year, years)
         if hit is not None:
             found.append(with_time(hit, text))
     if reference is not None:
@@ -81,3 +83,17 @@ def is_date_line(line: str) -> bool:
     rest = re.sub(r"(?i)\b(?:updated|published|date|at|года|г)\b", " ", rest)
     rest = re.sub(r"\d{1,2}[:：]\d\d", " ", rest)
     return not re.search(r"[^\W\d_]", rest)
+
+
+STAMP_MAX = 60  # a date-stamp line is short
+
+
+def date_stamp(line: str, context: date | None = None) -> FoundDate | None:
+    """The date of a date-stamp line: a short line that states one date and nothing
+    else ("12.03.2025", "March 12, 2025", "2025-03-12 10:30", "12 марта 2025",
+    "2025年3月12日"). A page prints one above or below the text as its publication date."""
+    text = line.strip()
+    if not text or len(text) > STAMP_MAX or not is_date_line(text):
+        return None
+    hits = find_dates(text, context)
+    return hits[0] if len(hits) == 1 else None

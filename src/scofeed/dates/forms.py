@@ -8,8 +8,8 @@ Understood forms (day ranges give their first day):
     二〇二〇年六月三日 · ２０２０年６月３日 · 8 and 9 June · June 30 to July 1, 2021
 
 A time of day after the date is kept, even glued to the year ("3 June 202010:30").
-A date without a year takes the year of the context date (the file's or URL's date),
-stepping back a year when that would put it over a month after the context; a range
+A date without a year is the latest such day on or before the context date (the page's
+or file's date; a day later allowed, for time zones), never one in the future; a range
 running into the next year ("December 30 - January 2, 2021") starts the year before.
 Relative forms, resolved against a reference date: today, yesterday, "on Thursday"
 (the last Thursday on or before it), сегодня, вчера, в четверг, 今天, 昨天, 周四.
@@ -21,10 +21,13 @@ does, a line in ``scofeed.dates.windowed.matches``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 MIN_YEAR = 1990
+NEAR_DAYS = 60  # a stated year is preferred for a day this far before the reference
 
 EN_MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6,
@@ -166,7 +169,9 @@ def _month(m: re.Match[str]) -> int | None:
     return None
 
 
-def resolve(m: re.Match[str], context: date | None, max_year: int) -> FoundDate | None:
+def resolve(
+    m: re.Match[str], context: date | None, max_year: int, years: Iterable[int] = ()
+) -> FoundDate | None:
     month = _month(m)
     if month is None or not 1 <= month <= 12:
         return None
@@ -187,16 +192,29 @@ def resolve(m: re.Match[str], context: date | None, max_year: int) -> FoundDate 
             return None
     if context is None:
         return None
-    try:
-        guess = date(context.year, month, day)
-    except ValueError:
-        return None
-    if (guess - context).days > 31:  # "On 28 December" in a file dated January
-        try:
-            guess = date(context.year - 1, month, day)
-        except ValueError:
-            return None
-    return FoundDate(guess, m.start(), False, m.group(0))
+    guess = yearless(month, day, context, years)
+    return FoundDate(guess, m.start(), False, m.group(0)) if guess is not None else None
+
+
+def yearless(month: int, day: int, reference: date, years: Iterable[int] = ()) -> date | None:
+    """A day stated without a year: the latest such day on or before ``reference`` (a
+    day later allowed, for time zones). When that lies over ``NEAR_DAYS`` before the
+    reference (a file written long after the release), the latest of ``years`` (those
+    the same text, a paragraph, states) that keeps it on or before the reference wins."""
+    limit = reference + timedelta(days=1)
+    guess = None
+    for year in range(limit.year, limit.year - 9, -1):  # 29 February: up to 8 years back
+        with suppress(ValueError):
+            if date(year, month, day) <= limit:
+                guess = date(year, month, day)
+                break
+    if guess is None or (limit - guess).days <= NEAR_DAYS:
+        return guess
+    for year in sorted(set(years), reverse=True):
+        with suppress(ValueError):
+            if date(year, month, day) <= limit:
+                return date(year, month, day)
+    return guess
 
 
 def _crosses_year(g: dict[str, str | None], month: int) -> bool:

@@ -26,6 +26,10 @@ from scofeed.store import entries as entry_rows
 
 log = logging.getLogger(__name__)
 
+# events about an entry's presence: they go to every endpoint that was sent the entry,
+# whatever its events and filters say now, and to those subscribed to them
+RETRACTIONS = ("release.withdrawn", "release.restored")
+
 
 def matches(hook: Webhook, entry: Entry, event: str) -> bool:
     if event not in hook.events:
@@ -58,8 +62,9 @@ def _queue(
     db: sqlite3.Connection, cfg: Config, hook: Webhook, entry: Entry, event: str, at: float
 ) -> bool:
     body = payload.build(hook.format, event, entry, cfg, at)
+    nonce = repr(at) if event in RETRACTIONS else ""  # a second withdrawal is a new event
     queued = rows.enqueue(
-        db, hook.name, entry.id, entry.revision, event, body, at, hook.retry_schedule[0]
+        db, hook.name, entry.id, entry.revision, event, body, at, hook.retry_schedule[0], nonce
     )
     if queued:
         log.info(
@@ -75,8 +80,9 @@ def planner(cfg: Config, now: datetime) -> Planner:
 
     def plan(db: sqlite3.Connection, entry: Entry, event: str) -> int:
         n = 0
+        got = rows.endpoints_of(db, entry.id) if event in RETRACTIONS else set()
         for hook in cfg.webhooks:
-            if not matches(hook, entry, event):
+            if hook.name not in got and not matches(hook, entry, event):
                 continue
             # the hook is in this planner's config, so it was there when the entry was
             # made: queue it even if first_seen was stamped after ``at`` by another job

@@ -1,6 +1,12 @@
 """What a delivery carries: the Standard Webhooks JSON event, or a Slack or Discord
 message. Pure functions: an entry in, the exact body bytes out.
 
+A ``release.withdrawn`` event carries the entry's id, title, links, dates and the
+withdrawal (``withdrawn: {at, reason}``) but not its text (``summary`` and
+``content_html`` are null): a release withdrawn because it was published by mistake
+is not sent again. Chat messages say "Withdrawn: title" with the reason, or
+"Restored: title" (``release.restored``, the full entry again).
+
 The standard payload stays under ``MAX_BYTES``: above it ``content_html`` is left out
 (``content_omitted: true``) and the url carries the text. Slack and Discord bodies
 respect those services' field limits.
@@ -45,6 +51,7 @@ def event_data(entry: Entry, cfg: Config) -> dict[str, Any]:
         "url": entry.url or entry.link,
         "published": entry.published.isoformat(),
         "updated": entry.updated.isoformat(),
+        "event_date": entry.event_date.isoformat() if entry.event_date else None,
         "summary": entry.summary,
         "content_html": entry.content_html,
         "tags": list(entry.tags),
@@ -65,8 +72,28 @@ def feeds_of(entry: Entry, cfg: Config) -> dict[str, Any]:
     return out
 
 
+LABELS = {
+    "release.updated": "Corrected: ",
+    "release.withdrawn": "Withdrawn: ",
+    "release.restored": "Restored: ",
+}
+
+
+def _blurb(event: str, entry: Entry) -> str:
+    """The text under the title in a chat message: the reason of a withdrawal."""
+    w = entry.withdrawal
+    if event == "release.withdrawn" and w is not None:
+        return w.reason or "This release was withdrawn."
+    return entry.summary
+
+
 def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     data = event_data(entry, cfg)
+    w = entry.withdrawal
+    if event == "release.withdrawn" and w is not None:
+        data["summary"] = data["content_html"] = None
+        data["withdrawn"] = {"at": stamp(w.at.timestamp()), "reason": w.reason}
+        return _dumps({"type": event, "timestamp": stamp(at), "data": data})
     doc: dict[str, Any] = {"type": event, "timestamp": stamp(at), "data": data}
     body = _dumps(doc)
     if len(body) <= MAX_BYTES:
@@ -86,10 +113,11 @@ def _slack_escape(s: str) -> str:
 
 def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     link = entry.url or entry.link
-    label = "Corrected: " if event == "release.updated" else ""
+    label = LABELS.get(event, "")
     title = _slack_escape(_clip(label + entry.title, 200)).replace("|", "¦")
     head = f"*<{link}|{title}>*\n"
-    text = head + _slack_escape(_clip(entry.summary, SLACK_SECTION_MAX - len(head) - 50))
+    blurb = _blurb(event, entry)
+    text = head + _slack_escape(_clip(blurb, SLACK_SECTION_MAX - len(head) - 50))
     return _dumps(
         {
             # the notification text is mrkdwn too: unescaped, "<!channel>" in a title
@@ -104,14 +132,14 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
 
 
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
-    label = "Corrected: " if event == "release.updated" else ""
+    label = LABELS.get(event, "")
     title = _clip(label + entry.title, DISCORD_TITLE_MAX)
     footer = cfg.site.title[:200]
     room = DISCORD_TOTAL_MAX - len(title) - len(footer)
     embed = {
         "title": title,
         "url": entry.url or entry.link,
-        "description": _clip(entry.summary, min(DISCORD_DESCRIPTION_MAX, room)),
+        "description": _clip(_blurb(event, entry), min(DISCORD_DESCRIPTION_MAX, room)),
         "timestamp": entry.updated.isoformat(),
         "footer": {"text": footer},
     }

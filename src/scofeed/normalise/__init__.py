@@ -5,7 +5,8 @@
     headline   the title and body of a release, skipping page chrome before the headline
     sanitise   HTML content: given markup sanitised (nh3), or built from paragraphs
     ids        identity (key, URL, fingerprint), entry ids, canonical URLs, content hash
-    entry      ``normalise`` itself: the parts put together, the publication date chosen
+    dating     the publication date and the event date; date-stamp lines out of the text
+    entry      ``normalise`` itself: the parts put together
 
 Dates found in the text come from ``scofeed.dates``.
 """

@@ -2,10 +2,9 @@
 
 ``normalise`` splits the release into title and body (``headline``), builds its HTML
 (``sanitise``), dates it, declares its language and tags, and mints its id (``ids``).
-The publication date is the release's metadata, else the first date in its text
-(relative dates resolved against the URL's or file's date) unless that lies far from
-the URL's date; then the URL's date, then the file's date. Every value without a zone
-is put in the configured one (``site.timezone``).
+The publication date and the event date are chosen by ``dating`` (metadata, then the
+page's own date, then the text, then the file's date); date-stamp lines are taken out of
+the text. Every value without a zone is put in the configured one (``site.timezone``).
 """
 
 from __future__ import annotations
@@ -13,12 +12,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from scofeed.dates import aware, date_from_url, find_date, midnight
+from scofeed.dates import aware, date_from_url
 from scofeed.errors import NormaliseError
 from scofeed.model import Entry, Release
+from scofeed.normalise.dating import choose, day_in, plausible, take_stamps
 from scofeed.normalise.headline import split_release
 from scofeed.normalise.ids import (
     content_hash,
@@ -29,15 +28,12 @@ from scofeed.normalise.ids import (
     web_address,
 )
 from scofeed.normalise.language import detect_language
-from scofeed.normalise.sanitise import paragraphs_html, sanitise
+from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise
 from scofeed.normalise.text import plain, shorten
 
 log = logging.getLogger(__name__)
 
 SUMMARY_MAX = 600
-FAR_DAYS = 60  # a text date further than this from the URL date is not the publication date
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no release is dated before this
-AHEAD = timedelta(days=1)  # nor more than this after it is first seen (``now``)
 
 
 @dataclass(frozen=True)
@@ -78,64 +74,6 @@ def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> lis
     return tags
 
 
-def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> bool:
-    """A date from 1990 up to a day after ``now`` (when the release is first seen); any
-    other is passed over, with a log line naming it."""
-    if when is None:
-        return False
-    if EARLIEST <= when <= now + AHEAD:
-        return True
-    log.info("date_implausible origin=%r %s=%s", origin, what, when.isoformat())
-    return False
-
-
-def _published(
-    release: Release,
-    texts: list[str],
-    tz: str,
-    now: datetime,
-) -> tuple[datetime, str]:
-    """Metadata, else the first date in the text (relative dates resolved against the
-    URL's or file's date), unless it lies far from the URL's date; then the URL's date,
-    then the file's date, then ``now``. A date before 1990 or more than a day after
-    ``now`` is passed over (``plausible``)."""
-    origin = release.origin
-    if release.published is not None:
-        stated = aware(release.published, tz)
-        if plausible(stated, now, origin, "metadata"):
-            return stated, "metadata"
-    url_day = date_from_url(release.url)
-    if url_day is not None and not plausible(midnight(url_day, tz), now, origin, "url"):
-        url_day = None
-    context = release.context_date
-    if context is not None and not plausible(aware(context, tz), now, origin, "mtime"):
-        context = None
-    ctx_day = aware(context, tz).astimezone(ZoneInfo(tz)).date() if context else None
-    anchor = url_day or ctx_day
-    for text in texts:
-        found = find_date(text, anchor, max_year=now.year + 1, reference=anchor)
-        if found is None:
-            continue
-        if url_day is not None and abs((found.day - url_day).days) > FAR_DAYS:
-            log.info("date_far origin=%s text=%s url=%s", release.origin, found.day, url_day)
-            return midnight(url_day, tz), "url"
-        if found.at is not None:
-            when = datetime.combine(found.day, found.at, tzinfo=ZoneInfo(tz))
-        else:
-            when = midnight(found.day, tz)
-        if plausible(when, now, origin, "text"):
-            return when, "text"
-    if url_day is not None:
-        return midnight(url_day, tz), "url"
-    if context is not None:
-        log.info("date_fallback origin=%s source=mtime", release.origin)
-        return aware(context, tz), "mtime"
-    if release.published is not None or release.context_date is not None:
-        log.info("date_fallback origin=%r source=now", origin)
-        return now, "now"
-    raise NormaliseError(f"{release.origin}: no date in metadata, URL or text, and no file date")
-
-
 def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     """Turn one release into one entry. Raises NormaliseError when it cannot."""
     if release.url is not None:
@@ -147,21 +85,27 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         if address != release.url:
             release = replace(release, url=address)
     title, paras, preamble = split_release(release)
+    tz = settings.timezone
+    ctx = day_in(release.context_date, tz) if release.context_date else None
+    paras, preamble, stamps, stamp_lines = take_stamps(
+        paras, preamble, date_from_url(release.url) or ctx
+    )
     # plain-text fields (title, summary) carry no markup and no entity reference,
     # whatever the source; the content shows such text escaped, as it was written
     title = plain(title)
     if not title:
         raise NormaliseError(f"{release.origin}: no usable title")
     if release.html is not None:
-        content = sanitise(release.html)
+        content = drop_lines(sanitise(release.html), stamp_lines)
     else:
         content = paragraphs_html(paras)
     if not paras and not content:
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
     summary = (shorten(plain(paras[0]), SUMMARY_MAX) if paras else title) or title
     texts = [*preamble, *paras[:6], title]
-    published, date_source = _published(release, texts, settings.timezone, now)
-    updated = aware(release.updated, settings.timezone) if release.updated else published
+    dates = choose(release, texts, stamps, tz, now)
+    published = dates.published
+    updated = aware(release.updated, tz) if release.updated else published
     if not plausible(updated, now, release.origin, "updated"):
         updated = published
     updated = max(updated, published)
@@ -196,6 +140,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         content_hash=content_hash(facts),
         fingerprint=fp,
         origin=release.origin,
-        date_source=date_source,
+        date_source=dates.source,
+        event_date=dates.event,
         paragraphs=tuple(paras),
     )

@@ -5,8 +5,11 @@ The first non-empty line is the title, then paragraphs (see ``text``); a title
 repeated as the first paragraph is dropped from the body. Real releases are messier.
 Leading page chrome (a date line, a breadcrumb, "Press release", a line in another
 script) is skipped to find the headline, and its dates still count; when the first
-real line is body text (long, several sentences, a wrapped line, or opening "On 3 June
-2020, ...") the headline is missing and the first sentence, shortened, stands in.
+real line is body text (over twice ``TITLE_MAX`` characters, sentences ended by full
+stops, a long line ending in one, a wrapped line, or opening "On 3 June 2020, ...") the
+headline is missing and the first sentence, shortened, stands in. A headline line is
+kept whole, up to ``TITLE_MAX`` characters cut at a word: a "!", a "?" or a quotation
+inside it does not end it.
 Short paragraphs in another script than the release (captions, navigation) are dropped.
 """
 
@@ -29,7 +32,7 @@ from scofeed.normalise.text import (
     xml_safe,
 )
 
-TITLE_MAX = 200
+TITLE_MAX = 300  # a headline line is kept whole up to this, then cut at a word
 HEADLINE_MAX = 110  # a headline made from the first sentence
 HEADLINE_MAX_CJK = 40
 
@@ -48,6 +51,8 @@ _CHROME_WORDS = {
 }  # fmt: skip
 _DATE_LEAD = re.compile(r"^(?:(?:on|in|from)\s+|в\s+|于)?", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
+_FULL_STOP = re.compile(r"(?<=\.)\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=。)")
+_CLOSING_QUOTES = "\"'”»’ "
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col", "lt", "vs"}
 
 
@@ -81,20 +86,22 @@ def _looks_like_body(line: str, next_line: str | None) -> bool:
     """The first real line is body text, not a headline."""
     text = collapse(line)
     words = len(text.split())
-    if len(text) > 160:
+    if len(text) > 2 * TITLE_MAX:  # a headline over the cap is cut; one this long is not one
         return True
     if _date_lead_end(text) is not None and len(text) > 40:
         return True
-    if len(text) > 100 and _sentence_breaks(text):
+    # "!", "?" and quotes inside a headline do not end it: only full stops count here
+    if len(text) > 100 and _sentence_breaks(text, _FULL_STOP):
         return True
-    if text.endswith((".", "。")) and (words >= 15 or cjk_count(text) >= 40):
+    ends = text.rstrip(_CLOSING_QUOTES)
+    if ends.endswith((".", "。")) and (words >= 15 or cjk_count(text) >= 40):
         return True
     return bool(next_line and next_line.strip()[:1].islower())
 
 
-def _sentence_breaks(text: str) -> list[int]:
+def _sentence_breaks(text: str, ends: re.Pattern[str] | None = None) -> list[int]:
     out = []
-    for m in _SENTENCE_END.finditer(text):
+    for m in (ends or _SENTENCE_END).finditer(text):
         before = text[: m.start()].rstrip()
         word = before.rsplit(None, 1)[-1].rstrip(".!?").casefold() if before.split() else ""
         if len(word) <= 1 or word in _ABBREV or "." in word:
@@ -147,7 +154,8 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
         else:
             title = collapse(lines[first])
             paras = blocks("\n".join(lines[first + 1 :]))
-    paras = dedupe([p for p in paras if not foreign(p, dominant)])
+    # a date line in another script is the page's date stamp: normalise takes it out
+    paras = dedupe([p for p in paras if not foreign(p, dominant) or is_date_line(p)])
     if paras and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]
     if not compare_key(title):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 
+import lxml.html
 import nh3
 
 from scofeed.errors import NormaliseError
-from scofeed.normalise.text import xml_safe
+from scofeed.normalise.text import collapse, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -66,3 +68,24 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
 
 def paragraphs_html(paras: list[str]) -> str:
     return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paras)
+
+
+def drop_lines(fragment: str, lines: Iterable[str]) -> str:
+    """``fragment`` without the element that holds nothing but one of ``lines`` (the
+    outermost such, once per line): a date-stamp line taken out of the text."""
+    wanted = [collapse(line) for line in lines]
+    if not wanted or not fragment.strip():
+        return fragment
+    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    for el in list(root.iter()):
+        if el is root or el.getparent() is None or not isinstance(el.tag, str):
+            continue
+        text = collapse(el.text_content())
+        if text in wanted:
+            wanted.remove(text)
+            el.drop_tree()
+            if not wanted:
+                break
+    inner = html.escape(root.text or "", quote=False)
+    inner += "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+    return inner.strip()

@@ -30,15 +30,25 @@ __all__ = ["CONTENT_TYPES", "Head", "feed_id", "render"]
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
 
-def render(fmt: str, entries: Sequence[Entry], cfg: Config, head: Head | None = None) -> bytes:
+def render(
+    fmt: str,
+    entries: Sequence[Entry],
+    cfg: Config,
+    withdrawn: Sequence[Entry] = (),
+    head: Head | None = None,
+) -> bytes:
     """One document: the main subscription feed unless ``head`` says otherwise (another
-    set's feed or an archive page, ``render.catalog``)."""
+    set's feed or an archive page, ``render.catalog``). ``withdrawn`` entries become
+    RFC 6721 tombstones in Atom (the other formats have none: a withdrawn entry is only
+    absent)."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise RenderError(f"unknown feed format {fmt!r}") from None
     if head is None:
         head = catalog.head(cfg, catalog.main_set(cfg), fmt)
+    if fmt == "atom" and withdrawn:
+        return render_atom([_resolved(e) for e in entries], cfg, head, withdrawn)
     return renderer([_resolved(e) for e in entries], cfg, head)
 
 

@@ -1,4 +1,9 @@
-"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), with its WebSub ``hubs``."""
+"""JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), with its WebSub ``hubs``.
+
+An item whose release states the day of what it reports carries it in a ``_scofeed``
+extension object (JSON Feed 1.1 extensions: a key opening with an underscore, an object
+with an ``about`` URL): ``{"about": EXTENSION_ABOUT, "event_date": "YYYY-MM-DD"}``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import Any
 from scofeed.config import Config
 from scofeed.model import Entry
 from scofeed.render.catalog import Head
+
+EXTENSION_ABOUT = "https://github.com/scofeed/scofeed/blob/main/docs/formats.md#the-event-date"
 
 
 def _item(e: Entry) -> dict[str, Any]:
@@ -26,6 +33,8 @@ def _item(e: Entry) -> dict[str, Any]:
         item["external_url"] = e.url
     if e.tags:
         item["tags"] = list(e.tags)
+    if e.event_date is not None:
+        item["_scofeed"] = {"about": EXTENSION_ABOUT, "event_date": e.event_date.isoformat()}
     return item
 
 

@@ -16,6 +16,13 @@ So an Atom ``updated`` on a whole second gets a sub-second offset drawn from the
 entry's id: stable for that entry whatever else is in the feed, under one second, and
 never before the stated time. RSS and JSON Feed carry the dates as they are.
 
+Withdrawn entries (RFC 6721): feedgen cannot write ``at:deleted-entry``, so each
+tombstone is added to the Atom tree with lxml after feedgen renders, after the entries,
+with ``ref`` (the entry id), ``when``, ``at:by`` (the site's author) and the reason as
+``at:comment``; the ``at`` prefix is declared on the feed element only when there is a
+tombstone, so a feed without one is byte for byte what it was. RSS and JSON Feed have
+no tombstones: a withdrawn entry is simply absent.
+
 RSS ``description`` holds HTML, so the plain-text summary goes into it HTML-escaped
 (then XML-escaped by the serialiser): ``<script>`` in a release's text is shown as
 text by every reader, never run. Atom ``summary`` is ``type="text"``.
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from feedgen.feed import FeedGenerator
@@ -37,6 +45,7 @@ from scofeed.render.catalog import Head
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -98,11 +107,45 @@ def _add_links(
         anchor = node
 
 
-def render_atom(entries: list[Entry], cfg: Config, head: Head) -> bytes:
+def _stamp(t: datetime) -> str:
+    """RFC 3339 in UTC, ``Z``, to the second (the ``when`` of a tombstone)."""
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _with_tombstones(
+    root: etree._Element, withdrawn: Sequence[Entry], cfg: Config
+) -> etree._Element:
+    """The feed with an ``at:deleted-entry`` for each withdrawn entry, after the entries;
+    the ``at`` prefix declared on the feed element (lxml cannot add it to an element
+    already made, so the tree is copied under a root that declares it)."""
+    nsmap = {**root.nsmap, "at": TOMBSTONES_NS}
+    feed = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=nsmap)
+    feed.text = root.text
+    for child in root:
+        feed.append(child)
+    for e in withdrawn:
+        w = e.withdrawal
+        if w is None:
+            continue
+        node = etree.SubElement(
+            feed, f"{{{TOMBSTONES_NS}}}deleted-entry", ref=e.id, when=_stamp(w.at)
+        )
+        by = etree.SubElement(node, f"{{{TOMBSTONES_NS}}}by")
+        etree.SubElement(by, f"{{{ATOM_NS}}}name").text = cfg.site.author
+        if w.reason:
+            etree.SubElement(node, f"{{{TOMBSTONES_NS}}}comment").text = w.reason
+    return feed
+
+
+def render_atom(
+    entries: list[Entry], cfg: Config, head: Head, withdrawn: Sequence[Entry] = ()
+) -> bytes:
+    """The Atom feed; ``withdrawn``: the entries whose tombstones it carries."""
     fg = _base(cfg, head, "application/atom+xml")
     fg.author({"name": cfg.site.author})
     updated = atom_updated(entries)
-    fg.updated(max(updated, default=EPOCH))
+    gone = [e.withdrawal.at for e in withdrawn if e.withdrawal is not None]
+    fg.updated(max([*updated, *gone], default=EPOCH))
     for e, e_updated in zip(entries, updated, strict=True):
         fe = fg.add_entry(order="append")
         fe.id(e.id)
@@ -125,6 +168,8 @@ def render_atom(entries: list[Entry], cfg: Config, head: Head) -> bytes:
             node.set("{http://www.w3.org/XML/1998/namespace}lang", e.language)
     self_link = root.find(f"{{{ATOM_NS}}}link[@rel='self']")
     _add_links(self_link, f"{{{ATOM_NS}}}link", cfg, head, "application/atom+xml")
+    if gone:
+        root = _with_tombstones(root, withdrawn, cfg)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

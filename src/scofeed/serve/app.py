@@ -31,7 +31,7 @@ from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
-from scofeed.serve.pages import entry_html, index_html
+from scofeed.serve.pages import entry_html, index_html, withdrawn_html
 from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import status as status_rows
@@ -281,6 +281,8 @@ class App:
         e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404
         if id_slug(e.id) != slug:  # the slug matched as the end of a longer one
             raise UnknownEntry(f"no entry with id {slug!r}")
+        if e.withdrawal is not None:  # withdrawn: 410 Gone, with when and why
+            return _page(environ, withdrawn_html(cfg, e), cfg, status=410)
         page = _page(environ, entry_html(cfg, e), cfg)
         if self.activitypub is not None:  # the same URL gives ActivityPub clients a Note
             page.headers.append(("Vary", "Accept"))
@@ -392,7 +394,8 @@ def _text(status: int, text: str) -> Response:
     return Response(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
 
 
-def _page(environ: Mapping[str, Any], markup: str, cfg: Config) -> Response:
+def _page(environ: Mapping[str, Any], markup: str, cfg: Config, status: int = 200) -> Response:
+    """An HTML page; a 200 answers If-None-Match with 304 (an error status never does)."""
     body = markup.encode("utf-8")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = [
@@ -401,6 +404,6 @@ def _page(environ: Mapping[str, Any], markup: str, cfg: Config) -> Response:
         ("Content-Security-Policy", _HTML_CSP),
     ]
     inm = environ.get("HTTP_IF_NONE_MATCH")
-    if inm is not None and not_modified({"HTTP_IF_NONE_MATCH": inm}, [etag], 0):
+    if status == 200 and inm is not None and not_modified({"HTTP_IF_NONE_MATCH": inm}, [etag], 0):
         return Response(304, b"", headers)
-    return Response(200, body, [*headers, ("Content-Type", _HTML_TYPE)])
+    return Response(status, body, [*headers, ("Content-Type", _HTML_TYPE)])

@@ -52,6 +52,24 @@ def index_html(cfg: Config, latest: list[Entry]) -> str:
     )
 
 
+def withdrawn_html(cfg: Config, e: Entry) -> str:
+    """The page of a withdrawn entry (served with 410 Gone): when and why, and neither
+    its title nor its text (a release published by mistake is not shown again)."""
+    w = e.withdrawal
+    assert w is not None
+    when = (
+        f'<time datetime="{_e(w.at.isoformat())}">{_e(w.at.strftime("%Y-%m-%d %H:%M UTC"))}</time>'
+    )
+    reason = f"<p>Reason: {_e(w.reason)}</p>\n" if w.reason else ""
+    return (
+        _head(cfg, f"Withdrawn - {cfg.site.title}", "../")
+        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
+        + "<h1>This release was withdrawn</h1>\n"
+        + f"<p>It was withdrawn on {when} and is no longer published.</p>\n{reason}"
+        + "</body>\n</html>\n"
+    )
+
+
 def entry_html(cfg: Config, e: Entry) -> str:
     original = f'<p>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
     tags = f"<p>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
@@ -60,12 +78,17 @@ def entry_html(cfg: Config, e: Entry) -> str:
         if e.updated != e.published
         else ""
     )
+    event = (
+        f'<p>Event date: <time datetime="{e.event_date.isoformat()}">{e.event_date}</time></p>\n'
+        if e.event_date is not None
+        else ""
+    )
     return (
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
         + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
         + f'<p><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time>'
-        + f"{updated} &middot; {_e(e.author)}</p>\n"
+        + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
         + f"{e.content_html}\n{original}{tags}</article>\n</body>\n</html>\n"
     )

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from scofeed.dates import date_from_url, parse_stamp
+from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
@@ -191,12 +191,48 @@ def _drop(el: lxml.html.HtmlElement) -> None:
     el.drop_tree()
 
 
+def _take_stamps(container: lxml.html.HtmlElement, context: date | None) -> list[FoundDate]:
+    """Date-stamp lines out of the article: the first and the last element holding text
+    when that text is only a date ("12.03.2025", "2025-03-12 10:30"). The outermost
+    element holding just that text goes. Returns their dates, in page order."""
+    leaves = [
+        el
+        for el in container.iter()
+        if isinstance(el.tag, str)
+        and el is not container
+        and not any(isinstance(c.tag, str) and collapse(c.text_content()) for c in el)
+        and collapse(el.text_content())
+    ]
+    found = []
+    for leaf in {id(x): x for x in (leaves[:1] + leaves[-1:])}.values():
+        text = collapse(leaf.text_content())
+        stamp = date_stamp(text, context)
+        if stamp is None:
+            continue
+        outer = leaf
+        parent = outer.getparent()
+        while (
+            parent is not None
+            and parent is not container
+            and collapse(parent.text_content()) == text
+        ):
+            outer, parent = parent, parent.getparent()
+        if outer.getparent() is not None:
+            _drop(outer)
+            found.append(stamp)
+    return found
+
+
 def _body(
-    root: lxml.html.HtmlElement, sel: Selectors, title: str | None, base: str | None
-) -> tuple[list[str], str]:
+    root: lxml.html.HtmlElement,
+    sel: Selectors,
+    title: str | None,
+    base: str | None,
+    context: date | None = None,
+) -> tuple[list[str], str, list[FoundDate]]:
     container = next(iter(_select(root, sel.body)), None)
     if container is None:
-        return [], ""
+        return [], "", []
     for el in list(container.iter(*_FURNITURE)):
         if el is not container:
             _drop(el)
@@ -204,6 +240,7 @@ def _body(
         for el in _select(container, candidates):
             if el is not container and el.getparent() is not None:
                 _drop(el)
+    stamps = _take_stamps(container, context)
     if base:
         container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     paras: list[str] = []
@@ -232,7 +269,7 @@ def _body(
         fragment = "".join(f"<p>{_esc(p)}</p>" for p in paras)
     elif lead:
         fragment = f"<p>{_esc(lead)}</p>" + fragment
-    return paras, fragment
+    return paras, fragment, stamps
 
 
 def _inside_block(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
@@ -264,8 +301,10 @@ def read_page(
     context: datetime | None = None,
     source: str = "local",
 ) -> list[Release]:
-    """One release page -> one Release. Metadata (<time>, meta tags) beats the URL's date,
-    which beats whatever date normalise finds in the text."""
+    """One release page -> one Release. Metadata (<time>, meta tags) beats the page's
+    date-stamp line (a date alone at the top or bottom of the article, taken out; its
+    time of day kept) when it agrees with the URL's date, then the URL's date; whatever
+    date normalise finds in the text comes after."""
     sel = selectors or DEFAULT
     if not text.strip():
         raise RejectedInput(origin, "empty page")
@@ -277,9 +316,12 @@ def read_page(
     title = _title(root, sel)
     published = _published(root, sel)
     day = date_from_url(own) or date_from_url(_own_url(root))
+    paras, fragment, stamps = _body(root, sel, title, own, day or (context and context.date()))
+    stamp = stamps[0] if stamps else None
+    if published is None and stamp is not None and (day is None or stamp.day == day):
+        published = datetime.combine(stamp.day, stamp.at or time(0, 0))  # the page's stamp
     if published is None and day is not None:
         published = _midnight(day)
-    paras, fragment = _body(root, sel, title, own)
     if not paras and not fragment.strip():
         raise RejectedInput(origin, "no article text found in the page")
     log.debug("page_read origin=%s title=%r paragraphs=%d", origin, title, len(paras))
@@ -312,7 +354,7 @@ def fragment_text(fragment: str) -> str:
     body = root.find("body")
     if body is None:
         return ""
-    paras, _html = _body(body, Selectors(title=(), date=(), body=("body",)), None, None)
+    paras, _html, _stamps = _body(body, Selectors(title=(), date=(), body=("body",)), None, None)
     return "\n\n".join(paras)
 
 

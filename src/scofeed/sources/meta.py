@@ -1,7 +1,8 @@
 """Release metadata shared by the structured formats (Markdown front matter, JSON).
 
 The keys are the same everywhere: ``title``, ``date``, ``updated``, ``url``, ``tags``,
-``lang`` and ``id``. A wrong type or value rejects the input with the key's name;
+``lang``, ``id``, ``withdrawn`` (true / false, or the reason as text) and
+``withdrawn_reason``. A wrong type or value rejects the input with the key's name;
 keys scofeed does not know are ignored (front matter written for other tools often
 carries more). ``html_paragraphs`` turns an HTML body into the plain-text paragraphs
 that ``Release.text`` must always hold.
@@ -24,7 +25,7 @@ from scofeed.model import Release
 
 log = logging.getLogger(__name__)
 
-KEYS = ("title", "date", "updated", "url", "tags", "lang", "id")
+KEYS = ("title", "date", "updated", "url", "tags", "lang", "id", "withdrawn", "withdrawn_reason")
 _LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
@@ -92,6 +93,18 @@ def _lang(origin: str, value: Any) -> str | None:
     return text
 
 
+def _withdrawn(origin: str, meta: dict[str, Any]) -> tuple[bool | None, str]:
+    """``withdrawn``: true / false, or a non-empty text (withdrawn, the text its reason);
+    ``withdrawn_reason`` gives the reason beside ``withdrawn: true``."""
+    value = meta.get("withdrawn")
+    reason = _string(origin, "withdrawn_reason", meta.get("withdrawn_reason")) or ""
+    if value is None or isinstance(value, bool):
+        return value, reason
+    if isinstance(value, str) and value.strip():
+        return True, reason or (_string(origin, "withdrawn", value) or "")
+    raise RejectedInput(origin, "'withdrawn' must be true, false or the reason as text")
+
+
 def release_from_meta(
     origin: str,
     meta: dict[str, Any],
@@ -102,6 +115,7 @@ def release_from_meta(
     """A release from validated metadata, plain-text paragraphs and an optional HTML body."""
     if not isinstance(meta, dict):
         raise RejectedInput(origin, "metadata must be a table of keys and values")
+    withdrawn, reason = _withdrawn(origin, meta)
     return Release(
         origin=origin,
         text=text,
@@ -114,6 +128,8 @@ def release_from_meta(
         lang=_lang(origin, meta.get("lang")),
         key=_string(origin, "id", meta.get("id")),
         context_date=context,
+        withdrawn=withdrawn,
+        withdrawn_reason=reason,
     )
 
 

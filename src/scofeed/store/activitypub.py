@@ -275,7 +275,8 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
 def entry_page(db: sqlite3.Connection, limit: int, offset: int) -> list[Entry]:
     """Entries newest first, one page of the outbox."""
     rows = db.execute(
-        "SELECT * FROM entries ORDER BY published_ts DESC, id DESC LIMIT ? OFFSET ?",
+        "SELECT * FROM entries WHERE withdrawn_at IS NULL "
+        "ORDER BY published_ts DESC, id DESC LIMIT ? OFFSET ?",
         (limit, offset),
     )
     return [entry_rows.from_row(r) for r in rows]

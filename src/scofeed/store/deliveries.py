@@ -53,9 +53,13 @@ class Endpoint:
     disabled_reason: str | None
 
 
-def webhook_id(endpoint: str, entry_id: str, revision: int, event: str) -> str:
-    """Stable per (entry revision, endpoint): every attempt and every restart reuse it."""
+def webhook_id(endpoint: str, entry_id: str, revision: int, event: str, nonce: str = "") -> str:
+    """Stable per (entry revision, endpoint): every attempt and every restart reuse it.
+    ``nonce`` tells apart events that may recur for one revision (a withdrawal, a
+    restore, then a second withdrawal): the time they were decided."""
     material = f"{endpoint}\n{entry_id}\n{revision}\n{event}".encode()
+    if nonce:
+        material += f"\n{nonce}".encode()
     return "msg_" + hashlib.sha256(material).hexdigest()[:32]
 
 
@@ -145,6 +149,7 @@ def enqueue(
     body: bytes,
     now: float,
     first_delay: float = 0.0,
+    nonce: str = "",
 ) -> bool:
     """Queue one delivery; False when this (entry revision, endpoint, event) already is."""
     cur = db.execute(
@@ -152,7 +157,7 @@ def enqueue(
         "status, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
         "ON CONFLICT (webhook_id) DO NOTHING",
         (
-            webhook_id(endpoint, entry_id, revision, event),
+            webhook_id(endpoint, entry_id, revision, event, nonce),
             endpoint,
             entry_id,
             revision,
@@ -163,6 +168,12 @@ def enqueue(
         ),
     )
     return cur.rowcount > 0
+
+
+def endpoints_of(db: sqlite3.Connection, entry_id: str) -> set[str]:
+    """The endpoints that were sent (or are still to be sent) something of an entry."""
+    rows = db.execute("SELECT DISTINCT endpoint FROM deliveries WHERE entry_id = ?", (entry_id,))
+    return {r[0] for r in rows}
 
 
 def head(db: sqlite3.Connection, endpoint: str) -> Delivery | None:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from scofeed.errors import UnknownEntry
-from scofeed.model import Entry
+from scofeed.model import Entry, Withdrawal
 from scofeed.store.files import as_db, from_db
 
 _COLUMNS = (
     "id, identity, url_key, fingerprint, title, summary, content_html, published, published_ts, "
     "updated, updated_ts, author, language, link, url, tags, content_hash, revision, origin, "
-    "date_source, first_seen"
+    "date_source, first_seen, event_date"
 )
+# what a read selects: the columns above and the withdrawal, if any
+_READ = _COLUMNS + ", withdrawn_at, withdrawn_reason, withdrawn_by"
+_LIVE = "withdrawn_at IS NULL"  # entries in the feeds (not withdrawn)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Match:
     by: str  # origin | identity | url | fingerprint
     content_hash: str  # the entry's current content hash
     revision: int
+    withdrawn_by: str | None = None  # cli | metadata while the entry is withdrawn
 
 
 class Known:
@@ -119,12 +123,12 @@ def find_match(
     if pending is not None:
         pending.flush(db)
     row = db.execute(
-        "SELECT e.id, e.content_hash, e.revision FROM entry_origins o "
+        "SELECT e.id, e.content_hash, e.revision, e.withdrawn_by FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
         (as_db(origin),),
     ).fetchone()
     if row:
-        return Match(row["id"], "origin", row["content_hash"], row["revision"])
+        return Match(row["id"], "origin", row["content_hash"], row["revision"], row["withdrawn_by"])
     queries = [("identity", "identity = ?", identity)]
     if identity.startswith("fp:"):
         queries = []
@@ -133,20 +137,24 @@ def find_match(
     queries.append(("fingerprint", "fingerprint = ?", fp))
     for by, where, value in queries:
         row = db.execute(
-            f"SELECT id, content_hash, revision FROM entries WHERE {where} "
+            f"SELECT id, content_hash, revision, withdrawn_by FROM entries WHERE {where} "
             "ORDER BY first_seen LIMIT 1",
             (value,),
         ).fetchone()
         if row:
-            return Match(row["id"], by, row["content_hash"], row["revision"])
+            return Match(row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"])
     return None
+
+
+def _event(entry: Entry) -> str | None:
+    return entry.event_date.isoformat() if entry.event_date else None
 
 
 def _tags_json(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
 
 
-_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"
+_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 
 
 def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) -> tuple[object, ...]:
@@ -156,6 +164,7 @@ def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) ->
         entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
+        _event(entry),
     )  # fmt: skip
 
 
@@ -170,13 +179,13 @@ def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
         "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
-        "content_hash = ?, revision = ?, origin = ?, date_source = ? WHERE id = ?",
+        "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ? WHERE id = ?",
         (
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             _tags_json(entry.tags), entry.content_hash,
-            entry.revision, as_db(entry.origin), entry.date_source, entry.id,
+            entry.revision, as_db(entry.origin), entry.date_source, _event(entry), entry.id,
         ),
     )  # fmt: skip
 
@@ -236,12 +245,22 @@ def from_row(row: sqlite3.Row) -> Entry:
         revision=row["revision"],
         origin=from_db(row["origin"]),
         date_source=row["date_source"],
+        event_date=date.fromisoformat(row["event_date"]) if row["event_date"] else None,
+        withdrawal=_withdrawal(row),
     )
 
 
+def _withdrawal(row: sqlite3.Row) -> Withdrawal | None:
+    if "withdrawn_at" not in row.keys() or row["withdrawn_at"] is None:
+        return None
+    at = datetime.fromtimestamp(row["withdrawn_at"], UTC)
+    return Withdrawal(at, row["withdrawn_reason"] or "", row["withdrawn_by"] or "cli")
+
+
 def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
-    """Newest first: by published date, then by id so the order is total and stable."""
-    sql = f"SELECT {_COLUMNS} FROM entries ORDER BY published_ts DESC, id DESC"
+    """Newest first: by published date, then by id so the order is total and stable.
+    Withdrawn entries are left out (they are in no feed, index or list)."""
+    sql = f"SELECT {_READ} FROM entries WHERE {_LIVE} ORDER BY published_ts DESC, id DESC"
     params: tuple[int, ...] = ()
     if limit is not None:
         sql += " LIMIT ?"
@@ -261,14 +280,16 @@ class Digest(NamedTuple):
 
 
 def digests(db: sqlite3.Connection) -> list[Digest]:
-    """Every entry's digest, newest first (the order of ``latest``): one plain tuple a
-    row, the stamp joined by SQLite (30,000 entries in a few tens of milliseconds)."""
+    """Every published (not withdrawn) entry's digest, newest first (the order of
+    ``latest``): one plain tuple a row, the stamp joined by SQLite (30,000 entries in a
+    few tens of milliseconds)."""
     cur = db.cursor()
     cur.row_factory = None
     cur.execute(
         "SELECT id, substr(published, 1, 7), language, tags, id || ' ' || published || ' ' "
         "|| updated || ' ' || revision || ' ' || content_hash || ' ' || link || ' ' || author "
-        "FROM entries ORDER BY published_ts DESC, id DESC"
+        f"|| ' ' || COALESCE(event_date, '') FROM entries WHERE {_LIVE} "
+        "ORDER BY published_ts DESC, id DESC"
     )
     return list(map(Digest._make, cur))
 
@@ -279,17 +300,17 @@ def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        for r in db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id IN ({marks})", chunk):
+        for r in db.execute(f"SELECT {_READ} FROM entries WHERE id IN ({marks})", chunk):
             out[r["id"]] = from_row(r)
     return out
 
 
 def get(db: sqlite3.Connection, key: str) -> Entry:
-    """An entry by its full id or by the slug at the end of it."""
-    row = db.execute(f"SELECT {_COLUMNS} FROM entries WHERE id = ?", (key,)).fetchone()
+    """An entry by its full id or by the slug at the end of it, withdrawn or not."""
+    row = db.execute(f"SELECT {_READ} FROM entries WHERE id = ?", (key,)).fetchone()
     if row is None and key and "/" not in key and ":" not in key:
         row = db.execute(
-            f"SELECT {_COLUMNS} FROM entries WHERE id LIKE ? ESCAPE '\\'",
+            f"SELECT {_READ} FROM entries WHERE id LIKE ? ESCAPE '\\'",
             ("%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),),
         ).fetchone()
     if row is None:
@@ -298,7 +319,43 @@ def get(db: sqlite3.Connection, key: str) -> Entry:
 
 
 def count(db: sqlite3.Connection) -> int:
-    return int(db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+    """How many entries are published (withdrawn ones not counted)."""
+    return int(db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}").fetchone()[0])
+
+
+# -- withdrawals -------------------------------------------------------------------------
+
+
+def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal) -> None:
+    db.execute(
+        "UPDATE entries SET withdrawn_at = ?, withdrawn_reason = ?, withdrawn_by = ? WHERE id = ?",
+        (w.at.timestamp(), w.reason, w.by, entry_id),
+    )
+
+
+def restore(db: sqlite3.Connection, entry_id: str) -> None:
+    db.execute(
+        "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL "
+        "WHERE id = ?",
+        (entry_id,),
+    )
+
+
+def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Entry]:
+    """Withdrawn entries, most recently withdrawn first (then by id); with ``since``,
+    only those withdrawn at or after it (the tombstones still shown in the Atom feed)."""
+    cutoff = since.timestamp() if since is not None else float("-inf")
+    rows = db.execute(
+        f"SELECT {_READ} FROM entries WHERE withdrawn_at IS NOT NULL AND withdrawn_at >= ? "
+        "ORDER BY withdrawn_at DESC, id DESC",
+        (cutoff,),
+    )
+    return [from_row(r) for r in rows]
+
+
+def count_withdrawn(db: sqlite3.Connection) -> int:
+    sql = "SELECT COUNT(*) FROM entries WHERE withdrawn_at IS NOT NULL"
+    return int(db.execute(sql).fetchone()[0])
 
 
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:

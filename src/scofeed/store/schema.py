@@ -254,7 +254,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # feed files (issue 10): every published feed and archive page, relative to feeds/,
+    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # kept apart from its publication date
+    "ALTER TABLE entries ADD COLUMN event_date TEXT",
+    # 8: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
+    # Atom tombstone lasts feeds.tombstone_days after withdrawn_at
+    """
+    -- withdrawn_at: epoch seconds, NULL while published; withdrawn_by: cli | metadata
+    ALTER TABLE entries ADD COLUMN withdrawn_at REAL;
+    ALTER TABLE entries ADD COLUMN withdrawn_reason TEXT;
+    ALTER TABLE entries ADD COLUMN withdrawn_by TEXT;
+    CREATE INDEX entries_withdrawn ON entries (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
+    """,
+    # 9: feed files (issue 10): every published feed and archive page, relative to feeds/,
     # with the key of what it shows; a file is rendered again only when its key changes
     """
     CREATE TABLE feed_files (

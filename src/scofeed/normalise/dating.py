@@ -1,0 +1,181 @@
+"""A release's two dates: when it was published, and the day of what it reports. Pure.
+
+``published`` is when the Secretariat published the release, taken from the first clue
+that holds, in this order:
+
+    1. metadata      the release's own ``date`` (front matter, JSON, a feed item; for
+                     a page read by ``sources.htmlpage``: its ``article:published_time``
+                     / ``<time>``, its date-stamp element, the date in its URL)
+    2. page / url    its date-stamp line (a short line that is only a date, above or
+                     below the text; taken out of the text) when it agrees with the
+                     date in the release URL's path, else that URL date
+    3. text          the first date the text states, unless it lies after the file's
+                     date, or more than ``FAR_DAYS`` from every other clue (the other
+                     dates in the text, the page's date, the file's date): an
+                     anniversary piece that recalls a founding decades earlier, then
+                     states this year's ceremony, is dated by the ceremony. The file's
+                     date alone never rules a stated date out: a file may be copied
+                     long after the release was published (an archive, a fresh
+                     clone's seed).
+    4. mtime         the file's modification time (for a web page: the time it was read)
+
+Year-less and relative dates in the text go by the page's date, else the metadata date,
+else the file's date (``scofeed.dates.yearless``: never after it).
+
+A date more than a day after ``now`` (when the release is first seen) is passed over,
+and no entry is dated after ``now``. The **event date** is the first date the text states
+(a range's first day) that passes the same guards and is not after the publication: the
+day of the meeting the release reports. It is shown, never used for ordering.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from scofeed.dates import FoundDate, aware, date_from_url, date_stamp, find_dates, midnight
+from scofeed.errors import NormaliseError
+from scofeed.model import Release
+
+log = logging.getLogger(__name__)
+
+FAR_DAYS = 60  # a text date further than this from every other clue does not date the release
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no release is dated before this
+AHEAD = timedelta(days=1)  # a stated date this far past ``now`` is a time zone, not an error
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Dates:
+    published: datetime  # timezone-aware, never after ``now``
+    source: str  # metadata | page | url | text | mtime | now
+    event: date | None  # the first date the text states for what happened
+
+
+def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> bool:
+    """A date from 1990 up to a day after ``now`` (when the release is first seen); any
+    other is passed over, with a log line naming it."""
+    if when is None:
+        return False
+    if EARLIEST <= when <= now + AHEAD:
+        return True
+    log.info("date_implausible origin=%r %s=%s", origin, what, when.isoformat())
+    return False
+
+
+def take_stamps(
+    paras: list[str], preamble: list[str], context: date | None
+) -> tuple[list[str], list[str], list[FoundDate], list[str]]:
+    """Date-stamp lines out of the text: those among the lines before the headline, and
+    the first and the last paragraph. Returns the paragraphs and preamble left, the
+    stamps' dates, and the paragraphs taken out (to take out of the HTML too)."""
+    stamps: list[FoundDate] = []
+    rest_pre = []
+    for line in preamble:
+        found = date_stamp(line, context)
+        if found is None:
+            rest_pre.append(line)
+        else:
+            stamps.append(found)
+    body = list(paras)
+    removed = []
+    for at in (0, -1):
+        if len(body) > 1 and (found := date_stamp(body[at], context)) is not None:
+            stamps.append(found)
+            removed.append(body.pop(at))
+    return body, rest_pre, stamps, removed
+
+
+def day_in(value: datetime, tz: str) -> date:
+    """The calendar day of ``value`` in the configured zone."""
+    return aware(value, tz).astimezone(ZoneInfo(tz)).date()
+
+
+def _at(found: FoundDate, tz: str) -> datetime:
+    if found.at is not None:
+        return datetime.combine(found.day, found.at, tzinfo=ZoneInfo(tz))
+    return midnight(found.day, tz)
+
+
+def _first_text_date(
+    found: list[FoundDate], strong: Sequence[date], weak: Sequence[date], limit: date
+) -> FoundDate | None:
+    """The first stated date not after ``limit`` and not far from every other clue: the
+    other text dates and the ``strong`` clues (the page's date) can rule it out; a
+    ``weak`` one (the file's date: a file may be copied years after the release) only
+    vouches for it."""
+    for i, f in enumerate(found):
+        if f.day > limit:
+            continue
+        judges = [g.day for j, g in enumerate(found) if j != i] + list(strong)
+        if not judges or any(abs((f.day - c).days) <= FAR_DAYS for c in [*judges, *weak]):
+            return f
+    return None
+
+
+def choose(
+    release: Release,
+    texts: list[str],
+    stamps: list[FoundDate],
+    tz: str,
+    now: datetime,
+) -> Dates:
+    """The publication date and its source, and the event date (see the module text)."""
+    origin = release.origin
+    context = release.context_date
+    if context is not None and not plausible(aware(context, tz), now, origin, "mtime"):
+        context = None
+    file_day = day_in(context, tz) if context is not None else None
+    url_day = date_from_url(release.url)
+    if url_day is not None and not plausible(midnight(url_day, tz), now, origin, "url"):
+        url_day = None
+    stamp = next((s for s in stamps if plausible(_at(s, tz), now, origin, "stamp")), None)
+    stated: datetime | None = None
+    if release.published is not None:
+        stated = aware(release.published, tz)
+        if not plausible(stated, now, origin, "metadata"):
+            stated = None
+    meta_day = day_in(stated, tz) if stated is not None else None
+    page_day = url_day or (stamp.day if stamp else None)
+    anchor = page_day or meta_day or file_day  # what year-less and relative dates go by
+    found: list[FoundDate] = []
+    for text in texts:
+        found += find_dates(text, anchor, max_year=now.year + 1, reference=anchor)
+    found = [f for f in found if plausible(_at(f, tz), now, origin, "text")]
+    today = now.astimezone(ZoneInfo(tz)).date()
+    strong = [d for d in (page_day, meta_day) if d is not None]
+    weak = [file_day] if file_day is not None else []
+
+    published: datetime | None = None
+    source = ""
+    if stated is not None:
+        published, source = stated, "metadata"
+    if published is None and stamp is not None and (url_day is None or stamp.day == url_day):
+        published, source = _at(stamp, tz), "page"
+    if published is None and url_day is not None:
+        published, source = midnight(url_day, tz), "url"
+    if published is None:
+        first = _first_text_date(found, strong, weak, min(anchor or today, today) + ONE_DAY)
+        if first is not None:
+            published, source = _at(first, tz), "text"
+        elif found:
+            log.info("date_far origin=%s text=%s", origin, found[0].day)
+    if published is None and context is not None:
+        log.info("date_fallback origin=%s source=mtime", origin)
+        published, source = aware(context, tz), "mtime"
+    if published is None:
+        if release.published is None and release.context_date is None:
+            raise NormaliseError(f"{origin}: no date in metadata, URL or text, and no file date")
+        log.info("date_fallback origin=%r source=now", origin)
+        published, source = now, "now"
+    published = min(published, now)  # never dated after it was first seen
+    day = day_in(published, tz)
+    if source in ("metadata", "page", "url"):
+        strong.append(day)
+    else:
+        weak.append(day)
+    event = _first_text_date(found, strong, weak, day + ONE_DAY)
+    return Dates(published, source, event.day if event else None)

@@ -1,0 +1,93 @@
+"""Withdrawing a release, and restoring it: ``scofeed withdraw`` / ``scofeed restore``.
+
+A withdrawal takes the entry out of every feed and the index, leaves an RFC 6721
+tombstone in the Atom feed for ``feeds.tombstone_days``, makes its entry page answer
+``410 Gone``, and queues, in the same transaction, a ``release.withdrawn`` webhook to
+each endpoint that was sent the entry (or subscribes to the event) and an ActivityPub
+``Delete`` when ActivityPub is enabled. Then the feeds are published again, and the
+WebSub hub distributes them like any other change (the daemon notices changed files).
+
+A restore undoes it: the entry is back in the feeds, the tombstone gone, the page 200,
+and ``release.restored`` goes to the same endpoints (no ActivityPub activity: see
+``activitypub.outbox.EVENTS``).
+
+Only this (and ``withdrawn: true`` in a release's metadata, see ``ingest``) withdraws
+an entry. A deleted source file never does: a mistaken ``rm`` must not retract a
+release from every subscriber; its entry keeps its last version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from scofeed.activitypub.outbox import planner_with
+from scofeed.config import Config
+from scofeed.deliver.outbox import planner_for
+from scofeed.model import Entry, Planner, Withdrawal
+from scofeed.normalise import collapse, shorten, xml_safe
+from scofeed.publish import publish_feeds
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+
+log = logging.getLogger(__name__)
+
+REASON_MAX = 500  # characters of a reason kept (the tombstone comment, page, webhook)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    entry: Entry  # as it is now (``withdrawal`` set while withdrawn)
+    changed: bool  # False: it already was withdrawn (withdraw) or published (restore)
+    queued: int = 0  # deliveries queued (webhooks and ActivityPub)
+    written: list[str] = field(default_factory=list)  # feed files rewritten
+
+
+def _planner(cfg: Config, now: datetime, planner: Planner | None) -> Planner | None:
+    return planner or planner_with(cfg, now, planner_for(cfg, now))
+
+
+def clean_reason(reason: str) -> str:
+    """One line of text XML can carry, at most ``REASON_MAX`` characters."""
+    return shorten(collapse(xml_safe(reason)), REASON_MAX)
+
+
+def withdraw(
+    cfg: Config,
+    store: Store,
+    key: str,
+    reason: str,
+    now: datetime,
+    planner: Planner | None = None,
+) -> Outcome:
+    """Withdraw the entry ``key`` (its id, or the slug its page address ends with)."""
+    plan = _planner(cfg, now, planner)
+    with store.transaction() as db:
+        entry = entry_rows.get(db, key)  # UnknownEntry
+        if entry.withdrawal is not None:
+            return Outcome(entry, changed=False)
+        w = Withdrawal(now.replace(microsecond=0), clean_reason(reason), "cli")
+        entry_rows.withdraw(db, entry.id, w)
+        entry = replace(entry, withdrawal=w)
+        queued = plan(db, entry, "release.withdrawn") if plan else 0
+    written = publish_feeds(cfg, store, now)
+    log.info("withdrawn entry=%s reason=%r deliveries=%d", entry.id, w.reason, queued)
+    return Outcome(entry, True, queued, written)
+
+
+def restore(
+    cfg: Config, store: Store, key: str, now: datetime, planner: Planner | None = None
+) -> Outcome:
+    """Put a withdrawn entry back in the feeds."""
+    plan = _planner(cfg, now, planner)
+    with store.transaction() as db:
+        entry = entry_rows.get(db, key)
+        if entry.withdrawal is None:
+            return Outcome(entry, changed=False)
+        entry_rows.restore(db, entry.id)
+        entry = replace(entry, withdrawal=None)
+        queued = plan(db, entry, "release.restored") if plan else 0
+    written = publish_feeds(cfg, store, now)
+    log.info("restored entry=%s deliveries=%d", entry.id, queued)
+    return Outcome(entry, True, queued, written)

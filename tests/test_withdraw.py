@@ -1,0 +1,397 @@
+"""Withdrawals (issue 14, point 7): `scofeed withdraw` / `restore` and `withdrawn:` metadata.
+
+Real parts throughout: the CLI, a SQLite file, feeds parsed by feedparser and lxml, the
+entry page through the real HTTP server, webhooks POSTed to a real local receiver and
+verified with standardwebhooks.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import feedparser
+import pytest
+from lxml import etree
+from standardwebhooks import Webhook
+
+from conftest import SECRET, webhook_toml
+from scofeed.activitypub.outbox import planner as ap_planner
+from scofeed.build import build
+from scofeed.cli import main
+from scofeed.deliver import payload, runner
+from scofeed.publish import publish_feeds
+from scofeed.serve import App, HttpServer
+from scofeed.store import activitypub as ap_rows
+from scofeed.store import deliveries as delivery_rows
+from scofeed.store import entries as entry_rows
+from scofeed.websub import Hub, hub, receive
+from scofeed.withdraw import restore, withdraw
+from websub_subscriber import Subscriber
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+AT = "{http://purl.org/atompub/tombstones/1.0}"
+
+SECOND = """---
+title: SCO Secretariat hosts a round table on trade
+date: 2024-05-02
+tags: [economy]
+---
+On 2 May 2024 the SCO Secretariat hosted a round table on trade and transport.
+"""
+
+
+def cli(site, *args: str) -> int:
+    return main(["--config", str(site.config_path), *args])
+
+
+def feeds(site) -> dict[str, bytes]:
+    return {n: (site.feeds / n).read_bytes() for n in ("atom.xml", "rss.xml", "feed.json")}
+
+
+def ids_in(site) -> dict[str, set[str]]:
+    """The entry ids each feed holds, as feedparser and (for JSON) json read them."""
+    out = {}
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((site.feeds / name).read_bytes())
+        assert not parsed.bozo, parsed.bozo_exception
+        out[name] = {e.id for e in parsed.entries}
+    doc = json.loads((site.feeds / "feed.json").read_bytes())
+    out["feed.json"] = {item["id"] for item in doc["items"]}
+    return out
+
+
+def tombstones(site) -> list[etree._Element]:
+    root = etree.fromstring((site.feeds / "atom.xml").read_bytes())
+    return root.findall(f"{AT}deleted-entry")
+
+
+@pytest.fixture
+def two(site):
+    """A site with the seed and a Markdown release, built; returns the second's id."""
+    (site.sources / "2024-05-02-trade.md").write_text(SECOND, encoding="utf-8")
+    assert cli(site, "build") == 0
+    store = site.store()
+    (e,) = [e for e in entry_rows.latest(store.db) if e.title.startswith("SCO Secretariat hosts")]
+    store.close()
+    return e.id
+
+
+def test_withdraw_by_slug_leaves_every_feed_and_puts_a_tombstone_in_atom(site, two, capsys):
+    before = feeds(site)
+    slug = two.rsplit("/", 1)[-1]
+    assert cli(site, "withdraw", slug, "--reason", "Published by mistake") == 0
+    assert f"withdrawn {two}" in capsys.readouterr().out
+    for name, ids in ids_in(site).items():
+        assert two not in ids, name
+        assert len(ids) == 1, name  # the seed stays
+    (stone,) = tombstones(site)
+    assert stone.get("ref") == two
+    when = datetime.fromisoformat(stone.get("when").replace("Z", "+00:00"))
+    assert abs(when - datetime.now(UTC)) < timedelta(minutes=5)
+    assert stone.findtext(f"{AT}comment") == "Published by mistake"
+    assert stone.findtext(f"{AT}by/{ATOM}name") == "SCO Secretariat"
+    # feedparser reads the feed whole and knows nothing of the withdrawn entry
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert not parsed.bozo and two not in {e.id for e in parsed.entries}
+    # list hides it, list --withdrawn shows it with why, show says so, status counts it
+    capsys.readouterr()
+    assert cli(site, "list") == 0
+    assert two not in capsys.readouterr().out
+    assert cli(site, "list", "--withdrawn") == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(two + "\t") and line.endswith("\tPublished by mistake")
+    assert cli(site, "show", slug) == 0
+    assert "withdrawn: " in capsys.readouterr().out
+    assert cli(site, "status") == 0
+    assert "withdrawn entries: 1" in capsys.readouterr().out
+    # a second withdraw changes nothing
+    assert cli(site, "withdraw", two) == 0
+    assert capsys.readouterr().out.startswith("already withdrawn")
+    # restore: back in every feed, no tombstone, the feeds byte for byte as before
+    assert cli(site, "restore", two) == 0
+    assert all(two in ids for ids in ids_in(site).values())
+    assert tombstones(site) == []
+    assert feeds(site) == before
+    # and a build with nothing changed writes nothing
+    assert cli(site, "build") == 0
+    assert "written=0" in capsys.readouterr().out
+
+
+def test_the_full_tag_id_works_and_an_unknown_one_is_refused(site, two, capsys):
+    assert cli(site, "withdraw", two) == 0
+    assert two not in ids_in(site)["atom.xml"]
+    (stone,) = tombstones(site)
+    assert stone.find(f"{AT}comment") is None  # no reason given: no comment
+    assert cli(site, "restore", "nosuchslug") == 1
+    assert "no entry with id 'nosuchslug'" in capsys.readouterr().err
+
+
+def test_a_tombstone_lasts_the_configured_days(site, two):
+    site.write_config("\n[feeds]\ntombstone_days = 3\n")
+    cfg, store = site.config(), site.store()
+    withdraw(cfg, store, two, "Duplicate of an earlier release", NOW)
+    assert [s.get("when") for s in tombstones(site)] == ["2026-11-01T12:00:00Z"]
+    root = etree.fromstring((site.feeds / "atom.xml").read_bytes())
+    assert root.findtext(f"{ATOM}updated").startswith("2026-11-01T12:00:00")
+    assert publish_feeds(cfg, store, NOW + timedelta(days=3)) == []  # still there: nothing new
+    assert len(tombstones(site)) == 1
+    written = publish_feeds(cfg, store, NOW + timedelta(days=3, seconds=1))
+    # only the Atom feeds of the sets the entry was in had the tombstone
+    assert written == ["atom.xml", "en/atom.xml", "tags/economy/atom.xml"]
+    en = etree.fromstring((site.feeds / "en/atom.xml").read_bytes())
+    assert en.find(f"{AT}deleted-entry") is None
+    assert tombstones(site) == []
+    assert two not in ids_in(site)["atom.xml"]  # gone from the feed, still withdrawn
+    assert entry_rows.get(store.db, two).withdrawal is not None
+
+
+def test_tombstone_days_0_means_no_tombstones(site, two):
+    site.write_config("\n[feeds]\ntombstone_days = 0\n")
+    withdraw(site.config(), site.store(), two, "x", NOW)
+    assert tombstones(site) == []
+    assert b"tombstones" not in (site.feeds / "atom.xml").read_bytes()
+
+
+def test_metadata_withdraws_and_an_unchanged_rescan_does_not_resurrect(site, two, capsys):
+    path = site.sources / "2024-05-02-trade.md"
+    flagged = SECOND.replace("tags:", "withdrawn: true\nwithdrawn_reason: Wrong date\ntags:")
+    path.write_text(flagged, encoding="utf-8")
+    assert cli(site, "build") == 0
+    assert two not in ids_in(site)["atom.xml"]
+    (stone,) = tombstones(site)
+    assert (stone.get("ref"), stone.findtext(f"{AT}comment")) == (two, "Wrong date")
+    e = entry_rows.get(site.store().db, two)
+    assert e.withdrawal is not None and e.withdrawal.by == "metadata"
+    # the same file read again (a cold scan: the files index forgotten) stays withdrawn
+    store = site.store()
+    store.db.execute("DELETE FROM files")
+    assert cli(site, "build") == 0
+    assert two not in ids_in(site)["rss.xml"]
+    # the flag removed from the file: the entry is back
+    path.write_text(SECOND, encoding="utf-8")
+    assert cli(site, "build") == 0
+    assert two in ids_in(site)["rss.xml"]
+    assert tombstones(site) == []
+    # `withdrawn: "the reason"` is the short form
+    path.write_text(SECOND.replace("tags:", 'withdrawn: "Superseded"\ntags:'), encoding="utf-8")
+    assert cli(site, "build") == 0
+    assert [s.findtext(f"{AT}comment") for s in tombstones(site)] == ["Superseded"]
+
+
+def test_a_withdrawn_entry_stays_withdrawn_when_its_file_is_edited(site, two, receivers):
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    cfg, store = site.config(), site.store()
+    withdraw(cfg, store, two, "On hold", NOW)
+    path = site.sources / "2024-05-02-trade.md"
+    path.write_text(SECOND + "\nA second paragraph added later.\n", encoding="utf-8")
+    build(cfg, store, NOW + timedelta(hours=1))
+    e = entry_rows.get(store.db, two)
+    assert e.withdrawal is not None and e.revision == 2  # the edit kept, not published
+    assert two not in ids_in(site)["feed.json"]
+    # `withdrawn: false` does not undo an operator's `scofeed withdraw` either
+    path.write_text(SECOND.replace("tags:", "withdrawn: false\ntags:"), encoding="utf-8")
+    build(cfg, store, NOW + timedelta(hours=2))
+    assert entry_rows.get(store.db, two).withdrawal is not None
+    events = [d.event for d in delivery_rows.listing(store.db)]
+    assert "release.updated" not in events
+    restore(cfg, store, two, NOW + timedelta(hours=3))
+    assert entry_rows.get(store.db, two).withdrawal is None
+    assert two in ids_in(site)["feed.json"]
+
+
+def test_a_release_first_seen_withdrawn_is_published_nowhere(site, receivers):
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    flagged = SECOND.replace("tags:", "withdrawn: true\ntags:")
+    (site.sources / "2024-05-02-trade.md").write_text(flagged, encoding="utf-8")
+    cfg, store = site.config(), site.store()
+    report = build(cfg, store, NOW)
+    assert report.entries == 1 and report.new == 1  # the seed only
+    assert all(len(ids) == 1 for ids in ids_in(site).values())
+    assert [d.event for d in delivery_rows.listing(store.db)] == ["release.published"]  # the seed's
+
+
+def test_deleting_the_file_does_not_withdraw(site, two, capsys):
+    (site.sources / "2024-05-02-trade.md").unlink()
+    assert cli(site, "build") == 0
+    assert all(two in ids for ids in ids_in(site).values())
+    assert tombstones(site) == []
+    assert entry_rows.get(site.store().db, two).withdrawal is None
+
+
+def test_the_entry_page_answers_410_through_the_real_server(site, two):
+    cfg, store = site.config(), site.store()
+    withdraw(cfg, store, two, "Published by mistake <b>", NOW)
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0]
+
+    def get(path: str) -> tuple[int, str]:
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        finally:
+            conn.close()
+
+    try:
+        slug = two.rsplit("/", 1)[-1]
+        status, body = get("/entries/" + slug)
+        assert status == 410
+        assert "This release was withdrawn" in body
+        assert "2026-11-01 12:00 UTC" in body
+        assert "Published by mistake &lt;b&gt;" in body
+        assert "round table" not in body  # neither title nor text shown again
+        status, index = get("/")
+        assert status == 200 and slug not in index
+        restore(cfg, store, two, NOW + timedelta(minutes=1))
+        status, body = get("/entries/" + slug)
+        assert status == 200 and "round table on trade" in body
+        status, index = get("/")
+        assert slug in index
+    finally:
+        server.stop()
+        store.close()
+
+
+def test_release_withdrawn_reaches_who_got_the_entry_and_who_subscribes(site, receivers):
+    got, late, other = receivers([200]), receivers([200]), receivers([200])
+    # "got" took the entry when it was published (and only wants published events)
+    site.write_config(webhook_toml("got", got.url, events=["release.published"]))
+    (site.sources / "2024-05-02-trade.md").write_text(SECOND, encoding="utf-8")
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    runner.run_due(cfg, store, now=NOW, rng=random.Random(1))
+    assert len(got.wait_for(2)) == 2
+    (e,) = [e for e in entry_rows.latest(store.db) if "round table" in e.content_html]
+    # later: "late" subscribes to withdrawals, "other" only to new releases
+    site.write_config(
+        webhook_toml("got", got.url, events=["release.published"])
+        + webhook_toml("late", late.url, events=["release.withdrawn"])
+        + webhook_toml("other", other.url, events=["release.published"])
+    )
+    cfg = site.config()
+    later = NOW + timedelta(hours=1)
+    outcome = withdraw(cfg, store, e.id, "Published by mistake", later)
+    assert outcome.queued == 2
+    runner.run_due(cfg, store, now=later, rng=random.Random(1))
+    for receiver, count in ((got, 3), (late, 1)):
+        last = receiver.wait_for(count)[-1]
+        doc = Webhook(SECRET).verify(last.body, last.headers)
+        assert doc["type"] == "release.withdrawn"
+        data = doc["data"]
+        assert data["id"] == e.id and data["title"] == e.title
+        assert data["withdrawn"] == {"at": "2026-11-01T13:00:00Z", "reason": "Published by mistake"}
+        assert data["summary"] is None and data["content_html"] is None
+    assert other.received == []
+    # restore: release.restored to the same endpoints, with the entry in full
+    restore(cfg, store, e.id, later + timedelta(minutes=5))
+    runner.run_due(cfg, store, now=later + timedelta(minutes=5), rng=random.Random(1))
+    last = got.wait_for(4)[-1]
+    doc = Webhook(SECRET).verify(last.body, last.headers)
+    assert doc["type"] == "release.restored" and "round table" in doc["data"]["content_html"]
+    # a second withdrawal is a new event (its own webhook-id), not a repeat of the first
+    withdraw(cfg, store, e.id, "Again", later + timedelta(minutes=10))
+    runner.run_due(cfg, store, now=later + timedelta(minutes=10), rng=random.Random(1))
+    msgs = got.wait_for(5)
+    assert (
+        Webhook(SECRET).verify(msgs[-1].body, msgs[-1].headers)["data"]["withdrawn"]["reason"]
+        == "Again"
+    )
+    assert len({m.headers["webhook-id"] for m in msgs}) == 5
+    assert other.received == []
+
+
+def test_chat_messages_say_withdrawn_with_the_reason(site, two):
+    cfg, store = site.config(), site.store()
+    withdraw(cfg, store, two, "Published by mistake", NOW)
+    e = entry_rows.get(store.db, two)
+    slack = json.loads(payload.build("slack", "release.withdrawn", e, cfg, NOW.timestamp()))
+    assert slack["text"].startswith("Withdrawn: SCO Secretariat hosts")
+    assert "Published by mistake" in slack["blocks"][0]["text"]["text"]
+    discord = json.loads(payload.build("discord", "release.withdrawn", e, cfg, NOW.timestamp()))
+    (embed,) = discord["embeds"]
+    assert embed["title"].startswith("Withdrawn: ")
+    assert embed["description"] == "Published by mistake"
+    restored = json.loads(payload.build("discord", "release.restored", e, cfg, 0))
+    assert restored["embeds"][0]["title"].startswith("Restored: ")
+
+
+def test_activitypub_gets_a_delete_when_enabled(site, two):
+    site.write_config("\n[activitypub]\nenabled = true\n")
+    cfg, store = site.config(), site.store()
+    with store.transaction() as db:
+        ap_rows.add_follower(
+            db, "https://social.example/users/a", "https://social.example/users/a/inbox",
+            "https://social.example/inbox", "https://social.example/f/1", NOW.timestamp(),
+        )  # fmt: skip
+    withdraw(cfg, store, two, "x", NOW)
+    (d,) = [d for d in ap_rows.listing(store.db) if d.kind == "Delete"]
+    doc = json.loads(d.body)
+    assert doc["type"] == "Delete" and doc["object"]["type"] == "Tombstone"
+    assert doc["object"]["id"].endswith("/entries/" + two.rsplit("/", 1)[-1])
+    assert d.inbox == "https://social.example/inbox"
+    # a restore sends nothing to the fediverse (servers refuse a deleted post back)
+    restore(cfg, store, two, NOW + timedelta(minutes=1))
+    assert [d.kind for d in ap_rows.listing(store.db)] == ["Delete"]
+    assert ap_planner(cfg, NOW)(store.db, entry_rows.get(store.db, two), "release.restored") == 0
+
+
+def test_json_metadata_and_a_bad_withdrawn_value(site, capsys):
+    item = {"title": "SCO Secretariat hosts a round table on trade", "date": "2024-05-02"}
+    item["text"] = "On 2 May 2024 the SCO Secretariat hosted a round table on trade."
+    (site.sources / "a.json").write_text(json.dumps([{**item, "withdrawn": True}]))
+    (site.sources / "b.json").write_text(json.dumps({**item, "title": "Other", "withdrawn": 3}))
+    assert cli(site, "build") == 1
+    err = capsys.readouterr().err
+    assert "b.json: 'withdrawn' must be true, false or the reason as text" in err
+    assert all(len(ids) == 1 for ids in ids_in(site).values())  # the seed only
+    capsys.readouterr()
+    assert cli(site, "list", "--withdrawn") == 0
+    assert "round table" in capsys.readouterr().out
+
+
+def test_websub_subscribers_get_the_feed_with_the_tombstone(site):
+    site.write_config("\n[websub]\nallow_private = true\n")
+    (site.sources / "2024-05-02-trade.md").write_text(SECOND, encoding="utf-8")
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    (e,) = [e for e in entry_rows.latest(store.db) if "round table" in e.content_html]
+    clock = [NOW.timestamp()]
+    h = Hub(max_workers=2, clock=lambda: clock[0], rng=random.Random(1))
+    s = Subscriber()
+    try:
+        h.run_due(cfg, store, wait=True)  # the hub records the current bodies
+        fields = {"mode": "subscribe", "topic": cfg.feed_url("atom"), "callback": s.url}
+        body = urlencode({f"hub.{k}": v for k, v in fields.items()}).encode()
+        receive(cfg, store, body, hub.FORM_TYPE, clock[0])
+        h.run_due(cfg, store, wait=True)
+        assert s.verifications
+        withdraw(cfg, store, e.id, "Published by mistake", NOW)
+        h.run_due(cfg, store, wait=True)
+        s.wait("posts")
+        (post,) = s.posts
+        assert post.body == (site.feeds / "atom.xml").read_bytes()
+        root = etree.fromstring(post.body)
+        assert [t.get("ref") for t in root.findall(f"{AT}deleted-entry")] == [e.id]
+        assert e.id not in {x.findtext(f"{ATOM}id") for x in root.findall(f"{ATOM}entry")}
+    finally:
+        s.close()
+        h.shutdown(5)
+
+
+def test_a_reason_with_control_characters_and_markup_stays_well_formed(site, two):
+    reason = "Bad\x00 release\x1b <script>alert(1)</script> &amp;\n\nsecond line " + "x" * 900
+    withdraw(site.config(), site.store(), two, reason, NOW)
+    (stone,) = tombstones(site)  # lxml parsed it
+    comment = stone.findtext(f"{AT}comment")
+    assert comment.startswith("Bad release <script>alert(1)</script> &amp; second line x")
+    assert len(comment) <= 500
+    assert not feedparser.parse((site.feeds / "atom.xml").read_bytes()).bozo
