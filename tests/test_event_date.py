@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -81,15 +82,21 @@ def test_an_entry_without_an_event_date_renders_as_before(site):
 def test_a_store_from_before_the_event_date_is_migrated(site):
     cfg, store, _e = built(site)
     path = cfg.paths.state
-    # back to the schema before the event date: later migrations (withdrawals) undone too
-    (before,) = [n for n, m in enumerate(MIGRATIONS) if "ADD COLUMN event_date" in m]
-    store.db.execute("DROP INDEX IF EXISTS entries_withdrawn")
-    store.db.execute("DROP TABLE IF EXISTS feed_files")  # issue 10's table, after them
-    for column in ("event_date", "withdrawn_at", "withdrawn_reason", "withdrawn_by"):
-        store.db.execute(f"ALTER TABLE entries DROP COLUMN {column}")
-    store.db.execute(f"PRAGMA user_version = {before}")
-    store.db.commit()
+    # a store at the version before the event date, holding the same rows: made by the
+    # migrations before it, then filled from the built store's common columns
+    step = next(i for i, m in enumerate(MIGRATIONS) if "ADD COLUMN event_date" in m)
     store.close()
+    path.rename(path.with_name("new.sqlite3"))
+    old_db = sqlite3.connect(path)
+    for sql in MIGRATIONS[:step]:
+        old_db.executescript(sql)
+    old_db.execute(f"PRAGMA user_version = {step}")
+    old_db.execute("ATTACH DATABASE ? AS new", (str(path.with_name("new.sqlite3")),))
+    for (table,) in old_db.execute("SELECT name FROM main.sqlite_master WHERE type='table'"):
+        cols = ", ".join(r[1] for r in old_db.execute(f"PRAGMA main.table_info({table})"))
+        old_db.execute(f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM new.{table}")
+    old_db.commit()
+    old_db.close()
     again = Store(path)
     assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     old = entries.latest(again.db, 10)

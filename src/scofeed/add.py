@@ -25,16 +25,18 @@ from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
-from scofeed.model import Entry, Release
+from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import pages as page_rows
 
 log = logging.getLogger(__name__)
 
 SLUG_MAX = 60
+ADD_SOURCE = "add"  # the source name of pages given to `scofeed add URL` (page_checks)
 STDIN = "<stdin>"
 
 
@@ -171,13 +173,18 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
     with the same duplicate key, whatever the page's own markup says."""
     try:
         _body, _suffix, releases = fetch_release(cfg, store, url, now)
-        if len(releases) != 1:
-            raise RejectedInput(url, f"holds {len(releases)} releases; add them one at a time")
-        release = releases[0]
-        entry = normalise(release, settings_from(cfg), now)
+        return url_document(cfg, url, releases, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, url, exc, now)
         raise
+
+
+def url_document(cfg: Config, url: str, releases: list[Release], now: datetime) -> bytes:
+    """The one release of a fetched page as the JSON file ``add`` keeps in sources/."""
+    if len(releases) != 1:
+        raise RejectedInput(url, f"holds {len(releases)} releases; add them one at a time")
+    release = releases[0]
+    entry = normalise(release, settings_from(cfg), now)
     doc: dict[str, object] = {
         "title": entry.title,
         "date": entry.published.isoformat(),
@@ -189,4 +196,56 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
         doc["tags"] = list(release.tags)
     if release.html:
         doc["html"] = release.html
+    return _dump(doc)
+
+
+def _dump(doc: dict[str, object]) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def refresh_added(
+    cfg: Config,
+    store: Store,
+    path: Path,
+    url: str,
+    releases: list[Release],
+    now: datetime,
+    planner: Planner | None = None,
+) -> BuildReport | None:
+    """A page given to ``add URL`` fetched again (``scofeed.recheck``): its file in
+    sources/ rewritten when the page's text changed, and a build, which makes the edit a
+    correction as for any edited file. The file's date stays (a recheck brings edits of
+    the text, not a new date). None when nothing changed."""
+    old_bytes = path.read_bytes()
+    doc = json.loads(url_document(cfg, url, releases, now))
+    try:
+        old = json.loads(old_bytes)
+    except ValueError:
+        old = {}
+    if isinstance(old, dict) and old.get("date"):
+        doc["date"] = old["date"]
+    data = _dump(doc)
+    if data == old_bytes:
+        return None
+    publish.write_atomic(path, data)
+    log.info("add_refreshed url=%s path=%s", url, path)
+    return build(cfg, store, now, planner=planner)
+
+
+def add_url(cfg: Config, store: Store, url: str, now: datetime, update: bool = False) -> AddResult:
+    """``scofeed add URL``: the page into sources/ as JSON, a build, and the page
+    watched for corrections while recent (``[recheck]``)."""
+    result = add_release(cfg, store, from_url(cfg, store, url, now), ".json", url, now, update)
+    entry = entry_rows.get(store.db, result.entry_id)
+    rel = result.path.relative_to(cfg.paths.sources).as_posix()
+    page_rows.watch(
+        store.db,
+        url,
+        ADD_SOURCE,
+        rel,
+        entry.id,
+        entry.published.timestamp(),
+        now.timestamp(),
+        cfg.recheck.interval,
+    )
+    return result

@@ -5,7 +5,8 @@
     ├── UsageError (ValueError)                  exit 2  HTTP 400 a command or request used wrongly
     ├── SourceError                                               a release could not be read
     │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
-    │   │   └── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
+    │   │   ├── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
+    │   │   └── PageGone                                 HTTP 422 the page answers 404 or 410
     │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
     ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
     ├── StoreError                                                the SQLite state store
@@ -94,6 +95,17 @@ class TemporaryFailure(RejectedInput, TemporaryError):
 
     def __init__(self, origin: str, reason: str) -> None:
         super().__init__(origin, reason if reason.startswith(TEMPORARY) else TEMPORARY + reason)
+
+
+class PageGone(RejectedInput):
+    """A page that answers 404 Not Found or 410 Gone; ``status`` says which."""
+
+    def __init__(self, origin: str, status: int, reason: str | None = None) -> None:
+        super().__init__(origin, reason or f"HTTP {status}")
+        self.status = status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.origin, self.status, self.reason))
 
 
 class KnownRelease(SourceError):

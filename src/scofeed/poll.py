@@ -25,7 +25,7 @@ from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config, RemoteSource
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
-from scofeed.ingest import ingest, tally
+from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
 from scofeed.normalise import canonical_url
 from scofeed.publish import publish_feeds
@@ -33,6 +33,7 @@ from scofeed.sources.http import Fetcher, Response, remember
 from scofeed.sources.remote import KINDS, Kind
 from scofeed.store import Store
 from scofeed.store import files as file_rows
+from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,10 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
             complete &= not exc.retryable
             _reject(run, src, link, exc.reason, result)
             continue
-        _ingest(run, src, releases, result)
+        for release, change in _ingest(run, src, releases, result):
+            if change.kind != "duplicate":  # the page speaks for its entry: watch it
+                watch_page(run.cfg, run.store, link, src.name, release.origin, change, run.now)
+        remember(run.store, page, run.now)  # a recheck of an unchanged page costs a 304
     # the validators are kept only once every item is in (or refused for good): a
     # failure before this point must not turn the next poll into a 304 that hides some
     if complete:
@@ -256,7 +260,26 @@ def _fresh(run: _Run, src: RemoteSource, links: list[str]) -> list[str]:
     return fresh
 
 
-def _ingest(run: _Run, src: RemoteSource, releases: list[Release], result: SourceResult) -> None:
+def watch_page(
+    cfg: Config, store: Store, url: str, source: str, origin: str, change: Change, now: datetime
+) -> None:
+    """Recheck this official page while it is recent (``[recheck]``, ``scofeed.recheck``)."""
+    page_rows.watch(
+        store.db,
+        url,
+        source,
+        origin,
+        change.entry.id,
+        change.entry.published.timestamp(),
+        now.timestamp(),
+        cfg.recheck.interval,
+    )
+
+
+def _ingest(
+    run: _Run, src: RemoteSource, releases: list[Release], result: SourceResult
+) -> list[tuple[Release, Change]]:
+    done: list[tuple[Release, Change]] = []
     for release in releases:
         try:
             (change,) = ingest(run.cfg, run.store, [release], run.now, run.planner)
@@ -266,6 +289,8 @@ def _ingest(run: _Run, src: RemoteSource, releases: list[Release], result: Sourc
             continue
         file_rows.clear_rejects(run.store.db, [release.origin])
         tally(result, change.kind)
+        done.append((release, change))
+    return done
 
 
 def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:

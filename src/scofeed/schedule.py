@@ -39,10 +39,13 @@ from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.model import Planner
 from scofeed.poll import poll_due
+from scofeed.recheck import recheck_due
 from scofeed.store import Store, runs
 
 log = logging.getLogger(__name__)
 
+
+RECHECK_TICK = 60  # seconds between two looks at the pages due for a recheck
 
 # planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
 PlannerFactory = Callable[[Config, datetime], Planner]
@@ -133,6 +136,17 @@ def poll_job(name: str) -> JobFn:
     return run
 
 
+def recheck_job(ctx: JobContext, now: datetime) -> str | None:
+    """Fetch again the official pages the store says are due (``[recheck]``); a
+    correction wakes the senders."""
+    report = recheck_due(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
+    if report.updated:
+        ctx.wake("deliver")
+        ctx.wake("activitypub")
+        ctx.wake("websub")
+    return f"recheck {report.line()}" if report.checked else None  # None: none was due
+
+
 def deliver_job(ctx: JobContext, now: datetime) -> str | None:
     """Hand each endpoint with a due delivery to a worker. The workers log (and store)
     every attempt themselves; the job only says how many endpoints it handed over, as
@@ -169,6 +183,9 @@ def job_table(cfg: Config) -> list[JobSpec]:
             tick = trigger_for(cron=src.cron, tz=cfg.site.timezone) if src.cron else None
             tick = tick or trigger_for(every=max(1, min(src.interval // 5, 60)))
             jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name)))
+    if cfg.recheck.enabled:  # a tick: store.pages says which page is due
+        tick = trigger_for(every=min(RECHECK_TICK, cfg.recheck.interval))
+        jobs.append(JobSpec("recheck", tick, recheck_job, grace=RECHECK_TICK))
     if cfg.webhooks:
         jobs.append(
             JobSpec("deliver", trigger_for(every=cfg.schedule.deliver_interval), deliver_job)

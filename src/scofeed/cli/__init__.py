@@ -41,6 +41,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("restore", "put a withdrawn release back in the feeds", "withdraw"),
     ("status", "show the daemon, sources, webhooks and rejected inputs", "status"),
     ("poll", "poll the remote sources that are due, ingest, publish", "remote"),
+    ("recheck", "fetch again the recent official pages that are due", "remote"),
     ("deliver", "send the webhook deliveries that are due, wait, exit", "webhooks"),
     ("deliveries", "same as `webhook deliveries`", "webhooks"),
     ("redeliver", "same as `webhook redeliver`", "webhooks"),

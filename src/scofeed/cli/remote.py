@@ -1,4 +1,5 @@
-"""poll: fetch the remote sources ([[sources]] in config.toml) that are due."""
+"""poll: fetch the remote sources ([[sources]] in config.toml) that are due;
+recheck: fetch again the recent official pages that are due."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from scofeed.cli.common import Subparsers, command, open_store
 from scofeed.errors import shown
 from scofeed.poll import poll_due
+from scofeed.recheck import recheck_due
 
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
@@ -27,6 +29,18 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         help="poll now even when not due, ignore the HTTP cache, retry rejected pages",
     )
     p.set_defaults(func=cmd_poll)
+    p = command(
+        sub,
+        "recheck",
+        "fetch again the recent official pages that are due",
+        description="Fetch again, with a conditional GET, each article page of a page-list "
+        "source or `scofeed add URL` published in the last recheck.days days whose next "
+        "check has come (what the daemon does every recheck.interval seconds). A changed "
+        "page becomes a correction (release.updated); a page answering 404 or 410 is "
+        "listed in `scofeed status` and kept.",
+    )
+    p.add_argument("--force", action="store_true", help="check every recent page now")
+    p.set_defaults(func=cmd_recheck)
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
@@ -41,6 +55,22 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print(result.line())
         for origin, reason in result.rejected:
             print(f"rejected {shown(origin)}: {shown(reason)}", file=sys.stderr)
+    if report.written:
+        print("written " + " ".join(report.written) + f" feeds={cfg.paths.feeds}")
+    return 1 if report.failed else 0
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    cfg, store = open_store(args)
+    report = recheck_due(cfg, store, datetime.now(UTC), force=args.force)
+    if not report.checked:
+        print("no page is due for a recheck (use --force to check every recent one now)")
+        return 0
+    print(report.line())
+    for url in report.gone:
+        print(f"gone {shown(url)}")
+    for url, reason in report.failed:
+        print(f"failed {shown(url)}: {shown(reason)}", file=sys.stderr)
     if report.written:
         print("written " + " ".join(report.written) + f" feeds={cfg.paths.feeds}")
     return 1 if report.failed else 0

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scofeed import sources
-from scofeed.add import STDIN, add_release, from_url
+from scofeed.add import STDIN, add_release, add_url
 from scofeed.cli.common import Subparsers, command, open_store
 from scofeed.errors import RejectedInput, UsageError, shown
 
@@ -64,10 +64,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
     now = datetime.now(UTC)
     if re.match(r"(?i)^https?://", args.input):
-        data, suffix, origin = from_url(cfg, store, args.input, now), ".json", args.input
+        result = add_url(cfg, store, args.input, now, update=args.update)
     else:
         data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
-    result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
+        result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
     for r in result.report.rejected:
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
     verb = {"new": "added", "updated": "updated", "unchanged": "unchanged"}[result.kind]

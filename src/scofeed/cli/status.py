@@ -4,6 +4,7 @@ endpoint's state, and the rejected inputs."""
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import time
 
 from scofeed.cli.activitypub import summary as activitypub_summary
@@ -12,6 +13,7 @@ from scofeed.config import Config
 from scofeed.errors import shown
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import pages as page_rows
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
 from scofeed.store.status import EndpointStatus, iso
@@ -26,7 +28,9 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "show the daemon, sources, webhooks and rejected inputs",
         description="Show whether a daemon is running on this state store (pid, uptime), "
         "each source's last poll, entries, next poll and last result, each webhook "
-        "endpoint's state and pending / failed deliveries, and the rejected inputs (one "
+        "endpoint's state and pending / failed deliveries, the official pages rechecked for "
+        "corrections and those now answering 404/410 (kept, not withdrawn), and the "
+        "rejected inputs (one "
         "refused by `scofeed add` drops out once added fine, or after limits.reject_ttl "
         "days). Needs a config file: it never creates a state store from the defaults.",
     )
@@ -73,6 +77,25 @@ def _next_poll(when: float | None, polled: bool, now: float) -> str:
     if when is None or when <= now:
         return "now"
     return iso(when) or "-"
+
+
+def official_pages(cfg: Config, db: sqlite3.Connection, now: float) -> None:
+    """Recent official pages watched for corrections, and those now answering 404/410
+    (kept, not withdrawn: a person decides)."""
+    watched, due = page_rows.counts(db, now, now - cfg.recheck.days * DAY)
+    gone = page_rows.gone(db)
+    if not watched and not gone:
+        return
+    state = "" if cfg.recheck.enabled else " (recheck disabled: `scofeed recheck` runs it)"
+    print(f"official pages: {watched} rechecked for corrections, {due} due{state}")
+    if gone:
+        print(f"official pages gone: {len(gone)} (entries kept)")
+        rows = [["SINCE", "STATUS", "ENTRY", "PAGE"]]
+        for p in gone:
+            status = str(p.last_status) if p.last_status in page_rows.GONE else "?"
+            rows.append([iso(p.gone_since) or "-", status, p.entry_id, shown(p.url)])
+        table(rows)
+    print()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -122,6 +145,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if withdrawn:
         print(f"\nwithdrawn entries: {withdrawn} (scofeed list --withdrawn)")
     print()
+    official_pages(cfg, db, now)
     rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
     if not rejected:
         print("rejected inputs: none")

@@ -195,6 +195,16 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class RecheckConfig:
+    """Official pages (a page-list source's articles, `scofeed add URL` pages) fetched
+    again while recent, so an edit on the site becomes a correction."""
+
+    enabled: bool = True  # the daemon runs the recheck job
+    days: int = check(_positive, default=30)  # pages published in the last `days` days
+    interval: int = check(_positive, default=86400)  # seconds between two checks of a page
+
+
+@dataclass(frozen=True)
 class ServeConfig:
     host: str = "127.0.0.1"
     port: int = check(_port, default=8080)
@@ -482,6 +492,7 @@ class Config:
     feeds: FeedsConfig = FeedsConfig()
     limits: LimitsConfig = LimitsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    recheck: RecheckConfig = RecheckConfig()
     serve: ServeConfig = ServeConfig()
     log: LogConfig = LogConfig()
     # tag name -> keywords; an entry whose text holds any keyword gets the tag

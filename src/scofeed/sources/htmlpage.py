@@ -27,6 +27,7 @@ from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
 from scofeed.selectors import compile_selector
+from scofeed.sources import furniture
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class Selectors:
     title: tuple[str, ...] = ("h1",)
     date: tuple[str, ...] = ("time[datetime]", "time")
     body: tuple[str, ...] = ("article", "main", "[role=main]", "#content", ".content", "body")
+    # page furniture inside the body (share bars, breadcrumbs...), dropped before reading,
+    # beside the generic rules of ``sources.furniture``
+    furniture: tuple[str, ...] = ()
 
 
 PRESETS: dict[str, Selectors] = {
@@ -65,6 +69,12 @@ PRESETS: dict[str, Selectors] = {
         body=(
             ".news-detail", ".news_detail", ".news-text", ".article-body", ".article",
             "article", "main", "#content", ".content", "body",
+        ),
+        furniture=(
+            ".news-share", ".share-block", ".ya-share2", ".addthis_toolbox", ".likely",
+            ".news-print", ".print-version", ".bread-crumbs", ".breadcrumb",
+            ".news-back", ".all-news", ".news-photo-source", ".photo-author", ".img-source",
+            ".news-related", ".related-news", ".other-news", ".news-tags-share",
         ),
     ),
 }  # fmt: skip
@@ -240,7 +250,8 @@ def _body(
         for el in _select(container, candidates):
             if el is not container and el.getparent() is not None:
                 _drop(el)
-    stamps = _take_stamps(container, context)
+    stamps = _take_stamps(container, context)  # the page's dates first: a stamp may be a link
+    furniture.strip(container, sel.furniture)
     if base:
         container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     paras: list[str] = []
@@ -253,7 +264,8 @@ def _body(
     else:
         for br in container.iter("br"):
             br.tail = "\n\n" + (br.tail or "")
-        paras = [collapse(b) for b in re.split(r"\n\s*\n", container.text_content()) if collapse(b)]
+        chunks = re.split(r"\n\s*\n", container.text_content())
+        paras = [collapse(b) for b in chunks if collapse(b) and not furniture.is_furniture_line(b)]
     if title and paras and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]
         first = blocks[0] if blocks else None

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from scofeed import USER_AGENT
-from scofeed.errors import RejectedInput, TemporaryFailure
+from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
 from scofeed.store import Store
 from scofeed.store import sources as source_rows
 
@@ -188,6 +188,8 @@ class Fetcher:
                 return Response(url, 304, b"", "", None, etag, last_modified, origin)
             if status >= 500:
                 raise TemporaryFailure(origin, f"server error {status}")
+            if status in (404, 410):
+                raise PageGone(origin, status, f"HTTP {status} {resp.reason or ''}".rstrip())
             if status != 200:
                 raise RejectedInput(origin, f"HTTP {status} {resp.reason or ''}".rstrip())
             ctype, charset = _content_type(resp.headers.get("Content-Type", ""))

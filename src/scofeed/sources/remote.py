@@ -53,6 +53,7 @@ def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
         title=(src.title_selector,) if src.title_selector else base.title,
         date=(src.date_selector,) if src.date_selector else base.date,
         body=(src.body_selector,) if src.body_selector else base.body,
+        furniture=base.furniture,
     )
 
 
@@ -91,16 +92,22 @@ def fetch_release(
 ) -> tuple[bytes, str, list[Release]]:
     """Fetch one release page for ``scofeed add URL``: its bytes, the file suffix to store
     them under, and the releases read from them. ``RejectedInput`` when it cannot."""
-    max_bytes = cfg.limits.max_file_bytes
     with Fetcher(store) as fetcher:
-        resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=max_bytes)
+        resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=cfg.limits.max_file_bytes)
     remember(store, resp, now)
+    suffix, releases = read_added(cfg, url, resp, now)
+    return resp.body, suffix, releases
+
+
+def read_added(cfg: Config, url: str, resp: Response, now: datetime) -> tuple[str, list[Release]]:
+    """What a page given to ``scofeed add URL`` holds (a fetch or a recheck of it): the
+    file suffix to store it under, and its releases."""
     suffix = _SUFFIXES.get(resp.content_type, ".html")
     if suffix == ".html":
         text = htmlpage.decode_html(resp.body, resp.charset)
         preset = htmlpage.PRESETS["sco"]
         releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
     else:
-        releases = sources.read(url, suffix, resp.body, now, max_bytes)
+        releases = sources.read(url, suffix, resp.body, now, cfg.limits.max_file_bytes)
         releases = [r if r.url else replace(r, url=resp.url) for r in releases]
-    return resp.body, suffix, releases
+    return suffix, releases

@@ -254,7 +254,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ap_deliveries_due ON ap_deliveries (status, host, id);
     """,
-    # event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
+    # 7: event date (YYYY-MM-DD, NULL when unknown): the day of what a release reports,
     # kept apart from its publication date
     "ALTER TABLE entries ADD COLUMN event_date TEXT",
     # 8: withdrawals (issue 14): an entry withdrawn leaves every feed and the index; its
@@ -266,7 +266,25 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entries ADD COLUMN withdrawn_by TEXT;
     CREATE INDEX entries_withdrawn ON entries (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
     """,
-    # 9: feed files (issue 10): every published feed and archive page, relative to feeds/,
+    # 9: official pages re-fetched while recent (a page-list source's article pages and
+    # `scofeed add URL` pages), so an edit on the site becomes a correction
+    """
+    CREATE TABLE page_checks (
+        url         TEXT PRIMARY KEY,         -- the page's address, as fetched
+        source      TEXT NOT NULL,            -- the page-list source's name, or 'add'
+        origin      TEXT NOT NULL,            -- the input the entry knows: the URL, or the
+                                              -- file in sources/ that `add` wrote
+        entry_id    TEXT NOT NULL,
+        published   REAL NOT NULL,            -- rechecked while this is recent enough
+        next_check  REAL NOT NULL,
+        last_check  REAL,
+        last_status INTEGER,                  -- 200, 304, 404, 410, or NULL on no answer
+        last_error  TEXT,
+        gone_since  REAL                      -- the first 404/410 of a run of them
+    );
+    CREATE INDEX page_checks_due ON page_checks (next_check);
+    """,
+    # 10: feed files (issue 10): every published feed and archive page, relative to feeds/,
     # with the key of what it shows; a file is rendered again only when its key changes
     """
     CREATE TABLE feed_files (

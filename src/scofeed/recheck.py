@@ -1,0 +1,194 @@
+"""Rechecking official pages, so an edit on the site becomes a correction.
+
+An article page of a ``page-list`` source, or a page given to ``scofeed add URL``, is
+watched from the moment it is ingested (``store.pages``). While it was published in
+the last ``recheck.days`` days it is fetched again every ``recheck.interval`` seconds
+(the first check spread over one interval by the page's address), with a conditional
+GET: an unchanged page costs a 304 and nothing more. A changed text is ingested as an
+edit of the same input, so it becomes a correction (``release.updated``) exactly like
+an edited file: a page-list page is ingested again under its URL; an ``add`` page's
+JSON file in sources/ is rewritten and built. A page that now answers 404 or 410 is
+kept (never withdrawn by this) and listed in ``scofeed status``. Requests obey the
+per-host delay of the source the page came from (of a source on the same host for an
+``add`` page; 2 s when there is none); the pages of a source that is disabled or no
+longer configured are not fetched. Due-ness lives in SQLite: a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scofeed.activitypub.outbox import planner_with
+from scofeed.add import ADD_SOURCE, refresh_added
+from scofeed.config import Config, RemoteSource
+from scofeed.deliver.outbox import planner_for
+from scofeed.errors import NormaliseError, PageGone, RejectedInput
+from scofeed.ingest import ingest
+from scofeed.model import Planner
+from scofeed.publish import publish_feeds
+from scofeed.sources import htmlpage
+from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
+from scofeed.sources.remote import read_added, selectors_for
+from scofeed.store import Store
+from scofeed.store import pages as page_rows
+from scofeed.store.pages import Page
+
+log = logging.getLogger(__name__)
+
+DAY = 86400
+PER_RUN = 100  # pages checked in one run at most; the rest are still due at the next
+DEFAULT_DELAY = 2.0  # seconds between requests to a host no source names (a source's default)
+
+
+@dataclass
+class RecheckReport:
+    checked: int = 0
+    unchanged: int = 0  # a 304, or the same text again
+    updated: int = 0  # corrections
+    gone: list[str] = field(default_factory=list)  # URLs answering 404 / 410
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    skipped: int = 0  # pages of a disabled or removed source: not fetched
+    written: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"checked={self.checked} unchanged={self.unchanged} updated={self.updated} "
+            f"gone={len(self.gone)} failed={len(self.failed)}"
+        ) + (f" skipped={self.skipped}" if self.skipped else "")
+
+
+@dataclass(frozen=True)
+class _Run:
+    cfg: Config
+    store: Store
+    fetcher: Fetcher
+    now: datetime
+    planner: Planner | None
+
+
+def recheck_due(
+    cfg: Config,
+    store: Store,
+    now: datetime,
+    force: bool = False,
+    planner: Planner | None = None,
+    fetcher: Fetcher | None = None,
+) -> RecheckReport:
+    """Check every watched page that is due (every recent one with ``force``)."""
+    since = now.timestamp() - cfg.recheck.days * DAY
+    pruned = page_rows.prune(store.db, since)
+    if pruned:
+        log.info("recheck_pruned pages=%d days=%d", pruned, cfg.recheck.days)
+    pages = page_rows.due(store.db, math.inf if force else now.timestamp(), since, PER_RUN)
+    report = RecheckReport()
+    if not pages:
+        return report
+    run = _Run(
+        cfg,
+        store,
+        fetcher or Fetcher(store),
+        now,
+        planner or planner_with(cfg, now, planner_for(cfg, now)),
+    )
+    try:
+        for page in pages:
+            if _source(cfg, page) is None and page.source != ADD_SOURCE:
+                # its source is disabled or gone from the config: no traffic to it
+                page_rows.postpone(store.db, page.url, now.timestamp() + cfg.recheck.interval)
+                report.skipped += 1
+                continue
+            _check(run, page, report)
+    finally:
+        if fetcher is None:
+            run.fetcher.close()
+    if report.updated:
+        report.written = publish_feeds(cfg, store)
+    log.info("recheck %s", report.line())
+    return report
+
+
+def _source(cfg: Config, page: Page) -> RemoteSource | None:
+    """The enabled page-list source a page came from; for an ``add`` page, any source
+    on its host (for its delay)."""
+    for src in cfg.sources:
+        if src.name == page.source and src.kind == "page-list":
+            return src if src.enabled else None
+    if page.source == ADD_SOURCE:
+        host = host_of(page.url)
+        same = [s for s in cfg.sources if host_of(s.url) == host]
+        return max(same, key=lambda s: s.delay, default=None)
+    return None
+
+
+def _check(run: _Run, page: Page, report: RecheckReport) -> None:
+    src = _source(run.cfg, page)
+    added = page.source == ADD_SOURCE
+    at = run.now.timestamp()
+    next_check = at + run.cfg.recheck.interval
+    report.checked += 1
+    try:
+        resp = run.fetcher.get(
+            page.url,
+            accept=ADD_TYPES if added else HTML_TYPES,
+            timeout=src.timeout if src else 20.0,
+            max_bytes=src.max_bytes if src else run.cfg.limits.max_file_bytes,
+            delay=src.delay if src else DEFAULT_DELAY,
+            conditional=True,
+        )
+    except PageGone as exc:
+        page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
+        report.gone.append(page.url)
+        log.warning("recheck_gone url=%s entry=%s status=%d", page.url, page.entry_id, exc.status)
+        return
+    except RejectedInput as exc:  # temporary ones too: the next interval tries again
+        page_rows.record(run.store.db, page.url, at, next_check, None, exc.reason)
+        report.failed.append((page.url, exc.reason))
+        log.warning("recheck_failed url=%s reason=%r", page.url, exc.reason)
+        return
+    if resp.not_modified:
+        remember(run.store, resp, run.now)
+        page_rows.record(run.store.db, page.url, at, next_check, 304)
+        report.unchanged += 1
+        return
+    try:
+        changed = _refresh_added(run, page, resp) if added else _reingest(run, page, src, resp)
+    except (RejectedInput, NormaliseError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
+        report.failed.append((page.url, reason))
+        log.warning("recheck_failed url=%s reason=%r", page.url, reason)
+        return
+    remember(run.store, resp, run.now)  # kept once the text is in: the next check may 304
+    page_rows.record(run.store.db, page.url, at, next_check, resp.status)
+    if changed:
+        report.updated += 1
+        log.info("recheck_corrected url=%s entry=%s", page.url, page.entry_id)
+    else:
+        report.unchanged += 1
+
+
+def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -> bool:
+    """A page-list page: its release ingested again under the same input (its URL)."""
+    selectors = selectors_for(src) if src else htmlpage.PRESETS["sco"]
+    context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
+    text = htmlpage.decode_html(resp.body, resp.charset)
+    releases = htmlpage.read_page(
+        page.origin, text, url=resp.url, selectors=selectors, context=context, source=page.source
+    )
+    changes = ingest(run.cfg, run.store, releases, run.now, run.planner)
+    return any(c.kind == "updated" for c in changes)
+
+
+def _refresh_added(run: _Run, page: Page, resp: Response) -> bool:
+    """An ``add URL`` page: its file in sources/ rewritten and built, as an edit."""
+    path = run.cfg.paths.sources / page.origin
+    if not path.is_file():
+        page_rows.forget(run.store.db, page.url)
+        raise RejectedInput(page.url, f"its file {page.origin} is gone from sources/; not watched")
+    context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
+    _suffix, releases = read_added(run.cfg, page.url, resp, context)
+    built = refresh_added(run.cfg, run.store, path, page.url, releases, run.now, run.planner)
+    return built is not None and built.updated > 0

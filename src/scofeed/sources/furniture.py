@@ -1,0 +1,169 @@
+"""Page furniture inside an article's container, taken out before the text is read.
+
+An article page holds more than the article: share and print bars ("Share: Telegram
+VK WhatsApp"), breadcrumbs ("Home / News / ..."), "Back to news" links, photo
+credits ("Photo: ...", "Фото: ..."), related-news blocks. ``strip`` drops them from
+the container, in this order:
+
+1. elements a preset names (``Selectors.furniture``);
+2. elements whose class or id says what they are (a word such as ``share``,
+   ``social``, ``breadcrumb``, ``print``, ``related``, ``credit`` in it);
+3. block elements whose whole text is furniture: a short run of link text only,
+   a share/print bar, a breadcrumb, a back link, a photo credit, a related-news
+   heading (with the link-only blocks after it).
+
+A rule looks at an element's *whole* text, so a paragraph that mentions "share" or
+holds a link inside a sentence is never touched. Date-only lines are left to
+``normalise`` (they are the page's date stamp, read there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import lxml.html
+
+from scofeed.normalise.text import collapse
+from scofeed.selectors import compile_selector
+
+# class / id words naming furniture ("news-share", "social_links", "breadcrumbs")
+_NAME_WORDS = frozenset(
+    "share shares sharing social socials sns breadcrumb breadcrumbs crumbs print "
+    "printer related relatedposts see-also credit credits photo-credit back-link "
+    "backlink pager pagination".split()
+)
+_NAME_SPLIT = re.compile(r"[\s_-]+")
+_NAMED_MAX = 1500  # characters: a named block longer than this is not furniture
+# blocks whose whole text may be furniture; inline elements (a, span) are never judged
+_JUDGED = ("p", "div", "li", "ul", "ol", "section", "h2", "h3", "h4", "h5", "h6", "figcaption")
+_DOCUMENT = re.compile(r"\.(pdf|docx?|odt|rtf|xlsx?|pptx?|zip)(?:[?#]|$)", re.I)
+_LINK_ONLY_MAX = 40  # characters: "Back to news", "All news", "Next", a lone link label
+
+# words a share/print bar is made of, in the three languages of the SCO site
+_BAR_WORDS = frozenset(
+    """share shared print printer version for email e-mail mail telegram vk vkontakte
+    whatsapp facebook twitter x ok odnoklassniki linkedin weibo wechat qq viber
+    поделиться поделитесь печать печати распечатать версия для вконтакте одноклассники
+    телеграм почта 分享 分享到 打印 微信 微博 朋友圈 qq空间 转发""".split()
+)
+_BAR_LABEL = re.compile(r"^(share|print|поделиться|поделитесь|печать|分享|分享到|打印)\b", re.I)
+_SEPARATORS = r"/>»›→|\\"
+_BREADCRUMB = re.compile(
+    rf"^(home|main page|main|главная|главная страница|首页|主页|网站首页)\s*[{_SEPARATORS}]",
+    re.I,
+)
+_BACK = re.compile(
+    r"^[←«<\s]*(back|back to (the )?(news|list|news list|all news|top)|all news|more news|"
+    r"go back|return to news|назад|назад к (списку )?новост\w+|вернуться( к [\w ]{1,30})?|"
+    r"все новости|ко всем новостям|返回|返回列表|返回首页|更多新闻|所有新闻)[\s→»>.]*$",
+    re.I,
+)
+_CREDIT = re.compile(
+    r"^(photo|photos|photo credit|photograph|фото|фотографии|фото предоставлено|摄影|图片|"
+    r"照片|图片来源|图)\s*[:：]",
+    re.I,
+)
+_CREDIT_MAX = 120
+_RELATED = re.compile(
+    r"^(related( news| articles| stories)?|see also|read also|more on (this|the) topic|"
+    r"похожие новости|читайте также|смотрите также|другие новости|по теме|"
+    r"相关新闻|相关阅读|相关报道|延伸阅读)\s*[:：]?$",
+    re.I,
+)
+_WORDS = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> int:
+    """Drop page furniture inside ``container`` (never the container itself or what
+    holds it); returns how many elements went."""
+    dropped = 0
+    for sel in selectors:
+        for el in compile_selector(sel)(container):
+            dropped += _drop(el, container)
+    whole = len(collapse(container.text_content()))
+    for el in list(container.iter()):
+        if isinstance(el, lxml.html.HtmlElement) and _named_furniture(el):
+            # a name is a hint, not proof: a wrapper holding most of the text stays
+            if len(collapse(el.text_content())) <= min(_NAMED_MAX, whole // 2):
+                dropped += _drop(el, container)
+    after_related = False
+    for el in list(container.iter(*_JUDGED)):
+        if not _attached(el, container):
+            continue
+        text = collapse(el.text_content())
+        if not text:
+            continue
+        if _RELATED.match(text):
+            after_related = True
+            dropped += _drop(el, container)
+        elif _link_only(el, text, after_related) or is_furniture_line(text):
+            dropped += _drop(el, container)
+        else:
+            after_related = False
+    return dropped
+
+
+def is_furniture_line(text: str) -> bool:
+    """A line that is page chrome whatever holds it: a share/print bar, a breadcrumb,
+    a back link, a photo credit."""
+    line = collapse(text)
+    if not line:
+        return False
+    if _BREADCRUMB.match(line) or _BACK.match(line):
+        return True
+    if _CREDIT.match(line) and len(line) <= _CREDIT_MAX:
+        return True
+    return _share_bar(line)
+
+
+def _share_bar(line: str) -> bool:
+    words = [w.casefold() for w in _WORDS.findall(line)]
+    if not words or len(line) > 120:
+        return False
+    if not all(w in _BAR_WORDS for w in words):
+        return False
+    return len(words) >= 2 or bool(_BAR_LABEL.match(line))  # "Telegram" alone is a word
+
+
+def _named_furniture(el: lxml.html.HtmlElement) -> bool:
+    for attr in ("class", "id"):
+        value = (el.get(attr) or "").casefold()
+        if not value:
+            continue
+        for token in value.split():
+            if token in _NAME_WORDS or any(w in _NAME_WORDS for w in _NAME_SPLIT.split(token)):
+                return True
+    return False
+
+
+def _link_only(el: lxml.html.HtmlElement, text: str, after_related: bool) -> bool:
+    """Made only of link text (and separators): short, or a list item under a
+    related-news heading."""
+    links = [a for a in el.iter("a") if a.get("href") is not None]
+    if not links or any(_DOCUMENT.search(a.get("href", "")) for a in links):
+        return False  # a link to a document (the declaration's PDF) is content
+    rest = text
+    for a in links:
+        rest = rest.replace(collapse(a.text_content()), " ", 1)
+    if re.sub(rf"[\s{_SEPARATORS}·•,;:.()\[\]–—-]+", "", rest):
+        return False
+    return after_related or len(text) <= _LINK_ONLY_MAX
+
+
+def _attached(el: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
+    parent = el.getparent()
+    while parent is not None:
+        if parent is container:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _drop(el: object, container: lxml.html.HtmlElement) -> int:
+    if not isinstance(el, lxml.html.HtmlElement) or el is container:
+        return 0
+    if not _attached(el, container):
+        return 0  # the container itself sits inside it, or it went with an ancestor
+    el.drop_tree()
+    return 1

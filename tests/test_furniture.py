@@ -1,0 +1,180 @@
+"""Page furniture (share bars, breadcrumbs, back links, photo credits, related news)
+is taken out of article pages; the article's own text, links and words stay."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import lxml.html
+import pytest
+
+from scofeed.build import build
+from scofeed.sources import furniture
+from scofeed.sources.htmlpage import DEFAULT, PRESETS, Selectors, read_page
+
+SCO = Path(__file__).resolve().parent / "data" / "sco"
+
+
+def read(name: str, selectors: Selectors = PRESETS["sco"]):
+    (r,) = read_page(name, (SCO / name).read_text(encoding="utf-8"), selectors=selectors)
+    return r
+
+
+@pytest.mark.parametrize("selectors", [PRESETS["sco"], DEFAULT], ids=["sco", "default"])
+def test_english_page_loses_its_furniture_and_keeps_the_article(selectors):
+    r = read("furniture_en.html", selectors)
+    html = r.html or ""
+    for chrome in ("Home", "Telegram", "WhatsApp", "Print", "Back to news", "Related news",
+                   "Ambassador of India", "Women's Day", "Photo:", "press service"):  # fmt: skip
+        assert chrome not in r.text, chrome
+        assert chrome not in html, chrome
+    paras = r.text.split("\n\n")
+    assert len(paras) == 2
+    # the word "share" in a sentence and a link inside a sentence both stay
+    assert "who came to share their research" in paras[0]
+    assert paras[1].startswith("The Secretary-General told them about the history of the SCO")
+    assert '<a href="/about/">the history of the SCO</a>' in html
+
+
+def test_russian_page_loses_its_furniture_and_keeps_the_article():
+    r = read("furniture_ru.html")
+    html = r.html or ""
+    for chrome in ("Главная", "Фото:", "Поделиться", "ВКонтакте", "печати", "Все новости",
+                   "Читайте также", "послом Индии"):  # fmt: skip
+        assert chrome not in r.text, chrome
+        assert chrome not in html, chrome
+    paras = r.text.split("\n\n")
+    assert paras[0].startswith("13 марта 2024 года Генеральный секретарь ШОС")
+    assert "поделились своими исследованиями" in paras[0]
+    assert paras[1] == "Генеральный секретарь рассказал об истории ШОС."
+    assert len(paras) == 2
+
+
+def test_chinese_page_loses_its_furniture_and_keeps_the_article():
+    r = read("furniture_zh.html")
+    html = r.html or ""
+    for chrome in ("首页", "图片来源", "分享到", "微信", "打印", "返回列表", "相关新闻",
+                   "印度驻华大使", "妇女节"):  # fmt: skip
+        assert chrome not in r.text, chrome
+        assert chrome not in html, chrome
+    paras = r.text.split("\n\n")
+    assert paras == [
+        "2024年3月13日，上合组织秘书长张明会见外交学院学生代表团，学生们分享了关于地区安全的研究成果。",
+        "秘书长介绍了上合组织的历史。",
+    ]
+
+
+def test_the_existing_sco_fixtures_keep_every_paragraph():
+    for name, count in (("article_en.html", 2),):
+        assert len(read(name).text.split("\n\n")) == count
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share: Telegram VK WhatsApp",
+        "Share",
+        "Print version",
+        "Поделиться: ВКонтакте Одноклассники Telegram",
+        "分享到：微信 微博 QQ空间",
+        "Home / News / SCO Secretary-General met with students",
+        "Главная » Новости",
+        "首页 > 新闻动态",
+        "Back to news",
+        "← Back",
+        "Назад к новостям",
+        "返回列表",
+        "Photo: Xinhua",
+        "Фото: пресс-служба МИД России",
+        "摄影：李明",
+    ],
+)
+def test_furniture_lines(line):
+    assert furniture.is_furniture_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The member states agreed to share information on cross-border threats.",
+        "Photo exhibition on the SCO opened in Beijing on 3 March.",
+        "Print media representatives from eight countries attended the briefing.",
+        "Home affairs ministers of the SCO met in Astana.",
+        "Back in 2001, six states founded the Organisation.",
+        "Telegram",  # one word alone is not a bar
+        "Стороны поделились опытом борьбы с терроризмом.",
+        "与会各方分享了数字经济发展经验。",
+    ],
+)
+def test_article_lines_are_not_furniture(line):
+    assert not furniture.is_furniture_line(line)
+
+
+def _strip(html: str, selectors: tuple[str, ...] = ()) -> str:
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    furniture.strip(root, selectors)
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def test_a_link_only_paragraph_in_a_sentence_stays_and_a_lone_short_link_goes():
+    kept = '<p>Read <a href="/d.pdf">the declaration</a> in full.</p>'
+    long_link = (
+        '<p><a href="/d.pdf">Joint communiqué of the meeting of the Council of Heads '
+        "of Government of the SCO member states</a></p>"
+    )
+    out = _strip(kept + long_link + '<p><a href="/news/">All news</a></p>')
+    assert "the declaration" in out and "Joint communiqué" in out
+    assert "All news" not in out
+
+
+def test_named_blocks_go_unless_they_hold_the_article():
+    text = "The Council of Foreign Ministers adopted the decisions listed below. " * 10
+    out = _strip(
+        f'<div class="no-print"><p>{text}</p></div>'
+        '<div id="social-links"><a href="#">Facebook</a></div>'
+        '<nav class="breadcrumbs">x</nav><div class="related-posts">Other things</div>'
+    )
+    assert "Council of Foreign Ministers" in out
+    assert "Facebook" not in out and "Other things" not in out
+
+
+def test_preset_selectors_drop_what_the_generic_rules_cannot_see():
+    out = _strip('<p>Body text of the release.</p><div class="sig">Press service</div>', (".sig",))
+    assert "Body text" in out and "Press service" not in out
+
+
+def test_a_list_of_documents_and_a_table_of_links_stay():
+    out = _strip(
+        "<p>The heads of state signed:</p><ul>"
+        '<li><a href="/docs/declaration.pdf">Astana Declaration</a></li>'
+        '<li><a href="/docs/strategy.docx?v=2">Development strategy</a></li></ul>'
+        '<table><tr><td><a href="/members/kz.html">Kazakhstan</a></td></tr></table>'
+    )
+    for kept in ("Astana Declaration", "Development strategy", "Kazakhstan"):
+        assert kept in out
+
+
+def test_a_related_run_ends_at_the_first_real_paragraph():
+    out = _strip(
+        '<h3>See also</h3><p><a href="/1.html">A much longer title of another release here</a></p>'
+        "<p>Real text after the block, written by the press service.</p>"
+        '<p><a href="/2.html">A much longer link title that is not furniture at all</a></p>'
+    )
+    assert "See also" not in out and "another release" not in out
+    assert "Real text after" in out and "not furniture at all" in out
+
+
+def test_a_saved_page_in_sources_is_published_without_its_furniture(site):
+    for name in ("furniture_en.html", "furniture_ru.html", "furniture_zh.html"):
+        (site.sources / name).write_bytes((SCO / name).read_bytes())
+    cfg = site.config()
+    report = build(cfg, site.store(), datetime(2026, 1, 1, tzinfo=UTC))
+    assert report.rejected == []
+    atom = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    contents = {e.title: e.content[0].value for e in atom.entries}
+    en = contents["SCO Secretary-General receives students"]
+    assert "who came to share their research" in en and "the history of the SCO" in en
+    for chrome in ("Telegram", "Back to news", "Photo:", "Related news", "Главная", "分享到"):
+        assert all(chrome not in c for c in contents.values()), chrome
