@@ -24,8 +24,8 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -40,7 +40,6 @@ from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
 from scofeed.render.opml import render_opml
 from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import entries as entry_rows
-from scofeed.store.entries import Digest
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +86,10 @@ class Planned:
     key: str
     fmt: str
     head: Head
-    ids: tuple[str, ...]  # its entries, in order
+    ids: tuple[str, ...]  # its entries, in order (an archive page's: read when rendered)
     withdrawn: tuple[Entry, ...] = ()  # the tombstones it carries (Atom only)
+    month: str | None = None  # an archive page's month
+    size: int = 0  # how many entries it shows
 
 
 @dataclass(frozen=True)
@@ -106,74 +107,60 @@ def tombstones(cfg: Config, store: Store, now: datetime) -> list[Entry]:
     return entry_rows.withdrawn(store.db, now - timedelta(days=cfg.feeds.tombstone_days))
 
 
-def plan(cfg: Config, digests: list[Digest], withdrawn: Sequence[Entry] = ()) -> Plan:
-    """Every file with its key, from the entries' digests (newest first) and the
-    withdrawn entries whose tombstones are still shown. Pure."""
-    languages = sorted({d.language for d in digests})
-    tag_lists: dict[str, tuple[str, ...]] = {}  # a JSON list of tags -> the tags; lists repeat
-    for d in digests:
-        if d.tags not in tag_lists:
-            tag_lists[d.tags] = tuple(json.loads(d.tags))
-    every_tag = {t for tags in tag_lists.values() for t in tags}
-    meta_tags = sorted(every_tag) if cfg.feeds.metadata_tags else []
-    sets = catalog.feed_sets(cfg, languages, meta_tags)
-    limit = cfg.feeds.entries
-    members: dict[str, list[Digest]] = {fs.key: [] for fs in sets}
-    by_lang: dict[str | None, list[Digest]] = {
-        fs.language: members[fs.key] for fs in sets if fs.language
-    }
-    by_slug = {tag_slug(fs.tag): members[fs.key] for fs in sets if fs.tag}
-    slug_lists = {raw: {tag_slug(t) for t in tags} for raw, tags in tag_lists.items()}
-    for d in digests:  # one pass, newest first: each set takes its newest `limit`
-        group = by_lang.get(d.language)
-        if group is not None and len(group) < limit:
-            group.append(d)
-        if by_slug and d.tags != "[]":
-            for slug in sorted(slug_lists[d.tags]):
-                group = by_slug.get(slug)
-                if group is not None and len(group) < limit:
-                    group.append(d)
-    members["main"] = digests[:limit]
-    months: dict[str, list[Digest]] = defaultdict(list)
-    for d in digests:
-        months[d.month].append(d)
+# set key -> (id, stamp) of its newest entries, newest first
+Members = dict[str, list[tuple[str, str]]]
+
+
+def plan(
+    cfg: Config,
+    sets: list[FeedSet],
+    members: Members,
+    months: dict[str, list[str]],
+    withdrawn: Sequence[Entry] = (),
+) -> list[Planned]:
+    """Every file with its key: the sets' subscription feeds from their newest entries'
+    stamps, the main set's archive pages from each month's stamps, and the tombstones
+    still shown. Pure."""
     order = sorted(months, reverse=True)  # newest first
     site = repr(cfg.site)
+    limit = str(cfg.feeds.entries)
     files: list[Planned] = []
     for fs in sets:
         newest = order[0] if fs.archived and order else None
-        shown = _shown(members[fs.key])
+        rows = members.get(fs.key, [])
+        ids = tuple(i for i, _ in rows)
+        shown = _hash([stamp for _, stamp in rows])
         tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
         for fmt in cfg.feeds.formats:
             head = catalog.head(cfg, fs, fmt, newest)
             gone = tombs if fmt == "atom" else ()
-            common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), str(limit),
+            common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
                       *(_tomb(e) for e in gone))  # fmt: skip
-            planned = _planned(fs.path(fmt), fmt, head, common, members[fs.key], shown)
-            files.append(replace(planned, withdrawn=gone) if gone else planned)
+            key = _key(common, fmt, fs.path(fmt), shown)
+            files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
         if not fs.archived:
             continue
         for i, month in enumerate(order):
             older = order[i + 1] if i + 1 < len(order) else None
             newer = order[i - 1] if i > 0 else None
-            shown = _shown(months[month])
+            stamps = months[month]
+            shown = _hash(sorted(stamps))  # a stamp holds the id and dates that order it
             for fmt in ARCHIVE_FORMATS:
                 if fmt not in cfg.feeds.formats:
                     continue
                 head = catalog.archive_head(cfg, fs, fmt, month, older, newer)
-                common = (__version__, site, repr(fs), repr(head), "", "")
                 path = fs.archive_path(month, fmt)
-                files.append(_planned(path, fmt, head, common, months[month], shown))
-    return Plan(sets, files, languages, meta_tags)
+                key = _key((__version__, site, repr(fs), repr(head)), fmt, path, shown)
+                files.append(Planned(path, key, fmt, head, (), month=month, size=len(stamps)))
+    return files
 
 
-def _planned(
-    path: str, fmt: str, head: Head, common: tuple[str, ...], members: list[Digest], shown: str
-) -> Planned:
-    """A file whose key hashes ``common``, its format and path, and ``shown``: the hash
-    of its entries' stamps (``_shown``, once for all formats of a page)."""
-    key = hashlib.sha256("\n".join((*common, fmt, path, shown)).encode()).hexdigest()
-    return Planned(path, key, fmt, head, tuple(d.id for d in members))
+def _key(common: tuple[str, ...], fmt: str, path: str, shown: str) -> str:
+    return hashlib.sha256("\n".join((*common, fmt, path, shown)).encode()).hexdigest()
+
+
+def _hash(stamps: list[str]) -> str:
+    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
 
 
 def _tomb(e: Entry) -> str:
@@ -181,8 +168,29 @@ def _tomb(e: Entry) -> str:
     return f"withdrawn {e.id} {w.at.isoformat()} {w.reason!r}" if w else ""
 
 
-def _shown(members: list[Digest]) -> str:
-    return hashlib.sha256("\n".join([d.stamp for d in members]).encode()).hexdigest()
+def layout(cfg: Config, db: sqlite3.Connection) -> tuple[Plan, Members, dict[str, list[str]]]:
+    """The sets of feeds the store calls for (languages present, tags), each set's
+    newest entries, and each month's stamps: a few queries, none reading every row
+    into Python (at 30,000 entries a new release costs what it costs at 100)."""
+    languages = entry_rows.languages(db)
+    lists = {raw: tuple(json.loads(raw)) for raw in entry_rows.tag_lists(db)}
+    every_tag = {t for tags in lists.values() for t in tags}
+    meta_tags = sorted(every_tag) if cfg.feeds.metadata_tags else []
+    sets = catalog.feed_sets(cfg, languages, meta_tags)
+    slugs = {raw: {tag_slug(t) for t in tags} for raw, tags in lists.items()}
+    limit = cfg.feeds.entries
+    members: Members = {}
+    for fs in sets:
+        if fs.language is not None:
+            members[fs.key] = entry_rows.newest(db, limit, language=fs.language)
+        elif fs.tag is not None:
+            slug = tag_slug(fs.tag)
+            mine = [raw for raw, s in slugs.items() if slug in s]
+            members[fs.key] = entry_rows.newest(db, limit, tags=mine) if mine else []
+        else:
+            members[fs.key] = entry_rows.newest(db, limit)
+    months = entry_rows.month_stamps(db)
+    return Plan(sets, [], languages, meta_tags), members, months
 
 
 # runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
@@ -200,18 +208,22 @@ def publish_feeds(
     build passes worker processes), a large amount of rendering (a cold build's archive
     pages) is split into batches rendered and written there."""
     db = store.db
-    digests = entry_rows.digests(db)
-    p = plan(cfg, digests, tombstones(cfg, store, now or datetime.now(UTC)))
+    p, members, months = layout(cfg, db)
+    withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
+    files = plan(cfg, p.sets, members, months, withdrawn)
     root = cfg.paths.feeds
     known = feedfiles.keys(db)
-    todo = [f for f in p.files if known.get(f.path) != f.key or not (root / f.path).is_file()]
+    todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]
+    todo = [replace(f, ids=tuple(entry_rows.month_ids(db, f.month))) if f.month else f
+            for f in todo]  # fmt: skip
     written: list[str] = []
-    if fan_out is not None and sum(len(f.ids) for f in todo) >= FAN_OUT_MIN:
+    if fan_out is not None and sum(f.size for f in todo) >= FAN_OUT_MIN:
         for done in fan_out(cfg, _batches(todo)):
             written += done
     elif todo:
-        written = _render_files(cfg, todo, _entries(store, todo, len(digests)))
-    order = {f.path: n for n, f in enumerate(p.files)}
+        total = sum(len(stamps) for stamps in months.values())
+        written = _render_files(cfg, todo, _entries(store, todo, total))
+    order = {f.path: n for n, f in enumerate(files)}
     written.sort(key=order.__getitem__)  # plan order, however the batches came back
     planned = set(order)
     stale = sorted(path for path in known if path not in planned)

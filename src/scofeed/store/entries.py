@@ -6,7 +6,6 @@ import json
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import NamedTuple
 
 from scofeed.errors import UnknownEntry
 from scofeed.model import Entry, Withdrawal
@@ -268,30 +267,54 @@ def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
     return [from_row(r) for r in db.execute(sql, params)]
 
 
-class Digest(NamedTuple):
-    """What a feed shows of an entry, without its text: which feeds hold it (language,
-    tags, month) and a stamp that changes whenever its rendering would."""
-
-    id: str
-    month: str  # 'YYYY-MM' of the published date as stated
-    language: str
-    tags: str  # the JSON list, as stored ('[]' for none)
-    stamp: str
+# what a feed shows of an entry, one string: changes whenever its rendering would
+_STAMP = (
+    "id || ' ' || published || ' ' || updated || ' ' || revision || ' ' || content_hash "
+    "|| ' ' || link || ' ' || author || ' ' || COALESCE(event_date, '')"
+)
+_MONTH = "substr(published, 1, 7)"  # an archive page's month (index entries_by_month)
+_ORDER = "ORDER BY published_ts DESC, id DESC"
 
 
-def digests(db: sqlite3.Connection) -> list[Digest]:
-    """Every published (not withdrawn) entry's digest, newest first (the order of
-    ``latest``): one plain tuple a row, the stamp joined by SQLite (30,000 entries in a
-    few tens of milliseconds)."""
-    cur = db.cursor()
-    cur.row_factory = None
-    cur.execute(
-        "SELECT id, substr(published, 1, 7), language, tags, id || ' ' || published || ' ' "
-        "|| updated || ' ' || revision || ' ' || content_hash || ' ' || link || ' ' || author "
-        f"|| ' ' || COALESCE(event_date, '') FROM entries WHERE {_LIVE} "
-        "ORDER BY published_ts DESC, id DESC"
+def month_stamps(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """Each month's stamps (unordered: they hold the id and dates that order a page),
+    joined by SQLite: a few dozen rows for the whole store, whatever its size."""
+    rows = db.execute(
+        f"SELECT {_MONTH}, group_concat({_STAMP}, char(31)) FROM entries WHERE {_LIVE} GROUP BY 1"
     )
-    return list(map(Digest._make, cur))
+    return {month: stamps.split("\x1f") for month, stamps in rows}
+
+
+def month_ids(db: sqlite3.Connection, month: str) -> list[str]:
+    """The ids of one month's published entries, newest first."""
+    rows = db.execute(f"SELECT id FROM entries WHERE {_MONTH} = ? AND {_LIVE} {_ORDER}", (month,))
+    return [r[0] for r in rows]
+
+
+def newest(
+    db: sqlite3.Connection, limit: int, language: str | None = None, tags: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """(id, stamp) of the newest published entries, of one language, or whose tags
+    column is one of ``tags`` (the stored JSON lists)."""
+    where, params = [_LIVE], []
+    if language is not None:
+        where.append("language = ?")
+        params.append(language)
+    if tags is not None:
+        where.append(f"tags IN ({', '.join('?' * len(tags))})")
+        params += tags
+    sql = f"SELECT id, {_STAMP} FROM entries WHERE {' AND '.join(where)} {_ORDER} LIMIT ?"
+    return [(r[0], r[1]) for r in db.execute(sql, [*params, limit])]
+
+
+def languages(db: sqlite3.Connection) -> list[str]:
+    return sorted(r[0] for r in db.execute(f"SELECT DISTINCT language FROM entries WHERE {_LIVE}"))
+
+
+def tag_lists(db: sqlite3.Connection) -> list[str]:
+    """Every distinct tags column (a JSON list) of the published entries, but '[]'."""
+    rows = db.execute(f"SELECT DISTINCT tags FROM entries WHERE {_LIVE} AND tags != '[]'")
+    return sorted(r[0] for r in rows)
 
 
 def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:

@@ -291,5 +291,7 @@ MIGRATIONS: list[str] = [
         path TEXT PRIMARY KEY,
         key  TEXT NOT NULL
     );
+    -- an archive page's entries: the month of the published date as stated
+    CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id);
     """,
 ]
