@@ -291,7 +291,9 @@ MIGRATIONS: list[str] = [
         path TEXT PRIMARY KEY,
         key  TEXT NOT NULL
     );
-    -- an archive page's entries: the month of the published date as stated
-    CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id);
+    -- an archive page's entries (the month of the published date as stated), and a
+    -- language feed's newest, read without sorting the table
+    CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
+    CREATE INDEX entries_by_language ON entries (language, published_ts DESC, id DESC);
     """,
 ]
