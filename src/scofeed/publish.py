@@ -144,7 +144,9 @@ def plan(
             older = order[i + 1] if i + 1 < len(order) else None
             newer = order[i - 1] if i > 0 else None
             stamps = months[month]
-            shown = _hash(sorted(stamps))  # a stamp holds the id and dates that order it
+            # in index order: should SQLite ever join them in another, the pages are only
+            # rendered again (the same bytes, so not written)
+            shown = _hash(stamps)
             for fmt in ARCHIVE_FORMATS:
                 if fmt not in cfg.feeds.formats:
                     continue

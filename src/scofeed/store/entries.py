@@ -277,8 +277,8 @@ _ORDER = "ORDER BY published_ts DESC, id DESC"
 
 
 def month_stamps(db: sqlite3.Connection) -> dict[str, list[str]]:
-    """Each month's stamps (unordered: they hold the id and dates that order a page),
-    joined by SQLite: a few dozen rows for the whole store, whatever its size."""
+    """Each month's stamps, joined by SQLite in the order of the month index (newest
+    first): a few dozen rows for the whole store, whatever its size."""
     rows = db.execute(
         f"SELECT {_MONTH}, group_concat({_STAMP}, char(31)) FROM entries WHERE {_LIVE} GROUP BY 1"
     )
@@ -308,7 +308,9 @@ def newest(
 
 
 def languages(db: sqlite3.Connection) -> list[str]:
-    return sorted(r[0] for r in db.execute(f"SELECT DISTINCT language FROM entries WHERE {_LIVE}"))
+    """Every language of a stored entry (from the index alone: a language whose entries
+    are all withdrawn keeps its, then empty, feeds)."""
+    return sorted(r[0] for r in db.execute("SELECT DISTINCT language FROM entries"))
 
 
 def tag_lists(db: sqlite3.Connection) -> list[str]:
