@@ -46,6 +46,7 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/index.py
 	$(BIN)/python bench/activitypub.py
 	$(BIN)/python bench/websub.py
 	$(BIN)/python bench/hostile.py

@@ -1,12 +1,18 @@
-"""Benchmark the daemon: HTTP throughput against `python -m http.server`, memory, idle CPU
-and pickup latency, all in one run on loopback.
+"""Benchmark the daemon: HTTP throughput against `python -m http.server` and nginx,
+memory, idle CPU and pickup latency, all in one run on loopback.
 
-    .venv/bin/python bench/serve.py [--entries 10000] [--clients 8] [--requests 2000] [--idle 30]
+    .venv/bin/python bench/serve.py [--entries 10000] [--clients 16] [--seconds 3] [--idle 30]
 
-1. N synthetic releases in a temporary site; `scofeed run` as a subprocess builds them.
-2. Requests per second for a full GET and a conditional GET (304) of /atom.xml with
-   several concurrent clients (threads, one requests.Session each), then the same file
-   served by `python -m http.server` (If-Modified-Since for its 304), as ratios.
+1. N synthetic releases (shaped like bench/build.py's) in a temporary site;
+   `scofeed run` as a subprocess builds them.
+2. Requests per second for /atom.xml from one load generator with keep-alive
+   connections (wrk when installed, `apt-get install wrk` is tried; else Python
+   threads with a requests.Session each): scofeed's full GET, its 304, its gzip
+   response, and the same file from `python -m http.server` and from nginx (one
+   worker; `apt-get install nginx-light` is tried when missing, skipped with a message
+   otherwise). Rounds alternate the servers, so load from elsewhere hits all alike;
+   the medians are printed with the ratios (targets of issue 9: full GET >= 3x
+   http.server and >= 30% of nginx, 304 >= 2x the full GET).
 3. The daemon's resident memory with N entries, its CPU use while idle, and the time
    from dropping a new file into sources/ to seeing it in /atom.xml.
 """
@@ -15,6 +21,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -28,6 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+
+from build import synthetic
 
 CONFIG = """
 [site]
@@ -64,30 +75,73 @@ def wait_for(pred: Callable[[], object], timeout: float, what: str) -> None:
 def make_site(root: Path, n: int, interval: int) -> None:
     src = root / "sources"
     src.mkdir(parents=True)
+    rng = random.Random(42)
     for i in range(n):
-        (src / f"r{i:05d}.txt").write_text(
-            f"Synthetic release number {i}\n\n"
-            f"On {i % 28 + 1} June {2000 + i % 20} the Secretariat met delegation {i} on trade.\n\n"
-            f"A second paragraph for release {i}, long enough to look like a press release.\n",
-            encoding="utf-8",
-        )
+        (src / f"r{i:05d}.txt").write_text(synthetic(i, rng), encoding="utf-8")
     (root / "config.toml").write_text(CONFIG.format(interval=interval), encoding="utf-8")
 
 
-def hammer(url: str, clients: int, total: int, headers: dict[str, str], expect: int) -> float:
-    """Requests per second for ``total`` requests spread over ``clients`` threads."""
-    per = total // clients
+def installed(tool: str, package: str) -> str | None:
+    """The tool's path, installing its Debian package when missing and apt-get is there."""
+    if shutil.which(tool) is None and shutil.which("apt-get") is not None:
+        print(f"{tool} missing: apt-get install -y {package} ...")
+        subprocess.run(
+            ["apt-get", "install", "-y", package],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    for extra in ("", "/usr/sbin/"):  # nginx lives in sbin, off a plain user's PATH
+        found = shutil.which(extra + tool)
+        if found:
+            return found
+    return None
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    types {{ application/atom+xml xml; }}
+    server {{ listen 127.0.0.1:{port}; root {feeds}; }}
+}}
+"""
+
+
+def wrk_rate(wrk: str, url: str, clients: int, seconds: float, headers: dict[str, str]) -> float:
+    """Requests per second from wrk: one thread, ``clients`` keep-alive connections."""
+    cmd = [wrk, "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    if re.search(r"Socket errors|Non-2xx", out) and "If-" not in "".join(headers):
+        raise SystemExit(f"{url}: wrk saw errors:\n{out}")
+    m = re.search(r"Requests/sec:\s*([0-9.]+)", out)
+    if m is None:
+        raise SystemExit(f"{url}: no rate in wrk's output:\n{out}")
+    return float(m.group(1))
+
+
+def hammer(url: str, clients: int, seconds: float, headers: dict[str, str]) -> float:
+    """Requests per second from Python threads, one requests.Session (keep-alive) each."""
     errors: list[str] = []
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
 
-    def client() -> None:
+    def client(k: int) -> None:
         with requests.Session() as s:
-            for _ in range(per):
+            while time.perf_counter() < stop:
                 r = s.get(url, headers=headers, timeout=10)
-                if r.status_code != expect:
-                    errors.append(f"{r.status_code}")
                 r.content  # noqa: B018 - read the body
+                if r.status_code >= 400:
+                    errors.append(f"{r.status_code}")
+                counts[k] += 1
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -96,7 +150,7 @@ def hammer(url: str, clients: int, total: int, headers: dict[str, str], expect: 
     elapsed = time.perf_counter() - start
     if errors:
         raise SystemExit(f"{url}: {len(errors)} unexpected answers, e.g. {errors[0]}")
-    return per * clients / elapsed
+    return sum(counts) / elapsed
 
 
 def rss_mib(pid: int) -> float:
@@ -114,16 +168,17 @@ def cpu_seconds(pid: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--entries", type=int, default=10_000)
-    ap.add_argument("--clients", type=int, default=8)
-    ap.add_argument("--requests", type=int, default=2000, help="per measurement")
+    ap.add_argument("--clients", type=int, default=16, help="keep-alive connections")
+    ap.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement")
     ap.add_argument("--interval", type=int, default=60, help="scan_interval of the daemon")
     ap.add_argument("--drops", type=int, default=5, help="new files dropped for pickup latency")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians shown")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds; medians shown")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="scofeed-bench-") as tmp:
         root = Path(tmp)
+        root.chmod(0o755)  # nginx's worker runs as another user when started by root
         t0 = time.perf_counter()
         make_site(root, args.entries, args.interval)
         print(f"site: {args.entries} releases written in {time.perf_counter() - t0:.1f}s")
@@ -141,7 +196,7 @@ def main() -> int:
         ]
         t0 = time.perf_counter()
         daemon = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL)
-        baseline: subprocess.Popen[bytes] | None = None
+        servers: list[subprocess.Popen[bytes]] = []
         try:
 
             def built() -> bool:
@@ -155,37 +210,88 @@ def main() -> int:
             etag = requests.get(atom, timeout=5).headers["ETag"]
             requests.get(atom, timeout=5)  # warm the cache
 
+            feeds = root / "feeds"
             bport = free_port()
-            baseline = subprocess.Popen(
-                [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(bport)]
-                + ["--directory", str(root / "feeds")],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            servers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(bport)]
+                    + ["--directory", str(feeds)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             )
             burl = f"http://127.0.0.1:{bport}/atom.xml"
             wait_for(lambda: requests.get(burl, timeout=5).ok, 30, "http.server")
-            lm = requests.get(burl, timeout=5).headers["Last-Modified"]
-            rates: dict[str, list[float]] = {"full": [], "cond": [], "b_full": [], "b_cond": []}
-            for _ in range(args.rounds):  # alternate, so load from elsewhere hits both alike
-                n, c = args.requests, args.clients
-                rates["full"].append(hammer(atom, c, n, {}, 200))
-                rates["b_full"].append(hammer(burl, c, n, {}, 200))
-                rates["cond"].append(hammer(atom, c, n, {"If-None-Match": etag}, 304))
-                rates["b_cond"].append(hammer(burl, c, n, {"If-Modified-Since": lm}, 304))
-            full, b_full, cond, b_cond = (
-                statistics.median(rates[k]) for k in ("full", "b_full", "cond", "b_cond")
-            )
+            nurl = None
+            nginx = installed("nginx", "nginx-light")
+            if nginx is None:
+                print("nginx not installed and not installable: its column is skipped")
+            else:
+                nport = free_port()
+                conf = root / "nginx.conf"
+                conf.write_text(NGINX_CONF.format(root=root, port=nport, feeds=feeds))
+                servers.append(
+                    subprocess.Popen(
+                        [nginx, "-c", str(conf), "-p", str(root)],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+                nurl = f"http://127.0.0.1:{nport}/atom.xml"
+                wait_for(lambda: requests.get(nurl, timeout=5).ok, 30, "nginx")
+            wrk = installed("wrk", "wrk")
+            c, secs = args.clients, args.seconds
+            if wrk is not None:
+                gen = "wrk, one thread"
+
+                def rate(url: str, headers: dict[str, str]) -> float:
+                    return wrk_rate(wrk, url, c, secs, headers)
+            else:
+                gen = "Python threads with requests (wrk not installed)"
+
+                def rate(url: str, headers: dict[str, str]) -> float:
+                    return hammer(url, c, secs, headers)
+
+            plan = {
+                "scofeed full": (atom, {}),
+                "http.server full": (burl, {}),
+                "nginx full": (nurl, {}),
+                "scofeed 304": (atom, {"If-None-Match": etag}),
+                "scofeed gzip": (atom, {"Accept-Encoding": "gzip"}),
+            }
+            rates: dict[str, list[float]] = {k: [] for k, (url, _) in plan.items() if url}
+            for _ in range(args.rounds):  # alternate, so load from elsewhere hits all alike
+                for name in rates:
+                    url, headers = plan[name]
+                    rates[name].append(rate(str(url), headers))
+            med = {k: statistics.median(v) for k, v in rates.items()}
             size = len(requests.get(atom, timeout=5).content)
+            gz = requests.get(atom, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=5)
+            gz_size = len(gz.raw.read())
             print(
-                f"\n/atom.xml ({size} bytes), {args.clients} clients, "
-                f"{args.requests} requests a round, median of {args.rounds} rounds:"
+                f"\n/atom.xml ({size} bytes, {gz_size} gzipped), {c} keep-alive connections, "
+                f"{gen}, {secs:g} s a measurement, median of {args.rounds} alternating rounds:"
             )
-            print(f"  {'':24}{'scofeed':>9}{'http.server':>13}{'ratio':>7}")
-            for label, ours, theirs in (
-                ("full GET (req/s)", full, b_full),
-                ("conditional 304 (req/s)", cond, b_cond),
-            ):
-                print(f"  {label:24}{ours:>9.0f}{theirs:>13.0f}{ours / theirs:>7.2f}")
+            for name, values in rates.items():
+                each = " ".join(f"{v:.0f}" for v in values)
+                print(f"  {name:18}{med[name]:>9.0f} req/s   rounds: {each}")
+            print("ratios (issue 9 targets):")
+
+            def ratio(label: str, num: str, den: str, target: str) -> None:
+                if num in med and den in med:
+                    by_round = " ".join(
+                        f"{a / b:.2f}" for a, b in zip(rates[num], rates[den], strict=True)
+                    )
+                    print(
+                        f"  {label:28}{med[num] / med[den]:>6.2f}x  {target:12} by round {by_round}"
+                    )
+                else:
+                    print(f"  {label:28}  skipped ({den} not measured)")
+
+            ratio("scofeed / http.server", "scofeed full", "http.server full", "(>= 3x)")
+            ratio("scofeed / nginx", "scofeed full", "nginx full", "(>= 0.30x)")
+            ratio("scofeed 304 / full GET", "scofeed 304", "scofeed full", "(>= 2x)")
+            ratio("scofeed gzip / full GET", "scofeed gzip", "scofeed full", "")
 
             print(f"\nresident memory with {args.entries} entries: {rss_mib(daemon.pid):.1f} MiB")
             c0 = cpu_seconds(daemon.pid)
@@ -219,9 +325,9 @@ def main() -> int:
                 f"(scan_interval = {args.interval}s)"
             )
         finally:
-            if baseline is not None:
-                baseline.terminate()
-                baseline.wait(10)
+            for proc in servers:
+                proc.terminate()
+                proc.wait(10)
             daemon.send_signal(signal.SIGTERM)
             rc = daemon.wait(30)
             print(f"daemon stopped with exit code {rc}")

@@ -111,6 +111,9 @@ class Receiver:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without this, Nagle's algorithm and
+            # the client's delayed ACK hold each answer ~40 ms
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass

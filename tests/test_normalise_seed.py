@@ -10,6 +10,7 @@ import pytest
 from scofeed.errors import NormaliseError
 from scofeed.model import Release
 from scofeed.normalise import Settings, id_slug, normalise
+from scofeed.normalise.entry import match_tags
 from tests.conftest import SEED
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -195,3 +196,11 @@ def test_updated_tracks_content_hash_not_time():
     c = norm("Title\n\nOn 3 June 2020, y.")
     assert a.content_hash == b.content_hash and a.updated == b.updated
     assert a.content_hash != c.content_hash
+
+
+def test_tag_keywords_are_whole_words_except_in_unspaced_scripts():
+    rules = (("security", ("security", "安全")), ("energy", ("energy",)))
+    assert match_tags("Regional security talks", rules) == ["security"]
+    assert match_tags("Insecurity and energyless", rules) == []
+    # Chinese has no spaces between words: the keyword matches inside a run of text
+    assert match_tags("上合组织秘书长会见地区安全专家", rules) == ["security"]

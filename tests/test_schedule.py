@@ -141,6 +141,8 @@ def test_scan_job_wakes_the_deliver_job_when_a_build_queued_deliveries(site, mak
     )
     db = sched.ctx.store.db
     wait_for(lambda: delivered, what="deliver woken by the first scan (seed is new)")
+    # the scan wakes deliver before it records its own run: wait for the record too
+    wait_for(lambda: runs.get(db, "scan"), what="the scan's record")
     scan = runs.get(db, "scan")
     assert scan is not None and "new=1" in scan.summary and "deliveries=1" in scan.summary
 

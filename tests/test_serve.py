@@ -112,6 +112,43 @@ def test_gzip_only_when_the_client_accepts_it(served):
         assert "content-encoding" not in headers and body == raw, refused
 
 
+def test_a_304_keeps_the_connection_open_unless_the_client_closes_it(served):
+    """waitress alone closes after any response without a length, a 304 too."""
+    conn = http.client.HTTPConnection(served.host, served.port, timeout=10)
+    try:
+        conn.request("GET", "/atom.xml")
+        first = conn.getresponse()
+        first.read()
+        etag = first.getheader("ETag")
+        answers = []
+        for _ in range(3):  # the same connection: http.client fails if it was closed
+            conn.request("GET", "/atom.xml", headers={"If-None-Match": etag})
+            resp = conn.getresponse()
+            answers.append((resp.status, resp.read(), resp.getheader("Connection")))
+            assert not resp.will_close
+        assert answers == [(304, b"", None)] * 3
+        conn.request("GET", "/atom.xml", headers={"If-None-Match": etag, "Connection": "close"})
+        resp = conn.getresponse()
+        assert resp.status == 304 and resp.will_close
+    finally:
+        conn.close()
+
+
+def test_a_republished_feed_replaces_the_cached_bytes_and_etags(served):
+    _, plain, _ = served.get("/atom.xml")
+    _, zipped, _ = served.get("/atom.xml", Accept_Encoding="gzip")
+    assert plain["etag"] != zipped["etag"] and zipped["content-encoding"] == "gzip"
+    path = served.feeds / "atom.xml"
+    new = path.read_bytes().replace(b"</feed>", b"<!-- changed --></feed>")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(new)
+    tmp.replace(path)  # as publishing does it: a new inode
+    status, headers, body = served.get("/atom.xml", If_None_Match=plain["etag"])
+    assert status == 200 and body == new and headers["etag"] != plain["etag"]
+    status, headers, body = served.get("/atom.xml", Accept_Encoding="gzip")
+    assert gzip.decompress(body) == new and headers["etag"] != zipped["etag"]
+
+
 def test_accept_encoding_parsing():
     assert accepts_gzip("gzip") and accepts_gzip("deflate, GZIP;q=0.5") and accepts_gzip("*")
     assert not accepts_gzip("") and not accepts_gzip("gzip;q=0") and not accepts_gzip("*, gzip;q=0")

@@ -70,6 +70,13 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert not mods & (DAEMON | NETWORK | READERS_AND_PARSERS)
     assert "scofeed.cli.daemon" not in mods and "scofeed.deliver.runner" not in mods
     assert not mods & WORKERS  # one file: no worker processes to start
+    # no CSS selectors configured: no cssselect
+    assert not mods & {"cssselect", "lxml.cssselect"}
+    # the outbox planner (no network) is all of ActivityPub a build loads
+    assert {m for m in mods if m.startswith("scofeed.activitypub.")} <= {
+        "scofeed.activitypub.outbox",
+        "scofeed.activitypub.documents",
+    }
 
 
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):

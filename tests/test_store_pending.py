@@ -65,3 +65,34 @@ def test_rows_are_written_when_the_batch_fills(site):
         assert entry_rows.count(db) == 2 and len(pending.entries) == 1
         pending.flush(db)
         assert entry_rows.count(db) == 3 and not pending.entries
+
+
+def test_bulk_load_defers_checkpoints_and_restores_them(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    db = store.db
+    wal = tmp_path / "s.sqlite3-wal"
+
+    def setting() -> int:
+        return int(db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+    before = setting()
+    with store.bulk_load():
+        assert setting() == 0
+        with store.transaction() as tx:
+            tx.execute("CREATE TABLE t (x BLOB)")
+            tx.executemany("INSERT INTO t VALUES (?)", [(b"x" * 4096,)] * 2000)
+        grown = wal.stat().st_size
+        assert grown > 4096 * 2000  # nothing checkpointed and reset at the commit
+    assert setting() == before
+    # the checkpoint at the end copied the pages: the next commit starts the WAL over
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO t VALUES (?)", (b"y",))
+    assert db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 2001
+    try:
+        with store.bulk_load():
+            raise RuntimeError("a build that fails")
+    except RuntimeError:
+        pass
+    assert setting() == before
+    store.close()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
-from scofeed.activitypub.outbox import planner_with
+from scofeed.activitypub import outbox as ap_outbox
 from scofeed.config import Config
 from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError, shown
@@ -89,7 +89,10 @@ def build(
     Without a ``planner``, the webhook outbox plans deliveries when webhooks are set,
     and the ActivityPub one when it is enabled."""
     report = BuildReport()
-    planner = planner or planner_with(cfg, now, planner_for(cfg, now))
+    if planner is None:
+        planner = planner_for(cfg, now)
+        if cfg.activitypub.enabled:
+            planner = ap_outbox.planner_with(cfg, now, planner)
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
@@ -131,6 +134,7 @@ def build(
     with contextlib.ExitStack() as stack:
         if big:
             stack.enter_context(pool.gc_paused())
+            stack.enter_context(store.bulk_load())
         # workers start (fork) before a transaction opens; results are stored as they come,
         # commit_every files a transaction
         prepared = pool.prepare_all(
@@ -143,6 +147,7 @@ def build(
             min_files=tuning.pool_min_files,
             chunk=tuning.pool_chunk,
             read_ahead=tuning.read_ahead_bytes,
+            seconds=cfg.limits.file_seconds,
         )
         known: Known | None = None
         done = False

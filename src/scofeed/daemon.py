@@ -246,6 +246,8 @@ class Daemon:
     def _shutdown(self, server: HttpServer, store: Store) -> int:
         unfinished: list[str] = []
         deadline = time.monotonic() + self.stop_timeout
+        # no new webhook request from now on, not even while the jobs below finish
+        self.deliveries.halt()
         if self.watcher:
             self.watcher.stop()
         if self.scheduler:

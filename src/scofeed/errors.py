@@ -6,6 +6,7 @@
     ├── SourceError                                               a release could not be read
     │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
     │   │   ├── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
+    │   │   ├── OverTimeBudget                           HTTP 422 a file past limits.file_seconds
     │   │   └── PageGone                                 HTTP 422 the page answers 404 or 410
     │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
     ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
@@ -95,6 +96,15 @@ class TemporaryFailure(RejectedInput, TemporaryError):
 
     def __init__(self, origin: str, reason: str) -> None:
         super().__init__(origin, reason if reason.startswith(TEMPORARY) else TEMPORARY + reason)
+
+
+class OverTimeBudget(RejectedInput):
+    """A file that took longer than its time budget to prepare. Raised into the thread
+    preparing it by a watchdog (``PyThreadState_SetAsyncExc`` takes a class, no
+    arguments), so everything has a default; ``pool.prepare`` names the file."""
+
+    def __init__(self, origin: str = "", reason: str = "took longer than its time budget"):
+        super().__init__(origin, reason)
 
 
 class PageGone(RejectedInput):

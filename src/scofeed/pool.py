@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import concurrent.futures  # its ProcessPoolExecutor loads on first use
 import contextlib
-import ctypes
 import gc
 import importlib
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from scofeed import sources
-from scofeed.errors import NormaliseError, RejectedInput, unexpected
+from scofeed.errors import NormaliseError, OverTimeBudget, RejectedInput, unexpected
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, normalise
 from scofeed.sources import files as scanner
@@ -41,6 +41,7 @@ from scofeed.sources import files as scanner
 POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 POOL_CHUNK = 200  # files a worker prepares per task
 READ_AHEAD_BYTES = 4 << 20  # files a worker reads before parsing them (see prepare_many)
+FILE_SECONDS = 5.0  # the default per-file time budget (limits.file_seconds)
 
 
 @dataclass
@@ -89,6 +90,7 @@ def _worker_init(parent: int) -> None:
     """In each worker as it starts: die with the parent, let go of its stdio."""
     if sys.platform.startswith("linux"):
         try:
+            ctypes = importlib.import_module("ctypes")  # in workers only, like multiprocessing
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
@@ -127,23 +129,128 @@ def fan_out(fn: Callable[..., _T], first: object, batches: list[_A]) -> list[_T]
         return [job.result() for job in [pool.submit(_watched, me, fn, first, b) for b in batches]]
 
 
-def prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: datetime) -> Prepared:
-    """Read, parse and normalise one changed file: pure apart from reading it."""
+@contextlib.contextmanager
+def time_budget(seconds: float, origin: str) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with a ``RejectedInput`` for ``origin``: by
+    SIGALRM in a process's main thread (``scofeed build``, a worker process), by this
+    thread's watchdog elsewhere (the daemon's scan job). Either takes effect at the
+    next Python instruction, so a long call into C (lxml, nh3) ends first; ``prepare``
+    also rejects by the clock, for that and for a parser whose own ``except Exception``
+    swallowed the interruption."""
+    if seconds <= 0:
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        watchdog = getattr(_local, "watchdog", None)
+        if watchdog is None:
+            watchdog = _local.watchdog = Watchdog(threading.current_thread())
+        with watchdog.watching(seconds):
+            yield
+        return
+
+    def alarm(_signum: int, _frame: object) -> None:
+        raise RejectedInput(origin, over_budget(seconds))
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+_local = threading.local()  # the Watchdog of each thread that prepares files
+
+
+def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Make ``thread_id`` raise ``exc`` at its next Python instruction (None: cancel
+    one not raised yet). CPython's documented C API for exactly this."""
+    ctypes = importlib.import_module("ctypes")  # loaded by Watchdog(): a lookup here
+    arg = ctypes.py_object(exc) if exc is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), arg)
+
+
+class Watchdog:
+    """One daemon thread that interrupts one other thread's file when it runs past its
+    deadline, with ``OverTimeBudget``. Starting a file costs a lock, not a thread: the
+    watchdog is woken only when it was idle, and otherwise wakes at the old deadline,
+    sees the new one and sleeps on."""
+
+    def __init__(self, owner: threading.Thread) -> None:
+        self.owner = owner
+        self.thread_id = owner.ident or threading.get_ident()
+        importlib.import_module("ctypes")  # here, so that _raise_in never imports it
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._idle = True
+        self._fired = False
+        threading.Thread(target=self._watch, name="scofeed-file-budget", daemon=True).start()
+
+    @contextlib.contextmanager
+    def watching(self, seconds: float) -> Iterator[None]:
+        with self._cond:
+            self._deadline = time.monotonic() + seconds
+            self._fired = False
+            if self._idle:
+                self._cond.notify()
+        try:
+            yield
+        finally:
+            # under the lock: once out, no interruption is raised or left pending
+            with self._cond:
+                self._deadline = None
+                if self._fired:
+                    _raise_in(self.thread_id, None)
+                    self._fired = False
+
+    def _watch(self) -> None:
+        with self._cond:
+            while True:
+                self._idle = self._deadline is None or self._fired
+                if self._idle:
+                    if not self._cond.wait(30) and not self.owner.is_alive():
+                        return  # the thread it watched is gone
+                    continue
+                assert self._deadline is not None
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                _raise_in(self.thread_id, OverTimeBudget)
+                self._fired = True
+
+
+def over_budget(seconds: float) -> str:
+    return f"took longer than {seconds:g}s"
+
+
+def prepare(
+    item: scanner.Changed,
+    settings: Settings,
+    max_bytes: int,
+    now: datetime,
+    seconds: float = FILE_SECONDS,
+) -> Prepared:
+    """Read, parse and normalise one changed file: pure apart from reading it. Parsing
+    and normalising get ``seconds`` at most (the per-file time budget)."""
     item = scanner.loaded(item, max_bytes)
     if item.error or item.data is None:
         return item, Rejection(item.rel, item.error or "unreadable")
     name = item.rel.rsplit("/", 1)[-1]
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    start = time.monotonic()
     try:
-        releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
-        # only what ingest needs travels on: the raw text and file date stay behind
-        outcome: Outcome = [
-            (
-                _without(r, text="", html=None, context_date=None),
-                _without(normalise(r, settings, now), paragraphs=()),
-            )
-            for r in releases
-        ]
+        with time_budget(seconds, item.rel):
+            releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
+            # only what ingest needs travels on: the raw text and file date stay behind
+            outcome: Outcome = [
+                (
+                    _without(r, text="", html=None, context_date=None),
+                    _without(normalise(r, settings, now), paragraphs=()),
+                )
+                for r in releases
+            ]
     except RejectedInput as exc:
         outcome = Rejection(item.rel, exc.reason)
     except NormaliseError as exc:
@@ -151,6 +258,8 @@ def prepare(item: scanner.Changed, settings: Settings, max_bytes: int, now: date
     except Exception as exc:  # noqa: BLE001 - any failure on one file rejects that file only
         # RecursionError, MemoryError, UnicodeError, a parser's bug: the build goes on
         outcome = Rejection(item.rel, unexpected(exc))
+    if seconds > 0 and time.monotonic() - start > seconds:  # not interrupted, still over
+        outcome = Rejection(item.rel, over_budget(seconds))
     return _without(item, data=None), outcome
 
 
@@ -160,6 +269,7 @@ def prepare_many(
     max_bytes: int,
     now: datetime,
     read_ahead: int = READ_AHEAD_BYTES,
+    seconds: float = FILE_SECONDS,
 ) -> Iterator[Prepared]:
     """``prepare`` each item in turn, reading several files (up to ``read_ahead`` bytes)
     before parsing any: parsing right after a file's system calls ran ~6% slower
@@ -172,7 +282,7 @@ def prepare_many(
         held += len(item.data or b"")
         if held >= read_ahead or n == len(items):
             for ready in batch:
-                yield prepare(ready, settings, max_bytes, now)
+                yield prepare(ready, settings, max_bytes, now, seconds)
             batch, held = [], 0
 
 
@@ -182,12 +292,13 @@ def _prepare_chunk(
     max_bytes: int,
     now: datetime,
     read_ahead: int,
+    seconds: float,
 ) -> list[Done]:
     """In a worker: each file's outcome and what reading it found. The item itself is
     not sent back: the parent still holds it."""
     return [
         (done.sha256, done.size, done.mtime_ns, outcome)
-        for done, outcome in prepare_many(items, settings, max_bytes, now, read_ahead)
+        for done, outcome in prepare_many(items, settings, max_bytes, now, read_ahead, seconds)
     ]
 
 
@@ -201,6 +312,7 @@ def prepare_all(
     min_files: int = POOL_MIN_FILES,
     chunk: int = POOL_CHUNK,
     read_ahead: int = READ_AHEAD_BYTES,
+    seconds: float = FILE_SECONDS,
 ) -> Iterator[Prepared]:
     """Prepare every changed file, in order; a batch of ``min_files`` or more uses every
     core, and its results can be consumed while the rest are still being prepared
@@ -211,7 +323,7 @@ def prepare_all(
     alone = threading.active_count() == 1
     if len(items) < min_files or workers < 2 or not alone:
         out = []
-        for prepared in prepare_many(items, settings, max_bytes, now, read_ahead):
+        for prepared in prepare_many(items, settings, max_bytes, now, read_ahead, seconds):
             out.append(prepared)
             if progress:
                 progress(len(out), len(items))
@@ -221,7 +333,12 @@ def prepare_all(
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     me = os.getpid()
     jobs = [
-        (c, pool.submit(_watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead))
+        (
+            c,
+            pool.submit(
+                _watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead, seconds
+            ),
+        )
         for c in chunks
     ]
     return _collect(jobs, len(items), progress)

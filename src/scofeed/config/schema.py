@@ -186,6 +186,8 @@ class FeedsConfig:
 class LimitsConfig:
     max_file_bytes: int = check(_positive, default=2_000_000)
     reject_ttl: int = check(_positive, default=7)  # days a refused `scofeed add` input stays listed
+    # seconds one file may take to parse and normalise in a build (pool.FILE_SECONDS)
+    file_seconds: float = check(_positive, default=5.0)
 
 
 @dataclass(frozen=True)

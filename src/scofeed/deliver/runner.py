@@ -107,6 +107,7 @@ class DeliveryPool:
         self.lease_margin = lease_margin
         self._executor: ThreadPoolExecutor | None = None
         self._stop = threading.Event()  # set by shutdown(): the workers stop draining
+        self._halted = False  # set by halt(): nothing new starts until shutdown() returns
         self._running: dict[Future[None], str] = {}  # drains -> endpoint name
         self._busy: set[tuple[str, str]] = set()  # (store path, endpoint) being drained
         self._lock = threading.Lock()
@@ -157,6 +158,8 @@ class DeliveryPool:
                 log.debug("delivery_skipped endpoint=%s reason=not_configured", name)
                 continue
             with self._lock:
+                if self._halted:
+                    break
                 if run.busy_key(name) in self._busy:
                     report.busy += 1
                     continue
@@ -169,6 +172,14 @@ class DeliveryPool:
             log.info("deliver %s", report.line())
         return report
 
+    def halt(self) -> None:
+        """Start no request from now on (the daemon's first step on SIGTERM, before it
+        waits for its jobs): each worker finishes the request it is in and stops, and
+        ``run_due`` hands out nothing until ``shutdown`` has returned."""
+        with self._lock:
+            self._halted = True
+            self._stop.set()
+
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> list[str]:
         """Stop the workers (the daemon calls this on the way out): no new request
         starts; requests in flight may finish within ``timeout`` seconds (None: however
@@ -178,13 +189,17 @@ class DeliveryPool:
         with self._lock:
             executor, self._executor = self._executor, None
             stop, running = self._stop, dict(self._running)
-        if executor is None:
-            return []
-        stop.set()
-        executor.shutdown(wait=False, cancel_futures=True)
-        if not wait:
-            return sorted(set(running.values()))
-        _done, left = wait_futures(list(running), timeout)
+        try:
+            if executor is None:
+                return []
+            stop.set()
+            executor.shutdown(wait=False, cancel_futures=True)
+            if not wait:
+                return sorted(set(running.values()))
+            _done, left = wait_futures(list(running), timeout)
+        finally:
+            with self._lock:
+                self._halted = False
         unfinished = sorted({running[f] for f in left})
         if unfinished:
             log.warning("deliver_stop_timeout endpoints=%s left=pending", ",".join(unfinished))

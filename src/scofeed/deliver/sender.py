@@ -3,7 +3,7 @@
 Each endpoint gets its own ``requests.Session`` (keep-alive across its deliveries), with
 no proxies from the environment and no redirects. The response body is read up to
 ``MAX_RESPONSE`` bytes. Every attempt has one wall-clock deadline, the endpoint's
-``timeout``, for all of it (connect, headers, body): a watchdog shuts the attempt's
+``timeout``, for all of it (name resolution, connect, headers, body): a watchdog shuts the attempt's
 socket down when it passes, so a receiver that drips its answer a byte at a time
 cannot hold it longer (the per-read socket timeouts alone never fire on a drip). The
 endpoint's lease (``runner``) outlasts this deadline. Errors are described in our own
@@ -30,7 +30,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 
 from scofeed import USER_AGENT
 from scofeed.config import Webhook
@@ -65,29 +71,54 @@ def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def checked_address(conn: Any, host: str, port: int) -> str:
+def resolve(host: str, port: int, seconds: float) -> list[str]:
+    """The addresses of ``host``, or ``socket.gaierror`` when the resolver has not
+    answered within ``seconds``: ``getaddrinfo`` cannot be interrupted, so it runs in a
+    daemon thread of its own that is left behind if it hangs."""
+    box: list[Any] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as exc:  # handed to the caller below
+            box.append(exc)
+        done.set()
+
+    threading.Thread(target=lookup, name="scofeed-resolve", daemon=True).start()
+    if not done.wait(max(seconds, 0.0)):
+        raise socket.gaierror(f"no answer from the resolver within {seconds:g}s")
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return [str(info[4][0]).split("%", 1)[0] for info in box[0]]
+
+
+def checked_addresses(conn: Any, host: str, port: int, seconds: float, guard: bool) -> list[str]:
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = resolve(host, port, seconds)
     except socket.gaierror as exc:
         raise NameResolutionError(host, conn, exc) from exc
-    addresses = [str(info[4][0]).split("%", 1)[0] for info in infos]
-    for a in addresses:
+    for a in addresses if guard else ():
         if not address_allowed(ipaddress.ip_address(a)):
             raise AddressRefused(
                 conn,
                 f"refused: {host} resolves to {a}, a loopback, private, link-local or "
                 "reserved address (set allow_private = true to allow it)",
             )
-    return addresses[0]
+    return addresses
 
 
 class _Watch:
     """One attempt's deadline: which connection it is on, and whether time ran out."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float) -> None:
         self.conn: Any = None
         self.expired = False
+        self.deadline = time.monotonic() + timeout
         self._lock = threading.Lock()
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
 
     def use(self, conn: Any) -> None:
         with self._lock:
@@ -133,17 +164,47 @@ class WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
     pass
 
 
-class _GuardMixin:
+class _ResolveMixin:
+    """Name resolution inside the attempt's deadline (what is left of it), then the
+    connection to the address found; TLS still checks the certificate for the name.
+    With ``guard``, every address must be global (the address guard)."""
+
     _dns_host: str
     port: int
+    timeout: Any
+    guard = False
 
     def _new_conn(self) -> socket.socket:
         name = self._dns_host
-        self._dns_host = checked_address(self, name, self.port)
+        watch = getattr(_current, "watch", None)
+        seconds = watch.left() if watch is not None else None
+        if seconds is None:
+            seconds = self.timeout if isinstance(self.timeout, int | float) else 30.0
+        addresses = checked_addresses(self, name, self.port, seconds, self.guard)
         try:
+            for address in addresses[:-1]:  # in order, as urllib3 would; the last below
+                self._dns_host = address
+                try:
+                    return super()._new_conn()  # type: ignore[misc,no-any-return]
+                except (NewConnectionError, ConnectTimeoutError):
+                    if watch is not None and watch.left() <= 0:
+                        raise
+            self._dns_host = addresses[-1]
             return super()._new_conn()  # type: ignore[misc,no-any-return]
         finally:
-            self._dns_host = name  # TLS still checks the certificate for the name
+            self._dns_host = name
+
+
+class _GuardMixin(_ResolveMixin):
+    guard = True
+
+
+class ResolvedHTTPConnection(_ResolveMixin, HTTPConnection):
+    pass
+
+
+class ResolvedHTTPSConnection(_ResolveMixin, HTTPSConnection):
+    pass
 
 
 class GuardedHTTPConnection(_GuardMixin, HTTPConnection):
@@ -152,6 +213,14 @@ class GuardedHTTPConnection(_GuardMixin, HTTPConnection):
 
 class GuardedHTTPSConnection(_GuardMixin, HTTPSConnection):
     pass
+
+
+class ResolvedHTTPPool(WatchedHTTPPool):
+    ConnectionCls = ResolvedHTTPConnection
+
+
+class ResolvedHTTPSPool(WatchedHTTPSPool):
+    ConnectionCls = ResolvedHTTPSConnection
 
 
 class GuardedHTTPPool(WatchedHTTPPool):
@@ -163,7 +232,7 @@ class GuardedHTTPSPool(WatchedHTTPSPool):
 
 
 class WatchedAdapter(HTTPAdapter):
-    pools: dict[str, type] = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+    pools: dict[str, type] = {"http": ResolvedHTTPPool, "https": ResolvedHTTPSPool}
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -234,7 +303,12 @@ def explain(exc: BaseException, timeout: float) -> DeliveryError:
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return EndpointUnreachable("connection refused")
     if any(isinstance(e, NameResolutionError) for e in chain):
-        return EndpointUnreachable("cannot resolve the host name")
+        slow = any("no answer from the resolver" in str(e) for e in chain)
+        return EndpointUnreachable(
+            f"cannot resolve the host name within {timeout:g}s"
+            if slow
+            else "cannot resolve the host name"
+        )
     if "RemoteDisconnected" in kinds or "BadStatusLine" in kinds:
         return EndpointUnreachable("connection closed without a response")
     if any(isinstance(e, ConnectionResetError) for e in chain):
@@ -271,7 +345,7 @@ def post(
     """One POST within ``timeout`` seconds in all; its answer, or a ``DeliveryError``
     when it got none in time."""
     start = time.monotonic()
-    watch = _Watch()
+    watch = _Watch(timeout)
     timer = threading.Timer(timeout, watch.expire)
     timer.daemon = True
     _current.watch = watch

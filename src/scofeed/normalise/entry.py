@@ -61,6 +61,18 @@ def settings_from(cfg: object) -> Settings:
     )
 
 
+# scripts written without spaces between words: a keyword in them matches inside a run
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _keyword_pattern(word: str) -> str:
+    """A keyword as a whole word: a letter may not touch either end, unless that end is
+    in a script without spaces (Chinese, Japanese), where words are not delimited."""
+    head = "" if _UNSPACED.match(word[:1]) else r"(?<!\w)"
+    tail = "" if _UNSPACED.match(word[-1:]) else r"(?!\w)"
+    return head + re.escape(word) + tail
+
+
 def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
     if not rules:
         return []
@@ -68,7 +80,7 @@ def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> lis
     tags = []
     for tag, words in rules:
         for w in words:
-            if re.search(r"(?<!\w)" + re.escape(w.casefold()) + r"(?!\w)", folded):
+            if re.search(_keyword_pattern(w.casefold()), folded):
                 tags.append(tag)
                 break
     return tags

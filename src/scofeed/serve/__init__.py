@@ -6,7 +6,8 @@ is ever mapped onto the filesystem, so path traversal has nowhere to go and gets
 404 as any unknown path.
 
     /atom.xml /rss.xml /feed.json   the published feed files (configured formats)
-    /                               index: feeds, subscribe links, latest entries
+    /                               index: newest entries, every feed, OPML link
+    /page/<n>                       older entries, 50 a page (404 past the last)
     /entries/<slug>                 one entry (the link of releases without a URL)
     /healthz                        JSON; 503 when the last scan failed
     /websub ([websub] hub_path)     POST: WebSub subscription requests (`scofeed run`)

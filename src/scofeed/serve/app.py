@@ -7,6 +7,7 @@ shows its message); anything else is a logged 500.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -31,7 +32,7 @@ from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
-from scofeed.serve.pages import entry_html, index_html, withdrawn_html
+from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html, withdrawn_html
 from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import status as status_rows
@@ -39,8 +40,8 @@ from scofeed.store.status import iso
 
 log = logging.getLogger(__name__)
 
-INDEX_ENTRIES = 20
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
 _HTML_TYPE = "text/html; charset=utf-8"
 # a feed path: optional folders of letters, digits (any script), '-' and '_', a file name;
 # never '.', '..' or an empty segment. It is served only when the publisher recorded it.
@@ -55,17 +56,23 @@ HealthExtras = Mapping[str, Callable[[Store], object]]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
+_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+
 @dataclass
 class Response:
     status: int
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    complete: bool = False  # headers already hold nosniff and Content-Length (prebuilt)
 
     def send(self, start_response: StartResponse, head: bool) -> list[bytes]:
-        headers = [*self.headers, ("X-Content-Type-Options", "nosniff")]
-        if self.status != 304:
-            headers.append(("Content-Length", str(len(self.body))))
-        start_response(f"{self.status} {HTTPStatus(self.status).phrase}", headers)
+        headers = self.headers
+        if not self.complete:
+            headers = [*headers, ("X-Content-Type-Options", "nosniff")]
+            if self.status != 304:
+                headers.append(("Content-Length", str(len(self.body))))
+        start_response(_STATUS_LINES[self.status], headers)
         return [] if head or self.status == 304 else [self.body]
 
 
@@ -73,7 +80,7 @@ class Response:
 class Cached:
     key: tuple[int, int, int]  # (mtime_ns, size, inode) of the file these bytes came from
     body: bytes
-    gzipped: bytes
+    gzipped: bytes  # compressed once per version of the file, never per request
     etag: str  # strong: a hash of the bytes
     etag_gzip: str
     mtime: int  # whole seconds, as Last-Modified states it
@@ -82,13 +89,13 @@ class Cached:
 
 class FeedCache:
     """Feed bytes held in memory, refreshed when the file's mtime, size or inode change,
-    so a conditional GET costs one stat()."""
+    so a request costs one stat() and a dictionary look-up."""
 
     def __init__(self) -> None:
-        self._items: dict[Path, Cached] = {}
+        self._items: dict[str, Cached] = {}
         self._lock = threading.Lock()
 
-    def get(self, path: Path) -> Cached | None:
+    def get(self, path: str) -> Cached | None:
         try:
             st = os.stat(path)
         except OSError:
@@ -98,7 +105,8 @@ class FeedCache:
         if cached is not None and cached.key == key:
             return cached
         try:
-            body = path.read_bytes()
+            with open(path, "rb") as fh:
+                body = fh.read()
         except OSError:
             return None
         digest = hashlib.sha256(body).hexdigest()[:32]
@@ -117,6 +125,37 @@ class FeedCache:
         return cached
 
 
+@dataclass(frozen=True)
+class FeedAnswer:
+    """What a feed request gets, built once per (config, file version, encoding): the
+    status lines and header lists are handed to the server as they are."""
+
+    cfg: Config
+    cached: Cached
+    body: bytes
+    etags: tuple[str, str]
+    full: list[tuple[str, str]]  # 200 headers, Content-Length included
+    not_modified: list[tuple[str, str]]  # 304 headers
+
+
+def feed_answer(cfg: Config, fmt: str, cached: Cached, use_gzip: bool) -> FeedAnswer:
+    common = [
+        ("ETag", cached.etag_gzip if use_gzip else cached.etag),
+        ("Last-Modified", cached.last_modified),
+        ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
+        ("Vary", "Accept-Encoding"),
+        ("Link", websub.link_header(cfg, cfg.feed_url(fmt))),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    body = cached.gzipped if use_gzip else cached.body
+    full = [*common, ("Content-Type", CONTENT_TYPES[fmt])]
+    if use_gzip:
+        full.append(("Content-Encoding", "gzip"))
+    full.append(("Content-Length", str(len(body))))
+    return FeedAnswer(cfg, cached, body, (cached.etag, cached.etag_gzip), full, common)
+
+
+@functools.lru_cache(maxsize=256)  # a handful of distinct headers in practice
 def accepts_gzip(header: str) -> bool:
     """Whether an Accept-Encoding header allows gzip (q=0 refuses it, ``*`` stands in)."""
     explicit: float | None = None
@@ -139,14 +178,20 @@ def accepts_gzip(header: str) -> bool:
     return bool(chosen and chosen > 0)
 
 
-def not_modified(environ: Mapping[str, Any], etags: Iterable[str], mtime: int) -> bool:
+def not_modified(
+    environ: Mapping[str, Any], etags: Iterable[str], mtime: int, last_modified: str = ""
+) -> bool:
     """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since."""
     inm = environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
+        if inm in etags:  # the common case: the client sends back the one ETag it got
+            return True
         offered = {t.strip().removeprefix("W/") for t in inm.split(",")}
         return "*" in offered or any(e in offered for e in etags)
     ims = environ.get("HTTP_IF_MODIFIED_SINCE")
     if ims:
+        if ims == last_modified:  # sent back as it was given: no date parsing
+            return True
         try:
             since = parsedate_to_datetime(ims)
         except (TypeError, ValueError):
@@ -172,6 +217,9 @@ class App:
         self.store = store
         self.health_extras = dict(health_extras or {})
         self.feeds = FeedCache()
+        # per config: URL path -> (format, file path); per (format, gzip): the prebuilt answer
+        self._feed_paths: tuple[Config | None, dict[str, tuple[str, str]]] = (None, {})
+        self._answers: dict[tuple[str, bool], FeedAnswer] = {}
         # the WebSub hub's endpoint is served when something verifies what it takes in
         # (the daemon's websub job, which this wakes)
         self.on_hub_request = on_hub_request
@@ -199,25 +247,54 @@ class App:
         if method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
         if path == "/":
-            return self.index(cfg, environ)
+            return self.index(cfg, 1, environ)
+        if m := _PAGE.fullmatch(path):
+            return self.index(cfg, int(m.group(1)), environ)
         if path == "/healthz":
             return self.health(cfg)
+        feed = self._feed_path(cfg, path)
+        if feed is not None:
+            return self.feed(cfg, *feed, environ)
         if path == "/" + OPML_FILE:
-            return self.feed(cfg, OPML_FILE, environ)
-        rel = _feed_path(path)
+            return self.published_file(cfg, OPML_FILE, environ)
+        rel = _published_path(path)
         if rel is not None and _FORMAT_OF[rel.rpartition("/")[2]] in cfg.feeds.formats:
             if rel in FEED_FILES.values() or feedfiles.published(self.store.db, rel):
-                return self.feed(cfg, rel, environ)
+                return self.published_file(cfg, rel, environ)
         if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
         return _text(404, "not found\n")
 
-    def feed(self, cfg: Config, rel: str, environ: Mapping[str, Any]) -> Response:
+    def _feed_path(self, cfg: Config, path: str) -> tuple[str, str] | None:
+        known, paths = self._feed_paths
+        if known is not cfg:
+            feeds = cfg.paths.feeds
+            paths = {
+                "/" + FEED_FILES[f]: (f, str(feeds / FEED_FILES[f])) for f in cfg.feeds.formats
+            }
+            self._feed_paths = (cfg, paths)
+        return paths.get(path)
+
+    def feed(self, cfg: Config, fmt: str, file: str, environ: Mapping[str, Any]) -> Response:
+        """A feed file from memory: one stat() to see whether it changed, then headers and
+        bodies (plain and gzip) built once per version of the file."""
+        cached = self.feeds.get(file)
+        if cached is None:
+            return _text(404, "feed not published yet\n")
+        use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        answer = self._answers.get((fmt, use_gzip))
+        if answer is None or answer.cfg is not cfg or answer.cached is not cached:
+            answer = self._answers[(fmt, use_gzip)] = feed_answer(cfg, fmt, cached, use_gzip)
+        if not_modified(environ, answer.etags, cached.mtime, cached.last_modified):
+            return Response(304, b"", answer.not_modified, complete=True)
+        return Response(200, answer.body, answer.full, complete=True)
+
+    def published_file(self, cfg: Config, rel: str, environ: Mapping[str, Any]) -> Response:
         """A published file (``rel``: its path under feeds/) with conditional GET, gzip,
         and its caching: a closed month's archive page for ``ARCHIVE_MAX_AGE``, anything
         else (subscription feeds, the newest archive page, OPML) for a scan interval.
         Subscription feeds carry the WebSub ``Link`` header."""
-        cached = self.feeds.get(cfg.paths.feeds / rel)
+        cached = self.feeds.get(str(cfg.paths.feeds / rel))
         if cached is None:
             return _text(404, "feed not published yet\n")
         use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
@@ -235,7 +312,9 @@ class App:
         if not archive and rel != OPML_FILE:
             url = cfg.site.base_url.rstrip("/") + "/" + quote(rel)
             headers.append(("Link", websub.link_header(cfg, url)))
-        if not_modified(environ, (cached.etag, cached.etag_gzip), cached.mtime):
+        if not_modified(
+            environ, (cached.etag, cached.etag_gzip), cached.mtime, cached.last_modified
+        ):
             return Response(304, b"", headers)
         kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[_FORMAT_OF[name]]
         headers.append(("Content-Type", kind))
@@ -273,9 +352,19 @@ class App:
             self.on_hub_request()
         return _text(202, "accepted: the hub will verify the intent with the callback\n")
 
-    def index(self, cfg: Config, environ: Mapping[str, Any]) -> Response:
-        latest = entry_rows.latest(self.store.db, INDEX_ENTRIES)
-        return _page(environ, index_html(cfg, latest), cfg)
+    def index(self, cfg: Config, number: int, environ: Mapping[str, Any]) -> Response:
+        """Page ``number`` of the index (1 is ``/``; ``/page/1`` redirects there);
+        past the last page, a 404."""
+        if number == 1 and environ.get("PATH_INFO") != "/":
+            return Response(301, b"", [("Location", "../"), ("Content-Type", _HTML_TYPE)])
+        db = self.store.db
+        total = entry_rows.count(db)
+        page = Page.of(number, total)
+        if number > page.count:
+            return _text(404, f"no page {number}: the index has {page.count}\n")
+        entries = entry_rows.page(db, page.offset, PAGE_SIZE, total)
+        markup = index_html(cfg, entries, entry_rows.languages(db), page)
+        return _page(environ, markup, cfg)
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
         e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404
@@ -320,7 +409,7 @@ class App:
         return Response(503 if status == "failing" else 200, data, headers)
 
 
-def _feed_path(path: str) -> str | None:
+def _published_path(path: str) -> str | None:
     """The path under feeds/ a request names, or None when it cannot be a feed. WSGI
     hands the path as latin-1 text of its bytes: a tag folder in another script is
     UTF-8 underneath."""

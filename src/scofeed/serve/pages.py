@@ -1,55 +1,169 @@
-"""The HTML pages: the index (feeds, subscribe links, latest entries) and one page per
-entry. Pure: data in, markup out; every text and attribute is escaped."""
+"""The HTML pages: the index (newest entries, paged through the whole archive; every
+feed) and one page per entry (with the feeds it is in). Pure: data in, markup out;
+every text and attribute is escaped."""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import Config
 from scofeed.model import Entry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
+from scofeed.render.catalog import LANGUAGE_NAMES, FeedSet, feed_sets, main_set
 
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+OPML_FILE = "feeds.opml"  # written by publishing beside the feeds, served at the site root
+PAGE_SIZE = 50  # entries per index page
+SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of the index: ``number`` from 1 (the site root), of ``count``."""
+
+    number: int
+    count: int
+
+    @classmethod
+    def of(cls, number: int, total: int) -> Page:
+        """Page ``number`` of an index of ``total`` entries (page 1 even when empty)."""
+        return cls(number, max(1, -(-total // PAGE_SIZE)))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * PAGE_SIZE
 
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
 
 
-def _head(cfg: Config, title: str, root: str) -> str:
+# plain CSS, no fixed widths: readable from 320 px up, long words wrap, focus shows
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:1em auto;padding:0 1em;"
+    "color:#1a1a1a;background:#fff;overflow-wrap:anywhere}h1{font-size:1.8em;line-height:1.2}"
+    "a{color:#0b4f9c}a:visited{color:#5b2a86}"
+    "a:focus-visible{outline:3px solid #b35900;outline-offset:2px}"
+    "time,.meta{color:#4d4d4d}img,video{max-width:100%;height:auto}pre{overflow-x:auto}"
+    "ol.entries{list-style:none;padding:0}ol.entries>li{margin:0 0 1.25em}"
+    "ol.entries h3{margin:0;font-size:1.1em}ol.entries p{margin:.2em 0}"
+    "nav.pages a{display:inline-block;padding:.4em .2em;margin-right:1em}"
+)
+
+
+def _head(cfg: Config, title: str, root: str, rels: str = "") -> str:
+    """The document head: autodiscovery links for the main feeds, then ``rels``
+    (already markup: rel=prev/next of an index page)."""
+    main = main_set(cfg)
     links = "".join(
         f'<link rel="alternate" type="{_e(CONTENT_TYPES[f].split(";")[0])}" '
-        f'title="{_e(cfg.site.title)} ({FORMAT_LABELS[f]})" href="{root}{FEED_FILES[f]}">\n'
+        f'title="{_e(main.title)} ({FORMAT_LABELS[f]})" href="{_e(root + main.path(f))}">\n'
         for f in cfg.feeds.formats
     )
     return (
         f'<!doctype html>\n<html lang="{_e(cfg.site.language)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n{links}"
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
-        "padding:0 1em}time{color:#555}</style>\n</head>\n<body>\n"
+        f"<title>{_e(title)}</title>\n{links}{rels}"
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n"
     )
 
 
-def index_html(cfg: Config, latest: list[Entry]) -> str:
-    feeds = "".join(
-        f'<li><a href="{FEED_FILES[f]}">{FORMAT_LABELS[f]}</a>: '
-        f"<code>{_e(cfg.feed_url(f))}</code></li>\n"
+def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, at a space when one is near the
+    end (Chinese has none: cut where the limit falls), with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.7:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.") + "\u2026"
+
+
+def _language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
+
+
+def _feed_links(cfg: Config, fs: FeedSet, root: str) -> str:
+    return " &middot; ".join(
+        f'<a href="{_e(root + fs.path(f))}">{FORMAT_LABELS[f]}</a>' for f in cfg.feeds.formats
+    )
+
+
+def _feed_list(cfg: Config, sets: list[FeedSet], root: str) -> str:
+    """One line per set of feeds: its title, then a link per format."""
+    items = "".join(f"<li>{_e(fs.title)}: {_feed_links(cfg, fs, root)}</li>\n" for fs in sets)
+    return f"<ul>\n{items}</ul>\n"
+
+
+def index_html(cfg: Config, entries: list[Entry], languages: list[str], page: Page) -> str:
+    """Page ``page.number`` of the index: its entries (newest first) with date, title,
+    language and a clipped summary, links to the pages either side, and every feed.
+    Page 1 is the site root; page n > 1 is ``page/n``, so links are relative to it."""
+    root = "" if page.number == 1 else "../"
+    prev_href = None if page.number == 1 else ("../" if page.number == 2 else str(page.number - 1))
+    next_href = None
+    if page.number < page.count:
+        next_href = f"page/{page.number + 1}" if page.number == 1 else str(page.number + 1)
+    rels = "".join(
+        f'<link rel="{rel}" href="{_e(href)}">\n'
+        for rel, href in (("prev", prev_href), ("next", next_href))
+        if href is not None
+    )
+    main = main_set(cfg)
+    subscribe = "".join(
+        f'<li><a href="{_e(root + main.path(f))}">{FORMAT_LABELS[f]}</a>: '
+        f"<code>{_e(main.url(cfg, f))}</code></li>\n"
         for f in cfg.feeds.formats
     )
-    items = "".join(
-        f'<li><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time> '
-        f'<a href="entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></li>\n'
-        for e in latest
+    others = [fs for fs in feed_sets(cfg, languages) if fs.key != main.key]
+    feeds = (
+        f"<h2>Subscribe</h2>\n<ul>\n{subscribe}</ul>\n"
+        + (f"<h3>By language and topic</h3>\n{_feed_list(cfg, others, root)}" if others else "")
+        + f'<p><a href="{root}{OPML_FILE}">All feeds as OPML</a> '
+        "(import every feed into a reader at once)</p>\n"
     )
+    items = "".join(_index_item(cfg, e, root) for e in entries)
+    heading = "Latest releases" if page.number == 1 else f"Releases, page {page.number}"
+    title = cfg.site.title if page.number == 1 else f"{cfg.site.title} - page {page.number}"
     return (
-        _head(cfg, cfg.site.title, "")
-        + f"<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
-        + f"<h2>Subscribe</h2>\n<ul>\n{feeds}</ul>\n"
-        + f"<h2>Latest releases</h2>\n<ul>\n{items or '<li>No releases yet.</li>'}\n</ul>\n"
-        + "</body>\n</html>\n"
+        _head(cfg, title, root, rels)
+        + f"<header>\n<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
+        + "</header>\n<main>\n"
+        + f"<h2>{heading}</h2>\n"
+        + (f'<ol class="entries">\n{items}</ol>\n' if items else "<p>No releases yet.</p>\n")
+        + _pager(page, prev_href, next_href)
+        + "</main>\n<aside>\n"
+        + feeds
+        + "</aside>\n</body>\n</html>\n"
     )
+
+
+def _index_item(cfg: Config, e: Entry, root: str) -> str:
+    summary = clip(e.summary)
+    return (
+        f'<li><article lang="{_e(e.language)}">\n'
+        f'<h3><a href="{root}entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></h3>\n'
+        f'<p class="meta"><time datetime="{_e(e.published.isoformat())}">'
+        f"{_e(e.published.date())}</time> &middot; {_e(_language_name(e.language))}</p>\n"
+        + (f"<p>{_e(summary)}</p>\n" if summary else "")
+        + "</article></li>\n"
+    )
+
+
+def _pager(page: Page, prev_href: str | None, next_href: str | None) -> str:
+    if page.count <= 1:
+        return ""
+    parts = []
+    if prev_href is not None:
+        parts.append(f'<a rel="prev" href="{_e(prev_href)}">&larr; Newer releases</a>')
+    parts.append(f"<span>Page {page.number} of {page.count}</span>")
+    if next_href is not None:
+        parts.append(f'<a rel="next" href="{_e(next_href)}">Older releases &rarr;</a>')
+    return '<nav class="pages" aria-label="Pages">\n' + "\n".join(parts) + "\n</nav>\n"
 
 
 def withdrawn_html(cfg: Config, e: Entry) -> str:
@@ -83,12 +197,25 @@ def entry_html(cfg: Config, e: Entry) -> str:
         if e.event_date is not None
         else ""
     )
+    # the feeds this entry is in: its language's, and each of its tags' that has one
+    own = [
+        fs
+        for fs in feed_sets(cfg, [e.language])
+        if fs.language == e.language or (fs.tag is not None and fs.tag in e.tags)
+    ]
+    feeds = (
+        '<nav aria-label="Feeds with this release">\n<h2>Feeds with this release</h2>\n'
+        + _feed_list(cfg, own, "../")
+        + "</nav>\n"
+        if own
+        else ""
+    )
     return (
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
-        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
+        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
         + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
         + f'<p><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time>'
         + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
-        + f"{e.content_html}\n{original}{tags}</article>\n</body>\n</html>\n"
+        + f"{e.content_html}\n{original}{tags}</article>\n{feeds}</main>\n</body>\n</html>\n"
     )

@@ -27,6 +27,7 @@ import waitress
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
+from waitress.task import WSGITask
 from waitress.utilities import BadRequest
 
 from scofeed.errors import ServeError
@@ -87,8 +88,30 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         return len(data)
 
 
+class KeepAliveTask(WSGITask):  # type: ignore[misc]
+    """waitress closes an HTTP/1.1 connection after any response without a
+    Content-Length, even a 304 or 204, which has no body to delimit: every conditional
+    GET then cost a new connection. Those keep the connection open here."""
+
+    def build_response_header(self) -> bytes:
+        keep = (
+            not self.has_body
+            and not self.close_on_finish  # type: ignore[has-type]
+            and self.version == "1.1"
+            and self.request.headers.get("CONNECTION", "").lower() != "close"
+        )
+        if not keep:
+            return bytes(super().build_response_header())
+        self.close_on_finish = True  # skips waitress's "no length: close" step
+        try:
+            return bytes(super().build_response_header())
+        finally:
+            self.close_on_finish = False
+
+
 class StrictChannel(HTTPChannel):  # type: ignore[misc]
     parser_class = StrictParser
+    task_class = KeepAliveTask
 
 
 class HttpServer:

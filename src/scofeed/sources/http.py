@@ -13,6 +13,8 @@ connection errors, 5xx) are a ``TemporaryFailure`` (``retryable``).
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -90,6 +92,8 @@ class Fetcher:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "identity"  # the size cap counts real bytes
+        # given with each request: requests would let CURL_CA_BUNDLE override it
+        self.verify = ca_bundle()
         self.clock = clock
         self.sleep = sleep
         self.requests = 0  # requests sent, for reports and the benchmark
@@ -161,9 +165,12 @@ class Fetcher:
                     timeout=(timeout, timeout),
                     allow_redirects=False,
                     stream=True,
+                    verify=self.verify,
                 )
             except requests.Timeout:
                 raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
+            except requests.exceptions.SSLError as exc:
+                raise TemporaryFailure(url, tls_problem(exc)) from None
             except requests.RequestException as exc:
                 raise TemporaryFailure(url, f"cannot connect ({_short(exc)})") from None
             finally:
@@ -220,6 +227,28 @@ class Fetcher:
         except requests.RequestException as exc:
             raise TemporaryFailure(origin, f"read failed ({_short(exc)})") from None
         return b"".join(chunks)
+
+
+def ca_bundle() -> str | bool:
+    """The CA bundle to verify certificates with: ``REQUESTS_CA_BUNDLE`` or
+    ``SSL_CERT_FILE`` when set (a private CA), else the bundled public CAs."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
+
+
+def tls_problem(exc: BaseException) -> str:
+    """A refused TLS handshake in one line: the verifier's own reason when it has one
+    ("self-signed certificate in certificate chain", "Hostname mismatch, ...")."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        e = todo.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f"TLS certificate not accepted: {e.verify_message or 'verification failed'}"
+        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
+    return "TLS handshake failed"
 
 
 def _content_type(header: str) -> tuple[str, str | None]:

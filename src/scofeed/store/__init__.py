@@ -107,6 +107,21 @@ class Store:
         else:
             db.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """A large batch of writes (a cold build): no WAL checkpoint at each commit while
+        it runs, one at the end. SQLite's automatic one, every 1,000 pages, copied and
+        synced the growing file ten times in a cold build of 10,000 releases (~30% of
+        its time); the WAL grows meanwhile (about the size of the new rows)."""
+        db = self.db
+        (pages,) = db.execute("PRAGMA wal_autocheckpoint").fetchone()
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            yield
+        finally:
+            db.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:

@@ -307,12 +307,6 @@ def newest(
     return [(r[0], r[1]) for r in db.execute(sql, [*params, limit])]
 
 
-def languages(db: sqlite3.Connection) -> list[str]:
-    """Every language of a stored entry (from the index alone: a language whose entries
-    are all withdrawn keeps its, then empty, feeds)."""
-    return sorted(r[0] for r in db.execute("SELECT DISTINCT language FROM entries"))
-
-
 def tag_lists(db: sqlite3.Connection) -> list[str]:
     """Every distinct tags column (a JSON list) of the published entries, but '[]'."""
     rows = db.execute(f"SELECT DISTINCT tags FROM entries WHERE {_LIVE} AND tags != '[]'")
@@ -328,6 +322,38 @@ def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:
         for r in db.execute(f"SELECT {_READ} FROM entries WHERE id IN ({marks})", chunk):
             out[r["id"]] = from_row(r)
     return out
+
+
+def page(db: sqlite3.Connection, offset: int, limit: int, total: int | None = None) -> list[Entry]:
+    """One page of the newest-first order of ``latest`` (withdrawn entries left out).
+    The offset is walked in the entries_live_by_date index alone (rowids), and only the
+    page's rows are read; given the ``total`` (``count``), a page in the older half is
+    counted from the oldest end, so the last page of 30,000 costs what the first does."""
+    newest_first = "ORDER BY published_ts DESC, id DESC"
+    order = newest_first
+    if total is not None and offset > total // 2:  # counted from the oldest end
+        order = "ORDER BY published_ts, id"
+        offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
+    sql = (
+        f"SELECT {_READ} FROM entries WHERE rowid IN "
+        f"(SELECT rowid FROM entries WHERE {_LIVE} {order} LIMIT ? OFFSET ?) {newest_first}"
+    )
+    return [from_row(r) for r in db.execute(sql, (limit, offset))]
+
+
+def languages(db: sqlite3.Connection) -> list[str]:
+    """Every language some published entry is in, sorted: one probe per language in
+    the entries_live_by_language index, not a scan of the entries."""
+    sql = (
+        "WITH RECURSIVE present(language) AS ("
+        f" SELECT MIN(language) FROM entries WHERE {_LIVE}"
+        " UNION ALL"
+        " SELECT (SELECT MIN(language) FROM entries"
+        f" WHERE {_LIVE} AND language > present.language)"
+        " FROM present WHERE present.language IS NOT NULL"
+        ") SELECT language FROM present WHERE language IS NOT NULL"
+    )
+    return [r[0] for r in db.execute(sql)]
 
 
 def get(db: sqlite3.Connection, key: str) -> Entry:

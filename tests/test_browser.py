@@ -1,0 +1,141 @@
+"""The index and an entry page in a real headless browser (Debian's ``chromium``),
+served by ``scofeed serve`` as a subprocess: a screenshot at 320 px wide, and the
+rendered DOM checked for the entries, their dates and languages, the feed links and
+the way to page 2. Skipped, with the reason, where chromium is not installed
+(``.ci/run`` installs it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin
+
+import lxml.html
+import pytest
+import requests
+
+from scofeed import config as config_mod
+from scofeed.build import build as build_feeds
+from scofeed.store import Store
+from tests.conftest import free_port
+from tests.multilingual import TAGS, write_releases
+from tests.test_serve import NOW
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (apt-get install chromium; .ci/run does it)",
+)
+N = 60  # two index pages
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("browser")
+    (root / "sources").mkdir()
+    write_releases(root / "sources", N)
+    port = free_port()
+    config = root / "config.toml"
+    config.write_text(
+        f'[site]\nbase_url = "http://127.0.0.1:{port}/"\nid_authority = "test.example,2026"\n'
+        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n' + TAGS,
+        encoding="utf-8",
+    )
+    cfg = config_mod.load(config, [])
+    store = Store(cfg.paths.state)
+    assert build_feeds(cfg, store, NOW).new == N
+    store.close()
+    err = root / "serve.err"
+    with open(err, "wb") as e:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(config)]
+            + ["serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=e,
+            cwd=root,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, err.read_text(errors="replace")
+            try:
+                requests.get(url + "healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "scofeed serve did not answer in 20 s"
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    assert CHROMIUM is not None
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        + ["--no-first-run", f"--user-data-dir={tmp / 'profile'}", "--window-size=320,800"]
+        + list(args),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def dom(tmp: Path, url: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(_chromium(tmp, "--dump-dom", url).stdout)
+
+
+def screenshot(tmp: Path, url: str, name: str) -> tuple[int, int]:
+    """The PNG's width and height, after checking it is one."""
+    path = tmp / name
+    _chromium(tmp, f"--screenshot={path}", url)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    return width, height
+
+
+def test_index_and_entry_page_in_headless_chromium(base_url, tmp_path):
+    assert screenshot(tmp_path, base_url, "index.png") == (320, 800)
+    index = dom(tmp_path, base_url)
+    assert index.get("lang") == "en"
+    articles = index.xpath('//ol[@class="entries"]/li/article')
+    assert len(articles) == 50
+    assert {a.get("lang") for a in articles} == {"en", "ru", "zh"}
+    for article in articles:
+        assert article.xpath("string(h3/a)").strip()
+        assert article.xpath("string(.//time/@datetime)").startswith("2020-06-")
+    titles = [a.xpath("string(h3/a)") for a in articles]
+    assert "上合组织秘书长会见代表团第26号" in titles  # dated 27 June: among the newest
+    feed_links = set(index.xpath("//aside//a/@href"))
+    for prefix in ("", "en/", "ru/", "zh/", "tags/economy/", "tags/security/"):
+        assert prefix + "atom.xml" in feed_links
+    assert "feeds.opml" in feed_links
+    autodiscovery = index.xpath('//head/link[@rel="alternate"]/@href')
+    assert sorted(autodiscovery) == ["atom.xml", "feed.json", "rss.xml"]
+
+    # page 2 is reachable from page 1 and holds the rest
+    (next_href,) = index.xpath('//nav//a[@rel="next"]/@href')
+    page2 = dom(tmp_path, urljoin(base_url, next_href))
+    rest = page2.xpath('//ol[@class="entries"]/li/article')
+    assert len(rest) == N - 50
+    assert not set(a.xpath("string(h3/a)") for a in rest) & set(titles)
+
+    # an entry page in Russian: its language and tag feeds, and the way back
+    ru = next(a for a in articles if a.get("lang") == "ru")
+    entry_url = urljoin(base_url, ru.xpath("string(h3/a/@href)"))
+    assert screenshot(tmp_path, entry_url, "entry.png") == (320, 800)
+    entry = dom(tmp_path, entry_url)
+    assert entry.xpath("string(//article/@lang)") == "ru"
+    assert entry.xpath("string(//h1)") == ru.xpath("string(h3/a)")
+    links = {urljoin(entry_url, h) for h in entry.xpath("//a/@href")}
+    assert {base_url, base_url + "ru/atom.xml", base_url + "tags/security/atom.xml"} <= links

@@ -1,0 +1,75 @@
+"""Binding to the IPv6 loopback (issue #13, point 10): ``[serve] host = "::1"`` works for
+``scofeed run`` and ``scofeed serve``, real subprocesses answering over IPv6."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import feedparser
+import pytest
+import requests
+
+from test_daemon import wait_for
+
+
+def ipv6_port() -> int | None:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            return int(s.getsockname()[1])
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_serve_host_ipv6_loopback(site, command):
+    port = ipv6_port()
+    if port is None:
+        pytest.skip("this machine has no IPv6 loopback (::1)")
+    site.write_config(f'\n[serve]\nhost = "::1"\nport = {port}\n')
+    if command == "serve":  # serve only reads the store: build it first
+        assert (
+            subprocess.run(
+                [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
+                cwd=site.root,
+                capture_output=True,
+            ).returncode
+            == 0
+        )
+    out = site.root / "out.txt"
+    with open(out, "wb") as o:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), command],
+            stdout=o,
+            stderr=subprocess.DEVNULL,
+            cwd=site.root,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    base = f"http://[::1]:{port}"
+    try:
+
+        def answers() -> bool:
+            assert proc.poll() is None, out.read_text()
+            try:
+                return requests.get(f"{base}/atom.xml", timeout=5).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_for(answers, what=f"scofeed {command} to answer on [::1]")
+        feed = requests.get(f"{base}/atom.xml", timeout=5)
+        assert feed.status_code == 200
+        assert len(feedparser.parse(feed.content).entries) == 1
+        assert f"{base}/atom.xml" in out.read_text()  # the address it tells to subscribe to
+        # and not on IPv4
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

@@ -1,0 +1,195 @@
+"""The HTML index through a real waitress server: paging through the whole archive,
+every feed linked, entry pages linking their language and tag feeds."""
+
+from __future__ import annotations
+
+import http.client
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import lxml.html
+import pytest
+
+from scofeed import config as config_mod
+from scofeed.build import build as build_feeds
+from scofeed.config import Config
+from scofeed.model import Withdrawal
+from scofeed.normalise import id_slug
+from scofeed.render.catalog import feed_sets
+from scofeed.serve import App, HttpServer
+from scofeed.serve.pages import PAGE_SIZE, clip
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from tests.multilingual import TAGS, write_releases
+from tests.test_serve import NOW
+
+N = PAGE_SIZE * 2 + 7  # three pages, the last one short
+
+
+@dataclass
+class Site:
+    host: str
+    port: int
+    cfg: Config
+    store: Store
+
+    def get(self, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def doc(self, path: str) -> lxml.html.HtmlElement:
+        status, _, body = self.get(path)
+        assert status == 200, path
+        return lxml.html.fromstring(body)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multilingual")
+    (root / "sources").mkdir()
+    write_releases(root / "sources", N)
+    (root / "config.toml").write_text(
+        '[site]\nbase_url = "http://127.0.0.1:8080/"\nid_authority = "test.example,2026"\n'
+        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n' + TAGS,
+        encoding="utf-8",
+    )
+    cfg = config_mod.load(root / "config.toml", [])
+    store = Store(cfg.paths.state)
+    report = build_feeds(cfg, store, NOW)
+    assert report.new == N and not report.rejected
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0]
+    yield Site(host, port, cfg, store)
+    server.stop()
+    store.close()
+
+
+def _resolve(base: str, href: str) -> str:
+    """A relative href as the path a browser would request from ``base``."""
+    return urljoin("http://x" + base, href)[len("http://x") :]
+
+
+def test_pages_walk_the_whole_archive_newest_first_each_entry_once(served):
+    expected = ["entries/" + id_slug(e.id) for e in entry_rows.latest(served.store.db)]
+    seen: list[str] = []
+    path, previous = "/", None
+    pages = 0
+    while path is not None:
+        doc = served.doc(path)
+        pages += 1
+        hrefs = doc.xpath('//ol[@class="entries"]/li/article/h3/a/@href')
+        assert 0 < len(hrefs) <= PAGE_SIZE
+        seen += [_resolve(path, h).lstrip("/") for h in hrefs]
+        prev = doc.xpath('//head/link[@rel="prev"]/@href')
+        assert [_resolve(path, h) for h in prev] == ([] if previous is None else [previous])
+        assert doc.xpath('//nav//a[@rel="prev"]/@href') == prev
+        nxt = doc.xpath('//head/link[@rel="next"]/@href')
+        assert doc.xpath('//nav//a[@rel="next"]/@href') == nxt
+        previous, path = path, (_resolve(path, nxt[0]) if nxt else None)
+    assert pages == 3 and previous == "/page/3"
+    assert seen == expected  # every entry exactly once, in order
+
+
+@pytest.mark.parametrize("path", ["/page/4", "/page/0", "/page/02", "/page/", "/page/x"])
+def test_no_page_past_the_end_or_malformed(served, path):
+    assert served.get(path)[0] == 404
+
+
+def test_page_1_is_the_root(served):
+    status, headers, _ = served.get("/page/1")
+    assert status == 301 and _resolve("/page/1", headers["location"]) == "/"
+
+
+def test_index_lists_date_title_language_and_summary_per_entry(served):
+    doc = served.doc("/")
+    articles = doc.xpath('//ol[@class="entries"]/li/article')
+    assert len(articles) == PAGE_SIZE
+    assert doc.get("lang") == "en"
+    assert {a.get("lang") for a in articles} == {"en", "ru", "zh"}
+    newest = entry_rows.latest(served.store.db, PAGE_SIZE)
+    for article, e in zip(articles, newest, strict=True):
+        assert article.get("lang") == e.language
+        assert article.xpath("string(h3)") == e.title
+        assert article.xpath("string(.//time/@datetime)") == e.published.isoformat()
+        assert article.xpath("string(.//time)") == e.published.date().isoformat()
+        assert e.summary.split()[0] in article.xpath("string(p[last()])")
+
+
+def test_index_links_every_feed_and_the_opml(served):
+    cfg = served.cfg
+    for path in ("/", "/page/2"):
+        doc = served.doc(path)
+        hrefs = {_resolve(path, h) for h in doc.xpath("//aside//a/@href")}
+        sets = feed_sets(cfg, entry_rows.languages(served.store.db))
+        assert len(sets) == 1 + 3 + 2  # main, en ru zh, economy security
+        wanted = {"/" + fs.path(f) for fs in sets for f in cfg.feeds.formats}
+        assert hrefs == wanted | {"/feeds.opml"}
+        # autodiscovery: the main feeds only
+        alternates = {_resolve(path, h) for h in doc.xpath('//head/link[@rel="alternate"]/@href')}
+        assert alternates == {"/atom.xml", "/rss.xml", "/feed.json"}
+
+
+def test_entry_page_links_back_to_its_language_and_tag_feeds(served):
+    for e in entry_rows.latest(served.store.db, 3):
+        path = "/entries/" + id_slug(e.id)
+        doc = served.doc(path)
+        assert doc.xpath("string(//article/@lang)") == e.language
+        links = {_resolve(path, h) for h in doc.xpath("//main/nav//a/@href")}
+        assert e.tags  # every synthetic release has one
+        wanted = {f"/{e.language}/atom.xml"} | {f"/tags/{t}/atom.xml" for t in e.tags}
+        assert wanted <= links
+        others = ({"en", "ru", "zh"} - {e.language}) | ({"economy", "security"} - set(e.tags))
+        assert not any(f"/{o}/" in link for o in others for link in links)
+        assert "/" in {_resolve(path, h) for h in doc.xpath("//body/p/a/@href")}
+
+
+def test_index_pages_answer_304_to_their_etag(served):
+    status, headers, _ = served.get("/page/2")
+    assert status == 200
+    again, _, body = served.get("/page/2", If_None_Match=headers["etag"])
+    assert again == 304 and body == b""
+
+
+def test_summaries_are_clipped_in_any_script():
+    assert clip("short  text\n") == "short text"
+    latin = clip("word " * 100, 50)
+    assert len(latin) <= 50 and latin.endswith("word\u2026")
+    chinese = clip("合作" * 200, 50)
+    assert len(chinese) == 50 and chinese.endswith("\u2026")
+
+
+def test_store_pages_match_the_newest_first_order_from_either_end(served):
+    db = served.store.db
+    ids = [e.id for e in entry_rows.latest(db)]
+    for offset in range(0, N + 2, 7):
+        for limit in (1, 10, PAGE_SIZE):
+            page = [e.id for e in entry_rows.page(db, offset, limit, N)]
+            assert page == ids[offset : offset + limit]
+            assert page == [e.id for e in entry_rows.page(db, offset, limit)]
+
+
+def test_withdrawn_entries_leave_the_pages_and_the_languages(site):
+    write_releases(site.sources, 6)
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        build_feeds(cfg, store, NOW)
+        db = store.db
+        zh = [e.id for e in entry_rows.latest(db) if e.language == "zh"]
+        assert entry_rows.languages(db) == ["en", "ru", "zh"] and zh
+        with store.transaction() as tx:
+            for entry_id in zh:
+                entry_rows.withdraw(tx, entry_id, Withdrawal(NOW, "test"))
+        live = [e.id for e in entry_rows.latest(db)]
+        assert entry_rows.languages(db) == ["en", "ru"]
+        assert entry_rows.count(db) == len(live) == 7 - len(zh)  # the seed and 6
+        for offset in range(len(live)):
+            assert [e.id for e in entry_rows.page(db, offset, 2, len(live))] == live[offset:][:2]
+    finally:
+        store.close()

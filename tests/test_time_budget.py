@@ -1,0 +1,103 @@
+"""The per-file time budget (issue #13, point 1; ``limits.file_seconds``). The slow
+input is real, not a test hook: Markdown of 100,000 unclosed link openings ``[a](``
+(400 kB) takes markdown-it about 2 s to parse (300,000 of them, 9 s). Over the budget
+the file is rejected with one line and the build goes on: interrupted at the budget in
+the main thread (``scofeed build``) and in worker processes (SIGALRM), and by a
+watchdog thread in another thread (the daemon's scan)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+
+import feedparser
+
+import test_daemon
+from scofeed.build import DEFAULT_TUNING, Tuning
+from scofeed.build import build as run_build
+
+start = test_daemon.start  # the daemon-as-a-subprocess fixture
+wait_for = test_daemon.wait_for
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+SLOW = "---\ntitle: Slow\ndate: 2021-06-03\n---\n" + "[a](" * 100_000 + "\n"
+FINE = "Secretary-General meets the press\n\nOn 12 June 2020 the Secretary-General met.\n"
+
+
+def test_build_rejects_a_file_over_budget_and_publishes_the_rest(site):
+    site.write_config("\n[limits]\nfile_seconds = 0.3\n")
+    (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
+    (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=60,
+    )
+    assert "rejected slow.md: took longer than 0.3s" in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    titles = {e.title for e in feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries}
+    assert "Secretary-General meets the press" in titles and "Slow" not in titles
+    rejects = site.store().db.execute("SELECT origin, reason FROM rejects").fetchall()
+    assert [tuple(r) for r in rejects] == [("slow.md", "took longer than 0.3s")]
+
+
+def build_in(site, tuning: Tuning = DEFAULT_TUNING) -> dict[str, str]:
+    site.write_config("\n[limits]\nfile_seconds = 0.3\n")
+    (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
+    (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
+    report = run_build(site.config(), site.store(), NOW, tuning=tuning)
+    return {r.origin: r.reason for r in report.rejected}
+
+
+WORKERS = """
+import sys
+from datetime import UTC, datetime
+from scofeed.build import Tuning, build
+from scofeed.config import load
+from scofeed.store import Store
+cfg = load(sys.argv[1], [])
+report = build(cfg, Store(cfg.paths.state), datetime.now(UTC),
+               tuning=Tuning(pool_min_files=1, pool_chunk=1))
+print(sorted((r.origin, r.reason) for r in report.rejected))
+"""
+
+
+def test_worker_processes_keep_the_budget(site):
+    """In a fresh interpreter: the build forks workers only when it has no thread
+    besides the main one (pytest's may have some left by other tests)."""
+    site.write_config("\n[limits]\nfile_seconds = 0.3\n")
+    (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
+    (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", WORKERS, str(site.config_path)],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "[('slow.md', 'took longer than 0.3s')]", done.stderr
+
+
+def test_another_thread_keeps_the_budget(site):
+    """No signal reaches a thread that is not the main one (the daemon's scan job): a
+    watchdog thread interrupts it instead."""
+    got: dict[str, str] = {}
+    t = threading.Thread(target=lambda: got.update(build_in(site)))
+    t.start()
+    t.join(60)
+    assert got == {"slow.md": "took longer than 0.3s"}
+
+
+def test_the_daemon_scan_rejects_a_slow_file_and_publishes_the_rest(start, site):
+    d = start(scan_interval=60, extra="\n[limits]\nfile_seconds = 0.3\n")
+    (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
+    (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
+    wait_for(lambda: "Secretary-General meets the press" in d.feed_titles(), what="fine.txt")
+    wait_for(lambda: "slow.md" in d.log(), what="the rejection")
+    assert "took longer than 0.3s" in d.log() and "Traceback" not in d.log()
+    rejects = site.store().db.execute("SELECT origin, reason FROM rejects").fetchall()
+    assert ("slow.md", "took longer than 0.3s") in [tuple(r) for r in rejects]
+    assert d.get("/healthz").json()["status"] == "ok"
