@@ -126,7 +126,7 @@ def main() -> None:
             for i in range(n)
         )
         (root / "config.toml").write_text(
-            '[site]\nid_authority = "bench.example,2026"\n'
+            '[site]\nid_authority = "bench.example,2026"\n[limits]\nsettle = 0\n'
             f"[activitypub]\nenabled = true\nallow_private = true\ntimeout = {args.timeout}\n"
             + hooks,
             encoding="utf-8",

@@ -95,7 +95,8 @@ def incremental(args: argparse.Namespace) -> int:
             for i in range(n):
                 (sources / f"{i:06d}.md").write_text(multilingual(i, rng), encoding="utf-8")
             cfg = load(None, [f"paths.sources='{sources}'", f"paths.feeds='{root / 'feeds'}'",
-                              f"paths.state='{root / 'state.sqlite3'}'"])  # fmt: skip
+                              f"paths.state='{root / 'state.sqlite3'}'",
+                              "limits.settle=0"])  # fmt: skip
             store = Store(cfg.paths.state)
             cold = timed(lambda cfg=cfg, store=store: build_feeds(cfg, store, now))
             files = sum(1 for p in (root / "feeds").rglob("*") if p.is_file())
@@ -250,6 +251,7 @@ def main() -> int:
                     f"paths.sources='{sources}'",
                     f"paths.feeds='{root / f'feeds{n}'}'",
                     f"paths.state='{state}'",
+                    "limits.settle=0",  # files written just now: build them at once
                 ],
             )
             store = Store(cfg.paths.state)

@@ -121,7 +121,8 @@ def main() -> None:
             for i, u in enumerate(urls)
         )
         (root / "config.toml").write_text(
-            '[site]\nid_authority = "bench.example,2026"\n' + hooks, encoding="utf-8"
+            '[site]\nid_authority = "bench.example,2026"\n[limits]\nsettle = 0\n' + hooks,
+            encoding="utf-8",
         )
         cfg = config_mod.load(root / "config.toml")
         store = Store(cfg.paths.state)

@@ -97,7 +97,8 @@ def cold_build(
         site = workdir / name
         (site / "sources").mkdir(parents=True)
         (site / "config.toml").write_text(
-            '[site]\nid_authority = "bench.example,2026"\n[limits]\nmax_file_bytes = 200000000\n',
+            '[site]\nid_authority = "bench.example,2026"\n'
+            "[limits]\nmax_file_bytes = 200000000\nsettle = 0\n",
             encoding="utf-8",
         )
         writer(site / "sources", count)

@@ -47,6 +47,8 @@ id_authority = "bench.example,2026"
 sources = "sources"
 feeds = "feeds"
 state = "state/bench.sqlite3"
+[limits]
+settle = 0
 [schedule]
 scan_interval = {interval}
 [log]

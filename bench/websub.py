@@ -136,7 +136,7 @@ def main() -> None:
             for i in range(n)
         )
         (root / "config.toml").write_text(
-            '[site]\nid_authority = "bench.example,2026"\n'
+            '[site]\nid_authority = "bench.example,2026"\n[limits]\nsettle = 0\n'
             f"[websub]\nallow_private = true\ntimeout = {args.timeout}\n"
             f"max_per_host = {n + 1}\n" + hooks,
             encoding="utf-8",

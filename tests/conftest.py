@@ -44,8 +44,12 @@ class Site:
     def store(self) -> Store:
         return Store(self.config().paths.state)
 
-    def write_config(self, extra: str = "") -> None:
-        self.config_path.write_text(BASE_CONFIG + extra, encoding="utf-8")
+    def write_config(self, extra: str = "", limits: str = "") -> None:
+        """The base config, ``limits`` lines added to its [limits] table, then ``extra``."""
+        base = BASE_CONFIG.replace(
+            "[limits]\n", "[limits]\n" + limits + "\n" if limits else "[limits]\n"
+        )
+        self.config_path.write_text(base + extra, encoding="utf-8")
 
 
 BASE_CONFIG = """
@@ -57,6 +61,9 @@ id_authority = "test.example,2026"
 sources = "sources"
 feeds = "feeds"
 state = "state/test.sqlite3"
+
+[limits]
+settle = 0  # tests write files and build at once; tests/test_settle.py sets its own
 
 [tags]
 economy = ["e-commerce", "digital economy"]

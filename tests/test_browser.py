@@ -44,7 +44,8 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     config = root / "config.toml"
     config.write_text(
         f'[site]\nbase_url = "http://127.0.0.1:{port}/"\nid_authority = "test.example,2026"\n'
-        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n' + TAGS,
+        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n'
+        "[limits]\nsettle = 0\n" + TAGS,  # files written just now: built at once
         encoding="utf-8",
     )
     cfg = config_mod.load(config, [])

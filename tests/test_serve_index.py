@@ -55,7 +55,8 @@ def served(tmp_path_factory):
     write_releases(root / "sources", N)
     (root / "config.toml").write_text(
         '[site]\nbase_url = "http://127.0.0.1:8080/"\nid_authority = "test.example,2026"\n'
-        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n' + TAGS,
+        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n'
+        "[limits]\nsettle = 0\n" + TAGS,  # files written just now: built at once
         encoding="utf-8",
     )
     cfg = config_mod.load(root / "config.toml", [])

@@ -26,7 +26,7 @@ FINE = "Secretary-General meets the press\n\nOn 12 June 2020 the Secretary-Gener
 
 
 def test_build_rejects_a_file_over_budget_and_publishes_the_rest(site):
-    site.write_config("\n[limits]\nfile_seconds = 0.3\n")
+    site.write_config(limits="file_seconds = 0.3")
     (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
     (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
     done = subprocess.run(
@@ -45,7 +45,7 @@ def test_build_rejects_a_file_over_budget_and_publishes_the_rest(site):
 
 
 def build_in(site, tuning: Tuning = DEFAULT_TUNING) -> dict[str, str]:
-    site.write_config("\n[limits]\nfile_seconds = 0.3\n")
+    site.write_config(limits="file_seconds = 0.3")
     (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
     (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
     report = run_build(site.config(), site.store(), NOW, tuning=tuning)
@@ -68,7 +68,7 @@ print(sorted((r.origin, r.reason) for r in report.rejected))
 def test_worker_processes_keep_the_budget(site):
     """In a fresh interpreter: the build forks workers only when it has no thread
     besides the main one (pytest's may have some left by other tests)."""
-    site.write_config("\n[limits]\nfile_seconds = 0.3\n")
+    site.write_config(limits="file_seconds = 0.3")
     (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
     (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
     done = subprocess.run(
@@ -92,7 +92,7 @@ def test_another_thread_keeps_the_budget(site):
 
 
 def test_the_daemon_scan_rejects_a_slow_file_and_publishes_the_rest(start, site):
-    d = start(scan_interval=60, extra="\n[limits]\nfile_seconds = 0.3\n")
+    d = start(scan_interval=60, limits="file_seconds = 0.3")
     (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
     (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
     wait_for(lambda: "Secretary-General meets the press" in d.feed_titles(), what="fine.txt")

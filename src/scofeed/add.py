@@ -155,7 +155,7 @@ def add_release(
     if old is not None and target != old:
         old.unlink(missing_ok=True)
     log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
-    report = build(cfg, store, now)
+    report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
     entry_id = entry_rows.entry_of_origin(store.db, rel)
     if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
         raise RejectedInput(origin_label, "the build did not take the release; see scofeed status")
@@ -229,7 +229,8 @@ def refresh_added(
         return None
     publish.write_atomic(path, data)
     log.info("add_refreshed url=%s path=%s", url, path)
-    return build(cfg, store, now, planner=planner)
+    rel = path.relative_to(cfg.paths.sources).as_posix()
+    return build(cfg, store, now, planner=planner, settled=frozenset({rel}))  # written whole
 
 
 def add_url(cfg: Config, store: Store, url: str, now: datetime, update: bool = False) -> AddResult:

@@ -5,6 +5,8 @@ prepares them (read, parse, normalise), on every core for a large batch; each on
 stored through ``ingest``, ``Tuning.commit_every`` files a transaction, with the
 outbound deliveries its planner writes; bad files are quarantined (their entry's last
 good version stays published); then ``publish.publish_feeds`` writes what changed.
+A file written less than ``limits.settle`` seconds ago is left for a later build
+(``BuildReport.deferred``), or waited for, up to ``wait`` seconds (``scofeed build``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ class BuildReport:
     rejected: list[Rejection] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     deliveries: int = 0
+    # (relative path, seconds until it settles): files still being written, left for later
+    deferred: list[tuple[str, float]] = field(default_factory=list)
+    waited: float = 0.0  # seconds this build waited for files to settle
 
     def line(self) -> str:
         return (
@@ -84,10 +89,14 @@ def build(
     planner: Planner | None = None,
     progress: Callable[[int, int], None] | None = None,
     tuning: Tuning = DEFAULT_TUNING,
+    wait: float = 0.0,
+    settled: frozenset[str] = frozenset(),
 ) -> BuildReport:
     """Ingest what changed in sources/, then render and publish every configured feed.
     Without a ``planner``, the webhook outbox plans deliveries when webhooks are set,
-    and the ActivityPub one when it is enabled."""
+    and the ActivityPub one when it is enabled. A file not settled yet (see
+    ``sources.files``) is waited for, up to ``wait`` seconds, else left for the next
+    build; ``settled`` names files known to be whole (``scofeed add`` wrote them)."""
     report = BuildReport()
     if planner is None:
         planner = planner_for(cfg, now)
@@ -99,7 +108,7 @@ def build(
         raise ConfigError(f"paths.sources: {root}: sources folder does not exist")
     db = store.db
     index = file_rows.Index(db)
-    scan = scanner.scan(root, index, cfg.limits.max_file_bytes)
+    scan = _settled_scan(cfg, index, wait, settled, report)
     stamp = time.time()
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= tuning.known_min_files
@@ -119,8 +128,9 @@ def build(
                 continue
             for release, entry in outcome:
                 change, queued = ingest_one(
-                    db, release, entry, settings, now, planner, known=known, pending=pending
-                )
+                    db, release, entry, settings, now, planner, known=known, pending=pending,
+                    official_hosts=cfg.site.official_hosts,
+                )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)
             remembered.append(_file_state(item, "ok", None))
@@ -175,6 +185,27 @@ def build(
 
 def _render_in_workers(cfg: Config, batches: list[list[Planned]]) -> list[list[str]]:
     return pool.fan_out(render_batch, cfg, batches)
+
+
+def _settled_scan(
+    cfg: Config, index: file_rows.Index, wait: float, settled: frozenset[str], report: BuildReport
+) -> scanner.ScanResult:
+    """Scan sources/; while files are still being written, wait for them (as long as
+    ``wait`` allows) and scan again. What is still young at the end is deferred."""
+    root, settle, cap = cfg.paths.sources, cfg.limits.settle, cfg.limits.max_file_bytes
+    deadline = time.monotonic() + wait
+    while True:
+        scan = scanner.scan(root, index, cap, time.time(), settle, settled)
+        pause = scan.settles_in
+        if pause is None or time.monotonic() + pause > deadline:
+            break
+        log.info("settle_wait files=%d seconds=%.1f", len(scan.deferred), pause)
+        time.sleep(pause + 0.05)
+        report.waited += pause + 0.05
+    report.deferred = scan.deferred
+    for rel, left in scan.deferred:
+        log.info("deferred origin=%s reason=%r settles_in=%.1f", shown(rel), "being written", left)
+    return scan
 
 
 def _file_state(item: scanner.Changed, status: str, reason: str | None) -> FileState:

@@ -1,10 +1,15 @@
 """Ingest: the one way a release enters the store, whichever source it came from.
 
 ``ingest_one`` matches a normalised release to an existing entry (same input, id
-material, canonical URL or fingerprint), decides new / updated / duplicate /
+material, URL key or fingerprint), decides new / updated / duplicate / mirror /
 unchanged, and writes the entry revision and its outbound deliveries (through the
 ``Planner`` it is given) in the caller's transaction. ``ingest`` does that for a few
 releases in one transaction of its own.
+
+Authority (docs/provenance.md): every input is local (a file in sources/, ``scofeed
+add``), official (an official page) or other. An input below the one that made or last
+revised an entry never changes it: it is kept as a mirror, and nothing is delivered.
+An input above it takes the entry over as a correction.
 
 Withdrawal by metadata (``withdrawn: true``) is a switch the input holds: a release
 that says so withdraws its entry (``release.withdrawn``), and the same input saying
@@ -24,18 +29,33 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from scofeed.config import Config
+from scofeed.config import Config, SiteConfig, host_in
 from scofeed.model import Entry, Planner, Release, Withdrawal
 from scofeed.normalise import Settings, adopt_id, identity_of, normalise, settings_from
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
-from scofeed.store.entries import Known
+from scofeed.store.entries import Known, Match
 
 
 @dataclass(frozen=True)
 class Change:
     entry: Entry
-    kind: str  # new | updated | duplicate | unchanged | withdrawn | restored
+    kind: str  # new | updated | duplicate | mirror | unchanged | withdrawn | restored
+
+
+RANK = {"other": 1, "official": 2, "local": 3}  # operator's files > official pages > others
+OFFICIAL_HOSTS = SiteConfig().official_hosts
+
+
+def stored_authority(match: Match, official_hosts: tuple[str, ...]) -> str:
+    """The authority an entry holds: as stored, else (an entry stored before provenance
+    was kept) judged from the input that last set it: a URL on an official host is
+    official, another URL other, a file local."""
+    if match.authority is not None:
+        return match.authority
+    if "://" not in match.origin:
+        return "local"
+    return "official" if host_in(match.origin, official_hosts) else "other"
 
 
 class Tally(Protocol):
@@ -50,7 +70,7 @@ def tally(counts: Tally, kind: str) -> None:
         counts.new += 1
     elif kind == "updated":
         counts.updated += 1
-    elif kind == "duplicate":
+    elif kind in ("duplicate", "mirror"):
         counts.duplicates += 1
 
 
@@ -64,22 +84,27 @@ def ingest_one(
     force_update: bool = False,
     known: Known | None = None,
     pending: entry_rows.Pending | None = None,
+    authority: str = "local",
+    official_hosts: tuple[str, ...] = OFFICIAL_HOSTS,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
     ``known`` (for a large batch) spares the lookups of a release that cannot match;
-    with ``pending`` (and no planner) a new entry's rows are written in batches."""
+    with ``pending`` (and no planner) a new entry's rows are written in batches.
+    ``authority`` is this input's kind (local | official | other); ``official_hosts``
+    judge an entry stored before authorities were kept."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending
     )
+    stamp = now.timestamp()
     if match is None and pending is not None and planner is None and not release.withdrawn:
-        pending.add(db, release.origin, entry, identity, url_key, now.timestamp())
+        pending.add(db, release.origin, entry, identity, url_key, stamp, authority)
         return Change(entry, "new"), 0
     if pending is not None:
         pending.flush(db)
     if match is None:
-        entry_rows.insert(db, entry, identity, url_key, now.timestamp())
-        entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash)
+        entry_rows.insert(db, entry, identity, url_key, stamp, authority)
+        entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
         if release.withdrawn:  # never published: stored withdrawn, nothing to retract
             w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
             entry_rows.withdraw(db, entry.id, w)
@@ -87,24 +112,39 @@ def ingest_one(
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
-    same_input = match.by in ("origin", "identity", "url")
-    # whatever follows, this input now belongs to the matched entry, with what it holds
-    entry_rows.link_origin(db, release.origin, match.entry_id, entry.content_hash)
-    flip = _flip(release, match.withdrawn_by) if same_input or force_update else None
+    held = RANK[stored_authority(match, official_hosts)]
+    rank = RANK[authority]
     same = entry.content_hash == match.content_hash
+    # whatever follows, this input now belongs to the matched entry, with what it holds
+    entry_rows.link_origin(
+        db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
+    )
+    if rank < held:
+        # a copy below the entry's authority: kept as a mirror; it never revises, re-dates,
+        # withdraws or restores the entry, and nothing is delivered
+        if same:
+            return Change(replace(entry, revision=match.revision), "unchanged"), 0
+        return Change(entry, "mirror"), 0
+    same_input = match.by in ("origin", "identity", "url")
+    takeover = rank > held  # a higher authority's version of an entry a lower one made
+    flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
     if same and flip is None:
+        if takeover:  # the same text: the entry is the higher input's from now on
+            entry_rows.set_authority(db, match.entry_id, authority, release.origin)
         return Change(replace(entry, revision=match.revision), "unchanged"), 0
-    if not same_input and not force_update:
+    if not takeover and not same_input and not force_update:
         # the same release from another input: one entry, the first version stands
         return Change(entry, "duplicate"), 0
     if same:
         revised = replace(entry, revision=match.revision)
+        if takeover:
+            entry_rows.set_authority(db, match.entry_id, authority, release.origin)
     else:
         # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
         revised = entry_rows.with_revision(
             entry, match.revision + 1, entry.updated if release.updated else now
         )
-        entry_rows.update(db, revised, url_key)
+        entry_rows.update(db, revised, url_key, authority)
     kind, event = "updated", "release.updated"
     if flip == "withdraw":
         w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
@@ -142,9 +182,13 @@ def ingest(
     Deliveries are queued only through ``planner`` (none: nothing is queued)."""
     settings = settings_from(cfg)
     prepared = [(r, normalise(r, settings, now)) for r in releases]
+    hosts = cfg.site.official_hosts
     changes = []
     with store.transaction() as db:
         for release, entry in prepared:
-            change, _queued = ingest_one(db, release, entry, settings, now, planner, force_update)
+            change, _queued = ingest_one(
+                db, release, entry, settings, now, planner, force_update,
+                authority=cfg.authority_of(release.source), official_hosts=hosts,
+            )  # fmt: skip
             changes.append(change)
     return changes

@@ -27,7 +27,7 @@ from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
 from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
-from scofeed.normalise import canonical_url
+from scofeed.normalise import url_key
 from scofeed.publish import publish_feeds
 from scofeed.sources.http import Fetcher, Response, remember
 from scofeed.sources.remote import KINDS, Kind
@@ -247,12 +247,13 @@ def _fresh(run: _Run, src: RemoteSource, links: list[str]) -> list[str]:
     """The linked pages not ingested (or refused for good) before, at most max_items."""
     fresh: list[str] = []
     keys: set[str] = set()
+    official = run.cfg.authority_of(src.name) != "other"
     for link in links:
-        key = canonical_url(link)
+        key = url_key(link)
         if key in keys:
             continue  # the same article under two spellings of its address
         keys.add(key)
-        if not source_rows.seen(run.store.db, link, key, retry_rejected=run.force):
+        if not source_rows.seen(run.store.db, link, key, run.force, official):
             fresh.append(link)
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)

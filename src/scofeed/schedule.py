@@ -58,7 +58,7 @@ class JobContext:
 
     cfg: Config
     store: Store
-    wake: Callable[[str], None] = lambda name: None
+    wake: Callable[..., None] = lambda name, delay=0.0: None  # (job name, delay in s)
     planner: PlannerFactory | None = None
     deliveries: DeliveryPool = field(default_factory=DeliveryPool)
     hub: websub.Hub | None = None  # the WebSub hub's sender (the daemon owns it)
@@ -105,6 +105,8 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
     """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any.
     A scan that changed nothing (no new, updated or rejected file, no feed written) is Idle."""
     report = build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
+    if report.deferred:  # files still being written: scan again once the first has settled
+        ctx.wake("scan", min(left for _rel, left in report.deferred) + 0.05)
     if report.deliveries:
         ctx.wake("deliver")
         ctx.wake("activitypub")
@@ -115,6 +117,8 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
         f"rejected={len(report.rejected)} entries={report.entries} "
         f"written={len(report.written)} deliveries={report.deliveries}"
     )
+    if report.deferred:
+        summary += f" deferred={len(report.deferred)}"
     changed = report.new or report.updated or report.rejected or report.written
     return summary if changed or report.deliveries else Idle(summary)
 
@@ -257,6 +261,11 @@ class Scheduler:
 
     def wake(self, name: str, delay: float = 0.0) -> None:
         """Run job ``name`` now (or after ``delay`` s); again right after if it is running."""
+        if delay > 0:  # a timer of its own: a job may ask for its own later run
+            timer = threading.Timer(delay, self.wake, args=(name,))
+            timer.daemon = True
+            timer.start()
+            return
         with self._cond:
             if not self._accepting or name not in self._specs:
                 log.debug("wake_ignored job=%s", name)

@@ -12,6 +12,8 @@ from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
 
+SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
+
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(sub, "build", "ingest sources/, render and publish the feeds")
@@ -48,7 +50,16 @@ def _progress(done: int, total: int) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    report = build(cfg, store, datetime.now(UTC), progress=_progress)
+    wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
+    report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait)
+    if report.waited:
+        print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
+    for rel, left in report.deferred:
+        print(
+            f"deferred {shown(rel)}: still being written (settles in {left:.1f} s); "
+            "the next build reads it",
+            file=sys.stderr,
+        )
     for r in report.rejected:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
@@ -101,9 +112,21 @@ def cmd_show(args: argparse.Namespace) -> int:
         fields.append(("withdrawn", f"{w.at.isoformat()} by {w.by}: {w.reason or '(no reason)'}"))
     for name, value in fields:
         print(f"{name + ':':<12}{value}")
+    print("inputs:")
+    for i in entry_rows.inputs_of(store.db, e.id):
+        print("  " + _input_line(i, e.origin))
     print("content:")
     print(e.content_html)
     return 0
+
+
+def _input_line(i: entry_rows.Input, current: str) -> str:
+    """One input of an entry: its kind, its role (``current``: it set the entry as it
+    stands; ``mirror``: a lower authority's copy, not taken), when it last came, the
+    hash of what it held, and where it is."""
+    role = "current" if i.origin == current else "mirror" if i.mirror else "copy"
+    when = datetime.fromtimestamp(i.seen, UTC).isoformat(timespec="seconds") if i.seen else "-"
+    return f"{i.kind or '-':<9}{role:<8} {when:<25} {i.content_hash[:12]}  {shown(i.origin)}"
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ from scofeed.config.schema import (
     Webhook,
     WebSubConfig,
     check,
+    host_in,
     tag_slug,
 )
 from scofeed.config.show import show
@@ -65,6 +66,7 @@ __all__ = [
     "WebSubConfig",
     "check",
     "tag_slug",
+    "host_in",
     "load",
     "redact_url",
     "resolve_secret",

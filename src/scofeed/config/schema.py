@@ -110,6 +110,21 @@ def _language(v: str) -> str | None:
     return None if ok else "a language tag like 'en'"
 
 
+def _hosts(v: tuple[str, ...]) -> str | None:
+    ok = all(re.fullmatch(r"[a-z0-9]([a-z0-9.:-]*[a-z0-9])?", h) for h in v)
+    return None if ok else "a list of lower-case host names such as 'sectsco.org'"
+
+
+def host_in(url: str, hosts: tuple[str, ...]) -> bool:
+    """Whether the URL's host is one of ``hosts`` or a subdomain of one (a trailing dot
+    and the port ignored: ``https://eng.sectsco.org./x`` is on ``sectsco.org``)."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    return bool(host) and any(host == h or host.endswith("." + h) for h in hosts)
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     title: str = "SCO Secretariat press releases"
@@ -119,6 +134,9 @@ class SiteConfig:
     language: str = check(_language, default="en")
     timezone: str = check(_timezone, default="Asia/Shanghai")
     id_authority: str = check(_authority, default="scofeed.example,2026")
+    # hosts (and their subdomains) whose pages are the official record: a remote source
+    # on one of them outranks other sources (docs/provenance.md)
+    official_hosts: tuple[str, ...] = check(_hosts, default=("sectsco.org",))
 
 
 @dataclass(frozen=True)
@@ -182,10 +200,17 @@ class FeedsConfig:
     tombstone_days: int = check(_days, default=30)
 
 
+def _seconds(v: float) -> str | None:
+    return None if 0 <= v <= 3600 else "a number of seconds from 0 to 3600"
+
+
 @dataclass(frozen=True)
 class LimitsConfig:
     max_file_bytes: int = check(_positive, default=2_000_000)
     reject_ttl: int = check(_positive, default=7)  # days a refused `scofeed add` input stays listed
+    # seconds a file in sources/ must have kept its size and mtime before it is read
+    # (a half-written file waits); 0 reads every file at once
+    settle: float = check(_seconds, default=2.0)
     # seconds one file may take to parse and normalise in a build (pool.FILE_SECONDS)
     file_seconds: float = check(_positive, default=5.0)
 
@@ -220,6 +245,13 @@ class LogConfig:
 # -- remote sources ([[sources]]) -------------------------------------------------------
 
 SOURCE_KINDS = ("page-list", "feed")
+AUTHORITIES = ("official", "mirror")
+
+
+def _authority_kind(v: str | None) -> str | None:
+    return None if v is None else _one_of(*AUTHORITIES)(v)
+
+
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
 # -- webhooks (issue 4) ----------------------------------------------------------------
 
@@ -252,6 +284,10 @@ class RemoteSource:
     max_bytes: int = check(_positive, default=2_000_000)  # a larger response is rejected
     delay: float = check(_non_negative, default=2.0)  # seconds between requests to one host
     max_items: int = check(_positive, default=30)  # article pages fetched per poll, at most
+    # "official": its releases are the official record; "mirror": a copy, which never
+    # revises an entry an official page or a local file made. Unset: official for a
+    # page-list source, or a feed on one of site.official_hosts; else mirror
+    authority: str | None = check(_authority_kind, default=None)
     # page-list only: a preset, and selectors (XPath if starting with "/", "./" or "(",
     # else CSS) that override the preset's
     preset: str | None = None
@@ -265,6 +301,8 @@ class RemoteSource:
         return f"RemoteSource({self.name!r}, {self.kind!r}, {safe_url(self.url)!r})"
 
     def validate(self, key: str) -> None:
+        if self.name == "local":
+            raise ConfigError(f"{key}.name: 'local' names sources/ and scofeed add; pick another")
         if self.cron is not None:
             # Deliberately lazy: APScheduler's cron module costs ~80 ms to import and only
             # a config with a cron line needs it (every CLI command loads the config).
@@ -514,6 +552,20 @@ class Config:
                     "activitypub.enabled: needs an https site.base_url (http only for "
                     f"loopback tests), got {self.site.base_url!r}"
                 )
+
+    def authority_of(self, source: str) -> str:
+        """The kind of input a release from ``source`` (a remote source's name, or
+        "local" for sources/ and ``scofeed add``) is: local, official or other."""
+        if source == "local":
+            return "local"
+        src = next((s for s in self.sources if s.name == source), None)
+        if src is None:
+            return "other"  # a source since removed from the config
+        if src.authority is not None:
+            return "official" if src.authority == "official" else "other"
+        if src.kind == "page-list" or host_in(src.url, self.site.official_hosts):
+            return "official"
+        return "other"
 
     def feed_url(self, fmt: str) -> str:
         return self.site.base_url.rstrip("/") + "/" + FEED_FILES[fmt]

@@ -24,6 +24,7 @@ from scofeed.normalise.ids import (
     id_slug,
     identity_of,
     mint_id,
+    url_key,
 )
 from scofeed.normalise.language import detect_language, script_of
 from scofeed.normalise.sanitise import paragraphs_html, sanitise
@@ -51,6 +52,7 @@ __all__ = [
     "script_of",
     "settings_from",
     "shorten",
+    "url_key",
     "split_release",
     "xml_safe",
 ]

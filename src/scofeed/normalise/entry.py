@@ -20,6 +20,7 @@ from scofeed.model import Entry, Release
 from scofeed.normalise.dating import choose, day_in, plausible, take_stamps
 from scofeed.normalise.headline import split_release
 from scofeed.normalise.ids import (
+    canonical_url,
     content_hash,
     entry_page,
     fingerprint,
@@ -125,7 +126,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     language = release.lang or detect_language(title + " " + body_text, settings.language)
     tags = list(dict.fromkeys([*release.tags, *match_tags(title + " " + body_text, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
-    identity, url_key = identity_of(release, fp)
+    identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)
     facts = {
@@ -133,7 +134,8 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         "summary": summary,
         "content": content,
         "published": published.isoformat(),
-        "url": url_key,
+        # canonical_url, not url_key: a hash stays what it was when url_key's rule grew
+        "url": canonical_url(release.url) if release.url else None,
         "tags": tags,
         "language": language,
     }

@@ -1,6 +1,7 @@
 """Identity: which release is which, and the ids and addresses derived from that. Pure.
 
-A release is known by its key (``id`` in its metadata), else its canonical URL, else
+A release is known by its key (``id`` in its metadata), else its URL key (``url_key``:
+the canonical URL without ``www.``), else
 the fingerprint of its title and first paragraph (``identity_of``: the one rule, used
 by normalise to mint the id and by ingest to find the stored entry). The id is a tag:
 URI minted from that identity once; the store keeps it thereafter. ``content_hash``
@@ -27,14 +28,14 @@ def fingerprint(title: str, first_paragraph: str) -> str:
 
 
 def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:
-    """What makes a release this release, and its canonical URL (None without one): its
-    key, else its URL, else the fingerprint of its title and first paragraph."""
+    """What makes a release this release, and its URL key (None without one): its key,
+    else its URL, else the fingerprint of its title and first paragraph."""
     address = web_address(release.url) if release.url else None
-    url_key = canonical_url(address) if address else None
+    key = url_key(address) if address else None
     if release.key:
-        return f"key:{release.key}", url_key
-    if url_key:
-        return f"url:{url_key}", url_key
+        return f"key:{release.key}", key
+    if key:
+        return f"url:{key}", key
     return f"fp:{fingerprint}", None
 
 
@@ -135,6 +136,20 @@ def canonical_url(url: str) -> str:
         scheme = "https"
     # an empty query or fragment can leave white space at the end: one spelling still
     return _URL_EDGES.sub("", urlunsplit((scheme, host, path, query, "")))
+
+
+def url_key(url: str) -> str:
+    """The key two spellings of one address share: the canonical URL, without a leading
+    ``www.`` on a host that keeps a dot after it (``www.sectsco.org`` and ``sectsco.org``
+    are one site). Only matching uses it; the content hash keeps ``canonical_url``, so
+    entries stored before this rule keep their hashes (a migration re-keys them)."""
+    canon = canonical_url(url)
+    if canon.startswith("https://www."):
+        rest = canon[len("https://www.") :]
+        host = rest.split("/", 1)[0].split(":", 1)[0]
+        if "." in host:
+            return "https://" + rest
+    return canon
 
 
 # what json.dumps(sort_keys=True, ensure_ascii=False, default=str) builds on every call

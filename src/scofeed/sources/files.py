@@ -1,4 +1,11 @@
-"""Scanning the sources/ folder cheaply: size and mtime first, a hash only on change."""
+"""Scanning the sources/ folder cheaply: size and mtime first, a hash only on change.
+
+A new or changed file is read only once it has settled: its mtime is at least
+``settle`` seconds old, so it has kept its size and mtime that long (a write moves the
+mtime). A younger file is deferred to a later scan, unread and not indexed, so a file
+written in parts (a slow copy, an editor saving in steps) is read once, whole. A file
+renamed into place keeps the mtime it was written with: it counts as settled at once.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import logging
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -42,6 +49,25 @@ class ScanResult:
     touched: list[FileState]  # same bytes, new mtime: refresh the index only
     unchanged: int  # how many files the index holds as they are
     gone: list[str]
+    # (relative path, seconds until it settles) of each file written too recently
+    deferred: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def settles_in(self) -> float | None:
+        """Seconds until every deferred file has settled (None: none is deferred)."""
+        return max((left for _rel, left in self.deferred), default=None)
+
+
+FUTURE_SLACK = 60.0  # an mtime further ahead than this is no write in progress: settled
+
+
+def settle_left(mtime_ns: int, now: float, settle: float) -> float:
+    """Seconds until a file with this mtime has been still for ``settle`` (0: it has).
+    An mtime far in the future (a copied timestamp, not a write) counts as settled."""
+    age = now - mtime_ns / 1e9
+    if settle <= 0 or age >= settle or age < -FUTURE_SLACK:
+        return 0.0
+    return settle - age
 
 
 def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
@@ -153,11 +179,20 @@ def _stamp(path: str) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def scan(root: Path, index: Index, max_bytes: int) -> ScanResult:
+def scan(
+    root: Path,
+    index: Index,
+    max_bytes: int,
+    now: float = 0.0,
+    settle: float = 0.0,
+    settled: frozenset[str] = frozenset(),
+) -> ScanResult:
     """Compare sources/ with the index. Known files whose size or mtime moved are read
     here (same bytes: only the index is refreshed); new files are left to the reader
     (``Changed.data`` None, no error, size and mtime -1 until read), so a cold build
-    can stat and read them in parallel."""
+    can stat and read them in parallel. With ``settle`` (seconds), a new or changed file
+    whose mtime is younger than that at ``now`` is deferred (``ScanResult.deferred``),
+    except the paths in ``settled`` (a file ``scofeed add`` has just written whole)."""
     result = ScanResult([], [], 0, [])
     stamps = index.stamps
     seen: set[str] = set()
@@ -168,7 +203,7 @@ def scan(root: Path, index: Index, max_bytes: int) -> ScanResult:
             result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
             continue
         stamp = stamps.get(rel)
-        if stamp is None:
+        if stamp is None and (settle <= 0 or rel in settled):
             result.changed.append(Changed(rel, entry.path, None, "", None, -1, -1))
             continue
         try:
@@ -177,8 +212,17 @@ def scan(root: Path, index: Index, max_bytes: int) -> ScanResult:
             reason = f"unreadable ({exc.strerror or exc})"
             result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
             continue
-        if stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
+        if stamp is not None and stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
             result.unchanged += 1
+            continue
+        left = 0.0 if rel in settled else settle_left(st.st_mtime_ns, now, settle)
+        if left > 0:
+            result.deferred.append((rel, left))
+            if stamp is not None:
+                result.unchanged += 1  # its last version stays as the index holds it
+            continue
+        if stamp is None:
+            result.changed.append(Changed(rel, entry.path, None, "", None, -1, -1))
             continue
         got = read_bytes(entry.path, max_bytes)
         old = index.row(rel)

@@ -28,6 +28,19 @@ class Match:
     content_hash: str  # the entry's current content hash
     revision: int
     withdrawn_by: str | None = None  # cli | metadata while the entry is withdrawn
+    authority: str | None = None  # of the input that made or last revised it (None: older)
+    origin: str = ""  # that input
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input an entry came from, as ``scofeed show`` lists it."""
+
+    origin: str
+    kind: str | None  # local | official | other (None: stored before provenance)
+    seen: float | None  # when it last came
+    content_hash: str  # what it last held
+    mirror: bool  # held only as a copy: a higher authority holds the entry
 
 
 class Known:
@@ -77,7 +90,7 @@ class Pending:
     def __init__(self, flush_at: int = 200) -> None:
         self.flush_at = flush_at  # rows held before they are written
         self.entries: list[tuple[object, ...]] = []
-        self.origins: list[tuple[str | bytes, str, str]] = []
+        self.origins: list[tuple[object, ...]] = []
 
     def add(
         self,
@@ -87,9 +100,10 @@ class Pending:
         identity: str,
         url_key: str | None,
         now: float,
+        authority: str = "local",
     ) -> None:
-        self.entries.append(_insert_row(entry, identity, url_key, now))
-        self.origins.append((as_db(origin), entry.id, entry.content_hash))
+        self.entries.append(_insert_row(entry, identity, url_key, now, authority))
+        self.origins.append((as_db(origin), entry.id, entry.content_hash, authority, now, 0))
         if len(self.entries) >= self.flush_at:
             self.flush(db)
 
@@ -122,12 +136,12 @@ def find_match(
     if pending is not None:
         pending.flush(db)
     row = db.execute(
-        "SELECT e.id, e.content_hash, e.revision, e.withdrawn_by FROM entry_origins o "
+        f"SELECT {_MATCHED} FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
         (as_db(origin),),
     ).fetchone()
     if row:
-        return Match(row["id"], "origin", row["content_hash"], row["revision"], row["withdrawn_by"])
+        return _match(row, "origin")
     queries = [("identity", "identity = ?", identity)]
     if identity.startswith("fp:"):
         queries = []
@@ -136,13 +150,22 @@ def find_match(
     queries.append(("fingerprint", "fingerprint = ?", fp))
     for by, where, value in queries:
         row = db.execute(
-            f"SELECT id, content_hash, revision, withdrawn_by FROM entries WHERE {where} "
-            "ORDER BY first_seen LIMIT 1",
+            f"SELECT {_MATCHED} FROM entries e WHERE {where} ORDER BY first_seen LIMIT 1",
             (value,),
         ).fetchone()
         if row:
-            return Match(row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"])
+            return _match(row, by)
     return None
+
+
+_MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin"
+
+
+def _match(row: sqlite3.Row, by: str) -> Match:
+    return Match(
+        row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"],
+        row["authority"], from_db(row["origin"]),
+    )  # fmt: skip
 
 
 def _event(entry: Entry) -> str | None:
@@ -153,51 +176,97 @@ def _tags_json(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
 
 
-_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 22)})"
+_INSERT = f"INSERT INTO entries ({_COLUMNS}, authority) VALUES ({', '.join('?' * 23)})"
 
 
-def _insert_row(entry: Entry, identity: str, url_key: str | None, now: float) -> tuple[object, ...]:
+def _insert_row(
+    entry: Entry, identity: str, url_key: str | None, now: float, authority: str
+) -> tuple[object, ...]:
     return (
         entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
         entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
         entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
-        _event(entry),
+        _event(entry), authority,
     )  # fmt: skip
 
 
 def insert(
-    db: sqlite3.Connection, entry: Entry, identity: str, url_key: str | None, now: float
+    db: sqlite3.Connection,
+    entry: Entry,
+    identity: str,
+    url_key: str | None,
+    now: float,
+    authority: str = "local",
 ) -> None:
-    db.execute(_INSERT, _insert_row(entry, identity, url_key, now))
+    db.execute(_INSERT, _insert_row(entry, identity, url_key, now, authority))
 
 
-def update(db: sqlite3.Connection, entry: Entry, url_key: str | None) -> None:
+def update(
+    db: sqlite3.Connection, entry: Entry, url_key: str | None, authority: str = "local"
+) -> None:
+    """Save a revision; ``authority`` is that of the input it came from."""
     db.execute(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
         "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
-        "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ? WHERE id = ?",
+        "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ?, "
+        "authority = ? WHERE id = ?",
         (
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             _tags_json(entry.tags), entry.content_hash,
-            entry.revision, as_db(entry.origin), entry.date_source, _event(entry), entry.id,
+            entry.revision, as_db(entry.origin), entry.date_source, _event(entry), authority,
+            entry.id,
         ),
     )  # fmt: skip
 
 
 _LINK = (
-    "INSERT INTO entry_origins (origin, entry_id, content_hash) VALUES (?, ?, ?) "
+    "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
-    "content_hash = excluded.content_hash"
+    "content_hash = excluded.content_hash, kind = COALESCE(excluded.kind, kind), "
+    "seen = COALESCE(excluded.seen, seen), mirror = excluded.mirror"
 )
 
 
-def link_origin(db: sqlite3.Connection, origin: str, entry_id: str, content_hash: str) -> None:
-    db.execute(_LINK, (as_db(origin), entry_id, content_hash))
+def link_origin(
+    db: sqlite3.Connection,
+    origin: str,
+    entry_id: str,
+    content_hash: str,
+    kind: str | None = None,
+    seen: float | None = None,
+    mirror: bool = False,
+) -> None:
+    """Note that an input belongs to an entry, with what it last held: its ``kind``
+    (local | official | other), when it came, and whether it is only a ``mirror``
+    (a copy that a higher authority's version outranks)."""
+    db.execute(_LINK, (as_db(origin), entry_id, content_hash, kind, seen, int(mirror)))
+
+
+def set_authority(db: sqlite3.Connection, entry_id: str, authority: str, origin: str) -> None:
+    """A higher authority's input now holds the entry (its text was the same)."""
+    db.execute(
+        "UPDATE entries SET authority = ?, origin = ? WHERE id = ?",
+        (authority, as_db(origin), entry_id),
+    )
+
+
+def inputs_of(db: sqlite3.Connection, entry_id: str) -> list[Input]:
+    """Every input an entry came from, with its kind, the oldest first."""
+    rows = db.execute(
+        "SELECT origin, kind, seen, content_hash, mirror FROM entry_origins "
+        "WHERE entry_id = ? ORDER BY seen IS NOT NULL, seen, origin",
+        (entry_id,),
+    )
+    return [
+        Input(from_db(r["origin"]), r["kind"], r["seen"], r["content_hash"], bool(r["mirror"]))
+        for r in rows
+    ]
 
 
 def entry_of_origin(db: sqlite3.Connection, origin: str) -> str | None:

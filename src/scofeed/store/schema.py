@@ -294,7 +294,22 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS entries_live_by_language
         ON entries (language, withdrawn_at) WHERE withdrawn_at IS NULL;
     """,
-    # 11: feed files (issue 10): every published feed and archive page, relative to feeds/,
+    # 11: provenance (docs/provenance.md): the authority of the input that made or last
+    # revised each entry (local | official | other; NULL for an entry stored before, judged
+    # from its origin), and per input its kind, when it last came and whether it is held
+    # only as a mirror. URL keys lose a leading "www." on a host that keeps a dot after it
+    # (normalise.ids.url_key); ids and identities stay as they were minted
+    """
+    ALTER TABLE entries ADD COLUMN authority TEXT;
+    ALTER TABLE entry_origins ADD COLUMN kind TEXT;
+    ALTER TABLE entry_origins ADD COLUMN seen REAL;
+    ALTER TABLE entry_origins ADD COLUMN mirror INTEGER NOT NULL DEFAULT 0;
+    UPDATE entries SET url_key = 'https://' || substr(url_key, 13)
+        WHERE url_key LIKE 'https://www.%'
+        AND instr(substr(url_key, 13), '/') > 0
+        AND instr(substr(url_key, 13, instr(substr(url_key, 13), '/') - 1), '.') > 0;
+    """,
+    # 12: feed files (issue 10): every published feed and archive page, relative to feeds/,
     # with the key of what it shows; a file is rendered again only when its key changes
     """
     CREATE TABLE feed_files (

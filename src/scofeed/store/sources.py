@@ -95,12 +95,24 @@ def touch(db: sqlite3.Connection, url: str, at: float, status: int) -> None:
     db.execute("UPDATE http_cache SET fetched_at = ?, status = ? WHERE url = ?", (at, status, url))
 
 
-def seen(db: sqlite3.Connection, origin: str, url_key: str, retry_rejected: bool = False) -> bool:
-    """An article page already ingested (by this URL or its canonical form) or rejected
-    for good (unless ``retry_rejected``): it is not fetched again."""
-    if db.execute("SELECT 1 FROM entry_origins WHERE origin = ?", (origin,)).fetchone():
+def seen(
+    db: sqlite3.Connection,
+    origin: str,
+    url_key: str,
+    retry_rejected: bool = False,
+    official: bool = False,
+) -> bool:
+    """An article page already ingested (by this URL or its URL key) or rejected for
+    good (unless ``retry_rejected``): it is not fetched again. For an ``official``
+    source, what only a mirror brought does not count: the official page is fetched
+    and takes the entry over (docs/provenance.md)."""
+    mirror = " AND kind IS NOT 'other'" if official else ""
+    if db.execute(f"SELECT 1 FROM entry_origins WHERE origin = ?{mirror}", (origin,)).fetchone():
         return True
-    if db.execute("SELECT 1 FROM entries WHERE url_key = ? LIMIT 1", (url_key,)).fetchone():
+    mirror = " AND authority IS NOT 'other'" if official else ""
+    if db.execute(
+        f"SELECT 1 FROM entries WHERE url_key = ?{mirror} LIMIT 1", (url_key,)
+    ).fetchone():
         return True
     if retry_rejected:
         return False
