@@ -30,6 +30,7 @@ from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
+from scofeed.publish import published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
 from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html, withdrawn_html
@@ -363,7 +364,7 @@ class App:
         if number > page.count:
             return _text(404, f"no page {number}: the index has {page.count}\n")
         entries = entry_rows.page(db, page.offset, PAGE_SIZE, total)
-        markup = index_html(cfg, entries, entry_rows.languages(db), page)
+        markup = index_html(cfg, entries, published_sets(cfg, self.store), page)
         return _page(environ, markup, cfg)
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
