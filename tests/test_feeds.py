@@ -280,3 +280,28 @@ def test_the_feed_layout_config_is_checked(site):
     assert shown["feeds"]["languages"]["ru"] == {"title": "Ру", "path": "russian"}
     assert tag_slug("Energy & Transport / 2025") == "energy-transport-2025"
     assert urlsplit(feed_sets(cfg, [], [])[1].url(cfg, "rss")).path == "/tags/economy/rss.xml"
+
+
+def test_a_feed_holding_every_entry_is_complete_until_archives_are_needed(site):
+    """RFC 5005 section 2: while the subscription feed holds every entry it says so
+    (fh:complete) and there are no archive pages; one entry more and it links them."""
+    (site.sources / "000_8062ea63522097a7.txt").unlink()
+    site.write_config("\n[feeds]\nentries = 3\n")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    complete = "{http://purl.org/syndication/history/1.0}complete"
+    for i in range(3):
+        write(site, i)
+    run_build(cfg, store, NOW)
+    for name in ("atom.xml", "rss.xml"):
+        root = etree.parse(str(site.feeds / name)).getroot()
+        assert root.find(f".//{complete}") is not None
+        assert not root.xpath("//*[@rel='prev-archive']")
+    assert not (site.feeds / "archive").exists()
+    write(site, 3)
+    run_build(cfg, store, NOW)
+    for name in ("atom.xml", "rss.xml"):
+        root = etree.parse(str(site.feeds / name)).getroot()
+        assert root.find(f".//{complete}") is None
+        assert root.xpath("//*[@rel='prev-archive']")
+    assert list((site.feeds / "archive").glob("*/atom.xml"))

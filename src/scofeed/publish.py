@@ -120,25 +120,29 @@ def plan(
 ) -> list[Planned]:
     """Every file with its key: the sets' subscription feeds from their newest entries'
     stamps, the main set's archive pages from each month's stamps, and the tombstones
-    still shown. Pure."""
+    still shown. While every entry fits in the subscription feed, that feed is complete
+    (``fh:complete``) and there are no archive pages: a lone archive page with no
+    neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
     order = sorted(months, reverse=True)  # newest first
+    complete = sum(len(stamps) for stamps in months.values()) <= cfg.feeds.entries
     site = repr(cfg.site)
     limit = str(cfg.feeds.entries)
     files: list[Planned] = []
     for fs in sets:
-        newest = order[0] if fs.archived and order else None
+        whole = fs.archived and complete
+        newest = order[0] if fs.archived and order and not whole else None
         rows = members.get(fs.key, [])
         ids = tuple(i for i, _ in rows)
         shown = _hash([stamp for _, stamp in rows])
         tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
         for fmt in cfg.feeds.formats:
-            head = catalog.head(cfg, fs, fmt, newest)
+            head = catalog.head(cfg, fs, fmt, newest, whole)
             gone = tombs if fmt == "atom" else ()
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
                       *(_tomb(e) for e in gone))  # fmt: skip
             key = _key(common, fmt, fs.path(fmt), shown)
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
-        if not fs.archived:
+        if not fs.archived or whole:
             continue
         for i, month in enumerate(order):
             older = order[i + 1] if i + 1 < len(order) else None

@@ -140,7 +140,8 @@ def sets_of(cfg: Config, language: str, tags: Iterable[str]) -> list[FeedSet]:
 @dataclass(frozen=True)
 class Head:
     """What a rendered document says about itself: id, titles, language, its own URL,
-    the RFC 5005 links (rel, href) and whether it is an archive page."""
+    the RFC 5005 links (rel, href), whether it is an archive page, and whether it is a
+    complete feed (RFC 5005 section 2: it holds every entry, so it has no archives)."""
 
     id: str
     title: str
@@ -149,14 +150,19 @@ class Head:
     self_url: str
     links: tuple[tuple[str, str], ...] = ()
     archive: bool = False
+    complete: bool = False
 
 
-def head(cfg: Config, fs: FeedSet, fmt: str, newest_month: str | None = None) -> Head:
-    """The head of a set's subscription feed; ``newest_month`` its prev-archive."""
+def head(
+    cfg: Config, fs: FeedSet, fmt: str, newest_month: str | None = None, complete: bool = False
+) -> Head:
+    """The head of a set's subscription feed; ``newest_month`` its prev-archive, or
+    ``complete`` when the feed holds all there is (no archive pages then)."""
     links: tuple[tuple[str, str], ...] = ()
     if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:
         links = (("prev-archive", fs.archive_url(cfg, newest_month, fmt)),)
-    return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links)
+    return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links,
+                complete=complete and fmt in ARCHIVE_FORMATS)  # fmt: skip
 
 
 def archive_head(

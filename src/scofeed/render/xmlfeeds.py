@@ -92,7 +92,7 @@ def _add_links(
 ) -> None:
     """``<link rel="hub">`` elements right after the self link, in ``hub_urls`` order
     (subscription feeds only), then the head's RFC 5005 links, then ``<fh:archive/>``
-    on an archive page."""
+    on an archive page or ``<fh:complete/>`` on a feed that holds every entry."""
     if self_link is None:
         return
     anchor = self_link
@@ -101,6 +101,8 @@ def _add_links(
     made += [etree.Element(tag, href=href, rel=rel, type=self_type) for rel, href in head.links]
     if head.archive:
         made.append(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
+    elif head.complete:
+        made.append(etree.Element(f"{{{FH_NS}}}complete", nsmap={"fh": FH_NS}))
     for node in made:
         node.tail = anchor.tail
         anchor.addnext(node)
