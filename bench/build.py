@@ -1,6 +1,7 @@
 """Build benchmark: cold build, no-change rebuild, one-new-file rebuild, two baselines.
 
     python bench/build.py [-n 10000] [--rounds 5]
+    python bench/build.py --incremental [--small 100] [--large 30000] [--rounds 5]
 
 Makes N synthetic releases in a temporary folder and prints, from one run, each
 timing with its ratio: the median of a few rounds, each round a cold build into an
@@ -17,6 +18,12 @@ build's workers) of the cold build and of the 30-line script is printed too: on 
 shared machine it moves less than the wall time. On a virtual machine, the CPU time
 stolen by the host during each cold build is shown too: the cold build uses every
 core, the baselines one, so steal weighs on it more.
+
+``--incremental`` (issue 10): releases in three languages (en, ru, zh) with tags, so
+every kind of feed and the monthly archive pages exist; a store of ``--small`` and one
+of ``--large`` releases are built once, then each round adds one new release to each
+and times that build (each under a new name). Target: one new file at
+30,000 entries costs within 2x of one at 100.
 """
 
 from __future__ import annotations
@@ -57,6 +64,62 @@ def synthetic(i: int, rng: random.Random) -> str:
         *(" ".join(rng.choice(WORDS) for _ in range(60)) + "." for _ in range(4)),
     ]
     return title + "\n\n" + "\n\n".join(paras) + "\n"
+
+
+RU_WORDS = "сотрудничество безопасность экономика государства Секретариат встреча делегация".split()
+ZH_WORDS = "合作 安全 经济 成员国 秘书处 会议 代表团 峰会 对话 发展 投资 文化 青年 能源".split()
+
+
+def multilingual(i: int, rng: random.Random) -> str:
+    """A release in en, ru or zh (by i), dated in metadata, with a tag now and then."""
+    lang = ("en", "ru", "zh")[i % 3]
+    day = datetime(2015, 1, 1) + timedelta(days=(i * 7) % 3650)
+    words = {"en": WORDS, "ru": RU_WORDS, "zh": ZH_WORDS}[lang]
+    tags = ["security"] if i % 5 == 0 else ["economy"] if i % 7 == 0 else []
+    title = " ".join(rng.choice(words) for _ in range(7)) + f" ({i})"
+    body = "\n\n".join(" ".join(rng.choice(words) for _ in range(50)) for _ in range(4))
+    front = f"---\ntitle: '{title}'\ndate: {day:%Y-%m-%d}\nlang: {lang}\ntags: {tags}\n---\n"
+    return front + body + "\n"
+
+
+def incremental(args: argparse.Namespace) -> int:
+    """One new release at --small entries vs at --large (see the module docstring)."""
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    rng = random.Random(7)
+    sites = {}
+    with tempfile.TemporaryDirectory(prefix="scofeed-bench-") as tmp:
+        for n in (args.small, args.large):
+            root = Path(tmp) / str(n)
+            sources = root / "sources"
+            sources.mkdir(parents=True)
+            for i in range(n):
+                (sources / f"{i:06d}.md").write_text(multilingual(i, rng), encoding="utf-8")
+            cfg = load(None, [f"paths.sources='{sources}'", f"paths.feeds='{root / 'feeds'}'",
+                              f"paths.state='{root / 'state.sqlite3'}'",
+                              "limits.settle=0"])  # fmt: skip
+            store = Store(cfg.paths.state)
+            cold = timed(lambda cfg=cfg, store=store: build_feeds(cfg, store, now))
+            files = sum(1 for p in (root / "feeds").rglob("*") if p.is_file())
+            print(f"{n:>6} releases: cold build {cold:.1f} s, {files} feed files")
+            sites[n] = (cfg, store, sources)
+        times: dict[int, list[float]] = {n: [] for n in sites}
+        written: dict[int, int] = {}
+        for r in range(args.rounds):
+            for n, (cfg, store, sources) in sites.items():
+                new = sources / f"new{r}.md"  # a new name: an old origin would match
+                new.write_text(multilingual(3 * 10**6 + r, rng), encoding="utf-8")
+                start = time.perf_counter()
+                report = build_feeds(cfg, store, now)
+                times[n].append(time.perf_counter() - start)
+                assert report.new == 1, report.line()
+                written[n] = len(report.written)
+        small, large = (statistics.median(times[n]) for n in (args.small, args.large))
+        for n, secs in ((args.small, small), (args.large, large)):
+            print(f"one new file at {n:>6}: {secs * 1000:8.1f} ms, {written[n]} files written")
+        print(f"ratio {large / small:.2f}x   (target <= 2x), median of {args.rounds} rounds")
+        for _cfg, store, _src in sites.values():
+            store.close()
+    return 0
 
 
 def naive(root: Path) -> None:
@@ -152,7 +215,16 @@ def main() -> int:
     ap.add_argument(
         "--rounds", type=int, default=5, help="rounds, each from an empty store (default 5)"
     )
+    ap.add_argument(
+        "--incremental",
+        action="store_true",
+        help="one new file at --small vs --large releases, three languages",
+    )
+    ap.add_argument("--small", type=int, default=100)
+    ap.add_argument("--large", type=int, default=30_000)
     args = ap.parse_args()
+    if args.incremental:
+        return incremental(args)
     rng = random.Random(42)
     times: dict[str, list[float]] = {
         "cold": [],

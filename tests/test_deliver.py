@@ -81,7 +81,8 @@ def test_seed_is_delivered_signed_with_every_secret(site, receivers):
     assert data["revision"] == 1 and data["language"] == "en"
     assert data["published"] == "2020-06-03T00:00:00+08:00"
     assert data["content_html"].startswith("<p>")
-    assert set(data["feeds"]) == {"atom", "rss", "json"}
+    assert set(data["feeds"]) == {"atom", "rss", "json", "language", "tags"}
+    assert data["feeds"]["language"]["atom"] == "http://127.0.0.1:8080/en/atom.xml"
     assert got.headers["Content-Type"] == "application/json"
     assert got.headers["User-Agent"].startswith("scofeed/")
     assert got.headers["webhook-id"].startswith("msg_")

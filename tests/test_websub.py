@@ -449,7 +449,10 @@ def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, 
     external = sub(statuses=(500,))
     site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\n')
     assert main(["--config", str(site.config_path), "build"]) == 0
-    assert len(external.posts) == 3  # atom, rss, json: all written for the first time
+    # atom, rss, json of main, en and tags/economy: all written for the first time
+    assert len(external.posts) == 9
+    pinged = {dict(parse_qsl(p.body.decode()))["hub.url"] for p in external.posts}
+    assert "http://127.0.0.1:8080/en/atom.xml" in pinged
     assert "did not accept the ping" in capsys.readouterr().err  # the first one got a 500
     assert main(["--config", str(site.config_path), "build"]) == 0
-    assert len(external.posts) == 3  # nothing changed: no ping
+    assert len(external.posts) == 9  # nothing changed: no ping

@@ -29,7 +29,7 @@ from scofeed.ingest import Change, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.pool import Prepared, Rejection
-from scofeed.publish import publish_feeds
+from scofeed.publish import Planned, publish_feeds, render_batch
 from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -176,10 +176,15 @@ def build(
         if state.path not in again:
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = entry_rows.count(store.db)
-    report.written = publish_feeds(cfg, store, now)
+    # a cold build renders every archive page: in worker processes, as files were prepared
+    report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
     status_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report
+
+
+def _render_in_workers(cfg: Config, batches: list[list[Planned]]) -> list[list[str]]:
+    return pool.fan_out(render_batch, cfg, batches)
 
 
 def _settled_scan(

@@ -57,6 +57,7 @@ Prepared = tuple[scanner.Changed, Outcome]
 Done = tuple[str, int, int, Outcome]
 
 _T = TypeVar("_T")
+_A = TypeVar("_A")
 
 
 @contextlib.contextmanager
@@ -115,6 +116,17 @@ def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     return concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
     )
+
+
+def fan_out(fn: Callable[..., _T], first: object, batches: list[_A]) -> list[_T]:
+    """``fn(first, batch)`` for every batch, on every core when there are several
+    batches and cores and this process has no other thread (fork is safe); else here."""
+    workers = min(os.cpu_count() or 1, 8, len(batches))
+    if workers < 2 or threading.active_count() != 1:
+        return [fn(first, b) for b in batches]
+    me = os.getpid()
+    with worker_pool(workers) as pool:
+        return [job.result() for job in [pool.submit(_watched, me, fn, first, b) for b in batches]]
 
 
 @contextlib.contextmanager

@@ -1,32 +1,49 @@
-"""Publishing feeds/: render the newest entries in every configured format and write
-each file atomically (a temporary file in the same folder, fsync, then rename).
+"""Publishing feeds/: every set of feeds of ``render.catalog`` (main, per language, per
+tag) in every configured format, the main set's RFC 5005 archive pages (one per month,
+Atom and RSS) and ``feeds.opml``; each file written atomically (a temporary file in the
+same folder, fsync, then rename).
 
-A reader never sees half a file, and a file whose bytes would not change is not
-touched at all (its mtime, and so HTTP Last-Modified, stays put). ``publish_feeds``
-renders nothing when neither the entries nor the settings changed since last time.
+A reader never sees half a file, and a file whose bytes would not change is not touched
+at all (its mtime, and so HTTP Last-Modified, stays put). Each file has a key: a hash of
+everything it shows (scofeed's version, the site settings, its set, its archive links,
+and each entry's id, dates, revision, content hash, link and author). The keys live in
+the store (``store.feedfiles``); a file is rendered only when its key changed or the
+file is missing, so a new release at 30,000 entries renders the subscription feeds it
+appears in and the one archive page of its month (and that page's neighbour, whose
+``next-archive`` link it changes), reading only those pages' entries. A file the
+publisher wrote before and no longer plans (a month left empty, a tag dropped) is
+removed.
 Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`` of
-``now`` leave an RFC 6721 tombstone in the Atom feed (part of the render key, so a
-tombstone's expiry re-renders the feeds at the next build).
+``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
+files' keys, so a tombstone's expiry re-renders them at the next build).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
+import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scofeed import __version__, render
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import Config, tag_slug
 from scofeed.errors import PublishError
 from scofeed.model import Entry
-from scofeed.store import Store
+from scofeed.render import catalog
+from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
+from scofeed.render.opml import render_opml
+from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import entries as entry_rows
 
 log = logging.getLogger(__name__)
+
+SETS_META = "feed_sets"  # the languages and metadata tags with feeds, as last published
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -61,49 +78,232 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise PublishError(f"{path}: cannot write ({exc.strerror})") from None
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One file to publish: where, its key, and how to render it."""
+
+    path: str  # relative to feeds/
+    key: str
+    fmt: str
+    head: Head
+    ids: tuple[str, ...]  # its entries, in order (an archive page's: read when rendered)
+    withdrawn: tuple[Entry, ...] = ()  # the tombstones it carries (Atom only)
+    month: str | None = None  # an archive page's month
+    size: int = 0  # how many entries it shows
+
+
+@dataclass(frozen=True)
+class Plan:
+    sets: list[FeedSet]
+    files: list[Planned]
+    languages: list[str]
+    tags: list[str]  # metadata tags with feeds
+
+
 def tombstones(cfg: Config, store: Store, now: datetime) -> list[Entry]:
-    """The withdrawn entries whose tombstones the Atom feed still carries at ``now``."""
+    """The withdrawn entries whose tombstones the Atom feeds still carry at ``now``."""
     if cfg.feeds.tombstone_days == 0:
         return []
     return entry_rows.withdrawn(store.db, now - timedelta(days=cfg.feeds.tombstone_days))
 
 
-def publish_feeds(cfg: Config, store: Store, now: datetime | None = None) -> list[str]:
-    """Render the newest entries in every configured format; write only what differs.
-    When neither those entries, the tombstones of withdrawn ones, nor the settings
-    rendered from changed since the last time, and the files are all there, nothing
-    is rendered at all. ``now`` (default: the clock) decides which tombstones remain."""
-    latest = entry_rows.latest(store.db, cfg.feeds.entries)
+# set key -> (id, stamp) of its newest entries, newest first
+Members = dict[str, list[tuple[str, str]]]
+
+
+def plan(
+    cfg: Config,
+    sets: list[FeedSet],
+    members: Members,
+    months: dict[str, list[str]],
+    withdrawn: Sequence[Entry] = (),
+) -> list[Planned]:
+    """Every file with its key: the sets' subscription feeds from their newest entries'
+    stamps, the main set's archive pages from each month's stamps, and the tombstones
+    still shown. While every entry fits in the subscription feed, that feed is complete
+    (``fh:complete``) and there are no archive pages: a lone archive page with no
+    neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
+    order = sorted(months, reverse=True)  # newest first
+    complete = sum(len(stamps) for stamps in months.values()) <= cfg.feeds.entries
+    site = repr(cfg.site)
+    limit = str(cfg.feeds.entries)
+    files: list[Planned] = []
+    for fs in sets:
+        whole = fs.archived and complete
+        newest = order[0] if fs.archived and order and not whole else None
+        rows = members.get(fs.key, [])
+        ids = tuple(i for i, _ in rows)
+        shown = _hash([stamp for _, stamp in rows])
+        tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
+        for fmt in cfg.feeds.formats:
+            head = catalog.head(cfg, fs, fmt, newest, whole)
+            gone = tombs if fmt == "atom" else ()
+            common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
+                      *(_tomb(e) for e in gone))  # fmt: skip
+            key = _key(common, fmt, fs.path(fmt), shown)
+            files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
+        if not fs.archived or whole:
+            continue
+        for i, month in enumerate(order):
+            older = order[i + 1] if i + 1 < len(order) else None
+            newer = order[i - 1] if i > 0 else None
+            stamps = months[month]
+            # in index order: should SQLite ever join them in another, the pages are only
+            # rendered again (the same bytes, so not written)
+            shown = _hash(stamps)
+            for fmt in ARCHIVE_FORMATS:
+                if fmt not in cfg.feeds.formats:
+                    continue
+                head = catalog.archive_head(cfg, fs, fmt, month, older, newer)
+                path = fs.archive_path(month, fmt)
+                key = _key((__version__, site, repr(fs), repr(head)), fmt, path, shown)
+                files.append(Planned(path, key, fmt, head, (), month=month, size=len(stamps)))
+    return files
+
+
+def _key(common: tuple[str, ...], fmt: str, path: str, shown: str) -> str:
+    return hashlib.sha256("\n".join((*common, fmt, path, shown)).encode()).hexdigest()
+
+
+def _hash(stamps: list[str]) -> str:
+    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
+
+
+def _tomb(e: Entry) -> str:
+    w = e.withdrawal
+    return f"withdrawn {e.id} {w.at.isoformat()} {w.reason!r}" if w else ""
+
+
+def layout(cfg: Config, db: sqlite3.Connection) -> tuple[Plan, Members, dict[str, list[str]]]:
+    """The sets of feeds the store calls for (languages present, tags), each set's
+    newest entries, and each month's stamps: a few queries, none reading every row
+    into Python (at 30,000 entries a new release costs what it costs at 100)."""
+    languages = entry_rows.languages(db)
+    lists = {raw: tuple(json.loads(raw)) for raw in entry_rows.tag_lists(db)}
+    every_tag = {t for tags in lists.values() for t in tags}
+    meta_tags = sorted(every_tag) if cfg.feeds.metadata_tags else []
+    sets = catalog.feed_sets(cfg, languages, meta_tags)
+    slugs = {raw: {tag_slug(t) for t in tags} for raw, tags in lists.items()}
+    limit = cfg.feeds.entries
+    members: Members = {}
+    for fs in sets:
+        if fs.language is not None:
+            members[fs.key] = entry_rows.newest(db, limit, language=fs.language)
+        elif fs.tag is not None:
+            slug = tag_slug(fs.tag)
+            mine = [raw for raw, s in slugs.items() if slug in s]
+            members[fs.key] = entry_rows.newest(db, limit, tags=mine) if mine else []
+        else:
+            members[fs.key] = entry_rows.newest(db, limit)
+    months = entry_rows.month_stamps(db)
+    return Plan(sets, [], languages, meta_tags), members, months
+
+
+# runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
+FanOut = Callable[[Config, list[list[Planned]]], Iterable[list[str]]]
+FAN_OUT_MIN = 3000  # entry renderings from which a fan-out (given) is used: a cold build
+BATCH_ENTRIES = 1500  # entry renderings per batch in a fan-out
+
+
+def publish_feeds(
+    cfg: Config, store: Store, now: datetime | None = None, fan_out: FanOut | None = None
+) -> list[str]:
+    """Render and write every planned file whose key changed (or that is missing);
+    returns the paths written, relative to feeds/. Nothing changed: nothing rendered.
+    ``now`` (default: the clock) decides which tombstones remain. With ``fan_out`` (the
+    build passes worker processes), a large amount of rendering (a cold build's archive
+    pages) is split into batches rendered and written there."""
+    db = store.db
+    p, members, months = layout(cfg, db)
     withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
-    key = _render_key(cfg, latest, withdrawn)
-    names = [FEED_FILES[fmt] for fmt in cfg.feeds.formats]
-    if store.get_meta("render_key") == key and all(
-        (cfg.paths.feeds / name).is_file() for name in names
-    ):
-        return []
-    written = []
-    for fmt, name in zip(cfg.feeds.formats, names, strict=True):
-        data = render.render(fmt, latest, cfg, withdrawn)
-        if write_if_changed(cfg.paths.feeds / name, data):
-            written.append(name)
-    store.set_meta("render_key", key)
+    files = plan(cfg, p.sets, members, months, withdrawn)
+    root = cfg.paths.feeds
+    known = feedfiles.keys(db)
+    todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]
+    todo = [replace(f, ids=tuple(entry_rows.month_ids(db, f.month))) if f.month else f
+            for f in todo]  # fmt: skip
+    written: list[str] = []
+    if fan_out is not None and sum(f.size for f in todo) >= FAN_OUT_MIN:
+        for done in fan_out(cfg, _batches(todo)):
+            written += done
+    elif todo:
+        total = sum(len(stamps) for stamps in months.values())
+        written = _render_files(cfg, todo, _entries(store, todo, total))
+    order = {f.path: n for n, f in enumerate(files)}
+    written.sort(key=order.__getitem__)  # plan order, however the batches came back
+    planned = set(order)
+    stale = sorted(path for path in known if path not in planned)
+    for path in stale:
+        _remove(root, path)
+    if write_if_changed(root / OPML_FILE, render_opml(cfg, p.sets)):
+        written.append(OPML_FILE)
+    sets_value = json.dumps({"languages": p.languages, "tags": p.tags}, ensure_ascii=False)
+    if todo or stale or store.get_meta(SETS_META) != sets_value:
+        with store.transaction() as tx:
+            feedfiles.put(tx, [(f.path, f.key) for f in todo])
+            feedfiles.forget(tx, stale)
+            put_meta(tx, (SETS_META, sets_value))
     return written
 
 
-def _render_key(cfg: Config, latest: Sequence[Entry], withdrawn: Sequence[Entry] = ()) -> str:
-    """Everything the feed bytes depend on: scofeed's version, the site and feed
-    settings, each rendered entry's content hash, revision, dates (the event date
-    too) and link, and each tombstone's id, time and reason."""
-    parts = [__version__, repr(cfg.site), repr(cfg.feeds), str(cfg.paths.feeds)]
-    parts.append(repr(cfg.hub_urls()))  # WebSub discovery links are in the feeds
-    parts += [
-        f"{e.id} {e.content_hash} {e.revision} {e.updated.isoformat()} {e.link} {e.author}"
-        f" {e.event_date}"
-        for e in latest
-    ]
-    parts += [
-        f"withdrawn {e.id} {e.withdrawal.at.isoformat()} {e.withdrawal.reason!r}"
-        for e in withdrawn
-        if e.withdrawal is not None
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+def _batches(todo: list[Planned]) -> list[list[Planned]]:
+    """Files in batches of about ``BATCH_ENTRIES`` entry renderings, largest first."""
+    batches: list[list[Planned]] = []
+    size = BATCH_ENTRIES
+    for f in sorted(todo, key=lambda f: -len(f.ids)):
+        if size + len(f.ids) > BATCH_ENTRIES and (not batches or batches[-1]):
+            batches.append([])
+            size = 0
+        batches[-1].append(f)
+        size += len(f.ids)
+    return batches
+
+
+def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
+    """In a worker process: render and write one batch, reading its entries through a
+    connection of its own. Returns the paths written."""
+    store = Store(cfg.paths.state)
+    try:
+        ids = list(dict.fromkeys(i for f in batch for i in f.ids))
+        return _render_files(cfg, batch, entry_rows.by_ids(store.db, ids))
+    finally:
+        store.close()
+
+
+def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) -> list[str]:
+    written = []
+    for f in files:
+        data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.withdrawn, f.head)
+        if write_if_changed(cfg.paths.feeds / f.path, data):
+            written.append(f.path)
+    return written
+
+
+def _entries(store: Store, todo: list[Planned], total: int) -> dict[str, Entry]:
+    """The entries the files to render show: all at once when that is most of them."""
+    wanted = list(dict.fromkeys(i for f in todo for i in f.ids))
+    if len(wanted) * 2 > total:
+        return {e.id: e for e in entry_rows.latest(store.db)}
+    return entry_rows.by_ids(store.db, wanted)
+
+
+def _remove(root: Path, path: str) -> None:
+    """Remove a file no longer published, and its folder when that is left empty."""
+    target = root / path
+    try:
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != root and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    except OSError as exc:
+        log.warning("unpublish_failed path=%s error=%s", target, exc.strerror)
+    else:
+        log.info("unpublished path=%s", target)
+
+
+def published_sets(cfg: Config, store: Store) -> list[FeedSet]:
+    """The sets of feeds as last published (for WebSub topics and payloads at run time)."""
+    raw = store.get_meta(SETS_META)
+    known = json.loads(raw) if raw else {"languages": [], "tags": []}
+    return catalog.feed_sets(cfg, known["languages"], known["tags"])

@@ -69,7 +69,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     # lazy on purpose: the pings need requests, which a build without hubs never loads
     from scofeed import websub
 
-    for hub_url, topic, ok in websub.ping_hubs(cfg, report.written):
+    for hub_url, topic, ok in websub.ping_hubs(cfg, store, report.written):
         if not ok:
             print(f"websub: the hub {hub_url} did not accept the ping for {topic}", file=sys.stderr)
     return 1 if report.rejected else 0

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from scofeed.cli.common import Subparsers, command, open_store
 from scofeed.config import Config
+from scofeed.store import Store
 from scofeed.withdraw import Outcome, restore, withdraw
 
 ID_HELP = "the entry's id as `scofeed list` shows it, or the slug its page address ends with"
@@ -32,7 +33,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_restore)
 
 
-def _report(cfg: Config, verb: str, outcome: Outcome) -> None:
+def _report(cfg: Config, store: Store, verb: str, outcome: Outcome) -> None:
     print(f"{verb} {outcome.entry.id}")
     print(f"deliveries={outcome.queued} written={len(outcome.written)} feeds={cfg.paths.feeds}")
     if not (cfg.websub.hubs and outcome.written):
@@ -40,7 +41,7 @@ def _report(cfg: Config, verb: str, outcome: Outcome) -> None:
     # lazy on purpose, as in `scofeed build`: the pings need requests
     from scofeed import websub
 
-    for hub_url, topic, ok in websub.ping_hubs(cfg, outcome.written):
+    for hub_url, topic, ok in websub.ping_hubs(cfg, store, outcome.written):
         if not ok:
             print(f"websub: the hub {hub_url} did not accept the ping for {topic}", file=sys.stderr)
 
@@ -52,7 +53,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     if not outcome.changed and w is not None:
         print(f"already withdrawn {outcome.entry.id} at {w.at.isoformat()} ({w.by})")
         return 0
-    _report(cfg, "withdrawn", outcome)
+    _report(cfg, store, "withdrawn", outcome)
     return 0
 
 
@@ -62,5 +63,5 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not outcome.changed:
         print(f"not withdrawn {outcome.entry.id}")
         return 0
-    _report(cfg, "restored", outcome)
+    _report(cfg, store, "restored", outcome)
     return 0

@@ -23,6 +23,7 @@ from scofeed.config.schema import (
     WEBHOOK_FORMATS,
     Config,
     FeedsConfig,
+    LanguageFeed,
     LimitsConfig,
     LogConfig,
     PathsConfig,
@@ -36,6 +37,7 @@ from scofeed.config.schema import (
     WebSubConfig,
     check,
     host_in,
+    tag_slug,
 )
 from scofeed.config.show import show
 
@@ -50,6 +52,7 @@ __all__ = [
     "WEBHOOK_FORMATS",
     "Config",
     "FeedsConfig",
+    "LanguageFeed",
     "LimitsConfig",
     "LogConfig",
     "PathsConfig",
@@ -62,6 +65,7 @@ __all__ = [
     "Webhook",
     "WebSubConfig",
     "check",
+    "tag_slug",
     "host_in",
     "load",
     "redact_url",

@@ -163,7 +163,8 @@ def _how(key: str, tp: Any, default: str = VALUE) -> str:
 
 def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
     hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls) if f.name != "path"}
+    # Config.path is where the file was read from, not a key (a section may have a path)
+    known = {f.name: f for f in dataclasses.fields(cls) if cls is not Config or f.name != "path"}
     unknown = sorted(set(raw) - set(known))
     if unknown:
         expected = ", ".join(sorted(known))

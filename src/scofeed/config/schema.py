@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +146,44 @@ class PathsConfig:
     state: Path = Path("state/scofeed.sqlite3")
 
 
+def _feed_path(v: str | None) -> str | None:
+    ok = v is None or (re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", v) and v not in RESERVED_PATHS)
+    return None if ok else "a folder name of lower-case letters, digits, '-' or '_'"
+
+
+# folders under feeds/ that a language's feeds may not take
+RESERVED_PATHS = ("archive", "tags", "entries", "page", "websub", "healthz")
+# a language's own name, and the defaults of its feeds' title and description
+LANGUAGE_DEFAULTS = {
+    "en": ("SCO Secretariat press releases (English)",
+           "Press releases of the Shanghai Cooperation Organisation Secretariat, in English."),
+    "ru": ("Пресс-релизы Секретариата ШОС",
+           "Пресс-релизы Секретариата Шанхайской организации сотрудничества, на русском языке."),
+    "zh": ("上海合作组织秘书处新闻稿",
+           "上海合作组织秘书处发布的新闻稿（中文）。"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LanguageFeed:
+    """``[feeds.languages.<code>]``: the title, description and folder of one language's
+    feeds (defaults: ``LANGUAGE_DEFAULTS``, else the site's title with the code)."""
+
+    title: str | None = None
+    description: str | None = None
+    path: str | None = check(_feed_path, default=None)  # folder under feeds/; default: the code
+
+
+def _languages(v: dict[str, LanguageFeed]) -> str | None:
+    bad = [k for k in v if _language(k)]
+    if bad:
+        return f"language codes like 'ru' as table names (not {bad[0]!r})"
+    folders = [lf.path or k for k, lf in v.items()]
+    if len(set(folders)) != len(folders):
+        return "a distinct path for each language"
+    return None
+
+
 def _days(v: int) -> str | None:
     return None if v >= 0 else "a number of days, 0 or more"
 
@@ -153,6 +192,9 @@ def _days(v: int) -> str | None:
 class FeedsConfig:
     entries: int = check(_positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
+    archives: bool = True  # RFC 5005 archive pages, one per month (feeds/archive/YYYY-MM/)
+    metadata_tags: bool = False  # tags given in a release's metadata get feeds too
+    languages: dict[str, LanguageFeed] = check(_languages, default_factory=dict)
     # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom
     # feed; 0: no tombstones (the entry is only left out)
     tombstone_days: int = check(_days, default=30)
@@ -460,6 +502,25 @@ class ActivityPubConfig:
         return self.key if self.key is not None else state.parent / "activitypub-key.pem"
 
 
+def tag_slug(tag: str) -> str:
+    """A tag's path segment: lower case, letters and digits of any script, runs of
+    anything else made one '-' (so never '.', '/' or '..'); '' when nothing is left."""
+    text = unicodedata.normalize("NFKC", tag).casefold()
+    return "-".join(re.findall(r"[^\W_]+", text))[:64].strip("-")
+
+
+def _tag_names(v: dict[str, tuple[str, ...]]) -> str | None:
+    seen: dict[str, str] = {}
+    for name in v:
+        slug = tag_slug(name)
+        if not slug:
+            return f"tag names with a letter or digit (not {name!r})"
+        if slug in seen:
+            return f"tag names that differ as feed folders ({seen[slug]!r} and {name!r})"
+        seen[slug] = name
+    return None
+
+
 def _loopback(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
@@ -475,7 +536,7 @@ class Config:
     serve: ServeConfig = ServeConfig()
     log: LogConfig = LogConfig()
     # tag name -> keywords; an entry whose text holds any keyword gets the tag
-    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tags: dict[str, tuple[str, ...]] = check(_tag_names, default_factory=dict)
     # remote sources, polled by `scofeed poll` and the daemon ([[sources]] tables)
     sources: tuple[RemoteSource, ...] = check(_unique_names, default=())
     webhooks: tuple[Webhook, ...] = check(_distinct_names, default=())

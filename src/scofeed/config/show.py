@@ -52,7 +52,7 @@ def _dump_table(obj: Any, name: str, lines: list[str]) -> None:
     tables: list[tuple[str, Any]] = []
     arrays: list[tuple[str, Any]] = []
     for f in dataclasses.fields(obj):
-        if f.name == "path":
+        if f.name == "path" and isinstance(obj, Config):  # where it was read from, no key
             continue
         v = getattr(obj, f.name)
         how = f.metadata.get("show")
@@ -73,7 +73,10 @@ def _dump_table(obj: Any, name: str, lines: list[str]) -> None:
     lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars if v is not None)
     for k, v in tables:
         full = f"{name}.{k}" if name else k
-        if isinstance(v, dict):
+        if isinstance(v, dict) and any(dataclasses.is_dataclass(b) for b in v.values()):
+            for a, b in v.items():  # [feeds.languages.ru]
+                _dump_table(b, f"{full}.{_toml_key(a)}", lines)
+        elif isinstance(v, dict):
             lines.append(f"\n[{full}]")
             lines.extend(f"{_toml_key(a)} = {_toml_value(b)}" for a, b in v.items())
         else:

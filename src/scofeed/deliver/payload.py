@@ -20,6 +20,7 @@ from typing import Any
 
 from scofeed.config import FEED_FILES, Config
 from scofeed.model import Entry
+from scofeed.render.catalog import sets_of
 
 MAX_BYTES = 20_000
 # Slack: a section block's text holds 3000 characters, the fallback text we keep short
@@ -56,8 +57,19 @@ def event_data(entry: Entry, cfg: Config) -> dict[str, Any]:
         "tags": list(entry.tags),
         "language": entry.language,
         "revision": entry.revision,
-        "feeds": {fmt: cfg.feed_url(fmt) for fmt in FEED_FILES if fmt in cfg.feeds.formats},
+        "feeds": feeds_of(entry, cfg),
     }
+
+
+def feeds_of(entry: Entry, cfg: Config) -> dict[str, Any]:
+    """The feeds an entry is in: the main ones by format (``atom``, ``rss``, ``json``),
+    its language's (``language``) and each of its tags' that has feeds (``tags``)."""
+    formats = [fmt for fmt in FEED_FILES if fmt in cfg.feeds.formats]
+    main, lang, *tags = sets_of(cfg, entry.language, entry.tags)
+    out: dict[str, Any] = {fmt: main.url(cfg, fmt) for fmt in formats}
+    out["language"] = {fmt: lang.url(cfg, fmt) for fmt in formats}
+    out["tags"] = {fs.tag: {fmt: fs.url(cfg, fmt) for fmt in formats} for fs in tags}
+    return out
 
 
 LABELS = {

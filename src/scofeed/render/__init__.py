@@ -13,6 +13,8 @@ from dataclasses import replace
 from scofeed.config import Config
 from scofeed.errors import RenderError
 from scofeed.model import Entry
+from scofeed.render import catalog
+from scofeed.render.catalog import Head
 from scofeed.render.jsonfeed import render_json
 from scofeed.render.links import absolute_links
 from scofeed.render.xmlfeeds import feed_id, render_atom, render_rss
@@ -23,23 +25,31 @@ CONTENT_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 
-__all__ = ["CONTENT_TYPES", "feed_id", "render"]
+__all__ = ["CONTENT_TYPES", "Head", "feed_id", "render"]
 
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
 
 def render(
-    fmt: str, entries: Sequence[Entry], cfg: Config, withdrawn: Sequence[Entry] = ()
+    fmt: str,
+    entries: Sequence[Entry],
+    cfg: Config,
+    withdrawn: Sequence[Entry] = (),
+    head: Head | None = None,
 ) -> bytes:
-    """The feed bytes; ``withdrawn`` entries become RFC 6721 tombstones in Atom (the
-    other formats have none: a withdrawn entry is only absent)."""
+    """One document: the main subscription feed unless ``head`` says otherwise (another
+    set's feed or an archive page, ``render.catalog``). ``withdrawn`` entries become
+    RFC 6721 tombstones in Atom (the other formats have none: a withdrawn entry is only
+    absent)."""
     try:
         renderer = _RENDERERS[fmt]
     except KeyError:
         raise RenderError(f"unknown feed format {fmt!r}") from None
+    if head is None:
+        head = catalog.head(cfg, catalog.main_set(cfg), fmt)
     if fmt == "atom" and withdrawn:
-        return render_atom([_resolved(e) for e in entries], cfg, withdrawn)
-    return renderer([_resolved(e) for e in entries], cfg)
+        return render_atom([_resolved(e) for e in entries], cfg, head, withdrawn)
+    return renderer([_resolved(e) for e in entries], cfg, head)
 
 
 def _resolved(e: Entry) -> Entry:

@@ -1,20 +1,38 @@
 """The feed layout: which sets of feeds exist and where each lives under feeds/.
 
 One set is the main stream (``feeds/atom.xml``...), then one per language present
-(``feeds/ru/atom.xml``...) and one per configured tag (``feeds/tags/security/atom.xml``...).
+(``feeds/ru/atom.xml``..., the folder and titles from ``[feeds.languages.<code>]``)
+and one per tag (``feeds/tags/security/atom.xml``...): the tags of ``[tags]``, and with
+``feeds.metadata_tags`` every tag given in a release's metadata. A tag's folder is its
+``tag_slug`` (letters and digits of any script and '-'; never '.', '/' or '..'); two tags
+with one slug share a feed. The main set also has RFC 5005 archive pages, one per month
+(``feeds/archive/2025-03/atom.xml``), and ``feeds/feeds.opml`` lists every feed.
+
 Everything that names a feed (publishing, the index and entry pages, OPML, webhook
 payloads, WebSub topics) asks this module, so the layout is stated once. Pure.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import FEED_FILES, Config, tag_slug
+from scofeed.config.schema import LANGUAGE_DEFAULTS
 
-# a language's own name, for feed titles when the config gives none
+# a language's own name, for feed titles when neither the config nor the defaults give one
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "zh": "中文"}
+OPML_FILE = "feeds.opml"
+ARCHIVE_DIR = "archive"
+ARCHIVE_FORMATS = ("atom", "rss")  # JSON Feed has no archive relations
+MONTH = re.compile(r"\d{4}-\d{2}")
+SELF_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
 
 
 @dataclass(frozen=True)
@@ -23,36 +41,140 @@ class FeedSet:
     title: str
     prefix: str  # folder under feeds/ and under base_url: "", "ru/", "tags/security/"
     language: str | None = None  # entries of this language only
-    tag: str | None = None  # entries with this tag only
+    tag: str | None = None  # entries with a tag of this slug only
+    description: str = ""
+    archived: bool = False  # has RFC 5005 archive pages
 
     def path(self, fmt: str) -> str:
         """The feed's path relative to feeds/ (and to the site's base URL)."""
         return self.prefix + FEED_FILES[fmt]
 
     def url(self, cfg: Config, fmt: str) -> str:
-        return cfg.site.base_url.rstrip("/") + "/" + self.path(fmt)
+        return _url(cfg, self.path(fmt))
+
+    def archive_path(self, month: str, fmt: str) -> str:
+        """The archive page of ``month`` ('2025-03'), relative to feeds/."""
+        return f"{self.prefix}{ARCHIVE_DIR}/{month}/{FEED_FILES[fmt]}"
+
+    def archive_url(self, cfg: Config, month: str, fmt: str) -> str:
+        return _url(cfg, self.archive_path(month, fmt))
+
+    def feed_id(self, cfg: Config) -> str:
+        """The set's own Atom id, shared by its archive pages (one logical feed)."""
+        base = f"tag:{cfg.site.id_authority}:feed"
+        return base if self.key == "main" else f"{base}:{self.key}"
+
+    def lang(self, cfg: Config) -> str:
+        return self.language or cfg.site.language
+
+    def holds(self, language: str, slugs: Iterable[str]) -> bool:
+        """Whether an entry of this language and these tag slugs belongs here."""
+        if self.language is not None:
+            return language == self.language
+        if self.tag is not None:
+            return tag_slug(self.tag) in slugs
+        return True
+
+
+def _url(cfg: Config, path: str) -> str:
+    return cfg.site.base_url.rstrip("/") + "/" + quote(path)
 
 
 def main_set(cfg: Config) -> FeedSet:
-    return FeedSet("main", cfg.site.title, "")
+    site = cfg.site
+    return FeedSet("main", site.title, "", description=site.description,
+                   archived=cfg.feeds.archives)  # fmt: skip
 
 
 def language_set(cfg: Config, language: str) -> FeedSet:
-    name = LANGUAGE_NAMES.get(language, language)
-    return FeedSet(
-        f"lang:{language}", f"{cfg.site.title} ({name})", f"{language}/", language=language
+    own = cfg.feeds.languages.get(language)
+    default_title, default_description = LANGUAGE_DEFAULTS.get(
+        language,
+        (f"{cfg.site.title} ({LANGUAGE_NAMES.get(language, language)})", cfg.site.description),
     )
+    title = own.title if own and own.title else default_title
+    description = own.description if own and own.description else default_description
+    folder = own.path if own and own.path else language
+    return FeedSet(f"lang:{language}", title, f"{folder}/", language=language,
+                   description=description)  # fmt: skip
 
 
 def tag_set(cfg: Config, tag: str) -> FeedSet:
-    return FeedSet(f"tag:{tag}", f"{cfg.site.title}: {tag}", f"tags/{tag}/", tag=tag)
+    slug = tag_slug(tag)
+    return FeedSet(f"tag:{slug}", f"{cfg.site.title}: {tag}", f"tags/{slug}/", tag=tag,
+                   description=f"{cfg.site.description} Tag: {tag}.")  # fmt: skip
 
 
-def feed_sets(cfg: Config, languages: Iterable[str]) -> list[FeedSet]:
-    """Every set of feeds: main first, then each language present, then each tag of
-    the config's [tags] table, each group sorted by name."""
+def tag_names(cfg: Config, metadata_tags: Iterable[str] = ()) -> list[str]:
+    """The tags that have feeds, one per slug: [tags] first, then (when configured)
+    metadata tags whose slug is new; sorted by slug."""
+    chosen: dict[str, str] = {tag_slug(t): t for t in cfg.tags}
+    if cfg.feeds.metadata_tags:
+        for t in sorted(set(metadata_tags)):
+            slug = tag_slug(t)
+            if slug and slug not in chosen:
+                chosen[slug] = t
+    return [chosen[s] for s in sorted(chosen)]
+
+
+def feed_sets(
+    cfg: Config, languages: Iterable[str], metadata_tags: Iterable[str] = ()
+) -> list[FeedSet]:
+    """Every set of feeds: main first, then each language present, then each tag
+    (``tag_names``), each group sorted by name."""
     return (
         [main_set(cfg)]
         + [language_set(cfg, lang) for lang in sorted(set(languages))]
-        + [tag_set(cfg, tag) for tag in sorted(cfg.tags)]
+        + [tag_set(cfg, tag) for tag in tag_names(cfg, metadata_tags)]
     )
+
+
+def sets_of(cfg: Config, language: str, tags: Iterable[str]) -> list[FeedSet]:
+    """The sets one entry appears in: main, its language's, and its tags' (those with feeds)."""
+    tags = list(tags)
+    slugs = {tag_slug(t) for t in tags}
+    named = [t for t in tag_names(cfg, tags) if tag_slug(t) in slugs]
+    return [main_set(cfg), language_set(cfg, language)] + [tag_set(cfg, t) for t in named]
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a rendered document says about itself: id, titles, language, its own URL,
+    the RFC 5005 links (rel, href), whether it is an archive page, and whether it is a
+    complete feed (RFC 5005 section 2: it holds every entry, so it has no archives)."""
+
+    id: str
+    title: str
+    description: str
+    language: str
+    self_url: str
+    links: tuple[tuple[str, str], ...] = ()
+    archive: bool = False
+    complete: bool = False
+
+
+def head(
+    cfg: Config, fs: FeedSet, fmt: str, newest_month: str | None = None, complete: bool = False
+) -> Head:
+    """The head of a set's subscription feed; ``newest_month`` its prev-archive, or
+    ``complete`` when the feed holds all there is (no archive pages then)."""
+    links: tuple[tuple[str, str], ...] = ()
+    if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:
+        links = (("prev-archive", fs.archive_url(cfg, newest_month, fmt)),)
+    return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links,
+                complete=complete and fmt in ARCHIVE_FORMATS)  # fmt: skip
+
+
+def archive_head(
+    cfg: Config, fs: FeedSet, fmt: str, month: str, older: str | None, newer: str | None
+) -> Head:
+    """The head of one archive page: ``current`` is the subscription feed, prev/next
+    the neighbouring months that have entries."""
+    links = [("current", fs.url(cfg, fmt))]
+    if older:
+        links.append(("prev-archive", fs.archive_url(cfg, older, fmt)))
+    if newer:
+        links.append(("next-archive", fs.archive_url(cfg, newer, fmt)))
+    title = f"{fs.title} ({month})"
+    return Head(fs.feed_id(cfg), title, fs.description, fs.lang(cfg),
+                fs.archive_url(cfg, month, fmt), tuple(links), archive=True)  # fmt: skip

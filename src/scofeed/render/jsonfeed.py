@@ -12,6 +12,7 @@ from typing import Any
 
 from scofeed.config import Config
 from scofeed.model import Entry
+from scofeed.render.catalog import Head
 
 EXTENSION_ABOUT = "https://github.com/scofeed/scofeed/blob/main/docs/formats.md#the-event-date"
 
@@ -37,15 +38,15 @@ def _item(e: Entry) -> dict[str, Any]:
     return item
 
 
-def render_json(entries: list[Entry], cfg: Config) -> bytes:
+def render_json(entries: list[Entry], cfg: Config, head: Head) -> bytes:
     site = cfg.site
     doc: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": site.title,
+        "title": head.title,
         "home_page_url": site.base_url,
-        "feed_url": cfg.feed_url("json"),
-        "description": site.description,
-        "language": site.language,
+        "feed_url": head.self_url,
+        "description": head.description,
+        "language": head.language,
         "authors": [{"name": site.author}],
     }
     hubs = cfg.hub_urls()

@@ -41,8 +41,10 @@ from lxml import etree
 from scofeed import __version__
 from scofeed.config import Config
 from scofeed.model import Entry
+from scofeed.render.catalog import Head
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -72,29 +74,39 @@ def feed_id(cfg: Config) -> str:
     return f"tag:{cfg.site.id_authority}:feed"
 
 
-def _base(cfg: Config, fmt: str, self_type: str) -> FeedGenerator:
+def _base(cfg: Config, head: Head, self_type: str) -> FeedGenerator:
     site = cfg.site
     fg = FeedGenerator()
-    fg.id(feed_id(cfg))
-    fg.title(site.title)
-    fg.subtitle(site.description)
-    fg.language(site.language)
+    fg.id(head.id)
+    fg.title(head.title)
+    fg.subtitle(head.description)
+    fg.language(head.language)
     fg.link(href=site.base_url, rel="alternate", type="text/html")
-    fg.link(href=cfg.feed_url(fmt), rel="self", type=self_type)
+    fg.link(href=head.self_url, rel="self", type=self_type)
     fg.generator("scofeed", version=__version__, uri="https://github.com/scofeed/scofeed")
     return fg
 
 
-def _add_hubs(self_link: etree._Element | None, tag: str, cfg: Config) -> None:
-    """``<link rel="hub">`` elements right after the self link, in ``hub_urls`` order."""
+def _add_links(
+    self_link: etree._Element | None, tag: str, cfg: Config, head: Head, self_type: str
+) -> None:
+    """``<link rel="hub">`` elements right after the self link, in ``hub_urls`` order
+    (subscription feeds only), then the head's RFC 5005 links, then ``<fh:archive/>``
+    on an archive page or ``<fh:complete/>`` on a feed that holds every entry."""
     if self_link is None:
         return
     anchor = self_link
-    for url in cfg.hub_urls():
-        hub = etree.Element(tag, href=url, rel="hub")
-        hub.tail = anchor.tail
-        anchor.addnext(hub)
-        anchor = hub
+    hubs = () if head.archive else cfg.hub_urls()
+    made = [etree.Element(tag, href=url, rel="hub") for url in hubs]
+    made += [etree.Element(tag, href=href, rel=rel, type=self_type) for rel, href in head.links]
+    if head.archive:
+        made.append(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
+    elif head.complete:
+        made.append(etree.Element(f"{{{FH_NS}}}complete", nsmap={"fh": FH_NS}))
+    for node in made:
+        node.tail = anchor.tail
+        anchor.addnext(node)
+        anchor = node
 
 
 def _stamp(t: datetime) -> str:
@@ -127,9 +139,11 @@ def _with_tombstones(
     return feed
 
 
-def render_atom(entries: list[Entry], cfg: Config, withdrawn: Sequence[Entry] = ()) -> bytes:
+def render_atom(
+    entries: list[Entry], cfg: Config, head: Head, withdrawn: Sequence[Entry] = ()
+) -> bytes:
     """The Atom feed; ``withdrawn``: the entries whose tombstones it carries."""
-    fg = _base(cfg, "atom", "application/atom+xml")
+    fg = _base(cfg, head, "application/atom+xml")
     fg.author({"name": cfg.site.author})
     updated = atom_updated(entries)
     gone = [e.withdrawal.at for e in withdrawn if e.withdrawal is not None]
@@ -152,16 +166,17 @@ def render_atom(entries: list[Entry], cfg: Config, withdrawn: Sequence[Entry] = 
         for link in node.iterfind(f"{{{ATOM_NS}}}link"):
             link.set("rel", "alternate")
             link.set("type", "text/html")
-        if e.language != cfg.site.language:
+        if e.language != head.language:
             node.set("{http://www.w3.org/XML/1998/namespace}lang", e.language)
-    _add_hubs(root.find(f"{{{ATOM_NS}}}link[@rel='self']"), f"{{{ATOM_NS}}}link", cfg)
+    self_link = root.find(f"{{{ATOM_NS}}}link[@rel='self']")
+    _add_links(self_link, f"{{{ATOM_NS}}}link", cfg, head, "application/atom+xml")
     if gone:
         root = _with_tombstones(root, withdrawn, cfg)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def render_rss(entries: list[Entry], cfg: Config) -> bytes:
-    fg = _base(cfg, "rss", "application/rss+xml")
+def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
+    fg = _base(cfg, head, "application/rss+xml")
     fg.load_extension("dc", atom=False, rss=True)
     fg.updated(_feed_updated(entries))  # sets lastBuildDate, which otherwise is now
     if entries:
@@ -185,5 +200,6 @@ def render_rss(entries: list[Entry], cfg: Config) -> bytes:
     channel_link = root.find("channel/link")
     if channel_link is not None:  # feedgen takes the self link here; the site is meant
         channel_link.text = cfg.site.base_url
-    _add_hubs(root.find(f"channel/{{{ATOM_NS}}}link[@rel='self']"), f"{{{ATOM_NS}}}link", cfg)
+    self_link = root.find(f"channel/{{{ATOM_NS}}}link[@rel='self']")
+    _add_links(self_link, f"{{{ATOM_NS}}}link", cfg, head, "application/rss+xml")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -21,16 +21,20 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from scofeed import websub
 from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
+from scofeed.publish import published_sets
 from scofeed.render import CONTENT_TYPES
+from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
 from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html, withdrawn_html
-from scofeed.store import Store, runs
+from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import status as status_rows
 from scofeed.store.status import iso
@@ -40,6 +44,12 @@ log = logging.getLogger(__name__)
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
 _HTML_TYPE = "text/html; charset=utf-8"
+# a feed path: optional folders of letters, digits (any script), '-' and '_', a file name;
+# never '.', '..' or an empty segment. It is served only when the publisher recorded it.
+_FEED_PATH = re.compile(r"(?:[^\W][\w-]{0,63}/){0,3}(?:atom\.xml|rss\.xml|feed\.json)")
+_FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
+OPML_TYPE = "text/x-opml; charset=utf-8"
+ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
 _HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
 
 # name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
@@ -246,6 +256,12 @@ class App:
         feed = self._feed_path(cfg, path)
         if feed is not None:
             return self.feed(cfg, *feed, environ)
+        if path == "/" + OPML_FILE:
+            return self.published_file(cfg, OPML_FILE, environ)
+        rel = _published_path(path)
+        if rel is not None and _FORMAT_OF[rel.rpartition("/")[2]] in cfg.feeds.formats:
+            if rel in FEED_FILES.values() or feedfiles.published(self.store.db, rel):
+                return self.published_file(cfg, rel, environ)
         if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
         return _text(404, "not found\n")
@@ -273,6 +289,40 @@ class App:
         if not_modified(environ, answer.etags, cached.mtime, cached.last_modified):
             return Response(304, b"", answer.not_modified, complete=True)
         return Response(200, answer.body, answer.full, complete=True)
+
+    def published_file(self, cfg: Config, rel: str, environ: Mapping[str, Any]) -> Response:
+        """A published file (``rel``: its path under feeds/) with conditional GET, gzip,
+        and its caching: a closed month's archive page for ``ARCHIVE_MAX_AGE``, anything
+        else (subscription feeds, the newest archive page, OPML) for a scan interval.
+        Subscription feeds carry the WebSub ``Link`` header."""
+        cached = self.feeds.get(str(cfg.paths.feeds / rel))
+        if cached is None:
+            return _text(404, "feed not published yet\n")
+        use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        folder, _, name = rel.rpartition("/")
+        archive = folder.partition(f"{ARCHIVE_DIR}/")[2] if f"{ARCHIVE_DIR}/" in rel else ""
+        max_age = cfg.schedule.scan_interval
+        if archive and not _newest_month(cfg.paths.feeds / rel, archive):
+            max_age = ARCHIVE_MAX_AGE
+        headers = [
+            ("ETag", cached.etag_gzip if use_gzip else cached.etag),
+            ("Last-Modified", cached.last_modified),
+            ("Cache-Control", f"public, max-age={max_age}"),
+            ("Vary", "Accept-Encoding"),
+        ]
+        if not archive and rel != OPML_FILE:
+            url = cfg.site.base_url.rstrip("/") + "/" + quote(rel)
+            headers.append(("Link", websub.link_header(cfg, url)))
+        if not_modified(
+            environ, (cached.etag, cached.etag_gzip), cached.mtime, cached.last_modified
+        ):
+            return Response(304, b"", headers)
+        kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[_FORMAT_OF[name]]
+        headers.append(("Content-Type", kind))
+        if use_gzip:
+            headers.append(("Content-Encoding", "gzip"))
+            return Response(200, cached.gzipped, headers)
+        return Response(200, cached.body, headers)
 
     def hub(self, cfg: Config, method: str, environ: Mapping[str, Any]) -> Response:
         """A WebSub subscription request: 202 and a verification to follow, or a 4xx
@@ -314,7 +364,7 @@ class App:
         if number > page.count:
             return _text(404, f"no page {number}: the index has {page.count}\n")
         entries = entry_rows.page(db, page.offset, PAGE_SIZE, total)
-        markup = index_html(cfg, entries, entry_rows.languages(db), page)
+        markup = index_html(cfg, entries, published_sets(cfg, self.store), page)
         return _page(environ, markup, cfg)
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
@@ -358,6 +408,26 @@ class App:
         data = (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         return Response(503 if status == "failing" else 200, data, headers)
+
+
+def _published_path(path: str) -> str | None:
+    """The path under feeds/ a request names, or None when it cannot be a feed. WSGI
+    hands the path as latin-1 text of its bytes: a tag folder in another script is
+    UTF-8 underneath."""
+    try:
+        rel = path.encode("latin-1").decode("utf-8").removeprefix("/")
+    except UnicodeError:
+        return None
+    return rel if _FEED_PATH.fullmatch(rel) and ".." not in rel else None
+
+
+def _newest_month(page: Path, month: str) -> bool:
+    """Whether an archive page is its set's newest (it still grows with new releases)."""
+    try:
+        months = [p.name for p in page.parent.parent.iterdir() if p.name[:1].isdigit()]
+    except OSError:
+        return True
+    return not months or month.rstrip("/") >= max(months)
 
 
 def _run_json(run: runs.Run | None) -> dict[str, Any] | None:

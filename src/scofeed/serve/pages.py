@@ -11,10 +11,9 @@ from scofeed.config import Config
 from scofeed.model import Entry
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
-from scofeed.render.catalog import LANGUAGE_NAMES, FeedSet, feed_sets, main_set
+from scofeed.render.catalog import LANGUAGE_NAMES, OPML_FILE, FeedSet, main_set, sets_of
 
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
-OPML_FILE = "feeds.opml"  # written by publishing beside the feeds, served at the site root
 PAGE_SIZE = 50  # entries per index page
 SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
 
@@ -99,9 +98,10 @@ def _feed_list(cfg: Config, sets: list[FeedSet], root: str) -> str:
     return f"<ul>\n{items}</ul>\n"
 
 
-def index_html(cfg: Config, entries: list[Entry], languages: list[str], page: Page) -> str:
+def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Page) -> str:
     """Page ``page.number`` of the index: its entries (newest first) with date, title,
-    language and a clipped summary, links to the pages either side, and every feed.
+    language and a clipped summary, links to the pages either side, and every feed
+    (``sets``: the sets of feeds as published).
     Page 1 is the site root; page n > 1 is ``page/n``, so links are relative to it."""
     root = "" if page.number == 1 else "../"
     prev_href = None if page.number == 1 else ("../" if page.number == 2 else str(page.number - 1))
@@ -119,7 +119,7 @@ def index_html(cfg: Config, entries: list[Entry], languages: list[str], page: Pa
         f"<code>{_e(main.url(cfg, f))}</code></li>\n"
         for f in cfg.feeds.formats
     )
-    others = [fs for fs in feed_sets(cfg, languages) if fs.key != main.key]
+    others = [fs for fs in sets if fs.key != main.key]
     feeds = (
         f"<h2>Subscribe</h2>\n<ul>\n{subscribe}</ul>\n"
         + (f"<h3>By language and topic</h3>\n{_feed_list(cfg, others, root)}" if others else "")
@@ -198,11 +198,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
         else ""
     )
     # the feeds this entry is in: its language's, and each of its tags' that has one
-    own = [
-        fs
-        for fs in feed_sets(cfg, [e.language])
-        if fs.language == e.language or (fs.tag is not None and fs.tag in e.tags)
-    ]
+    own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     feeds = (
         '<nav aria-label="Feeds with this release">\n<h2>Feeds with this release</h2>\n'
         + _feed_list(cfg, own, "../")

@@ -336,6 +336,63 @@ def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
     return [from_row(r) for r in db.execute(sql, params)]
 
 
+# what a feed shows of an entry, one string: changes whenever its rendering would
+_STAMP = (
+    "id || ' ' || published || ' ' || updated || ' ' || revision || ' ' || content_hash "
+    "|| ' ' || link || ' ' || author || ' ' || COALESCE(event_date, '')"
+)
+_MONTH = "substr(published, 1, 7)"  # an archive page's month (index entries_by_month)
+_ORDER = "ORDER BY published_ts DESC, id DESC"
+
+
+def month_stamps(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """Each month's stamps, joined by SQLite in the order of the month index (newest
+    first): a few dozen rows for the whole store, whatever its size."""
+    rows = db.execute(
+        f"SELECT {_MONTH}, group_concat({_STAMP}, char(31)) FROM entries WHERE {_LIVE} GROUP BY 1"
+    )
+    return {month: stamps.split("\x1f") for month, stamps in rows}
+
+
+def month_ids(db: sqlite3.Connection, month: str) -> list[str]:
+    """The ids of one month's published entries, newest first."""
+    rows = db.execute(f"SELECT id FROM entries WHERE {_MONTH} = ? AND {_LIVE} {_ORDER}", (month,))
+    return [r[0] for r in rows]
+
+
+def newest(
+    db: sqlite3.Connection, limit: int, language: str | None = None, tags: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """(id, stamp) of the newest published entries, of one language, or whose tags
+    column is one of ``tags`` (the stored JSON lists)."""
+    where, params = [_LIVE], []
+    if language is not None:
+        where.append("language = ?")
+        params.append(language)
+    if tags is not None:
+        where.append(f"tags IN ({', '.join('?' * len(tags))})")
+        params += tags
+    sql = f"SELECT id, {_STAMP} FROM entries WHERE {' AND '.join(where)} {_ORDER} LIMIT ?"
+    return [(r[0], r[1]) for r in db.execute(sql, [*params, limit])]
+
+
+def tag_lists(db: sqlite3.Connection) -> list[str]:
+    """Every distinct tags column (a JSON list) of the published entries, but '[]'."""
+    rows = db.execute(f"SELECT DISTINCT tags FROM entries WHERE {_LIVE} AND tags != '[]'")
+    return sorted(r[0] for r in rows)
+
+
+def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:
+    """The entries of these ids, by id (a missing id is left out)."""
+    out: dict[str, Entry] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for r in db.execute(f"SELECT {_READ} FROM entries WHERE id IN ({marks})", chunk):
+            out[r["id"]] = from_row(r)
+    return out
+
+
 def page(db: sqlite3.Connection, offset: int, limit: int, total: int | None = None) -> list[Entry]:
     """One page of the newest-first order of ``latest`` (withdrawn entries left out).
     The offset is walked in the entries_live_by_date index alone (rowids), and only the

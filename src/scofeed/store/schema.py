@@ -309,4 +309,16 @@ MIGRATIONS: list[str] = [
         AND instr(substr(url_key, 13), '/') > 0
         AND instr(substr(url_key, 13, instr(substr(url_key, 13), '/') - 1), '.') > 0;
     """,
+    # 12: feed files (issue 10): every published feed and archive page, relative to feeds/,
+    # with the key of what it shows; a file is rendered again only when its key changes
+    """
+    CREATE TABLE feed_files (
+        path TEXT PRIMARY KEY,
+        key  TEXT NOT NULL
+    );
+    -- an archive page's entries (the month of the published date as stated), and a
+    -- language feed's newest, read without sorting the table
+    CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
+    CREATE INDEX entries_by_language ON entries (language, published_ts DESC, id DESC);
+    """,
 ]

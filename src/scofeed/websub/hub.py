@@ -13,14 +13,16 @@ import hmac
 import ipaddress
 import secrets
 from collections import deque
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import Config
 from scofeed.deliver.sender import address_allowed
 from scofeed.errors import HubRequestError
 from scofeed.render import CONTENT_TYPES
+from scofeed.render.catalog import FeedSet, main_set
 from scofeed.store.websub import DENIED, SUBSCRIBE, UNSUBSCRIBE, Intent
 
 MAX_SECRET = 200  # bytes: hub.secret must be shorter (WebSub 5.1)
@@ -39,12 +41,15 @@ class Topic:
     content_type: str
 
 
-def topics(cfg: Config) -> dict[str, Topic]:
-    """Every topic, by URL: exactly the published feeds (the one place that lists them)."""
+def topics(cfg: Config, sets: Sequence[FeedSet] | None = None) -> dict[str, Topic]:
+    """Every topic, by URL: exactly the subscription feeds of ``sets`` (main, each
+    language, each tag: ``publish.published_sets``; default the main set alone). Archive
+    pages are not topics: a reader follows the subscription feed."""
     return {
-        cfg.feed_url(fmt): Topic(
-            cfg.feed_url(fmt), cfg.paths.feeds / FEED_FILES[fmt], CONTENT_TYPES[fmt]
+        fs.url(cfg, fmt): Topic(
+            fs.url(cfg, fmt), cfg.paths.feeds / fs.path(fmt), CONTENT_TYPES[fmt]
         )
+        for fs in (sets if sets is not None else [main_set(cfg)])
         for fmt in cfg.feeds.formats
     }
 
@@ -109,9 +114,10 @@ def callback_host(url: str, allow_private: bool) -> str:
     return host
 
 
-def parse(body: bytes, cfg: Config, challenge: str) -> Intent:
+def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | None = None) -> Intent:
     """A subscription request (``application/x-www-form-urlencoded`` body) as the intent
-    to verify, or HubRequestError saying what is wrong with it."""
+    to verify, or HubRequestError saying what is wrong with it. ``known``: the topic
+    URLs (default: ``topics(cfg)``)."""
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(
@@ -130,7 +136,7 @@ def parse(body: bytes, cfg: Config, challenge: str) -> Intent:
     topic = form.get("hub.topic", "")
     if not topic:
         raise HubRequestError("hub.topic is missing\n")
-    if topic not in topics(cfg):
+    if topic not in (known if known is not None else topics(cfg)):
         raise HubRequestError("hub.topic is not a feed published here\n", 404)
     callback = form.get("hub.callback", "")
     if not callback:

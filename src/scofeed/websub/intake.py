@@ -11,6 +11,7 @@ import logging
 
 from scofeed.config import Config
 from scofeed.errors import HubRequestError
+from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import hub
@@ -24,7 +25,8 @@ def receive(cfg: Config, store: Store, body: bytes, content_type: str, now: floa
         raise HubRequestError(f"the body must be {hub.FORM_TYPE}\n", 415)
     if len(body) > cfg.websub.max_body:
         raise HubRequestError(f"the body is larger than {cfg.websub.max_body} bytes\n", 413)
-    intent = hub.parse(body, cfg, hub.new_challenge())
+    known = hub.topics(cfg, published_sets(cfg, store))
+    intent = hub.parse(body, cfg, hub.new_challenge(), known)
     with store.transaction() as db:
         if intent.mode == rows.SUBSCRIBE:
             load = rows.host_load(db, intent.host, intent.topic, intent.callback)

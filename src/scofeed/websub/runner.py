@@ -32,6 +32,7 @@ import requests
 
 from scofeed.config import Config
 from scofeed.deliver import policy
+from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import hub, send
@@ -87,7 +88,7 @@ class Hub:
     def run_due(self, cfg: Config, store: Store, wait: bool = False) -> HubReport:
         report = HubReport()
         now = self.clock()
-        known = hub.topics(cfg)
+        known = hub.topics(cfg, published_sets(cfg, store))
         self._prune(store, known, now, report)
         self._detect_changes(cfg, store, known, now, report)
         futures = []
@@ -257,8 +258,10 @@ def ping(cfg: Config, hub_url: str, topic: str) -> bool:
     return ok
 
 
-def ping_hubs(cfg: Config, written: list[str]) -> list[tuple[str, str, bool]]:
+def ping_hubs(cfg: Config, store: Store, written: list[str]) -> list[tuple[str, str, bool]]:
     """After a one-shot build: ping every external hub for each topic whose file was
-    written (``written``: feed file names). Returns (hub, topic, ok) for each ping."""
-    changed = [t.url for t in hub.topics(cfg).values() if t.path.name in written]
+    written (``written``: paths under feeds/). Returns (hub, topic, ok) for each ping."""
+    paths = {cfg.paths.feeds / w for w in written}
+    topics = hub.topics(cfg, published_sets(cfg, store)).values()
+    changed = [t.url for t in topics if t.path in paths]
     return [(h, t, ping(cfg, h, t)) for t in changed for h in cfg.websub.hubs]

@@ -1,0 +1,307 @@
+"""The whole feed layout (issue 10) against a real store, real files and a real server:
+per-language and per-tag feeds, RFC 5005 archive pages walked with feedparser, OPML,
+and re-rendering only what changed."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import tomllib
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+import requests
+from lxml import etree
+
+from scofeed.build import build as run_build
+from scofeed.config import show, tag_slug
+from scofeed.errors import ConfigError
+from scofeed.publish import published_sets
+from scofeed.render.catalog import FeedSet, feed_sets
+from scofeed.serve import App, HttpServer
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from tests.conftest import free_port
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+N = 360
+FH = "{http://purl.org/syndication/history/1.0}archive"
+TEXT = {
+    "en": "On that day the Secretariat held a meeting on {topic}.\n\nDelegates took part.",
+    "ru": "В этот день в Секретариате прошла встреча, тема: {topic}.\n\nУчаствовали делегаты.",
+    "zh": "当天，秘书处举行了关于{topic}的会议。\n\n各代表团出席了会议。",
+}
+TAGS = [["security"], ["Энергетика"], [], ["security", "culture"], []]
+
+
+def release(i: int) -> dict:
+    lang = ("en", "ru", "zh")[i % 3]
+    day = date(2023, 1, 1) + timedelta(days=(i * 7) % 700)
+    return {
+        "id": f"r{i}",
+        "title": f"Release {i} ({lang})",
+        "date": day.isoformat(),
+        "lang": lang,
+        "tags": TAGS[i % len(TAGS)],
+        "text": TEXT[lang].format(topic=f"topic {i}"),
+    }
+
+
+def write(site, i: int, **changes) -> None:
+    (site.sources / f"r{i:04d}.json").write_text(
+        json.dumps(release(i) | changes, ensure_ascii=False), encoding="utf-8"
+    )
+
+
+@pytest.fixture
+def big(site):
+    """N releases in three languages over two years; metadata tags get feeds; the site
+    is served (a real server) at its base URL."""
+    (site.sources / "000_8062ea63522097a7.txt").unlink()
+    for i in range(N):
+        write(site, i)
+    port = free_port()
+    site.write_config(
+        "\n[feeds]\nentries = 20\nmetadata_tags = true\n"
+        '[feeds.languages.ru]\ntitle = "Пресс-релизы ШОС"\n'
+    )
+    overrides = [f"site.base_url='http://127.0.0.1:{port}/'"]
+    cfg = site.config(*overrides)
+    store = Store(cfg.paths.state)
+    report = run_build(cfg, store, NOW)
+    assert report.new == N and not report.rejected
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", port)
+    server.start()
+    site.overrides = overrides
+    yield site, cfg, store, report
+    server.stop()
+    store.close()
+
+
+def fetch(url: str) -> tuple[bytes, dict[str, str]]:
+    with requests.Session() as s:
+        s.trust_env = False
+        resp = s.get(url, timeout=10)
+    assert resp.status_code == 200, url
+    return resp.content, {k.lower(): v for k, v in resp.headers.items()}
+
+
+def raw_status(cfg, path: str) -> int:
+    parts = urlsplit(cfg.site.base_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def sets_of_store(cfg, store) -> list[FeedSet]:
+    entries = entry_rows.latest(store.db)
+    return feed_sets(cfg, {e.language for e in entries}, {t for e in entries for t in e.tags})
+
+
+def test_every_feed_exists_parses_and_says_its_language(big):
+    site, cfg, store, _ = big
+    entries = entry_rows.latest(store.db)
+    sets = sets_of_store(cfg, store)
+    assert [fs.key for fs in sets] == [
+        "main", "lang:en", "lang:ru", "lang:zh",
+        "tag:culture", "tag:economy", "tag:security", "tag:энергетика",
+    ]  # fmt: skip
+    assert sets == published_sets(cfg, store)
+    for fs in sets:
+        want = [e.id for e in entries if fs.holds(e.language, {tag_slug(t) for t in e.tags})]
+        for fmt in cfg.feeds.formats:
+            data = (site.feeds / fs.path(fmt)).read_bytes()
+            if fmt == "json":
+                ids = [item["id"] for item in json.loads(data)["items"]]
+            else:
+                parsed = feedparser.parse(data)
+                assert not parsed.bozo, (fs.path(fmt), parsed.get("bozo_exception"))
+                ids = [e.id for e in parsed.entries]
+            assert ids == want[:20], fs.path(fmt)
+            lang = fs.language or "en"
+            if fmt == "json":
+                assert json.loads(data)["language"] == lang
+            elif fmt == "atom":
+                assert (
+                    etree.fromstring(data).get("{http://www.w3.org/XML/1998/namespace}lang") == lang
+                )
+            else:
+                assert etree.fromstring(data).findtext("channel/language") == lang
+    ru = feedparser.parse((site.feeds / "ru/atom.xml").read_bytes())
+    assert ru.feed.title == "Пресс-релизы ШОС"
+    zh = feedparser.parse((site.feeds / "zh/rss.xml").read_bytes())
+    assert zh.feed.title == "上海合作组织秘书处新闻稿"
+    assert (site.feeds / "tags/энергетика/atom.xml").is_file()
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_an_rfc5005_walk_over_http_reaches_every_entry_exactly_once(big, fmt):
+    site, cfg, store, _ = big
+    subscription, _ = fetch(cfg.feed_url(fmt))
+    parsed = feedparser.parse(subscription)
+    assert not parsed.bozo
+    current_ids = [e.id for e in parsed.entries]
+    seen: list[str] = []
+    pages = []
+    url = next(link.href for link in parsed.feed.links if link.rel == "prev-archive")
+    while url:
+        body, headers = fetch(url)
+        page = feedparser.parse(body)
+        assert not page.bozo, url
+        root = etree.fromstring(body)
+        channel = root if fmt == "atom" else root.find("channel")
+        assert channel.find(FH) is not None, url  # <fh:archive/>
+        rels = {link.rel: link.href for link in page.feed.links}
+        assert rels["current"] == cfg.feed_url(fmt)
+        assert rels["self"] == url
+        if pages:
+            assert rels["next-archive"] == pages[-1]
+        else:
+            assert "next-archive" not in rels  # the newest page
+            assert headers["cache-control"] == f"public, max-age={cfg.schedule.scan_interval}"
+        if len(pages) == 1:
+            assert headers["cache-control"] == "public, max-age=86400"  # a closed month
+        assert "link" not in headers  # archive pages are no WebSub topics
+        seen += [e.id for e in page.entries]
+        pages.append(url)
+        url = rels.get("prev-archive")
+    store_ids = {e.id for e in entry_rows.latest(store.db)}
+    assert len(seen) == len(set(seen)) == len(store_ids) == N
+    assert set(seen) == store_ids
+    assert set(current_ids) <= store_ids and len(current_ids) == 20
+    assert len(pages) == len({e.published.strftime("%Y-%m") for e in entry_rows.latest(store.db)})
+
+
+def test_opml_lists_every_subscription_feed(big):
+    site, cfg, store, _ = big
+    body, headers = fetch(cfg.site.base_url + "feeds.opml")
+    assert headers["content-type"].startswith("text/x-opml")
+    root = etree.fromstring(body)
+    assert root.get("version") == "2.0"
+    outlines = root.findall(".//outline[@xmlUrl]")
+    urls = {o.get("xmlUrl") for o in outlines}
+    want = {fs.url(cfg, fmt) for fs in sets_of_store(cfg, store) for fmt in cfg.feeds.formats}
+    assert urls == want
+    assert all(o.get("title") and o.get("type") == "rss" and o.get("htmlUrl") for o in outlines)
+    for url in urls:  # every listed feed is served
+        fetch(url)
+
+
+def test_a_new_release_rewrites_only_the_pages_that_hold_it(big):
+    site, cfg, store, _ = big
+    assert run_build(cfg, store, NOW).written == []  # nothing changed: nothing written
+    before = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
+    write(site, N, date="2023-02-14", lang="ru", tags=[])  # an old month, in Russian
+    report = run_build(cfg, store, NOW)
+    assert report.new == 1
+    assert sorted(report.written) == ["archive/2023-02/atom.xml", "archive/2023-02/rss.xml"]
+    # a correction of an old release: its month page again, nothing else
+    write(site, 3, text="On that day the Secretariat held a corrected meeting.")
+    report = run_build(cfg, store, NOW)
+    month = date(2023, 1, 1) + timedelta(days=21)
+    assert report.updated == 1
+    assert sorted(report.written) == [
+        f"archive/{month:%Y-%m}/atom.xml",
+        f"archive/{month:%Y-%m}/rss.xml",
+    ]
+    after = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
+    changed = {str(p.relative_to(site.feeds)) for p in after if before.get(p) != after[p]}
+    corrected = {f"archive/{month:%Y-%m}/atom.xml", f"archive/{month:%Y-%m}/rss.xml"}
+    assert changed == {"archive/2023-02/atom.xml", "archive/2023-02/rss.xml"} | corrected
+
+
+def test_a_release_in_a_new_month_links_the_old_newest_page_to_it(big):
+    site, cfg, store, _ = big
+    write(site, N, date="2026-11-20", lang="zh", tags=["security"])
+    report = run_build(cfg, store, NOW)
+    newest = max(p.name for p in (site.feeds / "archive").iterdir() if p.name != "2026-11")
+    assert set(report.written) == {
+        "atom.xml", "rss.xml", "feed.json",
+        "zh/atom.xml", "zh/rss.xml", "zh/feed.json",
+        "tags/security/atom.xml", "tags/security/rss.xml", "tags/security/feed.json",
+        "archive/2026-11/atom.xml", "archive/2026-11/rss.xml",
+        f"archive/{newest}/atom.xml", f"archive/{newest}/rss.xml",  # its next-archive
+    }  # fmt: skip
+    old = feedparser.parse((site.feeds / f"archive/{newest}/atom.xml").read_bytes())
+    rels = {link.rel: link.href for link in old.feed.links}
+    assert rels["next-archive"] == cfg.site.base_url + "archive/2026-11/atom.xml"
+
+
+def test_dropped_feeds_are_removed_and_no_longer_served(big):
+    site, cfg, store, _ = big
+    cfg2 = site.config(*site.overrides, "feeds.metadata_tags=false")
+    run_build(cfg2, store, NOW)
+    assert not (site.feeds / "tags/security").exists()
+    assert (site.feeds / "tags/economy/atom.xml").is_file()  # a [tags] tag stays
+    assert [fs.key for fs in published_sets(cfg2, store)][-1] == "tag:economy"
+
+
+def test_only_published_feed_paths_are_served(big):
+    site, cfg, store, _ = big
+    base = cfg.site.base_url.rstrip("/")
+    (site.feeds / "secret").mkdir()
+    (site.feeds / "secret" / "atom.xml").write_bytes(b"<feed/>")  # not the publisher's
+    shutil.copy(cfg.paths.state, site.feeds / "state.json")
+    with requests.Session() as s:
+        s.trust_env = False
+        paths = ["/secret/atom.xml", "/../state/test.sqlite3", "/tags/../atom.xml",
+                 "/ru/../../config.toml", "/state.json", "/ru/archive/2023-01/atom.xml",
+                 "/archive/2023-01/feed.json", "/tags/%2e%2e/atom.xml"]  # fmt: skip
+        for path in paths:  # sent as written (http.client keeps dot segments)
+            assert raw_status(cfg, path) == 404, path
+        ok = s.get(base + "/tags/" + "энергетика" + "/atom.xml", timeout=10)
+        assert ok.status_code == 200
+        etag = ok.headers["ETag"]
+        again = s.get(base + "/tags/энергетика/atom.xml", headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert 'rel="self"' in ok.headers["Link"] and "%D1%8D" in ok.headers["Link"]
+
+
+def test_the_feed_layout_config_is_checked(site):
+    with pytest.raises(ConfigError, match="tags: expected tag names that differ"):
+        site.config("tags.Security=['x']", "tags.security=['y']")
+    with pytest.raises(ConfigError, match="tags: expected tag names with a letter"):
+        site.write_config('"--" = ["x"]\n')  # appended to [tags]
+        site.config()
+    site.write_config()
+    with pytest.raises(ConfigError, match="feeds.languages.ru.path: expected a folder name"):
+        site.config("feeds.languages.ru.path='../x'")
+    with pytest.raises(ConfigError, match="feeds.languages: expected language codes"):
+        site.config("feeds.languages.Russian.title='x'")
+    cfg = site.config("feeds.languages.ru.path='russian'", "feeds.languages.ru.title='Ру'")
+    assert feed_sets(cfg, ["ru"])[1].path("atom") == "russian/atom.xml"
+    shown = tomllib.loads(show(cfg))  # `scofeed config show` reads back
+    assert shown["feeds"]["languages"]["ru"] == {"title": "Ру", "path": "russian"}
+    assert tag_slug("Energy & Transport / 2025") == "energy-transport-2025"
+    assert urlsplit(feed_sets(cfg, [], [])[1].url(cfg, "rss")).path == "/tags/economy/rss.xml"
+
+
+def test_a_feed_holding_every_entry_is_complete_until_archives_are_needed(site):
+    """RFC 5005 section 2: while the subscription feed holds every entry it says so
+    (fh:complete) and there are no archive pages; one entry more and it links them."""
+    (site.sources / "000_8062ea63522097a7.txt").unlink()
+    site.write_config("\n[feeds]\nentries = 3\n")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    complete = "{http://purl.org/syndication/history/1.0}complete"
+    for i in range(3):
+        write(site, i)
+    run_build(cfg, store, NOW)
+    for name in ("atom.xml", "rss.xml"):
+        root = etree.parse(str(site.feeds / name)).getroot()
+        assert root.find(f".//{complete}") is not None
+        assert not root.xpath("//*[@rel='prev-archive']")
+    assert not (site.feeds / "archive").exists()
+    write(site, 3)
+    run_build(cfg, store, NOW)
+    for name in ("atom.xml", "rss.xml"):
+        root = etree.parse(str(site.feeds / name)).getroot()
+        assert root.find(f".//{complete}") is None
+        assert root.xpath("//*[@rel='prev-archive']")
+    assert list((site.feeds / "archive").glob("*/atom.xml"))
