@@ -74,6 +74,7 @@ class Store:
         version is read again inside each one: two processes opening a fresh store at
         once (two ``scofeed build``) queue on the lock (busy timeout), and the second
         finds the work done instead of creating the tables twice."""
+        start = None
         while True:
             db.execute("BEGIN EXCLUSIVE")
             try:
@@ -85,7 +86,10 @@ class Store:
                     )
                 if version == len(MIGRATIONS):
                     db.execute("COMMIT")
+                    if start is not None:  # one line for the whole upgrade
+                        log.info("store_migrated path=%s from=%d to=%d", self.path, start, version)
                     return
+                start = version if start is None else start
                 for statement in MIGRATIONS[version].split(";\n"):
                     if statement.strip():
                         db.execute(statement)
@@ -94,7 +98,6 @@ class Store:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-            log.info("store_migrated path=%s version=%d", self.path, version + 1)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

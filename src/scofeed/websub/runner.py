@@ -141,7 +141,13 @@ class Hub:
                     n = rows.add_content(db, topic.url, digest, topic.content_type, body, now)
                     report.changed.append(topic.url)
                     report.queued += n
-                    log.info("websub_changed topic=%s bytes=%d queued=%d", topic.url, len(body), n)
+                    log.log(  # INFO only when a subscriber gets it
+                        logging.INFO if n else logging.DEBUG,
+                        "websub_changed topic=%s bytes=%d queued=%d",
+                        topic.url,
+                        len(body),
+                        n,
+                    )
             self._seen[topic.url] = (st.st_mtime_ns, st.st_size)
         for topic_url in report.changed:
             for hub_url in cfg.websub.hubs:
