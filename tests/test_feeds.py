@@ -19,7 +19,7 @@ from lxml import etree
 from scofeed.build import build as run_build
 from scofeed.config import show, tag_slug
 from scofeed.errors import ConfigError
-from scofeed.publish import published_sets
+from scofeed.publish import contained, published_sets
 from scofeed.render.catalog import FeedSet, feed_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
@@ -305,3 +305,9 @@ def test_a_feed_holding_every_entry_is_complete_until_archives_are_needed(site):
         assert root.find(f".//{complete}") is None
         assert root.xpath("//*[@rel='prev-archive']")
     assert list((site.feeds / "archive").glob("*/atom.xml"))
+
+
+def test_no_planned_path_leaves_feeds():
+    assert contained("ru/atom.xml") and contained("tags/безопасность/rss.xml")
+    for path in ("../escaped/atom.xml", "/etc/atom.xml", "a//atom.xml", "a/./atom.xml"):
+        assert not contained(path), path

@@ -204,3 +204,19 @@ def test_tag_keywords_are_whole_words_except_in_unspaced_scripts():
     assert match_tags("Insecurity and energyless", rules) == []
     # Chinese has no spaces between words: the keyword matches inside a run of text
     assert match_tags("上合组织秘书长会见地区安全专家", rules) == ["security"]
+
+
+def test_a_stated_language_is_used_only_when_it_is_a_language_code():
+    # a remote feed's <language> is a claim: "../../x" would name a folder of feeds/
+    text = "A headline\n\nOn 3 June 2020 the Secretariat met."
+    for claimed, wanted in (("ru", "ru"), ("../../escaped", "en"), ("en_GB", "en"), ("", "en")):
+        e = normalise(Release(origin="x.txt", text=text, lang=claimed or None), SETTINGS, NOW)
+        assert e.language == wanted, claimed
+
+
+def test_stated_tags_lose_what_xml_cannot_carry():
+    text = "A headline\n\nOn 3 June 2020 the Secretariat met."
+    e = normalise(
+        Release(origin="x.txt", text=text, tags=("trade\u0001", "\u0002", "a  b")), SETTINGS, NOW
+    )
+    assert e.tags[:2] == ("trade", "a b")

@@ -270,9 +270,20 @@ def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
         store.close()
 
 
+def contained(path: str) -> bool:
+    """Whether a planned path stays inside feeds/: relative, no empty, '.' or '..' part.
+    Names come from config and checked entry fields; this is the last guard."""
+    return not path.startswith("/") and all(
+        part not in ("", ".", "..") and "\\" not in part for part in path.split("/")
+    )
+
+
 def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) -> list[str]:
     written = []
     for f in files:
+        if not contained(f.path):
+            log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
+            continue
         data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.withdrawn, f.head)
         if write_if_changed(cfg.paths.feeds / f.path, data):
             written.append(f.path)
@@ -289,6 +300,8 @@ def _entries(store: Store, todo: list[Planned], total: int) -> dict[str, Entry]:
 
 def _remove(root: Path, path: str) -> None:
     """Remove a file no longer published, and its folder when that is left empty."""
+    if not contained(path):
+        return
     target = root / path
     try:
         target.unlink(missing_ok=True)

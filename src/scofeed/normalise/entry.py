@@ -28,9 +28,9 @@ from scofeed.normalise.ids import (
     mint_id,
     web_address,
 )
-from scofeed.normalise.language import detect_language
+from scofeed.normalise.language import detect_language, language_code
 from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise
-from scofeed.normalise.text import plain, shorten
+from scofeed.normalise.text import plain, shorten, xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,11 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         updated = published
     updated = max(updated, published)
     body_text = " ".join(paras)
-    language = release.lang or detect_language(title + " " + body_text, settings.language)
-    tags = list(dict.fromkeys([*release.tags, *match_tags(title + " " + body_text, settings.tags)]))
+    language = language_code(release.lang) or detect_language(
+        title + " " + body_text, settings.language
+    )
+    stated = [t for t in (" ".join(xml_safe(tag).split()) for tag in release.tags) if t]
+    tags = list(dict.fromkeys([*stated, *match_tags(title + " " + body_text, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)

@@ -77,6 +77,17 @@ def foreign(text: str, dominant: str | None) -> bool:
     return own is not None and own != dominant
 
 
+# an ISO 639 language code, the primary subtag of a BCP 47 tag: all a language may be
+# (it names feed folders, xml:lang and lang attributes)
+_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def language_code(value: str | None) -> str | None:
+    """``value`` when it is a plain language code ('en', 'ru', 'zh'), else None: a
+    source's stated language (a remote feed's ``<language>``...) is only a claim."""
+    return value if value is not None and _CODE.fullmatch(value) else None
+
+
 def detect_language(text: str, default: str) -> str:
     """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
     The first few thousand characters tell."""
