@@ -197,6 +197,23 @@ def test_a_local_file_outranks_an_official_page_and_same_rank_edits_stay_correct
     assert "Operator edit." in stored.content_html
 
 
+def test_an_entry_stored_before_authorities_takes_edits_from_its_own_input(site):
+    """An aggregator's item linking to the SCO site, stored before authorities were
+    kept: its URL looks official, its source is not; its own edits still revise it."""
+    site.write_config(
+        '\n[[sources]]\nname = "agg"\nkind = "feed"\nurl = "https://news.example/rss"\n'
+    )
+    cfg, store = site.config(), site.store()
+    now = datetime.now(UTC)
+    page = "https://eng.sectsco.org/20250303/1.html"
+    (made,) = ingest(cfg, store, [release(page, "agg", "First text.", page)], now)
+    store.db.execute("UPDATE entries SET authority = NULL")  # as an older store holds it
+    store.db.commit()
+    (edit,) = ingest(cfg, store, [release(page, "agg", "Edited text.", page)], now)
+    assert edit.kind == "updated" and edit.entry.revision == 2
+    assert "Edited text." in entry_rows.get(store.db, made.entry.id).content_html
+
+
 @pytest.mark.parametrize(
     ("source", "block", "kind"),
     [

@@ -217,6 +217,38 @@ def test_a_release_first_seen_withdrawn_is_published_nowhere(site, receivers):
     assert [d.event for d in delivery_rows.listing(store.db)] == ["release.published"]  # the seed's
 
 
+@pytest.mark.parametrize("how", ["metadata", "restore"])
+def test_a_release_first_seen_withdrawn_is_published_when_released(site, receivers, how):
+    """Its release is its first publication: release.published (also to an endpoint
+    that takes only that event), never a "restored" for something nobody saw."""
+    r = receivers([200])
+    site.write_config(
+        webhook_toml("hub", r.url) + webhook_toml("pub", r.url, events=["release.published"])
+    )
+    path = site.sources / "2024-05-02-trade.md"
+    path.write_text(SECOND.replace("tags:", "withdrawn: true\ntags:"), encoding="utf-8")
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    (e,) = entry_rows.withdrawn(store.db)
+    if how == "metadata":
+        path.write_text(SECOND, encoding="utf-8")
+        build(cfg, store, NOW + timedelta(hours=1))
+    else:
+        restore(cfg, store, e.id, NOW + timedelta(hours=1))
+    mine = [(d.endpoint, d.event) for d in delivery_rows.listing(store.db) if d.entry_id == e.id]
+    assert sorted(mine) == [("hub", "release.published"), ("pub", "release.published")]
+    # withdrawn again and restored once more: now it was seen, so it is a restore
+    withdraw(cfg, store, e.id, "again", NOW + timedelta(hours=2))
+    restore(cfg, store, e.id, NOW + timedelta(hours=3))
+    events = sorted(d.event for d in delivery_rows.listing(store.db) if d.endpoint == "hub")
+    assert events == [
+        "release.published",
+        "release.published",
+        "release.restored",
+        "release.withdrawn",
+    ]
+
+
 def test_deleting_the_file_does_not_withdraw(site, two, capsys):
     (site.sources / "2024-05-02-trade.md").unlink()
     assert cli(site, "build") == 0

@@ -107,12 +107,17 @@ def ingest_one(
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
         if release.withdrawn:  # never published: stored withdrawn, nothing to retract
             w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
-            entry_rows.withdraw(db, entry.id, w)
+            entry_rows.withdraw(db, entry.id, w, announced=False)
             return Change(replace(entry, withdrawal=w), "withdrawn"), 0
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
-    held = RANK[stored_authority(match, official_hosts)]
+    if match.authority is None and match.by == "origin":
+        # stored before authorities were kept, and this is its own input: the entry is
+        # this input's (its URL says nothing of the source that brought it)
+        held = RANK[authority]
+    else:
+        held = RANK[stored_authority(match, official_hosts)]
     rank = RANK[authority]
     same = entry.content_hash == match.content_hash
     # whatever follows, this input now belongs to the matched entry, with what it holds
@@ -152,8 +157,8 @@ def ingest_one(
         revised = replace(revised, withdrawal=w)
         kind, event = "withdrawn", "release.withdrawn"
     elif flip == "restore":
-        entry_rows.restore(db, revised.id)
-        kind, event = "restored", "release.restored"
+        first = entry_rows.restore(db, revised.id)  # never announced: this publishes it
+        kind, event = "restored", "release.published" if first else "release.restored"
     elif match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
         return Change(revised, "updated"), 0
     queued = planner(db, revised, event) if planner else 0

@@ -85,9 +85,10 @@ def restore(
         entry = entry_rows.get(db, key)
         if entry.withdrawal is None:
             return Outcome(entry, changed=False)
-        entry_rows.restore(db, entry.id)
+        first = entry_rows.restore(db, entry.id)  # never announced: this publishes it
         entry = replace(entry, withdrawal=None)
-        queued = plan(db, entry, "release.restored") if plan else 0
+        event = "release.published" if first else "release.restored"
+        queued = plan(db, entry, event) if plan else 0
     written = publish_feeds(cfg, store, now)
     log.info("restored entry=%s deliveries=%d", entry.id, queued)
     return Outcome(entry, True, queued, written)

@@ -446,19 +446,26 @@ def count(db: sqlite3.Connection) -> int:
 # -- withdrawals -------------------------------------------------------------------------
 
 
-def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal) -> None:
+def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal, announced: bool = True) -> None:
+    """Withdraw an entry; ``announced=False`` for one stored already withdrawn (never
+    published: its restore will be its first publication)."""
     db.execute(
-        "UPDATE entries SET withdrawn_at = ?, withdrawn_reason = ?, withdrawn_by = ? WHERE id = ?",
-        (w.at.timestamp(), w.reason, w.by, entry_id),
+        "UPDATE entries SET withdrawn_at = ?, withdrawn_reason = ?, withdrawn_by = ?, "
+        "announced = announced AND ? WHERE id = ?",
+        (w.at.timestamp(), w.reason, w.by, int(announced), entry_id),
     )
 
 
-def restore(db: sqlite3.Connection, entry_id: str) -> None:
+def restore(db: sqlite3.Connection, entry_id: str) -> bool:
+    """Put a withdrawn entry back; True when it had never been announced (so what its
+    subscribers get is ``release.published``, not ``release.restored``)."""
+    row = db.execute("SELECT announced FROM entries WHERE id = ?", (entry_id,)).fetchone()
     db.execute(
-        "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL "
-        "WHERE id = ?",
+        "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
+        "announced = 1 WHERE id = ?",
         (entry_id,),
     )
+    return row is not None and not row[0]
 
 
 def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Entry]:

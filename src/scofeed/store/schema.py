@@ -321,4 +321,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
     CREATE INDEX entries_by_language ON entries (language, published_ts DESC, id DESC);
     """,
+    # 13: an entry stored already withdrawn (its first input said `withdrawn: true`) was
+    # never announced: its restore is its first publication (release.published)
+    "ALTER TABLE entries ADD COLUMN announced INTEGER NOT NULL DEFAULT 1",
 ]
