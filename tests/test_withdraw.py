@@ -249,6 +249,23 @@ def test_a_release_first_seen_withdrawn_is_published_when_released(site, receive
     ]
 
 
+def test_a_language_feed_lives_on_with_the_tombstone_of_its_last_entry(site):
+    ru = "---\ntitle: Круглый стол в Секретариате ШОС\ndate: 2024-05-02\nlang: ru\n---\n" + (
+        "2 мая 2024 года в Секретариате ШОС прошёл круглый стол по торговле.\n"
+    )
+    (site.sources / "2024-05-02-ru.md").write_text(ru, encoding="utf-8")
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    (e,) = [e for e in entry_rows.latest(store.db) if e.language == "ru"]
+    withdraw(cfg, store, e.id, "published by mistake", NOW + timedelta(hours=1))
+    root = etree.fromstring((site.feeds / "ru" / "atom.xml").read_bytes())
+    assert not root.findall(f"{ATOM}entry")
+    assert [t.get("ref") for t in root.findall(f"{AT}deleted-entry")] == [e.id]
+    # once the tombstone has gone, so has the feed of a language with no entries
+    publish_feeds(cfg, store, NOW + timedelta(days=cfg.feeds.tombstone_days + 1))
+    assert not (site.feeds / "ru").exists()
+
+
 def test_deleting_the_file_does_not_withdraw(site, two, capsys):
     (site.sources / "2024-05-02-trade.md").unlink()
     assert cli(site, "build") == 0

@@ -174,13 +174,19 @@ def _tomb(e: Entry) -> str:
     return f"withdrawn {e.id} {w.at.isoformat()} {w.reason!r}" if w else ""
 
 
-def layout(cfg: Config, db: sqlite3.Connection) -> tuple[Plan, Members, dict[str, list[str]]]:
+def layout(
+    cfg: Config, db: sqlite3.Connection, withdrawn: Sequence[Entry] = ()
+) -> tuple[Plan, Members, dict[str, list[str]]]:
     """The sets of feeds the store calls for (languages present, tags), each set's
     newest entries, and each month's stamps: a few queries, none reading every row
-    into Python (at 30,000 entries a new release costs what it costs at 100)."""
-    languages = entry_rows.languages(db)
+    into Python (at 30,000 entries a new release costs what it costs at 100). A set
+    whose last entry was withdrawn lives on while that tombstone is shown (``withdrawn``),
+    so its subscribers see the tombstone rather than a 404."""
+    languages = sorted(set(entry_rows.languages(db)) | {e.language for e in withdrawn})
     lists = {raw: tuple(json.loads(raw)) for raw in entry_rows.tag_lists(db)}
-    every_tag = {t for tags in lists.values() for t in tags}
+    every_tag = {t for tags in lists.values() for t in tags} | {
+        t for e in withdrawn for t in e.tags
+    }
     meta_tags = sorted(every_tag) if cfg.feeds.metadata_tags else []
     sets = catalog.feed_sets(cfg, languages, meta_tags)
     slugs = {raw: {tag_slug(t) for t in tags} for raw, tags in lists.items()}
@@ -214,8 +220,8 @@ def publish_feeds(
     build passes worker processes), a large amount of rendering (a cold build's archive
     pages) is split into batches rendered and written there."""
     db = store.db
-    p, members, months = layout(cfg, db)
     withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
+    p, members, months = layout(cfg, db, withdrawn)
     files = plan(cfg, p.sets, members, months, withdrawn)
     root = cfg.paths.feeds
     known = feedfiles.keys(db)
