@@ -178,3 +178,19 @@ def test_a_saved_page_in_sources_is_published_without_its_furniture(site):
     assert "who came to share their research" in en and "the history of the SCO" in en
     for chrome in ("Telegram", "Back to news", "Photo:", "Related news", "Главная", "分享到"):
         assert all(chrome not in c for c in contents.values()), chrome
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<div id="c"><div><p>Home / News / Events</p><p>On 2 May 2024 the SCO Secretariat'
+        " hosted a round table on trade.</p><p>Participants discussed logistics.</p></div></div>",
+        '<div id="c"><div><a href="/">Главная</a> » <a href="/news">Новости</a><br>'
+        "2 мая 2024 года в Секретариате ШОС прошёл круглый стол по торговле.</div></div>",
+    ],
+)
+def test_a_block_that_opens_with_a_breadcrumb_keeps_its_article(markup):
+    container = lxml.html.fromstring(markup)
+    furniture.strip(container)
+    text = container.text_content()
+    assert "2 May 2024" in text or "2 мая 2024" in text

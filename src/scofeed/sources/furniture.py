@@ -110,11 +110,26 @@ def is_furniture_line(text: str) -> bool:
     line = collapse(text)
     if not line:
         return False
-    if _BREADCRUMB.match(line) or _BACK.match(line):
+    if _BACK.match(line) or (_BREADCRUMB.match(line) and _crumbs(line)):
         return True
     if _CREDIT.match(line) and len(line) <= _CREDIT_MAX:
         return True
     return _share_bar(line)
+
+
+_CRUMB_MAX = 40  # characters of each step but the last ("Home", "News", "Events")
+_LAST_CRUMB_MAX = 160  # the last step may be the page's title, never its text
+
+
+def _crumbs(line: str) -> bool:
+    """A breadcrumb trail is short steps, the last maybe a title: not a sentence. A
+    block that opens with a trail and goes on with the article is content."""
+    *steps, last = (step.strip() for step in re.split(f"[{_SEPARATORS}]", line))
+    return (
+        all(len(step) <= _CRUMB_MAX for step in steps)
+        and len(last) <= _LAST_CRUMB_MAX
+        and not last.endswith((".", "!", "?", "。", "！", "？"))
+    )
 
 
 def _share_bar(line: str) -> bool:
