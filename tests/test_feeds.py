@@ -4,9 +4,11 @@ and re-rendering only what changed."""
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import json
 import shutil
+import threading
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,7 +21,7 @@ from lxml import etree
 from scofeed.build import build as run_build
 from scofeed.config import show, tag_slug
 from scofeed.errors import ConfigError
-from scofeed.publish import contained, published_sets
+from scofeed.publish import contained, publish_feeds, published_sets
 from scofeed.render.catalog import FeedSet, feed_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
@@ -311,3 +313,24 @@ def test_no_planned_path_leaves_feeds():
     assert contained("ru/atom.xml") and contained("tags/безопасность/rss.xml")
     for path in ("../escaped/atom.xml", "/etc/atom.xml", "a//atom.xml", "a/./atom.xml"):
         assert not contained(path), path
+
+
+def test_one_publisher_at_a_time(site):
+    """A publish waits for one in progress (the daemon's jobs, a withdraw beside it)."""
+    cfg, store = site.config(), site.store()
+    run_build(cfg, store, NOW)
+    (site.feeds / "atom.xml").unlink()  # so the next publish has work to do
+    lock = open(f"{cfg.paths.state}.publish.lock", "a")  # noqa: SIM115
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    done = threading.Event()
+
+    def publish():
+        publish_feeds(cfg, Store(cfg.paths.state), NOW)
+        done.set()
+
+    threading.Thread(target=publish, daemon=True).start()
+    assert not done.wait(1.0)  # held: it waits
+    assert not (site.feeds / "atom.xml").exists()
+    lock.close()
+    assert done.wait(30)
+    assert (site.feeds / "atom.xml").is_file()

@@ -20,13 +20,15 @@ files' keys, so a tombstone's expiry re-renders them at the next build).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,7 +220,28 @@ def publish_feeds(
     returns the paths written, relative to feeds/. Nothing changed: nothing rendered.
     ``now`` (default: the clock) decides which tombstones remain. With ``fan_out`` (the
     build passes worker processes), a large amount of rendering (a cold build's archive
-    pages) is split into batches rendered and written there."""
+    pages) is split into batches rendered and written there. One publisher at a time
+    (the daemon's jobs, a `scofeed withdraw` beside it): a lock file beside the store."""
+    with _one_publisher(cfg):
+        return _publish(cfg, store, now, fan_out)
+
+
+@contextlib.contextmanager
+def _one_publisher(cfg: Config) -> Iterator[None]:
+    """Two publishers interleaving could record a newer file key over older bytes."""
+    path = Path(f"{cfg.paths.state}.publish.lock")
+    try:
+        fh = open(path, "a")  # noqa: SIM115 (closed below; closing releases the lock)
+    except OSError as exc:
+        raise PublishError(f"{path}: cannot open the publish lock ({exc.strerror})") from None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+    finally:
+        fh.close()
+
+
+def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | None) -> list[str]:
     db = store.db
     withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
     p, members, months = layout(cfg, db, withdrawn)
@@ -290,7 +313,9 @@ def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) 
         if not contained(f.path):
             log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
             continue
-        data = render.render(f.fmt, [entries[i] for i in f.ids], cfg, f.withdrawn, f.head)
+        # an entry withdrawn since the plan was made is left out; the next plan differs
+        shown = [entries[i] for i in f.ids if i in entries]
+        data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
         if write_if_changed(cfg.paths.feeds / f.path, data):
             written.append(f.path)
     return written
