@@ -12,7 +12,7 @@ import pytest
 from conftest import webhook_toml
 from scofeed.add import add_release
 from scofeed.cli import main
-from scofeed.cli.status import duration
+from scofeed.cli.status import span_text
 from scofeed.daemon import PidLock, lock_path
 from scofeed.errors import KnownRelease, NormaliseError
 from scofeed.store import deliveries as delivery_rows
@@ -64,8 +64,8 @@ def test_status_says_whether_a_daemon_holds_the_store(site, capsys):
     assert "daemon: not running" in status(site, capsys)
 
 
-def test_uptime_reads_as_the_largest_two_units():
-    assert [duration(s) for s in (5, 125, 3 * 3600 + 7 * 60, 2 * DAY + 5 * 3600)] == [
+def test_uptime_text_names_the_largest_two_units():
+    assert [span_text(s) for s in (5, 125, 3 * 3600 + 7 * 60, 2 * DAY + 5 * 3600)] == [
         "5s",
         "2m 05s",
         "3h 07m",

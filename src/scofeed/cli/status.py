@@ -37,7 +37,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_status)
 
 
-def duration(seconds: float) -> str:
+def span_text(seconds: float) -> str:
     """``45s``, ``12m 03s``, ``5h 07m``, ``3d 4h``."""
     s = max(0, int(seconds))
     if s < 60:
@@ -59,7 +59,7 @@ def daemon_line(cfg: Config, now: float) -> str:
     pid, started = found
     line = f"daemon: running, pid {pid if pid is not None else 'unknown'}"
     if started is not None:
-        line += f", up {duration(now - started)} (since {iso(started)})"
+        line += f", up {span_text(now - started)} (since {iso(started)})"
     return line
 
 
