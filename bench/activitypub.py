@@ -20,15 +20,13 @@ nothing else, should separate the two figures.
 from __future__ import annotations
 
 import argparse
-import http.server
 import logging
-import multiprocessing as mp
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from receivers import Receivers, hanging_share, site_with_webhooks
 from scofeed import config as config_mod
 from scofeed.activitypub import delivery as ap_delivery
 from scofeed.activitypub.service import Service
@@ -36,54 +34,6 @@ from scofeed.build import build as build_site
 from scofeed.deliver import outbox, runner
 from scofeed.store import Store
 from scofeed.store import activitypub as ap_rows
-
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-REPO = Path(__file__).resolve().parents[1]
-
-
-def receivers(conn, arrivals, indexes: list[int], hanging: set[int], hang_for: float) -> None:
-    """Child process: one ThreadingHTTPServer per inbox; report ports, then arrivals."""
-
-    def handler(index: int) -> type[http.server.BaseHTTPRequestHandler]:
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                arrivals.put((index, self.path, time.time()))
-                if index in hanging:
-                    time.sleep(hang_for)
-                    self.close_connection = True
-                    return
-                self.send_response(202)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        return Handler
-
-    servers = []
-    for i in indexes:
-        s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(i))
-        s.daemon_threads = True
-        servers.append(s)
-        threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
-    conn.send([s.server_address[1] for s in servers])
-    conn.recv()  # until the parent is done
-
-
-def drain(arrivals, want: set[int], path: str, deadline: float) -> dict[int, float]:
-    got: dict[int, float] = {}
-    while not want <= set(got) and time.time() < deadline:
-        try:
-            index, at_path, at = arrivals.get(timeout=0.1)
-        except Exception:  # queue.Empty
-            continue
-        if at_path == path:
-            got.setdefault(index, at)
-    return got
 
 
 def main() -> None:
@@ -97,39 +47,16 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
 
     n = args.inboxes
-    step = max(1, round(1 / args.hanging)) if args.hanging > 0 else n + 1
-    hanging = {i for i in range(n) if i % step == step // 2}
-    healthy = set(range(n)) - hanging
-    ctx = mp.get_context("spawn")
-    arrivals = ctx.Queue()
-    children, ports = [], {}
-    for p in range(args.processes):
-        indexes = list(range(p, n, args.processes))
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(
-            target=receivers,
-            args=(child, arrivals, indexes, hanging, args.timeout + 1),
-            daemon=True,
-        )
-        proc.start()
-        children.append((proc, parent))
-        ports.update(zip(indexes, parent.recv(), strict=True))
+    rx = Receivers(n, hanging_share(n, args.hanging), args.timeout + 1, args.processes, 202)
+    healthy = rx.healthy
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "sources").mkdir()
-        seed = next((REPO / "sources").glob("*.txt"))
-        (root / "sources" / seed.name).write_bytes(seed.read_bytes())
-        hooks = "".join(
-            f'\n[[webhooks]]\nname = "e{i:04d}"\nurl = "http://127.0.0.1:{ports[i]}/hook"\n'
-            f'secret = "{SECRET}"\ntimeout = {args.timeout}\nallow_private = true\n'
-            for i in range(n)
-        )
-        (root / "config.toml").write_text(
-            '[site]\nid_authority = "bench.example,2026"\n[limits]\nsettle = 0\n'
-            f"[activitypub]\nenabled = true\nallow_private = true\ntimeout = {args.timeout}\n"
-            + hooks,
-            encoding="utf-8",
+        site_with_webhooks(
+            root,
+            [rx.url(i) for i in range(n)],
+            args.timeout,
+            f"[activitypub]\nenabled = true\nallow_private = true\ntimeout = {args.timeout}\n",
         )
         cfg = config_mod.load(root / "config.toml")
         store = Store(cfg.paths.state)
@@ -137,8 +64,7 @@ def main() -> None:
         with store.transaction() as db:
             for f in range(args.followers):
                 i = f % n
-                shared = f"http://127.0.0.1:{ports[i]}/inbox"
-                actor = f"http://127.0.0.1:{ports[i]}/users/{f}"
+                shared, actor = rx.url(i, "/inbox"), rx.url(i, f"/users/{f}")
                 ap_rows.add_follower(db, actor, actor + "/inbox", shared, f"{actor}#f", 1.0)
 
         now = datetime.now(UTC)
@@ -155,28 +81,26 @@ def main() -> None:
         # baseline: the webhook fan-out to the same receivers
         t0 = time.time()
         runner.run_due(cfg, store)
-        got = drain(arrivals, healthy, "/hook", time.time() + 30)
+        got = rx.drain(time.time() + 30)
         hooks_s = max(got[i] for i in healthy) - t0
         time.sleep(args.timeout + 1.5)  # let the hanging handlers of this round end
-        while not arrivals.empty():
-            arrivals.get()
+        while not rx.arrivals.empty():
+            rx.arrivals.get()
 
         # ActivityPub: the Create to every shared inbox, signed
         t1 = time.time()
         result = service.deliverer.run_due(wait=True)
-        got = drain(arrivals, healthy, "/inbox", time.time() + 30)
+        got = rx.drain(time.time() + 30, hooks=False)
         ap_s = max(got[i] for i in healthy) - t1
         counts = ap_rows.counts(store.db)
         service.close()
         store.close()
 
-    for proc, parent in children:
-        parent.send("stop")
-        proc.join(5)
+    rx.stop()
 
     h = len(healthy)
     print(
-        f"followers: {args.followers} on {n} shared inboxes ({h} healthy, {len(hanging)} "
+        f"followers: {args.followers} on {n} shared inboxes ({h} healthy, {len(rx.hanging)} "
         f"hanging), timeout {args.timeout:g} s"
     )
     print(f"planning: {n} webhook + {n} ActivityPub deliveries in the entry's transaction: "
