@@ -48,12 +48,6 @@ log = logging.getLogger(__name__)
 
 MAX_WORKERS = 32
 LEASE_MARGIN = 1.0
-STATUS = {
-    policy.DELIVERED: rows.DELIVERED,
-    policy.RETRY: rows.PENDING,
-    policy.FAILED: rows.FAILED,
-    policy.GONE: rows.FAILED,
-}
 
 
 @dataclass
@@ -179,7 +173,13 @@ class Deliverer:
         error = None if decision.outcome == policy.DELIVERED else decision.reason
         with self._writes, self.store.transaction() as db:
             rows.settle(
-                db, d, STATUS[decision.outcome], decision.next_attempt, sent.result.status, error, t
+                db,
+                d,
+                policy.STORED[decision.outcome],
+                decision.next_attempt,
+                sent.result.status,
+                error,
+                t,
             )
             removed = rows.remove_target(db, d.inbox) if decision.outcome == policy.GONE else 0
         log.info(

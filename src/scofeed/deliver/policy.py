@@ -17,7 +17,17 @@ import math
 import random
 from dataclasses import dataclass
 
+from scofeed.store import deliveries as rows
+
 DELIVERED, RETRY, FAILED, GONE = "delivered", "retry", "failed", "gone"
+# the status an attempt with each outcome leaves its outbox row in (webhooks and
+# ActivityPub alike): a retry stays pending, a gone endpoint or inbox has failed
+STORED = {
+    DELIVERED: rows.DELIVERED,
+    RETRY: rows.PENDING,
+    FAILED: rows.FAILED,
+    GONE: rows.FAILED,
+}
 JITTER = 0.2
 
 

@@ -42,12 +42,6 @@ MAX_WORKERS = 64
 # renewed before each one, lasts twice that plus this margin, so it never runs out
 # while a request is in flight and no webhook-id is ever sent twice at once
 LEASE_MARGIN = 1.0
-STATUS = {
-    policy.DELIVERED: rows.DELIVERED,
-    policy.RETRY: rows.PENDING,
-    policy.FAILED: rows.FAILED,
-    policy.GONE: rows.FAILED,
-}
 
 
 @dataclass
@@ -269,7 +263,9 @@ class DeliveryPool:
             d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
         )
         with self._writes, run.store.transaction() as db:
-            settled = rows.settle(db, d, attempt, STATUS[decision.outcome], decision.next_attempt)
+            settled = rows.settle(
+                db, d, attempt, policy.STORED[decision.outcome], decision.next_attempt
+            )
             if decision.outcome == policy.GONE:
                 rows.disable(db, hook.name, t, "HTTP 410 Gone")
         if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile

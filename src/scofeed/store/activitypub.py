@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from scofeed.model import Entry
 from scofeed.store import entries as entry_rows
-
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+from scofeed.store.deliveries import DELIVERED, FAILED, PENDING  # one outbox vocabulary
 
 
 @dataclass(frozen=True)
