@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import sys
+import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,6 +196,56 @@ def receivers():
     yield make
     for r in made:
         r.stop()
+
+
+class SlowReceiver:
+    """A raw socket endpoint on 127.0.0.1 that holds its answer: it reads each
+    request's head, then sends ``answer[:start]`` at once and the rest one byte every
+    ``every`` seconds, or, with ``silent``, says nothing until it is stopped."""
+
+    def __init__(
+        self, answer: bytes, every: float = 1.0, start: int = 0, silent: bool = False
+    ) -> None:
+        self.answer, self.every, self.start, self.silent = answer, every, start, silent
+        self.requests = 0
+        self.done = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.done.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(60)
+            try:
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    got += chunk
+                self.requests += 1
+                if self.silent:
+                    self.done.wait(120)
+                    return
+                conn.sendall(self.answer[: self.start])
+                for i in range(self.start, len(self.answer)):
+                    if self.done.wait(self.every):
+                        return
+                    conn.sendall(self.answer[i : i + 1])
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self.done.set()
+        self.sock.close()
 
 
 def webhook_toml(name: str, url: str, **extra: object) -> str:

@@ -7,14 +7,12 @@ stays pending for the next start (same webhook-id)."""
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
-import threading
 
 import pytest
 
 import test_daemon
-from conftest import webhook_toml
+from conftest import SlowReceiver, webhook_toml
 
 start = test_daemon.start
 wait_for = test_daemon.wait_for
@@ -23,58 +21,13 @@ NEW = "Secretary-General meets the press\n\nOn 12 June 2020 the Secretary-Genera
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
 
-class SlowServer:
-    """Accepts connections, reads the request head, then either drips ``ANSWER`` one
-    byte a second ("drip") or says nothing until the test ends ("silent")."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.requests = 0
-        self.done = threading.Event()
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.done.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(60)
-            try:
-                got = b""
-                while b"\r\n\r\n" not in got:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    got += chunk
-                self.requests += 1
-                if self.mode == "silent":
-                    self.done.wait(120)
-                    return
-                for byte in ANSWER:
-                    if self.done.wait(1):
-                        return
-                    conn.sendall(bytes([byte]))
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self.done.set()
-        self.sock.close()
-
-
 @pytest.fixture
 def slow_server():
-    made: list[SlowServer] = []
+    """``slow_server("drip")`` drips its answer a byte a second; "silent" never answers."""
+    made: list[SlowReceiver] = []
 
-    def make(mode: str) -> SlowServer:
-        made.append(SlowServer(mode))
+    def make(mode: str) -> SlowReceiver:
+        made.append(SlowReceiver(ANSWER, every=1.0, silent=mode == "silent"))
         return made[-1]
 
     yield make

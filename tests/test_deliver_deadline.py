@@ -4,14 +4,11 @@ per-read timeout, gets a timeout, not a delivered webhook after however long it 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 
-from conftest import webhook_toml
+from conftest import SlowReceiver, webhook_toml
 from scofeed.build import build as build_feeds
 from scofeed.deliver import runner
 from scofeed.store import deliveries as rows
@@ -19,48 +16,9 @@ from scofeed.store import deliveries as rows
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\n"
 
 
-class Dripper:
-    """Answers every connection by sending ``HEAD`` + 40 body bytes, one per 0.2 s,
-    from ``start`` on (0: the status line too, len(HEAD): only the body)."""
-
-    def __init__(self, start: int) -> None:
-        self.start = start
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
-        self.done = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while not self.done.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            try:
-                conn.recv(65536)
-                answer = HEAD + b"x" * 40
-                conn.sendall(answer[: self.start])
-                for i in range(self.start, len(answer)):
-                    if self.done.is_set():
-                        return
-                    conn.sendall(answer[i : i + 1])
-                    time.sleep(0.2)
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self.done.set()
-        self.sock.close()
-
-
 @pytest.mark.parametrize("start", [0, len(HEAD)], ids=["dripped-headers", "dripped-body"])
 def test_a_dripping_receiver_times_out_at_the_deadline(site, start):
-    dripper = Dripper(start)
+    dripper = SlowReceiver(HEAD + b"x" * 40, every=0.2, start=start)
     try:
         site.write_config(webhook_toml("drip", dripper.url, timeout=1))
         cfg, store = site.config(), site.store()
