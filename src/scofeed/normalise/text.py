@@ -20,11 +20,16 @@ _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 
 def clean_text(text: str) -> str:
     """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # found in C at once; looking for "\r\n" scans slowly
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = xml_safe(text)
     lines = [ln.rstrip() for ln in text.split("\n")]
-    return "\n".join("" if _BLANKISH.match(ln) else ln for ln in lines)
+    # a line opening with a letter or digit is not blank-ish: no need to ask the pattern
+    return "\n".join(
+        ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines
+    )
 
 
 def xml_safe(text: str) -> str:
