@@ -66,19 +66,30 @@ def collapse(s: str) -> str:
     """Runs of whitespace become one space; ends trimmed."""
     # Text whose only white space is single spaces between words is already collapsed
     # (a paragraph kept on one line, as most are): checked in C, faster than re-joining
-    # it. In ASCII text the other white space characters are the few bytes deleted
-    # here; elsewhere every one of them is unprintable.
-    if "  " not in s and s[:1] != " " and s[-1:] != " ":
+    # it. In ASCII text the other white space characters are the few looked for here
+    # (one fast search each, newline first: hard-wrapped text is common); elsewhere
+    # every one of them is unprintable.
+    if s[:1] != " " and s[-1:] != " ":
         if s.isascii():
-            raw = s.encode("ascii")
-            if len(raw.translate(None, _ASCII_SPACES_BUT_SPACE)) == len(raw):
+            if not (
+                "\n" in s
+                or "\t" in s
+                or "\r" in s
+                or "\x0b" in s
+                or "\x0c" in s
+                or "\x1c" in s
+                or "\x1d" in s
+                or "\x1e" in s
+                or "\x1f" in s
+                or "  " in s  # last: a search for two characters is the slow one
+            ):
                 return s
-        elif s.isprintable():
+        elif "  " not in s and s.isprintable():
             return s
     return " ".join(s.split())
 
 
-_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what collapse looks for
 
 
 def blocks(cleaned: str) -> list[str]:
