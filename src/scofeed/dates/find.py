@@ -32,7 +32,7 @@ def find_dates(
         text = text.translate(FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
     every = matches(text, windowed)
-    years = {int(m["year"]) for m in every if m.groupdict().get("year")}
+    years = {int(m["year"]) for m in every if "year" in m.re.groupindex and m["year"]}
     for m in every:
         hit = resolve(m, context, max_year, years)
         if hit is not None:

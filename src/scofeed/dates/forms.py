@@ -156,8 +156,8 @@ def _zh_number(s: str) -> int:
     return t * 10 + o
 
 
-def _month(m: re.Match[str]) -> int | None:
-    g = m.groupdict()
+def _month(g: dict[str, str | None]) -> int | None:
+    """The month a match's groups (``groupdict``) name."""
     if g.get("zmon"):
         return _zh_number(g["zmon"])
     if g.get("mword"):
@@ -172,10 +172,10 @@ def _month(m: re.Match[str]) -> int | None:
 def resolve(
     m: re.Match[str], context: date | None, max_year: int, years: Iterable[int] = ()
 ) -> FoundDate | None:
-    month = _month(m)
+    g = m.groupdict()
+    month = _month(g)
     if month is None or not 1 <= month <= 12:
         return None
-    g = m.groupdict()
     day = _zh_number(g["zday"]) if g.get("zday") else int(m.group("day"))
     year_text = g.get("year")
     if g.get("zyear"):
