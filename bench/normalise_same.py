@@ -123,15 +123,18 @@ def stitched(count: int, lines: list[str], rng: random.Random) -> Iterator[tuple
         published = rng.choice([None, None, None, datetime(2020, 6, 3, 10), NOW])
         lang = rng.choice([None, None, "ru", "zh-CN", "en"])
         tags = rng.choice([(), ("a  b", ""), ("security",)])
-        yield f"stitched {i}", Release(
-            origin=f"s{i}.txt",
-            text=text,
-            title=title,
-            url=url,
-            context_date=ctx,
-            published=published,
-            lang=lang,
-            tags=tags,
+        yield (
+            f"stitched {i}",
+            Release(
+                origin=f"s{i}.txt",
+                text=text,
+                title=title,
+                url=url,
+                context_date=ctx,
+                published=published,
+                lang=lang,
+                tags=tags,
+            ),
         )
 
 
@@ -176,12 +179,15 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
     ctx = date(2021, 7, 5)
     every_line = sorted({ln for _n, r in corpus for ln in r.text.splitlines()} | set(DATE_FORMS))
     for ln in every_line:
-        yield f"find {ln!r}", lambda ln=ln: (
-            find_dates(ln),
-            find_dates(ln, ctx, max_year=2027, reference=ctx),
-            find_dates(ln, ctx, reference=ctx, windowed=False),
-            is_date_line(ln),
-            date_stamp(ln, ctx),
+        yield (
+            f"find {ln!r}",
+            lambda ln=ln: (
+                find_dates(ln),
+                find_dates(ln, ctx, max_year=2027, reference=ctx),
+                find_dates(ln, ctx, reference=ctx, windowed=False),
+                is_date_line(ln),
+                date_stamp(ln, ctx),
+            ),
         )
 
 

@@ -14,7 +14,7 @@ running into the next year ("December 30 - January 2, 2021") starts the year bef
 Relative forms, resolved against a reference date: today, yesterday, "on Thursday"
 (the last Thursday on or before it), сегодня, вчера, в четверг, 今天, 昨天, 周四.
 
-To add a form: a named pattern in ``PATTERNS`` (and, if it can start where no digit run
+To add a form: a named pattern in ``FORMS`` (and, if it can start where no digit run
 does, a line in ``scofeed.dates.windowed.matches``).
 """
 
@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any, NamedTuple
 
 MIN_YEAR = 1990
 NEAR_DAYS = 60  # a stated year is preferred for a day this far before the reference
@@ -53,33 +54,41 @@ _ZH_DIGITS = "〇零一二三四五六七八九"
 _ZH_NUM = "一二三四五六七八九十"
 _ZH_DIGIT_VALUE = {"〇": 0, "零": 0, **{c: i + 1 for i, c in enumerate(_ZH_NUM[:9])}}
 
+
+class Form(NamedTuple):
+    """A date form's pattern, before it is compiled."""
+
+    source: str
+    flags: int = 0
+
+
 # Each pattern names day, month (word or number) and optionally year.
-PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+FORMS: list[tuple[str, Form]] = [
     (
         "iso",
-        re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
+        Form(r"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
     ),
     (
         "dotted",
-        re.compile(rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.{_YEAR}"),
+        Form(rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.{_YEAR}"),
     ),
     (
         "zh",
-        re.compile(
+        Form(
             r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
             r"(?P<day>[12]\d|3[01]|0?[1-9])\s*(?:日|号)"
         ),
     ),
     (
         "zh-numerals",  # 二〇二〇年六月三日
-        re.compile(
+        Form(
             rf"(?P<zyear>[{_ZH_DIGITS}]{{4}})\s*年\s*(?P<zmon>[{_ZH_NUM}]{{1,2}})\s*月\s*"
             rf"(?P<zday>[{_ZH_NUM}]{{1,3}})\s*(?:日|号)"
         ),
     ),
     (
         "day-month",  # 3 June 2020, 8-9 June 2017, 30 June - 1 July 2021, 3 June, 2020, 3 June
-        re.compile(
+        Form(
             rf"(?<![\w\d])(?P<day>{_DAY})(?:st|nd|rd|th)?"
             rf"(?:{_TO}{_DAY}(?:st|nd|rd|th)?)?"
             rf"(?:\s+(?:of\s+)?(?P<mword>{_EN})\.?"
@@ -90,7 +99,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "month-day",  # June 3, 2020, June 8-9, 2017, June 30 - July 1, 2021, June 3
-        re.compile(
+        Form(
             rf"(?<![\w])(?P<mword>{_EN})\.?\s+(?P<day>{_DAY})(?:st|nd|rd|th)?"
             rf"(?:{_TO}(?:(?P<mword2>{_EN})\.?\s+)?{_DAY}(?:st|nd|rd|th)?)?(?!\d)"
             rf"(?:,?\s*{_YEAR})?",
@@ -99,7 +108,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "ru",  # 3 июня 2020 года, 3-4 июня, 30 июня – 1 июля 2021 г., с 8 по 9 июня
-        re.compile(
+        Form(
             rf"(?<![\w\d])(?P<day>{_DAY})(?:{_TO}{_DAY})?"
             rf"\s+(?P<rword>{_RU}){_RU_ENDINGS}(?!\w)"
             rf"(?:{_TO}{_DAY}\s+(?P<rword2>{_RU}){_RU_ENDINGS}(?!\w))?"
@@ -108,6 +117,22 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+
+# Compiled on first use: the forms tried only on text that is not ASCII (Russian, Chinese;
+# see ``scofeed.dates.windowed``), never compiled for a corpus in English (~1.6 ms at
+# start-up). The others are compiled at import, once before a build's workers fork.
+_LATER = frozenset({"zh", "zh-numerals", "ru"})
+_COMPILED = {name: re.compile(*form) for name, form in FORMS if name not in _LATER}
+NAMES = tuple(name for name, _form in FORMS)
+
+
+def pattern(name: str) -> re.Pattern[str]:
+    """The compiled pattern of the form ``name``."""
+    found = _COMPILED.get(name)
+    if found is None:
+        found = _COMPILED[name] = re.compile(*dict(FORMS)[name])
+    return found
+
 
 _TIME_AFTER = re.compile(
     r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)", re.IGNORECASE
@@ -156,7 +181,7 @@ def _zh_number(s: str) -> int:
     return t * 10 + o
 
 
-def _month(g: dict[str, str | None]) -> int | None:
+def _month(g: dict[str, Any]) -> int | None:
     """The month a match's groups (``groupdict``) name."""
     if g.get("zmon"):
         return _zh_number(g["zmon"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from scofeed.dates.forms import PATTERNS
+from scofeed.dates.forms import NAMES, pattern
 
 _DIGITS = re.compile(r"\d\d*")  # as \d+, but the engine then scans for the first \d fast
 _DIGIT_MARKS = bytes(b"0"[0] if 48 <= b <= 57 else b" "[0] for b in range(256))
@@ -132,8 +132,8 @@ def matches(text: str, windowed: bool) -> list[re.Match[str]]:
     """Every match of every absolute pattern, pattern by pattern, in text order."""
     out: list[re.Match[str]] = []
     if not windowed:
-        for _name, pattern in PATTERNS:
-            out.extend(pattern.finditer(text))
+        for name in NAMES:
+            out.extend(pattern(name).finditer(text))
         return out
     # A day is one or two digits and no form lets a digit follow it, so only runs that
     # short can hold one; the ISO form opens with a run of exactly four (the year).
@@ -146,24 +146,24 @@ def matches(text: str, windowed: bool) -> list[re.Match[str]]:
             days.append(start)
         elif size == 4:
             years.append(start)
-    for name, pattern in PATTERNS:
+    for name in NAMES:
         if name == "iso":
             if years and "-" in text:
-                scan(pattern, text, years, out)
+                scan(pattern(name), text, years, out)
         elif name == "zh-numerals":
             if "月" in text:
-                out.extend(pattern.finditer(text))
+                out.extend(pattern(name).finditer(text))
         elif not days:
             continue  # every other form holds a day
         elif name == "month-day":
-            scan(pattern, text, _month_day_starts(text, days), out)
+            scan(pattern(name), text, _month_day_starts(text, days), out)
         elif name in _AT_DIGITS:
             needs = _NEEDS.get(name)
             if needs is None or needs in text:
-                scan(pattern, text, days, out)
+                scan(pattern(name), text, days, out)
         elif name == "ru":
             if not ascii_only:
-                scan(pattern, text, days, out)
+                scan(pattern(name), text, days, out)
         elif "月" in text:  # the Chinese form needs it
-            out.extend(pattern.finditer(text))
+            out.extend(pattern(name).finditer(text))
     return out
