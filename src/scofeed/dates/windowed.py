@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from scofeed.dates.forms import NAMES, pattern
+from scofeed.dates.forms import NAMES, RU_RELATIVE, RU_WEEKDAYS, ZH_RELATIVE, ZH_WEEK, pattern
 
 _DIGITS = re.compile(r"\d\d*")  # as \d+, but the engine then scans for the first \d fast
 _DIGIT_MARKS = bytes(b"0"[0] if 48 <= b <= 57 else b" "[0] for b in range(256))
@@ -100,18 +100,34 @@ def nothing_to_try(text: str, relative: bool) -> bool:
     return "day" not in low and "tomorrow" not in low
 
 
-def relative_starts(text: str) -> list[int] | None:
-    """Where a relative date can begin in ASCII text: "tomorrow", or a word ending in
-    "day" (today, Monday ...), perhaps after last/next/this/past/on. None when the text
-    is not ASCII (the other scripts' forms are not looked for here)."""
-    if not text.isascii():
-        return None
-    low = text.lower()
-    starts = set()
-    at = low.find("tomorrow")
+# Characters the relative pattern (case ignored) takes for a letter of its Russian words
+# though ``str.lower`` does not make them that letter: old Cyrillic letter forms. A text
+# holding one is searched in full. (The tests check this list against the regex engine.)
+_ZH_MARKS = {word[0] for word in (*ZH_RELATIVE, *ZH_WEEK)}
+CASE_ODDITIES = "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85"
+
+
+def _occurrences(low: str, word: str) -> list[int]:
+    found = []
+    at = low.find(word)
     while at >= 0:
-        starts.add(at)
-        at = low.find("tomorrow", at + 1)
+        found.append(at)
+        at = low.find(word, at + 1)
+    return found
+
+
+def relative_starts(text: str) -> list[int] | None:
+    """Where a relative date can begin: "tomorrow", or a word ending in "day" (today,
+    Monday ...), perhaps after last/next/this/past/on; in other scripts, a Russian word
+    (сегодня, a weekday, perhaps after the word before it) or a Chinese one (今天, 周四,
+    上周四 ...). The words are found in the lower-cased text, so None (search the whole
+    text) when lower-casing moves positions (İ becomes two characters) or the text holds
+    a character the pattern reads as another letter (``CASE_ODDITIES``)."""
+    low = text.lower()
+    ascii_only = text.isascii()
+    if not ascii_only and (len(low) != len(text) or any(odd in text for odd in CASE_ODDITIES)):
+        return None
+    starts = set(_occurrences(low, "tomorrow"))
     at = low.find("day")
     while at >= 0:
         for back in _DAY_OFFSETS:
@@ -125,7 +141,38 @@ def relative_starts(text: str) -> list[int] | None:
             if ws < word:
                 starts.update((ws - 2, ws - 4))
         at = low.find("day", at + 3)
+    if not ascii_only:
+        _other_scripts(text, low, starts)
     return sorted(p for p in starts if p >= 0)
+
+
+def _other_scripts(text: str, low: str, starts: set[int]) -> None:
+    """Add where the Russian and Chinese relative forms can begin."""
+    if "е" in low or "т" in low:  # every Russian word holds one: most text has neither
+        _russian(text, low, starts)
+    if any(mark in text for mark in _ZH_MARKS):
+        for word in ZH_RELATIVE:
+            starts.update(_occurrences(text, word))
+        for word in ZH_WEEK:
+            for at in _occurrences(text, word):
+                starts.update((at, at - 1))  # 周四, 上周四
+
+
+def _russian(text: str, low: str, starts: set[int]) -> None:
+    for word in RU_RELATIVE:
+        starts.update(_occurrences(low, word))
+    for word in RU_WEEKDAYS:
+        for at in _occurrences(low, word):
+            starts.add(at)
+            # "в четверг", "в прошлый четверг": the word before, after white space
+            ws = at
+            while ws > 0 and text[ws - 1].isspace():
+                ws -= 1
+            before = ws
+            while before > 0 and (text[before - 1].isalnum() or text[before - 1] == "_"):
+                before -= 1
+            if before < ws:
+                starts.add(before)
 
 
 def matches(text: str, windowed: bool) -> list[re.Match[str]]:
