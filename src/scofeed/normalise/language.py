@@ -64,13 +64,16 @@ def script_of(text: str) -> str | None:
     return best if counts[best] >= 0.7 * total else None
 
 
-def dominant_script(text: str) -> str | None:
-    """The script the release is written in, judged by its longer paragraphs."""
+def dominant_script(text: str, paragraphs: list[str] | None = None) -> str | None:
+    """The script the release is written in, judged by its longer paragraphs
+    (``paragraphs``: ``blocks(text)`` when the caller has them already)."""
     if text.isascii() and _long_ascii_line_with_letter(text):
         # that line's paragraph is long and holds a letter, and ASCII letters are all
         # Latin: the full reckoning below would say "latin" too
         return "latin"
-    long = [p for p in blocks(text) if len(p) >= 80]
+    if paragraphs is None:
+        paragraphs = blocks(text)
+    long = [p for p in paragraphs if len(p) >= 80]
     return script_of(" ".join(long)) if long else script_of(text)
 
 
