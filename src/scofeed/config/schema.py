@@ -15,9 +15,9 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
 from scofeed.config.redact import HOST, URL, VALUE, safe_url
@@ -125,8 +125,40 @@ def host_in(url: str, hosts: tuple[str, ...]) -> bool:
     return bool(host) and any(host == h or host.endswith("." + h) for h in hosts)
 
 
-@dataclass(frozen=True)
-class SiteConfig:
+class Section:
+    """The value methods of a section: what ``@dataclass(frozen=True)`` writes into each
+    class (eq, hash, repr), written once. The decorator compiles every method it writes
+    from source, six per frozen class; with ``eq=False, repr=False`` it writes three,
+    which took ~3 ms off every command's start (14 classes). Same behaviour: equal when
+    of the same class with equal fields, hashed by the fields, shown as
+    ``Name(field=value, ...)`` (publish keys feed files on that text; a test compares all
+    three with a genuine dataclass)."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # set by @dataclass
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        compared = [f.name for f in fields(self) if f.compare]
+        that = cast(Section, other)
+        return tuple(getattr(self, n) for n in compared) == tuple(
+            getattr(that, n) for n in compared
+        )
+
+    def __hash__(self) -> int:
+        hashed = (f for f in fields(self) if (f.compare if f.hash is None else f.hash))
+        return hash(tuple(getattr(self, f.name) for f in hashed))
+
+    def __repr__(self) -> str:
+        shown = (f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"{self.__class__.__qualname__}({', '.join(shown)})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SiteConfig(Section):
+    """``[site]``: what the feeds say about themselves, and the ids' authority."""
+
     title: str = "SCO Secretariat press releases"
     description: str = "Press releases of the Shanghai Cooperation Organisation Secretariat."
     base_url: str = check(_http_url, default="http://127.0.0.1:8080/")
@@ -139,8 +171,10 @@ class SiteConfig:
     official_hosts: tuple[str, ...] = check(_hosts, default=("sectsco.org",))
 
 
-@dataclass(frozen=True)
-class PathsConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class PathsConfig(Section):
+    """``[paths]``: the sources folder, the feeds folder and the state store."""
+
     sources: Path = Path("sources")
     feeds: Path = Path("feeds")
     state: Path = Path("state/scofeed.sqlite3")
@@ -164,8 +198,8 @@ LANGUAGE_DEFAULTS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class LanguageFeed:
+@dataclass(frozen=True, eq=False, repr=False)
+class LanguageFeed(Section):
     """``[feeds.languages.<code>]``: the title, description and folder of one language's
     feeds (defaults: ``LANGUAGE_DEFAULTS``, else the site's title with the code)."""
 
@@ -188,8 +222,10 @@ def _days(v: int) -> str | None:
     return None if v >= 0 else "a number of days, 0 or more"
 
 
-@dataclass(frozen=True)
-class FeedsConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class FeedsConfig(Section):
+    """``[feeds]``: which feeds are written, how long, with what pages."""
+
     entries: int = check(_positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
     archives: bool = True  # RFC 5005 archive pages, one per month (feeds/archive/YYYY-MM/)
@@ -204,8 +240,10 @@ def _seconds(v: float) -> str | None:
     return None if 0 <= v <= 3600 else "a number of seconds from 0 to 3600"
 
 
-@dataclass(frozen=True)
-class LimitsConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class LimitsConfig(Section):
+    """``[limits]``: the size and time one input may take."""
+
     max_file_bytes: int = check(_positive, default=2_000_000)
     reject_ttl: int = check(_positive, default=7)  # days a refused `scofeed add` input stays listed
     # seconds a file in sources/ must have kept its size and mtime before it is read
@@ -215,14 +253,16 @@ class LimitsConfig:
     file_seconds: float = check(_positive, default=5.0)
 
 
-@dataclass(frozen=True)
-class ScheduleConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class ScheduleConfig(Section):
+    """``[schedule]``: how often the daemon scans sources/ and delivers."""
+
     scan_interval: int = check(_positive, default=60)
     deliver_interval: int = check(_positive, default=5)
 
 
-@dataclass(frozen=True)
-class RecheckConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class RecheckConfig(Section):
     """Official pages (a page-list source's articles, `scofeed add URL` pages) fetched
     again while recent, so an edit on the site becomes a correction."""
 
@@ -231,14 +271,18 @@ class RecheckConfig:
     interval: int = check(_positive, default=86400)  # seconds between two checks of a page
 
 
-@dataclass(frozen=True)
-class ServeConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class ServeConfig(Section):
+    """``[serve]``: where the daemon serves the feeds."""
+
     host: str = "127.0.0.1"
     port: int = check(_port, default=8080)
 
 
-@dataclass(frozen=True)
-class LogConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class LogConfig(Section):
+    """``[log]``: how much the daemon logs."""
+
     level: str = check(_one_of(*LEVELS), default="INFO")
 
 
@@ -270,8 +314,8 @@ def _non_negative(v: float) -> str | None:
     return None if v >= 0 else "a number of seconds, 0 or more"
 
 
-@dataclass(frozen=True, repr=False)
-class RemoteSource:
+@dataclass(frozen=True, eq=False, repr=False)
+class RemoteSource(Section):
     """A web page listing releases, or an RSS/Atom/JSON feed, polled on its own schedule."""
 
     name: str = check(_name)
@@ -381,8 +425,8 @@ def _whsec(value: str) -> bool:
     return 16 <= len(key) <= 128
 
 
-@dataclass(frozen=True, repr=False)
-class Webhook:
+@dataclass(frozen=True, eq=False, repr=False)
+class Webhook(Section):
     """One ``[[webhooks]]`` endpoint."""
 
     name: str = check(_name)
@@ -446,8 +490,8 @@ def _hub_urls(v: tuple[str, ...]) -> str | None:
     return "a list of http:// or https:// hub URLs" if bad else None
 
 
-@dataclass(frozen=True)
-class WebSubConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class WebSubConfig(Section):
     """``[websub]``: the built-in hub (served by ``scofeed run``) and external hubs."""
 
     enabled: bool = True  # advertise and run the built-in hub at base_url + path
@@ -481,8 +525,8 @@ def _ap_username(v: str) -> str | None:
     return None if ok else "1 to 30 lower-case letters, digits or '_'"
 
 
-@dataclass(frozen=True)
-class ActivityPubConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class ActivityPubConfig(Section):
     """``[activitypub]``: scofeed as a followable actor (``@username@host``)."""
 
     enabled: bool = False
@@ -525,8 +569,10 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
-@dataclass(frozen=True)
-class Config:
+@dataclass(frozen=True, eq=False, repr=False)
+class Config(Section):
+    """The whole config.toml: one field per section."""
+
     site: SiteConfig = SiteConfig()
     paths: PathsConfig = PathsConfig()
     feeds: FeedsConfig = FeedsConfig()
