@@ -96,6 +96,10 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
             if name.startswith("."):
                 continue
             rel = prefix + name
+            if item.is_file(follow_symlinks=False):  # most are: known by the entry alone
+                if not name.endswith(SKIP_SUFFIXES):
+                    yield rel, item, None
+                continue
             try:
                 if item.is_dir():
                     st = item.stat()
