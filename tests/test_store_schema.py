@@ -17,8 +17,8 @@ import pytest
 
 from scofeed.errors import StoreError
 from scofeed.store import Store
-from scofeed.store.fresh import FRESH, FRESH_VERSION, SEPARATOR
-from scofeed.store.schema import MIGRATIONS
+from scofeed.store.fresh import FRESH, FRESH_VERSION
+from scofeed.store.schema import MIGRATIONS, statements
 
 FRESH_MODULE = Path(__file__).resolve().parents[1] / "src" / "scofeed" / "store" / "fresh.py"
 MASTER = "SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master ORDER BY rowid"
@@ -38,9 +38,8 @@ def by_hand(path: Path, upto: int) -> Path:
     db = sqlite3.connect(path, isolation_level=None)
     for version, migration in enumerate(MIGRATIONS[:upto]):
         db.execute("BEGIN")
-        for statement in migration.split(";\n"):
-            if statement.strip():
-                db.execute(statement)
+        for statement in statements(migration):
+            db.execute(statement)
         db.execute(f"PRAGMA user_version = {version + 1}")
         db.execute("COMMIT")
     db.close()
@@ -104,16 +103,14 @@ def test_a_fresh_store_is_made_in_one_transaction_that_a_second_process_waits_fo
 
 def script_of(path: Path) -> str:
     """The schema of the store at ``path`` as one script: the SQL text SQLite keeps of
-    each table and index, in the order they were made (auto-indexes need none)."""
+    each table, index and trigger, in the order they were made (auto-indexes need none)."""
     db = sqlite3.connect(path)
     try:
-        statements = [
-            sql for (sql,) in db.execute(f"SELECT sql FROM ({MASTER}) WHERE sql IS NOT NULL")
-        ]
+        made = [sql for (sql,) in db.execute(f"SELECT sql FROM ({MASTER}) WHERE sql IS NOT NULL")]
     finally:
         db.close()
-    assert not any(SEPARATOR in s or "\\" in s or '"""' in s for s in statements)
-    return SEPARATOR.join(statements)
+    assert not any("\\" in s or '"""' in s for s in made)
+    return "".join(f"{s};\n\n" for s in made)
 
 
 HEADER = '''"""The schema of a new state store, made in one transaction (``Store``), where replaying
@@ -145,10 +142,7 @@ def write_fresh_module() -> None:
         lines.append(line)
     body = "\n".join(lines)
     FRESH_MODULE.write_text(
-        HEADER
-        + f"FRESH_VERSION = {len(MIGRATIONS)}\n"
-        + 'SEPARATOR = ";\\n\\n"  # between two statements of FRESH\n'
-        + f'FRESH = """\\\n{body}"""\n',
+        HEADER + f"FRESH_VERSION = {len(MIGRATIONS)}\n" + f'FRESH = """\\\n{body}"""\n',
         encoding="utf-8",
     )
     print(f"wrote {FRESH_MODULE} (version {len(MIGRATIONS)})", file=sys.stderr)

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scofeed.errors import StoreError
-from scofeed.store.fresh import FRESH, FRESH_VERSION, SEPARATOR
-from scofeed.store.schema import MIGRATIONS
+from scofeed.store.fresh import FRESH, FRESH_VERSION
+from scofeed.store.schema import MIGRATIONS, statements
 
 log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
@@ -94,12 +94,11 @@ class Store:
                     return
                 start = version if start is None else start
                 if version == 0 and FRESH_VERSION:
-                    statements, version = FRESH.split(SEPARATOR), FRESH_VERSION
+                    script, version = FRESH, FRESH_VERSION
                 else:
-                    statements, version = MIGRATIONS[version].split(";\n"), version + 1
-                for statement in statements:
-                    if statement.strip():
-                        db.execute(statement)
+                    script, version = MIGRATIONS[version], version + 1
+                for statement in statements(script):
+                    db.execute(statement)
                 db.execute(f"PRAGMA user_version = {version}")
                 db.execute("COMMIT")
             except BaseException:

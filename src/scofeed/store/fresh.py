@@ -9,8 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 13
-SEPARATOR = ";\n\n"  # between two statements of FRESH
+FRESH_VERSION = 14
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -269,4 +268,57 @@ CREATE TABLE feed_files (
 
 CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
 
-CREATE INDEX entries_by_language ON entries (language, published_ts DESC, id DESC)"""
+CREATE INDEX entries_by_language ON entries (language, published_ts DESC, id DESC);
+
+CREATE TABLE entry_months (
+        month   TEXT PRIMARY KEY,                 -- substr(published, 1, 7)
+        live    INTEGER NOT NULL,                 -- entries not withdrawn
+        version INTEGER NOT NULL                  -- never reused for another content
+    ) WITHOUT ROWID;
+
+CREATE TABLE entry_tag_lists (
+        tags TEXT PRIMARY KEY,                    -- the entries' tags column (a JSON list)
+        live INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+CREATE TRIGGER entries_counted_in AFTER INSERT ON entries BEGIN
+        INSERT INTO entry_months VALUES (substr(NEW.published, 1, 7), NEW.withdrawn_at IS NULL, 1)
+            ON CONFLICT (month) DO UPDATE SET live = live + excluded.live, version = version + 1;
+        INSERT INTO entry_tag_lists SELECT NEW.tags, 1
+            WHERE NEW.withdrawn_at IS NULL AND NEW.tags != '[]'
+            ON CONFLICT (tags) DO UPDATE SET live = live + 1;
+    END;
+
+CREATE TRIGGER entries_counted_out AFTER DELETE ON entries BEGIN
+        UPDATE entry_months SET live = live - (OLD.withdrawn_at IS NULL), version = version + 1
+            WHERE month = substr(OLD.published, 1, 7);
+        UPDATE entry_tag_lists SET live = live - 1
+            WHERE tags = OLD.tags AND OLD.withdrawn_at IS NULL;
+        DELETE FROM entry_tag_lists WHERE live <= 0;
+    END;
+
+CREATE TRIGGER entries_shown_moved AFTER UPDATE ON entries WHEN
+        (OLD.withdrawn_at IS NULL) != (NEW.withdrawn_at IS NULL)
+        OR OLD.published IS NOT NEW.published OR OLD.updated IS NOT NEW.updated
+        OR OLD.revision IS NOT NEW.revision OR OLD.content_hash IS NOT NEW.content_hash
+        OR OLD.link IS NOT NEW.link OR OLD.author IS NOT NEW.author
+        OR OLD.event_date IS NOT NEW.event_date
+    BEGIN
+        UPDATE entry_months SET live = live - (OLD.withdrawn_at IS NULL), version = version + 1
+            WHERE month = substr(OLD.published, 1, 7);
+        INSERT INTO entry_months VALUES (substr(NEW.published, 1, 7), NEW.withdrawn_at IS NULL, 1)
+            ON CONFLICT (month) DO UPDATE SET live = live + excluded.live, version = version + 1;
+    END;
+
+CREATE TRIGGER entries_tags_moved AFTER UPDATE ON entries WHEN
+        OLD.tags IS NOT NEW.tags OR (OLD.withdrawn_at IS NULL) != (NEW.withdrawn_at IS NULL)
+    BEGIN
+        UPDATE entry_tag_lists SET live = live - 1
+            WHERE tags = OLD.tags AND OLD.withdrawn_at IS NULL;
+        INSERT INTO entry_tag_lists SELECT NEW.tags, 1
+            WHERE NEW.withdrawn_at IS NULL AND NEW.tags != '[]'
+            ON CONFLICT (tags) DO UPDATE SET live = live + 1;
+        DELETE FROM entry_tag_lists WHERE live <= 0;
+    END;
+
+"""
