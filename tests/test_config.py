@@ -176,3 +176,14 @@ def test_sections_compare_hash_and_show_as_the_dataclasses_they_were(tmp_path):
             assert hash(s) == hashed
     site = load(None).site
     assert site != dataclasses.replace(site, title="other") and site == load(None).site
+
+
+def test_the_loader_reads_the_field_types_typing_would():
+    import typing
+
+    from scofeed.config.load import field_types
+    from scofeed.config.schema import Section
+
+    for cls in Section.__subclasses__():
+        typed = typing.get_type_hints(cls)
+        assert field_types(cls) == {f: typed[f] for f in cls.__dataclass_fields__}, cls
