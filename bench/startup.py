@@ -81,7 +81,16 @@ def compare(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument(
+        "--src",
+        type=Path,
+        help="measure `python -m scofeed` from this src/ folder (another checkout's, for a "
+        "before/after comparison) instead of the installed scofeed",
+    )
     args = ap.parse_args()
+    if args.src is not None:
+        SCOFEED[:] = [PY, "-m", "scofeed"]
+        ENV["PYTHONPATH"] = str(args.src.resolve())
     timed([PY, "-c", "import feedgen.feed, lxml.etree"])  # warm the disk cache once
     timed([*SCOFEED, "--version"])
     with tempfile.TemporaryDirectory() as tmp:
