@@ -131,7 +131,7 @@ def test_global_options_work_after_the_command(tmp_path):
 
 def genuine(section: object) -> object:
     """The same values in a genuine ``@dataclass(frozen=True)`` of the same name: what the
-    sections were before ``schema.Section`` wrote their eq, hash and repr once."""
+    sections were before ``schema.Section`` wrote their methods once."""
     import dataclasses
 
     cls = type(section)
@@ -144,7 +144,7 @@ def genuine(section: object) -> object:
     return made(**{n: getattr(section, n) for n in names})
 
 
-def test_sections_compare_hash_and_show_as_the_dataclasses_they_were(tmp_path):
+def test_sections_compare_hash_show_and_refuse_changes_as_the_dataclasses_they_were(tmp_path):
     import dataclasses
 
     from scofeed.config.schema import Section
@@ -174,6 +174,13 @@ def test_sections_compare_hash_and_show_as_the_dataclasses_they_were(tmp_path):
                 hash(s)
         else:
             assert hash(s) == hashed
+        first = dataclasses.fields(s)[0].name
+        for o in (s, g):
+            for name, value in ((first, getattr(o, first)), ("other", 1)):
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    setattr(o, name, value)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                delattr(o, first)
     site = load(None).site
     assert site != dataclasses.replace(site, title="other") and site == load(None).site
 
