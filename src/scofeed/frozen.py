@@ -12,8 +12,8 @@ gives the class the other five, written once here, that behave as the compiled o
 - ``FrozenInstanceError`` on setting or deleting an attribute once ``__init__`` is done.
 
 A method the class defines itself (its own ``__repr__``, say) is kept. mypy sees a frozen
-dataclass (``dataclass_transform``). Not for a class with ``__slots__`` or a
-``__setattr__`` of its own. tests/test_frozen.py compares it all with ``@dataclass(frozen=True)``.
+dataclass (``dataclass_transform``). Not for a class with ``__slots__`` (making one fails:
+no ``__dict__``). tests/test_frozen.py compares it all with ``@dataclass(frozen=True)``.
 """
 
 from __future__ import annotations
@@ -64,8 +64,6 @@ METHODS = {
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def frozen(cls: type[T]) -> type[T]:
     """A frozen dataclass of ``cls`` (see the module's docstring)."""
-    if "__slots__" in cls.__dict__ or "__setattr__" in cls.__dict__:
-        raise TypeError(f"@frozen {cls.__qualname__}: no __slots__ or __setattr__ of its own")
     own = {name for name in METHODS if name in cls.__dict__}
     if cls.__dict__.get("__hash__", 0) is None:  # Python's mark for "defines __eq__": a
         own.discard("__hash__")  # frozen dataclass hashes by its fields all the same
