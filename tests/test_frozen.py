@@ -6,7 +6,9 @@ change; and a few shapes of class the project's dataclasses have."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 from dataclasses import FrozenInstanceError, field
 from pathlib import Path
 
@@ -52,6 +54,8 @@ def behaves_as_genuine(obj: object) -> None:
             hash(obj)
     else:
         assert hash(obj) == hashed
+    for again in (pickle.loads(pickle.dumps(obj)), copy.deepcopy(obj)):  # worker processes
+        assert again == obj and repr(again) == repr(obj)
     first = dataclasses.fields(obj)[0].name  # type: ignore[arg-type]
     for o in (obj, g):
         for name, value in ((first, getattr(o, first)), ("other", 1)):
