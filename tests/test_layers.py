@@ -28,7 +28,14 @@ LAYERS: list[list[str]] = [
         "scofeed.publish",
     ],
     ["scofeed.store"],
-    ["scofeed.config", "scofeed.selectors", "scofeed.model", "scofeed.errors", "scofeed"],
+    [
+        "scofeed.config",
+        "scofeed.selectors",
+        "scofeed.model",
+        "scofeed.errors",
+        "scofeed.frozen",
+        "scofeed",
+    ],
 ]
 
 
