@@ -100,10 +100,10 @@ def nothing_to_try(text: str, relative: bool) -> bool:
     return "day" not in low and "tomorrow" not in low
 
 
+_ZH_MARKS = {word[0] for word in (*ZH_RELATIVE, *ZH_WEEK)}  # what each Chinese word opens with
 # Characters the relative pattern (case ignored) takes for a letter of its Russian words
 # though ``str.lower`` does not make them that letter: old Cyrillic letter forms. A text
 # holding one is searched in full. (The tests check this list against the regex engine.)
-_ZH_MARKS = {word[0] for word in (*ZH_RELATIVE, *ZH_WEEK)}
 CASE_ODDITIES = "\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85"
 
 
