@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from scofeed.dates import find_dates
 from scofeed.dates.forms import RU_RELATIVE, RU_WEEKDAYS
-from scofeed.dates.windowed import CASE_ODDITIES, relative_starts
+from scofeed.dates.windowed import CASE_ODDITIES, DIGIT_BLOCKS, may_hold_digit, relative_starts
 
 EVERY_CHARACTER = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF)
 
@@ -62,3 +62,16 @@ def test_windowed_search_in_other_scripts_finds_what_the_full_scan_finds(text, c
     windowed = find_dates(text, context, 2100, reference)
     full = find_dates(text, context, 2100, reference, windowed=False)
     assert windowed == full
+
+
+def test_may_hold_digit_for_every_digit_the_engine_knows():
+    """Each character ``\\d`` matches (every plane), alone and after a non-ASCII one,
+    is seen; a text of non-digits from the blocks without digits is not."""
+    digits = re.findall(r"\d", EVERY_CHARACTER)
+    assert len(digits) > 600
+    for d in digits:
+        assert may_hold_digit(d) and may_hold_digit("’" + d), hex(ord(d))
+    for code in range(0x80, 0x10000):
+        if (code >> 8) not in DIGIT_BLOCKS and not 0xD800 <= code <= 0xDFFF:
+            assert not may_hold_digit("’" + chr(code)), hex(code)
+    assert not may_hold_digit("no digit here") and not may_hold_digit("«нет» 中文")
