@@ -3,11 +3,13 @@ in another script dropped from it."""
 
 from __future__ import annotations
 
-from hypothesis import given
+import re
+
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scofeed.normalise import clean_text, script_of
-from scofeed.normalise.language import dominant_script
+from scofeed.normalise.language import _letter_counts, dominant_script
 from scofeed.normalise.text import blocks
 from tests.normalise_cases import entry, local
 
@@ -69,3 +71,33 @@ def test_fast_answer_matches_the_full_reckoning(raw):
 def test_a_long_line_without_letters_does_not_count_as_latin():
     text = clean_text("1" * 90 + "\n\nshort words")
     assert dominant_script(text) == full(text) is None
+
+
+# -- counting letters by script: the byte counts agree with the character classes -----
+
+LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+CJK = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
+
+
+def by_classes(text: str) -> tuple[int, int, int]:
+    return len(LATIN.findall(text)), len(CYRILLIC.findall(text)), len(CJK.findall(text))
+
+
+def test_letter_counts_of_every_character_are_the_classes():
+    """Each code point of the Basic Multilingual Plane (lone surrogates too) and a few
+    beyond it, alone and after a non-ASCII one (so the byte counts are taken)."""
+    for code in [*range(0x10000), 0x10000, 0x1F600, 0x20000, 0x2A6D6, 0x10FFFF]:
+        text = "’" + chr(code)
+        assert _letter_counts(text) == by_classes(text), hex(code)
+
+
+EDGES = "\u00bf\u00c0\u00ff\u0100\u01ff\u0200\u024f\u0250\u03ff\u0400\u04ff\u0500\u33ff\u3400"
+EDGES += "\u4cff\u4d00\u4dbf\u4dc0\u4dff\u4e00\u9fff\ua000\uf8ff\uf900\ufaff\ufb00\ud800\udc00"
+EDGES += "\U00020000aZ ’é中Ж"
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(st.text(alphabet=EDGES, max_size=40), st.text(max_size=40)))
+def test_letter_counts_of_mixed_text_are_the_classes(text):
+    assert _letter_counts(text) == by_classes(text)

@@ -76,3 +76,5 @@ def test_no_white_space_but_the_ascii_space_is_printable():
     assert [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()] == [" "]
     ascii_spaces = bytes(b for b in range(128) if chr(b).isspace() and b != 32)
     assert ascii_spaces == _ASCII_SPACES_BUT_SPACE
+    for space in _ASCII_SPACES_BUT_SPACE.decode():  # collapse looks for each one
+        assert collapse(f"a{space}b") == "a b"

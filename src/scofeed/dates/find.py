@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from scofeed.dates.forms import FULLWIDTH, RELATIVE, FoundDate, relative, resolve, with_time
+from scofeed.dates.forms import (
+    FULLWIDTH,
+    FULLWIDTH_DIGITS,
+    RELATIVE,
+    FoundDate,
+    relative,
+    resolve,
+    with_time,
+)
 from scofeed.dates.windowed import matches, nothing_to_try, relative_starts, scan
 
 
@@ -28,11 +36,11 @@ def find_dates(
     windowed search must agree with (see ``scofeed.dates.windowed``)."""
     if windowed and nothing_to_try(text, reference is not None):
         return []
-    if not text.isascii():
+    if not text.isascii() and any(digit in text for digit in FULLWIDTH_DIGITS):
         text = text.translate(FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
     every = matches(text, windowed)
-    years = {int(m["year"]) for m in every if m.groupdict().get("year")}
+    years = {int(m["year"]) for m in every if "year" in m.re.groupindex and m["year"]}
     for m in every:
         hit = resolve(m, context, max_year, years)
         if hit is not None:

@@ -14,7 +14,7 @@ running into the next year ("December 30 - January 2, 2021") starts the year bef
 Relative forms, resolved against a reference date: today, yesterday, "on Thursday"
 (the last Thursday on or before it), сегодня, вчера, в четверг, 今天, 昨天, 周四.
 
-To add a form: a named pattern in ``PATTERNS`` (and, if it can start where no digit run
+To add a form: a named pattern in ``FORMS`` (and, if it can start where no digit run
 does, a line in ``scofeed.dates.windowed.matches``).
 """
 
@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from typing import Any, NamedTuple
 
 MIN_YEAR = 1990
 NEAR_DAYS = 60  # a stated year is preferred for a day this far before the reference
@@ -53,33 +54,41 @@ _ZH_DIGITS = "〇零一二三四五六七八九"
 _ZH_NUM = "一二三四五六七八九十"
 _ZH_DIGIT_VALUE = {"〇": 0, "零": 0, **{c: i + 1 for i, c in enumerate(_ZH_NUM[:9])}}
 
+
+class Form(NamedTuple):
+    """A date form's pattern, before it is compiled."""
+
+    source: str
+    flags: int = 0
+
+
 # Each pattern names day, month (word or number) and optionally year.
-PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+FORMS: list[tuple[str, Form]] = [
     (
         "iso",
-        re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
+        Form(r"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
     ),
     (
         "dotted",
-        re.compile(rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.{_YEAR}"),
+        Form(rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.{_YEAR}"),
     ),
     (
         "zh",
-        re.compile(
+        Form(
             r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
             r"(?P<day>[12]\d|3[01]|0?[1-9])\s*(?:日|号)"
         ),
     ),
     (
         "zh-numerals",  # 二〇二〇年六月三日
-        re.compile(
+        Form(
             rf"(?P<zyear>[{_ZH_DIGITS}]{{4}})\s*年\s*(?P<zmon>[{_ZH_NUM}]{{1,2}})\s*月\s*"
             rf"(?P<zday>[{_ZH_NUM}]{{1,3}})\s*(?:日|号)"
         ),
     ),
     (
         "day-month",  # 3 June 2020, 8-9 June 2017, 30 June - 1 July 2021, 3 June, 2020, 3 June
-        re.compile(
+        Form(
             rf"(?<![\w\d])(?P<day>{_DAY})(?:st|nd|rd|th)?"
             rf"(?:{_TO}{_DAY}(?:st|nd|rd|th)?)?"
             rf"(?:\s+(?:of\s+)?(?P<mword>{_EN})\.?"
@@ -90,7 +99,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "month-day",  # June 3, 2020, June 8-9, 2017, June 30 - July 1, 2021, June 3
-        re.compile(
+        Form(
             rf"(?<![\w])(?P<mword>{_EN})\.?\s+(?P<day>{_DAY})(?:st|nd|rd|th)?"
             rf"(?:{_TO}(?:(?P<mword2>{_EN})\.?\s+)?{_DAY}(?:st|nd|rd|th)?)?(?!\d)"
             rf"(?:,?\s*{_YEAR})?",
@@ -99,7 +108,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "ru",  # 3 июня 2020 года, 3-4 июня, 30 июня – 1 июля 2021 г., с 8 по 9 июня
-        re.compile(
+        Form(
             rf"(?<![\w\d])(?P<day>{_DAY})(?:{_TO}{_DAY})?"
             rf"\s+(?P<rword>{_RU}){_RU_ENDINGS}(?!\w)"
             rf"(?:{_TO}{_DAY}\s+(?P<rword2>{_RU}){_RU_ENDINGS}(?!\w))?"
@@ -109,10 +118,27 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
+# Compiled on first use: the forms tried only on text that is not ASCII (Russian, Chinese;
+# see ``scofeed.dates.windowed``), never compiled for a corpus in English (~1.6 ms at
+# start-up). The others are compiled at import, once before a build's workers fork.
+_LATER = frozenset({"zh", "zh-numerals", "ru"})
+_COMPILED = {name: re.compile(*form) for name, form in FORMS if name not in _LATER}
+NAMES = tuple(name for name, _form in FORMS)
+
+
+def pattern(name: str) -> re.Pattern[str]:
+    """The compiled pattern of the form ``name``."""
+    found = _COMPILED.get(name)
+    if found is None:
+        found = _COMPILED[name] = re.compile(*dict(FORMS)[name])
+    return found
+
+
 _TIME_AFTER = re.compile(
     r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)", re.IGNORECASE
 )
-FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+FULLWIDTH_DIGITS = "０１２３４５６７８９"
+FULLWIDTH = str.maketrans(FULLWIDTH_DIGITS, "0123456789")  # looked for first: it is slow
 
 _WEEKDAYS = {
     "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
@@ -125,14 +151,20 @@ _DAYS_OFF = {
     "today": 0, "yesterday": -1, "tomorrow": 1, "сегодня": 0, "вчера": -1, "завтра": 1,
     "今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "明天": 1, "明日": 1,
 }  # fmt: skip
+# the relative words outside English, also where ``scofeed.dates.windowed`` looks
+RU_RELATIVE = ("сегодня", "вчера", "завтра")
+RU_WEEKDAYS = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
+ZH_RELATIVE = ("今天", "今日", "昨天", "昨日", "明天", "明日")
+ZH_WEEK = ("周", "星期", "礼拜")
+ZH_WHEN = ("上", "下", "本")
 RELATIVE = re.compile(
-    r"(?<!\w)(?P<off>today|yesterday|tomorrow|сегодня|вчера|завтра)(?!\w)"
-    r"|(?P<zoff>今天|今日|昨天|昨日|明天|明日)"
+    rf"(?<!\w)(?P<off>today|yesterday|tomorrow|{'|'.join(RU_RELATIVE)})(?!\w)"
+    rf"|(?P<zoff>{'|'.join(ZH_RELATIVE)})"
     r"|(?<!\w)(?:(?P<when>last|next|this|past|on)\s+)?"
     r"(?P<wday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!\w)"
     r"|(?<!\w)(?:(?P<rwhen>прошл\w*|следующ\w*|в|во)\s+)?"
-    r"(?P<rwday>понедельник|вторник|сред|четверг|пятниц|суббот|воскресень)[а-я]*"
-    r"|(?P<zwhen>上|下|本)?(?:周|星期|礼拜)(?P<zwday>[一二三四五六日天])",
+    rf"(?P<rwday>{'|'.join(RU_WEEKDAYS)})[а-я]*"
+    rf"|(?P<zwhen>{'|'.join(ZH_WHEN)})?(?:{'|'.join(ZH_WEEK)})(?P<zwday>[一二三四五六日天])",
     re.IGNORECASE,
 )
 
@@ -156,8 +188,8 @@ def _zh_number(s: str) -> int:
     return t * 10 + o
 
 
-def _month(m: re.Match[str]) -> int | None:
-    g = m.groupdict()
+def _month(g: dict[str, Any]) -> int | None:
+    """The month a match's groups (``groupdict``) name."""
     if g.get("zmon"):
         return _zh_number(g["zmon"])
     if g.get("mword"):
@@ -172,10 +204,10 @@ def _month(m: re.Match[str]) -> int | None:
 def resolve(
     m: re.Match[str], context: date | None, max_year: int, years: Iterable[int] = ()
 ) -> FoundDate | None:
-    month = _month(m)
+    g = m.groupdict()
+    month = _month(g)
     if month is None or not 1 <= month <= 12:
         return None
-    g = m.groupdict()
     day = _zh_number(g["zday"]) if g.get("zday") else int(m.group("day"))
     year_text = g.get("year")
     if g.get("zyear"):

@@ -9,8 +9,8 @@ the text. Every value without a zone is put in the configured one (``site.timezo
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -63,25 +63,53 @@ def settings_from(cfg: object) -> Settings:
 
 
 # scripts written without spaces between words: a keyword in them matches inside a run
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_UNSPACED = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF),
+             (0xF900, 0xFAFF))  # fmt: skip
 
 
-def _keyword_pattern(word: str) -> str:
-    """A keyword as a whole word: a letter may not touch either end, unless that end is
-    in a script without spaces (Chinese, Japanese), where words are not delimited."""
-    head = "" if _UNSPACED.match(word[:1]) else r"(?<!\w)"
-    tail = "" if _UNSPACED.match(word[-1:]) else r"(?!\w)"
-    return head + re.escape(word) + tail
+def _unspaced(char: str) -> bool:
+    """``char`` (one character, or none) is in a script written without spaces."""
+    return len(char) == 1 and any(lo <= ord(char) <= hi for lo, hi in _UNSPACED)
+
+
+@functools.lru_cache(maxsize=1024)
+def _delimited(word: str) -> tuple[bool, bool]:
+    """Whether a letter may not touch the start, and the end, of ``word``: the same for
+    every release, so judged once per keyword."""
+    return not _unspaced(word[:1]), not _unspaced(word[-1:])
+
+
+def _word_char(char: str) -> bool:
+    """What ``\\w`` matches (for one character of a str)."""
+    return char.isalnum() or char == "_"
+
+
+def holds_keyword(folded: str, word: str) -> bool:
+    """``word`` occurs in ``folded`` as a whole word: a letter, digit or "_" may not
+    touch either end, unless that end is in a script without spaces (Chinese,
+    Japanese), where words are not delimited. Each occurrence is found by a fast
+    substring search and its two neighbours judged (a regex opening with a lookbehind
+    tried every position of the text: ~30 us a keyword on a 2.5 KB release)."""
+    head, tail = _delimited(word)
+    at = folded.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if not (head and at > 0 and _word_char(folded[at - 1])) and not (
+            tail and end < len(folded) and _word_char(folded[end])
+        ):
+            return True
+        at = folded.find(word, at + 1)
+    return False
 
 
 def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
     if not rules:
         return []
-    folded = text.casefold()
+    folded = text.lower() if text.isascii() else text.casefold()  # the same for ASCII, faster
     tags = []
     for tag, words in rules:
         for w in words:
-            if re.search(_keyword_pattern(w.casefold()), folded):
+            if holds_keyword(folded, w.casefold()):
                 tags.append(tag)
                 break
     return tags

@@ -128,12 +128,13 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     """The title, the body paragraphs, and the chrome lines skipped before the headline
     (kept for their dates)."""
     text = clean_text(release.text)
-    dominant = dominant_script(text)
-    preamble: list[str] = []
     meta_title = collapse(xml_safe(release.title or ""))
-    if meta_title:
+    whole = blocks(text) if meta_title else None  # the body, and what the script is judged by
+    dominant = dominant_script(text, whole)
+    preamble: list[str] = []
+    if whole is not None:
         title = meta_title
-        paras = blocks(text)
+        paras = whole
     else:
         lines = text.split("\n")
         filled = [i for i, ln in enumerate(lines) if ln.strip()]

@@ -12,26 +12,56 @@ from scofeed.normalise.text import blocks, collapse
 
 FOREIGN_MAX = 300  # a paragraph in another script this short is a caption or navigation
 
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
-_CJK = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]")
-_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
-
-
+# The letters counted, by script (what ``_letter_counts`` counts; the tests hold it to
+# these classes): Latin [A-Za-z\u00C0-\u024F], Cyrillic [\u0400-\u04FF], CJK
+# [\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF]. Text that is not ASCII is counted in C
+# from its UTF-16 code units, whose high byte names a block of 256 code points: a
+# regex made one string a letter (or a run) and scanned ~6 ns a character.
 _ASCII_LETTERS = string.ascii_letters.encode()
+_BELOW_C0 = bytes(range(0xC0))  # Latin-1 bytes that are not letters from U+00C0 on
+# high bytes of code points in the CJK class, but 0x4D: only U+4D00-U+4DBF are in it
+_NOT_CJK_HIGH = bytes(b for b in range(256) if not (0x34 <= b <= 0x9F or b in (0xF9, 0xFA)))
 
 
 def _letter_counts(text: str) -> tuple[int, int, int]:
-    """How many Latin, Cyrillic and CJK characters ``text`` holds. ASCII text (most
-    releases) is counted in C by deleting its letters, not by a regex per letter."""
+    """How many Latin, Cyrillic and CJK characters ``text`` holds, counted in C by
+    deleting bytes (not by a regex per letter)."""
     if text.isascii():
         raw = text.encode("ascii")
         return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), 0, 0
-    return len(_LATIN.findall(text)), len(_CYRILLIC.findall(text)), len(_CJK.findall(text))
+    ascii_part = text.encode("ascii", "ignore")
+    latin1_part = text.encode("latin-1", "ignore")
+    units = text.encode("utf-16-le", "surrogatepass")
+    high = units[1::2]
+    latin = (
+        len(ascii_part)
+        - len(ascii_part.translate(None, _ASCII_LETTERS))
+        + len(latin1_part.translate(None, _BELOW_C0))  # U+00C0-U+00FF
+        + high.count(0x01)  # U+0100-U+01FF
+        + _in_block(units, high, 0x02, 0x00, 0x4F)  # U+0200-U+024F
+    )
+    cyrillic = high.count(0x04)  # U+0400-U+04FF
+    cjk = (
+        len(high.translate(None, _NOT_CJK_HIGH))
+        - _in_block(units, high, 0x4D, 0xC0, 0xFF)  # U+4DC0-U+4DFF are not CJK
+    )
+    return latin, cyrillic, cjk
+
+
+def _in_block(units: bytes, high: bytes, block: int, low_from: int, low_to: int) -> int:
+    """How many UTF-16 code units in the block of 256 code points ``block`` have their
+    low byte from ``low_from`` to ``low_to`` (few: these blocks are rare in releases)."""
+    found = 0
+    at = high.find(block)
+    while at >= 0:
+        found += low_from <= units[2 * at] <= low_to
+        at = high.find(block, at + 1)
+    return found
 
 
 def cjk_count(text: str) -> int:
     """How many Chinese characters ``text`` holds."""
-    return 0 if text.isascii() else len(_CJK.findall(text))
+    return 0 if text.isascii() else _letter_counts(text)[2]
 
 
 def script_of(text: str) -> str | None:
@@ -49,13 +79,16 @@ def script_of(text: str) -> str | None:
     return best if counts[best] >= 0.7 * total else None
 
 
-def dominant_script(text: str) -> str | None:
-    """The script the release is written in, judged by its longer paragraphs."""
+def dominant_script(text: str, paragraphs: list[str] | None = None) -> str | None:
+    """The script the release is written in, judged by its longer paragraphs
+    (``paragraphs``: ``blocks(text)`` when the caller has them already)."""
     if text.isascii() and _long_ascii_line_with_letter(text):
         # that line's paragraph is long and holds a letter, and ASCII letters are all
         # Latin: the full reckoning below would say "latin" too
         return "latin"
-    long = [p for p in blocks(text) if len(p) >= 80]
+    if paragraphs is None:
+        paragraphs = blocks(text)
+    long = [p for p in paragraphs if len(p) >= 80]
     return script_of(" ".join(long)) if long else script_of(text)
 
 
@@ -92,12 +125,12 @@ def detect_language(text: str, default: str) -> str:
     """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
     The first few thousand characters tell."""
     text = text[:4000]
-    if text.isascii() or (not _CYRILLIC.search(text) and not _CJK.search(text)):
+    if text.isascii():
         return default
     lat, cyr, cjk = _letter_counts(text)
-    total = cyr + cjk + lat
-    if total == 0:
+    if not cyr and not cjk:
         return default
+    total = cyr + cjk + lat
     if cjk * 3 >= total:  # one ideograph carries a word's worth of letters
         return "zh"
     if cyr * 2 > total:

@@ -67,7 +67,14 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
 
 
 def paragraphs_html(paras: list[str]) -> str:
-    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paras)
+    """Each paragraph escaped in a ``<p>``, one a line. A paragraph without "&", "<" or
+    ">" (most) is its own escape: three fast searches instead of three replacements."""
+    if not paras:
+        return ""
+    escaped = [
+        html.escape(p, quote=False) if "&" in p or "<" in p or ">" in p else p for p in paras
+    ]
+    return "<p>" + "</p>\n<p>".join(escaped) + "</p>"
 
 
 def drop_lines(fragment: str, lines: Iterable[str]) -> str:

@@ -20,11 +20,16 @@ _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 
 def clean_text(text: str) -> str:
     """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # found in C at once; looking for "\r\n" scans slowly
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = xml_safe(text)
     lines = [ln.rstrip() for ln in text.split("\n")]
-    return "\n".join("" if _BLANKISH.match(ln) else ln for ln in lines)
+    # a line opening with a letter or digit is not blank-ish: no need to ask the pattern
+    return "\n".join(
+        ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines
+    )
 
 
 def xml_safe(text: str) -> str:
@@ -61,19 +66,30 @@ def collapse(s: str) -> str:
     """Runs of whitespace become one space; ends trimmed."""
     # Text whose only white space is single spaces between words is already collapsed
     # (a paragraph kept on one line, as most are): checked in C, faster than re-joining
-    # it. In ASCII text the other white space characters are the few bytes deleted
-    # here; elsewhere every one of them is unprintable.
-    if "  " not in s and s[:1] != " " and s[-1:] != " ":
+    # it. In ASCII text the other white space characters are the few looked for here
+    # (one fast search each, newline first: hard-wrapped text is common); elsewhere
+    # every one of them is unprintable.
+    if s[:1] != " " and s[-1:] != " ":
         if s.isascii():
-            raw = s.encode("ascii")
-            if len(raw.translate(None, _ASCII_SPACES_BUT_SPACE)) == len(raw):
+            if not (
+                "\n" in s
+                or "\t" in s
+                or "\r" in s
+                or "\x0b" in s
+                or "\x0c" in s
+                or "\x1c" in s
+                or "\x1d" in s
+                or "\x1e" in s
+                or "\x1f" in s
+                or "  " in s  # last: a search for two characters is the slow one
+            ):
                 return s
-        elif s.isprintable():
+        elif "  " not in s and s.isprintable():
             return s
     return " ".join(s.split())
 
 
-_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what collapse looks for
 
 
 def blocks(cleaned: str) -> list[str]:
