@@ -42,6 +42,7 @@ from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
 from scofeed.render.opml import render_opml
 from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import entries as entry_rows
+from scofeed.store.entries import Month
 
 log = logging.getLogger(__name__)
 
@@ -117,16 +118,16 @@ def plan(
     cfg: Config,
     sets: list[FeedSet],
     members: Members,
-    months: dict[str, list[str]],
+    months: dict[str, Month],
     withdrawn: Sequence[Entry] = (),
 ) -> list[Planned]:
     """Every file with its key: the sets' subscription feeds from their newest entries'
-    stamps, the main set's archive pages from each month's stamps, and the tombstones
+    stamps, the main set's archive pages from each month's version, and the tombstones
     still shown. While every entry fits in the subscription feed, that feed is complete
     (``fh:complete``) and there are no archive pages: a lone archive page with no
     neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
     order = sorted(months, reverse=True)  # newest first
-    complete = sum(len(stamps) for stamps in months.values()) <= cfg.feeds.entries
+    complete = sum(m.live for m in months.values()) <= cfg.feeds.entries
     site = repr(cfg.site)
     limit = str(cfg.feeds.entries)
     files: list[Planned] = []
@@ -149,17 +150,17 @@ def plan(
         for i, month in enumerate(order):
             older = order[i + 1] if i + 1 < len(order) else None
             newer = order[i - 1] if i > 0 else None
-            stamps = months[month]
-            # in index order: should SQLite ever join them in another, the pages are only
-            # rendered again (the same bytes, so not written)
-            shown = _hash(stamps)
+            # the version moves whenever an entry of the month shows differently, or
+            # comes or goes (store triggers); the count is there for the reader's sake
+            live, version = months[month]
+            shown = f"{live} entries, version {version}"
             for fmt in ARCHIVE_FORMATS:
                 if fmt not in cfg.feeds.formats:
                     continue
                 head = catalog.archive_head(cfg, fs, fmt, month, older, newer)
                 path = fs.archive_path(month, fmt)
                 key = _key((__version__, site, repr(fs), repr(head)), fmt, path, shown)
-                files.append(Planned(path, key, fmt, head, (), month=month, size=len(stamps)))
+                files.append(Planned(path, key, fmt, head, (), month=month, size=live))
     return files
 
 
@@ -178,9 +179,9 @@ def _tomb(e: Entry) -> str:
 
 def layout(
     cfg: Config, db: sqlite3.Connection, withdrawn: Sequence[Entry] = ()
-) -> tuple[Plan, Members, dict[str, list[str]]]:
+) -> tuple[Plan, Members, dict[str, Month]]:
     """The sets of feeds the store calls for (languages present, tags), each set's
-    newest entries, and each month's stamps: a few queries, none reading every row
+    newest entries, and each archive month: a few queries, none reading every row
     into Python (at 30,000 entries a new release costs what it costs at 100). A set
     whose last entry was withdrawn lives on while that tombstone is shown (``withdrawn``),
     so its subscribers see the tombstone rather than a 404."""
@@ -203,7 +204,7 @@ def layout(
             members[fs.key] = entry_rows.newest(db, limit, tags=mine) if mine else []
         else:
             members[fs.key] = entry_rows.newest(db, limit)
-    months = entry_rows.month_stamps(db)
+    months = entry_rows.months(db)
     return Plan(sets, [], languages, meta_tags), members, months
 
 
@@ -256,7 +257,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
         for done in fan_out(cfg, _batches(todo)):
             written += done
     elif todo:
-        total = sum(len(stamps) for stamps in months.values())
+        total = sum(m.live for m in months.values())
         written = _render_files(cfg, todo, _entries(store, todo, total))
     order = {f.path: n for n, f in enumerate(files)}
     written.sort(key=order.__getitem__)  # plan order, however the batches came back

@@ -96,6 +96,10 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
             if name.startswith("."):
                 continue
             rel = prefix + name
+            if item.is_file(follow_symlinks=False):  # most are: known by the entry alone
+                if not name.endswith(SKIP_SUFFIXES):
+                    yield rel, item, None
+                continue
             try:
                 if item.is_dir():
                     st = item.stat()
@@ -194,15 +198,22 @@ def scan(
     whose mtime is younger than that at ``now`` is deferred (``ScanResult.deferred``),
     except the paths in ``settled`` (a file ``scofeed add`` has just written whole)."""
     result = ScanResult([], [], 0, [])
-    stamps = index.stamps
-    seen: set[str] = set()
+    unseen = dict(index.stamps)  # known files not met yet: what is left at the end is gone
     for rel, entry, error in walk(root):
-        seen.add(rel)
+        stamp = unseen.pop(rel, None)
+        if stamp is not None and error is None:  # the common case first: known, unchanged
+            try:
+                st = entry.stat()  # kept by the entry for the checks below
+            except OSError:
+                pass
+            else:
+                if stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
+                    result.unchanged += 1
+                    continue
         if error is not None:
             reason = f"unreadable ({error.strerror or error})"
             result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
             continue
-        stamp = stamps.get(rel)
         if stamp is None and (settle <= 0 or rel in settled):
             result.changed.append(Changed(rel, entry.path, None, "", None, -1, -1))
             continue
@@ -211,9 +222,6 @@ def scan(
         except OSError as exc:  # gone since it was listed
             reason = f"unreadable ({exc.strerror or exc})"
             result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
-            continue
-        if stamp is not None and stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
-            result.unchanged += 1
             continue
         left = 0.0 if rel in settled else settle_left(st.st_mtime_ns, now, settle)
         if left > 0:
@@ -232,7 +240,7 @@ def scan(
             )
             continue
         result.changed.append(Changed(rel, entry.path, *got))
-    result.gone = sorted(set(stamps) - seen)
+    result.gone = sorted(unseen)
     return result
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from scofeed.errors import StoreError
-from scofeed.store.schema import MIGRATIONS
+from scofeed.store.schema import MIGRATIONS, statements
 
 log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
@@ -90,9 +90,8 @@ class Store:
                         log.info("store_migrated path=%s from=%d to=%d", self.path, start, version)
                     return
                 start = version if start is None else start
-                for statement in MIGRATIONS[version].split(";\n"):
-                    if statement.strip():
-                        db.execute(statement)
+                for statement in statements(MIGRATIONS[version]):
+                    db.execute(statement)
                 db.execute(f"PRAGMA user_version = {version + 1}")
                 db.execute("COMMIT")
             except BaseException:

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from scofeed.errors import UnknownEntry
 from scofeed.model import Entry, Withdrawal
@@ -345,13 +346,18 @@ _MONTH = "substr(published, 1, 7)"  # an archive page's month (index entries_by_
 _ORDER = "ORDER BY published_ts DESC, id DESC"
 
 
-def month_stamps(db: sqlite3.Connection) -> dict[str, list[str]]:
-    """Each month's stamps, joined by SQLite in the order of the month index (newest
-    first): a few dozen rows for the whole store, whatever its size."""
-    rows = db.execute(
-        f"SELECT {_MONTH}, group_concat({_STAMP}, char(31)) FROM entries WHERE {_LIVE} GROUP BY 1"
-    )
-    return {month: stamps.split("\x1f") for month, stamps in rows}
+class Month(NamedTuple):
+    """An archive month as the triggers of migration 14 keep it: how many live entries
+    it holds, and a version that moves whenever one of them shows differently."""
+
+    live: int
+    version: int
+
+
+def months(db: sqlite3.Connection) -> dict[str, Month]:
+    """Every month holding a live entry: one row per month, whatever the store's size."""
+    rows = db.execute("SELECT month, live, version FROM entry_months WHERE live > 0")
+    return {month: Month(live, version) for month, live, version in rows}
 
 
 def month_ids(db: sqlite3.Connection, month: str) -> list[str]:
@@ -377,9 +383,10 @@ def newest(
 
 
 def tag_lists(db: sqlite3.Connection) -> list[str]:
-    """Every distinct tags column (a JSON list) of the published entries, but '[]'."""
-    rows = db.execute(f"SELECT DISTINCT tags FROM entries WHERE {_LIVE} AND tags != '[]'")
-    return sorted(r[0] for r in rows)
+    """Every distinct tags column (a JSON list) of the published entries, but '[]'
+    (kept by the triggers of migration 14: one row per list)."""
+    rows = db.execute("SELECT tags FROM entry_tag_lists WHERE live > 0 ORDER BY tags")
+    return [r[0] for r in rows]
 
 
 def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:

@@ -48,10 +48,16 @@ class Index:
         self._db = db
         cur = db.cursor()
         cur.row_factory = None  # plain tuples, not sqlite3.Row
+        # the rows as they come (a name stored as TEXT is already what it is in Python);
+        # the few stored as bytes decoded apart
         self.stamps: dict[str, tuple[str, int, int]] = {
-            from_db(r[0]): (from_db(r[0]), r[1], r[2])
-            for r in cur.execute("SELECT path, size, mtime_ns FROM files")
+            r[0]: r
+            for r in cur.execute(
+                "SELECT path, size, mtime_ns FROM files WHERE typeof(path) = 'text'"
+            )
         }
+        for r in cur.execute("SELECT path, size, mtime_ns FROM files WHERE typeof(path) != 'text'"):
+            self.stamps[from_db(r[0])] = (from_db(r[0]), r[1], r[2])
 
     def row(self, path: str) -> FileState | None:
         found = self._db.execute(f"{_SELECT} WHERE path = ?", (as_db(path),)).fetchone()
