@@ -307,3 +307,14 @@ def test_the_shipped_expiry_lets_a_rewritten_feed_through(pair, site):
     time.sleep(READY_FOR + 0.2)  # not a timing assertion: past the expiry, whatever the load
     (answer,), _ = exchange(pair.loop, request("GET", "/atom.xml"), ["GET"])
     assert answer.endswith(new)
+
+
+def test_a_removed_feed_is_a_404_once_its_answers_expire(pair, site):
+    (site.feeds / "rss.xml").unlink()
+    pair.app.ready_for = 0  # expired: the worker finds the file gone and drops its answers
+    (answer,), _ = exchange(pair.loop, request("GET", "/rss.xml"), ["GET"])
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    pair.app.ready_for = 3600  # nothing left to answer from: still the worker's 404
+    calls = pair.app.calls
+    (answer,), _ = exchange(pair.loop, request("GET", "/rss.xml"), ["GET"])
+    assert answer.startswith(b"HTTP/1.1 404 ") and pair.app.calls == calls + 1

@@ -320,7 +320,7 @@ class App:
         checked = time.monotonic()
         cached = self.feeds.get(file)
         if cached is None:
-            return _text(404, "feed not published yet\n")
+            return self._gone(environ)
         use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         key = (environ.get("PATH_INFO", ""), use_gzip)
         max_age = cfg.schedule.scan_interval
@@ -342,7 +342,7 @@ class App:
         checked = time.monotonic()
         cached = self.feeds.get(str(cfg.paths.feeds / rel))
         if cached is None:
-            return _text(404, "feed not published yet\n")
+            return self._gone(environ)
         use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         folder, _, name = rel.rpartition("/")
         archive = folder.partition(f"{ARCHIVE_DIR}/")[2] if f"{ARCHIVE_DIR}/" in rel else ""
@@ -360,6 +360,12 @@ class App:
             self._answers[key] = answer
         answer.checked = checked
         return answer.respond(environ)
+
+    def _gone(self, environ: Mapping[str, Any]) -> Response:
+        """A 404 for a file not (or no longer) there; its answers held are dropped."""
+        for use_gzip in (False, True):
+            self._answers.pop((environ.get("PATH_INFO", ""), use_gzip), None)
+        return _text(404, "feed not published yet\n")
 
     def ready(self, path: str, environ: Mapping[str, Any]) -> Response | None:
         """The answer to a GET or HEAD of ``path`` (its ``PATH_INFO``, no query) from
