@@ -318,3 +318,24 @@ def test_a_removed_feed_is_a_404_once_its_answers_expire(pair, site):
     calls = pair.app.calls
     (answer,), _ = exchange(pair.loop, request("GET", "/rss.xml"), ["GET"])
     assert answer.startswith(b"HTTP/1.1 404 ") and pair.app.calls == calls + 1
+
+
+def test_more_pipelined_output_than_the_loop_buffers_goes_on_through_the_workers(pair, site):
+    """Past outbuf_overflow (1 MB) of unsent answers, the loop hands over to a worker;
+    the answers still come whole and in order."""
+    path = site.feeds / "atom.xml"  # a 40 KB feed: a few dozen answers fill a megabyte
+    path.write_bytes(path.read_bytes().replace(b"</feed>", b"<!--" + b"x" * 40_000 + b"--></feed>"))
+    pair.app.ready_for = 0  # a worker reads the new version ...
+    exchange(pair.loop, request("GET", "/atom.xml"), ["GET"])
+    pair.app.ready_for = 3600  # ... and the loop answers it from then on
+    etag = pair.etags["/feed.json"]
+    short = [  # requests as short as can be: hundreds arrive in one 8 KB read
+        b"GET /atom.xml HTTP/1.1\r\n\r\n",
+        b"GET /feed.json HTTP/1.1\r\nIf-None-Match: " + etag.encode() + b"\r\n\r\n",
+    ]
+    sequence = [short[i % 2] for i in range(400)]  # 8 MB of answers asked for at once
+    expected = {raw: exchange(pair.workers, raw, ["GET"])[0][0] for raw in short}
+    calls = pair.app.calls
+    answers, _ = exchange(pair.loop, b"".join(sequence), ["GET"] * len(sequence))
+    assert [undated(a) for a in answers] == [undated(expected[r]) for r in sequence]
+    assert 0 < pair.app.calls - calls < len(sequence)  # some by the loop, some by workers
