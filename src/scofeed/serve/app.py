@@ -322,16 +322,14 @@ class App:
         if cached is None:
             return self._gone(environ)
         use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
-        key = (environ.get("PATH_INFO", ""), use_gzip)
         max_age = cfg.schedule.scan_interval
-        answer = self._answers.get(key)
-        if answer is None or not answer.fits(cfg, cached, max_age):
+
+        def build() -> FeedAnswer:
             link = websub.link_header(cfg, cfg.feed_url(fmt))
-            kind = CONTENT_TYPES[fmt]
-            answer = file_answer(cfg, cached, use_gzip, kind, max_age, link)
-            self._answers[key] = answer
-        answer.checked = checked
-        return answer.respond(environ)
+            return file_answer(cfg, cached, use_gzip, CONTENT_TYPES[fmt], max_age, link)
+
+        key = (environ.get("PATH_INFO", ""), use_gzip)
+        return self._answer(key, cfg, cached, max_age, checked, build).respond(environ)
 
     def published_file(self, cfg: Config, rel: str, environ: Mapping[str, Any]) -> Response:
         """A published file (``rel``: its path under feeds/) with conditional GET, gzip,
@@ -349,17 +347,38 @@ class App:
         max_age = cfg.schedule.scan_interval
         if archive and not _newest_month(cfg.paths.feeds / rel, archive):
             max_age = ARCHIVE_MAX_AGE
-        key = (environ.get("PATH_INFO", ""), use_gzip)
-        answer = self._answers.get(key)
-        if answer is None or not answer.fits(cfg, cached, max_age):
+
+        def build() -> FeedAnswer:
             link = None
             if not archive and rel != OPML_FILE:
                 link = websub.link_header(cfg, cfg.site.base_url.rstrip("/") + "/" + quote(rel))
             kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[_FORMAT_OF[name]]
-            answer = file_answer(cfg, cached, use_gzip, kind, max_age, link)
-            self._answers[key] = answer
+            return file_answer(cfg, cached, use_gzip, kind, max_age, link)
+
+        key = (environ.get("PATH_INFO", ""), use_gzip)
+        return self._answer(key, cfg, cached, max_age, checked, build).respond(environ)
+
+    def _answer(
+        self,
+        key: tuple[str, bool],
+        cfg: Config,
+        cached: Cached,
+        max_age: int,
+        checked: float,
+        build: Callable[[], FeedAnswer],
+    ) -> FeedAnswer:
+        """The answers held for ``key`` (path, gzip) when they fit this version of the
+        file (their ``checked`` moved on), else new ones from ``build``, held in their
+        place unless a later look at the file (a slower worker's) already replaced them."""
+        held = self._answers.get(key)
+        if held is not None and held.fits(cfg, cached, max_age):
+            held.checked = max(held.checked, checked)
+            return held
+        answer = build()
         answer.checked = checked
-        return answer.respond(environ)
+        if held is None or held.checked <= checked:
+            self._answers[key] = answer
+        return answer
 
     def _gone(self, environ: Mapping[str, Any]) -> Response:
         """A 404 for a file not (or no longer) there; its answers held are dropped."""
