@@ -54,7 +54,7 @@ ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached l
 # server's poll loop answers from them (``App.ready``) without any I/O for that long, so a
 # file rewritten on disk is served new at most this late (nginx's open_file_cache is the
 # same idea, with 60 s); after it, the next request goes to a worker, which looks again
-READY_FOR = 0.1
+READY_FOR = 0.02
 _HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
 
 # name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
