@@ -12,7 +12,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 LINT_STAMP := $(VENV)/.installed-lint
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/activitypub.py
 	$(BIN)/python bench/websub.py
 	$(BIN)/python bench/hostile.py
+
+# after appending a store migration: the schema a new store is made from (store/fresh.py)
+schema: $(RUN_STAMP)
+	$(BIN)/python tests/test_store_schema.py
 
 clean:
 	rm -rf $(VENV) state

@@ -4,7 +4,8 @@
 
 Prints, as medians of ``--rounds`` process runs each (alternating with the baseline so a
 busy spell on a shared machine does not land on one side only), in wall time and in CPU
-time (user + system, which moves much less with the others' load on a shared machine):
+time (user + system, which moves much less with the others' load on a shared machine),
+with the load average at the end:
 - ``scofeed --version`` / ``python -c pass`` (target, issue 9: at most 2x);
 - one-shot ``scofeed build`` of the seed (this repository's sources/ and config.toml, into
   an empty state store and feeds folder each run) / ``python -c "import feedgen.feed,
@@ -80,7 +81,16 @@ def compare(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument(
+        "--src",
+        type=Path,
+        help="measure `python -m scofeed` from this src/ folder (another checkout's, for a "
+        "before/after comparison) instead of the installed scofeed",
+    )
     args = ap.parse_args()
+    if args.src is not None:
+        SCOFEED[:] = [PY, "-m", "scofeed"]
+        ENV["PYTHONPATH"] = str(args.src.resolve())
     timed([PY, "-c", "import feedgen.feed, lxml.etree"])  # warm the disk cache once
     timed([*SCOFEED, "--version"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,7 +122,11 @@ def main() -> None:
                 ),
             ),
         ]
-    print(f"start-up, median of {args.rounds} process runs each (target: ratio <= 2.0x)")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"start-up, median of {args.rounds} process runs each (target: ratio <= 2.0x); "
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load}"
+    )
     for ours, base, (wall, cpu) in rows:
         for kind, (a, b, ratio) in (("wall", wall), ("cpu", cpu)):
             verdict = "ok" if ratio <= 2.0 else "over target"

@@ -127,3 +127,17 @@ def test_global_options_work_after_the_command(tmp_path):
     assert args.overrides == ["a.b=1", "c.d=2"] and args.config == "x"
     args = parse(["build"])
     assert args.overrides == [] and args.config is None and args.verbose == 0
+
+
+def test_the_loader_reads_the_field_types_typing_would():
+    import dataclasses
+    import typing
+
+    from scofeed.config import schema
+    from scofeed.config.load import field_types
+
+    sections = [c for c in vars(schema).values() if dataclasses.is_dataclass(c)]
+    assert len(sections) >= 14
+    for cls in sections:
+        typed = typing.get_type_hints(cls)
+        assert field_types(cls) == {f: typed[f] for f in cls.__dataclass_fields__}, cls

@@ -18,7 +18,14 @@ LAYERS: list[list[str]] = [
     ["scofeed.cli", "scofeed.__main__"],
     ["scofeed.daemon"],
     ["scofeed.schedule", "scofeed.serve", "scofeed.watch"],
-    ["scofeed.poll", "scofeed.build", "scofeed.add", "scofeed.withdraw", "scofeed.recheck"],
+    [
+        "scofeed.poll",
+        "scofeed.build",
+        "scofeed.add",
+        "scofeed.withdraw",
+        "scofeed.recheck",
+        "scofeed.outboxes",
+    ],
     ["scofeed.ingest", "scofeed.deliver", "scofeed.websub", "scofeed.pool", "scofeed.activitypub"],
     [
         "scofeed.sources",
@@ -28,7 +35,14 @@ LAYERS: list[list[str]] = [
         "scofeed.publish",
     ],
     ["scofeed.store"],
-    ["scofeed.config", "scofeed.selectors", "scofeed.model", "scofeed.errors", "scofeed"],
+    [
+        "scofeed.config",
+        "scofeed.selectors",
+        "scofeed.model",
+        "scofeed.errors",
+        "scofeed.frozen",
+        "scofeed",
+    ],
 ]
 
 

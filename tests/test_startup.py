@@ -7,6 +7,7 @@ timings; no test here measures time).
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import sys
 import pytest
 
 from conftest import Site
-from scofeed.cli import COMMANDS, _command_in, parser
+from scofeed.cli import COMMANDS, _command_in, main, parser
 
 # what the daemon, the pollers, the senders and the non-.txt readers need
 DAEMON = {"apscheduler", "waitress", "watchdog"}
@@ -72,11 +73,10 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert not mods & WORKERS  # one file: no worker processes to start
     # no CSS selectors configured: no cssselect
     assert not mods & {"cssselect", "lxml.cssselect"}
-    # the outbox planner (no network) is all of ActivityPub a build loads
-    assert {m for m in mods if m.startswith("scofeed.activitypub.")} <= {
-        "scofeed.activitypub.outbox",
-        "scofeed.activitypub.documents",
-    }
+    # no webhooks, ActivityPub off (the test config): no outbox, payload or document
+    # module is loaded (scofeed.outboxes loads each only when configured)
+    assert not {m for m in mods if m.startswith(("scofeed.activitypub", "scofeed.deliver"))}
+    assert not mods & {"scofeed.store.deliveries", "scofeed.store.activitypub"}
 
 
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
@@ -87,6 +87,49 @@ def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
     code, mods, out = imported("--config", str(site.config_path), "build", cwd=str(site.root))
     assert code == 0 and "new=2" in out, out
     assert {"yaml", "markdown_it"} <= mods and not mods & DAEMON
+
+
+RUN_PROBE = """
+import gc, json, sys
+from scofeed import cli
+seen = {}
+execute = cli.execute
+def spy(args):
+    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+    return execute(args)
+cli.execute = spy
+try:
+    cli.run()
+except SystemExit as exc:
+    seen["code"] = exc.code
+print(json.dumps(seen), file=sys.stderr)
+"""
+
+
+def test_the_program_runs_its_command_with_the_start_up_frozen_out_of_the_collector(site):
+    """``run`` (the scofeed script, python -m scofeed) parses with the collector off, then
+    freezes what the imports made: the command runs with the collector on and ~37,000
+    objects in the permanent generation. ``main``, which tests call, does neither."""
+    argv = ["--config", str(site.config_path), "build"]
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE, *argv], capture_output=True, text=True, timeout=60
+    )
+    seen = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert seen["code"] == 0 and "new=1" in proc.stdout
+    assert seen["enabled"] and seen["frozen"] > 10_000
+    frozen = gc.get_freeze_count()
+    assert main(argv) == 0  # a second build, in this process: nothing frozen
+    assert gc.get_freeze_count() == frozen and gc.isenabled()
+
+
+def test_a_help_flag_before_the_command_lists_every_command():
+    """For a known command the parser lists no other (each listed one costs a parser of
+    its own); a -h before it prints the top-level help, which lists them all."""
+    for argv in (["-h", "build"], ["-vh", "list"], ["--he", "build"]):
+        code, _, out = imported(*argv)
+        assert code == 0 and all(name in out for name, _, _ in COMMANDS), argv
+    code, _, out = imported("build", "--help")
+    assert code == 0 and "usage: scofeed build" in out
 
 
 def test_the_command_table_matches_what_the_modules_register():

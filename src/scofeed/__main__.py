@@ -1,6 +1,6 @@
 """`python -m scofeed`: the same entry point as the `scofeed` command."""
 
-from scofeed.cli import main
+from scofeed.cli import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

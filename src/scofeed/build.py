@@ -21,20 +21,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from scofeed import pool
-from scofeed.activitypub import outbox as ap_outbox
 from scofeed.config import Config
-from scofeed.deliver.outbox import planner_for
 from scofeed.errors import ConfigError, shown
 from scofeed.ingest import Change, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
+from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, publish_feeds, render_batch
 from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
-from scofeed.store import status as status_rows
 from scofeed.store.entries import Known
 from scofeed.store.files import FileState
 
@@ -99,9 +97,7 @@ def build(
     build; ``settled`` names files known to be whole (``scofeed add`` wrote them)."""
     report = BuildReport()
     if planner is None:
-        planner = planner_for(cfg, now)
-        if cfg.activitypub.enabled:
-            planner = ap_outbox.planner_with(cfg, now, planner)
+        planner = outbox_planner(cfg, now)
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
@@ -178,7 +174,7 @@ def build(
     report.entries = entry_rows.count(store.db)
     # a cold build renders every archive page: in worker processes, as files were prepared
     report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
-    status_rows.remember_scan(store.db, now, report.line())
+    file_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report
 

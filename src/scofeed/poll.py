@@ -21,13 +21,12 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config, RemoteSource
-from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
 from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
+from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.sources.http import Fetcher, Response, remember
 from scofeed.sources.remote import KINDS, Kind
@@ -150,7 +149,7 @@ def poll_due(
         fetcher or Fetcher(store),
         now,
         force,
-        planner or planner_with(cfg, now, planner_for(cfg, now)),
+        planner or outbox_planner(cfg, now),
     )
     try:
         for src in cfg.sources:

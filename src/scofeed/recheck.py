@@ -21,13 +21,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scofeed.activitypub.outbox import planner_with
 from scofeed.add import ADD_SOURCE, refresh_added
 from scofeed.config import Config, RemoteSource
-from scofeed.deliver.outbox import planner_for
 from scofeed.errors import NormaliseError, PageGone, RejectedInput
 from scofeed.ingest import ingest
 from scofeed.model import Planner
+from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage
 from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
@@ -91,7 +90,7 @@ def recheck_due(
         store,
         fetcher or Fetcher(store),
         now,
-        planner or planner_with(cfg, now, planner_for(cfg, now)),
+        planner or outbox_planner(cfg, now),
     )
     try:
         for page in pages:

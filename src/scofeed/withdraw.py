@@ -22,11 +22,10 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from scofeed.activitypub.outbox import planner_with
 from scofeed.config import Config
-from scofeed.deliver.outbox import planner_for
 from scofeed.model import Entry, Planner, Withdrawal
 from scofeed.normalise import collapse, shorten, xml_safe
+from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -45,7 +44,7 @@ class Outcome:
 
 
 def _planner(cfg: Config, now: datetime, planner: Planner | None) -> Planner | None:
-    return planner or planner_with(cfg, now, planner_for(cfg, now))
+    return planner or outbox_planner(cfg, now)
 
 
 def clean_reason(reason: str) -> str:

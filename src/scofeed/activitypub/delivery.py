@@ -34,7 +34,6 @@ from scofeed.activitypub.keys import KeyPair
 from scofeed.activitypub.outbox import EVENTS as EVENTS
 from scofeed.activitypub.outbox import plan as plan
 from scofeed.activitypub.outbox import planner as planner
-from scofeed.activitypub.outbox import planner_with as planner_with
 from scofeed.activitypub.outbox import queue_accept as queue_accept
 from scofeed.activitypub.outbox import queue_delete as queue_delete
 from scofeed.activitypub.remote import session

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from scofeed import __version__
 from scofeed.config import Config
+from scofeed.frozen import frozen
 from scofeed.model import Entry
 from scofeed.normalise import entry_page
 
@@ -51,7 +51,7 @@ CONTEXT = [
 ]
 
 
-@dataclass(frozen=True)
+@frozen
 class Urls:
     base: str  # site.base_url without the trailing slash
     username: str

@@ -1,7 +1,7 @@
 """ActivityPub's side of ingest: queueing Create / Update / Delete / Accept activities
 into the outbox (the store), one row per target inbox. No network here: ``delivery``
 sends what is queued. Its own module so that the build and the pollers, which plan
-through ``planner_with``, never import the HTTP client (issue #9, start-up).
+through ``scofeed.outboxes``, never import the HTTP client (issue #9, start-up).
 """
 
 from __future__ import annotations
@@ -64,21 +64,6 @@ def planner(cfg: Config, now: datetime) -> Planner:
         return plan(cfg, db, entry, event, at)
 
     return plan_one
-
-
-def planner_with(cfg: Config, now: datetime, other: Planner | None) -> Planner | None:
-    """``other`` (the webhooks' Planner, or None), then ActivityPub's when it is enabled:
-    what the build and the pollers pass to ingest."""
-    if not cfg.activitypub.enabled:
-        return other
-    mine = planner(cfg, now)
-    if other is None:
-        return mine
-
-    def plan_both(db: sqlite3.Connection, entry: Entry, event: str) -> int:
-        return other(db, entry, event) + mine(db, entry, event)
-
-    return plan_both
 
 
 def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:

@@ -11,8 +11,10 @@ are relative to the config file's folder. Secrets are written as ``whsec_...`` i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
+import sys
 import tomllib
 import types
 import typing
@@ -161,8 +163,24 @@ def _how(key: str, tp: Any, default: str = VALUE) -> str:
     return HIDDEN if _holds_secret(tp) or secret_key(key) else default
 
 
+def field_types(cls: type) -> dict[str, Any]:
+    """The types of a section's fields: what ``typing.get_type_hints`` gives, for less.
+    The schema's annotations are strings (``from __future__ import annotations``); each
+    distinct one is evaluated once, in the schema's namespace, where get_type_hints
+    compiled all ~70 of them on every start (~1.3 ms)."""
+    return {
+        f.name: _evaluated(f.type, cls.__module__) if isinstance(f.type, str) else f.type
+        for f in dataclasses.fields(cls)
+    }
+
+
+@functools.cache
+def _evaluated(annotation: str, module: str) -> Any:
+    return eval(annotation, vars(sys.modules[module]))  # our own schema's text, never input
+
+
 def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = field_types(cls)
     # Config.path is where the file was read from, not a key (a section may have a path)
     known = {f.name: f for f in dataclasses.fields(cls) if cls is not Config or f.name != "path"}
     unknown = sorted(set(raw) - set(known))

@@ -15,13 +15,14 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from scofeed.config.redact import HOST, URL, VALUE, safe_url
 from scofeed.errors import ConfigError
+from scofeed.frozen import frozen
 from scofeed.selectors import compile_selector
 
 FORMATS = ("atom", "rss", "json")
@@ -125,8 +126,10 @@ def host_in(url: str, hosts: tuple[str, ...]) -> bool:
     return bool(host) and any(host == h or host.endswith("." + h) for h in hosts)
 
 
-@dataclass(frozen=True)
+@frozen
 class SiteConfig:
+    """``[site]``: what the feeds say about themselves, and the ids' authority."""
+
     title: str = "SCO Secretariat press releases"
     description: str = "Press releases of the Shanghai Cooperation Organisation Secretariat."
     base_url: str = check(_http_url, default="http://127.0.0.1:8080/")
@@ -139,8 +142,10 @@ class SiteConfig:
     official_hosts: tuple[str, ...] = check(_hosts, default=("sectsco.org",))
 
 
-@dataclass(frozen=True)
+@frozen
 class PathsConfig:
+    """``[paths]``: the sources folder, the feeds folder and the state store."""
+
     sources: Path = Path("sources")
     feeds: Path = Path("feeds")
     state: Path = Path("state/scofeed.sqlite3")
@@ -164,7 +169,7 @@ LANGUAGE_DEFAULTS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
+@frozen
 class LanguageFeed:
     """``[feeds.languages.<code>]``: the title, description and folder of one language's
     feeds (defaults: ``LANGUAGE_DEFAULTS``, else the site's title with the code)."""
@@ -188,8 +193,10 @@ def _days(v: int) -> str | None:
     return None if v >= 0 else "a number of days, 0 or more"
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedsConfig:
+    """``[feeds]``: which feeds are written, how long, with what pages."""
+
     entries: int = check(_positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
     archives: bool = True  # RFC 5005 archive pages, one per month (feeds/archive/YYYY-MM/)
@@ -204,8 +211,10 @@ def _seconds(v: float) -> str | None:
     return None if 0 <= v <= 3600 else "a number of seconds from 0 to 3600"
 
 
-@dataclass(frozen=True)
+@frozen
 class LimitsConfig:
+    """``[limits]``: the size and time one input may take."""
+
     max_file_bytes: int = check(_positive, default=2_000_000)
     reject_ttl: int = check(_positive, default=7)  # days a refused `scofeed add` input stays listed
     # seconds a file in sources/ must have kept its size and mtime before it is read
@@ -215,13 +224,15 @@ class LimitsConfig:
     file_seconds: float = check(_positive, default=5.0)
 
 
-@dataclass(frozen=True)
+@frozen
 class ScheduleConfig:
+    """``[schedule]``: how often the daemon scans sources/ and delivers."""
+
     scan_interval: int = check(_positive, default=60)
     deliver_interval: int = check(_positive, default=5)
 
 
-@dataclass(frozen=True)
+@frozen
 class RecheckConfig:
     """Official pages (a page-list source's articles, `scofeed add URL` pages) fetched
     again while recent, so an edit on the site becomes a correction."""
@@ -231,14 +242,18 @@ class RecheckConfig:
     interval: int = check(_positive, default=86400)  # seconds between two checks of a page
 
 
-@dataclass(frozen=True)
+@frozen
 class ServeConfig:
+    """``[serve]``: where the daemon serves the feeds."""
+
     host: str = "127.0.0.1"
     port: int = check(_port, default=8080)
 
 
-@dataclass(frozen=True)
+@frozen
 class LogConfig:
+    """``[log]``: how much the daemon logs."""
+
     level: str = check(_one_of(*LEVELS), default="INFO")
 
 
@@ -270,7 +285,7 @@ def _non_negative(v: float) -> str | None:
     return None if v >= 0 else "a number of seconds, 0 or more"
 
 
-@dataclass(frozen=True, repr=False)
+@frozen
 class RemoteSource:
     """A web page listing releases, or an RSS/Atom/JSON feed, polled on its own schedule."""
 
@@ -381,7 +396,7 @@ def _whsec(value: str) -> bool:
     return 16 <= len(key) <= 128
 
 
-@dataclass(frozen=True, repr=False)
+@frozen
 class Webhook:
     """One ``[[webhooks]]`` endpoint."""
 
@@ -446,7 +461,7 @@ def _hub_urls(v: tuple[str, ...]) -> str | None:
     return "a list of http:// or https:// hub URLs" if bad else None
 
 
-@dataclass(frozen=True)
+@frozen
 class WebSubConfig:
     """``[websub]``: the built-in hub (served by ``scofeed run``) and external hubs."""
 
@@ -481,7 +496,7 @@ def _ap_username(v: str) -> str | None:
     return None if ok else "1 to 30 lower-case letters, digits or '_'"
 
 
-@dataclass(frozen=True)
+@frozen
 class ActivityPubConfig:
     """``[activitypub]``: scofeed as a followable actor (``@username@host``)."""
 
@@ -525,8 +540,10 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1") or host.startswith("127.")
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
+    """The whole config.toml: one field per section."""
+
     site: SiteConfig = SiteConfig()
     paths: PathsConfig = PathsConfig()
     feeds: FeedsConfig = FeedsConfig()

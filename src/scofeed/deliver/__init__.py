@@ -1,7 +1,8 @@
 """Outbound pushes: signed Standard Webhooks deliveries with retries, from an outbox.
 
-``outbox.planner_for(cfg, now)`` is the Planner the build and the pollers pass to ingest
-when webhooks are configured; ``outbox.backfill`` queues old entries. ``runner`` sends:
+``outbox.planner(cfg, now)`` is the Planner the build and the pollers pass to ingest
+when webhooks are configured (through ``scofeed.outboxes``); ``outbox.backfill``
+queues old entries. ``runner`` sends:
 the daemon owns a ``runner.DeliveryPool`` (``pool.run_due(cfg, store, wait=False)`` on
 its schedule, ``pool.shutdown(timeout=...)`` on the way out); ``runner.counts(store)``
 feeds /healthz; ``runner.run_due(cfg, store)`` sends what is due once and waits

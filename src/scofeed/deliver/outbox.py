@@ -93,11 +93,6 @@ def planner(cfg: Config, now: datetime) -> Planner:
     return plan
 
 
-def planner_for(cfg: Config, now: datetime) -> Planner | None:
-    """The outbox's Planner when webhooks are configured, else nothing to plan."""
-    return planner(cfg, now) if cfg.webhooks else None
-
-
 def backfill(
     cfg: Config, store: Store, since: datetime, now: datetime, endpoint: str | None = None
 ) -> int:

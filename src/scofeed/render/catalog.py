@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from scofeed.config import FEED_FILES, Config, tag_slug
 from scofeed.config.schema import LANGUAGE_DEFAULTS
+from scofeed.frozen import frozen
 
 # a language's own name, for feed titles when neither the config nor the defaults give one
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "zh": "中文"}
@@ -35,7 +35,7 @@ SELF_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class FeedSet:
     key: str  # "main", "lang:ru", "tag:security"
     title: str
@@ -137,7 +137,7 @@ def sets_of(cfg: Config, language: str, tags: Iterable[str]) -> list[FeedSet]:
     return [main_set(cfg), language_set(cfg, language)] + [tag_set(cfg, t) for t in named]
 
 
-@dataclass(frozen=True)
+@frozen
 class Head:
     """What a rendered document says about itself: id, titles, language, its own URL,
     the RFC 5005 links (rel, href), whether it is an archive page, and whether it is a

@@ -1,4 +1,5 @@
-"""The scan index of files in sources/ and the quarantine of rejected inputs.
+"""The scan index of files in sources/, the last scan's time and result, and the
+quarantine of rejected inputs.
 
 Paths are stored losslessly: a name that is not valid UTF-8 (its bytes came to Python
 as surrogate escapes) cannot be SQLite TEXT, so it is stored as a BLOB of its bytes
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import datetime
 from typing import Any, NamedTuple
+
+from scofeed.store import put_meta
 
 
 def as_db(name: str) -> str | bytes:
@@ -87,6 +91,14 @@ _REMEMBER = (
 
 def _row(s: FileState) -> tuple[str | bytes, int, int, str, str, str | None]:
     return (as_db(s.path), s.size, s.mtime_ns, s.sha256, s.status, s.reason)
+
+
+LAST_SCAN = "local.last_scan"  # meta keys: shown by `scofeed status` and /healthz
+LAST_RESULT = "local.last_result"
+
+
+def remember_scan(db: sqlite3.Connection, now: datetime, result: str) -> None:
+    put_meta(db, (LAST_SCAN, now.isoformat(timespec="seconds")), (LAST_RESULT, result))
 
 
 def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:

@@ -11,10 +11,7 @@ from datetime import UTC, datetime
 from scofeed.errors import shown
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import files as file_rows
-from scofeed.store import put_meta
 
-LAST_SCAN = "local.last_scan"
-LAST_RESULT = "local.last_result"
 ADD = "add"  # the quarantine's source name for inputs refused by ``scofeed add``
 
 
@@ -56,13 +53,12 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
 
 
-def remember_scan(db: sqlite3.Connection, now: datetime, result: str) -> None:
-    put_meta(db, (LAST_SCAN, now.isoformat(timespec="seconds")), (LAST_RESULT, result))
-
-
 def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
     meta = dict(
-        db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (LAST_SCAN, LAST_RESULT))
+        db.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?)",
+            (file_rows.LAST_SCAN, file_rows.LAST_RESULT),
+        )
     )
     entries = db.execute(
         "SELECT COUNT(DISTINCT entry_id) FROM entry_origins "
@@ -78,8 +74,8 @@ def local_source(db: sqlite3.Connection, folder: str) -> SourceStatus:
     return SourceStatus(
         name=f"local ({folder})",
         kind="folder",
-        last_poll=meta.get(LAST_SCAN),
-        last_result=meta.get(LAST_RESULT),
+        last_poll=meta.get(file_rows.LAST_SCAN),
+        last_result=meta.get(file_rows.LAST_RESULT),
         last_error=error,
         entries=int(entries),
     )

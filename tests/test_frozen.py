@@ -1,0 +1,147 @@
+"""``@frozen`` behaves as ``@dataclass(frozen=True)``: each class that uses it, with real
+values (the config's sections as loaded, the feed sets and heads of a real config, the
+ActivityPub URLs), is compared with a genuine frozen dataclass of the same name and
+fields: the same repr (publish keys feed files on it), equality, hash, and refusal to
+change; and a few shapes of class the project's dataclasses have."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from dataclasses import FrozenInstanceError, field
+from pathlib import Path
+
+import pytest
+
+from scofeed.activitypub.documents import Urls
+from scofeed.config import load
+from scofeed.frozen import frozen
+from scofeed.render import catalog
+
+SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAx"  # 18 bytes
+
+
+def genuine(obj: object) -> object:
+    """The same values in a genuine ``@dataclass(frozen=True)`` of the same name (and the
+    class's own methods other than the five ``@frozen`` gives)."""
+    cls = type(obj)
+    fields = dataclasses.fields(cls)
+    ns = {name: value for name, value in cls.__dict__.items() if not name.startswith("__")}
+    ns |= {"__qualname__": cls.__qualname__, "__module__": cls.__module__}
+    own_repr = cls.__repr__ is not frozen.__globals__["_repr"]
+    if own_repr:
+        ns["__repr__"] = cls.__repr__
+    ns["__annotations__"] = {f.name: f.type for f in fields}
+    for f in fields:  # each field as declared (defaults, repr, compare, hash)
+        ns[f.name] = field(
+            **{k: getattr(f, k) for k in ("default", "default_factory", "repr", "hash")},
+            compare=f.compare,
+        )
+    made = dataclasses.dataclass(frozen=True, repr=not own_repr)(type(cls.__name__, (), ns))
+    return made(**{f.name: getattr(obj, f.name) for f in fields})
+
+
+def behaves_as_genuine(obj: object) -> None:
+    g = genuine(obj)
+    assert repr(obj) == repr(g)
+    assert obj == dataclasses.replace(obj) and not obj != dataclasses.replace(obj)  # type: ignore[type-var]
+    assert obj != g  # another class, as between two dataclasses
+    try:
+        hashed = hash(g)
+    except TypeError:  # a list or dict among the fields: neither hashes
+        with pytest.raises(TypeError):
+            hash(obj)
+    else:
+        assert hash(obj) == hashed
+    for again in (pickle.loads(pickle.dumps(obj)), copy.deepcopy(obj)):  # worker processes
+        assert again == obj and repr(again) == repr(obj)
+    first = dataclasses.fields(obj)[0].name  # type: ignore[arg-type]
+    for o in (obj, g):
+        for name, value in ((first, getattr(o, first)), ("other", 1)):
+            with pytest.raises(FrozenInstanceError, match=repr(name)):
+                setattr(o, name, value)
+        with pytest.raises(FrozenInstanceError, match=repr(first)):
+            delattr(o, first)
+
+
+def test_the_config_sections_feed_sets_heads_and_urls_behave_as_frozen_dataclasses(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[site]\ntitle = 'T'\n[feeds]\nformats = ['atom']\nmetadata_tags = true\n"
+        "[feeds.languages.ru]\npath = 'r'\n[tags]\nsecurity = ['terror']\n"
+        "[[sources]]\nname = 'sco'\nkind = 'page-list'\nurl = 'https://x.org/p?t=1'\n"
+        f"preset = 'sco'\n[[webhooks]]\nname = 'h'\nurl = 'https://h.example/x'\n"
+        f"secret = '{SECRET}'\n",
+        encoding="utf-8",
+    )
+    objects: list[object] = []
+    for cfg in (load(None), load(path)):
+        objects += [cfg] + [getattr(cfg, f.name) for f in dataclasses.fields(cfg)]
+        objects += [*cfg.sources, *cfg.webhooks, *cfg.feeds.languages.values()]
+        sets = catalog.sets_of(cfg, "ru", ("security",))
+        objects += [*sets, Urls.of(cfg)]
+        objects += [catalog.head(cfg, s, "atom", "2020-06") for s in sets]
+        objects += [catalog.archive_head(cfg, sets[0], "atom", "2020-05", "2020-04", "2020-06")]
+    objects = [o for o in objects if dataclasses.is_dataclass(o)]
+    kinds = {type(o).__name__ for o in objects}
+    assert {"Config", "SiteConfig", "Webhook", "RemoteSource", "FeedSet", "Head", "Urls"} <= kinds
+    assert len(kinds) >= 17
+    for obj in objects:
+        behaves_as_genuine(obj)
+    site = load(None).site
+    assert site != dataclasses.replace(site, title="other") and site == load(None).site
+
+
+@frozen
+class Plain:
+    a: int
+    b: str = "x"
+    c: tuple[int, ...] = ()
+
+
+@frozen
+class Shaped:
+    """Fields left out of repr, of comparison, or of the hash, and a mutable default."""
+
+    shown: int
+    hidden: str = field(default="h", repr=False)
+    ignored: float = field(default=0.0, compare=False)
+    unhashed: int = field(default=0, hash=False)
+    items: list[int] = field(default_factory=list)
+
+
+@frozen
+class Child(Plain):
+    d: Path = Path("p")
+
+    def __repr__(self) -> str:  # its own: kept
+        return f"Child({self.a})"
+
+
+@frozen
+class Compared:
+    n: int
+
+    def __eq__(self, other: object) -> bool:  # its own, which Python pairs with no hash
+        return isinstance(other, Compared) and other.n % 10 == self.n % 10
+
+
+def test_shapes_of_class_behave_as_frozen_dataclasses():
+    for obj in (Plain(1), Plain(2, "y", (1, 2)), Shaped(1, "a", 2.0, 3, [4]), Child(1, "z")):
+        behaves_as_genuine(obj)
+    assert repr(Shaped(1)) == "Shaped(shown=1, ignored=0.0, unhashed=0, items=[])"
+    assert Shaped(1, ignored=1.0) == Shaped(1, ignored=2.0)
+    assert repr(Child(5)) == "Child(5)" and Child(5) == Child(5) and Child(5) != Plain(5)
+    assert Compared(1) == Compared(11) and hash(Compared(3)) == hash((3,))
+    assert Plain(1) != Plain(2) and Plain(1, "x") == Plain(1)
+
+
+def test_a_class_with_slots_fails_when_made():
+    @frozen
+    class Slotted:
+        __slots__ = ("a",)
+        a: int
+
+    with pytest.raises(AttributeError, match="__dict__"):
+        Slotted(1)
