@@ -50,6 +50,11 @@ _FEED_PATH = re.compile(r"(?:[^\W][\w-]{0,63}/){0,3}(?:atom\.xml|rss\.xml|feed\.
 _FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
 OPML_TYPE = "text/x-opml; charset=utf-8"
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
+# how long a worker's stat() of a published file vouches for its answers in memory: the
+# server's poll loop answers from them (``App.ready``) without any I/O for that long, so a
+# file rewritten on disk is served new at most this late (nginx's open_file_cache is the
+# same idea, with 60 s); after it, the next request goes to a worker, which looks again
+READY_FOR = 0.02
 _HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
 
 # name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
@@ -67,13 +72,22 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     complete: bool = False  # headers already hold nosniff and Content-Length (prebuilt)
 
+    @property
+    def status_line(self) -> str:
+        return _STATUS_LINES[self.status]
+
+    def completed(self) -> Response:
+        """The same answer with the headers ``send`` adds (for answers built once)."""
+        if self.complete:
+            return self
+        headers = [*self.headers, ("X-Content-Type-Options", "nosniff")]
+        if self.status != 304:
+            headers.append(("Content-Length", str(len(self.body))))
+        return Response(self.status, self.body, headers, complete=True)
+
     def send(self, start_response: StartResponse, head: bool) -> list[bytes]:
-        headers = self.headers
-        if not self.complete:
-            headers = [*headers, ("X-Content-Type-Options", "nosniff")]
-            if self.status != 304:
-                headers.append(("Content-Length", str(len(self.body))))
-        start_response(_STATUS_LINES[self.status], headers)
+        headers = self.completed().headers
+        start_response(self.status_line, headers)
         return [] if head or self.status == 304 else [self.body]
 
 
@@ -126,34 +140,56 @@ class FeedCache:
         return cached
 
 
-@dataclass(frozen=True)
+@dataclass
 class FeedAnswer:
-    """What a feed request gets, built once per (config, file version, encoding): the
-    status lines and header lists are handed to the server as they are."""
+    """Both answers to a GET or HEAD of one published file (200 and 304, headers complete),
+    built once per (config, file version, encoding, max-age) and handed to the server as
+    they are. ``checked``: the monotonic time of the newest stat() that found this version
+    current (read before the stat, so never late); ``App.ready`` trusts it for
+    ``READY_FOR`` seconds."""
 
     cfg: Config
     cached: Cached
-    body: bytes
-    etags: tuple[str, str]
-    full: list[tuple[str, str]]  # 200 headers, Content-Length included
-    not_modified: list[tuple[str, str]]  # 304 headers
+    max_age: int
+    full: Response
+    not_modified: Response
+    checked: float = 0.0
+
+    def fits(self, cfg: Config, cached: Cached, max_age: int) -> bool:
+        return self.cfg is cfg and self.cached is cached and self.max_age == max_age
+
+    def respond(self, environ: Mapping[str, Any]) -> Response:
+        cached = self.cached
+        etags = (cached.etag, cached.etag_gzip)
+        if not_modified(environ, etags, cached.mtime, cached.last_modified):
+            return self.not_modified
+        return self.full
 
 
-def feed_answer(cfg: Config, fmt: str, cached: Cached, use_gzip: bool) -> FeedAnswer:
+def file_answer(
+    cfg: Config, cached: Cached, use_gzip: bool, kind: str, max_age: int, link: str | None
+) -> FeedAnswer:
+    """The answers for a published file: its ETag per encoding, its caching, the WebSub
+    ``Link`` (subscription feeds only), its type and body."""
     common = [
         ("ETag", cached.etag_gzip if use_gzip else cached.etag),
         ("Last-Modified", cached.last_modified),
-        ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
+        ("Cache-Control", f"public, max-age={max_age}"),
         ("Vary", "Accept-Encoding"),
-        ("Link", websub.link_header(cfg, cfg.feed_url(fmt))),
-        ("X-Content-Type-Options", "nosniff"),
     ]
-    body = cached.gzipped if use_gzip else cached.body
-    full = [*common, ("Content-Type", CONTENT_TYPES[fmt])]
+    if link is not None:
+        common.append(("Link", link))
+    full = [*common, ("Content-Type", kind)]
     if use_gzip:
         full.append(("Content-Encoding", "gzip"))
-    full.append(("Content-Length", str(len(body))))
-    return FeedAnswer(cfg, cached, body, (cached.etag, cached.etag_gzip), full, common)
+    body = cached.gzipped if use_gzip else cached.body
+    return FeedAnswer(
+        cfg,
+        cached,
+        max_age,
+        Response(200, body, full).completed(),
+        Response(304, b"", common).completed(),
+    )
 
 
 @functools.lru_cache(maxsize=256)  # a handful of distinct headers in practice
@@ -218,9 +254,11 @@ class App:
         self.store = store
         self.health_extras = dict(health_extras or {})
         self.feeds = FeedCache()
-        # per config: URL path -> (format, file path); per (format, gzip): the prebuilt answer
+        # per config: URL path -> (format, file path); per (URL path, gzip): the answers
+        # to a published file, built once per version of it (``ready`` reads them too)
         self._feed_paths: tuple[Config | None, dict[str, tuple[str, str]]] = (None, {})
         self._answers: dict[tuple[str, bool], FeedAnswer] = {}
+        self.ready_for = READY_FOR
         # the WebSub hub's endpoint is served when something verifies what it takes in
         # (the daemon's websub job, which this wakes)
         self.on_hub_request = on_hub_request
@@ -279,50 +317,86 @@ class App:
     def feed(self, cfg: Config, fmt: str, file: str, environ: Mapping[str, Any]) -> Response:
         """A feed file from memory: one stat() to see whether it changed, then headers and
         bodies (plain and gzip) built once per version of the file."""
+        checked = time.monotonic()
         cached = self.feeds.get(file)
         if cached is None:
-            return _text(404, "feed not published yet\n")
+            return self._gone(environ)
         use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
-        answer = self._answers.get((fmt, use_gzip))
-        if answer is None or answer.cfg is not cfg or answer.cached is not cached:
-            answer = self._answers[(fmt, use_gzip)] = feed_answer(cfg, fmt, cached, use_gzip)
-        if not_modified(environ, answer.etags, cached.mtime, cached.last_modified):
-            return Response(304, b"", answer.not_modified, complete=True)
-        return Response(200, answer.body, answer.full, complete=True)
+        max_age = cfg.schedule.scan_interval
+
+        def build() -> FeedAnswer:
+            link = websub.link_header(cfg, cfg.feed_url(fmt))
+            return file_answer(cfg, cached, use_gzip, CONTENT_TYPES[fmt], max_age, link)
+
+        key = (environ.get("PATH_INFO", ""), use_gzip)
+        return self._answer(key, cfg, cached, max_age, checked, build).respond(environ)
 
     def published_file(self, cfg: Config, rel: str, environ: Mapping[str, Any]) -> Response:
         """A published file (``rel``: its path under feeds/) with conditional GET, gzip,
         and its caching: a closed month's archive page for ``ARCHIVE_MAX_AGE``, anything
         else (subscription feeds, the newest archive page, OPML) for a scan interval.
-        Subscription feeds carry the WebSub ``Link`` header."""
+        Subscription feeds carry the WebSub ``Link`` header. Its answers are built once
+        per version of the file, as a feed's are."""
+        checked = time.monotonic()
         cached = self.feeds.get(str(cfg.paths.feeds / rel))
         if cached is None:
-            return _text(404, "feed not published yet\n")
+            return self._gone(environ)
         use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         folder, _, name = rel.rpartition("/")
         archive = folder.partition(f"{ARCHIVE_DIR}/")[2] if f"{ARCHIVE_DIR}/" in rel else ""
         max_age = cfg.schedule.scan_interval
         if archive and not _newest_month(cfg.paths.feeds / rel, archive):
             max_age = ARCHIVE_MAX_AGE
-        headers = [
-            ("ETag", cached.etag_gzip if use_gzip else cached.etag),
-            ("Last-Modified", cached.last_modified),
-            ("Cache-Control", f"public, max-age={max_age}"),
-            ("Vary", "Accept-Encoding"),
-        ]
-        if not archive and rel != OPML_FILE:
-            url = cfg.site.base_url.rstrip("/") + "/" + quote(rel)
-            headers.append(("Link", websub.link_header(cfg, url)))
-        if not_modified(
-            environ, (cached.etag, cached.etag_gzip), cached.mtime, cached.last_modified
-        ):
-            return Response(304, b"", headers)
-        kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[_FORMAT_OF[name]]
-        headers.append(("Content-Type", kind))
-        if use_gzip:
-            headers.append(("Content-Encoding", "gzip"))
-            return Response(200, cached.gzipped, headers)
-        return Response(200, cached.body, headers)
+
+        def build() -> FeedAnswer:
+            link = None
+            if not archive and rel != OPML_FILE:
+                link = websub.link_header(cfg, cfg.site.base_url.rstrip("/") + "/" + quote(rel))
+            kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[_FORMAT_OF[name]]
+            return file_answer(cfg, cached, use_gzip, kind, max_age, link)
+
+        key = (environ.get("PATH_INFO", ""), use_gzip)
+        return self._answer(key, cfg, cached, max_age, checked, build).respond(environ)
+
+    def _answer(
+        self,
+        key: tuple[str, bool],
+        cfg: Config,
+        cached: Cached,
+        max_age: int,
+        checked: float,
+        build: Callable[[], FeedAnswer],
+    ) -> FeedAnswer:
+        """The answers held for ``key`` (path, gzip) when they fit this version of the
+        file (their ``checked`` moved on), else new ones from ``build``, held in their
+        place unless a later look at the file (a slower worker's) already replaced them."""
+        held = self._answers.get(key)
+        if held is not None and held.fits(cfg, cached, max_age):
+            held.checked = max(held.checked, checked)
+            return held
+        answer = build()
+        answer.checked = checked
+        if held is None or held.checked <= checked:
+            self._answers[key] = answer
+        return answer
+
+    def _gone(self, environ: Mapping[str, Any]) -> Response:
+        """A 404 for a file not (or no longer) there; its answers held are dropped."""
+        for use_gzip in (False, True):
+            self._answers.pop((environ.get("PATH_INFO", ""), use_gzip), None)
+        return _text(404, "feed not published yet\n")
+
+    def ready(self, path: str, environ: Mapping[str, Any]) -> Response | None:
+        """The answer to a GET or HEAD of ``path`` (its ``PATH_INFO``, no query) from
+        memory alone, for the server to give without a worker thread: only when a worker
+        answered the same path, config and encoding within ``ready_for`` seconds (see
+        ``READY_FOR``). No I/O here, ever; None: let a worker answer."""
+        answer = self._answers.get((path, accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))))
+        if answer is None or answer.cfg is not self.get_cfg():
+            return None
+        if time.monotonic() - answer.checked >= self.ready_for:
+            return None
+        return answer.respond(environ)
 
     def hub(self, cfg: Config, method: str, environ: Mapping[str, Any]) -> Response:
         """A WebSub subscription request: 202 and a verification to follow, or a 4xx

@@ -12,6 +12,13 @@ connections fit; poll(), not select(), handles descriptors above 1024.
 Requests are read strictly (``StrictParser``): lines end in CRLF, and the request line
 names HTTP/1.0 or HTTP/1.1. waitress alone would wait forever on a bare LF or lone CR
 and serve HTTP/0.9 or "HTTP/7.3" as HTTP/1.0; here they get 400 and a closed connection.
+
+Answers held in memory skip the worker threads (issue 9): a GET or HEAD of a published
+file whose answers the app holds, fresh (``App.ready``), is answered in the poll loop
+itself (``StrictChannel.answer_ready``), in the bytes a worker would have written. The
+hand-off to a worker and back (task queue, condition variables, the trigger pipe's
+wake-up) cost more than the answer; everything else still goes to the four workers, so
+a slow request (an inbox POST fetching a key, an entry page) never holds up a reader.
 """
 
 from __future__ import annotations
@@ -20,19 +27,22 @@ import logging
 import re
 import resource
 import threading
+import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import waitress
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
+from waitress.buffers import OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.task import WSGITask
 from waitress.utilities import BadRequest
 
 from scofeed.errors import ServeError
+from scofeed.serve.app import Response
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +127,99 @@ class KeepAliveTask(WSGITask):  # type: ignore[misc]
             self.close_on_finish = False
 
 
+# (PATH_INFO, the request's headers as WSGI names them) -> the answer, or None
+Ready = Callable[[str, Mapping[str, str]], Response | None]
+# what answer_ready relies on in waitress (3.x has it all); without it, workers answer all
+_LOOP_ANSWERS = all(
+    hasattr(HTTPChannel, name)
+    for name in ("total_outbufs_len", "current_outbuf_count", "close_when_flushed")
+) and all(hasattr(Adjustments, name) for name in ("outbuf_overflow", "outbuf_high_watermark"))
+
+
 class StrictChannel(HTTPChannel):  # type: ignore[misc]
     parser_class = StrictParser
     task_class = KeepAliveTask
+
+    def answer_ready(self, ready: Ready) -> bool:
+        """Answer this channel's one waiting request from ``ready`` here, in the poll loop,
+        exactly as a worker's task would: the same task code builds the status line and
+        headers (Date, Server, keep-alive or ``Connection: close``), a HEAD or 304 gets
+        no body, a connection to close is closed once flushed. Runs inside ``received``
+        (``requests_lock`` held) with no task running on this channel, so nothing else
+        touches its buffers. False, with nothing changed: a worker is to answer (all but
+        a GET or HEAD without body or query whose answer is in memory and fits in it)."""
+        pending: list[Any] = self.requests  # type: ignore[has-type]
+        if len(pending) != 1 or not self.connected or self.adj.url_prefix:
+            return False
+        request = pending[0]
+        if (
+            request.error is not None  # a bad or too large request: a worker's error answer
+            or request.command not in ("GET", "HEAD")
+            or request.query
+            or request.chunked
+            or request.content_length
+            or request.expect_continue
+        ):
+            return False
+        path = request.path  # as waitress's WSGITask makes PATH_INFO of it
+        path = "/" + path.lstrip("/") if path.startswith("/") else path
+        answer = ready(path, {"HTTP_" + k: v for k, v in request.headers.items()})
+        if answer is None:
+            return False
+        try:  # the worker's own header code, on a task that is never run
+            task = self.task_class(self, request)
+            task.start_time = time.time()
+            task.status = answer.status_line
+            task.response_headers = list(answer.headers)
+            if answer.status != 304:  # as start_response reads it from Content-Length
+                task.content_length = len(answer.body)
+            head = task.build_response_header()
+            body = answer.body if task.has_body and request.command != "HEAD" else b""
+        except Exception:  # a waitress this code does not know: its workers answer
+            log.exception("loop_answer_failed path=%r", path)
+            return False
+        # below outbuf_overflow, waitress's buffer never spills into a temporary file
+        if self.total_outbufs_len + len(head) + len(body) >= self.adj.outbuf_overflow:
+            return False
+        self._queue(head, body)
+        request.close()
+        pending.clear()
+        if task.close_on_finish:  # HTTP/1.0 without keep-alive, Connection: close
+            self.close_when_flushed = True
+        return True
+
+    def _queue(self, *parts: bytes) -> None:
+        """Append a response to the output buffers as ``write_soon`` does, minus its wait
+        for a worker's buffer to drain (there is none; this is the loop itself)."""
+        with self.outbuf_lock:
+            for data in parts:
+                if not data:
+                    continue
+                if self.current_outbuf_count >= self.adj.outbuf_high_watermark:  # type: ignore[has-type]
+                    self.outbufs.append(OverflowableBuffer(self.adj.outbuf_overflow))
+                    self.current_outbuf_count = 0
+                self.outbufs[-1].append(data)
+                self.current_outbuf_count += len(data)
+                self.total_outbufs_len += len(data)
+            # the next response starts a new buffer, as after a worker's (service())
+            self.current_outbuf_count = self.adj.outbuf_high_watermark
 
 
 class HttpServer:
     """waitress on its own thread, stoppable from another one."""
 
-    def __init__(self, app: Callable[..., Any], host: str, port: int, threads: int = 4) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        host: str,
+        port: int,
+        threads: int = 4,
+        answer_in_loop: bool = True,
+    ) -> None:
         self._map: dict[int, Any] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._loop_thread = -1  # threading.get_ident() of the poll loop, once it runs
         tuning = {"send_bytes": SEND_BYTES} if hasattr(Adjustments, "send_bytes") else {}
         try:
             with warnings.catch_warnings():  # send_bytes is deprecated, and chosen above
@@ -149,9 +240,12 @@ class HttpServer:
                 )
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+        ready = getattr(app, "ready", None) if answer_in_loop and _LOOP_ANSWERS else None
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
+                if ready is not None and hasattr(srv, "add_task"):
+                    srv.add_task = self._add_task(srv.add_task, ready)
         listen = getattr(self._server, "effective_listen", None)
         if listen is None:
             listen = [(self._server.effective_host, self._server.effective_port)]
@@ -170,7 +264,27 @@ class HttpServer:
         self._thread.start()
         log.info("serving addresses=%s", ",".join(self.base_urls()))
 
+    def _add_task(self, add_task: Callable[[Any], None], ready: Ready) -> Callable[[Any], None]:
+        """waitress's ``server.add_task(channel)``, first offering the request to
+        ``answer_ready``. waitress calls it from the poll loop (``channel.received``,
+        when a request is complete and none is before it on the channel, so answers
+        keep the order of pipelined requests) and from a worker (``channel.service``,
+        for the next pipelined request): only the first is answered in the loop."""
+
+        def add(channel: Any) -> None:
+            if channel.close_when_flushed:  # answered in the loop with Connection: close
+                for request in channel.requests:  # what was pipelined behind it: dropped,
+                    request.close()  # as a worker drops it after such an answer
+                channel.requests = []
+                return
+            if threading.get_ident() == self._loop_thread and channel.answer_ready(ready):
+                return
+            add_task(channel)
+
+        return add
+
     def _loop(self) -> None:
+        self._loop_thread = threading.get_ident()
         while not self._stop.is_set():
             wasyncore.loop(timeout=1.0, map=self._map, use_poll=True, count=1)
 
