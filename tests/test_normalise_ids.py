@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given, settings
@@ -81,3 +83,29 @@ def test_the_entry_id_is_minted_from_the_identity():
     entry = normalise(release, SETTINGS, NOW)
     identity, _url = identity_of(release, entry.fingerprint)
     assert entry.id == mint_id(SETTINGS.authority, identity)
+
+
+ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=30)
+lines = st.lists(st.text(alphabet='ab "\\\t\x7f', max_size=6), max_size=4).map("\n".join)
+hash_values = st.one_of(
+    st.none(), ascii_text, lines, st.text(max_size=20), st.lists(ascii_text, max_size=3)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fields=st.dictionaries(st.one_of(ascii_text, st.text(max_size=8)), hash_values, max_size=7))
+def test_content_hash_of_ascii_text_and_line_ends_is_the_hash_of_json_dumps(fields):
+    # the hand-built JSON (ASCII text checked in C, line ends escaped by a replace)
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    assert content_hash(fields) == hashlib.sha256(blob.encode()).hexdigest()
+
+
+def test_content_hash_of_other_values_falls_back_to_json_dumps():
+    others = (
+        {"n": 1, "when": date(2020, 6, 3), "t": ("a",), "f": 0.5},
+        {3: "x", 4: None},
+        MappingProxyType({"a": "b"}),  # not a dict: the encoder writes its str()
+    )
+    for fields in others:
+        blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+        assert content_hash(fields) == hashlib.sha256(blob.encode()).hexdigest()

@@ -162,8 +162,54 @@ def url_key(url: str) -> str:
 
 # what json.dumps(sort_keys=True, ensure_ascii=False, default=str) builds on every call
 _HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+# the bytes of UTF-8 text a JSON string holds as they are: not '"', "\\" nor a control
+# character (the encoder escapes no other: with ensure_ascii=False it writes the rest as
+# they are, and every byte of a character past ASCII is 0x80 or above)
+_JSON_PLAIN = bytes(b for b in range(0x20, 0x100) if b not in b'"\\')
+
+
+def _hash_blob(fields: Mapping[str, object]) -> bytes | None:
+    """``_HASH_JSON.encode(fields).encode()`` for str keys and values of the shapes
+    normalise uses (str, None, a list of str) whose only character to escape is a line
+    end (as in every release's HTML): the keys and values put between quotes as they
+    are, one C pass telling that nothing else needed escaping, one replace of the line
+    ends. None for anything else (the encoder then does it)."""
+    if type(fields) is not dict:  # the encoder writes another mapping as its str()
+        return None
+    keys = list(fields)
+    if not all(type(key) is str for key in keys):
+        return None
+    parts = []
+    quotes = 0  # the quotes the JSON's own structure holds
+    for key in sorted(keys):
+        value = fields[key]
+        if type(value) is str:
+            parts.append('"' + key + '": "' + value + '"')
+            quotes += 4
+        elif value is None:
+            parts.append('"' + key + '": null')
+            quotes += 2
+        elif type(value) is list and all(type(v) is str for v in value):
+            parts.append('"' + key + '": [' + ", ".join('"' + v + '"' for v in value) + "]")
+            quotes += 2 + 2 * len(value)
+        else:
+            return None
+    try:
+        raw = ("{" + ", ".join(parts) + "}").encode()
+    except UnicodeEncodeError:  # a lone surrogate: the encoder's path raises as it did
+        return None
+    left = raw.translate(None, _JSON_PLAIN)  # the quotes, and what needs escaping
+    ends = left.count(b"\n")
+    if left.count(b'"') != quotes or len(left) != quotes + ends:
+        return None
+    return raw.replace(b"\n", b"\\n") if ends else raw
 
 
 def content_hash(fields: Mapping[str, object]) -> str:
-    blob = _HASH_JSON.encode(fields)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """SHA-256 of the fields as ``json.dumps(fields, sort_keys=True, ensure_ascii=False,
+    default=str)``: stored, and compared with what the store holds, so these bytes
+    never change. Built by ``_hash_blob`` where it can (~3x cheaper on a release)."""
+    blob = _hash_blob(fields)
+    if blob is None:
+        blob = _HASH_JSON.encode(fields).encode()
+    return hashlib.sha256(blob).hexdigest()
