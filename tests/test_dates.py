@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scofeed.dates import date_from_url, find_date, find_dates, is_date_line
+from scofeed.dates import LINE_CONTEXT, date_from_url, find_date, find_dates, is_date_line
 from scofeed.dates.forms import EN_MONTHS
 
 CTX = date(2021, 5, 1)
@@ -158,6 +158,8 @@ def test_date_from_url(url, day):
 )
 def test_is_date_line(line, expected):
     assert is_date_line(line) is expected
+    # the headline passes the dates it found on the line already: the same answer
+    assert is_date_line(line, find_dates(line, LINE_CONTEXT)) is expected
 
 
 # -- the windowed search ---------------------------------------------------------------

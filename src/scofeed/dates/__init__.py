@@ -10,11 +10,12 @@ Pure throughout: no I/O, no clock (callers pass the context and reference dates 
 
 from __future__ import annotations
 
-from scofeed.dates.find import date_stamp, find_date, find_dates, is_date_line
+from scofeed.dates.find import LINE_CONTEXT, date_stamp, find_date, find_dates, is_date_line
 from scofeed.dates.forms import MIN_YEAR, NEAR_DAYS, FoundDate, yearless
 from scofeed.dates.values import aware, date_from_url, midnight, parse_iso, parse_stamp
 
 __all__ = [
+    "LINE_CONTEXT",
     "MIN_YEAR",
     "NEAR_DAYS",
     "FoundDate",

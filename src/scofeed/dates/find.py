@@ -81,9 +81,14 @@ def find_date(
     return dates[0] if dates else None
 
 
-def is_date_line(line: str) -> bool:
-    """A line that states a date (and perhaps a time or weekday) and nothing else."""
-    hits = find_dates(line, date(2000, 1, 1))
+LINE_CONTEXT = date(2000, 1, 1)  # what a year-less date on a line is judged by
+
+
+def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:
+    """A line that states a date (and perhaps a time or weekday) and nothing else.
+    ``hits``: ``find_dates(line, LINE_CONTEXT)``, when the caller has it already."""
+    if hits is None:
+        hits = find_dates(line, LINE_CONTEXT)
     if not hits:
         return False
     rest = line

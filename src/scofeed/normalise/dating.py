@@ -62,7 +62,8 @@ def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> b
         return False
     if EARLIEST <= when <= now + AHEAD:
         return True
-    log.info("date_implausible origin=%r %s=%s", origin, what, when.isoformat())
+    if log.isEnabledFor(logging.INFO):  # isoformat is not free, nor lazy in a log call
+        log.info("date_implausible origin=%r %s=%s", origin, what, when.isoformat())
     return False
 
 
@@ -142,9 +143,14 @@ def choose(
     page_day = url_day or (stamp.day if stamp else None)
     anchor = page_day or meta_day or file_day  # what year-less and relative dates go by
     found: list[FoundDate] = []
+    times: dict[int, datetime] = {}  # id of each found date -> its time, made once
+    max_year = now.year + 1
     for text in texts:
-        found += find_dates(text, anchor, max_year=now.year + 1, reference=anchor)
-    found = [f for f in found if plausible(_at(f, tz), now, origin, "text")]
+        for f in find_dates(text, anchor, max_year=max_year, reference=anchor):
+            at = _at(f, tz)
+            if plausible(at, now, origin, "text"):
+                found.append(f)
+                times[id(f)] = at
     today = now.astimezone(ZoneInfo(tz)).date()
     strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
@@ -160,7 +166,7 @@ def choose(
     if published is None:
         first = _first_text_date(found, strong, weak, min(anchor or today, today) + ONE_DAY)
         if first is not None:
-            published, source = _at(first, tz), "text"
+            published, source = times[id(first)], "text"
         elif found:
             log.info("date_far origin=%s text=%s", origin, found[0].day)
     if published is None and context is not None:

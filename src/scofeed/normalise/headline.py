@@ -16,9 +16,8 @@ Short paragraphs in another script than the release (captions, navigation) are d
 from __future__ import annotations
 
 import re
-from datetime import date
 
-from scofeed.dates import find_date, is_date_line
+from scofeed.dates import LINE_CONTEXT, FoundDate, find_dates, is_date_line
 from scofeed.errors import NormaliseError
 from scofeed.model import Release
 from scofeed.normalise.language import cjk_count, dominant_script, foreign, script_of
@@ -59,7 +58,13 @@ _ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col"
 def _is_chrome(line: str, dominant: str | None) -> bool:
     """Page furniture before the headline: a date, a breadcrumb, a section name."""
     text = collapse(line)
-    if is_date_line(text) or compare_key(text) in _CHROME_WORDS:
+    return _chrome(text, dominant, find_dates(text, LINE_CONTEXT))
+
+
+def _chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
+    """``_is_chrome`` of a collapsed line whose dates (``find_dates(text,
+    LINE_CONTEXT)``) are ``hits``: the headline's tests share them."""
+    if is_date_line(text, hits) or compare_key(text) in _CHROME_WORDS:
         return True
     if len(text) <= 120:
         for pattern, least, marks in _CRUMBS:
@@ -71,24 +76,27 @@ def _is_chrome(line: str, dominant: str | None) -> bool:
     return len(text) < 120 and foreign(text, dominant)
 
 
-def _date_lead_end(line: str) -> int | None:
-    """Where "On 3 June 2020," ends when a line opens with a date and a comma."""
+def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None:
+    """Where "On 3 June 2020," ends when a line opens with a date and a comma (``hits``:
+    ``find_dates(line, LINE_CONTEXT)`` when the caller has it)."""
     lead = _DATE_LEAD.match(line)
     start = lead.end() if lead else 0
-    found = find_date(line, date(2000, 1, 1))
+    if hits is None:
+        hits = find_dates(line, LINE_CONTEXT)
+    found = hits[0] if hits else None
     if found is None or found.position != start:
         return None
     after = re.match(r"\s*[,，、]\s*", line[start + len(found.text) :])
     return start + len(found.text) + after.end() if after else None
 
 
-def _looks_like_body(line: str, next_line: str | None) -> bool:
-    """The first real line is body text, not a headline."""
-    text = collapse(line)
+def _looks_like_body(text: str, hits: list[FoundDate], next_line: str | None) -> bool:
+    """The first real line (``text``, collapsed; ``hits``, its dates as ``_chrome``
+    takes them) is body text, not a headline."""
     words = len(text.split())
     if len(text) > 2 * TITLE_MAX:  # a headline over the cap is cut; one this long is not one
         return True
-    if _date_lead_end(text) is not None and len(text) > 40:
+    if _date_lead_end(text, hits) is not None and len(text) > 40:
         return True
     # "!", "?" and quotes inside a headline do not end it: only full stops count here
     if len(text) > 100 and _sentence_breaks(text, _FULL_STOP):
@@ -141,19 +149,26 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
         if not filled:
             raise NormaliseError(f"{release.origin}: no title (the release is empty)")
         first = filled[0]
+        head = None  # the headline line, collapsed, and its dates
         for i in filled[:6]:
-            if not _is_chrome(lines[i], dominant):
+            text = collapse(lines[i])
+            hits = find_dates(text, LINE_CONTEXT)
+            if not _chrome(text, dominant, hits):
                 first = i
+                head = text, hits
                 break
-            preamble.append(collapse(lines[i]))
+            preamble.append(text)
         else:
             preamble = []  # nothing but chrome: read it as the plain layout
+        if head is None:
+            text = collapse(lines[first])
+            head = text, find_dates(text, LINE_CONTEXT)
         nxt = lines[first + 1] if first + 1 < len(lines) else None
-        if _looks_like_body(lines[first], nxt):
+        if _looks_like_body(*head, nxt):
             paras = blocks("\n".join(lines[first:]))
             title = headline_from(paras[0]) if paras else ""
         else:
-            title = collapse(lines[first])
+            title = head[0]
             paras = blocks("\n".join(lines[first + 1 :]))
     # a date line in another script is the page's date stamp: normalise takes it out
     paras = dedupe([p for p in paras if not foreign(p, dominant) or is_date_line(p)])
