@@ -40,6 +40,8 @@ def find_dates(
         text = text.translate(FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
     every = matches(text, windowed)
+    if not every and reference is None:
+        return found
     years = {int(m["year"]) for m in every if "year" in m.re.groupindex and m["year"]}
     for m in every:
         hit = resolve(m, context, max_year, years)
@@ -60,6 +62,8 @@ def find_dates(
             hit = relative(m, reference)
             if hit is not None:
                 found.append(hit)
+    if len(found) < 2:
+        return found  # nothing to order, nothing overlapping
     found.sort(key=lambda f: (f.position, -len(f.text)))
     result: list[FoundDate] = []
     end = -1

@@ -12,6 +12,9 @@ import re
 
 from scofeed.dates.forms import NAMES, RU_RELATIVE, RU_WEEKDAYS, ZH_RELATIVE, ZH_WEEK, pattern
 
+_ISO, _DOTTED, _DAY_MONTH, _MONTH_DAY = (
+    pattern(name) for name in ("iso", "dotted", "day-month", "month-day")
+)
 _DIGITS = re.compile(r"\d\d*")  # as \d+, but the engine then scans for the first \d fast
 _DIGIT_MARKS = bytes(b"0"[0] if 48 <= b <= 57 else b" "[0] for b in range(256))
 _AT_DIGITS = frozenset({"dotted", "day-month"})  # open with a day after a non-digit
@@ -221,6 +224,17 @@ def matches(text: str, windowed: bool) -> list[re.Match[str]]:
             days.append(start)
         elif size == 4:
             years.append(start)
+    if ascii_only:
+        # what the loop below does for ASCII text, unrolled (most text): the Chinese
+        # forms need "月" and the Russian one Cyrillic, so only these four can match
+        if years and "-" in text:
+            scan(_ISO, text, years, out)
+        if days:
+            if "." in text:
+                scan(_DOTTED, text, days, out)
+            scan(_DAY_MONTH, text, days, out)
+            scan(_MONTH_DAY, text, _month_day_starts(text, days), out)
+        return out
     for name in NAMES:
         if name == "iso":
             if years and "-" in text:
