@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scofeed.normalise import collapse, compare_key, xml_safe
-from scofeed.normalise.text import _ASCII_SPACES_BUT_SPACE, _XML_UNSAFE, _opens_alike
+from scofeed.normalise.text import (
+    _ASCII_SPACES_BUT_SPACE,
+    _XML_UNSAFE,
+    _opens_alike,
+    clean_lines,
+    clean_text,
+)
 from tests.normalise_cases import entry
 
 # -- layout ----------------------------------------------------------------------------
@@ -41,7 +47,10 @@ def test_a_paragraph_repeated_back_to_back_is_kept_once():
 # -- quick checks ----------------------------------------------------------------------
 
 
-openers = st.sampled_from(["a", "A", "b", "Z", "1", "É", "é", "ſ", "İ", "K", " ", "_", "-", ""])
+openers = st.sampled_from(
+    ["a", "A", "b", "Z", "1", "É", "é", "ſ", "İ", "K", " ", "_", "-", "", "coo", "Cou", "COO",
+     "co-", "co ", "c0o", "coé", "Coop", "ab", "AB1"]
+)  # fmt: skip
 
 
 paras = st.tuples(openers, st.text(max_size=12)).map("".join)
@@ -78,3 +87,11 @@ def test_no_white_space_but_the_ascii_space_is_printable():
     assert ascii_spaces == _ASCII_SPACES_BUT_SPACE
     for space in _ASCII_SPACES_BUT_SPACE.decode():  # collapse looks for each one
         assert collapse(f"a{space}b") == "a b"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(spaced, st.text(max_size=40)))
+def test_clean_lines_are_the_lines_of_clean_text(text):
+    lines = clean_lines(text)
+    assert lines == clean_text(text).split("\n")
+    assert all(bool(ln) == bool(ln.strip()) for ln in lines)  # split_release relies on it

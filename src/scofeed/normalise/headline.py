@@ -23,7 +23,7 @@ from scofeed.model import Release
 from scofeed.normalise.language import cjk_count, dominant_script, foreign, script_of
 from scofeed.normalise.text import (
     blocks,
-    clean_text,
+    clean_lines,
     collapse,
     compare_key,
     dedupe,
@@ -135,17 +135,17 @@ def headline_from(paragraph: str) -> str:
 def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     """The title, the body paragraphs, and the chrome lines skipped before the headline
     (kept for their dates)."""
-    text = clean_text(release.text)
+    lines = clean_lines(release.text)
+    text = "\n".join(lines)
     meta_title = collapse(xml_safe(release.title or ""))
     whole = blocks(text) if meta_title else None  # the body, and what the script is judged by
-    dominant = dominant_script(text, whole)
+    dominant = dominant_script(text, whole, lines)
     preamble: list[str] = []
     if whole is not None:
         title = meta_title
         paras = whole
     else:
-        lines = text.split("\n")
-        filled = [i for i, ln in enumerate(lines) if ln.strip()]
+        filled = [i for i, ln in enumerate(lines) if ln]  # clean: a blank line is empty
         if not filled:
             raise NormaliseError(f"{release.origin}: no title (the release is empty)")
         first = filled[0]

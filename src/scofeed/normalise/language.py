@@ -79,10 +79,15 @@ def script_of(text: str) -> str | None:
     return best if counts[best] >= 0.7 * total else None
 
 
-def dominant_script(text: str, paragraphs: list[str] | None = None) -> str | None:
+def dominant_script(
+    text: str, paragraphs: list[str] | None = None, lines: list[str] | None = None
+) -> str | None:
     """The script the release is written in, judged by its longer paragraphs
-    (``paragraphs``: ``blocks(text)`` when the caller has them already)."""
-    if text.isascii() and _long_ascii_line_with_letter(text):
+    (``paragraphs``: ``blocks(text)``, and ``lines``: ``text.split("\\n")``, when the
+    caller has them already)."""
+    if text.isascii() and _long_ascii_line_with_letter(
+        text.split("\n") if lines is None else lines
+    ):
         # that line's paragraph is long and holds a letter, and ASCII letters are all
         # Latin: the full reckoning below would say "latin" too
         return "latin"
@@ -92,10 +97,10 @@ def dominant_script(text: str, paragraphs: list[str] | None = None) -> str | Non
     return script_of(" ".join(long)) if long else script_of(text)
 
 
-def _long_ascii_line_with_letter(text: str) -> bool:
+def _long_ascii_line_with_letter(lines: list[str]) -> bool:
     """Some line, whitespace collapsed, is 80 or more characters long and holds a
     letter. Its paragraph (a superset of its words) is then one of the long ones."""
-    for line in text.split("\n"):
+    for line in lines:
         if len(line) >= 80 and len(collapse(line)) >= 80 and _letter_counts(line)[0]:
             return True
     return False

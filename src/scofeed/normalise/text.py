@@ -20,6 +20,12 @@ _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 
 def clean_text(text: str) -> str:
     """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
+    return "\n".join(clean_lines(text))
+
+
+def clean_lines(text: str) -> list[str]:
+    """The lines of ``clean_text(text)``: a line holding nothing but white space and
+    punctuation is empty, no other is."""
     text = text.lstrip("\ufeff")
     if "\r" in text:  # found in C at once; looking for "\r\n" scans slowly
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -27,9 +33,7 @@ def clean_text(text: str) -> str:
     text = xml_safe(text)
     lines = [ln.rstrip() for ln in text.split("\n")]
     # a line opening with a letter or digit is not blank-ish: no need to ask the pattern
-    return "\n".join(
-        ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines
-    )
+    return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
 
 
 def xml_safe(text: str) -> str:
@@ -120,7 +124,12 @@ def _same_start(a: str, b: str) -> bool:
 
 def _opens_alike(a: str, b: str) -> bool:
     """Cheaper still: False when a and b open with ASCII letters or digits that differ
-    but for case, for those are then the first characters of their keys."""
+    but for case, for those are then the first characters of their keys. Three of them
+    where both have three (words in one language often share a first letter), else one."""
+    x, y = a[:3], b[:3]
+    both = x + y
+    if len(both) == 6 and both.isascii() and both.isalnum():
+        return x.lower() == y.lower()
     x, y = a[:1], b[:1]
     if x == y or not (x + y).isascii() or not (x + y).isalnum():
         return True
