@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import feedparser
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scofeed import sources
 from scofeed.build import build as build_feeds
@@ -280,3 +282,23 @@ def test_a_file_under_another_programs_lease_is_read_once_the_lease_is_given_up(
         holder.kill()
         holder.wait()
     assert got.error is None and got.data == path.read_bytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.binary(max_size=8)
+    | st.lists(st.sampled_from(list(b" \t\n\x0b\x0c\r\x1c\xa0\x85a"))).map(bytes)
+)
+def test_a_file_of_white_space_alone_is_empty_as_strip_tells(data):
+    # decode asks isspace() (no copy of the bytes); the rule stays "nothing but strip()"
+    try:
+        sources.decode("x.txt", data, 10**6)
+    except RejectedInput as exc:
+        assert (exc.reason == "empty file") == (not data.strip())
+    else:
+        assert data.strip()
+
+
+def test_readers_are_found_again_by_suffix():
+    assert sources.reader(".txt") is sources.reader(".txt") is sources.reader(".TXT")
+    assert sources.reader(".nope") is None

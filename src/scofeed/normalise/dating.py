@@ -151,7 +151,6 @@ def choose(
             if plausible(at, now, origin, "text"):
                 found.append(f)
                 times[id(f)] = at
-    today = now.astimezone(ZoneInfo(tz)).date()
     strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
 
@@ -163,11 +162,12 @@ def choose(
         published, source = _at(stamp, tz), "page"
     if published is None and url_day is not None:
         published, source = midnight(url_day, tz), "url"
-    if published is None:
+    if published is None and found:  # none found: no text date to choose
+        today = now.astimezone(ZoneInfo(tz)).date()
         first = _first_text_date(found, strong, weak, min(anchor or today, today) + ONE_DAY)
         if first is not None:
             published, source = times[id(first)], "text"
-        elif found:
+        else:
             log.info("date_far origin=%s text=%s", origin, found[0].day)
     if published is None and context is not None:
         log.info("date_fallback origin=%s source=mtime", origin)

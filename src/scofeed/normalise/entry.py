@@ -150,12 +150,10 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     if not plausible(updated, now, release.origin, "updated"):
         updated = published
     updated = max(updated, published)
-    body_text = " ".join(paras)
-    language = language_code(release.lang) or detect_language(
-        title + " " + body_text, settings.language
-    )
+    whole = title + " " + " ".join(paras)  # made once: the language and the tags read it
+    language = language_code(release.lang) or detect_language(whole, settings.language)
     stated = [t for t in (" ".join(xml_safe(tag).split()) for tag in release.tags) if t]
-    tags = list(dict.fromkeys([*stated, *match_tags(title + " " + body_text, settings.tags)]))
+    tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)
