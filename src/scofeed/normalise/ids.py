@@ -179,23 +179,25 @@ def _hash_blob(fields: Mapping[str, object]) -> bytes | None:
     keys = list(fields)
     if not all(type(key) is str for key in keys):
         return None
-    parts = []
+    pieces = []  # joined once: each text is copied once, not at every "+"
     quotes = 0  # the quotes the JSON's own structure holds
     for key in sorted(keys):
         value = fields[key]
+        pieces += (", " if pieces else "{", '"', key, '": ')
         if type(value) is str:
-            parts.append('"' + key + '": "' + value + '"')
+            pieces += ('"', value, '"')
             quotes += 4
         elif value is None:
-            parts.append('"' + key + '": null')
+            pieces.append("null")
             quotes += 2
         elif type(value) is list and all(type(v) is str for v in value):
-            parts.append('"' + key + '": [' + ", ".join('"' + v + '"' for v in value) + "]")
+            pieces += ("[", ", ".join(['"' + v + '"' for v in value]), "]")
             quotes += 2 + 2 * len(value)
         else:
             return None
+    pieces.append("}" if pieces else "{}")
     try:
-        raw = ("{" + ", ".join(parts) + "}").encode()
+        raw = "".join(pieces).encode()
     except UnicodeEncodeError:  # a lone surrogate: the encoder's path raises as it did
         return None
     left = raw.translate(None, _JSON_PLAIN)  # the quotes, and what needs escaping
