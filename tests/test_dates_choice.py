@@ -208,6 +208,13 @@ def test_a_date_in_a_sentence_is_no_stamp():
     assert date_stamp("12.03.2025 " + "x" * 60, date(2025, 3, 20)) is None
 
 
+def test_a_stamp_padded_past_the_length_of_one_is_still_one():
+    # a long line is no stamp unless stripping its white space leaves it short enough
+    padded = " " * 40 + "12.03.2025" + " " * 40
+    assert date_stamp(padded, date(2025, 3, 20)).day == date(2025, 3, 12)
+    assert date_stamp("\n" * 70 + "12.03.2025", date(2025, 3, 20)).day == date(2025, 3, 12)
+
+
 # -- whole headlines -------------------------------------------------------------------
 
 

@@ -111,6 +111,8 @@ def date_stamp(line: str, context: date | None = None) -> FoundDate | None:
     """The date of a date-stamp line: a short line that states one date and nothing
     else ("12.03.2025", "March 12, 2025", "2025-03-12 10:30", "12 марта 2025",
     "2025年3月12日"). A page prints one above or below the text as its publication date."""
+    if len(line) > STAMP_MAX and not line[:1].isspace() and not line[-1:].isspace():
+        return None  # a paragraph: stripping it (a copy) would leave it as long
     text = line.strip()
     if not text or len(text) > STAMP_MAX or not is_date_line(text):
         return None
