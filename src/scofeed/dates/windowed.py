@@ -218,20 +218,25 @@ def matches(text: str, windowed: bool) -> list[re.Match[str]]:
     ascii_only = text.isascii()
     days: list[int] = []
     years: list[int] = []
+    dotted: list[int] = []  # days followed by a dot, where the dotted form can open
     for start, end in _ascii_digit_runs(text) if ascii_only else _digit_runs(text):
         size = end - start
         if size <= 2:
             days.append(start)
+            if text[end : end + 1] == ".":
+                dotted.append(start)
         elif size == 4:
             years.append(start)
     if ascii_only:
         # what the loop below does for ASCII text, unrolled (most text): the Chinese
-        # forms need "月" and the Russian one Cyrillic, so only these four can match
+        # forms need "月" and the Russian one Cyrillic, so only these four can match.
+        # The dotted form's day is its whole digit run (a digit cannot open it after
+        # another) and a dot follows it: only those runs are tried.
         if years and "-" in text:
             scan(_ISO, text, years, out)
         if days:
-            if "." in text:
-                scan(_DOTTED, text, days, out)
+            if dotted:
+                scan(_DOTTED, text, dotted, out)
             scan(_DAY_MONTH, text, days, out)
             scan(_MONTH_DAY, text, _month_day_starts(text, days), out)
         return out
