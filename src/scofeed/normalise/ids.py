@@ -179,7 +179,7 @@ def _hash_blob(fields: Mapping[str, object]) -> bytes | None:
     keys = list(fields)
     if not all(type(key) is str for key in keys):
         return None
-    pieces = []  # joined once: each text is copied once, not at every "+"
+    pieces: list[str] = []  # joined once: each text is copied once, not at every "+"
     quotes = 0  # the quotes the JSON's own structure holds
     for key in sorted(keys):
         value = fields[key]
