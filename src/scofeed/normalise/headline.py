@@ -151,18 +151,18 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
         first = filled[0]
         head = None  # the headline line, collapsed, and its dates
         for i in filled[:6]:
-            text = collapse(lines[i])
-            hits = find_dates(text, LINE_CONTEXT)
-            if not _chrome(text, dominant, hits):
+            line = collapse(lines[i])
+            hits = find_dates(line, LINE_CONTEXT)
+            if not _chrome(line, dominant, hits):
                 first = i
-                head = text, hits
+                head = line, hits
                 break
-            preamble.append(text)
+            preamble.append(line)
         else:
             preamble = []  # nothing but chrome: read it as the plain layout
         if head is None:
-            text = collapse(lines[first])
-            head = text, find_dates(text, LINE_CONTEXT)
+            line = collapse(lines[first])
+            head = line, find_dates(line, LINE_CONTEXT)
         nxt = lines[first + 1] if first + 1 < len(lines) else None
         if _looks_like_body(*head, nxt):
             paras = blocks("\n".join(lines[first:]))
