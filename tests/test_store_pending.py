@@ -96,3 +96,20 @@ def test_bulk_load_defers_checkpoints_and_restores_them(tmp_path):
         pass
     assert setting() == before
     store.close()
+
+
+def test_bulk_load_keeps_statement_journals_in_memory_and_restores_the_setting(tmp_path):
+    """An insert into entries fires a trigger, so each one is journaled; during a bulk
+    load that journal stays in memory (it went to a temporary file, ~30 writes a row)."""
+    store = Store(tmp_path / "s.sqlite3")
+    db = store.db
+
+    def temp_store() -> int:
+        return int(db.execute("PRAGMA temp_store").fetchone()[0])
+
+    before = temp_store()
+    assert before != 2
+    with store.bulk_load():
+        assert temp_store() == 2  # MEMORY
+    assert temp_store() == before
+    store.close()
