@@ -143,7 +143,10 @@ def find_match(
     ).fetchone()
     if row:
         return _match(row, "origin")
-    queries = [("identity", "identity = ?", identity)]
+    # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
+    # the index on identities leaves those rows out, so the query says so too (SQLite
+    # uses a partial index only for a query holding its condition)
+    queries = [("identity", f"identity = ? AND {_NOT_FP}", identity)]
     if identity.startswith("fp:"):
         queries = []
     if url_key:
@@ -159,6 +162,7 @@ def find_match(
     return None
 
 
+_NOT_FP = "substr(identity, 1, 3) != 'fp:'"  # the condition of index entries_by_identity
 _MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin"
 
 
