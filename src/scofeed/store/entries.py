@@ -187,10 +187,15 @@ _INSERT = f"INSERT INTO entries ({_COLUMNS}, authority) VALUES ({', '.join('?' *
 def _insert_row(
     entry: Entry, identity: str, url_key: str | None, now: float, authority: str
 ) -> tuple[object, ...]:
+    published = entry.published
+    stated, stamp = published.isoformat(), published.timestamp()
+    if entry.updated is not published:  # most often the same datetime (normalise)
+        updated, updated_ts = entry.updated.isoformat(), entry.updated.timestamp()
+    else:
+        updated, updated_ts = stated, stamp
     return (
         entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
-        entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
-        entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
+        entry.content_html, stated, stamp, updated, updated_ts, entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
         _event(entry), authority,
