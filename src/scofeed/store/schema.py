@@ -385,7 +385,7 @@ MIGRATIONS: list[str] = [
         DELETE FROM entry_tag_lists WHERE live <= 0;
     END;
     """,
-    # 15: fewer index writes per entry (a cold build wrote ten index entries per row):
+    # 15: fewer index writes per entry (a cold build wrote nine index entries per row):
     # entries_by_date served no query (entries_live_by_date serves every newest-first
     # read); the two language indexes become one, partial, in the order a language feed
     # reads (its withdrawn_at, always NULL, lets SQLite list the languages from the index
