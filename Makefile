@@ -43,6 +43,7 @@ lint: $(LINT_STAMP)
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/build.py
+	$(BIN)/python bench/build.py --incremental
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/serve.py

@@ -266,6 +266,30 @@ def _batch(site, edit: bool) -> None:
     (site.sources / "bad.txt").write_bytes(b"\x00\x01" if edit else b"")
 
 
+def test_a_scan_lists_what_changed_in_name_order_whatever_the_folder_order(site):
+    """The walk takes each folder as the file system lists it (hash order on most);
+    what the scan found comes back as a sorted walk gives it: a folder's files before
+    its subfolders', each in name order. Which of two copies of a release is kept as
+    its origin follows this order, so it must not move with the file system."""
+    names = [f"{c}{i}.txt" for i in range(12) for c in "qcxa"]
+    for sub in ("", "m/", "b/", "b/z/", "b/a/"):
+        (site.sources / sub).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (site.sources / sub / name).write_text(release(name, "2 May 2021"), "utf-8")
+    (site.sources / "b" / "t.md~").write_text("an editor's backup", "utf-8")  # left out
+    changed = scanner.scan(site.sources, file_rows.Index(site.store().db), 10**6).changed
+    seed = sorted(p.name for p in site.sources.glob("*.txt") if p.name not in names)
+    expected = [*sorted(names + seed)]
+    for sub in ("b/", "b/a/", "b/z/", "m/"):
+        expected += [sub + name for name in sorted(names)]
+    assert [c.rel for c in changed] == expected
+    assert all(c.path == str(site.sources / c.rel) for c in changed)
+    assert build(site).new == len(names) + len(seed)
+    # each release is in five folders: its entry comes from the first copy the scan named
+    origins = {r[0] for r in site.store().db.execute("SELECT origin FROM entries")}
+    assert origins == set(names + seed)
+
+
 def test_skipping_lookups_for_unknown_keys_stores_the_same(site):
     results = []
     for threshold in (10**9, 1):

@@ -225,3 +225,40 @@ def test_any_reason_renders_well_formed_xml(reason):
     gone = entry(9, withdrawal=Withdrawal(datetime(2026, 11, 1, tzinfo=UTC), clean_reason(reason)))
     root = etree.fromstring(render.render("atom", ENTRIES, CFG, [gone]))
     assert root.find(f"{TOMBSTONES}deleted-entry").get("ref") == gone.id
+
+
+def test_edited_trees_give_the_bytes_of_feedgen_serialised_and_parsed_back(monkeypatch):
+    """Atom and RSS are edited as the trees feedgen builds (its Atom tree moved into the
+    Atom namespace); the bytes are those of its own serialisation parsed back, in every
+    kind of document: subscription feeds with hubs and tombstones, archive pages, sets
+    in another language, entries with tags, other languages and relative links."""
+    from scofeed.render import catalog, xmlfeeds
+
+    cfg = load(None, ["websub.hubs=['https://hub.example/']"])
+    gone = entry(9, withdrawal=Withdrawal(datetime(2026, 11, 1, 12, tzinfo=UTC), "A <b> & c"))
+    entries = [
+        *ENTRIES,
+        entry(6, language="ru", tags=("безопасность", "a&b"), title="Заголовок"),
+        entry(7, content_html='<p><a href="/x?a=1&amp;b=2">rel</a> <img src="i.png"></p>'),
+    ]
+    russian = catalog.feed_sets(cfg, ["ru"])[1]
+    heads = []
+    for fmt in ("atom", "rss"):
+        heads += [
+            (fmt, catalog.head(cfg, catalog.main_set(cfg), fmt), ()),
+            (fmt, catalog.head(cfg, catalog.main_set(cfg), fmt, "2020-01"), ()),
+            (
+                fmt,
+                catalog.archive_head(cfg, catalog.main_set(cfg), fmt, "2020-01", None, "2020-02"),
+                (),
+            ),
+            (fmt, catalog.head(cfg, russian, fmt, None, True), ()),
+        ]
+    heads.append(("atom", catalog.head(cfg, catalog.main_set(cfg), "atom"), (gone,)))
+    built = [render.render(fmt, entries, cfg, w, head) for fmt, head, w in heads]
+    monkeypatch.setattr(xmlfeeds, "_atom_tree", lambda fg: etree.fromstring(fg.atom_str()))
+    monkeypatch.setattr(xmlfeeds, "_rss_tree", lambda fg: etree.fromstring(fg.rss_str()))
+    assert built == [render.render(fmt, entries, cfg, w, head) for fmt, head, w in heads]
+    assert (
+        sum(b"hub.example" in b for b in built) >= 4 and sum(b"fh:archive" in b for b in built) == 2
+    )

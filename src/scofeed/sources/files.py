@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,8 @@ from scofeed.store.files import FileState, Index
 log = logging.getLogger(__name__)
 
 SKIP_SUFFIXES = (".tmp", ".part", ".swp", "~")  # editors' and downloads' temporary files
+DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+Real = tuple[int, int]  # a directory's device and inode
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,17 @@ def settle_left(mtime_ns: int, now: float, settle: float) -> float:
 
 def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
     """(relative path, directory entry, error) of every candidate file under root,
-    sorted, hidden and temporary files left out. Regular files are known by their
-    directory entry, without a stat; a link is followed, and one that leads nowhere
-    comes with its OSError. Anything else (a FIFO, a socket) is left out. Each real
-    directory is walked once (known by device and inode), whatever links lead to it
-    again: a symlink loop is not followed round."""
+    hidden and temporary files left out; within a folder in the order the file system
+    lists them (``walk_order`` sorts what a scan found). Regular files are known by
+    their directory entry, without a stat; a link is followed, and one that leads
+    nowhere comes with its OSError. Anything else (a FIFO, a socket) is left out. Each
+    real directory is walked once (known by device and inode, its subfolders taken in
+    name order), whatever links lead to it again: a symlink loop is not followed round.
+
+    Each folder is listed through an open descriptor of it, so an entry's ``stat`` asks
+    for a name relative to that folder (``fstatat``), not for a whole path the kernel
+    walks again, and ``entry.path`` is the bare name: ``os.path.join(root, rel)`` is
+    the file's path. The entries are good while the walk is on that folder."""
     stack = [""]
     try:
         st = os.stat(root)
@@ -86,41 +94,65 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
     while stack:
         prefix = stack.pop()
         try:
-            with os.scandir(root / prefix if prefix else root) as it:
-                items = sorted(it, key=lambda d: d.name)
+            fd = os.open(root / prefix if prefix else root, DIRECTORY_FLAGS)
         except OSError:
             continue
-        subdirs = []
-        for item in items:
-            name = item.name
-            if name.startswith("."):
-                continue
-            rel = prefix + name
-            if item.is_file(follow_symlinks=False):  # most are: known by the entry alone
-                if not name.endswith(SKIP_SUFFIXES):
-                    yield rel, item, None
-                continue
-            try:
-                if item.is_dir():
-                    st = item.stat()
-                    real = (st.st_dev, st.st_ino)
-                    if real in walked:
-                        log.info("directory_seen origin=%r (a link back to a walked one)", rel)
-                    else:
-                        walked.add(real)
-                        subdirs.append(rel + "/")
+        try:
+            subdirs = yield from _listed(fd, prefix)
+        finally:
+            os.close(fd)
+        fresh = []
+        for rel, real in sorted(subdirs):
+            if real in walked:
+                log.info("directory_seen origin=%r (a link back to a walked one)", rel)
+            else:
+                walked.add(real)
+                fresh.append(rel + "/")
+        stack.extend(reversed(fresh))
+
+
+def _listed(
+    fd: int, prefix: str
+) -> Generator[tuple[str, os.DirEntry[str], OSError | None], None, list[tuple[str, Real]]]:
+    """One folder of ``walk``: yields its candidate files, returns its subfolders
+    (relative path, device and inode)."""
+    subdirs: list[tuple[str, Real]] = []
+    try:
+        with os.scandir(fd) as it:
+            for item in it:
+                name = item.name
+                if name.startswith("."):
                     continue
-                if name.endswith(SKIP_SUFFIXES):
+                if item.is_file(follow_symlinks=False):  # most are: known by the entry alone
+                    if not name.endswith(SKIP_SUFFIXES):
+                        yield prefix + name, item, None
                     continue
-                if item.is_symlink():
-                    item.stat()  # raises for a dangling link
-                if not item.is_file():
+                rel = prefix + name
+                try:
+                    if item.is_dir():
+                        st = item.stat()
+                        subdirs.append((rel, (st.st_dev, st.st_ino)))
+                        continue
+                    if name.endswith(SKIP_SUFFIXES):
+                        continue
+                    if item.is_symlink():
+                        item.stat()  # raises for a dangling link
+                    if not item.is_file():
+                        continue
+                except OSError as exc:
+                    yield rel, item, exc
                     continue
-            except OSError as exc:
-                yield rel, item, exc
-                continue
-            yield rel, item, None
-        stack.extend(reversed(subdirs))
+                yield rel, item, None
+    except OSError:
+        pass
+    return subdirs
+
+
+def walk_order(rel: str) -> tuple[tuple[int, str], ...]:
+    """Sort key giving the order of a walk that took each folder's names sorted: a
+    folder's files before its subfolders', subfolders in name order."""
+    *folders, name = rel.split("/")
+    return (*((1, f) for f in folders), (0, name))
 
 
 READ_STEP = 1 << 16
@@ -199,6 +231,7 @@ def scan(
     except the paths in ``settled`` (a file ``scofeed add`` has just written whole)."""
     result = ScanResult([], [], 0, [])
     unseen = dict(index.stamps)  # known files not met yet: what is left at the end is gone
+    base = str(root)
     for rel, entry, error in walk(root):
         stamp = unseen.pop(rel, None)
         if stamp is not None and error is None:  # the common case first: known, unchanged
@@ -210,18 +243,19 @@ def scan(
                 if stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
                     result.unchanged += 1
                     continue
+        path = os.path.join(base, rel)
         if error is not None:
             reason = f"unreadable ({error.strerror or error})"
-            result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
+            result.changed.append(Changed(rel, path, None, "", reason, 0, 0))
             continue
         if stamp is None and (settle <= 0 or rel in settled):
-            result.changed.append(Changed(rel, entry.path, None, "", None, -1, -1))
+            result.changed.append(Changed(rel, path, None, "", None, -1, -1))
             continue
         try:
             st = entry.stat()
         except OSError as exc:  # gone since it was listed
             reason = f"unreadable ({exc.strerror or exc})"
-            result.changed.append(Changed(rel, entry.path, None, "", reason, 0, 0))
+            result.changed.append(Changed(rel, path, None, "", reason, 0, 0))
             continue
         left = 0.0 if rel in settled else settle_left(st.st_mtime_ns, now, settle)
         if left > 0:
@@ -230,16 +264,20 @@ def scan(
                 result.unchanged += 1  # its last version stays as the index holds it
             continue
         if stamp is None:
-            result.changed.append(Changed(rel, entry.path, None, "", None, -1, -1))
+            result.changed.append(Changed(rel, path, None, "", None, -1, -1))
             continue
-        got = read_bytes(entry.path, max_bytes)
+        got = read_bytes(path, max_bytes)
         old = index.row(rel)
         if got.sha256 and old is not None and old.sha256 == got.sha256:
             result.touched.append(
                 FileState(rel, got.size, got.mtime_ns, got.sha256, old.status, old.reason)
             )
             continue
-        result.changed.append(Changed(rel, entry.path, *got))
+        result.changed.append(Changed(rel, path, *got))
+    # the walk lists each folder as it comes; what it found is put in name order here
+    result.changed.sort(key=lambda c: walk_order(c.rel))
+    result.touched.sort(key=lambda t: walk_order(t.path))
+    result.deferred.sort(key=lambda d: walk_order(d[0]))
     result.gone = sorted(unseen)
     return result
 
