@@ -176,7 +176,9 @@ class Checkpointer:
     ~0.3 s at the end of a cold build of 10,000 releases, two thirds of it waiting),
     and done once at the end that wait came after everything else. Passive
     checkpoints (``PRAGMA wal_checkpoint(PASSIVE)``) never block the writer, nor wait
-    for it; SQLite starts the WAL over once a checkpoint has copied all of it.
+    for it. The WAL still grows during the load as before (the writer's next
+    transaction has begun before a copy ends, so SQLite cannot start the WAL over);
+    what changes is that its pages are in the database by the time the load ends.
 
     The thread starts at the first ``committed()``, not before: a cold build forks its
     worker processes first, and fork is only safe while this process has one thread."""
