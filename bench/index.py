@@ -7,7 +7,7 @@ Entries go straight into a temporary store (no build: the index reads only the
 store). Each figure is the median over the rounds of one GET through the WSGI app
 (count, the page's rows, the languages present, markup, ETag), with its ratio to the
 same page of a 100-entry store. Page 1 and the last page cost what they do with 100
-entries; a page walks its offset in the entries_by_date index (rowids only) from the
+entries; a page walks its offset in the entries_live_by_date index (rowids only) from the
 nearer end, so the middle page is the dearest.
 """
 

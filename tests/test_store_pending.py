@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime
 
 from scofeed.ingest import ingest_one
@@ -95,4 +97,50 @@ def test_bulk_load_defers_checkpoints_and_restores_them(tmp_path):
     except RuntimeError:
         pass
     assert setting() == before
+    store.close()
+
+
+def test_bulk_load_keeps_statement_journals_in_memory_and_restores_the_setting(tmp_path):
+    """An insert into entries fires a trigger, so each one is journaled; during a bulk
+    load that journal stays in memory (it went to a temporary file, ~30 writes a row)."""
+    store = Store(tmp_path / "s.sqlite3")
+    db = store.db
+
+    def temp_store() -> int:
+        return int(db.execute("PRAGMA temp_store").fetchone()[0])
+
+    before = temp_store()
+    assert before != 2
+    with store.bulk_load():
+        assert temp_store() == 2  # MEMORY
+    assert temp_store() == before
+    store.close()
+
+
+def test_bulk_load_copies_commits_into_the_database_in_a_thread_of_its_own(tmp_path):
+    """After ``committed()`` the WAL is copied into the database while the writer goes
+    on (before, all of it was copied at the end, the build waiting); no thread runs
+    before the first commit (a cold build forks its workers first) nor after."""
+    store = Store(tmp_path / "s.sqlite3")
+    db = store.db
+    threads = threading.active_count()
+    with store.bulk_load() as loading:
+        with store.transaction() as tx:
+            tx.execute("CREATE TABLE t (x BLOB)")
+            tx.executemany("INSERT INTO t VALUES (?)", [(b"x" * 4096,)] * 2000)
+        assert threading.active_count() == threads  # not started before a commit
+        small = (tmp_path / "s.sqlite3").stat().st_size
+        assert small < 4096 * 2000  # the rows are in the WAL only
+        loading.committed()
+        deadline = time.monotonic() + 30
+        while (tmp_path / "s.sqlite3").stat().st_size < 4096 * 2000:
+            assert time.monotonic() < deadline, "nothing copied into the database"
+            time.sleep(0.01)
+        with store.transaction() as tx:  # the writer is not held up meanwhile
+            tx.execute("INSERT INTO t VALUES (?)", (b"y",))
+        loading.committed()
+    assert threading.active_count() == threads
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 2001
+    _busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert frames == copied  # the checkpoint at the end copied the rest
     store.close()

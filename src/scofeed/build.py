@@ -30,7 +30,7 @@ from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, publish_feeds, render_batch
 from scofeed.sources import files as scanner
-from scofeed.store import Store
+from scofeed.store import Checkpointer, Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store.entries import Known
@@ -138,9 +138,10 @@ def build(
         return len(remembered)
 
     with contextlib.ExitStack() as stack:
+        loading: Checkpointer | None = None
         if big:
             stack.enter_context(pool.gc_paused())
-            stack.enter_context(store.bulk_load())
+            loading = stack.enter_context(store.bulk_load())
         # workers start (fork) before a transaction opens; results are stored as they come,
         # commit_every files a transaction
         prepared = pool.prepare_all(
@@ -166,6 +167,8 @@ def build(
                     file_rows.remember_all(db, scan.touched)
                     file_rows.forget(db, scan.gone)
                     file_rows.clear_rejects(db, scan.gone)
+            if loading is not None and not done:
+                loading.committed()  # copied into the database while the next batch comes
     # files rejected before and not changed since are still rejected (and say so)
     again = {c.rel for c in scan.changed}
     for state in index.rejected():

@@ -143,7 +143,10 @@ def find_match(
     ).fetchone()
     if row:
         return _match(row, "origin")
-    queries = [("identity", "identity = ?", identity)]
+    # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
+    # the index on identities leaves those rows out, so the query says so too (SQLite
+    # uses a partial index only for a query holding its condition)
+    queries = [("identity", f"identity = ? AND {_NOT_FP}", identity)]
     if identity.startswith("fp:"):
         queries = []
     if url_key:
@@ -159,6 +162,7 @@ def find_match(
     return None
 
 
+_NOT_FP = "substr(identity, 1, 3) != 'fp:'"  # the condition of index entries_by_identity
 _MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin"
 
 
@@ -183,10 +187,15 @@ _INSERT = f"INSERT INTO entries ({_COLUMNS}, authority) VALUES ({', '.join('?' *
 def _insert_row(
     entry: Entry, identity: str, url_key: str | None, now: float, authority: str
 ) -> tuple[object, ...]:
+    published = entry.published
+    stated, stamp = published.isoformat(), published.timestamp()
+    if entry.updated is not published:  # most often the same datetime (normalise)
+        updated, updated_ts = entry.updated.isoformat(), entry.updated.timestamp()
+    else:
+        updated, updated_ts = stated, stamp
     return (
         entry.id, identity, url_key, entry.fingerprint, entry.title, entry.summary,
-        entry.content_html, entry.published.isoformat(), entry.published.timestamp(),
-        entry.updated.isoformat(), entry.updated.timestamp(), entry.author, entry.language,
+        entry.content_html, stated, stamp, updated, updated_ts, entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
         _event(entry), authority,

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 14
+FRESH_VERSION = 15
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -36,13 +36,7 @@ CREATE TABLE entries (
     , event_date TEXT, withdrawn_at REAL, withdrawn_reason TEXT, withdrawn_by TEXT, authority \
 TEXT, announced INTEGER NOT NULL DEFAULT 1);
 
-CREATE INDEX entries_by_date ON entries (published_ts DESC, id);
-
-CREATE INDEX entries_by_url ON entries (url_key);
-
 CREATE INDEX entries_by_fp ON entries (fingerprint);
-
-CREATE INDEX entries_by_identity ON entries (identity);
 
 CREATE TABLE entry_origins (
         origin       TEXT PRIMARY KEY,
@@ -258,17 +252,12 @@ CREATE INDEX page_checks_due ON page_checks (next_check);
 CREATE INDEX entries_live_by_date
         ON entries (published_ts DESC, id, withdrawn_at) WHERE withdrawn_at IS NULL;
 
-CREATE INDEX entries_live_by_language
-        ON entries (language, withdrawn_at) WHERE withdrawn_at IS NULL;
-
 CREATE TABLE feed_files (
         path TEXT PRIMARY KEY,
         key  TEXT NOT NULL
     );
 
 CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
-
-CREATE INDEX entries_by_language ON entries (language, published_ts DESC, id DESC);
 
 CREATE TABLE entry_months (
         month   TEXT PRIMARY KEY,                 -- substr(published, 1, 7)
@@ -320,5 +309,12 @@ CREATE TRIGGER entries_tags_moved AFTER UPDATE ON entries WHEN
             ON CONFLICT (tags) DO UPDATE SET live = live + 1;
         DELETE FROM entry_tag_lists WHERE live <= 0;
     END;
+
+CREATE INDEX entries_live_by_language
+        ON entries (language, published_ts DESC, id DESC, withdrawn_at) WHERE withdrawn_at IS NULL;
+
+CREATE INDEX entries_by_url ON entries (url_key) WHERE url_key IS NOT NULL;
+
+CREATE INDEX entries_by_identity ON entries (identity) WHERE substr(identity, 1, 3) != 'fp:';
 
 """
