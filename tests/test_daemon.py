@@ -68,9 +68,12 @@ def cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
 def start(site: Site) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
-    def _start(scan_interval: int = 1, extra: str = "", limits: str = "") -> Running:
+    def _start(
+        scan_interval: int = 1, extra: str = "", limits: str = "", schedule: str = ""
+    ) -> Running:
         site.write_config(
-            f'\n[schedule]\nscan_interval = {scan_interval}\n\n[log]\nlevel = "INFO"\n' + extra,
+            f"\n[schedule]\nscan_interval = {scan_interval}\n{schedule}"
+            f'\n[log]\nlevel = "INFO"\n' + extra,
             limits=limits,
         )
         port = free_port()

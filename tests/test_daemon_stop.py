@@ -1,8 +1,8 @@
 """SIGTERM against endpoints that hold the request (issue #13, points 6 and 10): a real
 ``scofeed run`` and real socket servers on 127.0.0.1, one that drips its answer a byte
-a second and one that never answers. The daemon stops within its stop budget (10 s,
-docs/operations.md "Signals") plus start-up slack, exit 0, and the cut-off delivery
-stays pending for the next start (same webhook-id)."""
+a second and one that never answers. The daemon stops within its stop budget
+(``schedule.stop_seconds``, docs/operations.md "Signals") plus start-up slack, exit 0,
+and the cut-off delivery stays pending for the next start (same webhook-id)."""
 
 from __future__ import annotations
 
@@ -43,26 +43,33 @@ def pending(site) -> list[tuple[str, str]]:
         db.close()
 
 
-@pytest.mark.parametrize(("mode", "timeout"), [("drip", 2), ("drip", 120), ("silent", 120)])
+@pytest.mark.parametrize(
+    ("mode", "timeout", "budget"), [("drip", 2, None), ("drip", 120, 3), ("silent", 120, 3)]
+)
 def test_sigterm_with_a_held_request_stops_within_the_budget(
-    start, site, slow_server, mode, timeout
+    start, site, slow_server, mode, timeout, budget
 ):
-    """timeout 2: the attempt's own deadline cuts the drip inside the stop budget;
-    timeout 120: the attempt outlives the budget, and the daemon leaves it (the hard-exit
-    path: ``stopped_with_work_running``, exit 0, the delivery pending)."""
+    """timeout 2: the attempt's own deadline cuts the drip inside the stop budget (the
+    default, 10 s); timeout 120: the attempt outlives the budget (set to 3 s), and the
+    daemon leaves it (the hard-exit path: ``stopped_with_work_running``, exit 0, the
+    delivery pending)."""
     server = slow_server(mode)
     for f in site.sources.iterdir():
         f.unlink()
-    d = start(scan_interval=60, extra=webhook_toml("slow", server.url, timeout=timeout))
+    d = start(
+        scan_interval=60,
+        extra=webhook_toml("slow", server.url, timeout=timeout),
+        schedule=f"stop_seconds = {budget}\n" if budget else "",
+    )
     (site.sources / "press.txt").write_text(NEW, encoding="utf-8")
     wait_for(lambda: server.requests == 1, what="the request to reach the slow endpoint")
     d.proc.send_signal(signal.SIGTERM)
-    # the budget is 10 s; 25 s leaves room for a loaded machine, far below the attempt
-    # deadline of 120 s that a daemon without the hard exit would wait out
+    # the budget is 10 s at most; 25 s leaves room for a loaded machine, far below the
+    # attempt deadline of 120 s that a daemon without the hard exit would wait out
     assert d.proc.wait(25) == 0, d.log()
     log = d.log()
-    assert "stopping signal=SIGTERM" in log
-    if timeout > 10:
+    assert f"stopping signal=SIGTERM within={budget or 10}s" in log
+    if timeout > (budget or 10):
         assert "stopped_with_work_running unfinished=" in log
     ((webhook_id, status),) = pending(site)
     assert status == "pending" and webhook_id.startswith("msg_")

@@ -7,9 +7,9 @@ reload`` knows whom to signal and ``scofeed status`` shows the uptime.
 
 The daemon owns the delivery workers (a ``DeliveryPool``) its deliver job hands work to.
 Signals: SIGTERM and SIGINT stop taking new work, let running jobs, in-flight
-deliveries and the stop hooks finish within ``stop_timeout`` in all, stop the server
-and return 0. SIGHUP re-reads the config; a
-config that does not load is logged and the running one kept.
+deliveries and the stop hooks finish within ``schedule.stop_seconds`` in all, stop the
+server and return 0. SIGHUP re-reads the config; a config that does not load is logged
+and the running one kept.
 """
 
 from __future__ import annotations
@@ -144,7 +144,6 @@ class Daemon:
         reload_config: Callable[[], Config],
         *,
         schedule: bool = True,
-        stop_timeout: float = 10.0,
         health_extras: HealthExtras | None = None,
         planner: PlannerFactory | None = None,
         on_stop: Sequence[Callable[[float], object]] = (),
@@ -153,11 +152,10 @@ class Daemon:
         self.cfg = cfg
         self.reload_config = reload_config
         self.schedule = schedule
-        self.stop_timeout = stop_timeout
         self.health_extras = health_extras
         self.planner = planner
         # after the jobs and in-flight deliveries: each hook gets the seconds left of
-        # stop_timeout and returns what it left unfinished (a list of names)
+        # schedule.stop_seconds and returns what it left unfinished (a list of names)
         self.on_stop = list(on_stop)
         self.set_log_level = set_log_level
         self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -228,7 +226,11 @@ class Daemon:
             if signum == signal.SIGHUP:
                 self.reload()
                 continue
-            log.info("stopping signal=%s", signal.Signals(signum).name)
+            log.info(
+                "stopping signal=%s within=%gs",
+                signal.Signals(signum).name,
+                self.cfg.schedule.stop_seconds,
+            )
             break
         return self._shutdown(server, store)
 
@@ -245,13 +247,14 @@ class Daemon:
 
     def _shutdown(self, server: HttpServer, store: Store) -> int:
         unfinished: list[str] = []
-        deadline = time.monotonic() + self.stop_timeout
+        budget = self.cfg.schedule.stop_seconds  # as last (re)loaded
+        deadline = time.monotonic() + budget
         # no new webhook request from now on, not even while the jobs below finish
         self.deliveries.halt()
         if self.watcher:
             self.watcher.stop()
         if self.scheduler:
-            unfinished = self.scheduler.stop(self.stop_timeout)
+            unfinished = self.scheduler.stop(budget)
         # in-flight deliveries get what is left of the stop time; unsent ones stay pending
         unfinished += self.deliveries.shutdown(timeout=max(0.5, deadline - time.monotonic()))
         if self.hub:  # requests in flight may finish; what was not settled stays due

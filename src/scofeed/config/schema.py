@@ -230,6 +230,8 @@ class ScheduleConfig:
 
     scan_interval: int = check(_positive, default=60)
     deliver_interval: int = check(_positive, default=5)
+    # seconds a stop (SIGTERM, Ctrl-C) gives running jobs and requests in flight to finish
+    stop_seconds: float = check(_positive, default=10.0)
 
 
 @frozen
