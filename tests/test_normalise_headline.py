@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scofeed.dates import is_date_line
+from scofeed.dates import LINE_CONTEXT, find_dates, is_date_line
 from scofeed.errors import NormaliseError
 from scofeed.model import Release
 from scofeed.normalise import (
@@ -120,4 +120,6 @@ chrome_lines = st.lists(st.sampled_from(chrome_words), max_size=10).map("".join)
     dominant=st.sampled_from([None, "latin", "cyrillic", "cjk"]),
 )
 def test_chrome_quick_checks_agree_with_the_slow_form(line, dominant):
-    assert _is_chrome(line, dominant) == _is_chrome_slow(line, dominant)
+    text = collapse(line)
+    hits = find_dates(text, LINE_CONTEXT)
+    assert _is_chrome(text, dominant, hits) == _is_chrome_slow(line, dominant)

@@ -43,10 +43,6 @@ class Outcome:
     written: list[str] = field(default_factory=list)  # feed files rewritten
 
 
-def _planner(cfg: Config, now: datetime, planner: Planner | None) -> Planner | None:
-    return planner or outbox_planner(cfg, now)
-
-
 def clean_reason(reason: str) -> str:
     """One line of text XML can carry, at most ``REASON_MAX`` characters."""
     return shorten(collapse(xml_safe(reason)), REASON_MAX)
@@ -61,7 +57,7 @@ def withdraw(
     planner: Planner | None = None,
 ) -> Outcome:
     """Withdraw the entry ``key`` (its id, or the slug its page address ends with)."""
-    plan = _planner(cfg, now, planner)
+    plan = planner or outbox_planner(cfg, now)
     with store.transaction() as db:
         entry = entry_rows.get(db, key)  # UnknownEntry
         if entry.withdrawal is not None:
@@ -79,7 +75,7 @@ def restore(
     cfg: Config, store: Store, key: str, now: datetime, planner: Planner | None = None
 ) -> Outcome:
     """Put a withdrawn entry back in the feeds."""
-    plan = _planner(cfg, now, planner)
+    plan = planner or outbox_planner(cfg, now)
     with store.transaction() as db:
         entry = entry_rows.get(db, key)
         if entry.withdrawal is None:

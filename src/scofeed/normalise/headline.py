@@ -55,15 +55,10 @@ _CLOSING_QUOTES = "\"'”»’ "
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col", "lt", "vs"}
 
 
-def _is_chrome(line: str, dominant: str | None) -> bool:
-    """Page furniture before the headline: a date, a breadcrumb, a section name."""
-    text = collapse(line)
-    return _chrome(text, dominant, find_dates(text, LINE_CONTEXT))
-
-
-def _chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
-    """``_is_chrome`` of a collapsed line whose dates (``find_dates(text,
-    LINE_CONTEXT)``) are ``hits``: the headline's tests share them."""
+def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
+    """Page furniture before the headline: a date, a breadcrumb, a section name.
+    ``text``: the line collapsed; ``hits``: its dates, ``find_dates(text, LINE_CONTEXT)``
+    (the headline's other tests share them)."""
     if is_date_line(text, hits) or compare_key(text) in _CHROME_WORDS:
         return True
     if len(text) <= 120:
@@ -91,7 +86,7 @@ def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None
 
 
 def _looks_like_body(text: str, hits: list[FoundDate], next_line: str | None) -> bool:
-    """The first real line (``text``, collapsed; ``hits``, its dates as ``_chrome``
+    """The first real line (``text``, collapsed; ``hits``, its dates as ``_is_chrome``
     takes them) is body text, not a headline."""
     words = len(text.split())
     if len(text) > 2 * TITLE_MAX:  # a headline over the cap is cut; one this long is not one
@@ -148,27 +143,22 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
         filled = [i for i, ln in enumerate(lines) if ln]  # clean: a blank line is empty
         if not filled:
             raise NormaliseError(f"{release.origin}: no title (the release is empty)")
-        first = filled[0]
-        head = None  # the headline line, collapsed, and its dates
+        seen = []  # (index, collapsed text, its dates) of each line looked at
         for i in filled[:6]:
             line = collapse(lines[i])
-            hits = find_dates(line, LINE_CONTEXT)
-            if not _chrome(line, dominant, hits):
-                first = i
-                head = line, hits
+            seen.append((i, line, find_dates(line, LINE_CONTEXT)))
+            if not _is_chrome(line, dominant, seen[-1][2]):
                 break
-            preamble.append(line)
         else:
-            preamble = []  # nothing but chrome: read it as the plain layout
-        if head is None:
-            line = collapse(lines[first])
-            head = line, find_dates(line, LINE_CONTEXT)
+            seen = seen[:1]  # nothing but chrome: read it as the plain layout
+        first, line, hits = seen[-1]  # the headline's line
+        preamble = [text for _i, text, _hits in seen[:-1]]
         nxt = lines[first + 1] if first + 1 < len(lines) else None
-        if _looks_like_body(*head, nxt):
+        if _looks_like_body(line, hits, nxt):
             paras = blocks("\n".join(lines[first:]))
             title = headline_from(paras[0]) if paras else ""
         else:
-            title = head[0]
+            title = line
             paras = blocks("\n".join(lines[first + 1 :]))
     # a date line in another script is the page's date stamp: normalise takes it out
     paras = dedupe([p for p in paras if not foreign(p, dominant) or is_date_line(p)])
