@@ -3,6 +3,7 @@ and the windowed search agreeing with the full scan it stands in for."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scofeed.dates import LINE_CONTEXT, date_from_url, find_date, find_dates, is_date_line
-from scofeed.dates.forms import EN_MONTHS
+from scofeed.dates.forms import EN_MONTHS, alternation
 
 CTX = date(2021, 5, 1)
 FRIDAY = date(2023, 4, 21)
@@ -256,3 +257,22 @@ def test_digit_run_filter_finds_what_the_full_scan_finds(text, context, referenc
     windowed = find_dates(text, context, 2100, reference)
     full = find_dates(text, context, 2100, reference, windowed=False)
     assert windowed == full
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.text("abm", min_size=1, max_size=5), min_size=1, max_size=8, unique=True),
+    text=st.text("abm ", max_size=8),
+)
+def test_trie_alternation_matches_as_the_words_longest_first(words, text):
+    """The trie-shaped alternation the date forms use matches what the plain one (the
+    words sorted longest first) matches, at every place, followed by anything: each
+    candidate it tries comes in the same order."""
+    longest_first = "|".join(sorted(words, key=len, reverse=True))
+    for after in ("", "(?= |$)", "(?=b)"):  # what follows the word decides which one
+        plain = re.compile(f"(?:{longest_first}){after}")
+        trie = re.compile(f"(?:{alternation(words)}){after}")
+        for at in range(len(text) + 1):
+            a, b = plain.match(text, at), trie.match(text, at)
+            assert (a and a.group()) == (b and b.group())
+    assert all(re.fullmatch(alternation(words), w) for w in words)
