@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -339,3 +340,18 @@ def test_more_pipelined_output_than_the_loop_buffers_goes_on_through_the_workers
     answers, _ = exchange(pair.loop, b"".join(sequence), ["GET"] * len(sequence))
     assert [undated(a) for a in answers] == [undated(expected[r]) for r in sequence]
     assert 0 < pair.app.calls - calls < len(sequence)  # some by the loop, some by workers
+
+
+def test_a_loop_answer_is_dated_when_it_is_given(pair):
+    """The loop reuses each answer's head within a second: its Date still moves on."""
+    etag = pair.etags["/atom.xml"]
+    dates = []
+    for _ in range(2):
+        time.sleep(1.05 - time.time() % 1)  # just into the next second
+        before = time.time()
+        (answer,), _ = exchange(pair.loop, request("GET", "/atom.xml", If_None_Match=etag), ["GET"])
+        after = time.time()
+        stated = re.search(rb"\r\nDate: ([^\r]*)", answer)[1].decode()
+        assert int(before) <= parsedate_to_datetime(stated).timestamp() <= after
+        dates.append(stated)
+    assert dates[0] != dates[1]
