@@ -10,12 +10,15 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 
 import pytest
+from waitress.adjustments import Adjustments
 
 from scofeed.build import build as build_feeds
 from scofeed.serve import App, HttpServer
+from scofeed.serve.server import StrictParser
 from scofeed.store import Store
 
 HELD = int(os.environ.get("SCOFEED_HOSTILE_CONNECTIONS", "300"))
@@ -99,6 +102,46 @@ def test_malformed_requests_get_400_and_a_closed_connection(server, request_byte
     got, closed = raw(server, request_bytes)
     assert got.startswith(b"HTTP/1.") and got.split(b" ", 2)[1] == b"400", got[:200]
     assert closed
+
+
+@pytest.mark.parametrize("piece", ["line", "byte"])
+def test_a_request_sent_in_pieces_is_answered(server, piece):
+    """A head that arrives a line (or a byte) at a time, each piece ending in a CRLF or
+    half of one, is a good request: only a CR at the very end may wait for its LF."""
+    request = b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    pieces = (
+        request.splitlines(keepends=True)
+        if piece == "line"
+        else [request[i : i + 1] for i in range(len(request))]
+    )
+    with socket.create_connection(server, timeout=10) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for part in pieces:
+            s.sendall(part)
+            time.sleep(0.01)  # each piece its own segment, read on its own
+        got = b""
+        while chunk := s.recv(65536):
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+
+
+@pytest.mark.parametrize(
+    ("received", "bad"),
+    [
+        (b"GET / HTTP/1.1\r", False),  # a CR at the end: its LF may be on its way
+        (b"GET / HTTP/1.1\r\nHost: x\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r", False),
+        (b"GET / HTTP/1.1\rHost", True),
+        (b"GET / HTTP/1.1\nHost", True),
+        (b"GET / HTTP/1.1\r\nHost: x\n", True),
+        (b"GET / HTTP/1.1\r\nHost: x\r\r\n", True),
+    ],
+)
+def test_the_parser_judges_a_partial_head_by_what_has_come(received, bad):
+    parser = StrictParser(Adjustments())
+    parser.received(received)
+    assert (parser.error is not None) is bad
+    assert parser.completed is bad  # a good partial head waits for the rest
 
 
 def test_the_open_files_limit_is_raised_for_many_connections():

@@ -77,8 +77,6 @@ def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
 
 
 _REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\x00-\x20\x7f]+ HTTP/1\.[01]")
-_BARE_LF = re.compile(rb"(?<!\r)\n")
-_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 class StrictParser(HTTPRequestParser):  # type: ignore[misc]
@@ -90,9 +88,11 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         head = (self.header_plus + data).lstrip(b"\r\n")
         end = head.find(b"\r\n\r\n")
         head = head if end < 0 else head[:end]
-        # a CR at the very end may be the first half of a CRLF still on its way
+        if end < 0 and head.endswith(b"\r"):
+            head = head[:-1]  # the first half of a CRLF still on its way
         problem = None
-        if _BARE_LF.search(head) or _LONE_CR.search(head[:-1] if end < 0 else head):
+        crlf = head.count(b"\r\n")  # every LF after a CR, every CR before an LF
+        if head.count(b"\n") != crlf or head.count(b"\r") != crlf:
             problem = "line endings other than CRLF"
         elif b"\r\n" in head or end >= 0:
             line = head.split(b"\r\n", 1)[0]
