@@ -22,6 +22,7 @@ import pytest
 from scofeed.build import build as build_feeds
 from scofeed.serve import App, HttpServer
 from scofeed.serve.app import READY_FOR
+from scofeed.serve.server import WsgiHeaders
 from scofeed.store import Store
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -355,3 +356,12 @@ def test_a_loop_answer_is_dated_when_it_is_given(pair):
         assert int(before) <= parsedate_to_datetime(stated).timestamp() <= after
         dates.append(stated)
     assert dates[0] != dates[1]
+
+
+def test_the_loop_reads_request_headers_under_their_wsgi_names():
+    headers = WsgiHeaders({"IF_NONE_MATCH": '"a"', "ACCEPT_ENCODING": "gzip"})
+    assert headers.get("HTTP_IF_NONE_MATCH") == '"a"' and headers["HTTP_ACCEPT_ENCODING"] == "gzip"
+    assert headers.get("HTTP_IF_MODIFIED_SINCE") is None and headers.get("IF_NONE_MATCH") is None
+    assert dict(headers) == {"HTTP_IF_NONE_MATCH": '"a"', "HTTP_ACCEPT_ENCODING": "gzip"}
+    with pytest.raises(KeyError):
+        headers["ACCEPT_ENCODING"]

@@ -150,6 +150,9 @@ class WsgiHeaders(Mapping[str, str]):
             raise KeyError(key)
         return self._headers[key[5:]]
 
+    def get(self, key: str, default: Any = None) -> Any:  # Mapping's, minus a raise
+        return self._headers.get(key[5:], default) if key.startswith("HTTP_") else default
+
     def __iter__(self) -> Iterator[str]:
         return ("HTTP_" + name for name in self._headers)
 
