@@ -71,6 +71,9 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert not mods & (DAEMON | NETWORK | READERS_AND_PARSERS)
     assert "scofeed.cli.daemon" not in mods and "scofeed.deliver.runner" not in mods
     assert not mods & WORKERS  # one file: no worker processes to start
+    assert "concurrent.futures" not in mods
+    # plain text: no markup to sanitise (nh3) or to take a date line out of (lxml.html)
+    assert not mods & {"nh3", "lxml.html"}
     # no CSS selectors configured: no cssselect
     assert not mods & {"cssselect", "lxml.cssselect"}
     # no webhooks, ActivityPub off (the test config): no outbox, payload or document

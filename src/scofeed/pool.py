@@ -5,7 +5,7 @@ Preparing is pure apart from reading the file: the result of each file is its re
 with their entries, or a ``Rejection`` saying why not. Nothing here touches the store;
 ``scofeed.build`` stores the results in order as they come.
 
-``multiprocessing`` and the process pool (~20 ms of imports) load by name
+``concurrent.futures``, ``multiprocessing`` and the process pool (~20 ms of imports) load by name
 (``importlib``) only when a batch is large enough for workers, on purpose: a one-shot
 ``scofeed build`` of a few files and the daemon's rebuilds never need them (issue #9).
 
@@ -17,7 +17,6 @@ stderr: a caller reading the build's output sees it end when the build does.
 
 from __future__ import annotations
 
-import concurrent.futures  # its ProcessPoolExecutor loads on first use
 import contextlib
 import gc
 import importlib
@@ -27,16 +26,18 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from scofeed import sources
 from scofeed.errors import NormaliseError, OverTimeBudget, RejectedInput, unexpected
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, normalise
 from scofeed.sources import files as scanner
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 POOL_CHUNK = 200  # files a worker prepares per task
@@ -110,10 +111,10 @@ def _watched(parent: int, fn: Callable[..., _T], *args: object) -> _T:
     return fn(*args)
 
 
-def worker_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
     """Forked worker processes that die with this one and hold none of its stdio."""
     ctx = importlib.import_module("multiprocessing").get_context("fork")  # see the docstring
-    return concurrent.futures.ProcessPoolExecutor(
+    return importlib.import_module("concurrent.futures").ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
     )
 

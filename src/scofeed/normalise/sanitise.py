@@ -6,16 +6,18 @@ links (marked noopener noreferrer); no script, no event handlers, no javascript:
 Markup nested deeper than ``MAX_DEPTH`` elements is refused before nh3 sees it: the
 sanitiser's time grows with the square of the depth (100,000 nested ``<div>`` took 18 s),
 and no real release nests more than a few dozen levels.
+
+nh3 and lxml.html load by name on the first release with markup, not with this module:
+a sources/ folder of plain text (the usual case) needs neither, and a one-shot build
+need not pay for them (~4 ms; issue 9).
 """
 
 from __future__ import annotations
 
 import html
+import importlib
 import re
 from collections.abc import Iterable
-
-import lxml.html
-import nh3
 
 from scofeed.errors import NormaliseError
 from scofeed.normalise.text import collapse, xml_safe
@@ -57,13 +59,17 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
-    return nh3.clean(
-        xml_safe(fragment),
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRS,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    ).strip()
+    return (
+        importlib.import_module("nh3")
+        .clean(
+            xml_safe(fragment),
+            tags=_ALLOWED_TAGS,
+            attributes=_ALLOWED_ATTRS,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer",
+        )
+        .strip()
+    )
 
 
 def paragraphs_html(paras: list[str]) -> str:
@@ -83,7 +89,8 @@ def drop_lines(fragment: str, lines: Iterable[str]) -> str:
     wanted = [collapse(line) for line in lines]
     if not wanted or not fragment.strip():
         return fragment
-    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    markup = importlib.import_module("lxml.html")  # see the module docstring
+    root = markup.fragment_fromstring(fragment, create_parent="div")
     for el in list(root.iter()):
         if el is root or el.getparent() is None or not isinstance(el.tag, str):
             continue
@@ -94,5 +101,5 @@ def drop_lines(fragment: str, lines: Iterable[str]) -> str:
             if not wanted:
                 break
     inner = html.escape(root.text or "", quote=False)
-    inner += "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+    inner += "".join(markup.tostring(child, encoding="unicode") for child in root)
     return inner.strip()
