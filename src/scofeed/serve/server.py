@@ -166,23 +166,26 @@ class HeadCache:
     request they took a sixth of the loop's time under a stream of 304s (py-spy). The
     key is all they depend on: the answer (its status and headers), the request's HTTP
     version and ``Connection`` header, the server's ident, and the Date (whole seconds,
-    as waitress writes it). Used from the poll loop only."""
+    as waitress writes it). Made for the poll loop; were two loops to share it, a head
+    could be built twice, never given in another second (the second is in the key)."""
 
-    LIMIT = 256  # heads kept within one second (odd Connection headers add some)
+    LIMIT = 256  # heads kept at once (odd Connection headers add some)
 
     def __init__(self) -> None:
         self._second = -1
-        self._heads: dict[tuple[int, str, str, str], tuple[Response, bytes, bool, bool]] = {}
+        # (answer's id, version, Connection, ident, second) -> (answer, head, body?, close?)
+        self._heads: dict[tuple[Any, ...], tuple[Response, bytes, bool, bool]] = {}
 
     def head(self, channel: Any, request: Any, answer: Response) -> tuple[bytes, bool, bool]:
         """(the head's bytes, whether the response has a body, whether the connection
         closes after it) for ``answer`` to ``request`` on ``channel``."""
         now = time.time()
-        if int(now) != self._second or len(self._heads) >= self.LIMIT:
-            self._heads.clear()
-            self._second = int(now)
+        second = int(now)
+        if second != self._second or len(self._heads) >= self.LIMIT:
+            self._heads.clear()  # the past seconds' heads are of no more use
+            self._second = second
         connection = request.headers.get("CONNECTION", "").lower()
-        key = (id(answer), request.version, connection, channel.server.adj.ident)
+        key = (id(answer), request.version, connection, channel.server.adj.ident, second)
         hit = self._heads.get(key)
         if hit is not None and hit[0] is answer:  # held here: its id is not reused
             return hit[1], hit[2], hit[3]
