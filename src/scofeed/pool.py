@@ -5,9 +5,10 @@ Preparing is pure apart from reading the file: the result of each file is its re
 with their entries, or a ``Rejection`` saying why not. Nothing here touches the store;
 ``scofeed.build`` stores the results in order as they come.
 
-``concurrent.futures``, ``multiprocessing`` and the process pool (~20 ms of imports) load by name
-(``importlib``) only when a batch is large enough for workers, on purpose: a one-shot
-``scofeed build`` of a few files and the daemon's rebuilds never need them (issue #9).
+``concurrent.futures``, ``multiprocessing`` and the process pool (~20 ms of imports)
+load by name (``importlib``) only when a batch is large enough for workers, on purpose: a
+one-shot ``scofeed build`` of a few files and the daemon's rebuilds never need them
+(issue #9).
 
 The worker processes die with their parent, even when it is killed with SIGKILL
 (Linux: ``prctl(PR_SET_PDEATHSIG)``; elsewhere they exit at their next task once

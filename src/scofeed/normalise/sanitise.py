@@ -59,17 +59,14 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
-    return (
-        importlib.import_module("nh3")
-        .clean(
-            xml_safe(fragment),
-            tags=_ALLOWED_TAGS,
-            attributes=_ALLOWED_ATTRS,
-            url_schemes={"http", "https", "mailto"},
-            link_rel="noopener noreferrer",
-        )
-        .strip()
-    )
+    nh3 = importlib.import_module("nh3")  # see the module docstring
+    return nh3.clean(
+        xml_safe(fragment),
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    ).strip()
 
 
 def paragraphs_html(paras: list[str]) -> str:
