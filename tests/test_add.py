@@ -11,6 +11,7 @@ import feedparser
 import pytest
 
 from scofeed.add import add_release, slug
+from scofeed.build import build
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -72,6 +73,18 @@ def test_update_replaces_the_file_and_bumps_the_revision(site):
     assert (entry.revision, entry.updated) == (2, later)
     again = add(site, edited, ".md", "a.md", now=later, update=True)
     assert again.kind == "unchanged"
+
+
+def test_adding_the_first_version_of_an_edited_release_is_refused_as_known(site):
+    first = add(site, ENVOY)
+    edited = ENVOY.replace(b"SCO meets envoy", b"SCO meets the envoy").replace(
+        b"the envoy came", b"the envoy of India came"
+    )
+    first.path.write_bytes(edited)  # edited in place: the entry keeps its first id
+    report = build(site.config(), site.store(), NOW + timedelta(days=1))
+    assert (report.new, report.updated) == (0, 1)
+    with pytest.raises(KnownRelease, match=f"already known as {first.entry_id}"):
+        add(site, ENVOY, now=NOW + timedelta(days=2))
 
 
 def test_update_in_another_format_replaces_the_old_file(site):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,3 +147,33 @@ def test_an_edited_seed_txt_updates_its_entry(site):
     report, entries = build(site, T0 + timedelta(days=1))
     assert (report.new, report.updated) == (0, 1)
     assert entries[0].id == seed_id and entries[0].revision == 2
+
+
+def test_a_copy_of_an_edited_releases_first_version_is_a_duplicate_not_a_crash(site):
+    # a release without id or URL is known by the fingerprint of its first version;
+    # once edited, a copy of that first version (a backup, a colleague's file, `git
+    # checkout` of the old text) mints the very id the entry holds
+    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n"
+    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+    _, entries = build(site)
+    entry_id = next(e.id for e in entries if e.origin == "a.txt")
+    edited = "SCO meets the envoy of India\n\nOn 3 June 2020, the SG met the envoy of India.\n"
+    (site.sources / "a.txt").write_text(edited, encoding="utf-8")
+    build(site, T0 + timedelta(days=1))
+    (site.sources / "original.txt").write_text(first, encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=2))
+    assert (report.new, report.updated, report.duplicates, report.rejected) == (0, 0, 1, [])
+    [entry] = [e for e in entries if e.id == entry_id]
+    assert len(entries) == 2  # the seed and this one
+    assert (entry.title, entry.revision) == ("SCO meets the envoy of India", 2)
+
+
+def test_an_item_put_at_the_head_of_a_json_list_does_not_crash_the_build(site):
+    items = [{"title": f"SCO item {n}", "text": f"Item {n} on 3 June 2020."} for n in (1, 2)]
+    (site.sources / "list.json").write_text(json.dumps(items), encoding="utf-8")
+    build(site)
+    new = {"title": "SCO item 0", "text": "Item 0 on 4 June 2020."}
+    (site.sources / "list.json").write_text(json.dumps([new, *items]), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert report.rejected == []
+    assert len({e.id for e in entries}) == len(entries)

@@ -129,7 +129,9 @@ def add_release(
     with store.transaction() as db:  # it reads now: fixed, whether known or not
         file_rows.clear_rejects(db, [origin_label])
     identity, url_key = identity_of(release, entry.fingerprint)
-    match = entry_rows.find_match(store.db, "", identity, url_key, entry.fingerprint)
+    match = entry_rows.find_match(
+        store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id
+    )
     old: Path | None = None
     if match is not None:
         known_entry = entry_rows.get(store.db, match.entry_id)

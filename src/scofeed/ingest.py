@@ -94,7 +94,7 @@ def ingest_one(
     judge an entry stored before authorities were kept."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
-        db, release.origin, identity, url_key, entry.fingerprint, known, pending
+        db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
     )
     stamp = now.timestamp()
     if match is None and pending is not None and planner is None and not release.withdrawn:

@@ -124,11 +124,15 @@ def find_match(
     fp: str,
     known: Known | None = None,
     pending: Pending | None = None,
+    entry_id: str | None = None,
 ) -> Match | None:
     """The stored entry this release belongs to: same input, same id material, same
     canonical URL, else the same title-and-first-paragraph fingerprint. With ``known``,
     a release that cannot match is answered without a query (and its keys noted, as
-    the caller is about to store them); ``pending`` rows are written before a query."""
+    the caller is about to store them); ``pending`` rows are written before a query.
+    ``entry_id``, the id the release's identity mints: an entry holding it was minted
+    from this release's fingerprint as its first version, and has been edited since (so
+    its fingerprint is another): the release is a copy of that first version."""
     if known is not None:
         could = known.may_match(origin, identity, url_key, fp)
         known.add(origin, identity, url_key, fp)
@@ -152,6 +156,8 @@ def find_match(
     if url_key:
         queries.append(("url", "url_key = ?", url_key))
     queries.append(("fingerprint", "fingerprint = ?", fp))
+    if identity.startswith("fp:") and entry_id is not None:
+        queries.append(("fingerprint", "id = ?", entry_id))  # the primary key: no scan
     for by, where, value in queries:
         row = db.execute(
             f"SELECT {_MATCHED} FROM entries e WHERE {where} ORDER BY first_seen LIMIT 1",
