@@ -184,3 +184,28 @@ def _cfg():
     from scofeed import config
 
     return config.load(None)
+
+
+@pytest.mark.parametrize(
+    ("lang", "stamp", "lead"),
+    [
+        ("en", '<div class="date">14.03.2024</div>', "On 13 March 2024, the SG received students."),
+        ("en", '<div class="news-date">March 14, 2024</div>', "On 13 March, the SG met them."),
+        ("ru", '<div class="news-date">14 марта 2024 года</div>', "13 марта Генсек принял их."),
+        ("zh", '<span class="date">2024年3月14日</span>', "3月13日，秘书长会见了学生。"),
+    ],
+)
+def test_a_saved_page_is_dated_by_its_date_element(site, lang, stamp, lead):
+    # the sco preset names where a page's date is (.news-date, .date); without a
+    # datetime attribute its text is the page's date stamp, not thrown away
+    (site.sources / "saved.html").write_text(
+        f'<html lang="{lang}"><head><title>Students - SCO</title></head><body>'
+        f'<div class="news-detail"><h1>SCO Secretary-General receives students</h1>{stamp}'
+        f"<p>{lead}</p><p>They spoke about the SCO.</p></div></body></html>",
+        encoding="utf-8",
+    )
+    build_feeds(site.config(), store := site.store(), NOW)
+    [entry] = [e for e in entry_rows.latest(store.db) if e.origin == "saved.html"]
+    assert entry.published.isoformat() == "2024-03-14T00:00:00+08:00"
+    assert entry.event_date is not None and entry.event_date.isoformat() == "2024-03-13"
+    assert "14" not in entry.content_html.replace("2024", "")

@@ -246,11 +246,15 @@ def _body(
     for el in list(container.iter(*_FURNITURE)):
         if el is not container:
             _drop(el)
+    dated = [el for el in _select(container, sel.date) if el is not container]
+    # the first date element's text (".news-date": "14.03.2024") is the page's date stamp
+    first = date_stamp(collapse(dated[0].text_content()), context) if dated else None
     for candidates in (sel.title, sel.date, ("h1",)):
         for el in _select(container, candidates):
             if el is not container and el.getparent() is not None:
                 _drop(el)
-    stamps = _take_stamps(container, context)  # the page's dates first: a stamp may be a link
+    stamps = [first] if first is not None else []
+    stamps += _take_stamps(container, context)  # the page's dates first: a stamp may be a link
     furniture.strip(container, sel.furniture)
     if base:
         container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
