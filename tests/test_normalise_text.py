@@ -3,9 +3,12 @@ quick checks that must agree with the slow forms they stand in front of."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scofeed.build import build
 from scofeed.normalise import collapse, compare_key, xml_safe
 from scofeed.normalise.text import (
     _ASCII_SPACES_BUT_SPACE,
@@ -14,6 +17,7 @@ from scofeed.normalise.text import (
     clean_lines,
     clean_text,
 )
+from scofeed.store import entries as entry_rows
 from tests.normalise_cases import entry
 
 # -- layout ----------------------------------------------------------------------------
@@ -95,3 +99,26 @@ def test_clean_lines_are_the_lines_of_clean_text(text):
     lines = clean_lines(text)
     assert lines == clean_text(text).split("\n")
     assert all(bool(ln) == bool(ln.strip()) for ln in lines)  # split_release relies on it
+
+
+def test_zero_width_characters_copied_from_a_web_page_leave_no_trace(site):
+    # a CMS breaks long words with zero-width spaces (U+200B), word joiners (U+2060)
+    # and stray U+FEFF inside the text: invisible, yet they hid the date from the date
+    # search and stayed in the title and the summary
+    (site.sources / "zw.txt").write_text(
+        "SCO Secretary\u200b-General meets the \u2060envoy of India\u200b\n\n"
+        "On 17\u200b March\ufeff 2025, the Secretary-General met the envoy.\n",
+        encoding="utf-8",
+    )
+    (site.sources / "zw.json").write_text(
+        '{"title": "SCO forum\\u200b opens", "text": "On 18\\u200b March 2025, it opened."}',
+        encoding="utf-8",
+    )
+    build(site.config(), store := site.store(), datetime(2025, 3, 20, tzinfo=UTC))
+    entries = {e.origin: e for e in entry_rows.latest(store.db)}
+    txt, json_ = entries["zw.txt"], entries["zw.json"]
+    assert txt.title == "SCO Secretary-General meets the envoy of India"
+    assert txt.summary == "On 17 March 2025, the Secretary-General met the envoy."
+    assert (txt.date_source, txt.published.date()) == ("text", date(2025, 3, 17))
+    assert json_.title == "SCO forum opens"
+    assert (json_.date_source, json_.published.date()) == ("text", date(2025, 3, 18))

@@ -27,6 +27,7 @@ from scofeed.normalise.text import (
     collapse,
     compare_key,
     dedupe,
+    drop_invisible,
     shorten,
     xml_safe,
 )
@@ -132,7 +133,7 @@ def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     (kept for their dates)."""
     lines = clean_lines(release.text)
     text = "\n".join(lines)
-    meta_title = collapse(xml_safe(release.title or ""))
+    meta_title = collapse(xml_safe(drop_invisible(release.title or "")))
     whole = blocks(text) if meta_title else None  # the body, and what the script is judged by
     dominant = dominant_script(text, whole, lines)
     preamble: list[str] = []

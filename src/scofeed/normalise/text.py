@@ -19,14 +19,15 @@ _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 
 
 def clean_text(text: str) -> str:
-    """BOM, CRLF/CR, Unicode form, trailing spaces and punctuation-only lines."""
+    """BOM and zero-width spaces, CRLF/CR, Unicode form, trailing spaces and
+    punctuation-only lines."""
     return "\n".join(clean_lines(text))
 
 
 def clean_lines(text: str) -> list[str]:
     """The lines of ``clean_text(text)``: a line holding nothing but white space and
     punctuation is empty, no other is."""
-    text = text.lstrip("\ufeff")
+    text = drop_invisible(text)
     if "\r" in text:  # found in C at once; looking for "\r\n" scans slowly
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
@@ -34,6 +35,19 @@ def clean_lines(text: str) -> list[str]:
     lines = [ln.rstrip() for ln in text.split("\n")]
     # a line opening with a letter or digit is not blank-ish: no need to ask the pattern
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
+
+
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+
+
+def drop_invisible(text: str) -> str:
+    """Without the zero-width space, the word joiner and U+FEFF (a BOM, or a stray
+    zero-width no-break space anywhere): a web page's CMS scatters them in copied text,
+    where they split words and dates without showing. Zero-width (non-)joiners stay:
+    they shape some scripts."""
+    if text.isascii() or not ("\u200b" in text or "\u2060" in text or "\ufeff" in text):
+        return text
+    return _INVISIBLE.sub("", text)
 
 
 def xml_safe(text: str) -> str:
