@@ -140,6 +140,9 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     (s / "huge.txt").write_text("T\n\n" + "x" * 5000, encoding="utf-8")
     (s / "dangling.txt").symlink_to(s / "does-not-exist.txt")
     (s / "image.png").write_bytes(b"\x89PNG")
+    # Notepad's "Unicode", PowerShell's ">": text, yet full of NUL bytes
+    (s / "utf16.txt").write_bytes("\ufeffUTF-16 title\n\nOn 3 June 2020, x".encode("utf-16-le"))
+    (s / "utf16be.md").write_bytes("\ufeff# T\n\nOn 3 June 2020, x".encode("utf-16-be"))
     (s / "good.txt").write_text(release("Good one", "4 June 2020"), encoding="utf-8")
     report = build(site, NOW, "limits.max_file_bytes=4000")
     reasons = {r.origin: r.reason for r in report.rejected}
@@ -150,6 +153,9 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     assert reasons["huge.txt"] == "too large (5003 bytes, limit 4000)"
     assert reasons["dangling.txt"].startswith("unreadable")
     assert reasons["image.png"] == "unknown file type '.png'"
+    utf16 = "UTF-16 text (byte order mark {}), not UTF-8: save it as UTF-8"
+    assert reasons["utf16.txt"] == utf16.format("FF FE")
+    assert reasons["utf16be.md"] == utf16.format("FE FF")
     assert report.new == 2 and report.entries == 2
     rows = {r["origin"]: r["reason"] for r in site.store().db.execute("SELECT * FROM rejects")}
     assert rows == reasons

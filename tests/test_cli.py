@@ -55,7 +55,7 @@ def test_list_and_show(site):
 
 
 def test_rejected_input_exits_1_and_names_the_file(site):
-    (site.sources / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    (site.sources / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00bad")
     proc = run(site, "build", check_rc=1)
     assert "rejected broken.txt: binary content" in proc.stderr
     assert "Traceback" not in proc.stderr

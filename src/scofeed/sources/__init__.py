@@ -54,6 +54,11 @@ def decode(origin: str, data: bytes, max_bytes: int) -> str:
         raise RejectedInput(origin, f"too large ({len(data)} bytes, limit {max_bytes})")
     if not data or data.isspace():  # as ``not data.strip()``, without copying the bytes
         raise RejectedInput(origin, "empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # NUL bytes too, but not binary
+        mark = data[:2].hex(" ").upper()
+        raise RejectedInput(
+            origin, f"UTF-16 text (byte order mark {mark}), not UTF-8: save it as UTF-8"
+        )
     if b"\x00" in data[:8192]:
         raise RejectedInput(origin, "binary content (NUL bytes), not a text release")
     try:
