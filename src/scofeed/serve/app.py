@@ -231,7 +231,7 @@ def not_modified(
             return True
         try:
             since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # not a date: ignored (13.1.3)
             return False
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
