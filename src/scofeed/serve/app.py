@@ -541,8 +541,11 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
             for k, v in environ.items()
             if k.startswith("HTTP_")
         }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        # WSGI keeps these two apart from HTTP_*; a signature may cover either (Pleroma,
+        # Akkoma and Mobilizon sign content-length)
+        for name, key in (("Content-Type", "CONTENT_TYPE"), ("Content-Length", "CONTENT_LENGTH")):
+            if environ.get(key):
+                headers[name] = environ[key]
         answer = routes.post(path, query, headers, body)
     elif method in ("GET", "HEAD"):
         answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
