@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from scofeed.build import build as build_feeds
 from scofeed.store import entries as entry_rows
 
@@ -177,3 +179,23 @@ def test_an_item_put_at_the_head_of_a_json_list_does_not_crash_the_build(site):
     report, entries = build(site, T0 + timedelta(days=1))
     assert report.rejected == []
     assert len({e.id for e in entries}) == len(entries)
+
+
+@pytest.mark.parametrize("named_by", ["id", "url"])
+def test_a_release_put_at_the_head_of_a_json_list_is_new_and_the_others_stay(site, named_by):
+    """Items with an id (or a URL) are known by it, not by their place in the list: a
+    newest-first list that grows at its head adds one entry and leaves the others be."""
+
+    def item(n: int) -> dict[str, str]:
+        name = {"id": f"sco-{n}"} if named_by == "id" else {"url": f"https://sco.int/{n}"}
+        return {**name, "title": f"SCO item {n}", "text": f"Item {n} on {n + 3} June 2020."}
+
+    (site.sources / "list.json").write_text(json.dumps([item(2), item(1)]), encoding="utf-8")
+    build(site)
+    (site.sources / "list.json").write_text(
+        json.dumps([item(3), item(2), item(1)]), encoding="utf-8"
+    )
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.rejected) == (1, 0, [])
+    titles = {e.title: e.revision for e in entries if e.title.startswith("SCO item")}
+    assert titles == {"SCO item 1": 1, "SCO item 2": 1, "SCO item 3": 1}

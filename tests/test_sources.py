@@ -93,8 +93,31 @@ def test_json_object_and_list():
     assert r.text == "Para one.\n\nPara two."
     items = [obj, {"title": "B", "html": "<p>x <b>y</b></p><ul><li>z</li></ul>"}]
     rs = read("many.json", json.dumps(items))
-    assert [r.origin for r in rs] == ["many.json#1", "many.json#2"]
+    assert [r.origin for r in rs] == ["many.json#7", "many.json#2"]  # by id, else by place
     assert rs[1].text == "x y\n\nz"
+
+
+def test_json_list_items_are_named_by_id_or_url_only_where_that_name_is_theirs():
+    def item(**name: object) -> dict[str, object]:
+        return {"title": "T", "date": "2020-06-03", "text": "x", **name}
+
+    items = [
+        item(id="sco-1"),
+        item(url="https://sco.int/2"),
+        item(id="twice"),
+        item(id="twice"),  # given twice: both by place
+        item(id=2),  # a number another item is named by: by place
+        item(),
+    ]
+    rs = read("l.json", json.dumps(items))
+    assert [r.origin.removeprefix("l.json#") for r in rs] == [
+        "sco-1",
+        "https://sco.int/2",
+        "3",
+        "4",
+        "5",
+        "6",
+    ]
 
 
 def test_html_paragraphs_skip_scripts_and_comments():

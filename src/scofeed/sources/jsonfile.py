@@ -4,14 +4,21 @@
      "tags": ["..."], "lang": "en", "id": "...", "text": "Para one.\\n\\nPara two."}
 
 The body is ``text`` (plain-text paragraphs separated by blank lines) or ``html``
-(sanitised by normalise). Each item of a list is its own input, named ``file#N``
-(N counted from 1); an invalid item rejects the file, naming the item.
+(sanitised by normalise). Each item of a list is its own input, named by its ``id``
+(``file#ID``), else its ``url`` (``file#URL``), else its place (``file#N``, N counted
+from 1; also for a name given twice in the file, or a number up to the list's length),
+as a feed's items are: an input is matched to its entry by that name first, so
+a list that grows at its head (newest first) leaves the entries of named items where
+they are, where names by place would make each item revise the entry of the item it
+displaced. An invalid item rejects the file, naming the item by its place.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -69,4 +76,18 @@ def read_json(origin: str, text: str, context: datetime | None) -> list[Release]
             releases.append(_item(f"{origin}#{n}", obj, context))
         except RejectedInput as exc:
             raise RejectedInput(origin, f"item {n}: {exc.reason}") from None
-    return releases
+    return _named(origin, releases)
+
+
+def _named(origin: str, releases: list[Release]) -> list[Release]:
+    """Each item named by its id or URL where that name is its own: given once in the
+    file, and not a number another item could be named by its place."""
+    names = [r.key or r.url for r in releases]
+    counts = Counter(names)
+    places = range(1, len(releases) + 1)
+    out = []
+    for release, name in zip(releases, names, strict=True):
+        if name and counts[name] == 1 and not (name.isdecimal() and int(name) in places):
+            release = replace(release, origin=f"{origin}#{name}")
+        out.append(release)
+    return out
