@@ -18,6 +18,7 @@ from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store.websub import Intent
 from scofeed.websub import send
+from scofeed.websub.runner import ping
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\n"
 
@@ -74,3 +75,16 @@ def test_a_dripping_actor_document_times_out_at_the_deadline(tmp_path):
         dripper.stop()
         remote.close()
         store.close()
+
+
+def test_a_dripping_external_hub_is_cut_off_at_the_deadline(site):
+    """A publish ping to an external hub (``[websub] hubs``: after a one-shot build, or
+    from the daemon's hub workers) has the deadline too: a hub that drips its 204 is a
+    failed ping after ``[websub] timeout``, not a success whenever it is done."""
+    dripper = SlowReceiver(b"HTTP/1.1 204 No Content\r\n\r\n", every=0.2)
+    site.write_config("\n[websub]\ntimeout = 1\n")
+    cfg = site.config()
+    try:
+        assert ping(cfg, dripper.url, cfg.feed_url("atom")) is False
+    finally:
+        dripper.stop()
