@@ -3,6 +3,7 @@ requests signed with its key (or not, or wrongly), a real store in tmp_path."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pytest_httpserver import HTTPServer
 
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.service import Service
+from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
 from tests.conftest import Site
 
@@ -71,11 +73,15 @@ class Bob:
         }
 
     def signed(
-        self, body: bytes, key: rsa.RSAPrivateKey | None = None, key_id: str | None = None
+        self,
+        body: bytes,
+        key: rsa.RSAPrivateKey | None = None,
+        key_id: str | None = None,
+        extra: dict[str, str] | None = None,
     ) -> dict[str, str]:
         url = "http://127.0.0.1:8080" + INBOX
         return httpsig.sign_cavage(
-            "POST", url, body, key_id or self.key_id, key or self.key, time.time()
+            "POST", url, body, key_id or self.key_id, key or self.key, time.time(), extra
         )
 
 
@@ -264,3 +270,25 @@ def test_delete_of_an_actor_whose_key_is_gone_is_ignored(service: Service, bob: 
     assert post(service, body, bob.signed(body)) == (202, "ignored")
     like = dumps(bob.activity("Like", OUR_ACTOR))
     assert post(service, like, bob.signed(like))[0] == 401
+
+
+@pytest.mark.parametrize("signed", [["Content-Type"], ["Content-Type", "Content-Length"]])
+def test_a_post_over_http_may_sign_its_content_type_and_length(
+    service: Service, bob: Bob, signed: list[str]
+) -> None:
+    """Pleroma, Akkoma and Mobilizon sign ``content-length`` too: WSGI hands it (and
+    the type) outside the HTTP_ names, and the inbox still sees both."""
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    values = {"Content-Type": "application/activity+json", "Content-Length": str(len(body))}
+    headers = bob.signed(body, extra={name: values[name] for name in signed})
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    try:
+        conn = http.client.HTTPConnection(*server.addresses[0], timeout=10)
+        conn.request("POST", INBOX, body, headers={**values, **headers})
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (202, b"accepted\n")
+        conn.close()
+    finally:
+        server.stop()

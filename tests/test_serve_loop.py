@@ -365,3 +365,19 @@ def test_the_loop_reads_request_headers_under_their_wsgi_names():
     assert dict(headers) == {"HTTP_IF_NONE_MATCH": '"a"', "HTTP_ACCEPT_ENCODING": "gzip"}
     with pytest.raises(KeyError):
         headers["ACCEPT_ENCODING"]
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "Sat, 99999999999999999999 Jan 2000 00:00:00 GMT",  # a day past any C long
+        "Sat, 01 Jan 2000 99999999999999999999:00:00 GMT",
+        "Sat, 01 Jan 2000 00:00:00 +99999999999999",
+    ],
+)
+def test_an_if_modified_since_too_large_to_be_a_date_is_ignored(pair, since):
+    """RFC 9110 13.1.3: a value that is not a valid HTTP-date is ignored (a full 200),
+    by the loop and by a worker alike, not a 500 or a dropped connection."""
+    for addr in (pair.loop, pair.workers):
+        (answer,), _ = exchange(addr, request("GET", "/atom.xml", If_Modified_Since=since), ["GET"])
+        assert answer.startswith(b"HTTP/1.1 200 "), (addr, answer[:100])

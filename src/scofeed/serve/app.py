@@ -231,7 +231,7 @@ def not_modified(
             return True
         try:
             since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # not a date: ignored (13.1.3)
             return False
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
@@ -541,8 +541,11 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
             for k, v in environ.items()
             if k.startswith("HTTP_")
         }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        # WSGI keeps these two apart from HTTP_*; a signature may cover either (Pleroma,
+        # Akkoma and Mobilizon sign content-length)
+        for name, key in (("Content-Type", "CONTENT_TYPE"), ("Content-Length", "CONTENT_LENGTH")):
+            if environ.get(key):
+                headers[name] = environ[key]
         answer = routes.post(path, query, headers, body)
     elif method in ("GET", "HEAD"):
         answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
