@@ -76,27 +76,35 @@ class Remote:
         key = self.keypair.private
         headers = httpsig.sign_cavage("GET", url, None, self.key_id, key, time.time())
         headers["Accept"] = ACCEPT
-        try:
-            resp = self._session.get(
-                url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
-            )
-        except Exception as exc:  # any failure is a FetchError, never a crash
-            error = sender.explain(exc, self.timeout)
-            raise FetchError(str(error), refused=isinstance(error, AddressForbidden)) from None
-        try:
-            if resp.status_code in (404, 410):
-                raise FetchError(f"HTTP {resp.status_code}", gone=True)
-            if resp.status_code != 200:
-                raise FetchError(f"HTTP {resp.status_code}")
-            data = b""
-            for chunk in resp.iter_content(65536):
-                data += chunk
-                if len(data) > MAX_DOCUMENT:
-                    raise FetchError(f"document larger than {MAX_DOCUMENT} bytes")
-        except requests.RequestException as exc:
-            raise FetchError(str(sender.explain(exc, self.timeout))) from None
-        finally:
-            resp.close()
+        late = f"timeout: no response within {self.timeout:g}s"
+        with sender.deadline(self.timeout) as watch:  # the whole GET, body included
+            try:
+                resp = self._session.get(
+                    url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
+                )
+            except Exception as exc:  # any failure is a FetchError, never a crash
+                if watch.expired:
+                    raise FetchError(late) from None
+                error = sender.explain(exc, self.timeout)
+                raise FetchError(str(error), refused=isinstance(error, AddressForbidden)) from None
+            try:
+                if resp.status_code in (404, 410):
+                    raise FetchError(f"HTTP {resp.status_code}", gone=True)
+                if resp.status_code != 200:
+                    raise FetchError(f"HTTP {resp.status_code}")
+                data = b""
+                for chunk in resp.iter_content(65536):
+                    data += chunk
+                    if len(data) > MAX_DOCUMENT:
+                        raise FetchError(f"document larger than {MAX_DOCUMENT} bytes")
+            except (requests.RequestException, OSError) as exc:
+                if watch.expired:
+                    raise FetchError(late) from None
+                raise FetchError(str(sender.explain(exc, self.timeout))) from None
+            finally:
+                resp.close()
+            if watch.expired:  # the document was cut off at the deadline
+                raise FetchError(late)
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):

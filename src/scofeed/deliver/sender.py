@@ -23,6 +23,8 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,26 +341,38 @@ def post_outcome(
         return Sent(result, "", time.monotonic() - start)
 
 
-def post(
-    session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> Sent:
-    """One POST within ``timeout`` seconds in all; its answer, or a ``DeliveryError``
-    when it got none in time."""
-    start = time.monotonic()
+@contextmanager
+def deadline(timeout: float) -> Iterator[_Watch]:
+    """One wall-clock deadline for the request this thread makes inside the block, on a
+    session from ``session()``: name resolution, connect, headers and the body read in
+    the block. When it passes the socket is shut down (reads end at once) and the
+    watch's ``expired`` is set. ``post`` uses it; so do the pushes' GETs (WebSub
+    verification, ActivityPub fetches), which read their answers themselves."""
     watch = _Watch(timeout)
     timer = threading.Timer(timeout, watch.expire)
     timer.daemon = True
     _current.watch = watch
     timer.start()
     try:
-        return _exchange(session, url, body, headers, timeout, start)
-    except DeliveryError:
-        if watch.expired:
-            raise EndpointUnreachable(f"timeout: no response within {timeout:g}s") from None
-        raise
+        yield watch
     finally:
         timer.cancel()
         _current.watch = None
+
+
+def post(
+    session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> Sent:
+    """One POST within ``timeout`` seconds in all; its answer, or a ``DeliveryError``
+    when it got none in time."""
+    start = time.monotonic()
+    with deadline(timeout) as watch:
+        try:
+            return _exchange(session, url, body, headers, timeout, start)
+        except DeliveryError:
+            if watch.expired:
+                raise EndpointUnreachable(f"timeout: no response within {timeout:g}s") from None
+            raise
 
 
 def _exchange(

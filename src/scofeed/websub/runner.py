@@ -28,8 +28,6 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import requests
-
 from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.publish import published_sets
@@ -252,8 +250,9 @@ def counts(store: Store) -> dict[str, int]:
 
 def ping(cfg: Config, hub_url: str, topic: str) -> bool:
     """Tell one external hub that ``topic`` changed; whether it answered 2xx (logged)."""
-    with requests.Session() as s:
-        s.trust_env = False
+    # the pushes' session (the attempt deadline, the CA bundle); hubs the operator
+    # configured are trusted, so no address guard
+    with send.session(allow_private=True) as s:
         result = send.ping(s, hub_url, topic, cfg.websub.timeout)
     ok = result.status is not None and 200 <= result.status < 300
     log.log(

@@ -37,21 +37,28 @@ def verification_url(intent: Intent) -> str:
 def verify(s: requests.Session, intent: Intent, timeout: float) -> tuple[bool, str]:
     """Send the verification (or denial) GET; whether the subscriber confirmed, and why
     not in our own words (never the URL: a callback may carry a token)."""
-    try:
-        resp = s.get(verification_url(intent), timeout=timeout, allow_redirects=False, stream=True)
-    except Exception as exc:  # any failure is an outcome, never a crash
-        return False, str(sender.explain(exc, timeout))
-    try:
-        data = b""
-        deadline = time.monotonic() + timeout
-        for chunk in resp.iter_content(256):
-            data += chunk
-            if len(data) > MAX_VERIFY_RESPONSE or time.monotonic() > deadline:
-                break
-    except (requests.exceptions.RequestException, OSError):
-        return False, f"connection closed mid-response (after HTTP {resp.status_code})"
-    finally:
-        resp.close()
+    late = f"timeout: no response within {timeout:g}s"
+    with sender.deadline(timeout) as watch:  # the whole GET, as a delivery's POST
+        try:
+            url = verification_url(intent)
+            resp = s.get(url, timeout=timeout, allow_redirects=False, stream=True)
+        except Exception as exc:  # any failure is an outcome, never a crash
+            return False, late if watch.expired else str(sender.explain(exc, timeout))
+        try:
+            data = b""
+            deadline = time.monotonic() + timeout
+            for chunk in resp.iter_content(256):
+                data += chunk
+                if len(data) > MAX_VERIFY_RESPONSE or time.monotonic() > deadline:
+                    break
+        except (requests.exceptions.RequestException, OSError):
+            if watch.expired:
+                return False, late
+            return False, f"connection closed mid-response (after HTTP {resp.status_code})"
+        finally:
+            resp.close()
+        if watch.expired:  # the answer was cut off at the deadline
+            return False, late
     status = resp.status_code
     if intent.mode == "denied":
         return 200 <= status < 300, f"HTTP {status}"
