@@ -209,3 +209,24 @@ def test_a_saved_page_is_dated_by_its_date_element(site, lang, stamp, lead):
     assert entry.published.isoformat() == "2024-03-14T00:00:00+08:00"
     assert entry.event_date is not None and entry.event_date.isoformat() == "2024-03-13"
     assert "14" not in entry.content_html.replace("2024", "")
+
+
+@pytest.mark.parametrize("preset", ["sco", None])
+def test_a_time_inside_a_paragraph_stays_in_its_sentence(preset):
+    """A <time> in running text ("will open on <time>4 July</time>") is part of the
+    sentence: it stays in the text; a date element standing alone is the page's date
+    stamp and leaves the text."""
+    html = (
+        "<html><body><article><h1>Summit to open in Astana</h1>"
+        '<div class="date"><time datetime="2025-03-01">1 March 2025</time></div>'
+        '<p>The summit will open on <time datetime="2025-07-04">4 July</time> in Astana.</p>'
+        "<p>Delegations are expected from all member states.</p></article></body></html>"
+    )
+    sel = PRESETS[preset] if preset else None
+    (r,) = read_page("summit.html", html, selectors=sel)
+    assert r.text.split("\n\n") == [
+        "The summit will open on 4 July in Astana.",
+        "Delegations are expected from all member states.",
+    ]
+    assert "4 July" in (r.html or "") and "1 March 2025" not in (r.html or "")
+    assert r.published == datetime(2025, 3, 1)

@@ -246,13 +246,18 @@ def _body(
     for el in list(container.iter(*_FURNITURE)):
         if el is not container:
             _drop(el)
-    dated = [el for el in _select(container, sel.date) if el is not container]
+    dated = [
+        el for el in _select(container, sel.date) if el is not container and _alone(el, container)
+    ]
     # the first date element's text (".news-date": "14.03.2024") is the page's date stamp
     first = date_stamp(collapse(dated[0].text_content()), context) if dated else None
-    for candidates in (sel.title, sel.date, ("h1",)):
+    for candidates in (sel.title, ("h1",)):
         for el in _select(container, candidates):
             if el is not container and el.getparent() is not None:
                 _drop(el)
+    for el in dated:  # a <time> in running text is part of its sentence: it stays
+        if el.getparent() is not None:
+            _drop(el)
     stamps = [first] if first is not None else []
     stamps += _take_stamps(container, context)  # the page's dates first: a stamp may be a link
     furniture.strip(container, sel.furniture)
@@ -286,6 +291,20 @@ def _body(
     elif lead:
         fragment = f"<p>{_esc(lead)}</p>" + fragment
     return paras, fragment, stamps
+
+
+def _alone(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
+    """``el`` (a date element) stands alone: no text block around it below ``stop``
+    holds other words ("<p><time>4 July</time></p>" is a stamp, taken out of the text;
+    "opens on <time>4 July</time> in Astana" is a sentence, kept whole). Its
+    ``datetime`` is read as metadata either way (``_published``)."""
+    own = collapse(el.text_content())
+    parent = el.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag in _BLOCKS and collapse(parent.text_content()) != own:
+            return False
+        parent = parent.getparent()
+    return True
 
 
 def _inside_block(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
