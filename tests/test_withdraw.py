@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 
 from conftest import SECRET, webhook_toml
 from scofeed.activitypub.outbox import planner as ap_planner
+from scofeed.activitypub.service import Service
 from scofeed.build import build
 from scofeed.cli import main
 from scofeed.deliver import payload, runner
@@ -272,6 +273,38 @@ def test_deleting_the_file_does_not_withdraw(site, two, capsys):
     assert all(two in ids for ids in ids_in(site).values())
     assert tombstones(site) == []
     assert entry_rows.get(site.store().db, two).withdrawal is None
+
+
+def test_a_withdrawn_entrys_page_varies_by_accept_like_a_live_ones(site, two):
+    """With ActivityPub on, an entry's URL answers a browser (HTML) and a fediverse
+    server (a Note, or a Tombstone once withdrawn) alike: the 410 page says so too, or
+    a shared cache could hand the HTML to a server asking for JSON."""
+    site.write_config("[activitypub]\nenabled = true\n")
+    cfg, store = site.config(), site.store()
+    service = Service.open(cfg, store)
+    server = HttpServer(App(lambda: cfg, store, activitypub=service.routes), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0]
+    path = "/entries/" + two.rsplit("/", 1)[-1]
+
+    def vary() -> tuple[int, str | None]:
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Accept": "text/html"})
+            resp = conn.getresponse()
+            resp.read()
+            return resp.status, resp.getheader("Vary")
+        finally:
+            conn.close()
+
+    try:
+        assert vary() == (200, "Accept")
+        withdraw(cfg, store, two, "Published by mistake", NOW)
+        assert vary() == (410, "Accept")
+    finally:
+        server.stop()
+        service.close()
+        store.close()
 
 
 def test_the_entry_page_answers_410_through_the_real_server(site, two):

@@ -446,10 +446,11 @@ class App:
         if id_slug(e.id) != slug:  # the slug matched as the end of a longer one
             raise UnknownEntry(f"no entry with id {slug!r}")
         if e.withdrawal is not None:  # withdrawn: 410 Gone, with when and why
-            return _page(environ, withdrawn_html(cfg, e), cfg, status=410)
-        page = _page(environ, entry_html(cfg, e), cfg)
+            page = _page(environ, withdrawn_html(cfg, e), cfg, status=410)
+        else:
+            page = _page(environ, entry_html(cfg, e), cfg)
         if self.activitypub is not None:  # the same URL gives ActivityPub clients a Note
-            page.headers.append(("Vary", "Accept"))
+            page.headers.append(("Vary", "Accept"))  # (a Tombstone once withdrawn)
         return page
 
     def health(self, cfg: Config) -> Response:
