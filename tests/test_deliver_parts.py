@@ -128,6 +128,16 @@ def test_slack_and_discord_shapes_respect_their_limits(site):
     assert embed["url"] == "https://eng.sectsco.org/news/1"
 
 
+def test_a_slack_section_full_of_escaped_characters_is_never_cut_inside_one(site):
+    """ "&", "<" and ">" grow five- and fourfold when escaped: the section is clipped so
+    that it fits escaped, not cut afterwards inside an "&amp;"."""
+    for char in "&<>":
+        e = entry(summary=("a" + char) * 2_000)
+        section = json.loads(payload.slack("release.published", e, site.config(), 0))
+        text = section["blocks"][0]["text"]["text"]
+        assert len(text) <= 3000 and text.endswith("…"), text[-20:]
+
+
 # -- policy ----------------------------------------------------------------------------
 
 SCHEDULE = (0, 5, 300)

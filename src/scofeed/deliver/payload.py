@@ -117,7 +117,14 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     title = _slack_escape(_clip(label + entry.title, 200)).replace("|", "¦")
     head = f"*<{link}|{title}>*\n"
     blurb = _blurb(event, entry)
-    text = head + _slack_escape(_clip(blurb, SLACK_SECTION_MAX - len(head) - 50))
+    # clipped to fit once escaped ("&" grows fivefold), never cut inside an "&amp;"
+    room = SLACK_SECTION_MAX - len(head)
+    limit = room - 50
+    shown = _slack_escape(_clip(blurb, limit)) if limit > 1 else ""
+    while len(shown) > room and limit > 1:
+        limit -= len(shown) - room
+        shown = _slack_escape(_clip(blurb, max(limit, 1)))
+    text = head + shown
     return _dumps(
         {
             # the notification text is mrkdwn too: unescaped, "<!channel>" in a title
