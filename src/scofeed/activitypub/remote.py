@@ -76,7 +76,7 @@ class Remote:
         key = self.keypair.private
         headers = httpsig.sign_cavage("GET", url, None, self.key_id, key, time.time())
         headers["Accept"] = ACCEPT
-        late = f"timeout: no response within {self.timeout:g}s"
+        late = sender.timed_out(self.timeout)
         with sender.deadline(self.timeout) as watch:  # the whole GET, body included
             try:
                 resp = self._session.get(

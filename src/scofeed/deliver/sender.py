@@ -285,6 +285,11 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def timed_out(timeout: float) -> str:
+    """What every push says of an attempt that ran out of time."""
+    return f"timeout: no response within {timeout:g}s"
+
+
 def explain(exc: BaseException, timeout: float) -> DeliveryError:
     """A failed request in our own words, as the error it is."""
     chain = _causes(exc)
@@ -300,7 +305,7 @@ def explain(exc: BaseException, timeout: float) -> DeliveryError:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return EndpointUnreachable(f"connect timeout after {timeout:g}s")
     if isinstance(exc, requests.exceptions.ReadTimeout):
-        return EndpointUnreachable(f"timeout: no response within {timeout:g}s")
+        return EndpointUnreachable(timed_out(timeout))
     kinds = [type(e).__name__ for e in chain]
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return EndpointUnreachable("connection refused")
@@ -371,7 +376,7 @@ def post(
             return _exchange(session, url, body, headers, timeout, start)
         except DeliveryError:
             if watch.expired:
-                raise EndpointUnreachable(f"timeout: no response within {timeout:g}s") from None
+                raise EndpointUnreachable(timed_out(timeout)) from None
             raise
 
 
@@ -396,7 +401,7 @@ def _exchange(
             chunks.append(chunk)
             size += len(chunk)
             if time.monotonic() - start > timeout:
-                raise EndpointUnreachable(f"timeout: no response within {timeout:g}s")
+                raise EndpointUnreachable(timed_out(timeout))
         data = b"".join(chunks)[:MAX_RESPONSE]
     except (requests.exceptions.RequestException, OSError, HTTPError) as exc:
         error = f"connection closed mid-response (after HTTP {resp.status_code})"

@@ -37,7 +37,7 @@ def verification_url(intent: Intent) -> str:
 def verify(s: requests.Session, intent: Intent, timeout: float) -> tuple[bool, str]:
     """Send the verification (or denial) GET; whether the subscriber confirmed, and why
     not in our own words (never the URL: a callback may carry a token)."""
-    late = f"timeout: no response within {timeout:g}s"
+    late = sender.timed_out(timeout)
     with sender.deadline(timeout) as watch:  # the whole GET, as a delivery's POST
         try:
             url = verification_url(intent)
