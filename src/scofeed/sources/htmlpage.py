@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urljoin, urlsplit
@@ -293,27 +293,28 @@ def _body(
     return paras, fragment, stamps
 
 
+def _blocks_around(
+    el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement
+) -> Iterator[lxml.html.HtmlElement]:
+    """The text blocks (``_BLOCKS``) that hold ``el``, innermost first, below ``stop``."""
+    parent = el.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag in _BLOCKS:
+            yield parent
+        parent = parent.getparent()
+
+
 def _alone(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
     """``el`` (a date element) stands alone: no text block around it below ``stop``
     holds other words ("<p><time>4 July</time></p>" is a stamp, taken out of the text;
     "opens on <time>4 July</time> in Astana" is a sentence, kept whole). Its
     ``datetime`` is read as metadata either way (``_published``)."""
     own = collapse(el.text_content())
-    parent = el.getparent()
-    while parent is not None and parent is not stop:
-        if parent.tag in _BLOCKS and collapse(parent.text_content()) != own:
-            return False
-        parent = parent.getparent()
-    return True
+    return all(collapse(b.text_content()) == own for b in _blocks_around(el, stop))
 
 
 def _inside_block(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
-    parent = el.getparent()
-    while parent is not None and parent is not stop:
-        if parent.tag in _BLOCKS:
-            return True
-        parent = parent.getparent()
-    return False
+    return next(_blocks_around(el, stop), None) is not None
 
 
 def _midnight(day: date) -> datetime:
