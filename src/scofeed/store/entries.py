@@ -150,13 +150,12 @@ def find_match(
     # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
     # the index on identities leaves those rows out, so the query says so too (SQLite
     # uses a partial index only for a query holding its condition)
-    queries = [("identity", f"identity = ? AND {_NOT_FP}", identity)]
-    if identity.startswith("fp:"):
-        queries = []
+    by_fp = identity.startswith("fp:")
+    queries = [] if by_fp else [("identity", f"identity = ? AND {_NOT_FP}", identity)]
     if url_key:
         queries.append(("url", "url_key = ?", url_key))
     queries.append(("fingerprint", "fingerprint = ?", fp))
-    if identity.startswith("fp:") and entry_id is not None:
+    if by_fp and entry_id is not None:
         queries.append(("fingerprint", "id = ?", entry_id))  # the primary key: no scan
     for by, where, value in queries:
         row = db.execute(
