@@ -50,6 +50,7 @@ _FEED_PATH = re.compile(r"(?:[^\W][\w-]{0,63}/){0,3}(?:atom\.xml|rss\.xml|feed\.
 _FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
 OPML_TYPE = "text/x-opml; charset=utf-8"
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
+HUB_RETRY_AFTER = 300  # seconds: a hub request while no `scofeed run` would verify it
 # how long a worker's stat() of a published file vouches for its answers in memory: the
 # server's poll loop answers from them (``App.ready``) without any I/O for that long, so a
 # file rewritten on disk is served new at most this late (nginx's open_file_cache is the
@@ -249,6 +250,7 @@ class App:
         health_extras: HealthExtras | None = None,
         on_hub_request: Callable[[], object] | None = None,
         activitypub: Routes | None = None,
+        hub_unavailable: Callable[[], str | None] | None = None,
     ) -> None:
         self.get_cfg = get_cfg
         self.store = store
@@ -260,8 +262,11 @@ class App:
         self._answers: dict[tuple[str, bool], FeedAnswer] = {}
         self.ready_for = READY_FOR
         # the WebSub hub's endpoint is served when something verifies what it takes in
-        # (the daemon's websub job, which this wakes)
+        # (the daemon's websub job, which ``on_hub_request`` wakes); ``scofeed serve``
+        # takes requests in for the ``scofeed run`` sharing its store, and while none
+        # runs ``hub_unavailable`` says why not (a 503)
         self.on_hub_request = on_hub_request
+        self.hub_unavailable = hub_unavailable
         self._hub_limiter: websub.RateLimiter | None = None
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
@@ -281,7 +286,7 @@ class App:
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()
-        if self.on_hub_request is not None and cfg.websub.enabled and path == cfg.websub.hub_path:
+        if path == cfg.websub.hub_path and cfg.websub.enabled and self._serves_hub():
             return self.hub(cfg, method, environ)
         if method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
@@ -398,11 +403,19 @@ class App:
             return None
         return answer.respond(environ)
 
+    def _serves_hub(self) -> bool:
+        return self.on_hub_request is not None or self.hub_unavailable is not None
+
     def hub(self, cfg: Config, method: str, environ: Mapping[str, Any]) -> Response:
         """A WebSub subscription request: 202 and a verification to follow, or a 4xx
-        with the reason in plain text."""
+        with the reason in plain text (a 503 while nothing would verify it)."""
         if method != "POST":
             return Response(405, b"the hub takes POST requests\n", [("Allow", "POST")])
+        why = self.hub_unavailable() if self.hub_unavailable is not None else None
+        if why is not None:
+            response = _text(503, why + "\n")
+            response.headers.append(("Retry-After", str(HUB_RETRY_AFTER)))
+            return response
         limiter = self._hub_limiter
         if limiter is None or limiter.limit != cfg.websub.rate:
             limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
