@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +69,15 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
     started: list[Running] = []
 
     def _start(
-        scan_interval: int = 1, extra: str = "", limits: str = "", schedule: str = ""
+        scan_interval: int = 1,
+        extra: str = "",
+        limits: str = "",
+        schedule: str = "",
+        prefix: Sequence[str] = (),
+        preexec: Callable[[], object] | None = None,
     ) -> Running:
+        """``prefix``: a command the daemon runs under (``setpriv ...``); ``preexec``:
+        called in the child before it starts (a resource limit)."""
         site.write_config(
             f"\n[schedule]\nscan_interval = {scan_interval}\n{schedule}"
             f'\n[log]\nlevel = "INFO"\n' + extra,
@@ -80,8 +87,9 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
         out, err = site.root / f"out-{port}.txt", site.root / f"err-{port}.txt"
         with open(out, "wb") as o, open(err, "wb") as e:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
+                [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
                 + ["run", "--port", str(port)],
+                preexec_fn=preexec,
                 stdout=o,
                 stderr=e,
                 cwd=site.root,

@@ -18,6 +18,7 @@ right after, so no change is lost to the one-instance rule.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -203,6 +204,19 @@ def job_table(cfg: Config) -> list[JobSpec]:
     return jobs
 
 
+# SQLite's primary result codes for a store that cannot be used now: busy or locked
+# (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
+# a file-size limit), damaged, cannot open, not a database
+STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
+
+
+def store_trouble(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
+    rather than a mistake in a query (a bug, logged with its traceback)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORE_TROUBLE
+
+
 class Scheduler:
     """A BackgroundScheduler running the job table against one ``JobContext``."""
 
@@ -293,8 +307,11 @@ class Scheduler:
         except ScofeedError as exc:
             error = str(exc)
         except Exception as exc:  # a job's bug must not take the daemon down
-            error = f"{type(exc).__name__}: {exc}"
-            log.exception("job_crashed job=%s", name)
+            if store_trouble(exc):  # the machine's, not a bug: one line naming the store
+                error = f"{self.ctx.store.path}: {exc}"
+            else:
+                error = f"{type(exc).__name__}: {exc}"
+                log.exception("job_crashed job=%s", name)
         finished = time.time()
         ms = round((finished - started) * 1000)
         if ok and not summary:
@@ -309,8 +326,9 @@ class Scheduler:
             try:
                 run = runs.Run(name, started, finished, ok, summary, error)
                 runs.record(self.ctx.store.db, run)
-            except Exception as exc:
-                log.error("job_record_failed job=%s error=%r", name, str(exc))
+            except Exception as exc:  # held in memory: /healthz still shows this run
+                path = self.ctx.store.path
+                log.error("job_record_failed job=%s store=%s error=%r", name, path, str(exc))
         with self._cond:
             self._running.discard(name)
             again = name in self._again

@@ -32,6 +32,14 @@ def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
     )
 
 
+def rollback(db: sqlite3.Connection) -> None:
+    """Roll back the transaction under way, if SQLite has not already: after an I/O
+    error or a full disk it rolls back by itself, and a ROLLBACK then would raise
+    "no transaction is active" in place of the error that says what happened."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+
+
 def _wal(conn: sqlite3.Connection, tries: int = 300) -> None:
     """Switch to WAL. On a fresh file another process may be switching it at the same
     moment, and SQLite answers "database is locked" at once there, without waiting on
@@ -102,7 +110,7 @@ class Store:
                 db.execute(f"PRAGMA user_version = {version}")
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                rollback(db)
                 raise
 
     @contextlib.contextmanager
@@ -112,7 +120,7 @@ class Store:
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            rollback(db)
             raise
         else:
             db.execute("COMMIT")

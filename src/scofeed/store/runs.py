@@ -3,6 +3,11 @@
 The daemon writes one record per run (scan, poll, deliver); ``/healthz`` and the CLI
 read them back. Living in SQLite, they survive restarts and are visible to
 ``scofeed serve`` running as another process.
+
+A run the store cannot take (locked by another process past the busy timeout, the
+disk full) is held in this process's memory instead, and read back in place of the
+stored one until a later record lands: /healthz then says the job failed, and why,
+rather than what it last managed to write.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import asdict, dataclass
 from scofeed.store import put_meta
 
 _PREFIX = "job:"
+# (store file, job name) -> its last run, when the store could not take it
+_held: dict[tuple[str, str], Run] = {}
 
 
 @dataclass(frozen=True)
@@ -41,20 +48,43 @@ def record(db: sqlite3.Connection, run: Run) -> Run:
                 "failures": (previous.failures if previous else 0) + 1,
             }
         )
-    put_meta(db, (_PREFIX + run.name, json.dumps(asdict(full), sort_keys=True)))
+    key = (_file(db), run.name)
+    try:
+        put_meta(db, (_PREFIX + run.name, json.dumps(asdict(full), sort_keys=True)))
+    except sqlite3.OperationalError:
+        _held[key] = full  # read back by get() and all_runs() until a record lands
+        raise
+    _held.pop(key, None)
     return full
 
 
 def get(db: sqlite3.Connection, name: str) -> Run | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (_PREFIX + name,)).fetchone()
-    return _parse(row[0]) if row else None
+    return _newer(_parse(row[0]) if row else None, _held.get((_file(db), name)))
 
 
 def all_runs(db: sqlite3.Connection) -> list[Run]:
     rows = db.execute(
         "SELECT value FROM meta WHERE key >= ? AND key < ? ORDER BY key", (_PREFIX, "job;")
     )
-    return [r for r in (_parse(row[0]) for row in rows) if r is not None]
+    found = {r.name: r for r in (_parse(row[0]) for row in rows) if r is not None}
+    file = _file(db)
+    for (held_file, name), run in list(_held.items()):  # other threads record meanwhile
+        stored = found.get(name)
+        if held_file == file and (stored is None or stored.finished < run.finished):
+            found[name] = run
+    return [found[name] for name in sorted(found)]
+
+
+def _newer(stored: Run | None, held: Run | None) -> Run | None:
+    if held is None or (stored is not None and stored.finished >= held.finished):
+        return stored
+    return held
+
+
+def _file(db: sqlite3.Connection) -> str:
+    """The store's file, as SQLite names it (the key of the runs held in memory)."""
+    return str(db.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _parse(value: str) -> Run | None:
