@@ -14,10 +14,12 @@ import os
 import resource
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 import test_daemon
+from conftest import free_port
 from scofeed.store import Store, runs
 
 start = test_daemon.start
@@ -90,3 +92,39 @@ def test_a_run_the_store_cannot_take_is_held_for_health(tmp_path):
     for conn in (holder, impatient):
         conn.close()
     store.close()
+
+
+def damage(path: Path, how: str) -> None:
+    if how == "overwritten":  # its header no longer says SQLite
+        with open(path, "r+b") as fh:
+            fh.write(b"this is not a database any more, sorry")
+    else:  # cut short, as a copy that ran out of room
+        os.truncate(path, path.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("how", ["overwritten", "truncated"])
+def test_a_damaged_store_stops_the_start_with_exit_2_and_is_left_alone(site, how):
+    """exit 2: the systemd unit does not restart on it (a restart cannot repair a
+    file); the message names the file and what to do, and nothing is written to it."""
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    damage(state, how)
+    before = state.read_bytes()
+    run = test_daemon.cli(site, "run", "--port", str(free_port()))
+    assert run.returncode == 2, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"scofeed: {state}: the state store is damaged (")
+    assert "Restore it from a backup" in line
+    assert state.read_bytes() == before
+    assert test_daemon.cli(site, "status").returncode == 2
+
+
+def test_a_store_from_a_newer_scofeed_stops_the_start_with_exit_2(site):
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    db = sqlite3.connect(state)
+    db.execute("PRAGMA user_version = 999")
+    db.close()
+    run = test_daemon.cli(site, "run", "--port", str(free_port()))
+    assert run.returncode == 2
+    assert f"{state}: schema version 999 is newer than this scofeed" in run.stderr

@@ -12,7 +12,8 @@
     ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
     ├── StoreError                                                the SQLite state store
     │   ├── UnknownEntry (LookupError)                   HTTP 404 no entry with that id
-    │   └── AlreadyRunning                               HTTP 409 another daemon holds the lock
+    │   ├── AlreadyRunning                               HTTP 409 another daemon holds the lock
+    │   └── StoreUnusable                        exit 2           damaged, or from a newer scofeed
     ├── RenderError
     ├── PublishError                                              writing into feeds/
     ├── DeliveryError                                    HTTP 502 a push got no HTTP answer
@@ -146,6 +147,13 @@ class UnknownEntry(StoreError, LookupError):
 
 class AlreadyRunning(StoreError):
     http_status = 409
+
+
+class StoreUnusable(StoreError):
+    """The store file is damaged, or was written by a newer scofeed: a restart cannot
+    fix it (exit 2, which the systemd unit does not restart on)."""
+
+    exit_code = 2
 
 
 class RenderError(ScofeedError):

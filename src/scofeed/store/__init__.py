@@ -15,12 +15,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from scofeed.errors import StoreError
+from scofeed.errors import StoreError, StoreUnusable
 from scofeed.store.fresh import FRESH, FRESH_VERSION
 from scofeed.store.schema import MIGRATIONS, statements
 
 log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
+DAMAGED = {11, 26}  # SQLite's SQLITE_CORRUPT and SQLITE_NOTADB
 
 
 def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
@@ -63,6 +64,12 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate(self.db)
         except (OSError, sqlite3.Error) as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
+                raise StoreUnusable(
+                    f"{self.path}: the state store is damaged ({exc}); it was left as it "
+                    "is. Restore it from a backup, or move it aside to start a new one "
+                    "from sources/ (docs/operations.md, backups)"
+                ) from None
             raise StoreError(f"{self.path}: cannot open the state store ({exc})") from None
 
     @property
@@ -91,7 +98,7 @@ class Store:
             try:
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version > len(MIGRATIONS):
-                    raise StoreError(
+                    raise StoreUnusable(
                         f"{self.path}: schema version {version} is newer than this scofeed "
                         f"({len(MIGRATIONS)}); upgrade scofeed"
                     )
