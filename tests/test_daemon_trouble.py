@@ -14,6 +14,8 @@ import os
 import resource
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,94 @@ def test_a_store_from_a_newer_scofeed_stops_the_start_with_exit_2(site):
     run = test_daemon.cli(site, "run", "--port", str(free_port()))
     assert run.returncode == 2
     assert f"{state}: schema version 999 is newer than this scofeed" in run.stderr
+
+
+SUB = "Statement from the folder\n\nOn 3 May 2021 the Secretariat met in the folder.\n"
+LATER = "Statement written later\n\nOn 4 May 2021 the Secretariat met again.\n"
+
+
+def test_an_unreadable_file_is_read_once_its_mode_is_fixed(start, site):
+    """A chmod moves neither size nor mtime: the scan index alone kept the file
+    rejected until it was edited."""
+    d = start(prefix=modes_apply())
+    tmp = site.sources / ".late.txt"
+    tmp.write_text(LATER, encoding="utf-8")
+    tmp.chmod(0)
+    tmp.rename(site.sources / "late.txt")  # into place, already unreadable
+
+    def rejected() -> bool:
+        return any(
+            e.get("origin") == "late.txt" and e["reason"] == "unreadable (Permission denied)"
+            for e in d.get("/healthz").json()["last_errors"]
+        )
+
+    wait_for(rejected, what="the unreadable file among /healthz's last errors")
+    (site.sources / "late.txt").chmod(0o644)
+    wait_for(
+        lambda: "Statement written later" in d.feed_titles(),
+        timeout=30,
+        what="the file in the feed once readable",
+    )
+    assert d.get("/healthz").json()["last_errors"] == []
+    assert d.stop() == 0
+
+
+def test_an_unreadable_folder_fails_the_scan_and_keeps_its_releases(start, site):
+    (site.sources / "sub").mkdir()
+    (site.sources / "sub" / "c.txt").write_text(SUB, encoding="utf-8")
+    d = start(prefix=modes_apply())
+    wait_for(lambda: "Statement from the folder" in d.feed_titles(), what="the folder's release")
+    (site.sources / "sub").chmod(0)
+    try:
+        doc = wait_for(lambda: failing(d), timeout=30, what="/healthz to say the scan failed")
+        folder = site.sources / "sub"
+        assert doc["last_scan"]["error"] == (
+            f"{folder}/: cannot read this folder (Permission denied); "
+            "the releases in it stay as they were"
+        )
+        assert f"scan_failed error='{folder}/: cannot read this folder" in d.log()
+        # the rest of sources/ is still scanned, and the folder's release stays published
+        (site.sources / "later.txt").write_text(LATER, encoding="utf-8")
+        wait_for(lambda: "Statement written later" in d.feed_titles(), what="a release beside")
+        assert "Statement from the folder" in d.feed_titles()
+    finally:
+        (site.sources / "sub").chmod(0o755)
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
+    assert d.get("/healthz").json()["last_scan"]["result"].startswith("found=3 new=0 ")
+    assert d.stop() == 0
+    assert "rejected origin=" not in d.log() and "Traceback" not in d.log()
+
+
+def test_an_unreadable_sources_folder_fails_the_scan_and_forgets_nothing(start, site):
+    d = start(prefix=modes_apply())
+    site.sources.chmod(0)
+    try:
+        doc = wait_for(lambda: failing(d), timeout=30, what="/healthz to say the scan failed")
+        assert doc["last_scan"]["error"].startswith(
+            f"{site.sources}/: cannot read this folder (Permission denied)"
+        )
+        assert doc["entries"] == 1 and d.get("/atom.xml").status_code == 200
+    finally:
+        site.sources.chmod(0o755)
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
+    # nothing was taken for gone, so nothing is read again
+    assert d.get("/healthz").json()["last_scan"]["result"].startswith("found=1 new=0 ")
+    assert d.stop() == 0
+
+
+def test_cli_build_names_an_unreadable_folder_and_exits_1(site):
+    (site.sources / "sub").mkdir()
+    (site.sources / "sub" / "c.txt").write_text(SUB, encoding="utf-8")
+    assert test_daemon.cli(site, "build").returncode == 0
+    (site.sources / "sub").chmod(0)
+    try:
+        prefix = modes_apply()
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+    finally:
+        (site.sources / "sub").chmod(0o755)
+    assert done.returncode == 1
+    assert f"scofeed: {site.sources / 'sub'}/: cannot read this folder" in done.stderr
+    assert "entries=2 " in done.stdout

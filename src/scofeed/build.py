@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -72,6 +73,21 @@ class BuildReport:
     # (relative path, seconds until it settles): files still being written, left for later
     deferred: list[tuple[str, float]] = field(default_factory=list)
     waited: float = 0.0  # seconds this build waited for files to settle
+    # (folder, reason) of each folder of sources/ that could not be read: its files are
+    # kept as the index holds them (their releases stay as they were)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def unreadable_line(self) -> str | None:
+        """The folders that could not be read, in one line, or None."""
+        if not self.unreadable:
+            return None
+        folder, reason = self.unreadable[0]
+        more = len(self.unreadable) - 1
+        also = f"; and {more} more folder{'s' * (more > 1)}" if more else ""
+        return (
+            f"{shown(folder)}: cannot read this folder ({reason}); the releases in it "
+            f"stay as they were{also}"
+        )
 
     def line(self) -> str:
         return (
@@ -202,6 +218,9 @@ def _settled_scan(
         time.sleep(pause + 0.05)
         report.waited += pause + 0.05
     report.deferred = scan.deferred
+    report.unreadable = [(os.path.join(root, folder), why) for folder, why in scan.unreadable]
+    for folder, why in report.unreadable:
+        log.debug("unreadable_folder path=%s reason=%r", shown(folder), why)
     for rel, left in scan.deferred:
         log.info("deferred origin=%s reason=%r settles_in=%.1f", shown(rel), "being written", left)
     return scan

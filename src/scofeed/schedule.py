@@ -113,6 +113,9 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
         ctx.wake("activitypub")
     if report.written:
         ctx.wake("websub")  # a feed changed: its subscribers get the new body now
+    unreadable = report.unreadable_line()
+    if unreadable:  # the rest was done; the job fails so /healthz and the log say so
+        raise SourceError(unreadable)
     summary = (
         f"found={report.files} new={report.new} updated={report.updated} "
         f"rejected={len(report.rejected)} entries={report.entries} "

@@ -64,15 +64,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
     print(report.line() + f" feeds={cfg.paths.feeds}")
+    unreadable = report.unreadable_line()
+    if unreadable:
+        print(f"scofeed: {unreadable}", file=sys.stderr)
+    failed = 1 if report.rejected or unreadable else 0
     if not (cfg.websub.hubs and report.written):
-        return 1 if report.rejected else 0
+        return failed
     # lazy on purpose: the pings need requests, which a build without hubs never loads
     from scofeed import websub
 
     for hub_url, topic, ok in websub.ping_hubs(cfg, store, report.written):
         if not ok:
             print(f"websub: the hub {hub_url} did not accept the ping for {topic}", file=sys.stderr)
-    return 1 if report.rejected else 0
+    return failed
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ renamed into place keeps the mtime it was written with: it counts as settled at 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -53,6 +54,9 @@ class ScanResult:
     gone: list[str]
     # (relative path, seconds until it settles) of each file written too recently
     deferred: list[tuple[str, float]] = field(default_factory=list)
+    # (folder, reason) of each folder that could not be read ("" for sources/ itself):
+    # the files the index holds under it are kept as they were, not taken for gone
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def settles_in(self) -> float | None:
@@ -72,7 +76,9 @@ def settle_left(mtime_ns: int, now: float, settle: float) -> float:
     return settle - age
 
 
-def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
+def walk(
+    root: Path, unreadable: list[tuple[str, str]] | None = None
+) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
     """(relative path, directory entry, error) of every candidate file under root,
     hidden and temporary files left out; within a folder in the order the file system
     lists them (``walk_order`` sorts what a scan found). Regular files are known by
@@ -84,7 +90,10 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
     Each folder is listed through an open descriptor of it, so an entry's ``stat`` asks
     for a name relative to that folder (``fstatat``), not for a whole path the kernel
     walks again, and ``entry.path`` is the bare name: ``os.path.join(root, rel)`` is
-    the file's path. The entries are good while the walk is on that folder."""
+    the file's path. The entries are good while the walk is on that folder.
+
+    A folder that cannot be opened (no permission) is added to ``unreadable`` as
+    (its relative path with a trailing slash, or "" for root; the reason)."""
     stack = [""]
     try:
         st = os.stat(root)
@@ -95,7 +104,9 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], OSError | None]]:
         prefix = stack.pop()
         try:
             fd = os.open(root / prefix if prefix else root, DIRECTORY_FLAGS)
-        except OSError:
+        except OSError as exc:
+            if unreadable is not None and exc.errno != errno.ENOENT:  # gone: nothing to keep
+                unreadable.append((prefix, exc.strerror or str(exc)))
             continue
         try:
             subdirs = yield from _listed(fd, prefix)
@@ -232,7 +243,7 @@ def scan(
     result = ScanResult([], [], 0, [])
     unseen = dict(index.stamps)  # known files not met yet: what is left at the end is gone
     base = str(root)
-    for rel, entry, error in walk(root):
+    for rel, entry, error in walk(root, result.unreadable):
         stamp = unseen.pop(rel, None)
         if stamp is not None and error is None:  # the common case first: known, unchanged
             try:
@@ -240,7 +251,11 @@ def scan(
             except OSError:
                 pass
             else:
-                if stamp[1] == st.st_size and stamp[2] == st.st_mtime_ns:
+                if (
+                    stamp[1] == st.st_size
+                    and stamp[2] == st.st_mtime_ns
+                    and not (rel in index.unreadable and _opens(os.path.join(base, rel)))
+                ):
                     result.unchanged += 1
                     continue
         path = os.path.join(base, rel)
@@ -278,8 +293,23 @@ def scan(
     result.changed.sort(key=lambda c: walk_order(c.rel))
     result.touched.sort(key=lambda t: walk_order(t.path))
     result.deferred.sort(key=lambda d: walk_order(d[0]))
+    for folder, _reason in result.unreadable:  # what it holds is not known to be gone
+        kept = [rel for rel in unseen if rel.startswith(folder)]
+        result.unchanged += len(kept)
+        for rel in kept:
+            del unseen[rel]
     result.gone = sorted(unseen)
     return result
+
+
+def _opens(path: str) -> bool:
+    """Whether a file the index holds as unreadable can be opened now (its mode was
+    fixed: a chmod moves neither its size nor its mtime)."""
+    try:
+        os.close(_open(path))
+    except OSError:
+        return False
+    return True
 
 
 def loaded(item: Changed, max_bytes: int) -> Changed:

@@ -62,6 +62,13 @@ class Index:
             _raw, size, mtime_ns = stamps.pop(raw)
             stamps[from_db(raw)] = (from_db(raw), size, mtime_ns)
         self.stamps = cast(dict[str, tuple[str, int, int]], stamps)
+        # files rejected because they could not be read: a scan tries them again
+        self.unreadable = {
+            from_db(r[0])
+            for r in db.execute(
+                "SELECT path FROM files WHERE status = 'rejected' AND reason LIKE 'unreadable (%'"
+            )
+        }
 
     def row(self, path: str) -> FileState | None:
         found = self._db.execute(f"{_SELECT} WHERE path = ?", (as_db(path),)).fetchone()
