@@ -235,6 +235,26 @@ def test_idle_ticks_log_nothing_at_info(start):
     assert d.stop() == 0
 
 
+def test_a_file_rejected_before_keeps_idle_ticks_quiet(start, site):
+    """A rejected file stays rejected (and in every scan's summary) until it changes;
+    a scan that only finds it so again is idle, not a line at INFO every tick."""
+    (site.sources / "bad.txt").write_bytes(b"\x00\x01\x02 not text")
+    d = start(scan_interval=1)
+    wait_for(lambda: "rejected origin=bad.txt" in d.log(), what="the rejection in the log")
+
+    def last_scan() -> str:
+        return str(d.get("/healthz").json()["last_scan"]["at"])
+
+    first = last_scan()
+    wait_for(lambda: last_scan() != first, what="a scan after the one that rejected it")
+    seen = {last_scan()}
+    quiet_from = d.log().count(" INFO ")
+    wait_for(lambda: seen.add(last_scan()) or len(seen) >= 3, what="two more scans")
+    assert d.get("/healthz").json()["last_scan"]["result"].startswith("found=2 new=0")
+    assert d.log().count(" INFO ") == quiet_from, d.log()
+    assert d.stop() == 0
+
+
 def test_withdraw_while_the_daemon_runs_reaches_its_feeds_pages_and_webhooks(
     start, site, receivers
 ):

@@ -76,6 +76,7 @@ class BuildReport:
     # (folder, reason) of each folder of sources/ that could not be read: its files are
     # kept as the index holds them (their releases stay as they were)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    fresh_rejects: int = 0  # files rejected by this build (``rejected`` lists older ones too)
 
     def unreadable_line(self) -> str | None:
         """The folders that could not be read, in one line, or None."""
@@ -233,6 +234,7 @@ def _file_state(item: scanner.Changed, status: str, reason: str | None) -> FileS
 def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: float) -> None:
     file_rows.reject(db, r.origin, "local", r.reason, stamp, r.kept)
     report.rejected.append(r)
+    report.fresh_rejects += 1
     if r.kept:
         log.info(
             "rejected origin=%s reason=%r kept_last_good=%s", shown(r.origin), r.reason, r.kept

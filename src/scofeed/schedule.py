@@ -104,7 +104,8 @@ def trigger_for(every: int | None = None, cron: str | None = None, tz: str = "UT
 
 def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
     """Scan sources/, ingest what changed, re-render; wake the deliver job if it queued any.
-    A scan that changed nothing (no new, updated or rejected file, no feed written) is Idle."""
+    A scan that changed nothing (no new, updated or newly rejected file, no feed
+    written) is Idle."""
     report = build(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
     if report.deferred:  # files still being written: scan again once the first has settled
         ctx.wake("scan", min(left for _rel, left in report.deferred) + 0.05)
@@ -123,7 +124,8 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
     )
     if report.deferred:
         summary += f" deferred={len(report.deferred)}"
-    changed = report.new or report.updated or report.rejected or report.written
+    # files rejected before and unchanged since are in the summary, but no change
+    changed = report.new or report.updated or report.fresh_rejects or report.written
     return summary if changed or report.deliveries else Idle(summary)
 
 
