@@ -163,6 +163,18 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     assert {r.origin for r in again.rejected} == set(reasons)
 
 
+def test_a_link_that_leads_nowhere_is_rejected_once_and_read_once_it_leads_somewhere(site):
+    """Like any rejected file, it is not rejected (and logged) again at every scan."""
+    (site.sources / "link.txt").symlink_to(site.sources / "target.txt")
+    first = build(site)
+    assert first.fresh_rejects == 1 and first.rejected[0].origin == "link.txt"
+    again = build(site, LATER)
+    assert again.fresh_rejects == 0 and [r.origin for r in again.rejected] == ["link.txt"]
+    (site.sources / "target.txt").write_text(release("Linked one", "4 June 2020"), "utf-8")
+    found = build(site, LATER)
+    assert found.new == 1 and found.rejected == []
+
+
 def test_file_turning_invalid_keeps_its_last_good_version(site):
     build(site)
     entry_id = feed_ids(site)[0]

@@ -259,9 +259,13 @@ def scan(
                     result.unchanged += 1
                     continue
         path = os.path.join(base, rel)
-        if error is not None:
+        if error is not None:  # a link that leads nowhere: known by the link itself
+            size, mtime_ns = _link_stamp(entry)
+            if stamp is not None and stamp[1:] == (size, mtime_ns) and rel in index.unreadable:
+                result.unchanged += 1  # rejected as it is, not again at every scan
+                continue
             reason = f"unreadable ({error.strerror or error})"
-            result.changed.append(Changed(rel, path, None, "", reason, 0, 0))
+            result.changed.append(Changed(rel, path, None, "", reason, size, mtime_ns))
             continue
         if stamp is None and (settle <= 0 or rel in settled):
             result.changed.append(Changed(rel, path, None, "", None, -1, -1))
@@ -300,6 +304,15 @@ def scan(
             del unseen[rel]
     result.gone = sorted(unseen)
     return result
+
+
+def _link_stamp(entry: os.DirEntry[str]) -> tuple[int, int]:
+    """Size and mtime of a link itself (a new target is a new link: they move)."""
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return 0, 0
+    return st.st_size, st.st_mtime_ns
 
 
 def _opens(path: str) -> bool:
