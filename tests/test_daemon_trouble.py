@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import feedparser
 import pytest
 
 import test_daemon
@@ -221,3 +222,30 @@ def test_cli_build_names_an_unreadable_folder_and_exits_1(site):
     assert done.returncode == 1
     assert f"scofeed: {site.sources / 'sub'}/: cannot read this folder" in done.stderr
     assert "entries=2 " in done.stdout
+
+
+TAGGED = "Statement on e-commerce\n\nOn 5 May 2021 the Secretariat discussed e-commerce.\n"
+
+
+def titles(d: test_daemon.Running, path: str) -> list[str]:
+    return [e.title for e in feedparser.parse(d.get(path).content).entries]
+
+
+def test_a_feed_folder_that_cannot_be_written_holds_up_no_other_feed(start, site):
+    d = start(prefix=modes_apply())
+    (site.feeds / "en").chmod(0o555)
+    try:
+        (site.sources / "tagged.txt").write_text(TAGGED, encoding="utf-8")
+        doc = wait_for(lambda: failing(d), timeout=30, what="/healthz to say the scan failed")
+        # the feeds after it in the plan (tags, OPML) are written all the same
+        assert "Statement on e-commerce" in titles(d, "/tags/economy/atom.xml")
+        assert "Statement on e-commerce" in titles(d, "/atom.xml")
+        assert "Statement on e-commerce" not in titles(d, "/en/atom.xml")
+        assert doc["last_scan"]["error"].startswith(
+            f"{site.feeds / 'en'}: cannot write (Permission denied); and "
+        )
+    finally:
+        (site.feeds / "en").chmod(0o755)
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
+    assert "Statement on e-commerce" in titles(d, "/en/atom.xml")
+    assert d.stop() == 0

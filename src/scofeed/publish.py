@@ -270,26 +270,33 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     todo = [replace(f, ids=tuple(entry_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
     written: list[str] = []
+    failed: dict[str, str] = {}  # path -> why it could not be written
     if fan_out is not None and sum(f.size for f in todo) >= FAN_OUT_MIN:
         for done in fan_out(cfg, _batches(todo)):
             written += done
     elif todo:
         total = sum(m.live for m in months.values())
-        written = _render_files(cfg, todo, _entries(store, todo, total))
+        written, failed = _render_files(cfg, todo, _entries(store, todo, total))
     order = {f.path: n for n, f in enumerate(files)}
     written.sort(key=order.__getitem__)  # plan order, however the batches came back
     planned = set(order)
     stale = sorted(path for path in known if path not in planned)
     for path in stale:
         _remove(root, path)
-    if write_if_changed(root / OPML_FILE, render_opml(cfg, p.sets)):
-        written.append(OPML_FILE)
+    try:
+        if write_if_changed(root / OPML_FILE, render_opml(cfg, p.sets)):
+            written.append(OPML_FILE)
+    except PublishError as exc:
+        failed[OPML_FILE] = str(exc)
     sets_value = json.dumps({"languages": p.languages, "tags": p.tags}, ensure_ascii=False)
     if todo or stale or store.get_meta(SETS_META) != sets_value:
-        with store.transaction() as tx:
-            feedfiles.put(tx, [(f.path, f.key) for f in todo])
+        with store.transaction() as tx:  # a file not written keeps its old key: tried again
+            feedfiles.put(tx, [(f.path, f.key) for f in todo if f.path not in failed])
             feedfiles.forget(tx, stale)
             put_meta(tx, (SETS_META, sets_value))
+    if failed:  # the others were written: one file that cannot be does not hold them up
+        first, more = next(iter(failed.values())), len(failed) - 1
+        raise PublishError(first + (f"; and {more} more file{'s' * (more > 1)}" if more else ""))
     return written
 
 
@@ -312,9 +319,12 @@ def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
     store = Store(cfg.paths.state)
     try:
         ids = list(dict.fromkeys(i for f in batch for i in f.ids))
-        return _render_files(cfg, batch, entry_rows.by_ids(store.db, ids))
+        written, failed = _render_files(cfg, batch, entry_rows.by_ids(store.db, ids))
     finally:
         store.close()
+    if failed:
+        raise PublishError(next(iter(failed.values())))
+    return written
 
 
 def contained(path: str) -> bool:
@@ -325,8 +335,13 @@ def contained(path: str) -> bool:
     )
 
 
-def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) -> list[str]:
-    written = []
+def _render_files(
+    cfg: Config, files: list[Planned], entries: dict[str, Entry]
+) -> tuple[list[str], dict[str, str]]:
+    """Render and write each file; the paths written, and those that could not be
+    (path -> why: a folder made read-only, a full disk), which the rest do not wait for."""
+    written: list[str] = []
+    failed: dict[str, str] = {}
     for f in files:
         if not contained(f.path):
             log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
@@ -334,9 +349,12 @@ def _render_files(cfg: Config, files: list[Planned], entries: dict[str, Entry]) 
         # an entry withdrawn since the plan was made is left out; the next plan differs
         shown = [entries[i] for i in f.ids if i in entries]
         data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
-        if write_if_changed(cfg.paths.feeds / f.path, data):
-            written.append(f.path)
-    return written
+        try:
+            if write_if_changed(cfg.paths.feeds / f.path, data):
+                written.append(f.path)
+        except PublishError as exc:
+            failed[f.path] = str(exc)
+    return written, failed
 
 
 def _entries(store: Store, todo: list[Planned], total: int) -> dict[str, Entry]:
