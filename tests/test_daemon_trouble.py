@@ -249,3 +249,31 @@ def test_a_feed_folder_that_cannot_be_written_holds_up_no_other_feed(start, site
     wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
     assert "Statement on e-commerce" in titles(d, "/en/atom.xml")
     assert d.stop() == 0
+
+
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def test_the_wall_clock_going_back_does_not_stall_the_jobs(start, site, tmp_path, monkeypatch):
+    """The scheduler's next run times are wall-clock times: an hour back, every job
+    not woken by a file change (interval scans, polls, deliveries) waited an hour.
+    libfaketime moves the daemon's wall clock (not its monotonic one) while it runs."""
+    if not os.path.exists(FAKETIME):
+        pytest.skip("libfaketime is not installed (apt-get install libfaketime)")
+    offset = tmp_path / "faketime"
+    offset.write_text("+0\n")
+    monkeypatch.setenv("LD_PRELOAD", FAKETIME)
+    monkeypatch.setenv("FAKETIME_TIMESTAMP_FILE", str(offset))
+    monkeypatch.setenv("FAKETIME_NO_CACHE", "1")
+    monkeypatch.setenv("DONT_FAKE_MONOTONIC", "1")
+    d = start(scan_interval=1)
+    monkeypatch.delenv("LD_PRELOAD")  # the test's own commands keep the real clock
+
+    def last_scan() -> str:
+        return str(d.get("/healthz").json()["last_scan"]["at"])
+
+    before = last_scan()
+    offset.write_text("-1h\n")
+    wait_for(lambda: last_scan() < before, timeout=30, what="a scan after the clock went back")
+    assert "clock_went_back seconds=" in d.log()
+    assert d.stop() == 0

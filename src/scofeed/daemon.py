@@ -39,6 +39,11 @@ from scofeed.watch import SourceWatcher
 log = logging.getLogger(__name__)
 
 
+# seconds the wall clock may fall behind the monotonic one between two looks (every
+# 5 s) before the jobs are rescheduled; NTP's small steps stay below it
+CLOCK_SLACK = 2.0
+
+
 def lock_path(state: Path) -> Path:
     return state.with_name(state.name + ".lock")
 
@@ -232,12 +237,14 @@ class Daemon:
             )
         if on_ready:
             on_ready(server.base_urls())
+        clock = (time.time(), time.monotonic())
         while True:
             try:
                 signum = self._signals.get(timeout=5)
             except queue.Empty:
                 if self.watcher:
                     self.watcher.ensure()  # re-arm after sources/ was removed and restored
+                clock = self._check_clock(clock)
                 continue
             if signum == signal.SIGHUP:
                 self.reload()
@@ -249,6 +256,18 @@ class Daemon:
             )
             break
         return self._shutdown(server, store)
+
+    def _check_clock(self, then: tuple[float, float]) -> tuple[float, float]:
+        """Reschedule every job when the wall clock went back (a clock set by hand, a
+        VM restored): the scheduler's next run times are wall-clock times, and every
+        job not woken by hand would wait out the jump (an hour back: no poll, delivery
+        or interval scan for an hour). Returns the clock readings for the next look."""
+        now = (time.time(), time.monotonic())
+        back = (now[1] - then[1]) - (now[0] - then[0])  # seconds the wall clock lost
+        if back > CLOCK_SLACK and self.scheduler:
+            log.warning("clock_went_back seconds=%.0f jobs=rescheduled", back)
+            self.scheduler.load(job_table(self.cfg))
+        return now
 
     def _hub_unavailable(self) -> str | None:
         """In ``scofeed serve``: why the hub the feeds advertise cannot take a request
