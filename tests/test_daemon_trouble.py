@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import feedparser
@@ -276,4 +277,22 @@ def test_the_wall_clock_going_back_does_not_stall_the_jobs(start, site, tmp_path
     offset.write_text("-1h\n")
     wait_for(lambda: last_scan() < before, timeout=30, what="a scan after the clock went back")
     assert "clock_went_back seconds=" in d.log()
+    assert d.stop() == 0
+
+
+def test_a_scan_held_up_writes_no_line_per_tick(start, site):
+    """A store locked by another process for a few seconds (within the busy timeout):
+    the scan waits and then goes on; the ticks that found it still running are no
+    WARNING lines each."""
+    d = start(scan_interval=1)
+    holder = sqlite3.connect(site.config().paths.state, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        (site.sources / "late.txt").write_text(LATER, encoding="utf-8")
+        time.sleep(5)  # five ticks of the scan find it waiting for the lock
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    wait_for(lambda: "Statement written later" in d.feed_titles(), what="the scan to go on")
+    assert "maximum number of running instances" not in d.log()
     assert d.stop() == 0

@@ -130,9 +130,13 @@ def signal_reload(state: Path) -> int:
 
 def apply_log_level(level: str) -> None:
     """The configured level on the root logger. APScheduler's per-run chatter and waitress's
-    busy-queue notices only show at DEBUG."""
+    busy-queue notices only show at DEBUG. APScheduler's warnings too: a tick that finds
+    its job still running ("skipped: maximum number of running instances reached") or
+    comes late ("was missed by") is how coalescing works, and a job held up (a store
+    locked for 30 s, a long cold build) wrote one every tick without saying why; the
+    job's own line says that."""
     logging.getLogger().setLevel(level)
-    logging.getLogger("apscheduler").setLevel("DEBUG" if level == "DEBUG" else "WARNING")
+    logging.getLogger("apscheduler").setLevel("DEBUG" if level == "DEBUG" else "ERROR")
     logging.getLogger("waitress.queue").setLevel("DEBUG" if level == "DEBUG" else "ERROR")
 
 
