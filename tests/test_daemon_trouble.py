@@ -296,3 +296,23 @@ def test_a_scan_held_up_writes_no_line_per_tick(start, site):
     wait_for(lambda: "Statement written later" in d.feed_titles(), what="the scan to go on")
     assert "maximum number of running instances" not in d.log()
     assert d.stop() == 0
+
+
+def test_a_state_folder_the_daemon_cannot_write_is_one_line_not_a_traceback(site):
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    state.parent.chmod(0o555)
+    try:
+        prefix = modes_apply()
+        run = subprocess.run(
+            [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "run", "--port", str(free_port())],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+    finally:
+        state.parent.chmod(0o755)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [
+        f"scofeed: {state}.lock: cannot open the daemon's lock file (Permission denied); "
+        f"the daemon's user must be able to write in {state.parent}"
+    ]

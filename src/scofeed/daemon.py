@@ -56,8 +56,14 @@ class PidLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # the state folder not writable (under systemd: ReadWritePaths)
+            raise StoreError(
+                f"{self.path}: cannot open the daemon's lock file ({exc.strerror}); the "
+                f"daemon's user must be able to write in {self.path.parent}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
