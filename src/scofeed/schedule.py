@@ -18,7 +18,6 @@ right after, so no change is lost to the one-instance rule.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +40,7 @@ from scofeed.errors import ConfigError, ScofeedError, SourceError
 from scofeed.model import Planner
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
-from scofeed.store import Store, runs
+from scofeed.store import Store, runs, store_trouble
 
 log = logging.getLogger(__name__)
 
@@ -207,19 +206,6 @@ def job_table(cfg: Config) -> list[JobSpec]:
         every = trigger_for(every=cfg.schedule.deliver_interval)
         jobs.append(JobSpec("activitypub", every, activitypub_job))
     return jobs
-
-
-# SQLite's primary result codes for a store that cannot be used now: busy or locked
-# (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
-# a file-size limit), damaged, cannot open, not a database
-STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
-
-
-def store_trouble(exc: BaseException) -> bool:
-    """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
-    rather than a mistake in a query (a bug, logged with its traceback)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORE_TROUBLE
 
 
 class Scheduler:

@@ -23,6 +23,18 @@ log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
 DAMAGED = {11, 26}  # SQLite's SQLITE_CORRUPT and SQLITE_NOTADB
 
+# SQLite's primary result codes for a store that cannot be used now: busy or locked
+# (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
+# a file-size limit), damaged, cannot open, not a database
+STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
+
+
+def store_trouble(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
+    rather than a mistake in a query (a bug, logged with its traceback)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORE_TROUBLE
+
 
 def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
     """Set ``(key, value)`` rows of the ``meta`` table."""
