@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -27,6 +28,27 @@ def test_same_bytes_are_not_written(tmp_path):
     os.utime(target, ns=(1, 1))
     assert not write_if_changed(target, b"x")
     assert target.stat().st_mtime_ns == 1
+
+
+def test_a_new_version_is_later_than_the_old_even_when_the_clock_went_back(tmp_path):
+    """The file was written an hour 'ahead' (the clock was set back since): its new
+    version still gets a later mtime, so If-Modified-Since the old Last-Modified is
+    answered with the new bytes, not 304, here and in any static server."""
+    target = tmp_path / "atom.xml"
+    target.write_bytes(b"old")
+    ahead = (int(time.time()) + 3600) * 1_000_000_000 + 123
+    os.utime(target, ns=(ahead, ahead))
+    assert write_if_changed(target, b"new")
+    assert target.stat().st_mtime_ns // 1_000_000_000 == ahead // 1_000_000_000 + 1
+    # and again: each version later than the one before, until the clock catches up
+    assert write_if_changed(target, b"newer")
+    assert target.stat().st_mtime_ns // 1_000_000_000 == ahead // 1_000_000_000 + 2
+    # in the ordinary case (the old file is older than the clock) the clock's time stays
+    fresh = tmp_path / "rss.xml"
+    fresh.write_bytes(b"old")
+    os.utime(fresh, ns=(1_000_000_000, 1_000_000_000))
+    assert write_if_changed(fresh, b"new")
+    assert abs(fresh.stat().st_mtime - time.time()) < 3600
 
 
 def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path):

@@ -47,6 +47,7 @@ from scofeed.store.entries import Month
 
 log = logging.getLogger(__name__)
 
+SECOND = 1_000_000_000  # ns
 SETS_META = "feed_sets"  # the languages and metadata tags with feeds, as last published
 
 
@@ -66,20 +67,27 @@ def last_change() -> float:
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` to ``path`` atomically unless it already holds exactly that."""
+    """Write ``data`` to ``path`` atomically unless it already holds exactly that. The
+    new file's mtime (HTTP Last-Modified, here and in any static server) is later than
+    the one it replaces even when the clock went back since: a client asking
+    If-Modified-Since the old one would otherwise be told 304 until the clock caught up."""
+    before = None
     try:
-        if path.read_bytes() == data:
-            return False
+        with open(path, "rb") as fh:
+            if fh.read() == data:
+                return False
+            before = os.fstat(fh.fileno()).st_mtime_ns
     except FileNotFoundError:
         pass
     except OSError as exc:
         raise PublishError(f"{path}: cannot read ({exc.strerror})") from None
-    write_atomic(path, data)
+    write_atomic(path, data, after_ns=before)
     log.info("published path=%s bytes=%d", path, len(data))
     return True
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, after_ns: int | None = None) -> None:
+    """``after_ns``: an mtime the new file's must be later than, in whole seconds."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -91,6 +99,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
+        if after_ns is not None and os.stat(tmp).st_mtime_ns // SECOND <= after_ns // SECOND:
+            later = (after_ns // SECOND + 1) * SECOND  # the clock went back since
+            os.utime(tmp, ns=(later, later))
         os.replace(tmp, path)
         _changes.last = time.monotonic()
     except OSError as exc:
