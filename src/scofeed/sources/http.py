@@ -292,8 +292,9 @@ class Fetcher:
             last_modified = resp.headers.get("Last-Modified")
             if status == 304:
                 return Response(url, 304, b"", "", None, etag, last_modified, origin)
-            if status >= 500:
-                raise TemporaryFailure(origin, f"server error {status}")
+            if status >= 500 or status == 429:  # Retry-After, if sent, is the poller's
+                why = f"server error {status}" if status >= 500 else "HTTP 429 Too Many Requests"
+                raise TemporaryFailure(origin, why, resp.headers.get("Retry-After"))
             if status in (404, 410):
                 raise PageGone(origin, status, f"HTTP {status} {resp.reason or ''}".rstrip())
             if status != 200:

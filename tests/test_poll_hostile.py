@@ -1,0 +1,110 @@
+"""Polling servers on 127.0.0.1 that misbehave: rate limits with Retry-After, a source
+that goes away and comes back. Each is recorded, never stops the other sources, and
+never loses what was published."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from werkzeug import Request, Response
+
+import test_daemon
+import test_remote
+from scofeed.poll import poll_due
+from scofeed.store import files as file_rows
+from scofeed.store import sources as source_rows
+from test_daemon import cli, wait_for
+from test_remote import HTML, NOW, SCO, add_source, paths, serve_listing
+
+start = test_daemon.start  # the daemon-as-a-subprocess fixture
+web = test_remote.web  # a threaded HTTP server on 127.0.0.1
+
+LISTING = '<html><body><a href="/20220125/813122.html">one</a></body></html>'
+
+
+def test_a_rate_limited_article_page_is_fetched_again_after_the_wait(site, web):
+    """A 429 on an article page was a refusal for good: the page was never fetched again
+    and the listing's validators were kept, so its release was lost for ever."""
+    serve_listing(web, "/news/", LISTING)
+    answers = [Response("slow down", status=429, headers={"Retry-After": "7200"})]
+
+    def article(request: Request) -> Response:
+        if answers:
+            return answers.pop()
+        return Response((SCO / "article_en.html").read_bytes(), content_type=HTML)
+
+    web.expect_request("/20220125/813122.html").respond_with_handler(article)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+
+    (first,) = poll_due(cfg, store, NOW).results
+    assert first.new == 0
+    assert first.rejected == [
+        (web.url_for("/20220125/813122.html"), "temporary: HTTP 429 Too Many Requests")
+    ]
+    assert first.next_poll == NOW + timedelta(seconds=7200)  # not the 600 s interval
+    assert source_rows.state(store.db, "sco-en").next_poll == first.next_poll.timestamp()
+
+    assert poll_due(cfg, store, NOW + timedelta(seconds=700)).results == []  # not due yet
+    web.clear_log()
+    (again,) = poll_due(cfg, store, NOW + timedelta(seconds=7200)).results
+    assert (again.status, again.new) == ("ok", 1)
+    assert [(req.path, resp.status_code) for req, resp in web.log] == [
+        ("/news/", 200),  # not a 304: an article was missing
+        ("/20220125/813122.html", 200),
+    ]
+    assert file_rows.rejects(store.db) == []
+
+
+def test_a_rate_limit_stops_the_sources_other_pages_until_the_wait_is_over(site, web):
+    links = "".join(f'<a href="/2022010{i}/{i}.html">{i}</a>' for i in range(1, 4))
+    serve_listing(web, "/news/", f"<html><body>{links}</body></html>")
+    web.expect_request("/20220101/1.html").respond_with_data(
+        "busy", status=503, headers={"Retry-After": "Thu, 01 Jan 2026 13:00:00 GMT"}
+    )
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (result,) = poll_due(cfg, store, NOW).results
+    assert sorted(paths(web)) == ["/20220101/1.html", "/news/"]  # not 2.html and 3.html
+    assert result.next_poll == datetime(2026, 1, 1, 13, 0, tzinfo=UTC)
+
+
+def test_retry_after_is_capped_at_a_day(site, web):
+    web.expect_request("/feed.rss").respond_with_data(
+        "no", status=429, headers={"Retry-After": str(365 * 86400)}
+    )
+    add_source(site, web.url_for("/feed.rss"), name="rss", kind="feed")
+    (result,) = poll_due(site.config(), site.store(), NOW).results
+    assert (result.status, result.error) == ("error", "temporary: HTTP 429 Too Many Requests")
+    assert result.next_poll == NOW + timedelta(days=1)
+    assert file_rows.rejects(site.store().db) == []  # a passing refusal, not a bad input
+
+
+def test_the_daemon_keeps_a_sources_retry_after_across_a_restart(start, site, web):
+    """Due-ness lives in the store: a source that answered 503 with Retry-After one hour
+    is not polled by the daemon (every 2 s otherwise), nor by a restarted one."""
+    web.expect_request("/feed.rss").respond_with_data(
+        "maintenance", status=503, headers={"Retry-After": "3600"}
+    )
+    source = (
+        f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
+        "interval = 2\ndelay = 0\ntimeout = 1\n"
+    )
+    daemon = start(extra=source)
+    wait_for(lambda: len(web.log) >= 1, what="the first poll")
+    wait_for(lambda: "poll source=agency" in daemon.log(), what="the poll's log line")
+    time.sleep(5)  # two intervals and more: the old daemon polled again by now
+    assert daemon.stop() == 0
+    assert paths(web) == ["/feed.rss"]
+    line = next(x for x in daemon.log().splitlines() if "poll source=agency" in x)
+    assert f"url={web.url_for('/feed.rss')}" in line
+    assert "error: temporary: server error 503" in line
+
+    again = start(extra=source)
+    time.sleep(4)
+    assert again.stop() == 0
+    assert paths(web) == ["/feed.rss"]
+    status = cli(site, "status")
+    row = next(x for x in status.stdout.splitlines() if x.startswith("agency"))
+    assert "temporary: server error 503" in row
