@@ -12,6 +12,7 @@ from werkzeug import Request, Response
 import test_daemon
 import test_remote
 from scofeed.poll import poll_due
+from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import sources as source_rows
 from test_daemon import cli, wait_for
@@ -108,3 +109,31 @@ def test_the_daemon_keeps_a_sources_retry_after_across_a_restart(start, site, we
     status = cli(site, "status")
     row = next(x for x in status.stdout.splitlines() if x.startswith("agency"))
     assert "temporary: server error 503" in row
+
+
+def test_a_source_that_comes_back_after_a_404_keeps_its_entries_and_no_stale_reject(site, web):
+    gone = [True]
+
+    def feed(request: Request) -> Response:
+        if gone[0]:
+            return Response("not here", status=404)
+        return Response((SCO / "feed.rss").read_bytes(), content_type="application/rss+xml")
+
+    web.expect_request("/feed.rss").respond_with_handler(feed)
+    gone[0] = False
+    add_source(site, web.url_for("/feed.rss"), name="rss", kind="feed")
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [2]
+    atom = (site.feeds / "atom.xml").read_bytes()
+
+    gone[0] = True
+    (missing,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert missing.error == "HTTP 404 NOT FOUND"
+    assert entry_rows.count(store.db) == 2 and (site.feeds / "atom.xml").read_bytes() == atom
+    assert [r["origin"] for r in file_rows.rejects(store.db)] == [web.url_for("/feed.rss")]
+
+    gone[0] = False
+    (back,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert (back.status, back.error) == ("ok", None)
+    assert file_rows.rejects(store.db) == []  # the 404 is not shown in status any more
+    assert entry_rows.count(store.db) == 2

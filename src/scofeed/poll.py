@@ -245,6 +245,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     """One source, whatever its kind: its URL, the releases it holds, the new pages it
     links to."""
     first = _get(run, src, src.url, kind.accept, not run.force)
+    file_rows.clear_rejects(run.store.db, [src.url])  # it answers again: no stale refusal
     if first.not_modified:
         remember(run.store, first, run.now)
         result.status = "unchanged"
