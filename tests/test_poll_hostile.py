@@ -137,3 +137,39 @@ def test_a_source_that_comes_back_after_a_404_keeps_its_entries_and_no_stale_rej
     assert (back.status, back.error) == ("ok", None)
     assert file_rows.rejects(store.db) == []  # the 404 is not shown in status any more
     assert entry_rows.count(store.db) == 2
+
+
+def _rss(items: list[tuple[str, str]]) -> str:
+    body = "".join(
+        f"<item><title>{t}</title><description>{d}</description></item>" for t, d in items
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Agency</title>'
+        f"<link>http://agency.example/</link>{body}</channel></rss>"
+    )
+
+
+def test_feed_items_without_link_or_id_keep_their_entries_when_one_comes_in_at_the_head(site, web):
+    """Items named by their place (FEED#0, FEED#1) shifted by one when a new item came in
+    at the head: each revised the entry of the one it displaced, and the oldest release
+    vanished from the feeds. They are named by what they say now."""
+    astana = ("Ministers meet in Astana", "The ministers met in Astana on 3 June 2024 to talk.")
+    tianjin = ("Summit opens in Tianjin", "The summit opened in Tianjin on 1 May 2024 today.")
+    minsk = ("Energy forum held in Minsk", "The energy forum was held in Minsk on 9 July 2024.")
+    feed = [_rss([astana, tianjin])]
+    web.expect_request("/agency.rss").respond_with_handler(
+        lambda request: Response(feed[0], content_type="application/rss+xml")
+    )
+    add_source(site, web.url_for("/agency.rss"), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [2]
+    (same,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results  # a 200, same body
+    assert (same.new, same.updated, same.duplicates) == (0, 0, 0)
+
+    feed[0] = _rss([minsk, astana, tianjin])
+    (grown,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert (grown.new, grown.updated) == (1, 0)
+    titles = sorted(e.title for e in entry_rows.latest(store.db))
+    assert titles == sorted(t for t, _ in (astana, tianjin, minsk))
+    atom = (site.feeds / "atom.xml").read_text(encoding="utf-8")
+    assert all(t in atom for t, _ in (astana, tianjin, minsk))

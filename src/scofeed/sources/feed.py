@@ -2,11 +2,17 @@
 
 Hostile XML is refused before any parser sees it: a feed that declares its own
 entities (the shape of XXE and "billion laughs" payloads) is rejected whole.
+
+An item is named (its release's ``origin``) by its link, else ``FEED#ID``, else
+``FEED#<hash of its title, date and text>``: never by its place in the feed, which
+shifts by one whenever a new item comes in at the head, and would make each item
+revise the entry of the one it displaced.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import logging
 import re
@@ -41,7 +47,7 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
         raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")
     lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     releases = []
-    for i, item in enumerate(parsed.entries):
+    for item in parsed.entries:
         link = _web_link(base_url, item.get("link"))
         html = absolute_links(_item_html(item), link or base_url)
         text = fragment_text(html) if html else ""
@@ -50,7 +56,7 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
         published = _struct(dict.get(item, "published_parsed")) or updated
         releases.append(
             Release(
-                origin=link or f"{origin}#{item.get('id') or i}",
+                origin=link or _name(origin, item.get("id"), item.get("title"), published, text),
                 text=text,
                 title=item.get("title") or None,
                 html=html or None,
@@ -65,6 +71,14 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
         )
     log.info("feed_read origin=%s format=%s items=%d", origin, parsed.version, len(releases))
     return releases
+
+
+def _name(origin: str, ident: Any, title: Any, published: datetime | None, text: str) -> str:
+    """An item without a link: ``FEED#ID``, else ``FEED#`` and a hash of what it says."""
+    if ident:
+        return f"{origin}#{ident}"
+    said = "\n".join((str(title or ""), published.isoformat() if published else "", text))
+    return f"{origin}#{hashlib.sha256(said.encode()).hexdigest()[:20]}"
 
 
 def _web_link(base_url: str, value: Any) -> str | None:
@@ -107,7 +121,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         raise RejectedInput(origin, "JSON feed without an items list")
     lang = str(doc.get("language") or "").split("-")[0].lower() or None
     releases = []
-    for i, item in enumerate(items):
+    for item in items:
         if not isinstance(item, dict):
             continue
         link = _web_link(base_url, item.get("url"))
@@ -122,7 +136,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         releases.append(
             Release(
-                origin=link or f"{origin}#{item.get('id') or i}",
+                origin=link or _name(origin, item.get("id"), item.get("title"), published, text),
                 text=text,
                 title=str(item["title"]) if item.get("title") else None,
                 html=html or None,
