@@ -173,3 +173,32 @@ def test_feed_items_without_link_or_id_keep_their_entries_when_one_comes_in_at_t
     assert titles == sorted(t for t, _ in (astana, tianjin, minsk))
     atom = (site.feeds / "atom.xml").read_text(encoding="utf-8")
     assert all(t in atom for t, _ in (astana, tianjin, minsk))
+
+
+def test_an_index_page_with_a_base_href_is_read_relative_to_it(site, web):
+    """Relative links on a listing and in an article's body were joined to the page's own
+    address, not its <base href>: the listing's articles were fetched at the wrong place
+    (404, refused for good) and body links pointed nowhere."""
+    serve_listing(
+        web,
+        "/news/",
+        '<html><head><base href="/en/"></head><body>'
+        '<a href="20220125/813122.html">Ambassador</a></body></html>',
+    )
+    web.expect_request("/news/20220125/813122.html").respond_with_data("no", status=404)
+    web.expect_request("/en/20220125/813122.html").respond_with_data(
+        '<html><head><base href="https://files.example/docs/"><title>x</title></head><body>'
+        "<article><h1>Secretary-General meets the Ambassador of Pakistan</h1>"
+        '<p>On 25 January 2022 the Secretary-General met the Ambassador (<a href="t.pdf">'
+        "the statement</a>) to talk about the year ahead and the work of the SCO.</p>"
+        "</article></body></html>",
+        content_type=HTML,
+    )
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (result,) = poll_due(cfg, store, NOW).results
+    assert (result.new, result.rejected) == (1, [])
+    assert paths(web) == ["/news/", "/en/20220125/813122.html"]
+    (entry,) = entry_rows.latest(store.db)
+    assert entry.url == web.url_for("/en/20220125/813122.html")
+    assert 'href="https://files.example/docs/t.pdf"' in entry.content_html

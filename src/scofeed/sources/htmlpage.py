@@ -352,7 +352,8 @@ def read_page(
     title = _title(root, sel)
     published = _published(root, sel)
     day = date_from_url(own) or date_from_url(_own_url(root))
-    paras, fragment, stamps = _body(root, sel, title, own, day or (context and context.date()))
+    base = links_base(root, own)
+    paras, fragment, stamps = _body(root, sel, title, base, day or (context and context.date()))
     stamp = stamps[0] if stamps else None
     if published is None and stamp is not None and (day is None or stamp.day == day):
         published = datetime.combine(stamp.day, stamp.at or time(0, 0))  # the page's stamp
@@ -394,11 +395,26 @@ def fragment_text(fragment: str) -> str:
     return "\n\n".join(paras)
 
 
+def links_base(root: lxml.html.HtmlElement, url: str | None) -> str | None:
+    """What a page's relative links are relative to: its ``<base href>`` (itself relative
+    to the page's address) when that is a web address, else the page's address."""
+    for el in root.iter("base"):
+        href = (el.get("href") or "").strip()
+        if href:
+            joined = urljoin(url, href) if url else href
+            parts = urlsplit(joined)
+            return joined if parts.scheme in ("http", "https") and parts.hostname else url
+    return url
+
+
 def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = True) -> list[str]:
-    """Absolute article URLs on a listing page, in page order, each once."""
+    """Absolute article URLs on a listing page (at address ``base``), in page order, each
+    once; relative links follow the page's ``<base href>``. With ``same_host``, only
+    links to the page's own host."""
     root = parse(text)
     pattern = re.compile(selectors.link_pattern) if selectors.link_pattern else None
     base_host = (urlsplit(base).hostname or "").rstrip(".").lower()
+    base = links_base(root, base) or base
     out: list[str] = []
     seen: set[str] = set()
     for el in _select(root, selectors.items):
