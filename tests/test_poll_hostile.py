@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from werkzeug import Request, Response
 
 import test_daemon
@@ -202,3 +203,30 @@ def test_an_index_page_with_a_base_href_is_read_relative_to_it(site, web):
     (entry,) = entry_rows.latest(store.db)
     assert entry.url == web.url_for("/en/20220125/813122.html")
     assert 'href="https://files.example/docs/t.pdf"' in entry.content_html
+
+
+@pytest.mark.parametrize(
+    ("declaration", "ctype"),
+    [
+        ("", "application/rss+xml; charset=windows-1251"),  # the header alone says it
+        ('<?xml version="1.0" encoding="windows-1251"?>', "text/xml; charset=ISO-8859-1"),
+    ],
+    ids=["charset-in-the-header", "a-server-default-header-and-a-declaration"],
+)
+def test_a_feed_in_a_legacy_charset_reads_right(site, web, declaration, ctype):
+    """A feed whose charset only its Content-Type named was read as UTF-8, and its
+    titles were published as mojibake; a declaration in the XML still beats a header
+    that is only the server's default."""
+    title = "Встреча министров иностранных дел ШОС"
+    body = (
+        f'{declaration}<rss version="2.0"><channel><title>Агентство</title>'
+        f"<link>http://agency.example/</link><item><title>{title}</title>"
+        "<link>http://agency.example/2024/06/03/1.html</link>"
+        "<description>Министры встретились в Астане 3 июня 2024 года.</description>"
+        "</item></channel></rss>"
+    )
+    web.expect_request("/agency.rss").respond_with_data(body.encode("cp1251"), content_type=ctype)
+    add_source(site, web.url_for("/agency.rss"), name="agency", kind="feed")
+    store = site.store()
+    assert [r.new for r in poll_due(site.config(), store, NOW).results] == [1]
+    assert [e.title for e in entry_rows.latest(store.db)] == [title]

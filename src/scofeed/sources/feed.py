@@ -32,16 +32,29 @@ log = logging.getLogger(__name__)
 
 TZ = "UTC"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"\s*<\?xml[^>]*\sencoding\s*=", re.IGNORECASE)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
-def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> list[Release]:
-    """Every item of an RSS, Atom or JSON feed as a Release."""
+def read_feed(
+    origin: str, data: bytes, base_url: str, source: str = "feed", charset: str | None = None
+) -> list[Release]:
+    """Every item of an RSS, Atom or JSON feed as a Release; ``charset`` is the one the
+    HTTP ``Content-Type`` named, for XML that declares none itself."""
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         return _json_feed(origin, data, base_url, source)
     if _ENTITY_DECL.search(data[:65536]):
         raise RejectedInput(origin, "feed declares XML entities (entity expansion refused)")
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
+    # the document's own word (a BOM, an XML declaration's encoding) beats the header's,
+    # which is often a server's default rather than the feed's
+    own = data.startswith(_BOMS) or _XML_ENCODING.match(data[:512])
+    headers = (
+        {"content-type": f"application/xml; charset={charset}"} if charset and not own else None
+    )
+    parsed = feedparser.parse(
+        data, sanitize_html=True, resolve_relative_uris=True, response_headers=headers
+    )
     if not parsed.entries and (parsed.bozo or not parsed.version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
         raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")

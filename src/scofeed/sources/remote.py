@@ -70,7 +70,9 @@ def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> lis
 
 
 def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
-    return Found(releases=read_feed(src.url, resp.body, resp.url, source=src.name))
+    return Found(
+        releases=read_feed(src.url, resp.body, resp.url, source=src.name, charset=resp.charset)
+    )
 
 
 KINDS: dict[str, Kind] = {
