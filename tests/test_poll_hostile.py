@@ -4,7 +4,11 @@ never loses what was published."""
 
 from __future__ import annotations
 
+import gzip
+import socket
+import threading
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -230,3 +234,92 @@ def test_a_feed_in_a_legacy_charset_reads_right(site, web, declaration, ctype):
     store = site.store()
     assert [r.new for r in poll_due(site.config(), store, NOW).results] == [1]
     assert [e.title for e in entry_rows.latest(store.db)] == [title]
+
+
+class RawServer:
+    """A socket server on 127.0.0.1 that answers every request with the same raw bytes,
+    then closes the connection (whatever the bytes promised)."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/feed.rss"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                try:
+                    conn.sendall(self.answer)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        self.sock.close()
+
+
+def _answer(body: bytes, *headers: str) -> bytes:
+    head = ["HTTP/1.1 200 OK", "Content-Type: application/rss+xml", *headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+BOMB = gzip.compress(b"<rss>" + b" " * 20_000_000, 9)  # 20 MB of spaces, ~20 kB sent
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (_answer(BOMB, "Content-Encoding: gzip", f"Content-Length: {len(BOMB)}"), "too large"),
+        (
+            _answer(zlib.compress(b" " * 20_000_000), "Content-Encoding: deflate"),
+            "too large",
+        ),
+        (
+            _answer(b"<rss>not gzip at all</rss>", "Content-Encoding: gzip"),
+            "temporary: read failed",
+        ),
+        (_answer(b"<rss><channel>", "Content-Length: 5000"), "temporary: read failed"),
+        (
+            _answer(b"40\r\n<rss><channel>", "Transfer-Encoding: chunked"),
+            "temporary: read failed",
+        ),
+        (_answer(b"x" * 3_000_000), "too large"),
+        (_answer(b"", "Content-Length: 3000000"), "too large (3000000 bytes"),
+    ],
+    ids=[
+        "gzip-bomb",
+        "deflate-bomb-without-length",
+        "wrong-content-encoding",
+        "closed-mid-body",
+        "closed-mid-chunk",
+        "over-the-limit-without-length",
+        "over-the-limit-by-length",
+    ],
+)
+def test_a_broken_answer_is_recorded_and_the_other_source_still_publishes(
+    site, web, answer, reason
+):
+    broken = RawServer(answer)
+    web.expect_request("/feed.rss").respond_with_data(
+        (SCO / "feed.rss").read_bytes(), content_type="application/rss+xml"
+    )
+    try:
+        add_source(site, broken.url, name="broken", kind="feed")
+        add_source(site, web.url_for("/feed.rss"), name="agency", kind="feed")
+        cfg, store = site.config(), site.store()
+        by_name = {r.name: r for r in poll_due(cfg, store, NOW).results}
+    finally:
+        broken.stop()
+    assert by_name["broken"].status == "error" and by_name["broken"].error.startswith(reason)
+    assert source_rows.state(store.db, "broken").last_error == by_name["broken"].error
+    assert by_name["agency"].new == 2 and (site.feeds / "atom.xml").exists()
