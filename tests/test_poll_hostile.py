@@ -323,3 +323,26 @@ def test_a_broken_answer_is_recorded_and_the_other_source_still_publishes(
     assert by_name["broken"].status == "error" and by_name["broken"].error.startswith(reason)
     assert source_rows.state(store.db, "broken").last_error == by_name["broken"].error
     assert by_name["agency"].new == 2 and (site.feeds / "atom.xml").exists()
+
+
+def test_an_article_page_that_names_no_charset_and_is_not_utf8_is_read_in_its_charset(site, web):
+    """Such a page was read as UTF-8 with every Cyrillic letter replaced by U+FFFD, and
+    that was published; its charset is guessed now (a UTF-8 page is read as before)."""
+    title = "Генеральный секретарь ШОС встретился с послом Пакистана"
+    page = (
+        f"<html><body><article><h1>{title}</h1>"
+        + "<p>25 января 2022 года Генеральный секретарь ШОС встретился с Чрезвычайным и "
+        "Полномочным Послом Пакистана в Китае и обсудил с ним работу организации.</p>"
+        * 3
+        + "</article></body></html>"
+    )
+    serve_listing(web, "/news/", '<html><body><a href="/20220125/1.html">1</a></body></html>')
+    web.expect_request("/20220125/1.html").respond_with_data(
+        page.encode("cp1251"), content_type="text/html"
+    )
+    add_source(site, web.url_for("/news/"))
+    store = site.store()
+    assert [r.new for r in poll_due(site.config(), store, NOW).results] == [1]
+    (entry,) = entry_rows.latest(store.db)
+    assert entry.title == title and "\ufffd" not in entry.content_html
+    assert "Полномочным Послом" in entry.content_html

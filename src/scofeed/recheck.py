@@ -30,7 +30,7 @@ from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage
 from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
-from scofeed.sources.remote import read_added, selectors_for
+from scofeed.sources.remote import page_text, read_added, selectors_for
 from scofeed.store import Store
 from scofeed.store import pages as page_rows
 from scofeed.store.pages import Page
@@ -173,7 +173,7 @@ def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -
     """A page-list page: its release ingested again under the same input (its URL)."""
     selectors = selectors_for(src) if src else htmlpage.PRESETS["sco"]
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
-    text = htmlpage.decode_html(resp.body, resp.charset)
+    text = page_text(resp)
     releases = htmlpage.read_page(
         page.origin, text, url=resp.url, selectors=selectors, context=context, source=page.source
     )

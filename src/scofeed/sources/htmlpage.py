@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urljoin, urlsplit
@@ -105,11 +105,22 @@ def parse(data: bytes | str) -> lxml.html.HtmlElement:
     return lxml.html.document_fromstring(raw, parser=parser)
 
 
-def decode_html(data: bytes, charset: str | None) -> str:
-    """Bytes of a page as text: the HTTP charset, else a <meta> charset, else UTF-8."""
+def decode_html(
+    data: bytes, charset: str | None, guess: Callable[[bytes], str | None] | None = None
+) -> str:
+    """Bytes of a page as text: a UTF-8 byte-order mark, else the HTTP charset, else a
+    <meta> charset, else UTF-8; bytes that name no charset and are not UTF-8 are read in
+    the one ``guess`` finds, if any (a page in windows-1251 that says nothing)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        charset = "utf-8"  # the mark beats the header (HTML's encoding sniffing)
     if not charset:
         m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.IGNORECASE)
-        charset = m.group(1).decode("ascii") if m else "utf-8"
+        charset = m.group(1).decode("ascii") if m else None
+    if not charset:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            charset = (guess(data) if guess else None) or "utf-8"
     try:
         return data.decode(charset, errors="replace").lstrip("\ufeff")
     except LookupError:
