@@ -121,6 +121,21 @@ def test_a_dripping_server_is_cut_off_at_the_deadline(fetcher, head, start):
     assert time.monotonic() - began < 6  # three times the deadline; the drip takes 30 s
 
 
+def test_the_deadline_covers_the_whole_fetch_redirects_included(fetcher):
+    """Each hop of a redirect loop dripped its answer within the deadline; the fetch as
+    a whole took six times that before "more than 5 redirects" ended it."""
+    hop = b"HTTP/1.1 302 Found\r\nLocation: /hook\r\nConnection: close\r\n\r\n"
+    dripper = SlowReceiver(hop, every=2.5 / len(hop))  # 2.5 s a hop; the deadline is 4 s
+    began = time.monotonic()
+    try:
+        with pytest.raises(TemporaryFailure) as err:
+            fetcher.get(dripper.url, timeout=1)
+    finally:
+        dripper.stop()
+    assert err.value.reason == "temporary: no complete answer within 4 s"
+    assert time.monotonic() - began < 12  # three times the deadline; the loop takes 15 s
+
+
 @pytest.mark.parametrize(
     ("status", "reason"),
     [(404, "HTTP 404 NOT FOUND"), (410, "HTTP 410 GONE"), (500, "temporary: server error 500")],

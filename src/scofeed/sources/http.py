@@ -1,7 +1,7 @@
 """A polite HTTP client for pollers and ``scofeed add URL``.
 
 One ``requests.Session`` naming scofeed in its User-Agent; connect and read timeouts
-and one wall-clock deadline for each request's whole answer (``_Watch``); bodies
+and one wall-clock deadline for a whole fetch, redirects included (``_Watch``); bodies
 streamed against a size cap; conditional GET with the ETag / Last-Modified remembered
 in the state store; redirects followed by hand and only within the same host; the
 content type checked; and one request at a time per host, spaced by a configurable
@@ -15,6 +15,7 @@ server's ``Retry-After`` when it sent one.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import ssl
@@ -46,7 +47,7 @@ FEED_TYPES = (
 ADD_TYPES = (*HTML_TYPES, "text/plain", "text/markdown", "application/json")
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 20.0
-DEADLINE = 4  # times the timeout: one request's whole answer (headers and body) within it
+DEADLINE = 4  # times the timeout: a whole fetch (redirects, headers, bodies) within it
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -83,25 +84,36 @@ SHARED_GATES = HostGates()
 
 
 class _Watch:
-    """One request's wall-clock deadline, from sending it to the last byte of its body:
-    when it passes, a watchdog thread shuts the request's socket down, so the blocked
-    read returns at once. The per-read socket timeout alone never fires on a server that
-    drips its answer a byte at a time, nor on one sending headers forever."""
+    """One fetch's wall-clock deadline, from its first request to the last byte of the
+    last answer (redirects included; a wait for the host's delay pauses it): when it
+    passes, a watchdog thread shuts the socket in use down, so the blocked read returns
+    at once. The per-read socket timeout alone never fires on a server that drips its
+    answer a byte at a time, nor on one sending headers forever."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
+        self.deadline = math.inf  # set by start()
         # the request's socket, told by _WatchedPool and _WatchedConnection (the
         # connection lets go of it once a response without a length is being read)
         self.sock: socket.socket | None = None
         self.expired = False
         self._done = threading.Event()
+        self._started = False
 
     def start(self) -> None:
-        threading.Thread(target=self._run, name="scofeed-fetch-deadline", daemon=True).start()
+        if not self._started:
+            self._started = True
+            self.deadline = time.monotonic() + self.seconds
+            threading.Thread(target=self._run, name="scofeed-fetch-deadline", daemon=True).start()
+
+    def pause(self, seconds: float) -> None:
+        """Our own wait between two requests to a host is not the server's time."""
+        self.deadline += seconds
 
     def _run(self) -> None:
-        if self._done.wait(self.seconds):
-            return
+        while (left := self.deadline - time.monotonic()) > 0:
+            if self._done.wait(left):
+                return
         self.expired = True
         while not self._done.is_set():  # again until stopped: the socket may come later
             if self.sock is not None:
@@ -220,28 +232,28 @@ class Fetcher:
                 headers["If-Modified-Since"] = cached.last_modified
         host = host_of(url)
         current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            watch = _Watch(DEADLINE * timeout)
-            try:
+        watch = _Watch(DEADLINE * timeout)
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
                 resp = self._send(current, headers, timeout, delay, watch)
                 if resp.status_code not in _REDIRECTS:
                     return self._finish(url, current, resp, accept, max_bytes, watch)
                 location = resp.headers.get("Location", "")
                 resp.close()
-            finally:
-                watch.stop()
-            if not location:
-                raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
-            target = urljoin(current, location)
-            if urlsplit(target).scheme not in ("http", "https"):
-                raise RejectedInput(url, f"redirect to a non-web address ({target})")
-            if host_of(target) != host:
-                raise RejectedInput(
-                    url, f"redirect to another host ({host_of(target)}), not followed"
-                )
-            log.debug("redirect url=%s to=%s", current, target)
-            current = target
-        raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
+                if not location:
+                    raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
+                target = urljoin(current, location)
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise RejectedInput(url, f"redirect to a non-web address ({target})")
+                if host_of(target) != host:
+                    raise RejectedInput(
+                        url, f"redirect to another host ({host_of(target)}), not followed"
+                    )
+                log.debug("redirect url=%s to=%s", current, target)
+                current = target
+            raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
+        finally:
+            watch.stop()
 
     def _send(
         self, url: str, headers: dict[str, str], timeout: float, delay: float, watch: _Watch
@@ -249,9 +261,10 @@ class Fetcher:
         lock, last = self.gates.of(host_of(url))
         with lock:
             wait = last[0] + delay - self.clock()
-            if wait > 0:
+            if wait > 0:  # our politeness, not the server's time: the deadline waits too
                 self.sleep(wait)
-            watch.start()  # after the wait for the host: that is our politeness, not theirs
+                watch.pause(wait)
+            watch.start()
             _current.watch = watch
             try:
                 self.requests += 1
@@ -274,6 +287,9 @@ class Fetcher:
             finally:
                 _current.watch = None
                 last[0] = self.clock()
+        if watch.expired:  # headers cut short read as if they had ended
+            resp.close()
+            raise _too_slow(url, watch)
         log.info("fetch url=%s status=%d", url, resp.status_code)
         return resp
 
