@@ -346,3 +346,51 @@ def test_an_article_page_that_names_no_charset_and_is_not_utf8_is_read_in_its_ch
     (entry,) = entry_rows.latest(store.db)
     assert entry.title == title and "\ufffd" not in entry.content_html
     assert "Полномочным Послом" in entry.content_html
+
+
+def test_malformed_addresses_on_a_listing_a_page_or_in_a_feed_cost_only_themselves(site, web):
+    """An href urllib cannot parse ("http://[::1/...") raised ValueError out of the
+    listing, the page (a bad <base href>, through lxml) or the feed, so the whole source
+    failed at every poll and its good items never came in; a port of 99999 was retried
+    as a passing failure for ever."""
+    serve_listing(
+        web,
+        "/news/",
+        '<html><body><a href="http://[::1/20220101/1.html">bad</a>'
+        '<a href="http://localhost:99999/20220102/2.html">port</a>'
+        '<a href="/20220125/813122.html">good</a>'
+        '<a href="/20220126/3.html">bad base</a></body></html>',
+    )
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        (SCO / "article_en.html").read_bytes(), content_type=HTML
+    )
+    web.expect_request("/20220126/3.html").respond_with_data(
+        "<html><head><base href='http://[::1'></head><body><article>"
+        "<h1>Ministers of the SCO meet in Astana</h1><p>On 26 January 2022 the ministers "
+        '<a href="x.html">met</a> in Astana to talk about the year ahead.</p></article>'
+        "</body></html>",
+        content_type=HTML,
+    )
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
+        "<item><title>Bad link</title><link>http://[::1/x</link><guid>bad-1</guid>"
+        "<description>Ministers met in Minsk on 9 July 2024 to talk.</description></item>"
+        "<item><title>Good link</title><link>http://agency.example/2024/1.html</link>"
+        "<description>Ministers met in Astana on 3 June 2024 to talk.</description></item>"
+        "</channel></rss>"
+    )
+    web.expect_request("/agency.rss").respond_with_data(rss, content_type="application/rss+xml")
+    add_source(site, web.url_for("/news/"))
+    add_source(site, web.url_for("/agency.rss"), name="agency", kind="feed")
+    store = site.store()
+    by_name = {r.name: r for r in poll_due(site.config(), store, NOW).results}
+    assert (by_name["sco-en"].status, by_name["sco-en"].new) == ("ok", 2)
+    assert by_name["sco-en"].rejected == [
+        (
+            "http://localhost:99999/20220102/2.html",
+            "not a valid address (Failed to parse: http://localhost:99999/20220102/2.html)",
+        )
+    ]
+    assert (by_name["agency"].status, by_name["agency"].new) == ("ok", 2)
+    page = next(e for e in entry_rows.latest(store.db) if "Astana" in e.title)
+    assert f'href="{web.url_for("/20220126/x.html")}"' in page.content_html

@@ -99,8 +99,12 @@ def _web_link(base_url: str, value: Any) -> str | None:
     ``javascript:`` or ``data:`` link never becomes an entry's link in our feeds."""
     if not isinstance(value, str) or not value.strip():
         return None
-    link = urljoin(base_url, value.strip())
-    parts = urlsplit(link)
+    try:
+        link = urljoin(base_url, value.strip())
+        parts = urlsplit(link)
+    except ValueError:  # "http://[::1/x": not an address; the item goes by its id
+        log.info("feed_link_dropped link=%r reason=malformed", value[:200])
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         log.info("feed_link_dropped link=%r reason=not-http", value[:200])
         return None

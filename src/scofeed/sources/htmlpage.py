@@ -364,6 +364,8 @@ def read_page(
     published = _published(root, sel)
     day = date_from_url(own) or date_from_url(_own_url(root))
     base = links_base(root, own)
+    for el in list(root.iter("base")):  # read once, above: lxml would apply it again to
+        el.drop_tree()  # the body's links, and raise ValueError on a malformed one
     paras, fragment, stamps = _body(root, sel, title, base, day or (context and context.date()))
     stamp = stamps[0] if stamps else None
     if published is None and stamp is not None and (day is None or stamp.day == day):
@@ -412,8 +414,11 @@ def links_base(root: lxml.html.HtmlElement, url: str | None) -> str | None:
     for el in root.iter("base"):
         href = (el.get("href") or "").strip()
         if href:
-            joined = urljoin(url, href) if url else href
-            parts = urlsplit(joined)
+            try:
+                joined = urljoin(url, href) if url else href
+                parts = urlsplit(joined)
+            except ValueError:  # "http://[::1": not an address
+                return url
             return joined if parts.scheme in ("http", "https") and parts.hostname else url
     return url
 
@@ -435,8 +440,12 @@ def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = 
             href = inner.get("href") if inner is not None else None
         if not href:
             continue
-        absolute = urljoin(base, href.strip()).split("#", 1)[0]
-        parts = urlsplit(absolute)
+        try:
+            absolute = urljoin(base, href.strip()).split("#", 1)[0]
+            parts = urlsplit(absolute)
+        except ValueError:  # "http://[::1/...": not an address; the other links still count
+            log.info("listing_link_dropped link=%r reason=malformed", href[:200])
+            continue
         if parts.scheme not in ("http", "https"):
             continue  # javascript:, mailto:, data: ...
         if same_host and (parts.hostname or "").rstrip(".").lower() != base_host:

@@ -279,6 +279,8 @@ class Fetcher:
             except requests.RequestException as exc:
                 if watch.expired:
                     raise _too_slow(url, watch) from None
+                if isinstance(exc, requests.exceptions.InvalidURL):  # a port of 99999
+                    raise RejectedInput(url, f"not a valid address ({_short(exc)})") from None
                 if isinstance(exc, requests.Timeout):
                     raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
                 if isinstance(exc, requests.exceptions.SSLError):
