@@ -17,6 +17,7 @@ from werkzeug import Request, Response
 import test_daemon
 import test_remote
 from scofeed.poll import poll_due
+from scofeed.sources import htmlpage
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import sources as source_rows
@@ -394,3 +395,32 @@ def test_malformed_addresses_on_a_listing_a_page_or_in_a_feed_cost_only_themselv
     assert (by_name["agency"].status, by_name["agency"].new) == ("ok", 2)
     page = next(e for e in entry_rows.latest(store.db) if "Astana" in e.title)
     assert f'href="{web.url_for("/20220126/x.html")}"' in page.content_html
+
+
+def test_a_reader_failing_on_one_page_rejects_that_page_and_the_rest_come_in(
+    site, web, monkeypatch
+):
+    """A reader's bug on one article page (anything but a RejectedInput) failed the whole
+    source, at every poll, and the pages after it never came in; now that page alone is
+    refused, as a build refuses the one file its reader failed on."""
+    links = '<a href="/20220101/1.html">1</a><a href="/20220125/813122.html">2</a>'
+    serve_listing(web, "/news/", f"<html><body>{links}</body></html>")
+    for path in ("/20220101/1.html", "/20220125/813122.html"):
+        web.expect_request(path).respond_with_data(
+            (SCO / "article_en.html").read_bytes(), content_type=HTML
+        )
+    read_page = htmlpage.read_page
+
+    def buggy(origin, text, **kw):  # a parser bug that only the first page meets
+        if origin.endswith("/1.html"):
+            raise KeyError("font-size")
+        return read_page(origin, text, **kw)
+
+    monkeypatch.setattr(htmlpage, "read_page", buggy)
+    add_source(site, web.url_for("/news/"))
+    store = site.store()
+    (result,) = poll_due(site.config(), store, NOW).results
+    assert (result.status, result.new) == ("ok", 1)
+    assert result.rejected == [
+        (web.url_for("/20220101/1.html"), "could not be processed (KeyError: 'font-size')")
+    ]

@@ -29,6 +29,7 @@ from scofeed.errors import (
     ScofeedError,
     TemporaryFailure,
     UsageError,
+    unexpected,
 )
 from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
@@ -264,6 +265,9 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
                 result.retry_after = exc.retry_after  # the host asked us to wait: the
                 break  # source's other new pages come at the next poll, after the wait
             continue
+        except Exception as exc:  # noqa: BLE001 - a reader's bug on one page rejects that
+            _reject(run, src, link, unexpected(exc), result)  # page only, as a build does
+            continue  # a file; it stopped the source's later pages at every poll
         for release, change in _ingest(run, src, releases, result):
             if change.kind != "duplicate":  # the page speaks for its entry: watch it
                 watch_page(run.cfg, run.store, link, src.name, release.origin, change, run.now)
