@@ -17,9 +17,11 @@ from werkzeug import Request, Response
 import test_daemon
 import test_remote
 from scofeed.poll import poll_due
+from scofeed.recheck import recheck_due
 from scofeed.sources import htmlpage
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
 from test_daemon import cli, wait_for
 from test_remote import HTML, NOW, SCO, add_source, paths, serve_listing
@@ -424,3 +426,39 @@ def test_a_reader_failing_on_one_page_rejects_that_page_and_the_rest_come_in(
     assert result.rejected == [
         (web.url_for("/20220101/1.html"), "could not be processed (KeyError: 'font-size')")
     ]
+
+
+def test_a_recheck_answered_with_retry_after_leaves_the_hosts_other_pages_for_later(site, web):
+    """The recheck went on to the host's other pages (up to 100 a run) after it had
+    answered 429 with Retry-After; they now wait until the host said."""
+    days = ("20220124", "20220125", "20220126")
+    links = "".join(f'<a href="/{d}/1.html">{d}</a>' for d in days)
+    serve_listing(web, "/news/", f"<html><body>{links}</body></html>")
+    limited = [False]
+
+    def article(request: Request) -> Response:
+        if limited[0]:
+            return Response("slow down", status=429, headers={"Retry-After": "7200"})
+        day = request.path[1:9]
+        return Response(
+            f"<html><body><article><h1>Meeting of {day}</h1><p>On {day[6:]} January 2022 "
+            "the ministers met to talk about the year ahead.</p></article></body></html>",
+            content_type=HTML,
+        )
+
+    for d in days:
+        web.expect_request(f"/{d}/1.html").respond_with_handler(article)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    polled_at = datetime(2022, 1, 27, tzinfo=UTC)
+    assert [r.new for r in poll_due(cfg, store, polled_at).results] == [3]
+
+    limited[0] = True
+    web.clear_log()
+    at = polled_at + timedelta(days=2)  # every page is due
+    report = recheck_due(cfg, store, at)
+    assert len(web.log) == 1 and web.log[0][1].status_code == 429
+    assert (report.checked, report.skipped) == (1, 2)
+    later = {p.url: p.next_check for p in page_rows.due(store.db, float("inf"), 0, 10)}
+    held = sorted(t for u, t in later.items() if u != web.url_for(web.log[0][0].path))
+    assert held == [at.timestamp() + 7200] * 2

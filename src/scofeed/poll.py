@@ -221,14 +221,18 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
     return result
 
 
+def retry_wait(retry_after: str | None, now: datetime) -> float | None:
+    """The seconds a server's ``Retry-After`` asks us to wait, at most a day."""
+    wait = retry_after_seconds(retry_after, now.timestamp())
+    return None if wait is None else min(wait, RETRY_AFTER_MAX)
+
+
 def _not_before(due: datetime, retry_after: str | None, now: datetime) -> datetime:
     """The next poll, no sooner than the server asked (``Retry-After``, at most a day)."""
-    wait = retry_after_seconds(retry_after, now.timestamp())
+    wait = retry_wait(retry_after, now)
     if wait is None:
         return due
-    return max(
-        due, datetime.fromtimestamp(now.timestamp() + min(wait, RETRY_AFTER_MAX), due.tzinfo)
-    )
+    return max(due, datetime.fromtimestamp(now.timestamp() + wait, due.tzinfo))
 
 
 def _get(run: _Run, src: RemoteSource, url: str, accept: tuple[str, ...], cond: bool) -> Response:
