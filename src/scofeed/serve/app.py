@@ -416,11 +416,6 @@ class App:
         with the reason in plain text (a 503 while nothing would verify it)."""
         if method != "POST":
             return Response(405, b"the hub takes POST requests\n", [("Allow", "POST")])
-        why = self.hub_unavailable() if self.hub_unavailable is not None else None
-        if why is not None:
-            response = _text(503, why + "\n")
-            response.headers.append(("Retry-After", str(HUB_RETRY_AFTER)))
-            return response
         limiter = self._hub_limiter
         if limiter is None or limiter.limit != cfg.websub.rate:
             limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
@@ -428,6 +423,11 @@ class App:
         if not limiter.allow(environ.get("REMOTE_ADDR", ""), now):
             response = _text(429, "too many requests: try again in a minute\n")
             response.headers.append(("Retry-After", "60"))
+            return response
+        why = self.hub_unavailable() if self.hub_unavailable is not None else None
+        if why is not None:
+            response = _text(503, why + "\n")
+            response.headers.append(("Retry-After", str(HUB_RETRY_AFTER)))
             return response
         limit = cfg.websub.max_body
         try:
