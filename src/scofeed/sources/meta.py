@@ -147,12 +147,14 @@ def html_paragraphs(fragment: str) -> list[str]:
     for el in doomed:  # comments, processing instructions, scripts and the like
         if el.getparent() is not None:
             el.drop_tree()
+    # the parser writes character references out ("&#1;" as U+0001), and lxml refuses
+    # to be given back a text holding what XML cannot carry: such text is cleaned first
     for el in root.iter():
         if el.tag == "br":
-            el.tail = " " + (el.tail or "")
+            el.tail = " " + _NOT_XML.sub("", el.tail or "")
         elif el.tag in _BLOCK_TAGS:
-            el.text = "\n\n" + (el.text or "")
-            el.tail = "\n\n" + (el.tail or "")
+            el.text = "\n\n" + _NOT_XML.sub("", el.text or "")
+            el.tail = "\n\n" + _NOT_XML.sub("", el.tail or "")
     out = []
     for block in re.split(r"\n\s*\n", root.text_content()):
         para = " ".join(block.split())

@@ -1,0 +1,126 @@
+"""What the feeds carry when releases are hostile or odd, read as a strict reader would:
+every written file parses with lxml's strict XML parser and feedparser without a bozo
+flag, JSON Feed with json; nothing a release holds stops the site from publishing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+from pytest_httpserver import HTTPServer
+
+from scofeed.build import build as run_build
+from scofeed.normalise.text import xml_safe
+from scofeed.poll import poll_due
+from scofeed.store import entries as entry_rows
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+# character references to what XML 1.0 cannot carry: an HTML parser (nh3's, lxml's)
+# writes each out as the character itself
+BAD_REFS = "&#1; &#x1b; &#xFFFE; &#65535;"
+
+
+@pytest.fixture
+def web():
+    server = HTTPServer()
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def assert_feeds_readable(feeds: Path) -> None:
+    """Every file under feeds/ as a strict reader sees it."""
+    strict = etree.XMLParser(recover=False, resolve_entities=False)
+    files = sorted(p for p in feeds.rglob("*") if p.is_file())
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix == ".json":
+            json.loads(data)
+            continue
+        etree.fromstring(data, strict)  # raises on anything not well-formed
+        if path.suffix == ".xml":
+            parsed = feedparser.parse(data)
+            assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+
+
+def test_character_references_xml_cannot_carry_in_html_bodies_are_dropped(site):
+    """A JSON ``html`` body or raw HTML in Markdown naming U+0001 or U+FFFE by reference
+    was rejected whole (lxml refused the text the parser gave back); now the character
+    is dropped, as a raw one is, and the release is published."""
+    (site.sources / "refs.json").write_text(
+        json.dumps(
+            {
+                "title": "Release with character references",
+                "date": "2024-03-05",
+                "html": f"<p>On 5 March 2024 the forum opened. {BAD_REFS}</p>"
+                f"<ul><li>{BAD_REFS}</li></ul>a<br>{BAD_REFS}b",
+            }
+        ),
+        encoding="utf-8",
+    )
+    (site.sources / "refs.md").write_text(
+        "---\ntitle: Markdown with character references\ndate: 2024-03-06\n---\n"
+        f"The forum closed on 6 March 2024 <span>{BAD_REFS}</span>.\n\n"
+        f"<div>{BAD_REFS}</div>\n",
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    titles = {e.title: e for e in entry_rows.latest(site.store().db)}
+    for title in ("Release with character references", "Markdown with character references"):
+        content = titles[title].content_html
+        assert content == xml_safe(content), content
+    assert_feeds_readable(site.feeds)
+
+
+def test_a_polled_item_with_character_references_xml_cannot_carry_publishes(site, web):
+    """A feed item whose HTML names U+0001 or U+FFFE by reference was stored with the
+    character in its content: every later build then failed to render the feeds (a
+    ValueError from lxml), so nothing was published again, not even new files."""
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Agency",
+        "items": [
+            {
+                "id": "1",
+                "url": "http://agency.example/sco/1",
+                "title": "SCO energy ministers meet",
+                "content_html": f"<p>On 5 May 2024 the ministers met. {BAD_REFS}</p>",
+                "date_published": "2024-05-05T09:00:00+03:00",
+            }
+        ],
+    }
+    web.expect_request("/feed.json").respond_with_json(doc)
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<link>http://agency.example/</link><description>d</description><item>"
+        "<title>SCO transport ministers meet</title><link>http://agency.example/sco/2</link>"
+        "<pubDate>Mon, 06 May 2024 09:00:00 GMT</pubDate><description>"
+        + f"<p>The transport ministers met on 6 May 2024. {BAD_REFS}</p>".replace(
+            "&", "&amp;"
+        ).replace("<", "&lt;")
+        + "</description></item></channel></rss>"
+    )
+    web.expect_request("/feed.rss").respond_with_data(rss, content_type="application/rss+xml")
+    block = '\n[[sources]]\nname = "{0}"\nkind = "feed"\nurl = "{1}"\ndelay = 0\n'
+    with site.config_path.open("a", encoding="utf-8") as fh:
+        fh.write(block.format("json", web.url_for("/feed.json")))
+        fh.write(block.format("rss", web.url_for("/feed.rss")))
+    cfg, store = site.config(), site.store()
+    report = poll_due(cfg, store, NOW)
+    assert [(r.new, r.error) for r in report.results] == [(1, None), (1, None)]
+    (site.sources / "later.txt").write_text(
+        "A later release\n\nOn 7 May 2024 something else happened.\n", encoding="utf-8"
+    )
+    run_build(cfg, store, NOW)
+    titles = [e["title"] for e in json.loads((site.feeds / "feed.json").read_bytes())["items"]]
+    assert {"SCO energy ministers meet", "SCO transport ministers meet", "A later release"} <= set(
+        titles
+    )
+    assert_feeds_readable(site.feeds)
