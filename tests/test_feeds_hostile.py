@@ -5,8 +5,10 @@ flag, JSON Feed with json; nothing a release holds stops the site from publishin
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import feedparser
 import pytest
@@ -19,6 +21,7 @@ from scofeed.poll import poll_due
 from scofeed.store import entries as entry_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+ATOM = "http://www.w3.org/2005/Atom"
 # character references to what XML 1.0 cannot carry: an HTML parser (nh3's, lxml's)
 # writes each out as the character itself
 BAD_REFS = "&#1; &#x1b; &#xFFFE; &#65535;"
@@ -124,3 +127,37 @@ def test_a_polled_item_with_character_references_xml_cannot_carry_publishes(site
         titles
     )
     assert_feeds_readable(site.feeds)
+
+
+# RFC 4151: tag:authority,date:specific, the specific part made of URI characters
+# (RFC 3986 pchar, "/" and "?"); an IRI's other characters must be percent-encoded
+TAG_URI = re.compile(
+    r"tag:[a-z0-9.-]+,\d{4}(-\d{2}(-\d{2})?)?:"
+    r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*"
+)
+
+
+def test_the_atom_id_of_a_tag_feed_in_another_script_is_a_valid_tag_uri(site):
+    """A tag's feed id held its slug as written (``...:feed:tag:энергетика``): not a tag
+    URI, and the W3C Feed Validator's error "id is not a valid TAG"."""
+    site.write_config("\n[feeds]\nmetadata_tags = true\n")
+    text = site.config_path.read_text(encoding="utf-8")
+    text = text.replace("[tags]\n", '[tags]\n"Энергетика" = ["энергетик"]\n')
+    site.config_path.write_text(text, encoding="utf-8")
+    (site.sources / "ru.md").write_text(
+        "---\ntitle: Министры энергетики ШОС встретились\ndate: 2024-05-05\n"
+        "tags: [能源, Énergie & Transport]\n---\n"
+        "5 мая 2024 года министры энергетики ШОС обсудили сотрудничество.\n",
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    ids = {}
+    for path in sorted(site.feeds.rglob("atom.xml")):
+        feed_id = etree.fromstring(path.read_bytes()).findtext(f"{{{ATOM}}}id")
+        assert TAG_URI.fullmatch(feed_id), (path, feed_id)
+        ids[path.parent.name] = feed_id
+    assert unquote(ids["энергетика"]).endswith(":feed:tag:энергетика")
+    assert unquote(ids["能源"]).endswith(":feed:tag:能源")
+    assert ids["economy"].endswith(":feed:tag:economy")  # ASCII slugs as they were
+    assert len(set(ids.values())) == len(ids)
