@@ -161,3 +161,35 @@ def test_the_atom_id_of_a_tag_feed_in_another_script_is_a_valid_tag_uri(site):
     assert unquote(ids["能源"]).endswith(":feed:tag:能源")
     assert ids["economy"].endswith(":feed:tag:economy")  # ASCII slugs as they were
     assert len(set(ids.values())) == len(ids)
+
+
+def test_markup_in_metadata_tags_never_reaches_a_feed(site):
+    """Tags are plain text, as titles are: a stated tag ``<img src=x onerror=...>`` was
+    published as written in RSS ``category``, in its tag feed's title (which readers
+    may render as HTML) and in that feed's folder name (``tags/img-src-x-onerror-...``)."""
+    site.write_config("\n[feeds]\nmetadata_tags = true\n")
+    (site.sources / "tags.json").write_text(
+        json.dumps(
+            {
+                "title": "Release with marked-up tags",
+                "date": "2024-03-05",
+                "tags": ["<img src=x onerror=alert(1)>", "<b>Energy</b>", "R&amp;D", "Trade"],
+                "text": "On 5 March 2024 the ministers met.",
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    item = next(
+        e
+        for e in feedparser.parse((site.feeds / "rss.xml").read_bytes()).entries
+        if e.title == "Release with marked-up tags"
+    )
+    assert [t.term for t in item.tags] == ["Energy", "R&D", "Trade"]
+    folders = sorted(p.name for p in (site.feeds / "tags").iterdir())
+    assert folders == ["economy", "energy", "r-d", "trade"]
+    for path in (site.feeds / "tags").rglob("*.xml"):
+        title = feedparser.parse(path.read_bytes()).feed.title
+        assert "<" not in title and "&" not in title.replace("R&D", ""), (path, title)
+    assert_feeds_readable(site.feeds)

@@ -152,7 +152,9 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     updated = max(updated, published)
     whole = title + " " + " ".join(paras)  # made once: the language and the tags read it
     language = language_code(release.lang) or detect_language(whole, settings.language)
-    stated = [t for t in (" ".join(xml_safe(tag).split()) for tag in release.tags) if t]
+    # stated tags are plain text like the title: a tag feed's title and RSS category
+    # repeat them, and readers may show either as HTML
+    stated = [t for t in (" ".join(plain(xml_safe(tag)).split()) for tag in release.tags) if t]
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)
