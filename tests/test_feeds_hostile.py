@@ -193,3 +193,42 @@ def test_markup_in_metadata_tags_never_reaches_a_feed(site):
         title = feedparser.parse(path.read_bytes()).feed.title
         assert "<" not in title and "&" not in title.replace("R&D", ""), (path, title)
     assert_feeds_readable(site.feeds)
+
+
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+RFC822 = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}")
+
+
+def test_a_utc_offset_with_seconds_is_published_as_the_same_instant_in_utc(site):
+    """ISO 8601 (Python's fromisoformat) takes "+05:45:30"; it was published as written,
+    which is no RFC 3339 date in Atom and JSON Feed and no RFC 822 date in RSS."""
+    (site.sources / "offset.json").write_text(
+        json.dumps(
+            {
+                "title": "Release dated with a seconds offset",
+                "date": "2024-03-05T10:00:00+05:45:30",
+                "text": "The ministers met in Kathmandu.",
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    instant = datetime(2024, 3, 5, 4, 14, 30, tzinfo=UTC)
+    atom = etree.fromstring((site.feeds / "atom.xml").read_bytes())
+    for tag in ("published", "updated"):
+        for node in atom.iter(f"{{{ATOM}}}{tag}"):
+            assert RFC3339.fullmatch(node.text), node.text
+    items = json.loads((site.feeds / "feed.json").read_bytes())["items"]
+    (item,) = [i for i in items if i["title"].startswith("Release dated")]
+    assert RFC3339.fullmatch(item["date_published"]), item["date_published"]
+    assert datetime.fromisoformat(item["date_published"]) == instant
+    rss = etree.fromstring((site.feeds / "rss.xml").read_bytes())
+    for node in rss.iter("pubDate", "lastBuildDate"):
+        assert RFC822.fullmatch(node.text), node.text
+    (entry,) = [
+        e
+        for e in feedparser.parse((site.feeds / "rss.xml").read_bytes()).entries
+        if e.title.startswith("Release dated")
+    ]
+    assert datetime(*entry.published_parsed[:6], tzinfo=UTC) == instant
