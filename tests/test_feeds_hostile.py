@@ -232,3 +232,31 @@ def test_a_utc_offset_with_seconds_is_published_as_the_same_instant_in_utc(site)
         if e.title.startswith("Release dated")
     ]
     assert datetime(*entry.published_parsed[:6], tzinfo=UTC) == instant
+
+
+def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
+    """``lang: pt-BR`` passed the metadata check, but only a bare code was taken as the
+    entry's language: the release went out as the site's language (``en``), in the
+    English feed, with ``xml:lang="en"``."""
+    (site.sources / "pt.json").write_text(
+        json.dumps(
+            {
+                "title": "O secretário-geral da OCX recebe o embaixador",
+                "date": "2024-03-05",
+                "lang": "pt-BR",
+                "text": "Em 5 de março de 2024 o secretário-geral recebeu o embaixador.",
+            }
+        ),
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    pt = etree.fromstring((site.feeds / "pt/atom.xml").read_bytes())
+    assert pt.get("{http://www.w3.org/XML/1998/namespace}lang") == "pt"
+    assert [e.findtext(f"{{{ATOM}}}title") for e in pt.iter(f"{{{ATOM}}}entry")] == [
+        "O secretário-geral da OCX recebe o embaixador"
+    ]
+    items = json.loads((site.feeds / "feed.json").read_bytes())["items"]
+    assert [i["language"] for i in items if i["title"].startswith("O secr")] == ["pt"]
+    en = json.loads((site.feeds / "en/feed.json").read_bytes())["items"]
+    assert not [i for i in en if i["title"].startswith("O secr")]
