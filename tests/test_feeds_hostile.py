@@ -212,6 +212,12 @@ def test_a_utc_offset_with_seconds_is_published_as_the_same_instant_in_utc(site)
         ),
         encoding="utf-8",
     )
+    for n, stamp in enumerate(("0001-01-01T00:00:00+00:00:01", "9999-12-31T23:59:59-01:00:01")):
+        # out of range in UTC: passed over as implausible, as any such date is
+        (site.sources / f"edge{n}.json").write_text(
+            json.dumps({"title": f"Edge {n}", "date": stamp, "text": f"Edge body {n}."}),
+            encoding="utf-8",
+        )
     report = run_build(site.config(), site.store(), NOW)
     assert not report.rejected, report.rejected
     instant = datetime(2024, 3, 5, 4, 14, 30, tzinfo=UTC)

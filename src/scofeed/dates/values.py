@@ -65,7 +65,10 @@ def parse_stamp(value: str) -> datetime | None:
     if offset is not None and offset % timedelta(minutes=1):
         # ISO 8601 allows an offset of "+05:45:30"; RFC 3339 (Atom, JSON Feed) and RFC 822
         # (RSS) have whole minutes only: the same instant is kept, in UTC
-        return found.astimezone(UTC)
+        try:
+            return found.astimezone(UTC)
+        except OverflowError:  # in year 1 or 9999: passed over as implausible anyway
+            return found
     return found
 
 
