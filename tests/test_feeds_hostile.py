@@ -266,3 +266,35 @@ def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
     assert [i["language"] for i in items if i["title"].startswith("O secr")] == ["pt"]
     en = json.loads((site.feeds / "en/feed.json").read_bytes())["items"]
     assert not [i for i in en if i["title"].startswith("O secr")]
+
+
+def test_a_json_feed_item_with_a_lone_surrogate_does_not_sink_the_feed(site, web):
+    """JSON may escape a lone surrogate ("\\ud800"); no encoding carries it, and the
+    first encode (parsing the item's HTML) failed the whole poll: none of the feed's
+    items, however clean, was ever published, and every poll failed again."""
+    doc = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "Agency", "items": ['
+        '{"id": "1", "url": "http://agency.example/sco/1\\ud800", "title": "Lone in the url",'
+        ' "date_published": "2024-05-01T09:00:00Z", "content_text": "On 1 May 2024, one."},'
+        '{"id": "k\\udc00", "title": "Lone in the id",'
+        ' "date_published": "2024-05-02T09:00:00Z", "content_text": "On 2 May 2024, two."},'
+        '{"id": "3", "url": "http://agency.example/sco/3", "title": "Lone \\ud800 in the title",'
+        ' "tags": ["energy\\ud800"], "date_published": "2024-05-03T09:00:00Z",'
+        ' "content_html": "<p>On 3 May 2024, \\ud800 three.</p>"},'
+        '{"id": "4", "url": "http://agency.example/sco/4", "title": "A clean item",'
+        ' "date_published": "2024-05-04T09:00:00Z", "content_text": "On 4 May 2024, four."}'
+        "]}"
+    )
+    web.expect_request("/feed.json").respond_with_data(doc, content_type="application/feed+json")
+    with site.config_path.open("a", encoding="utf-8") as fh:
+        fh.write(
+            f'\n[[sources]]\nname = "json"\nkind = "feed"\nurl = "{web.url_for("/feed.json")}"\n'
+            "delay = 0\n"
+        )
+    (result,) = poll_due(site.config(), site.store(), NOW).results
+    assert (result.new, result.error) == (4, None)
+    items = json.loads((site.feeds / "feed.json").read_bytes())["items"]
+    titles = {i["title"]: i for i in items}
+    assert set(titles) == {"Lone in the url", "Lone in the id", "Lone in the title", "A clean item"}
+    assert titles["A clean item"]["url"] == "http://agency.example/sco/4"
+    assert_feeds_readable(site.feeds)
