@@ -298,3 +298,24 @@ def test_a_json_feed_item_with_a_lone_surrogate_does_not_sink_the_feed(site, web
     assert set(titles) == {"Lone in the url", "Lone in the id", "Lone in the title", "A clean item"}
     assert titles["A clean item"]["url"] == "http://agency.example/sco/4"
     assert_feeds_readable(site.feeds)
+
+
+def test_a_release_file_with_lone_surrogates_in_its_metadata_is_published_without_them(site):
+    """The same escapes in a release's JSON (``url``, ``id``) rejected the file as
+    "could not be processed (UnicodeEncodeError ...)"; they are dropped like the other
+    characters XML cannot carry."""
+    (site.sources / "lone.json").write_text(
+        '{"title": "Local \\ud800 release", "date": "2024-03-05",'
+        ' "url": "https://agency.example/sco/a\\ud800b", "id": "key\\udc00",'
+        ' "tags": ["energy\\ud800"], "text": "On 5 March 2024 \\ud800 the forum opened."}',
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    (item,) = [
+        i
+        for i in json.loads((site.feeds / "feed.json").read_bytes())["items"]
+        if i["title"] == "Local release"
+    ]
+    assert (item["url"], item["tags"]) == ("https://agency.example/sco/ab", ["energy"])
+    assert_feeds_readable(site.feeds)

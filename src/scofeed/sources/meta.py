@@ -32,7 +32,8 @@ _BLOCK_TAGS = {
     "table", "tr", "td", "th", "dt", "dd", "figure", "figcaption", "section", "article",
     "header", "footer", "aside", "hr",
 }  # fmt: skip
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
+# what lxml refuses, and lone surrogates (a JSON "\ud800" escape) that no encoding carries
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg")
 
 
