@@ -319,3 +319,21 @@ def test_a_release_file_with_lone_surrogates_in_its_metadata_is_published_withou
     ]
     assert (item["url"], item["tags"]) == ("https://agency.example/sco/ab", ["energy"])
     assert_feeds_readable(site.feeds)
+
+
+def test_script_text_inside_a_saved_pages_heading_never_reaches_the_title(site):
+    """The title was the heading's whole text, read before the page's scripts and
+    styles were dropped: ``<h1>SCO <script>alert(document.cookie)</script>meets...``
+    was published as "SCO alert(document.cookie)meets..."."""
+    (site.sources / "page.html").write_text(
+        '<html lang="en"><head><title>Ignored - SCO</title>'
+        '<link rel="canonical" href="https://eng.sectsco.org/20240510/1.html"></head><body>'
+        '<div class="news-detail"><h1>SCO <script>alert(document.cookie)</script>meets'
+        "<style>h1{color:red}</style> partners<noscript>Enable scripts</noscript></h1>"
+        "<p>On 10 May 2024 the Secretary-General met partners.</p></div></body></html>",
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, report.rejected
+    titles = [e.title for e in feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries]
+    assert "SCO meets partners" in titles, titles
