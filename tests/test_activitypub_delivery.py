@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -150,6 +150,29 @@ def test_correction_queues_update_and_withdrawal_delete(site: Site, service: Ser
     gone = json.loads(rows.listing(db)[0].body)
     assert gone["type"] == "Delete" and gone["object"]["type"] == "Tombstone"
     assert gone["object"]["id"] == doc["object"]["id"]
+
+
+def test_two_corrections_stating_one_updated_time_reach_mastodon_in_order(
+    site: Site, service: Service
+) -> None:
+    """A release edited twice that states the same ``updated`` both times: each Update
+    carries a later ``updated`` than the one before (Mastodon drops an edit whose
+    ``updated`` is not later than the last it applied)."""
+    follow(service, 1, "http://127.0.0.1:9/inbox", None)
+    front = "---\ntitle: Council meets\ndate: 2026-03-02\nupdated: 2026-03-03\n---\n"
+    release = site.sources / "council.md"
+    sent: list[str] = []
+    for day, body in enumerate(("The council met.", "The council met twice.", "It met thrice.")):
+        release.write_text(front + body + "\n", encoding="utf-8")
+        cfg, now = site.config(), NOW + timedelta(days=day)
+        build_mod.build(cfg, service.inbox.store, now, planner=delivery.planner(cfg, now))
+    for d in sorted(rows.listing(service.inbox.store.db), key=lambda d: d.id):
+        doc = json.loads(d.body)
+        if doc["type"] == "Update":
+            sent.append(doc["object"]["updated"])
+    assert sent == ["2026-12-02T00:00:00Z", "2026-12-03T00:00:00Z"]
+    entry = entry_rows.latest(service.inbox.store.db)[0]
+    assert entry.revision == 3 and entry.updated == NOW + timedelta(days=2)
 
 
 def test_no_followers_no_deliveries(site: Site, service: Service) -> None:

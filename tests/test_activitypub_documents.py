@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
@@ -105,7 +105,7 @@ def test_activities(cfg: config_mod.Config) -> None:
     create = documents.create(cfg, ENTRY)
     assert create["id"] == "https://sco.example/entries/abc123#create"
     assert create["actor"] == Urls.of(cfg).actor and "@context" not in create["object"]
-    upd = documents.update(cfg, dataclasses.replace(ENTRY, revision=3))
+    upd = documents.update(cfg, dataclasses.replace(ENTRY, revision=3), T0)
     assert upd["id"].endswith("#update-3") and upd["type"] == "Update"
     gone = documents.delete(cfg, create["object"]["id"], T0)
     assert gone["object"] == {
@@ -161,3 +161,19 @@ def test_config_section(site: Site) -> None:
         site.config('activitypub.username="Bad Name"')
     with pytest.raises(ConfigError, match="activitypub.object_type"):
         site.config('activitypub.object_type="Page"')
+
+
+def test_an_update_is_never_older_than_the_build_that_sends_it(cfg: config_mod.Config) -> None:
+    """Mastodon applies an edit only when its ``updated`` is later than the last one:
+    two corrections stating the same ``updated`` (or an older one) are sent with the
+    time of the build that saw each, so the second is not dropped."""
+    stated = dataclasses.replace(ENTRY, revision=2, updated=T0)
+    first = documents.update(cfg, stated, T0 + timedelta(days=1))
+    second = documents.update(cfg, dataclasses.replace(stated, revision=3), T0 + timedelta(days=2))
+    assert first["object"]["updated"] == "2026-05-06T10:00:00Z" == first["published"]
+    assert second["object"]["updated"] == "2026-05-07T10:00:00Z"
+    # an entry updated after the build's clock (a source stating a later time) keeps it
+    ahead = documents.update(cfg, stated, T0 - timedelta(hours=1))
+    assert ahead["object"]["updated"] == "2026-05-05T10:00:00Z"
+    # the Note served at its id says the entry's own time
+    assert documents.note(cfg, stated)["updated"] == "2026-05-05T10:00:00Z"

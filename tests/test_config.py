@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,34 @@ def test_errors_name_the_key(tmp_path, text, message):
     assert message in str(err.value)
     assert "\n" not in str(err.value)
     assert err.value.exit_code == 2
+
+
+def test_every_problem_is_named_at_once(tmp_path):
+    """One run of `scofeed config check` lists every problem, one a line, each naming
+    its key (fixing them one run at a time was the only way before)."""
+    path = write(
+        tmp_path,
+        "[site]\nbase_url = 'ftp://x/'\ntimezone = 'Mars/Olympus'\n"
+        "[serve]\nhots = 'x'\nport = 70000\n[[webhooks]]\nurl = 'ftp://a'\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert str(err.value).splitlines() == [
+        "site.base_url: expected an http:// or https:// URL, got 'ftp://x/'",
+        "site.timezone: expected an IANA time zone name such as 'Asia/Shanghai', got "
+        "'Mars/Olympus'",
+        "serve.hots: unknown key (expected one of: host, port)",
+        "serve.port: expected a port number from 0 to 65535, got 70000",
+        "webhooks[0].name: required key is missing",
+        "webhooks[0].url: expected an http:// or https:// URL, got 'ftp://a'",
+    ]
+    check = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert check.returncode == 2 and check.stdout == ""
+    lines = check.stderr.splitlines()
+    assert len(lines) == 6 and all(line.startswith("scofeed: ") for line in lines)
 
 
 def test_missing_file(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from scofeed.build import build as build_feeds
+from scofeed.model import Entry
 from scofeed.store import entries as entry_rows
 
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
@@ -139,6 +140,29 @@ def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(sit
     edited = next(e for e in entries if e.title == "SCO meets the envoy")
     assert edited.revision == 2
     assert edited.updated.isoformat() == "2020-06-04T00:00:00+08:00"
+
+
+def test_an_edit_stating_an_updated_time_no_later_than_the_entry_is_dated_when_seen(site):
+    """A source that corrects a release twice but keeps its ``updated`` (a front-matter
+    key nobody bumped, a feed item's unchanged <updated>): the second correction is
+    dated when it was seen, so ``updated`` moves on with every revision (readers and
+    Mastodon key on it); a later stated time is taken as it is."""
+    path = site.sources / "a.md"
+
+    def edit(body: str, updated: str, now: datetime) -> Entry:
+        path.write_text(md(None, "SCO meets envoy", [body], id="r1", updated=updated))
+        _, entries = build(site, now)
+        return next(e for e in entries if e.origin == "a.md")
+
+    first = edit("Met on 3 June 2020.", "2020-06-04", T0)
+    second = edit("They met on 3 June 2020.", "2020-06-04", T0 + timedelta(days=1))
+    assert second.revision == 2 and second.updated == T0 + timedelta(days=1)
+    assert first.updated < second.updated
+    third = edit("They met on 3 June 2020, it says.", "2020-06-04", T0 + timedelta(days=2))
+    assert third.revision == 3 and third.updated == T0 + timedelta(days=2)
+    bumped = "2026-01-03T12:00:00+08:00"  # later than the third revision: taken as stated
+    fourth = edit("They met on 3 June 2020 in Beijing.", bumped, T0 + timedelta(days=3))
+    assert fourth.revision == 4 and fourth.updated.isoformat() == bumped
 
 
 def test_an_edited_seed_txt_updates_its_entry(site):

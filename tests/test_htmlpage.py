@@ -230,3 +230,24 @@ def test_a_time_inside_a_paragraph_stays_in_its_sentence(preset):
     ]
     assert "4 July" in (r.html or "") and "1 March 2025" not in (r.html or "")
     assert r.published == datetime(2025, 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "published"),
+    [
+        ('<div class="date">14.03.2024</div>', datetime(2024, 3, 14)),  # the page's stamp
+        ("", None),  # no stamp: normalise dates it from the text, as any release
+    ],
+)
+def test_a_time_inside_a_sentence_never_dates_the_page(stamp, published):
+    """The one ``<time datetime>`` of a page is the event a sentence announces ("will
+    open on <time datetime=2024-07-04>4 July</time>"): it is text, not the page's date,
+    which the date element (else the text) gives. It dated the release to the event."""
+    html = (
+        '<html lang="en"><body><div class="news-detail"><h1>Summit to open in Astana</h1>'
+        f'{stamp}<p>The summit will open on <time datetime="2024-07-04">4 July</time> '
+        "in Astana.</p><p>Delegations are expected.</p></div></body></html>"
+    )
+    (r,) = read_page("summit.html", html, selectors=PRESETS["sco"])
+    assert r.published == published
+    assert r.text.startswith("The summit will open on 4 July in Astana.")

@@ -40,26 +40,29 @@ class Daemon:
 def daemon(site: Site) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def start(extra: str = "") -> Daemon:
+    def start(extra: str = "", command: str = "run", base: str | None = None) -> Daemon:
+        """``scofeed run`` (or ``command``) on a new port; ``base`` is the site's
+        base_url (default: that port's)."""
         site.write_config(
             "\n[schedule]\nscan_interval = 60\ndeliver_interval = 1\n"
             "\n[websub]\nallow_private = true\n" + extra
         )
         port = free_port()
-        base = f"http://127.0.0.1:{port}/"
+        base = base or f"http://127.0.0.1:{port}/"
         err = site.root / f"err-{port}.txt"
         with open(err, "wb") as e:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "run",
+                [sys.executable, "-m", "scofeed", "--config", str(site.config_path), command,
                  "--port", str(port), "--set", f'site.base_url="{base}"'],
                 stdout=subprocess.DEVNULL, stderr=e, cwd=site.root,
             )  # fmt: skip
-        d = Daemon(proc, base, err)
+        own = f"http://127.0.0.1:{port}/"
+        d = Daemon(proc, own, err)
         started.append(d)
 
         def up() -> bool:
             try:
-                return requests.get(base + "atom.xml", timeout=2).status_code == 200
+                return requests.get(own + "atom.xml", timeout=2).status_code == 200
             except requests.RequestException:
                 return False
 
@@ -116,6 +119,36 @@ def test_a_subscriber_discovers_subscribes_and_gets_the_new_release_signed(site,
         health = requests.get(d.base + "healthz", timeout=5).json()
         assert health["websub"]["subscriptions"] == 1
         assert "a-subscriber-secret" not in d.log()
+    finally:
+        sub.close()
+
+
+def test_scofeed_serve_takes_hub_requests_for_the_run_daemon_and_503_without_one(site, daemon):
+    """`scofeed serve` serves the feeds `scofeed run` builds (a second process, or a
+    read-only host): the hub those feeds advertise answers there too. A request is
+    recorded for the daemon's websub job, which verifies it; while no daemon runs on the
+    store, a 503 says why (it was a 405 "method not allowed" to every subscriber)."""
+    assert _cli(site, "build").returncode == 0
+    served = daemon(command="serve")
+    sub = Subscriber()
+    try:
+        hub_url = requests.get(served.base + "atom.xml", timeout=5).links["hub"]["url"]
+        topic = hub_url.rsplit("/", 1)[0] + "/atom.xml"
+        form = {"hub.mode": "subscribe", "hub.topic": topic, "hub.callback": sub.url}
+        refused = requests.post(served.base + "websub", data=form, timeout=5)
+        assert refused.status_code == 503, refused.text
+        assert "scofeed run" in refused.text and str(site.root) not in refused.text
+        assert int(refused.headers["Retry-After"]) > 0
+        assert "answers 503 until `scofeed run` runs" in served.log()
+        assert "127.0.0.1" not in _cli(site, "websub", "list").stdout  # nothing recorded
+
+        # the daemon shares the store and the base URL (it serves the same site)
+        daemon(base=served.base)
+        accepted = requests.post(served.base + "websub", data=form, timeout=5)
+        assert accepted.status_code == 202, accepted.text
+        sub.wait("verifications")  # by the daemon's websub job, not by `serve`
+        listed = lambda: "127.0.0.1" in _cli(site, "websub", "list").stdout  # noqa: E731
+        wait_for(listed, 20, "the subscription to be active")
     finally:
         sub.close()
 

@@ -181,8 +181,10 @@ class Daemon:
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         raise_fd_limit()  # room for many held connections (see serve/server.py)
         store = Store(self.cfg.paths.state)
-        # the WebSub hub endpoint is served only where the websub job verifies requests
+        # the WebSub hub takes requests where the websub job verifies them: here, or
+        # (``scofeed serve``) in the ``scofeed run`` daemon sharing this store, if any
         on_hub = self._hub_request if self.schedule else None
+        hub_unavailable = None if self.schedule else self._hub_unavailable
         # ActivityPub (its key, inbox, outbox) is set up at start: a reload does not change it
         self.activitypub = (
             ActivityPub.open(self.cfg, store, on_queued=lambda: self._wake("activitypub"))
@@ -190,7 +192,14 @@ class Daemon:
             else None
         )
         routes = self.activitypub.routes if self.activitypub else None
-        app = App(lambda: self.cfg, store, self.health_extras, on_hub, activitypub=routes)
+        app = App(
+            lambda: self.cfg,
+            store,
+            self.health_extras,
+            on_hub,
+            activitypub=routes,
+            hub_unavailable=hub_unavailable,
+        )
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
@@ -214,6 +223,13 @@ class Daemon:
             self.watcher.start()
         server.start()
         log.info("started pid=%d mode=%s", os.getpid(), "run" if self.schedule else "serve")
+        if not self.schedule and self._hub_unavailable():
+            log.warning(
+                "websub: the feeds advertise the hub at %s, which answers 503 until "
+                "`scofeed run` runs on this store (%s); or set [websub] enabled = false",
+                self.cfg.websub.hub_path,
+                self.cfg.paths.state,
+            )
         if on_ready:
             on_ready(server.base_urls())
         while True:
@@ -233,6 +249,13 @@ class Daemon:
             )
             break
         return self._shutdown(server, store)
+
+    def _hub_unavailable(self) -> str | None:
+        """In ``scofeed serve``: why the hub the feeds advertise cannot take a request
+        now (no ``scofeed run`` on this store verifies it), or None."""
+        if not self.cfg.websub.enabled or running(self.cfg.paths.state):
+            return None
+        return "the hub is not running now (it runs in `scofeed run`); try again later"
 
     def _hub_request(self) -> None:
         if self.scheduler:

@@ -145,9 +145,12 @@ def ingest_one(
         if takeover:
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)
     else:
-        # entry.updated is release.updated made timezone-aware (a reader's date may be naive)
+        # entry.updated is release.updated made timezone-aware (a reader's date may be
+        # naive); a stated time no later than the entry's (a key nobody bumped, a feed
+        # item's unchanged <updated>) cannot be this edit's: it is the time it was seen
+        later = release.updated and entry.updated.timestamp() > match.updated_ts
         revised = entry_rows.with_revision(
-            entry, match.revision + 1, entry.updated if release.updated else now
+            entry, match.revision + 1, entry.updated if later else now
         )
         entry_rows.update(db, revised, url_key, authority)
     kind, event = "updated", "release.updated"

@@ -28,6 +28,7 @@ import logging
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,21 @@ from scofeed.store.entries import Month
 log = logging.getLogger(__name__)
 
 SETS_META = "feed_sets"  # the languages and metadata tags with feeds, as last published
+
+
+class _Changes:
+    """When this process last replaced or removed a published file (time.monotonic):
+    the server's answers held in memory from a look at a file before then are not
+    trusted (``serve.App.ready``), so the daemon's own publishing is served at once."""
+
+    last = 0.0
+
+
+_changes = _Changes()
+
+
+def last_change() -> float:
+    return _changes.last
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -76,6 +92,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+        _changes.last = time.monotonic()
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise PublishError(f"{path}: cannot write ({exc.strerror})") from None
@@ -337,6 +354,7 @@ def _remove(root: Path, path: str) -> None:
     target = root / path
     try:
         target.unlink(missing_ok=True)
+        _changes.last = time.monotonic()
         parent = target.parent
         while parent != root and not any(parent.iterdir()):
             parent.rmdir()

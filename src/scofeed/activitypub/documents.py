@@ -321,8 +321,14 @@ def create(cfg: Config, entry: Entry) -> dict[str, Any]:
     return _activity(cfg, "Create", obj["id"] + "#create", _bare(obj), obj["published"])
 
 
-def update(cfg: Config, entry: Entry) -> dict[str, Any]:
+def update(cfg: Config, entry: Entry, at: datetime) -> dict[str, Any]:
+    """The correction of an entry, sent ``at`` (the build that saw it). Its ``updated``
+    is the later of the entry's and ``at``: Mastodon applies an edit only when its
+    ``updated`` is later than the last one it applied, and a source can state the same
+    (or an earlier) ``updated`` on two corrections, which would leave the second
+    unseen."""
     obj = note(cfg, entry)
+    obj["updated"] = stamp(max(entry.updated, at))
     activity_id = f"{obj['id']}#update-{entry.revision}"
     return _activity(cfg, "Update", activity_id, _bare(obj), obj.get("updated"))
 

@@ -53,7 +53,10 @@ def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
         return 0
     if kind == "Delete":
         return queue_delete(cfg, db, entry, datetime.fromtimestamp(at, UTC))
-    doc = documents.create(cfg, entry) if kind == "Create" else documents.update(cfg, entry)
+    if kind == "Create":
+        doc = documents.create(cfg, entry)
+    else:
+        doc = documents.update(cfg, entry, datetime.fromtimestamp(at, UTC))
     return _fan_out(db, doc, kind, entry.id, at)
 
 

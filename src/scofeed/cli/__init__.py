@@ -207,7 +207,8 @@ def execute(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except ScofeedError as exc:
-        print(f"scofeed: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # a config error lists every problem
+            print(f"scofeed: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -180,37 +180,58 @@ def _evaluated(annotation: str, module: str) -> Any:
 
 
 def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
+    """A section from its table. Every key is checked before any error is raised: the
+    ConfigError names each problem found, one a line, so that one run of ``scofeed
+    config check`` lists all of them."""
     hints = field_types(cls)
     # Config.path is where the file was read from, not a key (a section may have a path)
     known = {f.name: f for f in dataclasses.fields(cls) if cls is not Config or f.name != "path"}
-    unknown = sorted(set(raw) - set(known))
-    if unknown:
-        expected = ", ".join(sorted(known))
-        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (expected one of: {expected})")
-    values = {}
+    expected = ", ".join(sorted(known))
+    problems = [
+        f"{prefix}{name}: unknown key (expected one of: {expected})"
+        for name in sorted(set(raw) - set(known))
+    ]
+    values: dict[str, Any] = {}
     for name, f in known.items():
-        key = prefix + name
-        how = _how(key, hints[name], f.metadata.get("show", VALUE))
-        if name in raw:
-            values[name] = _convert(hints[name], raw[name], key, base, how)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"{key}: required key is missing")
-        elif hints[name] is Path and isinstance(f.default, Path) and not f.default.is_absolute():
-            values[name] = base / f.default
-        elif dataclasses.is_dataclass(hints[name]) and name not in raw:
-            values[name] = _build(hints[name], {}, key + ".", base)
-        vet = f.metadata.get("check")
-        if vet is not None and name in values:
-            problem = vet(values[name])
-            if problem:
-                v = values[name]
-                tables = isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0])
-                raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
+        try:
+            _build_field(f, hints[name], raw, prefix + name, base, values)
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
+    if problems:
+        raise ConfigError("\n".join(problems))
     obj = cls(**values)
     post = getattr(obj, "validate", None)
     if callable(post):
         post(prefix.rstrip("."))
     return obj
+
+
+def _build_field(
+    f: dataclasses.Field[Any],
+    tp: Any,
+    raw: dict[str, Any],
+    key: str,
+    base: Path,
+    values: dict[str, Any],
+) -> None:
+    """Set ``values[f.name]`` from ``raw`` (or the field's default), checked."""
+    name = f.name
+    how = _how(key, tp, f.metadata.get("show", VALUE))
+    if name in raw:
+        values[name] = _convert(tp, raw[name], key, base, how)
+    elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        raise ConfigError(f"{key}: required key is missing")
+    elif tp is Path and isinstance(f.default, Path) and not f.default.is_absolute():
+        values[name] = base / f.default
+    elif dataclasses.is_dataclass(tp):
+        values[name] = _build(tp, {}, key + ".", base)  # type: ignore[arg-type]
+    vet = f.metadata.get("check")
+    if vet is not None and name in values:
+        problem = vet(values[name])
+        if problem:
+            v = values[name]
+            tables = isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0])
+            raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
 
 
 def resolve_secret(ref: str, key: str, base: Path) -> Secret:

@@ -10,7 +10,9 @@ is ever mapped onto the filesystem, so path traversal has nowhere to go and gets
     /page/<n>                       older entries, 50 a page (404 past the last)
     /entries/<slug>                 one entry (the link of releases without a URL)
     /healthz                        JSON; 503 when the last scan failed
-    /websub ([websub] hub_path)     POST: WebSub subscription requests (`scofeed run`)
+    /websub ([websub] hub_path)     POST: WebSub subscription requests (verified by
+                                    `scofeed run`; `scofeed serve` answers 503 while
+                                    no daemon runs on its store)
 
 With ``[activitypub] enabled``, the ActivityPub routes (``activitypub.routes``: WebFinger,
 NodeInfo, the actor, its collections and inboxes) are asked first, and an entry's URL

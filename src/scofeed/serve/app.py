@@ -30,7 +30,7 @@ from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
-from scofeed.publish import published_sets
+from scofeed.publish import last_change, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
 from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html, withdrawn_html
@@ -50,11 +50,15 @@ _FEED_PATH = re.compile(r"(?:[^\W][\w-]{0,63}/){0,3}(?:atom\.xml|rss\.xml|feed\.
 _FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
 OPML_TYPE = "text/x-opml; charset=utf-8"
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
+HUB_RETRY_AFTER = 300  # seconds: a hub request while no `scofeed run` would verify it
 # how long a worker's stat() of a published file vouches for its answers in memory: the
 # server's poll loop answers from them (``App.ready``) without any I/O for that long, so a
-# file rewritten on disk is served new at most this late (nginx's open_file_cache is the
-# same idea, with 60 s); after it, the next request goes to a worker, which looks again
-READY_FOR = 0.02
+# file another process rewrites on disk is served new at most this late (nginx's
+# open_file_cache is the same idea, with 60 s); after it, the next request goes to a
+# worker, which looks again. What this process publishes (the daemon's builds) ends the
+# trust at once (``publish.last_change``). At 12,000 requests a second, 0.02 s sent ~2%
+# of them to a worker; 0.25 s, ~0.2%.
+READY_FOR = 0.25
 _HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
 
 # name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
@@ -249,6 +253,7 @@ class App:
         health_extras: HealthExtras | None = None,
         on_hub_request: Callable[[], object] | None = None,
         activitypub: Routes | None = None,
+        hub_unavailable: Callable[[], str | None] | None = None,
     ) -> None:
         self.get_cfg = get_cfg
         self.store = store
@@ -260,8 +265,11 @@ class App:
         self._answers: dict[tuple[str, bool], FeedAnswer] = {}
         self.ready_for = READY_FOR
         # the WebSub hub's endpoint is served when something verifies what it takes in
-        # (the daemon's websub job, which this wakes)
+        # (the daemon's websub job, which ``on_hub_request`` wakes); ``scofeed serve``
+        # takes requests in for the ``scofeed run`` sharing its store, and while none
+        # runs ``hub_unavailable`` says why not (a 503)
         self.on_hub_request = on_hub_request
+        self.hub_unavailable = hub_unavailable
         self._hub_limiter: websub.RateLimiter | None = None
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
@@ -281,7 +289,7 @@ class App:
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()
-        if self.on_hub_request is not None and cfg.websub.enabled and path == cfg.websub.hub_path:
+        if path == cfg.websub.hub_path and cfg.websub.enabled and self._serves_hub():
             return self.hub(cfg, method, environ)
         if method not in ("GET", "HEAD"):
             return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
@@ -390,17 +398,22 @@ class App:
         """The answer to a GET or HEAD of ``path`` (its ``PATH_INFO``, no query) from
         memory alone, for the server to give without a worker thread: only when a worker
         answered the same path, config and encoding within ``ready_for`` seconds (see
-        ``READY_FOR``). No I/O here, ever; None: let a worker answer."""
+        ``READY_FOR``), and this process published nothing since. No I/O here, ever;
+        None: let a worker answer."""
         answer = self._answers.get((path, accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))))
         if answer is None or answer.cfg is not self.get_cfg():
             return None
-        if time.monotonic() - answer.checked >= self.ready_for:
+        checked = answer.checked
+        if time.monotonic() - checked >= self.ready_for or checked <= last_change():
             return None
         return answer.respond(environ)
 
+    def _serves_hub(self) -> bool:
+        return self.on_hub_request is not None or self.hub_unavailable is not None
+
     def hub(self, cfg: Config, method: str, environ: Mapping[str, Any]) -> Response:
         """A WebSub subscription request: 202 and a verification to follow, or a 4xx
-        with the reason in plain text."""
+        with the reason in plain text (a 503 while nothing would verify it)."""
         if method != "POST":
             return Response(405, b"the hub takes POST requests\n", [("Allow", "POST")])
         limiter = self._hub_limiter
@@ -410,6 +423,11 @@ class App:
         if not limiter.allow(environ.get("REMOTE_ADDR", ""), now):
             response = _text(429, "too many requests: try again in a minute\n")
             response.headers.append(("Retry-After", "60"))
+            return response
+        why = self.hub_unavailable() if self.hub_unavailable is not None else None
+        if why is not None:
+            response = _text(503, why + "\n")
+            response.headers.append(("Retry-After", str(HUB_RETRY_AFTER)))
             return response
         limit = cfg.websub.max_body
         try:

@@ -170,11 +170,33 @@ def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
     return None
 
 
+def _date_elements(
+    scope: lxml.html.HtmlElement, sel: Selectors, body: lxml.html.HtmlElement | None
+) -> list:  # type: ignore[type-arg]
+    """The page's date elements under ``scope``: those of the first of ``sel.date`` that
+    finds any not in running text of the article ``body`` (a ``<time>`` in a sentence
+    of it is part of the sentence, often the event it announces, never the page's date)."""
+    for candidates in sel.date:
+        found = [
+            el
+            for el in _select(scope, (candidates,))
+            if el is not body and (body is None or not _in_sentence(el, body))
+        ]
+        if found:
+            return found
+    return []
+
+
+def _in_sentence(el: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> bool:
+    inside = any(parent is body for parent in el.iterancestors())
+    return inside and not _alone(el, body)
+
+
 def _published(root: lxml.html.HtmlElement, sel: Selectors) -> datetime | None:
     stamp = _meta(root, "article:published_time", "datepublished", "date", "dc.date", "pubdate")
     if stamp and (found := parse_stamp(stamp)):
         return found
-    for el in _select(root, sel.date):
+    for el in _date_elements(root, sel, next(iter(_select(root, sel.body)), None)):
         value = el.get("datetime") or el.get("content")
         if value and (found := parse_stamp(value)):
             return found
@@ -259,9 +281,7 @@ def _body(
     for el in list(container.iter(*_FURNITURE)):
         if el is not container:
             _drop(el)
-    dated = [
-        el for el in _select(container, sel.date) if el is not container and _alone(el, container)
-    ]
+    dated = _date_elements(container, sel, container)
     # the first date element's text (".news-date": "14.03.2024") is the page's date stamp
     first = date_stamp(collapse(dated[0].text_content()), context) if dated else None
     for candidates in (sel.title, ("h1",)):
@@ -320,8 +340,8 @@ def _blocks_around(
 def _alone(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
     """``el`` (a date element) stands alone: no text block around it below ``stop``
     holds other words ("<p><time>4 July</time></p>" is a stamp, taken out of the text;
-    "opens on <time>4 July</time> in Astana" is a sentence, kept whole). Its
-    ``datetime`` is read as metadata either way (``_published``)."""
+    "opens on <time>4 July</time> in Astana" is a sentence, kept whole, and its
+    ``datetime`` is not the page's date)."""
     own = collapse(el.text_content())
     return all(collapse(b.text_content()) == own for b in _blocks_around(el, stop))
 

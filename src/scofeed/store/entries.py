@@ -31,6 +31,7 @@ class Match:
     withdrawn_by: str | None = None  # cli | metadata while the entry is withdrawn
     authority: str | None = None  # of the input that made or last revised it (None: older)
     origin: str = ""  # that input
+    updated_ts: float = 0.0  # the entry's updated time (epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -168,13 +169,13 @@ def find_match(
 
 
 _NOT_FP = "substr(identity, 1, 3) != 'fp:'"  # the condition of index entries_by_identity
-_MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin"
+_MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin, e.updated_ts"
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:
     return Match(
         row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"],
-        row["authority"], from_db(row["origin"]),
+        row["authority"], from_db(row["origin"]), row["updated_ts"],
     )  # fmt: skip
 
 
