@@ -337,3 +337,30 @@ def test_script_text_inside_a_saved_pages_heading_never_reaches_the_title(site):
     assert not report.rejected, report.rejected
     titles = [e.title for e in feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries]
     assert "SCO meets partners" in titles, titles
+
+
+def test_a_body_that_sanitises_to_nothing_is_never_published_empty(site):
+    """A release with both ``text`` and ``html`` (JSON, a JSON Feed item's content_text
+    and content_html) whose HTML was all script was published with an empty content;
+    one whose HTML showed nothing and had no text was published with no body at all."""
+    releases = {
+        "both.json": {"title": "Text beside a scripted body", "date": "2024-03-05",
+                      "text": "On 5 March 2024 the forum opened.",
+                      "html": "<script>alert(1)</script><iframe src='https://x.example/'>"},
+        "blank.json": {"title": "Blank body", "date": "2024-03-06",
+                       "html": "<p> &nbsp; </p><script>alert(1)</script>"},
+        "picture.json": {"title": "Picture only", "date": "2024-03-07",
+                         "html": "<p><img src='https://eng.sectsco.org/p.jpg' alt=''></p>"},
+    }  # fmt: skip
+    for name, doc in releases.items():
+        (site.sources / name).write_text(json.dumps(doc), encoding="utf-8")
+    report = run_build(site.config(), site.store(), NOW)
+    assert [(r.origin, r.reason) for r in report.rejected] == [
+        ("blank.json", "the release has a title but no body")
+    ]
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    content = {e.title: e.content[0].value for e in parsed.entries}
+    assert content["Text beside a scripted body"] == "<p>On 5 March 2024 the forum opened.</p>"
+    assert "<img" in content["Picture only"]
+    assert "Blank body" not in content
+    assert_feeds_readable(site.feeds)

@@ -74,6 +74,17 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     return xml_safe(cleaned).strip()
 
 
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def shows_nothing(fragment: str) -> bool:
+    """Whether sanitised HTML shows a reader nothing: no text (but white space) and no
+    image. A body that was all script, or an empty paragraph, is such."""
+    if "<img" in fragment:
+        return False
+    return not html.unescape(_ANY_TAG.sub("", fragment)).strip()
+
+
 def paragraphs_html(paras: list[str]) -> str:
     """Each paragraph escaped in a ``<p>``, one a line. A paragraph without "&", "<" or
     ">" (most) is its own escape: three fast searches instead of three replacements."""
