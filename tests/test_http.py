@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from werkzeug import Request, Response
 
+from conftest import SlowReceiver
 from scofeed import USER_AGENT
-from scofeed.errors import RejectedInput
+from scofeed.errors import RejectedInput, TemporaryFailure
 from scofeed.sources import http
 from scofeed.sources.http import Fetcher, remember
 from scofeed.sources.remote import fetch_release
@@ -89,6 +91,49 @@ def test_slow_response_times_out_as_temporary(httpserver, fetcher):
         release.set()
     assert err.value.reason == "temporary: timed out after 0.2 s"
     assert err.value.origin == httpserver.url_for("/slow")
+
+
+DRIP_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "start"),
+    [
+        (DRIP_HEAD + b"Content-Length: 300\r\n\r\n", 0),
+        (DRIP_HEAD + b"Content-Length: 300\r\n\r\n", -1),
+        (DRIP_HEAD + b"Connection: close\r\n\r\n", -1),
+    ],
+    ids=["dripped-headers", "dripped-body", "dripped-body-without-length"],
+)
+def test_a_dripping_server_is_cut_off_at_the_deadline(fetcher, head, start):
+    """Each byte comes well within the per-read timeout, so only the one deadline for the
+    whole answer (4x the timeout: headers and body) can end the fetch; it did not
+    (headers dripped for as long as the server liked, a body was read to its end)."""
+    dripper = SlowReceiver(head + b"x" * 300, every=0.1, start=len(head) if start else 0)
+    began = time.monotonic()
+    try:
+        with pytest.raises(TemporaryFailure) as err:
+            fetcher.get(dripper.url, timeout=0.5)
+    finally:
+        dripper.stop()
+    assert err.value.reason == "temporary: no complete answer within 2 s"
+    assert err.value.origin == dripper.url
+    assert time.monotonic() - began < 6  # three times the deadline; the drip takes 30 s
+
+
+def test_the_deadline_covers_the_whole_fetch_redirects_included(fetcher):
+    """Each hop of a redirect loop dripped its answer within the deadline; the fetch as
+    a whole took six times that before "more than 5 redirects" ended it."""
+    hop = b"HTTP/1.1 302 Found\r\nLocation: /hook\r\nConnection: close\r\n\r\n"
+    dripper = SlowReceiver(hop, every=2.5 / len(hop))  # 2.5 s a hop; the deadline is 4 s
+    began = time.monotonic()
+    try:
+        with pytest.raises(TemporaryFailure) as err:
+            fetcher.get(dripper.url, timeout=1)
+    finally:
+        dripper.stop()
+    assert err.value.reason == "temporary: no complete answer within 4 s"
+    assert time.monotonic() - began < 12  # three times the deadline; the loop takes 15 s
 
 
 @pytest.mark.parametrize(

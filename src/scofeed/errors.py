@@ -94,8 +94,9 @@ class TemporaryFailure(RejectedInput, TemporaryError):
 
     http_status = 503
 
-    def __init__(self, origin: str, reason: str) -> None:
+    def __init__(self, origin: str, reason: str, retry_after: str | None = None) -> None:
         super().__init__(origin, reason if reason.startswith(TEMPORARY) else TEMPORARY + reason)
+        self.retry_after = retry_after  # the server's Retry-After header, as sent
 
 
 class OverTimeBudget(RejectedInput):

@@ -22,7 +22,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from scofeed.config import Config, RemoteSource
-from scofeed.errors import NormaliseError, RejectedInput, ScofeedError, UsageError
+from scofeed.deliver.policy import retry_after_seconds
+from scofeed.errors import (
+    NormaliseError,
+    RejectedInput,
+    ScofeedError,
+    TemporaryFailure,
+    UsageError,
+    unexpected,
+)
 from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
@@ -37,6 +45,8 @@ from scofeed.store import sources as source_rows
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
+
 
 @dataclass
 class SourceResult:
@@ -50,6 +60,7 @@ class SourceResult:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
     error: str | None = None
     next_poll: datetime | None = None
+    retry_after: str | None = None  # a 429 or 5xx's Retry-After: the next poll waits for it
 
     def summary(self) -> str:
         if self.status == "error":
@@ -177,6 +188,8 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         _poll(run, src, KINDS[src.kind], result)
     except RejectedInput as exc:
         result.status, result.error = "error", exc.reason
+        if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
+            result.retry_after = exc.retry_after
         if not exc.retryable:
             file_rows.reject(run.store.db, src.url, src.name, exc.reason, run.now.timestamp(), None)
     except ScofeedError as exc:
@@ -185,7 +198,9 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         log.exception("poll_failed source=%s", src.name)
         result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
     result.fetched = run.fetcher.requests - before
-    result.next_poll = next_poll(src, run.now, run.cfg.site.timezone)
+    result.next_poll = _not_before(
+        next_poll(src, run.now, run.cfg.site.timezone), result.retry_after, run.now
+    )
     source_rows.record_poll(
         run.store.db,
         src.name,
@@ -198,8 +213,26 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         schedule_of(src, run.cfg.site.timezone),
     )
     level = logging.WARNING if result.status == "error" else logging.INFO
-    log.log(level, "poll source=%s %s", src.name, result.summary())
+    log.log(
+        level,
+        "poll source=%s url=%s %s next=%s",
+        src.name, src.url, result.summary(), result.next_poll.isoformat(timespec="seconds"),
+    )  # fmt: skip
     return result
+
+
+def retry_wait(retry_after: str | None, now: datetime) -> float | None:
+    """The seconds a server's ``Retry-After`` asks us to wait, at most a day."""
+    wait = retry_after_seconds(retry_after, now.timestamp())
+    return None if wait is None else min(wait, RETRY_AFTER_MAX)
+
+
+def _not_before(due: datetime, retry_after: str | None, now: datetime) -> datetime:
+    """The next poll, no sooner than the server asked (``Retry-After``, at most a day)."""
+    wait = retry_wait(retry_after, now)
+    if wait is None:
+        return due
+    return max(due, datetime.fromtimestamp(now.timestamp() + wait, due.tzinfo))
 
 
 def _get(run: _Run, src: RemoteSource, url: str, accept: tuple[str, ...], cond: bool) -> Response:
@@ -217,6 +250,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     """One source, whatever its kind: its URL, the releases it holds, the new pages it
     links to."""
     first = _get(run, src, src.url, kind.accept, not run.force)
+    file_rows.clear_rejects(run.store.db, [src.url])  # it answers again: no stale refusal
     if first.not_modified:
         remember(run.store, first, run.now)
         result.status = "unchanged"
@@ -231,7 +265,13 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         except RejectedInput as exc:
             complete &= not exc.retryable
             _reject(run, src, link, exc.reason, result)
+            if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
+                result.retry_after = exc.retry_after  # the host asked us to wait: the
+                break  # source's other new pages come at the next poll, after the wait
             continue
+        except Exception as exc:  # noqa: BLE001 - a reader's bug on one page rejects that
+            _reject(run, src, link, unexpected(exc), result)  # page only, as a build does
+            continue  # a file; it stopped the source's later pages at every poll
         for release, change in _ingest(run, src, releases, result):
             if change.kind != "duplicate":  # the page speaks for its entry: watch it
                 watch_page(run.cfg, run.store, link, src.name, release.origin, change, run.now)

@@ -23,14 +23,15 @@ from datetime import datetime
 
 from scofeed.add import ADD_SOURCE, refresh_added
 from scofeed.config import Config, RemoteSource
-from scofeed.errors import NormaliseError, PageGone, RejectedInput
+from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFailure
 from scofeed.ingest import ingest
 from scofeed.model import Planner
 from scofeed.outboxes import planner as outbox_planner
+from scofeed.poll import retry_wait
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage
 from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
-from scofeed.sources.remote import read_added, selectors_for
+from scofeed.sources.remote import page_text, read_added, selectors_for
 from scofeed.store import Store
 from scofeed.store import pages as page_rows
 from scofeed.store.pages import Page
@@ -92,6 +93,7 @@ def recheck_due(
         now,
         planner or outbox_planner(cfg, now),
     )
+    held: dict[str, float] = {}  # host -> when its Retry-After is over
     try:
         for page in pages:
             if _source(cfg, page) is None and page.source != ADD_SOURCE:
@@ -99,7 +101,14 @@ def recheck_due(
                 page_rows.postpone(store.db, page.url, now.timestamp() + cfg.recheck.interval)
                 report.skipped += 1
                 continue
-            _check(run, page, report)
+            host = host_of(page.url)
+            if host in held:  # the host asked us to wait: its other pages wait too
+                page_rows.postpone(store.db, page.url, held[host])
+                report.skipped += 1
+                continue
+            until = _check(run, page, report)
+            if until is not None:
+                held[host] = until
     finally:
         if fetcher is None:
             run.fetcher.close()
@@ -122,7 +131,9 @@ def _source(cfg: Config, page: Page) -> RemoteSource | None:
     return None
 
 
-def _check(run: _Run, page: Page, report: RecheckReport) -> None:
+def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
+    """Fetch one page again; when its host answered with a ``Retry-After``, the time
+    until which the host's pages wait."""
     src = _source(run.cfg, page)
     added = page.source == ADD_SOURCE
     at = run.now.timestamp()
@@ -141,17 +152,20 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> None:
         page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
         report.gone.append(page.url)
         log.warning("recheck_gone url=%s entry=%s status=%d", page.url, page.entry_id, exc.status)
-        return
+        return None
     except RejectedInput as exc:  # temporary ones too: the next interval tries again
+        wait = retry_wait(exc.retry_after, run.now) if isinstance(exc, TemporaryFailure) else None
+        if wait is not None:
+            next_check = max(next_check, at + wait)
         page_rows.record(run.store.db, page.url, at, next_check, None, exc.reason)
         report.failed.append((page.url, exc.reason))
         log.warning("recheck_failed url=%s reason=%r", page.url, exc.reason)
-        return
+        return at + wait if wait is not None else None
     if resp.not_modified:
         remember(run.store, resp, run.now)
         page_rows.record(run.store.db, page.url, at, next_check, 304)
         report.unchanged += 1
-        return
+        return None
     try:
         changed = _refresh_added(run, page, resp) if added else _reingest(run, page, src, resp)
     except (RejectedInput, NormaliseError) as exc:
@@ -159,7 +173,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> None:
         page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
         report.failed.append((page.url, reason))
         log.warning("recheck_failed url=%s reason=%r", page.url, reason)
-        return
+        return None
     remember(run.store, resp, run.now)  # kept once the text is in: the next check may 304
     page_rows.record(run.store.db, page.url, at, next_check, resp.status)
     if changed:
@@ -167,13 +181,14 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> None:
         log.info("recheck_corrected url=%s entry=%s", page.url, page.entry_id)
     else:
         report.unchanged += 1
+    return None
 
 
 def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -> bool:
     """A page-list page: its release ingested again under the same input (its URL)."""
     selectors = selectors_for(src) if src else htmlpage.PRESETS["sco"]
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
-    text = htmlpage.decode_html(resp.body, resp.charset)
+    text = page_text(resp)
     releases = htmlpage.read_page(
         page.origin, text, url=resp.url, selectors=selectors, context=context, source=page.source
     )

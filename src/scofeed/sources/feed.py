@@ -2,11 +2,17 @@
 
 Hostile XML is refused before any parser sees it: a feed that declares its own
 entities (the shape of XXE and "billion laughs" payloads) is rejected whole.
+
+An item is named (its release's ``origin``) by its link, else ``FEED#ID``, else
+``FEED#<hash of its title, date and text>``: never by its place in the feed, which
+shifts by one whenever a new item comes in at the head, and would make each item
+revise the entry of the one it displaced.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import logging
 import re
@@ -26,22 +32,35 @@ log = logging.getLogger(__name__)
 
 TZ = "UTC"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"\s*<\?xml[^>]*\sencoding\s*=", re.IGNORECASE)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
-def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> list[Release]:
-    """Every item of an RSS, Atom or JSON feed as a Release."""
+def read_feed(
+    origin: str, data: bytes, base_url: str, source: str = "feed", charset: str | None = None
+) -> list[Release]:
+    """Every item of an RSS, Atom or JSON feed as a Release; ``charset`` is the one the
+    HTTP ``Content-Type`` named, for XML that declares none itself."""
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         return _json_feed(origin, data, base_url, source)
     if _ENTITY_DECL.search(data[:65536]):
         raise RejectedInput(origin, "feed declares XML entities (entity expansion refused)")
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
+    # the document's own word (a BOM, an XML declaration's encoding) beats the header's,
+    # which is often a server's default rather than the feed's
+    own = data.startswith(_BOMS) or _XML_ENCODING.match(data[:512])
+    headers = (
+        {"content-type": f"application/xml; charset={charset}"} if charset and not own else None
+    )
+    parsed = feedparser.parse(
+        data, sanitize_html=True, resolve_relative_uris=True, response_headers=headers
+    )
     if not parsed.entries and (parsed.bozo or not parsed.version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
         raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")
     lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     releases = []
-    for i, item in enumerate(parsed.entries):
+    for item in parsed.entries:
         link = _web_link(base_url, item.get("link"))
         html = absolute_links(_item_html(item), link or base_url)
         text = fragment_text(html) if html else ""
@@ -50,7 +69,7 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
         published = _struct(dict.get(item, "published_parsed")) or updated
         releases.append(
             Release(
-                origin=link or f"{origin}#{item.get('id') or i}",
+                origin=link or _name(origin, item.get("id"), item.get("title"), published, text),
                 text=text,
                 title=item.get("title") or None,
                 html=html or None,
@@ -67,13 +86,25 @@ def read_feed(origin: str, data: bytes, base_url: str, source: str = "feed") -> 
     return releases
 
 
+def _name(origin: str, ident: Any, title: Any, published: datetime | None, text: str) -> str:
+    """An item without a link: ``FEED#ID``, else ``FEED#`` and a hash of what it says."""
+    if ident:
+        return f"{origin}#{ident}"
+    said = "\n".join((str(title or ""), published.isoformat() if published else "", text))
+    return f"{origin}#{hashlib.sha256(said.encode()).hexdigest()[:20]}"
+
+
 def _web_link(base_url: str, value: Any) -> str | None:
     """An item's link made absolute; None unless it is an http(s) address, so a
     ``javascript:`` or ``data:`` link never becomes an entry's link in our feeds."""
     if not isinstance(value, str) or not value.strip():
         return None
-    link = urljoin(base_url, value.strip())
-    parts = urlsplit(link)
+    try:
+        link = urljoin(base_url, value.strip())
+        parts = urlsplit(link)
+    except ValueError:  # "http://[::1/x": not an address; the item goes by its id
+        log.info("feed_link_dropped link=%r reason=malformed", value[:200])
+        return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         log.info("feed_link_dropped link=%r reason=not-http", value[:200])
         return None
@@ -107,7 +138,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         raise RejectedInput(origin, "JSON feed without an items list")
     lang = str(_whole(doc.get("language")) or "").split("-")[0].lower() or None
     releases = []
-    for i, item in enumerate(items):
+    for item in items:
         if not isinstance(item, dict):
             continue
         item = {key: _whole(value) for key, value in item.items()}
@@ -123,7 +154,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         releases.append(
             Release(
-                origin=link or f"{origin}#{item.get('id') or i}",
+                origin=link or _name(origin, item.get("id"), item.get("title"), published, text),
                 text=text,
                 title=str(item["title"]) if item.get("title") else None,
                 html=html or None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -106,11 +106,22 @@ def parse(data: bytes | str) -> lxml.html.HtmlElement:
     return lxml.html.document_fromstring(raw, parser=parser)
 
 
-def decode_html(data: bytes, charset: str | None) -> str:
-    """Bytes of a page as text: the HTTP charset, else a <meta> charset, else UTF-8."""
+def decode_html(
+    data: bytes, charset: str | None, guess: Callable[[bytes], str | None] | None = None
+) -> str:
+    """Bytes of a page as text: a UTF-8 byte-order mark, else the HTTP charset, else a
+    <meta> charset, else UTF-8; bytes that name no charset and are not UTF-8 are read in
+    the one ``guess`` finds, if any (a page in windows-1251 that says nothing)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        charset = "utf-8"  # the mark beats the header (HTML's encoding sniffing)
     if not charset:
         m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.IGNORECASE)
-        charset = m.group(1).decode("ascii") if m else "utf-8"
+        charset = m.group(1).decode("ascii") if m else None
+    if not charset:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            charset = (guess(data) if guess else None) or "utf-8"
     try:
         return data.decode(charset, errors="replace").lstrip("\ufeff")
     except LookupError:
@@ -385,7 +396,10 @@ def read_page(
     title = _title(root, sel)
     published = _published(root, sel)
     day = date_from_url(own) or date_from_url(_own_url(root))
-    paras, fragment, stamps = _body(root, sel, title, own, day or (context and context.date()))
+    base = links_base(root, own)
+    for el in list(root.iter("base")):  # read once, above: lxml would apply it again to
+        el.drop_tree()  # the body's links, and raise ValueError on a malformed one
+    paras, fragment, stamps = _body(root, sel, title, base, day or (context and context.date()))
     stamp = stamps[0] if stamps else None
     if published is None and stamp is not None and (day is None or stamp.day == day):
         published = datetime.combine(stamp.day, stamp.at or time(0, 0))  # the page's stamp
@@ -427,11 +441,29 @@ def fragment_text(fragment: str) -> str:
     return "\n\n".join(paras)
 
 
+def links_base(root: lxml.html.HtmlElement, url: str | None) -> str | None:
+    """What a page's relative links are relative to: its ``<base href>`` (itself relative
+    to the page's address) when that is a web address, else the page's address."""
+    for el in root.iter("base"):
+        href = (el.get("href") or "").strip()
+        if href:
+            try:
+                joined = urljoin(url, href) if url else href
+                parts = urlsplit(joined)
+            except ValueError:  # "http://[::1": not an address
+                return url
+            return joined if parts.scheme in ("http", "https") and parts.hostname else url
+    return url
+
+
 def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = True) -> list[str]:
-    """Absolute article URLs on a listing page, in page order, each once."""
+    """Absolute article URLs on a listing page (at address ``base``), in page order, each
+    once; relative links follow the page's ``<base href>``. With ``same_host``, only
+    links to the page's own host."""
     root = parse(text)
     pattern = re.compile(selectors.link_pattern) if selectors.link_pattern else None
     base_host = (urlsplit(base).hostname or "").rstrip(".").lower()
+    base = links_base(root, base) or base
     out: list[str] = []
     seen: set[str] = set()
     for el in _select(root, selectors.items):
@@ -441,8 +473,12 @@ def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = 
             href = inner.get("href") if inner is not None else None
         if not href:
             continue
-        absolute = urljoin(base, href.strip()).split("#", 1)[0]
-        parts = urlsplit(absolute)
+        try:
+            absolute = urljoin(base, href.strip()).split("#", 1)[0]
+            parts = urlsplit(absolute)
+        except ValueError:  # "http://[::1/...": not an address; the other links still count
+            log.info("listing_link_dropped link=%r reason=malformed", href[:200])
+            continue
         if parts.scheme not in ("http", "https"):
             continue  # javascript:, mailto:, data: ...
         if same_host and (parts.hostname or "").rstrip(".").lower() != base_host:

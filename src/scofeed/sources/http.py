@@ -1,28 +1,36 @@
 """A polite HTTP client for pollers and ``scofeed add URL``.
 
 One ``requests.Session`` naming scofeed in its User-Agent; connect and read timeouts
-and an overall deadline; bodies streamed against a size cap; conditional GET with the
-ETag / Last-Modified remembered in the state store; redirects followed by hand and
-only within the same host; the content type checked; and one request at a time per
-host, spaced by a configurable delay (shared by every fetcher in the process).
+and one wall-clock deadline for a whole fetch, redirects included (``_Watch``); bodies
+streamed against a size cap; conditional GET with the ETag / Last-Modified remembered
+in the state store; redirects followed by hand and only within the same host; the
+content type checked; and one request at a time per host, spaced by a configurable
+delay (shared by every fetcher in the process).
 
 Every refusal is a ``RejectedInput`` naming the URL. Failures worth retrying (timeouts,
-connection errors, 5xx) are a ``TemporaryFailure`` (``retryable``).
+connection errors, 5xx, 429) are a ``TemporaryFailure`` (``retryable``), carrying the
+server's ``Retry-After`` when it sent one.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from scofeed import USER_AGENT
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
@@ -39,6 +47,7 @@ FEED_TYPES = (
 ADD_TYPES = (*HTML_TYPES, "text/plain", "text/markdown", "application/json")
 MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 20.0
+DEADLINE = 4  # times the timeout: a whole fetch (redirects, headers, bodies) within it
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -74,6 +83,97 @@ class HostGates:
 SHARED_GATES = HostGates()
 
 
+class _Watch:
+    """One fetch's wall-clock deadline, from its first request to the last byte of the
+    last answer (redirects included; a wait for the host's delay pauses it): when it
+    passes, a watchdog thread shuts the socket in use down, so the blocked read returns
+    at once. The per-read socket timeout alone never fires on a server that drips its
+    answer a byte at a time, nor on one sending headers forever."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = math.inf  # set by start()
+        # the request's socket, told by _WatchedPool and _WatchedConnection (the
+        # connection lets go of it once a response without a length is being read)
+        self.sock: socket.socket | None = None
+        self.expired = False
+        self._done = threading.Event()
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self.deadline = time.monotonic() + self.seconds
+            threading.Thread(target=self._run, name="scofeed-fetch-deadline", daemon=True).start()
+
+    def pause(self, seconds: float) -> None:
+        """Our own wait between two requests to a host is not the server's time."""
+        self.deadline += seconds
+
+    def _run(self) -> None:
+        while (left := self.deadline - time.monotonic()) > 0:
+            if self._done.wait(left):
+                return
+        self.expired = True
+        while not self._done.is_set():  # again until stopped: the socket may come later
+            if self.sock is not None:
+                try:  # the plain socket's shutdown: an SSL socket's would drop its state
+                    socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._done.wait(0.05)
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+_current = threading.local()  # the _Watch of the request this thread is sending
+
+
+def _tell(sock: socket.socket | None) -> None:
+    watch = getattr(_current, "watch", None)
+    if watch is not None and sock is not None:
+        watch.sock = sock
+
+
+class _WatchedConnection:
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _tell(self.sock)  # type: ignore[attr-defined]
+
+
+class _WatchedPool:
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        _tell(conn.sock)  # a kept-alive connection's; a new one's comes with connect()
+        return conn
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
+
+
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").rstrip(".").lower()
 
@@ -90,6 +190,8 @@ class Fetcher:
         self.store = store
         self.gates = gates
         self.session = requests.Session()
+        self.session.mount("http://", _WatchedAdapter())
+        self.session.mount("https://", _WatchedAdapter())
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "identity"  # the size cap counts real bytes
         # given with each request: requests would let CURL_CA_BUNDLE override it
@@ -130,33 +232,40 @@ class Fetcher:
                 headers["If-Modified-Since"] = cached.last_modified
         host = host_of(url)
         current = url
-        for _hop in range(MAX_REDIRECTS + 1):
-            resp = self._send(current, headers, timeout, delay)
-            if resp.status_code not in _REDIRECTS:
-                return self._finish(url, current, resp, accept, timeout, max_bytes)
-            location = resp.headers.get("Location", "")
-            resp.close()
-            if not location:
-                raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
-            target = urljoin(current, location)
-            if urlsplit(target).scheme not in ("http", "https"):
-                raise RejectedInput(url, f"redirect to a non-web address ({target})")
-            if host_of(target) != host:
-                raise RejectedInput(
-                    url, f"redirect to another host ({host_of(target)}), not followed"
-                )
-            log.debug("redirect url=%s to=%s", current, target)
-            current = target
-        raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
+        watch = _Watch(DEADLINE * timeout)
+        try:
+            for _hop in range(MAX_REDIRECTS + 1):
+                resp = self._send(current, headers, timeout, delay, watch)
+                if resp.status_code not in _REDIRECTS:
+                    return self._finish(url, current, resp, accept, max_bytes, watch)
+                location = resp.headers.get("Location", "")
+                resp.close()
+                if not location:
+                    raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
+                target = urljoin(current, location)
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise RejectedInput(url, f"redirect to a non-web address ({target})")
+                if host_of(target) != host:
+                    raise RejectedInput(
+                        url, f"redirect to another host ({host_of(target)}), not followed"
+                    )
+                log.debug("redirect url=%s to=%s", current, target)
+                current = target
+            raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
+        finally:
+            watch.stop()
 
     def _send(
-        self, url: str, headers: dict[str, str], timeout: float, delay: float
+        self, url: str, headers: dict[str, str], timeout: float, delay: float, watch: _Watch
     ) -> requests.Response:
         lock, last = self.gates.of(host_of(url))
         with lock:
             wait = last[0] + delay - self.clock()
-            if wait > 0:
+            if wait > 0:  # our politeness, not the server's time: the deadline waits too
                 self.sleep(wait)
+                watch.pause(wait)
+            watch.start()
+            _current.watch = watch
             try:
                 self.requests += 1
                 resp = self.session.get(
@@ -167,14 +276,22 @@ class Fetcher:
                     stream=True,
                     verify=self.verify,
                 )
-            except requests.Timeout:
-                raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
-            except requests.exceptions.SSLError as exc:
-                raise TemporaryFailure(url, tls_problem(exc)) from None
             except requests.RequestException as exc:
+                if watch.expired:
+                    raise _too_slow(url, watch) from None
+                if isinstance(exc, requests.exceptions.InvalidURL):  # a port of 99999
+                    raise RejectedInput(url, f"not a valid address ({_short(exc)})") from None
+                if isinstance(exc, requests.Timeout):
+                    raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
+                if isinstance(exc, requests.exceptions.SSLError):
+                    raise TemporaryFailure(url, tls_problem(exc)) from None
                 raise TemporaryFailure(url, f"cannot connect ({_short(exc)})") from None
             finally:
+                _current.watch = None
                 last[0] = self.clock()
+        if watch.expired:  # headers cut short read as if they had ended
+            resp.close()
+            raise _too_slow(url, watch)
         log.info("fetch url=%s status=%d", url, resp.status_code)
         return resp
 
@@ -184,8 +301,8 @@ class Fetcher:
         url: str,
         resp: requests.Response,
         accept: tuple[str, ...],
-        timeout: float,
         max_bytes: int,
+        watch: _Watch,
     ) -> Response:
         with resp:
             status = resp.status_code
@@ -193,8 +310,9 @@ class Fetcher:
             last_modified = resp.headers.get("Last-Modified")
             if status == 304:
                 return Response(url, 304, b"", "", None, etag, last_modified, origin)
-            if status >= 500:
-                raise TemporaryFailure(origin, f"server error {status}")
+            if status >= 500 or status == 429:  # Retry-After, if sent, is the poller's
+                why = f"server error {status}" if status >= 500 else "HTTP 429 Too Many Requests"
+                raise TemporaryFailure(origin, why, resp.headers.get("Retry-After"))
             if status in (404, 410):
                 raise PageGone(origin, status, f"HTTP {status} {resp.reason or ''}".rstrip())
             if status != 200:
@@ -207,26 +325,32 @@ class Fetcher:
             declared = resp.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise RejectedInput(origin, f"too large ({declared} bytes, limit {max_bytes})")
-            body = self._read(origin, resp, timeout, max_bytes)
+            body = _read(origin, resp, max_bytes, watch)
         return Response(url, status, body, ctype, charset, etag, last_modified, origin)
 
-    def _read(self, origin: str, resp: requests.Response, timeout: float, max_bytes: int) -> bytes:
-        deadline = self.clock() + 4 * timeout
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            for chunk in resp.iter_content(chunk_size=65536):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise RejectedInput(
-                        origin, f"too large (over {max_bytes} bytes, limit {max_bytes})"
-                    )
-                if self.clock() > deadline:
-                    raise TemporaryFailure(origin, f"body too slow (over {4 * timeout:g} s)")
-                chunks.append(chunk)
-        except requests.RequestException as exc:
-            raise TemporaryFailure(origin, f"read failed ({_short(exc)})") from None
-        return b"".join(chunks)
+
+def _read(origin: str, resp: requests.Response, max_bytes: int, watch: _Watch) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in resp.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > max_bytes:
+                raise RejectedInput(
+                    origin, f"too large (over {max_bytes} bytes, limit {max_bytes})"
+                )
+            chunks.append(chunk)
+    except (requests.RequestException, OSError) as exc:
+        if watch.expired:
+            raise _too_slow(origin, watch) from None
+        raise TemporaryFailure(origin, f"read failed ({_short(exc)})") from None
+    if watch.expired:  # a body without a length ends at the cut as if it were whole
+        raise _too_slow(origin, watch)
+    return b"".join(chunks)
+
+
+def _too_slow(url: str, watch: _Watch) -> TemporaryFailure:
+    return TemporaryFailure(url, f"no complete answer within {watch.seconds:g} s")
 
 
 def ca_bundle() -> str | bool:

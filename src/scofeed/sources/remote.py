@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+import charset_normalizer
+
 from scofeed import sources
 from scofeed.config import Config, RemoteSource
 from scofeed.errors import RejectedInput
@@ -57,20 +59,34 @@ def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
     )
 
 
+def guess_charset(data: bytes) -> str | None:
+    """The likeliest charset of bytes that name none and are not UTF-8 (requests brings
+    charset_normalizer along)."""
+    best = charset_normalizer.from_bytes(data).best()
+    return best.encoding if best is not None else None
+
+
+def page_text(resp: Response) -> str:
+    """A fetched HTML page as text (``htmlpage.decode_html``, guessing a charset left unsaid)."""
+    return htmlpage.decode_html(resp.body, resp.charset, guess_charset)
+
+
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
-    text = htmlpage.decode_html(resp.body, resp.charset)
+    text = page_text(resp)
     return Found(links=htmlpage.listing_links(text, resp.url, selectors_for(src)))
 
 
 def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> list[Release]:
-    text = htmlpage.decode_html(resp.body, resp.charset)
+    text = page_text(resp)
     return htmlpage.read_page(
         link, text, url=resp.url, selectors=selectors_for(src), context=now, source=src.name
     )
 
 
 def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
-    return Found(releases=read_feed(src.url, resp.body, resp.url, source=src.name))
+    return Found(
+        releases=read_feed(src.url, resp.body, resp.url, source=src.name, charset=resp.charset)
+    )
 
 
 KINDS: dict[str, Kind] = {
@@ -104,7 +120,7 @@ def read_added(cfg: Config, url: str, resp: Response, now: datetime) -> tuple[st
     file suffix to store it under, and its releases."""
     suffix = _SUFFIXES.get(resp.content_type, ".html")
     if suffix == ".html":
-        text = htmlpage.decode_html(resp.body, resp.charset)
+        text = page_text(resp)
         preset = htmlpage.PRESETS["sco"]
         releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
     else:
