@@ -9,7 +9,7 @@ values the configured zone (``site.timezone``), which normalise does for every r
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -58,9 +58,18 @@ def parse_stamp(value: str) -> datetime | None:
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return datetime.combine(date.fromisoformat(value), time(0, 0))
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        found = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    offset = found.utcoffset()
+    if offset is not None and offset % timedelta(minutes=1):
+        # ISO 8601 allows an offset of "+05:45:30"; RFC 3339 (Atom, JSON Feed) and RFC 822
+        # (RSS) have whole minutes only: the same instant is kept, in UTC
+        try:
+            return found.astimezone(UTC)
+        except OverflowError:  # in year 1 or 9999: passed over as implausible anyway
+            return found
+    return found
 
 
 def parse_iso(value: str, tz: str) -> datetime | None:

@@ -29,7 +29,7 @@ from scofeed.normalise.ids import (
     web_address,
 )
 from scofeed.normalise.language import detect_language, language_code
-from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise
+from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise, shows_nothing
 from scofeed.normalise.text import plain, shorten, xml_safe
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,11 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         raise NormaliseError(f"{release.origin}: no usable title")
     if release.html is not None:
         content = drop_lines(sanitise(release.html), stamp_lines)
+        if paras and shows_nothing(content):  # its text came apart from its HTML (a feed
+            content = paragraphs_html(paras)  # item's content_text): the text is shown
     else:
         content = paragraphs_html(paras)
-    if not paras and not content:
+    if not paras and shows_nothing(content):
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
     summary = (shorten(plain(paras[0]), SUMMARY_MAX) if paras else title) or title
     texts = [*preamble, *paras[:6], title]
@@ -152,7 +154,9 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     updated = max(updated, published)
     whole = title + " " + " ".join(paras)  # made once: the language and the tags read it
     language = language_code(release.lang) or detect_language(whole, settings.language)
-    stated = [t for t in (" ".join(xml_safe(tag).split()) for tag in release.tags) if t]
+    # stated tags are plain text like the title: a tag feed's title and RSS category
+    # repeat them, and readers may show either as HTML
+    stated = [t for t in (" ".join(plain(xml_safe(tag)).split()) for tag in release.tags) if t]
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)

@@ -117,13 +117,15 @@ def foreign(text: str, dominant: str | None) -> bool:
 
 # an ISO 639 language code, the primary subtag of a BCP 47 tag: all a language may be
 # (it names feed folders, xml:lang and lang attributes)
-_CODE = re.compile(r"[a-z]{2,3}")
+_CODE = re.compile(r"([a-z]{2,3})(?:-[A-Za-z0-9]{1,8})*")
 
 
 def language_code(value: str | None) -> str | None:
-    """``value`` when it is a plain language code ('en', 'ru', 'zh'), else None: a
-    source's stated language (a remote feed's ``<language>``...) is only a claim."""
-    return value if value is not None and _CODE.fullmatch(value) else None
+    """The language code of ``value`` ('en', 'ru', 'zh'; 'pt' for 'pt-BR': a stated
+    region or script is not kept, as remote feeds' are not), else None: a source's
+    stated language (a remote feed's ``<language>``...) is only a claim."""
+    found = _CODE.fullmatch(value) if value is not None else None
+    return found[1] if found else None
 
 
 def detect_language(text: str, default: str) -> str:

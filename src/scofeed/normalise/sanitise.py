@@ -2,6 +2,8 @@
 
 Only harmless markup survives: the tags and attributes below, http(s) and mailto
 links (marked noopener noreferrer); no script, no event handlers, no javascript: URLs.
+What XML cannot carry is dropped before and after nh3, which writes character
+references (``&#1;``, ``&#xFFFE;``) out as the characters they name.
 
 Markup nested deeper than ``MAX_DEPTH`` elements is refused before nh3 sees it: the
 sanitiser's time grows with the square of the depth (100,000 nested ``<div>`` took 18 s),
@@ -60,13 +62,27 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
     nh3 = importlib.import_module("nh3")  # see the module docstring
-    return nh3.clean(
+    cleaned = nh3.clean(
         xml_safe(fragment),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
-    ).strip()
+    )
+    # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
+    # input comes out as a character XML cannot carry (lxml then refuses the feed)
+    return xml_safe(cleaned).strip()
+
+
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def shows_nothing(fragment: str) -> bool:
+    """Whether sanitised HTML shows a reader nothing: no text (but white space) and no
+    image. A body that was all script, or an empty paragraph, is such."""
+    if "<img" in fragment:
+        return False
+    return not html.unescape(_ANY_TAG.sub("", fragment)).strip()
 
 
 def paragraphs_html(paras: list[str]) -> str:

@@ -60,9 +60,11 @@ class FeedSet:
         return _url(cfg, self.archive_path(month, fmt))
 
     def feed_id(self, cfg: Config) -> str:
-        """The set's own Atom id, shared by its archive pages (one logical feed)."""
+        """The set's own Atom id, shared by its archive pages (one logical feed). A tag
+        URI (RFC 4151) holds URI characters only: a slug in another script
+        (``энергетика``) is percent-encoded, as in the feed's address."""
         base = f"tag:{cfg.site.id_authority}:feed"
-        return base if self.key == "main" else f"{base}:{self.key}"
+        return base if self.key == "main" else f"{base}:{quote(self.key, safe=':')}"
 
     def lang(self, cfg: Config) -> str:
         return self.language or cfg.site.language

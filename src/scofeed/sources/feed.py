@@ -136,11 +136,12 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
     items = doc.get("items")
     if not isinstance(items, list):
         raise RejectedInput(origin, "JSON feed without an items list")
-    lang = str(doc.get("language") or "").split("-")[0].lower() or None
+    lang = str(_whole(doc.get("language")) or "").split("-")[0].lower() or None
     releases = []
     for item in items:
         if not isinstance(item, dict):
             continue
+        item = {key: _whole(value) for key, value in item.items()}
         link = _web_link(base_url, item.get("url"))
         link = link or _web_link(base_url, item.get("external_url"))
         html = absolute_links(str(item.get("content_html") or ""), link or base_url)
@@ -168,6 +169,20 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         )
     log.info("feed_read origin=%s format=json items=%d", origin, len(releases))
     return releases
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole(value: Any) -> Any:
+    """A string (or a list's strings) without lone surrogates: JSON may escape one
+    ("\\ud800"), and no text encoding carries it, so the first encode of that item
+    (parsing its HTML, minting its id) failed the whole poll of the feed."""
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATE.sub("", value)
+    if isinstance(value, list):
+        return [_whole(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 def _iso(value: Any) -> datetime | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urljoin, urlsplit
@@ -154,9 +155,21 @@ def _strip_site(title: str, site_name: str | None) -> str:
     return title
 
 
+def _visible_text(el: lxml.html.HtmlElement) -> str:
+    """``el``'s text without what a script, a style or other furniture inside it holds
+    (the title is read before the body's furniture is dropped)."""
+    if not any(isinstance(d.tag, str) and d.tag in _FURNITURE for d in el.iterdescendants()):
+        return collapse(el.text_content())
+    copy = deepcopy(el)
+    for d in [d for d in copy.iterdescendants() if isinstance(d.tag, str) and d.tag in _FURNITURE]:
+        if d.getparent() is not None:
+            d.drop_tree()
+    return collapse(copy.text_content())
+
+
 def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
     for el in _select(root, sel.title):
-        text = collapse(el.text_content())
+        text = _visible_text(el)
         if text:
             return text
     og = _meta(root, "og:title", "twitter:title")

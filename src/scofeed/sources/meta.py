@@ -32,7 +32,8 @@ _BLOCK_TAGS = {
     "table", "tr", "td", "th", "dt", "dd", "figure", "figcaption", "section", "article",
     "header", "footer", "aside", "hr",
 }  # fmt: skip
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # lxml refuses these
+# what lxml refuses, and lone surrogates (a JSON "\ud800" escape) that no encoding carries
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg")
 
 
@@ -147,12 +148,14 @@ def html_paragraphs(fragment: str) -> list[str]:
     for el in doomed:  # comments, processing instructions, scripts and the like
         if el.getparent() is not None:
             el.drop_tree()
+    # the parser writes character references out ("&#1;" as U+0001), and lxml refuses
+    # to be given back a text holding what XML cannot carry: such text is cleaned first
     for el in root.iter():
         if el.tag == "br":
-            el.tail = " " + (el.tail or "")
+            el.tail = " " + _NOT_XML.sub("", el.tail or "")
         elif el.tag in _BLOCK_TAGS:
-            el.text = "\n\n" + (el.text or "")
-            el.tail = "\n\n" + (el.tail or "")
+            el.text = "\n\n" + _NOT_XML.sub("", el.text or "")
+            el.tail = "\n\n" + _NOT_XML.sub("", el.tail or "")
     out = []
     for block in re.split(r"\n\s*\n", root.text_content()):
         para = " ".join(block.split())
