@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -18,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from scofeed.build import build as run_build
 from scofeed.normalise.text import xml_safe
 from scofeed.poll import poll_due
+from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -363,4 +365,40 @@ def test_a_body_that_sanitises_to_nothing_is_never_published_empty(site):
     assert content["Text beside a scripted body"] == "<p>On 5 March 2024 the forum opened.</p>"
     assert "<img" in content["Picture only"]
     assert "Blank body" not in content
+    assert_feeds_readable(site.feeds)
+
+
+def test_a_store_holding_characters_xml_cannot_carry_publishes_again_after_the_upgrade(site):
+    """Entries the old sanitiser stored with such a character (from ``&#1;`` in a polled
+    item) made lxml refuse every feed holding them: no build published anything again.
+    Migration 16 drops those characters from the stored texts."""
+    (site.sources / "a.txt").write_text("Council meets\n\nOn 3 June 2020 it met.\n")
+    cfg = site.config()
+    store = site.store()
+    run_build(cfg, store, NOW)
+    entry = next(e for e in entry_rows.latest(store.db) if e.origin == "a.txt")
+    store.close()
+    # as the old code stored it, in a store of the schema before migration 16
+    db = sqlite3.connect(cfg.paths.state)
+    db.execute(
+        "UPDATE entries SET title = ?, summary = ?, content_html = ? WHERE id = ?",
+        ("Council\x01 meets", "On 3 June\ufffe 2020 it met.",
+         "<p>On 3 June\x1b 2020 it met.\uffff</p>", entry.id),
+    )  # fmt: skip
+    db.execute("PRAGMA user_version = 15")
+    db.commit()
+    db.close()
+
+    store = Store(cfg.paths.state)
+    try:
+        (row,) = [e for e in entry_rows.latest(store.db) if e.id == entry.id]
+        assert (row.title, row.summary) == ("Council meets", "On 3 June 2020 it met.")
+        assert row.content_html == "<p>On 3 June 2020 it met.</p>"
+        others = [e for e in entry_rows.latest(store.db) if e.id != entry.id]
+        assert all(xml_safe(e.content_html) == e.content_html for e in others)
+        (site.sources / "b.txt").write_text("Envoy visits\n\nOn 4 June 2020 he came.\n")
+        report = run_build(cfg, store, NOW)
+        assert report.new == 1 and report.written
+    finally:
+        store.close()
     assert_feeds_readable(site.feeds)
