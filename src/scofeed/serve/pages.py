@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from scofeed.config import Config
 from scofeed.model import Entry
@@ -37,6 +39,12 @@ class Page:
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
+
+
+def _day(cfg: Config, moment: datetime) -> str:
+    """The day ``moment`` falls on in the site's time zone (``site.timezone``), as
+    YYYY-MM-DD: a release stamped 23:30 UTC is the next day in Beijing."""
+    return moment.astimezone(ZoneInfo(cfg.site.timezone)).date().isoformat()
 
 
 # plain CSS, no fixed widths: readable from 320 px up, long words wrap, focus shows
@@ -148,7 +156,7 @@ def _index_item(cfg: Config, e: Entry, root: str) -> str:
         f'<li><article lang="{_e(e.language)}">\n'
         f'<h3><a href="{root}entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></h3>\n'
         f'<p class="meta"><time datetime="{_e(e.published.isoformat())}">'
-        f"{_e(e.published.date())}</time> &middot; {_e(_language_name(e.language))}</p>\n"
+        f"{_day(cfg, e.published)}</time> &middot; {_e(_language_name(e.language))}</p>\n"
         + (f"<p>{_e(summary)}</p>\n" if summary else "")
         + "</article></li>\n"
     )
@@ -188,7 +196,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
     original = f'<p>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
     tags = f"<p>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
     updated = (
-        f' (updated <time datetime="{_e(e.updated.isoformat())}">{_e(e.updated.date())}</time>)'
+        f' (updated <time datetime="{_e(e.updated.isoformat())}">{_day(cfg, e.updated)}</time>)'
         if e.updated != e.published
         else ""
     )
@@ -210,7 +218,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
         + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
-        + f'<p><time datetime="{_e(e.published.isoformat())}">{_e(e.published.date())}</time>'
+        + f'<p><time datetime="{_e(e.published.isoformat())}">{_day(cfg, e.published)}</time>'
         + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
         + f"{e.content_html}\n{original}{tags}</article>\n{feeds}</main>\n</body>\n</html>\n"

@@ -1,0 +1,61 @@
+"""What a visitor sees on the HTML pages, through a real waitress server: the day each
+release is shown on (in the site's time zone)."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from scofeed.build import build as build_feeds
+from scofeed.normalise import id_slug
+from scofeed.serve import App, HttpServer
+from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from tests.test_serve import NOW, Served
+
+RELEASES = {
+    # 23:30 UTC on 10 March is 07:30 on 11 March in Beijing (site.timezone)
+    "late.md": "---\ntitle: Late evening release in UTC\ndate: 2024-03-10T23:30:00+00:00\n"
+    "---\nThe Secretariat published this late in the evening, UTC.\n",
+    "arabic.md": "---\ntitle: منظمة شنغهاي للتعاون تعقد اجتماعا\ndate: 2024-03-09\nlang: ar\n"
+    "---\nعقدت منظمة شنغهاي للتعاون اجتماعا في بكين لمناقشة التعاون الاقتصادي.\n",
+}
+
+
+@pytest.fixture
+def pages(site):
+    for name, text in RELEASES.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    assert not build_feeds(cfg, store, NOW).rejected
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0]
+    yield Served(host, port, cfg, store, site.feeds)
+    server.stop()
+    store.close()
+
+
+def _entry(served: Served, title: str) -> tuple[str, lxml.html.HtmlElement]:
+    e = next(e for e in entry_rows.latest(served.store.db) if e.title == title)
+    return id_slug(e.id), e
+
+
+def _doc(served: Served, path: str) -> lxml.html.HtmlElement:
+    status, _, body = served.get(path)
+    assert status == 200, path
+    return lxml.html.fromstring(body)
+
+
+def test_dates_are_the_day_in_the_sites_time_zone(pages):
+    """A release stamped 23:30 UTC came out on the next day in Beijing: the index and its
+    page say 2024-03-11 (they said 2024-03-10, the day of the stamp's own offset)."""
+    assert pages.cfg.site.timezone == "Asia/Shanghai"
+    slug, e = _entry(pages, "Late evening release in UTC")
+    index = _doc(pages, "/")
+    (item,) = index.xpath(f'//article[h3/a/@href="entries/{slug}"]')
+    assert item.xpath("string(.//time/@datetime)") == "2024-03-10T23:30:00+00:00"
+    assert item.xpath("string(.//time)") == "2024-03-11"
+    page = _doc(pages, f"/entries/{slug}")
+    assert page.xpath("string(//article//time)") == "2024-03-11"
