@@ -1,5 +1,6 @@
 """What a visitor sees on the HTML pages, through a real waitress server: the day each
-release is shown on (in the site's time zone)."""
+release is shown on (in the site's time zone) and the writing direction of right-to-left
+releases."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from scofeed.build import build as build_feeds
 from scofeed.normalise import id_slug
 from scofeed.serve import App, HttpServer
+from scofeed.serve.pages import direction
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from tests.test_serve import NOW, Served
@@ -59,3 +61,26 @@ def test_dates_are_the_day_in_the_sites_time_zone(pages):
     assert item.xpath("string(.//time)") == "2024-03-11"
     page = _doc(pages, f"/entries/{slug}")
     assert page.xpath("string(//article//time)") == "2024-03-11"
+
+
+def test_right_to_left_releases_are_marked_rtl(pages):
+    """An Arabic release on an English site: its article is dir="rtl" on the index and
+    on its page (without it the text ran left to right, its full stop on the wrong end)."""
+    slug, _ = _entry(pages, "منظمة شنغهاي للتعاون تعقد اجتماعا")
+    index = _doc(pages, "/")
+    assert (index.get("lang"), index.get("dir")) == ("en", "ltr")
+    (item,) = index.xpath(f'//article[h3/a/@href="entries/{slug}"]')
+    assert (item.get("lang"), item.get("dir")) == ("ar", "rtl")
+    assert {a.get("dir") for a in index.xpath("//article[@lang!='ar']")} == {"ltr"}
+    page = _doc(pages, f"/entries/{slug}")
+    (article,) = page.xpath("//article")
+    assert (article.get("lang"), article.get("dir")) == ("ar", "rtl")
+
+
+@pytest.mark.parametrize(
+    "tag,expected",
+    [("ar", "rtl"), ("he", "rtl"), ("fa-IR", "rtl"), ("ur", "rtl"), ("az-Arab", "rtl")]
+    + [("en", "ltr"), ("ru", "ltr"), ("zh-Hans", "ltr"), ("ku-Latn", "ltr"), ("uz", "ltr")],
+)
+def test_direction_of_a_language_tag(tag, expected):
+    assert direction(tag) == expected

@@ -18,6 +18,10 @@ from scofeed.render.catalog import LANGUAGE_NAMES, OPML_FILE, FeedSet, main_set,
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 PAGE_SIZE = 50  # entries per index page
 SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
+# languages written right to left (their primary subtag): their text is marked dir="rtl"
+RTL_LANGUAGES = frozenset(
+    "ar arc ckb dv fa he khw ks ps sd syr ug ur yi".split()
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,22 @@ class Page:
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
+
+
+def direction(language: str) -> str:
+    """The writing direction of a language tag: "rtl" for Arabic, Hebrew, Persian, Urdu...
+    (``RTL_LANGUAGES``, or a ``-Arab``/``-Hebr`` script subtag), else "ltr"."""
+    parts = language.lower().replace("_", "-").split("-")
+    if any(p in ("arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg") for p in parts[1:]):
+        return "rtl"
+    if any(len(p) == 4 and p.isalpha() for p in parts[1:]):
+        return "ltr"  # another script named: Azerbaijani in Latin (az-Latn), Kurdish (ku-Latn)
+    return "rtl" if parts[0] in RTL_LANGUAGES else "ltr"
+
+
+def _lang(language: str) -> str:
+    """The ``lang`` and ``dir`` attributes of text in ``language``."""
+    return f'lang="{_e(language)}" dir="{direction(language)}"'
 
 
 def _day(cfg: Config, moment: datetime) -> str:
@@ -70,7 +90,7 @@ def _head(cfg: Config, title: str, root: str, rels: str = "") -> str:
         for f in cfg.feeds.formats
     )
     return (
-        f'<!doctype html>\n<html lang="{_e(cfg.site.language)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<!doctype html>\n<html {_lang(cfg.site.language)}>\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title)}</title>\n{links}{rels}"
         f"<style>{_STYLE}</style>\n</head>\n<body>\n"
@@ -153,7 +173,7 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
 def _index_item(cfg: Config, e: Entry, root: str) -> str:
     summary = clip(e.summary)
     return (
-        f'<li><article lang="{_e(e.language)}">\n'
+        f"<li><article {_lang(e.language)}>\n"
         f'<h3><a href="{root}entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></h3>\n'
         f'<p class="meta"><time datetime="{_e(e.published.isoformat())}">'
         f"{_day(cfg, e.published)}</time> &middot; {_e(_language_name(e.language))}</p>\n"
@@ -217,7 +237,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
     return (
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
-        + f'<article lang="{_e(e.language)}">\n<h1>{_e(e.title)}</h1>\n'
+        + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
         + f'<p><time datetime="{_e(e.published.isoformat())}">{_day(cfg, e.published)}</time>'
         + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
