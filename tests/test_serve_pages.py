@@ -1,6 +1,6 @@
 """What a visitor sees on the HTML pages, through a real waitress server: the day each
-release is shown on (in the site's time zone) and the writing direction of right-to-left
-releases."""
+release is shown on (in the site's time zone), the writing direction of right-to-left
+releases, and the headers of the plain-text error answers."""
 
 from __future__ import annotations
 
@@ -84,3 +84,32 @@ def test_right_to_left_releases_are_marked_rtl(pages):
 )
 def test_direction_of_a_language_tag(tag, expected):
     assert direction(tag) == expected
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/", "/entries/nope", "/atom.xml", "/healthz"])
+def test_a_refused_method_is_plain_text_like_every_error(pages, method, path):
+    """A 405 said what it was in a body of no stated type (the other errors are
+    text/plain; with nosniff, a browser may not show a body of no type)."""
+    status, headers, body = pages.get(path, method=method)
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+    assert headers["content-type"] == "text/plain; charset=utf-8"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert body == b"method not allowed\n"
+
+
+def test_a_get_of_the_hub_is_plain_text_too(site):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    server = HttpServer(App(lambda: cfg, store, on_hub_request=lambda: None), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0]
+        served = Served(host, port, cfg, store, site.feeds)
+        status, headers, body = served.get(cfg.websub.hub_path)
+        assert status == 405 and headers["allow"] == "POST"
+        assert headers["content-type"] == "text/plain; charset=utf-8"
+        assert body == b"the hub takes POST requests\n"
+    finally:
+        server.stop()
+        store.close()

@@ -292,7 +292,7 @@ class App:
         if path == cfg.websub.hub_path and cfg.websub.enabled and self._serves_hub():
             return self.hub(cfg, method, environ)
         if method not in ("GET", "HEAD"):
-            return Response(405, b"method not allowed\n", [("Allow", "GET, HEAD")])
+            return _not_allowed("method not allowed\n", "GET, HEAD")
         if path == "/":
             return self.index(cfg, 1, environ)
         if m := _PAGE.fullmatch(path):
@@ -415,7 +415,7 @@ class App:
         """A WebSub subscription request: 202 and a verification to follow, or a 4xx
         with the reason in plain text (a 503 while nothing would verify it)."""
         if method != "POST":
-            return Response(405, b"the hub takes POST requests\n", [("Allow", "POST")])
+            return _not_allowed("the hub takes POST requests\n", "POST")
         limiter = self._hub_limiter
         if limiter is None or limiter.limit != cfg.websub.rate:
             limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
@@ -578,6 +578,13 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
 
 def _text(status: int, text: str) -> Response:
     return Response(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
+
+
+def _not_allowed(text: str, allow: str) -> Response:
+    """A 405: plain text, like every other error answer, and the methods allowed."""
+    response = _text(405, text)
+    response.headers.append(("Allow", allow))
+    return response
 
 
 def _page(environ: Mapping[str, Any], markup: str, cfg: Config, status: int = 200) -> Response:
