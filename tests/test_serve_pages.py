@@ -4,6 +4,9 @@ releases, and the headers of the plain-text error answers."""
 
 from __future__ import annotations
 
+import os
+import re
+
 import lxml.html
 import pytest
 
@@ -19,6 +22,8 @@ RELEASES = {
     # 23:30 UTC on 10 March is 07:30 on 11 March in Beijing (site.timezone)
     "late.md": "---\ntitle: Late evening release in UTC\ndate: 2024-03-10T23:30:00+00:00\n"
     "---\nThe Secretariat published this late in the evening, UTC.\n",
+    # no date anywhere: dated by the file's mtime, which has microseconds
+    "undated.txt": "Undated release\n\nThe Secretariat held a meeting on cooperation.\n",
     "arabic.md": "---\ntitle: منظمة شنغهاي للتعاون تعقد اجتماعا\ndate: 2024-03-09\nlang: ar\n"
     "---\nعقدت منظمة شنغهاي للتعاون اجتماعا في بكين لمناقشة التعاون الاقتصادي.\n",
 }
@@ -28,6 +33,7 @@ RELEASES = {
 def pages(site):
     for name, text in RELEASES.items():
         (site.sources / name).write_text(text, encoding="utf-8")
+    os.utime(site.sources / "undated.txt", (1775000000.123456, 1775000000.123456))
     cfg = site.config()
     store = Store(cfg.paths.state)
     assert not build_feeds(cfg, store, NOW).rejected
@@ -75,6 +81,23 @@ def test_right_to_left_releases_are_marked_rtl(pages):
     page = _doc(pages, f"/entries/{slug}")
     (article,) = page.xpath("//article")
     assert (article.get("lang"), article.get("dir")) == ("ar", "rtl")
+
+
+# HTML's valid global date and time string: at most three digits of a second
+HTML_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:\d\d)")
+
+
+def test_time_elements_hold_valid_html_datetimes(pages):
+    """A release dated by its file's mtime was stamped 2026-03-31T23:33:20.123456+00:00:
+    six digits of a second, which HTML's datetime syntax does not allow."""
+    slug, e = _entry(pages, "Undated release")
+    assert e.date_source == "mtime" and e.published.microsecond
+    for path in ("/", f"/entries/{slug}"):
+        stamps = _doc(pages, path).xpath("//time/@datetime")
+        assert stamps and all(HTML_DATETIME.fullmatch(s) for s in stamps), stamps
+    index = _doc(pages, "/")
+    (item,) = index.xpath(f'//article[h3/a/@href="entries/{slug}"]')
+    assert item.xpath("string(.//time/@datetime)") == "2026-03-31T23:33:20.123+00:00"
 
 
 @pytest.mark.parametrize(

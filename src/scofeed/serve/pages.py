@@ -61,6 +61,12 @@ def _lang(language: str) -> str:
     return f'lang="{_e(language)}" dir="{direction(language)}"'
 
 
+def _stamp(moment: datetime) -> str:
+    """``moment`` as a ``<time datetime>`` value: HTML allows at most three digits of a
+    second (a date taken from a file's mtime has six), so milliseconds at most."""
+    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+
+
 def _day(cfg: Config, moment: datetime) -> str:
     """The day ``moment`` falls on in the site's time zone (``site.timezone``), as
     YYYY-MM-DD: a release stamped 23:30 UTC is the next day in Beijing."""
@@ -175,7 +181,7 @@ def _index_item(cfg: Config, e: Entry, root: str) -> str:
     return (
         f"<li><article {_lang(e.language)}>\n"
         f'<h3><a href="{root}entries/{_e(id_slug(e.id))}">{_e(e.title)}</a></h3>\n'
-        f'<p class="meta"><time datetime="{_e(e.published.isoformat())}">'
+        f'<p class="meta"><time datetime="{_stamp(e.published)}">'
         f"{_day(cfg, e.published)}</time> &middot; {_e(_language_name(e.language))}</p>\n"
         + (f"<p>{_e(summary)}</p>\n" if summary else "")
         + "</article></li>\n"
@@ -199,9 +205,7 @@ def withdrawn_html(cfg: Config, e: Entry) -> str:
     its title nor its text (a release published by mistake is not shown again)."""
     w = e.withdrawal
     assert w is not None
-    when = (
-        f'<time datetime="{_e(w.at.isoformat())}">{_e(w.at.strftime("%Y-%m-%d %H:%M UTC"))}</time>'
-    )
+    when = f'<time datetime="{_stamp(w.at)}">{_e(w.at.strftime("%Y-%m-%d %H:%M UTC"))}</time>'
     reason = f"<p>Reason: {_e(w.reason)}</p>\n" if w.reason else ""
     return (
         _head(cfg, f"Withdrawn - {cfg.site.title}", "../")
@@ -216,7 +220,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
     original = f'<p>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
     tags = f"<p>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
     updated = (
-        f' (updated <time datetime="{_e(e.updated.isoformat())}">{_day(cfg, e.updated)}</time>)'
+        f' (updated <time datetime="{_stamp(e.updated)}">{_day(cfg, e.updated)}</time>)'
         if e.updated != e.published
         else ""
     )
@@ -238,7 +242,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
         + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
-        + f'<p><time datetime="{_e(e.published.isoformat())}">{_day(cfg, e.published)}</time>'
+        + f'<p><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
         + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
         + f"{e.content_html}\n{original}{tags}</article>\n{feeds}</main>\n</body>\n</html>\n"
