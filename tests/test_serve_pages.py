@@ -24,6 +24,9 @@ RELEASES = {
     "---\nThe Secretariat published this late in the evening, UTC.\n",
     # no date anywhere: dated by the file's mtime, which has microseconds
     "undated.txt": "Undated release\n\nThe Secretariat held a meeting on cooperation.\n",
+    "russian.txt": "Генеральный секретарь ШОС встретился с делегацией\n\n"
+    "5 марта 2024 года Генеральный секретарь ШОС провёл встречу в Секретариате.\n",
+    "chinese.txt": "上合组织秘书长会见代表团\n\n2024年3月6日，上合组织秘书长在秘书处会见代表团。\n",
     "arabic.md": "---\ntitle: منظمة شنغهاي للتعاون تعقد اجتماعا\ndate: 2024-03-09\nlang: ar\n"
     "---\nعقدت منظمة شنغهاي للتعاون اجتماعا في بكين لمناقشة التعاون الاقتصادي.\n",
 }
@@ -98,6 +101,27 @@ def test_time_elements_hold_valid_html_datetimes(pages):
     index = _doc(pages, "/")
     (item,) = index.xpath(f'//article[h3/a/@href="entries/{slug}"]')
     assert item.xpath("string(.//time/@datetime)") == "2026-03-31T23:33:20.123+00:00"
+
+
+def test_feed_titles_in_another_language_are_marked_with_it(pages):
+    """The Russian and Chinese feeds' own titles on the English index and on an entry
+    page carry their lang (they had none: read out, and shaped, as English); a title in
+    the site's language (the English feeds, Arabic's fallback title) needs none."""
+    for path in ("/", "/entries/" + _entry(pages, "上合组织秘书长会见代表团")[0]):
+        doc = _doc(pages, path)
+        marked = {
+            (span.get("lang"), span.get("dir")): span.text
+            for span in doc.xpath("//li/span[@lang]")
+        }
+        if path == "/":
+            assert marked == {
+                ("ru", "ltr"): "Пресс-релизы Секретариата ШОС",
+                ("zh", "ltr"): "上海合作组织秘书处新闻稿",
+            }
+            arabic = doc.xpath('//aside//li[a/@href="ar/atom.xml"]')[0]
+            assert arabic.text.startswith("SCO Secretariat press releases (ar)")
+        else:
+            assert marked == {("zh", "ltr"): "上海合作组织秘书处新闻稿"}
 
 
 @pytest.mark.parametrize(

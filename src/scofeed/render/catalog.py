@@ -44,6 +44,9 @@ class FeedSet:
     tag: str | None = None  # entries with a tag of this slug only
     description: str = ""
     archived: bool = False  # has RFC 5005 archive pages
+    # the language the title is written in, when it is not the site's: a language's own
+    # title (configured, or a default of LANGUAGE_DEFAULTS), so pages mark it with lang
+    title_language: str | None = None
 
     def path(self, fmt: str) -> str:
         """The feed's path relative to feeds/ (and to the site's base URL)."""
@@ -97,8 +100,10 @@ def language_set(cfg: Config, language: str) -> FeedSet:
     title = own.title if own and own.title else default_title
     description = own.description if own and own.description else default_description
     folder = own.path if own and own.path else language
+    own_title = bool(own and own.title) or language in LANGUAGE_DEFAULTS
     return FeedSet(f"lang:{language}", title, f"{folder}/", language=language,
-                   description=description)  # fmt: skip
+                   description=description,
+                   title_language=language if own_title else None)  # fmt: skip
 
 
 def tag_set(cfg: Config, tag: str) -> FeedSet:

@@ -126,9 +126,20 @@ def _feed_links(cfg: Config, fs: FeedSet, root: str) -> str:
     )
 
 
+def _set_title(cfg: Config, fs: FeedSet) -> str:
+    """A set's title, marked with its language when it is written in another one than
+    the page (``Пресс-релизы Секретариата ШОС`` on an English page)."""
+    language = fs.title_language
+    if language is None or language == cfg.site.language:
+        return _e(fs.title)
+    return f"<span {_lang(language)}>{_e(fs.title)}</span>"
+
+
 def _feed_list(cfg: Config, sets: list[FeedSet], root: str) -> str:
     """One line per set of feeds: its title, then a link per format."""
-    items = "".join(f"<li>{_e(fs.title)}: {_feed_links(cfg, fs, root)}</li>\n" for fs in sets)
+    items = "".join(
+        f"<li>{_set_title(cfg, fs)}: {_feed_links(cfg, fs, root)}</li>\n" for fs in sets
+    )
     return f"<ul>\n{items}</ul>\n"
 
 
