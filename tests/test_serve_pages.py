@@ -110,8 +110,7 @@ def test_feed_titles_in_another_language_are_marked_with_it(pages):
     for path in ("/", "/entries/" + _entry(pages, "上合组织秘书长会见代表团")[0]):
         doc = _doc(pages, path)
         marked = {
-            (span.get("lang"), span.get("dir")): span.text
-            for span in doc.xpath("//li/span[@lang]")
+            (span.get("lang"), span.get("dir")): span.text for span in doc.xpath("//li/span[@lang]")
         }
         if path == "/":
             assert marked == {
@@ -122,6 +121,28 @@ def test_feed_titles_in_another_language_are_marked_with_it(pages):
             assert arabic.text.startswith("SCO Secretariat press releases (ar)")
         else:
             assert marked == {("zh", "ltr"): "上海合作组织秘书处新闻稿"}
+
+
+def test_the_pages_own_words_inside_a_foreign_entry_keep_the_sites_language(pages):
+    """On the page of a Russian or Arabic release, the page's English words (the date
+    line with the site's author, Event date, Tags) were inside the article's lang="ru"
+    (read out in Russian) or dir="rtl" (laid out right to left); they are marked en."""
+    for title in ("Генеральный секретарь ШОС встретился с делегацией",
+                  "منظمة شنغهاي للتعاون تعقد اجتماعا"):  # fmt: skip
+        slug, e = _entry(pages, title)
+        page = _doc(pages, f"/entries/{slug}")
+        (article,) = page.xpath("//article")
+        assert article.get("lang") == e.language
+        words = article.xpath("p[time] | p[starts-with(., 'Tags:')]")
+        assert words and all((p.get("lang"), p.get("dir")) == ("en", "ltr") for p in words)
+        assert "SCO Secretariat" in words[0].text_content()
+        # the release's own text inherits the article's language
+        text = [p for p in article.xpath("p") if p not in words]
+        assert text and all(p.get("lang") is None for p in text)
+    # an English release on the English site: nothing to mark
+    slug, _ = _entry(pages, "Late evening release in UTC")
+    page = _doc(pages, f"/entries/{slug}")
+    assert page.xpath("//article//@lang") == ["en"]
 
 
 @pytest.mark.parametrize(

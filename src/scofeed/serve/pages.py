@@ -228,15 +228,22 @@ def withdrawn_html(cfg: Config, e: Entry) -> str:
 
 
 def entry_html(cfg: Config, e: Entry) -> str:
-    original = f'<p>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
-    tags = f"<p>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
+    """An entry's page: its title, dates, author and text in its language; the page's
+    own words (Event date, Tags, Original) in the site's, marked so when they differ."""
+    site = f" {_lang(cfg.site.language)}" if e.language != cfg.site.language else ""
+    original = f'<p{site}>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
+    tags = f"<p{site}>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
     updated = (
         f' (updated <time datetime="{_stamp(e.updated)}">{_day(cfg, e.updated)}</time>)'
         if e.updated != e.published
         else ""
     )
+    author = _e(e.author)
+    if site and e.author != cfg.site.author:  # stated by the release: in its language
+        author = f"<span {_lang(e.language)}>{author}</span>"
     event = (
-        f'<p>Event date: <time datetime="{e.event_date.isoformat()}">{e.event_date}</time></p>\n'
+        f'<p{site}>Event date: <time datetime="{e.event_date.isoformat()}">'
+        f"{e.event_date}</time></p>\n"
         if e.event_date is not None
         else ""
     )
@@ -253,8 +260,8 @@ def entry_html(cfg: Config, e: Entry) -> str:
         _head(cfg, f"{e.title} - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
         + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
-        + f'<p><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
-        + f"{updated} &middot; {_e(e.author)}</p>\n{event}"
+        + f'<p{site}><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
+        + f"{updated} &middot; {author}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised
         + f"{e.content_html}\n{original}{tags}</article>\n{feeds}</main>\n</body>\n</html>\n"
     )
