@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import urljoin
 
 import lxml.html
 import pytest
 
 from scofeed.build import build as build_feeds
 from scofeed.normalise import id_slug
+from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import direction
 from scofeed.store import Store
@@ -21,7 +23,7 @@ from tests.test_serve import NOW, Served
 RELEASES = {
     # 23:30 UTC on 10 March is 07:30 on 11 March in Beijing (site.timezone)
     "late.md": "---\ntitle: Late evening release in UTC\ndate: 2024-03-10T23:30:00+00:00\n"
-    "---\nThe Secretariat published this late in the evening, UTC.\n",
+    "---\nThe Secretariat published this late in the evening, UTC, on digital economy.\n",
     # no date anywhere: dated by the file's mtime, which has microseconds
     "undated.txt": "Undated release\n\nThe Secretariat held a meeting on cooperation.\n",
     "russian.txt": "Генеральный секретарь ШОС встретился с делегацией\n\n"
@@ -143,6 +145,38 @@ def test_the_pages_own_words_inside_a_foreign_entry_keep_the_sites_language(page
     slug, _ = _entry(pages, "Late evening release in UTC")
     page = _doc(pages, f"/entries/{slug}")
     assert page.xpath("//article//@lang") == ["en"]
+
+
+def test_an_entry_page_offers_its_own_feeds_to_feed_readers(pages):
+    """Given the address of a Russian release, a reader's autodiscovery found only the
+    main (every language) feeds; it now also finds the release's language feeds (with
+    hreflang) and its tags' feeds, after the main ones, each served with its type."""
+    for title, own in (
+        ("Генеральный секретарь ШОС встретился с делегацией", [("ru/", "ru")]),
+        ("Late evening release in UTC", [("en/", "en"), ("tags/economy/", None)]),
+    ):
+        slug, _ = _entry(pages, title)
+        path = f"/entries/{slug}"
+        links = _doc(pages, path).xpath('//head/link[@rel="alternate"]')
+        wanted = [
+            (prefix + name, CONTENT_TYPES[fmt].split(";")[0], hreflang)
+            for prefix, hreflang in [("", None), *own]
+            for fmt, name in (("atom", "atom.xml"), ("rss", "rss.xml"), ("json", "feed.json"))
+        ]
+        found = [
+            (urljoin("http://x" + path, a.get("href"))[len("http://x/") :], a.get("type"),
+             a.get("hreflang"))
+            for a in links
+        ]  # fmt: skip
+        assert found == wanted
+        titles = [a.get("title") for a in links]
+        assert len(set(titles)) == len(titles) and all(t.endswith(")") for t in titles)
+        for href, kind, _ in found:
+            status, headers, _ = pages.get("/" + href)
+            assert status == 200 and headers["content-type"].startswith(kind), href
+    # the index offers the main feeds only (every set is listed on the page and in OPML)
+    index = _doc(pages, "/").xpath('//head/link[@rel="alternate"]/@href')
+    assert index == ["atom.xml", "rss.xml", "feed.json"]
 
 
 @pytest.mark.parametrize(

@@ -86,15 +86,26 @@ _STYLE = (
 )
 
 
-def _head(cfg: Config, title: str, root: str, rels: str = "") -> str:
-    """The document head: autodiscovery links for the main feeds, then ``rels``
-    (already markup: rel=prev/next of an index page)."""
-    main = main_set(cfg)
-    links = "".join(
+def _alternates(cfg: Config, sets: list[FeedSet], root: str) -> str:
+    """Autodiscovery links: one per set and format, in that order (a language's with
+    its ``hreflang``)."""
+    return "".join(
         f'<link rel="alternate" type="{_e(CONTENT_TYPES[f].split(";")[0])}" '
-        f'title="{_e(main.title)} ({FORMAT_LABELS[f]})" href="{_e(root + main.path(f))}">\n'
+        f'title="{_e(fs.title)} ({FORMAT_LABELS[f]})" href="{_e(root + fs.path(f))}"'
+        + (f' hreflang="{_e(fs.language)}"' if fs.language else "")
+        + ">\n"
+        for fs in sets
         for f in cfg.feeds.formats
     )
+
+
+def _head(
+    cfg: Config, title: str, root: str, rels: str = "", feeds: tuple[FeedSet, ...] = ()
+) -> str:
+    """The document head: autodiscovery links for the main feeds, then for ``feeds``
+    (an entry's language and tags), then ``rels`` (already markup: rel=prev/next of an
+    index page)."""
+    links = _alternates(cfg, [main_set(cfg), *feeds], root)
     return (
         f'<!doctype html>\n<html {_lang(cfg.site.language)}>\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -257,7 +268,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
         else ""
     )
     return (
-        _head(cfg, f"{e.title} - {cfg.site.title}", "../")
+        _head(cfg, f"{e.title} - {cfg.site.title}", "../", feeds=tuple(own))
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
         + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
         + f'<p{site}><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
