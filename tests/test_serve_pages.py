@@ -15,7 +15,7 @@ from scofeed.build import build as build_feeds
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer
-from scofeed.serve.pages import direction
+from scofeed.serve.pages import Page, direction, index_html
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from tests.test_serve import NOW, Served
@@ -29,6 +29,8 @@ RELEASES = {
     "russian.txt": "Генеральный секретарь ШОС встретился с делегацией\n\n"
     "5 марта 2024 года Генеральный секретарь ШОС провёл встречу в Секретариате.\n",
     "chinese.txt": "上合组织秘书长会见代表团\n\n2024年3月6日，上合组织秘书长在秘书处会见代表团。\n",
+    "official.md": "---\ntitle: Official page release\ndate: 2024-03-08\n"
+    "url: https://eng.sectsco.org/news/20240308/1.html\n---\nOn the official site.\n",
     "arabic.md": "---\ntitle: منظمة شنغهاي للتعاون تعقد اجتماعا\ndate: 2024-03-09\nlang: ar\n"
     "---\nعقدت منظمة شنغهاي للتعاون اجتماعا في بكين لمناقشة التعاون الاقتصادي.\n",
 }
@@ -177,6 +179,24 @@ def test_an_entry_page_offers_its_own_feeds_to_feed_readers(pages):
     # the index offers the main feeds only (every set is listed on the page and in OPML)
     index = _doc(pages, "/").xpath('//head/link[@rel="alternate"]/@href')
     assert index == ["atom.xml", "rss.xml", "feed.json"]
+
+
+def test_pages_name_their_canonical_address(pages):
+    """Every page is reachable under more than one address (a query string, the host
+    it was asked by), and an entry page repeats an official page: each now names its
+    canonical one (none had any)."""
+    base = pages.cfg.site.base_url
+    assert _doc(pages, "/?utm_source=x").xpath('//head/link[@rel="canonical"]/@href') == [base]
+    page3 = lxml.html.fromstring(index_html(pages.cfg, [], [], Page(3, 4)))
+    assert page3.xpath('//head/link[@rel="canonical"]/@href') == [base + "page/3"]
+    for title, wanted in (
+        ("Official page release", "https://eng.sectsco.org/news/20240308/1.html"),
+        ("Undated release", None),
+    ):
+        slug, _ = _entry(pages, title)
+        doc = _doc(pages, f"/entries/{slug}")
+        canonical = doc.xpath('//head/link[@rel="canonical"]/@href')
+        assert canonical == [wanted or f"{base}entries/{slug}"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from scofeed.config import Config
 from scofeed.model import Entry
-from scofeed.normalise import id_slug
+from scofeed.normalise import entry_page, id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import LANGUAGE_NAMES, OPML_FILE, FeedSet, main_set, sets_of
 
@@ -164,7 +164,9 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
     next_href = None
     if page.number < page.count:
         next_href = f"page/{page.number + 1}" if page.number == 1 else str(page.number + 1)
-    rels = "".join(
+    base = cfg.site.base_url.rstrip("/") + "/"
+    canonical = base if page.number == 1 else f"{base}page/{page.number}"
+    rels = f'<link rel="canonical" href="{_e(canonical)}">\n' + "".join(
         f'<link rel="{rel}" href="{_e(href)}">\n'
         for rel, href in (("prev", prev_href), ("next", next_href))
         if href is not None
@@ -258,6 +260,10 @@ def entry_html(cfg: Config, e: Entry) -> str:
         if e.event_date is not None
         else ""
     )
+    # the release's own page when it has one (an official page), else this one
+    canonical = (
+        f'<link rel="canonical" href="{_e(e.url or entry_page(cfg.site.base_url, e.id))}">\n'
+    )
     # the feeds this entry is in: its language's, and each of its tags' that has one
     own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     feeds = (
@@ -268,7 +274,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
         else ""
     )
     return (
-        _head(cfg, f"{e.title} - {cfg.site.title}", "../", feeds=tuple(own))
+        _head(cfg, f"{e.title} - {cfg.site.title}", "../", canonical, tuple(own))
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
         + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
         + f'<p{site}><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
