@@ -30,7 +30,8 @@ RELEASES = {
     "5 марта 2024 года Генеральный секретарь ШОС провёл встречу в Секретариате.\n",
     "chinese.txt": "上合组织秘书长会见代表团\n\n2024年3月6日，上合组织秘书长在秘书处会见代表团。\n",
     "official.md": "---\ntitle: Official page release\ndate: 2024-03-08\n"
-    "url: https://eng.sectsco.org/news/20240308/1.html\n---\nOn the official site.\n",
+    "url: https://eng.sectsco.org/news/20240308/1.html\n---\nOn the official site, with "
+    "[the Charter](/documents/charter.html) and ![a photo](img/p.jpg).\n",
     "arabic.md": "---\ntitle: منظمة شنغهاي للتعاون تعقد اجتماعا\ndate: 2024-03-09\nlang: ar\n"
     "---\nعقدت منظمة شنغهاي للتعاون اجتماعا في بكين لمناقشة التعاون الاقتصادي.\n",
 }
@@ -197,6 +198,18 @@ def test_pages_name_their_canonical_address(pages):
         doc = _doc(pages, f"/entries/{slug}")
         canonical = doc.xpath('//head/link[@rel="canonical"]/@href')
         assert canonical == [wanted or f"{base}entries/{slug}"]
+
+
+def test_relative_links_in_a_release_point_into_its_own_page(pages):
+    """A release from an official page links '/documents/charter.html': the feeds
+    resolve it against the page's URL, but the entry page served it as it was, so it
+    pointed into our site (a 404) and its photo did not load."""
+    slug, e = _entry(pages, "Official page release")
+    assert 'href="/documents/charter.html"' in e.content_html
+    doc = _doc(pages, f"/entries/{slug}")
+    (link,) = doc.xpath('//article//a[. = "the Charter"]/@href')
+    assert link == "https://eng.sectsco.org/documents/charter.html"
+    assert doc.xpath("//article//img/@src") == ["https://eng.sectsco.org/news/20240308/img/p.jpg"]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from scofeed.model import Entry
 from scofeed.normalise import entry_page, id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import LANGUAGE_NAMES, OPML_FILE, FeedSet, main_set, sets_of
+from scofeed.render.links import absolute_links
 
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 PAGE_SIZE = 50  # entries per index page
@@ -261,9 +262,8 @@ def entry_html(cfg: Config, e: Entry) -> str:
         else ""
     )
     # the release's own page when it has one (an official page), else this one
-    canonical = (
-        f'<link rel="canonical" href="{_e(e.url or entry_page(cfg.site.base_url, e.id))}">\n'
-    )
+    own_page = e.url or entry_page(cfg.site.base_url, e.id)
+    canonical = f'<link rel="canonical" href="{_e(own_page)}">\n'
     # the feeds this entry is in: its language's, and each of its tags' that has one
     own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     feeds = (
@@ -279,6 +279,8 @@ def entry_html(cfg: Config, e: Entry) -> str:
         + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
         + f'<p{site}><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
         + f"{updated} &middot; {author}</p>\n{event}"
-        # content_html was sanitised (nh3) when the release was normalised
-        + f"{e.content_html}\n{original}{tags}</article>\n{feeds}</main>\n</body>\n</html>\n"
+        # content_html was sanitised (nh3) when the release was normalised; its relative
+        # links point into the page it came from, as in the feeds
+        + absolute_links(e.content_html, own_page)
+        + f"\n{original}{tags}</article>\n{feeds}</main>\n</body>\n</html>\n"
     )
