@@ -234,7 +234,10 @@ def test_index_has_autodiscovery_subscribe_links_and_entry_pages(served):
     entry = lxml.html.fromstring(page)
     assert entry.xpath("string(//h1)") == SEED_TITLE
     assert "Jingdong" in entry.xpath("string(//article)")
-    assert len(entry.xpath('//head/link[@rel="alternate"]')) == 3
+    # the main feeds first, then the entry's own (its language's, its tag's)
+    alternates = entry.xpath('//head/link[@rel="alternate"]/@href')
+    assert alternates[:3] == ["../atom.xml", "../rss.xml", "../feed.json"]
+    assert {"../en/atom.xml", "../tags/economy/atom.xml"} <= set(alternates[3:])
 
 
 EVIL_TITLE = 'Secretariat & partners discuss <script>alert("x")</script> and <b>bold</b> plans'
