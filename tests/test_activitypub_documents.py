@@ -45,7 +45,7 @@ def test_urls_and_webfinger(cfg: config_mod.Config) -> None:
     assert jrd["subject"] == urls.acct
     assert {"rel": "self", "type": "application/activity+json", "href": urls.actor} in jrd["links"]
     for ok in ("acct:releases@sco.example", "releases@SCO.example", "@releases@sco.example",
-               urls.actor):  # fmt: skip
+               "ACCT:Releases@sco.example", "acct:@releases@sco.example", urls.actor):  # fmt: skip
         assert documents.webfinger_matches(urls, ok)
     for bad in ("acct:other@sco.example", "acct:releases@evil.example", ""):
         assert not documents.webfinger_matches(urls, bad)

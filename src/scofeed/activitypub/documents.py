@@ -127,8 +127,9 @@ def webfinger_matches(urls: Urls, resource: str) -> bool:
     r = resource.strip()
     if r in (urls.actor, urls.base + "/", urls.base):
         return True
-    r = r.removeprefix("acct:").lstrip("@")
-    return r.lower() == f"{urls.username}@{urls.host}".lower()
+    if r[:5].lower() == "acct:":  # a URI scheme is case-insensitive (RFC 3986 3.1)
+        r = r[5:]
+    return r.lstrip("@").lower() == f"{urls.username}@{urls.host}".lower()
 
 
 def nodeinfo_links(urls: Urls) -> dict[str, Any]:
