@@ -168,6 +168,16 @@ def test_a_chat_link_with_what_no_url_may_hold_stays_one_link(site, url):
     assert all(c.isascii() and not c.isspace() and c not in "|<>" for c in embed["url"])
 
 
+def test_a_url_too_long_for_the_slack_section_never_leaves_a_link_open(site):
+    """The section was cut at 3000 characters after the link: a long URL left "<"
+    open and the rest of the message as part of the URL."""
+    e = entry(url="https://sco.example/news?q=" + "x" * 2990, title="Long & short")
+    text = json.loads(payload.slack("release.published", e, site.config(), 0))["blocks"][0]
+    text = text["text"]["text"]
+    assert len(text) <= 3000 and text.count("<") == text.count(">") == 0
+    assert text.startswith("*Long &amp; short*\n") and "A summary." in text
+
+
 # -- policy ----------------------------------------------------------------------------
 
 SCHEDULE = (0, 5, 300)

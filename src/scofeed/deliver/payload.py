@@ -28,6 +28,7 @@ MAX_BYTES = 20_000
 # Slack: a section block's text holds 3000 characters, the fallback text we keep short
 SLACK_SECTION_MAX = 3000
 SLACK_TEXT_MAX = 300
+SLACK_LINK_ROOM = 100  # characters of the section kept for the summary past the link
 # Discord: content 2000, embed title 256, description 4096, footer 2048, embed total 6000
 DISCORD_TITLE_MAX = 256
 DISCORD_DESCRIPTION_MAX = 4096
@@ -137,6 +138,8 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     label = LABELS.get(event, "")
     title = _slack_escape(_clip(label + entry.title, 200)).replace("|", "¦")
     head = f"*<{link}|{title}>*\n"
+    if len(head) > SLACK_SECTION_MAX - SLACK_LINK_ROOM:  # a URL too long to link whole:
+        head = f"*{title}*\n"  # cut, it would leave the "<" open; the title alone
     blurb = _blurb(event, entry)
     # clipped to fit once escaped ("&" grows fivefold), never cut inside an "&amp;"
     room = SLACK_SECTION_MAX - len(head)
