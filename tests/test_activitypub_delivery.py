@@ -3,19 +3,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import http.server
 import json
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from bovine.crypto.signature_checker import SignatureChecker
+from bovine.crypto.types import CryptographicIdentifier
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scofeed import build as build_mod
 from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.delivery import Deliverer
+from scofeed.activitypub.keys import generate
+from scofeed.activitypub.remote import Remote
 from scofeed.activitypub.service import Service
+from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.store import entries as entry_rows
 from tests.conftest import Site
@@ -69,6 +77,70 @@ def test_one_post_per_shared_inbox_signed(site: Site, service: Service, httpserv
         assert parsed.key_id.endswith("/@releases#main-key")
         assert headers["Content-Type"] == "application/activity+json"
         assert json.loads(body)["type"] == "Create"
+
+
+def test_an_inbox_url_requests_reencodes_is_signed_as_sent(site: Site, service: Service, receivers):
+    """requests percent-encodes a path or query outside ASCII (or with ``|``) on the
+    wire; the (request-target) must be that form, the one the receiver reads. It was
+    signed as written, and no receiver could verify it. bovine checks the path one."""
+    r = receivers([202])
+    base = f"http://127.0.0.1:{r.port}"
+    follow(service, 1, base + "/users/иван/inbox", None)
+    follow(service, 2, base + "/inbox?to=a|b&tag=经济", None)
+    build(site, service)
+    assert service.deliverer.run_due().delivered == 2
+    got = {g.path.split("?")[0]: g for g in r.wait_for(2)}
+    ident = CryptographicIdentifier.from_pem(service.keypair.public_pem, "urn:us")
+
+    async def retrieve(key_id: str) -> CryptographicIdentifier:
+        return ident
+
+    for g in got.values():
+        assert g.path.isascii()
+        headers = {k.lower(): v for k, v in g.headers.items()}
+        httpsig.verify(httpsig.parse(headers), "POST", base + g.path, headers,
+                       service.keypair.public_pem)  # fmt: skip
+    g = got["/users/%D0%B8%D0%B2%D0%B0%D0%BD/inbox"]
+    headers = {k.lower(): v for k, v in g.headers.items()}
+
+    async def body() -> bytes:
+        return g.body
+
+    checker = SignatureChecker(retrieve)
+    assert asyncio.run(checker.validate_signature("post", base + g.path, headers, body)) == "urn:us"
+
+
+def test_a_signed_get_is_signed_for_the_url_as_sent(tmp_path) -> None:
+    """The same for our signed GETs (actors and keys in "authorized fetch" mode)."""
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+            body = b'{"id": "x"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    store, keypair = Store(tmp_path / "state.db"), generate()
+    remote = Remote(store, keypair, "http://us.example/@r#main-key", True, timeout=5)
+    try:
+        assert remote.get(base + "/users/иван?page=a|b") == {"id": "x"}
+    finally:
+        remote.close()
+        server.shutdown()
+        server.server_close()
+        store.close()
+    ((path, headers),) = seen
+    assert path == "/users/%D0%B8%D0%B2%D0%B0%D0%BD?page=a%7Cb"
+    httpsig.verify(httpsig.parse(headers), "GET", base + path, headers, keypair.public_pem)
 
 
 def test_gone_inbox_removes_its_followers(site: Site, service: Service, httpserver: HTTPServer):

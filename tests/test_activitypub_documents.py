@@ -45,7 +45,7 @@ def test_urls_and_webfinger(cfg: config_mod.Config) -> None:
     assert jrd["subject"] == urls.acct
     assert {"rel": "self", "type": "application/activity+json", "href": urls.actor} in jrd["links"]
     for ok in ("acct:releases@sco.example", "releases@SCO.example", "@releases@sco.example",
-               urls.actor):  # fmt: skip
+               "ACCT:Releases@sco.example", "acct:@releases@sco.example", urls.actor):  # fmt: skip
         assert documents.webfinger_matches(urls, ok)
     for bad in ("acct:other@sco.example", "acct:releases@evil.example", ""):
         assert not documents.webfinger_matches(urls, bad)
@@ -177,3 +177,25 @@ def test_an_update_is_never_older_than_the_build_that_sends_it(cfg: config_mod.C
     assert ahead["object"]["updated"] == "2026-05-05T10:00:00Z"
     # the Note served at its id says the entry's own time
     assert documents.note(cfg, stated)["updated"] == "2026-05-05T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("हिन्दी", "हिन्दी"),  # Hindi: the vowel signs are combining marks
+        ("हिन्दी समाचार", "हिन्दीसमाचार"),
+        ("ภาษาไทย", "ภาษาไทย"),  # Thai
+        ("শিক্ষা", "শিক্ষা"),  # Bengali
+        ("حقوق\u200cبشر", "حقوق\u200cبشر"),  # Persian: the ZWNJ is part of the word
+        ("Қазақстан экономикасы", "ҚазақстанЭкономикасы"),
+        ("経済", "経済"),
+    ],
+)
+def test_hashtags_keep_the_marks_of_their_script(
+    cfg: config_mod.Config, tag: str, expected: str
+) -> None:
+    """Mastodon's hashtags are ``[[:word:]]`` runs, marks included (and a ZWNJ or ``·``
+    inside one); a tag split at each mark was a different word (``हनद``) in the post."""
+    note = documents.note(cfg, dataclasses.replace(ENTRY, tags=(tag,)))
+    assert [t["name"] for t in note["tag"]] == ["#" + expected]
+    assert f"#<span>{expected}</span>" in note["content"]

@@ -83,6 +83,8 @@ def test_follow_accept_create_update_with_bovine(
     # discovery: WebFinger as bovine does it
     actor_id = remote.call(remote.webfinger(base, f"acct:releases@{host}"))
     assert actor_id == f"{base}/@releases"
+    for other in (f"ACCT:Releases@{host.upper()}", f"acct:@releases@{host}"):  # any case
+        assert remote.call(remote.webfinger(base, other)) == actor_id
 
     # the actor: fetched with a signed GET, parsed and checked by bovine
     status, headers, doc = remote.call(remote.get_json(actor_id))

@@ -4,6 +4,7 @@ The clock is injected: retry schedules are walked without sleeping."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
@@ -89,6 +90,20 @@ def test_seed_is_delivered_signed_with_every_secret(site, receivers):
     assert len(got.headers["webhook-signature"].split(" ")) == 2
     assert runner.counts(store) == {"pending": 0, "failed": 0, "delivered": 1}
     assert run(cfg, store, 1).attempted == 0  # nothing due twice
+
+
+def test_padded_and_unprefixed_secrets_are_accepted_and_verify(site, receivers):
+    """A 32-byte key's base64 ends in "=" and a secret may come without ``whsec_``:
+    standardwebhooks takes both, so the config must too (it refused the padded one)."""
+    padded = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+    bare = base64.b64encode(bytes(range(100, 124))).decode()
+    assert padded.endswith("=")
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("hub", r.url, secret=[padded, bare]))
+    assert run(cfg, store).delivered == 1
+    (got,) = r.wait_for(1)
+    for secret in (padded, bare, "whsec_" + bare, padded.rstrip("=")):
+        Webhook(secret).verify(got.body, got.headers)
 
 
 def test_500_twice_then_200_follows_the_schedule_with_one_webhook_id(site, receivers):

@@ -6,7 +6,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import given
@@ -136,6 +138,44 @@ def test_a_slack_section_full_of_escaped_characters_is_never_cut_inside_one(site
         section = json.loads(payload.slack("release.published", e, site.config(), 0))
         text = section["blocks"][0]["text"]["text"]
         assert len(text) <= 3000 and text.endswith("…"), text[-20:]
+
+
+# Slack's link syntax as its clients read it: "<", the URL up to the first "|" or ">",
+# then the text up to ">"
+SLACK_LINK = re.compile(r"<([^|>]*)(?:\|([^>]*))?>")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sco.example/news?a=1&b=x|y",
+        "https://sco.example/news/a>b<c",
+        "https://sco.example/новости/1?тег=经济 и",
+    ],
+)
+def test_a_chat_link_with_what_no_url_may_hold_stays_one_link(site, url):
+    """A ``|`` in the URL ended Slack's URL early (the rest became the link text), a
+    ``>`` ended the link; the URL is sent percent-encoded, the same address."""
+    cfg = site.config()
+    e = entry(url=url, title="Title & <more>")
+    text = json.loads(payload.slack("release.published", e, cfg, 0))["blocks"][0]["text"]["text"]
+    m = SLACK_LINK.search(text)
+    assert m is not None and text.startswith("*<") and text[m.end()] == "*"
+    assert unquote(m.group(1)) == url
+    assert m.group(2) == "Title &amp; &lt;more&gt;"
+    embed = json.loads(payload.discord("release.published", e, cfg, 0))["embeds"][0]
+    assert unquote(embed["url"]) == url
+    assert all(c.isascii() and not c.isspace() and c not in "|<>" for c in embed["url"])
+
+
+def test_a_url_too_long_for_the_slack_section_never_leaves_a_link_open(site):
+    """The section was cut at 3000 characters after the link: a long URL left "<"
+    open and the rest of the message as part of the URL."""
+    e = entry(url="https://sco.example/news?q=" + "x" * 2990, title="Long & short")
+    text = json.loads(payload.slack("release.published", e, site.config(), 0))["blocks"][0]
+    text = text["text"]["text"]
+    assert len(text) <= 3000 and text.count("<") == text.count(">") == 0
+    assert text.startswith("*Long &amp; short*\n") and "A summary." in text
 
 
 # -- policy ----------------------------------------------------------------------------

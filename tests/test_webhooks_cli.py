@@ -13,6 +13,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from conftest import SECRET, SECRET_OLD, webhook_toml
+from scofeed.cli import main
 
 
 def run(site, *args: str, rc: int | None = 0, stdin: bytes | None = None, env=None):
@@ -50,6 +51,21 @@ def test_deliver_list_and_redeliver(site, receivers):
     assert "queued 1 deliveries again" in run(site, "redeliver", first[0])
     assert "delivered=1" in run(site, "deliver")
     assert "give exactly one of" in run(site, "redeliver", rc=2)
+
+
+def test_two_pings_in_one_second_have_two_webhook_ids(site, receivers, monkeypatch):
+    """A receiver de-duplicates on webhook-id: a second ``webhook test`` in the same
+    second (the first found the receiver broken) must not look like a repeat."""
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)  # both in one second, for sure
+    for _ in range(2):
+        assert main(["--config", str(site.config_path), "webhook", "test", "hub"]) == 0
+    got = r.wait_for(2)
+    for g in got:
+        Webhook(SECRET).verify(g.body, g.headers)
+    assert got[0].headers["webhook-id"] != got[1].headers["webhook-id"]
 
 
 def test_redeliver_since_backfills_a_new_endpoint(site, receivers):

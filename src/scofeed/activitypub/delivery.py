@@ -160,10 +160,11 @@ class Deliverer:
         ap = self.cfg.activitypub
         key_id = Urls.of(self.cfg).key_id
         key = self.keypair.private
-        headers = httpsig.sign_cavage("POST", d.inbox, d.body, key_id, key, time.time())
+        url = sender.wire_url(d.inbox)  # signed as sent: requests re-encodes the URL
+        headers = httpsig.sign_cavage("POST", url, d.body, key_id, key, time.time())
         headers["Content-Type"] = ACTIVITY_JSON
         try:
-            sent = sender.post(s, d.inbox, d.body, headers, ap.timeout)
+            sent = sender.post(s, url, d.body, headers, ap.timeout)
         except DeliveryError as exc:  # no answer: an outcome for the policy too
             result = policy.Result(None, str(exc), blocked=not exc.retryable)
             sent = sender.Sent(result, "", 0.0)

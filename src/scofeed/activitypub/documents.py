@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -127,8 +127,9 @@ def webfinger_matches(urls: Urls, resource: str) -> bool:
     r = resource.strip()
     if r in (urls.actor, urls.base + "/", urls.base):
         return True
-    r = r.removeprefix("acct:").lstrip("@")
-    return r.lower() == f"{urls.username}@{urls.host}".lower()
+    if r[:5].lower() == "acct:":  # a URI scheme is case-insensitive (RFC 3986 3.1)
+        r = r[5:]
+    return r.lstrip("@").lower() == f"{urls.username}@{urls.host}".lower()
 
 
 def nodeinfo_links(urls: Urls) -> dict[str, Any]:
@@ -250,9 +251,25 @@ def _bare(doc: dict[str, Any]) -> dict[str, Any]:
 # -- entries as objects ----------------------------------------------------------------
 
 
+_JOINERS = "·\u200c"  # inside a word, as Mastodon's hashtags allow (ZWNJ: Persian)
+
+
+def _in_word(c: str) -> bool:
+    """A hashtag's character as Mastodon's ``[[:word:]]`` has it: letters, digits, ``_``
+    and combining marks (the vowel signs of Hindi, Thai, Bengali, ...)."""
+    return c == "_" or c.isalnum() or unicodedata.category(c).startswith("M")
+
+
 def hashtag(tag: str) -> str:
-    """``foreign ministers`` -> ``ForeignMinisters``: a hashtag has no spaces or marks."""
-    words = re.findall(r"\w+", tag)
+    """``foreign ministers`` -> ``ForeignMinisters``: a hashtag has no spaces or
+    punctuation; its words keep their marks (``हिन्दी`` stays whole)."""
+    words, word = [], ""
+    for c in tag + " ":
+        if _in_word(c) or (word and c in _JOINERS):
+            word += c
+        elif word:
+            words.append(word.rstrip(_JOINERS))
+            word = ""
     if len(words) == 1:
         return words[0]
     return "".join(w[:1].upper() + w[1:] for w in words)

@@ -74,6 +74,7 @@ class Remote:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
         key = self.keypair.private
+        url = sender.wire_url(url)  # signed as sent: requests re-encodes the URL
         headers = httpsig.sign_cavage("GET", url, None, self.key_id, key, time.time())
         headers["Accept"] = ACCEPT
         late = sender.timed_out(self.timeout)

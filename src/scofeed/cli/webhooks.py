@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -220,7 +221,9 @@ def _hook(args: argparse.Namespace, name: str) -> tuple[Config, Store, Webhook]:
 def cmd_webhook_test(args: argparse.Namespace) -> int:
     cfg, _store, hook = _hook(args, args.name)
     stamp = int(time.time())
-    msg_id = f"msg_ping_{stamp}"
+    # its own id each time: receivers de-duplicate on webhook-id, and two tests within
+    # one second (a second try after fixing the receiver) are two messages
+    msg_id = f"msg_ping_{stamp}_{uuid.uuid4().hex[:12]}"
     body = payload.ping(hook.format, hook.name, cfg, stamp)
     with sender.session_for(hook) as session:
         sent = sender.sign_and_post(session, hook, msg_id, body, stamp)

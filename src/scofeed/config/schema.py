@@ -389,10 +389,11 @@ def _timeout(v: float) -> str | None:
 
 
 def _whsec(value: str) -> bool:
-    if not value.startswith("whsec_"):
-        return False
+    """A Standard Webhooks secret: base64 of a 16- to 128-byte key, ``whsec_`` in front
+    or not, padded or not (the standardwebhooks libraries take all four forms)."""
+    raw = value.removeprefix("whsec_").rstrip("=")
     try:
-        key = base64.b64decode(value[6:] + "==", validate=True)
+        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except (binascii.Error, ValueError):
         return False
     return 16 <= len(key) <= 128
@@ -430,7 +431,8 @@ class Webhook:
             if not _whsec(s.value):
                 where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
                 raise ConfigError(
-                    f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes "
+                    f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes, "
+                    "or that base64 alone "
                     f"(from {s.reference}; value not shown)"
                 )
         if self.title_pattern is not None:

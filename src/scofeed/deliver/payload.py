@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from scofeed.config import FEED_FILES, Config
 from scofeed.model import Entry
@@ -26,6 +28,7 @@ MAX_BYTES = 20_000
 # Slack: a section block's text holds 3000 characters, the fallback text we keep short
 SLACK_SECTION_MAX = 3000
 SLACK_TEXT_MAX = 300
+SLACK_LINK_ROOM = 100  # characters of the section kept for the summary past the link
 # Discord: content 2000, embed title 256, description 4096, footer 2048, embed total 6000
 DISCORD_TITLE_MAX = 256
 DISCORD_DESCRIPTION_MAX = 4096
@@ -107,15 +110,36 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     return body
 
 
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~-._"  # reserved and unreserved: kept as they are
+
+
+def link_of(entry: Entry) -> str:
+    """The entry's link for a chat message: path, query and fragment percent-encoded
+    where they hold what no URL may (``|``, ``<``, ``>``, a space, non-ASCII), so Slack's
+    ``<url|text>`` cannot end early and Discord gets a well-formed URL."""
+    url = entry.url or entry.link
+    parts = urlsplit(url)
+    if all(
+        c.isascii() and (c.isalnum() or c in _URL_SAFE) for c in url.replace(parts.netloc, "", 1)
+    ):
+        return url
+    q = partial(quote, safe=_URL_SAFE)
+    return urlunsplit(
+        (parts.scheme, parts.netloc, q(parts.path), q(parts.query), q(parts.fragment))
+    )
+
+
 def _slack_escape(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
-    link = entry.url or entry.link
+    link = link_of(entry)
     label = LABELS.get(event, "")
     title = _slack_escape(_clip(label + entry.title, 200)).replace("|", "¦")
     head = f"*<{link}|{title}>*\n"
+    if len(head) > SLACK_SECTION_MAX - SLACK_LINK_ROOM:  # a URL too long to link whole:
+        head = f"*{title}*\n"  # cut, it would leave the "<" open; the title alone
     blurb = _blurb(event, entry)
     # clipped to fit once escaped ("&" grows fivefold), never cut inside an "&amp;"
     room = SLACK_SECTION_MAX - len(head)
@@ -145,7 +169,7 @@ def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     room = DISCORD_TOTAL_MAX - len(title) - len(footer)
     embed = {
         "title": title,
-        "url": entry.url or entry.link,
+        "url": link_of(entry),
         "description": _clip(_blurb(event, entry), min(DISCORD_DESCRIPTION_MAX, room)),
         "timestamp": entry.updated.isoformat(),
         "footer": {"text": footer},

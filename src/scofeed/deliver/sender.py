@@ -260,6 +260,16 @@ def session(allow_private: bool) -> requests.Session:
     return s
 
 
+def wire_url(url: str) -> str:
+    """``url`` as requests puts it on the wire: the host in IDNA, the path and query
+    percent-encoded where they were not (a space, ``|``, a letter outside ASCII). A
+    signature over the request target (ActivityPub) must cover this form, which is
+    what the receiver reads from the request line."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url or url
+
+
 def session_for(hook: Webhook) -> requests.Session:
     s = session(hook.allow_private)
     s.headers["Content-Type"] = "application/json"
