@@ -276,7 +276,7 @@ def test_the_wall_clock_going_back_does_not_stall_the_jobs(start, site, tmp_path
     before = last_scan()
     offset.write_text("-1h\n")
     wait_for(lambda: last_scan() < before, timeout=30, what="a scan after the clock went back")
-    assert "clock_went_back seconds=" in d.log()
+    assert "clock_went_back seconds=" in d.log() and "due_moved=" in d.log()
     assert d.stop() == 0
 
 

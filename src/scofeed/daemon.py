@@ -20,6 +20,7 @@ import logging
 import os
 import queue
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
-from scofeed.store import Store
+from scofeed.store import Store, due
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -271,11 +272,22 @@ class Daemon:
         """Reschedule every job when the wall clock went back (a clock set by hand, a
         VM restored): the scheduler's next run times are wall-clock times, and every
         job not woken by hand would wait out the jump (an hour back: no poll, delivery
-        or interval scan for an hour). Returns the clock readings for the next look."""
+        or interval scan for an hour); so would the due times and leases in the store,
+        which move back by the jump. Returns the clock readings for the next look."""
         now = (time.time(), time.monotonic())
         back = (now[1] - then[1]) - (now[0] - then[0])  # seconds the wall clock lost
         if back > CLOCK_SLACK and self.scheduler:
-            log.warning("clock_went_back seconds=%.0f jobs=rescheduled", back)
+            moved = 0
+            try:  # a connection of its own: the server's threads use the daemon's
+                store = Store(self.cfg.paths.state)
+                try:
+                    with store.transaction() as tx:
+                        moved = due.move_back(tx, back, now[0])
+                finally:
+                    store.close()
+            except (StoreError, sqlite3.Error) as exc:  # the jobs are rescheduled anyway
+                log.error("clock_went_back_store_failed error=%s", exc)
+            log.warning("clock_went_back seconds=%.0f jobs=rescheduled due_moved=%d", back, moved)
             self.scheduler.load(job_table(self.cfg))
         return now
 
