@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Collection, Sequence
-    from typing import NoReturn
+    from typing import NoReturn, TextIO
 
 CONFIG_ENV = "SCOFEED_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -204,16 +204,82 @@ def execute(args: argparse.Namespace) -> int:
         level = "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"
     setup_logging(level)
     args.log_level = level
+    stdout = sys.stdout
+    if stdout is not None:  # None: started with standard output closed; print drops all
+        sys.stdout = _Output(stdout)  # type: ignore[assignment]
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, where a failure is reported, not at the exit
+        return code
     except ScofeedError as exc:
         for line in str(exc).splitlines() or [""]:  # a config error lists every problem
             print(f"scofeed: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader left (`scofeed list | head`): not a failure
+        _drop(stdout)
         return 0
+    except _OutputFailed as exc:
+        print(f"scofeed: cannot write the output: {exc}", file=sys.stderr)
+        _drop(stdout)
+        return 1
+    finally:
+        sys.stdout = stdout
+
+
+class _OutputFailed(Exception):
+    """Standard output refused a write (a full disk, /dev/full, an I/O error): the
+    output's failure, not the command's. Raised and caught here only."""
+
+
+class _Output:
+    """Standard output as a command prints to it: a character the terminal's encoding
+    lacks (a Cyrillic title under a Latin-1 locale, PYTHONIOENCODING=ascii) is written
+    as ``\\u0420`` instead of failing, and a failed write is told apart from the
+    command's own errors (``_OutputFailed``), so ``execute`` reports it in one line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except UnicodeEncodeError:
+            return self.stream.write(
+                text.encode(self.encoding, "backslashreplace").decode(self.encoding)
+            )
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.strerror or str(exc)) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.strerror or str(exc)) from None
+
+    def __getattr__(self, name: str) -> object:  # fileno, isatty, buffer...
+        return getattr(self.stream, name)
+
+
+def _drop(stdout: TextIO) -> None:
+    """Point standard output at /dev/null, so the interpreter's flush at the exit does
+    not fail again on what is still buffered (and print "Exception ignored ...")."""
+    import os  # here, not at the top: start-up
+
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
 
 
 def run() -> NoReturn:
