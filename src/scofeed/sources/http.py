@@ -220,7 +220,10 @@ class Fetcher:
         conditional: bool = False,
     ) -> Response:
         """GET ``url``; with ``conditional`` send the remembered validators (304 possible)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "http://[::1": urllib cannot read it
+            raise RejectedInput(url, "not a valid address") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RejectedInput(url, "not an http:// or https:// URL")
         headers = {"Accept": ", ".join(accept) + ", */*;q=0.1"}
@@ -286,6 +289,8 @@ class Fetcher:
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise TemporaryFailure(url, tls_problem(exc)) from None
                 raise TemporaryFailure(url, f"cannot connect ({_short(exc)})") from None
+            except ValueError:  # requests reads a redirect's Location: "http://[::1/x"
+                raise RejectedInput(url, "redirect to an invalid address") from None
             finally:
                 _current.watch = None
                 last[0] = self.clock()
