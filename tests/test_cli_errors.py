@@ -41,3 +41,38 @@ def test_add_of_a_page_redirecting_to_an_unreadable_address_is_refused(site):
         server.stop()
     assert proc.returncode == 1
     assert one_line(proc) == f"scofeed: {server.url}: redirect to an invalid address"
+
+
+def test_poll_of_an_unknown_source_is_a_usage_error_even_with_none_configured(site):
+    """It said "no remote sources configured" and exited 0: a typo'd name in a cron
+    line went unnoticed. With sources configured it was already exit 2."""
+    proc = scofeed(site, "poll", "sco-en")
+    assert proc.returncode == 2
+    assert one_line(proc) == "scofeed: no remote source named 'sco-en' in the configuration"
+    proc = scofeed(site, "poll")  # nothing named, nothing configured: nothing to do
+    assert proc.returncode == 0
+    assert proc.stdout == "no remote sources configured ([[sources]] in config.toml)\n"
+
+
+def test_a_negative_limit_is_refused(site):
+    """`list --limit -1` listed everything (SQLite's LIMIT -1), and with --withdrawn
+    everything but the last (a slice)."""
+    assert scofeed(site, "build").returncode == 0
+    entry_id = scofeed(site, "list").stdout.split("\t")[0]
+    assert scofeed(site, "withdraw", entry_id).returncode == 0
+    for command in (
+        ["list", "--limit", "-1"],
+        ["list", "--withdrawn", "--limit", "-1"],
+        ["webhook", "deliveries", "--limit", "-1"],
+        ["ap", "deliveries", "--limit", "-1"],
+    ):
+        proc = scofeed(site, *command)
+        assert proc.returncode == 2, command
+        assert proc.stderr.splitlines()[-1].endswith(
+            "error: argument --limit: expected 0 or more, got -1"
+        )
+        assert proc.stdout == ""
+    proc = scofeed(site, "list", "--withdrawn", "--limit", "0")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    proc = scofeed(site, "list", "--withdrawn", "--limit", "1")
+    assert proc.stdout.startswith(entry_id + "\t")

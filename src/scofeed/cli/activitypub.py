@@ -9,7 +9,7 @@ import argparse
 import sqlite3
 from datetime import datetime
 
-from scofeed.cli.common import Subparsers, command, open_store, table
+from scofeed.cli.common import Subparsers, command, count, open_store, table
 from scofeed.store import activitypub as rows
 
 
@@ -21,7 +21,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     d = command(asub, "deliveries", "the ActivityPub outbox, newest first")
     d.add_argument("--failed", action="store_true", help="only failed deliveries")
     d.add_argument("--pending", action="store_true", help="only pending deliveries")
-    d.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    d.add_argument("--limit", type=count, default=50, help="at most this many (default 50)")
     d.set_defaults(func=cmd_deliveries)
 
 

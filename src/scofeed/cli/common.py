@@ -32,6 +32,18 @@ def command(
     return parser
 
 
+def count(text: str) -> int:
+    """An argparse type: a whole number, 0 or more (``--limit``). A negative one read as
+    "no limit" in SQL and as "all but the last" in a slice: refused instead."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {n}")
+    return n
+
+
 def config_path(arg: str | None) -> Path | None:
     """--config, else $SCOFEED_CONFIG, else ./config.toml if present, else None
     (built-in defaults)."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from scofeed import config as config_mod
 from scofeed.build import build
-from scofeed.cli.common import Subparsers, command, load_config, open_store
+from scofeed.cli.common import Subparsers, command, count, load_config, open_store
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
 
@@ -27,7 +27,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "Withdrawn entries are left out; --withdrawn lists only them, most recent first, "
         "with when and why.",
     )
-    p.add_argument("--limit", type=int, default=None, help="at most this many")
+    p.add_argument("--limit", type=count, default=None, help="at most this many")
     p.add_argument("--withdrawn", action="store_true", help="list the withdrawn entries instead")
     p.set_defaults(func=cmd_list)
 

@@ -45,7 +45,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
 
 def cmd_poll(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
-    if not cfg.sources:
+    if not cfg.sources and args.name is None:  # a name given: poll_due says it is unknown
         print("no remote sources configured ([[sources]] in config.toml)")
         return 0
     report = poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)

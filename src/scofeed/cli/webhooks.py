@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from scofeed.cli.common import Subparsers, command, open_store, table
+from scofeed.cli.common import Subparsers, command, count, open_store, table
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.deliver import outbox, payload, policy, runner, sender, signing
@@ -28,7 +28,7 @@ def _deliveries_parser(sub: Subparsers, name: str, help: str) -> None:  # type: 
     p = command(sub, name, help)
     p.add_argument("--failed", action="store_true", help="only failed deliveries (dead letters)")
     p.add_argument("--endpoint", metavar="NAME", help="only this endpoint")
-    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--limit", type=count, default=50, help="at most this many (default 50)")
     p.set_defaults(func=cmd_deliveries)
 
 
