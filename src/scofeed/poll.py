@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from scofeed.config import Config, RemoteSource
+from scofeed.config.redact import safe_url
 from scofeed.deliver.policy import retry_after_seconds
 from scofeed.errors import (
     NormaliseError,
@@ -215,8 +216,9 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
     level = logging.WARNING if result.status == "error" else logging.INFO
     log.log(
         level,
-        "poll source=%s url=%s %s next=%s",
-        src.name, src.url, result.summary(), result.next_poll.isoformat(timespec="seconds"),
+        "poll source=%s url=%s %s next=%s",  # the URL as `config show` shows it
+        src.name, safe_url(src.url), result.summary(),
+        result.next_poll.isoformat(timespec="seconds"),
     )  # fmt: skip
     return result
 

@@ -10,6 +10,7 @@ import time
 from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, table
 from scofeed.config import Config
+from scofeed.config.redact import no_credentials, safe_url
 from scofeed.errors import shown
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -98,6 +99,13 @@ def official_pages(cfg: Config, db: sqlite3.Connection, now: float) -> None:
     print()
 
 
+def _input(origin: str, source_urls: set[str]) -> str:
+    """A rejected input's name, never a secret: a configured source's own URL as
+    `config show` shows it (credentials and query masked: either may be a token), any
+    other URL without its credentials (its query names the page)."""
+    return safe_url(origin) if origin in source_urls else no_credentials(origin)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     cfg = load_config_file(args)  # no config file: refuse rather than create a store
     store = Store(cfg.paths.state)
@@ -152,8 +160,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"rejected inputs: {len(rejected)}")
     rows = [["AT", "SOURCE", "INPUT", "REASON"]]
+    own = {s.url for s in cfg.sources}
     for r in rejected:
         kept = f" (last good version of {r.kept} still published)" if r.kept else ""
-        rows.append([r.at, r.source, shown(r.origin), shown(r.reason + kept)])
+        rows.append([r.at, r.source, shown(_input(r.origin, own)), shown(r.reason + kept)])
     table(rows)
     return 0

@@ -72,6 +72,21 @@ def safe_url(url: str) -> str:
     return shown
 
 
+def no_credentials(text: str) -> str:
+    """An input's name as output shows it: an http(s) URL with ``user:pass@`` masked
+    (``https://***@example.org/a?id=3``), its path and query kept (they name the page);
+    anything else as it is."""
+    if "@" not in text or not text[:8].lower().startswith(("http://", "https://")):
+        return text
+    try:
+        parts = urlsplit(text)
+        if "@" not in parts.netloc:
+            return text
+        return parts._replace(netloc=f"{MASK}@{parts.netloc.rpartition('@')[2]}").geturl()
+    except ValueError:
+        return text.partition("://")[0] + f"://{MASK}"
+
+
 def _plain(v: Any) -> bool:
     if isinstance(v, str):
         return not v.startswith(SECRET_PREFIX)
