@@ -97,3 +97,18 @@ def test_status_and_poll_never_print_a_source_urls_credentials(site, httpserver)
     port = httpserver.port
     assert f"feedy   http://***@localhost:{port}/feed.xml?***" in out
     assert f"add     http://***@localhost:{port}/page.html?id=7" in out
+
+
+def test_add_of_a_json_list_of_one_is_refused_before_anything_is_written(site):
+    """A one-item list passed the "one release" check, was written into sources/ and
+    published as FILE#1, and then add said "the build did not take the release" and
+    exited 1: an error for a release that was in the feeds."""
+    (site.root / "one.json").write_text('[{"title": "A list item", "text": "Body."}]')
+    before = sorted(p.name for p in site.sources.iterdir())
+    proc = scofeed(site, "add", "one.json")
+    assert proc.returncode == 1
+    assert one_line(proc) == (
+        "scofeed: one.json: a JSON list; add takes one release object (drop the file into sources/)"
+    )
+    assert sorted(p.name for p in site.sources.iterdir()) == before
+    assert "A list item" not in scofeed(site, "list").stdout

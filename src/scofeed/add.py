@@ -80,6 +80,10 @@ def _read(
             origin,
             f"holds {len(releases)} releases; add takes one (drop the file into sources/ instead)",
         )
+    if releases[0].origin != origin:  # "FILE#1": a JSON list of one, stored under that name
+        raise RejectedInput(
+            origin, "a JSON list; add takes one release object (drop the file into sources/)"
+        )
     return releases[0], normalise(releases[0], settings_from(cfg), now)
 
 
