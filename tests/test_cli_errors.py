@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import SlowReceiver
+from conftest import SlowReceiver, webhook_toml
 
 
 def scofeed(site, *args: str) -> subprocess.CompletedProcess[str]:
@@ -112,3 +112,17 @@ def test_add_of_a_json_list_of_one_is_refused_before_anything_is_written(site):
     )
     assert sorted(p.name for p in site.sources.iterdir()) == before
     assert "A list item" not in scofeed(site, "list").stdout
+
+
+def test_debug_logs_never_show_a_webhook_urls_token(site, receivers):
+    """`config show` prints a webhook URL as http://host/*** (its path or query may be
+    the token, as with Slack); with -vv urllib3 logged the request line, token and all."""
+    r = receivers([200, 200])
+    url = r.url + "/T0SECRETPATH?token=s3cretquery"
+    site.write_config(webhook_toml("hub", url))
+    assert scofeed(site, "build").returncode == 0
+    for command in (["webhook", "test", "hub"], ["deliver"]):
+        proc = scofeed(site, "-vv", *command)
+        assert proc.returncode == 0, proc.stderr
+        assert "T0SECRETPATH" not in proc.stderr and "s3cretquery" not in proc.stderr
+    assert len(r.wait_for(2)) == 2

@@ -144,6 +144,9 @@ def setup_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,
     )
+    # urllib3 logs each request line at DEBUG: a webhook URL's path and query, which may
+    # be its token (Slack, Discord), and which `config show` never shows. Not at -vv either.
+    logging.getLogger("urllib3.connectionpool").setLevel("INFO")
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
