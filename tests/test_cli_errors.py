@@ -3,6 +3,7 @@ wrong, the README's exit code, no traceback. A real subprocess each."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -126,3 +127,24 @@ def test_debug_logs_never_show_a_webhook_urls_token(site, receivers):
         assert proc.returncode == 0, proc.stderr
         assert "T0SECRETPATH" not in proc.stderr and "s3cretquery" not in proc.stderr
     assert len(r.wait_for(2)) == 2
+
+
+def test_an_error_quoting_an_odd_name_stays_one_line(site, tmp_path):
+    """A file name with a newline split the error into two lines (the second one looking
+    like an error of its own), and a byte that is not UTF-8 came out as \\udcff where
+    every other message shows \\xff."""
+    odd = os.fsdecode(str(tmp_path).encode() + b"/rel\n\xff.txt")
+    proc = scofeed(site, "add", odd)
+    assert proc.returncode == 1
+    assert one_line(proc) == (
+        f"scofeed: {tmp_path}/rel\\n\\xff.txt: cannot read (No such file or directory)"
+    )
+    proc = scofeed(site, "add", f"{tmp_path}/rel\n.doc")
+    assert proc.returncode == 2
+    assert one_line(proc).startswith(f"scofeed: {tmp_path}/rel\\n.doc: unknown format '.doc'")
+    proc = scofeed(site, "--config", odd, "list")
+    assert proc.returncode == 2
+    assert one_line(proc) == f"scofeed: {tmp_path}/rel\\n\\xff.txt: config file not found"
+    proc = scofeed(site, "--config", str(tmp_path), "list")
+    assert proc.returncode == 2
+    assert one_line(proc) == f"scofeed: {tmp_path}: cannot read config file (Is a directory)"

@@ -37,8 +37,10 @@ TREE = [
 # FrozenInstanceError: what a frozen dataclass raises on a change; @frozen (frozen.py)
 # raises it where @dataclass(frozen=True) did from the code it compiles
 # KeyError: a Mapping's __getitem__ for a missing key (serve.server.WsgiHeaders), the protocol
+# ArgumentTypeError: how an argparse ``type=`` function refuses a value (cli.common.count)
 OUTSIDE_ON_PURPOSE = {
-    "AddressRefused", "NameResolutionError", "SystemExit", "FrozenInstanceError", "KeyError"
+    "AddressRefused", "NameResolutionError", "SystemExit", "FrozenInstanceError", "KeyError",
+    "ArgumentTypeError",
 }  # fmt: skip
 
 

@@ -23,6 +23,7 @@
     │   └── AddressForbidden                             HTTP 502 the address guard refused the host
     ├── ServeError                                                the HTTP server cannot listen
     ├── HubRequestError                                  HTTP 4xx a WebSub request refused
+    ├── OutputError                                               standard output refused a write
     └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
         (also a base of TemporaryFailure and EndpointUnreachable)
 
@@ -202,6 +203,11 @@ class AddressForbidden(DeliveryError):
 
 class ServeError(ScofeedError):
     pass
+
+
+class OutputError(ScofeedError):
+    """Standard output refused a command's write (a full disk, /dev/full, an I/O error):
+    the output's failure, told apart from the command's own (``scofeed.cli``)."""
 
 
 class HubRequestError(ScofeedError):

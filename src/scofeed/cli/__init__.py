@@ -24,7 +24,7 @@ import importlib
 import sys
 
 from scofeed import __version__
-from scofeed.errors import ScofeedError
+from scofeed.errors import ConfigError, OutputError, ScofeedError, shown
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
@@ -216,32 +216,28 @@ def execute(args: argparse.Namespace) -> int:
             sys.stdout.flush()  # here, where a failure is reported, not at the exit
         return code
     except ScofeedError as exc:
-        for line in str(exc).splitlines() or [""]:  # a config error lists every problem
-            print(f"scofeed: {line}", file=sys.stderr)
+        if isinstance(exc, OutputError):
+            _drop(stdout)  # what is still buffered would fail again at the exit
+        # a config error lists every problem, one a line; any other error is one line,
+        # whatever the file name or id it quotes holds (a newline, ESC, a byte not UTF-8)
+        lines = str(exc).splitlines() if isinstance(exc, ConfigError) else [str(exc)]
+        for line in lines or [""]:
+            print(f"scofeed: {shown(line)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader left (`scofeed list | head`): not a failure
         _drop(stdout)
         return 0
-    except _OutputFailed as exc:
-        print(f"scofeed: cannot write the output: {exc}", file=sys.stderr)
-        _drop(stdout)
-        return 1
     finally:
         sys.stdout = stdout
-
-
-class _OutputFailed(Exception):
-    """Standard output refused a write (a full disk, /dev/full, an I/O error): the
-    output's failure, not the command's. Raised and caught here only."""
 
 
 class _Output:
     """Standard output as a command prints to it: a character the terminal's encoding
     lacks (a Cyrillic title under a Latin-1 locale, PYTHONIOENCODING=ascii) is written
     as ``\\u0420`` instead of failing, and a failed write is told apart from the
-    command's own errors (``_OutputFailed``), so ``execute`` reports it in one line."""
+    command's own errors (``OutputError``), so ``execute`` reports it in one line."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -257,7 +253,7 @@ class _Output:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise _OutputFailed(exc.strerror or str(exc)) from None
+            raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
 
     def flush(self) -> None:
         try:
@@ -265,7 +261,7 @@ class _Output:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise _OutputFailed(exc.strerror or str(exc)) from None
+            raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
 
     def __getattr__(self, name: str) -> object:  # fileno, isatty, buffer...
         return getattr(self.stream, name)

@@ -23,7 +23,7 @@ from typing import Any
 
 from scofeed.config.redact import HIDDEN, VALUE, got, secret_key
 from scofeed.config.schema import Config, Secret
-from scofeed.errors import ConfigError
+from scofeed.errors import ConfigError, shown
 
 
 def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
@@ -32,14 +32,16 @@ def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
     base = Path.cwd()
     if path is not None:
         path = Path(path)
+        name = shown(str(path))  # on one line: a newline in the name is \n
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
+            raise ConfigError(f"{name}: config file not found") from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ConfigError(f"{name}: cannot read config file ({why})") from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+            raise ConfigError(f"{name}: not valid TOML ({exc})") from None
         base = path.resolve().parent
     for item in overrides or []:
         _apply_override(raw, item)
