@@ -402,3 +402,25 @@ def test_a_store_holding_characters_xml_cannot_carry_publishes_again_after_the_u
     finally:
         store.close()
     assert_feeds_readable(site.feeds)
+
+
+def test_a_user_name_and_password_in_a_release_url_are_never_published(site):
+    """A page-list source whose URL holds credentials (``https://user:pw@host/``) gave
+    every article its links with them, and the entry's url carried them into every
+    feed, page and push. A release's address is published without them (its id and
+    content hash never held them: the canonical URL has no user part)."""
+    (site.sources / "a.md").write_text(
+        "---\ntitle: Council meets\nurl: https://scofeed:s3cret@eng.sectsco.org/news/1.html\n"
+        "---\nOn 3 June 2020 the council met.\n",
+        encoding="utf-8",
+    )
+    store = site.store()
+    run_build(site.config(), store, NOW)
+    (entry,) = [e for e in entry_rows.latest(store.db) if e.origin == "a.md"]
+    assert entry.url == entry.link == "https://eng.sectsco.org/news/1.html"
+    for path in site.feeds.rglob("*"):
+        if path.is_file():
+            assert b"s3cret" not in path.read_bytes(), path
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert "https://eng.sectsco.org/news/1.html" in [e.link for e in parsed.entries]
+    assert_feeds_readable(site.feeds)

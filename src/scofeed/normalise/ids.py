@@ -75,7 +75,9 @@ def web_address(url: str) -> str | None:
     it is not one (no host, another scheme, a bad port or host name). Characters outside
     RFC 3986 in the path, query or fragment are percent-encoded (UTF-8), a bare ``%``
     becomes ``%25``, an international host name is IDNA-encoded: ``"><script>`` in a
-    URL reaches a feed as ``%22%3E%3Cscript%3E``, never as markup."""
+    URL reaches a feed as ``%22%3E%3Cscript%3E``, never as markup. A user name and
+    password are left out: an address is published, and a source's URL may hold the
+    credentials its pages are fetched with."""
     raw = _URL_EDGES.sub("", url)
     try:
         parts = urlsplit(raw)
@@ -84,6 +86,9 @@ def web_address(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         return None
+    if "@" in parts.netloc:
+        parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+        raw = urlunsplit(parts)
     if _RFC3986.fullmatch(raw) and not _BARE_PERCENT.search(raw) and "[" not in parts.path:
         return raw
     netloc = parts.netloc
