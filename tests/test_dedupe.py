@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from scofeed.build import build as build_feeds
 from scofeed.model import Entry
+from scofeed.poll import poll_due
 from scofeed.store import entries as entry_rows
 
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
@@ -223,3 +225,72 @@ def test_a_release_put_at_the_head_of_a_json_list_is_new_and_the_others_stay(sit
     assert (report.new, report.updated, report.rejected) == (1, 0, [])
     titles = {e.title: e.revision for e in entries if e.title.startswith("SCO item")}
     assert titles == {"SCO item 1": 1, "SCO item 2": 1, "SCO item 3": 1}
+
+
+def test_a_copy_read_again_does_not_take_an_edited_release_back_to_its_old_text(site):
+    """A copy of a release (same fingerprint, another file) is a duplicate; once the
+    release's own file is edited, reading the unchanged copy again (put back after a
+    `git checkout`, a restore from backup, a cold re-read) is no edit: the edit stands."""
+    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n\nOn trade.\n"
+    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+    build(site)
+    (site.sources / "copy.txt").write_text(first, encoding="utf-8")
+    build(site, T0 + timedelta(hours=1))
+    edited = first.replace("On trade.", "On trade and culture.")
+    (site.sources / "a.txt").write_text(edited, encoding="utf-8")
+    report, _ = build(site, T0 + timedelta(days=1))
+    assert report.updated == 1
+    (site.sources / "copy.txt").unlink()
+    build(site, T0 + timedelta(days=2))
+    (site.sources / "copy.txt").write_text(first, encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=3))
+    assert (report.new, report.updated, report.duplicates, report.written) == (0, 0, 1, [])
+    [entry] = [e for e in entries if e.origin == "a.txt"]
+    assert "culture" in entry.content_html and entry.revision == 2
+    # the copy edited is still that input's edit (docs/formats.md: one release, one entry)
+    (site.sources / "copy.txt").write_text(first.replace("trade", "energy"), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=4))
+    assert report.updated == 1
+    [entry] = [e for e in entries if e.id == entry.id]
+    assert "energy" in entry.content_html and entry.revision == 3
+
+
+def test_two_feeds_carrying_one_release_do_not_flip_it_at_every_poll(site):
+    """Two agencies' feeds link the same official page (each with its own tracking
+    parameter): one URL key, one entry. The second feed's other text revises it (same
+    URL, same rank: an edit); polling either feed again with its item unchanged is no
+    edit, so the entry does not swing between the two texts with a correction each time."""
+
+    def rss(agency: str, summary: str, poll: int) -> str:
+        link = f"https://eng.sectsco.org/20220125/813122.html?utm_source={agency}"
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Agency</title>'
+            f"<link>https://{agency}.example/</link><description>poll {poll}</description>"
+            f"<item><title>SCO chief meets Pakistan envoy</title><link>{link}</link>"
+            "<pubDate>Thu, 27 Jan 2022 10:00:00 +0000</pubDate>"
+            f"<description>{summary}</description></item></channel></rss>"
+        )
+
+    summaries = {"a": "SCO chief met the envoy on 25 January.", "b": "The SG met the envoy."}
+    web = HTTPServer()
+    web.start()
+    try:
+        sources = "".join(
+            f'\n[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "{web.url_for(f"/{n}.rss")}"\n'
+            "delay = 0\ntimeout = 2\n"
+            for n in summaries
+        )
+        site.write_config(sources)
+        cfg, store = site.config(), site.store()
+        revisions = []
+        for poll, name in enumerate("abab"):
+            web.clear()  # each feed's bytes change at every poll (a new description)
+            web.expect_request(f"/{name}.rss").respond_with_data(
+                rss(name, summaries[name], poll), content_type="application/rss+xml"
+            )
+            poll_due(cfg, store, T0 + timedelta(hours=poll), force=True, only=name)
+            [entry] = [e for e in entry_rows.latest(store.db) if e.url]
+            revisions.append((entry.revision, entry.summary))
+    finally:
+        web.stop()
+    assert revisions == [(1, summaries["a"])] + [(2, summaries["b"])] * 3

@@ -133,6 +133,20 @@ def ingest_one(
     same_input = match.by in ("origin", "identity", "url")
     takeover = rank > held  # a higher authority's version of an entry a lower one made
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
+    if (
+        match.by == "origin"
+        and not same
+        and not takeover
+        and not force_update
+        and entry.content_hash == match.input_hash
+    ):
+        # this input holds what it held when last seen, and the entry has moved on (an
+        # input of the same rank edited it since): read again, not edited (a cold
+        # re-read, a copy put back, a feed serving its item again). It does not take
+        # the entry back to its text; its withdrawn switch still counts.
+        if flip is None:
+            return Change(entry, "duplicate"), 0
+        entry, same = entry_rows.get(db, match.entry_id), True
     if same and flip is None:
         if takeover:  # the same text: the entry is the higher input's from now on
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)

@@ -32,6 +32,7 @@ class Match:
     authority: str | None = None  # of the input that made or last revised it (None: older)
     origin: str = ""  # that input
     updated_ts: float = 0.0  # the entry's updated time (epoch seconds)
+    input_hash: str | None = None  # matched by origin: the content hash that input last held
 
 
 @dataclass(frozen=True)
@@ -142,12 +143,12 @@ def find_match(
     if pending is not None:
         pending.flush(db)
     row = db.execute(
-        f"SELECT {_MATCHED} FROM entry_origins o "
+        f"SELECT {_MATCHED}, o.content_hash AS input_hash FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
         (as_db(origin),),
     ).fetchone()
     if row:
-        return _match(row, "origin")
+        return replace(_match(row, "origin"), input_hash=row["input_hash"])
     # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
     # the index on identities leaves those rows out, so the query says so too (SQLite
     # uses a partial index only for a query holding its condition)
