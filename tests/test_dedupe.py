@@ -294,3 +294,30 @@ def test_two_feeds_carrying_one_release_do_not_flip_it_at_every_poll(site):
     finally:
         web.stop()
     assert revisions == [(1, summaries["a"])] + [(2, summaries["b"])] * 3
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-build", "deleted-first"])
+def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
+    """A release's file moved to another name (or deleted, and brought back under
+    another name), edited on the way: its old name is gone from sources/, so the new
+    file is the release's own input and its edit a correction, not a copy left out."""
+    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n\nOn trade.\n"
+    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+    _, entries = build(site)
+    [made] = [e for e in entries if e.origin == "a.txt"]
+    (site.sources / "a.txt").unlink()
+    if later:
+        build(site, T0 + timedelta(hours=1))
+    (site.sources / "2020").mkdir()
+    moved = site.sources / "2020" / "india.txt"
+    moved.write_text(first.replace("On trade.", "On trade and culture."), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.duplicates) == (0, 1, 0)
+    [entry] = [e for e in entries if e.id == made.id]
+    assert len(entries) == 2  # the seed and this one
+    assert (entry.revision, entry.origin) == (2, "2020/india.txt")
+    assert "culture" in entry.content_html
+    # a copy of the release while its file is still there stays a copy
+    (site.sources / "copy.txt").write_text(first, encoding="utf-8")
+    report, _ = build(site, T0 + timedelta(days=2))
+    assert (report.new, report.updated, report.duplicates) == (0, 0, 1)

@@ -24,7 +24,7 @@ input disappeared: a deleted file never retracts a release.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -86,12 +86,14 @@ def ingest_one(
     pending: entry_rows.Pending | None = None,
     authority: str = "local",
     official_hosts: tuple[str, ...] = OFFICIAL_HOSTS,
+    in_sources: Callable[[str], bool] | None = None,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
     ``known`` (for a large batch) spares the lookups of a release that cannot match;
     with ``pending`` (and no planner) a new entry's rows are written in batches.
     ``authority`` is this input's kind (local | official | other); ``official_hosts``
-    judge an entry stored before authorities were kept."""
+    judge an entry stored before authorities were kept. ``in_sources`` (a build's)
+    tells whether a file, or the list file of an item, is still in sources/."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
@@ -130,7 +132,16 @@ def ingest_one(
         if same:
             return Change(replace(entry, revision=match.revision), "unchanged"), 0
         return Change(entry, "mirror"), 0
-    same_input = match.by in ("origin", "identity", "url")
+    # a file of ours matching an entry whose own file has left sources/ is that file
+    # renamed or moved (and maybe edited on the way): it continues the entry
+    moved = (
+        match.by == "fingerprint"
+        and in_sources is not None
+        and rank == held == RANK["local"]
+        and "://" not in match.origin
+        and not in_sources(match.origin)
+    )
+    same_input = moved or match.by in ("origin", "identity", "url")
     takeover = rank > held  # a higher authority's version of an entry a lower one made
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
     if (
