@@ -321,3 +321,45 @@ def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
     (site.sources / "copy.txt").write_text(first, encoding="utf-8")
     report, _ = build(site, T0 + timedelta(days=2))
     assert (report.new, report.updated, report.duplicates) == (0, 0, 1)
+
+
+def test_a_release_of_ours_learns_its_address_from_a_copy_so_later_copies_match(site):
+    """Our file has no URL; the Secretariat's feed carries the same text (one entry, the
+    feed a mirror). An agency's item then links that page, with other text: it is the
+    same release by its address, whichever came first, never a second entry."""
+    article = "https://eng.sectsco.org/20220125/813122.html"
+    title = "SCO Secretary-General meets with Ambassador of Pakistan"
+    first = "On 25 January 2022, SCO Secretary-General Zhang Ming met Moin ul Haque."
+
+    def rss(link: str, summary: str) -> str:
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            "<link>https://feed.example/</link><description>d</description>"
+            f"<item><title>{title}</title><link>{link}</link>"
+            "<pubDate>Thu, 27 Jan 2022 10:00:00 +0000</pubDate>"
+            f"<description>{summary}</description></item></channel></rss>"
+        )
+
+    (site.sources / "pakistan.txt").write_text(f"{title}\n\n{first}\n\nOn trade.\n", "utf-8")
+    web = HTTPServer()
+    web.start()
+    try:
+        web.expect_request("/sco.rss").respond_with_data(rss(article, first))
+        agency = rss(article + "?utm_source=agency", "SCO chief met Pakistan envoy.")
+        web.expect_request("/agency.rss").respond_with_data(agency)
+        site.write_config(
+            f'\n[[sources]]\nname = "sco"\nkind = "feed"\nurl = "{web.url_for("/sco.rss")}"\n'
+            'authority = "official"\ndelay = 0\ntimeout = 2\n'
+            f'\n[[sources]]\nname = "agency"\nkind = "feed"\n'
+            f'url = "{web.url_for("/agency.rss")}"\ndelay = 0\ntimeout = 2\n'
+        )
+        cfg, store = site.config(), site.store()
+        build(site)
+        for n, name in enumerate(["sco", "agency"]):
+            poll = poll_due(cfg, store, T0 + timedelta(hours=n + 1), force=True, only=name)
+            assert (poll.results[0].new, poll.results[0].duplicates) == (0, 1)
+    finally:
+        web.stop()
+    [entry] = [e for e in entry_rows.latest(store.db) if e.title == title]
+    assert (entry.origin, entry.revision, entry.url) == ("pakistan.txt", 1, None)
+    assert len(entry_rows.latest(store.db)) == 2  # the seed and this one

@@ -126,6 +126,10 @@ def ingest_one(
     entry_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
     )
+    if url_key is not None and match.by != "url":
+        # an entry known so far without an address (a file of ours) learns this copy's:
+        # a later copy at that address, with other text, is then this release too
+        entry_rows.note_url_key(db, match.entry_id, url_key)
     if rank < held:
         # a copy below the entry's authority: kept as a mirror; it never revises, re-dates,
         # withdraws or restores the entry, and nothing is delivered
@@ -141,7 +145,10 @@ def ingest_one(
         and "://" not in match.origin
         and not in_sources(match.origin)
     )
-    same_input = moved or match.by in ("origin", "identity", "url")
+    # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
+    # match by it is a copy's, not this release's own address
+    by_url = match.by == "url" and match.url is not None
+    same_input = moved or by_url or match.by in ("origin", "identity")
     takeover = rank > held  # a higher authority's version of an entry a lower one made
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
     if (
