@@ -10,7 +10,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scofeed.build import build as build_feeds
-from scofeed.model import Entry
+from scofeed.model import Entry, Release
+from scofeed.normalise import identity_of, url_key
 from scofeed.poll import poll_due
 from scofeed.store import entries as entry_rows
 
@@ -363,3 +364,51 @@ def test_a_release_of_ours_learns_its_address_from_a_copy_so_later_copies_match(
     [entry] = [e for e in entry_rows.latest(store.db) if e.title == title]
     assert (entry.origin, entry.revision, entry.url) == ("pakistan.txt", 1, None)
     assert len(entry_rows.latest(store.db)) == 2  # the seed and this one
+
+
+PAGE = "https://rus.sectsco.org/news/20220125/%D0%B2%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0~1"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        PAGE.lower(),  # lower-case escapes
+        PAGE.replace("~", "%7E"),  # an unreserved character escaped
+        "https://rus.sectsco.org/news/20220125/встреча~1",  # not escaped at all
+    ],
+)
+def test_one_address_with_its_escapes_spelled_otherwise_is_one_release(site, spelling):
+    """RFC 3986 (6.2.2): percent-escapes are the same in either case, and an escaped
+    unreserved character is that character. Copies of one page whose address a CMS, a
+    browser or a feed wrote either way are one release: the later one edits it."""
+    (site.sources / "a.md").write_text(md(PAGE, "SCO meets envoy", ["On 3 June 2020."]))
+    build(site)
+    (site.sources / "b.md").write_text(md(spelling, "SCO meets envoy", ["Met on 3 June."]))
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (0, 1, 2)
+
+
+def test_a_stored_url_key_with_lower_case_escapes_is_re_keyed(site):
+    """A store made before escapes were compared in one spelling: the upgrade re-keys
+    its URL keys (ids and identities stay), so a copy spelled the other way matches."""
+    (site.sources / "a.md").write_text(md(PAGE.lower(), "SCO meets envoy", ["On 3 June."]))
+    _, entries = build(site)
+    [made] = [e for e in entries if e.url]
+    store = site.store()
+    version = store.db.execute("PRAGMA user_version").fetchone()[0]
+    with store.transaction() as db:  # as the earlier url_key kept it
+        db.execute("UPDATE entries SET url_key = ? WHERE id = ?", (PAGE.lower(), made.id))
+        db.execute(f"PRAGMA user_version = {version - 1}")
+    store.close()
+    (site.sources / "b.md").write_text(md(PAGE, "SCO meets envoy", ["Met on 3 June."]))
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (0, 1, 2)
+    (key,) = site.store().db.execute("SELECT url_key FROM entries WHERE id = ?", (made.id,))
+    assert key[0] == PAGE
+
+
+def test_a_listing_link_not_escaped_has_the_key_its_page_is_stored_under():
+    """A page-list's link as the listing wrote it (Cyrillic, lower-case escapes) is
+    looked up by its URL key before the page is fetched: the key the page's entry holds."""
+    stored = identity_of(Release(origin="x", text="t", url=PAGE.lower()), "fp")[1]
+    assert url_key("https://rus.sectsco.org/news/20220125/встреча~1") == stored == PAGE

@@ -146,12 +146,27 @@ def canonical_url(url: str) -> str:
     return _URL_EDGES.sub("", urlunsplit((scheme, host, path, query, "")))
 
 
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _escape(m: re.Match[str]) -> str:
+    char = chr(int(m.group()[1:], 16))
+    return char if char in UNRESERVED else m.group().upper()
+
+
 def url_key(url: str) -> str:
     """The key two spellings of one address share: the canonical URL, without a leading
     ``www.`` on a host that keeps a dot after it (``www.sectsco.org`` and ``sectsco.org``
-    are one site). Only matching uses it; the content hash keeps ``canonical_url``, so
-    entries stored before this rule keep their hashes (a migration re-keys them)."""
-    canon = canonical_url(url)
+    are one site), its percent-escapes in upper case and those of unreserved characters
+    decoded (RFC 3986, 6.2.2: ``%d0%bf`` is ``%D0%BF``, ``%7E`` is ``~``), a character
+    outside RFC 3986 escaped (``/пр`` is ``/%D0%BF%D1%80``, as ``web_address`` writes it,
+    which ``identity_of`` gives it). Only matching
+    uses it; the content hash keeps ``canonical_url``, so entries stored before these
+    rules keep their hashes (migrations re-key them)."""
+    canon = canonical_url(web_address(url) or url)  # any other character escaped first
+    if "%" in canon:
+        canon = _ESCAPE.sub(_escape, canon)
     if canon.startswith("https://www."):
         rest = canon[len("https://www.") :]
         host = rest.split("/", 1)[0].split(":", 1)[0]
