@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from scofeed.build import build as build_feeds
-from scofeed.model import Entry
+from scofeed.model import Entry, Release
+from scofeed.normalise import identity_of, url_key
+from scofeed.poll import poll_due
 from scofeed.store import entries as entry_rows
 
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
@@ -223,3 +226,190 @@ def test_a_release_put_at_the_head_of_a_json_list_is_new_and_the_others_stay(sit
     assert (report.new, report.updated, report.rejected) == (1, 0, [])
     titles = {e.title: e.revision for e in entries if e.title.startswith("SCO item")}
     assert titles == {"SCO item 1": 1, "SCO item 2": 1, "SCO item 3": 1}
+
+
+def test_a_copy_read_again_does_not_take_an_edited_release_back_to_its_old_text(site):
+    """A copy of a release (same fingerprint, another file) is a duplicate; once the
+    release's own file is edited, reading the unchanged copy again (put back after a
+    `git checkout`, a restore from backup, a cold re-read) is no edit: the edit stands."""
+    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n\nOn trade.\n"
+    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+    build(site)
+    (site.sources / "copy.txt").write_text(first, encoding="utf-8")
+    build(site, T0 + timedelta(hours=1))
+    edited = first.replace("On trade.", "On trade and culture.")
+    (site.sources / "a.txt").write_text(edited, encoding="utf-8")
+    report, _ = build(site, T0 + timedelta(days=1))
+    assert report.updated == 1
+    (site.sources / "copy.txt").unlink()
+    build(site, T0 + timedelta(days=2))
+    (site.sources / "copy.txt").write_text(first, encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=3))
+    assert (report.new, report.updated, report.duplicates, report.written) == (0, 0, 1, [])
+    [entry] = [e for e in entries if e.origin == "a.txt"]
+    assert "culture" in entry.content_html and entry.revision == 2
+    # the copy edited is still that input's edit (docs/formats.md: one release, one entry)
+    (site.sources / "copy.txt").write_text(first.replace("trade", "energy"), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=4))
+    assert report.updated == 1
+    [entry] = [e for e in entries if e.id == entry.id]
+    assert "energy" in entry.content_html and entry.revision == 3
+
+
+def test_two_feeds_carrying_one_release_do_not_flip_it_at_every_poll(site):
+    """Two agencies' feeds link the same official page (each with its own tracking
+    parameter): one URL key, one entry. The second feed's other text revises it (same
+    URL, same rank: an edit); polling either feed again with its item unchanged is no
+    edit, so the entry does not swing between the two texts with a correction each time."""
+
+    def rss(agency: str, summary: str, poll: int) -> str:
+        link = f"https://eng.sectsco.org/20220125/813122.html?utm_source={agency}"
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Agency</title>'
+            f"<link>https://{agency}.example/</link><description>poll {poll}</description>"
+            f"<item><title>SCO chief meets Pakistan envoy</title><link>{link}</link>"
+            "<pubDate>Thu, 27 Jan 2022 10:00:00 +0000</pubDate>"
+            f"<description>{summary}</description></item></channel></rss>"
+        )
+
+    summaries = {"a": "SCO chief met the envoy on 25 January.", "b": "The SG met the envoy."}
+    web = HTTPServer()
+    web.start()
+    try:
+        sources = "".join(
+            f'\n[[sources]]\nname = "{n}"\nkind = "feed"\nurl = "{web.url_for(f"/{n}.rss")}"\n'
+            "delay = 0\ntimeout = 2\n"
+            for n in summaries
+        )
+        site.write_config(sources)
+        cfg, store = site.config(), site.store()
+        revisions = []
+        for poll, name in enumerate("abab"):
+            web.clear()  # each feed's bytes change at every poll (a new description)
+            web.expect_request(f"/{name}.rss").respond_with_data(
+                rss(name, summaries[name], poll), content_type="application/rss+xml"
+            )
+            poll_due(cfg, store, T0 + timedelta(hours=poll), force=True, only=name)
+            [entry] = [e for e in entry_rows.latest(store.db) if e.url]
+            revisions.append((entry.revision, entry.summary))
+    finally:
+        web.stop()
+    assert revisions == [(1, summaries["a"])] + [(2, summaries["b"])] * 3
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-build", "deleted-first"])
+def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
+    """A release's file moved to another name (or deleted, and brought back under
+    another name), edited on the way: its old name is gone from sources/, so the new
+    file is the release's own input and its edit a correction, not a copy left out."""
+    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n\nOn trade.\n"
+    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+    _, entries = build(site)
+    [made] = [e for e in entries if e.origin == "a.txt"]
+    (site.sources / "a.txt").unlink()
+    if later:
+        build(site, T0 + timedelta(hours=1))
+    (site.sources / "2020").mkdir()
+    moved = site.sources / "2020" / "india.txt"
+    moved.write_text(first.replace("On trade.", "On trade and culture."), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.duplicates) == (0, 1, 0)
+    [entry] = [e for e in entries if e.id == made.id]
+    assert len(entries) == 2  # the seed and this one
+    assert (entry.revision, entry.origin) == (2, "2020/india.txt")
+    assert "culture" in entry.content_html
+    # a copy of the release while its file is still there stays a copy
+    (site.sources / "copy.txt").write_text(first, encoding="utf-8")
+    report, _ = build(site, T0 + timedelta(days=2))
+    assert (report.new, report.updated, report.duplicates) == (0, 0, 1)
+
+
+def test_a_release_of_ours_learns_its_address_from_a_copy_so_later_copies_match(site):
+    """Our file has no URL; the Secretariat's feed carries the same text (one entry, the
+    feed a mirror). An agency's item then links that page, with other text: it is the
+    same release by its address, whichever came first, never a second entry."""
+    article = "https://eng.sectsco.org/20220125/813122.html"
+    title = "SCO Secretary-General meets with Ambassador of Pakistan"
+    first = "On 25 January 2022, SCO Secretary-General Zhang Ming met Moin ul Haque."
+
+    def rss(link: str, summary: str) -> str:
+        return (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            "<link>https://feed.example/</link><description>d</description>"
+            f"<item><title>{title}</title><link>{link}</link>"
+            "<pubDate>Thu, 27 Jan 2022 10:00:00 +0000</pubDate>"
+            f"<description>{summary}</description></item></channel></rss>"
+        )
+
+    (site.sources / "pakistan.txt").write_text(f"{title}\n\n{first}\n\nOn trade.\n", "utf-8")
+    web = HTTPServer()
+    web.start()
+    try:
+        web.expect_request("/sco.rss").respond_with_data(rss(article, first))
+        agency = rss(article + "?utm_source=agency", "SCO chief met Pakistan envoy.")
+        web.expect_request("/agency.rss").respond_with_data(agency)
+        site.write_config(
+            f'\n[[sources]]\nname = "sco"\nkind = "feed"\nurl = "{web.url_for("/sco.rss")}"\n'
+            'authority = "official"\ndelay = 0\ntimeout = 2\n'
+            f'\n[[sources]]\nname = "agency"\nkind = "feed"\n'
+            f'url = "{web.url_for("/agency.rss")}"\ndelay = 0\ntimeout = 2\n'
+        )
+        cfg, store = site.config(), site.store()
+        build(site)
+        for n, name in enumerate(["sco", "agency"]):
+            poll = poll_due(cfg, store, T0 + timedelta(hours=n + 1), force=True, only=name)
+            assert (poll.results[0].new, poll.results[0].duplicates) == (0, 1)
+    finally:
+        web.stop()
+    [entry] = [e for e in entry_rows.latest(store.db) if e.title == title]
+    assert (entry.origin, entry.revision, entry.url) == ("pakistan.txt", 1, None)
+    assert len(entry_rows.latest(store.db)) == 2  # the seed and this one
+
+
+PAGE = "https://rus.sectsco.org/news/20220125/%D0%B2%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0~1"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        PAGE.lower(),  # lower-case escapes
+        PAGE.replace("~", "%7E"),  # an unreserved character escaped
+        "https://rus.sectsco.org/news/20220125/встреча~1",  # not escaped at all
+    ],
+)
+def test_one_address_with_its_escapes_spelled_otherwise_is_one_release(site, spelling):
+    """RFC 3986 (6.2.2): percent-escapes are the same in either case, and an escaped
+    unreserved character is that character. Copies of one page whose address a CMS, a
+    browser or a feed wrote either way are one release: the later one edits it."""
+    (site.sources / "a.md").write_text(md(PAGE, "SCO meets envoy", ["On 3 June 2020."]))
+    build(site)
+    (site.sources / "b.md").write_text(md(spelling, "SCO meets envoy", ["Met on 3 June."]))
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (0, 1, 2)
+
+
+def test_a_stored_url_key_with_lower_case_escapes_is_re_keyed(site):
+    """A store made before escapes were compared in one spelling: the upgrade re-keys
+    its URL keys (ids and identities stay), so a copy spelled the other way matches."""
+    (site.sources / "a.md").write_text(md(PAGE.lower(), "SCO meets envoy", ["On 3 June."]))
+    _, entries = build(site)
+    [made] = [e for e in entries if e.url]
+    store = site.store()
+    version = store.db.execute("PRAGMA user_version").fetchone()[0]
+    with store.transaction() as db:  # as the earlier url_key kept it
+        db.execute("UPDATE entries SET url_key = ? WHERE id = ?", (PAGE.lower(), made.id))
+        db.execute(f"PRAGMA user_version = {version - 1}")
+    store.close()
+    (site.sources / "b.md").write_text(md(PAGE, "SCO meets envoy", ["Met on 3 June."]))
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (0, 1, 2)
+    (key,) = site.store().db.execute("SELECT url_key FROM entries WHERE id = ?", (made.id,))
+    assert key[0] == PAGE
+
+
+def test_a_listing_link_not_escaped_has_the_key_its_page_is_stored_under():
+    """A page-list's link as the listing wrote it (Cyrillic, lower-case escapes) is
+    looked up by its URL key before the page is fetched: the key the page's entry holds."""
+    identity, stored = identity_of(Release(origin="x", text="t", url=PAGE.lower()), "fp")
+    assert url_key("https://rus.sectsco.org/news/20220125/встреча~1") == stored == PAGE
+    assert identity == "url:" + PAGE.lower()  # the id is minted as before: a rebuild keeps it

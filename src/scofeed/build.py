@@ -125,6 +125,7 @@ def build(
     stamp = time.time()
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= tuning.known_min_files
+    in_sources = _in_sources(index, scan)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""
@@ -142,7 +143,7 @@ def build(
             for release, entry in outcome:
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,
-                    official_hosts=cfg.site.official_hosts,
+                    official_hosts=cfg.site.official_hosts, in_sources=in_sources,
                 )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)
@@ -201,6 +202,23 @@ def build(
 
 def _render_in_workers(cfg: Config, batches: list[list[Planned]]) -> list[list[str]]:
     return pool.fan_out(render_batch, cfg, batches)
+
+
+def _in_sources(index: file_rows.Index, scan: scanner.ScanResult) -> Callable[[str], bool]:
+    """Whether an input (a file, or ``FILE#NAME``: an item of a list file) is in
+    sources/ as this scan found it: known and not gone, or changed."""
+    gone = set(scan.gone)
+    changed = {c.rel for c in scan.changed}
+
+    def held(rel: str) -> bool:
+        return rel in changed or (rel in index.stamps and rel not in gone)
+
+    def in_sources(origin: str) -> bool:
+        return held(origin) or any(
+            held(origin[:at]) for at in range(len(origin)) if origin[at] == "#"
+        )
+
+    return in_sources
 
 
 def _settled_scan(

@@ -24,7 +24,7 @@ input disappeared: a deleted file never retracts a release.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -86,12 +86,14 @@ def ingest_one(
     pending: entry_rows.Pending | None = None,
     authority: str = "local",
     official_hosts: tuple[str, ...] = OFFICIAL_HOSTS,
+    in_sources: Callable[[str], bool] | None = None,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
     ``known`` (for a large batch) spares the lookups of a release that cannot match;
     with ``pending`` (and no planner) a new entry's rows are written in batches.
     ``authority`` is this input's kind (local | official | other); ``official_hosts``
-    judge an entry stored before authorities were kept."""
+    judge an entry stored before authorities were kept. ``in_sources`` (a build's)
+    tells whether a file, or the list file of an item, is still in sources/."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
@@ -124,15 +126,45 @@ def ingest_one(
     entry_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
     )
+    if url_key is not None and match.by != "url":
+        # an entry known so far without an address (a file of ours) learns this copy's:
+        # a later copy at that address, with other text, is then this release too
+        entry_rows.note_url_key(db, match.entry_id, url_key)
     if rank < held:
         # a copy below the entry's authority: kept as a mirror; it never revises, re-dates,
         # withdraws or restores the entry, and nothing is delivered
         if same:
             return Change(replace(entry, revision=match.revision), "unchanged"), 0
         return Change(entry, "mirror"), 0
-    same_input = match.by in ("origin", "identity", "url")
+    # a file of ours matching an entry whose own file has left sources/ is that file
+    # renamed or moved (and maybe edited on the way): it continues the entry
+    moved = (
+        match.by == "fingerprint"
+        and in_sources is not None
+        and rank == held == RANK["local"]
+        and "://" not in match.origin
+        and not in_sources(match.origin)
+    )
+    # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
+    # match by it is a copy's, not this release's own address
+    by_url = match.by == "url" and match.url is not None
+    same_input = moved or by_url or match.by in ("origin", "identity")
     takeover = rank > held  # a higher authority's version of an entry a lower one made
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
+    if (
+        match.by == "origin"
+        and not same
+        and not takeover
+        and not force_update
+        and entry.content_hash == match.input_hash
+    ):
+        # this input holds what it held when last seen, and the entry has moved on (an
+        # input of the same rank edited it since): read again, not edited (a cold
+        # re-read, a copy put back, a feed serving its item again). It does not take
+        # the entry back to its text; its withdrawn switch still counts.
+        if flip is None:
+            return Change(entry, "duplicate"), 0
+        entry, same = entry_rows.get(db, match.entry_id), True
     if same and flip is None:
         if takeover:  # the same text: the entry is the higher input's from now on
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)

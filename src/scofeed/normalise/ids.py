@@ -1,7 +1,7 @@
 """Identity: which release is which, and the ids and addresses derived from that. Pure.
 
 A release is known by its key (``id`` in its metadata), else its URL key (``url_key``:
-the canonical URL without ``www.``), else
+the canonical URL without ``www.``, escapes in one spelling), else
 the fingerprint of its title and first paragraph (``identity_of``: the one rule, used
 by normalise to mint the id and by ingest to find the stored entry). The id is a tag:
 URI minted from that identity once; the store keeps it thereafter. ``content_hash``
@@ -35,8 +35,10 @@ def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:
     key = url_key(address) if address else None
     if release.key:
         return f"key:{release.key}", key
-    if key:
-        return f"url:{key}", key
+    if address and key:
+        # the id is minted from the address as spelled before escapes were compared:
+        # a rebuild from the same files mints the ids an earlier scofeed did
+        return f"url:{_site_key(canonical_url(address))}", key
     return f"fp:{fingerprint}", None
 
 
@@ -151,12 +153,30 @@ def canonical_url(url: str) -> str:
     return _URL_EDGES.sub("", urlunsplit((scheme, host, path, query, "")))
 
 
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _escape(m: re.Match[str]) -> str:
+    char = chr(int(m.group()[1:], 16))
+    return char if char in UNRESERVED else m.group().upper()
+
+
 def url_key(url: str) -> str:
     """The key two spellings of one address share: the canonical URL, without a leading
     ``www.`` on a host that keeps a dot after it (``www.sectsco.org`` and ``sectsco.org``
-    are one site). Only matching uses it; the content hash keeps ``canonical_url``, so
-    entries stored before this rule keep their hashes (a migration re-keys them)."""
-    canon = canonical_url(url)
+    are one site), a character outside RFC 3986 escaped (``/пр`` is ``/%D0%BF%D1%80``, as
+    ``web_address`` writes it), its percent-escapes in upper case and those of unreserved
+    characters decoded (RFC 3986, 6.2.2: ``%d0%bf`` is ``%D0%BF``, ``%7E`` is ``~``).
+    Only matching uses it; the content hash keeps ``canonical_url``, so entries stored
+    before these rules keep their hashes (migrations re-key them)."""
+    key = _site_key(canonical_url(web_address(url) or url))  # any other character escaped
+    return _ESCAPE.sub(_escape, key) if "%" in key else key
+
+
+def _site_key(canon: str) -> str:
+    """The canonical URL without a leading ``www.`` (when a dot remains after it): the
+    URL key before escapes were compared, which mints ids (``identity_of``)."""
     if canon.startswith("https://www."):
         rest = canon[len("https://www.") :]
         host = rest.split("/", 1)[0].split(":", 1)[0]

@@ -32,6 +32,8 @@ class Match:
     authority: str | None = None  # of the input that made or last revised it (None: older)
     origin: str = ""  # that input
     updated_ts: float = 0.0  # the entry's updated time (epoch seconds)
+    input_hash: str | None = None  # matched by origin: the content hash that input last held
+    url: str | None = None  # the entry's own URL (its URL key may be a copy's: note_url_key)
 
 
 @dataclass(frozen=True)
@@ -142,12 +144,12 @@ def find_match(
     if pending is not None:
         pending.flush(db)
     row = db.execute(
-        f"SELECT {_MATCHED} FROM entry_origins o "
+        f"SELECT {_MATCHED}, o.content_hash AS input_hash FROM entry_origins o "
         "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
         (as_db(origin),),
     ).fetchone()
     if row:
-        return _match(row, "origin")
+        return replace(_match(row, "origin"), input_hash=row["input_hash"])
     # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
     # the index on identities leaves those rows out, so the query says so too (SQLite
     # uses a partial index only for a query holding its condition)
@@ -169,13 +171,15 @@ def find_match(
 
 
 _NOT_FP = "substr(identity, 1, 3) != 'fp:'"  # the condition of index entries_by_identity
-_MATCHED = "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin, e.updated_ts"
+_MATCHED = (
+    "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin, e.updated_ts, e.url"
+)
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:
     return Match(
         row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"],
-        row["authority"], from_db(row["origin"]), row["updated_ts"],
+        row["authority"], from_db(row["origin"]), row["updated_ts"], url=row["url"],
     )  # fmt: skip
 
 
@@ -262,6 +266,13 @@ def link_origin(
     (local | official | other), when it came, and whether it is only a ``mirror``
     (a copy that a higher authority's version outranks)."""
     db.execute(_LINK, (as_db(origin), entry_id, content_hash, kind, seen, int(mirror)))
+
+
+def note_url_key(db: sqlite3.Connection, entry_id: str, url_key: str) -> None:
+    """Give an entry that has no URL key the one of an input it matched otherwise."""
+    db.execute(
+        "UPDATE entries SET url_key = ? WHERE id = ? AND url_key IS NULL", (url_key, entry_id)
+    )
 
 
 def set_authority(db: sqlite3.Connection, entry_id: str, authority: str, origin: str) -> None:

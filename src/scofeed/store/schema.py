@@ -34,6 +34,36 @@ def _drop_not_xml() -> str:
     return "\n".join(steps)
 
 
+_HEX = "0123456789ABCDEF"
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+
+
+def _rekey_escapes() -> str:
+    """URL keys with their percent-escapes in upper case, those of unreserved characters
+    decoded (normalise.ids.url_key): the keys holding a "%" (one look at the table),
+    then one UPDATE of those rows per escape (nested replace() calls overflow SQLite's
+    parser)."""
+    steps = [
+        "CREATE TEMP TABLE escaped AS SELECT rowid AS r FROM entries WHERE instr(url_key, '%') > 0;"
+    ]
+    for a in _HEX:
+        for b in _HEX:
+            upper = f"%{a}{b}"
+            for lower in sorted({f"%{a.lower()}{b}", f"%{a}{b.lower()}", upper.lower()} - {upper}):
+                steps.append(_rekey(lower, upper))
+    for char in _UNRESERVED:
+        steps.append(_rekey(f"%{ord(char):02X}", char))
+    steps.append("DROP TABLE temp.escaped;")
+    return "\n".join(steps)
+
+
+def _rekey(old: str, new: str) -> str:
+    return (
+        f"UPDATE entries SET url_key = replace(url_key, '{old}', '{new}') "
+        f"WHERE rowid IN (SELECT r FROM temp.escaped) AND instr(url_key, '{old}') > 0;"
+    )
+
+
 MIGRATIONS: list[str] = [
     # 1: entries, where each came from, rejected inputs, per-source state, HTTP cache
     """
@@ -434,6 +464,9 @@ MIGRATIONS: list[str] = [
     # its output too): lxml refused every feed holding one, so no build published
     # anything from then on; those texts lose the character
     _drop_not_xml(),
+    # 17: URL keys compare percent-escapes whatever their case, and an escaped unreserved
+    # character as that character (normalise.ids.url_key); ids and identities stay
+    _rekey_escapes(),
 ]
 
 
