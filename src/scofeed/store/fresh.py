@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 17
+FRESH_VERSION = 18
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,

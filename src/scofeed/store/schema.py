@@ -64,6 +64,38 @@ def _rekey(old: str, new: str) -> str:
     )
 
 
+def _drop_user_parts() -> str:
+    """Entries' url and link without a user name and password (normalise.ids.web_address):
+    the authority (between "://" and the first "/") loses what comes before its "@";
+    twice, for an unescaped "@" inside the user part. An authority holding "?" or "#"
+    (no path: the "@" may be the query's) is left as it is."""
+
+    def rest(col: str) -> str:
+        return f"substr({col}, instr({col}, '://') + 3)"
+
+    def auth(col: str) -> str:
+        return f"substr({rest(col)}, 1, instr({rest(col)} || '/', '/') - 1)"
+
+    def has(col: str) -> str:
+        a = auth(col)
+        return (
+            f"({col} LIKE 'http%://%@%' AND instr({a}, '@') > 0 "
+            f"AND instr({a}, '?') = 0 AND instr({a}, '#') = 0)"
+        )
+
+    def strip(col: str) -> str:
+        return (
+            f"CASE WHEN {has(col)} THEN substr({col}, 1, instr({col}, '://') + 2) "
+            f"|| substr({rest(col)}, instr({auth(col)}, '@') + 1) ELSE {col} END"
+        )
+
+    step = (
+        f"UPDATE entries SET url = {strip('url')}, link = {strip('link')} "
+        f"WHERE {has('url')} OR {has('link')};"
+    )
+    return "\n".join([step, step])
+
+
 MIGRATIONS: list[str] = [
     # 1: entries, where each came from, rejected inputs, per-source state, HTTP cache
     """
@@ -467,6 +499,10 @@ MIGRATIONS: list[str] = [
     # 17: URL keys compare percent-escapes whatever their case, and an escaped unreserved
     # character as that character (normalise.ids.url_key); ids and identities stay
     _rekey_escapes(),
+    # 18: an entry's url and link never hold a user name and password: a page-list
+    # source's URL with credentials gave them to every article link, published in every
+    # feed, page and push (normalise.ids.web_address leaves them out since)
+    _drop_user_parts(),
 ]
 
 
