@@ -395,10 +395,9 @@ def test_a_stored_url_key_with_lower_case_escapes_is_re_keyed(site):
     _, entries = build(site)
     [made] = [e for e in entries if e.url]
     store = site.store()
-    version = store.db.execute("PRAGMA user_version").fetchone()[0]
     with store.transaction() as db:  # as the earlier url_key kept it
         db.execute("UPDATE entries SET url_key = ? WHERE id = ?", (PAGE.lower(), made.id))
-        db.execute(f"PRAGMA user_version = {version - 1}")
+        db.execute("PRAGMA user_version = 16")  # before migration 17, the re-keying
     store.close()
     (site.sources / "b.md").write_text(md(PAGE, "SCO meets envoy", ["Met on 3 June."]))
     report, entries = build(site, T0 + timedelta(days=1))

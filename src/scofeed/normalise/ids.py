@@ -86,7 +86,8 @@ def web_address(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return None
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+    hostname = parts.hostname
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not hostname:
         return None
     if "@" in parts.netloc:
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
@@ -96,7 +97,7 @@ def web_address(url: str) -> str | None:
     netloc = parts.netloc
     if not netloc.isascii():
         try:
-            netloc = netloc.replace(parts.hostname, parts.hostname.encode("idna").decode())
+            netloc = netloc.replace(hostname, hostname.encode("idna").decode())
         except UnicodeError:
             return None
     if not _NETLOC.fullmatch(netloc):
