@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import sys
 import threading
 import types
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from scofeed import config as config_mod
 from scofeed.store import Store
@@ -265,3 +267,25 @@ def webhook_toml(name: str, url: str, **extra: object) -> str:
         else:
             lines.append(f"{k} = {_json.dumps(v)}")
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def web():
+    """A pytest-httpserver on 127.0.0.1 for one test: pages, feeds and sources to poll."""
+    server = HTTPServer()
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
+    """``scofeed --config <site's> ARGS`` as a subprocess in the site's folder, its
+    output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=120,
+    )

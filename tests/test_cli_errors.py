@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 from conftest import SlowReceiver, webhook_toml
-
-
-def scofeed(site, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=site.root,
-        timeout=120,
-    )
+from conftest import run_cli as scofeed
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:

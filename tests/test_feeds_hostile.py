@@ -14,7 +14,6 @@ from urllib.parse import unquote
 import feedparser
 import pytest
 from lxml import etree
-from pytest_httpserver import HTTPServer
 
 from scofeed.build import build as run_build
 from scofeed.normalise.text import xml_safe
@@ -27,15 +26,6 @@ ATOM = "http://www.w3.org/2005/Atom"
 # character references to what XML 1.0 cannot carry: an HTML parser (nh3's, lxml's)
 # writes each out as the character itself
 BAD_REFS = "&#1; &#x1b; &#xFFFE; &#65535;"
-
-
-@pytest.fixture
-def web():
-    server = HTTPServer()
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 def assert_feeds_readable(feeds: Path) -> None:

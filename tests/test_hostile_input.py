@@ -4,13 +4,12 @@ rest is published; names are stored losslessly; symlink loops are walked once.""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import feedparser
 import pytest
 
+from conftest import run_cli as cli
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.errors import shown
@@ -39,16 +38,6 @@ def populate(site) -> None:
             f.write(data)
     with open(os.path.join(root, GOOD_BAD_NAME), "wb") as f:
         f.write(release("Latin-1 named release", "3 March 2021"))
-
-
-def cli(site, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=site.root,
-        timeout=120,
-    )
 
 
 def test_each_hostile_file_is_one_escaped_line_and_the_rest_publishes(site):

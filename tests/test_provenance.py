@@ -17,7 +17,6 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook
 
 from conftest import SECRET, webhook_toml
@@ -37,15 +36,6 @@ SCO = Path(__file__).resolve().parent / "data" / "sco"
 ARTICLE = "/20220125/813122.html"
 TITLE = "SCO Secretary-General meets with Ambassador of Pakistan"
 LISTING = f'<html><body><ul><li><a href="{ARTICLE}">{TITLE}</a></li></ul></body></html>'
-
-
-@pytest.fixture
-def web():
-    server = HTTPServer()
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 def mirror_rss(port: int, query: str) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -51,17 +52,23 @@ class Served:
             conn.close()
 
 
-@pytest.fixture
-def served(site):
+def serving(site) -> Iterator[Served]:
+    """The site's sources built, then served by the real server on 127.0.0.1 while the
+    caller holds it; the build must reject nothing."""
     cfg = site.config()
     store = Store(cfg.paths.state)
-    build_feeds(cfg, store, NOW)
+    assert not build_feeds(cfg, store, NOW).rejected
     server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
     server.start()
     host, port = server.addresses[0]
     yield Served(host, port, cfg, store, site.feeds)
     server.stop()
     store.close()
+
+
+@pytest.fixture
+def served(site):
+    yield from serving(site)
 
 
 FEEDS = [("atom", "atom.xml"), ("rss", "rss.xml"), ("json", "feed.json")]

@@ -11,14 +11,13 @@ from urllib.parse import urljoin
 import lxml.html
 import pytest
 
-from scofeed.build import build as build_feeds
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import Page, direction, index_html
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
-from tests.test_serve import NOW, Served
+from tests.test_serve import Served, serving
 
 RELEASES = {
     # 23:30 UTC on 10 March is 07:30 on 11 March in Beijing (site.timezone)
@@ -42,15 +41,7 @@ def pages(site):
     for name, text in RELEASES.items():
         (site.sources / name).write_text(text, encoding="utf-8")
     os.utime(site.sources / "undated.txt", (1775000000.123456, 1775000000.123456))
-    cfg = site.config()
-    store = Store(cfg.paths.state)
-    assert not build_feeds(cfg, store, NOW).rejected
-    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
-    server.start()
-    host, port = server.addresses[0]
-    yield Served(host, port, cfg, store, site.feeds)
-    server.stop()
-    store.close()
+    yield from serving(site)
 
 
 def _entry(served: Served, title: str) -> tuple[str, lxml.html.HtmlElement]:
