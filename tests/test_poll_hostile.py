@@ -5,8 +5,6 @@ never loses what was published."""
 from __future__ import annotations
 
 import gzip
-import socket
-import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -16,6 +14,7 @@ from werkzeug import Request, Response
 
 import test_daemon
 import test_remote
+from conftest import SlowReceiver
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.sources import htmlpage
@@ -239,38 +238,6 @@ def test_a_feed_in_a_legacy_charset_reads_right(site, web, declaration, ctype):
     assert [e.title for e in entry_rows.latest(store.db)] == [title]
 
 
-class RawServer:
-    """A socket server on 127.0.0.1 that answers every request with the same raw bytes,
-    then closes the connection (whatever the bytes promised)."""
-
-    def __init__(self, answer: bytes) -> None:
-        self.answer = answer
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/feed.rss"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                got = b""
-                while b"\r\n\r\n" not in got:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-                try:
-                    conn.sendall(self.answer)
-                except OSError:
-                    pass
-
-    def stop(self) -> None:
-        self.sock.close()
-
-
 def _answer(body: bytes, *headers: str) -> bytes:
     head = ["HTTP/1.1 200 OK", "Content-Type: application/rss+xml", *headers]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -312,7 +279,7 @@ BOMB = gzip.compress(b"<rss>" + b" " * 20_000_000, 9)  # 20 MB of spaces, ~20 kB
 def test_a_broken_answer_is_recorded_and_the_other_source_still_publishes(
     site, web, answer, reason
 ):
-    broken = RawServer(answer)
+    broken = SlowReceiver(answer, start=len(answer))  # all at once, then it hangs up
     web.expect_request("/feed.rss").respond_with_data(
         (SCO / "feed.rss").read_bytes(), content_type="application/rss+xml"
     )
