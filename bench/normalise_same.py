@@ -3,8 +3,10 @@
     python bench/normalise_same.py --write before.txt     # with the code to compare against
     python bench/normalise_same.py --check before.txt     # with the changed code
 
-Every fixture in tests/data (files, SCO pages, feeds), the seed, the bench's synthetic
-releases, and a seeded corpus of releases stitched from their lines and from many date
+Every fixture in tests/data (files, SCO pages, feeds), the seed and variants of it, the
+bench's synthetic releases (also typed as real English releases are: no-break spaces,
+typographic quotes and dashes, now and then a character that only looks like one of
+them), and a seeded corpus of releases stitched from their lines and from many date
 forms, each normalised (with and without a file date, a title, a URL), plus the date
 search, ``is_date_line`` and ``date_stamp`` on every line: each case's every field (or
 its error) and its log lines go into one digest line. A speed-up must leave every line
@@ -102,6 +104,60 @@ def fixtures() -> Iterator[tuple[str, Release]]:
             yield f"{feed.name} #{i}", r
 
 
+# What real English releases carry beyond ASCII: the no-break space (the seed has one
+# after many short words), typographic quotes and dashes. And characters that look like
+# them but are not among them (the narrow and thin spaces, the ellipsis, guillemets, the
+# non-breaking hyphen), letters and digits past ASCII, a C1 control, a line separator.
+TYPOGRAPHIC = ["\xa0", "’", "‘", "“", "”", "–", "—"]
+LOOKALIKES = ["\u202f", "\u2009", "\u2007", "…", "«", "»", "\u2011", "é", "İ", "К", "月",
+              "٣", "\x85", "\u2028", "\ufeff", "\u200b"]  # fmt: skip
+TYPED_DATES = [
+    "3\xa0June\xa02020", "On\xa03 June", "8–9 June 2017", "8\xa0–\xa09\xa0June\xa02017",
+    "30 June – 1 July 2021", "30\xa0June\xa0—\xa01\xa0July 2021", "June\xa03,\xa02020",
+    "June 8–9, 2017", "June\xa030 – July\xa01, 2021", "on\xa0Thursday", "last\xa0Monday",
+    "today\xa0", "“3 June 2020”", "‘June 3’", "2020–06–03", "2020-06-03\xa010:30",
+    "03.06.2020\xa0", "3\u202fJune 2020", "3\u2011June", "Wednesday,\xa03\xa0June\xa02020",
+]  # fmt: skip
+
+
+def typed(i: int, rng: random.Random) -> str:
+    """A synthetic release as English releases are typed: a no-break space after some
+    words (or before a line end, or alone on a line), words in typographic quotes, dashes,
+    dates written with them; one in four also holds a lookalike character."""
+    lines = synthetic(i, rng).split("\n")
+    if rng.random() < 0.5:  # a dated line in the body
+        lines.insert(rng.randint(1, len(lines)), f"On {rng.choice(TYPED_DATES)}, the talks began.")
+    out = []
+    for line in lines:
+        words = line.split(" ")
+        typed_line = ""
+        for w in words:
+            pick = rng.random()
+            if pick < 0.05:
+                w = f"“{w}”"
+            elif pick < 0.08:
+                w = f"‘{w}’"
+            elif pick < 0.11:
+                w += "’s"
+            elif pick < 0.13:
+                w = rng.choice(TYPED_DATES)
+            elif pick < 0.15:
+                w = rng.choice(["–", "—", "\xa0–", "—\xa0"])
+            gap = rng.random()
+            typed_line += w + ("\xa0" if gap < 0.15 else " \xa0" if gap < 0.17 else " ")
+        typed_line = typed_line.rstrip(" ")
+        if rng.random() < 0.2:
+            typed_line += rng.choice(["\xa0", " \xa0", "\xa0\xa0"])
+        out.append(typed_line)
+        if rng.random() < 0.1:
+            out.append(rng.choice(["\xa0", "\xa0 \xa0", "—", "“”", "\xa0–\xa0"]))
+    text = rng.choice(["\n", "\r\n"]).join(out)
+    if rng.random() < 0.25:
+        at = rng.randint(0, len(text))
+        text = text[:at] + rng.choice(LOOKALIKES) + text[at:]
+    return text
+
+
 def stitched(count: int, lines: list[str], rng: random.Random) -> Iterator[tuple[str, Release]]:
     """Releases made of random lines of the other cases and date forms, in random
     layouts: chrome first or not, blank lines or not, a title or a URL or not."""
@@ -168,6 +224,32 @@ def cases() -> Iterator[tuple[str, Callable[[], object]]]:
         text = multilingual(i, rng)
         for r in sources.read(f"m{i}.md", ".md", text.encode(), FILE_DATE, 10**7):
             bench.append((f"multilingual {i}", r))
+    for i in range(2000):
+        text = typed(i, rng)
+        title = rng.choice([None, None, None, "SCO\xa0Secretary-General meets “Jingdong”\xa0"])
+        ctx = rng.choice([NOW, FILE_DATE, None])
+        tags = rng.choice([(), ("“security”",), ("a\xa0b",)])
+        release = Release(origin=f"t{i}.txt", text=text, title=title, context_date=ctx, tags=tags)
+        bench.append((f"typed {i}", release))
+    seed = (ROOT / "sources" / "000_8062ea63522097a7.txt").read_text(encoding="utf-8")
+    for j, variant in enumerate(
+        [
+            seed.replace("\xa0", " "),  # the seed without its no-break spaces
+            seed.replace("\xa0", "\xa0\xa0"),
+            seed.replace("\n", "\xa0\n"),
+            seed.replace("\n\n", "\n\xa0\n"),
+            "\xa0" + seed.replace(" ", "\xa0"),
+            seed.replace('"', "“", 1).replace('"', "”", 1).replace("'", "’"),
+            seed.replace("On 3 June 2020", "On 3\xa0June\xa02020"),
+            seed.replace("On 3 June 2020", "On 3–4 June 2020").replace("\xa0", "\u202f"),
+            "Press\xa0release\n3\xa0June\xa02020\n" + seed,
+            "Home\xa0>\xa0News\xa0>\xa0Item\n\xa0\n" + seed,
+            seed.replace("\xa0", "\xa0", 5).replace("\xa0", "\u2028", 1),
+        ]
+    ):
+        for ctx in (NOW, None):
+            r = Release(origin=f"seed{j}.txt", text=variant, context_date=ctx)
+            bench.append((f"seed variant {j} ctx={ctx is not None}", r))
     everything = base + bench
     lines = sorted({ln for _n, r in everything for ln in r.text.splitlines() if ln.strip()})
     corpus = everything + list(stitched(3000, lines, random.Random(9)))
