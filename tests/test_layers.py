@@ -31,6 +31,7 @@ LAYERS: list[list[str]] = [
         "scofeed.sources",
         "scofeed.normalise",
         "scofeed.dates",
+        "scofeed.typography",
         "scofeed.render",
         "scofeed.publish",
     ],

@@ -20,6 +20,7 @@ from scofeed.dates.forms import (
     with_time,
 )
 from scofeed.dates.windowed import matches, nothing_to_try, relative_starts, scan
+from scofeed.typography import ascii_image
 
 
 def find_dates(
@@ -34,12 +35,15 @@ def find_dates(
     With a ``reference`` (the publication date) relative dates are resolved against it.
     ``windowed=False`` runs every pattern over the whole text: the plain, slow form the
     windowed search must agree with (see ``scofeed.dates.windowed``)."""
-    if windowed and nothing_to_try(text, reference is not None):
+    # text that is ASCII but for typographic marks is searched by its ASCII image (each
+    # mark a "?", see ``scofeed.dates.windowed``), made once for the steps that ask
+    image = ascii_image(text)
+    if windowed and image is not None and nothing_to_try(image, reference is not None):
         return []
-    if not text.isascii() and any(digit in text for digit in FULLWIDTH_DIGITS):
+    if image is None and any(digit in text for digit in FULLWIDTH_DIGITS):
         text = text.translate(FULLWIDTH)  # same length: positions stay valid
     found: list[FoundDate] = []
-    every = matches(text, windowed)
+    every = matches(text, windowed, image)
     if not every and reference is None:
         return found
     years = {int(m["year"]) for m in every if "year" in m.re.groupindex and m["year"]}
@@ -49,7 +53,7 @@ def find_dates(
             found.append(with_time(hit, text))
     if reference is not None:
         starts = {f.position for f in found}
-        where = relative_starts(text) if windowed else None
+        where = relative_starts(text, image) if windowed else None
         relatives: list[re.Match[str]] = []
         if where is None:
             relatives.extend(RELATIVE.finditer(text))

@@ -122,7 +122,10 @@ def _month_day_starts(text: str, runs: list[int]) -> list[int]:
 def nothing_to_try(text: str, relative: bool) -> bool:
     """ASCII text without a digit holds no place where a stated date can begin, nor,
     without "day" or "tomorrow", a relative one (with ``relative``): most paragraphs.
-    Checked in C, much faster than the search finding nothing."""
+    Checked in C, much faster than the search finding nothing. For text that is ASCII
+    but for the typographic marks its ASCII image (``scofeed.typography.ascii_image``)
+    gets the same answer: no mark is a digit or a letter, so none is where a date can
+    begin."""
     if not text.isascii() or _has_ascii_digit(text):
         return False
     if not relative:
@@ -147,15 +150,20 @@ def _occurrences(low: str, word: str) -> list[int]:
     return found
 
 
-def relative_starts(text: str) -> list[int] | None:
+def relative_starts(text: str, image: str | None = None) -> list[int] | None:
     """Where a relative date can begin: "tomorrow", or a word ending in "day" (today,
     Monday ...), perhaps after last/next/this/past/on; in other scripts, a Russian word
     (сегодня, a weekday, perhaps after the word before it) or a Chinese one (今天, 周四,
     上周四 ...). The words are found in the lower-cased text, so None (search the whole
     text) when lower-casing moves positions (İ becomes two characters) or the text holds
-    a character the pattern reads as another letter (``CASE_ODDITIES``)."""
-    low = text.lower()
-    ascii_only = text.isascii()
+    a character the pattern reads as another letter (``CASE_ODDITIES``). With its ASCII
+    image (``scofeed.typography.ascii_image``: each typographic mark a "?"), text that is
+    ASCII but for those marks is read as ASCII text is: the words are found in the image
+    lower-cased (no mark is a letter), and the text holds no Russian or Chinese one."""
+    if image is None and text.isascii():
+        image = text
+    ascii_only = image is not None
+    low = image.lower() if image is not None else text.lower()
     if not ascii_only and (len(low) != len(text) or any(odd in text for odd in CASE_ODDITIES)):
         return None
     starts = set(_occurrences(low, "tomorrow"))
@@ -206,8 +214,12 @@ def _russian(text: str, low: str, starts: set[int]) -> None:
                 starts.add(before)
 
 
-def matches(text: str, windowed: bool) -> list[re.Match[str]]:
-    """Every match of every absolute pattern, pattern by pattern, in text order."""
+def matches(text: str, windowed: bool, image: str | None = None) -> list[re.Match[str]]:
+    """Every match of every absolute pattern, pattern by pattern, in text order. With its
+    ASCII image (``scofeed.typography.ascii_image``: each typographic mark a "?"), text
+    that is ASCII but for those marks is searched as ASCII text is: no mark is a digit
+    (the image's digit runs are the text's), "月" or a Cyrillic letter, and the patterns,
+    run over the text itself, take the dashes and the no-break space as they would."""
     out: list[re.Match[str]] = []
     if not windowed:
         for name in NAMES:
@@ -215,11 +227,13 @@ def matches(text: str, windowed: bool) -> list[re.Match[str]]:
         return out
     # A day is one or two digits and no form lets a digit follow it, so only runs that
     # short can hold one; the ISO form opens with a run of exactly four (the year).
-    ascii_only = text.isascii()
+    if image is None and text.isascii():
+        image = text
+    ascii_only = image is not None
     days: list[int] = []
     years: list[int] = []
     dotted: list[int] = []  # days followed by a dot, where the dotted form can open
-    for start, end in _ascii_digit_runs(text) if ascii_only else _digit_runs(text):
+    for start, end in _ascii_digit_runs(image) if image is not None else _digit_runs(text):
         size = end - start
         if size <= 2:
             days.append(start)

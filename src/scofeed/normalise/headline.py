@@ -31,6 +31,7 @@ from scofeed.normalise.text import (
     shorten,
     xml_safe,
 )
+from scofeed.typography import ascii_but_marks
 
 TITLE_MAX = 300  # a headline line is kept whole up to this, then cut at a word
 HEADLINE_MAX = 110  # a headline made from the first sentence
@@ -128,14 +129,31 @@ def headline_from(paragraph: str) -> str:
     return shorten(sentence, limit)
 
 
+def _spaced(text: str) -> str:
+    """``text`` with each no-break space (U+00A0) a space: the same title, body and chrome
+    lines come of it. Everything ``split_release`` reads in its lines takes the two alike:
+    they are white space to ``collapse`` (which makes each run of it one space: the title,
+    the paragraphs and the chrome lines are collapsed), to ``strip`` and to ``\\s`` (the
+    blank-line and blank-ish patterns); neither is a letter of any script, nor does
+    either compose with a neighbour in NFC (U+00A0 decomposes to a space only
+    in the compatibility forms) or count as unsafe in XML. The seed, as most SCO releases,
+    has one after many short words ("met with\\xa0Jingdong at\\xa0the"): without them its
+    text is ASCII, and every fast path for ASCII text applies to it."""
+    if text.isascii() or "\xa0" not in text:
+        return text
+    return text.replace("\xa0", " ")
+
+
 def split_release(release: Release) -> tuple[str, list[str], list[str]]:
     """The title, the body paragraphs, and the chrome lines skipped before the headline
     (kept for their dates)."""
-    lines = clean_lines(release.text)
+    raw = _spaced(release.text)
+    plain = ascii_but_marks(raw)  # so is the text cleaned: cleaning adds no character past ASCII
+    lines = clean_lines(raw, plain)
     text = "\n".join(lines)
     meta_title = collapse(xml_safe(drop_invisible(release.title or "")))
     whole = blocks(text) if meta_title else None  # the body, and what the script is judged by
-    dominant = dominant_script(text, whole, lines)
+    dominant = dominant_script(text, whole, lines, plain or None)
     preamble: list[str] = []
     if whole is not None:
         title = meta_title

@@ -9,6 +9,7 @@ import re
 import string
 
 from scofeed.normalise.text import blocks, collapse
+from scofeed.typography import ascii_but_marks
 
 FOREIGN_MAX = 300  # a paragraph in another script this short is a caption or navigation
 
@@ -26,8 +27,8 @@ _NOT_CJK_HIGH = bytes(b for b in range(256) if not (0x34 <= b <= 0x9F or b in (0
 def _letter_counts(text: str) -> tuple[int, int, int]:
     """How many Latin, Cyrillic and CJK characters ``text`` holds, counted in C by
     deleting bytes (not by a regex per letter)."""
-    if text.isascii():
-        raw = text.encode("ascii")
+    if ascii_but_marks(text):  # no mark is a letter: the ASCII letters are all there are
+        raw = text.encode("ascii", "ignore")
         return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), 0, 0
     ascii_part = text.encode("ascii", "ignore")
     latin1_part = text.encode("latin-1", "ignore")
@@ -61,7 +62,7 @@ def _in_block(units: bytes, high: bytes, block: int, low_from: int, low_to: int)
 
 def cjk_count(text: str) -> int:
     """How many Chinese characters ``text`` holds."""
-    return 0 if text.isascii() else _letter_counts(text)[2]
+    return 0 if ascii_but_marks(text) else _letter_counts(text)[2]  # no mark is a letter
 
 
 def script_of(text: str) -> str | None:
@@ -80,16 +81,19 @@ def script_of(text: str) -> str | None:
 
 
 def dominant_script(
-    text: str, paragraphs: list[str] | None = None, lines: list[str] | None = None
+    text: str,
+    paragraphs: list[str] | None = None,
+    lines: list[str] | None = None,
+    plain: bool | None = None,
 ) -> str | None:
     """The script the release is written in, judged by its longer paragraphs
-    (``paragraphs``: ``blocks(text)``, and ``lines``: ``text.split("\\n")``, when the
-    caller has them already)."""
-    if text.isascii() and _long_ascii_line_with_letter(
-        text.split("\n") if lines is None else lines
-    ):
+    (``paragraphs``: ``blocks(text)``, ``lines``: ``text.split("\\n")`` and ``plain``:
+    ``ascii_but_marks(text)``, when the caller has them already)."""
+    if plain is None:
+        plain = ascii_but_marks(text)
+    if plain and _long_ascii_line_with_letter(text.split("\n") if lines is None else lines):
         # that line's paragraph is long and holds a letter, and ASCII letters are all
-        # Latin: the full reckoning below would say "latin" too
+        # Latin (no mark is a letter): the full reckoning below would say "latin" too
         return "latin"
     if paragraphs is None:
         paragraphs = blocks(text)
@@ -109,8 +113,10 @@ def _long_ascii_line_with_letter(lines: list[str]) -> bool:
 def foreign(text: str, dominant: str | None) -> bool:
     if dominant is None or len(text) > FOREIGN_MAX:
         return False
-    if dominant == "latin" and text.isascii():
-        return False  # ASCII letters are all Latin: script_of would say "latin" or None
+    if dominant == "latin" and ascii_but_marks(text):
+        # ASCII letters are all Latin, and no mark is a letter: script_of would say
+        # "latin" or None
+        return False
     own = script_of(text)
     return own is not None and own != dominant
 
@@ -132,7 +138,7 @@ def detect_language(text: str, default: str) -> str:
     """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
     The first few thousand characters tell."""
     text = text[:4000]
-    if text.isascii():
+    if ascii_but_marks(text):  # no Cyrillic or Chinese letter: no mark is a letter
         return default
     lat, cyr, cjk = _letter_counts(text)
     if not cyr and not cjk:

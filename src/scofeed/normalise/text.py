@@ -13,6 +13,8 @@ import html
 import re
 import unicodedata
 
+from scofeed.typography import ascii_but_marks
+
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PARA_BREAK = re.compile(r"\n\s*\n")
 _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
@@ -24,14 +26,18 @@ def clean_text(text: str) -> str:
     return "\n".join(clean_lines(text))
 
 
-def clean_lines(text: str) -> list[str]:
+def clean_lines(text: str, plain: bool | None = None) -> list[str]:
     """The lines of ``clean_text(text)``: a line holding nothing but white space and
-    punctuation is empty, no other is."""
+    punctuation is empty, no other is. ``plain``: ``ascii_but_marks(text)``, when the
+    caller has it (what is done here only takes characters out, or puts ASCII in)."""
+    if plain is None:
+        plain = ascii_but_marks(text)
     text = drop_invisible(text)
     if "\r" in text:  # found in C at once; looking for "\r\n" scans slowly
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
-    text = xml_safe(text)
+    if not plain:  # ASCII and the marks (none composes, none decomposes but in the
+        text = unicodedata.normalize("NFC", text)  # compatibility forms) are in NFC
+    text = xml_safe(text, plain)
     lines = [ln.rstrip() for ln in text.split("\n")]
     # a line opening with a letter or digit is not blank-ish: no need to ask the pattern
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
@@ -50,11 +56,18 @@ def drop_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
-def xml_safe(text: str) -> str:
+def xml_safe(text: str, plain: bool | None = None) -> str:
     """Drop what XML 1.0 cannot carry: control characters (but tab and newline),
-    lone surrogates and the two non-characters U+FFFE/U+FFFF."""
+    lone surrogates and the two non-characters U+FFFE/U+FFFF. ``plain``:
+    ``ascii_but_marks(text)``, when the caller has it."""
     if text.isascii():  # the same deletion, made in C
         return text.encode("ascii").translate(None, _XML_UNSAFE_ASCII).decode("ascii")
+    if ascii_but_marks(text) if plain is None else plain:
+        # none of the marks is unsafe, so only ASCII characters can be: with each mark a
+        # "?" (one byte for one character), the bytes tell in C whether one is there
+        raw = text.encode("ascii", "replace")
+        if len(raw.translate(None, _XML_UNSAFE_ASCII)) == len(raw):
+            return text
     return _XML_UNSAFE.sub("", text)
 
 
@@ -127,6 +140,10 @@ def compare_key(s: str) -> str:
     """Comparison key: letters and digits only, case-folded."""
     if s.isascii():  # the same key, made in C
         return s.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
+    if ascii_but_marks(s):  # no mark is a letter or a digit, nor has a case: the key of
+        # the ASCII characters alone, the marks dropped by the encoder
+        raw = s.encode("ascii", "ignore").lower()
+        return raw.translate(None, _ASCII_NOT_ALNUM).decode("ascii")
     return "".join(filter(str.isalnum, s.casefold()))
 
 
