@@ -37,7 +37,7 @@ def find_dates(
     windowed search must agree with (see ``scofeed.dates.windowed``)."""
     # text that is ASCII but for typographic marks is searched by its ASCII image (each
     # mark a "?", see ``scofeed.dates.windowed``), made once for the steps that ask
-    image = ascii_image(text)
+    image = text if text.isascii() else ascii_image(text)
     if windowed and image is not None and nothing_to_try(image, reference is not None):
         return []
     if image is None and any(digit in text for digit in FULLWIDTH_DIGITS):

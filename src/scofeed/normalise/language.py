@@ -9,7 +9,7 @@ import re
 import string
 
 from scofeed.normalise.text import blocks, collapse
-from scofeed.typography import ascii_but_marks
+from scofeed.typography import ascii_but_marks, ascii_image
 
 FOREIGN_MAX = 300  # a paragraph in another script this short is a caption or navigation
 
@@ -27,8 +27,9 @@ _NOT_CJK_HIGH = bytes(b for b in range(256) if not (0x34 <= b <= 0x9F or b in (0
 def _letter_counts(text: str) -> tuple[int, int, int]:
     """How many Latin, Cyrillic and CJK characters ``text`` holds, counted in C by
     deleting bytes (not by a regex per letter)."""
-    if ascii_but_marks(text):  # no mark is a letter: the ASCII letters are all there are
-        raw = text.encode("ascii", "ignore")
+    image = text if text.isascii() else ascii_image(text)
+    if image is not None:  # no mark is a letter, nor the "?" each is in the image
+        raw = image.encode("ascii")
         return len(raw) - len(raw.translate(None, _ASCII_LETTERS)), 0, 0
     ascii_part = text.encode("ascii", "ignore")
     latin1_part = text.encode("latin-1", "ignore")
@@ -103,11 +104,18 @@ def dominant_script(
 
 def _long_ascii_line_with_letter(lines: list[str]) -> bool:
     """Some line, whitespace collapsed, is 80 or more characters long and holds a
-    letter. Its paragraph (a superset of its words) is then one of the long ones."""
+    letter. Its paragraph (a superset of its words) is then one of the long ones. The
+    lines are ASCII but for the typographic marks: their letters are ASCII ones."""
     for line in lines:
-        if len(line) >= 80 and len(collapse(line)) >= 80 and _letter_counts(line)[0]:
+        if len(line) >= 80 and len(collapse(line)) >= 80 and _holds_ascii_letter(line):
             return True
     return False
+
+
+def _holds_ascii_letter(text: str) -> bool:
+    """``text`` (ASCII but for the marks) holds a letter."""
+    raw = text.encode("ascii", "replace")  # each mark a "?"
+    return len(raw.translate(None, _ASCII_LETTERS)) < len(raw)
 
 
 def foreign(text: str, dominant: str | None) -> bool:

@@ -13,7 +13,7 @@ import html
 import re
 import unicodedata
 
-from scofeed.typography import ascii_but_marks
+from scofeed.typography import ascii_but_marks, ascii_image
 
 _XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _PARA_BREAK = re.compile(r"\n\s*\n")
@@ -140,10 +140,11 @@ def compare_key(s: str) -> str:
     """Comparison key: letters and digits only, case-folded."""
     if s.isascii():  # the same key, made in C
         return s.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
-    if ascii_but_marks(s):  # no mark is a letter or a digit, nor has a case: the key of
-        # the ASCII characters alone, the marks dropped by the encoder
-        raw = s.encode("ascii", "ignore").lower()
-        return raw.translate(None, _ASCII_NOT_ALNUM).decode("ascii")
+    # ASCII but for the typographic marks: no mark is a letter or a digit, nor has a
+    # case, and the "?" each is in the image is not one either: the same, from the image
+    image = ascii_image(s)
+    if image is not None:
+        return image.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
     return "".join(filter(str.isalnum, s.casefold()))
 
 
