@@ -35,13 +35,22 @@ def _image(text: str) -> bytes | None:
 
 def ascii_but_marks(text: str) -> bool:
     """Every character of ``text`` is ASCII or one of ``MARKS``."""
-    return text.isascii() or _image(text) is not None
+    if text.isascii():
+        return True
+    if "\xa0" in text:  # a mark, and many in a release: spaces, they need no look each
+        text = text.replace("\xa0", " ")
+        if text.isascii():
+            return True
+    return _image(text) is not None
 
 
-def ascii_image(text: str) -> str | None:
+def ascii_image(text: str, plain: bool | None = None) -> str | None:
     """``text`` as ASCII with each mark a "?": the same length, every other character
-    where it was. None when ``text`` holds a character past ASCII that is not a mark."""
+    where it was. None when ``text`` holds a character past ASCII that is not a mark.
+    ``plain``: ``ascii_but_marks(text)``, when the caller knows it."""
     if text.isascii():
         return text
+    if plain is not None:
+        return text.encode("ascii", "replace").decode("ascii") if plain else None
     image = _image(text)
     return image.decode("ascii") if image is not None else None

@@ -30,14 +30,16 @@ def find_dates(
     reference: date | None = None,
     *,
     windowed: bool = True,
+    plain: bool | None = None,
 ) -> list[FoundDate]:
     """Every date stated in ``text``, in order of appearance (overlaps resolved left-first).
     With a ``reference`` (the publication date) relative dates are resolved against it.
     ``windowed=False`` runs every pattern over the whole text: the plain, slow form the
-    windowed search must agree with (see ``scofeed.dates.windowed``)."""
+    windowed search must agree with (see ``scofeed.dates.windowed``). ``plain``:
+    ``scofeed.typography.ascii_but_marks(text)``, when the caller knows it."""
     # text that is ASCII but for typographic marks is searched by its ASCII image (each
     # mark a "?", see ``scofeed.dates.windowed``), made once for the steps that ask
-    image = text if text.isascii() else ascii_image(text)
+    image = text if text.isascii() else ascii_image(text, plain)
     if windowed and image is not None and nothing_to_try(image, reference is not None):
         return []
     if image is None and any(digit in text for digit in FULLWIDTH_DIGITS):

@@ -123,8 +123,11 @@ def choose(
     stamps: list[FoundDate],
     tz: str,
     now: datetime,
+    plain: bool = False,
 ) -> Dates:
-    """The publication date and its source, and the event date (see the module text)."""
+    """The publication date and its source, and the event date (see the module text).
+    ``plain``: the texts are all ASCII but for the typographic marks (as the caller
+    knows: ``scofeed.typography``), so the date search need not look."""
     origin = release.origin
     context = release.context_date
     if context is not None and not plausible(aware(context, tz), now, origin, "mtime"):
@@ -146,7 +149,7 @@ def choose(
     times: dict[int, datetime] = {}  # id of each found date -> its time, made once
     max_year = now.year + 1
     for text in texts:
-        for f in find_dates(text, anchor, max_year=max_year, reference=anchor):
+        for f in find_dates(text, anchor, max_year=max_year, reference=anchor, plain=plain or None):
             at = _at(f, tz)
             if plausible(at, now, origin, "text"):
                 found.append(f)

@@ -31,6 +31,7 @@ from scofeed.normalise.ids import (
 from scofeed.normalise.language import detect_language, language_code
 from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise, shows_nothing
 from scofeed.normalise.text import plain, shorten, xml_safe
+from scofeed.typography import ascii_but_marks
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,11 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
             )
         if address != release.url:
             release = replace(release, url=address)
-    title, paras, preamble = split_release(release)
+    # told once (scofeed.typography): the title, the paragraphs and the chrome lines are
+    # cut from the text, cleaned and collapsed (characters taken out, spaces put in), so
+    # they are ASCII but for the typographic marks when it is and the title still is
+    plain_text = ascii_but_marks(release.text)
+    title, paras, preamble = split_release(release, plain_text)
     tz = settings.timezone
     ctx = day_in(release.context_date, tz) if release.context_date else None
     paras, preamble, stamps, stamp_lines = take_stamps(
@@ -136,6 +141,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     title = plain(title)
     if not title:
         raise NormaliseError(f"{release.origin}: no usable title")
+    plain_parts = plain_text and ascii_but_marks(title)  # the title may be the release's own
     if release.html is not None:
         content = drop_lines(sanitise(release.html), stamp_lines)
         if paras and shows_nothing(content):  # its text came apart from its HTML (a feed
@@ -146,14 +152,14 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
     summary = (shorten(plain(paras[0]), SUMMARY_MAX) if paras else title) or title
     texts = [*preamble, *paras[:6], title]
-    dates = choose(release, texts, stamps, tz, now)
+    dates = choose(release, texts, stamps, tz, now, plain_parts)
     published = dates.published
     updated = aware(release.updated, tz) if release.updated else published
     if not plausible(updated, now, release.origin, "updated"):
         updated = published
     updated = max(updated, published)
     whole = title + " " + " ".join(paras)  # made once: the language and the tags read it
-    language = language_code(release.lang) or detect_language(whole, settings.language)
+    language = language_code(release.lang) or detect_language(whole, settings.language, plain_parts)
     # stated tags are plain text like the title: a tag feed's title and RSS category
     # repeat them, and readers may show either as HTML
     stated = [t for t in (" ".join(plain(xml_safe(tag)).split()) for tag in release.tags) if t]

@@ -144,11 +144,13 @@ def _spaced(text: str) -> str:
     return text.replace("\xa0", " ")
 
 
-def split_release(release: Release) -> tuple[str, list[str], list[str]]:
+def split_release(release: Release, plain: bool | None = None) -> tuple[str, list[str], list[str]]:
     """The title, the body paragraphs, and the chrome lines skipped before the headline
-    (kept for their dates)."""
-    raw = _spaced(release.text)
-    plain = ascii_but_marks(raw)  # so is the text cleaned: cleaning adds no character past ASCII
+    (kept for their dates). ``plain``: ``ascii_but_marks(release.text)``, when the caller
+    has it."""
+    raw = _spaced(release.text)  # a no-break space is a mark: as plain as the text
+    if plain is None:
+        plain = ascii_but_marks(raw)  # so is the text cleaned: cleaning adds nothing past ASCII
     lines = clean_lines(raw, plain)
     text = "\n".join(lines)
     meta_title = collapse(xml_safe(drop_invisible(release.title or "")))

@@ -142,9 +142,12 @@ def language_code(value: str | None) -> str | None:
     return found[1] if found else None
 
 
-def detect_language(text: str, default: str) -> str:
+def detect_language(text: str, default: str, plain: bool | None = None) -> str:
     """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
-    The first few thousand characters tell."""
+    The first few thousand characters tell. ``plain``: ``ascii_but_marks(text)``, when
+    the caller knows it."""
+    if plain:  # no Cyrillic or Chinese letter: no mark is a letter
+        return default
     text = text[:4000]
     if ascii_but_marks(text):  # no Cyrillic or Chinese letter: no mark is a letter
         return default
