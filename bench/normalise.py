@@ -4,8 +4,9 @@
 
 - the build bench's synthetic English releases (``bench/build.py``), with the settings
   the build bench uses (no tags), and with this repository's config.toml (its tags);
-- the same releases with typographic quotes (’ “ ”): text that is not ASCII, as real
-  English releases are;
+- the same releases with typographic quotes (’ “ ”), and with a no-break space after
+  every sixth word (as the seed has one after many short words): text that is not
+  ASCII, as real English releases are;
 - the fixtures in tests/data and the seed (SCO pages, feeds, Russian and Chinese text),
   each case timed alone: the median.
 
@@ -64,12 +65,16 @@ def main() -> int:
     texts = [synthetic(i, rng) for i in range(args.n)]
     plain = []
     quoted = []
+    spaced = []
     for i, text in enumerate(texts):
         plain += sources.read(f"{i}.txt", ".txt", text.encode(), BUILD_NOW, 10**7)
         typographic = text.replace(" member states ", " member states’ ").replace(
             "council", "“council”"
         )
         quoted += sources.read(f"{i}.txt", ".txt", typographic.encode(), BUILD_NOW, 10**7)
+        words = text.split(" ")
+        nbsp = "".join(w + ("\xa0" if j % 6 == 5 else " ") for j, w in enumerate(words))[:-1]
+        spaced += sources.read(f"{i}.txt", ".txt", nbsp.encode(), BUILD_NOW, 10**7)
     bench = settings_from(load(None, []))
     repo = settings_from(load(ROOT / "config.toml", []))
     print(f"normalise, CPU time per release (best of {args.rounds} rounds, {args.n} releases)")
@@ -77,9 +82,10 @@ def main() -> int:
         ("bench releases, no tags (bench/build.py)", plain, bench),
         (f"bench releases, config.toml ({len(repo.tags)} tags)", plain, repo),
         ("bench releases with typographic quotes", quoted, bench),
+        ("bench releases with no-break spaces, as the seed has", spaced, bench),
     ]
     for label, releases, settings in rows:
-        print(f"  {label:48s} {per_release(releases, settings, args.rounds):7.1f} us")
+        print(f"  {label:52s} {per_release(releases, settings, args.rounds):7.1f} us")
     cases = []
     for _name, r in fixtures():
         try:
@@ -90,7 +96,7 @@ def main() -> int:
     each = [best(lambda r=r: [normalise(r, SETTINGS, NOW) for _ in range(20)], args.rounds) / 20
             for r in cases]  # fmt: skip
     median = statistics.median(each) * 1e6
-    print(f"  {f'tests/data fixtures and seed, median of {len(cases)}':48s} {median:7.1f} us")
+    print(f"  {f'tests/data fixtures and seed, median of {len(cases)}':52s} {median:7.1f} us")
     return 0
 
 
