@@ -29,6 +29,7 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -362,20 +363,15 @@ def _render_files(
     file system commits them at once."""
     written: list[str] = []
     failed: dict[str, str] = {}
-    jobs: list[tuple[str, Future[bool]]] = []
-    done = 0  # jobs whose outcome is taken
+    pending: deque[tuple[str, Future[bool]]] = deque()  # in plan order
 
-    def take(upto: int) -> int:
-        """Take the outcomes of jobs[done:upto]; returns where the next take starts."""
-        if upto <= done:
-            return done
-        for path, job in jobs[done:upto]:
-            try:
-                if job.result():
-                    written.append(path)
-            except PublishError as exc:
-                failed[path] = str(exc)
-        return upto
+    def take_oldest() -> None:
+        path, job = pending.popleft()
+        try:
+            if job.result():
+                written.append(path)
+        except PublishError as exc:
+            failed[path] = str(exc)
 
     with ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write") as writers:
         for f in files:
@@ -385,9 +381,13 @@ def _render_files(
             # an entry withdrawn since the plan was made is left out; the next plan differs
             shown = [entries[i] for i in f.ids if i in entries]
             data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
-            jobs.append((f.path, writers.submit(write_if_changed, cfg.paths.feeds / f.path, data)))
-            done = take(len(jobs) - AHEAD)  # holds no more than AHEAD files' bytes
-        done = take(len(jobs))
+            pending.append(
+                (f.path, writers.submit(write_if_changed, cfg.paths.feeds / f.path, data))
+            )
+            if len(pending) > AHEAD:  # hold no more than AHEAD files' bytes
+                take_oldest()
+        while pending:
+            take_oldest()
     return written, failed
 
 
