@@ -20,7 +20,6 @@ connection (DNS rebinding) cannot slip through.
 from __future__ import annotations
 
 import ipaddress
-import os
 import ssl
 import time
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from scofeed.config import Webhook
 from scofeed.deliver import signing
 from scofeed.deliver.policy import Result
 from scofeed.errors import AddressForbidden, DeliveryError, EndpointUnreachable
-from scofeed.sources import deadline
+from scofeed.sources import deadline, http
 
 MAX_RESPONSE = 64 * 1024
 KEEP_RESPONSE = 2000  # characters of the response body stored with the attempt
@@ -104,8 +103,7 @@ def session(allow_private: bool) -> requests.Session:
     guard unless ``allow_private``, and the per-attempt deadline either way."""
     s = requests.Session()
     s.trust_env = False  # no proxies or netrc from the environment
-    # ...but a CA bundle named there is honoured (a private CA for internal receivers)
-    s.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
+    s.verify = http.ca_bundle()  # ...but a CA bundle named there is honoured (a private CA)
     adapter = deadline.WatchedAdapter() if allow_private else GuardedAdapter()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
@@ -136,18 +134,6 @@ class Sent:
     duration: float
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    todo: list[Any] = [exc]
-    while todo:
-        e = todo.pop()
-        if not isinstance(e, BaseException) or any(e is s for s in seen):
-            continue
-        seen.append(e)
-        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
-    return seen
-
-
 def timed_out(timeout: float) -> str:
     """What every push says of an attempt that ran out of time."""
     return f"timeout: no response within {timeout:g}s"
@@ -155,16 +141,13 @@ def timed_out(timeout: float) -> str:
 
 def explain(exc: BaseException, timeout: float) -> DeliveryError:
     """A failed request in our own words, as the error it is."""
-    chain = _causes(exc)
+    chain = http.causes(exc)
     for e in chain:
         if isinstance(e, AddressRefused):
             return AddressForbidden(e.message)
-    for e in chain:
-        if isinstance(e, ssl.SSLCertVerificationError):
-            why = e.verify_message or "verification failed"
-            return EndpointUnreachable(f"TLS certificate not accepted: {why}")
-    if isinstance(exc, requests.exceptions.SSLError):
-        return EndpointUnreachable("TLS handshake failed")
+    tls = isinstance(exc, requests.exceptions.SSLError)
+    if tls or any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        return EndpointUnreachable(http.tls_problem(exc))  # the poller's words
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return EndpointUnreachable(f"connect timeout after {timeout:g}s")
     if isinstance(exc, requests.exceptions.ReadTimeout):

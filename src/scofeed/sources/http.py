@@ -268,19 +268,26 @@ def ca_bundle() -> str | bool:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
 
 
-def tls_problem(exc: BaseException) -> str:
-    """A refused TLS handshake in one line: the verifier's own reason when it has one
-    ("self-signed certificate in certificate chain", "Hostname mismatch, ...")."""
-    seen: set[int] = set()
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it (causes, contexts, urllib3's ``reason``
+    and exceptions among the arguments), each once: where requests keeps the real one."""
+    seen: list[BaseException] = []
     todo: list[object] = [exc]
     while todo:
         e = todo.pop()
-        if not isinstance(e, BaseException) or id(e) in seen:
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
             continue
-        seen.add(id(e))
+        seen.append(e)
+        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
+    return seen
+
+
+def tls_problem(exc: BaseException) -> str:
+    """A refused TLS handshake in one line: the verifier's own reason when it has one
+    ("self-signed certificate in certificate chain", "Hostname mismatch, ...")."""
+    for e in causes(exc):
         if isinstance(e, ssl.SSLCertVerificationError):
             return f"TLS certificate not accepted: {e.verify_message or 'verification failed'}"
-        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
     return "TLS handshake failed"
 
 
