@@ -173,12 +173,13 @@ def add_release(
     return AddResult(stored.id, target, kind, report)
 
 
-def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
+def from_url(cfg: Config, store: Store, url: str, now: datetime, fmt: str | None = None) -> bytes:
     """Fetch a release page (politely: see sources.http) and return it as a JSON release
     that keeps its URL and date, so a later build of sources/ reads the same release
-    with the same duplicate key, whatever the page's own markup says."""
+    with the same duplicate key, whatever the page's own markup says. ``fmt`` is the
+    release format to read it as (default: as its Content-Type says)."""
     try:
-        _body, _suffix, releases = fetch_release(cfg, store, url, now)
+        _body, _suffix, releases = fetch_release(cfg, store, url, now, fmt)
         return url_document(cfg, url, releases, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, url, exc, now)
@@ -239,10 +240,18 @@ def refresh_added(
     return build(cfg, store, now, planner=planner, settled=frozenset({rel}))  # written whole
 
 
-def add_url(cfg: Config, store: Store, url: str, now: datetime, update: bool = False) -> AddResult:
+def add_url(
+    cfg: Config,
+    store: Store,
+    url: str,
+    now: datetime,
+    update: bool = False,
+    fmt: str | None = None,
+) -> AddResult:
     """``scofeed add URL``: the page into sources/ as JSON, a build, and the page
-    watched for corrections while recent (``[recheck]``)."""
-    result = add_release(cfg, store, from_url(cfg, store, url, now), ".json", url, now, update)
+    watched for corrections while recent (``[recheck]``), read as ``fmt`` then too."""
+    data = from_url(cfg, store, url, now, fmt)
+    result = add_release(cfg, store, data, ".json", url, now, update)
     entry = entry_rows.get(store.db, result.entry_id)
     rel = result.path.relative_to(cfg.paths.sources).as_posix()
     page_rows.watch(
@@ -254,5 +263,6 @@ def add_url(cfg: Config, store: Store, url: str, now: datetime, update: bool = F
         entry.published.timestamp(),
         now.timestamp(),
         cfg.recheck.interval,
+        fmt,
     )
     return result

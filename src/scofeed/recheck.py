@@ -7,8 +7,9 @@ the last ``recheck.days`` days it is fetched again every ``recheck.interval`` se
 GET: an unchanged page costs a 304 and nothing more. A changed text is ingested as an
 edit of the same input, so it becomes a correction (``release.updated``) exactly like
 an edited file: a page-list page is ingested again under its URL; an ``add`` page's
-JSON file in sources/ is rewritten and built. A page that now answers 404 or 410 is
-kept (never withdrawn by this) and listed in ``scofeed status``. Requests obey the
+JSON file in sources/ is rewritten and built (the page read in the format ``add
+--format`` named, if any). A page that now answers 404 or 410 is kept (never withdrawn
+by this) and listed in ``scofeed status``. Requests obey the
 per-host delay of the source the page came from (of a source on the same host for an
 ``add`` page; 2 s when there is none); the pages of a source that is disabled or no
 longer configured are not fetched. Due-ness lives in SQLite: a restart loses nothing.
@@ -203,6 +204,6 @@ def _refresh_added(run: _Run, page: Page, resp: Response) -> bool:
         page_rows.forget(run.store.db, page.url)
         raise RejectedInput(page.url, f"its file {page.origin} is gone from sources/; not watched")
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
-    _suffix, releases = read_added(run.cfg, page.url, resp, context)
+    _suffix, releases = read_added(run.cfg, page.url, resp, context, page.format)
     built = refresh_added(run.cfg, run.store, path, page.url, releases, run.now, run.planner)
     return built is not None and built.updated > 0
