@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
+from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
@@ -94,7 +95,7 @@ def _quarantine(
     reason = getattr(exc, "reason", None) or str(exc).removeprefix(origin + ": ")
     with store.transaction() as db:
         file_rows.reject(db, origin, "add", reason, now.timestamp(), None)
-    log.info("add_rejected origin=%s reason=%r", origin, reason)
+    log.info("add_rejected origin=%s reason=%r", logged(origin), reason)
 
 
 def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
@@ -160,7 +161,7 @@ def add_release(
     publish.write_atomic(target, data)
     if old is not None and target != old:
         old.unlink(missing_ok=True)
-    log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
+    log.info("add_written origin=%s path=%s update=%s", logged(origin_label), target, update)
     report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
     entry_id = entry_rows.entry_of_origin(store.db, rel)
     if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
@@ -235,7 +236,7 @@ def refresh_added(
     if data == old_bytes:
         return None
     publish.write_atomic(path, data)
-    log.info("add_refreshed url=%s path=%s", url, path)
+    log.info("add_refreshed url=%s path=%s", logged(url), path)
     rel = path.relative_to(cfg.paths.sources).as_posix()
     return build(cfg, store, now, planner=planner, settled=frozenset({rel}))  # written whole
 

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from scofeed.add import ADD_SOURCE, refresh_added
 from scofeed.config import Config, RemoteSource
+from scofeed.config.redact import safe_url
 from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFailure
 from scofeed.ingest import ingest
 from scofeed.model import Planner
@@ -152,7 +153,9 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
     except PageGone as exc:
         page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
         report.gone.append(page.url)
-        log.warning("recheck_gone url=%s entry=%s status=%d", page.url, page.entry_id, exc.status)
+        log.warning(
+            "recheck_gone url=%s entry=%s status=%d", safe_url(page.url), page.entry_id, exc.status
+        )
         return None
     except RejectedInput as exc:  # temporary ones too: the next interval tries again
         wait = retry_wait(exc.retry_after, run.now) if isinstance(exc, TemporaryFailure) else None
@@ -160,7 +163,10 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
             next_check = max(next_check, at + wait)
         page_rows.record(run.store.db, page.url, at, next_check, None, exc.reason)
         report.failed.append((page.url, exc.reason))
-        log.warning("recheck_failed url=%s reason=%r", page.url, exc.reason)
+        log.warning(
+            "recheck_failed url=%s entry=%s reason=%r",
+            safe_url(page.url), page.entry_id, exc.reason,
+        )  # fmt: skip
         return at + wait if wait is not None else None
     if resp.not_modified:
         remember(run.store, resp, run.now)
@@ -173,13 +179,15 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         reason = getattr(exc, "reason", None) or str(exc)
         page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
         report.failed.append((page.url, reason))
-        log.warning("recheck_failed url=%s reason=%r", page.url, reason)
+        log.warning(
+            "recheck_failed url=%s entry=%s reason=%r", safe_url(page.url), page.entry_id, reason
+        )
         return None
     remember(run.store, resp, run.now)  # kept once the text is in: the next check may 304
     page_rows.record(run.store.db, page.url, at, next_check, resp.status)
     if changed:
         report.updated += 1
-        log.info("recheck_corrected url=%s entry=%s", page.url, page.entry_id)
+        log.info("recheck_corrected url=%s entry=%s", safe_url(page.url), page.entry_id)
     else:
         report.unchanged += 1
     return None

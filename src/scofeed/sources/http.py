@@ -33,6 +33,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from scofeed import USER_AGENT
+from scofeed.config.redact import safe_url
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
 from scofeed.store import Store
 from scofeed.store import sources as source_rows
@@ -297,7 +298,7 @@ class Fetcher:
         if watch.expired:  # headers cut short read as if they had ended
             resp.close()
             raise _too_slow(url, watch)
-        log.info("fetch url=%s status=%d", url, resp.status_code)
+        log.info("fetch url=%s status=%d", safe_url(url), resp.status_code)
         return resp
 
     def _finish(
