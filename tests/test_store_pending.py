@@ -5,8 +5,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
+from scofeed.config import load
 from scofeed.ingest import ingest_one
 from scofeed.model import Release
 from scofeed.normalise import normalise, settings_from
@@ -144,3 +148,62 @@ def test_bulk_load_copies_commits_into_the_database_in_a_thread_of_its_own(tmp_p
     _busy, frames, copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert frames == copied  # the checkpoint at the end copied the rest
     store.close()
+
+
+def _rows(count: int, start: int = 0) -> list[tuple[object, ...]]:
+    """New entry rows across two months and three tag lists (and untagged ones)."""
+    settings = settings_from(load(None, []))
+    tag_lists = [(), ("energy",), ("energy", "trade"), ("trade",)]
+    rows = []
+    for i in range(start, start + count):
+        release = Release(
+            f"n{i}.txt", f"Release {i}\n\nOn {1 + i % 28} {('May', 'June')[i % 2]} 2020, item {i}."
+        )
+        entry = replace(normalise(release, settings, NOW), tags=tag_lists[i % 4])
+        rows.append(entry_rows._insert_row(entry, f"key:{i}", None, 0.0, "local"))
+    return rows
+
+
+def _counts(db: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
+    return (
+        [tuple(r) for r in db.execute("SELECT * FROM entry_months ORDER BY month")],
+        [tuple(r) for r in db.execute("SELECT * FROM entry_tag_lists ORDER BY tags")],
+    )
+
+
+def test_a_batch_is_counted_as_the_trigger_counts_row_by_row(tmp_path):
+    """insert_counted takes the counting trigger out for the batch and counts it in one
+    query: months' live counts and versions, and tag lists, are what row-by-row gives,
+    also on top of rows already counted; the trigger is back afterwards."""
+    by_rows, batched = Store(tmp_path / "rows.sqlite3"), Store(tmp_path / "batch.sqlite3")
+    trigger = "SELECT sql FROM sqlite_master WHERE name = 'entries_counted_in'"
+    before = by_rows.db.execute(trigger).fetchone()[0]
+    for first, count in ((0, 7), (7, 30)):
+        rows = _rows(count, first)
+        with by_rows.transaction() as db:
+            for row in rows:
+                db.execute(entry_rows._INSERT, row)
+        with batched.transaction() as db:
+            entry_rows.insert_counted(db, rows)
+        assert _counts(batched.db) == _counts(by_rows.db)
+    months, tags = _counts(batched.db)
+    assert [m[2] for m in months] == [19, 18]  # each month's version: one per row added
+    assert ("[]", 0) not in tags and len(tags) == 3
+    assert batched.db.execute(trigger).fetchone()[0] == before
+
+
+def test_a_failed_batch_leaves_the_store_and_its_trigger_as_they_were(tmp_path):
+    store = Store(tmp_path / "s.sqlite3")
+    with store.transaction() as db:
+        entry_rows.insert_counted(db, _rows(4))
+    counted = _counts(store.db)
+    bad = _rows(3, 10) + _rows(1, 0)  # the last row's id is stored already
+    with store.transaction() as db:
+        with pytest.raises(sqlite3.IntegrityError):
+            entry_rows.insert_counted(db, bad)
+        assert entry_rows.count(db) == 4  # the batch's first rows are gone too
+    assert _counts(store.db) == counted
+    with store.transaction() as db:  # the trigger still counts a row on its own
+        db.execute(entry_rows._INSERT, _rows(1, 20)[0])
+    months, _tags = _counts(store.db)
+    assert sum(m[1] for m in months) == 5

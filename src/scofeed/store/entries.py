@@ -113,10 +113,56 @@ class Pending:
 
     def flush(self, db: sqlite3.Connection) -> None:
         if self.entries:
-            db.executemany(_INSERT, self.entries)
+            insert_counted(db, self.entries)
             db.executemany(_LINK, self.origins)
             self.entries.clear()
             self.origins.clear()
+
+
+_COUNTER = "entries_counted_in"  # the trigger counting each new row (migration 14)
+# what that trigger does for each row, done once for every row past a rowid
+_COUNT_MONTHS = (
+    "INSERT INTO entry_months SELECT substr(published, 1, 7), sum(withdrawn_at IS NULL), "
+    "count(*) FROM entries WHERE rowid > ? GROUP BY 1 "
+    "ON CONFLICT (month) DO UPDATE SET live = live + excluded.live, "
+    "version = version + excluded.version"
+)
+_COUNT_TAGS = (
+    "INSERT INTO entry_tag_lists SELECT tags, count(*) FROM entries "
+    "WHERE rowid > ? AND withdrawn_at IS NULL AND tags != '[]' GROUP BY 1 "
+    "ON CONFLICT (tags) DO UPDATE SET live = live + excluded.live"
+)
+
+
+def insert_counted(db: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    """Insert new entry rows (``_insert_row``), counted into ``entry_months`` and
+    ``entry_tag_lists`` as the ``entries_counted_in`` trigger counts them, but with
+    the trigger out of the way meanwhile and the batch counted in one query each: a
+    row-level trigger makes SQLite journal every INSERT statement on its own, ~40% of
+    a cold build's insert time. The trigger comes back, as it was, in the same
+    savepoint: no other connection sees the store without it, and a failure leaves
+    the store as it was before the batch. Each month's version grows by the number
+    of rows added to it, as it does row by row."""
+    found = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (_COUNTER,)
+    ).fetchone()
+    if found is None or len(rows) < 2:  # nothing to gain (or a schema without it)
+        db.executemany(_INSERT, rows)
+        return
+    db.execute("SAVEPOINT insert_counted")
+    try:
+        (last,) = db.execute("SELECT coalesce(max(rowid), 0) FROM entries").fetchone()
+        db.execute(f"DROP TRIGGER {_COUNTER}")
+        db.executemany(_INSERT, rows)
+        db.execute(_COUNT_MONTHS, (last,))
+        db.execute(_COUNT_TAGS, (last,))
+        db.execute(found[0])
+    except BaseException:
+        if db.in_transaction:  # an I/O error may have ended it already
+            db.execute("ROLLBACK TO insert_counted")
+            db.execute("RELEASE insert_counted")
+        raise
+    db.execute("RELEASE insert_counted")
 
 
 def find_match(
