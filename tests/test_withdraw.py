@@ -25,6 +25,7 @@ from scofeed.build import build
 from scofeed.cli import main
 from scofeed.deliver import payload, runner
 from scofeed.publish import publish_feeds
+from scofeed.render import catalog
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as delivery_rows
@@ -518,3 +519,9 @@ def test_a_feed_whose_entries_are_all_withdrawn_is_dated_by_the_last_withdrawal(
     atom, rss = feed_dates(site)
     assert rss == NOW > seed_updated  # `two`'s withdrawal, still in force, is the newer
     assert atom == NOW
+    # the date is in the subscription feeds' keys, not in every head's repr, on which
+    # publish keys all files: a store with no withdrawal keeps the keys it had
+    head = catalog.head(cfg, catalog.main_set(cfg), "atom", last_withdrawal=NOW)
+    assert head.last_withdrawal == NOW and repr(head) == repr(
+        catalog.head(cfg, catalog.main_set(cfg), "atom")
+    )

@@ -155,7 +155,7 @@ def plan(
     """Every file with its key: the sets' subscription feeds from their newest entries'
     stamps, the main set's archive pages from each month's version, and the tombstones
     still shown. ``withdrawals`` (``entry_rows.withdrawals``) give each set's latest
-    withdrawal, which a subscription feed's date never precedes (in its head, so in its
+    withdrawal, which a subscription feed's date never precedes (in its head and its
     key). While every entry fits in the subscription feed, that feed is complete
     (``fh:complete``) and there are no archive pages: a lone archive page with no
     neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
@@ -173,11 +173,12 @@ def plan(
         tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
         last = max((at for language, tags, at in withdrawals
                     if fs.holds(language, {tag_slug(t) for t in tags})), default=None)  # fmt: skip
+        dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
             head = catalog.head(cfg, fs, fmt, newest, whole, last)
             gone = tombs if fmt == "atom" else ()
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
-                      *(_tomb(e) for e in gone))  # fmt: skip
+                      *(_tomb(e) for e in gone), *dated)  # fmt: skip
             key = _key(common, fmt, fs.path(fmt), shown)
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
         if not fs.archived or whole:

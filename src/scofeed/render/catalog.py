@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import field
 from datetime import datetime
 from urllib.parse import quote
 
@@ -161,7 +162,10 @@ class Head:
     links: tuple[tuple[str, str], ...] = ()
     archive: bool = False
     complete: bool = False
-    last_withdrawal: datetime | None = None
+    # not in the repr, which publish keys every file on (a new field there would change
+    # every archive page's key, so re-render them all once): plan() adds it to the keys
+    # of the subscription feeds that have one
+    last_withdrawal: datetime | None = field(default=None, repr=False)
 
 
 def head(
