@@ -16,7 +16,7 @@ removed.
 Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`` of
 ``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
 files' keys, so a tombstone's expiry re-renders them at the next build). A set's latest
-withdrawal is in its subscription feeds' heads (so their keys): a feed is never dated
+withdrawal is in its subscription feeds' heads and keys: a feed is never dated
 before it, and a feed emptied by withdrawals is dated by the last of them.
 """
 
