@@ -19,6 +19,7 @@ import pytest
 import requests
 from lxml import etree
 
+from scofeed import publish
 from scofeed.build import build as run_build
 from scofeed.config import show, tag_slug
 from scofeed.errors import ConfigError
@@ -349,3 +350,16 @@ def test_one_publisher_at_a_time(site):
     lock.close()
     assert done.wait(30)
     assert (site.feeds / "atom.xml").is_file()
+
+
+def test_every_file_is_written_once_and_reported_in_plan_order(big):
+    """Files are written by threads as they are rendered (publish.WRITERS): the report
+    still lists each file written once, in the order the plan has them."""
+    _site, cfg, _store, report = big
+    assert len(report.written) > publish.AHEAD  # more than are held between the two
+    assert len(set(report.written)) == len(report.written)
+    root = cfg.paths.feeds
+    assert set(report.written) == {
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+    }
+    assert report.written[:2] == ["atom.xml", "rss.xml"]  # the main set's first

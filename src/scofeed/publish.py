@@ -31,7 +31,9 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,25 +356,46 @@ def contained(path: str) -> bool:
     )
 
 
+WRITERS = 8  # files written at once (threads): their fsyncs wait on the disk together
+AHEAD = 2 * WRITERS  # files rendered and not yet written, at most
+
+
 def _render_files(
     cfg: Config, files: list[Planned], entries: dict[str, Entry]
 ) -> tuple[list[str], dict[str, str]]:
     """Render and write each file; the paths written, and those that could not be
-    (path -> why: a folder made read-only, a full disk), which the rest do not wait for."""
+    (path -> why: a folder made read-only, a full disk), which the rest do not wait for.
+    Files are rendered here, in turn, and written by ``WRITERS`` threads meanwhile:
+    written one after the other, each fsync waited on the disk alone (the 16 files of
+    a one-shot `scofeed build` of the seed, ~60 ms, a quarter of it); together the
+    file system commits them at once."""
     written: list[str] = []
     failed: dict[str, str] = {}
-    for f in files:
-        if not contained(f.path):
-            log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
-            continue
-        # an entry withdrawn since the plan was made is left out; the next plan differs
-        shown = [entries[i] for i in f.ids if i in entries]
-        data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
+    pending: deque[tuple[str, Future[bool]]] = deque()  # in plan order
+
+    def take_oldest() -> None:
+        path, job = pending.popleft()
         try:
-            if write_if_changed(cfg.paths.feeds / f.path, data):
-                written.append(f.path)
+            if job.result():
+                written.append(path)
         except PublishError as exc:
-            failed[f.path] = str(exc)
+            failed[path] = str(exc)
+
+    with ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write") as writers:
+        for f in files:
+            if not contained(f.path):
+                log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
+                continue
+            # an entry withdrawn since the plan was made is left out; the next plan differs
+            shown = [entries[i] for i in f.ids if i in entries]
+            data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
+            pending.append(
+                (f.path, writers.submit(write_if_changed, cfg.paths.feeds / f.path, data))
+            )
+            if len(pending) > AHEAD:  # hold no more than AHEAD files' bytes
+                take_oldest()
+        while pending:
+            take_oldest()
     return written, failed
 
 
