@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -81,6 +82,15 @@ def site(tmp_path: Path) -> Site:
     shutil.copy(SEED, s.sources / SEED.name)
     s.write_config()
     return s
+
+
+def rewind(db: sqlite3.Connection, version: int) -> None:
+    """Set a migrated store back to schema ``version``, so that opening it runs the later
+    migrations again (an upgrade test). A migration that cannot run twice is undone
+    first: 19 adds page_checks.format."""
+    if version < 19:
+        db.execute("ALTER TABLE page_checks DROP COLUMN format")
+    db.execute(f"PRAGMA user_version = {version}")
 
 
 def free_port() -> int:

@@ -15,7 +15,9 @@ publisher wrote before and no longer plans (a month left empty, a tag dropped) i
 removed.
 Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`` of
 ``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
-files' keys, so a tombstone's expiry re-renders them at the next build).
+files' keys, so a tombstone's expiry re-renders them at the next build). A set's latest
+withdrawal is in its subscription feeds' heads and keys: a feed is never dated
+before it, and a feed emptied by withdrawals is dated by the last of them.
 """
 
 from __future__ import annotations
@@ -150,10 +152,13 @@ def plan(
     members: Members,
     months: dict[str, Month],
     withdrawn: Sequence[Entry] = (),
+    withdrawals: Sequence[tuple[str, tuple[str, ...], datetime]] = (),
 ) -> list[Planned]:
     """Every file with its key: the sets' subscription feeds from their newest entries'
     stamps, the main set's archive pages from each month's version, and the tombstones
-    still shown. While every entry fits in the subscription feed, that feed is complete
+    still shown. ``withdrawals`` (``entry_rows.withdrawals``) give each set's latest
+    withdrawal, which a subscription feed's date never precedes (in its head and its
+    key). While every entry fits in the subscription feed, that feed is complete
     (``fh:complete``) and there are no archive pages: a lone archive page with no
     neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
     order = sorted(months, reverse=True)  # newest first
@@ -168,11 +173,14 @@ def plan(
         ids = tuple(i for i, _ in rows)
         shown = _hash([stamp for _, stamp in rows])
         tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
+        last = max((at for language, tags, at in withdrawals
+                    if fs.holds(language, {tag_slug(t) for t in tags})), default=None)  # fmt: skip
+        dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
-            head = catalog.head(cfg, fs, fmt, newest, whole)
+            head = catalog.head(cfg, fs, fmt, newest, whole, last)
             gone = tombs if fmt == "atom" else ()
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
-                      *(_tomb(e) for e in gone))  # fmt: skip
+                      *(_tomb(e) for e in gone), *dated)  # fmt: skip
             key = _key(common, fmt, fs.path(fmt), shown)
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
         if not fs.archived or whole:
@@ -276,7 +284,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     db = store.db
     withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
     p, members, months = layout(cfg, db, withdrawn)
-    files = plan(cfg, p.sets, members, months, withdrawn)
+    files = plan(cfg, p.sets, members, months, withdrawn, entry_rows.withdrawals(db))
     root = cfg.paths.feeds
     known = feedfiles.keys(db)
     todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]

@@ -4,7 +4,8 @@
   starting ``whsec_``) is never shown.
 - A URL is shown without its credentials (``user:pass@`` -> ``***@``), its query
   (``?token=abc`` -> ``?***``) and its fragment; a webhook URL, whose path may be
-  the token itself (Slack, Discord), is shown as ``scheme://host/***``.
+  the token itself (Slack, Discord), is shown as ``scheme://host/***``. Log lines at
+  INFO show fetched and added pages so too (``logged``).
 - A table is never echoed (a mistyped ``[webhooks]`` holds a secret); neither is a list
   holding anything but plain words and numbers.
 """
@@ -77,6 +78,15 @@ def safe_url(url: str) -> str:
     if parts.fragment:
         shown += f"#{MASK}"
     return shown
+
+
+def logged(text: str) -> str:
+    """An input's name as an INFO log line shows it: an http(s) URL through ``safe_url``
+    (a query or a user part may hold a token; log files travel further than the config),
+    anything else (a file's name, ``<stdin>``) as it is."""
+    if text[:8].lower().startswith(("http://", "https://")):
+        return safe_url(text)
+    return text
 
 
 def no_credentials(text: str) -> str:

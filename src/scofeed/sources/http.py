@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from scofeed import USER_AGENT
+from scofeed.config.redact import safe_url
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
 from scofeed.sources import deadline
 from scofeed.store import Store
@@ -201,7 +202,7 @@ class Fetcher:
         if watch.expired:  # headers cut short read as if they had ended
             resp.close()
             raise _too_slow(url, watch)
-        log.info("fetch url=%s status=%d", url, resp.status_code)
+        log.info("fetch url=%s status=%d", safe_url(url), resp.status_code)
         return resp
 
     def _finish(
