@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -81,6 +82,15 @@ def site(tmp_path: Path) -> Site:
     shutil.copy(SEED, s.sources / SEED.name)
     s.write_config()
     return s
+
+
+def rewind(db: sqlite3.Connection, version: int) -> None:
+    """Set a migrated store back to schema ``version``, so that opening it runs the later
+    migrations again (an upgrade test). A migration that cannot run twice is undone
+    first: 19 adds page_checks.format."""
+    if version < 19:
+        db.execute("ALTER TABLE page_checks DROP COLUMN format")
+    db.execute(f"PRAGMA user_version = {version}")
 
 
 def free_port() -> int:
@@ -207,13 +217,17 @@ def receivers():
 class SlowReceiver:
     """A raw socket endpoint on 127.0.0.1 that holds its answer: it reads each
     request's head, then sends ``answer[:start]`` at once and the rest one byte every
-    ``every`` seconds, or, with ``silent``, says nothing until it is stopped."""
+    ``every`` seconds, or, with ``silent``, says nothing until it is stopped. How each
+    answer ended goes to ``outcomes`` ("whole", "client gone": the client closed the
+    connection before all of it was sent, or "stopped"), and ``ended`` is set."""
 
     def __init__(
         self, answer: bytes, every: float = 1.0, start: int = 0, silent: bool = False
     ) -> None:
         self.answer, self.every, self.start, self.silent = answer, every, start, silent
         self.requests = 0
+        self.outcomes: list[str] = []
+        self.ended = threading.Event()
         self.done = threading.Event()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
@@ -238,20 +252,50 @@ class SlowReceiver:
                         return
                     got += chunk
                 self.requests += 1
-                if self.silent:
-                    self.done.wait(120)
-                    return
-                conn.sendall(self.answer[: self.start])
-                for i in range(self.start, len(self.answer)):
-                    if self.done.wait(self.every):
-                        return
-                    conn.sendall(self.answer[i : i + 1])
+                outcome = self._answer(conn)
             except OSError:
-                return
+                outcome = "client gone"
+        self.outcomes.append(outcome)
+        self.ended.set()
+
+    def _answer(self, conn: socket.socket) -> str:
+        if self.silent:
+            self.done.wait(120)
+            return "stopped"
+        conn.sendall(self.answer[: self.start])
+        for i in range(self.start, len(self.answer)):
+            if self.done.wait(self.every):
+                return "stopped"
+            conn.sendall(self.answer[i : i + 1])
+        return "whole"
 
     def stop(self) -> None:
         self.done.set()
         self.sock.close()
+
+
+SLOW = "slow-dns.test"
+
+
+@pytest.fixture
+def slow_resolver(monkeypatch):
+    """``socket.getaddrinfo`` held (up to 60 s, until the test ends) for the one name
+    ``SLOW``, which then resolves to 127.0.0.1: a resolver that does not answer, which
+    cannot be made on this machine without changing its system files."""
+    real = socket.getaddrinfo
+    state = {"answered": threading.Event(), "release": threading.Event(), "calls": 0}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == SLOW:
+            state["calls"] += 1
+            state["release"].wait(60)
+            state["answered"].set()
+            host = "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield state
+    state["release"].set()
 
 
 def webhook_toml(name: str, url: str, **extra: object) -> str:

@@ -215,3 +215,39 @@ def test_cli_add_from_a_url_keeps_the_url_and_date(site, httpserver):
     assert "missing.html" in err and "404" in err and "Traceback" not in err
     rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()
     assert (httpserver.url_for("/missing.html"), "add") in [tuple(r) for r in rejects]
+
+
+def test_cli_add_url_reads_the_page_in_the_format_given_and_so_does_its_recheck(site, web):
+    """A Markdown release served as text/plain (as raw file hosts do): ``--format md``
+    reads it as Markdown, its front matter as metadata, and the recheck reads it so too."""
+    import json
+
+    day = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()  # recent: rechecked
+    md = (
+        f"---\ntitle: SCO meets envoy\ndate: {day}\n---\nThe Secretary-General met the **envoy**.\n"
+    )
+
+    def serve(body: str) -> None:
+        web.clear()
+        web.expect_request("/r.md").respond_with_data(body, content_type="text/plain")
+
+    serve(md)
+    url = web.url_for("/r.md")
+    out, _ = run(site, "add", "--format", "md", url)
+    path = Path(out.splitlines()[1].removeprefix("file "))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["title"] == "SCO meets envoy"  # not "title: SCO meets envoy date: ..."
+    assert doc["date"].startswith(day) and doc["url"] == url
+    assert "<strong>envoy</strong>" in doc["html"] and "---" not in doc["text"]
+    # an edit of the page is read as Markdown again: a correction of the same release
+    serve(md.replace("the **envoy**", "the **special envoy**"))
+    out, _ = run(site, "recheck", "--force")
+    assert "updated=1" in out
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["title"] == "SCO meets envoy"
+    assert "<strong>special envoy</strong>" in doc["html"] and "---" not in doc["text"]
+    # without --format the Content-Type decides, as before: plain text
+    serve(md.replace("SCO meets envoy", "SCO meets another envoy"))
+    out, _ = run(site, "add", url.replace("localhost", "127.0.0.1") + "?again")
+    doc = json.loads(Path(out.splitlines()[1].removeprefix("file ")).read_text(encoding="utf-8"))
+    assert doc["title"].startswith("title: SCO meets another envoy") and "html" not in doc

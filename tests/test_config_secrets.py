@@ -9,15 +9,21 @@ import os
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from werkzeug import Response
 
+from scofeed.add import add_url
 from scofeed.cli import main
 from scofeed.config import load, redact_url, safe_url, show
-from scofeed.config.redact import got, secret_key
+from scofeed.config.redact import got, logged, secret_key
 from scofeed.daemon import Daemon
 from scofeed.errors import ConfigError
+from scofeed.poll import poll_due
+from scofeed.recheck import recheck_due
 
 SECRET = "whsec_" + base64.b64encode(b"LEAKEDSECRETLEAKEDSECRET").decode()  # a valid secret
 BAD_SECRET = "not-a-whsec-LEAKEDSECRETBAD"  # refused by the check, must not be echoed
@@ -328,6 +334,12 @@ def test_redaction_rules():
     assert redact_url("hooks.slack.com/services/x") == "***"
     assert safe_url("http://[::1]:8080/a?b=c") == "http://[::1]:8080/a?***"
     assert safe_url("http://[::1") == "***"
+    assert (
+        logged("https://u:p@example.org/a.txt?token=x#f") == "https://***@example.org/a.txt?***#***"
+    )
+    assert logged("HTTP://example.org/news/") == "http://example.org/news/"
+    assert logged("2024-05-02-trade.md") == "2024-05-02-trade.md"  # a file's name as it is
+    assert logged("<stdin>") == "<stdin>"
     assert got("many") == ", got 'many'"
     assert got(("atom", "rdf")) == ", got ('atom', 'rdf')"
     assert got({"secret": SECRET}) == ", got a table"
@@ -338,3 +350,48 @@ def test_redaction_rules():
         assert secret_key(key), key
     for key in ("webhooks[0].allow_private", "site.id_authority", "sources[0].max_items"):
         assert not secret_key(key), key
+
+
+def test_log_lines_show_fetched_and_added_pages_without_their_query(site, web, caplog):
+    """A feed's or a page's address may carry a token in its query (``?key=...``): the
+    INFO lines of a poll, an ``add URL`` and a recheck show it as ``?***`` (safe_url)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    day = now - timedelta(days=3)  # recent: the added page is rechecked
+    item = web.url_for("/item.html")
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<link>{item}</link><description>d</description><item><title>SCO meets envoy</title>"
+        f"<link>{item}</link><pubDate>{format_datetime(day)}</pubDate>"
+        "<description>The SCO Secretary-General met the envoy.</description></item>"
+        "</channel></rss>"
+    )
+    web.expect_request("/feed.xml").respond_with_data(rss, content_type="application/rss+xml")
+    feed = web.url_for("/feed.xml") + "?key=LEAKTOKENQUERY"
+    site.write_config(f'\n[[sources]]\nname = "feedy"\nkind = "feed"\nurl = "{feed}"\ndelay = 0\n')
+    cfg, store = site.config(), site.store()
+
+    text = f"SCO Council meets\n\nOn {day:%d %B %Y} the SCO Council met in Beijing.\n"
+    served = {"page": text}
+    web.expect_request("/page.txt").respond_with_handler(
+        lambda request: Response(served["page"], content_type="text/plain")
+    )
+    added = web.url_for("/page.txt") + "?token=LEAKTOKENADD"
+    with caplog.at_level(logging.INFO, logger="scofeed"):
+        assert poll_due(cfg, store, now).results[0].new == 1
+        add_url(cfg, store, added, now)
+        served["page"] = text.replace("Beijing", "Tashkent")
+        assert recheck_due(cfg, store, now, force=True).updated == 1
+    # ours only: the test server (werkzeug) logs the requests it got, query and all
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("scofeed"))
+    assert_clean(logged)
+    masked_feed = web.url_for("/feed.xml") + "?***"
+    masked_page = web.url_for("/page.txt") + "?***"
+    for line in (
+        f"fetch url={masked_feed} status=200",
+        f"feed_read origin={masked_feed} format=rss20 items=1",
+        f"fetch url={masked_page} status=200",
+        f"add_written origin={masked_page} path=",
+        f"recheck_corrected url={masked_page} entry=",
+        f"add_refreshed url={masked_page} path=",
+    ):
+        assert line in logged, line

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from conftest import rewind
 from scofeed.build import build as build_feeds
 from scofeed.model import Entry, Release
 from scofeed.normalise import identity_of, url_key
@@ -397,7 +398,7 @@ def test_a_stored_url_key_with_lower_case_escapes_is_re_keyed(site):
     store = site.store()
     with store.transaction() as db:  # as the earlier url_key kept it
         db.execute("UPDATE entries SET url_key = ? WHERE id = ?", (PAGE.lower(), made.id))
-        db.execute("PRAGMA user_version = 16")  # before migration 17, the re-keying
+        rewind(db, 16)  # before migration 17, the re-keying
     store.close()
     (site.sources / "b.md").write_text(md(PAGE, "SCO meets envoy", ["Met on 3 June."]))
     report, entries = build(site, T0 + timedelta(days=1))

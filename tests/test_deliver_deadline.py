@@ -12,8 +12,9 @@ from conftest import SlowReceiver, webhook_toml
 from scofeed.activitypub.keys import generate
 from scofeed.activitypub.remote import Remote
 from scofeed.build import build as build_feeds
-from scofeed.deliver import runner
+from scofeed.deliver import runner, sender
 from scofeed.errors import FetchError
+from scofeed.sources import deadline
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store.websub import Intent
@@ -21,11 +22,18 @@ from scofeed.websub import send
 from scofeed.websub.runner import ping
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r\n"
+# a body without a length, read until the connection closes: http.client lets go of
+# the socket (conn.sock is None) once it reads such a response
+NO_LENGTH = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
 
 
-@pytest.mark.parametrize("start", [0, len(HEAD)], ids=["dripped-headers", "dripped-body"])
-def test_a_dripping_receiver_times_out_at_the_deadline(site, start):
-    dripper = SlowReceiver(HEAD + b"x" * 40, every=0.2, start=start)
+@pytest.mark.parametrize(
+    ("head", "start"),
+    [(HEAD, 0), (HEAD, len(HEAD)), (NO_LENGTH, len(NO_LENGTH))],
+    ids=["dripped-headers", "dripped-body", "dripped-body-without-length"],
+)
+def test_a_dripping_receiver_times_out_at_the_deadline(site, head, start):
+    dripper = SlowReceiver(head + b"x" * 40, every=0.2, start=start)
     try:
         site.write_config(webhook_toml("drip", dripper.url, timeout=1))
         cfg, store = site.config(), site.store()
@@ -62,19 +70,42 @@ def test_a_dripping_websub_callback_times_out_at_the_deadline():
     assert not ok and "timeout" in reason, reason
 
 
-def test_a_dripping_actor_document_times_out_at_the_deadline(tmp_path):
+@pytest.mark.parametrize("head", [HEAD, NO_LENGTH], ids=["length", "without-length"])
+def test_a_dripping_actor_document_times_out_at_the_deadline(tmp_path, head):
     """A remote server that drips its actor or key document (the inbox fetches it while
-    the sender's POST waits) is cut off at ``[activitypub] timeout`` too."""
-    dripper = SlowReceiver(HEAD + b"x" * 40, every=0.2)
+    the sender's POST waits) is cut off at ``[activitypub] timeout`` too: the connection
+    is closed on it mid-way. The document is read by ``iter_content`` with no clock of
+    its own, so only the deadline's cut ends it; without the cut the whole drip (60
+    bytes, 12 s) would be read, and reported late only then."""
+    dripper = SlowReceiver(head + b"x" * 60, every=0.2, start=len(head))
     store = Store(tmp_path / "state.db")
     remote = Remote(store, generate(), "http://t.example/@a#main-key", True, timeout=1)
     try:
         with pytest.raises(FetchError, match="timeout"):
             remote.get(dripper.url)
+        assert dripper.ended.wait(60)
     finally:
         dripper.stop()
         remote.close()
         store.close()
+    assert dripper.outcomes == ["client gone"]
+
+
+def test_the_pushes_deadline_cuts_a_body_without_a_length():
+    """The cut itself, on a push session: the per-read timeout (30 s) never fires on a
+    drip, so only the deadline ends the read, with the body short. The socket must be
+    the one told at connect: ``conn.sock`` is already None when the deadline passes."""
+    dripper = SlowReceiver(NO_LENGTH + b"x" * 60, every=0.2, start=len(NO_LENGTH))
+    try:
+        with sender.session(allow_private=True) as s, deadline.within(1) as watch:
+            resp = s.get(dripper.url, timeout=30, stream=True)
+            body = resp.raw.read()
+            resp.close()
+        assert dripper.ended.wait(60)
+    finally:
+        dripper.stop()
+    assert watch.expired and len(body) < 60
+    assert dripper.outcomes == ["client gone"]
 
 
 def test_a_dripping_external_hub_is_cut_off_at_the_deadline(site):

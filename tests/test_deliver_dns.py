@@ -1,37 +1,16 @@
 """Name resolution is inside a webhook attempt's deadline (issue #13, point 6). A
 resolver that does not answer cannot be made on this machine without changing its
 system files, so this is the one stand-in: ``socket.getaddrinfo`` held for one test
-host name (every other name resolves as usual). The receiver is real (127.0.0.1)."""
+host name (conftest's ``slow_resolver``; every other name resolves as usual). The
+receiver is real (127.0.0.1)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
+from conftest import SLOW
 from scofeed.deliver import sender
 from scofeed.errors import EndpointUnreachable
-
-SLOW = "slow-dns.test"
-
-
-@pytest.fixture
-def slow_resolver(monkeypatch):
-    real = socket.getaddrinfo
-    state = {"answered": threading.Event(), "release": threading.Event(), "calls": 0}
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host == SLOW:
-            state["calls"] += 1
-            state["release"].wait(60)
-            state["answered"].set()
-            host = "127.0.0.1"
-        return real(host, port, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield state
-    state["release"].set()
 
 
 @pytest.mark.parametrize("allow_private", [True, False])

@@ -14,14 +14,17 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import feedparser
+import listparser
 import pytest
 import requests
 from lxml import etree
 
+from scofeed import publish
 from scofeed.build import build as run_build
 from scofeed.config import show, tag_slug
 from scofeed.errors import ConfigError
 from scofeed.publish import contained, publish_feeds, published_sets
+from scofeed.render import opml
 from scofeed.render.catalog import FeedSet, feed_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
@@ -180,17 +183,30 @@ def test_an_rfc5005_walk_over_http_reaches_every_entry_exactly_once(big, fmt):
     assert len(pages) == len({e.published.strftime("%Y-%m") for e in entry_rows.latest(store.db)})
 
 
-def test_opml_lists_every_subscription_feed(big):
+def test_opml_lists_every_set_once_and_its_other_formats_aside(big):
     site, cfg, store, _ = big
     body, headers = fetch(cfg.site.base_url + "feeds.opml")
     assert headers["content-type"].startswith("text/x-opml")
     root = etree.fromstring(body)
     assert root.get("version") == "2.0"
+    sets = sets_of_store(cfg, store)
+    # one subscription per set, to its Atom feed: a reader importing the file subscribes
+    # to each feed once, not once per format
     outlines = root.findall(".//outline[@xmlUrl]")
-    urls = {o.get("xmlUrl") for o in outlines}
-    want = {fs.url(cfg, fmt) for fs in sets_of_store(cfg, store) for fmt in cfg.feeds.formats}
-    assert urls == want
+    assert [o.get("xmlUrl") for o in outlines] == [fs.url(cfg, "atom") for fs in sets]
+    assert [o.get("text") for o in outlines] == [fs.title for fs in sets]
     assert all(o.get("title") and o.get("type") == "rss" and o.get("htmlUrl") for o in outlines)
+    assert root.findall(".//outline") == outlines  # no folders, no other outlines
+    # the other formats are namespaced attributes, which importers ignore
+    ns = "{" + opml.NS + "}"
+    for o, fs in zip(outlines, sets, strict=True):
+        assert o.get(ns + "rssUrl") == fs.url(cfg, "rss")
+        assert o.get(ns + "jsonUrl") == fs.url(cfg, "json")
+    # a third-party subscription-list parser sees one feed per set
+    parsed = listparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [f.url for f in parsed.feeds] == [fs.url(cfg, "atom") for fs in sets]
+    urls = {fs.url(cfg, fmt) for fs in sets for fmt in cfg.feeds.formats}
     for url in urls:  # every listed feed is served
         fetch(url)
 
@@ -334,3 +350,16 @@ def test_one_publisher_at_a_time(site):
     lock.close()
     assert done.wait(30)
     assert (site.feeds / "atom.xml").is_file()
+
+
+def test_every_file_is_written_once_and_reported_in_plan_order(big):
+    """Files are written by threads as they are rendered (publish.WRITERS): the report
+    still lists each file written once, in the order the plan has them."""
+    _site, cfg, _store, report = big
+    assert len(report.written) > publish.AHEAD  # more than are held between the two
+    assert len(set(report.written)) == len(report.written)
+    root = cfg.paths.feeds
+    assert set(report.written) == {
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
+    }
+    assert report.written[:2] == ["atom.xml", "rss.xml"]  # the main set's first

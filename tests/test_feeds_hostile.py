@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+from conftest import rewind
 from scofeed.build import build as run_build
 from scofeed.normalise.text import xml_safe
 from scofeed.poll import poll_due
@@ -375,7 +376,7 @@ def test_a_store_holding_characters_xml_cannot_carry_publishes_again_after_the_u
         ("Council\x01 meets", "On 3 June\ufffe 2020 it met.",
          "<p>On 3 June\x1b 2020 it met.\uffff</p>", entry.id),
     )  # fmt: skip
-    db.execute("PRAGMA user_version = 15")
+    rewind(db, 15)
     db.commit()
     db.close()
 
@@ -439,7 +440,7 @@ def test_links_stored_with_a_user_name_and_password_lose_them_on_upgrade(site, s
     store.close()
     db = sqlite3.connect(cfg.paths.state)
     db.execute("UPDATE entries SET url = ?, link = ? WHERE id = ?", (stored, stored, entry.id))
-    db.execute("PRAGMA user_version = 17")
+    rewind(db, 17)
     db.commit()
     db.close()
     store = Store(cfg.paths.state)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from conftest import SlowReceiver
+from conftest import SLOW, SlowReceiver
 from scofeed import USER_AGENT
 from scofeed.errors import RejectedInput, TemporaryFailure
 from scofeed.sources import http
@@ -131,6 +131,20 @@ def test_the_deadline_covers_the_whole_fetch_redirects_included(fetcher):
         dripper.stop()
     # the watchdog's reason: without it "more than 5 redirects" ends the loop (15 s)
     assert err.value.reason == "temporary: no complete answer within 4 s"
+
+
+def test_name_resolution_is_inside_the_deadline(httpserver, fetcher, slow_resolver):
+    """A resolver that does not answer (conftest's stand-in) ends the fetch at the
+    deadline, as it does a push: the lookup runs in a thread of its own given what is
+    left of the deadline. Without that the fetch would wait for the resolver (60 s) and
+    then be answered."""
+    httpserver.expect_request("/a").respond_with_data("<p>hi</p>", content_type=HTML)
+    url = f"http://{SLOW}:{httpserver.port}/a"
+    with pytest.raises(TemporaryFailure) as err:
+        fetcher.get(url, timeout=0.25)
+    assert slow_resolver["calls"] == 1 and not slow_resolver["answered"].is_set()
+    assert err.value.reason == "temporary: no complete answer within 1 s"
+    assert httpserver.log == []
 
 
 @pytest.mark.parametrize(

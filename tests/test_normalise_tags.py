@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scofeed.normalise.entry import holds_keyword, match_tags
+from scofeed import sources
+from scofeed.config import load
+from scofeed.normalise import normalise, settings_from
+from scofeed.normalise.entry import TAG_MAX, TAGS_MAX, holds_keyword, match_tags
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -47,3 +56,23 @@ def test_match_tags_whole_words_any_case_unspaced_scripts():
     assert match_tags("秘书长会见地区安全专家", rules) == ["security"]
     assert match_tags("cross-border E-Commerce.", rules) == ["trade"]
     assert match_tags("e-commerce2", rules) == []
+
+
+def test_a_release_stating_too_many_or_too_long_tags_keeps_the_first_ones_shortened(caplog):
+    """A broken or hostile source stating hundreds of tags (or one of a thousand
+    characters) keeps the first TAGS_MAX, each at most TAG_MAX characters, and one log
+    line says so; a release stating few keeps them all as they are."""
+    stated = [f"<b>tag</b>  {i}" for i in range(500)]
+    stated.insert(1, "x" * 1000)
+    text = json.dumps({"title": "Many tags", "text": "On 3 June 2020, a release.", "tags": stated})
+    (release,) = sources.read("many.json", ".json", text.encode(), NOW, 10**7)
+    with caplog.at_level(logging.INFO, logger="scofeed.normalise.entry"):
+        entry = normalise(release, settings_from(load(None, [])), NOW)
+    assert len(entry.tags) == TAGS_MAX and entry.tags[0] == "tag 0"
+    assert len(entry.tags[1]) == TAG_MAX and entry.tags[1].endswith("…")
+    assert entry.tags[2:] == tuple(f"tag {i}" for i in range(1, TAGS_MAX - 1))
+    lines = [r.getMessage() for r in caplog.records if "tags_capped" in r.getMessage()]
+    assert lines == [f"tags_capped origin=many.json kept={TAGS_MAX} stated=501"]
+    (few,) = sources.read("few.json", ".json", text.replace('"x', '"y').encode(), NOW, 10**7)
+    few = replace(few, tags=("Energy", "trade"))
+    assert normalise(few, settings_from(load(None, [])), NOW).tags == ("Energy", "trade")

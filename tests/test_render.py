@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import feedparser
+import listparser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -15,6 +16,7 @@ from lxml import etree
 from scofeed import render
 from scofeed.config import FEED_FILES, load
 from scofeed.model import Entry, Withdrawal
+from scofeed.render import catalog, opml
 from scofeed.withdraw import clean_reason
 from tests.conftest import DATA
 
@@ -286,3 +288,29 @@ def test_an_entrys_tags_reach_feedgen_in_one_call(monkeypatch):
         (first, second) = feedparser.parse(data).entries
         assert [t.term for t in first.tags] == list(tags)
         assert "tags" not in second
+
+
+def test_opml_subscribes_to_atom_else_rss_else_json_once_per_set():
+    sets = [catalog.main_set(CFG), catalog.language_set(CFG, "ru")]
+    for formats, main, others in [
+        ('["json", "rss", "atom"]', "atom.xml", {"rssUrl": "rss.xml", "jsonUrl": "feed.json"}),
+        ('["json", "rss"]', "rss.xml", {"jsonUrl": "feed.json"}),
+        ('["json"]', "feed.json", {}),
+    ]:
+        cfg = load(None, [f"feeds.formats={formats}"])
+        data = opml.render_opml(cfg, sets)
+        root = etree.fromstring(data)
+        outlines = root.findall("body/outline")
+        assert [o.get("xmlUrl") for o in outlines] == [
+            cfg.site.base_url + main,
+            cfg.site.base_url + "ru/" + main,
+        ]
+        assert [o.get("language") for o in outlines] == [None, "ru"]
+        ns = "{" + opml.NS + "}"
+        for o, prefix in zip(outlines, ("", "ru/"), strict=True):
+            extra = {k.removeprefix(ns): v for k, v in o.attrib.items() if k.startswith(ns)}
+            assert extra == {k: cfg.site.base_url + prefix + v for k, v in others.items()}
+        assert (b"xmlns:scofeed" in data) == bool(others)  # declared only when used
+        parsed = listparser.parse(data)
+        assert not parsed.bozo
+        assert [f.url for f in parsed.feeds] == [o.get("xmlUrl") for o in outlines]

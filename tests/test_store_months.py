@@ -9,6 +9,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+from conftest import rewind
 from scofeed.build import build
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -125,7 +126,7 @@ def test_an_older_store_gets_its_summaries_from_its_rows(site):
         "entries_by_language ON entries (language, published_ts DESC, id DESC)",
     ):
         db.execute(f"CREATE INDEX {index}")
-    db.execute("PRAGMA user_version = 13")
+    rewind(db, 13)
     db.commit()
     db.close()
     store = Store(cfg.paths.state)

@@ -25,6 +25,7 @@ from scofeed.build import build
 from scofeed.cli import main
 from scofeed.deliver import payload, runner
 from scofeed.publish import publish_feeds
+from scofeed.render import catalog
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as delivery_rows
@@ -477,3 +478,50 @@ def test_a_reason_with_control_characters_and_markup_stays_well_formed(site, two
     assert comment.startswith("Bad release <script>alert(1)</script> &amp; second line x")
     assert len(comment) <= 500
     assert not feedparser.parse((site.feeds / "atom.xml").read_bytes()).bozo
+
+
+def feed_dates(site, prefix: str = "") -> tuple[datetime, datetime]:
+    """(Atom feed-level updated, RSS lastBuildDate) as feedparser reads them."""
+    out = []
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((site.feeds / prefix / name).read_bytes())
+        assert not parsed.bozo, parsed.bozo_exception
+        out.append(datetime(*parsed.feed.updated_parsed[:6], tzinfo=UTC))
+    return out[0], out[1]
+
+
+def test_a_feed_whose_entries_are_all_withdrawn_is_dated_by_the_last_withdrawal(site, two):
+    """Not a placeholder (it said 2000-01-01 in RSS), and stable: a rebuild with nothing
+    changed writes nothing, and the date outlives the tombstone."""
+    cfg, store = site.config(), site.store()
+    seed = next(e.id for e in entry_rows.latest(store.db) if e.id != two)
+    withdraw(cfg, store, two, "x", NOW)
+    # the newest entry withdrawn: the feeds are dated by that, not by the older seed
+    assert feed_dates(site) == (NOW, NOW)
+    last = NOW + timedelta(hours=1)
+    withdraw(cfg, store, seed, "y", last)
+    assert all(not ids for ids in ids_in(site).values())
+    assert feed_dates(site) == (last, last)
+    assert feed_dates(site, "en") == (last, last)  # the language set, kept by its tombstones
+    assert json.loads((site.feeds / "feed.json").read_bytes())["items"] == []
+    before = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
+    assert publish_feeds(cfg, store, last + timedelta(minutes=5)) == []
+    assert build(cfg, store, last + timedelta(minutes=5)).written == []
+    assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == before
+    # once the tombstones are gone, the main feeds still say when they were emptied
+    written = publish_feeds(cfg, store, last + timedelta(days=cfg.feeds.tombstone_days + 1))
+    assert "atom.xml" in written and "rss.xml" not in written
+    assert tombstones(site) == []
+    assert feed_dates(site) == (last, last)
+    # a restore takes its withdrawal back: the feeds are dated by what remains
+    restore(cfg, store, seed, last + timedelta(days=60))
+    seed_updated = entry_rows.get(store.db, seed).updated
+    atom, rss = feed_dates(site)
+    assert rss == NOW > seed_updated  # `two`'s withdrawal, still in force, is the newer
+    assert atom == NOW
+    # the date is in the subscription feeds' keys, not in every head's repr, on which
+    # publish keys all files: a store with no withdrawal keeps the keys it had
+    head = catalog.head(cfg, catalog.main_set(cfg), "atom", last_withdrawal=NOW)
+    assert head.last_withdrawal == NOW and repr(head) == repr(
+        catalog.head(cfg, catalog.main_set(cfg), "atom")
+    )

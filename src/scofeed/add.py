@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
+from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
@@ -94,7 +95,7 @@ def _quarantine(
     reason = getattr(exc, "reason", None) or str(exc).removeprefix(origin + ": ")
     with store.transaction() as db:
         file_rows.reject(db, origin, "add", reason, now.timestamp(), None)
-    log.info("add_rejected origin=%s reason=%r", origin, reason)
+    log.info("add_rejected origin=%s reason=%r", logged(origin), reason)
 
 
 def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
@@ -160,7 +161,7 @@ def add_release(
     publish.write_atomic(target, data)
     if old is not None and target != old:
         old.unlink(missing_ok=True)
-    log.info("add_written origin=%s path=%s update=%s", origin_label, target, update)
+    log.info("add_written origin=%s path=%s update=%s", logged(origin_label), target, update)
     report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
     entry_id = entry_rows.entry_of_origin(store.db, rel)
     if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
@@ -173,12 +174,13 @@ def add_release(
     return AddResult(stored.id, target, kind, report)
 
 
-def from_url(cfg: Config, store: Store, url: str, now: datetime) -> bytes:
+def from_url(cfg: Config, store: Store, url: str, now: datetime, fmt: str | None = None) -> bytes:
     """Fetch a release page (politely: see sources.http) and return it as a JSON release
     that keeps its URL and date, so a later build of sources/ reads the same release
-    with the same duplicate key, whatever the page's own markup says."""
+    with the same duplicate key, whatever the page's own markup says. ``fmt`` is the
+    release format to read it as (default: as its Content-Type says)."""
     try:
-        _body, _suffix, releases = fetch_release(cfg, store, url, now)
+        _body, _suffix, releases = fetch_release(cfg, store, url, now, fmt)
         return url_document(cfg, url, releases, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, url, exc, now)
@@ -234,15 +236,23 @@ def refresh_added(
     if data == old_bytes:
         return None
     publish.write_atomic(path, data)
-    log.info("add_refreshed url=%s path=%s", url, path)
+    log.info("add_refreshed url=%s path=%s", logged(url), path)
     rel = path.relative_to(cfg.paths.sources).as_posix()
     return build(cfg, store, now, planner=planner, settled=frozenset({rel}))  # written whole
 
 
-def add_url(cfg: Config, store: Store, url: str, now: datetime, update: bool = False) -> AddResult:
+def add_url(
+    cfg: Config,
+    store: Store,
+    url: str,
+    now: datetime,
+    update: bool = False,
+    fmt: str | None = None,
+) -> AddResult:
     """``scofeed add URL``: the page into sources/ as JSON, a build, and the page
-    watched for corrections while recent (``[recheck]``)."""
-    result = add_release(cfg, store, from_url(cfg, store, url, now), ".json", url, now, update)
+    watched for corrections while recent (``[recheck]``), read as ``fmt`` then too."""
+    data = from_url(cfg, store, url, now, fmt)
+    result = add_release(cfg, store, data, ".json", url, now, update)
     entry = entry_rows.get(store.db, result.entry_id)
     rel = result.path.relative_to(cfg.paths.sources).as_posix()
     page_rows.watch(
@@ -254,5 +264,6 @@ def add_url(cfg: Config, store: Store, url: str, now: datetime, update: bool = F
         entry.published.timestamp(),
         now.timestamp(),
         cfg.recheck.interval,
+        fmt,
     )
     return result

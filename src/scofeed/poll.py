@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from scofeed.config import Config, RemoteSource
-from scofeed.config.redact import safe_url
+from scofeed.config.redact import logged, safe_url
 from scofeed.deliver.policy import retry_after_seconds
 from scofeed.errors import (
     NormaliseError,
@@ -338,4 +338,4 @@ def _ingest(
 def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
     file_rows.reject(run.store.db, origin, src.name, reason, run.now.timestamp(), None)
     result.rejected.append((origin, reason))
-    log.warning("rejected origin=%s source=%s reason=%r", origin, src.name, reason)
+    log.warning("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)

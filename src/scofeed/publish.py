@@ -15,7 +15,9 @@ publisher wrote before and no longer plans (a month left empty, a tag dropped) i
 removed.
 Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`` of
 ``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
-files' keys, so a tombstone's expiry re-renders them at the next build).
+files' keys, so a tombstone's expiry re-renders them at the next build). A set's latest
+withdrawal is in its subscription feeds' heads and keys: a feed is never dated
+before it, and a feed emptied by withdrawals is dated by the last of them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,10 +152,13 @@ def plan(
     members: Members,
     months: dict[str, Month],
     withdrawn: Sequence[Entry] = (),
+    withdrawals: Sequence[tuple[str, tuple[str, ...], datetime]] = (),
 ) -> list[Planned]:
     """Every file with its key: the sets' subscription feeds from their newest entries'
     stamps, the main set's archive pages from each month's version, and the tombstones
-    still shown. While every entry fits in the subscription feed, that feed is complete
+    still shown. ``withdrawals`` (``entry_rows.withdrawals``) give each set's latest
+    withdrawal, which a subscription feed's date never precedes (in its head and its
+    key). While every entry fits in the subscription feed, that feed is complete
     (``fh:complete``) and there are no archive pages: a lone archive page with no
     neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
     order = sorted(months, reverse=True)  # newest first
@@ -166,11 +173,14 @@ def plan(
         ids = tuple(i for i, _ in rows)
         shown = _hash([stamp for _, stamp in rows])
         tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
+        last = max((at for language, tags, at in withdrawals
+                    if fs.holds(language, {tag_slug(t) for t in tags})), default=None)  # fmt: skip
+        dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
-            head = catalog.head(cfg, fs, fmt, newest, whole)
+            head = catalog.head(cfg, fs, fmt, newest, whole, last)
             gone = tombs if fmt == "atom" else ()
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
-                      *(_tomb(e) for e in gone))  # fmt: skip
+                      *(_tomb(e) for e in gone), *dated)  # fmt: skip
             key = _key(common, fmt, fs.path(fmt), shown)
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
         if not fs.archived or whole:
@@ -274,7 +284,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     db = store.db
     withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
     p, members, months = layout(cfg, db, withdrawn)
-    files = plan(cfg, p.sets, members, months, withdrawn)
+    files = plan(cfg, p.sets, members, months, withdrawn, entry_rows.withdrawals(db))
     root = cfg.paths.feeds
     known = feedfiles.keys(db)
     todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]
@@ -346,25 +356,46 @@ def contained(path: str) -> bool:
     )
 
 
+WRITERS = 8  # files written at once (threads): their fsyncs wait on the disk together
+AHEAD = 2 * WRITERS  # files rendered and not yet written, at most
+
+
 def _render_files(
     cfg: Config, files: list[Planned], entries: dict[str, Entry]
 ) -> tuple[list[str], dict[str, str]]:
     """Render and write each file; the paths written, and those that could not be
-    (path -> why: a folder made read-only, a full disk), which the rest do not wait for."""
+    (path -> why: a folder made read-only, a full disk), which the rest do not wait for.
+    Files are rendered here, in turn, and written by ``WRITERS`` threads meanwhile:
+    written one after the other, each fsync waited on the disk alone (the 16 files of
+    a one-shot `scofeed build` of the seed, ~60 ms, a quarter of it); together the
+    file system commits them at once."""
     written: list[str] = []
     failed: dict[str, str] = {}
-    for f in files:
-        if not contained(f.path):
-            log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
-            continue
-        # an entry withdrawn since the plan was made is left out; the next plan differs
-        shown = [entries[i] for i in f.ids if i in entries]
-        data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
+    pending: deque[tuple[str, Future[bool]]] = deque()  # in plan order
+
+    def take_oldest() -> None:
+        path, job = pending.popleft()
         try:
-            if write_if_changed(cfg.paths.feeds / f.path, data):
-                written.append(f.path)
+            if job.result():
+                written.append(path)
         except PublishError as exc:
-            failed[f.path] = str(exc)
+            failed[path] = str(exc)
+
+    with ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write") as writers:
+        for f in files:
+            if not contained(f.path):
+                log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
+                continue
+            # an entry withdrawn since the plan was made is left out; the next plan differs
+            shown = [entries[i] for i in f.ids if i in entries]
+            data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
+            pending.append(
+                (f.path, writers.submit(write_if_changed, cfg.paths.feeds / f.path, data))
+            )
+            if len(pending) > AHEAD:  # hold no more than AHEAD files' bytes
+                take_oldest()
+        while pending:
+            take_oldest()
     return written, failed
 
 

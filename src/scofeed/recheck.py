@@ -7,8 +7,9 @@ the last ``recheck.days`` days it is fetched again every ``recheck.interval`` se
 GET: an unchanged page costs a 304 and nothing more. A changed text is ingested as an
 edit of the same input, so it becomes a correction (``release.updated``) exactly like
 an edited file: a page-list page is ingested again under its URL; an ``add`` page's
-JSON file in sources/ is rewritten and built. A page that now answers 404 or 410 is
-kept (never withdrawn by this) and listed in ``scofeed status``. Requests obey the
+JSON file in sources/ is rewritten and built (the page read in the format ``add
+--format`` named, if any). A page that now answers 404 or 410 is kept (never withdrawn
+by this) and listed in ``scofeed status``. Requests obey the
 per-host delay of the source the page came from (of a source on the same host for an
 ``add`` page; 2 s when there is none); the pages of a source that is disabled or no
 longer configured are not fetched. Due-ness lives in SQLite: a restart loses nothing.
@@ -23,6 +24,7 @@ from datetime import datetime
 
 from scofeed.add import ADD_SOURCE, refresh_added
 from scofeed.config import Config, RemoteSource
+from scofeed.config.redact import safe_url
 from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFailure
 from scofeed.ingest import ingest
 from scofeed.model import Planner
@@ -151,7 +153,9 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
     except PageGone as exc:
         page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
         report.gone.append(page.url)
-        log.warning("recheck_gone url=%s entry=%s status=%d", page.url, page.entry_id, exc.status)
+        log.warning(
+            "recheck_gone url=%s entry=%s status=%d", safe_url(page.url), page.entry_id, exc.status
+        )
         return None
     except RejectedInput as exc:  # temporary ones too: the next interval tries again
         wait = retry_wait(exc.retry_after, run.now) if isinstance(exc, TemporaryFailure) else None
@@ -159,7 +163,10 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
             next_check = max(next_check, at + wait)
         page_rows.record(run.store.db, page.url, at, next_check, None, exc.reason)
         report.failed.append((page.url, exc.reason))
-        log.warning("recheck_failed url=%s reason=%r", page.url, exc.reason)
+        log.warning(
+            "recheck_failed url=%s entry=%s reason=%r",
+            safe_url(page.url), page.entry_id, exc.reason,
+        )  # fmt: skip
         return at + wait if wait is not None else None
     if resp.not_modified:
         remember(run.store, resp, run.now)
@@ -172,13 +179,15 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         reason = getattr(exc, "reason", None) or str(exc)
         page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
         report.failed.append((page.url, reason))
-        log.warning("recheck_failed url=%s reason=%r", page.url, reason)
+        log.warning(
+            "recheck_failed url=%s entry=%s reason=%r", safe_url(page.url), page.entry_id, reason
+        )
         return None
     remember(run.store, resp, run.now)  # kept once the text is in: the next check may 304
     page_rows.record(run.store.db, page.url, at, next_check, resp.status)
     if changed:
         report.updated += 1
-        log.info("recheck_corrected url=%s entry=%s", page.url, page.entry_id)
+        log.info("recheck_corrected url=%s entry=%s", safe_url(page.url), page.entry_id)
     else:
         report.unchanged += 1
     return None
@@ -203,6 +212,6 @@ def _refresh_added(run: _Run, page: Page, resp: Response) -> bool:
         page_rows.forget(run.store.db, page.url)
         raise RejectedInput(page.url, f"its file {page.origin} is gone from sources/; not watched")
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
-    _suffix, releases = read_added(run.cfg, page.url, resp, context)
+    _suffix, releases = read_added(run.cfg, page.url, resp, context, page.format)
     built = refresh_added(run.cfg, run.store, path, page.url, releases, run.now, run.planner)
     return built is not None and built.updated > 0

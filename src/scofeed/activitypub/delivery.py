@@ -16,15 +16,12 @@ host date digest``) at send time, so the Date is always fresh.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 
@@ -39,9 +36,9 @@ from scofeed.activitypub.outbox import queue_delete as queue_delete
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
-from scofeed.errors import DeliveryError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
+from scofeed.store import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 
@@ -50,32 +47,11 @@ LEASE_MARGIN = 1.0
 
 
 @dataclass
-class Report:
+class Report(policy.Tally):
     hosts: int = 0
-    attempted: int = 0
-    delivered: int = 0
-    retrying: int = 0
-    failed: int = 0
-    gone: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, outcome: str, inbox: str) -> None:
-        with self._lock:
-            self.attempted += 1
-            if outcome == policy.DELIVERED:
-                self.delivered += 1
-            elif outcome == policy.RETRY:
-                self.retrying += 1
-            else:
-                self.failed += 1
-            if outcome == policy.GONE:
-                self.gone.append(inbox)
 
     def line(self) -> str:
-        return (
-            f"hosts={self.hosts} attempted={self.attempted} delivered={self.delivered} "
-            f"retrying={self.retrying} failed={self.failed} gone={len(self.gone)}"
-        )
+        return f"hosts={self.hosts} {self.counted()} gone={len(self.gone)}"
 
 
 class Deliverer:
@@ -94,7 +70,7 @@ class Deliverer:
         self.keypair = keypair
         self.clock = clock
         self.rng = rng or random.Random()
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = outbox_rows.new_owner()
         self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-ap")
         self._busy: set[str] = set()
         self._lock = threading.Lock()
@@ -163,11 +139,7 @@ class Deliverer:
         url = sender.wire_url(d.inbox)  # signed as sent: requests re-encodes the URL
         headers = httpsig.sign_cavage("POST", url, d.body, key_id, key, time.time())
         headers["Content-Type"] = ACTIVITY_JSON
-        try:
-            sent = sender.post(s, url, d.body, headers, ap.timeout)
-        except DeliveryError as exc:  # no answer: an outcome for the policy too
-            result = policy.Result(None, str(exc), blocked=not exc.retryable)
-            sent = sender.Sent(result, "", 0.0)
+        sent = sender.post_outcome(s, url, d.body, headers, ap.timeout)  # no answer: status None
         t = self.clock()
         decision = policy.decide(d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng)
         error = None if decision.outcome == policy.DELIVERED else decision.reason

@@ -24,6 +24,7 @@ from scofeed.activitypub.documents import ACTIVITY_JSON, LD_JSON
 from scofeed.activitypub.keys import KeyPair
 from scofeed.deliver import sender
 from scofeed.errors import AddressForbidden, FetchError
+from scofeed.sources import deadline
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 
@@ -78,7 +79,7 @@ class Remote:
         headers = httpsig.sign_cavage("GET", url, None, self.key_id, key, time.time())
         headers["Accept"] = ACCEPT
         late = sender.timed_out(self.timeout)
-        with sender.deadline(self.timeout) as watch:  # the whole GET, body included
+        with deadline.within(self.timeout) as watch:  # the whole GET, body included
             try:
                 resp = self._session.get(
                     url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True

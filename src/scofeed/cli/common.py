@@ -1,10 +1,12 @@
 """What the command modules share: finding and loading the config, opening the state
-store, and declaring a subcommand whose ``--help`` says in one line what it does."""
+store, declaring a subcommand whose ``--help`` says in one line what it does, and
+showing a stored time."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,13 @@ def command(
     kw.setdefault("description", help[0].upper() + help[1:] + ".")
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help, **kw)
     return parser
+
+
+def when(t: float | None) -> str:
+    """A stored time (epoch seconds) as UTC ISO 8601 to the second, ``-`` for none."""
+    if t is None:
+        return "-"
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def count(text: str) -> int:

@@ -33,7 +33,8 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "--format",
         choices=FORMATS,
         default=None,
-        help="the release format (default: from the file name; txt for standard input)",
+        help="the release format (default: from the file name; txt for standard input; "
+        "for a URL, what its Content-Type says)",
     )
     p.add_argument(
         "--update",
@@ -64,7 +65,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
     now = datetime.now(UTC)
     if re.match(r"(?i)^https?://", args.input):
-        result = add_url(cfg, store, args.input, now, update=args.update)
+        result = add_url(cfg, store, args.input, now, update=args.update, fmt=args.format)
     else:
         data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
         result = add_release(cfg, store, data, suffix, origin, now, update=args.update)

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from scofeed.cli.common import Subparsers, command, count, open_store, table
+from scofeed.cli.common import Subparsers, command, count, open_store, table, when
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.deliver import outbox, payload, policy, runner, sender, signing
@@ -130,19 +130,13 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(t: float | None) -> str:
-    if t is None:
-        return "-"
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def cmd_deliveries(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
     for hook in cfg.webhooks:
         ep = rows.endpoint(store.db, hook.name)
         if ep.disabled_at is not None and args.endpoint in (None, hook.name):
             print(
-                f"endpoint {hook.name} is disabled since {_when(ep.disabled_at)} "
+                f"endpoint {hook.name} is disabled since {when(ep.disabled_at)} "
                 f"({ep.disabled_reason}); `scofeed webhook enable {hook.name}` resumes it",
                 file=sys.stderr,
             )
@@ -151,12 +145,12 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         last = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "")
         print(
             f"{d.id}\t{d.status}\t{d.endpoint}\t{d.event}\t{d.entry_id} rev {d.revision}\t"
-            f"{d.webhook_id}\tattempts={d.attempts}\tnext={_when(d.next_attempt)}\t{last}"
+            f"{d.webhook_id}\tattempts={d.attempts}\tnext={when(d.next_attempt)}\t{last}"
         )
         for a in rows.attempts(store.db, d.id):
             status = a.status if a.status is not None else "-"
             note = f" {a.error}" if a.error else ""
-            print(f"    #{a.number} {_when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
+            print(f"    #{a.number} {when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
     if not items:
         print("no deliveries", file=sys.stderr)
     return 0
@@ -164,10 +158,10 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
 def _parse_since(value: str, tz: str) -> datetime:
     try:
-        when = datetime.fromisoformat(value)
+        since = datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--since {value!r}: expected a date like 2024-01-31") from None
-    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(tz))
+    return since if since.tzinfo else since.replace(tzinfo=ZoneInfo(tz))
 
 
 def cmd_redeliver(args: argparse.Namespace) -> int:

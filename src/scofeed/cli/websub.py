@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import UTC, datetime
 
 from scofeed import websub
-from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.cli.common import Subparsers, command, open_store, when
 from scofeed.store import websub as rows
 
 
@@ -23,12 +22,6 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     w.set_defaults(func=cmd_remove)
 
 
-def _when(t: float | None) -> str:
-    if t is None:
-        return "-"
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args)
     subs = rows.subscriptions(store.db, args.topic)
@@ -41,7 +34,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             state = f"{'retrying' if s.pending else 'failed'}: {s.last_error}"
         signed = "signed" if s.secret else "unsigned"
         print(
-            f"{s.id}\t{s.topic}\t{s.host}\t{_when(s.expires)}\t{_when(s.last_delivery)}\t"
+            f"{s.id}\t{s.topic}\t{s.host}\t{when(s.expires)}\t{when(s.last_delivery)}\t"
             f"{state} ({signed})"
         )
     counts = rows.counts(store.db)

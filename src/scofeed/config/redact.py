@@ -4,7 +4,8 @@
   starting ``whsec_``) is never shown.
 - A URL is shown without its credentials (``user:pass@`` -> ``***@``), its query
   (``?token=abc`` -> ``?***``) and its fragment; a webhook URL, whose path may be
-  the token itself (Slack, Discord), is shown as ``scheme://host/***``.
+  the token itself (Slack, Discord), is shown as ``scheme://host/***``. Log lines at
+  INFO show fetched and added pages so too (``logged``).
 - A table is never echoed (a mistyped ``[webhooks]`` holds a secret); neither is a list
   holding anything but plain words and numbers.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 MASK = "***"
 SECRET_PREFIX = "whsec_"
@@ -39,16 +40,26 @@ def _netloc(parts: Any) -> str:
     return f"{user}{host}{port}"
 
 
-def redact_url(url: str) -> str:
-    """A webhook URL: ``https://hooks.slack.com/services/T0/B0/XYZ`` -> ``https://hooks.slack.com/***``
-    (a URL with no path, query or credentials is shown whole)."""
+def _showable(url: str) -> tuple[SplitResult, str] | None:
+    """``url``'s parts and its host as it may be shown, or None when it is no URL (it
+    may be anything then, a pasted secret included: nothing of it is shown)."""
     try:
         parts = urlsplit(url)
         netloc = _netloc(parts)
     except ValueError:
-        return MASK
+        return None
     if not parts.scheme or not parts.netloc:
+        return None
+    return parts, netloc
+
+
+def redact_url(url: str) -> str:
+    """A webhook URL: ``https://hooks.slack.com/services/T0/B0/XYZ`` -> ``https://hooks.slack.com/***``
+    (a URL with no path, query or credentials is shown whole)."""
+    shown = _showable(url)
+    if shown is None:
         return MASK
+    parts, netloc = shown
     if parts.path in ("", "/") and not parts.query and not parts.fragment:
         return f"{parts.scheme}://{netloc}{parts.path}"
     return f"{parts.scheme}://{netloc}/{MASK}"
@@ -57,19 +68,25 @@ def redact_url(url: str) -> str:
 def safe_url(url: str) -> str:
     """Any other URL: credentials, query and fragment masked, the path kept.
     ``https://u:p@example.org/a?token=x`` -> ``https://***@example.org/a?***``."""
-    try:
-        parts = urlsplit(url)
-        netloc = _netloc(parts)
-    except ValueError:
+    showable = _showable(url)
+    if showable is None:
         return MASK
-    if not parts.scheme or not parts.netloc:
-        return MASK  # not a URL: it may be anything, a pasted secret included
+    parts, netloc = showable
     shown = f"{parts.scheme}://{netloc}{parts.path}"
     if parts.query:
         shown += f"?{MASK}"
     if parts.fragment:
         shown += f"#{MASK}"
     return shown
+
+
+def logged(text: str) -> str:
+    """An input's name as an INFO log line shows it: an http(s) URL through ``safe_url``
+    (a query or a user part may hold a token; log files travel further than the config),
+    anything else (a file's name, ``<stdin>``) as it is."""
+    if text[:8].lower().startswith(("http://", "https://")):
+        return safe_url(text)
+    return text
 
 
 def no_credentials(text: str) -> str:

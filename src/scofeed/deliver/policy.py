@@ -15,7 +15,8 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from scofeed.store import deliveries as rows
 
@@ -46,6 +47,37 @@ class Decision:
     outcome: str  # delivered | retry | failed | gone
     next_attempt: float | None  # epoch seconds, for retry
     reason: str
+
+
+@dataclass
+class Tally:
+    """Attempts counted by the outcome ``decide`` gave them, added by several workers at
+    once (each push's report is one); ``gone`` lists the targets a 410 took out."""
+
+    attempted: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    gone: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, target: str) -> None:
+        with self._lock:
+            self.attempted += 1
+            if outcome == DELIVERED:
+                self.delivered += 1
+            elif outcome == RETRY:
+                self.retrying += 1
+            else:
+                self.failed += 1
+            if outcome == GONE:
+                self.gone.append(target)
+
+    def counted(self) -> str:
+        return (
+            f"attempted={self.attempted} delivered={self.delivered} "
+            f"retrying={self.retrying} failed={self.failed}"
+        )
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:

@@ -18,22 +18,20 @@ stays pending in the store for the next run.
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from scofeed.config import Config, Webhook
 from scofeed.deliver import outbox, policy, sender
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
+from scofeed.store import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +43,24 @@ LEASE_MARGIN = 1.0
 
 
 @dataclass
-class DeliverReport:
+class DeliverReport(policy.Tally):
     endpoints: int = 0
-    attempted: int = 0
-    delivered: int = 0
-    retrying: int = 0
-    failed: int = 0
-    disabled: list[str] = field(default_factory=list)
     busy: int = 0  # endpoints another sender was draining
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def disabled(self) -> list[str]:
+        """The endpoints a 410 Gone disabled."""
+        return self.gone
 
     def add(self, outcome: str, endpoint: str) -> None:
+        if outcome != "busy":
+            super().add(outcome, endpoint)
+            return
         with self._lock:
-            if outcome == "busy":
-                self.busy += 1
-                return
-            self.attempted += 1
-            if outcome == policy.DELIVERED:
-                self.delivered += 1
-            elif outcome == policy.RETRY:
-                self.retrying += 1
-            else:
-                self.failed += 1
-            if outcome == policy.GONE:
-                self.disabled.append(endpoint)
+            self.busy += 1
 
     def line(self) -> str:
-        return (
-            f"endpoints={self.endpoints} attempted={self.attempted} delivered={self.delivered} "
-            f"retrying={self.retrying} failed={self.failed} disabled={len(self.disabled)}"
-        )
+        return f"endpoints={self.endpoints} {self.counted()} disabled={len(self.gone)}"
 
 
 @dataclass(frozen=True)
@@ -142,7 +128,7 @@ class DeliveryPool:
         with store.transaction() as db:
             outbox.register(cfg, db, t)
         hooks = {h.name: h for h in cfg.webhooks}
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        owner = outbox_rows.new_owner()
         report = DeliverReport()
         run = _Run(store, clock, rng, owner, report)
         futures: list[Future[None]] = []

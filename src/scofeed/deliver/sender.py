@@ -4,8 +4,10 @@ Each endpoint gets its own ``requests.Session`` (keep-alive across its deliverie
 no proxies from the environment and no redirects. The response body is read up to
 ``MAX_RESPONSE`` bytes. Every attempt has one wall-clock deadline, the endpoint's
 ``timeout``, for all of it (name resolution, connect, headers, body): a watchdog shuts the attempt's
-socket down when it passes, so a receiver that drips its answer a byte at a time
-cannot hold it longer (the per-read socket timeouts alone never fire on a drip). The
+socket down when it passes (``sources.deadline``, shared with the poller), so a
+receiver that drips its answer a byte at a time cannot hold it longer (the per-read
+socket timeouts alone never fire on a drip). The pushes' GETs (WebSub verification,
+ActivityPub fetches) read their answers inside ``deadline.within`` themselves. The
 endpoint's lease (``runner``) outlasts this deadline. Errors are described in our own
 words: never the URL (chat webhook URLs carry tokens), never a header (signatures).
 
@@ -18,33 +20,20 @@ connection (DNS rebinding) cannot slip through.
 from __future__ import annotations
 
 import ipaddress
-import os
-import socket
 import ssl
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NameResolutionError,
-    NewConnectionError,
-    ReadTimeoutError,
-)
+from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError, ReadTimeoutError
 
 from scofeed import USER_AGENT
 from scofeed.config import Webhook
 from scofeed.deliver import signing
 from scofeed.deliver.policy import Result
 from scofeed.errors import AddressForbidden, DeliveryError, EndpointUnreachable
+from scofeed.sources import deadline, http
 
 MAX_RESPONSE = 64 * 1024
 KEEP_RESPONSE = 2000  # characters of the response body stored with the attempt
@@ -73,175 +62,38 @@ def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def resolve(host: str, port: int, seconds: float) -> list[str]:
-    """The addresses of ``host``, or ``socket.gaierror`` when the resolver has not
-    answered within ``seconds``: ``getaddrinfo`` cannot be interrupted, so it runs in a
-    daemon thread of its own that is left behind if it hangs."""
-    box: list[Any] = []
-    done = threading.Event()
+class _Guard:
+    """The address guard: every address the host resolves to must be global, checked
+    before the connection goes to one of them (so a name that changes its answer in
+    between cannot slip through)."""
 
-    def lookup() -> None:
-        try:
-            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except Exception as exc:  # handed to the caller below
-            box.append(exc)
-        done.set()
-
-    threading.Thread(target=lookup, name="scofeed-resolve", daemon=True).start()
-    if not done.wait(max(seconds, 0.0)):
-        raise socket.gaierror(f"no answer from the resolver within {seconds:g}s")
-    if isinstance(box[0], BaseException):
-        raise box[0]
-    return [str(info[4][0]).split("%", 1)[0] for info in box[0]]
+    def check(self, host: str, addresses: list[str]) -> None:
+        for a in addresses:
+            if not address_allowed(ipaddress.ip_address(a)):
+                raise AddressRefused(
+                    self,
+                    f"refused: {host} resolves to {a}, a loopback, private, link-local or "
+                    "reserved address (set allow_private = true to allow it)",
+                )
 
 
-def checked_addresses(conn: Any, host: str, port: int, seconds: float, guard: bool) -> list[str]:
-    try:
-        addresses = resolve(host, port, seconds)
-    except socket.gaierror as exc:
-        raise NameResolutionError(host, conn, exc) from exc
-    for a in addresses if guard else ():
-        if not address_allowed(ipaddress.ip_address(a)):
-            raise AddressRefused(
-                conn,
-                f"refused: {host} resolves to {a}, a loopback, private, link-local or "
-                "reserved address (set allow_private = true to allow it)",
-            )
-    return addresses
-
-
-class _Watch:
-    """One attempt's deadline: which connection it is on, and whether time ran out."""
-
-    def __init__(self, timeout: float) -> None:
-        self.conn: Any = None
-        self.expired = False
-        self.deadline = time.monotonic() + timeout
-        self._lock = threading.Lock()
-
-    def left(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def use(self, conn: Any) -> None:
-        with self._lock:
-            self.conn = conn
-            if self.expired:
-                _cut(conn)
-
-    def expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            if self.conn is not None:
-                _cut(self.conn)
-
-
-def _cut(conn: Any) -> None:
-    sock = getattr(conn, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)  # the blocked recv returns at once
-        except OSError:
-            pass
-
-
-_current = threading.local()  # the _Watch of the attempt this thread is making
-
-
-class _WatchedPool:
-    """Tells the current attempt's watch which connection it got from the pool."""
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)  # type: ignore[misc]
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.use(conn)
-        return conn
-
-
-class WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
+class GuardedHTTPConnection(_Guard, deadline.WatchedHTTPConnection):
     pass
 
 
-class WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
+class GuardedHTTPSConnection(_Guard, deadline.WatchedHTTPSConnection):
     pass
 
 
-class _ResolveMixin:
-    """Name resolution inside the attempt's deadline (what is left of it), then the
-    connection to the address found; TLS still checks the certificate for the name.
-    With ``guard``, every address must be global (the address guard)."""
-
-    _dns_host: str
-    port: int
-    timeout: Any
-    guard = False
-
-    def _new_conn(self) -> socket.socket:
-        name = self._dns_host
-        watch = getattr(_current, "watch", None)
-        seconds = watch.left() if watch is not None else None
-        if seconds is None:
-            seconds = self.timeout if isinstance(self.timeout, int | float) else 30.0
-        addresses = checked_addresses(self, name, self.port, seconds, self.guard)
-        try:
-            for address in addresses[:-1]:  # in order, as urllib3 would; the last below
-                self._dns_host = address
-                try:
-                    return super()._new_conn()  # type: ignore[misc,no-any-return]
-                except (NewConnectionError, ConnectTimeoutError):
-                    if watch is not None and watch.left() <= 0:
-                        raise
-            self._dns_host = addresses[-1]
-            return super()._new_conn()  # type: ignore[misc,no-any-return]
-        finally:
-            self._dns_host = name
-
-
-class _GuardMixin(_ResolveMixin):
-    guard = True
-
-
-class ResolvedHTTPConnection(_ResolveMixin, HTTPConnection):
-    pass
-
-
-class ResolvedHTTPSConnection(_ResolveMixin, HTTPSConnection):
-    pass
-
-
-class GuardedHTTPConnection(_GuardMixin, HTTPConnection):
-    pass
-
-
-class GuardedHTTPSConnection(_GuardMixin, HTTPSConnection):
-    pass
-
-
-class ResolvedHTTPPool(WatchedHTTPPool):
-    ConnectionCls = ResolvedHTTPConnection
-
-
-class ResolvedHTTPSPool(WatchedHTTPSPool):
-    ConnectionCls = ResolvedHTTPSConnection
-
-
-class GuardedHTTPPool(WatchedHTTPPool):
+class GuardedHTTPPool(deadline.WatchedHTTPPool):
     ConnectionCls = GuardedHTTPConnection
 
 
-class GuardedHTTPSPool(WatchedHTTPSPool):
+class GuardedHTTPSPool(deadline.WatchedHTTPSPool):
     ConnectionCls = GuardedHTTPSConnection
 
 
-class WatchedAdapter(HTTPAdapter):
-    pools: dict[str, type] = {"http": ResolvedHTTPPool, "https": ResolvedHTTPSPool}
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(self.pools)
-
-
-class GuardedAdapter(WatchedAdapter):
+class GuardedAdapter(deadline.WatchedAdapter):
     pools = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
 
 
@@ -251,9 +103,8 @@ def session(allow_private: bool) -> requests.Session:
     guard unless ``allow_private``, and the per-attempt deadline either way."""
     s = requests.Session()
     s.trust_env = False  # no proxies or netrc from the environment
-    # ...but a CA bundle named there is honoured (a private CA for internal receivers)
-    s.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
-    adapter = WatchedAdapter() if allow_private else GuardedAdapter()
+    s.verify = http.ca_bundle()  # ...but a CA bundle named there is honoured (a private CA)
+    adapter = deadline.WatchedAdapter() if allow_private else GuardedAdapter()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     s.headers.update({"User-Agent": USER_AGENT})
@@ -283,18 +134,6 @@ class Sent:
     duration: float
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    todo: list[Any] = [exc]
-    while todo:
-        e = todo.pop()
-        if not isinstance(e, BaseException) or any(e is s for s in seen):
-            continue
-        seen.append(e)
-        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
-    return seen
-
-
 def timed_out(timeout: float) -> str:
     """What every push says of an attempt that ran out of time."""
     return f"timeout: no response within {timeout:g}s"
@@ -302,16 +141,13 @@ def timed_out(timeout: float) -> str:
 
 def explain(exc: BaseException, timeout: float) -> DeliveryError:
     """A failed request in our own words, as the error it is."""
-    chain = _causes(exc)
+    chain = http.causes(exc)
     for e in chain:
         if isinstance(e, AddressRefused):
             return AddressForbidden(e.message)
-    for e in chain:
-        if isinstance(e, ssl.SSLCertVerificationError):
-            why = e.verify_message or "verification failed"
-            return EndpointUnreachable(f"TLS certificate not accepted: {why}")
-    if isinstance(exc, requests.exceptions.SSLError):
-        return EndpointUnreachable("TLS handshake failed")
+    tls = isinstance(exc, requests.exceptions.SSLError)
+    if tls or any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        return EndpointUnreachable(http.tls_problem(exc))  # the poller's words
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return EndpointUnreachable(f"connect timeout after {timeout:g}s")
     if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -356,38 +192,22 @@ def post_outcome(
         return Sent(result, "", time.monotonic() - start)
 
 
-@contextmanager
-def deadline(timeout: float) -> Iterator[_Watch]:
-    """One wall-clock deadline for the request this thread makes inside the block, on a
-    session from ``session()``: name resolution, connect, headers and the body read in
-    the block. When it passes the socket is shut down (reads end at once) and the
-    watch's ``expired`` is set. ``post`` uses it; so do the pushes' GETs (WebSub
-    verification, ActivityPub fetches), which read their answers themselves."""
-    watch = _Watch(timeout)
-    timer = threading.Timer(timeout, watch.expire)
-    timer.daemon = True
-    _current.watch = watch
-    timer.start()
-    try:
-        yield watch
-    finally:
-        timer.cancel()
-        _current.watch = None
-
-
 def post(
     session: requests.Session, url: str, body: bytes, headers: dict[str, str], timeout: float
 ) -> Sent:
     """One POST within ``timeout`` seconds in all; its answer, or a ``DeliveryError``
     when it got none in time."""
     start = time.monotonic()
-    with deadline(timeout) as watch:
+    with deadline.within(timeout) as watch:
         try:
-            return _exchange(session, url, body, headers, timeout, start)
+            sent = _exchange(session, url, body, headers, timeout, start)
         except DeliveryError:
             if watch.expired:
                 raise EndpointUnreachable(timed_out(timeout)) from None
             raise
+        if watch.expired:  # a body without a length ends at the cut as if it were whole
+            raise EndpointUnreachable(timed_out(timeout))
+        return sent
 
 
 def _exchange(

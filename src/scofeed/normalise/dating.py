@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from scofeed.config.redact import logged
 from scofeed.dates import FoundDate, aware, date_from_url, date_stamp, find_dates, midnight
 from scofeed.errors import NormaliseError
 from scofeed.model import Release
@@ -63,7 +64,7 @@ def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> b
     if EARLIEST <= when <= now + AHEAD:
         return True
     if log.isEnabledFor(logging.INFO):  # isoformat is not free, nor lazy in a log call
-        log.info("date_implausible origin=%r %s=%s", origin, what, when.isoformat())
+        log.info("date_implausible origin=%r %s=%s", logged(origin), what, when.isoformat())
     return False
 
 
@@ -171,14 +172,14 @@ def choose(
         if first is not None:
             published, source = times[id(first)], "text"
         else:
-            log.info("date_far origin=%s text=%s", origin, found[0].day)
+            log.info("date_far origin=%s text=%s", logged(origin), found[0].day)
     if published is None and context is not None:
-        log.info("date_fallback origin=%s source=mtime", origin)
+        log.info("date_fallback origin=%s source=mtime", logged(origin))
         published, source = aware(context, tz), "mtime"
     if published is None:
         if release.published is None and release.context_date is None:
             raise NormaliseError(f"{origin}: no date in metadata, URL or text, and no file date")
-        log.info("date_fallback origin=%r source=now", origin)
+        log.info("date_fallback origin=%r source=now", logged(origin))
         published, source = now, "now"
     published = min(published, now)  # never dated after it was first seen
     day = day_in(published, tz)

@@ -36,6 +36,8 @@ from scofeed.typography import ascii_but_marks
 log = logging.getLogger(__name__)
 
 SUMMARY_MAX = 600
+TAGS_MAX = 20  # tags a release states that are kept (the first ones)
+TAG_MAX = 100  # characters of one tag, past which it is shortened
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,19 @@ def holds_keyword(folded: str, word: str) -> bool:
     return False
 
 
+def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
+    """The tags a release states, as plain text (a tag feed's title and an RSS category
+    repeat them, and readers may show either as HTML): the first ``TAGS_MAX`` distinct
+    ones, each shortened to ``TAG_MAX`` characters. A source stating thousands (a
+    broken or hostile feed) would otherwise put them all in every feed's entry and,
+    with ``feeds.metadata_tags``, give each a set of feeds."""
+    clean = (" ".join(plain(xml_safe(tag)).split()) for tag in given)
+    tags = list(dict.fromkeys(shorten(t, TAG_MAX) for t in clean if t))
+    if len(tags) > TAGS_MAX:
+        log.info("tags_capped origin=%s kept=%d stated=%d", origin, TAGS_MAX, len(tags))
+    return tags[:TAGS_MAX]
+
+
 def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
     if not rules:
         return []
@@ -162,7 +177,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     language = language_code(release.lang) or detect_language(whole, settings.language, plain_parts)
     # stated tags are plain text like the title: a tag feed's title and RSS category
     # repeat them, and readers may show either as HTML
-    stated = [t for t in (" ".join(plain(xml_safe(tag)).split()) for tag in release.tags) if t]
+    stated = stated_tags(release.origin, release.tags)
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)

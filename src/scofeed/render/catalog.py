@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import field
+from datetime import datetime
 from urllib.parse import quote
 
 from scofeed.config import FEED_FILES, Config, tag_slug
@@ -147,8 +149,10 @@ def sets_of(cfg: Config, language: str, tags: Iterable[str]) -> list[FeedSet]:
 @frozen
 class Head:
     """What a rendered document says about itself: id, titles, language, its own URL,
-    the RFC 5005 links (rel, href), whether it is an archive page, and whether it is a
-    complete feed (RFC 5005 section 2: it holds every entry, so it has no archives)."""
+    the RFC 5005 links (rel, href), whether it is an archive page, whether it is a
+    complete feed (RFC 5005 section 2: it holds every entry, so it has no archives), and
+    when an entry of its set was last withdrawn (a subscription feed's date is never
+    older: a feed whose entries were all withdrawn says when that happened)."""
 
     id: str
     title: str
@@ -158,18 +162,29 @@ class Head:
     links: tuple[tuple[str, str], ...] = ()
     archive: bool = False
     complete: bool = False
+    # not in the repr, which publish keys every file on (a new field there would change
+    # every archive page's key, so re-render them all once): plan() adds it to the keys
+    # of the subscription feeds that have one
+    last_withdrawal: datetime | None = field(default=None, repr=False)
 
 
 def head(
-    cfg: Config, fs: FeedSet, fmt: str, newest_month: str | None = None, complete: bool = False
+    cfg: Config,
+    fs: FeedSet,
+    fmt: str,
+    newest_month: str | None = None,
+    complete: bool = False,
+    last_withdrawal: datetime | None = None,
 ) -> Head:
     """The head of a set's subscription feed; ``newest_month`` its prev-archive, or
-    ``complete`` when the feed holds all there is (no archive pages then)."""
+    ``complete`` when the feed holds all there is (no archive pages then);
+    ``last_withdrawal`` when an entry of the set was last withdrawn, if one is."""
     links: tuple[tuple[str, str], ...] = ()
     if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:
         links = (("prev-archive", fs.archive_url(cfg, newest_month, fmt)),)
     return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links,
-                complete=complete and fmt in ARCHIVE_FORMATS)  # fmt: skip
+                complete=complete and fmt in ARCHIVE_FORMATS,
+                last_withdrawal=last_withdrawal)  # fmt: skip
 
 
 def archive_head(

@@ -1,7 +1,14 @@
-"""OPML 2.0 (http://opml.org/spec2.opml): every subscription feed, so a reader imports
-them all at once. One outline per feed: ``text`` and ``title`` (the set's title and the
-format), ``type="rss"`` (OPML's word for any feed), ``xmlUrl``, ``htmlUrl`` and, for a
-language's feeds, ``language``. Written with lxml; pure."""
+"""OPML 2.0 (http://opml.org/spec2.opml): every set of feeds once, so a reader imports
+them all at once and subscribes to each feed once, not once per format.
+
+One flat outline per set: ``text`` and ``title`` (the set's title, as its feeds say),
+``type="rss"`` (OPML's word for any feed), ``xmlUrl`` (the set's Atom feed; RSS when
+Atom is not configured, else JSON Feed), ``htmlUrl`` and, for a language's feeds,
+``language``. The set's other formats are attributes in scofeed's own namespace
+(``scofeed:rssUrl``, ``scofeed:jsonUrl``, ``scofeed:atomUrl``): the spec allows
+attributes defined in a namespace and tells processors to ignore attributes they do not
+understand, so an importer subscribes to ``xmlUrl`` alone while a script can still
+find every format. Written with lxml; pure."""
 
 from __future__ import annotations
 
@@ -10,21 +17,28 @@ from lxml import etree
 from scofeed.config import Config
 from scofeed.render.catalog import FeedSet
 
-FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+NS = "https://github.com/scofeed/scofeed/blob/main/docs/formats.md#opml"
+PREFERRED = ("atom", "rss", "json")  # the format a reader subscribes to, first configured
+
+
+def subscribed_format(cfg: Config) -> str:
+    """The format each set's outline subscribes to (``xmlUrl``)."""
+    return next(fmt for fmt in PREFERRED if fmt in cfg.feeds.formats)
 
 
 def render_opml(cfg: Config, sets: list[FeedSet]) -> bytes:
-    root = etree.Element("opml", version="2.0")
+    main = subscribed_format(cfg)
+    others = [fmt for fmt in PREFERRED if fmt in cfg.feeds.formats and fmt != main]
+    root = etree.Element("opml", version="2.0", nsmap={"scofeed": NS} if others else None)
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = f"{cfg.site.title}: all feeds"
     body = etree.SubElement(root, "body")
     for fs in sets:
-        group = etree.SubElement(body, "outline", text=fs.title, title=fs.title)
-        for fmt in cfg.feeds.formats:
-            label = f"{fs.title} ({FORMAT_NAMES[fmt]})"
-            outline = etree.SubElement(group, "outline", text=label, title=label, type="rss")
-            outline.set("xmlUrl", fs.url(cfg, fmt))
-            outline.set("htmlUrl", cfg.site.base_url)
-            if fs.language:
-                outline.set("language", fs.language)
+        outline = etree.SubElement(body, "outline", text=fs.title, title=fs.title, type="rss")
+        outline.set("xmlUrl", fs.url(cfg, main))
+        outline.set("htmlUrl", cfg.site.base_url)
+        if fs.language:
+            outline.set("language", fs.language)
+        for fmt in others:
+            outline.set(f"{{{NS}}}{fmt}Url", fs.url(cfg, fmt))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -2,7 +2,8 @@
 
 - naive datetimes raise: every date we pass is timezone-aware;
 - ``updated`` and RSS ``lastBuildDate`` default to now: we always set them to the
-  newest entry's updated time, so an unchanged feed is byte-identical;
+  newest entry's updated time (or the set's last withdrawal, when later: see
+  ``_feed_updated``), so an unchanged feed is byte-identical;
 - ``add_entry`` prepends by default: we append, keeping newest-first order;
 - entry links lose ``rel`` and ``type`` (feedgen bug #135): we put them back on the
   Atom tree with lxml before serialising;
@@ -58,8 +59,13 @@ TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _feed_updated(entries: list[Entry]) -> datetime:
-    return max((e.updated for e in entries), default=EPOCH)
+def _feed_updated(dates: Sequence[datetime], head: Head) -> datetime:
+    """The feed's own date: the newest of ``dates`` (its entries', and in Atom its
+    tombstones') and of the set's last withdrawal, so a feed whose newest entries, or all
+    of them, were withdrawn says when that happened, not an older date. A set that never
+    had an entry has no such date: EPOCH stands in (Atom requires one)."""
+    last = [head.last_withdrawal] if head.last_withdrawal is not None else []
+    return max([*dates, *last], default=EPOCH)
 
 
 def atom_updated(entries: list[Entry]) -> list[datetime]:
@@ -177,7 +183,7 @@ def render_atom(
     fg.author({"name": cfg.site.author})
     updated = atom_updated(entries)
     gone = [e.withdrawal.at for e in withdrawn if e.withdrawal is not None]
-    fg.updated(max([*updated, *gone], default=EPOCH))
+    fg.updated(_feed_updated([*updated, *gone], head))
     for e, e_updated in zip(entries, updated, strict=True):
         fe = fg.add_entry(order="append")
         fe.id(e.id)
@@ -208,7 +214,8 @@ def render_atom(
 def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
     fg = _base(cfg, head, "application/rss+xml")
     fg.load_extension("dc", atom=False, rss=True)
-    fg.updated(_feed_updated(entries))  # sets lastBuildDate, which otherwise is now
+    # sets lastBuildDate, which otherwise is now
+    fg.updated(_feed_updated([e.updated for e in entries], head))
     if entries:
         fg.pubDate(max(e.published for e in entries))
     for e in entries:

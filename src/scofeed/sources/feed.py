@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from scofeed.config.redact import logged
 from scofeed.dates import parse_iso
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
@@ -82,7 +83,9 @@ def read_feed(
                 source=source,
             )
         )
-    log.info("feed_read origin=%s format=%s items=%d", origin, parsed.version, len(releases))
+    log.info(
+        "feed_read origin=%s format=%s items=%d", logged(origin), parsed.version, len(releases)
+    )
     return releases
 
 
@@ -167,7 +170,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
                 source=source,
             )
         )
-    log.info("feed_read origin=%s format=json items=%d", origin, len(releases))
+    log.info("feed_read origin=%s format=json items=%d", logged(origin), len(releases))
     return releases
 
 

@@ -1,7 +1,8 @@
 """A polite HTTP client for pollers and ``scofeed add URL``.
 
 One ``requests.Session`` naming scofeed in its User-Agent; connect and read timeouts
-and one wall-clock deadline for a whole fetch, redirects included (``_Watch``); bodies
+and one wall-clock deadline for a whole fetch, name resolution and redirects included
+(``sources.deadline``, shared with the pushes); bodies
 streamed against a size cap; conditional GET with the ETag / Last-Modified remembered
 in the state store; redirects followed by hand and only within the same host; the
 content type checked; and one request at a time per host, spaced by a configurable
@@ -15,25 +16,21 @@ server's ``Retry-After`` when it sent one.
 from __future__ import annotations
 
 import logging
-import math
 import os
-import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from scofeed import USER_AGENT
+from scofeed.config.redact import safe_url
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
+from scofeed.sources import deadline
 from scofeed.store import Store
 from scofeed.store import sources as source_rows
 
@@ -83,97 +80,6 @@ class HostGates:
 SHARED_GATES = HostGates()
 
 
-class _Watch:
-    """One fetch's wall-clock deadline, from its first request to the last byte of the
-    last answer (redirects included; a wait for the host's delay pauses it): when it
-    passes, a watchdog thread shuts the socket in use down, so the blocked read returns
-    at once. The per-read socket timeout alone never fires on a server that drips its
-    answer a byte at a time, nor on one sending headers forever."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = math.inf  # set by start()
-        # the request's socket, told by _WatchedPool and _WatchedConnection (the
-        # connection lets go of it once a response without a length is being read)
-        self.sock: socket.socket | None = None
-        self.expired = False
-        self._done = threading.Event()
-        self._started = False
-
-    def start(self) -> None:
-        if not self._started:
-            self._started = True
-            self.deadline = time.monotonic() + self.seconds
-            threading.Thread(target=self._run, name="scofeed-fetch-deadline", daemon=True).start()
-
-    def pause(self, seconds: float) -> None:
-        """Our own wait between two requests to a host is not the server's time."""
-        self.deadline += seconds
-
-    def _run(self) -> None:
-        while (left := self.deadline - time.monotonic()) > 0:
-            if self._done.wait(left):
-                return
-        self.expired = True
-        while not self._done.is_set():  # again until stopped: the socket may come later
-            if self.sock is not None:
-                try:  # the plain socket's shutdown: an SSL socket's would drop its state
-                    socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self._done.wait(0.05)
-
-    def stop(self) -> None:
-        self._done.set()
-
-
-_current = threading.local()  # the _Watch of the request this thread is sending
-
-
-def _tell(sock: socket.socket | None) -> None:
-    watch = getattr(_current, "watch", None)
-    if watch is not None and sock is not None:
-        watch.sock = sock
-
-
-class _WatchedConnection:
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        _tell(self.sock)  # type: ignore[attr-defined]
-
-
-class _WatchedPool:
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)  # type: ignore[misc]
-        _tell(conn.sock)  # a kept-alive connection's; a new one's comes with connect()
-        return conn
-
-
-class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
-    pass
-
-
-class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
-    pass
-
-
-class _WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _WatchedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _WatchedHTTPPool,
-            "https": _WatchedHTTPSPool,
-        }
-
-
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").rstrip(".").lower()
 
@@ -190,8 +96,8 @@ class Fetcher:
         self.store = store
         self.gates = gates
         self.session = requests.Session()
-        self.session.mount("http://", _WatchedAdapter())
-        self.session.mount("https://", _WatchedAdapter())
+        self.session.mount("http://", deadline.WatchedAdapter())
+        self.session.mount("https://", deadline.WatchedAdapter())
         self.session.headers["User-Agent"] = user_agent
         self.session.headers["Accept-Encoding"] = "identity"  # the size cap counts real bytes
         # given with each request: requests would let CURL_CA_BUNDLE override it
@@ -235,7 +141,7 @@ class Fetcher:
                 headers["If-Modified-Since"] = cached.last_modified
         host = host_of(url)
         current = url
-        watch = _Watch(DEADLINE * timeout)
+        watch = deadline.Watch(DEADLINE * timeout)
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 resp = self._send(current, headers, timeout, delay, watch)
@@ -259,7 +165,7 @@ class Fetcher:
             watch.stop()
 
     def _send(
-        self, url: str, headers: dict[str, str], timeout: float, delay: float, watch: _Watch
+        self, url: str, headers: dict[str, str], timeout: float, delay: float, watch: deadline.Watch
     ) -> requests.Response:
         lock, last = self.gates.of(host_of(url))
         with lock:
@@ -268,17 +174,17 @@ class Fetcher:
                 self.sleep(wait)
                 watch.pause(wait)
             watch.start()
-            _current.watch = watch
             try:
                 self.requests += 1
-                resp = self.session.get(
-                    url,
-                    headers=headers,
-                    timeout=(timeout, timeout),
-                    allow_redirects=False,
-                    stream=True,
-                    verify=self.verify,
-                )
+                with deadline.watching(watch):
+                    resp = self.session.get(
+                        url,
+                        headers=headers,
+                        timeout=(timeout, timeout),
+                        allow_redirects=False,
+                        stream=True,
+                        verify=self.verify,
+                    )
             except requests.RequestException as exc:
                 if watch.expired:
                     raise _too_slow(url, watch) from None
@@ -292,12 +198,11 @@ class Fetcher:
             except ValueError:  # requests reads a redirect's Location: "http://[::1/x"
                 raise RejectedInput(url, "redirect to an invalid address") from None
             finally:
-                _current.watch = None
                 last[0] = self.clock()
         if watch.expired:  # headers cut short read as if they had ended
             resp.close()
             raise _too_slow(url, watch)
-        log.info("fetch url=%s status=%d", url, resp.status_code)
+        log.info("fetch url=%s status=%d", safe_url(url), resp.status_code)
         return resp
 
     def _finish(
@@ -307,7 +212,7 @@ class Fetcher:
         resp: requests.Response,
         accept: tuple[str, ...],
         max_bytes: int,
-        watch: _Watch,
+        watch: deadline.Watch,
     ) -> Response:
         with resp:
             status = resp.status_code
@@ -334,7 +239,7 @@ class Fetcher:
         return Response(url, status, body, ctype, charset, etag, last_modified, origin)
 
 
-def _read(origin: str, resp: requests.Response, max_bytes: int, watch: _Watch) -> bytes:
+def _read(origin: str, resp: requests.Response, max_bytes: int, watch: deadline.Watch) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
@@ -354,7 +259,7 @@ def _read(origin: str, resp: requests.Response, max_bytes: int, watch: _Watch) -
     return b"".join(chunks)
 
 
-def _too_slow(url: str, watch: _Watch) -> TemporaryFailure:
+def _too_slow(url: str, watch: deadline.Watch) -> TemporaryFailure:
     return TemporaryFailure(url, f"no complete answer within {watch.seconds:g} s")
 
 
@@ -364,19 +269,26 @@ def ca_bundle() -> str | bool:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or True
 
 
-def tls_problem(exc: BaseException) -> str:
-    """A refused TLS handshake in one line: the verifier's own reason when it has one
-    ("self-signed certificate in certificate chain", "Hostname mismatch, ...")."""
-    seen: set[int] = set()
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception behind it (causes, contexts, urllib3's ``reason``
+    and exceptions among the arguments), each once: where requests keeps the real one."""
+    seen: list[BaseException] = []
     todo: list[object] = [exc]
     while todo:
         e = todo.pop()
-        if not isinstance(e, BaseException) or id(e) in seen:
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
             continue
-        seen.add(id(e))
+        seen.append(e)
+        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
+    return seen
+
+
+def tls_problem(exc: BaseException) -> str:
+    """A refused TLS handshake in one line: the verifier's own reason when it has one
+    ("self-signed certificate in certificate chain", "Hostname mismatch, ...")."""
+    for e in causes(exc):
         if isinstance(e, ssl.SSLCertVerificationError):
             return f"TLS certificate not accepted: {e.verify_message or 'verification failed'}"
-        todo.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
     return "TLS handshake failed"
 
 

@@ -104,22 +104,27 @@ _SUFFIXES = {
 
 
 def fetch_release(
-    cfg: Config, store: Store, url: str, now: datetime
+    cfg: Config, store: Store, url: str, now: datetime, fmt: str | None = None
 ) -> tuple[bytes, str, list[Release]]:
     """Fetch one release page for ``scofeed add URL``: its bytes, the file suffix to store
-    them under, and the releases read from them. ``RejectedInput`` when it cannot."""
+    them under, and the releases read from them (as ``fmt`` when given: ``read_added``).
+    ``RejectedInput`` when it cannot."""
     with Fetcher(store) as fetcher:
         resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=cfg.limits.max_file_bytes)
     remember(store, resp, now)
-    suffix, releases = read_added(cfg, url, resp, now)
+    suffix, releases = read_added(cfg, url, resp, now, fmt)
     return resp.body, suffix, releases
 
 
-def read_added(cfg: Config, url: str, resp: Response, now: datetime) -> tuple[str, list[Release]]:
+def read_added(
+    cfg: Config, url: str, resp: Response, now: datetime, fmt: str | None = None
+) -> tuple[str, list[Release]]:
     """What a page given to ``scofeed add URL`` holds (a fetch or a recheck of it): the
-    file suffix to store it under, and its releases."""
-    suffix = _SUFFIXES.get(resp.content_type, ".html")
-    if suffix == ".html":
+    file suffix to store it under, and its releases. The release format is ``fmt``
+    (``add URL --format``: a Markdown file served as ``text/plain``, say) or else what
+    the response's Content-Type says; HTML is read with the ``sco`` preset."""
+    suffix = "." + fmt if fmt else _SUFFIXES.get(resp.content_type, ".html")
+    if suffix in (".html", ".htm"):
         text = page_text(resp)
         preset = htmlpage.PRESETS["sco"]
         releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)

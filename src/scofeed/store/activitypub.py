@@ -1,7 +1,8 @@
 """ActivityPub state: followers, handled inbox activities, remote keys, the delivery outbox.
 
-The outbox mirrors the webhook one (``store/deliveries.py``): a delivery is due when it
-is ``pending`` and ``next_attempt`` has passed; deliveries to one host go strictly in
+The outbox mirrors the webhook one (``store/deliveries.py``; the lease, the guarded
+settle and the counts are ``store/outbox.py``, shared): a delivery is due when it is
+``pending`` and ``next_attempt`` has passed; deliveries to one host go strictly in
 order, one sender at a time, under the host's lease. A restart loses nothing: what is
 not delivered is still pending here.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from scofeed.model import Entry
 from scofeed.store import entries as entry_rows
-from scofeed.store.deliveries import DELIVERED, FAILED, PENDING  # one outbox vocabulary
+from scofeed.store import outbox
 
 
 @dataclass(frozen=True)
@@ -191,20 +192,11 @@ def enqueue(
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
     """Take (or renew) the host's lease; False while another sender holds it."""
     db.execute("INSERT INTO ap_hosts (host) VALUES (?) ON CONFLICT DO NOTHING", (host,))
-    cur = db.execute(
-        "UPDATE ap_hosts SET lease_until = ?, lease_owner = ? WHERE host = ? "
-        "AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
-        (until, owner, host, now, owner),
-    )
-    return cur.rowcount > 0
+    return outbox.claim(db, outbox.AP_HOSTS, host, owner, until, now)
 
 
 def release(db: sqlite3.Connection, host: str, owner: str) -> None:
-    db.execute(
-        "UPDATE ap_hosts SET lease_until = NULL, lease_owner = NULL "
-        "WHERE host = ? AND lease_owner = ?",
-        (host, owner),
-    )
+    outbox.release(db, outbox.AP_HOSTS, host, owner)
 
 
 def due_hosts(db: sqlite3.Connection, now: float) -> list[str]:
@@ -236,21 +228,9 @@ def settle(
     now: float,
 ) -> bool:
     """Record one attempt's outcome, only if nobody changed the delivery meanwhile."""
-    cur = db.execute(
-        "UPDATE ap_deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, "
-        "last_status = ?, last_error = ?, settled_at = ? "
-        "WHERE id = ? AND status = 'pending' AND attempts = ?",
-        (
-            status,
-            next_attempt,
-            last_status,
-            error,
-            now if status != PENDING else None,
-            d.id,
-            d.attempts,
-        ),
+    return outbox.settle(
+        db, "ap_deliveries", d.id, d.attempts, status, next_attempt, last_status, error, now
     )
-    return cur.rowcount > 0
 
 
 def listing(db: sqlite3.Connection, status: str | None = None, limit: int = 200) -> list[Delivery]:
@@ -262,10 +242,7 @@ def listing(db: sqlite3.Connection, status: str | None = None, limit: int = 200)
 
 
 def counts(db: sqlite3.Connection) -> dict[str, int]:
-    out = {PENDING: 0, FAILED: 0, DELIVERED: 0}
-    for status, n in db.execute("SELECT status, COUNT(*) FROM ap_deliveries GROUP BY status"):
-        out[status] = n
-    return out
+    return outbox.counts(db, "ap_deliveries")
 
 
 # -- what the outbox collection shows --------------------------------------------------

@@ -12,7 +12,10 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+from scofeed.store import outbox
+from scofeed.store.outbox import DELIVERED as DELIVERED
+from scofeed.store.outbox import FAILED as FAILED
+from scofeed.store.outbox import PENDING as PENDING
 
 
 @dataclass(frozen=True)
@@ -107,21 +110,13 @@ def enable(db: sqlite3.Connection, name: str) -> bool:
 
 
 def claim(db: sqlite3.Connection, name: str, owner: str, until: float, now: float) -> bool:
-    """Take (or renew) the endpoint's lease; False while another sender holds it."""
-    cur = db.execute(
-        "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = ? "
-        "AND disabled_at IS NULL AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
-        (until, owner, name, now, owner),
-    )
-    return cur.rowcount > 0
+    """Take (or renew) the endpoint's lease; False while another sender holds it or the
+    endpoint is disabled."""
+    return outbox.claim(db, outbox.WEBHOOK_ENDPOINTS, name, owner, until, now)
 
 
 def release(db: sqlite3.Connection, name: str, owner: str) -> None:
-    db.execute(
-        "UPDATE webhook_endpoints SET lease_until = NULL, lease_owner = NULL "
-        "WHERE name = ? AND lease_owner = ?",
-        (name, owner),
-    )
+    outbox.release(db, outbox.WEBHOOK_ENDPOINTS, name, owner)
 
 
 def due_endpoints(db: sqlite3.Connection, now: float) -> list[str]:
@@ -201,21 +196,8 @@ def settle(
     delivery is still as ``d`` saw it (pending, same attempt count): False, and nothing
     written, when another sender or a redeliver changed it meanwhile, so a stale
     attempt can never turn a delivered one back into pending."""
-    cur = db.execute(
-        "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt = ?, "
-        "last_status = ?, last_error = ?, settled_at = ? "
-        "WHERE id = ? AND status = 'pending' AND attempts = ?",
-        (
-            status,
-            next_attempt,
-            attempt.status,
-            attempt.error,
-            attempt.at if status != PENDING else None,
-            d.id,
-            d.attempts,
-        ),
-    )
-    if cur.rowcount == 0:
+    fields = (status, next_attempt, attempt.status, attempt.error, attempt.at)
+    if not outbox.settle(db, "deliveries", d.id, d.attempts, *fields):
         return False
     number = db.execute(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM delivery_attempts WHERE delivery_id = ?",
@@ -286,7 +268,4 @@ def failed_ids(db: sqlite3.Connection, endpoint: str | None = None) -> list[int]
 
 
 def counts(db: sqlite3.Connection) -> dict[str, int]:
-    out = {PENDING: 0, FAILED: 0, DELIVERED: 0}
-    for status, n in db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"):
-        out[status] = n
-    return out
+    return outbox.counts(db, "deliveries")

@@ -559,6 +559,18 @@ def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Ent
     return [from_row(r) for r in rows]
 
 
+def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], datetime]]:
+    """(language, tags, latest withdrawal) of the withdrawn entries, one row per language
+    and tag list: what the feeds of each set say as their date once an entry of theirs
+    is withdrawn (``scofeed.publish``). Withdrawals are few; the entries_withdrawn index
+    finds them."""
+    rows = db.execute(
+        "SELECT language, tags, MAX(withdrawn_at) FROM entries WHERE withdrawn_at IS NOT NULL "
+        "GROUP BY language, tags ORDER BY language, tags"
+    )
+    return [(r[0], tuple(json.loads(r[1])), datetime.fromtimestamp(r[2], UTC)) for r in rows]
+
+
 def count_withdrawn(db: sqlite3.Connection) -> int:
     sql = "SELECT COUNT(*) FROM entries WHERE withdrawn_at IS NOT NULL"
     return int(db.execute(sql).fetchone()[0])

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 18
+FRESH_VERSION = 19
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -245,7 +245,7 @@ CREATE TABLE page_checks (
         last_status INTEGER,                  -- 200, 304, 404, 410, or NULL on no answer
         last_error  TEXT,
         gone_since  REAL                      -- the first 404/410 of a run of them
-    );
+    , format TEXT);
 
 CREATE INDEX page_checks_due ON page_checks (next_check);
 

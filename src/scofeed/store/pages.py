@@ -27,11 +27,14 @@ class Page:
     last_status: int | None = None
     last_error: str | None = None
     gone_since: float | None = None
+    # an ``add`` page's release format as ``add URL --format`` named it ("md", ...):
+    # a recheck reads it so; None: as the response's Content-Type says
+    format: str | None = None
 
 
 _COLUMNS = (
     "url, source, origin, entry_id, published, next_check, last_check, last_status, "
-    "last_error, gone_since"
+    "last_error, gone_since, format"
 )
 
 
@@ -50,13 +53,16 @@ def watch(
     published: float,
     now: float,
     interval: float,
+    fmt: str | None = None,
 ) -> None:
-    """Watch a page just ingested; a page already watched keeps its schedule."""
+    """Watch a page just ingested (``fmt``: the release format ``add URL --format``
+    named); a page already watched keeps its schedule."""
     db.execute(
-        f"INSERT INTO page_checks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL) "
+        f"INSERT INTO page_checks ({_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?) "
         "ON CONFLICT (url) DO UPDATE SET source = excluded.source, origin = excluded.origin, "
-        "entry_id = excluded.entry_id, published = excluded.published",
-        (url, source, origin, entry_id, published, now + spread(url, interval)),
+        "entry_id = excluded.entry_id, published = excluded.published, format = excluded.format",
+        (url, source, origin, entry_id, published, now + spread(url, interval), fmt),
     )
 
 

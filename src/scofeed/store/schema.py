@@ -503,6 +503,11 @@ MIGRATIONS: list[str] = [
     # source's URL with credentials gave them to every article link, published in every
     # feed, page and push (normalise.ids.web_address leaves them out since)
     _drop_user_parts(),
+    # 19: the release format `scofeed add URL --format F` named, so a recheck reads the
+    # page as the add did (NULL: the response's Content-Type decides, as before)
+    """
+    ALTER TABLE page_checks ADD COLUMN format TEXT;
+    """,
 ]
 
 

@@ -18,6 +18,7 @@ import requests
 from scofeed.config import Config
 from scofeed.deliver import sender
 from scofeed.deliver.policy import Result
+from scofeed.sources import deadline
 from scofeed.store.websub import Content, Distribution, Intent
 from scofeed.websub import hub
 
@@ -38,7 +39,7 @@ def verify(s: requests.Session, intent: Intent, timeout: float) -> tuple[bool, s
     """Send the verification (or denial) GET; whether the subscriber confirmed, and why
     not in our own words (never the URL: a callback may carry a token)."""
     late = sender.timed_out(timeout)
-    with sender.deadline(timeout) as watch:  # the whole GET, as a delivery's POST
+    with deadline.within(timeout) as watch:  # the whole GET, as a delivery's POST
         try:
             url = verification_url(intent)
             resp = s.get(url, timeout=timeout, allow_redirects=False, stream=True)
@@ -46,10 +47,10 @@ def verify(s: requests.Session, intent: Intent, timeout: float) -> tuple[bool, s
             return False, late if watch.expired else str(sender.explain(exc, timeout))
         try:
             data = b""
-            deadline = time.monotonic() + timeout
+            until = time.monotonic() + timeout
             for chunk in resp.iter_content(256):
                 data += chunk
-                if len(data) > MAX_VERIFY_RESPONSE or time.monotonic() > deadline:
+                if len(data) > MAX_VERIFY_RESPONSE or time.monotonic() > until:
                     break
         except (requests.exceptions.RequestException, OSError):
             if watch.expired:

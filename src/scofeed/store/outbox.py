@@ -1,0 +1,104 @@
+"""What the two delivery outboxes share, by table: the webhook one (``deliveries``, an
+endpoint's lease in ``webhook_endpoints``) and the ActivityPub one (``ap_deliveries``,
+a host's lease in ``ap_hosts``).
+
+- A target's lease: one sender at a time sends to it. ``claim`` takes it when it is
+  free, run out, or already the caller's (a renewal); ``release`` gives it back only
+  if the caller still holds it. ``new_owner`` names a sender (host, process, random).
+- ``settle``: one attempt's outcome written to its delivery only while the delivery is
+  as the sender read it (pending, same attempt count), so an attempt made stale by
+  another sender or a redeliver never overwrites what they did.
+- ``counts``: deliveries by status.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import uuid
+from dataclasses import dataclass
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """A table of lease holders: its name, its key column, and which of its rows may be
+    leased at all (an SQL condition; "" for every row)."""
+
+    table: str
+    key: str
+    open: str = ""
+
+
+WEBHOOK_ENDPOINTS = Targets("webhook_endpoints", "name", "disabled_at IS NULL")
+AP_HOSTS = Targets("ap_hosts", "host")
+QUEUES = ("deliveries", "ap_deliveries")  # the tables ``settle`` and ``counts`` may name
+
+
+def new_owner() -> str:
+    """A sender's name in the leases it holds: unique to this process and this sender."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(
+    db: sqlite3.Connection, targets: Targets, key: str, owner: str, until: float, now: float
+) -> bool:
+    """Take (or renew) the target's lease until ``until``; False while another sender
+    holds it (or the target may not be leased)."""
+    usable = f"AND {targets.open} " if targets.open else ""
+    cur = db.execute(
+        f"UPDATE {targets.table} SET lease_until = ?, lease_owner = ? WHERE {targets.key} = ? "
+        f"{usable}AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)",
+        (until, owner, key, now, owner),
+    )
+    return cur.rowcount > 0
+
+
+def release(db: sqlite3.Connection, targets: Targets, key: str, owner: str) -> None:
+    db.execute(
+        f"UPDATE {targets.table} SET lease_until = NULL, lease_owner = NULL "
+        f"WHERE {targets.key} = ? AND lease_owner = ?",
+        (key, owner),
+    )
+
+
+def settle(
+    db: sqlite3.Connection,
+    table: str,
+    delivery_id: int,
+    attempts: int,
+    status: str,
+    next_attempt: float | None,
+    last_status: int | None,
+    error: str | None,
+    now: float,
+) -> bool:
+    """Record one attempt's outcome on delivery ``delivery_id`` of ``table``, read with
+    ``attempts`` attempts made; False, and nothing written, when it changed since."""
+    assert table in QUEUES, table
+    cur = db.execute(
+        f"UPDATE {table} SET status = ?, attempts = attempts + 1, next_attempt = ?, "
+        "last_status = ?, last_error = ?, settled_at = ? "
+        "WHERE id = ? AND status = 'pending' AND attempts = ?",
+        (
+            status,
+            next_attempt,
+            last_status,
+            error,
+            now if status != PENDING else None,
+            delivery_id,
+            attempts,
+        ),
+    )
+    return cur.rowcount > 0
+
+
+def counts(db: sqlite3.Connection, table: str) -> dict[str, int]:
+    """Deliveries of ``table`` by status, every status present."""
+    assert table in QUEUES, table
+    out = {PENDING: 0, FAILED: 0, DELIVERED: 0}
+    for status, n in db.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status"):
+        out[status] = n
+    return out
