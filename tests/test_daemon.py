@@ -16,7 +16,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from conftest import SECRET, Site, free_port, webhook_toml
+from conftest import SECRET, Site, free_port, run_cli, webhook_toml
 
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
 
@@ -54,14 +54,7 @@ class Running:
         return [e.title for e in feedparser.parse(self.get("/atom.xml").content).entries]
 
 
-def cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=site.root,
-        timeout=60,
-    )
+cli = run_cli  # the name the daemon tests have long used for it
 
 
 @pytest.fixture
