@@ -417,3 +417,29 @@ def test_a_large_build_sees_what_another_writer_committed_between_its_batches(si
     with store.transaction() as db:
         fresh = entry_rows.Known.current(db, known)
     assert fresh is not known and "x.txt" in fresh.origins
+
+
+def test_a_list_of_unnamed_items_that_grows_at_its_head_revises_nothing(site):
+    """JSON list items without an id or URL are named by their title and date, not by
+    their place: a newest-first list gaining an item at its head adds one entry and
+    leaves the others as they were; an edit of an item's text revises its own entry."""
+
+    def item(n: int, text: str = "Something happened.") -> dict[str, str]:
+        return {"title": f"Item {n}", "date": f"2021-03-0{n}", "text": text}
+
+    listed = site.sources / "list.json"
+    listed.write_text(json.dumps([item(3), item(2), item(1)]), encoding="utf-8")
+    assert build(site).new == 4  # and the seed
+    before = {e.title: e for e in feedparser.parse(site.feeds / "atom.xml").entries}
+    edited = [item(4), item(3), item(2, "Corrected."), item(1)]
+    listed.write_text(json.dumps(edited), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.updated) == (1, 1)
+    after = {e.title: e for e in feedparser.parse(site.feeds / "atom.xml").entries}
+    assert set(after) == {*before, "Item 4"}
+    for title in ("Item 1", "Item 3"):
+        assert after[title].id == before[title].id
+        assert after[title].updated == before[title].updated
+        assert after[title].content[0].value == before[title].content[0].value
+    assert after["Item 2"].id == before["Item 2"].id
+    assert "Corrected." in after["Item 2"].content[0].value

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -93,7 +94,9 @@ def test_json_object_and_list():
     assert r.text == "Para one.\n\nPara two."
     items = [obj, {"title": "B", "html": "<p>x <b>y</b></p><ul><li>z</li></ul>"}]
     rs = read("many.json", json.dumps(items))
-    assert [r.origin for r in rs] == ["many.json#7", "many.json#2"]  # by id, else by place
+    # by id, else by a hash of the title and date stated
+    assert rs[0].origin == "many.json#7"
+    assert re.fullmatch(r"many\.json#[0-9a-f]{20}", rs[1].origin)
     assert rs[1].text == "x y\n\nz"
 
 
@@ -107,17 +110,20 @@ def test_json_list_items_are_named_by_id_or_url_only_where_that_name_is_theirs()
         item(id="twice"),
         item(id="twice"),  # given twice: both by place
         item(id=2),  # a number another item is named by: by place
-        item(),
+        item(),  # no id or URL: its title and date
+        {"title": "U", "text": "x"},  # the same title and date twice: by place
+        {"title": "U", "text": "y"},
+        {"text": "V\n\nOn 3 June 2020."},  # no title stated: its first line
     ]
     rs = read("l.json", json.dumps(items))
-    assert [r.origin.removeprefix("l.json#") for r in rs] == [
-        "sco-1",
-        "https://sco.int/2",
-        "3",
-        "4",
-        "5",
-        "6",
-    ]
+    names = [r.origin.removeprefix("l.json#") for r in rs]
+    assert names[:5] == ["sco-1", "https://sco.int/2", "3", "4", "5"]
+    assert names[6:8] == ["7", "8"]
+    assert all(re.fullmatch("[0-9a-f]{20}", n) for n in (names[5], names[8]))
+    assert names[5] != names[8]
+    # the text is not part of the name: an edit of it is the same item
+    edited = [{**items[5], "text": "edited"}, items[8]]
+    assert [r.origin for r in read("l.json", json.dumps(edited))] == [rs[5].origin, rs[8].origin]
 
 
 def test_html_paragraphs_skip_scripts_and_comments():

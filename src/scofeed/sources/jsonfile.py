@@ -5,16 +5,18 @@
 
 The body is ``text`` (plain-text paragraphs separated by blank lines) or ``html``
 (sanitised by normalise). Each item of a list is its own input, named by its ``id``
-(``file#ID``), else its ``url`` (``file#URL``), else its place (``file#N``, N counted
-from 1; also for a name given twice in the file, or a number up to the list's length),
-as a feed's items are: an input is matched to its entry by that name first, so
-a list that grows at its head (newest first) leaves the entries of named items where
-they are, where names by place would make each item revise the entry of the item it
-displaced. An invalid item rejects the file, naming the item by its place.
+(``file#ID``), else its ``url`` (``file#URL``), else by a hash of its title and stated
+date (``file#`` and 20 hex digits), as a feed's items are; by its place (``file#N``, N
+counted from 1) only where that name is not its own (given twice in the file, or a
+number up to the list's length). An input is matched to its entry by that name first,
+so a list that grows anywhere leaves the entries of its items where they are, where
+names by place would make each item revise the entry of the item it displaced. An
+invalid item rejects the file, naming the item by its place.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import Counter
@@ -79,10 +81,19 @@ def read_json(origin: str, text: str, context: datetime | None) -> list[Release]
     return _named(origin, releases)
 
 
+def _said(release: Release) -> str:
+    """An item without an id or URL: a hash of its title (else its text's first line)
+    and the date it states. Its text is left out, so an edit of the text is the same
+    item; a new title or date makes it another (give items an id to edit those)."""
+    title = release.title if release.title is not None else release.text.split("\n", 1)[0]
+    date = release.published.isoformat() if release.published else ""
+    return hashlib.sha256(f"{title}\n{date}".encode()).hexdigest()[:20]
+
+
 def _named(origin: str, releases: list[Release]) -> list[Release]:
-    """Each item named by its id or URL where that name is its own: given once in the
-    file, and not a number another item could be named by its place."""
-    names = [r.key or r.url for r in releases]
+    """Each item named by its id, URL or title and date where that name is its own:
+    given once in the file, and not a number another item could be named by its place."""
+    names = [r.key or r.url or _said(r) for r in releases]
     counts = Counter(names)
     places = range(1, len(releases) + 1)
     out = []
