@@ -139,3 +139,26 @@ def test_readers_only_refuse_with_rejected_input(data, suffix):
             normalise(release, SETTINGS, NOW)
         except NormaliseError:
             pass
+
+
+def test_bidirectional_overrides_are_taken_out_of_every_field():
+    """U+202E (RIGHT-TO-LEFT OVERRIDE) shows what follows it backwards: a hostile source
+    could make a title read as something it does not say. The embeddings and overrides
+    go from the title, text, summary, tags and HTML; marks and isolates stay."""
+    rlo, lre, pdf, rlm, fsi, pdi = "\u202e", "\u202a", "\u202c", "\u200f", "\u2068", "\u2069"
+    overrides = {rlo, lre, pdf, "\u202b", "\u202d"}
+    text = (
+        f"SCO {rlo}txt.exe statement\n\nOn 3 June 2020 the {lre}ministers{pdf} met "
+        f"{fsi}نبيل{pdi}{rlm} in Tashkent."
+    )
+    for release in (
+        Release("a.txt", text, tags=(f"secu{rlo}rity",)),
+        Release("b.md", text, html=f"<p>On 3 June 2020 the {rlo}ministers met.</p>"),
+        Release("c.md", text, title=f"SCO {rlo}statement"),
+    ):
+        e = normalise(release, SETTINGS, NOW)
+        fields = [e.title, e.summary, e.content_html, *e.tags]
+        assert not any(c in f for f in fields for c in overrides), fields
+    e = normalise(Release("a.txt", text), SETTINGS, NOW)
+    assert e.title == "SCO txt.exe statement"
+    assert f"{fsi}نبيل{pdi}{rlm}" in e.content_html  # isolates and marks kept

@@ -30,7 +30,7 @@ from scofeed.normalise.ids import (
 )
 from scofeed.normalise.language import detect_language, language_code
 from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise, shows_nothing
-from scofeed.normalise.text import plain, shorten, xml_safe
+from scofeed.normalise.text import drop_invisible, plain, shorten, xml_safe
 from scofeed.typography import ascii_but_marks
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
     ones, each shortened to ``TAG_MAX`` characters. A source stating thousands (a
     broken or hostile feed) would otherwise put them all in every feed's entry and,
     with ``feeds.metadata_tags``, give each a set of feeds."""
-    clean = (" ".join(plain(xml_safe(tag)).split()) for tag in given)
+    clean = (" ".join(plain(drop_invisible(xml_safe(tag))).split()) for tag in given)
     tags = list(dict.fromkeys(shorten(t, TAG_MAX) for t in clean if t))
     if len(tags) > TAGS_MAX:
         log.info("tags_capped origin=%s kept=%d stated=%d", origin, TAGS_MAX, len(tags))

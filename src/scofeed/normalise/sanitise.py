@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 
 from scofeed.errors import NormaliseError
-from scofeed.normalise.text import collapse, xml_safe
+from scofeed.normalise.text import collapse, drop_overrides, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -71,7 +71,7 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     )
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
-    return xml_safe(cleaned).strip()
+    return drop_overrides(xml_safe(cleaned)).strip()
 
 
 _ANY_TAG = re.compile(r"<[^>]*>")

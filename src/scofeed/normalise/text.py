@@ -43,17 +43,43 @@ def clean_lines(text: str, plain: bool | None = None) -> list[str]:
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
 
 
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e]")
+# the explicit embeddings and overrides of Unicode's bidirectional algorithm (LRE, RLE,
+# PDF, LRO, RLO): UAX #9 has isolates for new text; an RLO shows what follows it
+# backwards, and an unclosed one turns the rest of a reader's line around
+_OVERRIDES = re.compile("[\u202a-\u202e]")
 
 
 def drop_invisible(text: str) -> str:
     """Without the zero-width space, the word joiner and U+FEFF (a BOM, or a stray
     zero-width no-break space anywhere): a web page's CMS scatters them in copied text,
-    where they split words and dates without showing. Zero-width (non-)joiners stay:
-    they shape some scripts."""
-    if text.isascii() or not ("\u200b" in text or "\u2060" in text or "\ufeff" in text):
+    where they split words and dates without showing. Without the bidirectional
+    embeddings and overrides either (``drop_overrides``). Zero-width (non-)joiners,
+    the direction marks and the isolates stay: they shape and order some scripts."""
+    if text.isascii() or not (
+        "\u200b" in text or "\u2060" in text or "\ufeff" in text or _has_override(text)
+    ):
         return text
     return _INVISIBLE.sub("", text)
+
+
+def _has_override(text: str) -> bool:
+    # five searches made in C; in text of Latin-1 characters alone (the no-break space),
+    # Python answers each at once from the string's kind
+    return (
+        "\u202e" in text or "\u202d" in text or "\u202a" in text or "\u202b" in text
+        or "\u202c" in text
+    )  # fmt: skip
+
+
+def drop_overrides(text: str) -> str:
+    """Without the bidirectional embeddings and overrides (U+202A-U+202E): a hostile
+    source can show a title or a line of its text backwards with them (U+202E, RIGHT-TO-LEFT
+    OVERRIDE), and one left open turns the rest of a reader's line around. Text that
+    needs another direction keeps its marks and isolates."""
+    if text.isascii() or not _has_override(text):
+        return text
+    return _OVERRIDES.sub("", text)
 
 
 def xml_safe(text: str, plain: bool | None = None) -> str:
