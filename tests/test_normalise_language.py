@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scofeed.normalise import clean_text, script_of
-from scofeed.normalise.language import _letter_counts, dominant_script
+from scofeed.normalise.language import _letter_counts, detect_language, dominant_script
 from scofeed.normalise.text import blocks
+from scofeed.typography import ascii_but_marks
 from tests.normalise_cases import entry, local
 
 
@@ -101,3 +103,22 @@ EDGES += "\U00020000aZ ’é中Ж"
 @given(text=st.one_of(st.text(alphabet=EDGES, max_size=40), st.text(max_size=40)))
 def test_letter_counts_of_mixed_text_are_the_classes(text):
     assert _letter_counts(text) == by_classes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "site", "language"),
+    [
+        ("SCO ministers met in Tashkent.", "ru", "en"),  # was "ru": Latin text is not
+        ("SCO ministers met in Tashkent.", "zh-Hans", "en"),
+        ("SCO\xa0ministers met in “Tashkent”.", "ru", "en"),  # the marks are no letters
+        ("SCO ministers met in Tashkent.", "en", "en"),
+        ("SCO ministers met in Tashkent.", "kk", "kk"),  # not told by script: the site's
+        ("Министры ШОС встретились в Ташкенте.", "en", "ru"),
+        ("上合组织外长在塔什干会晤。", "ru", "zh"),
+        ("SCO, ШОС, Tashkent, Ташкент", "ru", "ru"),  # mixed: the site's, as before
+    ],
+)
+def test_latin_text_on_a_russian_or_chinese_site_is_english(text, site, language):
+    plain = ascii_but_marks(text)
+    assert detect_language(text, site) == language
+    assert detect_language(text, site, plain) == language

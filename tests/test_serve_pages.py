@@ -17,6 +17,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import Page, direction, index_html
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from tests.conftest import BASE_CONFIG
 from tests.test_serve import Served, serving
 
 RELEASES = {
@@ -239,3 +240,39 @@ def test_a_get_of_the_hub_is_plain_text_too(site):
     finally:
         server.stop()
         store.close()
+
+
+def test_a_site_in_another_language_marks_the_pages_english_words(site):
+    """With ``site.language = "ru"`` the pages' own words ("Latest releases", "Tags:",
+    the pager) were read out as Russian, and on an English release's page they were
+    marked lang="ru" inside its English article. They are marked en wherever the text
+    around them is not English; the site's title and author keep the site's language."""
+    for name, text in RELEASES.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    russian = '[site]\nlanguage = "ru"\ntitle = "Пресс-релизы ШОС"\nauthor = "Секретариат ШОС"\n'
+    site.config_path.write_text(BASE_CONFIG.replace("[site]\n", russian), encoding="utf-8")
+    served = serving(site)
+    pages = next(served)
+    try:
+        index = _doc(pages, "/")
+        assert index.get("lang") == "ru"
+        assert index.xpath("//header/h1")[0].get("lang") is None  # the site's title
+        for heading in ("Latest releases", "Subscribe"):
+            (h2,) = index.xpath(f"//h2[. = '{heading}']")
+            assert (h2.get("lang"), h2.get("dir")) == ("en", "ltr")
+        for title, words in (
+            ("Late evening release in UTC", None),  # inside its English article
+            ("Генеральный секретарь ШОС встретился с делегацией", "en"),
+        ):
+            slug, e = _entry(pages, title)
+            page = _doc(pages, f"/entries/{slug}")
+            assert page.xpath("//article/@lang") == [e.language], title
+            line = page.xpath("//article/p[time]")[0]  # the dates and author
+            assert line.get("lang") == words
+            (author,) = line.xpath("span[@lang]")
+            assert (author.get("lang"), author.text) == ("ru", "Секретариат ШОС")
+            heading = page.xpath("//nav/h2")[0]
+            assert heading.get("lang") == "en"
+            assert page.xpath("//nav/@aria-labelledby") == [heading.get("id")]
+    finally:
+        next(served, None)

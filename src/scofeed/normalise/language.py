@@ -142,18 +142,26 @@ def language_code(value: str | None) -> str | None:
     return found[1] if found else None
 
 
+# the languages told by their script: on a site in one of them, text in Latin script
+# is not in the site's language, and the SCO's third language is English
+BY_SCRIPT = ("ru", "zh")
+LATIN_DEFAULT = "en"
+
+
 def detect_language(text: str, default: str, plain: bool | None = None) -> str:
-    """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default.
-    The first few thousand characters tell. ``plain``: ``ascii_but_marks(text)``, when
-    the caller knows it."""
+    """'ru' or 'zh' for text written mostly in Cyrillic or Chinese script, else default;
+    on a site whose language is 'ru' or 'zh', text without a Cyrillic or Chinese letter
+    is 'en' (text mixing them stays the site's). The first few thousand characters
+    tell. ``plain``: ``ascii_but_marks(text)``, when the caller knows it."""
+    latin = LATIN_DEFAULT if language_code(default) in BY_SCRIPT else default
     if plain:  # no Cyrillic or Chinese letter: no mark is a letter
-        return default
+        return latin
     text = text[:4000]
     if ascii_but_marks(text):  # no Cyrillic or Chinese letter: no mark is a letter
-        return default
+        return latin
     lat, cyr, cjk = _letter_counts(text)
     if not cyr and not cjk:
-        return default
+        return latin
     total = cyr + cjk + lat
     if cjk * 3 >= total:  # one ideograph carries a word's worth of letters
         return "zh"

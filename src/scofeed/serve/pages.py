@@ -62,6 +62,21 @@ def _lang(language: str) -> str:
     return f'lang="{_e(language)}" dir="{direction(language)}"'
 
 
+# the pages' own words ("Latest releases", "Tags:", "Original:") are English whatever
+# the site's language: where the text around them is in another, they are marked so
+WORDS_LANGUAGE = "en"
+
+
+def _english(language: str) -> bool:
+    return language.lower().replace("_", "-").split("-")[0] == WORDS_LANGUAGE
+
+
+def _words(around: str) -> str:
+    """The attributes of an element holding the pages' own words, inside text in
+    ``around``: none when that is English, else ``lang="en"`` and its direction."""
+    return "" if _english(around) else f" {_lang(WORDS_LANGUAGE)}"
+
+
 def _stamp(moment: datetime) -> str:
     """``moment`` as a ``<time datetime>`` value: HTML allows at most three digits of a
     second (a date taken from a file's mtime has six), so milliseconds at most."""
@@ -179,10 +194,11 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
         for f in cfg.feeds.formats
     )
     others = [fs for fs in sets if fs.key != main.key]
+    w = _words(cfg.site.language)
     feeds = (
-        f"<h2>Subscribe</h2>\n<ul>\n{subscribe}</ul>\n"
-        + (f"<h3>By language and topic</h3>\n{_feed_list(cfg, others, root)}" if others else "")
-        + f'<p><a href="{root}{OPML_FILE}">All feeds as OPML</a> '
+        f"<h2{w}>Subscribe</h2>\n<ul>\n{subscribe}</ul>\n"
+        + (f"<h3{w}>By language and topic</h3>\n{_feed_list(cfg, others, root)}" if others else "")
+        + f'<p{w}><a href="{root}{OPML_FILE}">All feeds as OPML</a> '
         "(import every feed into a reader at once)</p>\n"
     )
     items = "".join(_index_item(cfg, e, root) for e in entries)
@@ -192,9 +208,9 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
         _head(cfg, title, root, rels)
         + f"<header>\n<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
         + "</header>\n<main>\n"
-        + f"<h2>{heading}</h2>\n"
-        + (f'<ol class="entries">\n{items}</ol>\n' if items else "<p>No releases yet.</p>\n")
-        + _pager(page, prev_href, next_href)
+        + f"<h2{w}>{heading}</h2>\n"
+        + (f'<ol class="entries">\n{items}</ol>\n' if items else f"<p{w}>No releases yet.</p>\n")
+        + _pager(page, prev_href, next_href, w)
         + "</main>\n<aside>\n"
         + feeds
         + "</aside>\n</body>\n</html>\n"
@@ -213,7 +229,7 @@ def _index_item(cfg: Config, e: Entry, root: str) -> str:
     )
 
 
-def _pager(page: Page, prev_href: str | None, next_href: str | None) -> str:
+def _pager(page: Page, prev_href: str | None, next_href: str | None, words: str) -> str:
     if page.count <= 1:
         return ""
     parts = []
@@ -222,7 +238,7 @@ def _pager(page: Page, prev_href: str | None, next_href: str | None) -> str:
     parts.append(f"<span>Page {page.number} of {page.count}</span>")
     if next_href is not None:
         parts.append(f'<a rel="next" href="{_e(next_href)}">Older releases &rarr;</a>')
-    return '<nav class="pages" aria-label="Pages">\n' + "\n".join(parts) + "\n</nav>\n"
+    return f'<nav class="pages"{words} aria-label="Pages">\n' + "\n".join(parts) + "\n</nav>\n"
 
 
 def withdrawn_html(cfg: Config, e: Entry) -> str:
@@ -231,20 +247,23 @@ def withdrawn_html(cfg: Config, e: Entry) -> str:
     w = e.withdrawal
     assert w is not None
     when = f'<time datetime="{_stamp(w.at)}">{_e(w.at.strftime("%Y-%m-%d %H:%M UTC"))}</time>'
-    reason = f"<p>Reason: {_e(w.reason)}</p>\n" if w.reason else ""
+    words = _words(cfg.site.language)
+    # the reason is the operator's, in the site's language as far as we know
+    reason = f"<p><span{words}>Reason:</span> {_e(w.reason)}</p>\n" if w.reason else ""
     return (
         _head(cfg, f"Withdrawn - {cfg.site.title}", "../")
         + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
-        + "<h1>This release was withdrawn</h1>\n"
-        + f"<p>It was withdrawn on {when} and is no longer published.</p>\n{reason}"
+        + f"<h1{words}>This release was withdrawn</h1>\n"
+        + f"<p{words}>It was withdrawn on {when} and is no longer published.</p>\n{reason}"
         + "</body>\n</html>\n"
     )
 
 
 def entry_html(cfg: Config, e: Entry) -> str:
     """An entry's page: its title, dates, author and text in its language; the page's
-    own words (Event date, Tags, Original) in the site's, marked so when they differ."""
-    site = f" {_lang(cfg.site.language)}" if e.language != cfg.site.language else ""
+    own words (Event date, Tags, Original) in English, marked so inside an entry in
+    another language; the site's author in the site's language."""
+    site = _words(e.language)  # the words' lines, inside the article
     original = f'<p{site}>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
     tags = f"<p{site}>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
     updated = (
@@ -253,8 +272,11 @@ def entry_html(cfg: Config, e: Entry) -> str:
         else ""
     )
     author = _e(e.author)
-    if site and e.author != cfg.site.author:  # stated by the release: in its language
-        author = f"<span {_lang(e.language)}>{author}</span>"
+    # inside the line of English words: the site's author is in the site's language,
+    # an author the release stated in the release's
+    written = cfg.site.language if e.author == cfg.site.author else e.language
+    if not _english(written):
+        author = f"<span {_lang(written)}>{author}</span>"
     event = (
         f'<p{site}>Event date: <time datetime="{e.event_date.isoformat()}">'
         f"{e.event_date}</time></p>\n"
@@ -267,9 +289,8 @@ def entry_html(cfg: Config, e: Entry) -> str:
     # the feeds this entry is in: its language's, and each of its tags' that has one
     own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     feeds = (
-        '<nav aria-label="Feeds with this release">\n<h2>Feeds with this release</h2>\n'
-        + _feed_list(cfg, own, "../")
-        + "</nav>\n"
+        f'<nav aria-labelledby="in-feeds">\n<h2 id="in-feeds"{_words(cfg.site.language)}>'
+        "Feeds with this release</h2>\n" + _feed_list(cfg, own, "../") + "</nav>\n"
         if own
         else ""
     )
