@@ -226,6 +226,7 @@ class SlowReceiver:
     ) -> None:
         self.answer, self.every, self.start, self.silent = answer, every, start, silent
         self.requests = 0
+        self.heads: list[bytes] = []  # each request as it came, up to its blank line
         self.outcomes: list[str] = []
         self.ended = threading.Event()
         self.done = threading.Event()
@@ -252,6 +253,7 @@ class SlowReceiver:
                         return
                     got += chunk
                 self.requests += 1
+                self.heads.append(got)
                 outcome = self._answer(conn)
             except OSError:
                 outcome = "client gone"

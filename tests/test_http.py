@@ -119,6 +119,33 @@ def test_a_dripping_server_is_cut_off_at_the_deadline(fetcher, head, start):
     assert err.value.origin == dripper.url
 
 
+@pytest.mark.parametrize(
+    ("scheme", "sent"),
+    [("http", b"GET http://sco.test/news "), ("https", b"CONNECT sco.test:443 ")],
+)
+def test_a_dripping_proxy_is_cut_off_at_the_deadline(fetcher, monkeypatch, scheme, sent):
+    """A poll through a proxy named in the environment (HTTP_PROXY, HTTPS_PROXY) went
+    through pools without the watchdog, and the CONNECT of an https:// address was made
+    before the socket was told to it: a proxy dripping its answer held the poll for as
+    long as it liked, where the same answer from the server itself is cut at the
+    deadline. Here its header never ends: without the watchdog the proxy hangs up after
+    20 s, and the poll reports that instead."""
+    dripper = SlowReceiver(DRIP_HEAD + b"X-Pad: " + b"y" * 200, every=0.1)
+    monkeypatch.setenv(f"{scheme.upper()}_PROXY", dripper.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    try:
+        with pytest.raises(TemporaryFailure) as err:
+            fetcher.get(f"{scheme}://sco.test/news", timeout=0.5)
+    finally:
+        dripper.stop()
+    assert err.value.reason == "temporary: no complete answer within 2 s"
+    # the request went to the proxy, for the server's address, and its answer was cut
+    # before the proxy had sent it all (without the watchdog it had: "whole")
+    assert dripper.heads and dripper.heads[0].startswith(sent)
+    assert dripper.ended.wait(10) and dripper.outcomes[0] in ("client gone", "stopped")
+
+
 def test_the_deadline_covers_the_whole_fetch_redirects_included(fetcher):
     """Each hop of a redirect loop dripped its answer within the deadline; the fetch as
     a whole took six times that before "more than 5 redirects" ended it."""

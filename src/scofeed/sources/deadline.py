@@ -174,14 +174,23 @@ class WatchedConnection:
             for address in addresses[:-1]:  # in order, as urllib3 would; the last below
                 self._dns_host = address
                 try:
-                    return super()._new_conn()  # type: ignore[misc,no-any-return]
+                    return self._told(watch, super()._new_conn())  # type: ignore[misc]
                 except (NewConnectionError, ConnectTimeoutError):
                     if watch is not None and watch.left() <= 0:
                         raise
             self._dns_host = addresses[-1]
-            return super()._new_conn()  # type: ignore[misc,no-any-return]
+            return self._told(watch, super()._new_conn())  # type: ignore[misc]
         finally:
             self._dns_host = name
+
+    @staticmethod
+    def _told(watch: Watch | None, sock: socket.socket) -> socket.socket:
+        """The socket told to the watch as soon as it is connected: a proxy's answer to
+        CONNECT is read on it before ``connect`` returns. (The TLS handshake that may
+        follow is bounded by the socket timeout as a whole, in CPython's ssl module.)"""
+        if watch is not None:
+            watch.tell(sock)
+        return sock
 
     def connect(self) -> None:
         super().connect()  # type: ignore[misc]
@@ -223,3 +232,13 @@ class WatchedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(self.pools)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """An HTTP proxy's pools (``HTTP_PROXY``/``HTTPS_PROXY`` from the environment,
+        for a poll) are watched too: a proxy that drips its answer is cut at the
+        deadline. A SOCKS proxy's manager is requests' own (its pools make the SOCKS
+        connections): bounded by the socket timeout only."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = dict(self.pools)
+        return manager
