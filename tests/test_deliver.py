@@ -451,3 +451,75 @@ def test_the_daemon_start_up_registers_endpoints_before_any_job(site):
     before = time.time()
     outbox.register_endpoints(cfg, store, before)
     assert rows.endpoint(store.db, "hub").first_seen == before
+
+
+def _two_more_releases(site, cfg, store) -> None:
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    build_feeds(cfg, store, datetime.now(UTC))
+    (site.sources / "c.txt").write_text("Third release\n\nOn 6 May 2021 even more.\n")
+    build_feeds(cfg, store, datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "answer"),
+    [
+        ("slack", b"invalid_payload"),
+        ("discord", b'{"code": 50035, "message": "Invalid Form Body"}'),
+    ],
+)
+def test_a_chat_service_refusing_a_body_fails_it_at_once_and_the_queue_moves_on(
+    site, receivers, fmt, answer
+):
+    # Slack's and Discord's 400 say this body is refused: the same bytes would be refused
+    # on every attempt, and (strict order) every later entry would wait ~27 h behind it
+    r = receivers([(400, {}, answer), 200])
+    cfg, store = setup(site, webhook_toml("chat", r.url, format=fmt))
+    _two_more_releases(site, cfg, store)
+    report = run(cfg, store)
+    assert (report.attempted, report.failed, report.delivered) == (3, 1, 2)
+    first, *rest = sorted(rows.listing(store.db), key=lambda d: d.id)
+    assert (first.status, first.attempts, first.last_status) == ("failed", 1, 400)
+    assert "not retried" in (first.last_error or "")
+    assert [d.status for d in rest] == ["delivered", "delivered"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "answer"),
+    [
+        ("slack", (404, b"no_service")),
+        ("slack", (403, b"invalid_token")),
+        ("slack", (410, b"channel_is_archived")),
+        ("discord", (404, b'{"code": 10015, "message": "Unknown Webhook"}')),
+        ("discord", (401, b'{"code": 50027, "message": "Invalid Webhook Token"}')),
+    ],
+)
+def test_a_chat_webhook_that_no_longer_works_pauses_the_endpoint_losing_nothing(
+    site, receivers, fmt, answer
+):
+    # a removed or revoked Slack/Discord webhook answers the same until the URL is
+    # replaced: the endpoint is disabled, and every delivery (the one that got the
+    # answer too) waits, in order, for `scofeed webhook enable`
+    status, body = answer
+    r = receivers([(status, {}, body), 200])
+    cfg, store = setup(site, webhook_toml("chat", r.url, format=fmt))
+    _two_more_releases(site, cfg, store)
+    report = run(cfg, store)
+    assert (report.attempted, report.disabled) == (1, ["chat"])
+    ep = rows.endpoint(store.db, "chat")
+    assert ep.disabled_at is not None and f"HTTP {status}" in (ep.disabled_reason or "")
+    assert [d.status for d in rows.listing(store.db)] == ["pending"] * 3
+    assert run(cfg, store, 3600).attempted == 0
+    assert rows.enable(store.db, "chat")
+    assert run(cfg, store, 3601).delivered == 3
+    got = r.wait_for(4)
+    assert got[0].body == got[1].body  # the paused one went first, then the others
+    assert len({g.body for g in got[1:]}) == 3
+
+
+def test_a_standard_endpoint_answering_400_or_404_is_still_retried(site, receivers):
+    # a receiver of our own JSON events may fix itself (a deploy): the spec's failure
+    r = receivers([400, 404, 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    assert run(cfg, store).retrying == 1
+    assert run(cfg, store, 10).retrying == 1
+    assert run(cfg, store, 1000).delivered == 1

@@ -210,6 +210,17 @@ def test_outcomes(attempt, result, outcome):
     assert decide(attempt, result).outcome == outcome
 
 
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [(400, "failed"), (401, "paused"), (403, "paused"), (404, "paused"), (410, "paused")]
+    + [(429, "retry"), (500, "retry"), (302, "retry"), (200, "delivered")],
+)
+def test_a_chat_services_final_answers(status, outcome):
+    d = policy.decide(1, policy.Result(status), 1000.0, SCHEDULE, random.Random(1), chat=True)
+    assert d.outcome == outcome
+    assert d.next_attempt == (1000.0 if outcome == "paused" else d.next_attempt)
+
+
 def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
     assert decide(1, policy.Result(429, retry_after="30")).next_attempt == 1030
     assert decide(1, policy.Result(503, retry_after="9999")).next_attempt == 1600

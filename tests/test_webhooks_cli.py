@@ -173,7 +173,7 @@ def test_410_disables_and_enable_resumes(site, receivers):
     site.write_config(webhook_toml("hub", r.url))
     run(site, "build")
     out = run(site, "deliver")
-    assert "endpoint hub answered 410 Gone and is disabled" in out
+    assert "endpoint hub is disabled (HTTP 410 Gone); its deliveries wait" in out
     assert "endpoint hub is disabled since" in run(site, "deliveries")
     assert "hub: enabled again" in run(site, "webhook", "enable", "hub")
     run(site, "redeliver", "--failed")
@@ -202,7 +202,7 @@ def test_redelivering_to_a_disabled_endpoint_says_it_waits_for_enable(site, rece
     r = receivers([410, 200])
     site.write_config(webhook_toml("hub", r.url))
     run(site, "build")
-    assert "answered 410 Gone and is disabled" in run(site, "deliver")
+    assert "is disabled (HTTP 410 Gone)" in run(site, "deliver")
     out = run(site, "redeliver", "--failed")
     assert "queued 1 deliveries again" in out
     assert "endpoint hub is disabled" in out and "scofeed webhook enable hub" in out

@@ -79,7 +79,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "--tolerance", type=int, default=signing.TOLERANCE, help="accepted clock skew, seconds"
     )
     w.set_defaults(func=cmd_webhook_verify)
-    w = command(wsub, "enable", "enable an endpoint again after a 410 Gone disabled it")
+    w = command(wsub, "enable", "resume an endpoint its answer disabled (410, chat 404)")
     w.add_argument("name", help="the endpoint's name in config.toml")
     w.set_defaults(func=cmd_webhook_enable)
 
@@ -126,7 +126,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     c = runner.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
     for name in report.disabled:
-        print(f"endpoint {name} answered 410 Gone and is disabled", file=sys.stderr)
+        why = rows.endpoint(store.db, name).disabled_reason or "its answer"
+        print(f"endpoint {name} is disabled ({why}); its deliveries wait", file=sys.stderr)
     return 0
 
 
@@ -198,7 +199,7 @@ def _warn_disabled(store: Store, names: list[str]) -> None:
     for name in names:
         if rows.endpoint(store.db, name).disabled_at is not None:
             print(
-                f"endpoint {name} is disabled (a 410 Gone): its deliveries wait until "
+                f"endpoint {name} is disabled: its deliveries wait until "
                 f"`scofeed webhook enable {name}`",
                 file=sys.stderr,
             )

@@ -2,6 +2,13 @@
 
 - 2xx: delivered.
 - 410 Gone: the delivery fails and the endpoint is disabled.
+- a chat service's answers (``chat=True``: Slack and Discord webhooks), which never change
+  on a retry: 400 (the body is refused: Slack ``invalid_payload``, Discord "Invalid Form
+  Body") fails the delivery at once, so the endpoint's later deliveries are not held
+  behind it for the whole schedule; 401, 403, 404 and 410 (the webhook was removed or
+  revoked, the channel archived: Slack ``no_service``, ``invalid_token``,
+  ``channel_is_archived``, Discord "Unknown Webhook") pause the endpoint: it is disabled
+  and the delivery stays pending, first in line when it is enabled again.
 - refused by the address guard: fails at once (retrying cannot help).
 - 429 and 503: the next attempt waits for ``Retry-After`` (seconds, whole or not, or an
   HTTP date), capped at ``retry_after_max``; without the header, the schedule applies.
@@ -21,6 +28,7 @@ from dataclasses import dataclass, field
 from scofeed.store import deliveries as rows
 
 DELIVERED, RETRY, FAILED, GONE = "delivered", "retry", "failed", "gone"
+PAUSED = "paused"  # the endpoint is disabled, the delivery kept pending for when it is back
 # the status an attempt with each outcome leaves its outbox row in (webhooks and
 # ActivityPub alike): a retry stays pending, a gone endpoint or inbox has failed
 STORED = {
@@ -28,7 +36,10 @@ STORED = {
     RETRY: rows.PENDING,
     FAILED: rows.FAILED,
     GONE: rows.FAILED,
+    PAUSED: rows.PENDING,
 }
+CHAT_REFUSED = frozenset({400})
+CHAT_GONE = frozenset({401, 403, 404, 410})
 JITTER = 0.2
 
 
@@ -52,7 +63,7 @@ class Decision:
 @dataclass
 class Tally:
     """Attempts counted by the outcome ``decide`` gave them, added by several workers at
-    once (each push's report is one); ``gone`` lists the targets a 410 took out."""
+    once (each push's report is one); ``gone`` lists the targets an answer disabled."""
 
     attempted: int = 0
     delivered: int = 0
@@ -66,11 +77,11 @@ class Tally:
             self.attempted += 1
             if outcome == DELIVERED:
                 self.delivered += 1
-            elif outcome == RETRY:
+            elif outcome in (RETRY, PAUSED):
                 self.retrying += 1
             else:
                 self.failed += 1
-            if outcome == GONE:
+            if outcome in (GONE, PAUSED):
                 self.gone.append(target)
 
     def counted(self) -> str:
@@ -112,11 +123,18 @@ def decide(
     schedule: tuple[int, ...],
     rng: random.Random,
     retry_after_max: int = 3600,
+    chat: bool = False,
 ) -> Decision:
-    """``attempt`` counts the attempts made so far, this one included (1 = the first)."""
+    """``attempt`` counts the attempts made so far, this one included (1 = the first);
+    ``chat``: the endpoint is a Slack or Discord webhook."""
     status = result.status
     if status is not None and 200 <= status < 300:
         return Decision(DELIVERED, None, describe(result))
+    if chat and status in CHAT_GONE:
+        return Decision(PAUSED, now, f"HTTP {status}: the chat webhook no longer takes messages")
+    if chat and status in CHAT_REFUSED:
+        refused = f"HTTP {status}: the chat service refuses this message (not retried)"
+        return Decision(FAILED, None, refused)
     if status == 410:
         return Decision(GONE, None, "HTTP 410 Gone: endpoint disabled")
     if result.blocked:

@@ -36,6 +36,7 @@ from scofeed.store import outbox as outbox_rows
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
+CHAT_FORMATS = ("slack", "discord")  # their answers are judged as final (policy.decide)
 # an attempt ends by its endpoint's timeout in all (sender's deadline); the lease,
 # renewed before each one, lasts twice that plus this margin, so it never runs out
 # while a request is in flight and no webhook-id is ever sent twice at once
@@ -49,7 +50,7 @@ class DeliverReport(policy.Tally):
 
     @property
     def disabled(self) -> list[str]:
-        """The endpoints a 410 Gone disabled."""
+        """The endpoints an answer disabled (a 410 Gone; a chat webhook removed)."""
         return self.gone
 
     def add(self, outcome: str, endpoint: str) -> None:
@@ -221,7 +222,7 @@ class DeliveryPool:
                 session = session or sender.session_for(hook)
                 decision = self._attempt(hook, run, session, d)
                 run.report.add(decision.outcome, hook.name)
-                if decision.outcome in (policy.RETRY, policy.GONE):
+                if decision.outcome in (policy.RETRY, policy.GONE, policy.PAUSED):
                     break
         except Exception:
             log.exception("delivery_worker_failed endpoint=%s", hook.name)
@@ -242,8 +243,15 @@ class DeliveryPool:
         sent = sender.sign_and_post(session, hook, d.webhook_id, d.body, stamp)
         t = run.clock()
         decision = policy.decide(
-            d.attempts + 1, sent.result, t, hook.retry_schedule, run.rng, hook.retry_after_max
+            d.attempts + 1,
+            sent.result,
+            t,
+            hook.retry_schedule,
+            run.rng,
+            hook.retry_after_max,
+            chat=hook.format in CHAT_FORMATS,
         )
+        disables = decision.outcome in (policy.GONE, policy.PAUSED)
         error = None if decision.outcome == policy.DELIVERED else decision.reason
         attempt = rows.Attempt(
             d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
@@ -252,8 +260,8 @@ class DeliveryPool:
             settled = rows.settle(
                 db, d, attempt, policy.STORED[decision.outcome], decision.next_attempt
             )
-            if decision.outcome == policy.GONE:
-                rows.disable(db, hook.name, t, "HTTP 410 Gone")
+            if disables:
+                rows.disable(db, hook.name, t, _disabled_because(decision, sent.response))
         if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile
             log.warning(
                 "delivery_changed_meanwhile endpoint=%s delivery=%d webhook_id=%s outcome=%s "
@@ -266,11 +274,10 @@ class DeliveryPool:
             hook.name, d.id, d.webhook_id, d.attempts + 1, decision.outcome, sent.result.status,
             decision.reason, _when(decision.next_attempt), sent.duration, sent.response[:200],
         )  # fmt: skip
-        if decision.outcome == policy.GONE:
+        if disables:
             log.warning(
-                "endpoint_disabled endpoint=%s reason='HTTP 410 Gone' "
-                "hint='scofeed webhook enable %s'",
-                hook.name, hook.name,
+                "endpoint_disabled endpoint=%s reason=%r hint='scofeed webhook enable %s'",
+                hook.name, _disabled_because(decision, sent.response), hook.name,
             )  # fmt: skip
         elif decision.outcome == policy.FAILED:
             log.warning(
@@ -278,6 +285,15 @@ class DeliveryPool:
                 hook.name, d.id, d.webhook_id, decision.reason,
             )  # fmt: skip
         return decision
+
+
+def _disabled_because(decision: policy.Decision, response: str) -> str:
+    """The reason an endpoint is disabled, as ``status`` shows it: the answer, with the
+    chat service's own word for it (Slack's ``no_service``, Discord's message)."""
+    if decision.outcome == policy.GONE:
+        return "HTTP 410 Gone"
+    said = " ".join(response.split())[:100]
+    return f"{decision.reason}: {said}" if said else decision.reason
 
 
 def counts(store: Store) -> dict[str, int]:
