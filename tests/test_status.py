@@ -149,7 +149,8 @@ def test_webhook_list_and_the_endpoints_in_status(site, capsys, receivers):
     assert rows["gone"].split()[1:3] == ["hooks.example:8443", "release.updated"]
     assert "token" not in rows["gone"]
     assert rows["gone"].endswith("disabled since 2026-01-01T00:00:00+00:00: HTTP 410 Gone")
-    assert "title~'SCO'" in rows["chat"] and rows["chat"].endswith(" 1        0       active")
+    assert "title~'SCO'" in rows["chat"] and " 1        0       retrying since " in rows["chat"]
+    assert ": cannot resolve the host name, 1 attempt, next " in rows["chat"]  # chat.example
     assert rows["removed"].endswith("not configured")
     out = status(site, capsys)
     block = next(b for b in out.split("\n\n") if b.startswith("WEBHOOK"))
@@ -178,3 +179,29 @@ def test_every_command_has_a_one_line_description(capsys):
     for command, help_line, sub in commands:
         assert help_line and len(help_line) <= 58, command  # one line in `--help` at 80 columns
         assert sub.description, command
+
+
+def test_an_endpoint_that_keeps_failing_is_not_shown_as_active(site, capsys, receivers):
+    # a receiver down for a day: its deliveries wait behind the oldest, retried on the
+    # schedule; the operator must see that, why, since when and the next try, not "active"
+    r = receivers([(503, {}, b"down for maintenance")])
+    site.write_config(webhook_toml("hub", r.url) + webhook_toml("ok", receivers([200]).url))
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert main(["--config", str(site.config_path), "deliver"]) == 0
+    (d,) = delivery_rows.listing(site.store().db, endpoint="hub")
+    (first,) = delivery_rows.attempts(site.store().db, d.id)
+    expected = (
+        f"retrying since {delivery_rows_iso(first.at)}: HTTP 503, 1 attempt, "
+        f"next {delivery_rows_iso(d.next_attempt)}"
+    )
+    out = status(site, capsys)
+    block = next(b for b in out.split("\n\n") if b.startswith("WEBHOOK"))
+    rows = {line.split()[0]: line for line in block.splitlines()[1:]}
+    assert rows["hub"].endswith(expected), rows["hub"]
+    assert rows["ok"].endswith("active")
+    assert main(["--config", str(site.config_path), "webhook", "list"]) == 0
+    assert expected in capsys.readouterr().out
+
+
+def delivery_rows_iso(ts):
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")

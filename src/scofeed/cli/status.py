@@ -69,6 +69,10 @@ def endpoint_state(ep: EndpointStatus) -> str:
         return "not configured"
     if ep.disabled_at is not None:
         return f"disabled since {iso(ep.disabled_at)}: {ep.disabled_reason or 'no reason kept'}"
+    r = ep.retrying
+    if r is not None:
+        tries = f"{r.attempts} attempt" + ("s" if r.attempts != 1 else "")
+        return f"retrying since {iso(r.since)}: {r.last_error}, {tries}, next {iso(r.next_attempt)}"
     return "active"
 
 

@@ -35,6 +35,17 @@ class EndpointStatus:
     pending: int
     failed: int
     delivered: int
+    # the oldest pending delivery once an attempt at it failed: every other one waits
+    # behind it, so this is the endpoint's state (a receiver down for a day)
+    retrying: Retrying | None = None
+
+
+@dataclass(frozen=True)
+class Retrying:
+    since: float  # its first attempt
+    attempts: int
+    last_error: str
+    next_attempt: float | None
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,13 @@ def endpoints(db: sqlite3.Connection, configured: Sequence[str]) -> list[Endpoin
     for name in names:
         ep = delivery_rows.endpoint(db, name)
         c = counts.get(name, {})
+        head = delivery_rows.head(db, name) if c.get(delivery_rows.PENDING) else None
+        retrying = None
+        if head is not None and head.attempts:
+            tries = delivery_rows.attempts(db, head.id)
+            last = head.last_error or f"HTTP {head.last_status}"
+            since = tries[0].at if tries else head.created
+            retrying = Retrying(since, head.attempts, last, head.next_attempt)
         out.append(
             EndpointStatus(
                 name,
@@ -163,6 +181,7 @@ def endpoints(db: sqlite3.Connection, configured: Sequence[str]) -> list[Endpoin
                 c.get(delivery_rows.PENDING, 0),
                 c.get(delivery_rows.FAILED, 0),
                 c.get(delivery_rows.DELIVERED, 0),
+                retrying,
             )
         )
     return out
