@@ -117,7 +117,8 @@ class Receiver:
     """A real HTTP receiver on 127.0.0.1 that answers from a script, one step per request
     (the last step repeats). Steps: an int status; (status, headers, body); "hang"
     (no answer until the test ends); "close" (no answer, connection closed);
-    "close-mid" (a 200 that promises 1000 bytes and closes after 7)."""
+    "close-mid" (a 200 that promises 1000 bytes and closes after 7); ("slow", seconds,
+    status) (that status after that many seconds)."""
 
     def __init__(self, script: list) -> None:
         import http.server
@@ -171,6 +172,11 @@ class Receiver:
         if step == "close":
             h.close_connection = True
             return
+        if isinstance(step, tuple) and step[0] == "slow":  # ("slow", seconds, status)
+            import time
+
+            time.sleep(step[1])
+            step = step[2]
         if step == "close-mid":
             h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
             h.wfile.flush()

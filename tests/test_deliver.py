@@ -523,3 +523,13 @@ def test_a_standard_endpoint_answering_400_or_404_is_still_retried(site, receive
     assert run(cfg, store).retrying == 1
     assert run(cfg, store, 10).retrying == 1
     assert run(cfg, store, 1000).delivered == 1
+
+
+def test_a_receiver_answering_2xx_within_the_specs_timeout_is_delivered_once(site, receivers):
+    # Standard Webhooks recommends a request timeout between 15 and 30 s: a receiver
+    # that takes 11 s to answer 200 (a cold start, a slow database) has the message, and
+    # must not get it again on every attempt, then see it counted as a failure
+    r = receivers([("slow", 11, 200)])
+    cfg, store = setup(site, webhook_toml("slow", r.url))
+    assert run(cfg, store).delivered == 1
+    assert len(r.received) == 1

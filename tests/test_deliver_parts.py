@@ -272,7 +272,7 @@ def test_webhook_defaults(site):
         "release.published", "release.updated", "release.withdrawn", "release.restored"
     )  # fmt: skip
     assert hook.retry_schedule == (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
-    assert hook.timeout == 10.0 and hook.format == "standard" and hook.allow_private is True
+    assert hook.timeout == 15.0 and hook.format == "standard" and hook.allow_private is True
     assert [s.value for s in hook.secrets] == [SECRET]
 
 

@@ -412,7 +412,9 @@ class Webhook:
     languages: tuple[str, ...] = ()  # only entries in one of these languages (empty: all)
     title_pattern: str | None = None  # only entries whose title matches (regex, any case)
     format: str = check(_one_of(*WEBHOOK_FORMATS), default="standard")
-    timeout: float = check(_timeout, default=10.0)
+    # Standard Webhooks recommends 15 to 30 s: a receiver answering 200 after 12 s has
+    # the message, and must not get it again on every attempt
+    timeout: float = check(_timeout, default=15.0)
     retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
     retry_after_max: int = check(_positive, default=3600)  # cap on a 429/503 Retry-After
     allow_private: bool = False  # allow loopback, private and link-local addresses
