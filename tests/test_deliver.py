@@ -533,3 +533,22 @@ def test_a_receiver_answering_2xx_within_the_specs_timeout_is_delivered_once(sit
     cfg, store = setup(site, webhook_toml("slow", r.url))
     assert run(cfg, store).delivered == 1
     assert len(r.received) == 1
+
+
+def test_an_exhausted_rate_limit_bucket_holds_the_next_request_until_it_resets(site, receivers):
+    # Discord answers every webhook request with its bucket (X-RateLimit-Remaining,
+    # X-RateLimit-Reset-After) and asks senders not to use an exhausted one until it
+    # resets: a 429 counts towards its ban of the sender's address, and here an attempt
+    bucket = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0"}
+    r = receivers([(204, {**bucket, "X-RateLimit-Reset-After": "2.5"}, b""), 204])
+    cfg, store = setup(site, webhook_toml("chat", r.url, format="discord"))
+    _two_more_releases(site, cfg, store)
+    assert run(cfg, store).delivered == 1
+    waiting = [d for d in rows.listing(store.db) if d.status == "pending"]
+    assert len(waiting) == 2 and len(r.received) == 1
+    head = min(waiting, key=lambda d: d.id)
+    assert head.next_attempt == pytest.approx(t(2.5).timestamp(), abs=0.01)
+    assert head.attempts == 0
+    assert run(cfg, store, 2).attempted == 0
+    assert run(cfg, store, 3).delivered == 2
+    assert len(r.wait_for(3)) == 3

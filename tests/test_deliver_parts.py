@@ -221,6 +221,17 @@ def test_a_chat_services_final_answers(status, outcome):
     assert d.next_attempt == (1000.0 if outcome == "paused" else d.next_attempt)
 
 
+def test_an_empty_rate_limit_bucket_holds_the_endpoint_whatever_the_outcome():
+    def hold(result):
+        return policy.decide(1, result, 1000.0, SCHEDULE, random.Random(1), 600).hold
+
+    assert hold(policy.Result(204, bucket_reset="1.25")) == 1001.25
+    assert hold(policy.Result(500, bucket_reset="3")) == 1003
+    assert hold(policy.Result(204, bucket_reset="99999")) == 1600  # retry_after_max
+    for bad in (None, "", "0", "-1", "nan", "soon"):
+        assert hold(policy.Result(204, bucket_reset=bad)) is None
+
+
 def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
     assert decide(1, policy.Result(429, retry_after="30")).next_attempt == 1030
     assert decide(1, policy.Result(503, retry_after="9999")).next_attempt == 1600

@@ -15,6 +15,11 @@
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
 - after the last attempt of the schedule: failed, a dead letter that stays visible.
+
+Whatever the outcome, an answer saying the endpoint's rate-limit bucket is exhausted
+(``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-After``, as Discord sends on every
+answer) holds the endpoint's next request until the bucket resets (``Decision.hold``):
+Discord asks senders not to spend an exhausted bucket, and counts 429s against them.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import email.utils
 import math
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scofeed.store import deliveries as rows
 
@@ -51,6 +56,7 @@ class Result:
     error: str | None = None
     retry_after: str | None = None  # the raw header
     blocked: bool = False  # refused by the address guard before connecting
+    bucket_reset: str | None = None  # X-RateLimit-Reset-After, when the bucket is empty
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Decision:
     outcome: str  # delivered | retry | failed | gone
     next_attempt: float | None  # epoch seconds, for retry
     reason: str
+    hold: float | None = None  # epoch seconds before which the endpoint gets no request
 
 
 @dataclass
@@ -110,6 +117,18 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def bucket_wait(value: str | None, cap: float) -> float | None:
+    """Seconds until an exhausted rate-limit bucket resets (``X-RateLimit-Reset-After``,
+    decimals allowed), at most ``cap``; None when there is nothing to wait for."""
+    try:
+        seconds = float(value) if value else 0.0
+    except ValueError:
+        return None
+    if not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return min(seconds, cap)
+
+
 def describe(result: Result) -> str:
     if result.status is None:
         return result.error or "no response"
@@ -127,6 +146,22 @@ def decide(
 ) -> Decision:
     """``attempt`` counts the attempts made so far, this one included (1 = the first);
     ``chat``: the endpoint is a Slack or Discord webhook."""
+    decision = _decide(attempt, result, now, schedule, rng, retry_after_max, chat)
+    wait = bucket_wait(result.bucket_reset, float(retry_after_max))
+    if wait is None:
+        return decision
+    return replace(decision, hold=now + wait)
+
+
+def _decide(
+    attempt: int,
+    result: Result,
+    now: float,
+    schedule: tuple[int, ...],
+    rng: random.Random,
+    retry_after_max: int = 3600,
+    chat: bool = False,
+) -> Decision:
     status = result.status
     if status is not None and 200 <= status < 300:
         return Decision(DELIVERED, None, describe(result))

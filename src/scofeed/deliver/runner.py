@@ -224,6 +224,10 @@ class DeliveryPool:
                 run.report.add(decision.outcome, hook.name)
                 if decision.outcome in (policy.RETRY, policy.GONE, policy.PAUSED):
                     break
+                if decision.hold is not None:  # its rate-limit bucket is empty
+                    with self._writes, run.store.transaction() as tx:
+                        rows.hold(tx, hook.name, decision.hold)
+                    break
         except Exception:
             log.exception("delivery_worker_failed endpoint=%s", hook.name)
         finally:

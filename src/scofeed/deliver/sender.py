@@ -241,5 +241,7 @@ def _exchange(
     finally:
         resp.close()
     text = data.decode("utf-8", "replace")[:KEEP_RESPONSE]
-    result = Result(resp.status_code, None, resp.headers.get("Retry-After"))
+    empty = resp.headers.get("X-RateLimit-Remaining", "").strip() == "0"
+    reset = resp.headers.get("X-RateLimit-Reset-After") if empty else None
+    result = Result(resp.status_code, None, resp.headers.get("Retry-After"), bucket_reset=reset)
     return Sent(result, text, time.monotonic() - start)

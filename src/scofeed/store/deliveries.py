@@ -180,6 +180,16 @@ def head(db: sqlite3.Connection, endpoint: str) -> Delivery | None:
     return _delivery(row) if row else None
 
 
+def hold(db: sqlite3.Connection, endpoint: str, until: float) -> None:
+    """The endpoint's next delivery waits until ``until`` at least (its rate-limit
+    bucket is empty); its attempts and schedule are untouched."""
+    db.execute(
+        "UPDATE deliveries SET next_attempt = ? WHERE id = (SELECT id FROM deliveries "
+        "WHERE endpoint = ? AND status = 'pending' ORDER BY id LIMIT 1) AND next_attempt < ?",
+        (until, endpoint, until),
+    )
+
+
 def get(db: sqlite3.Connection, delivery_id: int) -> Delivery | None:
     row = db.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
     return _delivery(row) if row else None
