@@ -117,7 +117,8 @@ class Receiver:
     """A real HTTP receiver on 127.0.0.1 that answers from a script, one step per request
     (the last step repeats). Steps: an int status; (status, headers, body); "hang"
     (no answer until the test ends); "close" (no answer, connection closed);
-    "close-mid" (a 200 that promises 1000 bytes and closes after 7); ("slow", seconds,
+    "close-mid" (a 200 that promises 1000 bytes and closes after 7; "close-mid-500" the
+    same with a 500); ("slow", seconds,
     status) (that status after that many seconds)."""
 
     def __init__(self, script: list) -> None:
@@ -177,8 +178,9 @@ class Receiver:
 
             time.sleep(step[1])
             step = step[2]
-        if step == "close-mid":
-            h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
+        if step in ("close-mid", "close-mid-500"):
+            status = b"500 Internal Server Error" if step == "close-mid-500" else b"200 OK"
+            h.wfile.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 1000\r\n\r\npartial")
             h.wfile.flush()
             h.close_connection = True
             return

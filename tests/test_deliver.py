@@ -238,7 +238,7 @@ def test_connection_refused_is_retried(site):
 @pytest.mark.parametrize(
     ("step", "error"),
     [
-        ("close-mid", "connection closed mid-response (after HTTP 200)"),
+        ("close-mid-500", "connection closed mid-response (after HTTP 500)"),
         ("close", "connection closed without a response"),
     ],
 )
@@ -552,3 +552,17 @@ def test_an_exhausted_rate_limit_bucket_holds_the_next_request_until_it_resets(s
     assert run(cfg, store, 2).attempted == 0
     assert run(cfg, store, 3).delivered == 2
     assert len(r.wait_for(3)) == 3
+
+
+@pytest.mark.parametrize("fmt", ["slack", "standard"])
+def test_a_2xx_whose_body_is_cut_is_delivered_not_posted_again(site, receivers, fmt):
+    # the status line is the receiver's answer (Standard Webhooks: a 2xx is success):
+    # Slack has posted the message when it says 200, and a retry would post it twice
+    r = receivers(["close-mid", 200])
+    cfg, store = setup(site, webhook_toml("chat", r.url, format=fmt))
+    assert run(cfg, store).delivered == 1
+    (attempt,) = rows.attempts(store.db, only(store).id)
+    assert attempt.status == 200 and attempt.outcome == "delivered"
+    assert "connection closed mid-response" in (attempt.response or "")
+    assert run(cfg, store, 10).attempted == 0
+    assert len(r.received) == 1

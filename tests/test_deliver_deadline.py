@@ -25,11 +25,13 @@ HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 40\r\n\r
 # a body without a length, read until the connection closes: http.client lets go of
 # the socket (conn.sock is None) once it reads such a response
 NO_LENGTH = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+# a webhook's answer is its status line: a 2xx whose body drips is delivered (below)
+ERROR_HEAD, ERROR_NO_LENGTH = (h.replace(b"200 OK", b"500 Oops") for h in (HEAD, NO_LENGTH))
 
 
 @pytest.mark.parametrize(
     ("head", "start"),
-    [(HEAD, 0), (HEAD, len(HEAD)), (NO_LENGTH, len(NO_LENGTH))],
+    [(HEAD, 0), (ERROR_HEAD, len(ERROR_HEAD)), (ERROR_NO_LENGTH, len(ERROR_NO_LENGTH))],
     ids=["dripped-headers", "dripped-body", "dripped-body-without-length"],
 )
 def test_a_dripping_receiver_times_out_at_the_deadline(site, head, start):
@@ -45,6 +47,26 @@ def test_a_dripping_receiver_times_out_at_the_deadline(site, head, start):
     (d,) = rows.listing(store.db)
     (attempt,) = rows.attempts(store.db, d.id)
     assert "timeout" in (attempt.error or ""), attempt.error
+
+
+@pytest.mark.parametrize("head", [HEAD, NO_LENGTH], ids=["length", "without-length"])
+def test_a_2xx_whose_body_drips_past_the_deadline_is_cut_there_and_delivered(site, head):
+    # the answer is its status line: a 200 came in time, only its body is late; cut at
+    # the deadline as ever, but not sent again (a chat service would post it twice)
+    dripper = SlowReceiver(head + b"x" * 40, every=0.2, start=len(head))
+    try:
+        site.write_config(webhook_toml("drip", dripper.url, timeout=1))
+        cfg, store = site.config(), site.store()
+        build_feeds(cfg, store, datetime.now(UTC))
+        report = runner.run_due(cfg, store)
+        assert dripper.ended.wait(60)
+    finally:
+        dripper.stop()
+    assert (report.attempted, report.delivered) == (1, 1)
+    (d,) = rows.listing(store.db)
+    (attempt,) = rows.attempts(store.db, d.id)
+    assert attempt.status == 200 and "timeout" in (attempt.response or "")
+    assert dripper.outcomes == ["client gone"]  # cut at the deadline, not read to the end
 
 
 def test_the_endpoint_lease_outlasts_the_worst_attempt(site):

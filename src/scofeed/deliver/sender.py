@@ -6,7 +6,8 @@ no proxies from the environment and no redirects. The response body is read up t
 ``timeout``, for all of it (name resolution, connect, headers, body): a watchdog shuts the attempt's
 socket down when it passes (``sources.deadline``, shared with the poller), so a
 receiver that drips its answer a byte at a time cannot hold it longer (the per-read
-socket timeouts alone never fire on a drip). The pushes' GETs (WebSub verification,
+socket timeouts alone never fire on a drip). The status line is the answer: a 2xx whose
+body is cut off (by the deadline, or a connection closed mid-way) is still a 2xx. The pushes' GETs (WebSub verification,
 ActivityPub fetches) read their answers inside ``deadline.within`` themselves. The
 endpoint's lease (``runner``) outlasts this deadline. Errors are described in our own
 words: never the URL (chat webhook URLs carry tokens), never a header (signatures).
@@ -200,14 +201,24 @@ def post(
     start = time.monotonic()
     with deadline.within(timeout) as watch:
         try:
-            sent = _exchange(session, url, body, headers, timeout, start)
+            sent, broken = _exchange(session, url, body, headers, timeout, start)
         except DeliveryError:
             if watch.expired:
                 raise EndpointUnreachable(timed_out(timeout)) from None
             raise
         if watch.expired:  # a body without a length ends at the cut as if it were whole
-            raise EndpointUnreachable(timed_out(timeout))
-        return sent
+            broken = f"timeout reading the response (after HTTP {sent.result.status})"
+        return sent if broken is None else _cut(sent, broken)
+
+
+def _cut(sent: Sent, why: str) -> Sent:
+    """An answer whose body did not come whole: a 2xx is still the receiver's yes (the
+    status line is the answer; a chat service has posted the message, and would post it
+    again on a retry), noted with what came of the body; any other is no answer."""
+    status = sent.result.status
+    if status is None or not 200 <= status < 300:
+        raise EndpointUnreachable(why)
+    return Sent(sent.result, f"{sent.response} [{why}]"[-KEEP_RESPONSE:], sent.duration)
 
 
 def _exchange(
@@ -217,31 +228,32 @@ def _exchange(
     headers: dict[str, str],
     timeout: float,
     start: float,
-) -> Sent:
+) -> tuple[Sent, str | None]:
+    """The answer, and what broke off its body (None: it came whole, or up to the cap)."""
     try:
         resp = session.post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         )
     except Exception as exc:  # whatever failed, the caller gets our error, never a crash
         raise explain(exc, timeout) from None
+    chunks: list[bytes] = []
+    size, broken = 0, None
     try:
-        chunks, size = [], 0
         # read1: whatever has arrived (not a full 8 KiB), so the deadline is checked often
         while size < MAX_RESPONSE and (chunk := resp.raw.read1(8192)):
             chunks.append(chunk)
             size += len(chunk)
             if time.monotonic() - start > timeout:
-                raise EndpointUnreachable(timed_out(timeout))
-        data = b"".join(chunks)[:MAX_RESPONSE]
+                broken = f"timeout reading the response (after HTTP {resp.status_code})"
+                break
     except (requests.exceptions.RequestException, OSError, HTTPError) as exc:
-        error = f"connection closed mid-response (after HTTP {resp.status_code})"
+        broken = f"connection closed mid-response (after HTTP {resp.status_code})"
         if isinstance(exc, requests.exceptions.Timeout | TimeoutError | ReadTimeoutError):
-            error = f"timeout reading the response (after HTTP {resp.status_code})"
-        raise EndpointUnreachable(error) from None
+            broken = f"timeout reading the response (after HTTP {resp.status_code})"
     finally:
         resp.close()
-    text = data.decode("utf-8", "replace")[:KEEP_RESPONSE]
+    text = b"".join(chunks)[:MAX_RESPONSE].decode("utf-8", "replace")[:KEEP_RESPONSE]
     empty = resp.headers.get("X-RateLimit-Remaining", "").strip() == "0"
     reset = resp.headers.get("X-RateLimit-Reset-After") if empty else None
     result = Result(resp.status_code, None, resp.headers.get("Retry-After"), bucket_reset=reset)
-    return Sent(result, text, time.monotonic() - start)
+    return Sent(result, text, time.monotonic() - start), broken
