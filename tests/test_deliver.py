@@ -566,3 +566,16 @@ def test_a_2xx_whose_body_is_cut_is_delivered_not_posted_again(site, receivers, 
     assert "connection closed mid-response" in (attempt.response or "")
     assert run(cfg, store, 10).attempted == 0
     assert len(r.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [("", "?wait=true"), ("?thread_id=42", "?thread_id=42&wait=true"), ("?wait=0", "?wait=0")],
+)
+def test_discord_is_asked_to_confirm_the_message_is_saved(site, receivers, query, sent):
+    # without ?wait=true Discord answers 204 before the message is saved, and "a message
+    # that is not saved does not return an error": a 2xx would not mean delivered
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("chat", r.url + query, format="discord"))
+    assert run(cfg, store).delivered == 1
+    assert [g.path for g in r.received] == ["/hook" + sent]

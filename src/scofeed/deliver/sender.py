@@ -7,10 +7,11 @@ no proxies from the environment and no redirects. The response body is read up t
 socket down when it passes (``sources.deadline``, shared with the poller), so a
 receiver that drips its answer a byte at a time cannot hold it longer (the per-read
 socket timeouts alone never fire on a drip). The status line is the answer: a 2xx whose
-body is cut off (by the deadline, or a connection closed mid-way) is still a 2xx. The pushes' GETs (WebSub verification,
-ActivityPub fetches) read their answers inside ``deadline.within`` themselves. The
-endpoint's lease (``runner``) outlasts this deadline. Errors are described in our own
-words: never the URL (chat webhook URLs carry tokens), never a header (signatures).
+body is cut off (by the deadline, or a connection closed mid-way) is still a 2xx. The
+pushes' GETs (WebSub verification, ActivityPub fetches) read their answers inside
+``deadline.within`` themselves. The endpoint's lease (``runner``) outlasts this
+deadline. Errors are described in our own words: never the URL (chat webhook URLs carry
+tokens), never a header (signatures). Discord is asked to confirm (``target``).
 
 The address guard (unless ``allow_private``): the host is resolved at send time and
 every address it resolves to must be global; the connection then goes to the address
@@ -25,6 +26,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import requests
 from urllib3.exceptions import HTTPError, NameResolutionError, NewConnectionError, ReadTimeoutError
@@ -170,6 +172,19 @@ def explain(exc: BaseException, timeout: float) -> DeliveryError:
     return EndpointUnreachable(f"request failed ({type(exc).__name__})")
 
 
+def target(hook: Webhook) -> str:
+    """Where the endpoint's requests go: its URL, with ``wait=true`` added for Discord
+    (unless the URL says ``wait`` itself). Without it Discord answers 204 before the
+    message is saved, and a message that then is not saved returns no error."""
+    if hook.format != "discord":
+        return hook.url
+    parts = urlsplit(hook.url)
+    if "wait" in parse_qs(parts.query, keep_blank_values=True):
+        return hook.url
+    query = f"{parts.query}&wait=true" if parts.query else "wait=true"
+    return urlunsplit(parts._replace(query=query))
+
+
 def sign_and_post(
     session: requests.Session, hook: Webhook, webhook_id: str, body: bytes, stamp: int
 ) -> Sent:
@@ -177,7 +192,7 @@ def sign_and_post(
     request leaves (deliveries and ``scofeed webhook test``). A request that gets no
     answer is an outcome too (status None), for the retry policy to judge."""
     headers = signing.headers([s.value for s in hook.secrets], webhook_id, stamp, body)
-    return post_outcome(session, hook.url, body, headers, hook.timeout)
+    return post_outcome(session, target(hook), body, headers, hook.timeout)
 
 
 def post_outcome(
