@@ -121,7 +121,7 @@ class Receiver:
     same with a 500); ("slow", seconds,
     status) (that status after that many seconds)."""
 
-    def __init__(self, script: list) -> None:
+    def __init__(self, script: list, port: int = 0) -> None:
         import http.server
         import threading
 
@@ -156,7 +156,7 @@ class Receiver:
                     step = outer.script[min(n, len(outer.script) - 1)]
                 outer.answer(self, step)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hook"
@@ -212,8 +212,8 @@ def receivers():
     """Make receivers with ``receivers([500, 500, 200])``; all stop at the end."""
     made: list[Receiver] = []
 
-    def make(script: list | None = None) -> Receiver:
-        r = Receiver(script or [200])
+    def make(script: list | None = None, port: int = 0) -> Receiver:
+        r = Receiver(script or [200], port)
         made.append(r)
         return r
 

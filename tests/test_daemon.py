@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -269,5 +270,36 @@ def test_withdraw_while_the_daemon_runs_reaches_its_feeds_pages_and_webhooks(
     assert d.feed_titles() == []
     assert b"at:deleted-entry" in d.get("/atom.xml").content
     assert cli(site, "list").stdout == ""  # list shows published entries only
+    assert d.stop() == 0
+    assert "Traceback" not in d.log()
+
+
+def webhook_block(site: Site) -> str:
+    out = cli(site, "status").stdout
+    return next(b for b in out.split("\n\n") if b.startswith("WEBHOOK"))
+
+
+def test_a_receiver_down_for_a_while_gets_everything_in_order_once_back(start, site, receivers):
+    # the daemon keeps retrying the oldest delivery while the others wait behind it,
+    # `scofeed status` says so (not "active"), and once the receiver is back every
+    # entry arrives, in order, each once
+    port = free_port()  # nothing listens there yet: connection refused
+    d = start(
+        schedule="deliver_interval = 1\n",
+        extra=webhook_toml("hub", f"http://127.0.0.1:{port}/hook", retry_schedule=[0] + [1] * 30),
+    )
+    for n, name in enumerate(("b", "c"), start=2):
+        (site.sources / f"{name}.txt").write_text(
+            f"Release {name}\n\nOn {n} May 2021 news {name}.\n", encoding="utf-8"
+        )
+        wait_for(lambda n=n: f"hub      {n} " in webhook_block(site), what=f"{n} pending")
+    state = webhook_block(site)
+    assert "retrying since" in state and ": connection refused, " in state, state
+    r = receivers([200], port=port)
+    wait_for(lambda: len(r.received) >= 3, what="the three deliveries")
+    wait_for(lambda: webhook_block(site).rstrip().endswith("active"), what="hub active again")
+    titles = [json.loads(g.body)["data"]["title"] for g in r.received]
+    assert titles == [SEED_TITLE, "Release b", "Release c"]
+    assert len({g.headers["webhook-id"] for g in r.received}) == 3
     assert d.stop() == 0
     assert "Traceback" not in d.log()
