@@ -61,7 +61,7 @@ class Result:
 
 @dataclass(frozen=True)
 class Decision:
-    outcome: str  # delivered | retry | failed | gone
+    outcome: str  # delivered | retry | failed | gone | paused
     next_attempt: float | None  # epoch seconds, for retry
     reason: str
     hold: float | None = None  # epoch seconds before which the endpoint gets no request
