@@ -4,6 +4,7 @@ wrong, the README's exit code, no traceback. A real subprocess each."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 
 from conftest import SlowReceiver, webhook_toml
@@ -138,3 +139,27 @@ def test_an_error_quoting_an_odd_name_stays_one_line(site, tmp_path):
     proc = scofeed(site, "--config", str(tmp_path), "list")
     assert proc.returncode == 2
     assert one_line(proc) == f"scofeed: {tmp_path}: cannot read config file (Is a directory)"
+
+
+def test_a_daemon_that_cannot_listen_says_where_in_one_line(site):
+    """A port in use, or a serve.host that does not resolve (a typo), stops `run` and
+    `serve` with one line naming the address and exit 1; the host name gave a
+    traceback ending in waitress's 'ValueError: Invalid host/port specified.'"""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        proc = scofeed(site, "run", "--port", str(port))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        f"scofeed: cannot listen on 127.0.0.1:{port} (Address already in use)"
+    )
+    for command in ("run", "serve"):
+        proc = scofeed(site, "--set", "serve.host=nosuchhost.invalid", command)
+        assert proc.returncode == 1, command
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.splitlines()[-1] == (
+            "scofeed: cannot listen on nosuchhost.invalid:8080 (not an address or a host "
+            "name this machine resolves; see serve.host or --host)"
+        )
