@@ -4,6 +4,7 @@ wrong, the README's exit code, no traceback. A real subprocess each."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 
@@ -163,3 +164,33 @@ def test_a_daemon_that_cannot_listen_says_where_in_one_line(site):
             "scofeed: cannot listen on nosuchhost.invalid:8080 (not an address or a host "
             "name this machine resolves; see serve.host or --host)"
         )
+
+
+def test_a_sources_folder_missing_or_a_file_is_named_by_check_and_build(site):
+    """`config check` said "config ok" and nothing else while every build and scan
+    would fail; a paths.sources naming a file was "does not exist", which it does."""
+    folder = site.sources
+    for kind, what, why in (
+        ("missing", "does not exist (yet)", "sources folder does not exist"),
+        ("a file", "is not a folder", "not a folder"),
+    ):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        else:
+            folder.unlink(missing_ok=True)
+        if kind == "a file":
+            folder.write_text("not a folder\n", encoding="utf-8")
+        proc = scofeed(site, "config", "check")
+        assert proc.returncode == 0, kind
+        assert proc.stdout == f"config ok: {site.config_path}\n"
+        assert one_line(proc) == (
+            f"note: paths.sources: {folder} {what}: `scofeed build` refuses and the daemon's "
+            "scans fail until it is a folder"
+        )
+        proc = scofeed(site, "build")
+        assert proc.returncode == 2, kind
+        assert one_line(proc) == f"scofeed: paths.sources: {folder}: {why}"
+    folder.unlink()
+    folder.mkdir()
+    proc = scofeed(site, "config", "check")
+    assert (proc.returncode, proc.stderr) == (0, "")
