@@ -194,3 +194,17 @@ def test_a_sources_folder_missing_or_a_file_is_named_by_check_and_build(site):
     folder.mkdir()
     proc = scofeed(site, "config", "check")
     assert (proc.returncode, proc.stderr) == (0, "")
+
+
+def test_a_feeds_folder_that_is_a_file_is_named_once(site):
+    """It was '<file>/atom.xml: cannot read (Not a directory); and N more files'."""
+    feeds = site.root / "feeds.txt"
+    feeds.write_text("a file\n", encoding="utf-8")
+    proc = scofeed(site, "--set", f"paths.feeds={str(feeds)!r}", "config", "check")
+    assert proc.returncode == 0
+    assert one_line(proc) == (
+        f"note: paths.feeds: {feeds} is not a folder: no feed can be written there"
+    )
+    proc = scofeed(site, "--set", f"paths.feeds={str(feeds)!r}", "build")
+    assert proc.returncode == 1
+    assert one_line(proc) == f"scofeed: paths.feeds: {feeds}: not a folder"

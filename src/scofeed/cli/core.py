@@ -145,6 +145,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
             "the daemon's scans fail until it is a folder",
             file=sys.stderr,
         )
+    if cfg.paths.feeds.exists() and not cfg.paths.feeds.is_dir():
+        print(
+            f"note: paths.feeds: {shown(str(cfg.paths.feeds))} is not a folder: no feed "
+            "can be written there",
+            file=sys.stderr,
+        )
     return 0
 
 
