@@ -68,10 +68,10 @@ def schema_keys() -> dict[str, tuple[Any, Any]]:
             origin, args = typing.get_origin(tp), typing.get_args(tp)
             item = args[0] if origin is tuple else args[-1] if origin is dict else None
             if dataclasses.is_dataclass(tp):
-                walk(tp, key + ".")  # type: ignore[arg-type]
+                walk(tp, key + ".")
             elif dataclasses.is_dataclass(item):
                 # a list of tables, or a table of them by name
-                walk(item, key + ("[]." if origin is tuple else ".<code>."))  # type: ignore[arg-type]
+                walk(item, key + ("[]." if origin is tuple else ".<code>."))
             else:
                 if f.default is not dataclasses.MISSING:
                     default = f.default
