@@ -137,6 +137,20 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     where = cfg.path or "built-in defaults"
     print(f"config ok: {where}")
+    root = cfg.paths.sources
+    if not root.is_dir():  # made by hand, or mounted later: a note, not an error
+        what = "is not a folder" if root.exists() else "does not exist (yet)"
+        print(
+            f"note: paths.sources: {shown(str(root))} {what}: `scofeed build` refuses and "
+            "the daemon's scans fail until it is a folder",
+            file=sys.stderr,
+        )
+    if cfg.paths.feeds.exists() and not cfg.paths.feeds.is_dir():
+        print(
+            f"note: paths.feeds: {shown(str(cfg.paths.feeds))} is not a folder: no feed "
+            "can be written there",
+            file=sys.stderr,
+        )
     return 0
 
 
