@@ -3,6 +3,7 @@ and the [[webhooks]] configuration."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import random
@@ -365,3 +366,16 @@ def test_a_binary_secret_file_is_a_config_error_that_does_not_show_it(site, tmp_
     message = str(err.value)
     assert "webhooks[0].secret" in message and "not UTF-8 text" in message
     assert "\\x80" not in message and "0x80" not in message
+
+
+def test_the_slack_ping_is_escaped_as_every_slack_message(site):
+    # the test message names the site: "<!channel>" in its title pinged the channel
+    # from `scofeed webhook test`, "&" and "<" in it were read as Slack's own syntax
+    cfg = site.config()
+    cfg = dataclasses.replace(
+        cfg, site=dataclasses.replace(cfg.site, title="News <!channel> & more")
+    )
+    text = json.loads(payload.ping("slack", "chat", cfg, 0))["text"]
+    assert text == "scofeed test delivery to chat from News &lt;!channel&gt; &amp; more"
+    content = json.loads(payload.ping("discord", "chat", cfg, 0))["content"]
+    assert content.endswith("News <!channel> & more")  # Discord: no such syntax, no pings

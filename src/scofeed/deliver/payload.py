@@ -188,7 +188,7 @@ def ping(fmt: str, name: str, cfg: Config, at: float) -> bytes:
     """The body of ``scofeed webhook test``: a ``ping`` event, or a chat message."""
     message = f"scofeed test delivery to {name} from {cfg.site.title}"
     if fmt == "slack":
-        return _dumps({"text": message})
+        return _dumps({"text": _slack_escape(message)})
     if fmt == "discord":
         return _dumps({"content": message[:2000], "allowed_mentions": {"parse": []}})
     data = {"endpoint": name, "message": message}
