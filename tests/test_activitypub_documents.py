@@ -14,6 +14,7 @@ from scofeed.activitypub import documents, keys
 from scofeed.activitypub.documents import PUBLIC, Urls
 from scofeed.errors import ConfigError
 from scofeed.model import Entry
+from tests import fedi  # the offline JSON-LD loader (bovine's contexts)
 from tests.conftest import Site
 
 T0 = datetime(2026, 5, 5, 10, 0, tzinfo=UTC)
@@ -199,3 +200,15 @@ def test_hashtags_keep_the_marks_of_their_script(
     note = documents.note(cfg, dataclasses.replace(ENTRY, tags=(tag,)))
     assert [t["name"] for t in note["tag"]] == ["#" + expected]
     assert f"#<span>{expected}</span>" in note["content"]
+
+
+def test_actor_opts_in_to_search_as_mastodon_reads_it(cfg: config_mod.Config) -> None:
+    """Mastodon 4.2+ indexes an account's posts for full-text search only when its actor
+    says ``indexable: true`` (``toot:indexable``; absent reads as false), so a followed
+    release could not be found by its words. The flag must also expand to Mastodon's
+    IRI, not be dropped by a JSON-LD reader."""
+    doc = documents.actor(cfg, "PEM")
+    assert doc["indexable"] is True and doc["discoverable"] is True
+    (expanded,) = fedi.jsonld.expand(doc)
+    for term in ("indexable", "discoverable"):
+        assert expanded["http://joinmastodon.org/ns#" + term] == [{"@value": True}]

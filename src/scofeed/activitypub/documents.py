@@ -46,6 +46,7 @@ CONTEXT = [
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "toot": "http://joinmastodon.org/ns#",
         "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
         "Hashtag": "as:Hashtag",
     },
 ]
@@ -184,7 +185,8 @@ def actor(cfg: Config, public_pem: str) -> dict[str, Any]:
         "following": urls.following,
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": False,
-        "discoverable": True,
+        "discoverable": True,  # listed in Mastodon's profile directory, its trends
+        "indexable": True,  # its posts found by Mastodon's full-text search (absent: no)
         "publicKey": {"id": urls.key_id, "owner": urls.actor, "publicKeyPem": public_pem},
     }
     if ap.icon:
