@@ -8,6 +8,9 @@
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
 - after the last attempt of the schedule: failed, a dead letter that stays visible.
+- ``refusals_final`` (ActivityPub): a 4xx other than 401, 408 and 429, or a 501, fails
+  at once, as Mastodon's DeliveryWorker has it ("unsalvageable"): the receiver refused
+  the activity and would refuse it again.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ STORED = {
     GONE: rows.FAILED,
 }
 JITTER = 0.2
+RETRIED_4XX = (401, 408, 429)  # the 4xx Mastodon's deliveries retry; others are final
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ def decide(
     schedule: tuple[int, ...],
     rng: random.Random,
     retry_after_max: int = 3600,
+    refusals_final: bool = False,
 ) -> Decision:
     """``attempt`` counts the attempts made so far, this one included (1 = the first)."""
     status = result.status
@@ -122,6 +127,8 @@ def decide(
     if result.blocked:
         return Decision(FAILED, None, result.error or "address refused")
     reason = describe(result)
+    if refusals_final and status is not None and _refused(status):
+        return Decision(FAILED, None, f"{reason}: refused, not retried")
     if status is not None and 300 <= status < 400:
         reason += " (redirects are not followed)"
     if attempt >= len(schedule):
@@ -134,3 +141,7 @@ def decide(
             capped = " (capped)" if hinted > retry_after_max else ""
             reason += f"; Retry-After {hinted:g}s{capped}"
     return Decision(RETRY, now + delay, reason)
+
+
+def _refused(status: int) -> bool:
+    return status == 501 or (400 <= status < 500 and status not in RETRIED_4XX)
