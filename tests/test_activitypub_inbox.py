@@ -9,8 +9,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
@@ -292,3 +294,29 @@ def test_a_post_over_http_may_sign_its_content_type_and_length(
         conn.close()
     finally:
         server.stop()
+
+
+def test_the_sites_address_leads_a_mastodon_search_to_the_actor(service: Service) -> None:
+    """Mastodon's search resolves a pasted URL (FetchResourceService) by fetching it
+    for ActivityPub; an HTML answer is followed through its ``Link: <...>;
+    rel="alternate"; type="application/activity+json"`` header (or such a ``<link>``
+    in the page). The actor's profile link is the site's address, ``/``, whose page
+    named only the feeds: pasting it into Mastodon found nothing."""
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    accept = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'  # noqa: E501
+    try:
+        host, port = server.addresses[0][:2]
+        base = f"http://{host}:{port}"
+        home = requests.get(base + "/", headers={"Accept": accept}, timeout=10)
+        assert home.status_code == 200 and home.headers["Content-Type"].startswith("text/html")
+        alternate = home.links["alternate"]
+        assert alternate["type"] == "application/activity+json"
+        assert alternate["url"] == routes.urls.actor  # the actor's id, as its Link says
+        path = urlsplit(alternate["url"]).path
+        actor = requests.get(base + path, headers={"Accept": accept}, timeout=10).json()
+        assert actor["id"] == routes.urls.actor and actor["url"] == routes.urls.base + "/"
+    finally:
+        server.stop()
+

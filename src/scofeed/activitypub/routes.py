@@ -64,6 +64,11 @@ class Routes:
         self.urls = Urls.of(cfg)
         self.actor_path = f"/@{self.urls.username}"
 
+    def alternate_link(self) -> str:
+        """The ``Link`` header of the site's home page, the actor's profile link: a URL
+        pasted into Mastodon's search that answers HTML is followed through it."""
+        return f'<{self.urls.actor}>; rel="alternate"; type="{documents.ACTIVITY_JSON}"'
+
     def inbox_paths(self) -> tuple[str, ...]:
         return (self.actor_path + "/inbox", "/inbox")
 
