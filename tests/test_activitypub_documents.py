@@ -54,8 +54,11 @@ def test_urls_and_webfinger(cfg: config_mod.Config) -> None:
 
 def test_nodeinfo_and_host_meta(cfg: config_mod.Config) -> None:
     urls = Urls.of(cfg)
-    (link,) = documents.nodeinfo_links(urls)["links"]
-    assert link["href"] == "https://sco.example/nodeinfo/2.1"
+    links = documents.nodeinfo_links(urls)["links"]
+    assert [x["href"] for x in links] == [
+        "https://sco.example/nodeinfo/2.0",
+        "https://sco.example/nodeinfo/2.1",
+    ]
     info = documents.nodeinfo(cfg, 42)
     assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
     assert info["software"]["name"] == "scofeed" and info["usage"]["localPosts"] == 42

@@ -320,3 +320,22 @@ def test_the_sites_address_leads_a_mastodon_search_to_the_actor(service: Service
     finally:
         server.stop()
 
+
+@pytest.mark.parametrize("version", ["2.0", "2.1"])
+def test_nodeinfo_is_found_by_a_reader_of_either_schema(service: Service, version: str) -> None:
+    """NodeInfo discovery lists one link per schema a server serves; a reader looks for
+    the rel of the schema it knows. Mastodon itself serves 2.0 only, and readers written
+    against it (instance crawlers, statistics sites) look for 2.0: with 2.1 alone they
+    did not find scofeed. The 2.0 schema allows only name and version in ``software``."""
+    schema = "http://nodeinfo.diaspora.software/ns/schema/" + version
+    discovery = service.routes.get("/.well-known/nodeinfo", "", "application/json")
+    assert discovery is not None and discovery.status == 200
+    (href,) = [x["href"] for x in json.loads(discovery.body)["links"] if x["rel"] == schema]
+    answer = service.routes.get(urlsplit(href).path, "", "application/json")
+    assert answer is not None and answer.status == 200
+    assert answer.content_type == f'application/json; profile="{schema}#"'
+    info = json.loads(answer.body)
+    assert info["version"] == version and info["protocols"] == ["activitypub"]
+    assert info["software"]["name"] == "scofeed" and info["usage"]["users"]["total"] == 1
+    if version == "2.0":
+        assert set(info["software"]) == {"name", "version"}

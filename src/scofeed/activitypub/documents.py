@@ -9,7 +9,7 @@ Addresses, all under ``site.base_url`` (``Urls``)::
     /@<username>/following       always empty
     /entries/<slug>              each entry's Note (or Article), by content negotiation
     /.well-known/webfinger       acct:<username>@<host> -> the actor
-    /.well-known/nodeinfo        -> /nodeinfo/2.1
+    /.well-known/nodeinfo        -> /nodeinfo/2.0 and /nodeinfo/2.1
     /.well-known/host-meta       the WebFinger template (XRD)
 
 Activity ids are fragments of the object's id, so they are stable: ``#create``,
@@ -37,7 +37,8 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON = "application/jrd+json"
-NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+NODEINFO_VERSIONS = ("2.0", "2.1")  # Mastodon serves 2.0 only; readers look for either
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/"  # + version
 SUMMARY_MAX = 1000  # characters of the summary shown in a post; the link has the rest
 CONTEXT = [
     AS_CONTEXT,
@@ -134,17 +135,23 @@ def webfinger_matches(urls: Urls, resource: str) -> bool:
 
 
 def nodeinfo_links(urls: Urls) -> dict[str, Any]:
-    return {"links": [{"rel": NODEINFO_SCHEMA, "href": urls.base + "/nodeinfo/2.1"}]}
-
-
-def nodeinfo(cfg: Config, posts: int) -> dict[str, Any]:
     return {
-        "version": "2.1",
-        "software": {
-            "name": "scofeed",
-            "version": __version__,
-            "homepage": cfg.site.base_url,
-        },
+        "links": [
+            {"rel": NODEINFO_SCHEMA + v, "href": f"{urls.base}/nodeinfo/{v}"}
+            for v in NODEINFO_VERSIONS
+        ]
+    }
+
+
+def nodeinfo(cfg: Config, posts: int, version: str = "2.1") -> dict[str, Any]:
+    """The NodeInfo document of schema ``version`` (one of ``NODEINFO_VERSIONS``): 2.0
+    allows only a name and a version in ``software``."""
+    software = {"name": "scofeed", "version": __version__}
+    if version != "2.0":
+        software["homepage"] = cfg.site.base_url
+    return {
+        "version": version,
+        "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": ["atom1.0", "rss2.0"]},
         "openRegistrations": False,
