@@ -215,3 +215,18 @@ def test_actor_opts_in_to_search_as_mastodon_reads_it(cfg: config_mod.Config) ->
     (expanded,) = fedi.jsonld.expand(doc)
     for term in ("indexable", "discoverable"):
         assert expanded["http://joinmastodon.org/ns#" + term] == [{"@value": True}]
+
+
+def test_the_acct_domain_is_the_host_mastodon_asks_for(site: Site) -> None:
+    """Mastodon takes an actor's WebFinger domain from its id's host, normalised (lower
+    case, no port: FetchRemoteActorService, ``normalized_host``), and asks for
+    ``acct:releases@sco.example``. A base_url written ``https://SCO.example:443/``
+    answered that with 404 (its acct said ``SCO.example:443``): Mastodon could not
+    resolve the actor at all. A port that is not the scheme's default stays."""
+    cfg = site.config("activitypub.enabled=true", 'site.base_url="https://SCO.example:443/"')
+    urls = Urls.of(cfg)
+    assert urls.acct == "acct:releases@sco.example"
+    assert documents.webfinger_matches(urls, "acct:releases@sco.example")
+    assert documents.webfinger(urls)["subject"] == "acct:releases@sco.example"
+    loopback = Urls.of(site.config("activitypub.enabled=true"))  # http://127.0.0.1:8080/
+    assert loopback.acct == "acct:releases@127.0.0.1:8080"

@@ -64,7 +64,14 @@ class Urls:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.base).netloc
+        """The acct: domain: the host in lower case, its port only when not the
+        scheme's default (Mastodon asks for the id's normalised host)."""
+        parts = urlsplit(self.base)
+        host = (parts.hostname or "").lower()
+        if ":" in host:  # an IPv6 literal keeps its brackets
+            host = f"[{host}]"
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
     @property
     def acct(self) -> str:
