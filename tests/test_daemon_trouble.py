@@ -123,6 +123,30 @@ def test_a_damaged_store_stops_the_start_with_exit_2_and_is_left_alone(site, how
     assert test_daemon.cli(site, "status").returncode == 2
 
 
+def test_damage_found_in_the_middle_of_a_command_is_one_line_and_exit_2(site):
+    """A store whose header and schema read well, but a table's page is damaged (a bad
+    disk sector): the damage shows only when a command reads that page. `scofeed build`
+    and `scofeed list` printed SQLite's traceback; they now say what the daemon's start
+    says, naming the store, and exit 2."""
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    db = sqlite3.connect(state)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'entries'").fetchone()
+    (size,) = db.execute("PRAGMA page_size").fetchone()
+    db.close()
+    with open(state, "r+b") as fh:  # the entries table's root page: garbage
+        fh.seek((root - 1) * size)
+        fh.write(b"\xff" * size)
+    (site.sources / "new.txt").write_text("New release\n\nOn 3 June 2020, news.\n", "utf-8")
+    for command in ("build", "list"):
+        run = test_daemon.cli(site, command)
+        assert run.returncode == 2, run.stderr
+        (line,) = run.stderr.splitlines()
+        assert line.startswith(f"scofeed: {state}: the state store is damaged ("), line
+        assert "Traceback" not in run.stderr
+
+
 def test_a_store_from_a_newer_scofeed_stops_the_start_with_exit_2(site):
     assert test_daemon.cli(site, "build").returncode == 0
     state = site.config().paths.state

@@ -229,8 +229,25 @@ def execute(args: argparse.Namespace) -> int:
     except BrokenPipeError:  # the reader left (`scofeed list | head`): not a failure
         _drop(stdout)
         return 0
+    except Exception as exc:
+        trouble = _store_trouble(args, exc)
+        if trouble is None:
+            raise  # a bug: its traceback
+        print(f"scofeed: {shown(str(trouble))}", file=sys.stderr)
+        return trouble.exit_code
     finally:
         sys.stdout = stdout
+
+
+def _store_trouble(args: argparse.Namespace, exc: Exception) -> ScofeedError | None:
+    """SQLite saying, mid-command, that the store cannot be used (a page found damaged,
+    a full disk, busy past the timeout): the one line naming the store, else None."""
+    path = getattr(args, "store_path", None)
+    if path is None or getattr(exc, "sqlite_errorcode", None) is None:
+        return None
+    from scofeed.store import store_trouble, unusable  # only on this error: start-up
+
+    return unusable(path, exc) if store_trouble(exc) else None
 
 
 class _Output:

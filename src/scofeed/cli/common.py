@@ -79,8 +79,13 @@ def load_config_file(args: argparse.Namespace) -> config_mod.Config:
     return load_config(args)
 
 
-def open_store(args: argparse.Namespace) -> tuple[config_mod.Config, Store]:
-    cfg = load_config(args)
+def open_store(
+    args: argparse.Namespace, cfg: config_mod.Config | None = None
+) -> tuple[config_mod.Config, Store]:
+    """The config (``cfg``, else loaded) and its store; the store's path is kept in
+    ``args``, so trouble the store meets later is reported naming it (``execute``)."""
+    cfg = cfg or load_config(args)
+    args.store_path = cfg.paths.state
     return cfg, Store(cfg.paths.state)
 
 

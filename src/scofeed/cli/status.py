@@ -8,11 +8,10 @@ import sqlite3
 import time
 
 from scofeed.cli.activitypub import summary as activitypub_summary
-from scofeed.cli.common import Subparsers, command, load_config_file, table
+from scofeed.cli.common import Subparsers, command, load_config_file, open_store, table
 from scofeed.config import Config
 from scofeed.config.redact import no_credentials, safe_url
 from scofeed.errors import shown
-from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import status as status_rows
@@ -107,8 +106,8 @@ def _input(origin: str, source_urls: set[str]) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    cfg = load_config_file(args)  # no config file: refuse rather than create a store
-    store = Store(cfg.paths.state)
+    # no config file: refuse rather than create a store
+    cfg, store = open_store(args, load_config_file(args))
     db = store.db
     now = time.time()
     states = [status_rows.local_source(db, str(cfg.paths.sources))]

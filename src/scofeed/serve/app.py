@@ -59,7 +59,13 @@ HUB_RETRY_AFTER = 300  # seconds: a hub request while no `scofeed run` would ver
 # trust at once (``publish.last_change``). At 12,000 requests a second, 0.02 s sent ~2%
 # of them to a worker; 0.25 s, ~0.2%.
 READY_FOR = 0.25
-_HTML_CSP = "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'"
+# the pages run no script and submit no form; images of a release may come from its
+# site. default-src does not cover the last three: a <base> smuggled into content cannot
+# move relative links, and no other site can frame a page (clickjacking)
+_HTML_CSP = (
+    "default-src 'none'; img-src http: https: data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 # name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
 HealthExtras = Mapping[str, Callable[[Store], object]]

@@ -36,6 +36,19 @@ def store_trouble(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORE_TROUBLE
 
 
+def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
+    """The one-line error for a store SQLite cannot ``doing`` (open, use): damaged
+    (``StoreUnusable``, exit 2: trying again cannot help, the operator must act), or
+    kept from use for now (busy, a full disk, read-only...)."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
+        return StoreUnusable(
+            f"{path}: the state store is damaged ({exc}); it was left as it "
+            "is. Restore it from a backup, or move it aside to start a new one "
+            "from sources/ (docs/operations.md, backups)"
+        )
+    return StoreError(f"{path}: cannot {doing} the state store ({exc})")
+
+
 def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
     """Set ``(key, value)`` rows of the ``meta`` table."""
     db.executemany(
@@ -76,13 +89,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate(self.db)
         except (OSError, sqlite3.Error) as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
-                raise StoreUnusable(
-                    f"{self.path}: the state store is damaged ({exc}); it was left as it "
-                    "is. Restore it from a backup, or move it aside to start a new one "
-                    "from sources/ (docs/operations.md, backups)"
-                ) from None
-            raise StoreError(f"{self.path}: cannot open the state store ({exc})") from None
+            raise unusable(self.path, exc, "open") from None
 
     @property
     def db(self) -> sqlite3.Connection:
