@@ -230,3 +230,14 @@ def test_the_acct_domain_is_the_host_mastodon_asks_for(site: Site) -> None:
     assert documents.webfinger(urls)["subject"] == "acct:releases@sco.example"
     loopback = Urls.of(site.config("activitypub.enabled=true"))  # http://127.0.0.1:8080/
     assert loopback.acct == "acct:releases@127.0.0.1:8080"
+
+
+def test_a_tag_without_a_letter_is_no_hashtag(cfg: config_mod.Config) -> None:
+    """Mastodon's hashtag names need a letter (Tag::HASHTAG_NAME_PAT ends in
+    ``[[:alpha:]]``): ``#2025`` is no tag there, so the post carried a hashtag link and
+    a Hashtag object Mastodon dropped. Such a tag is left out; ``SCO 2025`` stays, and
+    so does ``1_000`` (a separator inside the name passes there too)."""
+    note = documents.note(cfg, dataclasses.replace(ENTRY, tags=("2025", "SCO 2025", "1_000")))
+    assert [t["name"] for t in note["tag"]] == ["#SCO2025", "#1_000"]
+    assert "#<span>2025</span>" not in note["content"]
+    assert "#<span>SCO2025</span>" in note["content"]

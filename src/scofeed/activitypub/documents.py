@@ -268,6 +268,7 @@ def _bare(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 _JOINERS = "·\u200c"  # inside a word, as Mastodon's hashtags allow (ZWNJ: Persian)
+_SEPARATORS = "_·・\u200c"  # Mastodon's HASHTAG_SEPARATORS: a name needs one or a letter
 
 
 def _in_word(c: str) -> bool:
@@ -278,7 +279,8 @@ def _in_word(c: str) -> bool:
 
 def hashtag(tag: str) -> str:
     """``foreign ministers`` -> ``ForeignMinisters``: a hashtag has no spaces or
-    punctuation; its words keep their marks (``हिन्दी`` stays whole)."""
+    punctuation; its words keep their marks (``हिन्दी`` stays whole). ``""`` for a tag
+    Mastodon would not take: one with no letter and no separator (``2025``)."""
     words, word = [], ""
     for c in tag + " ":
         if _in_word(c) or (word and c in _JOINERS):
@@ -286,9 +288,8 @@ def hashtag(tag: str) -> str:
         elif word:
             words.append(word.rstrip(_JOINERS))
             word = ""
-    if len(words) == 1:
-        return words[0]
-    return "".join(w[:1].upper() + w[1:] for w in words)
+    name = words[0] if len(words) == 1 else "".join(w[:1].upper() + w[1:] for w in words)
+    return name if any(c.isalpha() or c in _SEPARATORS for c in name) else ""
 
 
 def _clip(text: str, limit: int) -> str:
