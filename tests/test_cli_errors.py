@@ -4,6 +4,8 @@ wrong, the README's exit code, no traceback. A real subprocess each."""
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 
 from conftest import SlowReceiver, webhook_toml
@@ -138,3 +140,94 @@ def test_an_error_quoting_an_odd_name_stays_one_line(site, tmp_path):
     proc = scofeed(site, "--config", str(tmp_path), "list")
     assert proc.returncode == 2
     assert one_line(proc) == f"scofeed: {tmp_path}: cannot read config file (Is a directory)"
+
+
+def test_a_daemon_that_cannot_listen_says_where_in_one_line(site):
+    """A port in use, or a serve.host that does not resolve (a typo), stops `run` and
+    `serve` with one line naming the address and exit 1; the host name gave a
+    traceback ending in waitress's 'ValueError: Invalid host/port specified.'"""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        proc = scofeed(site, "run", "--port", str(port))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        f"scofeed: cannot listen on 127.0.0.1:{port} (Address already in use)"
+    )
+    for command in ("run", "serve"):
+        proc = scofeed(site, "--set", "serve.host=nosuchhost.invalid", command)
+        assert proc.returncode == 1, command
+        assert "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.splitlines()[-1] == (
+            "scofeed: cannot listen on nosuchhost.invalid:8080 (not an address or a host "
+            "name this machine resolves; see serve.host or --host)"
+        )
+
+
+def test_a_sources_folder_missing_or_a_file_is_named_by_check_and_build(site):
+    """`config check` said "config ok" and nothing else while every build and scan
+    would fail; a paths.sources naming a file was "does not exist", which it does."""
+    folder = site.sources
+    for kind, what, why in (
+        ("missing", "does not exist (yet)", "sources folder does not exist"),
+        ("a file", "is not a folder", "not a folder"),
+    ):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        else:
+            folder.unlink(missing_ok=True)
+        if kind == "a file":
+            folder.write_text("not a folder\n", encoding="utf-8")
+        proc = scofeed(site, "config", "check")
+        assert proc.returncode == 0, kind
+        assert proc.stdout == f"config ok: {site.config_path}\n"
+        assert one_line(proc) == (
+            f"note: paths.sources: {folder} {what}: `scofeed build` refuses and the daemon's "
+            "scans fail until it is a folder"
+        )
+        proc = scofeed(site, "build")
+        assert proc.returncode == 2, kind
+        assert one_line(proc) == f"scofeed: paths.sources: {folder}: {why}"
+    folder.unlink()
+    folder.mkdir()
+    proc = scofeed(site, "config", "check")
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
+def test_a_feeds_folder_that_is_a_file_is_named_once(site):
+    """It was '<file>/atom.xml: cannot read (Not a directory); and N more files'."""
+    feeds = site.root / "feeds.txt"
+    feeds.write_text("a file\n", encoding="utf-8")
+    proc = scofeed(site, "--set", f"paths.feeds={str(feeds)!r}", "config", "check")
+    assert proc.returncode == 0
+    assert one_line(proc) == (
+        f"note: paths.feeds: {feeds} is not a folder: no feed can be written there"
+    )
+    proc = scofeed(site, "--set", f"paths.feeds={str(feeds)!r}", "build")
+    assert proc.returncode == 1
+    assert one_line(proc) == f"scofeed: paths.feeds: {feeds}: not a folder"
+
+
+def test_commands_on_what_is_stored_need_a_store(site):
+    """Run with a config nothing was built with (the wrong folder, or without the
+    daemon's --config), `scofeed list` printed nothing and left an empty store behind;
+    such commands now say there is no store there, and make none. A build makes one."""
+    state = site.config().paths.state
+    assert not state.exists()
+    for args in (
+        ["list"],
+        ["show", "tag:x,2026:release/1"],
+        ["withdraw", "tag:x,2026:release/1"],
+        ["webhook", "deliveries"],
+        ["websub", "list"],
+        ["ap", "followers"],
+    ):
+        proc = scofeed(site, *args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert one_line(proc).startswith(f"scofeed: {state}: no state store here ("), args
+        assert not state.exists(), args
+    assert scofeed(site, "build").returncode == 0
+    proc = scofeed(site, "list")
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1  # the seed

@@ -271,3 +271,23 @@ def test_withdraw_while_the_daemon_runs_reaches_its_feeds_pages_and_webhooks(
     assert cli(site, "list").stdout == ""  # list shows published entries only
     assert d.stop() == 0
     assert "Traceback" not in d.log()
+
+
+def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
+    """serve and [activitypub] are set up at start (the socket; the key, routes and
+    inbox): a reload keeps them and says so, rather than queue posts for an actor it
+    does not serve (activitypub turned on) or stop posting while it still answers
+    (turned off) with nothing in the log."""
+    import logging
+
+    from scofeed.daemon import Daemon
+
+    cfg = site.config()
+    daemon = Daemon(cfg, lambda: site.config(), schedule=False)
+    site.write_config("\n[serve]\nport = 9999\n\n[activitypub]\nenabled = true\n")
+    with caplog.at_level(logging.WARNING):
+        daemon.reload()
+    assert daemon.cfg.serve == cfg.serve
+    assert daemon.cfg.activitypub == cfg.activitypub and not daemon.cfg.activitypub.enabled
+    assert "reload serve_address_unchanged" in caplog.text
+    assert "reload activitypub_unchanged reason='restart to apply [activitypub]'" in caplog.text

@@ -118,7 +118,8 @@ def build(
     settings = settings_from(cfg)
     root = cfg.paths.sources
     if not root.is_dir():
-        raise ConfigError(f"paths.sources: {root}: sources folder does not exist")
+        why = "not a folder" if root.exists() else "sources folder does not exist"
+        raise ConfigError(f"paths.sources: {root}: {why}")
     db = store.db
     index = file_rows.Index(db)
     scan = _settled_scan(cfg, index, wait, settled, report)

@@ -365,6 +365,9 @@ class Daemon:
         if new.serve != old.serve:
             log.warning("reload serve_address_unchanged reason='restart to listen elsewhere'")
             new = dataclasses.replace(new, serve=old.serve)
+        if new.activitypub != old.activitypub:  # its key, routes and inbox are made at start
+            log.warning("reload activitypub_unchanged reason='restart to apply [activitypub]'")
+            new = dataclasses.replace(new, activitypub=old.activitypub)
         self.cfg = new
         if self.set_log_level:
             apply_log_level(new.log.level)

@@ -286,6 +286,8 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     p, members, months = layout(cfg, db, withdrawn)
     files = plan(cfg, p.sets, members, months, withdrawn, entry_rows.withdrawals(db))
     root = cfg.paths.feeds
+    if root.exists() and not root.is_dir():  # else each file failed "Not a directory"
+        raise PublishError(f"paths.feeds: {root}: not a folder")
     known = feedfiles.keys(db)
     todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]
     todo = [replace(f, ids=tuple(entry_rows.month_ids(db, f.month))) if f.month else f

@@ -80,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     if args.withdrawn:
         for e in entry_rows.withdrawn(store.db)[: args.limit]:
             w = e.withdrawal
@@ -93,7 +93,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     e = entry_rows.get(store.db, args.id)
     fields = [
         ("id", e.id),
@@ -137,6 +137,20 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     where = cfg.path or "built-in defaults"
     print(f"config ok: {where}")
+    root = cfg.paths.sources
+    if not root.is_dir():  # made by hand, or mounted later: a note, not an error
+        what = "is not a folder" if root.exists() else "does not exist (yet)"
+        print(
+            f"note: paths.sources: {shown(str(root))} {what}: `scofeed build` refuses and "
+            "the daemon's scans fail until it is a folder",
+            file=sys.stderr,
+        )
+    if cfg.paths.feeds.exists() and not cfg.paths.feeds.is_dir():
+        print(
+            f"note: paths.feeds: {shown(str(cfg.paths.feeds))} is not a folder: no feed "
+            "can be written there",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -328,6 +328,11 @@ class HttpServer:
                 )
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+        except ValueError:  # waitress: the host name does not resolve (or is empty)
+            raise ServeError(
+                f"cannot listen on {host}:{port} (not an address or a host name this machine "
+                "resolves; see serve.host or --host)"
+            ) from None
         ready = getattr(app, "ready", None) if answer_in_loop and _LOOP_ANSWERS else None
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
