@@ -191,6 +191,34 @@ def test_failures_retry_in_order_per_host(site: Site, service: Service, httpserv
     assert rows.counts(db) == {"pending": 0, "failed": 0, "delivered": 2}
 
 
+@pytest.mark.parametrize(("status", "retried"), [(400, False), (403, False), (404, False),
+                                              (422, False), (501, False), (401, True),
+                                              (408, True), (429, True)])  # fmt: skip
+def test_a_refusal_is_not_retried_ahead_of_the_hosts_later_deliveries(
+    site: Site, service: Service, httpserver: HTTPServer, status: int, retried: bool
+) -> None:
+    """Mastodon's own DeliveryWorker gives up at once on a 4xx other than 401, 408 and
+    429 (and on 501): the receiver has refused that activity and will refuse it again.
+    Retried here over the whole schedule (about a day), it held up every later delivery
+    to the same host, which goes strictly in order behind it."""
+    follow(service, 1, httpserver.url_for("/inbox"), None)
+    build(site, service)
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    build(site, service)
+    httpserver.expect_ordered_request("/inbox", method="POST").respond_with_data("", status=status)
+    httpserver.expect_ordered_request("/inbox", method="POST").respond_with_data("", status=202)
+    report = service.deliverer.run_due()
+    db = service.inbox.store.db
+    first, second = sorted(rows.listing(db), key=lambda d: d.id)
+    assert first.last_status == status and first.attempts == 1
+    if retried:
+        assert report.retrying == 1 and first.status == "pending" and second.attempts == 0
+    else:
+        assert first.status == "failed" and first.next_attempt is None
+        assert report.failed == 1 and report.delivered == 1 and second.status == "delivered"
+        assert report.gone == [] and rows.follower_count(db) == 1  # the follower stays
+
+
 def test_private_inbox_refused_without_allow_private(site: Site, httpserver: HTTPServer):
     site.write_config("\n[activitypub]\nenabled = true\n")
     s = Service.open(site.config(), site.store(), clock=lambda: NOW.timestamp())

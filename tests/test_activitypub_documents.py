@@ -14,6 +14,7 @@ from scofeed.activitypub import documents, keys
 from scofeed.activitypub.documents import PUBLIC, Urls
 from scofeed.errors import ConfigError
 from scofeed.model import Entry
+from tests import fedi  # the offline JSON-LD loader (bovine's contexts)
 from tests.conftest import Site
 
 T0 = datetime(2026, 5, 5, 10, 0, tzinfo=UTC)
@@ -53,8 +54,11 @@ def test_urls_and_webfinger(cfg: config_mod.Config) -> None:
 
 def test_nodeinfo_and_host_meta(cfg: config_mod.Config) -> None:
     urls = Urls.of(cfg)
-    (link,) = documents.nodeinfo_links(urls)["links"]
-    assert link["href"] == "https://sco.example/nodeinfo/2.1"
+    links = documents.nodeinfo_links(urls)["links"]
+    assert [x["href"] for x in links] == [
+        "https://sco.example/nodeinfo/2.0",
+        "https://sco.example/nodeinfo/2.1",
+    ]
     info = documents.nodeinfo(cfg, 42)
     assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
     assert info["software"]["name"] == "scofeed" and info["usage"]["localPosts"] == 42
@@ -199,3 +203,41 @@ def test_hashtags_keep_the_marks_of_their_script(
     note = documents.note(cfg, dataclasses.replace(ENTRY, tags=(tag,)))
     assert [t["name"] for t in note["tag"]] == ["#" + expected]
     assert f"#<span>{expected}</span>" in note["content"]
+
+
+def test_actor_opts_in_to_search_as_mastodon_reads_it(cfg: config_mod.Config) -> None:
+    """Mastodon 4.2+ indexes an account's posts for full-text search only when its actor
+    says ``indexable: true`` (``toot:indexable``; absent reads as false), so a followed
+    release could not be found by its words. The flag must also expand to Mastodon's
+    IRI, not be dropped by a JSON-LD reader."""
+    doc = documents.actor(cfg, "PEM")
+    assert doc["indexable"] is True and doc["discoverable"] is True
+    (expanded,) = fedi.jsonld.expand(doc)
+    for term in ("indexable", "discoverable"):
+        assert expanded["http://joinmastodon.org/ns#" + term] == [{"@value": True}]
+
+
+def test_the_acct_domain_is_the_host_mastodon_asks_for(site: Site) -> None:
+    """Mastodon takes an actor's WebFinger domain from its id's host, normalised (lower
+    case, no port: FetchRemoteActorService, ``normalized_host``), and asks for
+    ``acct:releases@sco.example``. A base_url written ``https://SCO.example:443/``
+    answered that with 404 (its acct said ``SCO.example:443``): Mastodon could not
+    resolve the actor at all. A port that is not the scheme's default stays."""
+    cfg = site.config("activitypub.enabled=true", 'site.base_url="https://SCO.example:443/"')
+    urls = Urls.of(cfg)
+    assert urls.acct == "acct:releases@sco.example"
+    assert documents.webfinger_matches(urls, "acct:releases@sco.example")
+    assert documents.webfinger(urls)["subject"] == "acct:releases@sco.example"
+    loopback = Urls.of(site.config("activitypub.enabled=true"))  # http://127.0.0.1:8080/
+    assert loopback.acct == "acct:releases@127.0.0.1:8080"
+
+
+def test_a_tag_without_a_letter_is_no_hashtag(cfg: config_mod.Config) -> None:
+    """Mastodon's hashtag names need a letter (Tag::HASHTAG_NAME_PAT ends in
+    ``[[:alpha:]]``): ``#2025`` is no tag there, so the post carried a hashtag link and
+    a Hashtag object Mastodon dropped. Such a tag is left out; ``SCO 2025`` stays, and
+    so does ``1_000`` (a separator inside the name passes there too)."""
+    note = documents.note(cfg, dataclasses.replace(ENTRY, tags=("2025", "SCO 2025", "1_000")))
+    assert [t["name"] for t in note["tag"]] == ["#SCO2025", "#1_000"]
+    assert "#<span>2025</span>" not in note["content"]
+    assert "#<span>SCO2025</span>" in note["content"]

@@ -160,3 +160,61 @@ def test_any_signature_header_parses_or_is_refused(value: str) -> None:
         httpsig.parse({"Signature-Input": value, "Signature": value})
     except BadSignature:
         pass
+
+
+def _signed_cavage(
+    key: rsa.RSAPrivateKey, names: tuple[str, ...], created: int | None, expires: int | None,
+    date: float,
+) -> dict[str, str]:  # fmt: skip
+    """A POST signed over ``names``, with ``created``/``expires`` parameters, sent with a
+    Date of ``date``."""
+    url, body = "https://a.example/inbox", b"{}"
+    h = {"Host": "a.example", "Date": httpsig.http_date(date), "Digest": httpsig.digest(body)}
+    text = httpsig.cavage_string("POST", "/inbox", h, names, created, expires)
+    sig = base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256()))
+    params = f'keyId="k",algorithm="hs2019",headers="{" ".join(names)}"'
+    params += f",created={created}" if created is not None else ""
+    params += f",expires={expires}" if expires is not None else ""
+    h["Signature"] = params + f',signature="{sig.decode()}"'
+    parsed = httpsig.parse(h)
+    httpsig.check_covers(parsed, "POST", has_body=True)
+    httpsig.verify(parsed, "POST", url, h, public_pem(key))
+    return h
+
+
+def fresh(h: dict[str, str], now: float) -> bool:
+    try:
+        httpsig.check_fresh(httpsig.parse(h), h, now)
+    except BadSignature:
+        return False
+    return True
+
+
+def test_a_signature_lives_as_long_as_mastodon_lets_it(key: rsa.RSAPrivateKey) -> None:
+    """Mastodon (app/lib/signed_request.rb, matches_time_window?) takes a signature's
+    time from ``(created)`` when signed, else from Date; it lives 5 minutes, or to its
+    signed ``expires`` but at most 12 hours, plus an hour of clock skew either way. The
+    inbox took any Date up to 12 hours old as fresh (a replay window twelve times
+    Mastodon's), read an unsigned Date before a signed ``(created)``, and honoured an
+    ``expires`` the signature did not cover."""
+    names = ("(request-target)", "host", "date", "digest")
+    h = _signed_cavage(key, names, None, None, NOW)
+    assert fresh(h, NOW + 3600 + 300) and not fresh(h, NOW + 2 * 3600)
+    assert fresh(h, NOW - 3600) and not fresh(h, NOW - 3600 - 60)  # an hour ahead at most
+    # a signed expires extends the life, up to 12 hours
+    created = ("(request-target)", "host", "(created)", "(expires)", "digest")
+    h = _signed_cavage(key, created, int(NOW), int(NOW + 6 * 3600), NOW)
+    assert fresh(h, NOW + 6.5 * 3600) and not fresh(h, NOW + 7.5 * 3600)
+    h = _signed_cavage(key, created, int(NOW), int(NOW + 48 * 3600), NOW)
+    assert fresh(h, NOW + 12.5 * 3600) and not fresh(h, NOW + 13.5 * 3600)
+    # an expires the signature does not cover extends nothing
+    h = _signed_cavage(key, names, None, int(NOW + 48 * 3600), NOW)
+    assert not fresh(h, NOW + 2 * 3600)
+    # a signed (created) is the time, not an unsigned Date sent with it
+    only_created = ("(request-target)", "host", "(created)", "digest")
+    old = _signed_cavage(key, only_created, int(NOW - 86400), None, NOW)
+    assert not fresh(old, NOW)
+    assert fresh(_signed_cavage(key, only_created, int(NOW), None, NOW - 86400), NOW)
+    # RFC 9421: the signed created, not the Date header beside it
+    rfc = httpsig.sign_rfc9421("POST", "https://a.example/inbox", b"{}", "k", key, NOW - 86400)
+    assert not fresh({**rfc, "Date": httpsig.http_date(NOW)}, NOW)

@@ -9,8 +9,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
@@ -292,3 +294,48 @@ def test_a_post_over_http_may_sign_its_content_type_and_length(
         conn.close()
     finally:
         server.stop()
+
+
+def test_the_sites_address_leads_a_mastodon_search_to_the_actor(service: Service) -> None:
+    """Mastodon's search resolves a pasted URL (FetchResourceService) by fetching it
+    for ActivityPub; an HTML answer is followed through its ``Link: <...>;
+    rel="alternate"; type="application/activity+json"`` header (or such a ``<link>``
+    in the page). The actor's profile link is the site's address, ``/``, whose page
+    named only the feeds: pasting it into Mastodon found nothing."""
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    accept = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'  # noqa: E501
+    try:
+        host, port = server.addresses[0][:2]
+        base = f"http://{host}:{port}"
+        home = requests.get(base + "/", headers={"Accept": accept}, timeout=10)
+        assert home.status_code == 200 and home.headers["Content-Type"].startswith("text/html")
+        alternate = home.links["alternate"]
+        assert alternate["type"] == "application/activity+json"
+        assert alternate["url"] == routes.urls.actor  # the actor's id, as its Link says
+        path = urlsplit(alternate["url"]).path
+        actor = requests.get(base + path, headers={"Accept": accept}, timeout=10).json()
+        assert actor["id"] == routes.urls.actor and actor["url"] == routes.urls.base + "/"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.1"])
+def test_nodeinfo_is_found_by_a_reader_of_either_schema(service: Service, version: str) -> None:
+    """NodeInfo discovery lists one link per schema a server serves; a reader looks for
+    the rel of the schema it knows. Mastodon itself serves 2.0 only, and readers written
+    against it (instance crawlers, statistics sites) look for 2.0: with 2.1 alone they
+    did not find scofeed. The 2.0 schema allows only name and version in ``software``."""
+    schema = "http://nodeinfo.diaspora.software/ns/schema/" + version
+    discovery = service.routes.get("/.well-known/nodeinfo", "", "application/json")
+    assert discovery is not None and discovery.status == 200
+    (href,) = [x["href"] for x in json.loads(discovery.body)["links"] if x["rel"] == schema]
+    answer = service.routes.get(urlsplit(href).path, "", "application/json")
+    assert answer is not None and answer.status == 200
+    assert answer.content_type == f'application/json; profile="{schema}#"'
+    info = json.loads(answer.body)
+    assert info["version"] == version and info["protocols"] == ["activitypub"]
+    assert info["software"]["name"] == "scofeed" and info["usage"]["users"]["total"] == 1
+    if version == "2.0":
+        assert set(info["software"]) == {"name", "version"}

@@ -208,3 +208,26 @@ def test_a_feeds_folder_that_is_a_file_is_named_once(site):
     proc = scofeed(site, "--set", f"paths.feeds={str(feeds)!r}", "build")
     assert proc.returncode == 1
     assert one_line(proc) == f"scofeed: paths.feeds: {feeds}: not a folder"
+
+
+def test_commands_on_what_is_stored_need_a_store(site):
+    """Run with a config nothing was built with (the wrong folder, or without the
+    daemon's --config), `scofeed list` printed nothing and left an empty store behind;
+    such commands now say there is no store there, and make none. A build makes one."""
+    state = site.config().paths.state
+    assert not state.exists()
+    for args in (
+        ["list"],
+        ["show", "tag:x,2026:release/1"],
+        ["withdraw", "tag:x,2026:release/1"],
+        ["webhook", "deliveries"],
+        ["websub", "list"],
+        ["ap", "followers"],
+    ):
+        proc = scofeed(site, *args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert one_line(proc).startswith(f"scofeed: {state}: no state store here ("), args
+        assert not state.exists(), args
+    assert scofeed(site, "build").returncode == 0
+    proc = scofeed(site, "list")
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1  # the seed

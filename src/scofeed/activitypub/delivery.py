@@ -8,8 +8,10 @@ inbox when it has one, so a server with a thousand followers gets one POST).
 
 ``Deliverer.run_due`` sends what is due like the webhook runner does: one worker per
 remote host, that host's deliveries strictly in order, under the host's lease in the
-store; the retry policy is the webhooks' (``deliver/policy.py``); a 410 Gone removes
-the followers behind that inbox. Each POST is signed (draft-cavage: ``(request-target)
+store; the retry policy is the webhooks' (``deliver/policy.py``), except that a refusal
+(a 4xx other than 401, 408, 429; a 501) is final at once, as Mastodon's own deliveries
+have it, instead of holding up the host's later deliveries for a day of retries; a 410
+Gone removes the followers behind that inbox. Each POST is signed (draft-cavage: ``(request-target)
 host date digest``) at send time, so the Date is always fresh.
 """
 
@@ -141,7 +143,9 @@ class Deliverer:
         headers["Content-Type"] = ACTIVITY_JSON
         sent = sender.post_outcome(s, url, d.body, headers, ap.timeout)  # no answer: status None
         t = self.clock()
-        decision = policy.decide(d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng)
+        decision = policy.decide(
+            d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng, refusals_final=True
+        )
         error = None if decision.outcome == policy.DELIVERED else decision.reason
         with self._writes, self.store.transaction() as db:
             rows.settle(

@@ -9,7 +9,7 @@ Addresses, all under ``site.base_url`` (``Urls``)::
     /@<username>/following       always empty
     /entries/<slug>              each entry's Note (or Article), by content negotiation
     /.well-known/webfinger       acct:<username>@<host> -> the actor
-    /.well-known/nodeinfo        -> /nodeinfo/2.1
+    /.well-known/nodeinfo        -> /nodeinfo/2.0 and /nodeinfo/2.1
     /.well-known/host-meta       the WebFinger template (XRD)
 
 Activity ids are fragments of the object's id, so they are stable: ``#create``,
@@ -37,7 +37,8 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JRD_JSON = "application/jrd+json"
-NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+NODEINFO_VERSIONS = ("2.0", "2.1")  # Mastodon serves 2.0 only; readers look for either
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/"  # + version
 SUMMARY_MAX = 1000  # characters of the summary shown in a post; the link has the rest
 CONTEXT = [
     AS_CONTEXT,
@@ -46,6 +47,7 @@ CONTEXT = [
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "toot": "http://joinmastodon.org/ns#",
         "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
         "Hashtag": "as:Hashtag",
     },
 ]
@@ -62,7 +64,14 @@ class Urls:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.base).netloc
+        """The acct: domain: the host in lower case, its port only when not the
+        scheme's default (Mastodon asks for the id's normalised host)."""
+        parts = urlsplit(self.base)
+        host = (parts.hostname or "").lower()
+        if ":" in host:  # an IPv6 literal keeps its brackets
+            host = f"[{host}]"
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
     @property
     def acct(self) -> str:
@@ -133,17 +142,23 @@ def webfinger_matches(urls: Urls, resource: str) -> bool:
 
 
 def nodeinfo_links(urls: Urls) -> dict[str, Any]:
-    return {"links": [{"rel": NODEINFO_SCHEMA, "href": urls.base + "/nodeinfo/2.1"}]}
-
-
-def nodeinfo(cfg: Config, posts: int) -> dict[str, Any]:
     return {
-        "version": "2.1",
-        "software": {
-            "name": "scofeed",
-            "version": __version__,
-            "homepage": cfg.site.base_url,
-        },
+        "links": [
+            {"rel": NODEINFO_SCHEMA + v, "href": f"{urls.base}/nodeinfo/{v}"}
+            for v in NODEINFO_VERSIONS
+        ]
+    }
+
+
+def nodeinfo(cfg: Config, posts: int, version: str = "2.1") -> dict[str, Any]:
+    """The NodeInfo document of schema ``version`` (one of ``NODEINFO_VERSIONS``): 2.0
+    allows only a name and a version in ``software``."""
+    software = {"name": "scofeed", "version": __version__}
+    if version != "2.0":
+        software["homepage"] = cfg.site.base_url
+    return {
+        "version": version,
+        "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": ["atom1.0", "rss2.0"]},
         "openRegistrations": False,
@@ -184,7 +199,8 @@ def actor(cfg: Config, public_pem: str) -> dict[str, Any]:
         "following": urls.following,
         "endpoints": {"sharedInbox": urls.shared_inbox},
         "manuallyApprovesFollowers": False,
-        "discoverable": True,
+        "discoverable": True,  # listed in Mastodon's profile directory, its trends
+        "indexable": True,  # its posts found by Mastodon's full-text search (absent: no)
         "publicKey": {"id": urls.key_id, "owner": urls.actor, "publicKeyPem": public_pem},
     }
     if ap.icon:
@@ -252,6 +268,7 @@ def _bare(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 _JOINERS = "·\u200c"  # inside a word, as Mastodon's hashtags allow (ZWNJ: Persian)
+_SEPARATORS = "_·・\u200c"  # Mastodon's HASHTAG_SEPARATORS: a name needs one or a letter
 
 
 def _in_word(c: str) -> bool:
@@ -262,7 +279,8 @@ def _in_word(c: str) -> bool:
 
 def hashtag(tag: str) -> str:
     """``foreign ministers`` -> ``ForeignMinisters``: a hashtag has no spaces or
-    punctuation; its words keep their marks (``हिन्दी`` stays whole)."""
+    punctuation; its words keep their marks (``हिन्दी`` stays whole). ``""`` for a tag
+    Mastodon would not take: one with no letter and no separator (``2025``)."""
     words, word = [], ""
     for c in tag + " ":
         if _in_word(c) or (word and c in _JOINERS):
@@ -270,9 +288,8 @@ def hashtag(tag: str) -> str:
         elif word:
             words.append(word.rstrip(_JOINERS))
             word = ""
-    if len(words) == 1:
-        return words[0]
-    return "".join(w[:1].upper() + w[1:] for w in words)
+    name = words[0] if len(words) == 1 else "".join(w[:1].upper() + w[1:] for w in words)
+    return name if any(c.isalpha() or c in _SEPARATORS for c in name) else ""
 
 
 def _clip(text: str, limit: int) -> str:

@@ -33,8 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from scofeed.errors import BadSignature
 
-MAX_AGE = 12 * 3600  # a Date older than this is refused (Mastodon's window)
-MAX_AHEAD = 3600  # clock skew allowed the other way
+# How long a signature lives, as Mastodon has it (app/lib/signed_request.rb,
+# matches_time_window?): 5 minutes from its time, or to its signed expires but at most
+# 12 hours, and an hour of clock skew either way
+LIFETIME = 300
+MAX_LIFETIME = 12 * 3600
+CLOCK_SKEW = 3600
 MIN_BITS = 1024
 RFC9421_ALGS = ("rsa-v1_5-sha256",)
 CAVAGE_ALGS = ("rsa-sha256", "hs2019")
@@ -285,21 +289,30 @@ def parse(headers: Mapping[str, str]) -> Parsed:
 
 
 def check_fresh(parsed: Parsed, headers: Mapping[str, str], now: float) -> None:
+    """Refuse a signature made more than an hour ahead of ``now``, or past its life:
+    5 minutes, or its signed ``expires`` (at most 12 hours), and an hour of skew. Its
+    time is the signed one: ``(created)`` (any RFC 9421 ``created``) before Date; an
+    unsigned Date or ``expires`` counts for nothing (a replay could set either)."""
+    signed = set(parsed.components)
+    created = parsed.created if parsed.rfc9421 or "(created)" in signed else None
+    expires = parsed.expires if parsed.rfc9421 or "(expires)" in signed else None
+    when: float | None = None if created is None else float(created)
     h = {k.lower(): v for k, v in headers.items()}
-    when: float | None = None
-    if "date" in h:
+    if when is None and "date" in h and "date" in signed:
         try:
             when = parsedate_to_datetime(h["date"]).timestamp()
         except (TypeError, ValueError, IndexError):
             raise BadSignature("the Date header is not an HTTP date") from None
-    elif parsed.created is not None:
-        when = float(parsed.created)
     if when is None:
-        raise BadSignature("the request has neither a Date nor a signature creation time")
-    if when < now - MAX_AGE or when > now + MAX_AHEAD:
-        raise BadSignature(f"the request is dated {int(now - when)} s away from now")
-    if parsed.expires is not None and parsed.expires < now:
-        raise BadSignature("the signature has expired")
+        raise BadSignature("the signature covers neither a Date nor its creation time")
+    if when > now + CLOCK_SKEW:
+        raise BadSignature(f"the request is dated {int(when - now)} s ahead of now")
+    end = min(when + LIFETIME if expires is None else float(expires), when + MAX_LIFETIME)
+    if now > end + CLOCK_SKEW:
+        raise BadSignature(
+            f"the request is dated {int(now - when)} s ago: its signature expired "
+            f"{int(now - end)} s ago"
+        )
 
 
 def check_covers(parsed: Parsed, method: str, has_body: bool) -> None:

@@ -28,7 +28,6 @@ from scofeed.store import activitypub as rows
 from scofeed.store import entries as entry_rows
 
 AP_TYPE = "application/activity+json; charset=utf-8"
-NODEINFO_TYPE = f'application/json; profile="{documents.NODEINFO_SCHEMA}#"'
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _AP_MEDIA = re.compile(r"application/(activity\+json|ld\+json)", re.IGNORECASE)
 MAX_PAGE = 10_000
@@ -64,6 +63,11 @@ class Routes:
         self.urls = Urls.of(cfg)
         self.actor_path = f"/@{self.urls.username}"
 
+    def alternate_link(self) -> str:
+        """The ``Link`` header of the site's home page, the actor's profile link: a URL
+        pasted into Mastodon's search that answers HTML is followed through it."""
+        return f'<{self.urls.actor}>; rel="alternate"; type="{documents.ACTIVITY_JSON}"'
+
     def inbox_paths(self) -> tuple[str, ...]:
         return (self.actor_path + "/inbox", "/inbox")
 
@@ -72,9 +76,11 @@ class Routes:
             return self.webfinger(query)
         if path == "/.well-known/nodeinfo":
             return _json(documents.nodeinfo_links(self.urls), "application/json")
-        if path == "/nodeinfo/2.1":
+        if path.startswith("/nodeinfo/") and path[10:] in documents.NODEINFO_VERSIONS:
+            version = path[10:]
             posts = entry_rows.count(self.store.db)
-            return _json(documents.nodeinfo(self.cfg, posts), NODEINFO_TYPE)
+            kind = f'application/json; profile="{documents.NODEINFO_SCHEMA}{version}#"'
+            return _json(documents.nodeinfo(self.cfg, posts, version), kind)
         if path == "/.well-known/host-meta":
             body = documents.host_meta(self.urls).encode()
             return Answer(200, body, "application/xrd+xml; charset=utf-8")

@@ -42,7 +42,7 @@ def summary(db: sqlite3.Connection) -> str:
 
 
 def cmd_followers(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     followers = rows.followers(store.db)
     if not cfg.activitypub.enabled:
         print("note: [activitypub] enabled is false; nobody can follow right now")
@@ -57,7 +57,7 @@ def cmd_followers(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     status = "failed" if args.failed else "pending" if args.pending else None
     items = rows.listing(store.db, status, args.limit)
     if not items:

@@ -13,7 +13,7 @@ from typing import Any
 from scofeed import config as config_mod
 from scofeed.cli import CONFIG_ENV as CONFIG_ENV  # re-exported: commands import it here
 from scofeed.cli import DEFAULT_CONFIG_NAME
-from scofeed.errors import ConfigError
+from scofeed.errors import ConfigError, StoreError
 from scofeed.store import Store
 
 DEFAULT_CONFIG = Path(DEFAULT_CONFIG_NAME)
@@ -80,13 +80,22 @@ def load_config_file(args: argparse.Namespace) -> config_mod.Config:
 
 
 def open_store(
-    args: argparse.Namespace, cfg: config_mod.Config | None = None
+    args: argparse.Namespace, cfg: config_mod.Config | None = None, existing: bool = False
 ) -> tuple[config_mod.Config, Store]:
     """The config (``cfg``, else loaded) and its store; the store's path is kept in
-    ``args``, so trouble the store meets later is reported naming it (``execute``)."""
+    ``args``, so trouble the store meets later is reported naming it (``execute``).
+    ``existing``, for a command that only reads or changes what is stored: no store
+    there is an error, not a new empty one (a command run from the wrong folder, or
+    without the daemon's --config, said "nothing" and left a store behind)."""
     cfg = cfg or load_config(args)
-    args.store_path = cfg.paths.state
-    return cfg, Store(cfg.paths.state)
+    args.store_path = path = cfg.paths.state
+    if existing and not path.exists():
+        raise StoreError(
+            f"{path}: no state store here (nothing was built with this config): give the "
+            f"config the daemon runs with (--config PATH or {CONFIG_ENV}), or run "
+            "`scofeed build` first"
+        )
+    return cfg, Store(path)
 
 
 def table(rows: list[list[str]]) -> None:

@@ -80,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     if args.withdrawn:
         for e in entry_rows.withdrawn(store.db)[: args.limit]:
             w = e.withdrawal
@@ -93,7 +93,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     e = entry_rows.get(store.db, args.id)
     fields = [
         ("id", e.id),

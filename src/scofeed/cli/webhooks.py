@@ -96,7 +96,7 @@ def _filters(hook: Webhook) -> str:
 
 
 def cmd_webhook_list(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     hooks = {h.name: h for h in cfg.webhooks}
     endpoints = status_rows.endpoints(store.db, list(hooks))
     if not endpoints:
@@ -121,7 +121,7 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     report = runner.run_due(cfg, store)
     c = runner.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
@@ -132,7 +132,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     for hook in cfg.webhooks:
         ep = rows.endpoint(store.db, hook.name)
         if ep.disabled_at is not None and args.endpoint in (None, hook.name):
@@ -169,7 +169,7 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
     chosen = [args.delivery_id is not None, args.failed, args.since is not None]
     if sum(chosen) != 1:
         raise UsageError("redeliver: give exactly one of DELIVERY_ID, --failed, --since DATE")
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     if args.endpoint and args.endpoint not in {h.name for h in cfg.webhooks}:
         raise UsageError(f"--endpoint {args.endpoint}: no such webhook in the config")
     now = datetime.now(UTC)

@@ -23,7 +23,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     subs = rows.subscriptions(store.db, args.topic)
     if not subs:
         print("no subscriptions", file=sys.stderr)
@@ -44,7 +44,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args)
+    _cfg, store = open_store(args, existing=True)
     removed = websub.drop(store, args.subscription_id, "removed by the operator", time.time())
     if removed is None:
         print(f"scofeed: no subscription {args.subscription_id}", file=sys.stderr)

@@ -47,7 +47,7 @@ def _report(cfg: Config, store: Store, verb: str, outcome: Outcome) -> None:
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     outcome = withdraw(cfg, store, args.id, args.reason, datetime.now(UTC))
     w = outcome.entry.withdrawal
     if not outcome.changed and w is not None:
@@ -58,7 +58,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)
     outcome = restore(cfg, store, args.id, datetime.now(UTC))
     if not outcome.changed:
         print(f"not withdrawn {outcome.entry.id}")

@@ -15,6 +15,9 @@
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
 - after the last attempt of the schedule: failed, a dead letter that stays visible.
+- ``refusals_final`` (ActivityPub): a 4xx other than 401, 408 and 429, or a 501, fails
+  at once, as Mastodon's DeliveryWorker has it ("unsalvageable"): the receiver refused
+  the activity and would refuse it again.
 
 Whatever the outcome, an answer saying the endpoint's rate-limit bucket is exhausted
 (``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-After``, as Discord sends on every
@@ -46,6 +49,7 @@ STORED = {
 CHAT_REFUSED = frozenset({400})
 CHAT_GONE = frozenset({401, 403, 404, 410})
 JITTER = 0.2
+RETRIED_4XX = (401, 408, 429)  # the 4xx Mastodon's deliveries retry; others are final
 
 
 @dataclass(frozen=True)
@@ -143,10 +147,12 @@ def decide(
     rng: random.Random,
     retry_after_max: int = 3600,
     chat: bool = False,
+    refusals_final: bool = False,
 ) -> Decision:
     """``attempt`` counts the attempts made so far, this one included (1 = the first);
-    ``chat``: the endpoint is a Slack or Discord webhook."""
-    decision = _decide(attempt, result, now, schedule, rng, retry_after_max, chat)
+    ``chat``: the endpoint is a Slack or Discord webhook; ``refusals_final``: an
+    ActivityPub inbox."""
+    decision = _decide(attempt, result, now, schedule, rng, retry_after_max, chat, refusals_final)
     wait = bucket_wait(result.bucket_reset, float(retry_after_max))
     if wait is None:
         return decision
@@ -161,6 +167,7 @@ def _decide(
     rng: random.Random,
     retry_after_max: int = 3600,
     chat: bool = False,
+    refusals_final: bool = False,
 ) -> Decision:
     status = result.status
     if status is not None and 200 <= status < 300:
@@ -175,6 +182,8 @@ def _decide(
     if result.blocked:
         return Decision(FAILED, None, result.error or "address refused")
     reason = describe(result)
+    if refusals_final and status is not None and _refused(status):
+        return Decision(FAILED, None, f"{reason}: refused, not retried")
     if status is not None and 300 <= status < 400:
         reason += " (redirects are not followed)"
     if attempt >= len(schedule):
@@ -187,3 +196,7 @@ def _decide(
             capped = " (capped)" if hinted > retry_after_max else ""
             reason += f"; Retry-After {hinted:g}s{capped}"
     return Decision(RETRY, now + delay, reason)
+
+
+def _refused(status: int) -> bool:
+    return status == 501 or (400 <= status < 500 and status not in RETRIED_4XX)

@@ -463,7 +463,10 @@ class App:
             return _text(404, f"no page {number}: the index has {page.count}\n")
         entries = entry_rows.page(db, page.offset, PAGE_SIZE, total)
         markup = index_html(cfg, entries, published_sets(cfg, self.store), page)
-        return _page(environ, markup, cfg)
+        response = _page(environ, markup, cfg)
+        if self.activitypub is not None and number == 1:  # the actor's profile link
+            response.headers.append(("Link", self.activitypub.alternate_link()))
+        return response
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
         e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404
