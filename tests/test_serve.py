@@ -115,7 +115,8 @@ def test_gzip_only_when_the_client_accepts_it(served):
     assert headers["vary"] == "Accept-Encoding"
     assert gzip.decompress(body) == raw and len(body) < len(raw)
     assert served.get("/rss.xml", If_None_Match=headers["etag"], Accept_Encoding="gzip")[0] == 304
-    for refused in ("gzip;q=0", "identity", "br", "*;q=0"):
+    # RFC 9110 12.4.2: the weight's name "q" is case-insensitive ("Q=0" refuses too)
+    for refused in ("gzip;q=0", "identity", "br", "*;q=0", "gzip;Q=0", "br, GZIP ; Q = 0"):
         status, headers, body = served.get("/rss.xml", Accept_Encoding=refused)
         assert "content-encoding" not in headers and body == raw, refused
 
@@ -163,6 +164,8 @@ def test_a_republished_feed_replaces_the_cached_bytes_and_etags(served):
 def test_accept_encoding_parsing():
     assert accepts_gzip("gzip") and accepts_gzip("deflate, GZIP;q=0.5") and accepts_gzip("*")
     assert not accepts_gzip("") and not accepts_gzip("gzip;q=0") and not accepts_gzip("*, gzip;q=0")
+    assert not accepts_gzip("gzip;Q=0") and not accepts_gzip("*;Q=0.000")
+    assert accepts_gzip("gzip;Q=0.5") and accepts_gzip("gzip;seq=0")  # only a parameter q
 
 
 def test_head_gives_the_get_headers_without_a_body(served):

@@ -202,15 +202,19 @@ def file_answer(
     )
 
 
+_WEIGHT = re.compile(r"(?:^|;)\s*q\s*=\s*([0-9.]+)", re.IGNORECASE)  # a parameter named q
+
+
 @functools.lru_cache(maxsize=256)  # a handful of distinct headers in practice
 def accepts_gzip(header: str) -> bool:
-    """Whether an Accept-Encoding header allows gzip (q=0 refuses it, ``*`` stands in)."""
+    """Whether an Accept-Encoding header allows gzip (q=0 refuses it, ``*`` stands in).
+    The weight's name is case-insensitive (RFC 9110 12.4.2): ``gzip;Q=0`` refuses too."""
     explicit: float | None = None
     star: float | None = None
     for part in header.split(","):
         coding, _, params = part.strip().partition(";")
         q = 1.0
-        m = re.search(r"q\s*=\s*([0-9.]+)", params)
+        m = _WEIGHT.search(params)
         if m:
             try:
                 q = float(m.group(1))
