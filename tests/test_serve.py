@@ -108,6 +108,22 @@ def test_conditional_gets_answer_304(served):
     assert served.get("/atom.xml", If_Modified_Since="not a date")[0] == 200
 
 
+def test_if_modified_since_later_than_the_server_clock_is_ignored(served):
+    """A date later than the last change but not in the future is a 304; a date in the
+    future is no date at all (RFC 7232 3.3, Apache's rule): a reader whose clock runs
+    ahead and sends its own time would otherwise be told 304 for every change made
+    until the server's clock reaches that time."""
+    _, headers, body = served.get("/atom.xml")
+    assert served.get("/atom.xml", If_Modified_Since=formatdate(time.time(), usegmt=True))[0] == 304
+    for ahead in (3600, 30 * 365 * 86400):
+        future = formatdate(time.time() + ahead, usegmt=True)
+        status, _, again = served.get("/atom.xml", If_Modified_Since=future)
+        assert (status, again) == (200, body), ahead
+    # the Last-Modified sent back as it was given is always a 304, even a second ahead
+    # (publishing moves a file's time one second on when the clock has not: publish.py)
+    assert served.get("/atom.xml", If_Modified_Since=headers["last-modified"])[0] == 304
+
+
 def test_gzip_only_when_the_client_accepts_it(served):
     raw = (served.feeds / "rss.xml").read_bytes()
     status, headers, body = served.get("/rss.xml", Accept_Encoding="br, gzip;q=0.8")
