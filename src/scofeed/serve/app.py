@@ -232,11 +232,9 @@ def accepts_gzip(header: str) -> bool:
 def not_modified(
     environ: Mapping[str, Any], etags: Iterable[str], mtime: int, last_modified: str = ""
 ) -> bool:
-    """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since. A date
-    later than the server's clock is ignored (RFC 7232 3.3; Apache does the same): it is
-    not one this server sent, only the exact Last-Modified it sent is (publishing may
-    set that up to a second ahead), and a client clock that runs ahead must not be told
-    304 for every change made before the server's clock catches up."""
+    """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since; a date
+    later than our clock is ignored (RFC 7232 3.3, as Apache does), unless it is the exact
+    Last-Modified we sent (publishing may set that a second ahead: ``publish``)."""
     inm = environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
         if inm in etags:  # the common case: the client sends back the one ETag it got
@@ -253,8 +251,7 @@ def not_modified(
             return False
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-        stamp = since.timestamp()
-        return mtime <= stamp <= time.time()
+        return mtime <= since.timestamp() <= time.time()
     return False
 
 
