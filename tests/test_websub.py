@@ -154,6 +154,41 @@ def test_resubscribing_renews_the_lease_and_replaces_the_secret(hub_site, sub):
     assert s.posts[0].headers["x-hub-signature"] == expected_signature("second", s.posts[0].body)
 
 
+def test_parameters_the_hub_does_not_read_are_ignored_even_repeated(hub_site, sub):
+    """WebSub 5.1 (websub.rocks hub test 102): a hub ignores what it does not understand.
+    PubSubHubbub 0.3 subscribers (NewsBlur) send hub.verify twice: sync and async."""
+    _site, cfg, store, h, clock = hub_site
+    s = sub()
+    body = urlencode(
+        [("hub.mode", "subscribe"), ("hub.topic", cfg.feed_url("atom")),
+         ("hub.callback", s.url), ("hub.verify", "async"), ("hub.verify", "sync"),
+         ("foo", "bar"), ("foo", "baz"), ("hub.foo", "hub.bar")]
+    ).encode()  # fmt: skip
+    receive(cfg, store, body, hub.FORM_TYPE, clock())
+    h.run_due(cfg, store, wait=True)
+    (v,) = s.verifications
+    assert v["hub.mode"] == "subscribe" and "hub.verify" not in v and "foo" not in v
+    assert len(rows.subscriptions(store.db)) == 1
+
+
+def test_a_verify_token_is_echoed_as_pubsubhubbub_subscribers_expect(hub_site, sub):
+    """NewsBlur's callback answers 404 to a verification without the hub.verify_token it
+    sent (PubSubHubbub 0.3; Google's hub and Superfeedr echo it): so the hub echoes it,
+    in the subscribe and in the unsubscribe verification."""
+    _site, cfg, store, h, clock = hub_site
+    s = sub(token="subscribe" + "5" * 40)
+    subscribe(cfg, store, h, clock, s.url, verify_token="subscribe" + "5" * 40)
+    assert s.verifications[-1]["hub.verify_token"] == "subscribe" + "5" * 40
+    assert len(rows.subscriptions(store.db)) == 1
+    s.token = "unsubscribe-token"
+    subscribe(cfg, store, h, clock, s.url, mode="unsubscribe", verify_token="unsubscribe-token")
+    assert s.verifications[-1]["hub.verify_token"] == "unsubscribe-token"
+    assert rows.subscriptions(store.db) == []
+    plain = sub()  # a WebSub subscriber that sent none gets none
+    subscribe(cfg, store, h, clock, plain.url)
+    assert "hub.verify_token" not in plain.verifications[-1]
+
+
 def test_lease_runs_out_on_the_injected_clock(hub_site, sub):
     site, cfg, store, h, clock = hub_site
     s = sub()

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 19
+FRESH_VERSION = 20
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -156,7 +156,7 @@ CREATE TABLE websub_intents (
         reason        TEXT,                   -- hub.reason of a denial
         challenge     TEXT NOT NULL,
         created       REAL NOT NULL,
-        next_attempt  REAL NOT NULL,
+        next_attempt  REAL NOT NULL, verify_token TEXT,
         UNIQUE (topic, callback)
     );
 

@@ -508,6 +508,9 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE page_checks ADD COLUMN format TEXT;
     """,
+    # 20: the hub.verify_token of a subscription request (PubSubHubbub 0.3), echoed in
+    # its verification of intent: NewsBlur refuses a verification without it
+    "ALTER TABLE websub_intents ADD COLUMN verify_token TEXT",
 ]
 
 

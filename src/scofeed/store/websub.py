@@ -44,6 +44,8 @@ class Intent:
     challenge: str = field(repr=False)
     reason: str | None = None
     id: int = 0
+    # the subscriber's hub.verify_token (PubSubHubbub 0.3), echoed in the verification
+    verify_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,16 @@ def put_intent(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     still waiting (its challenge with it)."""
     db.execute(
         "INSERT INTO websub_intents (mode, topic, callback, host, secret, lease_seconds, "
-        "reason, challenge, created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "reason, challenge, created, next_attempt, verify_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET mode = excluded.mode, "
         "host = excluded.host, secret = excluded.secret, "
         "lease_seconds = excluded.lease_seconds, reason = excluded.reason, "
         "challenge = excluded.challenge, created = excluded.created, "
-        "next_attempt = excluded.next_attempt",
+        "next_attempt = excluded.next_attempt, verify_token = excluded.verify_token",
         (intent.mode, intent.topic, intent.callback, intent.host, intent.secret,
-         intent.lease_seconds, intent.reason, intent.challenge, now, now),
+         intent.lease_seconds, intent.reason, intent.challenge, now, now,
+         intent.verify_token),
     )  # fmt: skip
 
 
@@ -90,7 +94,7 @@ def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[In
     ).fetchall()
     return [
         Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
-               r["lease_seconds"], r["challenge"], r["reason"], r["id"])
+               r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"])
         for r in rows
     ]  # fmt: skip
 
