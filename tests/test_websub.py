@@ -367,6 +367,17 @@ def test_bad_requests_are_refused_with_a_reason(site, fields, status, reason):
     assert rows.counts(store.db)["verifying"] == 0
 
 
+def test_lease_seconds_of_an_unsubscribe_is_ignored(site):
+    """WebSub 5.1: hub.lease_seconds MAY be present in an unsubscription request and MUST
+    be ignored by the hub (one the hub would refuse in a subscribe refused it)."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    for asked in ("-5", "soon", "99999999999999"):
+        body = form(mode="unsubscribe", topic=cfg.feed_url("atom"),
+                    callback="http://example.org/", lease_seconds=asked)  # fmt: skip
+        assert receive(cfg, store, body, hub.FORM_TYPE, 0.0).mode == "unsubscribe"
+
+
 def test_a_secret_of_199_bytes_is_accepted(site):
     cfg = site.config()
     store = Store(cfg.paths.state)

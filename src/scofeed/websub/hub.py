@@ -153,7 +153,10 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
     secret = form.get("hub.secret") or None
     if secret is not None and len(secret.encode("utf-8")) >= MAX_SECRET:
         raise HubRequestError(f"hub.secret must be shorter than {MAX_SECRET} bytes\n")
-    lease_seconds = lease(cfg, form.get("hub.lease_seconds"))
+    # WebSub 5.1: hub.lease_seconds "MAY be present for unsubscription requests and MUST
+    # be ignored by the hub in that case" (a bad one refused an unsubscribe)
+    asked = form.get("hub.lease_seconds") if mode == SUBSCRIBE else None
+    lease_seconds = lease(cfg, asked)
     verify_token = form.get("hub.verify_token") or None
     if verify_token is not None and len(verify_token) > MAX_URL:
         raise HubRequestError(f"hub.verify_token is longer than {MAX_URL} characters\n")
