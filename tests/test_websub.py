@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import random
+from collections import Counter
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
@@ -494,9 +495,48 @@ def test_external_hubs_are_pinged_after_a_change(hub_site, sub):
     assert all(p.headers["content-type"] == hub.FORM_TYPE for p in external.posts)
 
 
+def test_a_ping_that_fails_is_retried_on_the_schedule_and_survives_a_restart(hub_site, sub):
+    """WebSub 6: the publisher MUST tell its hubs of an update. A ping a hub answered
+    with a 503 was logged and dropped: that hub's subscribers missed the change until
+    the next one. It is retried like a distribution, from the store."""
+    site, _cfg, store, h, clock = hub_site
+    external = sub(statuses=(503,))
+    cfg = site.config(f'websub.hubs=["{external.url}"]')
+    report = h.run_due(cfg, store, wait=True)  # every topic changed: pinged
+    n = len(report.changed)
+    assert n and report.pings == n and len(external.posts) == n
+    h.shutdown(5)
+    again = Hub(max_workers=2, clock=clock, rng=random.Random(2))  # a restart
+    try:
+        assert again.run_due(cfg, store, wait=True).pings == 0  # not due yet
+        clock.t += 200  # past retry_schedule[1] = 60 s and its jitter
+        assert again.run_due(cfg, store, wait=True).pings == 1
+        external.wait("posts", n + 1)
+        forms = Counter(p.body for p in external.posts)
+        assert sorted(forms.values()) == [1] * (n - 1) + [2]  # the one that got the 503
+        clock.t += 3600
+        assert again.run_due(cfg, store, wait=True).pings == 0  # accepted: settled
+    finally:
+        again.shutdown(5)
+    assert len(external.posts) == n + 1
+
+
+def test_a_ping_to_a_hub_no_longer_configured_is_dropped(hub_site, sub):
+    site, _cfg, store, h, clock = hub_site
+    external = sub(statuses=(503,) * 20)
+    cfg = site.config(f'websub.hubs=["{external.url}"]')
+    n = h.run_due(cfg, store, wait=True).pings
+    clock.t += 200
+    assert h.run_due(site.config(), store, wait=True).pings == n  # each one dropped unsent
+    clock.t += 3600
+    assert h.run_due(cfg, store, wait=True).pings == 0
+    assert len(external.posts) == n
+
+
 def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, capsys):
     external = sub(statuses=(500,))
-    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\n')
+    # the failed ping's retry is an hour off: not due at the second build
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\nretry_schedule = [0, 3600]\n')
     assert main(["--config", str(site.config_path), "build"]) == 0
     # atom, rss, json of main, en and tags/economy: all written for the first time
     assert len(external.posts) == 9
@@ -505,3 +545,17 @@ def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, 
     assert "did not accept the ping" in capsys.readouterr().err  # the first one got a 500
     assert main(["--config", str(site.config_path), "build"]) == 0
     assert len(external.posts) == 9  # nothing changed: no ping
+
+
+def test_a_one_shot_build_retries_a_failed_ping_once_due(site, sub):
+    """With static hosting no daemon runs: the next build, even one that writes
+    nothing, makes the pings an earlier build could not (their retry due)."""
+    external = sub(statuses=(500,))
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\nretry_schedule = [0, 0]\n')
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 9
+    assert main(["--config", str(site.config_path), "build"]) == 0  # writes nothing
+    assert len(external.posts) == 10  # the ping that got the 500, made again
+    assert Counter(p.body for p in external.posts).most_common(1)[0][1] == 2
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 10  # accepted: nothing left to retry

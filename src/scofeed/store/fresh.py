@@ -317,4 +317,17 @@ CREATE INDEX entries_by_url ON entries (url_key) WHERE url_key IS NOT NULL;
 
 CREATE INDEX entries_by_identity ON entries (identity) WHERE substr(identity, 1, 3) != 'fp:';
 
+CREATE TABLE websub_pings (
+        hub          TEXT NOT NULL,
+        topic        TEXT NOT NULL,
+        queued       REAL NOT NULL,          -- when the change was seen (a newer one resets)
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL,
+        last_status  INTEGER,
+        last_error   TEXT,
+        PRIMARY KEY (hub, topic)
+    );
+
+CREATE INDEX websub_pings_due ON websub_pings (next_attempt);
+
 """

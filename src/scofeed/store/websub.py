@@ -9,6 +9,7 @@ never show them in their ``repr``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SUBSCRIBE, UNSUBSCRIBE, DENIED = "subscribe", "unsubscribe", "denied"
@@ -272,6 +273,59 @@ def settle(
         (*args, d.subscription_id),
     )
     return cur.rowcount == 1
+
+
+# -- pings to external hubs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ping:
+    hub: str
+    topic: str
+    queued: float
+    attempts: int  # made so far
+
+
+def queue_pings(db: sqlite3.Connection, hubs: Sequence[str], topic: str, now: float) -> None:
+    """A change of ``topic`` to tell each of ``hubs``: due now, its attempts counted
+    afresh (one still waiting for an earlier change is the same ping)."""
+    db.executemany(
+        "INSERT INTO websub_pings (hub, topic, queued, next_attempt) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (hub, topic) DO UPDATE SET queued = excluded.queued, attempts = 0, "
+        "next_attempt = excluded.next_attempt",
+        [(h, topic, now, now) for h in hubs],
+    )
+
+
+def due_pings(db: sqlite3.Connection, now: float, limit: int = 500) -> list[Ping]:
+    rows = db.execute(
+        "SELECT hub, topic, queued, attempts FROM websub_pings WHERE next_attempt <= ? "
+        "ORDER BY next_attempt LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    return [Ping(*tuple(r)) for r in rows]
+
+
+def settle_ping(
+    db: sqlite3.Connection,
+    p: Ping,
+    status: int | None,
+    error: str | None,
+    next_attempt: float | None,
+) -> None:
+    """One ping's outcome: ``next_attempt`` None settles it (accepted, or given up), else
+    it waits for that time. A ping queued again meanwhile (a newer change) is left due."""
+    if next_attempt is None:
+        db.execute(
+            "DELETE FROM websub_pings WHERE hub = ? AND topic = ? AND queued = ?",
+            (p.hub, p.topic, p.queued),
+        )
+    else:
+        db.execute(
+            "UPDATE websub_pings SET attempts = attempts + 1, next_attempt = ?, "
+            "last_status = ?, last_error = ? WHERE hub = ? AND topic = ? AND queued = ?",
+            (next_attempt, status, error, p.hub, p.topic, p.queued),
+        )
 
 
 def counts(db: sqlite3.Connection) -> dict[str, int]:
