@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +221,20 @@ def test_a_pubsubhubbub_0_3_subscriber_like_newsblur_subscribes_and_gets_the_pus
         wait_for(lambda: any(NEW_TITLE.encode() in p.body for p in sub.posts), 30, "the push")
     finally:
         sub.close()
+
+
+def test_the_daemon_retries_a_ping_an_external_hub_refused(site, daemon):
+    """`scofeed run` with an external hub in `hubs`: the hub answers the first ping with
+    a 503; the daemon pings that topic again on retry_schedule (it was dropped)."""
+    external = Subscriber(statuses=(503,))
+    try:
+        daemon(f'hubs = ["{external.url}"]\nretry_schedule = [0, 1]\n')
+        wait_for(lambda: len(external.posts) >= 9, 30, "the first pings")  # 3 sets x 3
+        wait_for(lambda: len(external.posts) >= 10, 30, "the refused ping made again")
+        once_more = Counter(p.body for p in external.posts).most_common(1)[0]
+        assert once_more[1] == 2 and b"hub.mode=publish" in once_more[0]
+    finally:
+        external.close()
 
 
 def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
