@@ -159,16 +159,10 @@ def decide(
     return replace(decision, hold=now + wait)
 
 
-def _decide(
-    attempt: int,
-    result: Result,
-    now: float,
-    schedule: tuple[int, ...],
-    rng: random.Random,
-    retry_after_max: int = 3600,
-    chat: bool = False,
-    refusals_final: bool = False,
-) -> Decision:
+def _decide(  # decide's verdict on the answer alone (its arguments, in its order)
+    attempt: int, result: Result, now: float, schedule: tuple[int, ...], rng: random.Random,
+    retry_after_max: int, chat: bool, refusals_final: bool,
+) -> Decision:  # fmt: skip
     status = result.status
     if status is not None and 200 <= status < 300:
         return Decision(DELIVERED, None, describe(result))
