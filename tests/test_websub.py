@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import random
+from collections import Counter
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
@@ -152,6 +153,41 @@ def test_resubscribing_renews_the_lease_and_replaces_the_secret(hub_site, sub):
     h.run_due(cfg, store, wait=True)
     s.wait("posts")
     assert s.posts[0].headers["x-hub-signature"] == expected_signature("second", s.posts[0].body)
+
+
+def test_parameters_the_hub_does_not_read_are_ignored_even_repeated(hub_site, sub):
+    """WebSub 5.1 (websub.rocks hub test 102): a hub ignores what it does not understand.
+    PubSubHubbub 0.3 subscribers (NewsBlur) send hub.verify twice: sync and async."""
+    _site, cfg, store, h, clock = hub_site
+    s = sub()
+    body = urlencode(
+        [("hub.mode", "subscribe"), ("hub.topic", cfg.feed_url("atom")),
+         ("hub.callback", s.url), ("hub.verify", "async"), ("hub.verify", "sync"),
+         ("foo", "bar"), ("foo", "baz"), ("hub.foo", "hub.bar")]
+    ).encode()  # fmt: skip
+    receive(cfg, store, body, hub.FORM_TYPE, clock())
+    h.run_due(cfg, store, wait=True)
+    (v,) = s.verifications
+    assert v["hub.mode"] == "subscribe" and "hub.verify" not in v and "foo" not in v
+    assert len(rows.subscriptions(store.db)) == 1
+
+
+def test_a_verify_token_is_echoed_as_pubsubhubbub_subscribers_expect(hub_site, sub):
+    """NewsBlur's callback answers 404 to a verification without the hub.verify_token it
+    sent (PubSubHubbub 0.3; Google's hub and Superfeedr echo it): so the hub echoes it,
+    in the subscribe and in the unsubscribe verification."""
+    _site, cfg, store, h, clock = hub_site
+    s = sub(token="subscribe" + "5" * 40)
+    subscribe(cfg, store, h, clock, s.url, verify_token="subscribe" + "5" * 40)
+    assert s.verifications[-1]["hub.verify_token"] == "subscribe" + "5" * 40
+    assert len(rows.subscriptions(store.db)) == 1
+    s.token = "unsubscribe-token"
+    subscribe(cfg, store, h, clock, s.url, mode="unsubscribe", verify_token="unsubscribe-token")
+    assert s.verifications[-1]["hub.verify_token"] == "unsubscribe-token"
+    assert rows.subscriptions(store.db) == []
+    plain = sub()  # a WebSub subscriber that sent none gets none
+    subscribe(cfg, store, h, clock, plain.url)
+    assert "hub.verify_token" not in plain.verifications[-1]
 
 
 def test_lease_runs_out_on_the_injected_clock(hub_site, sub):
@@ -332,6 +368,17 @@ def test_bad_requests_are_refused_with_a_reason(site, fields, status, reason):
     assert rows.counts(store.db)["verifying"] == 0
 
 
+def test_lease_seconds_of_an_unsubscribe_is_ignored(site):
+    """WebSub 5.1: hub.lease_seconds MAY be present in an unsubscription request and MUST
+    be ignored by the hub (one the hub would refuse in a subscribe refused it)."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    for asked in ("-5", "soon", "99999999999999"):
+        body = form(mode="unsubscribe", topic=cfg.feed_url("atom"),
+                    callback="http://example.org/", lease_seconds=asked)  # fmt: skip
+        assert receive(cfg, store, body, hub.FORM_TYPE, 0.0).mode == "unsubscribe"
+
+
 def test_a_secret_of_199_bytes_is_accepted(site):
     cfg = site.config()
     store = Store(cfg.paths.state)
@@ -441,13 +488,55 @@ def test_external_hubs_are_pinged_after_a_change(hub_site, sub):
     h.run_due(cfg, store, wait=True)
     external.wait("posts", 6)  # three topics, twice
     forms = [dict(parse_qsl(p.body.decode())) for p in external.posts]
-    assert {"hub.mode": "publish", "hub.url": cfg.feed_url("rss")} in forms
+    # hub.url for Google's hub, Superfeedr and their kind; hub.topic for WebSub hubs
+    # that read only that (websub.rocks' publisher sends it, Switchboard asks for it)
+    url = cfg.feed_url("rss")
+    assert {"hub.mode": "publish", "hub.url": url, "hub.topic": url} in forms
     assert all(p.headers["content-type"] == hub.FORM_TYPE for p in external.posts)
+
+
+def test_a_ping_that_fails_is_retried_on_the_schedule_and_survives_a_restart(hub_site, sub):
+    """WebSub 6: the publisher MUST tell its hubs of an update. A ping a hub answered
+    with a 503 was logged and dropped: that hub's subscribers missed the change until
+    the next one. It is retried like a distribution, from the store."""
+    site, _cfg, store, h, clock = hub_site
+    external = sub(statuses=(503,))
+    cfg = site.config(f'websub.hubs=["{external.url}"]')
+    report = h.run_due(cfg, store, wait=True)  # every topic changed: pinged
+    n = len(report.changed)
+    assert n and report.pings == n and len(external.posts) == n
+    h.shutdown(5)
+    again = Hub(max_workers=2, clock=clock, rng=random.Random(2))  # a restart
+    try:
+        assert again.run_due(cfg, store, wait=True).pings == 0  # not due yet
+        clock.t += 200  # past retry_schedule[1] = 60 s and its jitter
+        assert again.run_due(cfg, store, wait=True).pings == 1
+        external.wait("posts", n + 1)
+        forms = Counter(p.body for p in external.posts)
+        assert sorted(forms.values()) == [1] * (n - 1) + [2]  # the one that got the 503
+        clock.t += 3600
+        assert again.run_due(cfg, store, wait=True).pings == 0  # accepted: settled
+    finally:
+        again.shutdown(5)
+    assert len(external.posts) == n + 1
+
+
+def test_a_ping_to_a_hub_no_longer_configured_is_dropped(hub_site, sub):
+    site, _cfg, store, h, clock = hub_site
+    external = sub(statuses=(503,) * 20)
+    cfg = site.config(f'websub.hubs=["{external.url}"]')
+    n = h.run_due(cfg, store, wait=True).pings
+    clock.t += 200
+    assert h.run_due(site.config(), store, wait=True).pings == n  # each one dropped unsent
+    clock.t += 3600
+    assert h.run_due(cfg, store, wait=True).pings == 0
+    assert len(external.posts) == n
 
 
 def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, capsys):
     external = sub(statuses=(500,))
-    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\n')
+    # the failed ping's retry is an hour off: not due at the second build
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\nretry_schedule = [0, 3600]\n')
     assert main(["--config", str(site.config_path), "build"]) == 0
     # atom, rss, json of main, en and tags/economy: all written for the first time
     assert len(external.posts) == 9
@@ -456,3 +545,17 @@ def test_a_one_shot_build_pings_external_hubs_for_the_feeds_it_wrote(site, sub, 
     assert "did not accept the ping" in capsys.readouterr().err  # the first one got a 500
     assert main(["--config", str(site.config_path), "build"]) == 0
     assert len(external.posts) == 9  # nothing changed: no ping
+
+
+def test_a_one_shot_build_retries_a_failed_ping_once_due(site, sub):
+    """With static hosting no daemon runs: the next build, even one that writes
+    nothing, makes the pings an earlier build could not (their retry due)."""
+    external = sub(statuses=(500,))
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\nretry_schedule = [0, 0]\n')
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 9
+    assert main(["--config", str(site.config_path), "build"]) == 0  # writes nothing
+    assert len(external.posts) == 10  # the ping that got the 500, made again
+    assert Counter(p.body for p in external.posts).most_common(1)[0][1] == 2
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 10  # accepted: nothing left to retry

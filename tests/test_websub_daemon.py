@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +194,47 @@ def test_flask_websub_subscriber_gets_the_new_feed(site, daemon, tmp_path):
         assert parsed.entries[0].title == NEW_TITLE
     finally:
         server.shutdown()
+
+
+def test_a_pubsubhubbub_0_3_subscriber_like_newsblur_subscribes_and_gets_the_push(site, daemon):
+    """NewsBlur's reader (apps/push): finds the hub with feedparser, POSTs hub.verify
+    twice (async, sync) and a hub.verify_token, and its callback answers 404 to a
+    verification without that token. It was refused with a 400 (hub.verify given more
+    than once); with the token not echoed it could not have subscribed either."""
+    d = daemon()
+    token = "subscribe" + "0123456789abcdef" * 2
+    sub = Subscriber(token=token)
+    try:
+        feed = feedparser.parse(requests.get(d.base + "rss.xml", timeout=5).content).feed
+        hub_url = next(x.href for x in feed.links if x.rel == "hub")
+        topic = next(x.href for x in feed.links if x.rel == "self")
+        answer = requests.post(hub_url, timeout=5, data={
+            "hub.mode": "subscribe", "hub.callback": sub.url, "hub.topic": topic,
+            "hub.verify": ["async", "sync"], "hub.verify_token": token,
+            "hub.lease_seconds": 2592000})  # fmt: skip
+        assert answer.status_code == 202, answer.text
+        sub.wait("verifications")
+        assert sub.verifications[0]["hub.verify_token"] == token
+        listed = lambda: "127.0.0.1" in _cli(site, "websub", "list").stdout  # noqa: E731
+        wait_for(listed, 20, "the subscription to be active")
+        drop_release(site)
+        wait_for(lambda: any(NEW_TITLE.encode() in p.body for p in sub.posts), 30, "the push")
+    finally:
+        sub.close()
+
+
+def test_the_daemon_retries_a_ping_an_external_hub_refused(site, daemon):
+    """`scofeed run` with an external hub in `hubs`: the hub answers the first ping with
+    a 503; the daemon pings that topic again on retry_schedule (it was dropped)."""
+    external = Subscriber(statuses=(503,))
+    try:
+        daemon(f'hubs = ["{external.url}"]\nretry_schedule = [0, 1]\n')
+        wait_for(lambda: len(external.posts) >= 9, 30, "the first pings")  # 3 sets x 3
+        wait_for(lambda: len(external.posts) >= 10, 30, "the refused ping made again")
+        once_more = Counter(p.body for p in external.posts).most_common(1)[0]
+        assert once_more[1] == 2 and b"hub.mode=publish" in once_more[0]
+    finally:
+        external.close()
 
 
 def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):

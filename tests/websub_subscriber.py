@@ -19,10 +19,14 @@ class Post:
 
 class Subscriber:
     """``echo``: "challenge" (confirm), "wrong" (answer something else), "404" (refuse).
+    ``token``: the hub.verify_token a verification must carry (PubSubHubbub 0.3).
     ``statuses``: the status for each distribution POST in turn, then 204."""
 
-    def __init__(self, echo: str = "challenge", statuses: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, echo: str = "challenge", statuses: tuple[int, ...] = (), token: str | None = None
+    ) -> None:
         self.echo = echo
+        self.token = token  # a verification without this hub.verify_token gets a 404
         self.statuses = deque(statuses)
         self.verifications: list[dict[str, str]] = []
         self.posts: list[Post] = []
@@ -49,6 +53,8 @@ class Subscriber:
                     sub._cond.notify_all()
                 if query.get("hub.mode") == "denied":
                     self._answer(200, b"ok")
+                elif sub.token is not None and query.get("hub.verify_token") != sub.token:
+                    self._answer(404, b"no such subscription")  # NewsBlur's push callback
                 elif sub.echo == "challenge":
                     self._answer(200, query.get("hub.challenge", "").encode())
                 elif sub.echo == "wrong":

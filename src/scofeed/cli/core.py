@@ -11,6 +11,7 @@ from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, count, load_config, open_store
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
+from scofeed.store import websub as hub_rows
 
 SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
 
@@ -68,9 +69,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     if unreadable:
         print(f"scofeed: {unreadable}", file=sys.stderr)
     failed = 1 if report.rejected or unreadable else 0
-    if not (cfg.websub.hubs and report.written):
+    if not cfg.websub.hubs:
         return failed
     # lazy on purpose: the pings need requests, which a build without hubs never loads
+    # (nor one that wrote nothing while no earlier ping waits for its retry)
+    if not (report.written or hub_rows.due_pings(store.db, datetime.now(UTC).timestamp(), 1)):
+        return failed
     from scofeed import websub
 
     for hub_url, topic, ok in websub.ping_hubs(cfg, store, report.written):

@@ -1,7 +1,7 @@
 """Due times and leases kept in the store, when the wall clock went back.
 
 Every time the daemon waits for (a source's next poll, a delivery's next attempt, a
-WebSub verification or distribution, an ActivityPub delivery, a page's recheck) and
+WebSub verification, distribution or ping, an ActivityPub delivery, a page's recheck) and
 every lease a sender holds is a wall-clock time in the store: after the clock went back
 an hour, each would wait an hour more than meant. ``move_back`` moves those still ahead
 back by the jump, never before now.
@@ -18,6 +18,7 @@ DUE_COLUMNS = (
     ("webhook_endpoints", "lease_until"),
     ("websub_intents", "next_attempt"),
     ("websub_distributions", "next_attempt"),
+    ("websub_pings", "next_attempt"),
     ("ap_deliveries", "next_attempt"),
     ("ap_hosts", "lease_until"),
     ("page_checks", "next_check"),

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 19
+FRESH_VERSION = 20
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -156,7 +156,7 @@ CREATE TABLE websub_intents (
         reason        TEXT,                   -- hub.reason of a denial
         challenge     TEXT NOT NULL,
         created       REAL NOT NULL,
-        next_attempt  REAL NOT NULL,
+        next_attempt  REAL NOT NULL, verify_token TEXT,
         UNIQUE (topic, callback)
     );
 
@@ -316,5 +316,18 @@ CREATE INDEX entries_live_by_language
 CREATE INDEX entries_by_url ON entries (url_key) WHERE url_key IS NOT NULL;
 
 CREATE INDEX entries_by_identity ON entries (identity) WHERE substr(identity, 1, 3) != 'fp:';
+
+CREATE TABLE websub_pings (
+        hub          TEXT NOT NULL,
+        topic        TEXT NOT NULL,
+        queued       REAL NOT NULL,          -- when the change was seen (a newer one resets)
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL,
+        last_status  INTEGER,
+        last_error   TEXT,
+        PRIMARY KEY (hub, topic)
+    );
+
+CREATE INDEX websub_pings_due ON websub_pings (next_attempt);
 
 """

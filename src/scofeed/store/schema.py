@@ -508,6 +508,24 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE page_checks ADD COLUMN format TEXT;
     """,
+    # 20: the hub.verify_token of a subscription request (PubSubHubbub 0.3), echoed in
+    # its verification of intent: NewsBlur refuses a verification without it; and the
+    # publish pings to external hubs still to make, retried like a distribution (a ping
+    # lost to a hub's 503 left its subscribers without the change until the next one)
+    """
+    ALTER TABLE websub_intents ADD COLUMN verify_token TEXT;
+    CREATE TABLE websub_pings (
+        hub          TEXT NOT NULL,
+        topic        TEXT NOT NULL,
+        queued       REAL NOT NULL,          -- when the change was seen (a newer one resets)
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL NOT NULL,
+        last_status  INTEGER,
+        last_error   TEXT,
+        PRIMARY KEY (hub, topic)
+    );
+    CREATE INDEX websub_pings_due ON websub_pings (next_attempt);
+    """,
 ]
 
 

@@ -9,6 +9,7 @@ never show them in their ``repr``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SUBSCRIBE, UNSUBSCRIBE, DENIED = "subscribe", "unsubscribe", "denied"
@@ -44,6 +45,8 @@ class Intent:
     challenge: str = field(repr=False)
     reason: str | None = None
     id: int = 0
+    # the subscriber's hub.verify_token (PubSubHubbub 0.3), echoed in the verification
+    verify_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,16 @@ def put_intent(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     still waiting (its challenge with it)."""
     db.execute(
         "INSERT INTO websub_intents (mode, topic, callback, host, secret, lease_seconds, "
-        "reason, challenge, created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "reason, challenge, created, next_attempt, verify_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET mode = excluded.mode, "
         "host = excluded.host, secret = excluded.secret, "
         "lease_seconds = excluded.lease_seconds, reason = excluded.reason, "
         "challenge = excluded.challenge, created = excluded.created, "
-        "next_attempt = excluded.next_attempt",
+        "next_attempt = excluded.next_attempt, verify_token = excluded.verify_token",
         (intent.mode, intent.topic, intent.callback, intent.host, intent.secret,
-         intent.lease_seconds, intent.reason, intent.challenge, now, now),
+         intent.lease_seconds, intent.reason, intent.challenge, now, now,
+         intent.verify_token),
     )  # fmt: skip
 
 
@@ -90,7 +95,7 @@ def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[In
     ).fetchall()
     return [
         Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
-               r["lease_seconds"], r["challenge"], r["reason"], r["id"])
+               r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"])
         for r in rows
     ]  # fmt: skip
 
@@ -268,6 +273,59 @@ def settle(
         (*args, d.subscription_id),
     )
     return cur.rowcount == 1
+
+
+# -- pings to external hubs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ping:
+    hub: str
+    topic: str
+    queued: float
+    attempts: int  # made so far
+
+
+def queue_pings(db: sqlite3.Connection, hubs: Sequence[str], topic: str, now: float) -> None:
+    """A change of ``topic`` to tell each of ``hubs``: due now, its attempts counted
+    afresh (one still waiting for an earlier change is the same ping)."""
+    db.executemany(
+        "INSERT INTO websub_pings (hub, topic, queued, next_attempt) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (hub, topic) DO UPDATE SET queued = excluded.queued, attempts = 0, "
+        "next_attempt = excluded.next_attempt",
+        [(h, topic, now, now) for h in hubs],
+    )
+
+
+def due_pings(db: sqlite3.Connection, now: float, limit: int = 500) -> list[Ping]:
+    rows = db.execute(
+        "SELECT hub, topic, queued, attempts FROM websub_pings WHERE next_attempt <= ? "
+        "ORDER BY next_attempt LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    return [Ping(*tuple(r)) for r in rows]
+
+
+def settle_ping(
+    db: sqlite3.Connection,
+    p: Ping,
+    status: int | None,
+    error: str | None,
+    next_attempt: float | None,
+) -> None:
+    """One ping's outcome: ``next_attempt`` None settles it (accepted, or given up), else
+    it waits for that time. A ping queued again meanwhile (a newer change) is left due."""
+    if next_attempt is None:
+        db.execute(
+            "DELETE FROM websub_pings WHERE hub = ? AND topic = ? AND queued = ?",
+            (p.hub, p.topic, p.queued),
+        )
+    else:
+        db.execute(
+            "UPDATE websub_pings SET attempts = attempts + 1, next_attempt = ?, "
+            "last_status = ?, last_error = ? WHERE hub = ? AND topic = ? AND queued = ?",
+            (next_attempt, status, error, p.hub, p.topic, p.queued),
+        )
 
 
 def counts(db: sqlite3.Connection) -> dict[str, int]:

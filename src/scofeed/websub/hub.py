@@ -29,6 +29,12 @@ MAX_SECRET = 200  # bytes: hub.secret must be shorter (WebSub 5.1)
 MAX_URL = 2048
 MAX_FIELDS = 20
 FORM_TYPE = "application/x-www-form-urlencoded"
+# the request parameters the hub reads; any other is ignored (WebSub 5.1), even given
+# twice, as PubSubHubbub 0.3 subscribers send hub.verify (NewsBlur: sync and async)
+FIELDS = frozenset(
+    ("hub.mode", "hub.topic", "hub.callback", "hub.secret", "hub.lease_seconds",
+     "hub.verify_token")
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,8 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
         raise HubRequestError("malformed body: expected a URL-encoded form in UTF-8\n") from None
     form: dict[str, str] = {}
     for key, value in pairs:
+        if key not in FIELDS:
+            continue  # WebSub 5.1: a hub ignores the parameters it does not understand
         if key in form:
             raise HubRequestError(f"{key} is given more than once\n")
         form[key] = value
@@ -145,14 +153,23 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
     secret = form.get("hub.secret") or None
     if secret is not None and len(secret.encode("utf-8")) >= MAX_SECRET:
         raise HubRequestError(f"hub.secret must be shorter than {MAX_SECRET} bytes\n")
-    lease_seconds = lease(cfg, form.get("hub.lease_seconds"))
+    # WebSub 5.1: hub.lease_seconds "MAY be present for unsubscription requests and MUST
+    # be ignored by the hub in that case" (a bad one refused an unsubscribe)
+    asked = form.get("hub.lease_seconds") if mode == SUBSCRIBE else None
+    lease_seconds = lease(cfg, asked)
+    verify_token = form.get("hub.verify_token") or None
+    if verify_token is not None and len(verify_token) > MAX_URL:
+        raise HubRequestError(f"hub.verify_token is longer than {MAX_URL} characters\n")
     if mode == UNSUBSCRIBE:
         secret = None
-    return Intent(mode, topic, callback, host, secret, lease_seconds, challenge)
+    return Intent(mode, topic, callback, host, secret, lease_seconds, challenge,
+                  verify_token=verify_token)  # fmt: skip
 
 
 def verification_query(intent: Intent) -> list[tuple[str, str]]:
-    """The query parameters of the GET to the callback (WebSub 5.3 and 5.2)."""
+    """The query parameters of the GET to the callback (WebSub 5.3 and 5.2), with the
+    subscriber's ``hub.verify_token`` when it gave one (PubSubHubbub 0.3 subscribers,
+    NewsBlur among them, refuse a verification without it)."""
     if intent.mode == DENIED:
         query = [("hub.mode", DENIED), ("hub.topic", intent.topic)]
         return query + ([("hub.reason", intent.reason)] if intent.reason else [])
@@ -163,6 +180,8 @@ def verification_query(intent: Intent) -> list[tuple[str, str]]:
     ]
     if intent.mode == SUBSCRIBE:
         query.append(("hub.lease_seconds", str(intent.lease_seconds)))
+    if intent.verify_token is not None:  # PubSubHubbub 0.3, as Google's hub still does
+        query.append(("hub.verify_token", intent.verify_token))
     return query
 
 

@@ -6,13 +6,15 @@
    removed and their subscribers told (``hub.mode=denied``);
 2. each topic's published file is compared with the body last distributed (by hash,
    kept in the store): a changed feed is recorded and queued for every subscriber of
-   the topic, and each external hub of ``[websub] hubs`` is pinged;
-3. every due verification of intent and every due distribution goes to a worker of
-   the hub's bounded thread pool; a hanging callback holds only its own worker.
+   the topic, and a ping queued for each external hub of ``[websub] hubs`` (in the
+   same transaction);
+3. every due verification of intent, distribution and ping goes to a worker of the
+   hub's bounded thread pool; a hanging callback holds only its own worker.
 
 A distribution that gets no 2xx is retried on ``[websub] retry_schedule`` (the
 webhooks' policy: ``Retry-After`` on 429/503, 410 removes the subscription, a refused
-address fails at once). Everything due lives in the store: a restart loses nothing.
+address fails at once); so is a ping (410 or the end of the schedule drops it).
+Everything due lives in the store: a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from scofeed.config import Config
 from scofeed.deliver import policy
+from scofeed.deliver.policy import Result
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -48,17 +52,18 @@ class HubReport:
     queued: int = 0
     verifications: int = 0
     distributions: int = 0
+    pings: int = 0  # to external hubs
 
     def line(self) -> str:
         return (
             f"expired={self.expired} denied={self.denied} changed={len(self.changed)} "
             f"queued={self.queued} verifying={self.verifications} "
-            f"distributing={self.distributions}"
+            f"distributing={self.distributions} pinging={self.pings}"
         )
 
     def __bool__(self) -> bool:
         return any((self.expired, self.denied, self.changed, self.verifications,
-                    self.distributions))  # fmt: skip
+                    self.distributions, self.pings))  # fmt: skip
 
 
 class Hub:
@@ -98,6 +103,10 @@ class Hub:
             if self._claim(("sub", d.subscription_id)):
                 report.distributions += 1
                 futures.append(self._submit(self._distribute, cfg, store, d))
+        for p in rows.due_pings(store.db, now):
+            if self._claim(("ping", (p.hub, p.topic))):
+                report.pings += 1
+                futures.append(self._submit(self._ping, cfg, store, p))
         if wait:
             wait_futures(futures)
         return report
@@ -137,6 +146,7 @@ class Hub:
             with self._writes, store.transaction() as db:
                 if rows.last_hash(db, topic.url) != digest:
                     n = rows.add_content(db, topic.url, digest, topic.content_type, body, now)
+                    rows.queue_pings(db, cfg.websub.hubs, topic.url, now)  # in one go
                     report.changed.append(topic.url)
                     report.queued += n
                     log.log(  # INFO only when a subscriber gets it
@@ -147,9 +157,6 @@ class Hub:
                         n,
                     )
             self._seen[topic.url] = (st.st_mtime_ns, st.st_size)
-        for topic_url in report.changed:
-            for hub_url in cfg.websub.hubs:
-                self._submit(self._ping, cfg, hub_url, topic_url)
 
     # -- workers -------------------------------------------------------------------------
 
@@ -227,8 +234,12 @@ class Hub:
             with self._lock:
                 self._busy.discard(("sub", d.subscription_id))
 
-    def _ping(self, cfg: Config, hub_url: str, topic: str) -> None:
-        ping(cfg, hub_url, topic)
+    def _ping(self, cfg: Config, store: Store, p: rows.Ping) -> None:
+        try:
+            ping_due(cfg, store, p, self.clock, self.rng, self._writes)
+        finally:
+            with self._lock:
+                self._busy.discard(("ping", (p.hub, p.topic)))
 
     # -- stopping ------------------------------------------------------------------------
 
@@ -248,25 +259,64 @@ def counts(store: Store) -> dict[str, int]:
     return rows.counts(store.db)
 
 
-def ping(cfg: Config, hub_url: str, topic: str) -> bool:
-    """Tell one external hub that ``topic`` changed; whether it answered 2xx (logged)."""
+def _send_ping(cfg: Config, hub_url: str, topic: str) -> Result:
     # the pushes' session (the attempt deadline, the CA bundle); hubs the operator
     # configured are trusted, so no address guard
     with send.session(allow_private=True) as s:
-        result = send.ping(s, hub_url, topic, cfg.websub.timeout)
-    ok = result.status is not None and 200 <= result.status < 300
+        return send.ping(s, hub_url, topic, cfg.websub.timeout)
+
+
+def ping(cfg: Config, hub_url: str, topic: str) -> bool:
+    """One ping, nothing stored: whether ``hub_url`` answered 2xx."""
+    status = _send_ping(cfg, hub_url, topic).status
+    return status is not None and 200 <= status < 300
+
+
+def ping_due(
+    cfg: Config,
+    store: Store,
+    p: rows.Ping,
+    clock: Callable[[], float],
+    rng: random.Random,
+    writes: AbstractContextManager[object] | None = None,
+) -> bool:
+    """Tell one external hub that ``p.topic`` changed; whether it answered 2xx (logged).
+    Otherwise the ping stays due again on ``retry_schedule``, as a distribution does
+    (WebSub 6: the publisher MUST inform its hubs; a hub's 503 lost the change), until
+    the schedule runs out or the hub answers 410. ``writes``: held while writing."""
+    if p.hub not in cfg.websub.hubs:  # no longer configured: dropped unsent
+        with writes or nullcontext(), store.transaction() as db:
+            rows.settle_ping(db, p, None, "hub no longer configured", None)
+        return False
+    result = _send_ping(cfg, p.hub, p.topic)
+    now = clock()
+    decision = policy.decide(p.attempts + 1, result, now, cfg.websub.retry_schedule, rng)
+    ok = decision.outcome == policy.DELIVERED
+    with writes or nullcontext(), store.transaction() as db:
+        rows.settle_ping(db, p, result.status, None if ok else decision.reason,
+                         decision.next_attempt)  # fmt: skip
     log.log(
         logging.INFO if ok else logging.WARNING,
-        "websub_ping hub=%s topic=%s outcome=%s",
-        urlsplit(hub_url).hostname, topic, "ok" if ok else policy.describe(result),
+        "websub_ping hub=%s topic=%s attempt=%d outcome=%s reason=%r",
+        urlsplit(p.hub).hostname, p.topic, p.attempts + 1, decision.outcome, decision.reason,
     )  # fmt: skip
     return ok
 
 
-def ping_hubs(cfg: Config, store: Store, written: list[str]) -> list[tuple[str, str, bool]]:
+def ping_hubs(
+    cfg: Config, store: Store, written: list[str], clock: Callable[[], float] = time.time
+) -> list[tuple[str, str, bool]]:
     """After a one-shot build: ping every external hub for each topic whose file was
-    written (``written``: paths under feeds/). Returns (hub, topic, ok) for each ping."""
+    written (``written``: paths under feeds/), and again those an earlier build (or a
+    daemon on this store) could not make whose retry is due. Returns (hub, topic, ok)
+    for each ping."""
     paths = {cfg.paths.feeds / w for w in written}
     topics = hub.topics(cfg, published_sets(cfg, store)).values()
     changed = [t.url for t in topics if t.path in paths]
-    return [(h, t, ping(cfg, h, t)) for t in changed for h in cfg.websub.hubs]
+    now = clock()
+    with store.transaction() as db:
+        for topic in changed:
+            rows.queue_pings(db, cfg.websub.hubs, topic, now)
+    rng = random.Random()
+    due = rows.due_pings(store.db, now)
+    return [(p.hub, p.topic, ping_due(cfg, store, p, clock, rng)) for p in due]

@@ -83,8 +83,12 @@ def distribute(
 
 
 def ping(s: requests.Session, hub_url: str, topic: str, timeout: float) -> Result:
-    """Tell an external hub that ``topic`` changed (``hub.mode=publish``)."""
-    form = {"hub.mode": "publish", "hub.url": topic}
+    """Tell an external hub that ``topic`` changed (``hub.mode=publish``). WebSub leaves
+    the ping to each hub: Google's, Superfeedr and WordPress read ``hub.url``
+    (PubSubHubbub 0.4), hubs written for WebSub (websub.rocks' publisher, Switchboard's
+    instructions, others that need ``hub.topic``) read ``hub.topic``; both are sent, the
+    same URL, and each hub ignores the one it does not read."""
+    form = {"hub.mode": "publish", "hub.url": topic, "hub.topic": topic}
     headers = {"Content-Type": hub.FORM_TYPE}
     sent = sender.post_outcome(s, hub_url, urlencode(form).encode("ascii"), headers, timeout)
     return sent.result
