@@ -185,3 +185,11 @@ def test_the_loader_reads_the_field_types_typing_would():
     for cls in sections:
         typed = typing.get_type_hints(cls)
         assert field_types(cls) == {f: typed[f] for f in cls.__dataclass_fields__}, cls
+
+
+def test_the_default_stop_budget_outlasts_a_default_webhook_attempt():
+    """A webhook attempt in flight when the daemon is stopped should end by its own
+    deadline: cut at the stop (10 s against a 15 s timeout), it was sent again after the
+    restart, and Slack or Discord, which keep no webhook-id, posted it twice."""
+    timeout = next(f.default for f in dataclasses.fields(config_mod.Webhook) if f.name == "timeout")
+    assert load(None, []).schedule.stop_seconds > timeout

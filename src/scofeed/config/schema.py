@@ -231,7 +231,9 @@ class ScheduleConfig:
     scan_interval: int = check(_positive, default=60)
     deliver_interval: int = check(_positive, default=5)
     # seconds a stop (SIGTERM, Ctrl-C) gives running jobs and requests in flight to finish
-    stop_seconds: float = check(_positive, default=10.0)
+    # above the webhooks' default timeout (15 s): an attempt in flight at a stop ends by
+    # its own deadline, not cut to be sent again after the restart
+    stop_seconds: float = check(_positive, default=20.0)
 
 
 @frozen
