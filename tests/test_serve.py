@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import http.client
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -113,12 +114,16 @@ def test_if_modified_since_later_than_the_server_clock_is_ignored(served):
     future is no date at all (RFC 7232 3.3, Apache's rule): a reader whose clock runs
     ahead and sends its own time would otherwise be told 304 for every change made
     until the server's clock reaches that time."""
+    changed = 1_700_000_000  # 2023-11-14: the file's last change, well in the past
+    os.utime(served.feeds / "atom.xml", (changed, changed))
     _, headers, body = served.get("/atom.xml")
-    assert served.get("/atom.xml", If_Modified_Since=formatdate(time.time(), usegmt=True))[0] == 304
-    for ahead in (3600, 30 * 365 * 86400):
-        future = formatdate(time.time() + ahead, usegmt=True)
+    assert headers["last-modified"] == formatdate(changed, usegmt=True)
+    later = formatdate(changed + 3600, usegmt=True)  # after the change, before now
+    assert served.get("/atom.xml", If_Modified_Since=later)[0] == 304
+    # a day ahead of this machine's clock (a reader's clock running fast), and 2096
+    for future in (formatdate(time.time() + 86400, usegmt=True), "Wed, 01 Oct 2096 00:00:00 GMT"):
         status, _, again = served.get("/atom.xml", If_Modified_Since=future)
-        assert (status, again) == (200, body), ahead
+        assert (status, again) == (200, body), future
     # the Last-Modified sent back as it was given is always a 304, even a second ahead
     # (publishing moves a file's time one second on when the clock has not: publish.py)
     assert served.get("/atom.xml", If_Modified_Since=headers["last-modified"])[0] == 304
