@@ -12,7 +12,6 @@ revise the entry of the one it displaced.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 import logging
 import re
@@ -28,6 +27,7 @@ from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.render.links import absolute_links
 from scofeed.sources.htmlpage import fragment_text, host_language
+from scofeed.sources.meta import said_name
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,9 @@ def _name(origin: str, ident: Any, title: Any, published: datetime | None, text:
     """An item without a link: ``FEED#ID``, else ``FEED#`` and a hash of what it says."""
     if ident:
         return f"{origin}#{ident}"
-    said = "\n".join((str(title or ""), published.isoformat() if published else "", text))
-    return f"{origin}#{hashlib.sha256(said.encode()).hexdigest()[:20]}"
+    return (
+        f"{origin}#{said_name(str(title or ''), published.isoformat() if published else '', text)}"
+    )
 
 
 def _web_link(base_url: str, value: Any) -> str | None:

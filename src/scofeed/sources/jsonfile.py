@@ -16,7 +16,6 @@ invalid item rejects the file, naming the item by its place.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import Counter
@@ -26,7 +25,7 @@ from typing import Any
 
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
-from scofeed.sources.meta import KEYS, html_paragraphs, release_from_meta
+from scofeed.sources.meta import KEYS, html_paragraphs, release_from_meta, said_name
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def _said(release: Release) -> str:
     item; a new title or date makes it another (give items an id to edit those)."""
     title = release.title if release.title is not None else release.text.split("\n", 1)[0]
     date = release.published.isoformat() if release.published else ""
-    return hashlib.sha256(f"{title}\n{date}".encode()).hexdigest()[:20]
+    return said_name(title, date)
 
 
 def _named(origin: str, releases: list[Release]) -> list[Release]:

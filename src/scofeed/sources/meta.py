@@ -10,6 +10,7 @@ that ``Release.text`` must always hold.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import date, datetime, time
@@ -162,3 +163,10 @@ def html_paragraphs(fragment: str) -> list[str]:
         if para:
             out.append(para)
     return out
+
+
+def said_name(*said: str) -> str:
+    """The name of a list or feed item that has no id or URL of its own, made of what it
+    says (``sources.feed``: title, date and text; ``sources.jsonfile``: title and date):
+    20 hex digits of their hash, the same for the same words wherever the item stands."""
+    return hashlib.sha256("\n".join(said).encode()).hexdigest()[:20]
