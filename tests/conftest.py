@@ -26,11 +26,13 @@ REPO = Path(__file__).resolve().parents[1]
 if list(getattr(sys.modules.get("tests"), "__path__", [])) != [str(REPO / "tests")]:
     sys.modules["tests"] = types.ModuleType("tests")
     sys.modules["tests"].__path__ = [str(REPO / "tests")]
-# werkzeug (pytest-httpserver's server) gives its logger a stderr handler of its own
-# unless one is there: made during a test, it writes to that test's captured stream, and
-# a request answered after the test ended (a handler held until then) printed "Logging
-# error ... I/O operation on closed file". Its lines go to the root logger instead.
-logging.getLogger("werkzeug").addHandler(logging.NullHandler())
+# werkzeug (pytest-httpserver's server) logs each request it answers, to a stderr
+# handler of its own or the root's, either of which may be a finished test's captured
+# stream: a request answered after its test ended (a handler held until then) printed
+# "Logging error ... I/O operation on closed file". No test reads those lines.
+_werkzeug = logging.getLogger("werkzeug")
+_werkzeug.addHandler(logging.NullHandler())
+_werkzeug.propagate = False
 SEED = REPO / "sources" / "000_8062ea63522097a7.txt"
 DATA = Path(__file__).resolve().parent / "data"
 
