@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,6 +126,33 @@ def test_if_modified_since_later_than_the_server_clock_is_ignored(served):
         assert (status, again) == (200, body), future
     # the Last-Modified sent back as it was given is always a 304, even a second ahead
     # (publishing moves a file's time one second on when the clock has not: publish.py)
+    assert served.get("/atom.xml", If_Modified_Since=headers["last-modified"])[0] == 304
+
+
+def test_last_modified_is_never_later_than_the_date(served):
+    """Publishing moves a file's time a second on when it changed twice in one second
+    (publish.write_atomic), so that time can be ahead of the clock. RFC 9110 8.8.2.1: a
+    server MUST NOT send a Last-Modified later than its Date, and sends the Date in its
+    place; an If-Modified-Since of that early date is not a 304 (an older version may
+    have had the same date), the ETag still is; once the clock reaches the file's time,
+    that time is the Last-Modified."""
+    ahead = int(time.time()) + 2  # a file's time two seconds ahead of the clock
+    os.utime(served.feeds / "atom.xml", (ahead, ahead))
+    for gzip_too in ({}, {"Accept_Encoding": "gzip"}):
+        status, headers, _ = served.get("/atom.xml", **gzip_too)
+        assert status == 200
+        stated = parsedate_to_datetime(headers["last-modified"])
+        assert stated <= parsedate_to_datetime(headers["date"]), headers
+        assert stated.timestamp() < ahead
+        early = headers["last-modified"]
+        assert served.get("/atom.xml", If_Modified_Since=early, **gzip_too)[0] == 200
+        assert served.get("/atom.xml", If_None_Match=headers["etag"], **gzip_too)[0] == 304
+        # asked again at once: answered from memory (the server's loop), the same
+        assert served.get("/atom.xml", **gzip_too)[1]["last-modified"] == early
+    while time.time() < ahead + 0.05:
+        time.sleep(0.05)
+    _, headers, _ = served.get("/atom.xml")
+    assert headers["last-modified"] == formatdate(ahead, usegmt=True)
     assert served.get("/atom.xml", If_Modified_Since=headers["last-modified"])[0] == 304
 
 

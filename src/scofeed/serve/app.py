@@ -156,7 +156,10 @@ class FeedAnswer:
     built once per (config, file version, encoding, max-age) and handed to the server as
     they are. ``checked``: the monotonic time of the newest stat() that found this version
     current (read before the stat, so never late); ``App.ready`` trusts it for
-    ``READY_FOR`` seconds."""
+    ``READY_FOR`` seconds. ``until``: for a file whose time is still ahead of the clock
+    (publishing moves it a second on: ``publish.write_atomic``), the time (epoch
+    seconds) from which these answers, which state the clock's time as Last-Modified,
+    no longer fit; 0 for the others."""
 
     cfg: Config
     cached: Cached
@@ -164,26 +167,50 @@ class FeedAnswer:
     full: Response
     not_modified: Response
     checked: float = 0.0
+    until: float = 0.0
 
     def fits(self, cfg: Config, cached: Cached, max_age: int) -> bool:
-        return self.cfg is cfg and self.cached is cached and self.max_age == max_age
+        return (
+            self.cfg is cfg
+            and self.cached is cached
+            and self.max_age == max_age
+            and not self.expired()
+        )
+
+    def expired(self) -> bool:
+        return bool(self.until) and time.time() >= self.until
 
     def respond(self, environ: Mapping[str, Any]) -> Response:
         cached = self.cached
         etags = (cached.etag, cached.etag_gzip)
-        if not_modified(environ, etags, cached.mtime, cached.last_modified):
+        # a Last-Modified stated early is no version's own: only a date after the file's
+        # time makes an If-Modified-Since a 304 then
+        sent = "" if self.until else cached.last_modified
+        if not_modified(environ, etags, cached.mtime, sent):
             return self.not_modified
         return self.full
 
 
 def file_answer(
-    cfg: Config, cached: Cached, use_gzip: bool, kind: str, max_age: int, link: str | None
+    cfg: Config,
+    cached: Cached,
+    use_gzip: bool,
+    kind: str,
+    max_age: int,
+    link: str | None,
+    now: float | None = None,
 ) -> FeedAnswer:
     """The answers for a published file: its ETag per encoding, its caching, the WebSub
-    ``Link`` (subscription feeds only), its type and body."""
+    ``Link`` (subscription feeds only), its type and body. A file whose time is ahead
+    of the clock (``now``) states the clock's time as Last-Modified: RFC 9110 8.8.2.1,
+    a server MUST NOT send one later than its Date, and replaces a time in the future
+    with the Date; the answers are built again once the clock reaches the file's time."""
+    now = time.time() if now is None else now
+    ahead = cached.mtime > now
+    last_modified = formatdate(int(now), usegmt=True) if ahead else cached.last_modified
     common = [
         ("ETag", cached.etag_gzip if use_gzip else cached.etag),
-        ("Last-Modified", cached.last_modified),
+        ("Last-Modified", last_modified),
         ("Cache-Control", f"public, max-age={max_age}"),
         ("Vary", "Accept-Encoding"),
     ]
@@ -199,6 +226,7 @@ def file_answer(
         max_age,
         Response(200, body, full).completed(),
         Response(304, b"", common).completed(),
+        until=cached.mtime if ahead else 0.0,
     )
 
 
@@ -234,7 +262,8 @@ def not_modified(
 ) -> bool:
     """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since; a date
     later than our clock is ignored (RFC 7232 3.3, as Apache does), unless it is the exact
-    Last-Modified we sent (publishing may set that a second ahead: ``publish``)."""
+    ``last_modified`` we sent ("" while the file's time is ahead of the clock: see
+    ``file_answer``)."""
     inm = environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
         if inm in etags:  # the common case: the client sends back the one ETag it got
@@ -417,6 +446,8 @@ class App:
             return None
         checked = answer.checked
         if time.monotonic() - checked >= self.ready_for or checked <= last_change():
+            return None
+        if answer.expired():  # its early Last-Modified: a worker builds the true one
             return None
         return answer.respond(environ)
 
