@@ -443,3 +443,40 @@ def test_a_list_of_unnamed_items_that_grows_at_its_head_revises_nothing(site):
         assert after[title].content[0].value == before[title].content[0].value
     assert after["Item 2"].id == before["Item 2"].id
     assert "Corrected." in after["Item 2"].content[0].value
+
+
+def test_an_unnamed_list_item_whose_title_or_date_is_edited_revises_its_entry(site):
+    """An item without an id or URL is named by its title and date, so an edit of either
+    names it anew. Where it stands in for an item gone from the list's last version,
+    with the same first paragraph and the same title or date, it is that item edited:
+    its entry is revised (same id, revision 2), never published twice. An item gone
+    with no such stand-in, and one new with another first paragraph, stay apart."""
+
+    def item(title: str, date: str, text: str) -> dict[str, str]:
+        return {"title": title, "date": date, "text": text}
+
+    one = item("SCO ministers meet in Astana", "2021-03-01", "The ministers met in Astana.")
+    two = item("Secretary-General receives envoy", "2021-03-02", "The envoy of Mongolia came.")
+    three = item("Youth forum opens", "2021-03-03", "The forum opened in Tashkent.")
+    listed = site.sources / "list.json"
+    listed.write_text(json.dumps([three, two, one]), encoding="utf-8")
+    assert build(site).new == 4  # and the seed
+    ids = {e.title: e.id for e in entry_rows.latest(site.store().db)}
+
+    retitled = {**one, "title": "SCO foreign ministers meet in Astana"}
+    redated = {**two, "date": "2021-03-04"}
+    other = item("Youth forum closes", "2021-03-05", "The forum closed in Tashkent.")
+    listed.write_text(json.dumps([other, redated, retitled]), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.updated, report.duplicates) == (1, 2, 0)
+    entries = {e.title: e for e in entry_rows.latest(site.store().db)}
+    assert entries["SCO foreign ministers meet in Astana"].id == ids[one["title"]]
+    assert entries["SCO foreign ministers meet in Astana"].revision == 2
+    assert one["title"] not in entries  # the old title is no entry of its own
+    assert entries[two["title"]].id == ids[two["title"]]
+    assert entries[two["title"]].published.date().isoformat() == "2021-03-04"
+    # the item gone without a stand-in keeps its entry (a deleted item retracts nothing)
+    assert entries[three["title"]].id == ids[three["title"]]
+    assert entries["Youth forum closes"].id not in ids.values()
+    feed = feedparser.parse(site.feeds / "atom.xml")
+    assert len(feed.entries) == len({e.id for e in feed.entries}) == 5

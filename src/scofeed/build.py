@@ -24,7 +24,7 @@ from datetime import datetime
 from scofeed import pool
 from scofeed.config import Config
 from scofeed.errors import ConfigError, shown
-from scofeed.ingest import Change, ingest_one, tally
+from scofeed.ingest import Change, continue_renamed, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
@@ -141,6 +141,8 @@ def build(
                 _reject(db, report, outcome, stamp)
                 remembered.append(_file_state(item, "rejected", outcome.reason))
                 continue
+            if item.rel in index.stamps:  # a list file edited: items it names anew
+                continue_renamed(db, item.rel, outcome, now.timestamp(), known, pending)
             for release, entry in outcome:
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,

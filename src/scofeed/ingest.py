@@ -31,7 +31,14 @@ from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
 from scofeed.model import Entry, Planner, Release, Withdrawal
-from scofeed.normalise import Settings, adopt_id, identity_of, normalise, settings_from
+from scofeed.normalise import (
+    Settings,
+    adopt_id,
+    compare_key,
+    identity_of,
+    normalise,
+    settings_from,
+)
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store.entries import Known, Match
@@ -198,6 +205,54 @@ def ingest_one(
         return Change(revised, "updated"), 0
     queued = planner(db, revised, event) if planner else 0
     return Change(revised, kind), queued
+
+
+def continue_renamed(
+    db: sqlite3.Connection,
+    rel: str,
+    items: Sequence[tuple[Release, Entry]],
+    stamp: float,
+    known: Known | None = None,
+    pending: entry_rows.Pending | None = None,
+) -> int:
+    """Items of the list file ``rel`` named by what they say (no id, no URL:
+    ``sources.jsonfile``) are named by their title and date, so an edit of either names
+    the item anew. Each such new name that stands where an item of the file's last
+    version has gone, with the same first paragraph (the entry's summary) and the same
+    title or the same date, is that item edited: its name is linked to that item's entry,
+    with what the item last held, so that ``ingest_one`` revises the entry instead of
+    publishing the release twice. Returns how many were linked."""
+    said = [
+        (r, e)
+        for r, e in items
+        if r.key is None and r.url is None and r.origin.startswith(rel + "#")
+    ]
+    if not said:
+        return 0
+    if pending is not None:
+        pending.flush(db)
+    stored = entry_rows.list_items(db, rel)
+    held = {item.origin for item in stored}
+    now_named = {r.origin for r, _e in items}
+    gone = [item for item in stored if item.origin not in now_named]
+    linked = 0
+    for release, entry in said:
+        if release.origin in held or not gone:
+            continue
+        published = entry.published.isoformat()
+        for item in gone:
+            if item.summary == entry.summary and (
+                compare_key(item.title) == compare_key(entry.title) or item.published == published
+            ):
+                entry_rows.link_origin(
+                    db, release.origin, item.entry_id, item.input_hash, "local", stamp
+                )
+                if known is not None:
+                    known.origins.add(release.origin)
+                gone.remove(item)
+                linked += 1
+                break
+    return linked
 
 
 def _flip(release: Release, withdrawn_by: str | None) -> str | None:

@@ -314,6 +314,30 @@ def link_origin(
     db.execute(_LINK, (as_db(origin), entry_id, content_hash, kind, seen, int(mirror)))
 
 
+class ListItem(NamedTuple):
+    """An entry an item of a list file made and last set (``list_items``)."""
+
+    origin: str  # FILE#NAME
+    entry_id: str
+    input_hash: str  # what the item last held
+    title: str
+    summary: str
+    published: str
+
+
+def list_items(db: sqlite3.Connection, rel: str) -> list[ListItem]:
+    """The entries that items of the list file ``rel`` named by what they say (no id,
+    no URL: the entry's identity is its fingerprint) made and still hold."""
+    rows = db.execute(
+        "SELECT o.origin, e.id, o.content_hash, e.title, e.summary, e.published "
+        "FROM entry_origins o JOIN entries e ON e.id = o.entry_id AND e.origin = o.origin "
+        "WHERE o.origin >= ? AND o.origin < ? AND o.mirror = 0 "
+        "AND substr(e.identity, 1, 3) = 'fp:' ORDER BY e.first_seen",
+        (rel + "#", rel + "$"),  # every origin starting FILE# ('$' follows '#')
+    )
+    return [ListItem(from_db(r[0]), *r[1:]) for r in rows]
+
+
 def note_url_key(db: sqlite3.Connection, entry_id: str, url_key: str) -> None:
     """Give an entry that has no URL key the one of an input it matched otherwise."""
     db.execute(
