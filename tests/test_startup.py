@@ -79,6 +79,7 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     # module is loaded (scofeed.outboxes loads each only when configured)
     assert not {m for m in mods if m.startswith(("scofeed.activitypub", "scofeed.deliver"))}
     assert not mods & {"scofeed.store.deliveries", "scofeed.store.activitypub"}
+    assert "scofeed.store.websub" not in mods  # no WebSub hubs configured
 
 
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
