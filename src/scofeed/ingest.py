@@ -24,7 +24,7 @@ input disappeared: a deleted file never retracts a release.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -272,14 +272,19 @@ def ingest(
     now: datetime,
     planner: Planner | None = None,
     force_update: bool = False,
+    moved: Mapping[str, str] | None = None,
 ) -> list[Change]:
     """Normalise and store releases from any source (add, pollers) in one transaction.
-    Deliveries are queued only through ``planner`` (none: nothing is queued)."""
+    Deliveries are queued only through ``planner`` (none: nothing is queued). ``moved``
+    maps a release's origin to the input it continues (a page at a new address): an
+    origin not known yet becomes that input's, so its release revises that entry."""
     settings = settings_from(cfg)
     prepared = [(r, normalise(r, settings, now)) for r in releases]
     hosts = cfg.site.official_hosts
     changes = []
     with store.transaction() as db:
+        for origin, former in (moved or {}).items():
+            entry_rows.continue_origin(db, origin, former)
         for release, entry in prepared:
             change, _queued = ingest_one(
                 db, release, entry, settings, now, planner, force_update,

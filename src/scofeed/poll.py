@@ -37,6 +37,7 @@ from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
+from scofeed.sources.htmlpage import ArticleNumber
 from scofeed.sources.http import Fetcher, Response, remember
 from scofeed.sources.remote import KINDS, Kind
 from scofeed.store import Store
@@ -260,7 +261,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
     complete = True
-    for link in _fresh(run, src, found.links):
+    for link, former in _fresh(run, src, kind, found.links):
         try:
             page = _get(run, src, link, kind.page_accept, False)
             releases = kind.read_page(src, link, page, run.now)
@@ -274,9 +275,12 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         except Exception as exc:  # noqa: BLE001 - a reader's bug on one page rejects that
             _reject(run, src, link, unexpected(exc), result)  # page only, as a build does
             continue  # a file; it stopped the source's later pages at every poll
-        for release, change in _ingest(run, src, releases, result):
+        moved = {r.origin: former for r in releases} if former else None
+        for release, change in _ingest(run, src, releases, result, moved):
             if change.kind != "duplicate":  # the page speaks for its entry: watch it
                 watch_page(run.cfg, run.store, link, src.name, release.origin, change, run.now)
+                if former is not None:  # in place of its old address
+                    page_rows.forget(run.store.db, former)
         remember(run.store, page, run.now)  # a recheck of an unchanged page costs a 304
     # the validators are kept only once every item is in (or refused for good): a
     # failure before this point must not turn the next poll into a 304 that hides some
@@ -284,22 +288,42 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         remember(run.store, first, run.now)
 
 
-def _fresh(run: _Run, src: RemoteSource, links: list[str]) -> list[str]:
-    """The linked pages not ingested (or refused for good) before, at most max_items."""
-    fresh: list[str] = []
-    keys: set[str] = set()
+def _fresh(
+    run: _Run, src: RemoteSource, kind: Kind, links: list[str]
+) -> list[tuple[str, str | None]]:
+    """The linked pages not ingested (or refused for good) before, at most max_items,
+    each with the address it was ingested under before when it is a page moved there."""
+    fresh: list[tuple[str, str | None]] = []
+    keys: set[object] = set()
     official = run.cfg.authority_of(src.name) != "other"
     for link in links:
         key = url_key(link)
-        if key in keys:
+        number = kind.number(src, link)
+        if key in keys or (number is not None and number in keys):
             continue  # the same article under two spellings of its address
-        keys.add(key)
+        keys.update((key, number))
         if not source_rows.seen(run.store.db, link, key, run.force, official):
-            fresh.append(link)
+            fresh.append((link, _former(run, src, kind, link, number)))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
         fresh = fresh[: src.max_items]
     return fresh
+
+
+def _former(
+    run: _Run, src: RemoteSource, kind: Kind, link: str, number: ArticleNumber | None
+) -> str | None:
+    """The address this article was ingested under before, when it has moved (the
+    ``sco`` preset: the same day and number on the same host; a corrected headline
+    changes the slug of its address): the page is then a correction of that entry."""
+    if number is None:
+        return None
+    authority = run.cfg.authority_of(src.name)
+    for origin in source_rows.pages_like(run.store.db, number.like(), authority):
+        if origin != link and kind.number(src, origin) == number:
+            log.info("page_moved source=%s from=%s to=%s", src.name, logged(origin), logged(link))
+            return origin
+    return None
 
 
 def watch_page(
@@ -319,12 +343,16 @@ def watch_page(
 
 
 def _ingest(
-    run: _Run, src: RemoteSource, releases: list[Release], result: SourceResult
+    run: _Run,
+    src: RemoteSource,
+    releases: list[Release],
+    result: SourceResult,
+    moved: dict[str, str] | None = None,
 ) -> list[tuple[Release, Change]]:
     done: list[tuple[Release, Change]] = []
     for release in releases:
         try:
-            (change,) = ingest(run.cfg, run.store, [release], run.now, run.planner)
+            (change,) = ingest(run.cfg, run.store, [release], run.now, run.planner, moved=moved)
         except NormaliseError as exc:
             reason = str(exc).removeprefix(release.origin + ": ")
             _reject(run, src, release.origin, reason, result)

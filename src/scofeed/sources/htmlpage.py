@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 # /20220125/813122.html, /news/20170217/220257.html, /20230421/-Some-Slug-939274.html
 SCO_ARTICLE = r"^/(?:[a-z]{2,3}/)?(?:news/)?(?:19|20)\d{6}/[^/]+\.html?$"
+# what names an SCO article whatever its slug: the day and the number ending the path
+# (/20230421/-SCO-Digital-Forum-939274.html is /20230421/-SCO-Digital-Forum-opens-939274.html
+# after a corrected headline, and /news/20230421/939274.html)
+SCO_NUMBER = r"/(?P<day>(?:19|20)\d{6})/(?:[^/]*[-_])?(?P<number>\d{5,})\.html?$"
 _HOST_LANG = {"eng": "en", "rus": "ru", "chn": "zh"}
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
 _FURNITURE = (
@@ -57,6 +61,9 @@ class Selectors:
     # page furniture inside the body (share bars, breadcrumbs...), dropped before reading,
     # beside the generic rules of ``sources.furniture``
     furniture: tuple[str, ...] = ()
+    # a regex on an article's path whose ``day`` and ``number`` name the article, so a
+    # page moved to another address on its host is still known (``article_number``)
+    number: str | None = None
 
 
 PRESETS: dict[str, Selectors] = {
@@ -65,6 +72,7 @@ PRESETS: dict[str, Selectors] = {
     "sco": Selectors(
         items=("//a[@href]",),
         link_pattern=SCO_ARTICLE,
+        number=SCO_NUMBER,
         title=("h1", ".news-title", ".article-title"),
         date=("time[datetime]", ".news-date", ".date", "time"),
         body=(
@@ -454,6 +462,33 @@ def links_base(root: lxml.html.HtmlElement, url: str | None) -> str | None:
                 return url
             return joined if parts.scheme in ("http", "https") and parts.hostname else url
     return url
+
+
+@dataclass(frozen=True)
+class ArticleNumber:
+    """What names an article on its site whatever its address (``Selectors.number``)."""
+
+    host: str
+    day: str
+    number: str
+
+    def like(self) -> str:
+        """A SQL LIKE pattern every address of the article matches (others may too)."""
+        return f"%/{self.day}/%{self.number}.htm%"
+
+
+def article_number(url: str, pattern: str | None) -> ArticleNumber | None:
+    """The day and number naming the article at ``url`` by ``pattern``, or None."""
+    if not pattern:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    m = re.search(pattern, parts.path)
+    if m is None:
+        return None
+    return ArticleNumber((parts.hostname or "").rstrip(".").lower(), m["day"], m["number"])
 
 
 def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = True) -> list[str]:

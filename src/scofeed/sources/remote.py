@@ -29,6 +29,10 @@ def _no_pages(src: RemoteSource, link: str, resp: Response, now: datetime) -> li
     raise RejectedInput(link, f"a {src.kind} source links to no pages")  # pragma: no cover
 
 
+def _no_number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Found:
     """What a source's own URL held: releases, and links to pages holding more."""
@@ -44,6 +48,9 @@ class Kind:
     page_accept: tuple[str, ...] = HTML_TYPES  # media types of a linked page
     # read_page(src, link, response, now): the releases of one linked page
     read_page: Callable[[RemoteSource, str, Response, datetime], list[Release]] = _no_pages
+    # number(src, link): what names a linked page's article whatever its address (the
+    # ``sco`` preset: its day and number), so a page moved to a new address is known
+    number: Callable[[RemoteSource, str], htmlpage.ArticleNumber | None] = _no_number
 
 
 def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
@@ -56,6 +63,7 @@ def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
         date=(src.date_selector,) if src.date_selector else base.date,
         body=(src.body_selector,) if src.body_selector else base.body,
         furniture=base.furniture,
+        number=base.number,
     )
 
 
@@ -83,6 +91,10 @@ def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> lis
     )
 
 
+def _number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
+    return htmlpage.article_number(link, selectors_for(src).number)
+
+
 def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
     return Found(
         releases=read_feed(src.url, resp.body, resp.url, source=src.name, charset=resp.charset)
@@ -90,7 +102,7 @@ def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
 
 
 KINDS: dict[str, Kind] = {
-    "page-list": Kind(HTML_TYPES, _listing, read_page=_article),
+    "page-list": Kind(HTML_TYPES, _listing, read_page=_article, number=_number),
     "feed": Kind(FEED_TYPES, _feed),
 }
 

@@ -314,6 +314,18 @@ def link_origin(
     db.execute(_LINK, (as_db(origin), entry_id, content_hash, kind, seen, int(mirror)))
 
 
+def continue_origin(db: sqlite3.Connection, origin: str, former: str) -> None:
+    """Note that an input is the ``former`` one under a new name (a page moved to a new
+    address), with what that one last held: matched by it, it revises that entry. An
+    input already known keeps its own entry."""
+    db.execute(
+        "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
+        "SELECT ?, entry_id, content_hash, kind, seen, mirror FROM entry_origins "
+        "WHERE origin = ? ON CONFLICT (origin) DO NOTHING",
+        (as_db(origin), as_db(former)),
+    )
+
+
 class ListItem(NamedTuple):
     """An entry an item of a list file made and last set (``list_items``)."""
 

@@ -118,3 +118,13 @@ def seen(
         return False
     row = db.execute("SELECT reason FROM rejects WHERE origin = ?", (origin,)).fetchone()
     return row is not None and not str(row[0]).startswith(TEMPORARY)
+
+
+def pages_like(db: sqlite3.Connection, like: str, kind: str) -> list[str]:
+    """The addresses of ``kind`` inputs (official | other) matching a LIKE pattern,
+    oldest first: the pages that may be one article under another address."""
+    rows = db.execute(
+        "SELECT origin FROM entry_origins WHERE origin LIKE ? AND kind = ? ORDER BY seen",
+        (like, kind),
+    ).fetchall()
+    return [row[0] for row in rows if isinstance(row[0], str)]

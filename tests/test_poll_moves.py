@@ -1,0 +1,127 @@
+"""An SCO release whose page moves to a new address on a real site on 127.0.0.1: the
+Secretariat corrects a headline and the page's slug follows it
+(``/20251220/-SCO-Youth-Forum-940001.html`` becomes
+``/20251220/-SCO-Youth-Forum-opens-in-Dushanbe-940001.html``). The listing then links
+the new address; the release is the same (its date and number in the path), so it is
+a correction of its entry, never a second entry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import feedparser
+
+import test_remote
+from scofeed.poll import poll_due
+from scofeed.recheck import recheck_due
+from scofeed.store import entries as entry_rows
+from scofeed.store import pages as page_rows
+from test_remote import HTML, NOW, add_source, paths, serve_listing
+
+web = test_remote.web  # a threaded HTTP server on 127.0.0.1
+
+OLD = "/20251220/-SCO-Youth-Forum-940001.html"
+NEW = "/20251220/-SCO-Youth-Forum-opens-in-Dushanbe-940001.html"
+TEXT = (
+    "<p>On 20 December 2025 the SCO Youth Forum opened in Dushanbe.</p>"
+    "<p>Delegates from ten member states attended.</p>"
+)
+
+
+def page(title: str, body: str = TEXT) -> str:
+    return (
+        f'<html lang="en"><head><title>{title} - SCO</title></head><body>'
+        f'<div class="news-detail"><h1>{title}</h1><div class="date">20.12.2025</div>'
+        f"{body}</div></body></html>"
+    )
+
+
+def listing(*links: str) -> str:
+    return "<html><body>" + "".join(f'<a href="{p}">x</a>' for p in links) + "</body></html>"
+
+
+def test_a_page_whose_address_follows_its_corrected_title_is_one_entry(site, web):
+    serve_listing(web, "/news/", listing(OLD))
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (first,) = poll_due(cfg, store, NOW).results
+    assert first.new == 1
+    (entry,) = entry_rows.latest(store.db)
+
+    web.clear()
+    serve_listing(web, "/news/", listing(NEW), etag='"v2"')
+    web.expect_request(NEW).respond_with_data(
+        page("SCO Youth Forum opens in Dushanbe"), content_type=HTML
+    )
+    web.expect_request(OLD).respond_with_data("", status=301, headers={"Location": NEW})
+    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (second.new, second.updated, second.rejected) == (0, 1, [])
+    (corrected,) = entry_rows.latest(store.db)
+    assert corrected.id == entry.id and corrected.revision == 2
+    assert corrected.title == "SCO Youth Forum opens in Dushanbe"
+    assert corrected.url == web.url_for(NEW)
+    atom = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert [(e.id, e.title) for e in atom.entries if "Youth" in e.title] == [
+        (entry.id, "SCO Youth Forum opens in Dushanbe")
+    ]
+    # the moved page is watched for corrections in place of the old address
+    assert [p.url for p in page_rows.due(store.db, 1e12, 0, 10)] == [web.url_for(NEW)]
+
+    # the next poll knows the new address; a recheck changes nothing
+    web.clear_log()
+    (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert (third.new, third.updated) == (0, 0) and paths(web) == ["/news/"]
+    report = recheck_due(cfg, store, NOW + timedelta(hours=3), force=True)
+    assert (report.checked, report.updated, report.gone, report.failed) == (1, 0, [], [])
+    assert entry_rows.count(store.db) == 1
+
+
+def test_the_same_article_listed_under_two_addresses_is_fetched_once(site, web):
+    serve_listing(web, "/news/", listing(OLD, "/news" + OLD, NEW))
+    for path in (OLD, "/news" + OLD, NEW):
+        web.expect_request(path).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (result,) = poll_due(cfg, store, NOW).results
+    assert (result.new, result.fetched) == (1, 2)
+    assert paths(web) == ["/news/", OLD]
+
+
+def test_other_articles_of_the_same_day_stay_apart(site, web):
+    """Only the number ends an article's address: two releases of a day with numbers
+    that end alike, or a slug that ends in a year, are two entries."""
+    others = {
+        "/20251220/940001.html": "SCO Youth Forum",
+        "/20251220/1940001.html": "SCO Energy Ministers meet in Tashkent",
+        "/20251220/-Summit-2026.html": "SCO Summit 2026 opens",
+        "/20251220/-Forum-2026.html": "SCO Forum 2026 closes",
+        "/20251221/940001.html": "SCO Council of Foreign Ministers",
+    }
+    serve_listing(web, "/news/", listing(*others))
+    for path, title in others.items():
+        body = f"<p>On 20 December 2025 it happened: {title}.</p>"
+        web.expect_request(path).respond_with_data(page(title, body), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (result,) = poll_due(cfg, store, NOW).results
+    assert (result.new, result.rejected) == (5, [])
+
+
+def test_poll_as_a_subprocess_says_updated_not_new(site, web):
+    serve_listing(web, "/news/", listing(OLD))
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "poll"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    web.clear()
+    serve_listing(web, "/news/", listing(NEW), etag='"v2"')
+    web.expect_request(NEW).respond_with_data(
+        page("SCO Youth Forum opens in Dushanbe"), content_type=HTML
+    )
+    proc = subprocess.run([*cmd, "--force"], capture_output=True, text=True, cwd=site.root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("sco-en (page-list): ok fetched=2 new=0 updated=1 ")
