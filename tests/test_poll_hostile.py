@@ -429,3 +429,42 @@ def test_a_recheck_answered_with_retry_after_leaves_the_hosts_other_pages_for_la
     later = {p.url: p.next_check for p in page_rows.due(store.db, float("inf"), 0, 10)}
     held = sorted(t for u, t in later.items() if u != web.url_for(web.log[0][0].path))
     assert held == [at.timestamp() + 7200] * 2
+
+
+def test_a_listing_with_no_article_link_is_an_error_not_a_quiet_ok(site, web):
+    """A maintenance page answered with a 200, or a redesign the selectors no longer
+    match, was `ok fetched=1 new=0` at every poll: nothing ever came in again and
+    nothing said why. It is the source's error now, named in the rejects list, and the
+    error page's validators are not kept (a 304 to them would hide the listing)."""
+    state = {"body": LISTING}
+
+    def listing(request: Request) -> Response:
+        etag = '"%d"' % len(state["body"])
+        return Response(state["body"], content_type=HTML, headers={"ETag": etag})
+
+    web.expect_request("/news/").respond_with_handler(listing)
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        (SCO / "article_en.html").read_bytes(), content_type=HTML
+    )
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
+    atom = (site.feeds / "atom.xml").read_bytes()
+
+    state["body"] = "<html><body><h1>Site under maintenance</h1></body></html>"
+    (down,) = poll_due(cfg, store, NOW + timedelta(hours=1), force=True).results
+    reason = (
+        "no article links on the listing page (an error page, or the selectors no longer match)"
+    )
+    assert (down.status, down.error) == ("error", reason)
+    assert [(r["origin"], r["reason"]) for r in file_rows.rejects(store.db)] == [
+        (web.url_for("/news/"), reason)
+    ]
+    kept = source_rows.validators(store.db, web.url_for("/news/"))
+    assert kept is not None and kept.etag == '"%d"' % len(LISTING)
+    assert (site.feeds / "atom.xml").read_bytes() == atom and entry_rows.count(store.db) == 1
+
+    state["body"] = LISTING
+    (back,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert (back.status, back.error) == ("ok", None)
+    assert file_rows.rejects(store.db) == []

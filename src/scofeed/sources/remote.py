@@ -53,6 +53,9 @@ class Kind:
     number: Callable[[RemoteSource, str], htmlpage.ArticleNumber | None] = _no_number
 
 
+NO_LINKS = "no article links on the listing page (an error page, or the selectors no longer match)"
+
+
 def selectors_for(src: RemoteSource) -> htmlpage.Selectors:
     """The preset's selectors with the source's own selectors laid over them."""
     base = htmlpage.PRESETS[src.preset] if src.preset else htmlpage.DEFAULT
@@ -81,7 +84,10 @@ def page_text(resp: Response) -> str:
 
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     text = page_text(resp)
-    return Found(links=htmlpage.listing_links(text, resp.url, selectors_for(src)))
+    links = htmlpage.listing_links(text, resp.url, selectors_for(src))
+    if not links:  # a news listing always has some: an error page served with a 200,
+        raise RejectedInput(src.url, NO_LINKS)  # or a site the selectors no longer fit
+    return Found(links=links)
 
 
 def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> list[Release]:
