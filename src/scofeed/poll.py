@@ -366,4 +366,5 @@ def _ingest(
 def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
     file_rows.reject(run.store.db, origin, src.name, reason, run.now.timestamp(), None)
     result.rejected.append((origin, reason))
-    log.warning("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)
+    # info, as a build's: `scofeed poll` prints each on stderr, and a warning said it twice
+    log.info("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)

@@ -153,7 +153,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
     except PageGone as exc:
         page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
         report.gone.append(page.url)
-        log.warning(
+        log.info(  # info: `scofeed recheck` prints it; a warning said it twice
             "recheck_gone url=%s entry=%s status=%d", safe_url(page.url), page.entry_id, exc.status
         )
         return None
@@ -163,7 +163,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
             next_check = max(next_check, at + wait)
         page_rows.record(run.store.db, page.url, at, next_check, None, exc.reason)
         report.failed.append((page.url, exc.reason))
-        log.warning(
+        log.info(  # info: `scofeed recheck` prints it; a warning said it twice
             "recheck_failed url=%s entry=%s reason=%r",
             safe_url(page.url), page.entry_id, exc.reason,
         )  # fmt: skip
@@ -179,7 +179,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         reason = getattr(exc, "reason", None) or str(exc)
         page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
         report.failed.append((page.url, reason))
-        log.warning(
+        log.info(
             "recheck_failed url=%s entry=%s reason=%r", safe_url(page.url), page.entry_id, reason
         )
         return None
