@@ -439,7 +439,7 @@ def test_a_listing_with_no_article_link_is_an_error_not_a_quiet_ok(site, web):
     state = {"body": LISTING}
 
     def listing(request: Request) -> Response:
-        etag = '"%d"' % len(state["body"])
+        etag = f'"{len(state["body"])}"'
         return Response(state["body"], content_type=HTML, headers={"ETag": etag})
 
     web.expect_request("/news/").respond_with_handler(listing)
@@ -461,10 +461,50 @@ def test_a_listing_with_no_article_link_is_an_error_not_a_quiet_ok(site, web):
         (web.url_for("/news/"), reason)
     ]
     kept = source_rows.validators(store.db, web.url_for("/news/"))
-    assert kept is not None and kept.etag == '"%d"' % len(LISTING)
+    assert kept is not None and kept.etag == f'"{len(LISTING)}"'
     assert (site.feeds / "atom.xml").read_bytes() == atom and entry_rows.count(store.db) == 1
 
     state["body"] = LISTING
     (back,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert (back.status, back.error) == ("ok", None)
     assert file_rows.rejects(store.db) == []
+
+
+@pytest.mark.parametrize(
+    ("ctype", "meta"),
+    [("text/html; charset=utf-8", ""), ("text/html", '<meta charset="utf-8">')],
+    ids=["http-charset", "meta-charset"],
+)
+def test_a_page_that_says_utf8_but_is_windows_1251_is_read_in_its_charset(site, web, ctype, meta):
+    """A CMS that declares UTF-8 and writes windows-1251: every Cyrillic letter was
+    U+FFFD, then dropped, and the page rejected as having 'no title' (a reason that
+    hides the cause), or, with a Latin headline, published without its Cyrillic text.
+    Bytes that are mostly not UTF-8 are read in the charset they suggest; a UTF-8 page
+    with one broken byte is still read as UTF-8."""
+    title = "Генеральный секретарь ШОС встретился с послом Индии"
+    text = (
+        "1 декабря 2025 года Генеральный секретарь ШОС провёл встречу с Чрезвычайным и "
+        "Полномочным Послом Индии в Китае и обсудил с ним работу организации."
+    )
+    page = f"<html><head>{meta}</head><body><article><h1>{title}</h1><p>{text}</p>"
+    page += "</article></body></html>"
+    broken = page.replace("Индии в", "Индии\ufffd в").encode("utf-8").replace(
+        "\ufffd".encode(), b"\xd0"
+    )  # fmt: skip
+    links = '<a href="/20251201/1.html">1</a><a href="/20251202/2.html">2</a>'
+    serve_listing(web, "/news/", f"<html><body>{links}</body></html>")
+    web.expect_request("/20251201/1.html").respond_with_data(
+        page.encode("cp1251"), content_type=ctype
+    )
+    web.expect_request("/20251202/2.html").respond_with_data(
+        broken.replace(title.encode(), "Второй пресс-релиз".encode()), content_type=ctype
+    )
+    add_source(site, web.url_for("/news/"))
+    store = site.store()
+    (result,) = poll_due(site.config(), store, NOW).results
+    assert (result.new, result.rejected) == (2, [])
+    entries = {e.title: e for e in entry_rows.latest(store.db)}
+    assert set(entries) == {title, "Второй пресс-релиз"}
+    assert "\ufffd" not in entries[title].content_html
+    assert "Полномочным Послом Индии в Китае" in entries[title].content_html
+    assert "Полномочным Послом Индии" in entries["Второй пресс-релиз"].content_html

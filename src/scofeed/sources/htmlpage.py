@@ -119,10 +119,13 @@ def decode_html(
 ) -> str:
     """Bytes of a page as text: a UTF-8 byte-order mark, else the HTTP charset, else a
     <meta> charset, else UTF-8; bytes that name no charset and are not UTF-8 are read in
-    the one ``guess`` finds, if any (a page in windows-1251 that says nothing)."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    the one ``guess`` finds, if any (a page in windows-1251 that says nothing), and so
+    are bytes said to be UTF-8 that mostly are not (a CMS that declares UTF-8 and
+    writes windows-1251: each Cyrillic letter would be U+FFFD)."""
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if bom:
         charset = "utf-8"  # the mark beats the header (HTML's encoding sniffing)
-    if not charset:
+    elif not charset:
         m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.IGNORECASE)
         charset = m.group(1).decode("ascii") if m else None
     if not charset:
@@ -130,10 +133,23 @@ def decode_html(
             return data.decode("utf-8")
         except UnicodeDecodeError:
             charset = (guess(data) if guess else None) or "utf-8"
+    elif guess and not bom and charset.lower() in ("utf-8", "utf8") and _not_utf8(data):
+        charset = guess(data) or charset
     try:
         return data.decode(charset, errors="replace").lstrip("\ufeff")
     except LookupError:
         return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def _not_utf8(data: bytes) -> bool:
+    """Whether most of the bytes above ASCII are not in UTF-8 sequences (one broken
+    character in a UTF-8 page is not enough)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        high = len(data) - len(data.decode("ascii", errors="ignore"))
+        return data.decode("utf-8", errors="replace").count("\ufffd") * 2 > high
+    return False
 
 
 # -- facts -----------------------------------------------------------------------------
