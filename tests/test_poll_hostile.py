@@ -508,3 +508,24 @@ def test_a_page_that_says_utf8_but_is_windows_1251_is_read_in_its_charset(site, 
     assert "\ufffd" not in entries[title].content_html
     assert "Полномочным Послом Индии в Китае" in entries[title].content_html
     assert "Полномочным Послом Индии" in entries["Второй пресс-релиз"].content_html
+
+
+def test_pages_left_over_by_max_items_come_at_the_next_poll_not_a_304(site, web):
+    """max_items = 2 on a listing of three new articles: the third was to come at the
+    next poll, but the listing's validators were kept, the next poll was a 304, and the
+    third waited for the listing to change, for ever on a quiet site."""
+    links = "".join(f'<a href="/2022012{n}/81312{n}.html">{n}</a>' for n in (1, 2, 3))
+    serve_listing(web, "/news/", f"<html><body>{links}</body></html>")
+    for n in (1, 2, 3):
+        body = f"<html><body><article><h1>Release {n}</h1><p>Text {n}.</p></article></body></html>"
+        web.expect_request(f"/2022012{n}/81312{n}.html").respond_with_data(body, content_type=HTML)
+    add_source(site, web.url_for("/news/"), extra="max_items = 2\n")
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [2]
+    web.clear_log()
+    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (second.status, second.new) == ("ok", 1)
+    assert paths(web) == ["/news/", "/20220123/813123.html"]
+    web.clear_log()
+    (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert third.status == "unchanged" and paths(web) == ["/news/"]

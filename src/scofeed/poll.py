@@ -260,8 +260,10 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
-    complete = True
-    for link, former in _fresh(run, src, kind, found.links):
+    fresh = _fresh(run, src, kind, found.links)
+    complete = len(fresh) <= src.max_items  # the rest come at the next poll, not a 304
+    for link, number in fresh[: src.max_items]:
+        former = _former(run, src, kind, link, number)
         try:
             page = _get(run, src, link, kind.page_accept, False)
             releases = kind.read_page(src, link, page, run.now)
@@ -290,10 +292,10 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
 
 def _fresh(
     run: _Run, src: RemoteSource, kind: Kind, links: list[str]
-) -> list[tuple[str, str | None]]:
-    """The linked pages not ingested (or refused for good) before, at most max_items,
-    each with the address it was ingested under before when it is a page moved there."""
-    fresh: list[tuple[str, str | None]] = []
+) -> list[tuple[str, ArticleNumber | None]]:
+    """The linked pages not ingested (or refused for good) before, each with what
+    names its article whatever its address (``Kind.number``), when the source knows."""
+    fresh: list[tuple[str, ArticleNumber | None]] = []
     keys: set[object] = set()
     official = run.cfg.authority_of(src.name) != "other"
     for link in links:
@@ -303,10 +305,9 @@ def _fresh(
             continue  # the same article under two spellings of its address
         keys.update((key, number))
         if not source_rows.seen(run.store.db, link, key, run.force, official):
-            fresh.append((link, _former(run, src, kind, link, number)))
+            fresh.append((link, number))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
-        fresh = fresh[: src.max_items]
     return fresh
 
 
