@@ -125,3 +125,40 @@ def test_poll_as_a_subprocess_says_updated_not_new(site, web):
     proc = subprocess.run([*cmd, "--force"], capture_output=True, text=True, cwd=site.root)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sco-en (page-list): ok fetched=2 new=0 updated=1 ")
+
+
+SCO_LISTING = (test_remote.SCO / "listing.html").read_text(encoding="utf-8")
+
+
+def test_a_page_redirected_to_the_listing_never_becomes_its_release(site, web):
+    """A CMS sends the address of an article it took down to the news listing. The
+    listing read as an article made the entry 'News', its text the list of headlines,
+    announced as a correction (a recheck) or published as a release (a poll)."""
+    serve_listing(web, "/news/", listing(OLD))
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
+    (entry,) = entry_rows.latest(store.db)
+    atom = (site.feeds / "atom.xml").read_bytes()
+
+    web.clear()
+    serve_listing(web, "/news/", SCO_LISTING.replace("/20220125/813122.html", NEW), '"v2"')
+    web.expect_request(OLD).respond_with_data("", status=301, headers={"Location": "/news/"})
+    web.expect_request(NEW).respond_with_data("", status=302, headers={"Location": "/news/"})
+    for path in ("/news/20170217/220257.html", "/20230421/-SCO-Digital-Forum-939274.html"):
+        web.expect_request(path).respond_with_data("", status=302, headers={"Location": "/"})
+    web.expect_request("/").respond_with_data(SCO_LISTING, content_type=HTML)
+    report = recheck_due(cfg, store, NOW + timedelta(hours=1), force=True)
+    (failed,) = report.failed
+    assert failed == (
+        web.url_for(OLD),
+        f"temporary: redirected to {web.url_for('/news/')}, which is not an article page",
+    )
+    assert report.updated == 0 and entry_rows.latest(store.db) == [entry]
+
+    (result,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert result.new == result.updated == 0 and len(result.rejected) == 3
+    assert all("which is not an article page" in why for _url, why in result.rejected)
+    assert entry_rows.latest(store.db) == [entry]
+    assert (site.feeds / "atom.xml").read_bytes() == atom

@@ -33,7 +33,7 @@ from scofeed.poll import retry_wait
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage
 from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
-from scofeed.sources.remote import page_text, read_added, selectors_for
+from scofeed.sources.remote import page_text, read_added, selectors_for, still_an_article
 from scofeed.store import Store
 from scofeed.store import pages as page_rows
 from scofeed.store.pages import Page
@@ -196,6 +196,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
 def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -> bool:
     """A page-list page: its release ingested again under the same input (its URL)."""
     selectors = selectors_for(src) if src else htmlpage.PRESETS["sco"]
+    still_an_article(page.url, resp, selectors)
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
     text = page_text(resp)
     releases = htmlpage.read_page(

@@ -9,15 +9,17 @@ one page for ``scofeed add URL``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import charset_normalizer
 
 from scofeed import sources
 from scofeed.config import Config, RemoteSource
-from scofeed.errors import RejectedInput
+from scofeed.errors import RejectedInput, TemporaryFailure
 from scofeed.model import Release
 from scofeed.sources import htmlpage
 from scofeed.sources.feed import read_feed
@@ -90,10 +92,27 @@ def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     return Found(links=links)
 
 
+def still_an_article(link: str, resp: Response, selectors: htmlpage.Selectors) -> None:
+    """Refuse a page a redirect took to an address that is no article's by the
+    source's ``link_pattern`` (a CMS sends a page it took down to the news listing or
+    the home page, which would read as a release titled "News"). For now: the page
+    may come back."""
+    if resp.url == link or not selectors.link_pattern:
+        return
+    try:
+        path = urlsplit(resp.url).path
+    except ValueError:  # pragma: no cover - the fetcher followed it
+        path = ""
+    if not re.search(selectors.link_pattern, path):
+        raise TemporaryFailure(link, f"redirected to {resp.url}, which is not an article page")
+
+
 def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> list[Release]:
+    selectors = selectors_for(src)
+    still_an_article(link, resp, selectors)
     text = page_text(resp)
     return htmlpage.read_page(
-        link, text, url=resp.url, selectors=selectors_for(src), context=now, source=src.name
+        link, text, url=resp.url, selectors=selectors, context=now, source=src.name
     )
 
 
