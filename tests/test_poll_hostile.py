@@ -238,6 +238,36 @@ def test_a_feed_in_a_legacy_charset_reads_right(site, web, declaration, ctype):
     assert [e.title for e in entry_rows.latest(store.db)] == [title]
 
 
+@pytest.mark.parametrize(
+    ("declaration", "ctype"),
+    [
+        ('<?xml version="1.0" encoding="utf-8"?>', "application/rss+xml"),
+        ("", "application/rss+xml; charset=utf-8"),
+        ("", "application/rss+xml"),
+    ],
+    ids=["declared-utf8", "header-utf8", "unsaid"],
+)
+def test_a_feed_said_to_be_utf8_but_in_windows_1251_reads_right(site, web, declaration, ctype):
+    """feedparser reads such bytes as windows-1252 when UTF-8 fails: the titles were
+    published as mojibake ('Ãåíåðàëüíûé ñåêðåòàðü'). Bytes said (or taken) to be UTF-8
+    that mostly are not are read in the charset they suggest."""
+    title = "Генеральный секретарь ШОС встретился с послом Индии"
+    body = (
+        f'{declaration}<rss version="2.0"><channel><title>Агентство</title>'
+        f"<link>http://agency.example/</link><item><title>{title}</title>"
+        "<link>http://agency.example/2025/12/01/1.html</link>"
+        "<description>Генеральный секретарь ШОС провёл встречу с Чрезвычайным и "
+        "Полномочным Послом Индии в Китае 1 декабря 2025 года.</description>"
+        "</item></channel></rss>"
+    )
+    web.expect_request("/agency.rss").respond_with_data(body.encode("cp1251"), content_type=ctype)
+    add_source(site, web.url_for("/agency.rss"), name="agency", kind="feed")
+    store = site.store()
+    assert [r.new for r in poll_due(site.config(), store, NOW).results] == [1]
+    (entry,) = entry_rows.latest(store.db)
+    assert entry.title == title and "Полномочным Послом Индии" in entry.content_html
+
+
 def _answer(body: bytes, *headers: str) -> bytes:
     head = ["HTTP/1.1 200 OK", "Content-Type: application/rss+xml", *headers]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body

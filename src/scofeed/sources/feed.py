@@ -15,6 +15,7 @@ import calendar
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,22 +27,30 @@ from scofeed.dates import parse_iso
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.render.links import absolute_links
-from scofeed.sources.htmlpage import fragment_text, host_language
+from scofeed.sources.htmlpage import fragment_text, host_language, mostly_not_utf8
 from scofeed.sources.meta import said_name
 
 log = logging.getLogger(__name__)
 
 TZ = "UTC"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"\s*<\?xml[^>]*\sencoding\s*=", re.IGNORECASE)
+_XML_ENCODING = re.compile(
+    rb"\s*<\?xml[^>]*\sencoding\s*=\s*[\"']?([A-Za-z0-9._:-]*)", re.IGNORECASE
+)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
 def read_feed(
-    origin: str, data: bytes, base_url: str, source: str = "feed", charset: str | None = None
+    origin: str,
+    data: bytes,
+    base_url: str,
+    source: str = "feed",
+    charset: str | None = None,
+    guess: Callable[[bytes], str | None] | None = None,
 ) -> list[Release]:
     """Every item of an RSS, Atom or JSON feed as a Release; ``charset`` is the one the
-    HTTP ``Content-Type`` named, for XML that declares none itself."""
+    HTTP ``Content-Type`` named, for XML that declares none itself. XML said (or taken)
+    to be UTF-8 whose bytes mostly are not is read in the charset ``guess`` finds."""
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         return _json_feed(origin, data, base_url, source)
@@ -49,7 +58,13 @@ def read_feed(
         raise RejectedInput(origin, "feed declares XML entities (entity expansion refused)")
     # the document's own word (a BOM, an XML declaration's encoding) beats the header's,
     # which is often a server's default rather than the feed's
-    own = data.startswith(_BOMS) or _XML_ENCODING.match(data[:512])
+    declared = _XML_ENCODING.match(data[:512])
+    said = declared.group(1).decode("ascii") if declared else charset
+    if guess and not data.startswith(_BOMS) and (said or "utf-8").lower() in ("utf-8", "utf8"):
+        if mostly_not_utf8(data) and (found := guess(data)):
+            # feedparser would read them as windows-1252 (mojibake): as UTF-8 from here
+            data, charset = data.decode(found, errors="replace").encode("utf-8"), "utf-8"
+    own = data.startswith(_BOMS) or declared
     headers = (
         {"content-type": f"application/xml; charset={charset}"} if charset and not own else None
     )

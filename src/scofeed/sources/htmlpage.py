@@ -133,7 +133,7 @@ def decode_html(
             return data.decode("utf-8")
         except UnicodeDecodeError:
             charset = (guess(data) if guess else None) or "utf-8"
-    elif guess and not bom and charset.lower() in ("utf-8", "utf8") and _not_utf8(data):
+    elif guess and not bom and charset.lower() in ("utf-8", "utf8") and mostly_not_utf8(data):
         charset = guess(data) or charset
     try:
         return data.decode(charset, errors="replace").lstrip("\ufeff")
@@ -141,7 +141,7 @@ def decode_html(
         return data.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def _not_utf8(data: bytes) -> bool:
+def mostly_not_utf8(data: bytes) -> bool:
     """Whether most of the bytes above ASCII are not in UTF-8 sequences (one broken
     character in a UTF-8 page is not enough)."""
     try:

@@ -122,7 +122,9 @@ def _number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
 
 def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
     return Found(
-        releases=read_feed(src.url, resp.body, resp.url, source=src.name, charset=resp.charset)
+        releases=read_feed(
+            src.url, resp.body, resp.url, src.name, charset=resp.charset, guess=guess_charset
+        )
     )
 
 
