@@ -14,6 +14,7 @@ from datetime import timedelta
 import feedparser
 
 import test_remote
+from scofeed.add import add_url
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.store import entries as entry_rows
@@ -162,3 +163,22 @@ def test_a_page_redirected_to_the_listing_never_becomes_its_release(site, web):
     assert all("which is not an article page" in why for _url, why in result.rejected)
     assert entry_rows.latest(store.db) == [entry]
     assert (site.feeds / "atom.xml").read_bytes() == atom
+
+
+def test_an_added_page_redirected_to_the_listing_leaves_its_file_alone(site, web):
+    """The same for a page given to `scofeed add URL`: the recheck rewrote its file in
+    sources/ with the listing's headlines and announced that as a correction."""
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"), extra="enabled = false\n")  # its delay: 0
+    cfg, store = site.config(), site.store()
+    result = add_url(cfg, store, web.url_for(OLD), NOW)
+    assert result.kind == "new"
+    before = result.path.read_bytes()
+    web.clear()
+    web.expect_request(OLD).respond_with_data("", status=301, headers={"Location": "/news/"})
+    web.expect_request("/news/").respond_with_data(SCO_LISTING, content_type=HTML)
+    report = recheck_due(cfg, store, NOW + timedelta(hours=1), force=True)
+    assert [why for _url, why in report.failed] == [
+        f"temporary: redirected to {web.url_for('/news/')}, which is not an article page"
+    ]
+    assert report.updated == 0 and result.path.read_bytes() == before

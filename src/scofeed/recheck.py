@@ -212,6 +212,7 @@ def _refresh_added(run: _Run, page: Page, resp: Response) -> bool:
     if not path.is_file():
         page_rows.forget(run.store.db, page.url)
         raise RejectedInput(page.url, f"its file {page.origin} is gone from sources/; not watched")
+    still_an_article(page.url, resp, htmlpage.PRESETS["sco"])  # an SCO article's address
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
     _suffix, releases = read_added(run.cfg, page.url, resp, context, page.format)
     built = refresh_added(run.cfg, run.store, path, page.url, releases, run.now, run.planner)

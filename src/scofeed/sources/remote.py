@@ -93,17 +93,18 @@ def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
 
 
 def still_an_article(link: str, resp: Response, selectors: htmlpage.Selectors) -> None:
-    """Refuse a page a redirect took to an address that is no article's by the
-    source's ``link_pattern`` (a CMS sends a page it took down to the news listing or
-    the home page, which would read as a release titled "News"). For now: the page
+    """Refuse an article page (by the ``link_pattern``) that a redirect took to an
+    address that is no article's (a CMS sends a page it took down to the news listing
+    or the home page, which would read as a release titled "News"). For now: the page
     may come back."""
-    if resp.url == link or not selectors.link_pattern:
+    pattern = selectors.link_pattern
+    if resp.url == link or not pattern:
         return
     try:
-        path = urlsplit(resp.url).path
-    except ValueError:  # pragma: no cover - the fetcher followed it
-        path = ""
-    if not re.search(selectors.link_pattern, path):
+        was, now = urlsplit(link).path, urlsplit(resp.url).path
+    except ValueError:  # pragma: no cover - the fetcher read both
+        return
+    if re.search(pattern, was) and not re.search(pattern, now):
         raise TemporaryFailure(link, f"redirected to {resp.url}, which is not an article page")
 
 
