@@ -12,6 +12,7 @@ import sys
 from datetime import timedelta
 
 import feedparser
+import pytest
 
 import test_remote
 from scofeed.add import add_url
@@ -182,3 +183,44 @@ def test_an_added_page_redirected_to_the_listing_leaves_its_file_alone(site, web
         f"temporary: redirected to {web.url_for('/news/')}, which is not an article page"
     ]
     assert report.updated == 0 and result.path.read_bytes() == before
+
+
+NOT_FOUND = {
+    "en": ("Page not found", "The page you requested does not exist or has been removed."),
+    "ru": ("Страница не найдена", "Запрошенная страница не существует или была удалена."),
+    "zh": ("页面不存在", "您访问的页面不存在或已被删除。"),
+    "404": ("404", "Sorry, nothing here. Go back to the home page."),
+}
+
+
+@pytest.mark.parametrize("lang", NOT_FOUND)
+def test_a_not_found_page_answered_with_a_200_is_a_gone_page_not_a_correction(site, web, lang):
+    """A CMS that answers a page it took down with its 'Page not found' page and a 200
+    (a soft 404): the recheck made that the release's text, 'Page not found', and
+    announced it as a correction; a poll published it as a release."""
+    serve_listing(web, "/news/", listing(OLD))
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
+    (entry,) = entry_rows.latest(store.db)
+    title, text = NOT_FOUND[lang]
+    soft404 = (
+        f'<html lang="en"><head><title>{title} - SCO</title></head><body>'
+        f"<main><h1>{title}</h1><p>{text}</p></main></body></html>"
+    )
+    web.clear()
+    serve_listing(web, "/news/", listing(OLD, "/20251221/940002.html"), '"v2"')
+    for path in (OLD, "/20251221/940002.html"):
+        web.expect_request(path).respond_with_data(soft404, content_type=HTML)
+    report = recheck_due(cfg, store, NOW + timedelta(hours=1), force=True)
+    assert (report.updated, report.failed, report.gone) == (0, [], [web.url_for(OLD)])
+    assert entry_rows.latest(store.db) == [entry]
+    assert [p.url for p in page_rows.gone(store.db)] == [web.url_for(OLD)]
+
+    (result,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert (result.new, result.updated) == (0, 0)
+    assert result.rejected == [
+        (web.url_for("/20251221/940002.html"), "a 'page not found' page (answered with a 200)")
+    ]
+    assert entry_rows.latest(store.db) == [entry]

@@ -33,7 +33,7 @@ from scofeed.poll import retry_wait
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage
 from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
-from scofeed.sources.remote import page_text, read_added, selectors_for, still_an_article
+from scofeed.sources.remote import found, page_text, read_added, selectors_for, still_an_article
 from scofeed.store import Store
 from scofeed.store import pages as page_rows
 from scofeed.store.pages import Page
@@ -151,11 +151,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
             conditional=True,
         )
     except PageGone as exc:
-        page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
-        report.gone.append(page.url)
-        log.info(  # info: `scofeed recheck` prints it; a warning said it twice
-            "recheck_gone url=%s entry=%s status=%d", safe_url(page.url), page.entry_id, exc.status
-        )
+        _gone(run, page, exc, report, next_check)
         return None
     except RejectedInput as exc:  # temporary ones too: the next interval tries again
         wait = retry_wait(exc.retry_after, run.now) if isinstance(exc, TemporaryFailure) else None
@@ -175,6 +171,9 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         return None
     try:
         changed = _refresh_added(run, page, resp) if added else _reingest(run, page, src, resp)
+    except PageGone as exc:  # a "page not found" page answered with a 200
+        _gone(run, page, exc, report, next_check)
+        return None
     except (RejectedInput, NormaliseError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
@@ -193,14 +192,33 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
     return None
 
 
+def _gone(run: _Run, page: Page, exc: PageGone, report: RecheckReport, next_check: float) -> None:
+    """A page that answers 404 or 410 (or a "page not found" page): kept, listed."""
+    at = run.now.timestamp()
+    page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
+    report.gone.append(page.url)
+    log.info(  # info: `scofeed recheck` prints it; a warning said it twice
+        "recheck_gone url=%s entry=%s status=%d reason=%r",
+        safe_url(page.url), page.entry_id, exc.status, exc.reason,
+    )  # fmt: skip
+
+
 def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -> bool:
     """A page-list page: its release ingested again under the same input (its URL)."""
     selectors = selectors_for(src) if src else htmlpage.PRESETS["sco"]
     still_an_article(page.url, resp, selectors)
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
     text = page_text(resp)
-    releases = htmlpage.read_page(
-        page.origin, text, url=resp.url, selectors=selectors, context=context, source=page.source
+    releases = found(
+        page.url,
+        htmlpage.read_page(
+            page.origin,
+            text,
+            url=resp.url,
+            selectors=selectors,
+            context=context,
+            source=page.source,
+        ),
     )
     changes = ingest(run.cfg, run.store, releases, run.now, run.planner)
     return any(c.kind == "updated" for c in changes)

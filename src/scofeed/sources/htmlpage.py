@@ -448,6 +448,20 @@ def read_page(
     ]
 
 
+# the headline of a site's "page not found" page (its 404 page, answered with a 200)
+_NOT_FOUND = re.compile(
+    r"^(?:error\s*)?404\b|\bpage\s+not\s+found\b|^not\s+found$|страница\s+не\s+найдена"
+    r"|^ошибка\s+404|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
+    re.IGNORECASE,
+)
+
+
+def not_found_page(releases: list[Release]) -> bool:
+    """Whether a page read as a release is a site's "page not found" page: a CMS that
+    answers a page it took down with that page and a 200 (a soft 404)."""
+    return any(r.title and _NOT_FOUND.search(r.title) for r in releases)
+
+
 def read_html(origin: str, text: str, context: datetime | None) -> list[Release]:
     """The ``READERS`` entry for .html/.htm files dropped into sources/ (saved SCO pages)."""
     return read_page(origin, text, selectors=PRESETS["sco"], context=context)

@@ -19,7 +19,7 @@ import charset_normalizer
 
 from scofeed import sources
 from scofeed.config import Config, RemoteSource
-from scofeed.errors import RejectedInput, TemporaryFailure
+from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
 from scofeed.model import Release
 from scofeed.sources import htmlpage
 from scofeed.sources.feed import read_feed
@@ -55,6 +55,7 @@ class Kind:
     number: Callable[[RemoteSource, str], htmlpage.ArticleNumber | None] = _no_number
 
 
+SOFT_404 = "a 'page not found' page (answered with a 200)"
 NO_LINKS = "no article links on the listing page (an error page, or the selectors no longer match)"
 
 
@@ -112,9 +113,18 @@ def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> lis
     selectors = selectors_for(src)
     still_an_article(link, resp, selectors)
     text = page_text(resp)
-    return htmlpage.read_page(
+    releases = htmlpage.read_page(
         link, text, url=resp.url, selectors=selectors, context=now, source=src.name
     )
+    return found(link, releases)
+
+
+def found(link: str, releases: list[Release]) -> list[Release]:
+    """The releases of a page, unless the page is a "page not found" page answered with
+    a 200 (``PageGone``, as a 404: never a release, nor a correction of one)."""
+    if htmlpage.not_found_page(releases):
+        raise PageGone(link, 404, SOFT_404)
+    return releases
 
 
 def _number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
@@ -167,7 +177,9 @@ def read_added(
     if suffix in (".html", ".htm"):
         text = page_text(resp)
         preset = htmlpage.PRESETS["sco"]
-        releases = htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
+        releases = found(
+            url, htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
+        )
     else:
         releases = sources.read(url, suffix, resp.body, now, cfg.limits.max_file_bytes)
         releases = [r if r.url else replace(r, url=resp.url) for r in releases]
