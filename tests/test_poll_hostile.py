@@ -559,3 +559,39 @@ def test_pages_left_over_by_max_items_come_at_the_next_poll_not_a_304(site, web)
     web.clear_log()
     (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert third.status == "unchanged" and paths(web) == ["/news/"]
+
+
+def test_a_host_failing_page_after_page_is_left_alone_until_the_next_poll(site, web):
+    """An overloaded site answering 503 (no Retry-After) to every article page was
+    asked for each of them, max_items requests per poll (with a hanging host, each a
+    whole deadline: 30 x 80 s). Three failures in a row end the poll's pages; those
+    that failed go after the ones never tried at the next poll, so pages that keep
+    failing never hold the others back."""
+    pages = [f"/2022011{n}/81310{n}.html" for n in range(6)]
+    serve_listing(web, "/news/", "".join(f'<a href="{p}">{p}</a>' for p in pages))
+    broken = set(pages[:4])
+
+    def article(request: Request) -> Response:
+        if request.path in broken:
+            return Response("busy", status=503)
+        n = request.path[-6]
+        body = f"<html><body><article><h1>Release {n}</h1><p>Text {n}.</p></article></body>"
+        return Response(body, content_type=HTML)
+
+    for path in pages:
+        web.expect_request(path).respond_with_handler(article)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (first,) = poll_due(cfg, store, NOW).results
+    assert first.new == 0 and len(first.rejected) == 3
+    assert paths(web) == ["/news/", *pages[:3]]
+
+    web.clear_log()  # the three that failed go last: the others are tried first
+    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert second.new == 2
+    assert paths(web) == ["/news/", *pages[3:], *pages[:3]]
+
+    broken.clear()
+    (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert third.new == 4 and third.rejected == []
+    assert entry_rows.count(store.db) == 6

@@ -48,6 +48,7 @@ from scofeed.store import sources as source_rows
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
+FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll's pages
 
 
 @dataclass
@@ -262,13 +263,21 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     _ingest(run, src, found.releases, result)
     fresh = _fresh(run, src, kind, found.links)
     complete = len(fresh) <= src.max_items  # the rest come at the next poll, not a 304
-    for link, number in fresh[: src.max_items]:
+    failing = 0  # temporary failures in a row
+    for n, (link, number) in enumerate(fresh[: src.max_items]):
+        if failing >= FAILURES_IN_A_ROW:  # the host is in trouble: leave it alone; the
+            log.info(  # rest come at the next poll (after these, which go last)
+                "poll_backed_off source=%s failures=%d pages_left=%d",
+                src.name, failing, min(len(fresh), src.max_items) - n,
+            )  # fmt: skip
+            break
         former = _former(run, src, kind, link, number)
         try:
             page = _get(run, src, link, kind.page_accept, False)
             releases = kind.read_page(src, link, page, run.now)
         except RejectedInput as exc:
             complete &= not exc.retryable
+            failing = failing + 1 if exc.retryable else 0
             _reject(run, src, link, exc.reason, result)
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after  # the host asked us to wait: the
@@ -277,6 +286,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         except Exception as exc:  # noqa: BLE001 - a reader's bug on one page rejects that
             _reject(run, src, link, unexpected(exc), result)  # page only, as a build does
             continue  # a file; it stopped the source's later pages at every poll
+        failing = 0
         moved = {r.origin: former for r in releases} if former else None
         for release, change in _ingest(run, src, releases, result, moved):
             if change.kind != "duplicate":  # the page speaks for its entry: watch it
@@ -308,7 +318,10 @@ def _fresh(
             fresh.append((link, number))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
-    return fresh
+    # pages that failed for a passing reason go after those never tried: a page that
+    # keeps failing never holds the others back (nor does a host's bad spell)
+    failed = source_rows.failed_for_now(run.store.db, [link for link, _n in fresh])
+    return sorted(fresh, key=lambda page: page[0] in failed)
 
 
 def _former(

@@ -128,3 +128,17 @@ def pages_like(db: sqlite3.Connection, like: str, kind: str) -> list[str]:
         (like, kind),
     ).fetchall()
     return [row[0] for row in rows if isinstance(row[0], str)]
+
+
+def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> set[str]:
+    """Those of ``origins`` whose last refusal was for a passing reason (``temporary:``)."""
+    found: set[str] = set()
+    for start in range(0, len(origins), 500):  # within SQLite's bound parameters
+        chunk = origins[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT origin FROM rejects WHERE origin IN ({marks}) AND reason LIKE ?",
+            (*chunk, TEMPORARY + "%"),
+        ).fetchall()
+        found.update(row[0] for row in rows if isinstance(row[0], str))
+    return found
