@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 
-from conftest import SlowReceiver, webhook_toml
+from conftest import SlowReceiver, free_port, webhook_toml
 from conftest import run_cli as scofeed
 
 
@@ -231,3 +231,22 @@ def test_commands_on_what_is_stored_need_a_store(site):
     assert scofeed(site, "build").returncode == 0
     proc = scofeed(site, "list")
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1  # the seed
+
+
+def test_add_of_an_address_nothing_answers_says_why_in_its_own_words(site):
+    """It said 'temporary: cannot connect (WatchedHTTPPool(host='127.0.0.1', port=N): Max
+    retries exceeded with url: /x.html (Caused by NewConnectionError("WatchedHTTPConn...'
+    (urllib3's reprs, cut at 160 characters before the reason), here and in `status`."""
+    port = free_port()
+    proc = scofeed(site, "add", f"http://127.0.0.1:{port}/x.html")
+    assert proc.returncode == 1
+    assert one_line(proc) == (
+        f"scofeed: http://127.0.0.1:{port}/x.html: temporary: cannot connect (Connection refused)"
+    )
+    proc = scofeed(site, "add", "http://nosuchhost.invalid/x.html")
+    assert proc.returncode == 1
+    assert one_line(proc).startswith(
+        "scofeed: http://nosuchhost.invalid/x.html: temporary: cannot connect (cannot resolve "
+        "the host name ("
+    )
+    assert "WatchedHTTP" not in scofeed(site, "status").stdout
