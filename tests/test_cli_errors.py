@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 
 from conftest import SlowReceiver, free_port, webhook_toml
 from conftest import run_cli as scofeed
@@ -250,3 +251,24 @@ def test_add_of_an_address_nothing_answers_says_why_in_its_own_words(site):
         "the host name ("
     )
     assert "WatchedHTTP" not in scofeed(site, "status").stdout
+
+
+def test_add_of_a_file_over_the_limit_does_not_misstate_its_size(site):
+    """add reads up to limits.max_file_bytes + 1 bytes and said the file was that large
+    ('too large (4001 bytes, limit 4000)' for a file of 50,000 bytes)."""
+    big = site.root / "big.txt"
+    big.write_text("A big release\n\n" + "On 3 May 2023 words. " * 2500, encoding="utf-8")
+    assert big.stat().st_size > 50_000
+    for args in (["add", "big.txt"], ["add", "-"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "--set", "limits.max_file_bytes=4000", *args],
+            input=big.read_text(encoding="utf-8"),
+            capture_output=True,
+            text=True,
+            cwd=site.root,
+            timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 1, args
+        origin = "big.txt" if args[1] == "big.txt" else "<stdin>"
+        assert one_line(proc) == f"scofeed: {origin}: too large (over 4000 bytes, limit 4000)"
