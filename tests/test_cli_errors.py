@@ -1,5 +1,6 @@
 """What an operator's mistakes get from the CLI: one line on stderr naming what was
-wrong, the README's exit code, no traceback. A real subprocess each."""
+wrong, the README's exit code, no traceback. A real subprocess each (argparse's own refusals
+in-process, through main)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from conftest import SlowReceiver, free_port, webhook_toml
 from conftest import run_cli as scofeed
+from scofeed.cli import main
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -272,3 +276,19 @@ def test_add_of_a_file_over_the_limit_does_not_misstate_its_size(site):
         assert proc.returncode == 1, args
         origin = "big.txt" if args[1] == "big.txt" else "<stdin>"
         assert one_line(proc) == f"scofeed: {origin}: too large (over 4000 bytes, limit 4000)"
+
+
+def test_options_that_cannot_go_together_or_below_zero_are_refused(site, capsys):
+    """`ap deliveries --failed --pending` listed the failed ones only, silently; `webhook
+    verify --tolerance -5` refused every signature as "3 s away from now (limit -5 s)"."""
+    for argv, error in (
+        (["ap", "deliveries", "--failed", "--pending"], "argument --pending: not allowed with"),
+        (
+            ["webhook", "verify", "--secret", "whsec_x", "--tolerance", "-5"],
+            "argument --tolerance: expected 0 or more, got -5",
+        ),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--config", str(site.config_path), *argv])
+        assert exit_.value.code == 2, argv
+        assert error in capsys.readouterr().err, argv

@@ -84,7 +84,10 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     w.add_argument("--headers", metavar="FILE", help="a file of 'Name: value' lines")
     w.add_argument("--body", metavar="FILE", help="a file holding the body bytes")
     w.add_argument(
-        "--tolerance", type=int, default=signing.TOLERANCE, help="accepted clock skew, seconds"
+        "--tolerance",
+        type=count,  # a negative one refused every signature as "N s away (limit -5 s)"
+        default=signing.TOLERANCE,
+        help=f"accepted clock skew, seconds (default {signing.TOLERANCE})",
     )
     w.set_defaults(func=cmd_webhook_verify)
     w = command(wsub, "enable", "resume an endpoint its answer disabled (410, chat 404)")
