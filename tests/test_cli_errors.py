@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +293,18 @@ def test_options_that_cannot_go_together_or_below_zero_are_refused(site, capsys)
             main(["--config", str(site.config_path), *argv])
         assert exit_.value.code == 2, argv
         assert error in capsys.readouterr().err, argv
+
+
+def test_a_state_path_that_cannot_be_a_store_is_named_plainly(site, tmp_path):
+    """paths.state naming a folder was "(unable to open database file)", SQLite's words
+    for any file it cannot open; one under a folder that cannot be made was Python's
+    "([Errno 2] No such file or directory: '/proc/nope')"."""
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for state, why in (
+        (folder, "a folder, not a file"),
+        (Path("/proc/nope/x.sqlite3"), "No such file or directory: /proc/nope"),
+    ):
+        proc = scofeed(site, "--set", f"paths.state={str(state)!r}", "build")
+        assert proc.returncode == 1, state
+        assert one_line(proc) == f"scofeed: {state}: cannot open the state store ({why})"

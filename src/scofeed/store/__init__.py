@@ -46,6 +46,11 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
             "is. Restore it from a backup, or move it aside to start a new one "
             "from sources/ (docs/operations.md, backups)"
         )
+    if isinstance(exc, OSError) and exc.strerror:  # not "[Errno 2] No such file...: '/x'"
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
+        return StoreError(f"{path}: cannot {doing} the state store ({exc.strerror}{where})")
+    if path.is_dir():  # SQLite says only "unable to open database file"
+        return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
 
 
