@@ -193,3 +193,13 @@ def test_the_default_stop_budget_outlasts_a_default_webhook_attempt():
     restart, and Slack or Discord, which keep no webhook-id, posted it twice."""
     timeout = next(f.default for f in dataclasses.fields(config_mod.Webhook) if f.name == "timeout")
     assert load(None, []).schedule.stop_seconds > timeout
+
+
+def test_a_config_file_not_in_utf8_names_the_byte_and_line(tmp_path):
+    """It was "cannot read config file ('utf-8' codec can't decode byte 0xe9 in position
+    24: invalid continuation byte)": Python's words, a byte offset to count by hand."""
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[site]\ntitle = "caf\xe9"\n')
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: not UTF-8 (byte 0xe9 on line 2); a config file is UTF-8 text"

@@ -37,8 +37,14 @@ def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{name}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        except UnicodeDecodeError as exc:  # was Python's "'utf-8' codec can't decode..."
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{name}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} on line {line}); "
+                "a config file is UTF-8 text"
+            ) from None
+        except OSError as exc:
+            why = exc.strerror or exc
             raise ConfigError(f"{name}: cannot read config file ({why})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{name}: not valid TOML ({exc})") from None
