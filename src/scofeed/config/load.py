@@ -245,11 +245,16 @@ def _build_field(
 def resolve_secret(ref: str, key: str, base: Path) -> Secret:
     if ref.startswith("env:"):
         name = ref[4:]
+        if not name:
+            raise ConfigError(f"{key}: 'env:' names no variable (expected env:NAME)")
         value = os.environ.get(name)
         if not value:
-            raise ConfigError(f"{key}: environment variable {name} is not set")
+            what = "is empty" if value == "" else "is not set"
+            raise ConfigError(f"{key}: environment variable {name} {what}")
         return Secret(value, ref)
     if ref.startswith("file:"):
+        if not ref[5:]:  # Path("") is the config's folder: "cannot read ... (Is a directory)"
+            raise ConfigError(f"{key}: 'file:' names no file (expected file:PATH)")
         p = Path(ref[5:]).expanduser()
         p = p if p.is_absolute() else base / p
         try:
