@@ -308,3 +308,12 @@ def test_a_state_path_that_cannot_be_a_store_is_named_plainly(site, tmp_path):
         proc = scofeed(site, "--set", f"paths.state={str(state)!r}", "build")
         assert proc.returncode == 1, state
         assert one_line(proc) == f"scofeed: {state}: cannot open the state store ({why})"
+
+
+def test_add_of_a_folder_says_it_is_one(site, tmp_path):
+    """It was "unknown format '(none)'; give --format ..." (exit 2), and with --format
+    "cannot read (Is a directory)"."""
+    for extra in ([], ["--format", "txt"]):
+        proc = scofeed(site, "add", str(tmp_path), *extra)
+        assert proc.returncode == 1, extra
+        assert one_line(proc) == f"scofeed: {tmp_path}: a folder; add takes one release file"

@@ -49,6 +49,8 @@ def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
     if arg == "-":
         return sys.stdin.buffer.read(max_bytes + 1), "." + (fmt or "txt"), STDIN
     path = Path(arg)
+    if path.is_dir():  # before its suffix: "unknown format '(none)'" said nothing useful
+        raise RejectedInput(arg, "a folder; add takes one release file")
     suffix = "." + fmt if fmt else path.suffix.lower()
     if not fmt and suffix not in sources.READERS:
         choices = "|".join(FORMATS)
