@@ -317,3 +317,27 @@ def test_add_of_a_folder_says_it_is_one(site, tmp_path):
         proc = scofeed(site, "add", str(tmp_path), *extra)
         assert proc.returncode == 1, extra
         assert one_line(proc) == f"scofeed: {tmp_path}: a folder; add takes one release file"
+
+
+def test_a_closed_standard_input_is_one_line_not_a_traceback(site):
+    """Started with standard input closed (a cron line with <&-, a service without
+    one), `add -` and `webhook verify` died with "AttributeError: 'NoneType' object has
+    no attribute 'buffer'"."""
+    for args, code, line in (
+        (["add", "-"], 1, "scofeed: <stdin>: cannot read standard input (closed)"),
+        (
+            ["webhook", "verify", "--secret", "whsec_" + "A" * 32],
+            2,
+            "scofeed: stdin: cannot read standard input (closed); give the request file",
+        ),
+    ):
+        proc = subprocess.run(
+            ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "scofeed",
+             "--config", str(site.config_path), *args],
+            capture_output=True,
+            text=True,
+            cwd=site.root,
+            timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == code, args
+        assert one_line(proc) == line

@@ -117,3 +117,15 @@ def report_pings(results: list[tuple[str, str, bool]]) -> None:
     for hub_url, topics in failed.items():
         what = topics[0] if len(topics) == 1 else f"{len(topics)} feeds"
         print(f"websub: the hub {hub_url} did not accept the ping for {what}", file=sys.stderr)
+
+
+def read_stdin(limit: int = -1) -> bytes | None:
+    """Standard input's bytes (at most ``limit``), or None where there is none to read
+    (started with it closed: ``sys.stdin`` is None) or it cannot be read; the caller
+    says so in one line, where ``sys.stdin.buffer`` was a traceback."""
+    if sys.stdin is None:
+        return None
+    try:
+        return sys.stdin.buffer.read(limit)
+    except OSError:
+        return None

@@ -20,6 +20,7 @@ from scofeed.cli.common import (
     count,
     load_config,
     open_store,
+    read_stdin,
     table,
     when,
 )
@@ -254,7 +255,12 @@ def _read_request(args: argparse.Namespace) -> tuple[dict[str, str], bytes]:
             raise UsageError("webhook verify: give --headers and --body, or one request file")
         text = _read(args.headers).decode("utf-8", "replace")
         return _parse_headers(text, args.headers), _read(args.body)
-    raw = sys.stdin.buffer.read() if args.request in (None, "-") else _read(args.request)
+    if args.request in (None, "-"):
+        raw = read_stdin()
+        if raw is None:
+            raise UsageError("stdin: cannot read standard input (closed); give the request file")
+    else:
+        raw = _read(args.request)
     head, sep, body = _split(raw)
     if not sep:
         origin = args.request or "stdin"
