@@ -341,3 +341,18 @@ def test_a_closed_standard_input_is_one_line_not_a_traceback(site):
         )  # fmt: skip
         assert proc.returncode == code, args
         assert one_line(proc) == line
+
+
+def test_an_activitypub_key_that_cannot_be_made_stops_the_daemon_in_one_line(site):
+    """`scofeed run` with activitypub.key in a folder that cannot be made died with a
+    traceback ending in FileNotFoundError / NotADirectoryError."""
+    (site.root / "a-file").write_text("not a folder\n", encoding="utf-8")
+    key = site.root / "a-file" / "key.pem"
+    site.write_config(f'\n[activitypub]\nenabled = true\nkey = "{key}"\n')
+    proc = scofeed(site, "run", "--port", "0")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        f"scofeed: activitypub.key: cannot create {key} ({key.parent} is not a folder); give "
+        "a path in a folder the daemon's user can write"
+    )
+    assert "Traceback" not in proc.stderr
