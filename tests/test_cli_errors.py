@@ -1,5 +1,6 @@
 """What an operator's mistakes get from the CLI: one line on stderr naming what was
-wrong, the README's exit code, no traceback. A real subprocess each."""
+wrong, the README's exit code, no traceback. A real subprocess each (argparse's own refusals
+in-process, through main)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+from pathlib import Path
 
-from conftest import SlowReceiver, webhook_toml
+import pytest
+
+from conftest import SlowReceiver, free_port, webhook_toml
 from conftest import run_cli as scofeed
+from scofeed.cli import main
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -231,3 +237,122 @@ def test_commands_on_what_is_stored_need_a_store(site):
     assert scofeed(site, "build").returncode == 0
     proc = scofeed(site, "list")
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1  # the seed
+
+
+def test_add_of_an_address_nothing_answers_says_why_in_its_own_words(site):
+    """It said 'temporary: cannot connect (WatchedHTTPPool(host='127.0.0.1', port=N): Max
+    retries exceeded with url: /x.html (Caused by NewConnectionError("WatchedHTTPConn...'
+    (urllib3's reprs, cut at 160 characters before the reason), here and in `status`."""
+    port = free_port()
+    proc = scofeed(site, "add", f"http://127.0.0.1:{port}/x.html")
+    assert proc.returncode == 1
+    assert one_line(proc) == (
+        f"scofeed: http://127.0.0.1:{port}/x.html: temporary: cannot connect (Connection refused)"
+    )
+    proc = scofeed(site, "add", "http://nosuchhost.invalid/x.html")
+    assert proc.returncode == 1
+    assert one_line(proc).startswith(
+        "scofeed: http://nosuchhost.invalid/x.html: temporary: cannot connect (cannot resolve "
+        "the host name ("
+    )
+    assert "WatchedHTTP" not in scofeed(site, "status").stdout
+
+
+def test_add_of_a_file_over_the_limit_does_not_misstate_its_size(site):
+    """add reads up to limits.max_file_bytes + 1 bytes and said the file was that large
+    ('too large (4001 bytes, limit 4000)' for a file of 50,000 bytes)."""
+    big = site.root / "big.txt"
+    big.write_text("A big release\n\n" + "On 3 May 2023 words. " * 2500, encoding="utf-8")
+    assert big.stat().st_size > 50_000
+    for args in (["add", "big.txt"], ["add", "-"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "--set", "limits.max_file_bytes=4000", *args],
+            input=big.read_text(encoding="utf-8"),
+            capture_output=True,
+            text=True,
+            cwd=site.root,
+            timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 1, args
+        origin = "big.txt" if args[1] == "big.txt" else "<stdin>"
+        assert one_line(proc) == f"scofeed: {origin}: too large (over 4000 bytes, limit 4000)"
+
+
+def test_options_that_cannot_go_together_or_below_zero_are_refused(site, capsys):
+    """`ap deliveries --failed --pending` listed the failed ones only, silently; `webhook
+    verify --tolerance -5` refused every signature as "3 s away from now (limit -5 s)"."""
+    for argv, error in (
+        (["ap", "deliveries", "--failed", "--pending"], "argument --pending: not allowed with"),
+        (
+            ["webhook", "verify", "--secret", "whsec_x", "--tolerance", "-5"],
+            "argument --tolerance: expected 0 or more, got -5",
+        ),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--config", str(site.config_path), *argv])
+        assert exit_.value.code == 2, argv
+        assert error in capsys.readouterr().err, argv
+
+
+def test_a_state_path_that_cannot_be_a_store_is_named_plainly(site, tmp_path):
+    """paths.state naming a folder was "(unable to open database file)", SQLite's words
+    for any file it cannot open; one under a folder that cannot be made was Python's
+    "([Errno 2] No such file or directory: '/proc/nope')"."""
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for state, why in (
+        (folder, "a folder, not a file"),
+        (Path("/proc/nope/x.sqlite3"), "No such file or directory: /proc/nope"),
+    ):
+        proc = scofeed(site, "--set", f"paths.state={str(state)!r}", "build")
+        assert proc.returncode == 1, state
+        assert one_line(proc) == f"scofeed: {state}: cannot open the state store ({why})"
+
+
+def test_add_of_a_folder_says_it_is_one(site, tmp_path):
+    """It was "unknown format '(none)'; give --format ..." (exit 2), and with --format
+    "cannot read (Is a directory)"."""
+    for extra in ([], ["--format", "txt"]):
+        proc = scofeed(site, "add", str(tmp_path), *extra)
+        assert proc.returncode == 1, extra
+        assert one_line(proc) == f"scofeed: {tmp_path}: a folder; add takes one release file"
+
+
+def test_a_closed_standard_input_is_one_line_not_a_traceback(site):
+    """Started with standard input closed (a cron line with <&-, a service without
+    one), `add -` and `webhook verify` died with "AttributeError: 'NoneType' object has
+    no attribute 'buffer'"."""
+    for args, code, line in (
+        (["add", "-"], 1, "scofeed: <stdin>: cannot read standard input (closed)"),
+        (
+            ["webhook", "verify", "--secret", "whsec_" + "A" * 32],
+            2,
+            "scofeed: stdin: cannot read standard input (closed); give the request file",
+        ),
+    ):
+        proc = subprocess.run(
+            ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "scofeed",
+             "--config", str(site.config_path), *args],
+            capture_output=True,
+            text=True,
+            cwd=site.root,
+            timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == code, args
+        assert one_line(proc) == line
+
+
+def test_an_activitypub_key_that_cannot_be_made_stops_the_daemon_in_one_line(site):
+    """`scofeed run` with activitypub.key in a folder that cannot be made died with a
+    traceback ending in FileNotFoundError / NotADirectoryError."""
+    (site.root / "a-file").write_text("not a folder\n", encoding="utf-8")
+    key = site.root / "a-file" / "key.pem"
+    site.write_config(f'\n[activitypub]\nenabled = true\nkey = "{key}"\n')
+    proc = scofeed(site, "run", "--port", "0")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        f"scofeed: activitypub.key: cannot create {key} ({key.parent} is not a folder); give "
+        "a path in a folder the daemon's user can write"
+    )
+    assert "Traceback" not in proc.stderr

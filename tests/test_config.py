@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scofeed import config as config_mod
+from scofeed.cli import main
 from scofeed.config import Secret, load
 from scofeed.config.show import _toml_value
 from scofeed.errors import ConfigError
@@ -193,3 +194,23 @@ def test_the_default_stop_budget_outlasts_a_default_webhook_attempt():
     restart, and Slack or Discord, which keep no webhook-id, posted it twice."""
     timeout = next(f.default for f in dataclasses.fields(config_mod.Webhook) if f.name == "timeout")
     assert load(None, []).schedule.stop_seconds > timeout
+
+
+def test_a_config_file_not_in_utf8_names_the_byte_and_line(tmp_path):
+    """It was "cannot read config file ('utf-8' codec can't decode byte 0xe9 in position
+    24: invalid continuation byte)": Python's words, a byte offset to count by hand."""
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[site]\ntitle = "caf\xe9"\n')
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert str(err.value) == f"{path}: not UTF-8 (byte 0xe9 on line 2); a config file is UTF-8 text"
+
+
+def test_config_show_says_when_no_file_was_read(tmp_path, monkeypatch, capsys):
+    """With a config file it names the file in its first line; with none it began with
+    `sources = []`, leaving the operator to guess whether a file was read at all."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SCOFEED_CONFIG", raising=False)
+    assert main(["config", "show"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "# effective configuration: the built-in defaults (no config file)"

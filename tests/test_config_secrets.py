@@ -395,3 +395,26 @@ def test_log_lines_show_fetched_and_added_pages_without_their_query(site, web, c
         f"add_refreshed url={masked_page} path=",
     ):
         assert line in logged, line
+
+
+def test_a_secret_reference_naming_nothing_says_so(tmp_path, monkeypatch):
+    """'env:' said "environment variable  is not set" (two spaces, no name); 'file:'
+    read the config's own folder: "cannot read secret file /the/folder (Is a
+    directory)"; a variable set but empty was "not set"."""
+    monkeypatch.setenv("SCOFEED_EMPTY_SECRET", "")
+    for ref, error in (
+        ("env:", "webhooks[0].secret: 'env:' names no variable (expected env:NAME)"),
+        ("file:", "webhooks[0].secret: 'file:' names no file (expected file:PATH)"),
+        (
+            "env:SCOFEED_EMPTY_SECRET",
+            "webhooks[0].secret: environment variable SCOFEED_EMPTY_SECRET is empty",
+        ),
+    ):
+        path = tmp_path / "config.toml"
+        path.write_text(
+            f'[[webhooks]]\nname = "a"\nurl = "https://x.example/h"\nsecret = "{ref}"\n',
+            encoding="utf-8",
+        )
+        with pytest.raises(ConfigError) as err:
+            load(path)
+        assert str(err.value) == error, ref

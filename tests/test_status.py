@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from conftest import webhook_toml
+from conftest import run_cli, webhook_toml
 from scofeed.add import add_release
 from scofeed.cli import main
 from scofeed.cli.status import span_text
@@ -205,3 +206,18 @@ def test_an_endpoint_that_keeps_failing_is_not_shown_as_active(site, capsys, rec
 
 def delivery_rows_iso(ts):
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
+
+
+def test_a_lock_file_that_cannot_be_read_is_said_not_a_traceback(site):
+    """`status` and `reload` opened the daemon's lock file and died with a traceback
+    when they could not (the daemon's own file, mode 0600, read by another user; here
+    a symlink loop, which root cannot open either)."""
+    assert run_cli(site, "build").returncode == 0
+    lock = Path(str(site.config().paths.state) + ".lock")
+    lock.symlink_to(lock)
+    why = f"{lock}: cannot read the daemon's lock file (Too many levels of symbolic links)"
+    proc = run_cli(site, "status")
+    assert proc.returncode == 0, proc.stderr
+    assert f"daemon: unknown ({why})" in proc.stdout.splitlines()
+    proc = run_cli(site, "reload")
+    assert (proc.returncode, proc.stderr) == (1, f"scofeed: {why}\n")

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 
+from conftest import run_cli
 from scofeed.store.schema import MIGRATIONS
 
 OPEN = "import sys; from scofeed.store import Store; Store(sys.argv[1]).close()"
@@ -26,3 +27,43 @@ def test_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path):
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         db.close()
+
+
+def test_commands_that_read_do_not_wait_for_a_write_transaction(site):
+    """Every open of the store took an exclusive lock to check the schema version, so
+    `scofeed list`, `show` and `status` waited for any write transaction another
+    process held (a long build, the daemon) and failed after the busy timeout (30 s)
+    with "database is locked", though WAL lets a reader read meanwhile."""
+    assert run_cli(site, "build").returncode == 0
+    entry_id = run_cli(site, "list").stdout.split("\t")[0]
+    writer = sqlite3.connect(site.config().paths.state, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        for args in (["list"], ["show", entry_id], ["status"], ["list", "--withdrawn"]):
+            proc = subprocess.run(
+                [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+                capture_output=True,
+                text=True,
+                cwd=site.root,
+                timeout=20,  # under the busy timeout: the old code waited 30 s, then failed
+            )
+            assert proc.returncode == 0, (args, proc.stderr)
+            assert proc.stderr == "", args
+        assert "SCO Secretary-General" in run_cli(site, "list").stdout
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_store_from_a_newer_scofeed_is_still_refused(site):
+    assert run_cli(site, "build").returncode == 0
+    db = sqlite3.connect(site.config().paths.state)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.commit()
+    db.close()
+    proc = run_cli(site, "list")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"scofeed: {site.config().paths.state}: schema version {len(MIGRATIONS) + 1} is "
+        f"newer than this scofeed ({len(MIGRATIONS)}); upgrade scofeed\n"
+    )

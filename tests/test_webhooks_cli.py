@@ -41,7 +41,9 @@ def test_deliver_list_and_redeliver(site, receivers):
     first = listed.splitlines()[0].split("\t")
     assert first[1:4] == ["failed", "hub", "release.published"]
     assert "#1 " in listed and " 500 failed " in listed
-    assert run(site, "deliveries", "--endpoint", "nobody", rc=0).strip() == "no deliveries"
+    assert run(site, "deliveries", "--endpoint", "nobody", rc=2).strip() == (
+        "scofeed: --endpoint nobody: no such webhook in the config or the store"
+    )
     assert "queued 1 deliveries again" in run(site, "redeliver", "--failed", "--endpoint", "hub")
     assert "delivered=1" in run(site, "deliver")
     got = r.wait_for(2)
@@ -211,3 +213,36 @@ def test_redelivering_to_a_disabled_endpoint_says_it_waits_for_enable(site, rece
     out = run(site, "redeliver", "1")
     assert "queued 1 deliveries again" in out and "is disabled" not in out
     assert "delivered=1" in run(site, "deliver")
+
+
+def test_a_typo_and_an_unknown_id_are_told_apart_from_nothing_found(site, receivers):
+    """`deliveries --endpoint partnr` said "no deliveries" and exited 0 (a typo read as
+    "nothing was sent there"), while `redeliver --endpoint partnr` refused it; an
+    endpoint removed from the config still lists what the store holds for it.
+    `redeliver 99` was a usage error (exit 2) where `show` of an unknown id exits 1."""
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    run(site, "build")
+    assert "delivered=1" in run(site, "deliver")
+    assert run(site, "deliveries", "--endpoint", "hubb", rc=2).strip() == (
+        "scofeed: --endpoint hubb: no such webhook in the config or the store"
+    )
+    site.write_config()  # the endpoint is removed from the config; its rows stay
+    assert "\thub\trelease.published\t" in run(site, "deliveries", "--endpoint", "hub")
+    assert run(site, "redeliver", "99", rc=1).strip() == "scofeed: no delivery with id 99"
+
+
+def test_commands_that_store_nothing_make_no_store(site, receivers):
+    """`webhook test` (a ping, nothing stored) and `poll` with no remote source left a
+    new empty store behind when run with a config nothing was built with; `webhook
+    enable` made one to enable nothing. A build makes it."""
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    state = site.config().paths.state
+    assert "hub: HTTP 200" in run(site, "webhook", "test", "hub")
+    assert "no remote sources configured" in run(site, "poll")
+    out = run(site, "webhook", "enable", "hub", rc=1)
+    assert out.startswith(f"scofeed: {state}: no state store here (")
+    assert not state.exists() and not state.parent.exists()
+    run(site, "build")
+    assert run(site, "webhook", "enable", "hub").strip() == "hub: was not disabled"

@@ -559,3 +559,14 @@ def test_a_one_shot_build_retries_a_failed_ping_once_due(site, sub):
     assert Counter(p.body for p in external.posts).most_common(1)[0][1] == 2
     assert main(["--config", str(site.config_path), "build"]) == 0
     assert len(external.posts) == 10  # accepted: nothing left to retry
+
+
+def test_a_build_says_once_per_hub_that_it_did_not_accept_the_pings(site, sub, capsys):
+    """Each feed whose ping a hub refused was a line of its own after the runner's
+    warning for it: nine feeds, eighteen lines for one hub that was down."""
+    external = sub(statuses=(500,) * 20)
+    site.write_config(f'\n[websub]\nhubs = ["{external.url}"]\nretry_schedule = [0, 3600]\n')
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    assert len(external.posts) == 9
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("websub:")]
+    assert said == [f"websub: the hub {external.url} did not accept the ping for 9 feeds"]

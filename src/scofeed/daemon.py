@@ -96,11 +96,18 @@ def _read_lock(fd: int) -> tuple[int | None, float | None]:
 
 
 def running(state: Path) -> tuple[int | None, float | None] | None:
-    """(pid, start time) of the daemon holding this store's lock; None when none runs."""
+    """(pid, start time) of the daemon holding this store's lock; None when none runs.
+    A lock file this user cannot read (the daemon's own, mode 0600) is a ``StoreError``
+    saying so: whether a daemon runs cannot be told (it was a traceback)."""
+    path = lock_path(state)
     try:
-        fd = os.open(lock_path(state), os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StoreError(
+            f"{path}: cannot read the daemon's lock file ({exc.strerror or exc})"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -294,7 +301,12 @@ class Daemon:
     def _hub_unavailable(self) -> str | None:
         """In ``scofeed serve``: why the hub the feeds advertise cannot take a request
         now (no ``scofeed run`` on this store verifies it), or None."""
-        if not self.cfg.websub.enabled or running(self.cfg.paths.state):
+        if not self.cfg.websub.enabled:
+            return None
+        try:
+            if running(self.cfg.paths.state):
+                return None
+        except StoreError:  # cannot tell: the request is taken, as when one runs
             return None
         return "the hub is not running now (it runs in `scofeed run`); try again later"
 

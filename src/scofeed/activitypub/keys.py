@@ -77,7 +77,18 @@ def load_or_create(path: Path) -> KeyPair:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        if _write_new(path, pem):
+        try:
+            made = _write_new(path, pem)
+        except OSError as exc:  # a folder that cannot be made or written: was a traceback
+            why = exc.strerror or str(exc)
+            found = next((p for p in path.parents if p.exists()), None)
+            if found is not None and not found.is_dir():  # mkdir says only "File exists"
+                why = f"{found} is not a folder"
+            raise ConfigError(
+                f"activitypub.key: cannot create {path} ({why}); give a path in a folder "
+                "the daemon's user can write"
+            ) from None
+        if made:
             log.info("activitypub_key_created path=%s bits=%d", path, KEY_BITS)
             return pair
     return load(path)

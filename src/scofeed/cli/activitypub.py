@@ -19,8 +19,9 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     f = command(asub, "followers", "who follows, and through which inbox")
     f.set_defaults(func=cmd_followers)
     d = command(asub, "deliveries", "the ActivityPub outbox, newest first")
-    d.add_argument("--failed", action="store_true", help="only failed deliveries")
-    d.add_argument("--pending", action="store_true", help="only pending deliveries")
+    only = d.add_mutually_exclusive_group()  # both: --failed won, silently
+    only.add_argument("--failed", action="store_true", help="only failed deliveries")
+    only.add_argument("--pending", action="store_true", help="only pending deliveries")
     d.add_argument("--limit", type=count, default=50, help="at most this many (default 50)")
     d.set_defaults(func=cmd_deliveries)
 

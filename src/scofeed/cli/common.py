@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,28 @@ def table(rows: list[list[str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def report_pings(results: list[tuple[str, str, bool]]) -> None:
+    """One stderr line per external hub that did not accept some pings of a one-shot
+    build (``websub.ping_hubs``): one line per feed repeated the hub nine times, each
+    after the runner's own warning for it."""
+    failed: dict[str, list[str]] = {}
+    for hub_url, topic, ok in results:
+        if not ok:
+            failed.setdefault(hub_url, []).append(topic)
+    for hub_url, topics in failed.items():
+        what = topics[0] if len(topics) == 1 else f"{len(topics)} feeds"
+        print(f"websub: the hub {hub_url} did not accept the ping for {what}", file=sys.stderr)
+
+
+def read_stdin(limit: int = -1) -> bytes | None:
+    """Standard input's bytes (at most ``limit``), or None where there is none to read
+    (started with it closed: ``sys.stdin`` is None) or it cannot be read; the caller
+    says so in one line, where ``sys.stdin.buffer`` was a traceback."""
+    if sys.stdin is None:
+        return None
+    try:
+        return sys.stdin.buffer.read(limit)
+    except OSError:
+        return None

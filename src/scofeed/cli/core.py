@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from scofeed import config as config_mod
 from scofeed.build import build
-from scofeed.cli.common import Subparsers, command, count, load_config, open_store
+from scofeed.cli.common import Subparsers, command, count, load_config, open_store, report_pings
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
 
@@ -79,9 +79,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         return failed
     from scofeed import websub
 
-    for hub_url, topic, ok in websub.ping_hubs(cfg, store, report.written):
-        if not ok:
-            print(f"websub: the hub {hub_url} did not accept the ping for {topic}", file=sys.stderr)
+    report_pings(websub.ping_hubs(cfg, store, report.written))
     return failed
 
 

@@ -7,7 +7,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.errors import shown
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
@@ -44,10 +44,11 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg = load_config(args)
     if not cfg.sources and args.name is None:  # a name given: poll_due says it is unknown
         print("no remote sources configured ([[sources]] in config.toml)")
-        return 0
+        return 0  # before the store: nothing to poll made one where there was none
+    cfg, store = open_store(args, cfg)
     report = poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
     if not report.results:
         print("no source is due (use --force to poll now)")

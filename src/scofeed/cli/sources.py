@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, add_url
-from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.cli.common import Subparsers, command, open_store, read_stdin
 from scofeed.errors import RejectedInput, UsageError, shown
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
@@ -47,8 +47,13 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
 def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
     """(bytes, suffix, origin label) of what the user named."""
     if arg == "-":
-        return sys.stdin.buffer.read(max_bytes + 1), "." + (fmt or "txt"), STDIN
+        data = read_stdin(max_bytes + 1)
+        if data is None:
+            raise RejectedInput(STDIN, "cannot read standard input (closed)")
+        return data, "." + (fmt or "txt"), STDIN
     path = Path(arg)
+    if path.is_dir():  # before its suffix: "unknown format '(none)'" said nothing useful
+        raise RejectedInput(arg, "a folder; add takes one release file")
     suffix = "." + fmt if fmt else path.suffix.lower()
     if not fmt and suffix not in sources.READERS:
         choices = "|".join(FORMATS)

@@ -11,7 +11,7 @@ from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, open_store, table
 from scofeed.config import Config
 from scofeed.config.redact import no_credentials, safe_url
-from scofeed.errors import shown
+from scofeed.errors import StoreError, shown
 from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import status as status_rows
@@ -53,7 +53,10 @@ def daemon_line(cfg: Config, now: float) -> str:
     # lazy on purpose: scofeed.daemon loads APScheduler and waitress (see cli.daemon)
     from scofeed.daemon import lock_path, running
 
-    found = running(cfg.paths.state)
+    try:
+        found = running(cfg.paths.state)
+    except StoreError as exc:  # the rest of the status is still worth showing
+        return f"daemon: unknown ({exc})"
     if found is None:
         return f"daemon: not running (no `scofeed run` holds {lock_path(cfg.paths.state)})"
     pid, started = found

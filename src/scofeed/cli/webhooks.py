@@ -14,7 +14,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from scofeed.cli.common import Subparsers, command, count, open_store, table, when
+from scofeed.cli.common import (
+    Subparsers,
+    command,
+    count,
+    load_config,
+    open_store,
+    read_stdin,
+    table,
+    when,
+)
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.deliver import outbox, payload, policy, runner, sender, signing
@@ -76,7 +85,10 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     w.add_argument("--headers", metavar="FILE", help="a file of 'Name: value' lines")
     w.add_argument("--body", metavar="FILE", help="a file holding the body bytes")
     w.add_argument(
-        "--tolerance", type=int, default=signing.TOLERANCE, help="accepted clock skew, seconds"
+        "--tolerance",
+        type=count,  # a negative one refused every signature as "N s away (limit -5 s)"
+        default=signing.TOLERANCE,
+        help=f"accepted clock skew, seconds (default {signing.TOLERANCE})",
     )
     w.set_defaults(func=cmd_webhook_verify)
     w = command(wsub, "enable", "resume an endpoint its answer disabled (410, chat 404)")
@@ -133,6 +145,12 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 def cmd_deliveries(args: argparse.Namespace) -> int:
     cfg, store = open_store(args, existing=True)
+    if (
+        args.endpoint is not None
+        and args.endpoint not in {h.name for h in cfg.webhooks}
+        and not rows.listing(store.db, False, args.endpoint, 1)
+    ):  # a typo listed nothing and exited 0; a removed endpoint's deliveries still list
+        raise UsageError(f"--endpoint {args.endpoint}: no such webhook in the config or the store")
     for hook in cfg.webhooks:
         ep = rows.endpoint(store.db, hook.name)
         if ep.disabled_at is not None and args.endpoint in (None, hook.name):
@@ -181,8 +199,9 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
         return 0
     if args.delivery_id is not None:
         d = rows.get(store.db, args.delivery_id)
-        if d is None:
-            raise UsageError(f"no delivery with id {args.delivery_id}")
+        if d is None:  # as `show` of an unknown id: exit 1, not a usage error
+            print(f"scofeed: no delivery with id {args.delivery_id}", file=sys.stderr)
+            return 1
         ids, names = [d.id], [d.endpoint]
     else:
         ids = rows.failed_ids(store.db, args.endpoint)
@@ -205,16 +224,16 @@ def _warn_disabled(store: Store, names: list[str]) -> None:
             )
 
 
-def _hook(args: argparse.Namespace, name: str) -> tuple[Config, Store, Webhook]:
-    cfg, store = open_store(args)
+def _hook(cfg: Config, name: str) -> Webhook:
     for h in cfg.webhooks:
         if h.name == name:
-            return cfg, store, h
+            return h
     raise UsageError(f"no webhook named {name!r} in the config")
 
 
 def cmd_webhook_test(args: argparse.Namespace) -> int:
-    cfg, _store, hook = _hook(args, args.name)
+    cfg = load_config(args)  # sends a ping, stores nothing: made a store where there was none
+    hook = _hook(cfg, args.name)
     stamp = int(time.time())
     # its own id each time: receivers de-duplicate on webhook-id, and two tests within
     # one second (a second try after fixing the receiver) are two messages
@@ -236,7 +255,12 @@ def _read_request(args: argparse.Namespace) -> tuple[dict[str, str], bytes]:
             raise UsageError("webhook verify: give --headers and --body, or one request file")
         text = _read(args.headers).decode("utf-8", "replace")
         return _parse_headers(text, args.headers), _read(args.body)
-    raw = sys.stdin.buffer.read() if args.request in (None, "-") else _read(args.request)
+    if args.request in (None, "-"):
+        raw = read_stdin()
+        if raw is None:
+            raise UsageError("stdin: cannot read standard input (closed); give the request file")
+    else:
+        raw = _read(args.request)
     head, sep, body = _split(raw)
     if not sep:
         origin = args.request or "stdin"
@@ -289,7 +313,9 @@ def cmd_webhook_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_webhook_enable(args: argparse.Namespace) -> int:
-    _cfg, store, hook = _hook(args, args.name)
+    cfg = load_config(args)
+    hook = _hook(cfg, args.name)
+    _cfg, store = open_store(args, cfg, existing=True)
     with store.transaction() as db:
         changed = rows.enable(db, hook.name)
     print(f"{hook.name}: {'enabled again' if changed else 'was not disabled'}")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 
-from scofeed.cli.common import Subparsers, command, open_store
+from scofeed.cli.common import Subparsers, command, open_store, report_pings
 from scofeed.config import Config
 from scofeed.store import Store
 from scofeed.withdraw import Outcome, restore, withdraw
@@ -41,9 +40,7 @@ def _report(cfg: Config, store: Store, verb: str, outcome: Outcome) -> None:
     # lazy on purpose, as in `scofeed build`: the pings need requests
     from scofeed import websub
 
-    for hub_url, topic, ok in websub.ping_hubs(cfg, store, outcome.written):
-        if not ok:
-            print(f"websub: the hub {hub_url} did not accept the ping for {topic}", file=sys.stderr)
+    report_pings(websub.ping_hubs(cfg, store, outcome.written))
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:

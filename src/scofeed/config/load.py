@@ -37,8 +37,14 @@ def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{name}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        except UnicodeDecodeError as exc:  # was Python's "'utf-8' codec can't decode..."
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{name}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} on line {line}); "
+                "a config file is UTF-8 text"
+            ) from None
+        except OSError as exc:
+            why = exc.strerror or exc
             raise ConfigError(f"{name}: cannot read config file ({why})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{name}: not valid TOML ({exc})") from None
@@ -239,11 +245,16 @@ def _build_field(
 def resolve_secret(ref: str, key: str, base: Path) -> Secret:
     if ref.startswith("env:"):
         name = ref[4:]
+        if not name:
+            raise ConfigError(f"{key}: 'env:' names no variable (expected env:NAME)")
         value = os.environ.get(name)
         if not value:
-            raise ConfigError(f"{key}: environment variable {name} is not set")
+            what = "is empty" if value == "" else "is not set"
+            raise ConfigError(f"{key}: environment variable {name} {what}")
         return Secret(value, ref)
     if ref.startswith("file:"):
+        if not ref[5:]:  # Path("") is the config's folder: "cannot read ... (Is a directory)"
+            raise ConfigError(f"{key}: 'file:' names no file (expected file:PATH)")
         p = Path(ref[5:]).expanduser()
         p = p if p.is_absolute() else base / p
         try:

@@ -21,6 +21,8 @@ def show(cfg: Config) -> str:
     lines: list[str] = []
     if cfg.path:
         lines.append(f"# effective configuration from {cfg.path}")
+    else:  # said nothing: from which file, or from none, was left to guess
+        lines.append("# effective configuration: the built-in defaults (no config file)")
     _dump_table(cfg, "", lines)
     return "\n".join(lines).strip() + "\n"
 

@@ -50,8 +50,8 @@ def reader(suffix: str) -> Reader | None:
 
 def decode(origin: str, data: bytes, max_bytes: int) -> str:
     """Bytes of a release as text, or RejectedInput saying why not."""
-    if len(data) > max_bytes:
-        raise RejectedInput(origin, f"too large ({len(data)} bytes, limit {max_bytes})")
+    if len(data) > max_bytes:  # read up to max_bytes + 1 (add, stdin): not its size
+        raise RejectedInput(origin, f"too large (over {max_bytes} bytes, limit {max_bytes})")
     if not data or data.isspace():  # as ``not data.strip()``, without copying the bytes
         raise RejectedInput(origin, "empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # NUL bytes too, but not binary

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import ssl
 import threading
 import time
@@ -194,7 +195,7 @@ class Fetcher:
                     raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
                 if isinstance(exc, requests.exceptions.SSLError):
                     raise TemporaryFailure(url, tls_problem(exc)) from None
-                raise TemporaryFailure(url, f"cannot connect ({_short(exc)})") from None
+                raise TemporaryFailure(url, f"cannot connect ({_connect_problem(exc)})") from None
             except ValueError:  # requests reads a redirect's Location: "http://[::1/x"
                 raise RejectedInput(url, "redirect to an invalid address") from None
             finally:
@@ -300,6 +301,19 @@ def _content_type(header: str) -> tuple[str, str | None]:
         if k.lower() == "charset" and v:
             charset = v.strip("\"' ")
     return media.strip().lower(), charset
+
+
+def _connect_problem(exc: BaseException) -> str:
+    """Why no connection was made, in the system's words ("Connection refused", "cannot
+    resolve the host name (Name or service not known)"): the error behind requests' and
+    urllib3's, whose text is their pools' reprs ("WatchedHTTPPool(host=..., port=1): Max
+    retries exceeded ...") cut at 160 characters before it said why."""
+    for e in causes(exc):
+        if isinstance(e, socket.gaierror):
+            return f"cannot resolve the host name ({e.strerror or e})"
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:

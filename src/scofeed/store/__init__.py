@@ -46,6 +46,11 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
             "is. Restore it from a backup, or move it aside to start a new one "
             "from sources/ (docs/operations.md, backups)"
         )
+    if isinstance(exc, OSError) and exc.strerror:  # not "[Errno 2] No such file...: '/x'"
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
+        return StoreError(f"{path}: cannot {doing} the state store ({exc.strerror}{where})")
+    if path.is_dir():  # SQLite says only "unable to open database file"
+        return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
 
 
@@ -110,17 +115,19 @@ class Store:
         (``store.fresh``, half the time of replaying them), then the migrations past it.
         The version is read again inside each transaction: two processes opening a fresh
         store at once (two ``scofeed build``) queue on the lock (busy timeout), and the
-        second finds the work done instead of creating the tables twice."""
+        second finds the work done instead of creating the tables twice.
+
+        A store already up to date is only read, without the lock: a command that
+        reads (``scofeed list``, ``status``) must not wait for a write transaction
+        another process holds (WAL lets it read meanwhile); it waited up to the busy
+        timeout and failed with "database is locked"."""
+        if self._version(db) == len(MIGRATIONS):
+            return
         start = None
         while True:
             db.execute("BEGIN EXCLUSIVE")
             try:
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version > len(MIGRATIONS):
-                    raise StoreUnusable(
-                        f"{self.path}: schema version {version} is newer than this scofeed "
-                        f"({len(MIGRATIONS)}); upgrade scofeed"
-                    )
+                version = self._version(db)
                 if version == len(MIGRATIONS):
                     db.execute("COMMIT")
                     if start is not None:  # one line for the whole upgrade
@@ -138,6 +145,16 @@ class Store:
             except BaseException:
                 rollback(db)
                 raise
+
+    def _version(self, db: sqlite3.Connection) -> int:
+        """The store's schema version; one from a newer scofeed is refused."""
+        version: int = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreUnusable(
+                f"{self.path}: schema version {version} is newer than this scofeed "
+                f"({len(MIGRATIONS)}); upgrade scofeed"
+            )
+        return version
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
