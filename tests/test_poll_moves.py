@@ -224,3 +224,50 @@ def test_a_not_found_page_answered_with_a_200_is_a_gone_page_not_a_correction(si
         (web.url_for("/20251221/940002.html"), "a 'page not found' page (answered with a 200)")
     ]
     assert entry_rows.latest(store.db) == [entry]
+
+
+def rss(link: str, title: str, guid: str = "agency-c1", permalink: bool = False) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>Agency</title><link>http://agency.example/</link><description>d</description>"
+        f"<item><title>{title}</title><link>{link}</link>"
+        f'<guid isPermaLink="{str(permalink).lower()}">{guid}</guid>'
+        "<pubDate>Sat, 20 Dec 2025 10:00:00 GMT</pubDate>"
+        "<description>&lt;p&gt;The SCO culture forum opened on 20 December 2025.&lt;/p&gt;"
+        "&lt;p&gt;Artists from the member states took part.&lt;/p&gt;</description>"
+        "</item></channel></rss>"
+    )
+
+
+def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, web):
+    """A feed item is known by its link; a CMS whose links follow the title (a slug)
+    gives a corrected item a new link, under the same guid. Its guid is kept beside
+    its link, so the item at its new link revises its entry (revision 2, the new title
+    and link, release.updated), never publishing the release twice."""
+    rss_type = "application/rss+xml"
+    first_version = rss("http://agency.example/c1", "SCO culture forum")
+    serve_listing(web, "/rss", first_version, '"a"', rss_type)
+    add_source(site, web.url_for("/rss"), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    (first,) = poll_due(cfg, store, NOW).results
+    assert first.new == 1
+    (entry,) = entry_rows.latest(store.db)
+
+    web.clear()
+    moved = rss("http://agency.example/c1-xian", "SCO culture forum opens in Xian")
+    serve_listing(web, "/rss", moved, '"b"', rss_type)
+    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (second.new, second.updated) == (0, 1), second
+    (after,) = entry_rows.latest(store.db)
+    assert after.id == entry.id and after.revision == 2
+    assert after.title == "SCO culture forum opens in Xian"
+    assert after.url == "http://agency.example/c1-xian"
+
+    # another item under another guid, with the same words, is still the same release
+    # by its fingerprint (a copy), not taken for this one by its guid
+    web.clear()
+    other = rss("http://agency.example/c2", "SCO culture forum opens in Xian", "agency-c2")
+    serve_listing(web, "/rss", other, '"c"', rss_type)
+    (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
+    assert third.new == 0
+    assert [e.id for e in entry_rows.latest(store.db)] == [entry.id]

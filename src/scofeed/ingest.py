@@ -277,7 +277,9 @@ def ingest(
     """Normalise and store releases from any source (add, pollers) in one transaction.
     Deliveries are queued only through ``planner`` (none: nothing is queued). ``moved``
     maps a release's origin to the input it continues (a page at a new address): an
-    origin not known yet becomes that input's, so its release revises that entry."""
+    origin not known yet becomes that input's, so its release revises that entry. A
+    release's ``alias`` (a feed item's id beside its link) is kept with its origin: an
+    item whose link changed (with its title) is found by it, as an input moved."""
     settings = settings_from(cfg)
     prepared = [(r, normalise(r, settings, now)) for r in releases]
     hosts = cfg.site.official_hosts
@@ -286,9 +288,13 @@ def ingest(
         for origin, former in (moved or {}).items():
             entry_rows.continue_origin(db, origin, former)
         for release, entry in prepared:
+            if release.alias is not None:
+                entry_rows.continue_origin(db, release.origin, release.alias)
             change, _queued = ingest_one(
                 db, release, entry, settings, now, planner, force_update,
                 authority=cfg.authority_of(release.source), official_hosts=hosts,
             )  # fmt: skip
+            if release.alias is not None:
+                entry_rows.keep_alias(db, release.alias, release.origin)
             changes.append(change)
     return changes

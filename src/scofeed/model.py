@@ -32,6 +32,10 @@ class Release:
     # metadata ``withdrawn``: True / False as stated, None when the release does not say
     withdrawn: bool | None = None
     withdrawn_reason: str = ""  # metadata ``withdrawn_reason`` (or ``withdrawn: "why"``)
+    # another name the same input goes by, stable where ``origin`` is not: a feed item's
+    # ``FEED#GUID`` when the item has a link (its origin), which a CMS may change with
+    # the title. ``ingest`` keeps it beside the origin, and finds the entry by it.
+    alias: str | None = None
 
 
 @dataclass(frozen=True)

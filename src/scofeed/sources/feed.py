@@ -96,6 +96,7 @@ def read_feed(
                 lang=lang or host_language(link),
                 key=None if link else item.get("id") or None,
                 source=source,
+                alias=_alias(origin, item.get("id"), link),
             )
         )
     log.info(
@@ -111,6 +112,14 @@ def _name(origin: str, ident: Any, title: Any, published: datetime | None, text:
     return (
         f"{origin}#{said_name(str(title or ''), published.isoformat() if published else '', text)}"
     )
+
+
+def _alias(origin: str, ident: Any, link: str | None) -> str | None:
+    """``FEED#ID`` for an item named by its link that has an id (RSS guid, Atom id) of
+    another spelling: the link may follow a corrected title (a slug), the id stays."""
+    if link is None or not isinstance(ident, str) or not ident.strip() or ident == link:
+        return None
+    return f"{origin}#{ident.strip()}"
 
 
 def _web_link(base_url: str, value: Any) -> str | None:

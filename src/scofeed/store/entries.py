@@ -326,6 +326,19 @@ def continue_origin(db: sqlite3.Connection, origin: str, former: str) -> None:
     )
 
 
+def keep_alias(db: sqlite3.Connection, alias: str, origin: str) -> None:
+    """Link ``alias`` to the entry ``origin`` is linked to, as ``origin`` is (another
+    name of the same input: ``Release.alias``)."""
+    db.execute(
+        "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
+        "SELECT ?, entry_id, content_hash, kind, seen, mirror FROM entry_origins "
+        "WHERE origin = ? ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
+        "content_hash = excluded.content_hash, kind = excluded.kind, seen = excluded.seen, "
+        "mirror = excluded.mirror",
+        (as_db(alias), as_db(origin)),
+    )
+
+
 class ListItem(NamedTuple):
     """An entry an item of a list file made and last set (``list_items``)."""
 
