@@ -44,6 +44,17 @@ def listing(*links: str) -> str:
     return "<html><body>" + "".join(f'<a href="{p}">x</a>' for p in links) + "</body></html>"
 
 
+def polled_once(site, web):
+    """The site's listing with the release at its old address, polled once: one entry."""
+    serve_listing(web, "/news/", listing(OLD))
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
+    (entry,) = entry_rows.latest(store.db)
+    return cfg, store, entry
+
+
 def test_a_page_whose_address_follows_its_corrected_title_is_one_entry(site, web):
     serve_listing(web, "/news/", listing(OLD))
     web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
@@ -136,12 +147,7 @@ def test_a_page_redirected_to_the_listing_never_becomes_its_release(site, web):
     """A CMS sends the address of an article it took down to the news listing. The
     listing read as an article made the entry 'News', its text the list of headlines,
     announced as a correction (a recheck) or published as a release (a poll)."""
-    serve_listing(web, "/news/", listing(OLD))
-    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
-    add_source(site, web.url_for("/news/"))
-    cfg, store = site.config(), site.store()
-    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
-    (entry,) = entry_rows.latest(store.db)
+    cfg, store, entry = polled_once(site, web)
     atom = (site.feeds / "atom.xml").read_bytes()
 
     web.clear()
@@ -198,12 +204,7 @@ def test_a_not_found_page_answered_with_a_200_is_a_gone_page_not_a_correction(si
     """A CMS that answers a page it took down with its 'Page not found' page and a 200
     (a soft 404): the recheck made that the release's text, 'Page not found', and
     announced it as a correction; a poll published it as a release."""
-    serve_listing(web, "/news/", listing(OLD))
-    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
-    add_source(site, web.url_for("/news/"))
-    cfg, store = site.config(), site.store()
-    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
-    (entry,) = entry_rows.latest(store.db)
+    cfg, store, entry = polled_once(site, web)
     title, text = NOT_FOUND[lang]
     soft404 = (
         f'<html lang="en"><head><title>{title} - SCO</title></head><body>'
