@@ -22,6 +22,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
+from scofeed.store import status as status_rows
 from test_daemon import cli, wait_for
 from test_remote import HTML, NOW, SCO, add_source, paths, serve_listing
 
@@ -87,6 +88,59 @@ def test_retry_after_is_capped_at_a_day(site, web):
     assert (result.status, result.error) == ("error", "temporary: HTTP 429 Too Many Requests")
     assert result.next_poll == NOW + timedelta(days=1)
     assert file_rows.rejects(site.store().db) == []  # a passing refusal, not a bad input
+
+
+def test_a_source_that_keeps_failing_is_polled_less_often_until_it_answers(site, web):
+    """A site that is down (500, no Retry-After) was asked at every interval for as long
+    as it stayed down. One failure changes nothing; from the second in a row the wait
+    doubles, up to 8 times the interval; the first poll that works ends it. `status`
+    says how many polls failed in a row."""
+    answers: list[Response] = []
+
+    def listing(request: Request) -> Response:
+        return answers.pop(0) if answers else Response(LISTING, content_type=HTML)
+
+    web.expect_request("/news/").respond_with_handler(listing)
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        (SCO / "article_en.html").read_bytes(), content_type=HTML
+    )
+    add_source(site, web.url_for("/news/"))  # interval = 600
+    cfg, store = site.config(), site.store()
+    at, waits = NOW, []
+    for _ in range(6):
+        answers.append(Response("down", status=500))
+        (result,) = poll_due(cfg, store, at).results
+        assert result.status == "error"
+        assert result.next_poll is not None
+        waits.append((result.next_poll - at).total_seconds())
+        at = result.next_poll
+    assert waits == [600, 1200, 2400, 4800, 4800, 4800]
+    assert result.line().endswith(f"(6 polls in a row) next={at.isoformat()}"), result.line()
+    assert poll_due(cfg, store, at - timedelta(seconds=1)).results == []  # not due yet
+    [row] = [s for s in status_rows.remote_sources(store.db, [("sco-en", "page-list", True)])]
+    assert row.last_result == "error (6 polls in a row)"
+
+    (ok,) = poll_due(cfg, store, at).results
+    assert (ok.status, ok.new) == ("ok", 1)
+    assert ok.next_poll == at + timedelta(seconds=600)
+    assert source_rows.state(store.db, "sco-en").failures == 0
+
+
+def test_a_cron_source_that_keeps_failing_keeps_to_its_times(site, web):
+    """A source polled by cron (hourly at :05) backs off to its own times: after the
+    second failure in a row it skips one of them, after the third three."""
+    web.expect_request("/feed.rss").respond_with_data("down", status=503)
+    add_source(
+        site, web.url_for("/feed.rss"), name="rss", kind="feed", extra='cron = "5 * * * *"\n'
+    )
+    cfg, store = site.config(), site.store()
+    at, due = NOW, []
+    for _ in range(3):
+        (result,) = poll_due(cfg, store, at).results
+        assert result.status == "error" and result.next_poll is not None
+        due.append(result.next_poll.astimezone(UTC).strftime("%H:%M"))
+        at = result.next_poll
+    assert due == ["12:05", "14:05", "18:05"]
 
 
 def test_the_daemon_keeps_a_sources_retry_after_across_a_restart(start, site, web):

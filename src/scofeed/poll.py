@@ -48,6 +48,10 @@ from scofeed.store import sources as source_rows
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
+# polls that fail in a row wait longer each time: the scheduled wait times 2, 4, then 8
+# from the second failure on, never more than a day beyond (see ``backoff``)
+BACKOFF_FACTOR = 8
+BACKOFF_MAX = 86400
 FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll's pages
 
 
@@ -64,10 +68,12 @@ class SourceResult:
     error: str | None = None
     next_poll: datetime | None = None
     retry_after: str | None = None  # a 429 or 5xx's Retry-After: the next poll waits for it
+    failures: int = 0  # polls of this source that failed in a row, this one included
 
     def summary(self) -> str:
         if self.status == "error":
-            return f"error: {self.error}"
+            again = f" ({self.failures} polls in a row)" if self.failures > 1 else ""
+            return f"error: {self.error}{again}"
         return (
             f"{self.status} fetched={self.fetched} new={self.new} updated={self.updated} "
             f"duplicates={self.duplicates} rejected={len(self.rejected)}"
@@ -93,13 +99,30 @@ class PollReport:
 
 
 def next_poll(src: RemoteSource, now: datetime, tz: str) -> datetime:
-    """When the source is next due: its cron line's next time, else now + interval."""
+    """When the source is next due: its cron line's next time after ``now`` (a poll at
+    one of its times is next due at the one after, not again at once), else now +
+    interval."""
     if src.cron:
         trigger = CronTrigger.from_crontab(src.cron, timezone=ZoneInfo(tz))
-        fire = trigger.get_next_fire_time(None, now)
+        fire = trigger.get_next_fire_time(now, now)  # as if it fired now: strictly after
         if fire is not None:
             return fire  # type: ignore[no-any-return]
     return datetime.fromtimestamp(now.timestamp() + src.interval, tz=now.tzinfo)
+
+
+def backoff(src: RemoteSource, due: datetime, failures: int, now: datetime, tz: str) -> datetime:
+    """The next poll after ``failures`` polls failed in a row, the last one ``now``
+    (``due``: when the schedule alone would poll next). One failure changes nothing (a
+    blip); from the second on, the wait is the scheduled one times 2, 4, then 8, at most
+    a day unless the schedule's own wait is longer, and a cron source keeps to its
+    times (the first one after that wait). A poll that does not fail ends it."""
+    scheduled = due.timestamp() - now.timestamp()
+    if failures < 2 or scheduled <= 0:
+        return due
+    factor = min(2 ** (failures - 1), BACKOFF_FACTOR)
+    wait = min(scheduled * factor, max(scheduled, BACKOFF_MAX))
+    later = datetime.fromtimestamp(now.timestamp() + wait - scheduled, now.tzinfo)
+    return next_poll(src, later, tz)
 
 
 def schedule_of(src: RemoteSource, tz: str) -> str:
@@ -201,9 +224,14 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         log.exception("poll_failed source=%s", src.name)
         result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
     result.fetched = run.fetcher.requests - before
-    result.next_poll = _not_before(
-        next_poll(src, run.now, run.cfg.site.timezone), result.retry_after, run.now
-    )
+    tz = run.cfg.site.timezone
+    failures = 0
+    if result.status == "error":
+        last = source_rows.state(run.store.db, src.name)
+        failures = (last.failures if last is not None else 0) + 1
+    result.failures = failures
+    due = backoff(src, next_poll(src, run.now, tz), failures, run.now, tz)
+    result.next_poll = _not_before(due, result.retry_after, run.now)
     source_rows.record_poll(
         run.store.db,
         src.name,
@@ -213,7 +241,8 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         result.summary() if result.status != "error" else "error",
         result.error,
         result.new,
-        schedule_of(src, run.cfg.site.timezone),
+        schedule_of(src, tz),
+        failures,
     )
     level = logging.WARNING if result.status == "error" else logging.INFO
     log.log(

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 20
+FRESH_VERSION = 21
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -70,7 +70,7 @@ CREATE TABLE sources (
         next_poll   REAL,
         last_result TEXT,
         last_error  TEXT
-    , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT);
+    , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT, failures INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE http_cache (
         url           TEXT PRIMARY KEY,

@@ -18,6 +18,7 @@ class SourceState:
     last_result: str | None
     last_error: str | None
     schedule: str | None = None  # what next_poll was computed from ("every 600", "cron ...")
+    failures: int = 0  # polls that failed in a row, up to the last one
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class Validators:
 
 def state(db: sqlite3.Connection, name: str) -> SourceState | None:
     row = db.execute(
-        "SELECT name, kind, last_poll, next_poll, last_result, last_error, schedule "
-        "FROM sources WHERE name = ?",
+        "SELECT name, kind, last_poll, next_poll, last_result, last_error, schedule, "
+        "failures FROM sources WHERE name = ?",
         (name,),
     ).fetchone()
     return SourceState(*row) if row else None
@@ -45,16 +46,20 @@ def record_poll(
     error: str | None,
     new: int = 0,
     schedule: str | None = None,
+    failures: int = 0,
 ) -> None:
     """The outcome of one poll; ``new`` entries are added to the source's running count;
-    ``schedule`` names what ``next_poll`` was computed from."""
+    ``schedule`` names what ``next_poll`` was computed from; ``failures``: the polls
+    that failed in a row, this one included (0 after one that did not)."""
     db.execute(
         "INSERT INTO sources (name, kind, last_poll, next_poll, last_result, last_error, "
-        "entries, schedule) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+        "entries, schedule, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET "
         "kind = excluded.kind, last_poll = excluded.last_poll, next_poll = excluded.next_poll, "
         "last_result = excluded.last_result, last_error = excluded.last_error, "
-        "entries = sources.entries + excluded.entries, schedule = excluded.schedule",
-        (name, kind, at, next_poll, result, error, new, schedule),
+        "entries = sources.entries + excluded.entries, schedule = excluded.schedule, "
+        "failures = excluded.failures",
+        (name, kind, at, next_poll, result, error, new, schedule, failures),
     )
 
 

@@ -100,7 +100,8 @@ def remote_sources(
     rows = {
         r["name"]: r
         for r in db.execute(
-            "SELECT name, kind, last_poll, next_poll, last_result, last_error, entries FROM sources"
+            "SELECT name, kind, last_poll, next_poll, last_result, last_error, entries, "
+            "failures FROM sources"
         )
     }
     out: list[SourceStatus] = []
@@ -110,7 +111,10 @@ def remote_sources(
             result = "not polled yet" if enabled else "disabled"
             out.append(SourceStatus(name, kind, None, result, None, 0))
             continue
-        result = r["last_result"] if enabled else f"disabled; last: {r['last_result']}"
+        result = r["last_result"]
+        if r["failures"] > 1:  # the next poll is backed off (poll.backoff)
+            result += f" ({r['failures']} polls in a row)"
+        result = result if enabled else f"disabled; last: {result}"
         out.append(
             SourceStatus(
                 name,
