@@ -5,6 +5,7 @@ in-process, through main)."""
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -356,3 +357,26 @@ def test_an_activitypub_key_that_cannot_be_made_stops_the_daemon_in_one_line(sit
         "a path in a folder the daemon's user can write"
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_add_from_a_terminal_says_how_to_end_the_input(site):
+    """`scofeed add -` typed at a terminal waited for input without a word: it seemed to
+    hang. On a terminal it says first, on stderr, how to end the input; the release
+    typed is then added (read through a real pseudo-terminal)."""
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add", "-"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=site.root,
+    )
+    os.close(terminal)
+    release = "SCO forum opens\n\nOn 3 June 2020 the SCO forum opened in Tashkent.\n"
+    os.write(controller, release.encode() + b"\x04")  # Ctrl-D on an empty line: the end
+    out, err = proc.communicate(timeout=120)
+    os.close(controller)
+    assert proc.returncode == 0, err
+    assert err.decode().splitlines()[0] == "reading standard input; end it with Ctrl-D"
+    assert out.decode().startswith("added tag:"), out
+    assert (site.sources / "2020-06-03-sco-forum-opens.txt").is_file()

@@ -122,10 +122,13 @@ def report_pings(results: list[tuple[str, str, bool]]) -> None:
 def read_stdin(limit: int = -1) -> bytes | None:
     """Standard input's bytes (at most ``limit``), or None where there is none to read
     (started with it closed: ``sys.stdin`` is None) or it cannot be read; the caller
-    says so in one line, where ``sys.stdin.buffer`` was a traceback."""
+    says so in one line, where ``sys.stdin.buffer`` was a traceback. On a terminal, a
+    line on stderr first says how to end the input (the command seemed to hang)."""
     if sys.stdin is None:
         return None
     try:
+        if sys.stdin.isatty():
+            print("reading standard input; end it with Ctrl-D", file=sys.stderr)
         return sys.stdin.buffer.read(limit)
     except OSError:
         return None
