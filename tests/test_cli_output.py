@@ -76,3 +76,26 @@ def test_a_reader_that_leaves_early_is_not_a_failure(site):
         err = proc.stderr.read()
         assert proc.wait(timeout=60) == 0
     assert err == b""
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["webhook", "list"], "no webhooks configured ([[webhooks]] in config.toml)"),
+        (["deliveries"], "no deliveries"),
+        (["ap", "deliveries"], "no deliveries"),
+        (
+            ["ap", "followers"],
+            "note: [activitypub] enabled is false; nobody can follow right now\nno followers",
+        ),
+    ],
+)
+def test_an_empty_listing_says_so_on_stderr_and_leaves_stdout_empty(site, command, said):
+    """Every listing says it is empty on stderr, as `deliveries` did:
+    `webhook list`, `ap followers` and `ap deliveries` said it on stdout, where a
+    script reading the listing took the sentence for a row."""
+    assert scofeed(site, "build").returncode == 0
+    proc = scofeed(site, *command)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b""
+    assert proc.stderr.decode().strip() == said

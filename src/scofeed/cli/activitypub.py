@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+import sys
 from datetime import datetime
 
 from scofeed.cli.common import Subparsers, command, count, open_store, table
@@ -46,9 +47,9 @@ def cmd_followers(args: argparse.Namespace) -> int:
     cfg, store = open_store(args, existing=True)
     followers = rows.followers(store.db)
     if not cfg.activitypub.enabled:
-        print("note: [activitypub] enabled is false; nobody can follow right now")
+        print("note: [activitypub] enabled is false; nobody can follow right now", file=sys.stderr)
     if not followers:
-        print("no followers")
+        print("no followers", file=sys.stderr)
         return 0
     out = [["SINCE", "ACTOR", "DELIVERED TO"]]
     out += [[_when(f.since), f.actor, f.target] for f in followers]
@@ -62,7 +63,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     status = "failed" if args.failed else "pending" if args.pending else None
     items = rows.listing(store.db, status, args.limit)
     if not items:
-        print("no deliveries")
+        print("no deliveries", file=sys.stderr)
         return 0
     out = [["ID", "KIND", "INBOX", "STATUS", "ATTEMPTS", "NEXT", "LAST"]]
     for d in items:

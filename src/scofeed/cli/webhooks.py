@@ -112,7 +112,7 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
     hooks = {h.name: h for h in cfg.webhooks}
     endpoints = status_rows.endpoints(store.db, list(hooks))
     if not endpoints:
-        print("no webhooks configured ([[webhooks]] in config.toml)")
+        print("no webhooks configured ([[webhooks]] in config.toml)", file=sys.stderr)
         return 0
     table_rows = [["NAME", "HOST", "EVENTS", "FILTERS", "PENDING", "FAILED", "STATE"]]
     for ep in endpoints:
