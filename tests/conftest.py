@@ -95,7 +95,10 @@ def site(tmp_path: Path) -> Site:
 def rewind(db: sqlite3.Connection, version: int) -> None:
     """Set a migrated store back to schema ``version``, so that opening it runs the later
     migrations again (an upgrade test). A migration that cannot run twice is undone
-    first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings."""
+    first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
+    21 sources.failures."""
+    if version < 21:
+        db.execute("ALTER TABLE sources DROP COLUMN failures")
     if version < 20:
         db.execute("ALTER TABLE websub_intents DROP COLUMN verify_token")
         db.execute("DROP TABLE websub_pings")
