@@ -232,13 +232,14 @@ def continue_renamed(
     if pending is not None:
         pending.flush(db)
     stored = entry_rows.list_items(db, rel)
-    held = {item.origin for item in stored}
     now_named = {r.origin for r, _e in items}
     gone = [item for item in stored if item.origin not in now_named]
     linked = 0
     for release, entry in said:
-        if release.origin in held or not gone:
-            continue
+        if not gone:
+            break
+        if entry_rows.entry_of_origin(db, release.origin) is not None:
+            continue  # a name the store knows keeps its own entry
         published = entry.published.isoformat()
         for item in gone:
             if item.summary == entry.summary and (
