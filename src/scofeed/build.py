@@ -145,7 +145,7 @@ def build(
                 remembered.append(_file_state(item, "rejected", outcome.reason))
                 continue
             if item.rel in index.stamps:  # a list file edited: items it names anew
-                continue_renamed(db, item.rel, outcome, now.timestamp(), known, pending)
+                continue_renamed(db, item.rel, outcome, known, pending)
             for release, entry in outcome:
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,

@@ -211,7 +211,6 @@ def continue_renamed(
     db: sqlite3.Connection,
     rel: str,
     items: Sequence[tuple[Release, Entry]],
-    stamp: float,
     known: Known | None = None,
     pending: entry_rows.Pending | None = None,
 ) -> int:
@@ -219,8 +218,8 @@ def continue_renamed(
     ``sources.jsonfile``) are named by their title and date, so an edit of either names
     the item anew. Each such new name that stands where an item of the file's last
     version has gone, with the same first paragraph (the entry's summary) and the same
-    title or the same date, is that item edited: its name is linked to that item's entry,
-    with what the item last held, so that ``ingest_one`` revises the entry instead of
+    title or the same date, is that item edited: its name continues that item
+    (``entry_rows.continue_origin``), so that ``ingest_one`` revises the entry instead of
     publishing the release twice. Returns how many were linked."""
     said = [
         (r, e)
@@ -245,9 +244,7 @@ def continue_renamed(
             if item.summary == entry.summary and (
                 compare_key(item.title) == compare_key(entry.title) or item.published == published
             ):
-                entry_rows.link_origin(
-                    db, release.origin, item.entry_id, item.input_hash, "local", stamp
-                )
+                entry_rows.continue_origin(db, release.origin, item.origin)
                 if known is not None:
                     known.origins.add(release.origin)
                 gone.remove(item)
@@ -296,6 +293,6 @@ def ingest(
                 authority=cfg.authority_of(release.source), official_hosts=hosts,
             )  # fmt: skip
             if release.alias is not None:
-                entry_rows.keep_alias(db, release.alias, release.origin)
+                entry_rows.continue_origin(db, release.alias, release.origin, replace=True)
             changes.append(change)
     return changes

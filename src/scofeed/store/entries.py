@@ -314,28 +314,24 @@ def link_origin(
     db.execute(_LINK, (as_db(origin), entry_id, content_hash, kind, seen, int(mirror)))
 
 
-def continue_origin(db: sqlite3.Connection, origin: str, former: str) -> None:
+def continue_origin(
+    db: sqlite3.Connection, origin: str, former: str, replace: bool = False
+) -> None:
     """Note that an input is the ``former`` one under a new name (a page moved to a new
-    address), with what that one last held: matched by it, it revises that entry. An
-    input already known keeps its own entry."""
-    db.execute(
-        "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
-        "SELECT ?, entry_id, content_hash, kind, seen, mirror FROM entry_origins "
-        "WHERE origin = ? ON CONFLICT (origin) DO NOTHING",
-        (as_db(origin), as_db(former)),
+    address, a list item retitled), with what that one last held: matched by it, it
+    revises that entry. An input already known keeps its own entry, unless ``replace``
+    (``origin`` is another name the ``former`` input goes by: ``Release.alias``)."""
+    conflict = (
+        "DO UPDATE SET entry_id = excluded.entry_id, content_hash = excluded.content_hash, "
+        "kind = excluded.kind, seen = excluded.seen, mirror = excluded.mirror"
+        if replace
+        else "DO NOTHING"
     )
-
-
-def keep_alias(db: sqlite3.Connection, alias: str, origin: str) -> None:
-    """Link ``alias`` to the entry ``origin`` is linked to, as ``origin`` is (another
-    name of the same input: ``Release.alias``)."""
     db.execute(
         "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
         "SELECT ?, entry_id, content_hash, kind, seen, mirror FROM entry_origins "
-        "WHERE origin = ? ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
-        "content_hash = excluded.content_hash, kind = excluded.kind, seen = excluded.seen, "
-        "mirror = excluded.mirror",
-        (as_db(alias), as_db(origin)),
+        f"WHERE origin = ? ON CONFLICT (origin) {conflict}",
+        (as_db(origin), as_db(former)),
     )
 
 
@@ -343,8 +339,6 @@ class ListItem(NamedTuple):
     """An entry an item of a list file made and last set (``list_items``)."""
 
     origin: str  # FILE#NAME
-    entry_id: str
-    input_hash: str  # what the item last held
     title: str
     summary: str
     published: str
@@ -354,7 +348,7 @@ def list_items(db: sqlite3.Connection, rel: str) -> list[ListItem]:
     """The entries that items of the list file ``rel`` named by what they say (no id,
     no URL: the entry's identity is its fingerprint) made and still hold."""
     rows = db.execute(
-        "SELECT o.origin, e.id, o.content_hash, e.title, e.summary, e.published "
+        "SELECT o.origin, e.title, e.summary, e.published "
         "FROM entry_origins o JOIN entries e ON e.id = o.entry_id AND e.origin = o.origin "
         "WHERE o.origin >= ? AND o.origin < ? AND o.mirror = 0 "
         "AND substr(e.identity, 1, 3) = 'fp:' ORDER BY e.first_seen",
