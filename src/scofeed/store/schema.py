@@ -551,6 +551,12 @@ MIGRATIONS: list[str] = [
     ) WHERE name_kind IS NULL AND origin LIKE '%://%#%' AND seen IS NOT NULL;
     UPDATE entry_origins SET name_kind = 'alias' WHERE name_kind IS NULL AND name_of IS NOT NULL;
     """,
+    # 23: a feed with no entry and no withdrawal to be dated by (an empty store's, a tag's
+    # that no entry has) is dated by when it was first published so, kept with its file
+    # (it said 2000-01-01); NULL for a feed with entries (publish.plan)
+    """
+    ALTER TABLE feed_files ADD COLUMN empty_since REAL;
+    """,
 ]
 
 
