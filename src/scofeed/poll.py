@@ -25,6 +25,7 @@ from scofeed.config import Config, RemoteSource
 from scofeed.config.redact import logged, safe_url
 from scofeed.deliver.policy import retry_after_seconds
 from scofeed.errors import (
+    TEMPORARY,
     NormaliseError,
     RejectedInput,
     ScofeedError,
@@ -53,6 +54,12 @@ RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
 BACKOFF_FACTOR = 8
 BACKOFF_MAX = 86400
 FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll's pages
+# an article page refused for a passing reason (a 403 from a firewall, a 429, a 5xx, a
+# timeout) is tried again at the next poll, then after 2, 4, 8 ... times the scheduled
+# wait (at most a day apart); refused for a week, and at least this many times, it is
+# given up: recorded as rejected for good, listed by `scofeed status`, retried by --force
+PAGE_GIVE_UP = 7 * 86400
+PAGE_GIVE_UP_TRIES = 5
 
 
 @dataclass
@@ -290,8 +297,9 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
-    fresh = _fresh(run, src, kind, found.links)
-    complete = len(fresh) <= src.max_items  # the rest come at the next poll, not a 304
+    fresh, waiting = _fresh(run, src, kind, found.links)
+    # the rest, and pages waiting to be tried again, come at a later poll, not a 304
+    complete = len(fresh) <= src.max_items and not waiting
     failing = 0  # temporary failures in a row
     for n, (link, number) in enumerate(fresh[: src.max_items]):
         if failing >= FAILURES_IN_A_ROW:  # the host is in trouble: leave it alone; the
@@ -305,9 +313,8 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
             page = _get(run, src, link, kind.page_accept, False)
             releases = kind.read_page(src, link, page, run.now)
         except RejectedInput as exc:
-            complete &= not exc.retryable
             failing = failing + 1 if exc.retryable else 0
-            _reject(run, src, link, exc.reason, result)
+            complete &= not _refused(run, src, link, exc, result)
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after  # the host asked us to wait: the
                 break  # source's other new pages come at the next poll, after the wait
@@ -331,9 +338,10 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
 
 def _fresh(
     run: _Run, src: RemoteSource, kind: Kind, links: list[str]
-) -> list[tuple[str, ArticleNumber | None]]:
+) -> tuple[list[tuple[str, ArticleNumber | None]], int]:
     """The linked pages not ingested (or refused for good) before, each with what
-    names its article whatever its address (``Kind.number``), when the source knows."""
+    names its article whatever its address (``Kind.number``), when the source knows;
+    and how many more wait, refused for now, to be tried again at a later poll."""
     fresh: list[tuple[str, ArticleNumber | None]] = []
     keys: set[object] = set()
     official = run.cfg.authority_of(src.name) != "other"
@@ -350,7 +358,49 @@ def _fresh(
     # pages that failed for a passing reason go after those never tried: a page that
     # keeps failing never holds the others back (nor does a host's bad spell)
     failed = source_rows.failed_for_now(run.store.db, [link for link, _n in fresh])
-    return sorted(fresh, key=lambda page: page[0] in failed)
+    scheduled = _scheduled(src, run.now, run.cfg.site.timezone)
+    due = [
+        page
+        for page in fresh
+        if run.force or page[0] not in failed or _retry_due(failed[page[0]], scheduled, run.now)
+    ]
+    return sorted(due, key=lambda page: page[0] in failed), len(fresh) - len(due)
+
+
+def _scheduled(src: RemoteSource, now: datetime, tz: str) -> float:
+    """The seconds from ``now`` to the source's next poll by its schedule alone."""
+    return max(next_poll(src, now, tz).timestamp() - now.timestamp(), 1.0)
+
+
+def _retry_due(failing: source_rows.Failing, scheduled: float, now: datetime) -> bool:
+    """Whether a page refused ``failing.tries`` times in a row for a passing reason is
+    tried again at a poll ``now``: at the next poll after the first refusal, then after
+    2, 4, 8 ... times the scheduled wait, never more than a day apart (unless the
+    schedule's own wait is longer). Half a wait of slack: a poll a little early counts."""
+    gap = min(scheduled * 2 ** min(failing.tries - 1, 20), max(BACKOFF_MAX, scheduled))
+    return now.timestamp() - failing.at >= gap - scheduled / 2
+
+
+def _refused(
+    run: _Run, src: RemoteSource, link: str, exc: RejectedInput, result: SourceResult
+) -> bool:
+    """Record an article page refused; True when it is to be tried again later (refused
+    for a passing reason), False when refused for good, or given up: refused for a
+    passing reason for ``PAGE_GIVE_UP`` and at least ``PAGE_GIVE_UP_TRIES`` times."""
+    if not exc.retryable:
+        _reject(run, src, link, exc.reason, result)
+        return False
+    now = run.now.timestamp()
+    failing = source_rows.fail_for_now(run.store.db, link, src.name, exc.reason, now)
+    if now - failing.since < PAGE_GIVE_UP or failing.tries < PAGE_GIVE_UP_TRIES:
+        result.rejected.append((link, exc.reason))
+        log.info("rejected origin=%s source=%s reason=%r", logged(link), src.name, exc.reason)
+        return True
+    days = (now - failing.since) / 86400
+    last = exc.reason.removeprefix(TEMPORARY)
+    reason = f"given up after {failing.tries} refusals in {days:.0f} days (last: {last})"
+    _reject(run, src, link, reason, result)
+    return False
 
 
 def _former(
