@@ -39,8 +39,8 @@ from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.sources.htmlpage import ArticleNumber
-from scofeed.sources.http import Fetcher, Response, remember
-from scofeed.sources.remote import KINDS, Kind
+from scofeed.sources.http import Fetcher, Response, host_of, remember
+from scofeed.sources.remote import KINDS, Found, Kind
 from scofeed.store import Store
 from scofeed.store import files as file_rows
 from scofeed.store import pages as page_rows
@@ -297,7 +297,10 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
-    fresh, waiting = _fresh(run, src, kind, found.links)
+    links, pages = _catch_up(run, src, kind, first, found)
+    # after a catch-up, oldest first: what max_items leaves for the next poll is then the
+    # newest, which stays on the first page, where the next poll finds it
+    fresh, waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
     # the rest, and pages waiting to be tried again, come at a later poll, not a 304
     complete = len(fresh) <= src.max_items and not waiting
     failing = 0  # temporary failures in a row
@@ -337,7 +340,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
 
 
 def _fresh(
-    run: _Run, src: RemoteSource, kind: Kind, links: list[str]
+    run: _Run, src: RemoteSource, kind: Kind, links: list[str], oldest_first: bool = False
 ) -> tuple[list[tuple[str, ArticleNumber | None]], int]:
     """The linked pages not ingested (or refused for good) before, each with what
     names its article whatever its address (``Kind.number``), when the source knows;
@@ -351,7 +354,7 @@ def _fresh(
         if key in keys or (number is not None and number in keys):
             continue  # the same article under two spellings of its address
         keys.update((key, number))
-        if not source_rows.seen(run.store.db, link, key, run.force, official):
+        if not _known(run, link, official):
             fresh.append((link, number))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
@@ -364,7 +367,63 @@ def _fresh(
         for page in fresh
         if run.force or page[0] not in failed or _retry_due(failed[page[0]], scheduled, run.now)
     ]
+    if oldest_first:
+        due.reverse()
     return sorted(due, key=lambda page: page[0] in failed), len(fresh) - len(due)
+
+
+def _known(run: _Run, link: str, official: bool) -> bool:
+    """An article page ingested before, or refused for good (``source_rows.seen``)."""
+    return source_rows.seen(run.store.db, link, url_key(link), run.force, official)
+
+
+def _catch_up(
+    run: _Run, src: RemoteSource, kind: Kind, first: Response, found: Found
+) -> tuple[list[str], int]:
+    """The article links of the listing, and of its next pages while the last (oldest)
+    link of each page read is new to the store: releases that left the first page while
+    scofeed was not polling (or the site was down) are on the next ones. At most
+    ``max_pages`` pages in all, the same host, never one page twice, and no further once
+    ``max_items`` new links are in hand; not on a source's first poll (nothing to catch
+    up on: it would be a backfill). The number of listing pages read comes with them."""
+    links = list(found.links)
+    if (
+        src.max_pages < 2
+        or found.next_page is None
+        or not source_rows.brought(run.store.db, src.name)
+    ):
+        return links, 1
+    official = run.cfg.authority_of(src.name) != "other"
+    seen_pages = {url_key(src.url), url_key(first.url)}
+    page, pages = found, 1
+    new = sum(not _known(run, link, official) for link in links)
+    while page.next_page is not None and page.links and not _known(run, page.links[-1], official):
+        if pages >= src.max_pages:
+            log.info(
+                "poll_catch_up_capped source=%s pages=%d max_pages=%d",
+                src.name, pages, src.max_pages,
+            )  # fmt: skip
+            break
+        if new >= src.max_items or url_key(page.next_page) in seen_pages:
+            break
+        if host_of(page.next_page) != host_of(first.url):  # same host only (as found)
+            break
+        seen_pages.add(url_key(page.next_page))
+        try:
+            resp = _get(run, src, page.next_page, kind.accept, False)
+            page = kind.read(src, resp, run.now)
+        except RejectedInput as exc:  # an older page's trouble costs only the catch-up
+            log.info(
+                "poll_catch_up_stopped source=%s page=%s reason=%r",
+                src.name, logged(exc.origin), exc.reason,
+            )  # fmt: skip
+            break
+        pages += 1
+        new += sum(not _known(run, link, official) for link in page.links)
+        links.extend(page.links)
+    if pages > 1:
+        log.info("poll_caught_up source=%s pages=%d new=%d", src.name, pages, new)
+    return links, pages
 
 
 def _scheduled(src: RemoteSource, now: datetime, tz: str) -> float:

@@ -24,6 +24,7 @@ from scofeed.model import Release
 from scofeed.sources import htmlpage
 from scofeed.sources.feed import read_feed
 from scofeed.sources.http import ADD_TYPES, FEED_TYPES, HTML_TYPES, Fetcher, Response, remember
+from scofeed.sources.pagination import next_page
 from scofeed.store import Store
 
 
@@ -41,6 +42,7 @@ class Found:
 
     releases: list[Release] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    next_page: str | None = None  # a listing's next (older) page (``sources.pagination``)
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,11 @@ def page_text(resp: Response) -> str:
 
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     text = page_text(resp)
-    links = htmlpage.listing_links(text, resp.url, selectors_for(src))
+    selectors = selectors_for(src)
+    links = htmlpage.listing_links(text, resp.url, selectors)
     if not links:  # a news listing always has some: an error page served with a 200,
-        raise RejectedInput(src.url, NO_LINKS)  # or a site the selectors no longer fit
-    return Found(links=links)
+        raise RejectedInput(resp.asked or src.url, NO_LINKS)  # or selectors that no longer fit
+    return Found(links=links, next_page=next_page(text, resp.url, selectors.link_pattern))
 
 
 def still_an_article(link: str, resp: Response, selectors: htmlpage.Selectors) -> None:

@@ -63,6 +63,12 @@ def record_poll(
     )
 
 
+def brought(db: sqlite3.Connection, name: str) -> int:
+    """The new entries a source has brought in, all its polls together."""
+    row = db.execute("SELECT entries FROM sources WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
 def reschedule(db: sqlite3.Connection, name: str, next_poll: float, schedule: str) -> None:
     """A new schedule in the config: the next poll moves, the last one stays recorded."""
     db.execute(
