@@ -155,6 +155,39 @@ def test_a_next_page_that_fails_ends_the_catch_up_not_the_poll(site, web):
     assert "/archive/2" in paths(web)
 
 
+def test_a_next_page_answering_retry_after_leaves_the_host_alone_until_then(site, web):
+    sco = Site(web, newest=3, next_link=lambda n: '<a href="/archive/2">Next page</a>')
+    web.expect_request("/archive/2").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "7200"}
+    )
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 9
+    web.clear_log()
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert paths(web) == ["/news/", "/archive/2"]  # no article page: the host said wait
+    assert result.next_poll == NOW + HOUR + timedelta(seconds=7200)
+    web.clear()
+    Site(web, newest=9)
+    (later,) = poll_due(cfg, store, NOW + 3 * HOUR).results
+    assert later.new == 6 and titles(store) == set(range(1, 10))
+
+
+def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):
+    """A site that answers a page past its last by sending the reader to the first."""
+    sco = Site(web, newest=3, next_link=lambda n: '<a href="/old/">Next page</a>')
+    web.expect_request("/old/").respond_with_data("", status=302, headers={"Location": "/news/"})
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 9
+    web.clear_log()
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert result.new == 3 and paths(web).count("/news/") == 2  # itself, then the redirect
+    assert paths(web)[:3] == ["/news/", "/old/", "/news/"]
+
+
 def test_max_pages_must_be_above_zero(site):
     site.write_config(
         '\n[[sources]]\nname = "a"\nkind = "page-list"\nurl = "http://a.example/"\n'

@@ -297,13 +297,15 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
-    links, pages = _catch_up(run, src, kind, first, found)
+    links, pages = _catch_up(run, src, kind, first, found, result)
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
     # newest, which stays on the first page, where the next poll finds it
     fresh, waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
     # the rest, and pages waiting to be tried again, come at a later poll, not a 304
     complete = len(fresh) <= src.max_items and not waiting
     failing = 0  # temporary failures in a row
+    if result.retry_after is not None:  # a next listing page asked us to wait: the
+        fresh, complete = [], False  # article pages come at the next poll, after it
     for n, (link, number) in enumerate(fresh[: src.max_items]):
         if failing >= FAILURES_IN_A_ROW:  # the host is in trouble: leave it alone; the
             log.info(  # rest come at the next poll (after these, which go last)
@@ -378,14 +380,16 @@ def _known(run: _Run, link: str, official: bool) -> bool:
 
 
 def _catch_up(
-    run: _Run, src: RemoteSource, kind: Kind, first: Response, found: Found
+    run: _Run, src: RemoteSource, kind: Kind, first: Response, found: Found, result: SourceResult
 ) -> tuple[list[str], int]:
     """The article links of the listing, and of its next pages while the last (oldest)
     link of each page read is new to the store: releases that left the first page while
     scofeed was not polling (or the site was down) are on the next ones. At most
     ``max_pages`` pages in all, the same host, never one page twice, and no further once
     ``max_items`` new links are in hand; not on a source's first poll (nothing to catch
-    up on: it would be a backfill). The number of listing pages read comes with them."""
+    up on: it would be a backfill). The number of listing pages read comes with them.
+    A next page that cannot be read ends the catch-up, not the poll; one answered with a
+    ``Retry-After`` puts it in ``result`` (the poll then leaves the host alone)."""
     links = list(found.links)
     if (
         src.max_pages < 2
@@ -411,12 +415,17 @@ def _catch_up(
         seen_pages.add(url_key(page.next_page))
         try:
             resp = _get(run, src, page.next_page, kind.accept, False)
+            if url_key(resp.url) in seen_pages - {url_key(page.next_page)}:
+                break  # redirected to a page read already (a site's ?page=99 to page 1)
+            seen_pages.add(url_key(resp.url))
             page = kind.read(src, resp, run.now)
         except RejectedInput as exc:  # an older page's trouble costs only the catch-up
             log.info(
                 "poll_catch_up_stopped source=%s page=%s reason=%r",
                 src.name, logged(exc.origin), exc.reason,
             )  # fmt: skip
+            if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
+                result.retry_after = exc.retry_after
             break
         pages += 1
         new += sum(not _known(run, link, official) for link in page.links)
