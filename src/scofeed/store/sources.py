@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from scofeed.errors import TEMPORARY  # a reject reason with it is retried on the next poll
+from scofeed.store.files import as_db
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,11 @@ def fail_for_now(
         "since = CASE WHEN rejects.reason LIKE ? AND rejects.since IS NOT NULL "
         "THEN rejects.since ELSE excluded.since END, "
         "tries = CASE WHEN rejects.reason LIKE ? THEN max(rejects.tries, 1) + 1 ELSE 1 END",
-        (origin, source, reason, at, at, TEMPORARY + "%", TEMPORARY + "%"),
+        (as_db(origin), source, reason, at, at, TEMPORARY + "%", TEMPORARY + "%"),
     )
-    row = db.execute("SELECT at, since, tries FROM rejects WHERE origin = ?", (origin,)).fetchone()
+    row = db.execute(
+        "SELECT at, since, tries FROM rejects WHERE origin = ?", (as_db(origin),)
+    ).fetchone()
     return Failing(row[0], row[1] if row[1] is not None else row[0], row[2])
 
 
