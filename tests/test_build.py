@@ -214,6 +214,45 @@ def test_duplicate_release_in_two_files_is_one_entry(site):
     assert report.entries == 1 and report.duplicates == 1
 
 
+def _dated_by_file(site, text: str, when: datetime) -> None:
+    path = site.sources / "undated.txt"
+    path.write_text(text, encoding="utf-8")
+    stamp = int(when.timestamp()) * 10**9 + 123_456_789  # a file time is rarely whole
+    os.utime(path, ns=(stamp, stamp))
+
+
+def _undated_entry(site):
+    (entry_id,) = (
+        site.store()
+        .db.execute("SELECT entry_id FROM entry_origins WHERE origin = 'undated.txt'")
+        .fetchone()
+    )
+    return entry_rows.get(site.store().db, entry_id)
+
+
+def test_an_edit_of_a_release_dated_by_its_file_keeps_its_date(site):
+    """A release stating no date is dated by its file, in whole seconds; editing the file
+    moves the file's time, but the release was published when it first came: the edit
+    is a correction (updated moves), not a new publication date."""
+    first = NOW - timedelta(hours=5)
+    _dated_by_file(site, "Ministers met\n\nThe ministers met and agreed on trade.\n", first)
+    build(site)
+    entry = _undated_entry(site)
+    assert entry.date_source == "mtime"
+    assert entry.published == first.replace(microsecond=0)
+    _dated_by_file(
+        site, "Ministers met\n\nThe ministers met and agreed on trade and energy.\n", NOW
+    )
+    assert build(site, LATER).updated == 1
+    edited = _undated_entry(site)
+    assert (edited.revision, edited.published, edited.date_source) == (2, entry.published, "mtime")
+    assert "energy" in edited.content_html and edited.updated > entry.published
+    # a date the edit states is the release's own date, corrected: it moves
+    _dated_by_file(site, "Ministers met\n\nOn 3 March 2026, the ministers met.\n", LATER)
+    build(site, LATER + timedelta(hours=1))
+    assert _undated_entry(site).published.date() == datetime(2026, 3, 3).date()
+
+
 def test_state_is_plain_sqlite(site):
     build(site)
     db = sqlite3.connect(site.config().paths.state)

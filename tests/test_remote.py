@@ -109,6 +109,23 @@ def test_first_poll_ingests_articles_second_poll_fetches_only_the_listing(site, 
     assert state.last_result.startswith("unchanged") and state.last_error is None
 
 
+def test_an_article_page_stating_no_date_is_dated_when_read_in_whole_seconds(site, web):
+    listing = '<ul class="news"><li><a href="/news/undated/">Undated</a></li></ul>'
+    serve_listing(web, "/news/", listing)
+    page = (
+        "<html><body><article><h1>Ministers met in Astana</h1>"
+        "<p>The ministers met and agreed on many things of note for everyone.</p>"
+        "</article></body></html>"
+    )
+    web.expect_request("/news/undated/").respond_with_data(page, content_type=HTML)
+    extra = 'item_selector = "ul.news a"\n'
+    add_source(site, web.url_for("/news/"), extra=extra)
+    read_at = NOW + timedelta(microseconds=654_321)
+    assert poll_due(site.config(), site.store(), read_at).results[0].new == 1
+    (entry,) = entry_rows.latest(site.store().db)
+    assert (entry.date_source, entry.published) == ("mtime", NOW)
+
+
 def test_a_changed_listing_fetches_only_the_new_article(site, web):
     listing = (SCO / "listing.html").read_text(encoding="utf-8")
     serve_listing(web, "/news/", listing)

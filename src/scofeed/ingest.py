@@ -184,6 +184,8 @@ def ingest_one(
         if takeover:
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)
     else:
+        if entry.date_source in UNSTATED:
+            entry = _first_date_kept(db, match.entry_id, entry)
         # entry.updated is release.updated made timezone-aware (a reader's date may be
         # naive); a stated time no later than the entry's (a key nobody bumped, a feed
         # item's unchanged <updated>) cannot be this edit's: it is the time it was seen
@@ -205,6 +207,20 @@ def ingest_one(
         return Change(revised, "updated"), 0
     queued = planner(db, revised, event) if planner else 0
     return Change(revised, kind), queued
+
+
+# date sources that say when a version was seen (its file written, its page read), not
+# when the release was published
+UNSTATED = frozenset({"mtime", "now"})
+
+
+def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
+    """An edit that states no date of its own keeps the entry's publication date: the
+    edited file's time is when it was edited, not when the release came out, and a
+    correction must not move the release up the feed. A stated date (metadata, page,
+    URL, text) still moves it: that is the release's own date, corrected."""
+    stored = entry_rows.get(db, entry_id)
+    return replace(entry, published=stored.published, date_source=stored.date_source)
 
 
 def continue_renamed(

@@ -43,7 +43,8 @@ class Changed:
 
     @property
     def mtime(self) -> datetime:
-        return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
+        # whole seconds: a release dated by its file shows no microseconds in the feeds
+        return datetime.fromtimestamp(self.mtime_ns // 1_000_000_000, tz=UTC)
 
 
 @dataclass
