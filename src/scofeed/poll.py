@@ -7,8 +7,11 @@ keeps the schedule each ``next_poll`` came from, so a source whose interval or c
 changed in the config is due by its new schedule from the next start or reload. One driver,
 ``_poll``, serves every source kind (``sources.remote.KINDS``): a conditional GET of
 the source's URL (an unchanged one costs a 304), the releases it holds ingested, then
-the linked pages not seen before fetched and ingested. Each bad page is recorded in
-``rejects`` and skipped; a failing source is recorded and never stops the others.
+the linked pages not seen before fetched and ingested (a listing's next pages read too
+while they hold new links: a catch-up after a downtime, ``_catch_up``). Each bad page
+is recorded in ``rejects`` and skipped; one refused for a passing reason (a 403, a
+5xx) is tried again at later polls, further and further apart, and given up after a
+week (``_refused``); a failing source is recorded and never stops the others.
 """
 
 from __future__ import annotations
@@ -297,12 +300,13 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
-    links, pages = _catch_up(run, src, kind, first, found, result)
+    links, pages, unfinished = _catch_up(run, src, kind, first, found, result)
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
     # newest, which stays on the first page, where the next poll finds it
     fresh, waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
-    # the rest, and pages waiting to be tried again, come at a later poll, not a 304
-    complete = len(fresh) <= src.max_items and not waiting
+    # the rest, pages waiting to be tried again and a catch-up cut short come at a
+    # later poll, not a 304
+    complete = len(fresh) <= src.max_items and not waiting and not unfinished
     failing = 0  # temporary failures in a row
     if result.retry_after is not None:  # a next listing page asked us to wait: the
         fresh, complete = [], False  # article pages come at the next poll, after it
@@ -381,37 +385,41 @@ def _known(run: _Run, link: str, official: bool) -> bool:
 
 def _catch_up(
     run: _Run, src: RemoteSource, kind: Kind, first: Response, found: Found, result: SourceResult
-) -> tuple[list[str], int]:
+) -> tuple[list[str], int, bool]:
     """The article links of the listing, and of its next pages while the last (oldest)
     link of each page read is new to the store: releases that left the first page while
     scofeed was not polling (or the site was down) are on the next ones. At most
-    ``max_pages`` pages in all, the same host, never one page twice, and no further once
-    ``max_items`` new links are in hand; not on a source's first poll (nothing to catch
-    up on: it would be a backfill). The number of listing pages read comes with them.
-    A next page that cannot be read ends the catch-up, not the poll; one answered with a
-    ``Retry-After`` puts it in ``result`` (the poll then leaves the host alone)."""
+    ``max_pages`` pages in all, the same host, never one page twice; not on a source's
+    first poll (nothing to catch up on: it would be a backfill). With them, the number
+    of listing pages read, and whether the catch-up was cut short by a next page
+    failing for now: the next polls then go on past the first page whatever its last
+    link, for a week at most (``PAGE_GIVE_UP``); a Retry-After is put in ``result``
+    (the poll leaves the host alone)."""
     links = list(found.links)
-    if (
-        src.max_pages < 2
-        or found.next_page is None
-        or not source_rows.brought(run.store.db, src.name)
-    ):
-        return links, 1
+    db = run.store.db
+    since = source_rows.cut_short(db, src.name)
+    # a catch-up cut short goes on at the next polls, for a week at most
+    pending = since is not None and run.now.timestamp() - since < PAGE_GIVE_UP
+    if src.max_pages < 2 or found.next_page is None or not source_rows.brought(db, src.name):
+        if since is not None:
+            source_rows.set_cut_short(db, src.name, None)
+        return links, 1, False
     official = run.cfg.authority_of(src.name) != "other"
     seen_pages = {url_key(src.url), url_key(first.url)}
-    page, pages = found, 1
-    new = sum(not _known(run, link, official) for link in links)
-    while page.next_page is not None and page.links and not _known(run, page.links[-1], official):
+    page, pages, unfinished = found, 1, False
+    while (
+        page.next_page is not None
+        and page.links
+        and ((pending and pages == 1) or not _known(run, page.links[-1], official))
+    ):
         if pages >= src.max_pages:
             log.info(
                 "poll_catch_up_capped source=%s pages=%d max_pages=%d",
                 src.name, pages, src.max_pages,
             )  # fmt: skip
             break
-        if new >= src.max_items or url_key(page.next_page) in seen_pages:
-            break
-        if host_of(page.next_page) != host_of(first.url):  # same host only (as found)
-            break
+        if url_key(page.next_page) in seen_pages or host_of(page.next_page) != host_of(first.url):
+            break  # a page read already; another host (never found: same host only)
         seen_pages.add(url_key(page.next_page))
         try:
             resp = _get(run, src, page.next_page, kind.accept, False)
@@ -424,15 +432,20 @@ def _catch_up(
                 "poll_catch_up_stopped source=%s page=%s reason=%r",
                 src.name, logged(exc.origin), exc.reason,
             )  # fmt: skip
+            unfinished = exc.retryable
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after
             break
         pages += 1
-        new += sum(not _known(run, link, official) for link in page.links)
         links.extend(page.links)
     if pages > 1:
-        log.info("poll_caught_up source=%s pages=%d new=%d", src.name, pages, new)
-    return links, pages
+        log.info("poll_caught_up source=%s pages=%d", src.name, pages)
+    if not unfinished:
+        if since is not None:
+            source_rows.set_cut_short(db, src.name, None)
+    elif not pending:  # the first cut of a run (or one after a week: a new run)
+        source_rows.set_cut_short(db, src.name, run.now.timestamp())
+    return links, pages, unfinished
 
 
 def _scheduled(src: RemoteSource, now: datetime, tz: str) -> float:

@@ -70,7 +70,8 @@ CREATE TABLE sources (
         next_poll   REAL,
         last_result TEXT,
         last_error  TEXT
-    , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT, failures INTEGER NOT NULL DEFAULT 0);
+    , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT, failures INTEGER NOT NULL DEFAULT 0, \
+catch_up REAL);
 
 CREATE TABLE http_cache (
         url           TEXT PRIMARY KEY,

@@ -70,6 +70,18 @@ def brought(db: sqlite3.Connection, name: str) -> int:
     return int(row[0]) if row and row[0] else 0
 
 
+def cut_short(db: sqlite3.Connection, name: str) -> float | None:
+    """Since when the source's catch-up through its listing's next pages has been cut
+    short, poll after poll (None: it was not)."""
+    row = db.execute("SELECT catch_up FROM sources WHERE name = ?", (name,)).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def set_cut_short(db: sqlite3.Connection, name: str, since: float | None) -> None:
+    """Record since when the source's catch-up has been cut short, or None once it is not."""
+    db.execute("UPDATE sources SET catch_up = ? WHERE name = ?", (since, name))
+
+
 def reschedule(db: sqlite3.Connection, name: str, next_poll: float, schedule: str) -> None:
     """A new schedule in the config: the next poll moves, the last one stays recorded."""
     db.execute(
