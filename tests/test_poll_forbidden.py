@@ -4,14 +4,17 @@ in `scofeed status`) only when refused for a week. Real HTTP servers on 127.0.0.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
 from werkzeug import Request, Response
 
 import test_remote
+from conftest import rewind
 from scofeed.cli import main
 from scofeed.poll import PAGE_GIVE_UP, poll_due
+from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import sources as source_rows
@@ -126,3 +129,30 @@ def test_a_page_that_recovers_starts_a_new_run_of_refusals(site, web):
     assert source_rows.failed_for_now(db, [url]) == {}
     fresh = source_rows.fail_for_now(db, url, "s", "temporary: HTTP 403 Forbidden", 400.0)
     assert (fresh.since, fresh.tries) == (400.0, 1)
+
+
+def test_a_page_refused_for_now_before_the_upgrade_starts_its_run_then(site):
+    """Migration 22: a page refused for now by an older scofeed counts as refused once,
+    at that time; one refused for good stays so."""
+    cfg = site.config()
+    store = site.store()
+    file_rows.reject(store.db, "https://x.org/1.html", "s", "temporary: HTTP 429", 100.0, None)
+    file_rows.reject(store.db, "https://x.org/2.html", "s", "HTTP 400 Bad Request", 200.0, None)
+    store.close()
+    db = sqlite3.connect(cfg.paths.state)
+    rewind(db, 21)
+    db.commit()
+    db.close()
+    store = Store(cfg.paths.state)
+    try:
+        rows = store.db.execute("SELECT origin, since, tries FROM rejects ORDER BY origin")
+        assert [tuple(r) for r in rows] == [
+            ("https://x.org/1.html", 100.0, 1),
+            ("https://x.org/2.html", None, 0),
+        ]
+        again = source_rows.fail_for_now(
+            store.db, "https://x.org/1.html", "s", "temporary: HTTP 403 Forbidden", 300.0
+        )
+        assert (again.since, again.tries) == (100.0, 2)
+    finally:
+        store.close()
