@@ -400,33 +400,32 @@ def _catch_up(
     since = source_rows.cut_short(db, src.name)
     # a catch-up cut short goes on at the next polls, for a week at most
     pending = since is not None and run.now.timestamp() - since < PAGE_GIVE_UP
-    if src.max_pages < 2 or found.next_page is None or not source_rows.brought(db, src.name):
+    if src.max_pages < 2 or not source_rows.brought(db, src.name):
         if since is not None:
             source_rows.set_cut_short(db, src.name, None)
         return links, 1, False
     official = run.cfg.authority_of(src.name) != "other"
     seen_pages = {url_key(src.url), url_key(first.url)}
-    page, pages, unfinished = found, 1, False
-    while (
-        page.next_page is not None
-        and page.links
-        and ((pending and pages == 1) or not _known(run, page.links[-1], official))
-    ):
+    page, resp, pages, unfinished = found.links, first, 1, False
+    while page and ((pending and pages == 1) or not _known(run, page[-1], official)):
+        after = kind.next_page(src, resp)
+        if after is None:
+            break
         if pages >= src.max_pages:
             log.info(
                 "poll_catch_up_capped source=%s pages=%d max_pages=%d",
                 src.name, pages, src.max_pages,
             )  # fmt: skip
             break
-        if url_key(page.next_page) in seen_pages or host_of(page.next_page) != host_of(first.url):
+        if url_key(after) in seen_pages or host_of(after) != host_of(first.url):
             break  # a page read already; another host (never found: same host only)
-        seen_pages.add(url_key(page.next_page))
+        seen_pages.add(url_key(after))
         try:
-            resp = _get(run, src, page.next_page, kind.accept, False)
-            if url_key(resp.url) in seen_pages - {url_key(page.next_page)}:
+            resp = _get(run, src, after, kind.accept, False)
+            if url_key(resp.url) in seen_pages - {url_key(after)}:
                 break  # redirected to a page read already (a site's ?page=99 to page 1)
             seen_pages.add(url_key(resp.url))
-            page = kind.read(src, resp, run.now)
+            page = kind.read(src, resp, run.now).links
         except RejectedInput as exc:  # an older page's trouble costs only the catch-up
             log.info(
                 "poll_catch_up_stopped source=%s page=%s reason=%r",
@@ -437,7 +436,7 @@ def _catch_up(
                 result.retry_after = exc.retry_after
             break
         pages += 1
-        links.extend(page.links)
+        links.extend(page)
     if pages > 1:
         log.info("poll_caught_up source=%s pages=%d", src.name, pages)
     if not unfinished:

@@ -36,13 +36,16 @@ def _no_number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
     return None
 
 
+def _no_next_page(src: RemoteSource, resp: Response) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Found:
     """What a source's own URL held: releases, and links to pages holding more."""
 
     releases: list[Release] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
-    next_page: str | None = None  # a listing's next (older) page (``sources.pagination``)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Kind:
     # number(src, link): what names a linked page's article whatever its address (the
     # ``sco`` preset: its day and number), so a page moved to a new address is known
     number: Callable[[RemoteSource, str], htmlpage.ArticleNumber | None] = _no_number
+    # next_page(src, response): the address of the listing's next (older) page, if any
+    next_page: Callable[[RemoteSource, Response], str | None] = _no_next_page
 
 
 SOFT_404 = "a 'page not found' page (answered with a 200)"
@@ -93,7 +98,13 @@ def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     links = htmlpage.listing_links(text, resp.url, selectors)
     if not links:  # a news listing always has some: an error page served with a 200,
         raise RejectedInput(resp.asked or src.url, NO_LINKS)  # or selectors that no longer fit
-    return Found(links=links, next_page=next_page(text, resp.url, selectors.link_pattern))
+    return Found(links=links)
+
+
+def _next_listing_page(src: RemoteSource, resp: Response) -> str | None:
+    """The listing's next page (``sources.pagination``): read again only when a poll
+    needs it, which is seldom (a catch-up)."""
+    return next_page(page_text(resp), resp.url, selectors_for(src).link_pattern)
 
 
 def still_an_article(link: str, resp: Response, selectors: htmlpage.Selectors) -> None:
@@ -148,7 +159,9 @@ def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
 
 
 KINDS: dict[str, Kind] = {
-    "page-list": Kind(HTML_TYPES, _listing, read_page=_article, number=_number),
+    "page-list": Kind(
+        HTML_TYPES, _listing, read_page=_article, number=_number, next_page=_next_listing_page
+    ),
     "feed": Kind(FEED_TYPES, _feed),
 }
 
