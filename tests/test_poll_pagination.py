@@ -128,14 +128,17 @@ def test_max_items_leaves_the_newest_for_the_next_poll_which_finds_them(site, we
 
 
 @pytest.mark.parametrize(
-    "next_link",
+    ("next_link", "read", "new"),
     [
-        lambda n: '<a href="/news/">Next page</a>',  # back to the first page
-        lambda n: f'<a href="/news/?page={n}">Next page</a>',  # to itself
-        lambda n: f'<a href="http://other.example/news/?page={n + 1}">Next page</a>',
+        (lambda n: '<a href="/news/">Next page</a>', ["/news/"], 3),  # back to the first
+        (lambda n: '<a href="/news/?page=2">Next page</a>', ["/news/", "/news/?page=2"], 6),
+        (lambda n: f'<a href="http://other.example/news/?page={n + 1}">Next</a>', ["/news/"], 3),
     ],
+    ids=["back-to-the-first", "page-2-to-itself", "another-host"],
 )
-def test_a_next_link_back_to_a_page_read_or_to_another_host_ends_the_catch_up(site, web, next_link):
+def test_a_next_link_to_a_page_read_or_to_another_host_ends_the_catch_up(
+    site, web, next_link, read, new
+):
     sco = Site(web, newest=3, next_link=next_link)
     add_source(site, web.url_for("/news/"))
     cfg, store = site.config(), site.store()
@@ -143,7 +146,7 @@ def test_a_next_link_back_to_a_page_read_or_to_another_host_ends_the_catch_up(si
     sco.newest = 9
     web.clear_log()
     (result,) = poll_due(cfg, store, NOW + HOUR).results
-    assert result.new == 3 and pages_read(web) == ["/news/"]
+    assert result.new == new and pages_read(web) == read
 
 
 def test_a_next_page_that_fails_ends_the_catch_up_not_the_poll_and_the_next_goes_on(site, web):
@@ -256,6 +259,12 @@ SITE = "https://eng.sectsco.org"
         (BASE, html('<a href="/archive/2">»</a>'), SITE + "/archive/2"),
         (BASE, html('<a href="/archive/2" aria-label="Next page">›</a>'), SITE + "/archive/2"),
         (BASE, html('<li class="next"><a href="/a/2">more</a></li>'), SITE + "/a/2"),
+        # Drupal counts from 0: its second page is ?page=1, its "Next" says so
+        (
+            BASE,
+            html('<a href="?page=2">3</a> <a href="?page=1" title="Go to next page">Next ›</a>'),
+            BASE + "?page=1",
+        ),
         (
             BASE,
             html('<a href="/news/?page=9">9</a> <a href="/news/?page=2">2</a>'),

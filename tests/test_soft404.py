@@ -33,7 +33,7 @@ def page(headline: str, body: str, lang: str = "en") -> str:
 SOFT = {
     "/20251221/940001.html": page(
         "News",
-        "<p>Page not found</p><p>The page you requested does not exist or has been moved.</p>",
+        "<p>Page not found</p><p>The page you requested does not exist or has been removed.</p>",
     ),
     "/20251221/940002.html": page(
         "Новости",
@@ -59,6 +59,10 @@ REAL = {
     "/20251222/940011.html": page(
         "SCO members adopt resolution 404",
         "<p>The Council adopted resolution 404 on transport corridors.</p>",
+    ),
+    "/20251222/940013.html": page(
+        "SCO web site moves",
+        "<p>The page of the SCO Business Council has been moved to a new address.</p>",
     ),
     "/20251222/940012.html": page(
         "Новый этап сотрудничества",
@@ -88,6 +92,7 @@ def test_a_not_found_page_with_the_sites_own_headline_is_never_a_release(site, w
         "SCO seminar on web security",
         "SCO members adopt resolution 404",
         "Новый этап сотрудничества",
+        "SCO web site moves",
     }
 
 

@@ -463,7 +463,7 @@ _NOT_FOUND_MESSAGE = re.compile(
     r"|\b404\s+(?:error|not\s+found)\b|\b(?:error|http|ошибка)\s+404\b|^\W*not\s+found\W*$"
     r"|\b(?:page|article|document|news\s+item)\s+(?:was\s+|is\s+)?not\s+found\b|\bno\s+such\s+page\b"
     r"|\bpage\b[^.!?\n]{0,60}?\b(?:(?:could\s*n['’]t|can['’]t|(?:could|can)\s*not)\s+be\s+found"
-    r"|(?:does|did)\s*(?:not|n['’]t)\s+exist|no\s+longer\s+exists?|(?:has\s+been|was)\s+(?:re)?moved)"
+    r"|(?:does|did)\s*(?:not|n['’]t)\s+exist|no\s+longer\s+exists?|(?:has\s+been|was)\s+(?:removed|deleted))"
     r"|страниц[аы]\s+не\s+(?:найдена|существует)|(?:такой|этой)\s+страницы\s+(?:не\s+существует|нет)"
     r"|(?:запрашиваемая|запрошенная)\s+страница\s+(?:не\s+|была\s+удалена|удалена)"
     r"|页面不存在|页面未找到|找不到(?:该|您要的|您访问的|您要访问的)?(?:页面|网页)|网页不存在"

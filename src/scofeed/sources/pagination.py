@@ -5,16 +5,19 @@ surest to the least sure:
 
 1. ``rel="next"``: a ``<link rel="next">`` in the head or an ``<a rel="next">``
    (HTML's own word for it; WordPress, Drupal and most news CMSs write it);
-2. the page number one up from this page's, in the same query parameter of the same
+2. a link whose text, ``title`` or ``aria-label`` says "next" ("Next", "Next page",
+   "Go to next page", "Older posts", "»", "›", "Следующая", "След.", "Далее",
+   "Вперёд", "下一页", "后页");
+3. the page number one up from this page's, in the same query parameter of the same
    path (``/news/?page=2`` from ``/news/``, ``?page=3`` from ``?page=2``; also ``p``,
    ``pg``, ``paged`` and 1C-Bitrix's ``PAGEN_1``, common on Russian-language sites)
-   or in a ``/page/N/`` path segment (WordPress);
-3. a link whose text, ``title`` or ``aria-label`` says "next" ("Next", "Next page",
-   "Older posts", "»", "›", "Следующая", "След.", "Далее", "Вперёд", "下一页", "后页")
-   or whose class names it (``next``, ``pager-next``, ``modern-page-next``).
+   or in a ``/page/N/`` path segment (WordPress): after the words, since Drupal
+   counts from 0 (its second page is ``?page=1``);
+4. a link whose class (or its ``<li>``'s) names it: ``next``, ``pager-next``,
+   ``modern-page-next``.
 
-Only a link to the page's own host is taken, never the page itself (nor its number
-under another name: ``?page=1`` on the first page), and never one
+Only a link to the page's own host is taken, never the page itself (nor, but by
+``rel`` or its words, its number under another name: ``?page=1`` on the first), never one
 the listing's ``link_pattern`` takes for an article ("Next: SCO summit opens").
 Pure: text in, an address out.
 """
@@ -29,7 +32,7 @@ import lxml.html
 from scofeed.sources import htmlpage
 
 _NEXT_WORDS = re.compile(
-    r"^(?:next(?:\s+page)?|older(?:\s+(?:posts|entries|news))?|more\s+news"
+    r"^(?:(?:go\s+to\s+)?(?:the\s+)?next(?:\s+page)?|older(?:\s+(?:posts|entries|news))?|more\s+news"
     r"|следующая(?:\s+страница)?|след\.?|далее|вперёд|вперед|ещё\s+новости"
     r"|下一页|下页|后页|下一頁|更多新闻)?\s*[»›→>]?$",
     re.IGNORECASE,
@@ -58,8 +61,6 @@ def next_page(text: str, base: str, link_pattern: str | None = None) -> str | No
             continue
         if parts.scheme not in ("http", "https") or _host(url) != host or _same(url, base):
             continue
-        if _page_of(url, base) == current:  # this page by another name (/news/?page=1)
-            continue
         if article is not None and article.search(parts.path):
             continue
         rank = _rank(el, url, base, current)
@@ -73,12 +74,15 @@ def _rank(el: lxml.html.HtmlElement, url: str, base: str, current: int) -> int |
         return 0
     if el.tag != "a":
         return None
-    if _page_of(url, base) == current + 1:
-        return 1
     words = [" ".join(el.text_content().split())]
     words += [el.get(name) or "" for name in ("title", "aria-label")]
     if any(w and _NEXT_WORDS.match(w) for w in words):
+        return 1  # what the site calls its next page, whatever its number (Drupal's ?page=1)
+    page = _page_of(url, base)
+    if page == current + 1:
         return 2
+    if page == current:  # this page by another name (?page=1 on the first): not by class
+        return None
     classes = [el.get("class") or ""]
     parent = el.getparent()
     if parent is not None and parent.tag == "li":
