@@ -96,7 +96,11 @@ def rewind(db: sqlite3.Connection, version: int) -> None:
     """Set a migrated store back to schema ``version``, so that opening it runs the later
     migrations again (an upgrade test). A migration that cannot run twice is undone
     first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
-    21 sources.failures."""
+    21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up."""
+    if version < 22:
+        db.execute("ALTER TABLE sources DROP COLUMN catch_up")
+        db.execute("ALTER TABLE rejects DROP COLUMN since")
+        db.execute("ALTER TABLE rejects DROP COLUMN tries")
     if version < 21:
         db.execute("ALTER TABLE sources DROP COLUMN failures")
     if version < 20:

@@ -531,6 +531,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     """,
+    # 22: an article page refused for a passing reason (a 403 from a firewall, a 5xx):
+    # since when and how many times in a row, so each retry waits longer and a page
+    # refused for a week is given up (poll.PAGE_GIVE_UP) instead of asked for ever; and
+    # since when a page-list source's catch-up through its listing's next pages has been
+    # cut short (a next page failing for now), so the next poll goes on with it
+    """
+    ALTER TABLE rejects ADD COLUMN since REAL;
+    ALTER TABLE rejects ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+    UPDATE rejects SET since = at, tries = 1 WHERE reason LIKE 'temporary: %';
+    ALTER TABLE sources ADD COLUMN catch_up REAL;
+    """,
 ]
 
 
