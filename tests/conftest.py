@@ -108,12 +108,17 @@ def rewind(db: sqlite3.Connection, version: int) -> None:
     """Set a migrated store back to schema ``version``, so that opening it runs the later
     migrations again (an upgrade test). A migration that cannot run twice is undone
     first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
-    21 sources.failures, 22 entry_origins.name_kind and name_of, 23 feed_files.empty_since."""
-    if version < 23:
+    21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up, 23
+    entry_origins.name_kind and name_of, 24 feed_files.empty_since."""
+    if version < 24:
         db.execute("ALTER TABLE feed_files DROP COLUMN empty_since")
-    if version < 22:
+    if version < 23:
         db.execute("ALTER TABLE entry_origins DROP COLUMN name_kind")
         db.execute("ALTER TABLE entry_origins DROP COLUMN name_of")
+    if version < 22:
+        db.execute("ALTER TABLE sources DROP COLUMN catch_up")
+        db.execute("ALTER TABLE rejects DROP COLUMN since")
+        db.execute("ALTER TABLE rejects DROP COLUMN tries")
     if version < 21:
         db.execute("ALTER TABLE sources DROP COLUMN failures")
     if version < 20:

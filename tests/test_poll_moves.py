@@ -289,9 +289,9 @@ def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, w
         ("alias", f"{feed}#agency-c2"),
     ]
     assert shown_inputs(site, entry.id) == inputs
-    # a store from before names were kept (migration 22) learns its aliases; a former
+    # a store from before names were kept (migration 23) learns its aliases; a former
     # name stored then is not known (it was a row like any other)
     with store.transaction() as db:
-        rewind(db, 21)
+        rewind(db, 22)
     store.close()
     assert shown_inputs(site, entry.id) == [("copy", inputs[0][1]), *inputs[1:]]

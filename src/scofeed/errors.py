@@ -5,7 +5,7 @@
     ├── UsageError (ValueError)                  exit 2  HTTP 400 a command or request used wrongly
     ├── SourceError                                               a release could not be read
     │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
-    │   │   ├── TemporaryFailure  [retryable]            HTTP 503 refused for now: timeout, 5xx, 429
+    │   │   ├── TemporaryFailure  [retryable]            HTTP 503 for now: timeout, 5xx, 429, 403
     │   │   ├── OverTimeBudget                           HTTP 422 a file past limits.file_seconds
     │   │   └── PageGone                                 HTTP 422 the page answers 404 or 410
     │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
@@ -92,7 +92,7 @@ TEMPORARY = "temporary: "
 
 
 class TemporaryFailure(RejectedInput, TemporaryError):
-    """An input refused for now (timeout, connection error, 5xx, 429); the next poll retries."""
+    """An input refused for now (timeout, connection error, 5xx, 429, 401, 403); retried later."""
 
     http_status = 503
 

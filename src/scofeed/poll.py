@@ -7,8 +7,11 @@ keeps the schedule each ``next_poll`` came from, so a source whose interval or c
 changed in the config is due by its new schedule from the next start or reload. One driver,
 ``_poll``, serves every source kind (``sources.remote.KINDS``): a conditional GET of
 the source's URL (an unchanged one costs a 304), the releases it holds ingested, then
-the linked pages not seen before fetched and ingested. Each bad page is recorded in
-``rejects`` and skipped; a failing source is recorded and never stops the others.
+the linked pages not seen before fetched and ingested (a listing's next pages read too
+while they hold new links: a catch-up after a downtime, ``_catch_up``). Each bad page
+is recorded in ``rejects`` and skipped; one refused for a passing reason (a 403, a
+5xx) is tried again at later polls, further and further apart, and given up after a
+week (``_refused``); a failing source is recorded and never stops the others.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from scofeed.config import Config, RemoteSource
 from scofeed.config.redact import logged, safe_url
 from scofeed.deliver.policy import retry_after_seconds
 from scofeed.errors import (
+    TEMPORARY,
     NormaliseError,
     RejectedInput,
     ScofeedError,
@@ -38,8 +42,8 @@ from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.sources.htmlpage import ArticleNumber
-from scofeed.sources.http import Fetcher, Response, remember
-from scofeed.sources.remote import KINDS, Kind
+from scofeed.sources.http import Fetcher, Response, host_of, remember
+from scofeed.sources.remote import KINDS, Found, Kind
 from scofeed.store import Store
 from scofeed.store import files as file_rows
 from scofeed.store import pages as page_rows
@@ -53,6 +57,12 @@ RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
 BACKOFF_FACTOR = 8
 BACKOFF_MAX = 86400
 FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll's pages
+# an article page refused for a passing reason (a 403 from a firewall, a 429, a 5xx, a
+# timeout) is tried again at the next poll, then after 2, 4, 8 ... times the scheduled
+# wait (at most a day apart); refused for a week, and at least this many times, it is
+# given up: recorded as rejected for good, listed by `scofeed status`, retried by --force
+PAGE_GIVE_UP = 7 * 86400
+PAGE_GIVE_UP_TRIES = 5
 
 
 @dataclass
@@ -290,9 +300,16 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = kind.read(src, first, run.now)
     _ingest(run, src, found.releases, result)
-    fresh = _fresh(run, src, kind, found.links)
-    complete = len(fresh) <= src.max_items  # the rest come at the next poll, not a 304
+    links, pages, unfinished = _catch_up(run, src, kind, first, found, result)
+    # after a catch-up, oldest first: what max_items leaves for the next poll is then the
+    # newest, which stays on the first page, where the next poll finds it
+    fresh, waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
+    # the rest, pages waiting to be tried again and a catch-up cut short come at a
+    # later poll, not a 304
+    complete = len(fresh) <= src.max_items and not waiting and not unfinished
     failing = 0  # temporary failures in a row
+    if result.retry_after is not None:  # a next listing page asked us to wait: the
+        fresh, complete = [], False  # article pages come at the next poll, after it
     for n, (link, number) in enumerate(fresh[: src.max_items]):
         if failing >= FAILURES_IN_A_ROW:  # the host is in trouble: leave it alone; the
             log.info(  # rest come at the next poll (after these, which go last)
@@ -305,9 +322,8 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
             page = _get(run, src, link, kind.page_accept, False)
             releases = kind.read_page(src, link, page, run.now)
         except RejectedInput as exc:
-            complete &= not exc.retryable
             failing = failing + 1 if exc.retryable else 0
-            _reject(run, src, link, exc.reason, result)
+            complete &= not _refused(run, src, link, exc, result)
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after  # the host asked us to wait: the
                 break  # source's other new pages come at the next poll, after the wait
@@ -330,10 +346,11 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
 
 
 def _fresh(
-    run: _Run, src: RemoteSource, kind: Kind, links: list[str]
-) -> list[tuple[str, ArticleNumber | None]]:
+    run: _Run, src: RemoteSource, kind: Kind, links: list[str], oldest_first: bool = False
+) -> tuple[list[tuple[str, ArticleNumber | None]], int]:
     """The linked pages not ingested (or refused for good) before, each with what
-    names its article whatever its address (``Kind.number``), when the source knows."""
+    names its article whatever its address (``Kind.number``), when the source knows;
+    and how many more wait, refused for now, to be tried again at a later poll."""
     fresh: list[tuple[str, ArticleNumber | None]] = []
     keys: set[object] = set()
     official = run.cfg.authority_of(src.name) != "other"
@@ -343,14 +360,127 @@ def _fresh(
         if key in keys or (number is not None and number in keys):
             continue  # the same article under two spellings of its address
         keys.update((key, number))
-        if not source_rows.seen(run.store.db, link, key, run.force, official):
+        if not _known(run, link, official):
             fresh.append((link, number))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
     # pages that failed for a passing reason go after those never tried: a page that
     # keeps failing never holds the others back (nor does a host's bad spell)
     failed = source_rows.failed_for_now(run.store.db, [link for link, _n in fresh])
-    return sorted(fresh, key=lambda page: page[0] in failed)
+    scheduled = _scheduled(src, run.now, run.cfg.site.timezone)
+    due = [
+        page
+        for page in fresh
+        if run.force or page[0] not in failed or _retry_due(failed[page[0]], scheduled, run.now)
+    ]
+    if oldest_first:
+        due.reverse()
+    return sorted(due, key=lambda page: page[0] in failed), len(fresh) - len(due)
+
+
+def _known(run: _Run, link: str, official: bool) -> bool:
+    """An article page ingested before, or refused for good (``source_rows.seen``)."""
+    return source_rows.seen(run.store.db, link, url_key(link), run.force, official)
+
+
+def _catch_up(
+    run: _Run, src: RemoteSource, kind: Kind, first: Response, found: Found, result: SourceResult
+) -> tuple[list[str], int, bool]:
+    """The article links of the listing, and of its next pages while the last (oldest)
+    link of each page read is new to the store: releases that left the first page while
+    scofeed was not polling (or the site was down) are on the next ones. At most
+    ``max_pages`` pages in all, the same host, never one page twice; not on a source's
+    first poll (nothing to catch up on: it would be a backfill). With them, the number
+    of listing pages read, and whether the catch-up was cut short by a next page
+    failing for now: the next polls then go on past the first page whatever its last
+    link, for a week at most (``PAGE_GIVE_UP``); a Retry-After is put in ``result``
+    (the poll leaves the host alone)."""
+    links = list(found.links)
+    db = run.store.db
+    since = source_rows.cut_short(db, src.name)
+    # a catch-up cut short goes on at the next polls, for a week at most
+    pending = since is not None and run.now.timestamp() - since < PAGE_GIVE_UP
+    if src.max_pages < 2 or not source_rows.brought(db, src.name):
+        if since is not None:
+            source_rows.set_cut_short(db, src.name, None)
+        return links, 1, False
+    official = run.cfg.authority_of(src.name) != "other"
+    seen_pages = {url_key(src.url), url_key(first.url)}
+    page, resp, pages, unfinished = found.links, first, 1, False
+    while page and ((pending and pages == 1) or not _known(run, page[-1], official)):
+        after = kind.next_page(src, resp)
+        if after is None:
+            break
+        if pages >= src.max_pages:
+            log.info(
+                "poll_catch_up_capped source=%s pages=%d max_pages=%d",
+                src.name, pages, src.max_pages,
+            )  # fmt: skip
+            break
+        if url_key(after) in seen_pages or host_of(after) != host_of(first.url):
+            break  # a page read already; another host (never found: same host only)
+        seen_pages.add(url_key(after))
+        try:
+            resp = _get(run, src, after, kind.accept, False)
+            if url_key(resp.url) in seen_pages - {url_key(after)}:
+                break  # redirected to a page read already (a site's ?page=99 to page 1)
+            seen_pages.add(url_key(resp.url))
+            page = kind.read(src, resp, run.now).links
+        except RejectedInput as exc:  # an older page's trouble costs only the catch-up
+            log.info(
+                "poll_catch_up_stopped source=%s page=%s reason=%r",
+                src.name, logged(exc.origin), exc.reason,
+            )  # fmt: skip
+            unfinished = exc.retryable
+            if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
+                result.retry_after = exc.retry_after
+            break
+        pages += 1
+        links.extend(page)
+    if pages > 1:
+        log.info("poll_caught_up source=%s pages=%d", src.name, pages)
+    if not unfinished:
+        if since is not None:
+            source_rows.set_cut_short(db, src.name, None)
+    elif not pending:  # the first cut of a run (or one after a week: a new run)
+        source_rows.set_cut_short(db, src.name, run.now.timestamp())
+    return links, pages, unfinished
+
+
+def _scheduled(src: RemoteSource, now: datetime, tz: str) -> float:
+    """The seconds from ``now`` to the source's next poll by its schedule alone."""
+    return max(next_poll(src, now, tz).timestamp() - now.timestamp(), 1.0)
+
+
+def _retry_due(failing: source_rows.Failing, scheduled: float, now: datetime) -> bool:
+    """Whether a page refused ``failing.tries`` times in a row for a passing reason is
+    tried again at a poll ``now``: at the next poll after the first refusal, then after
+    2, 4, 8 ... times the scheduled wait, never more than a day apart (unless the
+    schedule's own wait is longer). Half a wait of slack: a poll a little early counts."""
+    gap = min(scheduled * 2 ** min(failing.tries - 1, 20), max(BACKOFF_MAX, scheduled))
+    return now.timestamp() - failing.at >= gap - scheduled / 2
+
+
+def _refused(
+    run: _Run, src: RemoteSource, link: str, exc: RejectedInput, result: SourceResult
+) -> bool:
+    """Record an article page refused; True when it is to be tried again later (refused
+    for a passing reason), False when refused for good, or given up: refused for a
+    passing reason for ``PAGE_GIVE_UP`` and at least ``PAGE_GIVE_UP_TRIES`` times."""
+    if not exc.retryable:
+        _reject(run, src, link, exc.reason, result)
+        return False
+    now = run.now.timestamp()
+    failing = source_rows.fail_for_now(run.store.db, link, src.name, exc.reason, now)
+    if now - failing.since < PAGE_GIVE_UP or failing.tries < PAGE_GIVE_UP_TRIES:
+        result.rejected.append((link, exc.reason))
+        log.info("rejected origin=%s source=%s reason=%r", logged(link), src.name, exc.reason)
+        return True
+    days = (now - failing.since) / 86400
+    last = exc.reason.removeprefix(TEMPORARY)
+    reason = f"given up after {failing.tries} refusals in {days:.0f} days (last: {last})"
+    _reject(run, src, link, reason, result)
+    return False
 
 
 def _former(

@@ -303,6 +303,9 @@ class RemoteSource:
     max_bytes: int = check(_positive, default=2_000_000)  # a larger response is rejected
     delay: float = check(_non_negative, default=2.0)  # seconds between requests to one host
     max_items: int = check(_positive, default=30)  # article pages fetched per poll, at most
+    # page-list only: listing pages read per poll at most, the first included; the next
+    # page is read only while the last article link of a page is new (a catch-up)
+    max_pages: int = check(_positive, default=5)
     # "official": its releases are the official record; "mirror": a copy, which never
     # revises an entry an official page or a local file made. Unset: official for a
     # page-list source, or a feed on one of site.official_hosts; else mirror

@@ -9,8 +9,9 @@ content type checked; and one request at a time per host, spaced by a configurab
 delay (shared by every fetcher in the process).
 
 Every refusal is a ``RejectedInput`` naming the URL. Failures worth retrying (timeouts,
-connection errors, 5xx, 429) are a ``TemporaryFailure`` (``retryable``), carrying the
-server's ``Retry-After`` when it sent one.
+connection errors, 5xx, 429, and the 401 / 403 of a firewall) are a
+``TemporaryFailure`` (``retryable``), carrying the server's ``Retry-After`` when it
+sent one.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ MAX_REDIRECTS = 5
 DEFAULT_TIMEOUT = 20.0
 DEADLINE = 4  # times the timeout: a whole fetch (redirects, headers, bodies) within it
 _REDIRECTS = (301, 302, 303, 307, 308)
+# refusals that pass: a rate limit, and the 401 / 403 a firewall, a bot check (a
+# Cloudflare challenge) or a rate limiter answers for a while before it lets us in again
+_FOR_NOW = {
+    401: "HTTP 401 Unauthorized",
+    403: "HTTP 403 Forbidden",
+    429: "HTTP 429 Too Many Requests",
+}
 
 
 @dataclass(frozen=True)
@@ -221,8 +229,8 @@ class Fetcher:
             last_modified = resp.headers.get("Last-Modified")
             if status == 304:
                 return Response(url, 304, b"", "", None, etag, last_modified, origin)
-            if status >= 500 or status == 429:  # Retry-After, if sent, is the poller's
-                why = f"server error {status}" if status >= 500 else "HTTP 429 Too Many Requests"
+            if status >= 500 or status in _FOR_NOW:  # Retry-After, if sent, is the poller's
+                why = f"server error {status}" if status >= 500 else _FOR_NOW[status]
                 raise TemporaryFailure(origin, why, resp.headers.get("Retry-After"))
             if status in (404, 410):
                 raise PageGone(origin, status, f"HTTP {status} {resp.reason or ''}".rstrip())

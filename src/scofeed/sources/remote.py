@@ -24,6 +24,7 @@ from scofeed.model import Release
 from scofeed.sources import htmlpage
 from scofeed.sources.feed import read_feed
 from scofeed.sources.http import ADD_TYPES, FEED_TYPES, HTML_TYPES, Fetcher, Response, remember
+from scofeed.sources.pagination import next_page
 from scofeed.store import Store
 
 
@@ -32,6 +33,10 @@ def _no_pages(src: RemoteSource, link: str, resp: Response, now: datetime) -> li
 
 
 def _no_number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
+    return None
+
+
+def _no_next_page(src: RemoteSource, resp: Response) -> str | None:
     return None
 
 
@@ -53,6 +58,8 @@ class Kind:
     # number(src, link): what names a linked page's article whatever its address (the
     # ``sco`` preset: its day and number), so a page moved to a new address is known
     number: Callable[[RemoteSource, str], htmlpage.ArticleNumber | None] = _no_number
+    # next_page(src, response): the address of the listing's next (older) page, if any
+    next_page: Callable[[RemoteSource, Response], str | None] = _no_next_page
 
 
 SOFT_404 = "a 'page not found' page (answered with a 200)"
@@ -87,10 +94,17 @@ def page_text(resp: Response) -> str:
 
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     text = page_text(resp)
-    links = htmlpage.listing_links(text, resp.url, selectors_for(src))
+    selectors = selectors_for(src)
+    links = htmlpage.listing_links(text, resp.url, selectors)
     if not links:  # a news listing always has some: an error page served with a 200,
-        raise RejectedInput(src.url, NO_LINKS)  # or a site the selectors no longer fit
+        raise RejectedInput(resp.asked or src.url, NO_LINKS)  # or selectors that no longer fit
     return Found(links=links)
+
+
+def _next_listing_page(src: RemoteSource, resp: Response) -> str | None:
+    """The listing's next page (``sources.pagination``): read again only when a poll
+    needs it, which is seldom (a catch-up)."""
+    return next_page(page_text(resp), resp.url, selectors_for(src).link_pattern)
 
 
 def still_an_article(link: str, resp: Response, selectors: htmlpage.Selectors) -> None:
@@ -145,7 +159,9 @@ def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
 
 
 KINDS: dict[str, Kind] = {
-    "page-list": Kind(HTML_TYPES, _listing, read_page=_article, number=_number),
+    "page-list": Kind(
+        HTML_TYPES, _listing, read_page=_article, number=_number, next_page=_next_listing_page
+    ),
     "feed": Kind(FEED_TYPES, _feed),
 }
 

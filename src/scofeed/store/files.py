@@ -122,7 +122,7 @@ def reject(
     db.execute(
         "INSERT INTO rejects (origin, source, reason, at, kept) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (origin) DO UPDATE SET source = excluded.source, reason = excluded.reason, "
-        "at = excluded.at, kept = excluded.kept",
+        "at = excluded.at, kept = excluded.kept, since = NULL, tries = 0",
         (as_db(origin), source, reason, at, kept),
     )
 

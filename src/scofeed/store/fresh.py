@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 23
+FRESH_VERSION = 24
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -61,7 +61,7 @@ CREATE TABLE rejects (
         reason TEXT NOT NULL,
         at     REAL NOT NULL,
         kept   TEXT                           -- entry id whose last good version stays published
-    );
+    , since REAL, tries INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE sources (
         name        TEXT PRIMARY KEY,
@@ -70,7 +70,8 @@ CREATE TABLE sources (
         next_poll   REAL,
         last_result TEXT,
         last_error  TEXT
-    , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT, failures INTEGER NOT NULL DEFAULT 0);
+    , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT, failures INTEGER NOT NULL DEFAULT 0, \
+catch_up REAL);
 
 CREATE TABLE http_cache (
         url           TEXT PRIMARY KEY,

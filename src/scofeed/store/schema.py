@@ -531,7 +531,18 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     """,
-    # 22: the other names an input goes by, told apart from its copies (`scofeed show`
+    # 22: an article page refused for a passing reason (a 403 from a firewall, a 5xx):
+    # since when and how many times in a row, so each retry waits longer and a page
+    # refused for a week is given up (poll.PAGE_GIVE_UP) instead of asked for ever; and
+    # since when a page-list source's catch-up through its listing's next pages has been
+    # cut short (a next page failing for now), so the next poll goes on with it
+    """
+    ALTER TABLE rejects ADD COLUMN since REAL;
+    ALTER TABLE rejects ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+    UPDATE rejects SET since = at, tries = 1 WHERE reason LIKE 'temporary: %';
+    ALTER TABLE sources ADD COLUMN catch_up REAL;
+    """,
+    # 23: the other names an input goes by, told apart from its copies (`scofeed show`
     # listed them as copies): an alias (a feed item's id kept beside its link) or a
     # former name (a moved page's old address, a renamed file, a list item's old name, a
     # feed item's old link), with the name of the input it stands for
@@ -551,7 +562,7 @@ MIGRATIONS: list[str] = [
     ) WHERE name_kind IS NULL AND origin LIKE '%://%#%' AND seen IS NOT NULL;
     UPDATE entry_origins SET name_kind = 'alias' WHERE name_kind IS NULL AND name_of IS NOT NULL;
     """,
-    # 23: a feed with no entry and no withdrawal to be dated by (an empty store's, a tag's
+    # 24: a feed with no entry and no withdrawal to be dated by (an empty store's, a tag's
     # that no entry has) is dated by when it was first published so, kept with its file
     # (it said 2000-01-01); NULL for a feed with entries (publish.plan)
     """

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from scofeed.errors import TEMPORARY  # a reject reason with it is retried on the next poll
+from scofeed.store.files import as_db
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,24 @@ def record_poll(
         "failures = excluded.failures",
         (name, kind, at, next_poll, result, error, new, schedule, failures),
     )
+
+
+def brought(db: sqlite3.Connection, name: str) -> int:
+    """The new entries a source has brought in, all its polls together."""
+    row = db.execute("SELECT entries FROM sources WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
+def cut_short(db: sqlite3.Connection, name: str) -> float | None:
+    """Since when the source's catch-up through its listing's next pages has been cut
+    short, poll after poll (None: it was not)."""
+    row = db.execute("SELECT catch_up FROM sources WHERE name = ?", (name,)).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def set_cut_short(db: sqlite3.Connection, name: str, since: float | None) -> None:
+    """Record since when the source's catch-up has been cut short, or None once it is not."""
+    db.execute("UPDATE sources SET catch_up = ? WHERE name = ?", (since, name))
 
 
 def reschedule(db: sqlite3.Connection, name: str, next_poll: float, schedule: str) -> None:
@@ -135,15 +154,48 @@ def pages_like(db: sqlite3.Connection, like: str, kind: str) -> list[str]:
     return [row[0] for row in rows if isinstance(row[0], str)]
 
 
-def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> set[str]:
+@dataclass(frozen=True)
+class Failing:
+    """An article page whose refusals for a passing reason run on: the last one
+    (``at``), the first of the run (``since``), and how many in a row (``tries``)."""
+
+    at: float
+    since: float
+    tries: int
+
+
+def fail_for_now(
+    db: sqlite3.Connection, origin: str, source: str, reason: str, at: float
+) -> Failing:
+    """Record a page refused for a passing reason (``reason`` starts ``temporary:``): one
+    more in its run of such refusals, or the first of a run."""
+    db.execute(
+        "INSERT INTO rejects (origin, source, reason, at, kept, since, tries) "
+        "VALUES (?, ?, ?, ?, NULL, ?, 1) ON CONFLICT (origin) DO UPDATE SET "
+        "source = excluded.source, reason = excluded.reason, at = excluded.at, kept = NULL, "
+        "since = CASE WHEN rejects.reason LIKE ? AND rejects.since IS NOT NULL "
+        "THEN rejects.since ELSE excluded.since END, "
+        "tries = CASE WHEN rejects.reason LIKE ? THEN max(rejects.tries, 1) + 1 ELSE 1 END",
+        (as_db(origin), source, reason, at, at, TEMPORARY + "%", TEMPORARY + "%"),
+    )
+    row = db.execute(
+        "SELECT at, since, tries FROM rejects WHERE origin = ?", (as_db(origin),)
+    ).fetchone()
+    return Failing(row[0], row[1] if row[1] is not None else row[0], row[2])
+
+
+def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> dict[str, Failing]:
     """Those of ``origins`` whose last refusal was for a passing reason (``temporary:``)."""
-    found: set[str] = set()
+    found: dict[str, Failing] = {}
     for start in range(0, len(origins), 500):  # within SQLite's bound parameters
         chunk = origins[start : start + 500]
         marks = ", ".join("?" * len(chunk))
         rows = db.execute(
-            f"SELECT origin FROM rejects WHERE origin IN ({marks}) AND reason LIKE ?",
+            f"SELECT origin, at, since, tries FROM rejects WHERE origin IN ({marks}) "
+            "AND reason LIKE ?",
             (*chunk, TEMPORARY + "%"),
         ).fetchall()
-        found.update(row[0] for row in rows if isinstance(row[0], str))
+        for origin, at, since, tries in rows:
+            if isinstance(origin, str):
+                found[origin] = Failing(at, since if since is not None else at, max(tries, 1))
     return found

@@ -1,0 +1,284 @@
+"""Catching up through a listing's next pages: releases that left the first listing
+page while scofeed was not polling come in from the next ones, within max_pages, on
+the same host, never the same page twice. Real HTTP servers on 127.0.0.1; the pure
+next-page finder on the shapes real sites write."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from werkzeug import Request, Response
+
+import test_remote
+from scofeed.errors import ConfigError
+from scofeed.poll import poll_due
+from scofeed.sources.htmlpage import SCO_ARTICLE
+from scofeed.sources.pagination import next_page
+from scofeed.store import entries as entry_rows
+from test_remote import HTML, NOW, SCO, add_source, paths
+
+web = test_remote.web  # a threaded HTTP server on 127.0.0.1
+
+PER_PAGE = 3
+HOUR = timedelta(hours=1)
+
+
+def article_path(n: int) -> str:
+    return f"/202512{n:02d}/9400{n:02d}.html"
+
+
+class Site:
+    """An SCO-shaped news listing, newest first, PER_PAGE articles a page, paged with
+    ``/news/?page=N`` and a "Next page" link (as tests/data/sco/listing.html)."""
+
+    def __init__(self, web, newest: int, next_link=None) -> None:
+        self.newest = newest
+        self.next_link = next_link or (lambda n: f'<a href="/news/?page={n + 1}">Next page</a>')
+        web.expect_request("/news/").respond_with_handler(lambda r: self.listing(r))
+        web.expect_request(re.compile(r"/202512\d\d/9400\d\d\.html")).respond_with_handler(
+            self.article
+        )
+
+    def listing(self, request: Request) -> Response:
+        n = int(request.args.get("page", "1"))
+        etag = f'"{self.newest}-{n}"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        numbers = range(self.newest - (n - 1) * PER_PAGE, 0, -1)[:PER_PAGE]
+        if not numbers:
+            return Response("<html><body><p>No more news.</p></body></html>", content_type=HTML)
+        items = "".join(f'<li><a href="{article_path(i)}">Release {i}</a></li>' for i in numbers)
+        more = self.next_link(n) if numbers[-1] > 1 else ""
+        body = f'<html><body><ul class="news-list">{items}</ul><div class="pager">{more}</div>'
+        return Response(body + "</body></html>", content_type=HTML, headers={"ETag": etag})
+
+    def article(self, request: Request) -> Response:
+        n = int(request.path[-7:-5])
+        body = (
+            f'<html lang="en"><body><div class="news-detail"><h1>SCO release number {n}</h1>'
+            f"<p>The SCO Secretariat published release number {n} in December 2025.</p>"
+            "</div></body></html>"
+        )
+        return Response(body, content_type=HTML)
+
+
+def pages_read(server) -> list[str]:
+    return [
+        req.full_path.rstrip("?") for req, _ in server.log if req.path == "/news/"
+    ]  # fmt: skip
+
+
+def titles(store) -> set[int]:
+    return {int(e.title.rsplit(" ", 1)[1]) for e in entry_rows.latest(store.db, 100)}
+
+
+def test_releases_that_left_the_first_page_during_a_downtime_come_in(site, web):
+    """Only the first listing page was read: five releases published while scofeed was
+    down pushed two of them to page 2, and those never came in."""
+    sco = Site(web, newest=6)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (first,) = poll_due(cfg, store, NOW).results
+    assert first.rejected == []
+    assert first.new == 3 and pages_read(web) == ["/news/"]  # a first poll: no backfill
+
+    sco.newest = 11  # five new ones: page 1 is 11 10 9, page 2 is 8 7 6
+    web.clear_log()
+    (second,) = poll_due(cfg, store, NOW + HOUR).results
+    assert (second.status, second.new, second.rejected) == ("ok", 5, [])
+    assert pages_read(web) == ["/news/", "/news/?page=2"]  # 6, last on page 2, is known
+    assert titles(store) == set(range(4, 12))
+    # oldest first: release 7 came in before release 11
+    articles = [req.path for req, _ in web.log if req.path != "/news/"]
+    assert articles == [article_path(n) for n in (7, 8, 9, 10, 11)]
+
+    web.clear_log()  # nothing new: one listing page, a 304-free but short poll
+    (third,) = poll_due(cfg, store, NOW + 2 * HOUR).results
+    assert third.new == 0 and pages_read(web) == ["/news/"]
+
+
+def test_max_pages_bounds_the_catch_up(site, web, caplog):
+    sco = Site(web, newest=3)
+    add_source(site, web.url_for("/news/"), extra="max_pages = 2\n")
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 12  # nine new: pages 1 to 3, 3 on page 4 is known
+    web.clear_log()
+    with caplog.at_level(logging.INFO, logger="scofeed.poll"):
+        (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert pages_read(web) == ["/news/", "/news/?page=2"]
+    assert result.new == 6 and titles(store) == {1, 2, 3, *range(7, 13)}
+    assert "poll_catch_up_capped source=sco-en pages=2 max_pages=2" in caplog.text
+
+
+def test_max_items_leaves_the_newest_for_the_next_poll_which_finds_them(site, web):
+    sco = Site(web, newest=3)
+    add_source(site, web.url_for("/news/"), extra="max_items = 2\n")
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    poll_due(cfg, store, NOW + HOUR)  # 3 was left by max_items at the first poll
+    assert titles(store) == {1, 2, 3}
+    sco.newest = 8  # five new: 8 7 6 on page 1, 5 4 on page 2
+    for n in range(2, 6):
+        poll_due(cfg, store, NOW + n * HOUR)
+    assert titles(store) == set(range(1, 9))
+
+
+@pytest.mark.parametrize(
+    ("next_link", "read", "new"),
+    [
+        (lambda n: '<a href="/news/">Next page</a>', ["/news/"], 3),  # back to the first
+        (lambda n: '<a href="/news/?page=2">Next page</a>', ["/news/", "/news/?page=2"], 6),
+        (lambda n: f'<a href="http://other.example/news/?page={n + 1}">Next</a>', ["/news/"], 3),
+    ],
+    ids=["back-to-the-first", "page-2-to-itself", "another-host"],
+)
+def test_a_next_link_to_a_page_read_or_to_another_host_ends_the_catch_up(
+    site, web, next_link, read, new
+):
+    sco = Site(web, newest=3, next_link=next_link)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 9
+    web.clear_log()
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert result.new == new and pages_read(web) == read
+
+
+def test_a_next_page_that_fails_ends_the_catch_up_not_the_poll_and_the_next_goes_on(site, web):
+    """Page 2 failing for now at the poll that needed it: page 1's articles come in, and
+    the next poll (page 1 unchanged, its last link now known: no 304 either) goes on
+    to page 2 instead of losing what it holds."""
+    sco = Site(web, newest=3)
+    busy = [Response("busy", status=503)]
+    page_1 = sco.listing
+
+    def listing(request: Request) -> Response:
+        if request.args.get("page") == "2" and busy:
+            return busy.pop()
+        return page_1(request)
+
+    sco.listing = listing  # type: ignore[method-assign]
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 9
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert (result.status, result.new, result.rejected) == ("ok", 3, [])
+    assert titles(store) == {1, 2, 3, 7, 8, 9}
+    web.clear_log()
+    (again,) = poll_due(cfg, store, NOW + 2 * HOUR).results
+    assert again.new == 3 and titles(store) == set(range(1, 10))
+    assert pages_read(web) == ["/news/", "/news/?page=2", "/news/?page=3"]  # 1 is known
+    assert [resp.status_code for req, resp in web.log if req.path == "/news/"] == [200] * 3
+    web.clear_log()  # done: back to one conditional GET of page 1
+    (third,) = poll_due(cfg, store, NOW + 3 * HOUR).results
+    assert third.status == "unchanged" and paths(web) == ["/news/"]
+
+
+def test_a_next_page_answering_retry_after_leaves_the_host_alone_until_then(site, web):
+    sco = Site(web, newest=3, next_link=lambda n: '<a href="/archive/2">Next page</a>')
+    web.expect_request("/archive/2").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "7200"}
+    )
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 9
+    web.clear_log()
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert paths(web) == ["/news/", "/archive/2"]  # no article page: the host said wait
+    assert result.next_poll == NOW + HOUR + timedelta(seconds=7200)
+    web.clear()
+    Site(web, newest=9)
+    (later,) = poll_due(cfg, store, NOW + 3 * HOUR).results
+    assert later.new == 6 and titles(store) == set(range(1, 10))
+
+
+def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):
+    """A site that answers a page past its last by sending the reader to the first."""
+    sco = Site(web, newest=3, next_link=lambda n: '<a href="/old/">Next page</a>')
+    web.expect_request("/old/").respond_with_data("", status=302, headers={"Location": "/news/"})
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 9
+    web.clear_log()
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert result.new == 3 and paths(web).count("/news/") == 2  # itself, then the redirect
+    assert paths(web)[:3] == ["/news/", "/old/", "/news/"]
+
+
+def test_max_pages_must_be_above_zero(site):
+    site.write_config(
+        '\n[[sources]]\nname = "a"\nkind = "page-list"\nurl = "http://a.example/"\n'
+        'preset = "sco"\nmax_pages = 0\n'
+    )
+    with pytest.raises(ConfigError, match=r"^sources\[0\]\.max_pages: "):
+        site.config()
+
+
+BASE = "https://eng.sectsco.org/news/"
+
+
+def html(body: str, head: str = "") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+SITE = "https://eng.sectsco.org"
+
+
+@pytest.mark.parametrize(
+    ("base", "page", "expected"),
+    [
+        (BASE, (SCO / "listing.html").read_text(encoding="utf-8"), BASE + "?page=2"),
+        (BASE, html("", '<link rel="next" href="/news/?page=2">'), BASE + "?page=2"),
+        (BASE, html('<a rel="next" href="?page=2">2</a>'), BASE + "?page=2"),
+        (
+            BASE + "?page=2",
+            html('<a href="?page=1">1</a> <a href="?page=3">3</a>'),
+            BASE + "?page=3",
+        ),
+        (BASE + "?PAGEN_1=2", html('<a href="/news/?PAGEN_1=3">3</a>'), BASE + "?PAGEN_1=3"),
+        (
+            BASE,
+            html('<a class="modern-page-next" href="/x/?PAGEN_1=2">След.</a>'),
+            SITE + "/x/?PAGEN_1=2",
+        ),
+        (
+            "https://x.org/news/page/2/",
+            html('<a href="/news/page/3/">3</a>'),
+            "https://x.org/news/page/3/",
+        ),
+        (BASE, html('<a href="/archive/2">Следующая</a>'), SITE + "/archive/2"),
+        (BASE, html('<a href="/archive/2">下一页</a>'), SITE + "/archive/2"),
+        (BASE, html('<a href="/archive/2">»</a>'), SITE + "/archive/2"),
+        (BASE, html('<a href="/archive/2" aria-label="Next page">›</a>'), SITE + "/archive/2"),
+        (BASE, html('<li class="next"><a href="/a/2">more</a></li>'), SITE + "/a/2"),
+        # Drupal counts from 0: its second page is ?page=1, its "Next" says so
+        (
+            BASE,
+            html('<a href="?page=2">3</a> <a href="?page=1" title="Go to next page">Next ›</a>'),
+            BASE + "?page=1",
+        ),
+        (
+            BASE,
+            html('<a href="/news/?page=9">9</a> <a href="/news/?page=2">2</a>'),
+            BASE + "?page=2",
+        ),
+        # not a next page: another listing, another host, an article, the last page,
+        # the previous page, the page itself
+        (BASE, html('<a href="/events/?page=2">2</a>'), None),
+        (BASE, html('<a href="https://other.example/news/?page=2">Next</a>'), None),
+        (BASE, html('<a href="/20251221/940001.html">Next</a>'), None),
+        (BASE, html('<a href="/news/?page=9">Last »</a>'), None),
+        (BASE + "?page=3", html('<a href="?page=2">« Previous</a>'), None),
+        (BASE, html('<a href="/news/">Next</a>'), None),
+    ],
+)
+def test_next_page_on_the_shapes_sites_write(base, page, expected):
+    assert next_page(page, base, SCO_ARTICLE) == expected

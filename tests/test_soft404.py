@@ -1,0 +1,113 @@
+"""A site's "page not found" page answered with a 200 (a soft 404) whose headline stays
+the site's own ("News", "Новости", "新闻") and whose short body says the page is gone:
+never a release, nor a correction of one. A real release that mentions a 404 or a
+missing page is still a release. Real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+import test_remote
+from scofeed.poll import poll_due
+from scofeed.recheck import recheck_due
+from scofeed.sources.remote import SOFT_404
+from scofeed.store import entries as entry_rows
+from scofeed.store import pages as page_rows
+from test_remote import HTML, NOW, add_source, serve_listing
+
+web = test_remote.web  # a threaded HTTP server on 127.0.0.1
+
+
+def page(headline: str, body: str, lang: str = "en") -> str:
+    return (
+        f'<html lang="{lang}"><head><title>{headline} - SCO</title></head><body>'
+        f'<nav><a href="/">Home</a> <a href="/news/">News</a></nav>'
+        f'<div class="news-detail"><h1>{headline}</h1>{body}'
+        f'<p><a href="/">Home page</a></p></div><footer>SCO Secretariat</footer></body></html>'
+    )
+
+
+# the site's own headline, the not-found message only in the body
+SOFT = {
+    "/20251221/940001.html": page(
+        "News",
+        "<p>Page not found</p><p>The page you requested does not exist or has been removed.</p>",
+    ),
+    "/20251221/940002.html": page(
+        "Новости",
+        "<p>Ошибка 404</p><p>Запрашиваемая страница не найдена. Вернитесь на главную.</p>",
+        "ru",
+    ),
+    "/20251221/940003.html": page("新闻", "<p>抱歉，您访问的页面不存在或已被删除。</p>", "zh"),
+    "/20251221/940004.html": page("SCO", "<p>404</p>"),
+    "/20251221/940005.html": page(
+        "News", "<div class='error'>Sorry, the page you are looking for can’t be found.</div>"
+    ),
+}
+LONG = (
+    "<p>On 21 December 2025 the SCO Secretariat held a seminar on the security of "
+    "government web sites in Beijing.</p><p>Experts from the member states discussed "
+    "attacks that flood a site until every visitor sees an error: a '404 Not Found' or "
+    "'Page not found' message where the news should be, or a page that does not exist "
+    "any more.</p><p>The participants agreed to share their experience of restoring "
+    "sites quickly and to meet again in 2026 in Tashkent.</p>"
+)
+REAL = {
+    "/20251222/940010.html": page("SCO seminar on web security", LONG),
+    "/20251222/940011.html": page(
+        "SCO members adopt resolution 404",
+        "<p>The Council adopted resolution 404 on transport corridors.</p>",
+    ),
+    "/20251222/940013.html": page(
+        "SCO web site moves",
+        "<p>The page of the SCO Business Council has been moved to a new address.</p>",
+    ),
+    "/20251222/940012.html": page(
+        "Новый этап сотрудничества",
+        "<p>Страница истории ШОС открыта: делегации обсудили планы на 2026 год.</p>",
+        "ru",
+    ),
+}
+
+
+def listing(*paths: str) -> str:
+    return "<html><body>" + "".join(f'<a href="{p}">x</a>' for p in paths) + "</body></html>"
+
+
+def test_a_not_found_page_with_the_sites_own_headline_is_never_a_release(site, web):
+    """Only the headline was read: a CMS whose not-found page keeps "News" as its
+    headline and says "Page not found" in its body was published as a release."""
+    serve_listing(web, "/news/", listing(*SOFT, *REAL))
+    for path, body in {**SOFT, **REAL}.items():
+        web.expect_request(path).respond_with_data(body, content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    (result,) = poll_due(cfg, store, NOW).results
+    assert sorted(result.rejected) == sorted((web.url_for(p), SOFT_404) for p in SOFT)
+    assert result.new == len(REAL)
+    titles = {e.title for e in entry_rows.latest(store.db)}
+    assert titles == {
+        "SCO seminar on web security",
+        "SCO members adopt resolution 404",
+        "Новый этап сотрудничества",
+        "SCO web site moves",
+    }
+
+
+@pytest.mark.parametrize("soft", list(SOFT))
+def test_a_watched_page_that_turns_into_a_not_found_body_is_gone_not_a_correction(site, web, soft):
+    real = "/20251222/940010.html"
+    serve_listing(web, "/news/", listing(real))
+    web.expect_request(real).respond_with_data(REAL[real], content_type=HTML)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
+    (entry,) = entry_rows.latest(store.db)
+    web.clear()
+    web.expect_request(real).respond_with_data(SOFT[soft], content_type=HTML)
+    report = recheck_due(cfg, store, NOW + timedelta(hours=1), force=True)
+    assert (report.updated, report.failed, report.gone) == (0, [], [web.url_for(real)])
+    assert entry_rows.latest(store.db) == [entry]
+    assert [p.url for p in page_rows.gone(store.db)] == [web.url_for(real)]
