@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import shutil
 import socket
@@ -17,6 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from scofeed import config as config_mod
+from scofeed.cli import main
 from scofeed.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,11 +95,26 @@ def site(tmp_path: Path) -> Site:
     return s
 
 
+def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
+    """(role, origin) of each input `scofeed show ENTRY` lists, in its order."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--config", str(site.config_path), "show", entry_id]) == 0
+    lines = out.getvalue().split("inputs:\n", 1)[1].split("content:\n", 1)[0].splitlines()
+    return [(line.split()[1], line.split()[-1]) for line in lines]
+
+
 def rewind(db: sqlite3.Connection, version: int) -> None:
     """Set a migrated store back to schema ``version``, so that opening it runs the later
     migrations again (an upgrade test). A migration that cannot run twice is undone
     first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
-    21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up."""
+    21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up, 23
+    entry_origins.name_kind and name_of, 24 feed_files.empty_since."""
+    if version < 24:
+        db.execute("ALTER TABLE feed_files DROP COLUMN empty_since")
+    if version < 23:
+        db.execute("ALTER TABLE entry_origins DROP COLUMN name_kind")
+        db.execute("ALTER TABLE entry_origins DROP COLUMN name_of")
     if version < 22:
         db.execute("ALTER TABLE sources DROP COLUMN catch_up")
         db.execute("ALTER TABLE rejects DROP COLUMN since")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
+from conftest import shown_inputs
 from scofeed.build import DEFAULT_TUNING, Rejection, Tuning
 from scofeed.build import build as run_build
 from scofeed.ingest import ingest
@@ -539,3 +540,8 @@ def test_an_unnamed_list_item_whose_title_or_date_is_edited_revises_its_entry(si
     assert entries["Youth forum closes"].id not in ids.values()
     feed = feedparser.parse(site.feeds / "atom.xml")
     assert len(feed.entries) == len({e.id for e in feed.entries}) == 5
+    # `scofeed show`: the name an edited item went by is a former name, not a copy
+    for title in ("SCO foreign ministers meet in Astana", two["title"]):
+        (former, current) = sorted(shown_inputs(site, entries[title].id), reverse=True)
+        assert former[0] == "former" and current[0] == "current"
+        assert former[1].startswith("list.json#") and current[1].startswith("list.json#")

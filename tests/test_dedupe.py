@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from conftest import rewind
+from conftest import rewind, shown_inputs
 from scofeed.build import build as build_feeds
 from scofeed.model import Entry, Release
 from scofeed.normalise import identity_of, url_key
@@ -323,6 +323,10 @@ def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
     (site.sources / "copy.txt").write_text(first, encoding="utf-8")
     report, _ = build(site, T0 + timedelta(days=2))
     assert (report.new, report.updated, report.duplicates) == (0, 0, 1)
+    # `scofeed show`: the file's old name is a name it went by, the other file a copy
+    assert shown_inputs(site, made.id) == [
+        ("former", "a.txt"), ("current", "2020/india.txt"), ("copy", "copy.txt")
+    ]  # fmt: skip
 
 
 def test_a_release_of_ours_learns_its_address_from_a_copy_so_later_copies_match(site):

@@ -10,6 +10,7 @@ import json
 import shutil
 import threading
 import tomllib
+import types
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -323,6 +324,52 @@ def test_a_feed_holding_every_entry_is_complete_until_archives_are_needed(site):
         assert root.find(f".//{complete}") is None
         assert root.xpath("//*[@rel='prev-archive']")
     assert list((site.feeds / "archive").glob("*/atom.xml"))
+
+
+def feed_dates(site, prefix: str = "") -> tuple[datetime, datetime]:
+    """(Atom feed-level updated, RSS lastBuildDate) as feedparser reads them."""
+    out = []
+    for name in ("atom.xml", "rss.xml"):
+        parsed = feedparser.parse((site.feeds / prefix / name).read_bytes())
+        assert not parsed.bozo, parsed.bozo_exception
+        out.append(datetime(*parsed.feed.updated_parsed[:6], tzinfo=UTC))
+    return out[0], out[1]
+
+
+def test_a_feed_with_no_entries_is_dated_by_when_it_was_first_published_so(site):
+    """Not 2000-01-01 (a reader showed a feed 26 years old), nor the time of each build
+    (a new file every time): the time it was first published without entries, kept in
+    the store, so it stays byte for byte what it was, even written again."""
+    site.write_config('astronomy = ["telescope"]\n')  # a [tags] tag no release has
+    cfg, store = site.config(), site.store()
+    run_build(cfg, store, NOW + timedelta(microseconds=250_000))
+    tag = "tags/astronomy/"
+    assert feed_dates(site, tag) == (NOW, NOW)  # to the second
+    assert json.loads((site.feeds / tag / "feed.json").read_bytes())["items"] == []
+    before = {p: p.read_bytes() for p in (site.feeds / "tags").rglob("*.*")}
+    assert run_build(cfg, store, NOW + timedelta(days=1)).written == []
+    (site.feeds / tag / "atom.xml").unlink()
+    assert publish_feeds(cfg, store, NOW + timedelta(days=2)) == [f"{tag}atom.xml"]
+    assert {p: p.read_bytes() for p in (site.feeds / "tags").rglob("*.*")} == before
+    # a release with the tag dates the feed; edited to lose it, the feed is empty again,
+    # dated by when it lost its last entry
+    star = site.sources / "star.txt"
+    star.write_text("SCO telescope opens\n\nOn 1 May 2026, a telescope opened.\n", "utf-8")
+    run_build(cfg, store, NOW + timedelta(days=3))
+    assert len(feedparser.parse((site.feeds / tag / "atom.xml").read_bytes()).entries) == 1
+    star.write_text("SCO observatory opens\n\nOn 1 May 2026, an observatory opened.\n")
+    later = NOW + timedelta(days=4)
+    run_build(cfg, store, later)
+    assert feedparser.parse((site.feeds / tag / "atom.xml").read_bytes()).entries == []
+    assert feed_dates(site, tag) == (later, later)
+    # an empty store's feeds: dated by the first build that published them
+    (site.sources / "000_8062ea63522097a7.txt").unlink()
+    star.unlink()
+    empty = site.config("paths.state='state/empty.sqlite3'", "paths.feeds='empty-feeds'")
+    run_build(empty, Store(empty.paths.state), later + timedelta(days=1))
+    assert feed_dates(types.SimpleNamespace(feeds=site.root / "empty-feeds")) == (
+        later + timedelta(days=1), later + timedelta(days=1)
+    )  # fmt: skip
 
 
 def test_no_planned_path_leaves_feeds():

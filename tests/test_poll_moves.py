@@ -15,6 +15,7 @@ import feedparser
 import pytest
 
 import test_remote
+from conftest import rewind, shown_inputs
 from scofeed.add import add_url
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
@@ -82,6 +83,10 @@ def test_a_page_whose_address_follows_its_corrected_title_is_one_entry(site, web
     ]
     # the moved page is watched for corrections in place of the old address
     assert [p.url for p in page_rows.due(store.db, 1e12, 0, 10)] == [web.url_for(NEW)]
+    # `scofeed show` lists the old address as what it is: a name the page went by
+    assert shown_inputs(site, entry.id) == [
+        ("former", web.url_for(OLD)), ("current", web.url_for(NEW))
+    ]  # fmt: skip
 
     # the next poll knows the new address; a recheck changes nothing
     web.clear_log()
@@ -272,3 +277,21 @@ def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, w
     (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert third.new == 0
     assert [e.id for e in entry_rows.latest(store.db)] == [entry.id]
+
+    # `scofeed show`: each guid kept is an alias of its item's link, never a copy; the
+    # item's old link is a former name; the other item is a copy
+    feed = web.url_for("/rss")
+    inputs = [
+        ("former", "http://agency.example/c1"),
+        ("current", "http://agency.example/c1-xian"),
+        ("alias", f"{feed}#agency-c1"),
+        ("copy", "http://agency.example/c2"),
+        ("alias", f"{feed}#agency-c2"),
+    ]
+    assert shown_inputs(site, entry.id) == inputs
+    # a store from before names were kept (migration 23) learns its aliases; a former
+    # name stored then is not known (it was a row like any other)
+    with store.transaction() as db:
+        rewind(db, 22)
+    store.close()
+    assert shown_inputs(site, entry.id) == [("copy", inputs[0][1]), *inputs[1:]]

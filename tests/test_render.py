@@ -9,12 +9,14 @@ from email.utils import parsedate_to_datetime
 
 import feedparser
 import listparser
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from scofeed import render
 from scofeed.config import FEED_FILES, load
+from scofeed.errors import RenderError
 from scofeed.model import Entry, Withdrawal
 from scofeed.render import catalog, opml
 from scofeed.withdraw import clean_reason
@@ -119,10 +121,18 @@ def test_rendering_is_deterministic():
 
 
 def test_empty_feed_is_valid_and_stable():
+    """A feed with nothing to be dated by says the date its head gives (since when it
+    is published so: scofeed.publish), never a placeholder; without one it is refused."""
+    since = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
     for fmt in ("atom", "rss"):
-        data = render.render(fmt, [], CFG)
-        assert not feedparser.parse(data).bozo
-        assert data == render.render(fmt, [], CFG)
+        head = catalog.head(CFG, catalog.main_set(CFG), fmt, empty_since=since)
+        data = render.render(fmt, [], CFG, head=head)
+        parsed = feedparser.parse(data)
+        assert not parsed.bozo
+        assert datetime(*parsed.feed.updated_parsed[:6], tzinfo=UTC) == since
+        assert data == render.render(fmt, [], CFG, head=head)
+        with pytest.raises(RenderError, match="an empty feed needs a date"):
+            render.render(fmt, [], CFG)
 
 
 def test_other_language_entry_is_marked():

@@ -147,14 +147,18 @@ def ingest_one(
             return Change(replace(entry, revision=match.revision), "unchanged"), 0
         return Change(entry, "mirror"), 0
     # a file of ours matching an entry whose own file has left sources/ is that file
-    # renamed or moved (and maybe edited on the way): it continues the entry
-    moved = (
-        match.by == "fingerprint"
+    # renamed or moved (and maybe edited on the way): it continues the entry, and the
+    # name it had is a former name of it (so is one matched by its id)
+    renamed = (
+        match.by in ("fingerprint", "identity")
         and in_sources is not None
         and rank == held == RANK["local"]
         and "://" not in match.origin
         and not in_sources(match.origin)
     )
+    if renamed:
+        entry_rows.note_former(db, match.origin, release.origin)
+    moved = renamed and match.by == "fingerprint"
     # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
     # match by it is a copy's, not this release's own address
     by_url = match.by == "url" and match.url is not None

@@ -17,7 +17,10 @@ Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`
 ``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
 files' keys, so a tombstone's expiry re-renders them at the next build). A set's latest
 withdrawal is in its subscription feeds' heads and keys: a feed is never dated
-before it, and a feed emptied by withdrawals is dated by the last of them.
+before it, and a feed emptied by withdrawals is dated by the last of them. A feed with
+neither entries nor a withdrawal (an empty store's, a tag's that no entry has, or no
+longer) is dated by when it was first published so, kept with its file
+(``feedfiles.empty_since``): stable, so an unchanged feed stays byte-identical.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import sqlite3
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -153,12 +156,17 @@ def plan(
     months: dict[str, Month],
     withdrawn: Sequence[Entry] = (),
     withdrawals: Sequence[tuple[str, tuple[str, ...], datetime]] = (),
+    empty_since: Mapping[str, datetime] | None = None,
+    now: datetime | None = None,
 ) -> list[Planned]:
     """Every file with its key: the sets' subscription feeds from their newest entries'
     stamps, the main set's archive pages from each month's version, and the tombstones
     still shown. ``withdrawals`` (``entry_rows.withdrawals``) give each set's latest
     withdrawal, which a subscription feed's date never precedes (in its head and its
-    key). While every entry fits in the subscription feed, that feed is complete
+    key). A subscription feed with neither entries nor a withdrawal is dated by when it
+    was first published so: ``empty_since`` (``feedfiles.empty_since``), else ``now``,
+    to the second (in its head and its key). While every entry fits in the subscription
+    feed, that feed is complete
     (``fh:complete``) and there are no archive pages: a lone archive page with no
     neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
     order = sorted(months, reverse=True)  # newest first
@@ -177,7 +185,11 @@ def plan(
                     if fs.holds(language, {tag_slug(t) for t in tags})), default=None)  # fmt: skip
         dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
-            head = catalog.head(cfg, fs, fmt, newest, whole, last)
+            since = None
+            if not rows and last is None:
+                since = _since((empty_since or {}).get(fs.path(fmt)), now)
+                dated = (f"empty since {since.isoformat()}",)
+            head = catalog.head(cfg, fs, fmt, newest, whole, last, since)
             gone = tombs if fmt == "atom" else ()
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
                       *(_tomb(e) for e in gone), *dated)  # fmt: skip
@@ -200,6 +212,16 @@ def plan(
                 key = _key((__version__, site, repr(fs), repr(head)), fmt, path, shown)
                 files.append(Planned(path, key, fmt, head, (), month=month, size=live))
     return files
+
+
+def _since(kept: datetime | None, now: datetime | None) -> datetime:
+    """An empty feed's date: the one it was published with, else ``now`` (in UTC, to
+    the second: it is stored as a number and read back as the same date)."""
+    if kept is not None:
+        return kept
+    if now is None:
+        raise PublishError("an empty feed is planned without the time it is published")
+    return now.astimezone(UTC).replace(microsecond=0)
 
 
 def _key(common: tuple[str, ...], fmt: str, path: str, shown: str) -> str:
@@ -282,9 +304,11 @@ def _one_publisher(cfg: Config) -> Iterator[None]:
 
 def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | None) -> list[str]:
     db = store.db
-    withdrawn = tombstones(cfg, store, now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    withdrawn = tombstones(cfg, store, now)
     p, members, months = layout(cfg, db, withdrawn)
-    files = plan(cfg, p.sets, members, months, withdrawn, entry_rows.withdrawals(db))
+    files = plan(cfg, p.sets, members, months, withdrawn, entry_rows.withdrawals(db),
+                 feedfiles.empty_since(db), now)  # fmt: skip
     root = cfg.paths.feeds
     if root.exists() and not root.is_dir():  # else each file failed "Not a directory"
         raise PublishError(f"paths.feeds: {root}: not a folder")
@@ -314,7 +338,9 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     sets_value = json.dumps({"languages": p.languages, "tags": p.tags}, ensure_ascii=False)
     if todo or stale or store.get_meta(SETS_META) != sets_value:
         with store.transaction() as tx:  # a file not written keeps its old key: tried again
-            feedfiles.put(tx, [(f.path, f.key) for f in todo if f.path not in failed])
+            feedfiles.put(
+                tx, [(f.path, f.key, f.head.empty_since) for f in todo if f.path not in failed]
+            )
             feedfiles.forget(tx, stale)
             put_meta(tx, (SETS_META, sets_value))
     if failed:  # the others were written: one file that cannot be does not hold them up

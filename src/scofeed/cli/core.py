@@ -121,18 +121,36 @@ def cmd_show(args: argparse.Namespace) -> int:
     for name, value in fields:
         print(f"{name + ':':<12}{value}")
     print("inputs:")
-    for i in entry_rows.inputs_of(store.db, e.id):
-        print("  " + _input_line(i, e.origin))
+    inputs = entry_rows.inputs_of(store.db, e.id)
+    current = _current(inputs, e.origin)
+    for i in inputs:
+        print("  " + _input_line(i, current))
     print("content:")
     print(e.content_html)
     return 0
 
 
+def _current(inputs: list[entry_rows.Input], origin: str) -> str:
+    """The name the input that set the entry (``origin``) goes by now: that name, or
+    the one it went on under when it became a former name (or was an alias)."""
+    names = {i.origin: i for i in inputs}
+    seen = {origin}
+    while (i := names.get(origin)) and i.name_kind and i.name_of and i.name_of not in seen:
+        origin = i.name_of
+        seen.add(origin)
+    return origin
+
+
 def _input_line(i: entry_rows.Input, current: str) -> str:
     """One input of an entry: its kind, its role (``current``: it set the entry as it
-    stands; ``mirror``: a lower authority's copy, not taken), when it last came, the
-    hash of what it held, and where it is."""
-    role = "current" if i.origin == current else "mirror" if i.mirror else "copy"
+    stands; ``mirror``: a lower authority's copy, not taken; ``copy``: another input of
+    the same authority, not taken; ``alias``: another name of an input listed, a feed
+    item's id kept beside its link; ``former``: a name an input listed went by before),
+    when it last came, the hash of what it held, and where it is."""
+    if i.name_kind is not None:
+        role = i.name_kind
+    else:
+        role = "current" if i.origin == current else "mirror" if i.mirror else "copy"
     when = datetime.fromtimestamp(i.seen, UTC).isoformat(timespec="seconds") if i.seen else "-"
     return f"{i.kind or '-':<9}{role:<8} {when:<25} {i.content_hash[:12]}  {shown(i.origin)}"
 

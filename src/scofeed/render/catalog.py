@@ -166,6 +166,9 @@ class Head:
     # every archive page's key, so re-render them all once): plan() adds it to the keys
     # of the subscription feeds that have one
     last_withdrawal: datetime | None = field(default=None, repr=False)
+    # a subscription feed with no entry and no withdrawal: since when it is published so,
+    # its date (not in the repr either: plan() keys those feeds on it)
+    empty_since: datetime | None = field(default=None, repr=False)
 
 
 def head(
@@ -175,16 +178,18 @@ def head(
     newest_month: str | None = None,
     complete: bool = False,
     last_withdrawal: datetime | None = None,
+    empty_since: datetime | None = None,
 ) -> Head:
     """The head of a set's subscription feed; ``newest_month`` its prev-archive, or
     ``complete`` when the feed holds all there is (no archive pages then);
-    ``last_withdrawal`` when an entry of the set was last withdrawn, if one is."""
+    ``last_withdrawal`` when an entry of the set was last withdrawn, if one is;
+    ``empty_since`` when it has neither entries nor a withdrawal: its date."""
     links: tuple[tuple[str, str], ...] = ()
     if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:
         links = (("prev-archive", fs.archive_url(cfg, newest_month, fmt)),)
     return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links,
                 complete=complete and fmt in ARCHIVE_FORMATS,
-                last_withdrawal=last_withdrawal)  # fmt: skip
+                last_withdrawal=last_withdrawal, empty_since=empty_since)  # fmt: skip
 
 
 def archive_head(

@@ -2,8 +2,9 @@
 
 - naive datetimes raise: every date we pass is timezone-aware;
 - ``updated`` and RSS ``lastBuildDate`` default to now: we always set them to the
-  newest entry's updated time (or the set's last withdrawal, when later: see
-  ``_feed_updated``), so an unchanged feed is byte-identical;
+  newest entry's updated time (or the set's last withdrawal, when later; a feed with
+  neither, the date its head gives: see ``_feed_updated``), so an unchanged feed is
+  byte-identical;
 - ``add_entry`` prepends by default: we append, keeping newest-first order;
 - entry links lose ``rel`` and ``type`` (feedgen bug #135): we put them back on the
   Atom tree with lxml before serialising;
@@ -50,22 +51,28 @@ from lxml import etree
 
 from scofeed import __version__
 from scofeed.config import Config
+from scofeed.errors import RenderError
 from scofeed.model import Entry
 from scofeed.render.catalog import Head
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _feed_updated(dates: Sequence[datetime], head: Head) -> datetime:
     """The feed's own date: the newest of ``dates`` (its entries', and in Atom its
     tombstones') and of the set's last withdrawal, so a feed whose newest entries, or all
-    of them, were withdrawn says when that happened, not an older date. A set that never
-    had an entry has no such date: EPOCH stands in (Atom requires one)."""
+    of them, were withdrawn says when that happened, not an older date. A feed with
+    none of these (no entry, no withdrawal) says since when it has been published so,
+    ``head.empty_since`` (Atom requires a date; a made-up one, or the build time, would
+    be a lie or change at every build)."""
     last = [head.last_withdrawal] if head.last_withdrawal is not None else []
-    return max([*dates, *last], default=EPOCH)
+    if dates or last:
+        return max([*dates, *last])
+    if head.empty_since is None:
+        raise RenderError(f"{head.self_url}: an empty feed needs a date (Head.empty_since)")
+    return head.empty_since
 
 
 def atom_updated(entries: list[Entry]) -> list[datetime]:

@@ -45,6 +45,11 @@ class Input:
     seen: float | None  # when it last came
     content_hash: str  # what it last held
     mirror: bool  # held only as a copy: a higher authority holds the entry
+    # another name an input goes by (None: the name it is read under): ``alias`` (a feed
+    # item's id kept beside its link) or ``former`` (a name it went by before: a moved
+    # page's old address, a renamed file, a list item's old name, a feed item's old link)
+    name_kind: str | None = None
+    name_of: str | None = None  # the name of the input it stands for (when it was given)
 
 
 class Known:
@@ -290,12 +295,14 @@ def update(
     )  # fmt: skip
 
 
+# the name an input is read under is no other name of one (an old name back in use)
 _LINK = (
     "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
     "VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (origin) DO UPDATE SET entry_id = excluded.entry_id, "
     "content_hash = excluded.content_hash, kind = COALESCE(excluded.kind, kind), "
-    "seen = COALESCE(excluded.seen, seen), mirror = excluded.mirror"
+    "seen = COALESCE(excluded.seen, seen), mirror = excluded.mirror, "
+    "name_kind = NULL, name_of = NULL"
 )
 
 
@@ -319,20 +326,51 @@ def continue_origin(
 ) -> None:
     """Note that an input is the ``former`` one under a new name (a page moved to a new
     address, a list item retitled), with what that one last held: matched by it, it
-    revises that entry. An input already known keeps its own entry, unless ``replace``
-    (``origin`` is another name the ``former`` input goes by: ``Release.alias``)."""
-    conflict = (
-        "DO UPDATE SET entry_id = excluded.entry_id, content_hash = excluded.content_hash, "
-        "kind = excluded.kind, seen = excluded.seen, mirror = excluded.mirror"
-        if replace
-        else "DO NOTHING"
-    )
-    db.execute(
+    revises that entry; the name it went by is a former name from now on
+    (``note_former``). An input already known keeps its own entry, unless ``replace``
+    (``origin`` is another name the ``former`` input goes by, ``Release.alias``: the row
+    is that input's alias)."""
+    if replace:
+        db.execute(
+            "INSERT INTO entry_origins "
+            "(origin, entry_id, content_hash, kind, seen, mirror, name_kind, name_of) "
+            "SELECT ?, entry_id, content_hash, kind, seen, mirror, 'alias', origin "
+            "FROM entry_origins WHERE origin = ? ON CONFLICT (origin) DO UPDATE SET "
+            "entry_id = excluded.entry_id, content_hash = excluded.content_hash, "
+            "kind = excluded.kind, seen = excluded.seen, mirror = excluded.mirror, "
+            "name_kind = excluded.name_kind, name_of = excluded.name_of",
+            (as_db(origin), as_db(former)),
+        )
+        return
+    made = db.execute(
         "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen, mirror) "
         "SELECT ?, entry_id, content_hash, kind, seen, mirror FROM entry_origins "
-        f"WHERE origin = ? ON CONFLICT (origin) {conflict}",
+        "WHERE origin = ? ON CONFLICT (origin) DO NOTHING",
         (as_db(origin), as_db(former)),
-    )
+    ).rowcount
+    if made:
+        note_former(db, former, origin)
+
+
+_FOLLOWED = 20  # names followed to the input they stand for, at most (a guard)
+
+
+def note_former(db: sqlite3.Connection, name: str, successor: str) -> None:
+    """The input ``name`` stands for (itself, or the one an alias or former name names)
+    goes by ``successor`` from now on: its row is a former name of ``successor``."""
+    for _ in range(_FOLLOWED):
+        row = db.execute(
+            "SELECT name_kind, name_of FROM entry_origins WHERE origin = ?", (as_db(name),)
+        ).fetchone()
+        if row is None or row[0] is None or row[1] is None:
+            break
+        name = from_db(row[1])
+    if name != successor:
+        db.execute(
+            "UPDATE entry_origins SET name_kind = 'former', name_of = ? "
+            "WHERE origin = ? AND name_kind IS NULL",
+            (as_db(successor), as_db(name)),
+        )
 
 
 class ListItem(NamedTuple):
@@ -373,14 +411,23 @@ def set_authority(db: sqlite3.Connection, entry_id: str, authority: str, origin:
 
 
 def inputs_of(db: sqlite3.Connection, entry_id: str) -> list[Input]:
-    """Every input an entry came from, with its kind, the oldest first."""
+    """Every input an entry came from, and every other name one goes by, with its kind,
+    the oldest first."""
     rows = db.execute(
-        "SELECT origin, kind, seen, content_hash, mirror FROM entry_origins "
-        "WHERE entry_id = ? ORDER BY seen IS NOT NULL, seen, origin",
+        "SELECT origin, kind, seen, content_hash, mirror, name_kind, name_of "
+        "FROM entry_origins WHERE entry_id = ? ORDER BY seen IS NOT NULL, seen, origin",
         (entry_id,),
     )
     return [
-        Input(from_db(r["origin"]), r["kind"], r["seen"], r["content_hash"], bool(r["mirror"]))
+        Input(
+            from_db(r["origin"]),
+            r["kind"],
+            r["seen"],
+            r["content_hash"],
+            bool(r["mirror"]),
+            r["name_kind"],
+            None if r["name_of"] is None else from_db(r["name_of"]),
+        )
         for r in rows
     ]
 

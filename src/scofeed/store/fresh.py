@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 22
+FRESH_VERSION = 24
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -42,7 +42,7 @@ CREATE TABLE entry_origins (
         origin       TEXT PRIMARY KEY,
         entry_id     TEXT NOT NULL REFERENCES entries (id),
         content_hash TEXT NOT NULL
-    , kind TEXT, seen REAL, mirror INTEGER NOT NULL DEFAULT 0);
+    , kind TEXT, seen REAL, mirror INTEGER NOT NULL DEFAULT 0, name_kind TEXT, name_of TEXT);
 
 CREATE INDEX entry_origins_by_entry ON entry_origins (entry_id);
 
@@ -256,7 +256,7 @@ CREATE INDEX entries_live_by_date
 CREATE TABLE feed_files (
         path TEXT PRIMARY KEY,
         key  TEXT NOT NULL
-    );
+    , empty_since REAL);
 
 CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
 

@@ -542,6 +542,32 @@ MIGRATIONS: list[str] = [
     UPDATE rejects SET since = at, tries = 1 WHERE reason LIKE 'temporary: %';
     ALTER TABLE sources ADD COLUMN catch_up REAL;
     """,
+    # 23: the other names an input goes by, told apart from its copies (`scofeed show`
+    # listed them as copies): an alias (a feed item's id kept beside its link) or a
+    # former name (a moved page's old address, a renamed file, a list item's old name, a
+    # feed item's old link), with the name of the input it stands for
+    # (store.entries.continue_origin). A stored alias row is one named FEED#ID that holds
+    # exactly what a row of its entry named by a link holds (each reading of the item
+    # copied it over); former names stored before are not known
+    """
+    ALTER TABLE entry_origins ADD COLUMN name_kind TEXT;  -- NULL | alias | former
+    ALTER TABLE entry_origins ADD COLUMN name_of TEXT;    -- the input's name it stands for
+    UPDATE entry_origins SET name_of = (
+        SELECT o.origin FROM entry_origins o
+        WHERE o.entry_id = entry_origins.entry_id AND o.origin != entry_origins.origin
+        AND o.origin LIKE '%://%' AND instr(o.origin, '#') = 0
+        AND o.seen = entry_origins.seen AND o.content_hash = entry_origins.content_hash
+        AND o.kind IS entry_origins.kind AND o.mirror = entry_origins.mirror
+        ORDER BY o.origin LIMIT 1
+    ) WHERE name_kind IS NULL AND origin LIKE '%://%#%' AND seen IS NOT NULL;
+    UPDATE entry_origins SET name_kind = 'alias' WHERE name_kind IS NULL AND name_of IS NOT NULL;
+    """,
+    # 24: a feed with no entry and no withdrawal to be dated by (an empty store's, a tag's
+    # that no entry has) is dated by when it was first published so, kept with its file
+    # (it said 2000-01-01); NULL for a feed with entries (publish.plan)
+    """
+    ALTER TABLE feed_files ADD COLUMN empty_since REAL;
+    """,
 ]
 
 
