@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,10 +18,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 
+from scofeed import build as build_mod
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.service import Service
 from scofeed.serve import App, HttpServer
+from scofeed.normalise import id_slug
 from scofeed.store import activitypub as rows
+from scofeed.store import entries as entry_rows
 from tests.conftest import Site
 
 INBOX = "/@releases/inbox"
@@ -339,3 +343,55 @@ def test_nodeinfo_is_found_by_a_reader_of_either_schema(service: Service, versio
     assert info["software"]["name"] == "scofeed" and info["usage"]["users"]["total"] == 1
     if version == "2.0":
         assert set(info["software"]) == {"name", "version"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "json_wanted"),
+    [
+        ("application/activity+json", True),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
+        # Mastodon's own Accept: the JSON first, the page as a last resort
+        ('application/activity+json, application/ld+json; profile="a,b", text/html;q=0.1', True),
+        ("application/activity+json, */*;q=0.8", True),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),  # Firefox
+        ("*/*", False),
+        # refused, or ranked below the page: the page (these got the JSON)
+        ("application/activity+json;q=0, text/html", False),
+        ("application/activity+json; Q=0", False),
+        ("text/html, application/activity+json;q=0.1", False),
+        ("*/*, application/ld+json;q=0.5", False),
+    ],
+)
+def test_content_negotiation_weighs_the_json_against_the_page(
+    site: Site, accept: str, json_wanted: bool
+) -> None:
+    """An entry's URL and the actor's answer the JSON only to a client that prefers it:
+    ``q=0`` means "not acceptable" (RFC 9110 12.5.1) and a client that ranks HTML above
+    the JSON gets the page; both got the JSON, whatever the weights, as long as the
+    header named an ActivityPub type."""
+    service = open_service(site)
+    try:
+        cfg = site.config()
+        build_mod.build(cfg, service.inbox.store, datetime.now(UTC))
+        (entry,) = entry_rows.page(service.inbox.store.db, 0, 10)
+        slug = id_slug(entry.id)
+        routes = service.routes
+        server = HttpServer(App(lambda: cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+        server.start()
+        try:
+            base = "http://%s:%d" % server.addresses[0][:2]
+            for path, page_status in ((f"/entries/{slug}", 200), (routes.actor_path, 303)):
+                got = requests.get(
+                    base + path, headers={"Accept": accept}, allow_redirects=False, timeout=10
+                )
+                assert got.headers["Vary"] == "Accept"
+                if json_wanted:
+                    assert got.status_code == 200
+                    assert got.headers["Content-Type"].startswith("application/activity+json")
+                else:
+                    assert got.status_code == page_status
+                    assert not got.headers["Content-Type"].startswith("application/activity")
+        finally:
+            server.stop()
+    finally:
+        service.close()
