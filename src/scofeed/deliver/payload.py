@@ -15,6 +15,7 @@ respect those services' field limits.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -129,7 +130,16 @@ def link_of(entry: Entry) -> str:
     )
 
 
+# "@channel", "@here", "@everyone", "@all" written out as words (not in an address):
+# Slack itself notifies only for "<!channel>" (escaped below), but Slack-compatible
+# receivers of these messages (Mattermost's incoming webhooks) notify a whole channel
+# for the plain words. A zero-width space after the "@" leaves them as they read.
+_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+
+
 def _slack_escape(s: str) -> str:
+    """Text for Slack's mrkdwn: its control characters escaped, no group mention."""
+    s = _GROUP_MENTION.sub("@\u200b", s)
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
