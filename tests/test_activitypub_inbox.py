@@ -395,3 +395,22 @@ def test_content_negotiation_weighs_the_json_against_the_page(
             server.stop()
     finally:
         service.close()
+
+
+def test_an_inbox_answers_other_methods_with_the_one_it_allows(service: Service) -> None:
+    """A PUT or DELETE to an inbox got ``405`` with ``Allow: GET, HEAD``, the methods of
+    the feeds, which the inbox refuses too (a GET gets ``Allow: POST``)."""
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    try:
+        base = "http://%s:%d" % server.addresses[0][:2]
+        for path in routes.inbox_paths():
+            for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
+                got = requests.request(method, base + path, timeout=10)
+                assert (got.status_code, got.headers["Allow"]) == (405, "POST"), (method, path)
+        # the actor's other addresses keep the feeds' methods
+        got = requests.put(base + routes.actor_path, timeout=10)
+        assert (got.status_code, got.headers["Allow"]) == (405, "GET, HEAD")
+    finally:
+        server.stop()

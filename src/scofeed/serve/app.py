@@ -614,6 +614,8 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
         answer = routes.post(path, query, headers, body)
     elif method in ("GET", "HEAD"):
         answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
+    elif path in routes.inbox_paths():  # PUT, DELETE...: the inbox takes POST alone
+        return _not_allowed("POST only\n", "POST")
     else:
         return None
     if answer is None:
