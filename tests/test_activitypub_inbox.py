@@ -21,8 +21,8 @@ from pytest_httpserver import HTTPServer
 from scofeed import build as build_mod
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.service import Service
-from scofeed.serve import App, HttpServer
 from scofeed.normalise import id_slug
+from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
 from scofeed.store import entries as entry_rows
 from tests.conftest import Site
@@ -379,7 +379,8 @@ def test_content_negotiation_weighs_the_json_against_the_page(
         server = HttpServer(App(lambda: cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
         server.start()
         try:
-            base = "http://%s:%d" % server.addresses[0][:2]
+            host, port = server.addresses[0][:2]
+            base = f"http://{host}:{port}"
             for path, page_status in ((f"/entries/{slug}", 200), (routes.actor_path, 303)):
                 got = requests.get(
                     base + path, headers={"Accept": accept}, allow_redirects=False, timeout=10
@@ -404,7 +405,8 @@ def test_an_inbox_answers_other_methods_with_the_one_it_allows(service: Service)
     server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
     server.start()
     try:
-        base = "http://%s:%d" % server.addresses[0][:2]
+        host, port = server.addresses[0][:2]
+        base = f"http://{host}:{port}"
         for path in routes.inbox_paths():
             for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
                 got = requests.request(method, base + path, timeout=10)

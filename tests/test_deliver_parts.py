@@ -135,7 +135,7 @@ _MENTION = re.compile(r"(?<![\w.@])@(everyone|here|channel|all)\b", re.IGNORECAS
 
 
 def test_a_slack_message_never_holds_a_group_mention(site):
-    """"@everyone", "@here", "@channel" and "@all" in a title, a summary or a withdrawal's
+    """ "@everyone", "@here", "@channel" and "@all" in a title, a summary or a withdrawal's
     reason reached Slack-format receivers as words: Mattermost's incoming webhooks (which
     take these messages) notify the whole channel for them. They now read the same with
     a zero-width space after the "@"; an address (press@here.org) is left alone."""

@@ -201,10 +201,11 @@ def file_answer(
     now: float | None = None,
 ) -> FeedAnswer:
     """The answers for a published file: its ETag per encoding, its caching, CORS open
-    to every origin, the WebSub ``Link`` (subscription feeds only), its type and body. A file whose time is ahead
-    of the clock (``now``) states the clock's time as Last-Modified: RFC 9110 8.8.2.1,
-    a server MUST NOT send one later than its Date, and replaces a time in the future
-    with the Date; the answers are built again once the clock reaches the file's time."""
+    to every origin, the WebSub ``Link`` (subscription feeds only), its type and body.
+    A file whose time is ahead of the clock (``now``) states the clock's time as
+    Last-Modified: RFC 9110 8.8.2.1, a server MUST NOT send one later than its Date, and
+    replaces a time in the future with the Date; the answers are built again once the
+    clock reaches the file's time."""
     now = time.time() if now is None else now
     ahead = cached.mtime > now
     last_modified = formatdate(int(now), usegmt=True) if ahead else cached.last_modified
