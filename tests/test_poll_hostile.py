@@ -145,18 +145,18 @@ def test_a_cron_source_that_keeps_failing_keeps_to_its_times(site, web):
 
 def test_the_daemon_keeps_a_sources_retry_after_across_a_restart(start, site, web):
     """Due-ness lives in the store: a source that answered 503 with Retry-After one hour
-    is not polled by the daemon (every 2 s otherwise), nor by a restarted one."""
+    is not polled by the daemon (every second otherwise), nor by a restarted one."""
     web.expect_request("/feed.rss").respond_with_data(
         "maintenance", status=503, headers={"Retry-After": "3600"}
     )
     source = (
         f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
-        "interval = 2\ndelay = 0\ntimeout = 1\n"
+        "interval = 1\ndelay = 0\ntimeout = 1\n"
     )
     daemon = start(extra=source)
     wait_for(lambda: len(web.log) >= 1, what="the first poll")
     wait_for(lambda: "poll source=agency" in daemon.log(), what="the poll's log line")
-    time.sleep(5)  # two intervals and more: the old daemon polled again by now
+    time.sleep(3)  # three intervals: the old daemon polled again by now
     assert daemon.stop() == 0
     assert paths(web) == ["/feed.rss"]
     line = next(x for x in daemon.log().splitlines() if "poll source=agency" in x)
@@ -164,7 +164,7 @@ def test_the_daemon_keeps_a_sources_retry_after_across_a_restart(start, site, we
     assert "error: temporary: server error 503" in line
 
     again = start(extra=source)
-    time.sleep(4)
+    time.sleep(3)
     assert again.stop() == 0
     assert paths(web) == ["/feed.rss"]
     status = cli(site, "status")

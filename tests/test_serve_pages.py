@@ -24,8 +24,12 @@ RELEASES = {
     # 23:30 UTC on 10 March is 07:30 on 11 March in Beijing (site.timezone)
     "late.md": "---\ntitle: Late evening release in UTC\ndate: 2024-03-10T23:30:00+00:00\n"
     "---\nThe Secretariat published this late in the evening, UTC, on digital economy.\n",
-    # no date anywhere: dated by the file's mtime, which has microseconds
+    # no date anywhere: dated by the file's mtime (in whole seconds)
     "undated.txt": "Undated release\n\nThe Secretariat held a meeting on cooperation.\n",
+    # a stated time with microseconds (a CMS's export; an entry stored when file times
+    # kept them)
+    "precise.md": "---\ntitle: Precisely timed release\ndate: 2026-03-31T23:33:20.123456+00:00\n"
+    "---\nThe Secretariat published this at a precise moment, on transport.\n",
     "russian.txt": "Генеральный секретарь ШОС встретился с делегацией\n\n"
     "5 марта 2024 года Генеральный секретарь ШОС провёл встречу в Секретариате.\n",
     "chinese.txt": "上合组织秘书长会见代表团\n\n2024年3月6日，上合组织秘书长在秘书处会见代表团。\n",
@@ -88,10 +92,10 @@ HTML_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?
 
 
 def test_time_elements_hold_valid_html_datetimes(pages):
-    """A release dated by its file's mtime was stamped 2026-03-31T23:33:20.123456+00:00:
-    six digits of a second, which HTML's datetime syntax does not allow."""
-    slug, e = _entry(pages, "Undated release")
-    assert e.date_source == "mtime" and e.published.microsecond
+    """A release dated 2026-03-31T23:33:20.123456+00:00 was stamped so: six digits of a
+    second, which HTML's datetime syntax does not allow."""
+    slug, e = _entry(pages, "Precisely timed release")
+    assert e.date_source == "metadata" and e.published.microsecond
     for path in ("/", f"/entries/{slug}"):
         stamps = _doc(pages, path).xpath("//time/@datetime")
         assert stamps and all(HTML_DATETIME.fullmatch(s) for s in stamps), stamps
