@@ -162,6 +162,30 @@ def test_a_slack_message_never_holds_a_group_mention(site):
     assert json.loads(payload.ping("slack", "chat", cfg, 0))["text"].endswith("News @\u200bhere")
 
 
+def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
+    """A release's summary is plain text, but an embed's description is Discord
+    markdown: "[words](url)" in it became a link showing the words and leading to the
+    url (a mirror's item could show an official address and send readers elsewhere).
+    Every "[" is escaped, the backslashes before one doubled, so the text reads as it
+    is written; the description still fits once escaped."""
+    cfg = site.config()
+    text = r"See [sectsco.org/statement](https://evil.example/x) and \[1] [2]."
+    embed = json.loads(payload.discord("release.published", entry(summary=text), cfg, 0))
+    description = embed["embeds"][0]["description"]
+    assert description == r"See \[sectsco.org/statement](https://evil.example/x) and \\\[1] \[2]."
+    reason = "Copied from [the agency](https://evil.example/y)"
+    gone = entry(withdrawal=Withdrawal(at=datetime(2026, 1, 1, tzinfo=UTC), reason=reason))
+    embed = json.loads(payload.discord("release.withdrawn", gone, cfg, 0))["embeds"][0]
+    assert embed["description"] == r"Copied from \[the agency](https://evil.example/y)"
+    crowded = entry(summary="[" * 10_000)
+    embed = json.loads(payload.discord("release.published", crowded, cfg, 0))["embeds"][0]
+    assert len(embed["description"]) <= payload.DISCORD_DESCRIPTION_MAX
+    assert embed["description"].startswith("\\[\\[") and embed["description"].endswith("…")
+    plain = entry(summary="No brackets here.")
+    embed = json.loads(payload.discord("release.published", plain, cfg, 0))["embeds"][0]
+    assert embed["description"] == "No brackets here."
+
+
 def test_a_slack_section_full_of_escaped_characters_is_never_cut_inside_one(site):
     """ "&", "<" and ">" grow five- and fourfold when escaped: the section is clipped so
     that it fits escaped, not cut afterwards inside an "&amp;"."""
