@@ -253,6 +253,26 @@ def test_an_edit_of_a_release_dated_by_its_file_keeps_its_date(site):
     assert _undated_entry(site).published.date() == datetime(2026, 3, 3).date()
 
 
+def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(site):
+    """Items stating no date are dated by their file: an edit of one moves the file's
+    time for all, and the others, the same but for it, are not corrections."""
+    path = site.sources / "list.json"
+    items = [
+        {"title": "First undated item", "text": "The ministers agreed on trade."},
+        {"title": "Second undated item", "text": "The delegations agreed on energy."},
+    ]
+    path.write_text(json.dumps(items), encoding="utf-8")
+    os.utime(path, (NOW.timestamp() - 3600,) * 2)
+    assert build(site).new == 3  # and the seed
+    items[0]["text"] = "The ministers agreed on trade and transport."
+    path.write_text(json.dumps(items), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.updated, report.new) == (1, 0)
+    stored = {e.title: e for e in entry_rows.latest(site.store().db)}
+    assert [stored[t["title"]].revision for t in items] == [2, 1]
+    assert {stored[t["title"]].published for t in items} == {NOW - timedelta(hours=1)}
+
+
 def test_state_is_plain_sqlite(site):
     build(site)
     db = sqlite3.connect(site.config().paths.state)

@@ -37,6 +37,7 @@ from scofeed.normalise import (
     compare_key,
     identity_of,
     normalise,
+    redated,
     settings_from,
 )
 from scofeed.store import Store
@@ -121,6 +122,8 @@ def ingest_one(
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
+    if entry.date_source in UNSTATED:
+        entry = _first_date_kept(db, match.entry_id, entry)
     if match.authority is None and match.by == "origin":
         # stored before authorities were kept, and this is its own input: the entry is
         # this input's (its URL says nothing of the source that brought it)
@@ -184,8 +187,6 @@ def ingest_one(
         if takeover:
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)
     else:
-        if entry.date_source in UNSTATED:
-            entry = _first_date_kept(db, match.entry_id, entry)
         # entry.updated is release.updated made timezone-aware (a reader's date may be
         # naive); a stated time no later than the entry's (a key nobody bumped, a feed
         # item's unchanged <updated>) cannot be this edit's: it is the time it was seen
@@ -215,12 +216,14 @@ UNSTATED = frozenset({"mtime", "now"})
 
 
 def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
-    """An edit that states no date of its own keeps the entry's publication date: the
+    """A version that states no date of its own keeps the entry's publication date: an
     edited file's time is when it was edited, not when the release came out, and a
-    correction must not move the release up the feed. A stated date (metadata, page,
-    URL, text) still moves it: that is the release's own date, corrected."""
+    correction must not move the release up the feed; a version the same but for that
+    time (the other items of an edited list file) is unchanged. A stated date
+    (metadata, page, URL, text) still moves it: that is the release's own date,
+    corrected."""
     stored = entry_rows.get(db, entry_id)
-    return replace(entry, published=stored.published, date_source=stored.date_source)
+    return redated(entry, stored.published, stored.date_source)
 
 
 def continue_renamed(

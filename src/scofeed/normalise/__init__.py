@@ -13,7 +13,7 @@ Dates found in the text come from ``scofeed.dates``.
 
 from __future__ import annotations
 
-from scofeed.normalise.entry import Settings, match_tags, normalise, settings_from
+from scofeed.normalise.entry import Settings, match_tags, normalise, redated, settings_from
 from scofeed.normalise.headline import headline_from, split_release
 from scofeed.normalise.ids import (
     adopt_id,
@@ -48,6 +48,7 @@ __all__ = [
     "mint_id",
     "normalise",
     "paragraphs_html",
+    "redated",
     "sanitise",
     "script_of",
     "settings_from",

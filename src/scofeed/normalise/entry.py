@@ -131,6 +131,50 @@ def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> lis
     return tags
 
 
+def _facts(
+    title: str,
+    summary: str,
+    content: str,
+    published: datetime,
+    url: str | None,
+    tags: list[str],
+    language: str,
+) -> dict[str, object]:
+    """What an entry's content hash is made of (stored: these never change)."""
+    return {
+        "title": title,
+        "summary": summary,
+        "content": content,
+        "published": published.isoformat(),
+        # canonical_url, not url_key: a hash stays what it was when url_key's rule grew
+        "url": canonical_url(url) if url else None,
+        "tags": tags,
+        "language": language,
+    }
+
+
+def redated(entry: Entry, published: datetime, source: str) -> Entry:
+    """``entry`` published at ``published`` (its date taken from ``source``), its
+    content hash made again to match: what ``normalise`` gives with that date."""
+    updated = published if entry.updated == entry.published else max(entry.updated, published)
+    facts = _facts(
+        entry.title,
+        entry.summary,
+        entry.content_html,
+        published,
+        entry.url,
+        list(entry.tags),
+        entry.language,
+    )
+    return replace(
+        entry,
+        published=published,
+        updated=updated,
+        date_source=source,
+        content_hash=content_hash(facts),
+    )
+
+
 def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     """Turn one release into one entry. Raises NormaliseError when it cannot."""
     if release.url is not None:
@@ -183,16 +227,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)
-    facts = {
-        "title": title,
-        "summary": summary,
-        "content": content,
-        "published": published.isoformat(),
-        # canonical_url, not url_key: a hash stays what it was when url_key's rule grew
-        "url": canonical_url(release.url) if release.url else None,
-        "tags": tags,
-        "language": language,
-    }
+    facts = _facts(title, summary, content, published, release.url, tags, language)
     return Entry(
         id=entry_id,
         title=title,
