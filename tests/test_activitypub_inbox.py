@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,10 +18,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 
+from scofeed import build as build_mod
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.service import Service
+from scofeed.normalise import id_slug
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
+from scofeed.store import entries as entry_rows
 from tests.conftest import Site
 
 INBOX = "/@releases/inbox"
@@ -339,3 +343,76 @@ def test_nodeinfo_is_found_by_a_reader_of_either_schema(service: Service, versio
     assert info["software"]["name"] == "scofeed" and info["usage"]["users"]["total"] == 1
     if version == "2.0":
         assert set(info["software"]) == {"name", "version"}
+
+
+@pytest.mark.parametrize(
+    ("accept", "json_wanted"),
+    [
+        ("application/activity+json", True),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
+        # Mastodon's own Accept: the JSON first, the page as a last resort
+        ('application/activity+json, application/ld+json; profile="a,b", text/html;q=0.1', True),
+        ("application/activity+json, */*;q=0.8", True),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),  # Firefox
+        ("*/*", False),
+        # refused, or ranked below the page: the page (these got the JSON)
+        ("application/activity+json;q=0, text/html", False),
+        ("application/activity+json; Q=0", False),
+        ("text/html, application/activity+json;q=0.1", False),
+        ("*/*, application/ld+json;q=0.5", False),
+    ],
+)
+def test_content_negotiation_weighs_the_json_against_the_page(
+    site: Site, accept: str, json_wanted: bool
+) -> None:
+    """An entry's URL and the actor's answer the JSON only to a client that prefers it:
+    ``q=0`` means "not acceptable" (RFC 9110 12.5.1) and a client that ranks HTML above
+    the JSON gets the page; both got the JSON, whatever the weights, as long as the
+    header named an ActivityPub type."""
+    service = open_service(site)
+    try:
+        cfg = site.config()
+        build_mod.build(cfg, service.inbox.store, datetime.now(UTC))
+        (entry,) = entry_rows.page(service.inbox.store.db, 0, 10)
+        slug = id_slug(entry.id)
+        routes = service.routes
+        server = HttpServer(App(lambda: cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+        server.start()
+        try:
+            host, port = server.addresses[0][:2]
+            base = f"http://{host}:{port}"
+            for path, page_status in ((f"/entries/{slug}", 200), (routes.actor_path, 303)):
+                got = requests.get(
+                    base + path, headers={"Accept": accept}, allow_redirects=False, timeout=10
+                )
+                assert got.headers["Vary"] == "Accept"
+                if json_wanted:
+                    assert got.status_code == 200
+                    assert got.headers["Content-Type"].startswith("application/activity+json")
+                else:
+                    assert got.status_code == page_status
+                    assert not got.headers["Content-Type"].startswith("application/activity")
+        finally:
+            server.stop()
+    finally:
+        service.close()
+
+
+def test_an_inbox_answers_other_methods_with_the_one_it_allows(service: Service) -> None:
+    """A PUT or DELETE to an inbox got ``405`` with ``Allow: GET, HEAD``, the methods of
+    the feeds, which the inbox refuses too (a GET gets ``Allow: POST``)."""
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0][:2]
+        base = f"http://{host}:{port}"
+        for path in routes.inbox_paths():
+            for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
+                got = requests.request(method, base + path, timeout=10)
+                assert (got.status_code, got.headers["Allow"]) == (405, "POST"), (method, path)
+        # the actor's other addresses keep the feeds' methods
+        got = requests.put(base + routes.actor_path, timeout=10)
+        assert (got.status_code, got.headers["Allow"]) == (405, "GET, HEAD")
+    finally:
+        server.stop()

@@ -20,7 +20,7 @@ from conftest import SECRET, SECRET_OLD, webhook_toml
 from scofeed import config as config_mod
 from scofeed.deliver import payload, policy, sender, signing
 from scofeed.errors import ConfigError
-from scofeed.model import Entry
+from scofeed.model import Entry, Withdrawal
 from scofeed.store import deliveries as rows
 
 
@@ -129,6 +129,61 @@ def test_slack_and_discord_shapes_respect_their_limits(site):
     assert len(embed["title"]) <= 256 and len(embed["description"]) <= 4096
     assert len(embed["title"]) + len(embed["description"]) + len(embed["footer"]["text"]) <= 6000
     assert embed["url"] == "https://eng.sectsco.org/news/1"
+
+
+_MENTION = re.compile(r"(?<![\w.@])@(everyone|here|channel|all)\b", re.IGNORECASE)
+
+
+def test_a_slack_message_never_holds_a_group_mention(site):
+    """ "@everyone", "@here", "@channel" and "@all" in a title, a summary or a withdrawal's
+    reason reached Slack-format receivers as words: Mattermost's incoming webhooks (which
+    take these messages) notify the whole channel for them. They now read the same with
+    a zero-width space after the "@"; an address (press@here.org) is left alone."""
+    cfg = site.config()
+    loud = entry(
+        title="@everyone: SCO summit, @Here and (@channel) now",
+        summary="@all members. Contact press@here.org or @herepath.",
+    )
+    for event in ("release.published", "release.updated"):
+        body = json.loads(payload.slack(event, loud, cfg, 0))
+        for text in (body["text"], body["blocks"][0]["text"]["text"]):
+            assert not _MENTION.search(text), text
+            assert "@\u200beveryone: SCO summit, @\u200bHere and (@\u200bchannel) now" in text
+        section = body["blocks"][0]["text"]["text"]
+        assert "@\u200ball members. Contact press@here.org or @herepath." in section
+    reason = "Sent to @everyone by mistake"
+    withdrawn = dataclasses.replace(
+        loud, withdrawal=Withdrawal(at=datetime(2026, 1, 1, tzinfo=UTC), reason=reason)
+    )
+    section = json.loads(payload.slack("release.withdrawn", withdrawn, cfg, 0))["blocks"][0]
+    assert "Sent to @\u200beveryone by mistake" in section["text"]["text"]
+    assert not _MENTION.search(section["text"]["text"])
+    cfg = dataclasses.replace(cfg, site=dataclasses.replace(cfg.site, title="News @here"))
+    assert json.loads(payload.ping("slack", "chat", cfg, 0))["text"].endswith("News @\u200bhere")
+
+
+def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
+    """A release's summary is plain text, but an embed's description is Discord
+    markdown: "[words](url)" in it became a link showing the words and leading to the
+    url (a mirror's item could show an official address and send readers elsewhere).
+    Every "[" is escaped, the backslashes before one doubled, so the text reads as it
+    is written; the description still fits once escaped."""
+    cfg = site.config()
+    text = r"See [sectsco.org/statement](https://evil.example/x) and \[1] [2]."
+    embed = json.loads(payload.discord("release.published", entry(summary=text), cfg, 0))
+    description = embed["embeds"][0]["description"]
+    assert description == r"See \[sectsco.org/statement](https://evil.example/x) and \\\[1] \[2]."
+    reason = "Copied from [the agency](https://evil.example/y)"
+    gone = entry(withdrawal=Withdrawal(at=datetime(2026, 1, 1, tzinfo=UTC), reason=reason))
+    embed = json.loads(payload.discord("release.withdrawn", gone, cfg, 0))["embeds"][0]
+    assert embed["description"] == r"Copied from \[the agency](https://evil.example/y)"
+    crowded = entry(summary="[" * 10_000)
+    embed = json.loads(payload.discord("release.published", crowded, cfg, 0))["embeds"][0]
+    assert len(embed["description"]) <= payload.DISCORD_DESCRIPTION_MAX
+    assert embed["description"].startswith("\\[\\[") and embed["description"].endswith("…")
+    plain = entry(summary="No brackets here.")
+    embed = json.loads(payload.discord("release.published", plain, cfg, 0))["embeds"][0]
+    assert embed["description"] == "No brackets here."
 
 
 def test_a_slack_section_full_of_escaped_characters_is_never_cut_inside_one(site):

@@ -178,6 +178,23 @@ def test_gzip_only_when_the_client_accepts_it(served):
         assert "content-encoding" not in headers and body == raw, refused
 
 
+@pytest.mark.parametrize("path", ["/feed.json", "/atom.xml", "/rss.xml", "/feeds.opml"])
+def test_published_files_may_be_read_by_a_page_on_another_site(served, path):
+    """A reader or widget running in a browser on another origin fetches the feeds with
+    ``fetch()``: without ``Access-Control-Allow-Origin`` the browser withheld every
+    answer (the JSON Feed, made for such readers, most of all). The feeds are public and
+    sent without credentials, so any origin may read them, a revalidated copy (304)
+    too; the HTML pages, not data, stay as they were."""
+    origin = "https://reader.example"
+    status, headers, _ = served.get(path, Origin=origin)
+    assert status == 200 and headers["access-control-allow-origin"] == "*"
+    status, headers, _ = served.get(path, Origin=origin, If_None_Match=headers["etag"])
+    assert status == 304 and headers["access-control-allow-origin"] == "*"
+    status, headers, _ = served.get(path, Origin=origin, Accept_Encoding="gzip")
+    assert headers["content-encoding"] == "gzip" and headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in served.get("/", Origin=origin)[1]
+
+
 def test_a_304_keeps_the_connection_open_unless_the_client_closes_it(served):
     """waitress alone closes after any response without a length, a 304 too."""
     conn = http.client.HTTPConnection(served.host, served.port, timeout=10)

@@ -4,7 +4,8 @@ The HTTP app (serve) asks ``Routes.get`` first for every GET; ``None`` means "no
 ActivityPub request, serve the page as usual" (and the page then carries ``Vary:
 Accept``, since the same URL answers both). ``Routes.post`` takes the inbox POSTs.
 Content negotiation: a request whose ``Accept`` names ``application/activity+json``
-or ``application/ld+json`` gets JSON at the actor's and each entry's URL.
+or ``application/ld+json``, with a weight above 0 and not below HTML's, gets JSON at
+the actor's and each entry's URL (``wants_activity``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from scofeed.store import entries as entry_rows
 
 AP_TYPE = "application/activity+json; charset=utf-8"
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_AP_MEDIA = re.compile(r"application/(activity\+json|ld\+json)", re.IGNORECASE)
+_AP_TYPES = ("application/activity+json", "application/ld+json")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_MEDIA_RANGE = re.compile(r'(?:[^,"]|"[^"]*")+')  # one media range: commas quoted are kept
+_Q = re.compile(r";\s*q\s*=\s*([0-9.]+)", re.IGNORECASE)
 MAX_PAGE = 10_000
 
 
@@ -42,7 +46,33 @@ class Answer:
 
 
 def wants_activity(accept: str) -> bool:
-    return bool(_AP_MEDIA.search(accept or ""))
+    """Whether ``Accept`` asks for the ActivityPub JSON rather than the HTML page: it
+    names ``application/activity+json`` or ``application/ld+json`` with a weight above
+    0 and not below the page's (RFC 9110 12.5.1: ``q=0`` is "not acceptable"; the most
+    specific range that matches a type gives its weight, so ``*/*`` weighs HTML too).
+    Fediverse servers send ``application/activity+json, ..., text/html;q=0.1``."""
+    ranges: dict[str, float] = {}
+    for part in _MEDIA_RANGE.findall(accept or ""):
+        kind = part.split(";", 1)[0].strip().lower()
+        m = _Q.search(part)
+        try:
+            q = float(m.group(1)) if m else 1.0
+        except ValueError:
+            q = 0.0
+        ranges[kind] = max(q, ranges.get(kind, 0.0))
+    activity = max((ranges[t] for t in _AP_TYPES if t in ranges), default=0.0)
+    if activity <= 0:
+        return False
+    page = max(_weight(ranges, t) for t in _HTML_TYPES)
+    return activity >= page
+
+
+def _weight(ranges: dict[str, float], kind: str) -> float:
+    """The weight ``ranges`` give ``kind``: its own, else its family's, else ``*/*``."""
+    for key in (kind, kind.split("/")[0] + "/*", "*/*"):
+        if key in ranges:
+            return ranges[key]
+    return 0.0
 
 
 def _json(doc: dict[str, Any], content_type: str = AP_TYPE, status: int = 200) -> Answer:

@@ -15,6 +15,7 @@ respect those services' field limits.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -129,7 +130,16 @@ def link_of(entry: Entry) -> str:
     )
 
 
+# "@channel", "@here", "@everyone", "@all" written out as words (not in an address):
+# Slack itself notifies only for "<!channel>" (escaped below), but Slack-compatible
+# receivers of these messages (Mattermost's incoming webhooks) notify a whole channel
+# for the plain words. A zero-width space after the "@" leaves them as they read.
+_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+
+
 def _slack_escape(s: str) -> str:
+    """Text for Slack's mrkdwn: its control characters escaped, no group mention."""
+    s = _GROUP_MENTION.sub("@\u200b", s)
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -162,15 +172,33 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     )
 
 
+# "[words](url)" in a release's plain text is a masked link in an embed's description:
+# the words shown (an official-looking address) lead elsewhere. A backslash before each
+# "[" (the backslashes already before it doubled) shows the text as it is written.
+_MASKED_LINK = re.compile(r"(\\*)\[")
+
+
+def _discord_text(s: str) -> str:
+    return _MASKED_LINK.sub(lambda m: m.group(1) * 2 + "\\[", s)
+
+
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     label = LABELS.get(event, "")
     title = _clip(label + entry.title, DISCORD_TITLE_MAX)
     footer = cfg.site.title[:200]
-    room = DISCORD_TOTAL_MAX - len(title) - len(footer)
+    limit = min(DISCORD_DESCRIPTION_MAX, DISCORD_TOTAL_MAX - len(title) - len(footer))
+    blurb = _blurb(event, entry)
+    # clipped to fit once escaped (a character at most doubles: each step cuts half the
+    # excess), never cut between a backslash and its "["
+    cut = limit
+    description = _discord_text(_clip(blurb, cut))
+    while len(description) > limit and cut > 1:
+        cut = max(cut - (len(description) - limit + 1) // 2, 1)
+        description = _discord_text(_clip(blurb, cut))
     embed = {
         "title": title,
         "url": link_of(entry),
-        "description": _clip(_blurb(event, entry), min(DISCORD_DESCRIPTION_MAX, room)),
+        "description": description,
         "timestamp": entry.updated.isoformat(),
         "footer": {"text": footer},
     }

@@ -200,11 +200,12 @@ def file_answer(
     link: str | None,
     now: float | None = None,
 ) -> FeedAnswer:
-    """The answers for a published file: its ETag per encoding, its caching, the WebSub
-    ``Link`` (subscription feeds only), its type and body. A file whose time is ahead
-    of the clock (``now``) states the clock's time as Last-Modified: RFC 9110 8.8.2.1,
-    a server MUST NOT send one later than its Date, and replaces a time in the future
-    with the Date; the answers are built again once the clock reaches the file's time."""
+    """The answers for a published file: its ETag per encoding, its caching, CORS open
+    to every origin, the WebSub ``Link`` (subscription feeds only), its type and body.
+    A file whose time is ahead of the clock (``now``) states the clock's time as
+    Last-Modified: RFC 9110 8.8.2.1, a server MUST NOT send one later than its Date, and
+    replaces a time in the future with the Date; the answers are built again once the
+    clock reaches the file's time."""
     now = time.time() if now is None else now
     ahead = cached.mtime > now
     last_modified = formatdate(int(now), usegmt=True) if ahead else cached.last_modified
@@ -213,6 +214,9 @@ def file_answer(
         ("Last-Modified", last_modified),
         ("Cache-Control", f"public, max-age={max_age}"),
         ("Vary", "Accept-Encoding"),
+        # public data without credentials: a reader or widget running in a browser on
+        # another site may read it (the 304 too, or a revalidated copy is unusable)
+        ("Access-Control-Allow-Origin", "*"),
     ]
     if link is not None:
         common.append(("Link", link))
@@ -614,6 +618,8 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
         answer = routes.post(path, query, headers, body)
     elif method in ("GET", "HEAD"):
         answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
+    elif path in routes.inbox_paths():  # PUT, DELETE...: the inbox takes POST alone
+        return _not_allowed("POST only\n", "POST")
     else:
         return None
     if answer is None:
