@@ -193,10 +193,12 @@ def ingest_one(
     else:
         # entry.updated is release.updated made timezone-aware (a reader's date may be
         # naive); a stated time no later than the entry's (a key nobody bumped, a feed
-        # item's unchanged <updated>) cannot be this edit's: it is the time it was seen
+        # item's unchanged <updated>) cannot be this edit's: it is the time it was seen,
+        # in whole seconds like every date scofeed gives (a stated one is kept as stated)
         later = release.updated and entry.updated.timestamp() > match.updated_ts
+        seen = now.replace(microsecond=0)
         revised = entry_rows.with_revision(
-            entry, match.revision + 1, entry.updated if later else now
+            entry, match.revision + 1, entry.updated if later else seen
         )
         entry_rows.update(db, revised, url_key, authority)
     kind, event = "updated", "release.updated"
