@@ -62,6 +62,8 @@ DEFAULT_TUNING = Tuning()
 
 @dataclass
 class BuildReport:
+    """What a build did: counts, rejects, files written (its summary line)."""
+
     files: int = 0  # in sources/, as the scan found them
     entries: int = 0
     new: int = 0

@@ -47,6 +47,8 @@ from scofeed.store.entries import Known, Match
 
 @dataclass(frozen=True)
 class Change:
+    """What storing one release did to its entry."""
+
     entry: Entry
     kind: str  # new | updated | duplicate | mirror | unchanged | withdrawn | restored
 

@@ -16,6 +16,8 @@ from datetime import date, datetime
 
 @dataclass(frozen=True)
 class Release:
+    """One release as a source gave it, before normalising."""
+
     origin: str  # file path relative to sources/, or the URL it came from; names it in messages
     text: str = ""  # plain-text layout: title line, then paragraphs split by blank lines
     title: str | None = None  # from metadata; when None the text's first line is the title
@@ -49,6 +51,8 @@ class Withdrawal:
 
 @dataclass(frozen=True)
 class Entry:
+    """One release normalised: what the feeds, pages and pushes show."""
+
     id: str  # tag: URI, never changes once minted
     title: str
     summary: str  # plain text

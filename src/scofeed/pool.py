@@ -48,6 +48,8 @@ FILE_SECONDS = 5.0  # the default per-file time budget (limits.file_seconds)
 
 @dataclass
 class Rejection:
+    """A file (or input) refused, and why."""
+
     origin: str
     reason: str
     kept: str | None = None  # entry id whose last good version stays published

@@ -132,6 +132,8 @@ class Planned:
 
 @dataclass(frozen=True)
 class Plan:
+    """The feed sets and the files to publish, with the languages and tags they cover."""
+
     sets: list[FeedSet]
     files: list[Planned]
     languages: list[str]

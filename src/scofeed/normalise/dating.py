@@ -51,6 +51,8 @@ ONE_DAY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Dates:
+    """A release's publication date, where it came from, and its event date."""
+
     published: datetime  # timezone-aware, never after ``now``
     source: str  # metadata | page | url | text | mtime | now
     event: date | None  # the first date the text states for what happened

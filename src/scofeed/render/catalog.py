@@ -39,6 +39,8 @@ SELF_TYPES = {
 
 @frozen
 class FeedSet:
+    """One set of entries published as feeds: the main one, a language's or a tag's."""
+
     key: str  # "main", "lang:ru", "tag:security"
     title: str
     prefix: str  # folder under feeds/ and under base_url: "", "ru/", "tags/security/"

@@ -49,6 +49,8 @@ class Changed:
 
 @dataclass
 class ScanResult:
+    """What a scan of sources/ found against the files index."""
+
     changed: list[Changed]
     touched: list[FileState]  # same bytes, new mtime: refresh the index only
     unchanged: int  # how many files the index holds as they are

@@ -24,6 +24,8 @@ _LIVE = "withdrawn_at IS NULL"  # entries in the feeds (not withdrawn)
 
 @dataclass(frozen=True)
 class Match:
+    """The stored entry a release matched, and by which key."""
+
     entry_id: str
     by: str  # origin | identity | url | fingerprint
     content_hash: str  # the entry's current content hash
