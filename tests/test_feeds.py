@@ -31,6 +31,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from tests.conftest import free_port
+from tests.test_withdraw import feed_dates
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 N = 360
@@ -324,16 +325,6 @@ def test_a_feed_holding_every_entry_is_complete_until_archives_are_needed(site):
         assert root.find(f".//{complete}") is None
         assert root.xpath("//*[@rel='prev-archive']")
     assert list((site.feeds / "archive").glob("*/atom.xml"))
-
-
-def feed_dates(site, prefix: str = "") -> tuple[datetime, datetime]:
-    """(Atom feed-level updated, RSS lastBuildDate) as feedparser reads them."""
-    out = []
-    for name in ("atom.xml", "rss.xml"):
-        parsed = feedparser.parse((site.feeds / prefix / name).read_bytes())
-        assert not parsed.bozo, parsed.bozo_exception
-        out.append(datetime(*parsed.feed.updated_parsed[:6], tzinfo=UTC))
-    return out[0], out[1]
 
 
 def test_a_feed_with_no_entries_is_dated_by_when_it_was_first_published_so(site):

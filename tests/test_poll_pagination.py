@@ -75,6 +75,17 @@ def titles(store) -> set[int]:
     return {int(e.title.rsplit(" ", 1)[1]) for e in entry_rows.latest(store.db, 100)}
 
 
+def polled_then_published(site, web, sco, newest: int, extra: str = ""):
+    """The source added and polled once (releases up to ``sco.newest``), then the site
+    publishes up to ``newest``: the config and store, the server's log cleared."""
+    add_source(site, web.url_for("/news/"), extra=extra)
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = newest
+    web.clear_log()
+    return cfg, store
+
+
 def test_releases_that_left_the_first_page_during_a_downtime_come_in(site, web):
     """Only the first listing page was read: five releases published while scofeed was
     down pushed two of them to page 2, and those never came in."""
@@ -102,11 +113,8 @@ def test_releases_that_left_the_first_page_during_a_downtime_come_in(site, web):
 
 def test_max_pages_bounds_the_catch_up(site, web, caplog):
     sco = Site(web, newest=3)
-    add_source(site, web.url_for("/news/"), extra="max_pages = 2\n")
-    cfg, store = site.config(), site.store()
-    poll_due(cfg, store, NOW)
-    sco.newest = 12  # nine new: pages 1 to 3, 3 on page 4 is known
-    web.clear_log()
+    # nine new: pages 1 to 3, 3 on page 4 is known
+    cfg, store = polled_then_published(site, web, sco, 12, extra="max_pages = 2\n")
     with caplog.at_level(logging.INFO, logger="scofeed.poll"):
         (result,) = poll_due(cfg, store, NOW + HOUR).results
     assert pages_read(web) == ["/news/", "/news/?page=2"]
@@ -140,11 +148,7 @@ def test_a_next_link_to_a_page_read_or_to_another_host_ends_the_catch_up(
     site, web, next_link, read, new
 ):
     sco = Site(web, newest=3, next_link=next_link)
-    add_source(site, web.url_for("/news/"))
-    cfg, store = site.config(), site.store()
-    poll_due(cfg, store, NOW)
-    sco.newest = 9
-    web.clear_log()
+    cfg, store = polled_then_published(site, web, sco, 9)
     (result,) = poll_due(cfg, store, NOW + HOUR).results
     assert result.new == new and pages_read(web) == read
 
@@ -185,11 +189,7 @@ def test_a_next_page_answering_retry_after_leaves_the_host_alone_until_then(site
     web.expect_request("/archive/2").respond_with_data(
         "slow down", status=429, headers={"Retry-After": "7200"}
     )
-    add_source(site, web.url_for("/news/"))
-    cfg, store = site.config(), site.store()
-    poll_due(cfg, store, NOW)
-    sco.newest = 9
-    web.clear_log()
+    cfg, store = polled_then_published(site, web, sco, 9)
     (result,) = poll_due(cfg, store, NOW + HOUR).results
     assert paths(web) == ["/news/", "/archive/2"]  # no article page: the host said wait
     assert result.next_poll == NOW + HOUR + timedelta(seconds=7200)
@@ -203,11 +203,7 @@ def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):
     """A site that answers a page past its last by sending the reader to the first."""
     sco = Site(web, newest=3, next_link=lambda n: '<a href="/old/">Next page</a>')
     web.expect_request("/old/").respond_with_data("", status=302, headers={"Location": "/news/"})
-    add_source(site, web.url_for("/news/"))
-    cfg, store = site.config(), site.store()
-    poll_due(cfg, store, NOW)
-    sco.newest = 9
-    web.clear_log()
+    cfg, store = polled_then_published(site, web, sco, 9)
     (result,) = poll_due(cfg, store, NOW + HOUR).results
     assert result.new == 3 and paths(web).count("/news/") == 2  # itself, then the redirect
     assert paths(web)[:3] == ["/news/", "/old/", "/news/"]

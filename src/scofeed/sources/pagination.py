@@ -95,27 +95,30 @@ def _rank(el: lxml.html.HtmlElement, url: str, base: str, current: int) -> int |
 def _page_of(url: str, like: str | None = None) -> int:
     """The page number ``url`` names (1 when none), or 0 when it is not a page of the
     same listing as ``like`` (another path, other parameters)."""
+    listing, number = _listing_and_page(url)
+    if like is not None and _listing_and_page(like)[0] != listing:
+        return 0
+    return number
+
+
+def _listing_and_page(url: str) -> tuple[tuple[str, list[tuple[str, str]]], int]:
+    """What names the listing ``url`` is a page of (its path without ``/page/N``, its
+    query without the page parameter, sorted) and the page number (1 when none)."""
     parts = urlsplit(url)
     path = parts.path.rstrip("/") or "/"
     m = _PAGE_PATH.match(parts.path)
     if m is not None:
         path = m["head"] or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query) if not _PAGE_PARAM.match(k)]
-    numbers = [v for k, v in parse_qsl(parts.query) if _PAGE_PARAM.match(k)]
-    if like is not None:
-        other = urlsplit(like)
-        other_path = other.path.rstrip("/") or "/"
-        o = _PAGE_PATH.match(other.path)
-        if o is not None:
-            other_path = o["head"] or "/"
-        others = [(k, v) for k, v in parse_qsl(other.query) if not _PAGE_PARAM.match(k)]
-        if path != other_path or sorted(query) != sorted(others):
-            return 0
+    pairs = parse_qsl(parts.query)
+    query = sorted((k, v) for k, v in pairs if not _PAGE_PARAM.match(k))
+    numbers = [v for k, v in pairs if _PAGE_PARAM.match(k)]
     if m is not None:
-        return int(m["n"])
-    if numbers and numbers[0].isdigit():
-        return int(numbers[0])
-    return 1
+        number = int(m["n"])
+    elif numbers and numbers[0].isdigit():
+        number = int(numbers[0])
+    else:
+        number = 1
+    return (path, query), number
 
 
 def _host(url: str) -> str:
