@@ -17,7 +17,8 @@ that holds, in this order:
                      date alone never rules a stated date out: a file may be copied
                      long after the release was published (an archive, a fresh
                      clone's seed).
-    4. mtime         the file's modification time (for a web page: the time it was read)
+    4. mtime         the file's modification time (for a web page: the time it was read),
+                     in whole seconds, like "now"
 
 Year-less and relative dates in the text go by the page's date, else the metadata date,
 else the file's date (``scofeed.dates.yearless``: never after it).
@@ -177,12 +178,12 @@ def choose(
             log.info("date_far origin=%s text=%s", logged(origin), found[0].day)
     if published is None and context is not None:
         log.info("date_fallback origin=%s source=mtime", logged(origin))
-        published, source = aware(context, tz), "mtime"
+        published, source = aware(context, tz).replace(microsecond=0), "mtime"
     if published is None:
         if release.published is None and release.context_date is None:
             raise NormaliseError(f"{origin}: no date in metadata, URL or text, and no file date")
         log.info("date_fallback origin=%r source=now", logged(origin))
-        published, source = now, "now"
+        published, source = now.replace(microsecond=0), "now"
     published = min(published, now)  # never dated after it was first seen
     day = day_in(published, tz)
     if source in ("metadata", "page", "url"):

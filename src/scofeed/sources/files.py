@@ -43,8 +43,7 @@ class Changed:
 
     @property
     def mtime(self) -> datetime:
-        # whole seconds: a release dated by its file shows no microseconds in the feeds
-        return datetime.fromtimestamp(self.mtime_ns // 1_000_000_000, tz=UTC)
+        return datetime.fromtimestamp(self.mtime_ns / 1e9, tz=UTC)
 
 
 @dataclass

@@ -128,12 +128,7 @@ def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> lis
     still_an_article(link, resp, selectors)
     text = page_text(resp)
     releases = htmlpage.read_page(
-        link,
-        text,
-        url=resp.url,
-        selectors=selectors,
-        context=now.replace(microsecond=0),  # when read, in whole seconds (no stated date)
-        source=src.name,
+        link, text, url=resp.url, selectors=selectors, context=now, source=src.name
     )
     return found(link, releases)
 
@@ -183,8 +178,7 @@ def fetch_release(
     with Fetcher(store) as fetcher:
         resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=cfg.limits.max_file_bytes)
     remember(store, resp, now)
-    # a page stating no date is dated when it was read, in whole seconds
-    suffix, releases = read_added(cfg, url, resp, now.replace(microsecond=0), fmt)
+    suffix, releases = read_added(cfg, url, resp, now, fmt)
     return resp.body, suffix, releases
 
 
