@@ -473,8 +473,7 @@ def _refused(
     now = run.now.timestamp()
     failing = source_rows.fail_for_now(run.store.db, link, src.name, exc.reason, now)
     if now - failing.since < PAGE_GIVE_UP or failing.tries < PAGE_GIVE_UP_TRIES:
-        result.rejected.append((link, exc.reason))
-        log.info("rejected origin=%s source=%s reason=%r", logged(link), src.name, exc.reason)
+        _told(src, link, exc.reason, result)
         return True
     days = (now - failing.since) / 86400
     last = exc.reason.removeprefix(TEMPORARY)
@@ -538,6 +537,11 @@ def _ingest(
 
 def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
     file_rows.reject(run.store.db, origin, src.name, reason, run.now.timestamp(), None)
+    _told(src, origin, reason, result)
+
+
+def _told(src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
+    """A refused input in the poll's result and its log line."""
     result.rejected.append((origin, reason))
     # info, as a build's: `scofeed poll` prints each on stderr, and a warning said it twice
     log.info("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)
