@@ -1,8 +1,9 @@
 """``@frozen`` behaves as ``@dataclass(frozen=True)``: each class that uses it, with real
 values (the config's sections as loaded, the feed sets and heads of a real config, the
-ActivityPub URLs), is compared with a genuine frozen dataclass of the same name and
-fields: the same repr (publish keys feed files on it), equality, hash, and refusal to
-change; and a few shapes of class the project's dataclasses have."""
+ActivityPub URLs, the records a build of the seed makes), is compared with a genuine
+frozen dataclass of the same name and fields: the same repr (publish keys feed files on
+it), equality, hash, and refusal to change; and a few shapes of class the project's
+dataclasses have."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ import copy
 import dataclasses
 import pickle
 from dataclasses import FrozenInstanceError, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from scofeed.activitypub.documents import Urls
+from scofeed.build import DEFAULT_TUNING, Rejection, build
 from scofeed.config import load
 from scofeed.frozen import frozen
+from scofeed.model import Withdrawal
+from scofeed.normalise.dating import choose
+from scofeed.normalise.entry import settings_from
+from scofeed.pool import prepare_many
 from scofeed.render import catalog
+from scofeed.sources import files as scanner
+from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
+from tests.conftest import SEED
 
 SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAx"  # 18 bytes
 
@@ -91,6 +102,30 @@ def test_the_config_sections_feed_sets_heads_and_urls_behave_as_frozen_dataclass
         behaves_as_genuine(obj)
     site = load(None).site
     assert site != dataclasses.replace(site, title="other") and site == load(None).site
+
+
+def test_the_records_of_a_build_behave_as_frozen_dataclasses(site):
+    """The records made by the ten thousand (``@frozen(many=True)``) and the others."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    (site.sources / "empty.txt").write_bytes(b"")
+    cfg, settings = site.config(), settings_from(site.config())
+    changed = scanner.scan(site.sources, file_rows.Index(site.store().db), 10**6).changed
+    prepared = list(prepare_many(changed, settings, 10**6, now))
+    objects: list[object] = [settings, DEFAULT_TUNING, Withdrawal(now, "why", "metadata")]
+    releases = [pair[0] for _, outcome in prepared if isinstance(outcome, list) for pair in outcome]
+    for item, outcome in prepared:
+        objects += [item, *([outcome] if isinstance(outcome, Rejection) else outcome[0])]
+    build(cfg, site.store(), now)
+    stored = entry_rows.latest(site.store().db)
+    objects += [*stored, *entry_rows.inputs_of(site.store().db, stored[0].id)]
+    objects.append(choose(releases[0], [SEED.read_text(encoding="utf-8")], [], "UTC", now))
+    kinds = {type(o).__name__ for o in objects}
+    assert kinds == {
+        "Settings", "Tuning", "Withdrawal", "Changed", "Rejection", "Release", "Entry",
+        "Input", "Dates",
+    }  # fmt: skip
+    for obj in objects:
+        behaves_as_genuine(obj)
 
 
 @frozen

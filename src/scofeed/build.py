@@ -18,12 +18,13 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from scofeed import pool
 from scofeed.config import Config
 from scofeed.errors import ConfigError, shown
+from scofeed.frozen import frozen
 from scofeed.ingest import Change, continue_renamed, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_TUNING", "BuildReport", "Rejection", "Tuning", "build"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Tuning:
     """How a build divides its work; the defaults suit every size of sources/."""
 
@@ -142,7 +143,7 @@ def build(
             if isinstance(outcome, Rejection):
                 if pending is not None:
                     pending.flush(db)
-                outcome.kept = entry_rows.entry_of_file(db, item.rel)
+                outcome = replace(outcome, kept=entry_rows.entry_of_file(db, item.rel))
                 _reject(db, report, outcome, stamp)
                 remembered.append(_file_state(item, "rejected", outcome.reason))
                 continue

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
+from scofeed.frozen import frozen
 from scofeed.model import Entry, Planner, Release, Withdrawal
 from scofeed.normalise import (
     Settings,
@@ -45,7 +46,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store.entries import Known, Match
 
 
-@dataclass(frozen=True)
+@frozen(many=True)
 class Change:
     """What storing one release did to its entry."""
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 
+from scofeed.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen(many=True)
 class Release:
     """One release as a source gave it, before normalising."""
 
@@ -40,7 +42,7 @@ class Release:
     alias: str | None = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Withdrawal:
     """Why and when an entry left the feeds (``scofeed withdraw`` or metadata)."""
 
@@ -49,7 +51,7 @@ class Withdrawal:
     by: str = "cli"  # cli | metadata
 
 
-@dataclass(frozen=True)
+@frozen(many=True)
 class Entry:
     """One release normalised: what the feeds, pages and pushes show."""
 

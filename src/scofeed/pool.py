@@ -27,12 +27,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from scofeed import sources
 from scofeed.errors import NormaliseError, OverTimeBudget, RejectedInput, unexpected
+from scofeed.frozen import frozen
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, normalise
 from scofeed.sources import files as scanner
@@ -46,7 +46,7 @@ READ_AHEAD_BYTES = 4 << 20  # files a worker reads before parsing them (see prep
 FILE_SECONDS = 5.0  # the default per-file time budget (limits.file_seconds)
 
 
-@dataclass
+@frozen
 class Rejection:
     """A file (or input) refused, and why."""
 

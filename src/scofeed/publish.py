@@ -37,13 +37,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scofeed import __version__, render
 from scofeed.config import Config, tag_slug
 from scofeed.errors import PublishError
+from scofeed.frozen import frozen
 from scofeed.model import Entry
 from scofeed.render import catalog
 from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
@@ -116,7 +117,7 @@ def write_atomic(path: Path, data: bytes, after_ns: int | None = None) -> None:
         raise PublishError(f"{path}: cannot write ({exc.strerror})") from None
 
 
-@dataclass(frozen=True)
+@frozen
 class Planned:
     """One file to publish: where, its key, and how to render it."""
 
@@ -130,7 +131,7 @@ class Planned:
     size: int = 0  # how many entries it shows
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """The feed sets and the files to publish, with the languages and tags they cover."""
 

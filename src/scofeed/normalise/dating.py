@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scofeed.config.redact import logged
 from scofeed.dates import FoundDate, aware, date_from_url, date_stamp, find_dates, midnight
 from scofeed.errors import NormaliseError
+from scofeed.frozen import frozen
 from scofeed.model import Release
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ AHEAD = timedelta(days=1)  # a stated date this far past ``now`` is a time zone,
 ONE_DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@frozen(many=True)
 class Dates:
     """A release's publication date, where it came from, and its event date."""
 

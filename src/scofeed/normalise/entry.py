@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from scofeed.dates import aware, date_from_url
 from scofeed.errors import NormaliseError
+from scofeed.frozen import frozen
 from scofeed.model import Entry, Release
 from scofeed.normalise.dating import choose, day_in, plausible, take_stamps
 from scofeed.normalise.headline import split_release
@@ -40,7 +41,7 @@ TAGS_MAX = 20  # tags a release states that are kept (the first ones)
 TAG_MAX = 100  # characters of one tag, past which it is shortened
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     """The parts of the configuration normalise needs; built once from Config."""
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from scofeed.frozen import frozen
 from scofeed.store.files import FileState, Index
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 Real = tuple[int, int]  # a directory's device and inode
 
 
-@dataclass(frozen=True)
+@frozen(many=True)
 class Changed:
     """A file whose bytes differ from what the index holds (or that is new)."""
 

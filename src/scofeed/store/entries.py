@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from scofeed.errors import UnknownEntry
+from scofeed.frozen import frozen
 from scofeed.model import Entry, Withdrawal
 from scofeed.store.files import as_db, from_db
 
@@ -22,7 +23,7 @@ _READ = _COLUMNS + ", withdrawn_at, withdrawn_reason, withdrawn_by"
 _LIVE = "withdrawn_at IS NULL"  # entries in the feeds (not withdrawn)
 
 
-@dataclass(frozen=True)
+@frozen(many=True)
 class Match:
     """The stored entry a release matched, and by which key."""
 
@@ -38,7 +39,7 @@ class Match:
     url: str | None = None  # the entry's own URL (its URL key may be a copy's: note_url_key)
 
 
-@dataclass(frozen=True)
+@frozen(many=True)
 class Input:
     """One input an entry came from, as ``scofeed show`` lists it."""
 
