@@ -6,11 +6,15 @@ the way to page 2. Skipped, with the reason, where chromium is not installed
 
 from __future__ import annotations
 
+import functools
+import http.server
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,8 +95,8 @@ def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
-def dom(tmp: Path, url: str) -> lxml.html.HtmlElement:
-    return lxml.html.fromstring(_chromium(tmp, "--dump-dom", url).stdout)
+def dom(tmp: Path, url: str, *args: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(_chromium(tmp, *args, "--dump-dom", url).stdout)
 
 
 def screenshot(tmp: Path, url: str, name: str) -> tuple[int, int]:
@@ -140,3 +144,52 @@ def test_index_and_entry_page_in_headless_chromium(base_url, tmp_path):
     assert entry.xpath("string(//h1)") == ru.xpath("string(h3/a)")
     links = {urljoin(entry_url, h) for h in entry.xpath("//a/@href")}
     assert {base_url, base_url + "ru/atom.xml", base_url + "tags/security/atom.xml"} <= links
+
+
+@pytest.fixture
+def other_site(tmp_path) -> Iterator[tuple[str, Path]]:
+    """Another origin (another port): a plain static server of ``tmp_path/site``."""
+    root = tmp_path / "site"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+READER = """<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">
+pending</pre><script>
+(async () => {
+  const out = document.getElementById("out");
+  try {
+    const first = await fetch(FEED);
+    const etag = first.headers.get("ETag");
+    const length = (await first.text()).length;
+    const again = await fetch(FEED, {headers: {"If-None-Match": etag}});
+    out.textContent = JSON.stringify({first: first.status, etag, length, again: again.status});
+  } catch (e) {
+    out.textContent = JSON.stringify({error: String(e)});
+  }
+})();
+</script></body></html>
+"""
+
+
+def test_a_page_on_another_site_reads_and_revalidates_a_feed(base_url, other_site, tmp_path):
+    """A reader running in the browser on another origin: ``fetch`` of the feed, then
+    again with the ``If-None-Match`` of the ETag it read. The browser asks first (a CORS
+    preflight, OPTIONS: the header is not one a page may send unasked) and reads the ETag
+    only where the answer exposes it; the preflight once got a 405, and the page an error."""
+    page_url, root = other_site
+    (root / "reader.html").write_text(
+        READER.replace("FEED", json.dumps(base_url + "atom.xml")), encoding="utf-8"
+    )
+    shown = dom(tmp_path, page_url + "reader.html", "--virtual-time-budget=10000")
+    result = json.loads(shown.xpath("string(//pre)"))
+    assert result["first"] == 200 and result["again"] == 304, result
+    assert result["etag"].startswith('"') and result["length"] > 1000

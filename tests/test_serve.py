@@ -192,7 +192,10 @@ def test_published_files_may_be_read_by_a_page_on_another_site(served, path):
     assert status == 304 and headers["access-control-allow-origin"] == "*"
     status, headers, _ = served.get(path, Origin=origin, Accept_Encoding="gzip")
     assert headers["content-encoding"] == "gzip" and headers["access-control-allow-origin"] == "*"
+    assert headers["access-control-expose-headers"] == "ETag, Link"  # a script reads the ETag
     assert "access-control-allow-origin" not in served.get("/", Origin=origin)[1]
+    status, headers, _ = served.get("/", method="OPTIONS", Origin=origin)
+    assert status == 405 and "access-control-allow-origin" not in headers
 
 
 def test_a_304_keeps_the_connection_open_unless_the_client_closes_it(served):
@@ -280,7 +283,7 @@ def test_traversal_and_unknown_paths_are_404(served, path):
 
 def test_only_get_and_head(served):
     status, headers, _ = served.get("/atom.xml", method="POST")
-    assert status == 405 and headers["allow"] == "GET, HEAD"
+    assert status == 405 and headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_a_changed_feed_file_is_served_fresh(served, site):

@@ -218,15 +218,33 @@ def test_direction_of_a_language_tag(tag, expected):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
-@pytest.mark.parametrize("path", ["/", "/entries/nope", "/atom.xml", "/healthz"])
+@pytest.mark.parametrize("path", ["/", "/page/1", "/atom.xml", "/healthz"])
 def test_a_refused_method_is_plain_text_like_every_error(pages, method, path):
     """A 405 said what it was in a body of no stated type (the other errors are
-    text/plain; with nosniff, a browser may not show a body of no type)."""
+    text/plain; with nosniff, a browser may not show a body of no type). A published
+    file also allows OPTIONS (a CORS preflight), which it answers."""
     status, headers, body = pages.get(path, method=method)
-    assert status == 405 and headers["allow"] == "GET, HEAD"
+    if path == "/atom.xml" and method == "OPTIONS":
+        assert status == 204 and body == b"" and "content-length" not in headers
+        assert headers["access-control-allow-origin"] == "*"
+        assert headers["access-control-allow-methods"] == "GET, HEAD"
+        assert "If-None-Match" in headers["access-control-allow-headers"]
+        assert headers["allow"] == "GET, HEAD, OPTIONS"
+        return
+    allowed = "GET, HEAD, OPTIONS" if path == "/atom.xml" else "GET, HEAD"
+    assert status == 405 and headers["allow"] == allowed
     assert headers["content-type"] == "text/plain; charset=utf-8"
     assert headers["x-content-type-options"] == "nosniff"
     assert body == b"method not allowed\n"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/nope", "/entries/nope", "/page/99", "/../config.toml"])
+def test_any_method_on_a_path_nothing_is_served_at_is_404(pages, method, path):
+    """A POST to a path that serves nothing said 405, "method not allowed", as if a GET
+    would find something there."""
+    status, headers, _ = pages.get(path, method=method)
+    assert status == 404 and "allow" not in headers, (method, path)
 
 
 def test_a_get_of_the_hub_is_plain_text_too(site):

@@ -21,7 +21,8 @@ answers ActivityPub clients with its Note (``Vary: Accept``).
 
 from __future__ import annotations
 
-from scofeed.serve.app import App, HealthExtras, accepts_gzip
+from scofeed.serve.answers import accepts_gzip
+from scofeed.serve.app import App, HealthExtras
 from scofeed.serve.server import HttpServer, raise_fd_limit
 
 __all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip", "raise_fd_limit"]

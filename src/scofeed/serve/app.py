@@ -1,4 +1,4 @@
-"""The WSGI app: routing, the feed files with conditional GET and gzip, health.
+"""The WSGI app: routing, the feed files (their answers are ``serve.answers``'), health.
 
 The routes are listed in ``scofeed.serve``. An error raised while answering becomes
 its ``ScofeedError.http_status`` here, in ``App.__call__`` and nowhere else (a 5xx never
@@ -7,20 +7,12 @@ shows its message); anything else is a logged 500.
 
 from __future__ import annotations
 
-import functools
-import gzip
 import hashlib
 import json
 import logging
-import os
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC
-from email.utils import formatdate, parsedate_to_datetime
-from http import HTTPStatus
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +25,18 @@ from scofeed.normalise import id_slug
 from scofeed.publish import last_change, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
+from scofeed.serve.answers import (
+    CORS_OPEN,
+    PREFLIGHT,
+    Cached,
+    FeedAnswer,
+    FeedCache,
+    Response,
+    StartResponse,
+    accepts_gzip,
+    file_answer,
+    not_modified,
+)
 from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html, withdrawn_html
 from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
@@ -69,223 +73,6 @@ _HTML_CSP = (
 
 # name -> fn(store) -> JSON-able facts added to /healthz (e.g. webhook delivery counts)
 HealthExtras = Mapping[str, Callable[[Store], object]]
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-
-
-_STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    complete: bool = False  # headers already hold nosniff and Content-Length (prebuilt)
-
-    @property
-    def status_line(self) -> str:
-        return _STATUS_LINES[self.status]
-
-    def completed(self) -> Response:
-        """The same answer with the headers ``send`` adds (for answers built once)."""
-        if self.complete:
-            return self
-        headers = [*self.headers, ("X-Content-Type-Options", "nosniff")]
-        if self.status != 304:
-            headers.append(("Content-Length", str(len(self.body))))
-        return Response(self.status, self.body, headers, complete=True)
-
-    def send(self, start_response: StartResponse, head: bool) -> list[bytes]:
-        headers = self.completed().headers
-        start_response(self.status_line, headers)
-        return [] if head or self.status == 304 else [self.body]
-
-
-@dataclass(frozen=True)
-class Cached:
-    key: tuple[int, int, int]  # (mtime_ns, size, inode) of the file these bytes came from
-    body: bytes
-    gzipped: bytes  # compressed once per version of the file, never per request
-    etag: str  # strong: a hash of the bytes
-    etag_gzip: str
-    mtime: int  # whole seconds, as Last-Modified states it
-    last_modified: str
-
-
-class FeedCache:
-    """Feed bytes held in memory, refreshed when the file's mtime, size or inode change,
-    so a request costs one stat() and a dictionary look-up."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, Cached] = {}
-        self._lock = threading.Lock()
-
-    def get(self, path: str) -> Cached | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        key = (st.st_mtime_ns, st.st_size, st.st_ino)
-        cached = self._items.get(path)
-        if cached is not None and cached.key == key:
-            return cached
-        try:
-            with open(path, "rb") as fh:
-                body = fh.read()
-        except OSError:
-            return None
-        digest = hashlib.sha256(body).hexdigest()[:32]
-        mtime = int(st.st_mtime)
-        cached = Cached(
-            key=key,
-            body=body,
-            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
-            etag=f'"{digest}"',
-            etag_gzip=f'"{digest}-gz"',
-            mtime=mtime,
-            last_modified=formatdate(mtime, usegmt=True),
-        )
-        with self._lock:
-            self._items[path] = cached
-        return cached
-
-
-@dataclass
-class FeedAnswer:
-    """Both answers to a GET or HEAD of one published file (200 and 304, headers complete),
-    built once per (config, file version, encoding, max-age) and handed to the server as
-    they are. ``checked``: the monotonic time of the newest stat() that found this version
-    current (read before the stat, so never late); ``App.ready`` trusts it for
-    ``READY_FOR`` seconds. ``until``: for a file whose time is still ahead of the clock
-    (publishing moves it a second on: ``publish.write_atomic``), the time (epoch
-    seconds) from which these answers, which state the clock's time as Last-Modified,
-    no longer fit; 0 for the others."""
-
-    cfg: Config
-    cached: Cached
-    max_age: int
-    full: Response
-    not_modified: Response
-    checked: float = 0.0
-    until: float = 0.0
-
-    def fits(self, cfg: Config, cached: Cached, max_age: int) -> bool:
-        return (
-            self.cfg is cfg
-            and self.cached is cached
-            and self.max_age == max_age
-            and not self.expired()
-        )
-
-    def expired(self) -> bool:
-        return bool(self.until) and time.time() >= self.until
-
-    def respond(self, environ: Mapping[str, Any]) -> Response:
-        cached = self.cached
-        etags = (cached.etag, cached.etag_gzip)
-        # a Last-Modified stated early is no version's own: only a date after the file's
-        # time makes an If-Modified-Since a 304 then
-        sent = "" if self.until else cached.last_modified
-        if not_modified(environ, etags, cached.mtime, sent):
-            return self.not_modified
-        return self.full
-
-
-def file_answer(
-    cfg: Config,
-    cached: Cached,
-    use_gzip: bool,
-    kind: str,
-    max_age: int,
-    link: str | None,
-    now: float | None = None,
-) -> FeedAnswer:
-    """The answers for a published file: its ETag per encoding, its caching, CORS open
-    to every origin, the WebSub ``Link`` (subscription feeds only), its type and body.
-    A file whose time is ahead of the clock (``now``) states the clock's time as
-    Last-Modified: RFC 9110 8.8.2.1, a server MUST NOT send one later than its Date, and
-    replaces a time in the future with the Date; the answers are built again once the
-    clock reaches the file's time."""
-    now = time.time() if now is None else now
-    ahead = cached.mtime > now
-    last_modified = formatdate(int(now), usegmt=True) if ahead else cached.last_modified
-    common = [
-        ("ETag", cached.etag_gzip if use_gzip else cached.etag),
-        ("Last-Modified", last_modified),
-        ("Cache-Control", f"public, max-age={max_age}"),
-        ("Vary", "Accept-Encoding"),
-        # public data without credentials: a reader or widget running in a browser on
-        # another site may read it (the 304 too, or a revalidated copy is unusable)
-        ("Access-Control-Allow-Origin", "*"),
-    ]
-    if link is not None:
-        common.append(("Link", link))
-    full = [*common, ("Content-Type", kind)]
-    if use_gzip:
-        full.append(("Content-Encoding", "gzip"))
-    body = cached.gzipped if use_gzip else cached.body
-    return FeedAnswer(
-        cfg,
-        cached,
-        max_age,
-        Response(200, body, full).completed(),
-        Response(304, b"", common).completed(),
-        until=cached.mtime if ahead else 0.0,
-    )
-
-
-_WEIGHT = re.compile(r"(?:^|;)\s*q\s*=\s*([0-9.]+)", re.IGNORECASE)  # a parameter named q
-
-
-@functools.lru_cache(maxsize=256)  # a handful of distinct headers in practice
-def accepts_gzip(header: str) -> bool:
-    """Whether an Accept-Encoding header allows gzip (q=0 refuses it, ``*`` stands in).
-    The weight's name is case-insensitive (RFC 9110 12.4.2): ``gzip;Q=0`` refuses too."""
-    explicit: float | None = None
-    star: float | None = None
-    for part in header.split(","):
-        coding, _, params = part.strip().partition(";")
-        q = 1.0
-        m = _WEIGHT.search(params)
-        if m:
-            try:
-                q = float(m.group(1))
-            except ValueError:
-                q = 0.0
-        coding = coding.strip().lower()
-        if coding in ("gzip", "x-gzip"):
-            explicit = q
-        elif coding == "*":
-            star = q
-    chosen = explicit if explicit is not None else star
-    return bool(chosen and chosen > 0)
-
-
-def not_modified(
-    environ: Mapping[str, Any], etags: Iterable[str], mtime: int, last_modified: str = ""
-) -> bool:
-    """RFC 9110 13.1: If-None-Match (weak comparison) wins over If-Modified-Since; a date
-    later than our clock is ignored (RFC 7232 3.3, as Apache does), unless it is the exact
-    ``last_modified`` we sent ("" while the file's time is ahead of the clock: see
-    ``file_answer``)."""
-    inm = environ.get("HTTP_IF_NONE_MATCH")
-    if inm is not None:
-        if inm in etags:  # the common case: the client sends back the one ETag it got
-            return True
-        offered = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in offered or any(e in offered for e in etags)
-    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if ims:
-        if ims == last_modified:  # sent back as it was given: no date parsing
-            return True
-        try:
-            since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError, OverflowError):  # not a date: ignored (13.1.3)
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return mtime <= since.timestamp() <= time.time()
-    return False
 
 
 class App:
@@ -337,7 +124,7 @@ class App:
         if path == cfg.websub.hub_path and cfg.websub.enabled and self._serves_hub():
             return self.hub(cfg, method, environ)
         if method not in ("GET", "HEAD"):
-            return _not_allowed("method not allowed\n", "GET, HEAD")
+            return self.other_method(method, path, environ)
         if path == "/":
             return self.index(cfg, 1, environ)
         if m := _PAGE.fullmatch(path):
@@ -356,6 +143,24 @@ class App:
         if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
         return _text(404, "not found\n")
+
+    def other_method(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
+        """A method other than GET and HEAD. A path nothing is served at is a 404 whatever
+        the method (a POST there said 405, as if something were). A published file, open
+        to every origin, answers a CORS preflight (OPTIONS): a page on another site that
+        revalidates a feed with ``If-None-Match`` sends one first, and without an answer
+        the browser never sent the GET. Anything else is a 405 naming what is allowed."""
+        try:
+            found = self.route("GET", path, environ)
+        except ScofeedError as exc:
+            found = _error(exc.http_status, exc, environ)
+        if found.status == 404:
+            return found
+        if CORS_OPEN not in found.headers:
+            return _not_allowed("method not allowed\n", "GET, HEAD")
+        if method != "OPTIONS":
+            return _not_allowed("method not allowed\n", "GET, HEAD, OPTIONS")
+        return Response(204, b"", [CORS_OPEN, *PREFLIGHT])
 
     def _feed_path(self, cfg: Config, path: str) -> tuple[str, str] | None:
         known, paths = self._feed_paths
@@ -620,6 +425,8 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
         answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
     elif path in routes.inbox_paths():  # PUT, DELETE...: the inbox takes POST alone
         return _not_allowed("POST only\n", "POST")
+    elif (found := routes.get(path, query, "")) is not None and found.status != 404:
+        return _not_allowed("method not allowed\n", "GET, HEAD")  # the actor, WebFinger...
     else:
         return None
     if answer is None:

@@ -42,7 +42,7 @@ from waitress.task import WSGITask
 from waitress.utilities import BadRequest
 
 from scofeed.errors import ServeError
-from scofeed.serve.app import Response
+from scofeed.serve.answers import Response
 
 log = logging.getLogger(__name__)
 
