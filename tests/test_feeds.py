@@ -185,6 +185,35 @@ def test_an_rfc5005_walk_over_http_reaches_every_entry_exactly_once(big, fmt):
     assert len(pages) == len({e.published.strftime("%Y-%m") for e in entry_rows.latest(store.db)})
 
 
+def test_a_json_feed_reader_paging_with_next_url_reaches_every_entry_exactly_once(big):
+    """JSON Feed pages its history with ``next_url`` (the next older page): from the
+    subscription feed to the newest month's archive page, then month by month to the
+    oldest, which has none. The archive pages hold each entry once, name no hub, and
+    never repeat a page (JSON Feed: next_url must not loop)."""
+    site, cfg, store, _ = big
+    subscription = json.loads((site.feeds / "feed.json").read_bytes())
+    assert subscription["hubs"]  # the WebSub hub of the subscription feed (its own, here)
+    months = sorted({e.published.strftime("%Y-%m") for e in entry_rows.latest(store.db)})
+    assert subscription["next_url"] == cfg.site.base_url + f"archive/{months[-1]}/feed.json"
+    seen: list[str] = []
+    pages: list[str] = []
+    url = subscription["next_url"]
+    while url:
+        assert url not in pages and url != cfg.feed_url("json")
+        body, headers = fetch(url)
+        assert headers["content-type"].startswith("application/feed+json")
+        page = json.loads(body)
+        assert page["feed_url"] == url and "hubs" not in page
+        assert page["title"].endswith(f"({months[-1 - len(pages)]})")
+        assert page["version"] == "https://jsonfeed.org/version/1.1" and page["items"]
+        seen += [item["id"] for item in page["items"]]
+        pages.append(url)
+        url = page.get("next_url")
+    store_ids = {e.id for e in entry_rows.latest(store.db)}
+    assert len(seen) == len(set(seen)) == len(store_ids) == N and set(seen) == store_ids
+    assert len(pages) == len(months)
+
+
 def test_opml_lists_every_set_once_and_its_other_formats_aside(big):
     site, cfg, store, _ = big
     body, headers = fetch(cfg.site.base_url + "feeds.opml")
@@ -220,20 +249,18 @@ def test_a_new_release_rewrites_only_the_pages_that_hold_it(big):
     write(site, N, date="2023-02-14", lang="ru", tags=[])  # an old month, in Russian
     report = run_build(cfg, store, NOW)
     assert report.new == 1
-    assert sorted(report.written) == ["archive/2023-02/atom.xml", "archive/2023-02/rss.xml"]
+    pages = ["archive/2023-02/atom.xml", "archive/2023-02/feed.json", "archive/2023-02/rss.xml"]
+    assert sorted(report.written) == pages
     # a correction of an old release: its month page again, nothing else
     write(site, 3, text="On that day the Secretariat held a corrected meeting.")
     report = run_build(cfg, store, NOW)
     month = date(2023, 1, 1) + timedelta(days=21)
     assert report.updated == 1
-    assert sorted(report.written) == [
-        f"archive/{month:%Y-%m}/atom.xml",
-        f"archive/{month:%Y-%m}/rss.xml",
-    ]
+    corrected = [f"archive/{month:%Y-%m}/{name}" for name in ("atom.xml", "feed.json", "rss.xml")]
+    assert sorted(report.written) == corrected
     after = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
     changed = {str(p.relative_to(site.feeds)) for p in after if before.get(p) != after[p]}
-    corrected = {f"archive/{month:%Y-%m}/atom.xml", f"archive/{month:%Y-%m}/rss.xml"}
-    assert changed == {"archive/2023-02/atom.xml", "archive/2023-02/rss.xml"} | corrected
+    assert changed == {*pages, *corrected}
 
 
 def test_a_release_in_a_new_month_links_the_old_newest_page_to_it(big):
@@ -242,12 +269,21 @@ def test_a_release_in_a_new_month_links_the_old_newest_page_to_it(big):
     report = run_build(cfg, store, NOW)
     newest = max(p.name for p in (site.feeds / "archive").iterdir() if p.name != "2026-11")
     assert set(report.written) == {
-        "atom.xml", "rss.xml", "feed.json",
-        "zh/atom.xml", "zh/rss.xml", "zh/feed.json",
-        "tags/security/atom.xml", "tags/security/rss.xml", "tags/security/feed.json",
-        "archive/2026-11/atom.xml", "archive/2026-11/rss.xml",
-        f"archive/{newest}/atom.xml", f"archive/{newest}/rss.xml",  # its next-archive
-    }  # fmt: skip
+        "atom.xml",
+        "rss.xml",
+        "feed.json",
+        "zh/atom.xml",
+        "zh/rss.xml",
+        "zh/feed.json",
+        "tags/security/atom.xml",
+        "tags/security/rss.xml",
+        "tags/security/feed.json",
+        "archive/2026-11/atom.xml",
+        "archive/2026-11/rss.xml",
+        "archive/2026-11/feed.json",
+        f"archive/{newest}/atom.xml",
+        f"archive/{newest}/rss.xml",  # its next-archive
+    }  # fmt: skip (JSON Feed pages link only the older page: the one before is as it was)
     old = feedparser.parse((site.feeds / f"archive/{newest}/atom.xml").read_bytes())
     rels = {link.rel: link.href for link in old.feed.links}
     assert rels["next-archive"] == cfg.site.base_url + "archive/2026-11/atom.xml"
@@ -272,7 +308,7 @@ def test_only_published_feed_paths_are_served(big):
         s.trust_env = False
         paths = ["/secret/atom.xml", "/../state/test.sqlite3", "/tags/../atom.xml",
                  "/ru/../../config.toml", "/state.json", "/ru/archive/2023-01/atom.xml",
-                 "/archive/2023-01/feed.json", "/tags/%2e%2e/atom.xml"]  # fmt: skip
+                 "/ru/archive/2023-01/feed.json", "/tags/%2e%2e/atom.xml"]  # fmt: skip
         for path in paths:  # sent as written (http.client keeps dot segments)
             assert raw_status(cfg, path) == 404, path
         ok = s.get(base + "/tags/" + "энергетика" + "/atom.xml", timeout=10)

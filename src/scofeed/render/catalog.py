@@ -28,7 +28,10 @@ from scofeed.frozen import frozen
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "zh": "中文"}
 OPML_FILE = "feeds.opml"
 ARCHIVE_DIR = "archive"
-ARCHIVE_FORMATS = ("atom", "rss")  # JSON Feed has no archive relations
+# the formats with archive pages: RFC 5005's links in Atom and RSS, JSON Feed's next_url
+# (the next older page) in JSON; only the XML formats state a complete feed (fh:complete)
+ARCHIVE_FORMATS = ("atom", "rss", "json")
+COMPLETE_FORMATS = ("atom", "rss")
 MONTH = re.compile(r"\d{4}-\d{2}")
 SELF_TYPES = {
     "atom": "application/atom+xml",
@@ -190,7 +193,7 @@ def head(
     if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:
         links = (("prev-archive", fs.archive_url(cfg, newest_month, fmt)),)
     return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links,
-                complete=complete and fmt in ARCHIVE_FORMATS,
+                complete=complete and fmt in COMPLETE_FORMATS,
                 last_withdrawal=last_withdrawal, empty_since=empty_since)  # fmt: skip
 
 

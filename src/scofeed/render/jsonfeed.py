@@ -1,5 +1,10 @@
 """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), with its WebSub ``hubs``.
 
+The feed's history is paged as JSON Feed pages it: ``next_url``, the next older page.
+The subscription feed's is the newest monthly archive page, each archive page's the
+month before it (the same pages as the Atom and RSS archives, RFC 5005's prev-archive);
+the oldest has none. Archive pages name no hub: nobody subscribes to them.
+
 An item whose release states the day of what it reports carries it in a ``_scofeed``
 extension object (JSON Feed 1.1 extensions: a key opening with an underscore, an object
 with an ``about`` URL): ``{"about": EXTENSION_ABOUT, "event_date": "YYYY-MM-DD"}``.
@@ -46,10 +51,12 @@ def render_json(entries: list[Entry], cfg: Config, head: Head) -> bytes:
         "home_page_url": site.base_url,
         "feed_url": head.self_url,
         "description": head.description,
-        "language": head.language,
-        "authors": [{"name": site.author}],
     }
-    hubs = cfg.hub_urls()
+    older = dict(head.links).get("prev-archive")
+    if older is not None:
+        doc["next_url"] = older
+    doc |= {"language": head.language, "authors": [{"name": site.author}]}
+    hubs = () if head.archive else cfg.hub_urls()
     if hubs:
         doc["hubs"] = [{"type": "WebSub", "url": u} for u in hubs]
     doc["items"] = [_item(e) for e in entries]
