@@ -6,6 +6,7 @@ stall behind busy workers, and a rebuilt feed answered in its new version."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import socket
@@ -287,6 +288,11 @@ def test_a_rebuilt_feed_is_answered_in_its_new_version(pair, site):
         store.close()
     fresh = (site.feeds / "atom.xml").read_bytes()
     assert b"Alibaba" in fresh
+    # rewritten within the second of the first build, the file's time is a second ahead
+    # (publish.write_atomic), and answers stating the clock's time expire when the clock
+    # gets there: what follows would depend on where in the second the build fell
+    past = time.time() - 10
+    os.utime(site.feeds / "atom.xml", (past, past))
 
     def get(*headers: tuple[str, str]) -> bytes:
         return exchange(pair.loop, request("GET", "/atom.xml", **dict(headers)), ["GET"])[0][0]
