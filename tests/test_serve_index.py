@@ -11,6 +11,7 @@ import lxml.html
 import pytest
 
 from scofeed import config as config_mod
+from scofeed.activitypub import documents
 from scofeed.build import build as build_feeds
 from scofeed.config import Config
 from scofeed.model import Withdrawal
@@ -193,4 +194,81 @@ def test_withdrawn_entries_leave_the_pages_and_the_languages(site):
         for offset in range(len(live)):
             assert [e.id for e in entry_rows.page(db, offset, 2, len(live))] == live[offset:][:2]
     finally:
+        store.close()
+
+
+def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
+    """``/tags/<slug>/``, where the tag's feeds are, lists the releases with that tag as
+    the index lists all of them (50 a page, then ``page/2``...), with the tag's feeds to
+    subscribe to; every tag of an entry page links there. A hashtag of the ActivityPub
+    post pointed to ``/?tag=...``, the index, which shows every release."""
+    db = served.store.db
+    tagged = ["entries/" + id_slug(e.id) for e in entry_rows.latest(db) if "security" in e.tags]
+    assert len(tagged) > PAGE_SIZE  # two pages
+    seen: list[str] = []
+    path: str | None = "/tags/security/"
+    while path is not None:
+        doc = served.doc(path)
+        assert doc.xpath("string(//main/h2)").startswith("Releases tagged security")
+        seen += [_resolve(path, h).lstrip("/") for h in doc.xpath("//ol/li/article/h3/a/@href")]
+        feeds = {_resolve(path, h) for h in doc.xpath("//aside//a/@href")}
+        own = {"/tags/security/" + name for name in ("atom.xml", "rss.xml", "feed.json")}
+        assert feeds == own | {"/"}
+        alternates = {_resolve(path, h) for h in doc.xpath('//head/link[@rel="alternate"]/@href')}
+        assert "/tags/security/atom.xml" in alternates and "/atom.xml" in alternates
+        nxt = doc.xpath('//head/link[@rel="next"]/@href')
+        path = _resolve(path, nxt[0]) if nxt else None
+    assert seen == tagged
+    canonical = served.doc("/tags/Security/").xpath('string(//link[@rel="canonical"]/@href)')
+    assert canonical == served.cfg.site.base_url + "tags/security/"  # a folded slug, served
+    for path, where in (
+        ("/tags/security", "/tags/security/"),
+        ("/tags/security/page/1", "/tags/security/"),
+    ):
+        status, headers, _ = served.get(path)
+        assert status == 301 and _resolve(path, headers["location"]) == where
+    for path in ("/tags/nope/", "/tags/security/page/3", "/tags/../atom.xml", "/tags//"):
+        assert served.get(path)[0] == 404, path
+    # an entry page links each of its tags to that tag's page
+    entry = next(e for e in entry_rows.latest(db) if "security" in e.tags)
+    page = "/entries/" + id_slug(entry.id)
+    links = served.doc(page).xpath('//a[@rel="tag"]/@href')
+    assert [_resolve(page, h) for h in links] == ["/tags/security/"]
+    # and so do the post's hashtags, to the same page (served at the site's base URL)
+    cfg = served.cfg
+    note = documents.note(cfg, entry)
+    assert [t["href"] for t in note["tag"]] == [cfg.site.base_url + "tags/security/"]
+    assert f'href="{cfg.site.base_url}tags/security/"' in note["content"]
+
+
+def test_a_tag_without_feeds_has_its_page_all_the_same(tmp_path):
+    """A tag given in a release's metadata has no feeds unless ``feeds.metadata_tags``;
+    its hashtag and the entry page link to its page, which lists its releases."""
+    (tmp_path / "sources").mkdir()
+    for i, tags in enumerate((["Youth Council"], ["Youth Council", "security"], [])):
+        (tmp_path / "sources" / f"r{i}.md").write_text(
+            f"---\ntitle: Release {i}\ndate: 2024-03-0{i + 1}\ntags: {tags}\n---\nText {i}.\n",
+            encoding="utf-8",
+        )
+    (tmp_path / "config.toml").write_text(
+        '[site]\nbase_url = "http://127.0.0.1:8080/"\nid_authority = "test.example,2026"\n'
+        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n'
+        "[limits]\nsettle = 0\n",
+        encoding="utf-8",
+    )
+    cfg = config_mod.load(tmp_path / "config.toml", [])
+    store = Store(cfg.paths.state)
+    assert build_feeds(cfg, store, NOW).new == 3
+    assert not (cfg.paths.feeds / "tags").exists()  # no tag has feeds
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    try:
+        site = Site(*server.addresses[0][:2], cfg, store)
+        doc = site.doc("/tags/youth-council/")
+        assert doc.xpath("string(//main/h2)") == "Releases tagged Youth Council"
+        assert doc.xpath("//ol/li/article/h3/a/text()") == ["Release 1", "Release 0"]
+        assert "Subscribe" not in doc.xpath("string(//aside)")
+        assert site.get("/tags/culture/")[0] == 404  # no release has it
+    finally:
+        server.stop()
         store.close()

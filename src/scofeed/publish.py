@@ -271,6 +271,13 @@ def layout(
     return Plan(sets, [], languages, meta_tags), members, months
 
 
+def lists_with(db: sqlite3.Connection, slug: str) -> list[str]:
+    """The stored tags columns (JSON lists, ``entry_rows.tag_lists``) that hold a tag of
+    this slug: what a tag's entries are found by (``entry_rows.page``, ``count``)."""
+    return [raw for raw in entry_rows.tag_lists(db)
+            if slug in {tag_slug(t) for t in json.loads(raw)}]  # fmt: skip
+
+
 # runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
 FanOut = Callable[[Config, list[list[Planned]]], Iterable[list[str]]]
 FAN_OUT_MIN = 3000  # entry renderings from which a fan-out (given) is used: a cold build

@@ -30,6 +30,7 @@ from scofeed.config import Config
 from scofeed.frozen import frozen
 from scofeed.model import Entry
 from scofeed.normalise import entry_page
+from scofeed.render.catalog import tag_set_prefix
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
@@ -108,8 +109,9 @@ class Urls:
     def object(self, entry: Entry) -> str:
         return entry_page(self.base, entry.id)
 
-    def tag(self, name: str) -> str:
-        return f"{self.base}/?tag={quote(name)}"
+    def tag(self, tag: str) -> str:
+        """The page of a tag's releases (``tags/<slug>/``, where its feeds are, if any)."""
+        return f"{self.base}/{quote(tag_set_prefix(tag))}"
 
 
 def stamp(t: datetime) -> str:
@@ -307,14 +309,13 @@ def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
     if entry.summary:
         parts.append(f"<p>{e(_clip(entry.summary, SUMMARY_MAX))}</p>")
     parts.append(f'<p><a href="{e(link)}">{e(link)}</a></p>')
-    tags = [hashtag(t) for t in entry.tags if hashtag(t)]
+    tags = [(hashtag(t), urls.tag(t)) for t in entry.tags if hashtag(t)]
     if tags:
         parts.append(
             "<p>"
             + " ".join(
-                f'<a href="{e(urls.tag(t))}" class="mention hashtag" rel="tag">'
-                f"#<span>{e(t)}</span></a>"
-                for t in tags
+                f'<a href="{e(page)}" class="mention hashtag" rel="tag">#<span>{e(name)}</span></a>'
+                for name, page in tags
             )
             + "</p>"
         )
@@ -338,7 +339,7 @@ def note(cfg: Config, entry: Entry) -> dict[str, Any]:
         "content": body,
         "contentMap": {entry.language: body},
         "tag": [
-            {"type": "Hashtag", "href": urls.tag(hashtag(t)), "name": "#" + hashtag(t)}
+            {"type": "Hashtag", "href": urls.tag(t), "name": "#" + hashtag(t)}
             for t in entry.tags
             if hashtag(t)
         ],

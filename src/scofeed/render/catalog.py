@@ -113,9 +113,14 @@ def language_set(cfg: Config, language: str) -> FeedSet:
                    title_language=language if own_title else None)  # fmt: skip
 
 
+def tag_set_prefix(tag: str) -> str:
+    """A tag's folder, of its feeds (when it has some) and of its page (``serve``)."""
+    return f"tags/{tag_slug(tag)}/"
+
+
 def tag_set(cfg: Config, tag: str) -> FeedSet:
     slug = tag_slug(tag)
-    return FeedSet(f"tag:{slug}", f"{cfg.site.title}: {tag}", f"tags/{slug}/", tag=tag,
+    return FeedSet(f"tag:{slug}", f"{cfg.site.title}: {tag}", tag_set_prefix(tag), tag=tag,
                    description=f"{cfg.site.description} Tag: {tag}.")  # fmt: skip
 
 

@@ -8,6 +8,7 @@ is ever mapped onto the filesystem, so path traversal has nowhere to go and gets
     /atom.xml /rss.xml /feed.json   the published feed files (configured formats)
     /                               index: newest entries, every feed, OPML link
     /page/<n>                       older entries, 50 a page (404 past the last)
+    /tags/<slug>/ (/page/<n>)       the releases with a tag, paged the same way
     /entries/<slug>                 one entry (the link of releases without a URL)
     /healthz                        JSON; 503 when the last scan failed
     /websub ([websub] hub_path)     POST: WebSub subscription requests (verified by

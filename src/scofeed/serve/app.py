@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from scofeed import websub
 from scofeed.activitypub.routes import Answer, Routes
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import FEED_FILES, Config, tag_slug
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
-from scofeed.publish import last_change, published_sets
+from scofeed.publish import last_change, lists_with, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
 from scofeed.serve.answers import (
@@ -37,7 +37,14 @@ from scofeed.serve.answers import (
     file_answer,
     not_modified,
 )
-from scofeed.serve.pages import PAGE_SIZE, Page, entry_html, index_html, withdrawn_html
+from scofeed.serve.pages import (
+    PAGE_SIZE,
+    Page,
+    entry_html,
+    index_html,
+    tag_html,
+    withdrawn_html,
+)
 from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import status as status_rows
@@ -47,6 +54,8 @@ log = logging.getLogger(__name__)
 
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
+# a tag's page: /tags/<slug>/, /tags/<slug>/page/<n> (and /tags/<slug>, redirected)
+_TAG_PAGE = re.compile(r"/tags/([^\W_][\w-]{0,63})(/(?:page/([1-9][0-9]{0,8}))?)?")
 _HTML_TYPE = "text/html; charset=utf-8"
 # a feed path: optional folders of letters, digits (any script), '-' and '_', a file name;
 # never '.', '..' or an empty segment. It is served only when the publisher recorded it.
@@ -131,6 +140,12 @@ class App:
             return self.index(cfg, int(m.group(1)), environ)
         if path == "/healthz":
             return self.health(cfg)
+        if path.startswith("/tags/") and (m := _TAG_PAGE.fullmatch(_decoded(path))):
+            slug, rest, number = m.groups()
+            if not rest or number == "1":  # the page's own address ends with a slash
+                where = f"{quote(slug)}/" if not rest else "../"
+                return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE)])
+            return self.tag_page(cfg, slug, int(number or 1), environ)
         feed = self._feed_path(cfg, path)
         if feed is not None:
             return self.feed(cfg, *feed, environ)
@@ -314,6 +329,25 @@ class App:
             response.headers.append(("Link", self.activitypub.alternate_link()))
         return response
 
+    def tag_page(self, cfg: Config, slug: str, number: int, environ: Mapping[str, Any]) -> Response:
+        """Page ``number`` of a tag's releases (the slug as written or folded: ``Security``
+        for ``security``), with its feeds when it has some. A tag no published release
+        has and that has no feeds is a 404, as a page past the last."""
+        wanted = tag_slug(slug)
+        db = self.store.db
+        lists = lists_with(db, wanted)
+        sets = published_sets(cfg, self.store)
+        fs = next((s for s in sets if s.tag is not None and tag_slug(s.tag) == wanted), None)
+        if fs is None and not lists:
+            return _text(404, "no release has that tag\n")
+        total = entry_rows.count(db, lists)
+        page = Page.of(number, total)
+        if number > page.count:
+            return _text(404, f"no page {number}: the tag has {page.count}\n")
+        entries = entry_rows.page(db, page.offset, PAGE_SIZE, total, lists)
+        name = fs.tag if fs is not None and fs.tag else _tag_named(lists[0], wanted)
+        return _page(environ, tag_html(cfg, name, fs, entries, page), cfg)
+
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
         e = entry_rows.get(self.store.db, slug)  # UnknownEntry: a 404
         if id_slug(e.id) != slug:  # the slug matched as the end of a longer one
@@ -358,14 +392,23 @@ class App:
         return Response(503 if status == "failing" else 200, data, headers)
 
 
-def _published_path(path: str) -> str | None:
-    """The path under feeds/ a request names, or None when it cannot be a feed. WSGI
-    hands the path as latin-1 text of its bytes: a tag folder in another script is
-    UTF-8 underneath."""
+def _tag_named(tags: str, slug: str) -> str:
+    """The tag of this slug in a stored tags column (a JSON list), as a release gave it."""
+    return next(t for t in json.loads(tags) if tag_slug(t) == slug)
+
+
+def _decoded(path: str) -> str:
+    """The request path as text: WSGI hands it as latin-1 text of its bytes, and a tag
+    folder in another script is UTF-8 underneath ("" when it is not UTF-8)."""
     try:
-        rel = path.encode("latin-1").decode("utf-8").removeprefix("/")
+        return path.encode("latin-1").decode("utf-8")
     except UnicodeError:
-        return None
+        return ""
+
+
+def _published_path(path: str) -> str | None:
+    """The path under feeds/ a request names, or None when it cannot be a feed."""
+    rel = _decoded(path).removeprefix("/")
     return rel if _FEED_PATH.fullmatch(rel) and ".." not in rel else None
 
 

@@ -1,5 +1,6 @@
 """The HTML pages: the index (newest entries, paged through the whole archive; every
-feed) and one page per entry (with the feeds it is in). Pure: data in, markup out;
+feed), each tag's releases (paged the same way; its feeds) and one page per entry (with
+the feeds it is in). Pure: data in, markup out;
 every text and attribute is escaped."""
 
 from __future__ import annotations
@@ -7,13 +8,21 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from scofeed.config import Config
+from scofeed.config import Config, tag_slug
 from scofeed.model import Entry
 from scofeed.normalise import entry_page, id_slug
 from scofeed.render import CONTENT_TYPES
-from scofeed.render.catalog import LANGUAGE_NAMES, OPML_FILE, FeedSet, main_set, sets_of
+from scofeed.render.catalog import (
+    LANGUAGE_NAMES,
+    OPML_FILE,
+    FeedSet,
+    main_set,
+    sets_of,
+    tag_set_prefix,
+)
 from scofeed.render.links import absolute_links
 
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
@@ -176,17 +185,6 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
     (``sets``: the sets of feeds as published).
     Page 1 is the site root; page n > 1 is ``page/n``, so links are relative to it."""
     root = "" if page.number == 1 else "../"
-    prev_href = None if page.number == 1 else ("../" if page.number == 2 else str(page.number - 1))
-    next_href = None
-    if page.number < page.count:
-        next_href = f"page/{page.number + 1}" if page.number == 1 else str(page.number + 1)
-    base = cfg.site.base_url.rstrip("/") + "/"
-    canonical = base if page.number == 1 else f"{base}page/{page.number}"
-    rels = f'<link rel="canonical" href="{_e(canonical)}">\n' + "".join(
-        f'<link rel="{rel}" href="{_e(href)}">\n'
-        for rel, href in (("prev", prev_href), ("next", next_href))
-        if href is not None
-    )
     main = main_set(cfg)
     subscribe = "".join(
         f'<li><a href="{_e(root + main.path(f))}">{FORMAT_LABELS[f]}</a>: '
@@ -201,18 +199,64 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
         + f'<p{w}><a href="{root}{OPML_FILE}">All feeds as OPML</a> '
         "(import every feed into a reader at once)</p>\n"
     )
-    items = "".join(_index_item(cfg, e, root) for e in entries)
     heading = "Latest releases" if page.number == 1 else f"Releases, page {page.number}"
     title = cfg.site.title if page.number == 1 else f"{cfg.site.title} - page {page.number}"
+    return _listing(cfg, entries, page, root, "", title, heading, feeds)
+
+
+def tag_html(cfg: Config, tag: str, fs: FeedSet | None, entries: list[Entry], page: Page) -> str:
+    """Page ``page.number`` of the releases with ``tag``, newest first, as the index shows
+    them, and the tag's feeds (``fs``: its set) when it has some. Page 1 is
+    ``tags/<slug>/`` (where the tag's feeds are), page n > 1 ``tags/<slug>/page/n``."""
+    root = "../../" if page.number == 1 else "../../../"
+    w = _words(cfg.site.language)
+    feeds = (
+        f"<h2{w}>Subscribe to this tag</h2>\n<p>{_feed_links(cfg, fs, root)}</p>\n" if fs else ""
+    )
+    feeds += f'<p{w}><a href="{root}">All releases</a></p>\n'
+    heading = f"Releases tagged {_e(tag)}" + (f", page {page.number}" if page.number > 1 else "")
+    title = f"{tag} - {cfg.site.title}" + (f" - page {page.number}" if page.number > 1 else "")
+    sets = (fs,) if fs else ()
+    return _listing(cfg, entries, page, root, tag_set_prefix(tag), title, heading, feeds, sets)
+
+
+def _listing(
+    cfg: Config,
+    entries: list[Entry],
+    page: Page,
+    root: str,
+    folder: str,
+    title: str,
+    heading: str,
+    aside: str,
+    feeds: tuple[FeedSet, ...] = (),
+) -> str:
+    """A page of entries at ``folder`` under the site root (page n > 1 at
+    ``folder/page/n``; ``root`` leads back to the site root): the entries, links to the
+    pages either side, ``aside`` (already markup), and autodiscovery of the main feeds
+    and ``feeds``."""
+    prev_href = None if page.number == 1 else ("../" if page.number == 2 else str(page.number - 1))
+    next_href = None
+    if page.number < page.count:
+        next_href = f"page/{page.number + 1}" if page.number == 1 else str(page.number + 1)
+    base = cfg.site.base_url.rstrip("/") + "/" + quote(folder)
+    canonical = base if page.number == 1 else f"{base}page/{page.number}"
+    rels = f'<link rel="canonical" href="{_e(canonical)}">\n' + "".join(
+        f'<link rel="{rel}" href="{_e(href)}">\n'
+        for rel, href in (("prev", prev_href), ("next", next_href))
+        if href is not None
+    )
+    w = _words(cfg.site.language)
+    items = "".join(_index_item(cfg, e, root) for e in entries)
     return (
-        _head(cfg, title, root, rels)
+        _head(cfg, title, root, rels, feeds)
         + f"<header>\n<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
         + "</header>\n<main>\n"
         + f"<h2{w}>{heading}</h2>\n"
         + (f'<ol class="entries">\n{items}</ol>\n' if items else f"<p{w}>No releases yet.</p>\n")
         + _pager(page, prev_href, next_href, w)
         + "</main>\n<aside>\n"
-        + feeds
+        + aside
         + "</aside>\n</body>\n</html>\n"
     )
 
@@ -259,13 +303,25 @@ def withdrawn_html(cfg: Config, e: Entry) -> str:
     )
 
 
+def _tag_links(tags: tuple[str, ...]) -> str:
+    """An entry's tags, each linked to its page (a tag with no letter or digit has none)."""
+    return ", ".join(
+        f'<a href="../{_e(quote(tag_set_prefix(t)))}" rel="tag">{_e(t)}</a>'
+        if tag_slug(t)
+        else _e(t)
+        for t in tags
+    )
+
+
 def entry_html(cfg: Config, e: Entry) -> str:
     """An entry's page: its title, dates, author and text in its language; the page's
     own words (Event date, Tags, Original) in English, marked so inside an entry in
     another language; the site's author in the site's language."""
     site = _words(e.language)  # the words' lines, inside the article
     original = f'<p{site}>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
-    tags = f"<p{site}>Tags: {_e(', '.join(e.tags))}</p>\n" if e.tags else ""
+    # the feeds this entry is in: its language's, and each of its tags' that has one
+    own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
+    tags = f"<p{site}>Tags: {_tag_links(e.tags)}</p>\n" if e.tags else ""
     updated = (
         f' (updated <time datetime="{_stamp(e.updated)}">{_day(cfg, e.updated)}</time>)'
         if e.updated != e.published
@@ -286,8 +342,6 @@ def entry_html(cfg: Config, e: Entry) -> str:
     # the release's own page when it has one (an official page), else this one
     own_page = e.url or entry_page(cfg.site.base_url, e.id)
     canonical = f'<link rel="canonical" href="{_e(own_page)}">\n'
-    # the feeds this entry is in: its language's, and each of its tags' that has one
-    own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     feeds = (
         f'<nav aria-labelledby="in-feeds">\n<h2 id="in-feeds"{_words(cfg.site.language)}>'
         "Feeds with this release</h2>\n" + _feed_list(cfg, own, "../") + "</nav>\n"

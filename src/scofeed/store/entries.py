@@ -536,14 +536,11 @@ def newest(
 ) -> list[tuple[str, str]]:
     """(id, stamp) of the newest published entries, of one language, or whose tags
     column is one of ``tags`` (the stored JSON lists)."""
-    where, params = [_LIVE], []
+    where, params = _of_lists(tags)
     if language is not None:
-        where.append("language = ?")
-        params.append(language)
-    if tags is not None:
-        where.append(f"tags IN ({', '.join('?' * len(tags))})")
-        params += tags
-    sql = f"SELECT id, {_STAMP} FROM entries WHERE {' AND '.join(where)} {_ORDER} LIMIT ?"
+        where += " AND language = ?"
+        params = [*params, language]
+    sql = f"SELECT id, {_STAMP} FROM entries WHERE {_LIVE}{where} {_ORDER} LIMIT ?"
     return [(r[0], r[1]) for r in db.execute(sql, [*params, limit])]
 
 
@@ -565,21 +562,37 @@ def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:
     return out
 
 
-def page(db: sqlite3.Connection, offset: int, limit: int, total: int | None = None) -> list[Entry]:
-    """One page of the newest-first order of ``latest`` (withdrawn entries left out).
-    The offset is walked in the entries_live_by_date index alone (rowids), and only the
-    page's rows are read; given the ``total`` (``count``), a page in the older half is
-    counted from the oldest end, so the last page of 30,000 costs what the first does."""
+def _of_lists(tags: list[str] | None) -> tuple[str, list[str]]:
+    """The condition (and its parameters) on the tags column being one of ``tags`` (the
+    stored JSON lists, ``tag_lists``); none for None."""
+    if tags is None:
+        return "", []
+    return f" AND tags IN ({', '.join('?' * len(tags))})", tags
+
+
+def page(
+    db: sqlite3.Connection,
+    offset: int,
+    limit: int,
+    total: int | None = None,
+    tags: list[str] | None = None,
+) -> list[Entry]:
+    """One page of the newest-first order of ``latest`` (withdrawn entries left out), of
+    every entry or of those whose tags column is one of ``tags``. The offset is walked
+    in the entries_live_by_date index alone (rowids), and only the page's rows are
+    read; given the ``total`` (``count``), a page in the older half is counted from the
+    oldest end, so the last page of 30,000 costs what the first does."""
     newest_first = "ORDER BY published_ts DESC, id DESC"
     order = newest_first
     if total is not None and offset > total // 2:  # counted from the oldest end
         order = "ORDER BY published_ts, id"
         offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
+    where, params = _of_lists(tags)
     sql = (
-        f"SELECT {_READ} FROM entries WHERE rowid IN "
-        f"(SELECT rowid FROM entries WHERE {_LIVE} {order} LIMIT ? OFFSET ?) {newest_first}"
+        f"SELECT {_READ} FROM entries WHERE rowid IN (SELECT rowid FROM entries "
+        f"WHERE {_LIVE}{where} {order} LIMIT ? OFFSET ?) {newest_first}"
     )
-    return [from_row(r) for r in db.execute(sql, (limit, offset))]
+    return [from_row(r) for r in db.execute(sql, (*params, limit, offset))]
 
 
 def languages(db: sqlite3.Connection) -> list[str]:
@@ -610,9 +623,13 @@ def get(db: sqlite3.Connection, key: str) -> Entry:
     return from_row(row)
 
 
-def count(db: sqlite3.Connection) -> int:
-    """How many entries are published (withdrawn ones not counted)."""
-    return int(db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}").fetchone()[0])
+def count(db: sqlite3.Connection, tags: list[str] | None = None) -> int:
+    """How many entries are published (withdrawn ones not counted), of all or of those
+    whose tags column is one of ``tags``."""
+    where, params = _of_lists(tags)
+    return int(
+        db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}{where}", params).fetchone()[0]
+    )
 
 
 # -- withdrawals -------------------------------------------------------------------------
