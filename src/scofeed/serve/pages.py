@@ -248,9 +248,12 @@ def _listing(
     )
     w = _words(cfg.site.language)
     items = "".join(_index_item(cfg, e, root) for e in entries)
+    site = _e(cfg.site.title)
+    if page.number > 1 or folder:  # the way home, from anywhere but the site root
+        site = f'<a href="{root}">{site}</a>'
     return (
         _head(cfg, title, root, rels, feeds)
-        + f"<header>\n<h1>{_e(cfg.site.title)}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
+        + f"<header>\n<h1>{site}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
         + "</header>\n<main>\n"
         + f"<h2{w}>{heading}</h2>\n"
         + (f'<ol class="entries">\n{items}</ol>\n' if items else f"<p{w}>No releases yet.</p>\n")
