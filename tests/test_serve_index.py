@@ -210,6 +210,7 @@ def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
     while path is not None:
         doc = served.doc(path)
         assert doc.xpath("string(//main/h2)").startswith("Releases tagged security")
+        assert _resolve(path, doc.xpath("string(//header/h1/a/@href)")) == "/"  # home
         seen += [_resolve(path, h).lstrip("/") for h in doc.xpath("//ol/li/article/h3/a/@href")]
         feeds = {_resolve(path, h) for h in doc.xpath("//aside//a/@href")}
         own = {"/tags/security/" + name for name in ("atom.xml", "rss.xml", "feed.json")}
