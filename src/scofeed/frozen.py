@@ -13,7 +13,7 @@ the class the others, written once here, that behave as the compiled ones:
 
 Two kinds, by how often the class is made:
 
-- ``@frozen`` (the config's sections, reports, plans): one compiled method, ``__init__``,
+- ``@frozen`` (the config's sections, feed sets, plans): one compiled method, ``__init__``,
   whose every field goes through the ``__setattr__`` written here (~0.2 us a field);
 - ``@frozen(many=True)`` (releases, entries, the store's rows: made by the ten thousand
   in a cold build): three, a frozen dataclass's own ``__init__``, ``__setattr__`` and

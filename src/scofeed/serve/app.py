@@ -1,4 +1,5 @@
-"""The WSGI app: routing, the feed files (their answers are ``serve.answers``'), health.
+"""The WSGI app: routing, the published files (their answers: ``serve.answers``), the
+HTML pages (``serve.pages``) and health.
 
 The routes are listed in ``scofeed.serve``. An error raised while answering becomes
 its ``ScofeedError.http_status`` here, in ``App.__call__`` and nowhere else (a 5xx never
