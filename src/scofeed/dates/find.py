@@ -13,9 +13,9 @@ from datetime import date
 from scofeed.dates.forms import (
     FULLWIDTH,
     FULLWIDTH_DIGITS,
-    RELATIVE,
     FoundDate,
     relative,
+    relative_pattern,
     resolve,
     with_time,
 )
@@ -58,9 +58,9 @@ def find_dates(
         where = relative_starts(text, image) if windowed else None
         relatives: list[re.Match[str]] = []
         if where is None:
-            relatives.extend(RELATIVE.finditer(text))
-        else:
-            scan(RELATIVE, text, where, relatives)
+            relatives.extend(relative_pattern().finditer(text))
+        elif where:  # no place a relative date may begin: not even compiled
+            scan(relative_pattern(), text, where, relatives)
         for m in relatives:
             gap = re.match(r"[\s,]*", text[m.end() :])
             if gap is not None and m.end() + gap.end() in starts:
@@ -104,7 +104,7 @@ def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:
     rest = line
     for h in reversed(hits):
         rest = rest[: h.position] + " " + rest[h.position + len(h.text) :]
-    rest = RELATIVE.sub(" ", rest)
+    rest = relative_pattern().sub(" ", rest)
     rest = re.sub(r"(?i)\b(?:updated|published|date|at|года|г)\b", " ", rest)
     rest = re.sub(r"\d{1,2}[:：]\d\d", " ", rest)
     return not re.search(r"[^\W\d_]", rest)

@@ -20,6 +20,7 @@ does, a line in ``scofeed.dates.windowed.matches``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable
 from contextlib import suppress
@@ -135,11 +136,12 @@ FORMS: list[tuple[str, Form]] = [
     ),
 ]
 
-# Compiled on first use: the forms tried only on text that is not ASCII (Russian, Chinese;
-# see ``scofeed.dates.windowed``), never compiled for a corpus in English (~1.6 ms at
-# start-up). The others are compiled at import, once before a build's workers fork.
-_LATER = frozenset({"zh", "zh-numerals", "ru"})
-_COMPILED = {name: re.compile(*form) for name, form in FORMS if name not in _LATER}
+# Each form is compiled on first use, where a text may hold it (``scofeed.dates.windowed``
+# tries a form only there): a corpus in English never compiles the Russian and Chinese
+# forms, and a one-shot build of the seed neither these nor the month-day form (~5 ms of
+# its start-up, Python's regex compiler being Python). A cold build's workers compile
+# what they use after the fork, ~10 ms each, against seconds of work.
+_COMPILED: dict[str, re.Pattern[str]] = {}
 NAMES = tuple(name for name, _form in FORMS)
 
 
@@ -174,16 +176,22 @@ RU_WEEKDAYS = ("понедельник", "вторник", "сред", "четв
 ZH_RELATIVE = ("今天", "今日", "昨天", "昨日", "明天", "明日")
 ZH_WEEK = ("周", "星期", "礼拜")
 ZH_WHEN = ("上", "下", "本")
-RELATIVE = re.compile(
+_RELATIVE = (
     rf"(?<!\w)(?P<off>today|yesterday|tomorrow|{'|'.join(RU_RELATIVE)})(?!\w)"
     rf"|(?P<zoff>{'|'.join(ZH_RELATIVE)})"
     r"|(?<!\w)(?:(?P<when>last|next|this|past|on)\s+)?"
     r"(?P<wday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!\w)"
     r"|(?<!\w)(?:(?P<rwhen>прошл\w*|следующ\w*|в|во)\s+)?"
     rf"(?P<rwday>{'|'.join(RU_WEEKDAYS)})[а-я]*"
-    rf"|(?P<zwhen>{'|'.join(ZH_WHEN)})?(?:{'|'.join(ZH_WEEK)})(?P<zwday>[一二三四五六日天])",
-    re.IGNORECASE,
+    rf"|(?P<zwhen>{'|'.join(ZH_WHEN)})?(?:{'|'.join(ZH_WEEK)})(?P<zwday>[一二三四五六日天])"
 )
+
+
+@functools.cache
+def relative_pattern() -> re.Pattern[str]:
+    """The relative forms (today, on Thursday, вчера, 周四), compiled on first use as the
+    absolute ones are: a text names a weekday far less often than it states a date."""
+    return re.compile(_RELATIVE, re.IGNORECASE)
 
 
 class FoundDate(NamedTuple):

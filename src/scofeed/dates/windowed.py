@@ -12,9 +12,6 @@ import re
 
 from scofeed.dates.forms import NAMES, RU_RELATIVE, RU_WEEKDAYS, ZH_RELATIVE, ZH_WEEK, pattern
 
-_ISO, _DOTTED, _DAY_MONTH, _MONTH_DAY = (
-    pattern(name) for name in ("iso", "dotted", "day-month", "month-day")
-)
 _DIGITS = re.compile(r"\d\d*")  # as \d+, but the engine then scans for the first \d fast
 _DIGIT_MARKS = bytes(b"0"[0] if 48 <= b <= 57 else b" "[0] for b in range(256))
 _AT_DIGITS = frozenset({"dotted", "day-month"})  # open with a day after a non-digit
@@ -247,12 +244,14 @@ def matches(text: str, windowed: bool, image: str | None = None) -> list[re.Matc
         # The dotted form's day is its whole digit run (a digit cannot open it after
         # another) and a dot follows it: only those runs are tried.
         if years and "-" in text:
-            scan(_ISO, text, years, out)
+            scan(pattern("iso"), text, years, out)
         if days:
             if dotted:
-                scan(_DOTTED, text, dotted, out)
-            scan(_DAY_MONTH, text, days, out)
-            scan(_MONTH_DAY, text, _month_day_starts(text, days), out)
+                scan(pattern("dotted"), text, dotted, out)
+            scan(pattern("day-month"), text, days, out)
+            month_days = _month_day_starts(text, days)
+            if month_days:  # a month's name before a day: the pattern is compiled then
+                scan(pattern("month-day"), text, month_days, out)
         return out
     for name in NAMES:
         if name == "iso":
@@ -264,7 +263,9 @@ def matches(text: str, windowed: bool, image: str | None = None) -> list[re.Matc
         elif not days:
             continue  # every other form holds a day
         elif name == "month-day":
-            scan(pattern(name), text, _month_day_starts(text, days), out)
+            month_days = _month_day_starts(text, days)
+            if month_days:
+                scan(pattern(name), text, month_days, out)
         elif name in _AT_DIGITS:
             needs = _NEEDS.get(name)
             if needs is None or needs in text:
