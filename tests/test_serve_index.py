@@ -21,6 +21,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import PAGE_SIZE, clip
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 from tests.multilingual import TAGS, write_releases
 from tests.test_serve import NOW
 
@@ -187,7 +188,7 @@ def test_withdrawn_entries_leave_the_pages_and_the_languages(site):
         assert entry_rows.languages(db) == ["en", "ru", "zh"] and zh
         with store.transaction() as tx:
             for entry_id in zh:
-                entry_rows.withdraw(tx, entry_id, Withdrawal(NOW, "test"))
+                withdrawal_rows.withdraw(tx, entry_id, Withdrawal(NOW, "test"))
         live = [e.id for e in entry_rows.latest(db)]
         assert entry_rows.languages(db) == ["en", "ru"]
         assert entry_rows.count(db) == len(live) == 7 - len(zh)  # the seed and 6

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from scofeed.build import build
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -65,8 +66,8 @@ def test_every_read_of_entries_goes_through_an_index(site):
         entry_rows.page(db, total - 2, 3, total)
         entry_rows.by_ids(db, [some.id])
         entry_rows.get(db, some.id)
-        entry_rows.withdrawn(db, NOW)
-        entry_rows.count_withdrawn(db)
+        withdrawal_rows.withdrawn(db, NOW)
+        withdrawal_rows.count_withdrawn(db)
         # an identity and a URL key that are no entry's: every lookup runs
         entry_rows.find_match(db, "new.json", "key:nothing", "https://example.org/x", "fp0")
 

@@ -30,6 +30,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.websub import Hub, hub, receive
 from scofeed.withdraw import restore, withdraw
 from websub_subscriber import Subscriber
@@ -231,7 +232,7 @@ def test_a_release_first_seen_withdrawn_is_published_when_released(site, receive
     path.write_text(SECOND.replace("tags:", "withdrawn: true\ntags:"), encoding="utf-8")
     cfg, store = site.config(), site.store()
     build(cfg, store, NOW)
-    (e,) = entry_rows.withdrawn(store.db)
+    (e,) = withdrawal_rows.withdrawn(store.db)
     if how == "metadata":
         path.write_text(SECOND, encoding="utf-8")
         build(cfg, store, NOW + timedelta(hours=1))

@@ -43,6 +43,7 @@ from scofeed.normalise import (
 )
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.entries import Known, Match
 
 
@@ -120,7 +121,7 @@ def ingest_one(
         entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
         if release.withdrawn:  # never published: stored withdrawn, nothing to retract
             w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
-            entry_rows.withdraw(db, entry.id, w, announced=False)
+            withdrawal_rows.withdraw(db, entry.id, w, announced=False)
             return Change(replace(entry, withdrawal=w), "withdrawn"), 0
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
@@ -207,11 +208,11 @@ def ingest_one(
     kind, event = "updated", "release.updated"
     if flip == "withdraw":
         w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
-        entry_rows.withdraw(db, revised.id, w)
+        withdrawal_rows.withdraw(db, revised.id, w)
         revised = replace(revised, withdrawal=w)
         kind, event = "withdrawn", "release.withdrawn"
     elif flip == "restore":
-        first = entry_rows.restore(db, revised.id)  # never announced: this publishes it
+        first = withdrawal_rows.restore(db, revised.id)  # never announced: this publishes it
         kind, event = "restored", "release.published" if first else "release.restored"
     elif match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
         return Change(revised, "updated"), 0

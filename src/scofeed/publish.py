@@ -51,6 +51,7 @@ from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
 from scofeed.render.opml import render_opml
 from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.entries import Month
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def tombstones(cfg: Config, store: Store, now: datetime) -> list[Entry]:
     """The withdrawn entries whose tombstones the Atom feeds still carry at ``now``."""
     if cfg.feeds.tombstone_days == 0:
         return []
-    return entry_rows.withdrawn(store.db, now - timedelta(days=cfg.feeds.tombstone_days))
+    return withdrawal_rows.withdrawn(store.db, now - timedelta(days=cfg.feeds.tombstone_days))
 
 
 # set key -> (id, stamp) of its newest entries, newest first
@@ -164,7 +165,7 @@ def plan(
 ) -> list[Planned]:
     """Every file with its key: the sets' subscription feeds from their newest entries'
     stamps, the main set's archive pages from each month's version, and the tombstones
-    still shown. ``withdrawals`` (``entry_rows.withdrawals``) give each set's latest
+    still shown. ``withdrawals`` (``withdrawal_rows.withdrawals``) give each set's latest
     withdrawal, which a subscription feed's date never precedes (in its head and its
     key). A subscription feed with neither entries nor a withdrawal is dated by when it
     was first published so: ``empty_since`` (``feedfiles.empty_since``), else ``now``,
@@ -317,7 +318,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     now = now or datetime.now(UTC)
     withdrawn = tombstones(cfg, store, now)
     p, members, months = layout(cfg, db, withdrawn)
-    files = plan(cfg, p.sets, members, months, withdrawn, entry_rows.withdrawals(db),
+    files = plan(cfg, p.sets, members, months, withdrawn, withdrawal_rows.withdrawals(db),
                  feedfiles.empty_since(db), now)  # fmt: skip
     root = cfg.paths.feeds
     if root.exists() and not root.is_dir():  # else each file failed "Not a directory"

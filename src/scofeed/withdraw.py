@@ -29,6 +29,7 @@ from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def withdraw(
         if entry.withdrawal is not None:
             return Outcome(entry, changed=False)
         w = Withdrawal(now.replace(microsecond=0), clean_reason(reason), "cli")
-        entry_rows.withdraw(db, entry.id, w)
+        withdrawal_rows.withdraw(db, entry.id, w)
         entry = replace(entry, withdrawal=w)
         queued = plan(db, entry, "release.withdrawn") if plan else 0
     written = publish_feeds(cfg, store, now)
@@ -80,7 +81,7 @@ def restore(
         entry = entry_rows.get(db, key)
         if entry.withdrawal is None:
             return Outcome(entry, changed=False)
-        first = entry_rows.restore(db, entry.id)  # never announced: this publishes it
+        first = withdrawal_rows.restore(db, entry.id)  # never announced: this publishes it
         entry = replace(entry, withdrawal=None)
         event = "release.published" if first else "release.restored"
         queued = plan(db, entry, event) if plan else 0

@@ -11,6 +11,7 @@ from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, count, load_config, open_store, report_pings
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
+from scofeed.store import withdrawals as withdrawal_rows
 
 SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
 
@@ -86,7 +87,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args, existing=True)
     if args.withdrawn:
-        for e in entry_rows.withdrawn(store.db)[: args.limit]:
+        for e in withdrawal_rows.withdrawn(store.db)[: args.limit]:
             w = e.withdrawal
             assert w is not None
             print(f"{e.id}\t{w.at.isoformat()}\t{e.title}\t{w.reason}")

@@ -12,10 +12,10 @@ from scofeed.cli.common import Subparsers, command, load_config_file, open_store
 from scofeed.config import Config
 from scofeed.config.redact import no_credentials, safe_url
 from scofeed.errors import StoreError, shown
-from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
+from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.status import EndpointStatus, iso
 
 DAY = 86400
@@ -155,7 +155,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     if cfg.activitypub.enabled:
         print(activitypub_summary(db))
-    withdrawn = entry_rows.count_withdrawn(db)
+    withdrawn = withdrawal_rows.count_withdrawn(db)
     if withdrawn:
         print(f"\nwithdrawn entries: {withdrawn} (scofeed list --withdrawn)")
     print()

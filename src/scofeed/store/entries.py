@@ -19,7 +19,7 @@ _COLUMNS = (
     "date_source, first_seen, event_date"
 )
 # what a read selects: the columns above and the withdrawal, if any
-_READ = _COLUMNS + ", withdrawn_at, withdrawn_reason, withdrawn_by"
+READ = _COLUMNS + ", withdrawn_at, withdrawn_reason, withdrawn_by"
 _LIVE = "withdrawn_at IS NULL"  # entries in the feeds (not withdrawn)
 
 
@@ -494,7 +494,7 @@ def _withdrawal(row: sqlite3.Row) -> Withdrawal | None:
 def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
     """Newest first: by published date, then by id so the order is total and stable.
     Withdrawn entries are left out (they are in no feed, index or list)."""
-    sql = f"SELECT {_READ} FROM entries WHERE {_LIVE} ORDER BY published_ts DESC, id DESC"
+    sql = f"SELECT {READ} FROM entries WHERE {_LIVE} ORDER BY published_ts DESC, id DESC"
     params: tuple[int, ...] = ()
     if limit is not None:
         sql += " LIMIT ?"
@@ -557,7 +557,7 @@ def by_ids(db: sqlite3.Connection, ids: list[str]) -> dict[str, Entry]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        for r in db.execute(f"SELECT {_READ} FROM entries WHERE id IN ({marks})", chunk):
+        for r in db.execute(f"SELECT {READ} FROM entries WHERE id IN ({marks})", chunk):
             out[r["id"]] = from_row(r)
     return out
 
@@ -589,7 +589,7 @@ def page(
         offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
     where, params = _of_lists(tags)
     sql = (
-        f"SELECT {_READ} FROM entries WHERE rowid IN (SELECT rowid FROM entries "
+        f"SELECT {READ} FROM entries WHERE rowid IN (SELECT rowid FROM entries "
         f"WHERE {_LIVE}{where} {order} LIMIT ? OFFSET ?) {newest_first}"
     )
     return [from_row(r) for r in db.execute(sql, (*params, limit, offset))]
@@ -612,10 +612,10 @@ def languages(db: sqlite3.Connection) -> list[str]:
 
 def get(db: sqlite3.Connection, key: str) -> Entry:
     """An entry by its full id or by the slug at the end of it, withdrawn or not."""
-    row = db.execute(f"SELECT {_READ} FROM entries WHERE id = ?", (key,)).fetchone()
+    row = db.execute(f"SELECT {READ} FROM entries WHERE id = ?", (key,)).fetchone()
     if row is None and key and "/" not in key and ":" not in key:
         row = db.execute(
-            f"SELECT {_READ} FROM entries WHERE id LIKE ? ESCAPE '\\'",
+            f"SELECT {READ} FROM entries WHERE id LIKE ? ESCAPE '\\'",
             ("%/" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"),),
         ).fetchone()
     if row is None:
@@ -630,60 +630,6 @@ def count(db: sqlite3.Connection, tags: list[str] | None = None) -> int:
     return int(
         db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}{where}", params).fetchone()[0]
     )
-
-
-# -- withdrawals -------------------------------------------------------------------------
-
-
-def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal, announced: bool = True) -> None:
-    """Withdraw an entry; ``announced=False`` for one stored already withdrawn (never
-    published: its restore will be its first publication)."""
-    db.execute(
-        "UPDATE entries SET withdrawn_at = ?, withdrawn_reason = ?, withdrawn_by = ?, "
-        "announced = announced AND ? WHERE id = ?",
-        (w.at.timestamp(), w.reason, w.by, int(announced), entry_id),
-    )
-
-
-def restore(db: sqlite3.Connection, entry_id: str) -> bool:
-    """Put a withdrawn entry back; True when it had never been announced (so what its
-    subscribers get is ``release.published``, not ``release.restored``)."""
-    row = db.execute("SELECT announced FROM entries WHERE id = ?", (entry_id,)).fetchone()
-    db.execute(
-        "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
-        "announced = 1 WHERE id = ?",
-        (entry_id,),
-    )
-    return row is not None and not row[0]
-
-
-def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Entry]:
-    """Withdrawn entries, most recently withdrawn first (then by id); with ``since``,
-    only those withdrawn at or after it (the tombstones still shown in the Atom feed)."""
-    cutoff = since.timestamp() if since is not None else float("-inf")
-    rows = db.execute(
-        f"SELECT {_READ} FROM entries WHERE withdrawn_at IS NOT NULL AND withdrawn_at >= ? "
-        "ORDER BY withdrawn_at DESC, id DESC",
-        (cutoff,),
-    )
-    return [from_row(r) for r in rows]
-
-
-def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], datetime]]:
-    """(language, tags, latest withdrawal) of the withdrawn entries, one row per language
-    and tag list: what the feeds of each set say as their date once an entry of theirs
-    is withdrawn (``scofeed.publish``). Withdrawals are few; the entries_withdrawn index
-    finds them."""
-    rows = db.execute(
-        "SELECT language, tags, MAX(withdrawn_at) FROM entries WHERE withdrawn_at IS NOT NULL "
-        "GROUP BY language, tags ORDER BY language, tags"
-    )
-    return [(r[0], tuple(json.loads(r[1])), datetime.fromtimestamp(r[2], UTC)) for r in rows]
-
-
-def count_withdrawn(db: sqlite3.Connection) -> int:
-    sql = "SELECT COUNT(*) FROM entries WHERE withdrawn_at IS NOT NULL"
-    return int(db.execute(sql).fetchone()[0])
 
 
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:

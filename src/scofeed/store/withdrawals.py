@@ -1,0 +1,62 @@
+"""Withdrawn entries: withdraw and restore one, and read what the feeds say of them
+(tombstones, the date a set's feeds take from their last withdrawal)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from scofeed.model import Entry, Withdrawal
+from scofeed.store.entries import READ, from_row
+
+
+def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal, announced: bool = True) -> None:
+    """Withdraw an entry; ``announced=False`` for one stored already withdrawn (never
+    published: its restore will be its first publication)."""
+    db.execute(
+        "UPDATE entries SET withdrawn_at = ?, withdrawn_reason = ?, withdrawn_by = ?, "
+        "announced = announced AND ? WHERE id = ?",
+        (w.at.timestamp(), w.reason, w.by, int(announced), entry_id),
+    )
+
+
+def restore(db: sqlite3.Connection, entry_id: str) -> bool:
+    """Put a withdrawn entry back; True when it had never been announced (so what its
+    subscribers get is ``release.published``, not ``release.restored``)."""
+    row = db.execute("SELECT announced FROM entries WHERE id = ?", (entry_id,)).fetchone()
+    db.execute(
+        "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
+        "announced = 1 WHERE id = ?",
+        (entry_id,),
+    )
+    return row is not None and not row[0]
+
+
+def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Entry]:
+    """Withdrawn entries, most recently withdrawn first (then by id); with ``since``,
+    only those withdrawn at or after it (the tombstones still shown in the Atom feed)."""
+    cutoff = since.timestamp() if since is not None else float("-inf")
+    rows = db.execute(
+        f"SELECT {READ} FROM entries WHERE withdrawn_at IS NOT NULL AND withdrawn_at >= ? "
+        "ORDER BY withdrawn_at DESC, id DESC",
+        (cutoff,),
+    )
+    return [from_row(r) for r in rows]
+
+
+def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], datetime]]:
+    """(language, tags, latest withdrawal) of the withdrawn entries, one row per language
+    and tag list: what the feeds of each set say as their date once an entry of theirs
+    is withdrawn (``scofeed.publish``). Withdrawals are few; the entries_withdrawn index
+    finds them."""
+    rows = db.execute(
+        "SELECT language, tags, MAX(withdrawn_at) FROM entries WHERE withdrawn_at IS NOT NULL "
+        "GROUP BY language, tags ORDER BY language, tags"
+    )
+    return [(r[0], tuple(json.loads(r[1])), datetime.fromtimestamp(r[2], UTC)) for r in rows]
+
+
+def count_withdrawn(db: sqlite3.Connection) -> int:
+    sql = "SELECT COUNT(*) FROM entries WHERE withdrawn_at IS NOT NULL"
+    return int(db.execute(sql).fetchone()[0])
