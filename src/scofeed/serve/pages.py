@@ -1,7 +1,6 @@
 """The HTML pages: the index (newest entries, paged through the whole archive; every
 feed), each tag's releases (paged the same way; its feeds) and one page per entry (with
-the feeds it is in). Pure: data in, markup out;
-every text and attribute is escaped."""
+the feeds it is in). Pure: data in, markup out; every text and attribute is escaped."""
 
 from __future__ import annotations
 
@@ -322,8 +321,6 @@ def entry_html(cfg: Config, e: Entry) -> str:
     another language; the site's author in the site's language."""
     site = _words(e.language)  # the words' lines, inside the article
     original = f'<p{site}>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
-    # the feeds this entry is in: its language's, and each of its tags' that has one
-    own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     tags = f"<p{site}>Tags: {_tag_links(e.tags)}</p>\n" if e.tags else ""
     updated = (
         f' (updated <time datetime="{_stamp(e.updated)}">{_day(cfg, e.updated)}</time>)'
@@ -345,6 +342,8 @@ def entry_html(cfg: Config, e: Entry) -> str:
     # the release's own page when it has one (an official page), else this one
     own_page = e.url or entry_page(cfg.site.base_url, e.id)
     canonical = f'<link rel="canonical" href="{_e(own_page)}">\n'
+    # the feeds this entry is in: its language's, and each of its tags' that has one
+    own = [fs for fs in sets_of(cfg, e.language, e.tags) if fs.key != "main"]
     feeds = (
         f'<nav aria-labelledby="in-feeds">\n<h2 id="in-feeds"{_words(cfg.site.language)}>'
         "Feeds with this release</h2>\n" + _feed_list(cfg, own, "../") + "</nav>\n"
