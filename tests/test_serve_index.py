@@ -16,6 +16,7 @@ from scofeed.build import build as build_feeds
 from scofeed.config import Config
 from scofeed.model import Withdrawal
 from scofeed.normalise import id_slug
+from scofeed.publish import lists_with
 from scofeed.render.catalog import feed_sets
 from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import PAGE_SIZE, clip
@@ -206,6 +207,7 @@ def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
     db = served.store.db
     tagged = ["entries/" + id_slug(e.id) for e in entry_rows.latest(db) if "security" in e.tags]
     assert len(tagged) > PAGE_SIZE  # two pages
+    assert entry_rows.count(db, lists_with(db, "security")) == len(tagged)  # the triggers' count
     seen: list[str] = []
     path: str | None = "/tags/security/"
     while path is not None:

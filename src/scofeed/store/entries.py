@@ -625,11 +625,14 @@ def get(db: sqlite3.Connection, key: str) -> Entry:
 
 def count(db: sqlite3.Connection, tags: list[str] | None = None) -> int:
     """How many entries are published (withdrawn ones not counted), of all or of those
-    whose tags column is one of ``tags``."""
-    where, params = _of_lists(tags)
-    return int(
-        db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}{where}", params).fetchone()[0]
-    )
+    whose tags column is one of ``tags``: those are counted per list by the store's
+    triggers (``entry_tag_lists``, as ``tag_lists`` reads it), not by reading every
+    entry (~100 ms at 30,000)."""
+    if tags is None:
+        return int(db.execute(f"SELECT COUNT(*) FROM entries WHERE {_LIVE}").fetchone()[0])
+    marks = ", ".join("?" * len(tags))
+    sql = f"SELECT COALESCE(SUM(live), 0) FROM entry_tag_lists WHERE tags IN ({marks})"
+    return int(db.execute(sql, tags).fetchone()[0])
 
 
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:
