@@ -256,15 +256,14 @@ def layout(
     }
     meta_tags = sorted(every_tag) if cfg.feeds.metadata_tags else []
     sets = catalog.feed_sets(cfg, languages, meta_tags)
-    slugs = {raw: {tag_slug(t) for t in tags} for raw, tags in lists.items()}
+    by_slug = lists_by_slug(lists)
     limit = cfg.feeds.entries
     members: Members = {}
     for fs in sets:
         if fs.language is not None:
             members[fs.key] = entry_rows.newest(db, limit, language=fs.language)
         elif fs.tag is not None:
-            slug = tag_slug(fs.tag)
-            mine = [raw for raw, s in slugs.items() if slug in s]
+            mine = by_slug.get(tag_slug(fs.tag), [])
             members[fs.key] = entry_rows.newest(db, limit, tags=mine) if mine else []
         else:
             members[fs.key] = entry_rows.newest(db, limit)
@@ -272,11 +271,21 @@ def layout(
     return Plan(sets, [], languages, meta_tags), members, months
 
 
+def lists_by_slug(lists: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Tag slug -> the stored tags columns (JSON lists, ``entry_rows.tag_lists``, with
+    their tags) that hold a tag of that slug: what a tag's entries are found by
+    (``entry_rows.newest``, ``page``, ``count``)."""
+    found: dict[str, list[str]] = {}
+    for raw, tags in lists.items():
+        for slug in dict.fromkeys(tag_slug(t) for t in tags):
+            found.setdefault(slug, []).append(raw)
+    return found
+
+
 def lists_with(db: sqlite3.Connection, slug: str) -> list[str]:
-    """The stored tags columns (JSON lists, ``entry_rows.tag_lists``) that hold a tag of
-    this slug: what a tag's entries are found by (``entry_rows.page``, ``count``)."""
-    return [raw for raw in entry_rows.tag_lists(db)
-            if slug in {tag_slug(t) for t in json.loads(raw)}]  # fmt: skip
+    """The stored tags columns that hold a tag of this slug (``lists_by_slug``)."""
+    lists = {raw: json.loads(raw) for raw in entry_rows.tag_lists(db)}
+    return lists_by_slug(lists).get(slug, [])
 
 
 # runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
