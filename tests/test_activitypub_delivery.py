@@ -25,7 +25,7 @@ from scofeed.activitypub.remote import Remote
 from scofeed.activitypub.service import Service
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from tests.conftest import Site
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -244,7 +244,7 @@ def test_correction_queues_update_and_withdrawal_delete(site: Site, service: Ser
     assert (create.kind, update.kind) == ("Create", "Update")
     doc = json.loads(update.body)
     assert doc["id"].endswith("#update-2") and doc["object"]["updated"]
-    entry = entry_rows.latest(db)[0]
+    entry = published_rows.latest(db)[0]
     with service.inbox.store.transaction() as tx:
         assert delivery.queue_delete(site.config(), tx, entry, NOW) == 1
     gone = json.loads(rows.listing(db)[0].body)
@@ -271,7 +271,7 @@ def test_two_corrections_stating_one_updated_time_reach_mastodon_in_order(
         if doc["type"] == "Update":
             sent.append(doc["object"]["updated"])
     assert sent == ["2026-12-02T00:00:00Z", "2026-12-03T00:00:00Z"]
-    entry = entry_rows.latest(service.inbox.store.db)[0]
+    entry = published_rows.latest(service.inbox.store.db)[0]
     assert entry.revision == 3 and entry.updated == NOW + timedelta(days=2)
 
 

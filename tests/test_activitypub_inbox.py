@@ -24,7 +24,7 @@ from scofeed.activitypub.service import Service
 from scofeed.normalise import id_slug
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from tests.conftest import Site
 
 INBOX = "/@releases/inbox"
@@ -373,7 +373,7 @@ def test_content_negotiation_weighs_the_json_against_the_page(
     try:
         cfg = site.config()
         build_mod.build(cfg, service.inbox.store, datetime.now(UTC))
-        (entry,) = entry_rows.page(service.inbox.store.db, 0, 10)
+        (entry,) = published_rows.page(service.inbox.store.db, 0, 10)
         slug = id_slug(entry.id)
         routes = service.routes
         server = HttpServer(App(lambda: cfg, routes.store, activitypub=routes), "127.0.0.1", 0)

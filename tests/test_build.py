@@ -23,6 +23,7 @@ from scofeed.sources import files as scanner
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -269,7 +270,7 @@ def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(sit
     path.write_text(json.dumps(items), encoding="utf-8")
     report = build(site, LATER)
     assert (report.updated, report.new) == (1, 0)
-    stored = {e.title: e for e in entry_rows.latest(site.store().db)}
+    stored = {e.title: e for e in published_rows.latest(site.store().db)}
     assert [stored[t["title"]].revision for t in items] == [2, 1]
     assert {stored[t["title"]].published for t in items} == {NOW - timedelta(hours=1)}
 
@@ -521,7 +522,7 @@ def test_an_unnamed_list_item_whose_title_or_date_is_edited_revises_its_entry(si
     listed = site.sources / "list.json"
     listed.write_text(json.dumps([three, two, one]), encoding="utf-8")
     assert build(site).new == 4  # and the seed
-    ids = {e.title: e.id for e in entry_rows.latest(site.store().db)}
+    ids = {e.title: e.id for e in published_rows.latest(site.store().db)}
 
     retitled = {**one, "title": "SCO foreign ministers meet in Astana"}
     redated = {**two, "date": "2021-03-04"}
@@ -529,7 +530,7 @@ def test_an_unnamed_list_item_whose_title_or_date_is_edited_revises_its_entry(si
     listed.write_text(json.dumps([other, redated, retitled]), encoding="utf-8")
     report = build(site, LATER)
     assert (report.new, report.updated, report.duplicates) == (1, 2, 0)
-    entries = {e.title: e for e in entry_rows.latest(site.store().db)}
+    entries = {e.title: e for e in published_rows.latest(site.store().db)}
     assert entries["SCO foreign ministers meet in Astana"].id == ids[one["title"]]
     assert entries["SCO foreign ministers meet in Astana"].revision == 2
     assert one["title"] not in entries  # the old title is no entry of its own

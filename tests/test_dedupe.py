@@ -14,7 +14,7 @@ from scofeed.build import build as build_feeds
 from scofeed.model import Entry, Release
 from scofeed.normalise import identity_of, url_key
 from scofeed.poll import poll_due
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
 
@@ -36,7 +36,7 @@ def md(url: str | None = None, title: str = SEED_TITLE, paras: list[str] | None 
 
 def build(site, now=T0):
     report = build_feeds(site.config(), store := site.store(), now)
-    return report, entry_rows.latest(store.db)
+    return report, published_rows.latest(store.db)
 
 
 def test_the_seed_as_txt_and_as_md_is_one_entry(site):
@@ -291,7 +291,7 @@ def test_two_feeds_carrying_one_release_do_not_flip_it_at_every_poll(site):
                 rss(name, summaries[name], poll), content_type="application/rss+xml"
             )
             poll_due(cfg, store, T0 + timedelta(hours=poll), force=True, only=name)
-            [entry] = [e for e in entry_rows.latest(store.db) if e.url]
+            [entry] = [e for e in published_rows.latest(store.db) if e.url]
             revisions.append((entry.revision, entry.summary))
     finally:
         web.stop()
@@ -366,9 +366,9 @@ def test_a_release_of_ours_learns_its_address_from_a_copy_so_later_copies_match(
             assert (poll.results[0].new, poll.results[0].duplicates) == (0, 1)
     finally:
         web.stop()
-    [entry] = [e for e in entry_rows.latest(store.db) if e.title == title]
+    [entry] = [e for e in published_rows.latest(store.db) if e.title == title]
     assert (entry.origin, entry.revision, entry.url) == ("pakistan.txt", 1, None)
-    assert len(entry_rows.latest(store.db)) == 2  # the seed and this one
+    assert len(published_rows.latest(store.db)) == 2  # the seed and this one
 
 
 PAGE = "https://rus.sectsco.org/news/20220125/%D0%B2%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0~1"

@@ -29,7 +29,7 @@ from scofeed.render import opml
 from scofeed.render.catalog import FeedSet, feed_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from tests.conftest import free_port
 from tests.test_withdraw import feed_dates
 
@@ -107,13 +107,13 @@ def raw_status(cfg, path: str) -> int:
 
 
 def sets_of_store(cfg, store) -> list[FeedSet]:
-    entries = entry_rows.latest(store.db)
+    entries = published_rows.latest(store.db)
     return feed_sets(cfg, {e.language for e in entries}, {t for e in entries for t in e.tags})
 
 
 def test_every_feed_exists_parses_and_says_its_language(big):
     site, cfg, store, _ = big
-    entries = entry_rows.latest(store.db)
+    entries = published_rows.latest(store.db)
     sets = sets_of_store(cfg, store)
     assert [fs.key for fs in sets] == [
         "main", "lang:en", "lang:ru", "lang:zh",
@@ -178,11 +178,13 @@ def test_an_rfc5005_walk_over_http_reaches_every_entry_exactly_once(big, fmt):
         seen += [e.id for e in page.entries]
         pages.append(url)
         url = rels.get("prev-archive")
-    store_ids = {e.id for e in entry_rows.latest(store.db)}
+    store_ids = {e.id for e in published_rows.latest(store.db)}
     assert len(seen) == len(set(seen)) == len(store_ids) == N
     assert set(seen) == store_ids
     assert set(current_ids) <= store_ids and len(current_ids) == 20
-    assert len(pages) == len({e.published.strftime("%Y-%m") for e in entry_rows.latest(store.db)})
+    assert len(pages) == len(
+        {e.published.strftime("%Y-%m") for e in published_rows.latest(store.db)}
+    )
 
 
 def test_a_json_feed_reader_paging_with_next_url_reaches_every_entry_exactly_once(big):
@@ -193,7 +195,7 @@ def test_a_json_feed_reader_paging_with_next_url_reaches_every_entry_exactly_onc
     site, cfg, store, _ = big
     subscription = json.loads((site.feeds / "feed.json").read_bytes())
     assert subscription["hubs"]  # the WebSub hub of the subscription feed (its own, here)
-    months = sorted({e.published.strftime("%Y-%m") for e in entry_rows.latest(store.db)})
+    months = sorted({e.published.strftime("%Y-%m") for e in published_rows.latest(store.db)})
     assert subscription["next_url"] == cfg.site.base_url + f"archive/{months[-1]}/feed.json"
     seen: list[str] = []
     pages: list[str] = []
@@ -209,7 +211,7 @@ def test_a_json_feed_reader_paging_with_next_url_reaches_every_entry_exactly_onc
         seen += [item["id"] for item in page["items"]]
         pages.append(url)
         url = page.get("next_url")
-    store_ids = {e.id for e in entry_rows.latest(store.db)}
+    store_ids = {e.id for e in published_rows.latest(store.db)}
     assert len(seen) == len(set(seen)) == len(store_ids) == N and set(seen) == store_ids
     assert len(pages) == len(months)
 

@@ -20,7 +20,7 @@ from scofeed.build import build as run_build
 from scofeed.normalise.text import xml_safe
 from scofeed.poll import poll_due
 from scofeed.store import Store
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -68,7 +68,7 @@ def test_character_references_xml_cannot_carry_in_html_bodies_are_dropped(site):
     )
     report = run_build(site.config(), site.store(), NOW)
     assert not report.rejected, report.rejected
-    titles = {e.title: e for e in entry_rows.latest(site.store().db)}
+    titles = {e.title: e for e in published_rows.latest(site.store().db)}
     for title in ("Release with character references", "Markdown with character references"):
         content = titles[title].content_html
         assert content == xml_safe(content), content
@@ -367,7 +367,7 @@ def test_a_store_holding_characters_xml_cannot_carry_publishes_again_after_the_u
     cfg = site.config()
     store = site.store()
     run_build(cfg, store, NOW)
-    entry = next(e for e in entry_rows.latest(store.db) if e.origin == "a.txt")
+    entry = next(e for e in published_rows.latest(store.db) if e.origin == "a.txt")
     store.close()
     # as the old code stored it, in a store of the schema before migration 16
     db = sqlite3.connect(cfg.paths.state)
@@ -382,10 +382,10 @@ def test_a_store_holding_characters_xml_cannot_carry_publishes_again_after_the_u
 
     store = Store(cfg.paths.state)
     try:
-        (row,) = [e for e in entry_rows.latest(store.db) if e.id == entry.id]
+        (row,) = [e for e in published_rows.latest(store.db) if e.id == entry.id]
         assert (row.title, row.summary) == ("Council meets", "On 3 June 2020 it met.")
         assert row.content_html == "<p>On 3 June 2020 it met.</p>"
-        others = [e for e in entry_rows.latest(store.db) if e.id != entry.id]
+        others = [e for e in published_rows.latest(store.db) if e.id != entry.id]
         assert all(xml_safe(e.content_html) == e.content_html for e in others)
         (site.sources / "b.txt").write_text("Envoy visits\n\nOn 4 June 2020 he came.\n")
         report = run_build(cfg, store, NOW)
@@ -407,7 +407,7 @@ def test_a_user_name_and_password_in_a_release_url_are_never_published(site):
     )
     store = site.store()
     run_build(site.config(), store, NOW)
-    (entry,) = [e for e in entry_rows.latest(store.db) if e.origin == "a.md"]
+    (entry,) = [e for e in published_rows.latest(store.db) if e.origin == "a.md"]
     assert entry.url == entry.link == "https://eng.sectsco.org/news/1.html"
     for path in site.feeds.rglob("*"):
         if path.is_file():
@@ -436,7 +436,7 @@ def test_links_stored_with_a_user_name_and_password_lose_them_on_upgrade(site, s
     cfg = site.config()
     store = site.store()
     run_build(cfg, store, NOW)
-    (entry,) = [e for e in entry_rows.latest(store.db) if e.origin == "a.txt"]
+    (entry,) = [e for e in published_rows.latest(store.db) if e.origin == "a.txt"]
     store.close()
     db = sqlite3.connect(cfg.paths.state)
     db.execute("UPDATE entries SET url = ?, link = ? WHERE id = ?", (stored, stored, entry.id))

@@ -13,7 +13,7 @@ from conftest import run_cli as cli
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.errors import shown
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -69,7 +69,7 @@ def test_the_worker_pool_quarantines_too_and_names_round_trip(site):
     assert {r.origin for r in report.rejected} == {os.fsdecode(n) for n in HOSTILE}
     assert report.new == 2
     store = site.store()
-    origins = {e.origin for e in entry_rows.latest(store.db)}
+    origins = {e.origin for e in published_rows.latest(store.db)}
     assert os.fsdecode(GOOD_BAD_NAME) in origins
     again = run_build(site.config(), site.store(), NOW)
     assert (again.new, again.updated) == (0, 0)
@@ -161,7 +161,7 @@ def test_implausible_dates_fall_back_with_a_log_line(site, caplog):
     with caplog.at_level("INFO"):
         report = run_build(site.config(), site.store(), NOW)
     assert not report.rejected
-    got = {e.title: e for e in entry_rows.latest(site.store().db)}
+    got = {e.title: e for e in published_rows.latest(site.store().db)}
     assert got["Far future"].published.date().isoformat() == "2021-03-07"
     assert got["Too old"].published.date().isoformat() == "2021-03-08"
     assert got["Updated far"].updated == got["Updated far"].published
@@ -182,7 +182,7 @@ def test_unexpanded_entity_references_never_reach_plain_text(site):
     )
     report = run_build(site.config(), site.store(), NOW)
     assert not report.rejected
-    for e in entry_rows.latest(site.store().db):
+    for e in published_rows.latest(site.store().db):
         for text in (e.title, e.summary):
             assert "&" not in text.replace("& ", "") and "<" not in text, text
     feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())

@@ -16,8 +16,8 @@ from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
 from scofeed.sources import htmlpage, reader
 from scofeed.sources.htmlpage import PRESETS, listing_links, read_page
-from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import published as published_rows
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -159,7 +159,7 @@ def test_html_is_a_registered_drop_in_format(site):
     assert [(r.origin, r.reason) for r in report.rejected] == [
         ("junk.html", "no article text found in the page")
     ]
-    titles = {e.title: e for e in entry_rows.latest(store.db)}
+    titles = {e.title: e for e in published_rows.latest(store.db)}
     zh = titles["上海合作组织秘书长出席数字论坛"]
     assert zh.language == "zh" and zh.date_source == "metadata"
     assert "<script" not in titles["SCO holds security consultations"].content_html
@@ -177,7 +177,7 @@ def test_same_release_under_two_spellings_of_its_url_is_one_entry(site):
     second = ingest(cfg, store, b, NOW)
     assert [c.kind for c in first] == ["new"]
     assert second[0].entry.id == first[0].entry.id
-    assert entry_rows.count(store.db) == 1
+    assert published_rows.count(store.db) == 1
 
 
 def _cfg():
@@ -205,7 +205,7 @@ def test_a_saved_page_is_dated_by_its_date_element(site, lang, stamp, lead):
         encoding="utf-8",
     )
     build_feeds(site.config(), store := site.store(), NOW)
-    [entry] = [e for e in entry_rows.latest(store.db) if e.origin == "saved.html"]
+    [entry] = [e for e in published_rows.latest(store.db) if e.origin == "saved.html"]
     assert entry.published.isoformat() == "2024-03-14T00:00:00+08:00"
     assert entry.event_date is not None and entry.event_date.isoformat() == "2024-03-13"
     assert "14" not in entry.content_html.replace("2024", "")

@@ -17,7 +17,7 @@ from scofeed.normalise.text import (
     clean_lines,
     clean_text,
 )
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from tests.normalise_cases import entry
 
 # -- layout ----------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def test_zero_width_characters_copied_from_a_web_page_leave_no_trace(site):
         encoding="utf-8",
     )
     build(site.config(), store := site.store(), datetime(2025, 3, 20, tzinfo=UTC))
-    entries = {e.origin: e for e in entry_rows.latest(store.db)}
+    entries = {e.origin: e for e in published_rows.latest(store.db)}
     txt, json_ = entries["zw.txt"], entries["zw.json"]
     assert txt.title == "SCO Secretary-General meets the envoy of India"
     assert txt.summary == "On 17 March 2025, the Secretary-General met the envoy."

@@ -15,8 +15,8 @@ from conftest import rewind
 from scofeed.cli import main
 from scofeed.poll import PAGE_GIVE_UP, poll_due
 from scofeed.store import Store
-from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import published as published_rows
 from scofeed.store import sources as source_rows
 from scofeed.store import status as status_rows
 from test_remote import HTML, NOW, SCO, add_source, paths, serve_listing
@@ -69,7 +69,7 @@ def test_an_article_page_refused_for_a_while_comes_in_when_the_site_lets_us_in(
         (PAGE, 200),
     ]
     assert asked == [str(status), str(status), "200"]
-    assert file_rows.rejects(store.db) == [] and entry_rows.count(store.db) == 1
+    assert file_rows.rejects(store.db) == [] and published_rows.count(store.db) == 1
 
 
 def test_a_403_with_retry_after_waits_as_asked(site, web):

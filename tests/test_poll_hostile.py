@@ -18,9 +18,9 @@ from conftest import SlowReceiver
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.sources import htmlpage
-from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import pages as page_rows
+from scofeed.store import published as published_rows
 from scofeed.store import sources as source_rows
 from scofeed.store import status as status_rows
 from test_daemon import cli, wait_for
@@ -190,14 +190,14 @@ def test_a_source_that_comes_back_after_a_404_keeps_its_entries_and_no_stale_rej
     gone[0] = True
     (missing,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
     assert missing.error == "HTTP 404 NOT FOUND"
-    assert entry_rows.count(store.db) == 2 and (site.feeds / "atom.xml").read_bytes() == atom
+    assert published_rows.count(store.db) == 2 and (site.feeds / "atom.xml").read_bytes() == atom
     assert [r["origin"] for r in file_rows.rejects(store.db)] == [web.url_for("/feed.rss")]
 
     gone[0] = False
     (back,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert (back.status, back.error) == ("ok", None)
     assert file_rows.rejects(store.db) == []  # the 404 is not shown in status any more
-    assert entry_rows.count(store.db) == 2
+    assert published_rows.count(store.db) == 2
 
 
 def _rss(items: list[tuple[str, str]]) -> str:
@@ -230,7 +230,7 @@ def test_feed_items_without_link_or_id_keep_their_entries_when_one_comes_in_at_t
     feed[0] = _rss([minsk, astana, tianjin])
     (grown,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert (grown.new, grown.updated) == (1, 0)
-    titles = sorted(e.title for e in entry_rows.latest(store.db))
+    titles = sorted(e.title for e in published_rows.latest(store.db))
     assert titles == sorted(t for t, _ in (astana, tianjin, minsk))
     atom = (site.feeds / "atom.xml").read_text(encoding="utf-8")
     assert all(t in atom for t, _ in (astana, tianjin, minsk))
@@ -260,7 +260,7 @@ def test_an_index_page_with_a_base_href_is_read_relative_to_it(site, web):
     (result,) = poll_due(cfg, store, NOW).results
     assert (result.new, result.rejected) == (1, [])
     assert paths(web) == ["/news/", "/en/20220125/813122.html"]
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     assert entry.url == web.url_for("/en/20220125/813122.html")
     assert 'href="https://files.example/docs/t.pdf"' in entry.content_html
 
@@ -278,7 +278,7 @@ def polled_cp1251_feed(site, web, declaration: str, ctype: str, title: str, said
     add_source(site, web.url_for("/agency.rss"), name="agency", kind="feed")
     store = site.store()
     assert [r.new for r in poll_due(site.config(), store, NOW).results] == [1]
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     return entry
 
 
@@ -396,7 +396,7 @@ def test_an_article_page_that_names_no_charset_and_is_not_utf8_is_read_in_its_ch
     add_source(site, web.url_for("/news/"))
     store = site.store()
     assert [r.new for r in poll_due(site.config(), store, NOW).results] == [1]
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     assert entry.title == title and "\ufffd" not in entry.content_html
     assert "Полномочным Послом" in entry.content_html
 
@@ -445,7 +445,7 @@ def test_malformed_addresses_on_a_listing_a_page_or_in_a_feed_cost_only_themselv
         )
     ]
     assert (by_name["agency"].status, by_name["agency"].new) == ("ok", 2)
-    page = next(e for e in entry_rows.latest(store.db) if "Astana" in e.title)
+    page = next(e for e in published_rows.latest(store.db) if "Astana" in e.title)
     assert f'href="{web.url_for("/20220126/x.html")}"' in page.content_html
 
 
@@ -545,7 +545,7 @@ def test_a_listing_with_no_article_link_is_an_error_not_a_quiet_ok(site, web):
     ]
     kept = source_rows.validators(store.db, web.url_for("/news/"))
     assert kept is not None and kept.etag == f'"{len(LISTING)}"'
-    assert (site.feeds / "atom.xml").read_bytes() == atom and entry_rows.count(store.db) == 1
+    assert (site.feeds / "atom.xml").read_bytes() == atom and published_rows.count(store.db) == 1
 
     state["body"] = LISTING
     (back,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
@@ -586,7 +586,7 @@ def test_a_page_that_says_utf8_but_is_windows_1251_is_read_in_its_charset(site, 
     store = site.store()
     (result,) = poll_due(site.config(), store, NOW).results
     assert (result.new, result.rejected) == (2, [])
-    entries = {e.title: e for e in entry_rows.latest(store.db)}
+    entries = {e.title: e for e in published_rows.latest(store.db)}
     assert set(entries) == {title, "Второй пресс-релиз"}
     assert "\ufffd" not in entries[title].content_html
     assert "Полномочным Послом Индии в Китае" in entries[title].content_html
@@ -647,4 +647,4 @@ def test_a_host_failing_page_after_page_is_left_alone_until_the_next_poll(site, 
     broken.clear()
     (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert third.new == 4 and third.rejected == []
-    assert entry_rows.count(store.db) == 6
+    assert published_rows.count(store.db) == 6

@@ -19,8 +19,8 @@ from conftest import rewind, shown_inputs
 from scofeed.add import add_url
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
-from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
+from scofeed.store import published as published_rows
 from test_remote import HTML, NOW, add_source, paths, serve_listing
 
 web = test_remote.web  # a threaded HTTP server on 127.0.0.1
@@ -52,7 +52,7 @@ def polled_once(site, web):
     add_source(site, web.url_for("/news/"))
     cfg, store = site.config(), site.store()
     assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     return cfg, store, entry
 
 
@@ -63,7 +63,7 @@ def test_a_page_whose_address_follows_its_corrected_title_is_one_entry(site, web
     cfg, store = site.config(), site.store()
     (first,) = poll_due(cfg, store, NOW).results
     assert first.new == 1
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
 
     web.clear()
     serve_listing(web, "/news/", listing(NEW), etag='"v2"')
@@ -73,7 +73,7 @@ def test_a_page_whose_address_follows_its_corrected_title_is_one_entry(site, web
     web.expect_request(OLD).respond_with_data("", status=301, headers={"Location": NEW})
     (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
     assert (second.new, second.updated, second.rejected) == (0, 1, [])
-    (corrected,) = entry_rows.latest(store.db)
+    (corrected,) = published_rows.latest(store.db)
     assert corrected.id == entry.id and corrected.revision == 2
     assert corrected.title == "SCO Youth Forum opens in Dushanbe"
     assert corrected.url == web.url_for(NEW)
@@ -94,7 +94,7 @@ def test_a_page_whose_address_follows_its_corrected_title_is_one_entry(site, web
     assert (third.new, third.updated) == (0, 0) and paths(web) == ["/news/"]
     report = recheck_due(cfg, store, NOW + timedelta(hours=3), force=True)
     assert (report.checked, report.updated, report.gone, report.failed) == (1, 0, [], [])
-    assert entry_rows.count(store.db) == 1
+    assert published_rows.count(store.db) == 1
 
 
 def test_the_same_article_listed_under_two_addresses_is_fetched_once(site, web):
@@ -168,12 +168,12 @@ def test_a_page_redirected_to_the_listing_never_becomes_its_release(site, web):
         web.url_for(OLD),
         f"temporary: redirected to {web.url_for('/news/')}, which is not an article page",
     )
-    assert report.updated == 0 and entry_rows.latest(store.db) == [entry]
+    assert report.updated == 0 and published_rows.latest(store.db) == [entry]
 
     (result,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert result.new == result.updated == 0 and len(result.rejected) == 3
     assert all("which is not an article page" in why for _url, why in result.rejected)
-    assert entry_rows.latest(store.db) == [entry]
+    assert published_rows.latest(store.db) == [entry]
     assert (site.feeds / "atom.xml").read_bytes() == atom
 
 
@@ -221,7 +221,7 @@ def test_a_not_found_page_answered_with_a_200_is_a_gone_page_not_a_correction(si
         web.expect_request(path).respond_with_data(soft404, content_type=HTML)
     report = recheck_due(cfg, store, NOW + timedelta(hours=1), force=True)
     assert (report.updated, report.failed, report.gone) == (0, [], [web.url_for(OLD)])
-    assert entry_rows.latest(store.db) == [entry]
+    assert published_rows.latest(store.db) == [entry]
     assert [p.url for p in page_rows.gone(store.db)] == [web.url_for(OLD)]
 
     (result,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
@@ -229,7 +229,7 @@ def test_a_not_found_page_answered_with_a_200_is_a_gone_page_not_a_correction(si
     assert result.rejected == [
         (web.url_for("/20251221/940002.html"), "a 'page not found' page (answered with a 200)")
     ]
-    assert entry_rows.latest(store.db) == [entry]
+    assert published_rows.latest(store.db) == [entry]
 
 
 def rss(link: str, title: str, guid: str = "agency-c1", permalink: bool = False) -> str:
@@ -257,14 +257,14 @@ def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, w
     cfg, store = site.config(), site.store()
     (first,) = poll_due(cfg, store, NOW).results
     assert first.new == 1
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
 
     web.clear()
     moved = rss("http://agency.example/c1-xian", "SCO culture forum opens in Xian")
     serve_listing(web, "/rss", moved, '"b"', rss_type)
     (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
     assert (second.new, second.updated) == (0, 1), second
-    (after,) = entry_rows.latest(store.db)
+    (after,) = published_rows.latest(store.db)
     assert after.id == entry.id and after.revision == 2
     assert after.title == "SCO culture forum opens in Xian"
     assert after.url == "http://agency.example/c1-xian"
@@ -276,7 +276,7 @@ def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, w
     serve_listing(web, "/rss", other, '"c"', rss_type)
     (third,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert third.new == 0
-    assert [e.id for e in entry_rows.latest(store.db)] == [entry.id]
+    assert [e.id for e in published_rows.latest(store.db)] == [entry.id]
 
     # `scofeed show`: each guid kept is an alias of its item's link, never a copy; the
     # item's old link is a former name; the other item is a copy

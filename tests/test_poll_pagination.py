@@ -17,7 +17,7 @@ from scofeed.errors import ConfigError
 from scofeed.poll import poll_due
 from scofeed.sources.htmlpage import SCO_ARTICLE
 from scofeed.sources.pagination import next_page
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from test_remote import HTML, NOW, SCO, add_source, paths
 
 web = test_remote.web  # a threaded HTTP server on 127.0.0.1
@@ -72,7 +72,7 @@ def pages_read(server) -> list[str]:
 
 
 def titles(store) -> set[int]:
-    return {int(e.title.rsplit(" ", 1)[1]) for e in entry_rows.latest(store.db, 100)}
+    return {int(e.title.rsplit(" ", 1)[1]) for e in published_rows.latest(store.db, 100)}
 
 
 def polled_then_published(site, web, sco, newest: int, extra: str = ""):

@@ -30,6 +30,7 @@ from scofeed.poll import poll_due
 from scofeed.store import Store
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store.schema import MIGRATIONS
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
@@ -101,7 +102,7 @@ def test_a_third_party_copy_never_revises_the_official_page(site, web, receivers
     assert second.written == []  # nothing re-published: no WebSub ping, no feed change
     assert {n: (site.feeds / n).read_bytes() for n in feeds} == feeds
     assert deliver(cfg, store, now + timedelta(minutes=5)).attempted == 0
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     assert entry.title == TITLE and entry.revision == 1
     assert "Moin ul Haque" in entry.content_html and "envoy" not in entry.content_html
     assert entry.tags == ("economy",)
@@ -139,12 +140,12 @@ def test_the_official_page_takes_over_an_entry_a_copy_made(site, web, receivers,
     cfg, store = site.config(), site.store()
     now = datetime.now(UTC)
     poll_due(cfg, store, now, only="agency")
-    (copy,) = entry_rows.latest(store.db)
+    (copy,) = published_rows.latest(store.db)
     assert copy.summary == "SCO chief met Pakistan envoy." and copy.tags == ()
     assert deliver(cfg, store, now).delivered == 1
 
     poll_due(cfg, store, now + timedelta(minutes=5), only="sco")
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     assert entry.id == copy.id and entry.revision == 2  # a correction of the same entry
     assert "Moin ul Haque" in entry.content_html and entry.tags == ("economy",)
     assert entry.url == f"http://localhost:{web.port}{ARTICLE}"
@@ -302,7 +303,7 @@ def test_an_old_store_is_re_keyed_and_keeps_its_ids(site):
     (change,) = ingest(cfg, store, [rel], datetime.now(UTC))
     assert change.entry.id == "tag:test.example,2026:release/old"
     assert change.kind == "updated" and change.entry.revision == 2
-    assert entry_rows.count(store.db) == 1
+    assert published_rows.count(store.db) == 1
 
 
 def test_an_official_page_with_the_same_text_still_takes_the_entry_over(site):

@@ -24,8 +24,8 @@ from scofeed.deliver import runner
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.schedule import JobContext, job_table, recheck_job
-from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
+from scofeed.store import published as published_rows
 
 DAY = 86400
 start = test_daemon.start  # the daemon-as-a-subprocess fixture
@@ -175,7 +175,7 @@ def test_a_page_now_404_is_listed_in_status_and_kept(site, official, receivers, 
     at = START + timedelta(seconds=cfg.recheck.interval + 1)
     report = recheck_due(cfg, store, at)
     assert report.gone == [official.url(ARTICLE)]
-    assert entry_rows.count(store.db) == 1  # kept: nothing withdrawn
+    assert published_rows.count(store.db) == 1  # kept: nothing withdrawn
     assert len(feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries) == 1
     deliver(cfg, store, at)
     assert events(receiver) == ["release.published"]

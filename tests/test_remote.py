@@ -20,8 +20,8 @@ from scofeed import config as config_mod
 from scofeed.errors import ConfigError, StoreError, UsageError
 from scofeed.poll import next_poll, poll_due
 from scofeed.sources import htmlpage
-from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import published as published_rows
 from scofeed.store import sources as source_rows
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
@@ -122,7 +122,7 @@ def test_an_article_page_stating_no_date_is_dated_when_read_in_whole_seconds(sit
     add_source(site, web.url_for("/news/"), extra=extra)
     read_at = NOW + timedelta(microseconds=654_321)
     assert poll_due(site.config(), site.store(), read_at).results[0].new == 1
-    (entry,) = entry_rows.latest(site.store().db)
+    (entry,) = published_rows.latest(site.store().db)
     assert (entry.date_source, entry.published) == ("mtime", NOW)
 
 
@@ -144,7 +144,7 @@ def test_a_changed_listing_fetches_only_the_new_article(site, web):
     report = poll_due(cfg, store, NOW, force=True)
     assert report.results[0].new == 1
     assert paths(web) == ["/news/", "/20240102/1000.html"]
-    assert entry_rows.count(store.db) == 4
+    assert published_rows.count(store.db) == 4
 
 
 def test_hostile_and_broken_pages_are_recorded_and_the_rest_published(site, web):
@@ -201,7 +201,7 @@ def test_hostile_and_broken_pages_are_recorded_and_the_rest_published(site, web)
     }
     assert all(r["source"] == "sco-en" for r in file_rows.rejects(store.db))
     assert "/20220109/9.html" not in paths(web)
-    hostile_entry = next(e for e in entry_rows.latest(store.db) if "security" in e.title)
+    hostile_entry = next(e for e in published_rows.latest(store.db) if "security" in e.title)
     assert "<script" not in hostile_entry.content_html
     assert "javascript:" not in hostile_entry.content_html
     assert "root:" not in hostile_entry.content_html and "lollol" not in hostile_entry.content_html
@@ -248,7 +248,7 @@ def test_rss_and_atom_feeds_become_entries(site, web):
         ("rss", 2, None),
         ("atom", 1, None),
     ]
-    entries = {e.title: e for e in entry_rows.latest(store.db)}
+    entries = {e.title: e for e in published_rows.latest(store.db)}
     iran = entries["SCO welcomes Iran as a full member"]
     assert iran.url == "http://other.example/sco/iran-member"
     assert iran.published.isoformat() == "2023-07-04T02:00:00+00:00"
@@ -290,7 +290,7 @@ def test_feed_with_entity_declarations_and_json_feed(site, web):
     bomb_result, json_result = poll_due(cfg, store, NOW).results
     assert bomb_result.error == "feed declares XML entities (entity expansion refused)"
     assert json_result.new == 1
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     assert entry.published.isoformat() == "2024-05-05T09:00:00+03:00"
     (reject,) = file_rows.rejects(store.db)
     assert (reject["origin"], reject["source"]) == (web.url_for("/bomb.xml"), "bomb")
@@ -312,9 +312,9 @@ def test_same_release_from_a_page_and_a_feed_with_another_url_spelling_is_one_en
     add_source(site, web.url_for("/mirror.rss"), name="mirror", kind="feed")
     cfg, store = site.config(), site.store()
     poll_due(cfg, store, NOW)
-    titles = [e.title for e in entry_rows.latest(store.db)]
+    titles = [e.title for e in published_rows.latest(store.db)]
     assert titles.count("SCO Secretary-General meets with Ambassador of Pakistan") == 1
-    assert entry_rows.count(store.db) == 3
+    assert published_rows.count(store.db) == 3
 
 
 def test_due_ness_lives_in_the_store(site, web):
@@ -497,7 +497,7 @@ def test_a_feed_whose_items_fail_to_store_is_fetched_in_full_next_time(site, web
 
     failed = poll_due(cfg, store, NOW, planner=broken_outbox)
     assert [r.status for r in failed.results] == ["error"]
-    assert entry_rows.count(store.db) == 0
+    assert published_rows.count(store.db) == 0
     web.clear_log()
     report = poll_due(cfg, store, NOW + timedelta(hours=1))
     assert [r.new for r in report.results] == [2]

@@ -21,7 +21,7 @@ from scofeed.render.catalog import feed_sets
 from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import PAGE_SIZE, clip
 from scofeed.store import Store
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 from tests.multilingual import TAGS, write_releases
 from tests.test_serve import NOW
@@ -80,7 +80,7 @@ def _resolve(base: str, href: str) -> str:
 
 
 def test_pages_walk_the_whole_archive_newest_first_each_entry_once(served):
-    expected = ["entries/" + id_slug(e.id) for e in entry_rows.latest(served.store.db)]
+    expected = ["entries/" + id_slug(e.id) for e in published_rows.latest(served.store.db)]
     seen: list[str] = []
     path, previous = "/", None
     pages = 0
@@ -116,7 +116,7 @@ def test_index_lists_date_title_language_and_summary_per_entry(served):
     assert len(articles) == PAGE_SIZE
     assert doc.get("lang") == "en"
     assert {a.get("lang") for a in articles} == {"en", "ru", "zh"}
-    newest = entry_rows.latest(served.store.db, PAGE_SIZE)
+    newest = published_rows.latest(served.store.db, PAGE_SIZE)
     for article, e in zip(articles, newest, strict=True):
         assert article.get("lang") == e.language
         assert article.xpath("string(h3)") == e.title
@@ -130,7 +130,7 @@ def test_index_links_every_feed_and_the_opml(served):
     for path in ("/", "/page/2"):
         doc = served.doc(path)
         hrefs = {_resolve(path, h) for h in doc.xpath("//aside//a/@href")}
-        sets = feed_sets(cfg, entry_rows.languages(served.store.db))
+        sets = feed_sets(cfg, published_rows.languages(served.store.db))
         assert len(sets) == 1 + 3 + 2  # main, en ru zh, economy security
         wanted = {"/" + fs.path(f) for fs in sets for f in cfg.feeds.formats}
         assert hrefs == wanted | {"/feeds.opml"}
@@ -140,7 +140,7 @@ def test_index_links_every_feed_and_the_opml(served):
 
 
 def test_entry_page_links_back_to_its_language_and_tag_feeds(served):
-    for e in entry_rows.latest(served.store.db, 3):
+    for e in published_rows.latest(served.store.db, 3):
         path = "/entries/" + id_slug(e.id)
         doc = served.doc(path)
         assert doc.xpath("string(//article/@lang)") == e.language
@@ -170,12 +170,12 @@ def test_summaries_are_clipped_in_any_script():
 
 def test_store_pages_match_the_newest_first_order_from_either_end(served):
     db = served.store.db
-    ids = [e.id for e in entry_rows.latest(db)]
+    ids = [e.id for e in published_rows.latest(db)]
     for offset in range(0, N + 2, 7):
         for limit in (1, 10, PAGE_SIZE):
-            page = [e.id for e in entry_rows.page(db, offset, limit, N)]
+            page = [e.id for e in published_rows.page(db, offset, limit, N)]
             assert page == ids[offset : offset + limit]
-            assert page == [e.id for e in entry_rows.page(db, offset, limit)]
+            assert page == [e.id for e in published_rows.page(db, offset, limit)]
 
 
 def test_withdrawn_entries_leave_the_pages_and_the_languages(site):
@@ -185,16 +185,18 @@ def test_withdrawn_entries_leave_the_pages_and_the_languages(site):
     try:
         build_feeds(cfg, store, NOW)
         db = store.db
-        zh = [e.id for e in entry_rows.latest(db) if e.language == "zh"]
-        assert entry_rows.languages(db) == ["en", "ru", "zh"] and zh
+        zh = [e.id for e in published_rows.latest(db) if e.language == "zh"]
+        assert published_rows.languages(db) == ["en", "ru", "zh"] and zh
         with store.transaction() as tx:
             for entry_id in zh:
                 withdrawal_rows.withdraw(tx, entry_id, Withdrawal(NOW, "test"))
-        live = [e.id for e in entry_rows.latest(db)]
-        assert entry_rows.languages(db) == ["en", "ru"]
-        assert entry_rows.count(db) == len(live) == 7 - len(zh)  # the seed and 6
+        live = [e.id for e in published_rows.latest(db)]
+        assert published_rows.languages(db) == ["en", "ru"]
+        assert published_rows.count(db) == len(live) == 7 - len(zh)  # the seed and 6
         for offset in range(len(live)):
-            assert [e.id for e in entry_rows.page(db, offset, 2, len(live))] == live[offset:][:2]
+            assert [e.id for e in published_rows.page(db, offset, 2, len(live))] == live[offset:][
+                :2
+            ]
     finally:
         store.close()
 
@@ -205,9 +207,11 @@ def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
     subscribe to; every tag of an entry page links there. A hashtag of the ActivityPub
     post pointed to ``/?tag=...``, the index, which shows every release."""
     db = served.store.db
-    tagged = ["entries/" + id_slug(e.id) for e in entry_rows.latest(db) if "security" in e.tags]
+    tagged = ["entries/" + id_slug(e.id) for e in published_rows.latest(db) if "security" in e.tags]
     assert len(tagged) > PAGE_SIZE  # two pages
-    assert entry_rows.count(db, lists_with(db, "security")) == len(tagged)  # the triggers' count
+    assert published_rows.count(db, lists_with(db, "security")) == len(
+        tagged
+    )  # the triggers' count
     seen: list[str] = []
     path: str | None = "/tags/security/"
     while path is not None:
@@ -234,7 +238,7 @@ def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
     for path in ("/tags/nope/", "/tags/security/page/3", "/tags/../atom.xml", "/tags//"):
         assert served.get(path)[0] == 404, path
     # an entry page links each of its tags to that tag's page
-    entry = next(e for e in entry_rows.latest(db) if "security" in e.tags)
+    entry = next(e for e in published_rows.latest(db) if "security" in e.tags)
     page = "/entries/" + id_slug(entry.id)
     links = served.doc(page).xpath('//a[@rel="tag"]/@href')
     assert [_resolve(page, h) for h in links] == ["/tags/security/"]

@@ -16,7 +16,7 @@ from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer
 from scofeed.serve.pages import Page, direction, index_html
 from scofeed.store import Store
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from tests.conftest import BASE_CONFIG
 from tests.test_serve import Served, serving
 
@@ -50,7 +50,7 @@ def pages(site):
 
 
 def _entry(served: Served, title: str) -> tuple[str, lxml.html.HtmlElement]:
-    e = next(e for e in entry_rows.latest(served.store.db) if e.title == title)
+    e = next(e for e in published_rows.latest(served.store.db) if e.title == title)
     return id_slug(e.id), e
 
 

@@ -20,6 +20,7 @@ from scofeed.build import build
 from scofeed.sources.files import settle_left
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from test_daemon import start, wait_for  # noqa: F401 - start: the daemon fixture
 
 TITLE = "Secretary-General receives new ambassador"
@@ -64,13 +65,13 @@ def test_a_young_file_waits_for_a_later_build_and_an_old_one_is_read_at_once(sit
     first = build(cfg, store, datetime.now(UTC))
     assert (first.new, [rel for rel, _ in first.deferred]) == (1, ["young.txt"])
     assert first.waited == 0
-    assert TITLE not in [e.title for e in entry_rows.latest(store.db)]
+    assert TITLE not in [e.title for e in published_rows.latest(store.db)]
     # an edit of a known file is deferred the same way: its last version stays
     young.write_text(PART_1 + PART_2, encoding="utf-8")
     age(young, 120)
     second = build(cfg, store, datetime.now(UTC))
     assert (second.new, second.updated, second.deferred) == (1, 0, [])
-    (entry,) = [e for e in entry_rows.latest(store.db) if e.title == TITLE]
+    (entry,) = [e for e in published_rows.latest(store.db) if e.title == TITLE]
     assert "digital economy" in entry.content_html and entry.revision == 1
     young.write_text(PART_1 + PART_2 + "\nA third paragraph.\n", encoding="utf-8")
     third = build(cfg, store, datetime.now(UTC))
@@ -84,7 +85,7 @@ def test_a_build_waits_for_a_file_being_written(site):
     (site.sources / "new.txt").write_text(PART_1, encoding="utf-8")
     report = build(cfg, store, datetime.now(UTC), wait=30)
     assert report.waited > 0 and report.deferred == []
-    assert TITLE in [e.title for e in entry_rows.latest(store.db)]
+    assert TITLE in [e.title for e in published_rows.latest(store.db)]
 
 
 def test_scofeed_build_says_it_waited(site):
@@ -108,7 +109,7 @@ def test_scofeed_add_does_not_wait_for_the_file_it_wrote(site):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     store = site.store()
-    assert TITLE in [e.title for e in entry_rows.latest(store.db)]
+    assert TITLE in [e.title for e in published_rows.latest(store.db)]
 
 
 def test_a_file_written_in_two_parts_is_published_once_whole(site, receivers, monkeypatch, request):
@@ -129,7 +130,7 @@ def test_a_file_written_in_two_parts_is_published_once_whole(site, receivers, mo
     wait_for(lambda: TITLE in d.feed_titles(), timeout=30, what="the new release in the feed")
     hook.wait_for(2, timeout=20)
     store = site.store()
-    (entry,) = [e for e in entry_rows.latest(store.db) if e.title == TITLE]
+    (entry,) = [e for e in published_rows.latest(store.db) if e.title == TITLE]
     assert entry.revision == 1 and "digital economy" in entry.content_html
     rows = [r for r in delivery_rows.listing(store.db) if r.entry_id == entry.id]
     assert [(r.event, r.revision) for r in rows] == [("release.published", 1)]

@@ -13,8 +13,8 @@ import test_remote
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.sources.remote import SOFT_404
-from scofeed.store import entries as entry_rows
 from scofeed.store import pages as page_rows
+from scofeed.store import published as published_rows
 from test_remote import HTML, NOW, add_source, serve_listing
 
 web = test_remote.web  # a threaded HTTP server on 127.0.0.1
@@ -87,7 +87,7 @@ def test_a_not_found_page_with_the_sites_own_headline_is_never_a_release(site, w
     (result,) = poll_due(cfg, store, NOW).results
     assert sorted(result.rejected) == sorted((web.url_for(p), SOFT_404) for p in SOFT)
     assert result.new == len(REAL)
-    titles = {e.title for e in entry_rows.latest(store.db)}
+    titles = {e.title for e in published_rows.latest(store.db)}
     assert titles == {
         "SCO seminar on web security",
         "SCO members adopt resolution 404",
@@ -104,10 +104,10 @@ def test_a_watched_page_that_turns_into_a_not_found_body_is_gone_not_a_correctio
     add_source(site, web.url_for("/news/"))
     cfg, store = site.config(), site.store()
     assert [r.new for r in poll_due(cfg, store, NOW).results] == [1]
-    (entry,) = entry_rows.latest(store.db)
+    (entry,) = published_rows.latest(store.db)
     web.clear()
     web.expect_request(real).respond_with_data(SOFT[soft], content_type=HTML)
     report = recheck_due(cfg, store, NOW + timedelta(hours=1), force=True)
     assert (report.updated, report.failed, report.gone) == (0, [], [web.url_for(real)])
-    assert entry_rows.latest(store.db) == [entry]
+    assert published_rows.latest(store.db) == [entry]
     assert [p.url for p in page_rows.gone(store.db)] == [web.url_for(real)]

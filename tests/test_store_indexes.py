@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from scofeed.build import build
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -52,19 +53,19 @@ def test_every_read_of_entries_goes_through_an_index(site):
     store = Store(cfg.paths.state)
     build(cfg, store, NOW)
     db = store.db
-    total = entry_rows.count(db)
-    some = entry_rows.latest(db, 1)[0]
+    total = published_rows.count(db)
+    some = published_rows.latest(db, 1)[0]
 
     def reads() -> None:
-        entry_rows.latest(db, 5)
-        entry_rows.newest(db, 5)
-        entry_rows.newest(db, 5, language="ru")
-        entry_rows.newest(db, 5, tags=['["security"]'])
-        entry_rows.month_ids(db, some.published.isoformat()[:7])
-        entry_rows.languages(db)
-        entry_rows.page(db, 0, 3, total)
-        entry_rows.page(db, total - 2, 3, total)
-        entry_rows.by_ids(db, [some.id])
+        published_rows.latest(db, 5)
+        published_rows.newest(db, 5)
+        published_rows.newest(db, 5, language="ru")
+        published_rows.newest(db, 5, tags=['["security"]'])
+        published_rows.month_ids(db, some.published.isoformat()[:7])
+        published_rows.languages(db)
+        published_rows.page(db, 0, 3, total)
+        published_rows.page(db, total - 2, 3, total)
+        published_rows.by_ids(db, [some.id])
         entry_rows.get(db, some.id)
         withdrawal_rows.withdrawn(db, NOW)
         withdrawal_rows.count_withdrawn(db)

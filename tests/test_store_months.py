@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from conftest import rewind
 from scofeed.build import build
 from scofeed.store import Store
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store.schema import MIGRATIONS, statements
 from scofeed.withdraw import restore, withdraw
 
@@ -49,9 +49,9 @@ def check(store: Store, before: dict[str, tuple[int, str]], versions: dict[str, 
     """The summaries equal the figures from every row, and a month's version moved
     exactly when what it shows did."""
     stamps, tags = from_rows(store.db)
-    months = entry_rows.months(store.db)
+    months = published_rows.months(store.db)
     assert {m: v.live for m, v in months.items()} == {m: n for m, (n, _) in stamps.items()}
-    assert entry_rows.tag_lists(store.db) == tags
+    assert published_rows.tag_lists(store.db) == tags
     for month, m in months.items():
         if month in versions:
             assert (m.version != versions[month]) == (before.get(month) != stamps[month]), month
@@ -64,7 +64,9 @@ def id_of(store: Store, i: int) -> str:
 
 
 def snapshot(store: Store) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
-    return from_rows(store.db)[0], {m: v.version for m, v in entry_rows.months(store.db).items()}
+    return from_rows(store.db)[0], {
+        m: v.version for m, v in published_rows.months(store.db).items()
+    }
 
 
 def test_the_summaries_follow_every_change(site):
@@ -74,8 +76,8 @@ def test_the_summaries_follow_every_change(site):
     for i in range(12):
         write(site, i, f"2024-{i % 4 + 1:02d}-1{i % 9}", [["security"], [], ["culture"]][i % 3])
     build(cfg, store, NOW)
-    assert sorted(entry_rows.months(store.db)) == ["2024-01", "2024-02", "2024-03", "2024-04"]
-    assert entry_rows.tag_lists(store.db) == ['["culture"]', '["security"]']
+    assert sorted(published_rows.months(store.db)) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert published_rows.tag_lists(store.db) == ['["culture"]', '["security"]']
 
     steps = [
         lambda: write(site, 0, "2024-01-10", ["security"], "A corrected text."),  # correction
@@ -95,7 +97,7 @@ def test_the_summaries_follow_every_change(site):
         step()
         build(cfg, store, NOW)
         check(store, before, versions)
-    assert '["economy", "security"]' not in entry_rows.tag_lists(store.db)
+    assert '["economy", "security"]' not in published_rows.tag_lists(store.db)
     store.close()
 
 
@@ -131,9 +133,9 @@ def test_an_older_store_gets_its_summaries_from_its_rows(site):
     db.close()
     store = Store(cfg.paths.state)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    months = entry_rows.months(store.db)
+    months = published_rows.months(store.db)
     assert {m: v.live for m, v in months.items()} == {m: n for m, (n, _) in expected[0].items()}
-    assert entry_rows.tag_lists(store.db) == expected[1]
+    assert published_rows.tag_lists(store.db) == expected[1]
     store.close()
 
 

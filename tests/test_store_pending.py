@@ -16,6 +16,7 @@ from scofeed.model import Release
 from scofeed.normalise import normalise, settings_from
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -68,9 +69,9 @@ def test_rows_are_written_when_the_batch_fills(site):
         for release in releases()[:3]:
             entry = normalise(release, settings, NOW)
             ingest_one(db, release, entry, settings, NOW, known=known, pending=pending)
-        assert entry_rows.count(db) == 2 and len(pending.entries) == 1
+        assert published_rows.count(db) == 2 and len(pending.entries) == 1
         pending.flush(db)
-        assert entry_rows.count(db) == 3 and not pending.entries
+        assert published_rows.count(db) == 3 and not pending.entries
 
 
 def test_bulk_load_defers_checkpoints_and_restores_them(tmp_path):
@@ -201,7 +202,7 @@ def test_a_failed_batch_leaves_the_store_and_its_trigger_as_they_were(tmp_path):
     with store.transaction() as db:
         with pytest.raises(sqlite3.IntegrityError):
             entry_rows.insert_counted(db, bad)
-        assert entry_rows.count(db) == 4  # the batch's first rows are gone too
+        assert published_rows.count(db) == 4  # the batch's first rows are gone too
     assert _counts(store.db) == counted
     with store.transaction() as db:  # the trigger still counts a row on its own
         db.execute(entry_rows._INSERT, _rows(1, 20)[0])

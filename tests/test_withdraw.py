@@ -30,6 +30,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.websub import Hub, hub, receive
 from scofeed.withdraw import restore, withdraw
@@ -79,7 +80,9 @@ def two(site):
     (site.sources / "2024-05-02-trade.md").write_text(SECOND, encoding="utf-8")
     assert cli(site, "build") == 0
     store = site.store()
-    (e,) = [e for e in entry_rows.latest(store.db) if e.title.startswith("SCO Secretariat hosts")]
+    (e,) = [
+        e for e in published_rows.latest(store.db) if e.title.startswith("SCO Secretariat hosts")
+    ]
     store.close()
     return e.id
 
@@ -259,7 +262,7 @@ def test_a_language_feed_lives_on_with_the_tombstone_of_its_last_entry(site):
     (site.sources / "2024-05-02-ru.md").write_text(ru, encoding="utf-8")
     cfg, store = site.config(), site.store()
     build(cfg, store, NOW)
-    (e,) = [e for e in entry_rows.latest(store.db) if e.language == "ru"]
+    (e,) = [e for e in published_rows.latest(store.db) if e.language == "ru"]
     withdraw(cfg, store, e.id, "published by mistake", NOW + timedelta(hours=1))
     root = etree.fromstring((site.feeds / "ru" / "atom.xml").read_bytes())
     assert not root.findall(f"{ATOM}entry")
@@ -354,7 +357,7 @@ def test_release_withdrawn_reaches_who_got_the_entry_and_who_subscribes(site, re
     build(cfg, store, NOW)
     runner.run_due(cfg, store, now=NOW, rng=random.Random(1))
     assert len(got.wait_for(2)) == 2
-    (e,) = [e for e in entry_rows.latest(store.db) if "round table" in e.content_html]
+    (e,) = [e for e in published_rows.latest(store.db) if "round table" in e.content_html]
     # later: "late" subscribes to withdrawals, "other" only to new releases
     site.write_config(
         webhook_toml("got", got.url, events=["release.published"])
@@ -447,7 +450,7 @@ def test_websub_subscribers_get_the_feed_with_the_tombstone(site):
     (site.sources / "2024-05-02-trade.md").write_text(SECOND, encoding="utf-8")
     cfg, store = site.config(), site.store()
     build(cfg, store, NOW)
-    (e,) = [e for e in entry_rows.latest(store.db) if "round table" in e.content_html]
+    (e,) = [e for e in published_rows.latest(store.db) if "round table" in e.content_html]
     clock = [NOW.timestamp()]
     h = Hub(max_workers=2, clock=lambda: clock[0], rng=random.Random(1))
     s = Subscriber()
@@ -495,7 +498,7 @@ def test_a_feed_whose_entries_are_all_withdrawn_is_dated_by_the_last_withdrawal(
     """Not a placeholder (it said 2000-01-01 in RSS), and stable: a rebuild with nothing
     changed writes nothing, and the date outlives the tombstone."""
     cfg, store = site.config(), site.store()
-    seed = next(e.id for e in entry_rows.latest(store.db) if e.id != two)
+    seed = next(e.id for e in published_rows.latest(store.db) if e.id != two)
     withdraw(cfg, store, two, "x", NOW)
     # the newest entry withdrawn: the feeds are dated by that, not by the older seed
     assert feed_dates(site) == (NOW, NOW)

@@ -35,6 +35,7 @@ from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import published as published_rows
 from scofeed.store.entries import Known
 from scofeed.store.files import FileState
 
@@ -201,7 +202,7 @@ def build(
     for state in index.rejected():
         if state.path not in again:
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
-    report.entries = entry_rows.count(store.db)
+    report.entries = published_rows.count(store.db)
     # a cold build renders every archive page: in worker processes, as files were prepared
     report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
     file_rows.remember_scan(store.db, now, report.line())

@@ -50,9 +50,9 @@ from scofeed.render import catalog
 from scofeed.render.catalog import ARCHIVE_FORMATS, OPML_FILE, FeedSet, Head
 from scofeed.render.opml import render_opml
 from scofeed.store import Store, feedfiles, put_meta
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
-from scofeed.store.entries import Month
+from scofeed.store.published import Month
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,8 @@ def layout(
     into Python (at 30,000 entries a new release costs what it costs at 100). A set
     whose last entry was withdrawn lives on while that tombstone is shown (``withdrawn``),
     so its subscribers see the tombstone rather than a 404."""
-    languages = sorted(set(entry_rows.languages(db)) | {e.language for e in withdrawn})
-    lists = {raw: tuple(json.loads(raw)) for raw in entry_rows.tag_lists(db)}
+    languages = sorted(set(published_rows.languages(db)) | {e.language for e in withdrawn})
+    lists = {raw: tuple(json.loads(raw)) for raw in published_rows.tag_lists(db)}
     every_tag = {t for tags in lists.values() for t in tags} | {
         t for e in withdrawn for t in e.tags
     }
@@ -261,20 +261,20 @@ def layout(
     members: Members = {}
     for fs in sets:
         if fs.language is not None:
-            members[fs.key] = entry_rows.newest(db, limit, language=fs.language)
+            members[fs.key] = published_rows.newest(db, limit, language=fs.language)
         elif fs.tag is not None:
             mine = by_slug.get(tag_slug(fs.tag), [])
-            members[fs.key] = entry_rows.newest(db, limit, tags=mine) if mine else []
+            members[fs.key] = published_rows.newest(db, limit, tags=mine) if mine else []
         else:
-            members[fs.key] = entry_rows.newest(db, limit)
-    months = entry_rows.months(db)
+            members[fs.key] = published_rows.newest(db, limit)
+    months = published_rows.months(db)
     return Plan(sets, [], languages, meta_tags), members, months
 
 
 def lists_by_slug(lists: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """Tag slug -> the stored tags columns (JSON lists, ``entry_rows.tag_lists``, with
+    """Tag slug -> the stored tags columns (JSON lists, ``published_rows.tag_lists``, with
     their tags) that hold a tag of that slug: what a tag's entries are found by
-    (``entry_rows.newest``, ``page``, ``count``)."""
+    (``published_rows.newest``, ``page``, ``count``)."""
     found: dict[str, list[str]] = {}
     for raw, tags in lists.items():
         for slug in dict.fromkeys(tag_slug(t) for t in tags):
@@ -284,7 +284,7 @@ def lists_by_slug(lists: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 def lists_with(db: sqlite3.Connection, slug: str) -> list[str]:
     """The stored tags columns that hold a tag of this slug (``lists_by_slug``)."""
-    lists = {raw: json.loads(raw) for raw in entry_rows.tag_lists(db)}
+    lists = {raw: json.loads(raw) for raw in published_rows.tag_lists(db)}
     return lists_by_slug(lists).get(slug, [])
 
 
@@ -334,7 +334,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
         raise PublishError(f"paths.feeds: {root}: not a folder")
     known = feedfiles.keys(db)
     todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]
-    todo = [replace(f, ids=tuple(entry_rows.month_ids(db, f.month))) if f.month else f
+    todo = [replace(f, ids=tuple(published_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
     written: list[str] = []
     failed: dict[str, str] = {}  # path -> why it could not be written
@@ -388,7 +388,7 @@ def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
     store = Store(cfg.paths.state)
     try:
         ids = list(dict.fromkeys(i for f in batch for i in f.ids))
-        written, failed = _render_files(cfg, batch, entry_rows.by_ids(store.db, ids))
+        written, failed = _render_files(cfg, batch, published_rows.by_ids(store.db, ids))
     finally:
         store.close()
     if failed:
@@ -451,8 +451,8 @@ def _entries(store: Store, todo: list[Planned], total: int) -> dict[str, Entry]:
     """The entries the files to render show: all at once when that is most of them."""
     wanted = list(dict.fromkeys(i for f in todo for i in f.ids))
     if len(wanted) * 2 > total:
-        return {e.id: e for e in entry_rows.latest(store.db)}
-    return entry_rows.by_ids(store.db, wanted)
+        return {e.id: e for e in published_rows.latest(store.db)}
+    return published_rows.by_ids(store.db, wanted)
 
 
 def _remove(root: Path, path: str) -> None:

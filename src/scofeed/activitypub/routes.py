@@ -27,6 +27,7 @@ from scofeed.normalise import id_slug
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 
 AP_TYPE = "application/activity+json; charset=utf-8"
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -108,7 +109,7 @@ class Routes:
             return _json(documents.nodeinfo_links(self.urls), "application/json")
         if path.startswith("/nodeinfo/") and path[10:] in documents.NODEINFO_VERSIONS:
             version = path[10:]
-            posts = entry_rows.count(self.store.db)
+            posts = published_rows.count(self.store.db)
             kind = f'application/json; profile="{documents.NODEINFO_SCHEMA}{version}#"'
             return _json(documents.nodeinfo(self.cfg, posts, version), kind)
         if path == "/.well-known/host-meta":
@@ -154,7 +155,7 @@ class Routes:
 
     def outbox(self, query: str) -> Answer:
         size = self.cfg.activitypub.page_size
-        total = entry_rows.count(self.store.db)
+        total = published_rows.count(self.store.db)
         page_arg = parse_qs(query).get("page", [""])[0]
         if not page_arg:
             return _json(documents.outbox(self.urls, total, size))

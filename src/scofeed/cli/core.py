@@ -11,6 +11,7 @@ from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, count, load_config, open_store, report_pings
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 
 SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
@@ -92,7 +93,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             assert w is not None
             print(f"{e.id}\t{w.at.isoformat()}\t{e.title}\t{w.reason}")
         return 0
-    for e in entry_rows.latest(store.db, args.limit):
+    for e in published_rows.latest(store.db, args.limit):
         print(f"{e.id}\t{e.published.isoformat()}\t{e.title}")
     return 0
 

@@ -22,7 +22,7 @@ from scofeed.deliver import payload
 from scofeed.model import Entry, Planner
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
-from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def backfill(
     at, cutoff, n = now.timestamp(), since.timestamp(), 0
     with store.transaction() as db:
         register(cfg, db, at)
-        picked = [e for e in entry_rows.latest(db) if e.updated.timestamp() >= cutoff]
+        picked = [e for e in published_rows.latest(db) if e.updated.timestamp() >= cutoff]
         for entry in sorted(picked, key=lambda e: (e.updated, e.id)):  # oldest first
             event = "release.updated" if entry.revision > 1 else "release.published"
             for hook in hooks:

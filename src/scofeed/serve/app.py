@@ -48,6 +48,7 @@ from scofeed.serve.pages import (
 )
 from scofeed.store import Store, feedfiles, runs
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
 from scofeed.store.status import iso
 
@@ -319,11 +320,11 @@ class App:
         if number == 1 and environ.get("PATH_INFO") != "/":
             return Response(301, b"", [("Location", "../"), ("Content-Type", _HTML_TYPE)])
         db = self.store.db
-        total = entry_rows.count(db)
+        total = published_rows.count(db)
         page = Page.of(number, total)
         if number > page.count:
             return _text(404, f"no page {number}: the index has {page.count}\n")
-        entries = entry_rows.page(db, page.offset, PAGE_SIZE, total)
+        entries = published_rows.page(db, page.offset, PAGE_SIZE, total)
         markup = index_html(cfg, entries, published_sets(cfg, self.store), page)
         response = _page(environ, markup, cfg)
         if self.activitypub is not None and number == 1:  # the actor's profile link
@@ -341,11 +342,11 @@ class App:
         fs = next((s for s in sets if s.tag is not None and tag_slug(s.tag) == wanted), None)
         if fs is None and not lists:
             return _text(404, "no release has that tag\n")
-        total = entry_rows.count(db, lists)
+        total = published_rows.count(db, lists)
         page = Page.of(number, total)
         if number > page.count:
             return _text(404, f"no page {number}: the tag has {page.count}\n")
-        entries = entry_rows.page(db, page.offset, PAGE_SIZE, total, lists)
+        entries = published_rows.page(db, page.offset, PAGE_SIZE, total, lists)
         name = fs.tag if fs is not None and fs.tag else _tag_named(lists[0], wanted)
         return _page(environ, tag_html(cfg, name, fs, entries, page), cfg)
 
@@ -379,7 +380,7 @@ class App:
         body: dict[str, Any] = {
             "status": status,
             "last_scan": _run_json(scan),
-            "entries": entry_rows.count(db),
+            "entries": published_rows.count(db),
             "jobs": {r.name: _run_json(r) for r in runs.all_runs(db)},
             "last_errors": job_errors + rejects,
         }
