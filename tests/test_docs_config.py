@@ -25,16 +25,16 @@ REQUIRED = object()  # a key with no default
 # What a row must say about the limits its key's check enforces, by the check's name.
 # A new check function needs a line here (None: nothing countable to say).
 LIMITS: dict[str, tuple[str, ...] | None] = {
-    "_positive": ("above 0",),
+    "positive": ("above 0",),
     "_days": ("0 or more",),
-    "_non_negative": ("0 or more",),
+    "non_negative": ("0 or more",),
     "_seconds": ("0 to 3600",),
-    "_port": ("0 to 65535",),
-    "_timeout": ("above 0", "at most 300"),
-    "_schedule": ("at most 50", "0 to 604800"),
-    "_name": ("up to 64",),
+    "port_number": ("0 to 65535",),
+    "request_timeout": ("above 0", "at most 300"),
+    "delays": ("at most 50", "0 to 604800"),
+    "plain_name": ("up to 64",),
     "_ap_username": ("1 to 30",),
-    "_http_url": ("http://", "https://"),
+    "http_url": ("http://", "https://"),
     "_hub_urls": ("http://", "https://"),
     "_timezone": ("IANA",),
     "_authority": ("RFC 4151",),
@@ -48,7 +48,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "_distinct_names": None,
     "_events": None,
     "_hub_path": None,
-    "_authority_kind": None,  # a closure over _one_of: see "vet" below
+    "_authority_kind": None,  # a closure over one_of: see "vet" below
     "<lambda>": None,
 }
 
@@ -178,7 +178,7 @@ def test_each_row_states_the_limits_its_key_is_checked_against():
             continue
         row = rows[key][1]
         name = check.__name__
-        if name == "vet":  # _one_of: each allowed value is named
+        if name == "vet":  # one_of: each allowed value is named
             allowed = re.findall(r"'([^']+)'", check(object()) or "")
             assert allowed, key
             needed: tuple[str, ...] | None = tuple(f"`{a}`" for a in allowed)

@@ -21,8 +21,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from scofeed.config.fields import Secret
 from scofeed.config.redact import HIDDEN, VALUE, got, secret_key
-from scofeed.config.schema import Config, Secret
+from scofeed.config.schema import Config
 from scofeed.errors import ConfigError, shown
 
 

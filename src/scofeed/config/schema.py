@@ -5,22 +5,35 @@ when fine, else what is expected) and ``redact=True`` marks a URL whose path may
 token (shown as ``https://host/***``). A section may check across its keys in a
 ``validate(key)`` method, which the loader calls with the section's dotted name. Reading
 and converting the TOML is ``config.load``'s job, showing it ``config.show``'s.
+
+``check``, ``Secret`` and the shared checks are in ``config.fields``; the outbound
+sections (webhooks, WebSub, ActivityPub) in ``config.push``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable
-from dataclasses import field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from scofeed.config.redact import HOST, URL, VALUE, safe_url
+from scofeed.config.fields import (
+    check,
+    http_url,
+    non_negative,
+    one_of,
+    plain_name,
+    port_number,
+    positive,
+)
+from scofeed.config.push import (
+    ActivityPubConfig,
+    Webhook,
+    WebSubConfig,
+    distinct_names,
+)
+from scofeed.config.redact import safe_url
 from scofeed.errors import ConfigError
 from scofeed.frozen import frozen
 from scofeed.selectors import compile_selector
@@ -28,56 +41,6 @@ from scofeed.selectors import compile_selector
 FORMATS = ("atom", "rss", "json")
 FEED_FILES = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}  # format -> file
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-class Secret:
-    """A secret value resolved from the config; prints as ``***``."""
-
-    __slots__ = ("reference", "value")
-
-    def __init__(self, value: str, reference: str) -> None:
-        self.value = value
-        self.reference = reference
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
-
-def check(fn: Callable[[Any], str | None], redact: bool = False, **kw: Any) -> Any:
-    """A field whose value ``fn`` vets: it returns None when fine, else what is expected.
-    ``redact``: a URL whose path may carry a token (Slack, Discord); shown without it.
-    Any URL field is shown without credentials or query (``config.redact``)."""
-    how = HOST if redact else URL if fn is _http_url else VALUE
-    return field(metadata={"check": fn, "show": how}, **kw)
-
-
-def _one_of(*allowed: str) -> Callable[[Any], str | None]:
-    def vet(v: Any) -> str | None:
-        return None if v in allowed else "one of " + ", ".join(repr(a) for a in allowed)
-
-    return vet
-
-
-def _positive(v: int) -> str | None:
-    return None if v > 0 else "a number above 0"
-
-
-def _port(v: int) -> str | None:
-    return None if 0 <= v <= 65535 else "a port number from 0 to 65535"
-
-
-def _http_url(v: str) -> str | None:
-    parts = urlsplit(v)
-    ok = parts.scheme in ("http", "https") and bool(parts.netloc)
-    return None if ok else "an http:// or https:// URL"
 
 
 def _timezone(v: str) -> str | None:
@@ -132,7 +95,7 @@ class SiteConfig:
 
     title: str = "SCO Secretariat press releases"
     description: str = "Press releases of the Shanghai Cooperation Organisation Secretariat."
-    base_url: str = check(_http_url, default="http://127.0.0.1:8080/")
+    base_url: str = check(http_url, default="http://127.0.0.1:8080/")
     author: str = "SCO Secretariat"
     language: str = check(_language, default="en")
     timezone: str = check(_timezone, default="Asia/Shanghai")
@@ -197,7 +160,7 @@ def _days(v: int) -> str | None:
 class FeedsConfig:
     """``[feeds]``: which feeds are written, how long, with what pages."""
 
-    entries: int = check(_positive, default=50)
+    entries: int = check(positive, default=50)
     formats: tuple[str, ...] = check(_formats, default=FORMATS)
     archives: bool = True  # RFC 5005 archive pages, one per month (feeds/archive/YYYY-MM/)
     metadata_tags: bool = False  # tags given in a release's metadata get feeds too
@@ -215,25 +178,25 @@ def _seconds(v: float) -> str | None:
 class LimitsConfig:
     """``[limits]``: the size and time one input may take."""
 
-    max_file_bytes: int = check(_positive, default=2_000_000)
-    reject_ttl: int = check(_positive, default=7)  # days a refused `scofeed add` input stays listed
+    max_file_bytes: int = check(positive, default=2_000_000)
+    reject_ttl: int = check(positive, default=7)  # days a refused `scofeed add` input stays listed
     # seconds a file in sources/ must have kept its size and mtime before it is read
     # (a half-written file waits); 0 reads every file at once
     settle: float = check(_seconds, default=2.0)
     # seconds one file may take to parse and normalise in a build (pool.FILE_SECONDS)
-    file_seconds: float = check(_positive, default=5.0)
+    file_seconds: float = check(positive, default=5.0)
 
 
 @frozen
 class ScheduleConfig:
     """``[schedule]``: how often the daemon scans sources/ and delivers."""
 
-    scan_interval: int = check(_positive, default=60)
-    deliver_interval: int = check(_positive, default=5)
+    scan_interval: int = check(positive, default=60)
+    deliver_interval: int = check(positive, default=5)
     # seconds a stop (SIGTERM, Ctrl-C) gives running jobs and requests in flight to finish
     # above the webhooks' default timeout (15 s): an attempt in flight at a stop ends by
     # its own deadline, not cut to be sent again after the restart
-    stop_seconds: float = check(_positive, default=20.0)
+    stop_seconds: float = check(positive, default=20.0)
 
 
 @frozen
@@ -242,8 +205,8 @@ class RecheckConfig:
     again while recent, so an edit on the site becomes a correction."""
 
     enabled: bool = True  # the daemon runs the recheck job
-    days: int = check(_positive, default=30)  # pages published in the last `days` days
-    interval: int = check(_positive, default=86400)  # seconds between two checks of a page
+    days: int = check(positive, default=30)  # pages published in the last `days` days
+    interval: int = check(positive, default=86400)  # seconds between two checks of a page
 
 
 @frozen
@@ -251,14 +214,14 @@ class ServeConfig:
     """``[serve]``: where the daemon serves the feeds."""
 
     host: str = "127.0.0.1"
-    port: int = check(_port, default=8080)
+    port: int = check(port_number, default=8080)
 
 
 @frozen
 class LogConfig:
     """``[log]``: how much the daemon logs."""
 
-    level: str = check(_one_of(*LEVELS), default="INFO")
+    level: str = check(one_of(*LEVELS), default="INFO")
 
 
 # -- remote sources ([[sources]]) -------------------------------------------------------
@@ -268,44 +231,29 @@ AUTHORITIES = ("official", "mirror")
 
 
 def _authority_kind(v: str | None) -> str | None:
-    return None if v is None else _one_of(*AUTHORITIES)(v)
+    return None if v is None else one_of(*AUTHORITIES)(v)
 
 
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
-# -- webhooks (issue 4) ----------------------------------------------------------------
-
-WEBHOOK_EVENTS = ("release.published", "release.updated", "release.withdrawn", "release.restored")
-WEBHOOK_FORMATS = ("standard", "slack", "discord")
-# seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
-DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
-
-
-def _name(v: str) -> str | None:
-    ok = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v)
-    return None if ok else "a name of letters, digits, '-', '_' or '.'"
-
-
-def _non_negative(v: float) -> str | None:
-    return None if v >= 0 else "a number of seconds, 0 or more"
 
 
 @frozen
 class RemoteSource:
     """A web page listing releases, or an RSS/Atom/JSON feed, polled on its own schedule."""
 
-    name: str = check(_name)
-    kind: str = check(_one_of(*SOURCE_KINDS))
-    url: str = check(_http_url)
+    name: str = check(plain_name)
+    kind: str = check(one_of(*SOURCE_KINDS))
+    url: str = check(http_url)
     enabled: bool = True
-    interval: int = check(_positive, default=3600)  # seconds between polls
+    interval: int = check(positive, default=3600)  # seconds between polls
     cron: str | None = None  # a crontab line ("*/30 * * * *"); replaces interval when set
-    timeout: float = check(_positive, default=20.0)  # seconds to connect, and per read
-    max_bytes: int = check(_positive, default=2_000_000)  # a larger response is rejected
-    delay: float = check(_non_negative, default=2.0)  # seconds between requests to one host
-    max_items: int = check(_positive, default=30)  # article pages fetched per poll, at most
+    timeout: float = check(positive, default=20.0)  # seconds to connect, and per read
+    max_bytes: int = check(positive, default=2_000_000)  # a larger response is rejected
+    delay: float = check(non_negative, default=2.0)  # seconds between requests to one host
+    max_items: int = check(positive, default=30)  # article pages fetched per poll, at most
     # page-list only: listing pages read per poll at most, the first included; the next
     # page is read only while the last article link of a page is new (a catch-up)
-    max_pages: int = check(_positive, default=5)
+    max_pages: int = check(positive, default=5)
     # "official": its releases are the official record; "mirror": a copy, which never
     # revises an entry an official page or a local file made. Unset: official for a
     # page-list source, or a feed on one of site.official_hosts; else mirror
@@ -378,156 +326,6 @@ def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:
     return None
 
 
-def _events(v: tuple[str, ...]) -> str | None:
-    if v and all(e in WEBHOOK_EVENTS for e in v):
-        return None
-    return "a non-empty list drawn from " + ", ".join(repr(e) for e in WEBHOOK_EVENTS)
-
-
-def _schedule(v: tuple[int, ...]) -> str | None:
-    ok = bool(v) and len(v) <= 50 and all(0 <= x <= 7 * 86400 for x in v)
-    return None if ok else "a non-empty list of at most 50 delays in seconds (0 to 604800)"
-
-
-def _timeout(v: float) -> str | None:
-    return None if 0 < v <= 300 else "a number of seconds above 0 and at most 300"
-
-
-def _whsec(value: str) -> bool:
-    """A Standard Webhooks secret: base64 of a 16- to 128-byte key, ``whsec_`` in front
-    or not, padded or not (the standardwebhooks libraries take all four forms)."""
-    raw = value.removeprefix("whsec_").rstrip("=")
-    try:
-        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return 16 <= len(key) <= 128
-
-
-@frozen
-class Webhook:
-    """One ``[[webhooks]]`` endpoint."""
-
-    name: str = check(_name)
-    url: str = check(_http_url, redact=True)  # may hold a token: shown as https://host/***
-    # one secret, or a list while rotating: every delivery carries one signature per secret
-    secret: Secret | tuple[Secret, ...] = ()
-    events: tuple[str, ...] = check(_events, default=WEBHOOK_EVENTS)
-    tags: tuple[str, ...] = ()  # only entries with one of these tags (empty: all)
-    languages: tuple[str, ...] = ()  # only entries in one of these languages (empty: all)
-    title_pattern: str | None = None  # only entries whose title matches (regex, any case)
-    format: str = check(_one_of(*WEBHOOK_FORMATS), default="standard")
-    # Standard Webhooks recommends 15 to 30 s: a receiver answering 200 after 12 s has
-    # the message, and must not get it again on every attempt
-    timeout: float = check(_timeout, default=15.0)
-    retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
-    retry_after_max: int = check(_positive, default=3600)  # cap on a 429/503 Retry-After
-    allow_private: bool = False  # allow loopback, private and link-local addresses
-
-    def __repr__(self) -> str:
-        return f"Webhook({self.name!r})"
-
-    @property
-    def secrets(self) -> tuple[Secret, ...]:
-        return self.secret if isinstance(self.secret, tuple) else (self.secret,)
-
-    def validate(self, key: str) -> None:
-        if not self.secrets:
-            raise ConfigError(f"{key}.secret: required key is missing")
-        for i, s in enumerate(self.secrets):
-            if not _whsec(s.value):
-                where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
-                raise ConfigError(
-                    f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes, "
-                    "or that base64 alone "
-                    f"(from {s.reference}; value not shown)"
-                )
-        if self.title_pattern is not None:
-            try:
-                re.compile(self.title_pattern)
-            except re.error as exc:
-                problem = f"not a valid regular expression ({exc})"
-                raise ConfigError(f"{key}.title_pattern: {problem}") from None
-
-
-def _distinct_names(v: tuple[Webhook, ...]) -> str | None:
-    seen: set[str] = set()
-    for hook in v:
-        if hook.name in seen:
-            return f"webhooks with distinct names ({hook.name!r} is used twice)"
-        seen.add(hook.name)
-    return None
-
-
-# -- WebSub (issue 11) -------------------------------------------------------------------
-
-
-def _hub_path(v: str) -> str | None:
-    ok = re.fullmatch(r"/[A-Za-z0-9._~/-]{1,100}", v) and "//" not in v
-    return None if ok else "a path such as '/websub'"
-
-
-def _hub_urls(v: tuple[str, ...]) -> str | None:
-    bad = [u for u in v if _http_url(u)]
-    return "a list of http:// or https:// hub URLs" if bad else None
-
-
-@frozen
-class WebSubConfig:
-    """``[websub]``: the built-in hub (served by ``scofeed run``) and external hubs."""
-
-    enabled: bool = True  # advertise and run the built-in hub at base_url + path
-    hub_path: str = check(_hub_path, default="/websub")
-    hubs: tuple[str, ...] = check(_hub_urls, default=())  # external hubs, pinged on change
-    lease_seconds: int = check(_positive, default=10 * 86400)  # when none is asked for
-    lease_min: int = check(_positive, default=300)
-    lease_max: int = check(_positive, default=30 * 86400)
-    allow_private: bool = False  # callbacks on loopback, private, link-local addresses
-    timeout: float = check(_timeout, default=10.0)  # per verification or distribution
-    retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
-    max_per_host: int = check(_positive, default=50)  # subscriptions per callback host
-    max_body: int = check(_positive, default=8192)  # bytes of a subscription request
-    rate: int = check(_positive, default=30)  # subscription requests per minute per client
-
-    def validate(self, key: str) -> None:
-        if not self.lease_min <= self.lease_seconds <= self.lease_max:
-            raise ConfigError(
-                f"{key}.lease_seconds: expected a value from lease_min ({self.lease_min}) "
-                f"to lease_max ({self.lease_max}), got {self.lease_seconds}"
-            )
-
-
-# -- ActivityPub (issue 12) ------------------------------------------------------------
-
-AP_OBJECT_TYPES = ("Note", "Article")
-
-
-def _ap_username(v: str) -> str | None:
-    ok = re.fullmatch(r"[a-z0-9_]{1,30}", v)
-    return None if ok else "1 to 30 lower-case letters, digits or '_'"
-
-
-@frozen
-class ActivityPubConfig:
-    """``[activitypub]``: scofeed as a followable actor (``@username@host``)."""
-
-    enabled: bool = False
-    username: str = check(_ap_username, default="releases")
-    name: str | None = None  # shown name; default: site.title
-    summary: str | None = None  # profile text; default: site.description
-    icon: str | None = check(lambda v: None if v is None else _http_url(v), default=None)
-    object_type: str = check(_one_of(*AP_OBJECT_TYPES), default="Note")
-    key: Path | None = None  # the RSA key pair (PEM); default: beside the state store
-    allow_private: bool = False  # allow loopback and private addresses (inboxes, keys)
-    max_body: int = check(_positive, default=256 * 1024)  # inbox bodies above it get 413
-    timeout: float = check(_timeout, default=10.0)
-    retry_schedule: tuple[int, ...] = check(_schedule, default=DEFAULT_RETRY)
-    page_size: int = check(_positive, default=20)  # outbox items per page
-
-    def key_path(self, state: Path) -> Path:
-        return self.key if self.key is not None else state.parent / "activitypub-key.pem"
-
-
 def tag_slug(tag: str) -> str:
     """A tag's path segment: lower case, letters and digits of any script, runs of
     anything else made one '-' (so never '.', '/' or '..'); '' when nothing is left."""
@@ -567,7 +365,7 @@ class Config:
     tags: dict[str, tuple[str, ...]] = check(_tag_names, default_factory=dict)
     # remote sources, polled by `scofeed poll` and the daemon ([[sources]] tables)
     sources: tuple[RemoteSource, ...] = check(_unique_names, default=())
-    webhooks: tuple[Webhook, ...] = check(_distinct_names, default=())
+    webhooks: tuple[Webhook, ...] = check(distinct_names, default=())
     websub: WebSubConfig = WebSubConfig()
     activitypub: ActivityPubConfig = ActivityPubConfig()
     path: Path | None = None  # the file this came from; not a key

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from scofeed.config.fields import Secret
 from scofeed.config.redact import HOST, URL, redact_url, safe_url
-from scofeed.config.schema import Config, Secret
+from scofeed.config.schema import Config
 
 
 def show(cfg: Config) -> str:

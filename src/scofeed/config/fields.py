@@ -1,0 +1,85 @@
+"""What the config's sections are made of: ``check`` (a field whose value a function
+vets), ``Secret``, and the checks more than one section uses (``config.schema`` and
+``config.push``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import field
+from typing import Any
+from urllib.parse import urlsplit
+
+from scofeed.config.redact import HOST, URL, VALUE
+
+
+class Secret:
+    """A secret value resolved from the config; prints as ``***``."""
+
+    __slots__ = ("reference", "value")
+
+    def __init__(self, value: str, reference: str) -> None:
+        self.value = value
+        self.reference = reference
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def check(fn: Callable[[Any], str | None], redact: bool = False, **kw: Any) -> Any:
+    """A field whose value ``fn`` vets: it returns None when fine, else what is expected.
+    ``redact``: a URL whose path may carry a token (Slack, Discord); shown without it.
+    Any URL field is shown without credentials or query (``config.redact``)."""
+    how = HOST if redact else URL if fn is http_url else VALUE
+    return field(metadata={"check": fn, "show": how}, **kw)
+
+
+def one_of(*allowed: str) -> Callable[[Any], str | None]:
+    def vet(v: Any) -> str | None:
+        return None if v in allowed else "one of " + ", ".join(repr(a) for a in allowed)
+
+    return vet
+
+
+def positive(v: int) -> str | None:
+    return None if v > 0 else "a number above 0"
+
+
+def port_number(v: int) -> str | None:
+    return None if 0 <= v <= 65535 else "a port number from 0 to 65535"
+
+
+def http_url(v: str) -> str | None:
+    parts = urlsplit(v)
+    ok = parts.scheme in ("http", "https") and bool(parts.netloc)
+    return None if ok else "an http:// or https:// URL"
+
+
+# seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+def plain_name(v: str) -> str | None:
+    ok = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v)
+    return None if ok else "a name of letters, digits, '-', '_' or '.'"
+
+
+def non_negative(v: float) -> str | None:
+    return None if v >= 0 else "a number of seconds, 0 or more"
+
+
+def delays(v: tuple[int, ...]) -> str | None:
+    ok = bool(v) and len(v) <= 50 and all(0 <= x <= 7 * 86400 for x in v)
+    return None if ok else "a non-empty list of at most 50 delays in seconds (0 to 604800)"
+
+
+def request_timeout(v: float) -> str | None:
+    return None if 0 < v <= 300 else "a number of seconds above 0 and at most 300"

@@ -1,0 +1,169 @@
+"""The config's outbound sections: ``[[webhooks]]``, ``[websub]`` and ``[activitypub]``
+(their keys, defaults and checks; ``config.schema`` puts them in ``Config``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+
+from scofeed.config.fields import (
+    DEFAULT_RETRY,
+    Secret,
+    check,
+    delays,
+    http_url,
+    one_of,
+    plain_name,
+    positive,
+    request_timeout,
+)
+from scofeed.errors import ConfigError
+from scofeed.frozen import frozen
+
+# -- webhooks (issue 4) ----------------------------------------------------------------
+
+WEBHOOK_EVENTS = ("release.published", "release.updated", "release.withdrawn", "release.restored")
+WEBHOOK_FORMATS = ("standard", "slack", "discord")
+
+
+def _events(v: tuple[str, ...]) -> str | None:
+    if v and all(e in WEBHOOK_EVENTS for e in v):
+        return None
+    return "a non-empty list drawn from " + ", ".join(repr(e) for e in WEBHOOK_EVENTS)
+
+
+def _whsec(value: str) -> bool:
+    """A Standard Webhooks secret: base64 of a 16- to 128-byte key, ``whsec_`` in front
+    or not, padded or not (the standardwebhooks libraries take all four forms)."""
+    raw = value.removeprefix("whsec_").rstrip("=")
+    try:
+        key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 16 <= len(key) <= 128
+
+
+@frozen
+class Webhook:
+    """One ``[[webhooks]]`` endpoint."""
+
+    name: str = check(plain_name)
+    url: str = check(http_url, redact=True)  # may hold a token: shown as https://host/***
+    # one secret, or a list while rotating: every delivery carries one signature per secret
+    secret: Secret | tuple[Secret, ...] = ()
+    events: tuple[str, ...] = check(_events, default=WEBHOOK_EVENTS)
+    tags: tuple[str, ...] = ()  # only entries with one of these tags (empty: all)
+    languages: tuple[str, ...] = ()  # only entries in one of these languages (empty: all)
+    title_pattern: str | None = None  # only entries whose title matches (regex, any case)
+    format: str = check(one_of(*WEBHOOK_FORMATS), default="standard")
+    # Standard Webhooks recommends 15 to 30 s: a receiver answering 200 after 12 s has
+    # the message, and must not get it again on every attempt
+    timeout: float = check(request_timeout, default=15.0)
+    retry_schedule: tuple[int, ...] = check(delays, default=DEFAULT_RETRY)
+    retry_after_max: int = check(positive, default=3600)  # cap on a 429/503 Retry-After
+    allow_private: bool = False  # allow loopback, private and link-local addresses
+
+    def __repr__(self) -> str:
+        return f"Webhook({self.name!r})"
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        return self.secret if isinstance(self.secret, tuple) else (self.secret,)
+
+    def validate(self, key: str) -> None:
+        if not self.secrets:
+            raise ConfigError(f"{key}.secret: required key is missing")
+        for i, s in enumerate(self.secrets):
+            if not _whsec(s.value):
+                where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
+                raise ConfigError(
+                    f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes, "
+                    "or that base64 alone "
+                    f"(from {s.reference}; value not shown)"
+                )
+        if self.title_pattern is not None:
+            try:
+                re.compile(self.title_pattern)
+            except re.error as exc:
+                problem = f"not a valid regular expression ({exc})"
+                raise ConfigError(f"{key}.title_pattern: {problem}") from None
+
+
+def distinct_names(v: tuple[Webhook, ...]) -> str | None:
+    seen: set[str] = set()
+    for hook in v:
+        if hook.name in seen:
+            return f"webhooks with distinct names ({hook.name!r} is used twice)"
+        seen.add(hook.name)
+    return None
+
+
+# -- WebSub (issue 11) -------------------------------------------------------------------
+
+
+def _hub_path(v: str) -> str | None:
+    ok = re.fullmatch(r"/[A-Za-z0-9._~/-]{1,100}", v) and "//" not in v
+    return None if ok else "a path such as '/websub'"
+
+
+def _hub_urls(v: tuple[str, ...]) -> str | None:
+    bad = [u for u in v if http_url(u)]
+    return "a list of http:// or https:// hub URLs" if bad else None
+
+
+@frozen
+class WebSubConfig:
+    """``[websub]``: the built-in hub (served by ``scofeed run``) and external hubs."""
+
+    enabled: bool = True  # advertise and run the built-in hub at base_url + path
+    hub_path: str = check(_hub_path, default="/websub")
+    hubs: tuple[str, ...] = check(_hub_urls, default=())  # external hubs, pinged on change
+    lease_seconds: int = check(positive, default=10 * 86400)  # when none is asked for
+    lease_min: int = check(positive, default=300)
+    lease_max: int = check(positive, default=30 * 86400)
+    allow_private: bool = False  # callbacks on loopback, private, link-local addresses
+    timeout: float = check(request_timeout, default=10.0)  # per verification or distribution
+    retry_schedule: tuple[int, ...] = check(delays, default=DEFAULT_RETRY)
+    max_per_host: int = check(positive, default=50)  # subscriptions per callback host
+    max_body: int = check(positive, default=8192)  # bytes of a subscription request
+    rate: int = check(positive, default=30)  # subscription requests per minute per client
+
+    def validate(self, key: str) -> None:
+        if not self.lease_min <= self.lease_seconds <= self.lease_max:
+            raise ConfigError(
+                f"{key}.lease_seconds: expected a value from lease_min ({self.lease_min}) "
+                f"to lease_max ({self.lease_max}), got {self.lease_seconds}"
+            )
+
+
+# -- ActivityPub (issue 12) ------------------------------------------------------------
+
+AP_OBJECT_TYPES = ("Note", "Article")
+
+
+def _ap_username(v: str) -> str | None:
+    ok = re.fullmatch(r"[a-z0-9_]{1,30}", v)
+    return None if ok else "1 to 30 lower-case letters, digits or '_'"
+
+
+@frozen
+class ActivityPubConfig:
+    """``[activitypub]``: scofeed as a followable actor (``@username@host``)."""
+
+    enabled: bool = False
+    username: str = check(_ap_username, default="releases")
+    name: str | None = None  # shown name; default: site.title
+    summary: str | None = None  # profile text; default: site.description
+    icon: str | None = check(lambda v: None if v is None else http_url(v), default=None)
+    object_type: str = check(one_of(*AP_OBJECT_TYPES), default="Note")
+    key: Path | None = None  # the RSA key pair (PEM); default: beside the state store
+    allow_private: bool = False  # allow loopback and private addresses (inboxes, keys)
+    max_body: int = check(positive, default=256 * 1024)  # inbox bodies above it get 413
+    timeout: float = check(request_timeout, default=10.0)
+    retry_schedule: tuple[int, ...] = check(delays, default=DEFAULT_RETRY)
+    page_size: int = check(positive, default=20)  # outbox items per page
+
+    def key_path(self, state: Path) -> Path:
+        return self.key if self.key is not None else state.parent / "activitypub-key.pem"
