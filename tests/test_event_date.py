@@ -18,7 +18,7 @@ from scofeed.deliver import payload
 from scofeed.normalise import id_slug
 from scofeed.render import render
 from scofeed.serve.pages import entry_html
-from scofeed.store import Store, entries
+from scofeed.store import Store, published
 from scofeed.store.schema import MIGRATIONS
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -37,7 +37,7 @@ def built(site):
     cfg = site.config()
     store = Store(cfg.paths.state)
     build(cfg, store, NOW)
-    latest = entries.latest(store.db, 10)
+    latest = published.latest(store.db, 10)
     (e,) = [x for x in latest if x.url and "1234567" in x.url]
     return cfg, store, e
 
@@ -68,7 +68,7 @@ def test_an_entry_without_an_event_date_renders_as_before(site):
     cfg, store, e = built(site)
     store.db.execute("UPDATE entries SET event_date = NULL")
     store.db.commit()
-    plain = entries.latest(store.db, 10)
+    plain = published.latest(store.db, 10)
     assert all(x.event_date is None for x in plain)
     feed = render("json", plain, cfg).decode()
     assert "_scofeed" not in feed
@@ -99,7 +99,7 @@ def test_a_store_from_before_the_event_date_is_migrated(site):
     old_db.close()
     again = Store(path)
     assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    old = entries.latest(again.db, 10)
+    old = published.latest(again.db, 10)
     assert old and all(x.event_date is None for x in old)
     # feeds of entries stored before the upgrade render as they did: no extension
     build(cfg, again, NOW)
