@@ -218,3 +218,92 @@ def test_a_signature_lives_as_long_as_mastodon_lets_it(key: rsa.RSAPrivateKey) -
     # RFC 9421: the signed created, not the Date header beside it
     rfc = httpsig.sign_rfc9421("POST", "https://a.example/inbox", b"{}", "k", key, NOW - 86400)
     assert not fresh({**rfc, "Date": httpsig.http_date(NOW)}, NOW)
+
+
+GOOD_INPUT = '("@method" "@target-uri" "content-digest");created=1764547200;keyid="https://a/k"'
+
+
+@pytest.mark.parametrize(
+    ("signature_input", "refusal"),
+    [
+        ('("@method" "@path" "content-digest");created="abc";keyid="k"', "created"),
+        ('("@method" "@path" "content-digest");created=1;expires="soon";keyid="k"', "expires"),
+        ('("@method" "@path");created=' + "9" * 5000 + ';keyid="k"', "malformed"),
+        ('("@method" "@path");created=12abc;keyid="k"', "malformed"),
+        ('("@method" "@path");created=1.5;keyid="k"', "malformed"),
+        ('("@method" "@path");created=1;keyid=k', "keyid"),
+        ('("@method" "@path");created=1;keyid=""', "keyid"),
+        ('("@method" "@path");created=1', "keyid"),
+        ('("@method" "@path");created=1;keyid="k";alg=rsa-v1_5-sha256', "alg"),
+        ('("@method" "@path");created=1;keyid="k";alg=?1', "alg"),
+        ('("@method" "@path");created=1;created=2;keyid="k"', "twice"),
+        ('("@method" "@method");created=1;keyid="k"', "twice"),
+        ('("@method" "content-digest";sf);created=1;keyid="k"', "component parameters"),
+        ('("@method" "@query-param";name="content-digest");keyid="k"', "component parameters"),
+        ('("@method" "");created=1;keyid="k"', "plain name"),
+        ('("@method"@path);created=1;keyid="k"', "plain name"),
+        ('("@method" "a\\"b");created=1;keyid="k"', "no label"),  # no member at all
+        ('("@method");created=1;keyid="k";nonce=:AAAA:', "malformed"),
+        ('("@method") junk;keyid="k"', "no label"),
+    ],
+)
+def test_a_malformed_signature_input_is_refused_with_its_reason(
+    signature_input: str, refusal: str
+) -> None:
+    """``created="abc"`` (which the parameter pattern let through) made ``int()`` raise
+    ValueError: the inbox answered 500 with a traceback instead of 401. Every other
+    malformed parameter is refused too, with what is wrong."""
+    with pytest.raises(BadSignature, match=refusal):
+        httpsig.parse({"Signature-Input": "sig1=" + signature_input, "Signature": "sig1=:AAAA:"})
+
+
+def test_a_well_formed_signature_input_parses() -> None:
+    extra = ';alg="rsa-v1_5-sha256";nonce="n";tag="t";expires=1764547500;x=?1;y=tok'
+    parsed = httpsig.parse(
+        {"Signature-Input": f"sig1={GOOD_INPUT}{extra}", "Signature": "sig1=:AAAA:"}
+    )
+    assert parsed.components == ("@method", "@target-uri", "content-digest")
+    assert (parsed.key_id, parsed.algorithm) == ("https://a/k", "rsa-v1_5-sha256")
+    assert (parsed.created, parsed.expires) == (1764547200, 1764547500)
+    assert parsed.rfc9421_params == GOOD_INPUT + extra
+    empty = httpsig.parse({"Signature-Input": 'sig1=( );keyid="k"', "Signature": "sig1=:AAAA:"})
+    assert empty.components == ()
+    with pytest.raises(BadSignature, match="must cover @method"):
+        httpsig.check_covers(empty, "POST", has_body=True)
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "9" * 5000, "1.2.3", "1e5", '""', '"x"'])
+def test_a_cavage_created_or_expires_that_is_no_number_is_refused(value: str) -> None:
+    """``expires`` of 400 digits made ``int(float(...))`` raise OverflowError, which the
+    parser did not catch (a 500); so did a ``created`` of 400 digits, later, in
+    ``check_fresh`` (``float()`` of it)."""
+    for name in ("created", "expires"):
+        header = f'keyId="k",headers="date",{name}={value},signature="AAAA"'
+        with pytest.raises(BadSignature):
+            httpsig.parse_cavage(header)
+
+
+param_values = st.one_of(
+    st.integers(-(10**20), 10**20).map(str),
+    st.text(alphabet=st.characters(blacklist_characters='"\\'), max_size=8).map(lambda t: f'"{t}"'),
+    st.text(max_size=8),
+    st.sampled_from(["?1", "?0", ":AAAA:", "1.5", "", "1e400"]),
+)
+param_names = st.sampled_from(["created", "expires", "keyid", "alg", "nonce", "tag", "x"])
+
+
+@given(
+    st.lists(st.sampled_from(['"@method"', '"@path"', '"content-digest";sf', '""', "x"])),
+    st.lists(st.tuples(param_names, param_values), max_size=6),
+)
+def test_any_signature_input_parses_or_is_refused(
+    components: list[str], params: list[tuple[str, str]]
+) -> None:
+    value = "sig1=(" + " ".join(components) + ")" + "".join(f";{k}={v}" for k, v in params)
+    try:
+        parsed = httpsig.parse({"Signature-Input": value, "Signature": "sig1=:AAAA:"})
+    except BadSignature:
+        return
+    assert parsed.created is None or isinstance(parsed.created, int)
+    assert parsed.expires is None or isinstance(parsed.expires, int)
+    assert isinstance(parsed.key_id, str) and parsed.key_id

@@ -187,6 +187,49 @@ def test_wrong_digest_gets_401(service: Service, bob: Bob) -> None:
     assert status == 401 and "Digest" in message
 
 
+@pytest.mark.parametrize(
+    "signature",
+    [
+        {"Signature-Input": 'sig1=("@method" "@path" "content-digest");created="abc";keyid="k"',
+         "Signature": "sig1=:AAAA:"},
+        {"Signature-Input": 'sig1=("@method" "@authority" "@path" "content-digest");created=1;'
+                            'expires="never";keyid="http://127.0.0.1:1/k"',
+         "Signature": "sig1=:AAAA:"},
+        {"Signature-Input": 'sig1=("@method" "@path");created=' + "1" * 5000 + ';keyid="k"',
+         "Signature": "sig1=:AAAA:"},
+        {"Signature": 'keyId="k",headers="(request-target) host date digest",expires='
+                      + "9" * 400 + ',signature="AAAA"'},
+        {"Signature": 'keyId="k",headers="(request-target) host (created) digest",created='
+                      + "9" * 400 + ',signature="AAAA"'},
+    ],
+    ids=["created-string", "expires-string", "created-5000-digits", "cavage-expires-400-digits",
+         "cavage-created-400-digits"],
+)  # fmt: skip
+def test_a_malformed_signature_gets_401_not_500(service: Service, signature: dict[str, str]):
+    """A ``created="abc"`` in ``Signature-Input`` made ``int()`` raise ValueError in the
+    parser, and a number too long for ``int()`` or ``float()`` raised too: the server
+    answered 500 and logged a traceback. A malformed signature is a badly signed
+    request: 401, with the reason."""
+    body = b'{"type": "Follow", "actor": "http://127.0.0.1:1/users/x"}'
+    headers = {
+        "Host": "127.0.0.1:8080",
+        "Date": httpsig.http_date(time.time()),
+        "Content-Type": "application/activity+json",
+        "Digest": httpsig.digest(body),
+        "Content-Digest": httpsig.content_digest(body),
+        **signature,
+    }
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0][:2]
+        got = requests.post(f"http://{host}:{port}{INBOX}", data=body, headers=headers, timeout=10)
+        assert got.status_code == 401 and got.text.startswith("signature refused: "), got.text
+    finally:
+        server.stop()
+
+
 def test_a_key_owned_by_someone_else_gets_401(service: Service, bob: Bob) -> None:
     doc = bob.activity("Follow", OUR_ACTOR)
     doc["actor"] = "http://127.0.0.1:1/users/mallory"

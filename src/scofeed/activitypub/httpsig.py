@@ -165,6 +165,8 @@ def sign_cavage(
     return headers
 
 
+_CREATED = re.compile(r"[0-9]{1,15}")
+_EXPIRES = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,9})?")
 _PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([0-9.]+))\s*(?:,|$)')
 
 
@@ -186,12 +188,18 @@ def parse_cavage(value: str) -> Parsed:
     if not sig:
         raise BadSignature("the signature is not base64")
     names = tuple(params.get("headers", "date").lower().split())
-    try:
-        created = int(params["created"]) if "created" in params else None
-        expires = int(float(params["expires"])) if "expires" in params else None
-    except ValueError:
-        raise BadSignature("created or expires is not a number") from None
-    return Parsed(params["keyId"], params.get("algorithm"), names, sig, created, expires)
+    created, expires = params.get("created"), params.get("expires")
+    # whole seconds (expires may have a fraction), 15 digits at most: a longer number
+    # is no time, and past 308 digits it is more than a float holds (check_fresh)
+    if created is not None and not _CREATED.fullmatch(created):
+        raise BadSignature("created is not a whole number of seconds")
+    if expires is not None and not _EXPIRES.fullmatch(expires):
+        raise BadSignature("expires is not a number of seconds")
+    return Parsed(
+        params["keyId"], params.get("algorithm"), names, sig,
+        None if created is None else int(created),
+        None if expires is None else int(float(expires)),
+    )  # fmt: skip
 
 
 # -- RFC 9421 --------------------------------------------------------------------------
@@ -200,27 +208,99 @@ _MEMBER = re.compile(r'\s*([a-z*][a-z0-9_.*-]*)=(\((?:[^()"]|"[^"]*")*\)(?:;[^,]
 _SIG_MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:;[^,]*)?(?:,|$)")
 
 
+# one component identifier: a string without escapes, and parameters we refuse
+_COMPONENT = re.compile(r'"([^"\\]*)"((?:;[^\s;)]*)*)')
+# one signature parameter: a string, an integer (15 digits at most, RFC 8941), a
+# boolean or a token; anything else is malformed
+_SIG_PARAM = re.compile(
+    r';\s*([a-z*][a-z0-9_.*-]*)(?:=("[^"\\]*"|-?[0-9]{1,15}(?![0-9.])|\?[01]|[A-Za-z*][^;\s"]*))?'
+)
+
+
 def parse_rfc9421(signature_input: str, signature: str) -> Parsed:
-    """The first signature of the request (label order), with its raw parameters."""
+    """The first signature of the request (label order), with its raw parameters.
+    Strict where it matters: the covered components are plain names (a parameter such
+    as ``;sf`` or ``;req`` is refused), none twice; ``created`` and ``expires`` are
+    integers, ``keyid`` and ``alg`` strings, no parameter twice."""
     inputs = {m.group(1): m.group(2) for m in _MEMBER.finditer(signature_input)}
     sigs = {m.group(1): m.group(2) for m in _SIG_MEMBER.finditer(signature)}
     label = next((k for k in inputs if k in sigs), None)
     if label is None:
         raise BadSignature("Signature-Input and Signature share no label")
     raw = inputs[label].strip()
-    inner, _, rest = raw[1:].partition(")")
-    components = tuple(re.findall(r'"([^"]*)"', inner))
-    params = dict(re.findall(r';\s*([a-z]+)=("[^"]*"|[0-9]+)', ")" + rest))
-    key_id = params.get("keyid", "").strip('"')
+    components, rest = _components(raw)
+    params = _signature_params(rest)
+    key_id = _string_param(params, "keyid")
     if not key_id:
         raise BadSignature("Signature-Input has no keyid")
     sig = _b64(sigs[label])
     if not sig:
         raise BadSignature("the signature is not base64")
-    created = int(params["created"]) if "created" in params else None
-    expires = int(params["expires"]) if "expires" in params else None
-    alg = params["alg"].strip('"') if "alg" in params else None
+    created, expires = _int_param(params, "created"), _int_param(params, "expires")
+    alg = _string_param(params, "alg")
     return Parsed(key_id, alg, components, sig, created, expires, raw)
+
+
+def _components(raw: str) -> tuple[tuple[str, ...], str]:
+    """The component names of the inner list ``raw`` opens with, and what follows it."""
+    names: list[str] = []
+    pos = 1  # past the "("
+    while pos < len(raw):
+        if raw[pos] == " ":
+            pos += 1
+            continue
+        if raw[pos] == ")":
+            return tuple(names), raw[pos + 1 :]
+        m = _COMPONENT.match(raw, pos)
+        if m is None or not m.group(1) or raw[m.end() : m.end() + 1] not in (" ", ")"):
+            raise BadSignature("Signature-Input lists a component that is not a plain name")
+        if m.group(2):
+            raise BadSignature(f"component parameters are not supported ({m.group(0)})")
+        if m.group(1) in names:
+            raise BadSignature(f"Signature-Input lists {m.group(1)!r} twice")
+        names.append(m.group(1))
+        pos = m.end()
+    raise BadSignature("Signature-Input is malformed")
+
+
+class _Other:
+    """A parameter value that is neither a string nor an integer (a token, a boolean)."""
+
+
+def _signature_params(rest: str) -> dict[str, str | int | _Other]:
+    """The ``;name=value`` parameters: strings unquoted, integers as int."""
+    params: dict[str, str | int | _Other] = {}
+    pos = 0
+    rest = rest.rstrip()
+    while pos < len(rest):
+        m = _SIG_PARAM.match(rest, pos)
+        if m is None:
+            raise BadSignature("the parameters of Signature-Input are malformed")
+        name, value = m.group(1), m.group(2)
+        if name in params:
+            raise BadSignature(f"Signature-Input gives {name!r} twice")
+        if value is not None and value.startswith('"'):
+            params[name] = value[1:-1]
+        elif value is not None and value[0] in "-0123456789":
+            params[name] = int(value)  # 15 digits at most: the pattern says so
+        else:
+            params[name] = _Other()
+        pos = m.end()
+    return params
+
+
+def _string_param(params: Mapping[str, str | int | _Other], name: str) -> str | None:
+    value = params.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadSignature(f"the {name} of Signature-Input is not a string")
+    return value
+
+
+def _int_param(params: Mapping[str, str | int | _Other], name: str) -> int | None:
+    value = params.get(name)
+    if value is not None and not isinstance(value, int):
+        raise BadSignature(f"the {name} of Signature-Input is not an integer")
+    return value
 
 
 def rfc9421_base(
