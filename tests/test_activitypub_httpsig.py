@@ -59,7 +59,8 @@ def test_cavage_appendix_c_vectors(case: dict[str, str]) -> None:
 def test_cavage_vector_digest() -> None:
     req = VECTORS["request"]
     assert httpsig.digest(req["body"].encode()) == req["headers"]["Digest"]
-    httpsig.check_digest(req["headers"], req["body"].encode())
+    parsed = httpsig.parse_cavage('keyId="Test",headers="digest",signature="AAAA"')
+    httpsig.check_digest(parsed, req["headers"], req["body"].encode())
 
 
 def test_sign_then_verify_and_tampering(key: rsa.RSAPrivateKey) -> None:
@@ -71,14 +72,14 @@ def test_sign_then_verify_and_tampering(key: rsa.RSAPrivateKey) -> None:
     assert parsed.components == ("(request-target)", "host", "date", "digest")
     httpsig.check_covers(parsed, "POST", has_body=True)
     httpsig.check_fresh(parsed, h, NOW + 10)
-    httpsig.check_digest(h, body)
+    httpsig.check_digest(parsed, h, body)
     httpsig.verify(parsed, "POST", url, h, public_pem(key))
     with pytest.raises(BadSignature, match="does not verify"):
         httpsig.verify(parsed, "POST", url.replace("x=1", "x=2"), h, public_pem(key))
     with pytest.raises(BadSignature, match="does not verify"):
         httpsig.verify(parsed, "POST", url, {**h, "Host": "evil.example"}, public_pem(key))
     with pytest.raises(BadSignature, match="Digest does not match"):
-        httpsig.check_digest(h, body + b" ")
+        httpsig.check_digest(parsed, h, body + b" ")
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(BadSignature, match="does not verify"):
         httpsig.verify(parsed, "POST", url, h, public_pem(other))
@@ -115,12 +116,12 @@ def test_rfc9421_round_trip_and_content_digest(key: rsa.RSAPrivateKey) -> None:
     assert parsed.rfc9421 and parsed.key_id == "https://them.example/k"
     assert parsed.created == int(NOW)
     httpsig.check_covers(parsed, "POST", has_body=True)
-    httpsig.check_digest(h, body)
+    httpsig.check_digest(parsed, h, body)
     httpsig.verify(parsed, "POST", url, h, public_pem(key))
     with pytest.raises(BadSignature):
         httpsig.verify(parsed, "GET", url, h, public_pem(key))
     with pytest.raises(BadSignature, match="Content-Digest does not match"):
-        httpsig.check_digest(h, b"[]")
+        httpsig.check_digest(parsed, h, b"[]")
 
 
 def test_refusals(key: rsa.RSAPrivateKey) -> None:
@@ -134,8 +135,8 @@ def test_refusals(key: rsa.RSAPrivateKey) -> None:
         httpsig.check_fresh(httpsig.parse(h), h, NOW + 13 * 3600)
     with pytest.raises(BadSignature, match="dated"):
         httpsig.check_fresh(httpsig.parse(h), h, NOW - 2 * 3600)
-    with pytest.raises(BadSignature, match="no Digest"):
-        httpsig.check_digest({}, b"{}")
+    with pytest.raises(BadSignature, match="'digest' is missing"):
+        httpsig.check_digest(httpsig.parse(h), {}, b"{}")
     with pytest.raises(BadSignature, match="unsupported algorithm"):
         httpsig.check_covers(
             httpsig.parse_cavage(h["Signature"].replace("rsa-sha256", "hmac-sha256")),
@@ -307,3 +308,67 @@ def test_any_signature_input_parses_or_is_refused(
     assert parsed.created is None or isinstance(parsed.created, int)
     assert parsed.expires is None or isinstance(parsed.expires, int)
     assert isinstance(parsed.key_id, str) and parsed.key_id
+
+
+def test_the_covered_digest_headers_are_the_ones_checked(key: rsa.RSAPrivateKey) -> None:
+    """RFC 9421 7.2.8: only a digest header the signature covers binds the body. An
+    unsigned ``Digest`` beside a signed ``Content-Digest`` (or the reverse) was checked
+    in its place."""
+    body, other = b'{"type":"Like"}', b'{"type":"Undo"}'
+    h = httpsig.sign_rfc9421("POST", "https://us.example/inbox", body, "k", key, NOW)
+    parsed = httpsig.parse(h)
+    with pytest.raises(BadSignature, match="Content-Digest does not match"):
+        httpsig.check_digest(parsed, {**h, "Digest": httpsig.digest(other)}, other)
+    httpsig.check_digest(parsed, {**h, "Digest": httpsig.digest(other)}, body)
+    c = httpsig.sign_cavage("POST", "https://us.example/inbox", body, "k", key, NOW)
+    cavage = httpsig.parse(c)
+    with pytest.raises(BadSignature, match="Digest does not match"):
+        httpsig.check_digest(cavage, {**c, "Content-Digest": httpsig.content_digest(other)}, other)
+    with pytest.raises(BadSignature, match="covers no Digest"):
+        httpsig.check_digest(httpsig.parse_cavage(c["Signature"].replace(" digest", "")), c, body)
+    with pytest.raises(BadSignature, match="'content-digest' is missing"):
+        httpsig.check_digest(parsed, {"Digest": httpsig.digest(body)}, body)
+
+
+def test_rfc9421_must_cover_the_authority_or_the_uri(key: rsa.RSAPrivateKey) -> None:
+    url, body = "https://us.example/inbox", b"{}"
+    h = httpsig.sign_rfc9421("POST", url, body, "k", key, NOW)
+    httpsig.check_covers(httpsig.parse(h), "POST", has_body=True)
+    no_authority = h["Signature-Input"].replace(' "@authority"', "")
+    parsed = httpsig.parse({**h, "Signature-Input": no_authority})
+    with pytest.raises(BadSignature, match="@authority or @target-uri"):
+        httpsig.check_covers(parsed, "POST", has_body=True)
+    uri = h["Signature-Input"].replace('"@authority" "@path"', '"@target-uri"')
+    httpsig.check_covers(httpsig.parse({**h, "Signature-Input": uri}), "POST", has_body=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "ours"),
+    [
+        ("https://sco.example/inbox", "sco.example", True),
+        ("https://sco.example/inbox", "SCO.Example:443", True),
+        ("https://sco.example:443/inbox", "sco.example", True),
+        ("http://127.0.0.1:8080/inbox", "127.0.0.1:8080", True),
+        ("http://[::1]:8080/inbox", "[::1]:8080", True),
+        ("https://sco.example/inbox", "other.example", False),
+        ("https://sco.example/inbox", "sco.example:8443", False),
+        ("https://sco.example/inbox", "sco.example.other.example", False),
+        ("https://sco.example/inbox", "sco.example/x", False),
+        ("http://127.0.0.1:8080/inbox", "127.0.0.1", False),
+    ],
+)
+def test_a_cavage_host_must_be_ours(url: str, host: str, ours: bool) -> None:
+    parsed = httpsig.parse_cavage('keyId="k",headers="(request-target) host",signature="AAAA"')
+    if ours:
+        httpsig.check_host(parsed, {"Host": host}, url)
+    else:
+        with pytest.raises(BadSignature, match="the signature is for host"):
+            httpsig.check_host(parsed, {"Host": host}, url)
+
+
+def test_rfc9421_authority_is_normalised() -> None:
+    """RFC 9421 2.2.3: the host in lower case, no default port."""
+    base = httpsig.rfc9421_base(
+        "POST", "https://Sco.Example:443/inbox", {}, ("@authority",), '("@authority")'
+    )
+    assert base.splitlines()[0] == '"@authority": sco.example'

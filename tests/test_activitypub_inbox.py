@@ -3,6 +3,7 @@ requests signed with its key (or not, or wrongly), a real store in tmp_path."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import time
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pytest_httpserver import HTTPServer
 
 from scofeed import build as build_mod
@@ -89,6 +90,18 @@ class Bob:
         return httpsig.sign_cavage(
             "POST", url, body, key_id or self.key_id, key or self.key, time.time(), extra
         )
+
+    def signed_rfc9421(
+        self, body: bytes, components: tuple[str, ...], url: str = "http://127.0.0.1:8080" + INBOX
+    ) -> dict[str, str]:
+        """An RFC 9421 signature over ``components``, made for ``url``."""
+        headers = {"Host": urlsplit(url).netloc, "Content-Digest": httpsig.content_digest(body)}
+        inner = " ".join(f'"{c}"' for c in components)
+        params = f'({inner});created={int(time.time())};keyid="{self.key_id}"'
+        base = httpsig.rfc9421_base("POST", url, headers, components, params)
+        sig = base64.b64encode(self.key.sign(base.encode(), padding.PKCS1v15(), hashes.SHA256()))
+        signature = {"Signature-Input": f"sig1={params}", "Signature": f"sig1=:{sig.decode()}:"}
+        return {**headers, **signature}
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +198,79 @@ def test_wrong_digest_gets_401(service: Service, bob: Bob) -> None:
     altered = body.replace(b"Follow", b"Follow", 1) + b" "
     status, message = post(service, altered, headers)
     assert status == 401 and "Digest" in message
+
+
+def test_an_unsigned_digest_does_not_stand_in_for_the_signed_one(service: Service, bob: Bob):
+    """A signature covering ``content-digest`` (RFC 9421) binds the body through that
+    header alone. The inbox checked ``Digest`` instead whenever one was sent: a captured
+    signature of a harmless Like, replayed with another body and an unsigned ``Digest``
+    of it, was taken as Bob's (here: an Undo that ended his follow)."""
+    follow = bob.activity("Follow", OUR_ACTOR)
+    body = dumps(follow)
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    like = dumps(bob.activity("Like", OUR_ACTOR))
+    captured = bob.signed_rfc9421(like, ("@method", "@authority", "@path", "content-digest"))
+    assert post(service, like, captured) == (202, "ignored")
+    undo = dumps(bob.activity("Undo", follow["id"]))
+    status, message = post(service, undo, {**captured, "Digest": httpsig.digest(undo)})
+    assert status == 401 and "Content-Digest does not match" in message
+    assert rows.follower_count(service.inbox.store.db) == 1
+    # draft-cavage the other way round: the signed Digest is the one that counts
+    headers = bob.signed(like)
+    headers["Content-Digest"] = httpsig.content_digest(undo)
+    status, message = post(service, undo, headers)
+    assert status == 401 and "Digest does not match" in message
+    assert rows.follower_count(service.inbox.store.db) == 1
+
+
+@pytest.mark.parametrize(
+    ("components", "url", "refusal"),
+    [
+        # no authority at all: good for any server's inbox at this path
+        (("@method", "@path", "content-digest"), None, "must cover @authority or @target-uri"),
+        # made for another server: our own authority and URI go into the signature base
+        (("@method", "@authority", "@path", "content-digest"),
+         "https://other.example/@releases/inbox", "does not verify"),
+        (("@method", "@target-uri", "content-digest"),
+         "http://127.0.0.1:8081/@releases/inbox", "does not verify"),
+    ],
+)  # fmt: skip
+def test_an_rfc9421_signature_must_be_made_for_this_server(
+    service: Service, bob: Bob, components: tuple[str, ...], url: str | None, refusal: str
+) -> None:
+    """RFC 9421 7.2 and 1.4: a signature that covers neither ``@authority`` nor
+    ``@target-uri`` does not say which server it was for; one replayed from another
+    server's inbox was accepted by ours."""
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    headers = bob.signed_rfc9421(body, components, **({"url": url} if url else {}))
+    status, message = post(service, body, headers)
+    assert status == 401 and refusal in message, message
+    assert rows.follower_count(service.inbox.store.db) == 0
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        ("@method", "@authority", "@path", "content-digest"),
+        ("@method", "@target-uri", "content-digest"),
+    ],
+)
+def test_an_rfc9421_signature_made_for_this_server_is_accepted(
+    service: Service, bob: Bob, components: tuple[str, ...]
+) -> None:
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    assert post(service, body, bob.signed_rfc9421(body, components)) == (202, "accepted")
+
+
+def test_a_cavage_signature_for_another_host_gets_401(service: Service, bob: Bob) -> None:
+    """draft-cavage covers the ``Host`` header as sent; a POST Bob signed for another
+    server, sent on to ours with its ``Host`` unchanged, verified."""
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    url = "https://other.example/@releases/inbox"
+    headers = httpsig.sign_cavage("POST", url, body, bob.key_id, bob.key, time.time())
+    status, message = post(service, body, headers)
+    assert status == 401 and "for host 'other.example'" in message
+    assert rows.follower_count(service.inbox.store.db) == 0
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,15 @@
 - draft-cavage-http-signatures (what Mastodon sends and expects): a ``Signature`` header
   ``keyId="...",algorithm="rsa-sha256",headers="(request-target) host date digest",
   signature="base64"`` over the lines ``name: value`` of the listed headers; the body is
-  bound by ``Digest: SHA-256=base64``.
+  bound by ``Digest: SHA-256=base64``, the server by ``Host`` (which must be ours).
 - RFC 9421 (HTTP Message Signatures): ``Signature-Input`` + ``Signature``, components
   such as ``"@method"``, ``"@target-uri"``, ``"content-digest"``; the body is bound by
-  ``Content-Digest: sha-256=:base64:`` (RFC 9530). Accepted on the way in; we sign with
-  it only on request (``sign_rfc9421``).
+  ``Content-Digest: sha-256=:base64:`` (RFC 9530), the server by ``@authority`` or
+  ``@target-uri`` (taken from our own URL). Accepted on the way in; we sign with it
+  only on request (``sign_rfc9421``).
+
+Only a digest header the signature covers binds the body (``check_digest``): one sent
+beside it unsigned counts for nothing, as anyone replaying the signature could add it.
 
 RSA with PKCS#1 v1.5 and SHA-256 only (``rsa-sha256``, ``hs2019`` with an RSA key,
 ``rsa-v1_5-sha256``): what every ActivityPub server supports. The strings to sign are
@@ -74,26 +78,41 @@ def content_digest(body: bytes) -> str:
     return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"
 
 
-def check_digest(headers: Mapping[str, str], body: bytes) -> None:
-    """The body must match ``Digest`` (SHA-256) or ``Content-Digest`` (sha-256)."""
+def check_digest(parsed: Parsed, headers: Mapping[str, str], body: bytes) -> None:
+    """The body must match each digest header the signature covers: ``Digest``
+    (SHA-256; draft-cavage) and ``Content-Digest`` (sha-256, RFC 9530; RFC 9421). A
+    digest header the signature does not cover counts for nothing: anyone replaying a
+    captured signature with another body could add one (RFC 9421 7.2.8)."""
     h = {k.lower(): v for k, v in headers.items()}
+    covered = [name for name in ("digest", "content-digest") if name in parsed.components]
+    if not covered:
+        raise BadSignature("the signature covers no Digest or Content-Digest header")
     raw = hashlib.sha256(body).digest()
-    if "digest" in h:
-        for part in h["digest"].split(","):
-            algo, _, value = part.strip().partition("=")
-            if algo.lower() == "sha-256":
-                if _b64(value) == raw:
-                    return
-                raise BadSignature("Digest does not match the body")
-        raise BadSignature("Digest has no SHA-256 value")
-    if "content-digest" in h:
-        m = re.search(r"(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]*):", h["content-digest"])
-        if m is None:
-            raise BadSignature("Content-Digest has no sha-256 value")
-        if _b64(m.group(1)) != raw:
-            raise BadSignature("Content-Digest does not match the body")
-        return
-    raise BadSignature("no Digest or Content-Digest header")
+    for name in covered:
+        if name not in h:
+            raise BadSignature(f"signed header {name!r} is missing from the request")
+        if name == "digest":
+            _check_digest(h[name], raw)
+        else:
+            _check_content_digest(h[name], raw)
+
+
+def _check_digest(value: str, raw: bytes) -> None:
+    for part in value.split(","):
+        algo, _, encoded = part.strip().partition("=")
+        if algo.lower() == "sha-256":
+            if _b64(encoded) == raw:
+                return
+            raise BadSignature("Digest does not match the body")
+    raise BadSignature("Digest has no SHA-256 value")
+
+
+def _check_content_digest(value: str, raw: bytes) -> None:
+    m = re.search(r"(?:^|,)\s*sha-256=:([A-Za-z0-9+/=]*):", value)
+    if m is None:
+        raise BadSignature("Content-Digest has no sha-256 value")
+    if _b64(m.group(1)) != raw:
+        raise BadSignature("Content-Digest does not match the body")
 
 
 def _b64(value: str) -> bytes | None:
@@ -316,7 +335,7 @@ def rfc9421_base(
         elif c == "@target-uri":
             value = url
         elif c == "@authority":
-            value = parts.netloc.lower()
+            value = authority(url)
         elif c == "@scheme":
             value = parts.scheme.lower()
         elif c == "@path":
@@ -403,6 +422,8 @@ def check_covers(parsed: Parsed, method: str, has_body: bool) -> None:
             raise BadSignature(f"unsupported algorithm {parsed.algorithm!r}")
         if "@method" not in c or not c & {"@target-uri", "@path", "@request-target"}:
             raise BadSignature("the signature must cover @method and the target")
+        if not c & {"@authority", "@target-uri"}:  # else it is good for any server's inbox
+            raise BadSignature("the signature must cover @authority or @target-uri")
         if has_body and "content-digest" not in c:
             raise BadSignature("the signature must cover content-digest")
         return
@@ -414,6 +435,36 @@ def check_covers(parsed: Parsed, method: str, has_body: bool) -> None:
         missing.remove("date")
     if missing:
         raise BadSignature("the signature does not cover " + ", ".join(missing))
+
+
+def check_host(parsed: Parsed, headers: Mapping[str, str], url: str) -> None:
+    """A draft-cavage signature covers the ``Host`` header as sent: it must name the
+    host of ``url`` (ours), or a signature made for another server's inbox would do
+    for ours. RFC 9421's ``@authority`` and ``@target-uri`` are taken from ``url``
+    itself, so there is nothing to compare."""
+    if parsed.rfc9421 or "host" not in parsed.components:
+        return
+    sent = next((v for k, v in headers.items() if k.lower() == "host"), None)
+    if sent is None:
+        raise BadSignature("signed header 'host' is missing from the request")
+    ours = authority(url)
+    theirs = sent.strip().lower()
+    default = {"http": ":80", "https": ":443"}.get(urlsplit(url).scheme)
+    if default and theirs.endswith(default):
+        theirs = theirs[: -len(default)]
+    if theirs != ours:
+        raise BadSignature(f"the signature is for host {sent.strip()!r}, not {ours!r}")
+
+
+def authority(url: str) -> str:
+    """The host and port of ``url`` as RFC 9421 2.2.3 has ``@authority``: the host in
+    lower case, the port only when not the scheme's default."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 def load_public(pem: str) -> rsa.RSAPublicKey:

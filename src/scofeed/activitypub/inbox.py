@@ -97,13 +97,14 @@ class Inbox:
         self, target: str, headers: Mapping[str, str], body: bytes, activity: dict[str, Any],
         actor: str,
     ) -> str | None:  # fmt: skip
+        url = self.urls.base + target  # base_url's path prefix, if any, was stripped
         parsed = httpsig.parse(headers)
         httpsig.check_covers(parsed, "POST", has_body=True)
+        httpsig.check_host(parsed, headers, url)
         httpsig.check_fresh(parsed, headers, self.clock())
-        httpsig.check_digest(headers, body)
+        httpsig.check_digest(parsed, headers, body)
         if urlsplit(parsed.key_id).scheme not in ("http", "https"):
             raise httpsig.BadSignature("the keyId is not an http(s) URL")
-        url = self.urls.base + target  # base_url's path prefix, if any, was stripped
         try:
             key = self.remote.key_for(parsed.key_id)
         except FetchError as exc:
