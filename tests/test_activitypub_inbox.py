@@ -169,6 +169,39 @@ def test_undo_and_delete_remove_the_follower(service: Service, bob: Bob) -> None
     assert rows.follower_count(service.inbox.store.db) == 0
 
 
+def test_an_undo_of_a_follow_of_someone_else_is_ignored(service: Service, bob: Bob) -> None:
+    """An embedded Follow names what it followed: an Undo of Bob's follow of another
+    account (``other.example``'s, which a server may send to every inbox it knows)
+    ended his follow of ours. Mastodon acts on an Undo{Follow} only when the Follow's
+    target is its own account; it is accepted and ignored, like any activity not
+    meant for us."""
+    follow = bob.activity("Follow", OUR_ACTOR)
+    body = dumps(follow)
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    db = service.inbox.store.db
+    for n, target in enumerate(
+        ["https://other.example/users/bob", {"id": "https://other.example/users/bob"}, 42]
+    ):
+        elsewhere = {"type": "Follow", "actor": bob.id, "object": target}
+        undo = dumps(bob.activity("Undo", elsewhere, n=n))
+        assert post(service, undo, bob.signed(undo)) == (
+            202,
+            "ignored: not a follow of this actor",
+        )
+        assert rows.follower_count(db) == 1
+        assert post(service, undo, bob.signed(undo)) == (202, "already handled")
+    # a Follow of our actor, embedded, by its id or as an object, or naming nothing
+    for n, target in enumerate([OUR_ACTOR, {"id": OUR_ACTOR, "type": "Service"}, None]):
+        again = dumps(bob.activity("Follow", OUR_ACTOR, n=10 + n))
+        assert post(service, again, bob.signed(again)) == (202, "accepted")
+        ours = {"type": "Follow", "actor": bob.id}
+        if target is not None:
+            ours["object"] = target
+        undo = dumps(bob.activity("Undo", ours, n=10 + n))
+        assert post(service, undo, bob.signed(undo)) == (202, "unfollowed")
+        assert rows.follower_count(db) == 0
+
+
 def test_other_activities_are_accepted_and_ignored(service: Service, bob: Bob) -> None:
     for kind, obj in [("Like", OUR_ACTOR), ("Announce", "x"), ("Follow", "http://other/@x")]:
         body = dumps(bob.activity(kind, obj))

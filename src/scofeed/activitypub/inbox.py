@@ -6,7 +6,8 @@ signer who is not the activity's actor), then the activity, once per id:
 
 - ``Follow`` of our actor: the follower is stored and an ``Accept{Follow}`` is queued
   to their inbox, in one transaction;
-- ``Undo{Follow}``: the follower goes;
+- ``Undo{Follow}`` of our actor (the Follow embedded, or its id): the follower goes;
+  an Undo of a Follow of anyone else is ignored;
 - ``Delete`` of the follower's own actor: the follower goes;
 - anything else (replies, likes, boosts, ...): 202 and ignored.
 
@@ -137,19 +138,29 @@ class Inbox:
         with self.store.transaction() as db:
             if activity_id and rows.seen(db, activity_id, now):
                 return Reply(202, "already handled")
-            if kind == "Undo" and self._undoes_follow(db, activity.get("object"), actor):
-                outcome = "unfollowed" if rows.remove_follower(db, actor) else "not following"
+            if kind == "Undo":
+                outcome = self._undo(db, activity.get("object"), actor)
             elif kind == "Delete" and _deletes_self(activity, actor):
                 outcome = "removed" if rows.remove_follower(db, actor) else "not following"
             rows.forget_seen(db, now - SEEN_DAYS * 86400)
         log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
         return Reply(202, outcome)
 
-    def _undoes_follow(self, db: Any, obj: Any, actor: str) -> bool:
+    def _undo(self, db: Any, obj: Any, actor: str) -> str:
+        """An Undo ends the actor's follow when it undoes their Follow of our actor: one
+        embedded (its ``object``, when it names one, must be our actor: an Undo of a
+        follow of someone else, which a server may send everywhere, is not ours, as
+        Mastodon has it), or the id of the Follow we stored. Anything else is ignored."""
         if isinstance(obj, dict):
-            return obj.get("type") == "Follow" and object_id(obj.get("actor")) in (None, actor)
-        f = rows.follower(db, actor)
-        return f is not None and obj == f.follow_id
+            if obj.get("type") != "Follow" or object_id(obj.get("actor")) not in (None, actor):
+                return "ignored"
+            if obj.get("object") is not None and object_id(obj["object"]) != self.urls.actor:
+                return "ignored: not a follow of this actor"
+        else:
+            f = rows.follower(db, actor)
+            if f is None or obj != f.follow_id:
+                return "ignored"
+        return "unfollowed" if rows.remove_follower(db, actor) else "not following"
 
     def _follow(self, activity: dict[str, Any], actor: str, activity_id: str | None) -> Reply:
         if object_id(activity.get("object")) != self.urls.actor:
