@@ -14,11 +14,13 @@ from urllib.parse import parse_qsl, urlencode
 
 import feedparser
 import pytest
+import requests
 
 from scofeed.build import build
 from scofeed.cli import main
 from scofeed.config import Config
 from scofeed.errors import HubRequestError
+from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import Hub, hub, receive
@@ -404,6 +406,97 @@ def test_malformed_and_oversize_bodies_are_refused(site, body, ctype, status):
     with pytest.raises(HubRequestError) as caught:
         receive(cfg, store, body, ctype, 0.0)
     assert caught.value.http_status == status
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("hub.secret=%FF%FE", "hub.secret"),
+        ("hub.secret=caf%E9", "hub.secret"),
+        ("hub.secret=%ED%A0%80", "hub.secret"),  # a surrogate, in the shape of UTF-8
+        ("hub.callback=http%3A%2F%2Fexample.org%2Fcaf%E9", "hub.callback"),
+        ("hub.verify_token=%C3", "hub.verify_token"),
+        ("hub.lease_seconds=%FF", "hub.lease_seconds"),
+    ],
+)
+def test_a_parameter_that_is_not_utf8_is_refused_by_name(site, raw, name):
+    """WebSub 5.1 requests are forms, in UTF-8. Percent-encoded bytes that are not
+    UTF-8 were read with U+FFFD in their place: ``hub.secret=%FF%FE`` was stored as
+    two U+FFFD and every distribution signed with a key the subscriber never gave;
+    callbacks were rewritten the same way."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    fields = {"mode": "subscribe", "topic": cfg.feed_url("atom"), "callback": "http://example.org/"}
+    fields.pop(name[4:], None)
+    body = form(**fields) + b"&" + raw.encode()
+    with pytest.raises(HubRequestError) as caught:
+        receive(cfg, store, body, hub.FORM_TYPE, 0.0)
+    assert caught.value.http_status == 400
+    assert str(caught.value) == f"{name} is not UTF-8 once percent-decoded\n"
+    assert rows.counts(store.db)["verifying"] == 0
+    # a parameter the hub does not read may hold anything, as before
+    ignored = form(**fields) + b"&" + raw.replace(name, "x-other").encode()
+    if name != "hub.callback":
+        assert receive(cfg, store, ignored, hub.FORM_TYPE, 0.0).mode == "subscribe"
+
+
+@pytest.mark.parametrize(
+    ("charset", "status"),
+    [
+        ("ISO-8859-1", 415),
+        ('"windows-1252"', 415),
+        ("no-such-charset", 415),
+        ("", 415),
+        ("UTF-8", 202),
+        ("utf8", 202),
+        ('"utf-8"', 202),
+        ("US-ASCII", 202),
+    ],
+)
+def test_a_form_in_another_charset_is_refused(site, charset, status):
+    """A form declared ``charset=ISO-8859-1`` (``caf%E9`` meaning café) was read as
+    UTF-8 with the byte replaced; the hub reads UTF-8 only and says so."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    body = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/",
+                secret="s3cret")  # fmt: skip
+    ctype = f"{hub.FORM_TYPE}; charset={charset}"
+    if status == 415:
+        with pytest.raises(HubRequestError) as caught:
+            receive(cfg, store, body, ctype, 0.0)
+        assert caught.value.http_status == 415 and "must be UTF-8" in str(caught.value)
+    else:
+        assert receive(cfg, store, body, ctype, 0.0).secret == "s3cret"
+
+
+def test_the_hub_over_http_reads_utf8_and_refuses_anything_else(site):
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    server = HttpServer(App(lambda: cfg, store, on_hub_request=lambda: None), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0][:2]
+        url = f"http://{host}:{port}{cfg.websub.hub_path}"
+        fields = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/")
+        form_type = {"Content-Type": hub.FORM_TYPE}
+        got = requests.post(url, data=fields + b"&hub.secret=%FF%FE", headers=form_type, timeout=10)
+        assert (got.status_code, got.text) == (
+            400,
+            "hub.secret is not UTF-8 once percent-decoded\n",
+        )
+        latin1 = {"Content-Type": hub.FORM_TYPE + "; charset=ISO-8859-1"}
+        got = requests.post(url, data=fields + b"&hub.secret=caf%E9", headers=latin1, timeout=10)
+        assert got.status_code == 415 and "UTF-8" in got.text
+        assert rows.counts(store.db)["verifying"] == 0
+        got = requests.post(
+            url, data=fields + b"&hub.secret=caf%C3%A9", headers=form_type, timeout=10
+        )
+        assert got.status_code == 202
+        (intent,) = rows.due_intents(store.db, float("inf"))
+        assert intent.secret == "café"
+    finally:
+        server.stop()
+        store.close()
 
 
 def test_subscriptions_per_callback_host_are_limited(site):

@@ -8,9 +8,11 @@ raises ``HubRequestError`` with the plain-text reason the hub answers with.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 from collections import deque
 from collections.abc import Collection, Sequence
@@ -29,6 +31,7 @@ MAX_SECRET = 200  # bytes: hub.secret must be shorter (WebSub 5.1)
 MAX_URL = 2048
 MAX_FIELDS = 20
 FORM_TYPE = "application/x-www-form-urlencoded"
+_CHARSET = re.compile(r';\s*charset\s*=\s*"?([^";\s]*)"?', re.IGNORECASE)
 # the request parameters the hub reads; any other is ignored (WebSub 5.1), even given
 # twice, as PubSubHubbub 0.3 subscribers send hub.verify (NewsBlur: sync and async)
 FIELDS = frozenset(
@@ -120,15 +123,35 @@ def callback_host(url: str, allow_private: bool) -> str:
     return host
 
 
+def check_content_type(content_type: str) -> None:
+    """A subscription request is a form (WebSub 5.1), in UTF-8, as forms are (WHATWG
+    URL, application/x-www-form-urlencoded): a ``charset`` naming anything else
+    (``ISO-8859-1``, say) is refused rather than read as UTF-8 with its bytes replaced."""
+    if content_type.split(";", 1)[0].strip().lower() != FORM_TYPE:
+        raise HubRequestError(f"the body must be {FORM_TYPE}\n", 415)
+    m = _CHARSET.search(content_type)
+    if m is None:
+        return
+    try:
+        name = codecs.lookup(m.group(1)).name
+    except LookupError:
+        name = m.group(1)
+    if name not in ("utf-8", "ascii"):
+        raise HubRequestError(f"the form must be UTF-8 (charset={m.group(1)} is not)\n", 415)
+
+
 def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | None = None) -> Intent:
     """A subscription request (``application/x-www-form-urlencoded`` body) as the intent
     to verify, or HubRequestError saying what is wrong with it. ``known``: the topic
-    URLs (default: ``topics(cfg)``)."""
+    URLs (default: ``topics(cfg)``). Percent-encoded bytes must be UTF-8 in the
+    parameters the hub reads: ``hub.secret=%FF%FE`` was read with U+FFFD in their
+    place, and the hub signed with a key the subscriber never gave."""
     try:
         text = body.decode("utf-8")
         pairs = parse_qsl(
-            text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=MAX_FIELDS
-        )
+            text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=MAX_FIELDS,
+            errors="surrogateescape",  # bytes that are not UTF-8: refused below, by name
+        )  # fmt: skip
     except (UnicodeDecodeError, ValueError):
         raise HubRequestError("malformed body: expected a URL-encoded form in UTF-8\n") from None
     form: dict[str, str] = {}
@@ -137,6 +160,8 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
             continue  # WebSub 5.1: a hub ignores the parameters it does not understand
         if key in form:
             raise HubRequestError(f"{key} is given more than once\n")
+        if not _utf8(value):
+            raise HubRequestError(f"{key} is not UTF-8 once percent-decoded\n")
         form[key] = value
     mode = form.get("hub.mode")
     if mode not in (SUBSCRIBE, UNSUBSCRIBE):
@@ -164,6 +189,16 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
         secret = None
     return Intent(mode, topic, callback, host, secret, lease_seconds, challenge,
                   verify_token=verify_token)  # fmt: skip
+
+
+def _utf8(value: str) -> bool:
+    """Whether ``value`` came from UTF-8 (surrogateescape keeps other bytes as lone
+    surrogates, which do not encode)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def verification_query(intent: Intent) -> list[tuple[str, str]]:

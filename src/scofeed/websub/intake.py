@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 
 def receive(cfg: Config, store: Store, body: bytes, content_type: str, now: float) -> rows.Intent:
     """Validate and queue one request; returns the intent queued for verification."""
-    if content_type.split(";", 1)[0].strip().lower() != hub.FORM_TYPE:
-        raise HubRequestError(f"the body must be {hub.FORM_TYPE}\n", 415)
+    hub.check_content_type(content_type)
     if len(body) > cfg.websub.max_body:
         raise HubRequestError(f"the body is larger than {cfg.websub.max_body} bytes\n", 413)
     known = hub.topics(cfg, published_sets(cfg, store))
