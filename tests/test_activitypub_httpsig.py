@@ -408,3 +408,23 @@ def test_a_huge_hostile_signature_header_is_refused(signature_input: str) -> Non
     (these took hours with the search above)."""
     with pytest.raises(BadSignature):
         httpsig.parse({"Signature-Input": signature_input, "Signature": "sig1=:AAAA:"})
+
+
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.from_regex(
+            r"(Mon, )?[0-9]{1,3} (Jan|Dec|Xyz) [0-9]{1,12} [0-9]{1,3}:[0-9]{1,3}(:[0-9]{1,3})?"
+            r" ([+-][0-9]{4}|GMT|[A-Z]{1,3})?",
+            fullmatch=True,
+        ),
+    )
+)
+def test_any_signed_date_is_fresh_stale_or_refused(date: str) -> None:
+    """``Mon, 01 Jan 10000000000 00:00:00 GMT`` made ``parsedate_to_datetime`` raise
+    OverflowError, which ``check_fresh`` let out (a 500 from the inbox)."""
+    parsed = httpsig.parse_cavage('keyId="k",headers="(request-target) host date",signature="AA=="')
+    try:
+        httpsig.check_fresh(parsed, {"Date": date}, NOW)
+    except BadSignature:
+        pass

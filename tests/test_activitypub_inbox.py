@@ -320,9 +320,11 @@ def test_a_cavage_signature_for_another_host_gets_401(service: Service, bob: Bob
                       + "9" * 400 + ',signature="AAAA"'},
         {"Signature": 'keyId="k",headers="(request-target) host (created) digest",created='
                       + "9" * 400 + ',signature="AAAA"'},
+        {"Signature": 'keyId="k",headers="(request-target) host date digest",signature="AAAA"',
+         "Date": "Mon, 01 Jan 10000000000 00:00:00 GMT"},
     ],
     ids=["created-string", "expires-string", "created-5000-digits", "cavage-expires-400-digits",
-         "cavage-created-400-digits"],
+         "cavage-created-400-digits", "date-of-year-10000000000"],
 )  # fmt: skip
 def test_a_malformed_signature_gets_401_not_500(service: Service, signature: dict[str, str]):
     """A ``created="abc"`` in ``Signature-Input`` made ``int()`` raise ValueError in the

@@ -421,7 +421,7 @@ def check_fresh(parsed: Parsed, headers: Mapping[str, str], now: float) -> None:
     if when is None and "date" in h and "date" in signed:
         try:
             when = parsedate_to_datetime(h["date"]).timestamp()
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # year 10000000000
             raise BadSignature("the Date header is not an HTTP date") from None
     if when is None:
         raise BadSignature("the signature covers neither a Date nor its creation time")
