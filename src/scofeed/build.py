@@ -25,12 +25,13 @@ from scofeed import pool
 from scofeed.config import Config
 from scofeed.errors import ConfigError, shown
 from scofeed.frozen import frozen
-from scofeed.ingest import Change, continue_renamed, ingest_one, tally
+from scofeed.ingest import Change, Renames, continue_renamed, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, publish_feeds, render_batch
+from scofeed.retag import retag
 from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store
 from scofeed.store import entries as entry_rows
@@ -81,6 +82,7 @@ class BuildReport:
     # kept as the index holds them (their releases stay as they were)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     fresh_rejects: int = 0  # files rejected by this build (``rejected`` lists older ones too)
+    retagged: int = 0  # stored entries whose tags changed with the [tags] rules (``retag``)
 
     def unreadable_line(self) -> str | None:
         """The folders that could not be read, in one line, or None."""
@@ -131,6 +133,7 @@ def build(
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= tuning.known_min_files
     in_sources = _in_sources(index, scan)
+    renames = Renames(scan.gone, in_sources)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""
@@ -154,6 +157,7 @@ def build(
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,
                     official_hosts=cfg.site.official_hosts, in_sources=in_sources,
+                    renames=renames,
                 )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)
@@ -185,9 +189,11 @@ def build(
             seconds=cfg.limits.file_seconds,
         )
         known: Known | None = None
-        done = False
+        done = retagged = False
         while not done:
             with store.transaction() as db:
+                if not retagged:  # before anything is stored: the [tags] rules changed?
+                    report.retagged, retagged = retag(db, settings.tags), True
                 known = Known.current(db, known) if big else None
                 batch = itertools.islice(prepared, tuning.commit_every)
                 done = store_some(db, batch, known) < tuning.commit_every
