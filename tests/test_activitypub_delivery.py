@@ -72,7 +72,8 @@ def test_one_post_per_shared_inbox_signed(site: Site, service: Service, httpserv
         body = request.get_data()
         parsed = httpsig.parse(headers)
         httpsig.check_covers(parsed, "POST", True)
-        httpsig.check_digest(headers, body)
+        httpsig.check_host(parsed, headers, request.url)
+        httpsig.check_digest(parsed, headers, body)
         httpsig.verify(parsed, "POST", request.url, headers, service.keypair.public_pem)
         assert parsed.key_id.endswith("/@releases#main-key")
         assert headers["Content-Type"] == "application/activity+json"
