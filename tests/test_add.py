@@ -49,6 +49,39 @@ def test_add_never_overwrites_another_file_of_the_same_name(site):
     assert second.entry_id != first.entry_id
 
 
+def test_a_release_with_its_title_corrected_is_known_and_update_revises_it(site):
+    """The fingerprint is made of the title and the first paragraph: a corrected title
+    matched nothing, so the release was added a second time, --update or not. The same
+    first paragraph says it is the release already known."""
+    first = add(site, ENVOY)
+    fixed = ENVOY.replace(b"SCO meets envoy", b"SCO Secretary-General meets envoy")
+    with pytest.raises(KnownRelease, match="already known as " + first.entry_id):
+        add(site, fixed)
+    result = add(site, fixed, update=True, now=NOW + timedelta(days=1))
+    assert (result.kind, result.entry_id, result.path) == ("updated", first.entry_id, first.path)
+    assert entry_rows.get(site.store().db, first.entry_id).title.startswith("SCO Secretary")
+
+
+def test_update_with_the_first_paragraph_corrected_revises_the_release(site):
+    """With --update, the same title on the same day is enough: the first paragraph
+    (the other half of the fingerprint) is what was corrected."""
+    first = add(site, ENVOY)
+    fixed = ENVOY.replace(b"the envoy came", b"the envoy of India came")
+    result = add(site, fixed, update=True, now=NOW + timedelta(days=1))
+    assert (result.kind, result.entry_id) == ("updated", first.entry_id)
+    assert "India" in entry_rows.get(site.store().db, first.entry_id).summary
+
+
+def test_update_of_a_release_nobody_knows_is_refused_and_writes_nothing(site):
+    """--update said "added" and published a second entry when nothing matched."""
+    add(site, ENVOY)
+    before = sorted(p.name for p in site.sources.iterdir())
+    other = b"Another meeting\n\nOn 9 June 2021, a delegation came to the Secretariat.\n"
+    with pytest.raises(RejectedInput, match="--update: no release already known"):
+        add(site, other, update=True)
+    assert sorted(p.name for p in site.sources.iterdir()) == before
+
+
 def test_a_known_release_is_refused_and_nothing_is_written(site):
     add(site, ENVOY_MD, ".md", "a.md")
     before = sorted(p.name for p in site.sources.iterdir())

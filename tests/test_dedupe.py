@@ -298,18 +298,27 @@ def test_two_feeds_carrying_one_release_do_not_flip_it_at_every_poll(site):
     assert revisions == [(1, summaries["a"])] + [(2, summaries["b"])] * 3
 
 
-@pytest.mark.parametrize("later", [False, True], ids=["same-build", "deleted-first"])
-def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
-    """A release's file moved to another name (or deleted, and brought back under
-    another name), edited on the way: its old name is gone from sources/, so the new
-    file is the release's own input and its edit a correction, not a copy left out."""
-    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n\nOn trade.\n"
-    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+RENAMED = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n\nOn trade.\n"
+
+
+def _built_then_gone(site, later: bool) -> tuple[str, Entry]:
+    """A release built from ``a.txt``, whose file then leaves sources/ (and, ``later``,
+    a build passes without it): its text and its entry."""
+    (site.sources / "a.txt").write_text(RENAMED, encoding="utf-8")
     _, entries = build(site)
     [made] = [e for e in entries if e.origin == "a.txt"]
     (site.sources / "a.txt").unlink()
     if later:
         build(site, T0 + timedelta(hours=1))
+    return RENAMED, made
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-build", "deleted-first"])
+def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
+    """A release's file moved to another name (or deleted, and brought back under
+    another name), edited on the way: its old name is gone from sources/, so the new
+    file is the release's own input and its edit a correction, not a copy left out."""
+    first, made = _built_then_gone(site, later)
     (site.sources / "2020").mkdir()
     moved = site.sources / "2020" / "india.txt"
     moved.write_text(first.replace("On trade.", "On trade and culture."), encoding="utf-8")
@@ -327,6 +336,62 @@ def test_a_file_renamed_and_edited_at_once_is_an_edit_of_its_entry(site, later):
     assert shown_inputs(site, made.id) == [
         ("former", "a.txt"), ("current", "2020/india.txt"), ("copy", "copy.txt")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["same-build", "deleted-first"])
+@pytest.mark.parametrize(
+    "corrected",
+    [
+        ("SCO meets envoy of India", "SCO Secretary-General meets envoy of India"),
+        ("the SG met the envoy.", "the Secretary-General met the envoy of India."),
+    ],
+    ids=["title", "first-paragraph"],
+)
+def test_a_file_renamed_with_its_title_or_first_paragraph_corrected_is_an_edit(
+    site, later, corrected
+):
+    """The fingerprint is made of the title and the first paragraph, so a file renamed
+    with one of them corrected matched nothing and was published again as a new entry.
+    Its old name gone, the same first paragraph (or the same title on the same day)
+    ties it to its entry: a correction, announced as updated."""
+    first, made = _built_then_gone(site, later)
+    (site.sources / "india.txt").write_text(first.replace(*corrected), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.duplicates) == (0, 1, 0)
+    assert len(entries) == 2  # the seed and this one
+    [entry] = [e for e in entries if e.id == made.id]
+    assert (entry.revision, entry.origin) == (2, "india.txt")
+    assert corrected[1] in entry.title + entry.summary
+    assert shown_inputs(site, made.id) == [("former", "a.txt"), ("current", "india.txt")]
+
+
+def test_a_renamed_file_with_title_and_first_paragraph_both_new_is_a_new_release(site):
+    """What ties a renamed file to its entry is the first paragraph, or the title on
+    the same day: with neither, it is another release, and the first one stays."""
+    first = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n"
+    (site.sources / "a.txt").write_text(first, encoding="utf-8")
+    build(site)
+    (site.sources / "a.txt").unlink()
+    other = "SCO meets envoy of India\n\nOn 4 June 2020, the SG met the envoy again.\n"
+    (site.sources / "b.txt").write_text(other, encoding="utf-8")  # same title, next day
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (1, 0)
+    assert len(entries) == 3
+
+
+def test_a_file_that_is_still_there_is_not_taken_for_a_renamed_one(site):
+    """Only a file that has left sources/ can have been renamed: a new file with the
+    same title on the same day as a file still there is its own release."""
+    (site.sources / "a.txt").write_text(
+        "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy.\n", "utf-8"
+    )
+    build(site)
+    (site.sources / "b.txt").write_text(
+        "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy on trade.\n", "utf-8"
+    )
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (1, 0)
+    assert len(entries) == 3
 
 
 def test_a_release_of_ours_learns_its_address_from_a_copy_so_later_copies_match(site):

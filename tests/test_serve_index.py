@@ -4,9 +4,12 @@ every feed linked, entry pages linking their language and tag feeds."""
 from __future__ import annotations
 
 import http.client
+import json
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+import feedparser
+import lxml.etree
 import lxml.html
 import pytest
 
@@ -247,6 +250,24 @@ def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
     note = documents.note(cfg, entry)
     assert [t["href"] for t in note["tag"]] == [cfg.site.base_url + "tags/security/"]
     assert f'href="{cfg.site.base_url}tags/security/"' in note["content"]
+
+
+def test_a_tags_feeds_stand_for_its_page(served):
+    """A tag's feeds said the site's index was the page they stand for (Atom and RSS
+    ``link``, JSON Feed ``home_page_url``, OPML ``htmlUrl``), though the index shows
+    every release and the tag has a page of its own; the other feeds keep the index."""
+    feeds, base = served.cfg.paths.feeds, served.cfg.site.base_url
+    page = base + "tags/security/"
+    atom = feedparser.parse((feeds / "tags/security/atom.xml").read_bytes()).feed
+    rss = feedparser.parse((feeds / "tags/security/rss.xml").read_bytes()).feed
+    doc = json.loads((feeds / "tags/security/feed.json").read_bytes())
+    assert atom.link == rss.link == doc["home_page_url"] == page
+    assert served.get(page[len(base) - 1 :])[0] == 200  # served where they say
+    for path in ("atom.xml", "en/atom.xml"):
+        assert feedparser.parse((feeds / path).read_bytes()).feed.link == base
+    outlines = lxml.etree.parse(str(feeds / "feeds.opml")).iter("outline")
+    html = {o.get("xmlUrl").removeprefix(base): o.get("htmlUrl") for o in outlines}
+    assert html["tags/security/atom.xml"] == page and html["atom.xml"] == base
 
 
 def test_a_tag_without_feeds_has_its_page_all_the_same(tmp_path):

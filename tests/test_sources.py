@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from scofeed import sources
 from scofeed.build import build as build_feeds
+from scofeed.config import load
 from scofeed.errors import RejectedInput
+from scofeed.normalise import normalise, settings_from
 from scofeed.sources import files
 from scofeed.sources.meta import html_paragraphs
 from scofeed.store import files as file_rows
@@ -85,6 +87,17 @@ def test_markdown_without_front_matter_takes_its_opening_heading_as_title():
     assert r.title == "SCO meets envoy"
     assert r.text == "The envoy came on 3 June 2020."
     assert "<h1>" not in (r.html or "")
+
+
+def test_a_heading_of_a_markdown_body_stays_a_heading_below_the_title():
+    """With a ``title`` key, a ``# heading`` in the body was an h1, which the HTML
+    allow-list does not keep (the page's title is its one h1): its words ran into the
+    text as a bare line. It is a sub-heading, h2."""
+    text = "---\ntitle: SCO meets envoy\n---\n# Talks on trade\n\nThe envoy came.\n"
+    [r] = read("d.md", text)
+    assert r.html is not None and "<h2>Talks on trade</h2>" in r.html and "<h1>" not in r.html
+    entry = normalise(r, settings_from(load(None, [])), datetime(2026, 1, 1, tzinfo=UTC))
+    assert "<h2>Talks on trade</h2>" in entry.content_html
 
 
 def test_json_object_and_list():

@@ -3,9 +3,10 @@ sources/, then a build.
 
 The release is read and normalised first, so nothing invalid is ever written; a bad
 input is quarantined (rejects table, source ``add``) and refused. A release the store
-already knows (same id material, canonical URL or fingerprint) is refused unless
-``update`` is set; then it replaces that release's file and the build bumps the
-entry's revision. New files get a canonical, collision-free name
+already knows (same id material, canonical URL or fingerprint, or the same release
+with its title or first paragraph corrected) is refused unless ``update`` is set; then
+it replaces that release's file and the build bumps the entry's revision. ``update``
+of a release the store does not know is refused. New files get a canonical, collision-free name
 ``YYYY-MM-DD-slug.ext`` and are written atomically.
 """
 
@@ -27,7 +28,14 @@ from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.model import Entry, Planner, Release
-from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
+from scofeed.normalise import (
+    compare_key,
+    id_slug,
+    identity_of,
+    normalise,
+    script_of,
+    settings_from,
+)
 from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -109,6 +117,20 @@ def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | Non
     return None
 
 
+def _corrected(db: sqlite3.Connection, entry: Entry, update: bool) -> entry_rows.Match | None:
+    """A stored entry this release is with its title or its first paragraph corrected
+    (its fingerprint, made of both, then matches nothing): one with the same first
+    paragraph; with ``update`` (the operator says it replaces a known release), else one
+    with the same title (compared as fingerprints compare) on the same day. Two
+    releases of one title and day are not refused as one. None: there is none."""
+    title, day = compare_key(entry.title), entry.published.isoformat()[:10]
+    near = entry_rows.near(db, entry.summary, day)
+    found = next((n for n in near if entry.summary and n.summary == entry.summary), None)
+    if found is None and update:
+        found = next((n for n in near if n.day == day and compare_key(n.title) == title), None)
+    return None if found is None else entry_rows.match_of(db, found.entry_id, "fingerprint")
+
+
 def add_release(
     cfg: Config,
     store: Store,
@@ -136,7 +158,13 @@ def add_release(
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id
-    )
+    ) or _corrected(store.db, entry, update)
+    if match is None and update:
+        raise RejectedInput(
+            origin_label,
+            "--update: no release already known is this one (by its id, URL, title or "
+            "first paragraph); add it without --update",
+        )
     old: Path | None = None
     if match is not None:
         known_entry = entry_rows.get(store.db, match.entry_id)

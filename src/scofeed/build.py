@@ -25,7 +25,7 @@ from scofeed import pool
 from scofeed.config import Config
 from scofeed.errors import ConfigError, shown
 from scofeed.frozen import frozen
-from scofeed.ingest import Change, continue_renamed, ingest_one, tally
+from scofeed.ingest import Change, Renames, continue_renamed, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
@@ -131,6 +131,7 @@ def build(
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= tuning.known_min_files
     in_sources = _in_sources(index, scan)
+    renames = Renames(scan.gone, in_sources)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""
@@ -154,6 +155,7 @@ def build(
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,
                     official_hosts=cfg.site.official_hosts, in_sources=in_sources,
+                    renames=renames,
                 )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)

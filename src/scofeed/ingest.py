@@ -44,7 +44,7 @@ from scofeed.normalise import (
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import withdrawals as withdrawal_rows
-from scofeed.store.entries import Known, Match
+from scofeed.store.entries import Known, Match, Near
 
 
 @frozen(many=True)
@@ -99,17 +99,21 @@ def ingest_one(
     authority: str = "local",
     official_hosts: tuple[str, ...] = OFFICIAL_HOSTS,
     in_sources: Callable[[str], bool] | None = None,
+    renames: Renames | None = None,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
     ``known`` (for a large batch) spares the lookups of a release that cannot match;
     with ``pending`` (and no planner) a new entry's rows are written in batches.
     ``authority`` is this input's kind (local | official | other); ``official_hosts``
     judge an entry stored before authorities were kept. ``in_sources`` (a build's)
-    tells whether a file, or the list file of an item, is still in sources/."""
+    tells whether a file, or the list file of an item, is still in sources/; ``renames``
+    (a build's) finds the file a new file of ours that matches nothing else was."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
     )
+    if match is None and renames is not None and authority == "local":
+        match = renames.take(db, entry)
     stamp = now.timestamp()
     if match is None and pending is not None and planner is None and not release.withdrawn:
         pending.add(db, release.origin, entry, identity, url_key, stamp, authority)
@@ -154,7 +158,7 @@ def ingest_one(
     # renamed or moved (and maybe edited on the way): it continues the entry, and the
     # name it had is a former name of it (so is one matched by its id)
     renamed = (
-        match.by in ("fingerprint", "identity")
+        match.by in ("fingerprint", "identity", "renamed")
         and in_sources is not None
         and rank == held == RANK["local"]
         and "://" not in match.origin
@@ -162,7 +166,7 @@ def ingest_one(
     )
     if renamed:
         entry_rows.note_former(db, match.origin, release.origin)
-    moved = renamed and match.by == "fingerprint"
+    moved = renamed and match.by in ("fingerprint", "renamed")
     # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
     # match by it is a copy's, not this release's own address
     by_url = match.by == "url" and match.url is not None
@@ -234,6 +238,51 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     corrected."""
     stored = entry_rows.get(db, entry_id)
     return redated(entry, stored.published, stored.date_source)
+
+
+class Renames:
+    """Files of ours that have left sources/ (renamed, moved or deleted), for a build
+    that may meet one again under a new name with its title or its first paragraph
+    corrected on the way (its fingerprint, made of both, then matches nothing). A new
+    file that matches no entry otherwise, with the first paragraph of one of them, or
+    its title (compared as fingerprints compare) and its day, is that file renamed: it
+    revises that entry (docs/formats.md, "One release, one entry"). Each is taken once.
+    Read on first use: a build whose releases all match reads none."""
+
+    def __init__(self, gone: Sequence[str], in_sources: Callable[[str], bool]) -> None:
+        self.gone = list(gone)
+        self.in_sources = in_sources
+        self.by_summary: dict[str, list[Near]] | None = None
+        self.by_title: dict[tuple[str, str], list[Near]] = {}
+
+    def _load(self, db: sqlite3.Connection) -> dict[str, list[Near]]:
+        by_summary: dict[str, list[Near]] = {}
+        for n in entry_rows.left_files(db, self.gone):
+            if not self.in_sources(n.origin):
+                by_summary.setdefault(n.summary, []).append(n)
+                self.by_title.setdefault(_title_day(n), []).append(n)
+        by_summary.pop("", None)  # no first paragraph: nothing to tell it by
+        return by_summary
+
+    def take(self, db: sqlite3.Connection, entry: Entry) -> Match | None:
+        """The entry of a file that left, that this release is (None: none)."""
+        if self.by_summary is None:
+            self.by_summary = self._load(db)
+        if not self.by_title:
+            return None
+        key = (compare_key(entry.title), entry.published.isoformat()[:10])
+        found = self.by_summary.get(entry.summary) or self.by_title.get(key)
+        if not found:
+            return None
+        n = found[0]
+        for bucket in (self.by_summary.get(n.summary), self.by_title[_title_day(n)]):
+            if bucket and n in bucket:
+                bucket.remove(n)
+        return entry_rows.match_of(db, n.entry_id, "renamed")
+
+
+def _title_day(n: Near) -> tuple[str, str]:
+    return compare_key(n.title), n.day
 
 
 def continue_renamed(

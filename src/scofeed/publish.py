@@ -196,7 +196,7 @@ def plan(
             head = catalog.head(cfg, fs, fmt, newest, whole, last, since)
             gone = tombs if fmt == "atom" else ()
             common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
-                      *(_tomb(e) for e in gone), *dated)  # fmt: skip
+                      *(_tomb(e) for e in gone), *dated, f"home {head.home}")  # fmt: skip
             key = _key(common, fmt, fs.path(fmt), shown)
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
         if not fs.archived or whole:

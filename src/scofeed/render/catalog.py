@@ -69,6 +69,12 @@ class FeedSet:
     def archive_url(self, cfg: Config, month: str, fmt: str) -> str:
         return _url(cfg, self.archive_path(month, fmt))
 
+    def home(self, cfg: Config) -> str:
+        """The web page the set's feeds stand for (their ``alternate`` link, JSON Feed's
+        ``home_page_url``, OPML's ``htmlUrl``): a tag's page (``tags/<slug>/``, served
+        by ``serve``), else the site's index."""
+        return _url(cfg, self.prefix) if self.tag is not None else cfg.site.base_url
+
     def feed_id(self, cfg: Config) -> str:
         """The set's own Atom id, shared by its archive pages (one logical feed). A tag
         URI (RFC 4151) holds URI characters only: a slug in another script
@@ -179,6 +185,9 @@ class Head:
     # a subscription feed with no entry and no withdrawal: since when it is published so,
     # its date (not in the repr either: plan() keys those feeds on it)
     empty_since: datetime | None = field(default=None, repr=False)
+    # the web page the feed stands for (``FeedSet.home``); not in the repr: plan() keys
+    # the subscription feeds on it, and an archive page's is the site's (in every key)
+    home: str = field(default="", repr=False)
 
 
 def head(
@@ -198,8 +207,8 @@ def head(
     if fs.archived and newest_month and fmt in ARCHIVE_FORMATS:
         links = (("prev-archive", fs.archive_url(cfg, newest_month, fmt)),)
     return Head(fs.feed_id(cfg), fs.title, fs.description, fs.lang(cfg), fs.url(cfg, fmt), links,
-                complete=complete and fmt in COMPLETE_FORMATS,
-                last_withdrawal=last_withdrawal, empty_since=empty_since)  # fmt: skip
+                complete=complete and fmt in COMPLETE_FORMATS, last_withdrawal=last_withdrawal,
+                empty_since=empty_since, home=fs.home(cfg))  # fmt: skip
 
 
 def archive_head(

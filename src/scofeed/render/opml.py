@@ -36,7 +36,7 @@ def render_opml(cfg: Config, sets: list[FeedSet]) -> bytes:
     for fs in sets:
         outline = etree.SubElement(body, "outline", text=fs.title, title=fs.title, type="rss")
         outline.set("xmlUrl", fs.url(cfg, main))
-        outline.set("htmlUrl", cfg.site.base_url)
+        outline.set("htmlUrl", fs.home(cfg))
         if fs.language:
             outline.set("language", fs.language)
         for fmt in others:

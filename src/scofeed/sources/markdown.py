@@ -138,6 +138,9 @@ def render(body: str, want_title: bool) -> tuple[str | None, str]:
         title = " ".join(html_paragraphs(inline)) or None
         if title is not None:
             tokens = tokens[3:]
+    for token in tokens:  # the title is the page's one h1: a heading of the body is below it
+        if token.tag == "h1" and token.type in ("heading_open", "heading_close"):
+            token.tag = "h2"
     return title, _md.renderer.render(tokens, _md.options, {})
 
 

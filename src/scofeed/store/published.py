@@ -9,7 +9,7 @@ import sqlite3
 from typing import NamedTuple
 
 from scofeed.model import Entry
-from scofeed.store.entries import LIVE, READ, from_row
+from scofeed.store.entries import LIVE, MONTH, READ, from_row
 
 
 def latest(db: sqlite3.Connection, limit: int | None = None) -> list[Entry]:
@@ -28,7 +28,6 @@ _STAMP = (
     "id || ' ' || published || ' ' || updated || ' ' || revision || ' ' || content_hash "
     "|| ' ' || link || ' ' || author || ' ' || COALESCE(event_date, '')"
 )
-_MONTH = "substr(published, 1, 7)"  # an archive page's month (index entries_by_month)
 _ORDER = "ORDER BY published_ts DESC, id DESC"
 
 
@@ -48,7 +47,7 @@ def months(db: sqlite3.Connection) -> dict[str, Month]:
 
 def month_ids(db: sqlite3.Connection, month: str) -> list[str]:
     """The ids of one month's published entries, newest first."""
-    rows = db.execute(f"SELECT id FROM entries WHERE {_MONTH} = ? AND {LIVE} {_ORDER}", (month,))
+    rows = db.execute(f"SELECT id FROM entries WHERE {MONTH} = ? AND {LIVE} {_ORDER}", (month,))
     return [r[0] for r in rows]
 
 
