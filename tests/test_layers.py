@@ -23,6 +23,7 @@ LAYERS: list[list[str]] = [
         "scofeed.build",
         "scofeed.add",
         "scofeed.withdraw",
+        "scofeed.retag",
         "scofeed.recheck",
         "scofeed.outboxes",
     ],

@@ -31,6 +31,7 @@ from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, publish_feeds, render_batch
+from scofeed.retag import retag
 from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store
 from scofeed.store import entries as entry_rows
@@ -81,6 +82,7 @@ class BuildReport:
     # kept as the index holds them (their releases stay as they were)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     fresh_rejects: int = 0  # files rejected by this build (``rejected`` lists older ones too)
+    retagged: int = 0  # stored entries whose tags changed with the [tags] rules (``retag``)
 
     def unreadable_line(self) -> str | None:
         """The folders that could not be read, in one line, or None."""
@@ -187,9 +189,11 @@ def build(
             seconds=cfg.limits.file_seconds,
         )
         known: Known | None = None
-        done = False
+        done = retagged = False
         while not done:
             with store.transaction() as db:
+                if not retagged:  # before anything is stored: the [tags] rules changed?
+                    report.retagged, retagged = retag(db, settings.tags), True
                 known = Known.current(db, known) if big else None
                 batch = itertools.islice(prepared, tuning.commit_every)
                 done = store_some(db, batch, known) < tuning.commit_every

@@ -13,7 +13,15 @@ Dates found in the text come from ``scofeed.dates``.
 
 from __future__ import annotations
 
-from scofeed.normalise.entry import Settings, match_tags, normalise, redated, settings_from
+from scofeed.normalise.entry import (
+    Rules,
+    Settings,
+    match_tags,
+    normalise,
+    redated,
+    retagged,
+    settings_from,
+)
 from scofeed.normalise.headline import headline_from, split_release
 from scofeed.normalise.ids import (
     adopt_id,
@@ -31,6 +39,7 @@ from scofeed.normalise.sanitise import paragraphs_html, sanitise
 from scofeed.normalise.text import clean_text, collapse, compare_key, shorten, xml_safe
 
 __all__ = [
+    "Rules",
     "Settings",
     "adopt_id",
     "canonical_url",
@@ -49,6 +58,7 @@ __all__ = [
     "normalise",
     "paragraphs_html",
     "redated",
+    "retagged",
     "sanitise",
     "script_of",
     "settings_from",

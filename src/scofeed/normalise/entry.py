@@ -50,7 +50,7 @@ class Settings:
     author: str
     language: str
     timezone: str
-    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (tag, keywords), sorted: Rules
 
 
 def settings_from(cfg: object) -> Settings:
@@ -174,6 +174,34 @@ def redated(entry: Entry, published: datetime, source: str) -> Entry:
         date_source=source,
         content_hash=content_hash(facts),
     )
+
+
+Rules = tuple[tuple[str, tuple[str, ...]], ...]  # Settings.tags: (tag, keywords), sorted
+
+
+def retagged(entry: Entry, old: Rules, new: Rules) -> Entry:
+    """A stored entry with the ``[tags]`` rules changed from ``old`` to ``new``: the
+    tags the old rules gave its text and the new ones do not are taken off, those the
+    new ones give are added (after the rest), and its content hash is made again to
+    match. Its text is read from what is stored (title and content, markup dropped),
+    the words ``normalise`` matched. Tags the release states are kept, but one that a
+    removed rule also gave (the two cannot be told apart once stored)."""
+    whole = entry.title + " " + plain(entry.content_html)
+    before, after = match_tags(whole, old), match_tags(whole, new)
+    tags = [t for t in entry.tags if t not in before or t in after]
+    tags = list(dict.fromkeys([*tags, *after]))
+    if tuple(tags) == entry.tags:
+        return entry
+    facts = _facts(
+        entry.title,
+        entry.summary,
+        entry.content_html,
+        entry.published,
+        entry.url,
+        tags,
+        entry.language,
+    )
+    return replace(entry, tags=tuple(tags), content_hash=content_hash(facts))
 
 
 def normalise(release: Release, settings: Settings, now: datetime) -> Entry:

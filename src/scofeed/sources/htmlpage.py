@@ -24,7 +24,7 @@ import lxml.etree
 import lxml.html
 
 from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
-from scofeed.errors import RejectedInput
+from scofeed.errors import PageGone, RejectedInput
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
 from scofeed.selectors import compile_selector
@@ -416,6 +416,8 @@ def read_page(
         root = parse(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise RejectedInput(origin, f"not an HTML page ({exc})") from None
+    if title_says_not_found(root):
+        raise PageGone(origin, 404, SOFT_404 if "://" in origin else NOT_FOUND_FILE)
     own = url or _own_url(root)
     title = _title(root, sel)
     published = _published(root, sel)
@@ -454,6 +456,21 @@ _NOT_FOUND = re.compile(
     r"|^ошибка\s+404|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
     re.IGNORECASE,
 )
+
+
+SOFT_404 = "a 'page not found' page (answered with a 200)"
+NOT_FOUND_FILE = "a 'page not found' page, not a release"  # a saved one in sources/
+# what a page's <title> joins the page's name and the site's with ("Page not found | SCO")
+_TITLE_PARTS = re.compile(r"\s+[|\-–—·:]{1,2}\s+")
+
+
+def title_says_not_found(root: lxml.html.HtmlElement) -> bool:
+    """Whether the page's ``<title>`` (or a part of it: "Page not found | SCO") names a
+    "page not found" page, whatever its headline and body say (a CMS that keeps the
+    site's headline and fills the page with its menus and latest news)."""
+    t = root.find(".//title")
+    text = collapse(t.text_content()) if t is not None else ""
+    return bool(text) and any(_NOT_FOUND.search(part) for part in _TITLE_PARTS.split(text))
 
 
 # the message of a "page not found" page's body, when its headline stays the site's

@@ -62,7 +62,7 @@ class Kind:
     next_page: Callable[[RemoteSource, Response], str | None] = _no_next_page
 
 
-SOFT_404 = "a 'page not found' page (answered with a 200)"
+SOFT_404 = htmlpage.SOFT_404
 NO_LINKS = "no article links on the listing page (an error page, or the selectors no longer match)"
 
 

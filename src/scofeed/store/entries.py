@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -553,6 +553,22 @@ def get(db: sqlite3.Connection, key: str) -> Entry:
     if row is None:
         raise UnknownEntry(f"no entry with id {key!r}")
     return from_row(row)
+
+
+def every(db: sqlite3.Connection) -> Iterator[Entry]:
+    """Every stored entry, withdrawn ones too, one at a time (a store of 30,000 is not
+    held in memory at once)."""
+    for row in db.execute(f"SELECT {READ} FROM entries ORDER BY rowid"):
+        yield from_row(row)
+
+
+def set_tags(db: sqlite3.Connection, changed: Sequence[Entry]) -> None:
+    """Store these entries' tags and content hashes (``normalise.retagged``); the
+    store's triggers move their per-list counts (entry_tag_lists)."""
+    db.executemany(
+        "UPDATE entries SET tags = ?, content_hash = ? WHERE id = ?",
+        [(_tags_json(e.tags), e.content_hash, e.id) for e in changed],
+    )
 
 
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:

@@ -1,0 +1,46 @@
+"""Re-tagging: the ``[tags]`` rules applied again to every stored entry when they change.
+
+A tag is given when a release is read, so a rule added, changed or removed in
+``config.toml`` would otherwise reach only releases read from then on: a new tag's feed
+would start empty, a removed one's tag stay on old entries. The rules each build ran
+with are kept in the store (``meta`` row ``tag_rules``); a build that finds them changed
+re-tags every entry (``normalise.retagged``) in its first transaction, before it
+stores anything. A re-tagged entry is not a new version of the release: its revision and
+dates stay, nothing is delivered (webhooks, WebSub, ActivityPub), and the feeds and
+pages it is in are written again with its tags. A store that kept no rules yet (made
+before this) takes the current ones as those its entries were tagged with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+from scofeed.normalise import Rules, retagged
+from scofeed.store import entries as entry_rows
+from scofeed.store import put_meta
+
+log = logging.getLogger(__name__)
+
+RULES_META = "tag_rules"
+
+
+def retag(db: sqlite3.Connection, rules: Rules) -> int:
+    """In the caller's transaction: re-tag every stored entry if the rules changed since
+    the last build; how many entries' tags changed."""
+    now = json.dumps(rules, ensure_ascii=False)
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (RULES_META,)).fetchone()
+    if row is not None and row[0] == now:
+        return 0
+    changed = []
+    if row is not None:
+        old = tuple((tag, tuple(words)) for tag, words in json.loads(row[0]))
+        for entry in entry_rows.every(db):
+            again = retagged(entry, old, rules)
+            if again is not entry:
+                changed.append(again)
+        entry_rows.set_tags(db, changed)
+        log.info("retagged entries=%d (the [tags] rules changed)", len(changed))
+    put_meta(db, (RULES_META, now))
+    return len(changed)

@@ -1,0 +1,79 @@
+"""Re-tagging: a change of the [tags] rules reaches the entries already stored."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+
+from conftest import webhook_toml
+from scofeed.build import build
+from scofeed.config import load
+from scofeed.normalise import normalise, retagged, settings_from
+from scofeed.sources import read
+from scofeed.store import entries as entry_rows
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+EVENT = "SCO holds a forum\n\nOn 3 June 2021, the forum on energy opened in Astana.\n"
+OTHER = "SCO meets envoy\n\nOn 4 June 2021, the envoy came to the Secretariat.\n"
+HOOK = webhook_toml("hook", "http://127.0.0.1:9/")  # nothing is sent in a build
+
+
+def _tags(site) -> dict[str, tuple[str, ...]]:
+    store = site.store()
+    try:
+        return {e.origin: e.tags for e in entry_rows.every(store.db)}
+    finally:
+        store.close()
+
+
+def test_a_tag_rule_added_or_removed_reaches_stored_entries_and_sends_nothing(site):
+    """A rule added to [tags] tagged only releases read from then on: the new tag's
+    feed stayed empty, even with the file touched (its bytes are the same, it is not
+    read again), and a removed rule's tag stayed on old entries."""
+    (site.sources / "forum.txt").write_text(EVENT, encoding="utf-8")
+    (site.sources / "envoy.txt").write_text(OTHER, encoding="utf-8")
+    site.write_config('security = ["envoy"]\n' + HOOK)  # in the base config's [tags]
+    first = build(site.config(), site.store(), NOW)
+    assert first.retagged == 0
+    assert _tags(site)["forum.txt"] == () and _tags(site)["envoy.txt"] == ("security",)
+    store = site.store()
+    queued = store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    revisions = {e.id: (e.revision, e.updated) for e in entry_rows.every(store.db)}
+    store.close()
+
+    site.write_config('energy = ["energy", "oil"]\n' + HOOK)  # security dropped
+    report = build(site.config(), site.store(), NOW + timedelta(days=1))
+    assert (report.retagged, report.new, report.updated, report.deliveries) == (2, 0, 0, 0)
+    tags = _tags(site)
+    assert (tags["forum.txt"], tags["envoy.txt"]) == (("energy",), ())
+    store = site.store()
+    assert store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == queued
+    assert {e.id: (e.revision, e.updated) for e in entry_rows.every(store.db)} == revisions
+    # the entry's content hash is what reading its file again now gives: unchanged
+    cfg = site.config()
+    [again] = read("forum.txt", ".txt", EVENT.encode(), NOW, 10**6)
+    fresh = normalise(again, settings_from(cfg), NOW)
+    stored = next(e for e in entry_rows.every(store.db) if e.origin == "forum.txt")
+    assert (fresh.tags, fresh.content_hash) == (stored.tags, stored.content_hash)
+    store.close()
+    # the tag's feed holds it; the dropped tag's feed is gone with its rule
+    feed = feedparser.parse((site.feeds / "tags/energy/atom.xml").read_bytes())
+    assert [e.title for e in feed.entries] == ["SCO holds a forum"]
+    assert [t.term for t in feed.entries[0].tags] == ["energy"]
+    assert not (site.feeds / "tags/security/atom.xml").exists()
+    # the same rules again: nothing to do
+    assert build(site.config(), site.store(), NOW + timedelta(days=2)).retagged == 0
+
+
+def test_tags_a_release_states_stay_through_a_change_of_rules():
+    """A stated tag is kept; a rule's tag that the text no longer matches goes."""
+    cfg = load(None, [])
+    [release] = read("a.md", ".md", b"---\ntags: [Summit]\n---\n" + EVENT.encode(), NOW, 10**6)
+    old = (("energy", ("energy",)),)
+    entry = normalise(release, replace(settings_from(cfg), tags=old), NOW)
+    assert entry.tags == ("Summit", "energy")
+    new = (("astana", ("astana",)),)
+    assert retagged(entry, old, new).tags == ("Summit", "astana")
+    assert retagged(entry, old, old) is entry
