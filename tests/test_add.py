@@ -191,6 +191,22 @@ def test_cli_add_from_stdin_refuse_known_and_update(site):
     assert err.strip().endswith("<stdin>: the release has a title but no body")
 
 
+def test_cli_add_names_the_urls_it_takes(site):
+    """`scofeed add ftp://x/y` said "unknown format '(none)'", as if a file's suffix were
+    the problem; a file of such a name is still read as one."""
+    for url in ("ftp://x/y", "FILE:///etc/release.txt"):
+        _, err = run(site, "add", url, rc=2)
+        assert err == (
+            f"scofeed: {url}: add takes only http:// and https:// URLs "
+            "(or a release file, or - for standard input)\n"
+        )
+    odd = site.root / "ftp:" / "x"
+    odd.mkdir(parents=True)
+    (odd / "y.txt").write_bytes(ENVOY)
+    out, _ = run(site, "add", "ftp://x/y.txt")
+    assert out.startswith("added ")
+
+
 def test_cli_status_lists_sources_and_rejected_inputs(site):
     (site.sources / "broken.json").write_text("{nope", encoding="utf-8")
     run(site, "build", rc=1)

@@ -214,3 +214,158 @@ def test_config_show_says_when_no_file_was_read(tmp_path, monkeypatch, capsys):
     assert main(["config", "show"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first == "# effective configuration: the built-in defaults (no config file)"
+
+
+# -- checks across keys: folders, sources, webhook filters --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # ru's feeds were written over en's, and feeds.opml listed en/atom.xml twice
+        ("[feeds.languages.ru]\npath = 'en'\n",
+         "feeds.languages.ru.path: 'en' is the folder of the 'en' language's feeds; "
+         "pick a name that is no language code (not 2 or 3 letters)"),
+        # a language not configured has its code as folder, and any code may come
+        ("[feeds.languages.ru]\npath = 'fr'\n", "feeds.languages.ru.path: 'fr' is the folder"),
+        ("[feeds.languages.ru]\npath = 'eng'\n", "feeds.languages.ru.path: 'eng' is the folder"),
+        ("[feeds.languages.ru]\npath = 'x'\n[feeds.languages.zh]\npath = 'x'\n",
+         "feeds.languages.zh.path: 'x' is already the folder of feeds.languages.ru"),
+        ("[feeds.languages.ru]\npath = 'zh-hans'\n[feeds.languages.zh-hans]\ntitle = 'x'\n",
+         "feeds.languages.ru.path: 'zh-hans' is"),
+        ("[site]\nlanguage = 'en-gb'\n[feeds.languages.ru]\npath = 'en-gb'\n",
+         "feeds.languages.ru.path: 'en-gb' is the folder of site.language's feeds"),
+        # it said "expected a folder name of lower-case letters, digits, '-' or '_'", which
+        # 'tags' is
+        ("[feeds.languages.ru]\npath = 'tags'\n",
+         "feeds.languages.ru.path: expected a folder name other than the reserved 'archive', "
+         "'tags', 'entries', 'page', 'websub', 'healthz', got 'tags'"),
+        ("[feeds.languages.ru]\npath = 'Ru'\n",
+         "feeds.languages.ru.path: expected a folder name of lower-case letters"),
+    ],
+)  # fmt: skip
+def test_a_language_folder_is_its_own(tmp_path, text, message):
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+
+
+def test_a_language_may_keep_its_code_or_take_a_name(tmp_path):
+    text = "[feeds.languages.ru]\npath = 'ru'\n[feeds.languages.zh]\npath = 'chinese'\n"
+    cfg = load(write(tmp_path, text))
+    assert (cfg.feeds.languages["ru"].path, cfg.feeds.languages["zh"].path) == ("ru", "chinese")
+
+
+@pytest.mark.parametrize(
+    ("paths", "message"),
+    [
+        # every build after the first refused its own atom.xml... and exited 1
+        ("feeds = 'sources'", "paths.feeds: expected a folder outside paths.sources ({s}), "
+                              "got {s}: every build would read its own feeds as releases"),
+        ("feeds = 'sources/out'", "paths.feeds: expected a folder outside paths.sources ({s}), "
+                                  "got {s}/out"),
+        ("sources = 'feeds/in'", "paths.feeds: expected a folder that does not hold "
+                                 "paths.sources ({t}/feeds/in), got {t}/feeds"),
+        # each scan refused the store, its -wal, -shm and publish.lock as releases
+        ("state = 'sources/db/s.sqlite3'", "paths.state: expected a file outside paths.sources "
+                                           "({s}), got {s}/db/s.sqlite3"),
+        ("feeds = 'linked'", "paths.feeds: expected a folder outside paths.sources ({s}), "
+                             "got {s}"),
+    ],
+)  # fmt: skip
+def test_the_sources_folder_holds_only_releases(tmp_path, paths, message):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "sources")  # compared resolved
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, f"[paths]\n{paths}\n"))
+    real = tmp_path.resolve()
+    assert str(err.value).startswith(message.format(s=real / "sources", t=real))
+    assert "\n" not in str(err.value)
+
+
+def test_the_activitypub_key_is_not_in_the_sources_folder(tmp_path):
+    text = (
+        "[site]\nbase_url = 'https://sco.example/'\n"
+        "[activitypub]\nenabled = true\nkey = 'sources/ap.pem'\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    assert str(err.value).startswith(
+        f"activitypub.key: expected a file outside paths.sources ({tmp_path.resolve()}/sources)"
+    )
+    cfg = load(write(tmp_path, text.replace("sources/ap.pem", "state/ap.pem")))
+    assert cfg.activitypub.key == tmp_path / "state" / "ap.pem"
+
+
+SOURCE = "\n[[sources]]\nname = '{}'\nkind = 'feed'\nurl = '{}'\n"
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "https://sco.example/rss",
+        "HTTPS://SCO.example/rss",
+        "https://sco.example:443/rss#top",
+    ],
+)
+def test_two_sources_of_one_url_are_refused(tmp_path, second):
+    """The second was answered 304 with the first's validators (the HTTP cache is kept
+    by URL) and reported "unchanged" at every poll, taking nothing in."""
+    text = SOURCE.format("first", "https://sco.example/rss") + SOURCE.format("second", second)
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    assert str(err.value) == (
+        "sources[1].url: source 'second' has the URL of source 'first' (sources[0]); "
+        "poll each URL from one source"
+    )
+
+
+def test_an_empty_path_is_the_root(tmp_path):
+    text = SOURCE.format("a", "https://sco.example") + SOURCE.format("b", "https://sco.example/")
+    with pytest.raises(ConfigError, match="sources\\[1\\].url: source 'b' has the URL of"):
+        load(write(tmp_path, text))
+    text = SOURCE.format("a", "https://sco.example/rss") + SOURCE.format(
+        "b", "https://sco.example/rss?lang=ru"
+    )
+    assert [s.name for s in load(write(tmp_path, text)).sources] == ["a", "b"]
+
+
+HOOK = "[[webhooks]]\nname = 'w'\nurl = 'https://hooks.example/x'\nsecret = '{}'\n".format(
+    "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # an entry's language is never 'EN' or 'english': the endpoint got nothing
+        ("languages = ['en', 'EN']",
+         "webhooks[0].languages: expected language tags like 'en' in lower case "
+         "('en', not 'EN'), got ('en', 'EN')"),
+        ("languages = ['english']",
+         "webhooks[0].languages: expected language tags like 'en', an ISO 639 code of 2 or 3 "
+         "letters (not 'english'), got ('english',)"),
+        ("tags = ['economy', '--']",
+         "webhooks[0].tags: expected tag names with a letter or digit (not '--'), "
+         "got ('economy', '--')"),
+    ],
+)  # fmt: skip
+def test_webhook_filters_name_what_they_could_match(tmp_path, line, message):
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, HOOK + line + "\n"))
+    assert str(err.value) == message
+
+
+def test_site_language_in_upper_case_gets_the_same_hint(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, "[site]\nlanguage = 'EN-GB'\n"))
+    assert str(err.value) == (
+        "site.language: expected a language tag like 'en' in lower case ('en-GB', not 'EN-GB'), "
+        "got 'EN-GB'"
+    )
+
+
+def test_webhook_tags_not_configured_are_taken(tmp_path):
+    """A tag may come from a release's metadata: one no [tags] names is no mistake."""
+    cfg = load(write(tmp_path, HOOK + "tags = ['Security']\nlanguages = ['pt-BR']\n"))
+    assert cfg.webhooks[0].tags == ("Security",) and cfg.webhooks[0].languages == ("pt-BR",)

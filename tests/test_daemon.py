@@ -305,6 +305,30 @@ def test_a_receiver_down_for_a_while_gets_everything_in_order_once_back(start, s
     assert "Traceback" not in d.log()
 
 
+def test_ticks_while_an_endpoint_waits_for_a_retry_log_nothing_at_info(start, site, receivers):
+    """An endpoint answering 500 waits for its retry with more deliveries queued behind
+    it: the ticks in between hand nothing over and log at DEBUG only, so the INFO lines
+    are the attempts themselves (and one ``deliver sending`` per attempt at most), not
+    one line every ``deliver_interval`` while nothing is sent."""
+    r = receivers([500])
+    d = start(
+        schedule="deliver_interval = 1\n",
+        extra=webhook_toml("hub", r.url, retry_schedule=[0] + [3] * 30),
+    )
+    wait_for(lambda: r.received, what="the seed's first attempt")
+    (site.sources / "b.txt").write_text(
+        "Release b\n\nOn 2 May 2021 news b.\n", encoding="utf-8"
+    )  # queued behind the seed's delivery, which is in back-off
+    wait_for(lambda: "hub      2 " in webhook_block(site), what="2 pending")
+    wait_for(lambda: len(r.received) >= 3, timeout=40, what="two retries of the seed")
+    assert d.stop() == 0
+    log = d.log()
+    attempts = log.count(" delivery endpoint=hub ")
+    sending = [line for line in log.splitlines() if " deliver sending " in line]
+    assert attempts >= 3 and len(sending) <= attempts, log
+    assert {json.loads(g.body)["data"]["title"] for g in r.received} == {SEED_TITLE}
+
+
 def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
     """serve and [activitypub] are set up at start (the socket; the key, routes and
     inbox): a reload keeps them and says so, rather than queue posts for an actor it

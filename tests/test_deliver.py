@@ -321,6 +321,76 @@ def test_new_endpoints_do_not_get_the_back_catalogue(site, receivers):
     assert titles[0] == "SCO Secretary-General meets with Jingdong vice-president"
 
 
+def test_tag_and_language_filters_match_as_the_feeds_do(site, receivers):
+    """tags = ["ECONOMY"] matched nothing (the entry's tag is "economy"): the endpoint
+    silently got nothing. A tag matches as its feed does, by slug; a language as itself
+    or with a subtag."""
+    r = receivers([200])
+    cfg, store = setup(
+        site,
+        '"Digital Trade" = ["e-commerce"]\n',  # a second tag in [tags]
+        webhook_toml("upper", r.url, tags=["ECONOMY"]),
+        webhook_toml("slug", r.url, tags=["digital-trade"]),
+        webhook_toml("other", r.url, tags=["Security"]),
+        webhook_toml("russian", r.url, languages=["ru"]),
+    )
+    assert {d.endpoint for d in rows.listing(store.db)} == {"upper", "slug"}
+    run(cfg, store)
+    tags = [json.loads(g.body)["data"]["tags"] for g in r.wait_for(2)]
+    assert tags == [["Digital Trade", "economy"]] * 2
+
+
+def test_a_language_filter_compares_codes(site, receivers):
+    """An entry carries a language code, or site.language with its subtag: "en" and
+    "en-GB" both take an entry in "en-GB" (and "en-US" one in "en")."""
+    r = receivers([200])
+    site.write_config(
+        webhook_toml("english", r.url, languages=["en"])
+        + webhook_toml("british", r.url, languages=["ru", "en-GB"])
+        + webhook_toml("russian", r.url, languages=["ru"])
+    )
+    cfg, store = site.config("site.language='en-GB'"), site.store()
+    build_feeds(cfg, store, datetime.now(UTC))
+    queued = {d.endpoint: json.loads(d.body)["data"]["language"] for d in rows.listing(store.db)}
+    assert queued == {"english": "en-GB", "british": "en-GB"}
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    build_feeds(site.config("site.language='en-US'"), store, datetime.now(UTC))
+    sent = [(d.endpoint, json.loads(d.body)["data"]) for d in rows.listing(store.db)]
+    assert sorted((to, d["title"], d["language"]) for to, d in sent) == [
+        ("british", "SCO Secretary-General meets with Jingdong vice-president", "en-GB"),
+        ("british", "Second release", "en-US"),
+        ("english", "SCO Secretary-General meets with Jingdong vice-president", "en-GB"),
+        ("english", "Second release", "en-US"),
+    ]
+
+
+def test_a_correction_reaches_an_endpoint_its_filters_no_longer_match(site, receivers):
+    """The planner sent release.updated only where the filters matched the new revision:
+    an endpoint sent the release for its "economy" tag never heard of the correction
+    that dropped the tag, and kept the stale text."""
+    r = receivers([200])
+    cfg, store = setup(
+        site,
+        webhook_toml("economy", r.url, tags=["economy"]),
+        webhook_toml("new-only", r.url, tags=["economy"], events=["release.published"]),
+        webhook_toml("security", r.url, tags=["security"]),
+    )
+    run(cfg, store)
+    r.wait_for(2)
+    seed = next(site.sources.glob("*.txt"))
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace("e-commerce", "online sales").replace("digital economy", "IT"))
+    report = build_feeds(cfg, store, datetime.now(UTC))
+    assert (report.updated, report.deliveries) == (1, 1)
+    run(cfg, store, 1)
+    _, _, correction = verify_all(r.wait_for(3))[::2]
+    assert correction["type"] == "release.updated" and correction["data"]["revision"] == 2
+    assert correction["data"]["tags"] == [] and "online sales" in correction["data"]["content_html"]
+    sent = [(d.endpoint, d.event) for d in rows.listing(store.db)]
+    assert sorted(sent) == [("economy", "release.published"), ("economy", "release.updated"),
+                            ("new-only", "release.published")]  # fmt: skip
+
+
 def test_the_delivery_is_written_in_the_entry_transaction(site):
     from scofeed.model import Release
 

@@ -21,6 +21,7 @@ from scofeed import config as config_mod
 from scofeed.deliver import payload, policy, sender, signing
 from scofeed.errors import ConfigError
 from scofeed.model import Entry, Withdrawal
+from scofeed.store import Store
 from scofeed.store import deliveries as rows
 
 
@@ -299,6 +300,25 @@ def test_retry_after_is_honoured_and_capped_for_429_and_503_only():
     assert decide(1, policy.Result(429, retry_after="1.5")).next_attempt == 1001.5  # Discord
     for bad in ("-5", "nan", "inf", ""):
         assert policy.retry_after_seconds(bad, 0) is None
+
+
+def test_an_endpoint_whose_head_waits_for_its_retry_is_not_due(tmp_path):
+    """Only the head may go next: a delivery queued behind a head in back-off is due by
+    its own time, but the endpoint is not (the daemon's tick would hand it to a worker
+    that sends nothing, and say so at INFO every tick)."""
+    store = Store(tmp_path / "state.db")
+    try:
+        with store.transaction() as db:
+            for name in ("hub", "other"):
+                rows.ensure_endpoint(db, name, 0.0)
+            rows.enqueue(db, "hub", "tag:a", 1, "release.published", b"{}", 100.0)
+            rows.enqueue(db, "other", "tag:a", 1, "release.published", b"{}", 150.0)
+            rows.enqueue(db, "hub", "tag:b", 1, "release.published", b"{}", 200.0)
+            rows.hold(db, "hub", 1000.0)  # the head waits, as a retry would make it
+        assert rows.due_endpoints(store.db, 300.0) == ["other"]
+        assert rows.due_endpoints(store.db, 1000.0) == ["hub", "other"]  # by head, oldest first
+    finally:
+        store.close()
 
 
 # -- address guard ---------------------------------------------------------------------

@@ -38,9 +38,11 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "_hub_urls": ("http://", "https://"),
     "_timezone": ("IANA",),
     "_authority": ("RFC 4151",),
-    "_language": ("language tag",),
+    "language_tag": ("language tag", "lower case"),
+    "language_tags": ("language tag", "lower case"),
+    "_filter_tags": ("letter or digit", "tag_slug"),
     "_hosts": ("lower-case",),
-    "_feed_path": ("lower-case",),
+    "_feed_path": ("lower-case", "reserved", "`tags`"),
     "_formats": None,  # the values: checked through the default's row
     "_languages": None,
     "_tag_names": ("slug",),

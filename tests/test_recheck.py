@@ -227,12 +227,36 @@ def test_an_added_page_is_rechecked_through_its_file(site, official, receivers):
         etag='"v2"',
     )
     later = at + timedelta(seconds=cfg.recheck.interval + 1)
-    assert recheck_due(cfg, store, later).updated == 1
+    report = recheck_due(cfg, store, later)
+    assert report.updated == 1
+    assert "atom.xml" in report.written  # rewritten by the build of its file
     doc = json.loads(result.path.read_text(encoding="utf-8"))
     assert "students of the Academy" in doc["text"]
     assert doc["date"] == json.loads(before)["date"]  # the date stays
     deliver(cfg, store, later)
     assert events(receiver) == ["release.published", "release.updated"]
+
+
+def test_the_command_prints_the_feeds_an_added_pages_correction_rewrote(
+    site, official, receivers, capsys
+):
+    """``scofeed add URL``, the page edited, ``scofeed recheck --force``: the feed files
+    the correction rewrote are printed, as for a page-list page (the add page's build
+    writes them, so the publish after the round finds nothing left to write)."""
+    configure(site, official, receivers([200]), "enabled = false\n")
+    for seed in site.sources.iterdir():
+        seed.unlink()
+    config = ["--config", str(site.config_path)]
+    assert main([*config, "add", official.url(ARTICLE)]) == 0
+    capsys.readouterr()
+    official.pages[ARTICLE] = Page(body=article("A corrected first paragraph."), etag='"v2"')
+    atom = site.feeds / "atom.xml"
+    before = atom.read_bytes()
+    assert main([*config, "recheck", "--force"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("checked=1 unchanged=0 updated=1"), out
+    [written] = [line for line in out if line.startswith("written ")]
+    assert "atom.xml" in written.split() and atom.read_bytes() != before
 
 
 def test_the_daemon_job_and_the_command(site, official, receivers, capsys):

@@ -296,6 +296,26 @@ def test_feed_with_entity_declarations_and_json_feed(site, web):
     assert (reject["origin"], reject["source"]) == (web.url_for("/bomb.xml"), "bomb")
 
 
+def test_a_feed_item_stating_no_date_is_rejected_for_that_not_for_a_file_date(site, web):
+    """An item with no date of its own, none in its link and none in its text has no
+    file, so no file date to fall back on: the reason says what the item lacked."""
+    rss = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<link>http://agency.example/</link><description>d</description>
+<item><title>SCO ministers meet</title><link>http://agency.example/sco/undated</link>
+<description>The ministers met and discussed trade.</description></item>
+<item><title>SCO forum</title><link>http://agency.example/sco/dated</link>
+<pubDate>Tue, 04 Jul 2023 02:00:00 GMT</pubDate><description>A forum.</description></item>
+</channel></rss>"""
+    web.expect_request("/undated.rss").respond_with_data(rss, content_type="application/rss+xml")
+    add_source(site, web.url_for("/undated.rss"), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    (result,) = poll_due(cfg, store, NOW).results
+    reason = "no date in the feed item, its link or its text"
+    assert (result.new, result.rejected) == (1, [("http://agency.example/sco/undated", reason)])
+    (reject,) = file_rows.rejects(store.db)
+    assert (reject["origin"], reject["reason"]) == ("http://agency.example/sco/undated", reason)
+
+
 def test_same_release_from_a_page_and_a_feed_with_another_url_spelling_is_one_entry(site, web):
     serve_site(web)
     port = web.port

@@ -252,3 +252,24 @@ def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know
         assert deliver_job(ctx, NOW) is None  # nothing due: no line
     finally:
         store.close()
+
+
+def test_a_deliver_tick_that_hands_nothing_over_is_not_an_info_line(site, receivers):
+    """Endpoints another worker of the pool is still draining are all it found: it
+    sends nothing, so the result is Idle (DEBUG), not a line at INFO every tick."""
+    from conftest import webhook_toml
+    from scofeed.build import build as build_feeds
+    from scofeed.schedule import deliver_job
+
+    hook = receivers([200])
+    site.write_config(webhook_toml("hub", hook.url))
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        build_feeds(cfg, store, NOW)
+        ctx = JobContext(cfg, store)
+        ctx.deliveries._busy.add((str(store.path), "hub"))  # a drain not finished yet
+        assert deliver_job(ctx, NOW) == Idle("sending endpoints=0 busy=1")
+        assert hook.received == []
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 import test_remote
+from scofeed.build import build as build_feeds
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.sources.remote import SOFT_404
@@ -29,6 +30,11 @@ def page(headline: str, body: str, lang: str = "en") -> str:
     )
 
 
+LONG_NEWS = "".join(
+    f"<p>On {d} December 2025 the SCO Secretariat hosted a meeting of the member states' "
+    f"experts on transport corridors, the {d}th of the series.</p>"
+    for d in range(10, 16)
+)
 # the site's own headline, the not-found message only in the body
 SOFT = {
     "/20251221/940001.html": page(
@@ -44,6 +50,14 @@ SOFT = {
     "/20251221/940004.html": page("SCO", "<p>404</p>"),
     "/20251221/940005.html": page(
         "News", "<div class='error'>Sorry, the page you are looking for can’t be found.</div>"
+    ),
+    # only its <title> says so: the headline is the site's, and the body, the site's
+    # latest news, is too long to be taken for a not-found message
+    "/20251221/940006.html": page("News", LONG_NEWS).replace(
+        "<title>News - SCO</title>", "<title>Page not found | SCO</title>"
+    ),
+    "/20251221/940007.html": page("Новости", LONG_NEWS, "ru").replace(
+        "<title>Новости - SCO</title>", "<title>ШОС — Страница не найдена</title>"
     ),
 }
 LONG = (
@@ -111,3 +125,14 @@ def test_a_watched_page_that_turns_into_a_not_found_body_is_gone_not_a_correctio
     assert (report.updated, report.failed, report.gone) == (0, [], [web.url_for(real)])
     assert published_rows.latest(store.db) == [entry]
     assert [p.url for p in page_rows.gone(store.db)] == [web.url_for(real)]
+
+
+def test_a_saved_not_found_page_in_sources_is_refused_and_says_so(site):
+    """A page saved from the site while it answered "page not found" is no release."""
+    saved = SOFT["/20251221/940006.html"]
+    (site.sources / "saved.html").write_text(saved, encoding="utf-8")
+    report = build_feeds(site.config(), site.store(), NOW)
+    assert [(r.origin, r.reason) for r in report.rejected] == [
+        ("saved.html", "a 'page not found' page, not a release")
+    ]
+    assert report.new == 1  # the seed

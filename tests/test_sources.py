@@ -155,6 +155,10 @@ def test_html_paragraphs_skip_scripts_and_comments():
         ("l.md", "---\n- a\n- b\n---\nbody", "must be a table"),
         ("h.md", "---\ntitle: x\npad: '" + "y" * 70_000 + "'\n---\nbody", "front matter too large"),
         ("d.md", "---\ntitle: x\ndate: soon\n---\nbody", "'date' must be a date"),
+        # dates YAML reads as dates that cannot be: the key named, the JSON path's words
+        ("z3.md", "---\ntitle: x\ndate: 2023-02-30\n---\nbody", "'date' must be a date like"),
+        ("z4.md", "---\ntitle: x\ndate: 2023-02-01T25:00:00\n---\nb", "'date' must be a date"),
+        ("z5.md", "---\ntitle: x\nupdated: 2023-13-01\n---\nbody", "'updated' must be a date"),
         ("r.md", "---\ntitle: x\nurl: javascript:alert(1)\n---\nbody", "'url' must be an http"),
         ("g.md", "---\ntitle: x\ntags: 5\n---\nbody", "'tags' must be a list"),
         ("k.md", "---\ntitle: x\nlang: English!\n---\nbody", "'lang' must be a language tag"),
@@ -174,6 +178,25 @@ def test_bad_and_hostile_inputs_are_refused_with_a_reason(name, data, reason):
         read(name, data, max_bytes=1000 if name == "big.json" else 1_000_000)
     assert reason in info.value.reason
     assert info.value.origin == name
+
+
+def test_an_impossible_yaml_date_is_rejected_like_the_same_text_in_json(site):
+    """PyYAML takes ``2023-02-30`` for a date and fails to make one: the rejection names
+    the file and the key in the words the JSON path uses, not an internal ValueError."""
+    (site.sources / "z3.md").write_text("---\ntitle: x\ndate: 2023-02-30\n---\nbody\n")
+    (site.sources / "z3.json").write_text('{"title": "x", "date": "2023-02-30", "text": "b"}')
+    report = build_feeds(site.config(), site.store(), NOW)
+    reasons = {r.origin: r.reason for r in report.rejected}
+    assert reasons["z3.md"] == reasons["z3.json"], reasons
+    assert reasons["z3.md"].startswith("'date' must be a date like 2020-06-03")
+
+
+def test_a_key_scofeed_does_not_read_may_hold_a_value_yaml_cannot_make():
+    """Unknown keys are ignored whatever they hold: an impossible date, an integer past
+    Python's 4,300 digits, in a list too."""
+    text = "---\ntitle: x\ndate: 2023-02-03\nseen: [2023-02-30, 5]\nn: " + "1" * 5000
+    [r] = read("ok.md", text + "\n---\nbody")
+    assert (r.title, r.published) == ("x", datetime(2023, 2, 3))
 
 
 def test_every_format_is_published_and_hostile_markup_is_neutralised(site):

@@ -53,7 +53,10 @@ class RecheckReport:
     gone: list[str] = field(default_factory=list)  # URLs answering 404 / 410
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     skipped: int = 0  # pages of a disabled or removed source: not fetched
-    written: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # feed files rewritten, relative to feeds/
+
+    def wrote(self, paths: list[str]) -> None:
+        self.written += [p for p in paths if p not in self.written]
 
     def line(self) -> str:
         return (
@@ -114,8 +117,8 @@ def recheck_due(
     finally:
         if fetcher is None:
             run.fetcher.close()
-    if report.updated:
-        report.written = publish_feeds(cfg, store)
+    if report.updated:  # page-list corrections; an add page's build wrote its own
+        report.wrote(publish_feeds(cfg, store))
     log.info("recheck %s", report.line())
     return report
 
@@ -170,7 +173,10 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         report.unchanged += 1
         return None
     try:
-        changed = _refresh_added(run, page, resp) if added else _reingest(run, page, src, resp)
+        if added:
+            changed = _refresh_added(run, page, resp, report)
+        else:
+            changed = _reingest(run, page, src, resp)
     except PageGone as exc:  # a "page not found" page answered with a 200
         _gone(run, page, exc, report, next_check)
         return None
@@ -224,8 +230,9 @@ def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -
     return any(c.kind == "updated" for c in changes)
 
 
-def _refresh_added(run: _Run, page: Page, resp: Response) -> bool:
-    """An ``add URL`` page: its file in sources/ rewritten and built, as an edit."""
+def _refresh_added(run: _Run, page: Page, resp: Response, report: RecheckReport) -> bool:
+    """An ``add URL`` page: its file in sources/ rewritten and built, as an edit (the
+    build publishes: the feed files it wrote go into the report)."""
     path = run.cfg.paths.sources / page.origin
     if not path.is_file():
         page_rows.forget(run.store.db, page.url)
@@ -234,4 +241,7 @@ def _refresh_added(run: _Run, page: Page, resp: Response) -> bool:
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
     _suffix, releases = read_added(run.cfg, page.url, resp, context, page.format)
     built = refresh_added(run.cfg, run.store, path, page.url, releases, run.now, run.planner)
-    return built is not None and built.updated > 0
+    if built is None:
+        return False
+    report.wrote(built.written)
+    return built.updated > 0

@@ -156,14 +156,16 @@ def recheck_job(ctx: JobContext, now: datetime) -> str | None:
     return f"recheck {report.line()}" if report.checked else None  # None: none was due
 
 
-def deliver_job(ctx: JobContext, now: datetime) -> str | None:
+def deliver_job(ctx: JobContext, now: datetime) -> str | Idle | None:
     """Hand each endpoint with a due delivery to a worker. The workers log (and store)
     every attempt themselves; the job only says how many endpoints it handed over, as
-    their outcomes are not known yet when it returns."""
+    their outcomes are not known yet when it returns. A tick that hands none over sends
+    nothing: only DEBUG (an endpoint waiting for its retry is not due at all)."""
     report = ctx.deliveries.run_due(ctx.cfg, ctx.store, wait=False)  # the outbox says what is due
-    if not (report.endpoints or report.busy):
-        return None
-    return f"sending endpoints={report.endpoints} busy={report.busy}"
+    summary = f"sending endpoints={report.endpoints} busy={report.busy}"
+    if report.endpoints:
+        return summary
+    return Idle(summary) if report.busy else None  # busy: another worker is on them
 
 
 def activitypub_job(ctx: JobContext, now: datetime) -> str | None:

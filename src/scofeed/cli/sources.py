@@ -52,6 +52,13 @@ def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
             raise RejectedInput(STDIN, "cannot read standard input (closed)")
         return data, "." + (fmt or "txt"), STDIN
     path = Path(arg)
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", arg)
+    if scheme and not path.exists():
+        # before its suffix: "ftp://x/y: unknown format '(none)'" named no real problem
+        raise UsageError(
+            f"{arg}: add takes only http:// and https:// URLs "
+            "(or a release file, or - for standard input)"
+        )
     if path.is_dir():  # before its suffix: "unknown format '(none)'" said nothing useful
         raise RejectedInput(arg, "a folder; add takes one release file")
     suffix = "." + fmt if fmt else path.suffix.lower()

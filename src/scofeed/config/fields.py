@@ -5,6 +5,7 @@ vets), ``Secret``, and the checks more than one section uses (``config.schema`` 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import field
 from typing import Any
@@ -83,3 +84,33 @@ def delays(v: tuple[int, ...]) -> str | None:
 
 def request_timeout(v: float) -> str | None:
     return None if 0 < v <= 300 else "a number of seconds above 0 and at most 300"
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+def _language_hint(v: str) -> str:
+    """Why ``v`` is no language tag: its code in upper case, or no code at all."""
+    code, sep, rest = v.partition("-")
+    if _LANGUAGE_TAG.fullmatch(code.lower() + sep + rest):
+        return f" in lower case ({code.lower() + sep + rest!r}, not {v!r})"
+    return f", an ISO 639 code of 2 or 3 letters (not {v!r})"
+
+
+def language_tag(v: str) -> str | None:
+    """A language tag as entries carry it: a lower-case ISO 639 code, subtags allowed
+    ('en', 'zh', 'pt-BR'). An entry's language is never 'EN' or 'english', so a feed
+    or a filter naming one would match nothing."""
+    return None if _LANGUAGE_TAG.fullmatch(v) else "a language tag like 'en'" + _language_hint(v)
+
+
+def language_tags(v: tuple[str, ...]) -> str | None:
+    bad = [t for t in v if not _LANGUAGE_TAG.fullmatch(t)]
+    return "language tags like 'en'" + _language_hint(bad[0]) if bad else None
+
+
+def tag_slug(tag: str) -> str:
+    """A tag's path segment: lower case, letters and digits of any script, runs of
+    anything else made one '-' (so never '.', '/' or '..'); '' when nothing is left."""
+    text = unicodedata.normalize("NFKC", tag).casefold()
+    return "-".join(re.findall(r"[^\W_]+", text))[:64].strip("-")

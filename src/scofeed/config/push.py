@@ -14,10 +14,12 @@ from scofeed.config.fields import (
     check,
     delays,
     http_url,
+    language_tags,
     one_of,
     plain_name,
     positive,
     request_timeout,
+    tag_slug,
 )
 from scofeed.errors import ConfigError
 from scofeed.frozen import frozen
@@ -32,6 +34,11 @@ def _events(v: tuple[str, ...]) -> str | None:
     if v and all(e in WEBHOOK_EVENTS for e in v):
         return None
     return "a non-empty list drawn from " + ", ".join(repr(e) for e in WEBHOOK_EVENTS)
+
+
+def _filter_tags(v: tuple[str, ...]) -> str | None:
+    bad = [t for t in v if not tag_slug(t)]
+    return f"tag names with a letter or digit (not {bad[0]!r})" if bad else None
 
 
 def _whsec(value: str) -> bool:
@@ -54,8 +61,11 @@ class Webhook:
     # one secret, or a list while rotating: every delivery carries one signature per secret
     secret: Secret | tuple[Secret, ...] = ()
     events: tuple[str, ...] = check(_events, default=WEBHOOK_EVENTS)
-    tags: tuple[str, ...] = ()  # only entries with one of these tags (empty: all)
-    languages: tuple[str, ...] = ()  # only entries in one of these languages (empty: all)
+    # only entries with one of these tags (empty: all), matched as the tags' feeds are:
+    # by tag_slug, so "Security" takes the entries of feeds/tags/security/
+    tags: tuple[str, ...] = check(_filter_tags, default=())
+    # only entries in one of these languages (empty: all), by code: "en" is "en-GB"
+    languages: tuple[str, ...] = check(language_tags, default=())
     title_pattern: str | None = None  # only entries whose title matches (regex, any case)
     format: str = check(one_of(*WEBHOOK_FORMATS), default="standard")
     # Standard Webhooks recommends 15 to 30 s: a receiver answering 200 after 12 s has

@@ -13,19 +13,20 @@ sections (webhooks, WebSub, ActivityPub) in ``config.push``.
 from __future__ import annotations
 
 import re
-import unicodedata
 import zoneinfo
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from scofeed.config.fields import (
     check,
     http_url,
+    language_tag,
     non_negative,
     one_of,
     plain_name,
     port_number,
     positive,
+    tag_slug,
 )
 from scofeed.config.push import (
     ActivityPubConfig,
@@ -69,11 +70,6 @@ def _formats(v: tuple[str, ...]) -> str | None:
     return None
 
 
-def _language(v: str) -> str | None:
-    ok = re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", v)
-    return None if ok else "a language tag like 'en'"
-
-
 def _hosts(v: tuple[str, ...]) -> str | None:
     ok = all(re.fullmatch(r"[a-z0-9]([a-z0-9.:-]*[a-z0-9])?", h) for h in v)
     return None if ok else "a list of lower-case host names such as 'sectsco.org'"
@@ -97,7 +93,7 @@ class SiteConfig:
     description: str = "Press releases of the Shanghai Cooperation Organisation Secretariat."
     base_url: str = check(http_url, default="http://127.0.0.1:8080/")
     author: str = "SCO Secretariat"
-    language: str = check(_language, default="en")
+    language: str = check(language_tag, default="en")
     timezone: str = check(_timezone, default="Asia/Shanghai")
     id_authority: str = check(_authority, default="scofeed.example,2026")
     # hosts (and their subdomains) whose pages are the official record: a remote source
@@ -113,14 +109,47 @@ class PathsConfig:
     feeds: Path = Path("feeds")
     state: Path = Path("state/scofeed.sqlite3")
 
+    def validate(self, key: str) -> None:
+        """The three apart: a scan reads every file under sources/ (but hidden ones),
+        so feeds there were refused as releases at every build, and a store there
+        (with its -wal and -shm files) was read as one while being written."""
+        sources, feeds = self.sources.resolve(), self.feeds.resolve()
+        if within(feeds, sources):
+            raise ConfigError(
+                f"{key}.feeds: expected a folder outside paths.sources ({sources}), got "
+                f"{feeds}: every build would read its own feeds as releases"
+            )
+        if within(sources, feeds):
+            raise ConfigError(
+                f"{key}.feeds: expected a folder that does not hold paths.sources "
+                f"({sources}), got {feeds}: the releases' files would be published"
+            )
+        state = self.state.resolve()
+        if within(state, sources):
+            raise ConfigError(
+                f"{key}.state: expected a file outside paths.sources ({sources}), got "
+                f"{state}: every scan would read the store as a release"
+            )
+
+
+def within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or under it (both resolved)."""
+    return path == folder or folder in path.parents
+
+
+# folders under feeds/ (and paths of the site) that a language's feeds may not take:
+# the main feeds' archive pages, the tags' feeds and pages, entry pages, index pages,
+# the WebSub hub's default path, the health check
+RESERVED_PATHS = ("archive", "tags", "entries", "page", "websub", "healthz")
+
 
 def _feed_path(v: str | None) -> str | None:
-    ok = v is None or (re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", v) and v not in RESERVED_PATHS)
+    if v in RESERVED_PATHS:
+        return "a folder name other than the reserved " + ", ".join(map(repr, RESERVED_PATHS))
+    ok = v is None or re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", v)
     return None if ok else "a folder name of lower-case letters, digits, '-' or '_'"
 
 
-# folders under feeds/ that a language's feeds may not take
-RESERVED_PATHS = ("archive", "tags", "entries", "page", "websub", "healthz")
 # a language's own name, and the defaults of its feeds' title and description
 LANGUAGE_DEFAULTS = {
     "en": ("SCO Secretariat press releases (English)",
@@ -143,12 +172,41 @@ class LanguageFeed:
 
 
 def _languages(v: dict[str, LanguageFeed]) -> str | None:
-    bad = [k for k in v if _language(k)]
+    bad = [k for k in v if language_tag(k)]
     if bad:
         return f"language codes like 'ru' as table names (not {bad[0]!r})"
-    folders = [lf.path or k for k, lf in v.items()]
-    if len(set(folders)) != len(folders):
-        return "a distinct path for each language"
+    return None
+
+
+# what an entry's language may be, besides site.language: the code of a language tag
+# (normalise.language.language_code), whose feeds are in a folder of that name
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def language_folder_clash(languages: dict[str, LanguageFeed], site_language: str) -> str | None:
+    """Why one configured language's folder (``path``) is, or may become, another
+    language's, else None; the problem starts with the key it is about. A language with
+    no ``path`` has its code as folder, and any code may come (a release's metadata, a
+    remote feed's ``<language>``): a path that is a code (2 or 3 letters) or
+    site.language is only its own language's. Two languages in one folder wrote one
+    feed over the other and listed it twice in feeds.opml."""
+    owner: dict[str, str] = {}  # folder -> the language whose feeds are there
+    for code, lf in languages.items():
+        folder = lf.path or code
+        key = f"feeds.languages.{code}.path"
+        other = owner.get(folder)
+        if other is not None:
+            return f"{key}: {folder!r} is already the folder of feeds.languages.{other}"
+        owner[folder] = code
+        if folder == code:
+            continue
+        if LANGUAGE_CODE.fullmatch(folder) or folder in languages:
+            return (
+                f"{key}: {folder!r} is the folder of the {folder!r} language's feeds; "
+                "pick a name that is no language code (not 2 or 3 letters)"
+            )
+        if folder == site_language.lower():
+            return f"{key}: {folder!r} is the folder of site.language's feeds; pick another name"
     return None
 
 
@@ -317,20 +375,32 @@ class RemoteSource:
             )
 
 
+def same_url(url: str) -> str:
+    """What two source URLs that fetch the same thing have in common: scheme and host in
+    lower case, no default port, '/' for an empty path, no fragment."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    user, at, host = parts.netloc.rpartition("@")
+    host = host.lower().removesuffix({"http": ":80", "https": ":443"}.get(scheme, ":"))
+    return urlunsplit((scheme, user + at + host, parts.path or "/", parts.query, ""))
+
+
 def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:
+    """Names and URLs unique: a source's HTTP cache (ETag, Last-Modified) is kept by its
+    URL, so a second source of one URL was answered 304 and never took anything in."""
     seen: set[str] = set()
+    urls: dict[str, int] = {}
     for i, src in enumerate(v):
         if src.name in seen:
             raise ConfigError(f"sources[{i}].name: {src.name!r} is already the name of a source")
         seen.add(src.name)
+        first = urls.setdefault(same_url(src.url), i)
+        if first != i:
+            raise ConfigError(
+                f"sources[{i}].url: source {src.name!r} has the URL of source "
+                f"{v[first].name!r} (sources[{first}]); poll each URL from one source"
+            )
     return None
-
-
-def tag_slug(tag: str) -> str:
-    """A tag's path segment: lower case, letters and digits of any script, runs of
-    anything else made one '-' (so never '.', '/' or '..'); '' when nothing is left."""
-    text = unicodedata.normalize("NFKC", tag).casefold()
-    return "-".join(re.findall(r"[^\W_]+", text))[:64].strip("-")
 
 
 def _tag_names(v: dict[str, tuple[str, ...]]) -> str | None:
@@ -371,12 +441,22 @@ class Config:
     path: Path | None = None  # the file this came from; not a key
 
     def validate(self, key: str) -> None:
+        clash = language_folder_clash(self.feeds.languages, self.site.language)
+        if clash:
+            raise ConfigError(clash)
         if self.activitypub.enabled:
             parts = urlsplit(self.site.base_url)
             if parts.scheme != "https" and not _loopback(parts.hostname or ""):
                 raise ConfigError(
                     "activitypub.enabled: needs an https site.base_url (http only for "
                     f"loopback tests), got {self.site.base_url!r}"
+                )
+            sources = self.paths.sources.resolve()
+            pem = self.activitypub.key_path(self.paths.state).resolve()
+            if within(pem, sources):  # the default is beside the store, refused above
+                raise ConfigError(
+                    f"activitypub.key: expected a file outside paths.sources ({sources}), "
+                    f"got {pem}: every scan would read the private key as a release"
                 )
 
     def authority_of(self, source: str) -> str:

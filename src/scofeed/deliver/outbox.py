@@ -17,7 +17,7 @@ import re
 import sqlite3
 from datetime import datetime
 
-from scofeed.config import Config, Webhook
+from scofeed.config import Config, Webhook, tag_slug
 from scofeed.deliver import payload
 from scofeed.model import Entry, Planner
 from scofeed.store import Store
@@ -29,18 +29,31 @@ log = logging.getLogger(__name__)
 # events about an entry's presence: they go to every endpoint that was sent the entry,
 # whatever its events and filters say now, and to those subscribed to them
 RETRACTIONS = ("release.withdrawn", "release.restored")
+# a correction goes to every endpoint that was sent the entry and subscribes to it,
+# whatever its filters say of the new revision: one sent an entry tagged "economy" must
+# hear that a correction dropped the tag, or it keeps the stale text
+CORRECTIONS = ("release.updated",)
 
 
 def matches(hook: Webhook, entry: Entry, event: str) -> bool:
+    """Whether the endpoint takes this event of the entry by its ``events`` and filters.
+    Tags match as the tags' feeds do, by ``tag_slug`` ("Security" is "security"); a
+    language by its code ("en", "en-GB" and "en-US" are one)."""
     if event not in hook.events:
         return False
-    if hook.tags and not set(hook.tags) & set(entry.tags):
+    if hook.tags and not {tag_slug(t) for t in hook.tags} & {tag_slug(t) for t in entry.tags}:
         return False
-    if hook.languages and entry.language not in hook.languages:
+    if hook.languages and not _in_languages(entry.language, hook.languages):
         return False
     if hook.title_pattern and not re.search(hook.title_pattern, entry.title, re.IGNORECASE):
         return False
     return True
+
+
+def _in_languages(language: str, wanted: tuple[str, ...]) -> bool:
+    """By the tags' codes: an entry carries a code ('pt' for a source's 'pt-BR'), or
+    site.language, which may have a subtag ('en-GB')."""
+    return language.partition("-")[0].lower() in {w.partition("-")[0].lower() for w in wanted}
 
 
 def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
@@ -80,9 +93,11 @@ def planner(cfg: Config, now: datetime) -> Planner:
 
     def plan(db: sqlite3.Connection, entry: Entry, event: str) -> int:
         n = 0
-        got = rows.endpoints_of(db, entry.id) if event in RETRACTIONS else set()
+        followed = event in RETRACTIONS or event in CORRECTIONS
+        got = rows.endpoints_of(db, entry.id) if followed else set()
         for hook in cfg.webhooks:
-            if hook.name not in got and not matches(hook, entry, event):
+            had = hook.name in got and (event in RETRACTIONS or event in hook.events)
+            if not had and not matches(hook, entry, event):
                 continue
             # the hook is in this planner's config, so it was there when the entry was
             # made: queue it even if first_seen was stamped after ``at`` by another job

@@ -18,7 +18,8 @@ that holds, in this order:
                      long after the release was published (an archive, a fresh
                      clone's seed).
     4. mtime         the file's modification time (for a web page: the time it was read),
-                     in whole seconds, like "now"
+                     in whole seconds, like "now"; a feed item has none, and one that
+                     none of 1-3 dates is rejected (``NO_ITEM_DATE``)
 
 Year-less and relative dates in the text go by the page's date, else the metadata date,
 else the file's date (``scofeed.dates.yearless``: never after it).
@@ -48,6 +49,7 @@ FAR_DAYS = 60  # a text date further than this from every other clue does not da
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no release is dated before this
 AHEAD = timedelta(days=1)  # a stated date this far past ``now`` is a time zone, not an error
 ONE_DAY = timedelta(days=1)
+NO_ITEM_DATE = "no date in the feed item, its link or its text"
 
 
 @frozen(many=True)
@@ -181,7 +183,9 @@ def choose(
         published, source = aware(context, tz).replace(microsecond=0), "mtime"
     if published is None:
         if release.published is None and release.context_date is None:
-            raise NormaliseError(f"{origin}: no date in metadata, URL or text, and no file date")
+            # a file has its mtime and a page the time it was read: only a feed item
+            # comes with neither, and it is rejected (there is no file date to name)
+            raise NormaliseError(f"{origin}: {NO_ITEM_DATE}")
         log.info("date_fallback origin=%r source=now", logged(origin))
         published, source = now.replace(microsecond=0), "now"
     published = min(published, now)  # never dated after it was first seen

@@ -24,11 +24,12 @@ import lxml.etree
 import lxml.html
 
 from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
-from scofeed.errors import RejectedInput
+from scofeed.errors import PageGone, RejectedInput
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
 from scofeed.selectors import compile_selector
 from scofeed.sources import furniture
+from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
 
 log = logging.getLogger(__name__)
 
@@ -416,6 +417,8 @@ def read_page(
         root = parse(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise RejectedInput(origin, f"not an HTML page ({exc})") from None
+    if title_says_not_found(root):
+        raise PageGone(origin, 404, SOFT_404 if "://" in origin else NOT_FOUND_FILE)
     own = url or _own_url(root)
     title = _title(root, sel)
     published = _published(root, sel)
@@ -446,46 +449,6 @@ def read_page(
             source=source,
         )
     ]
-
-
-# the headline of a site's "page not found" page (its 404 page, answered with a 200)
-_NOT_FOUND = re.compile(
-    r"^(?:error\s*)?404\b|\bpage\s+not\s+found\b|^not\s+found$|страница\s+не\s+найдена"
-    r"|^ошибка\s+404|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
-    re.IGNORECASE,
-)
-
-
-# the message of a "page not found" page's body, when its headline stays the site's
-# ("News", the site's name): only ever looked for in a short body (``NOT_FOUND_BODY``)
-_NOT_FOUND_MESSAGE = re.compile(
-    r"^\W*(?:(?:error|http|ошибка)\s*)?404[\s\W]*$"  # a block that is only "404", "Error 404"
-    r"|\b404\s+(?:error|not\s+found)\b|\b(?:error|http|ошибка)\s+404\b|^\W*not\s+found\W*$"
-    r"|\b(?:page|article|document|news\s+item)\s+(?:was\s+|is\s+)?not\s+found\b|\bno\s+such\s+page\b"
-    r"|\bpage\b[^.!?\n]{0,60}?\b(?:(?:could\s*n['’]t|can['’]t|(?:could|can)\s*not)\s+be\s+found"
-    r"|(?:does|did)\s*(?:not|n['’]t)\s+exist|no\s+longer\s+exists?|(?:has\s+been|was)\s+(?:removed|deleted))"
-    r"|страниц[аы]\s+не\s+(?:найдена|существует)|(?:такой|этой)\s+страницы\s+(?:не\s+существует|нет)"
-    r"|(?:запрашиваемая|запрошенная)\s+страница\s+(?:не\s+|была\s+удалена|удалена)"
-    r"|页面不存在|页面未找到|找不到(?:该|您要的|您访问的|您要访问的)?(?:页面|网页)|网页不存在"
-    r"|(?:页面|网页)已(?:被)?删除|您(?:所)?(?:要)?访问的(?:页面|网页)(?:不存在|已)",
-    re.IGNORECASE | re.MULTILINE,
-)
-# a body this short (in characters, paragraphs joined) holding that message is the
-# not-found page itself; a release that mentions a 404 or a missing page is longer
-NOT_FOUND_BODY = 300
-
-
-def not_found_page(releases: list[Release]) -> bool:
-    """Whether a page read as a release is a site's "page not found" page: a CMS that
-    answers a page it took down with that page and a 200 (a soft 404). Its headline
-    says so ("Page not found", "404", "Страница не найдена", "页面不存在"), or it keeps
-    the site's own headline and its short body (``NOT_FOUND_BODY`` characters at most)
-    does ("The page you requested does not exist", "Ошибка 404")."""
-    return any(
-        (r.title and _NOT_FOUND.search(r.title))
-        or (len(r.text) <= NOT_FOUND_BODY and _NOT_FOUND_MESSAGE.search(r.text))
-        for r in releases
-    )
 
 
 def read_html(origin: str, text: str, context: datetime | None) -> list[Release]:

@@ -1,8 +1,9 @@
 """Markdown releases: optional front matter, then a Markdown body.
 
 Front matter is TOML between ``+++`` lines or YAML between ``---`` lines (read with
-``yaml.safe_load``; tags, anchors and aliases are refused, so no object is built and
-no "billion laughs" expansion happens; nesting deeper than ``YAML_MAX_DEPTH`` is
+``yaml.SafeLoader``, a date or integer Python cannot make kept as text for its key's
+check; tags, anchors and aliases are refused, so no object is built and no "billion
+laughs" expansion happens; nesting deeper than ``YAML_MAX_DEPTH`` is
 refused). Without a ``title`` key, a heading that opens the body is the title. The
 body is rendered to HTML with markdown-it-py (sanitised by normalise) and its visible
 text becomes the plain-text paragraphs.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +57,32 @@ _OPEN = (
 _CLOSE = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
 
 
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader``, except that a scalar PyYAML's resolver takes for a date or
+    an integer but Python cannot make one of (``2023-02-30``, ``T25:00``, an integer of
+    more than 4,300 digits) stays the text it is, instead of a ValueError that names no
+    key: the key's own check then says what is wrong with it (``'date' must be a date
+    like ...``, as for the same text in JSON), and a key scofeed does not read is
+    ignored, whatever it holds."""
+
+
+def _or_text(construct: Callable[[Any, yaml.ScalarNode], object]) -> Any:
+    def run(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+        try:
+            return construct(loader, node)
+        except ValueError:
+            return loader.construct_scalar(node)
+
+    return run
+
+
+for _tag, _construct in (
+    ("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_timestamp),
+    ("tag:yaml.org,2002:int", yaml.SafeLoader.construct_yaml_int),
+):
+    _Loader.add_constructor(_tag, _or_text(_construct))
+
+
 def _yaml(origin: str, text: str) -> Any:
     depth = 0
     try:
@@ -73,7 +101,7 @@ def _yaml(origin: str, text: str) -> Any:
                 raise RejectedInput(
                     origin, "YAML anchors and aliases are not allowed in front matter"
                 )
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader: no object is built
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""

@@ -24,6 +24,7 @@ from scofeed.model import Release
 from scofeed.sources import htmlpage
 from scofeed.sources.feed import read_feed
 from scofeed.sources.http import ADD_TYPES, FEED_TYPES, HTML_TYPES, Fetcher, Response, remember
+from scofeed.sources.notfound import SOFT_404, not_found_page
 from scofeed.sources.pagination import next_page
 from scofeed.store import Store
 
@@ -62,7 +63,6 @@ class Kind:
     next_page: Callable[[RemoteSource, Response], str | None] = _no_next_page
 
 
-SOFT_404 = "a 'page not found' page (answered with a 200)"
 NO_LINKS = "no article links on the listing page (an error page, or the selectors no longer match)"
 
 
@@ -136,7 +136,7 @@ def _article(src: RemoteSource, link: str, resp: Response, now: datetime) -> lis
 def found(link: str, releases: list[Release]) -> list[Release]:
     """The releases of a page, unless the page is a "page not found" page answered with
     a 200 (``PageGone``, as a 404: never a release, nor a correction of one)."""
-    if htmlpage.not_found_page(releases):
+    if not_found_page(releases):
         raise PageGone(link, 404, SOFT_404)
     return releases
 

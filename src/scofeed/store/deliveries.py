@@ -120,13 +120,16 @@ def release(db: sqlite3.Connection, name: str, owner: str) -> None:
 
 
 def due_endpoints(db: sqlite3.Connection, now: float) -> list[str]:
-    """Endpoints whose oldest pending delivery is due (in order, nothing can pass it)."""
+    """Endpoints whose oldest pending delivery is due (in order, nothing can pass it).
+    The head's own time decides: a later delivery queued behind a head that waits for
+    its retry is due by its own time, but cannot be sent before the head, so such an
+    endpoint is not due (a tick would hand it to a worker that sends nothing)."""
     rows = db.execute(
-        "SELECT d.endpoint FROM deliveries d "
-        "JOIN webhook_endpoints w ON w.name = d.endpoint "
-        "WHERE d.status = 'pending' AND w.disabled_at IS NULL "
-        "AND (w.lease_until IS NULL OR w.lease_until <= ?) "
-        "GROUP BY d.endpoint HAVING MIN(d.next_attempt) <= ? ORDER BY MIN(d.id)",
+        "SELECT w.name FROM webhook_endpoints w "
+        "JOIN deliveries d ON d.id = (SELECT id FROM deliveries "
+        "WHERE endpoint = w.name AND status = 'pending' ORDER BY id LIMIT 1) "
+        "WHERE w.disabled_at IS NULL AND (w.lease_until IS NULL OR w.lease_until <= ?) "
+        "AND d.next_attempt <= ? ORDER BY d.id",
         (now, now),
     )
     return [r[0] for r in rows]

@@ -264,21 +264,23 @@ def near(db: sqlite3.Connection, summary: str, day: str) -> list[Near]:
 
 
 def left_files(db: sqlite3.Connection, gone: Sequence[str]) -> list[Near]:
-    """Entries whose own input is a file that has left sources/: a name the files index
-    no longer holds, or one of ``gone`` (this scan's, still in the index). Items of a
-    list file (``FILE#NAME``) and remote inputs are left out."""
-    marks = ", ".join("?" * len(gone))
-    this_scan = f" OR o.origin IN ({marks})" if gone else ""
-    # from the inputs' small rows, not the entries' large ones (reading every entry's
-    # origin reads the whole table: ~140 ms at 30,000 entries, this ~15 ms)
-    rows = db.execute(
+    """Entries whose own input is a file that has left sources/: one listed in
+    ``files_left`` (``files.forget``; a name back in sources/ may be there too: the
+    caller checks), or one of ``gone`` (this scan's, not forgotten yet). Items of a list
+    file (``FILE#NAME``) are left out."""
+    near = (
         "SELECT e.id, e.origin, e.title, e.summary, substr(e.published, 1, 10) "
         "FROM entry_origins o JOIN entries e ON e.id = o.entry_id AND e.origin = o.origin "
-        "WHERE instr(o.origin, '://') = 0 AND instr(o.origin, '#') = 0 "
-        f"AND (o.origin NOT IN (SELECT path FROM files){this_scan}) ORDER BY e.first_seen",
-        [as_db(g) for g in gone],
     )
-    return [Near(r[0], from_db(r[1]), *r[2:]) for r in rows]
+    order = "AND instr(o.origin, '#') = 0 ORDER BY e.first_seen"
+    rows = db.execute(f"{near} WHERE o.origin IN (SELECT path FROM files_left) {order}").fetchall()
+    if gone:
+        marks = ", ".join("?" * len(gone))
+        rows += db.execute(
+            f"{near} WHERE o.origin IN ({marks}) {order}", [as_db(g) for g in gone]
+        ).fetchall()
+    found = {r[0]: Near(r[0], from_db(r[1]), *r[2:]) for r in rows}
+    return list(found.values())
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:

@@ -113,7 +113,10 @@ def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:
 
 
 def forget(db: sqlite3.Connection, paths: list[str]) -> None:
-    db.executemany("DELETE FROM files WHERE path = ?", [(as_db(p),) for p in paths])
+    """Files gone from sources/: out of the index, listed as left (``files_left``)."""
+    rows = [(as_db(p),) for p in paths]
+    db.executemany("DELETE FROM files WHERE path = ?", rows)
+    db.executemany("INSERT OR IGNORE INTO files_left (path) VALUES (?)", rows)
 
 
 def reject(

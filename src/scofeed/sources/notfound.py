@@ -1,0 +1,67 @@
+"""A site's "page not found" page answered with a 200 (a soft 404): told by its
+``<title>``, its headline, or a short body that says so, in English, Russian or Chinese.
+Such a page is never a release, nor a correction of one (``htmlpage.read_page`` and
+``remote.found`` refuse it as ``PageGone``)."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+
+from scofeed.model import Release
+from scofeed.normalise.text import collapse
+
+# the headline of a site's "page not found" page (its 404 page, answered with a 200)
+_NOT_FOUND = re.compile(
+    r"^(?:error\s*)?404\b|\bpage\s+not\s+found\b|^not\s+found$|страница\s+не\s+найдена"
+    r"|^ошибка\s+404|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
+    re.IGNORECASE,
+)
+
+
+SOFT_404 = "a 'page not found' page (answered with a 200)"
+NOT_FOUND_FILE = "a 'page not found' page, not a release"  # a saved one in sources/
+# what a page's <title> joins the page's name and the site's with ("Page not found | SCO")
+_TITLE_PARTS = re.compile(r"\s+[|\-–—·:]{1,2}\s+")
+
+
+def title_says_not_found(root: lxml.html.HtmlElement) -> bool:
+    """Whether the page's ``<title>`` (or a part of it: "Page not found | SCO") names a
+    "page not found" page, whatever its headline and body say (a CMS that keeps the
+    site's headline and fills the page with its menus and latest news)."""
+    t = root.find(".//title")
+    text = collapse(t.text_content()) if t is not None else ""
+    return bool(text) and any(_NOT_FOUND.search(part) for part in _TITLE_PARTS.split(text))
+
+
+# the message of a "page not found" page's body, when its headline stays the site's
+# ("News", the site's name): only ever looked for in a short body (``NOT_FOUND_BODY``)
+_NOT_FOUND_MESSAGE = re.compile(
+    r"^\W*(?:(?:error|http|ошибка)\s*)?404[\s\W]*$"  # a block that is only "404", "Error 404"
+    r"|\b404\s+(?:error|not\s+found)\b|\b(?:error|http|ошибка)\s+404\b|^\W*not\s+found\W*$"
+    r"|\b(?:page|article|document|news\s+item)\s+(?:was\s+|is\s+)?not\s+found\b|\bno\s+such\s+page\b"
+    r"|\bpage\b[^.!?\n]{0,60}?\b(?:(?:could\s*n['’]t|can['’]t|(?:could|can)\s*not)\s+be\s+found"
+    r"|(?:does|did)\s*(?:not|n['’]t)\s+exist|no\s+longer\s+exists?|(?:has\s+been|was)\s+(?:removed|deleted))"
+    r"|страниц[аы]\s+не\s+(?:найдена|существует)|(?:такой|этой)\s+страницы\s+(?:не\s+существует|нет)"
+    r"|(?:запрашиваемая|запрошенная)\s+страница\s+(?:не\s+|была\s+удалена|удалена)"
+    r"|页面不存在|页面未找到|找不到(?:该|您要的|您访问的|您要访问的)?(?:页面|网页)|网页不存在"
+    r"|(?:页面|网页)已(?:被)?删除|您(?:所)?(?:要)?访问的(?:页面|网页)(?:不存在|已)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# a body this short (in characters, paragraphs joined) holding that message is the
+# not-found page itself; a release that mentions a 404 or a missing page is longer
+NOT_FOUND_BODY = 300
+
+
+def not_found_page(releases: list[Release]) -> bool:
+    """Whether a page read as a release is a site's "page not found" page: a CMS that
+    answers a page it took down with that page and a 200 (a soft 404). Its headline
+    says so ("Page not found", "404", "Страница не найдена", "页面不存在"), or it keeps
+    the site's own headline and its short body (``NOT_FOUND_BODY`` characters at most)
+    does ("The page you requested does not exist", "Ошибка 404")."""
+    return any(
+        (r.title and _NOT_FOUND.search(r.title))
+        or (len(r.text) <= NOT_FOUND_BODY and _NOT_FOUND_MESSAGE.search(r.text))
+        for r in releases
+    )
