@@ -35,11 +35,15 @@ run: $(RUN_STAMP)
 # four test processes (pytest-xdist) on the 2-core machine: most tests wait on
 # subprocesses, sockets and deliberate delays, so two processes left the cores idle a
 # third of the time (~4 min 15 s; four: ~3 min 25 s). worksteal hands a slow test's
-# neighbours to an idle process. TEST_WORKERS=0 runs them here, one after the other
+# neighbours to an idle process. TEST_WORKERS=0 runs them here, one after the other.
+# The suite starts scofeed as a subprocess hundreds of times: with
+# PYTHONDONTWRITEBYTECODE set (as some machines have it), each compiled every module of
+# src/ again (~8% of the suite's time); its bytecode is cached for this run (git ignores it)
 TEST_WORKERS ?= 4
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--dist worksteal)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(TEST_WORKERS) \
+		$(if $(filter 0,$(TEST_WORKERS)),,--dist worksteal)
 
 lint: $(LINT_STAMP)
 	$(BIN)/ruff check src tests bench
