@@ -4,7 +4,7 @@ A tag is given when a release is read, so a rule added, changed or removed in
 ``config.toml`` would otherwise reach only releases read from then on: a new tag's feed
 would start empty, a removed one's tag stay on old entries. The rules each build ran
 with are kept in the store (``meta`` row ``tag_rules``); a build that finds them changed
-re-tags every entry (``normalise.retagged``) in its first transaction, before it
+re-tags every entry (``normalise.retagged_tags``) in its first transaction, before it
 stores anything. A re-tagged entry is not a new version of the release: its revision and
 dates stay, nothing is delivered (webhooks, WebSub, ActivityPub), and the feeds and
 pages it is in are written again with its tags. A store that kept no rules yet (made
@@ -17,7 +17,7 @@ import json
 import logging
 import sqlite3
 
-from scofeed.normalise import Rules, retagged
+from scofeed.normalise import Rules, retagged_tags, with_tags
 from scofeed.store import entries as entry_rows
 from scofeed.store import put_meta
 
@@ -36,10 +36,12 @@ def retag(db: sqlite3.Connection, rules: Rules) -> int:
     changed = []
     if row is not None:
         old = tuple((tag, tuple(words)) for tag, words in json.loads(row[0]))
-        for entry in entry_rows.every(db):
-            again = retagged(entry, old, rules)
-            if again is not entry:
-                changed.append(again)
+        moved = {}  # id -> its tags now
+        for entry_id, title, content, tags in entry_rows.tag_texts(db):
+            again = retagged_tags(title, content, tags, old, rules)
+            if again != tags:
+                moved[entry_id] = again
+        changed = [with_tags(entry_rows.get(db, i), tags) for i, tags in moved.items()]
         entry_rows.set_tags(db, changed)
         log.info("retagged entries=%d (the [tags] rules changed)", len(changed))
     put_meta(db, (RULES_META, now))

@@ -19,8 +19,9 @@ from scofeed.normalise.entry import (
     match_tags,
     normalise,
     redated,
-    retagged,
+    retagged_tags,
     settings_from,
+    with_tags,
 )
 from scofeed.normalise.headline import headline_from, split_release
 from scofeed.normalise.ids import (
@@ -58,12 +59,13 @@ __all__ = [
     "normalise",
     "paragraphs_html",
     "redated",
-    "retagged",
+    "retagged_tags",
     "sanitise",
     "script_of",
     "settings_from",
     "shorten",
     "url_key",
+    "with_tags",
     "split_release",
     "xml_safe",
 ]

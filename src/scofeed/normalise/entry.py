@@ -122,7 +122,15 @@ def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
 def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
     if not rules:
         return []
-    folded = text.lower() if text.isascii() else text.casefold()  # the same for ASCII, faster
+    return _matching(_folded(text), rules)
+
+
+def _folded(text: str) -> str:
+    return text.lower() if text.isascii() else text.casefold()  # the same for ASCII, faster
+
+
+def _matching(folded: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """The tags of ``rules`` a case-folded text holds a keyword of, in the rules' order."""
     tags = []
     for tag, words in rules:
         for w in words:
@@ -179,29 +187,35 @@ def redated(entry: Entry, published: datetime, source: str) -> Entry:
 Rules = tuple[tuple[str, tuple[str, ...]], ...]  # Settings.tags: (tag, keywords), sorted
 
 
-def retagged(entry: Entry, old: Rules, new: Rules) -> Entry:
-    """A stored entry with the ``[tags]`` rules changed from ``old`` to ``new``: the
-    tags the old rules gave its text and the new ones do not are taken off, those the
-    new ones give are added (after the rest), and its content hash is made again to
-    match. Its text is read from what is stored (title and content, markup dropped),
-    the words ``normalise`` matched. Tags the release states are kept, but one that a
-    removed rule also gave (the two cannot be told apart once stored)."""
-    whole = entry.title + " " + plain(entry.content_html)
-    before, after = match_tags(whole, old), match_tags(whole, new)
-    tags = [t for t in entry.tags if t not in before or t in after]
-    tags = list(dict.fromkeys([*tags, *after]))
-    if tuple(tags) == entry.tags:
-        return entry
+def retagged_tags(
+    title: str, content_html: str, tags: tuple[str, ...], old: Rules, new: Rules
+) -> tuple[str, ...]:
+    """A stored entry's tags with the ``[tags]`` rules changed from ``old`` to ``new``, as
+    ``normalise`` now gives them: the ones its release states first, then those the new
+    rules give its text. The tags the old rules gave are taken for theirs (a stated tag
+    that an old rule also gave cannot be told apart once stored). The text is read from
+    what is stored, title and content with the markup dropped: the words ``normalise``
+    matched."""
+    if not old and not new:
+        return tags
+    folded = _folded(title + " " + plain(content_html))
+    given = _matching(folded, old) if old else []
+    stated = [t for t in tags if t not in given]
+    return tuple(dict.fromkeys([*stated, *(_matching(folded, new) if new else [])]))
+
+
+def with_tags(entry: Entry, tags: tuple[str, ...]) -> Entry:
+    """The entry with these tags, its content hash made again to match."""
     facts = _facts(
         entry.title,
         entry.summary,
         entry.content_html,
         entry.published,
         entry.url,
-        tags,
+        list(tags),
         entry.language,
     )
-    return replace(entry, tags=tuple(tags), content_hash=content_hash(facts))
+    return replace(entry, tags=tags, content_hash=content_hash(facts))
 
 
 def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
