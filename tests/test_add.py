@@ -82,6 +82,30 @@ def test_update_of_a_release_nobody_knows_is_refused_and_writes_nothing(site):
     assert sorted(p.name for p in site.sources.iterdir()) == before
 
 
+def test_a_release_sharing_only_a_stock_first_paragraph_is_another_release(site):
+    """A first paragraph many releases open with matched any of them, any day: a new
+    release was refused as known, and with --update replaced another one."""
+    iran = b"SCO meets envoy of Iran\n\nThe SCO Secretariat informs.\n\nOn 4 June 2021, talks.\n"
+    youth = b"SCO marks Youth Day\n\nThe SCO Secretariat informs.\n\nOn 12 August 2022, a day.\n"
+    first = add(site, iran)
+    second = add(site, youth)
+    assert second.kind == "new" and second.entry_id != first.entry_id
+    fixed = add(site, youth.replace(b"Youth Day", b"the Youth Day"), update=True)
+    assert (fixed.kind, fixed.entry_id) == ("updated", second.entry_id)  # not Iran's
+
+
+def test_add_of_a_new_release_is_not_taken_for_a_deleted_files_entry(site):
+    """add said "added" while the build made the file a correction of a deleted file's
+    entry of the same title and day: what add decides, the build keeps."""
+    (site.sources / "old.txt").write_bytes(ENVOY)
+    build(site.config(), site.store(), NOW)
+    (site.sources / "old.txt").unlink()
+    other = ENVOY.replace(b"the envoy came", b"a delegation of Laos came")
+    result = add(site, other, now=NOW + timedelta(days=1))
+    assert result.kind == "new"
+    assert entry_rows.get(site.store().db, result.entry_id).revision == 1
+
+
 def test_a_known_release_is_refused_and_nothing_is_written(site):
     add(site, ENVOY_MD, ".md", "a.md")
     before = sorted(p.name for p in site.sources.iterdir())

@@ -379,6 +379,40 @@ def test_a_renamed_file_with_title_and_first_paragraph_both_new_is_a_new_release
     assert len(entries) == 3
 
 
+def test_a_file_renamed_unchanged_is_still_there_for_the_next_new_file(site):
+    """Renamed without an edit, a file's entry kept its old input name; it was taken for
+    a file gone, and the next new file of that title and day revised it: the renamed
+    release was published nowhere."""
+    (site.sources / "m.txt").write_text(
+        "Statement\n\nOn 3 June 2021, the SCO welcomed the envoy of Iran.\n", "utf-8"
+    )
+    build(site)
+    (site.sources / "m.txt").rename(site.sources / "b.txt")
+    build(site, T0 + timedelta(hours=1))
+    (site.sources / "c.txt").write_text(
+        "Statement\n\nOn 3 June 2021, the SCO condemned the attack in Quetta.\n", "utf-8"
+    )
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (1, 0)
+    texts = sorted(e.summary for e in entries if e.title == "Statement")
+    assert ["attack in Quetta" in texts[0], "envoy of Iran" in texts[1]] == [True, True]
+
+
+def test_a_release_with_an_id_of_its_own_is_never_taken_for_a_renamed_file(site):
+    """A new release that states its own id is that release, whatever file left: the
+    same title and day no longer made it a correction of a deleted file's entry."""
+    (site.sources / "a.txt").write_text(
+        "Statement\n\nOn 3 June 2021, the SCO welcomed the envoy.\n", "utf-8"
+    )
+    build(site)
+    (site.sources / "a.txt").unlink()
+    item = {"id": "x1", "title": "Statement", "date": "2021-06-03", "text": "Quetta."}
+    (site.sources / "list.json").write_text(json.dumps([item]), "utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (1, 0)
+    assert len([e for e in entries if e.title == "Statement"]) == 2
+
+
 def test_a_file_that_is_still_there_is_not_taken_for_a_renamed_one(site):
     """Only a file that has left sources/ can have been renamed: a new file with the
     same title on the same day as a file still there is its own release."""

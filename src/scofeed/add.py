@@ -27,9 +27,9 @@ from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
+from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import (
-    compare_key,
     id_slug,
     identity_of,
     normalise,
@@ -118,16 +118,11 @@ def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | Non
 
 
 def _corrected(db: sqlite3.Connection, entry: Entry, update: bool) -> entry_rows.Match | None:
-    """A stored entry this release is with its title or its first paragraph corrected
-    (its fingerprint, made of both, then matches nothing): one with the same first
-    paragraph; with ``update`` (the operator says it replaces a known release), else one
-    with the same title (compared as fingerprints compare) on the same day. Two
-    releases of one title and day are not refused as one. None: there is none."""
-    title, day = compare_key(entry.title), entry.published.isoformat()[:10]
-    near = entry_rows.near(db, entry.summary, day)
-    found = next((n for n in near if entry.summary and n.summary == entry.summary), None)
-    if found is None and update:
-        found = next((n for n in near if n.day == day and compare_key(n.title) == title), None)
+    """A stored entry this release is with its title or first paragraph corrected
+    (``ingest.corrected_of``): the same day and first paragraph; with ``update`` (the
+    operator says it replaces a known release), or the same day and title."""
+    day = entry.published.isoformat()[:10]
+    found = corrected_of(entry_rows.near(db, day), entry, by_title=update)
     return None if found is None else entry_rows.match_of(db, found.entry_id, "fingerprint")
 
 

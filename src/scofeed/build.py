@@ -133,7 +133,7 @@ def build(
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= tuning.known_min_files
     in_sources = _in_sources(index, scan)
-    renames = Renames(scan.gone, in_sources)
+    renames = Renames(scan.gone, in_sources, settled)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""

@@ -113,7 +113,7 @@ def ingest_one(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
     )
     if match is None and renames is not None and authority == "local":
-        match = renames.take(db, entry)
+        match = renames.take(db, release, entry)
     stamp = now.timestamp()
     if match is None and pending is not None and planner is None and not release.withdrawn:
         pending.add(db, release.origin, entry, identity, url_key, stamp, authority)
@@ -240,49 +240,65 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     return redated(entry, stored.published, stored.date_source)
 
 
+def corrected_of(candidates: Sequence[Near], entry: Entry, by_title: bool = True) -> Near | None:
+    """The candidate a release is, with its title or its first paragraph corrected (its
+    fingerprint, made of both, then matches nothing): one published the same day with
+    the same first paragraph, or (``by_title``) the same title, compared as
+    fingerprints compare. Two releases of one day that share neither are two."""
+    day = entry.published.isoformat()[:10]
+    same_day = [n for n in candidates if n.day == day]
+    if entry.summary:
+        found = next((n for n in same_day if n.summary == entry.summary), None)
+        if found is not None:
+            return found
+    if not by_title:
+        return None
+    title = compare_key(entry.title)
+    return next((n for n in same_day if compare_key(n.title) == title), None)
+
+
 class Renames:
     """Files of ours that have left sources/ (renamed, moved or deleted), for a build
     that may meet one again under a new name with its title or its first paragraph
-    corrected on the way (its fingerprint, made of both, then matches nothing). A new
-    file that matches no entry otherwise, with the first paragraph of one of them, or
-    its title (compared as fingerprints compare) and its day, is that file renamed: it
-    revises that entry (docs/formats.md, "One release, one entry"). Each is taken once.
-    Read on first use: a build whose releases all match reads none."""
+    corrected on the way. A new file that matches no entry otherwise, and states no id
+    or URL of its own, is such a file when ``corrected_of`` says so: it revises that
+    entry (docs/formats.md, "One release, one entry"). A candidate is an entry none of
+    whose inputs is in sources/ (a file renamed unchanged keeps the entry's input name:
+    it is still there); each is taken once. Files ``scofeed add`` has just written
+    (``settled``) are not looked at: add decided what they are. Read on first use: a
+    build whose releases all match reads none."""
 
-    def __init__(self, gone: Sequence[str], in_sources: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        gone: Sequence[str],
+        in_sources: Callable[[str], bool],
+        settled: frozenset[str] = frozenset(),
+    ) -> None:
         self.gone = list(gone)
         self.in_sources = in_sources
-        self.by_summary: dict[str, list[Near]] | None = None
-        self.by_title: dict[tuple[str, str], list[Near]] = {}
+        self.settled = settled
+        self.left: list[Near] | None = None
 
-    def _load(self, db: sqlite3.Connection) -> dict[str, list[Near]]:
-        by_summary: dict[str, list[Near]] = {}
-        for n in entry_rows.left_files(db, self.gone):
-            if not self.in_sources(n.origin):
-                by_summary.setdefault(n.summary, []).append(n)
-                self.by_title.setdefault(_title_day(n), []).append(n)
-        by_summary.pop("", None)  # no first paragraph: nothing to tell it by
-        return by_summary
+    def _load(self, db: sqlite3.Connection) -> list[Near]:
+        return [
+            n
+            for n in entry_rows.left_files(db, self.gone)
+            if not any(self.in_sources(o) for o in entry_rows.origins_of(db, n.entry_id))
+        ]
 
-    def take(self, db: sqlite3.Connection, entry: Entry) -> Match | None:
+    def take(self, db: sqlite3.Connection, release: Release, entry: Entry) -> Match | None:
         """The entry of a file that left, that this release is (None: none)."""
-        if self.by_summary is None:
-            self.by_summary = self._load(db)
-        if not self.by_title:
+        if release.key is not None or release.url is not None or "#" in release.origin:
+            return None  # named by its own id or URL; a list's items: continue_renamed
+        if release.origin in self.settled:
             return None
-        key = (compare_key(entry.title), entry.published.isoformat()[:10])
-        found = self.by_summary.get(entry.summary) or self.by_title.get(key)
-        if not found:
+        if self.left is None:
+            self.left = self._load(db)
+        found = corrected_of(self.left, entry) if self.left else None
+        if found is None:
             return None
-        n = found[0]
-        for bucket in (self.by_summary.get(n.summary), self.by_title[_title_day(n)]):
-            if bucket and n in bucket:
-                bucket.remove(n)
-        return entry_rows.match_of(db, n.entry_id, "renamed")
-
-
-def _title_day(n: Near) -> tuple[str, str]:
-    return compare_key(n.title), n.day
+        self.left.remove(found)
+        return entry_rows.match_of(db, found.entry_id, "renamed")
 
 
 def continue_renamed(

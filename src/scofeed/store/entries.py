@@ -248,17 +248,16 @@ class Near(NamedTuple):
     day: str  # its publication date, YYYY-MM-DD
 
 
-_NEAR = "SELECT id, origin, title, summary, substr(published, 1, 10) FROM entries"
+_NEAR = "SELECT e.id, e.origin, e.title, e.summary, substr(e.published, 1, 10) FROM entries e "
 
 
-def near(db: sqlite3.Connection, summary: str, day: str) -> list[Near]:
-    """Entries with this first paragraph (``summary``), or published on this ``day``
-    (YYYY-MM-DD): what a release whose title or first paragraph was corrected may be
-    another version of. The caller compares the titles."""
+def near(db: sqlite3.Connection, day: str) -> list[Near]:
+    """Entries published on this ``day`` (YYYY-MM-DD, as stated): what a release whose
+    title or first paragraph was corrected may be another version of (the caller
+    compares them: ``ingest.corrected_of``)."""
     rows = db.execute(
-        f"{_NEAR} WHERE (summary = ? AND summary != '') "
-        f"OR ({MONTH} = ? AND substr(published, 1, 10) = ?) ORDER BY first_seen",
-        (summary, day[:7], day),
+        f"{_NEAR} WHERE {MONTH} = ? AND substr(published, 1, 10) = ? ORDER BY first_seen",
+        (day[:7], day),
     )
     return [Near(r[0], from_db(r[1]), *r[2:]) for r in rows]
 
@@ -268,19 +267,16 @@ def left_files(db: sqlite3.Connection, gone: Sequence[str]) -> list[Near]:
     ``files_left`` (``files.forget``; a name back in sources/ may be there too: the
     caller checks), or one of ``gone`` (this scan's, not forgotten yet). Items of a list
     file (``FILE#NAME``) are left out."""
-    near = (
-        "SELECT e.id, e.origin, e.title, e.summary, substr(e.published, 1, 10) "
-        "FROM entry_origins o JOIN entries e ON e.id = o.entry_id AND e.origin = o.origin "
-    )
+    inputs = f"{_NEAR}JOIN entry_origins o ON e.id = o.entry_id AND e.origin = o.origin"
     order = "AND instr(o.origin, '#') = 0 ORDER BY e.first_seen"
-    rows = db.execute(f"{near} WHERE o.origin IN (SELECT path FROM files_left) {order}").fetchall()
-    if gone:
-        marks = ", ".join("?" * len(gone))
-        rows += db.execute(
-            f"{near} WHERE o.origin IN ({marks}) {order}", [as_db(g) for g in gone]
-        ).fetchall()
-    found = {r[0]: Near(r[0], from_db(r[1]), *r[2:]) for r in rows}
-    return list(found.values())
+    rows = db.execute(f"{inputs} WHERE o.origin IN (SELECT path FROM files_left) {order}")
+    found = [*rows]
+    for start in range(0, len(gone), 500):  # SQLite's limit on parameters
+        chunk = [as_db(g) for g in gone[start : start + 500]]
+        marks = ", ".join("?" * len(chunk))
+        found += db.execute(f"{inputs} WHERE o.origin IN ({marks}) {order}", chunk)
+    by_id = {r[0]: Near(r[0], from_db(r[1]), *r[2:]) for r in found}
+    return list(by_id.values())
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:
