@@ -74,6 +74,11 @@ REAL = {
         "SCO members adopt resolution 404",
         "<p>The Council adopted resolution 404 on transport corridors.</p>",
     ),
+    # a title with a part opening with 404 is no not-found title
+    "/20251222/940014.html": page(
+        "SCO Business Council - 404 companies signed up",
+        "<p>On 22 December 2025, 404 companies joined the SCO Business Council.</p>",
+    ),
     "/20251222/940013.html": page(
         "SCO web site moves",
         "<p>The page of the SCO Business Council has been moved to a new address.</p>",
@@ -107,6 +112,7 @@ def test_a_not_found_page_with_the_sites_own_headline_is_never_a_release(site, w
         "SCO members adopt resolution 404",
         "Новый этап сотрудничества",
         "SCO web site moves",
+        "SCO Business Council - 404 companies signed up",
     }
 
 

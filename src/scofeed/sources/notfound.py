@@ -26,13 +26,27 @@ NOT_FOUND_FILE = "a 'page not found' page, not a release"  # a saved one in sour
 _TITLE_PARTS = re.compile(r"\s+[|\-–—·:]{1,2}\s+")
 
 
+# a part of a <title> that is nothing but the not-found message ("404", "Error 404 - Not
+# Found", "Page not found", "Страница не найдена", "页面不存在"): "404 companies signed
+# up" is a release's title
+_TITLE_NOT_FOUND = re.compile(
+    r"(?:(?:error|http|ошибка)\s*)?404(?:\s*[-:–—]?\s*(?:error|(?:page\s+)?not\s+found|"
+    r"страница\s+не\s+найдена))?[.!]?"
+    r"|(?:error\s*[-:]?\s*)?(?:the\s+)?(?:page|file|document)\s+(?:was\s+|is\s+)?not\s+found[.!]?"
+    r"|not\s+found[.!]?|страница\s+не\s+найдена[.!]?|ошибка\s+404"
+    r"|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
+    re.IGNORECASE,
+)
+
+
 def title_says_not_found(root: lxml.html.HtmlElement) -> bool:
-    """Whether the page's ``<title>`` (or a part of it: "Page not found | SCO") names a
-    "page not found" page, whatever its headline and body say (a CMS that keeps the
-    site's headline and fills the page with its menus and latest news)."""
-    t = root.find(".//title")
+    """Whether the page's ``<title>`` (in its head), or a part of it ("Page not found |
+    SCO"), is the not-found message, whatever its headline and body say (a CMS that
+    keeps the site's headline and fills the page with its menus and latest news)."""
+    t = root.find("head/title")
     text = collapse(t.text_content()) if t is not None else ""
-    return bool(text) and any(_NOT_FOUND.search(part) for part in _TITLE_PARTS.split(text))
+    parts = _TITLE_PARTS.split(text) if text else []
+    return any(_TITLE_NOT_FOUND.fullmatch(part.strip()) for part in parts)
 
 
 # the message of a "page not found" page's body, when its headline stays the site's
