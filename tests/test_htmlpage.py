@@ -251,3 +251,15 @@ def test_a_time_inside_a_sentence_never_dates_the_page(stamp, published):
     (r,) = read_page("summit.html", html, selectors=PRESETS["sco"])
     assert r.published == published
     assert r.text.startswith("The summit will open on 4 July in Astana.")
+
+
+def test_a_line_break_parts_the_words_of_a_paragraph_in_the_text():
+    """ "green<br>energy" read "greenenergy" in the text (summary, date search, tags);
+    the content keeps its <br>."""
+    page = (
+        "<html><head><title>SCO forum - SCO</title></head><body><article><h1>SCO forum</h1>"
+        "<p>On 3 June 2021 the forum opened with green<br>energy talks.</p></article></body></html>"
+    )
+    [r] = read_page("forum.html", page)
+    assert r.text == "On 3 June 2021 the forum opened with green energy talks."
+    assert r.html is not None and "green<br>energy" in r.html

@@ -10,6 +10,7 @@ import feedparser
 from conftest import webhook_toml
 from scofeed.build import build
 from scofeed.config import load
+from scofeed.ingest import ingest
 from scofeed.normalise import normalise, retagged_tags, settings_from
 from scofeed.sources import read
 from scofeed.store import published as published_rows
@@ -78,3 +79,22 @@ def test_tags_a_release_states_stay_through_a_change_of_rules():
     args = (entry.title, entry.content_html, entry.tags)
     assert retagged_tags(*args, old, new) == ("Summit", "astana")
     assert retagged_tags(*args, old, old) == entry.tags
+
+
+def test_a_page_read_again_after_the_rules_changed_is_not_an_edit(site):
+    """A poll after a change of the rules, before any build, tagged the page anew and
+    took the new tags for an edit (revision 2, release.updated); and a <br> between two
+    words of a keyword made the text and the stored content disagree on its tags."""
+    page = (
+        b"<html><head><title>SCO holds a forum</title></head><body><article>"
+        b"<h1>SCO holds a forum</h1><p>On 3 June 2021 the forum opened with green<br>"
+        b"energy talks.</p><p>More.</p></article></body></html>"
+    )
+    [release] = read("https://eng.sectsco.org/20210603/1.html", ".html", page, NOW, 10**6)
+    store = site.store()
+    [first] = ingest(site.config(), store, [release], NOW)
+    assert first.kind == "new" and first.entry.tags == ()
+    site.write_config('energy = ["green energy"]\n')
+    [again] = ingest(site.config(), store, [release], NOW + timedelta(hours=1))
+    assert (again.kind, again.entry.revision, again.entry.tags) == ("unchanged", 1, ("energy",))
+    store.close()

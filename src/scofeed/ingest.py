@@ -41,6 +41,7 @@ from scofeed.normalise import (
     redated,
     settings_from,
 )
+from scofeed.retag import retag
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import withdrawals as withdrawal_rows
@@ -377,6 +378,9 @@ def ingest(
     hosts = cfg.site.official_hosts
     changes = []
     with store.transaction() as db:
+        # stored entries tagged as these releases are (the [tags] rules changed since the
+        # last build: a page read again is not an edit for that)
+        retag(db, settings.tags)
         for origin, former in (moved or {}).items():
             entry_rows.continue_origin(db, origin, former)
         for release, entry in prepared:

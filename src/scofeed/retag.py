@@ -2,13 +2,15 @@
 
 A tag is given when a release is read, so a rule added, changed or removed in
 ``config.toml`` would otherwise reach only releases read from then on: a new tag's feed
-would start empty, a removed one's tag stay on old entries. The rules each build ran
-with are kept in the store (``meta`` row ``tag_rules``); a build that finds them changed
-re-tags every entry (``normalise.retagged_tags``) in its first transaction, before it
-stores anything. A re-tagged entry is not a new version of the release: its revision and
-dates stay, nothing is delivered (webhooks, WebSub, ActivityPub), and the feeds and
-pages it is in are written again with its tags. A store that kept no rules yet (made
-before this) takes the current ones as those its entries were tagged with.
+would start empty, a removed one's tag stay on old entries. The rules the store's
+entries are tagged with are kept in it (``meta`` row ``tag_rules``); the first
+transaction that finds them changed, a build's or an ingest's (a poll, ``scofeed add``,
+a recheck: a page read again must not count as an edit for its new tags), re-tags every
+entry (``normalise.retagged_tags``) before it stores anything. A re-tagged entry is not
+a new version of the release: its revision and dates stay, nothing is delivered
+(webhooks, WebSub, ActivityPub), and the feeds and pages it is in are written again
+with its tags. A store that kept no rules yet (made before this) takes the current
+ones as those its entries were tagged with.
 """
 
 from __future__ import annotations

@@ -130,11 +130,21 @@ def _folded(text: str) -> str:
 
 
 def _matching(folded: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
-    """The tags of ``rules`` a case-folded text holds a keyword of, in the rules' order."""
+    """The tags of ``rules`` a case-folded text holds a keyword of, in the rules' order.
+    A keyword of several words matches across any white space between them (a line
+    break in a paragraph, as a page's ``<br>`` gives), so the stored content, whose
+    breaks are markup, is tagged as the text it was made from (``retagged_tags``)."""
     tags = []
+    spaced: str | None = None  # the text with each run of white space one space
     for tag, words in rules:
         for w in words:
-            if holds_keyword(folded, w.casefold()):
+            word = w.casefold()
+            text = folded
+            if " " in word:
+                if spaced is None:
+                    spaced = " ".join(folded.split())
+                text, word = spaced, " ".join(word.split())
+            if holds_keyword(text, word):
                 tags.append(tag)
                 break
     return tags

@@ -335,10 +335,17 @@ def _body(
     paras: list[str] = []
     blocks = [el for el in container.iter(*_BLOCKS) if not _inside_block(el, container)]
     if blocks:
+        # a line break is a space between the words it parts ("green<br>energy" read
+        # "greenenergy"), in the text only: the fragment keeps its markup as it was
+        breaks = [(br, br.tail) for br in container.iter("br")]
+        for br, tail in breaks:
+            br.tail = " " + (tail or "")
         for el in blocks:
             text = collapse(el.text_content())
             if text:
                 paras.append(text)
+        for br, tail in breaks:
+            br.tail = tail
     else:
         for br in container.iter("br"):
             br.tail = "\n\n" + (br.tail or "")

@@ -563,7 +563,7 @@ def tag_texts(db: sqlite3.Connection) -> Iterator[tuple[str, str, str, tuple[str
 
 
 def set_tags(db: sqlite3.Connection, changed: Sequence[Entry]) -> None:
-    """Store these entries' tags and content hashes (``normalise.retagged``); the
+    """Store these entries' tags and content hashes (``normalise.with_tags``); the
     store's triggers move their per-list counts (entry_tag_lists)."""
     db.executemany(
         "UPDATE entries SET tags = ?, content_hash = ? WHERE id = ?",
