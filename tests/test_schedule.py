@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,9 +18,19 @@ from watchdog.events import (
     FileOpenedEvent,
 )
 
+from conftest import Receiver, webhook_toml
 from scofeed import sources
+from scofeed.build import build as build_feeds
 from scofeed.errors import ConfigError, SourceError
-from scofeed.schedule import Idle, JobContext, JobSpec, Scheduler, scan_job, trigger_for
+from scofeed.schedule import (
+    Idle,
+    JobContext,
+    JobSpec,
+    Scheduler,
+    deliver_job,
+    scan_job,
+    trigger_for,
+)
 from scofeed.sources import files as scanner
 from scofeed.store import Store, runs
 from scofeed.watch import SourceWatcher, relevant
@@ -231,45 +242,35 @@ def test_watcher_calls_back_after_writes(tmp_path):
         watcher.stop()
 
 
-def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know(site, receivers):
-    """It returns before the workers answer: a line with attempted=0 delivered=0 would
-    be false in the log and in /healthz."""
-    from conftest import webhook_toml
-    from scofeed.build import build as build_feeds
-    from scofeed.schedule import deliver_job
-
+@contextlib.contextmanager
+def _one_webhook(site, receivers) -> Iterator[tuple[Receiver, JobContext]]:
+    """A site built with one webhook endpoint that answers 200, and the jobs' context."""
     hook = receivers([200])
     site.write_config(webhook_toml("hub", hook.url))
     cfg = site.config()
     store = Store(cfg.paths.state)
     try:
         build_feeds(cfg, store, NOW)
-        ctx = JobContext(cfg, store)
+        yield hook, JobContext(cfg, store)
+    finally:
+        store.close()
+
+
+def test_the_deliver_job_reports_what_it_handed_over_not_outcomes_it_cannot_know(site, receivers):
+    """It returns before the workers answer: a line with attempted=0 delivered=0 would
+    be false in the log and in /healthz."""
+    with _one_webhook(site, receivers) as (hook, ctx):
         line = deliver_job(ctx, NOW)
         assert line == "sending endpoints=1 busy=0"
         hook.wait_for(1)
         ctx.deliveries.shutdown(timeout=10)
         assert deliver_job(ctx, NOW) is None  # nothing due: no line
-    finally:
-        store.close()
 
 
 def test_a_deliver_tick_that_hands_nothing_over_is_not_an_info_line(site, receivers):
     """Endpoints another worker of the pool is still draining are all it found: it
     sends nothing, so the result is Idle (DEBUG), not a line at INFO every tick."""
-    from conftest import webhook_toml
-    from scofeed.build import build as build_feeds
-    from scofeed.schedule import deliver_job
-
-    hook = receivers([200])
-    site.write_config(webhook_toml("hub", hook.url))
-    cfg = site.config()
-    store = Store(cfg.paths.state)
-    try:
-        build_feeds(cfg, store, NOW)
-        ctx = JobContext(cfg, store)
-        ctx.deliveries._busy.add((str(store.path), "hub"))  # a drain not finished yet
+    with _one_webhook(site, receivers) as (hook, ctx):
+        ctx.deliveries._busy.add((str(ctx.store.path), "hub"))  # a drain not finished yet
         assert deliver_job(ctx, NOW) == Idle("sending endpoints=0 busy=1")
         assert hook.received == []
-    finally:
-        store.close()
