@@ -271,6 +271,9 @@ def test_a_language_may_keep_its_code_or_take_a_name(tmp_path):
                                            "({s}), got {s}/db/s.sqlite3"),
         ("feeds = 'linked'", "paths.feeds: expected a folder outside paths.sources ({s}), "
                              "got {s}"),
+        # nginx serving feeds/ (docs/operations.md) would have served the store
+        ("state = 'feeds/s.sqlite3'", "paths.state: expected a file outside paths.feeds "
+                                      "({t}/feeds), got {t}/feeds/s.sqlite3"),
     ],
 )  # fmt: skip
 def test_the_sources_folder_holds_only_releases(tmp_path, paths, message):
@@ -292,6 +295,11 @@ def test_the_activitypub_key_is_not_in_the_sources_folder(tmp_path):
         load(write(tmp_path, text))
     assert str(err.value).startswith(
         f"activitypub.key: expected a file outside paths.sources ({tmp_path.resolve()}/sources)"
+    )
+    with pytest.raises(ConfigError) as err:  # where a static web server would serve it
+        load(write(tmp_path, text.replace("sources/ap.pem", "feeds/ap.pem")))
+    assert str(err.value).startswith(
+        f"activitypub.key: expected a file outside paths.feeds ({tmp_path.resolve()}/feeds)"
     )
     cfg = load(write(tmp_path, text.replace("sources/ap.pem", "state/ap.pem")))
     assert cfg.activitypub.key == tmp_path / "state" / "ap.pem"

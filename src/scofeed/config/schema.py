@@ -130,6 +130,11 @@ class PathsConfig:
                 f"{key}.state: expected a file outside paths.sources ({sources}), got "
                 f"{state}: every scan would read the store as a release"
             )
+        if within(state, feeds):  # a web server serving feeds/ (docs/operations.md)
+            raise ConfigError(
+                f"{key}.state: expected a file outside paths.feeds ({feeds}), got "
+                f"{state}: a web server serving the feeds' folder would serve the store"
+            )
 
 
 def within(path: Path, folder: Path) -> bool:
@@ -452,11 +457,17 @@ class Config:
                     f"loopback tests), got {self.site.base_url!r}"
                 )
             sources = self.paths.sources.resolve()
+            feeds = self.paths.feeds.resolve()
             pem = self.activitypub.key_path(self.paths.state).resolve()
             if within(pem, sources):  # the default is beside the store, refused above
                 raise ConfigError(
                     f"activitypub.key: expected a file outside paths.sources ({sources}), "
                     f"got {pem}: every scan would read the private key as a release"
+                )
+            if within(pem, feeds):
+                raise ConfigError(
+                    f"activitypub.key: expected a file outside paths.feeds ({feeds}), got "
+                    f"{pem}: a web server serving the feeds' folder would serve the key"
                 )
 
     def authority_of(self, source: str) -> str:
