@@ -29,13 +29,7 @@ from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
-from scofeed.normalise import (
-    id_slug,
-    identity_of,
-    normalise,
-    script_of,
-    settings_from,
-)
+from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows

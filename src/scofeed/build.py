@@ -189,11 +189,13 @@ def build(
             seconds=cfg.limits.file_seconds,
         )
         known: Known | None = None
-        done = retagged = False
+        done = False
+        first = True
         while not done:
             with store.transaction() as db:
-                if not retagged:  # before anything is stored: the [tags] rules changed?
-                    report.retagged, retagged = retag(db, settings.tags), True
+                if first:  # before anything is stored: the [tags] rules changed?
+                    report.retagged = retag(db, settings.tags)
+                    first = False
                 known = Known.current(db, known) if big else None
                 batch = itertools.islice(prepared, tuning.commit_every)
                 done = store_some(db, batch, known) < tuning.commit_every

@@ -41,6 +41,9 @@ TAGS_MAX = 20  # tags a release states that are kept (the first ones)
 TAG_MAX = 100  # characters of one tag, past which it is shortened
 
 
+Rules = tuple[tuple[str, tuple[str, ...]], ...]  # [tags]: (tag, its keywords), by tag
+
+
 @frozen
 class Settings:
     """The parts of the configuration normalise needs; built once from Config."""
@@ -50,7 +53,7 @@ class Settings:
     author: str
     language: str
     timezone: str
-    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (tag, keywords), sorted: Rules
+    tags: Rules = ()
 
 
 def settings_from(cfg: object) -> Settings:
@@ -119,7 +122,7 @@ def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
     return tags[:TAGS_MAX]
 
 
-def match_tags(text: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+def match_tags(text: str, rules: Rules) -> list[str]:
     if not rules:
         return []
     return _matching(_folded(text), rules)
@@ -129,7 +132,7 @@ def _folded(text: str) -> str:
     return text.lower() if text.isascii() else text.casefold()  # the same for ASCII, faster
 
 
-def _matching(folded: str, rules: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+def _matching(folded: str, rules: Rules) -> list[str]:
     """The tags of ``rules`` a case-folded text holds a keyword of, in the rules' order.
     A keyword of several words matches across any white space between them (a line
     break in a paragraph, as a page's ``<br>`` gives), so the stored content, whose
@@ -194,9 +197,6 @@ def redated(entry: Entry, published: datetime, source: str) -> Entry:
     )
 
 
-Rules = tuple[tuple[str, tuple[str, ...]], ...]  # Settings.tags: (tag, keywords), sorted
-
-
 def retagged_tags(
     title: str, content_html: str, tags: tuple[str, ...], old: Rules, new: Rules
 ) -> tuple[str, ...]:
@@ -209,9 +209,9 @@ def retagged_tags(
     if not old and not new:
         return tags
     folded = _folded(title + " " + plain(content_html))
-    given = _matching(folded, old) if old else []
+    given = _matching(folded, old)
     stated = [t for t in tags if t not in given]
-    return tuple(dict.fromkeys([*stated, *(_matching(folded, new) if new else [])]))
+    return tuple(dict.fromkeys([*stated, *_matching(folded, new)]))
 
 
 def with_tags(entry: Entry, tags: tuple[str, ...]) -> Entry:

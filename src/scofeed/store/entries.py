@@ -242,13 +242,12 @@ class Near(NamedTuple):
     """An entry a release may be another version of (``near``, ``left_files``)."""
 
     entry_id: str
-    origin: str  # the input that made or last set it
     title: str
     summary: str
     day: str  # its publication date, YYYY-MM-DD
 
 
-_NEAR = "SELECT e.id, e.origin, e.title, e.summary, substr(e.published, 1, 10) FROM entries e "
+_NEAR = "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10) FROM entries e "
 
 
 def near(db: sqlite3.Connection, day: str) -> list[Near]:
@@ -259,7 +258,7 @@ def near(db: sqlite3.Connection, day: str) -> list[Near]:
         f"{_NEAR} WHERE {MONTH} = ? AND substr(published, 1, 10) = ? ORDER BY first_seen",
         (day[:7], day),
     )
-    return [Near(r[0], from_db(r[1]), *r[2:]) for r in rows]
+    return [Near(*r) for r in rows]
 
 
 def left_files(db: sqlite3.Connection, gone: Sequence[str]) -> list[Near]:
@@ -275,8 +274,7 @@ def left_files(db: sqlite3.Connection, gone: Sequence[str]) -> list[Near]:
         chunk = [as_db(g) for g in gone[start : start + 500]]
         marks = ", ".join("?" * len(chunk))
         found += db.execute(f"{inputs} WHERE o.origin IN ({marks}) {order}", chunk)
-    by_id = {r[0]: Near(r[0], from_db(r[1]), *r[2:]) for r in found}
-    return list(by_id.values())
+    return list({r[0]: Near(*r) for r in found}.values())  # each entry once
 
 
 def _match(row: sqlite3.Row, by: str) -> Match:
