@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import feedparser
 import lxml.html
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from scofeed.build import build as build_feeds
 from scofeed.config import load
 from scofeed.errors import RejectedInput
 from scofeed.normalise import normalise, settings_from
-from scofeed.sources import files
+from scofeed.sources import files, markdown
 from scofeed.sources.meta import html_paragraphs
 from scofeed.store import files as file_rows
 
@@ -152,6 +153,7 @@ def test_html_paragraphs_skip_scripts_and_comments():
         ("u.md", "+++\ntitle = 'x'\nbody", "never closed"),
         ("v.md", "+++\ntitle = \n+++\nbody", "not valid TOML"),
         ("w.md", "---\n[a, b\n---\nbody", "not valid YAML"),
+        ("y.md", "---\nx: " + "[" * 40 + "]" * 40 + "\n---\nbody", "nested too deeply (limit"),
         ("l.md", "---\n- a\n- b\n---\nbody", "must be a table"),
         ("h.md", "---\ntitle: x\npad: '" + "y" * 70_000 + "'\n---\nbody", "front matter too large"),
         ("d.md", "---\ntitle: x\ndate: soon\n---\nbody", "'date' must be a date"),
@@ -189,6 +191,16 @@ def test_an_impossible_yaml_date_is_rejected_like_the_same_text_in_json(site):
     reasons = {r.origin: r.reason for r in report.rejected}
     assert reasons["z3.md"] == reasons["z3.json"], reasons
     assert reasons["z3.md"].startswith("'date' must be a date like 2020-06-03")
+
+
+def test_yaml_front_matter_is_read_by_libyaml_when_pyyaml_has_it():
+    """PyYAML's pure-Python parser took twice as long as normalising the release; its
+    wheels carry libyaml, and the loader (with its date and integer rules) runs on it."""
+    if not yaml.__with_libyaml__:
+        pytest.skip("this PyYAML was built without libyaml")
+    assert issubclass(markdown._Loader, yaml.CSafeLoader)
+    [r] = read("c.md", "---\ntitle: x\ndate: 2023-02-03\nn: " + "1" * 5000 + "\n---\nbody")
+    assert (r.title, r.published) == ("x", datetime(2023, 2, 3))
 
 
 def test_a_key_scofeed_does_not_read_may_hold_a_value_yaml_cannot_make():
