@@ -109,7 +109,10 @@ def rewind(db: sqlite3.Connection, version: int) -> None:
     migrations again (an upgrade test). A migration that cannot run twice is undone
     first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
     21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up, 23
-    entry_origins.name_kind and name_of, 24 feed_files.empty_since, 25 files_left."""
+    entry_origins.name_kind and name_of, 24 feed_files.empty_since, 25 files_left, 26
+    files_rejected."""
+    if version < 26:
+        db.execute("DROP INDEX files_rejected")
     if version < 25:
         db.execute("DROP TABLE files_left")
     if version < 24:

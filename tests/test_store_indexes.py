@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from scofeed.build import build
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 
@@ -107,4 +108,29 @@ def test_the_partial_indexes_hold_the_rows_that_are_looked_up(site):
     assert by_identity is not None and by_identity.by == "identity"
     by_url = entry_rows.find_match(db, "other.json", "key:none", url_key, "fp-none")
     assert by_url is not None and by_url.by == "url"
+    store.close()
+
+
+def test_the_rejected_files_are_found_without_reading_the_whole_files_index(site):
+    """Every scan asks the files index for its rejected files (migration 26)."""
+    for i in range(4):
+        write(site, i, {})
+    (site.sources / "bad.json").write_text("{not json", encoding="utf-8")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    build(cfg, store, NOW)
+    db = store.db
+    seen: list[str] = []
+    db.set_trace_callback(seen.append)
+    try:
+        index = file_rows.Index(db)
+        rejected = index.rejected()
+    finally:
+        db.set_trace_callback(None)
+    assert [(s.path, s.status) for s in rejected] == [("bad.json", "rejected")]
+    asked = [sql for sql in seen if "status = 'rejected'" in sql]
+    assert len(asked) == 2, seen
+    for sql in asked:
+        plan = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert any("files_rejected" in step for step in plan), (sql, plan)
     store.close()

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 25
+FRESH_VERSION = 26
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -332,5 +332,7 @@ CREATE TABLE websub_pings (
 CREATE INDEX websub_pings_due ON websub_pings (next_attempt);
 
 CREATE TABLE files_left (path TEXT PRIMARY KEY) WITHOUT ROWID;
+
+CREATE INDEX files_rejected ON files (path) WHERE status = 'rejected';
 
 """

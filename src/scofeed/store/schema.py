@@ -579,6 +579,11 @@ MIGRATIONS: list[str] = [
         WHERE instr(origin, '://') = 0 AND instr(origin, '#') = 0
         AND origin NOT IN (SELECT path FROM files);
     """,
+    # 26: the files rejected, which every scan and build asks for (``files.Index``): a
+    # read of the whole index without it (~15 ms at 30,000 files, of a one-new-file build)
+    """
+    CREATE INDEX files_rejected ON files (path) WHERE status = 'rejected';
+    """,
 ]
 
 
