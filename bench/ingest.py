@@ -1,10 +1,10 @@
 """Ingest benchmark: releases per second for each local file format.
 
-For every format (txt, md, json, and a json list holding all releases in one file)
-it writes N synthetic releases into a fresh temporary site and times a cold
-``scofeed.build.build`` (read, normalise, store, render, publish). The plain-text build is
-the core's per-file cost; every other row is printed as a ratio of it, so the
-figures compare within one run on one machine.
+For every format (txt, md with TOML and with YAML front matter, json, and a json list
+holding all releases in one file) it writes N synthetic releases into a fresh temporary
+site and times a cold ``scofeed.build.build`` (read, normalise, store, render,
+publish). The plain-text build is the core's per-file cost; every other row is printed
+as a ratio of it, so the figures compare within one run on one machine.
 
 A measurement is a function ``(count, workdir) -> Measurement`` listed in
 ``MEASUREMENTS``; a remote-poll measurement (N article pages from a local server,
@@ -67,12 +67,20 @@ def write_txt(folder: Path, count: int) -> None:
         (folder / f"r{i:06d}.txt").write_text(title + "\n\n" + "\n\n".join(paras) + "\n", "utf-8")
 
 
-def write_md(folder: Path, count: int) -> None:
+def write_md(folder: Path, count: int, yaml: bool = False) -> None:
+    """TOML front matter (``+++``), or with ``yaml`` the same keys in YAML (``---``)."""
     for i in range(count):
         title, day, paras = synthetic(i)
-        front = f'+++\ntitle = "{title}"\ndate = {day.isoformat()}\ntags = ["bench"]\n+++\n'
+        if yaml:
+            front = f"---\ntitle: '{title}'\ndate: {day.isoformat()}\ntags: [bench]\n---\n"
+        else:
+            front = f'+++\ntitle = "{title}"\ndate = {day.isoformat()}\ntags = ["bench"]\n+++\n'
         body = "\n\n".join(p.replace("SCO Secretariat", "**SCO Secretariat**") for p in paras)
         (folder / f"r{i:06d}.md").write_text(front + body + "\n", "utf-8")
+
+
+def write_md_yaml(folder: Path, count: int) -> None:
+    write_md(folder, count, yaml=True)
 
 
 def _json_item(i: int) -> dict[str, object]:
@@ -139,6 +147,7 @@ def as_list(
 MEASUREMENTS: list[Callable[[int, Path], list[Measurement]]] = [
     as_list(cold_build("txt", write_txt)),
     as_list(cold_build("md", write_md)),
+    as_list(cold_build("md-yaml", write_md_yaml)),
     as_list(cold_build("json", write_json)),
     as_list(cold_build("json-list", write_json_list)),
     remote_polls,
