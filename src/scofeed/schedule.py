@@ -41,11 +41,14 @@ from scofeed.model import Planner
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.store import Store, runs, store_trouble
+from scofeed.store import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 
 
 RECHECK_TICK = 60  # seconds between two looks at the pages due for a recheck
+PRUNE_EVERY = 3600  # seconds between two prunes of old delivered deliveries
+DAY = 86400
 
 # planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
 PlannerFactory = Callable[[Config, datetime], Planner]
@@ -185,6 +188,20 @@ def websub_job(ctx: JobContext, now: datetime) -> str | None:
     return report.line() if report else None
 
 
+def prune_job(ctx: JobContext, now: datetime) -> str | None:
+    """Drop what deliveries delivered more than ``limits.delivered_days`` ago hold
+    (``store.outbox.prune``): the store would otherwise grow by every body sent, for
+    ever (~5 kB an entry for each webhook and each follower's server)."""
+    days = ctx.cfg.limits.delivered_days
+    if not days:
+        return None
+    with ctx.store.transaction() as db:
+        hooks, activities = outbox_rows.prune(db, now.timestamp() - days * DAY)
+    if not (hooks or activities):
+        return None
+    return f"pruned webhook_bodies={hooks} activitypub_deliveries={activities} days={days}"
+
+
 def job_table(cfg: Config) -> list[JobSpec]:
     """Every job the daemon runs, built from the config (again on each reload)."""
     interval = cfg.schedule.scan_interval
@@ -207,6 +224,8 @@ def job_table(cfg: Config) -> list[JobSpec]:
     if cfg.activitypub.enabled:
         every = trigger_for(every=cfg.schedule.deliver_interval)
         jobs.append(JobSpec("activitypub", every, activitypub_job))
+    if cfg.limits.delivered_days:  # also with no webhook left: what the old ones sent
+        jobs.append(JobSpec("prune", trigger_for(every=PRUNE_EVERY), prune_job))
     return jobs
 
 

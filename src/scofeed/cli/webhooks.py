@@ -30,6 +30,7 @@ from scofeed.deliver import outbox, payload, policy, runner, sender, signing
 from scofeed.errors import ConfigError, UsageError
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
+from scofeed.store import outbox as outbox_rows
 from scofeed.store import status as status_rows
 
 
@@ -137,6 +138,16 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     report = runner.run_due(cfg, store)
     c = runner.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
+    days = cfg.limits.delivered_days
+    if days:  # as the daemon does every hour (schedule.prune_job), for a cron-run site
+        with store.transaction() as db:
+            hooks, _activities = outbox_rows.prune(db, time.time() - days * 86400)
+        if hooks:
+            print(
+                f"dropped the bodies of {hooks} deliveries delivered over {days} days ago "
+                "(limits.delivered_days)",
+                file=sys.stderr,
+            )
     for name in report.disabled:
         why = rows.endpoint(store.db, name).disabled_reason or "its answer"
         print(f"endpoint {name} is disabled ({why}); its deliveries wait", file=sys.stderr)
@@ -201,6 +212,14 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
         d = rows.get(store.db, args.delivery_id)
         if d is None:  # as `show` of an unknown id: exit 1, not a usage error
             print(f"scofeed: no delivery with id {args.delivery_id}", file=sys.stderr)
+            return 1
+        if not d.body:
+            print(
+                f"scofeed: delivery {d.id} was delivered {when(d.settled_at)} and its body "
+                "dropped since (limits.delivered_days); `scofeed redeliver --since DATE` "
+                "queues the entry's current revision anew",
+                file=sys.stderr,
+            )
             return 1
         ids, names = [d.id], [d.endpoint]
     else:

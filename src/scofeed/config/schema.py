@@ -239,10 +239,13 @@ def _seconds(v: float) -> str | None:
 
 @frozen
 class LimitsConfig:
-    """``[limits]``: the size and time one input may take."""
+    """``[limits]``: the size and time one input may take, and how long records stay."""
 
     max_file_bytes: int = check(positive, default=2_000_000)
     reject_ttl: int = check(positive, default=7)  # days a refused `scofeed add` input stays listed
+    # days a delivered webhook or ActivityPub delivery keeps its body (store.outbox.prune);
+    # 0: kept for ever. Failed deliveries are kept whatever this says
+    delivered_days: int = check(_days, default=90)
     # seconds a file in sources/ must have kept its size and mtime before it is read
     # (a half-written file waits); 0 reads every file at once
     settle: float = check(_seconds, default=2.0)

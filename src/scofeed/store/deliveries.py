@@ -259,12 +259,13 @@ def attempts(db: sqlite3.Connection, delivery_id: int) -> list[Attempt]:
 
 
 def requeue(db: sqlite3.Connection, ids: list[int], now: float) -> int:
-    """Send these deliveries again, from a fresh retry schedule, with the same webhook-id."""
+    """Send these deliveries again, from a fresh retry schedule, with the same webhook-id;
+    one whose body was dropped (``outbox.prune``) cannot be, and is left as it is."""
     n = 0
     for i in ids:
         cur = db.execute(
             "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?, "
-            "settled_at = NULL WHERE id = ?",
+            "settled_at = NULL WHERE id = ? AND length(body) > 0",
             (now, i),
         )
         n += cur.rowcount

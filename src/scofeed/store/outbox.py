@@ -9,6 +9,7 @@ a host's lease in ``ap_hosts``).
   as the sender read it (pending, same attempt count), so an attempt made stale by
   another sender or a redeliver never overwrites what they did.
 - ``counts``: deliveries by status.
+- ``prune``: what a delivered delivery holds, once it is old enough not to be needed.
 """
 
 from __future__ import annotations
@@ -102,3 +103,23 @@ def counts(db: sqlite3.Connection, table: str) -> dict[str, int]:
     for status, n in db.execute(f"SELECT status, COUNT(*) FROM {table} GROUP BY status"):
         out[status] = n
     return out
+
+
+def prune(db: sqlite3.Connection, before: float) -> tuple[int, int]:
+    """Deliveries delivered before ``before`` (epoch seconds): a webhook one keeps its row
+    (which endpoints were sent an entry: its corrections go to them; its webhook-id,
+    which a backfill does not queue again) without its body and its attempts; an
+    ActivityPub one goes. What each body held is in the store's entries, and a body
+    is the bulk of a row (~5 kB: the release's content). Failed deliveries stay, to be
+    redelivered. Returns (webhook bodies dropped, ActivityPub deliveries removed)."""
+    old = "status = 'delivered' AND settled_at < ?"
+    db.execute(
+        "DELETE FROM delivery_attempts WHERE delivery_id IN "
+        f"(SELECT id FROM deliveries WHERE {old} AND length(body) > 0)",
+        (before,),
+    )
+    hooks = db.execute(
+        f"UPDATE deliveries SET body = X'' WHERE {old} AND length(body) > 0", (before,)
+    ).rowcount
+    activities = db.execute(f"DELETE FROM ap_deliveries WHERE {old}", (before,)).rowcount
+    return hooks, activities

@@ -1,0 +1,106 @@
+"""Old delivered deliveries give up what they hold (``limits.delivered_days``): the store
+does not grow by every body sent, for ever. The record of a webhook delivery stays (its
+entry's corrections go to the endpoints that had it); failed deliveries stay whole, to
+be redelivered."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from conftest import webhook_toml
+from scofeed.schedule import JobContext, job_table, prune_job
+from scofeed.store import activitypub as ap_rows
+from scofeed.store import deliveries as rows
+from scofeed.store import outbox
+
+DAY = 86400
+
+
+def run(site, *args: str, rc: int = 0) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=60,
+    )
+    assert proc.returncode == rc, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
+    ok, broken = receivers([200]), receivers([500])
+    site.write_config(
+        webhook_toml("ok", ok.url) + webhook_toml("broken", broken.url, retry_schedule=[0])
+    )
+    run(site, "build")
+    assert "delivered=1 retrying=0 failed=1" in run(site, "deliver")
+    store = site.store()
+    db = store.db
+    db.execute("UPDATE deliveries SET settled_at = settled_at - 100 * 86400")  # 100 days on
+    out = run(site, "deliver")
+    assert "dropped the bodies of 1 deliveries delivered over 90 days ago" in out
+    by_endpoint = {d.endpoint: d for d in rows.listing(db, False, None, 10)}
+    kept, failed = by_endpoint["ok"], by_endpoint["broken"]
+    assert (kept.status, kept.body, rows.attempts(db, kept.id)) == ("delivered", b"", [])
+    assert failed.status == "failed" and failed.body and rows.attempts(db, failed.id)
+    assert rows.endpoints_of(db, kept.entry_id) == {"ok", "broken"}
+    # the dropped one cannot be sent again as it was; the failed one can
+    refused = run(site, "redeliver", str(kept.id), rc=1)
+    assert f"delivery {kept.id} was delivered" in refused and "redeliver --since" in refused
+    with store.transaction() as tx:
+        assert rows.requeue(tx, [kept.id, failed.id], time.time()) == 1
+    assert rows.get(db, kept.id).status == "delivered"
+    assert "dropped" not in run(site, "deliver")  # nothing left to drop
+    store.close()
+
+
+def test_recent_deliveries_and_a_limit_of_0_keep_every_body(site, receivers):
+    ok = receivers([200])
+    site.write_config(webhook_toml("ok", ok.url))
+    run(site, "build")
+    run(site, "deliver")
+    store = site.store()
+    db = store.db
+    db.execute("UPDATE deliveries SET settled_at = settled_at - 89 * 86400")
+    assert "dropped" not in run(site, "deliver")
+    db.execute("UPDATE deliveries SET settled_at = settled_at - 10 * 86400")
+    assert "dropped" not in run(site, "--set", "limits.delivered_days=0", "deliver")
+    [d] = rows.listing(db, False, None, 10)
+    assert d.body and rows.attempts(db, d.id)
+    store.close()
+
+
+def _ap_delivery(db, n: int, status: str, settled: float) -> int:
+    inbox = f"https://m{n}.example/inbox"
+    assert ap_rows.enqueue(
+        db, f"https://x.example/a/{n}", "Create", "e1", inbox, f"m{n}.example", b"{}", settled
+    )
+    (i,) = db.execute("SELECT id FROM ap_deliveries WHERE inbox = ?", (inbox,)).fetchone()
+    assert outbox.settle(db, "ap_deliveries", i, 0, status, None, 202, None, settled)
+    return int(i)
+
+
+def test_the_daemon_job_prunes_every_hour_and_says_what_it_dropped(site):
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    cfg = site.config()
+    store = site.store()
+    old = (now - timedelta(days=91)).timestamp()
+    with store.transaction() as db:
+        gone = _ap_delivery(db, 1, "delivered", old)
+        recent = _ap_delivery(db, 2, "delivered", (now - timedelta(days=89)).timestamp())
+        failed = _ap_delivery(db, 3, "failed", old)
+    ctx = JobContext(cfg, store)
+    assert prune_job(ctx, now) == "pruned webhook_bodies=0 activitypub_deliveries=1 days=90"
+    left = {r[0] for r in store.db.execute("SELECT id FROM ap_deliveries")}
+    assert left == {recent, failed} and gone not in left
+    assert prune_job(ctx, now) is None  # nothing more: a DEBUG line, no record
+    assert "prune" in [j.name for j in job_table(cfg)]
+    never = site.config("limits.delivered_days=0")
+    assert "prune" not in [j.name for j in job_table(never)]
+    assert prune_job(JobContext(never, store), now + timedelta(days=400)) is None
+    assert {r[0] for r in store.db.execute("SELECT id FROM ap_deliveries")} == left
+    store.close()
