@@ -203,6 +203,23 @@ def test_yaml_front_matter_is_read_by_libyaml_when_pyyaml_has_it():
     assert (r.title, r.published) == ("x", datetime(2023, 2, 3))
 
 
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ('x: "\\U00110000"', "not valid YAML"),  # past U+10FFFF: a ValueError in PyYAML
+        ("x: !!binary aGk=", "YAML tags"),
+        ("a: &a [x]\nb: *a", "anchors and aliases"),
+        ("x: " + "[" * 33 + "]" * 33, "nested too deeply (limit"),
+    ],
+)
+def test_without_libyaml_the_same_front_matter_is_refused(monkeypatch, front, reason):
+    """A PyYAML built without libyaml parses in Python: the same checks, the same
+    RejectedInput, never a ValueError from its parser."""
+    monkeypatch.setattr(markdown, "_Loader", yaml.SafeLoader)
+    with pytest.raises(RejectedInput, match=re.escape(reason)):
+        markdown.parse_front_matter("p.md", "---", front)
+
+
 def test_a_key_scofeed_does_not_read_may_hold_a_value_yaml_cannot_make():
     """Unknown keys are ignored whatever they hold: an impossible date, an integer past
     Python's 4,300 digits, in a list too."""

@@ -111,6 +111,10 @@ def _yaml(origin: str, text: str) -> Any:
         raise RejectedInput(origin, f"front matter is not valid YAML{at}") from None
     except RecursionError:
         raise RejectedInput(origin, "front matter nested too deeply") from None
+    except RejectedInput:  # a ValueError too (errors.py): the checks' own, as they are
+        raise
+    except ValueError:  # PyYAML's own parser on an escape past U+10FFFF ("\U00110000")
+        raise RejectedInput(origin, "front matter is not valid YAML") from None
 
 
 def parse_front_matter(origin: str, fence: str | None, text: str) -> dict[str, Any]:
