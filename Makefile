@@ -8,20 +8,26 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+PIP_STAMP := $(VENV)/.installed-pip
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 LINT_STAMP := $(VENV)/.installed-lint
 
 .PHONY: run test lint bench schema clean
 
-# pip from 24.1 writes console scripts that do not import `re` (the older ones' wrapper
-# did, to tidy argv[0] on Windows): ~5-15 ms off every `scofeed` command's start-up, a
-# third of `scofeed --version` (issue #9)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) --upgrade 'pip>=24.1'
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
+# pip from 25.2 writes console scripts that do not import `re` (the older ones' wrapper
+# did, to tidy argv[0] on Windows): ~5-15 ms off every `scofeed` command's start-up, a
+# third of `scofeed --version` (issue #9). Its own stamp: a venv made before (or whose
+# upgrade failed) gets it at the next make, and the package is installed again after it,
+# which writes the `scofeed` script anew
+$(PIP_STAMP): | $(BIN)/python
+	$(PIP) --upgrade 'pip>=25.2'
+	touch $@
+
+$(RUN_STAMP): pyproject.toml $(PIP_STAMP) | $(BIN)/python
 	$(PIP) -e .
 	touch $@
 
