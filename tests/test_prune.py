@@ -5,12 +5,15 @@ be redelivered."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from conftest import webhook_toml
+from standardwebhooks import Webhook
+
+from conftest import SECRET, webhook_toml
 from scofeed.schedule import JobContext, job_table, prune_job
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as rows
@@ -42,19 +45,46 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
     db = store.db
     db.execute("UPDATE deliveries SET settled_at = settled_at - 100 * 86400")  # 100 days on
     out = run(site, "deliver")
-    assert "dropped the bodies of 1 deliveries delivered over 90 days ago" in out
+    assert (
+        "dropped what deliveries delivered over 90 days ago held (limits.delivered_days): "
+        "1 webhook bodies, 0 ActivityPub deliveries"
+    ) in out
     by_endpoint = {d.endpoint: d for d in rows.listing(db, False, None, 10)}
     kept, failed = by_endpoint["ok"], by_endpoint["broken"]
     assert (kept.status, kept.body, rows.attempts(db, kept.id)) == ("delivered", b"", [])
     assert failed.status == "failed" and failed.body and rows.attempts(db, failed.id)
     assert rows.endpoints_of(db, kept.entry_id) == {"ok", "broken"}
-    # the dropped one cannot be sent again as it was; the failed one can
-    refused = run(site, "redeliver", str(kept.id), rc=1)
-    assert f"delivery {kept.id} was delivered" in refused and "redeliver --since" in refused
-    with store.transaction() as tx:
+    with store.transaction() as tx:  # a dropped body is never sent by a requeue
         assert rows.requeue(tx, [kept.id, failed.id], time.time()) == 1
     assert rows.get(db, kept.id).status == "delivered"
     assert "dropped" not in run(site, "deliver")  # nothing left to drop
+    # redeliver ID makes the body again from the entry, at the same revision
+    assert "queued 1 deliveries again" in run(site, "redeliver", str(kept.id))
+    assert "delivered=1" in run(site, "deliver")
+    first, again = ok.wait_for(2)
+    assert first.headers["webhook-id"] == again.headers["webhook-id"]
+    Webhook(SECRET).verify(again.body, again.headers)
+    assert json.loads(again.body)["data"] == json.loads(first.body)["data"]
+    store.close()
+
+
+def test_a_dropped_body_of_an_earlier_revision_is_not_made_again(site, receivers):
+    ok = receivers([200])
+    site.write_config(webhook_toml("ok", ok.url))
+    run(site, "build")
+    run(site, "deliver")
+    seed = next(site.sources.iterdir())
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected sentence.\n", "utf-8")
+    assert "updated=1" in run(site, "build")
+    assert "delivered=1" in run(site, "deliver")
+    store = site.store()
+    store.db.execute("UPDATE deliveries SET settled_at = settled_at - 100 * 86400")
+    assert "2 webhook bodies" in run(site, "deliver")
+    old = min(rows.listing(store.db, False, None, 10), key=lambda d: d.revision)
+    refused = run(site, "redeliver", str(old.id), rc=1)
+    assert f"delivery {old.id} was delivered" in refused
+    assert "cannot be made again: its entry is at revision 2 now" in refused
+    assert rows.get(store.db, old.id).body == b""
     store.close()
 
 
@@ -103,4 +133,15 @@ def test_the_daemon_job_prunes_every_hour_and_says_what_it_dropped(site):
     assert "prune" not in [j.name for j in job_table(never)]
     assert prune_job(JobContext(never, store), now + timedelta(days=400)) is None
     assert {r[0] for r in store.db.execute("SELECT id FROM ap_deliveries")} == left
+    store.close()
+
+
+def test_a_large_backlog_is_pruned_a_batch_at_a_time(site):
+    store = site.store()
+    old = time.time() - 200 * DAY
+    with store.transaction() as db:
+        for n in range(5):
+            _ap_delivery(db, n, "delivered", old)
+    assert outbox.prune(store, time.time() - 90 * DAY, batch=2) == (0, 5)
+    assert store.db.execute("SELECT count(*) FROM ap_deliveries").fetchone()[0] == 0
     store.close()

@@ -195,8 +195,7 @@ def prune_job(ctx: JobContext, now: datetime) -> str | None:
     days = ctx.cfg.limits.delivered_days
     if not days:
         return None
-    with ctx.store.transaction() as db:
-        hooks, activities = outbox_rows.prune(db, now.timestamp() - days * DAY)
+    hooks, activities = outbox_rows.prune(ctx.store, now.timestamp() - days * DAY)
     if not (hooks or activities):
         return None
     return f"pruned webhook_bodies={hooks} activitypub_deliveries={activities} days={days}"

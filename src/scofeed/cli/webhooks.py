@@ -140,12 +140,12 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
     days = cfg.limits.delivered_days
     if days:  # as the daemon does every hour (schedule.prune_job), for a cron-run site
-        with store.transaction() as db:
-            hooks, _activities = outbox_rows.prune(db, time.time() - days * 86400)
-        if hooks:
+        hooks, activities = outbox_rows.prune(store, time.time() - days * 86400)
+        if hooks or activities:
             print(
-                f"dropped the bodies of {hooks} deliveries delivered over {days} days ago "
-                "(limits.delivered_days)",
+                f"dropped what deliveries delivered over {days} days ago held "
+                f"(limits.delivered_days): {hooks} webhook bodies, {activities} "
+                "ActivityPub deliveries",
                 file=sys.stderr,
             )
     for name in report.disabled:
@@ -213,14 +213,17 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
         if d is None:  # as `show` of an unknown id: exit 1, not a usage error
             print(f"scofeed: no delivery with id {args.delivery_id}", file=sys.stderr)
             return 1
-        if not d.body:
-            print(
-                f"scofeed: delivery {d.id} was delivered {when(d.settled_at)} and its body "
-                "dropped since (limits.delivered_days); `scofeed redeliver --since DATE` "
-                "queues the entry's current revision anew",
-                file=sys.stderr,
-            )
-            return 1
+        if not d.body:  # dropped after limits.delivered_days: made again, if it can be
+            with store.transaction() as db:
+                why = outbox.refill(cfg, db, d, now.timestamp())
+            if why is not None:
+                print(
+                    f"scofeed: delivery {d.id} was delivered {when(d.settled_at)} and its "
+                    f"body dropped since (limits.delivered_days); it cannot be made again: "
+                    f"{why}",
+                    file=sys.stderr,
+                )
+                return 1
         ids, names = [d.id], [d.endpoint]
     else:
         ids = rows.failed_ids(store.db, args.endpoint)

@@ -19,9 +19,11 @@ from datetime import datetime
 
 from scofeed.config import Config, Webhook, tag_slug
 from scofeed.deliver import payload
+from scofeed.errors import UnknownEntry
 from scofeed.model import Entry, Planner
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
+from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
 
 log = logging.getLogger(__name__)
@@ -124,3 +126,25 @@ def backfill(
                 if matches(hook, entry, event):
                     n += _queue(db, cfg, hook, entry, event, at)
     return n
+
+
+def refill(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, at: float) -> str | None:
+    """Give a delivery whose body was dropped (``store.outbox.prune``) the body it would
+    be sent with now, made from its entry as stored, so that ``scofeed redeliver ID``
+    can send it again (same webhook-id). Possible while the entry is published at the
+    revision the delivery was for, and its endpoint configured; else says why not."""
+    hook = next((h for h in cfg.webhooks if h.name == d.endpoint), None)
+    if hook is None:
+        return f"its endpoint {d.endpoint} is no longer in the config"
+    if d.event in RETRACTIONS:
+        return f"a {d.event} event is not made again"
+    try:
+        entry = entry_rows.get(db, d.entry_id)
+    except UnknownEntry:
+        return "its entry is no longer in the store"
+    if entry.withdrawal is not None:
+        return "its entry is withdrawn"
+    if entry.revision != d.revision:
+        return f"its entry is at revision {entry.revision} now"
+    rows.set_body(db, d.id, payload.build(hook.format, d.event, entry, cfg, at))
+    return None

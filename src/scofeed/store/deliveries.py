@@ -258,6 +258,11 @@ def attempts(db: sqlite3.Connection, delivery_id: int) -> list[Attempt]:
     return [Attempt(*r) for r in rows]
 
 
+def set_body(db: sqlite3.Connection, delivery_id: int, body: bytes) -> None:
+    """A delivered delivery's body made again (``deliver.outbox.refill``)."""
+    db.execute("UPDATE deliveries SET body = ? WHERE id = ?", (body, delivery_id))
+
+
 def requeue(db: sqlite3.Connection, ids: list[int], now: float) -> int:
     """Send these deliveries again, from a fresh retry schedule, with the same webhook-id;
     one whose body was dropped (``outbox.prune``) cannot be, and is left as it is."""

@@ -20,6 +20,8 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 
+from scofeed.store import Store
+
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
@@ -105,21 +107,38 @@ def counts(db: sqlite3.Connection, table: str) -> dict[str, int]:
     return out
 
 
-def prune(db: sqlite3.Connection, before: float) -> tuple[int, int]:
+PRUNE_BATCH = 1000  # deliveries of each table pruned in one transaction
+
+
+def prune(store: Store, before: float, batch: int = PRUNE_BATCH) -> tuple[int, int]:
     """Deliveries delivered before ``before`` (epoch seconds): a webhook one keeps its row
     (which endpoints were sent an entry: its corrections go to them; its webhook-id,
     which a backfill does not queue again) without its body and its attempts; an
     ActivityPub one goes. What each body held is in the store's entries, and a body
     is the bulk of a row (~5 kB: the release's content). Failed deliveries stay, to be
-    redelivered. Returns (webhook bodies dropped, ActivityPub deliveries removed)."""
+    redelivered. ``batch`` of each table a transaction, so that the first prune of a
+    large store holds the other writers up for one batch at a time, not for all of it.
+    Returns (webhook bodies dropped, ActivityPub deliveries removed)."""
     old = "status = 'delivered' AND settled_at < ?"
-    db.execute(
-        "DELETE FROM delivery_attempts WHERE delivery_id IN "
-        f"(SELECT id FROM deliveries WHERE {old} AND length(body) > 0)",
-        (before,),
-    )
-    hooks = db.execute(
-        f"UPDATE deliveries SET body = X'' WHERE {old} AND length(body) > 0", (before,)
-    ).rowcount
-    activities = db.execute(f"DELETE FROM ap_deliveries WHERE {old}", (before,)).rowcount
-    return hooks, activities
+    hooks = activities = 0
+    while True:
+        with store.transaction() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    f"SELECT id FROM deliveries WHERE {old} AND length(body) > 0 LIMIT ?",
+                    (before, batch),
+                )
+            ]
+            marks = ", ".join("?" * len(ids))
+            db.execute(f"DELETE FROM delivery_attempts WHERE delivery_id IN ({marks})", ids)
+            db.execute(f"UPDATE deliveries SET body = X'' WHERE id IN ({marks})", ids)
+            gone = db.execute(
+                f"DELETE FROM ap_deliveries WHERE id IN "
+                f"(SELECT id FROM ap_deliveries WHERE {old} LIMIT ?)",
+                (before, batch),
+            ).rowcount
+        hooks += len(ids)
+        activities += gone
+        if len(ids) < batch and gone < batch:
+            return hooks, activities
