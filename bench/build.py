@@ -340,9 +340,10 @@ def main() -> int:
         print(f"{name:<28}{secs * 1000:>10.1f} ms   {ratio}")
 
     corpus = "plain ASCII" if args.ascii else "no-break spaces as in the seed"
+    layout = " ".join(args.set) or "the default layout (archives, JSON Feed, tag feeds)"
     print(
         f"scofeed build benchmark, {args.n} releases ({corpus}), median of {args.rounds} "
-        f"rounds (python {sys.version.split()[0]})"
+        f"rounds (python {sys.version.split()[0]}); settings: {layout}"
     )
     row("cold build", cold, f"{cold / baseline:.2f}x naive baseline   (target <= 1.5x)")
     row("", cold, f"{cold / script_time:.2f}x 30-line script    (target <= 2x)")
