@@ -347,3 +347,23 @@ def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
     assert daemon.cfg.activitypub == cfg.activitypub and not daemon.cfg.activitypub.enabled
     assert "reload serve_address_unchanged" in caplog.text
     assert "reload activitypub_unchanged reason='restart to apply [activitypub]'" in caplog.text
+
+
+def test_the_daemon_prunes_old_delivered_deliveries_at_start(start, site, receivers):
+    """The `prune` job runs at start (then hourly): a delivery delivered over
+    ``limits.delivered_days`` ago gives up its body; its record stays."""
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    assert cli(site, "build").returncode == 0 and cli(site, "deliver").returncode == 0
+    store = site.store()
+    store.db.execute("UPDATE deliveries SET settled_at = settled_at - 100 * 86400")
+    d = start(extra=webhook_toml("hub", r.url))
+    wait_for(
+        lambda: "prune pruned webhook_bodies=1 activitypub_deliveries=0 days=90" in d.log(),
+        what="the prune job's line",
+    )
+    (body, status) = store.db.execute("SELECT body, status FROM deliveries").fetchone()
+    assert (body, status) == (b"", "delivered")
+    assert d.stop() == 0
+    assert "Traceback" not in d.log() and len(r.received) == 1
+    store.close()
