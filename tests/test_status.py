@@ -4,6 +4,7 @@ quarantine, and the refusal to make a store nobody configured."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,18 @@ def test_status_says_whether_a_daemon_holds_the_store(site, capsys):
     assert line.startswith(f"daemon: running, pid {os.getpid()}, up ")
     assert "(since 20" in line
     assert "daemon: not running" in status(site, capsys)
+
+
+def test_status_gives_the_stores_size_and_entries(site, capsys):
+    assert main(["--config", str(site.config_path), "build"]) == 0
+    capsys.readouterr()
+    line = next(x for x in status(site, capsys).splitlines() if x.startswith("store:"))
+    state = site.config().paths.state
+    found = re.fullmatch(
+        rf"store: {re.escape(str(state))}, (\d+\.\d) MB, published entries: 1", line
+    )
+    assert found, line
+    assert float(found[1]) >= round(state.stat().st_size / 1e6, 1)  # and its WAL
 
 
 def test_uptime_text_names_the_largest_two_units():

@@ -4,8 +4,10 @@ endpoint's state, and the rejected inputs."""
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import time
+from pathlib import Path
 
 from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, open_store, table
@@ -13,6 +15,7 @@ from scofeed.config import Config
 from scofeed.config.redact import no_credentials, safe_url
 from scofeed.errors import StoreError, shown
 from scofeed.store import pages as page_rows
+from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
 from scofeed.store import withdrawals as withdrawal_rows
@@ -27,6 +30,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "status",
         "show the daemon, sources, webhooks and rejected inputs",
         description="Show whether a daemon is running on this state store (pid, uptime), "
+        "the store's size and entries, "
         "each source's last poll, entries, next poll and last result, each webhook "
         "endpoint's state and pending / failed deliveries, the official pages rechecked for "
         "corrections and those now answering 404/410 (kept, not withdrawn), and the "
@@ -64,6 +68,18 @@ def daemon_line(cfg: Config, now: float) -> str:
     if started is not None:
         line += f", up {span_text(now - started)} (since {iso(started)})"
     return line
+
+
+def store_line(path: Path, db: sqlite3.Connection) -> str:
+    """The state store's file, its size on disk (its write-ahead log included: it holds
+    what a checkpoint has not copied yet) and the entries published."""
+    size = 0
+    for part in (path, Path(f"{path}-wal")):
+        try:
+            size += os.path.getsize(part)
+        except OSError:  # no WAL right now (checkpointed and removed at close)
+            pass
+    return f"store: {path}, {size / 1e6:.1f} MB, published entries: {published_rows.count(db)}"
 
 
 def endpoint_state(ep: EndpointStatus) -> str:
@@ -137,6 +153,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     table(rows)
     print()
     print(daemon_line(cfg, now))
+    print(store_line(cfg.paths.state, db))
     print()
     endpoints = status_rows.endpoints(db, [h.name for h in cfg.webhooks])
     if endpoints:
