@@ -20,11 +20,12 @@ $(BIN)/python:
 
 # pip from 25.2 writes console scripts that do not import `re` (the older ones' wrapper
 # did, to tidy argv[0] on Windows): ~5-15 ms off every `scofeed` command's start-up, a
-# third of `scofeed --version` (issue #9). Its own stamp: a venv made before (or whose
-# upgrade failed) gets it at the next make, and the package is installed again after it,
-# which writes the `scofeed` script anew
+# third of `scofeed --version` (issue #9). Its own stamp: a venv made before this step
+# existed gets it at its next make, and the package is installed again after it, which
+# writes the `scofeed` script anew. Not a requirement: where no such pip can be had
+# (a mirror holding older ones), the venv's own pip installs scofeed as before
 $(PIP_STAMP): | $(BIN)/python
-	$(PIP) --upgrade 'pip>=25.2'
+	$(PIP) --upgrade 'pip>=25.2' || echo "make: pip >= 25.2 not available; going on with $$($(BIN)/python -m pip --version)"
 	touch $@
 
 $(RUN_STAMP): pyproject.toml $(PIP_STAMP) | $(BIN)/python
