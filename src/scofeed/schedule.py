@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 RECHECK_TICK = 60  # seconds between two looks at the pages due for a recheck
 PRUNE_EVERY = 3600  # seconds between two prunes of old delivered deliveries
-DAY = 86400
 
 # planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
 PlannerFactory = Callable[[Config, datetime], Planner]
@@ -193,9 +192,7 @@ def prune_job(ctx: JobContext, now: datetime) -> str | None:
     (``store.outbox.prune``): the store would otherwise grow by every body sent, for
     ever (~5 kB an entry for each webhook and each follower's server)."""
     days = ctx.cfg.limits.delivered_days
-    if not days:
-        return None
-    hooks, activities = outbox_rows.prune(ctx.store, now.timestamp() - days * DAY)
+    hooks, activities = outbox_rows.prune(ctx.store, now.timestamp(), days)
     if not (hooks or activities):
         return None
     return f"pruned webhook_bodies={hooks} activitypub_deliveries={activities} days={days}"

@@ -138,16 +138,16 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     report = runner.run_due(cfg, store)
     c = runner.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
+    # as the daemon does every hour (schedule.prune_job), for a site run from cron
     days = cfg.limits.delivered_days
-    if days:  # as the daemon does every hour (schedule.prune_job), for a cron-run site
-        hooks, activities = outbox_rows.prune(store, time.time() - days * 86400)
-        if hooks or activities:
-            print(
-                f"dropped what deliveries delivered over {days} days ago held "
-                f"(limits.delivered_days): {hooks} webhook bodies, {activities} "
-                "ActivityPub deliveries",
-                file=sys.stderr,
-            )
+    hooks, activities = outbox_rows.prune(store, time.time(), days)
+    if hooks or activities:
+        print(
+            f"dropped what deliveries delivered over {days} days ago held "
+            f"(limits.delivered_days): {hooks} webhook bodies, {activities} "
+            "ActivityPub deliveries",
+            file=sys.stderr,
+        )
     for name in report.disabled:
         why = rows.endpoint(store.db, name).disabled_reason or "its answer"
         print(f"endpoint {name} is disabled ({why}); its deliveries wait", file=sys.stderr)

@@ -108,10 +108,12 @@ def counts(db: sqlite3.Connection, table: str) -> dict[str, int]:
 
 
 PRUNE_BATCH = 1000  # deliveries of each table pruned in one transaction
+DAY = 86400
 
 
-def prune(store: Store, before: float, batch: int = PRUNE_BATCH) -> tuple[int, int]:
-    """Deliveries delivered before ``before`` (epoch seconds): a webhook one keeps its row
+def prune(store: Store, now: float, days: int, batch: int = PRUNE_BATCH) -> tuple[int, int]:
+    """Deliveries delivered more than ``days`` before ``now`` (epoch seconds; 0 days:
+    none, ``limits.delivered_days``): a webhook one keeps its row
     (which endpoints were sent an entry: its corrections go to them; its webhook-id,
     which a backfill does not queue again) without its body and its attempts; an
     ActivityPub one goes. What each body held is in the store's entries, and a body
@@ -119,6 +121,9 @@ def prune(store: Store, before: float, batch: int = PRUNE_BATCH) -> tuple[int, i
     redelivered. ``batch`` of each table a transaction, so that the first prune of a
     large store holds the other writers up for one batch at a time, not for all of it.
     Returns (webhook bodies dropped, ActivityPub deliveries removed)."""
+    if days <= 0:
+        return 0, 0
+    before = now - days * DAY
     old = "status = 'delivered' AND settled_at < ?"
     hooks = activities = 0
     while True:
