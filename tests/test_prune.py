@@ -6,14 +6,11 @@ be redelivered."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
-from conftest import SECRET, webhook_toml
+from conftest import SECRET, run_cli, webhook_toml
 from scofeed.schedule import JobContext, job_table, prune_job
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as rows
@@ -22,16 +19,28 @@ from scofeed.store import outbox
 DAY = 86400
 
 
+NOW = datetime(2026, 11, 27, tzinfo=UTC)
+
+
 def run(site, *args: str, rc: int = 0) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=site.root,
-        timeout=60,
-    )
+    """``scofeed ARGS`` (conftest's run_cli), its exit code checked; its output."""
+    proc = run_cli(site, *args)
     assert proc.returncode == rc, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
+
+
+def age(db, days: int) -> None:
+    """Every delivery settled ``days`` earlier than it was."""
+    db.execute("UPDATE deliveries SET settled_at = settled_at - ?", (days * DAY,))
+
+
+def delivered_once(site, receivers):
+    """The seed built and delivered to one endpoint, ``ok``: its receiver and the store."""
+    ok = receivers([200])
+    site.write_config(webhook_toml("ok", ok.url))
+    run(site, "build")
+    assert "delivered=1" in run(site, "deliver")
+    return ok, site.store()
 
 
 def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
@@ -43,7 +52,7 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
     assert "delivered=1 retrying=0 failed=1" in run(site, "deliver")
     store = site.store()
     db = store.db
-    db.execute("UPDATE deliveries SET settled_at = settled_at - 100 * 86400")  # 100 days on
+    age(db, 100)
     out = run(site, "deliver")
     assert (
         "dropped what deliveries delivered over 90 days ago held (limits.delivered_days): "
@@ -55,7 +64,7 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
     assert failed.status == "failed" and failed.body and rows.attempts(db, failed.id)
     assert rows.endpoints_of(db, kept.entry_id) == {"ok", "broken"}
     with store.transaction() as tx:  # a dropped body is never sent by a requeue
-        assert rows.requeue(tx, [kept.id, failed.id], time.time()) == 1
+        assert rows.requeue(tx, [kept.id, failed.id], NOW.timestamp()) == 1
     assert rows.get(db, kept.id).status == "delivered"
     assert "dropped" not in run(site, "deliver")  # nothing left to drop
     # redeliver ID makes the body again from the entry, at the same revision
@@ -69,16 +78,12 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
 
 
 def test_a_dropped_body_of_an_earlier_revision_is_not_made_again(site, receivers):
-    ok = receivers([200])
-    site.write_config(webhook_toml("ok", ok.url))
-    run(site, "build")
-    run(site, "deliver")
+    _ok, store = delivered_once(site, receivers)
     seed = next(site.sources.iterdir())
     seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected sentence.\n", "utf-8")
     assert "updated=1" in run(site, "build")
     assert "delivered=1" in run(site, "deliver")
-    store = site.store()
-    store.db.execute("UPDATE deliveries SET settled_at = settled_at - 100 * 86400")
+    age(store.db, 100)
     assert "2 webhook bodies" in run(site, "deliver")
     old = min(rows.listing(store.db, False, None, 10), key=lambda d: d.revision)
     refused = run(site, "redeliver", str(old.id), rc=1)
@@ -89,15 +94,11 @@ def test_a_dropped_body_of_an_earlier_revision_is_not_made_again(site, receivers
 
 
 def test_recent_deliveries_and_a_limit_of_0_keep_every_body(site, receivers):
-    ok = receivers([200])
-    site.write_config(webhook_toml("ok", ok.url))
-    run(site, "build")
-    run(site, "deliver")
-    store = site.store()
+    _ok, store = delivered_once(site, receivers)
     db = store.db
-    db.execute("UPDATE deliveries SET settled_at = settled_at - 89 * 86400")
+    age(db, 89)
     assert "dropped" not in run(site, "deliver")
-    db.execute("UPDATE deliveries SET settled_at = settled_at - 10 * 86400")
+    age(db, 10)
     assert "dropped" not in run(site, "--set", "limits.delivered_days=0", "deliver")
     [d] = rows.listing(db, False, None, 10)
     assert d.body and rows.attempts(db, d.id)
@@ -115,7 +116,7 @@ def _ap_delivery(db, n: int, status: str, settled: float) -> int:
 
 
 def test_the_daemon_job_prunes_every_hour_and_says_what_it_dropped(site):
-    now = datetime(2026, 11, 27, tzinfo=UTC)
+    now = NOW
     cfg = site.config()
     store = site.store()
     old = (now - timedelta(days=91)).timestamp()
@@ -138,10 +139,9 @@ def test_the_daemon_job_prunes_every_hour_and_says_what_it_dropped(site):
 
 def test_a_large_backlog_is_pruned_a_batch_at_a_time(site):
     store = site.store()
-    old = time.time() - 200 * DAY
     with store.transaction() as db:
         for n in range(5):
-            _ap_delivery(db, n, "delivered", old)
-    assert outbox.prune(store, time.time() - 90 * DAY, batch=2) == (0, 5)
+            _ap_delivery(db, n, "delivered", (NOW - timedelta(days=200)).timestamp())
+    assert outbox.prune(store, NOW.timestamp(), 90, batch=2) == (0, 5)
     assert store.db.execute("SELECT count(*) FROM ap_deliveries").fetchone()[0] == 0
     store.close()
