@@ -31,7 +31,7 @@ from scofeed.normalise.ids import (
 )
 from scofeed.normalise.language import detect_language, language_code
 from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise, shows_nothing
-from scofeed.normalise.text import drop_invisible, plain, shorten, xml_safe
+from scofeed.normalise.text import collapse, drop_invisible, plain, shorten, xml_safe
 from scofeed.typography import ascii_but_marks
 
 log = logging.getLogger(__name__)
@@ -125,32 +125,29 @@ def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
 def match_tags(text: str, rules: Rules) -> list[str]:
     if not rules:
         return []
-    return _matching(_folded(text), rules)
+    return _matching(_folded(collapse(text)), rules)
 
 
 def _folded(text: str) -> str:
     return text.lower() if text.isascii() else text.casefold()  # the same for ASCII, faster
 
 
+@functools.lru_cache(maxsize=16)
+def _keywords(rules: Rules) -> Rules:
+    """The rules with each keyword case-folded and each run of white space in it one
+    space: made once for a set of rules, not again for every release."""
+    return tuple(
+        (tag, tuple(" ".join(w.casefold().split()) for w in words)) for tag, words in rules
+    )
+
+
 def _matching(folded: str, rules: Rules) -> list[str]:
-    """The tags of ``rules`` a case-folded text holds a keyword of, in the rules' order.
-    A keyword of several words matches across any white space between them (a line
-    break in a paragraph, as a page's ``<br>`` gives), so the stored content, whose
-    breaks are markup, is tagged as the text it was made from (``retagged_tags``)."""
-    tags = []
-    spaced: str | None = None  # the text with each run of white space one space
-    for tag, words in rules:
-        for w in words:
-            word = w.casefold()
-            text = folded
-            if " " in word:
-                if spaced is None:
-                    spaced = " ".join(folded.split())
-                text, word = spaced, " ".join(word.split())
-            if holds_keyword(text, word):
-                tags.append(tag)
-                break
-    return tags
+    """The tags of ``rules`` a text holds a keyword of, in the rules' order. ``folded``
+    is case-folded, each run of white space one space (``collapse``): a keyword of
+    several words matches across any white space between them (a line break in a
+    paragraph, as a page's ``<br>`` gives), so the stored content, whose breaks are
+    markup, is tagged as the text it was made from (``retagged_tags``)."""
+    return [t for t, words in _keywords(rules) if any(holds_keyword(folded, w) for w in words)]
 
 
 def _facts(
@@ -208,7 +205,7 @@ def retagged_tags(
     matched."""
     if not old and not new:
         return tags
-    folded = _folded(title + " " + plain(content_html))
+    folded = _folded(collapse(title + " " + plain(content_html)))
     given = _matching(folded, old)
     stated = [t for t in tags if t not in given]
     return tuple(dict.fromkeys([*stated, *_matching(folded, new)]))
