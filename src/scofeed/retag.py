@@ -21,6 +21,7 @@ import sqlite3
 
 from scofeed.normalise import Rules, retagged_tags, with_tags
 from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
 from scofeed.store import put_meta
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def retag(db: sqlite3.Connection, rules: Rules) -> int:
             again = retagged_tags(title, content, tags, old, rules)
             if again != tags:
                 moved[entry_id] = again
-        changed = [with_tags(entry_rows.get(db, i), tags) for i, tags in moved.items()]
+        stored = published_rows.by_ids(db, list(moved))  # in chunks, not one query each
+        changed = [with_tags(stored[i], tags) for i, tags in moved.items()]
         entry_rows.set_tags(db, changed)
         log.info("retagged entries=%d (the [tags] rules changed)", len(changed))
     put_meta(db, (RULES_META, now))
