@@ -172,26 +172,25 @@ def _facts(
     }
 
 
-def redated(entry: Entry, published: datetime, source: str) -> Entry:
-    """``entry`` published at ``published`` (its date taken from ``source``), its
-    content hash made again to match: what ``normalise`` gives with that date."""
-    updated = published if entry.updated == entry.published else max(entry.updated, published)
+def _rehashed(entry: Entry) -> Entry:
+    """``entry`` with its content hash made again from its fields."""
     facts = _facts(
         entry.title,
         entry.summary,
         entry.content_html,
-        published,
+        entry.published,
         entry.url,
         list(entry.tags),
         entry.language,
     )
-    return replace(
-        entry,
-        published=published,
-        updated=updated,
-        date_source=source,
-        content_hash=content_hash(facts),
-    )
+    return replace(entry, content_hash=content_hash(facts))
+
+
+def redated(entry: Entry, published: datetime, source: str) -> Entry:
+    """``entry`` published at ``published`` (its date taken from ``source``), its
+    content hash made again to match: what ``normalise`` gives with that date."""
+    updated = published if entry.updated == entry.published else max(entry.updated, published)
+    return _rehashed(replace(entry, published=published, updated=updated, date_source=source))
 
 
 def retagged_tags(
@@ -213,16 +212,7 @@ def retagged_tags(
 
 def with_tags(entry: Entry, tags: tuple[str, ...]) -> Entry:
     """The entry with these tags, its content hash made again to match."""
-    facts = _facts(
-        entry.title,
-        entry.summary,
-        entry.content_html,
-        entry.published,
-        entry.url,
-        list(tags),
-        entry.language,
-    )
-    return replace(entry, tags=tags, content_hash=content_hash(facts))
+    return _rehashed(replace(entry, tags=tags))
 
 
 def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
