@@ -209,27 +209,28 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
         _warn_disabled(store, [h.name for h in cfg.webhooks if args.endpoint in (None, h.name)])
         return 0
     if args.delivery_id is not None:
-        d = rows.get(store.db, args.delivery_id)
+        with store.transaction() as db:  # a prune cannot come between refill and requeue
+            d = rows.get(db, args.delivery_id)
+            why = None
+            if d is not None and not d.body:  # dropped after limits.delivered_days
+                why = outbox.refill(cfg, db, d, now.timestamp())
+            n = rows.requeue(db, [d.id], now.timestamp()) if d and why is None else 0
         if d is None:  # as `show` of an unknown id: exit 1, not a usage error
             print(f"scofeed: no delivery with id {args.delivery_id}", file=sys.stderr)
             return 1
-        if not d.body:  # dropped after limits.delivered_days: made again, if it can be
-            with store.transaction() as db:
-                why = outbox.refill(cfg, db, d, now.timestamp())
-            if why is not None:
-                print(
-                    f"scofeed: delivery {d.id} was delivered {when(d.settled_at)} and its "
-                    f"body dropped since (limits.delivered_days); it cannot be made again: "
-                    f"{why}",
-                    file=sys.stderr,
-                )
-                return 1
-        ids, names = [d.id], [d.endpoint]
+        if why is not None:
+            print(
+                f"scofeed: delivery {d.id} was delivered {when(d.settled_at)} and its body "
+                f"dropped since (limits.delivered_days); it cannot be made again: {why}",
+                file=sys.stderr,
+            )
+            return 1
+        names = [d.endpoint]
     else:
         ids = rows.failed_ids(store.db, args.endpoint)
         names = sorted({d.endpoint for i in ids if (d := rows.get(store.db, i)) is not None})
-    with store.transaction() as db:
-        n = rows.requeue(db, ids, now.timestamp())
+        with store.transaction() as db:
+            n = rows.requeue(db, ids, now.timestamp())
     print(f"queued {n} deliveries again (same webhook-id); `scofeed deliver` sends them")
     _warn_disabled(store, names)
     return 0
