@@ -145,3 +145,20 @@ def test_a_large_backlog_is_pruned_a_batch_at_a_time(site):
     assert outbox.prune(store, NOW.timestamp(), 90, batch=2) == (0, 5)
     assert store.db.execute("SELECT count(*) FROM ap_deliveries").fetchone()[0] == 0
     store.close()
+
+
+def test_a_prune_reads_only_what_it_drops(site):
+    """Each prune (hourly, and every `scofeed deliver`) finds its rows through the
+    partial indexes of migration 27, not by reading every delivery ever kept."""
+    store = site.store()
+    seen: list[str] = []
+    store.db.set_trace_callback(seen.append)
+    try:
+        outbox.prune(store, NOW.timestamp(), 90)
+    finally:
+        store.db.set_trace_callback(None)
+    asked = [sql for sql in seen if "status = 'delivered'" in sql]
+    assert len(asked) == 2, seen
+    plans = " ".join(r[3] for sql in asked for r in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "deliveries_to_prune" in plans and "ap_deliveries_delivered" in plans, plans
+    store.close()

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 26
+FRESH_VERSION = 27
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -334,5 +334,11 @@ CREATE INDEX websub_pings_due ON websub_pings (next_attempt);
 CREATE TABLE files_left (path TEXT PRIMARY KEY) WITHOUT ROWID;
 
 CREATE INDEX files_rejected ON files (path) WHERE status = 'rejected';
+
+CREATE INDEX deliveries_to_prune ON deliveries (status, settled_at)
+        WHERE status = 'delivered' AND length(body) > 0;
+
+CREATE INDEX ap_deliveries_delivered ON ap_deliveries (status, settled_at)
+        WHERE status = 'delivered';
 
 """

@@ -584,6 +584,15 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX files_rejected ON files (path) WHERE status = 'rejected';
     """,
+    # 27: the delivered deliveries still holding what ``outbox.prune`` drops, by when they
+    # were delivered: without them each prune (hourly, and every `scofeed deliver`) read
+    # every delivered webhook delivery ever kept
+    """
+    CREATE INDEX deliveries_to_prune ON deliveries (status, settled_at)
+        WHERE status = 'delivered' AND length(body) > 0;
+    CREATE INDEX ap_deliveries_delivered ON ap_deliveries (status, settled_at)
+        WHERE status = 'delivered';
+    """,
 ]
 
 
