@@ -281,11 +281,9 @@ class Renames:
         self.left: list[Near] | None = None
 
     def _load(self, db: sqlite3.Connection) -> list[Near]:
-        return [
-            n
-            for n in entry_rows.left_files(db, self.gone)
-            if not any(self.in_sources(o) for o in entry_rows.origins_of(db, n.entry_id))
-        ]
+        left = entry_rows.left_files(db, self.gone)
+        inputs = entry_rows.origins_by_entry(db, [n.entry_id for n in left])
+        return [n for n in left if not any(map(self.in_sources, inputs.get(n.entry_id, [])))]
 
     def take(self, db: sqlite3.Connection, release: Release, entry: Entry) -> Match | None:
         """The entry of a file that left, that this release is (None: none)."""

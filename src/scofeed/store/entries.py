@@ -502,10 +502,23 @@ def entry_of_file(db: sqlite3.Connection, rel: str) -> str | None:
 
 def origins_of(db: sqlite3.Connection, entry_id: str) -> list[str]:
     """Every input an entry came from, in order."""
-    rows = db.execute(
-        "SELECT origin FROM entry_origins WHERE entry_id = ? ORDER BY origin", (entry_id,)
-    )
-    return [from_db(origin) for (origin,) in rows]
+    return origins_by_entry(db, [entry_id]).get(entry_id, [])
+
+
+def origins_by_entry(db: sqlite3.Connection, entry_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Every input of each of these entries, in order: a query a few hundred entries."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(entry_ids), 500):  # SQLite's limit on parameters
+        chunk = list(entry_ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT entry_id, origin FROM entry_origins WHERE entry_id IN ({marks}) "
+            "ORDER BY entry_id, origin",
+            chunk,
+        )
+        for entry_id, origin in rows:
+            found.setdefault(entry_id, []).append(from_db(origin))
+    return found
 
 
 def from_row(row: sqlite3.Row) -> Entry:
