@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -114,32 +115,36 @@ class PathsConfig:
         so feeds there were refused as releases at every build, and a store there
         (with its -wal and -shm files) was read as one while being written."""
         sources, feeds = self.sources.resolve(), self.feeds.resolve()
-        if within(feeds, sources):
-            raise ConfigError(
-                f"{key}.feeds: expected a folder outside paths.sources ({sources}), got "
-                f"{feeds}: every build would read its own feeds as releases"
-            )
-        if within(sources, feeds):
+        releases_in = "every build would read its own feeds as releases"
+        refuse_inside(f"{key}.feeds", feeds, "a folder", [("paths.sources", sources, releases_in)])
+        if sources.is_relative_to(feeds):
             raise ConfigError(
                 f"{key}.feeds: expected a folder that does not hold paths.sources "
                 f"({sources}), got {feeds}: the releases' files would be published"
             )
-        state = self.state.resolve()
-        if within(state, sources):
-            raise ConfigError(
-                f"{key}.state: expected a file outside paths.sources ({sources}), got "
-                f"{state}: every scan would read the store as a release"
-            )
-        if within(state, feeds):  # a web server serving feeds/ (docs/operations.md)
-            raise ConfigError(
-                f"{key}.state: expected a file outside paths.feeds ({feeds}), got "
-                f"{state}: a web server serving the feeds' folder would serve the store"
-            )
+        served = "a web server serving the feeds' folder would serve the store"  # operations.md
+        refuse_inside(
+            f"{key}.state",
+            self.state.resolve(),
+            "a file",
+            [
+                ("paths.sources", sources, "every scan would read the store as a release"),
+                ("paths.feeds", feeds, served),
+            ],
+        )
 
 
-def within(path: Path, folder: Path) -> bool:
-    """Whether ``path`` is ``folder`` or under it (both resolved)."""
-    return path == folder or folder in path.parents
+def refuse_inside(
+    key: str, path: Path, kind: str, folders: Sequence[tuple[str, Path, str]]
+) -> None:
+    """``path`` (resolved; ``kind``: "a file" or "a folder") must be outside each folder
+    (its key, the folder resolved, what would go wrong there): a ConfigError naming the
+    first that holds it."""
+    for name, folder, why in folders:
+        if path.is_relative_to(folder):
+            raise ConfigError(
+                f"{key}: expected {kind} outside {name} ({folder}), got {path}: {why}"
+            )
 
 
 # folders under feeds/ (and paths of the site) that a language's feeds may not take:
@@ -459,19 +464,17 @@ class Config:
                     "activitypub.enabled: needs an https site.base_url (http only for "
                     f"loopback tests), got {self.site.base_url!r}"
                 )
-            sources = self.paths.sources.resolve()
-            feeds = self.paths.feeds.resolve()
-            pem = self.activitypub.key_path(self.paths.state).resolve()
-            if within(pem, sources):  # the default is beside the store, refused above
-                raise ConfigError(
-                    f"activitypub.key: expected a file outside paths.sources ({sources}), "
-                    f"got {pem}: every scan would read the private key as a release"
-                )
-            if within(pem, feeds):
-                raise ConfigError(
-                    f"activitypub.key: expected a file outside paths.feeds ({feeds}), got "
-                    f"{pem}: a web server serving the feeds' folder would serve the key"
-                )
+            refuse_inside(  # the default is beside the store, refused above
+                "activitypub.key",
+                self.activitypub.key_path(self.paths.state).resolve(),
+                "a file",
+                [
+                    ("paths.sources", self.paths.sources.resolve(),
+                     "every scan would read the private key as a release"),
+                    ("paths.feeds", self.paths.feeds.resolve(),
+                     "a web server serving the feeds' folder would serve the key"),
+                ],
+            )  # fmt: skip
 
     def authority_of(self, source: str) -> str:
         """The kind of input a release from ``source`` (a remote source's name, or
