@@ -539,3 +539,85 @@ def test_a_listing_behind_a_redirect_still_gets_its_304(site, web):
         ("/old-news/", 301),
         ("/news/", 304),
     ]
+
+
+def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(site, web):
+    """A feed listing one item twice with two texts (same link; same JSON id, no url)
+    gives one entry, the first text, and polling the unchanged feed again revises
+    nothing. Items of different links sharing one guid stay two entries."""
+    item = (
+        "<item><title>SCO forum opens</title><link>{link}</link><guid>{guid}</guid>"
+        "<pubDate>Tue, 24 Nov 2025 10:00:00 +0300</pubDate><description>{text}</description></item>"
+    )
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<link>http://agency.example/</link><description>d</description>"
+        + item.format(link="http://agency.example/n/1", guid="n1", text="The forum opened.")
+        + item.format(link="http://agency.example/n/1", guid="n1", text="The forum opened, again.")
+        + item.format(link="http://agency.example/n/2", guid="same", text="Ministers met in Astana.")
+        + item.format(link="http://agency.example/n/3", guid="same", text="Youth met in Minsk.")
+        + "</channel></rss>"
+    )
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "j",
+        "items": [
+            {"id": "j1", "title": "SCO council meets", "content_text": t, "date_published": d}
+            for t, d in (
+                ("The council met in Bishkek.", "2025-11-20T10:00:00Z"),
+                ("The council met in Bishkek on Thursday.", "2025-11-20T10:00:00Z"),
+            )
+        ],
+    }
+    web.expect_request("/dup.rss").respond_with_data(rss, content_type="application/rss+xml")
+    web.expect_request("/dup.json").respond_with_data(
+        json.dumps(doc), content_type="application/feed+json"
+    )
+    add_source(site, web.url_for("/dup.rss"), name="rss", kind="feed")
+    add_source(site, web.url_for("/dup.json"), name="json", kind="feed")
+    cfg, store = site.config(), site.store()
+    first = poll_due(cfg, store, NOW).results
+    assert [(r.name, r.new, r.updated, r.error) for r in first] == [
+        ("rss", 3, 0, None),
+        ("json", 1, 0, None),
+    ]
+    for hours in (1, 2):
+        again = poll_due(cfg, store, NOW + timedelta(hours=hours)).results
+        assert [(r.new, r.updated) for r in again] == [(0, 0), (0, 0)]
+    entries = published_rows.latest(store.db)
+    assert sorted(e.summary for e in entries) == [
+        "Ministers met in Astana.",
+        "The council met in Bishkek.",
+        "The forum opened.",
+        "Youth met in Minsk.",
+    ]
+    assert {e.revision for e in entries} == {1}
+
+
+def test_an_empty_or_hostile_feed_or_listing_is_one_clear_reason(site, web, caplog):
+    """A feed answering an empty body, JSON nested 50,000 deep or holding a 5,000-digit
+    number, and a listing answering an empty body: each source fails with its reason
+    (no traceback, no Python error's name), and the others are polled."""
+    deep = '{"version": "https://jsonfeed.org/version/1.1", "items": ' + "[" * 50_000
+    huge = '{"version": "https://jsonfeed.org/version/1.1", "items": [], "n": ' + "9" * 5000 + "}"
+    for path, body, ctype in (
+        ("/empty.rss", "", "application/rss+xml"),
+        ("/deep.json", deep, "application/feed+json"),
+        ("/huge.json", huge, "application/feed+json"),
+        ("/empty-list/", "", HTML),
+        ("/feed.rss", (SCO / "feed.rss").read_text(encoding="utf-8"), "application/rss+xml"),
+    ):
+        web.expect_request(path).respond_with_data(body, content_type=ctype)
+        kind = "page-list" if path.endswith("/") else "feed"
+        add_source(site, web.url_for(path), name=path.strip("/").replace(".", "-"), kind=kind)
+    cfg, store = site.config(), site.store()
+    results = {r.name: r for r in poll_due(cfg, store, NOW).results}
+    assert results["feed-rss"].new == 2
+    assert "Traceback" not in caplog.text
+    reasons = {name: r.error or "; ".join(x[1] for x in r.rejected) for name, r in results.items()}
+    assert "no RSS, Atom or JSON feed found" in reasons["empty-rss"]
+    assert "nested too deeply" in reasons["deep-json"]
+    assert "digits" in reasons["huge-json"]
+    assert "no article links" in reasons["empty-list"]
+    for name in ("empty-rss", "deep-json", "huge-json", "empty-list"):
+        assert "Error" not in reasons[name], reasons[name]

@@ -15,7 +15,9 @@ import calendar
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -71,7 +73,8 @@ def read_feed(
     parsed = feedparser.parse(
         data, sanitize_html=True, resolve_relative_uris=True, response_headers=headers
     )
-    if not parsed.entries and (parsed.bozo or not parsed.version):
+    version = parsed.get("version")  # missing, not empty, when the body was empty
+    if not parsed.entries and (parsed.get("bozo") or not version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
         raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")
     lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
@@ -99,10 +102,30 @@ def read_feed(
                 alias=_alias(origin, item.get("id"), link),
             )
         )
+    releases = _distinct(origin, releases)
     log.info(
-        "feed_read origin=%s format=%s items=%d", logged(origin), parsed.version, len(releases)
+        "feed_read origin=%s format=%s items=%d", logged(origin), version, len(releases)
     )
     return releases
+
+
+def _distinct(origin: str, releases: list[Release]) -> list[Release]:
+    """One release per item name: an item listed again under the same link or id (a
+    feed's bug) is dropped, the first kept, as a feed lists its newest version first.
+    Both kept, the two texts took turns revising the entry at every poll. An id that
+    items with different links share names none of them: the alias is dropped from
+    each, so that neither takes the other's entry."""
+    seen: set[str] = set()
+    kept = []
+    for release in releases:
+        if release.origin in seen:
+            log.info("feed_item_repeated origin=%s item=%s", logged(origin), logged(release.origin))
+            continue
+        seen.add(release.origin)
+        kept.append(release)
+    aliases = Counter(r.alias for r in kept if r.alias is not None)
+    shared = {alias for alias, n in aliases.items() if n > 1}
+    return [replace(r, alias=None) if r.alias in shared else r for r in kept]
 
 
 def _name(origin: str, ident: Any, title: Any, published: datetime | None, text: str) -> str:
@@ -157,6 +180,10 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RejectedInput(origin, f"not a JSON feed ({exc})") from None
+    except RecursionError:
+        raise RejectedInput(origin, "not a JSON feed (nested too deeply)") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        raise RejectedInput(origin, f"not a JSON feed ({str(exc).split(':', 1)[0]})") from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
@@ -195,6 +222,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
                 source=source,
             )
         )
+    releases = _distinct(origin, releases)
     log.info("feed_read origin=%s format=json items=%d", logged(origin), len(releases))
     return releases
 

@@ -520,8 +520,11 @@ def article_number(url: str, pattern: str | None) -> ArticleNumber | None:
 def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = True) -> list[str]:
     """Absolute article URLs on a listing page (at address ``base``), in page order, each
     once; relative links follow the page's ``<base href>``. With ``same_host``, only
-    links to the page's own host."""
-    root = parse(text)
+    links to the page's own host; none in an empty or unparsable page."""
+    try:
+        root = parse(text)
+    except (lxml.etree.ParserError, ValueError):  # "Document is empty"
+        return []
     pattern = re.compile(selectors.link_pattern) if selectors.link_pattern else None
     base_host = (urlsplit(base).hostname or "").rstrip(".").lower()
     base = links_base(root, base) or base
