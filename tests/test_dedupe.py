@@ -398,6 +398,39 @@ def test_a_file_renamed_unchanged_is_still_there_for_the_next_new_file(site):
     assert ["attack in Quetta" in texts[0], "envoy of Iran" in texts[1]] == [True, True]
 
 
+def test_a_new_file_at_the_name_a_renamed_file_left_is_a_new_release(site):
+    """A file renamed (``latest.txt`` to its dated name), then a new release written to
+    the name it left: the old name matched the renamed entry as its own input, and the
+    new text overwrote that release (one entry, revision 2, ``release.updated``). While
+    the renamed file is there, the old name is a new file's; a file moved back to an
+    old name of its own is still its own release."""
+    india = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy of India.\n"
+    iran = "SCO meets envoy of Iran\n\nOn 4 June 2020, the SG met the envoy of Iran.\n"
+    (site.sources / "latest.txt").write_text(india, encoding="utf-8")
+    _, entries = build(site)
+    [made] = [e for e in entries if e.origin == "latest.txt"]
+    (site.sources / "latest.txt").rename(site.sources / "2020-06-03.txt")
+    report, _ = build(site, T0 + timedelta(hours=1))
+    assert (report.new, report.updated) == (0, 0)
+    (site.sources / "latest.txt").write_text(iran, encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(hours=2))
+    assert (report.new, report.updated) == (1, 0)
+    [kept] = [e for e in entries if e.id == made.id]
+    assert (kept.revision, kept.summary) == (1, made.summary)
+    [other] = [e for e in entries if "Iran" in e.title]
+    assert other.id != made.id
+    # the old name is the new file's now: the renamed one's input goes by its new name
+    assert shown_inputs(site, made.id) == [("current", "2020-06-03.txt")]
+    assert shown_inputs(site, other.id) == [("current", "latest.txt")]
+    # the India file moved back to its old name while nothing else holds it: its entry
+    (site.sources / "latest.txt").rename(site.sources / "iran.txt")
+    build(site, T0 + timedelta(hours=3))
+    (site.sources / "2020-06-03.txt").rename(site.sources / "latest.txt")
+    report, entries = build(site, T0 + timedelta(hours=4))
+    assert (report.new, report.updated) == (0, 0)
+    assert {e.id for e in entries if "India" in e.title} == {made.id}
+
+
 def test_a_release_with_an_id_of_its_own_is_never_taken_for_a_renamed_file(site):
     """A new release that states its own id is that release, whatever file left: the
     same title and day no longer made it a correction of a deleted file's entry."""

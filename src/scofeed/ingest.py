@@ -71,6 +71,21 @@ def stored_authority(match: Match, official_hosts: tuple[str, ...]) -> str:
     return "official" if host_in(match.origin, official_hosts) else "other"
 
 
+def _renamed_away(
+    db: sqlite3.Connection,
+    origin: str,
+    match: Match,
+    in_sources: Callable[[str], bool] | None,
+) -> str | None:
+    """The name the file ``origin`` was renamed to, when ``match`` found ``origin`` as a
+    former name of its entry and that file is still in sources/ (so ``origin`` is now
+    another file's); else None. A file (not a URL, not a list's item) in a build only."""
+    if match.former_of is None or in_sources is None or "://" in origin or "#" in origin:
+        return None
+    live = entry_rows.live_name(db, match.former_of)
+    return live if in_sources(live) else None
+
+
 class Tally(Protocol):
     new: int
     updated: int
@@ -113,6 +128,17 @@ def ingest_one(
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
     )
+    taken = _renamed_away(db, release.origin, match, in_sources) if match else None
+    if match is not None and taken is not None:
+        # the name a file of ours had before it was renamed, taken by another file while
+        # the renamed one is still there: that is not the renamed file's input (it would
+        # overwrite that release), it is matched as any other file is; the renamed
+        # entry's input goes by its new name (the old one is this file's from now on)
+        entry_rows.rename_origin(db, match.entry_id, release.origin, taken)
+        match = entry_rows.find_match(
+            db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
+            by_origin=False,
+        )  # fmt: skip
     if match is None and renames is not None and authority == "local":
         match = renames.take(db, release, entry)
     stamp = now.timestamp()

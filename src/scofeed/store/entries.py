@@ -38,6 +38,7 @@ class Match:
     origin: str = ""  # that input
     updated_ts: float = 0.0  # the entry's updated time (epoch seconds)
     input_hash: str | None = None  # matched by origin: the content hash that input last held
+    former_of: str | None = None  # matched by origin, a former name: the name it was left for
     url: str | None = None  # the entry's own URL (its URL key may be a copy's: note_url_key)
 
 
@@ -184,9 +185,11 @@ def find_match(
     known: Known | None = None,
     pending: Pending | None = None,
     entry_id: str | None = None,
+    by_origin: bool = True,
 ) -> Match | None:
-    """The stored entry this release belongs to: same input, same id material, same
-    canonical URL, else the same title-and-first-paragraph fingerprint. With ``known``,
+    """The stored entry this release belongs to: same input (unless not ``by_origin``),
+    same id material, same canonical URL, else the same title-and-first-paragraph
+    fingerprint. With ``known``,
     a release that cannot match is answered without a query (and its keys noted, as
     the caller is about to store them); ``pending`` rows are written before a query.
     ``entry_id``, the id the release's identity mints: an entry holding it was minted
@@ -199,13 +202,14 @@ def find_match(
             return None
     if pending is not None:
         pending.flush(db)
-    row = db.execute(
-        f"SELECT {_MATCHED}, o.content_hash AS input_hash FROM entry_origins o "
-        "JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
+    row = by_origin and db.execute(
+        f"SELECT {_MATCHED}, o.content_hash AS input_hash, o.name_kind, o.name_of "
+        "FROM entry_origins o JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
         (as_db(origin),),
     ).fetchone()
     if row:
-        return replace(_match(row, "origin"), input_hash=row["input_hash"])
+        former = from_db(row["name_of"]) if row["name_kind"] == "former" else None
+        return replace(_match(row, "origin"), input_hash=row["input_hash"], former_of=former)
     # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
     # the index on identities leaves those rows out, so the query says so too (SQLite
     # uses a partial index only for a query holding its condition)
@@ -405,9 +409,9 @@ def continue_origin(
 _FOLLOWED = 20  # names followed to the input they stand for, at most (a guard)
 
 
-def note_former(db: sqlite3.Connection, name: str, successor: str) -> None:
-    """The input ``name`` stands for (itself, or the one an alias or former name names)
-    goes by ``successor`` from now on: its row is a former name of ``successor``."""
+def live_name(db: sqlite3.Connection, name: str) -> str:
+    """The name the input ``name`` stands for goes by now (itself, unless it is an alias
+    or a former name: then the one that names, followed)."""
     for _ in range(_FOLLOWED):
         row = db.execute(
             "SELECT name_kind, name_of FROM entry_origins WHERE origin = ?", (as_db(name),)
@@ -415,6 +419,21 @@ def note_former(db: sqlite3.Connection, name: str, successor: str) -> None:
         if row is None or row[0] is None or row[1] is None:
             break
         name = from_db(row[1])
+    return name
+
+
+def rename_origin(db: sqlite3.Connection, entry_id: str, name: str, now: str) -> None:
+    """The input that set the entry, if it is ``name``, goes by ``now``."""
+    db.execute(
+        "UPDATE entries SET origin = ? WHERE id = ? AND origin = ?",
+        (as_db(now), entry_id, as_db(name)),
+    )
+
+
+def note_former(db: sqlite3.Connection, name: str, successor: str) -> None:
+    """The input ``name`` stands for (itself, or the one an alias or former name names)
+    goes by ``successor`` from now on: its row is a former name of ``successor``."""
+    name = live_name(db, name)
     if name != successor:
         db.execute(
             "UPDATE entry_origins SET name_kind = 'former', name_of = ? "
