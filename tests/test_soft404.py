@@ -79,6 +79,17 @@ REAL = {
         "SCO Business Council - 404 companies signed up",
         "<p>On 22 December 2025, 404 companies joined the SCO Business Council.</p>",
     ),
+    # a headline opening with 404, and a release's own headline over a short body
+    # that mentions an "Error 404": releases
+    "/20251222/940015.html": page(
+        "404 companies join the SCO Business Council",
+        "<p>On 22 December 2025, 404 companies from the member states joined the SCO "
+        "Business Council, its secretariat said in Beijing.</p>" * 3,
+    ),
+    "/20251222/940016.html": page(
+        "SCO youth hackathon held in Bishkek",
+        "<p>Students competed in an 'Error 404' themed hackathon in Bishkek.</p>",
+    ),
     "/20251222/940013.html": page(
         "SCO web site moves",
         "<p>The page of the SCO Business Council has been moved to a new address.</p>",
@@ -113,6 +124,8 @@ def test_a_not_found_page_with_the_sites_own_headline_is_never_a_release(site, w
         "Новый этап сотрудничества",
         "SCO web site moves",
         "SCO Business Council - 404 companies signed up",
+        "404 companies join the SCO Business Council",
+        "SCO youth hackathon held in Bishkek",
     }
 
 

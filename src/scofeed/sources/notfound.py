@@ -12,10 +12,11 @@ import lxml.html
 from scofeed.model import Release
 from scofeed.normalise.text import collapse
 
-# the headline of a site's "page not found" page (its 404 page, answered with a 200)
+# the headline of a site's "page not found" page (its 404 page, answered with a 200),
+# beside one that is nothing but the message (``_TITLE_NOT_FOUND``: "404", "Error 404")
 _NOT_FOUND = re.compile(
-    r"^(?:error\s*)?404\b|\bpage\s+not\s+found\b|^not\s+found$|страница\s+не\s+найдена"
-    r"|^ошибка\s+404|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
+    r"\bpage\s+not\s+found\b|^not\s+found$|страница\s+не\s+найдена"
+    r"|页面不存在|页面未找到|找不到(?:该)?页面|网页不存在",
     re.IGNORECASE,
 )
 
@@ -66,16 +67,37 @@ _NOT_FOUND_MESSAGE = re.compile(
 # a body this short (in characters, paragraphs joined) holding that message is the
 # not-found page itself; a release that mentions a 404 or a missing page is longer
 NOT_FOUND_BODY = 300
+# a site's own headline kept over its not-found message ("News", "Новости", "新闻", the
+# site's name) is this short: a release's headline says what happened
+SITE_HEADLINE = 20
 
 
 def not_found_page(releases: list[Release]) -> bool:
     """Whether a page read as a release is a site's "page not found" page: a CMS that
     answers a page it took down with that page and a 200 (a soft 404). Its headline
     says so ("Page not found", "404", "Страница не найдена", "页面不存在"), or it keeps
-    the site's own headline and its short body (``NOT_FOUND_BODY`` characters at most)
-    does ("The page you requested does not exist", "Ошибка 404")."""
+    the site's own headline (a few words: "News") and its short body
+    (``NOT_FOUND_BODY`` characters at most) does ("The page you requested does not
+    exist", "Ошибка 404"). A release's own headline over a short text that mentions
+    an "Error 404" is a release."""
     return any(
-        (r.title and _NOT_FOUND.search(r.title))
-        or (len(r.text) <= NOT_FOUND_BODY and _NOT_FOUND_MESSAGE.search(r.text))
+        (r.title and _headline_says_not_found(r.title))
+        or (
+            _site_headline(r.title)
+            and len(r.text) <= NOT_FOUND_BODY
+            and _NOT_FOUND_MESSAGE.search(r.text)
+        )
         for r in releases
     )
+
+
+def _headline_says_not_found(title: str) -> bool:
+    """Page not found, 404, Error 404 - Not Found: not 404 companies join the SCO
+    Business Council."""
+    return bool(_NOT_FOUND.search(title) or _TITLE_NOT_FOUND.fullmatch(collapse(title)))
+
+
+def _site_headline(title: str | None) -> bool:
+    """A headline that may be the site's own, kept over a not-found message: none, or
+    a few words (``SITE_HEADLINE`` characters at most)."""
+    return not title or (len(title) <= SITE_HEADLINE and len(title.split()) <= 3)
