@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -256,6 +257,16 @@ def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
     assert big.status_code == 413
     typed = post(b"{}", headers={"Content-Type": "application/json"})
     assert typed.status_code == 415
+    # a body announced larger than any route takes (the inbox's 256 KiB) is refused
+    # before it is sent: waitress took up to 1 GB of it into a temporary file first
+    port = int(d.base.rsplit(":", 1)[1].strip("/"))
+    for path in (b"/websub", b"/atom.xml"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 500000000\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n\r\n" + b"a" * 1000
+            )
+            assert sock.recv(100).startswith(b"HTTP/1.1 413"), path
     assert requests.get(hub_url, timeout=5).status_code == 405
     statuses = [post({"hub.mode": "x"}).status_code for _ in range(4)]
     assert statuses[-1] == 429, statuses  # the 7th request within a minute

@@ -223,7 +223,9 @@ class Daemon:
             activitypub=routes,
             hub_unavailable=hub_unavailable,
         )
-        server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port)
+        # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
+        largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
+        server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port, max_body=largest)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
         if self.schedule:

@@ -303,7 +303,11 @@ class HttpServer:
         port: int,
         threads: int = 4,
         answer_in_loop: bool = True,
+        max_body: int = 1 << 20,
     ) -> None:
+        """``max_body``: the largest request body taken, in bytes; one announced larger is
+        refused with a 413 before it is read (waitress's own limit, 1 GB, spooled each
+        to a temporary file first: a few clients could fill the disk)."""
         self._map: dict[int, Any] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -320,6 +324,7 @@ class HttpServer:
                     threads=threads,
                     ident="scofeed",
                     connection_limit=CONNECTION_LIMIT,
+                    max_request_body_size=max_body,
                     channel_timeout=CHANNEL_TIMEOUT,
                     cleanup_interval=CLEANUP_INTERVAL,
                     backlog=BACKLOG,
