@@ -201,3 +201,29 @@ def test_a_symlink_loop_is_walked_once(site):
     assert sorted(rels) == sorted(["a/r.txt", "000_8062ea63522097a7.txt"]), rels
     report = run_build(site.config(), site.store(), NOW)
     assert report.new == 2 and not report.rejected
+
+
+def test_a_link_out_of_sources_is_refused_not_followed(site):
+    """A link in sources/ to a file or folder outside it (a secret beside the site, the
+    site's own state folder, the folder above) published what it led to: anyone who
+    could add a link to a shared releases folder could publish any file the daemon
+    reads. Each is refused with its reason; links that stay inside are followed."""
+    outside = site.root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(release("Secret key", "5 March 2021"))
+    (outside / "r.txt").write_bytes(release("Outside folder", "6 March 2021"))
+    inside = site.sources / "kept"
+    inside.mkdir()
+    (inside / "k.txt").write_bytes(release("Kept inside", "7 March 2021"))
+    (site.sources / "key.txt").symlink_to(outside / "secret.txt")
+    (site.sources / "dir").symlink_to(outside)
+    (site.sources / "up").symlink_to("..")
+    (site.sources / "same.txt").symlink_to("kept/k.txt")
+    (site.sources / "alias").symlink_to("kept")
+    report = run_build(site.config(), site.store(), NOW)
+    reasons = {r.origin: r.reason for r in report.rejected}
+    link_out = "unreadable (a link that leads out of sources/, not followed)"
+    assert reasons == {"key.txt": link_out, "dir": link_out, "up": link_out}
+    titles = {e.title for e in published_rows.latest(site.store().db)}
+    assert "Secret key" not in titles and "Outside folder" not in titles
+    assert "Kept inside" in titles

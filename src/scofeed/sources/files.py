@@ -96,13 +96,19 @@ def walk(
     the file's path. The entries are good while the walk is on that folder.
 
     A folder that cannot be opened (no permission) is added to ``unreadable`` as
-    (its relative path with a trailing slash, or "" for root; the reason)."""
+    (its relative path with a trailing slash, or "" for root; the reason).
+
+    A link (to a file or a folder) that leads out of root comes with an OSError saying
+    so, and is not followed: a link in a folder others write to (a repository of
+    releases) would otherwise publish any file this process can read, the ActivityPub
+    key or /etc/passwd."""
     stack = [""]
     try:
         st = os.stat(root)
         walked = {(st.st_dev, st.st_ino)}
     except OSError:
         walked = set()
+    real_root = os.path.realpath(root)
     while stack:
         prefix = stack.pop()
         try:
@@ -112,7 +118,7 @@ def walk(
                 unreadable.append((prefix, exc.strerror or str(exc)))
             continue
         try:
-            subdirs = yield from _listed(fd, prefix)
+            subdirs = yield from _listed(fd, prefix, real_root)
         finally:
             os.close(fd)
         fresh = []
@@ -125,8 +131,17 @@ def walk(
         stack.extend(reversed(fresh))
 
 
+LINK_OUT = "a link that leads out of sources/, not followed"
+
+
+def _leads_out(real_root: str, prefix: str, name: str) -> bool:
+    """Whether the link ``prefix + name`` under ``real_root`` resolves outside it."""
+    target = os.path.realpath(os.path.join(real_root, prefix, name))
+    return target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def _listed(
-    fd: int, prefix: str
+    fd: int, prefix: str, real_root: str
 ) -> Generator[tuple[str, os.DirEntry[str], OSError | None], None, list[tuple[str, Real]]]:
     """One folder of ``walk``: yields its candidate files, returns its subfolders
     (relative path, device and inode)."""
@@ -142,6 +157,10 @@ def _listed(
                         yield prefix + name, item, None
                     continue
                 rel = prefix + name
+                if item.is_symlink() and _leads_out(real_root, prefix, name):
+                    if not name.endswith(SKIP_SUFFIXES):
+                        yield rel, item, OSError(errno.EPERM, LINK_OUT)
+                    continue
                 try:
                     if item.is_dir():
                         st = item.stat()
