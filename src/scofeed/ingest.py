@@ -243,7 +243,8 @@ def ingest_one(
         revised = replace(revised, withdrawal=w)
         kind, event = "withdrawn", "release.withdrawn"
     elif flip == "restore":
-        first = withdrawal_rows.restore(db, revised.id)  # never announced: this publishes it
+        # never announced (first): this publishes it
+        revised, first = withdrawal_rows.restore(db, revised, now.replace(microsecond=0))
         kind, event = "restored", "release.published" if first else "release.restored"
     elif match.withdrawn_by is not None:  # an edit of a withdrawn entry: kept, sent nowhere
         return Change(revised, "updated"), 0

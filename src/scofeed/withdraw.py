@@ -81,8 +81,8 @@ def restore(
         entry = entry_rows.get(db, key)
         if entry.withdrawal is None:
             return Outcome(entry, changed=False)
-        first = withdrawal_rows.restore(db, entry.id)  # never announced: this publishes it
-        entry = replace(entry, withdrawal=None)
+        # never announced (first): this publishes it
+        entry, first = withdrawal_rows.restore(db, entry, now.replace(microsecond=0))
         event = "release.published" if first else "release.restored"
         queued = plan(db, entry, event) if plan else 0
     written = publish_feeds(cfg, store, now)

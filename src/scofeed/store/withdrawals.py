@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from scofeed.model import Entry, Withdrawal
@@ -21,16 +22,20 @@ def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal, announced: bo
     )
 
 
-def restore(db: sqlite3.Connection, entry_id: str) -> bool:
-    """Put a withdrawn entry back; True when it had never been announced (so what its
-    subscribers get is ``release.published``, not ``release.restored``)."""
-    row = db.execute("SELECT announced FROM entries WHERE id = ?", (entry_id,)).fetchone()
+def restore(db: sqlite3.Connection, entry: Entry, at: datetime) -> tuple[Entry, bool]:
+    """Put a withdrawn entry back, updated ``at`` (the restore's time) unless it already
+    was later: its tombstone said it was gone at its withdrawal, and a feed whose
+    newest date went back to what it was before that left readers no later word on
+    it. Returns the entry as it now stands, and True when it had never been announced
+    (so what its subscribers get is ``release.published``, not ``release.restored``)."""
+    row = db.execute("SELECT announced FROM entries WHERE id = ?", (entry.id,)).fetchone()
+    updated = max(entry.updated, at)
     db.execute(
         "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
-        "announced = 1 WHERE id = ?",
-        (entry_id,),
+        "announced = 1, updated = ?, updated_ts = ? WHERE id = ?",
+        (updated.isoformat(), updated.timestamp(), entry.id),
     )
-    return row is not None and not row[0]
+    return replace(entry, withdrawal=None, updated=updated), row is not None and not row[0]
 
 
 def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Entry]:
