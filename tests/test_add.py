@@ -286,6 +286,13 @@ def test_cli_add_from_a_url_keeps_the_url_and_date(site, httpserver):
     assert "already known as " + added.split()[1] in err
     _, err = run(site, "add", httpserver.url_for("/missing.html"), rc=1)
     assert "missing.html" in err and "404" in err and "Traceback" not in err
+    # a type it does not take: the message names every type it does
+    httpserver.expect_request("/r.pdf").respond_with_data(b"%PDF", content_type="application/pdf")
+    _, err = run(site, "add", httpserver.url_for("/r.pdf"), rc=1)
+    assert (
+        "content type application/pdf where text/html, application/xhtml+xml, text/plain, "
+        "text/markdown or application/json was expected"
+    ) in err
     rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()
     assert (httpserver.url_for("/missing.html"), "add") in [tuple(r) for r in rejects]
 

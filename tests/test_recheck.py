@@ -275,6 +275,11 @@ def test_the_daemon_job_and_the_command(site, official, receivers, capsys):
     assert main(["--config", str(site.config_path), "recheck", "--force"]) == 0
     assert "checked=1 unchanged=1" in capsys.readouterr().out
     assert official.of(ARTICLE)[-1] == ('"v2"', 304)
+    # --force with nothing recent enough says that, not "use --force"
+    args = ["--config", str(site.config_path), "--set", "recheck.days=1", "recheck", "--force"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "no page published in the last 1 days to check" in out and "--force" not in out
 
 
 def test_the_daemon_rechecks_and_delivers_a_correction(start, site, official, receivers):

@@ -65,7 +65,10 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
     report = recheck_due(cfg, store, datetime.now(UTC), force=args.force)
     if not report.checked:
-        print("no page is due for a recheck (use --force to check every recent one now)")
+        if args.force:
+            print(f"no page published in the last {cfg.recheck.days} days to check (recheck.days)")
+        else:
+            print("no page is due for a recheck (use --force to check every recent one now)")
         return 0
     print(report.line())
     for url in report.gone:

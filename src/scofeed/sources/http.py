@@ -238,9 +238,8 @@ class Fetcher:
                 raise RejectedInput(origin, f"HTTP {status} {resp.reason or ''}".rstrip())
             ctype, charset = _content_type(resp.headers.get("Content-Type", ""))
             if ctype and ctype not in accept:
-                raise RejectedInput(
-                    origin, f"content type {ctype} where {' or '.join(accept[:2])} was expected"
-                )
+                wanted = ", ".join(accept[:-1]) + " or " + accept[-1] if accept[1:] else accept[0]
+                raise RejectedInput(origin, f"content type {ctype} where {wanted} was expected")
             declared = resp.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
                 raise RejectedInput(origin, f"too large ({declared} bytes, limit {max_bytes})")
