@@ -177,6 +177,27 @@ def test_a_link_that_leads_nowhere_is_rejected_once_and_read_once_it_leads_somew
     assert found.new == 1 and found.rejected == []
 
 
+def test_a_file_deleted_while_the_build_reads_is_not_a_rejection(site):
+    """A new file deleted after the scan listed it and before it was read is not
+    quarantined as unreadable: the build exited 1 and listed it until the next scan."""
+    s = site.sources
+    (s / "b.txt").write_text(release("Second one", "4 June 2020"), encoding="utf-8")
+    (s / "d.txt").write_text(release("Fourth one", "6 June 2020"), encoding="utf-8")
+
+    def delete_the_next(done: int, _total: int) -> None:
+        if done == 2:  # the seed and b.txt are read and prepared; d.txt is not read yet
+            (s / "d.txt").unlink()
+
+    one_by_one = Tuning(pool_min_files=10**9, read_ahead_bytes=1)
+    report = run_build(
+        site.config(), site.store(), NOW, progress=delete_the_next, tuning=one_by_one
+    )
+    assert report.rejected == [] and report.new == 2  # the seed and b.txt
+    assert "d.txt" not in file_rows.Index(site.store().db).stamps
+    again = build(site, LATER)
+    assert again.rejected == [] and (again.new, again.updated) == (0, 0)
+
+
 def test_file_turning_invalid_keeps_its_last_good_version(site):
     build(site)
     entry_id = feed_ids(site)[0]

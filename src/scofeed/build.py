@@ -143,7 +143,11 @@ def build(
         pending = entry_rows.Pending(tuning.commit_every) if known is not None else None
         remembered: list[FileState] = []
         cleared: list[str] = []
+        vanished = 0
         for item, outcome in items:
+            if isinstance(outcome, Rejection) and outcome.reason == scanner.GONE:
+                vanished += 1  # deleted since the scan: the next scan finds it gone
+                continue
             if isinstance(outcome, Rejection):
                 if pending is not None:
                     pending.flush(db)
@@ -167,7 +171,7 @@ def build(
         # the files index and the quarantine hold one row per path: batched, same result
         file_rows.clear_rejects(db, cleared)
         file_rows.remember_all(db, remembered)
-        return len(remembered)
+        return len(remembered) + vanished
 
     with contextlib.ExitStack() as stack:
         loading: Checkpointer | None = None

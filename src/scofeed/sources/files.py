@@ -189,6 +189,7 @@ def walk_order(rel: str) -> tuple[tuple[int, str], ...]:
 
 
 READ_STEP = 1 << 16
+GONE = "gone since the scan listed it"  # a Read's error: the file is not there any more
 
 
 class Read(NamedTuple):
@@ -222,6 +223,8 @@ def read_bytes(path: str, max_bytes: int) -> Read:
                 data += more
         finally:
             os.close(fd)
+    except FileNotFoundError:  # deleted (or moved) since the scan: as if never listed
+        return Read(None, "", GONE, 0, 0)
     except OSError as exc:
         size, mtime_ns = _stamp(path)  # kept in the index, so the same error is not redone
         return Read(None, "", f"unreadable ({exc.strerror or exc})", size, mtime_ns)
