@@ -227,3 +227,25 @@ def test_a_link_out_of_sources_is_refused_not_followed(site):
     titles = {e.title for e in published_rows.latest(site.store().db)}
     assert "Secret key" not in titles and "Outside folder" not in titles
     assert "Kept inside" in titles
+
+
+def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
+    """A .txt title "SCO <Digital> Forum opens" lost its word: anything shaped like a
+    tag was taken out of titles and summaries. Only HTML's own tags are; the rest is
+    prose, escaped in every feed."""
+    from lxml import etree
+
+    (site.sources / "d.txt").write_text(
+        "SCO <Digital> Forum opens <b>today</b>\n\n"
+        "On 9 March 2021, the <Digital> Forum opened <script>alert(1)</script> in Beijing.\n",
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected
+    (e,) = [e for e in published_rows.latest(site.store().db) if "Forum" in e.title]
+    assert e.title == "SCO <Digital> Forum opens today"
+    assert e.summary == "On 9 March 2021, the <Digital> Forum opened alert(1) in Beijing."
+    atom = etree.parse(str(site.feeds / "atom.xml"))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert "SCO <Digital> Forum opens today" in atom.xpath("//a:entry/a:title/text()", namespaces=ns)
+    assert b"&lt;Digital&gt;" in (site.feeds / "atom.xml").read_bytes()

@@ -100,15 +100,33 @@ def xml_safe(text: str, plain: bool | None = None) -> str:
 _XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
 
 
-_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")
+# the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
+# still honour): a title or summary that renders as HTML somewhere must hold none of
+# them; anything else between angle brackets is prose ("SCO <Digital> Forum") and stays
+_HTML_NAMES = (
+    "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound "
+    "big blink blockquote body br button canvas caption center cite code col colgroup data "
+    "datalist dd del details dfn dialog dir div dl dt em embed fieldset figcaption figure "
+    "font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe "
+    "image img input ins isindex kbd keygen label legend li link listing main map mark "
+    "marquee math menu menuitem meta meter multicol nav nextid nobr noembed noframes "
+    "noscript object ol optgroup option output p param picture plaintext portal pre "
+    "progress q rb rp rt rtc ruby s samp script search section select slot small source "
+    "spacer span strike strong style sub summary sup svg table tbody td template textarea "
+    "tfoot th thead time title tr track tt u ul var video wbr xmp"
+).split()
+_TAG = re.compile(
+    r"<(?:[!?][^<>]*|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>])[^<>]*)>", re.IGNORECASE
+)
 _ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 def plain(s: str) -> str:
     """Text for a plain-text field (title, summary, paragraphs): character references
-    resolved, then anything still shaped like a tag (``<script ...>``) or an entity
+    resolved, then any HTML tag (``<script ...>``, ``</b>``, a comment) or entity
     reference (an unexpanded ``&xxe;`` from a hostile page) left out, white space
-    collapsed. A lone ``<`` or ``&`` in prose stays."""
+    collapsed. A lone ``<`` or ``&`` in prose stays, and so does a word in angle
+    brackets that is no HTML element's name (``<Digital>``)."""
     if "<" not in s and "&" not in s:
         return s
     s = html.unescape(s)
