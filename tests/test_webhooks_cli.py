@@ -55,6 +55,46 @@ def test_deliver_list_and_redeliver(site, receivers):
     assert "give exactly one of" in run(site, "redeliver", rc=2)
 
 
+def test_redeliver_never_sends_what_the_entry_no_longer_says(site, receivers):
+    """A release published by mistake failed to reach the endpoint, then was withdrawn
+    (its withdrawal delivered): `redeliver --failed` sent the withdrawn text after the
+    withdrawal, under a webhook-id the receiver never took. Such a delivery, or one of
+    an older revision, is not sent again, by --failed or by its id: each says why, and
+    the rest go."""
+    r = receivers([500, 500, 200, 200, 200])
+    site.write_config(webhook_toml("hub", r.url, retry_schedule=[0]))
+    (site.sources / "m.txt").write_text(
+        "SCO statement published by mistake\n\nOn 3 June 2024, a draft went out.\n", "utf-8"
+    )
+    run(site, "build")
+    assert "failed=2" in run(site, "deliver")  # the seed's and m.txt's
+    db = site.store().db
+    failed = dict(db.execute("SELECT entry_id, id FROM deliveries WHERE status = 'failed'"))
+    (mistake,) = [row[0] for row in db.execute("SELECT id FROM entries WHERE title LIKE '%mistake'")]
+    (seed,) = set(failed) - {mistake}
+    run(site, "withdraw", mistake, "--reason", "published by mistake")
+    assert "delivered=1" in run(site, "deliver")  # the withdrawal goes
+    out = run(site, "redeliver", "--failed")
+    assert "queued 1 deliveries again" in out  # the seed's
+    assert (
+        f"scofeed: delivery {failed[mistake]} (release.published, revision 1, to hub) "
+        "is not sent again: its entry is withdrawn now"
+    ) in out
+    assert "delivered=1" in run(site, "deliver")
+    got = r.wait_for(4)
+    sent = [(json.loads(g.body)["type"], json.loads(g.body)["data"]["id"]) for g in got[2:]]
+    assert sent == [("release.withdrawn", mistake), ("release.published", seed)]
+    out = run(site, "redeliver", str(failed[mistake]), rc=1)
+    assert "is not sent again: its entry is withdrawn now" in out
+    # an older revision: the seed edited (revision 2 delivered), its revision 1 again
+    seed_file = next(site.sources.glob("000_*.txt"))
+    seed_file.write_text(seed_file.read_text("utf-8") + "\nA line added.\n", "utf-8")
+    run(site, "--set", "limits.settle=0", "build")
+    assert "delivered=1" in run(site, "deliver")
+    out = run(site, "redeliver", str(failed[seed]), rc=1)
+    assert "is not sent again: its entry is at revision 2 now" in out
+
+
 def test_two_pings_in_one_second_have_two_webhook_ids(site, receivers, monkeypatch):
     """A receiver de-duplicates on webhook-id: a second ``webhook test`` in the same
     second (the first found the receiver broken) must not look like a repeat."""

@@ -211,10 +211,12 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
     if args.delivery_id is not None:
         with store.transaction() as db:  # a prune cannot come between refill and requeue
             d = rows.get(db, args.delivery_id)
-            why = None
+            why = outdated = None
             if d is not None and not d.body:  # dropped after limits.delivered_days
                 why = outbox.refill(cfg, db, d, now.timestamp())
-            n = rows.requeue(db, [d.id], now.timestamp()) if d and why is None else 0
+            elif d is not None:
+                outdated = outbox.stale(db, d)
+            n = rows.requeue(db, [d.id], now.timestamp()) if d and not (why or outdated) else 0
         if d is None:  # as `show` of an unknown id: exit 1, not a usage error
             print(f"scofeed: no delivery with id {args.delivery_id}", file=sys.stderr)
             return 1
@@ -225,15 +227,29 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+        if outdated is not None:
+            print(_not_again(d, outdated), file=sys.stderr)
+            return 1
         names = [d.endpoint]
     else:
-        ids = rows.failed_ids(store.db, args.endpoint)
-        names = sorted({d.endpoint for i in ids if (d := rows.get(store.db, i)) is not None})
         with store.transaction() as db:
-            n = rows.requeue(db, ids, now.timestamp())
+            failed = [d for i in rows.failed_ids(db, args.endpoint) if (d := rows.get(db, i))]
+            outdated_by = {d.id: why for d in failed if (why := outbox.stale(db, d))}
+            n = rows.requeue(db, [d.id for d in failed if d.id not in outdated_by], now.timestamp())
+        for d in failed:
+            if d.id in outdated_by:
+                print(_not_again(d, outdated_by[d.id]), file=sys.stderr)
+        names = sorted({d.endpoint for d in failed if d.id not in outdated_by})
     print(f"queued {n} deliveries again (same webhook-id); `scofeed deliver` sends them")
     _warn_disabled(store, names)
     return 0
+
+
+def _not_again(d: rows.Delivery, why: str) -> str:
+    return (
+        f"scofeed: delivery {d.id} ({d.event}, revision {d.revision}, to {d.endpoint}) "
+        f"is not sent again: {why}"
+    )
 
 
 def _warn_disabled(store: Store, names: list[str]) -> None:

@@ -138,13 +138,27 @@ def refill(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, at: float) -> 
         return f"its endpoint {d.endpoint} is no longer in the config"
     if d.event in RETRACTIONS:
         return f"a {d.event} event is not made again"
+    why = stale(db, d)
+    if why is not None:
+        return why
+    entry = entry_rows.get(db, d.entry_id)
+    rows.set_body(db, d.id, payload.build(hook.format, d.event, entry, cfg, at))
+    return None
+
+
+def stale(db: sqlite3.Connection, d: rows.Delivery) -> str | None:
+    """Why sending a delivery again now (``scofeed redeliver``) would tell its endpoint
+    what its entry no longer says, or None: the text of a release withdrawn since, or
+    of an older revision than the entry's; a withdrawal of an entry restored since; a
+    restore of one withdrawn again."""
     try:
         entry = entry_rows.get(db, d.entry_id)
     except UnknownEntry:
         return "its entry is no longer in the store"
+    if d.event == "release.withdrawn":
+        return None if entry.withdrawal is not None else "its entry was restored since"
     if entry.withdrawal is not None:
-        return "its entry is withdrawn"
+        return "its entry is withdrawn now"
     if entry.revision != d.revision:
         return f"its entry is at revision {entry.revision} now"
-    rows.set_body(db, d.id, payload.build(hook.format, d.event, entry, cfg, at))
     return None
