@@ -110,7 +110,10 @@ def rewind(db: sqlite3.Connection, version: int) -> None:
     first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
     21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up, 23
     entry_origins.name_kind and name_of, 24 feed_files.empty_since, 25 files_left, 26
-    files_rejected, 27 deliveries_to_prune and ap_deliveries_delivered."""
+    files_rejected, 27 deliveries_to_prune and ap_deliveries_delivered, 28
+    webhook_endpoints.hold_until."""
+    if version < 28:
+        db.execute("ALTER TABLE webhook_endpoints DROP COLUMN hold_until")
     if version < 27:
         db.execute("DROP INDEX deliveries_to_prune")
         db.execute("DROP INDEX ap_deliveries_delivered")

@@ -624,6 +624,26 @@ def test_an_exhausted_rate_limit_bucket_holds_the_next_request_until_it_resets(s
     assert len(r.wait_for(3)) == 3
 
 
+def test_an_empty_bucket_holds_a_delivery_queued_after_the_request_that_emptied_it(
+    site, receivers
+):
+    """The hold was put on the endpoint's next pending delivery only: when the request
+    that emptied the bucket was the only one queued, the next release's delivery went
+    straight into the empty bucket (a certain 429). The endpoint keeps the hold, and a
+    delivery queued or queued again meanwhile waits for the reset."""
+    bucket = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0"}
+    r = receivers([(204, {**bucket, "X-RateLimit-Reset-After": "2.5"}, b""), 204, 204])
+    cfg, store = setup(site, webhook_toml("chat", r.url, format="discord"))
+    assert run(cfg, store).delivered == 1  # the seed's, emptying the bucket
+    _two_more_releases(site, cfg, store)  # queued after it, nothing pending then
+    waiting = [d for d in rows.listing(store.db) if d.status == "pending"]
+    assert len(waiting) == 2
+    assert [d.next_attempt for d in waiting] == pytest.approx([t(2.5).timestamp()] * 2, abs=0.01)
+    assert run(cfg, store, 2).attempted == 0
+    assert run(cfg, store, 3).delivered == 2
+    assert len(r.wait_for(3)) == 3
+
+
 @pytest.mark.parametrize("fmt", ["slack", "standard"])
 def test_a_2xx_whose_body_is_cut_is_delivered_not_posted_again(site, receivers, fmt):
     # the status line is the receiver's answer (Standard Webhooks: a 2xx is success):

@@ -152,7 +152,7 @@ def enqueue(
     """Queue one delivery; False when this (entry revision, endpoint, event) already is."""
     cur = db.execute(
         "INSERT INTO deliveries (webhook_id, endpoint, entry_id, revision, event, body, created, "
-        "status, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
+        f"status, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', {_NOT_HELD}) "
         "ON CONFLICT (webhook_id) DO NOTHING",
         (
             webhook_id(endpoint, entry_id, revision, event, nonce),
@@ -163,6 +163,7 @@ def enqueue(
             body,
             now,
             now + first_delay,
+            endpoint,
         ),
     )
     return cur.rowcount > 0
@@ -185,12 +186,23 @@ def head(db: sqlite3.Connection, endpoint: str) -> Delivery | None:
 
 def hold(db: sqlite3.Connection, endpoint: str, until: float) -> None:
     """The endpoint's next delivery waits until ``until`` at least (its rate-limit
-    bucket is empty); its attempts and schedule are untouched."""
+    bucket is empty); its attempts and schedule are untouched. Kept on the endpoint
+    too: a delivery queued (or queued again) before then waits as well."""
+    db.execute(
+        "UPDATE webhook_endpoints SET hold_until = MAX(COALESCE(hold_until, 0), ?) "
+        "WHERE name = ?",
+        (until, endpoint),
+    )
     db.execute(
         "UPDATE deliveries SET next_attempt = ? WHERE id = (SELECT id FROM deliveries "
         "WHERE endpoint = ? AND status = 'pending' ORDER BY id LIMIT 1) AND next_attempt < ?",
         (until, endpoint, until),
     )
+
+
+# the first attempt of a delivery to an endpoint (``?`` its name) due at ``?`` at the
+# earliest: not before the endpoint's rate-limit bucket resets (``hold``)
+_NOT_HELD = "MAX(?, COALESCE((SELECT hold_until FROM webhook_endpoints WHERE name = ?), 0))"
 
 
 def get(db: sqlite3.Connection, delivery_id: int) -> Delivery | None:
@@ -269,7 +281,9 @@ def requeue(db: sqlite3.Connection, ids: list[int], now: float) -> int:
     n = 0
     for i in ids:
         cur = db.execute(
-            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = ?, "
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt = MAX(?, "
+            "COALESCE((SELECT hold_until FROM webhook_endpoints h "
+            "WHERE h.name = deliveries.endpoint), 0)), "
             "settled_at = NULL WHERE id = ? AND length(body) > 0",
             (now, i),
         )

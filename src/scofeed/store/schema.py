@@ -593,6 +593,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ap_deliveries_delivered ON ap_deliveries (status, settled_at)
         WHERE status = 'delivered';
     """,
+    # 28: an endpoint's empty rate-limit bucket (its answer's X-RateLimit-Remaining: 0):
+    # held on the endpoint, so a delivery queued after the one that emptied it waits too
+    """
+    ALTER TABLE webhook_endpoints ADD COLUMN hold_until REAL;
+    """,
 ]
 
 
