@@ -439,3 +439,23 @@ def test_every_file_is_written_once_and_reported_in_plan_order(big):
         p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
     }
     assert report.written[:2] == ["atom.xml", "rss.xml"]  # the main set's first
+
+
+def test_a_tag_slug_keeps_the_marks_of_its_letters(site):
+    """Devanagari's vowel signs (and Arabic's short vowels) are marks, not letters:
+    "हिन्दी" was slugged "ह-न-द", and words differing only in them shared one tag feed.
+    Its feed is under its whole word."""
+    assert tag_slug("हिन्दी") == "हिन्दी" and tag_slug("हिंदी") == "हिंदी"
+    assert tag_slug("हिन्दी") != tag_slug("हन्द")
+    assert tag_slug("مُحَمَّد") == "مُحَمَّد"
+    assert tag_slug("Energy & Transport / 2025") == "energy-transport-2025"
+    (site.sources / "hi.md").write_text(
+        "---\ntitle: SCO film week\ndate: 2024-05-02\ntags: [हिन्दी]\n---\n\nFilms were shown.\n",
+        encoding="utf-8",
+    )
+    site.write_config()
+    cfg = site.config("feeds.metadata_tags=true")
+    report = run_build(cfg, site.store(), datetime(2026, 11, 27, tzinfo=UTC))
+    assert not report.rejected
+    atom = feedparser.parse((site.feeds / "tags" / "हिन्दी" / "atom.xml").read_bytes())
+    assert [e.title for e in atom.entries] == ["SCO film week"]

@@ -110,7 +110,27 @@ def language_tags(v: tuple[str, ...]) -> str | None:
 
 
 def tag_slug(tag: str) -> str:
-    """A tag's path segment: lower case, letters and digits of any script, runs of
-    anything else made one '-' (so never '.', '/' or '..'); '' when nothing is left."""
+    """A tag's path segment: lower case, letters and digits of any script with the marks
+    that go with them (the vowel signs of Devanagari, Arabic's short vowels: without
+    them "हिन्दी" was "ह-न-द", and other words the same slug), runs of anything else
+    made one '-' (so never '.', '/' or '..'); '' when nothing is left."""
     text = unicodedata.normalize("NFKC", tag).casefold()
-    return "-".join(re.findall(r"[^\W_]+", text))[:64].strip("-")
+    words = re.findall(r"[^\W_]+", text)
+    if not text.isascii() and any(unicodedata.category(c)[0] == "M" for c in text):
+        words = _words_with_marks(text)
+    return "-".join(words)[:64].strip("-")
+
+
+def _words_with_marks(text: str) -> list[str]:
+    """The runs of letters and digits in ``text``, each with the marks that follow its
+    characters (a mark with nothing before it to go with is a separator)."""
+    words: list[str] = []
+    run = ""
+    for c in text:
+        kind = unicodedata.category(c)[0]
+        if kind in "LN" or (kind == "M" and run):
+            run += c
+        elif run:
+            words.append(run)
+            run = ""
+    return [*words, run] if run else words
