@@ -107,6 +107,9 @@ def test_follow_accept_create_update_with_bovine(
     (item,) = page["orderedItems"]
     assert item["type"] == "Create" and item["object"]["type"] == "Note"
     assert item["object"]["attributedTo"] == actor_id
+    # past the last page ("last" names it): none, not an empty page pointing back
+    status, _, _ = remote.call(remote.get_json(outbox["last"].replace("page=1", "page=2")))
+    assert status == 404
 
     # a browser at the actor's URL gets the index page
     html = "text/html,application/xhtml+xml"

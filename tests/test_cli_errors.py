@@ -74,6 +74,9 @@ def test_a_negative_limit_is_refused(site):
         assert proc.stdout == ""
     proc = scofeed(site, "list", "--withdrawn", "--limit", "0")
     assert (proc.returncode, proc.stdout) == (0, "")
+    for command in (["webhook", "deliveries"], ["ap", "deliveries"]):  # none asked: not "none"
+        proc = scofeed(site, *command, "--limit", "0")
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), command
     proc = scofeed(site, "list", "--withdrawn", "--limit", "1")
     assert proc.stdout.startswith(entry_id + "\t")
 

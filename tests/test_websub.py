@@ -213,6 +213,10 @@ def test_lease_is_capped_at_the_maximum(hub_site, sub):
     s = sub()
     subscribe(cfg, store, h, clock, s.url, lease_seconds=10**9)
     assert s.verifications[0]["hub.lease_seconds"] == str(cfg.websub.lease_max)
+    # a number too long to be a lease is one still: held at the most, not refused
+    body = form(mode="subscribe", topic=cfg.feed_url("atom"), callback=s.url,
+                lease_seconds="9" * 23)  # fmt: skip
+    assert receive(cfg, store, body, hub.FORM_TYPE, 0.0).lease_seconds == cfg.websub.lease_max
 
 
 def test_unsubscribe_is_verified_before_removal(hub_site, sub):
@@ -358,6 +362,9 @@ def test_callbacks_on_private_addresses_are_refused_after_dns_too(site, sub):
           "secret": "é" * 100}, 400, "shorter than 200 bytes"),
         ({"mode": "subscribe", "callback": "http://example.org/",
           "lease_seconds": "-5"}, 400, "lease_seconds"),
+        # sent as ".../bad%25zzpath%25": another URL than the one given
+        ({"mode": "subscribe", "callback": "http://example.org/bad%zzpath%"}, 400,
+         "'%' not followed by two hex digits"),
     ],
 )  # fmt: skip
 def test_bad_requests_are_refused_with_a_reason(site, fields, status, reason):

@@ -162,6 +162,8 @@ class Routes:
         if not page_arg.isdigit() or not 1 <= int(page_arg) <= MAX_PAGE:
             return _text(400, "page must be a number from 1")
         page = int(page_arg)
+        if page > max(1, -(-total // size)):  # past the last page ("last" names it)
+            return _text(404, "no such page")
         entries = rows.entry_page(self.store.db, size, (page - 1) * size)
         return _json(documents.outbox_page(self.cfg, page, entries, total, size))
 

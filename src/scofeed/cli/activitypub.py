@@ -63,7 +63,8 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     status = "failed" if args.failed else "pending" if args.pending else None
     items = rows.listing(store.db, status, args.limit)
     if not items:
-        print("no deliveries", file=sys.stderr)
+        if args.limit:  # --limit 0 asked for none: there may be some
+            print("no deliveries", file=sys.stderr)
         return 0
     out = [["ID", "KIND", "INBOX", "STATUS", "ATTEMPTS", "NEXT", "LAST"]]
     for d in items:

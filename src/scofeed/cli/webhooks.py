@@ -181,7 +181,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
             status = a.status if a.status is not None else "-"
             note = f" {a.error}" if a.error else ""
             print(f"    #{a.number} {when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
-    if not items:
+    if not items and args.limit:  # --limit 0 asked for none: there may be some
         print("no deliveries", file=sys.stderr)
     return 0
 

@@ -85,9 +85,14 @@ def lease(cfg: Config, asked: str | None) -> int:
     ws = cfg.websub
     if asked is None or asked == "":
         return ws.lease_seconds
-    if not asked.isascii() or not asked.isdigit() or len(asked) > 12:
+    if not asked.isascii() or not asked.isdigit():
         raise HubRequestError("hub.lease_seconds must be a whole number of seconds\n")
+    if len(asked) > 12:  # more than 30,000 years: held at the most, never converted
+        return ws.lease_max
     return max(ws.lease_min, min(int(asked), ws.lease_max))
+
+
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def callback_host(url: str, allow_private: bool) -> str:
@@ -108,6 +113,8 @@ def callback_host(url: str, allow_private: bool) -> str:
         raise HubRequestError("hub.callback must not have a fragment\n")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise HubRequestError("hub.callback must not contain spaces or control characters\n")
+    if _BAD_PERCENT.search(url):  # sent as "%25zz": another URL than the one given
+        raise HubRequestError("hub.callback has a '%' not followed by two hex digits\n")
     if port == 0:
         raise HubRequestError("hub.callback has no usable port\n")
     host = parts.hostname.lower()

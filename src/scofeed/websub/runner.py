@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from scofeed.config import Config
@@ -219,6 +219,8 @@ class Hub:
             decision = policy.decide(
                 d.attempts + 1, sent.result, now, cfg.websub.retry_schedule, self.rng
             )
+            if decision.outcome == policy.GONE:  # the subscriber's word: not an endpoint's
+                decision = replace(decision, reason="HTTP 410 Gone: the subscription is ended")
             error = None if decision.outcome == policy.DELIVERED else decision.reason
             with self._writes, store.transaction() as db:
                 rows.settle(db, d, now, sent.result.status, error, decision.next_attempt)
