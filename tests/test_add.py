@@ -286,6 +286,15 @@ def test_cli_add_from_a_url_keeps_the_url_and_date(site, httpserver):
     assert "already known as " + added.split()[1] in err
     _, err = run(site, "add", httpserver.url_for("/missing.html"), rc=1)
     assert "missing.html" in err and "404" in err and "Traceback" not in err
+    # text in the charset its Content-Type names (not UTF-8): read in it
+    text = "Заявление ШОС\n\n3 июня 2020 года ШОС приветствовала делегацию.\n"
+    httpserver.expect_request("/r.txt").respond_with_data(
+        text.encode("windows-1251"), content_type="text/plain; charset=windows-1251"
+    )
+    out, _ = run(site, "add", httpserver.url_for("/r.txt"))
+    assert out.startswith("added tag:")
+    added = json.loads(Path(out.splitlines()[1].removeprefix("file ")).read_text("utf-8"))
+    assert added["title"] == "Заявление ШОС"
     # a type it does not take: the message names every type it does
     httpserver.expect_request("/r.pdf").respond_with_data(b"%PDF", content_type="application/pdf")
     _, err = run(site, "add", httpserver.url_for("/r.pdf"), rc=1)

@@ -211,6 +211,28 @@ def test_a_saved_page_is_dated_by_its_date_element(site, lang, stamp, lead):
     assert "14" not in entry.content_html.replace("2024", "")
 
 
+@pytest.mark.parametrize("meta", ['<meta charset="windows-1251">',
+    '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'])  # fmt: skip
+def test_a_saved_page_in_the_charset_its_meta_names_is_read_in_it(site, meta):
+    """A page saved from the SCO's Russian site in windows-1251, saying so in its <meta>,
+    was refused as "not UTF-8", though the same bytes polled were read: the docs say a
+    saved page is read the way a polled one is. Bytes that name no charset and are not
+    UTF-8 are still refused with that reason."""
+    page = (
+        f'<html lang="ru"><head>{meta}<title>ШОС</title></head><body>'
+        '<div class="news-detail"><h1>Генеральный секретарь ШОС принял студентов</h1>'
+        "<p>14 марта 2024 года Генеральный секретарь принял студентов.</p></div></body></html>"
+    )
+    (site.sources / "saved.html").write_bytes(page.encode("windows-1251"))
+    (site.sources / "bare.html").write_bytes(page.replace(meta, "").encode("windows-1251"))
+    report = build_feeds(site.config(), store := site.store(), NOW)
+    assert [(r.origin, r.reason.split(" (")[0]) for r in report.rejected] == [
+        ("bare.html", "not UTF-8")
+    ]
+    [entry] = [e for e in published_rows.latest(store.db) if e.origin == "saved.html"]
+    assert entry.title == "Генеральный секретарь ШОС принял студентов"
+
+
 @pytest.mark.parametrize("preset", ["sco", None])
 def test_a_time_inside_a_paragraph_stays_in_its_sentence(preset):
     """A <time> in running text ("will open on <time>4 July</time>") is part of the

@@ -13,6 +13,7 @@ pay for them on every ``scofeed build`` (issue #9, start-up).
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -48,8 +49,14 @@ def reader(suffix: str) -> Reader | None:
     return found
 
 
-def decode(origin: str, data: bytes, max_bytes: int) -> str:
-    """Bytes of a release as text, or RejectedInput saying why not."""
+# a saved page's own word on its charset, read as a polled page's is (``htmlpage``)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.IGNORECASE)
+
+
+def decode(origin: str, data: bytes, max_bytes: int, page: bool = False) -> str:
+    """Bytes of a release as text, or RejectedInput saying why not. UTF-8, but for a
+    saved page (``page``) whose bytes are not and whose ``<meta>`` names the charset
+    they are in (a page of the SCO's Russian site in windows-1251)."""
     if len(data) > max_bytes:  # read up to max_bytes + 1 (add, stdin): not its size
         raise RejectedInput(origin, f"too large (over {max_bytes} bytes, limit {max_bytes})")
     if not data or data.isspace():  # as ``not data.strip()``, without copying the bytes
@@ -64,6 +71,12 @@ def decode(origin: str, data: bytes, max_bytes: int) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        said = _META_CHARSET.search(data[:4096]) if page else None
+        if said is not None:
+            try:
+                return data.decode(said.group(1).decode("ascii"))
+            except (LookupError, UnicodeDecodeError):
+                pass  # a charset Python does not know, or not the one the bytes are in
         raise RejectedInput(
             origin, f"not UTF-8 (invalid byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None
@@ -75,4 +88,5 @@ def read(
     read_one = reader(suffix)
     if read_one is None:
         raise RejectedInput(origin, f"unknown file type {suffix or '(none)'!r}")
-    return read_one(origin, decode(origin, data, max_bytes), context)
+    page = suffix.lower() in (".html", ".htm")
+    return read_one(origin, decode(origin, data, max_bytes, page), context)

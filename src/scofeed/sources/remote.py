@@ -182,6 +182,14 @@ def fetch_release(
     return resp.body, suffix, releases
 
 
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def read_added(
     cfg: Config, url: str, resp: Response, now: datetime, fmt: str | None = None
 ) -> tuple[str, list[Release]]:
@@ -197,6 +205,12 @@ def read_added(
             url, htmlpage.read_page(url, text, url=resp.url, selectors=preset, context=now)
         )
     else:
-        releases = sources.read(url, suffix, resp.body, now, cfg.limits.max_file_bytes)
+        body = resp.body
+        if resp.charset and not _utf8(body):  # text/plain; charset=windows-1251, say
+            try:
+                body = body.decode(resp.charset).encode("utf-8")
+            except (LookupError, UnicodeDecodeError):
+                pass  # refused below as not UTF-8, as a file would be
+        releases = sources.read(url, suffix, body, now, cfg.limits.max_file_bytes)
         releases = [r if r.url else replace(r, url=resp.url) for r in releases]
     return suffix, releases
