@@ -431,6 +431,28 @@ def test_a_new_file_at_the_name_a_renamed_file_left_is_a_new_release(site):
     assert {e.id for e in entries if "India" in e.title} == {made.id}
 
 
+def test_a_list_file_renamed_with_an_item_corrected_is_an_edit_of_that_item(site):
+    """A JSON list renamed (list.json to list2.json) with one item's text corrected on the
+    way: the unchanged item matched its entry, the corrected one was published again.
+    Its list gone, an item with the same title or first paragraph on the same day is
+    that item, as a renamed file is."""
+    items = [
+        {"title": "SCO youth council meets", "date": "2022-05-05", "text": "The youth council met."},
+        {"title": "SCO forum opens in Tashkent", "date": "2022-05-01", "text": "The forum opened."},
+    ]
+    (site.sources / "list.json").write_text(json.dumps(items), encoding="utf-8")
+    _, entries = build(site)
+    made = {e.title: e.id for e in entries}
+    items[0]["text"] = "The youth council met in Tashkent."
+    (site.sources / "list2.json").write_text(json.dumps(items), encoding="utf-8")
+    (site.sources / "list.json").unlink()
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.duplicates) == (0, 1, 0)
+    assert {e.title: e.id for e in entries} == made
+    [council] = [e for e in entries if e.title == "SCO youth council meets"]
+    assert council.revision == 2 and "Tashkent" in council.summary
+
+
 def test_a_release_with_an_id_of_its_own_is_never_taken_for_a_renamed_file(site):
     """A new release that states its own id is that release, whatever file left: the
     same title and day no longer made it a correction of a deleted file's entry."""

@@ -314,8 +314,8 @@ class Renames:
 
     def take(self, db: sqlite3.Connection, release: Release, entry: Entry) -> Match | None:
         """The entry of a file that left, that this release is (None: none)."""
-        if release.key is not None or release.url is not None or "#" in release.origin:
-            return None  # named by its own id or URL; a list's items: continue_renamed
+        if release.key is not None or release.url is not None:
+            return None  # named by its own id or URL
         if release.origin in self.settled:
             return None
         if self.left is None:

@@ -268,8 +268,9 @@ def near(db: sqlite3.Connection, day: str) -> list[Near]:
 def left_files(db: sqlite3.Connection, gone: Sequence[str]) -> list[Near]:
     """Entries whose own input is a file that has left sources/: one listed in
     ``files_left`` (``files.forget``; a name back in sources/ may be there too: the
-    caller checks), or one of ``gone`` (this scan's, not forgotten yet). Items of a list
-    file (``FILE#NAME``) are left out."""
+    caller checks), or one of ``gone`` (this scan's, not forgotten yet), or an item
+    (``FILE#NAME``) of a list file of ``gone`` (a list renamed in this scan; the items
+    of lists that left before are not looked for)."""
     inputs = f"{_NEAR}JOIN entry_origins o ON e.id = o.entry_id AND e.origin = o.origin"
     order = "AND instr(o.origin, '#') = 0 ORDER BY e.first_seen"
     rows = db.execute(f"{inputs} WHERE o.origin IN (SELECT path FROM files_left) {order}")
@@ -278,6 +279,12 @@ def left_files(db: sqlite3.Connection, gone: Sequence[str]) -> list[Near]:
         chunk = [as_db(g) for g in gone[start : start + 500]]
         marks = ", ".join("?" * len(chunk))
         found += db.execute(f"{inputs} WHERE o.origin IN ({marks}) {order}", chunk)
+    for g in gone:
+        if g.endswith(".json") and isinstance(as_db(g), str):  # "#" < "$": its items
+            found += db.execute(
+                f"{inputs} WHERE o.origin > ? AND o.origin < ? ORDER BY e.first_seen",
+                (g + "#", g + "$"),
+            )
     return list({r[0]: Near(*r) for r in found}.values())  # each entry once
 
 
