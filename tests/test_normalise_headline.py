@@ -18,7 +18,13 @@ from scofeed.normalise import (
     script_of,
     split_release,
 )
-from scofeed.normalise.headline import _CHROME_WORDS, _CRUMB_ASCII, _CRUMB_GLYPH, _is_chrome
+from scofeed.normalise.headline import (
+    _CHROME_WORDS,
+    _CRUMB_ASCII,
+    _CRUMB_GLYPH,
+    _is_chrome,
+    _is_dateline,
+)
 from tests.normalise_cases import NOW, SETTINGS, entry, local
 
 
@@ -98,6 +104,8 @@ def _is_chrome_slow(line: str, dominant: str | None) -> bool:
     text = collapse(line)
     if is_date_line(text) or compare_key(text) in _CHROME_WORDS:
         return True
+    if _is_dateline(text, find_dates(text, LINE_CONTEXT)):
+        return True
     if len(text) <= 120:
         for pattern, least in ((_CRUMB_GLYPH, 2), (_CRUMB_ASCII, 3)):
             parts = [p for p in pattern.split(text) if p.strip()]
@@ -123,3 +131,29 @@ def test_chrome_quick_checks_agree_with_the_slow_form(line, dominant):
     text = collapse(line)
     hits = find_dates(text, LINE_CONTEXT)
     assert _is_chrome(text, dominant, hits) == _is_chrome_slow(line, dominant)
+
+
+@pytest.mark.parametrize(
+    ("dateline", "day"),
+    [
+        ("Beijing, 12 March 2025", "2025-03-12"),
+        ("12 March 2025, Beijing", "2025-03-12"),
+        ("New Delhi – 12 March 2025", "2025-03-12"),
+        ("Пекин, 12 марта 2025 г.", "2025-03-12"),
+        ("北京，2025年3月12日", "2025-03-12"),
+    ],
+)
+def test_a_dateline_before_the_headline_is_not_the_title(dateline, day):
+    """A place and a date on the first line, then the headline: the dateline was the
+    title and the headline was taken for the first paragraph. It is furniture, and
+    its date dates the release; "SCO Day, 15 June 2025" stays a headline."""
+    headline = "SCO Secretary-General meets the Ambassador of India"
+    text = f"{dateline}\n\n{headline}\n\nThe Secretary-General met the Ambassador.\n"
+    e = normalise(Release(origin="d.txt", text=text), SETTINGS, NOW)
+    assert e.title == headline
+    assert e.summary == "The Secretary-General met the Ambassador."
+    assert local(e)[:10] == day
+    titled = "SCO Day, 15 June 2025\n\nThe member states marked SCO Day in Beijing.\n"
+    assert normalise(Release(origin="t.txt", text=titled), SETTINGS, NOW).title == (
+        "SCO Day, 15 June 2025"
+    )

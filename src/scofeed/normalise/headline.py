@@ -58,10 +58,12 @@ _ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col"
 
 
 def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
-    """Page furniture before the headline: a date, a breadcrumb, a section name.
-    ``text``: the line collapsed; ``hits``: its dates, ``find_dates(text, LINE_CONTEXT)``
-    (the headline's other tests share them)."""
+    """Page furniture before the headline: a date, a dateline, a breadcrumb, a section
+    name. ``text``: the line collapsed; ``hits``: its dates, ``find_dates(text,
+    LINE_CONTEXT)`` (the headline's other tests share them)."""
     if is_date_line(text, hits) or compare_key(text) in _CHROME_WORDS:
+        return True
+    if _is_dateline(text, hits):
         return True
     if len(text) <= 120:
         for pattern, least, marks in _CRUMBS:
@@ -71,6 +73,30 @@ def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
             if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
                 return True
     return len(text) < 120 and foreign(text, dominant)
+
+
+_DATELINE_GLUE = re.compile(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$")
+_ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
+
+
+def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
+    """A dateline: a place and a date and nothing else ("Beijing, 12 March 2025",
+    "12 March 2025, Beijing", "Пекин, 12 марта 2025 г.", "北京，2025年3月12日"). The
+    place is a word or two, not an organisation's name ("SCO Day, 15 June 2025" is a
+    headline)."""
+    if len(hits) != 1 or len(text) > 60 or (text.endswith((".", "。")) and text[-2:] != "г."):
+        return False  # a sentence, not a dateline (but "12 марта 2025 г.")
+    hit = hits[0]
+    if hit.position != 0 and hit.position + len(hit.text) < len(text.rstrip(" .г")):
+        return False  # the date at neither end
+    place = _DATELINE_GLUE.sub("", text[: hit.position] + " " + text[hit.position + len(hit.text) :])
+    place = re.sub(r"(?:^|\s)(?:г\.?|года)(?=\s|$)", " ", place).strip()
+    if not place or _ACRONYM.search(place) or re.search(r"\d|上合|上海合作", place):
+        return False
+    if script_of(place) == "cjk":
+        return len(place) <= 4
+    words = place.split()
+    return len(words) <= 2 and all(w[:1].isupper() for w in words)
 
 
 def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None:
