@@ -157,3 +157,21 @@ def test_a_dateline_before_the_headline_is_not_the_title(dateline, day):
     assert normalise(Release(origin="t.txt", text=titled), SETTINGS, NOW).title == (
         "SCO Day, 15 June 2025"
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "title"),
+    [
+        ("8 июня 2020 года Генеральный секретарь ШОС принял посла Индии в Пекине.",
+         "Генеральный секретарь ШОС принял посла Индии в Пекине"),
+        ("On 12 March 2025 SCO Secretary-General Zhang Ming met the Ambassador of India.",
+         "SCO Secretary-General Zhang Ming met the Ambassador of India"),
+        # no "On", no "года": the date is the sentence's subject, and stays
+        ("12 March 2025 marks the twentieth anniversary of the signing of the Charter.",
+         "12 March 2025 marks the twentieth anniversary of the signing of the Charter"),
+    ],
+)  # fmt: skip
+def test_a_stand_in_title_drops_a_leading_date_clause_without_its_comma(sentence, title):
+    """The leading date clause was dropped only when a comma followed it: the usual
+    Russian opening ("8 июня 2020 года Генеральный...") kept its date in the title."""
+    assert headline_from(sentence) == title

@@ -100,8 +100,9 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
 
 
 def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None:
-    """Where "On 3 June 2020," ends when a line opens with a date and a comma (``hits``:
-    ``find_dates(line, LINE_CONTEXT)`` when the caller has it)."""
+    """Where "On 3 June 2020," ends when a line opens with a date and a comma, or with
+    "On" and a date, or a date "года", before a capital (``hits``: ``find_dates(line,
+    LINE_CONTEXT)`` when the caller has it)."""
     lead = _DATE_LEAD.match(line)
     start = lead.end() if lead else 0
     if hits is None:
@@ -109,8 +110,13 @@ def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None
     found = hits[0] if hits else None
     if found is None or found.position != start:
         return None
-    after = re.match(r"\s*[,，、]\s*", line[start + len(found.text) :])
-    return start + len(found.text) + after.end() if after else None
+    end = start + len(found.text)
+    after = re.match(r"\s*[,，、]\s*", line[end:])
+    if after is None and (start or found.text.endswith(("года", "г."))):
+        # "On 12 March 2025 SCO...", "8 июня 2020 года Генеральный...": a date clause
+        # without its comma, said so by its "On" or "года", before a capital
+        after = re.match(r"\s+(?=[A-ZА-ЯЁ])", line[end:])
+    return end + after.end() if after else None
 
 
 def _looks_like_body(text: str, hits: list[FoundDate], next_line: str | None) -> bool:
