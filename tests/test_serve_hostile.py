@@ -102,6 +102,8 @@ def test_malformed_requests_get_400_and_a_closed_connection(server, request_byte
     got, closed = raw(server, request_bytes)
     assert got.startswith(b"HTTP/1.") and got.split(b" ", 2)[1] == b"400", got[:200]
     assert closed
+    # waitress's own error answer carries nosniff too, as every other answer does
+    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in got.split(b"\r\n\r\n", 1)[0] + b"\r\n"
 
 
 @pytest.mark.parametrize("piece", ["line", "byte"])

@@ -38,7 +38,7 @@ from waitress.adjustments import Adjustments
 from waitress.buffers import OverflowableBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
-from waitress.task import WSGITask
+from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import BadRequest
 
 from scofeed.errors import ServeError
@@ -230,9 +230,19 @@ class HeadCache:
 _HEADS = HeadCache()
 
 
+class NoSniffErrorTask(ErrorTask):  # type: ignore[misc]
+    """waitress's own answer to a request it refuses (400, 413, 431), with the
+    ``X-Content-Type-Options: nosniff`` every other answer carries."""
+
+    def execute(self) -> None:
+        self.response_headers.append(("X-Content-Type-Options", "nosniff"))
+        super().execute()
+
+
 class StrictChannel(HTTPChannel):  # type: ignore[misc]
     parser_class = StrictParser
     task_class = KeepAliveTask
+    error_task_class = NoSniffErrorTask
 
     def answer_ready(self, ready: Ready) -> bool:
         """Answer this channel's one waiting request from ``ready`` here, in the poll loop,
