@@ -180,8 +180,12 @@ def build(
             loading = stack.enter_context(store.bulk_load())
         # workers start (fork) before a transaction opens; results are stored as they come,
         # commit_every files a transaction
+        # new files first, then the files the index knows, each in walk order: a file
+        # renamed and a new release written under its old name, seen by one build, are
+        # then the entry's copy first, so that the new text does not overwrite it
+        # (``ingest._left_for_a_copy``), whichever name sorts first
         prepared = pool.prepare_all(
-            scan.changed,
+            sorted(scan.changed, key=lambda c: c.rel in index.stamps),
             settings,
             cfg.limits.max_file_bytes,
             now,

@@ -86,6 +86,33 @@ def _renamed_away(
     return live if in_sources(live) else None
 
 
+def _left_for_a_copy(
+    db: sqlite3.Connection,
+    origin: str,
+    entry: Entry,
+    match: Match,
+    in_sources: Callable[[str], bool] | None,
+) -> str | None:
+    """The file that holds the entry's text now, when the file ``origin``, its own
+    input, holds another release (neither its fingerprint nor, on its day, its title
+    or first paragraph) and another file of sources/ holds the entry's text as it
+    stands: a file renamed and a new release written under the old name, seen in
+    that order (the new file settling later). Else None: an edit of the entry."""
+    if (
+        match.by != "origin"
+        or in_sources is None
+        or "://" in origin
+        or "#" in origin
+        or entry.content_hash == match.content_hash
+    ):
+        return None
+    found = entry_rows.as_near(db, match.entry_id)
+    if found is None or found[1] == entry.fingerprint or corrected_of([found[0]], entry):
+        return None
+    copies = entry_rows.holders(db, match.entry_id, match.content_hash, origin)
+    return next((c for c in copies if "://" not in c and "#" not in c and in_sources(c)), None)
+
+
 class Tally(Protocol):
     new: int
     updated: int
@@ -129,11 +156,13 @@ def ingest_one(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
     )
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
+    if match is not None and taken is None:
+        taken = _left_for_a_copy(db, release.origin, entry, match, in_sources)
     if match is not None and taken is not None:
-        # the name a file of ours had before it was renamed, taken by another file while
-        # the renamed one is still there: that is not the renamed file's input (it would
-        # overwrite that release), it is matched as any other file is; the renamed
-        # entry's input goes by its new name (the old one is this file's from now on)
+        # the name a file of ours had before it was renamed, taken by another release
+        # while the renamed file is there (``taken``): that is not the renamed file's
+        # input (it would overwrite that release), it is matched as any other file is;
+        # the renamed entry's input goes by its new name (the old one is this file's)
         entry_rows.rename_origin(db, match.entry_id, release.origin, taken)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,

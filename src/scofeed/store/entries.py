@@ -254,6 +254,27 @@ class Near(NamedTuple):
 _NEAR = "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10) FROM entries e "
 
 
+def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, str] | None:
+    """The entry as a ``Near``, and its fingerprint (None: no such entry)."""
+    row = db.execute(
+        "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10), e.fingerprint "
+        "FROM entries e WHERE e.id = ?",
+        (entry_id,),
+    ).fetchone()
+    return None if row is None else (Near(*tuple(row)[:4]), row[4])
+
+
+def holders(db: sqlite3.Connection, entry_id: str, content_hash: str, but: str) -> list[str]:
+    """The other inputs of the entry (not ``but``, not a former name or an alias, not a
+    mirror) that last held ``content_hash``: copies of its text, in first-seen order."""
+    rows = db.execute(
+        "SELECT origin FROM entry_origins WHERE entry_id = ? AND content_hash = ? "
+        "AND origin != ? AND name_kind IS NULL AND mirror = 0 ORDER BY seen, origin",
+        (entry_id, content_hash, as_db(but)),
+    )
+    return [from_db(r[0]) for r in rows]
+
+
 def near(db: sqlite3.Connection, day: str) -> list[Near]:
     """Entries published on this ``day`` (YYYY-MM-DD, as stated): what a release whose
     title or first paragraph was corrected may be another version of (the caller
