@@ -624,9 +624,7 @@ def test_an_exhausted_rate_limit_bucket_holds_the_next_request_until_it_resets(s
     assert len(r.wait_for(3)) == 3
 
 
-def test_an_empty_bucket_holds_a_delivery_queued_after_the_request_that_emptied_it(
-    site, receivers
-):
+def test_an_empty_bucket_holds_a_delivery_queued_after_the_request_that_emptied_it(site, receivers):
     """The hold was put on the endpoint's next pending delivery only: when the request
     that emptied the bucket was the only one queued, the next release's delivery went
     straight into the empty bucket (a certain 429). The endpoint keeps the hold, and a

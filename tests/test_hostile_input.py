@@ -247,5 +247,7 @@ def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
     assert e.summary == "On 9 March 2021, the <Digital> Forum opened alert(1) in Beijing."
     atom = etree.parse(str(site.feeds / "atom.xml"))
     ns = {"a": "http://www.w3.org/2005/Atom"}
-    assert "SCO <Digital> Forum opens today" in atom.xpath("//a:entry/a:title/text()", namespaces=ns)
+    assert "SCO <Digital> Forum opens today" in atom.xpath(
+        "//a:entry/a:title/text()", namespaces=ns
+    )
     assert b"&lt;Digital&gt;" in (site.feeds / "atom.xml").read_bytes()

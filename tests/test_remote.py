@@ -554,7 +554,9 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
         "<link>http://agency.example/</link><description>d</description>"
         + item.format(link="http://agency.example/n/1", guid="n1", text="The forum opened.")
         + item.format(link="http://agency.example/n/1", guid="n1", text="The forum opened, again.")
-        + item.format(link="http://agency.example/n/2", guid="same", text="Ministers met in Astana.")
+        + item.format(
+            link="http://agency.example/n/2", guid="same", text="Ministers met in Astana."
+        )
         + item.format(link="http://agency.example/n/3", guid="same", text="Youth met in Minsk.")
         + "</channel></rss>"
     )

@@ -70,7 +70,9 @@ def test_redeliver_never_sends_what_the_entry_no_longer_says(site, receivers):
     assert "failed=2" in run(site, "deliver")  # the seed's and m.txt's
     db = site.store().db
     failed = dict(db.execute("SELECT entry_id, id FROM deliveries WHERE status = 'failed'"))
-    (mistake,) = [row[0] for row in db.execute("SELECT id FROM entries WHERE title LIKE '%mistake'")]
+    (mistake,) = [
+        row[0] for row in db.execute("SELECT id FROM entries WHERE title LIKE '%mistake'")
+    ]
     (seed,) = set(failed) - {mistake}
     run(site, "withdraw", mistake, "--reason", "published by mistake")
     assert "delivered=1" in run(site, "deliver")  # the withdrawal goes

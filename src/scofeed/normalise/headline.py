@@ -89,7 +89,9 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
     hit = hits[0]
     if hit.position != 0 and hit.position + len(hit.text) < len(text.rstrip(" .г")):
         return False  # the date at neither end
-    place = _DATELINE_GLUE.sub("", text[: hit.position] + " " + text[hit.position + len(hit.text) :])
+    place = _DATELINE_GLUE.sub(
+        "", text[: hit.position] + " " + text[hit.position + len(hit.text) :]
+    )
     place = re.sub(r"(?:^|\s)(?:г\.?|года)(?=\s|$)", " ", place).strip()
     if not place or _ACRONYM.search(place) or re.search(r"\d|上合|上海合作", place):
         return False

@@ -103,9 +103,7 @@ def read_feed(
             )
         )
     releases = _distinct(origin, releases)
-    log.info(
-        "feed_read origin=%s format=%s items=%d", logged(origin), version, len(releases)
-    )
+    log.info("feed_read origin=%s format=%s items=%d", logged(origin), version, len(releases))
     return releases
 
 

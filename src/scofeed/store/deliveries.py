@@ -189,8 +189,7 @@ def hold(db: sqlite3.Connection, endpoint: str, until: float) -> None:
     bucket is empty); its attempts and schedule are untouched. Kept on the endpoint
     too: a delivery queued (or queued again) before then waits as well."""
     db.execute(
-        "UPDATE webhook_endpoints SET hold_until = MAX(COALESCE(hold_until, 0), ?) "
-        "WHERE name = ?",
+        "UPDATE webhook_endpoints SET hold_until = MAX(COALESCE(hold_until, 0), ?) WHERE name = ?",
         (until, endpoint),
     )
     db.execute(

@@ -202,11 +202,14 @@ def find_match(
             return None
     if pending is not None:
         pending.flush(db)
-    row = by_origin and db.execute(
-        f"SELECT {_MATCHED}, o.content_hash AS input_hash, o.name_kind, o.name_of "
-        "FROM entry_origins o JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
-        (as_db(origin),),
-    ).fetchone()
+    row = (
+        by_origin
+        and db.execute(
+            f"SELECT {_MATCHED}, o.content_hash AS input_hash, o.name_kind, o.name_of "
+            "FROM entry_origins o JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
+            (as_db(origin),),
+        ).fetchone()
+    )
     if row:
         former = from_db(row["name_of"]) if row["name_kind"] == "former" else None
         return replace(_match(row, "origin"), input_hash=row["input_hash"], former_of=former)
