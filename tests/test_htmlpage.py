@@ -233,6 +233,23 @@ def test_a_saved_page_in_the_charset_its_meta_names_is_read_in_it(site, meta):
     assert entry.title == "Генеральный секретарь ШОС принял студентов"
 
 
+def test_a_saved_page_nested_too_deep_is_refused_for_that_reason(site):
+    """libxml2 leaves out what lies deeper than 256 elements: a page nested deeper was
+    refused as "the release has a title but no body", which sent its owner looking
+    for a missing body. It says why; one nested 200 deep is read."""
+    for name, depth in (("deep.html", 300), ("fine.html", 200)):
+        (site.sources / name).write_text(
+            f"<html><body><h1>SCO forum opens in {name}</h1>" + "<div>" * depth
+            + "<p>On 3 March 2024 the forum opened.</p>" + "</div>" * depth + "</body></html>",
+            encoding="utf-8",
+        )  # fmt: skip
+    report = build_feeds(site.config(), store := site.store(), NOW)
+    assert [(r.origin, r.reason) for r in report.rejected] == [
+        ("deep.html", "HTML nested deeper than 256 elements")
+    ]
+    assert "SCO forum opens in fine.html" in {e.title for e in published_rows.latest(store.db)}
+
+
 @pytest.mark.parametrize("preset", ["sco", None])
 def test_a_time_inside_a_paragraph_stays_in_its_sentence(preset):
     """A <time> in running text ("will open on <time>4 July</time>") is part of the

@@ -99,8 +99,17 @@ def _select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # 
     return []
 
 
-def parse(data: bytes | str) -> lxml.html.HtmlElement:
-    """A document tree, parsed safely; RejectedInput-free: callers check for content."""
+LIBXML_DEPTH = 256  # elements open at once that libxml2 builds without XML_PARSE_HUGE
+
+
+class TooDeep(ValueError):
+    """A page nested deeper than libxml2 builds: what lies deeper is not in the tree."""
+
+
+def parse(data: bytes | str, whole: bool = False) -> lxml.html.HtmlElement:
+    """A document tree, parsed safely; RejectedInput-free: callers check for content.
+    ``whole``: ``TooDeep`` for a page nested deeper than ``LIBXML_DEPTH``, whose
+    deeper text the tree would leave out (its body read as empty)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     raw = _DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", raw, count=1)
     if isinstance(data, str):
@@ -112,7 +121,10 @@ def parse(data: bytes | str) -> lxml.html.HtmlElement:
         remove_comments=True,
         remove_pis=True,
     )
-    return lxml.html.document_fromstring(raw, parser=parser)
+    root = lxml.html.document_fromstring(raw, parser=parser)
+    if whole and any("Excessive depth" in e.message for e in parser.error_log):
+        raise TooDeep(f"HTML nested deeper than {LIBXML_DEPTH} elements")
+    return root
 
 
 def decode_html(
@@ -421,7 +433,9 @@ def read_page(
     if not text.strip():
         raise RejectedInput(origin, "empty page")
     try:
-        root = parse(text)
+        root = parse(text, whole=True)
+    except TooDeep as exc:
+        raise RejectedInput(origin, str(exc)) from None
     except (lxml.etree.ParserError, ValueError) as exc:
         raise RejectedInput(origin, f"not an HTML page ({exc})") from None
     if title_says_not_found(root):
