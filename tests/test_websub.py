@@ -577,6 +577,10 @@ def test_cli_lists_and_removes_a_subscription_telling_the_subscriber(hub_site, s
     h.run_due(cfg, store, wait=True)
     assert s.verifications[-1]["hub.mode"] == "denied"
     assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 1
+    # a new subscription never gets the id of one removed: `remove 1` stays a no-op
+    subscribe(cfg, store, h, clock, s.url)
+    assert [sub.id for sub in rows.subscriptions(store.db)] == [2]
+    assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 1
 
 
 def test_external_hubs_are_pinged_after_a_change(hub_site, sub):

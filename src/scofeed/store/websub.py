@@ -109,17 +109,33 @@ def finish_intent(db: sqlite3.Connection, intent: Intent) -> bool:
     return cur.rowcount == 1
 
 
+# the highest subscription id ever given (meta): a new subscription gets a higher one,
+# never the id of one removed (``websub list`` then ``websub remove N`` would remove
+# another); SQLite gives the highest id in the table plus one, which a removal frees
+LAST_ID = "websub.last_id"
+_NEXT_ID = (
+    "MAX(COALESCE((SELECT MAX(id) FROM websub_subscriptions), 0), "
+    f"COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{LAST_ID}'), 0)) + 1"
+)
+
+
 def activate(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     """A verified subscribe: create the subscription, or renew it (lease, secret)."""
     db.execute(
-        "INSERT INTO websub_subscriptions (topic, callback, host, secret, lease_seconds, "
-        "created, renewed, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO websub_subscriptions (id, topic, callback, host, secret, lease_seconds, "
+        f"created, renewed, expires) VALUES ({_NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret, "
         "host = excluded.host, lease_seconds = excluded.lease_seconds, "
         "renewed = excluded.renewed, expires = excluded.expires",
         (intent.topic, intent.callback, intent.host, intent.secret, intent.lease_seconds,
          now, now, now + intent.lease_seconds),
     )  # fmt: skip
+    db.execute(
+        "INSERT INTO meta (key, value) SELECT ?, MAX(id) FROM websub_subscriptions WHERE true "
+        "ON CONFLICT (key) DO UPDATE SET value = "
+        "MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+        (LAST_ID,),
+    )
 
 
 def unsubscribe(db: sqlite3.Connection, topic: str, callback: str) -> bool:
