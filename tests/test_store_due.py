@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from scofeed.store import Store, due
 
 NOW = 1_800_000_000.0  # the clock as it reads since the jump
@@ -39,5 +41,25 @@ def test_times_still_ahead_move_back_by_the_jump_never_before_now(tmp_path):
         assert rows == {"ahead": NOW + 60, "soon": NOW, "due": NOW - 5, "never": None}
         (check,) = store.db.execute("SELECT next_check FROM page_checks").fetchone()
         assert check == NOW + HOUR
+    finally:
+        store.close()
+
+
+def test_every_due_time_and_lease_of_the_schema_is_moved(tmp_path):
+    """A column the schema holds for "not before" (``next_*``, ``*_until``) that
+    DUE_COLUMNS forgot stayed an hour ahead after the clock went back an hour (an
+    endpoint's rate-limit hold, migration 28, held every new delivery that long)."""
+    store = Store(tmp_path / "s.sqlite3")
+    try:
+        tables = [
+            r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        found = {
+            (table, row[1])
+            for table in tables
+            for row in store.db.execute(f"PRAGMA table_info({table})")
+            if re.fullmatch(r"next_\w+|\w+_until", row[1])
+        }
+        assert found == set(due.DUE_COLUMNS)
     finally:
         store.close()

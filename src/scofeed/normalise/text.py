@@ -102,7 +102,9 @@ _XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
 
 # the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
 # still honour): a title or summary that renders as HTML somewhere must hold none of
-# them; anything else between angle brackets is prose ("SCO <Digital> Forum") and stays
+# them, nor any tag with attributes (a browser runs the handlers of an unknown element:
+# <x onfocus=... autofocus>); a bare word between angle brackets is prose ("SCO
+# <Digital> Forum") and stays
 _HTML_NAMES = (
     "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound "
     "big blink blockquote body br button canvas caption center cite code col colgroup data "
@@ -116,7 +118,10 @@ _HTML_NAMES = (
     "tfoot th thead time title tr track tt u ul var video wbr xmp"
 ).split()
 _TAG = re.compile(
-    r"<(?:[!?][^<>]*|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>])[^<>]*)>", re.IGNORECASE
+    r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
+    r"|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
+    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>",  # any name with attributes: <x onfocus=...>
+    re.IGNORECASE,
 )
 _ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
@@ -125,8 +130,8 @@ def plain(s: str) -> str:
     """Text for a plain-text field (title, summary, paragraphs): character references
     resolved, then any HTML tag (``<script ...>``, ``</b>``, a comment) or entity
     reference (an unexpanded ``&xxe;`` from a hostile page) left out, white space
-    collapsed. A lone ``<`` or ``&`` in prose stays, and so does a word in angle
-    brackets that is no HTML element's name (``<Digital>``)."""
+    collapsed. A lone ``<`` or ``&`` in prose stays, and so does a bare word in angle
+    brackets that is no HTML element's name (``<Digital>``, not ``<x onfocus=...>``)."""
     if "<" not in s and "&" not in s:
         return s
     s = html.unescape(s)

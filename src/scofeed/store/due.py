@@ -16,6 +16,7 @@ DUE_COLUMNS = (
     ("sources", "next_poll"),
     ("deliveries", "next_attempt"),
     ("webhook_endpoints", "lease_until"),
+    ("webhook_endpoints", "hold_until"),
     ("websub_intents", "next_attempt"),
     ("websub_distributions", "next_attempt"),
     ("websub_pings", "next_attempt"),
