@@ -58,12 +58,11 @@ _ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col"
 
 
 def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
-    """Page furniture before the headline: a date, a dateline, a breadcrumb, a section
-    name. ``text``: the line collapsed; ``hits``: its dates, ``find_dates(text,
-    LINE_CONTEXT)`` (the headline's other tests share them)."""
+    """Page furniture before the headline: a date, a breadcrumb, a section name (a
+    dateline too, but only before a headline: ``_dateline_over``). ``text``: the line
+    collapsed; ``hits``: its dates, ``find_dates(text, LINE_CONTEXT)`` (the headline's
+    other tests share them)."""
     if is_date_line(text, hits) or compare_key(text) in _CHROME_WORDS:
-        return True
-    if _is_dateline(text, hits):
         return True
     if len(text) <= 120:
         for pattern, least, marks in _CRUMBS:
@@ -77,6 +76,25 @@ def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
 
 _DATELINE_GLUE = re.compile(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$")
 _ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
+
+
+# words that make "<words>, <date>" an event's name, not a place's ("Victory Day")
+_EVENT_WORDS = {
+    "day", "days", "summit", "forum", "week", "meeting", "council", "conference",
+    "festival", "games", "year", "session", "anniversary", "expo", "exhibition",
+    "день", "саммит", "форум", "неделя", "встреча", "совет", "конференция", "фестиваль",
+    "год", "сессия", "годовщина", "выставка",
+}  # fmt: skip
+
+
+def _dateline_over(text: str, hits: list[FoundDate], lines: list[str], after: list[int]) -> bool:
+    """A dateline (``_is_dateline``) over a headline: the next filled line (``after``:
+    the indexes of the filled lines below) reads as one (not a sentence) and a body
+    follows it. Without both, the line is the headline ("Victory Day, 9 May 2025")."""
+    if len(after) < 2 or not _is_dateline(text, hits):
+        return False
+    below = collapse(lines[after[0]])
+    return len(below) <= TITLE_MAX and not below.rstrip(_CLOSING_QUOTES).endswith((".", "。"))
 
 
 def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
@@ -98,7 +116,11 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
     if script_of(place) == "cjk":
         return len(place) <= 4
     words = place.split()
-    return len(words) <= 2 and all(w[:1].isupper() for w in words)
+    return (
+        len(words) <= 2
+        and all(w[:1].isupper() for w in words)
+        and not any(w.casefold() in _EVENT_WORDS for w in words)
+    )
 
 
 def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None:
@@ -199,10 +221,14 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
         if not filled:
             raise NormaliseError(f"{release.origin}: no title (the release is empty)")
         seen = []  # (index, collapsed text, its dates) of each line looked at
-        for i in filled[:6]:
+        for n, i in enumerate(filled[:6]):
             line = collapse(lines[i])
             seen.append((i, line, find_dates(line, LINE_CONTEXT)))
-            if not _is_chrome(line, dominant, seen[-1][2]):
+            hits = seen[-1][2]
+            if not (
+                _is_chrome(line, dominant, hits)
+                or _dateline_over(line, hits, lines, filled[n + 1 :])
+            ):
                 break
         else:
             seen = seen[:1]  # nothing but chrome: read it as the plain layout
