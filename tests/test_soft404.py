@@ -48,6 +48,11 @@ SOFT = {
     ),
     "/20251221/940003.html": page("新闻", "<p>抱歉，您访问的页面不存在或已被删除。</p>", "zh"),
     "/20251221/940004.html": page("SCO", "<p>404</p>"),
+    # the site's full name as the headline, the message in the body; a foreign 404 title
+    "/20251221/940008.html": page(
+        "Shanghai Cooperation Organisation", "<p>The page you requested does not exist.</p>"
+    ),
+    "/20251221/940009.html": page("404 — Seite nicht gefunden", "<p>Zurück</p>", "de"),
     "/20251221/940005.html": page(
         "News", "<div class='error'>Sorry, the page you are looking for can’t be found.</div>"
     ),

@@ -53,8 +53,7 @@ def title_says_not_found(root: lxml.html.HtmlElement) -> bool:
 # the message of a "page not found" page's body, when its headline stays the site's
 # ("News", the site's name): only ever looked for in a short body (``NOT_FOUND_BODY``)
 _NOT_FOUND_MESSAGE = re.compile(
-    r"^\W*(?:(?:error|http|ошибка)\s*)?404[\s\W]*$"  # a block that is only "404", "Error 404"
-    r"|\b404\s+(?:error|not\s+found)\b|\b(?:error|http|ошибка)\s+404\b|^\W*not\s+found\W*$"
+    r"^\W*not\s+found\W*$"
     r"|\b(?:page|article|document|news\s+item)\s+(?:was\s+|is\s+)?not\s+found\b|\bno\s+such\s+page\b"
     r"|\bpage\b[^.!?\n]{0,60}?\b(?:(?:could\s*n['’]t|can['’]t|(?:could|can)\s*not)\s+be\s+found"
     r"|(?:does|did)\s*(?:not|n['’]t)\s+exist|no\s+longer\s+exists?|(?:has\s+been|was)\s+(?:removed|deleted))"
@@ -62,6 +61,14 @@ _NOT_FOUND_MESSAGE = re.compile(
     r"|(?:запрашиваемая|запрошенная)\s+страница\s+(?:не\s+|была\s+удалена|удалена)"
     r"|页面不存在|页面未找到|找不到(?:该|您要的|您访问的|您要访问的)?(?:页面|网页)|网页不存在"
     r"|(?:页面|网页)已(?:被)?删除|您(?:所)?(?:要)?访问的(?:页面|网页)(?:不存在|已)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# a 404 named in a short body ("Error 404", a block that is only "404"): a not-found
+# page's message under the site's own headline, but a release's own headline may stand
+# over a short text that names one ("an 'Error 404' themed hackathon")
+_NOT_FOUND_CODE = re.compile(
+    r"^\W*(?:(?:error|http|ошибка)\s*)?404[\s\W]*$"  # a block that is only "404", "Error 404"
+    r"|\b404\s+(?:error|not\s+found)\b|\b(?:error|http|ошибка)\s+404\b",
     re.IGNORECASE | re.MULTILINE,
 )
 # a body this short (in characters, paragraphs joined) holding that message is the
@@ -75,26 +82,36 @@ SITE_HEADLINE = 20
 def not_found_page(releases: list[Release]) -> bool:
     """Whether a page read as a release is a site's "page not found" page: a CMS that
     answers a page it took down with that page and a 200 (a soft 404). Its headline
-    says so ("Page not found", "404", "Страница не найдена", "页面不存在"), or it keeps
-    the site's own headline (a few words: "News") and its short body
-    (``NOT_FOUND_BODY`` characters at most) does ("The page you requested does not
-    exist", "Ошибка 404"). A release's own headline over a short text that mentions
-    an "Error 404" is a release."""
+    says so ("Page not found", "404", "404 - Seite nicht gefunden", "Страница не
+    найдена", "页面不存在"), or its short body (``NOT_FOUND_BODY`` characters at most)
+    does ("The page you requested does not exist"), or names a 404 ("Ошибка 404") under
+    the site's own headline (a few words: "News"): a release's own headline over a
+    short text that mentions an "Error 404" is a release."""
     return any(
         (r.title and _headline_says_not_found(r.title))
         or (
-            _site_headline(r.title)
-            and len(r.text) <= NOT_FOUND_BODY
-            and _NOT_FOUND_MESSAGE.search(r.text)
+            len(r.text) <= NOT_FOUND_BODY
+            and bool(
+                _NOT_FOUND_MESSAGE.search(r.text)
+                or (_site_headline(r.title) and _NOT_FOUND_CODE.search(r.text))
+            )
         )
         for r in releases
     )
 
 
 def _headline_says_not_found(title: str) -> bool:
-    """Page not found, 404, Error 404 - Not Found: not 404 companies join the SCO
-    Business Council."""
-    return bool(_NOT_FOUND.search(title) or _TITLE_NOT_FOUND.fullmatch(collapse(title)))
+    """Page not found, 404, Error 404 - Not Found, 404 - Seite nicht gefunden: not 404
+    companies join the SCO Business Council."""
+    text = collapse(title)
+    return bool(
+        _NOT_FOUND.search(text) or _TITLE_NOT_FOUND.fullmatch(text) or _CODE_THEN.match(text)
+    )
+
+
+# a headline opening with the code and a separator, in any language ("404 - Seite
+# nicht gefunden", "404 | Not Found"): "404 companies..." has none
+_CODE_THEN = re.compile(r"(?:(?:error|http|ошибка)\s*)?404\s*[-:–—|]", re.IGNORECASE)
 
 
 def _site_headline(title: str | None) -> bool:
