@@ -173,6 +173,8 @@ def test_a_dateline_before_the_headline_is_not_the_title(dateline, day):
         # no "On", no "года": the date is the sentence's subject, and stays
         ("12 March 2025 marks the twentieth anniversary of the signing of the Charter.",
          "12 March 2025 marks the twentieth anniversary of the signing of the Charter"),
+        ("From 1 July 2025 Uzbekistan chairs the Shanghai Cooperation Organisation.",
+         "From 1 July 2025 Uzbekistan chairs the Shanghai Cooperation Organisation"),
     ],
 )  # fmt: skip
 def test_a_stand_in_title_drops_a_leading_date_clause_without_its_comma(sentence, title):

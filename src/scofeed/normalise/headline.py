@@ -136,7 +136,8 @@ def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None
         return None
     end = start + len(found.text)
     after = re.match(r"\s*[,，、]\s*", line[end:])
-    if after is None and (start or found.text.endswith(("года", "г."))):
+    said_on = lead is not None and lead.group(0).strip().casefold() == "on"
+    if after is None and (said_on or found.text.endswith(("года", "г."))):
         # "On 12 March 2025 SCO...", "8 июня 2020 года Генеральный...": a date clause
         # without its comma, said so by its "On" or "года", before a capital
         after = re.match(r"\s+(?=[A-ZА-ЯЁ])", line[end:])
