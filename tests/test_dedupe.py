@@ -469,17 +469,23 @@ def test_a_rename_then_a_new_release_under_the_old_name_settling_later_keeps_bot
     assert (third.new, third.updated) == (0, 1)
 
 
+@pytest.mark.parametrize("touched", [False, True], ids=["as-is", "touched-up"])
 @pytest.mark.parametrize("dated", ["2020-06-03.txt", "z-2020-06-03.txt"])
-def test_a_rename_and_a_new_release_under_the_old_name_in_one_build_keep_both(site, dated):
+def test_a_rename_and_a_new_release_under_the_old_name_in_one_build_keep_both(
+    site, dated, touched
+):
     """The same, seen by one build (`scofeed build` after the script): whichever name
-    sorts first, the renamed release keeps its entry and the new one is new."""
+    sorts first, and with the renamed file touched up on the way (a later paragraph),
+    the renamed release keeps its entry and the new one is new."""
     india = "SCO meets envoy of India\n\nOn 3 June 2020, the SG met the envoy of India.\n"
     iran = "SCO meets envoy of Iran\n\nOn 4 June 2020, the SG met the envoy of Iran.\n"
     latest = site.sources / "latest.txt"
-    latest.write_text(india, encoding="utf-8")
+    latest.write_text(india + "\nOn trade.\n", encoding="utf-8")
     _, entries = build(site)
     [made] = [e for e in entries if e.origin == "latest.txt"]
     latest.rename(site.sources / dated)
+    if touched:
+        (site.sources / dated).write_text(india + "\nOn trade and culture.\n", "utf-8")
     latest.write_text(iran, encoding="utf-8")
     report, entries = build(site, T0 + timedelta(hours=1))
     assert (report.new, report.updated) == (1, 0)

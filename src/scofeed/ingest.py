@@ -93,10 +93,10 @@ def _left_for_a_copy(
     match: Match,
     in_sources: Callable[[str], bool] | None,
 ) -> str | None:
-    """The file that holds the entry's text now, when the file ``origin``, its own
+    """The file that holds the entry's release now, when the file ``origin``, its own
     input, holds another release (neither its fingerprint nor, on its day, its title
-    or first paragraph) and another file of sources/ holds the entry's text as it
-    stands: a file renamed and a new release written under the old name, seen in
+    or first paragraph) and another file of sources/ matched the entry (a copy, maybe
+    touched up): a file renamed and a new release written under the old name, seen in
     that order (the new file settling later). Else None: an edit of the entry."""
     if (
         match.by != "origin"
@@ -109,7 +109,7 @@ def _left_for_a_copy(
     found = entry_rows.as_near(db, match.entry_id)
     if found is None or found[1] == entry.fingerprint or corrected_of([found[0]], entry):
         return None
-    copies = entry_rows.holders(db, match.entry_id, match.content_hash, origin)
+    copies = entry_rows.copies(db, match.entry_id, origin)
     return next((c for c in copies if "://" not in c and "#" not in c and in_sources(c)), None)
 
 

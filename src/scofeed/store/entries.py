@@ -267,13 +267,14 @@ def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, str] | None:
     return None if row is None else (Near(*tuple(row)[:4]), row[4])
 
 
-def holders(db: sqlite3.Connection, entry_id: str, content_hash: str, but: str) -> list[str]:
+def copies(db: sqlite3.Connection, entry_id: str, but: str) -> list[str]:
     """The other inputs of the entry (not ``but``, not a former name or an alias, not a
-    mirror) that last held ``content_hash``: copies of its text, in first-seen order."""
+    mirror): inputs that matched it (the same release, maybe touched up), first seen
+    first."""
     rows = db.execute(
-        "SELECT origin FROM entry_origins WHERE entry_id = ? AND content_hash = ? "
-        "AND origin != ? AND name_kind IS NULL AND mirror = 0 ORDER BY seen, origin",
-        (entry_id, content_hash, as_db(but)),
+        "SELECT origin FROM entry_origins WHERE entry_id = ? AND origin != ? "
+        "AND name_kind IS NULL AND mirror = 0 ORDER BY seen, origin",
+        (entry_id, as_db(but)),
     )
     return [from_db(r[0]) for r in rows]
 
