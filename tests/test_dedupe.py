@@ -471,9 +471,7 @@ def test_a_rename_then_a_new_release_under_the_old_name_settling_later_keeps_bot
 
 @pytest.mark.parametrize("touched", [False, True], ids=["as-is", "touched-up"])
 @pytest.mark.parametrize("dated", ["2020-06-03.txt", "z-2020-06-03.txt"])
-def test_a_rename_and_a_new_release_under_the_old_name_in_one_build_keep_both(
-    site, dated, touched
-):
+def test_a_rename_and_a_new_release_under_the_old_name_in_one_build_keep_both(site, dated, touched):
     """The same, seen by one build (`scofeed build` after the script): whichever name
     sorts first, and with the renamed file touched up on the way (a later paragraph),
     the renamed release keeps its entry and the new one is new."""

@@ -94,7 +94,23 @@ def test_redeliver_never_sends_what_the_entry_no_longer_says(site, receivers):
     run(site, "--set", "limits.settle=0", "build")
     assert "delivered=1" in run(site, "deliver")
     out = run(site, "redeliver", str(failed[seed]), rc=1)
-    assert "is not sent again: its entry is at revision 2 now" in out
+    assert "is not sent again: its entry is at revision 2 now, which the endpoint has" in out
+
+
+def test_redeliver_sends_an_older_revision_to_an_endpoint_that_takes_no_updates(site, receivers):
+    """An endpoint that takes release.published only never gets a later revision: its
+    failed delivery of the first is what it asked for, and goes again."""
+    r = receivers([500, 200])
+    site.write_config(webhook_toml("pub", r.url, retry_schedule=[0], events=["release.published"]))
+    run(site, "build")
+    assert "failed=1" in run(site, "deliver")
+    (failed,) = [row[0] for row in site.store().db.execute("SELECT id FROM deliveries")]
+    seed_file = next(site.sources.glob("000_*.txt"))
+    seed_file.write_text(seed_file.read_text("utf-8") + "\nA line added.\n", "utf-8")
+    run(site, "--set", "limits.settle=0", "build")  # revision 2: nothing for this endpoint
+    assert "queued 1 deliveries again" in run(site, "redeliver", str(failed))
+    assert "delivered=1" in run(site, "deliver")
+    assert json.loads(r.wait_for(2)[1].body)["type"] == "release.published"
 
 
 def test_two_pings_in_one_second_have_two_webhook_ids(site, receivers, monkeypatch):

@@ -142,6 +142,8 @@ def refill(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, at: float) -> 
     if why is not None:
         return why
     entry = entry_rows.get(db, d.entry_id)
+    if entry.revision != d.revision:  # its text then is not stored any more
+        return f"its entry is at revision {entry.revision} now"
     rows.set_body(db, d.id, payload.build(hook.format, d.event, entry, cfg, at))
     return None
 
@@ -149,8 +151,10 @@ def refill(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, at: float) -> 
 def stale(db: sqlite3.Connection, d: rows.Delivery) -> str | None:
     """Why sending a delivery again now (``scofeed redeliver``) would tell its endpoint
     what its entry no longer says, or None: the text of a release withdrawn since, or
-    of an older revision than the entry's; a withdrawal of an entry restored since; a
-    restore of one withdrawn again."""
+    of an older revision than one the endpoint has or is sent (a delivery of a later
+    revision delivered or pending: an endpoint that takes only release.published gets
+    none, and its old revision is what it asked for); a withdrawal of an entry restored
+    since; a restore of one withdrawn again."""
     try:
         entry = entry_rows.get(db, d.entry_id)
     except UnknownEntry:
@@ -159,6 +163,6 @@ def stale(db: sqlite3.Connection, d: rows.Delivery) -> str | None:
         return None if entry.withdrawal is not None else "its entry was restored since"
     if entry.withdrawal is not None:
         return "its entry is withdrawn now"
-    if entry.revision != d.revision:
-        return f"its entry is at revision {entry.revision} now"
+    if entry.revision != d.revision and rows.later_revision_sent(db, d):
+        return f"its entry is at revision {entry.revision} now, which the endpoint has or is sent"
     return None

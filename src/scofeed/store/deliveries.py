@@ -290,6 +290,17 @@ def requeue(db: sqlite3.Connection, ids: list[int], now: float) -> int:
     return n
 
 
+def later_revision_sent(db: sqlite3.Connection, d: Delivery) -> bool:
+    """Whether a delivery of a later revision of ``d``'s entry to its endpoint has gone
+    out or is on its way (delivered or pending)."""
+    row = db.execute(
+        "SELECT 1 FROM deliveries WHERE endpoint = ? AND entry_id = ? AND revision > ? "
+        "AND status IN ('delivered', 'pending') LIMIT 1",
+        (d.endpoint, d.entry_id, d.revision),
+    ).fetchone()
+    return row is not None
+
+
 def failed_ids(db: sqlite3.Connection, endpoint: str | None = None) -> list[int]:
     sql = "SELECT id FROM deliveries WHERE status = 'failed'"
     params: tuple[str, ...] = ()
