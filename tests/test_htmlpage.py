@@ -233,6 +233,19 @@ def test_a_saved_page_in_the_charset_its_meta_names_is_read_in_it(site, meta):
     assert entry.title == "Генеральный секретарь ШОС принял студентов"
 
 
+def test_a_meta_charset_label_is_read_as_browsers_read_it():
+    """A page saying "iso-8859-1" holds windows-1252's curly quotes (0x93, 0x94), and one
+    saying "utf-16" whose <meta> could be read at all is no UTF-16: browsers read
+    those labels so (WHATWG Encoding), and C1 controls or CJK were published."""
+    from scofeed.sources import decode
+
+    latin = b'<html><head><meta charset="iso-8859-1"></head><body>\x93SCO\x94 caf\xe9</body>'
+    assert "\u201cSCO\u201d caf\u00e9" in decode("p.html", latin, 10**6, page=True)
+    wrong = b'<html><head><meta charset="utf-16"></head><body>caf\xe9</body>'
+    with pytest.raises(RejectedInput, match="not UTF-8"):
+        decode("w.html", wrong, 10**6, page=True)
+
+
 def test_a_saved_page_nested_too_deep_is_refused_for_that_reason(site):
     """libxml2 leaves out what lies deeper than 256 elements: a page nested deeper was
     refused as "the release has a title but no body", which sent its owner looking

@@ -49,8 +49,36 @@ def reader(suffix: str) -> Reader | None:
     return found
 
 
-# a saved page's own word on its charset, read as a polled page's is (``htmlpage``)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.IGNORECASE)
+# labels a browser reads as another charset (WHATWG Encoding): a page whose <meta> can
+# be read as ASCII is not UTF-16, and "latin1" pages hold windows-1252's curly quotes
+_AS_BROWSERS_READ = {
+    **dict.fromkeys(("utf-16", "utf-16le", "utf-16be", "unicode"), "utf-8"),
+    **dict.fromkeys(
+        ("iso-8859-1", "iso8859-1", "latin1", "l1", "ascii", "us-ascii", "cp819"), "cp1252"
+    ),
+}
+
+
+def charset_label(label: str) -> str:
+    """A charset label as a browser reads it (WHATWG): ``utf-16`` on a page is UTF-8,
+    ``iso-8859-1`` windows-1252; any other as it is."""
+    return _AS_BROWSERS_READ.get(label.strip().lower(), label)
+
+
+def meta_charset(data: bytes) -> str | None:
+    """The charset a page's ``<meta charset>`` (or ``http-equiv`` Content-Type) names,
+    as a browser reads it; None when it names none."""
+    m = _META_CHARSET.search(data[:4096])
+    return charset_label(m.group(1).decode("ascii")) if m else None
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(origin: str, data: bytes, max_bytes: int, page: bool = False) -> str:
@@ -71,10 +99,10 @@ def decode(origin: str, data: bytes, max_bytes: int, page: bool = False) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        said = _META_CHARSET.search(data[:4096]) if page else None
+        said = meta_charset(data) if page else None
         if said is not None:
             try:
-                return data.decode(said.group(1).decode("ascii"))
+                return data.decode(said)
             except (LookupError, UnicodeDecodeError):
                 pass  # a charset Python does not know, or not the one the bytes are in
         raise RejectedInput(

@@ -28,7 +28,7 @@ from scofeed.errors import PageGone, RejectedInput
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
 from scofeed.selectors import compile_selector
-from scofeed.sources import furniture
+from scofeed.sources import charset_label, furniture, meta_charset
 from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,9 @@ def decode_html(
     if bom:
         charset = "utf-8"  # the mark beats the header (HTML's encoding sniffing)
     elif not charset:
-        m = re.search(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", data[:4096], re.IGNORECASE)
-        charset = m.group(1).decode("ascii") if m else None
+        charset = meta_charset(data)
+    else:
+        charset = charset_label(charset)
     if not charset:
         try:
             return data.decode("utf-8")

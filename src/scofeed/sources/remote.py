@@ -182,14 +182,6 @@ def fetch_release(
     return resp.body, suffix, releases
 
 
-def _utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def read_added(
     cfg: Config, url: str, resp: Response, now: datetime, fmt: str | None = None
 ) -> tuple[str, list[Release]]:
@@ -206,9 +198,9 @@ def read_added(
         )
     else:
         body = resp.body
-        if resp.charset and not _utf8(body):  # text/plain; charset=windows-1251, say
+        if resp.charset and not sources.is_utf8(body):  # text/plain; charset=windows-1251
             try:
-                body = body.decode(resp.charset).encode("utf-8")
+                body = body.decode(sources.charset_label(resp.charset)).encode("utf-8")
             except (LookupError, UnicodeDecodeError):
                 pass  # refused below as not UTF-8, as a file would be
         releases = sources.read(url, suffix, body, now, cfg.limits.max_file_bytes)
