@@ -252,3 +252,36 @@ def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
         "//a:entry/a:title/text()", namespaces=ns
     )
     assert b"&lt;Digital&gt;" in (site.feeds / "atom.xml").read_bytes()
+
+
+def test_a_file_swapped_for_a_link_out_after_the_scan_is_not_read(site):
+    """The scan refuses links out of sources/, but a file could be swapped for one (or
+    a folder for a folder link) between the scan and its read: the read refuses what
+    the kernel opened outside sources/ too."""
+    outside = site.root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(release("Secret key", "5 March 2021"))
+    (outside / "d.txt").write_bytes(release("Outside folder", "6 March 2021"))
+    s = site.sources
+    (s / "b.txt").write_bytes(release("First one", "3 March 2021"))
+    (s / "c.txt").write_bytes(release("Swapped one", "4 March 2021"))
+    (s / "sub").mkdir()
+    (s / "sub" / "d.txt").write_bytes(release("Inside folder", "7 March 2021"))
+
+    def swap(done: int, _total: int) -> None:
+        if done == 1:  # b.txt read; c.txt and sub/d.txt not yet
+            (s / "c.txt").unlink()
+            (s / "c.txt").symlink_to(outside / "secret.txt")
+            (s / "sub" / "d.txt").unlink()
+            (s / "sub").rmdir()
+            (s / "sub").symlink_to(outside)
+
+    one_by_one = Tuning(pool_min_files=10**9, read_ahead_bytes=1)
+    report = run_build(site.config(), site.store(), NOW, progress=swap, tuning=one_by_one)
+    link_out = "unreadable (a link that leads out of sources/, not followed)"
+    assert {r.origin: r.reason for r in report.rejected} == {
+        "c.txt": link_out,
+        "sub/d.txt": link_out,
+    }
+    titles = {e.title for e in published_rows.latest(site.store().db)}
+    assert "Secret key" not in titles and "Outside folder" not in titles

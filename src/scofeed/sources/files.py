@@ -10,6 +10,7 @@ renamed into place keeps the mtime it was written with: it counts as settled at 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -200,15 +201,24 @@ class Read(NamedTuple):
     mtime_ns: int
 
 
-def read_bytes(path: str, max_bytes: int) -> Read:
+def read_bytes(path: str, max_bytes: int, rel: str | None = None) -> Read:
     """One file's bytes, digest, size and mtime, refusing it unread when it is over the
     cap. The size and mtime are those of the file opened, so they go with the bytes
     read. Reads the size fstat gave, then on (a file can grow) up to one byte over the
     cap, without ever asking for a cap-sized buffer: that allocation cost more than the
-    read itself. Plain os calls: a Python file object costs more syscalls than these."""
+    read itself. Plain os calls: a Python file object costs more syscalls than these.
+
+    With ``rel`` (the file's path under sources/, at the end of ``path``), a file
+    opened through a link (the file itself, or a folder above it) must be inside
+    sources/ as opened: the scan refused links out, but one could be put in place
+    between the scan and this read."""
     try:
-        fd = _open(path)
+        fd, linked = _open(path, rel)
         try:
+            # a file in a folder may be under a folder link put in place since the scan
+            checked = rel is not None and (linked or "/" in rel)
+            if checked and not _opened_inside(fd, path, rel or ""):
+                return Read(None, "", f"unreadable ({LINK_OUT})", 0, 0)
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 return Read(None, "", "not a regular file", st.st_size, st.st_mtime_ns)
@@ -231,16 +241,45 @@ def read_bytes(path: str, max_bytes: int) -> Read:
     return Read(data, hashlib.sha256(data).hexdigest(), None, st.st_size, st.st_mtime_ns)
 
 
-def _open(path: str) -> int:
-    """O_NONBLOCK: had a FIFO taken the file's place since the scan, opening it must not
-    wait for a writer. A regular file refuses such an open only while another program
-    (Samba, an NFS server) holds a lease on it: then it is opened the usual way, which
-    waits for the lease to be given up."""
+def _open(path: str, rel: str | None = None) -> tuple[int, bool]:
+    """The file open for reading, and whether it was opened through a link (known only
+    with ``rel``: O_NOFOLLOW first, so a plain file, the usual case, is known not to be
+    one without another system call). O_NONBLOCK: had a FIFO taken the file's place
+    since the scan, opening it must not wait for a writer. A regular file refuses such
+    an open only while another program (Samba, an NFS server) holds a lease on it: then
+    it is opened the usual way, which waits for the lease to be given up."""
     flags = os.O_RDONLY | os.O_CLOEXEC
+    if rel is not None:
+        try:
+            return _open_flags(path, flags | os.O_NOFOLLOW), False
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:  # ELOOP: a link, opened below (and checked)
+                raise
+    return _open_flags(path, flags), rel is not None
+
+
+def _open_flags(path: str, flags: int) -> int:
     try:
         return os.open(path, flags | os.O_NONBLOCK)
     except BlockingIOError:
         return os.open(path, flags)
+
+
+@functools.lru_cache(maxsize=8)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def _opened_inside(fd: int, path: str, rel: str) -> bool:
+    """Whether the file open as ``fd`` is inside sources/ (``path`` without ``rel``),
+    as the kernel opened it (/proc/self/fd); where /proc is not there, the scan's
+    check stands."""
+    try:
+        opened = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return True
+    real_root = _real_root(path[: len(path) - len(rel)].rstrip(os.sep) or os.sep)
+    return opened.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _stamp(path: str) -> tuple[int, int]:
@@ -310,7 +349,7 @@ def scan(
         if stamp is None:
             result.changed.append(Changed(rel, path, None, "", None, -1, -1))
             continue
-        got = read_bytes(path, max_bytes)
+        got = read_bytes(path, max_bytes, rel)
         old = index.row(rel)
         if got.sha256 and old is not None and old.sha256 == got.sha256:
             result.touched.append(
@@ -344,7 +383,7 @@ def _opens(path: str) -> bool:
     """Whether a file the index holds as unreadable can be opened now (its mode was
     fixed: a chmod moves neither its size nor its mtime)."""
     try:
-        os.close(_open(path))
+        os.close(_open(path)[0])
     except OSError:
         return False
     return True
@@ -355,4 +394,4 @@ def loaded(item: Changed, max_bytes: int) -> Changed:
     for later."""
     if item.data is not None or item.error is not None:
         return item
-    return Changed(item.rel, item.path, *read_bytes(item.path, max_bytes))
+    return Changed(item.rel, item.path, *read_bytes(item.path, max_bytes, item.rel))
