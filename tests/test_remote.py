@@ -544,7 +544,8 @@ def test_a_listing_behind_a_redirect_still_gets_its_304(site, web):
 def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(site, web):
     """A feed listing one item twice with two texts (same link; same JSON id, no url)
     gives one entry, the first text, and polling the unchanged feed again revises
-    nothing. Items of different links sharing one guid stay two entries."""
+    nothing. Items of different links sharing one guid stay two entries, and so do
+    items of different guids sharing one link."""
     item = (
         "<item><title>SCO forum opens</title><link>{link}</link><guid>{guid}</guid>"
         "<pubDate>Tue, 24 Nov 2025 10:00:00 +0300</pubDate><description>{text}</description></item>"
@@ -558,6 +559,9 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
             link="http://agency.example/n/2", guid="same", text="Ministers met in Astana."
         )
         + item.format(link="http://agency.example/n/3", guid="same", text="Youth met in Minsk.")
+        # one link for every item (the home page), told apart by their guids
+        + item.format(link="http://agency.example/", guid="h1", text="Experts met in Baku.")
+        + item.format(link="http://agency.example/", guid="h2", text="Envoys met in Delhi.")
         + "</channel></rss>"
     )
     doc = {
@@ -580,7 +584,7 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
     cfg, store = site.config(), site.store()
     first = poll_due(cfg, store, NOW).results
     assert [(r.name, r.new, r.updated, r.error) for r in first] == [
-        ("rss", 3, 0, None),
+        ("rss", 5, 0, None),
         ("json", 1, 0, None),
     ]
     for hours in (1, 2):
@@ -588,6 +592,8 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
         assert [(r.new, r.updated) for r in again] == [(0, 0), (0, 0)]
     entries = published_rows.latest(store.db)
     assert sorted(e.summary for e in entries) == [
+        "Envoys met in Delhi.",
+        "Experts met in Baku.",
         "Ministers met in Astana.",
         "The council met in Bishkek.",
         "The forum opened.",

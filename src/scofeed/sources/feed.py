@@ -110,9 +110,23 @@ def read_feed(
 def _distinct(origin: str, releases: list[Release]) -> list[Release]:
     """One release per item name: an item listed again under the same link or id (a
     feed's bug) is dropped, the first kept, as a feed lists its newest version first.
-    Both kept, the two texts took turns revising the entry at every poll. An id that
+    Both kept, the two texts took turns revising the entry at every poll. Items of
+    different ids that share one link (a feed linking every item to its home page) are
+    each named by their id, without that link, which is none of theirs. An id that
     items with different links share names none of them: the alias is dropped from
     each, so that neither takes the other's entry."""
+    ids_by_link: dict[str, set[str]] = {}
+    for r in releases:
+        if r.url is not None and r.alias is not None:
+            ids_by_link.setdefault(r.origin, set()).add(r.alias)
+    shared = {link for link, ids in ids_by_link.items() if len(ids) > 1}
+    if shared:
+        releases = [
+            replace(r, origin=r.alias, key=r.alias[len(origin) + 1 :], url=None, alias=None)
+            if r.origin in shared and r.alias is not None
+            else r
+            for r in releases
+        ]
     seen: set[str] = set()
     kept = []
     for release in releases:
