@@ -26,8 +26,8 @@ from scofeed.normalise.entry import settings_from
 from scofeed.pool import prepare_many
 from scofeed.render import catalog
 from scofeed.sources import files as scanner
-from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from tests.conftest import SEED
 
@@ -118,7 +118,7 @@ def test_the_records_of_a_build_behave_as_frozen_dataclasses(site):
         objects += [item, *([outcome] if isinstance(outcome, Rejection) else outcome[0])]
     build(cfg, site.store(), now)
     stored = published_rows.latest(site.store().db)
-    objects += [*stored, *entry_rows.inputs_of(site.store().db, stored[0].id)]
+    objects += [*stored, *origin_rows.inputs_of(site.store().db, stored[0].id)]
     objects.append(choose(releases[0], [SEED.read_text(encoding="utf-8")], [], "UTC", now))
     kinds = {type(o).__name__ for o in objects}
     assert kinds == {

@@ -30,6 +30,7 @@ from scofeed.poll import poll_due
 from scofeed.store import Store
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store.schema import MIGRATIONS
 
@@ -117,7 +118,7 @@ def test_a_third_party_copy_never_revises_the_official_page(site, web, receivers
     assert doc["type"] == "release.published" and "Moin ul Haque" in doc["data"]["content_html"]
     assert len(delivery_rows.listing(store.db)) == 1
 
-    inputs = entry_rows.inputs_of(store.db, entry.id)
+    inputs = origin_rows.inputs_of(store.db, entry.id)
     assert [(i.kind, i.mirror) for i in inputs] == [("official", False), ("other", True)]
     assert inputs[1].origin.endswith("?utm_source=x") and inputs[1].seen is not None
     out = show(site, entry.id)
@@ -159,7 +160,7 @@ def test_the_official_page_takes_over_an_entry_a_copy_made(site, web, receivers,
     assert again.results[0].updated == 0 and again.written == []
     assert entry_rows.get(store.db, entry.id).revision == 2
     assert deliver(cfg, store, now + timedelta(hours=2)).attempted == 0
-    kinds = {i.kind: i.mirror for i in entry_rows.inputs_of(store.db, entry.id)}
+    kinds = {i.kind: i.mirror for i in origin_rows.inputs_of(store.db, entry.id)}
     if query:
         assert kinds == {"official": False, "other": True}
     else:  # one address, one input row: the copy polled last, as a mirror

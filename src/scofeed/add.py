@@ -34,6 +34,7 @@ from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import pages as page_rows
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def _quarantine(
 
 def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
     """The file in sources/ that holds this entry on its own (not an item of a list)."""
-    for origin in entry_rows.origins_of(db, entry_id):
+    for origin in origin_rows.origins_of(db, entry_id):
         if "://" in origin or "#" in origin or origin.startswith("<"):
             continue
         path = root / origin
@@ -174,13 +175,13 @@ def add_release(
     if match is not None and target != old:
         # the new file continues the entry: the build sees an edit of it, not a copy
         with store.transaction() as db:
-            entry_rows.link_origin(db, rel, match.entry_id, match.content_hash)
+            origin_rows.link_origin(db, rel, match.entry_id, match.content_hash)
     publish.write_atomic(target, data)
     if old is not None and target != old:
         old.unlink(missing_ok=True)
     log.info("add_written origin=%s path=%s update=%s", logged(origin_label), target, update)
     report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
-    entry_id = entry_rows.entry_of_origin(store.db, rel)
+    entry_id = origin_rows.entry_of_origin(store.db, rel)
     if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
         raise RejectedInput(origin_label, "the build did not take the release; see scofeed status")
     stored = entry_rows.get(store.db, entry_id)

@@ -36,6 +36,7 @@ from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store.entries import Known
 from scofeed.store.files import FileState
@@ -151,7 +152,7 @@ def build(
             if isinstance(outcome, Rejection):
                 if pending is not None:
                     pending.flush(db)
-                outcome = replace(outcome, kept=entry_rows.entry_of_file(db, item.rel))
+                outcome = replace(outcome, kept=origin_rows.entry_of_file(db, item.rel))
                 _reject(db, report, outcome, stamp)
                 remembered.append(_file_state(item, "rejected", outcome.reason))
                 continue

@@ -44,6 +44,7 @@ from scofeed.normalise import (
 from scofeed.retag import retag
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.entries import Known, Match, Near
 
@@ -82,7 +83,7 @@ def _renamed_away(
     another file's); else None. A file (not a URL, not a list's item) in a build only."""
     if match.former_of is None or in_sources is None or "://" in origin or "#" in origin:
         return None
-    live = entry_rows.live_name(db, match.former_of)
+    live = origin_rows.live_name(db, match.former_of)
     return live if in_sources(live) else None
 
 
@@ -109,7 +110,7 @@ def _left_for_a_copy(
     found = entry_rows.as_near(db, match.entry_id)
     if found is None or found[1] == entry.fingerprint or corrected_of([found[0]], entry):
         return None
-    copies = entry_rows.copies(db, match.entry_id, origin)
+    copies = origin_rows.copies(db, match.entry_id, origin)
     return next((c for c in copies if "://" not in c and "#" not in c and in_sources(c)), None)
 
 
@@ -163,7 +164,7 @@ def ingest_one(
         # while the renamed file is there (``taken``): that is not the renamed file's
         # input (it would overwrite that release), it is matched as any other file is;
         # the renamed entry's input goes by its new name (the old one is this file's)
-        entry_rows.rename_origin(db, match.entry_id, release.origin, taken)
+        origin_rows.rename_origin(db, match.entry_id, release.origin, taken)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
             by_origin=False,
@@ -178,7 +179,7 @@ def ingest_one(
         pending.flush(db)
     if match is None:
         entry_rows.insert(db, entry, identity, url_key, stamp, authority)
-        entry_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
+        origin_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
         if release.withdrawn:  # never published: stored withdrawn, nothing to retract
             w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
             withdrawal_rows.withdraw(db, entry.id, w, announced=False)
@@ -197,7 +198,7 @@ def ingest_one(
     rank = RANK[authority]
     same = entry.content_hash == match.content_hash
     # whatever follows, this input now belongs to the matched entry, with what it holds
-    entry_rows.link_origin(
+    origin_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
     )
     if url_key is not None and match.by != "url":
@@ -221,7 +222,7 @@ def ingest_one(
         and not in_sources(match.origin)
     )
     if renamed:
-        entry_rows.note_former(db, match.origin, release.origin)
+        origin_rows.note_former(db, match.origin, release.origin)
     moved = renamed and match.by in ("fingerprint", "renamed")
     # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
     # match by it is a copy's, not this release's own address
@@ -338,7 +339,7 @@ class Renames:
 
     def _load(self, db: sqlite3.Connection) -> list[Near]:
         left = entry_rows.left_files(db, self.gone)
-        inputs = entry_rows.origins_by_entry(db, [n.entry_id for n in left])
+        inputs = origin_rows.origins_by_entry(db, [n.entry_id for n in left])
         return [n for n in left if not any(map(self.in_sources, inputs.get(n.entry_id, [])))]
 
     def take(self, db: sqlite3.Connection, release: Release, entry: Entry) -> Match | None:
@@ -368,7 +369,7 @@ def continue_renamed(
     the item anew. Each such new name that stands where an item of the file's last
     version has gone, with the same first paragraph (the entry's summary) and the same
     title or the same date, is that item edited: its name continues that item
-    (``entry_rows.continue_origin``), so that ``ingest_one`` revises the entry instead of
+    (``origin_rows.continue_origin``), so that ``ingest_one`` revises the entry instead of
     publishing the release twice. Returns how many were linked."""
     said = [
         (r, e)
@@ -379,21 +380,21 @@ def continue_renamed(
         return 0
     if pending is not None:
         pending.flush(db)
-    stored = entry_rows.list_items(db, rel)
+    stored = origin_rows.list_items(db, rel)
     now_named = {r.origin for r, _e in items}
     gone = [item for item in stored if item.origin not in now_named]
     linked = 0
     for release, entry in said:
         if not gone:
             break
-        if entry_rows.entry_of_origin(db, release.origin) is not None:
+        if origin_rows.entry_of_origin(db, release.origin) is not None:
             continue  # a name the store knows keeps its own entry
         published = entry.published.isoformat()
         for item in gone:
             if item.summary == entry.summary and (
                 compare_key(item.title) == compare_key(entry.title) or item.published == published
             ):
-                entry_rows.continue_origin(db, release.origin, item.origin)
+                origin_rows.continue_origin(db, release.origin, item.origin)
                 if known is not None:
                     known.origins.add(release.origin)
                 gone.remove(item)
@@ -436,15 +437,15 @@ def ingest(
         # last build: a page read again is not an edit for that)
         retag(db, settings.tags)
         for origin, former in (moved or {}).items():
-            entry_rows.continue_origin(db, origin, former)
+            origin_rows.continue_origin(db, origin, former)
         for release, entry in prepared:
             if release.alias is not None:
-                entry_rows.continue_origin(db, release.origin, release.alias)
+                origin_rows.continue_origin(db, release.origin, release.alias)
             change, _queued = ingest_one(
                 db, release, entry, settings, now, planner, force_update,
                 authority=cfg.authority_of(release.source), official_hosts=hosts,
             )  # fmt: skip
             if release.alias is not None:
-                entry_rows.continue_origin(db, release.alias, release.origin, replace=True)
+                origin_rows.continue_origin(db, release.alias, release.origin, replace=True)
             changes.append(change)
     return changes

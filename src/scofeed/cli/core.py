@@ -11,6 +11,7 @@ from scofeed.build import build
 from scofeed.cli.common import Subparsers, command, count, load_config, open_store, report_pings
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 
@@ -123,7 +124,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     for name, value in fields:
         print(f"{name + ':':<12}{value}")
     print("inputs:")
-    inputs = entry_rows.inputs_of(store.db, e.id)
+    inputs = origin_rows.inputs_of(store.db, e.id)
     current = _current(inputs, e.origin)
     for i in inputs:
         print("  " + _input_line(i, current))
@@ -132,7 +133,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _current(inputs: list[entry_rows.Input], origin: str) -> str:
+def _current(inputs: list[origin_rows.Input], origin: str) -> str:
     """The name the input that set the entry (``origin``) goes by now: that name, or
     the one it went on under when it became a former name (or was an alias)."""
     names = {i.origin: i for i in inputs}
@@ -143,7 +144,7 @@ def _current(inputs: list[entry_rows.Input], origin: str) -> str:
     return origin
 
 
-def _input_line(i: entry_rows.Input, current: str) -> str:
+def _input_line(i: origin_rows.Input, current: str) -> str:
     """One input of an entry: its kind, its role (``current``: it set the entry as it
     stands; ``mirror``: a lower authority's copy, not taken; ``copy``: another input of
     the same authority, not taken; ``alias``: another name of an input listed, a feed

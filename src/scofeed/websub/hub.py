@@ -87,6 +87,7 @@ def lease(cfg: Config, asked: str | None) -> int:
         return ws.lease_seconds
     if not asked.isascii() or not asked.isdigit():
         raise HubRequestError("hub.lease_seconds must be a whole number of seconds\n")
+    asked = asked.lstrip("0") or "0"
     if len(asked) > 12:  # more than 30,000 years: held at the most, never converted
         return ws.lease_max
     return max(ws.lease_min, min(int(asked), ws.lease_max))
