@@ -102,14 +102,14 @@ def _select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # 
 LIBXML_DEPTH = 256  # elements open at once that libxml2 builds without XML_PARSE_HUGE
 
 
-class TooDeep(ValueError):
-    """A page nested deeper than libxml2 builds: what lies deeper is not in the tree."""
+def parse(data: bytes | str) -> lxml.html.HtmlElement:
+    """A document tree, parsed safely; RejectedInput-free: callers check for content."""
+    return parse_whole(data)[0]
 
 
-def parse(data: bytes | str, whole: bool = False) -> lxml.html.HtmlElement:
-    """A document tree, parsed safely; RejectedInput-free: callers check for content.
-    ``whole``: ``TooDeep`` for a page nested deeper than ``LIBXML_DEPTH``, whose
-    deeper text the tree would leave out (its body read as empty)."""
+def parse_whole(data: bytes | str) -> tuple[lxml.html.HtmlElement, bool]:
+    """``parse``, and whether the page is nested deeper than ``LIBXML_DEPTH``: what lies
+    deeper is then not in the tree (its body read as empty)."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     raw = _DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", raw, count=1)
     if isinstance(data, str):
@@ -122,9 +122,7 @@ def parse(data: bytes | str, whole: bool = False) -> lxml.html.HtmlElement:
         remove_pis=True,
     )
     root = lxml.html.document_fromstring(raw, parser=parser)
-    if whole and any("Excessive depth" in e.message for e in parser.error_log):
-        raise TooDeep(f"HTML nested deeper than {LIBXML_DEPTH} elements")
-    return root
+    return root, any("Excessive depth" in e.message for e in parser.error_log)
 
 
 def decode_html(
@@ -434,11 +432,11 @@ def read_page(
     if not text.strip():
         raise RejectedInput(origin, "empty page")
     try:
-        root = parse(text, whole=True)
-    except TooDeep as exc:
-        raise RejectedInput(origin, str(exc)) from None
+        root, deep = parse_whole(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise RejectedInput(origin, f"not an HTML page ({exc})") from None
+    if deep:
+        raise RejectedInput(origin, f"HTML nested deeper than {LIBXML_DEPTH} elements")
     if title_says_not_found(root):
         raise PageGone(origin, 404, SOFT_404 if "://" in origin else NOT_FOUND_FILE)
     own = url or _own_url(root)
