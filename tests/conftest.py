@@ -104,39 +104,36 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
     return [(line.split()[1], line.split()[-1]) for line in lines]
 
 
+# what undoes each migration that cannot run twice (newest first: undone in this order)
+UNDO = {
+    28: ["ALTER TABLE webhook_endpoints DROP COLUMN hold_until"],
+    27: ["DROP INDEX deliveries_to_prune", "DROP INDEX ap_deliveries_delivered"],
+    26: ["DROP INDEX files_rejected"],
+    25: ["DROP TABLE files_left"],
+    24: ["ALTER TABLE feed_files DROP COLUMN empty_since"],
+    23: [
+        "ALTER TABLE entry_origins DROP COLUMN name_kind",
+        "ALTER TABLE entry_origins DROP COLUMN name_of",
+    ],
+    22: [
+        "ALTER TABLE sources DROP COLUMN catch_up",
+        "ALTER TABLE rejects DROP COLUMN since",
+        "ALTER TABLE rejects DROP COLUMN tries",
+    ],
+    21: ["ALTER TABLE sources DROP COLUMN failures"],
+    20: ["ALTER TABLE websub_intents DROP COLUMN verify_token", "DROP TABLE websub_pings"],
+    19: ["ALTER TABLE page_checks DROP COLUMN format"],
+}
+
+
 def rewind(db: sqlite3.Connection, version: int) -> None:
     """Set a migrated store back to schema ``version``, so that opening it runs the later
-    migrations again (an upgrade test). A migration that cannot run twice is undone
-    first: 19 adds page_checks.format, 20 websub_intents.verify_token and websub_pings,
-    21 sources.failures, 22 rejects.since, rejects.tries and sources.catch_up, 23
-    entry_origins.name_kind and name_of, 24 feed_files.empty_since, 25 files_left, 26
-    files_rejected, 27 deliveries_to_prune and ap_deliveries_delivered, 28
-    webhook_endpoints.hold_until."""
-    if version < 28:
-        db.execute("ALTER TABLE webhook_endpoints DROP COLUMN hold_until")
-    if version < 27:
-        db.execute("DROP INDEX deliveries_to_prune")
-        db.execute("DROP INDEX ap_deliveries_delivered")
-    if version < 26:
-        db.execute("DROP INDEX files_rejected")
-    if version < 25:
-        db.execute("DROP TABLE files_left")
-    if version < 24:
-        db.execute("ALTER TABLE feed_files DROP COLUMN empty_since")
-    if version < 23:
-        db.execute("ALTER TABLE entry_origins DROP COLUMN name_kind")
-        db.execute("ALTER TABLE entry_origins DROP COLUMN name_of")
-    if version < 22:
-        db.execute("ALTER TABLE sources DROP COLUMN catch_up")
-        db.execute("ALTER TABLE rejects DROP COLUMN since")
-        db.execute("ALTER TABLE rejects DROP COLUMN tries")
-    if version < 21:
-        db.execute("ALTER TABLE sources DROP COLUMN failures")
-    if version < 20:
-        db.execute("ALTER TABLE websub_intents DROP COLUMN verify_token")
-        db.execute("DROP TABLE websub_pings")
-    if version < 19:
-        db.execute("ALTER TABLE page_checks DROP COLUMN format")
+    migrations again (an upgrade test). A migration that cannot run twice (``UNDO``) is
+    undone first."""
+    for undone, statements in UNDO.items():
+        if version < undone:
+            for statement in statements:
+                db.execute(statement)
     db.execute(f"PRAGMA user_version = {version}")
 
 
