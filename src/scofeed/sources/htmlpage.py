@@ -28,7 +28,7 @@ from scofeed.errors import PageGone, RejectedInput
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
 from scofeed.selectors import compile_selector
-from scofeed.sources import charset_label, furniture, meta_charset
+from scofeed.sources import charset_label, furniture, is_utf8, meta_charset
 from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
 
 log = logging.getLogger(__name__)
@@ -156,12 +156,10 @@ def decode_html(
 def mostly_not_utf8(data: bytes) -> bool:
     """Whether most of the bytes above ASCII are not in UTF-8 sequences (one broken
     character in a UTF-8 page is not enough)."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        high = len(data) - len(data.decode("ascii", errors="ignore"))
-        return data.decode("utf-8", errors="replace").count("\ufffd") * 2 > high
-    return False
+    if is_utf8(data):
+        return False
+    high = len(data) - len(data.decode("ascii", errors="ignore"))
+    return data.decode("utf-8", errors="replace").count("\ufffd") * 2 > high
 
 
 # -- facts -----------------------------------------------------------------------------
