@@ -138,7 +138,12 @@ LINK_OUT = "a link that leads out of sources/, not followed"
 def _leads_out(real_root: str, prefix: str, name: str) -> bool:
     """Whether the link ``prefix + name`` under ``real_root`` resolves outside it."""
     target = os.path.realpath(os.path.join(real_root, prefix, name))
-    return target != real_root and not target.startswith(real_root.rstrip(os.sep) + os.sep)
+    return target != real_root and not _inside(target, real_root)
+
+
+def _inside(real_path: str, real_root: str) -> bool:
+    """Whether a resolved path is under a resolved folder (not the folder itself)."""
+    return real_path.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _listed(
@@ -278,8 +283,7 @@ def _opened_inside(fd: int, path: str, rel: str) -> bool:
         opened = os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
         return True
-    real_root = _real_root(path[: len(path) - len(rel)].rstrip(os.sep) or os.sep)
-    return opened.startswith(real_root.rstrip(os.sep) + os.sep)
+    return _inside(opened, _real_root(path[: len(path) - len(rel)].rstrip(os.sep) or os.sep))
 
 
 def _stamp(path: str) -> tuple[int, int]:
