@@ -7,6 +7,7 @@ a correction of its entry, never a second entry."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -295,3 +296,28 @@ def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, w
         rewind(db, 22)
     store.close()
     assert shown_inputs(site, entry.id) == [("copy", inputs[0][1]), *inputs[1:]]
+
+
+def test_a_json_feed_item_whose_url_follows_its_corrected_title_is_one_entry(site, web):
+    """The same for JSON Feed: its item's ``id`` (here a number, which JSON Feed 1.1
+    reads as a string) is kept beside its ``url``, so the item at its new url revises
+    its entry."""
+
+    def doc(url: str, title: str) -> str:
+        item = {"id": 41, "url": url, "title": title, "date_published": "2025-12-20T10:00:00Z"}
+        item["content_html"] = "<p>The SCO culture forum opened.</p><p>Artists took part.</p>"
+        return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]})
+
+    json_type = "application/feed+json"
+    serve_listing(web, "/j", doc("http://agency.example/c1", "SCO culture forum"), '"a"', json_type)
+    add_source(site, web.url_for("/j"), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    assert poll_due(cfg, store, NOW).results[0].new == 1
+    (entry,) = published_rows.latest(store.db)
+    web.clear()
+    moved = doc("http://agency.example/c1-xian", "SCO culture forum opens in Xian")
+    serve_listing(web, "/j", moved, '"b"', json_type)
+    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (second.new, second.updated) == (0, 1), second
+    (after,) = published_rows.latest(store.db)
+    assert (after.id, after.revision, after.url) == (entry.id, 2, "http://agency.example/c1-xian")

@@ -573,6 +573,12 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
                 ("The council met in Bishkek.", "2025-11-20T10:00:00Z"),
                 ("The council met in Bishkek on Thursday.", "2025-11-20T10:00:00Z"),
             )
+        ]
+        # one url for every item (the home page), told apart by their ids
+        + [
+            {"id": i, "url": "http://agency.example/", "title": "SCO meets", "content_text": t}
+            | {"date_published": "2025-11-21T10:00:00Z"}
+            for i, t in (("k1", "Judges met in Dushanbe."), (2, "Mayors met in Tashkent."))
         ],
     }
     web.expect_request("/dup.rss").respond_with_data(rss, content_type="application/rss+xml")
@@ -585,7 +591,7 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
     first = poll_due(cfg, store, NOW).results
     assert [(r.name, r.new, r.updated, r.error) for r in first] == [
         ("rss", 5, 0, None),
-        ("json", 1, 0, None),
+        ("json", 3, 0, None),
     ]
     for hours in (1, 2):
         again = poll_due(cfg, store, NOW + timedelta(hours=hours)).results
@@ -594,6 +600,8 @@ def test_an_item_a_feed_lists_twice_is_one_release_not_a_revision_at_every_poll(
     assert sorted(e.summary for e in entries) == [
         "Envoys met in Delhi.",
         "Experts met in Baku.",
+        "Judges met in Dushanbe.",
+        "Mayors met in Tashkent.",
         "Ministers met in Astana.",
         "The council met in Bishkek.",
         "The forum opened.",

@@ -217,11 +217,14 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
             text = str(item["summary"])
         published = _iso(item.get("date_published"))
         updated = _iso(item.get("date_modified"))
+        # JSON Feed 1.1: an id given as a number is read as its string
+        ident = item.get("id")
+        ident = str(ident) if isinstance(ident, int) and not isinstance(ident, bool) else ident
         raw_tags = item.get("tags")
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         releases.append(
             Release(
-                origin=link or _name(origin, item.get("id"), item.get("title"), published, text),
+                origin=link or _name(origin, ident, item.get("title"), published, text),
                 text=text,
                 title=str(item["title"]) if item.get("title") else None,
                 html=html or None,
@@ -230,8 +233,9 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
                 url=link,
                 tags=tuple(str(t) for t in tags),
                 lang=str(item.get("language") or "").split("-")[0].lower() or lang,
-                key=None if link else str(item.get("id") or "") or None,
+                key=None if link else str(ident or "") or None,
                 source=source,
+                alias=_alias(origin, ident, link),
             )
         )
     releases = _distinct(origin, releases)
