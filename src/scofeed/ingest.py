@@ -41,6 +41,7 @@ from scofeed.normalise import (
     redated,
     settings_from,
 )
+from scofeed.relink import relink
 from scofeed.retag import retag
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -436,6 +437,7 @@ def ingest(
         # stored entries tagged as these releases are (the [tags] rules changed since the
         # last build: a page read again is not an edit for that)
         retag(db, settings.tags)
+        relink(db, cfg.site.base_url, cfg.site.author)  # and the site moved since
         for origin, former in (moved or {}).items():
             origin_rows.continue_origin(db, origin, former)
         for release, entry in prepared:

@@ -157,7 +157,7 @@ def nodeinfo(cfg: Config, posts: int, version: str = "2.1") -> dict[str, Any]:
     allows only a name and a version in ``software``."""
     software = {"name": "scofeed", "version": __version__}
     if version != "2.0":
-        software["homepage"] = cfg.site.base_url
+        software["homepage"] = cfg.site.home
     return {
         "version": version,
         "software": software,

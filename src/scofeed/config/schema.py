@@ -101,6 +101,13 @@ class SiteConfig:
     # on one of them outranks other sources (docs/provenance.md)
     official_hosts: tuple[str, ...] = check(_hosts, default=("sectsco.org",))
 
+    @property
+    def home(self) -> str:
+        """``base_url`` as the folder the feeds are served from, with its trailing slash:
+        written without one (``https://example.org/sco``), the feeds' home link named
+        the folder's parent in relative terms while the feeds sat under ``/sco/``."""
+        return self.base_url.rstrip("/") + "/"
+
 
 @frozen
 class PathsConfig:

@@ -73,7 +73,7 @@ class FeedSet:
         """The web page the set's feeds stand for (their ``alternate`` link, JSON Feed's
         ``home_page_url``, OPML's ``htmlUrl``): a tag's page (``tags/<slug>/``, served
         by ``serve``), else the site's index."""
-        return _url(cfg, self.prefix) if self.tag is not None else cfg.site.base_url
+        return _url(cfg, self.prefix) if self.tag is not None else cfg.site.home
 
     def feed_id(self, cfg: Config) -> str:
         """The set's own Atom id, shared by its archive pages (one logical feed). A tag

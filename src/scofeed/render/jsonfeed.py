@@ -48,7 +48,7 @@ def render_json(entries: list[Entry], cfg: Config, head: Head) -> bytes:
     doc: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": head.title,
-        "home_page_url": head.home or site.base_url,
+        "home_page_url": head.home or site.home,
         "feed_url": head.self_url,
         "description": head.description,
     }

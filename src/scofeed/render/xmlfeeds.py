@@ -103,7 +103,7 @@ def _base(cfg: Config, head: Head, self_type: str) -> FeedGenerator:
     fg.title(head.title)
     fg.subtitle(head.description)
     fg.language(head.language)
-    fg.link(href=head.home or site.base_url, rel="alternate", type="text/html")
+    fg.link(href=head.home or site.home, rel="alternate", type="text/html")
     fg.link(href=head.self_url, rel="self", type=self_type)
     fg.generator("scofeed", version=__version__, uri="https://github.com/scofeed/scofeed")
     return fg
@@ -243,7 +243,7 @@ def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
     root = _rss_tree(fg)
     channel_link = root.find("channel/link")
     if channel_link is not None:  # feedgen takes the self link here; the page is meant
-        channel_link.text = head.home or cfg.site.base_url
+        channel_link.text = head.home or cfg.site.home
     self_link = root.find(f"channel/{{{ATOM_NS}}}link[@rel='self']")
     _add_links(self_link, f"{{{ATOM_NS}}}link", cfg, head, "application/rss+xml")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
