@@ -4,6 +4,7 @@ rest is published; names are stored losslessly; symlink loops are walked once.""
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 
 import feedparser
@@ -252,6 +253,58 @@ def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
         "//a:entry/a:title/text()", namespaces=ns
     )
     assert b"&lt;Digital&gt;" in (site.feeds / "atom.xml").read_bytes()
+
+
+def test_references_to_no_character_and_non_characters_reach_no_feed(site):
+    """"&#0;" is read (HTML, CommonMark) as U+FFFD, which the title and summary kept
+    (the W3C validator: "bad characters"), and the non-characters past U+FFFE/U+FFFF
+    (U+FDD0, U+1FFFE, U+10FFFF) reached the content ("Invalid HTML"): all are left
+    out, in titles, summaries and content, from .txt, Markdown and JSON."""
+    (site.sources / "r.md").write_text(
+        '+++\ntitle = "SCO ref &#0; test"\ndate = 2025-06-01\n+++\n'
+        "Before &#0; and &#xD800; after \ufdd0 it.\n",
+        encoding="utf-8",
+    )
+    (site.sources / "n.txt").write_text(
+        "SCO plane \U0001fffe ends\n\nOn 2 June 2025, the SCO met \U0010ffff in Minsk.\n",
+        encoding="utf-8",
+    )
+    (site.sources / "j.json").write_text(
+        '{"title": "SCO json", "date": "2025-06-03", "html": "<p>Seen &#0; here \\ufffd.</p>"}',
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected
+    shown = {
+        e.title: (e.summary, e.content_html) for e in published_rows.latest(site.store().db)
+    }
+    assert shown["SCO ref test"][0] == "Before and after it."
+    assert shown["SCO plane ends"][0] == "On 2 June 2025, the SCO met in Minsk."
+    assert shown["SCO json"] == ("Seen here .", "<p>Seen  here .</p>")
+    unshowable = re.compile("[\ufdd0-\ufdef\ufffd\ufffe\uffff\U0001fffe\U0010ffff]")
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        text = (site.feeds / name).read_text(encoding="utf-8")
+        assert not unshowable.search(text) and "&#" not in text, name
+
+
+def test_a_tag_left_unclosed_in_plain_text_is_taken_out_to_the_end(site):
+    """A title or summary ending in a tag without its ">" kept it: a reader putting the
+    title in its own markup (``<h3>SCO <img src=x onerror=...</h3>``) made an image with
+    its handler of it. An HTML parser reads such a tag to the end of the text; so is it
+    taken out."""
+    (site.sources / "u.txt").write_text(
+        "SCO <img src=x onerror=alert(1) Forum\n\n"
+        "On 1 May 2025, the SCO held a forum <img src=x onerror=alert(2) and talked.\n",
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected
+    (e,) = [e for e in published_rows.latest(site.store().db) if "May 2025" in e.summary]
+    assert (e.title, e.summary) == ("SCO", "On 1 May 2025, the SCO held a forum")
+    # in .txt the body is text: its paragraph shows the tag's characters, escaped
+    (item,) = [i for i in feedparser.parse(site.feeds / "rss.xml").entries if "May" in i.summary]
+    assert (item.title, item.summary) == ("SCO", e.summary)
+    assert "&lt;img src=x onerror=alert(2) and talked.</p>" in item.content[0].value
 
 
 def test_a_file_swapped_for_a_link_out_after_the_scan_is_not_read(site):

@@ -15,7 +15,16 @@ import unicodedata
 
 from scofeed.typography import ascii_but_marks, ascii_image
 
-_XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# the non-characters, which HTML calls a parse error where a reader finds one in a
+# feed's content (U+FDD0-U+FDEF and the last two of each plane; the W3C validator:
+# "Invalid HTML"), and U+FFFD, the mark of a character lost (what a reference such as
+# "&#0;" is read as; the validator: "bad characters"): a class's ranges, for a regex
+UNSHOWABLE = "\ufdd0-\ufdef\ufffd-\uffff" + "".join(
+    chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0x10000, 0x110000, 0x10000)
+)
+# and what XML 1.0 cannot carry: control characters (but tab and newline; C1 too), lone
+# surrogates
+_XML_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{UNSHOWABLE}]")
 _PARA_BREAK = re.compile(r"\n\s*\n")
 _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 
@@ -83,8 +92,8 @@ def drop_overrides(text: str) -> str:
 
 
 def xml_safe(text: str, plain: bool | None = None) -> str:
-    """Drop what XML 1.0 cannot carry: control characters (but tab and newline),
-    lone surrogates and the two non-characters U+FFFE/U+FFFF. ``plain``:
+    """Drop what XML 1.0 cannot carry (control characters but tab and newline, lone
+    surrogates, U+FFFE/U+FFFF), the other non-characters, and U+FFFD. ``plain``:
     ``ascii_but_marks(text)``, when the caller has it."""
     if text.isascii():  # the same deletion, made in C
         return text.encode("ascii").translate(None, _XML_UNSAFE_ASCII).decode("ascii")
@@ -117,10 +126,13 @@ _HTML_NAMES = (
     "spacer span strike strong style sub summary sup svg table tbody td template textarea "
     "tfoot th thead time title tr track tt u ul var video wbr xmp"
 ).split()
+# A tag runs to its ">" across any "<" (as an HTML parser reads it), or to the end of
+# the text: "SCO <img src=x onerror=alert(1) Forum", left unclosed, became an image
+# with its handler in a reader that puts the title in its own markup ("<h3>...</h3>")
 _TAG = re.compile(
-    r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
-    r"|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
-    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>",  # any name with attributes: <x onfocus=...>
+    r"<(?:[!?][^>]*"  # a comment, a doctype, a processing instruction
+    r"|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>]|$)[^>]*"  # an element of HTML
+    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^>]*)(?:>|$)",  # any name with attributes: <x onfocus=...>
     re.IGNORECASE,
 )
 _ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")

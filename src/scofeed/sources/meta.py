@@ -23,6 +23,7 @@ import lxml.html
 from scofeed.dates import parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
+from scofeed.normalise.text import UNSHOWABLE
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ _BLOCK_TAGS = {
     "header", "footer", "aside", "hr",
 }  # fmt: skip
 # what lxml refuses, and lone surrogates (a JSON "\ud800" escape) that no encoding carries
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{UNSHOWABLE}]")
 _DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg")
 
 
