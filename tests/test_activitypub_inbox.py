@@ -489,6 +489,28 @@ def test_the_sites_address_leads_a_mastodon_search_to_the_actor(service: Service
         server.stop()
 
 
+def test_webfinger_answers_400_to_a_malformed_resource_404_to_another_account(
+    service: Service,
+) -> None:
+    """RFC 7033 4.2: a missing or malformed resource is a 400; a malformed one (no
+    account after ``acct:``, bytes that are not UTF-8) was a 404, as if it were an
+    account that does not exist."""
+    host = urlsplit(service.routes.urls.base).netloc
+
+    def status(query: str) -> int:
+        answer = service.routes.get("/.well-known/webfinger", query, "application/jrd+json")
+        assert answer is not None
+        return answer.status
+
+    for query in ("", "resource=acct:", "resource=%FF", "resource=acct:%40" + host,
+                  "resource=acct:releases@", "resource=a%20b", "resource=" + host):  # fmt: skip
+        assert status(query) == 400, query
+    for query in ("resource=acct:other@" + host, "resource=https://elsewhere.example/@x"):
+        assert status(query) == 404, query
+    for query in (f"resource=acct:releases@{host}", f"resource=acct:%40releases%40{host}"):
+        assert status(query) == 200, query
+
+
 @pytest.mark.parametrize("version", ["2.0", "2.1"])
 def test_nodeinfo_is_found_by_a_reader_of_either_schema(service: Service, version: str) -> None:
     """NodeInfo discovery lists one link per schema a server serves; a reader looks for

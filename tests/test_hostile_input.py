@@ -256,7 +256,7 @@ def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
 
 
 def test_references_to_no_character_and_non_characters_reach_no_feed(site):
-    """"&#0;" is read (HTML, CommonMark) as U+FFFD, which the title and summary kept
+    """ "&#0;" is read (HTML, CommonMark) as U+FFFD, which the title and summary kept
     (the W3C validator: "bad characters"), and the non-characters past U+FFFE/U+FFFF
     (U+FDD0, U+1FFFE, U+10FFFF) reached the content ("Invalid HTML"): all are left
     out, in titles, summaries and content, from .txt, Markdown and JSON."""
@@ -275,9 +275,7 @@ def test_references_to_no_character_and_non_characters_reach_no_feed(site):
     )
     report = run_build(site.config(), site.store(), NOW)
     assert not report.rejected
-    shown = {
-        e.title: (e.summary, e.content_html) for e in published_rows.latest(site.store().db)
-    }
+    shown = {e.title: (e.summary, e.content_html) for e in published_rows.latest(site.store().db)}
     assert shown["SCO ref test"][0] == "Before and after it."
     assert shown["SCO plane ends"][0] == "On 2 June 2025, the SCO met in Minsk."
     assert shown["SCO json"] == ("Seen here .", "<p>Seen  here .</p>")

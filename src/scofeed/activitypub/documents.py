@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
@@ -131,6 +132,23 @@ def webfinger(urls: Urls) -> dict[str, Any]:
              "href": urls.base + "/"},
         ],
     }  # fmt: skip
+
+
+# a URI (a scheme, then no space, control character or U+FFFD: bytes that were not
+# UTF-8), or an account written without its scheme (``user@host``, ``@user@host``, as
+# some clients ask); an IDN host may come in Unicode
+_RESOURCE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:|@?(?=[^@:/]+@))[^\s\x00-\x1f\x7f\ufffd]+")
+_ACCOUNT = re.compile(r"@?[^\s@]+@[^\s@]+")
+
+
+def webfinger_resource_ok(resource: str) -> bool:
+    """Whether ``resource`` is a URI WebFinger can be asked about; a malformed one
+    (``acct:`` with no account, bytes that are not UTF-8) is a 400 (RFC 7033 4.2), not
+    an account that does not exist."""
+    r = resource.strip()
+    if not _RESOURCE.fullmatch(r):
+        return False
+    return r[:5].lower() != "acct:" or bool(_ACCOUNT.fullmatch(r[5:]))
 
 
 def webfinger_matches(urls: Urls, resource: str) -> bool:

@@ -147,6 +147,8 @@ class Routes:
         cors = ("Access-Control-Allow-Origin", "*")
         if not resource:
             return Answer(400, b"resource is required\n", headers=[cors])
+        if not documents.webfinger_resource_ok(resource):
+            return Answer(400, b"resource is not a URI (RFC 7033 4.2)\n", headers=[cors])
         if not documents.webfinger_matches(self.urls, resource):
             return Answer(404, b"no such account\n", headers=[cors])
         answer = _json(documents.webfinger(self.urls), JRD_JSON)
