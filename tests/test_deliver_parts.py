@@ -346,6 +346,9 @@ def test_an_endpoint_whose_head_waits_for_its_retry_is_not_due(tmp_path):
         ("64:ff9b::a01:203", False),  # NAT64 of 10.1.2.3
         ("2002:c0a8:1::1", False),  # 6to4 of 192.168.0.1
         ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("::127.0.0.1", False),  # IPv4-compatible (Python calls it global)
+        ("::a01:203", False),  # IPv4-compatible 10.1.2.3
+        ("::", False),
         ("8.8.8.8", True),
         ("2606:4700:4700::1111", True),
     ],

@@ -51,14 +51,16 @@ class AddressRefused(NewConnectionError):
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+# IPv4-compatible (RFC 4291 2.5.5.1, deprecated): Python calls ::7f00:1 global
+_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Only global unicast addresses; an IPv6 address carrying an IPv4 one (mapped,
-    6to4, NAT64) is judged by the IPv4 address inside it."""
+    compatible, 6to4, NAT64) is judged by the IPv4 address inside it."""
     if isinstance(ip, ipaddress.IPv6Address):
         inner = ip.ipv4_mapped or ip.sixtofour
-        if inner is None and ip in _NAT64:
+        if inner is None and (ip in _NAT64 or ip in _COMPATIBLE):
             inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if inner is not None:
             return address_allowed(inner)
