@@ -103,7 +103,9 @@ def test_malformed_requests_get_400_and_a_closed_connection(server, request_byte
     assert got.startswith(b"HTTP/1.") and got.split(b" ", 2)[1] == b"400", got[:200]
     assert closed
     # waitress's own error answer carries nosniff too, as every other answer does
-    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in got.split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    head, body = got.split(b"\r\n\r\n", 1)
+    assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head + b"\r\n"
+    assert body.startswith(b"bad request: ") and body.count(b"\n") == 1, body  # one line
 
 
 @pytest.mark.parametrize("piece", ["line", "byte"])
