@@ -53,6 +53,9 @@ def test_repository_config_shows_every_key_of_its_sections():
         ("[feeds]\nformats = ['atom', 'rdf']\n", "feeds.formats: expected a non-empty list"),
         ("[site]\nbase_url = 'ftp://x/'\n", "site.base_url: expected an http:// or https:// URL"),
         ("[site]\ntimezone = 'Mars/Olympus'\n", "site.timezone: expected an IANA time zone"),
+        # a feed's title is text: the W3C validator warned "title should not contain HTML"
+        ("[site]\ntitle = 'SCO <b>news</b>'\n", "site.title: expected plain text, without HTML"),
+        ("[site]\ndescription = 'A &amp; B'\n", "site.description: expected plain text"),
         ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),
         ("[serve]\nport = 70000\n", "serve.port: expected a port number"),
         ("[log]\nlevel = 'LOUD'\n", "log.level: expected one of"),

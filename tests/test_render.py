@@ -147,6 +147,11 @@ def test_golden_files():
     for fmt, name in FEED_FILES.items():
         expected = (golden / name).read_bytes()
         assert render.render(fmt, ENTRIES[:2], CFG) == expected, name
+    # RSS titles write "&" and "<" as hexadecimal references (the RSS Best Practices
+    # Profile; the W3C validator warned of "&lt;co&gt;"): a reader gets the same text
+    rss = (golden / FEED_FILES["rss"]).read_bytes()
+    assert b"<title>Release 5 &#x26; &#x3C;co&gt;</title>" in rss
+    assert [i.title for i in feedparser.parse(rss).entries] == [e.title for e in ENTRIES[:2]]
 
 
 _text = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=80)

@@ -68,6 +68,17 @@ def http_url(v: str) -> str | None:
 DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
+_MARKUP = re.compile(r"<[A-Za-z/!?]|&[#A-Za-z][A-Za-z0-9]*;")
+
+
+def plain_text(v: str) -> str | None:
+    """Text the feeds show as text (a title, a description): a tag or an entity in it
+    would be shown as written, or taken for markup by a reader that renders it (the W3C
+    validator: "title should not contain HTML")."""
+    found = _MARKUP.search(v)
+    return None if found is None else f"plain text, without HTML (found {found.group()!r}...)"
+
+
 def plain_name(v: str) -> str | None:
     ok = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v)
     return None if ok else "a name of letters, digits, '-', '_' or '.'"

@@ -25,6 +25,7 @@ from scofeed.config.fields import (
     non_negative,
     one_of,
     plain_name,
+    plain_text,
     port_number,
     positive,
     tag_slug,
@@ -90,10 +91,12 @@ def host_in(url: str, hosts: tuple[str, ...]) -> bool:
 class SiteConfig:
     """``[site]``: what the feeds say about themselves, and the ids' authority."""
 
-    title: str = "SCO Secretariat press releases"
-    description: str = "Press releases of the Shanghai Cooperation Organisation Secretariat."
+    title: str = check(plain_text, default="SCO Secretariat press releases")
+    description: str = check(
+        plain_text, default="Press releases of the Shanghai Cooperation Organisation Secretariat."
+    )
     base_url: str = check(http_url, default="http://127.0.0.1:8080/")
-    author: str = "SCO Secretariat"
+    author: str = check(plain_text, default="SCO Secretariat")
     language: str = check(language_tag, default="en")
     timezone: str = check(_timezone, default="Asia/Shanghai")
     id_authority: str = check(_authority, default="scofeed.example,2026")

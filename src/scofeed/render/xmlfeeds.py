@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -246,4 +247,16 @@ def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
         channel_link.text = head.home or cfg.site.home
     self_link = root.find(f"channel/{{{ATOM_NS}}}link[@rel='self']")
     _add_links(self_link, f"{{{ATOM_NS}}}link", cfg, head, "application/rss+xml")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    written = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return _RSS_PLAIN.sub(_hex_refs, written) if b"&" in written else written
+
+
+# RSS's plain-text elements: the RSS Best Practices Profile asks for "&" and "<" in them
+# as hexadecimal references, which a reader cannot mistake for escaped markup (the W3C
+# validator warns of "SCO &lt;Digital&gt; Forum" in a title)
+_RSS_PLAIN = re.compile(rb"(<(title|category)>)([^<]*)(</\2>)")
+
+
+def _hex_refs(m: re.Match[bytes]) -> bytes:
+    text = m.group(3).replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;")
+    return m.group(1) + text + m.group(4)
