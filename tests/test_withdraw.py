@@ -500,6 +500,26 @@ def feed_dates(site, prefix: str = "") -> tuple[datetime, datetime]:
     return out[0], out[1]
 
 
+def test_an_archive_page_is_dated_no_earlier_than_its_months_last_withdrawal(site):
+    """A page's newest entry withdrawn: the page changed, yet its date went back to the
+    entry before (Atom updated, RSS lastBuildDate), telling readers it had not."""
+    site.write_config("[feeds]\nentries = 1\n")  # the months' pages
+    for name, day in (("a", "5 January 2026"), ("b", "20 January 2026"), ("c", "3 February 2026")):
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana.\n", encoding="utf-8"
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    jan_20 = datetime(2026, 1, 19, 16, tzinfo=UTC)  # midnight in Beijing
+    assert feed_dates(site, "archive/2026-01") == (jan_20, jan_20)
+    (b,) = [e.id for e in published_rows.latest(store.db) if e.origin == "b.txt"]
+    withdraw(cfg, store, b, "x", NOW)
+    assert feed_dates(site, "archive/2026-01") == (NOW, NOW)
+    other = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
+    assert build(cfg, store, NOW + timedelta(minutes=5)).written == []  # stable
+    assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == other
+
+
 def test_a_feed_whose_entries_are_all_withdrawn_is_dated_by_the_last_withdrawal(site, two):
     """Not a placeholder (it said 2000-01-01 in RSS), and stable: a rebuild with nothing
     changed writes nothing, and the date outlives the tombstone."""

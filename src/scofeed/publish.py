@@ -159,7 +159,7 @@ def plan(
     members: Members,
     months: dict[str, Month],
     withdrawn: Sequence[Entry] = (),
-    withdrawals: Sequence[tuple[str, tuple[str, ...], datetime]] = (),
+    withdrawals: Sequence[tuple[str, tuple[str, ...], str, datetime]] = (),
     empty_since: Mapping[str, datetime] | None = None,
     now: datetime | None = None,
 ) -> list[Planned]:
@@ -167,7 +167,8 @@ def plan(
     stamps, the main set's archive pages from each month's version, and the tombstones
     still shown. ``withdrawals`` (``withdrawal_rows.withdrawals``) give each set's latest
     withdrawal, which a subscription feed's date never precedes (in its head and its
-    key). A subscription feed with neither entries nor a withdrawal is dated by when it
+    key), and each month's, which its archive page's date never precedes: the page
+    changed then, and a date going back told readers it had not. A subscription feed with neither entries nor a withdrawal is dated by when it
     was first published so: ``empty_since`` (``feedfiles.empty_since``), else ``now``,
     to the second (in its head and its key). While every entry fits in the subscription
     feed, that feed is complete
@@ -185,8 +186,9 @@ def plan(
         ids = tuple(i for i, _ in rows)
         shown = _hash([stamp for _, stamp in rows])
         tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
-        last = max((at for language, tags, at in withdrawals
-                    if fs.holds(language, {tag_slug(t) for t in tags})), default=None)  # fmt: skip
+        mine = [(month, at) for language, tags, month, at in withdrawals
+                if fs.holds(language, {tag_slug(t) for t in tags})]  # fmt: skip
+        last = max((at for _month, at in mine), default=None)
         dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
             since = None
@@ -201,9 +203,13 @@ def plan(
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
         if not fs.archived or whole:
             continue
+        month_last: dict[str, datetime] = {}
+        for month, at in mine:
+            month_last[month] = max(at, month_last.get(month, at))
         for i, month in enumerate(order):
             older = order[i + 1] if i + 1 < len(order) else None
             newer = order[i - 1] if i > 0 else None
+            gone_at = month_last.get(month)
             # the version moves whenever an entry of the month shows differently, or
             # comes or goes (store triggers); the count is there for the reader's sake
             live, version = months[month]
@@ -211,9 +217,12 @@ def plan(
             for fmt in ARCHIVE_FORMATS:
                 if fmt not in cfg.feeds.formats:
                     continue
-                head = catalog.archive_head(cfg, fs, fmt, month, older, newer)
+                head = catalog.archive_head(cfg, fs, fmt, month, older, newer, gone_at)
                 path = fs.archive_path(month, fmt)
-                key = _key((__version__, site, repr(fs), repr(head)), fmt, path, shown)
+                common = (__version__, site, repr(fs), repr(head))
+                if gone_at is not None:  # not in the repr (a key that moved for every page)
+                    common += (f"last withdrawal {gone_at.isoformat()}",)
+                key = _key(common, fmt, path, shown)
                 files.append(Planned(path, key, fmt, head, (), month=month, size=live))
     return files
 

@@ -212,10 +212,17 @@ def head(
 
 
 def archive_head(
-    cfg: Config, fs: FeedSet, fmt: str, month: str, older: str | None, newer: str | None
+    cfg: Config,
+    fs: FeedSet,
+    fmt: str,
+    month: str,
+    older: str | None,
+    newer: str | None,
+    last_withdrawal: datetime | None = None,
 ) -> Head:
     """The head of one archive page: ``current`` is the subscription feed, prev/next
-    the neighbouring months that have entries."""
+    the neighbouring months that have entries; ``last_withdrawal`` when an entry of the
+    month was last withdrawn, if one is (the page's date never precedes it)."""
     links = [("current", fs.url(cfg, fmt))]
     if older:
         links.append(("prev-archive", fs.archive_url(cfg, older, fmt)))
@@ -223,4 +230,5 @@ def archive_head(
         links.append(("next-archive", fs.archive_url(cfg, newer, fmt)))
     title = f"{fs.title} ({month})"
     return Head(fs.feed_id(cfg), title, fs.description, fs.lang(cfg),
-                fs.archive_url(cfg, month, fmt), tuple(links), archive=True)  # fmt: skip
+                fs.archive_url(cfg, month, fmt), tuple(links), archive=True,
+                last_withdrawal=last_withdrawal)  # fmt: skip

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from scofeed.model import Entry, Withdrawal
-from scofeed.store.entries import READ, from_row
+from scofeed.store.entries import MONTH, READ, from_row
 
 
 def withdraw(db: sqlite3.Connection, entry_id: str, w: Withdrawal, announced: bool = True) -> None:
@@ -50,16 +50,18 @@ def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Ent
     return [from_row(r) for r in rows]
 
 
-def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], datetime]]:
-    """(language, tags, latest withdrawal) of the withdrawn entries, one row per language
-    and tag list: what the feeds of each set say as their date once an entry of theirs
-    is withdrawn (``scofeed.publish``). Withdrawals are few; the entries_withdrawn index
-    finds them."""
+def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], str, datetime]]:
+    """(language, tags, month published, latest withdrawal) of the withdrawn entries,
+    one row per language, tag list and month: what the feeds of each set, and each
+    month's archive page, say as their date once an entry of theirs is withdrawn
+    (``scofeed.publish``). Withdrawals are few; the entries_withdrawn index finds them."""
     rows = db.execute(
-        "SELECT language, tags, MAX(withdrawn_at) FROM entries WHERE withdrawn_at IS NOT NULL "
-        "GROUP BY language, tags ORDER BY language, tags"
+        f"SELECT language, tags, {MONTH}, MAX(withdrawn_at) FROM entries "
+        "WHERE withdrawn_at IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
-    return [(r[0], tuple(json.loads(r[1])), datetime.fromtimestamp(r[2], UTC)) for r in rows]
+    return [
+        (r[0], tuple(json.loads(r[1])), r[2], datetime.fromtimestamp(r[3], UTC)) for r in rows
+    ]
 
 
 def count_withdrawn(db: sqlite3.Connection) -> int:
