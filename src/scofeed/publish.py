@@ -168,12 +168,12 @@ def plan(
     still shown. ``withdrawals`` (``withdrawal_rows.withdrawals``) give each set's latest
     withdrawal, which a subscription feed's date never precedes (in its head and its
     key), and each month's, which its archive page's date never precedes: the page
-    changed then, and a date going back told readers it had not. A subscription feed with neither entries nor a withdrawal is dated by when it
-    was first published so: ``empty_since`` (``feedfiles.empty_since``), else ``now``,
-    to the second (in its head and its key). While every entry fits in the subscription
-    feed, that feed is complete
-    (``fh:complete``) and there are no archive pages: a lone archive page with no
-    neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
+    changed then, and a date going back told readers it had not. A subscription feed
+    with neither entries nor a withdrawal is dated by when it was first published so:
+    ``empty_since`` (``feedfiles.empty_since``), else ``now``, to the second (in its
+    head and its key). While every entry fits in the subscription feed, that feed is
+    complete (``fh:complete``) and there are no archive pages: a lone archive page with
+    no neighbours says nothing a reader can use (the W3C validator warns about it). Pure."""
     order = sorted(months, reverse=True)  # newest first
     complete = sum(m.live for m in months.values()) <= cfg.feeds.entries
     site = repr(cfg.site)
