@@ -59,9 +59,7 @@ def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], str,
         f"SELECT language, tags, {MONTH}, MAX(withdrawn_at) FROM entries "
         "WHERE withdrawn_at IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
-    return [
-        (r[0], tuple(json.loads(r[1])), r[2], datetime.fromtimestamp(r[3], UTC)) for r in rows
-    ]
+    return [(r[0], tuple(json.loads(r[1])), r[2], datetime.fromtimestamp(r[3], UTC)) for r in rows]
 
 
 def count_withdrawn(db: sqlite3.Connection) -> int:
