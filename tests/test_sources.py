@@ -182,6 +182,16 @@ def test_bad_and_hostile_inputs_are_refused_with_a_reason(name, data, reason):
     assert info.value.origin == name
 
 
+@pytest.mark.parametrize(
+    ("stated", "lang"), [("EN", "en"), ("Ru", "ru"), ("EN-us", "en-us"), ("zh-Hans", "zh-Hans")]
+)
+def test_a_stated_language_is_read_in_any_case(stated, lang):
+    """BCP 47 tags are case-insensitive: "EN" rejected the whole release."""
+    data = json.dumps({"title": "SCO case", "date": "2025-07-01", "lang": stated, "text": "Body."})
+    (release,) = read("c.json", data)
+    assert release.lang == lang
+
+
 def test_an_impossible_yaml_date_is_rejected_like_the_same_text_in_json(site):
     """PyYAML takes ``2023-02-30`` for a date and fails to make one: the rejection names
     the file and the key in the words the JSON path uses, not an internal ValueError."""

@@ -28,7 +28,7 @@ from scofeed.normalise.text import UNSHOWABLE
 log = logging.getLogger(__name__)
 
 KEYS = ("title", "date", "updated", "url", "tags", "lang", "id", "withdrawn", "withdrawn_reason")
-_LANG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
     "table", "tr", "td", "th", "dt", "dd", "figure", "figcaption", "section", "article",
@@ -91,9 +91,13 @@ def _tags(origin: str, value: Any) -> tuple[str, ...]:
 
 def _lang(origin: str, value: Any) -> str | None:
     text = _string(origin, "lang", value)
-    if text is not None and not _LANG.fullmatch(text):
+    if text is None:
+        return None
+    if not _LANG.fullmatch(text):
         raise RejectedInput(origin, f"'lang' must be a language tag like 'en', got {text!r}")
-    return text
+    # a language tag is read in any case (BCP 47 2.1.1): "EN", "Ru" and "EN-us" are en, ru
+    primary, dash, rest = text.partition("-")
+    return primary.lower() + dash + rest
 
 
 def _withdrawn(origin: str, meta: dict[str, Any]) -> tuple[bool | None, str]:
