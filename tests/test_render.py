@@ -18,8 +18,8 @@ from scofeed import render
 from scofeed.config import FEED_FILES, load
 from scofeed.errors import RenderError
 from scofeed.model import Entry, Withdrawal
+from scofeed.normalise import clean_reason
 from scofeed.render import catalog, opml
-from scofeed.withdraw import clean_reason
 from tests.conftest import DATA
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -481,13 +481,23 @@ def test_websub_subscribers_get_the_feed_with_the_tombstone(site):
 
 
 def test_a_reason_with_control_characters_and_markup_stays_well_formed(site, two):
-    reason = "Bad\x00 release\x1b <script>alert(1)</script> &amp;\n\nsecond line " + "x" * 900
+    """And without bidirectional overrides: a U+202E left open turned the rest of the
+    tombstone's, the 410 page's and ``scofeed list``'s line around, whether the reason
+    came from ``scofeed withdraw`` or from a release's ``withdrawn`` metadata."""
+    reason = "Bad\x00 release\x1b <script>alert(1)</script> &amp;\n\nsecond \u202eline " + "x" * 900
     withdraw(site.config(), site.store(), two, reason, NOW)
     (stone,) = tombstones(site)  # lxml parsed it
     comment = stone.findtext(f"{AT}comment")
     assert comment.startswith("Bad release <script>alert(1)</script> &amp; second line x")
     assert len(comment) <= 500
     assert not feedparser.parse((site.feeds / "atom.xml").read_bytes()).bozo
+    (site.sources / "gone.md").write_text(
+        "---\ntitle: SCO notice\ndate: 2024-05-03\nwithdrawn: 'sent \u202eby mistake'\n---\nText.\n",
+        encoding="utf-8",
+    )
+    build(site.config(), site.store(), NOW)
+    reasons = {e.withdrawal.reason for e in withdrawal_rows.withdrawn(site.store().db)}
+    assert reasons == {comment, "sent by mistake"}
 
 
 def feed_dates(site, prefix: str = "") -> tuple[datetime, datetime]:

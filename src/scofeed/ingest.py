@@ -35,6 +35,7 @@ from scofeed.model import Entry, Planner, Release, Withdrawal
 from scofeed.normalise import (
     Settings,
     adopt_id,
+    clean_reason,
     compare_key,
     identity_of,
     normalise,
@@ -182,7 +183,8 @@ def ingest_one(
         entry_rows.insert(db, entry, identity, url_key, stamp, authority)
         origin_rows.link_origin(db, release.origin, entry.id, entry.content_hash, authority, stamp)
         if release.withdrawn:  # never published: stored withdrawn, nothing to retract
-            w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
+            why = clean_reason(release.withdrawn_reason)
+            w = Withdrawal(now.replace(microsecond=0), why, "metadata")
             withdrawal_rows.withdraw(db, entry.id, w, announced=False)
             return Change(replace(entry, withdrawal=w), "withdrawn"), 0
         queued = planner(db, entry, "release.published") if planner else 0
@@ -269,7 +271,8 @@ def ingest_one(
         entry_rows.update(db, revised, url_key, authority)
     kind, event = "updated", "release.updated"
     if flip == "withdraw":
-        w = Withdrawal(now.replace(microsecond=0), release.withdrawn_reason, "metadata")
+        why = clean_reason(release.withdrawn_reason)
+        w = Withdrawal(now.replace(microsecond=0), why, "metadata")
         withdrawal_rows.withdraw(db, revised.id, w)
         revised = replace(revised, withdrawal=w)
         kind, event = "withdrawn", "release.withdrawn"

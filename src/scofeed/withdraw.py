@@ -24,7 +24,7 @@ from datetime import datetime
 
 from scofeed.config import Config
 from scofeed.model import Entry, Planner, Withdrawal
-from scofeed.normalise import collapse, shorten, xml_safe
+from scofeed.normalise import clean_reason
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
 from scofeed.store import Store
@@ -33,8 +33,6 @@ from scofeed.store import withdrawals as withdrawal_rows
 
 log = logging.getLogger(__name__)
 
-REASON_MAX = 500  # characters of a reason kept (the tombstone comment, page, webhook)
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -42,11 +40,6 @@ class Outcome:
     changed: bool  # False: it already was withdrawn (withdraw) or published (restore)
     queued: int = 0  # deliveries queued (webhooks and ActivityPub)
     written: list[str] = field(default_factory=list)  # feed files rewritten
-
-
-def clean_reason(reason: str) -> str:
-    """One line of text XML can carry, at most ``REASON_MAX`` characters."""
-    return shorten(collapse(xml_safe(reason)), REASON_MAX)
 
 
 def withdraw(

@@ -37,13 +37,21 @@ from scofeed.normalise.ids import (
 )
 from scofeed.normalise.language import detect_language, script_of
 from scofeed.normalise.sanitise import paragraphs_html, sanitise
-from scofeed.normalise.text import clean_text, collapse, compare_key, shorten, xml_safe
+from scofeed.normalise.text import (
+    clean_reason,
+    clean_text,
+    collapse,
+    compare_key,
+    shorten,
+    xml_safe,
+)
 
 __all__ = [
     "Rules",
     "Settings",
     "adopt_id",
     "canonical_url",
+    "clean_reason",
     "clean_text",
     "collapse",
     "compare_key",

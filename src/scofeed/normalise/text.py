@@ -258,3 +258,14 @@ def shorten(s: str, limit: int) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,;:-") + "…"
+
+
+REASON_MAX = 500  # characters of a withdrawal's reason kept (tombstone comment, page, webhook)
+
+
+def clean_reason(reason: str) -> str:
+    """A withdrawal's reason (``scofeed withdraw --reason``, a release's ``withdrawn``
+    metadata): one line of text XML can carry, without bidirectional overrides (a
+    U+202E left open turned the rest of the tombstone's, the page's and ``scofeed
+    list``'s line around), at most ``REASON_MAX`` characters."""
+    return shorten(drop_overrides(collapse(xml_safe(reason))), REASON_MAX)
