@@ -58,6 +58,28 @@ def test_missing_headline_in_chinese_is_the_first_sentence_shortened():
     assert local(e) == "2020-06-03T00:00:00+08:00"
 
 
+LONG = "In June 2025 the Secretariat of the SCO met the envoys of all its member states in Beijing"
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("On 14 June 2025, the SCO met.\n", "On 14 June 2025, the SCO met"),
+        ("\U0001f389\U0001f389\n\nOn 14 June 2025, the SCO met.\n", "On 14 June 2025, the SCO met"),
+        # a sentence of 15 words is body text: it was dropped as its own title's repeat
+        (f"{LONG}.\n", LONG),
+    ],
+)
+def test_a_release_of_one_sentence_opening_with_a_date_is_its_title_and_body(text, title):
+    """A short line opening "On <date>," may be a headline when a body follows it; as the
+    whole release it is the body, and a stand-in title is made from it: it was taken for
+    a headline (or, longer, dropped from the body as its title's repeat), and the
+    release rejected as 'a title but no body'."""
+    assert split_release(Release("x", text))[:2] == (title, [text.strip().splitlines()[-1]])
+    e = normalise(Release("x.txt", text, context_date=NOW), SETTINGS, NOW)
+    assert (e.title, e.summary) == (title, text.strip().splitlines()[-1])
+
+
 def test_short_headline_followed_by_its_body_is_still_the_headline():
     release = Release("x", "SCO meets envoy\nThe envoy came to the SCO.\n")
     title, paras, _preamble = split_release(release)

@@ -492,7 +492,8 @@ def test_a_reason_with_control_characters_and_markup_stays_well_formed(site, two
     assert len(comment) <= 500
     assert not feedparser.parse((site.feeds / "atom.xml").read_bytes()).bozo
     (site.sources / "gone.md").write_text(
-        "---\ntitle: SCO notice\ndate: 2024-05-03\nwithdrawn: 'sent \u202eby mistake'\n---\nText.\n",
+        "---\ntitle: SCO notice\ndate: 2024-05-03\n"
+        "withdrawn: 'sent \u202eby mistake'\n---\nText.\n",
         encoding="utf-8",
     )
     build(site.config(), site.store(), NOW)

@@ -144,13 +144,17 @@ def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None
     return end + after.end() if after else None
 
 
-def _looks_like_body(text: str, hits: list[FoundDate], next_line: str | None) -> bool:
+def _looks_like_body(
+    text: str, hits: list[FoundDate], next_line: str | None, last: bool = False
+) -> bool:
     """The first real line (``text``, collapsed; ``hits``, its dates as ``_is_chrome``
-    takes them) is body text, not a headline."""
+    takes them; ``last``: no text follows it) is body text, not a headline."""
     words = len(text.split())
     if len(text) > 2 * TITLE_MAX:  # a headline over the cap is cut; one this long is not one
         return True
-    if _date_lead_end(text, hits) is not None and len(text) > 40:
+    # a date lead opens a sentence; a short one may be a headline ("On 9 May, Victory
+    # Day"), unless nothing follows it: then it is the release, not its headline
+    if _date_lead_end(text, hits) is not None and (len(text) > 40 or last):
         return True
     # "!", "?" and quotes inside a headline do not end it: only full stops count here
     if len(text) > 100 and _sentence_breaks(text, _FULL_STOP):
@@ -214,6 +218,7 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
     whole = blocks(text) if meta_title else None  # the body, and what the script is judged by
     dominant = dominant_script(text, whole, lines, plain or None)
     preamble: list[str] = []
+    derived = False
     if whole is not None:
         title = meta_title
         paras = whole
@@ -236,16 +241,17 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
         first, line, hits = seen[-1]  # the headline's line
         preamble = [text for _i, text, _hits in seen[:-1]]
         nxt = lines[first + 1] if first + 1 < len(lines) else None
-        if _looks_like_body(line, hits, nxt):
+        if _looks_like_body(line, hits, nxt, last=first == filled[-1]):
             paras = blocks("\n".join(lines[first:]))
             title = headline_from(paras[0]) if paras else ""
+            derived = True  # the title is made from the body: its first paragraph stays
         else:
             title = line
             paras = blocks("\n".join(lines[first + 1 :]))
     # a date line in another script is the page's date stamp: normalise takes it out
     paras = dedupe([p for p in paras if not foreign(p, dominant) or is_date_line(p)])
-    if paras and compare_key(paras[0]) == compare_key(title):
-        paras = paras[1:]
+    if paras and not derived and compare_key(paras[0]) == compare_key(title):
+        paras = paras[1:]  # the headline repeated as the body's first line
     if not compare_key(title):
         raise NormaliseError(f"{release.origin}: no title")
     return shorten(title, TITLE_MAX), paras, preamble
