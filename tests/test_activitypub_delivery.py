@@ -18,7 +18,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scofeed import build as build_mod
-from scofeed.activitypub import delivery, httpsig
+from scofeed.activitypub import delivery, httpsig, outbox
 from scofeed.activitypub.delivery import Deliverer
 from scofeed.activitypub.keys import generate
 from scofeed.activitypub.remote import Remote
@@ -190,6 +190,30 @@ def test_failures_retry_in_order_per_host(site: Site, service: Service, httpserv
     assert report.delivered == 2
     assert "Second release" in bodies[1] and "Second release" not in bodies[0]
     assert rows.counts(db) == {"pending": 0, "failed": 0, "delivered": 2}
+
+
+def test_a_new_followers_accept_does_not_wait_behind_a_retry(
+    site: Site, service: Service, httpserver: HTTPServer
+) -> None:
+    """A Create to a host waiting for its retry (5 min, then hours) held the Accept of a
+    Follow from that host behind it: the follow stayed "requested" on Mastodon. The
+    Accept goes first; the Create still waits for its retry."""
+    follow(service, 1, httpserver.url_for("/inbox"), None)
+    build(site, service)
+    httpserver.expect_ordered_request("/inbox", method="POST").respond_with_data("", status=500)
+    assert service.deliverer.run_due().retrying == 1
+    db = service.inbox.store.db
+    (create,) = rows.listing(db)
+    follow_doc = {"id": "http://remote/f2", "type": "Follow", "actor": "http://remote/users/2"}
+    with service.inbox.store.transaction() as tx:
+        assert outbox.queue_accept(site.config(), tx, follow_doc, httpserver.url_for("/u2"), 5.0)
+    httpserver.clear()
+    httpserver.expect_ordered_request("/u2", method="POST").respond_with_data("", status=202)
+    report = service.deliverer.run_due()
+    assert (report.attempted, report.delivered) == (1, 1)
+    kinds = {d.kind: (d.status, d.attempts) for d in rows.listing(db)}
+    assert kinds == {"Accept": ("delivered", 1), "Create": ("pending", 1)}
+    assert rows.head(db, create.host).id == create.id
 
 
 @pytest.mark.parametrize(("status", "retried"), [(400, False), (403, False), (404, False),

@@ -211,10 +211,23 @@ def due_hosts(db: sqlite3.Connection, now: float) -> list[str]:
 
 
 def head(db: sqlite3.Connection, host: str) -> Delivery | None:
-    row = db.execute(
-        "SELECT * FROM ap_deliveries WHERE host = ? AND status = 'pending' ORDER BY id LIMIT 1",
-        (host,),
-    ).fetchone()
+    """The host's next delivery: its oldest pending Accept, else its oldest pending one.
+    A new follower's Accept answers its Follow and orders nothing the host was sent, so
+    it does not wait behind a Create that waits for its retry (hours, the follow shown
+    as "requested" meanwhile); the activities of entries keep their order."""
+    row = (
+        db.execute(
+            # the partial index (migration 29): the planner preferred ap_deliveries_due, which
+            # reads every pending delivery of a host with a backlog to find no Accept
+            "SELECT * FROM ap_deliveries INDEXED BY ap_deliveries_accepts "
+            "WHERE host = ? AND status = 'pending' AND kind = 'Accept' ORDER BY id LIMIT 1",
+            (host,),
+        ).fetchone()
+        or db.execute(
+            "SELECT * FROM ap_deliveries WHERE host = ? AND status = 'pending' ORDER BY id LIMIT 1",
+            (host,),
+        ).fetchone()
+    )
     return Delivery(**{k: row[k] for k in row.keys()}) if row else None
 
 

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 28
+FRESH_VERSION = 29
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -340,5 +340,8 @@ CREATE INDEX deliveries_to_prune ON deliveries (status, settled_at)
 
 CREATE INDEX ap_deliveries_delivered ON ap_deliveries (status, settled_at)
         WHERE status = 'delivered';
+
+CREATE INDEX ap_deliveries_accepts ON ap_deliveries (host, id)
+        WHERE status = 'pending' AND kind = 'Accept';
 
 """

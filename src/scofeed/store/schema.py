@@ -598,6 +598,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE webhook_endpoints ADD COLUMN hold_until REAL;
     """,
+    # 29: a follower's Accept goes before the host's other deliveries (a Create waiting
+    # for its retry held it for hours, the follow shown as "requested"): found by host
+    """
+    CREATE INDEX ap_deliveries_accepts ON ap_deliveries (host, id)
+        WHERE status = 'pending' AND kind = 'Accept';
+    """,
 ]
 
 
