@@ -46,6 +46,8 @@ def test_deliver_list_and_redeliver(site, receivers):
     )
     assert "queued 1 deliveries again" in run(site, "redeliver", "--failed", "--endpoint", "hub")
     assert "delivered=1" in run(site, "deliver")
+    # the schedule redeliver started made one attempt; two were made in all
+    assert "\tattempts=1 (2 in all)\t" in run(site, "deliveries")
     got = r.wait_for(2)
     assert got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
     for g in got:

@@ -173,11 +173,15 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     items = rows.listing(store.db, args.failed, args.endpoint, args.limit)
     for d in items:
         last = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "")
+        made = rows.attempts(store.db, d.id)
+        # attempts counts those of the schedule running (a redeliver starts a new one);
+        # the lines below list every attempt: say both when they differ
+        tried = f"{d.attempts}" + (f" ({len(made)} in all)" if len(made) != d.attempts else "")
         print(
             f"{d.id}\t{d.status}\t{d.endpoint}\t{d.event}\t{d.entry_id} rev {d.revision}\t"
-            f"{d.webhook_id}\tattempts={d.attempts}\tnext={when(d.next_attempt)}\t{last}"
+            f"{d.webhook_id}\tattempts={tried}\tnext={when(d.next_attempt)}\t{last}"
         )
-        for a in rows.attempts(store.db, d.id):
+        for a in made:
             status = a.status if a.status is not None else "-"
             note = f" {a.error}" if a.error else ""
             print(f"    #{a.number} {when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
