@@ -221,6 +221,25 @@ def test_a_signature_lives_as_long_as_mastodon_lets_it(key: rsa.RSAPrivateKey) -
     assert not fresh({**rfc, "Date": httpsig.http_date(NOW)}, NOW)
 
 
+@pytest.mark.parametrize("algorithm", ["rsa-sha256", "RSA-SHA256"])
+def test_created_or_expires_with_an_algorithm_named_after_its_hash_is_refused(
+    key: rsa.RSAPrivateKey, algorithm: str
+) -> None:
+    """draft-cavage-12 2.3: with such an algorithm, a signature over (created) or
+    (expires) MUST be an error (Mastodon refuses it too); hs2019 or none takes them."""
+    names = ("(request-target)", "host", "(created)", "digest")
+    h = _signed_cavage(key, names, int(NOW), None, NOW)  # hs2019: checked there
+    for taken in ('algorithm="hs2019",', ""):
+        httpsig.check_covers(
+            httpsig.parse({**h, "Signature": h["Signature"].replace('algorithm="hs2019",', taken)}),
+            "POST",
+            has_body=True,
+        )
+    named = {**h, "Signature": h["Signature"].replace("hs2019", algorithm)}
+    with pytest.raises(BadSignature, match="not allowed with"):
+        httpsig.check_covers(httpsig.parse(named), "POST", has_body=True)
+
+
 GOOD_INPUT = '("@method" "@target-uri" "content-digest");created=1764547200;keyid="https://a/k"'
 
 

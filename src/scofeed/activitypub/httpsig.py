@@ -450,6 +450,11 @@ def check_covers(parsed: Parsed, method: str, has_body: bool) -> None:
         return
     if parsed.algorithm is not None and parsed.algorithm.lower() not in CAVAGE_ALGS:
         raise BadSignature(f"unsupported algorithm {parsed.algorithm!r}")
+    # draft-cavage-12 2.3: (created) and (expires) with an algorithm named after its hash
+    # "MUST" be an error (as Mastodon has it): only hs2019, or no algorithm, takes them
+    named = parsed.algorithm is not None and parsed.algorithm.lower() != "hs2019"
+    if named and c & {"(created)", "(expires)"}:
+        raise BadSignature(f"(created) and (expires) are not allowed with {parsed.algorithm}")
     required = POST_REQUIRED if method.upper() == "POST" else GET_REQUIRED
     missing = [n for n in required if n not in c]
     if "date" in missing and "(created)" in c:
