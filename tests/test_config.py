@@ -52,6 +52,13 @@ def test_repository_config_shows_every_key_of_its_sections():
         ("[feeds]\nentries = -1\n", "feeds.entries: expected a number above 0, got -1"),
         ("[feeds]\nformats = ['atom', 'rdf']\n", "feeds.formats: expected a non-empty list"),
         ("[site]\nbase_url = 'ftp://x/'\n", "site.base_url: expected an http:// or https:// URL"),
+        # urlsplit's ValueError was a traceback, for every command
+        ("[site]\nbase_url = 'http://[::1/'\n", "site.base_url: expected an http:// or https"),
+        ("[[sources]]\nname = 'a'\nkind = 'feed'\nurl = 'http://[x/'\n", "sources[0].url:"),
+        ("[site]\nbase_url = 'http://x:99999/'\n", "site.base_url: expected an http:// or https"),
+        # a space went into every link of every feed
+        ("[site]\nbase_url = 'http://x/my feeds/'\n", "site.base_url: expected an http:// or"),
+        ("[site]\nid_authority = 'example.org,2026-13'\n", "site.id_authority: expected a tag"),
         ("[site]\ntimezone = 'Mars/Olympus'\n", "site.timezone: expected an IANA time zone"),
         # a feed's title is text: the W3C validator warned "title should not contain HTML"
         ("[site]\ntitle = 'SCO <b>news</b>'\n", "site.title: expected plain text, without HTML"),

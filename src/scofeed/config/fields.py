@@ -58,10 +58,27 @@ def port_number(v: int) -> str | None:
     return None if 0 <= v <= 65535 else "a port number from 0 to 65535"
 
 
+# what no URL holds as written (RFC 3986): white space, control characters, and the
+# delimiters a feed or a header would break on; a non-ASCII path or host is an IRI, kept
+_NOT_IN_URL = re.compile(r'[\s\x00-\x1f\x7f<>"{}|\\^`]')
+
+
 def http_url(v: str) -> str | None:
-    parts = urlsplit(v)
-    ok = parts.scheme in ("http", "https") and bool(parts.netloc)
-    return None if ok else "an http:// or https:// URL"
+    """An absolute http(s) URL with a host and, if any, a port of 1 to 65535:
+    ``http://[::1/`` (no closing bracket) stopped every command with a traceback, and
+    ``http://example.com/my feeds/`` put a space in every link of every feed."""
+    expected = "an http:// or https:// URL"
+    try:
+        parts = urlsplit(v)
+        parts.port  # noqa: B018 (raises on a port out of range or not a number)
+    except ValueError as exc:
+        return f"{expected} ({exc})"
+    if not (parts.scheme in ("http", "https") and parts.hostname):
+        return expected
+    found = _NOT_IN_URL.search(v)
+    if found is not None:
+        return f"{expected} without {found.group()!r} (percent-encode it)"
+    return None
 
 
 # seconds to wait before each attempt: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h

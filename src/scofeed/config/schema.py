@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -61,8 +62,17 @@ _AUTHORITY = re.compile(
 
 
 def _authority(v: str) -> str | None:
-    ok = bool(_AUTHORITY.match(v))
+    ok = bool(_AUTHORITY.match(v)) and _real_day(v.rsplit(",", 1)[-1])
     return None if ok else "a tag: authority 'domain,YYYY[-MM[-DD]]' (RFC 4151), lower case"
+
+
+def _real_day(text: str) -> bool:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` naming a day that is (2026-13 is not)."""
+    try:
+        date.fromisoformat((text + "-01-01")[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _formats(v: tuple[str, ...]) -> str | None:
