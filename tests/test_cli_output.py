@@ -44,6 +44,20 @@ def test_a_full_output_is_one_line_and_exit_1(site, command):
         assert err == "scofeed: cannot write the output: No space left on device\n"
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_version_to_a_full_output_is_one_line_and_exit_1():
+    """``scofeed --version`` alone answers before argparse loads (start-up): its print
+    failed with a traceback."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--version"], stdout=full, stderr=subprocess.PIPE
+        )
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        b"scofeed: cannot write the output: No space left on device\n",
+    )
+
+
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_a_title_the_terminal_cannot_encode_is_escaped_not_a_traceback(site, encoding):
     _cyrillic_release(site)

@@ -6,13 +6,18 @@ and the cut-off delivery stays pending for the next start (same webhook-id)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 
 import test_daemon
 from conftest import SlowReceiver, webhook_toml
+from scofeed.daemon import running_pid
 
 start = test_daemon.start
 wait_for = test_daemon.wait_for
@@ -74,3 +79,45 @@ def test_sigterm_with_a_held_request_stops_within_the_budget(
         assert "stopped_with_work_running unfinished=" in log
     ((webhook_id, status),) = pending(site)
     assert status == "pending" and webhook_id.startswith("msg_")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(site, sig):
+    """`scofeed reload` (and `systemctl reload`) signal the pid the lock names, which it
+    names first thing; the handlers came after the store opened, the ActivityPub key
+    was made and the server bound, so a SIGHUP or SIGTERM then killed the daemon with no
+    word (exit 129 or 143). Now it is queued: a reload once up, or a clean stop."""
+    port = test_daemon.free_port()
+    site.write_config(
+        '\n[log]\nlevel = "INFO"\n[activitypub]\nenabled = true\nallow_private = true\n'
+    )
+    text = site.config_path.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}")
+    site.config_path.write_text(text)
+    state = site.config().paths.state
+    err = site.root / "daemon.log"
+    with open(err, "wb") as e:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=e,
+            cwd=site.root,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while (pid := running_pid(state)) is None:  # the first moment it names one
+            assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
+            time.sleep(0.001)
+        assert pid == proc.pid
+        os.kill(pid, sig)
+        if sig == signal.SIGTERM:
+            assert proc.wait(30) == 0, err.read_text()
+            assert "stopping signal=SIGTERM" in err.read_text()
+            return
+        wait_for(lambda: "reloaded config=" in err.read_text(), what="the queued reload")
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 # seconds the wall clock may fall behind the monotonic one between two looks (every
 # 5 s) before the jobs are rescheduled; NTP's small steps stay below it
 CLOCK_SLACK = 2.0
+STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def lock_path(state: Path) -> Path:
@@ -192,14 +193,23 @@ class Daemon:
         self._signals.put(signum)  # SimpleQueue.put is safe inside a signal handler
 
     def run(self, on_ready: Callable[[list[str]], None] | None = None) -> int:
+        # queued from the first moment: the lock names our pid at once (`scofeed
+        # reload`, `systemctl reload` signal it), and a SIGHUP or SIGTERM before the store
+        # opened, the key was made and the server bound (seconds, on an upgrade) killed
+        # the daemon with no word; each is acted on once the daemon is up
+        before = {sig: signal.signal(sig, self._on_signal) for sig in STOP_AND_RELOAD}
         lock = PidLock(lock_path(self.cfg.paths.state)) if self.schedule else None
-        if lock:
-            lock.acquire()
         try:
-            return self._run(on_ready)
-        finally:
             if lock:
-                lock.release()
+                lock.acquire()
+            try:
+                return self._run(on_ready)
+            finally:
+                if lock:
+                    lock.release()
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         raise_fd_limit()  # room for many held connections (see serve/server.py)
@@ -226,8 +236,6 @@ class Daemon:
         # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
         largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
         server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port, max_body=largest)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, self._on_signal)
         if self.schedule:
             # endpoints first, on a clock read before any job's: the first scan's
             # entries go to every endpoint in the config (none counts as back catalogue)

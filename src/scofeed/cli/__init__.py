@@ -194,7 +194,13 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:  # argparse's answer, without loading argparse (start-up)
-        print(f"scofeed {__version__}")
+        try:
+            print(f"scofeed {__version__}", flush=True)
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:  # as _Output tells it for every other command
+            print(f"scofeed: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         return 0
     return execute(parse(argv))
 
@@ -317,6 +323,8 @@ def run() -> NoReturn:
     gc.disable()
     try:
         args = parse(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the command loads: no traceback
+        raise SystemExit(130) from None
     finally:
         gc.enable()
     gc.freeze()
