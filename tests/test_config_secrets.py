@@ -416,5 +416,33 @@ def test_a_secret_reference_naming_nothing_says_so(tmp_path, monkeypatch):
             encoding="utf-8",
         )
         with pytest.raises(ConfigError) as err:
-            load(path)
+            load(path).require_secrets()  # an empty variable: unread where it is used
         assert str(err.value) == error, ref
+
+
+def test_a_secret_not_readable_here_stops_only_the_commands_that_sign(site):
+    """An env: (or unreadable file:) secret the daemon reads from its own environment
+    (systemd's Environment=) stopped every command run from a shell without it:
+    `scofeed status`, `list`, `config show`, and `reload`, which then sent no SIGHUP.
+    Only `run`, `deliver`, `webhook test` and `config check` need it."""
+    site.write_config(
+        '[[webhooks]]\nname = "p"\nurl = "https://x.example/h"\n'
+        'secret = "env:SCOFEED_TEST_UNSET_SECRET"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SCOFEED_TEST_UNSET_SECRET"}
+
+    def scofeed(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+            capture_output=True, text=True, cwd=site.root, env=env, timeout=60,
+        )  # fmt: skip
+
+    for args in (["build"], ["list"], ["status"], ["config", "show"], ["webhook", "list"]):
+        done = scofeed(*args)
+        assert done.returncode == 0, (args, done.stderr)
+    said = (
+        "scofeed: webhooks[0].secret: environment variable SCOFEED_TEST_UNSET_SECRET is not set\n"
+    )
+    for args in (["deliver"], ["webhook", "test", "p"], ["config", "check"], ["run"]):
+        done = scofeed(*args)
+        assert (done.returncode, done.stderr) == (2, said), args

@@ -159,7 +159,7 @@ def _input_line(i: origin_rows.Input, current: str) -> str:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
+    cfg = load_config(args).require_secrets()  # read where this runs, as the daemon will
     where = cfg.path or "built-in defaults"
     print(f"config ok: {where}")
     root = cfg.paths.sources

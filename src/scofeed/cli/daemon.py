@@ -32,9 +32,12 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=cmd_reload)
 
 
-def _loader(args: argparse.Namespace) -> config_mod.Config:
-    """The file, then --set, then --host/--port: flags beat the file beat the defaults."""
+def _loader(args: argparse.Namespace, signs: bool = False) -> config_mod.Config:
+    """The file, then --set, then --host/--port: flags beat the file beat the defaults.
+    ``signs``: the daemon sends webhooks, so every secret must be read (a reload too)."""
     cfg = load_config(args)
+    if signs:
+        cfg.require_secrets()
     serve = cfg.serve
     if args.host is not None:
         serve = dataclasses.replace(serve, host=args.host)
@@ -52,13 +55,13 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
     from scofeed.daemon import Daemon, apply_log_level, feed_urls
     from scofeed.deliver import runner
 
-    cfg = _loader(args)
+    cfg = _loader(args, signs=schedule)
     # -v / -q on the command line win; otherwise the configured level applies
     from_config = not args.verbose and not args.quiet
     apply_log_level(cfg.log.level if from_config else args.log_level)
     daemon = Daemon(
         cfg,
-        lambda: _loader(args),
+        lambda: _loader(args, signs=schedule),
         schedule=schedule,
         set_log_level=from_config,
         health_extras={"deliveries": runner.counts, "websub": websub.counts}
@@ -97,4 +100,6 @@ def cmd_reload(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     pid = signal_reload(cfg.paths.state)
     print(f"reload sent to scofeed daemon pid {pid}")
+    for problem in cfg.secret_problems():  # the daemon reads its own environment
+        print(f"note: {problem} here; the daemon reads it where it runs", file=sys.stderr)
     return 0

@@ -135,6 +135,7 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     cfg, store = open_store(args, existing=True)
+    cfg.require_secrets()
     report = runner.run_due(cfg, store)
     c = runner.counts(store)
     print(f"{report.line()} pending={c['pending']} failed_total={c['failed']}")
@@ -277,6 +278,9 @@ def _hook(cfg: Config, name: str) -> Webhook:
 def cmd_webhook_test(args: argparse.Namespace) -> int:
     cfg = load_config(args)  # sends a ping, stores nothing: made a store where there was none
     hook = _hook(cfg, args.name)
+    problems = [s.problem for s in hook.secrets if s.problem is not None]
+    if problems:
+        raise ConfigError("\n".join(problems))
     stamp = int(time.time())
     # its own id each time: receivers de-duplicate on webhook-id, and two tests within
     # one second (a second try after fixing the receiver) are two messages

@@ -15,13 +15,17 @@ from scofeed.config.redact import HOST, URL, VALUE
 
 
 class Secret:
-    """A secret value resolved from the config; prints as ``***``."""
+    """A secret value resolved from the config; prints as ``***``. ``problem``: why an
+    ``env:`` or ``file:`` reference could not be read here (``value`` is then empty):
+    only the commands that sign need it (``Config.require_secrets``), so ``scofeed
+    status`` or ``reload`` in a shell without the daemon's environment still work."""
 
-    __slots__ = ("reference", "value")
+    __slots__ = ("problem", "reference", "value")
 
-    def __init__(self, value: str, reference: str) -> None:
+    def __init__(self, value: str, reference: str, problem: str | None = None) -> None:
         self.value = value
         self.reference = reference
+        self.problem = problem
 
     def __repr__(self) -> str:
         return "Secret('***')"

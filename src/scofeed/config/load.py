@@ -151,7 +151,7 @@ def _convert(tp: Any, value: Any, key: str, base: Path, how: str = VALUE) -> Any
     if tp is Secret:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{key}: expected {_describe(tp)} (value not shown)")
-        return resolve_secret(value, key, base)
+        return resolve_secret(value, key, base, deferred=True)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp in (str, int, float, bool):
@@ -243,7 +243,10 @@ def _build_field(
             raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
 
 
-def resolve_secret(ref: str, key: str, base: Path) -> Secret:
+def resolve_secret(ref: str, key: str, base: Path, deferred: bool = False) -> Secret:
+    """The secret ``ref`` names (inline, ``env:NAME`` or ``file:PATH``). ``deferred``: a
+    variable not set or a file not readable here is a ``Secret`` holding the problem,
+    raised by the commands that sign (``Config.require_secrets``), not by every one."""
     if ref.startswith("env:"):
         name = ref[4:]
         if not name:
@@ -251,7 +254,7 @@ def resolve_secret(ref: str, key: str, base: Path) -> Secret:
         value = os.environ.get(name)
         if not value:
             what = "is empty" if value == "" else "is not set"
-            raise ConfigError(f"{key}: environment variable {name} {what}")
+            return _unread(f"{key}: environment variable {name} {what}", ref, deferred)
         return Secret(value, ref)
     if ref.startswith("file:"):
         if not ref[5:]:  # Path("") is the config's folder: "cannot read ... (Is a directory)"
@@ -261,12 +264,18 @@ def resolve_secret(ref: str, key: str, base: Path) -> Secret:
         try:
             value = p.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"{key}: cannot read secret file {p} ({exc.strerror})") from None
+            return _unread(f"{key}: cannot read secret file {p} ({exc.strerror})", ref, deferred)
         except UnicodeDecodeError:  # raw key bytes: say so, never show them
             raise ConfigError(
                 f"{key}: secret file {p} is not UTF-8 text (expected 'whsec_' + base64)"
             ) from None
         if not value:
-            raise ConfigError(f"{key}: secret file {p} is empty")
+            return _unread(f"{key}: secret file {p} is empty", ref, deferred)
         return Secret(value, ref)
     return Secret(ref, "inline")
+
+
+def _unread(problem: str, ref: str, deferred: bool) -> Secret:
+    if not deferred:
+        raise ConfigError(problem)
+    return Secret("", ref, problem)

@@ -86,7 +86,7 @@ class Webhook:
         if not self.secrets:
             raise ConfigError(f"{key}.secret: required key is missing")
         for i, s in enumerate(self.secrets):
-            if not _whsec(s.value):
+            if s.problem is None and not _whsec(s.value):  # unread here: checked where used
                 where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
                 raise ConfigError(
                     f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes, "

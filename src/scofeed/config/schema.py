@@ -513,6 +513,19 @@ class Config:
     def feed_url(self, fmt: str) -> str:
         return self.site.base_url.rstrip("/") + "/" + FEED_FILES[fmt]
 
+    def secret_problems(self) -> list[str]:
+        """Why each webhook secret that could not be read here (``Secret.problem``)."""
+        return [s.problem for h in self.webhooks for s in h.secrets if s.problem is not None]
+
+    def require_secrets(self) -> Config:
+        """This config, when every webhook secret could be read; else a ``ConfigError``
+        naming each one. For the commands that sign (``run``, ``deliver``, ``webhook
+        test``) and ``config check``; the others never use a secret."""
+        problems = self.secret_problems()
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return self
+
     def hub_urls(self) -> tuple[str, ...]:
         """The WebSub hubs every feed advertises: the built-in one first, when enabled."""
         ws = self.websub
