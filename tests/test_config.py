@@ -85,7 +85,9 @@ def test_every_problem_is_named_at_once(tmp_path):
     path = write(
         tmp_path,
         "[site]\nbase_url = 'ftp://x/'\ntimezone = 'Mars/Olympus'\n"
-        "[serve]\nhots = 'x'\nport = 70000\n[[webhooks]]\nurl = 'ftp://a'\n",
+        "[serve]\nhots = 'x'\nport = 70000\n[[webhooks]]\nurl = 'ftp://a'\n"
+        # the second item of a list of tables too (only the first one's were listed)
+        "[[webhooks]]\nurl = 'ftp://b'\n",
     )
     with pytest.raises(ConfigError) as err:
         load(path)
@@ -97,6 +99,8 @@ def test_every_problem_is_named_at_once(tmp_path):
         "serve.port: expected a port number from 0 to 65535, got 70000",
         "webhooks[0].name: required key is missing",
         "webhooks[0].url: expected an http:// or https:// URL, got 'ftp://a'",
+        "webhooks[1].name: required key is missing",
+        "webhooks[1].url: expected an http:// or https:// URL, got 'ftp://b'",
     ]
     check = subprocess.run(
         [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
@@ -104,7 +108,7 @@ def test_every_problem_is_named_at_once(tmp_path):
     )  # fmt: skip
     assert check.returncode == 2 and check.stdout == ""
     lines = check.stderr.splitlines()
-    assert len(lines) == 6 and all(line.startswith("scofeed: ") for line in lines)
+    assert len(lines) == 8 and all(line.startswith("scofeed: ") for line in lines)
 
 
 def test_missing_file(tmp_path):

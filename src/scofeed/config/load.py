@@ -134,7 +134,15 @@ def _convert(tp: Any, value: Any, key: str, base: Path, how: str = VALUE) -> Any
         if not isinstance(value, list):
             hint = _hint(tp, value, key)
             raise ConfigError(f"{key}: expected {_describe(tp)}{got(value, how)}{hint}")
-        return tuple(_convert(item_tp, v, f"{key}[{i}]", base, how) for i, v in enumerate(value))
+        items, problems = [], []
+        for i, v in enumerate(value):  # every item's problems, not the first item's only
+            try:
+                items.append(_convert(item_tp, v, f"{key}[{i}]", base, how))
+            except ConfigError as exc:
+                problems.extend(str(exc).splitlines())
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return tuple(items)
     if origin is dict:
         _k, val_tp = typing.get_args(tp)
         if not isinstance(value, dict):
