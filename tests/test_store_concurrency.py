@@ -10,6 +10,7 @@ import sys
 
 from conftest import run_cli
 from scofeed.store.schema import MIGRATIONS
+from test_daemon_trouble import modes_apply
 
 OPEN = "import sys; from scofeed.store import Store; Store(sys.argv[1]).close()"
 
@@ -67,3 +68,34 @@ def test_a_store_from_a_newer_scofeed_is_still_refused(site):
         f"scofeed: {site.config().paths.state}: schema version {len(MIGRATIONS) + 1} is "
         f"newer than this scofeed ({len(MIGRATIONS)}); upgrade scofeed\n"
     )
+
+
+def test_a_store_this_user_cannot_write_is_read(site):
+    """A store in a folder its reader cannot write (a read-only host, another user's
+    store, a replica): every command failed at the open, "attempt to write a readonly
+    database", `list` and `serve` too. The ones that read work; one that writes says
+    what it cannot write."""
+    as_other = modes_apply()  # root: without the capabilities that pass file modes by
+    assert run_cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    assert not state.with_name(state.name + "-wal").exists()  # closed cleanly
+    for path in (site.root, *site.root.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    state.parent.chmod(0o555)
+    try:
+
+        def scofeed(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*as_other, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+                 *args],
+                capture_output=True, text=True, cwd=site.root, timeout=60,
+            )  # fmt: skip
+
+        listed = scofeed("list")
+        assert listed.returncode == 0 and "Jingdong" in listed.stdout, listed.stderr
+        assert scofeed("status").returncode == 0
+        built = scofeed("build")
+        assert built.returncode == 1 and built.stderr.count("\n") == 1, built.stderr
+        assert "Permission denied" in built.stderr or "readonly" in built.stderr
+    finally:
+        state.parent.chmod(0o755)

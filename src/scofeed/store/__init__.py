@@ -86,10 +86,20 @@ def _wal(conn: sqlite3.Connection, tries: int = 300) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
 
 
+# what SQLite answers when the store (or the folder its -shm file goes in) cannot be
+# written by this user: opened read-only instead (``Store.read_only``)
+_CANNOT_WRITE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        # True once the store proved not writable here (a read-only folder or file, a
+        # replica): the commands that only read (list, show, status, serve) work, and a
+        # write fails with its reason; it was "attempt to write a readonly database" at
+        # the open, for every command
+        self.read_only = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate(self.db)
@@ -100,13 +110,48 @@ class Store:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            _wal(conn)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = self._read_only() if self.read_only else self._connect()
             self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            _wal(conn)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code not in _CANNOT_WRITE or not self.path.is_file():
+                raise
+            log.info("store_read_only path=%s reason=%r", self.path, str(exc))
+            self.read_only = True
+            return self._read_only()
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _read_only(self) -> sqlite3.Connection:
+        """A connection that never writes. SQLite reads a WAL store read-only when its
+        -shm file exists or can be made; in a folder where neither holds (the store
+        closed cleanly, its folder read-only), it reads the file as it is
+        (``immutable``): no one can be writing it there, as a writer would have made
+        the -wal and -shm files."""
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None)
+        try:
+            conn.execute("PRAGMA user_version")
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            wal = self.path.with_name(self.path.name + "-wal")
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CANNOT_WRITE or wal.exists():
+                raise
+            conn = sqlite3.connect(
+                uri + "?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None
+            )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=30000")
         return conn
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -123,6 +168,11 @@ class Store:
         timeout and failed with "database is locked"."""
         if self._version(db) == len(MIGRATIONS):
             return
+        if self.read_only:
+            raise StoreError(
+                f"{self.path}: the state store cannot be written here and needs an upgrade "
+                f"to schema {len(MIGRATIONS)}: run scofeed once where it can write it"
+            )
         start = None
         while True:
             db.execute("BEGIN EXCLUSIVE")
