@@ -305,13 +305,18 @@ def test_a_state_path_that_cannot_be_a_store_is_named_plainly(site, tmp_path):
     "([Errno 2] No such file or directory: '/proc/nope')"."""
     folder = tmp_path / "a-folder"
     folder.mkdir()
+    (tmp_path / "a-file").touch()
     for state, why in (
         (folder, "a folder, not a file"),
         (Path("/proc/nope/x.sqlite3"), "No such file or directory: /proc/nope"),
+        # "(File exists: .../a-file)"; the daemon's lock blamed the folder's permissions
+        (tmp_path / "a-file" / "s.sqlite3", f"{tmp_path / 'a-file'} is a file, not a folder"),
     ):
         proc = scofeed(site, "--set", f"paths.state={str(state)!r}", "build")
         assert proc.returncode == 1, state
         assert one_line(proc) == f"scofeed: {state}: cannot open the state store ({why})"
+    proc = scofeed(site, "--set", f"paths.state={str(state)!r}", "run", "--port", "0")
+    assert one_line(proc).endswith(f".lock: cannot open the state store ({why})")
 
 
 def test_add_of_a_folder_says_it_is_one(site, tmp_path):

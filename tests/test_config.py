@@ -63,6 +63,8 @@ def test_repository_config_shows_every_key_of_its_sections():
         # a feed's title is text: the W3C validator warned "title should not contain HTML"
         ("[site]\ntitle = 'SCO <b>news</b>'\n", "site.title: expected plain text, without HTML"),
         ("[site]\ndescription = 'A &amp; B'\n", "site.description: expected plain text"),
+        # config show wrote it raw: a file config check then refused as TOML
+        ('[site]\ntitle = "SCO\\u0007"\n', "site.title: expected plain text, without control"),
         ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),
         ("[serve]\nport = 70000\n", "serve.port: expected a port number"),
         ("[log]\nlevel = 'LOUD'\n", "log.level: expected one of"),
@@ -109,6 +111,14 @@ def test_every_problem_is_named_at_once(tmp_path):
     assert check.returncode == 2 and check.stdout == ""
     lines = check.stderr.splitlines()
     assert len(lines) == 8 and all(line.startswith("scofeed: ") for line in lines)
+
+
+def test_a_config_written_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad's UTF-8 starts with a BOM: 'not valid TOML (Invalid statement (at line 1,
+    column 1))' named nothing a user could see."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf[site]\ntitle = 'SCO releases'\n")
+    assert load(path).site.title == "SCO releases"
 
 
 def test_missing_file(tmp_path):

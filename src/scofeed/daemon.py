@@ -34,7 +34,7 @@ from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
-from scofeed.store import Store, due
+from scofeed.store import Store, due, unusable
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ class PidLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:  # the state folder not writable (under systemd: ReadWritePaths)
+            if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                raise unusable(self.path, exc, "open") from None  # a file where a folder goes
             raise StoreError(
                 f"{self.path}: cannot open the daemon's lock file ({exc.strerror}); the "
                 f"daemon's user must be able to write in {self.path.parent}"

@@ -89,7 +89,7 @@ def http_url(v: str) -> str | None:
 DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
-_MARKUP = re.compile(r"<[A-Za-z/!?]|&[#A-Za-z][A-Za-z0-9]*;")
+_MARKUP = re.compile(r"<[A-Za-z/!?]|&[#A-Za-z][A-Za-z0-9]*;|[\x00-\x1f\x7f-\x9f]")
 
 
 def plain_text(v: str) -> str | None:
@@ -97,7 +97,11 @@ def plain_text(v: str) -> str | None:
     would be shown as written, or taken for markup by a reader that renders it (the W3C
     validator: "title should not contain HTML")."""
     found = _MARKUP.search(v)
-    return None if found is None else f"plain text, without HTML (found {found.group()!r}...)"
+    if found is None:
+        return None
+    if found.group().isprintable():
+        return f"plain text, without HTML (found {found.group()!r}...)"
+    return f"plain text, without control characters (found {found.group()!r})"
 
 
 def plain_name(v: str) -> str | None:

@@ -35,7 +35,8 @@ def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
         path = Path(path)
         name = shown(str(path))  # on one line: a newline in the name is \n
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            # a byte-order mark (Notepad writes one) is not TOML: read past it
+            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"{name}: config file not found") from None
         except UnicodeDecodeError as exc:  # was Python's "'utf-8' codec can't decode..."

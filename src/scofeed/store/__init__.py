@@ -46,12 +46,24 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
             "is. Restore it from a backup, or move it aside to start a new one "
             "from sources/ (docs/operations.md, backups)"
         )
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and not path.parent.is_dir():
+        # mkdir of its folder, or a path through a file: "(File exists: /x/state)" said
+        # nothing of what is wrong
+        return StoreError(f"{path}: cannot {doing} the state store ({_not_a_folder(path)})")
     if isinstance(exc, OSError) and exc.strerror:  # not "[Errno 2] No such file...: '/x'"
         where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
         return StoreError(f"{path}: cannot {doing} the state store ({exc.strerror}{where})")
     if path.is_dir():  # SQLite says only "unable to open database file"
         return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
+
+
+def _not_a_folder(path: Path) -> str:
+    """Which of ``path``'s parents is a file, not a folder, said so."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+    return f"{path.parent} is not a folder"
 
 
 def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
