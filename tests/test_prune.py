@@ -63,6 +63,9 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
     assert (kept.status, kept.body, rows.attempts(db, kept.id)) == ("delivered", b"", [])
     assert failed.status == "failed" and failed.body and rows.attempts(db, failed.id)
     assert rows.endpoints_of(db, kept.entry_id) == {"ok", "broken"}
+    # its attempts are gone with its body: no "(0 in all)" beside the count kept
+    listed = next(line for line in run(site, "deliveries").splitlines() if "\tok\t" in line)
+    assert "\tattempts=1\t" in listed, listed
     with store.transaction() as tx:  # a dropped body is never sent by a requeue
         assert rows.requeue(tx, [kept.id, failed.id], NOW.timestamp()) == 1
     assert rows.get(db, kept.id).status == "delivered"

@@ -176,8 +176,9 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         last = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "")
         made = rows.attempts(store.db, d.id)
         # attempts counts those of the schedule running (a redeliver starts a new one);
-        # the lines below list every attempt: say both when they differ
-        tried = f"{d.attempts}" + (f" ({len(made)} in all)" if len(made) != d.attempts else "")
+        # the lines below list every attempt: say both when there are more of those (a
+        # delivery pruned after limits.delivered_days has none left to list)
+        tried = f"{d.attempts}" + (f" ({len(made)} in all)" if len(made) > d.attempts else "")
         print(
             f"{d.id}\t{d.status}\t{d.endpoint}\t{d.event}\t{d.entry_id} rev {d.revision}\t"
             f"{d.webhook_id}\tattempts={tried}\tnext={when(d.next_attempt)}\t{last}"
