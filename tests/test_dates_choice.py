@@ -158,6 +158,19 @@ def test_never_dated_after_the_moment_first_seen(body, seen, written):
         assert e.event_date <= e.published.astimezone(SHANGHAI).date() + timedelta(days=1)
 
 
+def test_a_date_scofeed_takes_is_in_whole_seconds_in_the_sites_zone():
+    """The moment first seen (a stated date still to come) and the file's time were in
+    UTC, and the first with its microseconds: a release first seen at 01:00 on 1 January
+    in Beijing (17:00 UTC on 31 December) was filed in December's archive."""
+    seen = datetime(2026, 12, 31, 17, 0, 0, 334484, tzinfo=UTC)
+    text = "SCO statement\n\nThe Secretariat issued a statement."
+    soon = Release("soon.md", text, published=datetime(2027, 1, 1, 23, 0, tzinfo=SHANGHAI))
+    filed = Release("f.txt", text, context_date=seen)
+    for release in (soon, filed):
+        e = normalise(release, SETTINGS, seen + timedelta(minutes=5 * (release is filed)))
+        assert e.published.isoformat() == "2027-01-01T01:00:00+08:00", release.origin
+
+
 # -- date-stamp lines ------------------------------------------------------------------
 
 STAMPS = [

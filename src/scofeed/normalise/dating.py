@@ -178,17 +178,22 @@ def choose(
             published, source = times[id(first)], "text"
         else:
             log.info("date_far origin=%s text=%s", logged(origin), found[0].day)
+    # a time scofeed takes for the date (the file's, the moment it was first seen) is in
+    # whole seconds and stated in the site's zone, as the dates a release states are:
+    # in UTC, a release first seen on 1 January in Beijing went to December's archive
+    zone = ZoneInfo(tz)
+    seen = now.replace(microsecond=0).astimezone(zone)
     if published is None and context is not None:
         log.info("date_fallback origin=%s source=mtime", logged(origin))
-        published, source = aware(context, tz).replace(microsecond=0), "mtime"
+        published, source = aware(context, tz).replace(microsecond=0).astimezone(zone), "mtime"
     if published is None:
         if release.published is None and release.context_date is None:
             # a file has its mtime and a page the time it was read: only a feed item
             # comes with neither, and it is rejected (there is no file date to name)
             raise NormaliseError(f"{origin}: {NO_ITEM_DATE}")
         log.info("date_fallback origin=%r source=now", logged(origin))
-        published, source = now.replace(microsecond=0), "now"
-    published = min(published, now)  # never dated after it was first seen
+        published, source = seen, "now"
+    published = min(published, seen)  # never dated after it was first seen
     day = day_in(published, tz)
     if source in ("metadata", "page", "url"):
         strong.append(day)
