@@ -105,6 +105,25 @@ def test_edit_updates_entry_in_place_and_bumps_revision(site):
     assert parsed.feed.updated == parsed.entries[0].updated
 
 
+def test_a_correction_after_the_clock_went_back_is_still_later(site):
+    """A clock set back (by hand, a VM restored from a snapshot) dated the next
+    correction before the one it revised, and the feed's date went back with it:
+    readers comparing updated kept the older version."""
+    build(site)
+    path = site.sources / "000_8062ea63522097a7.txt"
+    entry_id = feed_ids(site)[0]
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    build(site, LATER)
+    path.write_text(path.read_text(encoding="utf-8") + "\nAnd another.\n", encoding="utf-8")
+    build(site, NOW)  # a day back
+    e = entry_rows.get(site.store().db, entry_id)
+    assert e.revision == 3 and e.updated == LATER + timedelta(seconds=1)
+    assert (
+        feedparser.parse((site.feeds / "atom.xml").read_bytes()).feed.updated_parsed[:6]
+        == (LATER + timedelta(seconds=1)).timetuple()[:6]
+    )
+
+
 def test_title_edit_keeps_the_id(site):
     build(site)
     entry_id = feed_ids(site)[0]

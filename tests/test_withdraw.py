@@ -531,6 +531,17 @@ def test_an_archive_page_is_dated_no_earlier_than_its_months_last_withdrawal(sit
     assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == other
 
 
+def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):
+    """Withdrawn at a clock a day ahead, restored at the right time: the entry's updated
+    and the feeds' date went back before the tombstone's ``when``."""
+    cfg, store = site.config(), site.store()
+    ahead = NOW + timedelta(days=1)
+    withdraw(cfg, store, two, "x", ahead)
+    restore(cfg, store, two, NOW)
+    assert entry_rows.get(store.db, two).updated == ahead + timedelta(seconds=1)
+    assert feed_dates(site) == (ahead + timedelta(seconds=1),) * 2
+
+
 def test_a_feed_whose_entries_are_all_withdrawn_is_dated_by_the_last_withdrawal(site, two):
     """Not a placeholder (it said 2000-01-01 in RSS), and stable: a rebuild with nothing
     changed writes nothing, and the date outlives the tombstone."""

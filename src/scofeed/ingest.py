@@ -23,10 +23,11 @@ input disappeared: a deleted file never retracts a release.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
@@ -264,7 +265,10 @@ def ingest_one(
         # item's unchanged <updated>) cannot be this edit's: it is the time it was seen,
         # in whole seconds like every date scofeed gives (a stated one is kept as stated)
         later = release.updated and entry.updated.timestamp() > match.updated_ts
-        seen = now.replace(microsecond=0)
+        # and after the version it revises, even with the clock set back since (by
+        # hand, a VM restored): a reader comparing dates kept the older version
+        after = datetime.fromtimestamp(math.floor(match.updated_ts) + 1, UTC)
+        seen = max(now.replace(microsecond=0), after)
         revised = entry_rows.with_revision(
             entry, match.revision + 1, entry.updated if later else seen
         )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,8 +29,12 @@ def restore(db: sqlite3.Connection, entry: Entry, at: datetime) -> tuple[Entry, 
     newest date went back to what it was before that left readers no later word on
     it. Returns the entry as it now stands, and True when it had never been announced
     (so what its subscribers get is ``release.published``, not ``release.restored``)."""
-    row = db.execute("SELECT announced FROM entries WHERE id = ?", (entry.id,)).fetchone()
+    row = db.execute(
+        "SELECT announced, withdrawn_at FROM entries WHERE id = ?", (entry.id,)
+    ).fetchone()
     updated = max(entry.updated, at)
+    if row is not None and row[1] is not None:  # after its tombstone, whatever the clock
+        updated = max(updated, datetime.fromtimestamp(math.floor(row[1]) + 1, UTC))
     db.execute(
         "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
         "announced = 1, updated = ?, updated_ts = ? WHERE id = ?",
