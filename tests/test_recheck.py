@@ -195,6 +195,12 @@ def test_pages_older_than_the_window_are_not_fetched_again(site, official, recei
     late = START + timedelta(days=cfg.recheck.days + 1)
     assert recheck_due(cfg, store, late, force=True).checked == 0
     assert len(official.of(ARTICLE)) == 1
+    # that run may have been a clock ahead (a wrong NTP step): the page was forgotten at
+    # the window's edge, never checked again once the clock was right; now it is kept
+    assert recheck_due(cfg, store, START + timedelta(hours=1), force=True).checked == 1
+    # and forgotten a year past the window
+    forgotten = late + timedelta(days=366)
+    assert recheck_due(cfg, store, forgotten, force=True).checked == 0
     assert store.db.execute("SELECT COUNT(*) FROM page_checks").fetchone()[0] == 0
 
 

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DAY = 86400
 PER_RUN = 100  # pages checked in one run at most; the rest are still due at the next
+FORGET_AFTER = 365 * DAY  # past the recheck window, a watched page is kept this long
 DEFAULT_DELAY = 2.0  # seconds between requests to a host no source names (a source's default)
 
 
@@ -84,7 +85,10 @@ def recheck_due(
 ) -> RecheckReport:
     """Check every watched page that is due (every recent one with ``force``)."""
     since = now.timestamp() - cfg.recheck.days * DAY
-    pruned = page_rows.prune(store.db, since)
+    # the window is the due query's; a page is forgotten a year past it: pruned at its
+    # edge, one run with the clock ahead (a wrong NTP step) forgot yesterday's pages for
+    # good, and a recheck.days raised later brought back none
+    pruned = page_rows.prune(store.db, since - FORGET_AFTER)
     if pruned:
         log.info("recheck_pruned pages=%d days=%d", pruned, cfg.recheck.days)
     pages = page_rows.due(store.db, math.inf if force else now.timestamp(), since, PER_RUN)
