@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import http.server
 import json
+import logging
 import random
 import threading
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from scofeed.cli import main
 from scofeed.deliver import runner
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
-from scofeed.schedule import JobContext, job_table, recheck_job
+from scofeed.schedule import Idle, JobContext, job_table, poll_job, recheck_job
 from scofeed.store import pages as page_rows
 from scofeed.store import published as published_rows
 
@@ -265,7 +266,7 @@ def test_the_command_prints_the_feeds_an_added_pages_correction_rewrote(
     assert "atom.xml" in written.split() and atom.read_bytes() != before
 
 
-def test_the_daemon_job_and_the_command(site, official, receivers, capsys):
+def test_the_daemon_job_and_the_command(site, official, receivers, capsys, caplog):
     cfg, store, receiver = polled(site, official, receivers)
     assert "recheck" in [j.name for j in job_table(cfg)]
     assert "recheck" not in [j.name for j in job_table(site.config("recheck.enabled=false"))]
@@ -274,8 +275,22 @@ def test_the_daemon_job_and_the_command(site, official, receivers, capsys):
     assert recheck_job(ctx, START) is None  # nothing due yet: not recorded
     official.pages[ARTICLE] = Page(body=article("A corrected first paragraph."), etag='"v2"')
     summary = recheck_job(ctx, START + timedelta(seconds=cfg.recheck.interval + 1))
-    assert summary is not None and "updated=1" in summary
+    assert isinstance(summary, str) and "updated=1" in summary
     assert "deliver" in woken
+    # the next check finds the page the same (a 304): an idle tick, logged only at
+    # DEBUG (it wrote three INFO lines a day per page: the fetch, the recheck, the job)
+    with caplog.at_level(logging.DEBUG):
+        caplog.clear()
+        idle = recheck_job(ctx, START + timedelta(seconds=2 * cfg.recheck.interval + 2))
+    assert isinstance(idle, Idle) and "unchanged=1" in idle.summary
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert any("status=304" in r.getMessage() for r in caplog.records)
+    # so is a poll of the unchanged listing, by the source's job
+    with caplog.at_level(logging.DEBUG):
+        caplog.clear()
+        polled_again = poll_job("sco-en")(ctx, START + timedelta(days=2))
+    assert isinstance(polled_again, Idle) and "unchanged" in polled_again.summary
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
     assert main(["--config", str(site.config_path), "recheck"]) == 0
     assert "no page is due" in capsys.readouterr().out
     assert main(["--config", str(site.config_path), "recheck", "--force"]) == 0

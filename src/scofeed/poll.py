@@ -254,7 +254,12 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         schedule_of(src, tz),
         failures,
     )
-    level = logging.WARNING if result.status == "error" else logging.INFO
+    # a poll that found nothing new (a 304, the same items) is a tick of an idle daemon:
+    # DEBUG, as every idle tick (docs/operations.md); INFO when it brought something
+    quiet = not (result.new or result.updated or result.rejected)
+    level = (
+        logging.WARNING if result.status == "error" else logging.DEBUG if quiet else logging.INFO
+    )
     log.log(
         level,
         "poll source=%s url=%s %s next=%s",  # the URL as `config show` shows it

@@ -59,6 +59,11 @@ class RecheckReport:
     def wrote(self, paths: list[str]) -> None:
         self.written += [p for p in paths if p not in self.written]
 
+    @property
+    def eventful(self) -> bool:
+        """Whether a page changed, went or could not be fetched."""
+        return bool(self.updated or self.gone or self.failed)
+
     def line(self) -> str:
         return (
             f"checked={self.checked} unchanged={self.unchanged} updated={self.updated} "
@@ -123,7 +128,8 @@ def recheck_due(
             run.fetcher.close()
     if report.updated:  # page-list corrections; an add page's build wrote its own
         report.wrote(publish_feeds(cfg, store))
-    log.info("recheck %s", report.line())
+    # every page the same (304s): DEBUG, as an idle tick; INFO when one changed or failed
+    log.log(logging.INFO if report.eventful else logging.DEBUG, "recheck %s", report.line())
     return report
 
 

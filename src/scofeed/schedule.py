@@ -133,7 +133,7 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
 def poll_job(name: str) -> JobFn:
     """Poll one remote source when the store says it is due (its interval or cron)."""
 
-    def run(ctx: JobContext, now: datetime) -> str | None:
+    def run(ctx: JobContext, now: datetime) -> str | Idle | None:
         report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
         if report.changed:
             ctx.wake("deliver")
@@ -142,12 +142,15 @@ def poll_job(name: str) -> JobFn:
         failed = [r for r in report.results if r.status == "error"]
         if failed:
             raise SourceError(failed[0].line())
-        return "; ".join(r.line() for r in report.results) or None  # None: not due
+        summary = "; ".join(r.line() for r in report.results)
+        if not summary:
+            return None  # not due
+        return summary if report.changed or report.failed else Idle(summary)
 
     return run
 
 
-def recheck_job(ctx: JobContext, now: datetime) -> str | None:
+def recheck_job(ctx: JobContext, now: datetime) -> str | Idle | None:
     """Fetch again the official pages the store says are due (``[recheck]``); a
     correction wakes the senders."""
     report = recheck_due(ctx.cfg, ctx.store, now, planner=ctx.plan(now))
@@ -155,7 +158,10 @@ def recheck_job(ctx: JobContext, now: datetime) -> str | None:
         ctx.wake("deliver")
         ctx.wake("activitypub")
         ctx.wake("websub")
-    return f"recheck {report.line()}" if report.checked else None  # None: none was due
+    if not report.checked:
+        return None  # none was due
+    summary = f"recheck {report.line()}"
+    return summary if report.eventful else Idle(summary)
 
 
 def deliver_job(ctx: JobContext, now: datetime) -> str | Idle | None:

@@ -211,7 +211,9 @@ class Fetcher:
         if watch.expired:  # headers cut short read as if they had ended
             resp.close()
             raise _too_slow(url, watch)
-        log.info("fetch url=%s status=%d", safe_url(url), resp.status_code)
+        # a 304 (nothing new) is the common answer of an idle daemon's polls: DEBUG
+        level = logging.DEBUG if resp.status_code == 304 else logging.INFO
+        log.log(level, "fetch url=%s status=%d", safe_url(url), resp.status_code)
         return resp
 
     def _finish(
