@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import io
 import os
 import re
 import threading
@@ -26,6 +27,7 @@ from typing import Any
 from scofeed.config import Config
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+LARGE_BODY = 64 << 10  # bytes from which a body is handed to the server as a file
 
 
 _STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
@@ -51,10 +53,20 @@ class Response:
             headers.append(("Content-Length", str(len(self.body))))
         return Response(self.status, self.body, headers, complete=True)
 
-    def send(self, start_response: StartResponse, head: bool) -> list[bytes]:
+    def send(
+        self, start_response: StartResponse, head: bool, file_wrapper: Any = None
+    ) -> Iterable[bytes]:
+        """The WSGI answer. ``file_wrapper`` (the server's ``wsgi.file_wrapper``): a large
+        body is handed over as a file, which waitress queues as it is (its own bytes,
+        not copied into the connection's buffer, and no wait for a client that does
+        not read: the worker is free once the answer is queued)."""
         headers = self.completed().headers
         start_response(self.status_line, headers)
-        return [] if head or self.status == 304 else [self.body]
+        if head or self.status == 304:
+            return []
+        if file_wrapper is not None and len(self.body) >= LARGE_BODY:
+            return file_wrapper(io.BytesIO(self.body))  # type: ignore[no-any-return]
+        return [self.body]
 
 
 @dataclass(frozen=True)

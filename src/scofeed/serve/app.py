@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -116,7 +116,7 @@ class App:
         self._hub_limiter: websub.RateLimiter | None = None
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         try:
             response = None
@@ -128,7 +128,9 @@ class App:
             response = _error(exc.http_status, exc, environ)
         except Exception as exc:
             response = _error(500, exc, environ)
-        return response.send(start_response, head=method == "HEAD")
+        return response.send(
+            start_response, head=method == "HEAD", file_wrapper=environ.get("wsgi.file_wrapper")
+        )
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()

@@ -23,6 +23,7 @@ a slow request (an inbox POST fetching a key, an entry page) never holds up a re
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import resource
@@ -35,7 +36,7 @@ from typing import Any
 import waitress
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
-from waitress.buffers import OverflowableBuffer
+from waitress.buffers import OverflowableBuffer, ReadOnlyFileBasedBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask, WSGITask
@@ -48,6 +49,13 @@ log = logging.getLogger(__name__)
 
 CONNECTION_LIMIT = 4096  # connections held at once (waitress's default, 100, is a DoS)
 CHANNEL_TIMEOUT = 30  # seconds an idle or half-sent connection is kept
+# bytes a connection may hold unsent before its next request waits, holding no worker:
+# four clients pipelining hundreds of GETs of a large feed and reading none of the
+# answers held all four workers for as long as they stayed (every request answered by
+# nobody, /healthz included). Above send_bytes, which the loop waits for before sending
+# while a request is pending
+PARK_BYTES = 1 << 20
+SHARED_BODY = 64 << 10  # a loop answer's body this large is sent from itself, not copied
 CLEANUP_INTERVAL = 5  # seconds between the checks for such connections
 BACKLOG = 2048  # connections the kernel queues before they are accepted
 # waitress 3 flushes a response from the worker thread as soon as its first bytes are
@@ -257,6 +265,31 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
     parser_class = StrictParser
     task_class = KeepAliveTask
     error_task_class = NoSniffErrorTask
+    # True while its next request waits for the client to take what it was sent
+    parked = False
+
+    def service(self) -> None:
+        """Serve the next request, unless the client has not taken ``PARK_BYTES`` of
+        what it was sent: then the request waits without a worker, and the poll loop
+        hands it to one once the client has read enough (``handle_write``); a client
+        that takes nothing for ``CHANNEL_TIMEOUT`` is closed (``HttpServer._maintenance``)."""
+        with self.outbuf_lock:
+            self.parked = self.connected and self.total_outbufs_len > PARK_BYTES  # type: ignore[has-type]
+        if self.parked:
+            self.server.pull_trigger()  # the loop sends, then resumes it
+        else:
+            super().service()
+
+    def handle_write(self) -> None:
+        super().handle_write()
+        if not self.parked or not self.connected or self.will_close:  # type: ignore[has-type]
+            return
+        with self.outbuf_lock:
+            resume = self.total_outbufs_len <= PARK_BYTES
+            if resume:
+                self.parked = False
+        if resume:
+            self.server.add_task(self)
 
     def answer_ready(self, ready: Ready) -> bool:
         """Answer this channel's one waiting request from ``ready`` here, in the poll loop,
@@ -302,10 +335,21 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
 
     def _queue(self, *parts: bytes) -> None:
         """Append a response to the output buffers as ``write_soon`` does, minus its wait
-        for a worker's buffer to drain (there is none; this is the loop itself)."""
+        for a worker's buffer to drain (there is none; this is the loop itself). A large
+        body is sent from the answer's own bytes, as waitress sends a file (its
+        ``wsgi.file_wrapper`` buffer), not copied: a thousand clients that never read a
+        270 KB archive page held a copy each (270 MB), kept after they left."""
         with self.outbuf_lock:
             for data in parts:
                 if not data:
+                    continue
+                if len(data) >= SHARED_BODY:
+                    shared = ReadOnlyFileBasedBuffer(io.BytesIO(data))  # no copy: shared
+                    shared.prepare()
+                    self.outbufs.append(shared)
+                    self.outbufs.append(OverflowableBuffer(self.adj.outbuf_overflow))
+                    self.current_outbuf_count = 0
+                    self.total_outbufs_len += len(data)
                     continue
                 if self.current_outbuf_count >= self.adj.outbuf_high_watermark:  # type: ignore[has-type]
                     self.outbufs.append(OverflowableBuffer(self.adj.outbuf_overflow))
@@ -366,6 +410,8 @@ class HttpServer:
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
+                if hasattr(srv, "maintenance") and hasattr(srv, "active_channels"):
+                    srv.maintenance = self._maintenance(srv.maintenance, srv)
                 if ready is not None and hasattr(srv, "add_task"):
                     srv.add_task = self._add_task(srv.add_task, ready)
         listen = getattr(self._server, "effective_listen", None)
@@ -385,6 +431,25 @@ class HttpServer:
         self._thread = threading.Thread(target=self._loop, name="http", daemon=True)
         self._thread.start()
         log.info("serving addresses=%s", ",".join(self.base_urls()))
+
+    @staticmethod
+    def _maintenance(maintenance: Callable[[float], None], srv: Any) -> Callable[[float], None]:
+        """waitress's sweep of idle connections (every ``CLEANUP_INTERVAL``), which only
+        marks them to close, and skips any with a request pending: a connection whose
+        client takes nothing of what it was sent never becomes writable, so the loop
+        never closed it, nor let the worker waiting on it go. One with output unsent and
+        nothing sent or read for ``CHANNEL_TIMEOUT`` is closed here (which wakes that
+        worker: its answer stops, ``ClientDisconnected``)."""
+
+        def sweep(now: float) -> None:
+            maintenance(now)
+            cutoff = now - CHANNEL_TIMEOUT
+            for channel in list(srv.active_channels.values()):
+                if channel.total_outbufs_len and channel.last_activity < cutoff:
+                    log.info("serve_client_stalled unsent=%d", channel.total_outbufs_len)
+                    channel.handle_close()
+
+        return sweep
 
     def _add_task(self, add_task: Callable[[Any], None], ready: Ready) -> Callable[[Any], None]:
         """waitress's ``server.add_task(channel)``, first offering the request to
