@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 
+from scofeed.build import build
 from scofeed.errors import PublishError
 from scofeed.publish import write_atomic, write_if_changed
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def test_write_replaces_by_rename_and_leaves_no_temporary_files(tmp_path):
@@ -83,3 +87,27 @@ def test_concurrent_reader_never_sees_a_partial_file(tmp_path):
         stop.set()
         t.join()
     assert seen
+
+
+def test_a_feed_is_not_moved_on_past_an_archive_page_that_could_not_be_written(site):
+    """With the disk full, the subscription feed was written with a prev-archive link to
+    a page that was not: its oldest entries were in no published file. The feed keeps
+    its last bytes until the page can be written; then both are."""
+    site.write_config("[feeds]\nentries = 1\n")
+    cfg, store = site.config(), site.store()
+    assert build(cfg, store, NOW).written  # the seed alone: complete, no archive pages
+    before = (site.feeds / "atom.xml").read_bytes()
+    for name, day in (("a", "5 January 2026"), ("b", "3 February 2026")):
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana.\n", encoding="utf-8"
+        )
+    (site.feeds / "archive").mkdir()
+    (site.feeds / "archive" / "2026-01").write_text("in the way")  # a page's folder
+    with pytest.raises(PublishError) as err:
+        build(cfg, store, NOW)
+    assert "archive/2026-01/atom.xml" in str(err.value)
+    assert (site.feeds / "atom.xml").read_bytes() == before  # not moved on
+    (site.feeds / "archive" / "2026-01").unlink()
+    build(cfg, store, NOW)
+    atom = (site.feeds / "atom.xml").read_bytes()
+    assert b'rel="prev-archive"' in atom and (site.feeds / "archive/2026-01/atom.xml").is_file()

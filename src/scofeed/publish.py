@@ -347,12 +347,28 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
             for f in todo]  # fmt: skip
     written: list[str] = []
     failed: dict[str, str] = {}  # path -> why it could not be written
+    # the archive pages first: a subscription feed written while the page its
+    # prev-archive link names could not be (a full disk) left its oldest entries in
+    # no published file; such a feed keeps its last bytes until the page is written
+    pages = [f for f in todo if f.month]
+    feeds = [f for f in todo if not f.month]
     if fan_out is not None and sum(f.size for f in todo) >= FAN_OUT_MIN:
-        for done in fan_out(cfg, _batches(todo)):
-            written += done
+        for group in (pages, feeds):  # a failed batch raises: the feeds wait for pages
+            for done in fan_out(cfg, _batches(group)):
+                written += done
     elif todo:
         total = sum(m.live for m in months.values())
-        written, failed = _render_files(cfg, todo, _entries(store, todo, total))
+        entries = _entries(store, todo, total)
+        written, failed = _render_files(cfg, pages, entries)
+        if failed:
+            held = [f for f in feeds if any(rel == "prev-archive" for rel, _ in f.head.links)]
+            page = next(iter(failed))
+            for f in held:
+                failed[f.path] = f"{root / f.path}: not written, its archive page {page} was not"
+            feeds = [f for f in feeds if f not in held]
+        rest, rest_failed = _render_files(cfg, feeds, entries)
+        written += rest
+        failed |= rest_failed
     order = {f.path: n for n, f in enumerate(files)}
     written.sort(key=order.__getitem__)  # plan order, however the batches came back
     planned = set(order)
