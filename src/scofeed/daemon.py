@@ -215,7 +215,8 @@ class Daemon:
 
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         raise_fd_limit()  # room for many held connections (see serve/server.py)
-        store = Store(self.cfg.paths.state)
+        # `scofeed serve` may run on a read-only host; the daemon must write
+        store = Store(self.cfg.paths.state, read_only_ok=not self.schedule)
         # the WebSub hub takes requests where the websub job verifies them: here, or
         # (``scofeed serve``) in the ``scofeed run`` daemon sharing this store, if any
         on_hub = self._hub_request if self.schedule else None
@@ -298,7 +299,7 @@ class Daemon:
         if back > CLOCK_SLACK and self.scheduler:
             moved = 0
             try:  # a connection of its own: the server's threads use the daemon's
-                store = Store(self.cfg.paths.state)
+                store = Store(self.cfg.paths.state, read_only_ok=False)
                 try:
                     with store.transaction() as tx:
                         moved = due.move_back(tx, back, now[0])

@@ -104,14 +104,17 @@ _CANNOT_WRITE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, read_only_ok: bool = True) -> None:
+        """``read_only_ok``: a store this user cannot write (a read-only folder or file,
+        a replica) is opened read-only, so the commands that only read (list, show,
+        status, serve) work and a write fails with its reason; it was "attempt to write
+        a readonly database" at the open, for every command. The daemon (``scofeed
+        run``) opens it for writing or not at all: a connection opened read-only while
+        its folder was remounted so would have stayed so once it was writable again."""
         self.path = Path(path)
         self._local = threading.local()
-        # True once the store proved not writable here (a read-only folder or file, a
-        # replica): the commands that only read (list, show, status, serve) work, and a
-        # write fails with its reason; it was "attempt to write a readonly database" at
-        # the open, for every command
-        self.read_only = False
+        self.read_only_ok = read_only_ok
+        self.read_only = False  # the last connection opened was read-only
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate(self.db)
@@ -122,7 +125,7 @@ class Store:
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._read_only() if self.read_only else self._connect()
+            conn = self._connect()  # each new one tries to write first
             self._local.conn = conn
         return conn
 
@@ -133,7 +136,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             conn.close()
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if code not in _CANNOT_WRITE or not self.path.is_file():
+            if not self.read_only_ok or code not in _CANNOT_WRITE or not self.path.is_file():
                 raise
             log.info("store_read_only path=%s reason=%r", self.path, str(exc))
             self.read_only = True
