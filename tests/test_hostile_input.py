@@ -14,6 +14,7 @@ from conftest import run_cli as cli
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.errors import shown
+from scofeed.normalise.text import plain
 from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -299,6 +300,10 @@ def test_a_tag_left_unclosed_in_plain_text_is_taken_out_to_the_end(site):
     assert not report.rejected
     (e,) = [e for e in published_rows.latest(site.store().db) if "May 2025" in e.summary]
     assert (e.title, e.summary) == ("SCO", "On 1 May 2025, the SCO held a forum")
+    # a "<" in prose is no tag, closed or not: the text (and so the id, made from the
+    # title and first paragraph) stays what it was
+    for prose in ("Prices fell <a third of forecasts", "if x<y and y<z then", "a <b c"):
+        assert plain(prose) == prose
     # in .txt the body is text: its paragraph shows the tag's characters, escaped
     (item,) = [i for i in feedparser.parse(site.feeds / "rss.xml").entries if "May" in i.summary]
     assert (item.title, item.summary) == ("SCO", e.summary)

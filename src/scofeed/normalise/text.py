@@ -126,13 +126,15 @@ _HTML_NAMES = (
     "spacer span strike strong style sub summary sup svg table tbody td template textarea "
     "tfoot th thead time title tr track tt u ul var video wbr xmp"
 ).split()
-# A tag runs to its ">" across any "<" (as an HTML parser reads it), or to the end of
-# the text: "SCO <img src=x onerror=alert(1) Forum", left unclosed, became an image
-# with its handler in a reader that puts the title in its own markup ("<h3>...</h3>")
+# A tag runs to its ">" across any "<", as an HTML parser reads it. One left unclosed
+# with an attribute ("SCO <img src=x onerror=alert(1) Forum") runs to the end of the
+# text: a reader that puts the title in its own markup ("<h3>...</h3>") made an image
+# with its handler of it. A "<" in prose ("fell <a third", "x<y") is no tag, closed or not
 _TAG = re.compile(
-    r"<(?:[!?][^>]*"  # a comment, a doctype, a processing instruction
-    r"|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>]|$)[^>]*"  # an element of HTML
-    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^>]*)(?:>|$)",  # any name with attributes: <x onfocus=...>
+    r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
+    r"|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
+    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>"  # any name with attributes: <x onfocus=...>
+    r"|<[A-Za-z][^<>\s/=]*[\s/]+[^<>\s/=]+\s*=[^>]*$",  # unclosed, with an attribute
     re.IGNORECASE,
 )
 _ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
