@@ -216,7 +216,7 @@ class Daemon:
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         raise_fd_limit()  # room for many held connections (see serve/server.py)
         # `scofeed serve` may run on a read-only host; the daemon must write
-        store = Store(self.cfg.paths.state, read_only_ok=not self.schedule)
+        store = Store(self.cfg.paths.state, read_only_ok=not self.schedule, immutable_ok=False)
         # the WebSub hub takes requests where the websub job verifies them: here, or
         # (``scofeed serve``) in the ``scofeed run`` daemon sharing this store, if any
         on_hub = self._hub_request if self.schedule else None

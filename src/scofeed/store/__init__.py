@@ -104,16 +104,22 @@ _CANNOT_WRITE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
 
 
 class Store:
-    def __init__(self, path: Path | str, read_only_ok: bool = True) -> None:
+    def __init__(
+        self, path: Path | str, read_only_ok: bool = True, immutable_ok: bool = True
+    ) -> None:
         """``read_only_ok``: a store this user cannot write (a read-only folder or file,
         a replica) is opened read-only, so the commands that only read (list, show,
         status, serve) work and a write fails with its reason; it was "attempt to write
         a readonly database" at the open, for every command. The daemon (``scofeed
         run``) opens it for writing or not at all: a connection opened read-only while
-        its folder was remounted so would have stayed so once it was writable again."""
+        its folder was remounted so would have stayed so once it was writable again.
+        ``immutable_ok``: where SQLite can read it read-only only as a file no one
+        writes (``_read_only``); for a one-shot command, not for ``scofeed serve``,
+        which lives on while its owner may build (its reads would then disagree)."""
         self.path = Path(path)
         self._local = threading.local()
         self.read_only_ok = read_only_ok
+        self.immutable_ok = immutable_ok
         self.read_only = False  # the last connection opened was read-only
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +166,8 @@ class Store:
         except sqlite3.OperationalError as exc:
             conn.close()
             wal = self.path.with_name(self.path.name + "-wal")
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in _CANNOT_WRITE or wal.exists():
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if not self.immutable_ok or code not in _CANNOT_WRITE or wal.exists():
                 raise
             conn = sqlite3.connect(
                 uri + "?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None
