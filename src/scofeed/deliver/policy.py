@@ -11,10 +11,11 @@
   and the delivery stays pending, first in line when it is enabled again.
 - refused by the address guard: fails at once (retrying cannot help).
 - 429 and 503: the next attempt waits for ``Retry-After`` (seconds, whole or not, or an
-  HTTP date), capped at ``retry_after_max``, when it asks for longer than the schedule;
-  a shorter one is the least wait (RFC 9110 10.2.3), not a shorter schedule: each
-  answer counts an attempt, and a receiver in maintenance answering ``Retry-After: 2``
-  spent the whole schedule in 20 seconds and lost the delivery.
+  HTTP date), capped at ``retry_after_max``. A 429's is a rate limit's reset and is
+  kept as it is (Discord's are fractions of a second). A 503's shorter than the
+  schedule's next delay is the least wait (RFC 9110 10.2.3), not a shorter schedule:
+  each answer counts an attempt, and a receiver in maintenance answering
+  ``Retry-After: 2`` spent the whole schedule in 20 seconds and lost the delivery.
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
 - after the last attempt of the schedule: failed, a dead letter that stays visible.
@@ -189,7 +190,8 @@ def _decide(  # decide's verdict on the answer alone (its arguments, in its orde
     if status in (429, 503):
         hinted = retry_after_seconds(result.retry_after, now)
         if hinted is not None:
-            delay = max(delay, min(hinted, float(retry_after_max)))
+            hint = min(hinted, float(retry_after_max))
+            delay = hint if status == 429 else max(delay, hint)
             capped = " (capped)" if hinted > retry_after_max else ""
             reason += f"; Retry-After {hinted:g}s{capped}"
     return Decision(RETRY, now + delay, reason)
