@@ -278,6 +278,9 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
         if self.parked:
             self.server.pull_trigger()  # the loop sends, then resumes it
         else:
+            # active from now: a request that waited in the queue, or an answer slow to
+            # make, is not a client that took nothing (the sweep closes those)
+            self.last_activity = time.time()
             super().service()
 
     def handle_write(self) -> None:
