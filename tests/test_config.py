@@ -56,6 +56,7 @@ def test_repository_config_shows_every_key_of_its_sections():
         ("[site]\nbase_url = 'http://[::1/'\n", "site.base_url: expected an http:// or https"),
         ("[[sources]]\nname = 'a'\nkind = 'feed'\nurl = 'http://[x/'\n", "sources[0].url:"),
         ("[site]\nbase_url = 'http://x:99999/'\n", "site.base_url: expected an http:// or https"),
+        ("[site]\nbase_url = 'http://x:0/'\n", "site.base_url: expected an http:// or https"),
         # a space went into every link of every feed
         ("[site]\nbase_url = 'http://x/my feeds/'\n", "site.base_url: expected an http:// or"),
         ("[site]\nid_authority = 'example.org,2026-13'\n", "site.id_authority: expected a tag"),
@@ -111,6 +112,13 @@ def test_every_problem_is_named_at_once(tmp_path):
     assert check.returncode == 2 and check.stdout == ""
     lines = check.stderr.splitlines()
     assert len(lines) == 8 and all(line.startswith("scofeed: ") for line in lines)
+
+
+def test_a_title_in_angle_brackets_is_prose_not_html(tmp_path):
+    """As in release titles, a bare word in angle brackets is prose: "SCO <Digital>
+    Forum" was refused with the HTML, and stopped the daemon after an upgrade."""
+    path = write(tmp_path, "[site]\ntitle = 'SCO <Digital> Forum'\ndescription = 'x<y, R&D'\n")
+    assert load(path).site.title == "SCO <Digital> Forum"
 
 
 def test_a_config_written_with_a_byte_order_mark_is_read(tmp_path):

@@ -74,9 +74,11 @@ def http_url(v: str) -> str | None:
     expected = "an http:// or https:// URL"
     try:
         parts = urlsplit(v)
-        parts.port  # noqa: B018 (raises on a port out of range or not a number)
+        port = parts.port  # raises on a port out of range or not a number
     except ValueError as exc:
         return f"{expected} ({exc})"
+    if port == 0:
+        return f"{expected} (port 0 is no port to connect to)"
     if not (parts.scheme in ("http", "https") and parts.hostname):
         return expected
     found = _NOT_IN_URL.search(v)
@@ -89,7 +91,15 @@ def http_url(v: str) -> str | None:
 DEFAULT_RETRY = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
 
 
-_MARKUP = re.compile(r"<[A-Za-z/!?]|&[#A-Za-z][A-Za-z0-9]*;|[\x00-\x1f\x7f-\x9f]")
+# what a feed title must not hold: a closing tag, a tag with attributes, a comment, the
+# tags of inline HTML a title might be dressed in, an entity or character reference, a
+# control character; a bare word in angle brackets ("SCO <Digital> Forum") is prose
+_MARKUP = re.compile(
+    r"</[A-Za-z]|<[A-Za-z][^<>\s/=]*[\s/=][^<>]*>|<[!?]"
+    r"|<(?:a|b|i|u|s|em|strong|span|div|p|br|img|font|small|big|sup|sub|code|script|style)>"
+    r"|&[#A-Za-z][A-Za-z0-9]*;|[\x00-\x1f\x7f-\x9f]",
+    re.IGNORECASE,
+)
 
 
 def plain_text(v: str) -> str | None:
