@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 # seconds the wall clock may fall behind the monotonic one between two looks (every
 # 5 s) before the jobs are rescheduled; NTP's small steps stay below it
 CLOCK_SLACK = 2.0
-STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# queued from the first moment (``Daemon.run``); Ctrl-C (SIGINT) is queued once the
+# daemon is up, so that before (a long migration) it still interrupts at once
+STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGHUP)
 
 
 def lock_path(state: Path) -> Path:
@@ -200,6 +202,7 @@ class Daemon:
         # opened, the key was made and the server bound (seconds, on an upgrade) killed
         # the daemon with no word; each is acted on once the daemon is up
         before = {sig: signal.signal(sig, self._on_signal) for sig in STOP_AND_RELOAD}
+        before[signal.SIGINT] = signal.getsignal(signal.SIGINT)
         lock = PidLock(lock_path(self.cfg.paths.state)) if self.schedule else None
         try:
             if lock:
@@ -258,6 +261,7 @@ class Daemon:
             self.watcher = SourceWatcher(self.cfg.paths.sources, self._sources_changed)
             self.watcher.start()
         server.start()
+        signal.signal(signal.SIGINT, self._on_signal)
         log.info("started pid=%d mode=%s", os.getpid(), "run" if self.schedule else "serve")
         if not self.schedule and self._hub_unavailable():
             log.warning(
