@@ -96,6 +96,8 @@ def test_a_store_this_user_cannot_write_is_read(site):
         assert scofeed("status").returncode == 0
         built = scofeed("build")
         assert built.returncode == 1 and built.stderr.count("\n") == 1, built.stderr
-        assert "Permission denied" in built.stderr or "readonly" in built.stderr
+        assert "Permission denied" in built.stderr or "opened read-only" in built.stderr
+        withdrawn = scofeed("withdraw", "8062")  # a command that writes: says so plainly
+        assert withdrawn.returncode == 1 and "cannot write the state store" in withdrawn.stderr
     finally:
         state.parent.chmod(0o755)

@@ -231,6 +231,11 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
+        if self.read_only:  # said plainly, before any work: not "attempt to write a..."
+            raise StoreError(
+                f"{self.path}: cannot write the state store (this user cannot write it or "
+                "its folder: opened read-only)"
+            )
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
