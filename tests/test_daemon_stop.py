@@ -81,12 +81,15 @@ def test_sigterm_with_a_held_request_stops_within_the_budget(
     assert status == "pending" and webhook_id.startswith("msg_")
 
 
+@pytest.mark.parametrize("when", ["lock", "fork"])
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
-def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(site, sig):
+def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(site, sig, when):
     """`scofeed reload` (and `systemctl reload`) signal the pid the lock names, which it
     names first thing; the handlers came after the store opened, the ActivityPub key
     was made and the server bound, so a SIGHUP or SIGTERM then killed the daemon with no
-    word (exit 129 or 143). Now it is queued: a reload once up, or a clean stop."""
+    word (exit 129 or 143). Now it is queued: a reload once up, or a clean stop. So is
+    one sent while the command still loads ("fork": systemd's ExecReload signals the
+    pid it forked, before any lock)."""
     port = test_daemon.free_port()
     site.write_config(
         '\n[log]\nlevel = "INFO"\n[activitypub]\nenabled = true\nallow_private = true\n'
@@ -103,12 +106,16 @@ def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(site, sig):
             cwd=site.root,
         )
     try:
-        deadline = time.monotonic() + 20
-        while (pid := running_pid(state)) is None:  # the first moment it names one
-            assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
-            time.sleep(0.001)
-        assert pid == proc.pid
-        os.kill(pid, sig)
+        if when == "fork":
+            time.sleep(0.5)  # the interpreter is up; the command still loads (about 1 s)
+            os.kill(proc.pid, sig)
+        else:
+            deadline = time.monotonic() + 20
+            while (pid := running_pid(state)) is None:  # the first moment it names one
+                assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
+                time.sleep(0.001)
+            assert pid == proc.pid
+            os.kill(pid, sig)
         if sig == signal.SIGTERM:
             assert proc.wait(30) == 0, err.read_text()
             assert "stopping signal=SIGTERM" in err.read_text()

@@ -176,7 +176,10 @@ class Daemon:
         planner: PlannerFactory | None = None,
         on_stop: Sequence[Callable[[float], object]] = (),
         set_log_level: bool = True,
+        signals: queue.SimpleQueue[int] | None = None,
     ) -> None:
+        """``signals``: where SIGHUP and SIGTERM were queued since the process began
+        (``scofeed.cli``: systemd signals the pid it forked, before this is made)."""
         self.cfg = cfg
         self.reload_config = reload_config
         self.schedule = schedule
@@ -186,7 +189,7 @@ class Daemon:
         # schedule.stop_seconds and returns what it left unfinished (a list of names)
         self.on_stop = list(on_stop)
         self.set_log_level = set_log_level
-        self._signals: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._signals: queue.SimpleQueue[int] = signals or queue.SimpleQueue()
         self.scheduler: Scheduler | None = None
         self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None

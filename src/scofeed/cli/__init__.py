@@ -30,7 +30,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Collection, Sequence
-    from typing import NoReturn, TextIO
+    from typing import Any, NoReturn, TextIO
 
 CONFIG_ENV = "SCOFEED_CONFIG"
 DEFAULT_CONFIG_NAME = "config.toml"
@@ -304,6 +304,25 @@ def _drop(stdout: TextIO) -> None:
     os.close(null)
 
 
+# SIGHUP and SIGTERM received since the process began, for the daemon (``Daemon``):
+# systemd (ExecReload=kill -HUP $MAINPID) signals the pid it forked, and the command's
+# imports and config take most of a second before the daemon can act on one; until
+# then a reload killed it with no word (exit 129), which systemd took for a clean exit
+early_signals: Any = None  # a queue.SimpleQueue once queue_stop_and_reload ran
+
+
+def queue_stop_and_reload() -> None:
+    global early_signals
+    # lazy on purpose: every other command (and --version) starts without them
+    import queue
+    import signal
+
+    early_signals = queue.SimpleQueue()
+    put = early_signals.put
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: put(signum))
+
+
 def run() -> NoReturn:
     """The ``scofeed`` program: ``main``, with the garbage collector kept off what the
     start-up loads.
@@ -320,6 +339,8 @@ def run() -> NoReturn:
     argv = sys.argv[1:]
     if argv == ["--version"]:
         raise SystemExit(main(argv))
+    if "run" in argv or "serve" in argv:
+        queue_stop_and_reload()
     gc.disable()
     try:
         args = parse(argv)

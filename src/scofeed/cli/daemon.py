@@ -59,10 +59,13 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
     # -v / -q on the command line win; otherwise the configured level applies
     from_config = not args.verbose and not args.quiet
     apply_log_level(cfg.log.level if from_config else args.log_level)
+    from scofeed import cli  # the queue ``cli.run`` set up before this command loaded
+
     daemon = Daemon(
         cfg,
         lambda: _loader(args, signs=schedule),
         schedule=schedule,
+        signals=cli.early_signals,
         set_log_level=from_config,
         health_extras={"deliveries": runner.counts, "websub": websub.counts}
         | ({"activitypub": activitypub.counts} if cfg.activitypub.enabled else {}),
