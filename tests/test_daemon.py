@@ -347,6 +347,18 @@ def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
     assert daemon.cfg.activitypub == cfg.activitypub and not daemon.cfg.activitypub.enabled
     assert "reload serve_address_unchanged" in caplog.text
     assert "reload activitypub_unchanged reason='restart to apply [activitypub]'" in caplog.text
+    # with ActivityPub served, a new site.base_url moves the feeds at once, the actor
+    # only at a restart: it said nothing of that
+    daemon.activitypub = object()  # type: ignore[assignment]  # as a daemon serving it
+    caplog.clear()
+    site.write_config()
+    site.config_path.write_text(
+        site.config_path.read_text().replace("http://127.0.0.1:8080/", "https://x.example/")
+    )
+    with caplog.at_level(logging.WARNING):
+        daemon.reload()
+    assert daemon.cfg.site.base_url == "https://x.example/"
+    assert "the actor keeps its address until a restart" in caplog.text
 
 
 def test_the_daemon_prunes_old_delivered_deliveries_at_start(start, site, receivers):

@@ -400,6 +400,12 @@ class Daemon:
         if new.activitypub != old.activitypub:  # its key, routes and inbox are made at start
             log.warning("reload activitypub_unchanged reason='restart to apply [activitypub]'")
             new = dataclasses.replace(new, activitypub=old.activitypub)
+        if self.activitypub is not None and new.site.base_url != old.site.base_url:
+            # the actor's id, WebFinger account and key id are made at start from it
+            log.warning(
+                "reload activitypub_unchanged reason='the actor keeps its address until a "
+                "restart: restart to move it with site.base_url'"
+            )
         self.cfg = new
         if self.set_log_level:
             apply_log_level(new.log.level)
