@@ -64,6 +64,9 @@ def test_repository_config_shows_every_key_of_its_sections():
         # a feed's title is text: the W3C validator warned "title should not contain HTML"
         ("[site]\ntitle = 'SCO <b>news</b>'\n", "site.title: expected plain text, without HTML"),
         ("[site]\ndescription = 'A &amp; B'\n", "site.description: expected plain text"),
+        # the HTML a release title loses is refused too, left unclosed or not
+        ("[site]\ntitle = 'SCO <h1> Forum'\n", "site.title: expected plain text, without HTML"),
+        ("[site]\ntitle = 'SCO <img src=x onerror=alert(1)//'\n", "site.title: expected plain"),
         # config show wrote it raw: a file config check then refused as TOML
         ('[site]\ntitle = "SCO\\u0007"\n', "site.title: expected plain text, without control"),
         ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),

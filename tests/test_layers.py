@@ -46,6 +46,7 @@ LAYERS: list[list[str]] = [
     ["scofeed.store"],
     [
         "scofeed.config",
+        "scofeed.markup",
         "scofeed.selectors",
         "scofeed.model",
         "scofeed.errors",

@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 
+from scofeed.markup import ENTITY_REF, TAG
 from scofeed.typography import ascii_but_marks, ascii_image
 
 # the non-characters, which HTML calls a parse error where a reader finds one in a
@@ -109,37 +110,6 @@ def xml_safe(text: str, plain: bool | None = None) -> str:
 _XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
 
 
-# the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
-# still honour): a title or summary that renders as HTML somewhere must hold none of
-# them, nor any tag with attributes (a browser runs the handlers of an unknown element:
-# <x onfocus=... autofocus>); a bare word between angle brackets is prose ("SCO
-# <Digital> Forum") and stays
-_HTML_NAMES = (
-    "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound "
-    "big blink blockquote body br button canvas caption center cite code col colgroup data "
-    "datalist dd del details dfn dialog dir div dl dt em embed fieldset figcaption figure "
-    "font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe "
-    "image img input ins isindex kbd keygen label legend li link listing main map mark "
-    "marquee math menu menuitem meta meter multicol nav nextid nobr noembed noframes "
-    "noscript object ol optgroup option output p param picture plaintext portal pre "
-    "progress q rb rp rt rtc ruby s samp script search section select slot small source "
-    "spacer span strike strong style sub summary sup svg table tbody td template textarea "
-    "tfoot th thead time title tr track tt u ul var video wbr xmp"
-).split()
-# A tag runs to its ">" across any "<", as an HTML parser reads it. One left unclosed
-# with an attribute ("SCO <img src=x onerror=alert(1) Forum") runs to the end of the
-# text: a reader that puts the title in its own markup ("<h3>...</h3>") made an image
-# with its handler of it. A "<" in prose ("fell <a third", "x<y") is no tag, closed or not
-_TAG = re.compile(
-    r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
-    r"|/?(?:" + "|".join(_HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
-    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>"  # any name with attributes: <x onfocus=...>
-    r"|<[A-Za-z][^<>\s/=]*[\s/]+[^<>\s/=]+\s*=[^>]*$",  # unclosed, with an attribute
-    re.IGNORECASE,
-)
-_ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
-
-
 def plain(s: str) -> str:
     """Text for a plain-text field (title, summary, paragraphs): character references
     resolved, then any HTML tag (``<script ...>``, ``</b>``, a comment) or entity
@@ -150,9 +120,9 @@ def plain(s: str) -> str:
         return s
     s = html.unescape(s)
     if "<" in s:
-        s = _TAG.sub(" ", s)
+        s = TAG.sub(" ", s)
     if "&" in s:
-        s = _ENTITY_REF.sub(" ", s)
+        s = ENTITY_REF.sub(" ", s)
     return collapse(xml_safe(s))
 
 

@@ -1,0 +1,43 @@
+"""What counts as markup in text meant to be plain (a title, a summary, a feed's own
+title): the rule ``normalise.plain`` takes tags out by and ``config`` refuses site
+titles by, kept in one place below both.
+
+A bare word between angle brackets is prose ("SCO <Digital> Forum"), and so is a "<"
+in a sentence ("fell <a third", "x<y"); an element of HTML, any tag with attributes (a
+browser runs the handlers of an unknown element: ``<x onfocus=... autofocus>``), a
+comment, and a tag with an attribute left unclosed are markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+# the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
+# still honour): a title or summary that renders as HTML somewhere must hold none of
+# them, nor any tag with attributes (a browser runs the handlers of an unknown element:
+# <x onfocus=... autofocus>); a bare word between angle brackets is prose ("SCO
+# <Digital> Forum") and stays
+HTML_NAMES = (
+    "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound "
+    "big blink blockquote body br button canvas caption center cite code col colgroup data "
+    "datalist dd del details dfn dialog dir div dl dt em embed fieldset figcaption figure "
+    "font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe "
+    "image img input ins isindex kbd keygen label legend li link listing main map mark "
+    "marquee math menu menuitem meta meter multicol nav nextid nobr noembed noframes "
+    "noscript object ol optgroup option output p param picture plaintext portal pre "
+    "progress q rb rp rt rtc ruby s samp script search section select slot small source "
+    "spacer span strike strong style sub summary sup svg table tbody td template textarea "
+    "tfoot th thead time title tr track tt u ul var video wbr xmp"
+).split()
+# A tag runs to its ">" across any "<", as an HTML parser reads it. One left unclosed
+# with an attribute ("SCO <img src=x onerror=alert(1) Forum") runs to the end of the
+# text: a reader that puts the title in its own markup ("<h3>...</h3>") made an image
+# with its handler of it. A "<" in prose ("fell <a third", "x<y") is no tag, closed or not
+TAG = re.compile(
+    r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
+    r"|/?(?:" + "|".join(HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
+    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>"  # any name with attributes: <x onfocus=...>
+    r"|<[A-Za-z][^<>\s/=]*[\s/]+[^<>\s/=]+\s*=[^>]*$",  # unclosed, with an attribute
+    re.IGNORECASE,
+)
+ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
