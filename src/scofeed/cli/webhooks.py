@@ -279,7 +279,7 @@ def _hook(cfg: Config, name: str) -> Webhook:
 def cmd_webhook_test(args: argparse.Namespace) -> int:
     cfg = load_config(args)  # sends a ping, stores nothing: made a store where there was none
     hook = _hook(cfg, args.name)
-    problems = [s.problem for s in hook.secrets if s.problem is not None]
+    problems = hook.secret_problems()
     if problems:
         raise ConfigError("\n".join(problems))
     stamp = int(time.time())

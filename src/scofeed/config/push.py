@@ -82,6 +82,10 @@ class Webhook:
     def secrets(self) -> tuple[Secret, ...]:
         return self.secret if isinstance(self.secret, tuple) else (self.secret,)
 
+    def secret_problems(self) -> list[str]:
+        """Why each of its secrets could not be read here (``Secret.problem``)."""
+        return [s.problem for s in self.secrets if s.problem is not None]
+
     def validate(self, key: str) -> None:
         if not self.secrets:
             raise ConfigError(f"{key}.secret: required key is missing")

@@ -515,7 +515,7 @@ class Config:
 
     def secret_problems(self) -> list[str]:
         """Why each webhook secret that could not be read here (``Secret.problem``)."""
-        return [s.problem for h in self.webhooks for s in h.secrets if s.problem is not None]
+        return [problem for h in self.webhooks for problem in h.secret_problems()]
 
     def require_secrets(self) -> Config:
         """This config, when every webhook secret could be read; else a ``ConfigError``

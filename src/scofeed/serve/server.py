@@ -43,7 +43,7 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import BadRequest
 
 from scofeed.errors import ServeError
-from scofeed.serve.answers import Response
+from scofeed.serve.answers import LARGE_BODY, Response
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,6 @@ CHANNEL_TIMEOUT = 30  # seconds an idle or half-sent connection is kept
 # nobody, /healthz included). Above send_bytes, which the loop waits for before sending
 # while a request is pending
 PARK_BYTES = 1 << 20
-SHARED_BODY = 64 << 10  # a loop answer's body this large is sent from itself, not copied
 CLEANUP_INTERVAL = 5  # seconds between the checks for such connections
 BACKLOG = 2048  # connections the kernel queues before they are accepted
 # waitress 3 flushes a response from the worker thread as soon as its first bytes are
@@ -346,7 +345,7 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
             for data in parts:
                 if not data:
                     continue
-                if len(data) >= SHARED_BODY:
+                if len(data) >= LARGE_BODY:  # as the workers' (wsgi.file_wrapper)
                     shared = ReadOnlyFileBasedBuffer(io.BytesIO(data))  # no copy: shared
                     shared.prepare()
                     self.outbufs.append(shared)
