@@ -162,12 +162,9 @@ def test_the_open_files_limit_is_raised_for_many_connections():
     assert int(now) > 256 or int(hard) == 256
 
 
-def test_clients_that_pipeline_and_never_read_hold_no_worker(site, monkeypatch):
-    """Four clients (the worker count) each pipelining many GETs of a large feed and
-    reading none of the answers held every worker for as long as they stayed: every
-    other request, /healthz included, went unanswered. A connection with a megabyte
-    unsent now waits without a worker, and one that takes nothing for the channel
-    timeout is closed."""
+@pytest.fixture
+def big_feed(site):
+    """A server (four workers) on a site whose atom.xml is some 400 KB; yields it."""
     words = " ".join(f"word{i}" for i in range(8))
     body = "\n\n".join(f"On 3 June 2020, the SCO met. {words} {n}." for n in range(4000))
     (site.sources / "big.txt").write_text("SCO holds a long meeting\n\n" + body + "\n")
@@ -177,21 +174,38 @@ def test_clients_that_pipeline_and_never_read_hold_no_worker(site, monkeypatch):
     assert (site.feeds / "atom.xml").stat().st_size > 200_000
     srv = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0, threads=4)
     srv.start()
-    addr = srv.addresses[0]
-    greedy = []
+    yield srv
+    srv.stop()
+    store.close()
+
+
+def non_readers(addr: tuple[str, int], n: int, rcvbuf: int, request: bytes) -> list[socket.socket]:
+    """``n`` clients that send ``request`` and never read, their receive buffer small."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.connect(addr)
+        s.sendall(request)
+        socks.append(s)
+    return socks
+
+
+def test_clients_that_pipeline_and_never_read_hold_no_worker(site, big_feed, monkeypatch):
+    """Four clients (the worker count) each pipelining many GETs of a large feed and
+    reading none of the answers held every worker for as long as they stayed: every
+    other request, /healthz included, went unanswered. A connection with a megabyte
+    unsent now waits without a worker, and one that takes nothing for the channel
+    timeout is closed."""
+    addr = big_feed.addresses[0]
+    greedy = non_readers(addr, 4, 4096, b"GET /atom.xml HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
     try:
-        for _ in range(4):
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            s.connect(addr)
-            s.sendall(b"GET /atom.xml HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
-            greedy.append(s)
         time.sleep(2)  # the workers take the requests and fill the buffers
         assert [fetch(addr, "/healthz"), fetch(addr), fetch(addr, "/")] == [200, 200, 200]
         # taking nothing for the channel timeout, they are closed (waitress's own sweep
         # skipped them: a request was pending)
         monkeypatch.setattr(server_mod, "CHANNEL_TIMEOUT", 1)
-        channels = srv._server.active_channels
+        channels = big_feed._server.active_channels
         deadline = time.monotonic() + 20
         while channels and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -199,47 +213,29 @@ def test_clients_that_pipeline_and_never_read_hold_no_worker(site, monkeypatch):
     finally:
         for s in greedy:
             s.close()
-        srv.stop()
-        store.close()
 
 
-def test_clients_that_never_read_an_answer_from_the_loop_hold_no_copy_of_it(site):
+def test_clients_that_never_read_an_answer_from_the_loop_hold_no_copy_of_it(site, big_feed):
     """An answer the poll loop queues (a feed already served) was copied into each
     connection's buffer: 300 clients that never read a 400 KB feed held 117 MB more
     in the daemon, a copy each. The body is now queued as the answer's own bytes."""
-    words = " ".join(f"word{i}" for i in range(8))
-    body = "\n\n".join(f"On 3 June 2020, the SCO met. {words} {n}." for n in range(4000))
-    (site.sources / "big.txt").write_text("SCO holds a long meeting\n\n" + body + "\n")
-    cfg = site.config()
-    store = Store(cfg.paths.state)
-    build_feeds(cfg, store, datetime.now(UTC))
+    addr = big_feed.addresses[0]
     size = (site.feeds / "atom.xml").stat().st_size
-    srv = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
-    srv.start()
-    addr = srv.addresses[0]
 
     def rss() -> int:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
-    socks = []
+    for _ in range(3):  # served once by a worker: from then on, by the loop
+        assert fetch(addr) == 200
+    before = rss()
+    socks = non_readers(addr, 300, 2048, b"GET /atom.xml HTTP/1.1\r\nHost: x\r\n\r\n")
     try:
-        for _ in range(3):  # served once by a worker: from then on, by the loop
-            assert fetch(addr) == 200
-        before = rss()
-        for _ in range(300):
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-            s.connect(addr)
-            s.sendall(b"GET /atom.xml HTTP/1.1\r\nHost: x\r\n\r\n")
-            socks.append(s)
         deadline = time.monotonic() + 10
-        while len(srv._server.active_channels) < 300 and time.monotonic() < deadline:
+        while len(big_feed._server.active_channels) < 300 and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1)
         assert rss() - before < 300 * size // 4  # a copy each would be 300 * size
     finally:
         for s in socks:
             s.close()
-        srv.stop()
-        store.close()
