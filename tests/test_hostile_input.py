@@ -14,6 +14,7 @@ from conftest import run_cli as cli
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.errors import shown
+from scofeed.model import Entry
 from scofeed.normalise.text import plain
 from scofeed.store import published as published_rows
 
@@ -231,6 +232,15 @@ def test_a_link_out_of_sources_is_refused_not_followed(site):
     assert "Kept inside" in titles
 
 
+def built(site, **files: str) -> list[Entry]:
+    """Write ``files`` (name with "." as "_": ``d_txt``) into sources/, build, and return
+    the entries stored; every file must be taken."""
+    for name, text in files.items():
+        (site.sources / name.replace("_", ".")).write_text(text, encoding="utf-8")
+    assert not run_build(site.config(), site.store(), NOW).rejected
+    return published_rows.latest(site.store().db)
+
+
 def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
     """A .txt title "SCO <Digital> Forum opens" lost its word: anything shaped like a
     tag was taken out of titles and summaries. Only HTML's own tags are, and any tag
@@ -238,14 +248,12 @@ def test_words_in_angle_brackets_stay_in_plain_text_html_tags_do_not(site):
     prose, escaped in every feed."""
     from lxml import etree
 
-    (site.sources / "d.txt").write_text(
-        "SCO <Digital> Forum opens <x onfocus=alert(1) autofocus tabindex=1><b>today</b>\n\n"
-        "On 9 March 2021, the <Digital> Forum opened <script>alert(1)</script> in Beijing.\n",
-        encoding="utf-8",
+    entries = built(
+        site,
+        d_txt="SCO <Digital> Forum opens <x onfocus=alert(1) autofocus tabindex=1><b>today</b>"
+        "\n\nOn 9 March 2021, the <Digital> Forum opened <script>alert(1)</script> in Beijing.\n",
     )
-    report = run_build(site.config(), site.store(), NOW)
-    assert not report.rejected
-    (e,) = [e for e in published_rows.latest(site.store().db) if "Forum" in e.title]
+    (e,) = [e for e in entries if "Forum" in e.title]
     assert e.title == "SCO <Digital> Forum opens today"
     assert e.summary == "On 9 March 2021, the <Digital> Forum opened alert(1) in Beijing."
     atom = etree.parse(str(site.feeds / "atom.xml"))
@@ -261,22 +269,15 @@ def test_references_to_no_character_and_non_characters_reach_no_feed(site):
     (the W3C validator: "bad characters"), and the non-characters past U+FFFE/U+FFFF
     (U+FDD0, U+1FFFE, U+10FFFF) reached the content ("Invalid HTML"): all are left
     out, in titles, summaries and content, from .txt, Markdown and JSON."""
-    (site.sources / "r.md").write_text(
-        '+++\ntitle = "SCO ref &#0; test"\ndate = 2025-06-01\n+++\n'
+    entries = built(
+        site,
+        r_md='+++\ntitle = "SCO ref &#0; test"\ndate = 2025-06-01\n+++\n'
         "Before &#0; and &#xD800; after \ufdd0 it.\n",
-        encoding="utf-8",
+        n_txt="SCO plane \U0001fffe ends\n\nOn 2 June 2025, the SCO met \U0010ffff in Minsk.\n",
+        j_json='{"title": "SCO json", "date": "2025-06-03", '
+        '"html": "<p>Seen &#0; here \\ufffd.</p>"}',
     )
-    (site.sources / "n.txt").write_text(
-        "SCO plane \U0001fffe ends\n\nOn 2 June 2025, the SCO met \U0010ffff in Minsk.\n",
-        encoding="utf-8",
-    )
-    (site.sources / "j.json").write_text(
-        '{"title": "SCO json", "date": "2025-06-03", "html": "<p>Seen &#0; here \\ufffd.</p>"}',
-        encoding="utf-8",
-    )
-    report = run_build(site.config(), site.store(), NOW)
-    assert not report.rejected
-    shown = {e.title: (e.summary, e.content_html) for e in published_rows.latest(site.store().db)}
+    shown = {e.title: (e.summary, e.content_html) for e in entries}
     assert shown["SCO ref test"][0] == "Before and after it."
     assert shown["SCO plane ends"][0] == "On 2 June 2025, the SCO met in Minsk."
     assert shown["SCO json"] == ("Seen here .", "<p>Seen  here .</p>")
@@ -291,14 +292,12 @@ def test_a_tag_left_unclosed_in_plain_text_is_taken_out_to_the_end(site):
     title in its own markup (``<h3>SCO <img src=x onerror=...</h3>``) made an image with
     its handler of it. An HTML parser reads such a tag to the end of the text; so is it
     taken out."""
-    (site.sources / "u.txt").write_text(
-        "SCO <img src=x onerror=alert(1) Forum\n\n"
+    entries = built(
+        site,
+        u_txt="SCO <img src=x onerror=alert(1) Forum\n\n"
         "On 1 May 2025, the SCO held a forum <img src=x onerror=alert(2) and talked.\n",
-        encoding="utf-8",
     )
-    report = run_build(site.config(), site.store(), NOW)
-    assert not report.rejected
-    (e,) = [e for e in published_rows.latest(site.store().db) if "May 2025" in e.summary]
+    (e,) = [e for e in entries if "May 2025" in e.summary]
     assert (e.title, e.summary) == ("SCO", "On 1 May 2025, the SCO held a forum")
     # a "<" in prose is no tag, closed or not: the text (and so the id, made from the
     # title and first paragraph) stays what it was
