@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 
 import feedparser
@@ -246,29 +247,39 @@ def rss(link: str, title: str, guid: str = "agency-c1", permalink: bool = False)
     )
 
 
+def moved_item(site, web, path: str, feed: Callable[[str, str], str], content_type: str):
+    """A feed at ``path`` (``feed(link, title)`` its body) polled with an item, then with
+    the item at a new link under a corrected title: the item revises its entry (revision
+    2, the new title and link), never publishing the release twice. The config, the
+    store and the entry."""
+    serve_listing(web, path, feed("http://agency.example/c1", "SCO culture forum"), '"a"',
+                  content_type)  # fmt: skip
+    add_source(site, web.url_for(path), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    (first,) = poll_due(cfg, store, NOW).results
+    assert first.new == 1
+    (entry,) = published_rows.latest(store.db)
+    web.clear()
+    moved = feed("http://agency.example/c1-xian", "SCO culture forum opens in Xian")
+    serve_listing(web, path, moved, '"b"', content_type)
+    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (second.new, second.updated) == (0, 1), second
+    (after,) = published_rows.latest(store.db)
+    assert (after.id, after.revision) == (entry.id, 2)
+    assert (after.title, after.url) == (
+        "SCO culture forum opens in Xian",
+        "http://agency.example/c1-xian",
+    )
+    return cfg, store, entry
+
+
 def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, web):
     """A feed item is known by its link; a CMS whose links follow the title (a slug)
     gives a corrected item a new link, under the same guid. Its guid is kept beside
     its link, so the item at its new link revises its entry (revision 2, the new title
     and link, release.updated), never publishing the release twice."""
     rss_type = "application/rss+xml"
-    first_version = rss("http://agency.example/c1", "SCO culture forum")
-    serve_listing(web, "/rss", first_version, '"a"', rss_type)
-    add_source(site, web.url_for("/rss"), name="agency", kind="feed")
-    cfg, store = site.config(), site.store()
-    (first,) = poll_due(cfg, store, NOW).results
-    assert first.new == 1
-    (entry,) = published_rows.latest(store.db)
-
-    web.clear()
-    moved = rss("http://agency.example/c1-xian", "SCO culture forum opens in Xian")
-    serve_listing(web, "/rss", moved, '"b"', rss_type)
-    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
-    assert (second.new, second.updated) == (0, 1), second
-    (after,) = published_rows.latest(store.db)
-    assert after.id == entry.id and after.revision == 2
-    assert after.title == "SCO culture forum opens in Xian"
-    assert after.url == "http://agency.example/c1-xian"
+    cfg, store, entry = moved_item(site, web, "/rss", rss, rss_type)
 
     # another item under another guid, with the same words, is still the same release
     # by its fingerprint (a copy), not taken for this one by its guid
@@ -308,16 +319,4 @@ def test_a_json_feed_item_whose_url_follows_its_corrected_title_is_one_entry(sit
         item["content_html"] = "<p>The SCO culture forum opened.</p><p>Artists took part.</p>"
         return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [item]})
 
-    json_type = "application/feed+json"
-    serve_listing(web, "/j", doc("http://agency.example/c1", "SCO culture forum"), '"a"', json_type)
-    add_source(site, web.url_for("/j"), name="agency", kind="feed")
-    cfg, store = site.config(), site.store()
-    assert poll_due(cfg, store, NOW).results[0].new == 1
-    (entry,) = published_rows.latest(store.db)
-    web.clear()
-    moved = doc("http://agency.example/c1-xian", "SCO culture forum opens in Xian")
-    serve_listing(web, "/j", moved, '"b"', json_type)
-    (second,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
-    assert (second.new, second.updated) == (0, 1), second
-    (after,) = published_rows.latest(store.db)
-    assert (after.id, after.revision, after.url) == (entry.id, 2, "http://agency.example/c1-xian")
+    moved_item(site, web, "/j", doc, "application/feed+json")
