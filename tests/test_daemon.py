@@ -69,9 +69,11 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
         schedule: str = "",
         prefix: Sequence[str] = (),
         preexec: Callable[[], object] | None = None,
+        ready: bool = True,
     ) -> Running:
         """``prefix``: a command the daemon runs under (``setpriv ...``); ``preexec``:
-        called in the child before it starts (a resource limit)."""
+        called in the child before it starts (a resource limit); ``ready``: wait for its
+        first scan (False: return as soon as it is started)."""
         site.write_config(
             f"\n[schedule]\nscan_interval = {scan_interval}\n{schedule}"
             f'\n[log]\nlevel = "INFO"\n' + extra,
@@ -92,14 +94,15 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
         running = Running(proc, port, site, out, err)
         started.append(running)
 
-        def ready() -> bool:
+        def answers() -> bool:
             assert proc.poll() is None, running.log()
             try:
                 return running.get("/healthz").json()["status"] == "ok"
             except requests.ConnectionError:
                 return False
 
-        wait_for(ready, what="the daemon to answer /healthz after its first scan")
+        if ready:
+            wait_for(answers, what="the daemon to answer /healthz after its first scan")
         return running
 
     yield _start

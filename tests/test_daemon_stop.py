@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
@@ -83,48 +81,29 @@ def test_sigterm_with_a_held_request_stops_within_the_budget(
 
 @pytest.mark.parametrize("when", ["lock", "fork"])
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
-def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(site, sig, when):
+def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(start, site, sig, when):
     """`scofeed reload` (and `systemctl reload`) signal the pid the lock names, which it
     names first thing; the handlers came after the store opened, the ActivityPub key
     was made and the server bound, so a SIGHUP or SIGTERM then killed the daemon with no
     word (exit 129 or 143). Now it is queued: a reload once up, or a clean stop. So is
     one sent while the command still loads ("fork": systemd's ExecReload signals the
     pid it forked, before any lock)."""
-    port = test_daemon.free_port()
-    site.write_config(
-        '\n[log]\nlevel = "INFO"\n[activitypub]\nenabled = true\nallow_private = true\n'
-    )
-    text = site.config_path.read_text().replace("127.0.0.1:8080", f"127.0.0.1:{port}")
-    site.config_path.write_text(text)
-    state = site.config().paths.state
-    err = site.root / "daemon.log"
-    with open(err, "wb") as e:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "run"],
-            stdout=subprocess.DEVNULL,
-            stderr=e,
-            cwd=site.root,
-        )
-    try:
-        if when == "fork":
-            time.sleep(0.5)  # the interpreter is up; the command still loads (about 1 s)
-            os.kill(proc.pid, sig)
-        else:
-            deadline = time.monotonic() + 20
-            while (pid := running_pid(state)) is None:  # the first moment it names one
-                assert time.monotonic() < deadline and proc.poll() is None, err.read_text()
-                time.sleep(0.001)
-            assert pid == proc.pid
-            os.kill(pid, sig)
-        if sig == signal.SIGTERM:
-            assert proc.wait(30) == 0, err.read_text()
-            assert "stopping signal=SIGTERM" in err.read_text()
-            return
-        wait_for(lambda: "reloaded config=" in err.read_text(), what="the queued reload")
-        assert proc.poll() is None
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+    d = start(extra="[activitypub]\nenabled = true\nallow_private = true\n", ready=False)
+    if when == "fork":
+        time.sleep(0.25)  # the interpreter is up; the command still loads (most of 1 s)
+        os.kill(d.proc.pid, sig)
+    else:
+        state = site.config().paths.state
+        deadline = time.monotonic() + 20
+        while (pid := running_pid(state)) is None:  # the first moment it names one
+            assert time.monotonic() < deadline and d.proc.poll() is None, d.log()
+            time.sleep(0.001)
+        assert pid == d.proc.pid
+        os.kill(pid, sig)
+    if sig == signal.SIGTERM:
+        assert d.proc.wait(30) == 0, d.log()
+        assert "stopping signal=SIGTERM" in d.log()
+        return
+    wait_for(lambda: "reloaded config=" in d.log(), what="the queued reload")
+    assert d.proc.poll() is None
+    assert d.stop() == 0
