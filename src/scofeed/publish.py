@@ -360,12 +360,14 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
         total = sum(m.live for m in months.values())
         entries = _entries(store, todo, total)
         written, failed = _render_files(cfg, pages, entries)
-        if failed:
-            held = [f for f in feeds if any(rel == "prev-archive" for rel, _ in f.head.links)]
+        if failed:  # held back: the feeds whose prev-archive names an archive page
             page = next(iter(failed))
-            for f in held:
-                failed[f.path] = f"{root / f.path}: not written, its archive page {page} was not"
-            feeds = [f for f in feeds if f not in held]
+            for f in feeds:
+                if any(rel == "prev-archive" for rel, _href in f.head.links):
+                    failed[f.path] = (
+                        f"{root / f.path}: not written, its archive page {page} was not"
+                    )
+            feeds = [f for f in feeds if f.path not in failed]
         rest, rest_failed = _render_files(cfg, feeds, entries)
         written += rest
         failed |= rest_failed
