@@ -157,6 +157,8 @@ def cases(etags: dict[str, str]) -> list[tuple[str, bytes]]:
             ("HEAD", request("HEAD", path, Accept_Encoding="br, gzip;q=0.5")),
             ("GET", request("GET", path, If_None_Match=etag)),
             ("GET", request("GET", path, If_None_Match=etag_gz, Accept_Encoding="gzip")),
+            ("GET", request("GET", path, If_None_Match=etag_gz)),  # the other encoding's
+            ("GET", request("GET", path, If_None_Match=etag, Accept_Encoding="gzip")),
             ("HEAD", request("HEAD", path, If_None_Match=f'"x", W/{etag}')),
             ("GET", request("GET", path, If_None_Match='"other"')),
         ]

@@ -132,6 +132,7 @@ class FeedAnswer:
     cfg: Config
     cached: Cached
     max_age: int
+    etag: str  # this encoding's: the gzip copy's ETag never validates the plain bytes
     full: Response
     not_modified: Response
     checked: float = 0.0
@@ -150,7 +151,7 @@ class FeedAnswer:
 
     def respond(self, environ: Mapping[str, Any]) -> Response:
         cached = self.cached
-        etags = (cached.etag, cached.etag_gzip)
+        etags = (self.etag,)
         # a Last-Modified stated early is no version's own: only a date after the file's
         # time makes an If-Modified-Since a 304 then
         sent = "" if self.until else cached.last_modified
@@ -191,8 +192,9 @@ def file_answer(
     now = time.time() if now is None else now
     ahead = cached.mtime > now
     last_modified = formatdate(int(now), usegmt=True) if ahead else cached.last_modified
+    etag = cached.etag_gzip if use_gzip else cached.etag
     common = [
-        ("ETag", cached.etag_gzip if use_gzip else cached.etag),
+        ("ETag", etag),
         ("Last-Modified", last_modified),
         ("Cache-Control", f"public, max-age={max_age}"),
         ("Vary", "Accept-Encoding"),
@@ -211,6 +213,7 @@ def file_answer(
         cfg,
         cached,
         max_age,
+        etag,
         Response(200, body, full).completed(),
         Response(304, b"", common).completed(),
         until=cached.mtime if ahead else 0.0,
