@@ -269,6 +269,9 @@ def test_a_feed_folder_that_cannot_be_written_holds_up_no_other_feed(start, site
         assert doc["last_scan"]["error"].startswith(
             f"{site.feeds / 'en'}: cannot write (Permission denied); and "
         )
+        assert doc["last_scan"]["error"].endswith(
+            "(the releases are stored: entries=2 new=1 updated=0)"
+        )
     finally:
         (site.feeds / "en").chmod(0o755)
     wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")

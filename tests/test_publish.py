@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scofeed.build import build
+from scofeed import build as build_module
+from scofeed import publish
+from scofeed.build import DEFAULT_TUNING, Tuning, build
 from scofeed.errors import PublishError
-from scofeed.publish import write_atomic, write_if_changed
+from scofeed.publish import render_batch, write_atomic, write_if_changed
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -89,13 +91,29 @@ def test_concurrent_reader_never_sees_a_partial_file(tmp_path):
     assert seen
 
 
-def test_a_feed_is_not_moved_on_past_an_archive_page_that_could_not_be_written(site):
+def _in_batches(cfg, batches):
+    """A fan-out run here, batch by batch, as the workers of a cold build run it."""
+    return [render_batch(cfg, batch) for batch in batches]
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["in-process", "fan-out"])
+def test_a_feed_is_not_moved_on_past_an_archive_page_that_could_not_be_written(
+    site, monkeypatch, spread
+):
     """With the disk full, the subscription feed was written with a prev-archive link to
     a page that was not: its oldest entries were in no published file. The feed keeps
-    its last bytes until the page can be written; then both are."""
+    its last bytes until the page can be written; then both are. The other files are
+    written all the same, whether rendered here or fanned out to workers as a cold build
+    does (there, one failed page stopped every feed)."""
     site.write_config("[feeds]\nentries = 1\n")
     cfg, store = site.config(), site.store()
-    assert build(cfg, store, NOW).written  # the seed alone: complete, no archive pages
+    if spread:
+        monkeypatch.setattr(publish, "FAN_OUT_MIN", 0)
+        monkeypatch.setattr(build_module, "_render_in_workers", _in_batches)
+    tuning = Tuning(known_min_files=1) if spread else DEFAULT_TUNING  # a cold build's path
+    assert build(
+        cfg, store, NOW, tuning=tuning
+    ).written  # the seed alone: complete, no archive pages
     before = (site.feeds / "atom.xml").read_bytes()
     for name, day in (("a", "5 January 2026"), ("b", "3 February 2026")):
         (site.sources / f"{name}.txt").write_text(
@@ -104,10 +122,14 @@ def test_a_feed_is_not_moved_on_past_an_archive_page_that_could_not_be_written(s
     (site.feeds / "archive").mkdir()
     (site.feeds / "archive" / "2026-01").write_text("in the way")  # a page's folder
     with pytest.raises(PublishError) as err:
-        build(cfg, store, NOW)
+        build(cfg, store, NOW, tuning=tuning)
     assert "archive/2026-01/atom.xml" in str(err.value)
+    # the line says what was stored: no summary line follows a failed build
+    assert str(err.value).endswith("(the releases are stored: entries=3 new=2 updated=0)")
     assert (site.feeds / "atom.xml").read_bytes() == before  # not moved on
+    assert (site.feeds / "archive/2026-02/atom.xml").is_file()  # the other page: written
+    assert b"SCO meeting b" in (site.feeds / "en/atom.xml").read_bytes()  # no archive link
     (site.feeds / "archive" / "2026-01").unlink()
-    build(cfg, store, NOW)
+    build(cfg, store, NOW, tuning=tuning)
     atom = (site.feeds / "atom.xml").read_bytes()
     assert b'rel="prev-archive"' in atom and (site.feeds / "archive/2026-01/atom.xml").is_file()

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from scofeed import pool
 from scofeed.config import Config
-from scofeed.errors import ConfigError, shown
+from scofeed.errors import ConfigError, PublishError, shown
 from scofeed.frozen import frozen
 from scofeed.ingest import Change, Renames, continue_renamed, ingest_one, tally
 from scofeed.model import Planner
@@ -223,13 +223,19 @@ def build(
             report.rejected.append(Rejection(state.path, state.reason or "rejected"))
     report.entries = published_rows.count(store.db)
     # a cold build renders every archive page: in worker processes, as files were prepared
-    report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
+    try:
+        report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
+    except PublishError as exc:  # what was stored stays stored: the line says what it was
+        counts = f"entries={report.entries} new={report.new} updated={report.updated}"
+        raise PublishError(f"{exc} (the releases are stored: {counts})") from None
     file_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report
 
 
-def _render_in_workers(cfg: Config, batches: list[list[Planned]]) -> list[list[str]]:
+def _render_in_workers(
+    cfg: Config, batches: list[list[Planned]]
+) -> list[tuple[list[str], dict[str, str]]]:
     return pool.fan_out(render_batch, cfg, batches)
 
 

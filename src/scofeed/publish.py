@@ -298,7 +298,7 @@ def lists_with(db: sqlite3.Connection, slug: str) -> list[str]:
 
 
 # runs ``render_batch(cfg, batch)`` for each batch, in worker processes; results in order
-FanOut = Callable[[Config, list[list[Planned]]], Iterable[list[str]]]
+FanOut = Callable[[Config, list[list[Planned]]], Iterable[tuple[list[str], dict[str, str]]]]
 FAN_OUT_MIN = 3000  # entry renderings from which a fan-out (given) is used: a cold build
 BATCH_ENTRIES = 1500  # entry renderings per batch in a fan-out
 
@@ -352,25 +352,32 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     # no published file; such a feed keeps its last bytes until the page is written
     pages = [f for f in todo if f.month]
     feeds = [f for f in todo if not f.month]
-    if fan_out is not None and sum(f.size for f in todo) >= FAN_OUT_MIN:
-        for group in (pages, feeds):  # a failed batch raises: the feeds wait for pages
-            for done in fan_out(cfg, _batches(group)):
-                written += done
-    elif todo:
-        total = sum(m.live for m in months.values())
-        entries = _entries(store, todo, total)
-        written, failed = _render_files(cfg, pages, entries)
-        if failed:  # held back: the feeds whose prev-archive names an archive page
-            page = next(iter(failed))
-            for f in feeds:
-                if any(rel == "prev-archive" for rel, _href in f.head.links):
-                    failed[f.path] = (
-                        f"{root / f.path}: not written, its archive page {page} was not"
-                    )
-            feeds = [f for f in feeds if f.path not in failed]
-        rest, rest_failed = _render_files(cfg, feeds, entries)
-        written += rest
-        failed |= rest_failed
+    spread = fan_out is not None and sum(f.size for f in todo) >= FAN_OUT_MIN
+    entries = (
+        _entries(store, todo, sum(m.live for m in months.values())) if todo and not spread else {}
+    )
+
+    def render(group: list[Planned]) -> tuple[list[str], dict[str, str]]:
+        if not spread:
+            return _render_files(cfg, group, entries)
+        assert fan_out is not None
+        done: list[str] = []
+        bad: dict[str, str] = {}
+        for batch_written, batch_failed in fan_out(cfg, _batches(group)):
+            done += batch_written
+            bad |= batch_failed
+        return done, bad
+
+    written, failed = render(pages)
+    if failed:  # held back: the feeds whose prev-archive names an archive page
+        page = next(iter(failed))
+        for f in feeds:
+            if any(rel == "prev-archive" for rel, _href in f.head.links):
+                failed[f.path] = f"{root / f.path}: not written, its archive page {page} was not"
+        feeds = [f for f in feeds if f.path not in failed]
+    rest, rest_failed = render(feeds)
+    written += rest
+    failed |= rest_failed
     order = {f.path: n for n, f in enumerate(files)}
     written.sort(key=order.__getitem__)  # plan order, however the batches came back
     planned = set(order)
@@ -409,18 +416,16 @@ def _batches(todo: list[Planned]) -> list[list[Planned]]:
     return batches
 
 
-def render_batch(cfg: Config, batch: list[Planned]) -> list[str]:
+def render_batch(cfg: Config, batch: list[Planned]) -> tuple[list[str], dict[str, str]]:
     """In a worker process: render and write one batch, reading its entries through a
-    connection of its own. Returns the paths written."""
+    connection of its own. Returns the paths written and why the others were not (a
+    failed file does not hold up the rest of its batch)."""
     store = Store(cfg.paths.state)
     try:
         ids = list(dict.fromkeys(i for f in batch for i in f.ids))
-        written, failed = _render_files(cfg, batch, published_rows.by_ids(store.db, ids))
+        return _render_files(cfg, batch, published_rows.by_ids(store.db, ids))
     finally:
         store.close()
-    if failed:
-        raise PublishError(next(iter(failed.values())))
-    return written
 
 
 def contained(path: str) -> bool:
