@@ -113,6 +113,62 @@ def test_a_yearless_date_takes_the_year_its_paragraph_states_in_a_late_file():
     assert day(e) == date(2024, 3, 3) and e.event_date == date(2024, 3, 3)
 
 
+QUOTED_TODAY = [
+    (  # English: the quote's "today", and a weekday in a later paragraph
+        "SCO Secretary-General speaks at the St Petersburg forum\n\nOn 15 June 2025, the "
+        "SCO Secretary-General spoke at the St Petersburg International Economic Forum.\n\n"
+        '"The Shanghai Cooperation Organisation today is one of the key platforms for '
+        "dialogue in Eurasia,\" he said.\n\nOn Thursday, he also met the forum's hosts.\n"
+    ),
+    (
+        "Генсек ШОС выступил на форуме в Санкт-Петербурге\n\n15 июня 2025 года Генеральный "
+        "секретарь ШОС выступил на Петербургском международном экономическом форуме.\n\n"
+        "«ШОС сегодня является одной из ключевых площадок для диалога», — сказал он. "
+        "В четверг он также встретился с организаторами форума.\n"
+    ),
+    (
+        "上合组织秘书长在圣彼得堡论坛发表讲话\n\n2025年6月15日，上合组织秘书长在圣彼得堡国际"
+        "经济论坛上发表讲话。\n\n他说：“今天，上合组织是欧亚地区对话的重要平台之一。”周四，"
+        "他还会见了论坛主办方。\n"
+    ),
+]
+
+
+@pytest.mark.parametrize("text", QUOTED_TODAY, ids=["en", "ru", "zh"])
+def test_a_quoted_today_does_not_date_a_release_copied_later(text):
+    """ "today" or a weekday is read by the file's date, and so says no more than it:
+    in a release copied 18 months later it dated the release by the copy and ruled out
+    the date the release states."""
+    late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
+    assert day(e) == date(2025, 6, 15) and e.date_source == "text"
+    assert e.event_date == date(2025, 6, 15)
+    # a release with only "today" is still dated by it (the file's day)
+    only = text.replace("15 June 2025, the", "the").replace("15 июня 2025 года ", "")
+    only = only.replace("2025年6月15日，", "")
+    e = normalise(Release("y.txt", only, context_date=late), SETTINGS, NOW)
+    assert day(e) == date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beijing, 12 March 2025\n\nSCO Secretariat holds a round table\n\nOn 12 March, the "
+        "SCO Secretariat held a round table on the anniversary of the Organisation.\n",
+        "Пекин, 12 марта 2025 г.\n\nВ Секретариате ШОС состоялся круглый стол\n\n12 марта в "
+        "Секретариате ШОС прошёл круглый стол, посвящённый юбилею Организации.\n",
+    ],
+    ids=["en", "ru"],
+)
+def test_a_yearless_date_repeating_the_dateline_takes_its_year(text):
+    """The body's "12 March" repeats the dateline's 12 March 2025: read by the date of a
+    file copied later, it was 12 March 2026, and each date ruled the other out."""
+    late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
+    assert day(e) == date(2025, 3, 12) and e.date_source == "text"
+    assert e.event_date == date(2025, 3, 12)
+
+
 def test_no_entry_is_dated_after_it_was_first_seen():
     now = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)
     later_today = datetime(2025, 3, 12, 20, 0)  # metadata, local time: hours ahead of now

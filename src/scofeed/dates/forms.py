@@ -203,6 +203,7 @@ class FoundDate(NamedTuple):
     had_year: bool
     text: str
     at: time | None = None  # the time of day stated with it, if any
+    relative: bool = False  # "today", "on Thursday": the day the reference gives it
 
 
 def _zh_number(s: str) -> int:
@@ -290,7 +291,9 @@ def with_time(hit: FoundDate, text: str) -> FoundDate:
     if t is None:
         return hit
     at = time(int(t.group("h")), int(t.group("m")))
-    return FoundDate(hit.day, hit.position, hit.had_year, text[hit.position : t.end()], at)
+    return FoundDate(
+        hit.day, hit.position, hit.had_year, text[hit.position : t.end()], at, hit.relative
+    )
 
 
 def relative(m: re.Match[str], reference: date) -> FoundDate | None:
@@ -298,7 +301,7 @@ def relative(m: re.Match[str], reference: date) -> FoundDate | None:
     off = g.get("off") or g.get("zoff")
     if off:
         day = reference + timedelta(days=_DAYS_OFF[off.lower()])
-        return FoundDate(day, m.start(), True, m.group(0))
+        return FoundDate(day, m.start(), True, m.group(0), relative=True)
     name = g.get("wday") or g.get("rwday") or g.get("zwday") or ""
     weekday = _WEEKDAYS[name.lower()]
     when = (g.get("when") or g.get("rwhen") or g.get("zwhen") or "").lower()
@@ -307,5 +310,5 @@ def relative(m: re.Match[str], reference: date) -> FoundDate | None:
         back = back or 7
     if when in ("next", "下") or when.startswith("следующ"):
         return FoundDate(reference + timedelta(days=(weekday - reference.weekday()) % 7 or 7),
-                         m.start(), True, m.group(0))  # fmt: skip
-    return FoundDate(reference - timedelta(days=back), m.start(), True, m.group(0))
+                         m.start(), True, m.group(0), relative=True)  # fmt: skip
+    return FoundDate(reference - timedelta(days=back), m.start(), True, m.group(0), relative=True)

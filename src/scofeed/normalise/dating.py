@@ -113,7 +113,41 @@ def _first_text_date(
     """The first stated date not after ``limit`` and not far from every other clue: the
     other text dates and the ``strong`` clues (the page's date) can rule it out; a
     ``weak`` one (the file's date: a file may be copied years after the release) only
-    vouches for it."""
+    vouches for it. Without a strong clue, a relative date ("today", "on Thursday",
+    "сегодня", "今天") was read by the file's date and says no more than it does: it
+    comes after every other date that holds (a quote saying "today" in a release copied
+    a year later dated it by the copy, and ruled the date it states out)."""
+    if not strong and any(f.relative for f in found):
+        stated = [f for f in found if not f.relative]
+        first = _first_of(stated, strong, weak, limit) if stated else None
+        if first is not None:
+            return first
+    return _first_of(found, strong, weak, limit)
+
+
+def _years_as_stated(
+    found: list[FoundDate], times: dict[int, datetime], tz: str
+) -> list[FoundDate]:
+    """A year-less date read by the file's date, which a date stated with its year
+    repeats by month and day ("Beijing, 12 March 2025" over "On 12 March, ..."), is that
+    date: by the file's date alone, a file copied later put it in the wrong year, and
+    each date then ruled the other out. ``times`` is kept up to date."""
+    stated = {
+        (f.day.month, f.day.day): f.day for f in reversed(found) if f.had_year and not f.relative
+    }
+    out = []
+    for f in found:
+        day = None if f.had_year else stated.get((f.day.month, f.day.day))
+        if day is not None and day != f.day:
+            f = f._replace(day=day, had_year=True)
+            times[id(f)] = _at(f, tz)
+        out.append(f)
+    return out
+
+
+def _first_of(
+    found: list[FoundDate], strong: Sequence[date], weak: Sequence[date], limit: date
+) -> FoundDate | None:
     for i, f in enumerate(found):
         if f.day > limit:
             continue
@@ -162,6 +196,8 @@ def choose(
                 times[id(f)] = at
     strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
+    if not strong and not all(f.had_year for f in found):
+        found = _years_as_stated(found, times, tz)
 
     published: datetime | None = None
     source = ""
