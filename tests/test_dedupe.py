@@ -400,6 +400,28 @@ def test_a_file_renamed_unchanged_is_still_there_for_the_next_new_file(site):
     assert ["attack in Quetta" in texts[0], "envoy of Iran" in texts[1]] == [True, True]
 
 
+def test_a_copy_of_a_file_renamed_unchanged_is_a_copy_not_its_rename(site):
+    """A copy (other case and punctuation) of a file renamed unchanged was taken for the
+    file renamed once more: it revised the entry with its own text, and the next edit of
+    the real file, matched by nothing but its name, made the release a second entry."""
+    text = "SCO forum opens\n\nOn 3 April 2025, the SCO forum opened in Moscow.\n"
+    (site.sources / "a.txt").write_text(text, "utf-8")
+    build(site)
+    (site.sources / "a.txt").rename(site.sources / "b.txt")
+    build(site, T0 + timedelta(hours=1))
+    copy = "SCO FORUM OPENS\n\nOn 3 April 2025 the SCO forum opened in Moscow!\n"
+    (site.sources / "c.txt").write_text(copy, "utf-8")
+    report, entries = build(site, T0 + timedelta(hours=2))
+    assert (report.new, report.updated) == (0, 0)
+    assert [e.title for e in entries if "FORUM" in e.title.upper()] == ["SCO forum opens"]
+    edited = "SCO forum opens in Moscow\n\nOn 3 April 2025, the SCO forum opened in Moscow.\n"
+    (site.sources / "b.txt").write_text(edited, "utf-8")
+    report, entries = build(site, T0 + timedelta(hours=3))
+    assert (report.new, report.updated) == (0, 1)
+    forum = [e for e in entries if "FORUM" in e.title.upper()]
+    assert [(e.title, e.origin) for e in forum] == [("SCO forum opens in Moscow", "b.txt")]
+
+
 def test_a_new_file_at_the_name_a_renamed_file_left_is_a_new_release(site):
     """A file renamed (``latest.txt`` to its dated name), then a new release written to
     the name it left: the old name matched the renamed entry as its own input, and the

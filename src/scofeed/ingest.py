@@ -218,15 +218,19 @@ def ingest_one(
     # a file of ours matching an entry whose own file has left sources/ is that file
     # renamed or moved (and maybe edited on the way): it continues the entry, and the
     # name it had is a former name of it (so is one matched by its id)
+    # (by the name that input goes by now: a file renamed unchanged leaves the entry's
+    # input under its old name, and a copy matched after that was taken for the file
+    # renamed once more, revised the entry, and left the real file a second entry)
     renamed = (
         match.by in ("fingerprint", "identity", "renamed")
         and in_sources is not None
         and rank == held == RANK["local"]
         and "://" not in match.origin
-        and not in_sources(match.origin)
+        and not in_sources(origin_rows.live_name(db, match.origin))
     )
     if renamed:
         origin_rows.note_former(db, match.origin, release.origin)
+        origin_rows.rename_origin(db, match.entry_id, match.origin, release.origin)
     moved = renamed and match.by in ("fingerprint", "renamed")
     # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
     # match by it is a copy's, not this release's own address
