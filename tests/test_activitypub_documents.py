@@ -119,11 +119,12 @@ def test_activities(cfg: config_mod.Config) -> None:
     }
     follow = {"id": "https://r/f/1", "type": "Follow", "actor": "https://r/u", "object": "x",
               "extra": "dropped"}  # fmt: skip
-    acc = documents.accept(Urls.of(cfg), follow)
+    acc = documents.accept(Urls.of(cfg), follow, 1000.5)
     assert acc["object"] == {k: follow[k] for k in ("id", "type", "actor", "object")}
-    assert (
-        acc["to"] == ["https://r/u"] and acc["id"] == documents.accept(Urls.of(cfg), follow)["id"]
-    )
+    assert acc["to"] == ["https://r/u"]
+    # the same Follow accepted again later is a new Accept
+    assert acc["id"] == documents.accept(Urls.of(cfg), follow, 1000.5)["id"]
+    assert acc["id"] != documents.accept(Urls.of(cfg), follow, 1000.6)["id"]
 
 
 def test_outbox_paging(cfg: config_mod.Config) -> None:

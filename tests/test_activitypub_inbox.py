@@ -150,9 +150,34 @@ def test_follow_stores_the_follower_and_queues_one_accept(service: Service, bob:
     assert d.kind == "Accept" and d.inbox == bob.id + "/inbox"  # the personal inbox
     accept = json.loads(d.body)
     assert accept["object"]["id"] == bob.activity("Follow", OUR_ACTOR)["id"]
-    # the same activity again: answered, nothing new
-    assert post(service, body, bob.signed(body)) == (202, "already handled")
-    assert len(rows.listing(db)) == 1
+    # the same Follow again (its Accept lost on the way): a new Accept, as Mastodon
+    # answers, and still one follower
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    assert [d.kind for d in rows.listing(db)] == ["Accept", "Accept"]
+    assert len(rows.followers(db)) == 1
+
+
+def test_a_follow_and_its_undo_reusing_their_ids_apply_each_time(
+    service: Service, bob: Bob
+) -> None:
+    """Misskey and its forks give a follow of one account the same id every time, and
+    its Undo "<follow id>/undo": remembered as handled, a re-follow was answered
+    "already handled" (no follower, no Accept: "pending" for 30 days), and the unfollow
+    after it was ignored."""
+    follow = bob.activity("Follow", OUR_ACTOR)
+    body = dumps(follow)
+    undo = dumps({**bob.activity("Undo", follow), "id": follow["id"] + "/undo"})
+    db = service.inbox.store.db
+    for _ in range(2):
+        assert post(service, body, bob.signed(body)) == (202, "accepted")
+        assert rows.follower_count(db) == 1
+        assert post(service, undo, bob.signed(undo)) == (202, "unfollowed")
+        assert rows.follower_count(db) == 0
+    assert [d.kind for d in rows.listing(db)] == ["Accept", "Accept"]
+    # another activity's id is still remembered: a repeat changes nothing
+    like = dumps(bob.activity("Like", OUR_ACTOR))
+    assert post(service, like, bob.signed(like))[1] == "ignored"
+    assert post(service, like, bob.signed(like)) == (202, "already handled")
 
 
 def test_undo_and_delete_remove_the_follower(service: Service, bob: Bob) -> None:
@@ -189,7 +214,10 @@ def test_an_undo_of_a_follow_of_someone_else_is_ignored(service: Service, bob: B
             "ignored: not a follow of this actor",
         )
         assert rows.follower_count(db) == 1
-        assert post(service, undo, bob.signed(undo)) == (202, "already handled")
+        assert post(service, undo, bob.signed(undo)) == (
+            202,
+            "ignored: not a follow of this actor",
+        )  # applied again, to the same end
     # a Follow of our actor, embedded, by its id or as an object, or naming nothing
     for n, target in enumerate([OUR_ACTOR, {"id": OUR_ACTOR, "type": "Service"}, None]):
         again = dumps(bob.activity("Follow", OUR_ACTOR, n=10 + n))

@@ -13,7 +13,8 @@ Addresses, all under ``site.base_url`` (``Urls``)::
     /.well-known/host-meta       the WebFinger template (XRD)
 
 Activity ids are fragments of the object's id, so they are stable: ``#create``,
-``#update-<revision>`` and ``#delete``; an Accept is ``<actor>#accepts/<hash>``.
+``#update-<revision>`` and ``#delete``; an Accept is ``<actor>#accepts/<hash>`` (of the
+Follow's id and the time it was accepted).
 """
 
 from __future__ import annotations
@@ -414,10 +415,13 @@ def _activity(
     return doc
 
 
-def accept(urls: Urls, follow: dict[str, Any]) -> dict[str, Any]:
-    """``Accept{Follow}``, echoing the Follow as received (its id, actor and object)."""
+def accept(urls: Urls, follow: dict[str, Any], at: float) -> dict[str, Any]:
+    """``Accept{Follow}``, echoing the Follow as received (its id, actor and object).
+    Its id is made of the Follow's and the time it was accepted: a follow made again
+    with the same id (Misskey's are one per pair of accounts) is accepted anew, not
+    taken for the Accept already sent."""
     follow_id = str(follow.get("id", ""))
-    digest = hashlib.sha256(follow_id.encode()).hexdigest()[:24]
+    digest = hashlib.sha256(f"{follow_id} {at:.6f}".encode()).hexdigest()[:24]
     echoed = {k: follow[k] for k in ("id", "type", "actor", "object") if k in follow}
     return {
         "@context": AS_CONTEXT,

@@ -127,12 +127,20 @@ class Inbox:
     # -- the activity ------------------------------------------------------------------
 
     def _act(self, activity: dict[str, Any], actor: str) -> Reply:
+        """A repeated activity id is "already handled", but for a Follow and an Undo:
+        they are applied again, whatever they did before. Misskey and its forks give a
+        follow of one account the same id every time (and its Undo the same id too), a
+        server re-sends a Follow whose Accept it did not get, and Mastodon answers a
+        repeated Follow with a new Accept: remembered, a re-follow stayed "pending" for
+        30 days, and the unfollow after it was ignored."""
         kind = activity["type"]
         activity_id = activity.get("id") if isinstance(activity.get("id"), str) else None
+        if kind in ("Follow", "Undo"):
+            activity_id = None  # applying one again is its meaning, not a repeat
         if activity_id and rows.get_seen(self.store.db, activity_id):
             return Reply(202, "already handled")
         if kind == "Follow":
-            return self._follow(activity, actor, activity_id)
+            return self._follow(activity, actor)
         outcome = "ignored"
         now = self.clock()
         with self.store.transaction() as db:
@@ -162,10 +170,11 @@ class Inbox:
                 return "ignored"
         return "unfollowed" if rows.remove_follower(db, actor) else "not following"
 
-    def _follow(self, activity: dict[str, Any], actor: str, activity_id: str | None) -> Reply:
+    def _follow(self, activity: dict[str, Any], actor: str) -> Reply:
         if object_id(activity.get("object")) != self.urls.actor:
             return Reply(202, "ignored: not a follow of this actor")
-        if activity_id is None:
+        activity_id = activity.get("id")
+        if not isinstance(activity_id, str) or not activity_id:
             return Reply(400, "a Follow needs an id")
         try:
             doc = self.remote.actor(actor)
@@ -179,12 +188,9 @@ class Inbox:
                 return Reply(400, "the follower's inbox is not an http(s) URL")
         now = self.clock()
         with self.store.transaction() as db:
-            if rows.seen(db, activity_id, now):
-                return Reply(202, "already handled")
             new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
             follow = {**activity, "actor": actor}
             delivery.queue_accept(self.cfg, db, follow, inbox, now)
-            rows.forget_seen(db, now - SEEN_DAYS * 86400)
         log.info("activitypub_follow actor=%s new=%s", actor, new)
         if self.on_queued is not None:
             self.on_queued()

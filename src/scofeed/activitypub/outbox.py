@@ -77,5 +77,5 @@ def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
 
 
 def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
-    doc = documents.accept(Urls.of(cfg), follow)
+    doc = documents.accept(Urls.of(cfg), follow, at)
     return rows.enqueue(db, doc["id"], "Accept", None, inbox, host_of(inbox), _dumps(doc), at)
