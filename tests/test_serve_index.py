@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import feedparser
 import lxml.etree
@@ -268,6 +268,41 @@ def test_a_tags_feeds_stand_for_its_page(served):
     outlines = lxml.etree.parse(str(feeds / "feeds.opml")).iter("outline")
     html = {o.get("xmlUrl").removeprefix(base): o.get("htmlUrl") for o in outlines}
     assert html["tags/security/atom.xml"] == page and html["atom.xml"] == base
+
+
+def test_a_tag_whose_word_has_marks_is_served_at_its_slug(tmp_path):
+    """Devanagari's vowel signs are marks, kept in the tag's slug ("हिन्दी"), and the
+    server's path patterns took only letters and digits: the tag's page, its feeds
+    (written, listed in feeds.opml) and every hashtag link to them answered 404."""
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "hi.md").write_text(
+        "---\ntitle: SCO film week\ndate: 2024-05-02\ntags: [हिन्दी]\n---\n\nFilms were shown.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "config.toml").write_text(
+        '[site]\nbase_url = "http://127.0.0.1:8080/"\nid_authority = "test.example,2026"\n'
+        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n'
+        "[limits]\nsettle = 0\n[feeds]\nmetadata_tags = true\n",
+        encoding="utf-8",
+    )
+    cfg = config_mod.load(tmp_path / "config.toml", [])
+    store = Store(cfg.paths.state)
+    assert build_feeds(cfg, store, NOW).new == 1
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    try:
+        site = Site(*server.addresses[0][:2], cfg, store)
+        folder = "/tags/" + quote("हिन्दी")
+        doc = site.doc(folder + "/")
+        assert doc.xpath("//ol/li/article/h3/a/text()") == ["SCO film week"]
+        for name in ("atom.xml", "rss.xml", "feed.json"):
+            status, _, body = site.get(f"{folder}/{name}")
+            assert status == 200 and body == (cfg.paths.feeds / "tags/हिन्दी" / name).read_bytes()
+        assert site.get(folder)[0] == 301
+        assert site.get("/tags/" + quote("हन्द") + "/")[0] == 404  # no release has it
+    finally:
+        server.stop()
+        store.close()
 
 
 def test_a_tag_without_feeds_has_its_page_all_the_same(tmp_path):

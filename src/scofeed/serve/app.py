@@ -56,12 +56,18 @@ log = logging.getLogger(__name__)
 
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
+# a path segment after its first letter or digit: anything but a space, '/', '.' or '\'.
+# A tag's slug keeps the marks of its letters (Devanagari's vowel signs: "हिन्दी"), which
+# re's \w does not take; what a segment names is looked up (a stored tag, a file the
+# publisher recorded), never mapped onto the filesystem
+_REST = r"[^\s/.\\]"
 # a tag's page: /tags/<slug>/, /tags/<slug>/page/<n> (and /tags/<slug>, redirected)
-_TAG_PAGE = re.compile(r"/tags/([^\W_][\w-]{0,63})(/(?:page/([1-9][0-9]{0,8}))?)?")
+_TAG_PAGE = re.compile(rf"/tags/([^\W_]{_REST}{{0,63}})(/(?:page/([1-9][0-9]{{0,8}}))?)?")
 _HTML_TYPE = "text/html; charset=utf-8"
-# a feed path: optional folders of letters, digits (any script), '-' and '_', a file name;
-# never '.', '..' or an empty segment. It is served only when the publisher recorded it.
-_FEED_PATH = re.compile(r"(?:[^\W][\w-]{0,63}/){0,3}(?:atom\.xml|rss\.xml|feed\.json)")
+# a feed path: up to three folders, each a letter or digit (any script) and more, then a
+# file name; never '.', '..' or an empty segment. Served only when the publisher recorded
+# it.
+_FEED_PATH = re.compile(rf"(?:[^\W]{_REST}{{0,63}}/){{0,3}}(?:atom\.xml|rss\.xml|feed\.json)")
 _FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
 OPML_TYPE = "text/x-opml; charset=utf-8"
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
