@@ -194,6 +194,10 @@ def test_an_update_is_never_older_than_the_build_that_sends_it(cfg: config_mod.C
         ("حقوق\u200cبشر", "حقوق\u200cبشر"),  # Persian: the ZWNJ is part of the word
         ("Қазақстан экономикасы", "ҚазақстанЭкономикасы"),
         ("経済", "経済"),
+        # an apostrophe inside a word is dropped, not a break ("#WomenSRights")
+        ("Women's rights", "WomensRights"),
+        ("Xi Jinping’s visit", "XiJinpingsVisit"),
+        ("rock 'n' roll", "RockNRoll"),
     ],
 )
 def test_hashtags_keep_the_marks_of_their_script(

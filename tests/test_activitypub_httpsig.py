@@ -303,6 +303,18 @@ def test_a_cavage_created_or_expires_that_is_no_number_is_refused(value: str) ->
             httpsig.parse_cavage(header)
 
 
+@pytest.mark.parametrize("name", ["keyId", "algorithm", "headers", "signature"])
+def test_a_cavage_parameter_given_twice_is_refused(name: str) -> None:
+    """The last keyId was the one verified, while a proxy or a log reading the first
+    saw another signer: a parameter given twice is refused, as in RFC 9421."""
+    params = {"keyId": '"https://a/k"', "algorithm": '"rsa-sha256"', "headers": '"date"',
+              "signature": '"AAAA"'}  # fmt: skip
+    header = ",".join(f"{k}={v}" for k, v in params.items())
+    assert httpsig.parse_cavage(header).key_id == "https://a/k"
+    with pytest.raises(BadSignature, match=f"gives '{name}' twice"):
+        httpsig.parse_cavage(header + f",{name}={params[name]}")
+
+
 param_values = st.one_of(
     st.integers(-(10**20), 10**20).map(str),
     st.text(alphabet=st.characters(blacklist_characters='"\\'), max_size=8).map(lambda t: f'"{t}"'),

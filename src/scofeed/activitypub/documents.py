@@ -290,6 +290,7 @@ def _bare(doc: dict[str, Any]) -> dict[str, Any]:
 
 _JOINERS = "·\u200c"  # inside a word, as Mastodon's hashtags allow (ZWNJ: Persian)
 _SEPARATORS = "_·・\u200c"  # Mastodon's HASHTAG_SEPARATORS: a name needs one or a letter
+_APOSTROPHES = "'\u2019"
 
 
 def _in_word(c: str) -> bool:
@@ -303,9 +304,11 @@ def hashtag(tag: str) -> str:
     punctuation; its words keep their marks (``हिन्दी`` stays whole). ``""`` for a tag
     Mastodon would not take: one with no letter and no separator (``2025``)."""
     words, word = [], ""
-    for c in tag + " ":
+    for i, c in enumerate(tag + " "):
         if _in_word(c) or (word and c in _JOINERS):
             word += c
+        elif c in _APOSTROPHES and word and _in_word(tag[i + 1 : i + 2] or " "):
+            continue  # inside a word, dropped: "Women's rights" is #WomensRights
         elif word:
             words.append(word.rstrip(_JOINERS))
             word = ""

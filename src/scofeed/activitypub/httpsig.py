@@ -199,6 +199,8 @@ def parse_cavage(value: str) -> Parsed:
         m = _PARAM.match(value, pos)
         if m is None:
             raise BadSignature("the Signature header is malformed")
+        if m.group(1) in params:  # which one counts? a proxy may read the first signer
+            raise BadSignature(f"the Signature header gives {m.group(1)!r} twice")
         params[m.group(1)] = m.group(2) if m.group(2) is not None else m.group(3)
         pos = m.end()
     if not params.get("keyId") or not params.get("signature"):
