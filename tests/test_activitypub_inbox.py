@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ from pytest_httpserver import HTTPServer
 
 from scofeed import build as build_mod
 from scofeed.activitypub import httpsig
+from scofeed.activitypub.inbox import Reply
 from scofeed.activitypub.service import Service
 from scofeed.normalise import id_slug
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
 from scofeed.store import published as published_rows
-from tests.conftest import Site
+from tests.conftest import Site, SlowReceiver
+from tests.test_daemon import wait_for
 
 INBOX = "/@releases/inbox"
 OUR_ACTOR = "http://127.0.0.1:8080/@releases"
@@ -635,3 +638,54 @@ def test_an_inbox_answers_other_methods_with_the_one_it_allows(service: Service)
             assert requests.post(base + path, timeout=10).status_code == 404, path
     finally:
         server.stop()
+
+
+def test_keys_on_a_server_that_never_answers_do_not_hold_the_workers(
+    service: Service, bob: Bob
+) -> None:
+    """A signature of any bytes with a keyId on a server that accepts and never answers
+    held a worker for the whole fetch timeout, and four such requests stopped WebFinger,
+    the actor and every genuine follow. Such a request waits once (503, Retry-After: the
+    sender comes again), the server is then left alone for a while, and no more than
+    FETCHES_AT_ONCE fetches run at once; a key already known needs none."""
+    service.inbox.remote.timeout = 1.0
+    like = dumps(bob.activity("Like", OUR_ACTOR))
+    assert post(service, like, bob.signed(like)) == (202, "ignored")  # bob's key: known
+    tarpits = [SlowReceiver(b"", silent=True) for _ in range(4)]
+    try:
+
+        def sent_to(tarpit: SlowReceiver, n: int) -> Reply:
+            body = dumps(bob.activity("Like", OUR_ACTOR, n=n))
+            headers = bob.signed(body, key_id=tarpit.url + "#key")
+            return service.inbox.handle(
+                INBOX, {"Content-Type": "application/json", **headers}, body
+            )
+
+        first = sent_to(tarpits[0], 10)  # waits for the timeout
+        assert first.status == 503 and first.retry_after == 60
+        assert first.message.startswith("cannot fetch the signer's key now")
+        again = sent_to(tarpits[0], 11)
+        assert (again.status, again.retry_after) == (503, 60)
+        assert "did not answer a moment ago" in again.message
+        assert tarpits[0].requests == 1  # not asked again
+        # two fetches held at once: a third is not started, a known key still verifies
+        held = [
+            threading.Thread(target=sent_to, args=(t, 20 + i)) for i, t in enumerate(tarpits[1:3])
+        ]
+        for thread in held:
+            thread.start()
+        wait_for(lambda: tarpits[1].requests == tarpits[2].requests == 1, what="two fetches")
+        third = sent_to(tarpits[3], 30)
+        assert third.status == 503 and "too many documents being fetched" in third.message
+        assert tarpits[3].requests == 0
+        other = dumps(bob.activity("Like", OUR_ACTOR, n=40))
+        assert post(service, other, bob.signed(other)) == (202, "ignored")
+        for thread in held:
+            thread.join(30)
+        # through the server: the 503 says when to come again
+        headers = {"Content-Type": "application/json", **bob.signed(like, key_id=tarpits[0].url)}
+        answer = service.routes.post(INBOX, "", headers, like)
+        assert answer.status == 503 and ("Retry-After", "60") in answer.headers
+    finally:
+        for tarpit in tarpits:
+            tarpit.stop()

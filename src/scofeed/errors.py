@@ -182,12 +182,24 @@ class BadSignature(DeliveryError, ValueError):
 
 class FetchError(DeliveryError):
     """An ActivityPub document (a follower's actor, a signer's key) could not be had.
-    ``gone``: the server said 404 or 410; ``refused``: the address guard said no."""
+    ``gone``: the server said 404 or 410; ``refused``: the address guard said no;
+    ``later``: no answer now (the host did not answer in time, or was not asked: too
+    many fetches at once, or it did not answer a moment ago), so the request that needs
+    the document may come again later; ``unanswered``: the host itself did not answer."""
 
-    def __init__(self, message: str, refused: bool = False, gone: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        refused: bool = False,
+        gone: bool = False,
+        later: bool = False,
+        unanswered: bool = False,
+    ) -> None:
         super().__init__(message)
         self.refused = refused
         self.gone = gone
+        self.later = later or unanswered
+        self.unanswered = unanswered
 
 
 class EndpointUnreachable(DeliveryError, TemporaryError):

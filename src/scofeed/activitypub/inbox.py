@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.documents import Urls
-from scofeed.activitypub.remote import Remote, object_id
+from scofeed.activitypub.remote import HOST_PAUSE, Remote, object_id
 from scofeed.config import Config
 from scofeed.errors import FetchError
 from scofeed.store import Store
@@ -42,6 +42,7 @@ SEEN_DAYS = 30  # how long a handled activity id is remembered
 class Reply:
     status: int
     message: str
+    retry_after: int | None = None  # seconds, with a 503
 
     @property
     def body(self) -> bytes:
@@ -88,6 +89,9 @@ class Inbox:
         except httpsig.BadSignature as exc:
             log.info("activitypub_inbox_refused actor=%s reason=%r", actor, str(exc))
             return Reply(401, f"signature refused: {exc}")
+        except FetchError as exc:  # not now (``FetchError.later``): the sender retries
+            log.info("activitypub_inbox_later actor=%s reason=%r", actor, str(exc))
+            return _later(f"cannot fetch the signer's key now ({exc})")
         if signer is None:  # a Delete of an actor we cannot (any longer) fetch
             return Reply(202, "ignored")
         return self._act(activity, actor)
@@ -111,6 +115,8 @@ class Inbox:
         except FetchError as exc:
             if exc.gone and _deletes_self(activity, actor):
                 return None
+            if exc.later:
+                raise
             raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
         try:
             httpsig.verify(parsed, "POST", url, headers, key.pem)
@@ -118,6 +124,8 @@ class Inbox:
             try:
                 key = self.remote.key_for(parsed.key_id, refresh=True)  # rotated?
             except FetchError as exc:
+                if exc.later:
+                    raise
                 raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
             httpsig.verify(parsed, "POST", url, headers, key.pem)
         if key.owner != actor:
@@ -179,6 +187,8 @@ class Inbox:
         try:
             doc = self.remote.actor(actor)
         except FetchError as exc:
+            if exc.later:
+                return _later(f"cannot fetch the follower's actor now ({exc})")
             return Reply(502, f"cannot fetch the follower's actor ({exc})")
         inbox = doc["inbox"]
         endpoints = doc.get("endpoints")
@@ -195,6 +205,11 @@ class Inbox:
         if self.on_queued is not None:
             self.on_queued()
         return Reply(202, "accepted")
+
+
+def _later(message: str) -> Reply:
+    """503: the document the request needs could not be had now; come again later."""
+    return Reply(503, message, retry_after=int(HOST_PAUSE))
 
 
 def _http(url: str) -> bool:

@@ -6,12 +6,20 @@ resolve to global addresses only, unless ``[activitypub] allow_private``), follo
 redirect, and reads at most ``MAX_DOCUMENT`` bytes. Keys are cached in the store by
 keyId; ``key_for(..., refresh=True)`` fetches again (after a signature failed with the
 cached one), at most once per ``REFRESH_AFTER`` seconds per key.
+
+The fetches run in the server's worker threads, while an inbox request waits for them:
+at most ``FETCHES_AT_ONCE`` at a time, and a server (host and port) that did not answer
+is not asked again for ``HOST_PAUSE`` seconds (``FetchError(later=True)``, which the
+inbox answers with 503 and ``Retry-After``). Requests signed with keys on a server that
+never answers held a worker for the whole timeout each: four of them stopped WebFinger,
+the actor, the outbox and every genuine follow.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +40,8 @@ log = logging.getLogger(__name__)
 
 MAX_DOCUMENT = 1024 * 1024
 REFRESH_AFTER = 60.0
+FETCHES_AT_ONCE = 2  # of the server's four workers: the others answer everything else
+HOST_PAUSE = 60.0  # seconds a host that did not answer is left alone
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
 
 
@@ -65,15 +75,39 @@ class Remote:
         self.clock = clock
         self.allow_private = allow_private
         self._session = session(allow_private)
+        self._slots = threading.BoundedSemaphore(FETCHES_AT_ONCE)
+        self._paused: dict[str, float] = {}  # host:port -> monotonic time to ask it again
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self._session.close()
 
     def get(self, url: str) -> dict[str, Any]:
-        """A JSON object from ``url``, fetched with a signed GET."""
+        """A JSON object from ``url``, fetched with a signed GET (see the module text for
+        when it is not tried now)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
+        host = parts.netloc.lower()  # a server: host and port
+        with self._lock:
+            until = self._paused.get(host, 0.0)
+        if time.monotonic() < until:
+            raise FetchError(f"{host} did not answer a moment ago", later=True)
+        if not self._slots.acquire(blocking=False):
+            raise FetchError("too many documents being fetched at once", later=True)
+        try:
+            return self._get(url)
+        except FetchError as exc:
+            if exc.unanswered:  # the host is left alone for a while
+                with self._lock:
+                    now = time.monotonic()
+                    self._paused = {h: t for h, t in self._paused.items() if t > now}
+                    self._paused[host] = now + HOST_PAUSE
+            raise
+        finally:
+            self._slots.release()
+
+    def _get(self, url: str) -> dict[str, Any]:
         key = self.keypair.private
         url = sender.wire_url(url)  # signed as sent: requests re-encodes the URL
         headers = httpsig.sign_cavage("GET", url, None, self.key_id, key, time.time())
@@ -86,9 +120,10 @@ class Remote:
                 )
             except Exception as exc:  # any failure is a FetchError, never a crash
                 if watch.expired:
-                    raise FetchError(late) from None
+                    raise FetchError(late, unanswered=True) from None
                 error = sender.explain(exc, self.timeout)
-                raise FetchError(str(error), refused=isinstance(error, AddressForbidden)) from None
+                refused = isinstance(error, AddressForbidden)
+                raise FetchError(str(error), refused=refused, unanswered=not refused) from None
             try:
                 if resp.status_code in (404, 410):
                     raise FetchError(f"HTTP {resp.status_code}", gone=True)
@@ -101,12 +136,12 @@ class Remote:
                         raise FetchError(f"document larger than {MAX_DOCUMENT} bytes")
             except (requests.RequestException, OSError) as exc:
                 if watch.expired:
-                    raise FetchError(late) from None
+                    raise FetchError(late, unanswered=True) from None
                 raise FetchError(str(sender.explain(exc, self.timeout))) from None
             finally:
                 resp.close()
             if watch.expired:  # the document was cut off at the deadline
-                raise FetchError(late)
+                raise FetchError(late, unanswered=True)
         try:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):

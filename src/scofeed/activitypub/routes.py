@@ -137,7 +137,10 @@ class Routes:
     def post(self, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
         target = path + ("?" + query if query else "")
         reply = self.inbox.handle(target, headers, body)
-        return _text(reply.status, reply.message)
+        answer = _text(reply.status, reply.message)
+        if reply.retry_after is not None:
+            answer.headers.append(("Retry-After", str(reply.retry_after)))
+        return answer
 
     def body_too_big(self, content_length: str | None) -> bool:
         return too_big(self.cfg, content_length)
