@@ -67,6 +67,13 @@ def test_repository_config_shows_every_key_of_its_sections():
         # the HTML a release title loses is refused too, left unclosed or not
         ("[site]\ntitle = 'SCO <h1> Forum'\n", "site.title: expected plain text, without HTML"),
         ("[site]\ntitle = 'SCO <img src=x onerror=alert(1)//'\n", "site.title: expected plain"),
+        # empty or blank: accepted, then every build stopped with a traceback (feedgen)
+        ("[site]\ntitle = ''\n", "site.title: expected plain text, not empty"),
+        ("[site]\ndescription = '  '\n", "site.description: expected plain text, not empty"),
+        ("[site]\nauthor = ''\n", "site.author: expected plain text, not empty"),
+        # a language's feed title and description are feed text too
+        ("[feeds.languages.ru]\ntitle = ''\n", "feeds.languages.ru.title: expected plain text"),
+        ("[feeds.languages.ru]\ndescription = 'A <b>B</b>'\n", "feeds.languages.ru.description"),
         # config show wrote it raw: a file config check then refused as TOML
         ('[site]\ntitle = "SCO\\u0007"\n', "site.title: expected plain text, without control"),
         ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),

@@ -112,6 +112,14 @@ def plain_text(v: str) -> str | None:
     return None
 
 
+def plain_line(v: str) -> str | None:
+    """``plain_text`` that shows something: an empty or blank feed title, description or
+    author passed the check and stopped every build (feedgen requires them)."""
+    if not v.strip():
+        return "plain text, not empty"
+    return plain_text(v)
+
+
 def plain_name(v: str) -> str | None:
     ok = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", v)
     return None if ok else "a name of letters, digits, '-', '_' or '.'"

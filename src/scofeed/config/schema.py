@@ -26,7 +26,7 @@ from scofeed.config.fields import (
     non_negative,
     one_of,
     plain_name,
-    plain_text,
+    plain_line,
     port_number,
     positive,
     tag_slug,
@@ -101,12 +101,12 @@ def host_in(url: str, hosts: tuple[str, ...]) -> bool:
 class SiteConfig:
     """``[site]``: what the feeds say about themselves, and the ids' authority."""
 
-    title: str = check(plain_text, default="SCO Secretariat press releases")
+    title: str = check(plain_line, default="SCO Secretariat press releases")
     description: str = check(
-        plain_text, default="Press releases of the Shanghai Cooperation Organisation Secretariat."
+        plain_line, default="Press releases of the Shanghai Cooperation Organisation Secretariat."
     )
     base_url: str = check(http_url, default="http://127.0.0.1:8080/")
-    author: str = check(plain_text, default="SCO Secretariat")
+    author: str = check(plain_line, default="SCO Secretariat")
     language: str = check(language_tag, default="en")
     timezone: str = check(_timezone, default="Asia/Shanghai")
     id_authority: str = check(_authority, default="scofeed.example,2026")
@@ -196,8 +196,8 @@ class LanguageFeed:
     """``[feeds.languages.<code>]``: the title, description and folder of one language's
     feeds (defaults: ``LANGUAGE_DEFAULTS``, else the site's title with the code)."""
 
-    title: str | None = None
-    description: str | None = None
+    title: str | None = check(plain_line, default=None)
+    description: str | None = check(plain_line, default=None)
     path: str | None = check(_feed_path, default=None)  # folder under feeds/; default: the code
 
 
