@@ -80,6 +80,8 @@ def test_repository_config_shows_every_key_of_its_sections():
         ("[serve]\nport = 70000\n", "serve.port: expected a port number"),
         ("[log]\nlevel = 'LOUD'\n", "log.level: expected one of"),
         ("[tags]\neconomy = 'trade'\n", "tags.economy: expected a list of strings"),
+        # a blank keyword tagged every release
+        ("[tags]\neverything = ['trade', ' ']\n", "tags: expected keywords that are not blank"),
         ("site = 3\n", "site: expected a table"),
         ("[site\n", "not valid TOML"),
     ],

@@ -445,6 +445,9 @@ def _tag_names(v: dict[str, tuple[str, ...]]) -> str | None:
         if slug in seen:
             return f"tag names that differ as feed folders ({seen[slug]!r} and {name!r})"
         seen[slug] = name
+        # a blank keyword matched every release ("whole words" of nothing)
+        if any(not k.strip() for k in v[name]):
+            return f"keywords that are not blank (tag {name!r} has one)"
     return None
 
 
