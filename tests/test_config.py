@@ -372,6 +372,25 @@ def test_two_sources_of_one_url_are_refused(tmp_path, second):
     )
 
 
+def test_every_source_name_or_url_used_twice_is_listed(tmp_path):
+    """config check named the first duplicate only: the next run found the next."""
+    text = "".join(
+        SOURCE.format(name, url)
+        for name, url in [("a", "https://x.example/1"), ("b", "https://x.example/1"),
+                          ("a", "https://x.example/2"), ("i", "https://y.example"),
+                          ("j", "https://y.example/")]
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    assert str(err.value).splitlines() == [
+        "sources[1].url: source 'b' has the URL of source 'a' (sources[0]); "
+        "poll each URL from one source",
+        "sources[2].name: 'a' is already the name of a source",
+        "sources[4].url: source 'j' has the URL of source 'i' (sources[3]); "
+        "poll each URL from one source",
+    ]
+
+
 def test_an_empty_path_is_the_root(tmp_path):
     text = SOURCE.format("a", "https://sco.example") + SOURCE.format("b", "https://sco.example/")
     with pytest.raises(ConfigError, match="sources\\[1\\].url: source 'b' has the URL of"):

@@ -402,7 +402,11 @@ def test_urls_must_be_http_and_names_distinct(site):
     with pytest.raises(ConfigError, match=r"webhooks\[0\]\.url: expected an http"):
         site.config()
     site.write_config(webhook_toml("hub", "https://a.example/") + webhook_toml("hub", "https://b/"))
-    with pytest.raises(ConfigError, match="'hub' is used twice"):
+    with pytest.raises(ConfigError, match="'hub' used twice"):
+        site.config()
+    twice = [webhook_toml(n, f"https://{i}.example/") for i, n in enumerate("abab")]
+    site.write_config("".join(twice))
+    with pytest.raises(ConfigError, match="'a', 'b' used twice"):  # both, not the first
         site.config()
 
 

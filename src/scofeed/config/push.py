@@ -107,10 +107,13 @@ class Webhook:
 
 def distinct_names(v: tuple[Webhook, ...]) -> str | None:
     seen: set[str] = set()
+    twice = []
     for hook in v:
-        if hook.name in seen:
-            return f"webhooks with distinct names ({hook.name!r} is used twice)"
+        if hook.name in seen and hook.name not in twice:
+            twice.append(hook.name)
         seen.add(hook.name)
+    if twice:
+        return f"webhooks with distinct names ({', '.join(map(repr, twice))} used twice)"
     return None
 
 

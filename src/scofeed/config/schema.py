@@ -423,16 +423,19 @@ def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:
     URL, so a second source of one URL was answered 304 and never took anything in."""
     seen: set[str] = set()
     urls: dict[str, int] = {}
+    problems = []  # each one, so that one `config check` lists them all
     for i, src in enumerate(v):
         if src.name in seen:
-            raise ConfigError(f"sources[{i}].name: {src.name!r} is already the name of a source")
+            problems.append(f"sources[{i}].name: {src.name!r} is already the name of a source")
         seen.add(src.name)
         first = urls.setdefault(same_url(src.url), i)
         if first != i:
-            raise ConfigError(
+            problems.append(
                 f"sources[{i}].url: source {src.name!r} has the URL of source "
                 f"{v[first].name!r} (sources[{first}]); poll each URL from one source"
             )
+    if problems:
+        raise ConfigError("\n".join(problems))
     return None
 
 
