@@ -78,7 +78,7 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/hostile.py
 
 # after appending a store migration: the schema a new store is made from (store/fresh.py)
-schema: $(RUN_STAMP)
+schema: $(TEST_STAMP)
 	$(BIN)/python tests/test_store_schema.py
 
 clean:

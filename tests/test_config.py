@@ -43,6 +43,19 @@ def test_repository_config_shows_every_key_of_its_sections():
         assert sorted(fields - set(raw[section])) == [], section
 
 
+def test_the_repository_configs_language_example_loads_once_uncommented(tmp_path):
+    """The commented [feeds.languages.ru] table sat above feeds.tombstone_days, so an
+    operator uncommenting it moved that key into it: "unknown key", exit 2."""
+    text = (Path(__file__).resolve().parents[1] / "config.toml").read_text(encoding="utf-8")
+    lines, inside = [], False
+    for line in text.splitlines():
+        inside = line.startswith("# [feeds.languages.ru]") or (inside and line.startswith("# "))
+        lines.append(line[2:] if inside else line)
+    assert "\n[feeds.languages.ru]\n" in "\n".join(lines)
+    cfg = load(write(tmp_path, "\n".join(lines) + "\n"))
+    assert cfg.feeds.languages["ru"].path == "ru" and cfg.feeds.tombstone_days == 30
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -33,7 +33,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "request_timeout": ("above 0", "at most 300"),
     "delays": ("at most 50", "0 to 604800"),
     "plain_name": ("up to 64",),
-    "plain_text": ("HTML",),
+    "plain_line": ("HTML", "not empty"),
     "_ap_username": ("1 to 30",),
     "http_url": ("http://", "https://"),
     "_hub_urls": ("http://", "https://"),
