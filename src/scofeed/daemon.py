@@ -388,12 +388,11 @@ class Daemon:
             # the kind only: an unforeseen message might quote what it read (a secret)
             log.error("reload_failed error=%s keeping=previous_config", type(exc).__name__)
             return
-        if new.paths.state != old.paths.state:
-            log.error(
-                "reload_refused reason='paths.state changed: restart to move the store' "
-                "keeping=previous_config"
+        if new.paths.state != old.paths.state:  # the store is open, its lock held
+            log.warning("reload state_unchanged reason='restart to move the store'")
+            new = dataclasses.replace(
+                new, paths=dataclasses.replace(new.paths, state=old.paths.state)
             )
-            return
         if new.serve != old.serve:
             log.warning("reload serve_address_unchanged reason='restart to listen elsewhere'")
             new = dataclasses.replace(new, serve=old.serve)
