@@ -233,6 +233,7 @@ def test_commands_on_what_is_stored_need_a_store(site):
         ["webhook", "deliveries"],
         ["websub", "list"],
         ["ap", "followers"],
+        ["recheck"],  # pages stored before: none
     ):
         proc = scofeed(site, *args)
         assert proc.returncode == 1, (args, proc.stdout, proc.stderr)

@@ -62,7 +62,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_recheck(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg, store = open_store(args, existing=True)  # it rechecks pages stored before
     report = recheck_due(cfg, store, datetime.now(UTC), force=args.force)
     if not report.checked:
         if args.force:
