@@ -45,12 +45,14 @@ def test_a_full_output_is_one_line_and_exit_1(site, command):
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_version_to_a_full_output_is_one_line_and_exit_1():
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list", "--help"]])
+def test_version_and_help_to_a_full_output_are_one_line_and_exit_1(args):
     """``scofeed --version`` alone answers before argparse loads (start-up): its print
-    failed with a traceback."""
+    failed with a traceback. argparse drops a --help it cannot write: it said nothing
+    and exited 0."""
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "scofeed", "--version"], stdout=full, stderr=subprocess.PIPE
+            [sys.executable, "-m", "scofeed", *args], stdout=full, stderr=subprocess.PIPE
         )
     assert (proc.returncode, proc.stderr) == (
         1,

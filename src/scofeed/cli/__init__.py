@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from typing import Any
 
 from scofeed import __version__
 from scofeed.errors import ConfigError, OutputError, ScofeedError, shown
@@ -70,7 +71,13 @@ def parser(load: Collection[str] | None = None, others: bool = True) -> argparse
     the list (~2 ms less: each listed command is an ``ArgumentParser`` of its own)."""
     import argparse  # here, not at the top: `scofeed --version` answers without it
 
-    p = argparse.ArgumentParser(
+    class Parser(argparse.ArgumentParser):  # its subcommands' parsers are of its class
+        def _print_message(self, message: str, file: Any = None) -> None:
+            # argparse drops a write that fails: `--help > /dev/full` said nothing, exit 0
+            if message:
+                (file or sys.stderr).write(message)
+
+    p = Parser(
         prog="scofeed",
         description="Turn SCO Secretariat press releases into Atom, RSS and JSON feeds.",
     )
@@ -191,16 +198,32 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _output_failed(exc: OSError) -> int:
+    """The exit code when standard output cannot be written, with its one line: 1 (a
+    full disk), as any command's output; 0 for a reader gone (`scofeed --help | head`)."""
+    _drop(sys.stdout)
+    if isinstance(exc, BrokenPipeError):
+        return 0
+    print(f"scofeed: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    return 1
+
+
+def _printed(code: int | str | None) -> int | str | None:
+    """``code``, once what argparse printed (--help) is out of the buffer."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        return _output_failed(exc)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:  # argparse's answer, without loading argparse (start-up)
         try:
             print(f"scofeed {__version__}", flush=True)
-        except BrokenPipeError:
-            return 0
         except OSError as exc:  # as _Output tells it for every other command
-            print(f"scofeed: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
-            return 1
+            return _output_failed(exc)
         return 0
     return execute(parse(argv))
 
@@ -346,6 +369,10 @@ def run() -> NoReturn:
         args = parse(argv)
     except KeyboardInterrupt:  # Ctrl-C while the command loads: no traceback
         raise SystemExit(130) from None
+    except SystemExit as done:  # argparse printed --help (or a usage error) and exits
+        raise SystemExit(_printed(done.code)) from None
+    except OSError as exc:  # what argparse printed could not be written
+        raise SystemExit(_output_failed(exc)) from None
     finally:
         gc.enable()
     gc.freeze()
