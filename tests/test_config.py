@@ -425,13 +425,13 @@ HOOK = "[[webhooks]]\nname = 'w'\nurl = 'https://hooks.example/x'\nsecret = '{}'
         # an entry's language is never 'EN' or 'english': the endpoint got nothing
         ("languages = ['en', 'EN']",
          "webhooks[0].languages: expected language tags like 'en' in lower case "
-         "('en', not 'EN'), got ('en', 'EN')"),
+         "('en', not 'EN'), got ['en', 'EN']"),
         ("languages = ['english']",
          "webhooks[0].languages: expected language tags like 'en', an ISO 639 code of 2 or 3 "
-         "letters (not 'english'), got ('english',)"),
+         "letters (not 'english'), got ['english']"),
         ("tags = ['economy', '--']",
          "webhooks[0].tags: expected tag names with a letter or digit (not '--'), "
-         "got ('economy', '--')"),
+         "got ['economy', '--']"),
     ],
 )  # fmt: skip
 def test_webhook_filters_name_what_they_could_match(tmp_path, line, message):

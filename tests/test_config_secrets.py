@@ -341,7 +341,7 @@ def test_redaction_rules():
     assert logged("2024-05-02-trade.md") == "2024-05-02-trade.md"  # a file's name as it is
     assert logged("<stdin>") == "<stdin>"
     assert got("many") == ", got 'many'"
-    assert got(("atom", "rdf")) == ", got ('atom', 'rdf')"
+    assert got(("atom", "rdf")) == ", got ['atom', 'rdf']"
     assert got({"secret": SECRET}) == ", got a table"
     assert got([SECRET]) == ", got a list"
     assert got(SECRET) == " (value not shown)"

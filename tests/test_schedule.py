@@ -225,6 +225,7 @@ def test_watch_events_that_count():
     assert not relevant(FileClosedNoWriteEvent("/s/a.txt"))
     assert not relevant(FileCreatedEvent("/s/.hidden"))
     assert not relevant(FileCreatedEvent("/s/a.txt.tmp"))
+    assert not relevant(FileCreatedEvent("/s/A.TXT.TMP"))  # a Windows tool's, in any case
     assert not relevant(DirModifiedEvent("/s"))
 
 

@@ -339,6 +339,14 @@ def test_a_file_whose_stat_size_is_wrong_is_read_to_its_end_or_one_byte_past_the
     assert files.read_bytes("/proc/version", 20).data == whole[:21]  # then refused as too large
 
 
+def test_temporary_files_are_left_alone_in_any_case(site):
+    """A Windows tool's X.TMP was quarantined as "unknown file type '.TMP'"."""
+    for name in ("a.txt.tmp", "B.TMP", "c.Part", "d.txt.SWP", "e.txt~"):
+        (site.sources / name).write_text("SCO\n\nOn 3 June 2020 the SCO met.\n", "utf-8")
+    report = build_feeds(site.config(), site.store(), NOW)
+    assert (report.new, report.rejected) == (1, [])  # the seed alone
+
+
 def test_a_fifo_in_sources_is_left_alone(site):
     """Opening a FIFO would wait for a writer forever: it is never opened."""
     os.mkfifo(site.sources / "pipe.txt")

@@ -19,7 +19,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from scofeed.sources.files import SKIP_SUFFIXES
+from scofeed.sources.files import temporary
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def relevant(event: FileSystemEvent) -> bool:
     paths = [event.src_path, getattr(event, "dest_path", "") or ""]
     for p in paths:
         name = Path(str(p)).name
-        if name and not name.startswith(".") and not name.endswith(SKIP_SUFFIXES):
+        if name and not name.startswith(".") and not temporary(name):
             return True
     return False
 

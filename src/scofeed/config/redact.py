@@ -118,7 +118,7 @@ def shown(value: Any, how: str = VALUE) -> str | None:
         return "a table"
     if isinstance(value, list | tuple):
         if how == VALUE and all(_plain(v) for v in value):
-            return repr(value)
+            return repr(list(value))  # as TOML writes it: ['EN'], not ('EN',)
         return "a list"
     if isinstance(value, str):
         if value.startswith(SECRET_PREFIX):

@@ -31,6 +31,12 @@ DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 Real = tuple[int, int]  # a directory's device and inode
 
 
+def temporary(name: str) -> bool:
+    """A file left alone while it is written: an editor's or a download's, named in any
+    case (a Windows tool's X.TMP was quarantined as "unknown file type '.TMP'")."""
+    return name.lower().endswith(SKIP_SUFFIXES)
+
+
 @frozen(many=True)
 class Changed:
     """A file whose bytes differ from what the index holds (or that is new)."""
@@ -159,12 +165,12 @@ def _listed(
                 if name.startswith("."):
                     continue
                 if item.is_file(follow_symlinks=False):  # most are: known by the entry alone
-                    if not name.endswith(SKIP_SUFFIXES):
+                    if not temporary(name):
                         yield prefix + name, item, None
                     continue
                 rel = prefix + name
                 if item.is_symlink() and _leads_out(real_root, prefix, name):
-                    if not name.endswith(SKIP_SUFFIXES):
+                    if not temporary(name):
                         yield rel, item, OSError(errno.EPERM, LINK_OUT)
                     continue
                 try:
@@ -172,7 +178,7 @@ def _listed(
                         st = item.stat()
                         subdirs.append((rel, (st.st_dev, st.st_ino)))
                         continue
-                    if name.endswith(SKIP_SUFFIXES):
+                    if temporary(name):
                         continue
                     if item.is_symlink():
                         item.stat()  # raises for a dangling link
