@@ -75,6 +75,23 @@ def test_title_falls_back_to_og_title_then_title_without_site_suffix():
     assert read_page("c.html", dashed)[0].title == "Talks - results"  # not a site name
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Генсек ШОС посетил Шанхай — Шанхайская организация сотрудничества",
+        "上合组织秘书长访问上海 - 上海合作组织",  # "上合" is no part of the full name
+        "上合组织秘书长访问上海_上海合作组织",  # glued, as Chinese sites write it
+        "上合组织秘书长访问上海－上海合作组织",
+    ],
+)
+def test_the_sites_full_russian_or_chinese_name_leaves_the_title(title):
+    page = f"<html><head><title>{title}</title></head><body><p>Текст. 文本。</p></body></html>"
+    head = title.split(" — ")[0].split(" - ")[0].split("_")[0].split("－")[0]
+    assert read_page("z.html", page)[0].title == head
+    glued = "<html><head><title>中俄_合作</title></head><body><p>文本。</p></body></html>"
+    assert read_page("g.html", glued)[0].title == "中俄_合作"  # no site's name: kept
+
+
 def test_url_from_og_url_or_canonical_and_language_from_host():
     html = (
         '<html><head><link rel="canonical" href="https://chn.sectsco.org./20230421/1.html">'

@@ -112,6 +112,42 @@ def test_two_part_breadcrumbs_with_breadcrumb_glyphs_are_still_furniture():
     assert normalise(Release("c.txt", text), SETTINGS, NOW).title == "SCO holds forum"
 
 
+@pytest.mark.parametrize(
+    ("chrome", "headline", "body"),
+    [
+        ("Пресс-релизы", "Генсек ШОС встретился с Послом Ирана",
+         "18 июня 2025 года Генеральный секретарь ШОС встретился с Послом Ирана."),
+        ("Последние новости\n\nПечать", "Генсек ШОС встретился с Послом Ирана",
+         "18 июня 2025 года Генеральный секретарь ШОС встретился с Послом Ирана."),
+        ("新闻稿\n\n打印", "上合组织秘书长会见伊朗大使",
+         "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
+        ("最新消息", "上合组织秘书长会见伊朗大使", "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
+    ],
+)  # fmt: skip
+def test_russian_and_chinese_page_chrome_before_the_headline_is_left_out(chrome, headline, body):
+    """The English "Press releases", "Print", "Latest news" were skipped, their Russian
+    and Chinese words became the title."""
+    e = normalise(Release("c.txt", f"{chrome}\n\n{headline}\n\n{body}\n"), SETTINGS, NOW)
+    assert (e.title, e.paragraphs) == (headline, (body,))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Published: 16.06.2025 10:30",
+        "Дата публикации: 16.06.2025 10:30",
+        "发布时间：2025-06-16 10:30    来源：上合组织秘书处",
+    ],
+)
+def test_a_labelled_date_line_under_the_headline_is_the_pages_date(line):
+    """Only the English labels were read: "Дата публикации:" and "发布时间：" stayed in
+    the text and became its summary."""
+    text = f"SCO envoys meet\n\n{line}\n\nThe envoys met in Beijing to discuss security.\n"
+    e = normalise(Release("d.txt", text, context_date=NOW), SETTINGS, NOW)
+    assert e.summary == "The envoys met in Beijing to discuss security."
+    assert (local(e), e.date_source) == ("2025-06-16T10:30:00+08:00", "page")
+
+
 def test_a_release_of_chrome_only_has_no_body():
     with pytest.raises(NormaliseError, match="no body"):
         normalise(Release("x.txt", "Home > News\n"), SETTINGS, NOW)

@@ -94,6 +94,15 @@ def find_date(
 LINE_CONTEXT = date(2000, 1, 1)  # what a year-less date on a line is judged by
 
 
+# the words a date line may hold besides its date and time: its label ("Published:",
+# "Дата публикации:", "发布时间："), and on a Chinese page the source it names beside it
+# ("来源：上合组织秘书处")
+_LABELS = re.compile(
+    r"(?i)\b(?:updated|published|date|at|года|г|дата(?:\s+публикации)?|опубликовано"
+    r"|обновлено|发布时间|发布日期|更新时间|日期|时间)\b|来源[:：]\s*\S+"
+)
+
+
 def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:
     """A line that states a date (and perhaps a time or weekday) and nothing else.
     ``hits``: ``find_dates(line, LINE_CONTEXT)``, when the caller has it already."""
@@ -105,7 +114,7 @@ def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:
     for h in reversed(hits):
         rest = rest[: h.position] + " " + rest[h.position + len(h.text) :]
     rest = relative_pattern().sub(" ", rest)
-    rest = re.sub(r"(?i)\b(?:updated|published|date|at|года|г)\b", " ", rest)
+    rest = _LABELS.sub(" ", rest)
     rest = re.sub(r"\d{1,2}[:：]\d\d", " ", rest)
     return not re.search(r"[^\W\d_]", rest)
 

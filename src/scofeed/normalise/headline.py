@@ -46,8 +46,9 @@ _CHROME_WORDS = {
     compare_key(w)
     for w in (
         "press release", "press releases", "news", "home", "print", "share", "back",
-        "latest news", "secretariat news", "пресс-релиз", "новости", "главная",
-        "新闻", "首页", "新闻发布", "秘书处新闻",
+        "latest news", "secretariat news", "пресс-релиз", "пресс-релизы", "новости",
+        "главная", "печать", "последние новости", "новости секретариата",
+        "新闻", "首页", "新闻发布", "秘书处新闻", "新闻稿", "打印", "最新消息",
     )
 }  # fmt: skip
 _DATE_LEAD = re.compile(r"^(?:(?:on|in|from)\s+|в\s+|于)?", re.IGNORECASE)

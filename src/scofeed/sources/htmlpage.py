@@ -46,8 +46,14 @@ _FURNITURE = (
     "iframe", "object", "embed", "button", "select", "input", "textarea", "svg", "canvas",
 )  # fmt: skip
 _BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "td"}
-_SITE_SUFFIX = re.compile(r"^(?P<head>.+?)\s+[-|–—:]\s+(?P<site>[^-|–—]{1,60})$")
-_SCO_NAMES = ("sco", "шос", "上合", "shanghai cooperation")
+# " - Site", " | Site", " — Site"; in Chinese also glued: "_上海合作组织", "－上海合作组织"
+_SITE_SUFFIX = re.compile(
+    r"^(?P<head>.+?)(?:\s+[-|–—:]\s+|\s*[_－—｜|]\s*(?=[\u4e00-\u9fff]))"
+    r"(?P<site>[^-|–—_－｜]{1,60})$"
+)
+_SCO_NAMES = (
+    "sco", "шос", "上合", "上海合作组织", "shanghai cooperation", "шанхайская организация",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
