@@ -121,7 +121,8 @@ def test_two_part_breadcrumbs_with_breadcrumb_glyphs_are_still_furniture():
          "18 июня 2025 года Генеральный секретарь ШОС встретился с Послом Ирана."),
         ("新闻稿\n\n打印", "上合组织秘书长会见伊朗大使",
          "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
-        ("最新消息", "上合组织秘书长会见伊朗大使", "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
+        ("最新消息", "上合组织秘书长会见伊朗大使",
+         "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
     ],
 )  # fmt: skip
 def test_russian_and_chinese_page_chrome_before_the_headline_is_left_out(chrome, headline, body):
