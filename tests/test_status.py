@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,6 +117,24 @@ def test_an_add_reject_leaves_status_once_the_input_reads_even_if_known(site, ca
     with pytest.raises(KnownRelease):  # fixed, and it turns out to be known already
         add_release(cfg, store, ENVOY_MD, ".md", "draft.md", now)
     assert "rejected inputs: none" in status(site, capsys)
+
+
+def test_a_wide_file_name_keeps_the_status_columns_in_line(site, capsys):
+    """Columns were padded by characters: a Chinese name (two terminal columns each)
+    pushed its REASON out of line with the header's."""
+    (site.sources / "上合组织新闻稿.txt").write_bytes(b"\xff\xfe\x00")
+    (site.sources / "plain.json").write_text("{", encoding="utf-8")
+    assert main(["--config", str(site.config_path), "build"]) == 1
+    capsys.readouterr()
+    lines = status(site, capsys).split("rejected inputs: 2")[1].strip().splitlines()
+    assert lines[0].split() == ["AT", "SOURCE", "INPUT", "REASON"]
+    assert {reason_column(line) for line in lines} == {reason_column(lines[0])}
+
+
+def reason_column(row: str) -> int:
+    """The terminal column where a row's fourth cell starts."""
+    starts = [m.end() for m in re.finditer(r"  +", row)]
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in row[: starts[2]])
 
 
 def test_an_add_reject_ages_out_after_reject_ttl_days(site, capsys):

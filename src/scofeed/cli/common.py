@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,10 +101,24 @@ def open_store(
 
 
 def table(rows: list[list[str]]) -> None:
-    """Print rows as left-aligned columns, the first row being the header."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    """Print rows as left-aligned columns, the first row being the header; a Chinese or
+    other wide character takes two columns of a terminal (a file named 上合组织新闻稿.txt
+    pushed its row's later columns out of line)."""
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        cells = (c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True))
+        print("  ".join(cells).rstrip())
+
+
+def _width(text: str) -> int:
+    """Terminal columns: two for a wide (W) or full-width (F) character, none for a
+    combining mark."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 def report_pings(results: list[tuple[str, str, bool]]) -> None:
