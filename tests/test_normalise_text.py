@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scofeed.build import build
-from scofeed.normalise import collapse, compare_key, xml_safe
+from scofeed.model import Release
+from scofeed.normalise import collapse, compare_key, normalise, xml_safe
 from scofeed.normalise.text import (
     _ASCII_SPACES_BUT_SPACE,
     _XML_UNSAFE,
@@ -18,7 +19,7 @@ from scofeed.normalise.text import (
     clean_text,
 )
 from scofeed.store import published as published_rows
-from tests.normalise_cases import entry
+from tests.normalise_cases import SETTINGS, entry
 
 # -- layout ----------------------------------------------------------------------------
 
@@ -122,3 +123,20 @@ def test_zero_width_characters_copied_from_a_web_page_leave_no_trace(site):
     assert (txt.date_source, txt.published.date()) == ("text", date(2025, 3, 17))
     assert json_.title == "SCO forum opens"
     assert (json_.date_source, json_.published.date()) == ("text", date(2025, 3, 18))
+
+
+def test_a_hard_wrap_inside_chinese_text_joins_without_a_space():
+    """Chinese writes no space between words: a line wrapped inside "上合组织秘书处" was
+    joined as "上合组织 秘书处" in the content and the summary. Other scripts keep the
+    space, and so does a wrap between Chinese and Latin text."""
+    text = (
+        "上合组织秘书长会见伊朗大使\n\n2025年6月18日，上合组织秘书长在上合组织\n秘书处会见了伊朗"
+        "驻华大使。\n双方讨论了合作。\n\nThe SCO\nmet. Ещё\nстрока 上合\nSCO\n"
+    )
+    e = normalise(Release("zh.txt", text, context_date=datetime(2025, 6, 19, tzinfo=UTC)),
+                  SETTINGS, datetime(2025, 6, 20, tzinfo=UTC))  # fmt: skip
+    assert e.paragraphs == (
+        "2025年6月18日，上合组织秘书长在上合组织秘书处会见了伊朗驻华大使。双方讨论了合作。",
+        "The SCO met. Ещё строка 上合 SCO",
+    )
+    assert e.summary == e.paragraphs[0]

@@ -156,10 +156,19 @@ def collapse(s: str) -> str:
 _ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what collapse looks for
 
 
+# a hard wrap between two Chinese or Japanese characters (or their punctuation): joined
+# without a space, as those scripts write no space between words
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_WRAP = re.compile(rf"(?<=[{_CJK}])[ \t]*\r?\n[ \t]*(?=[{_CJK}])")
+
+
 def blocks(cleaned: str) -> list[str]:
-    """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined."""
+    """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined (with no
+    space between two Chinese characters: "上合组织\n秘书处" is "上合组织秘书处")."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
+        if "\n" in block and not block.isascii():
+            block = _CJK_WRAP.sub("", block)
         para = collapse(block.strip())  # the same, and mostly already collapsed then
         if para:
             out.append(para)
