@@ -18,6 +18,7 @@ from scofeed.sources import htmlpage, reader
 from scofeed.sources.htmlpage import PRESETS, listing_links, read_page
 from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows
+from tests.normalise_cases import SETTINGS
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -90,6 +91,27 @@ def test_the_sites_full_russian_or_chinese_name_leaves_the_title(title):
     assert read_page("z.html", page)[0].title == head
     glued = "<html><head><title>中俄_合作</title></head><body><p>文本。</p></body></html>"
     assert read_page("g.html", glued)[0].title == "中俄_合作"  # no site's name: kept
+
+
+def test_a_page_whose_paragraphs_are_divs_keeps_them_apart():
+    """With no <p> in the article, its text was read whole: "...a delegation.The sides
+    discussed security." in the content and the summary."""
+    page = (
+        '<html lang="en"><head><title>SCO Secretary-General receives delegation</title></head>'
+        '<body><div class="news-detail"><h1>SCO Secretary-General receives delegation</h1>\n'
+        "<div>On 15 June 2025, the SCO Secretary-General received a delegation.</div>"
+        "<div>The sides discussed <b>security</b>.</div></div></body></html>"
+    )
+    (r,) = read_page("p.html", page)
+    e = normalise(r, SETTINGS, NOW)
+    assert e.paragraphs == (
+        "On 15 June 2025, the SCO Secretary-General received a delegation.",
+        "The sides discussed security.",
+    )
+    assert e.content_html == (
+        "<p>On 15 June 2025, the SCO Secretary-General received a delegation.</p>"
+        "<p>The sides discussed <b>security</b>.</p>"
+    )
 
 
 def test_url_from_og_url_or_canonical_and_language_from_host():

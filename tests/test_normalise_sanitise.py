@@ -32,3 +32,22 @@ def test_markup_nested_past_the_limit_is_refused_before_the_sanitiser():
     assert "text" in sanitise(ok)
     # closing tags and void elements keep a long flat document shallow
     assert nesting_depth("<p>a</p>" * 10000 + "<br>" * 10000) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        # paragraphs written as <div>s: nh3 unwraps div, and their texts ran together
+        (
+            "<div>On 15 June he received them.</div><div>They discussed <b>trade</b>.</div>",
+            "<p>On 15 June he received them.</p><p>They discussed <b>trade</b>.</p>",
+        ),
+        ('<section class="x"><div>A</div><div>B</div></section>', "<p>A</p><p>B</p>"),
+        ("<div><p>A</p><p>B</p></div>", "<p>A</p><p>B</p>"),  # a container of paragraphs
+        # an h1 (not allowed: the entry's title is the page's h1) stood as bare text
+        ("<h1>Title</h1><p>Text.</p>", "<h2>Title</h2><p>Text.</p>"),
+        ('<div onclick="x()">A<script>bad()</script></div>', "<p>A</p>"),
+    ],
+)
+def test_paragraphs_in_containers_stay_paragraphs(given, kept):
+    assert sanitise(given) == kept

@@ -11,6 +11,7 @@ comment, and a tag with an attribute left unclosed are markup.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
 # still honour): a title or summary that renders as HTML somewhere must hold none of
@@ -41,3 +42,27 @@ TAG = re.compile(
     re.IGNORECASE,
 )
 ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+# elements that only hold others (nh3 unwraps them; a page's own text ignores them)
+CONTAINERS = ("div", "section", "article", "header", "footer", "main", "aside", "address", "center")
+_BLOCK_LEVEL = frozenset(CONTAINERS) | {
+    "p", "ul", "ol", "li", "table", "blockquote", "pre", "figure", "hr",
+    "h1", "h2", "h3", "h4", "h5", "h6", "dl", "dt", "dd",
+}  # fmt: skip
+
+
+def paragraph_containers(root: Any) -> int:
+    """Each container below ``root`` (an lxml element) holding no block of its own, a
+    paragraph written as ``<div>...</div>``, made a ``<p>``; how many were. Unwrapped,
+    such paragraphs ran together ("...a delegation.The sides discussed...")."""
+    made = 0
+    for el in list(root.iter(*CONTAINERS)):
+        if el is root or any(
+            isinstance(d.tag, str) and d.tag in _BLOCK_LEVEL for d in el.iterdescendants()
+        ):
+            continue
+        el.tag = "p"
+        el.attrib.clear()
+        made += 1
+    return made

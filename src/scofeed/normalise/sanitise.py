@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 
 from scofeed.errors import NormaliseError
+from scofeed.markup import paragraph_containers
 from scofeed.normalise.text import collapse, drop_overrides, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
@@ -56,11 +57,32 @@ def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
     return deepest
 
 
+_OPENS_CONTAINER = re.compile(
+    r"<(?:div|section|article|header|footer|main|aside|address|center|h1)\b", re.IGNORECASE
+)
+
+
+def _blocks_kept(fragment: str) -> str:
+    """``fragment`` with its paragraphs in containers made ``<p>`` (``paragraph_containers``)
+    and an ``<h1>`` an ``<h2>`` (the feed entry's title is its h1): unwrapped by nh3 (they
+    are not allowed), their texts ran together ("...a delegation.The sides discussed..."),
+    or stood bare before the first paragraph."""
+    markup = importlib.import_module("lxml.html")  # see the module docstring
+    root = markup.fragment_fromstring(fragment, create_parent="div")
+    paragraph_containers(root)
+    for el in root.iter("h1"):
+        el.tag = "h2"
+    inner = html.escape(root.text or "", quote=False)
+    return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
+
+
 def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     """Only harmless markup survives: no script, no event handlers, no javascript: URLs.
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
+    if _OPENS_CONTAINER.search(fragment):
+        fragment = _blocks_kept(fragment)
     nh3 = importlib.import_module("nh3")  # see the module docstring
     cleaned = nh3.clean(
         xml_safe(fragment),

@@ -25,6 +25,7 @@ import lxml.html
 
 from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
 from scofeed.errors import PageGone, RejectedInput
+from scofeed.markup import paragraph_containers
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key
 from scofeed.selectors import compile_selector
@@ -349,6 +350,8 @@ def _body(
         container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     paras: list[str] = []
     blocks = [el for el in container.iter(*_BLOCKS) if not _inside_block(el, container)]
+    if not blocks and paragraph_containers(container):  # its paragraphs are <div>s
+        blocks = [el for el in container.iter(*_BLOCKS) if not _inside_block(el, container)]
     if blocks:
         # a line break is a space between the words it parts ("green<br>energy" read
         # "greenenergy"), in the text only: the fragment keeps its markup as it was
