@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import feedparser
@@ -27,6 +28,7 @@ from scofeed.normalise import normalise, settings_from
 from scofeed.sources import files, markdown
 from scofeed.sources.meta import html_paragraphs
 from scofeed.store import files as file_rows
+from tests.normalise_cases import SETTINGS
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -74,6 +76,29 @@ def test_markdown_with_toml_front_matter():
         "history of the Organisation",
         "its current agenda",
     ]
+
+
+def test_a_tables_row_is_one_paragraph_of_its_cells():
+    """Each cell was a paragraph: a table of three rows took six of the paragraphs the
+    date is looked for in (the release was dated by the file's time), and a table
+    opening the release made its summary its first cell."""
+    text = (
+        "# Outcome of the SCO Heads of Government meeting\n\nThe Council met in Moscow.\n\n"
+        "| Country | Head |\n|---|---|\n| Russia | Mishustin |\n| China | Li Qiang |\n\n"
+        "The meeting took place on 28 November 2025.\n"
+    )
+    [r] = read("t.md", text.encode())
+    assert r.text.split("\n\n") == [
+        "The Council met in Moscow.",
+        "Country | Head",
+        "Russia | Mishustin",
+        "China | Li Qiang",
+        "The meeting took place on 28 November 2025.",
+    ]
+    assert "<td>Mishustin</td>" in (r.html or "")  # the content keeps its table
+    late = datetime(2026, 11, 1, tzinfo=UTC)  # a file copied long after
+    e = normalise(replace(r, context_date=late), SETTINGS, datetime(2026, 11, 2, tzinfo=UTC))
+    assert (e.published.date().isoformat(), e.date_source) == ("2025-11-28", "text")
 
 
 def test_markdown_with_yaml_front_matter_and_crlf():

@@ -31,9 +31,13 @@ KEYS = ("title", "date", "updated", "url", "tags", "lang", "id", "withdrawn", "w
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "table", "tr", "td", "th", "dt", "dd", "figure", "figcaption", "section", "article",
+    "table", "tr", "dt", "dd", "figure", "figcaption", "section", "article",
     "header", "footer", "aside", "hr",
 }  # fmt: skip
+# a table's row is one paragraph, its cells parted by " | ": a cell a paragraph, a table
+# of three rows took six of the paragraphs the date is looked for in, and one opening
+# the release made its summary "Country"
+_CELL_TAGS = {"td", "th"}
 # what lxml refuses, and lone surrogates (a JSON "\ud800" escape) that no encoding carries
 _NOT_XML = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff{UNSHOWABLE}]")
 _DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "embed", "svg")
@@ -162,6 +166,11 @@ def html_paragraphs(fragment: str) -> list[str]:
         elif el.tag in _BLOCK_TAGS:
             el.text = "\n\n" + _NOT_XML.sub("", el.text or "")
             el.tail = "\n\n" + _NOT_XML.sub("", el.tail or "")
+        elif el.tag in _CELL_TAGS:
+            before = el.getprevious()
+            lead = " | " if before is not None and before.tag in _CELL_TAGS else ""
+            el.text = lead + _NOT_XML.sub("", el.text or "")
+            el.tail = " " + _NOT_XML.sub("", el.tail or "")
     out = []
     for block in re.split(r"\n\s*\n", root.text_content()):
         para = " ".join(block.split())
