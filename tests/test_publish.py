@@ -133,3 +133,21 @@ def test_a_feed_is_not_moved_on_past_an_archive_page_that_could_not_be_written(
     build(cfg, store, NOW, tuning=tuning)
     atom = (site.feeds / "atom.xml").read_bytes()
     assert b'rel="prev-archive"' in atom and (site.feeds / "archive/2026-01/atom.xml").is_file()
+
+
+def test_a_new_scofeeds_rendering_reaches_every_file_once(site, monkeypatch):
+    """The package version was what told an upgrade's rendering from the last one's,
+    and it does not move with each change: after an upgrade the files kept the old
+    bytes until their entries changed (RSS titles kept "&amp;" after "&#x26;"). The
+    rendering code's own hash is in every file's key."""
+    cfg, store = site.config(), site.store()
+    assert len(build(cfg, store, NOW).written) > 5
+    fresh = (site.feeds / "rss.xml").read_bytes()
+    old = fresh.replace(b"<channel>", b"<channel><!-- an older scofeed's bytes -->")
+    (site.feeds / "rss.xml").write_bytes(old)
+    assert build(cfg, store, NOW).written == []  # the same code: nothing to render
+    assert (site.feeds / "rss.xml").read_bytes() == old
+    monkeypatch.setattr(publish.render, "code_version", lambda: "a newer rendering")
+    assert build(cfg, store, NOW).written == ["rss.xml"]  # every file rendered, one differs
+    assert (site.feeds / "rss.xml").read_bytes() == fresh
+    assert build(cfg, store, NOW).written == []

@@ -41,7 +41,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scofeed import __version__, render
+from scofeed import render
 from scofeed.config import Config, tag_slug
 from scofeed.errors import PublishError
 from scofeed.frozen import frozen
@@ -178,6 +178,7 @@ def plan(
     complete = sum(m.live for m in months.values()) <= cfg.feeds.entries
     site = repr(cfg.site)
     limit = str(cfg.feeds.entries)
+    code = render.code_version()  # a new scofeed's rendering reaches every file once
     files: list[Planned] = []
     for fs in sets:
         whole = fs.archived and complete
@@ -197,7 +198,7 @@ def plan(
                 dated = (f"empty since {since.isoformat()}",)
             head = catalog.head(cfg, fs, fmt, newest, whole, last, since)
             gone = tombs if fmt == "atom" else ()
-            common = (__version__, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
+            common = (code, site, repr(fs), repr(head), repr(cfg.hub_urls()), limit,
                       *(_tomb(e) for e in gone), *dated, f"home {head.home}")  # fmt: skip
             key = _key(common, fmt, fs.path(fmt), shown)
             files.append(Planned(fs.path(fmt), key, fmt, head, ids, gone, size=len(ids)))
@@ -219,7 +220,7 @@ def plan(
                     continue
                 head = catalog.archive_head(cfg, fs, fmt, month, older, newer, gone_at)
                 path = fs.archive_path(month, fmt)
-                common = (__version__, site, repr(fs), repr(head))
+                common = (code, site, repr(fs), repr(head))
                 if gone_at is not None:  # not in the repr (a key that moved for every page)
                     common += (f"last withdrawal {gone_at.isoformat()}",)
                 key = _key(common, fmt, path, shown)

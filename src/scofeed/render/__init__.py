@@ -7,8 +7,14 @@ links inside content are resolved against each entry's link (``render/links.py``
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+
+from feedgen.version import version_str as feedgen_version
+from lxml.etree import LXML_VERSION
 
 from scofeed.config import Config
 from scofeed.errors import RenderError
@@ -25,7 +31,21 @@ CONTENT_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 
-__all__ = ["CONTENT_TYPES", "Head", "feed_id", "render"]
+__all__ = ["CONTENT_TYPES", "Head", "code_version", "feed_id", "render"]
+
+
+@functools.cache
+def code_version() -> str:
+    """What writes the bytes: a hash of this package's source and feedgen's and lxml's
+    versions. It is part of every published file's key (``publish.plan``), so a new
+    scofeed's rendering reaches every file once after an upgrade: the package version,
+    which does not move with each change, left files in the old bytes for good (RSS
+    titles kept "&amp;" after the change to "&#x26;")."""
+    digest = hashlib.sha256(f"feedgen {feedgen_version} lxml {LXML_VERSION}".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):  # none in a zip: versions only
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
 
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
