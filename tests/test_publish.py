@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,8 @@ from scofeed import publish
 from scofeed.build import DEFAULT_TUNING, Tuning, build
 from scofeed.errors import PublishError
 from scofeed.publish import render_batch, write_atomic, write_if_changed
+from scofeed.store import published as published_rows
+from scofeed.withdraw import withdraw
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -142,12 +147,43 @@ def test_a_new_scofeeds_rendering_reaches_every_file_once(site, monkeypatch):
     rendering code's own hash is in every file's key."""
     cfg, store = site.config(), site.store()
     assert len(build(cfg, store, NOW).written) > 5
-    fresh = (site.feeds / "rss.xml").read_bytes()
-    old = fresh.replace(b"<channel>", b"<channel><!-- an older scofeed's bytes -->")
-    (site.feeds / "rss.xml").write_bytes(old)
+    feed = site.feeds / "rss.xml"
+    fresh, st = feed.read_bytes(), feed.stat()
+    old = fresh.replace(b"<generator>", b"<GENERATOR>").replace(b"</generator>", b"</GENERATOR>")
+    with open(feed, "r+b") as fh:  # as an older scofeed left it: same size, inode, time
+        fh.write(old)
+    os.utime(feed, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert build(cfg, store, NOW).written == []  # the same code: nothing to render
-    assert (site.feeds / "rss.xml").read_bytes() == old
+    assert feed.read_bytes() == old
     monkeypatch.setattr(publish.render, "code_version", lambda: "a newer rendering")
     assert build(cfg, store, NOW).written == ["rss.xml"]  # every file rendered, one differs
-    assert (site.feeds / "rss.xml").read_bytes() == fresh
+    assert feed.read_bytes() == fresh
+    assert build(cfg, store, NOW).written == []
+
+
+def test_a_store_restored_from_a_backup_brings_the_feeds_back_in_step(site):
+    """The restored store held the keys of the files as they were at the backup, and the
+    newer files on disk were trusted by key: a release withdrawn after the backup was
+    live again in the store, its page answered 200, and every feed still left it out."""
+    cfg, store = site.config(), site.store()
+    (site.sources / "b.txt").write_text(
+        "SCO meets envoys\n\nOn 5 January 2026, the SCO met envoys in Astana.\n", "utf-8"
+    )
+    build(cfg, store, NOW)
+    target = next(e for e in published_rows.latest(store.db) if e.title == "SCO meets envoys")
+    backup = site.root / "backup.sqlite3"
+    with sqlite3.connect(backup) as copy:
+        store.db.backup(copy)
+    copy.close()
+    withdraw(cfg, store, target.id, "published by mistake", NOW)
+    build(cfg, store, NOW)
+    assert b"SCO meets envoys" not in (site.feeds / "rss.xml").read_bytes()
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{cfg.paths.state}{suffix}").unlink(missing_ok=True)
+    shutil.copy(backup, cfg.paths.state)
+    store = site.store()
+    assert "rss.xml" in build(cfg, store, NOW).written
+    for name in ("rss.xml", "atom.xml", "feed.json"):
+        assert b"SCO meets envoys" in (site.feeds / name).read_bytes(), name
     assert build(cfg, store, NOW).written == []

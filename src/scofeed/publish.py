@@ -343,7 +343,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     if root.exists() and not root.is_dir():  # else each file failed "Not a directory"
         raise PublishError(f"paths.feeds: {root}: not a folder")
     known = feedfiles.keys(db)
-    todo = [f for f in files if known.get(f.path) != f.key or not (root / f.path).is_file()]
+    todo = [f for f in files if not _current(known.get(f.path), f.key, root / f.path)]
     todo = [replace(f, ids=tuple(published_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
     written: list[str] = []
@@ -394,14 +394,27 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     if todo or stale or store.get_meta(SETS_META) != sets_value:
         with store.transaction() as tx:  # a file not written keeps its old key: tried again
             feedfiles.put(
-                tx, [(f.path, f.key, f.head.empty_since) for f in todo if f.path not in failed]
-            )
+                tx,
+                [(f.path, f.key, f.head.empty_since, feedfiles.stamp(root / f.path))
+                 for f in todo if f.path not in failed],
+            )  # fmt: skip
             feedfiles.forget(tx, stale)
             put_meta(tx, (SETS_META, sets_value))
     if failed:  # the others were written: one file that cannot be does not hold them up
         first, more = next(iter(failed.values())), len(failed) - 1
         raise PublishError(first + (f"; and {more} more file{'s' * (more > 1)}" if more else ""))
     return written
+
+
+def _current(recorded: tuple[str, str | None] | None, key: str, path: Path) -> bool:
+    """Whether the file at ``path`` is the one last published from ``key``: its key
+    recorded, and the file there as it was left (its stamp). A store restored from a
+    backup holds the keys of older files: the newer ones on disk were trusted by key,
+    and a release withdrawn since the backup stayed out of the feeds for good."""
+    if recorded is None or recorded[0] != key:
+        return False
+    on_disk = feedfiles.stamp(path)
+    return on_disk is not None and recorded[1] in (None, on_disk)
 
 
 def _batches(todo: list[Planned]) -> list[list[Planned]]:

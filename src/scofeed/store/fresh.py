@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 29
+FRESH_VERSION = 30
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -256,7 +256,7 @@ CREATE INDEX entries_live_by_date
 CREATE TABLE feed_files (
         path TEXT PRIMARY KEY,
         key  TEXT NOT NULL
-    , empty_since REAL);
+    , empty_since REAL, stamp TEXT);
 
 CREATE INDEX entries_by_month ON entries (substr(published, 1, 7), published_ts DESC, id DESC);
 

@@ -604,6 +604,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ap_deliveries_accepts ON ap_deliveries (host, id)
         WHERE status = 'pending' AND kind = 'Accept';
     """,
+    # 30: each published file's size, mtime and inode as it was left: a file on disk that
+    # is not the one recorded (a store restored from a backup beside newer feeds, a file
+    # another program changed) is rendered again, not trusted by its key alone
+    """
+    ALTER TABLE feed_files ADD COLUMN stamp TEXT;
+    """,
 ]
 
 
