@@ -217,7 +217,10 @@ def test_a_feeds_folder_that_is_a_file_is_named_once(site):
     )
     proc = scofeed(site, "--set", f"paths.feeds={str(feeds)!r}", "build")
     assert proc.returncode == 1
-    assert one_line(proc) == f"scofeed: paths.feeds: {feeds}: not a folder"
+    assert one_line(proc) == (
+        f"scofeed: paths.feeds: {feeds}: not a folder "
+        "(the releases are stored: entries=1 new=1 updated=0)"
+    )
 
 
 def test_commands_on_what_is_stored_need_a_store(site):

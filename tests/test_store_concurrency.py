@@ -4,11 +4,18 @@ twice or gives up on a lock. Real processes, real SQLite files."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
 
-from conftest import run_cli
+import pytest
+
+from conftest import rewind, run_cli
+from scofeed.daemon import PidLock
+from scofeed.errors import StoreError
+from scofeed.store import Store
+from scofeed.store.lock import lock_path
 from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import modes_apply
 
@@ -101,3 +108,36 @@ def test_a_store_this_user_cannot_write_is_read(site):
         assert withdrawn.returncode == 1 and "cannot write the state store" in withdrawn.stderr
     finally:
         state.parent.chmod(0o755)
+
+
+def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path):
+    """Any one-shot command of a new version (`scofeed status` between `git pull` and
+    the daemon's restart) upgraded the store under the older daemon, which went on
+    writing by its own rules into the new schema. While a daemon holds the store's lock,
+    only the daemon upgrades it; a store up to date opens as ever."""
+    path = tmp_path / "s.sqlite3"
+    store = Store(path)
+    rewind(store.db, len(MIGRATIONS) - 1)
+    store.close()
+    daemon = PidLock(lock_path(path))
+    daemon.acquire()  # as `scofeed run` of the older version holds it
+    try:
+        with pytest.raises(StoreError, match=rf"daemon \(pid {os.getpid()}\) is running on it"):
+            Store(path)
+        assert version(path) == len(MIGRATIONS) - 1  # left as it was
+        Store(path, daemon=True).close()  # the daemon itself, holding the lock, upgrades
+        assert version(path) == len(MIGRATIONS)
+        Store(path).close()  # up to date: a command beside the daemon opens it
+    finally:
+        daemon.release()
+    rewind(sqlite3.connect(path, isolation_level=None), len(MIGRATIONS) - 1)
+    Store(path).close()  # no daemon: the command upgrades it
+    assert version(path) == len(MIGRATIONS)
+
+
+def version(path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        db.close()

@@ -35,6 +35,7 @@ from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, unusable
+from scofeed.store.lock import lock_path, read_lock, running
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,6 @@ CLOCK_SLACK = 2.0
 # queued from the first moment (``Daemon.run``); Ctrl-C (SIGINT) is queued once the
 # daemon is up, so that before (a long migration) it still interrupts at once
 STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGHUP)
-
-
-def lock_path(state: Path) -> Path:
-    return state.with_name(state.name + ".lock")
 
 
 class PidLock:
@@ -73,7 +70,7 @@ class PidLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid, _started = _read_lock(fd)
+            pid, _started = read_lock(fd)
             os.close(fd)
             raise AlreadyRunning(
                 f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this "
@@ -89,39 +86,6 @@ class PidLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
-
-
-def _read_lock(fd: int) -> tuple[int | None, float | None]:
-    """(pid, start time) as the lock file records them; None for what it does not say."""
-    os.lseek(fd, 0, os.SEEK_SET)
-    words = os.read(fd, 64).decode("ascii", "replace").split()
-    pid = int(words[0]) if words and words[0].isdigit() else None
-    started = float(words[1]) if len(words) > 1 and words[1].isdigit() else None
-    return pid, started
-
-
-def running(state: Path) -> tuple[int | None, float | None] | None:
-    """(pid, start time) of the daemon holding this store's lock; None when none runs.
-    A lock file this user cannot read (the daemon's own, mode 0600) is a ``StoreError``
-    saying so: whether a daemon runs cannot be told (it was a traceback)."""
-    path = lock_path(state)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(
-            f"{path}: cannot read the daemon's lock file ({exc.strerror or exc})"
-        ) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _read_lock(fd)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 def running_pid(state: Path) -> int | None:
@@ -222,7 +186,12 @@ class Daemon:
     def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
         raise_fd_limit()  # room for many held connections (see serve/server.py)
         # `scofeed serve` may run on a read-only host; the daemon must write
-        store = Store(self.cfg.paths.state, read_only_ok=not self.schedule, immutable_ok=False)
+        store = Store(
+            self.cfg.paths.state,
+            read_only_ok=not self.schedule,
+            immutable_ok=False,
+            daemon=self.schedule,  # `scofeed run` holds the lock; `serve` does not
+        )
         # the WebSub hub takes requests where the websub job verifies them: here, or
         # (``scofeed serve``) in the ``scofeed run`` daemon sharing this store, if any
         on_hub = self._hub_request if self.schedule else None

@@ -19,6 +19,7 @@ from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
 from scofeed.store import withdrawals as withdrawal_rows
+from scofeed.store.lock import lock_path, running
 from scofeed.store.status import EndpointStatus, iso
 
 DAY = 86400
@@ -54,9 +55,6 @@ def span_text(seconds: float) -> str:
 
 
 def daemon_line(cfg: Config, now: float) -> str:
-    # lazy on purpose: scofeed.daemon loads APScheduler and waitress (see cli.daemon)
-    from scofeed.daemon import lock_path, running
-
     try:
         found = running(cfg.paths.state)
     except StoreError as exc:  # the rest of the status is still worth showing

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from scofeed.errors import StoreError, StoreUnusable
 from scofeed.store.fresh import FRESH, FRESH_VERSION
+from scofeed.store.lock import running
 from scofeed.store.schema import MIGRATIONS, statements
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,11 @@ _CANNOT_WRITE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
 
 class Store:
     def __init__(
-        self, path: Path | str, read_only_ok: bool = True, immutable_ok: bool = True
+        self,
+        path: Path | str,
+        read_only_ok: bool = True,
+        immutable_ok: bool = True,
+        daemon: bool = False,
     ) -> None:
         """``read_only_ok``: a store this user cannot write (a read-only folder or file,
         a replica) is opened read-only, so the commands that only read (list, show,
@@ -115,8 +120,11 @@ class Store:
         its folder was remounted so would have stayed so once it was writable again.
         ``immutable_ok``: where SQLite can read it read-only only as a file no one
         writes (``_read_only``); for a one-shot command, not for ``scofeed serve``,
-        which lives on while its owner may build (its reads would then disagree)."""
+        which lives on while its owner may build (its reads would then disagree).
+        ``daemon``: this process holds the daemon's lock (``scofeed run``); any other
+        leaves a store that needs an upgrade alone while a daemon runs on it."""
         self.path = Path(path)
+        self.daemon = daemon
         self._local = threading.local()
         self.read_only_ok = read_only_ok
         self.immutable_ok = immutable_ok
@@ -194,6 +202,16 @@ class Store:
             raise StoreError(
                 f"{self.path}: the state store cannot be written here and needs an upgrade "
                 f"to schema {len(MIGRATIONS)}: run scofeed once where it can write it"
+            )
+        if not self.daemon and self._version(db) > 0 and (holder := running(self.path)):
+            # an older daemon would go on writing by its own rules into the new schema
+            # (what a migration keeps up to date, it would not): upgraded under it by
+            # any `scofeed status` in the window between `git pull` and its restart
+            raise StoreError(
+                f"{self.path}: the state store needs an upgrade to schema {len(MIGRATIONS)} "
+                f"and a scofeed daemon (pid {holder[0] or 'unknown'}) is running on it: "
+                "restart the daemon with this version (it upgrades the store), then run "
+                "this command again"
             )
         start = None
         while True:
