@@ -110,7 +110,7 @@ def test_a_store_this_user_cannot_write_is_read(site):
         state.parent.chmod(0o755)
 
 
-def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path):
+def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path, caplog):
     """Any one-shot command of a new version (`scofeed status` between `git pull` and
     the daemon's restart) upgraded the store under the older daemon, which went on
     writing by its own rules into the new schema. While a daemon holds the store's lock,
@@ -131,8 +131,12 @@ def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path):
     finally:
         daemon.release()
     rewind(sqlite3.connect(path, isolation_level=None), len(MIGRATIONS) - 1)
-    Store(path).close()  # no daemon: the command upgrades it
+    caplog.clear()
+    Store(path).close()  # no daemon: the command upgrades it, and says so (a warning)
     assert version(path) == len(MIGRATIONS)
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("store_migrated")]
+    assert record.levelname == "WARNING"
+    assert record.getMessage().endswith(f"from={len(MIGRATIONS) - 1} to={len(MIGRATIONS)}")
 
 
 def version(path) -> int:

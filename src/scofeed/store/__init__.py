@@ -221,7 +221,10 @@ class Store:
                 if version == len(MIGRATIONS):
                     db.execute("COMMIT")
                     if start is not None:  # one line for the whole upgrade
-                        log.info("store_migrated path=%s from=%d to=%d", self.path, start, version)
+                        # a warning: a one-shot command says so too (it cannot be undone)
+                        log.warning(
+                            "store_migrated path=%s from=%d to=%d", self.path, start, version
+                        )
                     return
                 start = version if start is None else start
                 if version == 0 and FRESH_VERSION:
