@@ -187,3 +187,20 @@ def test_a_store_restored_from_a_backup_brings_the_feeds_back_in_step(site):
     for name in ("rss.xml", "atom.xml", "feed.json"):
         assert b"SCO meets envoys" in (site.feeds / name).read_bytes(), name
     assert build(cfg, store, NOW).written == []
+
+
+def test_the_temporary_files_of_a_killed_publisher_are_swept(site):
+    """A build or daemon killed with -9 while writing left ".rss.xml.XXXXXXXX.tmp", a
+    full copy of the feed, for good: one more at every such crash."""
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    left = [site.feeds / ".rss.xml.k3j_9x2a.tmp", site.feeds / "en" / ".atom.xml.a1b2c3d4.tmp"]
+    for path in left:
+        path.write_bytes(b"half a feed")
+    mine = site.feeds / ".notes.tmp"  # not a name the publisher writes: left alone
+    mine.write_text("mine")
+    (site.sources / "b.txt").write_text(
+        "SCO meets envoys\n\nOn 5 January 2026, the SCO met envoys in Astana.\n", "utf-8"
+    )
+    assert "rss.xml" in build(cfg, store, NOW).written
+    assert [p.exists() for p in left] == [False, False] and mine.exists()

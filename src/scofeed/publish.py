@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -346,6 +347,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     todo = [f for f in files if not _current(known.get(f.path), f.key, root / f.path)]
     todo = [replace(f, ids=tuple(published_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
+    _sweep(root, {str(Path(f.path).parent) for f in todo})
     written: list[str] = []
     failed: dict[str, str] = {}  # path -> why it could not be written
     # the archive pages first: a subscription feed written while the page its
@@ -404,6 +406,28 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
         first, more = next(iter(failed.values())), len(failed) - 1
         raise PublishError(first + (f"; and {more} more file{'s' * (more > 1)}" if more else ""))
     return written
+
+
+# what ``write_atomic`` writes before its rename: ".atom.xml.k3j_9x2a.tmp"
+_TEMPORARY = re.compile(r"\.(?:atom\.xml|rss\.xml|feed\.json|feeds\.opml)\.\w{8}\.tmp")
+
+
+def _sweep(root: Path, folders: Iterable[str]) -> None:
+    """The temporary files a publisher killed mid-write left (a build or daemon killed
+    with -9), in ``root`` and the ``folders`` about to be written in: under the publish
+    lock, no write of ours is under way. They were never removed, a full copy of a feed
+    each, one more at every such crash."""
+    for folder in {".", *folders}:
+        try:
+            names = [e.name for e in os.scandir(root / folder) if _TEMPORARY.fullmatch(e.name)]
+        except OSError:  # not there yet, or not readable: the writes will say
+            continue
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(root / folder / name)
+                log.info(
+                    "swept path=%s (left by a publisher that was killed)", root / folder / name
+                )
 
 
 def _current(recorded: tuple[str, str | None] | None, key: str, path: Path) -> bool:
