@@ -88,8 +88,8 @@ class Bob:
         key: rsa.RSAPrivateKey | None = None,
         key_id: str | None = None,
         extra: dict[str, str] | None = None,
+        url: str = "http://127.0.0.1:8080" + INBOX,
     ) -> dict[str, str]:
-        url = "http://127.0.0.1:8080" + INBOX
         return httpsig.sign_cavage(
             "POST", url, body, key_id or self.key_id, key or self.key, time.time(), extra
         )
@@ -689,3 +689,22 @@ def test_keys_on_a_server_that_never_answers_do_not_hold_the_workers(
     finally:
         for tarpit in tarpits:
             tarpit.stop()
+
+
+def test_a_base_url_under_a_path_is_put_back_to_check_a_signature(site: Site, bob: Bob) -> None:
+    """With site.base_url under a path, the proxy strips the prefix and the daemon gets
+    "/@releases/inbox"; the sender signed the address it posted to, with the prefix."""
+    site.write_config("\n[activitypub]\nenabled = true\nallow_private = true\n")
+    service = Service.open(site.config('site.base_url="http://127.0.0.1:8080/sco/"'), site.store())
+    try:
+        body = dumps(bob.activity("Follow", "http://127.0.0.1:8080/sco/@releases"))
+        signed = bob.signed(body, url="http://127.0.0.1:8080/sco" + INBOX)
+        headers = {"Content-Type": "application/activity+json", **signed}
+        assert service.inbox.handle(INBOX, headers, body).status == 202
+        unprefixed = bob.signed(body)  # signed for an address the sender did not post to
+        reply = service.inbox.handle(
+            INBOX, {"Content-Type": "application/json", **unprefixed}, body
+        )
+        assert reply.status == 401
+    finally:
+        service.close()
