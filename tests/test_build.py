@@ -586,3 +586,28 @@ def test_an_unnamed_list_item_whose_title_or_date_is_edited_revises_its_entry(si
         (former, current) = sorted(shown_inputs(site, entries[title].id), reverse=True)
         assert former[0] == "former" and current[0] == "current"
         assert former[1].startswith("list.json#") and current[1].startswith("list.json#")
+
+
+def test_an_unnamed_list_items_date_corrected_in_its_text_too_revises_its_entry(site):
+    """A real date correction changes the item's date and the date its first paragraph
+    states, the title kept: named anew and its first paragraph changed, it was another
+    release. The same title and a first paragraph that differs only as a corrected date
+    makes it the item edited; one whose first paragraph says something else stays apart."""
+    first = {
+        "title": "Генсек ШОС встретился с Послом Ирана",
+        "date": "2025-06-18",
+        "text": "18 июня 2025 года Генсек ШОС встретился с Послом Ирана.\n\nСтороны обсудили.",
+    }
+    listed = site.sources / "list.json"
+    listed.write_text(json.dumps([first], ensure_ascii=False), encoding="utf-8")
+    build(site)
+    made = {e.title: e.id for e in published_rows.latest(site.store().db)}
+    corrected = {**first, "date": "2025-06-19", "text": first["text"].replace("18 июня", "19 июня")}
+    listed.write_text(json.dumps([corrected], ensure_ascii=False), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.updated) == (0, 1)
+    (entry,) = [e for e in published_rows.latest(site.store().db) if e.title == first["title"]]
+    assert entry.id == made[first["title"]] and entry.published.date().isoformat() == "2025-06-19"
+    other = {**corrected, "date": "2025-06-25", "text": "25 июня 2025 года прошёл брифинг."}
+    listed.write_text(json.dumps([other], ensure_ascii=False), encoding="utf-8")
+    assert build(site, LATER).new == 1  # another release of the same title
