@@ -220,8 +220,10 @@ class Store:
                 version = self._version(db)
                 if version == len(MIGRATIONS):
                     db.execute("COMMIT")
-                    if start is not None:  # one line for the whole upgrade
-                        # a warning: a one-shot command says so too (it cannot be undone)
+                    if start == 0:  # a new store: made, nothing upgraded
+                        log.info("store_created path=%s version=%d", self.path, version)
+                    elif start is not None:  # one line for the whole upgrade, a warning:
+                        # a one-shot command says so too (it cannot be undone)
                         log.warning(
                             "store_migrated path=%s from=%d to=%d", self.path, start, version
                         )
