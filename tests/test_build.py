@@ -598,14 +598,21 @@ def test_an_unnamed_list_items_date_corrected_in_its_text_too_revises_its_entry(
         "date": "2025-06-18",
         "text": "18 июня 2025 года Генсек ШОС встретился с Послом Ирана.\n\nСтороны обсудили.",
     }
+    second = {
+        "title": "SCO Secretary-General meets the envoy of Iran",
+        "date": "2025-06-30",
+        "text": "On 30 June 2025, the SCO Secretary-General met the envoy of Iran in Beijing.",
+    }
     listed = site.sources / "list.json"
-    listed.write_text(json.dumps([first], ensure_ascii=False), encoding="utf-8")
+    listed.write_text(json.dumps([first, second], ensure_ascii=False), encoding="utf-8")
     build(site)
     made = {e.title: e.id for e in published_rows.latest(site.store().db)}
     corrected = {**first, "date": "2025-06-19", "text": first["text"].replace("18 июня", "19 июня")}
-    listed.write_text(json.dumps([corrected], ensure_ascii=False), encoding="utf-8")
+    moved = {**second, "date": "2025-07-01", "text": second["text"].replace("30 June", "1 July")}
+    listed.write_text(json.dumps([corrected, moved], ensure_ascii=False), encoding="utf-8")
     report = build(site, LATER)
-    assert (report.new, report.updated) == (0, 1)
+    assert (report.new, report.updated) == (0, 2)
+    assert {e.title: e.id for e in published_rows.latest(site.store().db)} == made
     (entry,) = [e for e in published_rows.latest(site.store().db) if e.title == first["title"]]
     assert entry.id == made[first["title"]] and entry.published.date().isoformat() == "2025-06-19"
     other = {**corrected, "date": "2025-06-25", "text": "25 июня 2025 года прошёл брифинг."}
