@@ -114,6 +114,26 @@ def test_a_page_whose_paragraphs_are_divs_keeps_them_apart():
     )
 
 
+def test_a_tables_row_is_one_paragraph_of_a_saved_page():
+    """Each cell was a paragraph (the header's not at all): a table of a few rows took
+    the paragraphs the date is looked for in; a row is one now, as in Markdown."""
+    page = (
+        "<html><head><title>Council of Heads of Government - SCO</title></head><body><article>"
+        "<p>The Council met in Moscow.</p><table><tr><th>Country</th><th>Head</th></tr>"
+        "<tr><td>Russia</td><td><b>Mishustin</b></td></tr><tr><td>China</td><td></td></tr>"
+        "</table><p>The meeting took place on 28 November 2025.</p></article></body></html>"
+    )
+    (r,) = read_page("t.html", page)
+    assert r.text.split("\n\n") == [
+        "The Council met in Moscow.",
+        "Country | Head",
+        "Russia | Mishustin",
+        "China",
+        "The meeting took place on 28 November 2025.",
+    ]
+    assert "<td><b>Mishustin</b></td>" in (r.html or "")
+
+
 def test_url_from_og_url_or_canonical_and_language_from_host():
     html = (
         '<html><head><link rel="canonical" href="https://chn.sectsco.org./20230421/1.html">'

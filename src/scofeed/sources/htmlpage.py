@@ -46,7 +46,9 @@ _FURNITURE = (
     "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
     "iframe", "object", "embed", "button", "select", "input", "textarea", "svg", "canvas",
 )  # fmt: skip
-_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "td"}
+# the text blocks of an article; a table's row is one, its cells parted by " | " (as in
+# a Markdown release: ``sources.meta``), not a paragraph a cell
+_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "tr"}
 # " - Site", " | Site", " — Site"; in Chinese also glued: "_上海合作组织", "－上海合作组织"
 _SITE_SUFFIX = re.compile(
     r"^(?P<head>.+?)(?:\s+[-|–—:]\s+|\s*[_－—｜|]\s*(?=[\u4e00-\u9fff]))"
@@ -359,7 +361,7 @@ def _body(
         for br, tail in breaks:
             br.tail = " " + (tail or "")
         for el in blocks:
-            text = collapse(el.text_content())
+            text = _row_text(el) if el.tag == "tr" else collapse(el.text_content())
             if text:
                 paras.append(text)
         for br, tail in breaks:
@@ -396,6 +398,12 @@ def _blocks_around(
         if parent.tag in _BLOCKS:
             yield parent
         parent = parent.getparent()
+
+
+def _row_text(row: lxml.html.HtmlElement) -> str:
+    """A table row's text: its cells' texts parted by " | ", empty cells left out."""
+    cells = (collapse(c.text_content()) for c in row if c.tag in ("td", "th"))
+    return " | ".join(c for c in cells if c)
 
 
 def _alone(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
