@@ -151,6 +151,9 @@ def test_date_from_url(url, day):
         ("03.06.2020 10:30", True),
         ("Wednesday, 3 June 2020", True),
         ("Updated: 2020-06-03", True),
+        # as pages also write it: slashes or dots (such a stamp line became the title)
+        ("2020/06/03", True),
+        ("2020.06.03 10:30", True),
         ("3 июня 2020 года", True),
         ("2020年6月3日", True),
         ("On 3 June 2020, the SCO met", False),
@@ -245,7 +248,22 @@ digits = st.one_of(
 )
 glue = st.sampled_from(["", " ", "  ", ".", "-", " - ", ", ", "st ", "th ", " to ", "\n"])
 words = st.sampled_from(
-    ["2020-06-03", "June", "sept.", "May", "dec", "of", "июня", "года", "月", "日", "x"]
+    [
+        "2020-06-03",
+        "2020/06/03",
+        "2020.06.03",
+        "/",
+        "June",
+        "sept.",
+        "May",
+        "dec",
+        "of",
+        "июня",
+        "года",
+        "月",
+        "日",
+        "x",
+    ]  # fmt: skip
 )
 phrase = st.tuples(digits, glue, st.one_of(words, digits), glue, digits).map("".join)
 digit_texts = st.lists(st.one_of(phrase, digits, glue, words), max_size=8).map(" ".join)

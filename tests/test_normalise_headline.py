@@ -138,6 +138,8 @@ def test_russian_and_chinese_page_chrome_before_the_headline_is_left_out(chrome,
         "Published: 16.06.2025 10:30",
         "Дата публикации: 16.06.2025 10:30",
         "发布时间：2025-06-16 10:30    来源：上合组织秘书处",
+        "2025/06/16 10:30",  # slashes: it became the title
+        "2025.06.16 10:30",
     ],
 )
 def test_a_labelled_date_line_under_the_headline_is_the_pages_date(line):

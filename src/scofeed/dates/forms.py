@@ -83,8 +83,11 @@ class Form(NamedTuple):
 # Each pattern names day, month (word or number) and optionally year.
 FORMS: list[tuple[str, Form]] = [
     (
-        "iso",
-        Form(r"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<mon>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
+        "iso",  # 2020-06-03, and as pages also write it: 2020/06/03, 2020.06.03
+        Form(
+            r"(?<![\d./])(?P<year>(?:19|20)\d\d)(?P<sep>[-/.])(?P<mon>[01]\d)(?P=sep)"
+            r"(?P<day>[0-3]\d)(?!\d|[/.]\d)"
+        ),
     ),
     (
         "dotted",

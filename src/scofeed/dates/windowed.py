@@ -243,7 +243,7 @@ def matches(text: str, windowed: bool, image: str | None = None) -> list[re.Matc
         # forms need "月" and the Russian one Cyrillic, so only these four can match.
         # The dotted form's day is its whole digit run (a digit cannot open it after
         # another) and a dot follows it: only those runs are tried.
-        if years and "-" in text:
+        if years and ("-" in text or "/" in text or "." in text):
             scan(pattern("iso"), text, years, out)
         if days:
             if dotted:
@@ -255,7 +255,7 @@ def matches(text: str, windowed: bool, image: str | None = None) -> list[re.Matc
         return out
     for name in NAMES:
         if name == "iso":
-            if years and "-" in text:
+            if years and ("-" in text or "/" in text or "." in text):
                 scan(pattern(name), text, years, out)
         elif name == "zh-numerals":
             if "月" in text:
