@@ -423,9 +423,9 @@ def continue_renamed(
         title = compare_key(entry.title)
         for item in gone:
             same_title = compare_key(item.title) == title
-            if (
-                item.summary == entry.summary and (same_title or item.published == published)
-            ) or (same_title and _slightly_corrected(item.summary, entry.summary)):
+            if (item.summary == entry.summary and (same_title or item.published == published)) or (
+                same_title and _slightly_corrected(item.summary, entry.summary)
+            ):
                 origin_rows.continue_origin(db, release.origin, item.origin)
                 if known is not None:
                     known.origins.add(release.origin)
