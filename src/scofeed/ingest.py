@@ -423,9 +423,11 @@ def continue_renamed(
         title = compare_key(entry.title)
         for item in gone:
             same_title = compare_key(item.title) == title
-            if (item.summary == entry.summary and (same_title or item.published == published)) or (
-                same_title and _slightly_corrected(item.summary, entry.summary)
-            ):
+            if item.summary == entry.summary:
+                edited = same_title or item.published == published
+            else:
+                edited = same_title and _slightly_corrected(item.summary, entry.summary)
+            if edited:
                 origin_rows.continue_origin(db, release.origin, item.origin)
                 if known is not None:
                     known.origins.add(release.origin)
