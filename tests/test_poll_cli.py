@@ -45,6 +45,33 @@ def test_each_refused_page_is_one_line_on_stderr(site, web):
     ]
 
 
+def test_a_feed_of_many_bad_items_is_not_a_line_each_past_twenty(site, web):
+    """A feed of 100,000 items without a body wrote 100,000 lines at each poll, on
+    stderr and in the log. Twenty get a line, the rest one line; each is recorded."""
+    items = "".join(
+        f"<item><title>Item {n}</title><link>https://sco.example/{n}</link>"
+        "<pubDate>Mon, 05 May 2025 10:00:00 GMT</pubDate></item>"
+        for n in range(50)
+    )
+    rss = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    )
+    web.expect_request("/feed.xml").respond_with_data(rss, content_type="application/rss+xml")
+    add_source(site, web.url_for("/feed.xml"), name="agency", kind="feed")
+    proc = scofeed(site, "-v", "poll")
+    assert proc.returncode == 1 and " rejected=50 " in proc.stdout
+    printed = [line for line in proc.stderr.splitlines() if line.startswith("rejected ")]
+    assert len(printed) == 21
+    assert printed[-1] == "rejected 30 more from agency (`scofeed status` lists them)"
+    logged = [line for line in proc.stderr.splitlines() if " rejected origin=" in line]
+    assert (
+        len(logged) == 20
+        and sum("not each logged" in line for line in proc.stderr.splitlines()) == 1
+    )
+    status = scofeed(site, "status").stdout
+    assert "rejected inputs: 50" in status
+
+
 def test_recheck_says_each_gone_or_failed_page_once(site, web):
     today = datetime.now(UTC) - timedelta(days=1)
     day = today.strftime("%Y%m%d")

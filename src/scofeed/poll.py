@@ -60,6 +60,8 @@ FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll'
 # an article page refused for a passing reason (a 403 from a firewall, a 429, a 5xx, a
 # timeout) is tried again at the next poll, then after 2, 4, 8 ... times the scheduled
 # wait (at most a day apart); refused for a week, and at least this many times, it is
+TOLD_AT_MOST = 20  # inputs refused in one poll of a source that get a line each
+
 # given up: recorded as rejected for good, listed by `scofeed status`, retried by --force
 PAGE_GIVE_UP = 7 * 86400
 PAGE_GIVE_UP_TRIES = 5
@@ -548,5 +550,14 @@ def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: Sour
 def _told(src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
     """A refused input in the poll's result and its log line."""
     result.rejected.append((origin, reason))
-    # info, as a build's: `scofeed poll` prints each on stderr, and a warning said it twice
-    log.info("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)
+    # info, as a build's: `scofeed poll` prints each on stderr, and a warning said it twice.
+    # One line each up to TOLD_AT_MOST a poll, then one for the rest: a feed of 100,000
+    # items without a body wrote 100,000 lines at each poll (each is still recorded)
+    told = len(result.rejected)
+    if told <= TOLD_AT_MOST:
+        log.info("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)
+    elif told == TOLD_AT_MOST + 1:
+        log.info(
+            "rejected source=%s: more inputs, not each logged (scofeed status lists them)",
+            src.name,
+        )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from scofeed.cli.common import Subparsers, command, load_config, open_store
 from scofeed.errors import shown
-from scofeed.poll import poll_due
+from scofeed.poll import TOLD_AT_MOST, poll_due
 from scofeed.recheck import recheck_due
 
 
@@ -54,8 +54,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
         print("no source is due (use --force to poll now)")
     for result in report.results:
         print(result.line())
-        for origin, reason in result.rejected:
+        for origin, reason in result.rejected[:TOLD_AT_MOST]:
             print(f"rejected {shown(origin)}: {shown(reason)}", file=sys.stderr)
+        more = len(result.rejected) - TOLD_AT_MOST
+        if more > 0:  # each is recorded: one line for the rest, not one each
+            print(f"rejected {more} more from {result.name} (`scofeed status` lists them)",
+                  file=sys.stderr)  # fmt: skip
     if report.written:
         print("written " + " ".join(report.written) + f" feeds={cfg.paths.feeds}")
     return 1 if report.failed else 0
