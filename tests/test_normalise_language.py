@@ -9,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scofeed.normalise import clean_text, script_of
+from scofeed.model import Release
+from scofeed.normalise import clean_text, normalise, script_of
 from scofeed.normalise.language import _letter_counts, detect_language, dominant_script
 from scofeed.normalise.text import blocks
 from scofeed.typography import ascii_but_marks
-from tests.normalise_cases import entry, local
+from tests.normalise_cases import NOW, SETTINGS, entry, local
 
 
 def test_navigation_and_captions_in_other_scripts_are_dropped_from_an_english_release():
@@ -31,6 +32,32 @@ def test_a_latin_caption_is_dropped_from_a_russian_release():
     assert [p[:10] for p in e.paragraphs] == ["12 мая 202", "Стороны об"]
     assert e.language == "ru"
     assert local(e) == "2021-05-12T00:00:00+08:00"
+
+
+def test_a_short_line_in_another_script_inside_the_body_is_content_not_furniture():
+    """Every short paragraph in another script was dropped: a Latin company name listed
+    in a Russian release, the Chinese half of a release in English and Chinese. Only a
+    caption ("Photo: ...") and a short run before or after the release's own paragraphs
+    (navigation, a footer) are furniture."""
+    ru = (
+        "ШОС провела бизнес-форум\n\n12 мая 2021 года в Секретариате ШОС прошёл бизнес-форум, "
+        "в котором приняли участие представители компаний:\n\nHuawei Technologies\n\n"
+        "Стороны обсудили цифровую экономику и сотрудничество в области связи.\n\n"
+        "Photo: SCO Secretariat\n\nAll rights reserved\n"
+    )
+    e = normalise(Release("ru.txt", ru), SETTINGS, NOW)
+    assert [p[:12] for p in e.paragraphs] == ["12 мая 2021 ", "Huawei Techn", "Стороны обсу"]
+    both = (
+        "SCO Secretary-General meets students\n\nOn 12 May 2021, the SCO Secretary-General "
+        "met students of Peking University at the SCO Secretariat in Beijing.\n\n"
+        "They discussed the history of the Organisation and its agenda for the coming years.\n\n"
+        "2021年5月12日，上合组织秘书长在秘书处会见了北京大学的学生。\n\n"
+        "双方讨论了本组织的历史和今后几年的议程，学生们提出了许多问题。秘书长一一作了回答。"
+        "会见在友好的气氛中进行。学生们表示希望更多地了解上合组织的工作，并参加秘书处的活动。"
+        "秘书长欢迎他们今后再来秘书处参观交流。\n"
+    )
+    e = normalise(Release("both.txt", both), SETTINGS, NOW)
+    assert len(e.paragraphs) == 4 and e.paragraphs[3].startswith("双方讨论了")
 
 
 # -- the dominant script's quick answer ------------------------------------------------

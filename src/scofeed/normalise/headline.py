@@ -20,7 +20,13 @@ import re
 from scofeed.dates import LINE_CONTEXT, FoundDate, find_dates, is_date_line
 from scofeed.errors import NormaliseError
 from scofeed.model import Release
-from scofeed.normalise.language import cjk_count, dominant_script, foreign, script_of
+from scofeed.normalise.language import (
+    FOREIGN_MAX,
+    cjk_count,
+    dominant_script,
+    foreign,
+    script_of,
+)
 from scofeed.normalise.text import (
     blocks,
     clean_lines,
@@ -122,6 +128,33 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
         and all(w[:1].isupper() for w in words)
         and not any(w.casefold() in _EVENT_WORDS for w in words)
     )
+
+
+# what a caption opens with: "Photo: SCO Secretariat", "Фото: пресс-служба ШОС", "照片："
+_CAPTION = re.compile(r"(?:photo|фото|照片|图片|图为)\b|(?:照片|图片)", re.IGNORECASE)
+
+
+def _without_captions(paras: list[str], dominant: str | None) -> list[str]:
+    """The body without the short paragraphs in another script that are page furniture:
+    a caption ("Фото: ..." in an English release), or a run of them before the first or
+    after the last paragraph in the release's own script (navigation, a footer) that is
+    short in all (``FOREIGN_MAX``). Others stay: a Latin company name listed in a
+    Russian release, the Chinese half of a release in English and Chinese (all of them
+    went). A date line in another script stays: it is the page's date stamp, which
+    normalise takes out."""
+    short = [foreign(p, dominant) and not is_date_line(p) for p in paras]
+    if not any(short):
+        return paras
+    native = [i for i, other in enumerate(short) if not other]
+    first, last = (native[0], native[-1]) if native else (len(paras), -1)
+    edges = [i for i in range(len(paras)) if short[i] and (i < first or i > last)]
+    lead = [i for i in edges if i < first]
+    tail = [i for i in edges if i > last]
+    dropped = {i for i, other in enumerate(short) if other and _CAPTION.match(paras[i])}
+    for run in (lead, tail):
+        if sum(len(paras[i]) for i in run) <= FOREIGN_MAX:
+            dropped.update(run)
+    return [p for i, p in enumerate(paras) if i not in dropped]
 
 
 def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None:
@@ -249,8 +282,7 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
         else:
             title = line
             paras = blocks("\n".join(lines[first + 1 :]))
-    # a date line in another script is the page's date stamp: normalise takes it out
-    paras = dedupe([p for p in paras if not foreign(p, dominant) or is_date_line(p)])
+    paras = dedupe(_without_captions(paras, dominant))
     if paras and not derived and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]  # the headline repeated as the body's first line
     if not compare_key(title):
