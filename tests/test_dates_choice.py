@@ -169,6 +169,29 @@ def test_a_yearless_date_repeating_the_dateline_takes_its_year(text):
     assert e.event_date == date(2025, 3, 12)
 
 
+@pytest.mark.parametrize(
+    ("body", "written", "published"),
+    [
+        ("Today the SCO marks the 25th anniversary of its founding on 15 June 2001.",
+         datetime(2026, 6, 15, 9, 0, tzinfo=UTC), date(2026, 6, 15)),
+        ("On 15 June, the Secretariat celebrated the 25th anniversary of the SCO, founded "
+         "on 15 June 2001.", datetime(2026, 6, 16, 9, 0, tzinfo=UTC), date(2026, 6, 15)),
+        ("15 июня в Секретариате отметили 25-летие ШОС, основанной 15 июня 2001 года.",
+         datetime(2026, 6, 16, 9, 0, tzinfo=UTC), date(2026, 6, 15)),
+        ("On Tuesday the Secretary-General recalled the Charter signed on 7 June 2002.",
+         datetime(2026, 6, 10, 9, 0, tzinfo=UTC), date(2026, 6, 9)),
+    ],
+)  # fmt: skip
+def test_an_anniversary_read_by_a_fresh_file_is_this_years(body, written, published):
+    """With "today" no longer a judge of other dates, nor a year-less date near the
+    file's own, an anniversary piece must not take the founding's date: the stated
+    date alone was taken however far from the file (2001-06-15), and a year-less "15
+    June" took the founding's year."""
+    title = "День ШОС" if "ШОС" in body else "SCO Day"
+    e = normalise(Release("a.txt", f"{title}\n\n{body}\n", context_date=written), SETTINGS, NOW)
+    assert day(e) == published
+
+
 def test_no_entry_is_dated_after_it_was_first_seen():
     now = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)
     later_today = datetime(2025, 3, 12, 20, 0)  # metadata, local time: hours ahead of now

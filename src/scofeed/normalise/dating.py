@@ -115,46 +115,40 @@ def _first_text_date(
     ``weak`` one (the file's date: a file may be copied years after the release) only
     vouches for it. Without a strong clue, a relative date ("today", "on Thursday",
     "сегодня", "今天") was read by the file's date and says no more than it does: it
-    comes after every other date that holds (a quote saying "today" in a release copied
-    a year later dated it by the copy, and ruled the date it states out)."""
-    if not strong and any(f.relative for f in found):
-        stated = [f for f in found if not f.relative]
-        first = _first_of(stated, strong, weak, limit) if stated else None
-        if first is not None:
-            return first
-    return _first_of(found, strong, weak, limit)
+    rules no other date out (a quote saying "today" in a release copied a year later
+    ruled out the date the release states, and dated it by the copy), and is itself
+    only as good as the file's date."""
+    for i, f in enumerate(found):
+        if f.day > limit:
+            continue
+        judges = [
+            g.day for j, g in enumerate(found) if j != i and (strong or not g.relative)
+        ] + list(strong)
+        if not judges or any(abs((f.day - c).days) <= FAR_DAYS for c in [*judges, *weak]):
+            return f
+    return None
 
 
 def _years_as_stated(
-    found: list[FoundDate], times: dict[int, datetime], tz: str
+    found: list[FoundDate], times: dict[int, datetime], tz: str, file_day: date | None
 ) -> list[FoundDate]:
-    """A year-less date read by the file's date, which a date stated with its year
-    repeats by month and day ("Beijing, 12 March 2025" over "On 12 March, ..."), is that
-    date: by the file's date alone, a file copied later put it in the wrong year, and
-    each date then ruled the other out. ``times`` is kept up to date."""
+    """A year-less date read by the file's date that lands far from it (a file copied
+    long after), which a date stated with its year repeats by month and day ("Beijing,
+    12 March 2025" over "On 12 March, ..."), is that date: each ruled the other out. One
+    near the file's date stays as read: an anniversary ("On 15 June, ... founded on 15
+    June 2001") is this year's. ``times`` is kept up to date."""
     stated = {
         (f.day.month, f.day.day): f.day for f in reversed(found) if f.had_year and not f.relative
     }
     out = []
     for f in found:
-        day = None if f.had_year else stated.get((f.day.month, f.day.day))
+        far = file_day is None or abs((f.day - file_day).days) > FAR_DAYS
+        day = None if f.had_year or not far else stated.get((f.day.month, f.day.day))
         if day is not None and day != f.day:
             f = f._replace(day=day, had_year=True)
             times[id(f)] = _at(f, tz)
         out.append(f)
     return out
-
-
-def _first_of(
-    found: list[FoundDate], strong: Sequence[date], weak: Sequence[date], limit: date
-) -> FoundDate | None:
-    for i, f in enumerate(found):
-        if f.day > limit:
-            continue
-        judges = [g.day for j, g in enumerate(found) if j != i] + list(strong)
-        if not judges or any(abs((f.day - c).days) <= FAR_DAYS for c in [*judges, *weak]):
-            return f
-    return None
 
 
 def choose(
@@ -197,7 +191,7 @@ def choose(
     strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
     if not strong and not all(f.had_year for f in found):
-        found = _years_as_stated(found, times, tz)
+        found = _years_as_stated(found, times, tz, file_day)
 
     published: datetime | None = None
     source = ""
