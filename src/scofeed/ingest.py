@@ -24,7 +24,6 @@ input disappeared: a deleted file never retracts a release.
 from __future__ import annotations
 
 import math
-import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -370,22 +369,6 @@ class Renames:
         return entry_rows.match_of(db, found.entry_id, "renamed")
 
 
-def _slightly_corrected(before: str, after: str) -> bool:
-    """Whether two first paragraphs differ in one stretch of a few characters, as a
-    corrected date makes them ("18 июня" -> "19 июня", "30 June" -> "1 July"), at most a
-    fifth of the paragraph. A list item's date corrected in its metadata and its text,
-    its title kept, made the release a second entry."""
-    if before == after or abs(len(before) - len(after)) > 8:
-        return False
-    shortest = min(len(before), len(after))
-    head = len(os.path.commonprefix([before, after]))
-    tail = 0  # the same ending, not reaching into the same beginning
-    while tail < shortest - head and before[-1 - tail] == after[-1 - tail]:
-        tail += 1
-    changed = max(len(before), len(after)) - head - tail  # the one stretch that differs
-    return changed <= 8 and changed * 5 <= len(before)
-
-
 def continue_renamed(
     db: sqlite3.Connection,
     rel: str,
@@ -397,8 +380,7 @@ def continue_renamed(
     ``sources.jsonfile``) are named by their title and date, so an edit of either names
     the item anew. Each such new name that stands where an item of the file's last
     version has gone, with the same first paragraph (the entry's summary) and the same
-    title or the same date, or the same title and a first paragraph with its date
-    corrected (``_slightly_corrected``), is that item edited: its name continues that item
+    title or the same date, is that item edited: its name continues that item
     (``origin_rows.continue_origin``), so that ``ingest_one`` revises the entry instead of
     publishing the release twice. Returns how many were linked."""
     said = [
@@ -422,12 +404,9 @@ def continue_renamed(
         published = entry.published.isoformat()
         title = compare_key(entry.title)
         for item in gone:
-            same_title = compare_key(item.title) == title
-            if item.summary == entry.summary:
-                edited = same_title or item.published == published
-            else:
-                edited = same_title and _slightly_corrected(item.summary, entry.summary)
-            if edited:
+            if item.summary == entry.summary and (
+                compare_key(item.title) == title or item.published == published
+            ):
                 origin_rows.continue_origin(db, release.origin, item.origin)
                 if known is not None:
                     known.origins.add(release.origin)
