@@ -49,10 +49,12 @@ _FURNITURE = (
 # the text blocks of an article; a table's row is one, its cells parted by " | " (as in
 # a Markdown release: ``sources.meta``), not a paragraph a cell
 _BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "tr"}
-# " - Site", " | Site", " — Site"; in Chinese also glued: "_上海合作组织", "－上海合作组织"
-_SITE_SUFFIX = re.compile(
-    r"^(?P<head>.+?)(?:\s+[-|–—:]\s+|\s*[_－—｜|]\s*(?=[\u4e00-\u9fff]))"
-    r"(?P<site>[^-|–—_－｜]{1,60})$"
+# " - Site", " | Site", " — Site"
+_SITE_SUFFIX = re.compile(r"^(?P<head>.+?)\s+[-|–—:]\s+(?P<site>[^-|–—]{1,60})$")
+# a Chinese site's name glued on: "..._上海合作组织", "...－上海合作组织"; only the whole
+# name, after the last separator ("中国—上海合作组织环境保护合作中心" is a title of its own)
+_GLUED_SITE = re.compile(
+    r"^(?P<head>.+)\s*[_－—｜|]\s*(?P<site>上海合作组织(?:秘书处)?|上合组织(?:秘书处)?)$"
 )
 _SCO_NAMES = (
     "sco", "шос", "上合", "上海合作组织", "shanghai cooperation", "шанхайская организация",
@@ -189,6 +191,9 @@ def host_language(url: str | None) -> str | None:
 
 
 def _strip_site(title: str, site_name: str | None) -> str:
+    glued = _GLUED_SITE.match(title)
+    if glued:
+        return glued.group("head").strip()
     m = _SITE_SUFFIX.match(title)
     if not m:
         return title
