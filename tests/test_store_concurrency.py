@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -15,7 +16,7 @@ from conftest import rewind, run_cli
 from scofeed.daemon import PidLock
 from scofeed.errors import StoreError
 from scofeed.store import Store
-from scofeed.store.lock import lock_path
+from scofeed.store.lock import lock_path, lock_text
 from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import modes_apply
 
@@ -121,14 +122,22 @@ def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path, ca
     rewind(store.db, len(MIGRATIONS) - 1)
     store.close()
     daemon = PidLock(lock_path(path))
-    daemon.acquire()  # as `scofeed run` of the older version holds it
+    daemon.acquire()
     try:
+        # as `scofeed run` of an older version holds it: its lock names no schema
+        lock_path(path).write_text(f"{os.getpid()}\n{int(time.time())}\n")
         with pytest.raises(StoreError, match=rf"daemon \(pid {os.getpid()}\) is running on it"):
             Store(path)
         assert version(path) == len(MIGRATIONS) - 1  # left as it was
         Store(path, daemon=True).close()  # the daemon itself, holding the lock, upgrades
         assert version(path) == len(MIGRATIONS)
         Store(path).close()  # up to date: a command beside the daemon opens it
+        # a daemon of this version (`scofeed run` and `serve` restarted together after
+        # an upgrade): a command beside it upgrades, or waits for the daemon to
+        rewind(sqlite3.connect(path, isolation_level=None), len(MIGRATIONS) - 1)
+        lock_path(path).write_bytes(lock_text(len(MIGRATIONS)))
+        Store(path).close()
+        assert version(path) == len(MIGRATIONS)
     finally:
         daemon.release()
     rewind(sqlite3.connect(path, isolation_level=None), len(MIGRATIONS) - 1)

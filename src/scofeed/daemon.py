@@ -35,7 +35,8 @@ from scofeed.errors import AlreadyRunning, ConfigError, StoreError
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, unusable
-from scofeed.store.lock import lock_path, read_lock, running
+from scofeed.store.lock import lock_path, lock_text, read_lock, running
+from scofeed.store.schema import MIGRATIONS
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -70,14 +71,14 @@ class PidLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid, _started = read_lock(fd)
+            pid = read_lock(fd).pid
             os.close(fd)
             raise AlreadyRunning(
                 f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this "
                 f"state store (lock {self.path})"
             ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n{int(time.time())}\n".encode())
+        os.write(fd, lock_text(len(MIGRATIONS)))  # its schema: commands beside it upgrade
         self._fd = fd
 
     def release(self) -> None:

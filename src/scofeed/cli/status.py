@@ -61,7 +61,7 @@ def daemon_line(cfg: Config, now: float) -> str:
         return f"daemon: unknown ({exc})"
     if found is None:
         return f"daemon: not running (no `scofeed run` holds {lock_path(cfg.paths.state)})"
-    pid, started = found
+    pid, started = found.pid, found.started
     line = f"daemon: running, pid {pid if pid is not None else 'unknown'}"
     if started is not None:
         line += f", up {span_text(now - started)} (since {iso(started)})"

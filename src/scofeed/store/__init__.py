@@ -203,10 +203,13 @@ class Store:
                 f"{self.path}: the state store cannot be written here and needs an upgrade "
                 f"to schema {len(MIGRATIONS)}: run scofeed once where it can write it"
             )
-        if not self.daemon and self._version(db) > 0 and (holder := running(self.path)):
+        holder = running(self.path) if not self.daemon and self._version(db) > 0 else None
+        if holder is not None and (holder.schema or 0) < len(MIGRATIONS):
             # an older daemon would go on writing by its own rules into the new schema
             # (what a migration keeps up to date, it would not): upgraded under it by
-            # any `scofeed status` in the window between `git pull` and its restart
+            # any `scofeed status` in the window between `git pull` and its restart. A
+            # daemon of this version (its lock says its schema) is upgrading it itself
+            # or has: this command queues for the store's lock as ever
             raise StoreError(
                 f"{self.path}: the state store needs an upgrade to schema {len(MIGRATIONS)} "
                 f"and a scofeed daemon (pid {holder[0] or 'unknown'}) is running on it: "

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 from scofeed.errors import StoreError
 
@@ -16,17 +18,31 @@ def lock_path(state: Path) -> Path:
     return state.with_name(state.name + ".lock")
 
 
-def read_lock(fd: int) -> tuple[int | None, float | None]:
-    """(pid, start time) as the lock file records them; None for what it does not say."""
+class Holder(NamedTuple):
+    """The daemon holding the lock, as its lock file says; None for what it does not."""
+
+    pid: int | None
+    started: float | None
+    schema: int | None  # the store schema its code makes (none from before it said)
+
+
+def lock_text(schema: int) -> bytes:
+    """What a daemon writes in its lock file: its pid, start time and schema version."""
+    return f"{os.getpid()}\n{int(time.time())}\n{schema}\n".encode()
+
+
+def read_lock(fd: int) -> Holder:
+    """The holder as the lock file records it."""
     os.lseek(fd, 0, os.SEEK_SET)
     words = os.read(fd, 64).decode("ascii", "replace").split()
     pid = int(words[0]) if words and words[0].isdigit() else None
     started = float(words[1]) if len(words) > 1 and words[1].isdigit() else None
-    return pid, started
+    schema = int(words[2]) if len(words) > 2 and words[2].isdigit() else None
+    return Holder(pid, started, schema)
 
 
-def running(state: Path) -> tuple[int | None, float | None] | None:
-    """(pid, start time) of the daemon holding this store's lock; None when none runs.
+def running(state: Path) -> Holder | None:
+    """The daemon holding this store's lock; None when none runs.
     A lock file this user cannot read (the daemon's own, mode 0600) is a ``StoreError``
     saying so: whether a daemon runs cannot be told (it was a traceback)."""
     path = lock_path(state)
