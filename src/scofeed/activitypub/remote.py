@@ -88,7 +88,10 @@ class Remote:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
-        host = parts.netloc.lower()  # a server: host and port
+        # a server: its host and port, however the URL spells them (no user name, a
+        # default port written or not): a keyId is the sender's to choose
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        host = f"{parts.hostname.rstrip('.').lower()}:{port}"
         with self._lock:
             until = self._paused.get(host, 0.0)
         if time.monotonic() < until:
@@ -119,11 +122,13 @@ class Remote:
                     url, headers=headers, timeout=self.timeout, allow_redirects=False, stream=True
                 )
             except Exception as exc:  # any failure is a FetchError, never a crash
-                if watch.expired:
+                # no answer in time is the one failure that held a worker: the host is
+                # then left alone a while; a refusal, a name not found, a TLS failure came
+                # at once and are what they are (401 or 502 at the inbox)
+                if watch.expired or isinstance(exc, requests.Timeout):
                     raise FetchError(late, unanswered=True) from None
                 error = sender.explain(exc, self.timeout)
-                refused = isinstance(error, AddressForbidden)
-                raise FetchError(str(error), refused=refused, unanswered=not refused) from None
+                raise FetchError(str(error), refused=isinstance(error, AddressForbidden)) from None
             try:
                 if resp.status_code in (404, 410):
                     raise FetchError(f"HTTP {resp.status_code}", gone=True)
@@ -135,7 +140,7 @@ class Remote:
                     if len(data) > MAX_DOCUMENT:
                         raise FetchError(f"document larger than {MAX_DOCUMENT} bytes")
             except (requests.RequestException, OSError) as exc:
-                if watch.expired:
+                if watch.expired or isinstance(exc, requests.Timeout):
                     raise FetchError(late, unanswered=True) from None
                 raise FetchError(str(sender.explain(exc, self.timeout))) from None
             finally:
