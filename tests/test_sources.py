@@ -96,6 +96,9 @@ def test_a_tables_row_is_one_paragraph_of_its_cells():
         "The meeting took place on 28 November 2025.",
     ]
     assert "<td>Mishustin</td>" in (r.html or "")  # the content keeps its table
+    # a cell holding paragraphs of its own is parted by them (no stray "|" paragraph)
+    cells = "<table><tr><td><p>a</p></td><td><p>b</p></td><td>c</td></tr></table>"
+    assert html_paragraphs(cells) == ["a", "b", "c"]
     late = datetime(2026, 11, 1, tzinfo=UTC)  # a file copied long after
     e = normalise(replace(r, context_date=late), SETTINGS, datetime(2026, 11, 2, tzinfo=UTC))
     assert (e.published.date().isoformat(), e.date_source) == ("2025-11-28", "text")

@@ -167,16 +167,23 @@ def html_paragraphs(fragment: str) -> list[str]:
             el.text = "\n\n" + _NOT_XML.sub("", el.text or "")
             el.tail = "\n\n" + _NOT_XML.sub("", el.tail or "")
         elif el.tag in _CELL_TAGS:
+            # a cell holding paragraphs of its own is parted by them, as any block is
+            blocks = _holds_blocks(el)
             before = el.getprevious()
-            lead = " | " if before is not None and before.tag in _CELL_TAGS else ""
-            el.text = lead + _NOT_XML.sub("", el.text or "")
-            el.tail = " " + _NOT_XML.sub("", el.tail or "")
+            inline = before is not None and before.tag in _CELL_TAGS and not _holds_blocks(before)
+            lead = " | " if inline else ""
+            el.text = ("\n\n" if blocks else lead) + _NOT_XML.sub("", el.text or "")
+            el.tail = ("\n\n" if blocks else " ") + _NOT_XML.sub("", el.tail or "")
     out = []
     for block in re.split(r"\n\s*\n", root.text_content()):
         para = " ".join(block.split())
         if para:
             out.append(para)
     return out
+
+
+def _holds_blocks(el: Any) -> bool:
+    return any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants())
 
 
 def said_name(*said: str) -> str:
