@@ -77,5 +77,11 @@ def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
 
 
 def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
+    """An Accept of ``follow`` to ``inbox``, unless one is still waiting to go there: each
+    acceptance is an Accept of its own (its id has the time), so a Follow sent again
+    and again (an unreachable inbox retried, a server looping) queued one each."""
+    host = host_of(inbox)
+    if rows.accept_pending(db, host, inbox, str(follow.get("id", ""))):
+        return False
     doc = documents.accept(Urls.of(cfg), follow, at)
-    return rows.enqueue(db, doc["id"], "Accept", None, inbox, host_of(inbox), _dumps(doc), at)
+    return rows.enqueue(db, doc["id"], "Accept", None, inbox, host, _dumps(doc), at)

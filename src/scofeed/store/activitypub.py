@@ -9,6 +9,7 @@ not delivered is still pending here.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -187,6 +188,25 @@ def enqueue(
         (activity_id, kind, entry_id, inbox, host, body, now, now),
     )
     return cur.rowcount > 0
+
+
+def accept_pending(db: sqlite3.Connection, host: str, inbox: str, follow_id: str) -> bool:
+    """Whether an Accept of the Follow ``follow_id`` waits to go to ``inbox`` (the host's
+    pending Accepts, ``ap_deliveries_accepts``: a handful at most)."""
+    rows = db.execute(
+        "SELECT body FROM ap_deliveries INDEXED BY ap_deliveries_accepts "
+        "WHERE host = ? AND status = 'pending' AND kind = 'Accept' AND inbox = ?",
+        (host, inbox),
+    )
+    for (body,) in rows:
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            continue
+        obj = doc.get("object") if isinstance(doc, dict) else None
+        if isinstance(obj, dict) and obj.get("id") == follow_id:
+            return True
+    return False
 
 
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
