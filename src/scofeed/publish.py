@@ -5,10 +5,11 @@ same folder, fsync, then rename).
 
 A reader never sees half a file, and a file whose bytes would not change is not touched
 at all (its mtime, and so HTTP Last-Modified, stays put). Each file has a key: a hash of
-everything it shows (scofeed's version, the site settings, its set, its archive links,
-and each entry's id, dates, revision, content hash, link and author). The keys live in
-the store (``store.feedfiles``); a file is rendered only when its key changed or the
-file is missing, so a new release at 30,000 entries renders the subscription feeds it
+everything it shows (the rendering code's hash, the site settings, its set, its archive
+links, and each entry's id, dates, revision, content hash, link and author). The keys
+live in the store (``store.feedfiles``) with each file's stamp (size, mtime, inode); a
+file is rendered only when its key changed, or the file is missing or not as it was
+left, so a new release at 30,000 entries renders the subscription feeds it
 appears in and the one archive page of its month (and that page's neighbour, whose
 ``next-archive`` link it changes), reading only those pages' entries. A file the
 publisher wrote before and no longer plans (a month left empty, a tag dropped) is
@@ -360,7 +361,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
         _entries(store, todo, sum(m.live for m in months.values())) if todo and not spread else {}
     )
 
-    def render(group: list[Planned]) -> tuple[list[str], dict[str, str]]:
+    def render_group(group: list[Planned]) -> tuple[list[str], dict[str, str]]:
         if not spread:
             return _render_files(cfg, group, entries)
         assert fan_out is not None
@@ -371,14 +372,14 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
             bad |= batch_failed
         return done, bad
 
-    written, failed = render(pages)
+    written, failed = render_group(pages)
     if failed:  # held back: the feeds whose prev-archive names an archive page
         page = next(iter(failed))
         for f in feeds:
             if any(rel == "prev-archive" for rel, _href in f.head.links):
                 failed[f.path] = f"{root / f.path}: not written, its archive page {page} was not"
         feeds = [f for f in feeds if f.path not in failed]
-    rest, rest_failed = render(feeds)
+    rest, rest_failed = render_group(feeds)
     written += rest
     failed |= rest_failed
     order = {f.path: n for n, f in enumerate(files)}

@@ -159,7 +159,7 @@ _ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what collapse loo
 
 # a hard wrap between two Chinese or Japanese characters (or their punctuation): joined
 # without a space, as those scripts write no space between words
-_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"  # with kana
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -42,10 +43,15 @@ def code_version() -> str:
     which does not move with each change, left files in the old bytes for good (RSS
     titles kept "&amp;" after the change to "&#x26;")."""
     digest = hashlib.sha256(f"feedgen {feedgen_version} lxml {LXML_VERSION}".encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):  # none in a zip: versions only
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    if not sources:  # installed without its source (a zip, bytecode only)
+        log.warning("render_code_unknown: an upgrade re-renders the feeds only as they change")
     return digest.hexdigest()[:16]
 
+
+log = logging.getLogger(__name__)
 
 _RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
 
