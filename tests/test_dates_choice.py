@@ -192,6 +192,27 @@ def test_an_anniversary_read_by_a_fresh_file_is_this_years(body, written, publis
     assert day(e) == published
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beijing, 12 March 2025\n\nSCO round table held\n\nOn 10 March, the SCO "
+        "Secretariat held a round table.\n",
+        "Пекин, 12 марта 2025 г.\n\nКруглый стол в Секретариате ШОС\n\nВ понедельник, 10 "
+        "марта, в Секретариате ШОС прошёл круглый стол. Сегодня подведены итоги.\n",
+        "北京，2025年3月12日\n\n上合组织秘书处举行圆桌会议\n\n3月10日，上合组织秘书处举行圆桌会议。\n",
+    ],
+    ids=["en", "ru", "zh"],
+)
+def test_year_less_and_relative_dates_go_by_the_dateline(text):
+    """Under a dateline of 12 March 2025, "On 10 March" (or "в понедельник", "сегодня")
+    was read by the file's date, in the year the file was copied, and ruled the dateline
+    out: the release was dated by the file. The dateline's date is what they go by; it
+    dates the release, the body's date is the event's."""
+    late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
+    assert (day(e), e.date_source, e.event_date) == (date(2025, 3, 12), "text", date(2025, 3, 10))
+
+
 def test_no_entry_is_dated_after_it_was_first_seen():
     now = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)
     later_today = datetime(2025, 3, 12, 20, 0)  # metadata, local time: hours ahead of now

@@ -129,6 +129,15 @@ def _first_text_date(
     return None
 
 
+def _dateline_day(lines: list[str], now: datetime, tz: str) -> date | None:
+    """The first date stated with its year on the lines before the headline, if any."""
+    for line in lines:
+        for f in find_dates(line, None):
+            if f.had_year and not f.relative and EARLIEST <= midnight(f.day, tz) <= now + AHEAD:
+                return f.day
+    return None
+
+
 def _years_as_stated(
     found: list[FoundDate], times: dict[int, datetime], tz: str, file_day: date | None
 ) -> list[FoundDate]:
@@ -158,10 +167,15 @@ def choose(
     tz: str,
     now: datetime,
     plain: bool = False,
+    lead: int = 0,
 ) -> Dates:
     """The publication date and its source, and the event date (see the module text).
     ``plain``: the texts are all ASCII but for the typographic marks (as the caller
-    knows: ``scofeed.typography``), so the date search need not look."""
+    knows: ``scofeed.typography``), so the date search need not look. ``lead``: how many
+    of the ``texts`` are lines before the headline (a dateline: "Beijing, 12 March
+    2025"), whose first date stated with its year is what year-less and relative dates
+    go by when the page and the metadata state none: by the file's date, "On 10 March"
+    under a dateline of 2025 was March of the year the file was copied."""
     origin = release.origin
     context = release.context_date
     if context is not None and not plausible(aware(context, tz), now, origin, "mtime"):
@@ -178,16 +192,19 @@ def choose(
             stated = None
     meta_day = day_in(stated, tz) if stated is not None else None
     page_day = url_day or (stamp.day if stamp else None)
-    anchor = page_day or meta_day or file_day  # what year-less and relative dates go by
-    found: list[FoundDate] = []
+    anchor = page_day or meta_day or _dateline_day(texts[:lead], now, tz) or file_day
+    found: list[FoundDate] = []  # (the anchor: what year-less and relative dates go by)
     times: dict[int, datetime] = {}  # id of each found date -> its time, made once
     max_year = now.year + 1
-    for text in texts:
+    before_body = 0  # how many of them the lines before the headline state
+    for n, text in enumerate(texts):
         for f in find_dates(text, anchor, max_year=max_year, reference=anchor, plain=plain or None):
             at = _at(f, tz)
             if plausible(at, now, origin, "text"):
                 found.append(f)
                 times[id(f)] = at
+        if n + 1 == lead:
+            before_body = len(found)
     strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
     if not strong and not all(f.had_year for f in found):
@@ -229,5 +246,11 @@ def choose(
         strong.append(day)
     else:
         weak.append(day)
-    event = _first_text_date(found, strong, weak, day + ONE_DAY)
+    # the event: the body's first date that holds (a dateline tells where and when the
+    # release was written, "On 10 March" below it what happened), else a dateline's
+    event = _first_text_date(
+        found[before_body:], strong, [*weak, *(f.day for f in found[:before_body])], day + ONE_DAY
+    )
+    if event is None and before_body:
+        event = _first_text_date(found, strong, weak, day + ONE_DAY)
     return Dates(published, source, event.day if event else None)

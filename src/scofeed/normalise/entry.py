@@ -251,7 +251,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
     summary = (shorten(plain(paras[0]), SUMMARY_MAX) if paras else title) or title
     texts = [*preamble, *paras[:6], title]
-    dates = choose(release, texts, stamps, tz, now, plain_parts)
+    dates = choose(release, texts, stamps, tz, now, plain_parts, lead=len(preamble))
     published = dates.published
     updated = aware(release.updated, tz) if release.updated else published
     if not plausible(updated, now, release.origin, "updated"):
