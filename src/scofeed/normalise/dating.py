@@ -22,7 +22,8 @@ that holds, in this order:
                      none of 1-3 dates is rejected (``NO_ITEM_DATE``)
 
 Year-less and relative dates in the text go by the page's date, else the metadata date,
-else the file's date (``scofeed.dates.yearless``: never after it).
+else a dateline's (a date stated with its year before the headline), else the file's
+date (``scofeed.dates.yearless``: never after it).
 
 A date more than a day after ``now`` (when the release is first seen) is passed over,
 and no entry is dated after ``now``. The **event date** is the first date the text states
