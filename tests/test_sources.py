@@ -104,6 +104,30 @@ def test_a_tables_row_is_one_paragraph_of_its_cells():
     assert (e.published.date().isoformat(), e.date_source) == ("2025-11-28", "text")
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("plain.md", "SCO plain md headline\n\nOn 12 March 2025, the SCO met.\n"),
+        ("heading.md", "# SCO plain md headline\n\nOn 12 March 2025, the SCO met.\n"),
+        ("item.json", '{"title": "SCO plain md headline", "date": "2025-03-12", "html": '
+         '"<h1>SCO plain md headline</h1><p>On 12 March 2025, the SCO met.</p>"}'),
+    ],
+)  # fmt: skip
+def test_the_title_said_again_atop_the_content_is_left_out(name, data):
+    """The body's text dropped a first line repeating the title, its HTML kept it: the
+    title showed twice in readers (a Markdown release's first line, a JSON item's h1)."""
+    [r] = read(name, data.encode())
+    e = normalise(r, SETTINGS, NOW)
+    assert e.title == "SCO plain md headline"
+    assert e.content_html == "<p>On 12 March 2025, the SCO met.</p>"
+    # a release whose only paragraph is its title too keeps it as its body
+    [r] = read("one.md", b"On 12 March 2025, the SCO met in Astana.\n")
+    assert (
+        normalise(r, SETTINGS, NOW).content_html
+        == "<p>On 12 March 2025, the SCO met in Astana.</p>"
+    )
+
+
 def test_markdown_with_yaml_front_matter_and_crlf():
     [r] = read("b.md", MD_YAML.replace("\n", "\r\n"))
     assert r.title == "Генеральный секретарь ШОС встретился со студентами"

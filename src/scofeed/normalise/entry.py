@@ -30,8 +30,21 @@ from scofeed.normalise.ids import (
     web_address,
 )
 from scofeed.normalise.language import detect_language, language_code
-from scofeed.normalise.sanitise import drop_lines, paragraphs_html, sanitise, shows_nothing
-from scofeed.normalise.text import collapse, drop_invisible, plain, shorten, xml_safe
+from scofeed.normalise.sanitise import (
+    drop_heading,
+    drop_lines,
+    paragraphs_html,
+    sanitise,
+    shows_nothing,
+)
+from scofeed.normalise.text import (
+    collapse,
+    compare_key,
+    drop_invisible,
+    plain,
+    shorten,
+    xml_safe,
+)
 from scofeed.typography import ascii_but_marks
 
 log = logging.getLogger(__name__)
@@ -243,6 +256,8 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     plain_parts = plain_text and ascii_but_marks(title)  # the title may be the release's own
     if release.html is not None:
         content = drop_lines(sanitise(release.html), stamp_lines)
+        if not paras or compare_key(paras[0]) != compare_key(title):  # not made from it
+            content = drop_heading(content, title)
         if paras and shows_nothing(content):  # its text came apart from its HTML (a feed
             content = paragraphs_html(paras)  # item's content_text): the text is shown
     else:

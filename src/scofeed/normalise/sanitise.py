@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from scofeed.errors import NormaliseError
 from scofeed.markup import paragraph_containers
-from scofeed.normalise.text import collapse, drop_overrides, xml_safe
+from scofeed.normalise.text import collapse, compare_key, drop_overrides, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -116,6 +116,29 @@ def paragraphs_html(paras: list[str]) -> str:
         html.escape(p, quote=False) if "&" in p or "<" in p or ">" in p else p for p in paras
     ]
     return "<p>" + "</p>\n<p>".join(escaped) + "</p>"
+
+
+def drop_heading(fragment: str, title: str) -> str:
+    """``fragment`` without its first element when that says the title again (a
+    Markdown release's first line, a JSON item's ``<h1>``): the entry's title is shown
+    above its content, and the body's text had dropped the repeat already."""
+    start = fragment.lstrip()
+    if not start.startswith("<"):
+        return fragment
+    markup = importlib.import_module("lxml.html")  # see the module docstring
+    root = markup.fragment_fromstring(fragment, create_parent="div")
+    first = next(iter(root), None)
+    if (
+        first is None
+        or (root.text or "").strip()
+        or not isinstance(first.tag, str)
+        or compare_key(first.text_content()) != compare_key(title)
+    ):
+        return fragment
+    first.drop_tree()
+    inner = html.escape(root.text or "", quote=False)
+    inner += "".join(markup.tostring(child, encoding="unicode") for child in root)
+    return inner.strip()
 
 
 def drop_lines(fragment: str, lines: Iterable[str]) -> str:
