@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scofeed import sources
 from scofeed.build import build
 from scofeed.model import Release
 from scofeed.normalise import collapse, compare_key, normalise, xml_safe
@@ -140,3 +141,15 @@ def test_a_hard_wrap_inside_chinese_text_joins_without_a_space():
         "The SCO met. Ещё строка 上合 SCO",
     )
     assert e.summary == e.paragraphs[0]
+
+
+def test_a_hard_wrap_inside_chinese_markdown_or_html_joins_without_a_space():
+    """The text of Markdown and saved pages kept the space ("上合组织 秘书处")."""
+    for name, data in (
+        ("a.md", "---\ntitle: 会议\ndate: 2025-03-12\n---\n\n上合组织\n秘书处举行会议。\n"),
+        ("b.html", "<html><body><h1>会议</h1><p>上合组织\n秘书处举行会议。</p></body></html>"),
+    ):
+        when = datetime(2025, 12, 1, tzinfo=UTC)  # the file's time
+        [r] = sources.read(name, name[1:], data.encode(), when, 1_000_000)
+        e = normalise(r, SETTINGS, datetime(2026, 1, 1, tzinfo=UTC))
+        assert e.summary == "上合组织秘书处举行会议。", name

@@ -169,14 +169,20 @@ def _cjk_wrap() -> re.Pattern[str]:
     return re.compile(rf"(?<=[{_CJK}])[ \t]*\r?\n[ \t]*(?=[{_CJK}])")
 
 
+def join_wraps(text: str) -> str:
+    """``text`` with its hard wraps between two Chinese or Japanese characters taken out
+    (those scripts put no space between words); the others are left for ``collapse``."""
+    if "\n" in text and not text.isascii():
+        return _cjk_wrap().sub("", text)
+    return text
+
+
 def blocks(cleaned: str) -> list[str]:
     """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined (with no
     space between two Chinese characters: "上合组织\n秘书处" is "上合组织秘书处")."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
-        if "\n" in block and not block.isascii():
-            block = _cjk_wrap().sub("", block)
-        para = collapse(block.strip())  # the same, and mostly already collapsed then
+        para = collapse(join_wraps(block).strip())  # the same, and mostly already collapsed then
         if para:
             out.append(para)
     return out

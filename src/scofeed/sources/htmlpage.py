@@ -27,7 +27,7 @@ from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
 from scofeed.errors import PageGone, RejectedInput
 from scofeed.markup import paragraph_containers
 from scofeed.model import Release
-from scofeed.normalise.text import collapse, compare_key
+from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
 from scofeed.sources import charset_label, furniture, is_utf8, meta_charset
 from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
@@ -366,7 +366,7 @@ def _body(
         for br, tail in breaks:
             br.tail = " " + (tail or "")
         for el in blocks:
-            text = _row_text(el) if el.tag == "tr" else collapse(el.text_content())
+            text = _row_text(el) if el.tag == "tr" else collapse(join_wraps(el.text_content()))
             if text:
                 paras.append(text)
         for br, tail in breaks:

@@ -23,7 +23,7 @@ import lxml.html
 from scofeed.dates import parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.model import Release
-from scofeed.normalise.text import UNSHOWABLE
+from scofeed.normalise.text import UNSHOWABLE, join_wraps
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def html_paragraphs(fragment: str) -> list[str]:
             el.tail = ("\n\n" if blocks else " ") + _NOT_XML.sub("", el.tail or "")
     out = []
     for block in re.split(r"\n\s*\n", root.text_content()):
-        para = " ".join(block.split())
+        para = " ".join(join_wraps(block).split())
         if para:
             out.append(para)
     return out
