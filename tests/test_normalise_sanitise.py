@@ -51,3 +51,12 @@ def test_markup_nested_past_the_limit_is_refused_before_the_sanitiser():
 )
 def test_paragraphs_in_containers_stay_paragraphs(given, kept):
     assert sanitise(given) == kept
+
+
+def test_making_paragraphs_loses_nothing_nh3_keeps():
+    """The containers were first read by lxml, before nh3: what libxml2 cuts (255 nested
+    elements, a text over 10 MB) came out empty, and text after a stray </html> was lost."""
+    assert sanitise("<div>" * 255 + "deep" + "</div>" * 255) == "<p>deep</p>"
+    big = "x" * 11_000_000
+    assert sanitise(f"<div>{big}</div>") == f"<p>{big}</p>"
+    assert sanitise("<div>text</div></html>after") == "<p>text</p>after"

@@ -16,13 +16,15 @@ need not pay for them (~4 ms; issue 9).
 
 from __future__ import annotations
 
+import functools
 import html
 import importlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from scofeed.errors import NormaliseError
-from scofeed.markup import paragraph_containers
+from scofeed.markup import CONTAINERS, paragraph_containers
 from scofeed.normalise.text import collapse, compare_key, drop_overrides, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
@@ -57,23 +59,36 @@ def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
     return deepest
 
 
-_OPENS_CONTAINER = re.compile(
-    r"<(?:div|section|article|header|footer|main|aside|address|center|h1)\b", re.IGNORECASE
-)
+# what nh3 keeps for ``_blocks_kept`` to read: a container, an h1 ("<div>" as nh3
+# writes it, without attributes)
+_OPENS_CONTAINER = re.compile("<(?:" + "|".join((*CONTAINERS, "h1")) + ")>")
 
 
-def _blocks_kept(fragment: str) -> str:
-    """``fragment`` with its paragraphs in containers made ``<p>`` (``paragraph_containers``)
-    and an ``<h1>`` an ``<h2>`` (the feed entry's title is its h1): unwrapped by nh3 (they
-    are not allowed), their texts ran together ("...a delegation.The sides discussed..."),
-    or stood bare before the first paragraph."""
+def _blocks_kept(cleaned: str) -> str:
+    """nh3's output with its paragraphs in containers made ``<p>``
+    (``paragraph_containers``), the other containers unwrapped, and an ``<h1>`` an
+    ``<h2>`` (the feed entry's title is its h1). Unwrapped by nh3, as it does what it does
+    not allow, their texts ran together ("...a delegation.The sides discussed..."), or
+    stood bare before the first paragraph. Read after nh3, so the parser sees only what
+    nh3 wrote (no ``</html>`` in the middle, no ``<noscript>``), and with no limit on
+    depth or text size (libxml2's would empty what they cut)."""
     markup = importlib.import_module("lxml.html")  # see the module docstring
-    root = markup.fragment_fromstring(fragment, create_parent="div")
+    root = markup.fragment_fromstring(cleaned, create_parent="div", parser=_parser(markup))
     paragraph_containers(root)
-    for el in root.iter("h1"):
-        el.tag = "h2"
+    for el in list(root.iter(*CONTAINERS, "h1")):
+        if el is root:
+            continue
+        if el.tag == "h1":
+            el.tag = "h2"
+        else:  # holds blocks of its own: they part its text
+            el.drop_tag()
     inner = html.escape(root.text or "", quote=False)
     return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
+
+
+@functools.cache
+def _parser(markup: Any) -> Any:
+    return markup.HTMLParser(huge_tree=True)
 
 
 def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
@@ -81,16 +96,16 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
-    if _OPENS_CONTAINER.search(fragment):
-        fragment = _blocks_kept(fragment)
     nh3 = importlib.import_module("nh3")  # see the module docstring
     cleaned = nh3.clean(
         xml_safe(fragment),
-        tags=_ALLOWED_TAGS,
+        tags=_ALLOWED_TAGS | set(CONTAINERS) | {"h1"},  # for _blocks_kept, which takes them
         attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
+    if _OPENS_CONTAINER.search(cleaned):
+        cleaned = _blocks_kept(cleaned)
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
     return drop_overrides(xml_safe(cleaned)).strip()
