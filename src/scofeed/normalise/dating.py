@@ -46,6 +46,7 @@ from scofeed.model import Release
 
 log = logging.getLogger(__name__)
 
+YEARS_APART = 3 * 366  # without a strong clue, a relative date rules out only dates this far
 FAR_DAYS = 60  # a text date further than this from every other clue does not date the release
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no release is dated before this
 AHEAD = timedelta(days=1)  # a stated date this far past ``now`` is a time zone, not an error
@@ -116,14 +117,16 @@ def _first_text_date(
     ``weak`` one (the file's date: a file may be copied years after the release) only
     vouches for it. Without a strong clue, a relative date ("today", "on Thursday",
     "сегодня", "今天") was read by the file's date and says no more than it does: it
-    rules no other date out (a quote saying "today" in a release copied a year later
-    ruled out the date the release states, and dated it by the copy), and is itself
-    only as good as the file's date."""
+    rules out only a date years away (a founding recalled on its anniversary), not one
+    of the last years (a quote saying "today" in a release copied a year later ruled out
+    the date the release states, and dated it by the copy)."""
     for i, f in enumerate(found):
         if f.day > limit:
             continue
         judges = [
-            g.day for j, g in enumerate(found) if j != i and (strong or not g.relative)
+            g.day
+            for j, g in enumerate(found)
+            if j != i and (strong or not g.relative or abs((f.day - g.day).days) > YEARS_APART)
         ] + list(strong)
         if not judges or any(abs((f.day - c).days) <= FAR_DAYS for c in [*judges, *weak]):
             return f
@@ -193,7 +196,8 @@ def choose(
             stated = None
     meta_day = day_in(stated, tz) if stated is not None else None
     page_day = url_day or (stamp.day if stamp else None)
-    anchor = page_day or meta_day or _dateline_day(texts[:lead], now, tz) or file_day
+    dateline_day = None if page_day or meta_day else _dateline_day(texts[:lead], now, tz)
+    anchor = page_day or meta_day or dateline_day or file_day
     found: list[FoundDate] = []  # (the anchor: what year-less and relative dates go by)
     times: dict[int, datetime] = {}  # id of each found date -> its time, made once
     max_year = now.year + 1
@@ -221,7 +225,8 @@ def choose(
         published, source = midnight(url_day, tz), "url"
     if published is None and found:  # none found: no text date to choose
         today = now.astimezone(ZoneInfo(tz)).date()
-        first = _first_text_date(found, strong, weak, min(anchor or today, today) + ONE_DAY)
+        judges = [dateline_day] if dateline_day else []
+        first = _first_text_date(found, judges, weak, min(anchor or today, today) + ONE_DAY)
         if first is not None:
             published, source = times[id(first)], "text"
         else:
@@ -249,9 +254,8 @@ def choose(
         weak.append(day)
     # the event: the body's first date that holds (a dateline tells where and when the
     # release was written, "On 10 March" below it what happened), else a dateline's
-    event = _first_text_date(
-        found[before_body:], strong, [*weak, *(f.day for f in found[:before_body])], day + ONE_DAY
-    )
+    dateline = [f.day for f in found[:before_body] if f.had_year and not f.relative]
+    event = _first_text_date(found[before_body:], [*strong, *dateline], weak, day + ONE_DAY)
     if event is None and before_body:
         event = _first_text_date(found, strong, weak, day + ONE_DAY)
     return Dates(published, source, event.day if event else None)
