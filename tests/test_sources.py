@@ -120,6 +120,16 @@ def test_the_title_said_again_atop_the_content_is_left_out(name, data):
     e = normalise(r, SETTINGS, NOW)
     assert e.title == "SCO plain md headline"
     assert e.content_html == "<p>On 12 March 2025, the SCO met.</p>"
+    # the title alone (a feed item whose description is its title), or with a photo:
+    # it stays, else the item had no body and was refused
+    for html in (
+        "<p>SCO plain md headline</p>",
+        '<p><b>SCO plain md headline</b><img src="https://x/p.jpg"></p><p>More.</p>',
+    ):
+        item = json.dumps({"title": "SCO plain md headline", "date": "2025-03-12", "html": html})
+        [r] = read("only.json", item.encode())
+        assert normalise(r, SETTINGS, NOW).content_html.startswith("<p>")
+        assert "SCO plain md headline" in normalise(r, SETTINGS, NOW).content_html
     # a release whose only paragraph is its title too keeps it as its body
     [r] = read("one.md", b"On 12 March 2025, the SCO met in Astana.\n")
     assert (

@@ -148,12 +148,14 @@ def drop_heading(fragment: str, title: str) -> str:
         or (root.text or "").strip()
         or not isinstance(first.tag, str)
         or compare_key(first.text_content()) != compare_key(title)
+        or any(d.tag in ("img", "a") for d in first.iterdescendants())  # more than words
     ):
         return fragment
     first.drop_tree()
     inner = html.escape(root.text or "", quote=False)
     inner += "".join(markup.tostring(child, encoding="unicode") for child in root)
-    return inner.strip()
+    # the title alone (a feed item whose description is its title): it stays the body
+    return fragment if shows_nothing(inner) else inner.strip()
 
 
 def drop_lines(fragment: str, lines: Iterable[str]) -> str:
