@@ -47,6 +47,9 @@ def test_markup_nested_past_the_limit_is_refused_before_the_sanitiser():
         # an h1 (not allowed: the entry's title is the page's h1) stood as bare text
         ("<h1>Title</h1><p>Text.</p>", "<h2>Title</h2><p>Text.</p>"),
         ('<div onclick="x()">A<script>bad()</script></div>', "<p>A</p>"),
+        # the lang or title nh3 keeps on any element: still a paragraph, an h2
+        ('<div lang="en" title="t">A</div><div lang="en">B</div>', "<p>A</p><p>B</p>"),
+        ('<h1 title="x">Head</h1>', '<h2 title="x">Head</h2>'),
     ],
 )
 def test_paragraphs_in_containers_stay_paragraphs(given, kept):

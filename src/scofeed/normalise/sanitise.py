@@ -59,9 +59,9 @@ def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
     return deepest
 
 
-# what nh3 keeps for ``_blocks_kept`` to read: a container, an h1 ("<div>" as nh3
-# writes it, without attributes)
-_OPENS_CONTAINER = re.compile("<(?:" + "|".join((*CONTAINERS, "h1")) + ")>")
+# what nh3 keeps for ``_blocks_kept`` to read: a container, an h1 (perhaps with the
+# lang or title nh3 keeps on any element)
+_OPENS_CONTAINER = re.compile("<(?:" + "|".join((*CONTAINERS, "h1")) + r")[\s>]")
 
 
 def _blocks_kept(cleaned: str) -> str:
