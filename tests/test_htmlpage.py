@@ -137,6 +137,18 @@ def test_a_tables_row_is_one_paragraph_of_a_saved_page():
         "The meeting took place on 28 November 2025.",
     ]
     assert "<td><b>Mishustin</b></td>" in (r.html or "")
+    # a layout table, its cells holding the article's paragraphs: those stay paragraphs
+    layout = (
+        "<html><head><title>Round table - SCO</title></head><body><article><table><tr>"
+        "<td><p>Photo gallery</p></td><td><p>On 12 March 2025, a round table was held.</p>"
+        "<p>The sides discussed cooperation.</p></td></tr></table></article></body></html>"
+    )
+    (r,) = read_page("l.html", layout)
+    assert r.text.split("\n\n") == [
+        "Photo gallery",
+        "On 12 March 2025, a round table was held.",
+        "The sides discussed cooperation.",
+    ]
 
 
 def test_url_from_og_url_or_canonical_and_language_from_host():

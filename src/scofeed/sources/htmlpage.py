@@ -356,9 +356,9 @@ def _body(
     if base:
         container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     paras: list[str] = []
-    blocks = [el for el in container.iter(*_BLOCKS) if not _inside_block(el, container)]
+    blocks = _text_blocks(container)
     if not blocks and paragraph_containers(container):  # its paragraphs are <div>s
-        blocks = [el for el in container.iter(*_BLOCKS) if not _inside_block(el, container)]
+        blocks = _text_blocks(container)
     if blocks:
         # a line break is a space between the words it parts ("green<br>energy" read
         # "greenenergy"), in the text only: the fragment keeps its markup as it was
@@ -400,14 +400,31 @@ def _blocks_around(
     """The text blocks (``_BLOCKS``) that hold ``el``, innermost first, below ``stop``."""
     parent = el.getparent()
     while parent is not None and parent is not stop:
-        if parent.tag in _BLOCKS:
+        if parent.tag in _BLOCKS and _is_block(parent):
             yield parent
         parent = parent.getparent()
 
 
+def _text_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The outermost text blocks (``_BLOCKS``) of ``container``, in document order."""
+    return [
+        el for el in container.iter(*_BLOCKS) if _is_block(el) and not _inside_block(el, container)
+    ]
+
+
+def _is_block(el: lxml.html.HtmlElement) -> bool:
+    """A text block: a table's row only when its cells hold no block of their own (a
+    layout table's cell holding an article's paragraphs folded them into one)."""
+    if el.tag != "tr":
+        return el.tag in _BLOCKS
+    return not any(
+        isinstance(d.tag, str) and d.tag in _BLOCKS and d.tag != "tr" for d in el.iterdescendants()
+    )
+
+
 def _row_text(row: lxml.html.HtmlElement) -> str:
     """A table row's text: its cells' texts parted by " | ", empty cells left out."""
-    cells = (collapse(c.text_content()) for c in row if c.tag in ("td", "th"))
+    cells = (collapse(join_wraps(c.text_content())) for c in row if c.tag in ("td", "th"))
     return " | ".join(c for c in cells if c)
 
 
