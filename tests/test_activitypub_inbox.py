@@ -695,6 +695,10 @@ def test_keys_on_a_server_that_never_answers_do_not_hold_the_workers(
             tarpit.stop()  # their connections close: the held fetches end
         for thread in held:
             thread.join(30)
+        # a keyId whose port is no port: refused in one line (it was a logged 500)
+        for bad in ("http://127.0.0.1:99999/k", "http://127.0.0.1:abc/k"):
+            reply = sent_to(tarpits[0], 50, bad)
+            assert reply.status == 401 and "not an http(s) URL" in reply.message
         # through the server: the 503 says when to come again
         headers = {"Content-Type": "application/json", **bob.signed(like, key_id=tarpits[0].url)}
         answer = service.routes.post(INBOX, "", headers, like)

@@ -90,7 +90,10 @@ class Remote:
             raise FetchError("not an http(s) URL")
         # a server: its host and port, however the URL spells them (no user name, a
         # default port written or not): a keyId is the sender's to choose
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:  # ":99999", ":abc": no address (it was a logged 500)
+            raise FetchError("not an http(s) URL") from None
         host = f"{parts.hostname.rstrip('.').lower()}:{port}"
         with self._lock:
             until = self._paused.get(host, 0.0)
