@@ -4,10 +4,12 @@ twice or gives up on a lock. Real processes, real SQLite files."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -16,7 +18,7 @@ from conftest import rewind, run_cli
 from scofeed.daemon import PidLock
 from scofeed.errors import StoreError
 from scofeed.store import Store
-from scofeed.store.lock import lock_path, lock_text
+from scofeed.store.lock import lock_path, lock_text, running
 from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import modes_apply
 
@@ -155,3 +157,24 @@ def version(path) -> int:
         return int(db.execute("PRAGMA user_version").fetchone()[0])
     finally:
         db.close()
+
+
+def test_a_daemon_starting_while_a_command_looks_at_its_lock_starts(tmp_path):
+    """`scofeed status` (any command asking whether a daemon runs) holds a shared lock
+    on the lock file for an instant: a daemon starting just then was refused as "another
+    daemon (pid unknown) is already running". It tries again while no pid is named."""
+    path = tmp_path / "s.sqlite3"
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text("")
+    looker = os.open(lock, os.O_RDONLY)
+    fcntl.flock(looker, fcntl.LOCK_SH)  # as running() holds it, here a little longer
+    release = threading.Timer(0.2, lambda: os.close(looker))
+    release.start()
+    daemon = PidLock(lock)
+    try:
+        daemon.acquire()
+        assert running(path) is None or running(path).pid == os.getpid()
+    finally:
+        release.join()
+        daemon.release()

@@ -48,6 +48,7 @@ CLOCK_SLACK = 2.0
 # queued from the first moment (``Daemon.run``); Ctrl-C (SIGINT) is queued once the
 # daemon is up, so that before (a long migration) it still interrupts at once
 STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGHUP)
+LOCK_TRIES = 20  # a second's worth of tries at a lock held for an instant by a command
 
 
 class PidLock:
@@ -68,15 +69,29 @@ class PidLock:
                 f"{self.path}: cannot open the daemon's lock file ({exc.strerror}); the "
                 f"daemon's user must be able to write in {self.path.parent}"
             ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = read_lock(fd).pid
+        # a command asking whether a daemon runs (``store.lock.running``) holds a shared
+        # lock for an instant: a daemon starting then was told another one ran. No
+        # daemon writes an empty lock file: while it names no pid, try again, for a second
+        for _ in range(LOCK_TRIES):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pid = read_lock(fd).pid
+                if pid is None:
+                    time.sleep(1 / LOCK_TRIES)
+                    continue
+                os.close(fd)
+                raise AlreadyRunning(
+                    f"another scofeed daemon (pid {pid}) is already running on this state "
+                    f"store (lock {self.path})"
+                ) from None
+        else:
             os.close(fd)
             raise AlreadyRunning(
-                f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this "
-                f"state store (lock {self.path})"
-            ) from None
+                f"another scofeed daemon (pid unknown) is already running on this state store "
+                f"(lock {self.path})"
+            )
         os.ftruncate(fd, 0)
         os.write(fd, lock_text(len(MIGRATIONS)))  # its schema: commands beside it upgrade
         self._fd = fd

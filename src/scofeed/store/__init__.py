@@ -204,7 +204,7 @@ class Store:
                 f"to schema {len(MIGRATIONS)}: run scofeed once where it can write it"
             )
         holder = running(self.path) if not self.daemon and self._version(db) > 0 else None
-        if holder is not None and (holder.schema or 0) < len(MIGRATIONS):
+        if holder is not None and holder.schema != len(MIGRATIONS):
             # an older daemon would go on writing by its own rules into the new schema
             # (what a migration keeps up to date, it would not): upgraded under it by
             # any `scofeed status` in the window between `git pull` and its restart. A
