@@ -58,6 +58,12 @@ def test_a_short_line_in_another_script_inside_the_body_is_content_not_furniture
     )
     e = normalise(Release("both.txt", both), SETTINGS, NOW)
     assert len(e.paragraphs) == 4 and e.paragraphs[3].startswith("双方讨论了")
+    # navigation before a short footer line in the release's script is still at the end
+    zh = (
+        "上合组织秘书长会见伊朗大使\n\n2025年6月18日，上合组织秘书长在秘书处会见了伊朗驻华"
+        "大使，双方讨论了合作问题。\n\nEnglish\n\nРусский\n\n版权所有：上合组织\n"
+    )
+    assert "English" not in normalise(Release("zh.txt", zh), SETTINGS, NOW).paragraphs
 
 
 # -- the dominant script's quick answer ------------------------------------------------

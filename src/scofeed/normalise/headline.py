@@ -134,6 +134,9 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
 _CAPTION = re.compile(r"(?:photo|фото|照片|图片|图为)\b|(?:照片|图片)", re.IGNORECASE)
 
 
+NATIVE_MIN = 30  # characters of a paragraph in the release's script that is body text
+
+
 def _without_captions(paras: list[str], dominant: str | None) -> list[str]:
     """The body without the short paragraphs in another script that are page furniture:
     a caption ("Фото: ..." in an English release), or a run of them before the first or
@@ -145,7 +148,10 @@ def _without_captions(paras: list[str], dominant: str | None) -> list[str]:
     short = [foreign(p, dominant) and not is_date_line(p) for p in paras]
     if not any(short):
         return paras
+    # the body's own text: its paragraphs in its script, a footer's short line aside
+    # ("版权所有" after "English / Русский" kept those as if mid-body)
     native = [i for i, other in enumerate(short) if not other]
+    native = [i for i in native if len(paras[i]) >= NATIVE_MIN] or native
     first, last = (native[0], native[-1]) if native else (len(paras), -1)
     edges = [i for i in range(len(paras)) if short[i] and (i < first or i > last)]
     lead = [i for i in edges if i < first]
