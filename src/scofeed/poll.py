@@ -60,11 +60,10 @@ FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll'
 # an article page refused for a passing reason (a 403 from a firewall, a 429, a 5xx, a
 # timeout) is tried again at the next poll, then after 2, 4, 8 ... times the scheduled
 # wait (at most a day apart); refused for a week, and at least this many times, it is
-TOLD_AT_MOST = 20  # inputs refused in one poll of a source that get a line each
-
 # given up: recorded as rejected for good, listed by `scofeed status`, retried by --force
 PAGE_GIVE_UP = 7 * 86400
 PAGE_GIVE_UP_TRIES = 5
+TOLD_AT_MOST = 20  # inputs refused in one poll of a source that get a line each
 
 
 @dataclass

@@ -10,8 +10,9 @@ that holds, in this order:
                      below the text; taken out of the text) when it agrees with the
                      date in the release URL's path, else that URL date
     3. text          the first date the text states, unless it lies after the file's
-                     date, or more than ``FAR_DAYS`` from every other clue (the other
-                     dates in the text, the page's date, the file's date): an
+                     date (a dateline's, when there is one), or more than ``FAR_DAYS``
+                     from every other clue (the other dates in the text, the page's
+                     date, a dateline's, the file's date): an
                      anniversary piece that recalls a founding decades earlier, then
                      states this year's ceremony, is dated by the ceremony. The file's
                      date alone never rules a stated date out: a file may be copied
