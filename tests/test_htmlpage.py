@@ -119,6 +119,27 @@ def test_a_page_whose_paragraphs_are_divs_keeps_them_apart():
     )
 
 
+@pytest.mark.parametrize(
+    ("label", "stamp"),
+    [("Press releases", "Published: 12.03.2025 10:30"),
+     ("Пресс-релизы", "Дата публикации: 12.03.2025 10:30"),
+     ("新闻稿", "发布时间：2025-03-12 10:30　来源：上合组织秘书处")],
+)  # fmt: skip
+def test_a_section_label_above_a_saved_pages_headline_is_chrome(label, stamp):
+    """The label kept above the h1 was the first paragraph and the summary, and the date
+    line under the h1, no longer the first, stayed in the content."""
+    page = (
+        f'<html><head><title>X</title></head><body><div class="news-detail"><p>{label}</p>'
+        f"<h1>SCO envoys meet in Beijing</h1><p>{stamp}</p>"
+        "<p>The envoys met in Beijing to discuss security.</p></div></body></html>"
+    )
+    (r,) = read_page("s.html", page)
+    e = normalise(r, SETTINGS, NOW)
+    assert e.summary == "The envoys met in Beijing to discuss security."
+    assert e.content_html == "<p>The envoys met in Beijing to discuss security.</p>"
+    assert (e.published.isoformat(), e.date_source) == ("2025-03-12T10:30:00+08:00", "page")
+
+
 def test_a_tables_row_is_one_paragraph_of_a_saved_page():
     """Each cell was a paragraph (the header's not at all): a table of a few rows took
     the paragraphs the date is looked for in; a row is one now, as in Markdown."""

@@ -242,11 +242,11 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     # cut from the text, cleaned and collapsed (characters taken out, spaces put in), so
     # they are ASCII but for the typographic marks when it is and the title still is
     plain_text = ascii_but_marks(release.text)
-    title, paras, preamble = split_release(release, plain_text)
+    title, paras, chrome = split_release(release, plain_text)
     tz = settings.timezone
     ctx = day_in(release.context_date, tz) if release.context_date else None
     paras, preamble, stamps, stamp_lines = take_stamps(
-        paras, preamble, date_from_url(release.url) or ctx
+        paras, chrome, date_from_url(release.url) or ctx
     )
     # plain-text fields (title, summary) carry no markup and no entity reference,
     # whatever the source; the content shows such text escaped, as it was written
@@ -255,7 +255,8 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         raise NormaliseError(f"{release.origin}: no usable title")
     plain_parts = plain_text and ascii_but_marks(title)  # the title may be the release's own
     if release.html is not None:
-        content = drop_lines(sanitise(release.html), stamp_lines)
+        # the date stamps, and the chrome above the headline, are no body text
+        content = drop_lines(sanitise(release.html), [*stamp_lines, *chrome])
         if not paras or compare_key(paras[0]) != compare_key(title):  # not made from it
             content = drop_heading(content, title)
         if paras and shows_nothing(content):  # its text came apart from its HTML (a feed

@@ -262,6 +262,10 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
     if whole is not None:
         title = meta_title
         paras = whole
+        # a section label kept above the headline of a saved page ("Press releases",
+        # "Пресс-релизы", "新闻稿"): chrome, as before a text release's headline
+        while paras and compare_key(paras[0]) in _CHROME_WORDS:
+            preamble.append(paras.pop(0))
     else:
         filled = [i for i, ln in enumerate(lines) if ln]  # clean: a blank line is empty
         if not filled:
