@@ -199,6 +199,10 @@ def test_chrome_quick_checks_agree_with_the_slow_form(line, dominant):
         ("New Delhi – 12 March 2025", "2025-03-12"),
         ("Пекин, 12 марта 2025 г.", "2025-03-12"),
         ("北京，2025年3月12日", "2025-03-12"),
+        # an agency's city in capitals is a place, not an acronym
+        ("BEIJING, March 12, 2025", "2025-03-12"),
+        ("NEW DELHI, 12 March 2025", "2025-03-12"),
+        ("ПЕКИН, 12 марта 2025 г.", "2025-03-12"),
     ],
 )
 def test_a_dateline_before_the_headline_is_not_the_title(dateline, day):
@@ -215,6 +219,7 @@ def test_a_dateline_before_the_headline_is_not_the_title(dateline, day):
     # headline-like below it (a body alone, or a sentence)
     for first, below in (
         ("SCO Day, 15 June 2025", "The member states marked SCO Day in Beijing.\n\nMore."),
+        ("BRICS, 15 June 2025", "Leaders met in Kazan\n\nThey signed a declaration."),
         ("Victory Day, 9 May 2025", "SCO congratulates the veterans\n\nThe SG spoke."),
         ("Astana Summit, 4 July 2024", "Leaders met\n\nThey signed a declaration."),
         ("Beijing, 12 March 2025", "The Secretary-General met the Ambassador."),

@@ -85,6 +85,16 @@ _DATELINE_GLUE = re.compile(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$"
 _ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
 
 
+# the cities of the SCO's datelines, which agencies write in capitals ("BEIJING, June
+# 15, 2025"): a place, where another word in capitals is an organisation's name
+_PLACES_IN_CAPITALS = {
+    "beijing", "shanghai", "qingdao", "tianjin", "moscow", "st petersburg",
+    "saint petersburg", "kazan", "ufa", "astana", "almaty", "tashkent", "samarkand",
+    "dushanbe", "bishkek", "new delhi", "islamabad", "tehran", "minsk", "baku",
+    "yerevan", "ulaanbaatar", "пекин", "шанхай", "москва", "астана", "алматы", "ташкент",
+    "самарканд", "душанбе", "бишкек", "минск", "тегеран", "исламабад", "нью-дели",
+}  # fmt: skip
+
 # words that make "<words>, <date>" an event's name, not a place's ("Victory Day")
 _EVENT_WORDS = {
     "day", "days", "summit", "forum", "week", "meeting", "council", "conference",
@@ -118,8 +128,10 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
         "", text[: hit.position] + " " + text[hit.position + len(hit.text) :]
     )
     place = re.sub(r"(?:^|\s)(?:г\.?|года)(?=\s|$)", " ", place).strip()
-    if not place or _ACRONYM.search(place) or re.search(r"\d|上合|上海合作", place):
+    if not place or re.search(r"\d|上合|上海合作", place):
         return False
+    if _ACRONYM.search(place) and place.casefold() not in _PLACES_IN_CAPITALS:
+        return False  # an organisation's name ("SCO, 15 June 2025"), not a place's
     if script_of(place) == "cjk":
         return len(place) <= 4
     words = place.split()
