@@ -143,9 +143,7 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
 
 
 # what a caption opens with: "Photo: SCO Secretariat", "Фото: пресс-служба ШОС", "照片："
-_CAPTION = re.compile(r"(?:photo|фото|照片|图片|图为)\b|(?:照片|图片)", re.IGNORECASE)
-
-
+_CAPTION = re.compile(r"(?:photo|фото)\b|照片|图片|图为", re.IGNORECASE)
 NATIVE_MIN = 30  # characters of a paragraph in the release's script that is body text
 
 
