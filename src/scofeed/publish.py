@@ -348,7 +348,8 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     todo = [f for f in files if not _current(known.get(f.path), f.key, root / f.path)]
     todo = [replace(f, ids=tuple(published_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
-    _sweep(root, {str(Path(f.path).parent) for f in todo})
+    if todo:  # nothing to write: nothing written here can have been left half-way
+        _sweep(root, {str(Path(f.path).parent) for f in todo})
     written: list[str] = []
     failed: dict[str, str] = {}  # path -> why it could not be written
     # the archive pages first: a subscription feed written while the page its
