@@ -3,6 +3,7 @@ quick checks that must agree with the slow forms they stand in front of."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from hypothesis import given, settings
@@ -153,3 +154,21 @@ def test_a_hard_wrap_inside_chinese_markdown_or_html_joins_without_a_space():
         [r] = sources.read(name, name[1:], data.encode(), when, 1_000_000)
         e = normalise(r, SETTINGS, datetime(2026, 1, 1, tzinfo=UTC))
         assert e.summary == "上合组织秘书处举行会议。", name
+
+
+def test_a_bidi_isolate_is_closed_within_its_field():
+    """An isolate left open in a tag or title (U+2067, RIGHT-TO-LEFT ISOLATE) ran on
+    past its link on the entry page and reordered the rest of the line; one closing
+    nothing is dropped. Closed ones stay: they order mixed scripts."""
+    doc = {
+        "id": "iso",
+        "title": "Isolate \u2067open title",
+        "date": "2025-12-29",
+        "tags": ["one\u2067", "two tag"],
+        "text": "iso body \u2067text\n\nmore \u2069text, and \u2068closed\u2069 here",
+    }
+    [r] = sources.read("iso.json", ".json", json.dumps(doc).encode(), None, 1_000_000)
+    e = normalise(r, SETTINGS, datetime(2026, 1, 1, tzinfo=UTC))
+    assert e.title == "Isolate \u2067open title\u2069"
+    assert e.tags[0] == "one\u2067\u2069"
+    assert e.paragraphs == ("iso body \u2067text\u2069", "more text, and \u2068closed\u2069 here")

@@ -50,6 +50,8 @@ def clean_lines(text: str, plain: bool | None = None) -> list[str]:
         text = unicodedata.normalize("NFC", text)  # compatibility forms) are in NFC
     text = xml_safe(text, plain)
     lines = [ln.rstrip() for ln in text.split("\n")]
+    if not plain and _has_isolate(text):  # each line's isolates closed on it
+        lines = [_closed_isolates(ln) for ln in lines]
     # a line opening with a letter or digit is not blank-ish: no need to ask the pattern
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
 
@@ -66,12 +68,13 @@ def drop_invisible(text: str) -> str:
     zero-width no-break space anywhere): a web page's CMS scatters them in copied text,
     where they split words and dates without showing. Without the bidirectional
     embeddings and overrides either (``drop_overrides``). Zero-width (non-)joiners,
-    the direction marks and the isolates stay: they shape and order some scripts."""
-    if text.isascii() or not (
-        "\u200b" in text or "\u2060" in text or "\ufeff" in text or _has_override(text)
-    ):
+    the direction marks and the isolates stay: they shape and order some scripts (an
+    isolate closed within the text, ``_closed_isolates``)."""
+    if text.isascii():
         return text
-    return _INVISIBLE.sub("", text)
+    if "\u200b" in text or "\u2060" in text or "\ufeff" in text or _has_override(text):
+        text = _INVISIBLE.sub("", text)
+    return _closed_isolates(text) if _has_isolate(text) else text
 
 
 def _has_override(text: str) -> bool:
@@ -87,10 +90,34 @@ def drop_overrides(text: str) -> str:
     """Without the bidirectional embeddings and overrides (U+202A-U+202E): a hostile
     source can show a title or a line of its text backwards with them (U+202E, RIGHT-TO-LEFT
     OVERRIDE), and one left open turns the rest of a reader's line around. Text that
-    needs another direction keeps its marks and isolates."""
-    if text.isascii() or not _has_override(text):
+    needs another direction keeps its marks and isolates, each isolate closed within the
+    text (``_closed_isolates``)."""
+    if text.isascii():
         return text
-    return _OVERRIDES.sub("", text)
+    if _has_override(text):
+        text = _OVERRIDES.sub("", text)
+    return _closed_isolates(text) if _has_isolate(text) else text
+
+
+def _has_isolate(text: str) -> bool:
+    return "\u2066" in text or "\u2067" in text or "\u2068" in text or "\u2069" in text
+
+
+def _closed_isolates(text: str) -> str:
+    """``text`` with each isolate it opens (U+2066-U+2068) closed at its end, and a
+    closing one (U+2069) that closes nothing dropped: one left open in a tag ran on past
+    the tag's link on the page, reordering the rest of the line."""
+    depth = 0
+    out = []
+    for c in text:
+        if c in "\u2066\u2067\u2068":
+            depth += 1
+        elif c == "\u2069":
+            if not depth:
+                continue
+            depth -= 1
+        out.append(c)
+    return "".join(out) + "\u2069" * depth
 
 
 def xml_safe(text: str, plain: bool | None = None) -> str:
