@@ -295,6 +295,12 @@ def test_a_tag_whose_word_has_marks_is_served_at_its_slug(tmp_path):
         folder = "/tags/" + quote("हिन्दी")
         doc = site.doc(folder + "/")
         assert doc.xpath("//ol/li/article/h3/a/text()") == ["SCO film week"]
+        # its own feeds come first (readers take the first), their addresses encoded
+        # (a client that sends them as written, Python's urllib, failed on the raw ones)
+        alternates = doc.xpath("//link[@rel='alternate']/@href")
+        assert alternates[0] == "../../" + folder[1:] + "/atom.xml"
+        assert all(href.isascii() for href in alternates)
+        assert all(href.isascii() for href in doc.xpath("//aside//a/@href"))
         for name in ("atom.xml", "rss.xml", "feed.json"):
             status, _, body = site.get(f"{folder}/{name}")
             assert status == 200 and body == (cfg.paths.feeds / "tags/हिन्दी" / name).read_bytes()

@@ -29,7 +29,9 @@ PAGE_SIZE = 50  # entries per index page
 SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
 # languages written right to left (their primary subtag): their text is marked dir="rtl"
 RTL_LANGUAGES = frozenset(
-    "ar arc ckb dv fa he khw ks ps sd syr ug ur yi".split()
+    # with the old codes of Hebrew and Yiddish (iw, ji), and Dari, Western Punjabi in
+    # Shahmukhi, Mazanderani, Gilaki, Northern Luri and N'Ko
+    "ar arc ckb dv fa he khw ks ps sd syr ug ur yi iw ji prs pnb mzn glk lrc nqo".split()
 )  # fmt: skip
 
 
@@ -115,7 +117,7 @@ def _alternates(cfg: Config, sets: list[FeedSet], root: str) -> str:
     its ``hreflang``)."""
     return "".join(
         f'<link rel="alternate" type="{_e(CONTENT_TYPES[f].split(";")[0])}" '
-        f'title="{_e(fs.title)} ({FORMAT_LABELS[f]})" href="{_e(root + fs.path(f))}"'
+        f'title="{_e(fs.title)} ({FORMAT_LABELS[f]})" href="{_e(root + quote(fs.path(f)))}"'
         + (f' hreflang="{_e(fs.language)}"' if fs.language else "")
         + ">\n"
         for fs in sets
@@ -124,12 +126,19 @@ def _alternates(cfg: Config, sets: list[FeedSet], root: str) -> str:
 
 
 def _head(
-    cfg: Config, title: str, root: str, rels: str = "", feeds: tuple[FeedSet, ...] = ()
+    cfg: Config,
+    title: str,
+    root: str,
+    rels: str = "",
+    feeds: tuple[FeedSet, ...] = (),
+    own_first: bool = False,
 ) -> str:
     """The document head: autodiscovery links for the main feeds, then for ``feeds``
-    (an entry's language and tags), then ``rels`` (already markup: rel=prev/next of an
-    index page)."""
-    links = _alternates(cfg, [main_set(cfg), *feeds], root)
+    (an entry's language and tags; ``own_first``: ``feeds`` first, the page's own, as a
+    tag's page has them, since many readers take the first), then ``rels`` (already
+    markup: rel=prev/next of an index page)."""
+    sets = [*feeds, main_set(cfg)] if own_first else [main_set(cfg), *feeds]
+    links = _alternates(cfg, sets, root)
     return (
         f'<!doctype html>\n<html {_lang(cfg.site.language)}>\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -157,7 +166,8 @@ def _language_name(language: str) -> str:
 
 def _feed_links(cfg: Config, fs: FeedSet, root: str) -> str:
     return " &middot; ".join(
-        f'<a href="{_e(root + fs.path(f))}">{FORMAT_LABELS[f]}</a>' for f in cfg.feeds.formats
+        f'<a href="{_e(root + quote(fs.path(f)))}">{FORMAT_LABELS[f]}</a>'
+        for f in cfg.feeds.formats
     )
 
 
@@ -186,7 +196,7 @@ def index_html(cfg: Config, entries: list[Entry], sets: list[FeedSet], page: Pag
     root = "" if page.number == 1 else "../"
     main = main_set(cfg)
     subscribe = "".join(
-        f'<li><a href="{_e(root + main.path(f))}">{FORMAT_LABELS[f]}</a>: '
+        f'<li><a href="{_e(root + quote(main.path(f)))}">{FORMAT_LABELS[f]}</a>: '
         f"<code>{_e(main.url(cfg, f))}</code></li>\n"
         for f in cfg.feeds.formats
     )
@@ -251,7 +261,7 @@ def _listing(
     if page.number > 1 or folder:  # the way home, from anywhere but the site root
         site = f'<a href="{root}">{site}</a>'
     return (
-        _head(cfg, title, root, rels, feeds)
+        _head(cfg, title, root, rels, feeds, own_first=bool(folder))
         + f"<header>\n<h1>{site}</h1>\n<p>{_e(cfg.site.description)}</p>\n"
         + "</header>\n<main>\n"
         + f"<h2{w}>{heading}</h2>\n"
