@@ -211,6 +211,7 @@ def test_relative_links_in_a_release_point_into_its_own_page(pages):
 @pytest.mark.parametrize(
     "tag,expected",
     [("ar", "rtl"), ("he", "rtl"), ("fa-IR", "rtl"), ("ur", "rtl"), ("az-Arab", "rtl")]
+    + [("iw", "rtl"), ("ji", "rtl"), ("prs", "rtl"), ("pnb", "rtl"), ("nqo", "rtl")]
     + [("en", "ltr"), ("ru", "ltr"), ("zh-Hans", "ltr"), ("ku-Latn", "ltr"), ("uz", "ltr")],
 )
 def test_direction_of_a_language_tag(tag, expected):
