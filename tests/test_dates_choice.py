@@ -213,25 +213,26 @@ def test_year_less_and_relative_dates_go_by_the_dateline(text):
     assert (day(e), e.date_source, e.event_date) == (date(2025, 3, 12), "text", date(2025, 3, 10))
 
 
+FOUNDING = "The SCO was founded on 15 June 2001 in Shanghai."
+
+
 @pytest.mark.parametrize(
     ("text", "written", "published", "event"),
     [
-        # the body's one date is a founding: the dateline's day is the event
-        ("Beijing, 15 June 2025\n\nSCO Day\n\nThe SCO was founded on 15 June 2001 in "
-         "Shanghai.\n", datetime(2025, 6, 15, 9, 0, tzinfo=UTC), date(2025, 6, 15),
-         date(2025, 6, 15)),
-        # copied late: the dateline still dates it, and the founding is no event
-        ("Beijing, 15 June 2025\n\nSCO Day\n\nThe SCO was founded on 15 June 2001 in "
-         "Shanghai.\n", datetime(2026, 11, 20, 9, 0, tzinfo=UTC), date(2025, 6, 15),
-         date(2025, 6, 15)),
+        # the body's one date is a founding: the dateline's day is the event; copied
+        # late, the dateline still dates it
+        *(
+            (f"Beijing, 15 June 2025\n\nSCO Day\n\n{FOUNDING}\n", datetime(*when, 9, tzinfo=UTC),
+             date(2025, 6, 15), date(2025, 6, 15))
+            for when in ((2025, 6, 15), (2026, 11, 20))
+        ),
         # a coming summit, read before the dateline, is no event of it either
         ("Beijing, 12 March 2025\n\nSCO prepares its summit\n\nThe summit will be held on 4 "
          "July in Astana.\n", datetime(2026, 11, 20, 9, 0, tzinfo=UTC), date(2025, 3, 12),
          date(2025, 3, 12)),
         # no dateline, a fresh file: "today" still rules out a founding 25 years back
-        ("SCO Day\n\nThe SCO was founded on 15 June 2001 in Shanghai. Today it marks its "
-         "25th anniversary.\n", datetime(2026, 6, 15, 9, 0, tzinfo=UTC), date(2026, 6, 15),
-         date(2026, 6, 15)),
+        (f"SCO Day\n\n{FOUNDING} Today it marks its 25th anniversary.\n",
+         datetime(2026, 6, 15, 9, 0, tzinfo=UTC), date(2026, 6, 15), date(2026, 6, 15)),
     ],
 )  # fmt: skip
 def test_a_dateline_judges_the_bodys_dates(text, written, published, event):

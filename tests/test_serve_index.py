@@ -3,8 +3,10 @@ every feed linked, entry pages linking their language and tag feeds."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
@@ -270,28 +272,37 @@ def test_a_tags_feeds_stand_for_its_page(served):
     assert html["tags/security/atom.xml"] == page and html["atom.xml"] == base
 
 
-def test_a_tag_whose_word_has_marks_is_served_at_its_slug(tmp_path):
-    """Devanagari's vowel signs are marks, kept in the tag's slug ("हिन्दी"), and the
-    server's path patterns took only letters and digits: the tag's page, its feeds
-    (written, listed in feeds.opml) and every hashtag link to them answered 404."""
+@contextlib.contextmanager
+def small_site(tmp_path, releases: dict[str, str], config: str = "") -> Iterator[Site]:
+    """A site of ``releases`` (file name -> text) built and served on 127.0.0.1, with
+    ``config`` added to its config.toml."""
     (tmp_path / "sources").mkdir()
-    (tmp_path / "sources" / "hi.md").write_text(
-        "---\ntitle: SCO film week\ndate: 2024-05-02\ntags: [हिन्दी]\n---\n\nFilms were shown.\n",
-        encoding="utf-8",
-    )
+    for name, text in releases.items():
+        (tmp_path / "sources" / name).write_text(text, encoding="utf-8")
     (tmp_path / "config.toml").write_text(
         '[site]\nbase_url = "http://127.0.0.1:8080/"\nid_authority = "test.example,2026"\n'
         '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n'
-        "[limits]\nsettle = 0\n[feeds]\nmetadata_tags = true\n",
+        "[limits]\nsettle = 0\n" + config,
         encoding="utf-8",
     )
     cfg = config_mod.load(tmp_path / "config.toml", [])
     store = Store(cfg.paths.state)
-    assert build_feeds(cfg, store, NOW).new == 1
+    assert build_feeds(cfg, store, NOW).new == len(releases)
     server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
     server.start()
     try:
-        site = Site(*server.addresses[0][:2], cfg, store)
+        yield Site(*server.addresses[0][:2], cfg, store)
+    finally:
+        server.stop()
+        store.close()
+
+
+def test_a_tag_whose_word_has_marks_is_served_at_its_slug(tmp_path):
+    """Devanagari's vowel signs are marks, kept in the tag's slug ("हिन्दी"), and the
+    server's path patterns took only letters and digits: the tag's page, its feeds
+    (written, listed in feeds.opml) and every hashtag link to them answered 404."""
+    film = "---\ntitle: SCO film week\ndate: 2024-05-02\ntags: [हिन्दी]\n---\n\nFilms were shown.\n"
+    with small_site(tmp_path, {"hi.md": film}, "[feeds]\nmetadata_tags = true\n") as site:
         folder = "/tags/" + quote("हिन्दी")
         doc = site.doc(folder + "/")
         assert doc.xpath("//ol/li/article/h3/a/text()") == ["SCO film week"]
@@ -301,44 +312,26 @@ def test_a_tag_whose_word_has_marks_is_served_at_its_slug(tmp_path):
         assert alternates[0] == "../../" + folder[1:] + "/atom.xml"
         assert all(href.isascii() for href in alternates)
         assert all(href.isascii() for href in doc.xpath("//aside//a/@href"))
+        feeds = site.cfg.paths.feeds / "tags/हिन्दी"
         for name in ("atom.xml", "rss.xml", "feed.json"):
             status, _, body = site.get(f"{folder}/{name}")
-            assert status == 200 and body == (cfg.paths.feeds / "tags/हिन्दी" / name).read_bytes()
+            assert status == 200 and body == (feeds / name).read_bytes()
         assert site.get(folder)[0] == 301
         assert site.get("/tags/" + quote("हन्द") + "/")[0] == 404  # no release has it
-    finally:
-        server.stop()
-        store.close()
 
 
 def test_a_tag_without_feeds_has_its_page_all_the_same(tmp_path):
     """A tag given in a release's metadata has no feeds unless ``feeds.metadata_tags``;
     its hashtag and the entry page link to its page, which lists its releases."""
-    (tmp_path / "sources").mkdir()
-    for i, tags in enumerate((["Youth Council"], ["Youth Council", "security"], [])):
-        (tmp_path / "sources" / f"r{i}.md").write_text(
-            f"---\ntitle: Release {i}\ndate: 2024-03-0{i + 1}\ntags: {tags}\n---\nText {i}.\n",
-            encoding="utf-8",
-        )
-    (tmp_path / "config.toml").write_text(
-        '[site]\nbase_url = "http://127.0.0.1:8080/"\nid_authority = "test.example,2026"\n'
-        '[paths]\nsources = "sources"\nfeeds = "feeds"\nstate = "state/test.sqlite3"\n'
-        "[limits]\nsettle = 0\n",
-        encoding="utf-8",
-    )
-    cfg = config_mod.load(tmp_path / "config.toml", [])
-    store = Store(cfg.paths.state)
-    assert build_feeds(cfg, store, NOW).new == 3
-    assert not (cfg.paths.feeds / "tags").exists()  # no tag has feeds
-    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
-    server.start()
-    try:
-        site = Site(*server.addresses[0][:2], cfg, store)
+    head = "---\ntitle: Release {i}\ndate: 2024-03-0{d}\ntags: {tags}\n---\nText {i}.\n"
+    releases = {
+        f"r{i}.md": head.format(i=i, d=i + 1, tags=tags)
+        for i, tags in enumerate((["Youth Council"], ["Youth Council", "security"], []))
+    }
+    with small_site(tmp_path, releases) as site:
+        assert not (site.cfg.paths.feeds / "tags").exists()  # no tag has feeds
         doc = site.doc("/tags/youth-council/")
         assert doc.xpath("string(//main/h2)") == "Releases tagged Youth Council"
         assert doc.xpath("//ol/li/article/h3/a/text()") == ["Release 1", "Release 0"]
         assert "Subscribe" not in doc.xpath("string(//aside)")
         assert site.get("/tags/culture/")[0] == 404  # no release has it
-    finally:
-        server.stop()
-        store.close()
