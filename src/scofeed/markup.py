@@ -11,6 +11,7 @@ comment, and a tag with an attribute left unclosed are markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 # the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
@@ -52,15 +53,18 @@ _BLOCK_LEVEL = frozenset(CONTAINERS) | {
 }  # fmt: skip
 
 
+def holds(el: Any, tags: Collection[str]) -> bool:
+    """Whether an lxml element holds, anywhere below it, an element named in ``tags``."""
+    return any(isinstance(d.tag, str) and d.tag in tags for d in el.iterdescendants())
+
+
 def paragraph_containers(root: Any) -> int:
     """Each container below ``root`` (an lxml element) holding no block of its own, a
     paragraph written as ``<div>...</div>``, made a ``<p>``; how many were. Unwrapped,
     such paragraphs ran together ("...a delegation.The sides discussed...")."""
     made = 0
     for el in list(root.iter(*CONTAINERS)):
-        if el is root or any(
-            isinstance(d.tag, str) and d.tag in _BLOCK_LEVEL for d in el.iterdescendants()
-        ):
+        if el is root or holds(el, _BLOCK_LEVEL):
             continue
         el.tag = "p"
         el.attrib.clear()

@@ -25,7 +25,7 @@ import lxml.html
 
 from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
 from scofeed.errors import PageGone, RejectedInput
-from scofeed.markup import paragraph_containers
+from scofeed.markup import holds, paragraph_containers
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
@@ -49,6 +49,7 @@ _FURNITURE = (
 # the text blocks of an article; a table's row is one, its cells parted by " | " (as in
 # a Markdown release: ``sources.meta``), not a paragraph a cell
 _BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "tr"}
+_CELL_BLOCKS = _BLOCKS - {"tr"}  # what a cell may hold that makes its row no block
 # " - Site", " | Site", " — Site"
 _SITE_SUFFIX = re.compile(r"^(?P<head>.+?)\s+[-|–—:]\s+(?P<site>[^-|–—]{1,60})$")
 # a Chinese site's name glued on: "..._上海合作组织", "...－上海合作组织"; only the whole
@@ -206,7 +207,7 @@ def _strip_site(title: str, site_name: str | None) -> str:
 def _visible_text(el: lxml.html.HtmlElement) -> str:
     """``el``'s text without what a script, a style or other furniture inside it holds
     (the title is read before the body's furniture is dropped)."""
-    if not any(isinstance(d.tag, str) and d.tag in _FURNITURE for d in el.iterdescendants()):
+    if not holds(el, _FURNITURE):
         return collapse(el.text_content())
     copy = deepcopy(el)
     for d in [d for d in copy.iterdescendants() if isinstance(d.tag, str) and d.tag in _FURNITURE]:
@@ -415,11 +416,7 @@ def _text_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement
 def _is_block(el: lxml.html.HtmlElement) -> bool:
     """A text block: a table's row only when its cells hold no block of their own (a
     layout table's cell holding an article's paragraphs folded them into one)."""
-    if el.tag != "tr":
-        return el.tag in _BLOCKS
-    return not any(
-        isinstance(d.tag, str) and d.tag in _BLOCKS and d.tag != "tr" for d in el.iterdescendants()
-    )
+    return el.tag in _BLOCKS if el.tag != "tr" else not holds(el, _CELL_BLOCKS)
 
 
 def _row_text(row: lxml.html.HtmlElement) -> str:

@@ -22,6 +22,7 @@ import lxml.html
 
 from scofeed.dates import parse_stamp
 from scofeed.errors import RejectedInput
+from scofeed.markup import holds
 from scofeed.model import Release
 from scofeed.normalise.text import UNSHOWABLE, join_wraps
 
@@ -168,9 +169,11 @@ def html_paragraphs(fragment: str) -> list[str]:
             el.tail = "\n\n" + _NOT_XML.sub("", el.tail or "")
         elif el.tag in _CELL_TAGS:
             # a cell holding paragraphs of its own is parted by them, as any block is
-            blocks = _holds_blocks(el)
+            blocks = holds(el, _BLOCK_TAGS)
             before = el.getprevious()
-            inline = before is not None and before.tag in _CELL_TAGS and not _holds_blocks(before)
+            inline = (
+                before is not None and before.tag in _CELL_TAGS and not holds(before, _BLOCK_TAGS)
+            )
             lead = " | " if inline else ""
             el.text = ("\n\n" if blocks else lead) + _NOT_XML.sub("", el.text or "")
             el.tail = ("\n\n" if blocks else " ") + _NOT_XML.sub("", el.tail or "")
@@ -180,10 +183,6 @@ def html_paragraphs(fragment: str) -> list[str]:
         if para:
             out.append(para)
     return out
-
-
-def _holds_blocks(el: Any) -> bool:
-    return any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants())
 
 
 def said_name(*said: str) -> str:
