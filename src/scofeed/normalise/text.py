@@ -43,7 +43,7 @@ def clean_lines(text: str, plain: bool | None = None) -> list[str]:
     caller has it (what is done here only takes characters out, or puts ASCII in)."""
     if plain is None:
         plain = ascii_but_marks(text)
-    text = drop_invisible(text)
+    text = drop_invisible(text, close=False)  # its isolates are closed line by line below
     if "\r" in text:  # found in C at once; looking for "\r\n" scans slowly
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not plain:  # ASCII and the marks (none composes, none decomposes but in the
@@ -63,18 +63,18 @@ _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e]")
 _OVERRIDES = re.compile("[\u202a-\u202e]")
 
 
-def drop_invisible(text: str) -> str:
+def drop_invisible(text: str, close: bool = True) -> str:
     """Without the zero-width space, the word joiner and U+FEFF (a BOM, or a stray
     zero-width no-break space anywhere): a web page's CMS scatters them in copied text,
     where they split words and dates without showing. Without the bidirectional
     embeddings and overrides either (``drop_overrides``). Zero-width (non-)joiners,
     the direction marks and the isolates stay: they shape and order some scripts (an
-    isolate closed within the text, ``_closed_isolates``)."""
+    isolate closed within the text unless ``close`` is false, ``_closed_isolates``)."""
     if text.isascii():
         return text
     if "\u200b" in text or "\u2060" in text or "\ufeff" in text or _has_override(text):
         text = _INVISIBLE.sub("", text)
-    return _closed_isolates(text) if _has_isolate(text) else text
+    return _closed_isolates(text) if close and _has_isolate(text) else text
 
 
 def _has_override(text: str) -> bool:
