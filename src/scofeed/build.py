@@ -114,12 +114,15 @@ def build(
     tuning: Tuning = DEFAULT_TUNING,
     wait: float = 0.0,
     settled: frozenset[str] = frozenset(),
+    reread: bool = False,
 ) -> BuildReport:
     """Ingest what changed in sources/, then render and publish every configured feed.
     Without a ``planner``, the webhook outbox plans deliveries when webhooks are set,
     and the ActivityPub one when it is enabled. A file not settled yet (see
     ``sources.files``) is waited for, up to ``wait`` seconds, else left for the next
-    build; ``settled`` names files known to be whole (``scofeed add`` wrote them)."""
+    build; ``settled`` names files known to be whole (``scofeed add`` wrote them).
+    ``reread`` reads every file again, changed or not (``scofeed build --reread``: what
+    this version makes of releases an older one read; see ``ingest.ingest_one``)."""
     report = BuildReport()
     if planner is None:
         planner = outbox_planner(cfg, now)
@@ -130,7 +133,7 @@ def build(
         raise ConfigError(f"paths.sources: {root}: {why}")
     db = store.db
     index = file_rows.Index(db)
-    scan = _settled_scan(cfg, index, wait, settled, report)
+    scan = _settled_scan(cfg, index, wait, settled, report, reread)
     stamp = time.time()
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
     big = len(scan.changed) >= tuning.known_min_files
@@ -163,7 +166,7 @@ def build(
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,
                     official_hosts=cfg.site.official_hosts, in_sources=in_sources,
-                    renames=renames,
+                    renames=renames, reread=reread,
                 )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)
@@ -257,14 +260,19 @@ def _in_sources(index: file_rows.Index, scan: scanner.ScanResult) -> Callable[[s
 
 
 def _settled_scan(
-    cfg: Config, index: file_rows.Index, wait: float, settled: frozenset[str], report: BuildReport
+    cfg: Config,
+    index: file_rows.Index,
+    wait: float,
+    settled: frozenset[str],
+    report: BuildReport,
+    reread: bool = False,
 ) -> scanner.ScanResult:
     """Scan sources/; while files are still being written, wait for them (as long as
     ``wait`` allows) and scan again. What is still young at the end is deferred."""
     root, settle, cap = cfg.paths.sources, cfg.limits.settle, cfg.limits.max_file_bytes
     deadline = time.monotonic() + wait
     while True:
-        scan = scanner.scan(root, index, cap, time.time(), settle, settled)
+        scan = scanner.scan(root, index, cap, time.time(), settle, settled, reread)
         pause = scan.settles_in
         if pause is None or time.monotonic() + pause > deadline:
             break

@@ -147,6 +147,7 @@ def ingest_one(
     official_hosts: tuple[str, ...] = OFFICIAL_HOSTS,
     in_sources: Callable[[str], bool] | None = None,
     renames: Renames | None = None,
+    reread: bool = False,
 ) -> tuple[Change, int]:
     """Store one normalised release; returns the change and how many deliveries it queued.
     ``known`` (for a large batch) spares the lookups of a release that cannot match;
@@ -154,13 +155,16 @@ def ingest_one(
     ``authority`` is this input's kind (local | official | other); ``official_hosts``
     judge an entry stored before authorities were kept. ``in_sources`` (a build's)
     tells whether a file, or the list file of an item, is still in sources/; ``renames``
-    (a build's) finds the file a new file of ours that matches nothing else was."""
+    (a build's) finds the file a new file of ours that matches nothing else was.
+    ``reread``: the input was read again, unchanged, by this version (``scofeed build
+    --reread``): a new reading of the input that set its entry's text revises it, as an
+    edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
     )
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
-    if match is not None and taken is None:
+    if match is not None and taken is None and not reread:  # a file read again was not renamed
         taken = _left_for_a_copy(db, release.origin, entry, match, in_sources)
     if match is not None and taken is not None:
         # the name a file of ours had before it was renamed, taken by another release
@@ -209,6 +213,8 @@ def ingest_one(
         # an entry known so far without an address (a file of ours) learns this copy's:
         # a later copy at that address, with other text, is then this release too
         entry_rows.note_url_key(db, match.entry_id, url_key)
+    if reread and match.by == "origin" and match.origin != release.origin and not same:
+        return Change(entry, "duplicate"), 0
     if rank < held:
         # a copy below the entry's authority: kept as a mirror; it never revises, re-dates,
         # withdraws or restores the entry, and nothing is delivered

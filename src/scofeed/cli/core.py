@@ -20,6 +20,12 @@ SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still be
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(sub, "build", "ingest sources/, render and publish the feeds")
+    p.add_argument(
+        "--reread",
+        action="store_true",
+        help="read every file in sources/ again, changed or not (after an upgrade: an "
+        "entry this version reads differently is revised, as by an edit)",
+    )
     p.set_defaults(func=cmd_build)
 
     p = command(
@@ -54,7 +60,7 @@ def _progress(done: int, total: int) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     cfg, store = open_store(args)
     wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
-    report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait)
+    report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait, reread=args.reread)
     if report.waited:
         print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
     for rel, left in report.deferred:

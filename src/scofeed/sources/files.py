@@ -307,19 +307,23 @@ def scan(
     now: float = 0.0,
     settle: float = 0.0,
     settled: frozenset[str] = frozenset(),
+    reread: bool = False,
 ) -> ScanResult:
     """Compare sources/ with the index. Known files whose size or mtime moved are read
     here (same bytes: only the index is refreshed); new files are left to the reader
     (``Changed.data`` None, no error, size and mtime -1 until read), so a cold build
     can stat and read them in parallel. With ``settle`` (seconds), a new or changed file
     whose mtime is younger than that at ``now`` is deferred (``ScanResult.deferred``),
-    except the paths in ``settled`` (a file ``scofeed add`` has just written whole)."""
+    except the paths in ``settled`` (a file ``scofeed add`` has just written whole).
+    With ``reread``, every file is changed, as a new one is (``scofeed build --reread``:
+    read again by this version), but for those still being written (deferred)."""
     result = ScanResult([], [], 0, [])
     unseen = dict(index.stamps)  # known files not met yet: what is left at the end is gone
     base = str(root)
     for rel, entry, error in walk(root, result.unreadable):
         stamp = unseen.pop(rel, None)
-        if stamp is not None and error is None:  # the common case first: known, unchanged
+        # the common case first: known, unchanged
+        if stamp is not None and error is None and not reread:
             try:
                 st = entry.stat()  # kept by the entry for the checks below
             except OSError:
@@ -356,7 +360,7 @@ def scan(
             if stamp is not None:
                 result.unchanged += 1  # its last version stays as the index holds it
             continue
-        if stamp is None:
+        if stamp is None or reread:
             result.changed.append(Changed(rel, path, None, "", None, -1, -1))
             continue
         got = read_bytes(path, max_bytes, rel)

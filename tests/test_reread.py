@@ -1,0 +1,119 @@
+"""`scofeed build --reread`: every file in sources/ read again by this version, as after
+an upgrade whose reading of releases (dates, text cleanup) changed. Real folders, a real
+SQLite file; the store's rows are set as an older version would have left them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import pytest
+
+from conftest import SEED, free_port, run_cli, webhook_toml
+from scofeed.build import build as run_build
+from scofeed.store import entries as entry_rows
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=1)
+OTHER = "Exercise\n\nOn 3 May 2024, the exercise began.\n\nA second paragraph.\n"
+
+
+def build(site, now=NOW, reread=False):
+    return run_build(site.config(), site.store(), now, reread=reread)
+
+
+def entry_of(site, origin: str):
+    db = site.store().db
+    (entry_id,) = db.execute(
+        "SELECT entry_id FROM entry_origins WHERE origin = ?", (origin,)
+    ).fetchone()
+    return entry_rows.get(db, entry_id)
+
+
+def read_by_an_older_version(site, origin: str, lead: bool = False) -> str:
+    """The entry of ``origin`` as an older scofeed read it: another title (a cleanup
+    rule it did not have), and the content hash its input held then; with ``lead``,
+    another first paragraph and fingerprint too. Its id."""
+    entry = entry_of(site, origin)
+    with site.store().transaction() as db:
+        db.execute(
+            "UPDATE entries SET title = title || ' | SCO', content_hash = 'older' WHERE id = ?",
+            (entry.id,),
+        )
+        if lead:
+            db.execute(
+                "UPDATE entries SET summary = 'Press release. ' || summary, "
+                "fingerprint = 'older' WHERE id = ?",
+                (entry.id,),
+            )
+        db.execute(
+            "UPDATE entry_origins SET content_hash = 'older' WHERE entry_id = ?", (entry.id,)
+        )
+    return entry.id
+
+
+def test_a_reread_revises_what_this_version_reads_differently_and_nothing_else(site):
+    (site.sources / "other.txt").write_text(OTHER, encoding="utf-8")
+    site.write_config(webhook_toml("hook", f"http://127.0.0.1:{free_port()}/"))
+    build(site)
+    seed_id = read_by_an_older_version(site, SEED.name)
+    other = entry_of(site, "other.txt")
+    # an ordinary build reads nothing again: the files did not change
+    assert (build(site, LATER).updated, entry_rows.get(site.store().db, seed_id).revision) == (0, 1)
+
+    report = build(site, LATER, reread=True)
+
+    assert (report.new, report.updated, report.duplicates, report.rejected) == (0, 1, 0, [])
+    db = site.store().db
+    seed = entry_rows.get(db, seed_id)
+    assert (seed.revision, seed.updated) == (2, LATER)
+    assert not seed.title.endswith(" | SCO")
+    assert entry_rows.get(db, other.id) == other  # read the same: left as it was
+    events = db.execute("SELECT entry_id, event FROM deliveries ORDER BY id").fetchall()
+    assert [tuple(r) for r in events][-1:] == [(seed_id, "release.updated")]
+    assert sum(1 for r in events if r[1] == "release.updated") == 1
+    parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert {e.title for e in parsed.entries} == {seed.title, other.title}
+    # read again once more: nothing left to revise
+    assert build(site, LATER + timedelta(days=1), reread=True).updated == 0
+
+
+@pytest.mark.parametrize("lead", [False, True], ids=["title", "title-and-lead"])
+def test_a_copy_read_again_does_not_take_its_entry_over(site, lead):
+    """The seed and a copy of it differing in layout and case: one entry, the seed's. Read
+    again, the copy's new reading is not an edit of the entry: only its own file's is;
+    and the seed read anew, title and first paragraph, is not a new release written
+    under its name while the copy is the entry's (a file renamed is)."""
+    seed = (site.sources / SEED.name).read_text(encoding="utf-8")
+    (site.sources / "copy.txt").write_text(seed.replace("\n\n", "\n\n\n").upper(), encoding="utf-8")
+    assert build(site).duplicates == 1
+    entry_id = read_by_an_older_version(site, SEED.name, lead)
+
+    report = build(site, LATER, reread=True)
+
+    assert (report.entries, report.updated) == (1, 1)
+    entry = entry_rows.get(site.store().db, entry_id)
+    assert entry.revision == 2 and entry.origin == SEED.name
+    assert not entry.title.isupper()
+
+
+def test_a_file_rejected_for_its_size_is_read_again_after_the_limit_is_raised(site):
+    big = site.sources / "big.txt"
+    big.write_text(OTHER + "More words. " * 600, encoding="utf-8")
+    site.write_config(limits="max_file_bytes = 5000")
+    assert [r.origin for r in build(site).rejected] == ["big.txt"]
+    site.write_config(limits="max_file_bytes = 100000")
+    assert [r.origin for r in build(site, LATER).rejected] == ["big.txt"]  # not read again
+
+    report = build(site, LATER, reread=True)
+
+    assert (report.new, report.rejected) == (1, [])
+
+
+def test_scofeed_build_reread_from_the_command_line(site):
+    run_cli(site, "build").check_returncode()
+    read_by_an_older_version(site, SEED.name)
+    assert " updated=0 " in run_cli(site, "build").stdout
+    done = run_cli(site, "build", "--reread")
+    assert done.returncode == 0, done.stderr
+    assert " new=0 updated=1 " in done.stdout
