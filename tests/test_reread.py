@@ -4,12 +4,14 @@ SQLite file; the store's rows are set as an older version would have left them."
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
 
-from conftest import SEED, free_port, run_cli, webhook_toml
+from conftest import DATA, SEED, free_port, run_cli, webhook_toml
 from scofeed.build import build as run_build
 from scofeed.store import entries as entry_rows
 
@@ -117,3 +119,36 @@ def test_scofeed_build_reread_from_the_command_line(site):
     done = run_cli(site, "build", "--reread")
     assert done.returncode == 0, done.stderr
     assert " new=0 updated=1 " in done.stdout
+
+
+def test_a_reread_by_the_same_version_changes_nothing(site):
+    """Every kind of file read again by the version that stored it: no entry revised, no
+    delivery queued, no feed written."""
+    data = DATA
+    for folder, pattern in (("normalise", "*"), ("sco", "*.html")):
+        for path in sorted((data / folder).glob(pattern)):
+            shutil.copy(path, site.sources / path.name)
+    (site.sources / "list.json").write_text(
+        json.dumps(
+            [
+                {"title": "Weekly digest", "date": "2025-03-03", "html": "<p>One.</p>"},
+                {"title": "Weekly digest", "date": "2025-03-10", "html": "<p>Two.</p>"},
+                {"id": "k-1", "title": "Named", "html": "<p>Three, named.</p>"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    site.write_config(webhook_toml("hook", f"http://127.0.0.1:{free_port()}/"))
+    first = build(site)
+    assert first.new > 20 and first.rejected == []
+    db = site.store().db
+    queued = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    rows = db.execute("SELECT * FROM entries ORDER BY id").fetchall()
+
+    report = build(site, LATER, reread=True)
+
+    # copies of one release in two files: noted again, as at first
+    assert (report.new, report.updated, report.duplicates) == (0, 0, first.duplicates)
+    assert (report.rejected, report.written) == ([], [])
+    assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == queued
+    assert db.execute("SELECT * FROM entries ORDER BY id").fetchall() == rows
