@@ -56,6 +56,21 @@ level = "WARNING"
 """
 
 
+PLAIN = {"Accept-Encoding": None}  # requests then sends none, as wrk does
+
+
+def check_answers(plan: dict[str, tuple[str | None, dict[str, str]]], names: object) -> None:
+    """Each measured request answers as its name says (a 304 is a 304, not a full answer
+    of a feed rewritten since its ETag was taken), or the bench stops: wrk counts a 200
+    and a 304 alike."""
+    for name in names:  # type: ignore[attr-defined]
+        url, headers = plan[name]
+        got = requests.get(str(url), headers={**PLAIN, **headers}, timeout=5).status_code
+        want = 304 if "304" in name else 200
+        if got != want:
+            raise SystemExit(f"{name}: {url} answered {got}, not {want}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -137,7 +152,7 @@ def hammer(url: str, clients: int, seconds: float, headers: dict[str, str]) -> f
     def client(k: int) -> None:
         with requests.Session() as s:
             while time.perf_counter() < stop:
-                r = s.get(url, headers=headers, timeout=10)
+                r = s.get(url, headers={**PLAIN, **headers}, timeout=10)
                 r.content  # noqa: B018 - read the body
                 if r.status_code >= 400:
                     errors.append(f"{r.status_code}")
@@ -209,7 +224,9 @@ def main() -> int:
             print(f"daemon: first scan of {args.entries} files in {time.perf_counter() - t0:.1f}s")
 
             atom = base + "/atom.xml"
-            etag = requests.get(atom, timeout=5).headers["ETag"]
+            # as wrk asks, with no Accept-Encoding (requests sends gzip by default): each
+            # encoding has its own ETag, and the gzip one is no match for the plain answer
+            etag = requests.get(atom, headers=PLAIN, timeout=5).headers["ETag"]
             requests.get(atom, timeout=5)  # warm the cache
 
             feeds = root / "feeds"
@@ -262,10 +279,12 @@ def main() -> int:
                 "scofeed gzip": (atom, {"Accept-Encoding": "gzip"}),
             }
             rates: dict[str, list[float]] = {k: [] for k, (url, _) in plan.items() if url}
+            check_answers(plan, rates)
             for _ in range(args.rounds):  # alternate, so load from elsewhere hits all alike
                 for name in rates:
                     url, headers = plan[name]
                     rates[name].append(rate(str(url), headers))
+            check_answers(plan, rates)  # the feed did not change meanwhile (a 304 stays one)
             med = {k: statistics.median(v) for k, v in rates.items()}
             size = len(requests.get(atom, timeout=5).content)
             gz = requests.get(atom, headers={"Accept-Encoding": "gzip"}, stream=True, timeout=5)
