@@ -22,7 +22,6 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
-from typing import Any
 
 from scofeed import __version__
 from scofeed.errors import ConfigError, OutputError, ScofeedError, shown
