@@ -387,3 +387,16 @@ def test_the_daemon_prunes_old_delivered_deliveries_at_start(start, site, receiv
     assert d.stop() == 0
     assert "Traceback" not in d.log() and len(r.received) == 1
     store.close()
+
+
+def test_a_daemon_on_files_read_by_another_version_suggests_a_reread(start, site):
+    assert cli(site, "build").returncode == 0
+    with site.store().transaction() as db:  # as an older scofeed left it
+        db.execute("UPDATE meta SET value = 'older' WHERE key = 'reading'")
+    d = start()
+    assert d.stop() == 0
+    assert "reread_suggested reason='files read by another version; `scofeed build" in d.log()
+    assert cli(site, "build", "--reread").returncode == 0
+    d = start()
+    assert d.stop() == 0
+    assert "reread_suggested" not in d.log()

@@ -152,3 +152,23 @@ def test_a_reread_by_the_same_version_changes_nothing(site):
     assert (report.rejected, report.written) == ([], [])
     assert db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == queued
     assert db.execute("SELECT * FROM entries ORDER BY id").fetchall() == rows
+
+
+def test_status_says_when_the_stored_files_were_read_by_another_version(site):
+    """A build that reads every file (the first, a reread) notes which code read them;
+    `scofeed status` names a store whose files another scofeed read, until a reread."""
+    assert run_cli(site, "build").returncode == 0
+    assert "reading:" not in run_cli(site, "status").stdout
+    with site.store().transaction() as db:  # as an older scofeed left it
+        db.execute("UPDATE meta SET value = 'older' WHERE key = 'reading'")
+    (site.sources / "other.txt").write_text(OTHER, encoding="utf-8")
+    assert " new=1 " in run_cli(site, "build").stdout  # reads one file: still older
+    shown = run_cli(site, "status").stdout
+    assert "reading: the stored files were read by another version of scofeed; " in shown
+    assert "`scofeed build --reread` reads them again with this one" in shown
+    with site.store().transaction() as db:  # a store from before it kept which: the same
+        db.execute("DELETE FROM meta WHERE key = 'reading'")
+    assert "reading:" in run_cli(site, "status").stdout
+
+    assert " updated=0 " in run_cli(site, "build", "--reread").stdout
+    assert "reading:" not in run_cli(site, "status").stdout

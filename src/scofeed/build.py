@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from scofeed import pool
+from scofeed import pool, reading
 from scofeed.config import Config
 from scofeed.errors import ConfigError, PublishError, shown
 from scofeed.frozen import frozen
@@ -139,6 +139,7 @@ def build(
     big = len(scan.changed) >= tuning.known_min_files
     in_sources = _in_sources(index, scan)
     renames = Renames(scan.gone, in_sources, settled)
+    whole = reread or not index.stamps  # every file in sources/ read now (``reading``)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""
@@ -217,6 +218,8 @@ def build(
                     file_rows.remember_all(db, scan.touched)
                     file_rows.forget(db, scan.gone)
                     file_rows.clear_rejects(db, scan.gone)
+                    if whole and not scan.deferred and not scan.unreadable:
+                        reading.read_whole(db)  # every file read by this code
             if loading is not None and not done:
                 loading.committed()  # copied into the database while the next batch comes
     # files rejected before and not changed since are still rejected (and say so)

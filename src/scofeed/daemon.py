@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from scofeed import websub
+from scofeed import reading, websub
 from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
 from scofeed.deliver.outbox import register_endpoints
@@ -251,6 +251,8 @@ class Daemon:
         server.start()
         signal.signal(signal.SIGINT, self._on_signal)
         log.info("started pid=%d mode=%s", os.getpid(), "run" if self.schedule else "serve")
+        if self.schedule and reading.older(store.db):
+            log.info("reread_suggested reason=%r", "files read by another version; " + reading.HINT)
         if not self.schedule and self._hub_unavailable():
             log.warning(
                 "websub: the feeds advertise the hub at %s, which answers 503 until "

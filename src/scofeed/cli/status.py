@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from scofeed import reading
 from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, open_store, table
 from scofeed.config import Config
@@ -31,7 +32,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "status",
         "show the daemon, sources, webhooks and rejected inputs",
         description="Show whether a daemon is running on this state store (pid, uptime), "
-        "the store's size and entries, "
+        "the store's size and entries (and whether its files were read by another version), "
         "each source's last poll, entries, next poll and last result, each webhook "
         "endpoint's state and pending / failed deliveries, the official pages rechecked for "
         "corrections and those now answering 404/410 (kept, not withdrawn), and the "
@@ -78,6 +79,13 @@ def store_line(path: Path, db: sqlite3.Connection) -> str:
         except OSError:  # no WAL right now (checkpointed and removed at close)
             pass
     return f"store: {path}, {size / 1e6:.1f} MB, published entries: {published_rows.count(db)}"
+
+
+def reading_line(db: sqlite3.Connection) -> str | None:
+    """A line when the stored files were read by another scofeed's code (``reading``)."""
+    if not reading.older(db):
+        return None
+    return f"reading: the stored files were read by another version of scofeed; {reading.HINT}"
 
 
 def endpoint_state(ep: EndpointStatus) -> str:
@@ -152,6 +160,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     print()
     print(daemon_line(cfg, now))
     print(store_line(cfg.paths.state, db))
+    reread = reading_line(db)
+    if reread:
+        print(reread)
     print()
     endpoints = status_rows.endpoints(db, [h.name for h in cfg.webhooks])
     if endpoints:

@@ -67,6 +67,12 @@ def _not_a_folder(path: Path) -> str:
     return f"{path.parent} is not a folder"
 
 
+def get_meta(db: sqlite3.Connection, key: str) -> str | None:
+    """The ``meta`` table's value for ``key``, or None."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
 def put_meta(db: sqlite3.Connection, *pairs: tuple[str, str]) -> None:
     """Set ``(key, value)`` rows of the ``meta`` table."""
     db.executemany(
@@ -316,8 +322,7 @@ class Store:
             self._local.conn = None
 
     def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return get_meta(self.db, key)
 
     def set_meta(self, key: str, value: str) -> None:
         put_meta(self.db, (key, value))

@@ -104,6 +104,11 @@ LAST_SCAN = "local.last_scan"  # meta keys: shown by `scofeed status` and /healt
 LAST_RESULT = "local.last_result"
 
 
+def any_read(db: sqlite3.Connection) -> bool:
+    """Whether any file of sources/ was read fine (its releases are stored)."""
+    return db.execute("SELECT 1 FROM files WHERE status = 'ok' LIMIT 1").fetchone() is not None
+
+
 def remember_scan(db: sqlite3.Connection, now: datetime, result: str) -> None:
     put_meta(db, (LAST_SCAN, now.isoformat(timespec="seconds")), (LAST_RESULT, result))
 

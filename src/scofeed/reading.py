@@ -1,0 +1,57 @@
+"""Which reading of releases the files in the store went through.
+
+A file in sources/ is read (parsed, dated, cleaned up: ``scofeed.sources``,
+``scofeed.normalise``, ``scofeed.dates``) when it is new or its bytes change, so a new
+version that reads releases otherwise reaches the files stored before it only through
+``scofeed build --reread``. The store keeps a hash of the code that last read every file
+in sources/ (a first build, a reread: ``meta`` row ``reading``), and ``scofeed status``
+and the daemon's start say when this scofeed's code is another: its reading may differ
+(a reread then tells: what it reads the same is left as it is). The hash covers
+scofeed's own code only, not the libraries it reads with (nh3, lxml, markdown-it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from scofeed.store import files as file_rows
+from scofeed.store import get_meta, put_meta
+
+READING_META = "reading"
+# what decides what a release becomes: the readers, normalise, dates and what they use
+PARTS = ("sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py")
+HINT = "`scofeed build --reread` reads them again with this one"
+
+
+@functools.cache
+def version() -> str:
+    """A hash of the reading code's source ("" where it cannot be read: a zip)."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    found = False
+    for part in PARTS:
+        path = root / part
+        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            try:
+                digest.update(f"{part}/{file.name}".encode() + b"\0" + file.read_bytes())
+            except OSError:
+                continue
+            found = True
+    return digest.hexdigest()[:16] if found else ""
+
+
+def read_whole(db: sqlite3.Connection) -> None:
+    """In the caller's transaction: every file in sources/ was just read by this code."""
+    put_meta(db, (READING_META, version()))
+
+
+def older(db: sqlite3.Connection) -> bool:
+    """Whether releases read from files are stored, the last whole read of them by
+    other code than this scofeed's (or before the store kept which)."""
+    current = version()
+    if not current or get_meta(db, READING_META) == current:
+        return False
+    return file_rows.any_read(db)
