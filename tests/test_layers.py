@@ -29,6 +29,7 @@ LAYERS: list[list[str]] = [
     [
         "scofeed.ingest",
         "scofeed.retag",
+        "scofeed.reading",
         "scofeed.relink",
         "scofeed.deliver",
         "scofeed.websub",
