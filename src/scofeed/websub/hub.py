@@ -254,8 +254,6 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
     given = form.get("hub.topic", "")
     if not given:
         raise HubRequestError("hub.topic is missing\n")
-    if len(given) > MAX_URL:
-        raise HubRequestError(f"hub.topic is longer than {MAX_URL} characters\n")
     topic = same_topic(given, known if known is not None else topics(cfg))
     if topic is None:
         raise HubRequestError("hub.topic is not a feed published here\n", 404)
