@@ -106,6 +106,10 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
+    31: [
+        "ALTER TABLE websub_intents DROP COLUMN topic_given",
+        "ALTER TABLE websub_subscriptions DROP COLUMN topic_given",
+    ],
     30: ["ALTER TABLE feed_files DROP COLUMN stamp"],
     29: ["DROP INDEX ap_deliveries_accepts"],
     28: ["ALTER TABLE webhook_endpoints DROP COLUMN hold_until"],

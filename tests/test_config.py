@@ -404,6 +404,66 @@ def test_every_source_name_or_url_used_twice_is_listed(tmp_path):
     ]
 
 
+def test_duplicates_are_listed_with_the_other_problems_in_one_run(tmp_path):
+    """The duplicate names and URLs of [[sources]] and [[webhooks]] were checked only
+    once every item was valid: one item with a problem of its own hid them all until
+    the next run of config check (or of the daemon). Every problem is listed in one run,
+    one a line with its key, an item's own first, then the duplicates among the items
+    (those with problems included, as far as they could be read)."""
+    hook = "[[webhooks]]\nname = '{}'\nurl = '{}'\nsecret = '{}'\n"
+    good = HOOK.split("secret = '")[1].split("'")[0]
+    path = write(
+        tmp_path,
+        SOURCE.format("a", "https://x.example/1")
+        + SOURCE.format("a", "https://x.example/1") + "interval = 0\n"
+        + SOURCE.format("local", "https://x.example/2")  # refused by the item's validate
+        + SOURCE.format("b", "https://X.example:443/2")
+        + SOURCE.format("c", "ftp://x.example/1")
+        + SOURCE.format("c", "https://y.example/")
+        + SOURCE.format("d", "https://y.example") + "preset = 'sco'\n"
+        + "[[sources]]\nname = 7\nkind = 'feed'\nurl = 'https://z.example/'\n"
+        + SOURCE.format("e", "https://z.example/")
+        + hook.format("w", "https://hooks.example/1", good)
+        + hook.format("w", "ftp://hooks.example/2", good)
+        + hook.format("v", "https://hooks.example/3", "whsec_short")
+        + hook.format("v", "https://hooks.example/4", good)
+        + hook.format("w", "https://hooks.example/5", good),
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    expected = [
+        "sources[1].interval: expected a number above 0, got 0",
+        "sources[2].name: 'local' names sources/ and scofeed add; pick another",
+        "sources[4].url: expected an http:// or https:// URL, got 'ftp://x.example/1'",
+        "sources[6].preset: only page-list sources take preset",
+        "sources[7].name: expected a string, got 7",
+        "sources[1].name: 'a' is already the name of a source",
+        "sources[1].url: source 'a' has the URL of source 'a' (sources[0]); "
+        "poll each URL from one source",
+        "sources[3].url: source 'b' has the URL of source 'local' (sources[2]); "
+        "poll each URL from one source",
+        "sources[5].name: 'c' is already the name of a source",
+        "sources[6].url: source 'd' has the URL of source 'c' (sources[5]); "
+        "poll each URL from one source",
+        "sources[8].url: source 'e' has the URL of a source (sources[7]); "
+        "poll each URL from one source",
+        "webhooks[1].url: expected an http:// or https:// URL, got 'ftp://hooks.example/***'",
+        "webhooks[2].secret: expected 'whsec_' followed by base64 of 16 to 128 bytes, or "
+        "that base64 alone (from inline; value not shown)",
+        "webhooks[1].name: 'w' is already the name of a webhook",
+        "webhooks[3].name: 'v' is already the name of a webhook",
+        "webhooks[4].name: 'w' is already the name of a webhook",
+    ]
+    assert str(err.value).splitlines() == expected
+    for command in (["config", "check"], ["run", "--port", "0"]):  # and the daemon's start
+        ran = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(path), *command],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert ran.returncode == 2, command
+        assert ran.stderr.splitlines() == ["scofeed: " + line for line in expected], command
+
+
 def test_an_empty_path_is_the_root(tmp_path):
     text = SOURCE.format("a", "https://sco.example") + SOURCE.format("b", "https://sco.example/")
     with pytest.raises(ConfigError, match="sources\\[1\\].url: source 'b' has the URL of"):

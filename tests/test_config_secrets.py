@@ -156,7 +156,7 @@ CASES = [
         "duplicate-webhook-names",
         hook() + hook(),
         {},
-        "webhooks: expected webhooks with distinct names",
+        "webhooks[1].name: 'chat' is already the name of a webhook",
     ),
     (
         "source-url-bad-scheme",

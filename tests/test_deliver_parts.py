@@ -402,12 +402,16 @@ def test_urls_must_be_http_and_names_distinct(site):
     with pytest.raises(ConfigError, match=r"webhooks\[0\]\.url: expected an http"):
         site.config()
     site.write_config(webhook_toml("hub", "https://a.example/") + webhook_toml("hub", "https://b/"))
-    with pytest.raises(ConfigError, match="'hub' used twice"):
+    with pytest.raises(ConfigError, match=r"webhooks\[1\]\.name: 'hub' is already the name"):
         site.config()
     twice = [webhook_toml(n, f"https://{i}.example/") for i, n in enumerate("abab")]
     site.write_config("".join(twice))
-    with pytest.raises(ConfigError, match="'a', 'b' used twice"):  # both, not the first
+    with pytest.raises(ConfigError) as err:  # both, not the first, each on its line
         site.config()
+    assert str(err.value).splitlines() == [
+        "webhooks[2].name: 'a' is already the name of a webhook",
+        "webhooks[3].name: 'b' is already the name of a webhook",
+    ]
 
 
 def test_config_show_redacts_inline_secrets(site, monkeypatch):

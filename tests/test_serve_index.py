@@ -232,11 +232,13 @@ def test_a_tags_pages_walk_its_releases_newest_first_each_once(served):
         nxt = doc.xpath('//head/link[@rel="next"]/@href')
         path = _resolve(path, nxt[0]) if nxt else None
     assert seen == tagged
-    canonical = served.doc("/tags/Security/").xpath('string(//link[@rel="canonical"]/@href)')
-    assert canonical == served.cfg.site.base_url + "tags/security/"  # a folded slug, served
+    canonical = served.doc("/tags/security/").xpath('string(//link[@rel="canonical"]/@href)')
+    assert canonical == served.cfg.site.base_url + "tags/security/"
     for path, where in (
         ("/tags/security", "/tags/security/"),
         ("/tags/security/page/1", "/tags/security/"),
+        ("/tags/Security/", "/tags/security/"),  # a folded slug: one page, one address
+        ("/tags/SECURITY/page/2", "/tags/security/page/2"),
     ):
         status, headers, _ = served.get(path)
         assert status == 301 and _resolve(path, headers["location"]) == where
@@ -335,3 +337,45 @@ def test_a_tag_without_feeds_has_its_page_all_the_same(tmp_path):
         assert doc.xpath("//ol/li/article/h3/a/text()") == ["Release 1", "Release 0"]
         assert "Subscribe" not in doc.xpath("string(//aside)")
         assert site.get("/tags/culture/")[0] == 404  # no release has it
+
+
+def test_a_tag_has_one_address_and_a_tag_not_there_is_a_404_at_once(tmp_path):
+    """``/tags/nope``, a tag no release has, answered a 301 to ``/tags/nope/`` and only
+    then a 404; and every spelling that folds to a tag's slug (``/tags/Foreign!Ministers/``
+    for ``foreign-ministers``) served a copy of its page, a duplicate for caches and
+    search engines. A tag not there is a 404 at once, whatever the spelling or page; a
+    real tag's other spellings (its page, its page numbers, its feeds) are one 301 to
+    its own address, the non-ASCII tag's (percent-encoded) too."""
+    text = "---\ntitle: Ministers met\ndate: 2024-05-02\ntags: [{tags}]\n---\n\nThey met.\n"
+    releases = {"m.md": text.format(tags="Foreign Ministers, हिन्दी")}
+    with small_site(tmp_path, releases, "[feeds]\nmetadata_tags = true\n") as site:
+        for path in (
+            "/tags/nope",
+            "/tags/nope/",
+            "/tags/Nope/page/1",
+            "/tags/nope/atom.xml",
+            "/tags/Nope/atom.xml",
+            "/tags/foreign-ministers/page/2",  # past the last page, whatever the spelling
+            "/tags/Foreign-Ministers/page/2",
+            "/tags/Foreign-Ministers/page/2/",
+            "/tags/foreign-ministers/nope.xml",
+        ):
+            status, headers, _ = site.get(path)
+            assert (status, "location" in headers) == (404, False), path
+        hindi = "/tags/" + quote("हिन्दी")
+        fullwidth = "/tags/" + quote("ＦＯＲＥＩＧＮ") + "-ministers/"  # NFKC folds it
+        for path, where in (
+            ("/tags/foreign-ministers", "/tags/foreign-ministers/"),
+            ("/tags/foreign!ministers/", "/tags/foreign-ministers/"),
+            ("/tags/Foreign_Ministers", "/tags/foreign-ministers/"),
+            ("/tags/FOREIGN--MINISTERS/page/1", "/tags/foreign-ministers/"),
+            (fullwidth, "/tags/foreign-ministers/"),
+            (hindi, hindi + "/"),
+            (hindi + "/page/1", hindi + "/"),
+            ("/tags/Foreign-Ministers/atom.xml", "/tags/foreign-ministers/atom.xml"),
+            ("/tags/foreign!ministers/feed.json", "/tags/foreign-ministers/feed.json"),
+        ):
+            status, headers, _ = site.get(path)
+            assert (status, _resolve(path, headers.get("location", ""))) == (301, where), path
+            assert site.get(where)[0] == 200, where
+        assert site.get(hindi + "/")[0] == site.get(hindi + "/rss.xml")[0] == 200

@@ -10,7 +10,7 @@ import json
 import random
 from collections import Counter
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import feedparser
 import pytest
@@ -20,6 +20,7 @@ from scofeed.build import build
 from scofeed.cli import main
 from scofeed.config import Config
 from scofeed.errors import HubRequestError
+from scofeed.publish import published_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -190,6 +191,106 @@ def test_a_verify_token_is_echoed_as_pubsubhubbub_subscribers_expect(hub_site, s
     plain = sub()  # a WebSub subscriber that sent none gets none
     subscribe(cfg, store, h, clock, plain.url)
     assert "hub.verify_token" not in plain.verifications[-1]
+
+
+def test_a_topic_spelled_otherwise_is_the_topic_and_given_back_as_spelled(hub_site, sub):
+    """hub.topic was compared as written: the feed's URL spelled otherwise (scheme in
+    upper case, a port with a leading zero, a trailing '?', '%61' for 'a', a dot
+    segment) was refused with a 404. It is compared normalised (RFC 3986 6.2.2 and
+    6.2.3): one topic, one subscription for every spelling, distributed with the
+    topic's own URL as rel=self; the verification gives hub.topic back as the
+    subscriber gave it (WebSub 5.3: "the topic URL given in the corresponding
+    subscription request"), which a subscriber checks before it confirms."""
+    site, cfg, store, h, clock = hub_site
+    own = cfg.feed_url("atom")
+    assert own == "http://127.0.0.1:8080/atom.xml"
+    h.run_due(cfg, store, wait=True)  # the hub records the current bodies first
+    s = sub()
+    for spelled in (
+        "HTTP://127.0.0.1:8080/atom.xml",
+        "http://127.0.0.1:08080/atom.xml?",
+        "http://127.0.0.1:8080/%61tom.xml",
+        "http://127.0.0.1:8080/tags/../atom.xml",
+        own,
+        "http://127.0.0.1:8080/./atom.xml",
+    ):
+        s.topic = spelled  # the subscriber confirms only the topic it asked for
+        subscribe(cfg, store, h, clock, s.url, topic=spelled, lease_seconds=3600)
+        assert s.verifications[-1]["hub.topic"] == spelled
+        (active,) = rows.subscriptions(store.db)
+        assert active.topic == own and active.topic_as_given == spelled
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    (post,) = s.posts
+    assert post.headers["link"].endswith(f'<{own}>; rel="self"')
+    s.topic = "Http://127.0.0.1:8080/atom.xml"  # unsubscribing, spelled otherwise again
+    subscribe(cfg, store, h, clock, s.url, mode="unsubscribe", topic=s.topic)
+    assert s.verifications[-1]["hub.topic"] == s.topic
+    assert rows.subscriptions(store.db) == []
+
+
+def test_default_ports_host_and_percent_case_name_the_same_topic(hub_site, sub):
+    """An explicit default port (:443), the host in capitals, lower-case percent-encoding
+    (%e0 for %E0) or the tag's characters themselves (an IRI) name the tag's feed;
+    another scheme, port, path or query do not. A denial gives back the spelling of the
+    subscription it ends."""
+    site, _cfg, store, h, clock = hub_site
+    (site.sources / "hi.md").write_text(
+        "---\ntitle: SCO film week\ndate: 2024-05-02\ntags: [हिन्दी]\n---\n\nFilms.\n",
+        encoding="utf-8",
+    )
+    cfg = site.config('site.base_url="https://sco.example/"', "feeds.metadata_tags=true")
+    build(cfg, store, datetime(2026, 1, 1, tzinfo=UTC))
+    folder = quote("हिन्दी")
+    own = f"https://sco.example/tags/{folder}/atom.xml"
+    assert own in hub.topics(cfg, published_sets(cfg, store))
+    s = sub()
+    for spelled in (
+        f"https://SCO.Example:443/tags/{folder.lower()}/atom.xml",
+        "https://sco.example/tags/हिन्दी/atom.xml",
+        f"https://sco.example:/tags/{folder}/%61tom.xml",
+    ):
+        s.topic = spelled
+        subscribe(cfg, store, h, clock, s.url, topic=spelled)
+        assert s.verifications[-1]["hub.topic"] == spelled
+        (active,) = rows.subscriptions(store.db)
+        assert active.topic == own
+    for other in (
+        f"http://sco.example/tags/{folder}/atom.xml",
+        f"https://sco.example:8443/tags/{folder}/atom.xml",
+        f"https://sco.example/tags/{folder}/atom.xml?x=1",
+        f"https://sco.example/tags/{folder}%2Fatom.xml",
+        "https://sco.example/tags/हिन्द/atom.xml",
+    ):
+        with pytest.raises(HubRequestError) as err:
+            receive(cfg, store, form(mode="subscribe", topic=other, callback=s.url),
+                    hub.FORM_TYPE, clock())  # fmt: skip
+        assert err.value.http_status == 404, other
+    assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 0
+    h.run_due(cfg, store, wait=True)
+    denial = s.verifications[-1]
+    assert denial["hub.mode"] == "denied" and denial["hub.topic"] == s.topic
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("HTTPS://Sco.Example:443/atom.xml?", "https://sco.example/atom.xml"),
+        ("http://sco.example:80", "http://sco.example/"),
+        ("http://sco.example:/a/./b/../c", "http://sco.example/a/c"),
+        ("http://sco.example/%7e%2f%41/", "http://sco.example/~%2FA/"),
+        ("http://[::1]:80/x", "http://[::1]/x"),
+        ("http://[::1]:8080/x", "http://[::1]:8080/x"),
+        ("http://sco.example:8080/a?b=%2f", "http://sco.example:8080/a?b=%2F"),
+        ("http://sco.example/हि", "http://sco.example/%E0%A4%B9%E0%A4%BF"),
+        ("http://sco.example/a/..", "http://sco.example/"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_normal_url_follows_rfc_3986(url, normal):
+    assert hub.normal_url(url) == normal
+    assert hub.normal_url(normal) == normal  # normalising twice changes nothing
 
 
 def test_lease_runs_out_on_the_injected_clock(hub_site, sub):

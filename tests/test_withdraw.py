@@ -27,6 +27,7 @@ from scofeed.deliver import payload, runner
 from scofeed.publish import publish_feeds
 from scofeed.render import catalog
 from scofeed.serve import App, HttpServer
+from scofeed.serve.pages import withdrawn_html
 from scofeed.store import activitypub as ap_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
@@ -339,7 +340,8 @@ def test_the_entry_page_answers_410_through_the_real_server(site, two):
         status, body = get("/entries/" + slug)
         assert status == 410
         assert "This release was withdrawn" in body
-        assert "2026-11-01 12:00 UTC" in body
+        # the time in site.timezone (default Asia/Shanghai), as every page gives dates
+        assert '<time datetime="2026-11-01T20:00:00+08:00">2026-11-01 20:00 UTC+08:00' in body
         assert "Published by mistake &lt;b&gt;" in body
         assert "round table" not in body  # neither title nor text shown again
         status, index = get("/")
@@ -352,6 +354,29 @@ def test_the_entry_page_answers_410_through_the_real_server(site, two):
     finally:
         server.stop()
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("UTC", '"2026-11-01T12:00:00+00:00">2026-11-01 12:00 UTC<'),
+        ("Asia/Kathmandu", '"2026-11-01T17:45:00+05:45">2026-11-01 17:45 UTC+05:45<'),
+        # the first Sunday of November: 12:00 UTC is after the clocks went back
+        ("America/New_York", '"2026-11-01T07:00:00-05:00">2026-11-01 07:00 UTC-05:00<'),
+    ],
+)
+def test_the_410_page_gives_the_time_in_the_sites_time_zone(site, two, zone, shown):
+    """The 410 page stated its time in UTC while every other page gives its dates in
+    site.timezone: a withdrawal at 20:00 in Beijing read as 12:00. It is the site's
+    time, with its offset from UTC (an abbreviation such as CST names several zones)."""
+    cfg = site.config(f'site.timezone="{zone}"')
+    store = site.store()
+    try:
+        withdraw(cfg, store, two, "Published by mistake", NOW)
+        page = withdrawn_html(cfg, entry_rows.get(store.db, two.rsplit("/", 1)[-1]))
+    finally:
+        store.close()
+    assert f"It was withdrawn on <time datetime={shown}/time>" in page
 
 
 def test_release_withdrawn_reaches_who_got_the_entry_and_who_subscribes(site, receivers):

@@ -20,13 +20,20 @@ class Post:
 class Subscriber:
     """``echo``: "challenge" (confirm), "wrong" (answer something else), "404" (refuse).
     ``token``: the hub.verify_token a verification must carry (PubSubHubbub 0.3).
+    ``topic``: the hub.topic a verification must carry, as the subscriber sent it (it
+    confirms the topic is the one it asked for, WebSub 5.3); None: any.
     ``statuses``: the status for each distribution POST in turn, then 204."""
 
     def __init__(
-        self, echo: str = "challenge", statuses: tuple[int, ...] = (), token: str | None = None
+        self,
+        echo: str = "challenge",
+        statuses: tuple[int, ...] = (),
+        token: str | None = None,
+        topic: str | None = None,
     ) -> None:
         self.echo = echo
         self.token = token  # a verification without this hub.verify_token gets a 404
+        self.topic = topic  # a verification of another hub.topic gets a 404
         self.statuses = deque(statuses)
         self.verifications: list[dict[str, str]] = []
         self.posts: list[Post] = []
@@ -55,6 +62,8 @@ class Subscriber:
                     self._answer(200, b"ok")
                 elif sub.token is not None and query.get("hub.verify_token") != sub.token:
                     self._answer(404, b"no such subscription")  # NewsBlur's push callback
+                elif sub.topic is not None and query.get("hub.topic") != sub.topic:
+                    self._answer(404, b"not the topic asked for")
                 elif sub.echo == "challenge":
                     self._answer(200, query.get("hub.challenge", "").encode())
                 elif sub.echo == "wrong":

@@ -18,6 +18,7 @@ import sys
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,17 @@ def _hint(tp: Any, value: Any, key: str) -> str:
     return ""
 
 
-def _convert(tp: Any, value: Any, key: str, base: Path, how: str = VALUE) -> Any:
-    """``value`` as type ``tp``; ``how`` says how the value may be quoted in an error."""
+def _convert(
+    tp: Any,
+    value: Any,
+    key: str,
+    base: Path,
+    how: str = VALUE,
+    across: Callable[[Any], str | None] | None = None,
+) -> Any:
+    """``value`` as type ``tp``; ``how`` says how the value may be quoted in an error.
+    ``across``: for a list of tables, the field's check across its items (duplicates),
+    run on every item that could be read, even when another one has a problem."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -135,12 +145,21 @@ def _convert(tp: Any, value: Any, key: str, base: Path, how: str = VALUE) -> Any
         if not isinstance(value, list):
             hint = _hint(tp, value, key)
             raise ConfigError(f"{key}: expected {_describe(tp)}{got(value, how)}{hint}")
-        items, problems = [], []
+        items: list[Any] = []
+        problems: list[str] = []
         for i, v in enumerate(value):  # every item's problems, not the first item's only
+            if dataclasses.is_dataclass(item_tp) and isinstance(v, dict):
+                item, found = _attempt(item_tp, v, f"{key}[{i}].", base)  # type: ignore[arg-type]
+                items.append(item)
+                problems.extend(found)
+                continue
             try:
                 items.append(_convert(item_tp, v, f"{key}[{i}]", base, how))
             except ConfigError as exc:
+                items.append(None)
                 problems.extend(str(exc).splitlines())
+        if across is not None:  # the duplicates among the others, whatever the items' own
+            problems.extend(_vetted(across, tuple(items), key))
         if problems:
             raise ConfigError("\n".join(problems))
         return tuple(items)
@@ -197,10 +216,31 @@ def _evaluated(annotation: str, module: str) -> Any:
     return eval(annotation, vars(sys.modules[module]))  # our own schema's text, never input
 
 
+def _vetted(vet: Callable[[Any], str | None], value: Any, key: str) -> list[str]:
+    """The problems a check across a list of tables finds: each line it raises, or what
+    it says is expected."""
+    try:
+        problem = vet(value)
+    except ConfigError as exc:
+        return str(exc).splitlines()
+    return [f"{key}: expected {problem}"] if problem else []
+
+
 def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
     """A section from its table. Every key is checked before any error is raised: the
     ConfigError names each problem found, one a line, so that one run of ``scofeed
     config check`` lists all of them."""
+    obj, problems = _attempt(cls, raw, prefix, base)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return obj
+
+
+def _attempt(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> tuple[Any, list[str]]:
+    """A section from its table and the problems found in it, one a line. With problems,
+    what of it could be read: the section (its ``validate`` refused it) or a namespace
+    of the keys that were read and passed their checks (an item of a list of tables,
+    checked for duplicates with the others all the same)."""
     hints = field_types(cls)
     # Config.path is where the file was read from, not a key (a section may have a path)
     known = {f.name: f for f in dataclasses.fields(cls) if cls is not Config or f.name != "path"}
@@ -214,14 +254,18 @@ def _build(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> Any:
         try:
             _build_field(f, hints[name], raw, prefix + name, base, values)
         except ConfigError as exc:
+            values.pop(name, None)  # read, then refused by its check
             problems.extend(str(exc).splitlines())
     if problems:
-        raise ConfigError("\n".join(problems))
+        return types.SimpleNamespace(**values), problems
     obj = cls(**values)
     post = getattr(obj, "validate", None)
     if callable(post):
-        post(prefix.rstrip("."))
-    return obj
+        try:
+            post(prefix.rstrip("."))
+        except ConfigError as exc:
+            return obj, str(exc).splitlines()
+    return obj, []
 
 
 def _build_field(
@@ -235,21 +279,30 @@ def _build_field(
     """Set ``values[f.name]`` from ``raw`` (or the field's default), checked."""
     name = f.name
     how = _how(key, tp, f.metadata.get("show", VALUE))
+    vet = f.metadata.get("check")
+    # a list of tables: checked across its items by _convert, the items that could be
+    # read among them when others could not
+    across = vet if _tables(tp) and name in raw else None
     if name in raw:
-        values[name] = _convert(tp, raw[name], key, base, how)
+        values[name] = _convert(tp, raw[name], key, base, how, across)
     elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
         raise ConfigError(f"{key}: required key is missing")
     elif tp is Path and isinstance(f.default, Path) and not f.default.is_absolute():
         values[name] = base / f.default
     elif dataclasses.is_dataclass(tp):
         values[name] = _build(tp, {}, key + ".", base)  # type: ignore[arg-type]
-    vet = f.metadata.get("check")
-    if vet is not None and name in values:
+    if vet is not None and across is None and name in values:
         problem = vet(values[name])
         if problem:
             v = values[name]
             tables = isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0])
             raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
+
+
+def _tables(tp: Any) -> bool:
+    """Whether ``tp`` is a list of tables (``tuple[Section, ...]``)."""
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and bool(args) and dataclasses.is_dataclass(args[0])
 
 
 def resolve_secret(ref: str, key: str, base: Path, deferred: bool = False) -> Secret:

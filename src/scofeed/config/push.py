@@ -105,15 +105,21 @@ class Webhook:
                 raise ConfigError(f"{key}.title_pattern: {problem}") from None
 
 
-def distinct_names(v: tuple[Webhook, ...]) -> str | None:
+def distinct_names(v: tuple[Webhook | None, ...]) -> str | None:
+    """Names unique (deliveries are kept by endpoint name), each one used again named on
+    a line of its own. Every item is here, one with problems of its own as what of it
+    could be read (see ``check``), so its duplicates are listed in the same run."""
     seen: set[str] = set()
-    twice = []
-    for hook in v:
-        if hook.name in seen and hook.name not in twice:
-            twice.append(hook.name)
-        seen.add(hook.name)
-    if twice:
-        return f"webhooks with distinct names ({', '.join(map(repr, twice))} used twice)"
+    problems = []
+    for i, hook in enumerate(v):
+        name = getattr(hook, "name", None)
+        if name is None:
+            continue
+        if name in seen:
+            problems.append(f"webhooks[{i}].name: {name!r} is already the name of a webhook")
+        seen.add(name)
+    if problems:
+        raise ConfigError("\n".join(problems))
     return None
 
 

@@ -418,25 +418,38 @@ def same_url(url: str) -> str:
     return urlunsplit((scheme, user + at + host, parts.path or "/", parts.query, ""))
 
 
-def _unique_names(v: tuple[RemoteSource, ...]) -> str | None:
+def _unique_names(v: tuple[RemoteSource | None, ...]) -> str | None:
     """Names and URLs unique: a source's HTTP cache (ETag, Last-Modified) is kept by its
-    URL, so a second source of one URL was answered 304 and never took anything in."""
+    URL, so a second source of one URL was answered 304 and never took anything in.
+    Every item is here, one with problems of its own as what of it could be read (a name
+    or URL missing when it was not valid, None when it was not a table: see
+    ``check``), so its duplicates are listed in the same run as its problems."""
     seen: set[str] = set()
     urls: dict[str, int] = {}
     problems = []  # each one, so that one `config check` lists them all
     for i, src in enumerate(v):
-        if src.name in seen:
-            problems.append(f"sources[{i}].name: {src.name!r} is already the name of a source")
-        seen.add(src.name)
-        first = urls.setdefault(same_url(src.url), i)
+        name = getattr(src, "name", None)
+        if name is not None:
+            if name in seen:
+                problems.append(f"sources[{i}].name: {name!r} is already the name of a source")
+            seen.add(name)
+        url = getattr(src, "url", None)
+        if url is None:
+            continue
+        first = urls.setdefault(same_url(url), i)
         if first != i:
             problems.append(
-                f"sources[{i}].url: source {src.name!r} has the URL of source "
-                f"{v[first].name!r} (sources[{first}]); poll each URL from one source"
+                f"sources[{i}].url: {_source(name)} has the URL of "
+                f"{_source(getattr(v[first], 'name', None))} (sources[{first}]); "
+                "poll each URL from one source"
             )
     if problems:
         raise ConfigError("\n".join(problems))
     return None
+
+
+def _source(name: str | None) -> str:
+    return "a source" if name is None else f"source {name!r}"
 
 
 def _tag_names(v: dict[str, tuple[str, ...]]) -> str | None:

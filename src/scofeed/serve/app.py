@@ -152,10 +152,7 @@ class App:
             return self.health(cfg)
         if path.startswith("/tags/") and (m := _TAG_PAGE.fullmatch(_decoded(path))):
             slug, rest, number = m.groups()
-            if not rest or number == "1":  # the page's own address ends with a slash
-                where = f"{quote(slug)}/" if not rest else "../"
-                return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE)])
-            return self.tag_page(cfg, slug, int(number or 1), environ)
+            return self.tag_page(cfg, slug, rest or "", int(number or 1), environ)
         feed = self._feed_path(cfg, path)
         if feed is not None:
             return self.feed(cfg, *feed, environ)
@@ -165,6 +162,8 @@ class App:
         if rel is not None and _FORMAT_OF[rel.rpartition("/")[2]] in cfg.feeds.formats:
             if rel in FEED_FILES.values() or feedfiles.published(self.store.db, rel):
                 return self.published_file(cfg, rel, environ)
+            if (where := _canonical_tag_file(rel)) and feedfiles.published(self.store.db, where):
+                return _moved("../" * (rel.count("/") - 1) + quote(where.removeprefix("tags/")))
         if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
         return _text(404, "not found\n")
@@ -326,7 +325,7 @@ class App:
         """Page ``number`` of the index (1 is ``/``; ``/page/1`` redirects there);
         past the last page, a 404."""
         if number == 1 and environ.get("PATH_INFO") != "/":
-            return Response(301, b"", [("Location", "../"), ("Content-Type", _HTML_TYPE)])
+            return _moved("../")
         db = self.store.db
         total = published_rows.count(db)
         page = Page.of(number, total)
@@ -339,13 +338,19 @@ class App:
             response.headers.append(("Link", self.activitypub.alternate_link()))
         return response
 
-    def tag_page(self, cfg: Config, slug: str, number: int, environ: Mapping[str, Any]) -> Response:
-        """Page ``number`` of a tag's releases (the slug as written or folded: ``Security``
-        for ``security``), with its feeds when it has some. A tag no published release
-        has and that has no feeds is a 404, as a page past the last."""
+    def tag_page(
+        self, cfg: Config, slug: str, rest: str, number: int, environ: Mapping[str, Any]
+    ) -> Response:
+        """Page ``number`` of a tag's releases, with its feeds when it has some. A tag no
+        published release has and that has no feeds is a 404, as a page past the last,
+        whatever the spelling. The page has one address, ``tags/<slug>/`` (or
+        ``.../page/<n>``): another spelling of the same tag (``Security``,
+        ``foreign!ministers`` for ``foreign-ministers``), no final slash, or ``page/1``
+        is a 301 there (relative, as the site may be served under a folder); a page
+        served at each spelling was a duplicate of it."""
         wanted = tag_slug(slug)
         db = self.store.db
-        lists = lists_with(db, wanted)
+        lists = lists_with(db, wanted) if wanted else []
         sets = published_sets(cfg, self.store)
         fs = next((s for s in sets if s.tag is not None and tag_slug(s.tag) == wanted), None)
         if fs is None and not lists:
@@ -354,6 +359,9 @@ class App:
         page = Page.of(number, total)
         if number > page.count:
             return _text(404, f"no page {number}: the tag has {page.count}\n")
+        if slug != wanted or not rest or rest == "/page/1":
+            up = "../" * rest.count("/")  # from the folder of the request to /tags/
+            return _moved(up + quote(wanted) + "/" + (f"page/{number}" if number > 1 else ""))
         entries = published_rows.page(db, page.offset, PAGE_SIZE, total, lists)
         name = fs.tag if fs is not None and fs.tag else _tag_named(lists[0], wanted)
         return _page(environ, tag_html(cfg, name, fs, entries, page), cfg)
@@ -405,6 +413,17 @@ class App:
 def _tag_named(tags: str, slug: str) -> str:
     """The tag of this slug in a stored tags column (a JSON list), as a release gave it."""
     return next(t for t in json.loads(tags) if tag_slug(t) == slug)
+
+
+def _canonical_tag_file(rel: str) -> str | None:
+    """The path a published file under tags/ has when ``rel`` spells its tag otherwise
+    (``tags/Security/atom.xml``: ``tags/security/atom.xml``), else None."""
+    top, _, under = rel.partition("/")
+    folder, _, name = under.partition("/")
+    if top != "tags" or not name:
+        return None
+    wanted = tag_slug(folder)
+    return f"tags/{wanted}/{name}" if wanted and wanted != folder else None
 
 
 def _decoded(path: str) -> str:
@@ -486,6 +505,11 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
         return None
     headers_out = [("Content-Type", answer.content_type), *answer.headers]
     return Response(answer.status, answer.body, headers_out)
+
+
+def _moved(where: str) -> Response:
+    """A 301 to ``where`` (a reference relative to the request's address)."""
+    return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE)])
 
 
 def _text(status: int, text: str) -> Response:

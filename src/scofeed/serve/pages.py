@@ -99,6 +99,14 @@ def _day(cfg: Config, moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(cfg.site.timezone)).date().isoformat()
 
 
+def _minute(local: datetime) -> str:
+    """A moment to the minute with its offset from UTC ("2026-11-01 20:00 UTC+08:00";
+    "UTC" alone at +00:00): an abbreviation such as CST names more than one zone."""
+    offset = local.strftime("%z")  # +0800
+    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:5]}"
+    return f"{local:%Y-%m-%d %H:%M} {zone}"
+
+
 # plain CSS, no fixed widths: readable from 320 px up, long words wrap, focus shows
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:1em auto;padding:0 1em;"
@@ -298,11 +306,13 @@ def _pager(page: Page, prev_href: str | None, next_href: str | None, words: str)
 
 
 def withdrawn_html(cfg: Config, e: Entry) -> str:
-    """The page of a withdrawn entry (served with 410 Gone): when and why, and neither
-    its title nor its text (a release published by mistake is not shown again)."""
+    """The page of a withdrawn entry (served with 410 Gone): when (in ``site.timezone``,
+    as the other pages' dates) and why, and neither its title nor its text (a release
+    published by mistake is not shown again)."""
     w = e.withdrawal
     assert w is not None
-    when = f'<time datetime="{_stamp(w.at)}">{_e(w.at.strftime("%Y-%m-%d %H:%M UTC"))}</time>'
+    local = w.at.astimezone(ZoneInfo(cfg.site.timezone))
+    when = f'<time datetime="{_stamp(local)}">{_e(_minute(local))}</time>'
     words = _words(cfg.site.language)
     # the reason is the operator's, in the site's language as far as we know
     reason = f"<p><span{words}>Reason:</span> {_e(w.reason)}</p>\n" if w.reason else ""

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 30
+FRESH_VERSION = 31
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -140,7 +140,7 @@ CREATE TABLE websub_subscriptions (
         expires       REAL NOT NULL,
         last_delivery REAL,                   -- last 2xx distribution
         last_status   INTEGER,
-        last_error    TEXT,
+        last_error    TEXT, topic_given TEXT,
         UNIQUE (topic, callback)
     );
 
@@ -157,7 +157,7 @@ CREATE TABLE websub_intents (
         reason        TEXT,                   -- hub.reason of a denial
         challenge     TEXT NOT NULL,
         created       REAL NOT NULL,
-        next_attempt  REAL NOT NULL, verify_token TEXT,
+        next_attempt  REAL NOT NULL, verify_token TEXT, topic_given TEXT,
         UNIQUE (topic, callback)
     );
 

@@ -610,6 +610,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE feed_files ADD COLUMN stamp TEXT;
     """,
+    # 31: a WebSub topic as the subscriber spelled it (``HTTP://Host:80/atom.xml``), when
+    # not as the hub keeps it (its own URL, the same once normalised): the verification
+    # and a denial give hub.topic back as it was given (WebSub 5.2, 5.3)
+    """
+    ALTER TABLE websub_intents ADD COLUMN topic_given TEXT;
+    ALTER TABLE websub_subscriptions ADD COLUMN topic_given TEXT;
+    """,
 ]
 
 

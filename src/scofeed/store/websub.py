@@ -30,6 +30,12 @@ class Subscription:
     last_status: int | None = None
     last_error: str | None = None
     pending: bool = False  # a distribution waits for it
+    # hub.topic as the subscriber gave it, when not ``topic`` (our URL for it)
+    topic_given: str | None = None
+
+    @property
+    def topic_as_given(self) -> str:
+        return self.topic_given or self.topic
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,13 @@ class Intent:
     id: int = 0
     # the subscriber's hub.verify_token (PubSubHubbub 0.3), echoed in the verification
     verify_token: str | None = field(default=None, repr=False)
+    # hub.topic as the subscriber gave it, when not ``topic``: the topic's own URL, which
+    # it names once normalised (``hub.same_topic``); echoed back as given (WebSub 5.3)
+    topic_given: str | None = None
+
+    @property
+    def topic_as_given(self) -> str:
+        return self.topic_given or self.topic
 
 
 @dataclass(frozen=True)
@@ -76,16 +89,17 @@ def put_intent(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     still waiting (its challenge with it)."""
     db.execute(
         "INSERT INTO websub_intents (mode, topic, callback, host, secret, lease_seconds, "
-        "reason, challenge, created, next_attempt, verify_token) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "reason, challenge, created, next_attempt, verify_token, topic_given) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET mode = excluded.mode, "
         "host = excluded.host, secret = excluded.secret, "
         "lease_seconds = excluded.lease_seconds, reason = excluded.reason, "
         "challenge = excluded.challenge, created = excluded.created, "
-        "next_attempt = excluded.next_attempt, verify_token = excluded.verify_token",
+        "next_attempt = excluded.next_attempt, verify_token = excluded.verify_token, "
+        "topic_given = excluded.topic_given",
         (intent.mode, intent.topic, intent.callback, intent.host, intent.secret,
          intent.lease_seconds, intent.reason, intent.challenge, now, now,
-         intent.verify_token),
+         intent.verify_token, intent.topic_given),
     )  # fmt: skip
 
 
@@ -95,7 +109,8 @@ def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[In
     ).fetchall()
     return [
         Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
-               r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"])
+               r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"],
+               r["topic_given"])
         for r in rows
     ]  # fmt: skip
 
@@ -123,12 +138,13 @@ def activate(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     """A verified subscribe: create the subscription, or renew it (lease, secret)."""
     db.execute(
         "INSERT INTO websub_subscriptions (id, topic, callback, host, secret, lease_seconds, "
-        f"created, renewed, expires) VALUES ({_NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"created, renewed, expires, topic_given) VALUES ({_NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret, "
         "host = excluded.host, lease_seconds = excluded.lease_seconds, "
-        "renewed = excluded.renewed, expires = excluded.expires",
+        "renewed = excluded.renewed, expires = excluded.expires, "
+        "topic_given = excluded.topic_given",
         (intent.topic, intent.callback, intent.host, intent.secret, intent.lease_seconds,
-         now, now, now + intent.lease_seconds),
+         now, now, now + intent.lease_seconds, intent.topic_given),
     )  # fmt: skip
     db.execute(
         "INSERT INTO meta (key, value) SELECT ?, MAX(id) FROM websub_subscriptions WHERE true "
@@ -168,7 +184,7 @@ def _subscription(r: sqlite3.Row) -> Subscription:
     return Subscription(
         r["id"], r["topic"], r["callback"], r["host"], r["secret"], r["lease_seconds"],
         r["created"], r["renewed"], r["expires"], r["last_delivery"], r["last_status"],
-        r["last_error"], bool(r["pending"]),
+        r["last_error"], bool(r["pending"]), r["topic_given"],
     )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from scofeed.config import Config
 from scofeed.deliver.sender import address_allowed
@@ -61,6 +61,83 @@ def topics(cfg: Config, sets: Sequence[FeedSet] | None = None) -> dict[str, Topi
         for fs in (sets if sets is not None else [main_set(cfg)])
         for fmt in cfg.feeds.formats
     }
+
+
+def same_topic(given: str, known: Collection[str]) -> str | None:
+    """The topic of ``known`` (its URL, as the hub keeps it) that ``given`` names once
+    both are normalised (``normal_url``), else None. A subscriber that spells the URL
+    otherwise (``HTTPS://Host:443/atom.xml?``, ``%7e`` for ``~``) subscribes to the
+    same topic, not to none."""
+    if given in known:
+        return given
+    wanted = normal_url(given)
+    return next((url for url in known if normal_url(url) == wanted), None)
+
+
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def normal_url(url: str) -> str:
+    """``url`` after RFC 3986's syntax-based normalisation (6.2.2) and the scheme-based
+    one of http(s) (6.2.3), so two spellings of one URL compare equal: scheme and host
+    in lower case; percent-encodings in upper case (``%2f``: ``%2F``) and those of
+    unreserved characters decoded (``%7E``: ``~``); dot segments removed; no default
+    port (``:80``, ``:443``), nor an empty one; an empty path is ``/``; an empty query
+    (a trailing ``?``) is none. Characters outside ASCII are percent-encoded as UTF-8
+    first (an IRI as its URI, RFC 3987 3.1). Not a URL: returned as it is."""
+    url = "".join(c if c.isascii() else _encoded(c) for c in url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    # the port follows the last ':' after an IPv6 literal's ']', if any
+    close = hostport.find("]") + 1 if hostport.startswith("[") else 0
+    host, _, port = hostport[close:].partition(":")
+    host = hostport[:close] + host
+    if port.isascii() and port.isdigit():
+        port = str(int(port))
+    if port == _DEFAULT_PORTS.get(scheme):
+        port = ""
+    netloc = _percent(userinfo) + at + _percent(host).lower() + (":" + port if port else "")
+    path = _no_dot_segments(_percent(parts.path))
+    if not path and parts.netloc:
+        path = "/"
+    return urlunsplit((scheme, netloc, path, _percent(parts.query), _percent(parts.fragment)))
+
+
+def _encoded(c: str) -> str:
+    return "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+
+
+def _percent(text: str) -> str:
+    """Percent-encodings in upper case, those of unreserved characters decoded."""
+
+    def one(m: re.Match[str]) -> str:
+        c = chr(int(m.group(1), 16))
+        return c if c in _UNRESERVED else "%" + m.group(1).upper()
+
+    return _PERCENT.sub(one, text) if "%" in text else text
+
+
+def _no_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4: ``/a/./b/../c`` is ``/a/c``."""
+    segments = path.split("/")
+    if "." not in segments and ".." not in segments:
+        return path
+    out: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if len(out) > 1:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    if segments[-1] in (".", ".."):
+        out.append("")
+    return "/".join(out)
 
 
 def link_header(cfg: Config, topic_url: str) -> str:
@@ -174,10 +251,11 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
     mode = form.get("hub.mode")
     if mode not in (SUBSCRIBE, UNSUBSCRIBE):
         raise HubRequestError("hub.mode must be 'subscribe' or 'unsubscribe'\n")
-    topic = form.get("hub.topic", "")
-    if not topic:
+    given = form.get("hub.topic", "")
+    if not given:
         raise HubRequestError("hub.topic is missing\n")
-    if topic not in (known if known is not None else topics(cfg)):
+    topic = same_topic(given, known if known is not None else topics(cfg))
+    if topic is None:
         raise HubRequestError("hub.topic is not a feed published here\n", 404)
     callback = form.get("hub.callback", "")
     if not callback:
@@ -196,7 +274,8 @@ def parse(body: bytes, cfg: Config, challenge: str, known: Collection[str] | Non
     if mode == UNSUBSCRIBE:
         secret = None
     return Intent(mode, topic, callback, host, secret, lease_seconds, challenge,
-                  verify_token=verify_token)  # fmt: skip
+                  verify_token=verify_token,
+                  topic_given=given if given != topic else None)  # fmt: skip
 
 
 def _utf8(value: str) -> bool:
@@ -214,11 +293,11 @@ def verification_query(intent: Intent) -> list[tuple[str, str]]:
     subscriber's ``hub.verify_token`` when it gave one (PubSubHubbub 0.3 subscribers,
     NewsBlur among them, refuse a verification without it)."""
     if intent.mode == DENIED:
-        query = [("hub.mode", DENIED), ("hub.topic", intent.topic)]
+        query = [("hub.mode", DENIED), ("hub.topic", intent.topic_as_given)]
         return query + ([("hub.reason", intent.reason)] if intent.reason else [])
     query = [
         ("hub.mode", intent.mode),
-        ("hub.topic", intent.topic),
+        ("hub.topic", intent.topic_as_given),  # as the subscriber gave it (WebSub 5.3)
         ("hub.challenge", intent.challenge),
     ]
     if intent.mode == SUBSCRIBE:

@@ -55,7 +55,8 @@ def drop(store: Store, subscription_id: int, reason: str, now: float) -> rows.Su
         sub = rows.remove(db, subscription_id)
         if sub is not None:
             denial = rows.Intent(rows.DENIED, sub.topic, sub.callback, sub.host, None, 0,
-                                 hub.new_challenge(), reason)  # fmt: skip
+                                 hub.new_challenge(), reason,
+                                 topic_given=sub.topic_given)  # fmt: skip
             rows.put_intent(db, denial, now)
     if sub is not None:
         log.info("websub_removed subscription=%d topic=%s host=%s", sub.id, sub.topic, sub.host)

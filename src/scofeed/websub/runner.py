@@ -126,7 +126,8 @@ class Hub:
                     rows.remove(db, sub.id)
                     reason = "the topic is no longer published"
                     denial = rows.Intent(rows.DENIED, sub.topic, sub.callback, sub.host, None,
-                                         0, hub.new_challenge(), reason)  # fmt: skip
+                                         0, hub.new_challenge(), reason,
+                                         topic_given=sub.topic_given)  # fmt: skip
                     rows.put_intent(db, denial, now)
                     report.denied += 1
                     log.info("websub_denied topic=%s host=%s", sub.topic, sub.host)
