@@ -4,10 +4,12 @@ releases, and the headers of the plain-text error answers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from urllib.parse import urljoin
 
+import feedparser
 import lxml.html
 import pytest
 
@@ -299,3 +301,39 @@ def test_a_site_in_another_language_marks_the_pages_english_words(site):
             assert page.xpath("//nav/@aria-labelledby") == [heading.get("id")]
     finally:
         next(served, None)
+
+
+PROSE_TITLES = {
+    "lt.txt": ("x<y and y>z: the SCO sets a rule", "x<y and y>z: the SCO sets a rule\n\n"
+               "On 2 March 2025, the SCO met in Beijing to talk about it.\n"),
+    "lt.md": ("x<y and y>z: a Markdown heading", "# x<y and y>z: a Markdown heading\n\n"
+              "On 3 March 2025, the SCO met in Minsk to talk about it.\n"),
+    "lt.json": ("x<y and y>z: a JSON title",
+                '{"title": "x<y and y>z: a JSON title", "date": "2025-03-04", '
+                '"text": "The SCO met in Baku to talk about it."}'),
+}  # fmt: skip
+
+
+def test_a_plain_text_title_with_words_between_angle_brackets_is_shown_exactly(site):
+    """"x<y and y>z" in a .txt title, a Markdown heading or a JSON title lost "y and
+    y": ``<y and y>`` was taken for a tag (a name with attributes) and left out, and
+    CommonMark's raw HTML took it for an element. Plain text stays plain text: every
+    feed (feedparser reads Atom and RSS) and the pages show the title exactly."""
+    for name, (_title, text) in PROSE_TITLES.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    titles = {title for title, _text in PROSE_TITLES.values()}
+    for served in serving(site):
+        stored = {e.title: e for e in published_rows.latest(served.store.db)}
+        assert titles <= set(stored)
+        for fmt in ("atom.xml", "rss.xml"):
+            parsed = feedparser.parse(served.get("/" + fmt)[2])
+            assert not parsed.bozo, fmt
+            assert titles <= {e.title for e in parsed.entries}, fmt
+        doc = json.loads(served.get("/feed.json")[2])
+        assert titles <= {item["title"] for item in doc["items"]}
+        index = _doc(served, "/")
+        assert titles <= {h.text_content() for h in index.xpath("//article/h3")}
+        for title in titles:
+            page = _doc(served, f"/entries/{id_slug(stored[title].id)}")
+            assert page.xpath("string(//article/h1)") == title
+            assert page.xpath("string(//title)").startswith(title)

@@ -3,9 +3,11 @@ title): the rule ``normalise.plain`` takes tags out by and ``config`` refuses si
 titles by, kept in one place below both.
 
 A bare word between angle brackets is prose ("SCO <Digital> Forum"), and so is a "<"
-in a sentence ("fell <a third", "x<y"); an element of HTML, any tag with attributes (a
-browser runs the handlers of an unknown element: ``<x onfocus=... autofocus>``), a
-comment, and a tag with an attribute left unclosed are markup.
+in a sentence ("fell <a third", "x<y"), and words between a "<" and a ">" ("x<y and
+y>z"); an element of HTML, any tag with an attribute given a value (a browser runs the
+handlers of an unknown element: ``<x onfocus=... autofocus>``), a comment, and a tag
+with an attribute left unclosed are markup. Markdown's raw HTML is judged by the same
+rule (``sources.markdown``): what is no markup here is text there too.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 
 # the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
 # still honour): a title or summary that renders as HTML somewhere must hold none of
-# them, nor any tag with attributes (a browser runs the handlers of an unknown element:
-# <x onfocus=... autofocus>); a bare word between angle brackets is prose ("SCO
-# <Digital> Forum") and stays
+# them, nor any tag with an attribute given a value (a browser runs the handlers of an
+# unknown element: <x onfocus=... autofocus>); a bare word between angle brackets is
+# prose ("SCO <Digital> Forum") and stays, and so do words ("x<y and y>z")
 HTML_NAMES = (
     "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound "
     "big blink blockquote body br button canvas caption center cite code col colgroup data "
@@ -38,7 +40,10 @@ HTML_NAMES = (
 TAG = re.compile(
     r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
     r"|/?(?:" + "|".join(HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
-    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>"  # any name with attributes: <x onfocus=...>
+    # any other name with an attribute given a value (<x onfocus=...>, <x=1 style=...>):
+    # bare words are prose ("x<y and y>z"), and an unknown element does nothing without
+    # a value to run or style with
+    r"|/?[A-Za-z][^<>\s/]*[\s/][^<>=]*=[^<>]*)>"
     r"|<[A-Za-z][^<>\s/=]*[\s/]+[^<>\s/=]+\s*=[^>]*$",  # unclosed, with an attribute
     re.IGNORECASE,
 )
