@@ -11,6 +11,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from scofeed.config import Config, tag_slug
+from scofeed.graphemes import clip as clip_at
 from scofeed.model import Entry
 from scofeed.normalise import entry_page, id_slug
 from scofeed.render import CONTENT_TYPES
@@ -149,11 +150,12 @@ def _head(
 
 def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
     """``text`` cut to at most ``limit`` characters, at a space when one is near the
-    end (Chinese has none: cut where the limit falls), with an ellipsis when cut."""
+    end (Chinese has none: cut where the limit falls, or before it: never inside a
+    user-perceived character, ``graphemes``), with an ellipsis when cut."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = clip_at(text, limit - 1)
     space = cut.rfind(" ")
     if space > limit * 0.7:
         cut = cut[:space]
