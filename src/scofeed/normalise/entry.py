@@ -33,6 +33,7 @@ from scofeed.normalise.language import detect_language, language_code
 from scofeed.normalise.sanitise import (
     drop_heading,
     drop_lines,
+    heading_levels,
     paragraphs_html,
     sanitise,
     shows_nothing,
@@ -261,6 +262,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
             content = drop_heading(content, title)
         if paras and shows_nothing(content):  # its text came apart from its HTML (a feed
             content = paragraphs_html(paras)  # item's content_text): the text is shown
+        content = heading_levels(content)  # last: a heading dropped above may leave a skip
     else:
         content = paragraphs_html(paras)
     if not paras and shows_nothing(content):
