@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from scofeed.config import Config, tag_slug
 from scofeed.graphemes import clip as clip_at
 from scofeed.model import Entry
-from scofeed.normalise import entry_page, id_slug
+from scofeed.normalise import direction, entry_page, id_slug, language_code
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import (
     LANGUAGE_NAMES,
@@ -28,14 +28,6 @@ from scofeed.render.links import absolute_links
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 PAGE_SIZE = 50  # entries per index page
 SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
-# languages written right to left (their primary subtag): their text is marked dir="rtl"
-RTL_LANGUAGES = frozenset(
-    # with the old codes of Hebrew and Yiddish (iw, ji), and Dari, Western Punjabi in
-    # Shahmukhi, Mazanderani, Gilaki, Northern Luri and N'Ko
-    "ar arc ckb dv fa he khw ks ps sd syr ug ur yi iw ji prs pnb mzn glk lrc nqo".split()
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Page:
     """Which page of the index: ``number`` from 1 (the site root), of ``count``."""
@@ -55,17 +47,6 @@ class Page:
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
-
-
-def direction(language: str) -> str:
-    """The writing direction of a language tag: "rtl" for Arabic, Hebrew, Persian, Urdu...
-    (``RTL_LANGUAGES``, or a ``-Arab``/``-Hebr`` script subtag), else "ltr"."""
-    parts = language.lower().replace("_", "-").split("-")
-    if any(p in ("arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg") for p in parts[1:]):
-        return "rtl"
-    if any(len(p) == 4 and p.isalpha() for p in parts[1:]):
-        return "ltr"  # another script named: Azerbaijani in Latin (az-Latn), Kurdish (ku-Latn)
-    return "rtl" if parts[0] in RTL_LANGUAGES else "ltr"
 
 
 def _lang(language: str) -> str:
@@ -163,7 +144,8 @@ def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
 
 
 def _language_name(language: str) -> str:
-    return LANGUAGE_NAMES.get(language, language)
+    """A language's own name ("中文" for zh and zh-Hant too), else its tag."""
+    return LANGUAGE_NAMES.get(language) or LANGUAGE_NAMES.get(language_code(language) or "", language)
 
 
 def _feed_links(cfg: Config, fs: FeedSet, root: str) -> str:
