@@ -315,7 +315,7 @@ PROSE_TITLES = {
 
 
 def test_a_plain_text_title_with_words_between_angle_brackets_is_shown_exactly(site):
-    """"x<y and y>z" in a .txt title, a Markdown heading or a JSON title lost "y and
+    """ "x<y and y>z" in a .txt title, a Markdown heading or a JSON title lost "y and
     y": ``<y and y>`` was taken for a tag (a name with attributes) and left out, and
     CommonMark's raw HTML took it for an element. Plain text stays plain text: every
     feed (feedparser reads Atom and RSS) and the pages show the title exactly."""

@@ -168,7 +168,10 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
             # would ping a whole channel
             "text": _slack_escape(_clip(label + entry.title, SLACK_TEXT_MAX)),
             "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SLACK_SECTION_MAX)}}
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": clip(text, SLACK_SECTION_MAX)},
+                }
             ],
             "unfurl_links": False,
         }

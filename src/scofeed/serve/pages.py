@@ -28,6 +28,8 @@ from scofeed.render.links import absolute_links
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 PAGE_SIZE = 50  # entries per index page
 SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
+
+
 @dataclass(frozen=True)
 class Page:
     """Which page of the index: ``number`` from 1 (the site root), of ``count``."""
@@ -145,7 +147,8 @@ def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
 
 def _language_name(language: str) -> str:
     """A language's own name ("中文" for zh and zh-Hant too), else its tag."""
-    return LANGUAGE_NAMES.get(language) or LANGUAGE_NAMES.get(language_code(language) or "", language)
+    code = language_code(language) or ""
+    return LANGUAGE_NAMES.get(language) or LANGUAGE_NAMES.get(code, language)
 
 
 def _feed_links(cfg: Config, fs: FeedSet, root: str) -> str:
