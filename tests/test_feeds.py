@@ -121,7 +121,7 @@ def test_every_feed_exists_parses_and_says_its_language(big):
     ]  # fmt: skip
     assert sets == published_sets(cfg, store)
     for fs in sets:
-        want = [e.id for e in entries if fs.holds(e.language, {tag_slug(t) for t in e.tags})]
+        want = [e.id for e in entries if fs.holds(cfg, e.language, {tag_slug(t) for t in e.tags})]
         for fmt in cfg.feeds.formats:
             data = (site.feeds / fs.path(fmt)).read_bytes()
             if fmt == "json":

@@ -236,7 +236,8 @@ def test_a_utc_offset_with_seconds_is_published_as_the_same_instant_in_utc(site)
 def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
     """``lang: pt-BR`` passed the metadata check, but only a bare code was taken as the
     entry's language: the release went out as the site's language (``en``), in the
-    English feed, with ``xml:lang="en"``."""
+    English feed, with ``xml:lang="en"``. It is in the pt feeds, marked ``pt-BR``
+    (its region kept, as its script would be)."""
     (site.sources / "pt.json").write_text(
         json.dumps(
             {
@@ -255,8 +256,10 @@ def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
     assert [e.findtext(f"{{{ATOM}}}title") for e in pt.iter(f"{{{ATOM}}}entry")] == [
         "O secretário-geral da OCX recebe o embaixador"
     ]
+    (entry,) = pt.iter(f"{{{ATOM}}}entry")
+    assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == "pt-BR"
     items = json.loads((site.feeds / "feed.json").read_bytes())["items"]
-    assert [i["language"] for i in items if i["title"].startswith("O secr")] == ["pt"]
+    assert [i["language"] for i in items if i["title"].startswith("O secr")] == ["pt-BR"]
     en = json.loads((site.feeds / "en/feed.json").read_bytes())["items"]
     assert not [i for i in en if i["title"].startswith("O secr")]
 

@@ -301,8 +301,22 @@ def test_a_tag_left_unclosed_in_plain_text_is_taken_out_to_the_end(site):
     assert (e.title, e.summary) == ("SCO", "On 1 May 2025, the SCO held a forum")
     # a "<" in prose is no tag, closed or not: the text (and so the id, made from the
     # title and first paragraph) stays what it was
-    for prose in ("Prices fell <a third of forecasts", "if x<y and y<z then", "a <b c"):
+    for prose in ("Prices fell <a third of forecasts", "if x<y and y<z then", "a <b c",
+                  "x<y and y>z", "a<b and c>d", "SCO <Digital> Forum </Digital>"):  # fmt: skip
         assert plain(prose) == prose
+    # an unknown element acts through an attribute given a value, whatever its name
+    for hostile in (
+        "<x onfocus=alert(1) autofocus>",
+        "<x=1 onfocus=alert(1)>",
+        "<x/onfocus=a>",
+        "<b style=x>",
+        "<script defer>",
+        "<svg onload>",
+        "<b>",
+        "</b>",
+        "<br/>",
+    ):
+        assert plain(f"a {hostile} b") == "a b"
     # in .txt the body is text: its paragraph shows the tag's characters, escaped
     (item,) = [i for i in feedparser.parse(site.feeds / "rss.xml").entries if "May" in i.summary]
     assert (item.title, item.summary) == ("SCO", e.summary)

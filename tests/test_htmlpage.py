@@ -58,7 +58,7 @@ def test_russian_article_metadata_beats_the_url_date():
 def test_chinese_article_date_from_time_element():
     (r,) = read_page("zh.html", page("article_zh.html"), selectors=PRESETS["sco"])
     assert r.published == datetime(2023, 4, 21)
-    assert r.lang == "zh"
+    assert r.lang == "zh-CN"  # <html lang="zh-CN">: the whole tag (feeds: the zh ones)
     assert r.title == "上海合作组织秘书长出席数字论坛"
     assert r.text.split("\n\n") == [
         "2023年4月20日，上海合作组织秘书长张明出席数字经济论坛并致辞。",
@@ -255,7 +255,7 @@ def test_html_is_a_registered_drop_in_format(site):
     ]
     titles = {e.title: e for e in published_rows.latest(store.db)}
     zh = titles["上海合作组织秘书长出席数字论坛"]
-    assert zh.language == "zh" and zh.date_source == "metadata"
+    assert zh.language == "zh-CN" and zh.date_source == "metadata"
     assert "<script" not in titles["SCO holds security consultations"].content_html
     assert [r["origin"] for r in file_rows.rejects(store.db)] == ["junk.html"]
 

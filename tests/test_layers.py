@@ -48,6 +48,7 @@ LAYERS: list[list[str]] = [
     [
         "scofeed.config",
         "scofeed.markup",
+        "scofeed.graphemes",
         "scofeed.selectors",
         "scofeed.model",
         "scofeed.errors",

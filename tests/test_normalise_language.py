@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scofeed.model import Release
-from scofeed.normalise import clean_text, normalise, script_of
+from scofeed.normalise import clean_text, direction, language_tag, normalise, script_of
 from scofeed.normalise.language import _letter_counts, detect_language, dominant_script
 from scofeed.normalise.text import blocks
 from scofeed.typography import ascii_but_marks
@@ -155,3 +155,42 @@ def test_latin_text_on_a_russian_or_chinese_site_is_english(text, site, language
     plain = ascii_but_marks(text)
     assert detect_language(text, site) == language
     assert detect_language(text, site, plain) == language
+
+
+@pytest.mark.parametrize(
+    "stated,kept",
+    [
+        ("az-Arab", "az-Arab"), ("AZ-arab", "az-Arab"), ("uz-Arab", "uz-Arab"),
+        ("pa-Arab", "pa-Arab"), ("ks-Arab", "ks-Arab"), ("sd-Arab", "sd-Arab"),
+        ("zh-hant", "zh-Hant"), ("sr-LATN", "sr-Latn"), ("uz-Cyrl", "uz-Cyrl"),
+        ("zh-Hant-tw", "zh-Hant-TW"), ("en-us", "en-US"), ("es-419", "es-419"),
+        ("de-DE-1996", "de-DE"), ("en-GB-x-private", "en-GB"), ("ru", "ru"),
+        ("../x", None), ("en_GB", None), ("english", None), ("x-klingon", None),
+        ("en--GB", None), ("", None), (None, None),
+    ],
+)  # fmt: skip
+def test_a_language_tag_keeps_its_script_and_region_in_canonical_case(stated, kept):
+    assert language_tag(stated) == kept
+
+
+@pytest.mark.parametrize("stated", ["az-Arab", "uz-Arab", "pa-Arab", "ks-Arab", "sd-Arab"])
+def test_a_release_in_an_rtl_script_under_an_ltr_language_keeps_its_script(stated):
+    """A release stating "az-Arab" was stored as "az": its script was lost, and pages
+    and feeds took the Arabic text for left-to-right Azerbaijani."""
+    text = "هئیت\n\nاو ۳ ژوئن ۲۰۲۰ گۆروشدو."
+    release = Release(origin="x.md", text=text, lang=stated.upper(), published=NOW)
+    e = normalise(release, SETTINGS, NOW)
+    assert e.language == stated
+    assert direction(e.language) == "rtl"
+
+
+@pytest.mark.parametrize(
+    "tag,expected",
+    [("az-Arab", "rtl"), ("uz-Arab", "rtl"), ("pa-Arab", "rtl"), ("ks-Arab", "rtl")]
+    + [("sd-Arab", "rtl"), ("dv-Thaa", "rtl"), ("ff-Adlm", "rtl"), ("rhg-Rohg", "rtl")]
+    + [("syr-Syrc", "rtl"), ("man-Nkoo", "rtl"), ("he-IL", "rtl"), ("ar", "rtl")]
+    + [("ar-Latn", "ltr"), ("sd-Deva", "ltr"), ("ks-Deva", "ltr"), ("pa-Guru", "ltr")]
+    + [("sr-Latn", "ltr"), ("uz-Cyrl", "ltr"), ("zh-Hant", "ltr"), ("az", "ltr")],
+)
+def test_direction_is_the_scripts_when_the_tag_names_one(tag, expected):
+    assert direction(tag) == expected

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import lxml.html
 import pytest
 
 from scofeed.errors import NormaliseError
-from scofeed.normalise import sanitise
+from scofeed.model import Release
+from scofeed.normalise import normalise, sanitise
 from scofeed.normalise.sanitise import MAX_DEPTH, nesting_depth
+from tests.normalise_cases import NOW, SETTINGS
+
+PUBLISHED = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def test_sanitise_neutralises_scripts_handlers_and_javascript_links():
@@ -63,3 +70,53 @@ def test_making_paragraphs_loses_nothing_nh3_keeps():
     big = "x" * 11_000_000
     assert sanitise(f"<div>{big}</div>") == f"<p>{big}</p>"
     assert sanitise("<div>text</div></html>after") == "<p>text</p>after"
+
+
+def _levels(fragment: str) -> list[int]:
+    return [int(h.tag[1]) for h in lxml.html.fragment_fromstring(fragment, "div").iter(*HEADINGS)]
+
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+@pytest.mark.parametrize(
+    "html,levels",
+    [
+        # an h2 then an h4 skipped h3; an h6 under it skipped h5
+        ("<h2>A</h2><p>x</p><h4>B</h4><p>y</p><h6>C</h6><p>z</p><h3>D</h3>", [2, 3, 4, 3]),
+        # an h1 is an h2 (the title is the page's h1), so its h3 is one level below
+        ("<h1>A</h1><p>x</p><h3>B</h3><p>y</p><h2>C</h2><h5>D</h5>", [2, 3, 2, 3]),
+        # content opening with an h4: nothing above it, so it is an h2
+        ("<p>x</p><h4>A</h4><p>y</p><h5>B</h5><h4>C</h4>", [2, 3, 2]),
+        # no skip: left as it was
+        ("<h2>A</h2><h3>B</h3><h4>C</h4><h2>D</h2>", [2, 3, 4, 2]),
+    ],
+)
+def test_heading_levels_never_skip(html, levels):
+    """A release's headings went from h2 to h4 on its page and in feeds: a screen
+    reader's list of headings showed a level missing. They are renumbered, in order."""
+    e = normalise(
+        Release(origin="a.json", title="Heading test", html=html, published=PUBLISHED),
+        SETTINGS,
+        NOW,
+    )
+    assert _levels(e.content_html) == levels
+    assert lxml.html.fragment_fromstring(e.content_html, "div").text_content() == (
+        lxml.html.fragment_fromstring(html, "div").text_content()
+    )
+
+
+def test_a_heading_dropped_as_the_title_leaves_no_skip_behind():
+    """The opening heading that repeats the title is dropped after sanitising: the
+    levels are set after that, so its h3 does not follow the page's h1 directly."""
+    e = normalise(
+        Release(
+            origin="b.json",
+            title="The title",
+            html="<h2>The title</h2><p>x</p><h3>Part</h3><p>y</p><h5>Sub</h5><p>z</p>",
+            published=PUBLISHED,
+        ),
+        SETTINGS,
+        NOW,
+    )
+    assert _levels(e.content_html) == [2, 3]

@@ -4,10 +4,12 @@ releases, and the headers of the plain-text error answers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from urllib.parse import urljoin
 
+import feedparser
 import lxml.html
 import pytest
 
@@ -299,3 +301,95 @@ def test_a_site_in_another_language_marks_the_pages_english_words(site):
             assert page.xpath("//nav/@aria-labelledby") == [heading.get("id")]
     finally:
         next(served, None)
+
+
+PROSE_TITLES = {
+    "lt.txt": ("x<y and y>z: the SCO sets a rule", "x<y and y>z: the SCO sets a rule\n\n"
+               "On 2 March 2025, the SCO met in Beijing to talk about it.\n"),
+    "lt.md": ("x<y and y>z: a Markdown heading", "# x<y and y>z: a Markdown heading\n\n"
+              "On 3 March 2025, the SCO met in Minsk to talk about it.\n"),
+    "lt.json": ("x<y and y>z: a JSON title",
+                '{"title": "x<y and y>z: a JSON title", "date": "2025-03-04", '
+                '"text": "The SCO met in Baku to talk about it."}'),
+}  # fmt: skip
+
+
+def test_a_plain_text_title_with_words_between_angle_brackets_is_shown_exactly(site):
+    """ "x<y and y>z" in a .txt title, a Markdown heading or a JSON title lost "y and
+    y": ``<y and y>`` was taken for a tag (a name with attributes) and left out, and
+    CommonMark's raw HTML took it for an element. Plain text stays plain text: every
+    feed (feedparser reads Atom and RSS) and the pages show the title exactly."""
+    for name, (_title, text) in PROSE_TITLES.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    titles = {title for title, _text in PROSE_TITLES.values()}
+    for served in serving(site):
+        stored = {e.title: e for e in published_rows.latest(served.store.db)}
+        assert titles <= set(stored)
+        for fmt in ("atom.xml", "rss.xml"):
+            parsed = feedparser.parse(served.get("/" + fmt)[2])
+            assert not parsed.bozo, fmt
+            assert titles <= {e.title for e in parsed.entries}, fmt
+        doc = json.loads(served.get("/feed.json")[2])
+        assert titles <= {item["title"] for item in doc["items"]}
+        index = _doc(served, "/")
+        assert titles <= {h.text_content() for h in index.xpath("//article/h3")}
+        for title in titles:
+            page = _doc(served, f"/entries/{id_slug(stored[title].id)}")
+            assert page.xpath("string(//article/h1)") == title
+            assert page.xpath("string(//title)").startswith(title)
+
+
+AZERBAIJANI = {
+    # Azerbaijani in Arabic script (as in Iran), in Latin script, and with no script
+    "az_arab.md": "---\ntitle: آذربایجان هیئتی شانگهای تشکیلاتیندا\ndate: 2025-06-02\n"
+    "lang: AZ-arab\n---\nآذربایجان هیئتی شانگهای همکارلیق تشکیلاتی‌نین دبیرلیگینده اولدو.\n",
+    "az_latn.md": "---\ntitle: Azərbaycan nümayəndə heyəti ŞƏT-də\ndate: 2025-06-03\n"
+    "lang: az-Latn\n---\nAzərbaycan nümayəndə heyəti ŞƏT Katibliyində olub.\n",
+    "az.md": "---\ntitle: ŞƏT Baş katibi Bakıda\ndate: 2025-06-04\nlang: az\n---\n"
+    "ŞƏT Baş katibi Bakıda görüşlər keçirib.\n",
+}
+
+
+def test_a_script_subtag_is_kept_and_the_languages_feed_holds_every_script(site):
+    """A release stating "az-Arab" (a right-to-left script under a mostly left-to-right
+    language code) was stored as "az" and shown left to right on the pages and in the
+    feeds. Its tag is kept: the pages mark it dir="rtl", Atom says xml:lang="az-Arab"
+    and JSON Feed "language": "az-Arab". The language's feeds are the code's: the "az"
+    feeds ([feeds.languages.az]) hold it beside the az and az-Latn releases; no feeds
+    are made for "az-Arab" or "az-Latn"."""
+    site.write_config('[feeds.languages.az]\ntitle = "ŞƏT (Azərbaycanca)"\n')
+    for name, text in AZERBAIJANI.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    for served in serving(site):
+        entries = {e.origin: e for e in published_rows.latest(served.store.db)}
+        languages = {name: entries[name].language for name in AZERBAIJANI}
+        assert languages == {"az_arab.md": "az-Arab", "az_latn.md": "az-Latn", "az.md": "az"}
+        arab = entries["az_arab.md"]
+        assert not (site.feeds / "az-Arab").exists() and not (site.feeds / "az-Latn").exists()
+        # the az feeds hold all three, each marked with its own tag
+        atom = feedparser.parse(served.get("/az/atom.xml")[2])
+        assert not atom.bozo and atom.feed.title == "ŞƏT (Azərbaycanca)"
+        tagged = {e.id: e.title_detail.language for e in atom.entries}
+        assert tagged == {entries[n].id: languages[n] for n in AZERBAIJANI}
+        rss = feedparser.parse(served.get("/az/rss.xml")[2])
+        assert not rss.bozo and {e.id for e in rss.entries} == set(tagged)
+        items = json.loads(served.get("/az/feed.json")[2])["items"]
+        assert {i["id"]: i["language"] for i in items} == {
+            entries[n].id: languages[n] for n in AZERBAIJANI
+        }
+        main = feedparser.parse(served.get("/atom.xml")[2])
+        assert {e.id: e.title_detail.language for e in main.entries}[arab.id] == "az-Arab"
+        # the pages: right to left for az-Arab, left to right for the others
+        index = _doc(served, "/")
+        for name, dir_ in (("az_arab.md", "rtl"), ("az_latn.md", "ltr"), ("az.md", "ltr")):
+            slug = id_slug(entries[name].id)
+            (item,) = index.xpath(f'//article[h3/a/@href="entries/{slug}"]')
+            assert (item.get("lang"), item.get("dir")) == (languages[name], dir_)
+            page = _doc(served, f"/entries/{slug}")
+            (article,) = page.xpath("//article")
+            assert (article.get("lang"), article.get("dir")) == (languages[name], dir_)
+            # the entry page offers the az feeds
+            assert page.xpath('//link[@rel="alternate"][@hreflang="az"]/@href')
+        # feeds.opml lists one az set
+        opml = (site.feeds / "feeds.opml").read_text(encoding="utf-8")
+        assert opml.count('language="az"') == 1 and "az-Arab" not in opml

@@ -26,6 +26,7 @@ from scofeed.config import load
 from scofeed.errors import RejectedInput
 from scofeed.normalise import normalise, settings_from
 from scofeed.sources import files, markdown
+from scofeed.sources.feed import read_feed
 from scofeed.sources.meta import html_paragraphs
 from scofeed.store import files as file_rows
 from tests.normalise_cases import SETTINGS
@@ -476,3 +477,26 @@ def test_a_file_of_white_space_alone_is_empty_as_strip_tells(data):
 def test_readers_are_found_again_by_suffix():
     assert sources.reader(".txt") is sources.reader(".txt") is sources.reader(".TXT")
     assert sources.reader(".nope") is None
+
+
+def test_a_feeds_or_a_pages_language_keeps_its_script_and_region():
+    """A remote feed's ``<language>`` and a saved page's ``lang`` lost everything after
+    the code ("uz-Arab" was "uz"): normalise now keeps the script and region."""
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<link>https://x.org/</link><description>d</description><language>uz-arab</language>"
+        b"<item><title>A</title><link>https://x.org/a</link><description>b</description>"
+        b"<pubDate>Mon, 02 Jun 2025 00:00:00 GMT</pubDate></item></channel></rss>"
+    )
+    assert [r.lang for r in read_feed("f", rss, "https://x.org/")] == ["uz-arab"]
+    item = {"id": "1", "url": "https://x.org/b", "title": "B", "content_text": "b",
+            "date_published": "2025-06-02T00:00:00Z", "language": "pa-Arab-PK"}  # fmt: skip
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [item]}
+    assert [r.lang for r in read_feed("j", json.dumps(doc).encode(), "https://x.org/")] == [
+        "pa-Arab-PK"
+    ]
+    page = (
+        '<!doctype html><html lang="sd_Arab"><head><title>T</title></head><body><article>'
+        "<h1>سنڌي عنوان</h1><p>On 3 June 2025 the SCO met.</p></article></body></html>"
+    ).encode()
+    assert [r.lang for r in sources.read("p.html", ".html", page, None, 10**6)] == ["sd-Arab"]

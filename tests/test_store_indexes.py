@@ -60,7 +60,7 @@ def test_every_read_of_entries_goes_through_an_index(site):
     def reads() -> None:
         published_rows.latest(db, 5)
         published_rows.newest(db, 5)
-        published_rows.newest(db, 5, language="ru")
+        published_rows.newest(db, 5, languages=["ru"])
         published_rows.newest(db, 5, tags=['["security"]'])
         published_rows.month_ids(db, some.published.isoformat()[:7])
         published_rows.languages(db)

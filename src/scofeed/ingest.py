@@ -42,6 +42,7 @@ from scofeed.normalise import (
     normalise,
     redated,
     settings_from,
+    with_language,
 )
 from scofeed.relink import relink
 from scofeed.retag import retag
@@ -121,6 +122,18 @@ class Tally(Protocol):
     new: int
     updated: int
     duplicates: int
+
+
+def _tag_grown(entry: Entry, match: Match) -> bool:
+    """The release is its entry but for its language, which names the script or region
+    the entry's was stored without ('zh' is now 'zh-CN', 'az' is 'az-Arab': tags lost
+    them before scofeed kept them). That is no new version of the release: the tag is
+    stored, nothing is delivered (a page of the SCO's Chinese site, fetched again, was
+    otherwise a correction)."""
+    code = entry.language.partition("-")[0]
+    if code == entry.language:
+        return False
+    return with_language(entry, code).content_hash == match.content_hash
 
 
 def tally(counts: Tally, kind: str) -> None:
@@ -205,6 +218,9 @@ def ingest_one(
         held = RANK[stored_authority(match, official_hosts)]
     rank = RANK[authority]
     same = entry.content_hash == match.content_hash
+    if not same and rank >= held and _tag_grown(entry, match):
+        entry_rows.set_language(db, entry)
+        same = True
     # whatever follows, this input now belongs to the matched entry, with what it holds
     origin_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held

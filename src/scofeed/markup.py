@@ -3,9 +3,13 @@ title): the rule ``normalise.plain`` takes tags out by and ``config`` refuses si
 titles by, kept in one place below both.
 
 A bare word between angle brackets is prose ("SCO <Digital> Forum"), and so is a "<"
-in a sentence ("fell <a third", "x<y"); an element of HTML, any tag with attributes (a
-browser runs the handlers of an unknown element: ``<x onfocus=... autofocus>``), a
-comment, and a tag with an attribute left unclosed are markup.
+in a sentence ("fell <a third", "x<y"), and words between a "<" and a ">" ("x<y and
+y>z", "a<b and c>d"); a bare tag of HTML (``<b>``, ``</b>``, ``<br/>``), the start
+tag of an element whose content is no text (``<script defer>``, ``<svg ...>``), any
+tag with an attribute given a value (a browser runs the handlers of an unknown
+element: ``<x onfocus=... autofocus>``), a comment, and a tag with an attribute left
+unclosed are markup. Markdown's raw HTML is judged by the same
+rule (``sources.markdown``): what is no markup here is text there too.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from typing import Any
 
 # the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
 # still honour): a title or summary that renders as HTML somewhere must hold none of
-# them, nor any tag with attributes (a browser runs the handlers of an unknown element:
-# <x onfocus=... autofocus>); a bare word between angle brackets is prose ("SCO
-# <Digital> Forum") and stays
+# them, nor any tag with an attribute given a value (a browser runs the handlers of an
+# unknown element: <x onfocus=... autofocus>); a bare word between angle brackets is
+# prose ("SCO <Digital> Forum") and stays, and so do words ("x<y and y>z")
 HTML_NAMES = (
     "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound "
     "big blink blockquote body br button canvas caption center cite code col colgroup data "
@@ -35,10 +39,23 @@ HTML_NAMES = (
 # with an attribute ("SCO <img src=x onerror=alert(1) Forum") runs to the end of the
 # text: a reader that puts the title in its own markup ("<h3>...</h3>") made an image
 # with its handler of it. A "<" in prose ("fell <a third", "x<y") is no tag, closed or not
+# the elements whose start tag is markup whatever follows its name: their text is not
+# shown as text (script, style, the raw-text and template elements), or what they hold
+# is another document (frames, objects, SVG and MathML)
+ACTIVE_NAMES = (
+    "applet embed frame frameset iframe math noembed noframes noscript object plaintext "
+    "script style svg template textarea title xmp"
+).split()
+_NAMES = "|".join(HTML_NAMES)
 TAG = re.compile(
     r"<(?:[!?][^<>]*"  # a comment, a doctype, a processing instruction
-    r"|/?(?:" + "|".join(HTML_NAMES) + r")(?=[\s/>])[^<>]*"  # an element of HTML
-    r"|/?[A-Za-z][^<>\s/=]*[\s/=][^<>]*)>"  # any name with attributes: <x onfocus=...>
+    r"|/(?:" + _NAMES + r")(?=[\s/>])[^<>]*"  # an end tag of HTML
+    r"|(?:" + _NAMES + r")\s*/?"  # a start tag of HTML, bare: <b>, <br/>
+    r"|(?:" + "|".join(ACTIVE_NAMES) + r")[\s/][^<>]*"  # <script defer>, <svg ...>
+    # any name with an attribute given a value (<x onfocus=...>, <b style=...>,
+    # <x=1 style=...>): bare words are prose ("x<y and y>z", "a<b and c>d"), and an
+    # element does nothing through attributes without a value to run or style with
+    r"|[A-Za-z][^<>\s/]*[\s/][^<>=]*=[^<>]*)>"
     r"|<[A-Za-z][^<>\s/=]*[\s/]+[^<>\s/=]+\s*=[^>]*$",  # unclosed, with an attribute
     re.IGNORECASE,
 )

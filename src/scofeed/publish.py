@@ -188,9 +188,11 @@ def plan(
         rows = members.get(fs.key, [])
         ids = tuple(i for i, _ in rows)
         shown = _hash([stamp for _, stamp in rows])
-        tombs = tuple(e for e in withdrawn if fs.holds(e.language, {tag_slug(t) for t in e.tags}))
+        tombs = tuple(
+            e for e in withdrawn if fs.holds(cfg, e.language, {tag_slug(t) for t in e.tags})
+        )
         mine = [(month, at) for language, tags, month, at in withdrawals
-                if fs.holds(language, {tag_slug(t) for t in tags})]  # fmt: skip
+                if fs.holds(cfg, language, {tag_slug(t) for t in tags})]  # fmt: skip
         last = max((at for _month, at in mine), default=None)
         dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
@@ -261,7 +263,12 @@ def layout(
     into Python (at 30,000 entries a new release costs what it costs at 100). A set
     whose last entry was withdrawn lives on while that tombstone is shown (``withdrawn``),
     so its subscribers see the tombstone rather than a 404."""
-    languages = sorted(set(published_rows.languages(db)) | {e.language for e in withdrawn})
+    stored = published_rows.languages(db)  # tags: 'az-Arab' and 'az' are both in the az set
+    languages = sorted({catalog.set_language(cfg, t) for t in stored}
+                       | {catalog.set_language(cfg, e.language) for e in withdrawn})  # fmt: skip
+    tags_of: dict[str, list[str]] = {}
+    for tag in stored:
+        tags_of.setdefault(catalog.set_language(cfg, tag), []).append(tag)
     lists = {raw: tuple(json.loads(raw)) for raw in published_rows.tag_lists(db)}
     every_tag = {t for tags in lists.values() for t in tags} | {
         t for e in withdrawn for t in e.tags
@@ -273,7 +280,8 @@ def layout(
     members: Members = {}
     for fs in sets:
         if fs.language is not None:
-            members[fs.key] = published_rows.newest(db, limit, language=fs.language)
+            mine = tags_of.get(fs.language, [])
+            members[fs.key] = published_rows.newest(db, limit, languages=mine) if mine else []
         elif fs.tag is not None:
             mine = by_slug.get(tag_slug(fs.tag), [])
             members[fs.key] = published_rows.newest(db, limit, tags=mine) if mine else []

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 from scofeed import __version__
 from scofeed.config import Config
 from scofeed.frozen import frozen
+from scofeed.graphemes import clip
 from scofeed.model import Entry
 from scofeed.normalise import entry_page
 from scofeed.render.catalog import tag_set_prefix
@@ -317,7 +318,9 @@ def hashtag(tag: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """``text`` in at most ``limit`` characters, cut (never inside a user-perceived
+    character: ``graphemes``) with an ellipsis when longer."""
+    return text if len(text) <= limit else clip(text, limit - 1).rstrip() + "…"
 
 
 def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:

@@ -208,8 +208,9 @@ def _languages(v: dict[str, LanguageFeed]) -> str | None:
     return None
 
 
-# what an entry's language may be, besides site.language: the code of a language tag
-# (normalise.language.language_code), whose feeds are in a folder of that name
+# what an entry's language set may be, besides site.language: the code of a language
+# tag (render.catalog.set_language: 'az' for an entry in 'az-Arab'), whose feeds are
+# in a folder of that name
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from scofeed.config import FEED_FILES, Config
+from scofeed.graphemes import clip
 from scofeed.model import Entry
 from scofeed.render.catalog import sets_of
 
@@ -41,7 +42,9 @@ def _dumps(doc: dict[str, Any]) -> bytes:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """``text`` in at most ``limit`` characters, cut (never inside a user-perceived
+    character: ``graphemes``) with an ellipsis when longer."""
+    return text if len(text) <= limit else clip(text, limit - 1).rstrip() + "…"
 
 
 def stamp(t: float) -> str:
@@ -165,7 +168,10 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
             # would ping a whole channel
             "text": _slack_escape(_clip(label + entry.title, SLACK_TEXT_MAX)),
             "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": text[:SLACK_SECTION_MAX]}}
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": clip(text, SLACK_SECTION_MAX)},
+                }
             ],
             "unfurl_links": False,
         }

@@ -21,6 +21,7 @@ from scofeed.normalise.entry import (
     redated,
     retagged_tags,
     settings_from,
+    with_language,
     with_tags,
 )
 from scofeed.normalise.headline import headline_from, split_release
@@ -35,7 +36,13 @@ from scofeed.normalise.ids import (
     mint_id,
     url_key,
 )
-from scofeed.normalise.language import detect_language, script_of
+from scofeed.normalise.language import (
+    detect_language,
+    direction,
+    language_code,
+    language_tag,
+    script_of,
+)
 from scofeed.normalise.sanitise import paragraphs_html, sanitise
 from scofeed.normalise.text import (
     clean_reason,
@@ -57,11 +64,14 @@ __all__ = [
     "compare_key",
     "content_hash",
     "detect_language",
+    "direction",
     "entry_page",
     "fingerprint",
     "headline_from",
     "id_slug",
     "identity_of",
+    "language_code",
+    "language_tag",
     "match_tags",
     "mint_id",
     "normalise",
@@ -73,6 +83,7 @@ __all__ = [
     "settings_from",
     "shorten",
     "url_key",
+    "with_language",
     "with_tags",
     "split_release",
     "xml_safe",

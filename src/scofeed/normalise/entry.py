@@ -29,10 +29,11 @@ from scofeed.normalise.ids import (
     mint_id,
     web_address,
 )
-from scofeed.normalise.language import detect_language, language_code
+from scofeed.normalise.language import detect_language, language_tag
 from scofeed.normalise.sanitise import (
     drop_heading,
     drop_lines,
+    heading_levels,
     paragraphs_html,
     sanitise,
     shows_nothing,
@@ -223,6 +224,11 @@ def retagged_tags(
     return tuple(dict.fromkeys([*stated, *_matching(folded, new)]))
 
 
+def with_language(entry: Entry, language: str) -> Entry:
+    """The entry in this language, its content hash made again to match."""
+    return _rehashed(replace(entry, language=language))
+
+
 def with_tags(entry: Entry, tags: tuple[str, ...]) -> Entry:
     """The entry with these tags, its content hash made again to match."""
     return _rehashed(replace(entry, tags=tags))
@@ -261,6 +267,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
             content = drop_heading(content, title)
         if paras and shows_nothing(content):  # its text came apart from its HTML (a feed
             content = paragraphs_html(paras)  # item's content_text): the text is shown
+        content = heading_levels(content)  # last: a heading dropped above may leave a skip
     else:
         content = paragraphs_html(paras)
     if not paras and shows_nothing(content):
@@ -274,7 +281,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         updated = published
     updated = max(updated, published)
     whole = title + " " + " ".join(paras)  # made once: the language and the tags read it
-    language = language_code(release.lang) or detect_language(whole, settings.language, plain_parts)
+    language = language_tag(release.lang) or detect_language(whole, settings.language, plain_parts)
     # stated tags are plain text like the title: a tag feed's title and RSS category
     # repeat them, and readers may show either as HTML
     stated = stated_tags(release.origin, release.tags)

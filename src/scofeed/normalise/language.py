@@ -129,17 +129,69 @@ def foreign(text: str, dominant: str | None) -> bool:
     return own is not None and own != dominant
 
 
-# an ISO 639 language code, the primary subtag of a BCP 47 tag: all a language may be
-# (it names feed folders, xml:lang and lang attributes)
-_CODE = re.compile(r"([a-z]{2,3})(?:-[A-Za-z0-9]{1,8})*")
+# a BCP 47 tag (RFC 5646) as a language is kept: its language (an ISO 639 code of 2 or 3
+# letters, which names its feeds' folder), its script (4 letters) and its region (2
+# letters or 3 digits); any further subtag (a variant, an extension, private use) is
+# well formed but not kept. It names xml:lang and lang attributes, and the script
+# decides the direction text runs in (``direction``)
+_SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
+_SCRIPT = re.compile(r"[A-Za-z]{4}")
+_REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
+
+
+def language_tag(value: str | None) -> str | None:
+    """The language tag ``value`` states, in its canonical case: 'en', 'pt-BR',
+    'az-Arab', 'zh-Hant-TW', 'sr-Latn' ('AZ-arab' is 'az-Arab'; 'de-DE-1996' is 'de-DE':
+    a variant or extension is not kept), else None: a source's stated language (a
+    remote feed's ``<language>``, a page's ``lang``...) is only a claim, and a value
+    that is no tag ('../x', 'english', 'en_GB') is not one."""
+    if not value:
+        return None
+    parts = value.split("-")
+    if not _LANGUAGE.fullmatch(parts[0]) or not all(_SUBTAG.fullmatch(p) for p in parts):
+        return None
+    kept = [parts[0].lower()]
+    rest = parts[1:]
+    if rest and _SCRIPT.fullmatch(rest[0]):
+        kept.append(rest.pop(0).title())
+    if rest and _REGION.fullmatch(rest[0]):
+        kept.append(rest.pop(0).upper())
+    return "-".join(kept)
 
 
 def language_code(value: str | None) -> str | None:
-    """The language code of ``value`` ('en', 'ru', 'zh'; 'pt' for 'pt-BR': a stated
-    region or script is not kept, as remote feeds' are not), else None: a source's
-    stated language (a remote feed's ``<language>``...) is only a claim."""
-    found = _CODE.fullmatch(value) if value is not None else None
-    return found[1] if found else None
+    """The language code of a tag ('pt' for 'pt-BR', 'az' for 'az-Arab'), else None."""
+    tag = language_tag(value)
+    return tag.partition("-")[0] if tag else None
+
+
+# the scripts written right to left (ISO 15924): Arabic (and its Nastaliq), Hebrew,
+# Thaana, Syriac (and its variants), N'Ko, Adlam, Hanifi Rohingya, Mandaic, Samaritan,
+# Yezidi, Mende Kikakui, and the historic ones of the Near East and Central Asia
+RTL_SCRIPTS = frozenset(
+    "arab aran hebr thaa syrc syre syrj syrn nkoo adlm rohg mand samr yezi mend phnx "
+    "armi avst chrs elym hatr khar lydi mani narb nbat orkh palm phli phlp prti sarb "
+    "sogd sogo ougr hung".split()
+)  # fmt: skip
+# languages written right to left when no script is named (their code): their text is
+# marked dir="rtl"; with the old codes of Hebrew and Yiddish (iw, ji), and Dari,
+# Western Punjabi in Shahmukhi, Mazanderani, Gilaki, Northern Luri and N'Ko
+RTL_LANGUAGES = frozenset(
+    "ar arc ckb dv fa he khw ks ps sd syr ug ur yi iw ji prs pnb mzn glk lrc nqo".split()
+)  # fmt: skip
+
+
+def direction(language: str) -> str:
+    """The direction text in ``language`` (a tag) runs in: by its script subtag when it
+    names one ("rtl" for az-Arab, uz-Arab, pa-Arab; "ltr" for ar-Latn, ku-Latn), else by
+    its language (``RTL_LANGUAGES``: Arabic, Hebrew, Persian, Urdu...); "ltr" for the
+    rest."""
+    parts = language.lower().replace("_", "-").split("-")
+    scripts = [p for p in parts[1:] if len(p) == 4 and p.isalpha()]
+    if scripts:
+        return "rtl" if scripts[0] in RTL_SCRIPTS else "ltr"
+    return "rtl" if parts[0] in RTL_LANGUAGES else "ltr"
 
 
 # the languages told by their script: on a site in one of them, text in Latin script

@@ -5,6 +5,9 @@ links (marked noopener noreferrer); no script, no event handlers, no javascript:
 What XML cannot carry is dropped before and after nh3, which writes character
 references (``&#1;``, ``&#xFFFE;``) out as the characters they name.
 
+Headings are renumbered so that their levels never skip (``heading_levels``, called by
+``normalise`` once the content is complete).
+
 Markup nested deeper than ``MAX_DEPTH`` elements is refused before nh3 sees it: the
 sanitiser's time grows with the square of the depth (100,000 nested ``<div>`` took 18 s),
 and no real release nests more than a few dozen levels.
@@ -109,6 +112,43 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
     return drop_overrides(xml_safe(cleaned)).strip()
+
+
+_HEADING_OPEN = re.compile(r"<h([2-6])[\s>]")
+FIRST_LEVEL = 2  # the entry's title is its page's h1: the content's headings start below
+
+
+def heading_levels(fragment: str) -> str:
+    """``fragment`` (sanitised HTML) with its headings renumbered so that levels never
+    skip: a heading with no shallower heading open before it is an ``<h2>`` (the level
+    under the entry's title), and one under another is one level below it, at most
+    ``<h6>``. Their order is kept: a deeper heading stays deeper than the one it is
+    under, a heading as deep as an earlier one stays as deep. An ``<h2>`` followed by an
+    ``<h4>`` left the ``<h3>`` out, which a screen reader's list of headings (and the
+    W3C checker) calls a skipped level."""
+    levels = [int(m[1]) for m in _HEADING_OPEN.finditer(fragment)]
+    if _renumbered(levels) == levels:
+        return fragment  # none, or none skipped (most releases): not parsed
+    markup = importlib.import_module("lxml.html")  # see the module docstring
+    root = markup.fragment_fromstring(fragment, create_parent="div", parser=_parser(markup))
+    headings = list(root.iter("h2", "h3", "h4", "h5", "h6"))
+    for el, level in zip(headings, _renumbered([int(h.tag[1]) for h in headings]), strict=True):
+        el.tag = f"h{level}"
+    inner = html.escape(root.text or "", quote=False)
+    return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
+
+
+def _renumbered(levels: list[int]) -> list[int]:
+    """Heading levels in document order, renumbered as ``heading_levels`` says."""
+    out = []
+    open_: list[tuple[int, int]] = []  # (level as written, as renumbered) of those open
+    for level in levels:
+        while open_ and open_[-1][0] >= level:
+            open_.pop()
+        new = min(6, open_[-1][1] + 1 if open_ else FIRST_LEVEL)
+        open_.append((level, new))
+        out.append(new)
+    return out
 
 
 _ANY_TAG = re.compile(r"<[^>]*>")

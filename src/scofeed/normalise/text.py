@@ -14,6 +14,7 @@ import html
 import re
 import unicodedata
 
+from scofeed.graphemes import clip
 from scofeed.markup import ENTITY_REF, TAG
 from scofeed.typography import ascii_but_marks, ascii_image
 
@@ -272,10 +273,12 @@ def dedupe(paras: list[str]) -> list[str]:
 
 
 def shorten(s: str, limit: int) -> str:
-    """Cut at a word boundary and mark the cut with an ellipsis."""
+    """Cut at a word boundary and mark the cut with an ellipsis: at most ``limit``
+    characters, never inside a user-perceived one (``graphemes``: an emoji sequence, a
+    flag, a letter and its marks)."""
     if len(s) <= limit:
         return s
-    cut = s[: limit - 1]
+    cut = clip(s, limit - 1)
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,;:-") + "…"

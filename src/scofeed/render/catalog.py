@@ -1,7 +1,8 @@
 """The feed layout: which sets of feeds exist and where each lives under feeds/.
 
 One set is the main stream (``feeds/atom.xml``...), then one per language present
-(``feeds/ru/atom.xml``..., the folder and titles from ``[feeds.languages.<code>]``)
+(``feeds/ru/atom.xml``..., the folder and titles from ``[feeds.languages.<code>]``;
+an entry in 'az-Arab' is in the 'az' feeds: ``set_language``)
 and one per tag (``feeds/tags/security/atom.xml``...): the tags of ``[tags]``, and with
 ``feeds.metadata_tags`` every tag given in a release's metadata. A tag's folder is its
 ``tag_slug`` (letters and digits of any script and '-'; never '.', '/' or '..'); two tags
@@ -85,10 +86,10 @@ class FeedSet:
     def lang(self, cfg: Config) -> str:
         return self.language or cfg.site.language
 
-    def holds(self, language: str, slugs: Iterable[str]) -> bool:
-        """Whether an entry of this language and these tag slugs belongs here."""
+    def holds(self, cfg: Config, language: str, slugs: Iterable[str]) -> bool:
+        """Whether an entry of this language (its tag) and these tag slugs belongs here."""
         if self.language is not None:
-            return language == self.language
+            return set_language(cfg, language) == self.language
         if self.tag is not None:
             return tag_slug(self.tag) in slugs
         return True
@@ -104,7 +105,20 @@ def main_set(cfg: Config) -> FeedSet:
                    archived=cfg.feeds.archives)  # fmt: skip
 
 
+def set_language(cfg: Config, language: str) -> str:
+    """The language whose feeds an entry in ``language`` (a tag) is in: ``site.language``
+    as it is written ('pt-BR' on a site in Brazilian Portuguese), else the tag's code: an
+    entry in 'az-Arab', 'az-Latn' or 'az-AZ' is in the 'az' feeds (folder ``az/``, its
+    ``[feeds.languages.az]``), each entry marked with its own tag (Atom ``xml:lang``,
+    JSON Feed ``language``), as one in 'zh-Hant' is in the 'zh' feeds. Every entry is
+    in the set its language's code put it in before tags kept their script and region."""
+    if language == cfg.site.language:
+        return language
+    return language.partition("-")[0]
+
+
 def language_set(cfg: Config, language: str) -> FeedSet:
+    """The set of feeds of ``language``: a code or ``site.language`` (``set_language``)."""
     own = cfg.feeds.languages.get(language)
     default_title, default_description = LANGUAGE_DEFAULTS.get(
         language,
@@ -149,7 +163,7 @@ def feed_sets(
     (``tag_names``), each group sorted by name."""
     return (
         [main_set(cfg)]
-        + [language_set(cfg, lang) for lang in sorted(set(languages))]
+        + [language_set(cfg, lang) for lang in sorted({set_language(cfg, t) for t in languages})]
         + [tag_set(cfg, tag) for tag in tag_names(cfg, metadata_tags)]
     )
 
@@ -159,7 +173,8 @@ def sets_of(cfg: Config, language: str, tags: Iterable[str]) -> list[FeedSet]:
     tags = list(tags)
     slugs = {tag_slug(t) for t in tags}
     named = [t for t in tag_names(cfg, tags) if tag_slug(t) in slugs]
-    return [main_set(cfg), language_set(cfg, language)] + [tag_set(cfg, t) for t in named]
+    own = language_set(cfg, set_language(cfg, language))
+    return [main_set(cfg), own] + [tag_set(cfg, t) for t in named]
 
 
 @frozen

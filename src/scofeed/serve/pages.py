@@ -11,8 +11,9 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from scofeed.config import Config, tag_slug
+from scofeed.graphemes import clip as clip_at
 from scofeed.model import Entry
-from scofeed.normalise import entry_page, id_slug
+from scofeed.normalise import direction, entry_page, id_slug, language_code
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import (
     LANGUAGE_NAMES,
@@ -27,12 +28,6 @@ from scofeed.render.links import absolute_links
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 PAGE_SIZE = 50  # entries per index page
 SUMMARY_CHARS = 280  # a summary on the index is clipped to this many characters
-# languages written right to left (their primary subtag): their text is marked dir="rtl"
-RTL_LANGUAGES = frozenset(
-    # with the old codes of Hebrew and Yiddish (iw, ji), and Dari, Western Punjabi in
-    # Shahmukhi, Mazanderani, Gilaki, Northern Luri and N'Ko
-    "ar arc ckb dv fa he khw ks ps sd syr ug ur yi iw ji prs pnb mzn glk lrc nqo".split()
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,17 +49,6 @@ class Page:
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
-
-
-def direction(language: str) -> str:
-    """The writing direction of a language tag: "rtl" for Arabic, Hebrew, Persian, Urdu...
-    (``RTL_LANGUAGES``, or a ``-Arab``/``-Hebr`` script subtag), else "ltr"."""
-    parts = language.lower().replace("_", "-").split("-")
-    if any(p in ("arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg") for p in parts[1:]):
-        return "rtl"
-    if any(len(p) == 4 and p.isalpha() for p in parts[1:]):
-        return "ltr"  # another script named: Azerbaijani in Latin (az-Latn), Kurdish (ku-Latn)
-    return "rtl" if parts[0] in RTL_LANGUAGES else "ltr"
 
 
 def _lang(language: str) -> str:
@@ -157,11 +141,12 @@ def _head(
 
 def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
     """``text`` cut to at most ``limit`` characters, at a space when one is near the
-    end (Chinese has none: cut where the limit falls), with an ellipsis when cut."""
+    end (Chinese has none: cut where the limit falls, or before it: never inside a
+    user-perceived character, ``graphemes``), with an ellipsis when cut."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = clip_at(text, limit - 1)
     space = cut.rfind(" ")
     if space > limit * 0.7:
         cut = cut[:space]
@@ -169,7 +154,9 @@ def clip(text: str, limit: int = SUMMARY_CHARS) -> str:
 
 
 def _language_name(language: str) -> str:
-    return LANGUAGE_NAMES.get(language, language)
+    """A language's own name ("中文" for zh and zh-Hant too), else its tag."""
+    code = language_code(language) or ""
+    return LANGUAGE_NAMES.get(language) or LANGUAGE_NAMES.get(code, language)
 
 
 def _feed_links(cfg: Config, fs: FeedSet, root: str) -> str:

@@ -77,7 +77,7 @@ def read_feed(
     if not parsed.entries and (parsed.get("bozo") or not version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
         raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")
-    lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
+    lang = (parsed.feed.get("language") or "").strip() or None  # normalise reads the tag
     releases = []
     for item in parsed.entries:
         link = _web_link(base_url, item.get("link"))
@@ -203,7 +203,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
     items = doc.get("items")
     if not isinstance(items, list):
         raise RejectedInput(origin, "JSON feed without an items list")
-    lang = str(_whole(doc.get("language")) or "").split("-")[0].lower() or None
+    lang = str(_whole(doc.get("language")) or "").strip() or None
     releases = []
     for item in items:
         if not isinstance(item, dict):
@@ -232,7 +232,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
                 updated=updated if updated and published and updated > published else None,
                 url=link,
                 tags=tuple(str(t) for t in tags),
-                lang=str(item.get("language") or "").split("-")[0].lower() or lang,
+                lang=str(item.get("language") or "").strip() or lang,
                 key=None if link else str(ident or "") or None,
                 source=source,
                 alias=_alias(origin, ident, link),

@@ -284,8 +284,8 @@ def _language(root: lxml.html.HtmlElement, url: str | None) -> str | None:
     lang = (
         root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
     ).strip()
-    if re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", lang):
-        return lang.split("-")[0].split("_")[0].lower()
+    if re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*", lang):
+        return lang.replace("_", "-")  # the whole tag: normalise keeps its script and region
     return host_language(url)
 
 

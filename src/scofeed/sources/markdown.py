@@ -11,6 +11,7 @@ and its visible text becomes the plain-text paragraphs.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import tomllib
@@ -22,6 +23,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from scofeed.errors import RejectedInput
+from scofeed.markup import TAG
 from scofeed.model import Release
 from scofeed.sources.meta import html_paragraphs, release_from_meta
 
@@ -31,6 +33,19 @@ FRONT_MATTER_MAX = 64_000
 _FENCES = {"+++": ("+++",), "---": ("---", "...")}
 
 _md = MarkdownIt("commonmark").enable("table")
+
+
+def _inline_html(_self: Any, tokens: list[Any], idx: int, _options: Any, _env: Any) -> str:
+    """Raw inline HTML as markup only when it is markup by ``markup.TAG`` (an element of
+    HTML, a tag with an attribute given a value, a comment), else as the text it is:
+    CommonMark reads any ``<name words>`` as a tag, and "x<y and y>z" in a heading lost
+    "y and y" from the title (and "SCO <Digital> Forum" its word), where a .txt release
+    keeps them."""
+    content = tokens[idx].content
+    return content if TAG.fullmatch(content) else html.escape(content, quote=False)
+
+
+_md.add_render_rule("html_inline", _inline_html)
 
 
 def split_front_matter(origin: str, text: str) -> tuple[str | None, str, str]:

@@ -429,5 +429,13 @@ def set_tags(db: sqlite3.Connection, changed: Sequence[Entry]) -> None:
     )
 
 
+def set_language(db: sqlite3.Connection, entry: Entry) -> None:
+    """Store this entry's language and content hash (``normalise.with_language``)."""
+    db.execute(
+        "UPDATE entries SET language = ?, content_hash = ? WHERE id = ?",
+        (entry.language, entry.content_hash, entry.id),
+    )
+
+
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:
     return replace(entry, revision=revision, updated=max(updated, entry.published))

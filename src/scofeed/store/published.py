@@ -52,14 +52,18 @@ def month_ids(db: sqlite3.Connection, month: str) -> list[str]:
 
 
 def newest(
-    db: sqlite3.Connection, limit: int, language: str | None = None, tags: list[str] | None = None
+    db: sqlite3.Connection,
+    limit: int,
+    languages: list[str] | None = None,
+    tags: list[str] | None = None,
 ) -> list[tuple[str, str]]:
-    """(id, stamp) of the newest published entries, of one language, or whose tags
-    column is one of ``tags`` (the stored JSON lists)."""
+    """(id, stamp) of the newest published entries, of those ``languages`` (the tags
+    stored, ``languages``: one, the usual case, reads the language index in order), or
+    whose tags column is one of ``tags`` (the stored JSON lists)."""
     where, params = _of_lists(tags)
-    if language is not None:
-        where += " AND language = ?"
-        params = [*params, language]
+    if languages is not None:
+        where += f" AND language IN ({', '.join('?' * len(languages))})"
+        params = [*params, *languages]
     sql = f"SELECT id, {_STAMP} FROM entries WHERE {LIVE}{where} {_ORDER} LIMIT ?"
     return [(r[0], r[1]) for r in db.execute(sql, [*params, limit])]
 
