@@ -4,16 +4,19 @@ SQLite file; the store's rows are set as an older version would have left them."
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
 
-from conftest import DATA, SEED, free_port, run_cli, webhook_toml
+from conftest import DATA, SEED, free_port, rewind, run_cli, webhook_toml
 from scofeed.build import build as run_build
 from scofeed.store import entries as entry_rows
+from scofeed.store.schema import MIGRATIONS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -172,3 +175,39 @@ def test_status_says_when_the_stored_files_were_read_by_another_version(site):
 
     assert " updated=0 " in run_cli(site, "build", "--reread").stdout
     assert "reading:" not in run_cli(site, "status").stdout
+
+
+def test_a_dry_run_shows_what_the_build_would_change_and_changes_nothing(site):
+    (site.sources / "other.txt").write_text(OTHER, encoding="utf-8")
+    site.write_config(webhook_toml("hook", f"http://127.0.0.1:{free_port()}/"))
+    assert run_cli(site, "build").returncode == 0
+    seed_id = read_by_an_older_version(site, SEED.name)
+    title = entry_rows.get(site.store().db, seed_id).title.removesuffix(" | SCO")
+    with contextlib.closing(sqlite3.connect(site.config().paths.state)) as db:
+        rewind(db, len(MIGRATIONS) - 1)  # and the store of an older schema
+        db.commit()
+    (site.sources / "new.txt").write_text(
+        "Summit\n\nOn 4 July 2025, the summit opened.\n\nMore.\n", encoding="utf-8"
+    )
+    state = site.config().paths.state
+    stored, feeds = state.read_bytes(), tree(site)
+
+    done = run_cli(site, "build", "--reread", "--dry-run")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == (
+        "dry run: entries=3 new=1 updated=1 rejected=0 deliveries=2; "
+        "nothing was stored, published or sent"
+    )
+    assert sorted(line.split()[0] for line in lines[:-1]) == ["new", "updated"]
+    assert f"updated {seed_id} {title!r} (title)" in lines
+    assert state.read_bytes() == stored and tree(site) == feeds  # nor upgraded
+    assert "store_migrated" not in done.stderr
+
+    done = run_cli(site, "build", "--reread")  # does what the dry run said
+    assert " new=1 updated=1 " in done.stdout and "store_migrated" in done.stderr
+
+
+def tree(site):
+    return {p: p.read_bytes() for p in sorted(site.feeds.rglob("*")) if p.is_file()}

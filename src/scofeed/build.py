@@ -16,10 +16,12 @@ import itertools
 import logging
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 
 from scofeed import pool, reading
 from scofeed.config import Config
@@ -34,7 +36,7 @@ from scofeed.publish import Planned, publish_feeds, render_batch
 from scofeed.relink import relink
 from scofeed.retag import retag
 from scofeed.sources import files as scanner
-from scofeed.store import Checkpointer, Store
+from scofeed.store import Checkpointer, Store, copy_store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
@@ -44,7 +46,7 @@ from scofeed.store.files import FileState
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_TUNING", "BuildReport", "Rejection", "Tuning", "build"]
+__all__ = ["DEFAULT_TUNING", "BuildReport", "Rejection", "Tuning", "build", "preview"]
 
 
 @frozen
@@ -237,6 +239,56 @@ def build(
     file_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report
+
+
+def preview(
+    cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0
+) -> tuple[BuildReport, list[str]]:
+    """What ``build`` would do (``scofeed build --dry-run``): the same build, on a copy of
+    the store (upgraded if this version's schema is newer: the store itself is only
+    read) and into a scratch feeds folder, both thrown away; the store, feeds/ and every
+    subscriber are left alone (the deliveries the copy queued are counted in the report,
+    never sent). With it, one line for each entry the build would make, revise,
+    withdraw, restore or change quietly (tags, a language tag's script or region)."""
+    with tempfile.TemporaryDirectory(prefix="scofeed-preview-") as tmp:
+        copy = Path(tmp) / "state.sqlite3"
+        copy_store(cfg.paths.state, copy)
+        paths = replace(cfg.paths, state=copy, feeds=Path(tmp) / "feeds")
+        scratch = Store(copy, scratch=True)
+        try:
+            before = entry_rows.versions(scratch.db)
+            report = build(replace(cfg, paths=paths), scratch, now, wait=wait, reread=reread)
+            after = entry_rows.versions(scratch.db)
+        finally:
+            scratch.close()
+    return report, [line for key in after if (line := _changed(key, before, after))]
+
+
+def _changed(
+    entry_id: str, before: dict[str, tuple[object, ...]], after: dict[str, tuple[object, ...]]
+) -> str | None:
+    """How a build changed one entry (``preview``), or None."""
+    new = dict(zip((*entry_rows.COMPARED, "withdrawn"), after[entry_id], strict=True))
+    title = new["title"]
+    if entry_id not in before:
+        return f"new {entry_id} {title!r} (published {new['published']})"
+    old = dict(zip((*entry_rows.COMPARED, "withdrawn"), before[entry_id], strict=True))
+    if old == new:
+        return None
+    if old["withdrawn"] != new["withdrawn"]:
+        return f"{'withdrawn' if new['withdrawn'] else 'restored'} {entry_id} {title!r}"
+    what = [
+        f"{name} {old[name]} -> {new[name]}" if name in _SHOWN_MOVED else name
+        for name in ("title", "published", "event_date", "language", "tags")
+        if old[name] != new[name]
+    ]
+    if old["summary"] != new["summary"] or old["content_html"] != new["content_html"]:
+        what.append("text")
+    kind = "updated" if old["revision"] != new["revision"] else "quietly"
+    return f"{kind} {entry_id} {title!r} ({', '.join(what) or 'text'})"
+
+
+_SHOWN_MOVED = ("published", "event_date", "language")  # shown with old and new values
 
 
 def _render_in_workers(

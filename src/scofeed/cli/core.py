@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed import config as config_mod
-from scofeed.build import build
+from scofeed.build import build, preview
 from scofeed.cli.common import Subparsers, command, count, load_config, open_store, report_pings
 from scofeed.errors import shown
 from scofeed.store import entries as entry_rows
@@ -25,6 +25,12 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="read every file in sources/ again, changed or not (after an upgrade: an "
         "entry this version reads differently is revised, as by an edit)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the build would change, entry by entry, and change nothing: it "
+        "builds a copy of the store into a scratch folder, sends nothing, writes no feed",
     )
     p.set_defaults(func=cmd_build)
 
@@ -58,6 +64,10 @@ def _progress(done: int, total: int) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.dry_run:  # the store is only read (a copy is built)
+        cfg = load_config(args)
+        args.store_path = cfg.paths.state
+        return _dry_run(cfg, args.reread, SETTLE_WAIT if cfg.limits.settle > 0 else 0.0)
     cfg, store = open_store(args)
     wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
     report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait, reread=args.reread)
@@ -90,6 +100,20 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     report_pings(websub.ping_hubs(cfg, store, report.written))
     return failed
+
+
+def _dry_run(cfg: config_mod.Config, reread: bool, wait: float) -> int:
+    report, changes = preview(cfg, datetime.now(UTC), reread, wait)
+    for line in changes:
+        print(line)
+    for r in report.rejected:
+        print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
+    print(
+        f"dry run: entries={report.entries} new={report.new} updated={report.updated} "
+        f"rejected={len(report.rejected)} deliveries={report.deliveries}; nothing was "
+        "stored, published or sent"
+    )
+    return 1 if report.rejected or report.unreadable else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -67,6 +67,26 @@ def _not_a_folder(path: Path) -> str:
     return f"{path.parent} is not a folder"
 
 
+def copy_store(path: Path, target: Path) -> None:
+    """A copy of the store at ``path``, as one transaction sees it (others may write
+    meanwhile: the SQLite backup API), in the new file ``target``; the store is read
+    only, not upgraded (no ``Store`` is opened on it). No store there: no copy."""
+    if not path.exists():
+        return
+    try:
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+    except sqlite3.Error as exc:
+        raise unusable(path, exc, "read") from None
+
+
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:
     """The ``meta`` table's value for ``key``, or None."""
     row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -117,6 +137,7 @@ class Store:
         read_only_ok: bool = True,
         immutable_ok: bool = True,
         daemon: bool = False,
+        scratch: bool = False,
     ) -> None:
         """``read_only_ok``: a store this user cannot write (a read-only folder or file,
         a replica) is opened read-only, so the commands that only read (list, show,
@@ -128,9 +149,12 @@ class Store:
         writes (``_read_only``); for a one-shot command, not for ``scofeed serve``,
         which lives on while its owner may build (its reads would then disagree).
         ``daemon``: this process holds the daemon's lock (``scofeed run``); any other
-        leaves a store that needs an upgrade alone while a daemon runs on it."""
+        leaves a store that needs an upgrade alone while a daemon runs on it.
+        ``scratch``: a copy to be thrown away (``scofeed build --dry-run``): its upgrade
+        is not announced, the store it copies is still to be upgraded."""
         self.path = Path(path)
         self.daemon = daemon
+        self.scratch = scratch
         self._local = threading.local()
         self.read_only_ok = read_only_ok
         self.immutable_ok = immutable_ok
@@ -233,8 +257,12 @@ class Store:
                         log.info("store_created path=%s version=%d", self.path, version)
                     elif start is not None:  # one line for the whole upgrade, a warning:
                         # a one-shot command says so too (it cannot be undone)
-                        log.warning(
-                            "store_migrated path=%s from=%d to=%d", self.path, start, version
+                        log.log(
+                            logging.DEBUG if self.scratch else logging.WARNING,
+                            "store_migrated path=%s from=%d to=%d",
+                            self.path,
+                            start,
+                            version,
                         )
                     return
                 start = version if start is None else start

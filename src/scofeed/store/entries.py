@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -439,3 +440,16 @@ def set_language(db: sqlite3.Connection, entry: Entry) -> None:
 
 def with_revision(entry: Entry, revision: int, updated: datetime) -> Entry:
     return replace(entry, revision=revision, updated=max(updated, entry.published))
+
+
+# what a preview compares of each entry (``versions``)
+COMPARED = (
+    "revision", "title", "published", "event_date", "language", "tags", "summary", "content_html"
+)  # fmt: skip
+
+
+def versions(db: sqlite3.Connection) -> dict[str, tuple[object, ...]]:
+    """Every stored entry's id, the ``COMPARED`` fields of it (its content as a digest)
+    and whether it is withdrawn (last)."""
+    rows = db.execute(f"SELECT id, {', '.join(COMPARED)}, withdrawn_at IS NOT NULL FROM entries")
+    return {r[0]: (*tuple(r)[1:-2], hashlib.sha256(r[-2].encode()).digest(), r[-1]) for r in rows}
