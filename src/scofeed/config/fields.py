@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scofeed.config.redact import HOST, URL, VALUE
-from scofeed.markup import ENTITY_REF, TAG
+from scofeed.markup import ENTITY_REF, tag
 
 
 class Secret:
@@ -108,7 +108,7 @@ def plain_text(v: str) -> str | None:
     validator: "title should not contain HTML"). Markup is what release titles lose
     (``scofeed.markup``): an element of HTML, a tag with attributes, a comment, a
     reference; a word in angle brackets ("SCO <Digital> Forum") is prose."""
-    found = TAG.search(v) or ENTITY_REF.search(v)
+    found = ("<" in v and tag().search(v)) or ENTITY_REF.search(v)
     if found is not None:
         return f"plain text, without HTML (found {found.group()[:40]!r}...)"
     control = _CONTROL.search(v)

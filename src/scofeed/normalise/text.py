@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from scofeed.graphemes import clip
-from scofeed.markup import ENTITY_REF, TAG
+from scofeed.markup import ENTITY_REF, tag
 from scofeed.typography import ascii_but_marks, ascii_image
 
 # the non-characters, which HTML calls a parse error where a reader finds one in a
@@ -149,7 +149,7 @@ def plain(s: str) -> str:
         return s
     s = html.unescape(s)
     if "<" in s:
-        s = TAG.sub(" ", s)
+        s = tag().sub(" ", s)
     if "&" in s:
         s = ENTITY_REF.sub(" ", s)
     return collapse(xml_safe(s))

@@ -23,7 +23,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from scofeed.errors import RejectedInput
-from scofeed.markup import TAG
+from scofeed.markup import tag
 from scofeed.model import Release
 from scofeed.sources.meta import html_paragraphs, release_from_meta
 
@@ -36,13 +36,13 @@ _md = MarkdownIt("commonmark").enable("table")
 
 
 def _inline_html(_self: Any, tokens: list[Any], idx: int, _options: Any, _env: Any) -> str:
-    """Raw inline HTML as markup only when it is markup by ``markup.TAG`` (an element of
+    """Raw inline HTML as markup only when it is markup by ``markup.tag`` (an element of
     HTML, a tag with an attribute given a value, a comment), else as the text it is:
     CommonMark reads any ``<name words>`` as a tag, and "x<y and y>z" in a heading lost
     "y and y" from the title (and "SCO <Digital> Forum" its word), where a .txt release
     keeps them."""
     content = tokens[idx].content
-    return content if TAG.fullmatch(content) else html.escape(content, quote=False)
+    return content if tag().fullmatch(content) else html.escape(content, quote=False)
 
 
 _md.add_render_rule("html_inline", _inline_html)
