@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from scofeed import build as build_mod
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.inbox import Reply
 from scofeed.activitypub.service import Service
+from scofeed.cli import setup_logging
 from scofeed.normalise import id_slug
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
@@ -725,3 +728,34 @@ def test_a_base_url_under_a_path_is_put_back_to_check_a_signature(site: Site, bo
         assert reply.status == 401
     finally:
         service.close()
+
+
+@pytest.fixture
+def daemon_log() -> Iterator[io.StringIO]:
+    """What the commands' logging (``cli.setup_logging``) writes, undone afterwards."""
+    root = logging.getLogger()
+    before = (root.level, root.handlers[:])
+    setup_logging("INFO")
+    written = io.StringIO()
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(written)
+    yield written
+    root.setLevel(before[0])
+    root.handlers[:] = before[1]
+
+
+def test_an_unsigned_request_cannot_forge_log_lines(
+    service: Service, daemon_log: io.StringIO
+) -> None:
+    """The actor of a request refused for its signature is logged: a newline in it
+    forged a line of the operator's log, an ANSI escape cleared the screen."""
+    forged = "2026-12-02 10:31:00,000 WARNING scofeed.daemon: stopping"
+    actor = f"https://evil.example/u\n{forged}\x1b[2J"
+    body = json.dumps({"type": "Like", "actor": actor, "object": OUR_ACTOR}).encode()
+    assert post(service, body, {"Content-Type": "application/activity+json"})[0] == 401
+    lines = daemon_log.getvalue().splitlines()
+    refused = [line for line in lines if "activitypub_inbox_refused" in line]
+    assert len(refused) == 1 and "\\n2026-12-02" in refused[0] and "\\x1b[2J" in refused[0]
+    assert not any(line.startswith(forged) for line in lines)
+    assert not any("\x1b" in line for line in lines)
