@@ -186,9 +186,9 @@ def test_a_follow_and_its_undo_reusing_their_ids_apply_each_time(
         assert rows.follower_count(db) == 0
     assert [d.kind for d in rows.listing(db)] == ["Accept", "Accept"]
     # another activity's id is still remembered: a repeat changes nothing
-    like = dumps(bob.activity("Like", OUR_ACTOR))
-    assert post(service, like, bob.signed(like))[1] == "ignored"
-    assert post(service, like, bob.signed(like)) == (202, "already handled")
+    delete = dumps(bob.activity("Delete", bob.id))
+    assert post(service, delete, bob.signed(delete)) == (202, "not following")
+    assert post(service, delete, bob.signed(delete)) == (202, "already handled")
 
 
 def test_undo_and_delete_remove_the_follower(service: Service, bob: Bob) -> None:
@@ -247,6 +247,48 @@ def test_other_activities_are_accepted_and_ignored(service: Service, bob: Bob) -
         status, message = post(service, body, bob.signed(body))
         assert status == 202 and "ignored" in message
     assert rows.follower_count(service.inbox.store.db) == 0
+
+
+def test_activities_ignored_or_with_huge_ids_leave_nothing_in_the_store(
+    service: Service, bob: Bob
+) -> None:
+    """A like, a reply, a boost is answered and forgotten: a flood of them signed with
+    one key, each with an id as long as the body cap allows (256 KB by default), grew the store by
+    that much a request, for 30 days."""
+    db = service.inbox.store.db
+    for n, (kind, obj) in enumerate([("Like", OUR_ACTOR), ("Create", {"type": "Note"})]):
+        activity = {**bob.activity(kind, obj), "id": bob.id + "/" + str(n) * 60_000}
+        body = dumps(activity)
+        for _ in range(2):
+            assert post(service, body, bob.signed(body)) == (202, "ignored")
+    huge = dumps({**bob.activity("Delete", bob.id), "id": bob.id + "/d" * 30_000})
+    for _ in range(2):
+        assert post(service, huge, bob.signed(huge)) == (202, "not following")
+    assert db.execute("SELECT COUNT(*) FROM ap_seen").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "pem",
+    ["not a key", "-----BEGIN PUBLIC KEY-----\n" + "A" * 1_000_000 + "\n-----END PUBLIC KEY-----\n"],
+    ids=["junk", "a-megabyte"],
+)
+def test_a_key_that_is_no_rsa_public_key_is_refused_and_not_kept(
+    service: Service, bob: Bob, pem: str
+) -> None:
+    """Anyone may name a keyId on their own server: what it serves as the key was kept
+    in the store before it was checked (a megabyte of PEM per keyId, for ever)."""
+    document = bob.document()
+    document["publicKey"]["publicKeyPem"] = pem
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 401 and "cannot fetch the signer's key" in message
+    db = service.inbox.store.db
+    assert db.execute("SELECT COUNT(*) FROM ap_keys").fetchone()[0] == 0
+    long_id = bob.id + "?" + "k" * 5000 + "#main-key"
+    assert post(service, body, bob.signed(body, key_id=long_id))[0] == 401
+    assert db.execute("SELECT COUNT(*) FROM ap_keys").fetchone()[0] == 0
 
 
 def test_unsigned_and_badly_signed_requests_get_401(service: Service, bob: Bob) -> None:

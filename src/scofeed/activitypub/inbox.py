@@ -36,6 +36,7 @@ from scofeed.store import activitypub as rows
 log = logging.getLogger(__name__)
 
 SEEN_DAYS = 30  # how long a handled activity id is remembered
+MAX_ID = 2048  # characters of an activity id remembered; a longer one is not
 
 
 @dataclass(frozen=True)
@@ -140,23 +141,32 @@ class Inbox:
         follow of one account the same id every time (and its Undo the same id too), a
         server re-sends a Follow whose Accept it did not get, and Mastodon answers a
         repeated Follow with a new Accept: remembered, a re-follow stayed "pending" for
-        30 days, and the unfollow after it was ignored."""
+        30 days, and the unfollow after it was ignored.
+
+        Only the id of an activity acted on (a Delete of its actor) is remembered, and
+        only one of at most ``MAX_ID`` characters: anything else (a reply, a like) is
+        answered "ignored" and writes nothing. Remembered, a flood of signed likes with
+        ids of 256 KB each grew the store by 256 KB a request, kept for 30 days."""
         kind = activity["type"]
         activity_id = activity.get("id") if isinstance(activity.get("id"), str) else None
-        if kind in ("Follow", "Undo"):
-            activity_id = None  # applying one again is its meaning, not a repeat
+        deletes = kind == "Delete" and _deletes_self(activity, actor)
+        if not deletes or (activity_id and len(activity_id) > MAX_ID):
+            activity_id = None  # a Follow or Undo applied again is its meaning, not a repeat
         if activity_id and rows.get_seen(self.store.db, activity_id):
             return Reply(202, "already handled")
         if kind == "Follow":
             return self._follow(activity, actor)
         outcome = "ignored"
+        if kind != "Undo" and not deletes:  # nothing to do, nothing written
+            log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
+            return Reply(202, outcome)
         now = self.clock()
         with self.store.transaction() as db:
             if activity_id and rows.seen(db, activity_id, now):
                 return Reply(202, "already handled")
             if kind == "Undo":
                 outcome = self._undo(db, activity.get("object"), actor)
-            elif kind == "Delete" and _deletes_self(activity, actor):
+            elif deletes:
                 outcome = "removed" if rows.remove_follower(db, actor) else "not following"
             rows.forget_seen(db, now - SEEN_DAYS * 86400)
         log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
