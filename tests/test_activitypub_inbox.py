@@ -491,6 +491,22 @@ def test_key_at_a_private_address_is_refused(site: Site, bob: Bob) -> None:
         service.close()
 
 
+def test_a_refused_key_address_is_not_told_to_the_sender(site: Site, bob: Bob) -> None:
+    """The keyId is the sender's to choose: the 401 named the address its host resolved
+    to, so anyone could ask what our resolver makes of any name (an intranet's)."""
+    service = open_service(site, allow_private=False)
+    try:
+        body = dumps(bob.activity("Follow", OUR_ACTOR))
+        port = urlsplit(bob.id).port
+        key_id = f"http://localhost:{port}/users/bob#main-key"
+        status, message = post(service, body, bob.signed(body, key_id=key_id))
+        assert status == 401 and "not at a public address" in message
+        assert "127.0.0.1" not in message and "::1" not in message
+        assert len(bob.server.log) == 0  # never connected
+    finally:
+        service.close()
+
+
 def test_key_id_that_is_not_http_is_refused(service: Service, bob: Bob) -> None:
     body = dumps(bob.activity("Follow", OUR_ACTOR))
     status, _ = post(service, body, bob.signed(body, key_id="file:///etc/passwd"))

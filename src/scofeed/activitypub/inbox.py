@@ -118,7 +118,7 @@ class Inbox:
                 return None
             if exc.later:
                 raise
-            raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
+            raise _unfetched(parsed.key_id, exc) from None
         try:
             httpsig.verify(parsed, "POST", url, headers, key.pem)
         except httpsig.BadSignature:
@@ -127,7 +127,7 @@ class Inbox:
             except FetchError as exc:
                 if exc.later:
                     raise
-                raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
+                raise _unfetched(parsed.key_id, exc) from None
             httpsig.verify(parsed, "POST", url, headers, key.pem)
         if key.owner != actor:
             raise httpsig.BadSignature("the key's owner is not the activity's actor")
@@ -215,6 +215,19 @@ class Inbox:
         if self.on_queued is not None:
             self.on_queued()
         return Reply(202, "accepted")
+
+
+def _unfetched(key_id: str, exc: FetchError) -> httpsig.BadSignature:
+    """The 401 for a key that could not be fetched. One the address guard refused says
+    only that: the guard's own words name the address the host resolved to, and the
+    keyId is the sender's to choose, so the answer told anyone what our resolver makes
+    of any name (``intranet.corp resolves to 10.1.2.3``). The log keeps them."""
+    if not exc.refused:
+        return httpsig.BadSignature(f"cannot fetch the signer's key ({exc})")
+    log.info("activitypub_key_refused key_id=%s reason=%r", key_id, str(exc))
+    return httpsig.BadSignature(
+        "cannot fetch the signer's key (not at a public address: refused)"
+    )
 
 
 def _later(message: str) -> Reply:
