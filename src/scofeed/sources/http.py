@@ -167,7 +167,7 @@ class Fetcher:
                     raise RejectedInput(
                         url, f"redirect to another host ({host_of(target)}), not followed"
                     )
-                log.debug("redirect url=%s to=%s", current, target)
+                log.debug("redirect url=%s to=%s", safe_url(current), safe_url(target))
                 current = target
             raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
         finally:
