@@ -817,3 +817,21 @@ def test_an_unsigned_request_cannot_forge_log_lines(
     assert len(refused) == 1 and "\\n2026-12-02" in refused[0] and "\\x1b[2J" in refused[0]
     assert not any(line.startswith(forged) for line in lines)
     assert not any("\x1b" in line for line in lines)
+
+
+def test_a_follow_padded_out_is_refused_or_accepted_without_its_padding(
+    service: Service, bob: Bob
+) -> None:
+    """Each Follow (a new id each time) queues an Accept echoing it, kept until it goes
+    and for good once it fails: an id or an object padded to the body cap queued that
+    much each time, and each Follow after read every waiting Accept back to look for
+    its own."""
+    db = service.inbox.store.db
+    long_id = dumps({**bob.activity("Follow", OUR_ACTOR), "id": bob.id + "/" + "f" * 5000})
+    status, message = post(service, long_id, bob.signed(long_id))
+    assert status == 400 and "longer than" in message
+    padded = {"id": OUR_ACTOR, "type": "Service", "summary": "x" * 50_000}
+    body = dumps(bob.activity("Follow", padded))
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    (d,) = rows.listing(db)
+    assert json.loads(d.body)["object"]["object"] == OUR_ACTOR and len(d.body) < 2000

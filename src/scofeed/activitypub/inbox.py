@@ -194,6 +194,8 @@ class Inbox:
         activity_id = activity.get("id")
         if not isinstance(activity_id, str) or not activity_id:
             return Reply(400, "a Follow needs an id")
+        if len(activity_id) > MAX_ID:  # it is echoed in the Accept, kept with it
+            return Reply(400, f"a Follow's id is longer than {MAX_ID} characters")
         try:
             doc = self.remote.actor(actor)
         except FetchError as exc:
