@@ -835,3 +835,12 @@ def test_a_follow_padded_out_is_refused_or_accepted_without_its_padding(
     assert post(service, body, bob.signed(body)) == (202, "accepted")
     (d,) = rows.listing(db)
     assert json.loads(d.body)["object"]["object"] == OUR_ACTOR and len(d.body) < 2000
+    # an inbox as long as the actor's document may be is kept with the follower, and
+    # with each post to it
+    document = bob.document()
+    document["inbox"] = bob.id + "/inbox?" + "i" * 5000
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    again = dumps(bob.activity("Follow", OUR_ACTOR, n=2))
+    status, message = post(service, again, bob.signed(again))
+    assert status == 400 and "inbox is longer than" in message

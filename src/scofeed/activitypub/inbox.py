@@ -208,6 +208,8 @@ class Inbox:
         for url in (inbox, shared):
             if url is not None and (not isinstance(url, str) or not _http(url)):
                 return Reply(400, "the follower's inbox is not an http(s) URL")
+            if url is not None and len(url) > MAX_ID:  # kept with the follower, and each post
+                return Reply(400, f"the follower's inbox is longer than {MAX_ID} characters")
         now = self.clock()
         with self.store.transaction() as db:
             new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
