@@ -269,7 +269,7 @@ def test_activities_ignored_or_with_huge_ids_leave_nothing_in_the_store(
 
 @pytest.mark.parametrize(
     "pem",
-    ["not a key", "-----BEGIN PUBLIC KEY-----\n" + "A" * 1_000_000 + "\n-----END PUBLIC KEY-----\n"],
+    ["not a key", "-----BEGIN PUBLIC KEY-----\n" + "A" * 1_000_000 + "\n-----END PUBLIC KEY-----"],
     ids=["junk", "a-megabyte"],
 )
 def test_a_key_that_is_no_rsa_public_key_is_refused_and_not_kept(

@@ -15,7 +15,6 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from conftest import run_cli, webhook_toml
-from test_remote import add_source
 from scofeed.add import add_release
 from scofeed.cli import main
 from scofeed.cli.status import span_text
@@ -25,6 +24,7 @@ from scofeed.poll import poll_due
 from scofeed.store import activitypub as activitypub_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import sources as source_rows
+from test_remote import add_source
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ENVOY_MD = b"""---

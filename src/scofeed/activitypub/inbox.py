@@ -229,9 +229,7 @@ def _unfetched(key_id: str, exc: FetchError) -> httpsig.BadSignature:
     if not exc.refused:
         return httpsig.BadSignature(f"cannot fetch the signer's key ({exc})")
     log.info("activitypub_key_refused key_id=%s reason=%r", key_id, str(exc))
-    return httpsig.BadSignature(
-        "cannot fetch the signer's key (not at a public address: refused)"
-    )
+    return httpsig.BadSignature("cannot fetch the signer's key (not at a public address: refused)")
 
 
 def _later(message: str) -> Reply:
