@@ -844,3 +844,20 @@ def test_a_follow_padded_out_is_refused_or_accepted_without_its_padding(
     again = dumps(bob.activity("Follow", OUR_ACTOR, n=2))
     status, message = post(service, again, bob.signed(again))
     assert status == 400 and "inbox is longer than" in message
+
+
+@pytest.mark.parametrize(
+    "nested", ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000]
+)
+def test_a_key_document_nested_too_deeply_is_a_401_not_a_500(
+    service: Service, bob: Bob, nested: str
+) -> None:
+    """Anyone can name a keyId on their own server: a document there nested deeper than
+    Python's JSON parser goes was a 500, with a traceback logged for each request."""
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_data(
+        nested, content_type="application/activity+json"
+    )
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 401 and "nested too deeply" in message

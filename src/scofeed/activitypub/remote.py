@@ -160,6 +160,8 @@ class Remote:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise FetchError("not JSON") from None
+        except RecursionError:  # a key or actor nested too deeply: was a 500 and a traceback
+            raise FetchError("JSON nested too deeply") from None
         if not isinstance(doc, dict):
             raise FetchError("not a JSON object")
         return doc
