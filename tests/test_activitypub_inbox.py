@@ -861,3 +861,27 @@ def test_a_key_document_nested_too_deeply_is_a_401_not_a_500(
     body = dumps(bob.activity("Follow", OUR_ACTOR))
     status, message = post(service, body, bob.signed(body))
     assert status == 401 and "nested too deeply" in message
+
+
+@pytest.mark.parametrize(
+    "key_id", ["http://[::1", "http://[x]/k", "http://%zz/k", "http://\\evil/k"]
+)
+def test_a_key_id_no_request_can_go_to_is_a_401_not_a_500(
+    service: Service, bob: Bob, key_id: str
+) -> None:
+    """A keyId Python's or requests' URL parser cannot read raised out of the inbox: a
+    500, and a traceback logged, for each unsigned request naming one."""
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body, key_id=key_id))
+    assert status == 401 and "not an http(s) URL" in message
+
+
+def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service, bob: Bob):
+    document = bob.document()
+    document["inbox"] = "http://%zz/inbox"
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 400 and "not an http(s) URL" in message
+    assert rows.follower_count(service.inbox.store.db) == 0

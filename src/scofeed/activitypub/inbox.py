@@ -25,10 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
 from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.documents import Urls
 from scofeed.activitypub.remote import HOST_PAUSE, Remote, object_id
 from scofeed.config import Config
+from scofeed.deliver import sender
 from scofeed.errors import FetchError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
@@ -109,7 +112,7 @@ class Inbox:
         httpsig.check_host(parsed, headers, url)
         httpsig.check_fresh(parsed, headers, self.clock())
         httpsig.check_digest(parsed, headers, body)
-        if urlsplit(parsed.key_id).scheme not in ("http", "https"):
+        if not _http(parsed.key_id):
             raise httpsig.BadSignature("the keyId is not an http(s) URL")
         try:
             key = self.remote.key_for(parsed.key_id)
@@ -238,7 +241,15 @@ def _later(message: str) -> Reply:
 
 
 def _http(url: str) -> bool:
-    parts = urlsplit(url)
+    """Whether ``url`` is an http(s) URL that a request can be sent to. A keyId or inbox
+    Python's or requests' URL parser cannot read ("http://[::1", "http://%zz/") was a
+    500 with a logged traceback at the inbox, and an inbox stored so, one at every
+    delivery tick for ever."""
+    try:
+        parts = urlsplit(url)
+        sender.wire_url(url)
+    except (ValueError, requests.RequestException):
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 

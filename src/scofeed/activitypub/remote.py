@@ -91,7 +91,11 @@ class Remote:
     def get(self, url: str) -> dict[str, Any]:
         """A JSON object from ``url``, fetched with a signed GET (see the module text for
         when it is not tried now)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            sender.wire_url(url)  # what requests cannot send ("http://%zz/") was a 500
+        except (ValueError, requests.RequestException):
+            raise FetchError("not an http(s) URL") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
         # a server: its host and port, however the URL spells them (no user name, a
