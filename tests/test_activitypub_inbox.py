@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -885,3 +885,11 @@ def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service
     status, message = post(service, body, bob.signed(body))
     assert status == 400 and "not an http(s) URL" in message
     assert rows.follower_count(service.inbox.store.db) == 0
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "\u0663", "9" * 5000, "0", "10001", "1.0"])
+def test_an_outbox_page_that_is_no_number_is_a_400_not_a_500(service: Service, page: str):
+    """ "²" is a digit to str.isdigit() and not to int(), and 5,000 digits are past
+    int()'s limit: either was a 500, a traceback logged, for anyone asking."""
+    answer = service.routes.get("/@releases/outbox", urlencode({"page": page}), "")
+    assert answer is not None and answer.status == 400
