@@ -313,3 +313,23 @@ def test_reading_a_page_and_capping_its_tags_log_no_credentials(caplog):
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("scofeed"))
     assert "page_read origin=" in ours and "tags_capped origin=" in ours
     assert "s3cret" not in ours and "t0ken" not in ours
+
+
+@pytest.mark.parametrize("length", ["9" * 5000, "\u00b2"])
+def test_a_content_length_no_int_can_hold_is_refused_or_ignored_not_a_crash(
+    httpserver, fetcher, length
+):
+    """A Content-Length of 5,000 digits is past int()'s limit, and "²" is a digit to
+    isdigit() only: the fetch raised ValueError, a poll failing with a traceback."""
+
+    def answer(request):
+        resp = Response("<p>hi</p>", content_type=HTML)
+        resp.headers["Content-Length"] = length
+        return resp
+
+    httpserver.expect_request("/a").respond_with_handler(answer)
+    if length.isascii():
+        with pytest.raises(RejectedInput, match="too large"):
+            fetcher.get(httpserver.url_for("/a"))
+    else:
+        assert fetcher.get(httpserver.url_for("/a")).body.startswith(b"<p>hi</p>")

@@ -242,9 +242,13 @@ class Fetcher:
             if ctype and ctype not in accept:
                 wanted = ", ".join(accept[:-1]) + " or " + accept[-1] if accept[1:] else accept[0]
                 raise RejectedInput(origin, f"content type {ctype} where {wanted} was expected")
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise RejectedInput(origin, f"too large ({declared} bytes, limit {max_bytes})")
+            declared = resp.headers.get("Content-Length", "").strip()
+            # "²" is a digit to isdigit() but not to int(), and 5,000 digits are past
+            # int()'s limit: a server sending either made the poll fail with a traceback
+            if declared.isascii() and declared.isdigit():
+                if len(declared) > 18 or int(declared) > max_bytes:
+                    said = declared if len(declared) <= 18 else f"a {len(declared)}-digit number of"
+                    raise RejectedInput(origin, f"too large ({said} bytes, limit {max_bytes})")
             body = _read(origin, resp, max_bytes, watch)
         return Response(url, status, body, ctype, charset, etag, last_modified, origin)
 
