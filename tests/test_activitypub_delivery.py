@@ -339,3 +339,20 @@ def test_cli_status_and_ap_commands(site: Site, service: Service, capsys) -> Non
     assert main([*args, "ap", "deliveries", "--failed"]) == 0
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "no deliveries\n")
+
+
+def test_a_stored_inbox_no_request_can_go_to_fails_its_delivery_once(
+    site: Site, service: Service, receivers, caplog: pytest.LogCaptureFixture
+):
+    """An inbox requests cannot send to ("http://%zz/"), stored before the inbox refused
+    such followers, raised at every delivery tick for ever, a traceback logged each
+    time, and held its host's queue; it fails now, and the other hosts' deliveries go."""
+    r = receivers([202])
+    follow(service, 1, "http://%zz/inbox", None)
+    follow(service, 2, f"http://127.0.0.1:{r.port}/inbox", None)
+    build(site, service)
+    result = service.deliverer.run_due()
+    assert result.delivered == 1 and result.failed == 1
+    (bad,) = [d for d in rows.listing(service.inbox.store.db) if d.inbox.startswith("http://%")]
+    assert bad.status == "failed" and bad.last_error == "not a valid URL"
+    assert "activitypub_worker_failed" not in caplog.text

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -24,6 +26,7 @@ from scofeed import build as build_mod
 from scofeed.activitypub import httpsig
 from scofeed.activitypub.inbox import Reply
 from scofeed.activitypub.service import Service
+from scofeed.cli import setup_logging
 from scofeed.normalise import id_slug
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as rows
@@ -183,9 +186,9 @@ def test_a_follow_and_its_undo_reusing_their_ids_apply_each_time(
         assert rows.follower_count(db) == 0
     assert [d.kind for d in rows.listing(db)] == ["Accept", "Accept"]
     # another activity's id is still remembered: a repeat changes nothing
-    like = dumps(bob.activity("Like", OUR_ACTOR))
-    assert post(service, like, bob.signed(like))[1] == "ignored"
-    assert post(service, like, bob.signed(like)) == (202, "already handled")
+    delete = dumps(bob.activity("Delete", bob.id))
+    assert post(service, delete, bob.signed(delete)) == (202, "not following")
+    assert post(service, delete, bob.signed(delete)) == (202, "already handled")
 
 
 def test_undo_and_delete_remove_the_follower(service: Service, bob: Bob) -> None:
@@ -244,6 +247,48 @@ def test_other_activities_are_accepted_and_ignored(service: Service, bob: Bob) -
         status, message = post(service, body, bob.signed(body))
         assert status == 202 and "ignored" in message
     assert rows.follower_count(service.inbox.store.db) == 0
+
+
+def test_activities_ignored_or_with_huge_ids_leave_nothing_in_the_store(
+    service: Service, bob: Bob
+) -> None:
+    """A like, a reply, a boost is answered and forgotten: a flood of them signed with
+    one key, each with an id as long as the body cap allows (256 KB by default), grew the store by
+    that much a request, for 30 days."""
+    db = service.inbox.store.db
+    for n, (kind, obj) in enumerate([("Like", OUR_ACTOR), ("Create", {"type": "Note"})]):
+        activity = {**bob.activity(kind, obj), "id": bob.id + "/" + str(n) * 60_000}
+        body = dumps(activity)
+        for _ in range(2):
+            assert post(service, body, bob.signed(body)) == (202, "ignored")
+    huge = dumps({**bob.activity("Delete", bob.id), "id": bob.id + "/d" * 30_000})
+    for _ in range(2):
+        assert post(service, huge, bob.signed(huge)) == (202, "not following")
+    assert db.execute("SELECT COUNT(*) FROM ap_seen").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "pem",
+    ["not a key", "-----BEGIN PUBLIC KEY-----\n" + "A" * 1_000_000 + "\n-----END PUBLIC KEY-----"],
+    ids=["junk", "a-megabyte"],
+)
+def test_a_key_that_is_no_rsa_public_key_is_refused_and_not_kept(
+    service: Service, bob: Bob, pem: str
+) -> None:
+    """Anyone may name a keyId on their own server: what it serves as the key was kept
+    in the store before it was checked (a megabyte of PEM per keyId, for ever)."""
+    document = bob.document()
+    document["publicKey"]["publicKeyPem"] = pem
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 401 and "cannot fetch the signer's key" in message
+    db = service.inbox.store.db
+    assert db.execute("SELECT COUNT(*) FROM ap_keys").fetchone()[0] == 0
+    long_id = bob.id + "?" + "k" * 5000 + "#main-key"
+    assert post(service, body, bob.signed(body, key_id=long_id))[0] == 401
+    assert db.execute("SELECT COUNT(*) FROM ap_keys").fetchone()[0] == 0
 
 
 def test_unsigned_and_badly_signed_requests_get_401(service: Service, bob: Bob) -> None:
@@ -441,6 +486,22 @@ def test_key_at_a_private_address_is_refused(site: Site, bob: Bob) -> None:
         body = dumps(bob.activity("Follow", OUR_ACTOR))
         status, message = post(service, body, bob.signed(body))
         assert status == 401 and "refused" in message
+        assert len(bob.server.log) == 0  # never connected
+    finally:
+        service.close()
+
+
+def test_a_refused_key_address_is_not_told_to_the_sender(site: Site, bob: Bob) -> None:
+    """The keyId is the sender's to choose: the 401 named the address its host resolved
+    to, so anyone could ask what our resolver makes of any name (an intranet's)."""
+    service = open_service(site, allow_private=False)
+    try:
+        body = dumps(bob.activity("Follow", OUR_ACTOR))
+        port = urlsplit(bob.id).port
+        key_id = f"http://localhost:{port}/users/bob#main-key"
+        status, message = post(service, body, bob.signed(body, key_id=key_id))
+        assert status == 401 and "not at a public address" in message
+        assert "127.0.0.1" not in message and "::1" not in message
         assert len(bob.server.log) == 0  # never connected
     finally:
         service.close()
@@ -725,3 +786,110 @@ def test_a_base_url_under_a_path_is_put_back_to_check_a_signature(site: Site, bo
         assert reply.status == 401
     finally:
         service.close()
+
+
+@pytest.fixture
+def daemon_log() -> Iterator[io.StringIO]:
+    """What the commands' logging (``cli.setup_logging``) writes, undone afterwards."""
+    root = logging.getLogger()
+    before = (root.level, root.handlers[:])
+    setup_logging("INFO")
+    written = io.StringIO()
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(written)
+    yield written
+    root.setLevel(before[0])
+    root.handlers[:] = before[1]
+
+
+def test_an_unsigned_request_cannot_forge_log_lines(
+    service: Service, daemon_log: io.StringIO
+) -> None:
+    """The actor of a request refused for its signature is logged: a newline in it
+    forged a line of the operator's log, an ANSI escape cleared the screen."""
+    forged = "2026-12-02 10:31:00,000 WARNING scofeed.daemon: stopping"
+    actor = f"https://evil.example/u\n{forged}\x1b[2J"
+    body = json.dumps({"type": "Like", "actor": actor, "object": OUR_ACTOR}).encode()
+    assert post(service, body, {"Content-Type": "application/activity+json"})[0] == 401
+    lines = daemon_log.getvalue().splitlines()
+    refused = [line for line in lines if "activitypub_inbox_refused" in line]
+    assert len(refused) == 1 and "\\n2026-12-02" in refused[0] and "\\x1b[2J" in refused[0]
+    assert not any(line.startswith(forged) for line in lines)
+    assert not any("\x1b" in line for line in lines)
+
+
+def test_a_follow_padded_out_is_refused_or_accepted_without_its_padding(
+    service: Service, bob: Bob
+) -> None:
+    """Each Follow (a new id each time) queues an Accept echoing it, kept until it goes
+    and for good once it fails: an id or an object padded to the body cap queued that
+    much each time, and each Follow after read every waiting Accept back to look for
+    its own."""
+    db = service.inbox.store.db
+    long_id = dumps({**bob.activity("Follow", OUR_ACTOR), "id": bob.id + "/" + "f" * 5000})
+    status, message = post(service, long_id, bob.signed(long_id))
+    assert status == 400 and "longer than" in message
+    padded = {"id": OUR_ACTOR, "type": "Service", "summary": "x" * 50_000}
+    body = dumps(bob.activity("Follow", padded))
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    (d,) = rows.listing(db)
+    assert json.loads(d.body)["object"]["object"] == OUR_ACTOR and len(d.body) < 2000
+    # an inbox as long as the actor's document may be is kept with the follower, and
+    # with each post to it
+    document = bob.document()
+    document["inbox"] = bob.id + "/inbox?" + "i" * 5000
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    again = dumps(bob.activity("Follow", OUR_ACTOR, n=2))
+    status, message = post(service, again, bob.signed(again))
+    assert status == 400 and "inbox is longer than" in message
+
+
+@pytest.mark.parametrize(
+    "nested", ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000]
+)
+def test_a_key_document_nested_too_deeply_is_a_401_not_a_500(
+    service: Service, bob: Bob, nested: str
+) -> None:
+    """Anyone can name a keyId on their own server: a document there nested deeper than
+    Python's JSON parser goes was a 500, with a traceback logged for each request."""
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_data(
+        nested, content_type="application/activity+json"
+    )
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 401 and "nested too deeply" in message
+
+
+@pytest.mark.parametrize(
+    "key_id", ["http://[::1", "http://[x]/k", "http://%zz/k", "http://\\evil/k"]
+)
+def test_a_key_id_no_request_can_go_to_is_a_401_not_a_500(
+    service: Service, bob: Bob, key_id: str
+) -> None:
+    """A keyId Python's or requests' URL parser cannot read raised out of the inbox: a
+    500, and a traceback logged, for each unsigned request naming one."""
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body, key_id=key_id))
+    assert status == 401 and "not an http(s) URL" in message
+
+
+def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service, bob: Bob):
+    document = bob.document()
+    document["inbox"] = "http://%zz/inbox"
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 400 and "not an http(s) URL" in message
+    assert rows.follower_count(service.inbox.store.db) == 0
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "\u0663", "9" * 5000, "0", "10001", "1.0"])
+def test_an_outbox_page_that_is_no_number_is_a_400_not_a_500(service: Service, page: str):
+    """ "²" is a digit to str.isdigit() and not to int(), and 5,000 digits are past
+    int()'s limit: either was a 500, a traceback logged, for anyone asking."""
+    answer = service.routes.get("/@releases/outbox", urlencode({"page": page}), "")
+    assert answer is not None and answer.status == 400

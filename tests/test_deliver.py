@@ -153,6 +153,26 @@ def test_503_with_an_http_date_retry_after(site, receivers):
     assert only(store).next_attempt == pytest.approx(t(90).timestamp(), abs=1.0)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Mon, 01 Jan 2026 99999999999999999999:00:00 GMT",
+        "Mon, 01 Jan 99999999999999999999 0:0:0 GMT",
+    ],
+)
+def test_a_retry_after_date_past_any_clock_is_ignored_not_a_crash(site, receivers, header):
+    """A date whose numbers overflow the C clock raised OverflowError out of the retry
+    policy: the attempt was never recorded, so the delivery went out again at every tick
+    for ever, a traceback logged each time (WebSub subscribers and fediverse servers, who
+    anyone can be, answer through the same policy)."""
+    r = receivers([(503, {"Retry-After": header}, b""), 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    assert run(cfg, store).retrying == 1
+    d = only(store)
+    assert (d.status, d.attempts, d.last_status) == ("pending", 1, 503)
+    assert t(5).timestamp() <= d.next_attempt <= t(6).timestamp()  # the schedule's own wait
+
+
 def test_410_disables_the_endpoint_until_enabled(site, receivers, caplog):
     r = receivers([410, 200])
     cfg, store = setup(site, webhook_toml("hub", r.url))

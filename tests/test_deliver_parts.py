@@ -350,6 +350,12 @@ def test_an_endpoint_whose_head_waits_for_its_retry_is_not_due(tmp_path):
         ("::127.0.0.1", False),  # IPv4-compatible (Python calls it global)
         ("::a01:203", False),  # IPv4-compatible 10.1.2.3
         ("::", False),
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1 (Python calls it global)
+        ("::ffff:0:808:808", True),  # IPv4-translated 8.8.8.8
+        ("64:ff9b:1::a00:1", False),  # local-use NAT64 of 10.0.0.1 (global to Python 3.11)
+        ("fec0::1", False),  # site-local (global to Python 3.11)
+        ("3fff::1", False),  # documentation
+        ("5f00::1", False),  # SRv6 SIDs
         ("8.8.8.8", True),
         ("2606:4700:4700::1111", True),
     ],

@@ -12,7 +12,9 @@ from werkzeug import Request, Response
 from conftest import SLOW, SlowReceiver
 from scofeed import USER_AGENT
 from scofeed.errors import RejectedInput, TemporaryFailure
+from scofeed.normalise.entry import TAGS_MAX, stated_tags
 from scofeed.sources import http
+from scofeed.sources.htmlpage import read_html
 from scofeed.sources.http import Fetcher, remember
 from scofeed.sources.remote import fetch_release
 from scofeed.store import sources as source_rows
@@ -283,3 +285,51 @@ def test_fetch_release_for_scofeed_add(httpserver, site, store):
 def test_content_type_parsing():
     assert http._content_type('text/HTML; Charset="KOI8-R"') == ("text/html", "KOI8-R")
     assert http._content_type("") == ("", None)
+
+
+def test_a_redirect_logs_no_credentials_or_query_even_at_debug(httpserver, fetcher, caplog):
+    """A source URL's user name, password and query (a token) are shown by no log line,
+    `-vv` included: the redirect line at DEBUG wrote both URLs whole."""
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": "/new?token=t0ken"}
+    )
+    httpserver.expect_request("/new").respond_with_data("<p>moved</p>", content_type=HTML)
+    url = httpserver.url_for("/old?token=t0ken").replace("://", "://reader:s3cret@")
+    with caplog.at_level("DEBUG"):
+        assert fetcher.get(url).body == b"<p>moved</p>"
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("scofeed"))
+    assert "redirect url=" in ours
+    assert "s3cret" not in ours and "t0ken" not in ours
+
+
+def test_reading_a_page_and_capping_its_tags_log_no_credentials(caplog):
+    """The article pages of a source whose URL carries a user name and password (joined
+    from its listing's relative links) are logged without them, as the source is."""
+    origin = "https://reader:s3cret@news.example/sco/1.html?token=t0ken"
+    page = "<html><body><article><h1>Title</h1><p>Some text of the release.</p></article>"
+    with caplog.at_level("DEBUG"):
+        assert read_html(origin, page, None)
+        assert len(stated_tags(origin, tuple(f"tag{n}" for n in range(TAGS_MAX + 5)))) == TAGS_MAX
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("scofeed"))
+    assert "page_read origin=" in ours and "tags_capped origin=" in ours
+    assert "s3cret" not in ours and "t0ken" not in ours
+
+
+@pytest.mark.parametrize("length", ["9" * 5000, "\u00b2"])
+def test_a_content_length_no_int_can_hold_is_refused_or_ignored_not_a_crash(
+    httpserver, fetcher, length
+):
+    """A Content-Length of 5,000 digits is past int()'s limit, and "²" is a digit to
+    isdigit() only: the fetch raised ValueError, a poll failing with a traceback."""
+
+    def answer(request):
+        resp = Response("<p>hi</p>", content_type=HTML)
+        resp.headers["Content-Length"] = length
+        return resp
+
+    httpserver.expect_request("/a").respond_with_handler(answer)
+    if length.isascii():
+        with pytest.raises(RejectedInput, match="too large"):
+            fetcher.get(httpserver.url_for("/a"))
+    else:
+        assert fetcher.get(httpserver.url_for("/a")).body.startswith(b"<p>hi</p>")

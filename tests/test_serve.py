@@ -21,11 +21,15 @@ import pytest
 
 from scofeed import config as config_mod
 from scofeed.build import build as build_feeds
+from scofeed.config.redact import safe_url
 from scofeed.errors import ConfigError, StoreError
+from scofeed.poll import poll_due
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer, accepts_gzip
 from scofeed.serve.app import READY_FOR
 from scofeed.store import Store, runs
+from test_remote import add_source
+from test_remote import web as web  # a threaded HTTP server on 127.0.0.1
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
@@ -392,6 +396,25 @@ def test_healthz_lists_rejected_inputs(served, site):
     build_feeds(served.cfg, served.store, NOW)
     doc = json.loads(served.get("/healthz")[2])
     assert any(e.get("origin") == "broken.txt" for e in doc["last_errors"])
+
+
+def test_healthz_shows_no_credentials_or_token_of_a_failing_source(site, web):
+    """/healthz is public behind the documented proxy: a source refused (a 400) was
+    listed under its URL as configured, user name, password and token included."""
+    web.expect_request("/feed.xml").respond_with_data("no", status=400)
+    url = web.url_for("/feed.xml?token=t0ken").replace("://", "://reader:s3cret@")
+    add_source(site, url, name="private", kind="feed")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        (result,) = poll_due(cfg, store, datetime.now(UTC)).results
+        assert result.status == "error"
+        body = App(lambda: cfg, store).health(cfg).body.decode()
+    finally:
+        store.close()
+    origins = [e["origin"] for e in json.loads(body)["last_errors"] if "origin" in e]
+    assert origins == [safe_url(url)]
+    assert "s3cret" not in body and "t0ken" not in body
 
 
 def test_healthz_extras_are_included(site):

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
 from conftest import run_cli, webhook_toml
 from scofeed.add import add_release
@@ -18,8 +20,11 @@ from scofeed.cli import main
 from scofeed.cli.status import span_text
 from scofeed.daemon import PidLock, lock_path
 from scofeed.errors import KnownRelease, NormaliseError
+from scofeed.poll import poll_due
+from scofeed.store import activitypub as activitypub_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import sources as source_rows
+from test_remote import add_source
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ENVOY_MD = b"""---
@@ -253,3 +258,30 @@ def test_a_lock_file_that_cannot_be_read_is_said_not_a_traceback(site):
     assert f"daemon: unknown ({why})" in proc.stdout.splitlines()
     proc = run_cli(site, "reload")
     assert (proc.returncode, proc.stderr) == (1, f"scofeed: {why}\n")
+
+
+def test_what_remote_servers_wrote_reaches_the_terminal_escaped(site, capsys):
+    """A polled server's reason phrase and a follower's actor id are theirs to write: an
+    ANSI escape in either went raw to the operator's terminal through `scofeed status`
+    and `scofeed ap followers` (and raw into the store, /healthz and the logs)."""
+    server = HTTPServer()
+    server.start()
+    try:
+        server.expect_request("/feed.xml").respond_with_response(
+            Response("no", status="400 Bad \x1b]0;owned\x07\x1b[2JRequest")
+        )
+        add_source(site, server.url_for("/feed.xml"), name="hostile", kind="feed")
+        cfg = site.config()
+        store = site.store()
+        (result,) = poll_due(cfg, store, datetime.now(UTC)).results
+        assert result.status == "error" and "\x1b" not in (result.error or "")
+        with store.transaction() as db:
+            actor = "https://evil.example/u\x1b]0;owned\x07"
+            activitypub_rows.add_follower(db, actor, actor + "/inbox", None, "f1", time.time())
+    finally:
+        server.stop()
+    out = status(site, capsys)
+    assert main(["--config", str(site.config_path), "ap", "followers"]) == 0
+    out += capsys.readouterr().out
+    assert "Bad \\x1b]0;owned\\x07\\x1b[2JRequest" in out and "u\\x1b]0;owned\\x07" in out
+    assert "\x1b" not in out and "\x07" not in out

@@ -178,3 +178,20 @@ def test_a_daemon_starting_while_a_command_looks_at_its_lock_starts(tmp_path):
     finally:
         release.join()
         daemon.release()
+
+
+def test_a_new_store_and_its_wal_files_are_readable_by_their_owner_alone(tmp_path):
+    """The store holds the keys subscribers gave the hub (``hub.secret``): made 0644
+    under the usual umask, any local user could read them and sign pushes as us."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "state" / "scofeed.sqlite3"
+        store = Store(path)
+        with store.transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES ('probe', '1')")
+        files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        assert all(f.exists() for f in files)
+        assert {f.name: f.stat().st_mode & 0o777 for f in files} == {f.name: 0o600 for f in files}
+        store.close()
+    finally:
+        os.umask(old)

@@ -306,3 +306,19 @@ def test_commands_that_store_nothing_make_no_store(site, receivers):
     assert not state.exists() and not state.parent.exists()
     run(site, "build")
     assert run(site, "webhook", "enable", "hub").strip() == "hub: was not disabled"
+
+
+def test_what_a_receiver_answers_reaches_the_terminal_escaped(site, receivers):
+    """A receiver's answer (printed by `webhook test`, kept as the reason a chat
+    endpoint was paused and shown by `webhook deliveries`) is the receiver's to write:
+    an ANSI escape in it went raw to the operator's terminal."""
+    answer = b'{"ok": false,\n "error": "\x1b]0;owned\x07\x1b[2Jgone"}'
+    r = receivers([(200, {}, answer), (404, {}, answer)])
+    site.write_config(webhook_toml("hub", r.url, format="slack"))
+    out = run(site, "webhook", "test", "hub")
+    assert '{"ok": false,\n "error": "\\x1b]0;owned\\x07\\x1b[2Jgone"}' in out
+    run(site, "build")
+    run(site, "deliver")
+    out = run(site, "deliveries")
+    assert "\\x1b]0;owned\\x07\\x1b[2Jgone" in out
+    assert "\x1b" not in out and "\x07" not in out

@@ -633,6 +633,16 @@ def test_rate_limiter_allows_a_window_of_requests_per_client():
     assert not limiter.allow("a", 59.9) and limiter.allow("a", 60.0)
 
 
+def test_the_rate_counts_an_ipv6_client_by_its_64_and_a_mapped_ipv4_as_ipv4():
+    """Counted address by address, a client given a /64 (every IPv6 site is) sent the
+    hub as many requests as it liked, from a new address each time."""
+    limiter = hub.RateLimiter(2, window=60)
+    assert [limiter.allow(f"2001:db8:1:2::{n:x}", 0.0) for n in range(3)] == [True, True, False]
+    assert limiter.allow("2001:db8:1:3::1", 0.0)  # another /64: another site
+    assert [limiter.allow(a, 0.0) for a in ("192.0.2.7", "::ffff:192.0.2.7")] == [True, True]
+    assert not limiter.allow("192.0.2.7", 0.0)
+
+
 def test_signature_matches_an_independent_hmac():
     body = b"<feed/>"
     assert hub.signature("k\u00e9y", body) == expected_signature("k\u00e9y", body)

@@ -138,10 +138,16 @@ class Deliverer:
         ap = self.cfg.activitypub
         key_id = Urls.of(self.cfg).key_id
         key = self.keypair.private
-        url = sender.wire_url(d.inbox)  # signed as sent: requests re-encodes the URL
-        headers = httpsig.sign_cavage("POST", url, d.body, key_id, key, time.time())
-        headers["Content-Type"] = ACTIVITY_JSON
-        sent = sender.post_outcome(s, url, d.body, headers, ap.timeout)  # no answer: status None
+        try:
+            url = sender.wire_url(d.inbox)  # signed as sent: requests re-encodes the URL
+        except (ValueError, requests.RequestException):  # stored before the inbox checked it
+            url = None
+        if url is None:  # failed, not retried: it raised at every tick, for ever
+            sent = sender.Sent(policy.Result(None, "not a valid URL", blocked=True), "", 0.0)
+        else:
+            headers = httpsig.sign_cavage("POST", url, d.body, key_id, key, time.time())
+            headers["Content-Type"] = ACTIVITY_JSON
+            sent = sender.post_outcome(s, url, d.body, headers, ap.timeout)  # no answer: None
         t = self.clock()
         decision = policy.decide(
             d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng, refusals_final=True

@@ -422,13 +422,18 @@ def _activity(
 
 
 def accept(urls: Urls, follow: dict[str, Any], at: float) -> dict[str, Any]:
-    """``Accept{Follow}``, echoing the Follow as received (its id, actor and object).
-    Its id is made of the Follow's and the time it was accepted: a follow made again
-    with the same id (Misskey's are one per pair of accounts) is accepted anew, not
-    taken for the Accept already sent."""
+    """``Accept{Follow}``, echoing the Follow as received (its id, actor and object,
+    the object by its id: the Follow's sender may dress it with anything, and a quarter
+    of a megabyte of it was queued, and kept, in each Accept). Its id is made of the
+    Follow's and the time it was accepted: a follow made again with the same id
+    (Misskey's are one per pair of accounts) is accepted anew, not taken for the Accept
+    already sent."""
     follow_id = str(follow.get("id", ""))
     digest = hashlib.sha256(f"{follow_id} {at:.6f}".encode()).hexdigest()[:24]
-    echoed = {k: follow[k] for k in ("id", "type", "actor", "object") if k in follow}
+    echoed: dict[str, Any] = {k: follow[k] for k in ("id", "type", "actor") if k in follow}
+    if "object" in follow:
+        obj = follow["object"]
+        echoed["object"] = obj.get("id") if isinstance(obj, dict) else obj
     return {
         "@context": AS_CONTEXT,
         "id": f"{urls.actor}#accepts/{digest}",

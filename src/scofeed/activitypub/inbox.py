@@ -25,10 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
 from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.documents import Urls
 from scofeed.activitypub.remote import HOST_PAUSE, Remote, object_id
 from scofeed.config import Config
+from scofeed.deliver import sender
 from scofeed.errors import FetchError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
@@ -36,6 +39,7 @@ from scofeed.store import activitypub as rows
 log = logging.getLogger(__name__)
 
 SEEN_DAYS = 30  # how long a handled activity id is remembered
+MAX_ID = 2048  # characters of an activity id remembered; a longer one is not
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class Inbox:
         httpsig.check_host(parsed, headers, url)
         httpsig.check_fresh(parsed, headers, self.clock())
         httpsig.check_digest(parsed, headers, body)
-        if urlsplit(parsed.key_id).scheme not in ("http", "https"):
+        if not _http(parsed.key_id):
             raise httpsig.BadSignature("the keyId is not an http(s) URL")
         try:
             key = self.remote.key_for(parsed.key_id)
@@ -117,7 +121,7 @@ class Inbox:
                 return None
             if exc.later:
                 raise
-            raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
+            raise _unfetched(parsed.key_id, exc) from None
         try:
             httpsig.verify(parsed, "POST", url, headers, key.pem)
         except httpsig.BadSignature:
@@ -126,7 +130,7 @@ class Inbox:
             except FetchError as exc:
                 if exc.later:
                     raise
-                raise httpsig.BadSignature(f"cannot fetch the signer's key ({exc})") from None
+                raise _unfetched(parsed.key_id, exc) from None
             httpsig.verify(parsed, "POST", url, headers, key.pem)
         if key.owner != actor:
             raise httpsig.BadSignature("the key's owner is not the activity's actor")
@@ -140,23 +144,32 @@ class Inbox:
         follow of one account the same id every time (and its Undo the same id too), a
         server re-sends a Follow whose Accept it did not get, and Mastodon answers a
         repeated Follow with a new Accept: remembered, a re-follow stayed "pending" for
-        30 days, and the unfollow after it was ignored."""
+        30 days, and the unfollow after it was ignored.
+
+        Only the id of an activity acted on (a Delete of its actor) is remembered, and
+        only one of at most ``MAX_ID`` characters: anything else (a reply, a like) is
+        answered "ignored" and writes nothing. Remembered, a flood of signed likes with
+        ids of 256 KB each grew the store by 256 KB a request, kept for 30 days."""
         kind = activity["type"]
         activity_id = activity.get("id") if isinstance(activity.get("id"), str) else None
-        if kind in ("Follow", "Undo"):
-            activity_id = None  # applying one again is its meaning, not a repeat
+        deletes = kind == "Delete" and _deletes_self(activity, actor)
+        if not deletes or (activity_id and len(activity_id) > MAX_ID):
+            activity_id = None  # a Follow or Undo applied again is its meaning, not a repeat
         if activity_id and rows.get_seen(self.store.db, activity_id):
             return Reply(202, "already handled")
         if kind == "Follow":
             return self._follow(activity, actor)
         outcome = "ignored"
+        if kind != "Undo" and not deletes:  # nothing to do, nothing written
+            log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
+            return Reply(202, outcome)
         now = self.clock()
         with self.store.transaction() as db:
             if activity_id and rows.seen(db, activity_id, now):
                 return Reply(202, "already handled")
             if kind == "Undo":
                 outcome = self._undo(db, activity.get("object"), actor)
-            elif kind == "Delete" and _deletes_self(activity, actor):
+            elif deletes:
                 outcome = "removed" if rows.remove_follower(db, actor) else "not following"
             rows.forget_seen(db, now - SEEN_DAYS * 86400)
         log.info("activitypub_inbox type=%s actor=%s outcome=%s", kind, actor, outcome)
@@ -184,6 +197,8 @@ class Inbox:
         activity_id = activity.get("id")
         if not isinstance(activity_id, str) or not activity_id:
             return Reply(400, "a Follow needs an id")
+        if len(activity_id) > MAX_ID:  # it is echoed in the Accept, kept with it
+            return Reply(400, f"a Follow's id is longer than {MAX_ID} characters")
         try:
             doc = self.remote.actor(actor)
         except FetchError as exc:
@@ -196,6 +211,8 @@ class Inbox:
         for url in (inbox, shared):
             if url is not None and (not isinstance(url, str) or not _http(url)):
                 return Reply(400, "the follower's inbox is not an http(s) URL")
+            if url is not None and len(url) > MAX_ID:  # kept with the follower, and each post
+                return Reply(400, f"the follower's inbox is longer than {MAX_ID} characters")
         now = self.clock()
         with self.store.transaction() as db:
             new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
@@ -207,13 +224,32 @@ class Inbox:
         return Reply(202, "accepted")
 
 
+def _unfetched(key_id: str, exc: FetchError) -> httpsig.BadSignature:
+    """The 401 for a key that could not be fetched. One the address guard refused says
+    only that: the guard's own words name the address the host resolved to, and the
+    keyId is the sender's to choose, so the answer told anyone what our resolver makes
+    of any name (``intranet.corp resolves to 10.1.2.3``). The log keeps them."""
+    if not exc.refused:
+        return httpsig.BadSignature(f"cannot fetch the signer's key ({exc})")
+    log.info("activitypub_key_refused key_id=%s reason=%r", key_id, str(exc))
+    return httpsig.BadSignature("cannot fetch the signer's key (not at a public address: refused)")
+
+
 def _later(message: str) -> Reply:
     """503: the document the request needs could not be had now; come again later."""
     return Reply(503, message, retry_after=int(HOST_PAUSE))
 
 
 def _http(url: str) -> bool:
-    parts = urlsplit(url)
+    """Whether ``url`` is an http(s) URL that a request can be sent to. A keyId or inbox
+    Python's or requests' URL parser cannot read ("http://[::1", "http://%zz/") was a
+    500 with a logged traceback at the inbox, and an inbox stored so, one at every
+    delivery tick for ever."""
+    try:
+        parts = urlsplit(url)
+        sender.wire_url(url)
+    except (ValueError, requests.RequestException):
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 

@@ -42,6 +42,12 @@ MAX_DOCUMENT = 1024 * 1024
 REFRESH_AFTER = 60.0
 FETCHES_AT_ONCE = 2  # of the server's four workers: the others answer everything else
 HOST_PAUSE = 60.0  # seconds a host that did not answer is left alone
+# what of a fetched key is cached: an RSA public key of 16,384 bits is 2.9 KB of PEM; a
+# keyId and its owner are URLs. A key past these, or whose PEM is no RSA public key, is
+# refused before it is cached: anyone may name any keyId on their own server, and a
+# megabyte of PEM each was kept for ever
+MAX_PEM = 16 * 1024
+MAX_REF = 2048
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
 
 
@@ -85,7 +91,11 @@ class Remote:
     def get(self, url: str) -> dict[str, Any]:
         """A JSON object from ``url``, fetched with a signed GET (see the module text for
         when it is not tried now)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            sender.wire_url(url)  # what requests cannot send ("http://%zz/") was a 500
+        except (ValueError, requests.RequestException):
+            raise FetchError("not an http(s) URL") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError("not an http(s) URL")
         # a server: its host and port, however the URL spells them (no user name, a
@@ -154,6 +164,8 @@ class Remote:
             doc = json.loads(data)
         except (ValueError, UnicodeDecodeError):
             raise FetchError("not JSON") from None
+        except RecursionError:  # a key or actor nested too deeply: was a 500 and a traceback
+            raise FetchError("JSON nested too deeply") from None
         if not isinstance(doc, dict):
             raise FetchError("not a JSON object")
         return doc
@@ -168,6 +180,8 @@ class Remote:
 
     def key_for(self, key_id: str, refresh: bool = False) -> rows.RemoteKey:
         """The public key ``key_id`` names, from the cache unless ``refresh``."""
+        if len(key_id) > MAX_REF:
+            raise FetchError(f"the keyId is longer than {MAX_REF} characters")
         cached = rows.get_key(self.store.db, key_id)
         stale = cached is not None and self.clock() - cached.fetched_at > REFRESH_AFTER
         if cached is not None and not (refresh and stale):
@@ -183,6 +197,12 @@ class Remote:
             raise FetchError("the key has no owner or no PEM")
         if urlsplit(owner).netloc != urlsplit(key_id).netloc:
             raise FetchError("the key's owner is on another host")
+        if len(owner) > MAX_REF or len(pem) > MAX_PEM:
+            raise FetchError("the key or its owner is larger than any real one")
+        try:
+            httpsig.load_public(pem)
+        except httpsig.BadSignature as exc:
+            raise FetchError(str(exc)) from None
         found = rows.RemoteKey(key_id, owner, pem, self.clock())
         with self.store.transaction() as db:
             rows.put_key(db, found)

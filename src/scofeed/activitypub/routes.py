@@ -36,6 +36,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _MEDIA_RANGE = re.compile(r'(?:[^,"]|"[^"]*")+')  # one media range: commas quoted are kept
 _Q = re.compile(r";\s*q\s*=\s*([0-9.]+)", re.IGNORECASE)
 MAX_PAGE = 10_000
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
@@ -164,7 +165,9 @@ class Routes:
         page_arg = parse_qs(query).get("page", [""])[0]
         if not page_arg:
             return _json(documents.outbox(self.urls, total, size))
-        if not page_arg.isdigit() or not 1 <= int(page_arg) <= MAX_PAGE:
+        # ASCII digits, few enough for int(): "²" is a digit to isdigit() but not to int(),
+        # and 5,000 digits are past int()'s limit; either was a 500 and a traceback
+        if not _DIGITS.fullmatch(page_arg) or not 1 <= int(page_arg) <= MAX_PAGE:
             return _text(400, "page must be a number from 1")
         page = int(page_arg)
         if page > max(1, -(-total // size)):  # past the last page ("last" names it)

@@ -15,7 +15,7 @@ from typing import Any
 from scofeed import config as config_mod
 from scofeed.cli import CONFIG_ENV as CONFIG_ENV  # re-exported: commands import it here
 from scofeed.cli import DEFAULT_CONFIG_NAME
-from scofeed.errors import ConfigError, StoreError
+from scofeed.errors import ConfigError, StoreError, shown
 from scofeed.store import Store
 
 DEFAULT_CONFIG = Path(DEFAULT_CONFIG_NAME)
@@ -103,7 +103,10 @@ def open_store(
 def table(rows: list[list[str]]) -> None:
     """Print rows as left-aligned columns, the first row being the header; a Chinese or
     other wide character takes two columns of a terminal (a file named 上合组织新闻稿.txt
-    pushed its row's later columns out of line)."""
+    pushed its row's later columns out of line). Every cell is ``shown``: an error a
+    remote server wrote (its reason phrase, a receiver's answer) holds what it likes,
+    and an ANSI escape in one drove the operator's terminal."""
+    rows = [[shown(c) for c in r] for r in rows]
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         cells = (c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True))

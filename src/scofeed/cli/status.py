@@ -13,7 +13,7 @@ from scofeed import reading
 from scofeed.cli.activitypub import summary as activitypub_summary
 from scofeed.cli.common import Subparsers, command, load_config_file, open_store, table
 from scofeed.config import Config
-from scofeed.config.redact import no_credentials, safe_url
+from scofeed.config.redact import input_name
 from scofeed.errors import StoreError, shown
 from scofeed.store import pages as page_rows
 from scofeed.store import published as published_rows
@@ -127,13 +127,6 @@ def official_pages(cfg: Config, db: sqlite3.Connection, now: float) -> None:
     print()
 
 
-def _input(origin: str, source_urls: set[str]) -> str:
-    """A rejected input's name, never a secret: a configured source's own URL as
-    `config show` shows it (credentials and query masked: either may be a token), any
-    other URL without its credentials (its query names the page)."""
-    return safe_url(origin) if origin in source_urls else no_credentials(origin)
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     # no config file: refuse rather than create a store
     cfg, store = open_store(args, load_config_file(args))
@@ -195,6 +188,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     own = {s.url for s in cfg.sources}
     for r in rejected:
         kept = f" (last good version of {r.kept} still published)" if r.kept else ""
-        rows.append([r.at, r.source, shown(_input(r.origin, own)), shown(r.reason + kept)])
+        rows.append([r.at, r.source, shown(input_name(r.origin, own)), shown(r.reason + kept)])
     table(rows)
     return 0

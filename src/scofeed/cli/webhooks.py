@@ -27,7 +27,7 @@ from scofeed.cli.common import (
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.deliver import outbox, payload, policy, runner, sender, signing
-from scofeed.errors import ConfigError, UsageError
+from scofeed.errors import ConfigError, UsageError, shown
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store import outbox as outbox_rows
@@ -168,7 +168,8 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         if ep.disabled_at is not None and args.endpoint in (None, hook.name):
             print(
                 f"endpoint {hook.name} is disabled since {when(ep.disabled_at)} "
-                f"({ep.disabled_reason}); `scofeed webhook enable {hook.name}` resumes it",
+                f"({shown(ep.disabled_reason or '')}); `scofeed webhook enable {hook.name}` "
+                "resumes it",
                 file=sys.stderr,
             )
     items = rows.listing(store.db, args.failed, args.endpoint, args.limit)
@@ -181,11 +182,11 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         tried = f"{d.attempts}" + (f" ({len(made)} in all)" if len(made) > d.attempts else "")
         print(
             f"{d.id}\t{d.status}\t{d.endpoint}\t{d.event}\t{d.entry_id} rev {d.revision}\t"
-            f"{d.webhook_id}\tattempts={tried}\tnext={when(d.next_attempt)}\t{last}"
+            f"{d.webhook_id}\tattempts={tried}\tnext={when(d.next_attempt)}\t{shown(last)}"
         )
         for a in made:
             status = a.status if a.status is not None else "-"
-            note = f" {a.error}" if a.error else ""
+            note = f" {shown(a.error)}" if a.error else ""
             print(f"    #{a.number} {when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
     if not items and args.limit:  # --limit 0 asked for none: there may be some
         print("no deliveries", file=sys.stderr)
@@ -291,8 +292,8 @@ def cmd_webhook_test(args: argparse.Namespace) -> int:
         sent = sender.sign_and_post(session, hook, msg_id, body, stamp)
     r = sent.result
     print(f"{hook.name}: {policy.describe(r)} in {sent.duration:.2f}s (webhook-id {msg_id})")
-    if sent.response:
-        print(sent.response[:2000])
+    if sent.response:  # the receiver's words, line by line, an ANSI escape in them escaped
+        print("\n".join(shown(line) for line in sent.response[:2000].splitlines()))
     ok = r.status is not None and 200 <= r.status < 300
     return 0 if ok else 1
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -102,6 +103,14 @@ def no_credentials(text: str) -> str:
         return parts._replace(netloc=f"{MASK}@{parts.netloc.rpartition('@')[2]}").geturl()
     except ValueError:
         return text.partition("://")[0] + f"://{MASK}"
+
+
+def input_name(origin: str, source_urls: Collection[str]) -> str:
+    """A rejected input's name as ``scofeed status`` and ``/healthz`` show it, never a
+    secret: a configured source's own URL as `config show` shows it (credentials and
+    query masked: either may be a token), any other URL without its credentials (its
+    query names the page), a file's name as it is."""
+    return safe_url(origin) if origin in source_urls else no_credentials(origin)
 
 
 def _plain(v: Any) -> bool:

@@ -118,7 +118,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
         return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # an hour 10**20: not a date
         return None
     if when.tzinfo is None:
         return None

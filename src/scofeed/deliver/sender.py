@@ -53,14 +53,25 @@ class AddressRefused(NewConnectionError):
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
 # IPv4-compatible (RFC 4291 2.5.5.1, deprecated): Python calls ::7f00:1 global
 _COMPATIBLE = ipaddress.ip_network("::/96")
+# IPv4-translated (SIIT, RFC 2765): ::ffff:0:a00:1 is 10.0.0.1 behind a translator
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+# never global, yet global to Python 3.11 (its table predates them, or forgets them):
+# local-use IPv4/IPv6 translation (RFC 8215: 64:ff9b:1::a00:1 is 10.0.0.1 through a
+# site's own NAT64), site-local (RFC 3879, still routed inside some networks),
+# documentation (RFC 9637) and SRv6 SIDs (RFC 9602)
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(n) for n in ("64:ff9b:1::/48", "fec0::/10", "3fff::/20", "5f00::/16")
+)
 
 
 def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Only global unicast addresses; an IPv6 address carrying an IPv4 one (mapped,
-    compatible, 6to4, NAT64) is judged by the IPv4 address inside it."""
+    compatible, translated, 6to4, NAT64) is judged by the IPv4 address inside it."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in n for n in _NOT_GLOBAL):
+            return False
         inner = ip.ipv4_mapped or ip.sixtofour
-        if inner is None and (ip in _NAT64 or ip in _COMPATIBLE):
+        if inner is None and (ip in _NAT64 or ip in _COMPATIBLE or ip in _TRANSLATED):
             inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if inner is not None:
             return address_allowed(inner)

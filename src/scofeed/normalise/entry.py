@@ -14,6 +14,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from scofeed.config.redact import logged
 from scofeed.dates import aware, date_from_url
 from scofeed.errors import NormaliseError
 from scofeed.frozen import frozen
@@ -132,7 +133,7 @@ def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
     clean = (" ".join(plain(drop_invisible(xml_safe(tag))).split()) for tag in given)
     tags = list(dict.fromkeys(shorten(t, TAG_MAX) for t in clean if t))
     if len(tags) > TAGS_MAX:
-        log.info("tags_capped origin=%s kept=%d stated=%d", origin, TAGS_MAX, len(tags))
+        log.info("tags_capped origin=%s kept=%d stated=%d", logged(origin), TAGS_MAX, len(tags))
     return tags[:TAGS_MAX]
 
 

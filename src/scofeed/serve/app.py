@@ -21,6 +21,7 @@ from urllib.parse import quote
 from scofeed import websub
 from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config, tag_slug
+from scofeed.config.redact import input_name
 from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
 from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
@@ -389,10 +390,12 @@ class App:
         ]
         # the rejects ``scofeed status`` lists: a refused ``add`` ages out after reject_ttl
         rejected = status_rows.rejected(db, time.time(), cfg.limits.reject_ttl * 86400)
+        own = {s.url for s in cfg.sources}  # a source's URL may hold its credentials
         rejects = [
-            {"origin": r.origin, "source": r.source, "reason": r.reason, "at": r.at}
+            {"origin": input_name(r.origin, own), "source": r.source, "reason": r.reason,
+             "at": r.at}
             for r in rejected[:10]
-        ]
+        ]  # fmt: skip
         body: dict[str, Any] = {
             "status": status,
             "last_scan": _run_json(scan),

@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
+from scofeed.config.redact import logged
 from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
 from scofeed.errors import PageGone, RejectedInput
 from scofeed.markup import holds, paragraph_containers
@@ -488,7 +489,7 @@ def read_page(
         published = _midnight(day)
     if not paras and not fragment.strip():
         raise RejectedInput(origin, "no article text found in the page")
-    log.debug("page_read origin=%s title=%r paragraphs=%d", origin, title, len(paras))
+    log.debug("page_read origin=%s title=%r paragraphs=%d", logged(origin), title, len(paras))
     return [
         Release(
             origin=origin,

@@ -31,7 +31,7 @@ import requests
 
 from scofeed import USER_AGENT
 from scofeed.config.redact import safe_url
-from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
+from scofeed.errors import PageGone, RejectedInput, TemporaryFailure, shown
 from scofeed.sources import deadline
 from scofeed.store import Store
 from scofeed.store import sources as source_rows
@@ -167,7 +167,7 @@ class Fetcher:
                     raise RejectedInput(
                         url, f"redirect to another host ({host_of(target)}), not followed"
                     )
-                log.debug("redirect url=%s to=%s", current, target)
+                log.debug("redirect url=%s to=%s", safe_url(current), safe_url(target))
                 current = target
             raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
         finally:
@@ -235,16 +235,20 @@ class Fetcher:
                 why = f"server error {status}" if status >= 500 else _FOR_NOW[status]
                 raise TemporaryFailure(origin, why, resp.headers.get("Retry-After"))
             if status in (404, 410):
-                raise PageGone(origin, status, f"HTTP {status} {resp.reason or ''}".rstrip())
+                raise PageGone(origin, status, f"HTTP {status} {_reason(resp)}".rstrip())
             if status != 200:
-                raise RejectedInput(origin, f"HTTP {status} {resp.reason or ''}".rstrip())
+                raise RejectedInput(origin, f"HTTP {status} {_reason(resp)}".rstrip())
             ctype, charset = _content_type(resp.headers.get("Content-Type", ""))
             if ctype and ctype not in accept:
                 wanted = ", ".join(accept[:-1]) + " or " + accept[-1] if accept[1:] else accept[0]
                 raise RejectedInput(origin, f"content type {ctype} where {wanted} was expected")
-            declared = resp.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise RejectedInput(origin, f"too large ({declared} bytes, limit {max_bytes})")
+            declared = resp.headers.get("Content-Length", "").strip()
+            # "²" is a digit to isdigit() but not to int(), and 5,000 digits are past
+            # int()'s limit: a server sending either made the poll fail with a traceback
+            if declared.isascii() and declared.isdigit():
+                if len(declared) > 18 or int(declared) > max_bytes:
+                    said = declared if len(declared) <= 18 else f"a {len(declared)}-digit number of"
+                    raise RejectedInput(origin, f"too large ({said} bytes, limit {max_bytes})")
             body = _read(origin, resp, max_bytes, watch)
         return Response(url, status, body, ctype, charset, etag, last_modified, origin)
 
@@ -267,6 +271,12 @@ def _read(origin: str, resp: requests.Response, max_bytes: int, watch: deadline.
     if watch.expired:  # a body without a length ends at the cut as if it were whole
         raise _too_slow(origin, watch)
     return b"".join(chunks)
+
+
+def _reason(resp: requests.Response) -> str:
+    """The server's reason phrase as a message may quote it: its own words, on one line
+    and every character visible (``shown``), cut to 100 characters."""
+    return shown(resp.reason or "")[:100]
 
 
 def _too_slow(url: str, watch: deadline.Watch) -> TemporaryFailure:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -125,6 +126,19 @@ def _wal(conn: sqlite3.Connection, tries: int = 300) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
 
 
+def _create_private(path: Path) -> None:
+    """Make a new store's file readable by its owner alone (0600; SQLite gives its -wal
+    and -shm files the same mode). It holds what subscribers gave the hub to sign with
+    (``hub.secret``), and was made 0644 under the usual umask: any local user could read
+    the keys and forge pushes to every subscriber. An existing store keeps its mode."""
+    if path.exists():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # made by another process meanwhile, or cannot be: SQLite says why
+        pass
+
+
 # what SQLite answers when the store (or the folder its -shm file goes in) cannot be
 # written by this user: opened read-only instead (``Store.read_only``)
 _CANNOT_WRITE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
@@ -161,6 +175,7 @@ class Store:
         self.read_only = False  # the last connection opened was read-only
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             self._migrate(self.db)
         except (OSError, sqlite3.Error) as exc:
             raise unusable(self.path, exc, "open") from None

@@ -314,6 +314,19 @@ def confirmed(intent: Intent, status: int | None, body: bytes) -> bool:
     return hmac.compare_digest(body, intent.challenge.encode("ascii"))
 
 
+def client_key(address: str) -> str:
+    """Whom a request counts against: an IPv4 address (also written as IPv4-mapped
+    IPv6), or an IPv6 address's /64, the least one site is given: counted address by
+    address, one client with a /64 had 2^64 allowances."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+
+
 class RateLimiter:
     """At most ``limit`` requests per ``window`` seconds per client (a sliding window);
     the caller passes ``now``."""
@@ -325,6 +338,7 @@ class RateLimiter:
         self._seen: dict[str, deque[float]] = {}
 
     def allow(self, client: str, now: float) -> bool:
+        client = client_key(client)
         times = self._seen.get(client)
         if times is None:
             if len(self._seen) >= self.max_clients:  # forget the quiet ones first
