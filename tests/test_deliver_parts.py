@@ -112,6 +112,42 @@ def test_a_huge_entry_leaves_the_content_out_under_20kb(site):
     assert small["content_html"] == "<p>Body.</p>" and "content_omitted" not in small
 
 
+def test_a_release_with_many_tag_feeds_stays_under_20kb_and_keeps_its_text(site):
+    """With ``feeds.metadata_tags``, each tag a release states adds its three feed URLs to
+    ``feeds.tags``: 20 tags of 60 Cyrillic letters (each URL percent-encoded, 6 bytes a
+    letter) made a body of 30 kB, over the 20 KB the docs promise, and it left the
+    release's short text out for nothing. The tag feeds that do not fit are left out
+    instead (the first ones kept, every tag still in ``tags``), the text kept."""
+    cfg = site.config("feeds.metadata_tags=true")
+    tags = tuple(f"{i:02d} " + "Безопасность" * 5 for i in range(20))
+    many = entry(tags=tags, language="ru", content_html="<p>Короткий текст.</p>")
+    for event in ("release.published", "release.updated", "release.restored"):
+        body = payload.standard(event, many, cfg, 0)
+        assert len(body) <= payload.MAX_BYTES, (event, len(body))
+        data = json.loads(body)["data"]
+        assert data["content_html"] == "<p>Короткий текст.</p>" and "content_omitted" not in data
+        assert data["tags"] == list(tags)
+        kept = list(data["feeds"]["tags"])
+        assert 0 < len(kept) < len(tags) and kept == list(tags[: len(kept)])
+    gone = dataclasses.replace(
+        many, withdrawal=Withdrawal(at=datetime(2026, 1, 1, tzinfo=UTC), reason="Ошибка")
+    )
+    body = payload.standard("release.withdrawn", gone, cfg, 0)
+    assert len(body) <= payload.MAX_BYTES and json.loads(body)["data"]["withdrawn"]
+    # a long text with those tags: both left out as needed, still under the cap
+    both = dataclasses.replace(many, content_html="<p>" + "Текст. " * 5_000 + "</p>")
+    body = payload.standard("release.published", both, cfg, 0)
+    assert len(body) <= payload.MAX_BYTES
+    data = json.loads(body)["data"]
+    assert data["content_omitted"] is True and data["summary"] == many.summary
+    kept = list(data["feeds"]["tags"])
+    assert 0 < len(kept) < len(tags) and kept == list(tags[: len(kept)])
+    # a few tags: the text goes first, as before, every tag feed is listed
+    few = dataclasses.replace(both, tags=tags[:3])
+    data = json.loads(payload.standard("release.published", few, cfg, 0))["data"]
+    assert data["content_omitted"] is True and list(data["feeds"]["tags"]) == list(tags[:3])
+
+
 def test_slack_and_discord_shapes_respect_their_limits(site):
     cfg = site.config()
     e = entry(title="T" * 500, summary="S" * 10_000)
@@ -429,15 +465,16 @@ def test_config_show_redacts_inline_secrets(site, monkeypatch):
     title=st.text(min_size=1, max_size=300),
     summary=st.text(max_size=3000),
     content=st.text(max_size=60_000),
-    tags=st.lists(st.text(max_size=30), max_size=20),
+    tags=st.lists(st.text(max_size=100), max_size=20),
+    metadata_tags=st.booleans(),
 )
 def test_any_standard_payload_stays_under_20kb_and_is_json(
-    site_config, title, summary, content, tags
+    site_config, tagged_config, title, summary, content, tags, metadata_tags
 ):
     body = payload.standard(
         "release.updated",
         entry(title=title, summary=summary, content_html=content, tags=tuple(tags)),
-        site_config,
+        tagged_config if metadata_tags else site_config,
         0,
     )
     assert len(body) <= payload.MAX_BYTES
@@ -447,6 +484,11 @@ def test_any_standard_payload_stays_under_20kb_and_is_json(
 @pytest.fixture(scope="module")
 def site_config():
     return config_mod.load(None)
+
+
+@pytest.fixture(scope="module")
+def tagged_config():
+    return config_mod.load(None, ["feeds.metadata_tags=true"])
 
 
 def test_a_binary_secret_file_is_a_config_error_that_does_not_show_it(site, tmp_path):

@@ -8,7 +8,8 @@ is not sent again. Chat messages say "Withdrawn: title" with the reason, or
 "Restored: title" (``release.restored``, the full entry again).
 
 The standard payload stays under ``MAX_BYTES``: above it ``content_html`` is left out
-(``content_omitted: true``) and the url carries the text. Slack and Discord bodies
+(``content_omitted: true``) and the url carries the text; where the feeds of many
+stated tags alone do not fit, the last ones are left out of ``feeds.tags`` instead. Slack and Discord bodies
 respect those services' field limits.
 """
 
@@ -100,18 +101,42 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     if event == "release.withdrawn" and w is not None:
         data["summary"] = data["content_html"] = None
         data["withdrawn"] = {"at": stamp(w.at.timestamp()), "reason": w.reason}
-        return _dumps({"type": event, "timestamp": stamp(at), "data": data})
     doc: dict[str, Any] = {"type": event, "timestamp": stamp(at), "data": data}
     body = _dumps(doc)
-    if len(body) <= MAX_BYTES:
-        return body
-    data["content_html"] = None
-    data["content_omitted"] = True
-    body = _dumps(doc)
-    while len(body) > MAX_BYTES and len(data["summary"]) > 1:  # a pathological summary
-        data["summary"] = _clip(data["summary"], len(data["summary"]) // 2)
+    content = data["content_html"]
+    if len(body) > MAX_BYTES and content is not None:
+        body = _without_content(doc)
+        if len(body) > MAX_BYTES:  # not the text: the tag feeds, which no text makes fit
+            data["content_html"] = content
+            del data["content_omitted"]
+            body = _dumps(doc)
+    # many stated tags with feeds (feeds.metadata_tags), each URL percent-encoded: the
+    # last ones' feeds are left out (every tag is still in "tags"), then the text
+    tag_feeds = data["feeds"]["tags"]
+    dropped = []
+    while len(body) > MAX_BYTES and tag_feeds:
+        dropped.append(tag_feeds.popitem())
+        body = _dumps(doc)
+    if len(body) > MAX_BYTES and data["content_html"] is not None:
+        body = _without_content(doc)
+        while dropped:  # the room the text leaves takes back what tag feeds fit in it
+            tag, urls = dropped.pop()
+            tag_feeds[tag] = urls
+            fitted = _dumps(doc)
+            if len(fitted) > MAX_BYTES:
+                del tag_feeds[tag]
+                break
+            body = fitted
+    while len(body) > MAX_BYTES and data["summary"] and len(data["summary"]) > 1:
+        data["summary"] = _clip(data["summary"], len(data["summary"]) // 2)  # pathological
         body = _dumps(doc)
     return body
+
+
+def _without_content(doc: dict[str, Any]) -> bytes:
+    doc["data"]["content_html"] = None
+    doc["data"]["content_omitted"] = True
+    return _dumps(doc)
 
 
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~-._"  # reserved and unreserved: kept as they are
