@@ -223,6 +223,21 @@ def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
     assert embed["description"] == "No brackets here."
 
 
+def test_a_discord_withdrawal_is_shown_at_the_time_it_was_withdrawn(site):
+    """The embed's timestamp (shown under it, "Withdrawn: ..." on 3 June 2020) was the
+    release's last update: a withdrawal made today read as one made years ago. It is the
+    withdrawal's time; a correction's is its update, as before."""
+    cfg = site.config()
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    gone = entry(withdrawal=Withdrawal(at=at, reason="Published by mistake"))
+    embed = json.loads(payload.discord("release.withdrawn", gone, cfg, 0))["embeds"][0]
+    assert embed["title"].startswith("Withdrawn: ")
+    assert datetime.fromisoformat(embed["timestamp"]) == at
+    fixed = entry(updated=datetime(2024, 5, 6, tzinfo=UTC))
+    embed = json.loads(payload.discord("release.updated", fixed, cfg, 0))["embeds"][0]
+    assert datetime.fromisoformat(embed["timestamp"]) == datetime(2024, 5, 6, tzinfo=UTC)
+
+
 def test_a_slack_section_full_of_escaped_characters_is_never_cut_inside_one(site):
     """ "&", "<" and ">" grow five- and fourfold when escaped: the section is clipped so
     that it fits escaped, not cut afterwards inside an "&amp;"."""

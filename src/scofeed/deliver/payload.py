@@ -226,11 +226,14 @@ def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     while len(description) > limit and cut > 1:
         cut = max(cut - (len(description) - limit + 1) // 2, 1)
         description = _discord_text(_clip(blurb, cut))
+    w = entry.withdrawal
+    # the time an embed shows is the event's: a withdrawal's own, not the release's
+    when = w.at if event == "release.withdrawn" and w is not None else entry.updated
     embed = {
         "title": title,
         "url": link_of(entry),
         "description": description,
-        "timestamp": entry.updated.isoformat(),
+        "timestamp": when.isoformat(),
         "footer": {"text": footer},
     }
     return _dumps({"embeds": [embed], "allowed_mentions": {"parse": []}})
