@@ -223,6 +223,47 @@ def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
     assert embed["description"] == "No brackets here."
 
 
+# Discord's markdown escape (simple-markdown's rule): a backslash before any character
+# but a letter, a digit or white space shows that character as it is
+def discord_shows(text: str) -> str:
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text)
+
+
+_WEB = re.compile(r"https?://[^\s<]+")
+# a markdown character with no backslash before it (or an escaped backslash)
+_LIVE_MARK = re.compile(r"(?<!\\)(?:\\\\)*[*_~`|<\[]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Talks on *trade* and __security__, ~~postponed~~ ||hidden|| and `code`",
+        "Meeting with <@123456789> in <#987654321> at <t:1710713341:F> <:sco:42>",
+        "> quoted",
+        "# Heading",
+        "-# small print",
+        "- listed",
+        "2023. The year of the summit",
+        r"A back\slash, \*an escaped star\* and \\ two",
+        "See https://eng.sectsco.org/a_b_c/~d/*x* and _this_",
+    ],
+)
+def test_a_discord_description_shows_the_text_as_written(site, text):
+    """A release's summary is plain text, an embed's description Discord markdown:
+    "||words||" hid the words behind a spoiler, "~~words~~" struck them out, "*", "_"
+    and "`" restyled them, "<@id>" and "<t:...>" showed as a mention and a time, and a
+    summary opening with ">", "#", "-" or "2023." as a quote, a heading or a list. Each
+    such character is escaped (a web address left whole: Discord links it as it is,
+    and a backslash would break it), so Discord shows the text as written."""
+    embed = json.loads(payload.discord("release.published", entry(summary=text), site.config(), 0))
+    description = embed["embeds"][0]["description"]
+    assert discord_shows(description) == text
+    assert not _LIVE_MARK.search(_WEB.sub("", description)), description
+    assert not re.match(r"\s*([>#+-]|\d+\.)", description), description
+    for url in _WEB.findall(text):
+        assert url in description
+
+
 def test_a_discord_withdrawal_is_shown_at_the_time_it_was_withdrawn(site):
     """The embed's timestamp (shown under it, "Withdrawn: ..." on 3 June 2020) was the
     release's last update: a withdrawal made today read as one made years ago. It is the

@@ -203,14 +203,32 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     )
 
 
-# "[words](url)" in a release's plain text is a masked link in an embed's description:
-# the words shown (an official-looking address) lead elsewhere. A backslash before each
-# "[" (the backslashes already before it doubled) shows the text as it is written.
-_MASKED_LINK = re.compile(r"(\\*)\[")
+# A release's text is plain, an embed's description is Discord markdown: "[words](url)"
+# was a masked link (the words shown, an official-looking address, leading elsewhere),
+# "||words||" a spoiler hiding them, "~~words~~" struck out, "*", "_" and "`" restyled
+# them, "<@id>", "<#id>" and "<t:...>" a mention, a channel, a time; a line opening
+# with ">", "#", "-", "+" or "2023." a quote, a heading or a list. A backslash before
+# each such character (every backslash doubled first) shows the text as it is written,
+# as Discord reads a backslash before any character but a letter, digit or space. A web
+# address is left whole: Discord links it as written, a backslash in it breaks it.
+_DISCORD_MARK = re.compile(r"[\\\[*_~`|<]")
+_DISCORD_LINE_MARK = re.compile(r"^([ \t]*)([>#+-])", re.MULTILINE)
+_DISCORD_NUMBERED = re.compile(r"^([ \t]*\d+)\.", re.MULTILINE)
+_WEB_ADDRESS = re.compile(r"https?://[^\s<]+", re.IGNORECASE)
+
+
+def _discord_marks(s: str) -> str:
+    return _DISCORD_MARK.sub(r"\\\g<0>", s)
 
 
 def _discord_text(s: str) -> str:
-    return _MASKED_LINK.sub(lambda m: m.group(1) * 2 + "\\[", s)
+    parts, last = [], 0
+    for m in _WEB_ADDRESS.finditer(s):
+        parts += [_discord_marks(s[last : m.start()]), m.group()]
+        last = m.end()
+    parts.append(_discord_marks(s[last:]))
+    text = _DISCORD_LINE_MARK.sub(r"\1\\\2", "".join(parts))
+    return _DISCORD_NUMBERED.sub(r"\1\\.", text)
 
 
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
@@ -220,7 +238,7 @@ def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     limit = min(DISCORD_DESCRIPTION_MAX, DISCORD_TOTAL_MAX - len(title) - len(footer))
     blurb = _blurb(event, entry)
     # clipped to fit once escaped (a character at most doubles: each step cuts half the
-    # excess), never cut between a backslash and its "["
+    # excess), never cut between a backslash and what it escapes
     cut = limit
     description = _discord_text(_clip(blurb, cut))
     while len(description) > limit and cut > 1:
