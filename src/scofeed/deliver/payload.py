@@ -9,8 +9,8 @@ is not sent again. Chat messages say "Withdrawn: title" with the reason, or
 
 The standard payload stays under ``MAX_BYTES``: above it ``content_html`` is left out
 (``content_omitted: true``) and the url carries the text; where the feeds of many
-stated tags alone do not fit, the last ones are left out of ``feeds.tags`` instead. Slack and Discord bodies
-respect those services' field limits.
+stated tags alone do not fit, the last ones are left out of ``feeds.tags`` instead.
+Slack and Discord bodies respect those services' field limits.
 """
 
 from __future__ import annotations
