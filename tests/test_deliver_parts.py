@@ -199,6 +199,31 @@ def test_a_slack_message_never_holds_a_group_mention(site):
     assert json.loads(payload.ping("slack", "chat", cfg, 0))["text"].endswith("News @\u200bhere")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SCO summit: @**all** members invited",  # Zulip's wildcard mention
+        "@**everyone** and @**stream** and @**topic**",
+        "Meeting of @*admins* today",  # a Zulip user group
+        "Contact @**Zhang Ming** for details",  # a Zulip user
+        "Bold @*all* in Slack's syntax",  # Zulip turns *x* into **x**: @**all**
+        "Silent @_**all**, italic @_all_",
+    ],
+)
+def test_a_slack_message_never_holds_a_zulip_mention(site, text):
+    """Zulip takes these messages too (its Slack-compatible incoming webhook renders a
+    section's text as Zulip markdown, a Slack *bold* as **bold**): "@**all**" in a
+    release notified a whole stream, "@*group*" a group, "@**Name**" a user. An "@"
+    followed by "*" or "_" gets a zero-width space after it, as a group word does."""
+    cfg = site.config()
+    for event in ("release.published", "release.updated"):
+        body = json.loads(payload.slack(event, entry(title=text, summary=text), cfg, 0))
+        for shown in (body["text"], body["blocks"][0]["text"]["text"]):
+            assert not re.search(r"@[*_]", shown), shown
+            assert "@\u200b" in shown
+            assert text in shown.replace("\u200b", "")  # reads as it did
+
+
 def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
     """A release's summary is plain text, but an embed's description is Discord
     markdown: "[words](url)" in it became a link showing the words and leading to the

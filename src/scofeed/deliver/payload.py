@@ -161,8 +161,13 @@ def link_of(entry: Entry) -> str:
 # "@channel", "@here", "@everyone", "@all" written out as words (not in an address):
 # Slack itself notifies only for "<!channel>" (escaped below), but Slack-compatible
 # receivers of these messages (Mattermost's incoming webhooks) notify a whole channel
-# for the plain words. A zero-width space after the "@" leaves them as they read.
-_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+# for the plain words, and Zulip's (a section's text read as Zulip markdown, a Slack
+# *bold* as **bold**) a stream for "@**all**", a group for "@*group*", a user for
+# "@**Name**": an "@" before "*" or "_" too. A zero-width space after the "@" leaves
+# them as they read.
+_GROUP_MENTION = re.compile(
+    r"(?<![\w.@])@(?=[*_]|(?:everyone|here|channel|all)\b)", re.IGNORECASE
+)
 
 
 def _slack_escape(s: str) -> str:
