@@ -165,9 +165,7 @@ def link_of(entry: Entry) -> str:
 # *bold* as **bold**) a stream for "@**all**", a group for "@*group*", a user for
 # "@**Name**": an "@" before "*" or "_" too. A zero-width space after the "@" leaves
 # them as they read.
-_GROUP_MENTION = re.compile(
-    r"(?<![\w.@])@(?=[*_]|(?:everyone|here|channel|all)\b)", re.IGNORECASE
-)
+_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=[*_]|(?:everyone|here|channel|all)\b)", re.IGNORECASE)
 
 
 def _slack_escape(s: str) -> str:
