@@ -182,8 +182,8 @@ class Head:
     """What a rendered document says about itself: id, titles, language, its own URL,
     the RFC 5005 links (rel, href), whether it is an archive page, whether it is a
     complete feed (RFC 5005 section 2: it holds every entry, so it has no archives), and
-    when an entry of its set was last withdrawn (a subscription feed's date is never
-    older: a feed whose entries were all withdrawn says when that happened)."""
+    when an entry of its set was last withdrawn or restored (a subscription feed's date
+    is never older: a feed whose entries were all withdrawn says when that happened)."""
 
     id: str
     title: str
