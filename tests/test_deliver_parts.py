@@ -112,6 +112,42 @@ def test_a_huge_entry_leaves_the_content_out_under_20kb(site):
     assert small["content_html"] == "<p>Body.</p>" and "content_omitted" not in small
 
 
+def test_a_release_with_many_tag_feeds_stays_under_20kb_and_keeps_its_text(site):
+    """With ``feeds.metadata_tags``, each tag a release states adds its three feed URLs to
+    ``feeds.tags``: 20 tags of 60 Cyrillic letters (each URL percent-encoded, 6 bytes a
+    letter) made a body of 30 kB, over the 20 KB the docs promise, and it left the
+    release's short text out for nothing. The tag feeds that do not fit are left out
+    instead (the first ones kept, every tag still in ``tags``), the text kept."""
+    cfg = site.config("feeds.metadata_tags=true")
+    tags = tuple(f"{i:02d} " + "Безопасность" * 5 for i in range(20))
+    many = entry(tags=tags, language="ru", content_html="<p>Короткий текст.</p>")
+    for event in ("release.published", "release.updated", "release.restored"):
+        body = payload.standard(event, many, cfg, 0)
+        assert len(body) <= payload.MAX_BYTES, (event, len(body))
+        data = json.loads(body)["data"]
+        assert data["content_html"] == "<p>Короткий текст.</p>" and "content_omitted" not in data
+        assert data["tags"] == list(tags)
+        kept = list(data["feeds"]["tags"])
+        assert 0 < len(kept) < len(tags) and kept == list(tags[: len(kept)])
+    gone = dataclasses.replace(
+        many, withdrawal=Withdrawal(at=datetime(2026, 1, 1, tzinfo=UTC), reason="Ошибка")
+    )
+    body = payload.standard("release.withdrawn", gone, cfg, 0)
+    assert len(body) <= payload.MAX_BYTES and json.loads(body)["data"]["withdrawn"]
+    # a long text with those tags: both left out as needed, still under the cap
+    both = dataclasses.replace(many, content_html="<p>" + "Текст. " * 5_000 + "</p>")
+    body = payload.standard("release.published", both, cfg, 0)
+    assert len(body) <= payload.MAX_BYTES
+    data = json.loads(body)["data"]
+    assert data["content_omitted"] is True and data["summary"] == many.summary
+    kept = list(data["feeds"]["tags"])
+    assert 0 < len(kept) < len(tags) and kept == list(tags[: len(kept)])
+    # a few tags: the text goes first, as before, every tag feed is listed
+    few = dataclasses.replace(both, tags=tags[:3])
+    data = json.loads(payload.standard("release.published", few, cfg, 0))["data"]
+    assert data["content_omitted"] is True and list(data["feeds"]["tags"]) == list(tags[:3])
+
+
 def test_slack_and_discord_shapes_respect_their_limits(site):
     cfg = site.config()
     e = entry(title="T" * 500, summary="S" * 10_000)
@@ -163,6 +199,31 @@ def test_a_slack_message_never_holds_a_group_mention(site):
     assert json.loads(payload.ping("slack", "chat", cfg, 0))["text"].endswith("News @\u200bhere")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SCO summit: @**all** members invited",  # Zulip's wildcard mention
+        "@**everyone** and @**stream** and @**topic**",
+        "Meeting of @*admins* today",  # a Zulip user group
+        "Contact @**Zhang Ming** for details",  # a Zulip user
+        "Bold @*all* in Slack's syntax",  # Zulip turns *x* into **x**: @**all**
+        "Silent @_**all**, italic @_all_",
+    ],
+)
+def test_a_slack_message_never_holds_a_zulip_mention(site, text):
+    """Zulip takes these messages too (its Slack-compatible incoming webhook renders a
+    section's text as Zulip markdown, a Slack *bold* as **bold**): "@**all**" in a
+    release notified a whole stream, "@*group*" a group, "@**Name**" a user. An "@"
+    followed by "*" or "_" gets a zero-width space after it, as a group word does."""
+    cfg = site.config()
+    for event in ("release.published", "release.updated"):
+        body = json.loads(payload.slack(event, entry(title=text, summary=text), cfg, 0))
+        for shown in (body["text"], body["blocks"][0]["text"]["text"]):
+            assert not re.search(r"@[*_]", shown), shown
+            assert "@\u200b" in shown
+            assert text in shown.replace("\u200b", "")  # reads as it did
+
+
 def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
     """A release's summary is plain text, but an embed's description is Discord
     markdown: "[words](url)" in it became a link showing the words and leading to the
@@ -185,6 +246,62 @@ def test_a_discord_description_shows_a_markdown_link_as_the_text_it_is(site):
     plain = entry(summary="No brackets here.")
     embed = json.loads(payload.discord("release.published", plain, cfg, 0))["embeds"][0]
     assert embed["description"] == "No brackets here."
+
+
+# Discord's markdown escape (simple-markdown's rule): a backslash before any character
+# but a letter, a digit or white space shows that character as it is
+def discord_shows(text: str) -> str:
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text)
+
+
+_WEB = re.compile(r"https?://[^\s<]+")
+# a markdown character with no backslash before it (or an escaped backslash)
+_LIVE_MARK = re.compile(r"(?<!\\)(?:\\\\)*[*_~`|<\[]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Talks on *trade* and __security__, ~~postponed~~ ||hidden|| and `code`",
+        "Meeting with <@123456789> in <#987654321> at <t:1710713341:F> <:sco:42>",
+        "> quoted",
+        "# Heading",
+        "-# small print",
+        "- listed",
+        "2023. The year of the summit",
+        r"A back\slash, \*an escaped star\* and \\ two",
+        "See https://eng.sectsco.org/a_b_c/~d/*x* and _this_",
+    ],
+)
+def test_a_discord_description_shows_the_text_as_written(site, text):
+    """A release's summary is plain text, an embed's description Discord markdown:
+    "||words||" hid the words behind a spoiler, "~~words~~" struck them out, "*", "_"
+    and "`" restyled them, "<@id>" and "<t:...>" showed as a mention and a time, and a
+    summary opening with ">", "#", "-" or "2023." as a quote, a heading or a list. Each
+    such character is escaped (a web address left whole: Discord links it as it is,
+    and a backslash would break it), so Discord shows the text as written."""
+    embed = json.loads(payload.discord("release.published", entry(summary=text), site.config(), 0))
+    description = embed["embeds"][0]["description"]
+    assert discord_shows(description) == text
+    assert not _LIVE_MARK.search(_WEB.sub("", description)), description
+    assert not re.match(r"\s*([>#+-]|\d+\.)", description), description
+    for url in _WEB.findall(text):
+        assert url in description
+
+
+def test_a_discord_withdrawal_is_shown_at_the_time_it_was_withdrawn(site):
+    """The embed's timestamp (shown under it, "Withdrawn: ..." on 3 June 2020) was the
+    release's last update: a withdrawal made today read as one made years ago. It is the
+    withdrawal's time; a correction's is its update, as before."""
+    cfg = site.config()
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    gone = entry(withdrawal=Withdrawal(at=at, reason="Published by mistake"))
+    embed = json.loads(payload.discord("release.withdrawn", gone, cfg, 0))["embeds"][0]
+    assert embed["title"].startswith("Withdrawn: ")
+    assert datetime.fromisoformat(embed["timestamp"]) == at
+    fixed = entry(updated=datetime(2024, 5, 6, tzinfo=UTC))
+    embed = json.loads(payload.discord("release.updated", fixed, cfg, 0))["embeds"][0]
+    assert datetime.fromisoformat(embed["timestamp"]) == datetime(2024, 5, 6, tzinfo=UTC)
 
 
 def test_a_slack_section_full_of_escaped_characters_is_never_cut_inside_one(site):
@@ -435,15 +552,16 @@ def test_config_show_redacts_inline_secrets(site, monkeypatch):
     title=st.text(min_size=1, max_size=300),
     summary=st.text(max_size=3000),
     content=st.text(max_size=60_000),
-    tags=st.lists(st.text(max_size=30), max_size=20),
+    tags=st.lists(st.text(max_size=100), max_size=20),
+    metadata_tags=st.booleans(),
 )
 def test_any_standard_payload_stays_under_20kb_and_is_json(
-    site_config, title, summary, content, tags
+    site_config, tagged_config, title, summary, content, tags, metadata_tags
 ):
     body = payload.standard(
         "release.updated",
         entry(title=title, summary=summary, content_html=content, tags=tuple(tags)),
-        site_config,
+        tagged_config if metadata_tags else site_config,
         0,
     )
     assert len(body) <= payload.MAX_BYTES
@@ -453,6 +571,11 @@ def test_any_standard_payload_stays_under_20kb_and_is_json(
 @pytest.fixture(scope="module")
 def site_config():
     return config_mod.load(None)
+
+
+@pytest.fixture(scope="module")
+def tagged_config():
+    return config_mod.load(None, ["feeds.metadata_tags=true"])
 
 
 def test_a_binary_secret_file_is_a_config_error_that_does_not_show_it(site, tmp_path):

@@ -147,6 +147,29 @@ def test_every_feed_exists_parses_and_says_its_language(big):
     assert (site.feeds / "tags/энергетика/atom.xml").is_file()
 
 
+def test_every_format_tells_a_reader_each_entrys_language(big):
+    """The main and tag feeds mix languages. Atom marks an entry of another language
+    than the feed's (xml:lang) and JSON Feed an item (language), but RSS said only the
+    channel's: a reader took a Russian or Chinese item of the main RSS feed for English.
+    Such an item carries dc:language, which feedparser reads as the entry's language."""
+    site, cfg, store, _ = big
+    language = {e.id: e.language for e in published_rows.latest(store.db)}
+    for prefix in ("", "tags/security/", "ru/"):
+        atom = feedparser.parse((site.feeds / f"{prefix}atom.xml").read_bytes())
+        rss = feedparser.parse((site.feeds / f"{prefix}rss.xml").read_bytes())
+        feed = json.loads((site.feeds / f"{prefix}feed.json").read_bytes())
+        seen = {
+            "atom": {e.id: e.title_detail.language for e in atom.entries},
+            "rss": {e.id: e.get("language") or rss.feed.language for e in rss.entries},
+            "json": {i["id"]: i.get("language", feed["language"]) for i in feed["items"]},
+        }
+        for fmt, shown in seen.items():
+            assert shown == {k: language[k] for k in shown}, (prefix, fmt)
+        assert len(set(seen["rss"].values())) == (1 if prefix == "ru/" else 3), prefix
+    channel_only = etree.fromstring((site.feeds / "ru/rss.xml").read_bytes())
+    assert channel_only.find(".//{http://purl.org/dc/elements/1.1/}language") is None
+
+
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
 def test_an_rfc5005_walk_over_http_reaches_every_entry_exactly_once(big, fmt):
     site, cfg, store, _ = big

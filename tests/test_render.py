@@ -305,6 +305,24 @@ def test_an_entrys_tags_reach_feedgen_in_one_call(monkeypatch):
         assert "tags" not in second
 
 
+def test_a_site_of_its_own_title_keeps_it_in_its_language_feeds():
+    """The en, ru and zh feeds' default titles are the SCO Secretariat's own: a site
+    titled otherwise (a mirror, an aggregator of its own name) had its language feeds
+    say "SCO Secretariat press releases (English)" and "Пресс-релизы Секретариата ШОС",
+    claiming to be the Secretariat's. They take the site's title and description then,
+    as every other language does; a configured title still wins."""
+    stock = catalog.language_set(CFG, "ru")
+    assert stock.title == "Пресс-релизы Секретариата ШОС" and stock.title_language == "ru"
+    cfg = load(None, ["site.title='SCO & partners'", "site.description='Our own digest.'"])
+    for code, name in (("en", "English"), ("ru", "Русский"), ("zh", "中文"), ("ar", "ar")):
+        fs = catalog.language_set(cfg, code)
+        assert (fs.title, fs.description) == (f"SCO & partners ({name})", "Our own digest.")
+        assert fs.title_language is None  # the site's title, in the site's language
+    own = load(None, ["site.title='SCO & partners'", "feeds.languages.ru.title='Наш дайджест'"])
+    fs = catalog.language_set(own, "ru")
+    assert fs.title == "Наш дайджест" and fs.title_language == "ru"
+
+
 def test_opml_subscribes_to_atom_else_rss_else_json_once_per_set():
     sets = [catalog.main_set(CFG), catalog.language_set(CFG, "ru")]
     for formats, main, others in [

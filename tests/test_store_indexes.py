@@ -70,6 +70,7 @@ def test_every_read_of_entries_goes_through_an_index(site):
         entry_rows.get(db, some.id)
         withdrawal_rows.withdrawn(db, NOW)
         withdrawal_rows.count_withdrawn(db)
+        withdrawal_rows.withdrawals(db)
         # an identity and a URL key that are no entry's: every lookup runs
         entry_rows.find_match(db, "new.json", "key:nothing", "https://example.org/x", "fp0")
 

@@ -601,3 +601,36 @@ def test_a_feed_whose_entries_are_all_withdrawn_is_dated_by_the_last_withdrawal(
     assert head.last_withdrawal == NOW and repr(head) == repr(
         catalog.head(cfg, catalog.main_set(cfg), "atom")
     )
+
+
+def test_a_restore_outside_the_subscription_feeds_moves_their_date_on(site):
+    """A release too old for the subscription feeds (``feeds.entries``), withdrawn and
+    restored: its withdrawal dated the feeds (their tombstone), but its restore took
+    their date back to their newest entry's, though the Atom feed had changed (its
+    tombstone gone) and the RSS feed was dated later a moment before: a date going back
+    tells a reader nothing changed. A restore dates its sets' feeds as a withdrawal
+    does, stably."""
+    site.write_config("[feeds]\nentries = 1\n")
+    (site.sources / "000_8062ea63522097a7.txt").unlink()
+    for name, day in (("a", "5 January 2026"), ("b", "3 February 2026")):
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana.\n", encoding="utf-8"
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    (a,) = [e.id for e in published_rows.latest(store.db) if e.origin == "a.txt"]
+    feb_3 = datetime(2026, 2, 2, 16, tzinfo=UTC)  # midnight in Beijing
+    assert feed_dates(site) == (feb_3, feb_3) == feed_dates(site, "en")
+    withdrawn_at, restored_at = NOW + timedelta(hours=1), NOW + timedelta(hours=2)
+    withdraw(cfg, store, a, "x", withdrawn_at)
+    assert feed_dates(site) == (withdrawn_at, withdrawn_at) == feed_dates(site, "en")
+    restore(cfg, store, a, restored_at)
+    assert feed_dates(site) == (restored_at, restored_at) == feed_dates(site, "en")
+    assert feed_dates(site, "archive/2026-01") == (restored_at, restored_at)
+    files = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
+    assert build(cfg, store, NOW + timedelta(hours=3)).written == []  # stable
+    assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == files
+    # withdrawn again: dated by that, later still
+    again = NOW + timedelta(hours=4)
+    withdraw(cfg, store, a, "y", again)
+    assert feed_dates(site) == (again, again)

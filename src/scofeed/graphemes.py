@@ -1,4 +1,4 @@
-"""Where text may be cut: between user-perceived characters (grapheme clusters, Unicode
+r"""Where text may be cut: between user-perceived characters (grapheme clusters, Unicode
 UAX #29), never inside one. Pure, standard library only.
 
 A title, summary or tag cut to a length kept half a cluster when the cut fell inside

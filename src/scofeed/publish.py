@@ -17,9 +17,9 @@ removed.
 Withdrawn entries are in no feed; those withdrawn within ``feeds.tombstone_days`` of
 ``now`` leave an RFC 6721 tombstone in the Atom feeds of their sets (part of those
 files' keys, so a tombstone's expiry re-renders them at the next build). A set's latest
-withdrawal is in its subscription feeds' heads and keys: a feed is never dated
-before it, and a feed emptied by withdrawals is dated by the last of them. A feed with
-neither entries nor a withdrawal (an empty store's, a tag's that no entry has, or no
+withdrawal (or restore) is in its subscription feeds' heads and keys: a feed is never
+dated before it, and a feed emptied by withdrawals is dated by the last of them. A feed
+with neither entries nor a withdrawal (an empty store's, a tag's that no entry has, or no
 longer) is dated by when it was first published so, kept with its file
 (``feedfiles.empty_since``): stable, so an unchanged feed stays byte-identical.
 """

@@ -97,11 +97,14 @@ def host_in(url: str, hosts: tuple[str, ...]) -> bool:
     return bool(host) and any(host == h or host.endswith("." + h) for h in hosts)
 
 
+SITE_TITLE = "SCO Secretariat press releases"  # site.title's default
+
+
 @frozen
 class SiteConfig:
     """``[site]``: what the feeds say about themselves, and the ids' authority."""
 
-    title: str = check(plain_line, default="SCO Secretariat press releases")
+    title: str = check(plain_line, default=SITE_TITLE)
     description: str = check(
         plain_line, default="Press releases of the Shanghai Cooperation Organisation Secretariat."
     )
@@ -180,7 +183,9 @@ def _feed_path(v: str | None) -> str | None:
     return None if ok else "a folder name of lower-case letters, digits, '-' or '_'"
 
 
-# a language's own name, and the defaults of its feeds' title and description
+# a language's own name, and the defaults of its feeds' title and description, while
+# site.title is its default (the Secretariat's own titles: a site of another title
+# takes it for every language, else its language feeds claim to be the Secretariat's)
 LANGUAGE_DEFAULTS = {
     "en": ("SCO Secretariat press releases (English)",
            "Press releases of the Shanghai Cooperation Organisation Secretariat, in English."),

@@ -8,8 +8,9 @@ is not sent again. Chat messages say "Withdrawn: title" with the reason, or
 "Restored: title" (``release.restored``, the full entry again).
 
 The standard payload stays under ``MAX_BYTES``: above it ``content_html`` is left out
-(``content_omitted: true``) and the url carries the text. Slack and Discord bodies
-respect those services' field limits.
+(``content_omitted: true``) and the url carries the text; where the feeds of many
+stated tags alone do not fit, the last ones are left out of ``feeds.tags`` instead.
+Slack and Discord bodies respect those services' field limits.
 """
 
 from __future__ import annotations
@@ -100,18 +101,42 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     if event == "release.withdrawn" and w is not None:
         data["summary"] = data["content_html"] = None
         data["withdrawn"] = {"at": stamp(w.at.timestamp()), "reason": w.reason}
-        return _dumps({"type": event, "timestamp": stamp(at), "data": data})
     doc: dict[str, Any] = {"type": event, "timestamp": stamp(at), "data": data}
     body = _dumps(doc)
-    if len(body) <= MAX_BYTES:
-        return body
-    data["content_html"] = None
-    data["content_omitted"] = True
-    body = _dumps(doc)
-    while len(body) > MAX_BYTES and len(data["summary"]) > 1:  # a pathological summary
-        data["summary"] = _clip(data["summary"], len(data["summary"]) // 2)
+    content = data["content_html"]
+    if len(body) > MAX_BYTES and content is not None:
+        body = _without_content(doc)
+        if len(body) > MAX_BYTES:  # not the text: the tag feeds, which no text makes fit
+            data["content_html"] = content
+            del data["content_omitted"]
+            body = _dumps(doc)
+    # many stated tags with feeds (feeds.metadata_tags), each URL percent-encoded: the
+    # last ones' feeds are left out (every tag is still in "tags"), then the text
+    tag_feeds = data["feeds"]["tags"]
+    dropped = []
+    while len(body) > MAX_BYTES and tag_feeds:
+        dropped.append(tag_feeds.popitem())
+        body = _dumps(doc)
+    if len(body) > MAX_BYTES and data["content_html"] is not None:
+        body = _without_content(doc)
+        while dropped:  # the room the text leaves takes back what tag feeds fit in it
+            tag, urls = dropped.pop()
+            tag_feeds[tag] = urls
+            fitted = _dumps(doc)
+            if len(fitted) > MAX_BYTES:
+                del tag_feeds[tag]
+                break
+            body = fitted
+    while len(body) > MAX_BYTES and data["summary"] and len(data["summary"]) > 1:
+        data["summary"] = _clip(data["summary"], len(data["summary"]) // 2)  # pathological
         body = _dumps(doc)
     return body
+
+
+def _without_content(doc: dict[str, Any]) -> bytes:
+    doc["data"]["content_html"] = None
+    doc["data"]["content_omitted"] = True
+    return _dumps(doc)
 
 
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~-._"  # reserved and unreserved: kept as they are
@@ -136,8 +161,11 @@ def link_of(entry: Entry) -> str:
 # "@channel", "@here", "@everyone", "@all" written out as words (not in an address):
 # Slack itself notifies only for "<!channel>" (escaped below), but Slack-compatible
 # receivers of these messages (Mattermost's incoming webhooks) notify a whole channel
-# for the plain words. A zero-width space after the "@" leaves them as they read.
-_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+# for the plain words, and Zulip's (a section's text read as Zulip markdown, a Slack
+# *bold* as **bold**) a stream for "@**all**", a group for "@*group*", a user for
+# "@**Name**": an "@" before "*" or "_" too. A zero-width space after the "@" leaves
+# them as they read.
+_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=[*_]|(?:everyone|here|channel|all)\b)", re.IGNORECASE)
 
 
 def _slack_escape(s: str) -> str:
@@ -178,14 +206,32 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     )
 
 
-# "[words](url)" in a release's plain text is a masked link in an embed's description:
-# the words shown (an official-looking address) lead elsewhere. A backslash before each
-# "[" (the backslashes already before it doubled) shows the text as it is written.
-_MASKED_LINK = re.compile(r"(\\*)\[")
+# A release's text is plain, an embed's description is Discord markdown: "[words](url)"
+# was a masked link (the words shown, an official-looking address, leading elsewhere),
+# "||words||" a spoiler hiding them, "~~words~~" struck out, "*", "_" and "`" restyled
+# them, "<@id>", "<#id>" and "<t:...>" a mention, a channel, a time; a line opening
+# with ">", "#", "-", "+" or "2023." a quote, a heading or a list. A backslash before
+# each such character (every backslash doubled first) shows the text as it is written,
+# as Discord reads a backslash before any character but a letter, digit or space. A web
+# address is left whole: Discord links it as written, a backslash in it breaks it.
+_DISCORD_MARK = re.compile(r"[\\\[*_~`|<]")
+_DISCORD_LINE_MARK = re.compile(r"^([ \t]*)([>#+-])", re.MULTILINE)
+_DISCORD_NUMBERED = re.compile(r"^([ \t]*\d+)\.", re.MULTILINE)
+_WEB_ADDRESS = re.compile(r"https?://[^\s<]+", re.IGNORECASE)
+
+
+def _discord_marks(s: str) -> str:
+    return _DISCORD_MARK.sub(r"\\\g<0>", s)
 
 
 def _discord_text(s: str) -> str:
-    return _MASKED_LINK.sub(lambda m: m.group(1) * 2 + "\\[", s)
+    parts, last = [], 0
+    for m in _WEB_ADDRESS.finditer(s):
+        parts += [_discord_marks(s[last : m.start()]), m.group()]
+        last = m.end()
+    parts.append(_discord_marks(s[last:]))
+    text = _DISCORD_LINE_MARK.sub(r"\1\\\2", "".join(parts))
+    return _DISCORD_NUMBERED.sub(r"\1\\.", text)
 
 
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
@@ -195,17 +241,20 @@ def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     limit = min(DISCORD_DESCRIPTION_MAX, DISCORD_TOTAL_MAX - len(title) - len(footer))
     blurb = _blurb(event, entry)
     # clipped to fit once escaped (a character at most doubles: each step cuts half the
-    # excess), never cut between a backslash and its "["
+    # excess), never cut between a backslash and what it escapes
     cut = limit
     description = _discord_text(_clip(blurb, cut))
     while len(description) > limit and cut > 1:
         cut = max(cut - (len(description) - limit + 1) // 2, 1)
         description = _discord_text(_clip(blurb, cut))
+    w = entry.withdrawal
+    # the time an embed shows is the event's: a withdrawal's own, not the release's
+    when = w.at if event == "release.withdrawn" and w is not None else entry.updated
     embed = {
         "title": title,
         "url": link_of(entry),
         "description": description,
-        "timestamp": entry.updated.isoformat(),
+        "timestamp": when.isoformat(),
         "footer": {"text": footer},
     }
     return _dumps({"embeds": [embed], "allowed_mentions": {"parse": []}})

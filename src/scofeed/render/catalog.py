@@ -22,7 +22,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from scofeed.config import FEED_FILES, Config, tag_slug
-from scofeed.config.schema import LANGUAGE_DEFAULTS
+from scofeed.config.schema import LANGUAGE_DEFAULTS, SITE_TITLE
 from scofeed.frozen import frozen
 
 # a language's own name, for feed titles when neither the config nor the defaults give one
@@ -120,14 +120,15 @@ def set_language(cfg: Config, language: str) -> str:
 def language_set(cfg: Config, language: str) -> FeedSet:
     """The set of feeds of ``language``: a code or ``site.language`` (``set_language``)."""
     own = cfg.feeds.languages.get(language)
-    default_title, default_description = LANGUAGE_DEFAULTS.get(
-        language,
-        (f"{cfg.site.title} ({LANGUAGE_NAMES.get(language, language)})", cfg.site.description),
+    stock = LANGUAGE_DEFAULTS.get(language) if cfg.site.title == SITE_TITLE else None
+    default_title, default_description = stock or (
+        f"{cfg.site.title} ({LANGUAGE_NAMES.get(language, language)})",
+        cfg.site.description,
     )
     title = own.title if own and own.title else default_title
     description = own.description if own and own.description else default_description
     folder = own.path if own and own.path else language
-    own_title = bool(own and own.title) or language in LANGUAGE_DEFAULTS
+    own_title = bool(own and own.title) or stock is not None
     return FeedSet(f"lang:{language}", title, f"{folder}/", language=language,
                    description=description,
                    title_language=language if own_title else None)  # fmt: skip
@@ -182,8 +183,8 @@ class Head:
     """What a rendered document says about itself: id, titles, language, its own URL,
     the RFC 5005 links (rel, href), whether it is an archive page, whether it is a
     complete feed (RFC 5005 section 2: it holds every entry, so it has no archives), and
-    when an entry of its set was last withdrawn (a subscription feed's date is never
-    older: a feed whose entries were all withdrawn says when that happened)."""
+    when an entry of its set was last withdrawn or restored (a subscription feed's date
+    is never older: a feed whose entries were all withdrawn says when that happened)."""
 
     id: str
     title: str

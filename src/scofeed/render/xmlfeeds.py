@@ -34,6 +34,9 @@ with ``ref`` (the entry id), ``when``, ``at:by`` (the site's author) and the rea
 tombstone, so a feed without one is byte for byte what it was. RSS and JSON Feed have
 no tombstones: a withdrawn entry is simply absent.
 
+An entry in another language than its feed's says its own: Atom ``xml:lang`` on the
+entry, RSS ``dc:language`` in the item (RSS 2.0 has only the channel's ``language``).
+
 RSS ``description`` holds HTML, so the plain-text summary goes into it HTML-escaped
 (then XML-escaped by the serialiser): ``<script>`` in a release's text is shown as
 text by every reader, never run. Atom ``summary`` is ``type="text"``.
@@ -239,6 +242,8 @@ def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
         fe.published(e.published)
         fe.updated(e.updated)
         fe.dc.dc_creator(e.author)
+        if e.language != head.language:  # as Atom's xml:lang: RSS has no item language
+            fe.dc.dc_language(e.language)
         if e.tags:  # in one call: feedgen rebuilds its whole category list on each
             fe.category([{"term": tag} for tag in e.tags])
     root = _rss_tree(fg)

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 31
+FRESH_VERSION = 32
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -34,7 +34,7 @@ CREATE TABLE entries (
         date_source  TEXT NOT NULL,
         first_seen   REAL NOT NULL
     , event_date TEXT, withdrawn_at REAL, withdrawn_reason TEXT, withdrawn_by TEXT, authority \
-TEXT, announced INTEGER NOT NULL DEFAULT 1);
+TEXT, announced INTEGER NOT NULL DEFAULT 1, restored_at REAL);
 
 CREATE INDEX entries_by_fp ON entries (fingerprint);
 
@@ -343,5 +343,7 @@ CREATE INDEX ap_deliveries_delivered ON ap_deliveries (status, settled_at)
 
 CREATE INDEX ap_deliveries_accepts ON ap_deliveries (host, id)
         WHERE status = 'pending' AND kind = 'Accept';
+
+CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
 
 """

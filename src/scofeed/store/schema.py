@@ -617,6 +617,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE websub_intents ADD COLUMN topic_given TEXT;
     ALTER TABLE websub_subscriptions ADD COLUMN topic_given TEXT;
     """,
+    # 32: when a withdrawn entry was last restored: its sets' feeds are dated no earlier
+    # (scofeed.publish), as by a withdrawal; without it a restore of an entry older than
+    # the subscription feeds took their date back, though its tombstone had left them
+    """
+    ALTER TABLE entries ADD COLUMN restored_at REAL;
+    CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
+    """,
 ]
 
 

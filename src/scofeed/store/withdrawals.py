@@ -37,8 +37,8 @@ def restore(db: sqlite3.Connection, entry: Entry, at: datetime) -> tuple[Entry, 
         updated = max(updated, datetime.fromtimestamp(math.floor(row[1]) + 1, UTC))
     db.execute(
         "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
-        "announced = 1, updated = ?, updated_ts = ? WHERE id = ?",
-        (updated.isoformat(), updated.timestamp(), entry.id),
+        "announced = 1, updated = ?, updated_ts = ?, restored_at = ? WHERE id = ?",
+        (updated.isoformat(), updated.timestamp(), updated.timestamp(), entry.id),
     )
     return replace(entry, withdrawal=None, updated=updated), row is not None and not row[0]
 
@@ -56,13 +56,18 @@ def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Ent
 
 
 def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], str, datetime]]:
-    """(language, tags, month published, latest withdrawal) of the withdrawn entries,
-    one row per language, tag list and month: what the feeds of each set, and each
-    month's archive page, say as their date once an entry of theirs is withdrawn
-    (``scofeed.publish``). Withdrawals are few; the entries_withdrawn index finds them."""
+    """(language, tags, month published, latest withdrawal or restore) of the entries
+    withdrawn or restored, one row per language, tag list and month: what the feeds of
+    each set, and each month's archive page, say as their date once an entry of theirs
+    is withdrawn, or restored (its tombstone leaves them: a restore of an entry older
+    than the subscription feeds took their date back) (``scofeed.publish``). They are
+    few; the entries_withdrawn and entries_restored indexes find them."""
     rows = db.execute(
-        f"SELECT language, tags, {MONTH}, MAX(withdrawn_at) FROM entries "
-        "WHERE withdrawn_at IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        f"SELECT language, tags, month, MAX(at) FROM ("
+        f"SELECT language, tags, {MONTH} AS month, withdrawn_at AS at FROM entries "
+        "WHERE withdrawn_at IS NOT NULL UNION ALL "
+        f"SELECT language, tags, {MONTH}, restored_at FROM entries "
+        "WHERE restored_at IS NOT NULL) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
     return [(r[0], tuple(json.loads(r[1])), r[2], datetime.fromtimestamp(r[3], UTC)) for r in rows]
 
