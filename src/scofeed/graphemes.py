@@ -17,7 +17,7 @@ flag), between CR and LF, or after a virama that joins two consonants (a Devanag
 conjunct: क्ष). Wherever the standard allows a break, this allows it too, or else
 cuts earlier: the text kept is never longer than asked.
 
-Why not a library: the `regex` module's ``\\X`` matches clusters exactly, but it is one
+Why not a library: the `regex` module's ``\X`` matches clusters exactly, but it is one
 more compiled dependency that nearly every build would load (most releases' summaries
 are cut), for the one question asked here: may the text be cut at this place.
 """
