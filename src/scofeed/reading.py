@@ -22,7 +22,9 @@ from scofeed.store import get_meta, put_meta
 
 READING_META = "reading"
 # what decides what a release becomes: the readers, normalise, dates and what they use
-PARTS = ("sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py")
+PARTS = (
+    "sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py", "graphemes.py"
+)  # fmt: skip
 HINT = "`scofeed build --reread` reads them again with this one"
 
 
