@@ -4,16 +4,19 @@ SQLite file; the store's rows are set as an older version would have left them."
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import feedparser
 import pytest
 
 from conftest import DATA, SEED, free_port, rewind, run_cli, webhook_toml
+from scofeed import reading
 from scofeed.build import build as run_build
 from scofeed.store import entries as entry_rows
 from scofeed.store.schema import MIGRATIONS
@@ -211,3 +214,36 @@ def test_a_dry_run_shows_what_the_build_would_change_and_changes_nothing(site):
 
 def tree(site):
     return {p: p.read_bytes() for p in sorted(site.feeds.rglob("*")) if p.is_file()}
+
+
+# scofeed's modules the reading code uses that hold no reading of their own (data,
+# errors, the store, configuration)
+NO_READING = {"model", "errors", "frozen", "config", "store", "USER_AGENT"}
+
+
+def test_the_reading_hash_covers_every_module_the_reading_code_imports():
+    """``reading.version()`` hashes the code that decides what a release becomes; a module
+    it imports and does not hash would change a release's reading unnoticed."""
+    root = Path(reading.__file__).parent
+    hashed = {p.removesuffix(".py") for p in reading.PARTS}
+    files = [
+        f
+        for part in reading.PARTS
+        for f in ((root / part).glob("*.py") if (root / part).is_dir() else [root / part])
+    ]
+    missing = set()
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("scofeed")
+            ):
+                names = node.module.split(".")[1:] or [a.name for a in node.names]
+                if node.module == "scofeed":
+                    candidates = [a.name for a in node.names]
+                else:
+                    candidates = ["/".join(names[:2]), names[0]]
+                if not any(c in hashed or c in NO_READING for c in candidates):
+                    missing.add(node.module)
+    assert not missing

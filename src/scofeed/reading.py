@@ -22,8 +22,10 @@ from scofeed.store import get_meta, put_meta
 
 READING_META = "reading"
 # what decides what a release becomes: the readers, normalise, dates and what they use
+# (tests/test_reread.py checks that what these import of scofeed is here, or no reading)
 PARTS = (
-    "sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py", "graphemes.py"
+    "sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py",
+    "graphemes.py", "render/links.py",
 )  # fmt: skip
 HINT = "`scofeed build --reread` reads them again with this one"
 
