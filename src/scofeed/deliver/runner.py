@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -203,9 +204,13 @@ class DeliveryPool:
             self._running.pop(future, None)
 
     def _drain(self, hook: Webhook, run: _Run, stop: threading.Event) -> None:
-        db = run.store.db
         session = None
+        db: sqlite3.Connection | None = None
         try:
+            # inside the try: a worker that could not open the store (no descriptor
+            # left, a full disk) raised past the finally that frees its endpoint, which
+            # then stayed "busy" and got nothing more until a restart
+            db = run.store.db
             while not stop.is_set():
                 t = run.clock()
                 # the lease first, then the head: a head read before taking the lease may
@@ -232,9 +237,15 @@ class DeliveryPool:
             log.exception("delivery_worker_failed endpoint=%s", hook.name)
         finally:
             try:
-                with self._writes:
-                    rows.release(db, hook.name, run.owner)
+                if db is not None:
+                    with self._writes:
+                        rows.release(db, hook.name, run.owner)
             finally:
+                # the worker holds the store only while it drains: an idle worker that
+                # kept its connection (two open files) for good took, with 64 of them,
+                # every descriptor a low ``ulimit -n`` leaves, and no scan could open a
+                # file again
+                run.store.close()
                 if session is not None:
                     session.close()
                 with self._lock:
