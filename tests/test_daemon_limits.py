@@ -5,15 +5,70 @@ daemon subprocesses, real SQLite, real receivers on 127.0.0.1 (docs/operations.m
 
 from __future__ import annotations
 
+import errno
+import os
 import resource
+import shutil
+import sqlite3
+import subprocess
 from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 
 import test_daemon
-from conftest import Receiver, webhook_toml
+from conftest import Receiver, run_cli, webhook_toml
+from scofeed.deliver import runner
+from scofeed.errors import StoreError
+from scofeed.store import Store
 from test_daemon_trouble import LATER
 
 start = test_daemon.start
 wait_for = test_daemon.wait_for
+
+
+@pytest.fixture
+def small_disk() -> Iterator[Callable[[Path], Path]]:
+    """``small_disk(folder)`` mounts an 8 MB tmpfs on ``folder`` (made empty), as a
+    full disk needs a real filesystem to fill; unmounted at the end. Root only (the
+    CI runs as root): skipped elsewhere, or where mounting is not allowed (a container
+    without CAP_SYS_ADMIN)."""
+    mounted: list[Path] = []
+
+    def mount(folder: Path) -> Path:
+        if os.geteuid() != 0 or shutil.which("mount") is None:
+            pytest.skip("mounting a small tmpfs to fill needs root and mount(8)")
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Fill the filesystem of ``folder`` to the last byte; returns the filler file."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        try:  # what is left of the last block
+            while True:
+                f.write(b"\0")
+        except OSError:
+            pass
+    return filler
 
 
 def test_many_endpoints_under_a_low_open_files_limit_all_get_every_release(start, site):
@@ -48,3 +103,62 @@ def test_many_endpoints_under_a_low_open_files_limit_all_get_every_release(start
     wait_for(each_got_both, timeout=60, what="both releases at every endpoint")
     assert "Statement written later" in d.feed_titles()  # and served
     assert d.stop() == 0
+
+
+def test_a_full_disk_stops_the_deliveries_in_one_line_and_they_go_on_once_freed(
+    start, site, small_disk
+):
+    """The store's disk full while a delivery waits for its retry. The workers met
+    "database or disk is full" at each tick: each wrote a traceback, the deliver job
+    and its record a line each (two lines and a traceback per endpoint every 5 s, onto
+    the full disk), and /healthz said the deliver job was fine. Now the deliver job
+    fails in /healthz with one line naming the store; the same failure again is not
+    logged again; freed, the delivery goes out by itself and the job says it
+    recovered."""
+    state = small_disk(site.root / "state")
+    receiver = Receiver([503, 204])
+    hook = webhook_toml("partner", receiver.url, retry_schedule=[0] + [1] * 40)
+    d = start(extra=hook, schedule="deliver_interval = 1\n")
+    wait_for(lambda: receiver.received, what="the first attempt (503)")
+    # the WAL emptied, so that the next write must grow it; then nothing left to grow in
+    store = site.config().paths.state
+    with sqlite3.connect(store) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    filler = fill(state)
+
+    def deliver_job() -> dict:
+        return dict(d.get("/healthz").json()["jobs"]["deliver"])
+
+    full = f"{store}: database or disk is full"
+    wait_for(lambda: deliver_job()["failures"] >= 3, what="three failed deliver ticks")
+    assert deliver_job()["error"] == full and d.get("/healthz").status_code == 503
+    log = d.log()
+    assert log.count(f"deliver_failed error={full!r}") == 1, log
+    assert "Traceback" not in log and "delivery_worker_failed" not in log
+    assert log.count("job_record_failed job=deliver") <= 1
+    filler.unlink()
+    wait_for(lambda: len(receiver.received) == 2, what="the delivery once the disk has room")
+    wait_for(lambda: deliver_job()["ok"], what="the deliver job ok again")
+    assert "deliver_recovered failures=" in d.log()
+    assert d.stop() == 0
+
+
+def test_deliver_on_a_full_disk_says_so_in_one_line(site, small_disk):
+    """``scofeed deliver`` (``run_due`` waiting for its workers) with the store's disk
+    full: each worker's traceback, then a report of nothing sent and exit 0. Now the
+    one line of the store's trouble (the CLI's exit 1), and the delivery waits."""
+    state = small_disk(site.root / "state")
+    receiver = Receiver([204])
+    site.write_config(webhook_toml("partner", receiver.url))
+    assert run_cli(site, "build").returncode == 0  # queues the seed's delivery
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the next write grows it
+        fill(state)
+        with pytest.raises(StoreError) as failed:
+            runner.run_due(cfg, store)
+        assert str(failed.value) == f"{cfg.paths.state}: database or disk is full"
+    finally:
+        store.close()
+    assert receiver.received == []

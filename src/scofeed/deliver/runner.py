@@ -30,7 +30,8 @@ from datetime import datetime
 
 from scofeed.config import Config, Webhook
 from scofeed.deliver import outbox, policy, sender
-from scofeed.store import Store
+from scofeed.errors import StoreError
+from scofeed.store import Store, store_trouble
 from scofeed.store import deliveries as rows
 from scofeed.store import outbox as outbox_rows
 
@@ -96,6 +97,11 @@ class DeliveryPool:
         # the workers' writes go one at a time: SQLite would serialise them anyway, but
         # through its busy handler's sleeps, which cost more than the writes
         self._writes = threading.Lock()
+        # what kept the last worker that met it from the store (a full disk, a lock held
+        # past the busy timeout), until a worker gets through: ``run_due`` raises it, so
+        # the deliver job fails in /healthz with one line instead of a traceback from
+        # each worker at each tick while it says "ok"
+        self.trouble: str | None = None
 
     def __enter__(self) -> DeliveryPool:
         return self
@@ -134,6 +140,8 @@ class DeliveryPool:
         report = DeliverReport()
         run = _Run(store, clock, rng, owner, report)
         futures: list[Future[None]] = []
+        if wait:
+            self.trouble = None  # this run's alone
         for name in rows.due_endpoints(store.db, t):
             hook = hooks.get(name)
             if hook is None:
@@ -152,6 +160,10 @@ class DeliveryPool:
             for f in futures:
                 f.result()
             log.info("deliver %s", report.line())
+        if not futures:
+            self.trouble = None  # nothing tried: no trouble to speak of
+        elif self.trouble is not None:  # the workers' of this run, or (wait=False) the last
+            raise StoreError(self.trouble)
         return report
 
     def halt(self) -> None:
@@ -221,6 +233,7 @@ class DeliveryPool:
                 if not claimed:
                     run.report.add("busy", hook.name)
                     break
+                self.trouble = None  # the store took the lease: it can be written
                 d = rows.head(db, hook.name)
                 if d is None or d.next_attempt is None or d.next_attempt > t:
                     break
@@ -233,13 +246,20 @@ class DeliveryPool:
                     with self._writes, run.store.transaction() as tx:
                         rows.hold(tx, hook.name, decision.hold)
                     break
-        except Exception:
-            log.exception("delivery_worker_failed endpoint=%s", hook.name)
+        except Exception as exc:
+            if not store_trouble(exc):
+                log.exception("delivery_worker_failed endpoint=%s", hook.name)
+            else:  # the machine's: said once by the deliver job (run_due), not here
+                self.trouble = f"{run.store.path}: {exc}"
+                log.debug("delivery_worker_stopped endpoint=%s error=%r", hook.name, str(exc))
         finally:
             try:
                 if db is not None:
                     with self._writes:
                         rows.release(db, hook.name, run.owner)
+            except Exception as exc:
+                if not store_trouble(exc):
+                    raise  # the lease otherwise runs out by itself (lease_for)
             finally:
                 # the worker holds the store only while it drains: an idle worker that
                 # kept its connection (two open files) for good took, with 64 of them,
@@ -271,12 +291,21 @@ class DeliveryPool:
         attempt = rows.Attempt(
             d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
         )
-        with self._writes, run.store.transaction() as db:
-            settled = rows.settle(
-                db, d, attempt, policy.STORED[decision.outcome], decision.next_attempt
-            )
-            if disables:
-                rows.disable(db, hook.name, t, _disabled_because(decision, sent.response))
+        try:
+            with self._writes, run.store.transaction() as db:
+                settled = rows.settle(
+                    db, d, attempt, policy.STORED[decision.outcome], decision.next_attempt
+                )
+                if disables:
+                    rows.disable(db, hook.name, t, _disabled_because(decision, sent.response))
+        except sqlite3.Error as exc:
+            if store_trouble(exc):  # sent, but not written down: it goes out again later
+                log.warning(
+                    "delivery_unrecorded endpoint=%s delivery=%d webhook_id=%s outcome=%s "
+                    "error=%r next=sent_again_once_the_store_takes_it",
+                    hook.name, d.id, d.webhook_id, decision.outcome, f"{run.store.path}: {exc}",
+                )  # fmt: skip
+            raise
         if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile
             log.warning(
                 "delivery_changed_meanwhile endpoint=%s delivery=%d webhook_id=%s outcome=%s "
