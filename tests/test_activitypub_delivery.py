@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import os
 import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from bovine.crypto.signature_checker import SignatureChecker
@@ -339,3 +341,45 @@ def test_cli_status_and_ap_commands(site: Site, service: Service, capsys) -> Non
     assert main([*args, "ap", "deliveries", "--failed"]) == 0
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "no deliveries\n")
+
+
+def store_files_open(store: Store) -> int:
+    """How many descriptors this process holds on the store's WAL: one per connection
+    open (SQLite keeps the database file's own descriptor of a closed connection, for
+    the next one to take)."""
+    names = {f"{store.path.resolve()}-wal"}
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("no /proc/self/fd to count open files on")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += os.readlink(fd) in names
+        except OSError:
+            continue  # closed meanwhile
+    return count
+
+
+def test_a_worker_holds_the_store_only_while_it_drains(site: Site, service: Service, receivers):
+    """Each of the 32 workers kept its store connection (its descriptors) for the life
+    of the daemon: beside the webhook and WebSub workers, under a low ``ulimit -n``, no
+    scan could open a file again. And a worker that could not open the store (here a
+    folder in its place) left its host taken for busy: it got nothing more until a
+    restart."""
+    for n in range(3):  # three hosts, three workers
+        follow(service, n, f"http://127.0.0.1:{receivers([202]).port}/inbox", None)
+    build(site, service)
+    store = service.inbox.store
+    before = store_files_open(store)
+    path = store.path
+    aside = path.with_name(path.name + ".aside")
+    path.rename(aside)
+    path.mkdir()  # a new connection cannot open it; those open go on
+    try:
+        assert service.deliverer.run_due().delivered == 0
+    finally:
+        path.rmdir()
+        aside.rename(path)
+    assert store_files_open(store) == before
+    assert service.deliverer.run_due().delivered == 3
+    assert store_files_open(store) == before

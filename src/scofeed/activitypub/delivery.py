@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -105,9 +106,13 @@ class Deliverer:
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _drain(self, host: str, report: Report) -> None:
-        db = self.store.db
         s: requests.Session | None = None
+        db: sqlite3.Connection | None = None
         try:
+            # inside the try: a worker that could not open the store (no descriptor
+            # left) raised past the finally that frees its host, which then stayed
+            # "busy" and got nothing more until a restart
+            db = self.store.db
             while not self._stop.is_set():
                 t = self.clock()
                 with self._writes:
@@ -126,9 +131,12 @@ class Deliverer:
             log.exception("activitypub_worker_failed host=%s", host)
         finally:
             try:
-                with self._writes:
-                    rows.release(db, host, self.owner)
+                if db is not None:
+                    with self._writes:
+                        rows.release(db, host, self.owner)
             finally:
+                # the worker holds the store only while it drains (as deliver.runner)
+                self.store.close()
                 if s is not None:
                     s.close()
                 with self._lock:
