@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import random
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import feedparser
@@ -674,3 +676,36 @@ def test_a_build_says_once_per_hub_that_it_did_not_accept_the_pings(site, sub, c
     assert len(external.posts) == 9
     said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("websub:")]
     assert said == [f"websub: the hub {external.url} did not accept the ping for 9 feeds"]
+
+
+def test_a_worker_holds_the_store_only_while_it_works(hub_site, sub):
+    """Each of the hub's 64 workers kept its store connection for the life of the
+    daemon: beside the webhook and ActivityPub workers, under a low ``ulimit -n``, no
+    scan could open a file again. Counted by the WAL's descriptors, one per connection
+    open (SQLite keeps the database file's own for the next connection to take)."""
+    site, cfg, store, h, clock = hub_site
+    wal = f"{store.path.resolve()}-wal"
+
+    def wal_open() -> int:
+        fds = Path("/proc/self/fd")
+        if not fds.is_dir():
+            pytest.skip("no /proc/self/fd to count open files on")
+        return sum(1 for fd in fds.iterdir() if _link(fd) == wal)
+
+    h.run_due(cfg, store, wait=True)
+    before = wal_open()
+    subscribers = [sub() for _ in range(3)]
+    for s in subscribers:
+        subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    for s in subscribers:
+        s.wait("posts")
+    assert wal_open() == before
+
+
+def _link(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""  # closed meanwhile

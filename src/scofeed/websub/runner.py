@@ -167,8 +167,10 @@ class Hub:
             self._busy.add(key)
             return True
 
-    def _submit(self, fn: Callable[..., None], *args: object) -> Future[None]:
-        future = self._pool.submit(self._guarded, fn, *args)
+    def _submit(
+        self, fn: Callable[..., None], cfg: Config, store: Store, item: object
+    ) -> Future[None]:
+        future = self._pool.submit(self._guarded, fn, cfg, store, item)
         with self._lock:
             self._running[future] = fn.__name__.strip("_")
         future.add_done_callback(self._forget)
@@ -178,13 +180,17 @@ class Hub:
         with self._lock:
             self._running.pop(future, None)
 
-    def _guarded(self, fn: Callable[..., None], *args: object) -> None:
+    def _guarded(self, fn: Callable[..., None], cfg: Config, store: Store, item: object) -> None:
         if self._stop.is_set():
             return
         try:
-            fn(*args)
+            fn(cfg, store, item)
         except Exception:
             log.exception("websub_worker_failed job=%s", fn.__name__)
+        finally:
+            # the worker holds the store only while it works: each of the 64 kept its
+            # connection for the life of the daemon (see deliver.runner)
+            store.close()
 
     def _verify(self, cfg: Config, store: Store, intent: rows.Intent) -> None:
         try:
