@@ -102,6 +102,8 @@ def test_many_endpoints_under_a_low_open_files_limit_all_get_every_release(start
 
     wait_for(each_got_both, timeout=60, what="both releases at every endpoint")
     assert "Statement written later" in d.feed_titles()  # and served
+    log = d.log()  # as few workers as the limit leaves room for: none went without
+    assert "Too many open files" not in log and "unable to open database file" not in log
     assert d.stop() == 0
 
 

@@ -39,6 +39,7 @@ from scofeed.activitypub.outbox import queue_delete as queue_delete
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
+from scofeed.deliver.runner import workers_for_open_files
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
@@ -74,7 +75,9 @@ class Deliverer:
         self.clock = clock
         self.rng = rng or random.Random()
         self.owner = outbox_rows.new_owner()
-        self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-ap")
+        self._pool = ThreadPoolExecutor(
+            workers_for_open_files(MAX_WORKERS), thread_name_prefix="scofeed-ap"
+        )
         self._busy: set[str] = set()
         self._lock = threading.Lock()
         self._writes = threading.Lock()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import resource
 import sqlite3
 import threading
 import time
@@ -38,6 +39,13 @@ from scofeed.store import outbox as outbox_rows
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
+# under a low open-files limit (``ulimit -n``) a pool of senders takes fewer workers:
+# each holds a store connection (the file and its WAL; SQLite keeps the file's
+# descriptor open after the connection closes, for the next one to take) and a socket
+# while it works, and the rest of the daemon (the server, a scan, the logs) must still
+# open files. With 64 workers and 64 files, the scans failed for want of one.
+FILES_PER_WORKER = 4
+FILES_KEPT = 48
 CHAT_FORMATS = ("slack", "discord")  # their answers are judged as final (policy.decide)
 # an attempt ends by its endpoint's timeout in all (sender's deadline); the lease,
 # renewed before each one, lasts twice that plus this margin, so it never runs out
@@ -203,7 +211,7 @@ class DeliveryPool:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    self.max_workers, thread_name_prefix="scofeed-deliver"
+                    workers_for_open_files(self.max_workers), thread_name_prefix="scofeed-deliver"
                 )
                 self._stop = threading.Event()  # fresh workers, a fresh flag
             future = self._executor.submit(self._drain, hook, run, self._stop)
@@ -329,6 +337,15 @@ class DeliveryPool:
                 hook.name, d.id, d.webhook_id, decision.reason,
             )  # fmt: skip
         return decision
+
+
+def workers_for_open_files(most: int) -> int:
+    """``most`` workers, or as many as the open-files limit leaves room for (at least
+    one): 64 under the usual 1,024, 4 under 64."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return most
+    return max(1, min(most, (soft - FILES_KEPT) // FILES_PER_WORKER))
 
 
 def _disabled_because(decision: policy.Decision, response: str) -> str:

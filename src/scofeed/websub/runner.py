@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
+from scofeed.deliver.runner import workers_for_open_files
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -78,7 +79,9 @@ class Hub:
     ) -> None:
         self.clock = clock
         self.rng = rng or random.Random()
-        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="scofeed-websub")
+        self._pool = ThreadPoolExecutor(
+            workers_for_open_files(max_workers), thread_name_prefix="scofeed-websub"
+        )
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._writes = threading.Lock()  # workers' writes one at a time (see deliver.runner)
