@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
 DAMAGED = {11, 26}  # SQLite's SQLITE_CORRUPT and SQLITE_NOTADB
 
+BUSY_TIMEOUT_MS = 30000  # how long a statement waits for a lock another process holds
+# a write transaction that has waited this long for the store's write lock says so (one
+# WARNING line naming who holds it, at most once a minute): `scofeed add` beside an
+# operator's `sqlite3` shell holding BEGIN EXCLUSIVE sat silent for 30 s, then failed
+BUSY_SAID_MS = 2000
+BUSY_SAID_EVERY = 60.0
+
 # SQLite's primary result codes for a store that cannot be used now: busy or locked
 # (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
 # a file-size limit), damaged, cannot open, not a database
@@ -129,6 +136,7 @@ class Store:
         self.read_only_ok = read_only_ok
         self.immutable_ok = immutable_ok
         self.read_only = False  # the last connection opened was read-only
+        self._busy_said = -BUSY_SAID_EVERY  # monotonic time of the last store_busy line
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate(self.db)
@@ -158,7 +166,7 @@ class Store:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return conn
 
     def _read_only(self) -> sqlite3.Connection:
@@ -181,7 +189,7 @@ class Store:
                 uri + "?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None
             )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return conn
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -262,7 +270,7 @@ class Store:
                 f"{self.path}: cannot write the state store (this user cannot write it or "
                 "its folder: opened read-only)"
             )
-        db.execute("BEGIN IMMEDIATE")
+        self._begin(db)
         try:
             yield db
         except BaseException:
@@ -270,6 +278,47 @@ class Store:
             raise
         else:
             db.execute("COMMIT")
+
+    def _begin(self, db: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, waiting for the write lock up to the busy timeout as ever,
+        but saying so once it has waited ``BUSY_SAID_MS``: who holds it (the daemon, by
+        its pid, or another process) and how much longer this one waits."""
+        db.execute(f"PRAGMA busy_timeout={BUSY_SAID_MS}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        now = time.monotonic()
+        level = logging.WARNING if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
+        if level == logging.WARNING:
+            self._busy_said = now
+        left = (BUSY_TIMEOUT_MS - BUSY_SAID_MS) // 1000
+        log.log(
+            level,
+            "store_busy path=%s holder=%r waiting=%ds more",
+            self.path, self._lock_holder(), left,
+        )  # fmt: skip
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS - BUSY_SAID_MS}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def _lock_holder(self) -> str:
+        """Who may hold the store's write lock, as far as this process can tell."""
+        if self.daemon:
+            return "a job of this daemon, or another process (scofeed build, a sqlite3 shell)"
+        try:
+            holder = running(self.path)
+        except StoreError:
+            holder = None
+        if holder is not None:
+            return f"the scofeed daemon (pid {holder.pid or 'unknown'}) or another process"
+        return "another process (scofeed build or add, a sqlite3 shell)"
 
     @contextlib.contextmanager
     def bulk_load(self) -> Iterator[Checkpointer]:
