@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import test_daemon
-from conftest import Receiver, run_cli, webhook_toml
+from conftest import Receiver, free_port, run_cli, webhook_toml
 from scofeed.deliver import runner
 from scofeed.errors import StoreError
 from scofeed.store import Store
@@ -164,3 +164,50 @@ def test_deliver_on_a_full_disk_says_so_in_one_line(site, small_disk):
     finally:
         store.close()
     assert receiver.received == []
+
+
+def test_the_commands_that_read_work_on_a_full_disk_and_a_write_says_why_not(
+    site, small_disk, tmp_path
+):
+    """The store's disk full with no daemon running (its -shm file gone with the last
+    connection, and no room to make it again): ``status``, ``list`` and ``show``, what
+    an operator runs to see what is wrong, failed with "cannot open the state store
+    (disk I/O error)". They read it as it is now, and a command that must write, or
+    the daemon, says the disk is full."""
+    state = small_disk(site.root / "state")
+    assert run_cli(site, "build").returncode == 0
+    lock = state / "test.sqlite3.lock"
+    lock.write_text("4242\n")  # a daemon's before, whose block it writes over at start
+    fill(state)
+    status = run_cli(site, "status")
+    assert status.returncode == 0, status.stderr
+    listed = run_cli(site, "list")
+    assert listed.returncode == 0 and test_daemon.SEED_TITLE in listed.stdout, listed.stderr
+    release = tmp_path / "release.txt"
+    release.write_text(LATER, encoding="utf-8")
+    add = run_cli(site, "add", str(release))
+    assert add.returncode == 1
+    assert add.stderr == (
+        f"scofeed: {site.config().paths.state}: cannot write the state store "
+        f"(no space left on the disk of {state})\n"
+    )
+    run = run_cli(site, "run", "--port", str(free_port()))  # "(disk I/O error)"
+    assert (run.returncode, run.stderr) == (
+        1,
+        f"scofeed: {site.config().paths.state}: cannot open the state store "
+        f"(no space left on the disk of {state})\n",
+    )
+
+
+def test_the_daemon_on_a_full_disk_does_not_start_in_one_line(site, small_disk):
+    """It wrote its lock file on a full disk with a traceback (and under systemd,
+    restarted into the same traceback)."""
+    state = small_disk(site.root / "state")
+    assert run_cli(site, "build").returncode == 0
+    fill(state)
+    run = run_cli(site, "run", "--port", str(free_port()))
+    assert (run.returncode, run.stderr) == (
+        1,
+        f"scofeed: {site.config().paths.state}.lock: cannot write the daemon's lock file "
+        "(No space left on device)\n",
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -37,6 +38,20 @@ BUSY_SAID_EVERY = 60.0
 STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
 
 
+# what SQLite answers when it finds no room on the disk (an I/O error, full): a read-only
+# command then reads the store as it is, and the error says why
+_NO_ROOM = (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the filesystem that holds ``path`` has no room left for this user."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail == 0
+
+
 def store_trouble(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
     rather than a mistake in a query (a bug, logged with its traceback)."""
@@ -48,7 +63,12 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     """The one-line error for a store SQLite cannot ``doing`` (open, use): damaged
     (``StoreUnusable``, exit 2: trying again cannot help, the operator must act), or
     kept from use for now (busy, a full disk, read-only...)."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _NO_ROOM and _disk_full(path):  # "disk I/O error" said nothing of why
+        return StoreError(
+            f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
+        )
+    if code in DAMAGED:
         return StoreUnusable(
             f"{path}: the state store is damaged ({exc}); it was left as it "
             "is. Restore it from a backup, or move it aside to start a new one "
@@ -136,6 +156,7 @@ class Store:
         self.read_only_ok = read_only_ok
         self.immutable_ok = immutable_ok
         self.read_only = False  # the last connection opened was read-only
+        self.read_only_because = "this user cannot write it or its folder: opened read-only"
         self._busy_said = -BUSY_SAID_EVERY  # monotonic time of the last store_busy line
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,23 +179,29 @@ class Store:
         except sqlite3.OperationalError as exc:
             conn.close()
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if not self.read_only_ok or code not in _CANNOT_WRITE or not self.path.is_file():
+            full = code in _NO_ROOM and _disk_full(self.path)
+            if not self.read_only_ok or not (code in _CANNOT_WRITE or full):
+                raise
+            if not self.path.is_file():
                 raise
             log.info("store_read_only path=%s reason=%r", self.path, str(exc))
             self.read_only = True
-            return self._read_only()
+            if full:  # what `status` and `list` are run to see, a write says why not
+                self.read_only_because = f"no space left on the disk of {self.path.parent}"
+            return self._read_only(full)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return conn
 
-    def _read_only(self) -> sqlite3.Connection:
+    def _read_only(self, full: bool = False) -> sqlite3.Connection:
         """A connection that never writes. SQLite reads a WAL store read-only when its
         -shm file exists or can be made; in a folder where neither holds (the store
         closed cleanly, its folder read-only), it reads the file as it is
         (``immutable``): no one can be writing it there, as a writer would have made
-        the -wal and -shm files."""
+        the -wal and -shm files. On a full disk (``full``) an empty -wal file, made by
+        a try that found no room for the -shm file, holds nothing to read either."""
         uri = self.path.resolve().as_uri()
         conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None)
         try:
@@ -183,7 +210,9 @@ class Store:
             conn.close()
             wal = self.path.with_name(self.path.name + "-wal")
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if not self.immutable_ok or code not in _CANNOT_WRITE or wal.exists():
+            if not self.immutable_ok or not (code in _CANNOT_WRITE or full and code in _NO_ROOM):
+                raise
+            if wal.exists() and not (full and wal.stat().st_size == 0):
                 raise
             conn = sqlite3.connect(
                 uri + "?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None
@@ -267,8 +296,7 @@ class Store:
         db = self.db
         if self.read_only:  # said plainly, before any work: not "attempt to write a..."
             raise StoreError(
-                f"{self.path}: cannot write the state store (this user cannot write it or "
-                "its folder: opened read-only)"
+                f"{self.path}: cannot write the state store ({self.read_only_because})"
             )
         self._begin(db)
         try:
