@@ -244,6 +244,27 @@ def test_watcher_calls_back_after_writes(tmp_path):
         watcher.stop()
 
 
+def test_a_sources_folder_replaced_is_watched_again(tmp_path):
+    """sources/ renamed away and made again (or a tmpfs on it unmounted and mounted
+    anew): the watch went on following the old folder, its emitter alive, so
+    ``ensure`` never re-armed it and a new file waited for the interval scan (60 s)
+    instead of about a second."""
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = SourceWatcher(root, lambda: fired.append(time.monotonic()), debounce=0.05)
+    watcher.start()
+    try:
+        root.rename(tmp_path / "sources.old")
+        root.mkdir()
+        watcher.ensure()  # the daemon's every 5 s
+        fired.clear()
+        (root / "new.txt").write_text("x")
+        wait_for(lambda: fired, what="a change seen in the new folder")
+    finally:
+        watcher.stop()
+
+
 @contextlib.contextmanager
 def _one_webhook(site, receivers) -> Iterator[tuple[Receiver, JobContext]]:
     """A site built with one webhook endpoint that answers 200, and the jobs' context."""
