@@ -9,8 +9,10 @@ import errno
 import os
 import resource
 import shutil
+import socket
 import sqlite3
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -211,3 +213,31 @@ def test_the_daemon_on_a_full_disk_does_not_start_in_one_line(site, small_disk):
         f"scofeed: {site.config().paths.state}.lock: cannot write the daemon's lock file "
         "(No space left on device)\n",
     )
+
+
+@pytest.mark.parametrize("files", [64, 32])
+def test_more_clients_than_open_files_wait_without_a_line_each(start, site, files):
+    """80 clients connect and wait under ``ulimit -n``: the server accepted until no
+    descriptor was left, then each accept failed with "Too many open files" and was
+    tried again at once, a traceback each time (400,000 lines and 50 MB in 10 s, the
+    poll loop spinning a core). Now it accepts no more connections than the limit
+    leaves room for, and when a descriptor is wanting all the same it stops accepting
+    for a moment and says so once; the clients wait in the backlog, and once they go
+    it answers."""
+
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
+
+    d = start(preexec=few_files)
+    clients = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(80)]
+    try:
+        time.sleep(3)  # what the log would fill with meanwhile
+        log = d.log()
+    finally:
+        for c in clients:
+            c.close()
+    assert "accept() threw" not in log and "Traceback" not in log
+    assert log.count("serve_accept_paused") <= 1
+    assert len(log.splitlines()) < 100, log[-2000:]
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="an answer once they left")
+    assert d.stop() == 0
