@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pwd
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -68,6 +70,13 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
         return StoreError(
             f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
         )
+    if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
+        st = path.stat()
+        return StoreError(
+            f"{path}: cannot {doing} the state store ({exc}: the file is mode "
+            f"{stat.S_IMODE(st.st_mode):04o}, owned by {_user(st.st_uid)}; the user "
+            "running scofeed must be able to write it)"
+        )
     if code in DAMAGED:
         return StoreUnusable(
             f"{path}: the state store is damaged ({exc}); it was left as it "
@@ -84,6 +93,13 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     if path.is_dir():  # SQLite says only "unable to open database file"
         return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _not_a_folder(path: Path) -> str:
@@ -161,6 +177,8 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._migrate(self.db)
+            if not read_only_ok:
+                self._can_write()
         except (OSError, sqlite3.Error) as exc:
             raise unusable(self.path, exc, "open") from None
 
@@ -280,6 +298,22 @@ class Store:
             except BaseException:
                 rollback(db)
                 raise
+
+    def _can_write(self) -> None:
+        """Refuse a store file this process cannot write. One this user cannot write, in
+        a folder it can (made by a `scofeed build` run as root), is opened read-only by
+        SQLite without a word: the daemon started, and every job failed at every tick
+        with "attempt to write a readonly database". Asked of the system (``access``),
+        not by opening the file: closing any descriptor of it drops every lock SQLite
+        holds on it in this process (see "How To Corrupt An SQLite Database File")."""
+        if os.access(self.path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+            return
+        st = self.path.stat()
+        raise StoreError(
+            f"{self.path}: cannot open the state store for writing (the file is mode "
+            f"{stat.S_IMODE(st.st_mode):04o}, owned by {_user(st.st_uid)}; the user running "
+            "scofeed must be able to write it)"
+        )
 
     def _version(self, db: sqlite3.Connection) -> int:
         """The store's schema version; one from a newer scofeed is refused."""
