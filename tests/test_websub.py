@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ import requests
 from scofeed.build import build
 from scofeed.cli import main
 from scofeed.config import Config
-from scofeed.errors import HubRequestError
+from scofeed.errors import HubRequestError, StoreError
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -709,3 +710,28 @@ def _link(fd: Path) -> str:
         return os.readlink(fd)
     except OSError:
         return ""  # closed meanwhile
+
+
+def test_a_store_the_workers_cannot_use_is_one_error_for_the_run(hub_site, sub):
+    """A distribution's worker that cannot open the store (here a folder in its place;
+    a full disk, no descriptor left) logged a traceback, each worker at each tick,
+    while the websub job said it was fine. It is the run's error now, in one line, and
+    the distribution goes out once the store can be used."""
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    h.run_due(cfg, store, wait=True)
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    path = store.path
+    aside = path.with_name(path.name + ".aside")
+    path.rename(aside)
+    path.mkdir()
+    try:
+        with pytest.raises(StoreError, match=f"^{re.escape(str(path))}: unable to open"):
+            h.run_due(cfg, store, wait=True)
+    finally:
+        path.rmdir()
+        aside.rename(path)
+    assert not s.posts
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")

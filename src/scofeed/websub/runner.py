@@ -35,8 +35,9 @@ from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
 from scofeed.deliver.runner import workers_for_open_files
+from scofeed.errors import StoreError
 from scofeed.publish import published_sets
-from scofeed.store import Store
+from scofeed.store import Store, store_trouble
 from scofeed.store import websub as rows
 from scofeed.websub import hub, send
 
@@ -88,6 +89,9 @@ class Hub:
         self._busy: set[tuple[str, object]] = set()
         self._running: dict[Future[None], str] = {}
         self._seen: dict[str, tuple[int, int]] = {}  # topic -> (mtime_ns, size) checked
+        # what kept the last worker that met it from the store: raised by run_due, one
+        # line for the job and /healthz, not a traceback per worker (as deliver.runner)
+        self.trouble: str | None = None
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -112,6 +116,9 @@ class Hub:
                 futures.append(self._submit(self._ping, cfg, store, p))
         if wait:
             wait_futures(futures)
+        trouble, self.trouble = self.trouble, None
+        if trouble is not None and futures:  # this run's workers', or (wait=False) the last's
+            raise StoreError(trouble)
         return report
 
     def _prune(
@@ -188,8 +195,12 @@ class Hub:
             return
         try:
             fn(cfg, store, item)
-        except Exception:
-            log.exception("websub_worker_failed job=%s", fn.__name__)
+        except Exception as exc:
+            if not store_trouble(exc):
+                log.exception("websub_worker_failed job=%s", fn.__name__)
+            else:  # the machine's: said once by the websub job (run_due)
+                self.trouble = f"{store.path}: {exc}"
+                log.debug("websub_worker_stopped job=%s error=%r", fn.__name__, str(exc))
         finally:
             # the worker holds the store only while it works: each of the 64 kept its
             # connection for the life of the daemon (see deliver.runner)
