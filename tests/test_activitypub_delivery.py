@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import os
 import random
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from bovine.crypto.signature_checker import SignatureChecker
@@ -23,6 +26,7 @@ from scofeed.activitypub.delivery import Deliverer
 from scofeed.activitypub.keys import generate
 from scofeed.activitypub.remote import Remote
 from scofeed.activitypub.service import Service
+from scofeed.errors import StoreError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.store import published as published_rows
@@ -356,3 +360,46 @@ def test_a_stored_inbox_no_request_can_go_to_fails_its_delivery_once(
     (bad,) = [d for d in rows.listing(service.inbox.store.db) if d.inbox.startswith("http://%")]
     assert bad.status == "failed" and bad.last_error == "not a valid URL"
     assert "activitypub_worker_failed" not in caplog.text
+
+
+def store_files_open(store: Store) -> int:
+    """How many descriptors this process holds on the store's WAL: one per connection
+    open (SQLite keeps the database file's own descriptor of a closed connection, for
+    the next one to take)."""
+    names = {f"{store.path.resolve()}-wal"}
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("no /proc/self/fd to count open files on")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += os.readlink(fd) in names
+        except OSError:
+            continue  # closed meanwhile
+    return count
+
+
+def test_a_worker_holds_the_store_only_while_it_drains(site: Site, service: Service, receivers):
+    """Each of the 32 workers kept its store connection (its descriptors) for the life
+    of the daemon: beside the webhook and WebSub workers, under a low ``ulimit -n``, no
+    scan could open a file again. And a worker that could not open the store (here a
+    folder in its place) left its host taken for busy: it got nothing more until a
+    restart. The workers' store trouble is the run's error, one line, no traceback."""
+    for n in range(3):  # three hosts, three workers
+        follow(service, n, f"http://127.0.0.1:{receivers([202]).port}/inbox", None)
+    build(site, service)
+    store = service.inbox.store
+    before = store_files_open(store)
+    path = store.path
+    aside = path.with_name(path.name + ".aside")
+    path.rename(aside)
+    path.mkdir()  # a new connection cannot open it; those open go on
+    try:  # said in one line by the job, not a traceback from each worker
+        with pytest.raises(StoreError, match=f"^{re.escape(str(path))}: unable to open"):
+            service.deliverer.run_due()
+    finally:
+        path.rmdir()
+        aside.rename(path)
+    assert store_files_open(store) == before
+    assert service.deliverer.run_due().delivered == 3
+    assert store_files_open(store) == before

@@ -351,3 +351,26 @@ def test_a_state_folder_the_daemon_cannot_write_is_one_line_not_a_traceback(site
         f"scofeed: {state}.lock: cannot open the daemon's lock file (Permission denied); "
         f"the daemon's user must be able to write in {state.parent}"
     ]
+
+
+def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
+    """The store made by a `scofeed build` run as root (its file root's, 0644) in a
+    folder the daemon's user can write: SQLite opened it, read-only without a word, and
+    the daemon started, then failed every job at every tick with "attempt to write a
+    readonly database". It does not start now, and says why."""
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    state.chmod(0o444)  # as a file of another user's would be to the daemon's
+    try:
+        run = subprocess.run(
+            [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "run", "--port", str(free_port())],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+    finally:
+        state.chmod(0o644)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.splitlines() == [
+        f"scofeed: {state}: cannot open the state store for writing (the file is mode "
+        f"0444, owned by {state.owner()}; the user running scofeed must be able to write it)"
+    ]

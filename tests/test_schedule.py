@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -243,6 +244,27 @@ def test_watcher_calls_back_after_writes(tmp_path):
         watcher.stop()
 
 
+def test_a_sources_folder_replaced_is_watched_again(tmp_path):
+    """sources/ renamed away and made again (or a tmpfs on it unmounted and mounted
+    anew): the watch went on following the old folder, its emitter alive, so
+    ``ensure`` never re-armed it and a new file waited for the interval scan (60 s)
+    instead of about a second."""
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = SourceWatcher(root, lambda: fired.append(time.monotonic()), debounce=0.05)
+    watcher.start()
+    try:
+        root.rename(tmp_path / "sources.old")
+        root.mkdir()
+        watcher.ensure()  # the daemon's every 5 s
+        fired.clear()
+        (root / "new.txt").write_text("x")
+        wait_for(lambda: fired, what="a change seen in the new folder")
+    finally:
+        watcher.stop()
+
+
 @contextlib.contextmanager
 def _one_webhook(site, receivers) -> Iterator[tuple[Receiver, JobContext]]:
     """A site built with one webhook endpoint that answers 200, and the jobs' context."""
@@ -275,3 +297,38 @@ def test_a_deliver_tick_that_hands_nothing_over_is_not_an_info_line(site, receiv
         ctx.deliveries._busy.add((str(ctx.store.path), "hub"))  # a drain not finished yet
         assert deliver_job(ctx, NOW) == Idle("sending endpoints=0 busy=1")
         assert hook.received == []
+
+
+def test_a_job_failing_alike_is_one_error_line_and_its_recovery_is_recorded(make_scheduler, caplog):
+    """A job failing at each tick with the same error (a full disk under the deliver
+    job, every 5 s) wrote an ERROR line each time; it is logged once now (again after
+    ``REPEAT_EVERY``). Once it runs fine with nothing due, that is recorded: its failure
+    otherwise stayed in /healthz (its job, ``last_errors``) until it next had work."""
+    caplog.set_level(logging.DEBUG, logger="scofeed.schedule")
+    calls: list[int] = []
+
+    def full_then_idle(ctx: JobContext, now: datetime) -> None:
+        calls.append(1)
+        if len(calls) <= 4:
+            raise SourceError("the disk is full")
+
+    sched = make_scheduler([JobSpec("sender", trigger_for(every=1), full_then_idle, grace=5)])
+    db = sched.ctx.store.db
+    wait_for(lambda: (r := runs.get(db, "sender")) and r.failures == 4, what="four failures")
+    wait_for(lambda: (r := runs.get(db, "sender")) and r.ok, what="the recovery recorded")
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert errors[0].getMessage().startswith("sender_failed error='the disk is full' ms=")
+    assert "sender_recovered failures=4 last_error='the disk is full'" in caplog.text
+
+
+def test_a_job_that_failed_before_a_restart_is_recorded_once_it_runs_fine(site, make_scheduler):
+    """The record of a failed run survives a restart: a job with nothing due after it
+    (the deliver job, the store full at the stop) left it failing in /healthz until it
+    next had work."""
+    cfg = site.config()
+    before = Store(cfg.paths.state)
+    runs.record(before.db, runs.Run("sender", 1.0, 2.0, False, "", "the disk is full"))
+    before.close()
+    sched = make_scheduler([JobSpec("sender", trigger_for(every=3600), lambda ctx, now: None)])
+    wait_for(lambda: (r := runs.get(sched.ctx.store.db, "sender")) and r.ok, what="recorded ok")

@@ -20,7 +20,7 @@ from scofeed.errors import StoreError
 from scofeed.store import Store
 from scofeed.store.lock import lock_path, lock_text, running
 from scofeed.store.schema import MIGRATIONS
-from test_daemon_trouble import modes_apply
+from test_daemon_trouble import LATER, modes_apply
 
 OPEN = "import sys; from scofeed.store import Store; Store(sys.argv[1]).close()"
 
@@ -195,3 +195,31 @@ def test_a_new_store_and_its_wal_files_are_readable_by_their_owner_alone(tmp_pat
         store.close()
     finally:
         os.umask(old)
+
+
+def test_a_command_waiting_for_the_write_lock_says_who_holds_it(site, tmp_path):
+    """An operator's ``sqlite3`` shell holding BEGIN EXCLUSIVE: ``scofeed add`` sat
+    silent for up to 30 s (then failed with "database is locked"). It says at once
+    what it waits for and how long it will; once the lock is let go, it goes on."""
+    assert run_cli(site, "build").returncode == 0
+    holder = sqlite3.connect(site.config().paths.state, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = tmp_path / "release.txt"
+    release.write_text(LATER, encoding="utf-8")
+    add = subprocess.Popen(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add", str(release)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=site.root,
+    )  # fmt: skip
+    try:
+        assert add.stderr is not None
+        said = add.stderr.readline()  # blocks until the line comes (or the command ends)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, err = add.communicate(timeout=60)
+    assert f"store_busy path={site.config().paths.state} " in said, said + err
+    assert (
+        "holder='another process (scofeed build or add, a sqlite3 shell)' waiting=28s more" in said
+    )
+    assert add.returncode == 0, err
+    assert "Statement written later" in run_cli(site, "list").stdout

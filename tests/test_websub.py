@@ -7,9 +7,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import random
+import re
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
 import feedparser
@@ -19,7 +22,7 @@ import requests
 from scofeed.build import build
 from scofeed.cli import main
 from scofeed.config import Config
-from scofeed.errors import HubRequestError
+from scofeed.errors import HubRequestError, StoreError
 from scofeed.publish import published_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
@@ -785,3 +788,61 @@ def test_a_build_says_once_per_hub_that_it_did_not_accept_the_pings(site, sub, c
     assert len(external.posts) == 9
     said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("websub:")]
     assert said == [f"websub: the hub {external.url} did not accept the ping for 9 feeds"]
+
+
+def test_a_worker_holds_the_store_only_while_it_works(hub_site, sub):
+    """Each of the hub's 64 workers kept its store connection for the life of the
+    daemon: beside the webhook and ActivityPub workers, under a low ``ulimit -n``, no
+    scan could open a file again. Counted by the WAL's descriptors, one per connection
+    open (SQLite keeps the database file's own for the next connection to take)."""
+    site, cfg, store, h, clock = hub_site
+    wal = f"{store.path.resolve()}-wal"
+
+    def wal_open() -> int:
+        fds = Path("/proc/self/fd")
+        if not fds.is_dir():
+            pytest.skip("no /proc/self/fd to count open files on")
+        return sum(1 for fd in fds.iterdir() if _link(fd) == wal)
+
+    h.run_due(cfg, store, wait=True)
+    before = wal_open()
+    subscribers = [sub() for _ in range(3)]
+    for s in subscribers:
+        subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    h.run_due(cfg, store, wait=True)
+    for s in subscribers:
+        s.wait("posts")
+    assert wal_open() == before
+
+
+def _link(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:
+        return ""  # closed meanwhile
+
+
+def test_a_store_the_workers_cannot_use_is_one_error_for_the_run(hub_site, sub):
+    """A distribution's worker that cannot open the store (here a folder in its place;
+    a full disk, no descriptor left) logged a traceback, each worker at each tick,
+    while the websub job said it was fine. It is the run's error now, in one line, and
+    the distribution goes out once the store can be used."""
+    site, cfg, store, h, clock = hub_site
+    s = sub()
+    h.run_due(cfg, store, wait=True)
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    path = store.path
+    aside = path.with_name(path.name + ".aside")
+    path.rename(aside)
+    path.mkdir()
+    try:
+        with pytest.raises(StoreError, match=f"^{re.escape(str(path))}: unable to open"):
+            h.run_due(cfg, store, wait=True)
+    finally:
+        path.rmdir()
+        aside.rename(path)
+    assert not s.posts
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")

@@ -92,8 +92,15 @@ class PidLock:
                 f"another scofeed daemon (pid unknown) is already running on this state store "
                 f"(lock {self.path})"
             )
-        os.ftruncate(fd, 0)
-        os.write(fd, lock_text(len(MIGRATIONS)))  # its schema: commands beside it upgrade
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, lock_text(len(MIGRATIONS)))  # its schema: commands beside it upgrade
+        except OSError as exc:  # a full disk: it was a traceback, and a start again each time
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise StoreError(
+                f"{self.path}: cannot write the daemon's lock file ({exc.strerror})"
+            ) from None
         self._fd = fd
 
     def release(self) -> None:

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 
 RECHECK_TICK = 60  # seconds between two looks at the pages due for a recheck
+# a job failing again with the same error (a full disk, a store held by another
+# process) is logged at ERROR again only after this many seconds, DEBUG meanwhile: the
+# deliver job's tick (5 s) wrote two lines each time, ~35,000 a day onto the full disk
+REPEAT_EVERY = 600
 PRUNE_EVERY = 3600  # seconds between two prunes of old delivered deliveries
 
 # planner(cfg, now) -> the Planner a build or poll uses to queue outbound deliveries
@@ -247,6 +251,9 @@ class Scheduler:
         self._running: set[str] = set()
         self._again: set[str] = set()
         self._accepting = True
+        # a failing job (or its record, "record:<job>"): (the error last logged, when,
+        # monotonic; the failures in a row)
+        self._said: dict[str, tuple[str, float, int]] = {}
 
     @property
     def names(self) -> list[str]:
@@ -285,6 +292,11 @@ class Scheduler:
             pass
 
     def start(self) -> None:
+        # a job whose last run failed before a restart is recorded once it runs fine,
+        # even with nothing due, as one that failed since (``_run``)
+        for run in runs.all_runs(self.ctx.store.db):
+            if not run.ok:
+                self._said.setdefault(run.name, (run.error or "", 0.0, run.failures))
         self._aps.start()
 
     def wake(self, name: str, delay: float = 0.0) -> None:
@@ -334,15 +346,24 @@ class Scheduler:
             log.debug("%s idle %s ms=%d", name, summary, ms)
         elif ok:
             log.info("%s %s ms=%d", name, summary, ms)
-        else:
-            log.error("%s_failed error=%r ms=%d retry=next_tick", name, error, ms)
-        if summary or not ok:
+        said = self._said.pop(name, None) if ok else None
+        recovered = said is not None
+        if said is not None:
+            log.info("%s_recovered failures=%d last_error=%r", name, said[2], said[0])
+        elif not ok:
+            level = logging.ERROR if self._loud(name, str(error)) else logging.DEBUG
+            log.log(level, "%s_failed error=%r ms=%d retry=next_tick", name, error, ms)
+        # recorded when it recovers even with nothing due: /healthz (its job, last_errors)
+        # went on showing the failure until it next had work, a deliver job for days
+        if summary or not ok or recovered:
             try:
                 run = runs.Run(name, started, finished, ok, summary, error)
                 runs.record(self.ctx.store.db, run)
+                self._said.pop(f"record:{name}", None)
             except Exception as exc:  # held in memory: /healthz still shows this run
                 path = self.ctx.store.path
-                log.error("job_record_failed job=%s store=%s error=%r", name, path, str(exc))
+                level = logging.ERROR if self._loud(f"record:{name}", str(exc)) else logging.DEBUG
+                log.log(level, "job_record_failed job=%s store=%s error=%r", name, path, str(exc))
         with self._cond:
             self._running.discard(name)
             again = name in self._again
@@ -350,6 +371,17 @@ class Scheduler:
             self._cond.notify_all()
         if again:
             self.wake(name)
+
+    def _loud(self, key: str, error: str) -> bool:
+        """Whether this failure is worth an ERROR line: a new error, or the same one
+        ``REPEAT_EVERY`` seconds after it was last logged (DEBUG meanwhile)."""
+        now = time.monotonic()
+        error_was, logged, failures = self._said.get(key, ("", 0.0, 0))
+        if failures and error == error_was and now - logged < REPEAT_EVERY:
+            self._said[key] = (error, logged, failures + 1)
+            return False
+        self._said[key] = (error, now, failures + 1)
+        return True
 
     def stop(self, timeout: float) -> list[str]:
         """Take no new work, wait up to ``timeout`` s for running jobs; return the unfinished."""

@@ -10,6 +10,7 @@ folder missing) the daemon still picks up changes, only later.
 from __future__ import annotations
 
 import logging
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -65,16 +66,23 @@ class SourceWatcher:
         self._timer: threading.Timer | None = None
         self._first: float | None = None
         self._observer: BaseObserver | None = None
+        self._watched: tuple[int, int] | None = None  # (device, inode) of the folder armed
 
     def start(self) -> None:
         self.ensure()
 
     def ensure(self) -> None:
-        """(Re)arm the watch when the folder exists and nothing is watching it."""
-        if self._observer is not None and any(e.is_alive() for e in self._observer.emitters):
+        """(Re)arm the watch when the folder exists and nothing is watching it, or the
+        watch is on another folder than the one there now: sources/ renamed away and
+        made again, or a filesystem on it unmounted and another mounted, left the watch
+        alive on the old one (or on nothing), and new files waited for the interval
+        scan."""
+        here = _identity(self.root)
+        alive = self._observer is not None and any(e.is_alive() for e in self._observer.emitters)
+        if alive and here == self._watched:
             return
         self._stop_observer()
-        if not self.root.is_dir():
+        if here is None:
             return
         observer = Observer()
         try:
@@ -85,6 +93,7 @@ class SourceWatcher:
             log.warning("watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc))
             return
         self._observer = observer
+        self._watched = here
         log.info("watching path=%s", self.root)
 
     def retarget(self, root: Path) -> None:
@@ -121,6 +130,7 @@ class SourceWatcher:
             except Exception as exc:  # a dead emitter may complain on stop
                 log.debug("watch_stop_error error=%r", str(exc))
             self._observer = None
+            self._watched = None
 
     def stop(self) -> None:
         with self._lock:
@@ -128,3 +138,12 @@ class SourceWatcher:
                 self._timer.cancel()
                 self._timer = None
         self._stop_observer()
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """The folder's (device, inode), or None when it is not a folder now."""
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if stat.S_ISDIR(st.st_mode) else None

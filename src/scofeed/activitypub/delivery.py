@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +39,9 @@ from scofeed.activitypub.outbox import queue_delete as queue_delete
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
-from scofeed.store import Store
+from scofeed.deliver.runner import workers_for_open_files
+from scofeed.errors import StoreError
+from scofeed.store import Store, store_trouble
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
 
@@ -73,15 +76,22 @@ class Deliverer:
         self.clock = clock
         self.rng = rng or random.Random()
         self.owner = outbox_rows.new_owner()
-        self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="scofeed-ap")
+        self._pool = ThreadPoolExecutor(
+            workers_for_open_files(MAX_WORKERS), thread_name_prefix="scofeed-ap"
+        )
         self._busy: set[str] = set()
         self._lock = threading.Lock()
         self._writes = threading.Lock()
         self._stop = threading.Event()
+        # what kept the last worker that met it from the store, until one gets through:
+        # raised by run_due, one line for the job and /healthz (as deliver.runner)
+        self.trouble: str | None = None
 
     def run_due(self, wait: bool = True) -> Report:
         report = Report()
         futures: list[Future[None]] = []
+        if wait:
+            self.trouble = None  # this run's alone
         for host in rows.due_hosts(self.store.db, self.clock()):
             with self._lock:
                 if host in self._busy or self._stop.is_set():
@@ -98,6 +108,10 @@ class Deliverer:
                 f.result()
             if report.hosts:
                 log.info("activitypub_deliver %s", report.line())
+        if not futures:
+            self.trouble = None  # nothing tried: no trouble to speak of
+        elif self.trouble is not None:  # this run's workers', or (wait=False) the last's
+            raise StoreError(self.trouble)
         return report
 
     def shutdown(self, wait: bool = True) -> None:
@@ -105,15 +119,20 @@ class Deliverer:
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _drain(self, host: str, report: Report) -> None:
-        db = self.store.db
         s: requests.Session | None = None
+        db: sqlite3.Connection | None = None
         try:
+            # inside the try: a worker that could not open the store (no descriptor
+            # left) raised past the finally that frees its host, which then stayed
+            # "busy" and got nothing more until a restart
+            db = self.store.db
             while not self._stop.is_set():
                 t = self.clock()
                 with self._writes:
                     until = t + 2 * self.cfg.activitypub.timeout + LEASE_MARGIN
                     if not rows.claim(db, host, self.owner, until, t):
                         break
+                self.trouble = None  # the store took the lease: it can be written
                 d = rows.head(db, host)
                 if d is None or d.next_attempt is None or d.next_attempt > t:
                     break
@@ -122,13 +141,23 @@ class Deliverer:
                 report.add(outcome, d.inbox)
                 if outcome == policy.RETRY:
                     break
-        except Exception:
-            log.exception("activitypub_worker_failed host=%s", host)
+        except Exception as exc:
+            if not store_trouble(exc):
+                log.exception("activitypub_worker_failed host=%s", host)
+            else:  # the machine's: said once by the job (run_due), not a traceback here
+                self.trouble = f"{self.store.path}: {exc}"
+                log.debug("activitypub_worker_stopped host=%s error=%r", host, str(exc))
         finally:
             try:
-                with self._writes:
-                    rows.release(db, host, self.owner)
+                if db is not None:
+                    with self._writes:
+                        rows.release(db, host, self.owner)
+            except Exception as exc:
+                if not store_trouble(exc):
+                    raise  # the lease otherwise runs out by itself
             finally:
+                # the worker holds the store only while it drains (as deliver.runner)
+                self.store.close()
                 if s is not None:
                     s.close()
                 with self._lock:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import random
+import resource
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -29,13 +31,21 @@ from datetime import datetime
 
 from scofeed.config import Config, Webhook
 from scofeed.deliver import outbox, policy, sender
-from scofeed.store import Store
+from scofeed.errors import StoreError
+from scofeed.store import Store, store_trouble
 from scofeed.store import deliveries as rows
 from scofeed.store import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
+# under a low open-files limit (``ulimit -n``) a pool of senders takes fewer workers:
+# each holds a store connection (the file and its WAL; SQLite keeps the file's
+# descriptor open after the connection closes, for the next one to take) and a socket
+# while it works, and the rest of the daemon (the server, a scan, the logs) must still
+# open files. With 64 workers and 64 files, the scans failed for want of one.
+FILES_PER_WORKER = 4
+FILES_KEPT = 48
 CHAT_FORMATS = ("slack", "discord")  # their answers are judged as final (policy.decide)
 # an attempt ends by its endpoint's timeout in all (sender's deadline); the lease,
 # renewed before each one, lasts twice that plus this margin, so it never runs out
@@ -95,6 +105,11 @@ class DeliveryPool:
         # the workers' writes go one at a time: SQLite would serialise them anyway, but
         # through its busy handler's sleeps, which cost more than the writes
         self._writes = threading.Lock()
+        # what kept the last worker that met it from the store (a full disk, a lock held
+        # past the busy timeout), until a worker gets through: ``run_due`` raises it, so
+        # the deliver job fails in /healthz with one line instead of a traceback from
+        # each worker at each tick while it says "ok"
+        self.trouble: str | None = None
 
     def __enter__(self) -> DeliveryPool:
         return self
@@ -133,6 +148,8 @@ class DeliveryPool:
         report = DeliverReport()
         run = _Run(store, clock, rng, owner, report)
         futures: list[Future[None]] = []
+        if wait:
+            self.trouble = None  # this run's alone
         for name in rows.due_endpoints(store.db, t):
             hook = hooks.get(name)
             if hook is None:
@@ -151,6 +168,10 @@ class DeliveryPool:
             for f in futures:
                 f.result()
             log.info("deliver %s", report.line())
+        if not futures:
+            self.trouble = None  # nothing tried: no trouble to speak of
+        elif self.trouble is not None:  # the workers' of this run, or (wait=False) the last
+            raise StoreError(self.trouble)
         return report
 
     def halt(self) -> None:
@@ -190,7 +211,7 @@ class DeliveryPool:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    self.max_workers, thread_name_prefix="scofeed-deliver"
+                    workers_for_open_files(self.max_workers), thread_name_prefix="scofeed-deliver"
                 )
                 self._stop = threading.Event()  # fresh workers, a fresh flag
             future = self._executor.submit(self._drain, hook, run, self._stop)
@@ -203,9 +224,13 @@ class DeliveryPool:
             self._running.pop(future, None)
 
     def _drain(self, hook: Webhook, run: _Run, stop: threading.Event) -> None:
-        db = run.store.db
         session = None
+        db: sqlite3.Connection | None = None
         try:
+            # inside the try: a worker that could not open the store (no descriptor
+            # left, a full disk) raised past the finally that frees its endpoint, which
+            # then stayed "busy" and got nothing more until a restart
+            db = run.store.db
             while not stop.is_set():
                 t = run.clock()
                 # the lease first, then the head: a head read before taking the lease may
@@ -216,6 +241,7 @@ class DeliveryPool:
                 if not claimed:
                     run.report.add("busy", hook.name)
                     break
+                self.trouble = None  # the store took the lease: it can be written
                 d = rows.head(db, hook.name)
                 if d is None or d.next_attempt is None or d.next_attempt > t:
                     break
@@ -228,13 +254,26 @@ class DeliveryPool:
                     with self._writes, run.store.transaction() as tx:
                         rows.hold(tx, hook.name, decision.hold)
                     break
-        except Exception:
-            log.exception("delivery_worker_failed endpoint=%s", hook.name)
+        except Exception as exc:
+            if not store_trouble(exc):
+                log.exception("delivery_worker_failed endpoint=%s", hook.name)
+            else:  # the machine's: said once by the deliver job (run_due), not here
+                self.trouble = f"{run.store.path}: {exc}"
+                log.debug("delivery_worker_stopped endpoint=%s error=%r", hook.name, str(exc))
         finally:
             try:
-                with self._writes:
-                    rows.release(db, hook.name, run.owner)
+                if db is not None:
+                    with self._writes:
+                        rows.release(db, hook.name, run.owner)
+            except Exception as exc:
+                if not store_trouble(exc):
+                    raise  # the lease otherwise runs out by itself (lease_for)
             finally:
+                # the worker holds the store only while it drains: an idle worker that
+                # kept its connection (two open files) for good took, with 64 of them,
+                # every descriptor a low ``ulimit -n`` leaves, and no scan could open a
+                # file again
+                run.store.close()
                 if session is not None:
                     session.close()
                 with self._lock:
@@ -260,12 +299,21 @@ class DeliveryPool:
         attempt = rows.Attempt(
             d.id, 0, t, sent.result.status, decision.outcome, error, sent.response, sent.duration
         )
-        with self._writes, run.store.transaction() as db:
-            settled = rows.settle(
-                db, d, attempt, policy.STORED[decision.outcome], decision.next_attempt
-            )
-            if disables:
-                rows.disable(db, hook.name, t, _disabled_because(decision, sent.response))
+        try:
+            with self._writes, run.store.transaction() as db:
+                settled = rows.settle(
+                    db, d, attempt, policy.STORED[decision.outcome], decision.next_attempt
+                )
+                if disables:
+                    rows.disable(db, hook.name, t, _disabled_because(decision, sent.response))
+        except sqlite3.Error as exc:
+            if store_trouble(exc):  # sent, but not written down: it goes out again later
+                log.warning(
+                    "delivery_unrecorded endpoint=%s delivery=%d webhook_id=%s outcome=%s "
+                    "error=%r next=sent_again_once_the_store_takes_it",
+                    hook.name, d.id, d.webhook_id, decision.outcome, f"{run.store.path}: {exc}",
+                )  # fmt: skip
+            raise
         if not settled:  # a redeliver (or a sender whose lease ran out) changed it meanwhile
             log.warning(
                 "delivery_changed_meanwhile endpoint=%s delivery=%d webhook_id=%s outcome=%s "
@@ -289,6 +337,15 @@ class DeliveryPool:
                 hook.name, d.id, d.webhook_id, decision.reason,
             )  # fmt: skip
         return decision
+
+
+def workers_for_open_files(most: int) -> int:
+    """``most`` workers, or as many as the open-files limit leaves room for (at least
+    one): 64 under the usual 1,024, 4 under 64."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return most
+    return max(1, min(most, (soft - FILES_KEPT) // FILES_PER_WORKER))
 
 
 def _disabled_because(decision: policy.Decision, response: str) -> str:

@@ -3,9 +3,11 @@
 Tuned to hold under many idle or slow clients (issue #13): waitress reads requests
 asynchronously in one poll() loop and hands only complete ones to its worker threads,
 so a held connection costs one file descriptor and a buffer, not a thread. What limits
-it is the number of connections it accepts (``CONNECTION_LIMIT``; past it, new
-clients wait in the listen backlog until some close) and how long an idle or
-half-sent one is kept (``CHANNEL_TIMEOUT``, checked every ``CLEANUP_INTERVAL``).
+it is the number of connections it accepts (``CONNECTION_LIMIT``, or fewer under a low
+open-files limit, ``connection_limit``; past it, new clients wait in the listen backlog
+until some close, as they do for a second when an accept finds no descriptor left)
+and how long an idle or half-sent one is kept (``CHANNEL_TIMEOUT``, checked every
+``CLEANUP_INTERVAL``).
 ``raise_fd_limit`` lifts the soft open-files limit to the hard one so that many
 connections fit; poll(), not select(), handles descriptors above 1024.
 
@@ -23,6 +25,7 @@ a slow request (an inbox POST fetching a key, an entry page) never holds up a re
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import re
@@ -63,7 +66,25 @@ BACKLOG = 2048  # connections the kernel queues before they are accepted
 # doubled the full-GET rate of a 170 KB feed (issue 9). waitress deprecates the knob
 # (still honoured in 3.x): it is passed only while waitress knows it.
 SEND_BYTES = 1 << 18
-WANTED_FDS = CONNECTION_LIMIT + 256  # the connections, the store, the sources, logs
+FILES_KEPT = 256  # descriptors left for the rest: the store, the sources, logs, senders
+WANTED_FDS = CONNECTION_LIMIT + FILES_KEPT
+MIN_CONNECTIONS = 16  # held at once under however low an open-files limit
+# when a connection finds no descriptor all the same (the senders' and the scans' use
+# grows), the server stops accepting this long, then tries again: waitress logged a
+# traceback for each failed accept() and tried again at once, the connection still
+# waiting, ~40,000 times a second (50 MB of log in 10 s, a core spinning)
+ACCEPT_PAUSE = 1.0
+ACCEPT_SAID_EVERY = 60.0  # seconds between two serve_accept_paused lines at WARNING
+
+
+def connection_limit() -> int:
+    """Connections held at once: ``CONNECTION_LIMIT``, or what the open-files limit
+    leaves past ``FILES_KEPT`` (at least ``MIN_CONNECTIONS``); past it, new clients wait
+    in the listen backlog."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_LIMIT
+    return max(MIN_CONNECTIONS, min(CONNECTION_LIMIT, soft - FILES_KEPT))
 
 
 def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
@@ -393,7 +414,7 @@ class HttpServer:
                     port=port,
                     threads=threads,
                     ident="scofeed",
-                    connection_limit=CONNECTION_LIMIT,
+                    connection_limit=connection_limit(),
                     max_request_body_size=max_body,
                     channel_timeout=CHANNEL_TIMEOUT,
                     cleanup_interval=CLEANUP_INTERVAL,
@@ -412,6 +433,7 @@ class HttpServer:
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
+                self._guard_accept(srv)
                 if hasattr(srv, "maintenance") and hasattr(srv, "active_channels"):
                     srv.maintenance = self._maintenance(srv.maintenance, srv)
                 if ready is not None and hasattr(srv, "add_task"):
@@ -433,6 +455,40 @@ class HttpServer:
         self._thread = threading.Thread(target=self._loop, name="http", daemon=True)
         self._thread.start()
         log.info("serving addresses=%s", ",".join(self.base_urls()))
+
+    @staticmethod
+    def _guard_accept(srv: Any) -> None:
+        """A listening socket's ``accept`` and ``readable``: an accept that finds no
+        descriptor left (EMFILE, ENFILE) stops the accepting for ``ACCEPT_PAUSE``
+        seconds (its socket is out of the poll meanwhile) and says so, once a minute at
+        most; the client waits in the backlog."""
+        accept, readable = srv.accept, srv.readable
+        paused = {"until": 0.0, "said": -ACCEPT_SAID_EVERY}
+
+        def guarded_accept() -> Any:
+            try:
+                return accept()
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                    raise
+                now = time.monotonic()
+                paused["until"] = now + ACCEPT_PAUSE
+                loud = now - paused["said"] >= ACCEPT_SAID_EVERY
+                if loud:
+                    paused["said"] = now
+                log.log(
+                    logging.WARNING if loud else logging.DEBUG,
+                    "serve_accept_paused error=%r connections=%d seconds=%g",
+                    exc.strerror, len(srv._map), ACCEPT_PAUSE,
+                )  # fmt: skip
+                return None
+
+        def guarded_readable() -> bool:
+            ready = bool(readable())  # waitress's sweep of idle connections runs in it
+            return ready and time.monotonic() >= paused["until"]
+
+        srv.accept = guarded_accept
+        srv.readable = guarded_readable
 
     @staticmethod
     def _maintenance(maintenance: Callable[[float], None], srv: Any) -> Callable[[float], None]:

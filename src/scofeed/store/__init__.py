@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pwd
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -25,10 +27,31 @@ log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
 DAMAGED = {11, 26}  # SQLite's SQLITE_CORRUPT and SQLITE_NOTADB
 
+BUSY_TIMEOUT_MS = 30000  # how long a statement waits for a lock another process holds
+# a write transaction that has waited this long for the store's write lock says so (one
+# WARNING line naming who holds it, at most once a minute): `scofeed add` beside an
+# operator's `sqlite3` shell holding BEGIN EXCLUSIVE sat silent for 30 s, then failed
+BUSY_SAID_MS = 2000
+BUSY_SAID_EVERY = 60.0
+
 # SQLite's primary result codes for a store that cannot be used now: busy or locked
 # (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
 # a file-size limit), damaged, cannot open, not a database
 STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
+
+
+# what SQLite answers when it finds no room on the disk (an I/O error, full): a read-only
+# command then reads the store as it is, and the error says why
+_NO_ROOM = (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the filesystem that holds ``path`` has no room left for this user."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail == 0
 
 
 def store_trouble(exc: BaseException) -> bool:
@@ -42,7 +65,19 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     """The one-line error for a store SQLite cannot ``doing`` (open, use): damaged
     (``StoreUnusable``, exit 2: trying again cannot help, the operator must act), or
     kept from use for now (busy, a full disk, read-only...)."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in DAMAGED:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _NO_ROOM and _disk_full(path):  # "disk I/O error" said nothing of why
+        return StoreError(
+            f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
+        )
+    if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
+        st = path.stat()
+        return StoreError(
+            f"{path}: cannot {doing} the state store ({exc}: the file is mode "
+            f"{stat.S_IMODE(st.st_mode):04o}, owned by {_user(st.st_uid)}; the user "
+            "running scofeed must be able to write it)"
+        )
+    if code in DAMAGED:
         return StoreUnusable(
             f"{path}: the state store is damaged ({exc}); it was left as it "
             "is. Restore it from a backup, or move it aside to start a new one "
@@ -58,6 +93,13 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     if path.is_dir():  # SQLite says only "unable to open database file"
         return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _not_a_folder(path: Path) -> str:
@@ -173,10 +215,14 @@ class Store:
         self.read_only_ok = read_only_ok
         self.immutable_ok = immutable_ok
         self.read_only = False  # the last connection opened was read-only
+        self.read_only_because = "this user cannot write it or its folder: opened read-only"
+        self._busy_said = -BUSY_SAID_EVERY  # monotonic time of the last store_busy line
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _create_private(self.path)
             self._migrate(self.db)
+            if not read_only_ok:
+                self._can_write()
         except (OSError, sqlite3.Error) as exc:
             raise unusable(self.path, exc, "open") from None
 
@@ -195,23 +241,29 @@ class Store:
         except sqlite3.OperationalError as exc:
             conn.close()
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if not self.read_only_ok or code not in _CANNOT_WRITE or not self.path.is_file():
+            full = code in _NO_ROOM and _disk_full(self.path)
+            if not self.read_only_ok or not (code in _CANNOT_WRITE or full):
+                raise
+            if not self.path.is_file():
                 raise
             log.info("store_read_only path=%s reason=%r", self.path, str(exc))
             self.read_only = True
-            return self._read_only()
+            if full:  # what `status` and `list` are run to see, a write says why not
+                self.read_only_because = f"no space left on the disk of {self.path.parent}"
+            return self._read_only(full)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return conn
 
-    def _read_only(self) -> sqlite3.Connection:
+    def _read_only(self, full: bool = False) -> sqlite3.Connection:
         """A connection that never writes. SQLite reads a WAL store read-only when its
         -shm file exists or can be made; in a folder where neither holds (the store
         closed cleanly, its folder read-only), it reads the file as it is
         (``immutable``): no one can be writing it there, as a writer would have made
-        the -wal and -shm files."""
+        the -wal and -shm files. On a full disk (``full``) an empty -wal file, made by
+        a try that found no room for the -shm file, holds nothing to read either."""
         uri = self.path.resolve().as_uri()
         conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None)
         try:
@@ -220,13 +272,15 @@ class Store:
             conn.close()
             wal = self.path.with_name(self.path.name + "-wal")
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if not self.immutable_ok or code not in _CANNOT_WRITE or wal.exists():
+            if not self.immutable_ok or not (code in _CANNOT_WRITE or full and code in _NO_ROOM):
+                raise
+            if wal.exists() and not (full and wal.stat().st_size == 0):
                 raise
             conn = sqlite3.connect(
                 uri + "?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None
             )
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return conn
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -293,6 +347,22 @@ class Store:
                 rollback(db)
                 raise
 
+    def _can_write(self) -> None:
+        """Refuse a store file this process cannot write. One this user cannot write, in
+        a folder it can (made by a `scofeed build` run as root), is opened read-only by
+        SQLite without a word: the daemon started, and every job failed at every tick
+        with "attempt to write a readonly database". Asked of the system (``access``),
+        not by opening the file: closing any descriptor of it drops every lock SQLite
+        holds on it in this process (see "How To Corrupt An SQLite Database File")."""
+        if os.access(self.path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
+            return
+        st = self.path.stat()
+        raise StoreError(
+            f"{self.path}: cannot open the state store for writing (the file is mode "
+            f"{stat.S_IMODE(st.st_mode):04o}, owned by {_user(st.st_uid)}; the user running "
+            "scofeed must be able to write it)"
+        )
+
     def _version(self, db: sqlite3.Connection) -> int:
         """The store's schema version; one from a newer scofeed is refused."""
         version: int = db.execute("PRAGMA user_version").fetchone()[0]
@@ -308,10 +378,9 @@ class Store:
         db = self.db
         if self.read_only:  # said plainly, before any work: not "attempt to write a..."
             raise StoreError(
-                f"{self.path}: cannot write the state store (this user cannot write it or "
-                "its folder: opened read-only)"
+                f"{self.path}: cannot write the state store ({self.read_only_because})"
             )
-        db.execute("BEGIN IMMEDIATE")
+        self._begin(db)
         try:
             yield db
         except BaseException:
@@ -319,6 +388,47 @@ class Store:
             raise
         else:
             db.execute("COMMIT")
+
+    def _begin(self, db: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, waiting for the write lock up to the busy timeout as ever,
+        but saying so once it has waited ``BUSY_SAID_MS``: who holds it (the daemon, by
+        its pid, or another process) and how much longer this one waits."""
+        db.execute(f"PRAGMA busy_timeout={BUSY_SAID_MS}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        now = time.monotonic()
+        level = logging.WARNING if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
+        if level == logging.WARNING:
+            self._busy_said = now
+        left = (BUSY_TIMEOUT_MS - BUSY_SAID_MS) // 1000
+        log.log(
+            level,
+            "store_busy path=%s holder=%r waiting=%ds more",
+            self.path, self._lock_holder(), left,
+        )  # fmt: skip
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS - BUSY_SAID_MS}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def _lock_holder(self) -> str:
+        """Who may hold the store's write lock, as far as this process can tell."""
+        if self.daemon:
+            return "a job of this daemon, or another process (scofeed build, a sqlite3 shell)"
+        try:
+            holder = running(self.path)
+        except StoreError:
+            holder = None
+        if holder is not None:
+            return f"the scofeed daemon (pid {holder.pid or 'unknown'}) or another process"
+        return "another process (scofeed build or add, a sqlite3 shell)"
 
     @contextlib.contextmanager
     def bulk_load(self) -> Iterator[Checkpointer]:

@@ -34,8 +34,10 @@ from urllib.parse import urlsplit
 from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
+from scofeed.deliver.runner import workers_for_open_files
+from scofeed.errors import StoreError
 from scofeed.publish import published_sets
-from scofeed.store import Store
+from scofeed.store import Store, store_trouble
 from scofeed.store import websub as rows
 from scofeed.websub import hub, send
 
@@ -78,13 +80,18 @@ class Hub:
     ) -> None:
         self.clock = clock
         self.rng = rng or random.Random()
-        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="scofeed-websub")
+        self._pool = ThreadPoolExecutor(
+            workers_for_open_files(max_workers), thread_name_prefix="scofeed-websub"
+        )
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._writes = threading.Lock()  # workers' writes one at a time (see deliver.runner)
         self._busy: set[tuple[str, object]] = set()
         self._running: dict[Future[None], str] = {}
         self._seen: dict[str, tuple[int, int]] = {}  # topic -> (mtime_ns, size) checked
+        # what kept the last worker that met it from the store: raised by run_due, one
+        # line for the job and /healthz, not a traceback per worker (as deliver.runner)
+        self.trouble: str | None = None
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -109,6 +116,9 @@ class Hub:
                 futures.append(self._submit(self._ping, cfg, store, p))
         if wait:
             wait_futures(futures)
+        trouble, self.trouble = self.trouble, None
+        if trouble is not None and futures:  # this run's workers', or (wait=False) the last's
+            raise StoreError(trouble)
         return report
 
     def _prune(
@@ -168,8 +178,10 @@ class Hub:
             self._busy.add(key)
             return True
 
-    def _submit(self, fn: Callable[..., None], *args: object) -> Future[None]:
-        future = self._pool.submit(self._guarded, fn, *args)
+    def _submit(
+        self, fn: Callable[..., None], cfg: Config, store: Store, item: object
+    ) -> Future[None]:
+        future = self._pool.submit(self._guarded, fn, cfg, store, item)
         with self._lock:
             self._running[future] = fn.__name__.strip("_")
         future.add_done_callback(self._forget)
@@ -179,13 +191,21 @@ class Hub:
         with self._lock:
             self._running.pop(future, None)
 
-    def _guarded(self, fn: Callable[..., None], *args: object) -> None:
+    def _guarded(self, fn: Callable[..., None], cfg: Config, store: Store, item: object) -> None:
         if self._stop.is_set():
             return
         try:
-            fn(*args)
-        except Exception:
-            log.exception("websub_worker_failed job=%s", fn.__name__)
+            fn(cfg, store, item)
+        except Exception as exc:
+            if not store_trouble(exc):
+                log.exception("websub_worker_failed job=%s", fn.__name__)
+            else:  # the machine's: said once by the websub job (run_due)
+                self.trouble = f"{store.path}: {exc}"
+                log.debug("websub_worker_stopped job=%s error=%r", fn.__name__, str(exc))
+        finally:
+            # the worker holds the store only while it works: each of the 64 kept its
+            # connection for the life of the daemon (see deliver.runner)
+            store.close()
 
     def _verify(self, cfg: Config, store: Store, intent: rows.Intent) -> None:
         try:
