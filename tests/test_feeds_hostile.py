@@ -264,6 +264,33 @@ def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
     assert not [i for i in en if i["title"].startswith("O secr")]
 
 
+def test_site_language_is_one_set_whatever_the_case_a_release_states_it_in(site):
+    """Language tags are case-insensitive (RFC 5646 2.1.1), and ``site.language`` may be
+    written 'pt-br'. A release stating its language as 'pt-BR' (stored so: its canonical
+    case) is in site.language's set: it went to a 'pt/' set of its own, the site's
+    Portuguese releases split between two feeds."""
+    (site.sources / "pt.json").write_text(
+        json.dumps(
+            {
+                "title": "O secretário-geral da OCX recebe o embaixador",
+                "date": "2024-03-05",
+                "lang": "pt-BR",
+                "text": "Em 5 de março de 2024 o secretário-geral recebeu o embaixador.",
+            }
+        ),
+        encoding="utf-8",
+    )
+    cfg = site.config("site.language='pt-br'")
+
+    report = run_build(cfg, site.store(), NOW)
+
+    assert not report.rejected, report.rejected
+    assert not (site.feeds / "pt").exists()
+    titles = [e.title for e in feedparser.parse(site.feeds / "pt-br/atom.xml").entries]
+    assert "O secretário-geral da OCX recebe o embaixador" in titles
+    assert len(titles) == 2  # and the seed, in site.language as written
+
+
 def test_a_json_feed_item_with_a_lone_surrogate_does_not_sink_the_feed(site, web):
     """JSON may escape a lone surrogate ("\\ud800"); no encoding carries it, and the
     first encode (parsing the item's HTML) failed the whole poll: none of the feed's

@@ -49,3 +49,39 @@ def test_a_language_tag_grown_by_its_region_or_script_is_stored_not_delivered(si
         assert events == ["release.published", "release.updated"]
     finally:
         store.close()
+
+
+def test_an_input_read_again_with_its_tag_grown_does_not_take_its_entry_back(site):
+    """A page stored as "zh" (before tags kept their region), whose entry another input
+    has revised since (a page naming it as its canonical address), read again unchanged
+    but for its tag now kept whole ("zh-CN"): read again, not edited. It neither takes the
+    entry back to its old text nor sends that as a correction."""
+    cfg = site.config()
+    store = site.store()
+    events: list[str] = []
+
+    def planner(_db, _entry, event: str) -> int:
+        events.append(event)
+        return 1
+
+    other = "https://chn.sectsco.org/20210603/2.html"
+
+    def named(page: bytes) -> bytes:  # the address the page gives as its own
+        return page.replace(b"<head>", f'<head><link rel="canonical" href="{URL}">'.encode())
+
+    try:
+        [old] = read(URL, ".html", named(_page("zh")), NOW, 10**6)
+        [first] = ingest(cfg, store, [old], NOW, planner)
+        [copy] = read(other, ".html", named(_page("zh", "秘书处举行了论坛。")), NOW, 10**6)
+        [second] = ingest(cfg, store, [copy], NOW + timedelta(days=1), planner)
+        assert (second.kind, second.entry.id) == ("updated", first.entry.id)
+        [grown] = read(URL, ".html", named(_page("zh-CN")), NOW, 10**6)
+
+        [again] = ingest(cfg, store, [grown], NOW + timedelta(days=2), planner)
+
+        assert again.kind == "duplicate"
+        assert events == ["release.published", "release.updated"]
+        stored = entry_rows.get(store.db, first.entry.id)
+        assert (stored.revision, stored.content_hash) == (2, second.entry.content_hash)
+    finally:
+        store.close()

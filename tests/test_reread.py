@@ -105,6 +105,28 @@ def test_a_copy_read_again_does_not_take_its_entry_over(site, lead):
     assert not entry.title.isupper()
 
 
+@pytest.mark.parametrize("reread", [False, True], ids=["build", "reread"])
+def test_a_file_renamed_and_another_release_under_its_name_in_a_reread(site, reread):
+    """The seed's file renamed, and another release written under its old name, before
+    a reread: a file edited since the last build is not a new reading of its entry (the
+    other release took the seed's entry over, and the seed's release left the feeds),
+    it is what any build makes of it: the renamed file keeps the entry, the other
+    release is a new one."""
+    build(site)
+    seed = entry_of(site, SEED.name)
+    (site.sources / SEED.name).rename(site.sources / "renamed.txt")
+    (site.sources / SEED.name).write_text(OTHER, encoding="utf-8")
+
+    report = build(site, LATER, reread=reread)
+
+    assert (report.entries, report.new, report.updated) == (2, 1, 0)
+    db = site.store().db
+    kept = entry_rows.get(db, seed.id)
+    assert (kept.title, kept.content_hash, kept.revision) == (seed.title, seed.content_hash, 1)
+    assert kept.origin == "renamed.txt"
+    assert entry_of(site, SEED.name).title == "Exercise"
+
+
 def test_a_file_rejected_for_its_size_is_read_again_after_the_limit_is_raised(site):
     big = site.sources / "big.txt"
     big.write_text(OTHER + "More words. " * 600, encoding="utf-8")

@@ -124,7 +124,8 @@ def build(
     ``sources.files``) is waited for, up to ``wait`` seconds, else left for the next
     build; ``settled`` names files known to be whole (``scofeed add`` wrote them).
     ``reread`` reads every file again, changed or not (``scofeed build --reread``: what
-    this version makes of releases an older one read; see ``ingest.ingest_one``)."""
+    this version makes of releases an older one read; see ``ingest.ingest_one``); one
+    new or edited since the last build is read as any build reads it."""
     report = BuildReport()
     if planner is None:
         planner = outbox_planner(cfg, now)
@@ -165,11 +166,12 @@ def build(
                 continue
             if item.rel in index.stamps:  # a list file edited: items it names anew
                 continue_renamed(db, item.rel, outcome, known, pending)
+            again = reread and _unchanged(index, item)  # else new or edited: as in any build
             for release, entry in outcome:
                 change, queued = ingest_one(
                     db, release, entry, settings, now, planner, known=known, pending=pending,
                     official_hosts=cfg.site.official_hosts, in_sources=in_sources,
-                    renames=renames, reread=reread,
+                    renames=renames, reread=again,
                 )  # fmt: skip
                 _count(report, change, queued)
             cleared.append(item.rel)
@@ -341,6 +343,15 @@ def _settled_scan(
     for rel, left in scan.deferred:
         log.info("deferred origin=%s reason=%r settles_in=%.1f", shown(rel), "being written", left)
     return scan
+
+
+def _unchanged(index: file_rows.Index, item: scanner.Changed) -> bool:
+    """Whether the index holds ``item``'s file with these very bytes: read again by a
+    reread, not edited. A file new to the index or edited since is what it is in any
+    build (a release written under the name of a file renamed meanwhile is not that
+    file's entry read anew: ``ingest._left_for_a_copy``)."""
+    old = index.row(item.rel)
+    return old is not None and old.sha256 == item.sha256
 
 
 def _file_state(item: scanner.Changed, status: str, reason: str | None) -> FileState:

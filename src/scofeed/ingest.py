@@ -130,10 +130,14 @@ def _tag_grown(entry: Entry, match: Match) -> bool:
     them before scofeed kept them). That is no new version of the release: the tag is
     stored, nothing is delivered (a page of the SCO's Chinese site, fetched again, was
     otherwise a correction)."""
+    return _hash_before_tags_grew(entry) == match.content_hash != entry.content_hash
+
+
+def _hash_before_tags_grew(entry: Entry) -> str:
+    """The content hash of ``entry`` as scofeed stored it before tags kept their script
+    and region (its language cut to its code: 'zh-CN' was 'zh')."""
     code = entry.language.partition("-")[0]
-    if code == entry.language:
-        return False
-    return with_language(entry, code).content_hash == match.content_hash
+    return entry.content_hash if code == entry.language else with_language(entry, code).content_hash
 
 
 def tally(counts: Tally, kind: str) -> None:
@@ -265,12 +269,13 @@ def ingest_one(
         and not same
         and not takeover
         and not force_update
-        and entry.content_hash == match.input_hash
+        and match.input_hash in (entry.content_hash, _hash_before_tags_grew(entry))
     ):
         # this input holds what it held when last seen, and the entry has moved on (an
         # input of the same rank edited it since): read again, not edited (a cold
-        # re-read, a copy put back, a feed serving its item again). It does not take
-        # the entry back to its text; its withdrawn switch still counts.
+        # re-read, a copy put back, a feed serving its item again; the same with its
+        # language tag grown, see ``_tag_grown``). It does not take the entry back to
+        # its text; its withdrawn switch still counts.
         if flip is None:
             return Change(entry, "duplicate"), 0
         entry, same = entry_rows.get(db, match.entry_id), True

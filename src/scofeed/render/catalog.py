@@ -111,9 +111,11 @@ def set_language(cfg: Config, language: str) -> str:
     entry in 'az-Arab', 'az-Latn' or 'az-AZ' is in the 'az' feeds (folder ``az/``, its
     ``[feeds.languages.az]``), each entry marked with its own tag (Atom ``xml:lang``,
     JSON Feed ``language``), as one in 'zh-Hant' is in the 'zh' feeds. Every entry is
-    in the set its language's code put it in before tags kept their script and region."""
-    if language == cfg.site.language:
-        return language
+    in the set its language's code put it in before tags kept their script and region.
+    Tags are compared without case (RFC 5646 2.1.1): a release stating 'pt-BR' (its
+    canonical case, as stored) is in the set of a site.language written 'pt-br'."""
+    if language.lower() == cfg.site.language.lower():
+        return cfg.site.language
     return language.partition("-")[0]
 
 
