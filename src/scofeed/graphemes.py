@@ -126,3 +126,9 @@ def cut(text: str, at: int) -> int:
 def clip(text: str, at: int) -> str:
     """``text[:at]`` cut back to a cluster's start (``cut``)."""
     return text[: cut(text, at)]
+
+
+def ellipsized(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: cut where ``clip`` may cut, with an
+    ellipsis, when longer (a webhook's or a post's title and summary)."""
+    return text if len(text) <= limit else clip(text, limit - 1).rstrip() + "…"

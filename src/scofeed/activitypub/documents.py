@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 from scofeed import __version__
 from scofeed.config import Config
 from scofeed.frozen import frozen
-from scofeed.graphemes import clip
+from scofeed.graphemes import ellipsized
 from scofeed.model import Entry
 from scofeed.normalise import entry_page
 from scofeed.render.catalog import tag_set_prefix
@@ -317,12 +317,6 @@ def hashtag(tag: str) -> str:
     return name if any(c.isalpha() or c in _SEPARATORS for c in name) else ""
 
 
-def _clip(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` characters, cut (never inside a user-perceived
-    character: ``graphemes``) with an ellipsis when longer."""
-    return text if len(text) <= limit else clip(text, limit - 1).rstrip() + "…"
-
-
 def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
     """The post's HTML: title, summary, link to the release, hashtags."""
     urls = Urls.of(cfg)
@@ -332,7 +326,7 @@ def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
     if with_title:
         parts.append(f"<p><strong>{e(entry.title)}</strong></p>")
     if entry.summary:
-        parts.append(f"<p>{e(_clip(entry.summary, SUMMARY_MAX))}</p>")
+        parts.append(f"<p>{e(ellipsized(entry.summary, SUMMARY_MAX))}</p>")
     parts.append(f'<p><a href="{e(link)}">{e(link)}</a></p>')
     tags = [(hashtag(t), urls.tag(t)) for t in entry.tags if hashtag(t)]
     if tags:

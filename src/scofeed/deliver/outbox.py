@@ -53,8 +53,8 @@ def matches(hook: Webhook, entry: Entry, event: str) -> bool:
 
 
 def _in_languages(language: str, wanted: tuple[str, ...]) -> bool:
-    """By the tags' codes: an entry carries a code ('pt' for a source's 'pt-BR'), or
-    site.language, which may have a subtag ('en-GB')."""
+    """By the tags' codes: a webhook's 'pt' takes an entry in 'pt-BR', and its 'pt-BR'
+    one in 'pt' or 'pt-PT' (an entry's tag keeps its script and region)."""
     return language.partition("-")[0].lower() in {w.partition("-")[0].lower() for w in wanted}
 
 

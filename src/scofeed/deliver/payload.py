@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from scofeed.config import FEED_FILES, Config
-from scofeed.graphemes import clip
+from scofeed.graphemes import clip, ellipsized
 from scofeed.model import Entry
 from scofeed.render.catalog import sets_of
 
@@ -40,12 +40,6 @@ DISCORD_TOTAL_MAX = 6000
 
 def _dumps(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` characters, cut (never inside a user-perceived
-    character: ``graphemes``) with an ellipsis when longer."""
-    return text if len(text) <= limit else clip(text, limit - 1).rstrip() + "…"
 
 
 def stamp(t: float) -> str:
@@ -128,7 +122,7 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
                 break
             body = fitted
     while len(body) > MAX_BYTES and data["summary"] and len(data["summary"]) > 1:
-        data["summary"] = _clip(data["summary"], len(data["summary"]) // 2)  # pathological
+        data["summary"] = ellipsized(data["summary"], len(data["summary"]) // 2)  # pathological
         body = _dumps(doc)
     return body
 
@@ -177,7 +171,7 @@ def _slack_escape(s: str) -> str:
 def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     link = link_of(entry)
     label = LABELS.get(event, "")
-    title = _slack_escape(_clip(label + entry.title, 200)).replace("|", "¦")
+    title = _slack_escape(ellipsized(label + entry.title, 200)).replace("|", "¦")
     head = f"*<{link}|{title}>*\n"
     if len(head) > SLACK_SECTION_MAX - SLACK_LINK_ROOM:  # a URL too long to link whole:
         head = f"*{title}*\n"  # cut, it would leave the "<" open; the title alone
@@ -185,16 +179,16 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     # clipped to fit once escaped ("&" grows fivefold), never cut inside an "&amp;"
     room = SLACK_SECTION_MAX - len(head)
     limit = room - 50
-    shown = _slack_escape(_clip(blurb, limit)) if limit > 1 else ""
+    shown = _slack_escape(ellipsized(blurb, limit)) if limit > 1 else ""
     while len(shown) > room and limit > 1:
         limit -= len(shown) - room
-        shown = _slack_escape(_clip(blurb, max(limit, 1)))
+        shown = _slack_escape(ellipsized(blurb, max(limit, 1)))
     text = head + shown
     return _dumps(
         {
             # the notification text is mrkdwn too: unescaped, "<!channel>" in a title
             # would ping a whole channel
-            "text": _slack_escape(_clip(label + entry.title, SLACK_TEXT_MAX)),
+            "text": _slack_escape(ellipsized(label + entry.title, SLACK_TEXT_MAX)),
             "blocks": [
                 {
                     "type": "section",
@@ -236,17 +230,17 @@ def _discord_text(s: str) -> str:
 
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     label = LABELS.get(event, "")
-    title = _clip(label + entry.title, DISCORD_TITLE_MAX)
+    title = ellipsized(label + entry.title, DISCORD_TITLE_MAX)
     footer = cfg.site.title[:200]
     limit = min(DISCORD_DESCRIPTION_MAX, DISCORD_TOTAL_MAX - len(title) - len(footer))
     blurb = _blurb(event, entry)
     # clipped to fit once escaped (a character at most doubles: each step cuts half the
     # excess), never cut between a backslash and what it escapes
     cut = limit
-    description = _discord_text(_clip(blurb, cut))
+    description = _discord_text(ellipsized(blurb, cut))
     while len(description) > limit and cut > 1:
         cut = max(cut - (len(description) - limit + 1) // 2, 1)
-        description = _discord_text(_clip(blurb, cut))
+        description = _discord_text(ellipsized(blurb, cut))
     w = entry.withdrawal
     # the time an embed shows is the event's: a withdrawal's own, not the release's
     when = w.at if event == "release.withdrawn" and w is not None else entry.updated
