@@ -7,9 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scofeed.activitypub.documents import _clip as post_clip
-from scofeed.deliver.payload import _clip as payload_clip
-from scofeed.graphemes import clip, cut, is_boundary
+from scofeed.graphemes import clip, cut, ellipsized, is_boundary
 from scofeed.model import Release
 from scofeed.normalise import normalise, shorten
 from scofeed.normalise.headline import HEADLINE_MAX, TITLE_MAX, headline_from
@@ -68,8 +66,7 @@ def test_a_cut_is_never_longer_than_asked_and_lands_on_a_boundary(text, at):
 CUTTERS = {
     "shorten": lambda s: shorten(s, 12),
     "index summary": lambda s: page_clip(s, 12),
-    "post summary": lambda s: post_clip(s, 12),
-    "payload": lambda s: payload_clip(s, 12),
+    "webhook and post texts": lambda s: ellipsized(s, 12),
 }
 
 
