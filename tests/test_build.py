@@ -607,3 +607,21 @@ def test_a_recurring_list_item_of_one_title_is_a_new_release_each_time(site):
     assert weeks == [(2, 0), (1, 0), (1, 0)]  # the seed too, first
     titles = [e.title for e in published_rows.latest(site.store().db)]
     assert titles.count("Weekly press briefing") == 3
+
+
+def test_every_file_gone_at_once_is_said_and_withdraws_nothing(site, caplog):
+    """A sources/ folder unmounted or moved shows as every file gone: a build said only
+    `found=0`. It warns, once per build, and the releases stay published."""
+    (site.sources / "other.txt").write_text(release("Other", "5 June 2020"), encoding="utf-8")
+    assert build(site).new == 2
+    for path in site.sources.iterdir():
+        path.unlink()
+    with caplog.at_level("WARNING", logger="scofeed.build"):
+        report = build(site, LATER)
+    assert report.entries == 2 and len(feed_ids(site)) == 2
+    (line,) = [r.getMessage() for r in caplog.records if "sources_emptied" in r.getMessage()]
+    assert f"path={site.sources} gone=2: every file in it is gone" in line
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="scofeed.build"):
+        build(site, LATER)  # known gone now: said once
+    assert "sources_emptied" not in caplog.text

@@ -139,6 +139,14 @@ def build(
     scan = _settled_scan(cfg, index, wait, settled, report, reread)
     stamp = time.time()
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
+    if not report.files and len(scan.gone) > 1 and not scan.deferred:
+        # every file gone at once: more often a folder unmounted or moved than a site
+        # emptied by hand; their releases stay published (a deleted file retracts none)
+        log.warning(
+            "sources_emptied path=%s gone=%d: every file in it is gone (a folder unmounted "
+            "or moved?); their releases stay published",
+            root, len(scan.gone),
+        )  # fmt: skip
     big = len(scan.changed) >= tuning.known_min_files
     in_sources = _in_sources(index, scan)
     renames = Renames(scan.gone, in_sources, settled)
