@@ -614,8 +614,9 @@ def test_every_file_gone_at_once_is_said_and_withdraws_nothing(site, caplog):
     `found=0`. It warns, once per build, and the releases stay published."""
     (site.sources / "other.txt").write_text(release("Other", "5 June 2020"), encoding="utf-8")
     assert build(site).new == 2
-    for path in site.sources.iterdir():
-        path.unlink()
+    kept = site.root / "kept"
+    site.sources.rename(kept)
+    site.sources.mkdir()
     with caplog.at_level("WARNING", logger="scofeed.build"):
         report = build(site, LATER)
     assert report.entries == 2 and len(feed_ids(site)) == 2
@@ -625,3 +626,7 @@ def test_every_file_gone_at_once_is_said_and_withdraws_nothing(site, caplog):
     with caplog.at_level("WARNING", logger="scofeed.build"):
         build(site, LATER)  # known gone now: said once
     assert "sources_emptied" not in caplog.text
+    site.sources.rmdir()
+    kept.rename(site.sources)  # back: matched to their entries, nothing new or revised
+    report = build(site, LATER)
+    assert (report.new, report.updated, report.entries) == (0, 0, 2)
