@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from scofeed.build import build as run_build
 from scofeed.ingest import ingest
 from scofeed.sources import read
 from scofeed.store import entries as entry_rows
@@ -85,3 +88,29 @@ def test_an_input_read_again_with_its_tag_grown_does_not_take_its_entry_back(sit
         assert (stored.revision, stored.content_hash) == (2, second.entry.content_hash)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("reread", [False, True], ids=["build", "reread"])
+def test_a_copy_with_the_tag_grown_leaves_its_entrys_tag_alone(site, reread):
+    """A release in a file saying `lang: en`, and a copy of it in another file saying
+    `en-AU`: one entry, the first file's. The copy is noted and changes nothing, its
+    language tag neither (it made the entry say 'en-AU', quietly, while its own file
+    says 'en'); nor when both are read again by ``scofeed build --reread``."""
+    text = "On 5 March 2024 the SCO held a long meeting on cooperation.\n"
+    (site.sources / "own.md").write_text(
+        f"---\ntitle: SCO meeting\ndate: 2024-03-05\nlang: en\n---\n{text}", encoding="utf-8"
+    )
+    run_build(site.config(), site.store(), NOW)
+    (site.sources / "copy.md").write_text(
+        f"---\ntitle: SCO meeting\ndate: 2024-03-05\nlang: en-AU\n---\n{text}", encoding="utf-8"
+    )
+    report = run_build(site.config(), site.store(), NOW + timedelta(days=1))
+    if reread:
+        report = run_build(site.config(), site.store(), NOW + timedelta(days=2), reread=True)
+
+    assert (report.entries, report.new, report.updated) == (2, 0, 0)  # the seed's, and this
+    db = site.store().db
+    sql = "SELECT entry_id FROM entry_origins WHERE origin = 'copy.md'"
+    (entry_id,) = db.execute(sql).fetchone()
+    entry = entry_rows.get(db, entry_id)
+    assert (entry.language, entry.revision, entry.origin) == ("en", 1, "own.md")

@@ -165,6 +165,7 @@ def test_latin_text_on_a_russian_or_chinese_site_is_english(text, site, language
         ("zh-hant", "zh-Hant"), ("sr-LATN", "sr-Latn"), ("uz-Cyrl", "uz-Cyrl"),
         ("zh-Hant-tw", "zh-Hant-TW"), ("en-us", "en-US"), ("es-419", "es-419"),
         ("de-DE-1996", "de-DE"), ("en-GB-x-private", "en-GB"), ("ru", "ru"),
+        ("zh-yue-HK", "zh-HK"), ("zh-min-nan-Hant-TW", "zh-Hant-TW"),
         ("../x", None), ("en_GB", None), ("english", None), ("x-klingon", None),
         ("en--GB", None), ("", None), (None, None),
     ],

@@ -222,9 +222,6 @@ def ingest_one(
         held = RANK[stored_authority(match, official_hosts)]
     rank = RANK[authority]
     same = entry.content_hash == match.content_hash
-    if not same and rank >= held and _tag_grown(entry, match):
-        entry_rows.set_language(db, entry)
-        same = True
     # whatever follows, this input now belongs to the matched entry, with what it holds
     origin_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
@@ -263,6 +260,12 @@ def ingest_one(
     by_url = match.by == "url" and match.url is not None
     same_input = moved or by_url or match.by in ("origin", "identity")
     takeover = rank > held  # a higher authority's version of an entry a lower one made
+    if not same and (same_input or takeover or force_update) and _tag_grown(entry, match):
+        # only an input that may revise the entry stores its tag grown: a copy (matched
+        # by its text, or read again in a reread) changes nothing, not even the tag; it
+        # made the entry say what the copy says ('en' was 'en-AU', the file's 'en' kept)
+        entry_rows.set_language(db, entry)
+        same = True
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
     if (
         match.by == "origin"

@@ -131,11 +131,13 @@ def foreign(text: str, dominant: str | None) -> bool:
 
 # a BCP 47 tag (RFC 5646) as a language is kept: its language (an ISO 639 code of 2 or 3
 # letters, which names its feeds' folder), its script (4 letters) and its region (2
-# letters or 3 digits); any further subtag (a variant, an extension, private use) is
-# well formed but not kept. It names xml:lang and lang attributes, and the script
-# decides the direction text runs in (``direction``)
+# letters or 3 digits); any other subtag (an extended language, 'yue' in 'zh-yue-HK',
+# whose region was lost with it; a variant, an extension, private use) is well formed
+# but not kept. It names xml:lang and lang attributes, and the script decides the
+# direction text runs in (``direction``)
 _SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
+_EXTLANG = re.compile(r"[A-Za-z]{3}")
 _SCRIPT = re.compile(r"[A-Za-z]{4}")
 _REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
 
@@ -153,6 +155,9 @@ def language_tag(value: str | None) -> str | None:
         return None
     kept = [parts[0].lower()]
     rest = parts[1:]
+    for _ in range(3):  # extended language subtags: left out, what follows them kept
+        if rest and _EXTLANG.fullmatch(rest[0]):
+            rest.pop(0)
     if rest and _SCRIPT.fullmatch(rest[0]):
         kept.append(rest.pop(0).title())
     if rest and _REGION.fullmatch(rest[0]):
