@@ -265,6 +265,28 @@ def test_a_sources_folder_replaced_is_watched_again(tmp_path):
         watcher.stop()
 
 
+def test_a_sources_folder_put_in_place_full_is_scanned_when_watched_again(tmp_path):
+    """A folder of releases renamed in as sources/ (the old one renamed away first):
+    the new watch saw nothing of what the folder held already, no file changed after,
+    and its releases waited for the interval scan (60 s)."""
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = SourceWatcher(root, lambda: fired.append(time.monotonic()), debounce=0.05)
+    watcher.start()
+    try:
+        new = tmp_path / "sources.new"
+        new.mkdir()
+        (new / "release.md").write_text("x")
+        root.rename(tmp_path / "sources.old")
+        new.rename(root)
+        fired.clear()
+        watcher.ensure()  # the daemon's every 5 s
+        wait_for(lambda: fired, what="a scan asked for the folder put in place")
+    finally:
+        watcher.stop()
+
+
 @contextlib.contextmanager
 def _one_webhook(site, receivers) -> Iterator[tuple[Receiver, JobContext]]:
     """A site built with one webhook endpoint that answers 200, and the jobs' context."""

@@ -69,14 +69,16 @@ class SourceWatcher:
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder armed
 
     def start(self) -> None:
-        self.ensure()
+        self.ensure(rescan=False)  # the daemon scans at start anyway
 
-    def ensure(self) -> None:
+    def ensure(self, rescan: bool = True) -> None:
         """(Re)arm the watch when the folder exists and nothing is watching it, or the
         watch is on another folder than the one there now: sources/ renamed away and
         made again, or a filesystem on it unmounted and another mounted, left the watch
         alive on the old one (or on nothing), and new files waited for the interval
-        scan."""
+        scan. Armed on a folder made or put in place since (``rescan``), it asks for a
+        scan at once: what the folder already held (one full of releases renamed in
+        as sources/) arrived unseen, and waited for the interval scan too."""
         here = _identity(self.root)
         alive = self._observer is not None and any(e.is_alive() for e in self._observer.emitters)
         if alive and here == self._watched:
@@ -95,6 +97,8 @@ class SourceWatcher:
         self._observer = observer
         self._watched = here
         log.info("watching path=%s", self.root)
+        if rescan:
+            self.poke()
 
     def retarget(self, root: Path) -> None:
         if root != self.root:
