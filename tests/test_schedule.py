@@ -6,6 +6,7 @@ import contextlib
 import logging
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from watchdog.events import (
 )
 
 from conftest import Receiver, webhook_toml
-from scofeed import sources
+from scofeed import schedule, sources
 from scofeed.build import build as build_feeds
 from scofeed.errors import ConfigError, SourceError
 from scofeed.schedule import (
@@ -342,6 +343,32 @@ def test_a_job_failing_alike_is_one_error_line_and_its_recovery_is_recorded(make
     assert len(errors) == 1, [r.getMessage() for r in errors]
     assert errors[0].getMessage().startswith("sender_failed error='the disk is full' ms=")
     assert "sender_recovered failures=4 last_error='the disk is full'" in caplog.text
+
+
+def test_a_job_failing_as_before_a_restart_at_boot_says_so_at_error(
+    site, make_scheduler, caplog, monkeypatch
+):
+    """The daemon started at boot (systemd) on a store that still fails as before the
+    reboot: the failure recorded then counted as logged at monotonic time 0, and with
+    the machine up for less than ``REPEAT_EVERY`` (600 s) the new process's first
+    failure went to DEBUG alone: no ERROR line at all for its first 10 minutes. The
+    clock of schedule is one read 30 s after boot."""
+    monkeypatch.setattr(
+        schedule, "time", types.SimpleNamespace(time=time.time, monotonic=lambda: 30.0)
+    )
+    caplog.set_level(logging.DEBUG, logger="scofeed.schedule")
+    cfg = site.config()
+    before = Store(cfg.paths.state)
+    runs.record(before.db, runs.Run("sender", 1.0, 2.0, False, "", "the disk is full"))
+    before.close()
+
+    def full(ctx: JobContext, now: datetime) -> None:
+        raise SourceError("the disk is full")
+
+    sched = make_scheduler([JobSpec("sender", trigger_for(every=3600), full)])
+    wait_for(lambda: (r := runs.get(sched.ctx.store.db, "sender")) and r.failures == 2, what="2")
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [e for e in errors if e.startswith("sender_failed error='the disk is full'")], errors
 
 
 def test_a_job_that_failed_before_a_restart_is_recorded_once_it_runs_fine(site, make_scheduler):
