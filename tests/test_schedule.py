@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import threading
 import time
@@ -21,7 +22,7 @@ from watchdog.events import (
 )
 
 from conftest import Receiver, webhook_toml
-from scofeed import schedule, sources
+from scofeed import schedule, sources, watch
 from scofeed.build import build as build_feeds
 from scofeed.errors import ConfigError, SourceError
 from scofeed.schedule import (
@@ -286,6 +287,28 @@ def test_a_sources_folder_put_in_place_full_is_scanned_when_watched_again(tmp_pa
         wait_for(lambda: fired, what="a scan asked for the folder put in place")
     finally:
         watcher.stop()
+
+
+def test_a_watch_the_system_refuses_is_said_once_not_at_every_retry(tmp_path, monkeypatch, caplog):
+    """With the inotify limits spent (``fs.inotify.max_user_instances``, 128 by
+    default, shared by every program of the user) the daemon's ``ensure``, every 5 s,
+    logged ``watch_unavailable`` at WARNING each time: 17,000 lines a day. The limit
+    is the kernel's, so an observer that meets it stands in for the real one."""
+
+    class Spent(watch.Observer):  # type: ignore[misc,valid-type]
+        def start(self) -> None:
+            raise OSError(errno.EMFILE, "inotify instance limit reached")
+
+    monkeypatch.setattr(watch, "Observer", Spent)
+    caplog.set_level(logging.DEBUG, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    watcher = SourceWatcher(root, lambda: None)
+    watcher.start()
+    for _ in range(3):
+        watcher.ensure()  # the daemon's every 5 s
+    said = [r for r in caplog.records if "watch_unavailable" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING] + [logging.DEBUG] * 3
 
 
 @contextlib.contextmanager

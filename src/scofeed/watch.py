@@ -67,6 +67,7 @@ class SourceWatcher:
         self._first: float | None = None
         self._observer: BaseObserver | None = None
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder armed
+        self._unavailable: str | None = None  # why the last try to arm failed, if it did
 
     def start(self) -> None:
         self.ensure(rescan=False)  # the daemon scans at start anyway
@@ -92,10 +93,18 @@ class SourceWatcher:
             observer.daemon = True
             observer.start()
         except OSError as exc:
-            log.warning("watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc))
+            # tried again every 5 s (``ensure``): said once while the reason stays the
+            # same; a WARNING each time was 17,000 lines a day under a spent inotify limit
+            again = str(exc) == self._unavailable
+            self._unavailable = str(exc)
+            log.log(
+                logging.DEBUG if again else logging.WARNING,
+                "watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc),
+            )  # fmt: skip
             return
         self._observer = observer
         self._watched = here
+        self._unavailable = None
         log.info("watching path=%s", self.root)
         if rescan:
             self.poke()
