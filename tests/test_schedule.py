@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -20,7 +22,7 @@ from watchdog.events import (
 )
 
 from conftest import Receiver, webhook_toml
-from scofeed import sources
+from scofeed import schedule, sources, watch
 from scofeed.build import build as build_feeds
 from scofeed.errors import ConfigError, SourceError
 from scofeed.schedule import (
@@ -265,6 +267,50 @@ def test_a_sources_folder_replaced_is_watched_again(tmp_path):
         watcher.stop()
 
 
+def test_a_sources_folder_put_in_place_full_is_scanned_when_watched_again(tmp_path):
+    """A folder of releases renamed in as sources/ (the old one renamed away first):
+    the new watch saw nothing of what the folder held already, no file changed after,
+    and its releases waited for the interval scan (60 s)."""
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = SourceWatcher(root, lambda: fired.append(time.monotonic()), debounce=0.05)
+    watcher.start()
+    try:
+        new = tmp_path / "sources.new"
+        new.mkdir()
+        (new / "release.md").write_text("x")
+        root.rename(tmp_path / "sources.old")
+        new.rename(root)
+        fired.clear()
+        watcher.ensure()  # the daemon's every 5 s
+        wait_for(lambda: fired, what="a scan asked for the folder put in place")
+    finally:
+        watcher.stop()
+
+
+def test_a_watch_the_system_refuses_is_said_once_not_at_every_retry(tmp_path, monkeypatch, caplog):
+    """With the inotify limits spent (``fs.inotify.max_user_instances``, 128 by
+    default, shared by every program of the user) the daemon's ``ensure``, every 5 s,
+    logged ``watch_unavailable`` at WARNING each time: 17,000 lines a day. The limit
+    is the kernel's, so an observer that meets it stands in for the real one."""
+
+    class Spent(watch.Observer):  # type: ignore[misc,valid-type]
+        def start(self) -> None:
+            raise OSError(errno.EMFILE, "inotify instance limit reached")
+
+    monkeypatch.setattr(watch, "Observer", Spent)
+    caplog.set_level(logging.DEBUG, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    watcher = SourceWatcher(root, lambda: None)
+    watcher.start()
+    for _ in range(3):
+        watcher.ensure()  # the daemon's every 5 s
+    said = [r for r in caplog.records if "watch_unavailable" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING] + [logging.DEBUG] * 3
+
+
 @contextlib.contextmanager
 def _one_webhook(site, receivers) -> Iterator[tuple[Receiver, JobContext]]:
     """A site built with one webhook endpoint that answers 200, and the jobs' context."""
@@ -320,6 +366,32 @@ def test_a_job_failing_alike_is_one_error_line_and_its_recovery_is_recorded(make
     assert len(errors) == 1, [r.getMessage() for r in errors]
     assert errors[0].getMessage().startswith("sender_failed error='the disk is full' ms=")
     assert "sender_recovered failures=4 last_error='the disk is full'" in caplog.text
+
+
+def test_a_job_failing_as_before_a_restart_at_boot_says_so_at_error(
+    site, make_scheduler, caplog, monkeypatch
+):
+    """The daemon started at boot (systemd) on a store that still fails as before the
+    reboot: the failure recorded then counted as logged at monotonic time 0, and with
+    the machine up for less than ``REPEAT_EVERY`` (600 s) the new process's first
+    failure went to DEBUG alone: no ERROR line at all for its first 10 minutes. The
+    clock of schedule is one read 30 s after boot."""
+    monkeypatch.setattr(
+        schedule, "time", types.SimpleNamespace(time=time.time, monotonic=lambda: 30.0)
+    )
+    caplog.set_level(logging.DEBUG, logger="scofeed.schedule")
+    cfg = site.config()
+    before = Store(cfg.paths.state)
+    runs.record(before.db, runs.Run("sender", 1.0, 2.0, False, "", "the disk is full"))
+    before.close()
+
+    def full(ctx: JobContext, now: datetime) -> None:
+        raise SourceError("the disk is full")
+
+    sched = make_scheduler([JobSpec("sender", trigger_for(every=3600), full)])
+    wait_for(lambda: (r := runs.get(sched.ctx.store.db, "sender")) and r.failures == 2, what="2")
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [e for e in errors if e.startswith("sender_failed error='the disk is full'")], errors
 
 
 def test_a_job_that_failed_before_a_restart_is_recorded_once_it_runs_fine(site, make_scheduler):

@@ -296,7 +296,11 @@ class Scheduler:
         # even with nothing due, as one that failed since (``_run``)
         for run in runs.all_runs(self.ctx.store.db):
             if not run.ok:
-                self._said.setdefault(run.name, (run.error or "", 0.0, run.failures))
+                # not yet said by this process: its first failure is an ERROR line
+                # (0.0 for "said" was within REPEAT_EVERY of a monotonic clock that
+                # starts at boot, and a daemon started then failed at DEBUG alone)
+                never = -REPEAT_EVERY
+                self._said.setdefault(run.name, (run.error or "", never, run.failures))
         self._aps.start()
 
     def wake(self, name: str, delay: float = 0.0) -> None:

@@ -67,16 +67,19 @@ class SourceWatcher:
         self._first: float | None = None
         self._observer: BaseObserver | None = None
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder armed
+        self._unavailable: str | None = None  # why the last try to arm failed, if it did
 
     def start(self) -> None:
-        self.ensure()
+        self.ensure(rescan=False)  # the daemon scans at start anyway
 
-    def ensure(self) -> None:
+    def ensure(self, rescan: bool = True) -> None:
         """(Re)arm the watch when the folder exists and nothing is watching it, or the
         watch is on another folder than the one there now: sources/ renamed away and
         made again, or a filesystem on it unmounted and another mounted, left the watch
         alive on the old one (or on nothing), and new files waited for the interval
-        scan."""
+        scan. Armed on a folder made or put in place since (``rescan``), it asks for a
+        scan at once: what the folder already held (one full of releases renamed in
+        as sources/) arrived unseen, and waited for the interval scan too."""
         here = _identity(self.root)
         alive = self._observer is not None and any(e.is_alive() for e in self._observer.emitters)
         if alive and here == self._watched:
@@ -90,11 +93,21 @@ class SourceWatcher:
             observer.daemon = True
             observer.start()
         except OSError as exc:
-            log.warning("watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc))
+            # tried again every 5 s (``ensure``): said once while the reason stays the
+            # same; a WARNING each time was 17,000 lines a day under a spent inotify limit
+            again = str(exc) == self._unavailable
+            self._unavailable = str(exc)
+            log.log(
+                logging.DEBUG if again else logging.WARNING,
+                "watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc),
+            )  # fmt: skip
             return
         self._observer = observer
         self._watched = here
+        self._unavailable = None
         log.info("watching path=%s", self.root)
+        if rescan:
+            self.poke()
 
     def retarget(self, root: Path) -> None:
         if root != self.root:
