@@ -233,11 +233,8 @@ def test_a_utc_offset_with_seconds_is_published_as_the_same_instant_in_utc(site)
     assert datetime(*entry.published_parsed[:6], tzinfo=UTC) == instant
 
 
-def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
-    """``lang: pt-BR`` passed the metadata check, but only a bare code was taken as the
-    entry's language: the release went out as the site's language (``en``), in the
-    English feed, with ``xml:lang="en"``. It is in the pt feeds, marked ``pt-BR``
-    (its region kept, as its script would be)."""
+def _portuguese_release(site) -> None:
+    """A release in Brazilian Portuguese, stating its language as ``pt-BR``."""
     (site.sources / "pt.json").write_text(
         json.dumps(
             {
@@ -249,6 +246,14 @@ def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
         ),
         encoding="utf-8",
     )
+
+
+def test_a_stated_language_tag_with_a_region_is_published_as_its_language(site):
+    """``lang: pt-BR`` passed the metadata check, but only a bare code was taken as the
+    entry's language: the release went out as the site's language (``en``), in the
+    English feed, with ``xml:lang="en"``. It is in the pt feeds, marked ``pt-BR``
+    (its region kept, as its script would be)."""
+    _portuguese_release(site)
     report = run_build(site.config(), site.store(), NOW)
     assert not report.rejected, report.rejected
     pt = etree.fromstring((site.feeds / "pt/atom.xml").read_bytes())
@@ -269,17 +274,7 @@ def test_site_language_is_one_set_whatever_the_case_a_release_states_it_in(site)
     written 'pt-br'. A release stating its language as 'pt-BR' (stored so: its canonical
     case) is in site.language's set: it went to a 'pt/' set of its own, the site's
     Portuguese releases split between two feeds."""
-    (site.sources / "pt.json").write_text(
-        json.dumps(
-            {
-                "title": "O secretário-geral da OCX recebe o embaixador",
-                "date": "2024-03-05",
-                "lang": "pt-BR",
-                "text": "Em 5 de março de 2024 o secretário-geral recebeu o embaixador.",
-            }
-        ),
-        encoding="utf-8",
-    )
+    _portuguese_release(site)
     cfg = site.config("site.language='pt-br'")
 
     report = run_build(cfg, site.store(), NOW)

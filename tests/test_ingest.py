@@ -8,6 +8,7 @@ import pytest
 
 from scofeed.build import build as run_build
 from scofeed.ingest import ingest
+from scofeed.model import Planner
 from scofeed.sources import read
 from scofeed.store import entries as entry_rows
 
@@ -22,6 +23,17 @@ def _page(lang: str, text: str = "秘书处举行论坛。") -> bytes:
     ).encode()
 
 
+def recorded() -> tuple[list[str], Planner]:
+    """A planner that queues nothing but notes each event it is asked to plan."""
+    events: list[str] = []
+
+    def planner(_db, _entry, event: str) -> int:
+        events.append(event)
+        return 1
+
+    return events, planner
+
+
 def test_a_language_tag_grown_by_its_region_or_script_is_stored_not_delivered(site):
     """A page of the SCO's Chinese site says lang="zh-CN", which scofeed stored as "zh"
     before tags kept their region and script. Read again (a recheck, a poll), it is the
@@ -29,12 +41,7 @@ def test_a_language_tag_grown_by_its_region_or_script_is_stored_not_delivered(si
     every subscriber and follower). An edit of its text still is one."""
     cfg = site.config()
     store = site.store()
-    events: list[str] = []
-
-    def planner(_db, _entry, event: str) -> int:
-        events.append(event)
-        return 1
-
+    events, planner = recorded()
     try:
         [old] = read(URL, ".html", _page("zh"), NOW, 10**6)  # as stored before
         [first] = ingest(cfg, store, [old], NOW, planner)
@@ -61,12 +68,7 @@ def test_an_input_read_again_with_its_tag_grown_does_not_take_its_entry_back(sit
     entry back to its old text nor sends that as a correction."""
     cfg = site.config()
     store = site.store()
-    events: list[str] = []
-
-    def planner(_db, _entry, event: str) -> int:
-        events.append(event)
-        return 1
-
+    events, planner = recorded()
     other = "https://chn.sectsco.org/20210603/2.html"
 
     def named(page: bytes) -> bytes:  # the address the page gives as its own

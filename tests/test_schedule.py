@@ -10,6 +10,7 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from watchdog.events import (
@@ -246,16 +247,22 @@ def test_watcher_calls_back_after_writes(tmp_path):
         watcher.stop()
 
 
-def test_a_sources_folder_replaced_is_watched_again(tmp_path):
-    """sources/ renamed away and made again (or a tmpfs on it unmounted and mounted
-    anew): the watch went on following the old folder, its emitter alive, so
-    ``ensure`` never re-armed it and a new file waited for the interval scan (60 s)
-    instead of about a second."""
+def watched(tmp_path) -> tuple[Path, list[float], SourceWatcher]:
+    """A sources/ folder under ``tmp_path`` and a started watcher noting when it fires."""
     root = tmp_path / "sources"
     root.mkdir()
     fired: list[float] = []
     watcher = SourceWatcher(root, lambda: fired.append(time.monotonic()), debounce=0.05)
     watcher.start()
+    return root, fired, watcher
+
+
+def test_a_sources_folder_replaced_is_watched_again(tmp_path):
+    """sources/ renamed away and made again (or a tmpfs on it unmounted and mounted
+    anew): the watch went on following the old folder, its emitter alive, so
+    ``ensure`` never re-armed it and a new file waited for the interval scan (60 s)
+    instead of about a second."""
+    root, fired, watcher = watched(tmp_path)
     try:
         root.rename(tmp_path / "sources.old")
         root.mkdir()
@@ -271,11 +278,7 @@ def test_a_sources_folder_put_in_place_full_is_scanned_when_watched_again(tmp_pa
     """A folder of releases renamed in as sources/ (the old one renamed away first):
     the new watch saw nothing of what the folder held already, no file changed after,
     and its releases waited for the interval scan (60 s)."""
-    root = tmp_path / "sources"
-    root.mkdir()
-    fired: list[float] = []
-    watcher = SourceWatcher(root, lambda: fired.append(time.monotonic()), debounce=0.05)
-    watcher.start()
+    root, fired, watcher = watched(tmp_path)
     try:
         new = tmp_path / "sources.new"
         new.mkdir()
