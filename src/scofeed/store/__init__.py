@@ -71,12 +71,7 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
             f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
         )
     if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
-        st = path.stat()
-        return StoreError(
-            f"{path}: cannot {doing} the state store ({exc}: the file is mode "
-            f"{stat.S_IMODE(st.st_mode):04o}, owned by {_user(st.st_uid)}; the user "
-            "running scofeed must be able to write it)"
-        )
+        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {_whose(path)})")
     if code in DAMAGED:
         return StoreUnusable(
             f"{path}: the state store is damaged ({exc}); it was left as it "
@@ -95,11 +90,17 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
 
 
-def _user(uid: int) -> str:
+def _whose(path: Path) -> str:
+    """The store file's mode and owner, for a store this user cannot write."""
+    st = path.stat()
     try:
-        return pwd.getpwuid(uid).pw_name
+        owner = pwd.getpwuid(st.st_uid).pw_name
     except KeyError:
-        return str(uid)
+        owner = str(st.st_uid)
+    return (
+        f"the file is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
+        "running scofeed must be able to write it"
+    )
 
 
 def _not_a_folder(path: Path) -> str:
@@ -356,11 +357,8 @@ class Store:
         holds on it in this process (see "How To Corrupt An SQLite Database File")."""
         if os.access(self.path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
             return
-        st = self.path.stat()
         raise StoreError(
-            f"{self.path}: cannot open the state store for writing (the file is mode "
-            f"{stat.S_IMODE(st.st_mode):04o}, owned by {_user(st.st_uid)}; the user running "
-            "scofeed must be able to write it)"
+            f"{self.path}: cannot open the state store for writing ({_whose(self.path)})"
         )
 
     def _version(self, db: sqlite3.Connection) -> int:
