@@ -39,8 +39,7 @@ from scofeed.activitypub.outbox import queue_delete as queue_delete
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
-from scofeed.deliver.runner import workers_for_open_files
-from scofeed.errors import StoreError
+from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
 from scofeed.store import Store, store_trouble
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
@@ -83,15 +82,13 @@ class Deliverer:
         self._lock = threading.Lock()
         self._writes = threading.Lock()
         self._stop = threading.Event()
-        # what kept the last worker that met it from the store, until one gets through:
-        # raised by run_due, one line for the job and /healthz (as deliver.runner)
-        self.trouble: str | None = None
+        self.trouble = StoreTrouble("activitypub_worker")  # until a worker gets through
 
     def run_due(self, wait: bool = True) -> Report:
         report = Report()
         futures: list[Future[None]] = []
         if wait:
-            self.trouble = None  # this run's alone
+            self.trouble.line = None  # this run's alone
         for host in rows.due_hosts(self.store.db, self.clock()):
             with self._lock:
                 if host in self._busy or self._stop.is_set():
@@ -108,10 +105,7 @@ class Deliverer:
                 f.result()
             if report.hosts:
                 log.info("activitypub_deliver %s", report.line())
-        if not futures:
-            self.trouble = None  # nothing tried: no trouble to speak of
-        elif self.trouble is not None:  # this run's workers', or (wait=False) the last's
-            raise StoreError(self.trouble)
+        self.trouble.check(bool(futures))  # this run's workers', or (wait=False) the last's
         return report
 
     def shutdown(self, wait: bool = True) -> None:
@@ -132,7 +126,7 @@ class Deliverer:
                     until = t + 2 * self.cfg.activitypub.timeout + LEASE_MARGIN
                     if not rows.claim(db, host, self.owner, until, t):
                         break
-                self.trouble = None  # the store took the lease: it can be written
+                self.trouble.line = None  # the store took the lease: it can be written
                 d = rows.head(db, host)
                 if d is None or d.next_attempt is None or d.next_attempt > t:
                     break
@@ -142,11 +136,9 @@ class Deliverer:
                 if outcome == policy.RETRY:
                     break
         except Exception as exc:
-            if not store_trouble(exc):
+            # the machine's trouble is said once by the job (run_due), not here
+            if not self.trouble.caught(self.store, exc, f"host={host}"):
                 log.exception("activitypub_worker_failed host=%s", host)
-            else:  # the machine's: said once by the job (run_due), not a traceback here
-                self.trouble = f"{self.store.path}: {exc}"
-                log.debug("activitypub_worker_stopped host=%s error=%r", host, str(exc))
         finally:
             try:
                 if db is not None:

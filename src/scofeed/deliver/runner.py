@@ -105,11 +105,7 @@ class DeliveryPool:
         # the workers' writes go one at a time: SQLite would serialise them anyway, but
         # through its busy handler's sleeps, which cost more than the writes
         self._writes = threading.Lock()
-        # what kept the last worker that met it from the store (a full disk, a lock held
-        # past the busy timeout), until a worker gets through: ``run_due`` raises it, so
-        # the deliver job fails in /healthz with one line instead of a traceback from
-        # each worker at each tick while it says "ok"
-        self.trouble: str | None = None
+        self.trouble = StoreTrouble("delivery_worker")  # until a worker gets through
 
     def __enter__(self) -> DeliveryPool:
         return self
@@ -149,7 +145,7 @@ class DeliveryPool:
         run = _Run(store, clock, rng, owner, report)
         futures: list[Future[None]] = []
         if wait:
-            self.trouble = None  # this run's alone
+            self.trouble.line = None  # this run's alone
         for name in rows.due_endpoints(store.db, t):
             hook = hooks.get(name)
             if hook is None:
@@ -168,10 +164,7 @@ class DeliveryPool:
             for f in futures:
                 f.result()
             log.info("deliver %s", report.line())
-        if not futures:
-            self.trouble = None  # nothing tried: no trouble to speak of
-        elif self.trouble is not None:  # the workers' of this run, or (wait=False) the last
-            raise StoreError(self.trouble)
+        self.trouble.check(bool(futures))  # this run's workers', or (wait=False) the last's
         return report
 
     def halt(self) -> None:
@@ -241,7 +234,7 @@ class DeliveryPool:
                 if not claimed:
                     run.report.add("busy", hook.name)
                     break
-                self.trouble = None  # the store took the lease: it can be written
+                self.trouble.line = None  # the store took the lease: it can be written
                 d = rows.head(db, hook.name)
                 if d is None or d.next_attempt is None or d.next_attempt > t:
                     break
@@ -255,11 +248,9 @@ class DeliveryPool:
                         rows.hold(tx, hook.name, decision.hold)
                     break
         except Exception as exc:
-            if not store_trouble(exc):
+            # the machine's trouble is said once by the deliver job (run_due), not here
+            if not self.trouble.caught(run.store, exc, f"endpoint={hook.name}"):
                 log.exception("delivery_worker_failed endpoint=%s", hook.name)
-            else:  # the machine's: said once by the deliver job (run_due), not here
-                self.trouble = f"{run.store.path}: {exc}"
-                log.debug("delivery_worker_stopped endpoint=%s error=%r", hook.name, str(exc))
         finally:
             try:
                 if db is not None:
@@ -337,6 +328,34 @@ class DeliveryPool:
                 hook.name, d.id, d.webhook_id, decision.reason,
             )  # fmt: skip
         return decision
+
+
+class StoreTrouble:
+    """What kept the last worker that met it from the store (a full disk, a lock held
+    past the busy timeout), for a pool of senders (webhooks here, ActivityPub, the
+    WebSub hub): the pool's run raises it (``check``), so its job fails in /healthz in
+    one line instead of a traceback from each worker at each tick while it says "ok"."""
+
+    def __init__(self, worker: str) -> None:
+        self.worker = worker  # the log event's prefix: delivery_worker, websub_worker...
+        self.line: str | None = None
+
+    def caught(self, store: Store, exc: BaseException, where: str) -> bool:
+        """In a worker's ``except``: whether ``exc`` is the store's trouble, noted (the
+        caller logs anything else with its traceback)."""
+        if not store_trouble(exc):
+            return False
+        self.line = f"{store.path}: {exc}"
+        log.debug("%s_stopped %s error=%r", self.worker, where, str(exc))
+        return True
+
+    def check(self, tried: bool) -> None:
+        """At the end of a run: raise what a worker met, if any ran (none tried: none
+        to speak of, and forgotten)."""
+        if not tried:
+            self.line = None
+        elif self.line is not None:
+            raise StoreError(self.line)
 
 
 def workers_for_open_files(most: int) -> int:

@@ -34,10 +34,9 @@ from urllib.parse import urlsplit
 from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
-from scofeed.deliver.runner import workers_for_open_files
-from scofeed.errors import StoreError
+from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
 from scofeed.publish import published_sets
-from scofeed.store import Store, store_trouble
+from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import hub, send
 
@@ -89,9 +88,7 @@ class Hub:
         self._busy: set[tuple[str, object]] = set()
         self._running: dict[Future[None], str] = {}
         self._seen: dict[str, tuple[int, int]] = {}  # topic -> (mtime_ns, size) checked
-        # what kept the last worker that met it from the store: raised by run_due, one
-        # line for the job and /healthz, not a traceback per worker (as deliver.runner)
-        self.trouble: str | None = None
+        self.trouble = StoreTrouble("websub_worker")  # raised by run_due, then forgotten
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -116,9 +113,10 @@ class Hub:
                 futures.append(self._submit(self._ping, cfg, store, p))
         if wait:
             wait_futures(futures)
-        trouble, self.trouble = self.trouble, None
-        if trouble is not None and futures:  # this run's workers', or (wait=False) the last's
-            raise StoreError(trouble)
+        try:  # this run's workers', or (wait=False) the last's
+            self.trouble.check(bool(futures))
+        finally:
+            self.trouble.line = None  # said once
         return report
 
     def _prune(
@@ -197,11 +195,9 @@ class Hub:
         try:
             fn(cfg, store, item)
         except Exception as exc:
-            if not store_trouble(exc):
+            # the machine's trouble is said once by the websub job (run_due)
+            if not self.trouble.caught(store, exc, f"job={fn.__name__}"):
                 log.exception("websub_worker_failed job=%s", fn.__name__)
-            else:  # the machine's: said once by the websub job (run_due)
-                self.trouble = f"{store.path}: {exc}"
-                log.debug("websub_worker_stopped job=%s error=%r", fn.__name__, str(exc))
         finally:
             # the worker holds the store only while it works: each of the 64 kept its
             # connection for the life of the daemon (see deliver.runner)
