@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from concurrent import futures
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -212,14 +213,14 @@ def test_files_written_in_turn_or_by_threads_are_the_same(site, monkeypatch, inl
     writes have waited ``INLINE_SECONDS``: either way every file is written once, in
     plan order, and a file that cannot be written holds up none after it."""
     started: list[int] = []
-    pool = publish.ThreadPoolExecutor
+    pool = futures.ThreadPoolExecutor
 
     def counted(*args, **kwargs):
         started.append(1)
         return pool(*args, **kwargs)
 
     monkeypatch.setattr(publish, "INLINE_SECONDS", inline)
-    monkeypatch.setattr(publish, "ThreadPoolExecutor", counted)
+    monkeypatch.setattr(futures, "ThreadPoolExecutor", counted)
     cfg, store = site.config(), site.store()
     site.feeds.mkdir(parents=True, exist_ok=True)
     (site.feeds / "en").write_text("in the way")  # a feed set's folder

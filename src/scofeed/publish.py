@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -38,10 +39,10 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scofeed import render
 from scofeed.config import Config, tag_slug
@@ -55,6 +56,9 @@ from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.published import Month
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -531,8 +535,11 @@ def _render_files(
                 inline -= time.monotonic() - started
                 continue
             if writers is None:
+                # by name, like the build's process pool (``scofeed.pool``): a build that
+                # never starts the writers never loads concurrent.futures (~0.6 ms)
+                futures = importlib.import_module("concurrent.futures")
                 writers = stack.enter_context(
-                    ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write")
+                    futures.ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write")
                 )
             pending.append((f.path, writers.submit(write_if_changed, target, data)))
             if len(pending) > AHEAD:  # hold no more than AHEAD files' bytes
