@@ -15,8 +15,9 @@ and renders everything with feedgen each time; issue 2) and at most 2x the 30-li
 script of issue 9 (reads every file, finds an English date with one regex, renders
 the newest 50). A third, the 30-line script that also keeps every release in a SQLite
 file (no target), shows how much of the gap keeping a record is. The baselines run in
-this process, like the build (no start-up on either side). Peak memory is the process's high-water mark after the first round's
-scofeed phases, before the baselines first run. The CPU time (this process and the
+this process, like the build (no start-up on either side). Peak memory is the
+process's high-water mark after the first round's scofeed phases, before the baselines
+first run. The CPU time (this process and the
 build's workers) of the cold build and of the 30-line script is printed too: on a busy
 shared machine it moves less than the wall time. On a virtual machine, the CPU time
 stolen by the host during each cold build is shown too: the cold build uses every
