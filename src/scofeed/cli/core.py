@@ -70,7 +70,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(
         sub,
         "backup",
-        "copy the state store to a file, safely while the daemon runs",
+        "copy the state store, safely while the daemon runs",
         description="Copy the state store, as one moment saw it, to a new file readable "
         "by its owner only (the store holds webhook secrets and keys); the daemon may run "
         "meanwhile. The copy is checked before it takes its name, and never written over "
