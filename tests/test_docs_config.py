@@ -35,6 +35,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "plain_name": ("up to 64",),
     "plain_line": ("HTML", "not empty"),
     "_ap_username": ("1 to 30",),
+    "_metrics_token": ("at least 16 characters",),
     "http_url": ("http://", "https://"),
     "_hub_urls": ("http://", "https://"),
     "_timezone": ("IANA",),

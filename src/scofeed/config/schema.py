@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from scofeed.config.fields import (
+    Secret,
     check,
     http_url,
     language_tag,
@@ -306,12 +307,20 @@ class RecheckConfig:
     interval: int = check(positive, default=86400)  # seconds between two checks of a page
 
 
+def _metrics_token(v: Secret | None) -> str | None:
+    if v is None or v.problem is not None or len(v.value) >= 16:
+        return None
+    return "at least 16 characters (a bearer token Prometheus sends; e.g. `openssl rand -hex 24`)"
+
+
 @frozen
 class ServeConfig:
     """``[serve]``: where the daemon serves the feeds."""
 
     host: str = "127.0.0.1"
     port: int = check(port_number, default=8080)
+    # /metrics (Prometheus) answers only with this set, to requests that carry it
+    metrics_token: Secret | None = check(_metrics_token, default=None)
 
 
 @frozen
@@ -539,13 +548,18 @@ class Config:
         return self.site.base_url.rstrip("/") + "/" + FEED_FILES[fmt]
 
     def secret_problems(self) -> list[str]:
-        """Why each webhook secret that could not be read here (``Secret.problem``)."""
-        return [problem for h in self.webhooks for problem in h.secret_problems()]
+        """Why each secret that could not be read here (``Secret.problem``): the webhooks'
+        and the metrics token."""
+        problems = [problem for h in self.webhooks for problem in h.secret_problems()]
+        token = self.serve.metrics_token
+        if token is not None and token.problem is not None:
+            problems.append(token.problem)
+        return problems
 
     def require_secrets(self) -> Config:
-        """This config, when every webhook secret could be read; else a ``ConfigError``
-        naming each one. For the commands that sign (``run``, ``deliver``, ``webhook
-        test``) and ``config check``; the others never use a secret."""
+        """This config, when every secret could be read; else a ``ConfigError`` naming
+        each one. For the commands that sign or serve (``run``, ``serve``, ``deliver``,
+        ``webhook test``) and ``config check``; the others never use a secret."""
         problems = self.secret_problems()
         if problems:
             raise ConfigError("\n".join(problems))

@@ -27,6 +27,7 @@ from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
+from scofeed.serve import metrics
 from scofeed.serve.answers import (
     CORS_OPEN,
     PREFLIGHT,
@@ -151,6 +152,8 @@ class App:
             return self.index(cfg, int(m.group(1)), environ)
         if path == "/healthz":
             return self.health(cfg)
+        if path == "/metrics":
+            return self.metrics(cfg, environ)
         if path.startswith("/tags/") and (m := _TAG_PAGE.fullmatch(_decoded(path))):
             slug, rest, number = m.groups()
             return self.tag_page(cfg, slug, rest or "", int(number or 1), environ)
@@ -411,6 +414,19 @@ class App:
         data = (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         return Response(503 if status == "failing" else 200, data, headers)
+
+    def metrics(self, cfg: Config, environ: Mapping[str, Any]) -> Response:
+        """Prometheus's scrape (``serve.metrics``): a 404 unless ``serve.metrics_token``
+        is set, a 401 without it."""
+        allowed = metrics.allowed(cfg, environ)
+        if allowed is None:
+            return _text(404, "not found\n")
+        if not allowed:
+            response = _text(401, "a bearer token is needed: serve.metrics_token\n")
+            response.headers.append(("WWW-Authenticate", 'Bearer realm="scofeed metrics"'))
+            return response
+        headers = [("Content-Type", metrics.CONTENT_TYPE), ("Cache-Control", "no-store")]
+        return Response(200, metrics.exposition(cfg, self.store), headers)
 
 
 def _tag_named(tags: str, slug: str) -> str:
