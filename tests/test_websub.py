@@ -846,3 +846,75 @@ def test_a_store_the_workers_cannot_use_is_one_error_for_the_run(hub_site, sub):
     assert not s.posts
     h.run_due(cfg, store, wait=True)
     s.wait("posts")
+
+
+# -- the hub's overall limit (websub.max_subscriptions) ----------------------------------
+
+
+def test_past_max_subscriptions_a_new_one_gets_503_and_none_is_dropped(hub_site, sub, caplog):
+    """A flood of distinct callbacks, each under the per-host limit, grew the hub's
+    tables without bound. Past ``max_subscriptions`` a new subscription is refused with
+    503 and Retry-After (one log line for all of them); a renewal and an unsubscribe
+    still go through, and lowering the limit ends no subscription."""
+    site, _cfg, store, h, clock = hub_site
+    cfg = [site.config("websub.max_subscriptions=2")]
+    server = HttpServer(App(lambda: cfg[0], store, on_hub_request=lambda: None), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0][:2]
+        url = f"http://{host}:{port}{cfg[0].websub.hub_path}"
+
+        def ask(callback: str, mode: str = "subscribe") -> requests.Response:
+            body = form(mode=mode, topic=cfg[0].feed_url("atom"), callback=callback)
+            headers = {"Content-Type": hub.FORM_TYPE}
+            return requests.post(url, data=body, headers=headers, timeout=10)
+
+        first, second = sub(), sub()
+        assert ask(first.url).status_code == 202
+        assert ask(second.url).status_code == 202  # waiting for its verification: counted
+        caplog.set_level("INFO", logger="scofeed.websub.intake")
+        for _ in range(5):
+            refused = ask(sub().url)
+            assert refused.status_code == 503 and "no new subscriptions" in refused.text
+            assert refused.headers["Retry-After"] == "3600"
+        said = [r for r in caplog.records if "reason=max_subscriptions" in r.getMessage()]
+        assert len(said) == 1 and "limit=2" in said[0].getMessage()
+        h.run_due(cfg[0], store, wait=True)
+        assert {s.callback for s in rows.subscriptions(store.db)} == {first.url, second.url}
+
+        cfg[0] = site.config("websub.max_subscriptions=1")  # lowered below what there is
+        assert ask(first.url).status_code == 202  # a renewal: never refused
+        assert ask(sub().url).status_code == 503
+        h.run_due(cfg[0], store, wait=True)
+        assert len(rows.subscriptions(store.db)) == 2  # none dropped
+        assert ask(second.url, mode="unsubscribe").status_code == 202
+        h.run_due(cfg[0], store, wait=True)
+        assert [s.callback for s in rows.subscriptions(store.db)] == [first.url]
+        assert ask(sub().url).status_code == 503  # at the limit: still full
+        cfg[0] = site.config("websub.max_subscriptions=2")
+        assert ask(sub().url).status_code == 202  # room again
+    finally:
+        server.stop()
+
+
+def test_a_host_at_its_limit_keeps_its_subscriptions_when_the_limit_is_lowered(site):
+    """A renewal is never refused by the per-host limit either: lowered below what a
+    host has, it refused their renewals, and each subscription ended with its lease."""
+    cfg = site.config("websub.max_per_host=3")
+    store = Store(cfg.paths.state)
+    try:
+        for i in range(3):
+            callback = f"http://example.org/{i}"
+            rows.activate(store.db, rows.Intent("subscribe", cfg.feed_url("atom"), callback,
+                                                "example.org", None, 3600, "c"), 0.0)  # fmt: skip
+        lowered = site.config("websub.max_per_host=2")
+        renewal = form(
+            mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/0"
+        )
+        receive(lowered, store, renewal, hub.FORM_TYPE, 0.0)
+        new = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/9")
+        with pytest.raises(HubRequestError) as caught:
+            receive(lowered, store, new, hub.FORM_TYPE, 0.0)
+        assert caught.value.http_status == 403
+    finally:
+        store.close()
