@@ -108,26 +108,43 @@ class Hub:
         known = hub.topics(cfg, published_sets(cfg, store))
         self._prune(store, known, now, report)
         self._detect_changes(cfg, store, known, now, report)
-        futures = []
-        for intent in rows.due_intents(store.db, now):
-            if self._claim(("intent", intent.id), _host(intent.callback)):
-                report.verifications += 1
-                futures.append(self._submit(self._verify, cfg, store, intent))
-        for d in rows.due_distributions(store.db, now):
-            if self._claim(("sub", d.subscription_id), _host(d.callback)):
-                report.distributions += 1
-                futures.append(self._submit(self._distribute, cfg, store, d))
-        for p in rows.due_pings(store.db, now):
-            if self._claim(("ping", (p.hub, p.topic)), _host(p.hub)):
-                report.pings += 1
-                futures.append(self._submit(self._ping, cfg, store, p))
-        if wait:
+        futures, held = self._take_due(cfg, store, now, report)
+        if wait:  # all of it: what a host's share held back goes as its requests end
             wait_futures(futures)
+            while held:
+                more, held = self._take_due(cfg, store, now, report)
+                if not more:
+                    break
+                futures += more
+                wait_futures(more)
         try:  # this run's workers', or (wait=False) the last's
             self.trouble.check(bool(futures))
         finally:
             self.trouble.line = None  # said once
         return report
+
+    def _take_due(
+        self, cfg: Config, store: Store, now: float, report: HubReport
+    ) -> tuple[list[Future[None]], bool]:
+        """Every due verification, distribution and ping to a worker; whether a host's
+        share (``per_host``) held some back."""
+        futures, held = [], False
+        for intent in rows.due_intents(store.db, now):
+            if (took := self._claim(("intent", intent.id), _host(intent.callback))) is True:
+                report.verifications += 1
+                futures.append(self._submit(self._verify, cfg, store, intent))
+            held = held or took is None
+        for d in rows.due_distributions(store.db, now):
+            if (took := self._claim(("sub", d.subscription_id), _host(d.callback))) is True:
+                report.distributions += 1
+                futures.append(self._submit(self._distribute, cfg, store, d))
+            held = held or took is None
+        for p in rows.due_pings(store.db, now):
+            if (took := self._claim(("ping", (p.hub, p.topic)), _host(p.hub))) is True:
+                report.pings += 1
+                futures.append(self._submit(self._ping, cfg, store, p))
+            held = held or took is None
+        return futures, held
 
     def _prune(
         self, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
@@ -179,12 +196,15 @@ class Hub:
 
     # -- workers -------------------------------------------------------------------------
 
-    def _claim(self, key: tuple[str, object], host: str) -> bool:
-        """Take ``key`` for a worker, unless it is taken, or ``host`` has ``per_host``
-        requests in flight (the key stays due in the store for a later tick)."""
+    def _claim(self, key: tuple[str, object], host: str) -> bool | None:
+        """Take ``key`` for a worker: False when it is taken (or the hub stops), None
+        when ``host`` has ``per_host`` requests in flight (the key stays due in the
+        store, for a later tick)."""
         with self._lock:
-            if key in self._busy or self._stop.is_set() or self._hosts[host] >= self.per_host:
+            if key in self._busy or self._stop.is_set():
                 return False
+            if self._hosts[host] >= self.per_host:
+                return None
             self._busy.add(key)
             self._hosts[host] += 1
             return True
