@@ -44,6 +44,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "language_tags": ("language tag", "lower case"),
     "_filter_tags": ("letter or digit", "tag_slug"),
     "_hosts": ("lower-case",),
+    "_networks": ("10.0.0.0/8",),
     "_feed_path": ("lower-case", "reserved", "`tags`"),
     "_formats": None,  # the values: checked through the default's row
     "_languages": None,

@@ -53,6 +53,7 @@ LAYERS: list[list[str]] = [
         "scofeed.model",
         "scofeed.errors",
         "scofeed.frozen",
+        "scofeed.throttle",
         "scofeed",
     ],
 ]

@@ -12,6 +12,7 @@ sections (webhooks, WebSub, ActivityPub) in ``config.push``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Sequence
@@ -307,6 +308,20 @@ class RecheckConfig:
     interval: int = check(positive, default=86400)  # seconds between two checks of a page
 
 
+CLIENT_HEADERS = ("X-Forwarded-For", "Forwarded")
+
+
+def _networks(v: tuple[str, ...]) -> str | None:
+    """IP networks (``10.0.0.0/8``, ``::1``), each with no bits set past its prefix
+    (``10.0.0.1/8`` is a typo for an address or a network: refused, not guessed)."""
+    for text in v:
+        try:
+            ipaddress.ip_network(text)
+        except ValueError:
+            return f"IP addresses or networks such as '10.0.0.0/8' or '::1' (not {text!r})"
+    return None
+
+
 def _metrics_token(v: Secret | None) -> str | None:
     if v is None or v.problem is not None or len(v.value) >= 16:
         return None
@@ -319,6 +334,10 @@ class ServeConfig:
 
     host: str = "127.0.0.1"
     port: int = check(port_number, default=8080)
+    # the reverse proxies whose X-Forwarded-For / Forwarded name the client (serve.clients)
+    trusted_proxies: tuple[str, ...] = check(_networks, default=())
+    # which of the two they set: only that one is read (the other is the client's own)
+    client_header: str = check(one_of(*CLIENT_HEADERS), default="X-Forwarded-For")
     # /metrics (Prometheus) answers only with this set, to requests that carry it
     metrics_token: Secret | None = check(_metrics_token, default=None)
 

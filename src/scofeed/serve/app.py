@@ -40,6 +40,7 @@ from scofeed.serve.answers import (
     file_answer,
     not_modified,
 )
+from scofeed.serve.clients import client_address
 from scofeed.serve.pages import (
     PAGE_SIZE,
     Page,
@@ -122,6 +123,7 @@ class App:
         self.on_hub_request = on_hub_request
         self.hub_unavailable = hub_unavailable
         self._hub_limiter: websub.RateLimiter | None = None
+        self._hub_refusals = websub.Refusals()  # their log lines, throttled
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -300,7 +302,7 @@ class App:
         if limiter is None or limiter.limit != cfg.websub.rate:
             limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
         now = time.time()
-        if not limiter.allow(environ.get("REMOTE_ADDR", ""), now):
+        if not limiter.allow(client_address(cfg, environ), now):
             response = _text(429, "too many requests: try again in a minute\n")
             response.headers.append(("Retry-After", "60"))
             return response
@@ -318,9 +320,13 @@ class App:
             return _text(413, f"the body is larger than {limit} bytes\n")
         body = environ["wsgi.input"].read(limit + 1)  # more than the limit: refused below
         try:
-            websub.receive(cfg, self.store, body, environ.get("CONTENT_TYPE", ""), now)
+            content_type = environ.get("CONTENT_TYPE", "")
+            websub.receive(cfg, self.store, body, content_type, now, self._hub_refusals)
         except HubRequestError as exc:
-            return _text(exc.http_status, str(exc))
+            response = _text(exc.http_status, str(exc))
+            if exc.retry_after is not None:
+                response.headers.append(("Retry-After", str(exc.retry_after)))
+            return response
         if self.on_hub_request is not None:
             self.on_hub_request()
         return _text(202, "accepted: the hub will verify the intent with the callback\n")

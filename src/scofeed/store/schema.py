@@ -538,6 +538,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entries ADD COLUMN restored_at REAL;
     CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
     """,
+    # 33: when each cached remote key was last used to check a signature: past
+    # ``activitypub.max_keys`` the least recently used go (a flood of validly signed
+    # requests, each with a keyId of its own, grew the cache without bound)
+    """
+    ALTER TABLE ap_keys ADD COLUMN used_at REAL;
+    UPDATE ap_keys SET used_at = fetched_at;
+    CREATE INDEX ap_keys_used ON ap_keys (used_at);
+    """,
 ]
 
 
