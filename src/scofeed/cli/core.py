@@ -19,7 +19,6 @@ from scofeed.cli.common import (
     report_pings,
 )
 from scofeed.errors import shown
-from scofeed.store import backup as backups
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
@@ -243,6 +242,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from scofeed.store import backup as backups  # this command's own: not every build's
+
     cfg = load_config(args)
     args.store_path = store = cfg.paths.state
     must_exist(store)
