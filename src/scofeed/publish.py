@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import importlib
 import json
@@ -531,7 +532,7 @@ def _render_files(
             target = cfg.paths.feeds / f.path
             if writers is None and inline > 0:
                 started = time.monotonic()
-                settle(f.path, lambda target=target, data=data: write_if_changed(target, data))
+                settle(f.path, functools.partial(write_if_changed, target, data))
                 inline -= time.monotonic() - started
                 continue
             if writers is None:
