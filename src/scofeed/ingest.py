@@ -214,6 +214,8 @@ def ingest_one(
     entry = adopt_id(entry, match.entry_id, settings.base_url)
     if entry.date_source in UNSTATED:
         entry = _first_date_kept(db, match.entry_id, entry)
+    elif entry.year_guessed:
+        entry = _year_of_known_version(db, match.entry_id, entry)
     if match.authority is None and match.by == "origin":
         # stored before authorities were kept, and this is its own input: the entry is
         # this input's (its URL says nothing of the source that brought it)
@@ -338,6 +340,36 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     corrected."""
     stored = entry_rows.get(db, entry_id)
     return redated(entry, stored.published, stored.date_source)
+
+
+def _year_of_known_version(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
+    """A version dated by a day its text states without a year, which took its file's
+    year (the latest such day on or before the file's time), takes the year that puts
+    that day nearest the stored entry's date when that is earlier: the store read an
+    earlier version of the release, and a file written (an edit, a copy, a fresh clone
+    read again) within 60 days after the anniversary of its day read it a year late. The
+    file's time only bounds the date from above, so the earlier reading holds; a day
+    corrected by the edit ("5 March" for "3 March") is kept, in that year. The event
+    date, read by the same file's time, moves back with it."""
+    stored = entry_rows.get(db, entry_id).published.astimezone(entry.published.tzinfo)
+    best = None
+    for year in (stored.year - 1, stored.year, stored.year + 1):
+        try:
+            candidate = entry.published.replace(year=year)
+        except ValueError:  # 29 February
+            continue
+        if best is None or abs(candidate - stored) < abs(best - stored):
+            best = candidate
+    if best is None or best >= entry.published:
+        return entry
+    event = entry.event_date
+    if event is not None and event > best.date():
+        back = entry.published.year - best.year
+        try:
+            event = event.replace(year=event.year - back)
+        except ValueError:
+            event = None
+    return replace(redated(entry, best, entry.date_source), event_date=event)
 
 
 def corrected_of(candidates: Sequence[Near], entry: Entry, by_title: bool = True) -> Near | None:

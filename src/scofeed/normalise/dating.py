@@ -62,6 +62,7 @@ class Dates:
     published: datetime  # timezone-aware, never after ``now``
     source: str  # metadata | page | url | text | mtime | now
     event: date | None  # the first date the text states for what happened
+    year_guessed: bool = False  # a text date without its year, read by the file's date
 
 
 def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> bool:
@@ -218,6 +219,7 @@ def choose(
 
     published: datetime | None = None
     source = ""
+    guessed = False
     if stated is not None:
         published, source = stated, "metadata"
     if published is None and stamp is not None and (url_day is None or stamp.day == url_day):
@@ -230,6 +232,8 @@ def choose(
         first = _first_text_date(found, judges, weak, min(anchor or today, today) + ONE_DAY)
         if first is not None:
             published, source = times[id(first)], "text"
+            # no page, metadata or dateline date: a year-less date took the file's year
+            guessed = dateline_day is None and not first.had_year and not first.relative
         else:
             log.info("date_far origin=%s text=%s", logged(origin), found[0].day)
     # a time scofeed takes for the date (the file's, the moment it was first seen) is in
@@ -259,4 +263,4 @@ def choose(
     event = _first_text_date(found[before_body:], [*strong, *dateline], weak, day + ONE_DAY)
     if event is None and before_body:
         event = _first_text_date(found, strong, weak, day + ONE_DAY)
-    return Dates(published, source, event.day if event else None)
+    return Dates(published, source, event.day if event else None, guessed)

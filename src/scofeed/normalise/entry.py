@@ -310,4 +310,5 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         date_source=dates.source,
         event_date=dates.event,
         paragraphs=tuple(paras),
+        year_guessed=dates.year_guessed,
     )
