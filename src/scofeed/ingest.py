@@ -44,6 +44,7 @@ from scofeed.normalise import (
     settings_from,
     with_language,
 )
+from scofeed.refold import refold
 from scofeed.relink import relink
 from scofeed.retag import retag
 from scofeed.store import Store
@@ -178,8 +179,9 @@ def ingest_one(
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
-        db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
-    )
+        db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
+        folded=entry.folded,
+    )  # fmt: skip
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
     if match is not None and taken is None and not reread:  # a file read again was not renamed
         taken = _left_for_a_copy(db, release.origin, entry, match, in_sources)
@@ -191,7 +193,7 @@ def ingest_one(
         origin_rows.rename_origin(db, match.entry_id, release.origin, taken)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
-            by_origin=False,
+            by_origin=False, folded=entry.folded,
         )  # fmt: skip
     if match is None and renames is not None and authority == "local":
         match = renames.take(db, release, entry)
@@ -212,6 +214,7 @@ def ingest_one(
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
+    entry_rows.note_folded(db, match.entry_id, entry)  # stored before it was kept
     if entry.date_source in UNSTATED:
         entry = _first_date_kept(db, match.entry_id, entry)
     elif entry.year_guessed:
@@ -512,6 +515,7 @@ def ingest(
         # last build: a page read again is not an edit for that)
         retag(db, settings.tags)
         relink(db, cfg.site.base_url, cfg.site.author)  # and the site moved since
+        refold(db)  # and entries stored before copies were compared folded
         for origin, former in (moved or {}).items():
             origin_rows.continue_origin(db, origin, former)
         for release, entry in prepared:

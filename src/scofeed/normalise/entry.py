@@ -26,6 +26,7 @@ from scofeed.normalise.ids import (
     content_hash,
     entry_page,
     fingerprint,
+    folded_fingerprint,
     identity_of,
     mint_id,
     web_address,
@@ -288,6 +289,10 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     stated = stated_tags(release.origin, release.tags)
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
+    if title.isascii() and (not paras or paras[0].isascii()):
+        folded = fp  # nothing to fold: spared for an English release
+    else:
+        folded = folded_fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)
@@ -311,4 +316,5 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         event_date=dates.event,
         paragraphs=tuple(paras),
         year_guessed=dates.year_guessed,
+        folded=folded,
     )

@@ -538,6 +538,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entries ADD COLUMN restored_at REAL;
     CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
     """,
+    # 33: the fingerprint with Unicode forms and ё/е folded (normalise.folded_fingerprint)
+    # where it is not the fingerprint, so that two copies of one release that differ
+    # only so are one entry; the fingerprint (ids are minted from it) is kept. Stored
+    # entries get theirs from ``scofeed.refold`` (Python: SQLite has no NFKC)
+    """
+    ALTER TABLE entries ADD COLUMN folded TEXT;
+    CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
+    """,
 ]
 
 
