@@ -129,3 +129,19 @@ def test_the_fold_key_folds_what_only_spells_a_letter_otherwise():
     assert compare_key(decomposed) != compare_key(composed)  # the id's key is unfolded
     assert fold_key("SCO meets, envoy!") == compare_key("SCO meets, envoy!")
     assert fold_key("Всё") != fold_key("Все кто")  # folding is no fuzzy match
+
+
+def test_an_edit_that_only_spells_yo_otherwise_is_an_edit_while_a_copy_is_there(site):
+    """The entry's own file edited to write "е" for "ё", with a copy of the release in
+    another file: the edit was taken for a new release written under the file's name
+    (its fingerprint is another), the copy became the entry's input and the edit was
+    dropped as a copy of it."""
+    (site.sources / "a.txt").write_text(RU, encoding="utf-8")
+    build(site)
+    (site.sources / "b.txt").write_text(RU.replace("объём", "объем"), encoding="utf-8")
+    build(site, T0 + timedelta(hours=1))
+    (site.sources / "a.txt").write_text(RU.replace("ё", "е"), encoding="utf-8")
+    report = build(site, T0 + timedelta(hours=2))
+    a = entry_of(site, "a.txt")
+    assert (report.new, report.updated, a.revision) == (0, 1, 2)
+    assert a.title == RU.replace("ё", "е").split("\n")[0] and a.origin == "a.txt"

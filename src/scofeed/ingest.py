@@ -100,10 +100,11 @@ def _left_for_a_copy(
     in_sources: Callable[[str], bool] | None,
 ) -> str | None:
     """The file that holds the entry's release now, when the file ``origin``, its own
-    input, holds another release (neither its fingerprint nor, on its day, its title
-    or first paragraph) and another file of sources/ matched the entry (a copy, maybe
-    touched up): a file renamed and a new release written under the old name, seen in
-    that order (the new file settling later). Else None: an edit of the entry."""
+    input, holds another release (neither its fingerprint, folded or not, nor, on its
+    day, its title or first paragraph) and another file of sources/ matched the entry
+    (a copy, maybe touched up): a file renamed and a new release written under the old
+    name, seen in that order (the new file settling later). Else None: an edit of the
+    entry."""
     if (
         match.by != "origin"
         or in_sources is None
@@ -113,7 +114,12 @@ def _left_for_a_copy(
     ):
         return None
     found = entry_rows.as_near(db, match.entry_id)
-    if found is None or found[1] == entry.fingerprint or corrected_of([found[0]], entry):
+    if (
+        found is None
+        or entry.fingerprint in found[1]
+        or entry.folded in found[1]  # the same, but for Unicode form or ё/е
+        or corrected_of([found[0]], entry)
+    ):
         return None
     copies = origin_rows.copies(db, match.entry_id, origin)
     return next((c for c in copies if "://" not in c and "#" not in c and in_sources(c)), None)

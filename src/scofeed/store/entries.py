@@ -255,14 +255,15 @@ class Near(NamedTuple):
 _NEAR = "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10) FROM entries e "
 
 
-def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, str] | None:
-    """The entry as a ``Near``, and its fingerprint (None: no such entry)."""
+def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, tuple[str, ...]] | None:
+    """The entry as a ``Near``, and its fingerprint and folded fingerprint, if it has
+    one (None: no such entry)."""
     row = db.execute(
-        "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10), e.fingerprint "
-        "FROM entries e WHERE e.id = ?",
+        "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10), e.fingerprint, "
+        "e.folded FROM entries e WHERE e.id = ?",
         (entry_id,),
     ).fetchone()
-    return None if row is None else (Near(*tuple(row)[:4]), row[4])
+    return None if row is None else (Near(*tuple(row)[:4]), tuple(filter(None, row[4:])))
 
 
 def near(db: sqlite3.Connection, day: str) -> list[Near]:
