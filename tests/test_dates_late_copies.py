@@ -104,3 +104,14 @@ def test_a_year_less_release_first_seen_late_is_still_dated_by_its_file(site):
     write(site, "talks.txt", TALKS, LATE)
     run_build(site.config(), site.store(), LATE)
     assert day(stored(site, "talks.txt")) == date(2026, 3, 3)
+
+
+def test_a_day_moved_far_by_an_edit_is_no_evidence_of_its_year(site):
+    """ "3 September" for "3 March": the nearest 3 September to the stored 3 March 2025
+    is 2024's, half a year before the release was first read; the file's year stands."""
+    write(site, "talks.txt", TALKS, FRESH)
+    run_build(site.config(), site.store(), FRESH)
+    late = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
+    write(site, "talks.txt", TALKS.replace("On 3 March", "On 3 September"), late)
+    run_build(site.config(), site.store(), late)
+    assert day(stored(site, "talks.txt")) == date(2026, 9, 3)

@@ -27,7 +27,7 @@ import math
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
@@ -44,6 +44,7 @@ from scofeed.normalise import (
     settings_from,
     with_language,
 )
+from scofeed.normalise.dating import FAR_DAYS
 from scofeed.refold import refold
 from scofeed.relink import relink
 from scofeed.retag import retag
@@ -351,6 +352,9 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     return redated(entry, stored.published, stored.date_source)
 
 
+_NEAR_STORED = timedelta(days=FAR_DAYS)  # a day this near the stored date takes its year
+
+
 def _year_of_known_version(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
     """A version dated by a day its text states without a year, which took its file's
     year (the latest such day on or before the file's time), takes the year that puts
@@ -358,8 +362,10 @@ def _year_of_known_version(db: sqlite3.Connection, entry_id: str, entry: Entry) 
     earlier version of the release, and a file written (an edit, a copy, a fresh clone
     read again) within 60 days after the anniversary of its day read it a year late. The
     file's time only bounds the date from above, so the earlier reading holds; a day
-    corrected by the edit ("5 March" for "3 March") is kept, in that year. The event
-    date, read by the same file's time, moves back with it."""
+    corrected by the edit ("5 March" for "3 March") is kept, in that year. A day then
+    still over 60 days from the stored date ("3 September" for "3 March") is no evidence
+    of a year: it stays as read. The event date, read by the same file's time, moves
+    back with it."""
     stored = entry_rows.get(db, entry_id).published.astimezone(entry.published.tzinfo)
     best = None
     for year in (stored.year - 1, stored.year, stored.year + 1):
@@ -369,8 +375,8 @@ def _year_of_known_version(db: sqlite3.Connection, entry_id: str, entry: Entry) 
             continue
         if best is None or abs(candidate - stored) < abs(best - stored):
             best = candidate
-    if best is None or best >= entry.published:
-        return entry
+    if best is None or best >= entry.published or abs(best - stored) > _NEAR_STORED:
+        return entry  # later, or far from what the store read: no evidence of its year
     event = entry.event_date
     if event is not None and event > best.date():
         back = entry.published.year - best.year
