@@ -289,8 +289,10 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     stated = stated_tags(release.origin, release.tags)
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
-    if title.isascii() and (not paras or paras[0].isascii()):
-        folded = fp  # nothing to fold: spared for an English release
+    if plain_parts or (title.isascii() and (not paras or paras[0].isascii())):
+        # nothing to fold (no mark is a letter or a digit, in NFKC either): spared for
+        # an English release
+        folded = fp
     else:
         folded = folded_fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)

@@ -242,9 +242,11 @@ def fold_key(s: str) -> str:
     "№": NFKC), composed or decomposed letters, and "ё" written "е" (Russian writes
     either). For comparing only: no published text goes through it. The same as
     ``compare_key`` for ASCII text."""
-    if s.isascii():
+    if s.isascii() or ascii_image(s) is not None:  # no mark is alphanumeric, in NFKC too
         return compare_key(s)
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", s).casefold())
+    folded = s.casefold()  # then NFKC: Unicode's NFKC_Casefold but for a few Greek marks
+    if not unicodedata.is_normalized("NFKC", folded):  # a quick check (most text is)
+        folded = unicodedata.normalize("NFKC", folded)
     return "".join(filter(str.isalnum, folded.translate(_YO)))
 
 
