@@ -246,7 +246,7 @@ def fold_key(s: str) -> str:
         return compare_key(s)
     folded = s.casefold()  # then NFKC: Unicode's NFKC_Casefold but for a few Greek marks
     if not unicodedata.is_normalized("NFKC", folded):  # a quick check (most text is)
-        folded = unicodedata.normalize("NFKC", folded)
+        folded = unicodedata.normalize("NFKC", folded).casefold()  # "№" is "No"
     return "".join(filter(str.isalnum, folded.translate(_YO)))
 
 
