@@ -1,4 +1,4 @@
-"""Build benchmark: cold build, no-change rebuild, one-new-file rebuild, two baselines.
+"""Build benchmark: cold build, no-change rebuild, one-new-file rebuild, three baselines.
 
     python bench/build.py [-n 10000] [--rounds 5] [--set KEY=VALUE ...]
     python bench/build.py --incremental [--small 100] [--large 30000] [--rounds 5]
@@ -13,9 +13,11 @@ costs at most 5% of a cold build, a rebuild after one new file at most 10% (issu
 a cold build at most 1.5x the naive baseline (a short script that re-reads every file
 and renders everything with feedgen each time; issue 2) and at most 2x the 30-line
 script of issue 9 (reads every file, finds an English date with one regex, renders
-the newest 50). Both baselines run in this process, like the build (no start-up on
-either side). Peak memory is the process's high-water mark after the first round's
-scofeed phases, before the baselines first run. The CPU time (this process and the
+the newest 50). A third, the 30-line script that also keeps every release in a SQLite
+file (no target), shows how much of the gap keeping a record is. The baselines run in
+this process, like the build (no start-up on either side). Peak memory is the
+process's high-water mark after the first round's scofeed phases, before the baselines
+first run. The CPU time (this process and the
 build's workers) of the cold build and of the 30-line script is printed too: on a busy
 shared machine it moves less than the wall time. On a virtual machine, the CPU time
 stolen by the host during each cold build is shown too: the cold build uses every
@@ -40,6 +42,7 @@ import random
 import re
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -188,9 +191,8 @@ def naive(root: Path) -> None:
 ENGLISH_DATE = re.compile(rf"\b(\d{{1,2}}) ({MONTHS.replace(' ', '|')}) (\d{{4}})\b")
 
 
-def script(root: Path) -> None:
-    """The 30-line script of issue 9: read every .txt file, find an English date with one
-    regex, render the newest 50 with feedgen to Atom and RSS."""
+def _dated(root: Path) -> list[tuple[datetime, str, str]]:
+    """The 30-line script's reading: every .txt file, its date by one English regex."""
     months = {m: i for i, m in enumerate(MONTHS.split(), 1)}
     found = []
     for path in root.iterdir():
@@ -201,6 +203,12 @@ def script(root: Path) -> None:
         if m:
             day = datetime(int(m[3]), months[m[2]], int(m[1]), tzinfo=UTC)
             found.append((day, path.stem, text))
+    assert len(found) == len(list(root.glob("*.txt"))), "the script's date regex missed some"
+    return found
+
+
+def _newest(found: list[tuple[datetime, str, str]], out: Path) -> None:
+    """The 30-line script's rendering: the newest 50, Atom and RSS, with feedgen."""
     fg = FeedGenerator()
     fg.id("tag:bench.example,2026:feed")
     fg.title("bench")
@@ -213,11 +221,42 @@ def script(root: Path) -> None:
         fe.title(title.strip())
         fe.content("".join(f"<p>{p}</p>" for p in body.split("\n\n")), type="html")
         fe.updated(day)
-    assert len(found) == len(list(root.glob("*.txt"))), "the script's date regex missed some"
-    out = root.parent / "script"
     out.mkdir(exist_ok=True)
     (out / "atom.xml").write_bytes(fg.atom_str(pretty=True))
     (out / "rss.xml").write_bytes(fg.rss_str(pretty=True))
+
+
+def script(root: Path) -> None:
+    """The 30-line script of issue 9: read every .txt file, find an English date with one
+    regex, render the newest 50 with feedgen to Atom and RSS."""
+    _newest(_dated(root), root.parent / "script")
+
+
+def stored(root: Path) -> None:
+    """The 30-line script, and every release kept in a SQLite file as it goes (one row
+    each: id, title, date, the body as HTML; WAL, a commit every 1,000, as the build
+    commits): what keeping a record of every release adds to the script's job. Not a
+    target of issue 9; it shows how much of the cold build's time the store is."""
+    found = _dated(root)
+    path = root.parent / "stored.sqlite3"
+    for leftover in root.parent.glob("stored.sqlite3*"):
+        leftover.unlink()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE releases (id TEXT PRIMARY KEY, title TEXT, published TEXT, html TEXT)")
+    for start in range(0, len(found), 1000):
+        rows = []
+        for day, stem, text in found[start : start + 1000]:
+            title, _, body = text.partition("\n\n")
+            html = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+            rows.append((stem, title.strip(), day.isoformat(), html))
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO releases VALUES (?, ?, ?, ?)", rows)
+        db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    _newest(found, root.parent / "stored")
 
 
 def steal_seconds() -> float:
@@ -283,6 +322,7 @@ def main() -> int:
         "one_new": [],
         "baseline": [],
         "script": [],
+        "stored": [],
     }
     peak_mb = 0.0
     steal: list[float] = []  # during each cold build
@@ -331,8 +371,11 @@ def main() -> int:
             shutil.rmtree(root / f"feeds{n}")
             times["baseline"].append(timed(lambda: naive(sources)))
             times["script"].append(timed(lambda: script(sources), "script"))
+            times["stored"].append(timed(lambda: stored(sources)))
 
-    cold, unchanged, one_new, baseline, script_time = (statistics.median(times[k]) for k in times)
+    cold, unchanged, one_new, baseline, script_time, stored_time = (
+        statistics.median(times[k]) for k in times
+    )
     rounds = [c / b for c, b in zip(times["cold"], times["baseline"], strict=True)]
     by_script = [c / b for c, b in zip(times["cold"], times["script"], strict=True)]
 
@@ -352,6 +395,11 @@ def main() -> int:
     row("rebuild, one new file", one_new, f"{one_new / cold:.1%} of cold{pad}(target <= 10%)")
     row("naive baseline", baseline, "re-read + render all with feedgen")
     row("30-line script", script_time, "read all, one date regex, render newest 50")
+    row("the script + SQLite", stored_time, "the same, every release kept in SQLite too")
+    print(
+        f"cold build / the script + SQLite {cold / stored_time:.2f}x "
+        f"(no target: how much of the gap keeping a record of every release is)"
+    )
     print(f"cold / baseline by round     {' '.join(f'{r:.2f}x' for r in rounds)}")
     print(f"cold / script by round       {' '.join(f'{r:.2f}x' for r in by_script)}")
     cpu_cold, cpu_script = (statistics.median(CPU[k]) for k in ("cold", "script"))

@@ -893,3 +893,111 @@ def test_an_outbox_page_that_is_no_number_is_a_400_not_a_500(service: Service, p
     int()'s limit: either was a 500, a traceback logged, for anyone asking."""
     answer = service.routes.get("/@releases/outbox", urlencode({"page": page}), "")
     assert answer is not None and answer.status == 400
+
+
+# -- the caps: followers (activitypub.max_followers), cached keys (max_keys) -------------
+
+
+def serve_actors(bob: Bob, names: list[str]) -> dict[str, str]:
+    """Actors named ``names`` on bob's server, all with bob's key: name -> actor id."""
+    ids = {}
+    for name in names:
+        actor = bob.server.url_for(f"/users/{name}")
+        doc = bob.document()
+        doc.update(id=actor, inbox=actor + "/inbox")
+        doc["publicKey"] = {**doc["publicKey"], "id": actor + "#main-key", "owner": actor}
+        bob.server.expect_request(f"/users/{name}").respond_with_json(doc)
+        ids[name] = actor
+    return ids
+
+
+def signed_by(bob: Bob, actor: str, kind: str, obj: Any, when: float) -> tuple[bytes, dict]:
+    body = dumps({"id": f"{actor}/{kind.lower()}/{when}", "type": kind, "actor": actor,
+                  "object": obj})  # fmt: skip
+    url = "http://127.0.0.1:8080" + INBOX
+    return body, httpsig.sign_cavage("POST", url, body, actor + "#main-key", bob.key, when)
+
+
+def test_past_max_followers_a_new_follow_gets_503_and_no_follower_is_dropped(
+    site: Site, bob: Bob, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A flood of validly signed Follows, each from an actor of its own (anyone may
+    make actors on their own server), grew the followers without bound. Past
+    ``max_followers`` a new follower gets 503 and Retry-After, said once in the log;
+    those following stay, and their Follow sent again is answered as ever."""
+    actors = serve_actors(bob, ["a", "b", "c", *(f"x{n}" for n in range(5))])
+    site.write_config("\n[activitypub]\nenabled = true\nallow_private = true\nmax_followers = 2\n")
+
+    def follow(s: Service, name: str, kind: str = "Follow", obj: Any = OUR_ACTOR) -> Reply:
+        body, headers = signed_by(bob, actors[name], kind, obj, time.time())
+        return s.inbox.handle(INBOX, headers, body)
+
+    s = Service.open(site.config(), site.store())
+    try:
+        assert follow(s, "a").status == 202 and follow(s, "b").status == 202
+        caplog.set_level("INFO", logger="scofeed.activitypub.inbox")
+        refused = follow(s, "c")
+        assert (refused.status, refused.retry_after) == (503, 3600)
+        assert "no new followers" in refused.message
+        assert all(follow(s, f"x{n}").status == 503 for n in range(5))
+        said = [r for r in caplog.records if "activitypub_follow_refused" in r.getMessage()]
+        assert len(said) == 1 and "limit=2" in said[0].getMessage()
+        assert follow(s, "a") == Reply(202, "accepted")  # following already: answered
+        db = s.inbox.store.db
+        assert {f.actor for f in rows.followers(db)} == {actors["a"], actors["b"]}
+        undo = {"type": "Follow", "actor": actors["b"], "object": OUR_ACTOR}
+        assert follow(s, "b", "Undo", undo).status == 202
+        assert follow(s, "c") == Reply(202, "accepted")  # room again
+    finally:
+        s.close()
+    # the limit lowered below what there is: nobody is dropped, nobody new gets in
+    s = Service.open(site.config("activitypub.max_followers=1"), site.store())
+    try:
+        assert follow(s, "a") == Reply(202, "accepted")
+        assert follow(s, "b").status == 503
+        assert {f.actor for f in rows.followers(s.inbox.store.db)} == {actors["a"], actors["c"]}
+    finally:
+        s.close()
+
+
+def test_past_max_keys_the_least_recently_used_key_is_evicted(
+    site: Site, bob: Bob, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every validly signed request with a keyId of its own cached its key for ever.
+    Past ``max_keys`` the key used least recently goes (fetched again if it signs
+    again), said once in the log however many go."""
+    actors = serve_actors(bob, ["a", "b", "c", *(f"x{n}" for n in range(4))])
+    clock = [time.time()]
+    cfg = site.config("activitypub.enabled=true", "activitypub.allow_private=true",
+                      "activitypub.max_keys=2")  # fmt: skip
+    s = Service.open(cfg, site.store(), clock=lambda: clock[0])
+
+    def like(name: str) -> int:
+        body, headers = signed_by(bob, actors[name], "Like", OUR_ACTOR, clock[0])
+        return s.inbox.handle(INBOX, headers, body).status
+
+    def cached() -> set[str]:
+        found = s.inbox.store.db.execute("SELECT key_id FROM ap_keys").fetchall()
+        return {key_id.split("/users/")[1].split("#")[0] for (key_id,) in found}
+
+    try:
+        assert like("a") == 202
+        clock[0] += 1
+        assert like("b") == 202
+        clock[0] += 700  # past USE_NOTED_EVERY: a's use is noted
+        assert like("a") == 202
+        clock[0] += 1
+        caplog.set_level("INFO", logger="scofeed.activitypub.remote")
+        assert like("c") == 202
+        assert cached() == {"a", "c"}  # b, used least recently, went; a stayed
+        fetched = len(bob.server.log)
+        assert like("b") == 202  # fetched again
+        assert len(bob.server.log) == fetched + 1 and cached() == {"b", "c"}
+        for n in range(4):
+            clock[0] += 1
+            assert like(f"x{n}") == 202
+            assert len(cached()) == 2
+        said = [r for r in caplog.records if "activitypub_keys_evicted" in r.getMessage()]
+        assert len(said) == 1 and "limit=2" in said[0].getMessage()
+    finally:
+        s.close()

@@ -1,7 +1,7 @@
 """One release, one entry, whatever its copies' Unicode: copies that differ only in
 Unicode form (full-width letters and digits, decomposed letters) or in "ё"
 written "е" are one entry, in a store made now and in one made before scofeed folded
-them (migration 33). The published text is never folded. Real folders, a real SQLite
+them (migration 34). The published text is never folded. Real folders, a real SQLite
 file."""
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ LONG = RU.replace("в КНР.", "в КНР. " + "Собеседники отме
     ids=["ru", "ru-first-paragraph-past-the-summary", "zh"],
 )
 def test_a_store_made_before_folding_matches_a_copy_to_its_entry(site, first, copy):
-    """An entry stored before migration 33 has no folded fingerprint: the upgrade works it
+    """An entry stored before migration 34 has no folded fingerprint: the upgrade works it
     out from its title and first paragraph (the summary, or the content's first
     paragraph when the summary was cut), and its id stays the one it was minted with."""
     (site.sources / "a.txt").write_text(first, encoding="utf-8")
@@ -94,7 +94,7 @@ def test_a_store_made_before_folding_matches_a_copy_to_its_entry(site, first, co
     before = entry_of(site, "a.txt")
     store = site.store()
     with store.transaction() as db:
-        rewind(db, 32)  # as scofeed left it before folding
+        rewind(db, 33)  # as scofeed left it before folding
     store.close()
 
     (site.sources / "b.txt").write_text(copy, encoding="utf-8")

@@ -600,3 +600,31 @@ def test_the_slack_ping_is_escaped_as_every_slack_message(site):
     assert text == "scofeed test delivery to chat from News &lt;!channel&gt; &amp; more"
     content = json.loads(payload.ping("discord", "chat", cfg, 0))["content"]
     assert content.endswith("News <!channel> & more")  # Discord: no such syntax, no pings
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "SCO *Secretary-General* meets __students__ of the ~~old~~ ||new|| `Academy`",
+        "Meeting with <@123456789> in <#987654321>",
+        "# Heading-like title",
+        r"A back\slash and \*an escaped star\*",
+        "2023. The year of the summit",
+    ],
+)
+def test_a_discord_title_shows_the_headline_as_written(site, title):
+    """An embed's title is Discord markdown as its description is: a headline with
+    "*", "__", "~~" or "||" in it was shown bold, underlined, struck out or hidden.
+    Escaped with the description's rule, Discord shows it as written; it still fits."""
+    for event, label in (("release.published", ""), ("release.updated", "Corrected: ")):
+        embed = json.loads(payload.discord(event, entry(title=title), site.config(), 0))
+        shown = embed["embeds"][0]["title"]
+        assert discord_shows(shown) == label + title
+        assert not _LIVE_MARK.search(shown), shown
+        assert not re.match(r"\s*([>#+-]|\d+\.)", shown), shown
+    crowded = json.loads(
+        payload.discord("release.published", entry(title="*" * 500), site.config(), 0)
+    )
+    shown = crowded["embeds"][0]["title"]
+    assert len(shown) <= payload.DISCORD_TITLE_MAX and shown.startswith("\\*\\*")
+    assert shown.endswith("…")

@@ -35,6 +35,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "plain_name": ("up to 64",),
     "plain_line": ("HTML", "not empty"),
     "_ap_username": ("1 to 30",),
+    "_metrics_token": ("at least 16 characters",),
     "http_url": ("http://", "https://"),
     "_hub_urls": ("http://", "https://"),
     "_timezone": ("IANA",),
@@ -43,6 +44,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "language_tags": ("language tag", "lower case"),
     "_filter_tags": ("letter or digit", "tag_slug"),
     "_hosts": ("lower-case",),
+    "_networks": ("10.0.0.0/8",),
     "_feed_path": ("lower-case", "reserved", "`tags`"),
     "_formats": None,  # the values: checked through the default's row
     "_languages": None,

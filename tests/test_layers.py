@@ -54,6 +54,7 @@ LAYERS: list[list[str]] = [
         "scofeed.model",
         "scofeed.errors",
         "scofeed.frozen",
+        "scofeed.throttle",
         "scofeed",
     ],
 ]

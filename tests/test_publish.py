@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from concurrent import futures
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -204,3 +205,32 @@ def test_the_temporary_files_of_a_killed_publisher_are_swept(site):
     )
     assert "rss.xml" in build(cfg, store, NOW).written
     assert [p.exists() for p in left] == [False, False] and mine.exists()
+
+
+@pytest.mark.parametrize("inline", [0.0, 60.0], ids=["threads", "in-turn"])
+def test_files_written_in_turn_or_by_threads_are_the_same(site, monkeypatch, inline):
+    """A build writes its first files in turn and hands the rest to threads once the
+    writes have waited ``INLINE_SECONDS``: either way every file is written once, in
+    plan order, and a file that cannot be written holds up none after it."""
+    started: list[int] = []
+    pool = futures.ThreadPoolExecutor
+
+    def counted(*args, **kwargs):
+        started.append(1)
+        return pool(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "INLINE_SECONDS", inline)
+    monkeypatch.setattr(futures, "ThreadPoolExecutor", counted)
+    cfg, store = site.config(), site.store()
+    site.feeds.mkdir(parents=True, exist_ok=True)
+    (site.feeds / "en").write_text("in the way")  # a feed set's folder
+    with pytest.raises(PublishError) as err:
+        build(cfg, store, NOW)
+    assert "en/atom.xml: cannot read (Not a directory); and 2 more files" in str(err.value)
+    assert bool(started) == (inline == 0)  # threads only once the writes waited long enough
+    written = sorted(p.relative_to(site.feeds).as_posix() for p in site.feeds.rglob("*.*"))
+    assert "atom.xml" in written and "feeds.opml" in written  # before and after en/
+    assert any(p.startswith("tags/") for p in written)
+    (site.feeds / "en").unlink()
+    written = build(cfg, store, NOW).written  # what failed, and nothing else
+    assert sorted(written) == ["en/atom.xml", "en/feed.json", "en/rss.xml"]

@@ -199,7 +199,7 @@ def test_a_reread_of_a_store_made_before_folding_keeps_every_entry_and_id(site):
     store = site.store()
     with store.transaction() as db:  # as scofeed left them before folding: two entries
         db.execute("UPDATE entries SET folded = NULL")
-        rewind(db, 32)
+        rewind(db, 33)
         entry_id = db.execute(
             "SELECT entry_id FROM entry_origins WHERE origin = 'ye.txt'"
         ).fetchone()[0]

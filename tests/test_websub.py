@@ -10,8 +10,11 @@ import json
 import os
 import random
 import re
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -28,6 +31,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import Hub, hub, receive
+from tests.conftest import SlowReceiver
 from websub_subscriber import Subscriber
 
 PRIVATE = "\n[websub]\nallow_private = true\nretry_schedule = [0, 60, 600]\n"
@@ -66,6 +70,34 @@ def hub_site(site):
     yield site, cfg, store, h, clock
     h.shutdown(5)
     store.close()
+
+
+class FastReceiver:
+    """Callbacks on ``host`` that answer each distribution at once with 204."""
+
+    def __init__(self, host: str) -> None:
+        self.posts: list[bytes] = []
+        self.arrived = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                receiver.posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.arrived.set()
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://{host}:{self.server.server_address[1]}/callback"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def form(**fields: object) -> bytes:
@@ -846,3 +878,118 @@ def test_a_store_the_workers_cannot_use_is_one_error_for_the_run(hub_site, sub):
     assert not s.posts
     h.run_due(cfg, store, wait=True)
     s.wait("posts")
+
+
+# -- the hub's overall limit (websub.max_subscriptions) ----------------------------------
+
+
+def test_past_max_subscriptions_a_new_one_gets_503_and_none_is_dropped(hub_site, sub, caplog):
+    """A flood of distinct callbacks, each under the per-host limit, grew the hub's
+    tables without bound. Past ``max_subscriptions`` a new subscription is refused with
+    503 and Retry-After (one log line for all of them); a renewal and an unsubscribe
+    still go through, and lowering the limit ends no subscription."""
+    site, _cfg, store, h, clock = hub_site
+    cfg = [site.config("websub.max_subscriptions=2")]
+    server = HttpServer(App(lambda: cfg[0], store, on_hub_request=lambda: None), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0][:2]
+        url = f"http://{host}:{port}{cfg[0].websub.hub_path}"
+
+        def ask(callback: str, mode: str = "subscribe") -> requests.Response:
+            body = form(mode=mode, topic=cfg[0].feed_url("atom"), callback=callback)
+            headers = {"Content-Type": hub.FORM_TYPE}
+            return requests.post(url, data=body, headers=headers, timeout=10)
+
+        first, second = sub(), sub()
+        assert ask(first.url).status_code == 202
+        assert ask(second.url).status_code == 202  # waiting for its verification: counted
+        caplog.set_level("INFO", logger="scofeed.websub.intake")
+        for _ in range(5):
+            refused = ask(sub().url)
+            assert refused.status_code == 503 and "no new subscriptions" in refused.text
+            assert refused.headers["Retry-After"] == "3600"
+        said = [r for r in caplog.records if "reason=max_subscriptions" in r.getMessage()]
+        assert len(said) == 1 and "limit=2" in said[0].getMessage()
+        h.run_due(cfg[0], store, wait=True)
+        assert {s.callback for s in rows.subscriptions(store.db)} == {first.url, second.url}
+
+        cfg[0] = site.config("websub.max_subscriptions=1")  # lowered below what there is
+        assert ask(first.url).status_code == 202  # a renewal: never refused
+        assert ask(sub().url).status_code == 503
+        h.run_due(cfg[0], store, wait=True)
+        assert len(rows.subscriptions(store.db)) == 2  # none dropped
+        assert ask(second.url, mode="unsubscribe").status_code == 202
+        h.run_due(cfg[0], store, wait=True)
+        assert [s.callback for s in rows.subscriptions(store.db)] == [first.url]
+        assert ask(sub().url).status_code == 503  # at the limit: still full
+        cfg[0] = site.config("websub.max_subscriptions=2")
+        assert ask(sub().url).status_code == 202  # room again
+    finally:
+        server.stop()
+
+
+def test_a_host_at_its_limit_keeps_its_subscriptions_when_the_limit_is_lowered(site):
+    """A renewal is never refused by the per-host limit either: lowered below what a
+    host has, it refused their renewals, and each subscription ended with its lease."""
+    cfg = site.config("websub.max_per_host=3")
+    store = Store(cfg.paths.state)
+    try:
+        for i in range(3):
+            callback = f"http://example.org/{i}"
+            rows.activate(store.db, rows.Intent("subscribe", cfg.feed_url("atom"), callback,
+                                                "example.org", None, 3600, "c"), 0.0)  # fmt: skip
+        lowered = site.config("websub.max_per_host=2")
+        renewal = form(
+            mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/0"
+        )
+        receive(lowered, store, renewal, hub.FORM_TYPE, 0.0)
+        new = form(mode="subscribe", topic=cfg.feed_url("atom"), callback="http://example.org/9")
+        with pytest.raises(HubRequestError) as caught:
+            receive(lowered, store, new, hub.FORM_TYPE, 0.0)
+        assert caught.value.http_status == 403
+    finally:
+        store.close()
+
+
+# -- one slow host holds at most its share of the workers -------------------------------
+
+
+def test_a_slow_callback_host_holds_at_most_its_share_of_the_workers(hub_site, sub):
+    """A host may hold 50 subscriptions, each its own distribution: one whose callbacks
+    answer slowly (here: not at all until stopped) took every worker of the hub, and
+    every other subscriber waited for their timeouts. Now it holds ``per_host`` and
+    the others go at once: the fast host has all its distributions while every one
+    to the slow host is still in flight, unsettled."""
+    site, _cfg, store, _h, _clock = hub_site
+    cfg = site.config("websub.timeout=30")
+    slow = SlowReceiver(b"", silent=True)  # 127.0.0.1
+    fast = FastReceiver("127.0.0.2")
+    h = Hub(max_workers=4, per_host=2, rng=random.Random(1))
+    try:
+        topic = cfg.feed_url("atom")
+        h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
+        callbacks = [f"{slow.url}?n={n}" for n in range(6)] + [
+            f"{fast.url}?n={n}" for n in range(3)
+        ]
+        with store.transaction() as db:  # the slow host's first: first in line
+            for callback in callbacks:
+                host = callback.split("/")[2].split(":")[0]
+                rows.activate(db, rows.Intent("subscribe", topic, callback, host, None, 86400,
+                                              "c"), time.time())  # fmt: skip
+        new_release(site, cfg, store)
+        deadline = time.monotonic() + 60
+        while len(fast.posts) < 3 and time.monotonic() < deadline:
+            h.run_due(cfg, store)  # the daemon's ticks
+            fast.arrived.wait(0.2)
+            fast.arrived.clear()
+        assert len(fast.posts) == 3
+        settled = store.db.execute(
+            "SELECT COUNT(*) FROM websub_distributions WHERE attempts > 0"
+        ).fetchone()[0]
+        assert settled == 0  # no slow one ended: the fast ones did not wait for them
+        assert slow.requests == 2  # per_host, however many were due
+    finally:
+        slow.stop()
+        h.shutdown(5)
+        fast.close()

@@ -22,7 +22,7 @@
     │   ├── EndpointUnreachable  [retryable]             HTTP 503 timeout, refused, reset, no name
     │   └── AddressForbidden                             HTTP 502 the address guard refused the host
     ├── ServeError                                                the HTTP server cannot listen
-    ├── HubRequestError                                  HTTP 4xx a WebSub request refused
+    ├── HubRequestError                                  HTTP 4xx a WebSub request refused (or 503)
     ├── OutputError                                               standard output refused a write
     └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
         (also a base of TemporaryFailure and EndpointUnreachable)
@@ -224,13 +224,17 @@ class OutputError(ScofeedError):
 
 class HubRequestError(ScofeedError):
     """A WebSub subscription request the hub refuses; the message is the plain-text
-    reason sent back, ``http_status`` the 4xx status."""
+    reason sent back, ``http_status`` the 4xx status (a 503 with ``retry_after`` when
+    the hub holds ``websub.max_subscriptions``)."""
 
     http_status = 400
 
-    def __init__(self, message: str, http_status: int = 400) -> None:
+    def __init__(
+        self, message: str, http_status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.http_status = http_status
+        self.retry_after = retry_after  # seconds, sent as Retry-After (with a 503)
 
 
 def shown(name: str) -> str:

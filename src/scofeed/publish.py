@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -38,10 +39,10 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scofeed import render
 from scofeed.config import Config, tag_slug
@@ -55,6 +56,9 @@ from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.published import Month
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -486,6 +490,11 @@ def contained(path: str) -> bool:
 
 WRITERS = 8  # files written at once (threads): their fsyncs wait on the disk together
 AHEAD = 2 * WRITERS  # files rendered and not yet written, at most
+# files are written here, in turn, until their writes have waited this long in all:
+# starting the writers cost ~4 ms of CPU in a one-shot build of the seed (eight
+# threads handing the GIL around), whose 16 writes wait ~8 ms in all on a local disk;
+# a slow disk or a large build hands its writes to the threads after the first few
+INLINE_SECONDS = 0.01
 
 
 def _render_files(
@@ -493,23 +502,25 @@ def _render_files(
 ) -> tuple[list[str], dict[str, str]]:
     """Render and write each file; the paths written, and those that could not be
     (path -> why: a folder made read-only, a full disk), which the rest do not wait for.
-    Files are rendered here, in turn, and written by ``WRITERS`` threads meanwhile:
-    written one after the other, each fsync waited on the disk alone (the 16 files of
-    a one-shot `scofeed build` of the seed, ~60 ms, a quarter of it); together the
-    file system commits them at once."""
+    Files are rendered here, in turn, and written here too until the writes have waited
+    ``INLINE_SECONDS``; the rest are written by ``WRITERS`` threads meanwhile: written
+    one after the other, each fsync waits on the disk alone (the 16 files of a one-shot
+    `scofeed build` of the seed took ~60 ms on a slow disk, a quarter of it); together
+    the file system commits them at once."""
     written: list[str] = []
     failed: dict[str, str] = {}
     pending: deque[tuple[str, Future[bool]]] = deque()  # in plan order
+    inline = INLINE_SECONDS  # time left for writing here
 
-    def take_oldest() -> None:
-        path, job = pending.popleft()
+    def settle(path: str, job: Callable[[], bool]) -> None:
         try:
-            if job.result():
+            if job():
                 written.append(path)
         except PublishError as exc:
             failed[path] = str(exc)
 
-    with ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write") as writers:
+    with contextlib.ExitStack() as stack:
+        writers: ThreadPoolExecutor | None = None
         for f in files:
             if not contained(f.path):
                 log.warning("unpublishable_path path=%r (outside feeds/): skipped", f.path)
@@ -517,13 +528,26 @@ def _render_files(
             # an entry withdrawn since the plan was made is left out; the next plan differs
             shown = [entries[i] for i in f.ids if i in entries]
             data = render.render(f.fmt, shown, cfg, f.withdrawn, f.head)
-            pending.append(
-                (f.path, writers.submit(write_if_changed, cfg.paths.feeds / f.path, data))
-            )
+            target = cfg.paths.feeds / f.path
+            if writers is None and inline > 0:
+                started = time.monotonic()
+                settle(f.path, lambda target=target, data=data: write_if_changed(target, data))
+                inline -= time.monotonic() - started
+                continue
+            if writers is None:
+                # by name, like the build's process pool (``scofeed.pool``): a build that
+                # never starts the writers never loads concurrent.futures (~0.6 ms)
+                futures = importlib.import_module("concurrent.futures")
+                writers = stack.enter_context(
+                    futures.ThreadPoolExecutor(WRITERS, thread_name_prefix="scofeed-write")
+                )
+            pending.append((f.path, writers.submit(write_if_changed, target, data)))
             if len(pending) > AHEAD:  # hold no more than AHEAD files' bytes
-                take_oldest()
+                path, job = pending.popleft()
+                settle(path, job.result)
         while pending:
-            take_oldest()
+            path, job = pending.popleft()
+            settle(path, job.result)
     return written, failed
 
 

@@ -4,7 +4,7 @@ Two copies of one release that differ only in Unicode form (full-width letters,
 composed or decomposed ones, compatibility characters) or in "ё" written "е" are one
 entry: ingest matches a release by its folded fingerprint too
 (``normalise.folded_fingerprint``), stored beside the fingerprint where the two differ
-(migration 33). An entry stored before has none: the first transaction that finds the
+(migration 34). An entry stored before has none: the first transaction that finds the
 store unfolded (``meta`` row ``folded``), a build's or an ingest's (as for ``relink``),
 works it out from what is stored, title and first paragraph (the summary, else the
 content's first paragraph), each checked against the stored fingerprint, which they must

@@ -13,12 +13,21 @@ signer who is not the activity's actor), then the activity, once per id:
 
 A repeated activity id gets 202 and changes nothing. A ``Delete`` of an actor whose
 key is gone (the usual case for a deleted account we never heard of) is 202 too.
+
+At most ``activitypub.max_followers`` follow: past it, the Follow of an actor not
+following yet gets 503 with ``Retry-After`` (``FULL_RETRY_AFTER``), before its actor
+is fetched, and one log line a while (``throttle.EVERY``) says so. The Follow is
+fine and this server cannot take it now: Mastodon drops a delivery refused with a
+4xx and tries a 5xx again for days, so a genuine follower gets in once there is room
+(followers leave, the operator raises the limit). Those following stay, whatever the
+limit: their Follow sent again is answered as ever.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,11 +44,13 @@ from scofeed.deliver import sender
 from scofeed.errors import FetchError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
+from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
 SEEN_DAYS = 30  # how long a handled activity id is remembered
 MAX_ID = 2048  # characters of an activity id remembered; a longer one is not
+FULL_RETRY_AFTER = 3600  # seconds: a Follow refused while activitypub.max_followers follow
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,7 @@ class Inbox:
         self.urls = Urls.of(cfg)
         self.clock = clock
         self.on_queued = on_queued  # e.g. the daemon's "deliver now"
+        self._full = Throttle()  # the log line of a Follow refused for max_followers
 
     def handle(self, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """``target``: the path and query the request was sent to."""
@@ -199,6 +211,8 @@ class Inbox:
             return Reply(400, "a Follow needs an id")
         if len(activity_id) > MAX_ID:  # it is echoed in the Accept, kept with it
             return Reply(400, f"a Follow's id is longer than {MAX_ID} characters")
+        if self._full_for(self.store.db, actor):  # before any fetch: the cheap refusal
+            return self._refuse_full(actor)
         try:
             doc = self.remote.actor(actor)
         except FetchError as exc:
@@ -215,6 +229,8 @@ class Inbox:
                 return Reply(400, f"the follower's inbox is longer than {MAX_ID} characters")
         now = self.clock()
         with self.store.transaction() as db:
+            if self._full_for(db, actor):  # filled up while the actor was fetched
+                return self._refuse_full(actor)
             new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
             follow = {**activity, "actor": actor}
             delivery.queue_accept(self.cfg, db, follow, inbox, now)
@@ -222,6 +238,25 @@ class Inbox:
         if self.on_queued is not None:
             self.on_queued()
         return Reply(202, "accepted")
+
+    def _full_for(self, db: sqlite3.Connection, actor: str) -> bool:
+        """Whether ``actor`` would be one follower too many (one following is not)."""
+        limit = self.cfg.activitypub.max_followers
+        return rows.follower_count(db) >= limit and rows.follower(db, actor) is None
+
+    def _refuse_full(self, actor: str) -> Reply:
+        limit = self.cfg.activitypub.max_followers
+        held = self._full.due()
+        if held is not None:
+            log.warning(
+                "activitypub_follow_refused reason=max_followers limit=%d actor=%s held_back=%d",
+                limit, actor, held,
+            )  # fmt: skip
+        return Reply(
+            503,
+            f"this account takes no new followers now (it has {limit}): try again later",
+            retry_after=FULL_RETRY_AFTER,
+        )
 
 
 def _unfetched(key_id: str, exc: FetchError) -> httpsig.BadSignature:

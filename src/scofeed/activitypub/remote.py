@@ -5,7 +5,11 @@ through the webhook sender's address guard (``deliver/sender.py``: the host must
 resolve to global addresses only, unless ``[activitypub] allow_private``), follows no
 redirect, and reads at most ``MAX_DOCUMENT`` bytes. Keys are cached in the store by
 keyId; ``key_for(..., refresh=True)`` fetches again (after a signature failed with the
-cached one), at most once per ``REFRESH_AFTER`` seconds per key.
+cached one), at most once per ``REFRESH_AFTER`` seconds per key. At most ``max_keys``
+(``activitypub.max_keys``) are cached: a new one past it evicts the least recently used
+(a key's use is noted at most once per ``USE_NOTED_EVERY`` seconds), which is fetched
+again when it signs next. Anyone may mint keyIds on their own server, each signing
+validly: cached for ever, a flood of them grew the store without bound.
 
 The fetches run in the server's worker threads, while an inbox request waits for them:
 at most ``FETCHES_AT_ONCE`` at a time, and a server (host and port) that did not answer
@@ -35,6 +39,7 @@ from scofeed.errors import AddressForbidden, FetchError
 from scofeed.sources import deadline
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
+from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ HOST_PAUSE = 60.0  # seconds a host that did not answer is left alone
 # megabyte of PEM each was kept for ever
 MAX_PEM = 16 * 1024
 MAX_REF = 2048
+USE_NOTED_EVERY = 600.0  # seconds: a cached key's last use is written at most this often
 ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
 
 
@@ -73,8 +79,11 @@ class Remote:
         allow_private: bool,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        max_keys: int | None = None,
     ) -> None:
         self.store = store
+        self.max_keys = max_keys
+        self._evictions = Throttle()  # their log line
         self.keypair = keypair
         self.key_id = key_id
         self.timeout = timeout
@@ -183,8 +192,12 @@ class Remote:
         if len(key_id) > MAX_REF:
             raise FetchError(f"the keyId is longer than {MAX_REF} characters")
         cached = rows.get_key(self.store.db, key_id)
-        stale = cached is not None and self.clock() - cached.fetched_at > REFRESH_AFTER
+        now = self.clock()
+        stale = cached is not None and now - cached.fetched_at > REFRESH_AFTER
         if cached is not None and not (refresh and stale):
+            if cached.used_at is None or now - cached.used_at >= USE_NOTED_EVERY:
+                with self.store.transaction() as db:
+                    rows.touch_key(db, key_id, now)
             return cached
         url, _fragment = urldefrag(key_id)
         doc = self.get(url)
@@ -205,8 +218,13 @@ class Remote:
             raise FetchError(str(exc)) from None
         found = rows.RemoteKey(key_id, owner, pem, self.clock())
         with self.store.transaction() as db:
-            rows.put_key(db, found)
+            evicted = rows.put_key(db, found, self.max_keys)
         log.info("activitypub_key_fetched key_id=%s owner=%s", key_id, owner)
+        if evicted and (held := self._evictions.due()) is not None:
+            log.info(
+                "activitypub_keys_evicted limit=%d count=%d held_back=%d",
+                self.max_keys, evicted, held,
+            )  # fmt: skip
         return found
 
 

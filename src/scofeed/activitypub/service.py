@@ -48,7 +48,9 @@ class Service:
     ) -> Service:
         ap = cfg.activitypub
         keypair = load_or_create(ap.key_path(cfg.paths.state))
-        remote = Remote(store, keypair, Urls.of(cfg).key_id, ap.allow_private, ap.timeout, clock)
+        remote = Remote(
+            store, keypair, Urls.of(cfg).key_id, ap.allow_private, ap.timeout, clock, ap.max_keys
+        )
         inbox = Inbox(cfg, store, remote, clock, on_queued)
         deliverer = Deliverer(cfg, store, keypair, clock)
         return cls(keypair, remote, inbox, deliverer, Routes(cfg, store, keypair, inbox))

@@ -42,6 +42,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("list", "list the stored entries, newest first", "core"),
     ("show", "print one entry in full", "core"),
     ("config", "check or show the configuration", "core"),
+    ("backup", "copy the state store, safely while the daemon runs", "core"),
     ("add", "add one release (file, URL or -) to sources/ and build", "sources"),
     ("withdraw", "take a release out of every feed (tombstone, 410, webhook)", "withdraw"),
     ("restore", "put a withdrawn release back in the feeds", "withdraw"),

@@ -91,13 +91,19 @@ def open_store(
     without the daemon's --config, said "nothing" and left a store behind)."""
     cfg = cfg or load_config(args)
     args.store_path = path = cfg.paths.state
-    if existing and not path.exists():
+    if existing:
+        must_exist(path)
+    return cfg, Store(path)
+
+
+def must_exist(path: Path) -> None:
+    """No store at ``path`` is an error for a command that reads what is stored."""
+    if not path.exists():
         raise StoreError(
             f"{path}: no state store here (nothing was built with this config): give the "
             f"config the daemon runs with (--config PATH or {CONFIG_ENV}), or run "
             "`scofeed build` first"
         )
-    return cfg, Store(path)
 
 
 def table(rows: list[list[str]]) -> None:

@@ -1,15 +1,25 @@
-"""build, list, show, config check, config show."""
+"""build, list, show, config check, config show, backup."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from scofeed import config as config_mod
 from scofeed.build import build, preview
-from scofeed.cli.common import Subparsers, command, count, load_config, open_store, report_pings
+from scofeed.cli.common import (
+    Subparsers,
+    command,
+    count,
+    load_config,
+    must_exist,
+    open_store,
+    report_pings,
+)
 from scofeed.errors import shown
+from scofeed.store import backup as backups
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
@@ -56,6 +66,24 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     c.set_defaults(func=cmd_config_check)
     c = command(csub, "show", "print the effective configuration, secrets redacted")
     c.set_defaults(func=cmd_config_show)
+
+    p = command(
+        sub,
+        "backup",
+        "copy the state store, safely while the daemon runs",
+        description="Copy the state store, as one moment saw it, to a new file readable "
+        "by its owner only (the store holds webhook secrets and keys); the daemon may run "
+        "meanwhile. The copy is checked before it takes its name, and never written over "
+        "a file. Restore: docs/operations.md.",
+    )
+    p.add_argument(
+        "target",
+        nargs="?",
+        default=None,
+        help="a new file (a name with a suffix: .sqlite3), or a folder to hold "
+        "scofeed-<UTC time>.sqlite3 (default: a backups/ folder beside the store)",
+    )
+    p.set_defaults(func=cmd_backup)
 
 
 def _progress(done: int, total: int) -> None:
@@ -211,4 +239,20 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def cmd_config_show(args: argparse.Namespace) -> int:
     print(config_mod.show(load_config(args)), end="")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    args.store_path = store = cfg.paths.state
+    must_exist(store)
+    target = Path(args.target) if args.target else store.parent / "backups"
+    made = backups.backup(store, target, datetime.now(UTC))
+    print(
+        f"backup {made.path}: {made.entries} entries, schema {made.schema}, "
+        f"{made.size / 1e6:.1f} MB"
+    )
+    key = cfg.activitypub.key_path(store)
+    if key.is_file():  # lost, followers' servers refuse what a new key signs for a while
+        print(f"not in it: the ActivityPub key {key}; back it up too", file=sys.stderr)
     return 0

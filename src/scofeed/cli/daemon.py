@@ -34,10 +34,13 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
 
 def _loader(args: argparse.Namespace, signs: bool = False) -> config_mod.Config:
     """The file, then --set, then --host/--port: flags beat the file beat the defaults.
-    ``signs``: the daemon sends webhooks, so every secret must be read (a reload too)."""
+    ``signs``: the daemon sends webhooks, so every secret must be read (a reload too);
+    serving alone needs only the metrics token."""
     cfg = load_config(args)
     if signs:
         cfg.require_secrets()
+    elif (token := cfg.serve.metrics_token) is not None and token.problem is not None:
+        raise ConfigError(token.problem)
     serve = cfg.serve
     if args.host is not None:
         serve = dataclasses.replace(serve, host=args.host)

@@ -4,7 +4,6 @@ endpoint's state, and the rejected inputs."""
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -72,12 +71,7 @@ def daemon_line(cfg: Config, now: float) -> str:
 def store_line(path: Path, db: sqlite3.Connection) -> str:
     """The state store's file, its size on disk (its write-ahead log included: it holds
     what a checkpoint has not copied yet) and the entries published."""
-    size = 0
-    for part in (path, Path(f"{path}-wal")):
-        try:
-            size += os.path.getsize(part)
-        except OSError:  # no WAL right now (checkpointed and removed at close)
-            pass
+    size = status_rows.size_on_disk(path)
     return f"store: {path}, {size / 1e6:.1f} MB, published entries: {published_rows.count(db)}"
 
 

@@ -150,6 +150,9 @@ class WebSubConfig:
     timeout: float = check(request_timeout, default=10.0)  # per verification or distribution
     retry_schedule: tuple[int, ...] = check(delays, default=DEFAULT_RETRY)
     max_per_host: int = check(positive, default=50)  # subscriptions per callback host
+    # subscriptions (and subscribe requests waiting for their verification) in all: past
+    # it a new one gets 503; renewals and unsubscribes still go through
+    max_subscriptions: int = check(positive, default=10_000)
     max_body: int = check(positive, default=8192)  # bytes of a subscription request
     rate: int = check(positive, default=30)  # subscription requests per minute per client
 
@@ -187,6 +190,10 @@ class ActivityPubConfig:
     timeout: float = check(request_timeout, default=10.0)
     retry_schedule: tuple[int, ...] = check(delays, default=DEFAULT_RETRY)
     page_size: int = check(positive, default=20)  # outbox items per page
+    # followers in all: past it a new follower's Follow gets 503 (those following stay)
+    max_followers: int = check(positive, default=20_000)
+    # remote public keys cached: past it the least recently used go (fetched again if needed)
+    max_keys: int = check(positive, default=10_000)
 
     def key_path(self, state: Path) -> Path:
         return self.key if self.key is not None else state.parent / "activitypub-key.pem"

@@ -12,6 +12,7 @@ sections (webhooks, WebSub, ActivityPub) in ``config.push``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import zoneinfo
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from scofeed.config.fields import (
+    Secret,
     check,
     http_url,
     language_tag,
@@ -306,12 +308,38 @@ class RecheckConfig:
     interval: int = check(positive, default=86400)  # seconds between two checks of a page
 
 
+CLIENT_HEADERS = ("X-Forwarded-For", "Forwarded")
+
+
+def _networks(v: tuple[str, ...]) -> str | None:
+    """IP networks (``10.0.0.0/8``, ``::1``), each with no bits set past its prefix
+    (``10.0.0.1/8`` is a typo for an address or a network: refused, not guessed)."""
+    for text in v:
+        try:
+            ipaddress.ip_network(text)
+        except ValueError:
+            return f"IP addresses or networks such as '10.0.0.0/8' or '::1' (not {text!r})"
+    return None
+
+
+def _metrics_token(v: Secret | None) -> str | None:
+    if v is None or v.problem is not None or len(v.value) >= 16:
+        return None
+    return "at least 16 characters (a bearer token Prometheus sends; e.g. `openssl rand -hex 24`)"
+
+
 @frozen
 class ServeConfig:
     """``[serve]``: where the daemon serves the feeds."""
 
     host: str = "127.0.0.1"
     port: int = check(port_number, default=8080)
+    # the reverse proxies whose X-Forwarded-For / Forwarded name the client (serve.clients)
+    trusted_proxies: tuple[str, ...] = check(_networks, default=())
+    # which of the two they set: only that one is read (the other is the client's own)
+    client_header: str = check(one_of(*CLIENT_HEADERS), default="X-Forwarded-For")
+    # /metrics (Prometheus) answers only with this set, to requests that carry it
+    metrics_token: Secret | None = check(_metrics_token, default=None)
 
 
 @frozen
@@ -539,13 +567,18 @@ class Config:
         return self.site.base_url.rstrip("/") + "/" + FEED_FILES[fmt]
 
     def secret_problems(self) -> list[str]:
-        """Why each webhook secret that could not be read here (``Secret.problem``)."""
-        return [problem for h in self.webhooks for problem in h.secret_problems()]
+        """Why each secret that could not be read here (``Secret.problem``): the webhooks'
+        and the metrics token."""
+        problems = [problem for h in self.webhooks for problem in h.secret_problems()]
+        token = self.serve.metrics_token
+        if token is not None and token.problem is not None:
+            problems.append(token.problem)
+        return problems
 
     def require_secrets(self) -> Config:
-        """This config, when every webhook secret could be read; else a ``ConfigError``
-        naming each one. For the commands that sign (``run``, ``deliver``, ``webhook
-        test``) and ``config check``; the others never use a secret."""
+        """This config, when every secret could be read; else a ``ConfigError`` naming
+        each one. For the commands that sign or serve (``run``, ``serve``, ``deliver``,
+        ``webhook test``) and ``config check``; the others never use a secret."""
         problems = self.secret_problems()
         if problems:
             raise ConfigError("\n".join(problems))

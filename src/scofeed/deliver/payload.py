@@ -202,10 +202,11 @@ def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     )
 
 
-# A release's text is plain, an embed's description is Discord markdown: "[words](url)"
-# was a masked link (the words shown, an official-looking address, leading elsewhere),
-# "||words||" a spoiler hiding them, "~~words~~" struck out, "*", "_" and "`" restyled
-# them, "<@id>", "<#id>" and "<t:...>" a mention, a channel, a time; a line opening
+# A release's text is plain, an embed's title and description are Discord markdown:
+# "[words](url)" was a masked link (the words shown, an official-looking address,
+# leading elsewhere), "||words||" a spoiler hiding them, "~~words~~" struck out, "*",
+# "_" and "`" restyled them, "<@id>", "<#id>" and "<t:...>" a mention, a channel, a
+# time; a line opening
 # with ">", "#", "-", "+" or "2023." a quote, a heading or a list. A backslash before
 # each such character (every backslash doubled first) shows the text as it is written,
 # as Discord reads a backslash before any character but a letter, digit or space. A web
@@ -230,19 +231,27 @@ def _discord_text(s: str) -> str:
     return _DISCORD_NUMBERED.sub(r"\1\\.", text)
 
 
+def _discord_fit(text: str, limit: int) -> str:
+    """``text`` escaped (``_discord_text``) and clipped to fit ``limit`` once escaped (a
+    character at most doubles: each step cuts half the excess), never cut between a
+    backslash and what it escapes."""
+    cut = limit
+    shown = _discord_text(ellipsized(text, cut))
+    while len(shown) > limit and cut > 1:
+        cut = max(cut - (len(shown) - limit + 1) // 2, 1)
+        shown = _discord_text(ellipsized(text, cut))
+    return shown
+
+
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     label = LABELS.get(event, "")
-    title = ellipsized(label + entry.title, DISCORD_TITLE_MAX)
+    # the title is Discord markdown too ("**", "__", "~~", "||", "`" and escapes render
+    # there): a headline with "*" or "_" in it was restyled, "||" hid its words. The
+    # footer renders none (and site.title holds no markup): left as it is
+    title = _discord_fit(label + entry.title, DISCORD_TITLE_MAX)
     footer = cfg.site.title[:200]
     limit = min(DISCORD_DESCRIPTION_MAX, DISCORD_TOTAL_MAX - len(title) - len(footer))
-    blurb = _blurb(event, entry)
-    # clipped to fit once escaped (a character at most doubles: each step cuts half the
-    # excess), never cut between a backslash and what it escapes
-    cut = limit
-    description = _discord_text(ellipsized(blurb, cut))
-    while len(description) > limit and cut > 1:
-        cut = max(cut - (len(description) - limit + 1) // 2, 1)
-        description = _discord_text(ellipsized(blurb, cut))
+    description = _discord_fit(_blurb(event, entry), limit)
     w = entry.withdrawal
     # the time an embed shows is the event's: a withdrawal's own, not the release's
     when = w.at if event == "release.withdrawn" and w is not None else entry.updated

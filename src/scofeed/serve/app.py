@@ -27,6 +27,7 @@ from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
+from scofeed.serve import metrics
 from scofeed.serve.answers import (
     CORS_OPEN,
     PREFLIGHT,
@@ -39,6 +40,7 @@ from scofeed.serve.answers import (
     file_answer,
     not_modified,
 )
+from scofeed.serve.clients import client_address
 from scofeed.serve.pages import (
     PAGE_SIZE,
     Page,
@@ -121,6 +123,7 @@ class App:
         self.on_hub_request = on_hub_request
         self.hub_unavailable = hub_unavailable
         self._hub_limiter: websub.RateLimiter | None = None
+        self._hub_refusals = websub.Refusals()  # their log lines, throttled
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -151,6 +154,8 @@ class App:
             return self.index(cfg, int(m.group(1)), environ)
         if path == "/healthz":
             return self.health(cfg)
+        if path == "/metrics":
+            return self.metrics(cfg, environ)
         if path.startswith("/tags/") and (m := _TAG_PAGE.fullmatch(_decoded(path))):
             slug, rest, number = m.groups()
             return self.tag_page(cfg, slug, rest or "", int(number or 1), environ)
@@ -297,7 +302,7 @@ class App:
         if limiter is None or limiter.limit != cfg.websub.rate:
             limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
         now = time.time()
-        if not limiter.allow(environ.get("REMOTE_ADDR", ""), now):
+        if not limiter.allow(client_address(cfg, environ), now):
             response = _text(429, "too many requests: try again in a minute\n")
             response.headers.append(("Retry-After", "60"))
             return response
@@ -315,9 +320,13 @@ class App:
             return _text(413, f"the body is larger than {limit} bytes\n")
         body = environ["wsgi.input"].read(limit + 1)  # more than the limit: refused below
         try:
-            websub.receive(cfg, self.store, body, environ.get("CONTENT_TYPE", ""), now)
+            content_type = environ.get("CONTENT_TYPE", "")
+            websub.receive(cfg, self.store, body, content_type, now, self._hub_refusals)
         except HubRequestError as exc:
-            return _text(exc.http_status, str(exc))
+            response = _text(exc.http_status, str(exc))
+            if exc.retry_after is not None:
+                response.headers.append(("Retry-After", str(exc.retry_after)))
+            return response
         if self.on_hub_request is not None:
             self.on_hub_request()
         return _text(202, "accepted: the hub will verify the intent with the callback\n")
@@ -411,6 +420,19 @@ class App:
         data = (json.dumps(body, indent=2, sort_keys=True) + "\n").encode()
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         return Response(503 if status == "failing" else 200, data, headers)
+
+    def metrics(self, cfg: Config, environ: Mapping[str, Any]) -> Response:
+        """Prometheus's scrape (``serve.metrics``): a 404 unless ``serve.metrics_token``
+        is set, a 401 without it."""
+        allowed = metrics.allowed(cfg, environ)
+        if allowed is None:
+            return _text(404, "not found\n")
+        if not allowed:
+            response = _text(401, "a bearer token is needed: serve.metrics_token\n")
+            response.headers.append(("WWW-Authenticate", 'Bearer realm="scofeed metrics"'))
+            return response
+        headers = [("Content-Type", metrics.CONTENT_TYPE), ("Cache-Control", "no-store")]
+        return Response(200, metrics.exposition(cfg, self.store), headers)
 
 
 def _tag_named(tags: str, slug: str) -> str:

@@ -420,6 +420,10 @@ class HttpServer:
                     cleanup_interval=CLEANUP_INTERVAL,
                     backlog=BACKLOG,
                     asyncore_use_poll=True,
+                    # X-Forwarded-For and Forwarded reach the app, which reads them only
+                    # from a peer in serve.trusted_proxies (serve.clients); waitress's own
+                    # middleware takes one proxy address, no network, and cleared them
+                    clear_untrusted_proxy_headers=False,
                     **tuning,
                 )
         except OSError as exc:

@@ -56,6 +56,7 @@ class RemoteKey:
     owner: str
     pem: str
     fetched_at: float
+    used_at: float | None = None  # last checked a signature (``touch_key``), about
 
 
 # -- followers -------------------------------------------------------------------------
@@ -153,18 +154,40 @@ def forget_seen(db: sqlite3.Connection, before: float) -> int:
 
 def get_key(db: sqlite3.Connection, key_id: str) -> RemoteKey | None:
     row = db.execute(
-        "SELECT key_id, owner, pem, fetched_at FROM ap_keys WHERE key_id = ?", (key_id,)
+        "SELECT key_id, owner, pem, fetched_at, used_at FROM ap_keys WHERE key_id = ?",
+        (key_id,),
     ).fetchone()
     return RemoteKey(*row) if row else None
 
 
-def put_key(db: sqlite3.Connection, key: RemoteKey) -> None:
+def put_key(db: sqlite3.Connection, key: RemoteKey, keep: int | None = None) -> int:
+    """Cache a key (used now: its ``fetched_at``); with ``keep``, the least recently used
+    others go until at most ``keep`` are cached. Returns how many went."""
     db.execute(
-        "INSERT INTO ap_keys (key_id, owner, pem, fetched_at) VALUES (?, ?, ?, ?) "
+        "INSERT INTO ap_keys (key_id, owner, pem, fetched_at, used_at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (key_id) DO UPDATE SET owner = excluded.owner, pem = excluded.pem, "
-        "fetched_at = excluded.fetched_at",
-        (key.key_id, key.owner, key.pem, key.fetched_at),
+        "fetched_at = excluded.fetched_at, used_at = excluded.used_at",
+        (key.key_id, key.owner, key.pem, key.fetched_at, key.fetched_at),
     )
+    if keep is None:
+        return 0
+    over = key_count(db) - keep
+    if over <= 0:
+        return 0
+    return db.execute(
+        "DELETE FROM ap_keys WHERE key_id IN (SELECT key_id FROM ap_keys WHERE key_id != ? "
+        "ORDER BY used_at, key_id LIMIT ?)",
+        (key.key_id, over),
+    ).rowcount
+
+
+def touch_key(db: sqlite3.Connection, key_id: str, now: float) -> None:
+    """The key checked a signature now: the last it would be evicted."""
+    db.execute("UPDATE ap_keys SET used_at = ? WHERE key_id = ?", (now, key_id))
+
+
+def key_count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT COUNT(*) FROM ap_keys").fetchone()[0])
 
 
 # -- the outbox ------------------------------------------------------------------------

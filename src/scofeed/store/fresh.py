@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 33
+FRESH_VERSION = 34
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -204,7 +204,7 @@ CREATE TABLE ap_keys (
         owner      TEXT NOT NULL,
         pem        TEXT NOT NULL,
         fetched_at REAL NOT NULL
-    );
+    , used_at REAL);
 
 CREATE TABLE ap_hosts (
         host        TEXT PRIMARY KEY,
@@ -345,6 +345,8 @@ CREATE INDEX ap_deliveries_accepts ON ap_deliveries (host, id)
         WHERE status = 'pending' AND kind = 'Accept';
 
 CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
+
+CREATE INDEX ap_keys_used ON ap_keys (used_at);
 
 CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
 

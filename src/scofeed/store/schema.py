@@ -538,7 +538,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entries ADD COLUMN restored_at REAL;
     CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
     """,
-    # 33: the fingerprint with Unicode forms and ё/е folded (normalise.folded_fingerprint)
+    # 33: when each cached remote key was last used to check a signature: past
+    # ``activitypub.max_keys`` the least recently used go (a flood of validly signed
+    # requests, each with a keyId of its own, grew the cache without bound)
+    """
+    ALTER TABLE ap_keys ADD COLUMN used_at REAL;
+    UPDATE ap_keys SET used_at = fetched_at;
+    CREATE INDEX ap_keys_used ON ap_keys (used_at);
+    """,
+    # 34: the fingerprint with Unicode forms and ё/е folded (normalise.folded_fingerprint)
     # where it is not the fingerprint, so that two copies of one release that differ
     # only so are one entry; the fingerprint (ids are minted from it) is kept. Stored
     # entries get theirs from ``scofeed.refold`` (Python: SQLite has no NFKC)

@@ -3,10 +3,12 @@ poll, the quarantine, and each webhook endpoint's state and delivery counts."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from scofeed.errors import shown
 from scofeed.store import deliveries as delivery_rows
@@ -55,6 +57,18 @@ class Rejected:
     reason: str
     at: str  # RFC 3339, UTC
     kept: str | None
+
+
+def size_on_disk(path: Path) -> int:
+    """The store file's size with its write-ahead log (it holds what a checkpoint has
+    not copied yet)."""
+    size = 0
+    for part in (path, Path(f"{path}-wal")):
+        try:
+            size += os.path.getsize(part)
+        except OSError:  # no WAL right now (checkpointed and removed at close)
+            pass
+    return size
 
 
 def iso(ts: float | None) -> str | None:

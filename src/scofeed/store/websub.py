@@ -172,6 +172,25 @@ def host_load(db: sqlite3.Connection, host: str, topic: str, callback: str) -> i
     return int(subs.fetchone()[0]) + int(waiting.fetchone()[0])
 
 
+def total_load(db: sqlite3.Connection, topic: str, callback: str) -> int:
+    """Subscriptions and waiting subscribe requests of every host, other than this
+    (topic, callback): what ``websub.max_subscriptions`` counts."""
+    q = "SELECT COUNT(*) FROM {t} WHERE NOT (topic = ? AND callback = ?){extra}"
+    subs = db.execute(q.format(t="websub_subscriptions", extra=""), (topic, callback))
+    waiting = db.execute(
+        q.format(t="websub_intents", extra=" AND mode = 'subscribe'"), (topic, callback)
+    )
+    return int(subs.fetchone()[0]) + int(waiting.fetchone()[0])
+
+
+def subscribed(db: sqlite3.Connection, topic: str, callback: str) -> bool:
+    """Whether (topic, callback) is a subscription now: its request is a renewal."""
+    row = db.execute(
+        "SELECT 1 FROM websub_subscriptions WHERE topic = ? AND callback = ?", (topic, callback)
+    ).fetchone()
+    return row is not None
+
+
 # -- subscriptions -----------------------------------------------------------------------
 
 _SUB = (

@@ -9,13 +9,14 @@ The HTTP route lives in serve; the tables and their SQL in ``store/websub.py``.
 """
 
 from scofeed.websub.hub import RateLimiter, Topic, link_header, topics
-from scofeed.websub.intake import drop, receive
+from scofeed.websub.intake import Refusals, drop, receive
 from scofeed.websub.runner import Hub, HubReport, counts, ping_hubs
 
 __all__ = [
     "Hub",
     "HubReport",
     "RateLimiter",
+    "Refusals",
     "Topic",
     "counts",
     "drop",

@@ -9,7 +9,12 @@
    the topic, and a ping queued for each external hub of ``[websub] hubs`` (in the
    same transaction);
 3. every due verification of intent, distribution and ping goes to a worker of the
-   hub's bounded thread pool; a hanging callback holds only its own worker.
+   hub's bounded thread pool; a hanging callback holds only its own worker, and one
+   host at most ``PER_HOST`` at once: its other work stays due in the store and is
+   taken at a later tick, once one of its requests ended. A host may hold 50
+   subscriptions (``websub.max_per_host``), each its own distribution: one that
+   answered slowly (up to the timeout) took every worker, and every other subscriber
+   waited behind it.
 
 A distribution that gets no 2xx is retried on ``[websub] retry_schedule`` (the
 webhooks' policy: ``Retry-After`` on 429/503, 410 removes the subscription, a refused
@@ -24,6 +29,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -43,6 +49,7 @@ from scofeed.websub import hub, send
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
+PER_HOST = 4  # requests in flight to one host (callback or external hub) at most
 
 
 @dataclass
@@ -76,8 +83,11 @@ class Hub:
         max_workers: int = MAX_WORKERS,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        per_host: int = PER_HOST,
     ) -> None:
         self.clock = clock
+        self.per_host = per_host
+        self._hosts: Counter[str] = Counter()  # requests in flight by host
         self.rng = rng or random.Random()
         self._pool = ThreadPoolExecutor(
             workers_for_open_files(max_workers), thread_name_prefix="scofeed-websub"
@@ -98,26 +108,43 @@ class Hub:
         known = hub.topics(cfg, published_sets(cfg, store))
         self._prune(store, known, now, report)
         self._detect_changes(cfg, store, known, now, report)
-        futures = []
-        for intent in rows.due_intents(store.db, now):
-            if self._claim(("intent", intent.id)):
-                report.verifications += 1
-                futures.append(self._submit(self._verify, cfg, store, intent))
-        for d in rows.due_distributions(store.db, now):
-            if self._claim(("sub", d.subscription_id)):
-                report.distributions += 1
-                futures.append(self._submit(self._distribute, cfg, store, d))
-        for p in rows.due_pings(store.db, now):
-            if self._claim(("ping", (p.hub, p.topic))):
-                report.pings += 1
-                futures.append(self._submit(self._ping, cfg, store, p))
-        if wait:
+        futures, held = self._take_due(cfg, store, now, report)
+        if wait:  # all of it: what a host's share held back goes as its requests end
             wait_futures(futures)
+            while held:
+                more, held = self._take_due(cfg, store, now, report)
+                if not more:
+                    break
+                futures += more
+                wait_futures(more)
         try:  # this run's workers', or (wait=False) the last's
             self.trouble.check(bool(futures))
         finally:
             self.trouble.line = None  # said once
         return report
+
+    def _take_due(
+        self, cfg: Config, store: Store, now: float, report: HubReport
+    ) -> tuple[list[Future[None]], bool]:
+        """Every due verification, distribution and ping to a worker; whether a host's
+        share (``per_host``) held some back."""
+        futures, held = [], False
+        for intent in rows.due_intents(store.db, now):
+            if (took := self._claim(("intent", intent.id), _host(intent.callback))) is True:
+                report.verifications += 1
+                futures.append(self._submit(self._verify, cfg, store, intent))
+            held = held or took is None
+        for d in rows.due_distributions(store.db, now):
+            if (took := self._claim(("sub", d.subscription_id), _host(d.callback))) is True:
+                report.distributions += 1
+                futures.append(self._submit(self._distribute, cfg, store, d))
+            held = held or took is None
+        for p in rows.due_pings(store.db, now):
+            if (took := self._claim(("ping", (p.hub, p.topic)), _host(p.hub))) is True:
+                report.pings += 1
+                futures.append(self._submit(self._ping, cfg, store, p))
+            held = held or took is None
+        return futures, held
 
     def _prune(
         self, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
@@ -169,12 +196,25 @@ class Hub:
 
     # -- workers -------------------------------------------------------------------------
 
-    def _claim(self, key: tuple[str, object]) -> bool:
+    def _claim(self, key: tuple[str, object], host: str) -> bool | None:
+        """Take ``key`` for a worker: False when it is taken (or the hub stops), None
+        when ``host`` has ``per_host`` requests in flight (the key stays due in the
+        store, for a later tick)."""
         with self._lock:
             if key in self._busy or self._stop.is_set():
                 return False
+            if self._hosts[host] >= self.per_host:
+                return None
             self._busy.add(key)
+            self._hosts[host] += 1
             return True
+
+    def _release(self, key: tuple[str, object], host: str) -> None:
+        with self._lock:
+            self._busy.discard(key)
+            self._hosts[host] -= 1
+            if self._hosts[host] <= 0:
+                del self._hosts[host]
 
     def _submit(
         self, fn: Callable[..., None], cfg: Config, store: Store, item: object
@@ -222,8 +262,7 @@ class Hub:
                 outcome, intent.mode, intent.topic, intent.host, intent.lease_seconds, reason,
             )  # fmt: skip
         finally:
-            with self._lock:
-                self._busy.discard(("intent", intent.id))
+            self._release(("intent", intent.id), _host(intent.callback))
 
     def _distribute(self, cfg: Config, store: Store, d: rows.Distribution) -> None:
         try:
@@ -250,15 +289,13 @@ class Hub:
                 decision.outcome, sent.result.status, decision.reason, sent.duration,
             )  # fmt: skip
         finally:
-            with self._lock:
-                self._busy.discard(("sub", d.subscription_id))
+            self._release(("sub", d.subscription_id), _host(d.callback))
 
     def _ping(self, cfg: Config, store: Store, p: rows.Ping) -> None:
         try:
             ping_due(cfg, store, p, self.clock, self.rng, self._writes)
         finally:
-            with self._lock:
-                self._busy.discard(("ping", (p.hub, p.topic)))
+            self._release(("ping", (p.hub, p.topic)), _host(p.hub))
 
     # -- stopping ------------------------------------------------------------------------
 
@@ -271,6 +308,14 @@ class Hub:
         self._pool.shutdown(wait=False, cancel_futures=True)
         _done, left = wait_futures(list(running), timeout)
         return sorted({f"websub:{running[f]}" for f in left})
+
+
+def _host(url: str) -> str:
+    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it."""
+    try:
+        return (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
 
 
 def counts(store: Store) -> dict[str, int]:

@@ -1,0 +1,94 @@
+"""``scofeed backup``: a copy of the state store, made while the daemon runs, without
+the ``sqlite3`` shell (not on every machine).
+
+The copy is the store as one read transaction sees it (SQLite's online backup API,
+through ``copy_store``: read only, never upgraded), whatever the daemon writes
+meanwhile. It is one self-contained file (journal mode DELETE: no ``-wal`` beside it),
+readable by its owner alone from the moment it exists (the store holds webhook secrets
+and the ActivityPub actor's private key), checked (``PRAGMA quick_check``) before it
+takes its name, and never written over an existing file: an interrupted backup leaves
+nothing that looks like one.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scofeed.errors import StoreError, UsageError
+from scofeed.frozen import frozen
+from scofeed.store import copy_store
+
+
+@frozen
+class Backup:
+    """What a backup holds: where it is, the store's schema version, its entries."""
+
+    path: Path
+    schema: int
+    entries: int
+    size: int
+
+
+def default_name(now: datetime) -> str:
+    """``scofeed-20261202T130501Z.sqlite3``: sorts by time, one a second at most."""
+    return f"scofeed-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
+
+
+def backup(store: Path, target: Path, now: datetime) -> Backup:
+    """Copy the store at ``store`` to ``target``: a new file, or a folder (made, owner
+    only, when missing) to hold one named by the time (``default_name``)."""
+    if not store.is_file():
+        raise StoreError(f"{store}: no state store here to back up")
+    if target.is_dir() or not target.suffix:
+        target = target / default_name(now)
+    if target.exists():
+        raise UsageError(f"{target}: exists; a backup never writes over a file")
+    folder = target.parent
+    tmp = folder / f".{target.name}.tmp"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise StoreError(f"{target}: cannot write the backup ({exc.strerror})") from None
+    try:
+        copy_store(store, tmp)
+        made = _checked(tmp, target)
+        _durable(tmp)
+        os.link(tmp, target)  # never over a file made meanwhile, unlike a rename
+        _durable(folder)
+    except FileExistsError:
+        raise UsageError(f"{target}: exists; a backup never writes over a file") from None
+    except OSError as exc:
+        raise StoreError(f"{target}: cannot write the backup ({exc.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Backup(target, made[0], made[1], target.stat().st_size)
+
+
+def _checked(copy: Path, target: Path) -> tuple[int, int]:
+    """Make the copy one file and check it: (its schema version, its entries)."""
+    db = sqlite3.connect(copy)
+    try:
+        db.execute("PRAGMA journal_mode=DELETE")  # the store's WAL mode came with its pages
+        (check,) = db.execute("PRAGMA quick_check").fetchone()
+        if check != "ok":
+            raise StoreError(f"{target}: the copy failed its check ({check}); no backup made")
+        (schema,) = db.execute("PRAGMA user_version").fetchone()
+        (entries,) = db.execute("SELECT count(*) FROM entries").fetchone()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{target}: cannot write the backup ({exc})") from None
+    finally:
+        db.close()
+    return schema, entries
+
+
+def _durable(path: Path) -> None:
+    """fsync a file or a folder: the backup is on the disk when the command says so."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,108 @@
+"""``scofeed backup``: a whole, private copy of the store, safe while the daemon writes."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import stat
+from pathlib import Path
+
+import test_daemon
+from conftest import Site, run_cli
+from scofeed.store import Store
+
+start = test_daemon.start  # the daemon as a subprocess (a fixture)
+wait_for = test_daemon.wait_for
+
+RELEASE = "SCO meeting {n}\n\nOn {day} January 2026, the SCO met in Astana for talks {n}.\n"
+
+
+def release(site: Site, n: int) -> None:
+    text = RELEASE.format(n=n, day=n % 28 + 1)
+    (site.sources / f"r{n:03d}.txt").write_text(text, encoding="utf-8")
+
+
+def checked(path: Path) -> tuple[str, int, int]:
+    """(journal mode, entries, schema version) of a backup, after its integrity check."""
+    db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+        (entries,) = db.execute("SELECT count(*) FROM entries").fetchone()
+        (schema,) = db.execute("PRAGMA user_version").fetchone()
+    finally:
+        db.close()
+    return mode, entries, schema
+
+
+def test_a_backup_is_one_private_file_that_restores_the_site(site):
+    for n in range(3):
+        release(site, n)
+    assert run_cli(site, "build").returncode == 0
+    listed = run_cli(site, "list").stdout
+    feeds = {p.relative_to(site.feeds): p.read_bytes() for p in site.feeds.rglob("*.*")}
+    done = run_cli(site, "backup")
+    assert done.returncode == 0, done.stderr
+    folder = site.root / "state" / "backups"
+    (made,) = folder.iterdir()
+    assert done.stdout.startswith(f"backup {made}: 4 entries, schema ")
+    assert made.name.startswith("scofeed-") and made.suffix == ".sqlite3"
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600  # it holds secrets and keys
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert checked(made)[:2] == ("delete", 4)  # one file: no -wal to carry beside it
+    # restored in place of a lost store and feeds folder: the same entries, the same bytes
+    state = site.config().paths.state
+    for leftover in state.parent.glob(state.name + "*"):
+        leftover.unlink()
+    shutil.rmtree(site.feeds)
+    shutil.copy(made, state)
+    assert run_cli(site, "list").stdout == listed
+    rebuilt = run_cli(site, "build")
+    assert "new=0 updated=0" in rebuilt.stdout, rebuilt.stdout
+    assert {p.relative_to(site.feeds): p.read_bytes() for p in site.feeds.rglob("*.*")} == feeds
+
+
+def test_a_backup_never_writes_over_a_file_and_leaves_nothing_when_it_cannot(site):
+    missing = run_cli(site, "backup", str(site.root / "b.sqlite3"))
+    assert missing.returncode != 0 and "no state store here" in missing.stderr
+    assert not (site.root / "b.sqlite3").exists()
+    assert run_cli(site, "build").returncode == 0
+    target = site.root / "keep" / "b.sqlite3"
+    target.parent.mkdir()
+    target.write_bytes(b"an earlier backup")
+    refused = run_cli(site, "backup", str(target))
+    assert refused.returncode == 2
+    assert refused.stderr == f"scofeed: {target}: exists; a backup never writes over a file\n"
+    assert target.read_bytes() == b"an earlier backup"
+    assert [p.name for p in target.parent.iterdir()] == ["b.sqlite3"]  # no temporary file
+    named = run_cli(site, "backup", str(target.parent / "c.sqlite3"))
+    assert named.returncode == 0 and checked(target.parent / "c.sqlite3")[1] == 1
+    assert named.stderr == ""
+    key = site.root / "state" / "activitypub-key.pem"  # made when the actor is enabled
+    key.write_bytes(b"a private key")
+    reminded = run_cli(site, "backup", str(target.parent / "d.sqlite3"))
+    assert reminded.stderr == f"not in it: the ActivityPub key {key}; back it up too\n"
+
+
+def test_backups_taken_while_the_daemon_ingests_are_each_whole(start, site):
+    """The daemon stores releases as they come while backups are taken: each backup is
+    the store as one moment saw it (none torn, each opens), never fewer entries than
+    the one before, and the daemon goes on."""
+    d = start()
+    folder = site.root / "backups"
+    counts = []
+    for n in range(12):
+        release(site, n)
+        if n % 3 == 2:
+            target = folder / f"b{n}.sqlite3"
+            done = run_cli(site, "backup", str(target))
+            assert done.returncode == 0, done.stderr
+            mode, entries, _ = checked(target)
+            assert mode == "delete"
+            counts.append(entries)
+            Store(target).close()  # opens as a store, as a restore would
+    assert counts == sorted(counts) and counts[0] >= 1
+    wait_for(lambda: len(d.feed_titles()) == 13, what="the daemon to publish every release")
+    run_cli(site, "backup", str(folder / "last.sqlite3"))
+    assert checked(folder / "last.sqlite3")[1] == 13
+    assert d.stop() == 0
