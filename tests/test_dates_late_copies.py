@@ -10,6 +10,9 @@ import os
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.store import entries as entry_rows
 
@@ -82,7 +85,8 @@ def test_a_day_corrected_late_is_corrected_in_the_year_it_was_read_with(site):
     assert day(stored(site, "talks.txt")) == date(2025, 3, 2)
 
 
-def test_a_reread_of_a_fresh_clone_keeps_the_years_the_store_read(site):
+@pytest.mark.parametrize("workers", [False, True], ids=["in-process", "workers"])
+def test_a_reread_of_a_fresh_clone_keeps_the_years_the_store_read(site, workers):
     """A fresh clone gives every file the time of the clone: a reread by a new version
     read "3 March" in the clone's year, and moved the entry down the feed a year."""
     write(site, "talks.txt", TALKS, FRESH)
@@ -92,7 +96,8 @@ def test_a_reread_of_a_fresh_clone_keeps_the_years_the_store_read(site):
         db.execute("UPDATE entries SET content_hash = 'older' WHERE id = ?", (first.id,))
         db.execute("UPDATE entry_origins SET content_hash = 'older'")
     os.utime(site.sources / "talks.txt", (LATE.timestamp(), LATE.timestamp()))
-    run_build(site.config(), site.store(), LATE, reread=True)
+    tuning = Tuning(pool_min_files=1, known_min_files=1) if workers else Tuning()
+    run_build(site.config(), site.store(), LATE, reread=True, tuning=tuning)
     again = stored(site, "talks.txt")
     assert again.id == first.id and day(again) == date(2025, 3, 3)
     assert site.store().db.execute("SELECT count(*) FROM entries").fetchone()[0] == 2

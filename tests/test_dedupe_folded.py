@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conftest import rewind
+from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.normalise import compare_key, fold_key
 from scofeed.store import entries as entry_rows
@@ -68,11 +69,15 @@ def test_copies_differing_only_in_unicode_or_yo_are_one_entry(site, first, copy)
     assert a.title == first.split("\n")[0]  # as the first copy wrote it: never folded
 
 
+@pytest.mark.parametrize("cold", [False, True], ids=["small", "cold"])
 @pytest.mark.parametrize(("first", "copy"), COPIES.values(), ids=COPIES)
-def test_both_copies_in_one_build_are_one_entry(site, first, copy):
+def test_both_copies_in_one_build_are_one_entry(site, first, copy, cold):
+    """``cold``: as a cold build of many files does it, in worker processes, every
+    stored key loaded first (``Known``)."""
     (site.sources / "a.txt").write_text(first, encoding="utf-8")
     (site.sources / "b.txt").write_text(copy, encoding="utf-8")
-    report = build(site)
+    tuning = Tuning(pool_min_files=1, known_min_files=1) if cold else Tuning()
+    report = run_build(site.config(), site.store(), T0, tuning=tuning)
     assert (report.new, report.entries) == (2, 2)  # the seed and the release
     assert entry_of(site, "a.txt").id == entry_of(site, "b.txt").id
 
