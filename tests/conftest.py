@@ -106,6 +106,11 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
+    34: [
+        "DROP INDEX entries_by_folded",
+        "ALTER TABLE entries DROP COLUMN folded",
+        "DELETE FROM meta WHERE key = 'folded'",
+    ],
     33: ["DROP INDEX ap_keys_used", "ALTER TABLE ap_keys DROP COLUMN used_at"],
     32: ["DROP INDEX entries_restored", "ALTER TABLE entries DROP COLUMN restored_at"],
     31: [

@@ -465,3 +465,72 @@ def test_a_date_stamp_line_in_markdown_leaves_its_html():
     assert e.published == datetime(2025, 3, 12, tzinfo=SHANGHAI) and e.date_source == "page"
     assert "12.03.2025" not in e.content_html
     assert e.content_html.startswith("<p>On 10 March")
+
+
+# -- a dateline whose year the evidence contradicts ---------------------------------------
+
+WRITTEN = datetime(2025, 3, 13, 9, 0, tzinfo=UTC)  # the file's time: the day after
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # its year mistyped ahead: after the file was written (read by a build of 2026)
+        ("Beijing, 12 March 2026\n\nSCO Secretariat holds a round table\n\nOn 12 March, "
+         "the SCO Secretariat held a round table on regional security.\n", "after_file"),
+        ("Пекин, 12 марта 2026 г.\n\nВ Секретариате ШОС состоялся круглый стол\n\n12 марта "
+         "в Секретариате ШОС прошёл круглый стол по региональной безопасности.\n",
+         "after_file"),
+        # mistyped behind: the body states this year's date, the file agrees with it
+        ("Beijing, 12 March 2015\n\nSCO Secretariat holds a round table\n\nOn 12 March "
+         "2025, the SCO Secretariat held a round table on regional security.\n",
+         "far_from_text"),
+        ("北京，2015年3月12日\n\n上合组织秘书处举行圆桌会议\n\n2025年3月12日，上合组织秘书处举行地区安全"
+         "圆桌会议。\n", "far_from_text"),
+    ],
+    ids=["ahead-en", "ahead-ru", "behind-en", "behind-zh"],
+)  # fmt: skip
+def test_a_dateline_whose_year_the_evidence_contradicts_is_not_trusted(text, reason, caplog):
+    """The dateline's date was taken as it stood: it dated the release (2026-03-12 in a
+    file of March 2025, or 2015-03-12), and the body's year-less dates went by it."""
+    caplog.set_level("INFO", logger="scofeed.normalise.dating")
+    e = normalise(Release("x.txt", text, context_date=WRITTEN), SETTINGS, NOW)
+    assert (day(e), e.date_source, e.event_date) == (date(2025, 3, 12), "text", date(2025, 3, 12))
+    (line,) = [r.getMessage() for r in caplog.records if "dateline" in r.getMessage()]
+    assert "origin=x.txt" in line and f"reason={reason}" in line
+
+
+def test_a_year_less_body_under_a_mistyped_dateline_goes_by_the_file():
+    text = (
+        "Beijing, 12 March 2015\n\nSCO Secretariat holds a round table\n\nOn 10 March, the "
+        "SCO Secretariat held a round table. The ministers will meet on 20 March 2025.\n"
+    )
+    e = normalise(Release("x.txt", text, context_date=WRITTEN), SETTINGS, NOW)
+    assert (day(e), e.event_date) == (date(2025, 3, 10), date(2025, 3, 10))
+
+
+def test_a_dateline_far_from_the_metadata_date_vouches_for_no_event():
+    """Metadata dates the release 12 March 2025; a dateline of 2024 made the body's
+    "10 March 2024" its event, a year before it was published."""
+    text = (
+        "Beijing, 12 March 2024\n\nSCO Secretariat holds a round table\n\nOn 10 March 2024, "
+        "the SCO Secretariat held a round table.\n"
+    )
+    meta = datetime(2025, 3, 12, 10, 0)
+    e = normalise(Release("x.txt", text, context_date=WRITTEN, published=meta), SETTINGS, NOW)
+    assert (e.date_source, e.event_date) == ("metadata", None)
+    # a dateline that agrees with the metadata still vouches for the body's date
+    agreeing = text.replace("12 March 2024", "12 March 2025").replace("2024,", "2025,")
+    e = normalise(Release("x.txt", agreeing, published=meta), SETTINGS, NOW)
+    assert e.event_date == date(2025, 3, 10)
+
+
+def test_a_late_copy_keeps_a_dateline_the_body_agrees_with():
+    """Far from the file's date is no fault: an archive copied a year and more later."""
+    text = (
+        "Beijing, 12 March 2025\n\nSCO Secretariat holds a round table\n\nOn 12 March 2025, "
+        "the SCO Secretariat held a round table.\n"
+    )
+    late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
+    assert day(e) == date(2025, 3, 12)

@@ -31,6 +31,7 @@ LAYERS: list[list[str]] = [
         "scofeed.retag",
         "scofeed.reading",
         "scofeed.relink",
+        "scofeed.refold",
         "scofeed.deliver",
         "scofeed.websub",
         "scofeed.pool",

@@ -182,6 +182,56 @@ def test_a_reread_by_the_same_version_changes_nothing(site):
     assert db.execute("SELECT * FROM entries ORDER BY id").fetchall() == rows
 
 
+RU = (
+    "Генеральный секретарь ШОС провёл встречу с Послом Беларуси\n\n"
+    "12 марта 2025 года Генеральный секретарь ШОС провёл встречу с Послом Республики "
+    "Беларусь в КНР.\n\nСтороны обсудили её повестку.\n"
+)
+
+
+def test_a_reread_of_a_store_made_before_folding_keeps_every_entry_and_id(site):
+    """Two copies of one release, "ё" and "е", were two entries before scofeed folded
+    them. Read again by this version each file is still its own entry's input: no entry
+    is new or merged, no id changes, nothing is delivered; a third copy matches one."""
+    (site.sources / "yo.txt").write_text(RU, encoding="utf-8")
+    (site.sources / "ye.txt").write_text(RU.replace("ё", "е"), encoding="utf-8")
+    build(site)
+    store = site.store()
+    with store.transaction() as db:  # as scofeed left them before folding: two entries
+        db.execute("UPDATE entries SET folded = NULL")
+        rewind(db, 33)
+        entry_id = db.execute(
+            "SELECT entry_id FROM entry_origins WHERE origin = 'ye.txt'"
+        ).fetchone()[0]
+        db.execute("DELETE FROM entry_origins WHERE origin = 'ye.txt'")
+        # ye.txt's entry, as an older scofeed made it: minted from its own fingerprint
+        db.execute(
+            "INSERT INTO entries SELECT 'tag:test.example,2026:release/older', 'fp:older', "
+            "url_key, 'older', title || ' ', summary, content_html, published, published_ts, "
+            "updated, updated_ts, author, language, link, url, tags, 'older', revision, "
+            "'ye.txt', date_source, first_seen + 1, event_date, withdrawn_at, "
+            "withdrawn_reason, withdrawn_by, authority, announced, restored_at "
+            "FROM entries WHERE id = ?",
+            (entry_id,),
+        )
+        db.execute(
+            "INSERT INTO entry_origins (origin, entry_id, content_hash, kind, seen) "
+            "VALUES ('ye.txt', 'tag:test.example,2026:release/older', 'older', 'local', 0)"
+        )
+    store.close()
+    ids = {o: entry_of(site, o).id for o in ("yo.txt", "ye.txt")}
+    assert len(set(ids.values())) == 2
+
+    report = build(site, LATER, reread=True)
+
+    assert report.new == 0
+    assert {o: entry_of(site, o).id for o in ids} == ids
+    assert site.store().db.execute("SELECT count(*) FROM entries").fetchone()[0] == 3
+    (site.sources / "copy.txt").write_text(RU.replace("ё", "е"), encoding="utf-8")
+    report = build(site, LATER + timedelta(hours=1))
+    assert (report.new, entry_of(site, "copy.txt").id in ids.values()) == (0, True)
+
+
 def test_status_says_when_the_stored_files_were_read_by_another_version(site):
     """A build that reads every file (the first, a reread) notes which code read them;
     `scofeed status` names a store whose files another scofeed read, until a reread."""

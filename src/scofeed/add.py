@@ -30,6 +30,7 @@ from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
+from scofeed.refold import refold
 from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -145,9 +146,10 @@ def add_release(
         raise
     with store.transaction() as db:  # it reads now: fixed, whether known or not
         file_rows.clear_rejects(db, [origin_label])
+        refold(db)  # entries stored before copies were compared folded
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
-        store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id
+        store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id, folded=entry.folded
     ) or _corrected(store.db, entry, update)
     if match is None and update:
         raise RejectedInput(

@@ -33,6 +33,7 @@ from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, publish_feeds, render_batch
+from scofeed.refold import refold
 from scofeed.relink import relink
 from scofeed.retag import retag
 from scofeed.sources import files as scanner
@@ -222,6 +223,7 @@ def build(
                 if first:  # before anything is stored: the [tags] rules changed?
                     report.retagged = retag(db, settings.tags)
                     relink(db, cfg.site.base_url, cfg.site.author)
+                    refold(db)
                     first = False
                 known = Known.current(db, known) if big else None
                 batch = itertools.islice(prepared, tuning.commit_every)

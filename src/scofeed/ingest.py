@@ -27,7 +27,7 @@ import math
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
@@ -44,6 +44,8 @@ from scofeed.normalise import (
     settings_from,
     with_language,
 )
+from scofeed.normalise.dating import FAR_DAYS
+from scofeed.refold import refold
 from scofeed.relink import relink
 from scofeed.retag import retag
 from scofeed.store import Store
@@ -99,10 +101,11 @@ def _left_for_a_copy(
     in_sources: Callable[[str], bool] | None,
 ) -> str | None:
     """The file that holds the entry's release now, when the file ``origin``, its own
-    input, holds another release (neither its fingerprint nor, on its day, its title
-    or first paragraph) and another file of sources/ matched the entry (a copy, maybe
-    touched up): a file renamed and a new release written under the old name, seen in
-    that order (the new file settling later). Else None: an edit of the entry."""
+    input, holds another release (neither its fingerprint, folded or not, nor, on its
+    day, its title or first paragraph) and another file of sources/ matched the entry
+    (a copy, maybe touched up): a file renamed and a new release written under the old
+    name, seen in that order (the new file settling later). Else None: an edit of the
+    entry."""
     if (
         match.by != "origin"
         or in_sources is None
@@ -112,7 +115,12 @@ def _left_for_a_copy(
     ):
         return None
     found = entry_rows.as_near(db, match.entry_id)
-    if found is None or found[1] == entry.fingerprint or corrected_of([found[0]], entry):
+    if (
+        found is None
+        or entry.fingerprint in found[1]
+        or entry.folded in found[1]  # the same, but for Unicode form or ё/е
+        or corrected_of([found[0]], entry)
+    ):
         return None
     copies = origin_rows.copies(db, match.entry_id, origin)
     return next((c for c in copies if "://" not in c and "#" not in c and in_sources(c)), None)
@@ -178,8 +186,9 @@ def ingest_one(
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
-        db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id
-    )
+        db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
+        folded=entry.folded,
+    )  # fmt: skip
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
     if match is not None and taken is None and not reread:  # a file read again was not renamed
         taken = _left_for_a_copy(db, release.origin, entry, match, in_sources)
@@ -191,7 +200,7 @@ def ingest_one(
         origin_rows.rename_origin(db, match.entry_id, release.origin, taken)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
-            by_origin=False,
+            by_origin=False, folded=entry.folded,
         )  # fmt: skip
     if match is None and renames is not None and authority == "local":
         match = renames.take(db, release, entry)
@@ -212,8 +221,11 @@ def ingest_one(
         queued = planner(db, entry, "release.published") if planner else 0
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
+    entry_rows.note_folded(db, match.entry_id, entry)  # stored before it was kept
     if entry.date_source in UNSTATED:
         entry = _first_date_kept(db, match.entry_id, entry)
+    elif entry.year_guessed:
+        entry = _year_of_known_version(db, match.entry_id, entry)
     if match.authority is None and match.by == "origin":
         # stored before authorities were kept, and this is its own input: the entry is
         # this input's (its URL says nothing of the source that brought it)
@@ -338,6 +350,41 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     corrected."""
     stored = entry_rows.get(db, entry_id)
     return redated(entry, stored.published, stored.date_source)
+
+
+_NEAR_STORED = timedelta(days=FAR_DAYS)  # a day this near the stored date takes its year
+
+
+def _year_of_known_version(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
+    """A version dated by a day its text states without a year, which took its file's
+    year (the latest such day on or before the file's time), takes the year that puts
+    that day nearest the stored entry's date when that is earlier: the store read an
+    earlier version of the release, and a file written (an edit, a copy, a fresh clone
+    read again) within 60 days after the anniversary of its day read it a year late. The
+    file's time only bounds the date from above, so the earlier reading holds; a day
+    corrected by the edit ("5 March" for "3 March") is kept, in that year. A day then
+    still over 60 days from the stored date ("3 September" for "3 March") is no evidence
+    of a year: it stays as read. The event date, read by the same file's time, moves
+    back with it."""
+    stored = entry_rows.get(db, entry_id).published.astimezone(entry.published.tzinfo)
+    best = None
+    for year in (stored.year - 1, stored.year, stored.year + 1):
+        try:
+            candidate = entry.published.replace(year=year)
+        except ValueError:  # 29 February
+            continue
+        if best is None or abs(candidate - stored) < abs(best - stored):
+            best = candidate
+    if best is None or best >= entry.published or abs(best - stored) > _NEAR_STORED:
+        return entry  # later, or far from what the store read: no evidence of its year
+    event = entry.event_date
+    if event is not None and event > best.date():
+        back = entry.published.year - best.year
+        try:
+            event = event.replace(year=event.year - back)
+        except ValueError:
+            event = None
+    return replace(redated(entry, best, entry.date_source), event_date=event)
 
 
 def corrected_of(candidates: Sequence[Near], entry: Entry, by_title: bool = True) -> Near | None:
@@ -480,6 +527,7 @@ def ingest(
         # last build: a page read again is not an edit for that)
         retag(db, settings.tags)
         relink(db, cfg.site.base_url, cfg.site.author)  # and the site moved since
+        refold(db)  # and entries stored before copies were compared folded
         for origin, former in (moved or {}).items():
             origin_rows.continue_origin(db, origin, former)
         for release, entry in prepared:

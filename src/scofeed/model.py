@@ -73,6 +73,13 @@ class Entry:
     date_source: str = "text"  # metadata | page | url | text | mtime | now
     event_date: date | None = None  # the day of what the release reports (first date stated)
     paragraphs: tuple[str, ...] = field(default=(), compare=False)
+    # the year of ``published`` was the file's (a date stated without its year, read by
+    # the file's time): what ingest may correct by an earlier version of the release.
+    # Never stored, compared or shown (publish keys feed files on an entry's repr)
+    year_guessed: bool = field(default=False, compare=False, repr=False)
+    # the fingerprint with Unicode forms and ё/е folded too, for matching copies ("": the
+    # fingerprint). Never compared or shown, like ``year_guessed``
+    folded: str = field(default="", compare=False, repr=False)
     withdrawal: Withdrawal | None = None  # set while the entry is withdrawn
 
 

@@ -34,6 +34,7 @@ from scofeed.graphemes import ellipsized
 from scofeed.model import Entry
 from scofeed.normalise import entry_page
 from scofeed.render.catalog import tag_set_prefix
+from scofeed.render.links import shown_url
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
@@ -320,7 +321,7 @@ def hashtag(tag: str) -> str:
 def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
     """The post's HTML: title, summary, link to the release, hashtags."""
     urls = Urls.of(cfg)
-    link = entry.url or entry.link
+    link = shown_url(entry.url or entry.link)
     e = html.escape
     parts = []
     if with_title:
@@ -352,7 +353,7 @@ def note(cfg: Config, entry: Entry) -> dict[str, Any]:
         "type": kind,
         "attributedTo": urls.actor,
         "published": stamp(entry.published),
-        "url": entry.url or entry.link,
+        "url": shown_url(entry.url or entry.link),
         "to": [PUBLIC],
         "cc": [urls.followers],
         "content": body,

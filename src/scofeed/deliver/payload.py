@@ -26,6 +26,7 @@ from scofeed.config import FEED_FILES, Config
 from scofeed.graphemes import clip, ellipsized
 from scofeed.model import Entry
 from scofeed.render.catalog import sets_of
+from scofeed.render.links import shown, shown_url
 
 MAX_BYTES = 20_000
 # Slack: a section block's text holds 3000 characters, the fallback text we keep short
@@ -47,6 +48,7 @@ def stamp(t: float) -> str:
 
 
 def event_data(entry: Entry, cfg: Config) -> dict[str, Any]:
+    entry = shown(entry)  # no tracking parameters in its links
     return {
         "id": entry.id,
         "title": entry.title,
@@ -140,7 +142,7 @@ def link_of(entry: Entry) -> str:
     """The entry's link for a chat message: path, query and fragment percent-encoded
     where they hold what no URL may (``|``, ``<``, ``>``, a space, non-ASCII), so Slack's
     ``<url|text>`` cannot end early and Discord gets a well-formed URL."""
-    url = entry.url or entry.link
+    url = shown_url(entry.url or entry.link)
     parts = urlsplit(url)
     if all(
         c.isascii() and (c.isalnum() or c in _URL_SAFE) for c in url.replace(parts.netloc, "", 1)

@@ -24,7 +24,10 @@ that holds, in this order:
 
 Year-less and relative dates in the text go by the page's date, else the metadata date,
 else a dateline's (a date stated with its year before the headline), else the file's
-date (``scofeed.dates.yearless``: never after it).
+date (``scofeed.dates.yearless``: never after it). A dateline the evidence contradicts
+(after the file's date, or far from it and from the body's dates while they agree with
+it) is none (``_dateline_day``). A year-less date that took the file's year is marked
+(``year_guessed``): ingest may correct it by an earlier version of the release.
 
 A date more than a day after ``now`` (when the release is first seen) is passed over,
 and no entry is dated after ``now``. The **event date** is the first date the text states
@@ -62,6 +65,7 @@ class Dates:
     published: datetime  # timezone-aware, never after ``now``
     source: str  # metadata | page | url | text | mtime | now
     event: date | None  # the first date the text states for what happened
+    year_guessed: bool = False  # a text date without its year, read by the file's date
 
 
 def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> bool:
@@ -134,13 +138,45 @@ def _first_text_date(
     return None
 
 
-def _dateline_day(lines: list[str], now: datetime, tz: str) -> date | None:
-    """The first date stated with its year on the lines before the headline, if any."""
-    for line in lines:
+def _dateline_day(
+    texts: list[str], lead: int, now: datetime, tz: str, file_day: date | None, origin: str
+) -> date | None:
+    """The first date stated with its year on the ``lead`` lines before the headline, if
+    any, unless the evidence says its year is wrong: it lies after the file's date (a
+    file cannot hold a release published after it was written; a day allowed for time
+    zones), or far from the file's date and from every date the body states with its
+    year while one of those is near the file's date (the body and the file agree, the
+    dateline with neither: "Beijing, 12 March 2015" over "On 12 March 2025" in a file of
+    March 2025). Then there is none: what the dateline would have decided goes by the
+    next clue (the file's date), with a log line naming the file and why."""
+    for line in texts[:lead]:
         for f in find_dates(line, None):
-            if f.had_year and not f.relative and EARLIEST <= midnight(f.day, tz) <= now + AHEAD:
+            if not f.had_year or f.relative or not EARLIEST <= midnight(f.day, tz) <= now + AHEAD:
+                continue
+            if file_day is None:
                 return f.day
+            why = ""
+            if f.day > file_day + ONE_DAY:
+                why = "after_file"
+            elif abs((f.day - file_day).days) > FAR_DAYS and _body_disagrees(
+                f.day, texts[lead:], file_day
+            ):
+                why = "far_from_text"
+            if not why:
+                return f.day
+            log.info(
+                "date_dateline_ignored origin=%s dateline=%s file=%s reason=%s",
+                logged(origin), f.day, file_day, why,
+            )  # fmt: skip
+            return None
     return None
+
+
+def _body_disagrees(day: date, body: list[str], file_day: date) -> bool:
+    """The body states a date with its year near ``file_day``, and none near ``day``."""
+    stated = [f.day for text in body for f in find_dates(text, None) if f.had_year]
+    near = any(abs((s - file_day).days) <= FAR_DAYS for s in stated)
+    return near and all(abs((s - day).days) > FAR_DAYS for s in stated)
 
 
 def _years_as_stated(
@@ -197,7 +233,9 @@ def choose(
             stated = None
     meta_day = day_in(stated, tz) if stated is not None else None
     page_day = url_day or (stamp.day if stamp else None)
-    dateline_day = None if page_day or meta_day else _dateline_day(texts[:lead], now, tz)
+    dateline_day = (
+        None if page_day or meta_day else _dateline_day(texts, lead, now, tz, file_day, origin)
+    )
     anchor = page_day or meta_day or dateline_day or file_day
     found: list[FoundDate] = []  # (the anchor: what year-less and relative dates go by)
     times: dict[int, datetime] = {}  # id of each found date -> its time, made once
@@ -218,6 +256,7 @@ def choose(
 
     published: datetime | None = None
     source = ""
+    guessed = False
     if stated is not None:
         published, source = stated, "metadata"
     if published is None and stamp is not None and (url_day is None or stamp.day == url_day):
@@ -230,6 +269,8 @@ def choose(
         first = _first_text_date(found, judges, weak, min(anchor or today, today) + ONE_DAY)
         if first is not None:
             published, source = times[id(first)], "text"
+            # no page, metadata or dateline date: a year-less date took the file's year
+            guessed = dateline_day is None and not first.had_year and not first.relative
         else:
             log.info("date_far origin=%s text=%s", logged(origin), found[0].day)
     # a time scofeed takes for the date (the file's, the moment it was first seen) is in
@@ -255,8 +296,17 @@ def choose(
         weak.append(day)
     # the event: the body's first date that holds (a dateline tells where and when the
     # release was written, "On 10 March" below it what happened), else a dateline's
-    dateline = [f.day for f in found[:before_body] if f.had_year and not f.relative]
+    # (a dateline the evidence ruled out vouches for nothing, nor does one far from the
+    # page's or metadata date: "Beijing, 12 March 2024" over a release dated 2025)
+    datelines = [f for f in found[:before_body] if f.had_year and not f.relative]
+    if page_day or meta_day:
+        trusted = [f for f in datelines if any(abs((f.day - s).days) <= FAR_DAYS for s in strong)]
+    else:
+        trusted = datelines if dateline_day else []
+    dateline = [f.day for f in trusted]
     event = _first_text_date(found[before_body:], [*strong, *dateline], weak, day + ONE_DAY)
     if event is None and before_body:
-        event = _first_text_date(found, strong, weak, day + ONE_DAY)
-    return Dates(published, source, event.day if event else None)
+        ruled_out = {id(f) for f in datelines} - {id(f) for f in trusted}
+        kept = [f for f in found if id(f) not in ruled_out] if ruled_out else found
+        event = _first_text_date(kept, strong, weak, day + ONE_DAY)
+    return Dates(published, source, event.day if event else None, guessed)

@@ -26,6 +26,7 @@ from scofeed.normalise.ids import (
     content_hash,
     entry_page,
     fingerprint,
+    folded_fingerprint,
     identity_of,
     mint_id,
     web_address,
@@ -288,6 +289,12 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     stated = stated_tags(release.origin, release.tags)
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
     fp = fingerprint(title, paras[0] if paras else "")
+    if plain_parts or (title.isascii() and (not paras or paras[0].isascii())):
+        # nothing to fold (no mark is a letter or a digit, in NFKC either): spared for
+        # an English release
+        folded = fp
+    else:
+        folded = folded_fingerprint(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)
@@ -310,4 +317,6 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         date_source=dates.source,
         event_date=dates.event,
         paragraphs=tuple(paras),
+        year_guessed=dates.year_guessed,
+        folded=folded,
     )

@@ -3,7 +3,8 @@
 A release is known by its key (``id`` in its metadata), else its URL key (``url_key``:
 the canonical URL without ``www.``, escapes in one spelling), else
 the fingerprint of its title and first paragraph (``identity_of``: the one rule, used
-by normalise to mint the id and by ingest to find the stored entry). The id is a tag:
+by normalise to mint the id and by ingest to find the stored entry; ingest also
+compares the folded fingerprint, ``folded_fingerprint``). The id is a tag:
 URI minted from that identity once; the store keeps it thereafter. ``content_hash``
 tells a changed release from an unchanged one.
 """
@@ -19,12 +20,22 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from scofeed.model import Entry, Release
-from scofeed.normalise.text import compare_key
+from scofeed.normalise.text import compare_key, fold_key
 
 
 def fingerprint(title: str, first_paragraph: str) -> str:
-    """Same release, whatever its spacing, punctuation or case."""
+    """Same release, whatever its spacing, punctuation or case. It mints the id of a
+    release known by nothing else (``identity_of``): never changed, so a rebuild mints
+    the ids an earlier scofeed did."""
     keys = compare_key(title) + "\n" + compare_key(first_paragraph)
+    return hashlib.sha256(keys.encode()).hexdigest()[:32]
+
+
+def folded_fingerprint(title: str, first_paragraph: str) -> str:
+    """The same release, whatever its Unicode form, compatibility characters (full-width
+    letters) or ё/е too (``fold_key``): for matching only, never for an id. The same as
+    ``fingerprint`` where there is nothing to fold (all English releases)."""
+    keys = fold_key(title) + "\n" + fold_key(first_paragraph)
     return hashlib.sha256(keys.encode()).hexdigest()[:32]
 
 

@@ -4,7 +4,9 @@ paragraphs, the comparison key, repeated paragraphs, shortening. Pure.
 The plain-text layout: paragraphs are separated by blank lines; lines that are only
 punctuation or space count as blank, hard-wrapped lines are joined, and a paragraph
 repeated back to back is kept once. Two texts are "the same" when their comparison
-keys (``compare_key``: letters and digits only, case-folded) are equal.
+keys (``compare_key``: letters and digits only, case-folded) are equal; two copies of one
+release, when their ``fold_key`` (the same, Unicode compatibility forms and ё/е folded)
+are.
 """
 
 from __future__ import annotations
@@ -229,6 +231,23 @@ def compare_key(s: str) -> str:
     if image is not None:
         return image.lower().encode("ascii").translate(None, _ASCII_NOT_ALNUM).decode("ascii")
     return "".join(filter(str.isalnum, s.casefold()))
+
+
+_YO = str.maketrans("ё", "е")  # Ё is ё once case-folded
+
+
+def fold_key(s: str) -> str:
+    """``compare_key`` with what only encodes or spells a letter otherwise folded away:
+    Unicode compatibility forms (full-width letters and digits, ligatures, superscripts,
+    "№": NFKC), composed or decomposed letters, and "ё" written "е" (Russian writes
+    either). For comparing only: no published text goes through it. The same as
+    ``compare_key`` for ASCII text."""
+    if s.isascii() or ascii_image(s) is not None:  # no mark is alphanumeric, in NFKC too
+        return compare_key(s)
+    folded = s.casefold()  # then NFKC: Unicode's NFKC_Casefold but for a few Greek marks
+    if not unicodedata.is_normalized("NFKC", folded):  # a quick check (most text is)
+        folded = unicodedata.normalize("NFKC", folded).casefold()  # "№" is "No"
+    return "".join(filter(str.isalnum, folded.translate(_YO)))
 
 
 def _same_start(a: str, b: str) -> bool:

@@ -23,7 +23,7 @@ from scofeed.model import Entry
 from scofeed.render import catalog
 from scofeed.render.catalog import Head
 from scofeed.render.jsonfeed import render_json
-from scofeed.render.links import absolute_links
+from scofeed.render.links import absolute_links, shown
 from scofeed.render.xmlfeeds import feed_id, render_atom, render_rss
 
 CONTENT_TYPES = {
@@ -79,6 +79,8 @@ def render(
 
 
 def _resolved(e: Entry) -> Entry:
-    """The entry with relative links in its content resolved against its own link."""
+    """The entry as shown (no tracking parameters in its links, ``links.shown``), with
+    relative links in its content resolved against its own link."""
+    e = shown(e)
     content = absolute_links(e.content_html, e.link)
     return e if content is e.content_html else replace(e, content_html=content)

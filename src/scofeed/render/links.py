@@ -1,4 +1,5 @@
-"""Relative links inside entry content made absolute.
+"""Relative links inside entry content made absolute, and tracking parameters taken out
+of the links an entry shows.
 
 A feed is read far from the page a release came from: a reader resolves a relative
 ``href`` or ``src`` against the feed's own address, which points into our site, not
@@ -8,14 +9,27 @@ against the feed's URL when a feed item is read. Pure: text in, text out.
 
 lxml.html loads by name on the first fragment with a relative link, not with this
 module: most content has none, and a one-shot build need not pay for it (issue 9).
+
+A release's address, or a link in its text, may carry a tracker's parameters
+(``utm_source``, ``fbclid``, ``yclid``, ``_openstat``...): they tell a third party who
+followed which link, and say nothing of the release. ``shown`` takes them out of the
+entry's link, its URL and the links in its content wherever an entry is shown (the
+feeds, its page, webhooks, ActivityPub), the rest of each address as written. The store
+keeps the entry as read: its id and URL key never depended on them
+(``normalise.ids.canonical_url`` leaves them out), its content hash does, and is kept.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
+from dataclasses import replace
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import lxml.etree
+
+from scofeed.model import Entry
 
 # an href or src whose value does not open with a scheme ("https:", "mailto:"): maybe relative
 _MAYBE_RELATIVE = re.compile(r"""(?:href|src)\s*=\s*["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""", re.I)
@@ -35,3 +49,60 @@ def absolute_links(fragment: str, base: str) -> str:
     root.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     lead = (root.text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return lead + "".join(html.tostring(child, encoding="unicode") for child in root)
+
+
+# parameters no site uses but to track who followed a link: left out of what an entry
+# shows (not ``from`` or ``share``, which matching ignores but a site may need)
+_TRACKERS = (
+    r"utm_[a-z0-9_]+|fbclid|gclid|dclid|gbraid|wbraid|yclid|ysclid|msclkid|igshid"
+    r"|mc_cid|mc_eid|_openstat|_ga|_gl|mkt_tok|spm"
+)
+# where one may stand in content: after "?" or "&" (written "&amp;" in HTML)
+_MAYBE_TRACKED = re.compile(rf"[?&;](?:{_TRACKERS})=", re.I)
+
+
+@functools.cache
+def _tracker() -> re.Pattern[str]:
+    return re.compile(rf"(?:{_TRACKERS})", re.I)
+
+
+def shown_url(url: str) -> str:
+    """``url`` without its tracking parameters, the rest as written (their order,
+    escapes, the fragment); the very same string when it has none."""
+    if "?" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    pairs = parts.query.split("&")
+    kept = [p for p in pairs if not _tracker().fullmatch(unquote_plus(p.partition("=")[0]))]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def untracked_links(fragment: str) -> str:
+    """``fragment`` with the tracking parameters taken out of every link (``href``,
+    ``src``...); the very same string when none holds one."""
+    if "?" not in fragment or not _MAYBE_TRACKED.search(fragment):
+        return fragment
+    html = importlib.import_module("lxml.html")  # see the module docstring
+    try:
+        root = html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return fragment
+    root.rewrite_links(shown_url, resolve_base_href=False)
+    lead = (root.text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return lead + "".join(html.tostring(child, encoding="unicode") for child in root)
+
+
+def shown(entry: Entry) -> Entry:
+    """The entry as it is shown: no tracking parameters in its link, its URL or the
+    links of its content; the very same entry when it has none."""
+    link = shown_url(entry.link)
+    url = shown_url(entry.url) if entry.url else entry.url
+    content = untracked_links(entry.content_html)
+    if link is entry.link and url is entry.url and content is entry.content_html:
+        return entry
+    return replace(entry, link=link, url=url, content_html=content)

@@ -23,7 +23,7 @@ from scofeed.render.catalog import (
     sets_of,
     tag_set_prefix,
 )
-from scofeed.render.links import absolute_links
+from scofeed.render.links import absolute_links, shown
 
 FORMAT_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 PAGE_SIZE = 50  # entries per index page
@@ -326,6 +326,7 @@ def entry_html(cfg: Config, e: Entry) -> str:
     """An entry's page: its title, dates, author and text in its language; the page's
     own words (Event date, Tags, Original) in English, marked so inside an entry in
     another language; the site's author in the site's language."""
+    e = shown(e)  # no tracking parameters in its links
     site = _words(e.language)  # the words' lines, inside the article
     original = f'<p{site}>Original: <a href="{_e(e.url)}">{_e(e.url)}</a></p>\n' if e.url else ""
     tags = f"<p{site}>Tags: {_tag_links(e.tags)}</p>\n" if e.tags else ""

@@ -53,7 +53,7 @@ class Known:
         self.version = _data_version(db)
         self.origins = {from_db(r[0]) for r in db.execute("SELECT origin FROM entry_origins")}
         self.keys: set[str | None] = set()
-        for row in db.execute("SELECT identity, url_key, fingerprint FROM entries"):
+        for row in db.execute("SELECT identity, url_key, fingerprint, folded FROM entries"):
             self.keys.update(row)
 
     @classmethod
@@ -64,18 +64,23 @@ class Known:
             return known
         return cls(db)
 
-    def may_match(self, origin: str, identity: str, url_key: str | None, fp: str) -> bool:
+    def may_match(
+        self, origin: str, identity: str, url_key: str | None, fp: str, folded: str = ""
+    ) -> bool:
         keys = self.keys
         return (
             origin in self.origins
             or identity in keys
             or (url_key is not None and url_key in keys)
             or fp in keys
+            or (folded != fp and folded in keys)
         )
 
-    def add(self, origin: str, identity: str, url_key: str | None, fp: str) -> None:
+    def add(
+        self, origin: str, identity: str, url_key: str | None, fp: str, folded: str = ""
+    ) -> None:
         self.origins.add(origin)
-        self.keys.update((identity, url_key, fp))
+        self.keys.update((identity, url_key, fp, folded or fp))
 
 
 def _data_version(db: sqlite3.Connection) -> int:
@@ -172,6 +177,7 @@ def find_match(
     pending: Pending | None = None,
     entry_id: str | None = None,
     by_origin: bool = True,
+    folded: str = "",
 ) -> Match | None:
     """The stored entry this release belongs to: same input (unless not ``by_origin``),
     same id material, same canonical URL, else the same title-and-first-paragraph
@@ -180,10 +186,13 @@ def find_match(
     are written before a query.
     ``entry_id``, the id the release's identity mints: an entry holding it was minted
     from this release's fingerprint as its first version, and has been edited since (so
-    its fingerprint is another): the release is a copy of that first version."""
+    its fingerprint is another): the release is a copy of that first version.
+    ``folded``, its folded fingerprint (``normalise.folded_fingerprint``): after the
+    fingerprint, an entry whose fingerprint or folded fingerprint is that (a copy that
+    differs only in Unicode form, compatibility characters or ё/е) is matched by it."""
     if known is not None:
-        could = known.may_match(origin, identity, url_key, fp)
-        known.add(origin, identity, url_key, fp)
+        could = known.may_match(origin, identity, url_key, fp, folded)
+        known.add(origin, identity, url_key, fp, folded)
         if not could:
             return None
     if pending is not None:
@@ -206,6 +215,10 @@ def find_match(
     if url_key:
         queries.append(("url", "url_key = ?", url_key))
     queries.append(("fingerprint", "fingerprint = ?", fp))
+    if folded and folded != fp:
+        queries.append(("fingerprint", "fingerprint = ?", folded))  # nothing to fold there
+    if folded:
+        queries.append(("fingerprint", "folded = ?", folded))  # the partial index's rows
     if by_fp and entry_id is not None:
         queries.append(("fingerprint", "id = ?", entry_id))  # the primary key: no scan
     for by, where, value in queries:
@@ -242,14 +255,15 @@ class Near(NamedTuple):
 _NEAR = "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10) FROM entries e "
 
 
-def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, str] | None:
-    """The entry as a ``Near``, and its fingerprint (None: no such entry)."""
+def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, tuple[str, ...]] | None:
+    """The entry as a ``Near``, and its fingerprint and folded fingerprint, if it has
+    one (None: no such entry)."""
     row = db.execute(
-        "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10), e.fingerprint "
-        "FROM entries e WHERE e.id = ?",
+        "SELECT e.id, e.title, e.summary, substr(e.published, 1, 10), e.fingerprint, "
+        "e.folded FROM entries e WHERE e.id = ?",
         (entry_id,),
     ).fetchone()
-    return None if row is None else (Near(*tuple(row)[:4]), row[4])
+    return None if row is None else (Near(*tuple(row)[:4]), tuple(filter(None, row[4:])))
 
 
 def near(db: sqlite3.Connection, day: str) -> list[Near]:
@@ -301,7 +315,7 @@ def _tags_json(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
 
 
-_INSERT = f"INSERT INTO entries ({_COLUMNS}, authority) VALUES ({', '.join('?' * 23)})"
+_INSERT = f"INSERT INTO entries ({_COLUMNS}, authority, folded) VALUES ({', '.join('?' * 24)})"
 
 
 def _insert_row(
@@ -318,8 +332,25 @@ def _insert_row(
         entry.content_html, stated, stamp, updated, updated_ts, entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
-        _event(entry), authority,
+        _event(entry), authority, _folded(entry),
     )  # fmt: skip
+
+
+def _folded(entry: Entry) -> str | None:
+    """The entry's folded fingerprint as stored: NULL where it is the fingerprint."""
+    return entry.folded if entry.folded and entry.folded != entry.fingerprint else None
+
+
+def note_folded(db: sqlite3.Connection, entry_id: str, entry: Entry) -> None:
+    """Give a stored entry whose folded fingerprint is not known (stored before scofeed
+    kept them, ``scofeed.refold`` could not tell its first paragraph) the one of a
+    release with its fingerprint (its text, but for spacing, punctuation and case)."""
+    folded = _folded(entry)
+    if folded is not None:
+        db.execute(
+            "UPDATE entries SET folded = ? WHERE id = ? AND fingerprint = ? AND folded IS NULL",
+            (folded, entry_id, entry.fingerprint),
+        )
 
 
 def insert(
@@ -342,14 +373,14 @@ def update(
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
         "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
         "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ?, "
-        "authority = ? WHERE id = ?",
+        "authority = ?, folded = ? WHERE id = ?",
         (
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             _tags_json(entry.tags), entry.content_hash,
             entry.revision, as_db(entry.origin), entry.date_source, _event(entry), authority,
-            entry.id,
+            _folded(entry), entry.id,
         ),
     )  # fmt: skip
 

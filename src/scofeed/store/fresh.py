@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 33
+FRESH_VERSION = 34
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -34,7 +34,7 @@ CREATE TABLE entries (
         date_source  TEXT NOT NULL,
         first_seen   REAL NOT NULL
     , event_date TEXT, withdrawn_at REAL, withdrawn_reason TEXT, withdrawn_by TEXT, authority \
-TEXT, announced INTEGER NOT NULL DEFAULT 1, restored_at REAL);
+TEXT, announced INTEGER NOT NULL DEFAULT 1, restored_at REAL, folded TEXT);
 
 CREATE INDEX entries_by_fp ON entries (fingerprint);
 
@@ -347,5 +347,7 @@ CREATE INDEX ap_deliveries_accepts ON ap_deliveries (host, id)
 CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT NULL;
 
 CREATE INDEX ap_keys_used ON ap_keys (used_at);
+
+CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
 
 """

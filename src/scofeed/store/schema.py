@@ -546,6 +546,14 @@ MIGRATIONS: list[str] = [
     UPDATE ap_keys SET used_at = fetched_at;
     CREATE INDEX ap_keys_used ON ap_keys (used_at);
     """,
+    # 34: the fingerprint with Unicode forms and ё/е folded (normalise.folded_fingerprint)
+    # where it is not the fingerprint, so that two copies of one release that differ
+    # only so are one entry; the fingerprint (ids are minted from it) is kept. Stored
+    # entries get theirs from ``scofeed.refold`` (Python: SQLite has no NFKC)
+    """
+    ALTER TABLE entries ADD COLUMN folded TEXT;
+    CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
+    """,
 ]
 
 

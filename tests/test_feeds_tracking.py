@@ -1,0 +1,122 @@
+"""Tracking parameters (utm_*, fbclid, yclid, _openstat...) are left out of the links an
+entry shows: its link and the links in its content, in every feed (read back with
+feedparser), its page, webhooks and ActivityPub. The store keeps the release as read,
+and its id. Real folders, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import pytest
+
+from conftest import webhook_toml
+from scofeed.activitypub import documents
+from scofeed.build import build as run_build
+from scofeed.deliver.payload import event_data
+from scofeed.model import Release
+from scofeed.normalise import identity_of, mint_id
+from scofeed.render.links import shown_url, untracked_links
+from scofeed.serve.pages import entry_html
+from scofeed.store import entries as entry_rows
+from scofeed.store import published as published_rows
+
+NOW = datetime(2026, 3, 13, tzinfo=UTC)
+PAGE = "https://eng.sectsco.org/20250312/1234567.html"
+SHARED = PAGE + "?utm_source=telegram&utm_medium=social&fbclid=IwAR0x"
+CHARTER = "https://eng.sectsco.org/documents/?id=5"
+TRACKED = CHARTER + "&utm_campaign=sco_day&yclid=1234567890&_openstat=dGVzdA"
+RELEASE = f"""+++
+title = "SCO Secretary-General meets the Ambassador of Belarus"
+url = "{SHARED}"
+date = "2025-03-12"
++++
+On 12 March 2025, SCO Secretary-General Nurlan Yermekbayev met the Ambassador of
+Belarus. They recalled [the SCO Charter]({TRACKED}) and the
+[press service](https://t.me/sco_secretariat?utm_source=site).
+"""
+
+
+def tracked(text: str) -> list[str]:
+    return re.findall(r"(?:utm_\w+|fbclid|yclid|_openstat)=", text)
+
+
+@pytest.fixture
+def built(site):
+    site.write_config(webhook_toml("hook", "http://127.0.0.1:9/"))
+    (site.sources / "belarus.md").write_text(RELEASE, encoding="utf-8")
+    report = run_build(site.config(), site.store(), NOW)
+    assert report.new == 2 and not report.rejected
+    return site
+
+
+def the_entry(site):
+    db = site.store().db
+    (entry_id,) = db.execute(
+        "SELECT entry_id FROM entry_origins WHERE origin = 'belarus.md'"
+    ).fetchone()
+    return entry_rows.get(db, entry_id)
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_no_tracking_parameter_reaches_a_feed_reader(built, name):
+    parsed = feedparser.parse((built.feeds / name).read_bytes())
+    (item,) = [e for e in parsed.entries if "Belarus" in e.title]
+    assert item.link == PAGE
+    content = item.content[0].value if "content" in item else item.summary
+    assert CHARTER in content.replace("&amp;", "&")
+    assert "https://t.me/sco_secretariat" in content
+    assert tracked(content) == [] and tracked(str(item)) == []
+
+
+def test_no_tracking_parameter_in_the_json_feed(built):
+    feed = json.loads((built.feeds / "feed.json").read_text(encoding="utf-8"))
+    (item,) = [i for i in feed["items"] if "Belarus" in i["title"]]
+    assert item["url"] == PAGE and CHARTER in item["content_html"].replace("&amp;", "&")
+    assert tracked(json.dumps(item)) == []
+
+
+def test_the_store_keeps_the_release_as_read_and_its_id(built):
+    """The id never depended on them (the URL key leaves them out): shown links change,
+    the stored entry, its id and its content hash do not."""
+    e = the_entry(built)
+    assert e.url == SHARED and tracked(e.content_html)
+    identity, _key = identity_of(Release("x.md", "t", url=PAGE), "fp")
+    assert e.id == mint_id("test.example,2026", identity)
+
+
+def test_the_page_webhooks_and_activitypub_show_no_tracking_parameter(built):
+    e = the_entry(built)
+    cfg = built.config()
+    page = entry_html(cfg, e)
+    data = event_data(e, cfg)
+    note = documents.note(cfg, e)
+    assert data["url"] == note["url"] == PAGE
+    assert CHARTER in page.replace("&amp;", "&")
+    assert tracked(page) == tracked(str(data)) == tracked(str(note)) == []
+
+
+def test_a_reread_changes_no_entry(built):
+    """The reading of releases is as it was: a reread revises nothing, makes nothing."""
+    site = built
+    before = published_rows.latest(site.store().db)
+    report = run_build(site.config(), site.store(), NOW + timedelta(days=1), reread=True)
+    assert (report.new, report.updated) == (0, 0)
+    assert published_rows.latest(site.store().db) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (SHARED, PAGE),
+        (PAGE + "?id=7&utm_source=x#part", PAGE + "?id=7#part"),
+        (PAGE + "?from=rss&share=1", PAGE + "?from=rss&share=1"),  # a site may need these
+        ("https://ya.ru/?ysclid=l1&q=%D0%A8%D0%9E%D0%A1", "https://ya.ru/?q=%D0%A8%D0%9E%D0%A1"),
+        (PAGE, PAGE),
+    ],
+)
+def test_shown_url_takes_out_only_trackers_and_keeps_the_rest_as_written(url, shown):
+    assert shown_url(url) == shown
+    assert untracked_links(f'<p><a href="{url}">x</a></p>') == f'<p><a href="{shown}">x</a></p>'
