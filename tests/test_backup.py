@@ -194,3 +194,17 @@ def test_a_full_backup_disk_is_named_not_the_store(site, small_disk):
         f"the disk of {folder})\n",
     )
     assert sorted(p.name for p in folder.iterdir()) == ["filler"]
+
+
+def test_the_temporary_file_of_an_interrupted_backup_is_named(site):
+    """A backup killed before its copy took its name leaves its temporary file: the next
+    to that name says which file is in the way ("(File exists)" of a target not there)."""
+    assert run_cli(site, "build").returncode == 0
+    target = site.root / "b.sqlite3"
+    left = site.root / ".b.sqlite3.tmp"
+    left.write_bytes(b"")
+    refused = run_cli(site, "backup", str(target))
+    assert refused.returncode == 1 and not target.exists()
+    assert f"({left} exists: a backup to this name is under way" in refused.stderr
+    left.unlink()
+    assert run_cli(site, "backup", str(target)).returncode == 0

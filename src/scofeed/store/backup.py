@@ -55,6 +55,8 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
         why = exc.strerror
         if isinstance(exc, (FileExistsError, NotADirectoryError)) and not folder.is_dir():
             why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
+        elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
+            why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
         raise StoreError(f"{target}: cannot write the backup ({why})") from None
     try:
         copy_store(store, tmp, shown=target)
