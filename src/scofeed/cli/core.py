@@ -71,9 +71,9 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "backup",
         "copy the state store, safely while the daemon runs",
         description="Copy the state store, as one moment saw it, to a new file readable "
-        "by its owner only (the store holds webhook secrets and keys); the daemon may run "
-        "meanwhile. The copy is checked before it takes its name, and never written over "
-        "a file. Restore: docs/operations.md.",
+        "by its owner only (the store holds the WebSub subscribers' secrets); the daemon "
+        "may run meanwhile. The copy is checked before it takes its name, and never "
+        "written over a file. Restore: docs/operations.md.",
     )
     p.add_argument(
         "target",

@@ -4,10 +4,10 @@ the ``sqlite3`` shell (not on every machine).
 The copy is the store as one read transaction sees it (SQLite's online backup API,
 through ``copy_store``: read only, never upgraded), whatever the daemon writes
 meanwhile. It is one self-contained file (journal mode DELETE: no ``-wal`` beside it),
-readable by its owner alone from the moment it exists (the store holds webhook secrets
-and the ActivityPub actor's private key), checked (``PRAGMA quick_check``) before it
-takes its name, and never written over an existing file: an interrupted backup leaves
-nothing that looks like one.
+readable by its owner alone from the moment it exists (the store holds the WebSub
+subscribers' secrets; the ActivityPub actor's private key is a file of its own, not
+in it), checked (``PRAGMA quick_check``) before it takes its name, and never written
+over an existing file: an interrupted backup leaves nothing that looks like one.
 """
 
 from __future__ import annotations
