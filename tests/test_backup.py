@@ -208,3 +208,15 @@ def test_the_temporary_file_of_an_interrupted_backup_is_named(site):
     assert f"({left} exists: a backup to this name is under way" in refused.stderr
     left.unlink()
     assert run_cli(site, "backup", str(target)).returncode == 0
+
+
+def test_a_target_ending_in_a_slash_is_a_folder_whatever_its_name(site):
+    """``/mnt/backup.d/``: a folder, as its "/" says; its dot made it a new file named
+    ``backup.d``."""
+    assert run_cli(site, "build").returncode == 0
+    folder = site.root / "backup.d"
+    done = run_cli(site, "backup", f"{folder}/")
+    assert done.returncode == 0, done.stderr
+    assert folder.is_dir()
+    (made,) = folder.iterdir()
+    assert made.name.startswith("scofeed-") and checked(made)[1] == 1
