@@ -88,9 +88,9 @@ def _networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def _unmapped(network: Network) -> Network:
-    """An IPv4-mapped network (``::ffff:10.0.0.1``, as a server listening on ``::``
-    logs its IPv4 peers) as the IPv4 one: ``parse_address`` reads every address so, and
-    the proxy written the way the log showed it was never trusted."""
+    """An IPv4-mapped network (``::ffff:10.0.0.1``, as a dual-stack proxy's logs show
+    its IPv4 peers) as the IPv4 one: ``parse_address`` reads every address, peer and
+    hop, so; the proxy written mapped was never trusted."""
     mapped = network.network_address
     if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped and network.prefixlen >= 96:
         return ipaddress.IPv4Network(f"{mapped.ipv4_mapped}/{network.prefixlen - 96}")
