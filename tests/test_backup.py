@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
 import test_daemon
+import test_daemon_limits
 from conftest import Site, run_cli
 from scofeed.store import Store
 
 start = test_daemon.start  # the daemon as a subprocess (a fixture)
 wait_for = test_daemon.wait_for
+small_disk = test_daemon_limits.small_disk  # a tmpfs to fill (a fixture)
+
+
+@pytest.fixture
+def read_only_mount() -> Iterator[Callable[[Path], None]]:
+    """``read_only_mount(folder)`` binds ``folder`` over itself read-only; unmounted at
+    the end. Root only, where mounting is allowed: skipped elsewhere."""
+    mounted: list[Path] = []
+
+    def mount(folder: Path) -> None:
+        if os.geteuid() != 0 or shutil.which("mount") is None:
+            pytest.skip("a read-only bind mount needs root and mount(8)")
+        for args in (["--bind"], ["-o", "remount,bind,ro"]):
+            done = subprocess.run(
+                ["mount", *args, str(folder), str(folder)], capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+            if not mounted or mounted[-1] != folder:
+                mounted.append(folder)
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
 
 RELEASE = "SCO meeting {n}\n\nOn {day} January 2026, the SCO met in Astana for talks {n}.\n"
 
@@ -106,3 +137,86 @@ def test_backups_taken_while_the_daemon_ingests_are_each_whole(start, site):
     run_cli(site, "backup", str(folder / "last.sqlite3"))
     assert checked(folder / "last.sqlite3")[1] == 13
     assert d.stop() == 0
+
+
+def test_a_backup_says_which_folder_in_its_path_is_a_file(site):
+    assert run_cli(site, "build").returncode == 0
+    for target in (site.config_path / "b.sqlite3", site.config_path / "folder"):
+        refused = run_cli(site, "backup", str(target))
+        assert refused.returncode == 1
+        assert f"({site.config_path} is a file, not a folder)\n" in refused.stderr  # "File exists"
+
+
+def test_a_damaged_store_fails_the_check_and_leaves_no_backup(site):
+    """Pages of the store damaged: the copy has them too, and says its check failed (it
+    said "cannot write the backup", as if the target were at fault)."""
+    assert run_cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    sqlite3.connect(state).close()  # its -wal checkpointed into the file
+    with open(state, "r+b") as f:
+        f.seek(3 * 4096)
+        f.write(b"\xff" * 5 * 4096)
+    target = site.root / "b.sqlite3"
+    refused = run_cli(site, "backup", str(target))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"scofeed: {target}: the copy failed its check ("), (
+        refused.stderr
+    )
+    assert not target.exists() and list(site.root.glob(".b.sqlite3*")) == []
+
+
+def test_a_store_on_a_read_only_mount_is_backed_up(site, read_only_mount):
+    """The store closed cleanly on a read-only disk (no -shm file, none to make): it is
+    read as it is, as ``scofeed list`` reads it; the backup failed "(unable to open
+    database file)"."""
+    assert run_cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    sqlite3.connect(state).close()  # the last connection: its -wal and -shm go
+    assert not state.with_name(state.name + "-wal").exists()
+    read_only_mount(state.parent)
+    target = site.root / "b.sqlite3"
+    done = run_cli(site, "backup", str(target))
+    assert done.returncode == 0, done.stderr
+    assert checked(target)[1] == 1
+
+
+def test_a_full_backup_disk_is_named_not_the_store(site, small_disk):
+    """No room on the backup's disk: the error names the backup and its disk; it blamed
+    the store ("cannot read the state store (database or disk is full)")."""
+    assert run_cli(site, "build").returncode == 0
+    folder = small_disk(site.root / "backups")
+    test_daemon_limits.fill(folder)
+    target = folder / "b.sqlite3"
+    refused = run_cli(site, "backup", str(target))
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        f"scofeed: {target}: cannot write the copy of the state store (no space left on "
+        f"the disk of {folder})\n",
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["filler"]
+
+
+def test_the_temporary_file_of_an_interrupted_backup_is_named(site):
+    """A backup killed before its copy took its name leaves its temporary file: the next
+    to that name says which file is in the way ("(File exists)" of a target not there)."""
+    assert run_cli(site, "build").returncode == 0
+    target = site.root / "b.sqlite3"
+    left = site.root / ".b.sqlite3.tmp"
+    left.write_bytes(b"")
+    refused = run_cli(site, "backup", str(target))
+    assert refused.returncode == 1 and not target.exists()
+    assert f"({left} exists: a backup to this name is under way" in refused.stderr
+    left.unlink()
+    assert run_cli(site, "backup", str(target)).returncode == 0
+
+
+def test_a_target_ending_in_a_slash_is_a_folder_whatever_its_name(site):
+    """``/mnt/backup.d/``: a folder, as its "/" says; its dot made it a new file named
+    ``backup.d``."""
+    assert run_cli(site, "build").returncode == 0
+    folder = site.root / "backup.d"
+    done = run_cli(site, "backup", f"{folder}/")
+    assert done.returncode == 0, done.stderr
+    assert folder.is_dir()
+    (made,) = folder.iterdir()
+    assert made.name.startswith("scofeed-") and checked(made)[1] == 1

@@ -9,6 +9,8 @@ from werkzeug import Response
 
 import test_daemon
 from conftest import free_port, run_cli, webhook_toml
+from scofeed.serve import App, HttpServer
+from scofeed.store import Store
 
 start = test_daemon.start  # the daemon as a subprocess (a fixture)
 wait_for = test_daemon.wait_for
@@ -94,3 +96,23 @@ def test_a_token_that_cannot_be_read_or_is_short_stops_the_server_at_start(site)
         pass  # nothing was left listening
     else:  # pragma: no cover - the failure this test exists for
         raise AssertionError("a server answered")
+
+
+def test_a_token_that_is_not_ascii_is_compared_as_the_bytes_sent(site):
+    """Prometheus sends its credentials file's bytes (UTF-8); WSGI hands the header on
+    as Latin-1: a token with an "é" in it was never matched, a 401 for ever."""
+    token = "clé-de-métriques-0123456789"
+    store = Store(site.config().paths.state)
+    server = HttpServer(App(lambda: site.config(f"serve.metrics_token={token}"), store),
+                        "127.0.0.1", 0)  # fmt: skip
+    server.start()
+    try:
+        host, port = server.addresses[0][:2]
+        url = f"http://{host}:{port}/metrics"
+        sent = {"Authorization": f"Bearer {token}".encode()}
+        assert requests.get(url, headers=sent, timeout=10).status_code == 200
+        wrong = {"Authorization": f"Bearer {token}".encode("latin-1")}
+        assert requests.get(url, headers=wrong, timeout=10).status_code == 401
+    finally:
+        server.stop()
+        store.close()

@@ -122,3 +122,15 @@ def test_a_trusted_proxy_that_is_no_address_or_network_is_refused(site: Site, ba
     with pytest.raises(ConfigError) as caught:
         site.config(f'serve.trusted_proxies=["{bad}"]')
     assert "serve.trusted_proxies" in str(caught.value) and "10.0.0.0/8" in str(caught.value)
+
+
+@pytest.mark.parametrize("proxy", ["::ffff:127.0.0.1", "::ffff:127.0.0.0/104"])
+def test_a_proxy_written_as_an_ipv4_mapped_address_is_trusted(site: Site, proxy: str) -> None:
+    """A dual-stack server logs its IPv4 peers as ``::ffff:127.0.0.1``: the proxy listed
+    so was never trusted (every peer and hop is read as IPv4)."""
+    cfg = site.config(f'serve.trusted_proxies=["{proxy}"]')
+    for peer in ("::ffff:127.0.0.1", "127.0.0.1"):
+        environ = {"REMOTE_ADDR": peer, "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+        assert client_address(cfg, environ) == "198.51.100.1"
+    untrusted = {"REMOTE_ADDR": "::ffff:192.0.2.1", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    assert client_address(cfg, untrusted) == "::ffff:192.0.2.1"

@@ -71,16 +71,16 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "backup",
         "copy the state store, safely while the daemon runs",
         description="Copy the state store, as one moment saw it, to a new file readable "
-        "by its owner only (the store holds webhook secrets and keys); the daemon may run "
-        "meanwhile. The copy is checked before it takes its name, and never written over "
-        "a file. Restore: docs/operations.md.",
+        "by its owner only (the store holds the WebSub subscribers' secrets); the daemon "
+        "may run meanwhile. The copy is checked before it takes its name, and never "
+        "written over a file. Restore: docs/operations.md.",
     )
     p.add_argument(
         "target",
         nargs="?",
         default=None,
-        help="a new file (a name with a suffix: .sqlite3), or a folder to hold "
-        "scofeed-<UTC time>.sqlite3 (default: a backups/ folder beside the store)",
+        help="a new file (a name with a suffix: .sqlite3), or a folder (ending in /) to "
+        "hold scofeed-<UTC time>.sqlite3 (default: a backups/ folder beside the store)",
     )
     p.set_defaults(func=cmd_backup)
 
@@ -247,8 +247,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     args.store_path = store = cfg.paths.state
     must_exist(store)
+    now = datetime.now(UTC)
     target = Path(args.target) if args.target else store.parent / "backups"
-    made = backups.backup(store, target, datetime.now(UTC))
+    if args.target and args.target.endswith("/"):  # a folder, said so: Path drops the "/"
+        target = target / backups.default_name(now)  # and "/mnt/b.d/" was a file "b.d"
+    made = backups.backup(store, target, now)
     print(
         f"backup {made.path}: {made.entries} entries, schema {made.schema}, "
         f"{made.size / 1e6:.1f} MB"

@@ -84,7 +84,17 @@ def parse_address(text: str) -> Address | None:
 
 @functools.lru_cache(maxsize=8)
 def _networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(t) for t in texts)  # checked in config
+    return tuple(_unmapped(ipaddress.ip_network(t)) for t in texts)  # checked in config
+
+
+def _unmapped(network: Network) -> Network:
+    """An IPv4-mapped network (``::ffff:10.0.0.1``, as a dual-stack proxy's logs show
+    its IPv4 peers) as the IPv4 one: ``parse_address`` reads every address, peer and
+    hop, so; the proxy written mapped was never trusted."""
+    mapped = network.network_address
+    if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped and network.prefixlen >= 96:
+        return ipaddress.IPv4Network(f"{mapped.ipv4_mapped}/{network.prefixlen - 96}")
+    return network
 
 
 def _inside(address: Address, networks: tuple[Network, ...]) -> bool:

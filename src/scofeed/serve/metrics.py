@@ -49,7 +49,10 @@ def allowed(cfg: Config, environ: Mapping[str, Any]) -> bool | None:
     scheme, _, credentials = given.partition(" ")
     if scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(credentials.strip().encode(), token.value.encode())
+    # the header as its bytes came (WSGI gives them as Latin-1): a token in UTF-8, as
+    # Prometheus sends its credentials file, was matched only when all ASCII
+    sent = credentials.strip().encode("latin-1", "replace")
+    return hmac.compare_digest(sent, token.value.encode())
 
 
 def exposition(cfg: Config, store: Store) -> bytes:

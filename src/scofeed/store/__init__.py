@@ -81,7 +81,7 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     if isinstance(exc, (FileExistsError, NotADirectoryError)) and not path.parent.is_dir():
         # mkdir of its folder, or a path through a file: "(File exists: /x/state)" said
         # nothing of what is wrong
-        return StoreError(f"{path}: cannot {doing} the state store ({_not_a_folder(path)})")
+        return StoreError(f"{path}: cannot {doing} the state store ({not_a_folder(path)})")
     if isinstance(exc, OSError) and exc.strerror:  # not "[Errno 2] No such file...: '/x'"
         where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
         return StoreError(f"{path}: cannot {doing} the state store ({exc.strerror}{where})")
@@ -103,7 +103,7 @@ def _whose(path: Path) -> str:
     )
 
 
-def _not_a_folder(path: Path) -> str:
+def not_a_folder(path: Path) -> str:
     """Which of ``path``'s parents is a file, not a folder, said so."""
     for parent in reversed(path.parents):
         if parent.exists() and not parent.is_dir():
@@ -111,24 +111,57 @@ def _not_a_folder(path: Path) -> str:
     return f"{path.parent} is not a folder"
 
 
-def copy_store(path: Path, target: Path) -> None:
+def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
     """A copy of the store at ``path``, as one transaction sees it (others may write
     meanwhile: the SQLite backup API), in the new file ``target``; the store is read
-    only, not upgraded (no ``Store`` is opened on it). No store there: no copy."""
+    only, not upgraded (no ``Store`` is opened on it). No store there: no copy. A store
+    on a read-only disk is read as ``Store`` reads it there (``read_only``). What keeps
+    the copy from being written (no room on its disk) names ``target`` (or ``shown``: the
+    name it is to take), not the store:
+    "cannot read the state store (database or disk is full)" sent the operator of a
+    full backup disk to look at a healthy store."""
     if not path.exists():
         return
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-        try:
-            copy = sqlite3.connect(target)
-            try:
-                source.backup(copy)
-            finally:
-                copy.close()
-        finally:
-            source.close()
+        source = read_only(path)
     except sqlite3.Error as exc:
         raise unusable(path, exc, "read") from None
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        # the store is only read, and was read already: a full disk is the copy's
+        if code == sqlite3.SQLITE_FULL or code in _NO_ROOM and _disk_full(target):
+            raise StoreError(
+                f"{shown or target}: cannot write the copy of the state store (no space left on "
+                f"the disk of {target.parent})"
+            ) from None
+        raise unusable(path, exc, "read") from None
+    finally:
+        source.close()
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """A connection to the store at ``path`` that never writes, the store opened (its
+    header read). SQLite reads a WAL store read-only when its -shm file exists or can be
+    made; where neither holds (the store closed cleanly, on a read-only mount) it is read
+    as it is (``immutable``): no one is writing it, as a writer would have made the -wal
+    file (``Store._read_only`` reasons the same)."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.execute("PRAGMA user_version")
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code not in _CANNOT_WRITE or path.with_name(path.name + "-wal").exists():
+            raise
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
+    return conn
 
 
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:

@@ -4,10 +4,10 @@ the ``sqlite3`` shell (not on every machine).
 The copy is the store as one read transaction sees it (SQLite's online backup API,
 through ``copy_store``: read only, never upgraded), whatever the daemon writes
 meanwhile. It is one self-contained file (journal mode DELETE: no ``-wal`` beside it),
-readable by its owner alone from the moment it exists (the store holds webhook secrets
-and the ActivityPub actor's private key), checked (``PRAGMA quick_check``) before it
-takes its name, and never written over an existing file: an interrupted backup leaves
-nothing that looks like one.
+readable by its owner alone from the moment it exists (the store holds the WebSub
+subscribers' secrets; the ActivityPub actor's private key is a file of its own, not
+in it), checked (``PRAGMA quick_check``) before it takes its name, and never written
+over an existing file: an interrupted backup leaves nothing that looks like one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from scofeed.errors import StoreError, UsageError
 from scofeed.frozen import frozen
-from scofeed.store import copy_store
+from scofeed.store import DAMAGED, copy_store, not_a_folder
 
 
 @frozen
@@ -52,9 +52,14 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:
-        raise StoreError(f"{target}: cannot write the backup ({exc.strerror})") from None
+        why = exc.strerror
+        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not folder.is_dir():
+            why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
+        elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
+            why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
+        raise StoreError(f"{target}: cannot write the backup ({why})") from None
     try:
-        copy_store(store, tmp)
+        copy_store(store, tmp, shown=target)
         made = _checked(tmp, target)
         _durable(tmp)
         os.link(tmp, target)  # never over a file made meanwhile, unlike a rename
@@ -79,6 +84,11 @@ def _checked(copy: Path, target: Path) -> tuple[int, int]:
         (schema,) = db.execute("PRAGMA user_version").fetchone()
         (entries,) = db.execute("SELECT count(*) FROM entries").fetchone()
     except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in DAMAGED:  # the store's pages, copied as they are: "cannot write" misled
+            raise StoreError(
+                f"{target}: the copy failed its check ({exc}); no backup made"
+            ) from None
         raise StoreError(f"{target}: cannot write the backup ({exc})") from None
     finally:
         db.close()
