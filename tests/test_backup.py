@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,9 @@ import pytest
 import test_daemon
 import test_daemon_limits
 from conftest import Site, run_cli
+from scofeed.errors import UsageError
 from scofeed.store import Store
+from scofeed.store.backup import backup
 
 start = test_daemon.start  # the daemon as a subprocess (a fixture)
 wait_for = test_daemon.wait_for
@@ -220,3 +224,24 @@ def test_a_target_ending_in_a_slash_is_a_folder_whatever_its_name(site):
     assert folder.is_dir()
     (made,) = folder.iterdir()
     assert made.name.startswith("scofeed-") and checked(made)[1] == 1
+
+
+@pytest.mark.parametrize("answer", [errno.EPERM, errno.EOPNOTSUPP])
+def test_a_file_system_without_hard_links_still_takes_a_backup(site, monkeypatch, answer):
+    """vfat and exFAT answer link(2) with EPERM, some SMB and FUSE mounts EOPNOTSUPP:
+    every backup to a USB stick failed. (No such file system can be mounted here, so
+    link(2) answers as theirs do.) The name is claimed by an empty file made
+    exclusively, the copy renamed over it: still never over a file made meanwhile."""
+    assert run_cli(site, "build").returncode == 0
+    store = site.config().paths.state
+
+    def no_links(src, dst, *args, **kwargs):
+        raise OSError(answer, os.strerror(answer))
+
+    monkeypatch.setattr(os, "link", no_links)
+    made = backup(store, site.root / "stick" / "b.sqlite3", datetime.now(UTC))
+    assert made.entries == 1 and checked(made.path)[:2] == ("delete", 1)
+    assert stat.S_IMODE(made.path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in made.path.parent.iterdir()) == ["b.sqlite3"]
+    with pytest.raises(UsageError, match="exists; a backup never writes over a file"):
+        backup(store, made.path, datetime.now(UTC))

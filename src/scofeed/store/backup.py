@@ -12,6 +12,7 @@ over an existing file: an interrupted backup leaves nothing that looks like one.
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -62,7 +63,7 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
         copy_store(store, tmp, shown=target)
         made = _checked(tmp, target)
         _durable(tmp)
-        os.link(tmp, target)  # never over a file made meanwhile, unlike a rename
+        _take_name(tmp, target)
         _durable(folder)
     except FileExistsError:
         raise UsageError(f"{target}: exists; a backup never writes over a file") from None
@@ -95,10 +96,35 @@ def _checked(copy: Path, target: Path) -> tuple[int, int]:
     return schema, entries
 
 
+# what link(2) answers on a file system without hard links: vfat and exFAT (EPERM),
+# some SMB and FUSE mounts (EOPNOTSUPP, ENOSYS)
+NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
+
+
+def _take_name(tmp: Path, target: Path) -> None:
+    """Give the checked copy its name, never over a file made meanwhile: a hard link
+    where the file system has them (a rename would replace such a file); where it has
+    none, the name is claimed by an empty file made exclusively, and the copy renamed
+    over it at once."""
+    try:
+        os.link(tmp, target)
+        return
+    except OSError as exc:
+        if exc.errno not in NO_LINKS:
+            raise
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.replace(tmp, target)
+
+
 def _durable(path: Path) -> None:
-    """fsync a file or a folder: the backup is on the disk when the command says so."""
+    """fsync a file or a folder: the backup is on the disk when the command says so. A
+    folder some file systems cannot sync (EINVAL: some network and FUSE mounts) holds
+    the backup all the same: that is not a failed backup."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if not (path.is_dir() and exc.errno in (errno.EINVAL, *NO_LINKS)):
+            raise
     finally:
         os.close(fd)
