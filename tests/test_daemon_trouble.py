@@ -374,3 +374,42 @@ def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
         f"scofeed: {state}: cannot open the state store for writing (the file is mode "
         f"0444, owned by {state.owner()}; the user running scofeed must be able to write it)"
     ]
+
+
+def test_a_poll_meeting_a_full_disk_is_one_line_not_a_traceback_each_time(start, site, web):
+    """The store failing under a poll (a full disk: a file-size limit, as above) was
+    logged with its traceback (``poll_failed``) at every poll, beside the job's own
+    line, which changed at each poll (its next time) and so was never held back: now it
+    is the job's one line, naming the store, said at ERROR once while it lasts, as for
+    every other job."""
+    limit = 1_500_000
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    body = "The Secretariat spoke about cooperation and trade. " * 1200  # ~60 KB each
+    items = "".join(
+        f"<item><title>Statement number {n}</title>"
+        f"<link>http://agency.example/sco/{n}.html</link>"
+        f"<pubDate>Mon, {1 + n:02d} May 2023 09:00:00 +0000</pubDate>"
+        f"<description>{body}</description></item>"
+        for n in range(20)
+    )
+    rss = f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'
+    web.expect_request("/feed.rss").respond_with_data(rss, content_type="application/rss+xml")
+    source = (
+        f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
+        "enabled = true\ninterval = 5\ndelay = 0\n"
+    )
+    d = start(extra=source, preexec=small_disk)
+    # three polls at least: each met the full store
+    wait_for(lambda: len(web.log) >= 3, timeout=30, what="three polls of the feed")
+    state = str(site.config().paths.state)
+    log = d.log()
+    assert f"poll:agency_failed error='{state}: " in log
+    assert "Traceback" not in log and "OperationalError" not in log
+    assert log.count("poll:agency_failed") == 1  # the same error again: DEBUG, not ERROR
+    # the ticks between two polls (not due, after a failure) are no recovery: each
+    # failed poll was followed by `poll:agency_recovered` a second later
+    assert "poll:agency_recovered" not in log
+    assert d.proc.poll() is None and d.stop() == 0
