@@ -46,7 +46,7 @@ never leave ``sender.post``, which turns every failure into a delivery outcome.
 
 from __future__ import annotations
 
-from errno import ENOMEM
+ENOMEM = 12  # errno.ENOMEM (Linux, the BSDs, macOS), without loading errno at start-up
 
 
 class ScofeedError(Exception):
