@@ -13,10 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 import test_daemon
 from conftest import Site
+from scofeed.deliver.runner import StoreTrouble
+from scofeed.errors import OutOfMemory
 from test_daemon import SEED_TITLE
 
 start = test_daemon.start
@@ -147,11 +150,16 @@ def mapped(pid: int) -> int:
     return next(int(line.split()[1]) * 1024 for line in status.splitlines() if "VmSize:" in line)
 
 
-def test_the_daemon_short_of_memory_fails_the_scan_in_one_line_and_stays_up(start, site):
+def test_the_daemon_short_of_memory_fails_the_scan_in_one_line_and_stays_up(
+    start, site, monkeypatch
+):
     """The running daemon's address space limited to what it maps already (a tighter
     ``MemoryMax=``), then a large release dropped in: its scan failed with a traceback
-    (``job_crashed``). Now it is the job's one line naming the file, the feeds stay as
-    they were, the daemon stays up, and once memory is back the release is published."""
+    (``job_crashed``). Now it is the job's one line, the feeds stay whole, the daemon
+    stays up, and once memory is back the release is published. One malloc arena:
+    each thread's own reserves 64 MB of address space up front, in which the scan's
+    thread would find room under any limit set after it."""
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "1")
     d = start()
     before = published(site)
     pid = d.proc.pid
@@ -175,3 +183,20 @@ def test_the_daemon_short_of_memory_fails_the_scan_in_one_line_and_stays_up(star
     after = d.get("/atom.xml").content
     assert "Генеральный секретарь ШОС провёл встречу".encode() in after
     assert d.stop() == 0
+
+
+def test_a_sender_worker_short_of_memory_is_its_job_s_one_line(site):
+    """A webhook, WebSub or ActivityPub worker meeting memory that ran out logged it
+    with its traceback (``delivery_worker_failed``), each worker at each tick: it is
+    the machine's trouble, as a full disk is, noted and raised by the job in one line
+    (said once while it lasts). A bug is still the caller's to log in full."""
+    store = site.store()
+    trouble = StoreTrouble("delivery_worker")
+    assert trouble.caught(store, MemoryError(), "endpoint=hook")
+    with pytest.raises(OutOfMemory, match=r"^memory ran out \(MemoryError\); "):
+        trouble.check(tried=True)
+    thread = RuntimeError("can't start new thread")
+    assert trouble.caught(store, thread, "endpoint=hook")
+    with pytest.raises(OutOfMemory, match=r"^memory ran out \(cannot start a thread\); "):
+        trouble.check(tried=True)
+    assert not trouble.caught(store, ValueError("a bug"), "endpoint=hook")
