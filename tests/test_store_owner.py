@@ -61,7 +61,13 @@ def test_root_on_a_built_site_nobody_owns_is_refused_by_every_command_that_opens
     )
     os.chown(site.sources / "new.txt", nobody.pw_uid, nobody.pw_gid)
     store = site.config().paths.state
-    for command in (["build"], ["list"], ["run", "--port", "0"]):
+    for command in (
+        ["build"],
+        ["build", "--dry-run"],
+        ["list"],
+        ["backup"],
+        ["run", "--port", "0"],
+    ):
         proc = run_cli(site, *command)
         refused(proc, store, "nobody", "nobody", "scofeed", "--config", config, *command)
     assert not_owned_by(site.root, nobody.pw_uid) == []
