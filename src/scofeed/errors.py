@@ -293,11 +293,9 @@ def out_of_memory(how: str, reading: str | None = None) -> OutOfMemory:
 
 def unexpected(exc: BaseException) -> str:
     """The reason given for an input that failed in a way no reader foresaw (a parser
-    hitting RecursionError, MemoryError, ValueError...): the exception's type and the
-    start of its message, on one line."""
+    hitting RecursionError, ValueError...): the exception's type and the start of its
+    message, on one line. (Memory running out is not the input's: ``memory_ran_out``.)"""
     if isinstance(exc, RecursionError):
         return "nested too deeply (RecursionError)"
-    if isinstance(exc, MemoryError):
-        return "too large to process (MemoryError)"
     message = shown(str(exc).split("\n", 1)[0])[:160]
     return f"could not be processed ({type(exc).__name__}: {message})"

@@ -39,7 +39,7 @@ from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError, memory_ran_out, out_of_memory
 from scofeed.model import Planner
-from scofeed.poll import poll_due
+from scofeed.poll import next_poll, poll_due
 from scofeed.recheck import recheck_due
 from scofeed.store import Store, runs, store_trouble
 from scofeed.store import outbox as outbox_rows
@@ -144,10 +144,23 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
 
 
 def poll_job(name: str) -> JobFn:
-    """Poll one remote source when the store says it is due (its interval or cron)."""
+    """Poll one remote source when the store says it is due (its interval or cron).
+    A poll whose outcome the store could not take (a full disk) left the source due,
+    and it was fetched again at every tick while the disk stayed full: the job then
+    holds it back itself until its next time."""
+    held_until = 0.0  # Unix time: a poll the store could not record, not again before
 
     def run(ctx: JobContext, now: datetime) -> str | Idle | Waiting | None:
-        report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
+        nonlocal held_until
+        if now.timestamp() < held_until:
+            return WAITING
+        try:
+            report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
+        except Exception as exc:
+            src = next((s for s in ctx.cfg.sources if s.name == name), None)
+            if store_trouble(exc) and src is not None:
+                held_until = next_poll(src, now, ctx.cfg.site.timezone).timestamp()
+            raise
         if report.changed:
             ctx.wake("deliver")
             ctx.wake("activitypub")
