@@ -200,3 +200,36 @@ def test_a_sender_worker_short_of_memory_is_its_job_s_one_line(site):
     with pytest.raises(OutOfMemory, match=r"^memory ran out \(cannot start a thread\); "):
         trouble.check(tried=True)
     assert not trouble.caught(store, ValueError("a bug"), "endpoint=hook")
+
+
+WATCHED = """
+import os, pathlib, resource, sys, threading, time
+from scofeed.watch import SourceWatcher
+root = pathlib.Path(sys.argv[1])
+fired = threading.Event()
+watcher = SourceWatcher(root, fired.set, debounce=0.05)
+watcher.start()
+mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+              if line.startswith("VmSize:"))
+# no room for one more thread's stack (8 MB): its debounce timer cannot start
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 20), resource.RLIM_INFINITY))
+(root / "new.txt").write_text("x")
+print("fired" if fired.wait(10) else "not fired", flush=True)
+os._exit(0)
+"""
+
+
+def test_the_watch_with_no_thread_to_spare_still_asks_for_a_scan(tmp_path):
+    """A change in sources/ while memory is short: the watch's debounce timer could not
+    start its thread, and the "can't start new thread" killed the watch's own thread
+    with a traceback; quick pickup was gone for good (its emitter still alive, so it
+    was never re-armed). The change now asks for the scan at once instead."""
+    done = subprocess.run(
+        [sys.executable, "-c", WATCHED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MALLOC_ARENA_MAX": "1"},
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "fired\n", (done.stdout, done.stderr)
