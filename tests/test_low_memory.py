@@ -173,10 +173,9 @@ def test_the_daemon_short_of_memory_fails_the_scan_in_one_line_and_stays_up(
         resource.prlimit(pid, resource.RLIMIT_AS, (hard, hard))
         whole(site, before)
     log = d.log()
-    # reading the file or starting the feed writers: the limit bites where it bites
-    assert "scan_failed error='memory ran out (" in log or (
-        "scan_failed error='memory ran out while reading big.txt (MemoryError); " in log
-    )
+    # reading the file (naming it), starting a thread to time it or the feed writers:
+    # the limit bites where it bites
+    assert "scan_failed error='memory ran out " in log
     assert "Traceback" not in log and "job_crashed" not in log
     assert d.proc.poll() is None
     wait_for(lambda: "scan_recovered" in d.log(), timeout=30, what="the scan to recover")
