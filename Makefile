@@ -28,7 +28,9 @@ $(PIP_STAMP): | $(BIN)/python
 	$(PIP) --upgrade 'pip>=25.2' || echo "make: pip >= 25.2 not available; going on with $$($(BIN)/python -m pip --version)"
 	touch $@
 
-$(RUN_STAMP): pyproject.toml $(PIP_STAMP) | $(BIN)/python
+# src/scofeed/__init__.py holds the version (pyproject.toml reads it from there): a new
+# one installs the package again, so that its metadata (`pip show scofeed`) follows
+$(RUN_STAMP): pyproject.toml src/scofeed/__init__.py $(PIP_STAMP) | $(BIN)/python
 	$(PIP) -e .
 	touch $@
 

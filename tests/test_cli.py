@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
 
 import feedparser
+
+import scofeed
 
 
 def run(site, *args: str, check_rc: int | None = 0) -> subprocess.CompletedProcess[str]:
@@ -85,3 +88,16 @@ def test_missing_sources_folder_is_a_configuration_error(site):
     site.sources.rmdir()
     proc = run(site, "build", check_rc=2)
     assert "paths.sources" in proc.stderr and "does not exist" in proc.stderr
+
+
+def test_the_version_is_written_in_one_place():
+    """`scofeed --version`, the installed package's metadata (`pip show scofeed`) and
+    the User-Agent all say the one ``scofeed.__version__`` (pyproject.toml reads it
+    from there). Failing here after a version bump: install the package again (`make
+    test` does when src/scofeed/__init__.py changed) so its metadata follows."""
+    out = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout == f"scofeed {scofeed.__version__}\n"
+    assert importlib.metadata.version("scofeed") == scofeed.__version__
+    assert scofeed.USER_AGENT.startswith(f"scofeed/{scofeed.__version__} ")

@@ -10,6 +10,7 @@ under ``setpriv`` without the capabilities that let it (``CAP_DAC_OVERRIDE``,
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from werkzeug import Request, Response
 
 import test_daemon
 from conftest import free_port
@@ -374,3 +376,69 @@ def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
         f"scofeed: {state}: cannot open the state store for writing (the file is mode "
         f"0444, owned by {state.owner()}; the user running scofeed must be able to write it)"
     ]
+
+
+def _polled_onto_a_full_disk(start, site, web, fetched: list[float]) -> test_daemon.Running:
+    """A daemon whose store a file-size limit keeps full (as above), polling every 5 s a
+    feed of 20 large items (~1.2 MB) it cannot store; ``fetched``: when each poll came
+    (monotonic seconds)."""
+    limit = 1_500_000
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    body = "The Secretariat spoke about cooperation and trade. " * 1200  # ~60 KB each
+    items = "".join(
+        f"<item><title>Statement number {n}</title>"
+        f"<link>http://agency.example/sco/{n}.html</link>"
+        f"<pubDate>Mon, {1 + n:02d} May 2023 09:00:00 +0000</pubDate>"
+        f"<description>{body}</description></item>"
+        for n in range(20)
+    )
+    rss = f'<rss version="2.0"><channel><title>x</title>{items}</channel></rss>'
+
+    def feed(request: Request) -> Response:
+        fetched.append(time.monotonic())
+        return Response(rss, content_type="application/rss+xml")
+
+    web.expect_request("/feed.rss").respond_with_handler(feed)
+    source = (
+        f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
+        "enabled = true\ninterval = 5\ndelay = 0\n"
+    )
+    return start(extra=source, preexec=small_disk)
+
+
+def test_a_poll_meeting_a_full_disk_is_one_line_not_a_traceback_each_time(start, site, web):
+    """The store failing under a poll was logged with its traceback (``poll_failed``)
+    at every poll, beside the job's own line, which changed at each poll (its next
+    time) and so was never held back: now it is the job's one line, naming the store,
+    said at ERROR once while it lasts, as for every other job."""
+    fetched: list[float] = []
+    d = _polled_onto_a_full_disk(start, site, web, fetched)
+    # three polls at least: each met the full store
+    wait_for(lambda: len(fetched) >= 3, timeout=30, what="three polls of the feed")
+    state = str(site.config().paths.state)
+    log = d.log()
+    assert f"poll:agency_failed error='{state}: " in log
+    assert "Traceback" not in log and "OperationalError" not in log
+    assert log.count("poll:agency_failed") == 1  # the same error again: DEBUG, not ERROR
+    # the ticks between two polls (not due, after a failure) are no recovery: each
+    # failed poll was followed by `poll:agency_recovered` a second later
+    assert "poll:agency_recovered" not in log
+    assert d.proc.poll() is None and d.stop() == 0
+
+
+def test_a_poll_the_full_store_cannot_record_waits_its_interval_all_the_same(start, site, web):
+    """A poll whose outcome the store could not record (its next time, its failures)
+    left the source due: it was fetched again at every tick of its job (each second
+    here, each minute for an hourly source) while the disk stayed full. The daemon now
+    holds it back for its interval itself. (Only a lower bound on the waits, which a
+    slow machine can only lengthen.)"""
+    fetched: list[float] = []
+    d = _polled_onto_a_full_disk(start, site, web, fetched)
+    wait_for(lambda: len(fetched) >= 4, timeout=60, what="four polls of the feed")
+    gaps = [b - a for a, b in itertools.pairwise(fetched)]
+    assert min(gaps) > 3.5, gaps  # interval 5 s, the job's tick 1 s
+    assert "Traceback" not in d.log()
+    assert d.proc.poll() is None and d.stop() == 0

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from scofeed import render
+import scofeed
+from scofeed import __version__, render
 from scofeed.config import FEED_FILES, load
 from scofeed.errors import RenderError
 from scofeed.model import Entry, Withdrawal
@@ -152,6 +153,17 @@ def test_golden_files():
     rss = (golden / FEED_FILES["rss"]).read_bytes()
     assert b"<title>Release 5 &#x26; &#x3C;co&gt;</title>" in rss
     assert [i.title for i in feedparser.parse(rss).entries] == [e.title for e in ENTRIES[:2]]
+
+
+def test_a_new_version_of_scofeed_renders_the_feeds_again(monkeypatch):
+    """The feeds name the version that wrote them (``<generator version=...>``), but
+    only a change to the rendering code's source rendered them again: a release that
+    changed none left every feed naming the one before."""
+    before = render.code_version.__wrapped__()
+    monkeypatch.setattr(scofeed, "__version__", scofeed.__version__ + ".1")
+    assert render.code_version.__wrapped__() != before
+    atom = render.render("atom", ENTRIES[:1], CFG)
+    assert etree.fromstring(atom).find(f"{ATOM}generator").get("version") == __version__
 
 
 _text = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=80)

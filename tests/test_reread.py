@@ -288,6 +288,36 @@ def tree(site):
     return {p: p.read_bytes() for p in sorted(site.feeds.rglob("*")) if p.is_file()}
 
 
+def beside(path: Path) -> dict[str, bytes]:
+    """The files in the store's folder and what they hold."""
+    return {p.name: p.read_bytes() for p in sorted(path.parent.iterdir())}
+
+
+def test_a_dry_run_leaves_no_file_beside_the_store(site):
+    """Its copy of the store was read through a read-only connection, which makes the
+    store's -wal and -shm files when they are not there and, read-only, cannot remove
+    them: an empty -wal and a -shm stayed beside a store that had none. With a
+    connection open on it meanwhile (the daemon's), they are the daemon's and stay."""
+    assert run_cli(site, "build").returncode == 0
+    (site.sources / "new.txt").write_text(
+        "Summit\n\nOn 4 July 2025, the summit opened.\n\nMore.\n", encoding="utf-8"
+    )
+    state = site.config().paths.state
+    before = beside(state)
+    assert not {f"{state.name}-wal", f"{state.name}-shm"} & set(before)
+
+    done = run_cli(site, "build", "--dry-run")
+    assert done.returncode == 0 and " new=1 " in done.stdout, done.stderr
+    assert beside(state) == before
+
+    with contextlib.closing(sqlite3.connect(state)) as held:  # another process's, open
+        held.execute("SELECT count(*) FROM entries").fetchone()
+        during = beside(state)
+        done = run_cli(site, "build", "--dry-run")
+        assert done.returncode == 0 and " new=1 " in done.stdout, done.stderr
+        assert beside(state).keys() == during.keys()
+
+
 # scofeed's modules the reading code uses that hold no reading of their own (data,
 # errors, the store, configuration)
 NO_READING = {"model", "errors", "frozen", "config", "store", "USER_AGENT"}

@@ -24,6 +24,7 @@
     ├── ServeError                                                the HTTP server cannot listen
     ├── HubRequestError                                  HTTP 4xx a WebSub request refused (or 503)
     ├── OutputError                                               standard output refused a write
+    ├── OutOfMemory                                               memory ran out (ulimit -v)
     └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
         (also a base of TemporaryFailure and EndpointUnreachable)
 
@@ -44,6 +45,8 @@ never leave ``sender.post``, which turns every failure into a delivery outcome.
 """
 
 from __future__ import annotations
+
+ENOMEM = 12  # errno.ENOMEM (Linux, the BSDs, macOS), without loading errno at start-up
 
 
 class ScofeedError(Exception):
@@ -222,6 +225,13 @@ class OutputError(ScofeedError):
     the output's failure, told apart from the command's own (``scofeed.cli``)."""
 
 
+class OutOfMemory(ScofeedError):
+    """Memory ran out: the machine's, or a limit's (``ulimit -v``, systemd
+    ``MemoryMax=``). The machine's trouble, not an input's: nothing is quarantined for
+    it; a command stops with its one line (exit 1), a daemon job fails and runs again at
+    its next tick. ``memory_ran_out`` says which failures are this one."""
+
+
 class HubRequestError(ScofeedError):
     """A WebSub subscription request the hub refuses; the message is the plain-text
     reason sent back, ``http_status`` the 4xx status (a 503 with ``retry_after`` when
@@ -252,13 +262,40 @@ def shown(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def memory_ran_out(exc: BaseException) -> str | None:
+    """How memory running out showed in ``exc``, or None when it is something else. It
+    shows in more ways than ``MemoryError``: a thread that cannot get its stack
+    ("can't start new thread"), a library that cannot be mapped at import ("failed to
+    map segment from shared object"), a fork refused (``ENOMEM``)."""
+    if isinstance(exc, MemoryError):
+        return "MemoryError"
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and "can't start new thread" in text:
+        return "cannot start a thread"
+    if isinstance(exc, ImportError) and (
+        "failed to map segment" in text or "cannot allocate memory" in text.lower()
+    ):
+        return f"cannot load {exc.name or 'a module'}"
+    if isinstance(exc, OSError) and exc.errno == ENOMEM:
+        return exc.strerror or "Cannot allocate memory"
+    return None
+
+
+def out_of_memory(how: str, reading: str | None = None) -> OutOfMemory:
+    """The one line for memory that ran out (``how``: ``memory_ran_out``'s answer),
+    naming the file or URL being read when there was one."""
+    where = f" while reading {shown(reading)}" if reading else ""
+    return OutOfMemory(
+        f"memory ran out{where} ({how}); the feeds published stay whole (free some "
+        "memory, or raise the limit: ulimit -v, systemd MemoryMax=)"
+    )
+
+
 def unexpected(exc: BaseException) -> str:
     """The reason given for an input that failed in a way no reader foresaw (a parser
-    hitting RecursionError, MemoryError, ValueError...): the exception's type and the
-    start of its message, on one line."""
+    hitting RecursionError, ValueError...): the exception's type and the start of its
+    message, on one line. (Memory running out is not the input's: ``memory_ran_out``.)"""
     if isinstance(exc, RecursionError):
         return "nested too deeply (RecursionError)"
-    if isinstance(exc, MemoryError):
-        return "too large to process (MemoryError)"
     message = shown(str(exc).split("\n", 1)[0])[:160]
     return f"could not be processed ({type(exc).__name__}: {message})"

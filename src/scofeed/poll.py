@@ -30,10 +30,14 @@ from scofeed.deliver.policy import retry_after_seconds
 from scofeed.errors import (
     TEMPORARY,
     NormaliseError,
+    OutOfMemory,
     RejectedInput,
     ScofeedError,
+    StoreError,
     TemporaryFailure,
     UsageError,
+    memory_ran_out,
+    out_of_memory,
     unexpected,
 )
 from scofeed.ingest import Change, ingest, tally
@@ -44,7 +48,7 @@ from scofeed.publish import publish_feeds
 from scofeed.sources.htmlpage import ArticleNumber
 from scofeed.sources.http import Fetcher, Response, host_of, remember
 from scofeed.sources.remote import KINDS, Found, Kind
-from scofeed.store import Store
+from scofeed.store import Store, store_trouble
 from scofeed.store import files as file_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
@@ -80,6 +84,9 @@ class SourceResult:
     next_poll: datetime | None = None
     retry_after: str | None = None  # a 429 or 5xx's Retry-After: the next poll waits for it
     failures: int = 0  # polls of this source that failed in a row, this one included
+    # the machine's trouble that failed the poll (the store, memory), not the source's:
+    # the daemon's job fails with it, a line that stays the same while it lasts
+    trouble: ScofeedError | None = None
 
     def summary(self) -> str:
         if self.status == "error":
@@ -231,9 +238,15 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
             file_rows.reject(run.store.db, src.url, src.name, exc.reason, run.now.timestamp(), None)
     except ScofeedError as exc:
         result.status, result.error = "error", str(exc)
+        result.trouble = exc if isinstance(exc, (OutOfMemory, StoreError)) else None
     except Exception as exc:  # a bug or a surprise in one source never stops the others
-        log.exception("poll_failed source=%s", src.name)
-        result.status, result.error = "error", f"{type(exc).__name__}: {exc}"
+        result.status = "error"
+        result.trouble = _trouble(run, exc, src.url)
+        if result.trouble is None:
+            log.exception("poll_failed source=%s", src.name)
+            result.error = f"{type(exc).__name__}: {exc}"
+        else:  # a full disk, memory short: one line naming the store, no traceback (a
+            result.error = str(result.trouble)  # traceback at every poll of every source)
     result.fetched = run.fetcher.requests - before
     tz = run.cfg.site.timezone
     failures = 0
@@ -268,6 +281,15 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
         result.next_poll.isoformat(timespec="seconds"),
     )  # fmt: skip
     return result
+
+
+def _trouble(run: _Run, exc: BaseException, url: str) -> ScofeedError | None:
+    """The machine's trouble in ``exc`` (the store, memory) as its one-line error, or
+    None: a bug, or something the source sent that no reader foresaw."""
+    if store_trouble(exc):  # as the daemon says it of every job's (``schedule``)
+        return StoreError(f"{run.store.path}: {exc}")
+    how = memory_ran_out(exc)
+    return None if how is None else out_of_memory(how, safe_url(url))
 
 
 def retry_wait(retry_after: str | None, now: datetime) -> float | None:
@@ -335,8 +357,13 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
                 break  # source's other new pages come at the next poll, after the wait
             continue
         except Exception as exc:  # noqa: BLE001 - a reader's bug on one page rejects that
-            _reject(run, src, link, unexpected(exc), result)  # page only, as a build does
-            continue  # a file; it stopped the source's later pages at every poll
+            # page only, as a build does a file (it stopped the source's later pages at
+            # every poll); the machine's trouble (the store, memory) is not the page's
+            trouble = _trouble(run, exc, link)
+            if trouble is not None:
+                raise trouble from None
+            _reject(run, src, link, unexpected(exc), result)
+            continue
         failing = 0
         moved = {r.origin: former for r in releases} if former else None
         for release, change in _ingest(run, src, releases, result, moved):

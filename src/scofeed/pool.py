@@ -31,7 +31,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from scofeed import sources
-from scofeed.errors import NormaliseError, OverTimeBudget, RejectedInput, unexpected
+from scofeed.errors import (
+    NormaliseError,
+    OverTimeBudget,
+    RejectedInput,
+    memory_ran_out,
+    out_of_memory,
+    unexpected,
+)
 from scofeed.frozen import frozen
 from scofeed.model import Entry, Release
 from scofeed.normalise import Settings, normalise
@@ -312,7 +319,13 @@ def prepare(
     except NormaliseError as exc:
         outcome = Rejection(item.rel, str(exc).removeprefix(item.rel + ": "))
     except Exception as exc:  # noqa: BLE001 - any failure on one file rejects that file only
-        # RecursionError, MemoryError, UnicodeError, a parser's bug: the build goes on
+        # RecursionError, UnicodeError, a parser's bug: the build goes on. Memory running
+        # out is the machine's trouble (a file is at most limits.max_file_bytes): the
+        # build stops there, naming the file, which is read again by the next one
+        # (quarantined, a good release stayed out of the feeds until it was edited)
+        how = memory_ran_out(exc)
+        if how is not None:
+            raise out_of_memory(how, item.rel) from None
         outcome = Rejection(item.rel, unexpected(exc))
     if seconds > 0 and time.monotonic() - start > seconds:  # not interrupted, still over
         outcome = Rejection(item.rel, over_budget(seconds))

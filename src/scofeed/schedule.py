@@ -4,7 +4,8 @@ Jobs come from one small table, ``job_table(cfg)``: a name, a trigger and a func
 ``fn(ctx, now)`` returning the run's facts as key=value text: a ``str`` when something
 happened (logged at INFO and recorded), an ``Idle`` when the job ran and found nothing
 to do (recorded, so /healthz shows a fresh ``last_scan``, but logged at DEBUG: an idle
-daemon writes nothing at INFO), or None when it was not due (DEBUG, not recorded). The scheduler
+daemon writes nothing at INFO), or None when it was not due (DEBUG, not recorded; a
+``Waiting`` when it was not due after a failure: no recovery either). The scheduler
 only ticks; what is due (changed files, sources to poll, deliveries to send) is
 decided by the store, so a restart loses nothing.
 
@@ -36,12 +37,13 @@ from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.build import build
 from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool
-from scofeed.errors import ConfigError, ScofeedError, SourceError
+from scofeed.errors import ConfigError, ScofeedError, SourceError, memory_ran_out, out_of_memory
 from scofeed.model import Planner
-from scofeed.poll import poll_due
+from scofeed.poll import next_poll, poll_due
 from scofeed.recheck import recheck_due
 from scofeed.store import Store, runs, store_trouble
 from scofeed.store import outbox as outbox_rows
+from scofeed.store import sources as source_rows
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,14 @@ class Idle:
     summary: str
 
 
-JobFn = Callable[[JobContext, datetime], "str | Idle | None"]
+class Waiting:
+    """A job's result when its work is not due yet and its last run failed (a source
+    polled again later, after a failure): nothing logged or recorded, and no recovery."""
+
+
+WAITING = Waiting()
+
+JobFn = Callable[[JobContext, datetime], "str | Idle | Waiting | None"]
 
 
 @dataclass(frozen=True)
@@ -135,20 +144,36 @@ def scan_job(ctx: JobContext, now: datetime) -> str | Idle:
 
 
 def poll_job(name: str) -> JobFn:
-    """Poll one remote source when the store says it is due (its interval or cron)."""
+    """Poll one remote source when the store says it is due (its interval or cron).
+    A poll whose outcome the store could not take (a full disk) left the source due,
+    and it was fetched again at every tick while the disk stayed full: the job then
+    holds it back itself until its next time."""
+    held_until = 0.0  # Unix time: a poll the store could not record, not again before
 
-    def run(ctx: JobContext, now: datetime) -> str | Idle | None:
-        report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
+    def run(ctx: JobContext, now: datetime) -> str | Idle | Waiting | None:
+        nonlocal held_until
+        if now.timestamp() < held_until:
+            return WAITING
+        try:
+            report = poll_due(ctx.cfg, ctx.store, now, only=name, planner=ctx.plan(now))
+        except Exception as exc:
+            src = next((s for s in ctx.cfg.sources if s.name == name), None)
+            if store_trouble(exc) and src is not None:
+                held_until = next_poll(src, now, ctx.cfg.site.timezone).timestamp()
+            raise
         if report.changed:
             ctx.wake("deliver")
             ctx.wake("activitypub")
             ctx.wake("websub")
         failed = [r for r in report.results if r.status == "error"]
-        if failed:
-            raise SourceError(failed[0].line())
+        if failed:  # the store or memory failing: a line that stays the same while it
+            raise failed[0].trouble or SourceError(failed[0].line())  # lasts (said once)
         summary = "; ".join(r.line() for r in report.results)
         if not summary:
-            return None  # not due
+            # not due; after a failed poll, waiting for the next one is no recovery (each
+            # failed poll was followed by `poll:x_recovered` a tick later)
+            state = source_rows.state(ctx.store.db, name)
+            return WAITING if state is not None and state.failures else None
         return summary if report.changed or report.failed else Idle(summary)
 
     return run
@@ -329,16 +354,21 @@ class Scheduler:
                 return
             self._running.add(name)
         started = time.time()
-        ok, summary, idle, error = False, "", False, None
+        ok, summary, idle, error, waiting = False, "", False, None, False
         try:
             result = spec.func(self.ctx, datetime.now(UTC))
+            if isinstance(result, Waiting):
+                waiting, result = True, None
             idle = isinstance(result, Idle)
             ok, summary = True, (result.summary if isinstance(result, Idle) else result or "")
         except ScofeedError as exc:
             error = str(exc)
         except Exception as exc:  # a job's bug must not take the daemon down
+            how = memory_ran_out(exc)
             if store_trouble(exc):  # the machine's, not a bug: one line naming the store
                 error = f"{self.ctx.store.path}: {exc}"
+            elif how is not None:  # the machine's too (ulimit -v): one line
+                error = str(out_of_memory(how))
             else:
                 error = f"{type(exc).__name__}: {exc}"
                 log.exception("job_crashed job=%s", name)
@@ -350,7 +380,7 @@ class Scheduler:
             log.debug("%s idle %s ms=%d", name, summary, ms)
         elif ok:
             log.info("%s %s ms=%d", name, summary, ms)
-        said = self._said.pop(name, None) if ok else None
+        said = self._said.pop(name, None) if ok and not waiting else None
         recovered = said is not None
         if said is not None:
             log.info("%s_recovered failures=%d last_error=%r", name, said[2], said[0])

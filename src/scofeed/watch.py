@@ -20,6 +20,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+from scofeed.errors import memory_ran_out
 from scofeed.sources.files import temporary
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,9 @@ class SourceWatcher:
             self.ensure()
 
     def poke(self) -> None:
-        """Note a change: fire ``on_change`` once things settle (debounced, capped)."""
+        """Note a change: fire ``on_change`` once things settle (debounced, capped).
+        With no thread to wait in (memory short: ``ulimit -v``), at once: the "can't
+        start new thread" killed the watch's own thread, and quick pickup with it."""
         with self._lock:
             now = time.monotonic()
             if self._first is None:
@@ -126,7 +129,14 @@ class SourceWatcher:
                 self._timer.cancel()
             self._timer = threading.Timer(max(0.0, fire_at - now), self._fire)
             self._timer.daemon = True
-            self._timer.start()
+            try:
+                self._timer.start()
+                return
+            except RuntimeError as exc:
+                if memory_ran_out(exc) is None:
+                    raise
+        log.debug("watch_timer_unavailable path=%s: the scan is asked for at once", self.root)
+        self._fire()
 
     def _fire(self) -> None:
         with self._lock:

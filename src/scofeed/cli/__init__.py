@@ -24,7 +24,14 @@ import importlib
 import sys
 
 from scofeed import __version__
-from scofeed.errors import ConfigError, OutputError, ScofeedError, shown
+from scofeed.errors import (
+    ConfigError,
+    OutputError,
+    ScofeedError,
+    memory_ran_out,
+    out_of_memory,
+    shown,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
@@ -266,7 +273,7 @@ def execute(args: argparse.Namespace) -> int:
         _drop(stdout)
         return 0
     except Exception as exc:
-        trouble = _store_trouble(args, exc)
+        trouble = _store_trouble(args, exc) or _memory_trouble(exc)
         if trouble is None:
             raise  # a bug: its traceback
         print(f"scofeed: {shown(str(trouble))}", file=sys.stderr)
@@ -284,6 +291,13 @@ def _store_trouble(args: argparse.Namespace, exc: Exception) -> ScofeedError | N
     from scofeed.store import store_trouble, unusable  # only on this error: start-up
 
     return unusable(path, exc) if store_trouble(exc) else None
+
+
+def _memory_trouble(exc: BaseException) -> ScofeedError | None:
+    """Memory running out (``ulimit -v``) outside the reading of a file, which names
+    its file itself: a thread that cannot start, a module that cannot load..."""
+    how = memory_ran_out(exc)
+    return None if how is None else out_of_memory(how)
 
 
 class _Output:
@@ -380,6 +394,12 @@ def run() -> NoReturn:
         raise SystemExit(_printed(done.code)) from None
     except OSError as exc:  # what argparse printed could not be written
         raise SystemExit(_output_failed(exc)) from None
+    except Exception as exc:  # loading the command's modules, with memory short
+        trouble = _memory_trouble(exc)
+        if trouble is None:
+            raise
+        print(f"scofeed: {trouble}", file=sys.stderr)
+        raise SystemExit(trouble.exit_code) from None
     finally:
         gc.enable()
     gc.freeze()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import unicodedata
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from scofeed.cli import CONFIG_ENV as CONFIG_ENV  # re-exported: commands import
 from scofeed.cli import DEFAULT_CONFIG_NAME
 from scofeed.errors import ConfigError, StoreError, shown
 from scofeed.store import Store
+from scofeed.store.owner import refuse_root_on_others
 
 DEFAULT_CONFIG = Path(DEFAULT_CONFIG_NAME)
 
@@ -90,6 +92,7 @@ def open_store(
     there is an error, not a new empty one (a command run from the wrong folder, or
     without the daemon's --config, said "nothing" and left a store behind)."""
     cfg = cfg or load_config(args)
+    refuse_root(cfg)
     args.store_path = path = cfg.paths.state
     if existing:
         must_exist(path)
@@ -104,6 +107,13 @@ def must_exist(path: Path) -> None:
             f"config the daemon runs with (--config PATH or {CONFIG_ENV}), or run "
             "`scofeed build` first"
         )
+
+
+def refuse_root(cfg: config_mod.Config) -> None:
+    """Run as root on a site another user owns: refused before anything is opened or
+    made (``store.owner``), naming the command to run instead."""
+    typed = shlex.join(["scofeed", *sys.argv[1:]])
+    refuse_root_on_others([cfg.paths.state, cfg.paths.feeds, cfg.paths.sources], typed)
 
 
 def table(rows: list[list[str]]) -> None:

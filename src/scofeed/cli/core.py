@@ -16,6 +16,7 @@ from scofeed.cli.common import (
     load_config,
     must_exist,
     open_store,
+    refuse_root,
     report_pings,
 )
 from scofeed.errors import shown
@@ -93,6 +94,7 @@ def _progress(done: int, total: int) -> None:
 def cmd_build(args: argparse.Namespace) -> int:
     if args.dry_run:  # the store is only read (a copy is built)
         cfg = load_config(args)
+        refuse_root(cfg)  # as every command that opens the store
         args.store_path = cfg.paths.state
         return _dry_run(cfg, args.reread, SETTLE_WAIT if cfg.limits.settle > 0 else 0.0)
     cfg, store = open_store(args)
@@ -245,6 +247,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from scofeed.store import backup as backups  # this command's own: not every build's
 
     cfg = load_config(args)
+    refuse_root(cfg)  # its copy would be root's, in the store's folder
     args.store_path = store = cfg.paths.state
     must_exist(store)
     now = datetime.now(UTC)

@@ -14,7 +14,7 @@ import sys
 from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
-from scofeed.cli.common import Subparsers, command, load_config
+from scofeed.cli.common import Subparsers, command, load_config, refuse_root
 from scofeed.errors import ConfigError
 
 
@@ -59,6 +59,7 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
     from scofeed.deliver import runner
 
     cfg = _loader(args, signs=schedule)
+    refuse_root(cfg)
     # -v / -q on the command line win; otherwise the configured level applies
     from_config = not args.verbose and not args.quiet
     apply_log_level(cfg.log.level if from_config else args.log_level)

@@ -31,7 +31,7 @@ from datetime import datetime
 
 from scofeed.config import Config, Webhook
 from scofeed.deliver import outbox, policy, sender
-from scofeed.errors import StoreError
+from scofeed.errors import OutOfMemory, StoreError, memory_ran_out, out_of_memory
 from scofeed.store import Store, store_trouble
 from scofeed.store import deliveries as rows
 from scofeed.store import outbox as outbox_rows
@@ -332,20 +332,27 @@ class DeliveryPool:
 
 class StoreTrouble:
     """What kept the last worker that met it from the store (a full disk, a lock held
-    past the busy timeout), for a pool of senders (webhooks here, ActivityPub, the
-    WebSub hub): the pool's run raises it (``check``), so its job fails in /healthz in
-    one line instead of a traceback from each worker at each tick while it says "ok"."""
+    past the busy timeout), or stopped it short of memory, for a pool of senders
+    (webhooks here, ActivityPub, the WebSub hub): the pool's run raises it (``check``),
+    so its job fails in /healthz in one line instead of a traceback from each worker at
+    each tick while it says "ok"."""
 
     def __init__(self, worker: str) -> None:
         self.worker = worker  # the log event's prefix: delivery_worker, websub_worker...
         self.line: str | None = None
+        self.memory = False  # the line says memory ran out (ulimit -v), not the store
 
     def caught(self, store: Store, exc: BaseException, where: str) -> bool:
-        """In a worker's ``except``: whether ``exc`` is the store's trouble, noted (the
-        caller logs anything else with its traceback)."""
-        if not store_trouble(exc):
+        """In a worker's ``except``: whether ``exc`` is the machine's trouble (the
+        store's, or memory running out), noted (the caller logs anything else with its
+        traceback)."""
+        how = memory_ran_out(exc)
+        if store_trouble(exc):
+            self.line, self.memory = f"{store.path}: {exc}", False
+        elif how is not None:
+            self.line, self.memory = str(out_of_memory(how)), True
+        else:
             return False
-        self.line = f"{store.path}: {exc}"
         log.debug("%s_stopped %s error=%r", self.worker, where, str(exc))
         return True
 
@@ -355,7 +362,7 @@ class StoreTrouble:
         if not tried:
             self.line = None
         elif self.line is not None:
-            raise StoreError(self.line)
+            raise OutOfMemory(self.line) if self.memory else StoreError(self.line)
 
 
 def workers_for_open_files(most: int) -> int:

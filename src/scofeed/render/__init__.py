@@ -17,6 +17,7 @@ from pathlib import Path
 from feedgen.version import version_str as feedgen_version
 from lxml.etree import LXML_VERSION
 
+import scofeed
 from scofeed.config import Config
 from scofeed.errors import RenderError
 from scofeed.model import Entry
@@ -37,12 +38,16 @@ __all__ = ["CONTENT_TYPES", "Head", "code_version", "feed_id", "render"]
 
 @functools.cache
 def code_version() -> str:
-    """What writes the bytes: a hash of this package's source and feedgen's and lxml's
-    versions. It is part of every published file's key (``publish.plan``), so a new
-    scofeed's rendering reaches every file once after an upgrade: the package version,
-    which does not move with each change, left files in the old bytes for good (RSS
-    titles kept "&amp;" after the change to "&#x26;")."""
-    digest = hashlib.sha256(f"feedgen {feedgen_version} lxml {LXML_VERSION}".encode())
+    """What writes the bytes: a hash of this package's source, scofeed's version and
+    feedgen's and lxml's versions. It is part of every published file's key
+    (``publish.plan``), so a new scofeed's rendering reaches every file once after an
+    upgrade: the package version alone, which does not move with each change, left
+    files in the old bytes for good (RSS titles kept "&amp;" after the change to
+    "&#x26;")."""
+    # the version too: the feeds name it (<generator>), and a release that changed no
+    # rendering code left them naming the one before
+    versions = f"scofeed {scofeed.__version__} feedgen {feedgen_version} lxml {LXML_VERSION}"
+    digest = hashlib.sha256(versions.encode())
     sources = sorted(Path(__file__).parent.glob("*.py"))
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())

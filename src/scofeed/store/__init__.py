@@ -119,11 +119,20 @@ def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
     the copy from being written (no room on its disk) names ``target`` (or ``shown``: the
     name it is to take), not the store:
     "cannot read the state store (database or disk is full)" sent the operator of a
-    full backup disk to look at a healthy store."""
+    full backup disk to look at a healthy store.
+
+    It leaves nothing beside the store (``build --dry-run``, ``backup``): a read-only
+    connection makes the store's ``-wal`` and ``-shm`` files when they are not there,
+    and cannot remove them when it closes, so an empty ``-wal`` and a ``-shm`` stayed
+    beside a store that had none. With neither there (no connection open, the store
+    wholly checkpointed) the copy reads through a read-write connection, which removes
+    them as the last one to close (``_leaving_nothing``); with them there, they are
+    another connection's, and read-only it touches nothing."""
     if not path.exists():
         return
+    quiet = not any(Path(f"{path}{tail}").exists() for tail in ("-wal", "-shm"))
     try:
-        source = read_only(path)
+        source = _leaving_nothing(path) if quiet else read_only(path)
     except sqlite3.Error as exc:
         raise unusable(path, exc, "read") from None
     try:
@@ -143,6 +152,20 @@ def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
         raise unusable(path, exc, "read") from None
     finally:
         source.close()
+
+
+def _leaving_nothing(path: Path) -> sqlite3.Connection:
+    """A connection that only reads the store at ``path`` (``copy_store``) and, the last
+    to close, takes away the -wal and -shm files it made: read-write, as a read-only
+    one cannot. Where it cannot write (the file's mode, a read-only disk), as
+    ``read_only`` reads."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30)
+    try:
+        conn.execute("PRAGMA user_version")
+    except sqlite3.OperationalError:
+        conn.close()
+        return read_only(path)
+    return conn
 
 
 def read_only(path: Path) -> sqlite3.Connection:

@@ -1,0 +1,234 @@
+"""Memory running out (a virtual-memory limit: ``ulimit -v``, ``prlimit --as``, systemd
+``MemoryMax=``) is one line saying so, naming the file being read when there is one:
+exit 1 for a one-shot command, a failed job for the daemon, which stays up. What was
+published stays whole, and nothing is quarantined for it: the machine ran short, not the
+file. Real subprocesses under real limits (``RLIMIT_AS``), real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import test_daemon
+from conftest import Site
+from scofeed.deliver.runner import StoreTrouble
+from scofeed.errors import OutOfMemory
+from test_daemon import SEED_TITLE
+
+start = test_daemon.start
+wait_for = test_daemon.wait_for
+
+MB = 1 << 20
+OUT_OF_MEMORY = "scofeed: memory ran out"
+
+# Run the CLI with the address space limited to what the process maps once the command's
+# modules are loaded plus argv[1] MB: the limit bites inside the command, at a point
+# that does not depend on how much this machine's libraries take.
+LIMITED = """
+import importlib, resource, sys
+for name in ("scofeed.cli.core", "scofeed.build", "scofeed.publish", "lxml.etree",
+             "feedgen.feed", "sqlite3", "logging"):
+    importlib.import_module(name)
+mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+              if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (int(sys.argv[1]) << 20), resource.RLIM_INFINITY))
+from scofeed.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+# a release of ~1.7 MB (under limits.max_file_bytes): Cyrillic, so its text takes two
+# bytes a character in memory, and normalising it a few copies of that
+BIG = (
+    "Генеральный секретарь ШОС провёл встречу\n\n12 мая 2023 года. "
+    + ("Генеральный секретарь ШОС встретился с послами государств-членов. " * 20 + "\n\n") * 700
+)
+
+
+def published(site: Site) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(site.feeds.rglob("*")) if p.is_file()}
+
+
+def whole(site: Site, before: dict[str, bytes]) -> None:
+    """Every feed published before is still there, whole (written or not since), and
+    still lists the seed release."""
+    now = published(site)
+    for path in before:
+        data = now[path]
+        if path.endswith(".json"):
+            json.loads(data)
+        else:
+            etree.fromstring(data)  # cut short, it would not parse
+    assert SEED_TITLE.encode() in now[str(site.feeds / "atom.xml")]
+
+
+def cli(site: Site, *args: str, limit: int | None = None, margin: int | None = None):
+    """``scofeed --config <site's> ARGS``; ``limit``: its address space in MB from the
+    start; ``margin``: MB above what it maps once loaded (``LIMITED``)."""
+
+    def limited() -> None:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit * MB, resource.RLIM_INFINITY))
+
+    head = [sys.executable, "-c", LIMITED, str(margin)] if margin is not None else [
+        sys.executable, "-m", "scofeed",
+    ]  # fmt: skip
+    return subprocess.run(
+        [*head, "--config", str(site.config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=site.root,
+        timeout=120,
+        preexec_fn=limited,
+    )
+
+
+def test_a_build_short_of_memory_anywhere_is_one_line_and_exit_1(site):
+    """``scofeed build`` under ever larger limits, from the least a bare interpreter
+    starts in: memory ran out while its modules loaded (a MemoryError, or a library that
+    could not be mapped: an ImportError), while it worked (a MemoryError), or as it
+    started its feed writers (a thread gets no stack: RuntimeError). Each was a
+    traceback (exit 1 or 120); each is one line, exit 1, and the feeds published
+    before are as they were."""
+    assert cli(site, "build").returncode == 0
+    before = published(site)
+    (site.sources / "big.txt").write_text(BIG, encoding="utf-8")
+    bare = next(
+        mb
+        for mb in range(8, 200, 2)
+        if subprocess.run(
+            [sys.executable, "-c", "pass"],
+            preexec_fn=lambda mb=mb: resource.setrlimit(resource.RLIMIT_AS, (mb * MB, -1)),
+            capture_output=True,
+        ).returncode
+        == 0
+    )
+    failures = 0
+    for mb in range(bare + 4, bare + 400, 6):
+        proc = cli(site, "build", limit=mb)
+        if proc.returncode == 0:
+            break  # enough: it built
+        failures += 1
+        assert "Traceback" not in proc.stderr, (mb, proc.stderr)
+        assert proc.returncode == 1, (mb, proc.stderr)
+        assert proc.stderr.startswith(OUT_OF_MEMORY) and proc.stderr.count("\n") == 1, proc.stderr
+        whole(site, before)  # some may be written already, each in full (a rename)
+    else:
+        raise AssertionError("no limit was enough to build")
+    assert failures, "no limit was low enough to fail: the test tested nothing"
+
+
+def test_memory_running_out_on_a_file_names_it_and_quarantines_nothing(site):
+    """A MemoryError while a file was read quarantined it as "too large to process":
+    a good release stayed out of the feeds until its file was edited, whatever memory
+    the next build had. Now the build stops naming the file, and the next build with
+    memory enough publishes it."""
+    assert cli(site, "build").returncode == 0
+    before = published(site)
+    (site.sources / "big.txt").write_text(BIG, encoding="utf-8")
+    proc = cli(site, "build", margin=4)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"{OUT_OF_MEMORY} while reading big.txt (MemoryError); ")
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert published(site) == before  # it stopped before any was written
+    done = cli(site, "build")
+    assert done.returncode == 0 and "new=1" in done.stdout and "rejected=0" in done.stdout
+    assert "Генеральный секретарь ШОС провёл встречу" in (site.feeds / "atom.xml").read_text(
+        encoding="utf-8"
+    )
+
+
+def mapped(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    return next(int(line.split()[1]) * 1024 for line in status.splitlines() if "VmSize:" in line)
+
+
+def test_the_daemon_short_of_memory_fails_the_scan_in_one_line_and_stays_up(
+    start, site, monkeypatch
+):
+    """The running daemon's address space limited to what it maps already (a tighter
+    ``MemoryMax=``), then a large release dropped in: its scan failed with a traceback
+    (``job_crashed``). Now it is the job's one line, the feeds stay whole, the daemon
+    stays up, and once memory is back the release is published. One malloc arena:
+    each thread's own reserves 64 MB of address space up front, in which the scan's
+    thread would find room under any limit set after it."""
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "1")
+    d = start()
+    before = published(site)
+    pid = d.proc.pid
+    _soft, hard = resource.prlimit(pid, resource.RLIMIT_AS)
+    resource.prlimit(pid, resource.RLIMIT_AS, (mapped(pid) + 2 * MB, hard))
+    try:
+        (site.sources / ".big.tmp").write_text(BIG, encoding="utf-8")
+        os.rename(site.sources / ".big.tmp", site.sources / "big.txt")
+        wait_for(lambda: "scan_failed" in d.log(), timeout=30, what="the scan to fail")
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_AS, (hard, hard))
+        whole(site, before)
+    log = d.log()
+    # reading the file (naming it), starting a thread to time it or the feed writers:
+    # the limit bites where it bites
+    assert "scan_failed error='memory ran out " in log
+    assert "Traceback" not in log and "job_crashed" not in log
+    assert d.proc.poll() is None
+    wait_for(lambda: "scan_recovered" in d.log(), timeout=30, what="the scan to recover")
+    after = d.get("/atom.xml").content
+    assert "Генеральный секретарь ШОС провёл встречу".encode() in after
+    assert d.stop() == 0
+
+
+def test_a_sender_worker_short_of_memory_is_its_job_s_one_line(site):
+    """A webhook, WebSub or ActivityPub worker meeting memory that ran out logged it
+    with its traceback (``delivery_worker_failed``), each worker at each tick: it is
+    the machine's trouble, as a full disk is, noted and raised by the job in one line
+    (said once while it lasts). A bug is still the caller's to log in full."""
+    store = site.store()
+    trouble = StoreTrouble("delivery_worker")
+    assert trouble.caught(store, MemoryError(), "endpoint=hook")
+    with pytest.raises(OutOfMemory, match=r"^memory ran out \(MemoryError\); "):
+        trouble.check(tried=True)
+    thread = RuntimeError("can't start new thread")
+    assert trouble.caught(store, thread, "endpoint=hook")
+    with pytest.raises(OutOfMemory, match=r"^memory ran out \(cannot start a thread\); "):
+        trouble.check(tried=True)
+    assert not trouble.caught(store, ValueError("a bug"), "endpoint=hook")
+
+
+WATCHED = """
+import os, pathlib, resource, sys, threading, time
+from scofeed.watch import SourceWatcher
+root = pathlib.Path(sys.argv[1])
+fired = threading.Event()
+watcher = SourceWatcher(root, fired.set, debounce=0.05)
+watcher.start()
+mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+              if line.startswith("VmSize:"))
+# no room for one more thread's stack (8 MB): its debounce timer cannot start
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 20), resource.RLIM_INFINITY))
+(root / "new.txt").write_text("x")
+print("fired" if fired.wait(10) else "not fired", flush=True)
+os._exit(0)
+"""
+
+
+def test_the_watch_with_no_thread_to_spare_still_asks_for_a_scan(tmp_path):
+    """A change in sources/ while memory is short: the watch's debounce timer could not
+    start its thread, and the "can't start new thread" killed the watch's own thread
+    with a traceback; quick pickup was gone for good (its emitter still alive, so it
+    was never re-armed). The change now asks for the scan at once instead."""
+    done = subprocess.run(
+        [sys.executable, "-c", WATCHED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MALLOC_ARENA_MAX": "1"},
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "fired\n", (done.stdout, done.stderr)
