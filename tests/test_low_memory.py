@@ -7,19 +7,26 @@ file. Real subprocesses under real limits (``RLIMIT_AS``), real files."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 from lxml import etree
 
 import test_daemon
 from conftest import Site
+from scofeed.build import build as build_feeds
 from scofeed.deliver.runner import StoreTrouble
 from scofeed.errors import OutOfMemory
+from scofeed.serve import App, HttpServer
+from scofeed.serve import app as app_module
+from scofeed.store import Store
 from test_daemon import SEED_TITLE
 
 start = test_daemon.start
@@ -232,3 +239,34 @@ def test_the_watch_with_no_thread_to_spare_still_asks_for_a_scan(tmp_path):
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert done.stdout == "fired\n", (done.stdout, done.stderr)
+
+
+def test_a_request_short_of_memory_is_a_503_and_one_line(site, caplog, monkeypatch):
+    """A request that met memory running out was a 500 and a traceback each, a flood of
+    them while memory was short: it is a 503 to come back to (Retry-After), and one line
+    a minute with a count. (The real server on 127.0.0.1; the store's read runs out as
+    an allocation would: a process cannot run this short and go on serving a test.)"""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    build_feeds(cfg, store, datetime(2026, 3, 1, tzinfo=UTC))
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0]
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(app_module.runs, "get", no_memory)
+    try:
+        with caplog.at_level(logging.ERROR, logger="scofeed.serve"):
+            answers = [requests.get(f"http://{host}:{port}/healthz", timeout=10) for _ in range(3)]
+        assert [a.status_code for a in answers] == [503, 503, 503]
+        assert answers[0].headers["Retry-After"] == "30"
+        assert answers[0].text == "out of memory: try again shortly\n"
+        assert requests.get(f"http://{host}:{port}/atom.xml", timeout=10).status_code == 200
+    finally:
+        server.stop()
+        store.close()
+    lines = [r for r in caplog.records if r.name.startswith("scofeed.serve")]
+    assert len(lines) == 1 and lines[0].exc_info is None  # held back, no traceback
+    assert "memory ran out (MemoryError)" in lines[0].getMessage()

@@ -22,7 +22,13 @@ from scofeed import websub
 from scofeed.activitypub.routes import Answer, Routes
 from scofeed.config import FEED_FILES, Config, tag_slug
 from scofeed.config.redact import input_name
-from scofeed.errors import HubRequestError, ScofeedError, UnknownEntry
+from scofeed.errors import (
+    HubRequestError,
+    ScofeedError,
+    UnknownEntry,
+    memory_ran_out,
+    out_of_memory,
+)
 from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
 from scofeed.render import CONTENT_TYPES
@@ -54,6 +60,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
 from scofeed.store.status import iso
+from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -492,10 +499,24 @@ def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
 def _error(status: int, exc: Exception, environ: Mapping[str, Any]) -> Response:
     """The one place an error becomes a status: a 4xx says what was wrong, a 5xx is
     logged with its traceback and answers only that something failed."""
+    how = memory_ran_out(exc)
+    if how is not None:  # the machine's, not a bug: one line, and a 503 to come back to
+        held = _OUT_OF_MEMORY.due()
+        if held is not None:
+            more = f" ({held} more since the last such line)" if held else ""
+            log.error(
+                "http_error path=%r: %s%s", environ.get("PATH_INFO"), out_of_memory(how), more
+            )
+        response = _text(503, "out of memory: try again shortly\n")
+        response.headers.append(("Retry-After", "30"))
+        return response
     if status >= 500:
         log.error("http_error path=%r", environ.get("PATH_INFO"), exc_info=exc)
         return _text(status, "internal error\n")
     return _text(status, f"{exc}\n")
+
+
+_OUT_OF_MEMORY = Throttle(60.0)  # a flood of requests while memory is short: a line a minute
 
 
 def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Response | None:

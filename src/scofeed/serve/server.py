@@ -45,7 +45,7 @@ from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import BadRequest
 
-from scofeed.errors import ServeError
+from scofeed.errors import ServeError, memory_ran_out
 from scofeed.serve.answers import LARGE_BODY, Response
 
 log = logging.getLogger(__name__)
@@ -342,9 +342,10 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
             return False
         try:
             head, has_body, close = _HEADS.head(self, request, answer)
-        except Exception:  # a waitress this code does not know: its workers answer
-            log.exception("loop_answer_failed path=%r", path)
-            return False
+        except Exception as exc:  # a waitress this code does not know: its workers answer
+            if memory_ran_out(exc) is None:
+                log.exception("loop_answer_failed path=%r", path)
+            return False  # short of memory: the worker's answer says so (a 503, one line)
         body = answer.body if has_body and request.command != "HEAD" else b""
         # below outbuf_overflow, waitress's buffer never spills into a temporary file
         if self.total_outbufs_len + len(head) + len(body) >= self.adj.outbuf_overflow:
