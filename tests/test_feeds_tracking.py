@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
-from conftest import webhook_toml
+from conftest import run_cli, webhook_toml
 from scofeed.activitypub import documents
 from scofeed.build import build as run_build
 from scofeed.deliver.payload import event_data
@@ -96,6 +96,20 @@ def test_the_page_webhooks_and_activitypub_show_no_tracking_parameter(built):
     assert data["url"] == note["url"] == PAGE
     assert CHARTER in page.replace("&amp;", "&")
     assert tracked(page) == tracked(str(data)) == tracked(str(note)) == []
+
+
+def test_scofeed_show_gives_the_links_readers_get(built):
+    """`scofeed show` printed the link, URL and content links as stored, trackers and
+    all: after an upgrade the feeds said one link and `show` another. It shows what the
+    feeds show, and the URL as read on a line of its own."""
+    e = the_entry(built)
+    out = run_cli(built, "show", e.id)
+    assert out.returncode == 0, out.stderr
+    fields = dict(line.split(":", 1) for line in out.stdout.split("\ninputs:")[0].splitlines())
+    assert fields["link"].strip() == fields["url"].strip() == PAGE
+    assert fields["url (read)"].strip() == SHARED
+    content = out.stdout.split("\ncontent:\n", 1)[1]
+    assert CHARTER in content.replace("&amp;", "&") and tracked(content) == []
 
 
 def test_a_reread_changes_no_entry(built):

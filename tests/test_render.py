@@ -164,6 +164,10 @@ def test_a_new_version_of_scofeed_renders_the_feeds_again(monkeypatch):
     assert render.code_version.__wrapped__() != before
     atom = render.render("atom", ENTRIES[:1], CFG)
     assert etree.fromstring(atom).find(f"{ATOM}generator").get("version") == __version__
+    # RSS's <generator> is one text: it names the version too (feedgen gave it the name
+    # alone, so an RSS reader could not tell which scofeed wrote the feed)
+    rss = etree.fromstring(render.render("rss", ENTRIES[:1], CFG))
+    assert rss.findtext("channel/generator") == f"scofeed {__version__}"
 
 
 _text = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=80)

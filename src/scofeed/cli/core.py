@@ -20,6 +20,7 @@ from scofeed.cli.common import (
     report_pings,
 )
 from scofeed.errors import shown
+from scofeed.render import links
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
@@ -160,7 +161,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args, existing=True)
-    e = entry_rows.get(store.db, args.id)
+    stored = entry_rows.get(store.db, args.id)
+    # its link, URL and content links as readers get them (no tracking parameters), the
+    # URL as read beside them when it had some: the store keeps the release as read
+    e = links.shown(stored)
     fields = [
         ("id", e.id),
         ("title", e.title),
@@ -172,6 +176,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("language", e.language),
         ("link", e.link),
         ("url", e.url or ""),
+        *([("url (read)", stored.url or "")] if stored.url != e.url else []),
         ("tags", ", ".join(e.tags)),
         ("origin", shown(e.origin)),
         ("date from", e.date_source),

@@ -247,6 +247,9 @@ def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
         if e.tags:  # in one call: feedgen rebuilds its whole category list on each
             fe.category([{"term": tag} for tag in e.tags])
     root = _rss_tree(fg)
+    generator = root.find("channel/generator")
+    if generator is not None:  # feedgen gives RSS the name alone, Atom its version too
+        generator.text = f"scofeed {__version__}"
     channel_link = root.find("channel/link")
     if channel_link is not None:  # feedgen takes the self link here; the page is meant
         channel_link.text = head.home or cfg.site.home
