@@ -122,3 +122,15 @@ def _named(uid: int) -> bool:
     except KeyError:
         return False
     return True
+
+
+def test_root_making_its_own_store_with_feeds_of_another_user_is_not_refused(site):
+    """The first build of a root daemon's site: the store to be made in a folder only
+    root writes, feeds/ already the web server's. Root's site, not refused."""
+    nobody = pwd.getpwnam("nobody")
+    site.feeds.mkdir(exist_ok=True)
+    give(site.feeds, nobody.pw_uid, nobody.pw_gid)
+    assert not site.config().paths.state.exists()
+    proc = run_cli(site, "build")
+    assert proc.returncode == 0 and "new=1" in proc.stdout, proc.stderr
+    assert site.config().paths.state.stat().st_uid == 0

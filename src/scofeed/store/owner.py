@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,16 +47,20 @@ def user_name(uid: int) -> str:
 def refuse_root_on_others(store: Path, others: Iterable[Path], command: str) -> None:
     """Raise ``UsageError`` when this process runs as root and the store or one of
     ``others`` (feeds/, sources/; or where each would be made) belongs to another user.
-    A store that is root's is root's site, whoever owns the others (a web server's
-    feeds folder, an editor's sources/): its daemon runs as root, the one user that can
-    write that store. ``command``: the command line to show after ``sudo -u OWNER``."""
+    A store that is root's, or is to be made in a folder only root may write, is root's
+    site, whoever owns the others (a web server's feeds folder, an editor's sources/):
+    its daemon runs as root, the one user that can write that store.
+    ``command``: the command line to show after ``sudo -u OWNER``."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return
-    try:
-        if store.stat().st_uid == 0:
-            return
-    except OSError:
-        pass  # not made yet: whoever owns where it would be made, and the others
+    found = _owned_by(store)
+    if found is not None and found[1] == 0:
+        where = found[0]
+        try:  # a folder anyone may write (/tmp) says nothing of whose the store is to be
+            if where == store or not where.stat().st_mode & stat.S_IWOTH:
+                return
+        except OSError:
+            pass
     for path in (store, *others):
         found = _owned_by(path)
         if found is None or found[1] == 0:
