@@ -17,7 +17,7 @@ import pytest
 import test_daemon
 import test_daemon_limits
 from conftest import Site, run_cli
-from scofeed.errors import UsageError
+from scofeed.errors import StoreError, UsageError
 from scofeed.store import Store
 from scofeed.store.backup import backup
 
@@ -245,3 +245,27 @@ def test_a_file_system_without_hard_links_still_takes_a_backup(site, monkeypatch
     assert sorted(p.name for p in made.path.parent.iterdir()) == ["b.sqlite3"]
     with pytest.raises(UsageError, match="exists; a backup never writes over a file"):
         backup(store, made.path, datetime.now(UTC))
+
+
+def test_a_rename_refused_there_leaves_no_empty_file_in_the_backups_name(site, monkeypatch):
+    """Without hard links the name is claimed by an empty file: the rename of the copy
+    over it failing (a mount refusing a rename over a file, EACCES), the backup fails in
+    one line and that empty file goes too, as the copy does: an interrupted backup
+    leaves nothing that looks like one, and the same name can be backed up to again."""
+    assert run_cli(site, "build").returncode == 0
+    store = site.config().paths.state
+    target = site.root / "stick" / "b.sqlite3"
+
+    def no_links(src, dst, *args, **kwargs):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    def no_rename(src, dst, *args, **kwargs):
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(os, "link", no_links)
+    monkeypatch.setattr(os, "replace", no_rename)
+    with pytest.raises(StoreError, match="cannot write the backup"):
+        backup(store, target, datetime.now(UTC))
+    assert list(target.parent.iterdir()) == []
+    monkeypatch.undo()
+    assert backup(store, target, datetime.now(UTC)).entries == 1

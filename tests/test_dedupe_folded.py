@@ -14,7 +14,9 @@ import pytest
 from conftest import rewind
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
-from scofeed.normalise import compare_key, fold_key
+from scofeed.normalise import compare_key, fingerprint, fold_key, folded_fingerprint
+from scofeed.normalise.ids import fingerprints
+from scofeed.normalise.text import keys_of
 from scofeed.store import entries as entry_rows
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -150,3 +152,28 @@ def test_an_edit_that_only_spells_yo_otherwise_is_an_edit_while_a_copy_is_there(
     a = entry_of(site, "a.txt")
     assert (report.new, report.updated, a.revision) == (0, 1, 2)
     assert a.title == RU.replace("ё", "е").split("\n")[0] and a.origin == "a.txt"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        RU,
+        RU.upper(),
+        unicodedata.normalize("NFD", RU),
+        ZH,
+        EN,
+        "SCO meets, envoy!",
+        "SCO “meets” the envoy\xa0— at last…",
+        "№５ ＳＣＯ ﬁnal x² Ⅻ",
+        "",
+    ],
+)
+def test_both_fingerprints_made_at_once_are_the_two_made_alone(text):
+    """normalise makes both from one reading of each text (``fingerprints``): the same
+    two that ``fingerprint`` and ``folded_fingerprint`` make, whatever the text."""
+    title, _, first = text.partition("\n\n")
+    assert fingerprints(title, first) == (
+        fingerprint(title, first),
+        folded_fingerprint(title, first),
+    )
+    assert keys_of(first) == (compare_key(first), fold_key(first))

@@ -73,16 +73,16 @@ def test_root_on_a_built_site_nobody_owns_is_refused_by_every_command_that_opens
     assert not_owned_by(site.root, nobody.pw_uid) == []
 
 
-def test_root_with_feeds_of_a_user_without_a_name_names_its_uid_as_sudo_takes_it(site):
-    """A store of root's but feeds/ of a uid with no user name (a container's): the feeds
-    are named, and ``sudo -u '#uid'`` quoted (a bare # starts a comment in a shell)."""
+def test_root_on_a_site_of_a_user_without_a_name_names_its_uid_as_sudo_takes_it(site):
+    """A site of a uid with no user name (a container's): the store is named, and
+    ``sudo -u '#uid'`` quoted (a bare # starts a comment in a shell)."""
     uid = next(n for n in range(40000, 60000) if not _named(n))
     assert run_cli(site, "build").returncode == 0
-    give(site.feeds, uid, uid)
+    give(site.root, uid, uid)
     proc = run_cli(site, "build")
     refused(
         proc,
-        site.feeds,
+        site.config().paths.state,
         f"#{uid}",
         f"'#{uid}'",
         "scofeed",
@@ -90,6 +90,24 @@ def test_root_with_feeds_of_a_user_without_a_name_names_its_uid_as_sudo_takes_it
         str(site.config_path),
         "build",
     )
+
+
+def test_root_on_its_own_store_with_feeds_and_sources_of_other_users_is_not_refused(site):
+    """A store of root's is root's site, its daemon run as root (no other user could
+    write that store): feeds/ given to the web server's user and sources/ to an editor's
+    do not make it another user's. Refused, the daemon of such a site no longer started
+    after the upgrade."""
+    nobody = pwd.getpwnam("nobody")
+    uid = next(n for n in range(40000, 60000) if not _named(n))
+    assert run_cli(site, "build").returncode == 0
+    give(site.feeds, nobody.pw_uid, nobody.pw_gid)
+    give(site.sources, uid, uid)
+    (site.sources / "new.txt").write_text(
+        "SCO Secretary-General meets students\n\nOn 21 April 2023 he met students.\n",
+        encoding="utf-8",
+    )
+    proc = run_cli(site, "build")
+    assert proc.returncode == 0 and "new=1" in proc.stdout, proc.stderr
 
 
 def test_root_on_its_own_site_is_not_refused(site):
@@ -104,3 +122,15 @@ def _named(uid: int) -> bool:
     except KeyError:
         return False
     return True
+
+
+def test_root_making_its_own_store_with_feeds_of_another_user_is_not_refused(site):
+    """The first build of a root daemon's site: the store to be made in a folder only
+    root writes, feeds/ already the web server's. Root's site, not refused."""
+    nobody = pwd.getpwnam("nobody")
+    site.feeds.mkdir(exist_ok=True)
+    give(site.feeds, nobody.pw_uid, nobody.pw_gid)
+    assert not site.config().paths.state.exists()
+    proc = run_cli(site, "build")
+    assert proc.returncode == 0 and "new=1" in proc.stdout, proc.stderr
+    assert site.config().paths.state.stat().st_uid == 0

@@ -113,7 +113,7 @@ def refuse_root(cfg: config_mod.Config) -> None:
     """Run as root on a site another user owns: refused before anything is opened or
     made (``store.owner``), naming the command to run instead."""
     typed = shlex.join(["scofeed", *sys.argv[1:]])
-    refuse_root_on_others([cfg.paths.state, cfg.paths.feeds, cfg.paths.sources], typed)
+    refuse_root_on_others(cfg.paths.state, [cfg.paths.feeds, cfg.paths.sources], typed)
 
 
 def table(rows: list[list[str]]) -> None:

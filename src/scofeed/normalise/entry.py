@@ -26,7 +26,7 @@ from scofeed.normalise.ids import (
     content_hash,
     entry_page,
     fingerprint,
-    folded_fingerprint,
+    fingerprints,
     identity_of,
     mint_id,
     web_address,
@@ -288,13 +288,12 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     # repeat them, and readers may show either as HTML
     stated = stated_tags(release.origin, release.tags)
     tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
-    fp = fingerprint(title, paras[0] if paras else "")
     if plain_parts or (title.isascii() and (not paras or paras[0].isascii())):
         # nothing to fold (no mark is a letter or a digit, in NFKC either): spared for
         # an English release
-        folded = fp
+        fp = folded = fingerprint(title, paras[0] if paras else "")
     else:
-        folded = folded_fingerprint(title, paras[0] if paras else "")
+        fp, folded = fingerprints(title, paras[0] if paras else "")
     identity, _key = identity_of(release, fp)
     entry_id = mint_id(settings.authority, identity)
     link = release.url or entry_page(settings.base_url, entry_id)

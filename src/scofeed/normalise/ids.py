@@ -20,7 +20,7 @@ from dataclasses import replace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from scofeed.model import Entry, Release
-from scofeed.normalise.text import compare_key, fold_key
+from scofeed.normalise.text import compare_key, fold_key, keys_of
 
 
 def fingerprint(title: str, first_paragraph: str) -> str:
@@ -37,6 +37,16 @@ def folded_fingerprint(title: str, first_paragraph: str) -> str:
     ``fingerprint`` where there is nothing to fold (all English releases)."""
     keys = fold_key(title) + "\n" + fold_key(first_paragraph)
     return hashlib.sha256(keys.encode()).hexdigest()[:32]
+
+
+def fingerprints(title: str, first_paragraph: str) -> tuple[str, str]:
+    """``fingerprint`` and ``folded_fingerprint`` at once, each text read once for both
+    (``keys_of``): normalise's, for a release with something to fold."""
+    (title_key, title_fold), (first_key, first_fold) = keys_of(title), keys_of(first_paragraph)
+    keys = title_key + "\n" + first_key
+    fp = hashlib.sha256(keys.encode()).hexdigest()[:32]
+    folds = title_fold + "\n" + first_fold
+    return fp, fp if folds == keys else hashlib.sha256(folds.encode()).hexdigest()[:32]
 
 
 def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:

@@ -113,7 +113,14 @@ def _take_name(tmp: Path, target: Path) -> None:
         if exc.errno not in NO_LINKS:
             raise
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    os.replace(tmp, target)
+    try:
+        os.replace(tmp, target)
+    except OSError:
+        # the empty file claiming the name is no backup: left, it looked like one (and
+        # the next backup to that name was refused as over a file)
+        if target.stat().st_size == 0:
+            target.unlink()
+        raise
 
 
 def _durable(path: Path) -> None:

@@ -9,7 +9,8 @@ other tools that keep a user's files do (Nextcloud's ``occ``, PostgreSQL): the
 alternative, giving each new file to the folder's owner, has to be right at every
 place a file is made (SQLite's own ``-wal`` and ``-shm``, temporary files renamed into
 place, folders made on the way, the lock file, the ActivityPub key), and one missed is
-the same trouble again. Root working on its own site (every path root's) is left alone.
+the same trouble again. Root working on its own site (its store root's: its daemon runs
+as root) is left alone, whoever owns its feeds or sources.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,13 +44,24 @@ def user_name(uid: int) -> str:
         return f"#{uid}"
 
 
-def refuse_root_on_others(paths: Iterable[Path], command: str) -> None:
-    """Raise ``UsageError`` when this process runs as root and one of ``paths`` (the
-    store, feeds/, sources/; or where each would be made) belongs to another user.
+def refuse_root_on_others(store: Path, others: Iterable[Path], command: str) -> None:
+    """Raise ``UsageError`` when this process runs as root and the store or one of
+    ``others`` (feeds/, sources/; or where each would be made) belongs to another user.
+    A store that is root's, or is to be made in a folder only root may write, is root's
+    site, whoever owns the others (a web server's feeds folder, an editor's sources/):
+    its daemon runs as root, the one user that can write that store.
     ``command``: the command line to show after ``sudo -u OWNER``."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return
-    for path in paths:
+    found = _owned_by(store)
+    if found is not None and found[1] == 0:
+        where = found[0]
+        try:  # a folder anyone may write (/tmp) says nothing of whose the store is to be
+            if where == store or not where.stat().st_mode & stat.S_IWOTH:
+                return
+        except OSError:
+            pass
+    for path in (store, *others):
         found = _owned_by(path)
         if found is None or found[1] == 0:
             continue
