@@ -1,6 +1,8 @@
 """Real HTTP receivers on 127.0.0.1 for the fan-out benches (webhooks, WebSub,
 ActivityPub): N ThreadingHTTPServers spread over a few child processes, a share of
-them hanging, each POST reported to the parent as (index, path, time).
+them hanging, each POST reported to the parent as (index, path, time). With
+``hosts``, receiver i listens on 127.0.0.(i % hosts + 1) (all of 127/8 is loopback on
+Linux): subscribers on that many hosts, as the WebSub hub's per-host share counts them.
 
 A receiver answers a WebSub verification GET with its challenge and every POST with
 ``status``; with ``mark``, a POST outside /hook counts only when its body holds it (a
@@ -28,7 +30,14 @@ def hanging_share(n: int, share: float) -> set[int]:
     return {i for i in range(n) if i % step == step // 2}
 
 
-def _serve(conn, arrivals, indexes, hanging, hang_for, status: int, mark: bytes) -> None:  # type: ignore[no-untyped-def]
+def address(i: int, hosts: int) -> str:
+    """The loopback address receiver ``i`` listens on."""
+    return f"127.0.0.{i % hosts + 1}"
+
+
+def _serve(
+    conn, arrivals, indexes, hanging, hang_for, status: int, mark: bytes, hosts: int
+) -> None:  # type: ignore[no-untyped-def]
     """Child process: one server per receiver; report ports, then arrivals."""
 
     def handler(index: int) -> type[http.server.BaseHTTPRequestHandler]:
@@ -62,7 +71,7 @@ def _serve(conn, arrivals, indexes, hanging, hang_for, status: int, mark: bytes)
 
     servers = []
     for i in indexes:
-        s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(i))
+        s = http.server.ThreadingHTTPServer((address(i, hosts), 0), handler(i))
         s.daemon_threads = True
         servers.append(s)
         threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
@@ -80,6 +89,7 @@ class Receivers:
     processes: int = 2
     status: int = 204
     mark: bytes = b""
+    hosts: int = 1
     ports: dict[int, int] = field(default_factory=dict)
     _children: list[tuple[Any, Any]] = field(default_factory=list)
 
@@ -92,7 +102,7 @@ class Receivers:
             proc = ctx.Process(
                 target=_serve,
                 args=(child, self.arrivals, indexes, self.hanging, self.hang_for,
-                      self.status, self.mark),
+                      self.status, self.mark, self.hosts),
                 daemon=True,
             )  # fmt: skip
             proc.start()
@@ -104,7 +114,7 @@ class Receivers:
         return set(range(self.n)) - self.hanging
 
     def url(self, i: int, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.ports[i]}{path}"
+        return f"http://{address(i, self.hosts)}:{self.ports[i]}{path}"
 
     def drain(self, deadline: float, hooks: bool = True) -> dict[int, float]:
         """The first arrival time per healthy receiver, until all have one or the

@@ -1,10 +1,14 @@
 """WebSub fan-out benchmark: one new release to N subscribers of one topic, some hanging,
 against the webhook fan-out to the same N receivers measured in the same run.
 
-Starts N real HTTP receivers on 127.0.0.1 (threads in a few child processes). Each
-answers the hub's verification GET with its challenge; a share of them (``--hanging``)
-then never answers a POST until well past the timeout. Every receiver is both a
-verified WebSub subscriber of the Atom feed and a configured webhook endpoint.
+Starts N real HTTP receivers on ``--hosts`` loopback addresses (127.0.0.1 to
+127.0.0.50 by default; threads in a few child processes). Each answers the hub's
+verification GET with its challenge; a share of them (``--hanging``) then never answers
+a POST until well past the timeout. Every receiver is both a verified WebSub subscriber
+of the Atom feed and a configured webhook endpoint. The hub sends at most 4 requests
+at once to one host: with ``--hosts 1`` (every subscriber on one host, as this bench
+had it before that share) a host's hanging callbacks hold up its other subscribers,
+~timeout x hanging / 4.
 
 - websub : a new release file is dropped in sources/; the build publishes the feeds and
   the hub's tick (``Hub.run_due``) notices the changed feed and POSTs the whole new
@@ -13,7 +17,7 @@ verified WebSub subscriber of the Atom feed and a configured webhook endpoint.
 - webhook: ``runner.run_due`` sends the deliveries the same build queued, one per
   endpoint (what bench/fanout.py measures). Measured from the same build's start.
 
-    python bench/websub.py [--subscribers 500] [--hanging 0.05] [--timeout 2]
+    python bench/websub.py [--subscribers 500] [--hosts 50] [--hanging 0.05] [--timeout 2]
 """
 
 from __future__ import annotations
@@ -43,12 +47,13 @@ def main() -> None:
     ap.add_argument("--hanging", type=float, default=0.05, help="share of hanging subscribers")
     ap.add_argument("--timeout", type=float, default=2.0, help="request timeout, seconds")
     ap.add_argument("--processes", type=int, default=2, help="receiver processes")
+    ap.add_argument("--hosts", type=int, default=50, help="loopback hosts (1 to 250)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
     n = args.subscribers
     hanging = hanging_share(n, args.hanging)
-    rx = Receivers(n, hanging, args.timeout + 1, args.processes, mark=MARK)
+    rx = Receivers(n, hanging, args.timeout + 1, args.processes, mark=MARK, hosts=args.hosts)
     healthy = rx.healthy
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,7 +103,10 @@ def main() -> None:
     rx.stop()
 
     k = len(healthy)
-    print(f"subscribers: {n} ({k} healthy, {len(hanging)} hanging), timeout {args.timeout:g} s")
+    print(
+        f"subscribers: {n} ({k} healthy, {len(hanging)} hanging) on {args.hosts} hosts, "
+        f"timeout {args.timeout:g} s"
+    )
     print(f"verification of intent for {n} subscribers: {verify_s:.2f} s ({subscribed} active)")
     print(f"build after the file drop: {built - t0:.3f} s ({report.deliveries} webhooks queued)")
     print(f"websub  : every healthy subscriber holds the new feed {ours:.3f} s after the drop "

@@ -993,3 +993,33 @@ def test_a_slow_callback_host_holds_at_most_its_share_of_the_workers(hub_site, s
         slow.stop()
         h.shutdown(5)
         fast.close()
+
+
+def test_a_hosts_queued_work_goes_as_its_requests_end_without_another_tick(hub_site, sub):
+    """Many subscribers on one host (a reader service, 127.0.0.1 for the bench) got only
+    ``per_host`` distributions a tick, the rest at the next ticks (`deliver_interval`
+    apart): 500 subscribers took 125 ticks. What waits behind a host's requests now
+    starts as each of them ends, in the same tick."""
+    site, _cfg, store, _h, _clock = hub_site
+    cfg = site.config()
+    fast = FastReceiver("127.0.0.2")
+    h = Hub(max_workers=8, per_host=2, rng=random.Random(1))
+    try:
+        topic = cfg.feed_url("atom")
+        h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
+        with store.transaction() as db:
+            for n in range(9):
+                intent = rows.Intent("subscribe", topic, f"{fast.url}?n={n}", "127.0.0.2", None,
+                                     86400, "c")  # fmt: skip
+                rows.activate(db, intent, time.time())
+        new_release(site, cfg, store)
+        report = h.run_due(cfg, store)  # one tick, which does not wait
+        assert report.distributions == 9  # every one taken: 2 at once, 7 behind them
+        deadline = time.monotonic() + 30
+        while len(fast.posts) < 9 and time.monotonic() < deadline:
+            fast.arrived.wait(0.2)
+            fast.arrived.clear()
+        assert len(fast.posts) == 9
+    finally:
+        h.shutdown(5)
+        fast.close()

@@ -10,8 +10,8 @@
    same transaction);
 3. every due verification of intent, distribution and ping goes to a worker of the
    hub's bounded thread pool; a hanging callback holds only its own worker, and one
-   host at most ``PER_HOST`` at once: its other work stays due in the store and is
-   taken at a later tick, once one of its requests ended. A host may hold 50
+   host at most ``PER_HOST`` at once: its other work waits behind those requests and
+   starts as each ends (it stays due in the store meanwhile). A host may hold 50
    subscriptions (``websub.max_per_host``), each its own distribution: one that
    answered slowly (up to the timeout) took every worker, and every other subscriber
    waited behind it.
@@ -29,7 +29,7 @@ import logging
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -88,6 +88,10 @@ class Hub:
         self.clock = clock
         self.per_host = per_host
         self._hosts: Counter[str] = Counter()  # requests in flight by host
+        # what waits behind a host's requests in flight, by host (``_start``)
+        self._queued: dict[
+            str, deque[tuple[tuple[str, object], Callable[..., None], Config, Store, object]]
+        ] = {}
         self.rng = rng or random.Random()
         self._pool = ThreadPoolExecutor(
             workers_for_open_files(max_workers), thread_name_prefix="scofeed-websub"
@@ -108,43 +112,39 @@ class Hub:
         known = hub.topics(cfg, published_sets(cfg, store))
         self._prune(store, known, now, report)
         self._detect_changes(cfg, store, known, now, report)
-        futures, held = self._take_due(cfg, store, now, report)
-        if wait:  # all of it: what a host's share held back goes as its requests end
-            wait_futures(futures)
-            while held:
-                more, held = self._take_due(cfg, store, now, report)
-                if not more:
+        tried = self._take_due(cfg, store, now, report)
+        if wait:  # all of it, what waited behind its host's requests too
+            while True:
+                with self._lock:
+                    running, queued = list(self._running), any(self._queued.values())
+                if self._stop.is_set() or not (running or queued):
                     break
-                futures += more
-                wait_futures(more)
+                wait_futures(running)  # an ending request starts its host's next first
         try:  # this run's workers', or (wait=False) the last's
-            self.trouble.check(bool(futures))
+            self.trouble.check(tried)
         finally:
             self.trouble.line = None  # said once
         return report
 
-    def _take_due(
-        self, cfg: Config, store: Store, now: float, report: HubReport
-    ) -> tuple[list[Future[None]], bool]:
-        """Every due verification, distribution and ping to a worker; whether a host's
-        share (``per_host``) held some back."""
-        futures, held = [], False
+    def _take_due(self, cfg: Config, store: Store, now: float, report: HubReport) -> bool:
+        """Every due verification, distribution and ping to a worker, or behind its
+        host's requests in flight (``_start``); whether any was taken."""
+        tried = False
         for intent in rows.due_intents(store.db, now):
-            if (took := self._claim(("intent", intent.id), _host(intent.callback))) is True:
+            if self._start(("intent", intent.id), _host(intent.callback), self._verify, cfg,
+                           store, intent):  # fmt: skip
                 report.verifications += 1
-                futures.append(self._submit(self._verify, cfg, store, intent))
-            held = held or took is None
+                tried = True
         for d in rows.due_distributions(store.db, now):
-            if (took := self._claim(("sub", d.subscription_id), _host(d.callback))) is True:
+            if self._start(("sub", d.subscription_id), _host(d.callback), self._distribute, cfg,
+                           store, d):  # fmt: skip
                 report.distributions += 1
-                futures.append(self._submit(self._distribute, cfg, store, d))
-            held = held or took is None
+                tried = True
         for p in rows.due_pings(store.db, now):
-            if (took := self._claim(("ping", (p.hub, p.topic)), _host(p.hub))) is True:
+            if self._start(("ping", (p.hub, p.topic)), _host(p.hub), self._ping, cfg, store, p):
                 report.pings += 1
-                futures.append(self._submit(self._ping, cfg, store, p))
-            held = held or took is None
-        return futures, held
+                tried = True
+        return tried
 
     def _prune(
         self, store: Store, known: dict[str, hub.Topic], now: float, report: HubReport
@@ -196,25 +196,48 @@ class Hub:
 
     # -- workers -------------------------------------------------------------------------
 
-    def _claim(self, key: tuple[str, object], host: str) -> bool | None:
-        """Take ``key`` for a worker: False when it is taken (or the hub stops), None
-        when ``host`` has ``per_host`` requests in flight (the key stays due in the
-        store, for a later tick)."""
+    def _start(
+        self,
+        key: tuple[str, object],
+        host: str,
+        fn: Callable[..., None],
+        cfg: Config,
+        store: Store,
+        item: object,
+    ) -> bool:
+        """Take ``key``: ``fn`` on ``item`` in a worker now, or, with ``per_host``
+        requests in flight to ``host``, queued behind them: it starts as soon as one of
+        them ends (``_release``), in this process; it stays due in the store meanwhile,
+        so a restart loses nothing. False when ``key`` is taken (or the hub stops)."""
         with self._lock:
             if key in self._busy or self._stop.is_set():
                 return False
-            if self._hosts[host] >= self.per_host:
-                return None
             self._busy.add(key)
+            if self._hosts[host] >= self.per_host:
+                self._queued.setdefault(host, deque()).append((key, fn, cfg, store, item))
+                return True
             self._hosts[host] += 1
-            return True
+        self._submit(fn, cfg, store, item)
+        return True
 
     def _release(self, key: tuple[str, object], host: str) -> None:
+        """``key``'s request ended: its host's next queued one takes its place."""
         with self._lock:
             self._busy.discard(key)
-            self._hosts[host] -= 1
-            if self._hosts[host] <= 0:
-                del self._hosts[host]
+            waiting = self._queued.get(host)
+            following = waiting.popleft() if waiting and not self._stop.is_set() else None
+            if not waiting:
+                self._queued.pop(host, None)
+            if following is None:
+                self._hosts[host] -= 1
+                if self._hosts[host] <= 0:
+                    del self._hosts[host]
+        if following is not None:
+            _key, fn, cfg, store, item = following
+            try:
+                self._submit(fn, cfg, store, item)
+            except RuntimeError:  # the pool shut down meanwhile: it stays due in the store
+                self._release(_key, host)
 
     def _submit(
         self, fn: Callable[..., None], cfg: Config, store: Store, item: object
@@ -305,6 +328,7 @@ class Hub:
         self._stop.set()
         with self._lock:
             running = dict(self._running)
+            self._queued.clear()  # due in the store: the next daemon takes them
         self._pool.shutdown(wait=False, cancel_futures=True)
         _done, left = wait_futures(list(running), timeout)
         return sorted({f"websub:{running[f]}" for f in left})
