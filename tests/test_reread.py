@@ -275,13 +275,22 @@ def test_a_dry_run_shows_what_the_build_would_change_and_changes_nothing(site):
         "dry run: entries=3 new=1 updated=1 rejected=0 deliveries=2; "
         "nothing was stored, published or sent"
     )
-    assert sorted(line.split()[0] for line in lines[:-1]) == ["new", "updated"]
+    assert sorted(line.split()[0] for line in lines[:-1]) == ["feeds:", "new", "store:", "updated"]
     assert f"updated {seed_id} {title!r} (title)" in lines
+    assert (
+        f"store: would be upgraded from schema {len(MIGRATIONS) - 1} to {len(MIGRATIONS)}, "
+        "once, which only a backup undoes (scofeed backup)"
+    ) in lines
+    changed, total = map(int, next(x for x in lines if x.startswith("feeds: ")).split()[1:4:2])
+    assert 0 < changed <= total
     assert state.read_bytes() == stored and tree(site) == feeds  # nor upgraded
     assert "store_migrated" not in done.stderr
 
     done = run_cli(site, "build", "--reread")  # does what the dry run said
     assert " new=1 updated=1 " in done.stdout and "store_migrated" in done.stderr
+    again = run_cli(site, "build", "--dry-run").stdout.splitlines()  # nothing left to do
+    assert again[0] == f"feeds: 0 of {len(tree(site))} files would be written anew"
+    assert not any(line.startswith(("store:", "new ", "updated ")) for line in again)
 
 
 def tree(site):

@@ -37,13 +37,14 @@ from scofeed.refold import refold
 from scofeed.relink import relink
 from scofeed.retag import retag
 from scofeed.sources import files as scanner
-from scofeed.store import Checkpointer, Store, copy_store
+from scofeed.store import Checkpointer, Store, copy_store, schema_of
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store.entries import Known
 from scofeed.store.files import FileState
+from scofeed.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -253,19 +254,35 @@ def build(
     return report
 
 
-def preview(
-    cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0
-) -> tuple[BuildReport, list[str]]:
+@frozen
+class Preview:
+    """What ``preview`` found: the build's report, one line per entry it would change,
+    the schema the store would be upgraded from (None: no upgrade), and how many of the
+    feed files it would publish differ from those in feeds/ now."""
+
+    report: BuildReport
+    changes: list[str]
+    upgraded_from: int | None
+    feeds_changed: int
+    feeds_total: int
+
+
+def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0) -> Preview:
     """What ``build`` would do (``scofeed build --dry-run``): the same build, on a copy of
     the store (upgraded if this version's schema is newer: the store itself is only
     read) and into a scratch feeds folder, both thrown away; the store, feeds/ and every
     subscriber are left alone (the deliveries the copy queued are counted in the report,
     never sent). With it, one line for each entry the build would make, revise,
-    withdraw, restore or change quietly (tags, a language tag's script or region)."""
+    withdraw, restore or change quietly (tags, a language tag's script or region), the
+    upgrade the store would take, and the feed files that would be written anew: the
+    scratch folder's files, byte for byte against feeds/ (a new version's rendering
+    rewrites every one, once)."""
     with tempfile.TemporaryDirectory(prefix="scofeed-preview-") as tmp:
         copy = Path(tmp) / "state.sqlite3"
         copy_store(cfg.paths.state, copy)
-        paths = replace(cfg.paths, state=copy, feeds=Path(tmp) / "feeds")
+        schema = schema_of(copy)
+        scratch_feeds = Path(tmp) / "feeds"
+        paths = replace(cfg.paths, state=copy, feeds=scratch_feeds)
         scratch = Store(copy, scratch=True)
         try:
             before = entry_rows.versions(scratch.db)
@@ -273,7 +290,21 @@ def preview(
             after = entry_rows.versions(scratch.db)
         finally:
             scratch.close()
-    return report, [line for key in after if (line := _changed(key, before, after))]
+        made = [p for p in scratch_feeds.rglob("*") if p.is_file()]
+        changed = sum(
+            1 for p in made if not _same(p, cfg.paths.feeds / p.relative_to(scratch_feeds))
+        )
+    lines = [line for key in after if (line := _changed(key, before, after))]
+    upgraded = schema if schema is not None and schema < len(MIGRATIONS) else None
+    return Preview(report, lines, upgraded, changed, len(made))
+
+
+def _same(made: Path, published: Path) -> bool:
+    """Whether the file at ``published`` holds ``made``'s bytes."""
+    try:
+        return published.read_bytes() == made.read_bytes()
+    except OSError:
+        return False
 
 
 def _changed(

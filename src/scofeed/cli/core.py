@@ -25,6 +25,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
+from scofeed.store.schema import MIGRATIONS
 
 SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
 
@@ -133,9 +134,16 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _dry_run(cfg: config_mod.Config, reread: bool, wait: float) -> int:
-    report, changes = preview(cfg, datetime.now(UTC), reread, wait)
-    for line in changes:
+    seen = preview(cfg, datetime.now(UTC), reread, wait)
+    report = seen.report
+    for line in seen.changes:
         print(line)
+    if seen.upgraded_from is not None:
+        print(
+            f"store: would be upgraded from schema {seen.upgraded_from} to {len(MIGRATIONS)}, "
+            "once, which only a backup undoes (scofeed backup)"
+        )
+    print(f"feeds: {seen.feeds_changed} of {seen.feeds_total} files would be written anew")
     for r in report.rejected:
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
     print(

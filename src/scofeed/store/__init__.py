@@ -187,6 +187,18 @@ def read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def schema_of(copy: Path) -> int | None:
+    """The schema version of the store file at ``copy`` (one nothing else has open: a
+    copy), or None when there is no such file."""
+    if not copy.is_file():
+        return None
+    db = sqlite3.connect(copy)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        db.close()
+
+
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:
     """The ``meta`` table's value for ``key``, or None."""
     row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
