@@ -188,15 +188,11 @@ def read_only(path: Path) -> sqlite3.Connection:
 
 
 def schema_of(copy: Path) -> int | None:
-    """The schema version of the store file at ``copy`` (one nothing else has open: a
-    copy), or None when there is no such file."""
+    """The schema version of a store file nothing else has open (a copy); None: none."""
     if not copy.is_file():
         return None
-    db = sqlite3.connect(copy)
-    try:
+    with contextlib.closing(sqlite3.connect(copy)) as db:
         return int(db.execute("PRAGMA user_version").fetchone()[0])
-    finally:
-        db.close()
 
 
 def get_meta(db: sqlite3.Connection, key: str) -> str | None:
