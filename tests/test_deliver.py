@@ -5,6 +5,7 @@ The clock is injected: retry schedules are walked without sleeping."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import random
@@ -687,3 +688,18 @@ def test_discord_is_asked_to_confirm_the_message_is_saved(site, receivers, query
     cfg, store = setup(site, webhook_toml("chat", r.url + query, format="discord"))
     assert run(cfg, store).delivered == 1
     assert [g.path for g in r.received] == ["/hook" + sent]
+
+
+def test_the_test_receiver_answers_204_with_no_body_as_http_has_it(receivers):
+    """The receivers these tests deliver to sent "ok" after a 204: on a kept-alive
+    connection the next answer then began "okHTTP/1.1", and a delivery failed now and
+    then (test_an_exhausted_rate_limit_bucket_... when the bytes came late)."""
+    r = receivers([204])
+    conn = http.client.HTTPConnection("127.0.0.1", r.port, timeout=10)
+    try:
+        for _ in range(2):  # one connection, two requests
+            conn.request("POST", "/hook", body=b"{}")
+            answer = conn.getresponse()
+            assert (answer.status, answer.read()) == (204, b"")
+    finally:
+        conn.close()
