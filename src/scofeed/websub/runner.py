@@ -236,8 +236,13 @@ class Hub:
             _key, fn, cfg, store, item = following
             try:
                 self._submit(fn, cfg, store, item)
-            except RuntimeError:  # the pool shut down meanwhile: it stays due in the store
-                self._release(_key, host)
+            except RuntimeError:
+                # the pool shut down meanwhile: it stays due in the store. Else no thread
+                # could start (memory short): the pool has it queued all the same and it
+                # releases itself when it ends; released here too, a tick took it again
+                # while it ran, and its host held one more than its share
+                if self._stop.is_set():
+                    self._release(_key, host)
 
     def _submit(
         self, fn: Callable[..., None], cfg: Config, store: Store, item: object
