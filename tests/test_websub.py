@@ -1023,3 +1023,107 @@ def test_a_hosts_queued_work_goes_as_its_requests_end_without_another_tick(hub_s
     finally:
         h.shutdown(5)
         fast.close()
+
+
+def test_a_distribution_queued_behind_its_host_is_not_sent_once_unsubscribed(hub_site, sub):
+    """A distribution waiting behind its host's requests (``per_host``) may wait minutes
+    (a slow host's timeouts): it was sent as read at the tick, to a subscriber that had
+    unsubscribed meanwhile. It is read again from the store when its turn comes."""
+    site, _cfg, store, _h, _clock = hub_site
+    cfg = site.config()
+    gate, arrived = threading.Event(), threading.Event()
+    posts: list[str] = []
+
+    class Held(BaseHTTPRequestHandler):  # each POST held until the gate opens
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(self.path)
+            arrived.set()
+            gate.wait(30)
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.3", 0), Held)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.3:{server.server_address[1]}/callback"
+    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
+    try:
+        topic = cfg.feed_url("atom")
+        h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
+        callbacks = {f"/callback?n={n}" for n in range(2)}
+        with store.transaction() as db:
+            for path in callbacks:
+                rows.activate(db, rows.Intent("subscribe", topic, base + path.removeprefix(
+                    "/callback"), "127.0.0.3", None, 86400, "c"), time.time())  # fmt: skip
+        new_release(site, cfg, store)
+        assert h.run_due(cfg, store).distributions == 2  # one in flight, one behind it
+        assert arrived.wait(30)
+        (other,) = callbacks - set(posts)
+        with store.transaction() as db:  # its unsubscribe verified meanwhile
+            assert rows.unsubscribe(db, topic, base + other.removeprefix("/callback"))
+        gate.set()
+        h.run_due(cfg, store, wait=True)  # until what waited behind it has run
+        assert posts == [next(iter(callbacks - {other}))]
+    finally:
+        gate.set()
+        h.shutdown(5)
+        server.shutdown()
+        server.server_close()
+
+
+def test_no_thread_for_a_hosts_next_request_does_not_let_a_tick_take_it_twice(hub_site, sub):
+    """What waited behind a host's request is handed to the pool as that one ends; with
+    no thread to start (memory short) the pool keeps it queued and runs it all the same,
+    but it was taken for not started: the next tick sent it again while it ran."""
+    site, _cfg, store, _h, _clock = hub_site
+    cfg = site.config()
+    first, later, arrived = threading.Event(), threading.Event(), threading.Semaphore(0)
+    posts: list[str] = []
+
+    class Held(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            posts.append(self.path)
+            arrived.release()
+            (first if len(posts) == 1 else later).wait(30)
+            self.send_response(204)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.4", 0), Held)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.4:{server.server_address[1]}/callback"
+    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
+    try:
+        topic = cfg.feed_url("atom")
+        h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
+        with store.transaction() as db:
+            for n in range(2):
+                rows.activate(db, rows.Intent("subscribe", topic, f"{base}?n={n}", "127.0.0.4",
+                                              None, 86400, "c"), time.time())  # fmt: skip
+        new_release(site, cfg, store)
+        assert h.run_due(cfg, store).distributions == 2  # one in flight, one behind it
+        assert arrived.acquire(timeout=30)
+
+        def no_thread() -> None:
+            raise RuntimeError("can't start new thread")
+
+        h._pool._adjust_thread_count = no_thread  # type: ignore[method-assign]
+        first.set()  # the first ends: the second is handed to the pool, no thread starts
+        assert arrived.acquire(timeout=30)  # it runs all the same, on the first's thread
+        del h._pool._adjust_thread_count
+        assert h.run_due(cfg, store).distributions == 0  # in flight: not taken again
+    finally:
+        first.set()
+        later.set()
+        h.shutdown(5)
+        server.shutdown()
+        server.server_close()
+    assert len(posts) == 2

@@ -295,6 +295,19 @@ def due_distributions(db: sqlite3.Connection, now: float, limit: int = 1000) -> 
     return [Distribution(*tuple(r)) for r in rows]
 
 
+def current(db: sqlite3.Connection, d: Distribution) -> Distribution | None:
+    """``d`` as the store holds it now: its subscription's latest body, callback and
+    secret; None when nothing is due for that subscription any more (unsubscribed,
+    expired, removed; or delivered)."""
+    row = db.execute(
+        "SELECT d.subscription_id, d.content_id, d.attempts, s.topic, s.callback, s.secret "
+        "FROM websub_distributions d JOIN websub_subscriptions s ON s.id = d.subscription_id "
+        "WHERE d.subscription_id = ?",
+        (d.subscription_id,),
+    ).fetchone()
+    return Distribution(*tuple(row)) if row else None
+
+
 def settle(
     db: sqlite3.Connection,
     d: Distribution,

@@ -236,8 +236,13 @@ class Hub:
             _key, fn, cfg, store, item = following
             try:
                 self._submit(fn, cfg, store, item)
-            except RuntimeError:  # the pool shut down meanwhile: it stays due in the store
-                self._release(_key, host)
+            except RuntimeError:
+                # the pool shut down meanwhile: it stays due in the store. Else no thread
+                # could start (memory short): the pool has it queued all the same and it
+                # releases itself when it ends; released here too, a tick took it again
+                # while it ran, and its host held one more than its share
+                if self._stop.is_set():
+                    self._release(_key, host)
 
     def _submit(
         self, fn: Callable[..., None], cfg: Config, store: Store, item: object
@@ -287,8 +292,14 @@ class Hub:
         finally:
             self._release(("intent", intent.id), _host(intent.callback))
 
-    def _distribute(self, cfg: Config, store: Store, d: rows.Distribution) -> None:
+    def _distribute(self, cfg: Config, store: Store, queued: rows.Distribution) -> None:
         try:
+            # as the store has it now: it may have waited behind its host's requests
+            # (``_start``) for minutes, meanwhile unsubscribed (it was still sent), its
+            # secret renewed or a newer body queued
+            d = rows.current(store.db, queued)
+            if d is None:
+                return
             body = rows.content(store.db, d.content_id)
             if body is None:
                 return
@@ -312,7 +323,7 @@ class Hub:
                 decision.outcome, sent.result.status, decision.reason, sent.duration,
             )  # fmt: skip
         finally:
-            self._release(("sub", d.subscription_id), _host(d.callback))
+            self._release(("sub", queued.subscription_id), _host(queued.callback))
 
     def _ping(self, cfg: Config, store: Store, p: rows.Ping) -> None:
         try:
