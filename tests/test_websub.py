@@ -13,10 +13,11 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import feedparser
 import pytest
@@ -73,11 +74,16 @@ def hub_site(site):
 
 
 class FastReceiver:
-    """Callbacks on ``host`` that answer each distribution at once with 204."""
+    """Callbacks on ``host`` that answer each distribution with 204: at once, or with
+    ``hold``, once ``hold(n)`` is set for the n-th (from 0). ``posts``: the bodies,
+    ``paths``: their paths; ``arrived`` is set and ``came`` released at each."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, hold: Callable[[int], threading.Event] | None = None) -> None:
         self.posts: list[bytes] = []
+        self.paths: list[str] = []
         self.arrived = threading.Event()
+        self.came = threading.Semaphore(0)
+        lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,8 +91,15 @@ class FastReceiver:
                 pass
 
             def do_POST(self) -> None:
-                receiver.posts.append(self.rfile.read(int(self.headers["Content-Length"])))
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with lock:
+                    n = len(receiver.posts)
+                    receiver.posts.append(body)
+                    receiver.paths.append(self.path)
                 receiver.arrived.set()
+                receiver.came.release()
+                if hold is not None:
+                    hold(n).wait(30)
                 self.send_response(204)
                 self.end_headers()
 
@@ -98,6 +111,16 @@ class FastReceiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def subscribed(store: Store, topic: str, callbacks: Iterable[str]) -> None:
+    """Active subscriptions of ``topic`` for ``callbacks``, in their order (as if each
+    had been verified just now)."""
+    with store.transaction() as db:
+        for callback in callbacks:
+            intent = rows.Intent("subscribe", topic, callback, urlsplit(callback).hostname or "",
+                                 None, 86400, "c")  # fmt: skip
+            rows.activate(db, intent, time.time())
 
 
 def form(**fields: object) -> bytes:
@@ -972,11 +995,7 @@ def test_a_slow_callback_host_holds_at_most_its_share_of_the_workers(hub_site, s
         callbacks = [f"{slow.url}?n={n}" for n in range(6)] + [
             f"{fast.url}?n={n}" for n in range(3)
         ]
-        with store.transaction() as db:  # the slow host's first: first in line
-            for callback in callbacks:
-                host = callback.split("/")[2].split(":")[0]
-                rows.activate(db, rows.Intent("subscribe", topic, callback, host, None, 86400,
-                                              "c"), time.time())  # fmt: skip
+        subscribed(store, topic, callbacks)  # the slow host's first: first in line
         new_release(site, cfg, store)
         deadline = time.monotonic() + 60
         while len(fast.posts) < 3 and time.monotonic() < deadline:
@@ -1007,11 +1026,7 @@ def test_a_hosts_queued_work_goes_as_its_requests_end_without_another_tick(hub_s
     try:
         topic = cfg.feed_url("atom")
         h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
-        with store.transaction() as db:
-            for n in range(9):
-                intent = rows.Intent("subscribe", topic, f"{fast.url}?n={n}", "127.0.0.2", None,
-                                     86400, "c")  # fmt: skip
-                rows.activate(db, intent, time.time())
+        subscribed(store, topic, [f"{fast.url}?n={n}" for n in range(9)])
         new_release(site, cfg, store)
         report = h.run_due(cfg, store)  # one tick, which does not wait
         assert report.distributions == 9  # every one taken: 2 at once, 7 behind them
@@ -1031,48 +1046,28 @@ def test_a_distribution_queued_behind_its_host_is_not_sent_once_unsubscribed(hub
     unsubscribed meanwhile. It is read again from the store when its turn comes."""
     site, _cfg, store, _h, _clock = hub_site
     cfg = site.config()
-    gate, arrived = threading.Event(), threading.Event()
-    posts: list[str] = []
-
-    class Held(BaseHTTPRequestHandler):  # each POST held until the gate opens
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            posts.append(self.path)
-            arrived.set()
-            gate.wait(30)
-            self.send_response(204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.3", 0), Held)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.3:{server.server_address[1]}/callback"
+    gate = threading.Event()
+    held = FastReceiver("127.0.0.3", hold=lambda n: gate)  # each POST held until it opens
     h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
     try:
         topic = cfg.feed_url("atom")
         h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
-        callbacks = {f"/callback?n={n}" for n in range(2)}
-        with store.transaction() as db:
-            for path in callbacks:
-                rows.activate(db, rows.Intent("subscribe", topic, base + path.removeprefix(
-                    "/callback"), "127.0.0.3", None, 86400, "c"), time.time())  # fmt: skip
+        callbacks = {f"{held.url}?n={n}" for n in range(2)}
+        subscribed(store, topic, callbacks)
         new_release(site, cfg, store)
         assert h.run_due(cfg, store).distributions == 2  # one in flight, one behind it
-        assert arrived.wait(30)
-        (other,) = callbacks - set(posts)
+        assert held.came.acquire(timeout=30)
+        sent = held.url.removesuffix("/callback") + held.paths[0]
+        (other,) = callbacks - {sent}
         with store.transaction() as db:  # its unsubscribe verified meanwhile
-            assert rows.unsubscribe(db, topic, base + other.removeprefix("/callback"))
+            assert rows.unsubscribe(db, topic, other)
         gate.set()
         h.run_due(cfg, store, wait=True)  # until what waited behind it has run
-        assert posts == [next(iter(callbacks - {other}))]
+        assert len(held.paths) == 1
     finally:
         gate.set()
         h.shutdown(5)
-        server.shutdown()
-        server.server_close()
+        held.close()
 
 
 def test_no_thread_for_a_hosts_next_request_does_not_let_a_tick_take_it_twice(hub_site, sub):
@@ -1081,49 +1076,28 @@ def test_no_thread_for_a_hosts_next_request_does_not_let_a_tick_take_it_twice(hu
     but it was taken for not started: the next tick sent it again while it ran."""
     site, _cfg, store, _h, _clock = hub_site
     cfg = site.config()
-    first, later, arrived = threading.Event(), threading.Event(), threading.Semaphore(0)
-    posts: list[str] = []
-
-    class Held(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            posts.append(self.path)
-            arrived.release()
-            (first if len(posts) == 1 else later).wait(30)
-            self.send_response(204)
-            self.end_headers()
-
-    server = ThreadingHTTPServer(("127.0.0.4", 0), Held)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.4:{server.server_address[1]}/callback"
+    first, later = threading.Event(), threading.Event()
+    held = FastReceiver("127.0.0.4", hold=lambda n: first if n == 0 else later)
     h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
     try:
         topic = cfg.feed_url("atom")
         h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
-        with store.transaction() as db:
-            for n in range(2):
-                rows.activate(db, rows.Intent("subscribe", topic, f"{base}?n={n}", "127.0.0.4",
-                                              None, 86400, "c"), time.time())  # fmt: skip
+        subscribed(store, topic, [f"{held.url}?n={n}" for n in range(2)])
         new_release(site, cfg, store)
         assert h.run_due(cfg, store).distributions == 2  # one in flight, one behind it
-        assert arrived.acquire(timeout=30)
+        assert held.came.acquire(timeout=30)
 
         def no_thread() -> None:
             raise RuntimeError("can't start new thread")
 
         h._pool._adjust_thread_count = no_thread  # type: ignore[method-assign]
         first.set()  # the first ends: the second is handed to the pool, no thread starts
-        assert arrived.acquire(timeout=30)  # it runs all the same, on the first's thread
+        assert held.came.acquire(timeout=30)  # it runs all the same, on the first's thread
         del h._pool._adjust_thread_count
         assert h.run_due(cfg, store).distributions == 0  # in flight: not taken again
     finally:
         first.set()
         later.set()
         h.shutdown(5)
-        server.shutdown()
-        server.server_close()
-    assert len(posts) == 2
+        held.close()
+    assert len(held.paths) == 2
