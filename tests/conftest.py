@@ -20,7 +20,10 @@ from pytest_httpserver import HTTPServer
 
 from scofeed import config as config_mod
 from scofeed.cli import main
+from scofeed.model import Entry
 from scofeed.store import Store
+from scofeed.store import entries as entry_rows
+from scofeed.store import origins as origin_rows
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,6 +96,14 @@ def site(tmp_path: Path) -> Site:
     shutil.copy(SEED, s.sources / SEED.name)
     s.write_config()
     return s
+
+
+def entry_of(site: Site, origin: str) -> Entry:
+    """The stored entry an input (a file in sources/) belongs to."""
+    db = site.store().db
+    entry_id = origin_rows.entry_of_file(db, origin)
+    assert entry_id is not None, f"no entry has {origin}"
+    return entry_rows.get(db, entry_id)
 
 
 def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import entry_of
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
-from scofeed.store import entries as entry_rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # as the Secretariat writes a short release: the day without its year
@@ -35,14 +35,6 @@ def write(site, name: str, text: str, when: datetime) -> None:
     os.utime(path, (when.timestamp(), when.timestamp()))
 
 
-def stored(site, origin: str):
-    db = site.store().db
-    (entry_id,) = db.execute(
-        "SELECT entry_id FROM entry_origins WHERE origin = ?", (origin,)
-    ).fetchone()
-    return entry_rows.get(db, entry_id)
-
-
 def day(entry) -> date:
     return entry.published.astimezone(SHANGHAI).date()
 
@@ -50,14 +42,14 @@ def day(entry) -> date:
 def test_an_edit_written_after_the_anniversary_keeps_the_year_it_was_read_with(site):
     write(site, "talks.txt", TALKS, FRESH)
     run_build(site.config(), site.store(), FRESH)
-    first = stored(site, "talks.txt")
+    first = entry_of(site, "talks.txt")
     assert (day(first), first.date_source) == (date(2025, 3, 3), "text")
 
     # a typo corrected a year later: the file's time is now 20 March 2026
     write(site, "talks.txt", TALKS.replace("preparations", "preparation"), LATE)
     report = run_build(site.config(), site.store(), LATE)
 
-    edited = stored(site, "talks.txt")
+    edited = entry_of(site, "talks.txt")
     assert report.updated == 1 and edited.id == first.id and edited.revision == 2
     assert day(edited) == date(2025, 3, 3)  # not 3 March 2026
     assert edited.event_date == date(2025, 3, 3)
@@ -68,11 +60,11 @@ def test_a_file_renamed_and_edited_late_keeps_its_year(site):
     its new file's time read "3 March" as 2026."""
     write(site, "talks.txt", TALKS, FRESH)
     run_build(site.config(), site.store(), FRESH)
-    first = stored(site, "talks.txt")
+    first = entry_of(site, "talks.txt")
     (site.sources / "talks.txt").unlink()
     write(site, "talks-copy.txt", TALKS.replace("preparations", "preparation"), LATE)
     report = run_build(site.config(), site.store(), LATE)
-    copy = stored(site, "talks-copy.txt")
+    copy = entry_of(site, "talks-copy.txt")
     assert (report.new, copy.id) == (0, first.id)
     assert day(copy) == date(2025, 3, 3)
 
@@ -82,7 +74,7 @@ def test_a_day_corrected_late_is_corrected_in_the_year_it_was_read_with(site):
     run_build(site.config(), site.store(), FRESH)
     write(site, "talks.txt", TALKS.replace("On 3 March", "On 2 March"), LATE)
     run_build(site.config(), site.store(), LATE)
-    assert day(stored(site, "talks.txt")) == date(2025, 3, 2)
+    assert day(entry_of(site, "talks.txt")) == date(2025, 3, 2)
 
 
 @pytest.mark.parametrize("workers", [False, True], ids=["in-process", "workers"])
@@ -91,14 +83,14 @@ def test_a_reread_of_a_fresh_clone_keeps_the_years_the_store_read(site, workers)
     read "3 March" in the clone's year, and moved the entry down the feed a year."""
     write(site, "talks.txt", TALKS, FRESH)
     run_build(site.config(), site.store(), FRESH)
-    first = stored(site, "talks.txt")
+    first = entry_of(site, "talks.txt")
     with site.store().transaction() as db:  # as an older version's reading left it
         db.execute("UPDATE entries SET content_hash = 'older' WHERE id = ?", (first.id,))
         db.execute("UPDATE entry_origins SET content_hash = 'older'")
     os.utime(site.sources / "talks.txt", (LATE.timestamp(), LATE.timestamp()))
     tuning = Tuning(pool_min_files=1, known_min_files=1) if workers else Tuning()
     run_build(site.config(), site.store(), LATE, reread=True, tuning=tuning)
-    again = stored(site, "talks.txt")
+    again = entry_of(site, "talks.txt")
     assert again.id == first.id and day(again) == date(2025, 3, 3)
     assert site.store().db.execute("SELECT count(*) FROM entries").fetchone()[0] == 2
 
@@ -108,7 +100,7 @@ def test_a_year_less_release_first_seen_late_is_still_dated_by_its_file(site):
     March before it (give such a release its `date` to say otherwise)."""
     write(site, "talks.txt", TALKS, LATE)
     run_build(site.config(), site.store(), LATE)
-    assert day(stored(site, "talks.txt")) == date(2026, 3, 3)
+    assert day(entry_of(site, "talks.txt")) == date(2026, 3, 3)
 
 
 def test_a_day_moved_far_by_an_edit_is_no_evidence_of_its_year(site):
@@ -119,4 +111,4 @@ def test_a_day_moved_far_by_an_edit_is_no_evidence_of_its_year(site):
     late = datetime(2026, 9, 20, 9, 0, tzinfo=UTC)
     write(site, "talks.txt", TALKS.replace("On 3 March", "On 3 September"), late)
     run_build(site.config(), site.store(), late)
-    assert day(stored(site, "talks.txt")) == date(2026, 9, 3)
+    assert day(entry_of(site, "talks.txt")) == date(2026, 9, 3)

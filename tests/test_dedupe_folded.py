@@ -11,13 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import rewind
+from conftest import entry_of, rewind
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.normalise import compare_key, fingerprint, fold_key, folded_fingerprint
 from scofeed.normalise.ids import fingerprints
 from scofeed.normalise.text import keys_of
-from scofeed.store import entries as entry_rows
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -49,14 +48,6 @@ COPIES = {
 
 def build(site, now=T0):
     return run_build(site.config(), site.store(), now)
-
-
-def entry_of(site, origin: str):
-    db = site.store().db
-    (entry_id,) = db.execute(
-        "SELECT entry_id FROM entry_origins WHERE origin = ?", (origin,)
-    ).fetchone()
-    return entry_rows.get(db, entry_id)
 
 
 @pytest.mark.parametrize(("first", "copy"), COPIES.values(), ids=COPIES)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
-from conftest import run_cli, webhook_toml
+from conftest import entry_of, run_cli, webhook_toml
 from scofeed.activitypub import documents
 from scofeed.build import build as run_build
 from scofeed.deliver.payload import event_data
@@ -20,7 +20,6 @@ from scofeed.model import Release
 from scofeed.normalise import identity_of, mint_id
 from scofeed.render.links import shown_url, untracked_links
 from scofeed.serve.pages import entry_html
-from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 3, 13, tzinfo=UTC)
@@ -53,11 +52,7 @@ def built(site):
 
 
 def the_entry(site):
-    db = site.store().db
-    (entry_id,) = db.execute(
-        "SELECT entry_id FROM entry_origins WHERE origin = 'belarus.md'"
-    ).fetchone()
-    return entry_rows.get(db, entry_id)
+    return entry_of(site, "belarus.md")
 
 
 @pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])

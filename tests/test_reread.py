@@ -15,7 +15,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import DATA, SEED, free_port, rewind, run_cli, webhook_toml
+from conftest import DATA, SEED, entry_of, free_port, rewind, run_cli, webhook_toml
 from scofeed import reading
 from scofeed.build import build as run_build
 from scofeed.store import entries as entry_rows
@@ -28,14 +28,6 @@ OTHER = "Exercise\n\nOn 3 May 2024, the exercise began.\n\nA second paragraph.\n
 
 def build(site, now=NOW, reread=False):
     return run_build(site.config(), site.store(), now, reread=reread)
-
-
-def entry_of(site, origin: str):
-    db = site.store().db
-    (entry_id,) = db.execute(
-        "SELECT entry_id FROM entry_origins WHERE origin = ?", (origin,)
-    ).fetchone()
-    return entry_rows.get(db, entry_id)
 
 
 def read_by_an_older_version(site, origin: str, lead: bool = False) -> str:
