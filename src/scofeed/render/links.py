@@ -24,7 +24,9 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import lxml.etree
@@ -41,12 +43,23 @@ def absolute_links(fragment: str, base: str) -> str:
     low = fragment.lower()
     if ("href" not in low and "src" not in low) or not _MAYBE_RELATIVE.search(fragment):
         return fragment
+    return _relinked(
+        fragment,
+        lambda root: root.make_links_absolute(
+            base, resolve_base_href=False, handle_failures="discard"
+        ),
+    )
+
+
+def _relinked(fragment: str, change: Callable[[Any], object]) -> str:
+    """``fragment`` parsed as HTML, ``change`` applied to its root (an lxml element
+    holding it), written back; the very same string when it cannot be parsed."""
     html = importlib.import_module("lxml.html")  # see the module docstring
     try:
         root = html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return fragment
-    root.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+    change(root)
     lead = (root.text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return lead + "".join(html.tostring(child, encoding="unicode") for child in root)
 
@@ -87,14 +100,7 @@ def untracked_links(fragment: str) -> str:
     ``src``...); the very same string when none holds one."""
     if "?" not in fragment or not _MAYBE_TRACKED.search(fragment):
         return fragment
-    html = importlib.import_module("lxml.html")  # see the module docstring
-    try:
-        root = html.fragment_fromstring(fragment, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return fragment
-    root.rewrite_links(shown_url, resolve_base_href=False)
-    lead = (root.text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return lead + "".join(html.tostring(child, encoding="unicode") for child in root)
+    return _relinked(fragment, lambda root: root.rewrite_links(shown_url, resolve_base_href=False))
 
 
 def shown(entry: Entry) -> Entry:
