@@ -27,15 +27,12 @@ from scofeed import pool, reading
 from scofeed.config import Config
 from scofeed.errors import ConfigError, PublishError, shown
 from scofeed.frozen import frozen
-from scofeed.ingest import Change, Renames, continue_renamed, ingest_one, tally
+from scofeed.ingest import Change, Renames, continue_renamed, in_step, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, publish_feeds, render_batch
-from scofeed.refold import refold
-from scofeed.relink import relink
-from scofeed.retag import retag
 from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store, copy_store, schema_of
 from scofeed.store import entries as entry_rows
@@ -222,9 +219,7 @@ def build(
         while not done:
             with store.transaction() as db:
                 if first:  # before anything is stored: the [tags] rules changed?
-                    report.retagged = retag(db, settings.tags)
-                    relink(db, cfg.site.base_url, cfg.site.author)
-                    refold(db)
+                    report.retagged = in_step(db, cfg, settings)
                     first = False
                 known = Known.current(db, known) if big else None
                 batch = itertools.islice(prepared, tuning.commit_every)

@@ -158,6 +158,17 @@ def tally(counts: Tally, kind: str) -> None:
         counts.duplicates += 1
 
 
+def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings) -> int:
+    """In the caller's transaction, before a build or an ingest stores anything: the
+    stored entries brought in step with what changed since the last one (``retag``: the
+    [tags] rules; ``relink``: the site's address and author; ``refold``: entries stored
+    before copies were compared folded). How many entries were re-tagged."""
+    retagged = retag(db, settings.tags)
+    relink(db, cfg.site.base_url, cfg.site.author)
+    refold(db)
+    return retagged
+
+
 def ingest_one(
     db: sqlite3.Connection,
     release: Release,
@@ -523,11 +534,9 @@ def ingest(
     hosts = cfg.site.official_hosts
     changes = []
     with store.transaction() as db:
-        # stored entries tagged as these releases are (the [tags] rules changed since the
-        # last build: a page read again is not an edit for that)
-        retag(db, settings.tags)
-        relink(db, cfg.site.base_url, cfg.site.author)  # and the site moved since
-        refold(db)  # and entries stored before copies were compared folded
+        # stored entries as these releases will be (a page read again is not an edit
+        # for the [tags] rules changed, the site moved or copies compared anew)
+        in_step(db, cfg, settings)
         for origin, former in (moved or {}).items():
             origin_rows.continue_origin(db, origin, former)
         for release, entry in prepared:
