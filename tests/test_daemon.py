@@ -344,7 +344,8 @@ def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
     cfg = site.config()
     daemon = Daemon(cfg, lambda: site.config(), schedule=False)
     site.write_config(
-        '\n[serve]\nport = 9999\ntrusted_proxies = ["10.0.0.0/8"]\n\n[activitypub]\nenabled = true\n'
+        '\n[serve]\nport = 9999\ntrusted_proxies = ["10.0.0.0/8"]\n'
+        "\n[activitypub]\nenabled = true\n"
     )
     moved = site.config_path.read_text().replace("state/test.sqlite3", "state/moved.sqlite3")
     site.config_path.write_text(moved.replace("[tags]\n", "[tags]\nyouth = ['youth']\n"))
