@@ -1,7 +1,8 @@
 """The README and docs/ against the repository: every relative link and #anchor leads
 somewhere, the README's dependency notes name exactly what pyproject.toml installs, and
 docs/architecture.md draws the layers tests/test_layers.py enforces (the drawing had
-`watch` one layer up and no `outboxes`). A file, heading or dependency renamed without
+`watch` one layer up and no `outboxes`), and docs/operations.md lists the metrics
+/metrics exposes. A file, heading or dependency renamed without
 its mentions fails here, not in a new operator's hands."""
 
 from __future__ import annotations
@@ -105,3 +106,31 @@ def test_architecture_draws_the_layers_the_layer_test_enforces():
     assert len(drawn) == len(declared), drawn
     for depth, (d, want) in enumerate(zip(drawn, declared, strict=True)):
         assert d == want, f"layer {depth}: drawn {sorted(d)}, declared {sorted(want)}"
+
+
+def test_the_metrics_table_is_what_metrics_exposes(site):
+    """docs/operations.md's table of /metrics against the exposition itself, on a site
+    with every optional part on (a webhook, a source, ActivityPub): a row for each
+    metric and no other, with the labels of those that have samples here."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from conftest import webhook_toml
+    from scofeed.serve.metrics import exposition
+
+    site.write_config(
+        webhook_toml("hook", "https://hook.example/h")
+        + '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/f"\n'
+        + "\n[activitypub]\nenabled = true\n"
+    )
+    cfg = site.config("site.base_url='https://sco.example/'")
+    families = text_string_to_metric_families(exposition(cfg, site.store()).decode())
+    exposed = {f.name: {k for s in f.samples for k in s.labels} for f in families}
+    text = (ROOT / "docs" / "operations.md").read_text("utf-8")
+    rows = re.findall(r"^\| `(scofeed_[a-z_]+)` \|([^|]*)\|", text, re.M)
+    documented = {  # a label's values, in brackets after it, are not labels
+        name: set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", labels)))
+        for name, labels in rows
+    }
+    assert sorted(documented) == sorted(exposed)
+    wrong = [n for n, labels in exposed.items() if labels and labels != documented[n]]
+    assert wrong == []
