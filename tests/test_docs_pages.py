@@ -12,7 +12,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import webhook_toml
+from scofeed.serve.metrics import exposition
 from test_layers import LAYERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,11 +115,6 @@ def test_the_metrics_table_is_what_metrics_exposes(site):
     """docs/operations.md's table of /metrics against the exposition itself, on a site
     with every optional part on (a webhook, a source, ActivityPub): a row for each
     metric and no other, with the labels of those that have samples here."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    from conftest import webhook_toml
-    from scofeed.serve.metrics import exposition
-
     site.write_config(
         webhook_toml("hook", "https://hook.example/h")
         + '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/f"\n'
