@@ -57,6 +57,26 @@ def test_every_relative_link_and_anchor_resolves(page):
     assert broken == []
 
 
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_file_named_is_there(page):
+    """A repository path in `code` (`src/...`, `tests/...`, `contrib/...`, `.ci/run`)
+    or a module (`serve/app.py`, `schedule.py`: under src/scofeed/) names a file that
+    exists; `<...>` is a placeholder."""
+    text = page.read_text(encoding="utf-8")
+    path = re.compile(
+        r"(?<![\w./<-])((?:src|tests|bench|contrib|docs|\.ci)/[\w./-]*\w|(?:\w+/)*\w+\.py)(?![\w/<])"
+    )
+    missing = [
+        name
+        for span in re.findall(r"``.+?``|`([^`\n]+)`", text)
+        for name in path.findall(span)
+        if not any(
+            (base / name).exists() for base in (ROOT, ROOT / "src", ROOT / "src" / "scofeed")
+        )
+    ]
+    assert missing == []
+
+
 def _names(requirements: list[str]) -> list[str]:
     return [re.match(r"[A-Za-z0-9_.-]+", r)[0] for r in requirements if "[" not in r]  # type: ignore[index]
 
