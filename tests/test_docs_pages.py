@@ -57,6 +57,11 @@ def test_every_relative_link_and_anchor_resolves(page):
     assert broken == []
 
 
+def test_the_readme_leads_to_every_page_of_docs():
+    linked = set(re.findall(r"\]\(docs/([^)#]+)", prose(ROOT / "README.md")))
+    assert sorted(p.name for p in PAGES[1:] if p.name not in linked) == []
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_file_named_is_there(page):
     """A repository path in `code` (`src/...`, `tests/...`, `contrib/...`, `.ci/run`)
