@@ -72,12 +72,31 @@ def _synopses(path: tuple[str, ...]) -> list[str]:
     return found
 
 
-def test_every_option_of_a_command_is_in_its_synopsis():
-    for path, options in _leaves(parser()):
+def _placeholders(synopsis: str) -> int:
+    """How many arguments a synopsis shows (`ID`, `[TARGET]`, `PATH|URL|-`), not
+    counting an option's value (`--limit N`)."""
+    count, after_option = 0, False
+    for word in re.findall(r"[^\s\[\]|]+(?:\|[^\s\[\]|]+)*", synopsis):
+        if word.startswith("-") and word != "-":
+            after_option = True
+        else:  # an argument, or the value of the option before it
+            count += not after_option and bool(re.fullmatch(r"[A-Z][A-Z_]*(\|[A-Z_-]+)*", word))
+            after_option = False
+    return count
+
+
+def test_every_option_and_argument_of_a_command_is_in_its_synopsis():
+    top = parser()
+    for path, options in _leaves(top):
         synopses = _synopses(path)
         assert synopses, f"no synopsis of {' '.join(path)} in the table"
         for option in options:
             assert any(option in s for s in synopses), (path, option, synopses)
+        command = top
+        for word in path:
+            command = _subcommands(command)[word]
+        arguments = [a for a in command._actions if not a.option_strings]
+        assert {_placeholders(s) for s in synopses} == {len(arguments)}, (path, synopses)
 
 
 ROOT = PAGE.parents[1]
