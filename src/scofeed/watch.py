@@ -26,6 +26,9 @@ from scofeed.sources.files import temporary
 log = logging.getLogger(__name__)
 
 _COUNTED = {"created", "modified", "moved", "deleted", "closed"}
+# why ``ensure`` arms the watch, when it is not a failure to report
+_UNARMED = "not watched yet"
+_REPLACED = "another folder is at the path now"
 
 
 def relevant(event: FileSystemEvent) -> bool:
@@ -45,10 +48,15 @@ def relevant(event: FileSystemEvent) -> bool:
 class _Handler(FileSystemEventHandler):
     def __init__(self, poke: Callable[[], None]) -> None:
         self._poke = poke
+        self.failed: BaseException | None = None  # what ended the observer's thread, if so
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if relevant(event):
-            self._poke()
+        try:
+            if relevant(event):
+                self._poke()
+        except BaseException as exc:  # it ends the thread; ``ensure`` says why
+            self.failed = exc
+            raise
 
 
 class SourceWatcher:
@@ -67,6 +75,7 @@ class SourceWatcher:
         self._timer: threading.Timer | None = None
         self._first: float | None = None
         self._observer: BaseObserver | None = None
+        self._handler: _Handler | None = None  # the observer's, to tell why its thread ended
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder armed
         self._unavailable: str | None = None  # why the last try to arm failed, if it did
 
@@ -74,23 +83,30 @@ class SourceWatcher:
         self.ensure(rescan=False)  # the daemon scans at start anyway
 
     def ensure(self, rescan: bool = True) -> None:
-        """(Re)arm the watch when the folder exists and nothing is watching it, or the
-        watch is on another folder than the one there now: sources/ renamed away and
-        made again, or a filesystem on it unmounted and another mounted, left the watch
-        alive on the old one (or on nothing), and new files waited for the interval
-        scan. Armed on a folder made or put in place since (``rescan``), it asks for a
-        scan at once: what the folder already held (one full of releases renamed in
-        as sources/) arrived unseen, and waited for the interval scan too."""
+        """(Re)arm the watch when the folder exists and nothing is watching it, the
+        watch is on another folder than the one there now, or the watch is dead.
+
+        sources/ renamed away and made again, or a filesystem on it unmounted and
+        another mounted, left the watch alive on the old one (or on nothing). The
+        observer's own thread, which hands each event to the handler, ended (a handler
+        raised, or it was stopped) while its emitters lived on: events were queued and
+        never handed on. Either way new files waited for the interval scan with no word.
+        Re-armed on a watch that had failed, it says why in one WARNING line.
+        Armed on a folder made or put in place since, or on one whose watch had failed
+        (``rescan``), it asks for a scan at once: what the folder already held (one
+        full of releases renamed in as sources/, files written while the watch was
+        dead) arrived unseen, and waited for the interval scan too."""
         here = _identity(self.root)
-        alive = self._observer is not None and any(e.is_alive() for e in self._observer.emitters)
-        if alive and here == self._watched:
+        fault = self._fault(here)
+        if fault is None:
             return
         self._stop_observer()
         if here is None:
             return
+        handler = _Handler(self.poke)
         observer = Observer()
         try:
-            observer.schedule(_Handler(self.poke), str(self.root), recursive=True)
+            observer.schedule(handler, str(self.root), recursive=True)
             observer.daemon = True
             observer.start()
         except OSError as exc:
@@ -104,11 +120,37 @@ class SourceWatcher:
             )  # fmt: skip
             return
         self._observer = observer
+        self._handler = handler
         self._watched = here
         self._unavailable = None
-        log.info("watching path=%s", self.root)
+        if fault == _UNARMED:
+            log.info("watching path=%s", self.root)
+        else:
+            level = logging.INFO if fault == _REPLACED else logging.WARNING
+            log.log(level, "watch_rearmed path=%s reason=%r", self.root, fault)
         if rescan:
             self.poke()
+
+    def _fault(self, here: tuple[int, int] | None) -> str | None:
+        """Why the watch must be armed again, or None while it is sound."""
+        observer = self._observer
+        if observer is None:
+            return _UNARMED
+        if here != self._watched:
+            return _REPLACED
+        if observer.stopped_event.is_set():
+            return "the observer thread was stopped; events since were not handed on"
+        if not observer.is_alive():
+            failed = self._handler.failed if self._handler is not None else None
+            if failed is not None:
+                return (
+                    f"the observer thread died ({type(failed).__name__}: {failed}); "
+                    "events since were not handed on"
+                )
+            return "the observer thread ended; events since were not handed on"
+        if not any(e.is_alive() for e in observer.emitters):
+            return "the watch's emitter ended; changes since were not seen"
+        return None
 
     def retarget(self, root: Path) -> None:
         if root != self.root:
@@ -153,6 +195,7 @@ class SourceWatcher:
             except Exception as exc:  # a dead emitter may complain on stop
                 log.debug("watch_stop_error error=%r", str(exc))
             self._observer = None
+            self._handler = None
             self._watched = None
 
     def stop(self) -> None:
