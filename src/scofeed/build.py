@@ -34,9 +34,8 @@ from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, contained, publish_feeds, render_batch
 from scofeed.sources import files as scanner
-from scofeed.store import Checkpointer, Store, copy_store, schema_of
+from scofeed.store import Checkpointer, Store, copy_store, feedfiles, schema_of
 from scofeed.store import entries as entry_rows
-from scofeed.store import feedfiles
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
