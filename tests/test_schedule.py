@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import subprocess
+import sys
 import threading
 import time
 import types
@@ -21,6 +23,7 @@ from watchdog.events import (
     FileMovedEvent,
     FileOpenedEvent,
 )
+from watchdog.utils import BaseThread
 
 from conftest import Receiver, webhook_toml
 from scofeed import schedule, sources, watch
@@ -395,6 +398,68 @@ def test_a_watch_whose_observer_was_stopped_is_armed_again(tmp_path, caplog):
         assert "was stopped" in reason
     finally:
         watcher.stop()
+
+
+def test_a_watch_whose_inotify_reader_ended_is_armed_again(tmp_path, caplog):
+    """The thread that reads inotify (watchdog's own, beside the emitter and the
+    observer's) ended: the emitter and the observer lived on, waiting for events that
+    never came, and the watch was kept."""
+    caplog.set_level(logging.INFO, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=False)
+    watcher.start()
+    try:
+        (root / "first.txt").write_text("x")
+        wait_for(lambda: watcher.threads, what="the first event handed on")
+        observer = watcher.threads[0]
+        assert isinstance(observer, watch.Observer)
+        readers = [t for t in threading.enumerate() if isinstance(t, BaseThread)
+                   and t is not observer and t not in observer.emitters]  # fmt: skip
+        assert readers  # watchdog 7: InotifyFD
+        for reader in readers:
+            reader.stop()
+            reader.join(5)
+        (root / "meanwhile.txt").write_text("x")
+        reason = _rearmed(watcher, root, fired, caplog)
+        assert f"{type(readers[0]).__name__} thread ended" in reason
+    finally:
+        watcher.stop()
+
+
+NO_FILES_LEFT = """
+import logging, os, pathlib, resource, sys
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+import watchdog.observers.inotify  # loaded first: the limit is for the watch alone
+from scofeed.watch import SourceWatcher
+root = pathlib.Path(sys.argv[1])
+watcher = SourceWatcher(root, lambda: None)
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) - 1, hard))
+watcher.start()
+resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+watcher.ensure()  # the daemon's every 5 s
+print("done", flush=True)
+"""
+
+
+def test_a_watch_short_of_open_files_falls_back_to_the_interval_scan(tmp_path):
+    """With the open-files (or inotify) limit spent, watchdog 7 fails as the observer
+    is made, before it starts: the ``watch_unavailable`` fallback never ran, and the
+    daemon stopped with a traceback, at start or in its loop."""
+    done = subprocess.run(
+        [sys.executable, "-c", NO_FILES_LEFT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "done\n", done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f"WARNING watch_unavailable path={tmp_path} "), lines
+    assert "[Errno 24] " in lines[0] and "fallback=interval" in lines[0]  # EMFILE
+    assert lines[1:] == [f"INFO watching path={tmp_path}"]  # once files are free again
 
 
 @contextlib.contextmanager
