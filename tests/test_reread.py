@@ -18,6 +18,7 @@ import pytest
 from conftest import DATA, SEED, entry_of, free_port, rewind, run_cli, webhook_toml
 from scofeed import reading
 from scofeed.build import build as run_build
+from scofeed.build import preview
 from scofeed.store import entries as entry_rows
 from scofeed.store.schema import MIGRATIONS
 
@@ -313,10 +314,12 @@ def test_a_dry_run_names_the_feed_files_the_build_would_remove(site):
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("feeds: "))
     assert "unpublish_failed" not in done.stderr  # its scratch folder never held them
+    named = preview(site.config(), datetime.now(UTC)).feeds_removed  # all of them
     assert tree(site) == feeds  # nothing removed yet
     done = run_cli(site, "build")  # does what the dry run said
     assert done.returncode == 0, done.stderr
     gone = sorted(str(p.relative_to(site.feeds)) for p in feeds.keys() - tree(site).keys())
+    assert named == gone
     assert {"archive/2024-05/atom.xml", "ru/atom.xml", "feed.json"} <= set(gone)
     assert len(gone) > 5
     removed = f"{len(gone)} removed: {', '.join(gone[:5])} and {len(gone) - 5} more"

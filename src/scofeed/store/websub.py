@@ -113,8 +113,11 @@ def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[In
 def current_intent(db: sqlite3.Connection, intent: Intent) -> Intent | None:
     """``intent`` as the store holds it now: a newer request for its topic and callback
     replaces its mode, challenge, secret and lease in the same row; None when it is
-    settled (verified, refused) and gone."""
-    r = db.execute("SELECT * FROM websub_intents WHERE id = ?", (intent.id,)).fetchone()
+    settled (verified, refused) and gone (its id given to another since)."""
+    r = db.execute(
+        "SELECT * FROM websub_intents WHERE id = ? AND topic = ? AND callback = ?",
+        (intent.id, intent.topic, intent.callback),
+    ).fetchone()
     return _intent(r) if r is not None else None
 
 
