@@ -107,12 +107,24 @@ def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[In
     rows = db.execute(
         "SELECT * FROM websub_intents WHERE next_attempt <= ? ORDER BY id LIMIT ?", (now, limit)
     ).fetchall()
-    return [
-        Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
-               r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"],
-               r["topic_given"])
-        for r in rows
-    ]  # fmt: skip
+    return [_intent(r) for r in rows]
+
+
+def current_intent(db: sqlite3.Connection, intent: Intent) -> Intent | None:
+    """``intent`` as the store holds it now: a newer request for its topic and callback
+    replaces its mode, challenge, secret and lease in the same row; None when it is
+    settled (verified, refused) and gone (its id given to another since)."""
+    r = db.execute(
+        "SELECT * FROM websub_intents WHERE id = ? AND topic = ? AND callback = ?",
+        (intent.id, intent.topic, intent.callback),
+    ).fetchone()
+    return _intent(r) if r is not None else None
+
+
+def _intent(r: sqlite3.Row) -> Intent:
+    return Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
+                  r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"],
+                  r["topic_given"])  # fmt: skip
 
 
 def finish_intent(db: sqlite3.Connection, intent: Intent) -> bool:
@@ -368,6 +380,18 @@ def due_pings(db: sqlite3.Connection, now: float, limit: int = 500) -> list[Ping
         (now, limit),
     ).fetchall()
     return [Ping(*tuple(r)) for r in rows]
+
+
+def current_ping(db: sqlite3.Connection, p: Ping, now: float) -> Ping | None:
+    """``p`` as the store holds it now, while it is due at ``now``: queued again for a
+    newer change (its attempts counted afresh), or None when it is settled (another
+    process's build pinged the hub) or waits for a later retry."""
+    r = db.execute(
+        "SELECT hub, topic, queued, attempts FROM websub_pings "
+        "WHERE hub = ? AND topic = ? AND next_attempt <= ?",
+        (p.hub, p.topic, now),
+    ).fetchone()
+    return Ping(*tuple(r)) if r is not None else None
 
 
 def settle_ping(
