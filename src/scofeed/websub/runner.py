@@ -10,7 +10,8 @@
    same transaction);
 3. every due verification of intent, distribution and ping goes to a worker of the
    hub's bounded thread pool; a hanging callback holds only its own worker, and one
-   host at most ``PER_HOST`` at once: its other work waits behind those requests and
+   host (its registrable domain: ``a.evil.example`` and ``b.evil.example`` are one)
+   at most ``PER_HOST`` at once: its other work waits behind those requests and
    starts as each ends (it stays due in the store meanwhile). A host may hold 50
    subscriptions (``websub.max_per_host``), each its own distribution: one that
    answered slowly (up to the timeout) took every worker, and every other subscriber
@@ -41,6 +42,7 @@ from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
+from scofeed.hostkey import host_key
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -49,7 +51,9 @@ from scofeed.websub import hub, send
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
-PER_HOST = 4  # requests in flight to one host (callback or external hub) at most
+# requests in flight to one host (callback or external hub) at most, counted by its
+# registrable domain (``_host``)
+PER_HOST = 4
 
 
 @dataclass
@@ -346,9 +350,12 @@ class Hub:
 
 
 def _host(url: str) -> str:
-    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it."""
+    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it: its registrable
+    domain (``hostkey.host_key``). Counted by the exact name, a subscriber with wildcard
+    DNS had ``PER_HOST`` workers for each name it made up (``a.evil.example``,
+    ``b.evil.example``, ...), all answered by one slow server: every worker of the hub."""
     try:
-        return (urlsplit(url).hostname or "").rstrip(".")
+        return host_key(urlsplit(url).hostname or "")
     except ValueError:
         return ""
 
