@@ -186,3 +186,23 @@ def test_the_names_of_one_domain_share_one_hosts_workers(site, wildcard_dns):
         h.shutdown(5)
         fast.close()
         store.close()
+
+
+def test_the_count_of_a_domain_reads_its_index_not_the_table(site):
+    """Each new subscription counts its domain: through the index, never by reading
+    every subscription (the hub may hold 10,000)."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+        ran: list[str] = []
+        store.db.set_trace_callback(ran.append)
+        with store.transaction() as db:
+            rows.host_load(db, "evil.example", cfg.feed_url("atom"), "http://a.evil.example/")
+        store.db.set_trace_callback(None)
+        counts = [sql for sql in ran if sql.startswith("SELECT COUNT(*)")]
+        assert len(counts) == 2
+        for sql in counts:
+            plan = " ".join(r[3] for r in store.db.execute("EXPLAIN QUERY PLAN " + sql))
+            assert "USING INDEX websub_" in plan and "_by_domain" in plan, plan
+    finally:
+        store.close()
