@@ -109,6 +109,30 @@ def test_one_address_spelled_otherwise_is_one_host(hub_http, subscriber):
     assert refused.status_code == 403 and "for 127.0.0.1 " in refused.text
 
 
+def test_an_ipv6_subscriber_counts_by_its_64(site):
+    """Counted address by address, a subscriber given a /64 (every IPv6 site is) had
+    2^64 limits. Nothing is sent here: the requests alone are counted."""
+    site.write_config(PRIVATE + "max_per_host = 2\n")
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    try:
+
+        def ask(address: str) -> None:
+            body = form(mode="subscribe", topic=cfg.feed_url("atom"),
+                        callback=f"http://[{address}]:8080/cb")  # fmt: skip
+            receive(cfg, store, body, hub.FORM_TYPE, 0.0)
+
+        ask("2001:db8:1:2::1")
+        ask("2001:db8:1:2:ffff::2")
+        with pytest.raises(HubRequestError) as caught:
+            ask("2001:db8:1:2::3")
+        assert caught.value.http_status == 403
+        assert "for 2001:db8:1:2::/64 " in str(caught.value)
+        ask("2001:db8:1:3::1")  # another /64: another site
+    finally:
+        store.close()
+
+
 def test_subscriptions_from_before_the_domains_are_counted_and_kept(site):
     """A store from before migration 35 holds each callback's host name alone: its rows
     are keyed on the first request that counts them, and none of them is dropped;
