@@ -84,7 +84,8 @@ def test_the_names_of_one_domain_share_its_per_host_limit(
     refused = ask(at("c.Evil.Test."))
     assert refused.status_code == 403
     assert refused.text == (
-        "too many subscriptions for evil.test and the hosts under it (at most 2)\n"
+        "too many subscriptions for evil.test (at most 2; a host counts as its registrable "
+        "domain, an IPv6 address as its /64)\n"
     )
     (line,) = [r.getMessage() for r in caplog.records if "per_host_limit" in r.getMessage()]
     assert "host=c.evil.test." in line and "domain=evil.test " in line

@@ -85,8 +85,8 @@ def _check_limits(cfg: Config, db: sqlite3.Connection, intent: rows.Intent, said
                 intent.host, domain, ws.max_per_host, held,
             )  # fmt: skip
         raise HubRequestError(
-            f"too many subscriptions for {domain} and the hosts under it "
-            f"(at most {ws.max_per_host})\n",
+            f"too many subscriptions for {domain} (at most {ws.max_per_host}; a host counts "
+            "as its registrable domain, an IPv6 address as its /64)\n",
             403,
         )
     if rows.total_load(db, intent.topic, intent.callback) >= ws.max_subscriptions:
