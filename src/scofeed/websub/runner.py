@@ -10,7 +10,8 @@
    same transaction);
 3. every due verification of intent, distribution and ping goes to a worker of the
    hub's bounded thread pool; a hanging callback holds only its own worker, and one
-   host at most ``PER_HOST`` at once: its other work waits behind those requests and
+   host (its registrable domain: ``a.evil.example`` and ``b.evil.example`` are one)
+   at most ``PER_HOST`` at once: its other work waits behind those requests and
    starts as each ends (it stays due in the store meanwhile, and is read from the
    store again as it starts: what changed or was settled meanwhile is not sent as it
    was read). A host may hold 50
@@ -43,6 +44,7 @@ from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
+from scofeed.hostkey import host_key
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -51,7 +53,9 @@ from scofeed.websub import hub, send
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
-PER_HOST = 4  # requests in flight to one host (callback or external hub) at most
+# requests in flight to one host (callback or external hub) at most, counted by its
+# registrable domain (``_host``)
+PER_HOST = 4
 
 
 @dataclass
@@ -360,9 +364,12 @@ class Hub:
 
 
 def _host(url: str) -> str:
-    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it."""
+    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it: its registrable
+    domain (``hostkey.host_key``). Counted by the exact name, a subscriber with wildcard
+    DNS had ``PER_HOST`` workers for each name it made up (``a.evil.example``,
+    ``b.evil.example``, ...), all answered by one slow server: every worker of the hub."""
     try:
-        return (urlsplit(url).hostname or "").rstrip(".")
+        return host_key(urlsplit(url).hostname or "")
     except ValueError:
         return ""
 
