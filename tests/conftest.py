@@ -117,6 +117,13 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
+    35: [
+        "DROP INDEX websub_subscriptions_by_domain",
+        "DROP INDEX websub_intents_by_domain",
+        "ALTER TABLE websub_subscriptions DROP COLUMN domain",
+        "ALTER TABLE websub_intents DROP COLUMN domain",
+        "DELETE FROM meta WHERE key = 'websub.domains'",
+    ],
     34: [
         "DROP INDEX entries_by_folded",
         "ALTER TABLE entries DROP COLUMN folded",
@@ -380,6 +387,28 @@ def slow_resolver(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     yield state
     state["release"].set()
+
+
+@pytest.fixture
+def wildcard_dns(monkeypatch):
+    """``socket.getaddrinfo`` answers 127.0.0.1 for every name under the domains given
+    to the function it yields (``wildcard_dns("evil.test")``: ``a.evil.test``,
+    ``b.evil.test``, ...), as a subscriber's wildcard DNS record would; other names go
+    to the real resolver."""
+    real = socket.getaddrinfo
+    domains: set[str] = set()
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        name = host.rstrip(".").lower() if isinstance(host, str) else host
+        if isinstance(name, str) and any(name == d or name.endswith("." + d) for d in domains):
+            host = "127.0.0.1"
+        return real(host, port, *args, **kwargs)
+
+    def under(*names: str) -> None:
+        domains.update(names)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return under
 
 
 def webhook_toml(name: str, url: str, **extra: object) -> str:

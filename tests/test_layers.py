@@ -55,6 +55,7 @@ LAYERS: list[list[str]] = [
         "scofeed.errors",
         "scofeed.frozen",
         "scofeed.throttle",
+        "scofeed.hostkey",
         "scofeed",
     ],
 ]

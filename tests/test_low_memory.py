@@ -241,6 +241,46 @@ def test_the_watch_with_no_thread_to_spare_still_asks_for_a_scan(tmp_path):
     assert done.stdout == "fired\n", (done.stdout, done.stderr)
 
 
+SOURCES_MADE = """
+import logging, os, pathlib, resource, sys
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+logging.getLogger("scofeed.watch").setLevel(logging.DEBUG)  # its tries said again too
+from scofeed.watch import SourceWatcher
+root = pathlib.Path(sys.argv[1]) / "sources"
+watcher = SourceWatcher(root, lambda: None, debounce=0.05)
+watcher.start()  # no sources/ yet: nothing to watch
+mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+              if line.startswith("VmSize:"))
+# no room for one more thread's stack (8 MB): the watch's threads cannot start
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 20), resource.RLIM_INFINITY))
+root.mkdir()
+for _ in range(3):
+    watcher.ensure()  # the daemon's every 5 s
+print("done", flush=True)
+os._exit(0)
+"""
+
+
+def test_a_watch_armed_with_no_thread_to_spare_falls_back_to_the_interval_scan(tmp_path):
+    """sources/ made (or replaced) while memory is short: arming the watch on it could
+    start no thread, and the "can't start new thread" ended the daemon's loop, which
+    calls ``ensure`` every 5 s, with a traceback. It is one line, the interval scan
+    the fallback, and no new try at every tick while memory stays short."""
+    done = subprocess.run(
+        [sys.executable, "-c", SOURCES_MADE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MALLOC_ARENA_MAX": "1"},
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "done\n", (done.stdout, done.stderr)
+    assert done.stderr.splitlines() == [
+        f"WARNING watch_unavailable path={tmp_path / 'sources'} "
+        'error="can\'t start new thread" fallback=interval'
+    ]
+
+
 def test_a_request_short_of_memory_is_a_503_and_one_line(site, caplog, monkeypatch):
     """A request that met memory running out was a 500 and a traceback each, a flood of
     them while memory was short: it is a 503 to come back to (Retry-After), and one line

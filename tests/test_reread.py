@@ -18,6 +18,7 @@ import pytest
 from conftest import DATA, SEED, entry_of, free_port, rewind, run_cli, webhook_toml
 from scofeed import reading
 from scofeed.build import build as run_build
+from scofeed.build import preview
 from scofeed.store import entries as entry_rows
 from scofeed.store.schema import MIGRATIONS
 
@@ -281,8 +282,48 @@ def test_a_dry_run_shows_what_the_build_would_change_and_changes_nothing(site):
     done = run_cli(site, "build", "--reread")  # does what the dry run said
     assert " new=1 updated=1 " in done.stdout and "store_migrated" in done.stderr
     again = run_cli(site, "build", "--dry-run").stdout.splitlines()  # nothing left to do
-    assert again[0] == f"feeds: 0 of {len(tree(site))} files would be written anew"
+    assert again[0] == f"feeds: 0 of {len(tree(site))} files would be written anew, 0 removed"
     assert not any(line.startswith(("store:", "new ", "updated ")) for line in again)
+
+
+RUSSIAN = "Заседание\n\n3 мая 2024 года состоялось заседание.\n\nВторой абзац.\n"
+
+
+def test_a_dry_run_names_the_feed_files_the_build_would_remove(site):
+    """A config change that drops feed files (no more archive pages, a format left out,
+    a language's folder moved): the dry run said how many files would be written anew,
+    and nothing of those the build would remove from feeds/."""
+    site.write_config("[feeds]\nentries = 1\n")  # older entries only in archive pages
+    (site.sources / "other.txt").write_text(OTHER, encoding="utf-8")
+    (site.sources / "russian.txt").write_text(RUSSIAN, encoding="utf-8")
+    assert run_cli(site, "build").returncode == 0
+    assert (site.feeds / "ru/feed.json").is_file() and (site.feeds / "archive").is_dir()
+    done = run_cli(site, "build", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert f"feeds: 0 of {len(tree(site))} files would be written anew, 0 removed" in (
+        done.stdout.splitlines()
+    )
+    site.write_config(
+        '[feeds]\nentries = 1\narchives = false\nformats = ["atom", "rss"]\n'
+        '[feeds.languages.ru]\npath = "russian"\n'
+    )
+    feeds = tree(site)
+
+    done = run_cli(site, "build", "--dry-run")
+
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("feeds: "))
+    assert "unpublish_failed" not in done.stderr  # its scratch folder never held them
+    named = preview(site.config(), datetime.now(UTC)).feeds_removed  # all of them
+    assert tree(site) == feeds  # nothing removed yet
+    done = run_cli(site, "build")  # does what the dry run said
+    assert done.returncode == 0, done.stderr
+    gone = sorted(str(p.relative_to(site.feeds)) for p in feeds.keys() - tree(site).keys())
+    assert named == gone
+    assert {"archive/2024-05/atom.xml", "ru/atom.xml", "feed.json"} <= set(gone)
+    assert len(gone) > 5
+    removed = f"{len(gone)} removed: {', '.join(gone[:5])} and {len(gone) - 5} more"
+    assert line.endswith(f" files would be written anew, {removed}"), line
 
 
 def tree(site):

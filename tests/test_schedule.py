@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import subprocess
+import sys
 import threading
 import time
 import types
@@ -21,6 +23,7 @@ from watchdog.events import (
     FileMovedEvent,
     FileOpenedEvent,
 )
+from watchdog.utils import BaseThread
 
 from conftest import Receiver, webhook_toml
 from scofeed import schedule, sources, watch
@@ -312,6 +315,151 @@ def test_a_watch_the_system_refuses_is_said_once_not_at_every_retry(tmp_path, mo
         watcher.ensure()  # the daemon's every 5 s
     said = [r for r in caplog.records if "watch_unavailable" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.WARNING] + [logging.DEBUG] * 3
+
+
+class _Faulty(SourceWatcher):
+    """The real watcher, whose handler raises at its first event (a bug, or a
+    RuntimeError no one foresaw), as ours did once in the observer's thread. It notes
+    the thread each event was handed on in: the real watchdog observer's own."""
+
+    def __init__(self, root: Path, on_change: Callable[[], None], fail: bool) -> None:
+        super().__init__(root, on_change, debounce=0.05)
+        self.fail = fail
+        self.threads: list[threading.Thread] = []
+
+    def poke(self) -> None:
+        self.threads.append(threading.current_thread())
+        if self.fail and self.threads[-1] is not threading.main_thread():
+            self.fail = False
+            raise RuntimeError("a handler's bug")
+        super().poke()
+
+
+def _rearmed(watcher: SourceWatcher, root: Path, fired: list[float], caplog) -> str:
+    """``ensure`` (the daemon's every 5 s) after the observer's thread ended: the watch
+    is re-armed with one WARNING, a scan is asked for at once (what was written while
+    the watch was dead), and a new file is seen again. Returns the line's reason."""
+    fired.clear()
+    caplog.clear()
+    watcher.ensure()
+    said = [r for r in caplog.records if "watch_rearmed" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING], caplog.text
+    wait_for(lambda: fired, what="a scan asked for as the watch is re-armed")
+    fired.clear()
+    (root / "after.txt").write_text("x")
+    wait_for(lambda: fired, what="a change seen by the new watch")
+    watcher.ensure()  # sound now: nothing more to say
+    assert len([r for r in caplog.records if "watch_rearmed" in r.getMessage()]) == 1
+    return said[0].getMessage()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_watch_whose_handler_raised_is_armed_again(tmp_path, caplog):
+    """A handler that raised ended the watchdog observer's thread, which hands events
+    on, while its emitter (inotify) lived on: ``ensure`` saw the emitter alive and the
+    same folder, kept the dead watch, and every new file waited for the interval scan
+    (60 s) with no word."""
+    caplog.set_level(logging.INFO, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=True)
+    watcher.start()
+    try:
+        (root / "first.txt").write_text("x")
+        wait_for(lambda: watcher.threads, what="the first event handed on")
+        dead = watcher.threads[0]
+        wait_for(lambda: not dead.is_alive(), what="the observer's thread to end")
+        (root / "meanwhile.txt").write_text("x")  # queued, never handed on
+        reason = _rearmed(watcher, root, fired, caplog)
+        assert "died (RuntimeError: a handler's bug)" in reason
+    finally:
+        watcher.stop()
+
+
+def test_a_watch_whose_observer_was_stopped_is_armed_again(tmp_path, caplog):
+    """The observer's thread stopped (``observer.stop()``): the watch was re-armed,
+    its emitters gone, but with no word of the changes it had missed meanwhile."""
+    caplog.set_level(logging.INFO, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=False)
+    watcher.start()
+    try:
+        (root / "first.txt").write_text("x")
+        wait_for(lambda: watcher.threads, what="the first event handed on")
+        observer = watcher.threads[0]
+        assert isinstance(observer, watch.Observer)
+        observer.stop()
+        observer.join(5)
+        (root / "meanwhile.txt").write_text("x")
+        reason = _rearmed(watcher, root, fired, caplog)
+        assert "was stopped" in reason
+    finally:
+        watcher.stop()
+
+
+def test_a_watch_whose_inotify_reader_ended_is_armed_again(tmp_path, caplog):
+    """The thread that reads inotify (watchdog's own, beside the emitter and the
+    observer's) ended: the emitter and the observer lived on, waiting for events that
+    never came, and the watch was kept."""
+    caplog.set_level(logging.INFO, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=False)
+    watcher.start()
+    try:
+        (root / "first.txt").write_text("x")
+        wait_for(lambda: watcher.threads, what="the first event handed on")
+        observer = watcher.threads[0]
+        assert isinstance(observer, watch.Observer)
+        readers = [t for t in threading.enumerate() if isinstance(t, BaseThread)
+                   and t is not observer and t not in observer.emitters]  # fmt: skip
+        assert readers  # watchdog 7: InotifyFD
+        for reader in readers:
+            reader.stop()
+            reader.join(5)
+        (root / "meanwhile.txt").write_text("x")
+        reason = _rearmed(watcher, root, fired, caplog)
+        assert f"{type(readers[0]).__name__} thread ended" in reason
+    finally:
+        watcher.stop()
+
+
+NO_FILES_LEFT = """
+import logging, os, pathlib, resource, sys
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+import watchdog.observers.inotify  # loaded first: the limit is for the watch alone
+from scofeed.watch import SourceWatcher
+root = pathlib.Path(sys.argv[1])
+watcher = SourceWatcher(root, lambda: None)
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) - 1, hard))
+watcher.start()
+resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+watcher.ensure()  # the daemon's every 5 s
+print("done", flush=True)
+"""
+
+
+def test_a_watch_short_of_open_files_falls_back_to_the_interval_scan(tmp_path):
+    """With the open-files (or inotify) limit spent, watchdog 7 fails as the observer
+    is made, before it starts: the ``watch_unavailable`` fallback never ran, and the
+    daemon stopped with a traceback, at start or in its loop."""
+    done = subprocess.run(
+        [sys.executable, "-c", NO_FILES_LEFT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout == "done\n", done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f"WARNING watch_unavailable path={tmp_path} "), lines
+    assert "[Errno 24] " in lines[0] and "fallback=interval" in lines[0]  # EMFILE
+    assert lines[1:] == [f"INFO watching path={tmp_path}"]  # once files are free again
 
 
 @contextlib.contextmanager

@@ -74,17 +74,25 @@ def hub_site(site):
 
 
 class FastReceiver:
-    """Callbacks on ``host`` that answer each distribution with 204: at once, or with
-    ``hold``, once ``hold(n)`` is set for the n-th (from 0). ``posts``: the bodies,
-    ``paths``: their paths; ``arrived`` is set and ``came`` released at each."""
+    """Callbacks on ``host`` that answer each distribution (or ping) with 204, and each
+    verification of intent with its challenge: at once, or with ``hold``, once
+    ``hold(n)`` is set for the n-th request (from 0). ``posts``: the bodies, ``paths``:
+    their paths; ``gets``: the verifications' queries; ``arrived`` is set and ``came``
+    released at each request."""
 
     def __init__(self, host: str, hold: Callable[[int], threading.Event] | None = None) -> None:
         self.posts: list[bytes] = []
         self.paths: list[str] = []
+        self.gets: list[dict[str, str]] = []
         self.arrived = threading.Event()
         self.came = threading.Semaphore(0)
         lock = threading.Lock()
         receiver = self
+        count = iter(range(1 << 30))
+
+        def came() -> None:
+            receiver.arrived.set()
+            receiver.came.release()
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
@@ -93,15 +101,28 @@ class FastReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 with lock:
-                    n = len(receiver.posts)
+                    n = next(count)
                     receiver.posts.append(body)
                     receiver.paths.append(self.path)
-                receiver.arrived.set()
-                receiver.came.release()
+                came()
                 if hold is not None:
                     hold(n).wait(30)
                 self.send_response(204)
                 self.end_headers()
+
+            def do_GET(self) -> None:
+                query = dict(parse_qsl(urlsplit(self.path).query))
+                with lock:
+                    n = next(count)
+                    receiver.gets.append(query)
+                came()
+                if hold is not None:
+                    hold(n).wait(30)
+                challenge = query.get("hub.challenge", "").encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(challenge)))
+                self.end_headers()
+                self.wfile.write(challenge)
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
@@ -1101,3 +1122,65 @@ def test_no_thread_for_a_hosts_next_request_does_not_let_a_tick_take_it_twice(hu
         h.shutdown(5)
         held.close()
     assert len(held.paths) == 2
+
+
+def test_a_verification_queued_behind_its_host_is_sent_as_the_latest_request_has_it(hub_site, sub):
+    """A verification of intent waiting behind its host's requests (``per_host``) went
+    out as read at the tick: a subscriber that asked to unsubscribe meanwhile was asked
+    to confirm its subscription, with a challenge the hub had already dropped, and its
+    unsubscribe waited for the next tick. It is read again when its turn comes."""
+    site, cfg, store, _h, _clock = hub_site
+    gate = threading.Event()
+    held = FastReceiver("127.0.0.5", hold=lambda n: gate)  # each request held until it opens
+    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
+    topic = cfg.feed_url("atom")
+    try:
+        for n in range(2):
+            receive(cfg, store, form(mode="subscribe", topic=topic, callback=f"{held.url}?n={n}"),
+                    hub.FORM_TYPE, time.time())  # fmt: skip
+        assert h.run_due(cfg, store).verifications == 2  # one in flight, one behind it
+        assert held.came.acquire(timeout=30)
+        first = held.gets[0]["n"]
+        other = str(1 - int(first))
+        receive(cfg, store, form(mode="unsubscribe", topic=topic, callback=f"{held.url}?n={other}"),
+                hub.FORM_TYPE, time.time())  # fmt: skip
+        gate.set()
+        h.run_due(cfg, store, wait=True)  # until what waited behind it has run
+        asked = [(q["n"], q["hub.mode"]) for q in held.gets]
+        assert asked == [(first, "subscribe"), (other, "unsubscribe")]
+        assert [s.callback for s in rows.subscriptions(store.db)] == [f"{held.url}?n={first}"]
+        assert rows.counts(store.db)["verifying"] == 0  # nothing left for a later tick
+    finally:
+        gate.set()
+        h.shutdown(5)
+        held.close()
+
+
+def test_a_ping_queued_behind_its_hub_is_not_sent_once_another_build_sent_it(hub_site):
+    """A ping to an external hub waiting behind that hub's requests (``per_host``) went
+    out as read at the tick, though a `scofeed build` beside the daemon had pinged the
+    hub for that change meanwhile: the hub was told twice. It is read again when its
+    turn comes."""
+    site, _cfg, store, _h, _clock = hub_site
+    gate = threading.Event()
+    held = FastReceiver("127.0.0.6", hold=lambda n: gate)
+    cfg = site.config(f'websub.hubs=["{held.url}"]')
+    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
+    try:
+        report = h.run_due(cfg, store)  # every topic changed: one ping in flight, the rest behind
+        assert report.pings == len(report.changed) > 2
+        assert held.came.acquire(timeout=30)
+        sent = dict(parse_qsl(held.posts[0].decode()))["hub.topic"]
+        done = next(p for p in rows.due_pings(store.db, time.time()) if p.topic != sent)
+        with store.transaction() as db:  # the other process's ping, accepted
+            rows.settle_ping(db, done, 204, None, None)
+        gate.set()
+        h.run_due(cfg, store, wait=True)  # until what waited behind it has run
+        pinged = Counter(dict(parse_qsl(p.decode()))["hub.topic"] for p in held.posts)
+        assert done.topic not in pinged
+        assert sorted(pinged.values()) == [1] * (report.pings - 1)
+        assert rows.due_pings(store.db, time.time() + 3600) == []
+    finally:
+        gate.set()
+        h.shutdown(5)
+        held.close()

@@ -32,9 +32,9 @@ from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
-from scofeed.publish import Planned, publish_feeds, render_batch
+from scofeed.publish import Planned, contained, publish_feeds, render_batch
 from scofeed.sources import files as scanner
-from scofeed.store import Checkpointer, Store, copy_store, schema_of
+from scofeed.store import Checkpointer, Store, copy_store, feedfiles, schema_of
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
@@ -252,14 +252,16 @@ def build(
 @frozen
 class Preview:
     """What ``preview`` found: the build's report, one line per entry it would change,
-    the schema the store would be upgraded from (None: no upgrade), and how many of the
-    feed files it would publish differ from those in feeds/ now."""
+    the schema the store would be upgraded from (None: no upgrade), how many of the
+    feed files it would publish differ from those in feeds/ now, and the files in
+    feeds/ now that it would remove (relative to feeds/, in order)."""
 
     report: BuildReport
     changes: list[str]
     upgraded_from: int | None
     feeds_changed: int
     feeds_total: int
+    feeds_removed: list[str]
 
 
 def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0) -> Preview:
@@ -269,9 +271,12 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
     subscriber are left alone (the deliveries the copy queued are counted in the report,
     never sent). With it, one line for each entry the build would make, revise,
     withdraw, restore or change quietly (tags, a language tag's script or region), the
-    upgrade the store would take, and the feed files that would be written anew: the
-    scratch folder's files, byte for byte against feeds/ (a new version's rendering
-    rewrites every one, once)."""
+    upgrade the store would take, the feed files that would be written anew (the
+    scratch folder's files, byte for byte against feeds/: a new version's rendering
+    rewrites every one, once), and those the build would remove from feeds/: the files
+    it published before and plans no more (an archive page after ``feeds.archives =
+    false``, a language's feeds after its last entry went), which the copy's publish
+    forgets as the real one removes them (``publish._publish``'s ``stale``)."""
     with tempfile.TemporaryDirectory(prefix="scofeed-preview-") as tmp:
         copy = Path(tmp) / "state.sqlite3"
         copy_store(cfg.paths.state, copy)
@@ -281,8 +286,10 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
         scratch = Store(copy, scratch=True)
         try:
             before = entry_rows.versions(scratch.db)
+            published = set(feedfiles.keys(scratch.db))
             report = build(replace(cfg, paths=paths), scratch, now, wait=wait, reread=reread)
             after = entry_rows.versions(scratch.db)
+            stale = published - set(feedfiles.keys(scratch.db))
         finally:
             scratch.close()
         made = [p for p in scratch_feeds.rglob("*") if p.is_file()]
@@ -291,7 +298,13 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
         )
     lines = [line for key in after if (line := _changed(key, before, after))]
     upgraded = schema if schema is not None and schema < len(MIGRATIONS) else None
-    return Preview(report, lines, upgraded, changed, len(made))
+    removed = sorted(p for p in stale if contained(p) and _present(cfg.paths.feeds / p))
+    return Preview(report, lines, upgraded, changed, len(made), removed)
+
+
+def _present(path: Path) -> bool:
+    """Whether there is a file at ``path`` for a build to remove (a link is one too)."""
+    return path.is_symlink() or path.is_file()
 
 
 def _same(made: Path, published: Path) -> bool:

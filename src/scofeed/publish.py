@@ -569,7 +569,9 @@ def _remove(root: Path, path: str) -> None:
         target.unlink(missing_ok=True)
         _changes.last = time.monotonic()
         parent = target.parent
-        while parent != root and not any(parent.iterdir()):
+        # a folder already gone (removed by hand; a dry run's scratch folder never had
+        # it) is no failure: the file is not published either way
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
     except OSError as exc:

@@ -9,6 +9,7 @@ folder missing) the daemon still picks up changes, only later.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import stat
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
+from watchdog.utils import BaseThread
 
 from scofeed.errors import memory_ran_out
 from scofeed.sources.files import temporary
@@ -26,6 +28,10 @@ from scofeed.sources.files import temporary
 log = logging.getLogger(__name__)
 
 _COUNTED = {"created", "modified", "moved", "deleted", "closed"}
+# why ``ensure`` arms the watch, when it is not a failure to report
+_UNARMED = "not watched yet"
+_REPLACED = "another folder is at the path now"
+MEMORY_PAUSE = 300.0  # seconds between tries to arm the watch while memory is short
 
 
 def relevant(event: FileSystemEvent) -> bool:
@@ -45,10 +51,15 @@ def relevant(event: FileSystemEvent) -> bool:
 class _Handler(FileSystemEventHandler):
     def __init__(self, poke: Callable[[], None]) -> None:
         self._poke = poke
+        self.failed: BaseException | None = None  # what ended the observer's thread, if so
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if relevant(event):
-            self._poke()
+        try:
+            if relevant(event):
+                self._poke()
+        except BaseException as exc:  # it ends the thread; ``ensure`` says why
+            self.failed = exc
+            raise
 
 
 class SourceWatcher:
@@ -67,33 +78,62 @@ class SourceWatcher:
         self._timer: threading.Timer | None = None
         self._first: float | None = None
         self._observer: BaseObserver | None = None
+        self._handler: _Handler | None = None  # the observer's, to tell why its thread ended
         self._watched: tuple[int, int] | None = None  # (device, inode) of the folder armed
         self._unavailable: str | None = None  # why the last try to arm failed, if it did
+        self._threads: tuple[threading.Thread, ...] = ()  # the watch's own, but the observer
+        self._pause_until = 0.0  # time.monotonic() before which no try is made
 
     def start(self) -> None:
         self.ensure(rescan=False)  # the daemon scans at start anyway
 
     def ensure(self, rescan: bool = True) -> None:
-        """(Re)arm the watch when the folder exists and nothing is watching it, or the
-        watch is on another folder than the one there now: sources/ renamed away and
-        made again, or a filesystem on it unmounted and another mounted, left the watch
-        alive on the old one (or on nothing), and new files waited for the interval
-        scan. Armed on a folder made or put in place since (``rescan``), it asks for a
-        scan at once: what the folder already held (one full of releases renamed in
-        as sources/) arrived unseen, and waited for the interval scan too."""
+        """(Re)arm the watch when the folder exists and nothing is watching it, the
+        watch is on another folder than the one there now, or the watch is dead.
+
+        sources/ renamed away and made again, or a filesystem on it unmounted and
+        another mounted, left the watch alive on the old one (or on nothing). The
+        observer's own thread, which hands each event to the handler, ended (a handler
+        raised, or it was stopped) while its emitters lived on: events were queued and
+        never handed on; or the thread reading inotify ended, and the emitters waited
+        for nothing. Either way new files waited for the interval scan with no word.
+        Re-armed on a watch that had failed, it says why in one WARNING line.
+        Armed on a folder made or put in place since, or on one whose watch had failed
+        (``rescan``), it asks for a scan at once: what the folder already held (one
+        full of releases renamed in as sources/, files written while the watch was
+        dead) arrived unseen, and waited for the interval scan too."""
         here = _identity(self.root)
-        alive = self._observer is not None and any(e.is_alive() for e in self._observer.emitters)
-        if alive and here == self._watched:
+        fault = self._fault(here)
+        if fault is None:
             return
         self._stop_observer()
         if here is None:
             return
-        observer = Observer()
+        if time.monotonic() < self._pause_until:
+            return  # memory was short at the last try (see below)
+        handler = _Handler(self.poke)
+        before = set(threading.enumerate())
+        observer: BaseObserver | None = None
         try:
-            observer.schedule(_Handler(self.poke), str(self.root), recursive=True)
+            # watchdog >= 7 opens inotify and starts its reader thread here already: a
+            # spent inotify or open-files limit raised out of this line, past the
+            # fallback below, and the daemon stopped (at start, or in its loop)
+            observer = Observer()
+            observer.schedule(handler, str(self.root), recursive=True)
             observer.daemon = True
             observer.start()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
+            short = memory_ran_out(exc)
+            if isinstance(exc, RuntimeError) and short is None:
+                raise
+            if observer is not None:  # what of it started: its emitters, its reader
+                with contextlib.suppress(Exception):
+                    observer.stop()
+            if short is not None:
+                # no thread to start (memory short: ``ulimit -v``): the loop ended with
+                # the traceback. A reader that could not start keeps its inotify
+                # descriptors (watchdog's, out of reach), so the next try waits longer
+                self._pause_until = time.monotonic() + MEMORY_PAUSE
             # tried again every 5 s (``ensure``): said once while the reason stays the
             # same; a WARNING each time was 17,000 lines a day under a spent inotify limit
             again = str(exc) == self._unavailable
@@ -103,12 +143,45 @@ class SourceWatcher:
                 "watch_unavailable path=%s error=%r fallback=interval", self.root, str(exc),
             )  # fmt: skip
             return
+        # every thread the watch started (its reader, emitters), for ``_fault``
+        self._threads = tuple(
+            t for t in threading.enumerate()
+            if isinstance(t, BaseThread) and t not in before and t is not observer
+        )  # fmt: skip
         self._observer = observer
+        self._handler = handler
         self._watched = here
         self._unavailable = None
-        log.info("watching path=%s", self.root)
+        if fault == _UNARMED:
+            log.info("watching path=%s", self.root)
+        else:
+            level = logging.INFO if fault == _REPLACED else logging.WARNING
+            log.log(level, "watch_rearmed path=%s reason=%r", self.root, fault)
         if rescan:
             self.poke()
+
+    def _fault(self, here: tuple[int, int] | None) -> str | None:
+        """Why the watch must be armed again, or None while it is sound."""
+        observer = self._observer
+        if observer is None:
+            return _UNARMED
+        if here != self._watched:
+            return _REPLACED
+        if observer.stopped_event.is_set():
+            return "the observer thread was stopped; events since were not handed on"
+        if not observer.is_alive():
+            failed = self._handler.failed if self._handler is not None else None
+            if failed is not None:
+                return (
+                    f"the observer thread died ({type(failed).__name__}: {failed}); "
+                    "events since were not handed on"
+                )
+            return "the observer thread ended; events since were not handed on"
+        for thread in self._threads:  # its inotify reader, its emitters
+            if not thread.is_alive():
+                name = type(thread).__name__
+                return f"the watch's {name} thread ended; changes since were not seen"
+        return None
 
     def retarget(self, root: Path) -> None:
         if root != self.root:
@@ -153,6 +226,8 @@ class SourceWatcher:
             except Exception as exc:  # a dead emitter may complain on stop
                 log.debug("watch_stop_error error=%r", str(exc))
             self._observer = None
+            self._handler = None
+            self._threads = ()
             self._watched = None
 
     def stop(self) -> None:

@@ -133,6 +133,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     return failed
 
 
+REMOVED_NAMED = 5  # the files a dry run names of those a build would remove
+
+
 def _dry_run(cfg: config_mod.Config, reread: bool, wait: float) -> int:
     seen = preview(cfg, datetime.now(UTC), reread, wait)
     report = seen.report
@@ -143,7 +146,13 @@ def _dry_run(cfg: config_mod.Config, reread: bool, wait: float) -> int:
             f"store: would be upgraded from schema {seen.upgraded_from} to {len(MIGRATIONS)}, "
             "once, which only a backup undoes (scofeed backup)"
         )
-    print(f"feeds: {seen.feeds_changed} of {seen.feeds_total} files would be written anew")
+    removed = seen.feeds_removed
+    named = ", ".join(shown(p) for p in removed[:REMOVED_NAMED])
+    more = f" and {len(removed) - REMOVED_NAMED} more" if len(removed) > REMOVED_NAMED else ""
+    print(
+        f"feeds: {seen.feeds_changed} of {seen.feeds_total} files would be written anew, "
+        f"{len(removed)} removed" + (f": {named}{more}" if removed else "")
+    )
     for r in report.rejected:
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
     print(

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 34
+FRESH_VERSION = 35
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -140,7 +140,7 @@ CREATE TABLE websub_subscriptions (
         expires       REAL NOT NULL,
         last_delivery REAL,                   -- last 2xx distribution
         last_status   INTEGER,
-        last_error    TEXT, topic_given TEXT,
+        last_error    TEXT, topic_given TEXT, domain TEXT,
         UNIQUE (topic, callback)
     );
 
@@ -157,7 +157,7 @@ CREATE TABLE websub_intents (
         reason        TEXT,                   -- hub.reason of a denial
         challenge     TEXT NOT NULL,
         created       REAL NOT NULL,
-        next_attempt  REAL NOT NULL, verify_token TEXT, topic_given TEXT,
+        next_attempt  REAL NOT NULL, verify_token TEXT, topic_given TEXT, domain TEXT,
         UNIQUE (topic, callback)
     );
 
@@ -349,5 +349,9 @@ CREATE INDEX entries_restored ON entries (restored_at) WHERE restored_at IS NOT 
 CREATE INDEX ap_keys_used ON ap_keys (used_at);
 
 CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
+
+CREATE INDEX websub_subscriptions_by_domain ON websub_subscriptions (domain);
+
+CREATE INDEX websub_intents_by_domain ON websub_intents (domain) WHERE mode = 'subscribe';
 
 """

@@ -554,6 +554,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entries ADD COLUMN folded TEXT;
     CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
     """,
+    # 35: what the per-host limit counts a callback's host as (``hostkey.host_key``: its
+    # registrable domain, so ``a.evil.example`` and ``b.evil.example`` are one), kept
+    # with each subscription and request: counted by the exact host name, a subscriber
+    # with wildcard DNS had a limit per name it made up. Rows from before (NULL) get
+    # theirs from ``store.websub.rekey`` (Python: SQLite has no Public Suffix List), as
+    # do all of them when another version's list would count them otherwise
+    """
+    ALTER TABLE websub_subscriptions ADD COLUMN domain TEXT;
+    ALTER TABLE websub_intents ADD COLUMN domain TEXT;
+    CREATE INDEX websub_subscriptions_by_domain ON websub_subscriptions (domain);
+    CREATE INDEX websub_intents_by_domain ON websub_intents (domain) WHERE mode = 'subscribe';
+    """,
 ]
 
 

@@ -12,6 +12,9 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from scofeed import hostkey
+from scofeed.store import get_meta, put_meta
+
 SUBSCRIBE, UNSUBSCRIBE, DENIED = "subscribe", "unsubscribe", "denied"
 
 
@@ -88,17 +91,17 @@ def put_intent(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     """Queue a verification; a newer request for the same (topic, callback) replaces one
     still waiting (its challenge with it)."""
     db.execute(
-        "INSERT INTO websub_intents (mode, topic, callback, host, secret, lease_seconds, "
-        "reason, challenge, created, next_attempt, verify_token, topic_given) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO websub_intents (mode, topic, callback, host, domain, secret, "
+        "lease_seconds, reason, challenge, created, next_attempt, verify_token, topic_given) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET mode = excluded.mode, "
-        "host = excluded.host, secret = excluded.secret, "
+        "host = excluded.host, domain = excluded.domain, secret = excluded.secret, "
         "lease_seconds = excluded.lease_seconds, reason = excluded.reason, "
         "challenge = excluded.challenge, created = excluded.created, "
         "next_attempt = excluded.next_attempt, verify_token = excluded.verify_token, "
         "topic_given = excluded.topic_given",
-        (intent.mode, intent.topic, intent.callback, intent.host, intent.secret,
-         intent.lease_seconds, intent.reason, intent.challenge, now, now,
+        (intent.mode, intent.topic, intent.callback, intent.host, hostkey.host_key(intent.host),
+         intent.secret, intent.lease_seconds, intent.reason, intent.challenge, now, now,
          intent.verify_token, intent.topic_given),
     )  # fmt: skip
 
@@ -107,12 +110,24 @@ def due_intents(db: sqlite3.Connection, now: float, limit: int = 500) -> list[In
     rows = db.execute(
         "SELECT * FROM websub_intents WHERE next_attempt <= ? ORDER BY id LIMIT ?", (now, limit)
     ).fetchall()
-    return [
-        Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
-               r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"],
-               r["topic_given"])
-        for r in rows
-    ]  # fmt: skip
+    return [_intent(r) for r in rows]
+
+
+def current_intent(db: sqlite3.Connection, intent: Intent) -> Intent | None:
+    """``intent`` as the store holds it now: a newer request for its topic and callback
+    replaces its mode, challenge, secret and lease in the same row; None when it is
+    settled (verified, refused) and gone (its id given to another since)."""
+    r = db.execute(
+        "SELECT * FROM websub_intents WHERE id = ? AND topic = ? AND callback = ?",
+        (intent.id, intent.topic, intent.callback),
+    ).fetchone()
+    return _intent(r) if r is not None else None
+
+
+def _intent(r: sqlite3.Row) -> Intent:
+    return Intent(r["mode"], r["topic"], r["callback"], r["host"], r["secret"],
+                  r["lease_seconds"], r["challenge"], r["reason"], r["id"], r["verify_token"],
+                  r["topic_given"])  # fmt: skip
 
 
 def finish_intent(db: sqlite3.Connection, intent: Intent) -> bool:
@@ -137,14 +152,17 @@ _NEXT_ID = (
 def activate(db: sqlite3.Connection, intent: Intent, now: float) -> None:
     """A verified subscribe: create the subscription, or renew it (lease, secret)."""
     db.execute(
-        "INSERT INTO websub_subscriptions (id, topic, callback, host, secret, lease_seconds, "
-        f"created, renewed, expires, topic_given) VALUES ({_NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "INSERT INTO websub_subscriptions (id, topic, callback, host, domain, secret, "
+        "lease_seconds, created, renewed, expires, topic_given) "
+        f"VALUES ({_NEXT_ID}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret, "
-        "host = excluded.host, lease_seconds = excluded.lease_seconds, "
+        "host = excluded.host, domain = excluded.domain, "
+        "lease_seconds = excluded.lease_seconds, "
         "renewed = excluded.renewed, expires = excluded.expires, "
         "topic_given = excluded.topic_given",
-        (intent.topic, intent.callback, intent.host, intent.secret, intent.lease_seconds,
-         now, now, now + intent.lease_seconds, intent.topic_given),
+        (intent.topic, intent.callback, intent.host, hostkey.host_key(intent.host),
+         intent.secret, intent.lease_seconds, now, now, now + intent.lease_seconds,
+         intent.topic_given),
     )  # fmt: skip
     db.execute(
         "INSERT INTO meta (key, value) SELECT ?, MAX(id) FROM websub_subscriptions WHERE true "
@@ -161,15 +179,46 @@ def unsubscribe(db: sqlite3.Connection, topic: str, callback: str) -> bool:
     return cur.rowcount > 0
 
 
-def host_load(db: sqlite3.Connection, host: str, topic: str, callback: str) -> int:
-    """Subscriptions and waiting subscribe requests of one callback host, other than
-    this (topic, callback): what the per-host limit counts."""
-    q = "SELECT COUNT(*) FROM {t} WHERE host = ? AND NOT (topic = ? AND callback = ?){extra}"
-    subs = db.execute(q.format(t="websub_subscriptions", extra=""), (host, topic, callback))
+def host_load(db: sqlite3.Connection, domain: str, topic: str, callback: str) -> int:
+    """Subscriptions and waiting subscribe requests whose callback's host counts as
+    ``domain`` (``hostkey.host_key``: ``evil.example`` for ``a.evil.example`` and
+    ``b.evil.example``), other than this (topic, callback): what the per-host limit
+    counts. Call it in a write transaction: stored rows are keyed first if need be
+    (``rekey``)."""
+    rekey(db)
+    subs = db.execute(
+        "SELECT COUNT(*) FROM websub_subscriptions WHERE domain = ? "
+        "AND NOT (topic = ? AND callback = ?)",
+        (domain, topic, callback),
+    )
     waiting = db.execute(
-        q.format(t="websub_intents", extra=" AND mode = 'subscribe'"), (host, topic, callback)
+        "SELECT COUNT(*) FROM websub_intents WHERE domain = ? AND mode = 'subscribe' "
+        "AND NOT (topic = ? AND callback = ?)",
+        (domain, topic, callback),
     )
     return int(subs.fetchone()[0]) + int(waiting.fetchone()[0])
+
+
+# the list and rules (``hostkey.VERSION``) the stored domains were worked out by
+DOMAINS = "websub.domains"
+
+
+def rekey(db: sqlite3.Connection) -> int:
+    """Every row's ``domain`` worked out again from its host, when the stored ones were
+    not worked out by this version's list and rules: once after migration 35 (its rows
+    from before have none) and once after an upgrade brings another list (a name that
+    became a public suffix makes its subdomains each their own). The rows whose domain
+    changed; 0 at once when nothing is to be done (a read of ``meta``)."""
+    if get_meta(db, DOMAINS) == hostkey.VERSION:
+        return 0
+    changed = 0
+    for table in ("websub_subscriptions", "websub_intents"):
+        found = db.execute(f"SELECT id, host, domain FROM {table}")
+        moved = [(key, i) for i, host, domain in found if (key := hostkey.host_key(host)) != domain]
+        db.executemany(f"UPDATE {table} SET domain = ? WHERE id = ?", moved)
+        changed += len(moved)
+    put_meta(db, (DOMAINS, hostkey.VERSION))
+    return changed
 
 
 def total_load(db: sqlite3.Connection, topic: str, callback: str) -> int:
@@ -368,6 +417,18 @@ def due_pings(db: sqlite3.Connection, now: float, limit: int = 500) -> list[Ping
         (now, limit),
     ).fetchall()
     return [Ping(*tuple(r)) for r in rows]
+
+
+def current_ping(db: sqlite3.Connection, p: Ping, now: float) -> Ping | None:
+    """``p`` as the store holds it now, while it is due at ``now``: queued again for a
+    newer change (its attempts counted afresh), or None when it is settled (another
+    process's build pinged the hub) or waits for a later retry."""
+    r = db.execute(
+        "SELECT hub, topic, queued, attempts FROM websub_pings "
+        "WHERE hub = ? AND topic = ? AND next_attempt <= ?",
+        (p.hub, p.topic, now),
+    ).fetchone()
+    return Ping(*tuple(r)) if r is not None else None
 
 
 def settle_ping(

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from scofeed.config import Config
 from scofeed.deliver.sender import address_allowed
 from scofeed.errors import HubRequestError
+from scofeed.hostkey import address_key
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import FeedSet, main_set
 from scofeed.store.websub import DENIED, SUBSCRIBE, UNSUBSCRIBE, Intent
@@ -315,16 +316,11 @@ def confirmed(intent: Intent, status: int | None, body: bytes) -> bool:
 
 
 def client_key(address: str) -> str:
-    """Whom a request counts against: an IPv4 address (also written as IPv4-mapped
-    IPv6), or an IPv6 address's /64, the least one site is given: counted address by
-    address, one client with a /64 had 2^64 allowances."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
-        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+    """Whom a request counts against: its address as ``hostkey.address_key`` keys it (an
+    IPv4 address, also written as IPv4-mapped IPv6, or an IPv6 address's /64, the least
+    one site is given: counted address by address, one client with a /64 had 2^64
+    allowances)."""
+    return address_key(address) or address
 
 
 class RateLimiter:

@@ -9,7 +9,9 @@ The limits count subscriptions and the subscribe requests waiting for their
 verification, never the one asked for: the renewal of a subscription (the same topic
 and callback) and an unsubscribe always go through, so a limit reached, or lowered
 below what there is, ends no subscription. Past ``websub.max_per_host`` a host gets
-403: its own count, which its own unsubscribes lower. Past ``websub.max_subscriptions``
+403: the count of its registrable domain (``hostkey.host_key``: ``a.evil.example`` and
+``b.evil.example`` are both ``evil.example``, ``x.github.io`` and ``y.github.io`` two
+people's), which their unsubscribes lower. Past ``websub.max_subscriptions``
 anyone gets 503 with ``Retry-After``: the request is fine and the hub cannot take it
 now (leases not renewed end, the operator may raise the limit); a subscriber tries a
 5xx again later, a 4xx never. Each refusal is logged at most once per
@@ -24,6 +26,7 @@ import sqlite3
 
 from scofeed.config import Config
 from scofeed.errors import HubRequestError
+from scofeed.hostkey import host_key
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -63,8 +66,8 @@ def receive(
             _check_limits(cfg, db, intent, said)
         rows.put_intent(db, intent, now)
     log.info(
-        "websub_request mode=%s topic=%s host=%s lease=%d secret=%s",
-        intent.mode, intent.topic, intent.host, intent.lease_seconds,
+        "websub_request mode=%s topic=%s host=%s domain=%s lease=%d secret=%s",
+        intent.mode, intent.topic, intent.host, host_key(intent.host), intent.lease_seconds,
         "yes" if intent.secret else "no",
     )  # fmt: skip
     return intent
@@ -73,15 +76,18 @@ def receive(
 def _check_limits(cfg: Config, db: sqlite3.Connection, intent: rows.Intent, said: Refusals) -> None:
     """HubRequestError when a new subscription would be one too many."""
     ws = cfg.websub
-    if rows.host_load(db, intent.host, intent.topic, intent.callback) >= ws.max_per_host:
+    domain = host_key(intent.host)
+    if rows.host_load(db, domain, intent.topic, intent.callback) >= ws.max_per_host:
         held = said.per_host.due()
         if held is not None:
             log.warning(
-                "websub_refused reason=per_host_limit host=%s limit=%d held_back=%d",
-                intent.host, ws.max_per_host, held,
+                "websub_refused reason=per_host_limit host=%s domain=%s limit=%d held_back=%d",
+                intent.host, domain, ws.max_per_host, held,
             )  # fmt: skip
         raise HubRequestError(
-            f"too many subscriptions for {intent.host} (at most {ws.max_per_host})\n", 403
+            f"too many subscriptions for {domain} (at most {ws.max_per_host}; a host counts "
+            "as its registrable domain, an IPv6 address as its /64)\n",
+            403,
         )
     if rows.total_load(db, intent.topic, intent.callback) >= ws.max_subscriptions:
         held = said.full.due()

@@ -10,8 +10,11 @@
    same transaction);
 3. every due verification of intent, distribution and ping goes to a worker of the
    hub's bounded thread pool; a hanging callback holds only its own worker, and one
-   host at most ``PER_HOST`` at once: its other work waits behind those requests and
-   starts as each ends (it stays due in the store meanwhile). A host may hold 50
+   host (its registrable domain: ``a.evil.example`` and ``b.evil.example`` are one)
+   at most ``PER_HOST`` at once: its other work waits behind those requests and
+   starts as each ends (it stays due in the store meanwhile, and is read from the
+   store again as it starts: what changed or was settled meanwhile is not sent as it
+   was read). A host may hold 50
    subscriptions (``websub.max_per_host``), each its own distribution: one that
    answered slowly (up to the timeout) took every worker, and every other subscriber
    waited behind it.
@@ -41,6 +44,7 @@ from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
+from scofeed.hostkey import host_key
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -49,7 +53,9 @@ from scofeed.websub import hub, send
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
-PER_HOST = 4  # requests in flight to one host (callback or external hub) at most
+# requests in flight to one host (callback or external hub) at most, counted by its
+# registrable domain (``_host``)
+PER_HOST = 4
 
 
 @dataclass
@@ -271,8 +277,15 @@ class Hub:
             # connection for the life of the daemon (see deliver.runner)
             store.close()
 
-    def _verify(self, cfg: Config, store: Store, intent: rows.Intent) -> None:
+    def _verify(self, cfg: Config, store: Store, queued: rows.Intent) -> None:
         try:
+            # as the store has it now: it may have waited behind its host's requests
+            # (``_start``), and a newer request for its callback (an unsubscribe, a new
+            # secret or lease) replaced it meanwhile: the stale one was sent, then found
+            # superseded, and the newer one waited for the next tick
+            intent = rows.current_intent(store.db, queued)
+            if intent is None:
+                return
             with send.session(cfg.websub.allow_private) as s:
                 ok, reason = send.verify(s, intent, cfg.websub.timeout)
             now = self.clock()
@@ -290,7 +303,7 @@ class Hub:
                 outcome, intent.mode, intent.topic, intent.host, intent.lease_seconds, reason,
             )  # fmt: skip
         finally:
-            self._release(("intent", intent.id), _host(intent.callback))
+            self._release(("intent", queued.id), _host(queued.callback))
 
     def _distribute(self, cfg: Config, store: Store, queued: rows.Distribution) -> None:
         try:
@@ -327,7 +340,12 @@ class Hub:
 
     def _ping(self, cfg: Config, store: Store, p: rows.Ping) -> None:
         try:
-            ping_due(cfg, store, p, self.clock, self.rng, self._writes)
+            # as the store has it now (see ``_verify``): a one-shot build beside the
+            # daemon may have pinged the hub meanwhile (a second ping for one change),
+            # or a newer change queued it again (sent as the older, it settled nothing)
+            current = rows.current_ping(store.db, p, self.clock())
+            if current is not None:
+                ping_due(cfg, store, current, self.clock, self.rng, self._writes)
         finally:
             self._release(("ping", (p.hub, p.topic)), _host(p.hub))
 
@@ -346,9 +364,12 @@ class Hub:
 
 
 def _host(url: str) -> str:
-    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it."""
+    """The host a request to ``url`` goes to, as ``PER_HOST`` counts it: its registrable
+    domain (``hostkey.host_key``). Counted by the exact name, a subscriber with wildcard
+    DNS had ``PER_HOST`` workers for each name it made up (``a.evil.example``,
+    ``b.evil.example``, ...), all answered by one slow server: every worker of the hub."""
     try:
-        return (urlsplit(url).hostname or "").rstrip(".")
+        return host_key(urlsplit(url).hostname or "")
     except ValueError:
         return ""
 

@@ -1,0 +1,104 @@
+"""Whom a host belongs to, as the limits per host count it: ``host_key(host)``.
+
+Counted by the exact name, a subscriber with wildcard DNS had a limit per name it made
+up (``a.evil.example``, ``b.evil.example``, ...): each had its own. A name is counted
+by its registrable domain instead, the public suffix (Public Suffix List) and one label
+more: ``a.evil.example`` and ``b.evil.example`` are ``evil.example``; ``x.co.uk`` and
+``y.x.co.uk`` are ``x.co.uk``. The list's private section counts: ``x.github.io`` and
+``y.github.io`` belong to two people and stay apart. A name that is no more than a
+public suffix (``co.uk``, ``github.io``) or has one label (``localhost``) is its own key.
+
+Names are keyed as the resolver will read them: case, a trailing dot, the dots IDNA
+reads as dots (``。``), Unicode or Punycode labels make no difference. An address is
+keyed by itself (IPv4, however spelled: ``127.1`` is what the resolver reads as
+``127.0.0.1``; an IPv4-mapped or 6to4 IPv6 address by its IPv4 address) and an IPv6
+address by its /64, the least one site is given.
+
+The list is the one bundled with ``publicsuffixlist`` (read once, from its package; it
+is never fetched); it is as new as the installed version.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+import socket
+from encodings import idna
+
+import publicsuffixlist
+from publicsuffixlist import PublicSuffixList
+
+# the rules below and the list they read: a store keeps the keys it worked out with
+# them (``store.websub.rekey``) and works them out again when this changes
+VERSION = f"1 publicsuffixlist-{publicsuffixlist.__version__}"
+
+# the full stops IDNA reads as label separators (RFC 3490 3.1), as the resolver will
+_DOTS = re.compile("[.\u3002\uff0e\uff61]")
+# what the resolver reads as an IPv4 address (inet_aton: 1 to 4 parts, decimal, octal
+# or hex), whatever Python's ipaddress says of it
+_IPV4_SPELLED = re.compile(r"(?:(?:0x[0-9a-f]*|[0-9]+)\.){0,3}(?:0x[0-9a-f]*|[0-9]+)")
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    return PublicSuffixList()  # the bundled copy; reading it takes ~30 ms, done once
+
+
+def address_key(text: str) -> str | None:
+    """The key of an IP address (``[...]`` and an IPv6 zone allowed): an IPv4 address,
+    or an IPv6 /64 (``2001:db8:1:2::/64``); None when ``text`` is no address."""
+    text = text.strip().lower()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    text = text.split("%", 1)[0]
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        ip = _inet_aton(text)
+    if ip is None:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            return str(embedded)
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
+def _inet_aton(text: str) -> ipaddress.IPv4Address | None:
+    if not _IPV4_SPELLED.fullmatch(text.rstrip(".")):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(text.rstrip(".")))
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=16384)  # the runner keys each request it starts
+def host_key(host: str) -> str:
+    """What a limit per host counts ``host`` as (see the module text): its registrable
+    domain, in lower-case ASCII (Punycode), or its address key."""
+    address = address_key(host)
+    if address is not None:
+        return address
+    name = ".".join(_ascii(label) for label in _DOTS.split(host.strip()) if label)
+    if not name:
+        return ""
+    address = address_key(name)  # "127。1" is an address once its dots are read
+    if address is not None:
+        return address
+    return _psl().privatesuffix(name) or name
+
+
+def _ascii(label: str) -> str:
+    """One label as the resolver is asked for it: lower case, Punycode (IDNA 2003's
+    nameprep folds case and compatibility forms); a label IDNA refuses is kept,
+    case-folded (no request can go to it)."""
+    if label.isascii():
+        return label.lower()
+    try:
+        return idna.ToASCII(label).decode("ascii").lower()
+    except UnicodeError:
+        return label.casefold()

@@ -1,0 +1,96 @@
+"""What the per-host limits count a host as (``scofeed.hostkey``): its registrable domain
+by the Public Suffix List that ``publicsuffixlist`` bundles, an IPv4 address however
+spelled, an IPv6 address's /64."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from scofeed.hostkey import address_key, host_key
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        # a subscriber's wildcard DNS: every name it makes up is one domain
+        ("a.evil.example", "evil.example"),
+        ("b.c.evil.example", "evil.example"),
+        ("evil.example", "evil.example"),
+        # the list's private section: two people's sites on one provider stay apart
+        ("x.github.io", "x.github.io"),
+        ("deep.x.github.io", "x.github.io"),
+        ("y.github.io", "y.github.io"),
+        ("bucket.s3.amazonaws.com", "bucket.s3.amazonaws.com"),
+        # public suffixes of more than one label
+        ("a.b.co.uk", "b.co.uk"),
+        ("shop.example.com.au", "example.com.au"),
+        ("city.kawasaki.jp", "city.kawasaki.jp"),  # an exception to *.kawasaki.jp
+        ("a.b.kawasaki.jp", "a.b.kawasaki.jp"),  # under the wildcard
+        # no more than a public suffix, or one label: the name itself
+        ("co.uk", "co.uk"),
+        ("github.io", "github.io"),
+        ("com", "com"),
+        ("localhost", "localhost"),
+        # spelled otherwise, the same name to the resolver
+        ("A.Evil.EXAMPLE", "evil.example"),
+        ("a.evil.example.", "evil.example"),
+        ("a.evil.example..", "evil.example"),
+        ("a\u3002evil\uff0eexample", "evil.example"),  # the dots IDNA reads as dots
+        ("\uff41.\uff45\uff56\uff49\uff4c.example", "evil.example"),  # full-width letters
+        ("LOCALHOST.", "localhost"),
+        # IDNA: Unicode and Punycode are one key, in Punycode
+        ("a.bücher.example", "xn--bcher-kva.example"),
+        ("b.XN--BCHER-KVA.example", "xn--bcher-kva.example"),
+        ("a.BÜCHER.example", "xn--bcher-kva.example"),
+        ("a.例え.jp", "xn--r8jz45g.jp"),
+        ("公司.cn", "xn--55qx5d.cn"),  # a public suffix in Unicode
+        ("a.b.公司.cn", "b.xn--55qx5d.cn"),
+        # addresses: IPv4 by itself, however the resolver would read it
+        ("192.0.2.7", "192.0.2.7"),
+        ("127.1", "127.0.0.1"),
+        ("0x7f.0.0.1", "127.0.0.1"),
+        ("2130706433", "127.0.0.1"),
+        ("127.0.0.1.", "127.0.0.1"),
+        ("127\u30021", "127.0.0.1"),
+        # IPv6 by its /64; IPv4 inside IPv6 by the IPv4 address
+        ("2001:db8:1:2::5", "2001:db8:1:2::/64"),
+        ("[2001:DB8:1:2:ffff::1]", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::5", "2001:db8:1:3::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("2002:c000:207::1", "192.0.2.7"),  # 6to4
+        ("", ""),
+    ],
+)
+def test_host_key(host, key):
+    assert host_key(host) == key
+
+
+def test_names_that_only_look_like_numbers_are_names():
+    assert host_key("1.2.3.4.5") == "4.5"  # five parts: no address to the resolver
+    assert host_key("0x7f.example") == "0x7f.example"
+    assert host_key("08.0.0.1") == "0.1"  # 08 is no octal number: a name
+
+
+@pytest.mark.parametrize("text", ["example.org", "", "1.2.3.4.5", "[::1", "::g"])
+def test_address_key_of_what_is_no_address_is_none(text):
+    assert address_key(text) is None
+
+
+def test_the_list_is_read_from_the_package_never_fetched():
+    """The bundled list alone: with every socket refused, the keys are worked out."""
+    code = (
+        "import socket\n"
+        "def refuse(*a, **k): raise OSError('no network here')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.getaddrinfo = refuse\n"
+        "socket.create_connection = refuse\n"
+        "from scofeed.hostkey import host_key\n"
+        "print(host_key('a.evil.example'), host_key('x.github.io'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["evil.example", "x.github.io"]
