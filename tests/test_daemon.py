@@ -343,7 +343,10 @@ def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
 
     cfg = site.config()
     daemon = Daemon(cfg, lambda: site.config(), schedule=False)
-    site.write_config("\n[serve]\nport = 9999\n\n[activitypub]\nenabled = true\n")
+    site.write_config(
+        '\n[serve]\nport = 9999\ntrusted_proxies = ["10.0.0.0/8"]\n'
+        "\n[activitypub]\nenabled = true\n"
+    )
     moved = site.config_path.read_text().replace("state/test.sqlite3", "state/moved.sqlite3")
     site.config_path.write_text(moved.replace("[tags]\n", "[tags]\nyouth = ['youth']\n"))
     with caplog.at_level(logging.WARNING):
@@ -351,7 +354,9 @@ def test_a_reload_keeps_the_sections_only_a_restart_applies(site, caplog):
     # the other keys of the same edit are applied (a new paths.state refused them all)
     assert daemon.cfg.paths.state == cfg.paths.state and "youth" in daemon.cfg.tags
     assert "reload state_unchanged reason='restart to move the store'" in caplog.text
-    assert daemon.cfg.serve == cfg.serve
+    # the address stays (the socket is bound); the rest of [serve] is read per request
+    assert (daemon.cfg.serve.host, daemon.cfg.serve.port) == (cfg.serve.host, cfg.serve.port)
+    assert daemon.cfg.serve.trusted_proxies == ("10.0.0.0/8",)
     assert daemon.cfg.activitypub == cfg.activitypub and not daemon.cfg.activitypub.enabled
     assert "reload serve_address_unchanged" in caplog.text
     assert "reload activitypub_unchanged reason='restart to apply [activitypub]'" in caplog.text

@@ -116,3 +116,22 @@ def test_a_token_that_is_not_ascii_is_compared_as_the_bytes_sent(site):
     finally:
         server.stop()
         store.close()
+
+
+def test_a_reload_turns_metrics_on_and_keeps_the_address(start, site):
+    """A reload applies every key but serve.host and serve.port (configuration.md): a
+    ``metrics_token`` added and reloaded turns /metrics on, and a new ``trusted_proxies``
+    applies. The daemon kept the whole ``[serve]`` table as it started instead, /metrics
+    stayed a 404, and the log said only "restart to listen elsewhere"."""
+    d = start()
+    assert d.get("/metrics", Authorization=f"Bearer {TOKEN}").status_code == 404
+    config = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(
+        config + SERVE + 'trusted_proxies = ["127.0.0.1"]\n', encoding="utf-8"
+    )
+    assert run_cli(site, "reload").returncode == 0
+    wait_for(lambda: "reloaded config=" in d.log(), what="the reload")
+    scraped(d)  # the token is asked for, and opens the route
+    assert d.get("/metrics").status_code == 401
+    assert "serve_address_unchanged" not in d.log()
+    assert d.stop() == 0

@@ -387,9 +387,13 @@ class Daemon:
             new = dataclasses.replace(
                 new, paths=dataclasses.replace(new.paths, state=old.paths.state)
             )
-        if new.serve != old.serve:
+        if (new.serve.host, new.serve.port) != (old.serve.host, old.serve.port):
+            # the socket is bound; the rest of [serve] (trusted_proxies, client_header,
+            # metrics_token) is read per request and applies (it was all kept as it was)
             log.warning("reload serve_address_unchanged reason='restart to listen elsewhere'")
-            new = dataclasses.replace(new, serve=old.serve)
+            new = dataclasses.replace(
+                new, serve=dataclasses.replace(new.serve, host=old.serve.host, port=old.serve.port)
+            )
         if new.activitypub != old.activitypub:  # its key, routes and inbox are made at start
             log.warning("reload activitypub_unchanged reason='restart to apply [activitypub]'")
             new = dataclasses.replace(new, activitypub=old.activitypub)
