@@ -409,3 +409,41 @@ def test_a_line_break_parts_the_words_of_a_paragraph_in_the_text():
     [r] = read_page("forum.html", page)
     assert r.text == "On 3 June 2021 the forum opened with green energy talks."
     assert r.html is not None and "green<br>energy" in r.html
+
+
+SAVED = "https://eng.sectsco.org/20220125/813122.html"
+
+
+def saved_by_a_browser(url: str, length: int | None = None) -> str:
+    """A page as Chrome saves it: its "saved from" line, no og:url or canonical, and
+    root-relative links in the article."""
+    mark = f"<!-- saved from url=({length if length is not None else len(url):04d}){url} -->"
+    return (
+        f"<!DOCTYPE html>\n{mark}\n<html><head><title>Talks held - SCO</title></head><body>"
+        '<div class="news-detail"><h1>Talks held</h1><p>On 24 January 2022, talks were '
+        'held (<a href="/about/">about the SCO</a>; <img src="img/photo.jpg" alt="">).</p>'
+        "</div></body></html>"
+    )
+
+
+def test_a_page_saved_by_a_browser_has_the_address_it_was_saved_from():
+    (r,) = read_page("saved.html", saved_by_a_browser(SAVED), selectors=PRESETS["sco"])
+    assert r.url == SAVED
+    assert r.published == datetime(2022, 1, 25)  # the address's date
+    assert r.lang == "en"  # the eng. host
+    # its relative links lead to the SCO site, where they did on the page
+    assert 'href="https://eng.sectsco.org/about/"' in (r.html or "")
+    assert 'src="https://eng.sectsco.org/20220125/img/photo.jpg"' in (r.html or "")
+
+
+def test_a_saved_from_line_whose_length_is_not_the_addresss_is_not_trusted():
+    (r,) = read_page("cut.html", saved_by_a_browser(SAVED, length=12), selectors=PRESETS["sco"])
+    assert r.url is None and "eng.sectsco.org" not in (r.html or "")
+
+
+def test_the_pages_own_canonical_address_comes_before_the_saved_from_line():
+    page = saved_by_a_browser(SAVED + "?utm_source=x").replace(
+        "<head>", '<head><link rel="canonical" href="https://eng.sectsco.org/20220125/1.html">'
+    )
+    (r,) = read_page("both.html", page, selectors=PRESETS["sco"])
+    assert r.url == "https://eng.sectsco.org/20220125/1.html"

@@ -269,6 +269,21 @@ def _updated(root: lxml.html.HtmlElement) -> datetime | None:
     return parse_stamp(stamp) if stamp else None
 
 
+# what Chrome, Edge and Internet Explorer write at the top of a page they save (the "mark
+# of the web"): the address it was saved from, after its length in four digits
+_SAVED_FROM = re.compile(r"<!-- saved from url=\((\d{4})\)(https?://[^\s<>\"]+) -->")
+SAVED_FROM_WITHIN = 1024  # characters of the file's start it is looked for in
+
+
+def saved_from(text: str) -> str | None:
+    """The address a browser says it saved the page from, when its length is the one
+    it states (a cut or edited comment is not trusted); None when there is none."""
+    found = _SAVED_FROM.search(text, 0, SAVED_FROM_WITHIN)
+    if found is None or int(found[1]) != len(found[2]):
+        return None
+    return found[2]
+
+
 def _own_url(root: lxml.html.HtmlElement) -> str | None:
     og = _meta(root, "og:url")
     if og and og.startswith(("http://", "https://")):
@@ -474,7 +489,9 @@ def read_page(
         raise RejectedInput(origin, f"HTML nested deeper than {LIBXML_DEPTH} elements")
     if title_says_not_found(root):
         raise PageGone(origin, 404, SOFT_404 if "://" in origin else NOT_FOUND_FILE)
-    own = url or _own_url(root)
+    # a page saved by a browser with neither: the address it says it was saved from,
+    # so that its root-relative links lead to the SCO site, not into ours
+    own = url or _own_url(root) or saved_from(text)
     title = _title(root, sel)
     published = _published(root, sel)
     day = date_from_url(own) or date_from_url(_own_url(root))
