@@ -4,7 +4,7 @@
 correction ``Update{Note}``, one row per distinct target inbox (a follower's shared
 inbox when it has one, so a server with a thousand followers gets one POST).
 ``queue_delete`` does the same with ``Delete{Tombstone}`` for a withdrawn entry, and
-``queue_accept`` answers a Follow.
+``queue_accept`` answers a Follow (``queue_reject`` refuses one).
 
 ``Deliverer.run_due`` sends what is due like the webhook runner does: one worker per
 remote host, that host's deliveries strictly in order, under the host's lease in the
@@ -36,6 +36,7 @@ from scofeed.activitypub.outbox import plan as plan
 from scofeed.activitypub.outbox import planner as planner
 from scofeed.activitypub.outbox import queue_accept as queue_accept
 from scofeed.activitypub.outbox import queue_delete as queue_delete
+from scofeed.activitypub.outbox import queue_reject as queue_reject
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
