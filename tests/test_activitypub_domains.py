@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,12 +23,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from scofeed.activitypub import httpsig
+from scofeed import build as build_mod
+from scofeed.activitypub import delivery, httpsig
+from scofeed.activitypub.delivery import Deliverer
 from scofeed.activitypub.service import Service
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
-from tests.conftest import Site, rewind
+from tests.conftest import Site, SlowReceiver, rewind
 
 INBOX = "/@releases/inbox"
 OUR_ACTOR = "http://127.0.0.1:8080/@releases"
@@ -232,3 +235,79 @@ def test_a_domains_servers_are_counted_through_its_index(site: Site) -> None:
         assert "ap_followers_by_domain" in plan and "SCAN ap_followers" not in plan, plan
     finally:
         store.close()
+
+
+# -- deliveries: a domain's share of the workers --------------------------------------
+
+
+def add_followers(store: Store, inboxes: list[str]) -> None:
+    with store.transaction() as db:
+        for n, inbox in enumerate(inboxes):
+            rows.add_follower(db, inbox.rsplit("/", 1)[0] + f"/users/{n}", inbox, None,
+                              f"f{n}", 1.0)  # fmt: skip
+
+
+def build(site: Site, service: Service) -> None:
+    """The site's release built: its Create queued to every follower's inbox."""
+    cfg = site.config()
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    build_mod.build(cfg, service.inbox.store, now, planner=delivery.planner(cfg, now))
+
+
+def test_silent_inboxes_of_one_domain_leave_workers_for_another(
+    site: Site, wildcard_dns, receivers
+) -> None:
+    """Six servers of slow.test whose inboxes never answer, each a host with its own
+    lease: they took every worker (three here), each until its timeout, while a healthy
+    inbox of another domain waited. Now they hold ``per_domain`` (two) at once; the
+    healthy one is delivered to at once, and the rest of slow.test waits its turn."""
+    site.write_config(CONFIG.replace("timeout = 30", "timeout = 10"))
+    wildcard_dns("slow.test", "fast.test")
+    slow = SlowReceiver(b"", silent=True)  # 127.0.0.1, for every name under slow.test
+    fast = receivers([202])
+    service = Service.open(site.config(), site.store())
+    store = service.inbox.store
+    deliverer = Deliverer(site.config(), store, service.keypair, max_workers=3, per_domain=2)
+    try:
+        slow_inboxes = [slow.url.replace("127.0.0.1", f"s{n}.slow.test") for n in range(6)]
+        # the healthy one sorts last: its delivery is queued after theirs
+        add_followers(store, [*slow_inboxes, f"http://z.fast.test:{fast.port}/inbox"])
+        build(site, service)
+        assert len(rows.listing(store.db)) == 7
+        deadline = time.monotonic() + 60
+        while not fast.received and time.monotonic() < deadline:
+            deliverer.run_due(wait=False)  # the daemon's ticks
+            time.sleep(0.2)
+        assert len(fast.received) == 1 and json.loads(fast.received[0].body)["type"] == "Create"
+        tried = store.db.execute(
+            "SELECT COUNT(*) FROM ap_deliveries WHERE host LIKE '%.slow.test:%' AND attempts > 0"
+        ).fetchone()[0]
+        assert tried == 0  # no slow one ended: the healthy one did not wait for them
+        assert slow.requests == 2  # per_domain for all its servers, however many were due
+    finally:
+        slow.stop()
+        deliverer.shutdown()
+        service.close()
+
+
+def test_a_domains_waiting_host_starts_as_one_of_its_deliveries_ends(
+    site: Site, wildcard_dns, receivers
+) -> None:
+    """With one worker a domain, its three servers are delivered to one after another,
+    in one run (each started as the one before ended), none left behind."""
+    site.write_config(CONFIG)
+    wildcard_dns("many.test")
+    r = receivers([202])
+    service = Service.open(site.config(), site.store())
+    store = service.inbox.store
+    deliverer = Deliverer(site.config(), store, service.keypair, per_domain=1)
+    try:
+        add_followers(store, [f"http://s{n}.many.test:{r.port}/inbox" for n in range(3)])
+        build(site, service)
+        report = deliverer.run_due()  # waits for all of it
+        assert (report.hosts, report.delivered) == (3, 3)
+        assert len(r.received) == 3
+        assert rows.counts(store.db).get("pending", 0) == 0
+    finally:
+        deliverer.shutdown()
+        service.close()
