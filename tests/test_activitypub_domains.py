@@ -30,7 +30,8 @@ from scofeed.activitypub.service import Service
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
-from tests.conftest import Site, SlowReceiver, rewind
+from tests.conftest import Site, SlowReceiver, free_port, rewind
+from tests.fedi import start as start_bovine
 
 INBOX = "/@releases/inbox"
 OUR_ACTOR = "http://127.0.0.1:8080/@releases"
@@ -310,4 +311,45 @@ def test_a_domains_waiting_host_starts_as_one_of_its_deliveries_ends(
         assert rows.counts(store.db).get("pending", 0) == 0
     finally:
         deliverer.shutdown()
+        service.close()
+
+
+def test_bovine_servers_of_one_domain_get_accepts_then_a_signed_reject(
+    site: Site, wildcard_dns
+) -> None:
+    """Three servers of one domain, each a real ActivityPub implementation (bovine, on
+    127.0.0.1 by names of evil.test), follow us with the limit at two: the first two
+    get an Accept, the third a Reject of its Follow, each signature checked by bovine
+    with the key from our actor, as their side of the follow reads it."""
+    wildcard_dns("evil.test")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    site.write_config(CONFIG + "max_servers_per_domain = 2\n")
+    text = site.config_path.read_text().replace("http://127.0.0.1:8080/", base + "/")
+    site.config_path.write_text(text)
+    service = Service.open(site.config(), site.store())
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1",
+                        port)  # fmt: skip
+    server.start()
+    remotes = [start_bovine(f"{name}.evil.test") for name in "abc"]
+    try:
+        answers = []
+        for remote, _ in remotes:
+            follow = remote.follow(base + "/@releases")
+            status, text = remote.call(remote.post(base + INBOX, follow))
+            assert status == 202, text
+            service.deliverer.run_due()
+            got = remote.next(timeout=20)
+            assert got.signer == base + "/@releases"  # bovine verified our signature
+            assert got.activity["object"]["id"] == follow["id"]
+            answers.append(got.activity["type"])
+        assert answers == ["Accept", "Accept", "Reject"]
+        assert {f.actor for f in rows.followers(service.inbox.store.db)} == {
+            remote.actor_id for remote, _ in remotes[:2]
+        }
+    finally:
+        for _, stop in remotes:
+            stop.set()
+        server.stop()
         service.close()
