@@ -92,7 +92,7 @@ class Deliverer:
         self.keypair = keypair
         self.clock = clock
         self.rng = rng or random.Random()
-        self.per_domain = per_domain
+        self.per_domain = max(1, per_domain)
         self.owner = outbox_rows.new_owner()
         self._pool = ThreadPoolExecutor(
             workers_for_open_files(max_workers), thread_name_prefix="scofeed-ap"
