@@ -117,6 +117,12 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
+    36: [
+        "DROP INDEX ap_followers_by_domain",
+        "ALTER TABLE ap_followers DROP COLUMN server",
+        "ALTER TABLE ap_followers DROP COLUMN domain",
+        "DELETE FROM meta WHERE key = 'activitypub.domains'",
+    ],
     35: [
         "DROP INDEX websub_subscriptions_by_domain",
         "DROP INDEX websub_intents_by_domain",

@@ -4,7 +4,7 @@
 correction ``Update{Note}``, one row per distinct target inbox (a follower's shared
 inbox when it has one, so a server with a thousand followers gets one POST).
 ``queue_delete`` does the same with ``Delete{Tombstone}`` for a withdrawn entry, and
-``queue_accept`` answers a Follow.
+``queue_accept`` answers a Follow (``queue_reject`` refuses one).
 
 ``Deliverer.run_due`` sends what is due like the webhook runner does: one worker per
 remote host, that host's deliveries strictly in order, under the host's lease in the
@@ -13,6 +13,16 @@ store; the retry policy is the webhooks' (``deliver/policy.py``), except that a 
 have it, instead of holding up the host's later deliveries for a day of retries; a 410
 Gone removes the followers behind that inbox. Each POST is signed (draft-cavage: ``(request-target)
 host date digest``) at send time, so the Date is always fresh.
+
+The hosts of one registrable domain (``hostkey.host_key``: ``a.evil.example`` and
+``b.evil.example`` are ``evil.example``) hold at most ``PER_DOMAIN`` workers at once:
+with wildcard DNS, anyone may follow from a server on every name of their domain
+(``activitypub.max_servers_per_domain`` of them), each a host with a lease of its own,
+and a set of inboxes that never answer took every worker, each until its timeout,
+while every other follower's deliveries waited. A host due while its domain's workers
+are all busy waits for one of them, and starts as it ends (it stays due in the store
+meanwhile). The lease stays by the server's name: the order of one server's
+deliveries is its own, not its domain's.
 """
 
 from __future__ import annotations
@@ -22,9 +32,12 @@ import random
 import sqlite3
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 
@@ -36,10 +49,12 @@ from scofeed.activitypub.outbox import plan as plan
 from scofeed.activitypub.outbox import planner as planner
 from scofeed.activitypub.outbox import queue_accept as queue_accept
 from scofeed.activitypub.outbox import queue_delete as queue_delete
+from scofeed.activitypub.outbox import queue_reject as queue_reject
 from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
+from scofeed.hostkey import host_key
 from scofeed.store import Store, store_trouble
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
@@ -47,6 +62,7 @@ from scofeed.store import outbox as outbox_rows
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 32
+PER_DOMAIN = 4  # hosts of one registrable domain delivered to at once, at most
 LEASE_MARGIN = 1.0
 
 
@@ -68,17 +84,23 @@ class Deliverer:
         keypair: KeyPair,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        max_workers: int = MAX_WORKERS,
+        per_domain: int = PER_DOMAIN,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.keypair = keypair
         self.clock = clock
         self.rng = rng or random.Random()
+        self.per_domain = max(1, per_domain)
         self.owner = outbox_rows.new_owner()
         self._pool = ThreadPoolExecutor(
-            workers_for_open_files(MAX_WORKERS), thread_name_prefix="scofeed-ap"
+            workers_for_open_files(max_workers), thread_name_prefix="scofeed-ap"
         )
-        self._busy: set[str] = set()
+        self._busy: set[str] = set()  # hosts draining, or waiting behind their domain's
+        self._domains: Counter[str] = Counter()  # drains in flight by domain
+        self._waiting: dict[str, deque[tuple[str, Report]]] = {}  # by domain, in due order
+        self._running: set[Future[None]] = set()
         self._lock = threading.Lock()
         self._writes = threading.Lock()
         self._stop = threading.Event()
@@ -86,31 +108,63 @@ class Deliverer:
 
     def run_due(self, wait: bool = True) -> Report:
         report = Report()
-        futures: list[Future[None]] = []
+        tried = False
         if wait:
             self.trouble.line = None  # this run's alone
         for host in rows.due_hosts(self.store.db, self.clock()):
+            domain = _domain(host)
             with self._lock:
                 if host in self._busy or self._stop.is_set():
                     continue
                 self._busy.add(host)
-            report.hosts += 1
-            try:
-                futures.append(self._pool.submit(self._drain, host, report))
-            except RuntimeError:  # shut down meanwhile
+                report.hosts += 1
+                tried = True
+                if self._domains[domain] >= self.per_domain:  # started as one of them ends
+                    self._waiting.setdefault(domain, deque()).append((host, report))
+                    continue
+                self._start(host, domain, report)
+        if wait:  # all of it, what waited behind its domain's drains too
+            while True:
                 with self._lock:
-                    self._busy.discard(host)
-        if wait:
-            for f in futures:
-                f.result()
+                    running = list(self._running)
+                    waiting = any(self._waiting.values())
+                if self._stop.is_set() or not (running or waiting):
+                    break
+                wait_futures(running)  # an ending drain starts its domain's next first
             if report.hosts:
                 log.info("activitypub_deliver %s", report.line())
-        self.trouble.check(bool(futures))  # this run's workers', or (wait=False) the last's
+        self.trouble.check(tried)  # this run's workers', or (wait=False) the last's
         return report
 
     def shutdown(self, wait: bool = True) -> None:
         self._stop.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _start(self, host: str, domain: str, report: Report) -> None:
+        """A worker drains ``host`` (the caller holds ``_lock`` and has marked it busy)."""
+        try:
+            future = self._pool.submit(self._drain, host, report)
+        except RuntimeError:  # shut down meanwhile
+            self._busy.discard(host)
+            return
+        self._domains[domain] += 1
+        self._running.add(future)
+        future.add_done_callback(self._running.discard)  # one call on a set: atomic
+
+    def _ended(self, host: str) -> None:
+        """``host``'s drain ended: its domain's next waiting host starts in its place."""
+        domain = _domain(host)
+        with self._lock:
+            self._busy.discard(host)
+            self._domains[domain] -= 1
+            if self._domains[domain] <= 0:
+                del self._domains[domain]
+            queue = self._waiting.get(domain)
+            if queue and not self._stop.is_set():
+                waiting, report = queue.popleft()
+                self._start(waiting, domain, report)
+            if queue is not None and not queue:
+                del self._waiting[domain]
 
     def _drain(self, host: str, report: Report) -> None:
         s: requests.Session | None = None
@@ -152,8 +206,7 @@ class Deliverer:
                 self.store.close()
                 if s is not None:
                     s.close()
-                with self._lock:
-                    self._busy.discard(host)
+                self._ended(host)
 
     def _attempt(self, s: requests.Session, d: rows.Delivery) -> str:
         ap = self.cfg.activitypub
@@ -194,3 +247,12 @@ class Deliverer:
         if removed:
             log.warning("activitypub_inbox_gone inbox=%s followers_removed=%d", d.inbox, removed)
         return decision.outcome
+
+
+def _domain(host: str) -> str:
+    """What ``PER_DOMAIN`` counts a delivery's host (``name:port``) as: its registrable
+    domain (``hostkey.host_key``)."""
+    try:
+        return host_key(urlsplit("//" + host).hostname or host)
+    except ValueError:
+        return host

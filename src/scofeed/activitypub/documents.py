@@ -14,7 +14,7 @@ Addresses, all under ``site.base_url`` (``Urls``)::
 
 Activity ids are fragments of the object's id, so they are stable: ``#create``,
 ``#update-<revision>`` and ``#delete``; an Accept is ``<actor>#accepts/<hash>`` (of the
-Follow's id and the time it was accepted).
+Follow's id and the time it was accepted), a Reject ``<actor>#rejects/<hash>``.
 """
 
 from __future__ import annotations
@@ -417,12 +417,17 @@ def _activity(
 
 
 def accept(urls: Urls, follow: dict[str, Any], at: float) -> dict[str, Any]:
-    """``Accept{Follow}``, echoing the Follow as received (its id, actor and object,
-    the object by its id: the Follow's sender may dress it with anything, and a quarter
-    of a megabyte of it was queued, and kept, in each Accept). Its id is made of the
-    Follow's and the time it was accepted: a follow made again with the same id
-    (Misskey's are one per pair of accounts) is accepted anew, not taken for the Accept
-    already sent."""
+    """``Accept{Follow}`` (``answer``)."""
+    return answer("Accept", urls, follow, at)
+
+
+def answer(kind: str, urls: Urls, follow: dict[str, Any], at: float) -> dict[str, Any]:
+    """``Accept{Follow}`` or ``Reject{Follow}`` (``kind``), echoing the Follow as received
+    (its id, actor and object, the object by its id: the Follow's sender may dress it
+    with anything, and a quarter of a megabyte of it was queued, and kept, in each
+    Accept). Its id is made of the Follow's and the time it was answered: a follow made
+    again with the same id (Misskey's are one per pair of accounts) is accepted anew,
+    not taken for the Accept already sent."""
     follow_id = str(follow.get("id", ""))
     digest = hashlib.sha256(f"{follow_id} {at:.6f}".encode()).hexdigest()[:24]
     echoed: dict[str, Any] = {k: follow[k] for k in ("id", "type", "actor") if k in follow}
@@ -431,8 +436,8 @@ def accept(urls: Urls, follow: dict[str, Any], at: float) -> dict[str, Any]:
         echoed["object"] = obj.get("id") if isinstance(obj, dict) else obj
     return {
         "@context": AS_CONTEXT,
-        "id": f"{urls.actor}#accepts/{digest}",
-        "type": "Accept",
+        "id": f"{urls.actor}#{kind.lower()}s/{digest}",
+        "type": kind,
         "actor": urls.actor,
         "to": [follow.get("actor")],
         "object": echoed,

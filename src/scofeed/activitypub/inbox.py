@@ -21,6 +21,17 @@ fine and this server cannot take it now: Mastodon drops a delivery refused with 
 4xx and tries a 5xx again for days, so a genuine follower gets in once there is room
 (followers leave, the operator raises the limit). Those following stay, whatever the
 limit: their Follow sent again is answered as ever.
+
+At most ``activitypub.max_servers_per_domain`` servers (an actor's host) of one
+registrable domain (``hostkey.host_key``: ``a.evil.example`` and ``b.evil.example`` are
+``evil.example``) follow: anyone with wildcard DNS may run a server on every name of
+their domain, each filling the followers and each a delivery target of its own. The
+Follow from a further server of that domain is answered 202 and a ``Reject{Follow}``
+goes to its inbox, as Mastodon refuses a follow it will not take (a blocked domain):
+the refusal is policy and stays, so a 503 would only have it sent again for days, and
+a 4xx left the follow "requested" on the other side for ever. One log line a while
+(``throttle.EVERY``) names the domain. A follower of a server counted already is
+accepted as ever, and no one following is dropped, whatever the limit.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from scofeed.activitypub.remote import HOST_PAUSE, Remote, object_id
 from scofeed.config import Config
 from scofeed.deliver import sender
 from scofeed.errors import FetchError
+from scofeed.hostkey import host_key
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.throttle import Throttle
@@ -88,6 +100,7 @@ class Inbox:
         self.clock = clock
         self.on_queued = on_queued  # e.g. the daemon's "deliver now"
         self._full = Throttle()  # the log line of a Follow refused for max_followers
+        self._crowded = Throttle()  # ... and for max_servers_per_domain
 
     def handle(self, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """``target``: the path and query the request was sent to."""
@@ -228,21 +241,56 @@ class Inbox:
             if url is not None and len(url) > MAX_ID:  # kept with the follower, and each post
                 return Reply(400, f"the follower's inbox is longer than {MAX_ID} characters")
         now = self.clock()
+        follow = {**activity, "actor": actor}
         with self.store.transaction() as db:
             if self._full_for(db, actor):  # filled up while the actor was fetched
                 return self._refuse_full(actor)
-            new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
-            follow = {**activity, "actor": actor}
-            delivery.queue_accept(self.cfg, db, follow, inbox, now)
-        log.info("activitypub_follow actor=%s new=%s", actor, new)
+            crowded = self._crowded_domain(db, actor)
+            if crowded is not None:
+                delivery.queue_reject(self.cfg, db, follow, inbox, now)
+            else:
+                new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
+                delivery.queue_accept(self.cfg, db, follow, inbox, now)
+        if crowded is not None:
+            reply = self._refuse_crowded(actor, *crowded)
+        else:
+            log.info("activitypub_follow actor=%s new=%s", actor, new)
+            reply = Reply(202, "accepted")
         if self.on_queued is not None:
             self.on_queued()
-        return Reply(202, "accepted")
+        return reply
 
     def _full_for(self, db: sqlite3.Connection, actor: str) -> bool:
         """Whether ``actor`` would be one follower too many (one following is not)."""
         limit = self.cfg.activitypub.max_followers
         return rows.follower_count(db) >= limit and rows.follower(db, actor) is None
+
+    def _crowded_domain(self, db: sqlite3.Connection, actor: str) -> tuple[str, int] | None:
+        """(domain, servers counted) when ``actor`` is on a server new to its domain and
+        the domain has ``max_servers_per_domain`` servers following; None otherwise."""
+        rows.rekey(db)  # rows from before migration 36, or keyed by another list
+        server = rows.server_of(actor)
+        if rows.server_counted(db, server):
+            return None
+        domain = host_key(server)
+        limit = self.cfg.activitypub.max_servers_per_domain
+        servers = rows.servers_in(db, domain, limit)
+        return (domain, servers) if servers >= limit else None
+
+    def _refuse_crowded(self, actor: str, domain: str, servers: int) -> Reply:
+        limit = self.cfg.activitypub.max_servers_per_domain
+        held = self._crowded.due()
+        if held is not None:
+            log.warning(
+                "activitypub_follow_refused reason=max_servers_per_domain domain=%s "
+                "servers=%d limit=%d actor=%s held_back=%d",
+                domain, servers, limit, actor, held,
+            )  # fmt: skip
+        return Reply(
+            202,
+            f"rejected: {limit} servers of {domain} follow this account already, the most "
+            "one domain may have (a Reject is sent)",
+        )
 
     def _refuse_full(self, actor: str) -> Reply:
         limit = self.cfg.activitypub.max_followers

@@ -1,7 +1,8 @@
-"""ActivityPub's side of ingest: queueing Create / Update / Delete / Accept activities
-into the outbox (the store), one row per target inbox. No network here: ``delivery``
-sends what is queued. Its own module so that the build and the pollers, which plan
-through ``scofeed.outboxes``, never import the HTTP client (issue #9, start-up).
+"""ActivityPub's side of ingest: queueing Create / Update / Delete activities into the
+outbox (the store), one row per target inbox, and the Accept or Reject answering a
+Follow. No network here: ``delivery`` sends what is queued. Its own module so that the
+build and the pollers, which plan through ``scofeed.outboxes``, never import the HTTP
+client (issue #9, start-up).
 """
 
 from __future__ import annotations
@@ -80,8 +81,20 @@ def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: f
     """An Accept of ``follow`` to ``inbox``, unless one is still waiting to go there: each
     acceptance is an Accept of its own (its id has the time), so a Follow sent again
     and again (an unreachable inbox retried, a server looping) queued one each."""
+    return _queue_answer(cfg, db, "Accept", follow, inbox, at)
+
+
+def queue_reject(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
+    """A Reject of ``follow`` to ``inbox`` (a Follow refused for good), unless one is still
+    waiting to go there, as ``queue_accept``."""
+    return _queue_answer(cfg, db, "Reject", follow, inbox, at)
+
+
+def _queue_answer(
+    cfg: Config, db: Any, kind: str, follow: dict[str, Any], inbox: str, at: float
+) -> bool:
     host = host_of(inbox)
-    if rows.accept_pending(db, host, inbox, str(follow.get("id", ""))):
+    if rows.answer_pending(db, host, inbox, str(follow.get("id", "")), kind):
         return False
-    doc = documents.accept(Urls.of(cfg), follow, at)
-    return rows.enqueue(db, doc["id"], "Accept", None, inbox, host, _dumps(doc), at)
+    doc = documents.answer(kind, Urls.of(cfg), follow, at)
+    return rows.enqueue(db, doc["id"], kind, None, inbox, host, _dumps(doc), at)

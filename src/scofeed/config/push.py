@@ -192,6 +192,9 @@ class ActivityPubConfig:
     page_size: int = check(positive, default=20)  # outbox items per page
     # followers in all: past it a new follower's Follow gets 503 (those following stay)
     max_followers: int = check(positive, default=20_000)
+    # follower servers (actor hosts) of one registrable domain: past it a Follow from a
+    # new server of that domain gets a Reject (those following stay)
+    max_servers_per_domain: int = check(positive, default=50)
     # remote public keys cached: past it the least recently used go (fetched again if needed)
     max_keys: int = check(positive, default=10_000)
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from scofeed import hostkey
 from scofeed.model import Entry
 from scofeed.store import entries as entry_rows
-from scofeed.store import outbox
+from scofeed.store import get_meta, outbox, put_meta
 
 
 @dataclass(frozen=True)
@@ -70,16 +72,78 @@ def add_follower(
     follow_id: str,
     now: float,
 ) -> bool:
-    """Store (or refresh) a follower; True when it is new."""
+    """Store (or refresh) a follower, with its server and the domain that counts as
+    (``server_of``, ``hostkey.host_key``); True when it is new."""
+    server = server_of(actor)
     cur = db.execute(
-        "INSERT INTO ap_followers (actor, inbox, shared_inbox, follow_id, since) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (actor) DO UPDATE SET inbox = excluded.inbox, "
+        "INSERT INTO ap_followers (actor, inbox, shared_inbox, follow_id, since, server, domain) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (actor) DO UPDATE SET inbox = excluded.inbox, "
         "shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id "
         "RETURNING since",
-        (actor, inbox, shared_inbox, follow_id, now),
+        (actor, inbox, shared_inbox, follow_id, now, server, hostkey.host_key(server)),
     )
     row = cur.fetchone()
     return bool(row and row[0] == now)
+
+
+def server_of(actor: str) -> str:
+    """The server an actor is on, as ``activitypub.max_servers_per_domain`` counts it: its
+    id's host name (lower case, no port, no trailing dot); "" for an id with none."""
+    try:
+        return (urlsplit(actor).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+
+
+def server_counted(db: sqlite3.Connection, server: str) -> bool:
+    """Whether a follower on ``server`` is stored (it counts for its domain already).
+    Call ``rekey`` first in the same transaction."""
+    domain = hostkey.host_key(server)
+    found = db.execute(
+        "SELECT 1 FROM ap_followers WHERE domain = ? AND server = ? LIMIT 1", (domain, server)
+    )
+    return found.fetchone() is not None
+
+
+def servers_in(db: sqlite3.Connection, domain: str, at_most: int) -> int:
+    """How many servers of ``domain`` followers are on, counted up to ``at_most``: one
+    seek of ``ap_followers_by_domain`` a server (the next name after the last), so a
+    domain with one server of 20,000 followers is one read, not 20,000. Call ``rekey``
+    first in the same transaction."""
+    row = db.execute(
+        "WITH RECURSIVE s(name) AS ("
+        " SELECT MIN(server) FROM ap_followers WHERE domain = :d"
+        " UNION ALL"
+        " SELECT (SELECT MIN(server) FROM ap_followers WHERE domain = :d AND server > s.name)"
+        " FROM s WHERE s.name IS NOT NULL LIMIT :n"
+        ") SELECT COUNT(name) FROM s",
+        {"d": domain, "n": max(at_most, 0)},
+    ).fetchone()
+    return int(row[0])
+
+
+# the list and rules (``hostkey.VERSION``) the followers' domains were worked out by
+DOMAINS = "activitypub.domains"
+
+
+def rekey(db: sqlite3.Connection) -> int:
+    """Every follower's ``server`` and ``domain`` worked out again from its actor, when the
+    stored ones were not worked out by this version's list and rules: once after
+    migration 36 (its rows from before have none) and once after an upgrade brings
+    another list. The rows changed; 0 at once (a read of ``meta``) when nothing is to
+    be done. Call it in a write transaction."""
+    if get_meta(db, DOMAINS) == hostkey.VERSION:
+        return 0
+    found = db.execute("SELECT actor, server, domain FROM ap_followers")
+    moved = []
+    for actor, server, domain in found:
+        new = server_of(actor)
+        key = hostkey.host_key(new)
+        if (new, key) != (server, domain):
+            moved.append((new, key, actor))
+    db.executemany("UPDATE ap_followers SET server = ?, domain = ? WHERE actor = ?", moved)
+    put_meta(db, (DOMAINS, hostkey.VERSION))
+    return len(moved)
 
 
 def remove_follower(db: sqlite3.Connection, actor: str) -> bool:
@@ -213,12 +277,17 @@ def enqueue(
     return cur.rowcount > 0
 
 
-def accept_pending(db: sqlite3.Connection, host: str, inbox: str, follow_id: str) -> bool:
-    """Whether an Accept of the Follow ``follow_id`` waits to go to ``inbox`` (the host's
-    pending Accepts, ``ap_deliveries_accepts``: a handful at most)."""
+def answer_pending(
+    db: sqlite3.Connection, host: str, inbox: str, follow_id: str, kind: str = "Accept"
+) -> bool:
+    """Whether an Accept (or, ``kind``, a Reject) of the Follow ``follow_id`` waits to go
+    to ``inbox`` (the host's pending Accepts, ``ap_deliveries_accepts``: a handful at
+    most; a host sent a Reject follows nothing here, so its pending ones are few too)."""
+    # the kind written out: the partial index serves only a query that says kind = 'Accept'
+    index = {"Accept": "INDEXED BY ap_deliveries_accepts", "Reject": ""}[kind]
     rows = db.execute(
-        "SELECT body FROM ap_deliveries INDEXED BY ap_deliveries_accepts "
-        "WHERE host = ? AND status = 'pending' AND kind = 'Accept' AND inbox = ?",
+        f"SELECT body FROM ap_deliveries {index} "
+        f"WHERE host = ? AND status = 'pending' AND kind = '{kind}' AND inbox = ?",
         (host, inbox),
     )
     for (body,) in rows:

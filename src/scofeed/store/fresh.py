@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 35
+FRESH_VERSION = 36
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -190,7 +190,7 @@ CREATE TABLE ap_followers (
         shared_inbox TEXT,
         follow_id    TEXT NOT NULL,          -- the id of their Follow (echoed in our Accept)
         since        REAL NOT NULL
-    );
+    , server TEXT, domain TEXT);
 
 CREATE INDEX ap_followers_by_target ON ap_followers (COALESCE(shared_inbox, inbox));
 
@@ -353,5 +353,7 @@ CREATE INDEX entries_by_folded ON entries (folded) WHERE folded IS NOT NULL;
 CREATE INDEX websub_subscriptions_by_domain ON websub_subscriptions (domain);
 
 CREATE INDEX websub_intents_by_domain ON websub_intents (domain) WHERE mode = 'subscribe';
+
+CREATE INDEX ap_followers_by_domain ON ap_followers (domain, server);
 
 """

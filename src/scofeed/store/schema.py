@@ -566,6 +566,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX websub_subscriptions_by_domain ON websub_subscriptions (domain);
     CREATE INDEX websub_intents_by_domain ON websub_intents (domain) WHERE mode = 'subscribe';
     """,
+    # 36: each follower's server (its actor's host) and the registrable domain it counts
+    # as (``hostkey.host_key``), for ``activitypub.max_servers_per_domain``: with wildcard
+    # DNS, one domain's made-up servers (``a.evil.example``, ``b.evil.example``, ...)
+    # filled the followers and each took a delivery worker. The index counts a domain's
+    # servers one seek each, whatever the followers of one server. Rows from before
+    # (NULL) get theirs from ``store.activitypub.rekey``, as do all of them when another
+    # version's list would count them otherwise
+    """
+    ALTER TABLE ap_followers ADD COLUMN server TEXT;
+    ALTER TABLE ap_followers ADD COLUMN domain TEXT;
+    CREATE INDEX ap_followers_by_domain ON ap_followers (domain, server);
+    """,
 ]
 
 
