@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from urllib3.exceptions import ProtocolError
 
 from conftest import SlowReceiver, webhook_toml
 from scofeed.activitypub.keys import generate
@@ -121,7 +122,10 @@ def test_the_pushes_deadline_cuts_a_body_without_a_length():
     try:
         with sender.session(allow_private=True) as s, deadline.within(1) as watch:
             resp = s.get(dripper.url, timeout=30, stream=True)
-            body = resp.raw.read()
+            try:
+                body = resp.raw.read()
+            except ProtocolError:  # the cut seen as a reset (a busy machine's timing):
+                body = b""  # short all the same; the sender counts both as broken off
             resp.close()
         assert dripper.ended.wait(60)
     finally:
