@@ -51,6 +51,17 @@ OFFLINE_CONTEXTS: dict[str, Any] = {
 jsonld_cache.cache.update(OFFLINE_CONTEXTS)  # the in-memory side of bovine's cache
 
 
+def _remember(url: str, context: Any) -> None:
+    jsonld_cache.cache[url] = context
+
+
+# bovine also writes each context it resolves to an SQLite file, through a connection made
+# in the thread that imported it: resolved first in a remote server's own thread (a
+# fresh clone, no file yet), it raised ProgrammingError there, and that server's
+# signature check failed. Kept in memory only, as the dictionary above is
+jsonld_cache.add = _remember
+
+
 def _offline_loader(url: str, options: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     builtin = ("https://www.w3.org/ns/activitystreams", "about:bovine")
     if url in OFFLINE_CONTEXTS or url in builtin:
