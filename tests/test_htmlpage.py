@@ -15,7 +15,8 @@ from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
 from scofeed.sources import htmlpage, reader
-from scofeed.sources.htmlpage import PRESETS, listing_links, read_page
+from scofeed.sources.htmlpage import PRESETS, read_page
+from scofeed.sources.listing import listing_links
 from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows
 from tests.normalise_cases import SETTINGS

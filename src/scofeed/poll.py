@@ -45,8 +45,8 @@ from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.publish import publish_feeds
-from scofeed.sources.htmlpage import ArticleNumber
 from scofeed.sources.http import Fetcher, Response, host_of, remember
+from scofeed.sources.listing import ArticleNumber
 from scofeed.sources.remote import KINDS, Found, Kind
 from scofeed.store import Store, store_trouble
 from scofeed.store import files as file_rows

@@ -104,7 +104,8 @@ PRESETS: dict[str, Selectors] = {
 DEFAULT = Selectors()
 
 
-def _select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # type: ignore[type-arg]
+def select(root: lxml.html.HtmlElement, candidates: Sequence[str]) -> list:  # type: ignore[type-arg]
+    """The elements the first of ``candidates`` (CSS selectors) that finds any finds."""
     for sel in candidates:
         found = [e for e in compile_selector(sel)(root) if isinstance(e, lxml.html.HtmlElement)]
         if found:
@@ -218,7 +219,7 @@ def _visible_text(el: lxml.html.HtmlElement) -> str:
 
 
 def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
-    for el in _select(root, sel.title):
+    for el in select(root, sel.title):
         text = _visible_text(el)
         if text:
             return text
@@ -240,7 +241,7 @@ def _date_elements(
     for candidates in sel.date:
         found = [
             el
-            for el in _select(scope, (candidates,))
+            for el in select(scope, (candidates,))
             if el is not body and (body is None or not _in_sentence(el, body))
         ]
         if found:
@@ -257,7 +258,7 @@ def _published(root: lxml.html.HtmlElement, sel: Selectors) -> datetime | None:
     stamp = _meta(root, "article:published_time", "datepublished", "date", "dc.date", "pubdate")
     if stamp and (found := parse_stamp(stamp)):
         return found
-    for el in _date_elements(root, sel, next(iter(_select(root, sel.body)), None)):
+    for el in _date_elements(root, sel, next(iter(select(root, sel.body)), None)):
         value = el.get("datetime") or el.get("content")
         if value and (found := parse_stamp(value)):
             return found
@@ -351,7 +352,7 @@ def _body(
     base: str | None,
     context: date | None = None,
 ) -> tuple[list[str], str, list[FoundDate]]:
-    container = next(iter(_select(root, sel.body)), None)
+    container = next(iter(select(root, sel.body)), None)
     if container is None:
         return [], "", []
     for el in list(container.iter(*_FURNITURE)):
@@ -361,7 +362,7 @@ def _body(
     # the first date element's text (".news-date": "14.03.2024") is the page's date stamp
     first = date_stamp(collapse(dated[0].text_content()), context) if dated else None
     for candidates in (sel.title, ("h1",)):
-        for el in _select(container, candidates):
+        for el in select(container, candidates):
             if el is not container and el.getparent() is not None:
                 _drop(el)
     for el in dated:  # a <time> in running text is part of its sentence: it stays
@@ -553,68 +554,3 @@ def links_base(root: lxml.html.HtmlElement, url: str | None) -> str | None:
                 return url
             return joined if parts.scheme in ("http", "https") and parts.hostname else url
     return url
-
-
-@dataclass(frozen=True)
-class ArticleNumber:
-    """What names an article on its site whatever its address (``Selectors.number``)."""
-
-    host: str
-    day: str
-    number: str
-
-    def like(self) -> str:
-        """A SQL LIKE pattern every address of the article matches (others may too)."""
-        return f"%/{self.day}/%{self.number}.htm%"
-
-
-def article_number(url: str, pattern: str | None) -> ArticleNumber | None:
-    """The day and number naming the article at ``url`` by ``pattern``, or None."""
-    if not pattern:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    m = re.search(pattern, parts.path)
-    if m is None:
-        return None
-    return ArticleNumber((parts.hostname or "").rstrip(".").lower(), m["day"], m["number"])
-
-
-def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = True) -> list[str]:
-    """Absolute article URLs on a listing page (at address ``base``), in page order, each
-    once; relative links follow the page's ``<base href>``. With ``same_host``, only
-    links to the page's own host; none in an empty or unparsable page."""
-    try:
-        root = parse(text)
-    except (lxml.etree.ParserError, ValueError):  # "Document is empty"
-        return []
-    pattern = re.compile(selectors.link_pattern) if selectors.link_pattern else None
-    base_host = (urlsplit(base).hostname or "").rstrip(".").lower()
-    base = links_base(root, base) or base
-    out: list[str] = []
-    seen: set[str] = set()
-    for el in _select(root, selectors.items):
-        href = el.get("href") if el.tag == "a" else None
-        if href is None:
-            inner = el.find(".//a[@href]")
-            href = inner.get("href") if inner is not None else None
-        if not href:
-            continue
-        try:
-            absolute = urljoin(base, href.strip()).split("#", 1)[0]
-            parts = urlsplit(absolute)
-        except ValueError:  # "http://[::1/...": not an address; the other links still count
-            log.info("listing_link_dropped link=%r reason=malformed", href[:200])
-            continue
-        if parts.scheme not in ("http", "https"):
-            continue  # javascript:, mailto:, data: ...
-        if same_host and (parts.hostname or "").rstrip(".").lower() != base_host:
-            continue
-        if pattern and not pattern.search(parts.path):
-            continue
-        if absolute not in seen:
-            seen.add(absolute)
-            out.append(absolute)
-    return out

@@ -21,7 +21,7 @@ from scofeed import sources
 from scofeed.config import Config, RemoteSource
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
 from scofeed.model import Release
-from scofeed.sources import htmlpage
+from scofeed.sources import htmlpage, listing
 from scofeed.sources.feed import read_feed
 from scofeed.sources.http import ADD_TYPES, FEED_TYPES, HTML_TYPES, Fetcher, Response, remember
 from scofeed.sources.notfound import SOFT_404, not_found_page
@@ -33,7 +33,7 @@ def _no_pages(src: RemoteSource, link: str, resp: Response, now: datetime) -> li
     raise RejectedInput(link, f"a {src.kind} source links to no pages")  # pragma: no cover
 
 
-def _no_number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
+def _no_number(src: RemoteSource, link: str) -> listing.ArticleNumber | None:
     return None
 
 
@@ -58,7 +58,7 @@ class Kind:
     read_page: Callable[[RemoteSource, str, Response, datetime], list[Release]] = _no_pages
     # number(src, link): what names a linked page's article whatever its address (the
     # ``sco`` preset: its day and number), so a page moved to a new address is known
-    number: Callable[[RemoteSource, str], htmlpage.ArticleNumber | None] = _no_number
+    number: Callable[[RemoteSource, str], listing.ArticleNumber | None] = _no_number
     # next_page(src, response): the address of the listing's next (older) page, if any
     next_page: Callable[[RemoteSource, Response], str | None] = _no_next_page
 
@@ -95,7 +95,7 @@ def page_text(resp: Response) -> str:
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     text = page_text(resp)
     selectors = selectors_for(src)
-    links = htmlpage.listing_links(text, resp.url, selectors)
+    links = listing.listing_links(text, resp.url, selectors)
     if not links:  # a news listing always has some: an error page served with a 200,
         raise RejectedInput(resp.asked or src.url, NO_LINKS)  # or selectors that no longer fit
     return Found(links=links)
@@ -141,8 +141,8 @@ def found(link: str, releases: list[Release]) -> list[Release]:
     return releases
 
 
-def _number(src: RemoteSource, link: str) -> htmlpage.ArticleNumber | None:
-    return htmlpage.article_number(link, selectors_for(src).number)
+def _number(src: RemoteSource, link: str) -> listing.ArticleNumber | None:
+    return listing.article_number(link, selectors_for(src).number)
 
 
 def _feed(src: RemoteSource, resp: Response, now: datetime) -> Found:
