@@ -1,8 +1,11 @@
 """ActivityPub fan-out benchmark: one new entry to 1,000 followers on 50 shared inboxes.
 
-Starts N real HTTP receivers on 127.0.0.1 (threads in a few child processes), each
-standing for one remote server's shared inbox; a share of them hang until well past
-the delivery timeout. Then, in the same run and to the same receivers:
+Starts N real HTTP receivers on ``--hosts`` loopback addresses (threads in a few child
+processes), each standing for one remote server's shared inbox; a share of them hang
+until well past the delivery timeout. Each address counts as a domain of its own, as
+followers' servers are spread over many: the deliverer sends to at most 4 hosts of one
+registrable domain at once (``PER_DOMAIN``), so with ``--hosts 1`` every inbox waits
+behind the hanging ones of its "domain", by design. Then, in the same run and to the same receivers:
 
 - baseline: the webhook fan-out, one ``[[webhooks]]`` endpoint per receiver, sent by
   ``runner.run_due`` (bench/fanout.py measures it against a sequential loop);
@@ -14,7 +17,7 @@ Prints the time until every healthy receiver has the delivery, for both, and the
 The ActivityPub side signs each request with RSA (the webhooks use HMAC): that, and
 nothing else, should separate the two figures.
 
-    python bench/activitypub.py [--followers 1000] [--inboxes 50] [--hanging 0.05]
+    python bench/activitypub.py [--followers 1000] [--inboxes 50] [--hosts 50] [--hanging 0.05]
 """
 
 from __future__ import annotations
@@ -43,11 +46,14 @@ def main() -> None:
     ap.add_argument("--hanging", type=float, default=0.05, help="share of hanging inboxes")
     ap.add_argument("--timeout", type=float, default=2.0, help="delivery timeout, seconds")
     ap.add_argument("--processes", type=int, default=2, help="receiver processes")
+    ap.add_argument("--hosts", type=int, default=50, help="loopback hosts (1 to 250)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
 
     n = args.inboxes
-    rx = Receivers(n, hanging_share(n, args.hanging), args.timeout + 1, args.processes, 202)
+    rx = Receivers(
+        n, hanging_share(n, args.hanging), args.timeout + 1, args.processes, 202, hosts=args.hosts
+    )
     healthy = rx.healthy
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,8 +106,8 @@ def main() -> None:
 
     h = len(healthy)
     print(
-        f"followers: {args.followers} on {n} shared inboxes ({h} healthy, {len(rx.hanging)} "
-        f"hanging), timeout {args.timeout:g} s"
+        f"followers: {args.followers} on {n} shared inboxes on {args.hosts} hosts ({h} healthy, "
+        f"{len(rx.hanging)} hanging), timeout {args.timeout:g} s"
     )
     print(f"planning: {n} webhook + {n} ActivityPub deliveries in the entry's transaction: "
           f"{plan_s:.3f} s")  # fmt: skip
