@@ -269,3 +269,29 @@ def test_a_rename_refused_there_leaves_no_empty_file_in_the_backups_name(site, m
     assert list(target.parent.iterdir()) == []
     monkeypatch.undo()
     assert backup(store, target, datetime.now(UTC)).entries == 1
+
+
+def test_an_empty_or_foreign_store_is_named_not_the_target(site):
+    """A 0-byte store (a path opened and never written) and another program's SQLite
+    file at paths.state said "<target>: cannot write the backup (no such table:
+    entries)", blaming the target: now the store is named and why."""
+    state = site.config().paths.state
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_bytes(b"")
+    target = site.root / "b.sqlite3"
+    empty = run_cli(site, "backup", str(target))
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert empty.stderr == (
+        f"scofeed: {state}: the state store is empty (0 bytes): nothing to back up\n"
+    )
+    state.unlink()
+    other = sqlite3.connect(state)
+    other.execute("CREATE TABLE notes (body TEXT)")
+    other.commit()
+    other.close()
+    foreign = run_cli(site, "backup", str(target))
+    assert foreign.returncode == 1 and "Traceback" not in foreign.stderr
+    assert foreign.stderr == (
+        f"scofeed: {state}: not a scofeed state store (no entries); no backup made\n"
+    )
+    assert not target.exists() and list(site.root.glob(".b.sqlite3*")) == []

@@ -43,6 +43,8 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
     only, when missing) to hold one named by the time (``default_name``)."""
     if not store.is_file():
         raise StoreError(f"{store}: no state store here to back up")
+    if store.stat().st_size == 0:  # what SQLite makes of a path opened and never written
+        raise StoreError(f"{store}: the state store is empty (0 bytes): nothing to back up")
     if target.is_dir() or not target.suffix:
         target = target / default_name(now)
     if target.exists():
@@ -61,7 +63,7 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
         raise StoreError(f"{target}: cannot write the backup ({why})") from None
     try:
         copy_store(store, tmp, shown=target)
-        made = _checked(tmp, target)
+        made = _checked(tmp, target, store)
         _durable(tmp)
         _take_name(tmp, target)
         _durable(folder)
@@ -74,8 +76,10 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
     return Backup(target, made[0], made[1], target.stat().st_size)
 
 
-def _checked(copy: Path, target: Path) -> tuple[int, int]:
-    """Make the copy one file and check it: (its schema version, its entries)."""
+def _checked(copy: Path, target: Path, store: Path) -> tuple[int, int]:
+    """Make the copy one file and check it: (its schema version, its entries). A copy
+    with no ``entries`` table was no scofeed store (another program's database at
+    ``paths.state``): "cannot write the backup" blamed the target."""
     db = sqlite3.connect(copy)
     try:
         db.execute("PRAGMA journal_mode=DELETE")  # the store's WAL mode came with its pages
@@ -83,6 +87,8 @@ def _checked(copy: Path, target: Path) -> tuple[int, int]:
         if check != "ok":
             raise StoreError(f"{target}: the copy failed its check ({check}); no backup made")
         (schema,) = db.execute("PRAGMA user_version").fetchone()
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is None:
+            raise StoreError(f"{store}: not a scofeed state store (no entries); no backup made")
         (entries,) = db.execute("SELECT count(*) FROM entries").fetchone()
     except sqlite3.Error as exc:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
