@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import feedparser
@@ -363,3 +363,31 @@ def test_opml_subscribes_to_atom_else_rss_else_json_once_per_set():
         parsed = listparser.parse(data)
         assert not parsed.bozo
         assert [f.url for f in parsed.feeds] == [o.get("xmlUrl") for o in outlines]
+
+
+@pytest.mark.parametrize(
+    ("offset", "shown"),
+    [
+        (timedelta(hours=5, minutes=45), "+0000"),  # Nepal: RSS gives the instant in UTC
+        (timedelta(hours=-9, minutes=-30), "-0930"),  # a half hour: kept as stated
+        (timedelta(hours=8, minutes=5, seconds=43), "+0000"),  # local mean time: seconds
+    ],
+)
+def test_an_rss_date_is_in_utc_when_its_offset_is_no_whole_or_half_hour(offset, shown):
+    """The W3C Feed Validator warns "Problematical RFC 822 date-time value" for an RSS
+    date whose offset's minutes are not 00 or 30 (a site in Asia/Kathmandu, a release
+    stating +05:45): RSS gives that instant in UTC, Atom and JSON Feed as stated."""
+    zone = timezone(offset)
+    stated = datetime(2023, 4, 23, 9, 15, tzinfo=zone)
+    e = entry(1, published=stated, updated=stated + timedelta(hours=1))
+    channel = etree.fromstring(render.render("rss", [e], CFG)).find("channel")
+    for text in (
+        channel.findtext("item/pubDate"),
+        channel.findtext("pubDate"),
+        channel.findtext("lastBuildDate"),
+    ):
+        assert text.endswith(" " + shown), text
+    assert parsedate_to_datetime(channel.findtext("item/pubDate")) == stated  # the instant
+    atom = etree.fromstring(render.render("atom", [e], CFG))
+    assert datetime.fromisoformat(atom.findtext(f"{ATOM}entry/{ATOM}published")) == stated
+    assert atom.findtext(f"{ATOM}entry/{ATOM}published").startswith("2023-04-23T09:15:00")

@@ -222,13 +222,25 @@ def render_atom(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def rfc822_safe(t: datetime) -> datetime:
+    """``t``, or the same instant in UTC when its offset is not a whole or half hour
+    (Nepal's +05:45, Chatham's +12:45, a zone's local mean time before 1900): an RSS
+    date is RFC 822, which the W3C Feed Validator reads only with such offsets (it
+    warns "Problematical RFC 822 date-time value"), and which has no seconds in an
+    offset at all. Atom and JSON Feed (RFC 3339) keep the offset as stated."""
+    offset = t.utcoffset()
+    if offset is not None and offset.total_seconds() % 1800:
+        return t.astimezone(UTC)
+    return t
+
+
 def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
     fg = _base(cfg, head, "application/rss+xml")
     fg.load_extension("dc", atom=False, rss=True)
     # sets lastBuildDate, which otherwise is now
-    fg.updated(_feed_updated([e.updated for e in entries], head))
+    fg.updated(rfc822_safe(_feed_updated([e.updated for e in entries], head)))
     if entries:
-        fg.pubDate(max(e.published for e in entries))
+        fg.pubDate(rfc822_safe(max(e.published for e in entries)))
     for e in entries:
         fe = fg.add_entry(order="append")
         fe.id(e.id)
@@ -239,8 +251,8 @@ def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
         # as text first, so markup in it reaches a reader as visible text, never as tags
         fe.description(html.escape(e.summary, quote=False))
         fe.content(e.content_html, type="html")
-        fe.published(e.published)
-        fe.updated(e.updated)
+        fe.published(rfc822_safe(e.published))
+        fe.updated(rfc822_safe(e.updated))
         fe.dc.dc_creator(e.author)
         if e.language != head.language:  # as Atom's xml:lang: RSS has no item language
             fe.dc.dc_language(e.language)
