@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from scofeed.hostkey import address_key, host_key
+from scofeed.hostkey import address_key, host_key, url_host
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,16 @@ def test_the_list_is_read_from_the_package_never_fetched():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["evil.example", "x.github.io"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://a.evil.example\\@victim.example/inbox", "https://a.evil.example:8443\\.victim.example/",
+     "http://u:p@A.Evil%2Eexample:80/x", "http://[2001:db8::1]:8080/x", "https://straße.example/"],
+)  # fmt: skip
+def test_the_host_of_a_url_is_the_one_the_client_sends_to(url):
+    """``url_host`` reads a URL as ``requests`` does (``urllib.parse`` read the first two
+    as on ``victim.example``: a server of evil.example counted as one of victim's)."""
+    sent = urlsplit(requests.Request("GET", url).prepare().url).hostname
+    assert url_host(url) is not None
+    assert host_key(url_host(url)) == host_key(sent) != "victim.example"

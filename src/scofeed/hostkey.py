@@ -104,7 +104,15 @@ def _requested(host: str) -> str | None:
     """The name the HTTP client asks the resolver for, sending a request to ``host``
     (urllib3's own reading: percent-encodings of unreserved characters decoded, labels
     in lower case, IDNA 2008 Punycode), or None when it refuses to send one."""
+    return url_host(f"http://{host.strip()}/")
+
+
+def url_host(url: str) -> str | None:
+    """The host a request to ``url`` goes to, as the HTTP client reads it (urllib3's
+    ``parse_url``: the host ends at a ``\\``, which ``urllib.parse`` reads on past, so
+    ``http://a.evil.example\\@b.example/`` goes to ``a.evil.example``, not
+    ``b.example``); None when it refuses to send one."""
     try:
-        return parse_url(f"http://{host.strip()}/").host or ""
+        return parse_url(url).host or ""
     except (LocationParseError, ValueError):
         return None
