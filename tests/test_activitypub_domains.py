@@ -353,3 +353,35 @@ def test_bovine_servers_of_one_domain_get_accepts_then_a_signed_reject(
             stop.set()
         server.stop()
         service.close()
+
+
+def test_an_actor_is_counted_on_the_server_its_id_reaches(
+    ours: tuple[Service, str], fedi: Fediverse
+) -> None:
+    """``http://a.evil.test:PORT\\@x1.other.test/...`` is fetched from a.evil.test (the HTTP
+    client ends the host at the backslash), while ``urlsplit`` read its host as
+    x1.other.test: a server of evil.test counted as servers of other.test filled that
+    domain's limit, and the genuine servers of other.test got a Reject."""
+    service, base = ours
+    port = fedi.server.port
+
+    def sneaky(victim: str) -> str:
+        path = f"/{victim}/users/1"
+        actor = f"http://a.evil.test:{port}\\@{victim}{path}"
+        fedi.actor("a.evil.test", "x")  # the key and inbox handlers; the documents below
+        doc = {"@context": ["https://www.w3.org/ns/activitystreams",
+                            "https://w3id.org/security/v1"],
+               "id": actor, "type": "Person", "inbox": actor + "/inbox",
+               "publicKey": {"id": actor + "#main-key", "owner": actor,
+                             "publicKeyPem": fedi.pem}}  # fmt: skip
+        fedi.server.expect_request("/\\@" + victim + path).respond_with_json(doc)
+        fedi.server.expect_request(
+            "/\\@" + victim + path + "/inbox", method="POST"
+        ).respond_with_handler(fedi._receive)
+        return actor
+
+    assert fedi.follow(base, sneaky("x1.other.test")) == (202, "accepted\n")
+    assert fedi.follow(base, sneaky("x2.other.test")) == (202, "accepted\n")
+    assert fedi.follow(base, fedi.actor("y.other.test", "1")) == (202, "accepted\n")
+    servers = {rows.server_of(f.actor) for f in rows.followers(service.inbox.store.db)}
+    assert servers == {"a.evil.test", "y.other.test"}

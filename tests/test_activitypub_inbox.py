@@ -769,6 +769,29 @@ def test_keys_on_a_server_that_never_answers_do_not_hold_the_workers(
             tarpit.stop()
 
 
+def test_a_server_that_never_answers_is_left_alone_not_the_one_its_url_seems_to_name(
+    service: Service, bob: Bob, wildcard_dns
+) -> None:
+    """``http://a.evil.test:PORT\\@BOB/k`` is fetched from a.evil.test (the HTTP client
+    ends the host at the backslash) while ``urlsplit`` reads it as BOB: the server that
+    never answered left BOB alone a while, and a hostile sender could keep any server's
+    keys unfetched (its genuine activities 503) with one such request a minute."""
+    wildcard_dns("evil.test")
+    service.inbox.remote.timeout = 1.0
+    tarpit = SlowReceiver(b"", silent=True)
+    try:
+        port = tarpit.sock.getsockname()[1]
+        body = dumps(bob.activity("Like", OUR_ACTOR, n=10))
+        key_id = f"http://a.evil.test:{port}\\@{urlsplit(bob.id).netloc}/k#key"
+        headers = {"Content-Type": "application/json", **bob.signed(body, key_id=key_id)}
+        first = service.inbox.handle(INBOX, headers, body)
+        assert first.status == 503 and tarpit.requests == 1  # the tarpit was asked
+        like = dumps(bob.activity("Like", OUR_ACTOR))
+        assert post(service, like, bob.signed(like)) == (202, "ignored")  # bob's key fetched
+    finally:
+        tarpit.stop()
+
+
 def test_a_base_url_under_a_path_is_put_back_to_check_a_signature(site: Site, bob: Bob) -> None:
     """With site.base_url under a path, the proxy strips the prefix and the daemon gets
     "/@releases/inbox"; the sender signed the address it posted to, with the prefix."""

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
-from scofeed.hostkey import address_key, host_key
+from scofeed.hostkey import address_key, host_key, url_host
 
 
 @pytest.mark.parametrize(
@@ -38,14 +40,22 @@ from scofeed.hostkey import address_key, host_key
         ("A.Evil.EXAMPLE", "evil.example"),
         ("a.evil.example.", "evil.example"),
         ("a.evil.example..", "evil.example"),
-        ("a\u3002evil\uff0eexample", "evil.example"),  # the dots IDNA reads as dots
-        ("\uff41.\uff45\uff56\uff49\uff4c.example", "evil.example"),  # full-width letters
+        ("a.evil%2Eexample", "evil.example"),  # the client decodes it: "a.evil.example"
+        ("x%2eevil.example", "evil.example"),
         ("LOCALHOST.", "localhost"),
         # IDNA: Unicode and Punycode are one key, in Punycode
         ("a.bücher.example", "xn--bcher-kva.example"),
         ("b.XN--BCHER-KVA.example", "xn--bcher-kva.example"),
         ("a.BÜCHER.example", "xn--bcher-kva.example"),
         ("a.例え.jp", "xn--r8jz45g.jp"),
+        # IDNA 2008, as the client: ß and ς are letters of their own, not "ss" and "σ"
+        ("a.straße.example", "xn--strae-oqa.example"),
+        ("a.strasse.example", "strasse.example"),
+        ("ς.example", "xn--3xa.example"),
+        # a name the client refuses to send a request to: its own key, no one else's
+        ("a\u3002evil\uff0eexample", "a\u3002evil\uff0eexample"),
+        ("\uff41.\uff45\uff56\uff49\uff4c.example", "\uff41.\uff45\uff56\uff49\uff4c.example"),
+        ("a\u200db.evil.example", "a\u200db.evil.example"),
         ("公司.cn", "xn--55qx5d.cn"),  # a public suffix in Unicode
         ("a.b.公司.cn", "b.xn--55qx5d.cn"),
         # addresses: IPv4 by itself, however the resolver would read it
@@ -54,7 +64,7 @@ from scofeed.hostkey import address_key, host_key
         ("0x7f.0.0.1", "127.0.0.1"),
         ("2130706433", "127.0.0.1"),
         ("127.0.0.1.", "127.0.0.1"),
-        ("127\u30021", "127.0.0.1"),
+        ("127%2E0.0.1", "127.0.0.1"),
         # IPv6 by its /64; IPv4 inside IPv6 by the IPv4 address
         ("2001:db8:1:2::5", "2001:db8:1:2::/64"),
         ("[2001:DB8:1:2:ffff::1]", "2001:db8:1:2::/64"),
@@ -67,6 +77,17 @@ from scofeed.hostkey import address_key, host_key
 )
 def test_host_key(host, key):
     assert host_key(host) == key
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["a.evil%2Eexample", "A.B%2ec.evil.example", "a.straße.example", "a.BÜCHER.example",
+     "ς.example", "127%2E1", "0x7f.0.0.1", "a.evil.example.", "a.evil.example\\.victim.example"],
+)  # fmt: skip
+def test_a_name_is_keyed_as_the_name_the_client_connects_to(host):
+    """The key of a host is the key of the name ``requests`` connects to for it."""
+    sent = urlsplit(requests.Request("GET", f"http://{host}/").prepare().url).hostname
+    assert host_key(host) == host_key(sent)
 
 
 def test_names_that_only_look_like_numbers_are_names():
@@ -94,3 +115,16 @@ def test_the_list_is_read_from_the_package_never_fetched():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["evil.example", "x.github.io"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://a.evil.example\\@victim.example/inbox", "https://a.evil.example:8443\\.victim.example/",
+     "http://u:p@A.Evil%2Eexample:80/x", "http://[2001:db8::1]:8080/x", "https://straße.example/"],
+)  # fmt: skip
+def test_the_host_of_a_url_is_the_one_the_client_sends_to(url):
+    """``url_host`` reads a URL as ``requests`` does (``urllib.parse`` read the first two
+    as on ``victim.example``: a server of evil.example counted as one of victim's)."""
+    sent = urlsplit(requests.Request("GET", url).prepare().url).hostname
+    assert url_host(url) is not None
+    assert host_key(url_host(url)) == host_key(sent) != "victim.example"

@@ -235,3 +235,43 @@ def test_the_count_of_a_domain_reads_its_index_not_the_table(site):
             assert "USING INDEX websub_" in plan and "_by_domain" in plan, plan
     finally:
         store.close()
+
+
+def test_a_name_spelled_with_percent_escapes_is_the_name_the_hub_reaches(
+    hub_http, subscriber, wildcard_dns
+):
+    """``a.evil%2Etest`` is ``a.evil.test`` to the HTTP client (a percent-encoded '.' in
+    the host is decoded before the name is resolved): keyed as written, each made-up
+    name was a registrable domain of its own (``a.evil%2etest``), and a subscriber with
+    wildcard DNS had a limit, and ``PER_HOST`` workers, for each name again."""
+    cfg, store, h, ask = hub_http
+    wildcard_dns("evil.test")
+
+    def at(name: str) -> str:
+        return subscriber.url.replace("127.0.0.1", name)
+
+    assert ask(at("a.evil%2Etest")).status_code == 202
+    assert ask(at("b%2Eevil.test")).status_code == 202
+    h.run_due(cfg, store, wait=True)
+    assert len(rows.subscriptions(store.db)) == 2  # the hub reached both, on 127.0.0.1
+    refused = ask(at("c.evil%2etest"))
+    assert refused.status_code == 403 and "for evil.test " in refused.text
+
+
+def test_a_name_is_not_counted_as_another_registrant_s(hub_http, subscriber, wildcard_dns):
+    """``straße.test`` is its own domain to the HTTP client (IDNA 2008: ``xn--strae-oqa``),
+    not ``strasse.test`` (IDNA 2003 folded ß to ss): keyed as one, whoever held the
+    ß-name filled the other's limit (and took its share of the workers)."""
+    cfg, store, h, ask = hub_http
+    wildcard_dns("xn--strae-oqa.test", "strasse.test")
+
+    def at(name: str) -> str:
+        return subscriber.url.replace("127.0.0.1", name)
+
+    assert ask(at("a.straße.test")).status_code == 202
+    assert ask(at("b.straße.test")).status_code == 202
+    assert ask(at("www.strasse.test")).status_code == 202  # another domain's first
+    h.run_due(cfg, store, wait=True)
+    assert len(rows.subscriptions(store.db)) == 3
+    refused = ask(at("c.straße.test"))
+    assert refused.status_code == 403 and "for xn--strae-oqa.test " in refused.text

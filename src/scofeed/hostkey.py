@@ -8,8 +8,13 @@ more: ``a.evil.example`` and ``b.evil.example`` are ``evil.example``; ``x.co.uk`
 ``y.github.io`` belong to two people and stay apart. A name that is no more than a
 public suffix (``co.uk``, ``github.io``) or has one label (``localhost``) is its own key.
 
-Names are keyed as the resolver will read them: case, a trailing dot, the dots IDNA
-reads as dots (``。``), Unicode or Punycode labels make no difference. An address is
+Names are keyed as the HTTP client (``requests``: urllib3's ``parse_url``) will ask the
+resolver for them: case, a trailing dot, a percent-encoded unreserved character
+(``a.evil%2Eexample`` is ``a.evil.example``), Unicode or Punycode labels (IDNA 2008:
+``straße`` is ``xn--strae-oqa``, not IDNA 2003's ``strasse``, another registrant's
+name) make no difference. A name the client refuses (``a。evil.example``, full-width
+letters) is keyed as itself: no request can go to it, and it counts for no one else.
+An address is
 keyed by itself (IPv4, however spelled: ``127.1`` is what the resolver reads as
 ``127.0.0.1``; an IPv4-mapped or 6to4 IPv6 address by its IPv4 address) and an IPv6
 address by its /64, the least one site is given.
@@ -24,17 +29,16 @@ import functools
 import ipaddress
 import re
 import socket
-from encodings import idna
 
 import publicsuffixlist
 from publicsuffixlist import PublicSuffixList
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 # the rules below and the list they read: a store keeps the keys it worked out with
 # them (``store.websub.rekey``) and works them out again when this changes
-VERSION = f"1 publicsuffixlist-{publicsuffixlist.__version__}"
+VERSION = f"2 publicsuffixlist-{publicsuffixlist.__version__}"
 
-# the full stops IDNA reads as label separators (RFC 3490 3.1), as the resolver will
-_DOTS = re.compile("[.\u3002\uff0e\uff61]")
 # what the resolver reads as an IPv4 address (inet_aton: 1 to 4 parts, decimal, octal
 # or hex), whatever Python's ipaddress says of it
 _IPV4_SPELLED = re.compile(r"(?:(?:0x[0-9a-f]*|[0-9]+)\.){0,3}(?:0x[0-9a-f]*|[0-9]+)")
@@ -51,7 +55,8 @@ def address_key(text: str) -> str | None:
     text = text.strip().lower()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
-    text = text.split("%", 1)[0]
+    if ":" in text:  # a zone is an IPv6 address's alone: "127%2E0.0.1" is no "127"
+        text = text.split("%", 1)[0]
     ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
     try:
         ip = ipaddress.ip_address(text)
@@ -83,22 +88,31 @@ def host_key(host: str) -> str:
     address = address_key(host)
     if address is not None:
         return address
-    name = ".".join(_ascii(label) for label in _DOTS.split(host.strip()) if label)
+    requested = _requested(host)
+    if requested is None:  # no request can go to it: a key no one else has
+        return host.strip().lower()
+    name = ".".join(label for label in requested.split(".") if label)
     if not name:
         return ""
-    address = address_key(name)  # "127。1" is an address once its dots are read
+    address = address_key(name)  # "127%2E0.0.1" is an address once decoded
     if address is not None:
         return address
     return _psl().privatesuffix(name) or name
 
 
-def _ascii(label: str) -> str:
-    """One label as the resolver is asked for it: lower case, Punycode (IDNA 2003's
-    nameprep folds case and compatibility forms); a label IDNA refuses is kept,
-    case-folded (no request can go to it)."""
-    if label.isascii():
-        return label.lower()
+def _requested(host: str) -> str | None:
+    """The name the HTTP client asks the resolver for, sending a request to ``host``
+    (urllib3's own reading: percent-encodings of unreserved characters decoded, labels
+    in lower case, IDNA 2008 Punycode), or None when it refuses to send one."""
+    return url_host(f"http://{host.strip()}/")
+
+
+def url_host(url: str) -> str | None:
+    """The host a request to ``url`` goes to, as the HTTP client reads it (urllib3's
+    ``parse_url``: the host ends at a ``\\``, which ``urllib.parse`` reads on past, so
+    ``http://a.evil.example\\@b.example/`` goes to ``a.evil.example``, not
+    ``b.example``); None when it refuses to send one."""
     try:
-        return idna.ToASCII(label).decode("ascii").lower()
-    except UnicodeError:
-        return label.casefold()
+        return parse_url(url).host or ""
+    except (LocationParseError, ValueError):
+        return None

@@ -101,8 +101,11 @@ class Remote:
         """A JSON object from ``url``, fetched with a signed GET (see the module text for
         when it is not tried now)."""
         try:
-            parts = urlsplit(url)
-            sender.wire_url(url)  # what requests cannot send ("http://%zz/") was a 500
+            # the URL as requests sends it ("http://%zz/", which it cannot, was a 500): a
+            # server is the one the request goes to, where urlsplit read on past a "\\"
+            # ("http://a.evil.example\\@b.example/" goes to a.evil.example), and a
+            # server that never answered left b.example alone
+            parts = urlsplit(sender.wire_url(url))
         except (ValueError, requests.RequestException):
             raise FetchError("not an http(s) URL") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:

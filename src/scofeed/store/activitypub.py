@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from scofeed import hostkey
 from scofeed.model import Entry
@@ -87,12 +86,10 @@ def add_follower(
 
 
 def server_of(actor: str) -> str:
-    """The server an actor is on, as ``activitypub.max_servers_per_domain`` counts it: its
-    id's host name (lower case, no port, no trailing dot); "" for an id with none."""
-    try:
-        return (urlsplit(actor).hostname or "").rstrip(".")
-    except ValueError:
-        return ""
+    """The server an actor is on, as ``activitypub.max_servers_per_domain`` counts it: the
+    host its id is fetched from (``hostkey.url_host``: lower case, Punycode, no port),
+    with no trailing dot; "" for an id with none."""
+    return (hostkey.url_host(actor) or "").rstrip(".")
 
 
 def server_counted(db: sqlite3.Connection, server: str) -> bool:
