@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pytest_httpserver import HTTPServer
 
 from scofeed import build as build_mod
-from scofeed.activitypub import httpsig
+from scofeed.activitypub import httpsig, outbox
 from scofeed.activitypub.inbox import Reply
 from scofeed.activitypub.service import Service
 from scofeed.cli import setup_logging
@@ -1024,3 +1024,26 @@ def test_past_max_keys_the_least_recently_used_key_is_evicted(
         assert len(said) == 1 and "limit=2" in said[0].getMessage()
     finally:
         s.close()
+
+
+def test_follows_with_new_ids_queue_a_few_answers_an_inbox_not_one_each(
+    service: Service, bob: Bob
+) -> None:
+    """A Follow with a new id each time (a server looping, or sending them on purpose to
+    an inbox that never takes our answer) queued an Accept each, every one kept for the
+    days of its retries: the outbox grew by one row a request. At most
+    ``PENDING_ANSWERS`` wait for one inbox; one delivered makes room again."""
+    db = service.inbox.store.db
+    for n in range(1, 8):
+        body = dumps(bob.activity("Follow", OUR_ACTOR, n=n))
+        assert post(service, body, bob.signed(body)) == (202, "accepted")
+    waiting = rows.listing(db)
+    assert [d.kind for d in waiting] == ["Accept"] * outbox.PENDING_ANSWERS
+    assert len(rows.followers(db)) == 1  # followed all the same
+    db.execute("UPDATE ap_deliveries SET status = 'delivered' WHERE id = ?", (waiting[0].id,))
+    body = dumps(bob.activity("Follow", OUR_ACTOR, n=8))
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    pending = [d for d in rows.listing(db) if d.status == "pending"]
+    assert len(pending) == outbox.PENDING_ANSWERS
+    answered = {json.loads(d.body)["object"]["id"] for d in pending}
+    assert bob.activity("Follow", OUR_ACTOR, n=8)["id"] in answered

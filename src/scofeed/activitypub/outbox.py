@@ -80,7 +80,8 @@ def queue_delete(cfg: Config, db: Any, entry: Entry, now: datetime) -> int:
 def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
     """An Accept of ``follow`` to ``inbox``, unless one is still waiting to go there: each
     acceptance is an Accept of its own (its id has the time), so a Follow sent again
-    and again (an unreachable inbox retried, a server looping) queued one each."""
+    and again (an unreachable inbox retried, a server looping) queued one each; nor
+    when ``PENDING_ANSWERS`` Accepts of other Follows wait to go there."""
     return _queue_answer(cfg, db, "Accept", follow, inbox, at)
 
 
@@ -90,11 +91,18 @@ def queue_reject(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: f
     return _queue_answer(cfg, db, "Reject", follow, inbox, at)
 
 
+# answers of one kind waiting to go to one inbox, at most: a Follow with a new id each
+# time (a server looping, or sending them on purpose to an inbox that never takes our
+# answer) queued one each, every one kept for the days of its retries
+PENDING_ANSWERS = 3
+
+
 def _queue_answer(
     cfg: Config, db: Any, kind: str, follow: dict[str, Any], inbox: str, at: float
 ) -> bool:
     host = host_of(inbox)
-    if rows.answer_pending(db, host, inbox, str(follow.get("id", "")), kind):
+    waiting = rows.pending_answers(db, host, inbox, kind)
+    if str(follow.get("id", "")) in waiting or len(waiting) >= PENDING_ANSWERS:
         return False
     doc = documents.answer(kind, Urls.of(cfg), follow, at)
     return rows.enqueue(db, doc["id"], kind, None, inbox, host, _dumps(doc), at)

@@ -274,12 +274,13 @@ def enqueue(
     return cur.rowcount > 0
 
 
-def answer_pending(
-    db: sqlite3.Connection, host: str, inbox: str, follow_id: str, kind: str = "Accept"
-) -> bool:
-    """Whether an Accept (or, ``kind``, a Reject) of the Follow ``follow_id`` waits to go
-    to ``inbox`` (the host's pending Accepts, ``ap_deliveries_accepts``: a handful at
-    most; a host sent a Reject follows nothing here, so its pending ones are few too)."""
+def pending_answers(
+    db: sqlite3.Connection, host: str, inbox: str, kind: str = "Accept"
+) -> list[str]:
+    """The ids of the Follows whose Accept (or, ``kind``, Reject) waits to go to
+    ``inbox`` (the host's pending Accepts, ``ap_deliveries_accepts``: a handful at most,
+    ``outbox.PENDING_ANSWERS`` an inbox; a host sent a Reject follows nothing here, so
+    its pending ones are few too)."""
     # the kind written out: the partial index serves only a query that says kind = 'Accept'
     index = {"Accept": "INDEXED BY ap_deliveries_accepts", "Reject": ""}[kind]
     rows = db.execute(
@@ -287,15 +288,16 @@ def answer_pending(
         f"WHERE host = ? AND status = 'pending' AND kind = '{kind}' AND inbox = ?",
         (host, inbox),
     )
+    ids = []
     for (body,) in rows:
         try:
             doc = json.loads(body)
         except ValueError:
             continue
         obj = doc.get("object") if isinstance(doc, dict) else None
-        if isinstance(obj, dict) and obj.get("id") == follow_id:
-            return True
-    return False
+        if isinstance(obj, dict):
+            ids.append(str(obj.get("id")))
+    return ids
 
 
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
