@@ -116,3 +116,10 @@ def url_host(url: str) -> str | None:
         return parse_url(url).host or ""
     except (LocationParseError, ValueError):
         return None
+
+
+def request_key(url: str) -> str | None:
+    """``host_key`` of the host a request to ``url`` goes to (``url_host``); None when
+    the client refuses to send one."""
+    name = url_host(url)
+    return host_key(name) if name is not None else None

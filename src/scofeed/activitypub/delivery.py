@@ -53,7 +53,7 @@ from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
-from scofeed.hostkey import host_key, url_host
+from scofeed.hostkey import request_key
 from scofeed.store import Store, store_trouble
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
@@ -250,7 +250,7 @@ class Deliverer:
 
 def _domain(host: str) -> str:
     """What ``PER_DOMAIN`` counts a delivery's host (the inbox URL's ``name:port``) as:
-    the registrable domain (``hostkey.host_key``) of the host the POST goes to
-    (``hostkey.url_host``: ``a.evil.example\\@b.example`` goes to ``a.evil.example``)."""
-    name = url_host("http://" + host)
-    return host_key(name) if name is not None else host
+    the registrable domain of the host the POST goes to (``hostkey.request_key``:
+    ``a.evil.example\\@b.example`` goes to ``a.evil.example``)."""
+    key = request_key("http://" + host)
+    return key if key is not None else host

@@ -44,7 +44,7 @@ from scofeed.config import Config
 from scofeed.deliver import policy
 from scofeed.deliver.policy import Result
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
-from scofeed.hostkey import host_key, url_host
+from scofeed.hostkey import request_key
 from scofeed.publish import published_sets
 from scofeed.store import Store
 from scofeed.store import websub as rows
@@ -368,8 +368,7 @@ def _host(url: str) -> str:
     domain (``hostkey.host_key``). Counted by the exact name, a subscriber with wildcard
     DNS had ``PER_HOST`` workers for each name it made up (``a.evil.example``,
     ``b.evil.example``, ...), all answered by one slow server: every worker of the hub."""
-    name = url_host(url)  # as the client reads it: "http://a.x\\.b.example/" goes to a.x
-    return host_key(name) if name is not None else ""
+    return request_key(url) or ""  # as the client reads it (``hostkey.url_host``)
 
 
 def counts(store: Store) -> dict[str, int]:
