@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import random
 import sqlite3
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -22,7 +21,7 @@ from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import Hub, hub, receive
 from tests.conftest import SlowReceiver, rewind
-from tests.test_websub import PRIVATE, FastReceiver, form, new_release, subscribed
+from tests.test_websub import PRIVATE, fast_ones_pass_the_slow_host, form
 from websub_subscriber import Subscriber
 
 
@@ -70,9 +69,7 @@ def test_the_names_of_one_domain_share_its_per_host_limit(
     cfg, store, h, ask = hub_http
     wildcard_dns("evil.test", "github.io")
 
-    def at(name: str) -> str:
-        return subscriber.url.replace("127.0.0.1", name)
-
+    at = subscriber.at
     assert ask(at("a.evil.test")).status_code == 202
     assert ask(at("b.evil.test")).status_code == 202
     h.run_due(cfg, store, wait=True)  # verified: the hub reached them by their names
@@ -187,33 +184,13 @@ def test_the_names_of_one_domain_share_one_hosts_workers(site, wildcard_dns):
     build(cfg, store, datetime(2026, 1, 1, tzinfo=UTC))
     wildcard_dns("slow.test")
     slow = SlowReceiver(b"", silent=True)  # 127.0.0.1, for every name under slow.test
-    fast = FastReceiver("127.0.0.2")
     h = Hub(max_workers=4, per_host=2, rng=random.Random(1))
-    try:
-        topic = cfg.feed_url("atom")
-        h.run_due(cfg, store, wait=True)  # the bodies as they are: nothing to send yet
+    try:  # per_host for all its names
         names = [slow.url.replace("127.0.0.1", f"s{n}.slow.test") for n in range(6)]
-        subscribed(store, topic, names + [f"{fast.url}?n={n}" for n in range(3)])
-        new_release(site, cfg, store)
-        deadline = time.monotonic() + 60
-        while len(fast.posts) < 3 and time.monotonic() < deadline:
-            h.run_due(cfg, store)  # the daemon's ticks
-            fast.arrived.wait(0.2)
-            fast.arrived.clear()
-        assert len(fast.posts) == 3
-        settled = store.db.execute(
-            "SELECT COUNT(*) FROM websub_distributions WHERE attempts > 0"
-        ).fetchone()[0]
-        assert settled == 0  # no slow one ended: the fast ones did not wait for them
-        # its two requests were sent before the fast ones (they may reach the silent
-        # server's count after them on a busy machine)
-        while slow.requests < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert slow.requests == 2  # per_host for all its names, however many were due
+        fast_ones_pass_the_slow_host(h, site, cfg, store, slow, names)
     finally:
         slow.stop()
         h.shutdown(5)
-        fast.close()
         store.close()
 
 
@@ -247,9 +224,7 @@ def test_a_name_spelled_with_percent_escapes_is_the_name_the_hub_reaches(
     cfg, store, h, ask = hub_http
     wildcard_dns("evil.test")
 
-    def at(name: str) -> str:
-        return subscriber.url.replace("127.0.0.1", name)
-
+    at = subscriber.at
     assert ask(at("a.evil%2Etest")).status_code == 202
     assert ask(at("b%2Eevil.test")).status_code == 202
     h.run_due(cfg, store, wait=True)
@@ -265,9 +240,7 @@ def test_a_name_is_not_counted_as_another_registrant_s(hub_http, subscriber, wil
     cfg, store, h, ask = hub_http
     wildcard_dns("xn--strae-oqa.test", "strasse.test")
 
-    def at(name: str) -> str:
-        return subscriber.url.replace("127.0.0.1", name)
-
+    at = subscriber.at
     assert ask(at("a.straße.test")).status_code == 202
     assert ask(at("b.straße.test")).status_code == 202
     assert ask(at("www.strasse.test")).status_code == 202  # another domain's first

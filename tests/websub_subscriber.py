@@ -88,6 +88,10 @@ class Subscriber:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/callback?token=t0k3n"
 
+    def at(self, name: str) -> str:
+        """Its callback under another host name (one that resolves to 127.0.0.1)."""
+        return self.url.replace("127.0.0.1", name)
+
     def wait(self, what: str, n: int = 1, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
