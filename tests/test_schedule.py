@@ -353,79 +353,70 @@ def _rearmed(watcher: SourceWatcher, root: Path, fired: list[float], caplog) -> 
     return said[0].getMessage()
 
 
+def _rearmed_after(tmp_path: Path, caplog, kill: Callable[[threading.Thread], None],
+                   fail: bool = False) -> str:  # fmt: skip
+    """A real watch on a new sources/, its first event handed on, then ``kill`` (given
+    the thread the event was handed on in: the observer's own) ends one of its threads,
+    and a file is written while it is dead: ``_rearmed``'s reason."""
+    caplog.set_level(logging.INFO, logger="scofeed.watch")
+    root = tmp_path / "sources"
+    root.mkdir()
+    fired: list[float] = []
+    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=fail)
+    watcher.start()
+    try:
+        (root / "first.txt").write_text("x")
+        wait_for(lambda: watcher.threads, what="the first event handed on")
+        kill(watcher.threads[0])
+        (root / "meanwhile.txt").write_text("x")  # queued, never handed on, or not seen
+        return _rearmed(watcher, root, fired, caplog)
+    finally:
+        watcher.stop()
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_a_watch_whose_handler_raised_is_armed_again(tmp_path, caplog):
     """A handler that raised ended the watchdog observer's thread, which hands events
     on, while its emitter (inotify) lived on: ``ensure`` saw the emitter alive and the
     same folder, kept the dead watch, and every new file waited for the interval scan
     (60 s) with no word."""
-    caplog.set_level(logging.INFO, logger="scofeed.watch")
-    root = tmp_path / "sources"
-    root.mkdir()
-    fired: list[float] = []
-    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=True)
-    watcher.start()
-    try:
-        (root / "first.txt").write_text("x")
-        wait_for(lambda: watcher.threads, what="the first event handed on")
-        dead = watcher.threads[0]
+
+    def ended(dead: threading.Thread) -> None:  # by the handler's RuntimeError
         wait_for(lambda: not dead.is_alive(), what="the observer's thread to end")
-        (root / "meanwhile.txt").write_text("x")  # queued, never handed on
-        reason = _rearmed(watcher, root, fired, caplog)
-        assert "died (RuntimeError: a handler's bug)" in reason
-    finally:
-        watcher.stop()
+
+    reason = _rearmed_after(tmp_path, caplog, ended, fail=True)
+    assert "died (RuntimeError: a handler's bug)" in reason
 
 
 def test_a_watch_whose_observer_was_stopped_is_armed_again(tmp_path, caplog):
     """The observer's thread stopped (``observer.stop()``): the watch was re-armed,
     its emitters gone, but with no word of the changes it had missed meanwhile."""
-    caplog.set_level(logging.INFO, logger="scofeed.watch")
-    root = tmp_path / "sources"
-    root.mkdir()
-    fired: list[float] = []
-    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=False)
-    watcher.start()
-    try:
-        (root / "first.txt").write_text("x")
-        wait_for(lambda: watcher.threads, what="the first event handed on")
-        observer = watcher.threads[0]
+
+    def stop(observer: threading.Thread) -> None:
         assert isinstance(observer, watch.Observer)
         observer.stop()
         observer.join(5)
-        (root / "meanwhile.txt").write_text("x")
-        reason = _rearmed(watcher, root, fired, caplog)
-        assert "was stopped" in reason
-    finally:
-        watcher.stop()
+
+    assert "was stopped" in _rearmed_after(tmp_path, caplog, stop)
 
 
 def test_a_watch_whose_inotify_reader_ended_is_armed_again(tmp_path, caplog):
     """The thread that reads inotify (watchdog's own, beside the emitter and the
     observer's) ended: the emitter and the observer lived on, waiting for events that
     never came, and the watch was kept."""
-    caplog.set_level(logging.INFO, logger="scofeed.watch")
-    root = tmp_path / "sources"
-    root.mkdir()
-    fired: list[float] = []
-    watcher = _Faulty(root, lambda: fired.append(time.monotonic()), fail=False)
-    watcher.start()
-    try:
-        (root / "first.txt").write_text("x")
-        wait_for(lambda: watcher.threads, what="the first event handed on")
-        observer = watcher.threads[0]
+    readers: list[threading.Thread] = []
+
+    def stop_readers(observer: threading.Thread) -> None:
         assert isinstance(observer, watch.Observer)
-        readers = [t for t in threading.enumerate() if isinstance(t, BaseThread)
-                   and t is not observer and t not in observer.emitters]  # fmt: skip
+        readers.extend(t for t in threading.enumerate() if isinstance(t, BaseThread)
+                       and t is not observer and t not in observer.emitters)  # fmt: skip
         assert readers  # watchdog 7: InotifyFD
         for reader in readers:
             reader.stop()
             reader.join(5)
-        (root / "meanwhile.txt").write_text("x")
-        reason = _rearmed(watcher, root, fired, caplog)
-        assert f"{type(readers[0]).__name__} thread ended" in reason
-    finally:
-        watcher.stop()
+
+    reason = _rearmed_after(tmp_path, caplog, stop_readers)
+    assert f"{type(readers[0]).__name__} thread ended" in reason
 
 
 NO_FILES_LEFT = """
