@@ -208,6 +208,28 @@ def test_a_sender_worker_short_of_memory_is_its_job_s_one_line(site):
     assert not trouble.caught(store, ValueError("a bug"), "endpoint=hook")
 
 
+# a script's line after which no thread can start: no room for one more thread's stack
+# (8 MB) in its address space
+NO_THREAD_TO_SPARE = """
+mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+              if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 20), resource.RLIM_INFINITY))"""
+
+
+def short_of_threads(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` (``{no_thread_to_spare}`` where its threads run short) run in its own
+    process with ``tmp_path`` as its argument: what it printed, and no traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", script.format(no_thread_to_spare=NO_THREAD_TO_SPARE), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MALLOC_ARENA_MAX": "1"},  # one malloc arena: its room is known
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
 WATCHED = """
 import os, pathlib, resource, sys, threading, time
 from scofeed.watch import SourceWatcher
@@ -215,10 +237,7 @@ root = pathlib.Path(sys.argv[1])
 fired = threading.Event()
 watcher = SourceWatcher(root, fired.set, debounce=0.05)
 watcher.start()
-mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
-              if line.startswith("VmSize:"))
-# no room for one more thread's stack (8 MB): its debounce timer cannot start
-resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 20), resource.RLIM_INFINITY))
+# no room for one more thread's stack: its debounce timer cannot start{no_thread_to_spare}
 (root / "new.txt").write_text("x")
 print("fired" if fired.wait(10) else "not fired", flush=True)
 os._exit(0)
@@ -230,14 +249,7 @@ def test_the_watch_with_no_thread_to_spare_still_asks_for_a_scan(tmp_path):
     start its thread, and the "can't start new thread" killed the watch's own thread
     with a traceback; quick pickup was gone for good (its emitter still alive, so it
     was never re-armed). The change now asks for the scan at once instead."""
-    done = subprocess.run(
-        [sys.executable, "-c", WATCHED, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "MALLOC_ARENA_MAX": "1"},
-    )
-    assert "Traceback" not in done.stderr, done.stderr
+    done = short_of_threads(WATCHED, tmp_path)
     assert done.stdout == "fired\n", (done.stdout, done.stderr)
 
 
@@ -249,10 +261,7 @@ from scofeed.watch import SourceWatcher
 root = pathlib.Path(sys.argv[1]) / "sources"
 watcher = SourceWatcher(root, lambda: None, debounce=0.05)
 watcher.start()  # no sources/ yet: nothing to watch
-mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")
-              if line.startswith("VmSize:"))
-# no room for one more thread's stack (8 MB): the watch's threads cannot start
-resource.setrlimit(resource.RLIMIT_AS, (mapped + (1 << 20), resource.RLIM_INFINITY))
+# no room for one more thread's stack: the watch's threads cannot start{no_thread_to_spare}
 root.mkdir()
 for _ in range(3):
     watcher.ensure()  # the daemon's every 5 s
@@ -266,14 +275,7 @@ def test_a_watch_armed_with_no_thread_to_spare_falls_back_to_the_interval_scan(t
     start no thread, and the "can't start new thread" ended the daemon's loop, which
     calls ``ensure`` every 5 s, with a traceback. It is one line, the interval scan
     the fallback, and no new try at every tick while memory stays short."""
-    done = subprocess.run(
-        [sys.executable, "-c", SOURCES_MADE, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "MALLOC_ARENA_MAX": "1"},
-    )
-    assert "Traceback" not in done.stderr, done.stderr
+    done = short_of_threads(SOURCES_MADE, tmp_path)
     assert done.stdout == "done\n", (done.stdout, done.stderr)
     assert done.stderr.splitlines() == [
         f"WARNING watch_unavailable path={tmp_path / 'sources'} "
