@@ -5,17 +5,21 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from pytest_httpserver import HTTPServer
 
 from scofeed import config as config_mod
@@ -178,6 +182,47 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def scofeed_serving(
+    config: Path,
+    command: str,
+    port: int,
+    ready: Callable[[requests.Response], bool] = lambda answer: True,
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """``scofeed --config CONFIG COMMAND`` (``run`` or ``serve``) on 127.0.0.1:``port``, a
+    subprocess in the config's folder (its stderr in ``<command>.err`` there, shown if it
+    exits); yields its address once its ``/healthz`` answers as ``ready`` says, and
+    stops it after."""
+    folder = config.parent
+    err = folder / f"{command}.err"
+    with open(err, "wb") as e:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(config), command]
+            + ["--host", "127.0.0.1", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=e,
+            cwd=folder,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, err.read_text(errors="replace")
+            try:
+                if ready(requests.get(url + "healthz", timeout=5)):
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, f"scofeed {command} did not answer in {timeout:g} s"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
 
 
 # -- webhook receivers (issue 4) -------------------------------------------------------

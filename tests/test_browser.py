@@ -9,25 +9,21 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import shutil
 import struct
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 import lxml.html
 import pytest
-import requests
 
 from scofeed import config as config_mod
 from scofeed.build import build as build_feeds
 from scofeed.store import Store
-from tests.conftest import free_port
+from tests.conftest import free_port, scofeed_serving
 from tests.multilingual import TAGS, write_releases
 from tests.test_serve import NOW
 
@@ -56,31 +52,8 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     store = Store(cfg.paths.state)
     assert build_feeds(cfg, store, NOW).new == N
     store.close()
-    err = root / "serve.err"
-    with open(err, "wb") as e:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scofeed", "--config", str(config)]
-            + ["serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=e,
-            cwd=root,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert proc.poll() is None, err.read_text(errors="replace")
-            try:
-                requests.get(url + "healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "scofeed serve did not answer in 20 s"
-                time.sleep(0.1)
+    with scofeed_serving(config, "serve", port) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

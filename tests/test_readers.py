@@ -21,7 +21,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,8 @@ from scofeed.build import build as build_feeds
 from scofeed.model import Entry
 from scofeed.store import Store, read_only
 from scofeed.store import published as published_rows
-from tests.conftest import SEED, free_port
+from tests.conftest import SEED, free_port, scofeed_serving
+from tests.test_daemon import wait_for
 from tests.test_serve import NOW
 
 NEWSBOAT = shutil.which("newsboat")
@@ -159,38 +159,8 @@ def daemon(tmp: Path) -> Iterator[str]:
     """``scofeed run`` on a free port over a site of ``RELEASES``; yields its address."""
     port = free_port()
     config = write_site(tmp, port)
-    err = tmp / "run.err"
-    with open(err, "wb") as e:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scofeed", "--config", str(config), "run"]
-            + ["--host", "127.0.0.1", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=e,
-            cwd=tmp,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for(lambda: answers(url + "healthz", proc, err), "scofeed run to answer")
+    with scofeed_serving(config, "run", port, ready=lambda r: r.json()["status"] == "ok") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
-
-
-def answers(url: str, proc: subprocess.Popen[bytes], err: Path) -> bool:
-    assert proc.poll() is None, err.read_text(errors="replace")
-    try:
-        return requests.get(url, timeout=5).json()["status"] == "ok"
-    except requests.ConnectionError:
-        return False
-
-
-def wait_for(predicate, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def newsboat(folder: Path, urls: list[str]) -> dict[str, list[dict]]:
@@ -282,8 +252,8 @@ def test_newsboat_holds_a_correction_once_and_corrected(tmp_path):
             .replace("met students", "met 40 students"),
             encoding="utf-8",
         )
-        wait_for(lambda: "(corrected)" in requests.get(url + "rss.xml", timeout=5).text, "it")
-        wait_for(lambda: "(corrected)" in requests.get(url + "atom.xml", timeout=5).text, "it")
+        wait_for(lambda: "(corrected)" in requests.get(url + "rss.xml", timeout=5).text, 30, "it")
+        wait_for(lambda: "(corrected)" in requests.get(url + "atom.xml", timeout=5).text, 30, "it")
         entries = live_entries(tmp_path / "config.toml")
         corrected = next(e for e in entries if "(corrected)" in e.title)
         assert corrected.revision == 2 and corrected.updated > corrected.published
@@ -309,7 +279,7 @@ def test_newsboat_holds_a_correction_once_and_corrected(tmp_path):
         assert withdrawn.returncode == 0, withdrawn.stderr
         left = live_entries(tmp_path / "config.toml")
         assert gone.id not in {e.id for e in left}
-        wait_for(lambda: gone.id not in requests.get(url + "rss.xml", timeout=5).text, "it")
+        wait_for(lambda: gone.id not in requests.get(url + "rss.xml", timeout=5).text, 30, "it")
         for path in feeds:
             items = newsboat(tmp_path / path, [url + path])[url + path]
             rest = [row for row in items if row["guid"] != gone.id]
