@@ -196,6 +196,23 @@ def test_failures_retry_in_order_per_host(site: Site, service: Service, httpserv
     assert rows.counts(db) == {"pending": 0, "failed": 0, "delivered": 2}
 
 
+def test_one_server_however_its_inboxes_spell_it_holds_one_lease(
+    site: Site, service: Service, httpserver: HTTPServer
+):
+    # case and a trailing dot name the same server (hostkey.server_of): its deliveries
+    # wait their turn behind the one being retried, as one host's must
+    port = httpserver.port
+    follow(service, 1, f"http://localhost:{port}/users/1/inbox", None)
+    follow(service, 2, f"http://LocalHost.:{port}/users/2/inbox", None)
+    build(site, service)
+    db = service.inbox.store.db
+    assert {d.host for d in rows.listing(db)} == {f"localhost:{port}"}
+    httpserver.expect_request("/users/1/inbox", method="POST").respond_with_data("", status=500)
+    report = service.deliverer.run_due()  # ("LocalHost." resolves to nothing here)
+    assert report.attempted == 1 and report.retrying == 1
+    assert sorted(d.attempts for d in rows.listing(db)) == [0, 1]
+
+
 def test_a_new_followers_accept_does_not_wait_behind_a_retry(
     site: Site, service: Service, httpserver: HTTPServer
 ) -> None:

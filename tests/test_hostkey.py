@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from scofeed.hostkey import address_key, host_key, url_host
+from scofeed.hostkey import address_key, host_key, server_of, url_host
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,17 @@ def test_the_host_of_a_url_is_the_one_the_client_sends_to(url):
     sent = urlsplit(requests.Request("GET", url).prepare().url).hostname
     assert url_host(url) is not None
     assert host_key(url_host(url)) == host_key(sent) != "victim.example"
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [("https://Remote.Example./inbox", "remote.example"),
+     ("https://remote.example:443/inbox", "remote.example"),
+     ("http://remote.example:443/inbox", "remote.example:443"),
+     ("http://u:p@remote.example.:8080/x", "remote.example:8080"),
+     ("http://a.evil.example\\@victim.example/inbox", "a.evil.example"),
+     ("https://[2001:DB8::1]:443/x", "[2001:db8::1]"),
+     ("http://remote.example:99999/x", None)],
+)  # fmt: skip
+def test_a_server_is_named_one_way_however_its_urls_spell_it(url, server):
+    assert server_of(url) == server

@@ -118,6 +118,24 @@ def url_host(url: str) -> str | None:
         return None
 
 
+def server_of(url: str) -> str | None:
+    """The server a request to ``url`` goes to, however the URL spells it: the host as the
+    client reads it (``url_host``), without a trailing dot, with its port only when it is
+    not the scheme's default (``https://Example.COM.:443/x`` is ``example.com``); None
+    when the client refuses to send one."""
+    try:
+        parts = parse_url(url)
+    except (LocationParseError, ValueError):
+        return None
+    name = (parts.host or "").rstrip(".")
+    if parts.port is None or parts.port == _DEFAULT_PORTS.get(parts.scheme or ""):
+        return name
+    return f"{name}:{parts.port}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def request_key(url: str) -> str | None:
     """``host_key`` of the host a request to ``url`` goes to (``url_host``); None when
     the client refuses to send one."""
