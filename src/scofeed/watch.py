@@ -57,9 +57,11 @@ class _Handler(FileSystemEventHandler):
         try:
             if relevant(event):
                 self._poke()
-        except BaseException as exc:  # it ends the thread; ``ensure`` says why
+        except BaseException as exc:
+            # it ends the thread, quietly: Python prints a thread's traceback for all
+            # but SystemExit, beside the one line ``ensure`` says of it as it re-arms
             self.failed = exc
-            raise
+            raise SystemExit(1) from None
 
 
 class SourceWatcher:
