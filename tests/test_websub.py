@@ -1168,6 +1168,30 @@ def test_a_verification_queued_behind_its_host_is_sent_as_the_latest_request_has
         held.close()
 
 
+def test_a_ping_queued_behind_its_hub_is_dropped_once_a_reload_removed_the_hub(hub_site):
+    """What waits behind a host's requests started with the config of the tick that
+    took it, however long it waited: an external hub the operator removed from
+    ``websub.hubs`` (``scofeed reload``) was still pinged. It starts with the latest
+    tick's config."""
+    site, _cfg, store, _h, _clock = hub_site
+    gate = threading.Event()
+    held = FastReceiver("127.0.0.7", hold=lambda n: gate)
+    cfg = site.config(f'websub.hubs=["{held.url}"]')
+    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
+    try:
+        assert h.run_due(cfg, store).pings > 2  # one in flight, the rest behind it
+        assert held.came.acquire(timeout=30)
+        reloaded = site.config()  # no external hub
+        gate.set()
+        h.run_due(reloaded, store, wait=True)  # until what waited behind it has run
+        assert len(held.posts) == 1
+        assert rows.due_pings(store.db, float("inf")) == []  # dropped, not kept for later
+    finally:
+        gate.set()
+        h.shutdown(5)
+        held.close()
+
+
 def test_a_ping_queued_behind_its_hub_is_not_sent_once_another_build_sent_it(hub_site):
     """A ping to an external hub waiting behind that hub's requests (``per_host``) went
     out as read at the tick, though a `scofeed build` beside the daemon had pinged the

@@ -94,10 +94,12 @@ class Hub:
         self.clock = clock
         self.per_host = per_host
         self._hosts: Counter[str] = Counter()  # requests in flight by host
-        # what waits behind a host's requests in flight, by host (``_start``)
+        # what waits behind a host's requests in flight, by host (``_start``); it starts
+        # with the latest tick's config (``_config``): a reload applies to it too
         self._queued: dict[
-            str, deque[tuple[tuple[str, object], Callable[..., None], Config, Store, object]]
+            str, deque[tuple[tuple[str, object], Callable[..., None], Store, object]]
         ] = {}
+        self._config: Config | None = None
         self.rng = rng or random.Random()
         self._pool = ThreadPoolExecutor(
             workers_for_open_files(max_workers), thread_name_prefix="scofeed-websub"
@@ -115,6 +117,7 @@ class Hub:
     def run_due(self, cfg: Config, store: Store, wait: bool = False) -> HubReport:
         report = HubReport()
         now = self.clock()
+        self._config = cfg
         known = hub.topics(cfg, published_sets(cfg, store))
         self._prune(store, known, now, report)
         self._detect_changes(cfg, store, known, now, report)
@@ -220,7 +223,7 @@ class Hub:
                 return False
             self._busy.add(key)
             if self._hosts[host] >= self.per_host:
-                self._queued.setdefault(host, deque()).append((key, fn, cfg, store, item))
+                self._queued.setdefault(host, deque()).append((key, fn, store, item))
                 return True
             self._hosts[host] += 1
         self._submit(fn, cfg, store, item)
@@ -239,9 +242,10 @@ class Hub:
                 if self._hosts[host] <= 0:
                     del self._hosts[host]
         if following is not None:
-            _key, fn, cfg, store, item = following
+            _key, fn, store, item = following
+            assert self._config is not None  # run_due sets it before it queues anything
             try:
-                self._submit(fn, cfg, store, item)
+                self._submit(fn, self._config, store, item)
             except RuntimeError:
                 # the pool shut down meanwhile: it stays due in the store. Else no thread
                 # could start (memory short): the pool has it queued all the same and it
