@@ -32,6 +32,7 @@ from scofeed.config import FEED_FILES, Config
 from scofeed.deliver.outbox import register_endpoints
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, StoreError
+from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, unusable
@@ -376,9 +377,11 @@ class Daemon:
         try:
             new = self.reload_config()
         except ConfigError as exc:
+            use_format(old.log.format)  # the loader applied the new one: it is not taken
             log.error("reload_failed error=%r keeping=previous_config", str(exc))
             return
         except Exception as exc:  # a reload must never take the running daemon down
+            use_format(old.log.format)
             # the kind only: an unforeseen message might quote what it read (a secret)
             log.error("reload_failed error=%s keeping=previous_config", type(exc).__name__)
             return
@@ -406,6 +409,7 @@ class Daemon:
         self.cfg = new
         if self.set_log_level:
             apply_log_level(new.log.level)
+        use_format(new.log.format)
         if self.scheduler:
             try:
                 register_endpoints(new, self.scheduler.ctx.store, time.time())

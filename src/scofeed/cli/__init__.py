@@ -152,18 +152,10 @@ def _global_options_everywhere(
 def setup_logging(level: str) -> None:
     import logging  # here, not at the top: `--version` and `--help` never log
 
-    class OneLine(logging.Formatter):
-        """Each message on one line, control characters escaped (``shown``): a log line
-        quotes what other servers send (an inbox's actor, a feed's title, a URL), and a
-        newline or an ANSI escape in it forged whole lines in the log or rewrote the
-        operator's terminal. A traceback, added after the message, keeps its lines."""
-
-        def formatMessage(self, record: logging.LogRecord) -> str:
-            record.message = shown(record.message)
-            return super().formatMessage(record)
+    from scofeed.logs import TEXT, OneLine  # the text format until a config says otherwise
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLine("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLine(TEXT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # urllib3 logs each request line at DEBUG: a webhook URL's path and query, which may
     # be its token (Slack, Discord), and which `config show` never shows. Not at -vv either.

@@ -17,6 +17,7 @@ from scofeed import config as config_mod
 from scofeed.cli import CONFIG_ENV as CONFIG_ENV  # re-exported: commands import it here
 from scofeed.cli import DEFAULT_CONFIG_NAME
 from scofeed.errors import ConfigError, StoreError, shown
+from scofeed.logs import use_format
 from scofeed.store import Store
 from scofeed.store.owner import refuse_root_on_others
 
@@ -69,7 +70,10 @@ def config_path(arg: str | None) -> Path | None:
 
 
 def load_config(args: argparse.Namespace) -> config_mod.Config:
-    return config_mod.load(config_path(args.config), args.overrides)
+    """The config, its ``log.format`` applied: the command's log lines from now on."""
+    cfg = config_mod.load(config_path(args.config), args.overrides)
+    use_format(cfg.log.format)
+    return cfg
 
 
 def load_config_file(args: argparse.Namespace) -> config_mod.Config:

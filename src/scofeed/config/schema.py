@@ -47,6 +47,7 @@ from scofeed.selectors import compile_selector
 FORMATS = ("atom", "rss", "json")
 FEED_FILES = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}  # format -> file
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")  # scofeed.logs.FORMATS
 
 
 def _timezone(v: str) -> str | None:
@@ -347,6 +348,7 @@ class LogConfig:
     """``[log]``: how much the daemon logs."""
 
     level: str = check(one_of(*LEVELS), default="INFO")
+    format: str = check(one_of(*LOG_FORMATS), default="text")  # scofeed.logs
 
 
 # -- remote sources ([[sources]]) -------------------------------------------------------

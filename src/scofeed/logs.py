@@ -1,0 +1,72 @@
+"""How log lines are written (``[log] format``): one line per message, as text or JSON.
+
+- ``text`` (the default): ``2026-12-02 16:53:24,510 INFO scofeed.schedule: scan new=1 ...``,
+  local time, what journald and a terminal show.
+- ``json``: one JSON object per line, for a log shipper (Loki, Elasticsearch, Vector):
+  ``time`` (UTC, ISO 8601 to the millisecond), ``level``, ``logger``, ``event`` (the
+  message's first word, when it is one of scofeed's lower-case event names: ``scan``,
+  ``activitypub_delivery``, ``watch_rearmed``; a library's prose has none), ``message`` (the
+  whole line, as the text format has it) and, when there is one, ``exception`` (the
+  traceback, in the same line).
+
+Either way a message is one line, whatever it quotes: a log line quotes what other
+servers send (an inbox's actor, a feed's title, a URL), and a newline or an ANSI escape
+in it forged whole lines in the log or rewrote the operator's terminal. Control
+characters are escaped (``errors.shown``); JSON escapes the line breaks of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+from scofeed.errors import shown
+
+FORMATS = ("text", "json")
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_EVENT = re.compile(r"[a-z][a-z0-9_]*")  # scofeed's events: scan, delivery, ...
+
+
+class OneLine(logging.Formatter):
+    """The text format: each message on one line, control characters escaped. A
+    traceback, added after the message, keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = shown(record.message)
+        return super().formatMessage(record)
+
+
+class JsonLines(logging.Formatter):
+    """The JSON format: one object per line (see the module text)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = shown(record.getMessage())
+        when = datetime.fromtimestamp(record.created, UTC)
+        doc = {
+            "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        event = _EVENT.match(message)
+        if event is not None and event.end() in (len(message), message.find(" ")):
+            doc["event"] = event.group()
+        doc["message"] = message
+        if record.exc_info:
+            trace = self.formatException(record.exc_info)
+            doc["exception"] = "\n".join(shown(line) for line in trace.splitlines())
+        if record.stack_info:
+            doc["stack"] = "\n".join(shown(line) for line in record.stack_info.splitlines())
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def formatter(fmt: str) -> logging.Formatter:
+    return JsonLines() if fmt == "json" else OneLine(TEXT)
+
+
+def use_format(fmt: str) -> None:
+    """Write every log line from now on in ``fmt`` (``FORMATS``): the root logger's
+    handlers, set up by the command line (``cli.setup_logging``), get its formatter."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter(fmt))

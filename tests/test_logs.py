@@ -1,0 +1,86 @@
+"""``[log] format``: the daemon's lines as JSON, one object a line, whatever they quote;
+a reload switches the format; the text format stays the default."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import test_daemon
+from scofeed.logs import JsonLines
+from test_daemon import cli, wait_for
+
+start = test_daemon.start  # the daemon-as-a-subprocess fixture
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line]
+
+
+def test_the_daemon_logs_json_lines_and_a_reload_switches_to_text(start, site):
+    d = start(extra='format = "json"\n')
+    # a file name that would forge a line and clear the terminal, written raw
+    (site.sources / 'forged\n{"level": "ERROR"}\x1b[2J.txt').write_bytes(b"")
+    wait_for(lambda: "rejected origin=" in d.log(), what="the empty file's rejection")
+    logged = [json.loads(line) for line in lines(d.log())]  # every line: one object
+    assert {"time", "level", "logger", "message"} <= set(logged[0])
+    assert all(doc["time"].endswith("Z") for doc in logged)
+    started = next(doc for doc in logged if doc.get("event") == "started")
+    assert started["logger"] == "scofeed.daemon" and started["level"] == "INFO"
+    (rejected,) = [doc for doc in logged if doc.get("event") == "rejected"]
+    assert rejected["level"] == "INFO" and rejected["logger"] == "scofeed.build"
+    assert '\\n{"level": "ERROR"}\\x1b[2J.txt' in rejected["message"]
+    assert "\x1b" not in d.log()
+
+    count = len(lines(d.log()))
+    site.config_path.write_text(site.config_path.read_text().replace('format = "json"\n', ""))
+    assert cli(site, "reload").returncode == 0
+    wait_for(lambda: "jobs_loaded" in "".join(lines(d.log())[count:]), what="the reload")
+    after = [line for line in lines(d.log())[count:] if "jobs_loaded" in line]
+    assert after and not after[-1].startswith("{") and " INFO scofeed.schedule: " in after[-1]
+
+
+def test_a_broken_reload_keeps_the_running_format(start, site):
+    d = start(extra='format = "json"\n')
+    site.config_path.write_text(
+        site.config_path.read_text()
+        .replace('format = "json"\n', "")
+        .replace("[site]\n", "[site]\ntitle = 5\n", 1)
+    )
+    count = len(lines(d.log()))
+    d.proc.send_signal(1)  # SIGHUP: the reload command itself would refuse this file
+    wait_for(lambda: "reload_failed" in d.log(), what="the reload failure in the log")
+    (failed,) = [json.loads(line) for line in lines(d.log())[count:]]
+    assert failed["event"] == "reload_failed" and "site.title" in failed["message"]
+
+
+def test_a_json_line_holds_its_traceback():
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonLines())
+    logger = logging.getLogger("scofeed.test_logs")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        try:
+            raise ValueError("bad\nvalue")
+        except ValueError:
+            logger.exception("job_failed job=%s", "scan")
+        logger.warning("Plain words, no event here")
+    finally:
+        logger.removeHandler(handler)
+    first, second = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert first["event"] == "job_failed" and first["message"] == "job_failed job=scan"
+    assert first["exception"].startswith("Traceback (most recent call last):")
+    assert first["exception"].endswith("ValueError: bad\nvalue")  # in its one line
+    assert "event" not in second
+
+
+def test_text_stays_the_default(site):
+    (site.sources / "empty.txt").write_bytes(b"")
+    done = cli(site, "-v", "build")
+    assert done.returncode == 1
+    said = lines(done.stderr)
+    assert said and not any(line.startswith("{") for line in said)
+    assert any(" INFO scofeed.build: rejected origin=empty.txt" in line for line in said)
