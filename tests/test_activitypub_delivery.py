@@ -199,7 +199,7 @@ def test_failures_retry_in_order_per_host(site: Site, service: Service, httpserv
 def test_one_server_however_its_inboxes_spell_it_holds_one_lease(
     site: Site, service: Service, httpserver: HTTPServer
 ):
-    # case and a trailing dot name the same server (hostkey.server_of): its deliveries
+    # case and a trailing dot name the same server (hostkey.authority): its deliveries
     # wait their turn behind the one being retried, as one host's must
     port = httpserver.port
     follow(service, 1, f"http://localhost:{port}/users/1/inbox", None)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from scofeed.hostkey import address_key, host_key, server_of, url_host
+from scofeed.hostkey import address_key, authority, host_key, url_host
 
 
 @pytest.mark.parametrize(
@@ -140,5 +140,5 @@ def test_the_host_of_a_url_is_the_one_the_client_sends_to(url):
      ("https://[2001:DB8::1]:443/x", "[2001:db8::1]"),
      ("http://remote.example:99999/x", None)],
 )  # fmt: skip
-def test_a_server_is_named_one_way_however_its_urls_spell_it(url, server):
-    assert server_of(url) == server
+def test_an_authority_is_named_one_way_however_its_urls_spell_it(url, server):
+    assert authority(url) == server

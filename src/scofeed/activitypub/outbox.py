@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from scofeed.activitypub import documents
 from scofeed.activitypub.documents import Urls
 from scofeed.config import Config
-from scofeed.hostkey import server_of
+from scofeed.hostkey import authority
 from scofeed.model import Entry, Planner
 from scofeed.store import activitypub as rows
 
@@ -37,8 +37,8 @@ def _dumps(doc: dict[str, Any]) -> bytes:
 def host_of(inbox: str) -> str:
     """The server a delivery to ``inbox`` goes to, the key of its lease in the store: one
     server however its inboxes spell it (case, a trailing dot, a default port written
-    out), so its deliveries go one at a time and in order (``hostkey.server_of``)."""
-    server = server_of(inbox)
+    out), so its deliveries go one at a time and in order (``hostkey.authority``)."""
+    server = authority(inbox)
     return server if server is not None else urlsplit(inbox).netloc.lower()
 
 
