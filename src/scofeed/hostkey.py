@@ -120,10 +120,9 @@ def url_host(url: str) -> str | None:
 
 def authority(url: str) -> str | None:
     """The authority (server and port) a request to ``url`` goes to, however the URL spells
-    it: the host as the
-    client reads it (``url_host``), without a trailing dot, with its port only when it is
-    not the scheme's default (``https://Example.COM.:443/x`` is ``example.com``); None
-    when the client refuses to send one."""
+    it: the host as the client reads it (``url_host``), without a trailing dot, with its
+    port only when it is not the scheme's default (``https://Example.COM.:443/x`` is
+    ``example.com``); None when the client refuses to send one."""
     try:
         parts = parse_url(url)
     except (LocationParseError, ValueError):
