@@ -126,8 +126,8 @@ def test_every_problem_is_named_at_once(tmp_path):
         "site.base_url: expected an http:// or https:// URL, got 'ftp://x/'",
         "site.timezone: expected an IANA time zone name such as 'Asia/Shanghai', got "
         "'Mars/Olympus'",
-        "serve.hots: unknown key (expected one of: client_header, host, metrics_token, port, "
-        "trusted_proxies)",
+        "serve.hots: unknown key (expected one of: access_log, client_header, host, metrics_token, "
+        "port, trusted_proxies)",
         "serve.port: expected a port number from 0 to 65535, got 70000",
         "webhooks[0].name: required key is missing",
         "webhooks[0].url: expected an http:// or https:// URL, got 'ftp://a'",

@@ -84,3 +84,37 @@ def test_text_stays_the_default(site):
     said = lines(done.stderr)
     assert said and not any(line.startswith("{") for line in said)
     assert any(" INFO scofeed.build: rejected origin=empty.txt" in line for line in said)
+
+
+FEEDLY = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 12 subscribers)"
+
+
+def test_the_access_log_has_a_line_for_every_request(start, site):
+    """``serve.access_log``: every request a line, the feeds' repeated GETs too (a worker
+    answers them, not the poll loop, which has no client address to log); the client
+    behind a trusted proxy is the one its header names."""
+    d = start(extra='\n[serve]\naccess_log = true\ntrusted_proxies = ["127.0.0.1/32"]\n')
+    first = d.get("/atom.xml", User_Agent=FEEDLY, X_Forwarded_For="203.0.113.9")
+    again = d.get("/atom.xml", User_Agent=FEEDLY)  # a fresh answer in memory: no worker
+    assert first.status_code == again.status_code == 200
+    assert d.get("/atom.xml", If_None_Match=first.headers["ETag"]).status_code == 304
+    assert d.get("/nothing-here", User_Agent="x").status_code == 404
+    wait_for(lambda: "path=/nothing-here" in d.log(), what="the 404's line")
+    said = [line for line in lines(d.log()) if " scofeed.access: access " in line]
+    assert "path=/healthz status=200 " in said[0]  # the fixture's own wait for the daemon
+    said = [line for line in said if "path=/healthz " not in line]
+    size = int(first.headers["Content-Length"])  # as sent: gzipped
+    assert len(said) == 4, said
+    assert f"client=203.0.113.9 method=GET path=/atom.xml status=200 bytes={size} " in said[0]
+    assert f"client=127.0.0.1 method=GET path=/atom.xml status=200 bytes={size} " in said[1]
+    assert said[0].endswith(f"agent={FEEDLY!r}") and said[1].endswith(f"agent={FEEDLY!r}")
+    assert "status=304 bytes=0 " in said[2]
+    assert "path=/nothing-here status=404 " in said[3] and said[3].endswith("agent='x'")
+
+
+def test_no_access_log_by_default(start, site):
+    d = start()
+    assert d.get("/atom.xml").status_code == 200
+    assert d.get("/nothing-here").status_code == 404
+    assert d.stop() == 0
+    assert " access " not in d.log()

@@ -341,6 +341,8 @@ class ServeConfig:
     client_header: str = check(one_of(*CLIENT_HEADERS), default="X-Forwarded-For")
     # /metrics (Prometheus) answers only with this set, to requests that carry it
     metrics_token: Secret | None = check(_metrics_token, default=None)
+    # one INFO line a request (serve.access): off, a reverse proxy in front keeps its own
+    access_log: bool = False
 
 
 @frozen

@@ -33,7 +33,7 @@ from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
-from scofeed.serve import metrics
+from scofeed.serve import access, metrics
 from scofeed.serve.answers import (
     CORS_OPEN,
     PREFLIGHT,
@@ -135,7 +135,9 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
+        started, cfg = time.perf_counter(), None
         try:
+            cfg = self.get_cfg()
             response = None
             if self.activitypub is not None:
                 response = _activitypub(self.activitypub, method, environ)
@@ -145,6 +147,8 @@ class App:
             response = _error(exc.http_status, exc, environ)
         except Exception as exc:
             response = _error(500, exc, environ)
+        if cfg is not None and cfg.serve.access_log:
+            access.logged(cfg, environ, method, response, started)
         return response.send(
             start_response, head=method == "HEAD", file_wrapper=environ.get("wsgi.file_wrapper")
         )
@@ -286,9 +290,9 @@ class App:
         memory alone, for the server to give without a worker thread: only when a worker
         answered the same path, config and encoding within ``ready_for`` seconds (see
         ``READY_FOR``), and this process published nothing since. No I/O here, ever;
-        None: let a worker answer."""
+        None: let a worker answer (always with ``serve.access_log``: a worker logs it)."""
         answer = self._answers.get((path, accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))))
-        if answer is None or answer.cfg is not self.get_cfg():
+        if answer is None or answer.cfg is not self.get_cfg() or answer.cfg.serve.access_log:
             return None
         checked = answer.checked
         if time.monotonic() - checked >= self.ready_for or checked <= last_change():

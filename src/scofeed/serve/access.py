@@ -1,0 +1,40 @@
+"""The access log (``serve.access_log``): one line a request, after its answer is made.
+
+``access client=203.0.113.9 method=GET path=/atom.xml status=304 bytes=0 ms=0.4
+agent='Feedly/1.0 (+http://www.feedly.com/fetcher.html; 12 subscribers)'`` at INFO, on
+the ``scofeed.access`` logger: who polls the feeds, how often a 304 saves the body, what
+each reader calls itself (aggregators state their subscriber counts there). The client
+is the one ``serve.trusted_proxies`` names (``clients.client_address``); the path is
+logged without its query (no route takes one, and what a client puts there is its own);
+the agent is cut at ``AGENT_CHARS``. Escaped as every log line is (``logs``). Off by
+default: a reverse proxy in front keeps its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from scofeed.config import Config
+from scofeed.serve.answers import Response
+from scofeed.serve.clients import client_address
+
+log = logging.getLogger("scofeed.access")
+
+AGENT_CHARS = 300
+
+
+def logged(
+    cfg: Config, environ: Mapping[str, Any], method: str, response: Response, started: float
+) -> None:
+    """One line for a request answered with ``response``, ``started`` (perf_counter) ago."""
+    head = method == "HEAD" or response.status in (204, 304)
+    size = 0 if head else len(response.body)
+    agent = str(environ.get("HTTP_USER_AGENT", ""))[:AGENT_CHARS]
+    log.info(
+        "access client=%s method=%s path=%s status=%d bytes=%d ms=%.1f agent=%r",
+        client_address(cfg, environ), method[:16], str(environ.get("PATH_INFO", ""))[:2000],
+        response.status, size, (time.perf_counter() - started) * 1000, agent,
+    )  # fmt: skip
