@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scofeed import hostkey
@@ -298,6 +299,18 @@ def pending_answers(
         if isinstance(obj, dict):
             ids.append(str(obj.get("id")))
     return ids
+
+
+def rehost(db: sqlite3.Connection, host_of: Callable[[str], str]) -> int:
+    """Every pending delivery's ``host`` (its lease's key) worked out again from its
+    inbox by ``host_of``, where it was stored otherwise: by an older version, whose key
+    (the inbox's ``netloc`` in lower case) made ``user@host:443`` and ``host`` two
+    leases for one server, whose deliveries then went out side by side and out of
+    order. The rows changed. Call it in a write transaction."""
+    found = db.execute("SELECT id, inbox, host FROM ap_deliveries WHERE status = 'pending'")
+    moved = [(new, id_) for id_, inbox, host in found if (new := host_of(inbox)) != host]
+    db.executemany("UPDATE ap_deliveries SET host = ? WHERE id = ?", moved)
+    return len(moved)
 
 
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
