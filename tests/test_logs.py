@@ -146,3 +146,19 @@ def test_an_access_line_takes_no_fields_from_the_path(site, caplog):
     assert " path=/x%20client=10.9.9.9%20status=200 status=404 " in forged
     assert forged.count("client=") == forged.count("status=") == 2  # one of each, outside
     assert " path=/tags/%D1%80%D1%83/%2541 status=404 " in cyrillic
+
+
+def test_under_json_the_daemons_banner_and_last_words_are_json_lines(start, site):
+    """Under systemd the daemon's stdout and stderr are one journal: with ``log.format =
+    "json"`` its start-up banner (the addresses, the feeds to subscribe to) and the line
+    a command ends with (``scofeed: ...``, a second daemon refused) were plain text in
+    the middle of the JSON, and a reader of it (``journalctl -o cat | jq``) stopped there."""
+    d = start(extra='format = "json"\n')
+    assert lines(d.out.read_text()) == []  # nothing plain on stdout: the banner is logged
+    (banner,) = [doc for doc in map(json.loads, lines(d.log())) if doc.get("event") == "ready"]
+    assert f":{d.port}/atom.xml" in banner["message"]
+    second = cli(site, "run", "--port", "0")  # the store's daemon runs: refused
+    assert second.returncode == 1
+    (refused,) = [json.loads(line) for line in lines(second.stderr)]
+    assert refused["level"] == "ERROR" and refused["logger"] == "scofeed"
+    assert refused["message"].startswith("scofeed: ") and "running" in refused["message"]

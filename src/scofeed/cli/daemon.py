@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import sys
 from urllib.parse import urlsplit
@@ -76,6 +77,13 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
     )
 
     def ready(bases: list[str]) -> None:
+        if cfg.log.format == "json":  # stdout shares the journal with the log: one line
+            account = f"@{cfg.activitypub.username}@{urlsplit(cfg.site.base_url).netloc}"
+            logging.getLogger("scofeed.cli").info(
+                "ready on=%s subscribe=%s%s", ",".join(bases), ",".join(feed_urls(cfg, bases[0])),
+                f" activitypub={account}" if cfg.activitypub.enabled else "",
+            )  # fmt: skip
+            return
         what = "scofeed running" if schedule else "scofeed serving"
         print(f"{what} (pid {os.getpid()}) on {', '.join(bases)}")
         print("subscribe:")
