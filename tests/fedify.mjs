@@ -55,7 +55,7 @@ const [upstream, certFile, keyFile] = process.argv.slice(2);
 const documentLoader = F.getDocumentLoader({ allowPrivateAddress: true });
 const loaders = { documentLoader, contextLoader: documentLoader };
 const federation = F.createFederation({ kv: new F.MemoryKvStore(), allowPrivateAddress: true });
-const keys = [
+const keys = [  // bob's: RSA for HTTP Signatures, Ed25519 for Object Integrity Proofs
   await F.generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
   await F.generateCryptoKeyPair("Ed25519"),
 ];
@@ -214,20 +214,30 @@ const commands = {
     }
     return out;
   },
-  async follow({ actor }) {
+  // which of these URLs Node's WHATWG URL parser, the one Fedify's vocabulary uses, reads
+  async urls({ urls }) {
+    return urls.map((url) => { try { new URL(url); return true; } catch { return false; } });
+  },
+  // `embed`: the followed actor embedded whole, as some Fedify apps send it, not its id;
+  // `shared`: to the shared inbox
+  async follow({ actor, embed = false, shared = false }) {
     const target = await F.lookupObject(actor, { ...loaders, allowPrivateAddress: true });
     const follow = new F.Follow({
-      id: new URL(`#follows/${crypto.randomUUID()}`, bob()), actor: bob(), object: target.id,
+      id: new URL(`#follows/${crypto.randomUUID()}`, bob()), actor: bob(),
+      object: embed ? target : target.id,
     });
-    await context().sendActivity({ identifier: "bob" }, target, follow, { immediate: true });
+    await context().sendActivity({ identifier: "bob" }, target, follow,
+      { immediate: true, preferSharedInbox: shared });
     return { id: follow.id.href };
   },
   // to the shared inbox, as Fedify sends to many followers of one server
-  async undo({ actor, follow }) {
+  // `byId`: the Follow named by its id only, not embedded
+  async undo({ actor, follow, byId = false }) {
     const target = await F.lookupObject(actor, { ...loaders, allowPrivateAddress: true });
     const undo = new F.Undo({
       id: new URL(`#undos/${crypto.randomUUID()}`, bob()), actor: bob(),
-      object: new F.Follow({ id: new URL(follow), actor: bob(), object: target.id }),
+      object: byId ? new URL(follow)
+        : new F.Follow({ id: new URL(follow), actor: bob(), object: target.id }),
     });
     await context().sendActivity({ identifier: "bob" }, target, undo,
       { immediate: true, preferSharedInbox: true });
