@@ -4,12 +4,13 @@
 Fedify (the npm package ``@fedify/fedify``, pinned) runs in node as a remote server on
 127.0.0.1, tests/fedify.mjs: bob's actor, its inboxes behind Fedify's own federation, and
 a TLS port in front of ``scofeed run`` (an ``acct:`` handle is looked up over https only).
-It looks ``acct:releases@host`` up by WebFinger, fetches the actor, the outbox, a Note
-and the followers collection and parses each with its vocabulary (strict about types
-and properties), follows us with a signed Follow and unfollows with a signed Undo, and
-checks the signature of every activity we post to it (the Accept, a Create, an Update,
-a Delete). Skipped, with the reason, where node or npm is missing or the package cannot
-be installed (tests/npm.py).
+It looks ``acct:releases@host`` up by WebFinger, fetches the actor, the outbox, a Note,
+the collections and NodeInfo and parses each (its vocabulary is strict about types,
+properties and URLs), follows us and unfollows with signed activities, and checks every
+activity we post to it (the Accept, a Create, an Update, a Delete) as its federation
+does. Every Note and Article of a multilingual site is parsed by it too. Skipped, with
+the reason, where node or npm is missing or the package cannot be installed
+(tests/npm.py).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from tests.npm import NODE, node_modules
 from tests.test_readers import live_entries, write_site
 from tests.test_serve import NOW
 
-# exact version: 1.5 is the newest line whose engines take Node 20 (1.6 on want Node 22)
+# exact version: 1.5 is the newest line whose engines take Node 20 (1.6 and later want
+# Node 22; 1.10 fails on Node 20 as soon as it reads a key: no ArrayBuffer.transfer)
 PACKAGES = ("@fedify/fedify@1.5.9",)
 SCRIPT = Path(__file__).with_name("fedify.mjs")
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
