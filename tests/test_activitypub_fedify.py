@@ -31,6 +31,7 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import scofeed
 from scofeed import config as config_mod
 from scofeed.activitypub import documents
 from scofeed.activitypub.documents import Urls
@@ -206,7 +207,8 @@ def test_fedify_looks_us_up_follows_and_verifies_every_delivery(
 
     info = peer.call("nodeinfo", url=base + "/")
     assert info is not None, "NodeInfo did not parse strictly"
-    assert info["software"]["name"] == "scofeed" and info["protocols"] == ["activitypub"]
+    assert info["software"] == {"name": "scofeed", "version": scofeed.__version__}
+    assert info["protocols"] == ["activitypub"]
 
     # the outbox, every item through its pages: the seed's Create{Note}
     outbox = peer.call("get", url=actor["outbox"], items=True)
