@@ -61,6 +61,9 @@ class Fedify:
         cert.cert_chain_pems[0].write_to_path(str(folder / "cert.pem"))
         cert.private_key_pem.write_to_path(str(folder / "key.pem"))
         modules = node_modules(PACKAGES)
+        said = subprocess.run([NODE or "node", "--version"], capture_output=True, text=True)
+        if int(said.stdout.strip().lstrip("v").split(".")[0] or 0) < 20:
+            pytest.skip(f"Fedify 1.5 needs Node 20 or later; node is {said.stdout.strip()}")
         self.err = folder / "fedify.err"
         with open(self.err, "wb") as err:
             self.proc = subprocess.Popen(
