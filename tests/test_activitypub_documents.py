@@ -194,6 +194,21 @@ def test_config_section(site: Site) -> None:
         site.config('activitypub.object_type="Page"')
 
 
+@pytest.mark.parametrize(
+    "override",
+    ['activitypub.icon="https://192.168.1.300/icon.png"',
+     'site.base_url="https://news.2023/"', 'site.base_url="https://sco%20x.example/"'],
+)  # fmt: skip
+def test_an_address_the_fediverse_cannot_parse_is_refused_in_the_config(site, override):
+    """An icon, or the site's address (the actor's id), whose host the WHATWG URL parser
+    refuses: a Fedify-based server refused the whole actor, and no one could follow."""
+    with pytest.raises(ConfigError, match=override.split("=")[0] + "|activitypub.enabled"):
+        site.config("activitypub.enabled=true", 'site.base_url="https://sco.example/"',
+                    override)  # fmt: skip
+    site.config("activitypub.enabled=true", 'site.base_url="https://sco.example/"',
+                'activitypub.icon="https://sco.example/icon.png"')  # fmt: skip
+
+
 def test_an_update_is_never_older_than_the_build_that_sends_it(cfg: config_mod.Config) -> None:
     """Mastodon applies an edit only when its ``updated`` is later than the last one:
     two corrections stating the same ``updated`` (or an older one) are sent with the

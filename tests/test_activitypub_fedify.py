@@ -36,6 +36,7 @@ from scofeed import config as config_mod
 from scofeed.activitypub import documents
 from scofeed.activitypub.documents import Urls
 from scofeed.build import build as build_feeds
+from scofeed.config.fields import whatwg_parsable
 from scofeed.normalise.ids import web_address
 from scofeed.store import Store
 from tests.conftest import Site, free_port, run_cli, scofeed_serving
@@ -369,12 +370,12 @@ def test_fedify_reads_each_document_of_a_multilingual_site_as_we_mean_it(tmp_pat
         node_reads = peer.call("urls", urls=HOSTS)
     finally:
         peer.stop()
-    # documents.parsable, by which a Note's url is chosen, never passes an address the
+    # fields.whatwg_parsable, by which a Note's url is chosen, never passes an address the
     # URL parser refuses (it may refuse some the parser reads: the Note then has its
     # own page as url)
-    passed = [url for url in HOSTS if documents.parsable(url)]
+    passed = [url for url in HOSTS if whatwg_parsable(url)]
     assert passed and not [u for u, ok in zip(HOSTS, node_reads, strict=True)
-                           if documents.parsable(u) and not ok]  # fmt: skip
+                           if whatwg_parsable(u) and not ok]  # fmt: skip
     refused = [(d["id"], p["error"]) for d, p in zip(notes + others, parsed, strict=True)
                if "error" in p]  # fmt: skip
     assert not refused

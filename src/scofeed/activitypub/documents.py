@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import ipaddress
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from urllib.parse import quote, urlsplit
 
 from scofeed import __version__
 from scofeed.config import Config
+from scofeed.config.fields import whatwg_parsable
 from scofeed.frozen import frozen
 from scofeed.graphemes import ellipsized
 from scofeed.model import Entry
@@ -343,54 +343,9 @@ def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
     return "".join(parts)
 
 
-_HOST_LABEL = re.compile(r"[A-Za-z0-9_-]+")
-_NUMBER_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
-
-
-def parsable(url: str) -> bool:
-    """Whether the WHATWG URL parser (Node's and the browsers') reads ``url``: Fedify's
-    vocabulary, and so every server built on it, refuses an object with a URL it cannot
-    parse whole, and with it the collection page that holds it. The ingest takes any
-    RFC 3986 host (``web_address``); WHATWG refuses a host with an escape of a space or
-    a slash in it, one whose last label is a number but that is no IPv4 address
-    (``192.168.1.300``, ``news.2023``), punycode that does not decode, and an IPv6
-    literal with a zone or an IPvFuture one. A host of letters, digits, ``-`` and ``_``
-    (punycode that decodes), a dotted IPv4 address or an IPv6 literal passes; any other
-    is taken for one it refuses."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    if parts.netloc.rpartition("@")[2].startswith("["):
-        try:
-            return "%" not in host and isinstance(ipaddress.ip_address(host), ipaddress.IPv6Address)
-        except ValueError:
-            return False
-    labels = host.removesuffix(".").split(".")
-    if _NUMBER_LABEL.fullmatch(labels[-1]):  # WHATWG reads the host as an IPv4 address
-        try:
-            ipaddress.IPv4Address(host.removesuffix("."))
-        except ValueError:
-            return False
-        return True
-    for label in labels:
-        if not _HOST_LABEL.fullmatch(label):
-            return False
-        if label[:4].lower() == "xn--":
-            try:
-                label.encode("ascii").decode("idna")
-            except UnicodeError:
-                return False
-    return True
-
-
 def note(cfg: Config, entry: Entry) -> dict[str, Any]:
     """The entry as a Note (or an Article with ``object_type = "Article"``). Its ``url``
-    is the release's address when fediverse servers can read it (``parsable``), else
+    is the release's address when fediverse servers can read it (``whatwg_parsable``), else
     the entry's own page; the content links to the address either way."""
     urls = Urls.of(cfg)
     kind = cfg.activitypub.object_type
@@ -402,7 +357,7 @@ def note(cfg: Config, entry: Entry) -> dict[str, Any]:
         "type": kind,
         "attributedTo": urls.actor,
         "published": stamp(entry.published),
-        "url": address if parsable(address) else urls.object(entry),
+        "url": address if whatwg_parsable(address) else urls.object(entry),
         "to": [PUBLIC],
         "cc": [urls.followers],
         "content": body,

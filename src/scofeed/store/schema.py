@@ -578,10 +578,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ap_followers ADD COLUMN domain TEXT;
     CREATE INDEX ap_followers_by_domain ON ap_followers (domain, server);
     """,
-    # 37: the Rejects waiting to go out, by host: ``outbox.queue_reject`` counts them (a
-    # domain's and all) before it queues another. With wildcard DNS, Follows from a
-    # crowded domain's servers came without end, each answered with a Reject kept for
-    # the days of its retries
+    # 37: pending Rejects by host, counted (a domain's, all) by ``outbox.queue_reject``
     """
     CREATE INDEX ap_deliveries_rejects ON ap_deliveries (host)
         WHERE status = 'pending' AND kind = 'Reject';
