@@ -14,6 +14,7 @@ from scofeed.activitypub import documents, keys
 from scofeed.activitypub.documents import PUBLIC, Urls
 from scofeed.errors import ConfigError
 from scofeed.model import Entry
+from scofeed.normalise.ids import web_address
 from tests import fedi  # the offline JSON-LD loader (bovine's contexts)
 from tests.conftest import Site
 
@@ -105,6 +106,31 @@ def test_note_from_entry(cfg: config_mod.Config) -> None:
     assert "<strong>" not in article["content"]
 
 
+# addresses a release may come with, each taken by the ingest as it is, that the WHATWG
+# URL parser (Node's and the browsers': Fedify's vocabulary, tests/fedify.mjs) refuses:
+# an escaped space in the host, a number past 255, a numeric last label, punycode that
+# decodes to nothing, an IPv6 zone, an IPvFuture literal
+UNPARSABLE = (
+    "https://sectsco.org%20/news/1", "https://192.168.1.300/news/1", "https://news.2023/1",
+    "https://xn--zz.example/1", "https://[::1%25eth0]/1", "https://[v1.x]/1",
+)  # fmt: skip
+PARSABLE = (
+    "https://sectsco.org/news/1?id=5#top", "https://xn--d1acufc.example/1",
+    "http://[::1]:8443/x", "https://127.0.0.1/x", "http://a_b.example/x",
+)  # fmt: skip
+
+
+def test_note_url_is_one_fediverse_servers_parse(cfg: config_mod.Config) -> None:
+    """Fedify refuses a Note whose ``url`` its URL parser cannot read, whole, and with it
+    the outbox page that holds it: such an address is left to the content's link, and
+    ``url`` is the entry's own page."""
+    for address in UNPARSABLE + PARSABLE:
+        assert web_address(address) == address  # the ingest takes it as it is
+        note = documents.note(cfg, dataclasses.replace(ENTRY, url=address, link=address))
+        assert note["url"] == (note["id"] if address in UNPARSABLE else address), address
+        assert f'href="{address}"' in note["content"], address
+
+
 def test_activities(cfg: config_mod.Config) -> None:
     create = documents.create(cfg, ENTRY)
     assert create["id"] == "https://sco.example/entries/abc123#create"
@@ -166,6 +192,21 @@ def test_config_section(site: Site) -> None:
         site.config('activitypub.username="Bad Name"')
     with pytest.raises(ConfigError, match="activitypub.object_type"):
         site.config('activitypub.object_type="Page"')
+
+
+@pytest.mark.parametrize(
+    "override",
+    ['activitypub.icon="https://192.168.1.300/icon.png"',
+     'site.base_url="https://news.2023/"', 'site.base_url="https://sco%20x.example/"'],
+)  # fmt: skip
+def test_an_address_the_fediverse_cannot_parse_is_refused_in_the_config(site, override):
+    """An icon, or the site's address (the actor's id), whose host the WHATWG URL parser
+    refuses: a Fedify-based server refused the whole actor, and no one could follow."""
+    with pytest.raises(ConfigError, match=override.split("=")[0] + "|activitypub.enabled"):
+        site.config("activitypub.enabled=true", 'site.base_url="https://sco.example/"',
+                    override)  # fmt: skip
+    site.config("activitypub.enabled=true", 'site.base_url="https://sco.example/"',
+                'activitypub.icon="https://sco.example/icon.png"')  # fmt: skip
 
 
 def test_an_update_is_never_older_than_the_build_that_sends_it(cfg: config_mod.Config) -> None:

@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scofeed import build as build_mod
-from scofeed.activitypub import delivery, httpsig
+from scofeed.activitypub import delivery, httpsig, outbox
 from scofeed.activitypub.delivery import Deliverer
 from scofeed.activitypub.service import Service
 from scofeed.serve import App, HttpServer
@@ -385,3 +385,43 @@ def test_an_actor_is_counted_on_the_server_its_id_reaches(
     assert fedi.follow(base, fedi.actor("y.other.test", "1")) == (202, "accepted\n")
     servers = {rows.server_of(f.actor) for f in rows.followers(service.inbox.store.db)}
     assert servers == {"a.evil.test", "y.other.test"}
+
+
+def _follow_from(host: str) -> dict[str, Any]:
+    actor = f"http://{host}/users/1"
+    return {"id": actor + "/follow/1", "type": "Follow", "actor": actor, "object": OUR_ACTOR}
+
+
+def test_rejects_waiting_to_go_are_capped_by_domain_and_in_all(site: Site, monkeypatch) -> None:
+    """With wildcard DNS, Follows from a crowded domain's servers came without end, and
+    each was answered with a Reject kept for the days of its retries: at most
+    ``REJECTS_PER_DOMAIN`` wait to go to one domain's servers, ``REJECTS_PENDING`` in all."""
+    site.write_config(CONFIG)
+    cfg, store = site.config(), site.store()
+    with store.transaction() as db:
+        queued = [
+            outbox.queue_reject(cfg, db, _follow_from(host), f"http://{host}/inbox", 1.0)
+            for host in (f"x{n}.evil.test" for n in range(25))
+        ]
+        assert queued == [True] * outbox.REJECTS_PER_DOMAIN + [False] * 5
+        other = _follow_from("a.other.test")
+        assert outbox.queue_reject(cfg, db, other, "http://a.other.test/inbox", 1.0)
+        monkeypatch.setattr(outbox, "REJECTS_PENDING", outbox.REJECTS_PER_DOMAIN + 1)
+        other = _follow_from("b.other.test")
+        assert not outbox.queue_reject(cfg, db, other, "http://b.other.test/inbox", 1.0)
+    assert rows.counts(store.db)["pending"] == outbox.REJECTS_PER_DOMAIN + 1
+    store.close()
+
+
+def test_a_follow_refused_past_the_rejects_cap_is_told_so(
+    ours: tuple[Service, str], fedi: Fediverse, monkeypatch
+) -> None:
+    service, base = ours
+    monkeypatch.setattr(outbox, "REJECTS_PER_DOMAIN", 1)
+    for name in ("a", "b"):
+        assert fedi.follow(base, fedi.actor(f"{name}.evil.test", "1")) == (202, "accepted\n")
+    c1, d1 = fedi.actor("c.evil.test", "1"), fedi.actor("d.evil.test", "1")
+    assert fedi.follow(base, c1)[1].endswith("(a Reject is sent)\n")
+    assert fedi.follow(base, d1)[1].endswith("(no new Reject is sent: enough wait to go)\n")
+    assert service.deliverer.run_due().delivered == 3  # two Accepts, c's Reject
+    assert [doc["type"] for path, doc in fedi.received if "/d.evil.test/" in path] == []

@@ -56,6 +56,7 @@ LAYERS: list[list[str]] = [
         "scofeed.frozen",
         "scofeed.throttle",
         "scofeed.hostkey",
+        "scofeed.logs",
         "scofeed",
     ],
 ]

@@ -7,13 +7,11 @@ npm feed parsers that readers and aggregators are built on (rss-parser,
 JSON Feed is checked against JSON Feed 1.1's own field list. Each is compared with what
 the store holds. Skipped, with the reason, where newsboat, node or npm is missing or the
 npm packages cannot be installed (offline): they are installed once into a cache folder
-outside the repository (``SCOFEED_NPM_CACHE``, else ``~/.cache/scofeed-tests``)."""
+outside the repository (tests/npm.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import re
@@ -37,11 +35,11 @@ from scofeed.model import Entry
 from scofeed.store import Store, read_only
 from scofeed.store import published as published_rows
 from tests.conftest import SEED, free_port, scofeed_serving
+from tests.npm import NODE, node_modules
 from tests.test_daemon import wait_for
 from tests.test_serve import NOW
 
 NEWSBOAT = shutil.which("newsboat")
-NODE, NPM = shutil.which("node"), shutil.which("npm")
 # exact versions: what a parser makes of a feed does not move under the tests
 PACKAGES = ("rss-parser@3.13.0", "@rowanmanning/feed-parser@2.1.5", "feedsmith@3.0.1")
 SCRIPT = Path(__file__).with_name("readers.cjs")
@@ -289,41 +287,6 @@ def test_newsboat_holds_a_correction_once_and_corrected(tmp_path):
 # -- npm feed parsers ------------------------------------------------------------------
 
 
-def npm_folder() -> Path:
-    """``PACKAGES`` installed once in a cache folder outside the repository (a lock for
-    the test processes that ask at once); skips the test when they cannot be."""
-    if NODE is None or NPM is None:
-        pytest.skip("node and npm are not installed (apt-get install nodejs npm)")
-    name = hashlib.sha256(" ".join(PACKAGES).encode()).hexdigest()[:12]
-    cache = Path(os.environ.get("SCOFEED_NPM_CACHE", Path.home() / ".cache" / "scofeed-tests"))
-    folder = cache / f"npm-{name}"
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f"npm-{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (folder / "node_modules" / "feedsmith").is_dir():
-            return folder
-        tmp = cache / f"npm-{name}.part"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        try:
-            done = subprocess.run(
-                [NPM, "install", "--prefix", str(tmp), "--no-audit", "--no-fund", "--no-save"]
-                + ["--fetch-retries=0", "--fetch-timeout=20000", *PACKAGES],
-                capture_output=True,
-                text=True,
-                timeout=90,
-            )
-            said = [line for line in done.stderr.splitlines() if " code " in line][:1]
-        except subprocess.TimeoutExpired:
-            done, said = None, ["no answer in 90 s"]
-        if done is None or done.returncode != 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-            why = said[0] if said else "it failed"
-            pytest.skip(f"npm could not install {' '.join(PACKAGES)} (offline?): {why}")
-        tmp.rename(folder)
-    return folder
-
-
 NEWEST = 4  # of the 6 releases: the main feed pages back to archives
 
 
@@ -354,7 +317,7 @@ def built(tmp_path_factory) -> Built:
 def parsed(built: Built) -> dict[str, dict[str, dict]]:
     """The feed files (main and each language, in each format) as the npm parsers read
     them: {path: {parser: feed}}."""
-    modules = npm_folder() / "node_modules"
+    modules = node_modules(PACKAGES)
     paths = [
         f"{lang}/{kind}" if lang else kind
         for lang in ("", *LANGUAGES)

@@ -44,7 +44,7 @@ from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, Urls
 from scofeed.activitypub.keys import KeyPair
 from scofeed.activitypub.outbox import EVENTS as EVENTS
-from scofeed.activitypub.outbox import host_of
+from scofeed.activitypub.outbox import domain_of, host_of
 from scofeed.activitypub.outbox import plan as plan
 from scofeed.activitypub.outbox import planner as planner
 from scofeed.activitypub.outbox import queue_accept as queue_accept
@@ -54,7 +54,6 @@ from scofeed.activitypub.remote import session
 from scofeed.config import Config
 from scofeed.deliver import policy, sender
 from scofeed.deliver.runner import StoreTrouble, workers_for_open_files
-from scofeed.hostkey import request_key
 from scofeed.store import Store, store_trouble
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
@@ -115,7 +114,7 @@ class Deliverer:
         if not self._rehosted:
             self._rehost()
         for host in rows.due_hosts(self.store.db, self.clock()):
-            domain = _domain(host)
+            domain = domain_of(host)
             with self._lock:
                 if host in self._busy or self._stop.is_set():
                     continue
@@ -166,7 +165,7 @@ class Deliverer:
 
     def _ended(self, host: str) -> None:
         """``host``'s drain ended: its domain's next waiting host starts in its place."""
-        domain = _domain(host)
+        domain = domain_of(host)
         with self._lock:
             self._busy.discard(host)
             self._domains[domain] -= 1
@@ -260,11 +259,3 @@ class Deliverer:
         if removed:
             log.warning("activitypub_inbox_gone inbox=%s followers_removed=%d", d.inbox, removed)
         return decision.outcome
-
-
-def _domain(host: str) -> str:
-    """What ``PER_DOMAIN`` counts a delivery's host (the inbox URL's ``name:port``) as:
-    the registrable domain of the host the POST goes to (``hostkey.request_key``:
-    ``a.evil.example\\@b.example`` goes to ``a.evil.example``)."""
-    key = request_key("http://" + host)
-    return key if key is not None else host

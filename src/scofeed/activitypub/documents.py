@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 
 from scofeed import __version__
 from scofeed.config import Config
+from scofeed.config.fields import whatwg_parsable
 from scofeed.frozen import frozen
 from scofeed.graphemes import ellipsized
 from scofeed.model import Entry
@@ -343,17 +344,20 @@ def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
 
 
 def note(cfg: Config, entry: Entry) -> dict[str, Any]:
-    """The entry as a Note (or an Article with ``object_type = "Article"``)."""
+    """The entry as a Note (or an Article with ``object_type = "Article"``). Its ``url``
+    is the release's address when fediverse servers can read it (``whatwg_parsable``), else
+    the entry's own page; the content links to the address either way."""
     urls = Urls.of(cfg)
     kind = cfg.activitypub.object_type
     body = content(cfg, entry, with_title=kind == "Note")
+    address = shown_url(entry.url or entry.link)
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "id": urls.object(entry),
         "type": kind,
         "attributedTo": urls.actor,
         "published": stamp(entry.published),
-        "url": shown_url(entry.url or entry.link),
+        "url": address if whatwg_parsable(address) else urls.object(entry),
         "to": [PUBLIC],
         "cc": [urls.followers],
         "content": body,

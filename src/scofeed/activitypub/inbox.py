@@ -247,12 +247,12 @@ class Inbox:
                 return self._refuse_full(actor)
             crowded = self._crowded_domain(db, actor)
             if crowded is not None:
-                delivery.queue_reject(self.cfg, db, follow, inbox, now)
+                sent = delivery.queue_reject(self.cfg, db, follow, inbox, now)
             else:
                 new = rows.add_follower(db, actor, inbox, shared, activity_id, now)
                 delivery.queue_accept(self.cfg, db, follow, inbox, now)
         if crowded is not None:
-            reply = self._refuse_crowded(actor, *crowded)
+            reply = self._refuse_crowded(actor, *crowded, sent)
         else:
             log.info("activitypub_follow actor=%s new=%s", actor, new)
             reply = Reply(202, "accepted")
@@ -277,19 +277,22 @@ class Inbox:
         servers = rows.servers_in(db, domain, limit)
         return (domain, servers) if servers >= limit else None
 
-    def _refuse_crowded(self, actor: str, domain: str, servers: int) -> Reply:
+    def _refuse_crowded(self, actor: str, domain: str, servers: int, sent: bool) -> Reply:
+        """202 and why; ``sent``: a Reject was queued (not when one waits to go to that
+        inbox already, nor past ``outbox.REJECTS_PER_DOMAIN`` or ``REJECTS_PENDING``)."""
         limit = self.cfg.activitypub.max_servers_per_domain
         held = self._crowded.due()
         if held is not None:
             log.warning(
                 "activitypub_follow_refused reason=max_servers_per_domain domain=%s "
-                "servers=%d limit=%d actor=%s held_back=%d",
-                domain, servers, limit, actor, held,
+                "servers=%d limit=%d actor=%s reject=%s held_back=%d",
+                domain, servers, limit, actor, "queued" if sent else "none", held,
             )  # fmt: skip
         return Reply(
             202,
             f"rejected: {limit} servers of {domain} follow this account already, the most "
-            "one domain may have (a Reject is sent)",
+            "one domain may have "
+            + ("(a Reject is sent)" if sent else "(no new Reject is sent: enough wait to go)"),
         )
 
     def _refuse_full(self, actor: str) -> Reply:

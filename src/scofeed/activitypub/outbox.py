@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from scofeed.activitypub import documents
 from scofeed.activitypub.documents import Urls
 from scofeed.config import Config
-from scofeed.hostkey import authority
+from scofeed.hostkey import authority, request_key
 from scofeed.model import Entry, Planner
 from scofeed.store import activitypub as rows
 
@@ -90,10 +90,34 @@ def queue_accept(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: f
     return _queue_answer(cfg, db, "Accept", follow, inbox, at)
 
 
+# Rejects waiting to go out, at most: to the servers of one registrable domain, and in
+# all. A Reject answers a Follow from a server past activitypub.max_servers_per_domain;
+# with wildcard DNS anyone may send those from servers without end (``x1.evil.example``,
+# ``x2.evil.example``, ...), and each was answered with a Reject kept for the days of its
+# retries. Past these, such a Follow is refused all the same, with no Reject sent.
+REJECTS_PER_DOMAIN = 20
+REJECTS_PENDING = 1000
+
+
 def queue_reject(cfg: Config, db: Any, follow: dict[str, Any], inbox: str, at: float) -> bool:
     """A Reject of ``follow`` to ``inbox`` (a Follow refused for good), unless one is still
-    waiting to go there, as ``queue_accept``."""
+    waiting to go there, as ``queue_accept``, or ``REJECTS_PER_DOMAIN`` wait to go to
+    its domain, or ``REJECTS_PENDING`` in all."""
+    waiting = rows.pending_reject_hosts(db)
+    if len(waiting) >= REJECTS_PENDING:
+        return False
+    domain = domain_of(host_of(inbox))
+    if sum(1 for host in waiting if domain_of(host) == domain) >= REJECTS_PER_DOMAIN:
+        return False
     return _queue_answer(cfg, db, "Reject", follow, inbox, at)
+
+
+def domain_of(host: str) -> str:
+    """The registrable domain a delivery's host (``host_of``: its name and port) counts
+    as, as the request goes (``hostkey.request_key``: ``a.evil.example\\@b.example`` goes
+    to ``a.evil.example``)."""
+    key = request_key("http://" + host)
+    return key if key is not None else host
 
 
 # answers of one kind waiting to go to one inbox, at most: a Follow with a new id each

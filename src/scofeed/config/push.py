@@ -20,6 +20,7 @@ from scofeed.config.fields import (
     positive,
     request_timeout,
     tag_slug,
+    whatwg_parsable,
 )
 from scofeed.errors import ConfigError
 from scofeed.frozen import frozen
@@ -169,6 +170,15 @@ class WebSubConfig:
 AP_OBJECT_TYPES = ("Note", "Article")
 
 
+def fediverse_url(v: str) -> str | None:
+    """An http(s) URL fediverse servers read: a Fedify-based one refuses a whole actor
+    whose icon it cannot parse (``fields.whatwg_parsable``)."""
+    problem = http_url(v)
+    if problem is None and not whatwg_parsable(v):
+        problem = "a URL with a host the fediverse's URL parser reads (WHATWG)"
+    return problem
+
+
 def _ap_username(v: str) -> str | None:
     ok = re.fullmatch(r"[a-z0-9_]{1,30}", v)
     return None if ok else "1 to 30 lower-case letters, digits or '_'"
@@ -182,7 +192,7 @@ class ActivityPubConfig:
     username: str = check(_ap_username, default="releases")
     name: str | None = None  # shown name; default: site.title
     summary: str | None = None  # profile text; default: site.description
-    icon: str | None = check(lambda v: None if v is None else http_url(v), default=None)
+    icon: str | None = check(lambda v: None if v is None else fediverse_url(v), default=None)
     object_type: str = check(one_of(*AP_OBJECT_TYPES), default="Note")
     key: Path | None = None  # the RSA key pair (PEM); default: beside the state store
     allow_private: bool = False  # allow loopback and private addresses (inboxes, keys)

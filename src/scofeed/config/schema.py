@@ -32,6 +32,7 @@ from scofeed.config.fields import (
     port_number,
     positive,
     tag_slug,
+    whatwg_parsable,
 )
 from scofeed.config.push import (
     ActivityPubConfig,
@@ -541,6 +542,9 @@ class Config:
                     "activitypub.enabled: needs an https site.base_url (http only for "
                     f"loopback tests), got {self.site.base_url!r}"
                 )
+            if not whatwg_parsable(self.site.base_url):  # the actor's id: refused whole
+                raise ConfigError(f"activitypub.enabled: needs a site.base_url whose host "
+                                  f"the fediverse reads, got {self.site.base_url!r}")  # fmt: skip
             refuse_inside(  # the default is beside the store, refused above
                 "activitypub.key",
                 self.activitypub.key_path(self.paths.state).resolve(),

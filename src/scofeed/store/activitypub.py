@@ -275,6 +275,16 @@ def enqueue(
     return cur.rowcount > 0
 
 
+def pending_reject_hosts(db: sqlite3.Connection) -> list[str]:
+    """The host of each Reject waiting to go out (``ap_deliveries_rejects``: at most
+    ``outbox.REJECTS_PENDING`` of them)."""
+    rows = db.execute(
+        "SELECT host FROM ap_deliveries INDEXED BY ap_deliveries_rejects "
+        "WHERE status = 'pending' AND kind = 'Reject'"
+    )
+    return [host for (host,) in rows]
+
+
 def pending_answers(
     db: sqlite3.Connection, host: str, inbox: str, kind: str = "Accept"
 ) -> list[str]:

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 36
+FRESH_VERSION = 37
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -355,5 +355,8 @@ CREATE INDEX websub_subscriptions_by_domain ON websub_subscriptions (domain);
 CREATE INDEX websub_intents_by_domain ON websub_intents (domain) WHERE mode = 'subscribe';
 
 CREATE INDEX ap_followers_by_domain ON ap_followers (domain, server);
+
+CREATE INDEX ap_deliveries_rejects ON ap_deliveries (host)
+        WHERE status = 'pending' AND kind = 'Reject';
 
 """

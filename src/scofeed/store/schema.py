@@ -578,6 +578,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ap_followers ADD COLUMN domain TEXT;
     CREATE INDEX ap_followers_by_domain ON ap_followers (domain, server);
     """,
+    # 37: pending Rejects by host, counted (a domain's, all) by ``outbox.queue_reject``
+    """
+    CREATE INDEX ap_deliveries_rejects ON ap_deliveries (host)
+        WHERE status = 'pending' AND kind = 'Reject';
+    """,
 ]
 
 
