@@ -140,13 +140,14 @@ class Deliverer:
 
     def _rehost(self) -> None:
         """Once a process, before its first delivery: the pending deliveries an older
-        version stored under another key of their server (``rows.rehost``) take this
+        version stored under another key of their server (``rows.rehosted``) take this
         version's, so that one lease holds all of a server's, in order."""
-        with self._writes, self.store.transaction() as db:
-            moved = rows.rehost(db, host_of)
-        self._rehosted = True
+        moved = rows.rehosted(self.store.db, host_of)  # a read: no write lock when none
         if moved:
-            log.info("activitypub_rehosted deliveries=%d", moved)
+            with self._writes, self.store.transaction() as db:
+                rows.move_hosts(db, moved)
+            log.info("activitypub_rehosted deliveries=%d", len(moved))
+        self._rehosted = True
 
     def shutdown(self, wait: bool = True) -> None:
         self._stop.set()

@@ -311,16 +311,18 @@ def pending_answers(
     return ids
 
 
-def rehost(db: sqlite3.Connection, host_of: Callable[[str], str]) -> int:
-    """Every pending delivery's ``host`` (its lease's key) worked out again from its
-    inbox by ``host_of``, where it was stored otherwise: by an older version, whose key
-    (the inbox's ``netloc`` in lower case) made ``user@host:443`` and ``host`` two
-    leases for one server, whose deliveries then went out side by side and out of
-    order. The rows changed. Call it in a write transaction."""
+def rehosted(db: sqlite3.Connection, host_of: Callable[[str], str]) -> list[tuple[str, int]]:
+    """The pending deliveries whose ``host`` (their lease's key) ``host_of`` works out
+    otherwise from their inbox, as (host, id): stored by an older version, whose key (the
+    inbox's ``netloc`` in lower case) made ``user@host:443`` and ``host`` two leases for
+    one server, whose deliveries then went out side by side and out of order. A read;
+    ``move_hosts`` writes them."""
     found = db.execute("SELECT id, inbox, host FROM ap_deliveries WHERE status = 'pending'")
-    moved = [(new, id_) for id_, inbox, host in found if (new := host_of(inbox)) != host]
+    return [(new, id_) for id_, inbox, host in found if (new := host_of(inbox)) != host]
+
+
+def move_hosts(db: sqlite3.Connection, moved: list[tuple[str, int]]) -> None:
     db.executemany("UPDATE ap_deliveries SET host = ? WHERE id = ?", moved)
-    return len(moved)
 
 
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
