@@ -213,6 +213,32 @@ def test_one_server_however_its_inboxes_spell_it_holds_one_lease(
     assert sorted(d.attempts for d in rows.listing(db)) == [0, 1]
 
 
+def test_deliveries_keyed_before_an_upgrade_keep_their_servers_order(
+    site: Site, service: Service, httpserver: HTTPServer
+):
+    """A delivery stored by an older version holds its lease under that version's key
+    of its server (the inbox's ``netloc`` in lower case: ``user@host:port``, a default
+    port written out, a trailing dot); one planned after the upgrade under this
+    version's (``outbox.host_of``). Two keys were two leases: the newer delivery went
+    out beside the older one and overtook it while it waited for its retry."""
+    port = httpserver.port
+    inbox = f"http://relay@localhost:{port}/inbox"
+    follow(service, 1, inbox, None)
+    build(site, service)  # a Create, as this version keys it
+    db = service.inbox.store.db
+    with service.inbox.store.transaction() as w:  # as the older version stored it
+        w.execute("UPDATE ap_deliveries SET host = ?", (f"relay@localhost:{port}",))
+    (site.sources / "b.txt").write_text("Second release\n\nOn 5 May 2021 more news.\n")
+    build(site, service)  # after the upgrade
+    assert len({d.host for d in rows.listing(db)}) == 2
+    httpserver.expect_request("/inbox", method="POST").respond_with_data("", status=500)
+    report = service.deliverer.run_due()
+    assert report.attempted == 1 and report.retrying == 1  # the second waits its turn
+    first, second = sorted(rows.listing(db), key=lambda d: d.id)
+    assert (first.attempts, second.attempts) == (1, 0)
+    assert first.host == second.host == f"localhost:{port}"
+
+
 def test_a_new_followers_accept_does_not_wait_behind_a_retry(
     site: Site, service: Service, httpserver: HTTPServer
 ) -> None:

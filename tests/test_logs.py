@@ -3,12 +3,15 @@ a reload switches the format; the text format stays the default."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
 
 import test_daemon
 from scofeed.logs import JsonLines
+from scofeed.serve import App, HttpServer
+from scofeed.store import Store
 from test_daemon import cli, wait_for
 
 start = test_daemon.start  # the daemon-as-a-subprocess fixture
@@ -118,3 +121,44 @@ def test_no_access_log_by_default(start, site):
     assert d.get("/nothing-here").status_code == 404
     assert d.stop() == 0
     assert " access " not in d.log()
+
+
+def test_an_access_line_takes_no_fields_from_the_path(site, caplog):
+    """The path is logged percent-encoded as a URL spells it: decoded (as ``PATH_INFO``
+    is), a ``%20`` in it wrote fields of its own into the line (``client=``, read by a
+    key=value parser in place of the true one), and a UTF-8 path showed as Latin-1."""
+    cfg = site.config("serve.access_log=true")
+    store = Store(cfg.paths.state)
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    try:
+        host, port = server.addresses[0]
+        for path in ("/x%20client=10.9.9.9%20status=200", "/tags/%D1%80%D1%83/%2541"):
+            conn = http.client.HTTPConnection(host, port, timeout=10)
+            with caplog.at_level(logging.INFO, logger="scofeed.access"):
+                conn.request("GET", path)
+                assert conn.getresponse().status == 404
+            conn.close()
+    finally:
+        server.stop()
+        store.close()
+    forged, cyrillic = [r.getMessage() for r in caplog.records if r.name == "scofeed.access"]
+    assert " path=/x%20client=10.9.9.9%20status=200 status=404 " in forged
+    assert forged.count("client=") == forged.count("status=") == 2  # one of each, outside
+    assert " path=/tags/%D1%80%D1%83/%2541 status=404 " in cyrillic
+
+
+def test_under_json_the_daemons_banner_and_last_words_are_json_lines(start, site):
+    """Under systemd the daemon's stdout and stderr are one journal: with ``log.format =
+    "json"`` its start-up banner (the addresses, the feeds to subscribe to) and the line
+    a command ends with (``scofeed: ...``, a second daemon refused) were plain text in
+    the middle of the JSON, and a reader of it (``journalctl -o cat | jq``) stopped there."""
+    d = start(extra='format = "json"\n')
+    assert lines(d.out.read_text()) == []  # nothing plain on stdout: the banner is logged
+    (banner,) = [doc for doc in map(json.loads, lines(d.log())) if doc.get("event") == "ready"]
+    assert f":{d.port}/atom.xml" in banner["message"]
+    second = cli(site, "run", "--port", "0")  # the store's daemon runs: refused
+    assert second.returncode == 1
+    (refused,) = [json.loads(line) for line in lines(second.stderr)]
+    assert refused["level"] == "ERROR" and refused["logger"] == "scofeed"
+    assert refused["message"].startswith("scofeed: ") and "running" in refused["message"]

@@ -65,6 +65,12 @@ def formatter(fmt: str) -> logging.Formatter:
     return JsonLines() if fmt == "json" else OneLine(TEXT)
 
 
+def writes_json() -> bool:
+    """Whether log lines are JSON now (``use_format``): what else a command writes to
+    the log's streams (its last line, the daemon's banner) is written as one too."""
+    return any(isinstance(h.formatter, JsonLines) for h in logging.getLogger().handlers)
+
+
 def use_format(fmt: str) -> None:
     """Write every log line from now on in ``fmt`` (``FORMATS``): the root logger's
     handlers, set up by the command line (``cli.setup_logging``), get its formatter."""

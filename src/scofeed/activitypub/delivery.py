@@ -44,7 +44,7 @@ from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, Urls
 from scofeed.activitypub.keys import KeyPair
 from scofeed.activitypub.outbox import EVENTS as EVENTS
-from scofeed.activitypub.outbox import domain_of
+from scofeed.activitypub.outbox import domain_of, host_of
 from scofeed.activitypub.outbox import plan as plan
 from scofeed.activitypub.outbox import planner as planner
 from scofeed.activitypub.outbox import queue_accept as queue_accept
@@ -104,12 +104,15 @@ class Deliverer:
         self._writes = threading.Lock()
         self._stop = threading.Event()
         self.trouble = StoreTrouble("activitypub_worker")  # until a worker gets through
+        self._rehosted = False  # the pending deliveries' hosts checked (``_rehost``)
 
     def run_due(self, wait: bool = True) -> Report:
         report = Report()
         tried = False
         if wait:
             self.trouble.line = None  # this run's alone
+        if not self._rehosted:
+            self._rehost()
         for host in rows.due_hosts(self.store.db, self.clock()):
             domain = domain_of(host)
             with self._lock:
@@ -134,6 +137,17 @@ class Deliverer:
                 log.info("activitypub_deliver %s", report.line())
         self.trouble.check(tried)  # this run's workers', or (wait=False) the last's
         return report
+
+    def _rehost(self) -> None:
+        """Once a process, before its first delivery: the pending deliveries an older
+        version stored under another key of their server (``rows.rehosted``) take this
+        version's, so that one lease holds all of a server's, in order."""
+        moved = rows.rehosted(self.store.db, host_of)  # a read: no write lock when none
+        if moved:
+            with self._writes, self.store.transaction() as db:
+                rows.move_hosts(db, moved)
+            log.info("activitypub_rehosted deliveries=%d", len(moved))
+        self._rehosted = True
 
     def shutdown(self, wait: bool = True) -> None:
         self._stop.set()

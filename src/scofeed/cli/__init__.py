@@ -257,7 +257,7 @@ def execute(args: argparse.Namespace) -> int:
         # whatever the file name or id it quotes holds (a newline, ESC, a byte not UTF-8)
         lines = str(exc).splitlines() if isinstance(exc, ConfigError) else [str(exc)]
         for line in lines or [""]:
-            print(f"scofeed: {shown(line)}", file=sys.stderr)
+            _last_words(f"scofeed: {shown(line)}")
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -268,10 +268,24 @@ def execute(args: argparse.Namespace) -> int:
         trouble = _store_trouble(args, exc) or _memory_trouble(exc)
         if trouble is None:
             raise  # a bug: its traceback
-        print(f"scofeed: {shown(str(trouble))}", file=sys.stderr)
+        _last_words(f"scofeed: {shown(str(trouble))}")
         return trouble.exit_code
     finally:
         sys.stdout = stdout
+
+
+def _last_words(line: str) -> None:
+    """The line a failed command ends with, on stderr: an ERROR log line where the log
+    is JSON (``log.format``; a daemon's stderr is its log, and a plain line in the middle
+    of the JSON stopped whatever read it), else as it is."""
+    import logging  # as setup_logging: loaded by then
+
+    from scofeed.logs import writes_json
+
+    if writes_json():
+        logging.getLogger("scofeed").error("%s", line)
+    else:
+        print(line, file=sys.stderr)
 
 
 def _store_trouble(args: argparse.Namespace, exc: Exception) -> ScofeedError | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import sys
 from urllib.parse import urlsplit
@@ -76,6 +77,16 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
     )
 
     def ready(bases: list[str]) -> None:
+        elsewhere = cfg.site.base_url.rstrip("/") + "/" != bases[0]
+        if cfg.log.format == "json":  # stdout shares the journal with the log: one line
+            account = f"@{cfg.activitypub.username}@{urlsplit(cfg.site.base_url).netloc}"
+            logging.getLogger("scofeed.cli").info(
+                "ready on=%s subscribe=%s%s%s", ",".join(bases),
+                ",".join(feed_urls(cfg, bases[0])),
+                f" activitypub={account}" if cfg.activitypub.enabled else "",
+                f" links_under={cfg.site.base_url}" if elsewhere else "",
+            )  # fmt: skip
+            return
         what = "scofeed running" if schedule else "scofeed serving"
         print(f"{what} (pid {os.getpid()}) on {', '.join(bases)}")
         print("subscribe:")
@@ -84,7 +95,7 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
         if cfg.activitypub.enabled:
             host = urlsplit(cfg.site.base_url).netloc
             print(f"  @{cfg.activitypub.username}@{host} (ActivityPub)")
-        if cfg.site.base_url.rstrip("/") + "/" != bases[0]:
+        if elsewhere:
             print(f"note: the feeds link to themselves under site.base_url = {cfg.site.base_url}")
         reload = "; `scofeed reload` re-reads the config" if schedule else "; SIGHUP re-reads it"
         print(f"stop with Ctrl-C or SIGTERM{reload}")

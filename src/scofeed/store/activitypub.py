@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scofeed import hostkey
@@ -308,6 +309,20 @@ def pending_answers(
         if isinstance(obj, dict):
             ids.append(str(obj.get("id")))
     return ids
+
+
+def rehosted(db: sqlite3.Connection, host_of: Callable[[str], str]) -> list[tuple[str, int]]:
+    """The pending deliveries whose ``host`` (their lease's key) ``host_of`` works out
+    otherwise from their inbox, as (host, id): stored by an older version, whose key (the
+    inbox's ``netloc`` in lower case) made ``user@host:443`` and ``host`` two leases for
+    one server, whose deliveries then went out side by side and out of order. A read;
+    ``move_hosts`` writes them."""
+    found = db.execute("SELECT id, inbox, host FROM ap_deliveries WHERE status = 'pending'")
+    return [(new, id_) for id_, inbox, host in found if (new := host_of(inbox)) != host]
+
+
+def move_hosts(db: sqlite3.Connection, moved: list[tuple[str, int]]) -> None:
+    db.executemany("UPDATE ap_deliveries SET host = ? WHERE id = ?", moved)
 
 
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
