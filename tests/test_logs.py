@@ -7,6 +7,8 @@ import http.client
 import io
 import json
 import logging
+import subprocess
+import sys
 
 import test_daemon
 from scofeed.logs import JsonLines
@@ -162,3 +164,51 @@ def test_under_json_the_daemons_banner_and_last_words_are_json_lines(start, site
     (refused,) = [json.loads(line) for line in lines(second.stderr)]
     assert refused["level"] == "ERROR" and refused["logger"] == "scofeed"
     assert refused["message"].startswith("scofeed: ") and "running" in refused["message"]
+
+
+FORGED = "2026-12-02 10:00:00,000 ERROR scofeed.build: rejected origin=forged.txt"
+LOGGED = f"""
+import logging, sys, threading
+from scofeed.cli import setup_logging
+from scofeed.logs import use_format
+setup_logging("INFO")
+use_format(sys.argv[1])
+try:
+    raise ValueError("the server answered:\\n{FORGED}")
+except ValueError:
+    logging.getLogger("scofeed.poll").exception("poll_failed source=x")
+if sys.argv[1] == "json":  # bugs: uncaught, in a thread and in the main one
+    worker = threading.Thread(target=lambda: 1 / 0, name="worker")
+    worker.start()
+    worker.join()
+    raise KeyError("a bug")
+"""
+
+
+def test_a_traceback_in_text_cannot_forge_a_line():
+    """In text a traceback keeps its lines; what the exception quotes (a remote answer
+    with a newline) made a line that read as a log line of its own."""
+    out = subprocess.run([sys.executable, "-c", LOGGED, "text"], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    said = out.stderr.splitlines()
+    assert out.returncode == 0 and " ERROR scofeed.poll: poll_failed source=x" in said[0]
+    assert said[1] == "| Traceback (most recent call last):"
+    assert all(line.startswith("| ") for line in said[1:]), said
+    assert f"| {FORGED}" in said
+
+
+def test_under_json_a_bug_is_a_json_line_too():
+    """An uncaught exception, in the main thread or another, was Python's traceback over
+    many lines in the middle of the JSON log."""
+    out = subprocess.run([sys.executable, "-c", LOGGED, "json"], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.returncode == 1
+    logged = [json.loads(line) for line in lines(out.stderr)]  # every line: one object
+    assert [(d["level"], d.get("event")) for d in logged] == [
+        ("ERROR", "poll_failed"), ("CRITICAL", "uncaught_exception"),
+        ("CRITICAL", "uncaught_exception"),
+    ]  # fmt: skip
+    assert FORGED in logged[0]["exception"]
+    assert logged[1]["message"] == "uncaught_exception thread=worker error=ZeroDivisionError"
+    assert logged[2]["message"] == "uncaught_exception error=KeyError"
+    assert logged[2]["exception"].endswith("KeyError: 'a bug'")

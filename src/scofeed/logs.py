@@ -20,7 +20,11 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
+import threading
 from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
 
 from scofeed.errors import shown
 
@@ -31,11 +35,23 @@ _EVENT = re.compile(r"[a-z][a-z0-9_]*")  # scofeed's events: scan, delivery, ...
 
 class OneLine(logging.Formatter):
     """The text format: each message on one line, control characters escaped. A
-    traceback, added after the message, keeps its lines."""
+    traceback, added after the message, keeps its lines, each behind ``| ``: what an
+    exception quotes (a remote answer with a newline in it) cannot start a line that
+    reads as a log line of its own."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = shown(record.message)
         return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return _continued(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _continued(stack_info)
+
+
+def _continued(text: str) -> str:
+    return "\n".join("| " + shown(line) for line in text.splitlines())
 
 
 class JsonLines(logging.Formatter):
@@ -73,6 +89,30 @@ def writes_json() -> bool:
 
 def use_format(fmt: str) -> None:
     """Write every log line from now on in ``fmt`` (``FORMATS``): the root logger's
-    handlers, set up by the command line (``cli.setup_logging``), get its formatter."""
+    handlers, set up by the command line (``cli.setup_logging``), get its formatter.
+    In JSON an uncaught exception (a bug), in the main thread or another, is a log line
+    too (``uncaught_exception``, CRITICAL), not Python's traceback over many lines."""
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter(fmt))
+    if fmt == "json":
+        sys.excepthook, threading.excepthook = _uncaught, _uncaught_in_thread
+    elif sys.excepthook is _uncaught:
+        sys.excepthook, threading.excepthook = sys.__excepthook__, threading.__excepthook__
+
+
+def _uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    log = logging.getLogger("scofeed")
+    log.critical("uncaught_exception error=%s", kind.__name__, exc_info=(kind, exc, tb))
+
+
+def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:  # a thread ended quietly, as Python's own hook has it
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    logging.getLogger("scofeed").critical(
+        "uncaught_exception thread=%s error=%s", name, args.exc_type.__name__,
+        exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback),
+    )  # fmt: skip
