@@ -118,6 +118,7 @@ def url_host(url: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)  # an inbox per delivery: followers share few of them
 def authority(url: str) -> str | None:
     """The authority (server and port) a request to ``url`` goes to, however the URL spells
     it: the host as the client reads it (``url_host``), without a trailing dot, with its
