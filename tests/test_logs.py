@@ -212,3 +212,18 @@ def test_under_json_a_bug_is_a_json_line_too():
     assert logged[1]["message"] == "uncaught_exception thread=worker error=ZeroDivisionError"
     assert logged[2]["message"] == "uncaught_exception error=KeyError"
     assert logged[2]["exception"].endswith("KeyError: 'a bug'")
+
+
+def test_under_json_an_access_line_has_its_fields_as_keys(start, site):
+    """A log shipper reads the access log's fields as keys of their own, taken from the
+    values, not parsed back out of the line (an agent may hold "client=...")."""
+    d = start(extra='format = "json"\n\n[serve]\naccess_log = true\n')
+    agent = "Reader/1.0' client=10.9.9.9 status=500 (42 subscribers)"
+    got = d.get("/atom.xml", User_Agent=agent)
+    assert got.status_code == 200
+    wait_for(lambda: '"path": "/atom.xml"' in d.log(), what="the access line")
+    (doc,) = [json.loads(line) for line in lines(d.log()) if '"path": "/atom.xml"' in line]
+    assert doc["event"] == "access" and doc["logger"] == "scofeed.access"
+    assert (doc["client"], doc["method"], doc["status"]) == ("127.0.0.1", "GET", 200)
+    assert doc["bytes"] == int(got.headers["Content-Length"]) and doc["agent"] == agent
+    assert isinstance(doc["ms"], float)

@@ -6,8 +6,9 @@
   ``time`` (UTC, ISO 8601 to the millisecond), ``level``, ``logger``, ``event`` (the
   message's first word, when it is one of scofeed's lower-case event names: ``scan``,
   ``activitypub_delivery``, ``watch_rearmed``; a library's prose has none), ``message`` (the
-  whole line, as the text format has it) and, when there is one, ``exception`` (the
-  traceback, in the same line).
+  whole line, as the text format has it), the fields of its own a line carries (the
+  access log's ``client``, ``status``, ``agent``...) and, when there is one,
+  ``exception`` (the traceback, in the same line).
 
 Either way a message is one line, whatever it quotes: a log line quotes what other
 servers send (an inbox's actor, a feed's title, a URL), and a newline or an ANSI escape
@@ -29,6 +30,10 @@ from typing import Any
 from scofeed.errors import shown
 
 FORMATS = ("text", "json")
+# a record's own fields (``extra={FIELDS: {...}}``): in JSON, keys of the line's object
+# beside the message (the access log's client, status, agent...), read from the values
+# themselves, never parsed back out of the message, where a value may hold "key=value"
+FIELDS = "scofeed_fields"
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _EVENT = re.compile(r"[a-z][a-z0-9_]*")  # scofeed's events: scan, delivery, ...
 
@@ -69,6 +74,11 @@ class JsonLines(logging.Formatter):
         if event is not None and event.end() in (len(message), message.find(" ")):
             doc["event"] = event.group()
         doc["message"] = message
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                if key not in doc:
+                    doc[key] = shown(value) if isinstance(value, str) else value
         if record.exc_info:
             trace = self.formatException(record.exc_info)
             doc["exception"] = "\n".join(shown(line) for line in trace.splitlines())

@@ -9,7 +9,8 @@ logged without its query (no route takes one, and what a client puts there is it
 percent-encoded as a URL spells it (``PATH_INFO`` is decoded: a ``%20`` in it wrote
 fields of the client's own into the line, ``client=`` one, and a UTF-8 path showed as
 Latin-1); the agent is cut at ``AGENT_CHARS``. Escaped as every log line is
-(``logs``). Off by default: a reverse proxy in front keeps its own.
+(``logs``); in JSON each field is a key of its own too (``logs.FIELDS``). Off by
+default: a reverse proxy in front keeps its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scofeed.config import Config
+from scofeed.logs import FIELDS
 from scofeed.serve.answers import Response
 from scofeed.serve.clients import client_address
 
@@ -42,8 +44,13 @@ def logged(
     # PATH_INFO is the path's bytes as Latin-1 (WSGI): encoded back, a byte a character
     raw = str(environ.get("PATH_INFO", "")).encode("latin-1", "replace")
     path = quote(raw[:PATH_CHARS], safe=_PATH_SAFE)[:PATH_CHARS]
+    fields = {
+        "client": client_address(cfg, environ), "method": method[:16], "path": path,
+        "status": response.status, "bytes": size,
+        "ms": round((time.perf_counter() - started) * 1000, 1), "agent": agent,
+    }  # fmt: skip
     log.info(
         "access client=%s method=%s path=%s status=%d bytes=%d ms=%.1f agent=%r",
-        client_address(cfg, environ), method[:16], path,
-        response.status, size, (time.perf_counter() - started) * 1000, agent,
-    )  # fmt: skip
+        *fields.values(),
+        extra={FIELDS: fields},
+    )
