@@ -1,7 +1,7 @@
 """The access log (``serve.access_log``): one line a request, after its answer is made.
 
 ``access client=203.0.113.9 method=GET path=/atom.xml status=304 bytes=0 ms=0.4
-agent='Feedly/1.0 (+http://www.feedly.com/fetcher.html; 12 subscribers)'`` at INFO, on
+agent="Feedly/1.0 (+http://www.feedly.com/fetcher.html; 12 subscribers)"`` at INFO, on
 the ``scofeed.access`` logger: who polls the feeds, how often a 304 saves the body, what
 each reader calls itself (aggregators state their subscriber counts there). The client
 is the one ``serve.trusted_proxies`` names (``clients.client_address``); the path is
@@ -15,6 +15,7 @@ default: a reverse proxy in front keeps its own.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -49,8 +50,12 @@ def logged(
         "status": response.status, "bytes": size,
         "ms": round((time.perf_counter() - started) * 1000, 1), "agent": agent,
     }  # fmt: skip
+    # the agent in double quotes, escaped as JSON: what a logfmt reader takes for one
+    # value (Python's repr quoted it with ', and ``agent='a client=10.9.9.9'`` read as
+    # a second client= of the client's own choosing)
     log.info(
-        "access client=%s method=%s path=%s status=%d bytes=%d ms=%.1f agent=%r",
-        *fields.values(),
+        "access client=%s method=%s path=%s status=%d bytes=%d ms=%.1f agent=%s",
+        *list(fields.values())[:-1],
+        json.dumps(agent, ensure_ascii=False),
         extra={FIELDS: fields},
     )
