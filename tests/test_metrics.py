@@ -70,6 +70,10 @@ def test_the_figures_follow_the_store_and_need_the_token(start, site, httpserver
         assert refused.status_code == 401, headers
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
         assert "scofeed_entries" not in refused.text
+    served = "scofeed_http_requests_total"  # the serving process's own count
+    figures = scraped(d)
+    assert figures[(served, (("code", "401"), ("route", "metrics")))] == 3
+    assert figures[(served, (("code", "200"), ("route", "healthz")))] >= 1  # start's wait
     assert d.stop() == 0
 
 

@@ -189,6 +189,22 @@ def test_loop_answers_are_the_bytes_a_worker_writes(pair):
         assert loop[1] == workers[1], raw  # closed alike (HTTP/1.0, Connection: close)
 
 
+def test_answers_given_in_the_loop_are_counted_for_metrics(pair):
+    """``scofeed_http_requests_total`` counts what the loop answers from memory too: the
+    feeds' GETs and 304s, most of what readers send, never reach a worker."""
+    before = pair.app.requests.counts()
+    calls = pair.app.calls
+    exchange(pair.loop, request("GET", "/atom.xml"), ["GET"])
+    etag = pair.etags["/atom.xml"]
+    exchange(pair.loop, request("GET", "/rss.xml", If_None_Match=pair.etags["/rss.xml"]), ["GET"])
+    exchange(pair.loop, request("GET", "/atom.xml", If_None_Match=etag), ["GET"])
+    assert pair.app.calls == calls  # all three answered in the loop
+    exchange(pair.loop, request("GET", "/nothing-here"), ["GET"])  # a worker's
+    after = pair.app.requests.counts()
+    grew = {key: n - before.get(key, 0) for key, n in after.items() if n != before.get(key, 0)}
+    assert grew == {("feed", 200): 1, ("feed", 304): 2, ("other", 404): 1}
+
+
 def test_the_answers_are_complete(pair):
     """A spot check that what both servers agree on is right."""
     (full,), closed = exchange(pair.loop, request("GET", "/atom.xml"), ["GET"])

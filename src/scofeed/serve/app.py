@@ -132,6 +132,7 @@ class App:
         self._hub_limiter: websub.RateLimiter | None = None
         self._hub_refusals = websub.Refusals()  # their log lines, throttled
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
+        self.requests = metrics.Requests()  # answered, by route and status (/metrics)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -147,6 +148,8 @@ class App:
             response = _error(exc.http_status, exc, environ)
         except Exception as exc:
             response = _error(500, exc, environ)
+        hub = cfg.websub.hub_path if cfg is not None else ""
+        self.requests.add(metrics.route_of(environ.get("PATH_INFO", ""), hub), response.status)
         if cfg is not None and cfg.serve.access_log:
             access.logged(cfg, environ, method, response, started)
         return response.send(
@@ -301,6 +304,11 @@ class App:
             return None
         return answer.respond(environ)
 
+    def answered(self, path: str, status: int) -> None:
+        """A request the server answered from ``ready`` in its poll loop: counted, as
+        ``__call__`` counts the rest."""
+        self.requests.add(metrics.route_of(path, self.get_cfg().websub.hub_path), status)
+
     def _serves_hub(self) -> bool:
         return self.on_hub_request is not None or self.hub_unavailable is not None
 
@@ -443,7 +451,7 @@ class App:
             response.headers.append(("WWW-Authenticate", 'Bearer realm="scofeed metrics"'))
             return response
         headers = [("Content-Type", metrics.CONTENT_TYPE), ("Cache-Control", "no-store")]
-        return Response(200, metrics.exposition(cfg, self.store), headers)
+        return Response(200, metrics.exposition(cfg, self.store, self.requests), headers)
 
 
 def _tag_named(tags: str, slug: str) -> str:

@@ -16,12 +16,14 @@ address allow-list would let the world in.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from prometheus_client import generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from scofeed import __version__
@@ -55,20 +57,65 @@ def allowed(cfg: Config, environ: Mapping[str, Any]) -> bool | None:
     return hmac.compare_digest(sent, token.value.encode())
 
 
-def exposition(cfg: Config, store: Store) -> bytes:
+def route_of(path: str, hub_path: str) -> str:
+    """What ``scofeed_http_requests_total`` counts a request to ``path`` under: a few
+    routes, whatever the path (a label per path would grow without end)."""
+    if path == "/" or path.startswith("/page/"):
+        return "index"
+    if path in ("/healthz", "/metrics"):
+        return path[1:]
+    if path == hub_path:
+        return "websub"
+    if path.startswith(("/@", "/.well-known/", "/nodeinfo/")):
+        return "activitypub"
+    if path.startswith("/entries/"):
+        return "entry"
+    if path.endswith((".xml", ".json", ".opml")):
+        return "feed"
+    return "tag_page" if path.startswith("/tags/") else "other"
+
+
+class Requests:
+    """The requests this process answered, by route and status code: the one figure not
+    read from the store, a counter of the serving process's own that starts from zero
+    (Prometheus's ``rate()`` and ``increase()`` take a restart in their stride)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, int]] = Counter()
+
+    def add(self, route: str, status: int) -> None:
+        with self._lock:
+            self._counts[(route, status)] += 1
+
+    def counts(self) -> dict[tuple[str, int], int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+def exposition(cfg: Config, store: Store, requests: Requests | None = None) -> bytes:
     """The figures, in Prometheus's text format."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Figures(cfg, store))
+    registry.register(_Figures(cfg, store, requests or Requests()))
     return generate_latest(registry)
 
 
 class _Figures(Collector):
-    def __init__(self, cfg: Config, store: Store) -> None:
+    def __init__(self, cfg: Config, store: Store, requests: Requests) -> None:
         self.cfg = cfg
         self.store = store
+        self.requests = requests
 
     def collect(self) -> Iterator[Metric]:
         cfg, db = self.cfg, self.store.db
+        served = CounterMetricFamily(
+            "scofeed_http_requests",
+            "Requests this process answered, by route and status code (since it started).",
+            labels=["route", "code"],
+        )
+        for (route, status), n in sorted(self.requests.counts().items()):
+            served.add_metric([route, str(status)], n)
+        yield served
         info = GaugeMetricFamily(
             "scofeed_info", "This scofeed: its version and its store's schema.",
             labels=["version", "schema"],

@@ -184,6 +184,7 @@ class KeepAliveTask(WSGITask):  # type: ignore[misc]
 
 # (PATH_INFO, the request's headers as WSGI names them) -> the answer, or None
 Ready = Callable[[str, Mapping[str, str]], Response | None]
+Answered = Callable[[str, int], None]  # (path, status) of an answer given in the loop
 # what answer_ready relies on in waitress (3.x has it all); without it, workers answer all
 _LOOP_ANSWERS = all(
     hasattr(HTTPChannel, name)
@@ -314,7 +315,7 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
         if resume:
             self.server.add_task(self)
 
-    def answer_ready(self, ready: Ready) -> bool:
+    def answer_ready(self, ready: Ready, answered: Answered | None = None) -> bool:
         """Answer this channel's one waiting request from ``ready`` here, in the poll loop,
         exactly as a worker's task would: the same task code builds the status line and
         headers (Date, Server, keep-alive or ``Connection: close``), a HEAD or 304 gets
@@ -353,6 +354,8 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
         self._queue(head, body)
         request.close()
         pending.clear()
+        if answered is not None:
+            answered(path, answer.status)
         if close:  # HTTP/1.0 without keep-alive, Connection: close
             self.close_when_flushed = True
         return True
@@ -435,6 +438,7 @@ class HttpServer:
                 "resolves; see serve.host or --host)"
             ) from None
         ready = getattr(app, "ready", None) if answer_in_loop and _LOOP_ANSWERS else None
+        answered = getattr(app, "answered", None)  # told of each answer given in the loop
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
@@ -442,7 +446,7 @@ class HttpServer:
                 if hasattr(srv, "maintenance") and hasattr(srv, "active_channels"):
                     srv.maintenance = self._maintenance(srv.maintenance, srv)
                 if ready is not None and hasattr(srv, "add_task"):
-                    srv.add_task = self._add_task(srv.add_task, ready)
+                    srv.add_task = self._add_task(srv.add_task, ready, answered)
         listen = getattr(self._server, "effective_listen", None)
         if listen is None:
             listen = [(self._server.effective_host, self._server.effective_port)]
@@ -514,7 +518,9 @@ class HttpServer:
 
         return sweep
 
-    def _add_task(self, add_task: Callable[[Any], None], ready: Ready) -> Callable[[Any], None]:
+    def _add_task(
+        self, add_task: Callable[[Any], None], ready: Ready, answered: Answered | None
+    ) -> Callable[[Any], None]:
         """waitress's ``server.add_task(channel)``, first offering the request to
         ``answer_ready``. waitress calls it from the poll loop (``channel.received``,
         when a request is complete and none is before it on the channel, so answers
@@ -527,7 +533,7 @@ class HttpServer:
                     request.close()  # as a worker drops it after such an answer
                 channel.requests = []
                 return
-            if threading.get_ident() == self._loop_thread and channel.answer_ready(ready):
+            if threading.get_ident() == self._loop_thread and channel.answer_ready(ready, answered):
                 return
             add_task(channel)
 
