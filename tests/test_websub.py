@@ -4,6 +4,7 @@ content distribution with its signature checked independently, retries, restarts
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -13,7 +14,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -1079,16 +1080,29 @@ def test_a_hosts_queued_work_goes_as_its_requests_end_without_another_tick(hub_s
         fast.close()
 
 
+@contextlib.contextmanager
+def one_at_a_time(address: str) -> Iterator[tuple[threading.Event, FastReceiver, Hub]]:
+    """A receiver on ``address`` that holds each request until ``gate`` opens, and a
+    hub sending one request at a time to a host (``per_host=1``): what it takes past the
+    first waits behind it. (gate, receiver, hub); all let go and closed after."""
+    gate = threading.Event()
+    held = FastReceiver(address, hold=lambda n: gate)
+    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
+    try:
+        yield gate, held, h
+    finally:
+        gate.set()
+        h.shutdown(5)
+        held.close()
+
+
 def test_a_distribution_queued_behind_its_host_is_not_sent_once_unsubscribed(hub_site, sub):
     """A distribution waiting behind its host's requests (``per_host``) may wait minutes
     (a slow host's timeouts): it was sent as read at the tick, to a subscriber that had
     unsubscribed meanwhile. It is read again from the store when its turn comes."""
     site, _cfg, store, _h, _clock = hub_site
     cfg = site.config()
-    gate = threading.Event()
-    held = FastReceiver("127.0.0.3", hold=lambda n: gate)  # each POST held until it opens
-    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
-    try:
+    with one_at_a_time("127.0.0.3") as (gate, held, h):
         callbacks = {f"{held.url}?n={n}" for n in range(2)}
         topic = released_to(h, site, cfg, store, sorted(callbacks))
         assert h.run_due(cfg, store).distributions == 2  # one in flight, one behind it
@@ -1100,10 +1114,6 @@ def test_a_distribution_queued_behind_its_host_is_not_sent_once_unsubscribed(hub
         gate.set()
         h.run_due(cfg, store, wait=True)  # until what waited behind it has run
         assert len(held.paths) == 1
-    finally:
-        gate.set()
-        h.shutdown(5)
-        held.close()
 
 
 def test_no_thread_for_a_hosts_next_request_does_not_let_a_tick_take_it_twice(hub_site, sub):
@@ -1142,11 +1152,8 @@ def test_a_verification_queued_behind_its_host_is_sent_as_the_latest_request_has
     to confirm its subscription, with a challenge the hub had already dropped, and its
     unsubscribe waited for the next tick. It is read again when its turn comes."""
     site, cfg, store, _h, _clock = hub_site
-    gate = threading.Event()
-    held = FastReceiver("127.0.0.5", hold=lambda n: gate)  # each request held until it opens
-    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
     topic = cfg.feed_url("atom")
-    try:
+    with one_at_a_time("127.0.0.5") as (gate, held, h):
         for n in range(2):
             receive(cfg, store, form(mode="subscribe", topic=topic, callback=f"{held.url}?n={n}"),
                     hub.FORM_TYPE, time.time())  # fmt: skip
@@ -1162,10 +1169,6 @@ def test_a_verification_queued_behind_its_host_is_sent_as_the_latest_request_has
         assert asked == [(first, "subscribe"), (other, "unsubscribe")]
         assert [s.callback for s in rows.subscriptions(store.db)] == [f"{held.url}?n={first}"]
         assert rows.counts(store.db)["verifying"] == 0  # nothing left for a later tick
-    finally:
-        gate.set()
-        h.shutdown(5)
-        held.close()
 
 
 def test_a_ping_queued_behind_its_hub_is_dropped_once_a_reload_removed_the_hub(hub_site):
@@ -1174,11 +1177,8 @@ def test_a_ping_queued_behind_its_hub_is_dropped_once_a_reload_removed_the_hub(h
     ``websub.hubs`` (``scofeed reload``) was still pinged. It starts with the latest
     tick's config."""
     site, _cfg, store, _h, _clock = hub_site
-    gate = threading.Event()
-    held = FastReceiver("127.0.0.7", hold=lambda n: gate)
-    cfg = site.config(f'websub.hubs=["{held.url}"]')
-    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
-    try:
+    with one_at_a_time("127.0.0.7") as (gate, held, h):
+        cfg = site.config(f'websub.hubs=["{held.url}"]')
         assert h.run_due(cfg, store).pings > 2  # one in flight, the rest behind it
         assert held.came.acquire(timeout=30)
         reloaded = site.config()  # no external hub
@@ -1187,10 +1187,6 @@ def test_a_ping_queued_behind_its_hub_is_dropped_once_a_reload_removed_the_hub(h
         h.run_due(reloaded, store, wait=True)  # until what waited behind it has run
         assert len(held.posts) == 1
         assert rows.due_pings(store.db, float("inf")) == []  # dropped, not kept for later
-    finally:
-        gate.set()
-        h.shutdown(5)
-        held.close()
 
 
 def test_a_ping_queued_behind_its_hub_is_not_sent_once_another_build_sent_it(hub_site):
@@ -1199,11 +1195,8 @@ def test_a_ping_queued_behind_its_hub_is_not_sent_once_another_build_sent_it(hub
     hub for that change meanwhile: the hub was told twice. It is read again when its
     turn comes."""
     site, _cfg, store, _h, _clock = hub_site
-    gate = threading.Event()
-    held = FastReceiver("127.0.0.6", hold=lambda n: gate)
-    cfg = site.config(f'websub.hubs=["{held.url}"]')
-    h = Hub(max_workers=4, per_host=1, rng=random.Random(1))
-    try:
+    with one_at_a_time("127.0.0.6") as (gate, held, h):
+        cfg = site.config(f'websub.hubs=["{held.url}"]')
         report = h.run_due(cfg, store)  # every topic changed: one ping in flight, the rest behind
         assert report.pings == len(report.changed) > 2
         assert held.came.acquire(timeout=30)
@@ -1217,7 +1210,3 @@ def test_a_ping_queued_behind_its_hub_is_not_sent_once_another_build_sent_it(hub
         assert done.topic not in pinged
         assert sorted(pinged.values()) == [1] * (report.pings - 1)
         assert rows.due_pings(store.db, float("inf")) == []  # none left, for now or later
-    finally:
-        gate.set()
-        h.shutdown(5)
-        held.close()
