@@ -66,12 +66,24 @@ class Site:
     def store(self) -> Store:
         return Store(self.config().paths.state)
 
-    def write_config(self, extra: str = "", limits: str = "") -> None:
-        """The base config, ``limits`` lines added to its [limits] table, then ``extra``."""
+    def write_config(self, extra: str = "", limits: str = "", base_url: str = "") -> None:
+        """The base config, ``limits`` lines added to its [limits] table, then ``extra``;
+        ``base_url``: the site's address in place of the base config's."""
         base = BASE_CONFIG.replace(
             "[limits]\n", "[limits]\n" + limits + "\n" if limits else "[limits]\n"
         )
-        self.config_path.write_text(base + extra, encoding="utf-8")
+        text = base + extra
+        if base_url:
+            text = text.replace(BASE_URL, base_url)
+        self.config_path.write_text(text, encoding="utf-8")
+
+
+BASE_URL = "http://127.0.0.1:8080/"
+# the daemon with ActivityPub on: quick ticks, private addresses allowed (all is local)
+ACTIVITYPUB_DAEMON = (
+    '\n[schedule]\nscan_interval = 1\ndeliver_interval = 1\n\n[log]\nlevel = "INFO"\n'
+    "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 5\n"
+)
 
 
 BASE_CONFIG = """

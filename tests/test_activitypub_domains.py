@@ -324,9 +324,7 @@ def test_bovine_servers_of_one_domain_get_accepts_then_a_signed_reject(
     wildcard_dns("evil.test")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    site.write_config(CONFIG + "max_servers_per_domain = 2\n")
-    text = site.config_path.read_text().replace("http://127.0.0.1:8080/", base + "/")
-    site.config_path.write_text(text)
+    site.write_config(CONFIG + "max_servers_per_domain = 2\n", base_url=base + "/")
     service = Service.open(site.config(), site.store())
     routes = service.routes
     server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1",

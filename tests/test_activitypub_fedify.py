@@ -39,7 +39,7 @@ from scofeed.build import build as build_feeds
 from scofeed.config.fields import whatwg_parsable
 from scofeed.normalise.ids import web_address
 from scofeed.store import Store
-from tests.conftest import Site, free_port, run_cli, scofeed_serving
+from tests.conftest import ACTIVITYPUB_DAEMON, Site, free_port, run_cli, scofeed_serving
 from tests.npm import NODE, node_modules
 from tests.test_readers import live_entries, write_site
 from tests.test_serve import NOW
@@ -135,12 +135,7 @@ def fedify(site: Site) -> Iterator[tuple[Fedify, str, str]]:
     peer = Fedify(site.root, upstream)
     try:
         base = f"https://127.0.0.1:{peer.tls}"
-        site.write_config(
-            '\n[schedule]\nscan_interval = 1\ndeliver_interval = 1\n\n[log]\nlevel = "INFO"\n'
-            "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 5\npage_size = 1\n"
-        )
-        text = site.config_path.read_text().replace("http://127.0.0.1:8080/", base + "/")
-        site.config_path.write_text(text)
+        site.write_config(ACTIVITYPUB_DAEMON + "page_size = 1\n", base_url=base + "/")
         ready = lambda r: r.json()["status"] == "ok"  # noqa: E731
         with scofeed_serving(site.config_path, "run", upstream, ready) as direct:
             yield peer, base, direct

@@ -23,7 +23,7 @@ from bovine.parse import Actor as ParsedActor
 from pyld import jsonld
 
 from tests import fedi
-from tests.conftest import Site, free_port
+from tests.conftest import ACTIVITYPUB_DAEMON, Site, free_port
 from tests.test_daemon import wait_for
 
 
@@ -39,12 +39,7 @@ def daemon(site: Site) -> Iterator[tuple[Site, str, subprocess.Popen[bytes]]]:
     """`scofeed run` as a subprocess, ActivityPub on, its base_url on a free port."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    site.write_config(
-        '\n[schedule]\nscan_interval = 1\ndeliver_interval = 1\n\n[log]\nlevel = "INFO"\n'
-        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 5\n"
-    )
-    text = site.config_path.read_text().replace("http://127.0.0.1:8080/", base + "/")
-    site.config_path.write_text(text)
+    site.write_config(ACTIVITYPUB_DAEMON, base_url=base + "/")
     err = site.root / "daemon.log"
     with open(err, "wb") as e:
         proc = subprocess.Popen(
