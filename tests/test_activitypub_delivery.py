@@ -237,6 +237,7 @@ def test_deliveries_keyed_before_an_upgrade_keep_their_servers_order(
     first, second = sorted(rows.listing(db), key=lambda d: d.id)
     assert (first.attempts, second.attempts) == (1, 0)
     assert first.host == second.host == f"localhost:{port}"
+    assert rows.leases_keyed(db, outbox.LEASE_KEYS)  # once: a later start reads meta only
 
 
 def test_a_new_followers_accept_does_not_wait_behind_a_retry(

@@ -44,7 +44,7 @@ from scofeed.activitypub import httpsig
 from scofeed.activitypub.documents import ACTIVITY_JSON, Urls
 from scofeed.activitypub.keys import KeyPair
 from scofeed.activitypub.outbox import EVENTS as EVENTS
-from scofeed.activitypub.outbox import domain_of, host_of
+from scofeed.activitypub.outbox import LEASE_KEYS, domain_of, host_of
 from scofeed.activitypub.outbox import plan as plan
 from scofeed.activitypub.outbox import planner as planner
 from scofeed.activitypub.outbox import queue_accept as queue_accept
@@ -140,13 +140,14 @@ class Deliverer:
 
     def _rehost(self) -> None:
         """Once a process, before its first delivery: the pending deliveries an older
-        version stored under another key of their server (``rows.rehosted``) take this
-        version's, so that one lease holds all of a server's, in order."""
-        moved = rows.rehosted(self.store.db, host_of)  # a read: no write lock when none
-        if moved:
+        version stored under another key of their server take this version's
+        (``rows.rehost``, once per rule), so that one lease holds all of a server's, in
+        order. After that first time, a read of ``meta``: no write lock, no scan."""
+        if not rows.leases_keyed(self.store.db, LEASE_KEYS):
             with self._writes, self.store.transaction() as db:
-                rows.move_hosts(db, moved)
-            log.info("activitypub_rehosted deliveries=%d", len(moved))
+                moved = rows.rehost(db, host_of, LEASE_KEYS)
+            if moved:
+                log.info("activitypub_rehosted deliveries=%d", moved)
         self._rehosted = True
 
     def shutdown(self, wait: bool = True) -> None:

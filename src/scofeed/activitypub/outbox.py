@@ -34,6 +34,11 @@ def _dumps(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# the rule ``host_of`` keys a delivery's lease by: a store's pending deliveries keyed by
+# another are keyed again once (``store.activitypub.rehost``) when this changes
+LEASE_KEYS = "authority 1"
+
+
 def host_of(inbox: str) -> str:
     """The server a delivery to ``inbox`` goes to, the key of its lease in the store: one
     server however its inboxes spell it (case, a trailing dot, a default port written

@@ -311,18 +311,29 @@ def pending_answers(
     return ids
 
 
-def rehosted(db: sqlite3.Connection, host_of: Callable[[str], str]) -> list[tuple[str, int]]:
-    """The pending deliveries whose ``host`` (their lease's key) ``host_of`` works out
-    otherwise from their inbox, as (host, id): stored by an older version, whose key (the
-    inbox's ``netloc`` in lower case) made ``user@host:443`` and ``host`` two leases for
-    one server, whose deliveries then went out side by side and out of order. A read;
-    ``move_hosts`` writes them."""
+# the rule (``outbox.LEASE_KEYS``) the pending deliveries' hosts were worked out by
+LEASES = "activitypub.leases"
+
+
+def leases_keyed(db: sqlite3.Connection, version: str) -> bool:
+    """Whether the pending deliveries' hosts were worked out by rule ``version`` (``rehost``
+    has run since it came): a read of ``meta``."""
+    return get_meta(db, LEASES) == version
+
+
+def rehost(db: sqlite3.Connection, host_of: Callable[[str], str], version: str) -> int:
+    """Every pending delivery's ``host`` (its lease's key) worked out again from its
+    inbox by ``host_of``, once per rule ``version``: an older version's key (the inbox's
+    ``netloc`` in lower case) made ``user@host:443`` and ``host`` two leases for one
+    server, whose deliveries then went out side by side and out of order. The rows
+    changed; 0 at once when nothing is to be done. Call it in a write transaction."""
+    if leases_keyed(db, version):
+        return 0
     found = db.execute("SELECT id, inbox, host FROM ap_deliveries WHERE status = 'pending'")
-    return [(new, id_) for id_, inbox, host in found if (new := host_of(inbox)) != host]
-
-
-def move_hosts(db: sqlite3.Connection, moved: list[tuple[str, int]]) -> None:
+    moved = [(new, id_) for id_, inbox, host in found if (new := host_of(inbox)) != host]
     db.executemany("UPDATE ap_deliveries SET host = ? WHERE id = ?", moved)
+    put_meta(db, (LEASES, version))
+    return len(moved)
 
 
 def claim(db: sqlite3.Connection, host: str, owner: str, until: float, now: float) -> bool:
