@@ -55,8 +55,9 @@ class OneLine(logging.Formatter):
         return _continued(stack_info)
 
 
-def _continued(text: str) -> str:
-    return "\n".join("| " + shown(line) for line in text.splitlines())
+def _continued(text: str, mark: str = "| ") -> str:
+    """A traceback's lines, each escaped (``shown``) and behind ``mark``."""
+    return "\n".join(mark + shown(line) for line in text.splitlines())
 
 
 class JsonLines(logging.Formatter):
@@ -80,10 +81,9 @@ class JsonLines(logging.Formatter):
                 if key not in doc:
                     doc[key] = shown(value) if isinstance(value, str) else value
         if record.exc_info:
-            trace = self.formatException(record.exc_info)
-            doc["exception"] = "\n".join(shown(line) for line in trace.splitlines())
+            doc["exception"] = _continued(self.formatException(record.exc_info), mark="")
         if record.stack_info:
-            doc["stack"] = "\n".join(shown(line) for line in record.stack_info.splitlines())
+            doc["stack"] = _continued(record.stack_info, mark="")
         return json.dumps(doc, ensure_ascii=False)
 
 
