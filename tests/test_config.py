@@ -517,3 +517,30 @@ def test_webhook_tags_not_configured_are_taken(tmp_path):
     """A tag may come from a release's metadata: one no [tags] names is no mistake."""
     cfg = load(write(tmp_path, HOOK + "tags = ['Security']\nlanguages = ['pt-BR']\n"))
     assert cfg.webhooks[0].tags == ("Security",) and cfg.webhooks[0].languages == ("pt-BR",)
+
+
+def test_an_override_names_a_table_of_a_list_as_the_errors_do(tmp_path):
+    # `sources[0]: unknown key (expected one of: ... sources ...)` told the operator who
+    # wrote back the key an error had named that `sources` did not exist
+    path = write(
+        tmp_path,
+        "[[sources]]\nname = 'a'\nkind = 'feed'\nurl = 'https://a.example/feed.xml'\n"
+        "[[sources]]\nname = 'b'\nkind = 'feed'\nurl = 'https://b.example/feed.xml'\n",
+    )
+    cfg = load(path, ["sources[1].enabled=false", "sources[0].interval=60"])
+    assert [(s.name, s.enabled, s.interval) for s in cfg.sources] == [
+        ("a", True, 60),
+        ("b", False, 3600),
+    ]
+    with pytest.raises(ConfigError, match=r"sources\[1\]\.interval: expected a number above 0"):
+        load(path, ["sources[1].interval=0"])
+    with pytest.raises(ConfigError) as err:
+        load(path, ["sources[2].enabled=false"])
+    assert str(err.value) == (
+        "--set sources[2].enabled: the config has 2 [[sources]] table(s) "
+        "(sources[0] to sources[1]); --set changes a key of one, it does not add one"
+    )
+    with pytest.raises(ConfigError, match=r"has 0 \[\[webhooks\]\] table\(s\) \(none\)"):
+        load(path, ["webhooks[0].url=https://x.example/"])
+    with pytest.raises(ConfigError, match=r"--set site\[0\]\.title: site is not a list"):
+        load(path, ["site[0].title=x"])
