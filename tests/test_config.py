@@ -544,3 +544,17 @@ def test_an_override_names_a_table_of_a_list_as_the_errors_do(tmp_path):
         load(path, ["webhooks[0].url=https://x.example/"])
     with pytest.raises(ConfigError, match=r"--set site\[0\]\.title: site is not a list"):
         load(path, ["site[0].title=x"])
+
+
+def test_a_chat_endpoint_without_a_secret_is_told_it_needs_one_too(tmp_path):
+    # "webhooks[0].secret: required key is missing" left the operator who pasted a
+    # Slack URL wondering what secret a Slack webhook has
+    hook = "[[webhooks]]\nname = 'chat'\nurl = 'https://hooks.slack.example/T/B/X'\n"
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, hook + "format = 'slack'\n"))
+    assert str(err.value) == (
+        "webhooks[0].secret: required key is missing: a slack endpoint's requests are "
+        "signed too (make one: docs/webhooks.md, Adding an endpoint)"
+    )
+    with pytest.raises(ConfigError, match=r"missing \(make one: docs/webhooks\.md"):
+        load(write(tmp_path, hook))
