@@ -405,3 +405,30 @@ def test_a_daemon_on_files_read_by_another_version_suggests_a_reread(start, site
     d = start()
     assert d.stop() == 0
     assert "reread_suggested" not in d.log()
+
+
+def test_the_serve_banner_names_how_to_reload_it(site):
+    """``scofeed serve`` said "SIGHUP re-reads it", and `scofeed reload`, which the run
+    banner names, answers "no scofeed daemon is running" for a serve (it holds no lock)."""
+    site.write_config()
+    port = free_port()
+    out = site.root / "serve.out"
+    with open(out, "wb") as o:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
+            + ["serve", "--port", str(port)],
+            stdout=o,
+            stderr=subprocess.DEVNULL,
+            cwd=site.root,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        wait_for(lambda: "stop with" in out.read_text(), what="the serve banner")
+        last = out.read_text().splitlines()[-1]
+        assert last == (
+            f"stop with Ctrl-C or SIGTERM; `kill -HUP {proc.pid}` re-reads the config "
+            "(`scofeed reload` is for run)"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(20)
