@@ -340,3 +340,29 @@ def test_cli_add_url_reads_the_page_in_the_format_given_and_so_does_its_recheck(
     out, _ = run(site, "add", url.replace("localhost", "127.0.0.1") + "?again")
     doc = json.loads(Path(out.splitlines()[1].removeprefix("file ")).read_text(encoding="utf-8"))
     assert doc["title"].startswith("title: SCO meets another envoy") and "html" not in doc
+
+
+def test_cli_add_refuses_a_news_listing_given_for_a_release_page(site, web):
+    """The news listing's address pasted in place of a release's was published as a
+    release, under one of its links' headlines and dated now, and pushed to every
+    endpoint; it is refused, named, quarantined, and nothing is written."""
+    from tests.test_remote import SCO
+
+    web.expect_request("/news/").respond_with_data(
+        (SCO / "listing.html").read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        (SCO / "article_en.html").read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    before = sorted(p.name for p in site.sources.iterdir())
+    listing = web.url_for("/news/")
+    _, err = run(site, "add", listing, rc=1)
+    assert err == (
+        f"scofeed: {listing}: a listing of releases, not a release page (it links to "
+        f"{web.url_for('/20220125/813122.html')}): give the address of one release\n"
+    )
+    assert sorted(p.name for p in site.sources.iterdir()) == before
+    rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()
+    assert (listing, "add") in [tuple(r) for r in rejects]
+    out, _ = run(site, "add", web.url_for("/20220125/813122.html"))  # the release itself
+    assert out.startswith("added tag:")

@@ -295,3 +295,14 @@ def test_an_empty_or_foreign_store_is_named_not_the_target(site):
         f"scofeed: {state}: not a scofeed state store (no entries); no backup made\n"
     )
     assert not target.exists() and list(site.root.glob(".b.sqlite3*")) == []
+
+
+def test_backup_help_names_every_target_taken_as_a_folder(site):
+    """``backup --help`` named only a name ending in / as a folder: `backup state`, an
+    existing folder without one, wrote into it, as docs/commands.md says it does."""
+    run_cli(site, "build")
+    (site.root / "kept").mkdir()
+    proc = run_cli(site, "backup", "kept")
+    assert proc.returncode == 0 and proc.stdout.startswith(f"backup {Path('kept')}/scofeed-")
+    shown = " ".join(run_cli(site, "backup", "--help").stdout.split())
+    assert "a folder (one that exists, a name without a suffix, or ending in /)" in shown

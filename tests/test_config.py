@@ -517,3 +517,44 @@ def test_webhook_tags_not_configured_are_taken(tmp_path):
     """A tag may come from a release's metadata: one no [tags] names is no mistake."""
     cfg = load(write(tmp_path, HOOK + "tags = ['Security']\nlanguages = ['pt-BR']\n"))
     assert cfg.webhooks[0].tags == ("Security",) and cfg.webhooks[0].languages == ("pt-BR",)
+
+
+def test_an_override_names_a_table_of_a_list_as_the_errors_do(tmp_path):
+    # `sources[0]: unknown key (expected one of: ... sources ...)` told the operator who
+    # wrote back the key an error had named that `sources` did not exist
+    path = write(
+        tmp_path,
+        "[[sources]]\nname = 'a'\nkind = 'feed'\nurl = 'https://a.example/feed.xml'\n"
+        "[[sources]]\nname = 'b'\nkind = 'feed'\nurl = 'https://b.example/feed.xml'\n",
+    )
+    cfg = load(path, ["sources[1].enabled=false", "sources[0].interval=60"])
+    assert [(s.name, s.enabled, s.interval) for s in cfg.sources] == [
+        ("a", True, 60),
+        ("b", False, 3600),
+    ]
+    with pytest.raises(ConfigError, match=r"sources\[1\]\.interval: expected a number above 0"):
+        load(path, ["sources[1].interval=0"])
+    with pytest.raises(ConfigError) as err:
+        load(path, ["sources[2].enabled=false"])
+    assert str(err.value) == (
+        "--set sources[2].enabled: the config has 2 [[sources]] table(s) "
+        "(sources[0] to sources[1]); --set changes a key of one, it does not add one"
+    )
+    with pytest.raises(ConfigError, match=r"has 0 \[\[webhooks\]\] table\(s\) \(none\)"):
+        load(path, ["webhooks[0].url=https://x.example/"])
+    with pytest.raises(ConfigError, match=r"--set site\[0\]\.title: site is not a list"):
+        load(path, ["site[0].title=x"])
+
+
+def test_a_chat_endpoint_without_a_secret_is_told_it_needs_one_too(tmp_path):
+    # "webhooks[0].secret: required key is missing" left the operator who pasted a
+    # Slack URL wondering what secret a Slack webhook has
+    hook = "[[webhooks]]\nname = 'chat'\nurl = 'https://hooks.slack.example/T/B/X'\n"
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, hook + "format = 'slack'\n"))
+    assert str(err.value) == (
+        "webhooks[0].secret: required key is missing: a slack endpoint's requests are "
+        "signed too (make one: docs/webhooks.md, Adding an endpoint)"
+    )
+    with pytest.raises(ConfigError, match=r"missing \(make one: docs/webhooks\.md"):
+        load(write(tmp_path, hook))

@@ -405,3 +405,53 @@ def test_a_daemon_on_files_read_by_another_version_suggests_a_reread(start, site
     d = start()
     assert d.stop() == 0
     assert "reread_suggested" not in d.log()
+
+
+def test_the_serve_banner_names_how_to_reload_it(site):
+    """``scofeed serve`` said "SIGHUP re-reads it", and `scofeed reload`, which the run
+    banner names, answers "no scofeed daemon is running" for a serve (it holds no lock)."""
+    site.write_config()
+    port = free_port()
+    out = site.root / "serve.out"
+    with open(out, "wb") as o:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
+            + ["serve", "--port", str(port)],
+            stdout=o,
+            stderr=subprocess.DEVNULL,
+            cwd=site.root,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        wait_for(lambda: "stop with" in out.read_text(), what="the serve banner")
+        last = out.read_text().splitlines()[-1]
+        assert last == (
+            f"stop with Ctrl-C or SIGTERM; `kill -HUP {proc.pid}` re-reads the config "
+            "(`scofeed reload` is for run)"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_redeliver_names_the_daemon_that_sends_what_it_queued(start, site, receivers):
+    """`redeliver` said "`scofeed deliver` sends them" while a daemon ran on the store,
+    which sends them at its next round: it names who sends them, either way."""
+    r = receivers([200] * 4)
+    extra = webhook_toml("hub", r.url)
+    site.write_config(extra)
+    assert cli(site, "build").returncode == 0
+    alone = cli(site, "redeliver", "--since", "2020-01-01")  # the seed is queued already
+    assert alone.stdout == (
+        "queued 0 deliveries; `scofeed deliver` sends them (no daemon runs on this store)\n"
+    )
+    d = start(schedule="deliver_interval = 2\n", extra=extra)
+    wait_for(lambda: len(r.received) >= 1, what="the queued delivery")
+    delivery = cli(site, "deliveries").stdout.split("\t")[0]
+    again = cli(site, "redeliver", delivery)
+    assert again.stdout == (
+        f"queued 1 deliveries again (same webhook-id); the daemon (pid {d.proc.pid}) sends "
+        "them within schedule.deliver_interval (2 s)\n"
+    )
+    wait_for(lambda: len(r.received) >= 2, what="the delivery sent again by the daemon")
+    assert d.stop() == 0

@@ -82,8 +82,9 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "target",
         nargs="?",
         default=None,
-        help="a new file (a name with a suffix: .sqlite3), or a folder (ending in /) to "
-        "hold scofeed-<UTC time>.sqlite3 (default: a backups/ folder beside the store)",
+        help="a new file (a name with a suffix: .sqlite3), or a folder (one that exists, a "
+        "name without a suffix, or ending in /) to hold scofeed-<UTC time>.sqlite3 "
+        "(default: a backups/ folder beside the store)",
     )
     p.set_defaults(func=cmd_backup)
 

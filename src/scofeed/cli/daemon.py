@@ -97,7 +97,12 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
             print(f"  @{cfg.activitypub.username}@{host} (ActivityPub)")
         if elsewhere:
             print(f"note: the feeds link to themselves under site.base_url = {cfg.site.base_url}")
-        reload = "; `scofeed reload` re-reads the config" if schedule else "; SIGHUP re-reads it"
+        # `scofeed reload` finds only a `scofeed run` (by its lock): a `serve` names its pid
+        reload = (
+            "; `scofeed reload` re-reads the config"
+            if schedule
+            else f"; `kill -HUP {os.getpid()}` re-reads the config (`scofeed reload` is for run)"
+        )
         print(f"stop with Ctrl-C or SIGTERM{reload}")
         sys.stdout.flush()
 

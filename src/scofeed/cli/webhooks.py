@@ -27,11 +27,12 @@ from scofeed.cli.common import (
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.deliver import outbox, payload, policy, runner, sender, signing
-from scofeed.errors import ConfigError, UsageError, shown
+from scofeed.errors import ConfigError, StoreError, UsageError, shown
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store import outbox as outbox_rows
 from scofeed.store import status as status_rows
+from scofeed.store.lock import running
 
 
 def _deliveries_parser(sub: Subparsers, name: str, help: str) -> None:  # type: ignore[type-arg]
@@ -212,7 +213,7 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
     if args.since is not None:
         since = _parse_since(args.since, cfg.site.timezone)
         n = outbox.backfill(cfg, store, since, now, args.endpoint)
-        print(f"queued {n} deliveries")
+        print(f"queued {n} deliveries; {_sender(cfg)}")
         _warn_disabled(store, [h.name for h in cfg.webhooks if args.endpoint in (None, h.name)])
         return 0
     if args.delivery_id is not None:
@@ -247,9 +248,23 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
             if d.id in outdated_by:
                 print(_not_again(d, outdated_by[d.id]), file=sys.stderr)
         names = sorted({d.endpoint for d in failed if d.id not in outdated_by})
-    print(f"queued {n} deliveries again (same webhook-id); `scofeed deliver` sends them")
+    print(f"queued {n} deliveries again (same webhook-id); {_sender(cfg)}")
     _warn_disabled(store, names)
     return 0
+
+
+def _sender(cfg: Config) -> str:
+    """Who sends what was queued: a daemon on the store does, at its next round (the
+    message named `scofeed deliver` only, which an operator then ran beside it)."""
+    try:
+        daemon = running(cfg.paths.state)
+    except StoreError:  # its lock cannot be read: whether one runs cannot be told
+        daemon = None
+    if daemon is None:
+        return "`scofeed deliver` sends them (no daemon runs on this store)"
+    pid = f" (pid {daemon.pid})" if daemon.pid is not None else ""
+    every = f"{cfg.schedule.deliver_interval:g}"
+    return f"the daemon{pid} sends them within schedule.deliver_interval ({every} s)"
 
 
 def _not_again(d: rows.Delivery, why: str) -> str:

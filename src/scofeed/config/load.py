@@ -70,10 +70,36 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
     *parents, leaf = key.strip().split(".")
     node = raw
     for p in parents:
-        node = node.setdefault(p, {})
+        name, index = _item(p)
+        if index is None:
+            node = node.setdefault(name, {})
+        else:  # sources[0]: the first [[sources]] table, as the errors name it
+            tables = node.get(name)
+            if tables is None and node is raw and _tables(field_types(Config).get(name)):
+                tables = []  # a list the file has no table of yet
+            node = _nth(tables, name, index, key)
         if not isinstance(node, dict):
             raise ConfigError(f"--set {key}: {p} is not a table")
     node[leaf] = parsed
+
+
+def _item(part: str) -> tuple[str, int | None]:
+    """``sources[2]`` -> ("sources", 2); a plain key -> (key, None)."""
+    match = re.fullmatch(r"(.+)\[(\d+)\]", part)
+    return (match[1], int(match[2])) if match else (part, None)
+
+
+def _nth(tables: Any, name: str, index: int, key: str) -> Any:
+    """The ``[[name]]`` table ``index`` (from 0) for ``--set``, or why there is none."""
+    if not isinstance(tables, list):
+        raise ConfigError(f"--set {key}: {name} is not a list of [[{name}]] tables")
+    if index >= len(tables):
+        have = f"{name}[0] to {name}[{len(tables) - 1}]" if tables else "none"
+        raise ConfigError(
+            f"--set {key}: the config has {len(tables)} [[{name}]] table(s) ({have}); "
+            f"--set changes a key of one, it does not add one"
+        )
+    return tables[index]
 
 
 def _describe(tp: Any) -> str:

@@ -89,7 +89,17 @@ class Webhook:
 
     def validate(self, key: str) -> None:
         if not self.secrets:
-            raise ConfigError(f"{key}.secret: required key is missing")
+            # a chat webhook's URL is its token, and the operator who set one up from
+            # Slack's or Discord's page had no reason to think a secret was wanted too
+            chat = (
+                f": a {self.format} endpoint's requests are signed too"
+                if self.format != "standard"
+                else ""
+            )
+            raise ConfigError(
+                f"{key}.secret: required key is missing{chat} (make one: docs/webhooks.md, "
+                "Adding an endpoint)"
+            )
         for i, s in enumerate(self.secrets):
             if s.problem is None and not _whsec(s.value):  # unread here: checked where used
                 where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
