@@ -354,3 +354,35 @@ def test_a_file_swapped_for_a_link_out_after_the_scan_is_not_read(site):
     }
     titles = {e.title for e in published_rows.latest(site.store().db)}
     assert "Secret key" not in titles and "Outside folder" not in titles
+
+
+# a page saved from the SCO site: its header (page furniture) is dropped from the body
+PAGE = (
+    "<html><head><title>{title} - SCO</title></head><body>"
+    "<div class='news-detail'><h1>{title}</h1>"
+    "<p>On 4 June 2025, the SCO Secretary-General met{odd} the delegation.</p>"
+    "before{odd}<header>Share this page</header>{odd}after"
+    "<p>They discussed{odd} cooperation.</p></div></body></html>"
+)
+
+
+def test_characters_xml_cannot_carry_beside_page_furniture_keep_the_page(site):
+    """A saved page holding a form feed or a vertical tab (copied from a word processor),
+    any other control character, or a reference to one ("&#1;", "&#65535;"), beside an
+    element the reader drops (a share bar, a header) was rejected whole: "could not be
+    processed (ValueError: All strings must be XML compatible...)", lxml refusing to
+    join the texts on either side. Found by fuzzing; such characters are now a space
+    (a form feed, a vertical tab: HTML white space) or left out."""
+    odd = {"ff": "\x0c", "vt": "\x0b", "bel": "\x07", "ref": "&#1;", "hex": "&#xFFFF;"}
+    for name, chars in odd.items():
+        page = PAGE.format(title=f"SCO page with {name}", odd=chars)
+        (site.sources / f"{name}.html").write_text(page, encoding="utf-8")
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, [(r.origin, r.reason) for r in report.rejected]
+    entries = {e.title: e for e in published_rows.latest(site.store().db)}
+    assert {f"SCO page with {name}" for name in odd} <= set(entries)
+    ff = entries["SCO page with ff"]
+    assert ff.summary == "On 4 June 2025, the SCO Secretary-General met the delegation."
+    assert "Share this page" not in ff.content_html and "before  after" in ff.content_html
+    bel = entries["SCO page with bel"]
+    assert "beforeafter" in bel.content_html and "discussed cooperation" in bel.content_html
