@@ -386,3 +386,35 @@ def test_characters_xml_cannot_carry_beside_page_furniture_keep_the_page(site):
     assert "Share this page" not in ff.content_html and "before  after" in ff.content_html
     bel = entries["SCO page with bel"]
     assert "beforeafter" in bel.content_html and "discussed cooperation" in bel.content_html
+
+
+def test_a_body_that_is_an_html_document_with_no_body_is_refused_as_empty(site):
+    """A Markdown release whose body is an HTML document with no ``<body>`` ("<html>"),
+    or a JSON one whose ``html`` is ("<html><head></head></html>"), was refused as
+    "could not be processed (AssertionError: too many bodies: [] in ...)", quoting the
+    file: lxml asserts a document has a body. It is a release with no body."""
+    (site.sources / "a.md").write_text("# SCO forum opens\n\n<html>\n", encoding="utf-8")
+    (site.sources / "b.json").write_text(
+        '{"title": "SCO forum closes", "html": "<html><head></head></html>"}',
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert {r.origin: r.reason for r in report.rejected} == {
+        "a.md": "the release has a title but no body",
+        "b.json": "the release has a title but no body",
+    }
+
+
+def test_an_item_with_half_a_character_in_a_json_list_is_published(site):
+    """A JSON list item with no id, URL or title, whose text opens with half a
+    character (a "\\udc80" escape), failed the whole file: its name is a hash of its
+    first line, and the hash was given text UTF-8 cannot encode."""
+    (site.sources / "list.json").write_text(
+        '[{"text": "\\udc80SCO ministers meet\\n\\nOn 3 June 2025, the ministers met."},'
+        ' {"text": "SCO forum closes\\n\\nOn 4 June 2025, the forum closed."}]',
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, [(r.origin, r.reason) for r in report.rejected]
+    titles = {e.title for e in published_rows.latest(site.store().db)}
+    assert {"SCO ministers meet", "SCO forum closes"} <= titles
