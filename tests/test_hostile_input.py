@@ -405,6 +405,21 @@ def test_a_body_that_is_an_html_document_with_no_body_is_refused_as_empty(site):
     }
 
 
+def test_a_reference_to_no_character_inside_a_tag_leaves_no_tag_in_plain_text(site):
+    """ "<b&#0;>" in a title was "<b>" in the feeds: the reference resolved to U+FFFD hid
+    the tag from the pattern that takes tags out of titles and summaries, and U+FFFD,
+    left out after it, made it a tag again (the W3C validator: "summary should not
+    contain HTML"). Found by fuzzing."""
+    entries = built(
+        site,
+        r_txt="SCO <b&#0;>forum</b&#x110000;> opens\n\n"
+        "On 2 June 2025, the <script&#xFFFE;>x()</script> forum</td&#0;> opened.\n",
+    )
+    (e,) = [e for e in entries if "forum" in e.title]
+    assert (e.title, e.summary) == ("SCO forum opens", "On 2 June 2025, the x() forum opened.")
+    assert plain("a <i&#1;>b</i&#1;> c") == "a b c"
+
+
 def test_an_item_with_half_a_character_in_a_json_list_is_published(site):
     """A JSON list item with no id, URL or title, whose text opens with half a
     character (a "\\udc80" escape), failed the whole file: its name is a hash of its
