@@ -433,3 +433,22 @@ def test_an_item_with_half_a_character_in_a_json_list_is_published(site):
     assert not report.rejected, [(r.origin, r.reason) for r in report.rejected]
     titles = {e.title for e in published_rows.latest(site.store().db)}
     assert {"SCO ministers meet", "SCO forum closes"} <= titles
+
+
+def test_a_withdrawal_reason_of_nothing_showable_is_refused_as_blank_is(site):
+    """``withdrawn = "\\u0000"`` withdrew a published release with an empty reason,
+    where ``withdrawn = "  "`` is refused: once the character no reason can hold is
+    left out, it is as blank. The file is refused and its release stays published."""
+    release_md = '+++\ntitle = "SCO forum opens"\n{}+++\nOn 2 June 2025, the forum opened.\n'
+    path = site.sources / "forum.md"
+    path.write_text(release_md.format(""), encoding="utf-8")
+    run_build(site.config(), site.store(), NOW)
+    for blank in ('"\\u0000"', '"  "', '"\\u0000\\t"'):
+        path.write_text(release_md.format(f"withdrawn = {blank}\n"), encoding="utf-8")
+        os.utime(path, (1e9, 1e9 + len(blank)))  # a change the next build sees
+        report = run_build(site.config(), site.store(), NOW)
+        assert [(r.origin, r.reason) for r in report.rejected] == [
+            ("forum.md", "'withdrawn' must be true, false or the reason as text")
+        ], blank
+        titles = {e.title for e in published_rows.latest(site.store().db)}
+        assert "SCO forum opens" in titles, blank

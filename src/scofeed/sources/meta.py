@@ -112,8 +112,11 @@ def _withdrawn(origin: str, meta: dict[str, Any]) -> tuple[bool | None, str]:
     reason = _string(origin, "withdrawn_reason", meta.get("withdrawn_reason")) or ""
     if value is None or isinstance(value, bool):
         return value, reason
-    if isinstance(value, str) and value.strip():
-        return True, reason or (_string(origin, "withdrawn", value) or "")
+    # a text of only what no reason can hold ("\u0000", as "  ") is none: it withdrew the
+    # release with an empty reason
+    said = _string(origin, "withdrawn", value) if isinstance(value, str) else None
+    if said:
+        return True, reason or said
     raise RejectedInput(origin, "'withdrawn' must be true, false or the reason as text")
 
 
