@@ -87,7 +87,8 @@ def read_feed(
             data, sanitize_html=True, resolve_relative_uris=True, response_headers=headers
         )
     except ValueError as exc:  # feedparser's own trouble with what it was given
-        raise RejectedInput(origin, f"not a feed ({type(exc).__name__}: {exc})") from None
+        first = (str(exc).splitlines() or [""])[0][:160]  # a reason is one line
+        raise RejectedInput(origin, f"not a feed ({type(exc).__name__}: {first})") from None
     version = parsed.get("version")  # missing, not empty, when the body was empty
     if not parsed.entries and (parsed.get("bozo") or not version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
