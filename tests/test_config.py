@@ -558,3 +558,30 @@ def test_a_chat_endpoint_without_a_secret_is_told_it_needs_one_too(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"missing \(make one: docs/webhooks\.md"):
         load(write(tmp_path, hook))
+
+
+def test_a_path_no_file_can_have_is_one_config_error_line(tmp_path):
+    """A path holding a NUL character ("\\u0000" is valid TOML), or starting with
+    ``~name`` for a user this machine does not know, was a traceback from every
+    command (ValueError: embedded null byte; RuntimeError: Could not determine home
+    directory), a secret's ``file:`` reference too. Found by fuzzing config.toml."""
+    nobody = "~scofeed-no-such-user-4b1d"
+    cases = {
+        'paths.sources = "a\\u0000b"': "paths.sources: 'a\\x00b' holds a NUL character, "
+        "which no path can",
+        f'paths.state = "{nobody}/s.sqlite3"': f"paths.state: '{nobody}/s.sqlite3' starts "
+        f"with {nobody}, and no such user is known",
+        f'webhooks.secret = "file:{nobody}/secret"': "webhooks[0].secret: the secret file's "
+        f"path starts with {nobody}, and no such user is known",
+        'webhooks.secret = "file:a\\u0000b"': "webhooks[0].secret: the secret file's path "
+        "holds a NUL character, which no path can",
+    }
+    for line, message in cases.items():
+        table, _dot, key_value = line.partition(".")
+        header = "[[webhooks]]\nname = 'w'\nurl = 'https://x.example/h'"
+        path = write(tmp_path, f"{header if table == 'webhooks' else '[paths]'}\n{key_value}\n")
+        ran = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert (ran.returncode, ran.stderr) == (2, f"scofeed: {message}\n"), line

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import resource
 import subprocess
 import sys
 import tomllib
@@ -446,3 +447,27 @@ def test_a_secret_not_readable_here_stops_only_the_commands_that_sign(site):
     for args in (["deliver"], ["webhook", "test", "p"], ["config", "check"], ["run"]):
         done = scofeed(*args)
         assert (done.returncode, done.stderr) == (2, said), args
+
+
+def test_a_secret_file_that_never_ends_is_one_config_error_line(tmp_path):
+    """``secret = "file:/dev/zero"`` (a slip for another path) read until memory ran
+    out, every command: a secret file is read up to 64 kB, and a larger one is refused
+    naming the key. Found by fuzzing config.toml. (The command runs with 1 GB of address
+    space, so that without the bound it fails quickly, not the machine.)"""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[[webhooks]]\nname = "a"\nurl = "https://x.example/h"\nsecret = "file:/dev/zero"\n',
+        encoding="utf-8",
+    )
+
+    def little_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    ran = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
+        capture_output=True, text=True, timeout=60, preexec_fn=little_memory,
+    )  # fmt: skip
+    assert (ran.returncode, ran.stderr) == (
+        2,
+        "scofeed: webhooks[0].secret: secret file /dev/zero is larger than 65536 bytes\n",
+    )

@@ -476,3 +476,40 @@ def test_links_stored_with_a_user_name_and_password_lose_them_on_upgrade(site, s
         assert others >= 1  # the seed, without a URL, untouched
     finally:
         store.close()
+
+
+def test_a_feed_item_naming_no_character_by_reference_leaves_its_feed_readable(site, web, caplog):
+    """One RSS item naming a character past U+10FFFF ("&#99999999;") or half of one
+    ("&#xD800;") failed the whole feed at every poll, a traceback logged each time and
+    none of its items read: such a reference makes the XML ill-formed, and the lenient
+    parser feedparser then falls back on raised ValueError. Found by fuzzing; the
+    reference is left out and every item is read."""
+
+    def item(n: int, title: str, body: str) -> str:
+        return (
+            f"<item><title>{title}</title><link>http://agency.example/sco/{n}</link>"
+            f"<pubDate>Mon, 0{n} May 2024 09:00:00 GMT</pubDate>"
+            f"<description>{body}</description></item>"
+        )
+
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        "<link>http://agency.example/</link><description>d</description>"
+        + item(6, "SCO ministers meet &#99999999;", "On 6 May 2024 the ministers met.")
+        + item(7, "SCO forum opens", "On 7 May 2024 the forum &#xD800;opened.")
+        + item(8, "SCO forum closes", "On 8 May 2024 the forum closed.")
+        + "</channel></rss>"
+    )
+    web.expect_request("/feed.rss").respond_with_data(rss, content_type="application/rss+xml")
+    with site.config_path.open("a", encoding="utf-8") as fh:
+        fh.write(
+            f'\n[[sources]]\nname = "rss"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
+        )
+    report = poll_due(site.config(), site.store(), NOW)
+    assert [(r.new, r.error) for r in report.results] == [(3, None)]
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    entries = {e.title: e for e in published_rows.latest(site.store().db)}
+    assert {"SCO ministers meet", "SCO forum closes"} <= set(entries)
+    assert entries["SCO forum opens"].summary == "On 7 May 2024 the forum opened."
+    run_build(site.config(), site.store(), NOW)
+    assert_feeds_readable(site.feeds)

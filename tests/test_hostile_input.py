@@ -354,3 +354,101 @@ def test_a_file_swapped_for_a_link_out_after_the_scan_is_not_read(site):
     }
     titles = {e.title for e in published_rows.latest(site.store().db)}
     assert "Secret key" not in titles and "Outside folder" not in titles
+
+
+# a page saved from the SCO site: its header (page furniture) is dropped from the body
+PAGE = (
+    "<html><head><title>{title} - SCO</title></head><body>"
+    "<div class='news-detail'><h1>{title}</h1>"
+    "<p>On 4 June 2025, the SCO Secretary-General met{odd} the delegation.</p>"
+    "before{odd}<header>Share this page</header>{odd}after"
+    "<p>They discussed{odd} cooperation.</p></div></body></html>"
+)
+
+
+def test_characters_xml_cannot_carry_beside_page_furniture_keep_the_page(site):
+    """A saved page holding a form feed or a vertical tab (copied from a word processor),
+    any other control character, or a reference to one ("&#1;", "&#65535;"), beside an
+    element the reader drops (a share bar, a header) was rejected whole: "could not be
+    processed (ValueError: All strings must be XML compatible...)", lxml refusing to
+    join the texts on either side. Found by fuzzing; such characters are now a space
+    (a form feed, a vertical tab: HTML white space) or left out."""
+    odd = {"ff": "\x0c", "vt": "\x0b", "bel": "\x07", "ref": "&#1;", "hex": "&#xFFFF;"}
+    for name, chars in odd.items():
+        page = PAGE.format(title=f"SCO page with {name}", odd=chars)
+        (site.sources / f"{name}.html").write_text(page, encoding="utf-8")
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, [(r.origin, r.reason) for r in report.rejected]
+    entries = {e.title: e for e in published_rows.latest(site.store().db)}
+    assert {f"SCO page with {name}" for name in odd} <= set(entries)
+    ff = entries["SCO page with ff"]
+    assert ff.summary == "On 4 June 2025, the SCO Secretary-General met the delegation."
+    assert "Share this page" not in ff.content_html and "before  after" in ff.content_html
+    bel = entries["SCO page with bel"]
+    assert "beforeafter" in bel.content_html and "discussed cooperation" in bel.content_html
+
+
+def test_a_body_that_is_an_html_document_with_no_body_is_refused_as_empty(site):
+    """A Markdown release whose body is an HTML document with no ``<body>`` ("<html>"),
+    or a JSON one whose ``html`` is ("<html><head></head></html>"), was refused as
+    "could not be processed (AssertionError: too many bodies: [] in ...)", quoting the
+    file: lxml asserts a document has a body. It is a release with no body."""
+    (site.sources / "a.md").write_text("# SCO forum opens\n\n<html>\n", encoding="utf-8")
+    (site.sources / "b.json").write_text(
+        '{"title": "SCO forum closes", "html": "<html><head></head></html>"}',
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert {r.origin: r.reason for r in report.rejected} == {
+        "a.md": "the release has a title but no body",
+        "b.json": "the release has a title but no body",
+    }
+
+
+def test_a_reference_to_no_character_inside_a_tag_leaves_no_tag_in_plain_text(site):
+    """ "<b&#0;>" in a title was "<b>" in the feeds: the reference resolved to U+FFFD hid
+    the tag from the pattern that takes tags out of titles and summaries, and U+FFFD,
+    left out after it, made it a tag again (the W3C validator: "summary should not
+    contain HTML"). Found by fuzzing."""
+    entries = built(
+        site,
+        r_txt="SCO <b&#0;>forum</b&#x110000;> opens\n\n"
+        "On 2 June 2025, the <script&#xFFFE;>x()</script> forum</td&#0;> opened.\n",
+    )
+    (e,) = [e for e in entries if "forum" in e.title]
+    assert (e.title, e.summary) == ("SCO forum opens", "On 2 June 2025, the x() forum opened.")
+    assert plain("a <i&#1;>b</i&#1;> c") == "a b c"
+
+
+def test_an_item_with_half_a_character_in_a_json_list_is_published(site):
+    """A JSON list item with no id, URL or title, whose text opens with half a
+    character (a "\\udc80" escape), failed the whole file: its name is a hash of its
+    first line, and the hash was given text UTF-8 cannot encode."""
+    (site.sources / "list.json").write_text(
+        '[{"text": "\\udc80SCO ministers meet\\n\\nOn 3 June 2025, the ministers met."},'
+        ' {"text": "SCO forum closes\\n\\nOn 4 June 2025, the forum closed."}]',
+        encoding="utf-8",
+    )
+    report = run_build(site.config(), site.store(), NOW)
+    assert not report.rejected, [(r.origin, r.reason) for r in report.rejected]
+    titles = {e.title for e in published_rows.latest(site.store().db)}
+    assert {"SCO ministers meet", "SCO forum closes"} <= titles
+
+
+def test_a_withdrawal_reason_of_nothing_showable_is_refused_as_blank_is(site):
+    """``withdrawn = "\\u0000"`` withdrew a published release with an empty reason,
+    where ``withdrawn = "  "`` is refused: once the character no reason can hold is
+    left out, it is as blank. The file is refused and its release stays published."""
+    release_md = '+++\ntitle = "SCO forum opens"\n{}+++\nOn 2 June 2025, the forum opened.\n'
+    path = site.sources / "forum.md"
+    path.write_text(release_md.format(""), encoding="utf-8")
+    run_build(site.config(), site.store(), NOW)
+    for blank in ('"\\u0000"', '"  "', '"\\u0000\\t"'):
+        path.write_text(release_md.format(f"withdrawn = {blank}\n"), encoding="utf-8")
+        os.utime(path, (1e9, 1e9 + len(blank)))  # a change the next build sees
+        report = run_build(site.config(), site.store(), NOW)
+        assert [(r.origin, r.reason) for r in report.rejected] == [
+            ("forum.md", "'withdrawn' must be true, false or the reason as text")
+        ], blank
+        titles = {e.title for e in published_rows.latest(site.store().db)}
+        assert "SCO forum opens" in titles, blank

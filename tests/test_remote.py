@@ -417,6 +417,11 @@ def test_only_and_disabled_sources(site, web):
         ('kind = "page-list"\nurl = "http://a.example/"\npreset = "xyz"', "sources[0].preset: "),
         ('kind = "page-list"\nurl = "http://a.example/"', "sources[0].preset: a page-list"),
         ('kind = "feed"\nurl = "http://a.example/"\ncron = "often"', "sources[0].cron: "),
+        # a day that never comes was taken, the source polled every interval instead
+        (
+            'kind = "feed"\nurl = "http://a.example/"\ncron = "0 0 30 2 *"',
+            "sources[0].cron: '0 0 30 2 *' never comes (no such day in any year)",
+        ),
         ('kind = "feed"\nurl = "http://a.example/"\npreset = "sco"', "sources[0].preset: only"),
         (
             'kind = "page-list"\nurl = "http://a.example/"\nbody_selector = "//p[["',

@@ -9,10 +9,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from scofeed.config.redact import HOST, URL, VALUE
+from scofeed.errors import shown
 from scofeed.markup import ENTITY_REF, tag
 
 
@@ -183,6 +185,22 @@ def non_negative(v: float) -> str | None:
 def delays(v: tuple[int, ...]) -> str | None:
     ok = bool(v) and len(v) <= 50 and all(0 <= x <= 7 * 86400 for x in v)
     return None if ok else "a non-empty list of at most 50 delays in seconds (0 to 604800)"
+
+
+def crontab_line(v: str) -> str | None:
+    """What is wrong with a source's crontab line: it does not parse, or names a day
+    that never comes ("0 0 30 2 *": taken, the source polled every interval instead)."""
+    # Deliberately lazy: APScheduler's cron module costs ~80 ms to import and only a
+    # config with a cron line needs it (every CLI command loads the config).
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        trigger = CronTrigger.from_crontab(v, timezone="UTC")
+    except ValueError as exc:
+        return f"expected a crontab line such as '*/30 * * * *' ({exc})"
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        return f"'{shown(v)}' never comes (no such day in any year)"
+    return None
 
 
 def request_timeout(v: float) -> str | None:

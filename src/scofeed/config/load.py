@@ -200,8 +200,7 @@ def _convert(
     if tp is Path:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{key}: expected a path string{got(value, how)}")
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else base / p
+        return _path(value, key, base)
     if tp is Secret:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{key}: expected {_describe(tp)} (value not shown)")
@@ -331,6 +330,26 @@ def _tables(tp: Any) -> bool:
     return typing.get_origin(tp) is tuple and bool(args) and dataclasses.is_dataclass(args[0])
 
 
+SECRET_MAX = 65_536  # bytes of a secret file read at most (a key is well under 1 kB)
+
+
+def _path(value: str, key: str, base: Path, shown_as: str = "") -> Path:
+    """A path from the config: ``~`` expanded, relative to ``base``. One that no file
+    can have (a NUL in it), or whose ``~user`` names no user here, is a ConfigError
+    naming the key: both were tracebacks."""
+    what = shown_as or f"'{shown(value)}'"
+    if "\0" in value:
+        raise ConfigError(f"{key}: {what} holds a NUL character, which no path can")
+    try:
+        p = Path(value).expanduser()
+    except RuntimeError:  # "Could not determine home directory."
+        user = value.split("/", 1)[0]
+        raise ConfigError(
+            f"{key}: {what} starts with {shown(user)}, and no such user is known"
+        ) from None
+    return p if p.is_absolute() else base / p
+
+
 def resolve_secret(ref: str, key: str, base: Path, deferred: bool = False) -> Secret:
     """The secret ``ref`` names (inline, ``env:NAME`` or ``file:PATH``). ``deferred``: a
     variable not set or a file not readable here is a ``Secret`` holding the problem,
@@ -347,10 +366,13 @@ def resolve_secret(ref: str, key: str, base: Path, deferred: bool = False) -> Se
     if ref.startswith("file:"):
         if not ref[5:]:  # Path("") is the config's folder: "cannot read ... (Is a directory)"
             raise ConfigError(f"{key}: 'file:' names no file (expected file:PATH)")
-        p = Path(ref[5:]).expanduser()
-        p = p if p.is_absolute() else base / p
+        p = _path(ref[5:], key, base, shown_as="the secret file's path")
         try:
-            value = p.read_text(encoding="utf-8").strip()
+            with p.open("rb") as f:  # a key is short: /dev/zero named by a slip is no hang
+                data = f.read(SECRET_MAX + 1)
+            if len(data) > SECRET_MAX:
+                raise ConfigError(f"{key}: secret file {p} is larger than {SECRET_MAX} bytes")
+            value = data.decode("utf-8").strip()
         except OSError as exc:
             return _unread(f"{key}: cannot read secret file {p} ({exc.strerror})", ref, deferred)
         except UnicodeDecodeError:  # raw key bytes: say so, never show them

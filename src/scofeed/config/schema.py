@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scofeed.config.fields import (
     Secret,
     check,
+    crontab_line,
     http_url,
     language_tag,
     non_negative,
@@ -403,17 +404,8 @@ class RemoteSource:
     def validate(self, key: str) -> None:
         if self.name == "local":
             raise ConfigError(f"{key}.name: 'local' names sources/ and scofeed add; pick another")
-        if self.cron is not None:
-            # Deliberately lazy: APScheduler's cron module costs ~80 ms to import and only
-            # a config with a cron line needs it (every CLI command loads the config).
-            from apscheduler.triggers.cron import CronTrigger
-
-            try:
-                CronTrigger.from_crontab(self.cron)
-            except ValueError as exc:
-                raise ConfigError(
-                    f"{key}.cron: expected a crontab line such as '*/30 * * * *' ({exc})"
-                ) from None
+        if self.cron is not None and (problem := crontab_line(self.cron)):
+            raise ConfigError(f"{key}.cron: {problem}")
         page_keys = ("preset", "item_selector", "link_pattern", "title_selector",
                      "date_selector", "body_selector")  # fmt: skip
         if self.kind == "feed":

@@ -149,12 +149,15 @@ def plain(s: str) -> str:
     brackets that is no HTML element's name (``<Digital>``, not ``<x onfocus=...>``)."""
     if "<" not in s and "&" not in s:
         return s
-    s = html.unescape(s)
-    if "<" in s:
-        s = tag().sub(" ", s)
+    # what XML cannot carry goes first, and tags last: a reference to no character
+    # inside a tag ("<b&#0;>", U+FFFD once resolved) hid it from the pattern, and
+    # leaving the character out afterwards made it markup again ("<b>")
+    s = xml_safe(html.unescape(s))
     if "&" in s:
         s = ENTITY_REF.sub(" ", s)
-    return collapse(xml_safe(s))
+    if "<" in s:
+        s = tag().sub(" ", s)
+    return collapse(s)
 
 
 def collapse(s: str) -> str:

@@ -40,6 +40,16 @@ _XML_ENCODING = re.compile(
     rb"\s*<\?xml[^>]*\sencoding\s*=\s*[\"']?([A-Za-z0-9._:-]*)", re.IGNORECASE
 )
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# a character reference to no character (past U+10FFFF, or half of one: a surrogate),
+# as written or escaped again inside an item's HTML ("&amp;#xD800;"): feedparser's HTML
+# sanitiser raised ValueError on it, and the one item failed the whole feed, every poll
+_CHAR_REF = re.compile(rb"&(?:amp;)*#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
+
+
+def _no_char(m: re.Match[bytes]) -> bytes:
+    digits = (m[1] or m[2]).lstrip(b"0")
+    code = int(digits or b"0", 16 if m[1] else 10) if len(digits) <= 8 else -1
+    return m[0] if 0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b""
 
 
 def read_feed(
@@ -70,9 +80,15 @@ def read_feed(
     headers = (
         {"content-type": f"application/xml; charset={charset}"} if charset and not own else None
     )
-    parsed = feedparser.parse(
-        data, sanitize_html=True, resolve_relative_uris=True, response_headers=headers
-    )
+    if b"&" in data:
+        data = _CHAR_REF.sub(_no_char, data)
+    try:
+        parsed = feedparser.parse(
+            data, sanitize_html=True, resolve_relative_uris=True, response_headers=headers
+        )
+    except ValueError as exc:  # feedparser's own trouble with what it was given
+        first = (str(exc).splitlines() or [""])[0][:160]  # a reason is one line
+        raise RejectedInput(origin, f"not a feed ({type(exc).__name__}: {first})") from None
     version = parsed.get("version")  # missing, not empty, when the body was empty
     if not parsed.entries and (parsed.get("bozo") or not version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"

@@ -121,9 +121,41 @@ def parse(data: bytes | str) -> lxml.html.HtmlElement:
     return parse_whole(data)[0]
 
 
+# what XML cannot carry and libxml2's HTML parser keeps in a text, written out or as a
+# character reference ("&#1;"): lxml refuses such a text back, so dropping an element
+# beside it (furniture, a date stamp) raised ValueError and rejected the whole page (a
+# form feed copied from a word processor). A vertical tab or form feed is HTML white
+# space, a space; the rest is left out
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
+
+
+def _xml_ref(m: re.Match[str]) -> str:
+    """A character reference as it was when XML can carry its character; else a space
+    (a vertical tab, a form feed) or nothing."""
+    digits = m[1] or m[2]
+    code = int(digits, 16 if m[1] else 10) if len(digits) <= 8 else -1
+    if code in (9, 10, 13) or 0x20 <= code < 0xD800 or 0xE000 <= code < 0xFFFE:
+        return m[0]
+    if 0x10000 <= code <= 0x10FFFF:
+        return m[0]
+    return " " if code in (0x0B, 0x0C) else ""
+
+
+def xml_text(text: str) -> str:
+    """``text`` (HTML) without what XML cannot carry, as a character or a reference."""
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub(lambda m: " " if m[0] in "\x0b\x0c" else "", text)
+    if "&#" in text:
+        text = _CHAR_REF.sub(_xml_ref, text)
+    return text
+
+
 def parse_whole(data: bytes | str) -> tuple[lxml.html.HtmlElement, bool]:
     """``parse``, and whether the page is nested deeper than ``LIBXML_DEPTH``: what lies
     deeper is then not in the tree (its body read as empty)."""
+    if isinstance(data, str):
+        data = xml_text(data)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     raw = _DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", raw, count=1)
     if isinstance(data, str):

@@ -112,8 +112,11 @@ def _withdrawn(origin: str, meta: dict[str, Any]) -> tuple[bool | None, str]:
     reason = _string(origin, "withdrawn_reason", meta.get("withdrawn_reason")) or ""
     if value is None or isinstance(value, bool):
         return value, reason
-    if isinstance(value, str) and value.strip():
-        return True, reason or (_string(origin, "withdrawn", value) or "")
+    # a text of only what no reason can hold ("\u0000", as "  ") is none: it withdrew the
+    # release with an empty reason
+    said = _string(origin, "withdrawn", value) if isinstance(value, str) else None
+    if said:
+        return True, reason or said
     raise RejectedInput(origin, "'withdrawn' must be true, false or the reason as text")
 
 
@@ -155,6 +158,8 @@ def html_paragraphs(fragment: str) -> list[str]:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return []
+    except (AssertionError, IndexError):  # lxml: a document with no <body> ("<html>")
+        return []
     doomed = [el for el in root.iter() if not isinstance(el.tag, str) or el.tag in _DROP_TAGS]
     for el in doomed:  # comments, processing instructions, scripts and the like
         if el.getparent() is not None:
@@ -188,5 +193,7 @@ def html_paragraphs(fragment: str) -> list[str]:
 def said_name(*said: str) -> str:
     """The name of a list or feed item that has no id or URL of its own, made of what it
     says (``sources.feed``: title, date and text; ``sources.jsonfile``: title and date):
-    20 hex digits of their hash, the same for the same words wherever the item stands."""
-    return hashlib.sha256("\n".join(said).encode()).hexdigest()[:20]
+    20 hex digits of their hash, the same for the same words wherever the item stands.
+    Half a character (a JSON "\\udc80" escape in the text) is hashed as it stands: it
+    failed the whole file with UnicodeEncodeError."""
+    return hashlib.sha256("\n".join(said).encode("utf-8", "surrogatepass")).hexdigest()[:20]
