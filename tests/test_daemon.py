@@ -453,7 +453,7 @@ def test_redeliver_names_the_daemon_that_sends_what_it_queued(start, site, recei
     delivery = cli(site, "deliveries").stdout.split("\t")[0]
     again = cli(site, "redeliver", delivery)
     assert again.stdout == (
-        f"queued 1 deliveries again (same webhook-id); the daemon (pid {d.proc.pid}) sends "
+        f"queued 1 delivery again (same webhook-id); the daemon (pid {d.proc.pid}) sends "
         "them within schedule.deliver_interval (2 s)\n"
     )
     wait_for(lambda: len(r.received) >= 2, what="the delivery sent again by the daemon")
