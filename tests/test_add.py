@@ -359,7 +359,7 @@ def test_cli_add_refuses_a_news_listing_given_for_a_release_page(site, web):
     _, err = run(site, "add", listing, rc=1)
     assert err == (
         f"scofeed: {listing}: a listing of releases, not a release page (it links to "
-        f"{web.url_for('/20220125/813122.html')}): give the address of one release\n"
+        f"{web.url_for('/20220125/813122.html')} and 2 more): give the address of one release\n"
     )
     assert sorted(p.name for p in site.sources.iterdir()) == before
     rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()

@@ -53,6 +53,11 @@ def test_list_and_show(site):
     assert published == "2020-06-03T00:00:00+08:00"
     shown = run(site, "show", entry_id.rsplit("/", 1)[1]).stdout
     assert "Jingdong Vice-President Xu Feng" in shown
+    # a field with nothing in it (the seed has no URL) is left out: `url:` said nothing
+    head = [line.split(":", 1) for line in shown.split("\ninputs:\n")[0].splitlines()]
+    assert [name for name, value in head if not value.strip()] == []
+    assert {"id", "title", "published", "link", "origin"} <= {name for name, _ in head}
+    assert "url" not in {name for name, _ in head}
     missing = run(site, "show", "nope", check_rc=1)
     assert "no entry with id 'nope'" in missing.stderr
 

@@ -155,25 +155,29 @@ def test_an_error_quoting_an_odd_name_stays_one_line(site, tmp_path):
 def test_a_daemon_that_cannot_listen_says_where_in_one_line(site):
     """A port in use, or a serve.host that does not resolve (a typo), stops `run` and
     `serve` with one line naming the address and exit 1; the host name gave a
-    traceback ending in waitress's 'ValueError: Invalid host/port specified.'"""
+    traceback ending in waitress's 'ValueError: Invalid host/port specified.' Nothing
+    is made first: the state folder, the daemon's lock and a new store were left
+    behind (and a `store_created` line said so before the error)."""
+    state = site.config().paths.state.parent
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        proc = scofeed(site, "run", "--port", str(port))
-    assert proc.returncode == 1
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stderr.splitlines()[-1] == (
-        f"scofeed: cannot listen on 127.0.0.1:{port} (Address already in use)"
-    )
+        for command in ("run", "serve"):
+            proc = scofeed(site, command, "--port", str(port))
+            assert proc.returncode == 1, command
+            assert one_line(proc) == (
+                f"scofeed: cannot listen on 127.0.0.1:{port} (Address already in use)"
+            )
+            assert not state.exists(), command
     for command in ("run", "serve"):
         proc = scofeed(site, "--set", "serve.host=nosuchhost.invalid", command)
         assert proc.returncode == 1, command
-        assert "Traceback" not in proc.stderr, proc.stderr
-        assert proc.stderr.splitlines()[-1] == (
+        assert one_line(proc) == (
             "scofeed: cannot listen on nosuchhost.invalid:8080 (not an address or a host "
             "name this machine resolves; see serve.host or --host)"
         )
+        assert not state.exists(), command
 
 
 def test_a_sources_folder_missing_or_a_file_is_named_by_check_and_build(site):

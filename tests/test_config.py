@@ -369,6 +369,27 @@ def test_the_activitypub_key_is_not_in_the_sources_folder(tmp_path):
 SOURCE = "\n[[sources]]\nname = '{}'\nkind = 'feed'\nurl = '{}'\n"
 
 
+def test_a_source_with_both_cron_and_interval_is_one_error_naming_it(tmp_path):
+    """cron won and interval was ignored without a word."""
+    text = (
+        SOURCE.format("a", "https://sco.example/rss")
+        + SOURCE.format("b", "https://sco.example/atom")
+        + "cron = '*/30 * * * *'\ninterval = 60\n"
+    )
+    path = write(tmp_path, text)
+    check = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (check.returncode, check.stdout) == (2, "")
+    assert check.stderr == (
+        "scofeed: sources[1].cron: interval is set too (cron replaces it): keep one of them\n"
+    )
+    for alone in ("cron = '*/30 * * * *'\n", "interval = 60\n"):  # either one is fine
+        (source,) = load(write(tmp_path, SOURCE.format("b", "https://s.example/") + alone)).sources
+        assert (source.cron, source.interval) in (("*/30 * * * *", 3600), (None, 60))
+
+
 @pytest.mark.parametrize(
     "second",
     [

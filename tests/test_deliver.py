@@ -342,6 +342,41 @@ def test_new_endpoints_do_not_get_the_back_catalogue(site, receivers):
     assert titles[0] == "SCO Secretary-General meets with Jingdong vice-president"
 
 
+def test_a_backfill_tells_an_endpoint_new_to_a_release_of_it_as_published(site, receivers):
+    """`redeliver --since` sent a corrected release (revision 2) to a new endpoint as
+    release.updated ("Corrected: ..." in Slack), though it never had the first version,
+    and nothing to one taking only release.published. An endpoint that had an earlier
+    revision is told of the correction; a second backfill queues nothing again."""
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("old", r.url))  # revision 1 sent to "old"
+    run(cfg, store)
+    (first,) = verify_all(r.wait_for(1))[::2]
+    assert first["type"] == "release.published"
+    site.write_config()  # "old" left out while the release is corrected
+    seed = next(site.sources.glob("*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
+    assert build_feeds(site.config(), store, datetime.now(UTC)).updated == 1
+    site.write_config(
+        webhook_toml("old", r.url)
+        + webhook_toml("late", r.url)
+        + webhook_toml("news", r.url, events=["release.published"])
+    )
+    cfg = site.config()
+    assert outbox.backfill(cfg, store, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)) == 3
+    queued = {(d.endpoint, d.event, d.revision) for d in rows.listing(store.db) if d.id > 1}
+    assert queued == {
+        ("old", "release.updated", 2),
+        ("late", "release.published", 2),
+        ("news", "release.published", 2),
+    }
+    assert outbox.backfill(cfg, store, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)) == 0
+    run(cfg, store, 1)
+    docs = verify_all(r.wait_for(4)[1:])[::2]
+    assert sorted(d["type"] for d in docs) == ["release.published"] * 2 + ["release.updated"]
+    assert all("A corrected closing line." in d["data"]["content_html"] for d in docs)
+    assert {d["data"]["revision"] for d in docs} == {2}
+
+
 def test_tag_and_language_filters_match_as_the_feeds_do(site, receivers):
     """tags = ["ECONOMY"] matched nothing (the entry's tag is "economy"): the endpoint
     silently got nothing. A tag matches as its feed does, by slug; a language as itself

@@ -126,6 +126,42 @@ def test_a_source_that_keeps_failing_is_polled_less_often_until_it_answers(site,
     assert source_rows.state(store.db, "sco-en").failures == 0
 
 
+def test_a_forced_poll_that_fails_leaves_the_back_off_as_it_was(site, web):
+    """`poll NAME --force` after a failure counted as a failure in a row: the next poll,
+    due in 10 min, moved to 20. It is reported and recorded, the schedule kept; a forced
+    poll of a source that was due anyway is the scheduled one, and counts."""
+    answers: list[Response] = []
+
+    def listing(request: Request) -> Response:
+        return answers.pop(0) if answers else Response(LISTING, content_type=HTML)
+
+    web.expect_request("/news/").respond_with_handler(listing)
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        (SCO / "article_en.html").read_bytes(), content_type=HTML
+    )
+    add_source(site, web.url_for("/news/"))  # interval = 600
+    cfg, store = site.config(), site.store()
+    answers.append(Response("down", status=500))
+    (first,) = poll_due(cfg, store, NOW).results
+    assert (first.status, first.next_poll) == ("error", NOW + timedelta(seconds=600))
+
+    answers.append(Response("still down", status=500))
+    (forced,) = poll_due(cfg, store, NOW + timedelta(seconds=60), force=True).results
+    assert forced.status == "error" and forced.line().endswith(
+        f"next={first.next_poll.isoformat()}"
+    )
+    state = source_rows.state(store.db, "sco-en")
+    assert (state.next_poll, state.failures) == (first.next_poll.timestamp(), 1)
+    assert (state.last_poll, state.last_error) == (
+        (NOW + timedelta(seconds=60)).timestamp(),
+        "temporary: server error 500",
+    )
+
+    answers.append(Response("down at its time", status=500))  # due: forced or not, counted
+    (due,) = poll_due(cfg, store, first.next_poll, force=True).results
+    assert (due.failures, due.next_poll) == (2, first.next_poll + timedelta(seconds=1200))
+
+
 def test_a_cron_source_that_keeps_failing_keeps_to_its_times(site, web):
     """A source polled by cron (hourly at :05) backs off to its own times: after the
     second failure in a row it skips one of them, after the third three."""

@@ -56,7 +56,7 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
     out = run(site, "deliver")
     assert (
         "dropped what deliveries delivered over 90 days ago held (limits.delivered_days): "
-        "1 webhook bodies, 0 ActivityPub deliveries"
+        "1 webhook body, 0 ActivityPub deliveries"
     ) in out
     by_endpoint = {d.endpoint: d for d in rows.listing(db, False, None, 10)}
     kept, failed = by_endpoint["ok"], by_endpoint["broken"]
@@ -71,7 +71,7 @@ def test_scofeed_deliver_drops_old_bodies_and_keeps_the_record(site, receivers):
     assert rows.get(db, kept.id).status == "delivered"
     assert "dropped" not in run(site, "deliver")  # nothing left to drop
     # redeliver ID makes the body again from the entry, at the same revision
-    assert "queued 1 deliveries again" in run(site, "redeliver", str(kept.id))
+    assert "queued 1 delivery again" in run(site, "redeliver", str(kept.id))
     assert "delivered=1" in run(site, "deliver")
     first, again = ok.wait_for(2)
     assert first.headers["webhook-id"] == again.headers["webhook-id"]

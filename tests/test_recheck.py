@@ -300,7 +300,7 @@ def test_the_daemon_job_and_the_command(site, official, receivers, capsys, caplo
     args = ["--config", str(site.config_path), "--set", "recheck.days=1", "recheck", "--force"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "no page published in the last 1 days to check" in out and "--force" not in out
+    assert "no page published in the last 1 day to check" in out and "--force" not in out
 
 
 def test_the_daemon_rechecks_and_delivers_a_correction(start, site, official, receivers):

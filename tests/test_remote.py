@@ -69,9 +69,10 @@ def serve_site(server: HTTPServer) -> None:
 
 def add_source(site, url: str, name: str = "sco-en", kind: str = "page-list", extra: str = ""):
     preset = 'preset = "sco"\n' if kind == "page-list" and "selector" not in extra else ""
+    every = "" if "cron" in extra else "interval = 600\n"  # not both: a config error
     block = (
         f'\n[[sources]]\nname = "{name}"\nkind = "{kind}"\nurl = "{url}"\n{preset}'
-        f"interval = 600\ndelay = 0\n{extra}"
+        f"{every}delay = 0\n{extra}"
     )
     if "timeout" not in extra:
         block += "timeout = 1\n"

@@ -44,7 +44,7 @@ def test_deliver_list_and_redeliver(site, receivers):
     assert run(site, "deliveries", "--endpoint", "nobody", rc=2).strip() == (
         "scofeed: --endpoint nobody: no such webhook in the config or the store"
     )
-    assert "queued 1 deliveries again" in run(site, "redeliver", "--failed", "--endpoint", "hub")
+    assert "queued 1 delivery again" in run(site, "redeliver", "--failed", "--endpoint", "hub")
     assert "delivered=1" in run(site, "deliver")
     # the schedule redeliver started made one attempt; two were made in all
     assert "\tattempts=1 (2 in all)\t" in run(site, "deliveries")
@@ -52,7 +52,7 @@ def test_deliver_list_and_redeliver(site, receivers):
     assert got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
     for g in got:
         Webhook(SECRET).verify(g.body, g.headers)
-    assert "queued 1 deliveries again" in run(site, "redeliver", first[0])
+    assert "queued 1 delivery again" in run(site, "redeliver", first[0])
     assert "delivered=1" in run(site, "deliver")
     assert "give exactly one of" in run(site, "redeliver", rc=2)
 
@@ -79,7 +79,7 @@ def test_redeliver_never_sends_what_the_entry_no_longer_says(site, receivers):
     run(site, "withdraw", mistake, "--reason", "published by mistake")
     assert "delivered=1" in run(site, "deliver")  # the withdrawal goes
     out = run(site, "redeliver", "--failed")
-    assert "queued 1 deliveries again" in out  # the seed's
+    assert "queued 1 delivery again" in out  # the seed's
     assert (
         f"scofeed: delivery {failed[mistake]} (release.published, revision 1, to hub) "
         "is not sent again: its entry is withdrawn now"
@@ -110,7 +110,7 @@ def test_redeliver_sends_an_older_revision_to_an_endpoint_that_takes_no_updates(
     seed_file = next(site.sources.glob("000_*.txt"))
     seed_file.write_text(seed_file.read_text("utf-8") + "\nA line added.\n", "utf-8")
     run(site, "--set", "limits.settle=0", "build")  # revision 2: nothing for this endpoint
-    assert "queued 1 deliveries again" in run(site, "redeliver", str(failed))
+    assert "queued 1 delivery again" in run(site, "redeliver", str(failed))
     assert "delivered=1" in run(site, "deliver")
     assert json.loads(r.wait_for(2)[1].body)["type"] == "release.published"
 
@@ -136,7 +136,7 @@ def test_redeliver_since_backfills_a_new_endpoint(site, receivers):
     site.write_config(webhook_toml("late", r.url))
     run(site, "build")
     assert "attempted=0" in run(site, "deliver")
-    assert "queued 1 deliveries" in run(site, "redeliver", "--since", "2020-06-01")
+    assert "queued 1 delivery" in run(site, "redeliver", "--since", "2020-06-01")
     run(site, "deliver")
     (got,) = r.wait_for(1)
     doc = Webhook(SECRET_OLD).verify(got.body, got.headers)
@@ -179,6 +179,14 @@ def test_webhook_verify_reads_a_received_request(site, receivers, tmp_path):
     env = dict(os.environ, RECEIVER_SECRET=SECRET)
     out = run(site, "webhook", "verify", "--secret", "env:RECEIVER_SECRET", str(request), env=env)
     assert "signature valid" in out
+    # a secret that is none is a usage error (2), not a signature found invalid (1)
+    for secret, where in (("whsec_abc", "inline"), ("env:RECEIVER_SECRET", "env:RECEIVER_SECRET")):
+        env["RECEIVER_SECRET"] = "not base64!"
+        out = run(site, "webhook", "verify", "--secret", secret, str(request), rc=2, env=env)
+        assert out == (
+            "scofeed: --secret: expected 'whsec_' followed by base64 of 16 to 128 bytes, or that "
+            f"base64 alone (from {where}; value not shown)\n"
+        )
 
 
 def test_secrets_never_appear_in_output_or_logs(site, receivers, monkeypatch):
@@ -266,12 +274,12 @@ def test_redelivering_to_a_disabled_endpoint_says_it_waits_for_enable(site, rece
     run(site, "build")
     assert "is disabled (HTTP 410 Gone)" in run(site, "deliver")
     out = run(site, "redeliver", "--failed")
-    assert "queued 1 deliveries again" in out
+    assert "queued 1 delivery again" in out
     assert "endpoint hub is disabled" in out and "scofeed webhook enable hub" in out
     assert "attempted=0" in run(site, "deliver")  # it waits, as the note says
     assert "enabled again" in run(site, "webhook", "enable", "hub")
     out = run(site, "redeliver", "1")
-    assert "queued 1 deliveries again" in out and "is disabled" not in out
+    assert "queued 1 delivery again" in out and "is disabled" not in out
     assert "delivered=1" in run(site, "deliver")
 
 

@@ -20,7 +20,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from scofeed import publish, sources
@@ -33,6 +32,7 @@ from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.refold import refold
 from scofeed.sources import htmlpage
+from scofeed.sources.newslist import refuse_listing
 from scofeed.sources.remote import fetch_release
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
@@ -205,36 +205,11 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime, fmt: str | None
         _body, suffix, releases = fetch_release(cfg, store, url, now, fmt)
         if suffix in (".html", ".htm"):
             for release in releases:
-                _not_a_listing(url, release)
+                refuse_listing(url, release, htmlpage.PRESETS["sco"].link_pattern, url)
         return url_document(cfg, url, releases, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, url, exc, now)
         raise
-
-
-_HREF = re.compile(r"""\bhref=["']([^"']+)["']""")
-
-
-def _not_a_listing(url: str, release: Release) -> None:
-    """Refuse a news listing given to ``add URL`` in place of a release page: a page
-    whose own address is no article's (by the ``sco`` preset's ``link_pattern``) and
-    whose text links to article pages of its own host. Read as a release, it was
-    published (and pushed to every endpoint) under a headline of one of its links."""
-    own = urlsplit(release.url or url)
-    pattern = htmlpage.PRESETS["sco"].link_pattern or ""
-    if re.search(pattern, own.path):
-        return
-    for href in _HREF.findall(release.html or ""):
-        try:
-            link = urlsplit(urljoin(release.url or url, href.replace("&amp;", "&")))
-        except ValueError:
-            continue
-        if link.hostname == own.hostname and re.search(pattern, link.path):
-            raise RejectedInput(
-                url,
-                f"a listing of releases, not a release page (it links to "
-                f"{logged(link.geturl())}): give the address of one release",
-            )
 
 
 def url_document(cfg: Config, url: str, releases: list[Release], now: datetime) -> bytes:

@@ -52,6 +52,13 @@ STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGHUP)
 LOCK_TRIES = 20  # a second's worth of tries at a lock held for an instant by a command
 
 
+def already_running(pid: int | None, lock: Path) -> str:
+    return (
+        f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this state "
+        f"store (lock {lock})"
+    )
+
+
 class PidLock:
     """An exclusive flock on a file beside the store, holding the owner's pid."""
 
@@ -83,16 +90,10 @@ class PidLock:
                     time.sleep(1 / LOCK_TRIES)
                     continue
                 os.close(fd)
-                raise AlreadyRunning(
-                    f"another scofeed daemon (pid {pid}) is already running on this state "
-                    f"store (lock {self.path})"
-                ) from None
+                raise AlreadyRunning(already_running(pid, self.path)) from None
         else:
             os.close(fd)
-            raise AlreadyRunning(
-                f"another scofeed daemon (pid unknown) is already running on this state store "
-                f"(lock {self.path})"
-            )
+            raise AlreadyRunning(already_running(None, self.path))
         try:
             os.ftruncate(fd, 0)
             os.write(fd, lock_text(len(MIGRATIONS)))  # its schema: commands beside it upgrade
@@ -196,19 +197,38 @@ class Daemon:
         before[signal.SIGINT] = signal.getsignal(signal.SIGINT)
         lock = PidLock(lock_path(self.cfg.paths.state)) if self.schedule else None
         try:
-            if lock:
-                lock.acquire()
+            server = self._listen()
             try:
-                return self._run(on_ready)
-            finally:
                 if lock:
-                    lock.release()
+                    lock.acquire()
+                try:
+                    return self._run(server, on_ready)
+                finally:
+                    if lock:
+                        lock.release()
+            finally:
+                server.stop()  # stopped by _shutdown, unless the start failed
         finally:
             for sig, handler in before.items():
                 signal.signal(sig, handler)
 
-    def _run(self, on_ready: Callable[[list[str]], None] | None) -> int:
+    def _listen(self) -> HttpServer:
+        """The server, bound before anything is made: a busy port (or a host that does
+        not resolve) failed the start after the state folder, the lock and a new store
+        were made. A daemon already running on this store (often on that very port) is
+        named first, from its lock file, which is only read."""
+        try:
+            holder = running(self.cfg.paths.state) if self.schedule else None
+        except StoreError:  # a lock that cannot be read: taking it says why, once bound
+            holder = None
+        if holder is not None:
+            raise AlreadyRunning(already_running(holder.pid, lock_path(self.cfg.paths.state)))
         raise_fd_limit()  # room for many held connections (see serve/server.py)
+        # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
+        largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
+        return HttpServer(None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest)
+
+    def _run(self, server: HttpServer, on_ready: Callable[[list[str]], None] | None) -> int:
         # `scofeed serve` may run on a read-only host; the daemon must write
         store = Store(
             self.cfg.paths.state,
@@ -235,9 +255,7 @@ class Daemon:
             activitypub=routes,
             hub_unavailable=hub_unavailable,
         )
-        # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
-        largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
-        server = HttpServer(app, self.cfg.serve.host, self.cfg.serve.port, max_body=largest)
+        server.mount(app)
         if self.schedule:
             # endpoints first, on a clock read before any job's: the first scan's
             # entries go to every endpoint in the config (none counts as back catalogue)

@@ -216,7 +216,8 @@ def poll_due(
             due = due_at is None or due_at <= now.timestamp()
             if not (due or force):
                 continue
-            report.results.append(_poll_source(run, src))
+            early = None if due else datetime.fromtimestamp(due_at or 0.0, tz=now.tzinfo)
+            report.results.append(_poll_source(run, src, early))
     finally:
         if own:
             run.fetcher.close()
@@ -225,7 +226,12 @@ def poll_due(
     return report
 
 
-def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
+def _poll_source(run: _Run, src: RemoteSource, early: datetime | None = None) -> SourceResult:
+    """Poll one source and record the outcome. ``early``: the next poll the schedule had
+    set, when ``--force`` polls the source before it; such a poll that fails leaves that
+    time and the failures in a row as they were (the operator's try is no scheduled poll:
+    counted, it lengthened the back-off, a next poll 1 h away moved to 2 h). A poll that
+    succeeds, forced or not, ends the back-off."""
     result = SourceResult(src.name, src.kind)
     before = run.fetcher.requests
     try:
@@ -252,9 +258,12 @@ def _poll_source(run: _Run, src: RemoteSource) -> SourceResult:
     failures = 0
     if result.status == "error":
         last = source_rows.state(run.store.db, src.name)
-        failures = (last.failures if last is not None else 0) + 1
+        failures = (last.failures if last is not None else 0) + (early is None)
     result.failures = failures
-    due = backoff(src, next_poll(src, run.now, tz), failures, run.now, tz)
+    if result.status == "error" and early is not None:
+        due = early
+    else:
+        due = backoff(src, next_poll(src, run.now, tz), failures, run.now, tz)
     result.next_poll = _not_before(due, result.retry_after, run.now)
     source_rows.record_poll(
         run.store.db,

@@ -58,6 +58,12 @@ def count(text: str) -> int:
     return n
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun in agreement with it: "1 delivery", "2 deliveries" ("queued 1
+    deliveries" was printed)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def config_path(arg: str | None) -> Path | None:
     """--config, else $SCOFEED_CONFIG, else ./config.toml if present, else None
     (built-in defaults)."""

@@ -13,6 +13,7 @@ from scofeed.cli.common import (
     Subparsers,
     command,
     count,
+    counted,
     load_config,
     must_exist,
     open_store,
@@ -151,8 +152,8 @@ def _dry_run(cfg: config_mod.Config, reread: bool, wait: float) -> int:
     named = ", ".join(shown(p) for p in removed[:REMOVED_NAMED])
     more = f" and {len(removed) - REMOVED_NAMED} more" if len(removed) > REMOVED_NAMED else ""
     print(
-        f"feeds: {seen.feeds_changed} of {seen.feeds_total} files would be written anew, "
-        f"{len(removed)} removed" + (f": {named}{more}" if removed else "")
+        f"feeds: {seen.feeds_changed} of {counted(seen.feeds_total, 'file')} would be "
+        f"written anew, {len(removed)} removed" + (f": {named}{more}" if removed else "")
     )
     for r in report.rejected:
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
@@ -204,7 +205,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         w = e.withdrawal
         fields.append(("withdrawn", f"{w.at.isoformat()} by {w.by}: {w.reason or '(no reason)'}"))
     for name, value in fields:
-        print(f"{name + ':':<12}{value}")
+        if value:  # an empty `url:` or `tags:` said nothing but that it was empty
+            print(f"{name + ':':<12}{value}")
     print("inputs:")
     inputs = origin_rows.inputs_of(store.db, e.id)
     current = _current(inputs, e.origin)
@@ -279,7 +281,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         target = target / backups.default_name(now)  # and "/mnt/b.d/" was a file "b.d"
     made = backups.backup(store, target, now)
     print(
-        f"backup {made.path}: {made.entries} entries, schema {made.schema}, "
+        f"backup {made.path}: {counted(made.entries, 'entry', 'entries')}, schema {made.schema}, "
         f"{made.size / 1e6:.1f} MB"
     )
     key = cfg.activitypub.key_path(store)

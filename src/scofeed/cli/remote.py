@@ -7,7 +7,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from scofeed.cli.common import Subparsers, command, load_config, open_store
+from scofeed.cli.common import Subparsers, command, counted, load_config, open_store
 from scofeed.errors import shown
 from scofeed.poll import TOLD_AT_MOST, poll_due
 from scofeed.recheck import recheck_due
@@ -70,7 +70,8 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     report = recheck_due(cfg, store, datetime.now(UTC), force=args.force)
     if not report.checked:
         if args.force:
-            print(f"no page published in the last {cfg.recheck.days} days to check (recheck.days)")
+            days = counted(cfg.recheck.days, "day")
+            print(f"no page published in the last {days} to check (recheck.days)")
         else:
             print("no page is due for a recheck (use --force to check every recent one now)")
         return 0

@@ -18,6 +18,7 @@ from scofeed.cli.common import (
     Subparsers,
     command,
     count,
+    counted,
     load_config,
     open_store,
     read_stdin,
@@ -26,6 +27,7 @@ from scofeed.cli.common import (
 )
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
+from scofeed.config.push import WHSEC, is_whsec
 from scofeed.deliver import outbox, payload, policy, runner, sender, signing
 from scofeed.errors import ConfigError, StoreError, UsageError, shown
 from scofeed.store import Store
@@ -145,9 +147,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     hooks, activities = outbox_rows.prune(store, time.time(), days)
     if hooks or activities:
         print(
-            f"dropped what deliveries delivered over {days} days ago held "
-            f"(limits.delivered_days): {hooks} webhook bodies, {activities} "
-            "ActivityPub deliveries",
+            f"dropped what deliveries delivered over {counted(days, 'day')} ago held "
+            f"(limits.delivered_days): {counted(hooks, 'webhook body', 'webhook bodies')}, "
+            f"{counted(activities, 'ActivityPub delivery', 'ActivityPub deliveries')}",
             file=sys.stderr,
         )
     for name in report.disabled:
@@ -213,7 +215,7 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
     if args.since is not None:
         since = _parse_since(args.since, cfg.site.timezone)
         n = outbox.backfill(cfg, store, since, now, args.endpoint)
-        print(f"queued {n} deliveries; {_sender(cfg)}")
+        print(f"queued {counted(n, 'delivery', 'deliveries')}; {_sender(cfg)}")
         _warn_disabled(store, [h.name for h in cfg.webhooks if args.endpoint in (None, h.name)])
         return 0
     if args.delivery_id is not None:
@@ -248,7 +250,7 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
             if d.id in outdated_by:
                 print(_not_again(d, outdated_by[d.id]), file=sys.stderr)
         names = sorted({d.endpoint for d in failed if d.id not in outdated_by})
-    print(f"queued {n} deliveries again (same webhook-id); {_sender(cfg)}")
+    print(f"queued {counted(n, 'delivery', 'deliveries')} again (same webhook-id); {_sender(cfg)}")
     _warn_disabled(store, names)
     return 0
 
@@ -362,9 +364,12 @@ def _parse_headers(text: str, origin: str) -> dict[str, str]:
 
 def cmd_webhook_verify(args: argparse.Namespace) -> int:
     try:
-        secret = resolve_secret(args.secret, "--secret", Path.cwd()).value
+        given = resolve_secret(args.secret, "--secret", Path.cwd())
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    if not is_whsec(given.value):  # a usage error (2), not an invalid signature (1)
+        raise UsageError(f"--secret: expected {WHSEC} (from {given.reference}; value not shown)")
+    secret = given.value
     headers, body = _read_request(args)
     try:
         msg_id = signing.verify(secret, headers, body, time.time(), args.tolerance)

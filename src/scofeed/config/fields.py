@@ -1,6 +1,6 @@
 """What the config's sections are made of: ``check`` (a field whose value a function
-vets), ``Secret``, and the checks more than one section uses (``config.schema`` and
-``config.push``)."""
+vets), ``instead_of`` (a key that replaces another), ``Secret``, and the checks more
+than one section uses (``config.schema`` and ``config.push``)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def check(fn: Callable[[Any], str | None], redact: bool = False, **kw: Any) -> A
     raise ``ConfigError`` with one problem a line, each naming its item's key."""
     how = HOST if redact else URL if fn is http_url else VALUE
     return field(metadata={"check": fn, "show": how}, **kw)
+
+
+def instead_of(other: str, **kw: Any) -> Any:
+    """A field used in place of the key ``other`` of its table when set: a table that
+    sets both is refused (one of them was ignored without a word)."""
+    return field(metadata={"instead_of": other}, **kw)
 
 
 def one_of(*allowed: str) -> Callable[[Any], str | None]:

@@ -309,6 +309,9 @@ def _build_field(
     # read among them when others could not
     across = vet if _tables(tp) and name in raw else None
     if name in raw:
+        other = f.metadata.get("instead_of")
+        if other in raw:  # one of them would be ignored
+            raise ConfigError(f"{key}: {other} is set too ({name} replaces it): keep one of them")
         values[name] = _convert(tp, raw[name], key, base, how, across)
     elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
         raise ConfigError(f"{key}: required key is missing")

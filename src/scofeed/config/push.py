@@ -42,7 +42,10 @@ def _filter_tags(v: tuple[str, ...]) -> str | None:
     return f"tag names with a letter or digit (not {bad[0]!r})" if bad else None
 
 
-def _whsec(value: str) -> bool:
+WHSEC = "'whsec_' followed by base64 of 16 to 128 bytes, or that base64 alone"
+
+
+def is_whsec(value: str) -> bool:
     """A Standard Webhooks secret: base64 of a 16- to 128-byte key, ``whsec_`` in front
     or not, padded or not (the standardwebhooks libraries take all four forms)."""
     raw = value.removeprefix("whsec_").rstrip("=")
@@ -101,12 +104,10 @@ class Webhook:
                 "Adding an endpoint)"
             )
         for i, s in enumerate(self.secrets):
-            if s.problem is None and not _whsec(s.value):  # unread here: checked where used
+            if s.problem is None and not is_whsec(s.value):  # unread here: checked where used
                 where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
                 raise ConfigError(
-                    f"{where}: expected 'whsec_' followed by base64 of 16 to 128 bytes, "
-                    "or that base64 alone "
-                    f"(from {s.reference}; value not shown)"
+                    f"{where}: expected {WHSEC} (from {s.reference}; value not shown)"
                 )
         if self.title_pattern is not None:
             try:

@@ -25,6 +25,7 @@ from scofeed.config.fields import (
     check,
     crontab_line,
     http_url,
+    instead_of,
     language_tag,
     non_negative,
     one_of,
@@ -377,7 +378,7 @@ class RemoteSource:
     url: str = check(http_url)
     enabled: bool = True
     interval: int = check(positive, default=3600)  # seconds between polls
-    cron: str | None = None  # a crontab line ("*/30 * * * *"); replaces interval when set
+    cron: str | None = instead_of("interval", default=None)  # a crontab line: "*/30 * * * *"
     timeout: float = check(positive, default=20.0)  # seconds to connect, and per read
     max_bytes: int = check(positive, default=2_000_000)  # a larger response is rejected
     delay: float = check(non_negative, default=2.0)  # seconds between requests to one host

@@ -114,15 +114,21 @@ def backfill(
     cfg: Config, store: Store, since: datetime, now: datetime, endpoint: str | None = None
 ) -> int:
     """Queue the current revision of every entry updated since ``since`` (the back
-    catalogue, on purpose); deliveries that already exist are left as they are."""
+    catalogue, on purpose); deliveries that already exist are left as they are. A
+    revision after the first is a ``release.updated`` only to an endpoint that has (or
+    is sent) an earlier one; to any other it is news: a ``release.published`` with the
+    entry as it stands (a new endpoint was sent "Corrected: ..." of releases it never
+    had, and one taking only ``release.published`` got none of them)."""
     hooks = [h for h in cfg.webhooks if endpoint in (None, h.name)]
     at, cutoff, n = now.timestamp(), since.timestamp(), 0
     with store.transaction() as db:
         register(cfg, db, at)
+        sent = {hook.name: rows.first_revisions_sent(db, hook.name) for hook in hooks}
         picked = [e for e in published_rows.latest(db) if e.updated.timestamp() >= cutoff]
         for entry in sorted(picked, key=lambda e: (e.updated, e.id)):  # oldest first
-            event = "release.updated" if entry.revision > 1 else "release.published"
             for hook in hooks:
+                had = sent[hook.name].get(entry.id, entry.revision) < entry.revision
+                event = "release.updated" if had else "release.published"
                 if matches(hook, entry, event):
                     n += _queue(db, cfg, hook, entry, event, at)
     return n

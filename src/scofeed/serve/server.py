@@ -389,11 +389,13 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
 
 
 class HttpServer:
-    """waitress on its own thread, stoppable from another one."""
+    """waitress on its own thread, stoppable from another one. It listens once made; the
+    app it answers with may be given then, or later (``mount``, before ``start``): the
+    daemon binds before it makes anything (a busy port left a new store behind)."""
 
     def __init__(
         self,
-        app: Callable[..., Any],
+        app: Callable[..., Any] | None,
         host: str,
         port: int,
         threads: int = 4,
@@ -403,8 +405,10 @@ class HttpServer:
         """``max_body``: the largest request body taken, in bytes; one announced larger is
         refused with a 413 before it is read (waitress's own limit, 1 GB, spooled each
         to a temporary file first: a few clients could fill the disk)."""
+        self._app = app
         self._map: dict[int, Any] = {}
         self._stop = threading.Event()
+        self._stopped = False
         self._thread: threading.Thread | None = None
         self._loop_thread = -1  # threading.get_ident() of the poll loop, once it runs
         tuning = {"send_bytes": SEND_BYTES} if hasattr(Adjustments, "send_bytes") else {}
@@ -412,7 +416,7 @@ class HttpServer:
             with warnings.catch_warnings():  # send_bytes is deprecated, and chosen above
                 warnings.filterwarnings("ignore", "send_bytes", DeprecationWarning)
                 self._server = waitress.create_server(
-                    app,
+                    self._call,
                     map=self._map,
                     host=host,
                     port=port,
@@ -437,16 +441,14 @@ class HttpServer:
                 f"cannot listen on {host}:{port} (not an address or a host name this machine "
                 "resolves; see serve.host or --host)"
             ) from None
-        ready = getattr(app, "ready", None) if answer_in_loop and _LOOP_ANSWERS else None
-        answered = getattr(app, "answered", None)  # told of each answer given in the loop
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
                 self._guard_accept(srv)
                 if hasattr(srv, "maintenance") and hasattr(srv, "active_channels"):
                     srv.maintenance = self._maintenance(srv.maintenance, srv)
-                if ready is not None and hasattr(srv, "add_task"):
-                    srv.add_task = self._add_task(srv.add_task, ready, answered)
+                if answer_in_loop and _LOOP_ANSWERS and hasattr(srv, "add_task"):
+                    srv.add_task = self._add_task(srv.add_task)
         listen = getattr(self._server, "effective_listen", None)
         if listen is None:
             listen = [(self._server.effective_host, self._server.effective_port)]
@@ -460,7 +462,15 @@ class HttpServer:
             urls.append(f"http://{shown}:{port}/")
         return urls
 
+    def mount(self, app: Callable[..., Any]) -> None:
+        """The app the server answers with, when it was not given at its making."""
+        self._app = app
+
+    def _call(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self._app(environ, start_response)  # type: ignore[misc]  # mounted: start
+
     def start(self) -> None:
+        assert self._app is not None, "HttpServer.mount(app) before start()"
         self._thread = threading.Thread(target=self._loop, name="http", daemon=True)
         self._thread.start()
         log.info("serving addresses=%s", ",".join(self.base_urls()))
@@ -518,14 +528,14 @@ class HttpServer:
 
         return sweep
 
-    def _add_task(
-        self, add_task: Callable[[Any], None], ready: Ready, answered: Answered | None
-    ) -> Callable[[Any], None]:
+    def _add_task(self, add_task: Callable[[Any], None]) -> Callable[[Any], None]:
         """waitress's ``server.add_task(channel)``, first offering the request to
-        ``answer_ready``. waitress calls it from the poll loop (``channel.received``,
-        when a request is complete and none is before it on the channel, so answers
-        keep the order of pipelined requests) and from a worker (``channel.service``,
-        for the next pipelined request): only the first is answered in the loop."""
+        ``answer_ready`` with the app's ``ready`` (if it has one; its ``answered`` is told
+        of each answer given so). waitress calls it from the poll loop
+        (``channel.received``, when a request is complete and none is before it on the
+        channel, so answers keep the order of pipelined requests) and from a worker
+        (``channel.service``, for the next pipelined request): only the first is
+        answered in the loop."""
 
         def add(channel: Any) -> None:
             if channel.close_when_flushed:  # answered in the loop with Connection: close
@@ -533,7 +543,12 @@ class HttpServer:
                     request.close()  # as a worker drops it after such an answer
                 channel.requests = []
                 return
-            if threading.get_ident() == self._loop_thread and channel.answer_ready(ready, answered):
+            ready: Ready | None = getattr(self._app, "ready", None)
+            if (
+                ready is not None
+                and threading.get_ident() == self._loop_thread
+                and channel.answer_ready(ready, getattr(self._app, "answered", None))
+            ):
                 return
             add_task(channel)
 
@@ -546,7 +561,11 @@ class HttpServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting, let running requests finish (bounded), close every socket.
-        Sockets are closed here, after the loop thread has ended, never under it."""
+        Sockets are closed here, after the loop thread has ended, never under it. Once:
+        a second call does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._stop.set()
         for dispatcher in list(self._map.values()):
             pull = getattr(dispatcher, "pull_trigger", None)

@@ -290,6 +290,17 @@ def requeue(db: sqlite3.Connection, ids: list[int], now: float) -> int:
     return n
 
 
+def first_revisions_sent(db: sqlite3.Connection, endpoint: str) -> dict[str, int]:
+    """The earliest revision of each entry a delivery to ``endpoint`` has taken, or is
+    taking (delivered or pending), by entry id."""
+    rows = db.execute(
+        "SELECT entry_id, MIN(revision) FROM deliveries WHERE endpoint = ? "
+        "AND status IN ('delivered', 'pending') GROUP BY entry_id",
+        (endpoint,),
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
 def later_revision_sent(db: sqlite3.Connection, d: Delivery) -> bool:
     """Whether a delivery of a later revision of ``d``'s entry to its endpoint has gone
     out or is on its way (delivered or pending)."""
