@@ -49,6 +49,7 @@ LAYERS: list[list[str]] = [
     [
         "scofeed.config",
         "scofeed.markup",
+        "scofeed.languages",
         "scofeed.graphemes",
         "scofeed.selectors",
         "scofeed.model",

@@ -247,3 +247,33 @@ def test_a_stand_in_title_drops_a_leading_date_clause_without_its_comma(sentence
     """The leading date clause was dropped only when a comma followed it: the usual
     Russian opening ("8 июня 2020 года Генеральный...") kept its date in the title."""
     assert headline_from(sentence) == title
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        ' <a href="https://x.example/">the link text</a> and more words after it',
+        ' <b class="x">bold</b> and more words after it',
+        " &amp;nbsp; and more words after it",
+    ],
+)
+@pytest.mark.parametrize("stated", [False, True])
+def test_a_long_title_is_cut_after_its_markup_is_out(tail, stated):
+    """A headline over ``TITLE_MAX`` is cut at a word, and a tag holds spaces: cut
+    first, it kept "... <a…" (or "<b…"), which no pattern takes for markup, and every
+    reader showed it as text. The title is plain text first, then cut."""
+    head = "W" * 290 + tail
+    text = "On 3 June 2020, the body of the release.\n"
+    if stated:
+        e = normalise(Release("x.json", text, title=head, context_date=NOW), SETTINGS, NOW)
+    else:
+        e = normalise(Release("x.txt", head + "\n\n" + text, context_date=NOW), SETTINGS, NOW)
+    assert len(e.title) <= 300 and e.title.endswith("…")
+    assert "<" not in e.title and "&" not in e.title, e.title
+    assert e.title.startswith("W" * 290 + " ")
+
+
+def test_a_stand_in_headline_is_cut_after_its_markup_is_out():
+    body = "On 3 June 2020, " + "word " * 20 + '<a href="https://x.example/">link text</a> ' * 5
+    e = normalise(Release("x.txt", body.strip() + ".\n", context_date=NOW), SETTINGS, NOW)
+    assert "<" not in e.title and e.title.endswith("…"), e.title

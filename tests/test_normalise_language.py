@@ -165,12 +165,28 @@ def test_latin_text_on_a_russian_or_chinese_site_is_english(text, site, language
         ("zh-hant", "zh-Hant"), ("sr-LATN", "sr-Latn"), ("uz-Cyrl", "uz-Cyrl"),
         ("zh-Hant-tw", "zh-Hant-TW"), ("en-us", "en-US"), ("es-419", "es-419"),
         ("de-DE-1996", "de-DE"), ("en-GB-x-private", "en-GB"), ("ru", "ru"),
-        ("zh-yue-HK", "zh-HK"), ("zh-min-nan-Hant-TW", "zh-Hant-TW"),
+        ("zh-abc-HK", "zh-HK"), ("zh-min-nan-Hant-TW", "zh-Hant-TW"),
         ("../x", None), ("en_GB", None), ("english", None), ("x-klingon", None),
         ("en--GB", None), ("", None), (None, None),
     ],
 )  # fmt: skip
 def test_a_language_tag_keeps_its_script_and_region_in_canonical_case(stated, kept):
+    assert language_tag(stated) == kept
+
+
+@pytest.mark.parametrize(
+    "stated,kept",
+    [
+        ("zh-yue-HK", "yue-HK"), ("ZH-YUE", "yue"), ("yue", "yue"), ("zh-cmn-Hans", "cmn-Hans"),
+        ("zh-cmn-hans-cn", "cmn-Hans-CN"), ("ar-arz-EG", "arz-EG"), ("sgn-ase", "ase"),
+        ("iw", "he"), ("IW-il", "he-IL"), ("in", "id"), ("ji", "yi"), ("mo", "ro"),
+        ("en-yue", "en"),  # an extended language under another prefix: not kept
+    ],
+)  # fmt: skip
+def test_a_language_tag_is_in_its_canonical_form(stated, kept):
+    """RFC 5646 section 4.5: an extended language subtag stands for its prefix ("zh-yue"
+    is Cantonese, "yue"), a deprecated code is the one that replaced it. "zh-yue-HK"
+    was kept as "zh-HK", Chinese: its entry said another language than it states."""
     assert language_tag(stated) == kept
 
 

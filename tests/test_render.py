@@ -391,3 +391,41 @@ def test_an_rss_date_is_in_utc_when_its_offset_is_no_whole_or_half_hour(offset, 
     atom = etree.fromstring(render.render("atom", [e], CFG))
     assert datetime.fromisoformat(atom.findtext(f"{ATOM}entry/{ATOM}published")) == stated
     assert atom.findtext(f"{ATOM}entry/{ATOM}published").startswith("2023-04-23T09:15:00")
+
+
+DC = "{http://purl.org/dc/elements/1.1/}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def test_atom_and_rss_write_a_language_in_its_extlang_form():
+    """Cantonese is "yue" (the canonical tag) or "zh-yue" (its extlang form, RFC 5646
+    section 4.5): the same language. Atom and RSS say "zh-yue", which readers that know
+    only ISO 639-1 and 639-2 codes take for Chinese (the W3C Feed Validator refused
+    "yue" and "cmn" as an error); JSON Feed keeps the canonical tag."""
+    entries = [
+        entry(3, language="yue-HK"),
+        entry(2, language="cmn-Hans"),
+        entry(1, language="arz"),
+        entry(4, language="pt-BR"),
+    ]
+    atom = etree.fromstring(render.render("atom", entries, CFG))
+    assert [e.get(XML_LANG) for e in atom.iterfind(f"{ATOM}entry")] == [
+        "zh-yue-HK", "zh-cmn-Hans", "ar-arz", "pt-BR",
+    ]  # fmt: skip
+    rss = etree.fromstring(render.render("rss", entries, CFG))
+    assert [i.findtext(f"{DC}language") for i in rss.iterfind("channel/item")] == [
+        "zh-yue-HK", "zh-cmn-Hans", "ar-arz", "pt-BR",
+    ]  # fmt: skip
+    js = json.loads(render.render("json", entries, CFG))
+    assert [i["language"] for i in js["items"]] == ["yue-HK", "cmn-Hans", "arz", "pt-BR"]
+    # a language's own feeds: Atom's xml:lang and RSS's <language> say it so too
+    cantonese = catalog.language_set(CFG, "yue")
+    alone = [entry(1, language="yue")]
+    for fmt in ("atom", "rss"):
+        head = catalog.head(CFG, cantonese, fmt)
+        root = etree.fromstring(render.render(fmt, alone, CFG, head=head))
+        said = root.get(XML_LANG) if fmt == "atom" else root.findtext("channel/language")
+        assert said == "zh-yue"
+        assert root.find(f"{ATOM}entry") is None or root.find(f"{ATOM}entry").get(XML_LANG) is None
+    js = json.loads(render.render("json", alone, CFG, head=catalog.head(CFG, cantonese, "json")))
+    assert js["language"] == "yue"

@@ -257,8 +257,8 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         paras, chrome, date_from_url(release.url) or ctx
     )
     # plain-text fields (title, summary) carry no markup and no entity reference,
-    # whatever the source; the content shows such text escaped, as it was written
-    title = plain(title)
+    # whatever the source (split_release gives the title so, cut after the markup is
+    # out); the content shows such text escaped, as it was written
     if not title:
         raise NormaliseError(f"{release.origin}: no usable title")
     plain_parts = plain_text and ascii_but_marks(title)  # the title may be the release's own

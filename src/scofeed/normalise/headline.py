@@ -9,7 +9,7 @@ real line is body text (over twice ``TITLE_MAX`` characters, sentences ended by 
 stops, a long line ending in one, a wrapped line, or opening "On 3 June 2020, ...") the
 headline is missing and the first sentence, shortened, stands in. A headline line is
 kept whole, up to ``TITLE_MAX`` characters cut at a word: a "!", a "?" or a quotation
-inside it does not end it.
+inside it does not end it. The title is plain text (``text.plain``) before it is cut.
 Short paragraphs in another script than the release (captions, navigation) are dropped.
 """
 
@@ -37,6 +37,7 @@ from scofeed.normalise.text import (
     shorten,
     xml_safe,
 )
+from scofeed.normalise.text import plain as markup_free  # split_release has a `plain`
 from scofeed.typography import ascii_but_marks
 
 TITLE_MAX = 300  # a headline line is kept whole up to this, then cut at a word
@@ -228,7 +229,7 @@ def _sentence_breaks(text: str, ends: re.Pattern[str] | None = None) -> list[int
 
 def headline_from(paragraph: str) -> str:
     """A stand-in headline: the first sentence, without a leading date clause, shortened."""
-    text = collapse(paragraph)
+    text = markup_free(paragraph)  # no markup, so that no cut falls inside a tag
     breaks = _sentence_breaks(text)
     sentence = text[: breaks[0]] if breaks else text
     lead = _date_lead_end(sentence)
@@ -307,4 +308,6 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
         paras = paras[1:]  # the headline repeated as the body's first line
     if not compare_key(title):
         raise NormaliseError(f"{release.origin}: no title")
-    return shorten(title, TITLE_MAX), paras, preamble
+    # plain text (markup and entity references out) before it is cut: a cut inside a tag
+    # ("... <a href=...>") left "<a…" for every reader to see
+    return (title if derived else shorten(markup_free(title), TITLE_MAX)), paras, preamble

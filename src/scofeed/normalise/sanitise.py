@@ -5,6 +5,10 @@ links (marked noopener noreferrer); no script, no event handlers, no javascript:
 What XML cannot carry is dropped before and after nh3, which writes character
 references (``&#1;``, ``&#xFFFE;``) out as the characters they name.
 
+Content from which nh3 took elements out (keeping what they held), or whose containers
+were unwrapped, is cleaned a second time, so that it parses back to the tree it was
+written from (``_drops_tags``): the W3C Feed Validator parses it strictly.
+
 Headings are renumbered so that their levels never skip (``heading_levels``, called by
 ``normalise`` once the content is complete).
 
@@ -43,6 +47,9 @@ _ALLOWED_TAGS = {
     "img", "figure", "figcaption", "sup", "sub", "hr",
 }  # fmt: skip
 _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+# what nh3 keeps: the allowed tags, and the containers and h1 for _blocks_kept, which
+# takes them
+_KEPT_TAGS = _ALLOWED_TAGS | set(CONTAINERS) | {"h1"}
 
 
 def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
@@ -94,21 +101,46 @@ def _parser(markup: Any) -> Any:
     return markup.HTMLParser(huge_tree=True)
 
 
+def _cleaned(nh3: Any, fragment: str) -> str:
+    return str(
+        nh3.clean(
+            fragment,
+            tags=_KEPT_TAGS,
+            attributes=_ALLOWED_ATTRS,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer",
+        )
+    )
+
+
+def _drops_tags(fragment: str) -> bool:
+    """Whether ``fragment`` holds a tag nh3 takes out, keeping what it holds (``<span>``,
+    ``<font>``, ``<button>``...; script and style go with their text). What nh3 writes
+    is the tree an HTML parser built, but with such an element gone, or a container
+    unwrapped or made a paragraph by ``_blocks_kept``, what was inside it meets what was
+    around it: an ``<h3>`` that stood in a ``<span>`` in an ``<h2>`` is then an ``<h3>``
+    right inside the ``<h2>``, a ``<figcaption>`` in a ``<div>`` made a ``<p>`` is in
+    the ``<p>``. A parser reading that builds another tree (it closes the ``<h2>``, the
+    ``<p>``), and the W3C Feed Validator calls the content "Invalid HTML" (NotHtml). Such
+    content is cleaned once more: nh3 parses it as a reader would, and writes the tree
+    that reader sees, which parses back to itself. Most releases (plain paragraphs,
+    Markdown) hold no such tag and are not parsed twice."""
+    return any(m[2].lower() not in _KEPT_TAGS for m in _TAG.finditer(fragment))
+
+
 def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     """Only harmless markup survives: no script, no event handlers, no javascript: URLs.
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
     nh3 = importlib.import_module("nh3")  # see the module docstring
-    cleaned = nh3.clean(
-        xml_safe(fragment),
-        tags=_ALLOWED_TAGS | set(CONTAINERS) | {"h1"},  # for _blocks_kept, which takes them
-        attributes=_ALLOWED_ATTRS,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
+    cleaned = _cleaned(nh3, xml_safe(fragment))
+    unsettled = _drops_tags(fragment)
     if _OPENS_CONTAINER.search(cleaned):
         cleaned = _blocks_kept(cleaned)
+        unsettled = True
+    if unsettled:  # parsed again: see _drops_tags
+        cleaned = _cleaned(nh3, cleaned)
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
     return drop_overrides(xml_safe(cleaned)).strip()

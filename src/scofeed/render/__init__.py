@@ -18,6 +18,7 @@ from feedgen.version import version_str as feedgen_version
 from lxml.etree import LXML_VERSION
 
 import scofeed
+from scofeed import languages
 from scofeed.config import Config
 from scofeed.errors import RenderError
 from scofeed.model import Entry
@@ -49,8 +50,10 @@ def code_version() -> str:
     versions = f"scofeed {scofeed.__version__} feedgen {feedgen_version} lxml {LXML_VERSION}"
     digest = hashlib.sha256(versions.encode())
     sources = sorted(Path(__file__).parent.glob("*.py"))
-    for path in sources:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    # and the language tags' module: Atom and RSS write its extlang forms
+    for path in [*sources, Path(languages.__file__)]:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     if not sources:  # installed without its source (a zip, bytecode only)
         log.warning("render_code_unknown: an upgrade re-renders the feeds only as they change")
     return digest.hexdigest()[:16]

@@ -36,6 +36,9 @@ no tombstones: a withdrawn entry is simply absent.
 
 An entry in another language than its feed's says its own: Atom ``xml:lang`` on the
 entry, RSS ``dc:language`` in the item (RSS 2.0 has only the channel's ``language``).
+Every language tag in Atom and RSS is written in its extlang form (``zh-yue`` for
+``yue``, ``scofeed.languages``): the same language, in the tag readers of the ISO 639-1
+and 639-2 codes (and the W3C Feed Validator) know; JSON Feed says ``yue``.
 
 RSS ``description`` holds HTML, so the plain-text summary goes into it HTML-escaped
 (then XML-escaped by the serialiser): ``<script>`` in a release's text is shown as
@@ -56,6 +59,7 @@ from lxml import etree
 from scofeed import __version__
 from scofeed.config import Config
 from scofeed.errors import RenderError
+from scofeed.languages import extlang_form
 from scofeed.model import Entry
 from scofeed.render.catalog import Head
 
@@ -106,7 +110,7 @@ def _base(cfg: Config, head: Head, self_type: str) -> FeedGenerator:
     fg.id(head.id)
     fg.title(head.title)
     fg.subtitle(head.description)
-    fg.language(head.language)
+    fg.language(extlang_form(head.language))
     fg.link(href=head.home or site.home, rel="alternate", type="text/html")
     fg.link(href=head.self_url, rel="self", type=self_type)
     fg.generator("scofeed", version=__version__, uri="https://github.com/scofeed/scofeed")
@@ -214,7 +218,7 @@ def render_atom(
             link.set("rel", "alternate")
             link.set("type", "text/html")
         if e.language != head.language:
-            node.set("{http://www.w3.org/XML/1998/namespace}lang", e.language)
+            node.set("{http://www.w3.org/XML/1998/namespace}lang", extlang_form(e.language))
     self_link = root.find(f"{{{ATOM_NS}}}link[@rel='self']")
     _add_links(self_link, f"{{{ATOM_NS}}}link", cfg, head, "application/atom+xml")
     if gone:
@@ -255,7 +259,7 @@ def render_rss(entries: list[Entry], cfg: Config, head: Head) -> bytes:
         fe.updated(rfc822_safe(e.updated))
         fe.dc.dc_creator(e.author)
         if e.language != head.language:  # as Atom's xml:lang: RSS has no item language
-            fe.dc.dc_language(e.language)
+            fe.dc.dc_language(extlang_form(e.language))
         if e.tags:  # in one call: feedgen rebuilds its whole category list on each
             fe.category([{"term": tag} for tag in e.tags])
     root = _rss_tree(fg)
