@@ -449,6 +449,7 @@ def _catch_up(
     official = run.cfg.authority_of(src.name) != "other"
     seen_pages = {url_key(src.url), url_key(first.url)}
     page, resp, pages, unfinished = found.links, first, 1, False
+    gathered = set(links)
     while page and ((pending and pages == 1) or not _known(run, page[-1], official)):
         after = kind.next_page(src, resp)
         if after is None:
@@ -478,6 +479,11 @@ def _catch_up(
                 result.retry_after = exc.retry_after
             break
         pages += 1
+        if gathered.issuperset(page):  # a site serving page 1 for any number, "next" too
+            log.info("poll_catch_up_stopped source=%s page=%s reason=repeated",
+                     src.name, logged(resp.url))  # fmt: skip
+            break
+        gathered.update(page)
         links.extend(page)
     if pages > 1:
         log.info("poll_caught_up source=%s pages=%d", src.name, pages)
