@@ -235,3 +235,42 @@ def test_a_backup_restored_beside_the_old_stores_wal_is_refused(site, tmp_path):
         Path(f"{state}{tail}").unlink()
     shown = run_cli(site, "show", entry)
     assert shown.returncode == 0 and "Written after the backup" not in shown.stdout
+
+
+HOLD = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA locking_mode=EXCLUSIVE")  # readers kept out too, until it closes
+db.execute("BEGIN EXCLUSIVE")
+db.execute("UPDATE meta SET value = value")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_store_held_in_exclusive_locking_mode_stops_a_command_after_the_busy_timeout(site):
+    """A sqlite3 shell with ``PRAGMA locking_mode=EXCLUSIVE`` (or a backup tool) holding
+    the store: switching to WAL waited the busy timeout (30 s) at each of 300 tries, so
+    `scofeed show` (any command) sat silent for 2.5 hours. Now one wait, then one line."""
+    entry = built(site)
+    state = site.config().paths.state
+    before = state.read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state), "170"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        shown = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "show", entry],
+            capture_output=True, text=True, cwd=site.root, timeout=150,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (shown.returncode, shown.stderr) == (
+        1,
+        f"scofeed: {state}: cannot open the state store (another process has held its write "
+        "lock for over 30 s: a scofeed build, add or daemon, or a sqlite3 shell; "
+        f"`fuser {state}` names it); try again once it is done\n",
+    )
+    assert state.read_bytes() == before

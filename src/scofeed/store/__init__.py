@@ -75,11 +75,10 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
         whose = _whose(path) if not os.access(path, os.W_OK) else _whose(path.parent, "folder")
         return StoreError(f"{path}: cannot {doing} the state store ({exc}: {whose})")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # was "(database is locked)"
-        return StoreError(
-            f"{path}: cannot {doing} the state store (another process has held its write lock "
-            f"for over {BUSY_TIMEOUT_MS // 1000} s: a scofeed build, add or daemon, or a sqlite3 "
-            f"shell; `fuser {path}` names it); try again once it is done"
-        )
+        held = f"{BUSY_TIMEOUT_MS // 1000} s: a scofeed build, add or daemon, or a sqlite3 shell"
+        return StoreError(f"{path}: cannot {doing} the state store (another process has held "
+                          f"its write lock for over {held}; `fuser {path}` names it); try "
+                          "again once it is done")  # fmt: skip
     if code in DAMAGED:
         return StoreUnusable(
             f"{path}: the state store is damaged ({exc}); it was left as it "
@@ -99,8 +98,7 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
 
 
 def _whose(path: Path, what: str = "file") -> str:
-    """The mode and owner of the store file (or its folder, where SQLite makes the -wal
-    and -shm files), for one this user cannot write."""
+    """The mode and owner of the store file (or its folder) this user cannot write."""
     st = path.stat()
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
@@ -228,19 +226,21 @@ def rollback(db: sqlite3.Connection) -> None:
         db.execute("ROLLBACK")
 
 
-def _wal(conn: sqlite3.Connection, tries: int = 300) -> None:
-    """Switch to WAL. On a fresh file another process may be switching it at the same
-    moment, and SQLite answers "database is locked" at once there, without waiting on
-    the busy timeout: so wait here, up to about 30 s."""
-    for _ in range(tries - 1):
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, trying again up to the busy timeout in all: on a fresh file another
+    process may be switching it at the same moment, and SQLite answers "database is
+    locked" at once. (A store held in exclusive locking mode made each try wait the busy
+    timeout: 300 tries, 2.5 hours.)"""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
-    conn.execute("PRAGMA journal_mode=WAL")
 
 
 # what SQLite answers when the store (or the folder its -shm file goes in) cannot be
