@@ -245,9 +245,12 @@ def test_next_page_of_a_page_with_nothing_to_parse_is_none(body):
         Response("", content_type=HTML),
         Response(status=204),
         Response("<!-- no more news -->", content_type=HTML),
-        Response('<html><body><div class="pager"><a href="/news/?page=3">Next page</a>'
-                 "</div></body></html>", content_type=HTML),
-    ],  # fmt: skip
+        Response(
+            '<html><body><div class="pager"><a href="/news/?page=3">Next page</a>'
+            "</div></body></html>",
+            content_type=HTML,
+        ),
+    ],
     ids=["empty", "no-content", "a-comment", "a-next-link-and-no-articles"],
 )
 def test_an_empty_next_page_ends_the_catch_up_and_the_poll_goes_on(site, web, answer):
