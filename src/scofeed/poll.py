@@ -449,7 +449,6 @@ def _catch_up(
     official = run.cfg.authority_of(src.name) != "other"
     seen_pages = {url_key(src.url), url_key(first.url)}
     page, resp, pages, unfinished = found.links, first, 1, False
-    gathered = set(links)
     while page and ((pending and pages == 1) or not _known(run, page[-1], official)):
         after = kind.next_page(src, resp)
         if after is None:
@@ -469,6 +468,8 @@ def _catch_up(
                 break  # redirected to a page read already (a site's ?page=99 to page 1)
             seen_pages.add(url_key(resp.url))
             page = kind.read(src, resp, run.now).links
+            if set(page) <= set(links):  # a site serving page 1 for any number, "next" too
+                raise RejectedInput(resp.url, "only links the pages before it had")
         except RejectedInput as exc:  # an older page's trouble costs only the catch-up
             log.info(
                 "poll_catch_up_stopped source=%s page=%s reason=%r",
@@ -479,11 +480,6 @@ def _catch_up(
                 result.retry_after = exc.retry_after
             break
         pages += 1
-        if gathered.issuperset(page):  # a site serving page 1 for any number, "next" too
-            log.info("poll_catch_up_stopped source=%s page=%s reason=repeated",
-                     src.name, logged(resp.url))  # fmt: skip
-            break
-        gathered.update(page)
         links.extend(page)
     if pages > 1:
         log.info("poll_caught_up source=%s pages=%d", src.name, pages)
