@@ -469,5 +469,6 @@ def test_a_secret_file_that_never_ends_is_one_config_error_line(tmp_path):
     )  # fmt: skip
     assert (ran.returncode, ran.stderr) == (
         2,
-        "scofeed: webhooks[0].secret: secret file /dev/zero is larger than 65536 bytes\n",
+        "scofeed: webhooks[0].secret: secret file /dev/zero is a character device, not a "
+        "regular file\n",
     )

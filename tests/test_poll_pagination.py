@@ -209,6 +209,67 @@ def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):
     assert paths(web)[:3] == ["/news/", "/old/", "/news/"]
 
 
+def test_a_site_serving_its_first_page_for_any_page_number_ends_the_catch_up(site, web):
+    """``?page=N`` answered with page 1's articles and a "Next" to ``?page=N+1``: each
+    page was read as new, up to max_pages (5 pages, 4 of them the first again). Found by
+    fuzzing the listing reader (round 2, second pass)."""
+    sco = Site(web, newest=3)
+    page_1 = sco.listing
+
+    def listing(request: Request) -> Response:
+        n = int(request.args.get("page", "1"))
+        if n == 1:
+            return page_1(request)
+        first = page_1(Request.from_values("/news/")).get_data(as_text=True)
+        ahead = first.replace('?page=2"', f'?page={n + 1}"')
+        return Response(ahead, content_type=HTML)
+
+    sco.listing = listing  # type: ignore[method-assign]
+    cfg, store = polled_then_published(site, web, sco, 9)
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert (result.status, result.new, result.rejected) == ("ok", 3, [])
+    assert pages_read(web) == ["/news/", "/news/?page=2"]
+
+
+@pytest.mark.parametrize(
+    "body", ["", "  \n", "<!-- no more news -->", '<?xml version="1.0"?>', "\x00"]
+)
+def test_next_page_of_a_page_with_nothing_to_parse_is_none(body):
+    """lxml's "Document is empty" was raised to the caller (a ParserError)."""
+    assert next_page(body, BASE + "?page=2", SCO_ARTICLE) is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Response("", content_type=HTML),
+        Response(status=204),
+        Response("<!-- no more news -->", content_type=HTML),
+        Response(
+            '<html><body><div class="pager"><a href="/news/?page=3">Next page</a>'
+            "</div></body></html>",
+            content_type=HTML,
+        ),
+    ],
+    ids=["empty", "no-content", "a-comment", "a-next-link-and-no-articles"],
+)
+def test_an_empty_next_page_ends_the_catch_up_and_the_poll_goes_on(site, web, answer):
+    sco = Site(web, newest=3)
+    page_1 = sco.listing
+
+    def listing(request: Request) -> Response:
+        return answer if request.args.get("page") else page_1(request)
+
+    sco.listing = listing  # type: ignore[method-assign]
+    cfg, store = polled_then_published(site, web, sco, 9)
+    (result,) = poll_due(cfg, store, NOW + HOUR).results
+    assert (result.status, result.new, result.rejected) == ("ok", 3, [])
+    assert pages_read(web) == ["/news/", "/news/?page=2"]
+    web.clear_log()  # stopped for good: the next poll is one conditional GET
+    (again,) = poll_due(cfg, store, NOW + 2 * HOUR).results
+    assert again.status == "unchanged" and pages_read(web) == ["/news/"]
+
+
 def test_max_pages_must_be_above_zero(site):
     site.write_config(
         '\n[[sources]]\nname = "a"\nkind = "page-list"\nurl = "http://a.example/"\n'

@@ -11,6 +11,7 @@ from the migrations: run it after appending a migration.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -92,10 +93,11 @@ def test_a_new_store_is_made_from_the_script_and_an_old_one_by_the_migrations(
 
 def test_a_fresh_store_is_made_in_one_transaction_that_a_second_process_waits_for(tmp_path):
     """The schema script runs under the same exclusive lock as the migrations: a second
-    opener finds the version set and adds nothing (also with a store at version 0 that a
-    failed first attempt left empty)."""
+    opener finds the version set and adds nothing (also with an empty database at
+    version 0, of 4 kB: a file of 0 bytes is refused, tests/test_state_file.py)."""
     path = tmp_path / "s.sqlite3"
-    sqlite3.connect(path).close()  # an empty file at version 0
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode=WAL")  # writes the header: a database, no table
     Store(path).close()
     Store(path).close()
     master, version = schema_of(path)

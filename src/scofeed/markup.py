@@ -73,6 +73,30 @@ ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 # elements that only hold others (nh3 unwraps them; a page's own text ignores them)
+# Elements one release's HTML may hold (a saved page, a JSON release's html, what a
+# Markdown body renders to): a page of the SCO site has a few thousand with all its
+# furniture; 500,000 paragraphs or list items took 8 s to read and sanitise, past the
+# per-file budget. Refused once parsed (a page) or before nh3 (a fragment).
+MAX_ELEMENTS = 50_000
+_START_TAG = re.compile(r"<[A-Za-z]")
+
+
+def start_tags(fragment: str) -> int:
+    """How many start tags ``fragment`` holds, counted only when it has more than
+    ``MAX_ELEMENTS`` "<" (an ordinary fragment costs one ``str.count``)."""
+    if fragment.count("<") <= MAX_ELEMENTS:
+        return 0
+    return sum(1 for _ in _START_TAG.finditer(fragment))
+
+
+def too_many_elements(n: int) -> str:
+    """The reason an input of ``n`` elements is refused."""
+    return (
+        f"HTML of {n:,} elements (limit {MAX_ELEMENTS:,}; "
+        "a whole page of the SCO site has a few thousand)"
+    )
+
+
 CONTAINERS = ("div", "section", "article", "header", "footer", "main", "aside", "address", "center")
 _BLOCK_LEVEL = frozenset(CONTAINERS) | {
     "p", "ul", "ol", "li", "table", "blockquote", "pre", "figure", "hr",

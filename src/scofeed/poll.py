@@ -468,6 +468,8 @@ def _catch_up(
                 break  # redirected to a page read already (a site's ?page=99 to page 1)
             seen_pages.add(url_key(resp.url))
             page = kind.read(src, resp, run.now).links
+            if set(page) <= set(links):  # a site serving page 1 for any number, "next" too
+                raise RejectedInput(resp.url, "only links the pages before it had")
         except RejectedInput as exc:  # an older page's trouble costs only the catch-up
             log.info(
                 "poll_catch_up_stopped source=%s page=%s reason=%r",

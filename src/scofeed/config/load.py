@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import os
 import re
+import stat
 import sys
 import tomllib
 import types
@@ -36,10 +37,13 @@ def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
         path = Path(path)
         name = shown(str(path))  # on one line: a newline in the name is \n
         try:
+            data = read_capped(path, CONFIG_MAX, f"{name}: config file")
             # a byte-order mark (Notepad writes one) is not TOML: read past it
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            raw = tomllib.loads(data.decode("utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(f"{name}: config file not found") from None
+        except RecursionError:  # "a = [[[[..." thousands deep was a traceback
+            raise ConfigError(f"{name}: not valid TOML (nested too deeply)") from None
         except UnicodeDecodeError as exc:  # was Python's "'utf-8' codec can't decode..."
             line = exc.object[: exc.start].count(b"\n") + 1
             raise ConfigError(
@@ -334,6 +338,33 @@ def _tables(tp: Any) -> bool:
 
 
 SECRET_MAX = 65_536  # bytes of a secret file read at most (a key is well under 1 kB)
+CONFIG_MAX = 1_048_576  # bytes of config.toml read at most (a big site's is under 20 kB)
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}  # fmt: skip
+
+
+def read_capped(path: Path, cap: int, what: str) -> bytes:
+    """The bytes of the regular file ``path``, at most ``cap`` of them; ``what`` starts
+    the ConfigError otherwise. Opened without blocking, so a FIFO nobody writes to is
+    refused, not waited on; /dev/zero and a file of gigabytes are refused at the cap,
+    not read into memory. OSError (not found, no permission, a folder) is the caller's."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a folder: read says EISDIR
+            kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+            raise ConfigError(f"{what} is {kind}, not a regular file")
+        if stat.S_ISREG(mode) and os.fstat(fd).st_size > cap:  # gigabytes: refused unread
+            raise ConfigError(f"{what} is larger than {_size(cap)}")
+        data = f.read(cap + 1)
+    if len(data) > cap:  # /dev/zero, or a file that grew while it was read
+        raise ConfigError(f"{what} is larger than {_size(cap)}")
+    return data
+
+
+def _size(n: int) -> str:
+    return f"{n // 1_048_576} MB" if n % 1_048_576 == 0 else f"{n} bytes"
 
 
 def _path(value: str, key: str, base: Path, shown_as: str = "") -> Path:
@@ -370,11 +401,8 @@ def resolve_secret(ref: str, key: str, base: Path, deferred: bool = False) -> Se
         if not ref[5:]:  # Path("") is the config's folder: "cannot read ... (Is a directory)"
             raise ConfigError(f"{key}: 'file:' names no file (expected file:PATH)")
         p = _path(ref[5:], key, base, shown_as="the secret file's path")
-        try:
-            with p.open("rb") as f:  # a key is short: /dev/zero named by a slip is no hang
-                data = f.read(SECRET_MAX + 1)
-            if len(data) > SECRET_MAX:
-                raise ConfigError(f"{key}: secret file {p} is larger than {SECRET_MAX} bytes")
+        try:  # a key is short: /dev/zero or a FIFO named by a slip is no hang
+            data = read_capped(p, SECRET_MAX, f"{key}: secret file {p}")
             value = data.decode("utf-8").strip()
         except OSError as exc:
             return _unread(f"{key}: cannot read secret file {p} ({exc.strerror})", ref, deferred)

@@ -14,7 +14,8 @@ Headings are renumbered so that their levels never skip (``heading_levels``, cal
 
 Markup nested deeper than ``MAX_DEPTH`` elements is refused before nh3 sees it: the
 sanitiser's time grows with the square of the depth (100,000 nested ``<div>`` took 18 s),
-and no real release nests more than a few dozen levels.
+and no real release nests more than a few dozen levels. So is markup of more than
+``markup.MAX_ELEMENTS`` elements (half a million paragraphs took seconds).
 
 nh3 and lxml.html load by name on the first release with markup, not with this module:
 a sources/ folder of plain text (the usual case) needs neither, and a one-shot build
@@ -31,7 +32,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from scofeed.errors import NormaliseError
-from scofeed.markup import CONTAINERS, paragraph_containers
+from scofeed.markup import (
+    CONTAINERS,
+    MAX_ELEMENTS,
+    paragraph_containers,
+    start_tags,
+    too_many_elements,
+)
 from scofeed.normalise.text import collapse, compare_key, drop_overrides, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
@@ -131,6 +138,9 @@ def _drops_tags(fragment: str) -> bool:
 def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     """Only harmless markup survives: no script, no event handlers, no javascript: URLs.
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
+    elements = start_tags(fragment)
+    if elements > MAX_ELEMENTS:
+        raise NormaliseError(too_many_elements(elements))
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
     nh3 = importlib.import_module("nh3")  # see the module docstring

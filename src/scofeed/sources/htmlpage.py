@@ -26,7 +26,7 @@ import lxml.html
 from scofeed.config.redact import logged
 from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
 from scofeed.errors import PageGone, RejectedInput
-from scofeed.markup import holds, paragraph_containers
+from scofeed.markup import MAX_ELEMENTS, holds, paragraph_containers, too_many_elements
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
@@ -521,6 +521,10 @@ def read_page(
         raise RejectedInput(origin, f"not an HTML page ({exc})") from None
     if deep:
         raise RejectedInput(origin, f"HTML nested deeper than {LIBXML_DEPTH} elements")
+    if text.count("<") > MAX_ELEMENTS:  # an ordinary page: one str.count, no walk
+        elements = sum(1 for _ in root.iter())
+        if elements > MAX_ELEMENTS:
+            raise RejectedInput(origin, too_many_elements(elements))
     if title_says_not_found(root):
         raise PageGone(origin, 404, SOFT_404 if "://" in origin else NOT_FOUND_FILE)
     # a page saved by a browser with neither: the address it says it was saved from,

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from scofeed.errors import RejectedInput
+from scofeed.markup import MAX_ELEMENTS, start_tags, too_many_elements
 from scofeed.model import Release
 from scofeed.sources.meta import KEYS, html_paragraphs, release_from_meta, said_name
 
@@ -42,6 +43,9 @@ def _item(origin: str, obj: Any, context: datetime | None) -> Release:
         raise RejectedInput(origin, "'html' must be a string")
     if text is None and html is None:
         raise RejectedInput(origin, "no body: give 'text' or 'html'")
+    elements = start_tags(html or "")  # before lxml and nh3 spend seconds on them
+    if elements > MAX_ELEMENTS:
+        raise RejectedInput(origin, too_many_elements(elements))
     if text is None:
         text = "\n\n".join(html_paragraphs(html or ""))
     meta = {k: obj[k] for k in KEYS if k in obj}

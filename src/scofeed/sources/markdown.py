@@ -151,6 +151,30 @@ def parse_front_matter(origin: str, fence: str | None, text: str) -> dict[str, A
     return meta
 
 
+# Line breaks and the characters CommonMark gives a meaning to (emphasis, links and
+# images, code, raw HTML, entities, escapes, headings, list, quote and table markers):
+# markdown-it's time grows with them, not with plain text. A long release has a few
+# thousand; 400 kB of "![" or of "- - - a" lines took 5 s or more (the per-file budget)
+# in markdown-it's link-label and list rules. Refused before markdown-it sees them.
+MAX_MARKS = 50_000
+_MARKS = "\n[]!*_`<>&|\\#-+=.)~"
+
+
+def check_marks(origin: str, body: str) -> None:
+    """Refuse ``body`` when it holds more than ``MAX_MARKS`` marks: a count by
+    ``str.count``, some milliseconds for 2 MB; a body shorter than the limit cannot
+    exceed it and is not counted."""
+    if len(body) <= MAX_MARKS:
+        return
+    marks = sum(body.count(c) for c in _MARKS)
+    if marks > MAX_MARKS:
+        raise RejectedInput(
+            origin,
+            f"Markdown with {marks:,} markup characters and line breaks "
+            f"(limit {MAX_MARKS:,}; a long release has a few thousand)",
+        )
+
+
 def render(body: str, want_title: bool) -> tuple[str | None, str]:
     """(title taken from an opening heading, or None; the body as HTML)."""
     tokens = _md.parse(body)
@@ -169,6 +193,7 @@ def render(body: str, want_title: bool) -> tuple[str | None, str]:
 def read_markdown(origin: str, text: str, context: datetime | None) -> list[Release]:
     fence, front, body = split_front_matter(origin, text)
     meta = parse_front_matter(origin, fence, front)
+    check_marks(origin, body)
     heading, html = render(body, want_title=not meta.get("title"))
     if heading is not None:
         meta = {**meta, "title": heading}

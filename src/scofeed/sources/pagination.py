@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+import lxml.etree
 import lxml.html
 
 from scofeed.sources import htmlpage
@@ -43,8 +44,13 @@ _PAGE_PATH = re.compile(r"^(?P<head>.*?)/page/(?P<n>\d+)/?$")
 
 
 def next_page(text: str, base: str, link_pattern: str | None = None) -> str | None:
-    """The address of the listing page after this one (at ``base``), or None."""
-    root = htmlpage.parse(text)
+    """The address of the listing page after this one (at ``base``), or None; None too
+    for a page with nothing to parse (empty, white space, a lone comment): lxml's
+    "Document is empty" was raised to the poll."""
+    try:
+        root = htmlpage.parse(text)
+    except (lxml.etree.ParserError, ValueError):
+        return None
     own = htmlpage.links_base(root, base) or base
     host = _host(base)
     article = re.compile(link_pattern) if link_pattern else None

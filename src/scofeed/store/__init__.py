@@ -21,6 +21,7 @@ from pathlib import Path
 from scofeed.errors import StoreError, StoreUnusable
 from scofeed.store.fresh import FRESH, FRESH_VERSION
 from scofeed.store.lock import running
+from scofeed.store.making import make_whole, refuse_foreign, refuse_not_ours
 from scofeed.store.schema import MIGRATIONS, statements
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,13 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
             f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
         )
     if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
-        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {_whose(path)})")
+        whose = _whose(path) if not os.access(path, os.W_OK) else _whose(path.parent, "folder")
+        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {whose})")
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # was "(database is locked)"
+        held = f"{BUSY_TIMEOUT_MS // 1000} s: a scofeed build, add or daemon, or a sqlite3 shell"
+        return StoreError(f"{path}: cannot {doing} the state store (another process has held "
+                          f"its write lock for over {held}; `fuser {path}` names it); try "
+                          "again once it is done")  # fmt: skip
     if code in DAMAGED:
         return StoreUnusable(
             f"{path}: the state store is damaged ({exc}); it was left as it "
@@ -90,15 +97,16 @@ def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
 
 
-def _whose(path: Path) -> str:
-    """The store file's mode and owner, for a store this user cannot write."""
+def _whose(path: Path, what: str = "file") -> str:
+    """The mode and owner of the store file (or its folder) this user cannot write."""
     st = path.stat()
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
     except KeyError:
         owner = str(st.st_uid)
+    named = "file" if what == "file" else f"folder {path} (where the -wal and -shm files go)"
     return (
-        f"the file is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
+        f"the {named} is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
         "running scofeed must be able to write it"
     )
 
@@ -218,32 +226,21 @@ def rollback(db: sqlite3.Connection) -> None:
         db.execute("ROLLBACK")
 
 
-def _wal(conn: sqlite3.Connection, tries: int = 300) -> None:
-    """Switch to WAL. On a fresh file another process may be switching it at the same
-    moment, and SQLite answers "database is locked" at once there, without waiting on
-    the busy timeout: so wait here, up to about 30 s."""
-    for _ in range(tries - 1):
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, trying again up to the busy timeout in all: on a fresh file another
+    process may be switching it at the same moment, and SQLite answers "database is
+    locked" at once. (A store held in exclusive locking mode made each try wait the busy
+    timeout: 300 tries, 2.5 hours.)"""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
-    conn.execute("PRAGMA journal_mode=WAL")
-
-
-def _create_private(path: Path) -> None:
-    """Make a new store's file readable by its owner alone (0600; SQLite gives its -wal
-    and -shm files the same mode). It holds what subscribers gave the hub to sign with
-    (``hub.secret``), and was made 0644 under the usual umask: any local user could read
-    the keys and forge pushes to every subscriber. An existing store keeps its mode."""
-    if path.exists():
-        return
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError:  # made by another process meanwhile, or cannot be: SQLite says why
-        pass
 
 
 # what SQLite answers when the store (or the folder its -shm file goes in) cannot be
@@ -284,7 +281,8 @@ class Store:
         self._busy_said = -BUSY_SAID_EVERY  # monotonic time of the last store_busy line
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _create_private(self.path)
+            refuse_not_ours(self.path)  # never taken for a new store
+            make_whole(self.path)
             self._migrate(self.db)
             if not read_only_ok:
                 self._can_write()
@@ -362,6 +360,8 @@ class Store:
         timeout and failed with "database is locked"."""
         if self._version(db) == len(MIGRATIONS):
             return
+        if self._version(db) == 0:
+            refuse_foreign(self.path, db)
         if self.read_only:
             raise StoreError(
                 f"{self.path}: the state store cannot be written here and needs an upgrade "

@@ -1,0 +1,130 @@
+"""A new state store made whole, and what is refused as no store of scofeed's.
+
+A new store is made in a private file beside its place (``.NAME.new-PID``), schema and
+all, and linked into place only then: the store's path never names a file that holds
+less than a whole store of this version. So a file there of 0 bytes is none of
+scofeed's making (a copy cut short, a full disk, a slip of ``>``), and neither is a
+database at schema version 0 that holds tables (``paths.state`` naming another program's
+database): both are refused, left as they are, where SQLite would have taken either for
+a new store and written the schema into it (the empty file rebuilt from sources/, its
+entries' history gone and every release delivered again as new). So is a -wal file
+left where no store is (the store moved aside without it): SQLite would replay that
+store's last transactions into the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import sqlite3
+from pathlib import Path
+
+from scofeed.errors import StoreUnusable
+from scofeed.store.fresh import FRESH, FRESH_VERSION
+from scofeed.store.schema import MIGRATIONS, statements
+
+log = logging.getLogger(__name__)
+
+# what link(2) answers on a file system without hard links: vfat and exFAT (EPERM),
+# some SMB and FUSE mounts (EOPNOTSUPP, ENOSYS)
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
+WHAT_TO_DO = (
+    "it was left as it is. Restore it from a backup (`scofeed backup`, docs/operations.md), "
+    "or move it aside to start a new one from sources/"
+)
+
+
+def refuse_not_ours(path: Path) -> None:
+    """A file of 0 bytes where the store should be; a database not in WAL mode (every
+    store scofeed makes is; opening one switches it, a byte of its header) with a -wal
+    file beside it (a backup put in place of a store, the old store's -wal left); or
+    one at schema version 0 holding tables: refused (``StoreUnusable``) before anything
+    is written. Only a database not in WAL mode is opened to be looked at."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except OSError:  # none there, or cannot be read: opening it says why
+        return
+    if not head:
+        raise StoreUnusable(f"{path}: the state store is an empty file (0 bytes); {WHAT_TO_DO}")
+    if not (head.startswith(b"SQLite format 3\0") and len(head) == 100 and head[18] == 1):
+        return
+    wal = Path(f"{path}-wal")
+    if wal.is_file() and wal.stat().st_size > 0:  # no WAL store's: a restore left it
+        raise StoreUnusable(
+            f"{wal} is not this store's: {path} is not in WAL mode (a backup put in place?), "
+            "and SQLite would write that -wal's transactions, of the store before, into it. "
+            "Remove the -wal and -shm files beside it, then run the command again"
+        )
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+            refuse_foreign(path, db)
+
+
+def refuse_foreign(path: Path, db: sqlite3.Connection) -> None:
+    """A database at schema version 0 that holds tables: not a store scofeed made."""
+    (tables,) = db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    if tables:
+        raise StoreUnusable(
+            f"{path}: not a scofeed state store (a database at schema version 0 with "
+            f"{tables} tables and indexes of its own: does paths.state name another "
+            f"program's database?); {WHAT_TO_DO}"
+        )
+
+
+def make_whole(path: Path) -> None:
+    """A new store at ``path`` (none there yet), made whole beside it, then linked in:
+    a second process making one at the same moment links its own in first, or finds
+    this one there, and leaves the other as it is. Only its owner may read it (0600):
+    it holds what subscribers gave the hub to sign with (``hub.secret``). Where the
+    file beside cannot be made (a folder this user cannot write), nothing is done:
+    opening the store then says why. A store there already: nothing is done."""
+    if path.exists():
+        return
+    wal = Path(f"{path}-wal")
+    if wal.is_file() and wal.stat().st_size > 0:  # replayed into the new store by SQLite
+        raise StoreUnusable(
+            f"{wal} is there without its store {path} (moved or deleted, its -wal left "
+            "behind): it holds that store's last transactions, which SQLite would write "
+            "into a new one. Put the store back beside it, or move the -wal and -shm files "
+            "aside too to start a new store"
+        )
+    new = path.with_name(f".{path.name}.new-{os.getpid()}")
+    try:
+        os.close(os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(new, isolation_level=None)) as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept in the file
+            db.execute("BEGIN EXCLUSIVE")
+            version = 0
+            if FRESH_VERSION:
+                _run(db, FRESH)
+                version = FRESH_VERSION
+            for script in MIGRATIONS[version:]:
+                _run(db, script)
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            db.execute("COMMIT")
+        # closed: the last connection wrote the WAL into the file and took it away
+        try:
+            os.link(new, path)
+        except FileExistsError:
+            return  # another process made it first: that one is the store
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS or path.exists():
+                raise
+            os.rename(new, path)
+        log.info("store_created path=%s version=%d", path, len(MIGRATIONS))
+    finally:
+        for tail in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{new}{tail}")
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    for statement in statements(script):
+        db.execute(statement)

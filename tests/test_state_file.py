@@ -1,0 +1,276 @@
+"""A state store that is no store of scofeed's (a file of 0 bytes, another program's
+database), one in a folder scofeed cannot write, one another process keeps locked:
+`build`, `show`, `run` and `serve` say so in one line naming the file and what to do,
+exit non-zero, and leave the file and feeds/ as they were. Found by fuzzing the state
+file (round 2, second pass). Real files, the commands and the daemon as subprocesses."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import free_port, run_cli
+from scofeed.store import Store, unusable
+from test_daemon_trouble import modes_apply
+
+COMMANDS = ["build", "show", "run", "serve"]
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file under ``root`` with a hash of its bytes (a folder: "folder")."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        out[str(path.relative_to(root))] = (
+            hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
+        )
+    return out
+
+
+def command(site, name: str, entry: str, prefix: list[str] | None = None):
+    """``scofeed NAME`` on the site as a subprocess (the daemon's too: one that starts
+    is stopped after 20 s, and its exit then says so)."""
+    args = {"build": ["build"], "show": ["show", entry]}.get(
+        name, [name, "--host", "127.0.0.1", "--port", str(free_port())]
+    )
+    proc = subprocess.Popen(
+        [*(prefix or []), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+         *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=site.root,
+    )  # fmt: skip
+    try:
+        _out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+        return "still running", err
+    return proc.returncode, err
+
+
+def built(site) -> str:
+    assert run_cli(site, "build").returncode == 0
+    return run_cli(site, "list").stdout.split("\t")[0]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_store_of_0_bytes_is_refused_and_left_as_it_is(site, name):
+    """It was taken for a new store: the schema written into it, the releases in sources/
+    ingested again as new (their history gone, every one delivered again), and `show`
+    said "no entry"."""
+    entry = built(site)
+    state = site.config().paths.state
+    state.write_bytes(b"")  # a copy cut short, a full disk, `> state.sqlite3`
+    feeds = tree(site.feeds)
+    code, err = command(site, name, entry)
+    assert (code, err) == (
+        2,
+        f"scofeed: {state}: the state store is an empty file (0 bytes); it was left as it "
+        "is. Restore it from a backup (`scofeed backup`, docs/operations.md), or move it "
+        "aside to start a new one from sources/\n",
+    )
+    assert state.stat().st_size == 0
+    assert tree(site.feeds) == feeds
+
+
+@pytest.mark.parametrize("name", ["build", "run"])
+def test_another_programs_database_is_not_taken_for_a_new_store(site, name):
+    """``paths.state`` naming another program's SQLite database (schema version 0): the
+    store's tables were added to it."""
+    state = site.config().paths.state
+    state.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        db.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+        db.execute("INSERT INTO moz_places (url) VALUES ('https://example.org/')")
+        db.commit()
+    before = state.read_bytes()
+    code, err = command(site, name, "")
+    assert code == 2
+    assert err == (
+        f"scofeed: {state}: not a scofeed state store (a database at schema version 0 with "
+        "1 tables and indexes of its own: does paths.state name another program's "
+        "database?); it was left as it is. Restore it from a backup (`scofeed backup`, "
+        "docs/operations.md), or move it aside to start a new one from sources/\n"
+    )
+    assert state.read_bytes() == before
+    assert not site.feeds.exists()
+
+
+def test_a_new_store_is_made_whole_and_private_with_nothing_left_beside_it(site):
+    """Made in a file beside it (``.NAME.new-PID``), then linked in and that file
+    removed: the store's path never names less than a whole store."""
+    assert run_cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    made = sorted(p.name for p in state.parent.iterdir())
+    assert made == [state.name, state.name + ".publish.lock"]
+    assert oct(state.stat().st_mode & 0o777) == oct(0o600)
+    Store(state).close()  # opened again: as it is
+    assert sorted(p.name for p in state.parent.iterdir()) == made
+
+
+def test_a_store_in_a_folder_scofeed_cannot_write_names_the_folder_for_serve(site):
+    """`serve` needs the -shm file, which goes in the store's folder: it said "the file
+    is mode 0600, owned by <the user running it>; the user running scofeed must be able
+    to write it", of a file that user could write."""
+    entry = built(site)
+    state = site.config().paths.state
+    feeds = tree(site.feeds)
+    state.parent.chmod(0o555)
+    try:
+        code, err = command(site, "serve", entry, modes_apply())
+    finally:
+        state.parent.chmod(0o755)
+    assert code == 1, err
+    assert err.splitlines()[-1] == (
+        f"scofeed: {state}: cannot open the state store (attempt to write a readonly "
+        f"database: the folder {state.parent} (where the -wal and -shm files go) is mode "
+        f"0555, owned by {state.parent.owner()}; the user running scofeed must be able to "
+        "write it)"
+    )
+    assert "Traceback" not in err
+    assert tree(site.feeds) == feeds
+
+
+def test_a_store_locked_past_the_busy_timeout_says_what_to_do(site):
+    """ "cannot use the state store (database is locked)" said neither who nor what to
+    do. The same SQLite error a command meets after its 30 s wait, made at once."""
+    built(site)
+    state = site.config().paths.state
+    holder = sqlite3.connect(state, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = sqlite3.connect(state, isolation_level=None, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as caught:
+            waiter.execute("BEGIN IMMEDIATE")
+    finally:
+        waiter.close()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert str(unusable(state, caught.value)) == (
+        f"{state}: cannot use the state store (another process has held its write lock for "
+        "over 30 s: a scofeed build, add or daemon, or a sqlite3 shell; "
+        f"`fuser {state}` names it); try again once it is done"
+    )
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_damaged_or_newer_store_stays_as_it_was(site, name):
+    """Regression guard over what the fuzzing found holding: a store cut in half, or
+    one from a newer scofeed, is refused (exit 2) and neither it nor feeds/ changes."""
+    entry = built(site)
+    state = site.config().paths.state
+    half = state.read_bytes()[: state.stat().st_size // 2]
+    state.write_bytes(half)
+    feeds = tree(site.feeds)
+    code, err = command(site, name, entry)
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "the state store is damaged" in err and "Restore it from a backup" in err
+    assert state.read_bytes() == half and tree(site.feeds) == feeds
+    assert not os.path.exists(f"{state}-wal")
+
+
+def test_a_wal_left_without_its_store_is_not_replayed_into_a_new_one(site, tmp_path):
+    """The store moved aside ("to start a new one") while a killed writer's -wal stayed:
+    a new store was made at the path and SQLite replayed the old store's last
+    transactions into it. Refused now, the -wal kept for the store it belongs to."""
+    entry = built(site)
+    state = site.config().paths.state
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("UPDATE entries SET title = 'Edited by the last transaction'")
+        kept = {tail: Path(f"{state}{tail}").read_bytes() for tail in ("-wal", "-shm")}
+    state.rename(tmp_path / "aside.sqlite3")  # the operator's move; the -wal stays
+    for tail, data in kept.items():  # as a writer killed mid-way leaves them
+        Path(f"{state}{tail}").write_bytes(data)
+    feeds = tree(site.feeds)
+    for name in ("build", "run"):  # `show` says there is no store, as it is
+        code, err = command(site, name, entry)
+        assert (code, err) == (
+            2,
+            f"scofeed: {state}-wal is there without its store {state} (moved or deleted, "
+            "its -wal left behind): it holds that store's last transactions, which SQLite "
+            "would write into a new one. Put the store back beside it, or move the -wal "
+            "and -shm files aside too to start a new store\n",
+        ), name
+    assert not state.exists() and Path(f"{state}-wal").read_bytes() == kept["-wal"]
+    assert tree(site.feeds) == feeds
+    # put back beside it, the store takes its last transaction (SQLite's own recovery)
+    (tmp_path / "aside.sqlite3").rename(state)
+    assert "Edited by the last transaction" in run_cli(site, "show", entry).stdout
+
+
+def test_a_backup_restored_beside_the_old_stores_wal_is_refused(site, tmp_path):
+    """A backup (one file, not in WAL mode) put in place of the store while the old
+    store's -wal stayed: SQLite wrote the old store's last transactions into the
+    restored backup without a word ("restore" got a mix of both)."""
+    entry = built(site)
+    state = site.config().paths.state
+    backup = tmp_path / "backup.sqlite3"
+    assert run_cli(site, "backup", str(backup)).returncode == 0
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("UPDATE entries SET title = 'Written after the backup'")
+        kept = {tail: Path(f"{state}{tail}").read_bytes() for tail in ("-wal", "-shm")}
+    state.unlink()
+    state.write_bytes(backup.read_bytes())
+    for tail, data in kept.items():
+        Path(f"{state}{tail}").write_bytes(data)
+    restored = state.read_bytes()
+    for name in COMMANDS:
+        code, err = command(site, name, entry)
+        assert (code, err) == (
+            2,
+            f"scofeed: {state}-wal is not this store's: {state} is not in WAL mode (a backup "
+            "put in place?), and SQLite would write that -wal's transactions, of the store "
+            "before, into it. Remove the -wal and -shm files beside it, then run the "
+            "command again\n",
+        ), name
+    assert state.read_bytes() == restored
+    for tail in ("-wal", "-shm"):
+        Path(f"{state}{tail}").unlink()
+    shown = run_cli(site, "show", entry)
+    assert shown.returncode == 0 and "Written after the backup" not in shown.stdout
+
+
+HOLD = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA locking_mode=EXCLUSIVE")  # readers kept out too, until it closes
+db.execute("BEGIN EXCLUSIVE")
+db.execute("UPDATE meta SET value = value")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_store_held_in_exclusive_locking_mode_stops_a_command_after_the_busy_timeout(site):
+    """A sqlite3 shell with ``PRAGMA locking_mode=EXCLUSIVE`` (or a backup tool) holding
+    the store: switching to WAL waited the busy timeout (30 s) at each of 300 tries, so
+    `scofeed show` (any command) sat silent for 2.5 hours. Now one wait, then one line."""
+    entry = built(site)
+    state = site.config().paths.state
+    before = state.read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state), "170"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        shown = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "show", entry],
+            capture_output=True, text=True, cwd=site.root, timeout=150,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (shown.returncode, shown.stderr) == (
+        1,
+        f"scofeed: {state}: cannot open the state store (another process has held its write "
+        "lock for over 30 s: a scofeed build, add or daemon, or a sqlite3 shell; "
+        f"`fuser {state}` names it); try again once it is done\n",
+    )
+    assert state.read_bytes() == before
