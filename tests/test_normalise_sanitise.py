@@ -41,6 +41,29 @@ def test_markup_nested_past_the_limit_is_refused_before_the_sanitiser():
     assert nesting_depth("<p>a</p>" * 10000 + "<br>" * 10000) == 1
 
 
+
+def test_end_tags_html_lets_a_writer_leave_out_do_not_count_as_nesting():
+    # a feed item's or a JSON release's html of 300 paragraphs without </p> (HTML lets
+    # a writer leave it out) was "nested deeper than 256 elements", and refused
+    paras = "".join(f"<p>Paragraph {i}" for i in range(300))
+    assert nesting_depth(paras) == 1
+    assert "Paragraph 299</p>" in sanitise(paras)
+    items = "<ul>" + "".join(f"<li>item {i}" for i in range(300)) + "</ul>"
+    assert nesting_depth(items) == 2
+    table = "<table>" + "<tr><td>a<td>b" * 300 + "</table>"
+    assert nesting_depth(table) == 3
+    terms = "<dl>" + "<dt>term<dd>definition" * 300 + "</dl>"
+    assert nesting_depth(terms) == 2
+    assert nesting_depth("<p>a<div>b</div><p>c<ul><li>d</ul>") == 2  # a block closes <p>
+    # an end tag closes what it ends, and a stray one nothing
+    assert nesting_depth("<div><span><b>a</div><div><i>b</i></div>") == 3
+    assert nesting_depth("</div>" * 300 + "<div><div>a</div></div>") == 2
+    # what nests for real is still counted: a <span> is not closed by a <p>
+    deep = "<span>" * 300 + "<p>a"
+    assert nesting_depth(deep) == MAX_DEPTH + 1
+    with pytest.raises(NormaliseError, match="nested deeper"):
+        sanitise("<div><p>" * 300)  # each <div> closes a <p>: 300 deep still
+
 @pytest.mark.parametrize(
     ("given", "kept"),
     [

@@ -72,7 +72,6 @@ def tag() -> re.Pattern[str]:
 ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 
 
-# elements that only hold others (nh3 unwraps them; a page's own text ignores them)
 # Elements one release's HTML may hold (a saved page, a JSON release's html, what a
 # Markdown body renders to): a page of the SCO site has a few thousand with all its
 # furniture; 500,000 paragraphs or list items took 8 s to read and sanitise, past the
@@ -97,6 +96,7 @@ def too_many_elements(n: int) -> str:
     )
 
 
+# elements that only hold others (nh3 unwraps them; a page's own text ignores them)
 CONTAINERS = ("div", "section", "article", "header", "footer", "main", "aside", "address", "center")
 _BLOCK_LEVEL = frozenset(CONTAINERS) | {
     "p", "ul", "ol", "li", "table", "blockquote", "pre", "figure", "hr",

@@ -47,6 +47,22 @@ _VOID = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
     "source", "track", "wbr",
 }  # fmt: skip
+# the open elements a start tag closes, as an HTML parser does (end tags a writer may
+# leave out: WHATWG HTML, "optional tags"); a block closes an open paragraph
+_BLOCKS = (
+    "address article aside blockquote details div dl fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr main nav ol p pre section table ul li dd dt"
+).split()
+_CLOSED_BY: dict[str, tuple[str, ...]] = {
+    **{block: ("p",) for block in _BLOCKS},
+    "li": ("p", "li"),
+    "dt": ("p", "dt", "dd"),
+    "dd": ("p", "dt", "dd"),
+    "tr": ("td", "th", "tr"),
+    "td": ("td", "th"),
+    "th": ("td", "th"),
+    "option": ("option",),
+}
 
 _ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "u", "blockquote", "ul", "ol", "li",
@@ -61,16 +77,26 @@ _KEPT_TAGS = _ALLOWED_TAGS | set(CONTAINERS) | {"h1"}
 
 def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
     """How many elements are open at once at the deepest point (counted up to ``stop_at``
-    + 1): a linear scan of the tags, void and self-closed ones not counted."""
-    depth = deepest = 0
+    + 1): a linear scan of the tags, void and self-closed ones not counted, an end tag
+    closing what an HTML parser closes with it, and the end tags HTML lets a writer
+    leave out taken as a parser takes them (``_CLOSED_BY``): a JSON release's or a
+    feed item's 300 paragraphs with no ``</p>`` were 300 deep, and refused."""
+    open_: list[str] = []
+    deepest = 0
     for m in _TAG.finditer(fragment):
         closing, name, self_closed = m.groups()
+        name = name.lower()
         if closing:
-            depth = max(0, depth - 1)
-        elif not self_closed and name.lower() not in _VOID:
-            depth += 1
-            if depth > deepest:
-                deepest = depth
+            if name in open_:  # a stray end tag closes nothing
+                while open_.pop() != name:
+                    pass
+        elif not self_closed and name not in _VOID:
+            implied = _CLOSED_BY.get(name, ())
+            while open_ and open_[-1] in implied:
+                open_.pop()
+            open_.append(name)
+            if len(open_) > deepest:
+                deepest = len(open_)
                 if deepest > stop_at:
                     break
     return deepest
