@@ -41,7 +41,6 @@ def test_markup_nested_past_the_limit_is_refused_before_the_sanitiser():
     assert nesting_depth("<p>a</p>" * 10000 + "<br>" * 10000) == 1
 
 
-
 def test_end_tags_html_lets_a_writer_leave_out_do_not_count_as_nesting():
     # a feed item's or a JSON release's html of 300 paragraphs without </p> (HTML lets
     # a writer leave it out) was "nested deeper than 256 elements", and refused
@@ -63,6 +62,7 @@ def test_end_tags_html_lets_a_writer_leave_out_do_not_count_as_nesting():
     assert nesting_depth(deep) == MAX_DEPTH + 1
     with pytest.raises(NormaliseError, match="nested deeper"):
         sanitise("<div><p>" * 300)  # each <div> closes a <p>: 300 deep still
+
 
 @pytest.mark.parametrize(
     ("given", "kept"),
