@@ -90,11 +90,9 @@ def test_retry_after_is_capped_at_a_day(site, web):
     assert file_rows.rejects(site.store().db) == []  # a passing refusal, not a bad input
 
 
-def test_a_source_that_keeps_failing_is_polled_less_often_until_it_answers(site, web):
-    """A site that is down (500, no Retry-After) was asked at every interval for as long
-    as it stayed down. One failure changes nothing; from the second in a row the wait
-    doubles, up to 8 times the interval; the first poll that works ends it. `status`
-    says how many polls failed in a row."""
+def _answering_listing(site, web) -> list[Response]:
+    """A listing source (interval 600) whose listing gives the answers put in the list
+    returned, in order, then the listing itself; its one article is served."""
     answers: list[Response] = []
 
     def listing(request: Request) -> Response:
@@ -104,7 +102,16 @@ def test_a_source_that_keeps_failing_is_polled_less_often_until_it_answers(site,
     web.expect_request("/20220125/813122.html").respond_with_data(
         (SCO / "article_en.html").read_bytes(), content_type=HTML
     )
-    add_source(site, web.url_for("/news/"))  # interval = 600
+    add_source(site, web.url_for("/news/"))
+    return answers
+
+
+def test_a_source_that_keeps_failing_is_polled_less_often_until_it_answers(site, web):
+    """A site that is down (500, no Retry-After) was asked at every interval for as long
+    as it stayed down. One failure changes nothing; from the second in a row the wait
+    doubles, up to 8 times the interval; the first poll that works ends it. `status`
+    says how many polls failed in a row."""
+    answers = _answering_listing(site, web)  # interval = 600
     cfg, store = site.config(), site.store()
     at, waits = NOW, []
     for _ in range(6):
@@ -130,16 +137,7 @@ def test_a_forced_poll_that_fails_leaves_the_back_off_as_it_was(site, web):
     """`poll NAME --force` after a failure counted as a failure in a row: the next poll,
     due in 10 min, moved to 20. It is reported and recorded, the schedule kept; a forced
     poll of a source that was due anyway is the scheduled one, and counts."""
-    answers: list[Response] = []
-
-    def listing(request: Request) -> Response:
-        return answers.pop(0) if answers else Response(LISTING, content_type=HTML)
-
-    web.expect_request("/news/").respond_with_handler(listing)
-    web.expect_request("/20220125/813122.html").respond_with_data(
-        (SCO / "article_en.html").read_bytes(), content_type=HTML
-    )
-    add_source(site, web.url_for("/news/"))  # interval = 600
+    answers = _answering_listing(site, web)  # interval = 600
     cfg, store = site.config(), site.store()
     answers.append(Response("down", status=500))
     (first,) = poll_due(cfg, store, NOW).results
