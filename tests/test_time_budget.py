@@ -13,18 +13,28 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 import feedparser
+import pytest
 
 import test_daemon
 from scofeed.build import DEFAULT_TUNING, Tuning
 from scofeed.build import build as run_build
 from scofeed.config import load
+from scofeed.errors import OverTimeBudget
 from scofeed.normalise import settings_from
-from scofeed.pool import prepare_many
+from scofeed.pool import prepare_many, ticking, time_budget
 from scofeed.sources.files import Changed
 
+# hypothesis (loaded by other tests in this worker) keeps a gc callback: an interruption
+# landing in it is printed as ignored, and the next tick interrupts the file (the
+# swallowed-interruption test below)
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <function gc_cumulative_time"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 start = test_daemon.start  # the daemon-as-a-subprocess fixture
 wait_for = test_daemon.wait_for
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -123,3 +133,50 @@ def test_a_batch_in_the_main_thread_leaves_the_alarm_as_it_found_it(tmp_path):
     assert reasons == {"fine.txt": "ok", "slow.md": "took longer than 0.3s"}
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def swallowing_then_slow(seconds: float = 0.2, bound: float = 20.0) -> tuple[list[str], str]:
+    """A parser that swallows the first interruption (its own ``except Exception``; a
+    gc callback does the same to any exception) and then works on for ``bound`` more
+    seconds: how it ended, once out of the budget's block."""
+    swallowed: list[str] = []
+    try:
+        with time_budget(seconds):
+            end = time.monotonic() + bound
+            try:
+                while time.monotonic() < end:
+                    pass
+            except Exception as exc:  # noqa: BLE001 - what a careless parser does
+                swallowed.append(type(exc).__name__)
+            end = time.monotonic() + bound
+            while time.monotonic() < end:
+                pass
+    except OverTimeBudget:
+        return swallowed, "interrupted again"
+    return swallowed, "ran to its end"
+
+
+def _in_a_batch() -> tuple[list[str], str]:
+    with ticking(0.2):
+        return swallowing_then_slow()
+
+
+def _in_another_thread() -> tuple[list[str], str]:
+    got: list[tuple[list[str], str]] = []
+    t = threading.Thread(target=lambda: got.append(swallowing_then_slow()))
+    t.start()
+    t.join(60)
+    return got[0]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [swallowing_then_slow, _in_a_batch, _in_another_thread],
+    ids=["main thread alone", "main thread, a batch", "another thread"],
+)
+def test_an_interruption_swallowed_where_it_lands_comes_again(where):
+    """Without this the file ran to its end and was rejected by the clock after: as long
+    as the parse takes, and a hostile file can take long."""
+    swallowed, ending = where()
+    assert swallowed == ["OverTimeBudget"]
+    assert ending == "interrupted again"

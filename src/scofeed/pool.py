@@ -141,13 +141,12 @@ def fan_out(fn: Callable[..., _T], first: object, batches: list[_A]) -> list[_T]
 
 
 @contextlib.contextmanager
-def time_budget(seconds: float, origin: str) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` with a ``RejectedInput`` for ``origin``: by
-    SIGALRM in a process's main thread (``scofeed build``, a worker process), by this
-    thread's watchdog elsewhere (the daemon's scan job). Either takes effect at the
-    next Python instruction, so a long call into C (lxml, nh3) ends first; ``prepare``
-    also rejects by the clock, for that and for a parser whose own ``except Exception``
-    swallowed the interruption."""
+def time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` with ``OverTimeBudget``, and again every
+    tenth of the budget until it ends: by SIGALRM in a process's main thread (``scofeed
+    build``, a worker process), by this thread's watchdog elsewhere (the daemon's scan
+    job). Either takes effect at the next Python instruction, so a long call into C
+    (lxml, nh3) ends first; ``prepare`` also rejects by the clock, for that."""
     if seconds <= 0:
         yield
         return
@@ -158,25 +157,15 @@ def time_budget(seconds: float, origin: str) -> Iterator[None]:
         with watchdog.watching(seconds):
             yield
         return
-
-    if _clock.ticking:  # a batch's clock (``ticking``): only the deadline to set
-        _clock.deadline = time.monotonic() + seconds
-        try:
+    if not _clock.ticking:  # one file alone: a clock of its own
+        with ticking(seconds), time_budget(seconds):
             yield
-        finally:
-            _clock.deadline = None
         return
-
-    def alarm(_signum: int, _frame: object) -> None:
-        raise RejectedInput(origin, over_budget(seconds))
-
-    old = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _clock.deadline = time.monotonic() + seconds
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        _clock.deadline = None
 
 
 TICKS = 10  # a batch's clock ticks this many times in one file's budget
@@ -193,15 +182,17 @@ _clock = _Clock()
 
 
 def _tick(_signum: int, _frame: object) -> None:
+    """Interrupt the file past its deadline, on every tick until ``time_budget`` clears
+    the deadline: an interruption can land where it is swallowed (a gc callback, a
+    parser's own ``except Exception``), and the file would then run to its end."""
     deadline = _clock.deadline
     if deadline is not None and time.monotonic() >= deadline:
-        _clock.deadline = None  # once per file
         raise OverTimeBudget  # ``prepare`` names the file and its budget
 
 
 @contextlib.contextmanager
 def ticking(seconds: float) -> Iterator[None]:
-    """While a batch of files is prepared in the main thread: SIGALRM every
+    """While files are prepared in the main thread (a batch, or one alone): SIGALRM every
     ``seconds / TICKS``, and a tick past the current file's deadline interrupts it
     (``time_budget`` then only sets the deadline). A file over budget is interrupted
     within a tenth of the budget after it. Arming a timer for each file instead (two
@@ -234,16 +225,18 @@ def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
 
 class Watchdog:
     """One daemon thread that interrupts one other thread's file when it runs past its
-    deadline, with ``OverTimeBudget``. Starting a file costs a lock, not a thread: the
-    watchdog is woken only when it was idle, and otherwise wakes at the old deadline,
-    sees the new one and sleeps on."""
+    deadline, with ``OverTimeBudget``, and again every tenth of the budget until the
+    file is done (an interruption can be swallowed where it lands, as with ``_tick``).
+    Starting a file costs a lock, not a thread: the watchdog is woken only when it was
+    idle, and otherwise wakes at the old time, sees the new one and sleeps on."""
 
     def __init__(self, owner: threading.Thread) -> None:
         self.owner = owner
         self.thread_id = owner.ident or threading.get_ident()
         importlib.import_module("ctypes")  # here, so that _raise_in never imports it
         self._cond = threading.Condition()
-        self._deadline: float | None = None
+        self._due: float | None = None  # when to interrupt next (time.monotonic)
+        self._again = 0.0  # and after that, every this many seconds
         self._idle = True
         self._fired = False
         threading.Thread(target=self._watch, name="scofeed-file-budget", daemon=True).start()
@@ -251,7 +244,8 @@ class Watchdog:
     @contextlib.contextmanager
     def watching(self, seconds: float) -> Iterator[None]:
         with self._cond:
-            self._deadline = time.monotonic() + seconds
+            self._due = time.monotonic() + seconds
+            self._again = seconds / TICKS
             self._fired = False
             if self._idle:
                 self._cond.notify()
@@ -260,7 +254,7 @@ class Watchdog:
         finally:
             # under the lock: once out, no interruption is raised or left pending
             with self._cond:
-                self._deadline = None
+                self._due = None
                 if self._fired:
                     _raise_in(self.thread_id, None)
                     self._fired = False
@@ -268,18 +262,19 @@ class Watchdog:
     def _watch(self) -> None:
         with self._cond:
             while True:
-                self._idle = self._deadline is None or self._fired
+                self._idle = self._due is None
                 if self._idle:
                     if not self._cond.wait(30) and not self.owner.is_alive():
                         return  # the thread it watched is gone
                     continue
-                assert self._deadline is not None
-                left = self._deadline - time.monotonic()
-                if left > 0:
-                    self._cond.wait(left)
+                assert self._due is not None
+                now = time.monotonic()
+                if self._due > now:
+                    self._cond.wait(self._due - now)
                     continue
                 _raise_in(self.thread_id, OverTimeBudget)
                 self._fired = True
+                self._due = now + self._again
 
 
 def over_budget(seconds: float) -> str:
@@ -302,7 +297,7 @@ def prepare(
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     start = time.monotonic()
     try:
-        with time_budget(seconds, item.rel):
+        with time_budget(seconds):
             releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
             # only what ingest needs travels on: the raw text and file date stay behind
             outcome: Outcome = [
