@@ -217,7 +217,8 @@ BULLETED = """<p>During the month the Secretariat also held the following events
     cooperation</a>: experts discussed the digital economy.</li>
     <li><a href="https://eng.sectsco.org/news/20220118/811902.html">SCO Secretary-General
     receives students</a>, who asked about regional security.</li>
-    <li><a href="/20220112/810077.html">SCO marks the Day of Diplomatic Service</a>: the staff were congratulated.</li>
+    <li><a href="/20220112/810077.html">SCO marks the Day of Diplomatic Service</a>: the
+    staff were congratulated.</li>
   </ul>"""
 
 
