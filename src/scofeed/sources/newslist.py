@@ -108,14 +108,18 @@ def _lists(
 ) -> Iterator[list[Item]]:
     """The lists of items about articles ``root`` holds, each in page order, that are
     about ``LISTS_AT_LEAST`` articles or more."""
-    linked: dict[lxml.html.HtmlElement, set[str]] = {}  # element -> articles it links to
+    # element -> the articles it links to, two at most: enough to tell one from several
+    linked: dict[lxml.html.HtmlElement, set[str]] = {}
     links: list[tuple[lxml.html.HtmlElement, str]] = []
     for a in root.iter("a"):
         article = _article(a.get("href") or "", own, host, pattern)
         if article is not None:
             links.append((a, article))
             for el in (a, *a.iterancestors()):
-                linked.setdefault(el, set()).add(article)
+                held = linked.setdefault(el, set())
+                if article in held or len(held) > 1:
+                    break  # and so do the elements around it
+                held.add(article)
     items: dict[lxml.html.HtmlElement, Item] = {}
     for a, article in links:
         item = a
