@@ -366,3 +366,23 @@ def test_cli_add_refuses_a_news_listing_given_for_a_release_page(site, web):
     assert (listing, "add") in [tuple(r) for r in rejects]
     out, _ = run(site, "add", web.url_for("/20220125/813122.html"))  # the release itself
     assert out.startswith("added tag:")
+
+
+def test_cli_add_refuses_a_listing_of_items_with_summaries(site, web):
+    """A listing of <article> items (thumbnail, headline, date, summary, "Read more")
+    was read as the release of its first item's summary, titled News."""
+    from tests.test_remote import SCO
+
+    web.expect_request("/news/").respond_with_data(
+        (SCO / "listing_items.html").read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    listing = web.url_for("/news/")
+    _, err = run(site, "add", listing, rc=1)
+    assert err == (
+        f"scofeed: {listing}: a listing of releases, not a release page (it links to "
+        f"{web.url_for('/news/20220125/813122.html')} and 2 more): give the address of one "
+        "release\n"
+    )
+    rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()
+    assert [tuple(r) for r in rejects] == [(listing, "add")]
+    assert not any(p.suffix == ".json" for p in site.sources.iterdir())

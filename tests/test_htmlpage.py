@@ -14,7 +14,7 @@ from scofeed.build import build as build_feeds
 from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
-from scofeed.sources import htmlpage, reader
+from scofeed.sources import htmlpage, newslist, reader
 from scofeed.sources.htmlpage import PRESETS, read_page
 from scofeed.sources.listing import listing_links
 from scofeed.store import files as file_rows
@@ -243,7 +243,7 @@ def test_custom_xpath_and_css_selectors():
 
 
 def test_html_is_a_registered_drop_in_format(site):
-    assert reader(".html") is reader(".htm") is htmlpage.read_html
+    assert reader(".html") is reader(".htm") is newslist.read_html
     shutil.copy(SCO / "article_zh.html", site.sources / "zh.html")
     (site.sources / "hostile.htm").write_text(page("hostile.html"), encoding="utf-8")
     (site.sources / "junk.html").write_text("<html><body></body></html>", encoding="utf-8")

@@ -14,8 +14,8 @@ from scofeed import USER_AGENT
 from scofeed.errors import RejectedInput, TemporaryFailure
 from scofeed.normalise.entry import TAGS_MAX, stated_tags
 from scofeed.sources import http
-from scofeed.sources.htmlpage import read_html
 from scofeed.sources.http import Fetcher, remember
+from scofeed.sources.newslist import read_html
 from scofeed.sources.remote import fetch_release
 from scofeed.store import sources as source_rows
 
@@ -268,12 +268,12 @@ def test_fetch_release_for_scofeed_add(httpserver, site, store):
         "A title\n\nOn 3 June 2020, a body.\n", content_type="text/plain"
     )
     url = httpserver.url_for("/20220125/813122.html")
-    data, suffix, releases = fetch_release(site.config(), store, url, NOW)
-    assert (data, suffix) == (page, ".html")
+    resp, suffix, releases = fetch_release(site.config(), store, url, NOW)
+    assert (resp.body, suffix) == (page, ".html")
     (r,) = releases
     assert r.title == "SCO Secretary-General meets with Ambassador of Pakistan"
     assert r.url == url and r.published is not None and r.published.day == 25
-    data, suffix, releases = fetch_release(
+    _resp, suffix, releases = fetch_release(
         site.config(), store, httpserver.url_for("/note.txt"), NOW
     )
     assert suffix == ".txt" and releases[0].url == httpserver.url_for("/note.txt")

@@ -4,6 +4,7 @@ Every release page of tests/data still reads as it did."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +14,8 @@ import pytest
 from conftest import DATA, free_port, run_cli, webhook_toml
 from scofeed.build import build as run_build
 from scofeed.errors import RejectedInput
-from scofeed.sources.htmlpage import PRESETS, read_html, read_page
+from scofeed.sources.htmlpage import PRESETS, read_page
+from scofeed.sources.newslist import read_html
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LISTING = (DATA / "sco" / "listing.html").read_text(encoding="utf-8")
@@ -31,7 +33,7 @@ def with_head(page: str, head: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "path", sorted(p for p in DATA.rglob("*.htm*") if p.name != "listing.html"), ids=str
+    "path", sorted(p for p in DATA.rglob("*.htm*") if not p.name.startswith("listing")), ids=str
 )
 def test_every_release_page_of_the_tests_reads_as_before(path):
     text = path.read_text(encoding="utf-8")
@@ -140,3 +142,118 @@ def test_cli_build_and_add_name_the_listing_in_one_line(site, tmp_path):
     added = run_cli(site, "add", str(saved))
     assert (added.returncode, added.stderr.count("\n")) == (1, 1)
     assert f"{SAID}/20220125/813122.html and 2 more)" in added.stderr
+
+
+# one <article> per release: a thumbnail, a headline, a date, a summary, "Read more"
+ITEMS = (DATA / "sco" / "listing_items.html").read_text(encoding="utf-8")
+ITEMS_SAID = (
+    f"{SAID}/news/20220125/813122.html and 2 more): keep the page of one release in sources/"
+)
+
+
+def as_divs(page: str) -> str:
+    return page.replace("<article ", "<div ").replace("</article>", "</div>")
+
+
+def as_list_of_wrapped_headings(page: str) -> str:
+    """``<li>`` items whose link wraps the heading: ``<a href><h2>Title</h2></a>``."""
+    page = page.replace('<div class="news-list">', '<ul class="news-list">', 1)
+    page = page.replace("</article>\n  </div>", "</article>\n  </ul>", 1)
+    page = page.replace("<article ", "<li ").replace("</article>", "</li>")
+    return re.sub(
+        r'<h2 class="news-title"><a href="([^"]+)">([^<]+)</a></h2>',
+        r'<a href="\1"><h2 class="news-title">\2</h2></a>',
+        page,
+    )
+
+
+def as_flat(page: str) -> str:
+    """No element per item: headline, date, summary, headline, date, summary..."""
+    return re.sub(r"\s*</?article[^>]*>", "", page)
+
+
+SHAPES = {
+    "articles": ITEMS,
+    "divs": as_divs(ITEMS),
+    "wrapped": as_list_of_wrapped_headings(ITEMS),
+    "flat": as_flat(ITEMS),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_listing_of_items_with_summaries_is_refused_each_release_counted_once(shape):
+    """Each item links its release three times (thumbnail, headline, "Read more"): the
+    three releases are named as three."""
+    with pytest.raises(RejectedInput) as caught:
+        read_html("news.html", SHAPES[shape], NOW)
+    assert str(caught.value) == f"news.html: {ITEMS_SAID}"
+
+
+def test_a_listing_of_items_saved_with_its_address_names_its_links_in_full():
+    page = with_head(ITEMS, f'<link rel="canonical" href="{HOST}/news/">')
+    with pytest.raises(RejectedInput, match=f"it links to {HOST}/news/20220125/813122.html and 2"):
+        read_html("news.html", page, NOW)
+
+
+def test_cli_build_refuses_a_listing_of_items_in_one_line_and_publishes_nothing(site):
+    shutil.copy(DATA / "sco" / "article_en.html", site.sources / "release.html")
+    (site.sources / "news.html").write_text(ITEMS, encoding="utf-8")
+    built = run_cli(site, "build")
+    assert built.returncode == 1
+    assert [line for line in built.stderr.splitlines() if "news.html" in line] == [
+        f"rejected news.html: {ITEMS_SAID}"
+    ]
+    titles = [e.title for e in feedparser.parse(site.feeds / "atom.xml").entries]
+    assert "News" not in titles
+    assert "SCO Secretary-General meets with Ambassador of Pakistan" in titles
+
+
+# a release's body ending in a bulleted list of other releases, a sentence each: its
+# links are no headlines (each is followed by a sentence), and the list is not most
+# of the release's text
+BULLETED = """<p>During the month the Secretariat also held the following events:</p>
+  <ul>
+    <li><a href="/news/20220121/812455.html">SCO Secretariat hosts a round table on digital
+    cooperation</a>: experts discussed the digital economy.</li>
+    <li><a href="https://eng.sectsco.org/news/20220118/811902.html">SCO Secretary-General
+    receives students</a>, who asked about regional security.</li>
+    <li><a href="/20220112/810077.html">SCO marks the Day of Diplomatic Service</a>: the
+    staff were congratulated.</li>
+  </ul>"""
+
+
+def test_a_release_with_a_bulleted_list_of_other_releases_is_read_with_no_address():
+    (release,) = read_html("a.html", ARTICLE.replace(IN_BODY, BULLETED, 1), NOW)
+    assert release.title == "SCO Secretary-General meets with Ambassador of Pakistan"
+    assert "the staff were congratulated" in release.text
+
+
+def test_a_release_that_is_mostly_a_bulleted_list_of_other_releases_is_read():
+    """A week's digest: the list is most of the text, but a link followed by a sentence
+    is no headline, so its items are no listing's."""
+    digest = f"""<html lang="en"><head><title>The week at the SCO Secretariat - SCO</title></head>
+<body><div class="news-detail"><h1>The week at the SCO Secretariat</h1>
+<div class="date">21.01.2022</div><p>This week:</p>{BULLETED.split("</p>", 1)[1]}
+</div></body></html>"""
+    (release,) = read_html("digest.html", digest, NOW)
+    assert release.title == "The week at the SCO Secretariat"
+    assert "who asked about regional security" in release.text
+
+
+def test_a_release_with_a_related_list_in_its_article_is_read_with_no_address():
+    """The list of other releases no furniture rule took out is a small part of what
+    the page says: the page is the release, not a listing."""
+    (release,) = read_html("a.html", ARTICLE.replace(IN_BODY, RELATED, 1), NOW)
+    assert "Women's Day" in release.text and "Moin ul Haque" in release.text
+
+
+def test_a_release_with_a_sidebar_of_item_cards_is_read_with_no_address():
+    """A column of latest releases beside the article, cards of the listing's shape, is
+    not the article read from the page."""
+    cards = ITEMS[ITEMS.index('<div class="news-list">') : ITEMS.index('<div class="news-pager">')]
+    page = ARTICLE.replace(
+        '<div class="news-detail">', f'<div class="col">{cards}</div>\n<div class="news-detail">', 1
+    )
+    (release,) = read_html("a.html", page, NOW)
+    assert release.title == "SCO Secretary-General meets with Ambassador of Pakistan"
+    assert "Moin ul Haque" in release.text and "round table" not in release.text

@@ -31,9 +31,8 @@ from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.refold import refold
-from scofeed.sources import htmlpage
 from scofeed.sources.newslist import refuse_listing
-from scofeed.sources.remote import fetch_release
+from scofeed.sources.remote import fetch_release, page_text
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -202,10 +201,10 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime, fmt: str | None
     with the same duplicate key, whatever the page's own markup says. ``fmt`` is the
     release format to read it as (default: as its Content-Type says)."""
     try:
-        _body, suffix, releases = fetch_release(cfg, store, url, now, fmt)
+        resp, suffix, releases = fetch_release(cfg, store, url, now, fmt)
         if suffix in (".html", ".htm"):
             for release in releases:
-                refuse_listing(url, release, htmlpage.PRESETS["sco"].link_pattern, url)
+                refuse_listing(url, page_text(resp), release, url)
         return url_document(cfg, url, releases, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, url, exc, now)

@@ -26,8 +26,8 @@ Reader = Callable[[str, str, datetime | None], list[Release]]
 # extension -> (module under scofeed.sources, reader function in it)
 READERS: dict[str, tuple[str, str]] = {
     ".txt": ("text", "read_text"),
-    ".html": ("htmlpage", "read_html"),  # a release page saved from the SCO website
-    ".htm": ("htmlpage", "read_html"),
+    ".html": ("newslist", "read_html"),  # a release page saved from the SCO website
+    ".htm": ("newslist", "read_html"),
     ".md": ("markdown", "read_markdown"),
     ".json": ("jsonfile", "read_json"),
 }

@@ -31,7 +31,6 @@ from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
 from scofeed.sources import charset_label, furniture, is_utf8, meta_charset
-from scofeed.sources.newslist import refuse_listing
 from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
 
 log = logging.getLogger(__name__)
@@ -559,15 +558,6 @@ def read_page(
             source=source,
         )
     ]
-
-
-def read_html(origin: str, text: str, context: datetime | None) -> list[Release]:
-    """The ``READERS`` entry for .html/.htm files dropped into sources/ (saved SCO pages);
-    a news listing saved in place of a release page is refused (``sources.newslist``)."""
-    releases = read_page(origin, text, selectors=PRESETS["sco"], context=context)
-    for release in releases:
-        refuse_listing(origin, release, PRESETS["sco"].link_pattern)
-    return releases
 
 
 def fragment_text(fragment: str) -> str:

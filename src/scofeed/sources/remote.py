@@ -171,15 +171,15 @@ _SUFFIXES = {
 
 def fetch_release(
     cfg: Config, store: Store, url: str, now: datetime, fmt: str | None = None
-) -> tuple[bytes, str, list[Release]]:
-    """Fetch one release page for ``scofeed add URL``: its bytes, the file suffix to store
-    them under, and the releases read from them (as ``fmt`` when given: ``read_added``).
+) -> tuple[Response, str, list[Release]]:
+    """Fetch one release page for ``scofeed add URL``: the response, the file suffix to
+    store its body under, and the releases read from them (as ``fmt`` when given: ``read_added``).
     ``RejectedInput`` when it cannot."""
     with Fetcher(store) as fetcher:
         resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=cfg.limits.max_file_bytes)
     remember(store, resp, now)
     suffix, releases = read_added(cfg, url, resp, now, fmt)
-    return resp.body, suffix, releases
+    return resp, suffix, releases
 
 
 def read_added(
