@@ -378,6 +378,40 @@ def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     ]
 
 
+LOOK = """
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+db.execute("SELECT count(*) FROM entries").fetchone()
+db.close()
+"""
+
+
+def test_a_read_only_shm_file_beside_the_store_stops_the_start_in_one_line(site):
+    """A reader of the store while its file was read-only (`scofeed list` before this
+    version, a sqlite3 shell) left -wal and -shm files of its mode, 0444, which SQLite
+    could not take away. With the store writable again, the daemon started, said
+    "serving", and every job failed at every tick with "attempt to write a readonly
+    database". It does not start now, and names the file."""
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    state.chmod(0o444)
+    looked = subprocess.run([*modes_apply(), sys.executable, "-c", LOOK, str(state)], timeout=60)
+    assert looked.returncode == 0
+    shm = Path(f"{state}-shm")
+    assert oct(shm.stat().st_mode & 0o777) == oct(0o444)  # as SQLite makes it
+    state.chmod(0o644)
+    run = subprocess.run(
+        [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+         "run", "--port", str(free_port())],
+        capture_output=True, text=True, cwd=site.root, timeout=60,
+    )  # fmt: skip
+    assert (run.returncode, run.stdout) == (1, ""), run.stderr
+    assert run.stderr.splitlines() == [
+        f"scofeed: {state}: cannot open the state store for writing (the file {shm} is mode "
+        f"0444, owned by {shm.owner()}; the user running scofeed must be able to write it)"
+    ]
+
+
 INTERVAL = 3  # seconds between two polls of the feed below
 
 

@@ -235,6 +235,7 @@ class Daemon:
             read_only_ok=not self.schedule,
             immutable_ok=False,
             daemon=self.schedule,  # `scofeed run` holds the lock; `serve` does not
+            wait=self.cfg.limits.store_wait,
         )
         # the WebSub hub takes requests where the websub job verifies them: here, or
         # (``scofeed serve``) in the ``scofeed run`` daemon sharing this store, if any
@@ -319,7 +320,9 @@ class Daemon:
         if back > CLOCK_SLACK and self.scheduler:
             moved = 0
             try:  # a connection of its own: the server's threads use the daemon's
-                store = Store(self.cfg.paths.state, read_only_ok=False)
+                store = Store(
+                    self.cfg.paths.state, read_only_ok=False, wait=self.cfg.limits.store_wait
+                )
                 try:
                     with store.transaction() as tx:
                         moved = due.move_back(tx, back, now[0])
