@@ -355,6 +355,39 @@ def test_a_state_folder_the_daemon_cannot_write_is_one_line_not_a_traceback(site
     ]
 
 
+@pytest.mark.parametrize("made", [True, False], ids=["feeds", "feeds-to-make"])
+def test_a_feeds_folder_the_daemon_cannot_write_stops_the_start_in_one_line(site, made):
+    """`scofeed run` said "serving" and "started", printed the URLs to subscribe to,
+    then failed every scan that changed a feed ("scan_failed ... cannot write
+    (Permission denied)"). It does not start now: the one line names the folder and
+    why, and nothing is bound, made or claimed. Not made yet (a new site): the folder
+    it would be made in."""
+    state = site.config().paths.state
+    if made:
+        folder = site.feeds
+    else:  # paths.feeds in a folder of its own, which the daemon's user cannot write
+        folder = site.root / "www"
+        config = site.config_path.read_text(encoding="utf-8")
+        site.config_path.write_text(config.replace('feeds = "feeds"', 'feeds = "www/feeds"'))
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o555)
+    try:
+        run = subprocess.run(
+            [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "run", "--port", str(free_port())],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+    finally:
+        folder.chmod(0o755)
+    feeds = site.config().paths.feeds
+    assert (run.returncode, run.stdout) == (1, ""), run.stderr
+    assert run.stderr.splitlines() == [
+        f"scofeed: {feeds}: cannot write the feeds folder (the folder {folder} is mode "
+        f"0555, owned by {folder.owner()}; the daemon's user must be able to write it)"
+    ]
+    assert not state.exists() and list(folder.iterdir()) == []  # nothing made
+
+
 def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     """The store made by a `scofeed build` run as root (its file root's, 0644) in a
     folder the daemon's user can write: SQLite opened it, read-only without a word, and
