@@ -355,6 +355,39 @@ def test_a_state_folder_the_daemon_cannot_write_is_one_line_not_a_traceback(site
     ]
 
 
+@pytest.mark.parametrize("made", [True, False], ids=["feeds", "feeds-to-make"])
+def test_a_feeds_folder_the_daemon_cannot_write_stops_the_start_in_one_line(site, made):
+    """`scofeed run` said "serving" and "started", printed the URLs to subscribe to,
+    then failed every scan that changed a feed ("scan_failed ... cannot write
+    (Permission denied)"). It does not start now: the one line names the folder and
+    why, and nothing is bound, made or claimed. Not made yet (a new site): the folder
+    it would be made in."""
+    state = site.config().paths.state
+    if made:
+        folder = site.feeds
+    else:  # paths.feeds in a folder of its own, which the daemon's user cannot write
+        folder = site.root / "www"
+        config = site.config_path.read_text(encoding="utf-8")
+        site.config_path.write_text(config.replace('feeds = "feeds"', 'feeds = "www/feeds"'))
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o555)
+    try:
+        run = subprocess.run(
+            [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "run", "--port", str(free_port())],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+    finally:
+        folder.chmod(0o755)
+    feeds = site.config().paths.feeds
+    assert (run.returncode, run.stdout) == (1, ""), run.stderr
+    assert run.stderr.splitlines() == [
+        f"scofeed: {feeds}: cannot write the feeds folder (the folder {folder} is mode "
+        f"0555, owned by {folder.owner()}; the daemon's user must be able to write it)"
+    ]
+    assert not state.exists() and list(folder.iterdir()) == []  # nothing made
+
+
 def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     """The store made by a `scofeed build` run as root (its file root's, 0644) in a
     folder the daemon's user can write: SQLite opened it, read-only without a word, and
@@ -375,6 +408,40 @@ def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     assert run.stderr.splitlines() == [
         f"scofeed: {state}: cannot open the state store for writing (the file is mode "
         f"0444, owned by {state.owner()}; the user running scofeed must be able to write it)"
+    ]
+
+
+LOOK = """
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+db.execute("SELECT count(*) FROM entries").fetchone()
+db.close()
+"""
+
+
+def test_a_read_only_shm_file_beside_the_store_stops_the_start_in_one_line(site):
+    """A reader of the store while its file was read-only (`scofeed list` before this
+    version, a sqlite3 shell) left -wal and -shm files of its mode, 0444, which SQLite
+    could not take away. With the store writable again, the daemon started, said
+    "serving", and every job failed at every tick with "attempt to write a readonly
+    database". It does not start now, and names the file."""
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    state.chmod(0o444)
+    looked = subprocess.run([*modes_apply(), sys.executable, "-c", LOOK, str(state)], timeout=60)
+    assert looked.returncode == 0
+    shm = Path(f"{state}-shm")
+    assert oct(shm.stat().st_mode & 0o777) == oct(0o444)  # as SQLite makes it
+    state.chmod(0o644)
+    run = subprocess.run(
+        [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+         "run", "--port", str(free_port())],
+        capture_output=True, text=True, cwd=site.root, timeout=60,
+    )  # fmt: skip
+    assert (run.returncode, run.stdout) == (1, ""), run.stderr
+    assert run.stderr.splitlines() == [
+        f"scofeed: {state}: cannot open the state store for writing (the file {shm} is mode "
+        f"0444, owned by {shm.owner()}; the user running scofeed must be able to write it)"
     ]
 
 

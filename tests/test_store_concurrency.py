@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import rewind, run_cli
+from conftest import free_port, rewind, run_cli
 from scofeed.daemon import PidLock
 from scofeed.errors import StoreError
 from scofeed.store import Store
@@ -106,11 +106,64 @@ def test_a_store_this_user_cannot_write_is_read(site):
         assert scofeed("status").returncode == 0
         built = scofeed("build")
         assert built.returncode == 1 and built.stderr.count("\n") == 1, built.stderr
-        assert "Permission denied" in built.stderr or "opened read-only" in built.stderr
+        assert (  # the folder named, where the -wal and -shm files cannot be made
+            f"{state}: cannot write the state store (attempt to write a readonly database: "
+            f"the folder {state.parent} (where the -wal and -shm files go) is mode 0555"
+        ) in built.stderr
         withdrawn = scofeed("withdraw", "8062")  # a command that writes: says so plainly
         assert withdrawn.returncode == 1 and "cannot write the state store" in withdrawn.stderr
     finally:
         state.parent.chmod(0o755)
+
+
+def test_a_store_file_this_user_cannot_write_is_read_and_nothing_is_left_beside_it(site):
+    """A store file its reader cannot write (chmod 444, another user's 0644) in a folder
+    it can: SQLite opened it read-only without a word, and the reads of `list`, `show`,
+    `status`, `backup` and `build --dry-run` made its -wal and -shm files, of its mode
+    (0444), which a read-only connection cannot take away: left beside it, once the
+    store was writable again they kept every writer out ("attempt to write a readonly
+    database"). Now the store is read as it is and nothing is made; `build` names the
+    file it cannot write; `serve`, which may read it for days while it is written, says
+    in one line why it cannot, instead of making them."""
+    as_other = modes_apply()  # root: without the capabilities that pass file modes by
+    assert run_cli(site, "build").returncode == 0
+    entry = run_cli(site, "list").stdout.split("\t")[0]
+    state = site.config().paths.state
+    state.chmod(0o444)
+    beside = sorted(os.listdir(state.parent))
+    assert f"{state.name}-wal" not in beside  # closed cleanly
+
+    def scofeed(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*as_other, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             *args],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+
+    for args in (
+        ["list"], ["show", entry], ["status"], ["backup", str(site.root / "backups")],
+        ["build", "--dry-run"],
+    ):  # fmt: skip
+        done = scofeed(*args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert sorted(os.listdir(state.parent)) == beside, args
+    assert "Jingdong" in scofeed("list").stdout
+    whose = f"the file is mode 0444, owned by {state.owner()}; the user running scofeed must "
+    built = scofeed("build")
+    assert (built.returncode, built.stderr) == (
+        1, f"scofeed: {state}: cannot write the state store ({whose}be able to write it)\n"
+    )  # fmt: skip
+    served = scofeed("serve", "--host", "127.0.0.1", "--port", str(free_port()))
+    assert (served.returncode, served.stderr) == (
+        1,
+        f"scofeed: {state}: cannot open the state store to serve it ({whose}be able to "
+        "write it, or a `scofeed run` must have it open: read-only, SQLite would leave -wal "
+        "and -shm files beside it, read-only as it is, that keep it from being written "
+        "later)\n",
+    )
+    assert sorted(os.listdir(state.parent)) == beside
+    state.chmod(0o600)
+    assert run_cli(site, "build").returncode == 0  # writable again: as ever
 
 
 def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path, caplog):

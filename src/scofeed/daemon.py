@@ -18,6 +18,7 @@ import dataclasses
 import fcntl
 import logging
 import os
+import pwd
 import queue
 import signal
 import sqlite3
@@ -31,7 +32,7 @@ from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
 from scofeed.deliver.outbox import register_endpoints
 from scofeed.deliver.runner import DeliveryPool
-from scofeed.errors import AlreadyRunning, ConfigError, StoreError
+from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
@@ -111,6 +112,45 @@ class PidLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def refuse_unwritable_feeds(feeds: Path) -> None:
+    """``scofeed run`` publishes into ``feeds`` at every scan that changes a feed: a
+    folder it cannot write there (its mode or owner, a read-only mount, a file in its
+    place) let the daemon say "serving" and "started", then fail each such scan
+    ("scan_failed ... cannot write (Permission denied)"). Refused at the start instead,
+    in one line, before anything is bound or made. Not there yet: the first publish
+    makes it, in the nearest folder above that is there, which must take it."""
+    there = feeds
+    while not there.exists() and there != there.parent:
+        there = there.parent
+    if not there.is_dir():
+        raise PublishError(
+            f"{feeds}: cannot write the feeds folder ({there} is a file, not a folder)"
+        )
+    if os.access(there, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        return
+    try:
+        read_only_mount = bool(os.statvfs(there).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only_mount = False
+    if read_only_mount:
+        why = f"{there} is on a read-only file system"
+    else:
+        st = there.stat()
+        why = (
+            f"the folder {there} is mode {st.st_mode & 0o7777:04o}, owned by "
+            f"{owner(st.st_uid)}; the daemon's user must be able to write it"
+        )
+    raise PublishError(f"{feeds}: cannot write the feeds folder ({why})")
+
+
+def owner(uid: int) -> str:
+    """The name of the user ``uid`` (its number, where it has none)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def running_pid(state: Path) -> int | None:
@@ -216,13 +256,16 @@ class Daemon:
         """The server, bound before anything is made: a busy port (or a host that does
         not resolve) failed the start after the state folder, the lock and a new store
         were made. A daemon already running on this store (often on that very port) is
-        named first, from its lock file, which is only read."""
+        named first, from its lock file, which is only read; then a feeds folder the
+        daemon cannot write (``refuse_unwritable_feeds``)."""
         try:
             holder = running(self.cfg.paths.state) if self.schedule else None
         except StoreError:  # a lock that cannot be read: taking it says why, once bound
             holder = None
         if holder is not None:
             raise AlreadyRunning(already_running(holder.pid, lock_path(self.cfg.paths.state)))
+        if self.schedule:  # `scofeed serve` only reads feeds/ (a replica's may be read-only)
+            refuse_unwritable_feeds(self.cfg.paths.feeds)
         raise_fd_limit()  # room for many held connections (see serve/server.py)
         # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
         largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
@@ -235,6 +278,7 @@ class Daemon:
             read_only_ok=not self.schedule,
             immutable_ok=False,
             daemon=self.schedule,  # `scofeed run` holds the lock; `serve` does not
+            wait=self.cfg.limits.store_wait,
         )
         # the WebSub hub takes requests where the websub job verifies them: here, or
         # (``scofeed serve``) in the ``scofeed run`` daemon sharing this store, if any
@@ -319,7 +363,9 @@ class Daemon:
         if back > CLOCK_SLACK and self.scheduler:
             moved = 0
             try:  # a connection of its own: the server's threads use the daemon's
-                store = Store(self.cfg.paths.state, read_only_ok=False)
+                store = Store(
+                    self.cfg.paths.state, read_only_ok=False, wait=self.cfg.limits.store_wait
+                )
                 try:
                     with store.transaction() as tx:
                         moved = due.move_back(tx, back, now[0])

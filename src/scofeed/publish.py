@@ -473,7 +473,7 @@ def render_batch(cfg: Config, batch: list[Planned]) -> tuple[list[str], dict[str
     """In a worker process: render and write one batch, reading its entries through a
     connection of its own. Returns the paths written and why the others were not (a
     failed file does not hold up the rest of its batch)."""
-    store = Store(cfg.paths.state)
+    store = Store(cfg.paths.state, wait=cfg.limits.store_wait)
     try:
         ids = list(dict.fromkeys(i for f in batch for i in f.ids))
         return _render_files(cfg, batch, published_rows.by_ids(store.db, ids))

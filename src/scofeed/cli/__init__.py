@@ -294,9 +294,10 @@ def _store_trouble(args: argparse.Namespace, exc: Exception) -> ScofeedError | N
     path = getattr(args, "store_path", None)
     if path is None or getattr(exc, "sqlite_errorcode", None) is None:
         return None
-    from scofeed.store import store_trouble, unusable  # only on this error: start-up
+    from scofeed.store import WAIT, store_trouble, unusable  # only on this error: start-up
 
-    return unusable(path, exc) if store_trouble(exc) else None
+    wait = getattr(args, "store_wait", WAIT)
+    return unusable(path, exc, wait=wait) if store_trouble(exc) else None
 
 
 def _memory_trouble(exc: BaseException) -> ScofeedError | None:

@@ -104,9 +104,10 @@ def open_store(
     cfg = cfg or load_config(args)
     refuse_root(cfg)
     args.store_path = path = cfg.paths.state
+    args.store_wait = cfg.limits.store_wait
     if existing:
         must_exist(path)
-    return cfg, Store(path)
+    return cfg, Store(path, wait=cfg.limits.store_wait)
 
 
 def must_exist(path: Path) -> None:

@@ -288,6 +288,9 @@ class LimitsConfig:
     settle: float = check(_seconds, default=2.0)
     # seconds one file may take to parse and normalise in a build (pool.FILE_SECONDS)
     file_seconds: float = check(positive, default=5.0)
+    # seconds a command or the daemon waits for the state store's lock while another
+    # process holds it (a build, a sqlite3 shell, a backup tool) before it gives up
+    store_wait: float = check(positive, default=30.0)
 
 
 @frozen

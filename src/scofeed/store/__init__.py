@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import pwd
 import sqlite3
-import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -23,100 +20,28 @@ from scofeed.store.fresh import FRESH, FRESH_VERSION
 from scofeed.store.lock import running
 from scofeed.store.making import make_whole, refuse_foreign, refuse_not_ours
 from scofeed.store.schema import MIGRATIONS, statements
+from scofeed.store.trouble import DAMAGED as DAMAGED  # re-exported: the store's API
+from scofeed.store.trouble import (
+    NO_ROOM,
+    TAILS,
+    WAIT,
+    cannot_write,
+    disk_full,
+    whose_folder,
+    writable,
+)
+from scofeed.store.trouble import not_a_folder as not_a_folder
+from scofeed.store.trouble import store_trouble as store_trouble
+from scofeed.store.trouble import unusable as unusable
 
 log = logging.getLogger(__name__)
 BULK_CACHE_KIB = 16 * 1024  # SQLite page cache while a cold build stores its rows
-DAMAGED = {11, 26}  # SQLite's SQLITE_CORRUPT and SQLITE_NOTADB
 
-BUSY_TIMEOUT_MS = 30000  # how long a statement waits for a lock another process holds
 # a write transaction that has waited this long for the store's write lock says so (one
 # WARNING line naming who holds it, at most once a minute): `scofeed add` beside an
 # operator's `sqlite3` shell holding BEGIN EXCLUSIVE sat silent for 30 s, then failed
 BUSY_SAID_MS = 2000
 BUSY_SAID_EVERY = 60.0
-
-# SQLite's primary result codes for a store that cannot be used now: busy or locked
-# (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
-# a file-size limit), damaged, cannot open, not a database
-STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
-
-
-# what SQLite answers when it finds no room on the disk (an I/O error, full): a read-only
-# command then reads the store as it is, and the error says why
-_NO_ROOM = (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
-
-
-def _disk_full(path: Path) -> bool:
-    """Whether the filesystem that holds ``path`` has no room left for this user."""
-    try:
-        st = os.statvfs(path.parent)
-    except OSError:
-        return False
-    return st.f_bavail == 0
-
-
-def store_trouble(exc: BaseException) -> bool:
-    """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
-    rather than a mistake in a query (a bug, logged with its traceback)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORE_TROUBLE
-
-
-def unusable(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
-    """The one-line error for a store SQLite cannot ``doing`` (open, use): damaged
-    (``StoreUnusable``, exit 2: trying again cannot help, the operator must act), or
-    kept from use for now (busy, a full disk, read-only...)."""
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code in _NO_ROOM and _disk_full(path):  # "disk I/O error" said nothing of why
-        return StoreError(
-            f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
-        )
-    if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
-        whose = _whose(path) if not os.access(path, os.W_OK) else _whose(path.parent, "folder")
-        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {whose})")
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # was "(database is locked)"
-        held = f"{BUSY_TIMEOUT_MS // 1000} s: a scofeed build, add or daemon, or a sqlite3 shell"
-        return StoreError(f"{path}: cannot {doing} the state store (another process has held "
-                          f"its write lock for over {held}; `fuser {path}` names it); try "
-                          "again once it is done")  # fmt: skip
-    if code in DAMAGED:
-        return StoreUnusable(
-            f"{path}: the state store is damaged ({exc}); it was left as it "
-            "is. Restore it from a backup, or move it aside to start a new one "
-            "from sources/ (docs/operations.md, backups)"
-        )
-    if isinstance(exc, (FileExistsError, NotADirectoryError)) and not path.parent.is_dir():
-        # mkdir of its folder, or a path through a file: "(File exists: /x/state)" said
-        # nothing of what is wrong
-        return StoreError(f"{path}: cannot {doing} the state store ({not_a_folder(path)})")
-    if isinstance(exc, OSError) and exc.strerror:  # not "[Errno 2] No such file...: '/x'"
-        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
-        return StoreError(f"{path}: cannot {doing} the state store ({exc.strerror}{where})")
-    if path.is_dir():  # SQLite says only "unable to open database file"
-        return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
-    return StoreError(f"{path}: cannot {doing} the state store ({exc})")
-
-
-def _whose(path: Path, what: str = "file") -> str:
-    """The mode and owner of the store file (or its folder) this user cannot write."""
-    st = path.stat()
-    try:
-        owner = pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        owner = str(st.st_uid)
-    named = "file" if what == "file" else f"folder {path} (where the -wal and -shm files go)"
-    return (
-        f"the {named} is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
-        "running scofeed must be able to write it"
-    )
-
-
-def not_a_folder(path: Path) -> str:
-    """Which of ``path``'s parents is a file, not a folder, said so."""
-    for parent in reversed(path.parents):
-        if parent.exists() and not parent.is_dir():
-            return f"{parent} is a file, not a folder"
-    return f"{path.parent} is not a folder"
 
 
 def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
@@ -135,10 +60,12 @@ def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
     beside a store that had none. With neither there (no connection open, the store
     wholly checkpointed) the copy reads through a read-write connection, which removes
     them as the last one to close (``_leaving_nothing``); with them there, they are
-    another connection's, and read-only it touches nothing."""
+    another connection's, and read-only it touches nothing. A store this user cannot
+    write, with neither there, is read as it is (``read_only``): a read-write connection
+    to it is read-only, and made them as well."""
     if not path.exists():
         return
-    quiet = not any(Path(f"{path}{tail}").exists() for tail in ("-wal", "-shm"))
+    quiet = not any(Path(f"{path}{tail}").exists() for tail in TAILS) and writable(path)
     try:
         source = _leaving_nothing(path) if quiet else read_only(path)
     except sqlite3.Error as exc:
@@ -152,7 +79,7 @@ def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
     except sqlite3.Error as exc:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         # the store is only read, and was read already: a full disk is the copy's
-        if code == sqlite3.SQLITE_FULL or code in _NO_ROOM and _disk_full(target):
+        if code == sqlite3.SQLITE_FULL or code in NO_ROOM and disk_full(target):
             raise StoreError(
                 f"{shown or target}: cannot write the copy of the state store (no space left on "
                 f"the disk of {target.parent})"
@@ -167,7 +94,7 @@ def _leaving_nothing(path: Path) -> sqlite3.Connection:
     to close, takes away the -wal and -shm files it made: read-write, as a read-only
     one cannot. Where it cannot write (the file's mode, a read-only disk), as
     ``read_only`` reads."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=WAIT)
     try:
         conn.execute("PRAGMA user_version")
     except sqlite3.OperationalError:
@@ -178,12 +105,16 @@ def _leaving_nothing(path: Path) -> sqlite3.Connection:
 
 def read_only(path: Path) -> sqlite3.Connection:
     """A connection to the store at ``path`` that never writes, the store opened (its
-    header read). SQLite reads a WAL store read-only when its -shm file exists or can be
-    made; where neither holds (the store closed cleanly, on a read-only mount) it is read
-    as it is (``immutable``): no one is writing it, as a writer would have made the -wal
-    file (``Store._read_only`` reasons the same)."""
+    header read). SQLite reads a WAL store read-only through its -shm file, which it
+    makes (and the -wal) when they are not there and the folder can be written, but
+    cannot remove when it closes. Where neither is there (the store closed cleanly: no
+    connection has it open), or cannot be made (a read-only mount), it is read as it is
+    (``immutable``): no one is writing it, as a writer would have made the -wal file
+    (``Store._read_only`` reasons the same)."""
     uri = path.resolve().as_uri()
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    if nothing_beside(path):
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=WAIT)
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=WAIT)
     try:
         conn.execute("PRAGMA user_version")
     except sqlite3.OperationalError as exc:
@@ -191,8 +122,13 @@ def read_only(path: Path) -> sqlite3.Connection:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         if code not in _CANNOT_WRITE or path.with_name(path.name + "-wal").exists():
             raise
-        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=WAIT)
     return conn
+
+
+def nothing_beside(path: Path) -> bool:
+    """Neither a -wal nor a -shm file beside the store: no connection has it open."""
+    return not any(Path(f"{path}{tail}").exists() for tail in TAILS)
 
 
 def schema_of(copy: Path) -> int | None:
@@ -226,12 +162,12 @@ def rollback(db: sqlite3.Connection) -> None:
         db.execute("ROLLBACK")
 
 
-def _wal(conn: sqlite3.Connection) -> None:
-    """Switch to WAL, trying again up to the busy timeout in all: on a fresh file another
+def _wal(conn: sqlite3.Connection, wait: float) -> None:
+    """Switch to WAL, trying again up to ``wait`` seconds in all: on a fresh file another
     process may be switching it at the same moment, and SQLite answers "database is
     locked" at once. (A store held in exclusive locking mode made each try wait the busy
     timeout: 300 tries, 2.5 hours.)"""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + wait
     while True:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -256,6 +192,7 @@ class Store:
         immutable_ok: bool = True,
         daemon: bool = False,
         scratch: bool = False,
+        wait: float = WAIT,
     ) -> None:
         """``read_only_ok``: a store this user cannot write (a read-only folder or file,
         a replica) is opened read-only, so the commands that only read (list, show,
@@ -269,8 +206,12 @@ class Store:
         ``daemon``: this process holds the daemon's lock (``scofeed run``); any other
         leaves a store that needs an upgrade alone while a daemon runs on it.
         ``scratch``: a copy to be thrown away (``scofeed build --dry-run``): its upgrade
-        is not announced, the store it copies is still to be upgraded."""
+        is not announced, the store it copies is still to be upgraded.
+        ``wait``: seconds a statement waits for a lock another process holds before it
+        fails (``limits.store_wait``)."""
         self.path = Path(path)
+        self.wait = wait
+        self._busy_ms = max(1, round(wait * 1000))
         self.daemon = daemon
         self.scratch = scratch
         self._local = threading.local()
@@ -287,7 +228,7 @@ class Store:
             if not read_only_ok:
                 self._can_write()
         except (OSError, sqlite3.Error) as exc:
-            raise unusable(self.path, exc, "open") from None
+            raise unusable(self.path, exc, "open", self.wait) from None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -298,52 +239,72 @@ class Store:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        if self.read_only_ok and self.path.is_file() and not writable(self.path):
+            # SQLite would open it read-only without a word, and its reads then made
+            # the -wal and -shm files, of the store's mode (0444), which it cannot take
+            # away: left beside the store, they kept every writer out once the store
+            # was writable again ("attempt to write a readonly database")
+            why = cannot_write(self.path) or "this user cannot write it"
+            return self._read_only(why)
+        conn = sqlite3.connect(self.path, timeout=self.wait, isolation_level=None)
         try:
-            _wal(conn)
+            _wal(conn, self.wait)
         except sqlite3.OperationalError as exc:
             conn.close()
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            full = code in _NO_ROOM and _disk_full(self.path)
+            full = code in NO_ROOM and disk_full(self.path)
             if not self.read_only_ok or not (code in _CANNOT_WRITE or full):
                 raise
             if not self.path.is_file():
                 raise
-            log.info("store_read_only path=%s reason=%r", self.path, str(exc))
-            self.read_only = True
             if full:  # what `status` and `list` are run to see, a write says why not
-                self.read_only_because = f"no space left on the disk of {self.path.parent}"
-            return self._read_only(full)
+                return self._read_only(f"no space left on the disk of {self.path.parent}", full)
+            return self._read_only(f"{exc}: {whose_folder(self.path)}")
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
         return conn
 
-    def _read_only(self, full: bool = False) -> sqlite3.Connection:
-        """A connection that never writes. SQLite reads a WAL store read-only when its
-        -shm file exists or can be made; in a folder where neither holds (the store
-        closed cleanly, its folder read-only), it reads the file as it is
-        (``immutable``): no one can be writing it there, as a writer would have made
-        the -wal and -shm files. On a full disk (``full``) an empty -wal file, made by
-        a try that found no room for the -shm file, holds nothing to read either."""
+    def _read_only(self, why: str, full: bool = False) -> sqlite3.Connection:
+        """A connection that never writes (``why``: what keeps this one from writing,
+        said by a write). SQLite reads a WAL store read-only through its -shm file: one
+        there already (a connection has the store open), or one it makes, with the
+        -wal, in a folder it can write, and cannot take away when it closes. Where
+        neither file is there (the store closed cleanly) it reads the file as it is
+        (``immutable``), making nothing: no one is writing it, as a writer would have
+        made the -wal and -shm files; ``scofeed serve`` (``immutable_ok`` false) says
+        it cannot, instead. On a full disk (``full``) an empty -wal file, made by a try
+        that found no room for the -shm file, holds nothing to read either."""
         uri = self.path.resolve().as_uri()
-        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA user_version")
-        except sqlite3.OperationalError as exc:
-            conn.close()
-            wal = self.path.with_name(self.path.name + "-wal")
-            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if not self.immutable_ok or not (code in _CANNOT_WRITE or full and code in _NO_ROOM):
-                raise
-            if wal.exists() and not (full and wal.stat().st_size == 0):
-                raise
-            conn = sqlite3.connect(
-                uri + "?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None
+        kept = f"{uri}?mode=ro&immutable=1"
+        if self.immutable_ok and nothing_beside(self.path):
+            conn = sqlite3.connect(kept, uri=True, timeout=self.wait, isolation_level=None)
+        elif nothing_beside(self.path) and writable(self.path.parent):
+            raise StoreError(
+                f"{self.path}: cannot open the state store to serve it ({why}, or a `scofeed "
+                "run` must have it open: read-only, SQLite would leave -wal and -shm files "
+                "beside it, read-only as it is, that keep it from being written later)"
             )
+        else:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=self.wait,
+                                   isolation_level=None)  # fmt: skip
+            try:
+                conn.execute("PRAGMA user_version")
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                wal = Path(f"{self.path}-wal")
+                code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+                made = full and code in NO_ROOM and wal.is_file() and not wal.stat().st_size
+                cannot = code in _CANNOT_WRITE and not wal.exists()  # a read-only mount
+                if not self.immutable_ok or not (cannot or made):
+                    raise
+                conn = sqlite3.connect(kept, uri=True, timeout=self.wait, isolation_level=None)
+        log.info("store_read_only path=%s reason=%r", self.path, why)
+        self.read_only = True
+        self.read_only_because = why
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
         return conn
 
     def _migrate(self, db: sqlite3.Connection) -> None:
@@ -413,17 +374,15 @@ class Store:
                 raise
 
     def _can_write(self) -> None:
-        """Refuse a store file this process cannot write. One this user cannot write, in
-        a folder it can (made by a `scofeed build` run as root), is opened read-only by
-        SQLite without a word: the daemon started, and every job failed at every tick
-        with "attempt to write a readonly database". Asked of the system (``access``),
-        not by opening the file: closing any descriptor of it drops every lock SQLite
-        holds on it in this process (see "How To Corrupt An SQLite Database File")."""
-        if os.access(self.path, os.W_OK, effective_ids=os.access in os.supports_effective_ids):
-            return
-        raise StoreError(
-            f"{self.path}: cannot open the state store for writing ({_whose(self.path)})"
-        )
+        """Refuse a store this process cannot write: its file, or the -wal or -shm file
+        beside it (``trouble.cannot_write``). One this user cannot write, in a folder it
+        can (made by a `scofeed build` run as root, or a -shm file a reader of a
+        read-only store left), is opened read-only by SQLite without a word: the daemon
+        started, and every job failed at every tick with "attempt to write a readonly
+        database"."""
+        why = cannot_write(self.path)
+        if why is not None:
+            raise StoreError(f"{self.path}: cannot open the state store for writing ({why})")
 
     def _version(self, db: sqlite3.Connection) -> int:
         """The store's schema version; one from a newer scofeed is refused."""
@@ -455,30 +414,33 @@ class Store:
         """BEGIN IMMEDIATE, waiting for the write lock up to the busy timeout as ever,
         but saying so once it has waited ``BUSY_SAID_MS``: who holds it (the daemon, by
         its pid, or another process) and how much longer this one waits."""
-        db.execute(f"PRAGMA busy_timeout={BUSY_SAID_MS}")
+        said = min(BUSY_SAID_MS, self._busy_ms)
+        db.execute(f"PRAGMA busy_timeout={said}")
         try:
             db.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
+            if said == self._busy_ms:  # the whole wait is over
+                raise
         finally:
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
         now = time.monotonic()
         level = logging.WARNING if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
         if level == logging.WARNING:
             self._busy_said = now
-        left = (BUSY_TIMEOUT_MS - BUSY_SAID_MS) // 1000
+        left = (self._busy_ms - said) // 1000
         log.log(
             level,
             "store_busy path=%s holder=%r waiting=%ds more",
             self.path, self._lock_holder(), left,
         )  # fmt: skip
-        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS - BUSY_SAID_MS}")
+        db.execute(f"PRAGMA busy_timeout={self._busy_ms - said}")
         try:
             db.execute("BEGIN IMMEDIATE")
         finally:
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
     def _lock_holder(self) -> str:
         """Who may hold the store's write lock, as far as this process can tell."""

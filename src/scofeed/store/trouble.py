@@ -1,0 +1,127 @@
+"""What is said when the machine keeps the state store from being used: the one line
+naming the store and why (damaged, busy past the wait, read-only, a full disk...),
+from SQLite's result code and the file's mode and owner."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import sqlite3
+import stat
+from pathlib import Path
+
+from scofeed.errors import StoreError, StoreUnusable
+
+DAMAGED = {11, 26}  # SQLite's SQLITE_CORRUPT and SQLITE_NOTADB
+
+# seconds a statement waits for a lock another process holds, where no config says
+# (``limits.store_wait``)
+WAIT = 30.0
+
+# SQLite's primary result codes for a store that cannot be used now: busy or locked
+# (another process past the busy timeout), no memory, read-only, I/O error (a full disk,
+# a file-size limit), damaged, cannot open, not a database
+STORE_TROUBLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
+
+# what SQLite answers when it finds no room on the disk (an I/O error, full): a read-only
+# command then reads the store as it is, and the error says why
+NO_ROOM = (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL)
+
+
+def disk_full(path: Path) -> bool:
+    """Whether the filesystem that holds ``path`` has no room left for this user."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail == 0
+
+
+def store_trouble(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
+    rather than a mistake in a query (a bug, logged with its traceback)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in STORE_TROUBLE
+
+
+def unusable(path: Path, exc: BaseException, doing: str = "use", wait: float = WAIT) -> StoreError:
+    """The one-line error for a store SQLite cannot ``doing`` (open, use): damaged
+    (``StoreUnusable``, exit 2: trying again cannot help, the operator must act), or
+    kept from use for now (busy past ``wait`` seconds, a full disk, read-only...)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in NO_ROOM and disk_full(path):  # "disk I/O error" said nothing of why
+        return StoreError(
+            f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
+        )
+    if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
+        whose = cannot_write(path) or whose_folder(path)
+        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {whose})")
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # was "(database is locked)"
+        held = f"{wait:g} s: a scofeed build, add or daemon, or a sqlite3 shell"
+        return StoreError(f"{path}: cannot {doing} the state store (another process has held "
+                          f"its write lock for over {held}; `fuser {path}` names it); try "
+                          "again once it is done")  # fmt: skip
+    if code in DAMAGED:
+        return StoreUnusable(
+            f"{path}: the state store is damaged ({exc}); it was left as it "
+            "is. Restore it from a backup, or move it aside to start a new one "
+            "from sources/ (docs/operations.md, backups)"
+        )
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and not path.parent.is_dir():
+        # mkdir of its folder, or a path through a file: "(File exists: /x/state)" said
+        # nothing of what is wrong
+        return StoreError(f"{path}: cannot {doing} the state store ({not_a_folder(path)})")
+    if isinstance(exc, OSError) and exc.strerror:  # not "[Errno 2] No such file...: '/x'"
+        where = f": {exc.filename}" if exc.filename and str(exc.filename) != str(path) else ""
+        return StoreError(f"{path}: cannot {doing} the state store ({exc.strerror}{where})")
+    if path.is_dir():  # SQLite says only "unable to open database file"
+        return StoreError(f"{path}: cannot {doing} the state store (a folder, not a file)")
+    return StoreError(f"{path}: cannot {doing} the state store ({exc})")
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write ``path`` (its mode, a read-only mount), as the
+    system tells (``access``), not by opening it: closing any descriptor of the store
+    drops every lock SQLite holds on it in this process (see "How To Corrupt An SQLite
+    Database File")."""
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def cannot_write(path: Path) -> str | None:
+    """Why this process cannot write the store at ``path``, or the -wal or -shm file
+    beside it (one left read-only by a reader of a read-only store: every write then
+    failed, "attempt to write a readonly database"); None when it can write each one
+    that is there."""
+    for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
+        if each.exists() and not writable(each):
+            return _whose(each, named)
+    return None
+
+
+TAILS = ("-wal", "-shm")  # the files SQLite keeps beside a store in WAL mode
+
+
+def whose_folder(path: Path) -> str:
+    """The mode and owner of the store's folder, where the -wal and -shm files go."""
+    return _whose(path.parent, f"folder {path.parent} (where the -wal and -shm files go)")
+
+
+def _whose(path: Path, named: str) -> str:
+    """The mode and owner of ``path`` (``named`` so), which this user cannot write."""
+    st = path.stat()
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    return (
+        f"the {named} is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
+        "running scofeed must be able to write it"
+    )
+
+
+def not_a_folder(path: Path) -> str:
+    """Which of ``path``'s parents is a file, not a folder, said so."""
+    for parent in reversed(path.parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+    return f"{path.parent} is not a folder"
