@@ -194,3 +194,14 @@ def test_a_block_that_opens_with_a_breadcrumb_keeps_its_article(markup):
     furniture.strip(container)
     text = container.text_content()
     assert "2 May 2024" in text or "2 мая 2024" in text
+
+
+def test_a_line_of_links_is_judged_by_the_text_outside_its_links():
+    out = _strip(
+        '<p><a href="/a"><b>Topic</b> one</a> · <!-- a note --><a href="/b">two</a></p>'
+        '<p><a name="top">Anchor</a> <a href="/c">Three</a></p>'
+        '<p><a href="/d">Four</a> was <i>adopted</i></p>'
+    )
+    assert "Topic" not in out  # links, a separator and a comment: a line of links
+    assert "Anchor" in out  # an anchor with no address is text
+    assert "adopted" in out
