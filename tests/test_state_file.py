@@ -277,3 +277,25 @@ def test_a_store_held_in_exclusive_locking_mode_stops_a_command_after_the_busy_t
         f"`fuser {state}` names it); try again once it is done\n",
     )
     assert state.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["backup"], ["build", "--dry-run"]])
+def test_backup_and_a_dry_run_wait_for_a_held_store_as_long_as_the_operator_says(site, command):
+    """They copy the store rather than open it, and waited the default 30 s."""
+    built(site)
+    state = site.config().paths.state
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state), "170"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        done = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "--set", "limits.store_wait=1", *command],
+            capture_output=True, text=True, cwd=site.root, timeout=150,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1 and done.stderr.startswith(f"scofeed: {state}: "), done.stderr
+    assert "held its write lock for over 1 s" in done.stderr and done.stderr.count("\n") == 1

@@ -279,7 +279,7 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
     forgets as the real one removes them (``publish._publish``'s ``stale``)."""
     with tempfile.TemporaryDirectory(prefix="scofeed-preview-") as tmp:
         copy = Path(tmp) / "state.sqlite3"
-        copy_store(cfg.paths.state, copy)
+        copy_store(cfg.paths.state, copy, wait=cfg.limits.store_wait)
         schema = schema_of(copy)
         scratch_feeds = Path(tmp) / "feeds"
         paths = replace(cfg.paths, state=copy, feeds=scratch_feeds)

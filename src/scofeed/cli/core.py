@@ -99,7 +99,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.dry_run:  # the store is only read (a copy is built)
         cfg = load_config(args)
         refuse_root(cfg)  # as every command that opens the store
-        args.store_path = cfg.paths.state
+        args.store_path, args.store_wait = cfg.paths.state, cfg.limits.store_wait
         return _dry_run(cfg, args.reread, SETTLE_WAIT if cfg.limits.settle > 0 else 0.0)
     cfg, store = open_store(args)
     wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
@@ -274,12 +274,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     refuse_root(cfg)  # its copy would be root's, in the store's folder
     args.store_path = store = cfg.paths.state
+    args.store_wait = cfg.limits.store_wait
     must_exist(store)
     now = datetime.now(UTC)
     target = Path(args.target) if args.target else store.parent / "backups"
     if args.target and args.target.endswith("/"):  # a folder, said so: Path drops the "/"
         target = target / backups.default_name(now)  # and "/mnt/b.d/" was a file "b.d"
-    made = backups.backup(store, target, now)
+    made = backups.backup(store, target, now, cfg.limits.store_wait)
     print(
         f"backup {made.path}: {counted(made.entries, 'entry', 'entries')}, schema {made.schema}, "
         f"{made.size / 1e6:.1f} MB"

@@ -44,7 +44,7 @@ BUSY_SAID_MS = 2000
 BUSY_SAID_EVERY = 60.0
 
 
-def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
+def copy_store(path: Path, target: Path, shown: Path | None = None, wait: float = WAIT) -> None:
     """A copy of the store at ``path``, as one transaction sees it (others may write
     meanwhile: the SQLite backup API), in the new file ``target``; the store is read
     only, not upgraded (no ``Store`` is opened on it). No store there: no copy. A store
@@ -67,9 +67,9 @@ def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
         return
     quiet = not any(Path(f"{path}{tail}").exists() for tail in TAILS) and writable(path)
     try:
-        source = _leaving_nothing(path) if quiet else read_only(path)
+        source = _leaving_nothing(path, wait) if quiet else read_only(path, wait)
     except sqlite3.Error as exc:
-        raise unusable(path, exc, "read") from None
+        raise unusable(path, exc, "read", wait=wait) from None
     try:
         copy = sqlite3.connect(target)
         try:
@@ -84,26 +84,26 @@ def copy_store(path: Path, target: Path, shown: Path | None = None) -> None:
                 f"{shown or target}: cannot write the copy of the state store (no space left on "
                 f"the disk of {target.parent})"
             ) from None
-        raise unusable(path, exc, "read") from None
+        raise unusable(path, exc, "read", wait=wait) from None
     finally:
         source.close()
 
 
-def _leaving_nothing(path: Path) -> sqlite3.Connection:
+def _leaving_nothing(path: Path, wait: float = WAIT) -> sqlite3.Connection:
     """A connection that only reads the store at ``path`` (``copy_store``) and, the last
     to close, takes away the -wal and -shm files it made: read-write, as a read-only
     one cannot. Where it cannot write (the file's mode, a read-only disk), as
     ``read_only`` reads."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=WAIT)
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=wait)
     try:
         conn.execute("PRAGMA user_version")
     except sqlite3.OperationalError:
         conn.close()
-        return read_only(path)
+        return read_only(path, wait)
     return conn
 
 
-def read_only(path: Path) -> sqlite3.Connection:
+def read_only(path: Path, wait: float = WAIT) -> sqlite3.Connection:
     """A connection to the store at ``path`` that never writes, the store opened (its
     header read). SQLite reads a WAL store read-only through its -shm file, which it
     makes (and the -wal) when they are not there and the folder can be written, but
@@ -113,8 +113,8 @@ def read_only(path: Path) -> sqlite3.Connection:
     (``Store._read_only`` reasons the same)."""
     uri = path.resolve().as_uri()
     if nothing_beside(path):
-        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=WAIT)
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=WAIT)
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=wait)
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=wait)
     try:
         conn.execute("PRAGMA user_version")
     except sqlite3.OperationalError as exc:
@@ -122,7 +122,7 @@ def read_only(path: Path) -> sqlite3.Connection:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         if code not in _CANNOT_WRITE or path.with_name(path.name + "-wal").exists():
             raise
-        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=WAIT)
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=wait)
     return conn
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from scofeed.errors import StoreError, UsageError
 from scofeed.frozen import frozen
-from scofeed.store import DAMAGED, copy_store, not_a_folder
+from scofeed.store import DAMAGED, WAIT, copy_store, not_a_folder
 
 
 @frozen
@@ -38,9 +38,10 @@ def default_name(now: datetime) -> str:
     return f"scofeed-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
 
 
-def backup(store: Path, target: Path, now: datetime) -> Backup:
+def backup(store: Path, target: Path, now: datetime, wait: float = WAIT) -> Backup:
     """Copy the store at ``store`` to ``target``: a new file, or a folder (made, owner
-    only, when missing) to hold one named by the time (``default_name``)."""
+    only, when missing) to hold one named by the time (``default_name``). A store kept
+    busy by another connection is waited for ``wait`` seconds (``limits.store_wait``)."""
     if not store.is_file():
         raise StoreError(f"{store}: no state store here to back up")
     if store.stat().st_size == 0:  # what SQLite makes of a path opened and never written
@@ -62,7 +63,7 @@ def backup(store: Path, target: Path, now: datetime) -> Backup:
             why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
         raise StoreError(f"{target}: cannot write the backup ({why})") from None
     try:
-        copy_store(store, tmp, shown=target)
+        copy_store(store, tmp, shown=target, wait=wait)
         made = _checked(tmp, target, store)
         _durable(tmp)
         _take_name(tmp, target)
