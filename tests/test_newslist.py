@@ -257,3 +257,21 @@ def test_a_release_with_a_sidebar_of_item_cards_is_read_with_no_address():
     (release,) = read_html("a.html", page, NOW)
     assert release.title == "SCO Secretary-General meets with Ambassador of Pakistan"
     assert "Moin ul Haque" in release.text and "round table" not in release.text
+
+
+def test_a_release_of_thousands_of_links_on_one_line_is_read_within_its_budget(site):
+    """A chronicle whose body is one paragraph of links to the year's releases: each
+    link's line was read to its end, past every other link, to judge it a headline
+    (3,000 links: ~15 s, rejected at the 5 s budget). A line is read only as far as
+    it takes to see that the link is not most of it."""
+    links = " · ".join(
+        f'<a href="/news/2022{n % 12 + 1:02d}01/{800000 + n}.html">SCO event number {n}</a>'
+        for n in range(3_000)
+    )
+    page = f"""<html lang="en"><head><title>The year at the SCO - SCO</title></head>
+<body><div class="news-detail"><h1>The year at the SCO</h1><div class="date">30.12.2022</div>
+<p>The Secretariat's releases of the year: {links}.</p></div></body></html>"""
+    (site.sources / "chronicle.html").write_text(page, encoding="utf-8")
+    assert build(site).rejected == []
+    titles = [e.title for e in feedparser.parse(site.feeds / "atom.xml").entries]
+    assert "The year at the SCO" in titles

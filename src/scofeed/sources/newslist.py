@@ -148,8 +148,13 @@ def _headline(a: lxml.html.HtmlElement) -> bool:
         return False  # a thumbnail
     if any(el.tag in _BREAKS for el in a.iterdescendants()):
         return True
-    rest = "".join(_beside(a))
-    return len(_WORD.findall(rest)) <= REST_WORDS and size >= len(_NOT_WORD.sub("", rest))
+    rest, letters = [], 0
+    for text in _beside(a):  # read only as far as the rest outgrows the link: a line of
+        letters += len(_NOT_WORD.sub("", text))  # thousands of links is not read to its
+        if letters > size:  # end for each of them
+            return False
+        rest.append(text)
+    return len(_WORD.findall("".join(rest))) <= REST_WORDS
 
 
 def _beside(a: lxml.html.HtmlElement) -> Iterator[str]:
