@@ -299,3 +299,35 @@ def test_backup_and_a_dry_run_wait_for_a_held_store_as_long_as_the_operator_says
         holder.wait()
     assert done.returncode == 1 and done.stderr.startswith(f"scofeed: {state}: "), done.stderr
     assert "held its write lock for over 1 s" in done.stderr and done.stderr.count("\n") == 1
+
+
+# a process that had the store open, killed: its -wal and -shm files stay
+LEFT_OPEN = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("UPDATE entries SET title = title")
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("tail", ["-wal", "-shm"])
+def test_a_wal_or_shm_file_this_user_cannot_read_is_named_with_its_mode(site, tail):
+    """A daemon run as another user, killed, leaves its -wal and -shm files, mode 0600:
+    a command of this user said only "(unable to open database file)", of a store file
+    it can read."""
+    entry = built(site)
+    state = site.config().paths.state
+    subprocess.run([sys.executable, "-c", LEFT_OPEN, str(state)], check=True, timeout=60)
+    left = Path(f"{state}{tail}")
+    assert left.is_file()
+    left.chmod(0)
+    try:
+        code, err = command(site, "show", entry, modes_apply())
+    finally:
+        left.chmod(0o600)
+    assert code == 1, err
+    assert err.splitlines() == [
+        f"scofeed: {state}: cannot open the state store (unable to open database file: "
+        f"the file {left} is mode 0000, owned by {left.owner()}; the user running scofeed "
+        "must be able to read it)"
+    ]
