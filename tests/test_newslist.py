@@ -275,3 +275,19 @@ def test_a_release_of_thousands_of_links_on_one_line_is_read_within_its_budget(s
     assert build(site).rejected == []
     titles = [e.title for e in feedparser.parse(site.feeds / "atom.xml").entries]
     assert "The year at the SCO" in titles
+
+
+@pytest.mark.parametrize(
+    ("own", "links"),
+    [
+        ("https://sectsco.org", "https://www.sectsco.org"),
+        ("http://www.sectsco.org", "//sectsco.org"),
+    ],
+)
+def test_a_listing_whose_links_name_its_host_with_or_without_www_is_refused(own, links):
+    """ "www." or not, one site: its links were taken for another host's, and the
+    listing for a release page."""
+    page = ITEMS.replace('href="/news/2022', f'href="{links}/news/2022')
+    page = with_head(page, f'<link rel="canonical" href="{own}/news/">')
+    with pytest.raises(RejectedInput, match=re.escape(SAID)):
+        read_html("news.html", page, NOW)

@@ -225,7 +225,8 @@ def _spans(items: list[lxml.html.HtmlElement]) -> Iterator[str]:
 
 
 def _host(name: str | None) -> str:
-    return (name or "").rstrip(".").lower()
+    """A host as its links name it, "www." or not: one site."""
+    return (name or "").rstrip(".").lower().removeprefix("www.")
 
 
 def _article(href: str, own: str | None, host: str | None, pattern: str) -> str | None:
