@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import test_backup
 from conftest import free_port, run_cli
 from scofeed.store import Store, unusable
 from test_daemon_trouble import modes_apply
@@ -331,3 +332,24 @@ def test_a_wal_or_shm_file_this_user_cannot_read_is_named_with_its_mode(site, ta
         f"the file {left} is mode 0000, owned by {left.owner()}; the user running scofeed "
         "must be able to read it)"
     ]
+
+
+read_only_mount = test_backup.read_only_mount  # a bind mount made read-only (a fixture)
+
+
+def test_a_store_on_a_read_only_mount_is_said_to_be_there_not_of_a_mode(site, read_only_mount):
+    """It said "the file is mode 0600, owned by <this user>; the user running scofeed
+    must be able to write it", of a file that user owns and may write: the mount is
+    what keeps it from being written."""
+    entry = built(site)
+    (site.sources / "more.txt").write_text(
+        "SCO meets again\n\nOn 3 May 2021 the SCO met again in Beijing.\n", encoding="utf-8"
+    )
+    state = site.config().paths.state
+    read_only_mount(state.parent)
+    code, err = command(site, "build", entry)
+    assert code == 1, err
+    assert err.splitlines()[-1] == (
+        f"scofeed: {state}: cannot write the state store ({state.parent} is on a read-only "
+        "file system)"
+    )

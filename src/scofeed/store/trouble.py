@@ -123,7 +123,15 @@ def whose_folder(path: Path) -> str:
 
 def _whose(path: Path, named: str, need: str = "write") -> str:
     """The mode and owner of ``path`` (``named`` so), which this user cannot ``need``
-    (write, read)."""
+    (write, read); or, to write, the read-only file system it is on (its mode is not
+    what keeps it from being written)."""
+    if need == "write":
+        try:
+            read_only_mount = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only_mount = False
+        if read_only_mount:
+            return f"{path if path.is_dir() else path.parent} is on a read-only file system"
     st = path.stat()
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
