@@ -291,3 +291,21 @@ def test_a_listing_whose_links_name_its_host_with_or_without_www_is_refused(own,
     page = with_head(page, f'<link rel="canonical" href="{own}/news/">')
     with pytest.raises(RejectedInput, match=re.escape(SAID)):
         read_html("news.html", page, NOW)
+
+
+ZH = (DATA / "sco" / "article_zh.html").read_text(encoding="utf-8")
+# the "previous" and "next" lines under a release on Chinese (and other) sites
+PREV_NEXT = (
+    '<p>上一篇：<a href="/20230420/939200.html">上海合作组织秘书长会见印度驻华大使</a></p>'
+    '<p>下一篇：<a href="/20230422/939300.html">上合组织秘书处举办开放日活动</a></p>'
+)
+
+
+def test_a_short_release_with_previous_and_next_lines_is_read_with_no_address():
+    """A release of one sentence (a photo's caption) and the two lines naming the
+    releases before and after it: two headlines, most of its text, were a listing's."""
+    caption = "<p>上合组织秘书长出席数字论坛。</p>"
+    page = re.sub(r"(</h1>).*?(</div>)", rf"\1{caption}{PREV_NEXT}\2", ZH, flags=re.S)
+    (release,) = read_html("a.html", page, NOW)
+    assert release.title == "上海合作组织秘书长出席数字论坛"
+    assert "上合组织秘书长出席数字论坛。" in release.text

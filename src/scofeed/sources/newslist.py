@@ -41,7 +41,7 @@ from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.sources.htmlpage import PRESETS, SCO_ARTICLE, parse, read_page
 
-LISTS_AT_LEAST = 2  # articles a listing's items are about
+LISTS_AT_LEAST = 3  # articles a listing's items are about (two: a release's previous/next)
 IN_ITEMS = 2 / 3  # of the release's text (word characters) a listing holds in its items
 REST_WORDS = 3  # words beside a headline on its line: "25 January 2022", "(comments)"
 _HREF = re.compile(r"""\bhref=["']([^"']+)["']""")
