@@ -353,3 +353,17 @@ def test_a_store_on_a_read_only_mount_is_said_to_be_there_not_of_a_mode(site, re
         f"scofeed: {state}: cannot write the state store ({state.parent} is on a read-only "
         "file system)"
     )
+
+
+def test_serve_of_a_store_on_a_read_only_mount_no_daemon_has_open_says_why(site, read_only_mount):
+    """`serve` reads a store only through the -shm file of a `scofeed run` that has it
+    open; on a read-only mount with none it said only "(unable to open database file)"."""
+    entry = built(site)
+    state = site.config().paths.state
+    read_only_mount(state.parent)
+    code, err = command(site, "serve", entry)
+    assert code == 1, err
+    assert err.splitlines()[-1] == (
+        f"scofeed: {state}: cannot open the state store to serve it ({state.parent} is on a "
+        "read-only file system, and no `scofeed run` has it open)"
+    )

@@ -125,13 +125,8 @@ def _whose(path: Path, named: str, need: str = "write") -> str:
     """The mode and owner of ``path`` (``named`` so), which this user cannot ``need``
     (write, read); or, to write, the read-only file system it is on (its mode is not
     what keeps it from being written)."""
-    if need == "write":
-        try:
-            read_only_mount = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-        except OSError:
-            read_only_mount = False
-        if read_only_mount:
-            return f"{path if path.is_dir() else path.parent} is on a read-only file system"
+    if need == "write" and on_read_only_mount(path):
+        return f"{path if path.is_dir() else path.parent} is on a read-only file system"
     st = path.stat()
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
@@ -141,6 +136,14 @@ def _whose(path: Path, named: str, need: str = "write") -> str:
         f"the {named} is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
         f"running scofeed must be able to {need} it"
     )
+
+
+def on_read_only_mount(path: Path) -> bool:
+    """Whether ``path`` is on a file system mounted read-only (a bind mount, a replica)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def not_a_folder(path: Path) -> str:
