@@ -257,3 +257,55 @@ def test_a_release_with_a_sidebar_of_item_cards_is_read_with_no_address():
     (release,) = read_html("a.html", page, NOW)
     assert release.title == "SCO Secretary-General meets with Ambassador of Pakistan"
     assert "Moin ul Haque" in release.text and "round table" not in release.text
+
+
+def test_a_release_of_thousands_of_links_on_one_line_is_read_within_its_budget(site):
+    """A chronicle whose body is one paragraph of links to the year's releases: each
+    link's line was read to its end, past every other link, to judge it a headline
+    (3,000 links: ~15 s, rejected at the 5 s budget). A line is read only as far as
+    it takes to see that the link is not most of it."""
+    links = " · ".join(
+        f'<a href="/news/2022{n % 12 + 1:02d}01/{800000 + n}.html">SCO event number {n}</a>'
+        for n in range(3_000)
+    )
+    page = f"""<html lang="en"><head><title>The year at the SCO - SCO</title></head>
+<body><div class="news-detail"><h1>The year at the SCO</h1><div class="date">30.12.2022</div>
+<p>The Secretariat's releases of the year: {links}.</p></div></body></html>"""
+    (site.sources / "chronicle.html").write_text(page, encoding="utf-8")
+    assert build(site).rejected == []
+    titles = [e.title for e in feedparser.parse(site.feeds / "atom.xml").entries]
+    assert "The year at the SCO" in titles
+
+
+@pytest.mark.parametrize(
+    ("own", "links"),
+    [
+        ("https://sectsco.org", "https://www.sectsco.org"),
+        ("http://www.sectsco.org", "//sectsco.org"),
+    ],
+)
+def test_a_listing_whose_links_name_its_host_with_or_without_www_is_refused(own, links):
+    """ "www." or not, one site: its links were taken for another host's, and the
+    listing for a release page."""
+    page = ITEMS.replace('href="/news/2022', f'href="{links}/news/2022')
+    page = with_head(page, f'<link rel="canonical" href="{own}/news/">')
+    with pytest.raises(RejectedInput, match=re.escape(SAID)):
+        read_html("news.html", page, NOW)
+
+
+ZH = (DATA / "sco" / "article_zh.html").read_text(encoding="utf-8")
+# the "previous" and "next" lines under a release on Chinese (and other) sites
+PREV_NEXT = (
+    '<p>上一篇：<a href="/20230420/939200.html">上海合作组织秘书长会见印度驻华大使</a></p>'
+    '<p>下一篇：<a href="/20230422/939300.html">上合组织秘书处举办开放日活动</a></p>'
+)
+
+
+def test_a_short_release_with_previous_and_next_lines_is_read_with_no_address():
+    """A release of one sentence (a photo's caption) and the two lines naming the
+    releases before and after it: two headlines, most of its text, were a listing's."""
+    caption = "<p>上合组织秘书长出席数字论坛。</p>"
+    page = re.sub(r"(</h1>).*?(</div>)", rf"\1{caption}{PREV_NEXT}\2", ZH, flags=re.S)
+    (release,) = read_html("a.html", page, NOW)
+    assert release.title == "上海合作组织秘书长出席数字论坛"
+    assert "上合组织秘书长出席数字论坛。" in release.text

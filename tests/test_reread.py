@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import json
 import shutil
 import sqlite3
@@ -251,7 +252,10 @@ def test_a_dry_run_shows_what_the_build_would_change_and_changes_nothing(site):
     site.write_config(webhook_toml("hook", f"http://127.0.0.1:{free_port()}/"))
     assert run_cli(site, "build").returncode == 0
     seed_id = read_by_an_older_version(site, SEED.name)
-    title = entry_rows.get(site.store().db, seed_id).title.removesuffix(" | SCO")
+    store = site.store()
+    title = entry_rows.get(store.db, seed_id).title.removesuffix(" | SCO")
+    store.close()
+    gc.collect()  # the Stores opened above, closed: the last to close writes the store
     with contextlib.closing(sqlite3.connect(site.config().paths.state)) as db:
         rewind(db, len(MIGRATIONS) - 1)  # and the store of an older schema
         db.commit()

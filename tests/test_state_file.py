@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import test_backup
 from conftest import free_port, run_cli
 from scofeed.store import Store, unusable
 from test_daemon_trouble import modes_apply
@@ -299,3 +300,70 @@ def test_backup_and_a_dry_run_wait_for_a_held_store_as_long_as_the_operator_says
         holder.wait()
     assert done.returncode == 1 and done.stderr.startswith(f"scofeed: {state}: "), done.stderr
     assert "held its write lock for over 1 s" in done.stderr and done.stderr.count("\n") == 1
+
+
+# a process that had the store open, killed: its -wal and -shm files stay
+LEFT_OPEN = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("UPDATE entries SET title = title")
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("tail", ["-wal", "-shm"])
+def test_a_wal_or_shm_file_this_user_cannot_read_is_named_with_its_mode(site, tail):
+    """A daemon run as another user, killed, leaves its -wal and -shm files, mode 0600:
+    a command of this user said only "(unable to open database file)", of a store file
+    it can read."""
+    entry = built(site)
+    state = site.config().paths.state
+    subprocess.run([sys.executable, "-c", LEFT_OPEN, str(state)], check=True, timeout=60)
+    left = Path(f"{state}{tail}")
+    assert left.is_file()
+    left.chmod(0)
+    try:
+        code, err = command(site, "show", entry, modes_apply())
+    finally:
+        left.chmod(0o600)
+    assert code == 1, err
+    assert err.splitlines() == [
+        f"scofeed: {state}: cannot open the state store (unable to open database file: "
+        f"the file {left} is mode 0000, owned by {left.owner()}; the user running scofeed "
+        "must be able to read it)"
+    ]
+
+
+read_only_mount = test_backup.read_only_mount  # a bind mount made read-only (a fixture)
+
+
+def test_a_store_on_a_read_only_mount_is_said_to_be_there_not_of_a_mode(site, read_only_mount):
+    """It said "the file is mode 0600, owned by <this user>; the user running scofeed
+    must be able to write it", of a file that user owns and may write: the mount is
+    what keeps it from being written."""
+    entry = built(site)
+    (site.sources / "more.txt").write_text(
+        "SCO meets again\n\nOn 3 May 2021 the SCO met again in Beijing.\n", encoding="utf-8"
+    )
+    state = site.config().paths.state
+    read_only_mount(state.parent)
+    code, err = command(site, "build", entry)
+    assert code == 1, err
+    assert err.splitlines()[-1] == (
+        f"scofeed: {state}: cannot write the state store ({state.parent} is on a read-only "
+        "file system)"
+    )
+
+
+def test_serve_of_a_store_on_a_read_only_mount_no_daemon_has_open_says_why(site, read_only_mount):
+    """`serve` reads a store only through the -shm file of a `scofeed run` that has it
+    open; on a read-only mount with none it said only "(unable to open database file)"."""
+    entry = built(site)
+    state = site.config().paths.state
+    read_only_mount(state.parent)
+    code, err = command(site, "serve", entry)
+    assert code == 1, err
+    assert err.splitlines()[-1] == (
+        f"scofeed: {state}: cannot open the state store to serve it ({state.parent} is on a "
+        "read-only file system, and no `scofeed run` has it open)"
+    )

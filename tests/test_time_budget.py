@@ -25,7 +25,7 @@ from scofeed.build import build as run_build
 from scofeed.config import load
 from scofeed.errors import OverTimeBudget
 from scofeed.normalise import settings_from
-from scofeed.pool import prepare_many, ticking, time_budget
+from scofeed.pool import Watchdog, prepare_many, ticking, time_budget
 from scofeed.sources.files import Changed
 
 # hypothesis (loaded by other tests in this worker) keeps a gc callback: an interruption
@@ -180,3 +180,51 @@ def test_an_interruption_swallowed_where_it_lands_comes_again(where):
     swallowed, ending = where()
     assert swallowed == ["OverTimeBudget"]
     assert ending == "interrupted again"
+
+
+def _interrupted_on_its_way_out(seconds: float = 0.1) -> list[str]:
+    """In a thread of its own (the daemon's scan job): a file that ends just as the
+    watchdog interrupts it, the interruption landing where the block's end takes the
+    watchdog's lock (raised there by a trace function, as the watchdog's lands); then
+    work of the scan's own after the file, for five budgets: what interrupted it."""
+
+    def tracer(frame, event, _arg):
+        caller = frame.f_back
+        if (
+            event == "call"
+            and frame.f_code.co_name == "__enter__"
+            and caller is not None
+            and caller.f_code is Watchdog.watching.__wrapped__.__code__  # its ``finally``:
+        ):
+            sys.settrace(None)
+            raise OverTimeBudget
+        return None
+
+    got: list[str] = []
+
+    def scan() -> None:
+        try:
+            with time_budget(seconds):
+                sys.settrace(tracer)  # set in the block: the next lock the block takes
+        except OverTimeBudget:
+            got.append("file")
+        sys.settrace(None)
+        end = time.monotonic() + 5 * seconds
+        try:
+            while time.monotonic() < end:
+                pass
+        except OverTimeBudget:
+            got.append("after the file")
+
+    t = threading.Thread(target=scan)
+    t.start()
+    t.join(60)
+    return got
+
+
+def test_an_interruption_landing_as_the_file_ends_leaves_the_scan_alone_after_it():
+    """The watchdog interrupts again every tenth of the budget until the file's block
+    clears its deadline; an interruption landing on the way to that (as the block took
+    the watchdog's lock) skipped it, and the scan job was interrupted after the file,
+    storing or publishing, every tenth of the budget until the next file."""
+    assert "after the file" not in _interrupted_on_its_way_out()

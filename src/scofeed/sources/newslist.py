@@ -41,7 +41,7 @@ from scofeed.errors import RejectedInput
 from scofeed.model import Release
 from scofeed.sources.htmlpage import PRESETS, SCO_ARTICLE, parse, read_page
 
-LISTS_AT_LEAST = 2  # articles a listing's items are about
+LISTS_AT_LEAST = 3  # articles a listing's items are about (two: a release's previous/next)
 IN_ITEMS = 2 / 3  # of the release's text (word characters) a listing holds in its items
 REST_WORDS = 3  # words beside a headline on its line: "25 January 2022", "(comments)"
 _HREF = re.compile(r"""\bhref=["']([^"']+)["']""")
@@ -148,8 +148,13 @@ def _headline(a: lxml.html.HtmlElement) -> bool:
         return False  # a thumbnail
     if any(el.tag in _BREAKS for el in a.iterdescendants()):
         return True
-    rest = "".join(_beside(a))
-    return len(_WORD.findall(rest)) <= REST_WORDS and size >= len(_NOT_WORD.sub("", rest))
+    rest, letters = [], 0
+    for text in _beside(a):  # read only as far as the rest outgrows the link: a line of
+        letters += len(_NOT_WORD.sub("", text))  # thousands of links is not read to its
+        if letters > size:  # end for each of them
+            return False
+        rest.append(text)
+    return len(_WORD.findall("".join(rest))) <= REST_WORDS
 
 
 def _beside(a: lxml.html.HtmlElement) -> Iterator[str]:
@@ -220,7 +225,8 @@ def _spans(items: list[lxml.html.HtmlElement]) -> Iterator[str]:
 
 
 def _host(name: str | None) -> str:
-    return (name or "").rstrip(".").lower()
+    """A host as its links name it, "www." or not: one site."""
+    return (name or "").rstrip(".").lower().removeprefix("www.")
 
 
 def _article(href: str, own: str | None, host: str | None, pattern: str) -> str | None:

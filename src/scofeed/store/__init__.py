@@ -27,6 +27,7 @@ from scofeed.store.trouble import (
     WAIT,
     cannot_write,
     disk_full,
+    on_read_only_mount,
     whose_folder,
     writable,
 )
@@ -285,6 +286,11 @@ class Store:
                 f"{self.path}: cannot open the state store to serve it ({why}, or a `scofeed "
                 "run` must have it open: read-only, SQLite would leave -wal and -shm files "
                 "beside it, read-only as it is, that keep it from being written later)"
+            )
+        elif nothing_beside(self.path) and not self.immutable_ok and on_read_only_mount(self.path):
+            raise StoreError(
+                f"{self.path}: cannot open the state store to serve it ({why}, and no "
+                "`scofeed run` has it open)"
             )
         else:
             conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=self.wait,

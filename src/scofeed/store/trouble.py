@@ -56,6 +56,10 @@ def unusable(path: Path, exc: BaseException, doing: str = "use", wait: float = W
     if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
         whose = cannot_write(path) or whose_folder(path)
         return StoreError(f"{path}: cannot {doing} the state store ({exc}: {whose})")
+    if code == sqlite3.SQLITE_CANTOPEN and path.is_file() and (why := cannot_read(path)):
+        # "unable to open database file" of a store it can read: its -wal or -shm file,
+        # left by a daemon run as another user
+        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {why})")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # was "(database is locked)"
         held = f"{wait:g} s: a scofeed build, add or daemon, or a sqlite3 shell"
         return StoreError(f"{path}: cannot {doing} the state store (another process has held "
@@ -98,6 +102,17 @@ def cannot_write(path: Path) -> str | None:
     return None
 
 
+def cannot_read(path: Path) -> str | None:
+    """Why this process cannot read the store at ``path``, or the -wal or -shm file
+    beside it; None when it can read each one that is there."""
+    for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
+        if each.exists() and not os.access(
+            each, os.R_OK, effective_ids=os.access in os.supports_effective_ids
+        ):
+            return _whose(each, named, "read")
+    return None
+
+
 TAILS = ("-wal", "-shm")  # the files SQLite keeps beside a store in WAL mode
 
 
@@ -106,8 +121,12 @@ def whose_folder(path: Path) -> str:
     return _whose(path.parent, f"folder {path.parent} (where the -wal and -shm files go)")
 
 
-def _whose(path: Path, named: str) -> str:
-    """The mode and owner of ``path`` (``named`` so), which this user cannot write."""
+def _whose(path: Path, named: str, need: str = "write") -> str:
+    """The mode and owner of ``path`` (``named`` so), which this user cannot ``need``
+    (write, read); or, to write, the read-only file system it is on (its mode is not
+    what keeps it from being written)."""
+    if need == "write" and on_read_only_mount(path):
+        return f"{path if path.is_dir() else path.parent} is on a read-only file system"
     st = path.stat()
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
@@ -115,8 +134,16 @@ def _whose(path: Path, named: str) -> str:
         owner = str(st.st_uid)
     return (
         f"the {named} is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
-        "running scofeed must be able to write it"
+        f"running scofeed must be able to {need} it"
     )
+
+
+def on_read_only_mount(path: Path) -> bool:
+    """Whether ``path`` is on a file system mounted read-only (a bind mount, a replica)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def not_a_folder(path: Path) -> str:
