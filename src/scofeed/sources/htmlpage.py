@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -456,10 +456,38 @@ def _blocks_around(
 
 
 def _text_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The outermost text blocks (``_BLOCKS``) of ``container``, in document order."""
-    return [
-        el for el in container.iter(*_BLOCKS) if _is_block(el) and not _inside_block(el, container)
-    ]
+    """The outermost text blocks (``_BLOCKS``) of ``container``, in document order: one
+    walk that does not go into a block, with the rows holding a block of their own found
+    once. Asking of each block whether a block held it, and of each row around it
+    whether it held a block (a walk down that row), took ~13 s for 6,000 paragraphs in
+    60 nested layout tables (211 kB), and 108 s for 48,000."""
+    holding = _holding(container, _CELL_BLOCKS)
+    found = []
+    if _is_block(container) and not _inside_block(container, container):
+        found.append(container)  # judged against the whole page, as each block was
+    walks = [iter(container)]
+    while walks:
+        el = next(walks[-1], None)
+        if el is None:
+            walks.pop()
+        elif el.tag in _BLOCKS and (el.tag != "tr" or el not in holding):
+            found.append(el)
+        elif isinstance(el.tag, str):
+            walks.append(iter(el))
+    return found
+
+
+def _holding(container: lxml.html.HtmlElement, tags: Collection[str]) -> set[object]:
+    """The elements holding an element named in ``tags`` that is in ``container``: what
+    ``holds`` says of each element in it, found by one walk up from each such element,
+    which stops where an earlier one passed."""
+    held: set[object] = set()
+    for el in container.iter(*tags):
+        parent = el.getparent()
+        while parent is not None and parent not in held:
+            held.add(parent)
+            parent = parent.getparent()
+    return held
 
 
 def _is_block(el: lxml.html.HtmlElement) -> bool:
