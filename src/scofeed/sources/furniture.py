@@ -79,26 +79,29 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
     holds it); returns how many elements went."""
     dropped = 0
     for sel in selectors:
+        inside = _Inside(container)  # a selector finds elements in document order
         for el in compile_selector(sel)(container):
-            dropped += _drop(el, container)
+            dropped += _drop(el, inside)
     whole = len(collapse(container.text_content()))
+    inside = _Inside(container)
     for el in list(container.iter()):
         if isinstance(el, lxml.html.HtmlElement) and _named_furniture(el):
             # a name is a hint, not proof: a wrapper holding most of the text stays
             if len(collapse(el.text_content())) <= min(_NAMED_MAX, whole // 2):
-                dropped += _drop(el, container)
+                dropped += _drop(el, inside)
     after_related = False
+    inside = _Inside(container)
     for el in list(container.iter(*_JUDGED)):
-        if not _attached(el, container):
+        if not inside(el):
             continue
         text = collapse(el.text_content())
         if not text:
             continue
         if _RELATED.match(text):
             after_related = True
-            dropped += _drop(el, container)
+            dropped += _drop(el, inside)
         elif _link_only(el, text, after_related) or is_furniture_line(text):
-            dropped += _drop(el, container)
+            dropped += _drop(el, inside)
         else:
             after_related = False
     return dropped
@@ -184,19 +187,34 @@ def _outside_links(el: lxml.html.HtmlElement) -> str:
     return " ".join(pieces)
 
 
-def _attached(el: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> bool:
-    parent = el.getparent()
-    while parent is not None:
-        if parent is container:
-            return True
-        parent = parent.getparent()
-    return False
+class _Inside:
+    """Whether an element is still below ``container`` as furniture is taken out, asked
+    of elements in document order. What is learnt of each element on the way up is
+    kept for those asked after it (below it), so each element is walked past once:
+    walking up to the container from every element took ~2.7 s for 48,000 paragraphs
+    in 60 nested layout tables."""
+
+    def __init__(self, container: lxml.html.HtmlElement) -> None:
+        self._known: dict[object, bool] = {container: True}  # element -> still inside
+
+    def __call__(self, el: lxml.html.HtmlElement) -> bool:
+        passed = []
+        parent = el.getparent()
+        while parent is not None and parent not in self._known:
+            passed.append(parent)
+            parent = parent.getparent()
+        inside = parent is not None and self._known[parent]
+        for one in passed:
+            self._known[one] = inside
+        return inside
+
+    def dropped(self, el: lxml.html.HtmlElement) -> None:
+        self._known[el] = False  # what is below it went with it
 
 
-def _drop(el: object, container: lxml.html.HtmlElement) -> int:
-    if not isinstance(el, lxml.html.HtmlElement) or el is container:
-        return 0
-    if not _attached(el, container):
-        return 0  # the container itself sits inside it, or it went with an ancestor
+def _drop(el: object, inside: _Inside) -> int:
+    if not isinstance(el, lxml.html.HtmlElement) or not inside(el):
+        return 0  # the container itself or what holds it, or it went with an ancestor
     el.drop_tree()
+    inside.dropped(el)
     return 1
