@@ -345,17 +345,38 @@ def _drop(el: lxml.html.HtmlElement) -> None:
     el.drop_tree()
 
 
+def _holding_words(container: lxml.html.HtmlElement) -> set[object]:
+    """The elements whose text (``text_content``) is more than white space, among
+    ``container``'s and above it: found by one walk up from each text that is, which
+    stops where an earlier one passed. Asked of each element's children in turn, their
+    texts were made again at every level: 1 MB of words in 250 nested blocks took ~2.5 s
+    that way."""
+    worded: set[object] = set()
+    for node in container.iter():
+        starts = []
+        if isinstance(node.tag, str) and node.text and not node.text.isspace():
+            starts.append(node)  # a comment's text is no text
+        if node is not container and node.tail and not node.tail.isspace():
+            starts.append(node.getparent())  # a tail is its parent's text
+        for start in starts:
+            while start is not None and start not in worded:
+                worded.add(start)
+                start = start.getparent()
+    return worded
+
+
 def _take_stamps(container: lxml.html.HtmlElement, context: date | None) -> list[FoundDate]:
     """Date-stamp lines out of the article: the first and the last element holding text
     when that text is only a date ("12.03.2025", "2025-03-12 10:30"). The outermost
     element holding just that text goes. Returns their dates, in page order."""
+    worded = _holding_words(container)
     leaves = [
         el
         for el in container.iter()
         if isinstance(el.tag, str)
         and el is not container
-        and not any(isinstance(c.tag, str) and collapse(c.text_content()) for c in el)
-        and collapse(el.text_content())
+        and el in worded
+        and not any(isinstance(c.tag, str) and c in worded for c in el)
     ]
     found = []
     for leaf in {id(x): x for x in (leaves[:1] + leaves[-1:])}.values():
