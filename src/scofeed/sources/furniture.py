@@ -53,12 +53,14 @@ _BREADCRUMB = re.compile(
     rf"^(home|main page|main|главная|главная страница|首页|主页|网站首页)\s*[{_SEPARATORS}]",
     re.I,
 )
-_BACK = re.compile(
-    r"^[←«<\s]*(back|back to (the )?(news|list|news list|all news|top)|all news|more news|"
+_BACK_WORDS = (
+    r"(back|back to (the )?(news|list|news list|all news|top)|all news|more news|"
     r"go back|return to news|назад|назад к (списку )?новост\w+|вернуться( к [\w ]{1,30})?|"
-    r"все новости|ко всем новостям|返回|返回列表|返回首页|更多新闻|所有新闻)[\s→»>.]*$",
-    re.I,
+    r"все новости|ко всем новостям|返回|返回列表|返回首页|更多新闻|所有新闻)"
 )
+_BACK = re.compile(r"^[←«<\s]*" + _BACK_WORDS + r"[\s→»>.]*$", re.I)
+_BACK_START = re.compile(r"^[←«<\s]*" + _BACK_WORDS, re.I)  # what a long text may open with
+_ARROWS = ("←", "«", "<")  # what may stand before a back link's words, as many as it likes
 _CREDIT = re.compile(
     r"^(photo|photos|photo credit|photograph|фото|фотографии|фото предоставлено|摄影|图片|"
     r"照片|图片来源|图)\s*[:：]",
@@ -82,29 +84,46 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
         inside = _Inside(container)  # a selector finds elements in document order
         for el in compile_selector(sel)(container):
             dropped += _drop(el, inside)
-    whole = len(collapse(container.text_content()))
+    texts = _Texts(container)
+    whole = texts.length(container)
     inside = _Inside(container)
     for el in list(container.iter()):
         if isinstance(el, lxml.html.HtmlElement) and _named_furniture(el):
             # a name is a hint, not proof: a wrapper holding most of the text stays
-            if len(collapse(el.text_content())) <= min(_NAMED_MAX, whole // 2):
+            if texts.length(el) <= min(_NAMED_MAX, whole // 2):
                 dropped += _drop(el, inside)
     after_related = False
-    inside = _Inside(container)
+    texts, inside = _Texts(container), _Inside(container)
     for el in list(container.iter(*_JUDGED)):
-        if not inside(el):
+        if not inside(el):  # else, what is in it is as it was when the texts were made
             continue
-        text = collapse(el.text_content())
-        if not text:
+        length = texts.length(el)
+        if not length:
             continue
-        if _RELATED.match(text):
+        text = texts.text(el) if length <= _LONG else None  # None: too long to be a line
+        if text is not None and _RELATED.match(text):
             after_related = True
             dropped += _drop(el, inside)
-        elif _link_only(el, text, after_related) or is_furniture_line(text):
+        elif _link_only(el, length, after_related) or _furniture_line(text, texts, el):
             dropped += _drop(el, inside)
         else:
             after_related = False
     return dropped
+
+
+_LONG = 300  # characters: longer, a block is furniture only as a back link or breadcrumb
+
+
+def _furniture_line(text: str | None, texts: _Texts, el: lxml.html.HtmlElement) -> bool:
+    """``is_furniture_line`` of ``el``'s text (``text``, or None when it is long), the
+    text of a long block made only when its start could begin a back link or a
+    breadcrumb: making it for every block made it again at every level around it."""
+    if text is None:
+        head = texts.text(el, _LONG)
+        if not (head.startswith(_ARROWS) or _BACK_START.match(head) or _BREADCRUMB.match(head)):
+            return False
+        text = texts.text(el)
+    return is_furniture_line(text)
 
 
 def is_furniture_line(text: str) -> bool:
@@ -157,11 +176,12 @@ def _named_furniture(el: lxml.html.HtmlElement) -> bool:
     return False
 
 
-def _link_only(el: lxml.html.HtmlElement, text: str, after_related: bool) -> bool:
-    """Made only of link text (and separators): short, or a list item under a
-    related-news heading. Linear in the block: a page of 200 nested blocks around
-    20,000 links took minutes when each link's text was cut out of the block's."""
-    if not after_related and len(text) > _LINK_ONLY_MAX:
+def _link_only(el: lxml.html.HtmlElement, length: int, after_related: bool) -> bool:
+    """Made only of link text (and separators): short (``length``: of its text), or a
+    list item under a related-news heading. Linear in the block: a page of 200 nested
+    blocks around 20,000 links took minutes when each link's text was cut out of the
+    block's."""
+    if not after_related and length > _LINK_ONLY_MAX:
         return False
     links = [a for a in el.iter("a") if a.get("href") is not None]
     if not links or any(_DOCUMENT.search(a.get("href", "")) for a in links):
@@ -218,3 +238,70 @@ def _drop(el: object, inside: _Inside) -> int:
     el.drop_tree()
     inside.dropped(el)
     return 1
+
+
+class _Texts:
+    """The text of each element in ``container`` as ``collapse(el.text_content())``
+    gives it, from one collapsed text of the whole container made in one walk (each
+    element's the span between where it opens and where it ends): making each
+    element's text made a text again at every level around it, ~6 s for 2 MB of words
+    in 250 nested blocks. The spans are those of the tree as it was when made."""
+
+    def __init__(self, container: lxml.html.HtmlElement) -> None:
+        self._pieces: list[str] = []
+        self._size = 0
+        self._spaced = False
+        self._spans: dict[object, tuple[int, int]] = {}
+        walks = [(container, iter(container))]
+        opened = {container: self._add(container.text)}
+        while walks:
+            el, children = walks[-1]
+            child = next(children, None)
+            if child is None:
+                walks.pop()
+                self._spans[el] = (opened.pop(el), self._size)
+                if el is not container:
+                    self._add(el.tail)
+            elif isinstance(child.tag, str):
+                opened[child] = self._add(child.text)
+                walks.append((child, iter(child)))
+            else:  # a comment's text is no text; what follows it is
+                self._add(child.tail)
+        self._text = "".join(self._pieces)
+        del self._pieces
+
+    def _add(self, piece: str | None) -> int:
+        """Add ``piece`` collapsed (no space first, never two running); the size before."""
+        before = self._size
+        if not piece:
+            return before
+        if piece[0].isspace():
+            self._space()
+        words = " ".join(piece.split())
+        if words:
+            self._pieces.append(words)
+            self._size += len(words)
+            self._spaced = False
+        if piece[-1].isspace():
+            self._space()
+        return before
+
+    def _space(self) -> None:
+        if self._size and not self._spaced:
+            self._pieces.append(" ")
+            self._size += 1
+            self._spaced = True
+
+    def length(self, el: lxml.html.HtmlElement) -> int:
+        start, end = self._spans[el]
+        if start == end:
+            return 0
+        ends = (self._text[start] == " ") + (self._text[end - 1] == " ")
+        return max(end - start - ends, 0)
+
+    def text(self, el: lxml.html.HtmlElement, most: int | None = None) -> str:
+        """``el``'s text, or its first ``most`` characters or so."""
+        start, end = self._spans[el]
+        if most is not None:
+            end = min(end, start + most + 1)
+        return self._text[start:end].strip(" ")
