@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import lxml.html
 
+from scofeed.markup import Texts
 from scofeed.normalise.text import collapse
 from scofeed.selectors import compile_selector
 
@@ -84,7 +85,7 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
         inside = _Inside(container)  # a selector finds elements in document order
         for el in compile_selector(sel)(container):
             dropped += _drop(el, inside)
-    texts = _Texts(container)
+    texts = Texts(container)
     whole = texts.length(container)
     inside = _Inside(container)
     for el in list(container.iter()):
@@ -93,7 +94,7 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
             if texts.length(el) <= min(_NAMED_MAX, whole // 2):
                 dropped += _drop(el, inside)
     after_related = False
-    texts, inside = _Texts(container), _Inside(container)
+    texts, inside = Texts(container), _Inside(container)
     for el in list(container.iter(*_JUDGED)):
         if not inside(el):  # else, what is in it is as it was when the texts were made
             continue
@@ -114,7 +115,7 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
 _LONG = 300  # characters: longer, a block is furniture only as a back link or breadcrumb
 
 
-def _furniture_line(text: str | None, texts: _Texts, el: lxml.html.HtmlElement) -> bool:
+def _furniture_line(text: str | None, texts: Texts, el: lxml.html.HtmlElement) -> bool:
     """``is_furniture_line`` of ``el``'s text (``text``, or None when it is long), the
     text of a long block made only when its start could begin a back link or a
     breadcrumb: making it for every block made it again at every level around it."""
@@ -238,70 +239,3 @@ def _drop(el: object, inside: _Inside) -> int:
     el.drop_tree()
     inside.dropped(el)
     return 1
-
-
-class _Texts:
-    """The text of each element in ``container`` as ``collapse(el.text_content())``
-    gives it, from one collapsed text of the whole container made in one walk (each
-    element's the span between where it opens and where it ends): making each
-    element's text made a text again at every level around it, ~6 s for 2 MB of words
-    in 250 nested blocks. The spans are those of the tree as it was when made."""
-
-    def __init__(self, container: lxml.html.HtmlElement) -> None:
-        self._pieces: list[str] = []
-        self._size = 0
-        self._spaced = False
-        self._spans: dict[object, tuple[int, int]] = {}
-        walks = [(container, iter(container))]
-        opened = {container: self._add(container.text)}
-        while walks:
-            el, children = walks[-1]
-            child = next(children, None)
-            if child is None:
-                walks.pop()
-                self._spans[el] = (opened.pop(el), self._size)
-                if el is not container:
-                    self._add(el.tail)
-            elif isinstance(child.tag, str):
-                opened[child] = self._add(child.text)
-                walks.append((child, iter(child)))
-            else:  # a comment's text is no text; what follows it is
-                self._add(child.tail)
-        self._text = "".join(self._pieces)
-        del self._pieces
-
-    def _add(self, piece: str | None) -> int:
-        """Add ``piece`` collapsed (no space first, never two running); the size before."""
-        before = self._size
-        if not piece:
-            return before
-        if piece[0].isspace():
-            self._space()
-        words = " ".join(piece.split())
-        if words:
-            self._pieces.append(words)
-            self._size += len(words)
-            self._spaced = False
-        if piece[-1].isspace():
-            self._space()
-        return before
-
-    def _space(self) -> None:
-        if self._size and not self._spaced:
-            self._pieces.append(" ")
-            self._size += 1
-            self._spaced = True
-
-    def length(self, el: lxml.html.HtmlElement) -> int:
-        start, end = self._spans[el]
-        if start == end:
-            return 0
-        ends = (self._text[start] == " ") + (self._text[end - 1] == " ")
-        return max(end - start - ends, 0)
-
-    def text(self, el: lxml.html.HtmlElement, most: int | None = None) -> str:
-        """``el``'s text, or its first ``most`` characters or so."""
-        start, end = self._spans[el]
-        if most is not None:
-            end = min(end, start + most + 1)
-        return self._text[start:end].strip(" ")
