@@ -10,6 +10,10 @@ tag with an attribute given a value (a browser runs the handlers of an unknown
 element: ``<x onfocus=... autofocus>``), a comment, and a tag with an attribute left
 unclosed are markup. Markdown's raw HTML is judged by the same
 rule (``sources.markdown``): what is no markup here is text there too.
+
+Below the rule, what the HTML readers ask of an lxml tree alike: whether an element
+holds another (``holds``), containers made paragraphs (``paragraph_containers``), and
+every element's text from one walk (``Texts``).
 """
 
 from __future__ import annotations
@@ -152,7 +156,7 @@ class Texts:
             else:  # a comment's text is no text; what follows it is
                 self._add(child.tail)
         self._text = "".join(self._pieces)
-        del self._pieces
+        self._pieces = []
 
     def _add(self, piece: str | None) -> int:
         """Add ``piece`` collapsed (no space first, never two running); the size before."""
@@ -177,6 +181,7 @@ class Texts:
             self._spaced = True
 
     def length(self, el: Any) -> int:
+        """The length of ``el``'s text, without making it."""
         start, end = self._spans[el]
         if start == end:
             return 0
