@@ -118,15 +118,46 @@ def _blocks_kept(cleaned: str) -> str:
     markup = importlib.import_module("lxml.html")  # see the module docstring
     root = markup.fragment_fromstring(cleaned, create_parent="div", parser=_parser(markup))
     paragraph_containers(root)
-    for el in list(root.iter(*CONTAINERS, "h1")):
-        if el is root:
-            continue
-        if el.tag == "h1":
-            el.tag = "h2"
-        else:  # holds blocks of its own: they part its text
-            el.drop_tag()
+    for el in root.iter("h1"):
+        el.tag = "h2"
+    _unwrap_containers(root)  # those left hold blocks of their own: they part its text
     inner = html.escape(root.text or "", quote=False)
     return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
+
+
+_UNWRAPPED = frozenset(CONTAINERS)
+
+
+def _unwrap_containers(root: Any) -> None:
+    """Every container below ``root`` (an lxml element) taken out, what it held left in
+    its place, its text and tail joined to the text around it: what lxml's ``drop_tag``
+    does to each, but in one walk. ``drop_tag`` looks for the element among its
+    parent's children and moves the children after it: 25,000 sibling ``<div>``s, each
+    around a paragraph, took ~2 s that way, four times as long for twice as many."""
+    hosts = [el for el in root.iter() if any(c.tag in _UNWRAPPED for c in el)]
+    for host in hosts:
+        if host is not root and host.tag in _UNWRAPPED:
+            continue  # unwrapped itself: its nearest kept ancestor takes its children
+        kept: list[Any] = []
+        texts: list[list[str]] = [[host.text or ""]]  # before each kept child, and after
+        walks = [(iter(host), None)]
+        while walks:
+            children, opened = walks[-1]
+            child = next(children, None)
+            if child is None:  # the end of host, or of a container taken out
+                walks.pop()
+                if opened is not None:
+                    texts[-1].append(opened.tail or "")
+            elif child.tag in _UNWRAPPED:
+                texts[-1].append(child.text or "")
+                walks.append((iter(child), child))
+            else:
+                kept.append(child)
+                texts.append([child.tail or ""])
+        host[:] = kept
+        host.text = "".join(texts[0]) or None
+        for el, after in zip(kept, texts[1:], strict=True):
+            el.tail = "".join(after) or None
 
 
 @functools.cache

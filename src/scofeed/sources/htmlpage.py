@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -31,6 +31,7 @@ from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
 from scofeed.sources import charset_label, furniture, is_utf8, meta_charset
+from scofeed.sources.blocks import Running, holding_words, row_text, text_blocks
 from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,6 @@ _FURNITURE = (
     "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
     "iframe", "object", "embed", "button", "select", "input", "textarea", "svg", "canvas",
 )  # fmt: skip
-# the text blocks of an article; a table's row is one, its cells parted by " | " (as in
-# a Markdown release: ``sources.meta``), not a paragraph a cell
-_BLOCKS = {"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "tr"}
-_CELL_BLOCKS = _BLOCKS - {"tr"}  # what a cell may hold that makes its row no block
 # " - Site", " | Site", " — Site"
 _SITE_SUFFIX = re.compile(r"^(?P<head>.+?)\s+[-|–—:]\s+(?P<site>[^-|–—]{1,60})$")
 # a Chinese site's name glued on: "..._上海合作组织", "...－上海合作组织"; only the whole
@@ -270,20 +267,15 @@ def _date_elements(
     """The page's date elements under ``scope``: those of the first of ``sel.date`` that
     finds any not in running text of the article ``body`` (a ``<time>`` in a sentence
     of it is part of the sentence, often the event it announces, never the page's date)."""
+    running = None
     for candidates in sel.date:
-        found = [
-            el
-            for el in select(scope, (candidates,))
-            if el is not body and (body is None or not _in_sentence(el, body))
-        ]
+        found = [el for el in select(scope, (candidates,)) if el is not body]
+        if found and body is not None:
+            running = running or Running(body)
+            found = [el for el in found if not running.in_sentence(el)]
         if found:
             return found
     return []
-
-
-def _in_sentence(el: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> bool:
-    inside = any(parent is body for parent in el.iterancestors())
-    return inside and not _alone(el, body)
 
 
 def _published(root: lxml.html.HtmlElement, sel: Selectors) -> datetime | None:
@@ -349,13 +341,14 @@ def _take_stamps(container: lxml.html.HtmlElement, context: date | None) -> list
     """Date-stamp lines out of the article: the first and the last element holding text
     when that text is only a date ("12.03.2025", "2025-03-12 10:30"). The outermost
     element holding just that text goes. Returns their dates, in page order."""
+    worded = holding_words(container)
     leaves = [
         el
         for el in container.iter()
         if isinstance(el.tag, str)
         and el is not container
-        and not any(isinstance(c.tag, str) and collapse(c.text_content()) for c in el)
-        and collapse(el.text_content())
+        and el in worded
+        and not any(isinstance(c.tag, str) and c in worded for c in el)
     ]
     found = []
     for leaf in {id(x): x for x in (leaves[:1] + leaves[-1:])}.values():
@@ -406,9 +399,9 @@ def _body(
     if base:
         container.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
     paras: list[str] = []
-    blocks = _text_blocks(container)
+    blocks = text_blocks(container)
     if not blocks and paragraph_containers(container):  # its paragraphs are <div>s
-        blocks = _text_blocks(container)
+        blocks = text_blocks(container)
     if blocks:
         # a line break is a space between the words it parts ("green<br>energy" read
         # "greenenergy"), in the text only: the fragment keeps its markup as it was
@@ -416,7 +409,7 @@ def _body(
         for br, tail in breaks:
             br.tail = " " + (tail or "")
         for el in blocks:
-            text = _row_text(el) if el.tag == "tr" else collapse(join_wraps(el.text_content()))
+            text = row_text(el) if el.tag == "tr" else collapse(join_wraps(el.text_content()))
             if text:
                 paras.append(text)
         for br, tail in breaks:
@@ -442,49 +435,6 @@ def _body(
     elif lead:
         fragment = f"<p>{_esc(lead)}</p>" + fragment
     return paras, fragment, stamps
-
-
-def _blocks_around(
-    el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement
-) -> Iterator[lxml.html.HtmlElement]:
-    """The text blocks (``_BLOCKS``) that hold ``el``, innermost first, below ``stop``."""
-    parent = el.getparent()
-    while parent is not None and parent is not stop:
-        if parent.tag in _BLOCKS and _is_block(parent):
-            yield parent
-        parent = parent.getparent()
-
-
-def _text_blocks(container: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The outermost text blocks (``_BLOCKS``) of ``container``, in document order."""
-    return [
-        el for el in container.iter(*_BLOCKS) if _is_block(el) and not _inside_block(el, container)
-    ]
-
-
-def _is_block(el: lxml.html.HtmlElement) -> bool:
-    """A text block: a table's row only when its cells hold no block of their own (a
-    layout table's cell holding an article's paragraphs folded them into one)."""
-    return el.tag in _BLOCKS if el.tag != "tr" else not holds(el, _CELL_BLOCKS)
-
-
-def _row_text(row: lxml.html.HtmlElement) -> str:
-    """A table row's text: its cells' texts parted by " | ", empty cells left out."""
-    cells = (collapse(join_wraps(c.text_content())) for c in row if c.tag in ("td", "th"))
-    return " | ".join(c for c in cells if c)
-
-
-def _alone(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
-    """``el`` (a date element) stands alone: no text block around it below ``stop``
-    holds other words ("<p><time>4 July</time></p>" is a stamp, taken out of the text;
-    "opens on <time>4 July</time> in Astana" is a sentence, kept whole, and its
-    ``datetime`` is not the page's date)."""
-    own = collapse(el.text_content())
-    return all(collapse(b.text_content()) == own for b in _blocks_around(el, stop))
-
-
-def _inside_block(el: lxml.html.HtmlElement, stop: lxml.html.HtmlElement) -> bool:
-    return next(_blocks_around(el, stop), None) is not None
 
 
 def _midnight(day: date) -> datetime:
