@@ -17,9 +17,10 @@ week (``_refused``); a failing source is recorded and never stops the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -44,6 +45,7 @@ from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
+from scofeed.pool import within_budget
 from scofeed.publish import publish_feeds
 from scofeed.sources.http import Fetcher, Response, host_of, remember
 from scofeed.sources.listing import ArticleNumber
@@ -53,6 +55,7 @@ from scofeed.store import files as file_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
 
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
@@ -177,6 +180,10 @@ class _Run:
     now: datetime
     force: bool
     planner: Planner | None
+
+    def read(self, origin: str, reader: Callable[..., _T], *args: object) -> _T:
+        """A reader's work on what was fetched, under the per-file time budget."""
+        return within_budget(self.cfg.limits.file_seconds, origin, reader, *args)
 
 
 def poll_due(
@@ -335,7 +342,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         remember(run.store, first, run.now)
         result.status = "unchanged"
         return
-    found = kind.read(src, first, run.now)
+    found = run.read(src.url, kind.read, src, first, run.now)
     _ingest(run, src, found.releases, result)
     links, pages, unfinished = _catch_up(run, src, kind, first, found, result)
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
@@ -357,7 +364,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         former = _former(run, src, kind, link, number)
         try:
             page = _get(run, src, link, kind.page_accept, False)
-            releases = kind.read_page(src, link, page, run.now)
+            releases = run.read(link, kind.read_page, src, link, page, run.now)
         except RejectedInput as exc:
             failing = failing + 1 if exc.retryable else 0
             complete &= not _refused(run, src, link, exc, result)
@@ -467,7 +474,7 @@ def _catch_up(
             if url_key(resp.url) in seen_pages - {url_key(after)}:
                 break  # redirected to a page read already (a site's ?page=99 to page 1)
             seen_pages.add(url_key(resp.url))
-            page = kind.read(src, resp, run.now).links
+            page = run.read(resp.url, kind.read, src, resp, run.now).links
             if set(page) <= set(links):  # a site serving page 1 for any number, "next" too
                 raise RejectedInput(resp.url, "only links the pages before it had")
         except RejectedInput as exc:  # an older page's trouble costs only the catch-up

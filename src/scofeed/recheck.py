@@ -27,9 +27,10 @@ from scofeed.config import Config, RemoteSource
 from scofeed.config.redact import safe_url
 from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFailure
 from scofeed.ingest import ingest
-from scofeed.model import Planner
+from scofeed.model import Planner, Release
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.poll import retry_wait
+from scofeed.pool import within_budget
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage
 from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_of, remember
@@ -225,17 +226,14 @@ def _reingest(run: _Run, page: Page, src: RemoteSource | None, resp: Response) -
     still_an_article(page.url, resp, selectors)
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
     text = page_text(resp)
-    releases = found(
-        page.url,
-        htmlpage.read_page(
-            page.origin,
-            text,
-            url=resp.url,
-            selectors=selectors,
-            context=context,
+
+    def read() -> list[Release]:
+        return htmlpage.read_page(
+            page.origin, text, url=resp.url, selectors=selectors, context=context,
             source=page.source,
-        ),
-    )
+        )  # fmt: skip
+
+    releases = found(page.url, within_budget(run.cfg.limits.file_seconds, page.url, read))
     changes = ingest(run.cfg, run.store, releases, run.now, run.planner)
     return any(c.kind == "updated" for c in changes)
 
