@@ -276,3 +276,38 @@ def test_a_command_waiting_for_the_write_lock_says_who_holds_it(site, tmp_path):
     )
     assert add.returncode == 0, err
     assert "Statement written later" in run_cli(site, "list").stdout
+
+
+WRITE_ONE = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO meta VALUES ('other process', 'x')")
+db.commit()
+db.close()
+"""
+
+
+def test_a_second_store_in_a_process_keeps_the_firsts_locks_and_its_transactions(tmp_path):
+    """A process holding the store (the daemon; a build) that opened it again (a build's
+    feeds rendered in-process, on one core or in the daemon's threads) looked at the
+    file's first bytes with open() and close(): closing a file drops every POSIX lock
+    the process holds on it, its SQLite connections' too. Another process's connection
+    closing then took itself for the last one, checkpointed and removed the -wal the
+    first was writing into: transactions committed after that were lost (a `make bench`
+    store came out "database disk image is malformed")."""
+    path = tmp_path / "state.sqlite3"
+    holder = Store(path)
+    with holder.db:
+        holder.db.execute("INSERT INTO meta VALUES ('before', 'x')")
+    Store(path).close()  # a second Store in this process, as render_batch opens one
+    subprocess.run([sys.executable, "-c", WRITE_ONE, str(path)], check=True, timeout=60)
+    assert (tmp_path / "state.sqlite3-wal").exists()  # still this process's
+    with holder.db:
+        for n in range(100):
+            holder.db.execute("INSERT INTO meta VALUES (?, 'x')", (f"after {n}",))
+    holder.close()
+    db = sqlite3.connect(path)
+    keys = {k for (k,) in db.execute("SELECT key FROM meta")}
+    assert {"before", "other process", "after 0", "after 99"} <= keys
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()

@@ -223,8 +223,8 @@ class Store:
         self._busy_said = -BUSY_SAID_EVERY  # monotonic time of the last store_busy line
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            refuse_not_ours(self.path)  # never taken for a new store
-            make_whole(self.path)
+            make_whole(self.path)  # a new one, when none is there
+            refuse_not_ours(self.path)  # before this process holds a connection to it
             self._migrate(self.db)
             if not read_only_ok:
                 self._can_write()

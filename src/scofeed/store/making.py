@@ -36,17 +36,40 @@ WHAT_TO_DO = (
 )
 
 
+_LOOKED_AT: set[tuple[int, int]] = set()  # (device, inode) of each file refuse_not_ours read
+
+
 def refuse_not_ours(path: Path) -> None:
     """A file of 0 bytes where the store should be; a database not in WAL mode (every
     store scofeed makes is; opening one switches it, a byte of its header) with a -wal
     file beside it (a backup put in place of a store, the old store's -wal left); or
     one at schema version 0 holding tables: refused (``StoreUnusable``) before anything
-    is written. Only a database not in WAL mode is opened to be looked at."""
+    is written. Only a database not in WAL mode is opened to be looked at.
+
+    Once a process, for each file: its first bytes are read with open() and close(),
+    and closing a file drops every POSIX lock this process holds on it, its SQLite
+    connections' too (SQLite's "How To Corrupt", 2.2). A second ``Store`` in a process
+    holding one (a build's feeds rendered in-process, the daemon's clock-jump repair)
+    looked again: another process's connection closing then took itself for the last,
+    checkpointed and removed the -wal the first was writing into, and the transactions
+    it committed after were lost."""
+    try:
+        st = path.stat()
+    except OSError:  # none there, or cannot be read: opening it says why
+        return
+    if (st.st_dev, st.st_ino) in _LOOKED_AT:
+        return
     try:
         with path.open("rb") as f:
             head = f.read(100)
-    except OSError:  # none there, or cannot be read: opening it says why
+    except OSError:
         return
+    _refuse_by_head(path, head)
+    _LOOKED_AT.add((st.st_dev, st.st_ino))  # not read again, once ours may hold a lock
+
+
+def _refuse_by_head(path: Path, head: bytes) -> None:
+    """``refuse_not_ours`` on the first 100 bytes of the file at ``path``."""
     if not head:
         raise StoreUnusable(f"{path}: the state store is an empty file (0 bytes); {WHAT_TO_DO}")
     if not (head.startswith(b"SQLite format 3\0") and len(head) == 100 and head[18] == 1):
