@@ -386,3 +386,21 @@ def test_cli_add_refuses_a_listing_of_items_with_summaries(site, web):
     rejects = site.store().db.execute("SELECT origin, source FROM rejects").fetchall()
     assert [tuple(r) for r in rejects] == [(listing, "add")]
     assert not any(p.suffix == ".json" for p in site.sources.iterdir())
+
+
+def test_cli_add_reads_the_page_it_fetched_within_the_time_budget(site, web):
+    """``add URL`` read what it fetched with no budget (a page or feed item a reader is
+    slow on held the command as long as it took); now within ``limits.file_seconds``,
+    as a file and a polled page are. A budget of half a millisecond: no page is read in
+    that (an article page takes milliseconds), the fetch before it is not counted."""
+    from tests.test_remote import SCO
+
+    site.write_config(limits="file_seconds = 0.0005")
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        (SCO / "article_en.html").read_bytes(), content_type="text/html; charset=utf-8"
+    )
+    url = web.url_for("/20220125/813122.html")
+    _, err = run(site, "add", url, rc=1)
+    assert err == f"scofeed: {url}: took longer than 0.0005s\n"
+    rejects = site.store().db.execute("SELECT origin, reason FROM rejects").fetchall()
+    assert [tuple(r) for r in rejects] == [(url, "took longer than 0.0005s")]

@@ -16,7 +16,7 @@ from scofeed.normalise.entry import TAGS_MAX, stated_tags
 from scofeed.sources import http
 from scofeed.sources.http import Fetcher, remember
 from scofeed.sources.newslist import read_html
-from scofeed.sources.remote import fetch_release
+from scofeed.sources.remote import fetch_added, read_added
 from scofeed.store import sources as source_rows
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
@@ -259,6 +259,11 @@ def test_one_host_waits_for_the_delay_between_requests(httpserver, store):
     f.get(url, delay=3.0)
     f.close()
     assert waits == [3.0]  # the clock stood still: the second request waited the whole delay
+
+
+def fetch_release(cfg, store, url, now):
+    resp = fetch_added(cfg, store, url, now)
+    return (resp, *read_added(cfg, url, resp, now, None))
 
 
 def test_fetch_release_for_scofeed_add(httpserver, site, store):

@@ -30,9 +30,11 @@ from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
+from scofeed.pool import within_budget
 from scofeed.refold import refold
+from scofeed.sources.http import Response
 from scofeed.sources.newslist import refuse_listing
-from scofeed.sources.remote import fetch_release, page_text
+from scofeed.sources.remote import fetch_added, page_text, read_added
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -201,14 +203,25 @@ def from_url(cfg: Config, store: Store, url: str, now: datetime, fmt: str | None
     with the same duplicate key, whatever the page's own markup says. ``fmt`` is the
     release format to read it as (default: as its Content-Type says)."""
     try:
-        resp, suffix, releases = fetch_release(cfg, store, url, now, fmt)
-        if suffix in (".html", ".htm"):
-            for release in releases:
-                refuse_listing(url, page_text(resp), release, url)
+        resp = fetch_added(cfg, store, url, now)
+        # read within the per-file time budget, as a file or a polled page is
+        releases = within_budget(
+            cfg.limits.file_seconds, url, _read_fetched, cfg, url, resp, now, fmt
+        )
         return url_document(cfg, url, releases, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, url, exc, now)
         raise
+
+
+def _read_fetched(
+    cfg: Config, url: str, resp: Response, now: datetime, fmt: str | None
+) -> list[Release]:
+    suffix, releases = read_added(cfg, url, resp, now, fmt)
+    if suffix in (".html", ".htm"):
+        for release in releases:
+            refuse_listing(url, page_text(resp), release, url)
+    return releases
 
 
 def url_document(cfg: Config, url: str, releases: list[Release], now: datetime) -> bytes:

@@ -247,7 +247,10 @@ def _refresh_added(run: _Run, page: Page, resp: Response, report: RecheckReport)
         raise RejectedInput(page.url, f"its file {page.origin} is gone from sources/; not watched")
     still_an_article(page.url, resp, htmlpage.PRESETS["sco"])  # an SCO article's address
     context = datetime.fromtimestamp(page.published, tz=run.now.tzinfo)
-    _suffix, releases = read_added(run.cfg, page.url, resp, context, page.format)
+    seconds = run.cfg.limits.file_seconds
+    _suffix, releases = within_budget(
+        seconds, page.url, read_added, run.cfg, page.url, resp, context, page.format
+    )
     built = refresh_added(run.cfg, run.store, path, page.url, releases, run.now, run.planner)
     if built is None:
         return False

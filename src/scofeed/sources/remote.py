@@ -3,8 +3,8 @@
 A ``page-list`` source's listing holds links to article pages, each page holding one
 release; a ``feed`` source's response holds every release itself. ``KINDS`` maps a
 source kind to its ``Kind``, which ``scofeed.poll`` drives the same way for all (the
-fetching, storing and publishing are the poller's). ``fetch_release`` fetches and reads
-one page for ``scofeed add URL``.
+fetching, storing and publishing are the poller's). ``fetch_added`` fetches and
+``read_added`` reads one page for ``scofeed add URL``.
 """
 
 from __future__ import annotations
@@ -169,17 +169,12 @@ _SUFFIXES = {
 }
 
 
-def fetch_release(
-    cfg: Config, store: Store, url: str, now: datetime, fmt: str | None = None
-) -> tuple[Response, str, list[Release]]:
-    """Fetch one release page for ``scofeed add URL``: the response, the file suffix to
-    store its body under, and the releases read from them (as ``fmt`` when given: ``read_added``).
-    ``RejectedInput`` when it cannot."""
+def fetch_added(cfg: Config, store: Store, url: str, now: datetime) -> Response:
+    """The answer of a page given to ``scofeed add URL`` (``RejectedInput`` when none)."""
     with Fetcher(store) as fetcher:
         resp = fetcher.get(url, accept=ADD_TYPES, max_bytes=cfg.limits.max_file_bytes)
     remember(store, resp, now)
-    suffix, releases = read_added(cfg, url, resp, now, fmt)
-    return resp, suffix, releases
+    return resp
 
 
 def read_added(
