@@ -9,23 +9,27 @@ watchdog thread in another thread (the daemon's scan)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import FrameType
 
 import feedparser
 import pytest
 
 import test_daemon
+from scofeed import pool
 from scofeed.build import DEFAULT_TUNING, Tuning
 from scofeed.build import build as run_build
 from scofeed.config import load
 from scofeed.errors import OverTimeBudget
 from scofeed.normalise import settings_from
-from scofeed.pool import Watchdog, prepare_many, ticking, time_budget
+from scofeed.pool import Watchdog, interrupted_after, prepare_many, ticking, within_budget
 from scofeed.sources.files import Changed
 
 # hypothesis (loaded by other tests in this worker) keeps a gc callback: an interruption
@@ -71,7 +75,9 @@ def build_in(site, tuning: Tuning = DEFAULT_TUNING) -> dict[str, str]:
 
 WORKERS = """
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import FrameType
 from scofeed.build import Tuning, build
 from scofeed.config import load
 from scofeed.store import Store
@@ -140,28 +146,31 @@ def swallowing_then_slow(seconds: float = 0.2, bound: float = 20.0) -> tuple[lis
     gc callback does the same to any exception) and then works on for ``bound`` more
     seconds: how it ended, once out of the budget's block."""
     swallowed: list[str] = []
-    try:
-        with time_budget(seconds):
-            end = time.monotonic() + bound
-            try:
-                while time.monotonic() < end:
-                    pass
-            except Exception as exc:  # noqa: BLE001 - what a careless parser does
-                swallowed.append(type(exc).__name__)
-            end = time.monotonic() + bound
+
+    def parse() -> None:
+        end = time.monotonic() + bound
+        try:
             while time.monotonic() < end:
                 pass
+        except Exception as exc:  # noqa: BLE001 - what a careless parser does
+            swallowed.append(type(exc).__name__)
+        end = time.monotonic() + bound
+        while time.monotonic() < end:
+            pass
+
+    try:
+        interrupted_after(seconds, parse)
     except OverTimeBudget:
         return swallowed, "interrupted again"
     return swallowed, "ran to its end"
 
 
-def _in_a_batch() -> tuple[list[str], str]:
+def _swallowing_in_a_batch() -> tuple[list[str], str]:
     with ticking(0.2):
         return swallowing_then_slow()
 
 
-def _in_another_thread() -> tuple[list[str], str]:
+def _swallowing_in_a_thread() -> tuple[list[str], str]:
     got: list[tuple[list[str], str]] = []
     t = threading.Thread(target=lambda: got.append(swallowing_then_slow()))
     t.start()
@@ -171,7 +180,7 @@ def _in_another_thread() -> tuple[list[str], str]:
 
 @pytest.mark.parametrize(
     "where",
-    [swallowing_then_slow, _in_a_batch, _in_another_thread],
+    [swallowing_then_slow, _swallowing_in_a_batch, _swallowing_in_a_thread],
     ids=["main thread alone", "main thread, a batch", "another thread"],
 )
 def test_an_interruption_swallowed_where_it_lands_comes_again(where):
@@ -182,49 +191,160 @@ def test_an_interruption_swallowed_where_it_lands_comes_again(where):
     assert ending == "interrupted again"
 
 
-def _interrupted_on_its_way_out(seconds: float = 0.1) -> list[str]:
-    """In a thread of its own (the daemon's scan job): a file that ends just as the
-    watchdog interrupts it, the interruption landing where the block's end takes the
-    watchdog's lock (raised there by a trace function, as the watchdog's lands); then
-    work of the scan's own after the file, for five budgets: what interrupted it."""
+def _interrupted_on_its_way_out(lands_in: Callable[[FrameType], bool], seconds: float) -> list[str]:
+    """A file that ends just as its interruption comes, the interruption landing in the
+    first call on the way out of the budget that ``lands_in`` picks (raised there by a
+    trace function, as a tick or the watchdog's lands); then work of the caller's own
+    after the file, for five budgets: what interrupted it."""
 
-    def tracer(frame, event, _arg):
-        caller = frame.f_back
-        if (
-            event == "call"
-            and frame.f_code.co_name == "__enter__"
-            and caller is not None
-            and caller.f_code is Watchdog.watching.__wrapped__.__code__  # its ``finally``:
-        ):
+    def tracer(frame: FrameType, event: str, _arg: object) -> None:
+        if event == "call" and lands_in(frame):
             sys.settrace(None)
             raise OverTimeBudget
-        return None
 
     got: list[str] = []
-
-    def scan() -> None:
-        try:
-            with time_budget(seconds):
-                sys.settrace(tracer)  # set in the block: the next lock the block takes
-        except OverTimeBudget:
-            got.append("file")
-        sys.settrace(None)
-        end = time.monotonic() + 5 * seconds
-        try:
-            while time.monotonic() < end:
-                pass
-        except OverTimeBudget:
-            got.append("after the file")
-
-    t = threading.Thread(target=scan)
-    t.start()
-    t.join(60)
+    try:
+        interrupted_after(seconds, sys.settrace, tracer)  # traces the calls after the file
+    except OverTimeBudget:
+        got.append("file")
+    sys.settrace(None)
+    end = time.monotonic() + 5 * seconds
+    try:
+        while time.monotonic() < end:
+            pass
+    except OverTimeBudget:
+        got.append("after the file")
     return got
 
 
-def test_an_interruption_landing_as_the_file_ends_leaves_the_scan_alone_after_it():
-    """The watchdog interrupts again every tenth of the budget until the file's block
-    clears its deadline; an interruption landing on the way to that (as the block took
-    the watchdog's lock) skipped it, and the scan job was interrupted after the file,
-    storing or publishing, every tenth of the budget until the next file."""
-    assert "after the file" not in _interrupted_on_its_way_out()
+def _in_scofeed(frame: FrameType) -> bool:
+    """Any call into the budget's code or a context manager's (``__exit__``)."""
+    return frame.f_code.co_filename in (pool.__file__, contextlib.__file__)
+
+
+def _taking_the_watchdogs_lock(frame: FrameType) -> bool:
+    caller = frame.f_back
+    return (
+        frame.f_code.co_name == "__enter__"
+        and caller is not None
+        and caller.f_code is Watchdog.settle.__code__
+    )
+
+
+def _in_a_thread(lands_in: Callable[[FrameType], bool], seconds: float = 0.1) -> list[str]:
+    """As the daemon's scan job: in a thread of its own, with a watchdog."""
+    got: list[list[str]] = []
+    t = threading.Thread(target=lambda: got.append(_interrupted_on_its_way_out(lands_in, seconds)))
+    t.start()
+    t.join(60)
+    return got[0]
+
+
+def _in_a_batch(lands_in: Callable[[FrameType], bool], seconds: float = 0.1) -> list[str]:
+    with ticking(seconds):
+        return _interrupted_on_its_way_out(lands_in, seconds)
+
+
+def _alone(lands_in: Callable[[FrameType], bool], seconds: float = 0.1) -> list[str]:
+    before = signal.getsignal(signal.SIGALRM)
+    got = _interrupted_on_its_way_out(lands_in, seconds)
+    if signal.getsignal(signal.SIGALRM) is not before:
+        got.append("the alarm's handler left behind")
+    if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+        got.append("the alarm left running")
+    return got
+
+
+@pytest.mark.parametrize(
+    ("where", "lands_in"),
+    [
+        (_in_a_thread, _in_scofeed),
+        (_in_a_thread, _taking_the_watchdogs_lock),
+        (_in_a_batch, _in_scofeed),
+        (_alone, _in_scofeed),
+    ],
+    ids=["thread, its first call", "thread, its lock", "main thread, a batch", "main thread alone"],
+)
+def test_an_interruption_landing_as_the_file_ends_leaves_the_rest_alone(where, lands_in):
+    """An interruption landing on the way out of the file's budget (as a context
+    manager's ``__exit__`` began, or as the block took the watchdog's lock) skipped the
+    clearing of its deadline: the scan job or build went on being interrupted after the
+    file, storing or publishing, every tenth of the budget, and ``scofeed add`` with a
+    budget of 0.5 ms died of its own alarm as it exited."""
+    got = where(lands_in)
+    assert "after the file" not in got
+    assert not [g for g in got if "alarm" in g]
+
+
+def _traced_after_an_interruption() -> str:
+    try:
+        interrupted_after(0.05, time.sleep, 0.5)  # interrupted as the sleep returns
+    except OverTimeBudget:
+        pass
+    sys.settrace(lambda *_args: None)  # as a debugger or coverage does
+    try:
+        return (lambda: "traced")()
+    finally:
+        sys.settrace(None)
+
+
+def test_a_thread_interrupted_can_still_be_traced():
+    """The watchdog used to cancel an interruption not landed yet with NULL, the C API's
+    way; on CPython 3.11 that left the interpreter's eval loop flagged for good, and the
+    thread hung, at full CPU, at its next call under a trace function (a debugger,
+    coverage)."""
+    got: list[str] = []
+    t = threading.Thread(target=lambda: got.append(_traced_after_an_interruption()), daemon=True)
+    t.start()
+    t.join(30)
+    assert got == ["traced"]
+
+
+def _compiling_a_pattern(seconds: float) -> None:
+    """As ``re`` does, compiling a pattern an import holds: a ``ValueError`` where it
+    looks is its own error, reported as that."""
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            pass
+    except ValueError:
+        raise LookupError("bad escape") from None
+
+
+@pytest.mark.parametrize("in_a_thread", [False, True], ids=["main thread", "another thread"])
+def test_an_interruption_a_library_turns_into_its_own_error_is_still_over_budget(in_a_thread):
+    """``scofeed add URL`` with a small budget printed a traceback now and then: the
+    interruption landed in ``re`` compiling a pattern of an import the page's reading
+    began, whose ``except ValueError`` caught it (it was one) and raised ``re.error``."""
+    got: list[str] = []
+
+    def read() -> None:
+        try:
+            within_budget(0.05, "http://127.0.0.1/page.html", _compiling_a_pattern, 2.0)
+        except Exception as exc:  # noqa: BLE001 - what came out is the test
+            got.append(f"{type(exc).__name__}: {exc}")
+
+    if in_a_thread:
+        t = threading.Thread(target=read)
+        t.start()
+        t.join(30)
+    else:
+        read()
+    assert got == ["RejectedInput: http://127.0.0.1/page.html: took longer than 0.05s"]
+
+
+def test_a_parsers_except_value_error_does_not_catch_the_interruption():
+    """A date parser trying one format after another (``except ValueError``) took the
+    interruption for a format that did not fit, and went on to the next."""
+    tried: list[str] = []
+
+    def parse_date() -> None:
+        for fmt in ("%d %B %Y", "%Y-%m-%d"):
+            try:
+                _compiling_a_pattern(0.5)  # busy, as a parser on a hostile input
+            except ValueError:
+                tried.append(fmt)
+
+    with pytest.raises(OverTimeBudget):
+        interrupted_after(0.05, parse_date)
+    assert tried == []

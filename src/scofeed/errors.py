@@ -6,8 +6,8 @@
     ├── SourceError                                               a release could not be read
     │   ├── RejectedInput (ValueError)                   HTTP 422 one input refused, with its reason
     │   │   ├── TemporaryFailure  [retryable]            HTTP 503 for now: timeout, 5xx, 429, 403
-    │   │   ├── OverTimeBudget                           HTTP 422 a file past limits.file_seconds
     │   │   └── PageGone                                 HTTP 422 the page answers 404 or 410
+    │   ├── OverTimeBudget                               HTTP 422 a file past limits.file_seconds
     │   └── KnownRelease                                 HTTP 409 `scofeed add` of a stored release
     ├── NormaliseError (ValueError)                      HTTP 422 no usable title or body
     ├── StoreError                                                the SQLite state store
@@ -41,7 +41,8 @@ Messages are one line, naming the file, URL or dotted config key, and never a se
 Outside the tree, on purpose: ``deliver.sender.AddressRefused`` (and urllib3's
 ``NameResolutionError``) are raised inside urllib3's connection hook, so they must be
 urllib3 errors for requests to report a refused address as a connection failure; they
-never leave ``sender.post``, which turns every failure into a delivery outcome.
+never leave ``sender.post``, which turns every failure into a delivery outcome. And
+``pool._Settled``, a ``BaseException`` a thread raises into itself and catches at once.
 """
 
 from __future__ import annotations
@@ -104,13 +105,20 @@ class TemporaryFailure(RejectedInput, TemporaryError):
         self.retry_after = retry_after  # the server's Retry-After header, as sent
 
 
-class OverTimeBudget(RejectedInput):
+class OverTimeBudget(SourceError):
     """A file that took longer than its time budget to prepare. Raised into the thread
-    preparing it by a watchdog (``PyThreadState_SetAsyncExc`` takes a class, no
-    arguments), so everything has a default; ``pool.prepare`` names the file."""
+    preparing it by a clock or a watchdog (``PyThreadState_SetAsyncExc`` takes a class,
+    no arguments), so everything has a default; ``pool.prepare`` names the file. Not a
+    ``RejectedInput``, on purpose: that is a ``ValueError``, and an interruption landing
+    in a parser's ``except ValueError`` (a date it tries, a regular expression an import
+    compiles) was swallowed there, or turned into that parser's own error."""
+
+    http_status = 422
 
     def __init__(self, origin: str = "", reason: str = "took longer than its time budget"):
-        super().__init__(origin, reason)
+        super().__init__(f"{origin}: {reason}")
+        self.origin = origin
+        self.reason = reason
 
 
 class PageGone(RejectedInput):

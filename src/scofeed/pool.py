@@ -140,39 +140,46 @@ def fan_out(fn: Callable[..., _T], first: object, batches: list[_A]) -> list[_T]
         return [job.result() for job in [pool.submit(_watched, me, fn, first, b) for b in batches]]
 
 
-@contextlib.contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` with ``OverTimeBudget``, and again every
-    tenth of the budget until it ends: by SIGALRM in a process's main thread (``scofeed
-    build``, a worker process), by this thread's watchdog elsewhere (the daemon's scan
-    job). Either takes effect at the next Python instruction, so a long call into C
-    (lxml, nh3) ends first; ``prepare`` also rejects by the clock, for that."""
+def interrupted_after(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
+    """``fn(*args)``, interrupted with ``OverTimeBudget`` after ``seconds`` and again
+    every tenth of the budget until it returns: by SIGALRM in a process's main thread
+    (``scofeed build``, a worker process), by this thread's watchdog elsewhere (the
+    daemon's scan job). Either takes effect at the next Python instruction, so a long
+    call into C (lxml, nh3) ends first; ``prepare`` also rejects by the clock, for that.
+
+    A function, not a context manager, on purpose: the deadline is cleared by the first
+    instruction of the ``finally`` in the frame that called ``fn``, where no interruption
+    can land before it. A context manager's ``__exit__`` is a call of its own, and one
+    landing as it began skipped the clearing: the deadline stayed, and the process went
+    on being interrupted after the file (``scofeed add`` with a tiny budget died of its
+    own alarm at exit)."""
     if seconds <= 0:
-        yield
-        return
+        return fn(*args)
     if threading.current_thread() is not threading.main_thread():
         watchdog = getattr(_local, "watchdog", None)
         if watchdog is None:
             watchdog = _local.watchdog = Watchdog(threading.current_thread())
-        with watchdog.watching(seconds):
-            yield
-        return
+        watchdog.start(seconds)
+        try:
+            return fn(*args)
+        finally:
+            watchdog.due = None  # first: a plain store, after which it fires no more
+            watchdog.settle()
     if not _clock.ticking:  # one file alone: a clock of its own
-        with ticking(seconds), time_budget(seconds):
-            yield
-        return
+        return _alone(seconds, fn, *args)
     _clock.deadline = time.monotonic() + seconds
     try:
-        yield
+        return fn(*args)
     finally:
-        _clock.deadline = None
+        _clock.deadline = None  # first, as above
 
 
-TICKS = 10  # a batch's clock ticks this many times in one file's budget
+TICKS = 10  # a clock ticks this many times in one file's budget
+TICK_FLOOR = 0.002  # and no oftener than this: a budget of 0.5 ms flooded it with signals
 
 
 class _Clock:
-    """The main thread's clock while it prepares a batch of files (``ticking``)."""
+    """The main thread's clock while it prepares files (``ticking``)."""
 
     ticking = False
     deadline: float | None = None  # of the file being prepared (time.monotonic)
@@ -182,32 +189,52 @@ _clock = _Clock()
 
 
 def _tick(_signum: int, _frame: object) -> None:
-    """Interrupt the file past its deadline, on every tick until ``time_budget`` clears
-    the deadline: an interruption can land where it is swallowed (a gc callback, a
-    parser's own ``except Exception``), and the file would then run to its end."""
+    """Interrupt the file past its deadline, on every tick until ``interrupted_after``
+    clears the deadline: an interruption can land where it is swallowed (a gc callback,
+    a parser's own ``except Exception``), and the file would then run to its end."""
     deadline = _clock.deadline
     if deadline is not None and time.monotonic() >= deadline:
         raise OverTimeBudget  # ``prepare`` names the file and its budget
 
 
+def _every(seconds: float) -> float:
+    return max(seconds / TICKS, TICK_FLOOR)
+
+
+def _alone(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
+    """One file in the main thread, outside a batch: the clock runs for it alone."""
+    old = signal.signal(signal.SIGALRM, _tick)
+    signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
+    _clock.ticking = True
+    _clock.deadline = time.monotonic() + seconds
+    try:
+        return fn(*args)
+    finally:
+        _clock.deadline = None  # first: no tick interrupts anything after this
+        _clock.ticking = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 @contextlib.contextmanager
 def ticking(seconds: float) -> Iterator[None]:
-    """While files are prepared in the main thread (a batch, or one alone): SIGALRM every
-    ``seconds / TICKS``, and a tick past the current file's deadline interrupts it
-    (``time_budget`` then only sets the deadline). A file over budget is interrupted
-    within a tenth of the budget after it. Arming a timer for each file instead (two
-    system calls, two signal handler swaps) was ~8% of a worker's time."""
+    """While files are prepared in the main thread (a batch): SIGALRM every tenth of
+    ``seconds``, and a tick past the current file's deadline interrupts it
+    (``interrupted_after`` then only sets the deadline). A file over budget is
+    interrupted within a tenth of the budget after it; a tick between files does nothing.
+    Arming a timer for each file instead (two system calls, two signal handler swaps)
+    was ~8% of a worker's time."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
     old = signal.signal(signal.SIGALRM, _tick)
-    signal.setitimer(signal.ITIMER_REAL, seconds / TICKS, seconds / TICKS)
+    signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
     _clock.ticking = True
     try:
         yield
     finally:
-        _clock.ticking = False
         _clock.deadline = None
+        _clock.ticking = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
@@ -215,12 +242,17 @@ def ticking(seconds: float) -> Iterator[None]:
 _local = threading.local()  # the Watchdog of each thread that prepares files
 
 
-def _raise_in(thread_id: int, exc: type[BaseException] | None) -> None:
-    """Make ``thread_id`` raise ``exc`` at its next Python instruction (None: cancel
-    one not raised yet). CPython's documented C API for exactly this."""
+def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
+    """Make ``thread_id`` raise ``exc`` at its next Python instruction, in place of any
+    exception raised into it this way and not landed yet. CPython's documented C API
+    for exactly this."""
     ctypes = importlib.import_module("ctypes")  # loaded by Watchdog(): a lookup here
-    arg = ctypes.py_object(exc) if exc is not None else None
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), arg)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
+
+
+class _Settled(BaseException):
+    """Raised into a thread by itself, and caught there at once (``Watchdog.settle``):
+    never leaves it, so it is outside the exception tree."""
 
 
 class Watchdog:
@@ -228,61 +260,65 @@ class Watchdog:
     deadline, with ``OverTimeBudget``, and again every tenth of the budget until the
     file is done (an interruption can be swallowed where it lands, as with ``_tick``).
     Starting a file costs a lock, not a thread: the watchdog is woken only when it was
-    idle, and otherwise wakes at the old time, sees the new one and sleeps on."""
+    idle, and otherwise wakes at the old time, sees the new one and sleeps on.
+
+    The thread watched ends a file by storing None in ``due`` (no interruption can land
+    inside a plain store; the watchdog fires no more after it) and then ``settle``."""
 
     def __init__(self, owner: threading.Thread) -> None:
         self.owner = owner
         self.thread_id = owner.ident or threading.get_ident()
         importlib.import_module("ctypes")  # here, so that _raise_in never imports it
         self._cond = threading.Condition()
-        self._due: float | None = None  # when to interrupt next (time.monotonic)
+        self.due: float | None = None  # when to interrupt next (time.monotonic)
         self._again = 0.0  # and after that, every this many seconds
         self._idle = True
         self._fired = False
         threading.Thread(target=self._watch, name="scofeed-file-budget", daemon=True).start()
 
-    @contextlib.contextmanager
-    def watching(self, seconds: float) -> Iterator[None]:
+    def start(self, seconds: float) -> None:
         with self._cond:
-            self._due = time.monotonic() + seconds
-            self._again = seconds / TICKS
+            self._again = _every(seconds)
             self._fired = False
+            self.due = time.monotonic() + seconds
             if self._idle:
                 self._cond.notify()
-        try:
-            yield
-        finally:
-            # under the lock: once out, no interruption is raised or left pending. One
-            # landing on the way to the lock (the block over) is let go, and the deadline
-            # cleared all the same: else the watchdog interrupted the thread's own work
-            # after the file (storing it, publishing) every tenth of the budget
-            while True:
+
+    def settle(self) -> None:
+        """After ``due`` is None: cancel an interruption raised but not landed yet (one
+        that lands on the way here ends the call with it: the file was over budget)."""
+        with self._cond:
+            if self._fired:
+                # not cancelled with NULL, the API's way: on CPython 3.11 that left every
+                # thread's eval loop flagged for good, and a trace function (a debugger,
+                # coverage) then hung the thread at its next call. An exception of our
+                # own replaces the pending one, lands here and clears the flag
                 try:
-                    with self._cond:
-                        self._due = None
-                        if self._fired:
-                            _raise_in(self.thread_id, None)
-                            self._fired = False
-                    break
-                except OverTimeBudget:
-                    continue
+                    _raise_in(self.thread_id, _Settled)
+                    time.sleep(0)  # it lands as the call above returns, this at the latest
+                except _Settled:
+                    pass
+                self._fired = False
 
     def _watch(self) -> None:
         with self._cond:
             while True:
-                self._idle = self._due is None
-                if self._idle:
+                due = self.due
+                self._idle = due is None
+                if due is None:
                     if not self._cond.wait(30) and not self.owner.is_alive():
                         return  # the thread it watched is gone
                     continue
-                assert self._due is not None
                 now = time.monotonic()
-                if self._due > now:
-                    self._cond.wait(self._due - now)
+                if due > now:
+                    self._cond.wait(due - now)
                     continue
                 _raise_in(self.thread_id, OverTimeBudget)
                 self._fired = True
-                self._due = now + self._again
+                # no call between the test and the store, so no switch to the thread
+                # watched: if it has cleared ``due`` meanwhile, it stays cleared
+                if self.due is due:
+                    self.due = now + self._again
 
 
 def within_budget(seconds: float, origin: str, read: Callable[..., _T], *args: object) -> _T:
@@ -298,10 +334,13 @@ def within_budget(seconds: float, origin: str, read: Callable[..., _T], *args: o
         return seconds > 0 and time.monotonic() - start > seconds
 
     try:
-        with time_budget(seconds):
-            done = read(*args)
-    except RejectedInput as exc:  # OverTimeBudget among them
-        if isinstance(exc, OverTimeBudget) or past():
+        done = interrupted_after(seconds, read, *args)
+    except OverTimeBudget:
+        raise RejectedInput(origin, over_budget(seconds)) from None
+    except Exception as exc:
+        # an interruption landing in a library's own ``except`` can come out as another
+        # error of its (an import compiling a regular expression: ``re.error``)
+        if past() and memory_ran_out(exc) is None:
             raise RejectedInput(origin, over_budget(seconds)) from None
         raise
     if past():
@@ -329,16 +368,9 @@ def prepare(
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     start = time.monotonic()
     try:
-        with time_budget(seconds):
-            releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
-            # only what ingest needs travels on: the raw text and file date stay behind
-            outcome: Outcome = [
-                (
-                    _without(r, text="", html=None, context_date=None),
-                    _without(normalise(r, settings, now), paragraphs=()),
-                )
-                for r in releases
-            ]
+        outcome: Outcome = interrupted_after(
+            seconds, _read_and_normalise, item, suffix, settings, max_bytes, now
+        )
     except OverTimeBudget:  # raised by a watchdog or a batch's clock
         outcome = Rejection(item.rel, over_budget(seconds))
     except RejectedInput as exc:
@@ -357,6 +389,21 @@ def prepare(
     if seconds > 0 and time.monotonic() - start > seconds:  # not interrupted, still over
         outcome = Rejection(item.rel, over_budget(seconds))
     return _without(item, data=None), outcome
+
+
+def _read_and_normalise(
+    item: scanner.Changed, suffix: str, settings: Settings, max_bytes: int, now: datetime
+) -> list[tuple[Release, Entry]]:
+    assert item.data is not None
+    releases = sources.read(item.rel, suffix, item.data, item.mtime, max_bytes)
+    # only what ingest needs travels on: the raw text and file date stay behind
+    return [
+        (
+            _without(r, text="", html=None, context_date=None),
+            _without(normalise(r, settings, now), paragraphs=()),
+        )
+        for r in releases
+    ]
 
 
 def prepare_many(
