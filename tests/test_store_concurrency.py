@@ -320,9 +320,11 @@ def _locks_held() -> list[str]:
     and byte range: an SQLite connection holds one on the store and some on its -shm."""
     me = str(os.getpid())
     held = []
-    for line in open("/proc/locks").read().splitlines():
+    with open("/proc/locks") as f:
+        lines = f.read().splitlines()
+    for line in lines:
         fields = line.split()
-        at = fields.index("->") + 1 if "->" in fields else 0  # a waiter's line
+        at = fields.index("->") if "->" in fields else 0  # "N: -> POSIX ...": a waiter
         if fields[at + 4] == me:
             held.append(" ".join(fields[at + 1 : at + 4] + fields[at + 5 :]))
     return sorted(held)
