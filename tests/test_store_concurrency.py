@@ -15,8 +15,10 @@ import time
 import pytest
 
 from conftest import free_port, rewind, run_cli
+from scofeed.activitypub.keys import load_or_create
+from scofeed.config import load
 from scofeed.daemon import PidLock
-from scofeed.errors import StoreError
+from scofeed.errors import ConfigError, StoreError
 from scofeed.store import Store
 from scofeed.store.lock import lock_path, lock_text, running
 from scofeed.store.schema import MIGRATIONS
@@ -311,3 +313,76 @@ def test_a_second_store_in_a_process_keeps_the_firsts_locks_and_its_transactions
     assert {"before", "other process", "after 0", "after 99"} <= keys
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+def _locks_held() -> list[str]:
+    """The POSIX locks this process holds (Linux: /proc/locks), each as its kind, file
+    and byte range: an SQLite connection holds one on the store and some on its -shm."""
+    me = str(os.getpid())
+    held = []
+    with open("/proc/locks") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        fields = line.split()
+        at = fields.index("->") if "->" in fields else 0  # "N: -> POSIX ...": a waiter
+        if fields[at + 4] == me:
+            held.append(" ".join(fields[at + 1 : at + 4] + fields[at + 5 :]))
+    return sorted(held)
+
+
+def _kept_locks(holder: Store, path, before: list[str]) -> None:
+    """After something this process did while holding ``holder``: it holds the same
+    locks, another process's connection closing leaves the -wal alone, and what
+    ``holder`` commits after is in the store."""
+    assert _locks_held() == before
+    subprocess.run([sys.executable, "-c", WRITE_ONE, str(path)], check=True, timeout=60)
+    assert path.with_name(path.name + "-wal").exists()  # still this process's
+    with holder.db:
+        for n in range(100):
+            holder.db.execute("INSERT INTO meta VALUES (?, 'x')", (f"after {n}",))
+    holder.close()
+    db = sqlite3.connect(path)
+    keys = {k for (k,) in db.execute("SELECT key FROM meta")}
+    assert {"before", "other process", "after 0", "after 99"} <= keys
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="Linux /proc/locks")
+@pytest.mark.parametrize("tail", ["", "-shm"])
+def test_a_secret_file_naming_the_store_is_refused_unopened_where_the_store_is_held(tmp_path, tail):
+    """The daemon reads its secret files again at each reload (SIGHUP), holding the
+    store. ``file:`` naming the store or its -shm (a slip for state/hook.secret) was
+    opened and closed: closing a file drops every POSIX lock the process holds on it,
+    its connections' too, and the daemon ran on (the reload failed, "not UTF-8 text"):
+    the next process to close its connection removed the -wal under it (the store),
+    or took the -shm's locks for no one's and started the shared index over."""
+    path = tmp_path / "state" / "scofeed.sqlite3"
+    holder = Store(path)
+    with holder.db:
+        holder.db.execute("INSERT INTO meta VALUES ('before', 'x')")
+    before = _locks_held()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[paths]\nstate = "state/scofeed.sqlite3"\n[[webhooks]]\nname = "a"\n'
+        f'url = "https://x.example/h"\nsecret = "file:state/scofeed.sqlite3{tail}"\n'
+    )
+    with pytest.raises(ConfigError, match="SQLite database"):
+        load(config)
+    _kept_locks(holder, path, before)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="Linux /proc/locks")
+@pytest.mark.parametrize("tail", ["", "-shm"])
+def test_an_activitypub_key_naming_the_store_is_refused_unopened(tmp_path, tail):
+    """The daemon loads its ActivityPub key after opening the store: ``activitypub.key``
+    naming the store (or its -shm) read it with open() and close(), dropping the
+    daemon's locks on it."""
+    path = tmp_path / "scofeed.sqlite3"
+    holder = Store(path)
+    with holder.db:
+        holder.db.execute("INSERT INTO meta VALUES ('before', 'x')")
+    before = _locks_held()
+    with pytest.raises(ConfigError, match="SQLite database"):
+        load_or_create(tmp_path / f"scofeed.sqlite3{tail}")
+    _kept_locks(holder, path, before)

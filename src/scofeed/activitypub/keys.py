@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from scofeed.config.load import sqlite_in_use
 from scofeed.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,9 @@ def load_or_create(path: Path) -> KeyPair:
 
 
 def load(path: Path) -> KeyPair:
+    held = sqlite_in_use(path)  # opened in the daemon: its connections' locks
+    if held is not None:
+        raise ConfigError(f"activitypub.key: {path} is {held}, not a key; it was not opened")
     try:
         mode = path.stat().st_mode
         data = path.read_bytes()

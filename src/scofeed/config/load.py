@@ -348,7 +348,11 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     """The bytes of the regular file ``path``, at most ``cap`` of them; ``what`` starts
     the ConfigError otherwise. Opened without blocking, so a FIFO nobody writes to is
     refused, not waited on; /dev/zero and a file of gigabytes are refused at the cap,
-    not read into memory. OSError (not found, no permission, a folder) is the caller's."""
+    not read into memory. OSError (not found, no permission, a folder) is the caller's.
+    A SQLite database in use, or a file of one (``sqlite_in_use``), is refused unopened."""
+    held = sqlite_in_use(path)
+    if held is not None:
+        raise ConfigError(f"{what} is {held}; it was not opened")
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     with os.fdopen(fd, "rb") as f:
         mode = os.fstat(fd).st_mode
@@ -361,6 +365,31 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     if len(data) > cap:  # /dev/zero, or a file that grew while it was read
         raise ConfigError(f"{what} is larger than {_size(cap)}")
     return data
+
+
+def sqlite_in_use(path: Path) -> str | None:
+    """What ``path`` is when it names a SQLite database in use (the state store: a -wal
+    or -shm file beside it) or the -wal, -shm or -journal file of one; else None. Told
+    by names alone (stat), as such a file must never be opened by a process that may hold
+    a connection to it: closing any descriptor of a file drops every POSIX lock the
+    process holds on it, its SQLite connections' too (SQLite's "How To Corrupt", 2.2).
+    A secret file or ActivityPub key naming the store (a slip in config.toml), read by
+    the daemon at a reload, dropped its locks: the next process to close its own
+    connection checkpointed and removed the -wal under it, and what the daemon committed
+    after was lost. A hard link to the store, another name for it, is not told."""
+    try:
+        name = os.path.realpath(path)  # a link to the store is the store
+    except (OSError, ValueError):
+        return None
+    for tail in SQLITE_TAILS:
+        if name.endswith(tail) and os.path.isfile(name[: -len(tail)]):
+            return f"the {tail} file of the SQLite database {name[: -len(tail)]}"
+    if any(os.path.exists(name + tail) for tail in SQLITE_TAILS[:2]):
+        return "a SQLite database in use (a -wal or -shm file beside it: the state store?)"
+    return None
+
+
+SQLITE_TAILS = ("-wal", "-shm", "-journal")
 
 
 def _size(n: int) -> str:
