@@ -40,7 +40,7 @@ TREE = [
 # ArgumentTypeError: how an argparse ``type=`` function refuses a value (cli.common.count)
 OUTSIDE_ON_PURPOSE = {
     "AddressRefused", "NameResolutionError", "SystemExit", "FrozenInstanceError", "KeyError",
-    "ArgumentTypeError", "_Settled",
+    "ArgumentTypeError",
 }  # fmt: skip
 
 

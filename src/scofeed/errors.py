@@ -41,8 +41,7 @@ Messages are one line, naming the file, URL or dotted config key, and never a se
 Outside the tree, on purpose: ``deliver.sender.AddressRefused`` (and urllib3's
 ``NameResolutionError``) are raised inside urllib3's connection hook, so they must be
 urllib3 errors for requests to report a refused address as a connection failure; they
-never leave ``sender.post``, which turns every failure into a delivery outcome. And
-``pool._Settled``, a ``BaseException`` a thread raises into itself and catches at once.
+never leave ``sender.post``, which turns every failure into a delivery outcome.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ stderr: a caller reading the build's output sees it end when the build does.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import os
@@ -159,12 +160,12 @@ def interrupted_after(seconds: float, fn: Callable[..., _T], *args: object) -> _
         watchdog = getattr(_local, "watchdog", None)
         if watchdog is None:
             watchdog = _local.watchdog = Watchdog(threading.current_thread())
-        watchdog.start(seconds)
         try:
+            watchdog.start(seconds)
             return fn(*args)
         finally:
             watchdog.due = None  # first: a plain store, after which it fires no more
-            watchdog.settle()
+            time.sleep(0)  # one it fired before lands here at the latest, ending the call
     if not _clock.ticking:  # one file alone: a clock of its own
         return _alone(seconds, fn, *args)
     _clock.deadline = time.monotonic() + seconds
@@ -242,19 +243,6 @@ def ticking(seconds: float) -> Iterator[None]:
 _local = threading.local()  # the Watchdog of each thread that prepares files
 
 
-def _raise_in(thread_id: int, exc: type[BaseException]) -> None:
-    """Make ``thread_id`` raise ``exc`` at its next Python instruction, in place of any
-    exception raised into it this way and not landed yet. CPython's documented C API
-    for exactly this."""
-    ctypes = importlib.import_module("ctypes")  # loaded by Watchdog(): a lookup here
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc))
-
-
-class _Settled(BaseException):
-    """Raised into a thread by itself, and caught there at once (``Watchdog.settle``):
-    never leaves it, so it is outside the exception tree."""
-
-
 class Watchdog:
     """One daemon thread that interrupts one other thread's file when it runs past its
     deadline, with ``OverTimeBudget``, and again every tenth of the budget until the
@@ -262,43 +250,39 @@ class Watchdog:
     Starting a file costs a lock, not a thread: the watchdog is woken only when it was
     idle, and otherwise wakes at the old time, sees the new one and sleeps on.
 
-    The thread watched ends a file by storing None in ``due`` (no interruption can land
-    inside a plain store; the watchdog fires no more after it) and then ``settle``."""
+    The thread watched ends a file by storing None in ``due`` and making one call: the
+    watchdog fires only while ``due`` is still the deadline it read, tested with no call
+    between the test and the firing (so no switch to the thread watched), and an
+    interruption fired lands at that thread's next call. The thread watched never takes
+    the watchdog's lock as a file ends: an interruption landing just after it took the
+    lock (in ``Condition.__enter__``) left it held for good, the watchdog stuck and the
+    thread without a budget. Nor is one fired ever cancelled: on CPython 3.11 the API's
+    way (NULL) left every thread's eval loop flagged for good, and a thread under a
+    trace function (a debugger, coverage) then hung at its next call."""
 
     def __init__(self, owner: threading.Thread) -> None:
         self.owner = owner
         self.thread_id = owner.ident or threading.get_ident()
-        importlib.import_module("ctypes")  # here, so that _raise_in never imports it
+        ctypes = importlib.import_module("ctypes")  # in threads that prepare files only
+        # CPython's documented C API for this: raise the exception in that thread at its
+        # next Python instruction. Bound here, so firing is one call into C, no Python
+        self._fire = functools.partial(
+            ctypes.pythonapi.PyThreadState_SetAsyncExc,
+            ctypes.c_ulong(self.thread_id),
+            ctypes.py_object(OverTimeBudget),
+        )
         self._cond = threading.Condition()
         self.due: float | None = None  # when to interrupt next (time.monotonic)
         self._again = 0.0  # and after that, every this many seconds
         self._idle = True
-        self._fired = False
         threading.Thread(target=self._watch, name="scofeed-file-budget", daemon=True).start()
 
     def start(self, seconds: float) -> None:
         with self._cond:
             self._again = _every(seconds)
-            self._fired = False
             self.due = time.monotonic() + seconds
             if self._idle:
                 self._cond.notify()
-
-    def settle(self) -> None:
-        """After ``due`` is None: cancel an interruption raised but not landed yet (one
-        that lands on the way here ends the call with it: the file was over budget)."""
-        with self._cond:
-            if self._fired:
-                # not cancelled with NULL, the API's way: on CPython 3.11 that left every
-                # thread's eval loop flagged for good, and a trace function (a debugger,
-                # coverage) then hung the thread at its next call. An exception of our
-                # own replaces the pending one, lands here and clears the flag
-                try:
-                    _raise_in(self.thread_id, _Settled)
-                    time.sleep(0)  # it lands as the call above returns, this at the latest
-                except _Settled:
-                    pass
-                self._fired = False
 
     def _watch(self) -> None:
         with self._cond:
@@ -313,12 +297,10 @@ class Watchdog:
                 if due > now:
                     self._cond.wait(due - now)
                     continue
-                _raise_in(self.thread_id, OverTimeBudget)
-                self._fired = True
-                # no call between the test and the store, so no switch to the thread
-                # watched: if it has cleared ``due`` meanwhile, it stays cleared
-                if self.due is due:
-                    self.due = now + self._again
+                if self.due is due:  # no call from this test into the firing
+                    self._fire()
+                    if self.due is due:  # nor from this one to the store
+                        self.due = now + self._again
 
 
 def within_budget(seconds: float, origin: str, read: Callable[..., _T], *args: object) -> _T:
