@@ -19,6 +19,7 @@ import errno
 import logging
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 from scofeed.errors import StoreUnusable
@@ -37,6 +38,7 @@ WHAT_TO_DO = (
 
 
 _LOOKED_AT: set[tuple[int, int]] = set()  # (device, inode) of each file refuse_not_ours read
+_LOOKING = threading.Lock()  # two threads opening their first Store: one reads, first
 
 
 def refuse_not_ours(path: Path) -> None:
@@ -57,15 +59,16 @@ def refuse_not_ours(path: Path) -> None:
         st = path.stat()
     except OSError:  # none there, or cannot be read: opening it says why
         return
-    if (st.st_dev, st.st_ino) in _LOOKED_AT:
-        return
-    try:
-        with path.open("rb") as f:
-            head = f.read(100)
-    except OSError:
-        return
-    _refuse_by_head(path, head)
-    _LOOKED_AT.add((st.st_dev, st.st_ino))  # not read again, once ours may hold a lock
+    with _LOOKING:
+        if (st.st_dev, st.st_ino) in _LOOKED_AT:
+            return
+        try:
+            with path.open("rb") as f:
+                head = f.read(100)
+        except OSError:
+            return
+        _refuse_by_head(path, head)
+        _LOOKED_AT.add((st.st_dev, st.st_ino))  # not read again, once ours may hold a lock
 
 
 def _refuse_by_head(path: Path, head: bytes) -> None:
