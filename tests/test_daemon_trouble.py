@@ -383,7 +383,7 @@ def test_a_feeds_folder_the_daemon_cannot_write_stops_the_start_in_one_line(site
     assert (run.returncode, run.stdout) == (1, ""), run.stderr
     assert run.stderr.splitlines() == [
         f"scofeed: {feeds}: cannot write the feeds folder (the folder {folder} is mode "
-        f"0555, owned by {folder.owner()}; the daemon's user must be able to write it)"
+        f"0555, owned by {folder.owner()}; the user running scofeed must be able to write it)"
     ]
     assert not state.exists() and list(folder.iterdir()) == []  # nothing made
 

@@ -18,7 +18,6 @@ import dataclasses
 import fcntl
 import logging
 import os
-import pwd
 import queue
 import signal
 import sqlite3
@@ -39,6 +38,7 @@ from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, unusable
 from scofeed.store.lock import lock_path, lock_text, read_lock, running
 from scofeed.store.schema import MIGRATIONS
+from scofeed.store.trouble import whose, writable
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -128,29 +128,9 @@ def refuse_unwritable_feeds(feeds: Path) -> None:
         raise PublishError(
             f"{feeds}: cannot write the feeds folder ({there} is a file, not a folder)"
         )
-    if os.access(there, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
-        return
-    try:
-        read_only_mount = bool(os.statvfs(there).f_flag & os.ST_RDONLY)
-    except OSError:
-        read_only_mount = False
-    if read_only_mount:
-        why = f"{there} is on a read-only file system"
-    else:
-        st = there.stat()
-        why = (
-            f"the folder {there} is mode {st.st_mode & 0o7777:04o}, owned by "
-            f"{owner(st.st_uid)}; the daemon's user must be able to write it"
-        )
-    raise PublishError(f"{feeds}: cannot write the feeds folder ({why})")
-
-
-def owner(uid: int) -> str:
-    """The name of the user ``uid`` (its number, where it has none)."""
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
+    if not writable(there, os.W_OK | os.X_OK):
+        why = whose(there, f"folder {there}")
+        raise PublishError(f"{feeds}: cannot write the feeds folder ({why})")
 
 
 def running_pid(state: Path) -> int | None:

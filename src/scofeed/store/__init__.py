@@ -66,7 +66,7 @@ def copy_store(path: Path, target: Path, shown: Path | None = None, wait: float 
     to it is read-only, and made them as well."""
     if not path.exists():
         return
-    quiet = not any(Path(f"{path}{tail}").exists() for tail in TAILS) and writable(path)
+    quiet = nothing_beside(path) and writable(path)
     try:
         source = _leaving_nothing(path, wait) if quiet else read_only(path, wait)
     except sqlite3.Error as exc:

@@ -83,12 +83,12 @@ def unusable(path: Path, exc: BaseException, doing: str = "use", wait: float = W
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
 
 
-def writable(path: Path) -> bool:
+def writable(path: Path, need: int = os.W_OK) -> bool:
     """Whether this process may write ``path`` (its mode, a read-only mount), as the
     system tells (``access``), not by opening it: closing any descriptor of the store
     drops every lock SQLite holds on it in this process (see "How To Corrupt An SQLite
-    Database File")."""
-    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+    Database File"). ``need``: other ``access`` modes (``os.R_OK``; a folder's X_OK)."""
+    return os.access(path, need, effective_ids=os.access in os.supports_effective_ids)
 
 
 def cannot_write(path: Path) -> str | None:
@@ -98,7 +98,7 @@ def cannot_write(path: Path) -> str | None:
     that is there."""
     for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
         if each.exists() and not writable(each):
-            return _whose(each, named)
+            return whose(each, named)
     return None
 
 
@@ -106,10 +106,8 @@ def cannot_read(path: Path) -> str | None:
     """Why this process cannot read the store at ``path``, or the -wal or -shm file
     beside it; None when it can read each one that is there."""
     for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
-        if each.exists() and not os.access(
-            each, os.R_OK, effective_ids=os.access in os.supports_effective_ids
-        ):
-            return _whose(each, named, "read")
+        if each.exists() and not writable(each, os.R_OK):
+            return whose(each, named, "read")
     return None
 
 
@@ -118,10 +116,10 @@ TAILS = ("-wal", "-shm")  # the files SQLite keeps beside a store in WAL mode
 
 def whose_folder(path: Path) -> str:
     """The mode and owner of the store's folder, where the -wal and -shm files go."""
-    return _whose(path.parent, f"folder {path.parent} (where the -wal and -shm files go)")
+    return whose(path.parent, f"folder {path.parent} (where the -wal and -shm files go)")
 
 
-def _whose(path: Path, named: str, need: str = "write") -> str:
+def whose(path: Path, named: str, need: str = "write") -> str:
     """The mode and owner of ``path`` (``named`` so), which this user cannot ``need``
     (write, read); or, to write, the read-only file system it is on (its mode is not
     what keeps it from being written)."""
