@@ -18,7 +18,8 @@ from werkzeug import Request, Response
 from conftest import REPO, free_port
 from scofeed import config as config_mod
 from scofeed.errors import ConfigError, StoreError, UsageError
-from scofeed.poll import next_poll, poll_due
+from scofeed.poll import poll_due
+from scofeed.poll_times import next_poll
 from scofeed.sources import htmlpage
 from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows

@@ -21,13 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
-
-from apscheduler.triggers.cron import CronTrigger
 
 from scofeed.config import Config, RemoteSource
 from scofeed.config.redact import logged, safe_url
-from scofeed.deliver.policy import retry_after_seconds
 from scofeed.errors import (
     TEMPORARY,
     NormaliseError,
@@ -45,6 +41,15 @@ from scofeed.ingest import Change, ingest, tally
 from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
+from scofeed.poll_times import (
+    backoff,
+    due_at,
+    next_poll,
+    not_before,
+    retry_due,
+    schedule_of,
+    scheduled_wait,
+)
 from scofeed.pool import within_budget
 from scofeed.publish import publish_feeds
 from scofeed.sources.http import Fetcher, Response, host_of, remember
@@ -58,11 +63,6 @@ from scofeed.store import sources as source_rows
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_MAX = 86400  # a server's Retry-After is honoured up to a day
-# polls that fail in a row wait longer each time: the scheduled wait times 2, 4, then 8
-# from the second failure on, never more than a day beyond (see ``backoff``)
-BACKOFF_FACTOR = 8
-BACKOFF_MAX = 86400
 FAILURES_IN_A_ROW = 3  # temporary failures of a source's pages that end a poll's pages
 # an article page refused for a passing reason (a 403 from a firewall, a 429, a 5xx, a
 # timeout) is tried again at the next poll, then after 2, 4, 8 ... times the scheduled
@@ -119,57 +119,6 @@ class PollReport:
         return any(r.status == "error" or r.rejected for r in self.results)
 
 
-def next_poll(src: RemoteSource, now: datetime, tz: str) -> datetime:
-    """When the source is next due: its cron line's next time after ``now`` (a poll at
-    one of its times is next due at the one after, not again at once), else now +
-    interval."""
-    if src.cron:
-        trigger = CronTrigger.from_crontab(src.cron, timezone=ZoneInfo(tz))
-        fire = trigger.get_next_fire_time(now, now)  # as if it fired now: strictly after
-        if fire is not None:
-            return fire  # type: ignore[no-any-return]
-    return datetime.fromtimestamp(now.timestamp() + src.interval, tz=now.tzinfo)
-
-
-def backoff(src: RemoteSource, due: datetime, failures: int, now: datetime, tz: str) -> datetime:
-    """The next poll after ``failures`` polls failed in a row, the last one ``now``
-    (``due``: when the schedule alone would poll next). One failure changes nothing (a
-    blip); from the second on, the wait is the scheduled one times 2, 4, then 8, at most
-    a day unless the schedule's own wait is longer, and a cron source keeps to its
-    times (the first one after that wait). A poll that does not fail ends it."""
-    scheduled = due.timestamp() - now.timestamp()
-    if failures < 2 or scheduled <= 0:
-        return due
-    factor = min(2 ** (failures - 1), BACKOFF_FACTOR)
-    wait = min(scheduled * factor, max(scheduled, BACKOFF_MAX))
-    later = datetime.fromtimestamp(now.timestamp() + wait - scheduled, now.tzinfo)
-    return next_poll(src, later, tz)
-
-
-def schedule_of(src: RemoteSource, tz: str) -> str:
-    """The schedule ``next_poll`` follows, as the store keeps it."""
-    return f"cron {src.cron} {tz}" if src.cron else f"every {src.interval}"
-
-
-def _due_at(store: Store, src: RemoteSource, now: datetime, tz: str) -> float | None:
-    """When the source is due, by the store; a next poll computed from another schedule
-    than the configured one is computed again, from the last poll."""
-    state = source_rows.state(store.db, src.name)
-    if state is None or state.next_poll is None:
-        return None
-    schedule = schedule_of(src, tz)
-    if state.schedule == schedule or state.last_poll is None:
-        return state.next_poll
-    last = datetime.fromtimestamp(state.last_poll, tz=now.tzinfo)
-    due = next_poll(src, last, tz).timestamp()
-    source_rows.reschedule(store.db, src.name, due, schedule)
-    log.info(
-        "poll_rescheduled source=%s schedule=%r was=%r next=%s",
-        src.name, schedule, state.schedule, datetime.fromtimestamp(due, now.tzinfo).isoformat(),
-    )  # fmt: skip
-    return due
-
-
 @dataclass(frozen=True)
 class _Run:
     """What one ``poll_due`` shares with each source it polls."""
@@ -219,11 +168,11 @@ def poll_due(
                 continue
             if wanted is None and not src.enabled:
                 continue
-            due_at = _due_at(store, src, now, cfg.site.timezone)
-            due = due_at is None or due_at <= now.timestamp()
+            when = due_at(store, src, now, cfg.site.timezone)
+            due = when is None or when <= now.timestamp()
             if not (due or force):
                 continue
-            early = None if due else datetime.fromtimestamp(due_at or 0.0, tz=now.tzinfo)
+            early = None if due else datetime.fromtimestamp(when or 0.0, tz=now.tzinfo)
             report.results.append(_poll_source(run, src, early))
     finally:
         if own:
@@ -271,7 +220,7 @@ def _poll_source(run: _Run, src: RemoteSource, early: datetime | None = None) ->
         due = early
     else:
         due = backoff(src, next_poll(src, run.now, tz), failures, run.now, tz)
-    result.next_poll = _not_before(due, result.retry_after, run.now)
+    result.next_poll = not_before(due, result.retry_after, run.now)
     source_rows.record_poll(
         run.store.db,
         src.name,
@@ -306,20 +255,6 @@ def _trouble(run: _Run, exc: BaseException, url: str) -> ScofeedError | None:
         return StoreError(f"{run.store.path}: {exc}")
     how = memory_ran_out(exc)
     return None if how is None else out_of_memory(how, safe_url(url))
-
-
-def retry_wait(retry_after: str | None, now: datetime) -> float | None:
-    """The seconds a server's ``Retry-After`` asks us to wait, at most a day."""
-    wait = retry_after_seconds(retry_after, now.timestamp())
-    return None if wait is None else min(wait, RETRY_AFTER_MAX)
-
-
-def _not_before(due: datetime, retry_after: str | None, now: datetime) -> datetime:
-    """The next poll, no sooner than the server asked (``Retry-After``, at most a day)."""
-    wait = retry_wait(retry_after, now)
-    if wait is None:
-        return due
-    return max(due, datetime.fromtimestamp(now.timestamp() + wait, due.tzinfo))
 
 
 def _get(run: _Run, src: RemoteSource, url: str, accept: tuple[str, ...], cond: bool) -> Response:
@@ -416,11 +351,11 @@ def _fresh(
     # pages that failed for a passing reason go after those never tried: a page that
     # keeps failing never holds the others back (nor does a host's bad spell)
     failed = source_rows.failed_for_now(run.store.db, [link for link, _n in fresh])
-    scheduled = _scheduled(src, run.now, run.cfg.site.timezone)
+    scheduled = scheduled_wait(src, run.now, run.cfg.site.timezone)
     due = [
         page
         for page in fresh
-        if run.force or page[0] not in failed or _retry_due(failed[page[0]], scheduled, run.now)
+        if run.force or page[0] not in failed or retry_due(failed[page[0]], scheduled, run.now)
     ]
     if oldest_first:
         due.reverse()
@@ -496,20 +431,6 @@ def _catch_up(
     elif not pending:  # the first cut of a run (or one after a week: a new run)
         source_rows.set_cut_short(db, src.name, run.now.timestamp())
     return links, pages, unfinished
-
-
-def _scheduled(src: RemoteSource, now: datetime, tz: str) -> float:
-    """The seconds from ``now`` to the source's next poll by its schedule alone."""
-    return max(next_poll(src, now, tz).timestamp() - now.timestamp(), 1.0)
-
-
-def _retry_due(failing: source_rows.Failing, scheduled: float, now: datetime) -> bool:
-    """Whether a page refused ``failing.tries`` times in a row for a passing reason is
-    tried again at a poll ``now``: at the next poll after the first refusal, then after
-    2, 4, 8 ... times the scheduled wait, never more than a day apart (unless the
-    schedule's own wait is longer). Half a wait of slack: a poll a little early counts."""
-    gap = min(scheduled * 2 ** min(failing.tries - 1, 20), max(BACKOFF_MAX, scheduled))
-    return now.timestamp() - failing.at >= gap - scheduled / 2
 
 
 def _refused(

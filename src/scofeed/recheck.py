@@ -29,7 +29,7 @@ from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFai
 from scofeed.ingest import ingest
 from scofeed.model import Planner, Release
 from scofeed.outboxes import planner as outbox_planner
-from scofeed.poll import retry_wait
+from scofeed.poll_times import retry_wait
 from scofeed.pool import within_budget
 from scofeed.publish import publish_feeds
 from scofeed.sources import htmlpage

@@ -39,7 +39,8 @@ from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import ConfigError, ScofeedError, SourceError, memory_ran_out, out_of_memory
 from scofeed.model import Planner
-from scofeed.poll import next_poll, poll_due
+from scofeed.poll import poll_due
+from scofeed.poll_times import next_poll
 from scofeed.recheck import recheck_due
 from scofeed.store import Store, runs, store_trouble
 from scofeed.store import outbox as outbox_rows
@@ -238,7 +239,7 @@ def job_table(cfg: Config) -> list[JobSpec]:
     interval = cfg.schedule.scan_interval
     jobs = [JobSpec("scan", trigger_for(every=interval), scan_job, grace=max(interval, 30))]
     for src in cfg.sources:
-        if src.enabled:  # cron: its own trigger; interval: a tick, poll.next_poll decides
+        if src.enabled:  # cron: its own trigger; interval: a tick, poll_times.next_poll decides
             tick = trigger_for(cron=src.cron, tz=cfg.site.timezone) if src.cron else None
             tick = tick or trigger_for(every=max(1, min(src.interval // 5, 60)))
             jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name)))

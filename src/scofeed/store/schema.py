@@ -441,7 +441,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX websub_pings_due ON websub_pings (next_attempt);
     """,
     # 21: polls that failed in a row, per source: each one waits longer than the last
-    # (poll.backoff), so a site that is down is not asked at every interval for days
+    # (poll_times.backoff), so a site that is down is not asked at every interval for days
     """
     ALTER TABLE sources ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     """,

@@ -126,7 +126,7 @@ def remote_sources(
             out.append(SourceStatus(name, kind, None, result, None, 0))
             continue
         result = r["last_result"]
-        if r["failures"] > 1:  # the next poll is backed off (poll.backoff)
+        if r["failures"] > 1:  # the next poll is backed off (poll_times.backoff)
             result += f" ({r['failures']} polls in a row)"
         result = result if enabled else f"disabled; last: {result}"
         out.append(
