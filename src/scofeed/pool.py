@@ -144,8 +144,8 @@ def fan_out(fn: Callable[..., _T], first: object, batches: list[_A]) -> list[_T]
 def interrupted_after(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
     """``fn(*args)``, interrupted with ``OverTimeBudget`` after ``seconds`` and again
     every tenth of the budget until it returns: by SIGALRM in a process's main thread
-    (``scofeed build``, a worker process), by this thread's watchdog elsewhere (the
-    daemon's scan job). Either takes effect at the next Python instruction, so a long
+    (``scofeed build``, a worker process, ``scofeed add``), by this thread's watchdog
+    elsewhere (the daemon's scan, poll and recheck jobs). Either takes effect at the next Python instruction, so a long
     call into C (lxml, nh3) ends first; ``prepare`` also rejects by the clock, for that.
 
     A function, not a context manager, on purpose: the deadline is cleared by the first
