@@ -35,6 +35,7 @@ LAYERS: list[list[str]] = [
         "scofeed.deliver",
         "scofeed.websub",
         "scofeed.pool",
+        "scofeed.poll_times",
         "scofeed.activitypub",
     ],
     [
