@@ -145,8 +145,9 @@ def interrupted_after(seconds: float, fn: Callable[..., _T], *args: object) -> _
     """``fn(*args)``, interrupted with ``OverTimeBudget`` after ``seconds`` and again
     every tenth of the budget until it returns: by SIGALRM in a process's main thread
     (``scofeed build``, a worker process, ``scofeed add``), by this thread's watchdog
-    elsewhere (the daemon's scan, poll and recheck jobs). Either takes effect at the next Python instruction, so a long
-    call into C (lxml, nh3) ends first; ``prepare`` also rejects by the clock, for that.
+    elsewhere (the daemon's scan, poll and recheck jobs). Either takes effect at the
+    next Python instruction, so a long call into C (lxml, nh3) ends first; ``prepare``
+    also rejects by the clock, for that.
 
     A function, not a context manager, on purpose: the deadline is cleared by the first
     instruction of the ``finally`` in the frame that called ``fn``, where no interruption
