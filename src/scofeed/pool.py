@@ -206,10 +206,10 @@ def _every(seconds: float) -> float:
 def _alone(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
     """One file in the main thread, outside a batch: the clock runs for it alone."""
     old = signal.signal(signal.SIGALRM, _tick)
-    signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
-    _clock.ticking = True
-    _clock.deadline = time.monotonic() + seconds
-    try:
+    try:  # from here on: a Ctrl-C landing as the timer is armed leaves none armed
+        signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
+        _clock.ticking = True
+        _clock.deadline = time.monotonic() + seconds
         return fn(*args)
     finally:
         _clock.deadline = None  # first: no tick interrupts anything after this
@@ -230,9 +230,9 @@ def ticking(seconds: float) -> Iterator[None]:
         yield
         return
     old = signal.signal(signal.SIGALRM, _tick)
-    signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
-    _clock.ticking = True
     try:
+        signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
+        _clock.ticking = True
         yield
     finally:
         _clock.deadline = None
