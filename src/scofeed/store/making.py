@@ -38,7 +38,7 @@ WHAT_TO_DO = (
 
 
 _LOOKED_AT: set[tuple[int, int]] = set()  # (device, inode) of each file refuse_not_ours read
-_LOOKING = threading.Lock()  # two threads opening their first Store: one reads, first
+_LOOKING = threading.Lock()  # two threads opening their first Store: one reads, one skips
 
 
 def refuse_not_ours(path: Path) -> None:
