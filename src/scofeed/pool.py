@@ -203,8 +203,30 @@ def _every(seconds: float) -> float:
     return max(seconds / TICKS, TICK_FLOOR)
 
 
+class _Quiet:
+    """``sys.unraisablehook`` that drops an ``OverTimeBudget`` and hands on the rest.
+    An interruption landing where Python cannot raise it (a weakref or gc callback, a
+    ``__del__``) is "ignored" there, printed with its traceback on stderr, the daemon's
+    log: a hostile file printed one for each, and the next tick interrupts the file
+    again anyway."""
+
+    def __init__(self, previous: Callable[[sys.UnraisableHookArgs], object]) -> None:
+        self.previous = previous
+
+    def __call__(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, OverTimeBudget):
+            self.previous(unraisable)
+
+
+def _quietly() -> None:
+    """Install ``_Quiet`` over the hook there is, once."""
+    if not isinstance(sys.unraisablehook, _Quiet):
+        sys.unraisablehook = _Quiet(sys.unraisablehook)
+
+
 def _alone(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
     """One file in the main thread, outside a batch: the clock runs for it alone."""
+    _quietly()
     old = signal.signal(signal.SIGALRM, _tick)
     try:  # from here on: a Ctrl-C landing as the timer is armed leaves none armed
         signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
@@ -229,6 +251,7 @@ def ticking(seconds: float) -> Iterator[None]:
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
+    _quietly()
     old = signal.signal(signal.SIGALRM, _tick)
     try:
         signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
@@ -272,6 +295,7 @@ class Watchdog:
             ctypes.c_ulong(self.thread_id),
             ctypes.py_object(OverTimeBudget),
         )
+        _quietly()
         self._cond = threading.Condition()
         self.due: float | None = None  # when to interrupt next (time.monotonic)
         self._again = 0.0  # and after that, every this many seconds
