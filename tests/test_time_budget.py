@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -299,6 +300,17 @@ def _busy(seconds: float) -> None:
         pass
 
 
+def _called(fn: Callable[[], None], in_a_thread: bool) -> None:
+    """``fn()`` here (the main thread: the clock), or in a thread of its own (as the
+    daemon's jobs run: the watchdog), waited for."""
+    if in_a_thread:
+        t = threading.Thread(target=fn)
+        t.start()
+        t.join(30)
+    else:
+        fn()
+
+
 def _compiling_a_pattern(seconds: float) -> None:
     """As a library does that reports any failure inside as its own error (``re``
     compiling a pattern an import holds)."""
@@ -321,12 +333,7 @@ def test_an_interruption_a_library_turns_into_its_own_error_is_still_over_budget
         except Exception as exc:  # noqa: BLE001 - what came out is the test
             got.append(f"{type(exc).__name__}: {exc}")
 
-    if in_a_thread:
-        t = threading.Thread(target=read)
-        t.start()
-        t.join(30)
-    else:
-        read()
+    _called(read, in_a_thread)
     assert got == ["RejectedInput: http://127.0.0.1/page.html: took longer than 0.05s"]
 
 
@@ -376,11 +383,6 @@ def test_an_interruption_ignored_in_a_callback_is_not_printed(in_a_thread, monke
         except OverTimeBudget:
             ended.append("interrupted")
 
-    if in_a_thread:
-        t = threading.Thread(target=run)
-        t.start()
-        t.join(30)
-    else:
-        run()
+    _called(run, in_a_thread)
     assert ended == ["interrupted"]
     assert "OverTimeBudget" not in printed
