@@ -38,7 +38,7 @@ from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, unusable
 from scofeed.store.lock import lock_path, lock_text, read_lock, running
 from scofeed.store.schema import MIGRATIONS
-from scofeed.store.trouble import whose, writable
+from scofeed.store.trouble import allowed, whose
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def refuse_unwritable_feeds(feeds: Path) -> None:
         raise PublishError(
             f"{feeds}: cannot write the feeds folder ({there} is a file, not a folder)"
         )
-    if not writable(there, os.W_OK | os.X_OK):
+    if not allowed(there, os.W_OK | os.X_OK):
         why = whose(there, f"folder {there}")
         raise PublishError(f"{feeds}: cannot write the feeds folder ({why})")
 

@@ -167,8 +167,9 @@ def interrupted_after(seconds: float, fn: Callable[..., _T], *args: object) -> _
         finally:
             watchdog.due = None  # first: a plain store, after which it fires no more
             time.sleep(0)  # one it fired before lands here at the latest, ending the call
-    if not _clock.ticking:  # one file alone: a clock of its own
-        return _alone(seconds, fn, *args)
+    if not _clock.ticking:  # one file alone: a clock of its own, stopped after the
+        with ticking(seconds):  # deadline is cleared, so no tick can land in its exit
+            return interrupted_after(seconds, fn, *args)
     _clock.deadline = time.monotonic() + seconds
     try:
         return fn(*args)
@@ -224,36 +225,20 @@ def _quietly() -> None:
         sys.unraisablehook = _Quiet(sys.unraisablehook)
 
 
-def _alone(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
-    """One file in the main thread, outside a batch: the clock runs for it alone."""
-    _quietly()
-    old = signal.signal(signal.SIGALRM, _tick)
-    try:  # from here on: a Ctrl-C landing as the timer is armed leaves none armed
-        signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
-        _clock.ticking = True
-        _clock.deadline = time.monotonic() + seconds
-        return fn(*args)
-    finally:
-        _clock.deadline = None  # first: no tick interrupts anything after this
-        _clock.ticking = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 @contextlib.contextmanager
 def ticking(seconds: float) -> Iterator[None]:
-    """While files are prepared in the main thread (a batch): SIGALRM every tenth of
-    ``seconds``, and a tick past the current file's deadline interrupts it
-    (``interrupted_after`` then only sets the deadline). A file over budget is
-    interrupted within a tenth of the budget after it; a tick between files does nothing.
-    Arming a timer for each file instead (two system calls, two signal handler swaps)
-    was ~8% of a worker's time."""
+    """While files are prepared in the main thread (a batch, or one alone): SIGALRM
+    every tenth of ``seconds``, and a tick past the current file's deadline interrupts
+    it (``interrupted_after`` sets and clears the deadline). A file over budget is
+    interrupted within a tenth of the budget after it; a tick between files does
+    nothing. Arming a timer for each file instead (two system calls, two signal
+    handler swaps) was ~8% of a worker's time."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
     _quietly()
     old = signal.signal(signal.SIGALRM, _tick)
-    try:
+    try:  # from here on: a Ctrl-C landing as the timer is armed leaves none armed
         signal.setitimer(signal.ITIMER_REAL, _every(seconds), _every(seconds))
         _clock.ticking = True
         yield

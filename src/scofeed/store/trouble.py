@@ -83,12 +83,17 @@ def unusable(path: Path, exc: BaseException, doing: str = "use", wait: float = W
     return StoreError(f"{path}: cannot {doing} the state store ({exc})")
 
 
-def writable(path: Path, need: int = os.W_OK) -> bool:
+def writable(path: Path) -> bool:
     """Whether this process may write ``path`` (its mode, a read-only mount), as the
     system tells (``access``), not by opening it: closing any descriptor of the store
     drops every lock SQLite holds on it in this process (see "How To Corrupt An SQLite
-    Database File"). ``need``: other ``access`` modes (``os.R_OK``; a folder's X_OK)."""
-    return os.access(path, need, effective_ids=os.access in os.supports_effective_ids)
+    Database File")."""
+    return allowed(path, os.W_OK)
+
+
+def allowed(path: Path, mode: int) -> bool:
+    """Whether this process (its effective user) may ``access`` ``path`` in ``mode``."""
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
 
 
 def cannot_write(path: Path) -> str | None:
@@ -106,7 +111,7 @@ def cannot_read(path: Path) -> str | None:
     """Why this process cannot read the store at ``path``, or the -wal or -shm file
     beside it; None when it can read each one that is there."""
     for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
-        if each.exists() and not writable(each, os.R_OK):
+        if each.exists() and not allowed(each, os.R_OK):
             return whose(each, named, "read")
     return None
 
