@@ -207,6 +207,43 @@ def test_a_line_of_links_is_judged_by_the_text_outside_its_links():
     assert "adopted" in out
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        '<p>上一篇：<a href="/20230420/939200.html">上海合作组织秘书长会见印度驻华大使</a></p>',
+        '<p>下一篇: <a href="/20230422/939300.html">上合组织秘书处举办开放日活动</a></p>',
+        '<div><span>上一条</span>：<a href="/1.html">秘书长会见大使</a></div>',
+        '<p>Previous article: <a href="/news/1.html">SCO Secretary-General meets envoy</a></p>',
+        '<p><b>Next</b> <a href="/news/2.html">Open day at the SCO Secretariat</a> »</p>',
+        '<li>Предыдущая новость: <a href="/ru/1.html">Генсек ШОС встретился с послом</a></li>',
+        '<p>Следующая: <a href="/ru/2.html">День открытых дверей в Секретариате</a></p>',
+    ],
+)
+def test_the_lines_naming_the_release_before_and_after_go(line):
+    """The lines under a release naming the one before and after it ("上一篇：" and a
+    link): the titles of other releases, not this one's text."""
+    body = "<p>上合组织秘书长出席数字论坛。The Secretary-General opened the forum.</p>"
+    out = _strip(body + line)
+    assert "出席数字论坛" in out
+    assert "href" not in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a sentence that opens with the word, its link inside it: text
+        '<p>Next year <a href="/summit.html">the summit</a> meets in Bishkek.</p>',
+        '<p>下一篇报告将于明年发布，详见<a href="/plan.html">工作计划</a>。</p>',
+        # the label with no link: a heading or a note, not a link to another release
+        "<p>Next: the Council of Foreign Ministers.</p>",
+        '<p>Previous: <a href="/d.pdf">the declaration of 2023</a></p>',  # a document
+    ],
+)
+def test_a_line_that_opens_like_previous_or_next_but_is_text_stays(line):
+    out = _strip(line)
+    assert lxml.html.fragment_fromstring(line).text_content()[:8] in out
+
+
 def test_each_element_is_walked_past_once_to_learn_it_is_still_in_the_container(monkeypatch):
     """Every block judged (and every element dropped) was walked up to the container:
     48,000 paragraphs in 60 nested layout tables (240 elements deep) took ~2.7 s of the
@@ -257,3 +294,13 @@ def test_each_block_is_judged_without_making_its_text_again_at_every_level(monke
     text = text_of(root)
     assert "Events" not in text and "Back to news" not in text and "adopted" in text
     assert made <= 2 * size, (made, size)
+
+
+def test_both_neighbour_lines_in_one_block_go_and_a_label_with_two_links_stays():
+    both = (
+        '<p>上一篇：<a href="/1.html">秘书长会见大使</a><br>'
+        '下一篇：<a href="/2.html">秘书处举办开放日</a></p>'
+    )
+    assert "href" not in _strip("<p>正文。</p>" + both)
+    two = '<p>Next: <a href="/1.html">Open day</a> <a href="/2.html">Summit</a></p>'
+    assert "Summit" in _strip(two)  # one label names one release: not such a line

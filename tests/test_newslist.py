@@ -309,3 +309,5 @@ def test_a_short_release_with_previous_and_next_lines_is_read_with_no_address():
     (release,) = read_html("a.html", page, NOW)
     assert release.title == "上海合作组织秘书长出席数字论坛"
     assert "上合组织秘书长出席数字论坛。" in release.text
+    # the two lines name other releases: page furniture, not this release's text
+    assert "上一篇" not in release.text and "开放日活动" not in release.text

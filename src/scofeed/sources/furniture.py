@@ -10,7 +10,8 @@ the container, in this order:
    ``social``, ``breadcrumb``, ``print``, ``related``, ``credit`` in it);
 3. block elements whose whole text is furniture: a short run of link text only,
    a share/print bar, a breadcrumb, a back link, a photo credit, a related-news
-   heading (with the link-only blocks after it).
+   heading (with the link-only blocks after it), the lines naming the release before
+   and after this one ("上一篇：" or "Previous article:" and a link to it).
 
 A rule looks at an element's *whole* text, so a paragraph that mentions "share" or
 holds a link inside a sentence is never touched. Date-only lines are left to
@@ -75,6 +76,16 @@ _RELATED = re.compile(
     re.I,
 )
 _WORDS = re.compile(r"[\w-]+", re.UNICODE)
+# the labels of the lines under a release naming the one before and after it
+_NEIGHBOUR_LABEL = (
+    r"(previous|prev|next|(previous|next) (article|news|post|story|release|item)"
+    r"|предыдущ(ая|ий|ее)( новость| статья| материал| запись)?"
+    r"|следующ(ая|ий|ее)( новость| статья| материал| запись)?"
+    r"|上一篇|下一篇|上一条|下一条|上一则|下一则|上篇|下篇)"
+)
+# one such line, or both in one block: its text outside its links is the labels alone
+_NEIGHBOURS = re.compile(rf"^{_NEIGHBOUR_LABEL}(?P<second> {_NEIGHBOUR_LABEL})?$", re.I)
+_NEIGHBOUR_MAX = 300  # characters: a label or two and the titles they link to
 
 
 def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> int:
@@ -105,7 +116,11 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
         if text is not None and _RELATED.match(text):
             after_related = True
             dropped += _drop(el, inside)
-        elif _link_only(el, length, after_related) or _furniture_line(text, texts, el):
+        elif (
+            _link_only(el, length, after_related)
+            or _furniture_line(text, texts, el)
+            or (length <= _NEIGHBOUR_MAX and _neighbour_line(el))
+        ):
             dropped += _drop(el, inside)
         else:
             after_related = False
@@ -190,7 +205,21 @@ def _link_only(el: lxml.html.HtmlElement, length: int, after_related: bool) -> b
     return not _NOT_TEXT.sub("", _outside_links(el))
 
 
-_NOT_TEXT = re.compile(rf"[\s{_SEPARATORS}·•,;:.()\[\]–—-]+")
+_NOT_TEXT = re.compile(rf"[\s{_SEPARATORS}·•,;:：.()\[\]–—-]+")
+
+
+def _neighbour_line(el: lxml.html.HtmlElement) -> bool:
+    """A line naming the release before or after this one: a label ("上一篇：",
+    "Previous article:", "Следующая новость:") and one link to a page, its text
+    outside the link the label alone (two such lines in one block: two and two). A
+    sentence that opens with the word, a label with no link and a link to a document
+    are text."""
+    links = [a for a in el.iter("a") if a.get("href") is not None]
+    if not 1 <= len(links) <= 2 or any(_DOCUMENT.search(a.get("href", "")) for a in links):
+        return False
+    label = _NOT_TEXT.sub(" ", _outside_links(el)).strip()
+    found = _NEIGHBOURS.match(label)
+    return found is not None and len(links) == (2 if found.group("second") else 1)
 
 
 def _outside_links(el: lxml.html.HtmlElement) -> str:
