@@ -280,6 +280,35 @@ def test_a_store_held_in_exclusive_locking_mode_stops_a_command_after_the_busy_t
     assert state.read_bytes() == before
 
 
+def test_a_restored_backup_held_by_another_process_is_waited_for_as_the_operator_says(
+    site, tmp_path
+):
+    """A backup (not in WAL mode) put in place of the store, then held by another
+    process for 6 s: the look at its schema version before it is switched to WAL mode
+    waited SQLite's default 5 s, not ``limits.store_wait``, and the command failed
+    saying it had waited 60 s."""
+    entry = built(site)
+    state = site.config().paths.state
+    backup = tmp_path / "backup.sqlite3"
+    assert run_cli(site, "backup", str(backup)).returncode == 0
+    state.unlink()
+    state.write_bytes(backup.read_bytes())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state), "6"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        shown = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "--set", "limits.store_wait=60", "show", entry],
+            capture_output=True, text=True, cwd=site.root, timeout=150,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (shown.returncode, shown.stderr) == (0, "")
+
+
 @pytest.mark.parametrize("command", [["backup"], ["build", "--dry-run"]])
 def test_backup_and_a_dry_run_wait_for_a_held_store_as_long_as_the_operator_says(site, command):
     """They copy the store rather than open it, and waited the default 30 s."""

@@ -224,7 +224,7 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             make_whole(self.path)  # a new one, when none is there
-            refuse_not_ours(self.path)  # before this process holds a connection to it
+            refuse_not_ours(self.path, wait)  # before this process holds a connection to it
             self._migrate(self.db)
             if not read_only_ok:
                 self._can_write()

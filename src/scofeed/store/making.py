@@ -41,12 +41,13 @@ _LOOKED_AT: set[tuple[int, int]] = set()  # (device, inode) of each file refuse_
 _LOOKING = threading.Lock()  # two threads opening their first Store: one reads, one skips
 
 
-def refuse_not_ours(path: Path) -> None:
+def refuse_not_ours(path: Path, wait: float) -> None:
     """A file of 0 bytes where the store should be; a database not in WAL mode (every
     store scofeed makes is; opening one switches it, a byte of its header) with a -wal
     file beside it (a backup put in place of a store, the old store's -wal left); or
     one at schema version 0 holding tables: refused (``StoreUnusable``) before anything
-    is written. Only a database not in WAL mode is opened to be looked at.
+    is written. Only a database not in WAL mode is opened to be looked at, waiting up
+    to ``wait`` seconds (``limits.store_wait``) for another process's lock on it.
 
     Once a process, for each file: its first bytes are read with open() and close(),
     and closing a file drops every POSIX lock this process holds on it, its SQLite
@@ -67,11 +68,11 @@ def refuse_not_ours(path: Path) -> None:
                 head = f.read(100)
         except OSError:
             return
-        _refuse_by_head(path, head)
+        _refuse_by_head(path, head, wait)
         _LOOKED_AT.add((st.st_dev, st.st_ino))  # not read again, once ours may hold a lock
 
 
-def _refuse_by_head(path: Path, head: bytes) -> None:
+def _refuse_by_head(path: Path, head: bytes, wait: float) -> None:
     """``refuse_not_ours`` on the first 100 bytes of the file at ``path``."""
     if not head:
         raise StoreUnusable(f"{path}: the state store is an empty file (0 bytes); {WHAT_TO_DO}")
@@ -85,7 +86,7 @@ def _refuse_by_head(path: Path, head: bytes) -> None:
             "Remove the -wal and -shm files beside it, then run the command again"
         )
     uri = f"{path.resolve().as_uri()}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=wait)) as db:
         if db.execute("PRAGMA user_version").fetchone()[0] == 0:
             refuse_foreign(path, db)
 
