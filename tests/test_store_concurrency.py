@@ -17,6 +17,7 @@ import pytest
 from conftest import free_port, rewind, run_cli
 from scofeed.activitypub.keys import load_or_create
 from scofeed.config import load
+from scofeed.config.load import open_here
 from scofeed.daemon import PidLock
 from scofeed.errors import ConfigError, StoreError
 from scofeed.store import Store
@@ -361,6 +362,39 @@ def test_a_secret_file_naming_the_store_is_refused_unopened_where_the_store_is_h
     with pytest.raises(ConfigError, match="SQLite database"):
         load(config)
     _kept_locks(holder, path, before)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="Linux /proc/locks")
+@pytest.mark.parametrize("tail", ["", "-shm"])
+def test_a_secret_file_that_is_a_hard_link_to_the_held_store_is_refused_unopened(tmp_path, tail):
+    """Another name for the store or its -shm (a hard link, ``ln``): no -wal beside it
+    and no tail on it, it was opened and closed all the same."""
+    path = tmp_path / "state" / "scofeed.sqlite3"
+    holder = Store(path)
+    with holder.db:
+        holder.db.execute("INSERT INTO meta VALUES ('before', 'x')")
+    os.link(f"{path}{tail}", tmp_path / "hook.secret")
+    before = _locks_held()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[paths]\nstate = "state/scofeed.sqlite3"\n[[webhooks]]\nname = "a"\n'
+        'url = "https://x.example/h"\nsecret = "file:hook.secret"\n'
+    )
+    with pytest.raises(ConfigError, match="a file this process has open"):
+        load(config)
+    _kept_locks(holder, path, before)
+
+
+def test_a_file_this_process_has_open_under_another_name_is_told_and_others_are_not(tmp_path):
+    first = tmp_path / "a"
+    first.write_text("x")
+    os.link(first, tmp_path / "b")
+    (tmp_path / "c").write_text("x")
+    with open(first):
+        assert open_here(str(tmp_path / "b")) == sys.platform.startswith("linux")
+        assert not open_here(str(tmp_path / "c"))
+    assert not open_here(str(tmp_path / "b"))  # closed now
+    assert not open_here(str(tmp_path / "none"))
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/locks"), reason="Linux /proc/locks")

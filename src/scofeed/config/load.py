@@ -376,7 +376,8 @@ def sqlite_in_use(path: Path) -> str | None:
     A secret file or ActivityPub key naming the store (a slip in config.toml), read by
     the daemon at a reload, dropped its locks: the next process to close its own
     connection checkpointed and removed the -wal under it, and what the daemon committed
-    after was lost. A hard link to the store, another name for it, is not told."""
+    after was lost. Another name for such a file (a hard link to the store) is told
+    where this process has the file open (Linux: by device and inode, ``open_here``)."""
     try:
         name = os.path.realpath(path)  # a link to the store is the store
     except (OSError, ValueError):
@@ -386,7 +387,28 @@ def sqlite_in_use(path: Path) -> str | None:
             return f"the {tail} file of the SQLite database {name[: -len(tail)]}"
     if any(os.path.exists(name + tail) for tail in SQLITE_TAILS[:2]):
         return "a SQLite database in use (a -wal or -shm file beside it: the state store?)"
+    if open_here(name):
+        return "a file this process has open (another name for the state store or its -shm?)"
     return None
+
+
+def open_here(path: str) -> bool:
+    """Whether this process has the file at ``path`` open, by device and inode, under
+    whatever name (Linux: each descriptor of /proc/self/fd, asked with fstat: nothing
+    is opened). Elsewhere, False."""
+    try:
+        st = os.stat(path)
+        fds = os.listdir("/proc/self/fd")
+    except (OSError, ValueError):
+        return False
+    for fd in fds:
+        try:
+            other = os.fstat(int(fd))
+        except (OSError, ValueError):  # the listing's own descriptor, closed by now
+            continue
+        if other.st_ino == st.st_ino and other.st_dev == st.st_dev:
+            return True
+    return False
 
 
 SQLITE_TAILS = ("-wal", "-shm", "-journal")
