@@ -386,3 +386,22 @@ def test_an_interruption_ignored_in_a_callback_is_not_printed(in_a_thread, monke
     _called(run, in_a_thread)
     assert ended == ["interrupted"]
     assert "OverTimeBudget" not in printed
+
+
+def test_a_shorter_budget_after_a_longer_one_in_a_thread_is_kept():
+    """The daemon's scan thread after a config reload lowered ``limits.file_seconds``:
+    its watchdog, asleep until the deadline of the file before (60 s), let the next
+    file (a budget of 0.1 s) run on until then."""
+    outcome: list[str] = []
+
+    def files() -> None:
+        interrupted_after(60, _busy, 0.01)  # a file well within its 60 s
+        try:
+            interrupted_after(0.1, _busy, 10)  # the next, over its 0.1 s
+        except OverTimeBudget:
+            outcome.append("interrupted")
+        else:
+            outcome.append("ran its 10 s")
+
+    _called(files, in_a_thread=True)
+    assert outcome == ["interrupted"]

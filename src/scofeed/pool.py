@@ -285,13 +285,16 @@ class Watchdog:
         self.due: float | None = None  # when to interrupt next (time.monotonic)
         self._again = 0.0  # and after that, every this many seconds
         self._idle = True
+        self._until = 0.0  # the deadline the watchdog is asleep until (while not idle)
         threading.Thread(target=self._watch, name="scofeed-file-budget", daemon=True).start()
 
     def start(self, seconds: float) -> None:
         with self._cond:
             self._again = _every(seconds)
             self.due = time.monotonic() + seconds
-            if self._idle:
+            # asleep with nothing to watch, or until a later deadline than this one (the
+            # file before had a longer budget: a config reload lowered it)
+            if self._idle or self.due < self._until:
                 self._cond.notify()
 
     def _watch(self) -> None:
@@ -305,6 +308,7 @@ class Watchdog:
                     continue
                 now = time.monotonic()
                 if due > now:
+                    self._until = due
                     self._cond.wait(due - now)
                     continue
                 if self.due is due:  # no call from this test into the firing
