@@ -19,6 +19,8 @@ import pytest
 import test_backup
 from conftest import free_port, run_cli
 from scofeed.store import Store, unusable
+from scofeed.store.making import make_whole
+from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import modes_apply
 
 COMMANDS = ["build", "show", "run", "serve"]
@@ -112,6 +114,20 @@ def test_a_new_store_is_made_whole_and_private_with_nothing_left_beside_it(site)
     assert oct(state.stat().st_mode & 0o777) == oct(0o600)
     Store(state).close()  # opened again: as it is
     assert sorted(p.name for p in state.parent.iterdir()) == made
+
+
+def test_a_new_store_is_in_wal_mode_at_its_latest_schema_from_its_first_bytes(tmp_path):
+    """Made with no journal and no fsync until it is whole (one fsync then), then put
+    in WAL mode: so it is when it takes its name, before any connection opens it."""
+    state = tmp_path / "state.sqlite3"
+    make_whole(state)
+    head = state.read_bytes()[:100]  # header bytes 18 and 19: 2 in WAL mode
+    assert head.startswith(b"SQLite format 3\0") and head[18:20] == b"\2\2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [state.name]
+    with contextlib.closing(sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
 
 
 def test_a_store_in_a_folder_scofeed_cannot_write_names_the_folder_for_serve(site):
