@@ -181,3 +181,58 @@ def test_a_class_with_slots_fails_when_made():
 
     with pytest.raises(AttributeError, match="__dict__"):
         Slotted(1)
+
+
+@frozen
+class Three:
+    a: int
+    b: str
+    c: float
+    d: list[int] = field(default_factory=list)
+
+
+def _error(make: object, *args: object, **kwargs: object) -> str:
+    with pytest.raises(TypeError) as caught:
+        make(*args, **kwargs)  # type: ignore[operator]
+    said = str(caught.value)
+    return said[said.index(".__init__()") :]  # after the class's name, which differs
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((1, "b", 2.0, [], 5), {}),  # too many by place
+        ((1, "b", 2.0), {"e": 1}),  # a name it has not
+        ((1, "b", 2.0), {"a": 1}),  # one by place and by name
+        ((1, "b"), {}),  # one missing
+        ((1,), {}),  # two
+        ((), {"d": []}),  # three
+    ],
+)
+def test_a_wrong_call_raises_what_a_dataclass_raises(args, kwargs):
+    """The ``__init__`` written once for every ``@frozen`` class, not compiled for each:
+    a wrong call says what a dataclass's says."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Genuine:
+        a: int
+        b: str
+        c: float
+        d: list[int] = field(default_factory=list)
+
+    assert _error(Three, *args, **kwargs) == _error(Genuine, *args, **kwargs)
+
+
+def test_defaults_and_factories_are_filled_as_a_dataclass_fills_them():
+    one, two = Three(1, "b", 2.0), Three(c=2.0, b="b", a=1)
+    assert one == two and one.d == [] and one.d is not two.d
+    assert list(vars(one)) == ["a", "b", "c", "d"]  # set in field order
+
+
+def test_a_field_with_no_default_after_one_with_a_default_is_refused_when_made():
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen
+        class Wrong:
+            a: int = 0
+            b: int  # type: ignore[misc]

@@ -13,8 +13,11 @@ the class the others, written once here, that behave as the compiled ones:
 
 Two kinds, by how often the class is made:
 
-- ``@frozen`` (the config's sections, feed sets, plans): one compiled method, ``__init__``,
-  whose every field goes through the ``__setattr__`` written here (~0.2 us a field);
+- ``@frozen`` (the config's sections, feed sets, plans): no compiled method at all; its
+  ``__init__`` too is written once here (``_init``: arguments bound by name or place,
+  defaults and default factories, the same ``TypeError`` for a wrong call), a few
+  microseconds slower a call than a compiled one, for classes made a few times a run.
+  Compiling it was ~0.1 ms a class, ~3 ms of a one-shot build;
 - ``@frozen(many=True)`` (releases, entries, the store's rows: made by the ten thousand
   in a cold build): three, a frozen dataclass's own ``__init__``, ``__setattr__`` and
   ``__delattr__``, so making one costs what it costs a ``@dataclass(frozen=True)``.
@@ -27,7 +30,7 @@ no ``__dict__``). tests/test_frozen.py compares it all with ``@dataclass(frozen=
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError, dataclass, field, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
@@ -93,8 +96,10 @@ def _make(cls: type[T], many: bool) -> type[T]:
     own = {name for name in METHODS if name in cls.__dict__}
     if cls.__dict__.get("__hash__", 0) is None:  # Python's mark for "defines __eq__": a
         own.discard("__hash__")  # frozen dataclass hashes by its fields all the same
-    made = dataclass(eq=False, repr=False, frozen=many)(cls)
+    made = dataclass(init=many, eq=False, repr=False, frozen=many)(cls)
     every = fields(made)  # type: ignore[arg-type]
+    if not many and "__init__" not in cls.__dict__:
+        made.__init__ = _init(made.__qualname__, every)  # type: ignore[method-assign]
     setattr(made, COMPARED, tuple(f.name for f in every if f.compare))
     hashed = (f for f in every if (f.compare if f.hash is None else f.hash))
     setattr(made, HASHED, tuple(f.name for f in hashed))
@@ -103,3 +108,65 @@ def _make(cls: type[T], many: bool) -> type[T]:
         if name not in own and not (many and name in ("__setattr__", "__delattr__")):
             setattr(made, name, method)
     return made
+
+
+def _init(qualname: str, every: tuple[Any, ...]) -> Callable[..., None]:
+    """The ``__init__`` of a ``@frozen`` class with these fields: as a dataclass's, each
+    field by place or name, else its default or a new value of its factory."""
+    taken = [f for f in every if f.init]
+    names = tuple(f.name for f in taken)
+    known = frozenset(names)
+    fills = tuple((f.name, f.default, f.default_factory) for f in taken)
+    seen_default = ""
+    for f in taken:  # what dataclass() says of such a class, when it is made
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = f.name
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    call = f"{qualname}.__init__()"
+    needed = 1 + sum(f.default is MISSING and f.default_factory is MISSING for f in taken)
+    takes = f"{needed}" if needed == len(names) + 1 else f"from {needed} to {len(names) + 1}"
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(names):
+            raise TypeError(
+                f"{call} takes {takes} positional arguments but {len(args) + 1} were given"
+            )
+        values = dict(zip(names, args, strict=False))
+        for name in kwargs:
+            if name not in known:
+                raise TypeError(f"{call} got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{call} got multiple values for argument {name!r}")
+        values.update(kwargs)
+        own = self.__dict__  # set as a dataclass's: in field order, never set again
+        for name, default, factory in fills:
+            if name in values:
+                own[name] = values[name]
+            elif default is not MISSING:
+                own[name] = default
+            elif factory is not MISSING:
+                own[name] = factory()
+            else:
+                missing = [
+                    repr(n)
+                    for n, d, f in fills
+                    if n not in values and d is MISSING and f is MISSING
+                ]
+                raise TypeError(f"{call} missing {_listed(missing)}")
+
+    __init__.__qualname__ = f"{qualname}.__init__"
+    return __init__
+
+
+def _listed(missing: list[str]) -> str:
+    """ "1 required positional argument: 'a'", "... arguments: 'a', 'b', and 'c'": as
+    Python says it of any function."""
+    if len(missing) == 1:
+        return f"1 required positional argument: {missing[0]}"
+    names = (
+        " and ".join(missing)
+        if len(missing) == 2
+        else ", ".join(missing[:-1]) + ", and " + missing[-1]
+    )
+    return f"{len(missing)} required positional arguments: {names}"
