@@ -58,9 +58,17 @@ def raised_names() -> dict[str, list[str]]:
     return found
 
 
+# TypeError: a wrong call of a @frozen class (frozen.py writes its __init__ once), what
+# Python raises of any wrong call: from there only
+OUTSIDE_FROM = {"TypeError": "frozen.py:"}
+
+
 def test_everything_the_package_raises_is_in_the_tree():
     tree = {cls.__name__ for cls in TREE}
     stray = {n: where for n, where in raised_names().items() if n not in tree}
+    for name, module in OUTSIDE_FROM.items():
+        if all(at.startswith(module) for at in stray.get(name, [])):
+            stray.pop(name, None)
     assert set(stray) <= OUTSIDE_ON_PURPOSE, stray
 
 
