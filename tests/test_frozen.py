@@ -236,3 +236,37 @@ def test_a_field_with_no_default_after_one_with_a_default_is_refused_when_made()
         class Wrong:
             a: int = 0
             b: int  # type: ignore[misc]
+
+
+def test_what_the_written_init_cannot_do_is_refused_when_made():
+    """``__post_init__``, an ``InitVar`` and ``kw_only`` fields: the compiled ``__init__``
+    of ``@frozen(many=True)`` has them, the one written once has not."""
+    with pytest.raises(TypeError, match="use @frozen\\(many=True\\)"):
+
+        @frozen
+        class Checked:
+            a: int
+
+            def __post_init__(self) -> None:
+                pass
+
+    with pytest.raises(TypeError, match="kw_only"):
+
+        @frozen
+        class Named:
+            a: int = field(kw_only=True)
+
+    with pytest.raises(TypeError, match="InitVar"):
+
+        @frozen
+        class Passed:
+            a: dataclasses.InitVar[int]
+
+    @frozen(many=True)
+    class Compiled:
+        a: int
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "b", self.a + 1)
+
+    assert Compiled(1).b == 2  # type: ignore[attr-defined]

@@ -99,6 +99,14 @@ def _make(cls: type[T], many: bool) -> type[T]:
     made = dataclass(init=many, eq=False, repr=False, frozen=many)(cls)
     every = fields(made)  # type: ignore[arg-type]
     if not many and "__init__" not in cls.__dict__:
+        declared = made.__dataclass_fields__.values()  # type: ignore[attr-defined]
+        if hasattr(made, "__post_init__") or any(
+            f.kw_only is True or "InitVar" in str(f.type) for f in declared
+        ):
+            raise TypeError(
+                f"@frozen {made.__qualname__}: the __init__ written here has no "
+                "__post_init__, InitVar or kw_only; use @frozen(many=True)"
+            )
         made.__init__ = _init(made.__qualname__, every)  # type: ignore[method-assign]
     setattr(made, COMPARED, tuple(f.name for f in every if f.compare))
     hashed = (f for f in every if (f.compare if f.hash is None else f.hash))
