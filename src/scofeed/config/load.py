@@ -376,39 +376,48 @@ def sqlite_in_use(path: Path) -> str | None:
     A secret file or ActivityPub key naming the store (a slip in config.toml), read by
     the daemon at a reload, dropped its locks: the next process to close its own
     connection checkpointed and removed the -wal under it, and what the daemon committed
-    after was lost. Another name for such a file (a hard link to the store) is told
-    where this process has the file open (Linux: by device and inode, ``open_here``)."""
+    after was lost. Another name for such a file (a hard link to the store or its -shm)
+    is told where this process has it open (Linux: ``open_here``), by the name it was
+    opened under."""
     try:
         name = os.path.realpath(path)  # a link to the store is the store
     except (OSError, ValueError):
         return None
+    said = _sqlite_by_name(name)
+    if said is None and (opened := open_here(name)) not in (None, name):
+        told = _sqlite_by_name(opened)
+        if told is not None:
+            said = f"another name (a hard link) for {opened}, {told}"
+    return said
+
+
+def _sqlite_by_name(name: str) -> str | None:
+    """``sqlite_in_use`` of a resolved path, by its name and the names beside it."""
     for tail in SQLITE_TAILS:
         if name.endswith(tail) and os.path.isfile(name[: -len(tail)]):
             return f"the {tail} file of the SQLite database {name[: -len(tail)]}"
     if any(os.path.exists(name + tail) for tail in SQLITE_TAILS[:2]):
         return "a SQLite database in use (a -wal or -shm file beside it: the state store?)"
-    if open_here(name):
-        return "a file this process has open (another name for the state store or its -shm?)"
     return None
 
 
-def open_here(path: str) -> bool:
-    """Whether this process has the file at ``path`` open, by device and inode, under
-    whatever name (Linux: each descriptor of /proc/self/fd, asked with fstat: nothing
-    is opened). Elsewhere, False."""
+def open_here(path: str) -> str | None:
+    """The name under which this process has the regular file at ``path`` open (the
+    same device and inode), if it has: Linux, each descriptor of /proc/self/fd asked
+    with fstat and readlink, nothing opened. Elsewhere, None."""
     try:
         st = os.stat(path)
-        fds = os.listdir("/proc/self/fd")
+        fds = os.listdir("/proc/self/fd") if stat.S_ISREG(st.st_mode) else []
     except (OSError, ValueError):
-        return False
+        return None
     for fd in fds:
         try:
             other = os.fstat(int(fd))
+            if other.st_ino == st.st_ino and other.st_dev == st.st_dev:
+                return os.readlink(f"/proc/self/fd/{fd}")
         except (OSError, ValueError):  # the listing's own descriptor, closed by now
             continue
-        if other.st_ino == st.st_ino and other.st_dev == st.st_dev:
-            return True
-    return False
+    return None
 
 
 SQLITE_TAILS = ("-wal", "-shm", "-journal")
