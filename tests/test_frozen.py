@@ -237,6 +237,38 @@ def test_a_field_with_no_default_after_one_with_a_default_is_refused_when_made()
             a: int = 0
             b: int  # type: ignore[misc]
 
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+
+        @frozen
+        class OwnInit:  # its own __init__: the fields are refused all the same
+            a: int = 0
+            b: int  # type: ignore[misc]
+
+            def __init__(self) -> None:
+                pass
+
+
+@frozen
+class One:
+    only: int
+
+
+@frozen
+class Odd:
+    self: int  # a field may be named as the instance is
+    other: str = "o"
+
+
+def test_a_field_named_self_and_a_class_of_one_field_are_called_as_a_dataclass_is():
+    assert Odd(self=1).self == 1 and Odd(2, other="x").other == "x"
+
+    @dataclasses.dataclass(frozen=True)
+    class Genuine:
+        only: int
+
+    assert _error(One, 1, 2) == _error(Genuine, 1, 2)  # "takes 2 positional arguments"
+    assert _error(One) == _error(Genuine)
+
 
 def test_what_the_written_init_cannot_do_is_refused_when_made():
     """``__post_init__``, an ``InitVar`` and ``kw_only`` fields: the compiled ``__init__``
@@ -261,6 +293,12 @@ def test_what_the_written_init_cannot_do_is_refused_when_made():
         @frozen
         class Passed:
             a: dataclasses.InitVar[int]
+
+    with pytest.raises(TypeError, match="init=False"):
+
+        @frozen
+        class Made:
+            a: list[int] = field(default_factory=list, init=False)
 
     @frozen(many=True)
     class Compiled:

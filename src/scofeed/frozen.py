@@ -98,16 +98,18 @@ def _make(cls: type[T], many: bool) -> type[T]:
         own.discard("__hash__")  # frozen dataclass hashes by its fields all the same
     made = dataclass(init=many, eq=False, repr=False, frozen=many)(cls)
     every = fields(made)  # type: ignore[arg-type]
-    if not many and "__init__" not in cls.__dict__:
+    if not many:
         declared = made.__dataclass_fields__.values()  # type: ignore[attr-defined]
         if hasattr(made, "__post_init__") or any(
-            f.kw_only is True or "InitVar" in str(f.type) for f in declared
+            f.kw_only is True or "InitVar" in str(f.type) or not f.init for f in declared
         ):
             raise TypeError(
                 f"@frozen {made.__qualname__}: the __init__ written here has no "
-                "__post_init__, InitVar or kw_only; use @frozen(many=True)"
+                "__post_init__, InitVar, kw_only or init=False; use @frozen(many=True)"
             )
-        made.__init__ = _init(made.__qualname__, every)  # type: ignore[method-assign]
+        _in_order(every)  # what dataclass() says of such a class, its own __init__ or not
+        if "__init__" not in cls.__dict__:
+            made.__init__ = _init(made.__qualname__, every)  # type: ignore[method-assign]
     setattr(made, COMPARED, tuple(f.name for f in every if f.compare))
     hashed = (f for f in every if (f.compare if f.hash is None else f.hash))
     setattr(made, HASHED, tuple(f.name for f in hashed))
@@ -121,25 +123,20 @@ def _make(cls: type[T], many: bool) -> type[T]:
 def _init(qualname: str, every: tuple[Any, ...]) -> Callable[..., None]:
     """The ``__init__`` of a ``@frozen`` class with these fields: as a dataclass's, each
     field by place or name, else its default or a new value of its factory."""
-    taken = [f for f in every if f.init]
-    names = tuple(f.name for f in taken)
+    names = tuple(f.name for f in every)
     known = frozenset(names)
-    fills = tuple((f.name, f.default, f.default_factory) for f in taken)
-    seen_default = ""
-    for f in taken:  # what dataclass() says of such a class, when it is made
-        if f.default is not MISSING or f.default_factory is not MISSING:
-            seen_default = f.name
-        elif seen_default:
-            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+    fills = tuple((f.name, f.default, f.default_factory) for f in every)
     call = f"{qualname}.__init__()"
-    needed = 1 + sum(f.default is MISSING and f.default_factory is MISSING for f in taken)
-    takes = f"{needed}" if needed == len(names) + 1 else f"from {needed} to {len(names) + 1}"
+    needed = 1 + sum(f.default is MISSING and f.default_factory is MISSING for f in every)
+    most = len(names) + 1
+    takes = f"{needed} positional argument{'s' if needed > 1 else ''}"
+    if needed < most:
+        takes = f"from {needed} to {most} positional arguments"
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    # self positional-only: a field may be named "self", as a dataclass's may
+    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
         if len(args) > len(names):
-            raise TypeError(
-                f"{call} takes {takes} positional arguments but {len(args) + 1} were given"
-            )
+            raise TypeError(f"{call} takes {takes} but {len(args) + 1} were given")
         values = dict(zip(names, args, strict=False))
         for name in kwargs:
             if name not in known:
@@ -165,6 +162,17 @@ def _init(qualname: str, every: tuple[Any, ...]) -> Callable[..., None]:
 
     __init__.__qualname__ = f"{qualname}.__init__"
     return __init__
+
+
+def _in_order(every: tuple[Any, ...]) -> None:
+    """A field with no default after one with a default: refused when the class is
+    made, with dataclass()'s words."""
+    seen_default = False
+    for f in every:
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
 
 
 def _listed(missing: list[str]) -> str:
