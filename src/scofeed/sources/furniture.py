@@ -83,8 +83,16 @@ _NEIGHBOUR_LABEL = (
     r"|следующ(ая|ий|ее)( новость| статья| материал| запись)?"
     r"|上一篇|下一篇|上一条|下一条|上一则|下一则|上篇|下篇)"
 )
+# "没有了" ("none left"): what a Chinese site prints in place of the link on its first
+# and last release
+_NO_NEIGHBOUR = r"(没有了|没有|无)"
+_NEIGHBOUR = rf"{_NEIGHBOUR_LABEL}(?: {_NO_NEIGHBOUR})?"
 # one such line, or both in one block: its text outside its links is the labels alone
-_NEIGHBOURS = re.compile(rf"^{_NEIGHBOUR_LABEL}(?P<second> {_NEIGHBOUR_LABEL})?$", re.I)
+_NEIGHBOURS = re.compile(rf"^{_NEIGHBOUR}(?P<second> {_NEIGHBOUR})?$", re.I)
+# a label of one word, no noun: a line only with a colon or an arrow ("Next:", "Next »"),
+# not "Next <a>SCO summit</a>"
+_BARE_LABEL = re.compile(r"^(previous|prev|next|предыдущ(ая|ий|ее)|следующ(ая|ий|ее))( |$)", re.I)
+_MARKS = (":", "：", "»", "›", "→", "«", "‹", "←")
 _NEIGHBOUR_MAX = 300  # characters: a label or two and the titles they link to
 
 
@@ -210,16 +218,21 @@ _NOT_TEXT = re.compile(rf"[\s{_SEPARATORS}·•,;:：.()\[\]–—-]+")
 
 def _neighbour_line(el: lxml.html.HtmlElement) -> bool:
     """A line naming the release before or after this one: a label ("上一篇：",
-    "Previous article:", "Следующая новость:") and one link to a page, its text
-    outside the link the label alone (two such lines in one block: two and two). A
-    sentence that opens with the word, a label with no link and a link to a document
-    are text."""
-    links = [a for a in el.iter("a") if a.get("href") is not None]
-    if not 1 <= len(links) <= 2 or any(_DOCUMENT.search(a.get("href", "")) for a in links):
+    "Previous article:", "Следующая новость:") and one link to another page, its text
+    outside the link the label alone; or "上一篇：没有了", no link (two such lines in one
+    block: two labels). A one-word label ("Next") needs a colon or an arrow. A sentence
+    that opens with the word, a label with no link, a link within the page and a link
+    to a document are text."""
+    links = [a.get("href", "") for a in el.iter("a") if a.get("href") is not None]
+    if len(links) > 2 or any(_DOCUMENT.search(h) or h.startswith("#") for h in links):
         return False
-    label = _NOT_TEXT.sub(" ", _outside_links(el)).strip()
+    outside = _outside_links(el)
+    label = _NOT_TEXT.sub(" ", outside).strip()
     found = _NEIGHBOURS.match(label)
-    return found is not None and len(links) == (2 if found.group("second") else 1)
+    if found is None or (_BARE_LABEL.match(label) and not any(m in outside for m in _MARKS)):
+        return False
+    labels = 2 if found.group("second") else 1
+    return len(links) == labels - len(re.findall(_NO_NEIGHBOUR, label))
 
 
 def _outside_links(el: lxml.html.HtmlElement) -> str:
