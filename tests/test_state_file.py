@@ -105,7 +105,7 @@ def test_another_programs_database_is_not_taken_for_a_new_store(site, name):
 
 
 def test_a_new_store_is_made_whole_and_private_with_nothing_left_beside_it(site):
-    """Made in a file beside it (``.NAME.new-PID``), then linked in and that file
+    """Made in a file beside it (``.NAME.new-PID-RANDOM``), then linked in and that file
     removed: the store's path never names less than a whole store."""
     assert run_cli(site, "build").returncode == 0
     state = site.config().paths.state
@@ -128,6 +128,17 @@ def test_a_new_store_is_in_wal_mode_at_its_latest_schema_from_its_first_bytes(tm
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 0
+
+
+def test_a_file_left_by_a_process_of_the_same_pid_does_not_stop_a_new_store(tmp_path):
+    """A process killed while making the store left its ``.NAME.new-PID``; a process
+    of the same PID after it (PID 1 in a container, at each start) found the name taken
+    and made no store."""
+    state = tmp_path / "state.sqlite3"
+    left = tmp_path / f".state.sqlite3.new-{os.getpid()}"
+    left.write_bytes(b"half")
+    make_whole(state)
+    assert state.is_file() and left.read_bytes() == b"half"
 
 
 def test_a_store_in_a_folder_scofeed_cannot_write_names_the_folder_for_serve(site):

@@ -1,6 +1,6 @@
 """A new state store made whole, and what is refused as no store of scofeed's.
 
-A new store is made in a private file beside its place (``.NAME.new-PID``), schema and
+A new store is made in a private file beside its place (``.NAME.new-PID-RANDOM``), schema and
 all, and linked into place only then: the store's path never names a file that holds
 less than a whole store of this version. So a file there of 0 bytes is none of
 scofeed's making (a copy cut short, a full disk, a slip of ``>``), and neither is a
@@ -119,7 +119,9 @@ def make_whole(path: Path) -> None:
             "into a new one. Put the store back beside it, or move the -wal and -shm files "
             "aside too to start a new store"
         )
-    new = path.with_name(f".{path.name}.new-{os.getpid()}")
+    # a name of its own: a file left by a process killed while making one is never in
+    # the way of this one (a process of the same PID after it: PID 1 in a container)
+    new = path.with_name(f".{path.name}.new-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         os.close(os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError:
