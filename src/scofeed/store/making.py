@@ -1,8 +1,8 @@
 """A new state store made whole, and what is refused as no store of scofeed's.
 
-A new store is made in a private file beside its place (``.NAME.new-PID-RANDOM``), schema and
-all, and linked into place only then: the store's path never names a file that holds
-less than a whole store of this version. So a file there of 0 bytes is none of
+A new store is made in a private file beside its place (``.NAME.new-PID-RANDOM``),
+schema and all, and linked into place only then: the store's path never names a file
+that holds less than a whole store of this version. So a file there of 0 bytes is none of
 scofeed's making (a copy cut short, a full disk, a slip of ``>``), and neither is a
 database at schema version 0 that holds tables (``paths.state`` naming another program's
 database): both are refused, left as they are, where SQLite would have taken either for
