@@ -93,7 +93,8 @@ _NEIGHBOURS = re.compile(rf"^{_NEIGHBOUR}(?P<second> {_NEIGHBOUR})?$", re.I)
 # not "Next <a>SCO summit</a>"
 _BARE_LABEL = re.compile(r"^(previous|prev|next|предыдущ(ая|ий|ее)|следующ(ая|ий|ее))( |$)", re.I)
 _MARKS = (":", "：", "»", "›", "→", "«", "‹", "←")
-_NEIGHBOUR_MAX = 300  # characters: a label or two and the titles they link to
+# what such a line's text opens with: asked first, as most blocks are not one
+_NEIGHBOUR_START = re.compile(rf"\s*{_NEIGHBOUR_LABEL}", re.I)
 
 
 def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> int:
@@ -127,7 +128,7 @@ def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> in
         elif (
             _link_only(el, length, after_related)
             or _furniture_line(text, texts, el)
-            or (length <= _NEIGHBOUR_MAX and _neighbour_line(el))
+            or (text is not None and _NEIGHBOUR_START.match(text) and _neighbour_line(el))
         ):
             dropped += _drop(el, inside)
         else:
