@@ -218,6 +218,11 @@ def test_a_line_of_links_is_judged_by_the_text_outside_its_links():
         '<li>Предыдущая новость: <a href="/ru/1.html">Генсек ШОС встретился с послом</a></li>',
         '<p>Следующая: <a href="/ru/2.html">День открытых дверей в Секретариате</a></p>',
         "<p>上一篇：没有了</p>",  # the first release: no link, "none left"
+        # a label of two words needs no colon; one after an arrow is one all the same
+        '<p>Previous article <a href="/news/1.html">SCO Secretary-General meets envoy</a></p>',
+        '<p>Следующая новость <a href="/ru/2.html">День открытых дверей</a></p>',
+        '<p>» Next: <a href="/news/2.html">Open day at the SCO Secretariat</a></p>',
+        '<p>Previous <a href="/1.html">Envoy met</a> | Next <a href="/2.html">Open day</a></p>',
         '<p>上一篇：没有了<br>下一篇：<a href="/2.html">秘书处举办开放日</a></p>',
     ],
 )

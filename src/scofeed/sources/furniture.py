@@ -89,12 +89,13 @@ _NO_NEIGHBOUR = r"(没有了|没有|无)"
 _NEIGHBOUR = rf"{_NEIGHBOUR_LABEL}(?: {_NO_NEIGHBOUR})?"
 # one such line, or both in one block: its text outside its links is the labels alone
 _NEIGHBOURS = re.compile(rf"^{_NEIGHBOUR}(?P<second> {_NEIGHBOUR})?$", re.I)
-# a label of one word, no noun: a line only with a colon or an arrow ("Next:", "Next »"),
-# not "Next <a>SCO summit</a>"
-_BARE_LABEL = re.compile(r"^(previous|prev|next|предыдущ(ая|ий|ее)|следующ(ая|ий|ее))( |$)", re.I)
-_MARKS = (":", "：", "»", "›", "→", "«", "‹", "←")
-# what such a line's text opens with: asked first, as most blocks are not one
-_NEIGHBOUR_START = re.compile(rf"\s*{_NEIGHBOUR_LABEL}", re.I)
+# a label of one word, no noun: a line only with a colon, an arrow or a bar after it
+# ("Next:", "Next »", "Previous <a>…</a> | Next <a>…</a>"), not "Next <a>SCO summit</a>"
+_BARE_LABEL = re.compile(r"previous|prev|next|предыдущ(ая|ий|ее)|следующ(ая|ий|ее)", re.I)
+_MARKS = (":", "：", "»", "›", "→", "«", "‹", "←", "|")
+# what such a line's text opens with (after an arrow, maybe): asked first, as most
+# blocks are not one
+_NEIGHBOUR_START = re.compile(rf"[\s{_SEPARATORS}«‹←]*{_NEIGHBOUR_LABEL}", re.I)
 
 
 def strip(container: lxml.html.HtmlElement, selectors: Sequence[str] = ()) -> int:
@@ -230,7 +231,9 @@ def _neighbour_line(el: lxml.html.HtmlElement) -> bool:
     outside = _outside_links(el)
     label = _NOT_TEXT.sub(" ", outside).strip()
     found = _NEIGHBOURS.match(label)
-    if found is None or (_BARE_LABEL.match(label) and not any(m in outside for m in _MARKS)):
+    if found is None:
+        return False
+    if _BARE_LABEL.fullmatch(found[1]) and not any(m in outside for m in _MARKS):
         return False
     labels = 2 if found.group("second") else 1
     return len(links) == labels - len(re.findall(_NO_NEIGHBOUR, label))
