@@ -17,11 +17,12 @@ import pytest
 from conftest import free_port, rewind, run_cli
 from scofeed.activitypub.keys import load_or_create
 from scofeed.config import load
-from scofeed.config.load import open_here
+from scofeed.config.load import open_here, sqlite_in_use
 from scofeed.daemon import PidLock
 from scofeed.errors import ConfigError, StoreError
 from scofeed.store import Store
 from scofeed.store.lock import lock_path, lock_text, running
+from scofeed.store.making import make_whole
 from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import LATER, modes_apply
 
@@ -388,6 +389,28 @@ def test_a_secret_file_that_is_a_hard_link_to_the_held_store_is_refused_unopened
     _kept_locks(holder, path, before)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc/self/fd")
+def test_a_hard_link_to_the_store_is_told_while_it_is_open_under_its_own_name_too(tmp_path):
+    """Open under its own name too, on a lower descriptor than the store's connection
+    (read in another thread at that moment): the first name found was its own, and the
+    store behind it went untold."""
+    path = tmp_path / "scofeed.sqlite3"
+    make_whole(path)
+    link = tmp_path / "hook.secret"
+    os.link(path, link)
+    fd = os.open(link, os.O_RDONLY)  # before the connection: the lower descriptor
+    holder = Store(path)
+    try:
+        assert open_here(str(link))[0] == str(link)
+        assert sqlite_in_use(link) == (
+            f"another name (a hard link) for {path}, a SQLite database in use (a -wal or "
+            "-shm file beside it: the state store?)"
+        )
+    finally:
+        holder.close()
+        os.close(fd)
+
+
 def test_a_file_this_process_has_open_under_another_name_is_told_and_others_are_not(tmp_path):
     first = tmp_path / "a"
     first.write_text("x")
@@ -395,10 +418,14 @@ def test_a_file_this_process_has_open_under_another_name_is_told_and_others_are_
     (tmp_path / "c").write_text("x")
     linux = sys.platform.startswith("linux")
     with open(first):
-        assert open_here(str(tmp_path / "b")) == (str(first) if linux else None)
-        assert open_here(str(tmp_path / "c")) is None
-    assert open_here(str(tmp_path / "b")) is None  # closed now
-    assert open_here(str(tmp_path / "none")) is None
+        assert open_here(str(tmp_path / "b")) == ([str(first)] if linux else [])
+        assert open_here(str(tmp_path / "c")) == []
+        with open(tmp_path / "b"):  # open under both names: both told
+            assert sorted(open_here(str(first))) == (
+                [str(first), str(tmp_path / "b")] if linux else []
+            )
+    assert open_here(str(tmp_path / "b")) == []  # closed now
+    assert open_here(str(tmp_path / "none")) == []
 
 
 def test_a_config_or_secret_this_process_has_open_that_is_no_store_is_read(tmp_path):

@@ -384,10 +384,10 @@ def sqlite_in_use(path: Path) -> str | None:
     except (OSError, ValueError):
         return None
     said = _sqlite_by_name(name)
-    if said is None and (opened := open_here(name)) not in (None, name):
-        told = _sqlite_by_name(opened)
+    for opened in open_here(name) if said is None else ():
+        told = _sqlite_by_name(opened) if opened != name else None
         if told is not None:
-            said = f"another name (a hard link) for {opened}, {told}"
+            return f"another name (a hard link) for {opened}, {told}"
     return said
 
 
@@ -401,23 +401,24 @@ def _sqlite_by_name(name: str) -> str | None:
     return None
 
 
-def open_here(path: str) -> str | None:
-    """The name under which this process has the regular file at ``path`` open (the
-    same device and inode), if it has: Linux, each descriptor of /proc/self/fd asked
-    with fstat and readlink, nothing opened. Elsewhere, None."""
+def open_here(path: str) -> list[str]:
+    """The names under which this process has the regular file at ``path`` open (the
+    same device and inode), one per descriptor: Linux, each of /proc/self/fd asked with
+    fstat and readlink, nothing opened. Elsewhere, none."""
     try:
         st = os.stat(path)
         fds = os.listdir("/proc/self/fd") if stat.S_ISREG(st.st_mode) else []
     except (OSError, ValueError):
-        return None
+        return []
+    names = []
     for fd in fds:
         try:
             other = os.fstat(int(fd))
             if other.st_ino == st.st_ino and other.st_dev == st.st_dev:
-                return os.readlink(f"/proc/self/fd/{fd}")
+                names.append(os.readlink(f"/proc/self/fd/{fd}"))
         except (OSError, ValueError):  # the listing's own descriptor, closed by now
             continue
-    return None
+    return names
 
 
 SQLITE_TAILS = ("-wal", "-shm", "-journal")
