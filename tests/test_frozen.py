@@ -300,6 +300,24 @@ def test_what_the_written_init_cannot_do_is_refused_when_made():
         class Made:
             a: list[int] = field(default_factory=list, init=False)
 
+    @frozen
+    class Variant:  # a type whose name only starts like InitVar's
+        a: InitVariant  # type: ignore[name-defined]  # noqa: F821
+
+    assert Variant(1).a == 1
+
+    @frozen
+    class OwnInit:  # its own __init__: what it does is its own business
+        a: int
+
+        def __init__(self, a: int) -> None:
+            object.__setattr__(self, "a", a)
+
+        def __post_init__(self) -> None:
+            pass
+
+    assert OwnInit(2).a == 2
+
     @frozen(many=True)
     class Compiled:
         a: int

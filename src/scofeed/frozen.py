@@ -30,7 +30,7 @@ no ``__dict__``). tests/test_frozen.py compares it all with ``@dataclass(frozen=
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
+from dataclasses import MISSING, FrozenInstanceError, InitVar, dataclass, field, fields
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
@@ -99,16 +99,13 @@ def _make(cls: type[T], many: bool) -> type[T]:
     made = dataclass(init=many, eq=False, repr=False, frozen=many)(cls)
     every = fields(made)  # type: ignore[arg-type]
     if not many:
-        declared = made.__dataclass_fields__.values()  # type: ignore[attr-defined]
-        if hasattr(made, "__post_init__") or any(
-            f.kw_only is True or "InitVar" in str(f.type) or not f.init for f in declared
-        ):
-            raise TypeError(
-                f"@frozen {made.__qualname__}: the __init__ written here has no "
-                "__post_init__, InitVar, kw_only or init=False; use @frozen(many=True)"
-            )
         _in_order(every)  # what dataclass() says of such a class, its own __init__ or not
         if "__init__" not in cls.__dict__:
+            if _needs_compiled(made):
+                raise TypeError(
+                    f"@frozen {made.__qualname__}: the __init__ written here has no "
+                    "__post_init__, InitVar, kw_only or init=False; use @frozen(many=True)"
+                )
             made.__init__ = _init(made.__qualname__, every)  # type: ignore[method-assign]
     setattr(made, COMPARED, tuple(f.name for f in every if f.compare))
     hashed = (f for f in every if (f.compare if f.hash is None else f.hash))
@@ -118,6 +115,20 @@ def _make(cls: type[T], many: bool) -> type[T]:
         if name not in own and not (many and name in ("__setattr__", "__delattr__")):
             setattr(made, name, method)
     return made
+
+
+def _needs_compiled(made: type) -> bool:
+    """Whether the class asks for what only a compiled ``__init__`` does: a
+    ``__post_init__``, an ``InitVar`` (an annotation, or its text), a ``kw_only`` or an
+    ``init=False`` field."""
+    declared = made.__dataclass_fields__.values()  # type: ignore[attr-defined]
+    return hasattr(made, "__post_init__") or any(
+        f.kw_only is True
+        or not f.init
+        or isinstance(f.type, InitVar)
+        or str(f.type).startswith(("InitVar[", "dataclasses.InitVar["))
+        for f in declared
+    )
 
 
 def _init(qualname: str, every: tuple[Any, ...]) -> Callable[..., None]:
