@@ -276,6 +276,23 @@ time.sleep(float(sys.argv[2]))
 """
 
 
+def _while_held(site, state: Path, seconds: float, args: list[str]):
+    """``scofeed ARGS`` (a subprocess) while another process holds the store in
+    exclusive locking mode for ``seconds`` (``HOLD``), or until the command is done."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        return subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
+            capture_output=True, text=True, cwd=site.root, timeout=150,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_store_held_in_exclusive_locking_mode_stops_a_command_after_the_busy_timeout(site):
     """A sqlite3 shell with ``PRAGMA locking_mode=EXCLUSIVE`` (or a backup tool) holding
     the store: switching to WAL waited the busy timeout (30 s) at each of 300 tries, so
@@ -285,19 +302,7 @@ def test_a_store_held_in_exclusive_locking_mode_stops_a_command_after_the_busy_t
     entry = built(site)
     state = site.config().paths.state
     before = state.read_bytes()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(state), "170"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        shown = subprocess.run(
-            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
-             "--set", "limits.store_wait=1", "show", entry],
-            capture_output=True, text=True, cwd=site.root, timeout=150,
-        )  # fmt: skip
-    finally:
-        holder.kill()
-        holder.wait()
+    shown = _while_held(site, state, 170, ["--set", "limits.store_wait=1", "show", entry])
     assert (shown.returncode, shown.stderr) == (
         1,
         f"scofeed: {state}: cannot open the state store (another process has held its write "
@@ -320,19 +325,7 @@ def test_a_restored_backup_held_by_another_process_is_waited_for_as_the_operator
     assert run_cli(site, "backup", str(backup)).returncode == 0
     state.unlink()
     state.write_bytes(backup.read_bytes())
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(state), "6"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        shown = subprocess.run(
-            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
-             "--set", "limits.store_wait=60", "show", entry],
-            capture_output=True, text=True, cwd=site.root, timeout=150,
-        )  # fmt: skip
-    finally:
-        holder.kill()
-        holder.wait()
+    shown = _while_held(site, state, 6, ["--set", "limits.store_wait=60", "show", entry])
     assert (shown.returncode, shown.stderr) == (0, "")
 
 
@@ -341,19 +334,7 @@ def test_backup_and_a_dry_run_wait_for_a_held_store_as_long_as_the_operator_says
     """They copy the store rather than open it, and waited the default 30 s."""
     built(site)
     state = site.config().paths.state
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(state), "170"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        done = subprocess.run(
-            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
-             "--set", "limits.store_wait=1", *command],
-            capture_output=True, text=True, cwd=site.root, timeout=150,
-        )  # fmt: skip
-    finally:
-        holder.kill()
-        holder.wait()
+    done = _while_held(site, state, 170, ["--set", "limits.store_wait=1", *command])
     assert done.returncode == 1 and done.stderr.startswith(f"scofeed: {state}: "), done.stderr
     assert "held its write lock for over 1 s" in done.stderr and done.stderr.count("\n") == 1
 
