@@ -63,12 +63,17 @@ def daemon(site: Site) -> Iterator[Callable[..., Daemon]]:
         started.append(d)
 
         def up() -> bool:
+            # every format: the first build writes them in turn, and a test that read
+            # rss.xml as soon as atom.xml was there found none (a busy machine)
             try:
-                return requests.get(own + "atom.xml", timeout=2).status_code == 200
+                return all(
+                    requests.get(own + name, timeout=2).status_code == 200
+                    for name in ("atom.xml", "rss.xml", "feed.json")
+                )
             except requests.RequestException:
                 return False
 
-        wait_for(up, 30, "the daemon to publish atom.xml")
+        wait_for(up, 30, "the daemon to publish its feeds")
         return d
 
     yield start
