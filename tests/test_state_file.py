@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,34 @@ def test_a_file_left_by_a_process_of_the_same_pid_does_not_stop_a_new_store(tmp_
     left.write_bytes(b"half")
     make_whole(state)
     assert state.is_file() and left.read_bytes() == b"half"
+
+
+def test_files_left_by_a_process_gone_are_removed_when_a_store_is_made(tmp_path):
+    """A process killed while making the store left its ``.NAME.new-PID-RANDOM`` (and
+    a -wal): they piled up, one for each such kill. The next process to make a store
+    removes those of a process no longer running, and those older than LEFT_SECONDS;
+    a running process's young one stays (it may be making the store this moment)."""
+    state = tmp_path / "state.sqlite3"
+    gone = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True, check=True)
+    dead = [tmp_path / f".state.sqlite3.new-{gone.stdout.strip()}-0a1b2c3d{tail}"
+            for tail in ("", "-wal")]  # fmt: skip
+    with subprocess.Popen(["sleep", "30"]) as alive:
+        try:
+            young = tmp_path / f".state.sqlite3.new-{alive.pid}-00000000"
+            old = tmp_path / f".state.sqlite3.new-{alive.pid}-11111111"
+            for left in (*dead, young, old):
+                left.write_bytes(b"half")
+            hour_ago = time.time() - 3600
+            os.utime(old, (hour_ago, hour_ago))
+            other = tmp_path / ".other.sqlite3.new-1-00000000"  # another store's: not ours
+            other.write_bytes(b"half")
+            make_whole(state)
+        finally:
+            alive.kill()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [state.name, young.name, other.name]
+    )
+    assert young.read_bytes() == b"half"
 
 
 def test_a_store_in_a_folder_scofeed_cannot_write_names_the_folder_for_serve(site):

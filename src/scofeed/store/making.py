@@ -1,7 +1,8 @@
 """A new state store made whole, and what is refused as no store of scofeed's.
 
-A new store is made in a private file beside its place (``.NAME.new-PID-RANDOM``),
-schema and all, and linked into place only then: the store's path never names a file
+A new store is made in a private file beside its place (``.NAME.new-PID-RANDOM``; one
+left by a process killed meanwhile is removed by the next to make a store), schema and
+all, and linked into place only then: the store's path never names a file
 that holds less than a whole store of this version. So a file there of 0 bytes is none of
 scofeed's making (a copy cut short, a full disk, a slip of ``>``), and neither is a
 database at schema version 0 that holds tables (``paths.state`` naming another program's
@@ -20,6 +21,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from scofeed.errors import StoreUnusable
@@ -37,6 +39,9 @@ WHAT_TO_DO = (
 )
 
 
+# a file left by a process that was making a store: removed by the next one to make
+# one, when that process is gone, or this old (making one takes milliseconds)
+LEFT_SECONDS = 600
 _LOOKED_AT: set[tuple[int, int]] = set()  # (device, inode) of each file refuse_not_ours read
 _LOOKING = threading.Lock()  # two threads opening their first Store: one reads, one skips
 
@@ -119,6 +124,7 @@ def make_whole(path: Path) -> None:
             "into a new one. Put the store back beside it, or move the -wal and -shm files "
             "aside too to start a new store"
         )
+    _remove_left(path)
     # a name of its own: a file left by a process killed while making one is never in
     # the way of this one (a process of the same PID after it: PID 1 in a container)
     new = path.with_name(f".{path.name}.new-{os.getpid()}-{os.urandom(4).hex()}")
@@ -162,6 +168,42 @@ def make_whole(path: Path) -> None:
         for tail in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{new}{tail}")
+
+
+def _remove_left(path: Path) -> None:
+    """The files a process killed while making this store left beside it
+    (``.NAME.new-PID-RANDOM``, and its -wal or -shm), removed: those of a process no
+    longer running, and any older than ``LEFT_SECONDS`` (its PID may be another's now).
+    A process making one at this moment keeps its own."""
+    prefix = f".{path.name}.new-"
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix)]
+    except OSError:
+        return  # the folder cannot be listed: making the store says why
+    for name in names:
+        left = path.parent / name
+        pid = name[len(prefix) :].split("-", 1)[0]
+        try:
+            old = time.time() - left.lstat().st_mtime > LEFT_SECONDS
+            if not old and (not pid.isdigit() or _running(int(pid))):
+                continue
+            left.unlink()
+        except OSError:  # gone already, or not ours to remove: left as it is
+            continue
+        log.info("store_leftover_removed path=%s", left)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this PID runs (one of another user's counts: it may be)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it runs, as another user
+        return True
+    return True
 
 
 def _run(db: sqlite3.Connection, script: str) -> None:
