@@ -78,6 +78,22 @@ def test_title_falls_back_to_og_title_then_title_without_site_suffix():
 
 
 @pytest.mark.parametrize(
+    ("h1", "title"),
+    [
+        ("SCO Secretary-General<br>meets Ambassador of Laos", "SCO Secretary-General meets Ambassador of Laos"),
+        ("Talks in Astana<br/>\n  on energy", "Talks in Astana on energy"),
+        ("Talks<br><script>var x;</script>in Astana", "Talks in Astana"),
+    ],
+)  # fmt: skip
+def test_a_line_break_in_the_headline_parts_its_words(h1, title):
+    """Read as the space between the words it parts, as in the body: "Secretary-General
+    <br>meets" was read "Secretary-Generalmeets" in every feed's title."""
+    body = "<p>On 12 March 2025, the SCO Secretary-General met the Ambassador in Beijing.</p>"
+    (r,) = read_page("a.html", f"<html><body><h1>{h1}</h1>{body}</body></html>")
+    assert r.title == title
+
+
+@pytest.mark.parametrize(
     "title",
     [
         "Генсек ШОС посетил Шанхай — Шанхайская организация сотрудничества",

@@ -237,13 +237,17 @@ def _strip_site(title: str, site_name: str | None) -> str:
 
 def _visible_text(el: lxml.html.HtmlElement) -> str:
     """``el``'s text without what a script, a style or other furniture inside it holds
-    (the title is read before the body's furniture is dropped)."""
-    if not holds(el, _FURNITURE):
+    (the title is read before the body's furniture is dropped), a line break read as
+    the space between the words it parts ("Secretary-General<br>meets" was read
+    "Secretary-Generalmeets")."""
+    if not holds(el, (*_FURNITURE, "br")):
         return collapse(el.text_content())
     copy = deepcopy(el)
     for d in [d for d in copy.iterdescendants() if isinstance(d.tag, str) and d.tag in _FURNITURE]:
         if d.getparent() is not None:
             d.drop_tree()
+    for br in copy.iter("br"):
+        br.tail = " " + (br.tail or "")
     return collapse(copy.text_content())
 
 
