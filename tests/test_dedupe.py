@@ -133,6 +133,52 @@ def test_an_edited_release_bumps_revision_and_updated_and_is_never_new(site):
     assert (third.new, third.updated, third.written) == (0, 0, [])
 
 
+@pytest.mark.parametrize("named_by", ["url", "id"])
+def test_a_file_overwritten_with_a_release_of_another_address_or_id_is_a_new_release(
+    site, named_by
+):
+    """A page saved over another of another address (``curl -o sources/latest.html``
+    each day) revised the first release into the second: its id and place in the feeds
+    taken, announced as "updated", the first gone from every feed. Its address (or
+    id) says it is another release: a new entry, and the first stays as it was."""
+
+    def release(n: int, day: int) -> str:
+        url = f"https://eng.sectsco.org/202003{day:02}/6500{n}0.html"
+        name = {"id": f"sco-{n}"} if named_by == "id" else {}
+        paras = [f"On {day} March 2020, the Secretary-General met envoy {n}.", "They talked."]
+        return md(url if named_by == "url" else None, f"SCO meets envoy {n}", paras, **name)
+
+    path = site.sources / "latest.md"
+    path.write_text(release(1, 3), encoding="utf-8")
+    _, entries = build(site)
+    (first,) = [e for e in entries if e.title == "SCO meets envoy 1"]
+    path.write_text(release(2, 5), encoding="utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (1, 0, 3)
+    assert [e for e in entries if e.title == "SCO meets envoy 1"] == [first]
+    (second,) = [e for e in entries if e.title == "SCO meets envoy 2"]
+    assert second.id != first.id and second.revision == 1
+    # the file is the second release's input now: an edit of it revises the second
+    path.write_text(release(2, 5).replace("They talked.", "They talked at length."), "utf-8")
+    report, entries = build(site, T0 + timedelta(days=2))
+    assert (report.new, report.updated) == (0, 1)
+    assert [e.revision for e in entries if e.id == second.id] == [2]
+    assert [e for e in entries if e.title == "SCO meets envoy 1"] == [first]
+
+
+def test_a_file_rewritten_with_its_address_spelled_otherwise_is_still_an_edit(site):
+    """The same address (another spelling of it: http, a tracking parameter) is the
+    same release: an edit, as before."""
+    path = site.sources / "a.md"
+    url = "https://eng.sectsco.org/20200603/650000.html"
+    path.write_text(md(url, "SCO meets envoy", ["On 3 June 2020 they met.", "Two."]), "utf-8")
+    build(site)
+    other = "http://eng.sectsco.org/20200603/650000.html?utm_source=x"
+    path.write_text(md(other, "SCO meets envoy", ["On 3 June 2020 they met.", "3."]), "utf-8")
+    report, _ = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated, report.entries) == (0, 1, 2)
+
+
 def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(site):
     (site.sources / "a.md").write_text(
         md(None, "SCO meets envoy", ["Met on 3 June 2020."], id="r1")

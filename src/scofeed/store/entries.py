@@ -200,10 +200,13 @@ def find_match(
     row = None
     if by_origin:
         row = db.execute(
-            f"SELECT {_MATCHED}, o.content_hash AS input_hash, o.name_kind, o.name_of "
-            "FROM entry_origins o JOIN entries e ON e.id = o.entry_id WHERE o.origin = ?",
+            f"SELECT {_MATCHED}, o.content_hash AS input_hash, o.name_kind, o.name_of, "
+            "e.identity FROM entry_origins o JOIN entries e ON e.id = o.entry_id "
+            "WHERE o.origin = ?",
             (as_db(origin),),
         ).fetchone()
+    if row and _states_another(origin, row["identity"], identity):
+        row = None  # a file now holding another release: matched as any new input is
     if row:
         former = from_db(row["name_of"]) if row["name_kind"] == "former" else None
         return replace(_match(row, "origin"), input_hash=row["input_hash"], former_of=former)
@@ -229,6 +232,17 @@ def find_match(
         if row:
             return _match(row, by)
     return None
+
+
+def _states_another(origin: str, stored: str, stated: str) -> bool:
+    """A file in sources/ (or an item of one) that made an entry from the id or address
+    it stated, and now states another of the same kind: it holds another release (a
+    page saved over one of another address, ``curl -o latest.html``), not an edit of
+    that one. A fetched page is what its address serves, whatever it states."""
+    kind = stored[:4]
+    return (
+        "://" not in origin and kind in ("key:", "url:") and stated[:4] == kind and stated != stored
+    )
 
 
 _NOT_FP = "substr(identity, 1, 3) != 'fp:'"  # the condition of index entries_by_identity
