@@ -21,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from scofeed import build as build_mod
-from scofeed.activitypub import delivery, httpsig, outbox
+from scofeed.activitypub import delivery, documents, httpsig, outbox
 from scofeed.activitypub.delivery import Deliverer
 from scofeed.activitypub.keys import generate
 from scofeed.activitypub.remote import Remote
@@ -323,6 +323,36 @@ def test_correction_queues_update_and_withdrawal_delete(site: Site, service: Ser
     gone = json.loads(rows.listing(db)[0].body)
     assert gone["type"] == "Delete" and gone["object"]["type"] == "Tombstone"
     assert gone["object"]["id"] == doc["object"]["id"]
+
+
+def test_a_post_is_dated_when_scofeed_first_published_it_not_by_the_release(
+    site: Site, service: Service
+) -> None:
+    """Mastodon dates a post by its ``published`` and puts in followers' home timelines
+    only a post of the last six hours: a release dated midnight in Beijing (or years
+    back) and seen hours later was shown on the profile alone. Its Create, its Update,
+    the Note served at its id and the outbox all date it by the build that stored it."""
+    follow(service, 1, "http://127.0.0.1:9/inbox", None)
+    release = site.sources / "council.md"
+    release.write_text("---\ntitle: Council meets\ndate: 2026-03-02\n---\nIt met.\n", "utf-8")
+    cfg, later = site.config(), NOW + timedelta(hours=9, seconds=30.6)
+    build_mod.build(cfg, service.inbox.store, later, planner=delivery.planner(cfg, later))
+    release.write_text("---\ntitle: Council meets\ndate: 2026-03-02\n---\nIt met twice.\n")
+    fixed = later + timedelta(days=1)
+    build_mod.build(cfg, service.inbox.store, fixed, planner=delivery.planner(cfg, fixed))
+    db = service.inbox.store.db
+    (entry,) = [e for e in published_rows.latest(db) if e.title == "Council meets"]
+    ours = sorted((d for d in rows.listing(db) if d.entry_id == entry.id), key=lambda d: d.id)
+    sent = [json.loads(d.body) for d in ours]
+    assert [d["type"] for d in sent] == ["Create", "Update"]
+    assert entry.published.date().isoformat() == "2026-03-02"
+    posted = "2026-12-01T09:00:30Z"
+    assert sent[0]["published"] == sent[0]["object"]["published"] == posted
+    assert sent[1]["object"]["published"] == posted
+    assert sent[1]["object"]["updated"] == "2026-12-02T09:00:30Z"
+    assert documents.note(cfg, entry)["published"] == posted
+    page = documents.outbox_page(cfg, 1, rows.entry_page(db, 20, 0), 2, 20)
+    assert posted in [item["published"] for item in page["orderedItems"]]
 
 
 def test_two_corrections_stating_one_updated_time_reach_mastodon_in_order(

@@ -81,6 +81,9 @@ class Entry:
     # fingerprint). Never compared or shown, like ``year_guessed``
     folded: str = field(default="", compare=False, repr=False)
     withdrawal: Withdrawal | None = None  # set while the entry is withdrawn
+    # when scofeed first stored it (epoch seconds; None: not read from the store): the
+    # time its ActivityPub post was published. Never compared or shown, like ``folded``
+    first_seen: float | None = field(default=None, compare=False, repr=False)
 
 
 # planner(db, entry, event) writes the outbound deliveries for one entry revision, in

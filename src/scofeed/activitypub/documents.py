@@ -346,7 +346,11 @@ def content(cfg: Config, entry: Entry, with_title: bool = True) -> str:
 def note(cfg: Config, entry: Entry) -> dict[str, Any]:
     """The entry as a Note (or an Article with ``object_type = "Article"``). Its ``url``
     is the release's address when fediverse servers can read it (``whatwg_parsable``), else
-    the entry's own page; the content links to the address either way."""
+    the entry's own page; the content links to the address either way. It was published
+    when scofeed first stored the entry (``Entry.first_seen``), not on the release's date:
+    Mastodon dates a post by it, and puts in its followers' home timelines only a post
+    of the last six hours (a release dated midnight in Beijing and seen that morning was
+    shown on the profile alone)."""
     urls = Urls.of(cfg)
     kind = cfg.activitypub.object_type
     body = content(cfg, entry, with_title=kind == "Note")
@@ -356,7 +360,7 @@ def note(cfg: Config, entry: Entry) -> dict[str, Any]:
         "id": urls.object(entry),
         "type": kind,
         "attributedTo": urls.actor,
-        "published": stamp(entry.published),
+        "published": stamp(posted(entry)),
         "url": address if whatwg_parsable(address) else urls.object(entry),
         "to": [PUBLIC],
         "cc": [urls.followers],
@@ -373,6 +377,14 @@ def note(cfg: Config, entry: Entry) -> dict[str, Any]:
     if entry.revision > 1:
         doc["updated"] = stamp(entry.updated)
     return doc
+
+
+def posted(entry: Entry) -> datetime:
+    """When the entry's post was published: when scofeed first stored it, to the second
+    (the release's date for an entry not read from the store)."""
+    if entry.first_seen is None:
+        return entry.published
+    return datetime.fromtimestamp(int(entry.first_seen), UTC)
 
 
 def create(cfg: Config, entry: Entry) -> dict[str, Any]:

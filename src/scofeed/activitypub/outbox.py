@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,6 +65,8 @@ def plan(cfg: Config, db: Any, entry: Entry, event: str, at: float) -> int:
         return 0
     if kind == "Delete":
         return queue_delete(cfg, db, entry, datetime.fromtimestamp(at, UTC))
+    if entry.first_seen is None:  # a release just stored: its post is dated by the store
+        entry = replace(entry, first_seen=rows.first_seen(db, entry.id) or at)
     if kind == "Create":
         doc = documents.create(cfg, entry)
     else:

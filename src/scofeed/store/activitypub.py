@@ -408,6 +408,12 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
 # -- what the outbox collection shows --------------------------------------------------
 
 
+def first_seen(db: sqlite3.Connection, entry_id: str) -> float | None:
+    """When the entry was first stored (epoch seconds); None: no such entry."""
+    row = db.execute("SELECT first_seen FROM entries WHERE id = ?", (entry_id,)).fetchone()
+    return None if row is None else float(row[0])
+
+
 def entry_page(db: sqlite3.Connection, limit: int, offset: int) -> list[Entry]:
     """Entries newest first, one page of the outbox."""
     rows = db.execute(

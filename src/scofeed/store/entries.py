@@ -434,6 +434,7 @@ def from_row(row: sqlite3.Row) -> Entry:
         date_source=row["date_source"],
         event_date=date.fromisoformat(row["event_date"]) if row["event_date"] else None,
         withdrawal=_withdrawal(row),
+        first_seen=row["first_seen"],
     )
 
 
