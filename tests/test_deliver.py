@@ -5,11 +5,13 @@ The clock is injected: retry schedules are walked without sleeping."""
 from __future__ import annotations
 
 import base64
+import gzip
 import http.client
 import json
 import logging
 import random
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -473,6 +475,29 @@ def test_a_huge_response_is_read_up_to_the_cap_and_kept_truncated(site, receiver
     assert run(cfg, store).delivered == 1
     (attempt,) = rows.attempts(store.db, only(store).id)
     assert attempt.response == "y" * 2000
+
+
+@pytest.mark.parametrize(
+    ("encoding", "packed", "kept"),
+    [
+        ("gzip", gzip.compress(b'{"error": "too old"}'), '{"error": "too old"}'),
+        ("deflate", zlib.compress(b"bad signature"), "bad signature"),
+        ("gzip", gzip.compress(b"z" * 5_000_000), "z" * 2000),  # a bomb: undone to the cap
+        ("gzip", b"\x1f\x8bnot gzip at all", "(a body in gzip that does not decode)"),
+        ("br", b"\x8b\x02\x80hi\x03", "(a body in br)"),
+    ],
+)  # fmt: skip
+def test_a_compressed_answer_is_kept_readable(site, receivers, encoding, packed, kept):
+    """A push asks for answers as they are (``Accept-Encoding: identity``): requests
+    asked for gzip, and a receiver behind nginx or Cloudflare answered its error
+    gzipped, kept and shown as "\x1f\x8b\x08..." (a chat endpoint's reason for being
+    disabled too). One that compresses all the same is undone, up to the cap."""
+    r = receivers([(500, {"Content-Encoding": encoding}, packed), 200])
+    cfg, store = setup(site, webhook_toml("packed", r.url))
+    run(cfg, store)
+    assert r.received[0].headers.get("Accept-Encoding") == "identity"
+    first, *_ = rows.attempts(store.db, only(store).id)
+    assert (first.status, first.response) == (500, kept)
 
 
 def test_a_stale_attempt_never_overwrites_a_settled_delivery(site):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -123,7 +124,9 @@ def session(allow_private: bool) -> requests.Session:
     adapter = deadline.WatchedAdapter() if allow_private else GuardedAdapter()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
-    s.headers.update({"User-Agent": USER_AGENT})
+    # answers as they are: the body kept (the first KEEP_RESPONSE characters) is read
+    # raw, and a gzipped error came out as "\x1f\x8b\x08..." (requests asks for gzip)
+    s.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
     return s
 
 
@@ -141,6 +144,22 @@ def session_for(hook: Webhook) -> requests.Session:
     s = session(hook.allow_private)
     s.headers["Content-Type"] = "application/json"
     return s
+
+
+def _readable(raw: bytes, encoding: str | None) -> str:
+    """The answer's body as text, its first ``KEEP_RESPONSE`` characters. A receiver that
+    compresses though asked not to (``Accept-Encoding: identity``): gzip or deflate is
+    undone, at most ``MAX_RESPONSE`` bytes of it (a bomb stays small); another coding
+    is named, not shown as bytes."""
+    coding = (encoding or "").strip().lower()
+    if coding in ("gzip", "x-gzip", "deflate"):
+        try:  # wbits 47: gzip or zlib by its header; a cut-off stream gives what it holds
+            raw = zlib.decompressobj(47).decompress(raw, MAX_RESPONSE)
+        except zlib.error:
+            return f"(a body in {coding} that does not decode)"
+    elif coding not in ("", "identity"):
+        return f"(a body in {coding[:40]})"
+    return raw.decode("utf-8", "replace")[:KEEP_RESPONSE]
 
 
 @dataclass(frozen=True)
@@ -280,7 +299,7 @@ def _exchange(
             broken = f"timeout reading the response (after HTTP {resp.status_code})"
     finally:
         resp.close()
-    text = b"".join(chunks)[:MAX_RESPONSE].decode("utf-8", "replace")[:KEEP_RESPONSE]
+    text = _readable(b"".join(chunks)[:MAX_RESPONSE], resp.headers.get("Content-Encoding"))
     empty = resp.headers.get("X-RateLimit-Remaining", "").strip() == "0"
     reset = resp.headers.get("X-RateLimit-Reset-After") if empty else None
     result = Result(resp.status_code, None, resp.headers.get("Retry-After"), bucket_reset=reset)
