@@ -66,6 +66,14 @@ def test_the_repository_configs_language_example_loads_once_uncommented(tmp_path
         ("bogus = 1\n", "bogus: unknown key"),
         ("[feeds]\nentries = 'ten'\n", "feeds.entries: expected a whole number, got 'ten'"),
         ("[feeds]\nentries = -1\n", "feeds.entries: expected a number above 0, got -1"),
+        # accepted, then every build (and every scan of the daemon) ended in a traceback:
+        # a date out of range, a float infinity to an int, setitimer's time_t overflowed
+        ("[feeds]\ntombstone_days = 1000000\n", "feeds.tombstone_days: expected a number of days"),
+        ("[limits]\nstore_wait = inf\n", "limits.store_wait: expected a number of seconds above"),
+        ("[limits]\nfile_seconds = 1e20\n", "limits.file_seconds: expected a number of seconds"),
+        ("[limits]\nfile_seconds = nan\n", "limits.file_seconds: expected a number of seconds"),
+        ("[schedule]\nstop_seconds = inf\n", "schedule.stop_seconds: expected a number of seconds"),
+        ("[limits]\ndelivered_days = 99999999\n", "limits.delivered_days: expected a number of"),
         ("[feeds]\nformats = ['atom', 'rdf']\n", "feeds.formats: expected a non-empty list"),
         ("[site]\nbase_url = 'ftp://x/'\n", "site.base_url: expected an http:// or https:// URL"),
         # urlsplit's ValueError was a traceback, for every command
@@ -457,7 +465,7 @@ def test_duplicates_are_listed_with_the_other_problems_in_one_run(tmp_path):
     with pytest.raises(ConfigError) as err:
         load(path)
     expected = [
-        "sources[1].interval: expected a number above 0, got 0",
+        "sources[1].interval: expected a number of seconds above 0 and at most 31536000, got 0",
         "sources[2].name: 'local' names sources/ and scofeed add; pick another",
         "sources[4].url: expected an http:// or https:// URL, got 'ftp://x.example/1'",
         "sources[6].preset: only page-list sources take preset",
@@ -553,7 +561,7 @@ def test_an_override_names_a_table_of_a_list_as_the_errors_do(tmp_path):
         ("a", True, 60),
         ("b", False, 3600),
     ]
-    with pytest.raises(ConfigError, match=r"sources\[1\]\.interval: expected a number above 0"):
+    with pytest.raises(ConfigError, match=r"sources\[1\]\.interval: expected a number of sec"):
         load(path, ["sources[1].interval=0"])
     with pytest.raises(ConfigError) as err:
         load(path, ["sources[2].enabled=false"])

@@ -73,6 +73,35 @@ def positive(v: int) -> str | None:
     return None if v > 0 else "a number above 0"
 
 
+# the longest a time or a span of days may be set to: past these (a year of seconds, a
+# century of days) a date computed from one overflowed (``1e20``, ``inf``, "999999 days
+# for ever"), a traceback at every build where the config check had said "ok"
+MAX_SECONDS = 365 * 86400
+MAX_DAYS = 36_500
+
+
+def seconds_up_to(limit: int, zero: bool = False) -> Callable[[float], str | None]:
+    """Seconds above 0 (or 0 too, with ``zero``), at most ``limit``."""
+    least = "0 or more" if zero else "above 0"
+
+    def vet(v: float) -> str | None:
+        ok = (0 <= v if zero else 0 < v) and v <= limit
+        return None if ok else f"a number of seconds {least} and at most {limit}"
+
+    return vet
+
+
+def days_up_to(limit: int = MAX_DAYS, zero: bool = False) -> Callable[[int], str | None]:
+    """Days above 0 (or 0 too, with ``zero``), at most ``limit``."""
+    least = "0 or more" if zero else "above 0"
+
+    def vet(v: int) -> str | None:
+        ok = (0 <= v if zero else 0 < v) and v <= limit
+        return None if ok else f"a number of days {least} and at most {limit}"
+
+    return vet
+
+
 def port_number(v: int) -> str | None:
     return None if 0 <= v <= 65535 else "a port number from 0 to 65535"
 

@@ -21,18 +21,20 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from scofeed.config.fields import (
+    MAX_SECONDS,
     Secret,
     check,
     crontab_line,
+    days_up_to,
     http_url,
     instead_of,
     language_tag,
-    non_negative,
     one_of,
     plain_line,
     plain_name,
     port_number,
     positive,
+    seconds_up_to,
     tag_slug,
     whatwg_parsable,
 )
@@ -252,10 +254,6 @@ def language_folder_clash(languages: dict[str, LanguageFeed], site_language: str
     return None
 
 
-def _days(v: int) -> str | None:
-    return None if v >= 0 else "a number of days, 0 or more"
-
-
 @frozen
 class FeedsConfig:
     """``[feeds]``: which feeds are written, how long, with what pages."""
@@ -267,7 +265,7 @@ class FeedsConfig:
     languages: dict[str, LanguageFeed] = check(_languages, default_factory=dict)
     # days a withdrawn entry's RFC 6721 tombstone (at:deleted-entry) stays in the Atom
     # feed; 0: no tombstones (the entry is only left out)
-    tombstone_days: int = check(_days, default=30)
+    tombstone_days: int = check(days_up_to(zero=True), default=30)
 
 
 def _seconds(v: float) -> str | None:
@@ -279,30 +277,32 @@ class LimitsConfig:
     """``[limits]``: the size and time one input may take, and how long records stay."""
 
     max_file_bytes: int = check(positive, default=2_000_000)
-    reject_ttl: int = check(positive, default=7)  # days a refused `scofeed add` input stays listed
+    reject_ttl: int = check(
+        days_up_to(), default=7
+    )  # days a refused `scofeed add` input stays listed
     # days a delivered webhook or ActivityPub delivery keeps its body (store.outbox.prune);
     # 0: kept for ever. Failed deliveries are kept whatever this says
-    delivered_days: int = check(_days, default=90)
+    delivered_days: int = check(days_up_to(zero=True), default=90)
     # seconds a file in sources/ must have kept its size and mtime before it is read
     # (a half-written file waits); 0 reads every file at once
     settle: float = check(_seconds, default=2.0)
     # seconds one file may take to parse and normalise in a build (pool.FILE_SECONDS)
-    file_seconds: float = check(positive, default=5.0)
+    file_seconds: float = check(seconds_up_to(86400), default=5.0)
     # seconds a command or the daemon waits for the state store's lock while another
     # process holds it (a build, a sqlite3 shell, a backup tool) before it gives up
-    store_wait: float = check(positive, default=30.0)
+    store_wait: float = check(seconds_up_to(86400), default=30.0)
 
 
 @frozen
 class ScheduleConfig:
     """``[schedule]``: how often the daemon scans sources/ and delivers."""
 
-    scan_interval: int = check(positive, default=60)
-    deliver_interval: int = check(positive, default=5)
+    scan_interval: int = check(seconds_up_to(MAX_SECONDS), default=60)
+    deliver_interval: int = check(seconds_up_to(MAX_SECONDS), default=5)
     # seconds a stop (SIGTERM, Ctrl-C) gives running jobs and requests in flight to finish
     # above the webhooks' default timeout (15 s): an attempt in flight at a stop ends by
     # its own deadline, not cut to be sent again after the restart
-    stop_seconds: float = check(positive, default=20.0)
+    stop_seconds: float = check(seconds_up_to(86400), default=20.0)
 
 
 @frozen
@@ -311,8 +311,10 @@ class RecheckConfig:
     again while recent, so an edit on the site becomes a correction."""
 
     enabled: bool = True  # the daemon runs the recheck job
-    days: int = check(positive, default=30)  # pages published in the last `days` days
-    interval: int = check(positive, default=86400)  # seconds between two checks of a page
+    days: int = check(days_up_to(), default=30)  # pages published in the last `days` days
+    interval: int = check(
+        seconds_up_to(MAX_SECONDS), default=86400
+    )  # seconds between two checks of a page
 
 
 CLIENT_HEADERS = ("X-Forwarded-For", "Forwarded")
@@ -380,11 +382,13 @@ class RemoteSource:
     kind: str = check(one_of(*SOURCE_KINDS))
     url: str = check(http_url)
     enabled: bool = True
-    interval: int = check(positive, default=3600)  # seconds between polls
+    interval: int = check(seconds_up_to(MAX_SECONDS), default=3600)  # seconds between polls
     cron: str | None = instead_of("interval", default=None)  # a crontab line: "*/30 * * * *"
-    timeout: float = check(positive, default=20.0)  # seconds to connect, and per read
+    timeout: float = check(seconds_up_to(3600), default=20.0)  # seconds to connect, and per read
     max_bytes: int = check(positive, default=2_000_000)  # a larger response is rejected
-    delay: float = check(non_negative, default=2.0)  # seconds between requests to one host
+    delay: float = check(
+        seconds_up_to(3600, zero=True), default=2.0
+    )  # seconds between requests to one host
     max_items: int = check(positive, default=30)  # article pages fetched per poll, at most
     # page-list only: listing pages read per poll at most, the first included; the next
     # page is read only while the last article link of a page is new (a catch-up)
