@@ -3,6 +3,7 @@ rest is published; names are stored losslessly; symlink loops are walked once.""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -204,6 +205,20 @@ def test_a_symlink_loop_is_walked_once(site):
     assert sorted(rels) == sorted(["a/r.txt", "000_8062ea63522097a7.txt"]), rels
     report = run_build(site.config(), site.store(), NOW)
     assert report.new == 2 and not report.rejected
+
+
+def test_a_link_back_to_a_walked_folder_is_said_at_info_once(site, caplog):
+    """Said at every scan, the idle daemon logged it at INFO every minute for ever."""
+    from scofeed.sources.files import walk
+
+    (site.sources / "said-once").mkdir()  # a name no other test walks (said once a process)
+    os.symlink("..", site.sources / "said-once" / "back")
+    caplog.set_level(logging.DEBUG, logger="scofeed.sources.files")
+    for _ in range(3):
+        list(walk(site.sources))
+    line = "directory_seen origin='said-once/back'"
+    said = [r.levelno for r in caplog.records if line in r.message]
+    assert said == [logging.INFO, logging.DEBUG, logging.DEBUG]
 
 
 def test_a_link_out_of_sources_is_refused_not_followed(site):

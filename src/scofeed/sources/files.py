@@ -131,7 +131,12 @@ def walk(
         fresh = []
         for rel, real in sorted(subdirs):
             if real in walked:
-                log.info("directory_seen origin=%r (a link back to a walked one)", rel)
+                # said once a process: the daemon's idle scans found it every minute
+                said = rel in _LINKS_SAID or len(_LINKS_SAID) >= LINKS_SAID_MAX
+                _LINKS_SAID.add(rel)
+                (log.debug if said else log.info)(
+                    "directory_seen origin=%r (a link back to a walked one)", rel
+                )
             else:
                 walked.add(real)
                 fresh.append(rel + "/")
@@ -139,6 +144,8 @@ def walk(
 
 
 LINK_OUT = "a link that leads out of sources/, not followed"
+_LINKS_SAID: set[str] = set()  # links back to a walked folder, said at INFO once
+LINKS_SAID_MAX = 1000
 
 
 def _leads_out(real_root: str, prefix: str, name: str) -> bool:
