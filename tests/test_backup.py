@@ -226,6 +226,39 @@ def test_a_target_ending_in_a_slash_is_a_folder_whatever_its_name(site):
     assert made.name.startswith("scofeed-") and checked(made)[1] == 1
 
 
+def test_backups_in_one_second_to_one_folder_each_get_a_name(site):
+    """The name has the time to the second: a second backup in that second failed,
+    exit 2 (a usage error to a timer). It takes the next free name, after the first
+    in name order; a file named so is written over no more than before."""
+    assert run_cli(site, "build").returncode == 0
+    store, now = site.config().paths.state, datetime(2026, 12, 3, 10, 49, 39, tzinfo=UTC)
+    folder = site.root / "same-second"
+    names = [backup(store, folder, now).path.name for _ in range(3)]
+    assert names == [
+        "scofeed-20261203T104939Z.sqlite3",
+        "scofeed-20261203T104939Z_2.sqlite3",
+        "scofeed-20261203T104939Z_3.sqlite3",
+    ]
+    assert sorted(names) == names and all(checked(folder / n)[1] == 1 for n in names)
+    with pytest.raises(UsageError, match="exists; a backup never writes over a file"):
+        backup(store, folder / names[1], now)
+
+
+@pytest.mark.parametrize("where", ["feeds", "sources"])
+def test_a_backup_is_refused_where_the_feeds_are_served_or_the_sources_read(site, where):
+    """The store holds the WebSub subscribers' secrets: in feeds/ a web server serving
+    that folder served it; in sources/ every scan rejected it as a release too large.
+    Refused as ``paths.state`` there is, nothing written."""
+    assert run_cli(site, "build").returncode == 0
+    folder = getattr(site, where)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    for target in (f"{folder}/", str(folder / "old" / "b.sqlite3")):
+        refused = run_cli(site, "backup", target)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith(f"scofeed: backup: expected a path outside paths.{where}")
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+
+
 @pytest.mark.parametrize("answer", [errno.EPERM, errno.EOPNOTSUPP])
 def test_a_file_system_without_hard_links_still_takes_a_backup(site, monkeypatch, answer):
     """vfat and exFAT answer link(2) with EPERM, some SMB and FUSE mounts EOPNOTSUPP:

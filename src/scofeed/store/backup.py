@@ -33,31 +33,48 @@ class Backup:
     size: int
 
 
-def default_name(now: datetime) -> str:
-    """``scofeed-20261202T130501Z.sqlite3``: sorts by time, one a second at most."""
-    return f"scofeed-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
+def default_name(now: datetime, n: int = 1) -> str:
+    """``scofeed-20261202T130501Z.sqlite3``, sorting by time; the ``n``-th backup of
+    one second ``scofeed-20261202T130501Z_2.sqlite3`` (after the first: "_" > ".")."""
+    more = f"_{n}" if n > 1 else ""
+    return f"scofeed-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}{more}.sqlite3"
 
 
-def backup(store: Path, target: Path, now: datetime, wait: float = WAIT) -> Backup:
-    """Copy the store at ``store`` to ``target``: a new file, or a folder (made, owner
-    only, when missing) to hold one named by the time (``default_name``). A store kept
-    busy by another connection is waited for ``wait`` seconds (``limits.store_wait``)."""
+def free_name(folder: Path, now: datetime) -> Path:
+    """The first ``default_name`` of ``now`` in ``folder`` that no file (nor a backup
+    under way) holds: two backups in one second failed the second, exit 2, which a
+    cron job or a timer took for a usage error."""
+    n = 1
+    while (folder / default_name(now, n)).exists() or (
+        folder / f".{default_name(now, n)}.tmp"
+    ).exists():
+        n += 1
+    return folder / default_name(now, n)
+
+
+def backup(
+    store: Path, target: Path, now: datetime, wait: float = WAIT, folder: bool = False
+) -> Backup:
+    """Copy the store at ``store`` to ``target``: a new file, or a folder (``folder``,
+    or a path there is a folder at or without a suffix; made, owner only, when missing)
+    to hold one named by the time (``free_name``). A store kept busy by another
+    connection is waited for ``wait`` seconds (``limits.store_wait``)."""
     if not store.is_file():
         raise StoreError(f"{store}: no state store here to back up")
     if store.stat().st_size == 0:  # what SQLite makes of a path opened and never written
         raise StoreError(f"{store}: the state store is empty (0 bytes): nothing to back up")
-    if target.is_dir() or not target.suffix:
-        target = target / default_name(now)
+    if folder or target.is_dir() or not target.suffix:
+        target = free_name(target, now)
     if target.exists():
         raise UsageError(f"{target}: exists; a backup never writes over a file")
-    folder = target.parent
-    tmp = folder / f".{target.name}.tmp"
+    into = target.parent
+    tmp = into / f".{target.name}.tmp"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        into.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:
         why = exc.strerror
-        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not folder.is_dir():
+        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not into.is_dir():
             why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
         elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
             why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
@@ -67,7 +84,7 @@ def backup(store: Path, target: Path, now: datetime, wait: float = WAIT) -> Back
         made = _checked(tmp, target, store)
         _durable(tmp)
         _take_name(tmp, target)
-        _durable(folder)
+        _durable(into)
     except FileExistsError:
         raise UsageError(f"{target}: exists; a backup never writes over a file") from None
     except OSError as exc:
