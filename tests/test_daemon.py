@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -194,8 +195,13 @@ def test_healthz_reflects_a_failing_scan(start, site):
     assert "sources folder does not exist" in doc["last_scan"]["error"]
     assert doc["entries"] == 1 and doc["last_scan"]["last_ok"] is not None
     assert d.get("/atom.xml").status_code == 200  # the last good feeds stay served
+    # `scofeed status` says so too: its sources' table shows the last scan that worked
+    said = cli(site, "status").stdout
+    line = r"^failing: job scan, .*last at .*\(last ok .*\): .*sources folder does not exist"
+    assert re.search(line, said, re.M), said
     (site.root / "sources-away").rename(site.sources)
     wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
+    assert "failing:" not in cli(site, "status").stdout
     assert d.proc.poll() is None and d.stop() == 0
 
 

@@ -16,6 +16,7 @@ from scofeed.config.redact import input_name
 from scofeed.errors import StoreError, shown
 from scofeed.store import pages as page_rows
 from scofeed.store import published as published_rows
+from scofeed.store import runs
 from scofeed.store import status as status_rows
 from scofeed.store import websub as websub_rows
 from scofeed.store import withdrawals as withdrawal_rows
@@ -31,6 +32,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "status",
         "show the daemon, sources, webhooks and rejected inputs",
         description="Show whether a daemon is running on this state store (pid, uptime), "
+        "each of its jobs whose last run failed, and why, "
         "the store's size and entries (and whether its files were read by another version), "
         "each source's last poll, entries, next poll and last result, each webhook "
         "endpoint's state and pending / failed deliveries, the official pages rechecked for "
@@ -80,6 +82,23 @@ def reading_line(db: sqlite3.Connection) -> str | None:
     if not reading.older(db):
         return None
     return f"reading: the stored files were read by another version of scofeed; {reading.HINT}"
+
+
+def failing_lines(db: sqlite3.Connection) -> list[str]:
+    """A line for each of the daemon's jobs whose last run failed (a scan that cannot
+    write feeds/, a poll, a delivery tick), as /healthz says: the sources' table shows
+    the last scan that worked, and nothing said the feeds were no longer written."""
+    lines = []
+    for run in runs.all_runs(db):
+        if run.ok:
+            continue
+        times = f"{run.failures} runs in a row" if run.failures > 1 else "its last run"
+        ok = f"last ok {iso(run.last_ok)}" if run.last_ok else "never ok"
+        lines.append(
+            f"failing: job {run.name}, {times}, last at {iso(run.finished)} ({ok}): "
+            f"{shown(run.error or 'no error kept')}"
+        )
+    return lines
 
 
 def endpoint_state(ep: EndpointStatus) -> str:
@@ -146,6 +165,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     table(rows)
     print()
     print(daemon_line(cfg, now))
+    for line in failing_lines(db):
+        print(line)
     print(store_line(cfg.paths.state, db))
     reread = reading_line(db)
     if reread:
