@@ -78,6 +78,31 @@ def test_title_falls_back_to_og_title_then_title_without_site_suffix():
 
 
 @pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        ("12.03.2025 | Views: 57", datetime(2025, 3, 12)),
+        ("12.03.2025 | Просмотров: 57", datetime(2025, 3, 12)),
+        ("Новости · 12.03.2025", datetime(2025, 3, 12)),
+        ("12 March 2025 | 10:15", datetime(2025, 3, 12, 10, 15)),  # the time kept too
+        # no date, or a part as long as a sentence: not the page's date line
+        ("News | Views: 57", None),
+        ("12.03.2025 | The Secretariat held a long meeting on energy in Beijing", None),
+    ],
+)  # fmt: skip
+def test_a_date_line_with_a_view_counter_or_a_section_beside_the_date_dates_the_page(
+    line, published
+):
+    """A line "12.03.2025 | Views: 57" was no date line: dropped as furniture with its
+    date, and the release dated by the file's time (an old release at the top of every
+    feed)."""
+    body = "<p>The SCO Secretariat held an expert meeting on energy.</p><p>They met.</p>"
+    page_text = f'<html><body><div class="date">{line}</div><h1>SCO meeting</h1>{body}'
+    (r,) = read_page("a.html", page_text + "</body></html>")
+    assert r.published == published
+    assert r.text.startswith("The SCO Secretariat held")
+
+
+@pytest.mark.parametrize(
     ("h1", "title"),
     [
         ("SCO Secretary-General<br>meets envoys", "SCO Secretary-General meets envoys"),

@@ -341,6 +341,28 @@ def _drop(el: lxml.html.HtmlElement) -> None:
     el.drop_tree()
 
 
+# what parts the facts of a date element: "12.03.2025 | Views: 57", "12.03.2025 · News"
+_FACTS_APART = re.compile(r"\s*[|·•]\s*")
+FACT_MAX = 40  # characters of one such fact, at most
+
+
+def element_stamp(text: str, context: date | None) -> FoundDate | None:
+    """The date a page's date element states: its text as a date stamp; else its parts
+    put together ("12 March 2025 | 10:15": the day and its time); else its first part
+    that is one. A view counter or a section's name beside the date ("12.03.2025 |
+    Views: 57", "12.03.2025 | Новости") made the element no date line: it was dropped
+    as the date element it is, and the release dated by the file."""
+    parts = [p for p in _FACTS_APART.split(text) if p]
+    candidates = [text]
+    if len(parts) > 1 and all(len(p) <= FACT_MAX for p in parts):  # else a line of text
+        candidates = [" ".join(parts), text, *parts]
+    for candidate in candidates:
+        found = date_stamp(candidate, context)
+        if found is not None:
+            return found
+    return None
+
+
 def _take_stamps(container: lxml.html.HtmlElement, context: date | None) -> list[FoundDate]:
     """Date-stamp lines out of the article: the first and the last element holding text
     when that text is only a date ("12.03.2025", "2025-03-12 10:30"). The outermost
@@ -357,7 +379,7 @@ def _take_stamps(container: lxml.html.HtmlElement, context: date | None) -> list
     found = []
     for leaf in {id(x): x for x in (leaves[:1] + leaves[-1:])}.values():
         text = collapse(leaf.text_content())
-        stamp = date_stamp(text, context)
+        stamp = element_stamp(text, context)
         if stamp is None:
             continue
         outer = leaf
@@ -389,7 +411,7 @@ def _body(
             _drop(el)
     dated = _date_elements(container, sel, container)
     # the first date element's text (".news-date": "14.03.2024") is the page's date stamp
-    first = date_stamp(collapse(dated[0].text_content()), context) if dated else None
+    first = element_stamp(collapse(dated[0].text_content()), context) if dated else None
     for candidates in (sel.title, ("h1",)):
         for el in select(container, candidates):
             if el is not container and el.getparent() is not None:
