@@ -24,6 +24,7 @@ from scofeed.normalise.headline import (
     _CRUMB_GLYPH,
     _is_chrome,
 )
+from scofeed.sources import read
 from tests.normalise_cases import NOW, SETTINGS, entry, local
 
 
@@ -277,3 +278,37 @@ def test_a_stand_in_headline_is_cut_after_its_markup_is_out():
     body = "On 3 June 2020, " + "word " * 20 + '<a href="https://x.example/">link text</a> ' * 5
     e = normalise(Release("x.txt", body.strip() + ".\n", context_date=NOW), SETTINGS, NOW)
     assert "<" not in e.title and e.title.endswith("…"), e.title
+
+
+BODY = "On 2 April 2025, the SCO Secretariat hosted a Navruz celebration.\n\nDiplomats attended."
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Share: Telegram VK WhatsApp\n\nPrint",
+        "Share: Telegram VK WhatsApp\nPrint",  # no blank line between them
+        "Поделиться: ВКонтакте Telegram\n\nПечать\n\nВсе новости",
+        "分享到：微信 微博\n\n打印\n\n返回列表",
+        "Back to news",
+        "Photo: SCO Secretariat\n",
+    ],
+)
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_page_furniture_ending_a_text_release_leaves_it(tail, suffix):
+    """A release copied from a page with its share bar, "Print" and back link: the
+    text path dropped such lines only above the headline, and every feed ended the
+    release with "<p>Share: Telegram VK WhatsApp</p><p>Print</p>"."""
+    text = f"SCO Secretariat hosts Navruz celebration\n\n{BODY}\n\n{tail}\n"
+    if suffix == ".md":
+        text = "---\ntitle: SCO Secretariat hosts Navruz celebration\n---\n" + f"{BODY}\n\n{tail}\n"
+    (release,) = read("navruz" + suffix, suffix, text.encode(), None, 100_000)
+    got = normalise(release, SETTINGS, NOW)
+    assert got.paragraphs[-1] == "Diplomats attended."
+    assert got.content_html.endswith("<p>Diplomats attended.</p>"), got.content_html
+
+
+def test_a_release_that_is_only_a_headline_and_a_furniture_line_keeps_both():
+    """The first two lines stay whatever they are: a release is never emptied."""
+    (release,) = read("print.txt", ".txt", b"SCO meets envoys\n\nShare: Telegram VK\n", None, 99)
+    assert release.text == "SCO meets envoys\n\nShare: Telegram VK\n"

@@ -152,6 +152,22 @@ def _furniture_line(text: str | None, texts: Texts, el: lxml.html.HtmlElement) -
     return is_furniture_line(text)
 
 
+def without_trailing(text: str) -> str:
+    """A text release (or Markdown's source) without the lines of page furniture that
+    end it, copied with the page ("Share: Telegram VK", "Print", "Все новости",
+    "返回列表", a photo credit): the text path dropped such lines only above the
+    headline, and every feed showed them as the release's last paragraphs. The first
+    two lines of text (a headline and a paragraph) always stay."""
+    lines = text.rstrip().split("\n")
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    cut = len(lines)
+    for i in reversed(filled[2:]):
+        if not is_furniture_line(lines[i]):
+            break
+        cut = i
+    return text if cut == len(lines) else "\n".join(lines[:cut]).rstrip() + "\n"
+
+
 def is_furniture_line(text: str) -> bool:
     """A line that is page chrome whatever holds it: a share/print bar, a breadcrumb,
     a back link, a photo credit."""
