@@ -139,8 +139,13 @@ def test_every_problem_is_named_at_once(tmp_path):
         "serve.port: expected a port number from 0 to 65535, got 70000",
         "webhooks[0].name: required key is missing",
         "webhooks[0].url: expected an http:// or https:// URL, got 'ftp://a'",
+        # the table's own check too: said only once the other keys were right
+        "webhooks[0].secret: required key is missing (make one: docs/webhooks.md, Adding "
+        "an endpoint)",
         "webhooks[1].name: required key is missing",
         "webhooks[1].url: expected an http:// or https:// URL, got 'ftp://b'",
+        "webhooks[1].secret: required key is missing (make one: docs/webhooks.md, Adding "
+        "an endpoint)",
     ]
     check = subprocess.run(
         [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
@@ -148,7 +153,7 @@ def test_every_problem_is_named_at_once(tmp_path):
     )  # fmt: skip
     assert check.returncode == 2 and check.stdout == ""
     lines = check.stderr.splitlines()
-    assert len(lines) == 8 and all(line.startswith("scofeed: ") for line in lines)
+    assert len(lines) == 10 and all(line.startswith("scofeed: ") for line in lines)
 
 
 def test_a_title_in_angle_brackets_is_prose_not_html(tmp_path):

@@ -286,6 +286,16 @@ def _attempt(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> tuple[A
             values.pop(name, None)  # read, then refused by its check
             problems.extend(str(exc).splitlines())
     if problems:
+        # what the table's own check would say of what was read, said in the same run
+        # ("url" and "secret" both missing took two runs of config check to learn)
+        beside = getattr(cls, "problems_beside", None)
+        if callable(beside):  # a key refused already (its items, a typo of it) is not
+            said = tuple(p.partition(":")[0] for p in problems)  # said missing too
+            problems.extend(
+                p
+                for p in beside(values, prefix.rstrip("."))
+                if not any(k.startswith(p.partition(":")[0]) for k in said)
+            )
         return types.SimpleNamespace(**values), problems
     obj = cls(**values)
     post = getattr(obj, "validate", None)

@@ -7,6 +7,7 @@ import base64
 import binascii
 import re
 from pathlib import Path
+from typing import Any
 
 from scofeed.config.fields import (
     DEFAULT_RETRY,
@@ -94,19 +95,26 @@ class Webhook:
         """Why each of its secrets could not be read here (``Secret.problem``)."""
         return [s.problem for s in self.secrets if s.problem is not None]
 
+    @staticmethod
+    def problems_beside(values: dict[str, Any], key: str) -> list[str]:
+        """``validate``'s word on the secret, when another key of the table was refused."""
+        if values.get("secret"):
+            return []
+        return [Webhook._no_secret(key, values.get("format", "standard"))]
+
+    @staticmethod
+    def _no_secret(key: str, fmt: str) -> str:
+        # a chat webhook's URL is its token, and the operator who set one up from
+        # Slack's or Discord's page had no reason to think a secret was wanted too
+        chat = f": a {fmt} endpoint's requests are signed too" if fmt != "standard" else ""
+        return (
+            f"{key}.secret: required key is missing{chat} (make one: docs/webhooks.md, "
+            "Adding an endpoint)"
+        )
+
     def validate(self, key: str) -> None:
         if not self.secrets:
-            # a chat webhook's URL is its token, and the operator who set one up from
-            # Slack's or Discord's page had no reason to think a secret was wanted too
-            chat = (
-                f": a {self.format} endpoint's requests are signed too"
-                if self.format != "standard"
-                else ""
-            )
-            raise ConfigError(
-                f"{key}.secret: required key is missing{chat} (make one: docs/webhooks.md, "
-                "Adding an endpoint)"
-            )
+            raise ConfigError(self._no_secret(key, self.format))
         for i, s in enumerate(self.secrets):
             if s.problem is None and not is_whsec(s.value):  # unread here: checked where used
                 where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
