@@ -58,6 +58,26 @@ def test_without_a_config_file_status_names_it_and_makes_no_store(tmp_path, monk
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["add", "/nonexistent/release.txt"], "cannot read (No such file or directory)"),
+        (["build"], "sources folder does not exist"),
+    ],
+)
+def test_a_command_that_fails_in_the_wrong_folder_leaves_nothing_there(
+    tmp_path, monkeypatch, capsys, argv, said
+):
+    """Run with no config in a folder that is no site (the built-in defaults), a
+    command that failed on its input, or on the missing sources/, left a new empty
+    store (state/scofeed.sqlite3) behind."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SCOFEED_CONFIG", raising=False)
+    assert main(argv) != 0
+    assert said in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_status_says_whether_a_daemon_holds_the_store(site, capsys):
     assert "daemon: not running (no `scofeed run` holds " in status(site, capsys)
     lock = PidLock(lock_path(site.config().paths.state))

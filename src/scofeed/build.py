@@ -129,10 +129,8 @@ def build(
     if planner is None:
         planner = outbox_planner(cfg, now)
     settings = settings_from(cfg)
+    need_sources(cfg)
     root = cfg.paths.sources
-    if not root.is_dir():
-        why = "not a folder" if root.exists() else "sources folder does not exist"
-        raise ConfigError(f"paths.sources: {root}: {why}")
     db = store.db
     index = file_rows.Index(db)
     scan = _settled_scan(cfg, index, wait, settled, report, reread)
@@ -247,6 +245,14 @@ def build(
     file_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report
+
+
+def need_sources(cfg: Config) -> None:
+    """``paths.sources`` is a folder, else a ConfigError saying what is there."""
+    root = cfg.paths.sources
+    if not root.is_dir():
+        why = "not a folder" if root.exists() else "sources folder does not exist"
+        raise ConfigError(f"paths.sources: {root}: {why}")
 
 
 @frozen

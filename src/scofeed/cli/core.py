@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scofeed import config as config_mod
-from scofeed.build import build, preview
+from scofeed.build import build, need_sources, preview
 from scofeed.cli.common import (
     Subparsers,
     command,
@@ -102,7 +102,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         refuse_root(cfg)  # as every command that opens the store
         args.store_path, args.store_wait = cfg.paths.state, cfg.limits.store_wait
         return _dry_run(cfg, args.reread, SETTLE_WAIT if cfg.limits.settle > 0 else 0.0)
-    cfg, store = open_store(args)
+    cfg = load_config(args)
+    need_sources(cfg)  # before the store is opened: run in the wrong folder, the build
+    cfg, store = open_store(args, cfg)  # failed and left a new empty store there
     wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
     report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait, reread=args.reread)
     if report.waited:

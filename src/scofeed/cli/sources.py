@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, add_url
-from scofeed.cli.common import Subparsers, command, open_store, read_stdin
+from scofeed.cli.common import Subparsers, command, load_config, open_store, read_stdin
 from scofeed.errors import RejectedInput, UsageError, shown
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
@@ -74,12 +74,17 @@ def _input(arg: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str, str]:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    cfg, store = open_store(args)
+    cfg = load_config(args)
+    web = re.match(r"(?i)^https?://", args.input)
+    # the input read before the store is opened: a path that cannot be read, given in
+    # the wrong folder, left a new empty store (state/) there
+    read = None if web else _input(args.input, args.format, cfg.limits.max_file_bytes)
+    cfg, store = open_store(args, cfg)
     now = datetime.now(UTC)
-    if re.match(r"(?i)^https?://", args.input):
+    if read is None:
         result = add_url(cfg, store, args.input, now, update=args.update, fmt=args.format)
     else:
-        data, suffix, origin = _input(args.input, args.format, cfg.limits.max_file_bytes)
+        data, suffix, origin = read
         result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
     for r in result.report.rejected:
         print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
