@@ -50,6 +50,41 @@ def test_missing_headline_becomes_the_first_sentence_without_its_date_clause():
     assert local(e) == "2020-06-03T00:00:00+08:00"
 
 
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "12 марта 2025 года в Пекине состоялась встреча Генерального секретаря ШОС с "
+            "Послом Индии.\n\nСтороны обсудили вопросы сотрудничества.\n",
+            "В Пекине состоялась встреча Генерального секретаря ШОС с Послом Индии",
+        ),
+        (
+            "2025年3月12日，上合组织秘书长在北京会见印度驻华大使。\n\n双方讨论了合作问题。\n",
+            "上合组织秘书长在北京会见印度驻华大使",
+        ),
+        (
+            "On 12 March 2025 in Beijing the Secretary-General met the Ambassador of India."
+            "\n\nThe sides discussed cooperation.\n",
+            "In Beijing the Secretary-General met the Ambassador of India",
+        ),
+        (
+            "12 марта 2025 г.\n\n12 марта 2025 года в Секретариате ШОС состоялся круглый "
+            "стол.\n\nУчастники обсудили проекты.\n",
+            "В Секретариате ШОС состоялся круглый стол",
+        ),
+    ],
+)
+def test_a_short_first_sentence_opening_with_its_date_stays_in_the_body(text, title):
+    """A date lead before a lower-case word ("12 марта 2025 года в Пекине", "On 12
+    March 2025 in Beijing") or a short Chinese sentence was taken for the headline:
+    the release's first sentence left its content and its summary."""
+    e = normalise(Release(origin="lead.txt", text=text), SETTINGS, NOW)
+    assert e.title == title
+    lead = next(p for p in text.split("\n\n") if len(p) > 20)  # past a date-only line
+    assert e.paragraphs[0] == lead
+    assert e.summary.startswith(e.paragraphs[0][:20]) and local(e).startswith("2025-03-12")
+
+
 def test_missing_headline_in_chinese_is_the_first_sentence_shortened():
     e = entry("headline_missing_zh.txt")
     assert e.title.startswith("上海合作组织秘书长弗拉基米尔")

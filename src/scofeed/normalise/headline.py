@@ -190,8 +190,10 @@ def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None
     said_on = lead is not None and lead.group(0).strip().casefold() == "on"
     if after is None and (said_on or found.text.endswith(("года", "г."))):
         # "On 12 March 2025 SCO...", "8 июня 2020 года Генеральный...": a date clause
-        # without its comma, said so by its "On" or "года", before a capital
-        after = re.match(r"\s+(?=[A-ZА-ЯЁ])", line[end:])
+        # without its comma, said so by its "On" or "года", before a word ("12 марта
+        # 2025 года в Пекине", "On 12 March 2025 in Beijing": before a capital only,
+        # such a release's first sentence was taken for its headline, and left its body)
+        after = re.match(r"\s+(?=\w)", line[end:])
     return end + after.end() if after else None
 
 
@@ -205,7 +207,9 @@ def _looks_like_body(
         return True
     # a date lead opens a sentence; a short one may be a headline ("On 9 May, Victory
     # Day"), unless nothing follows it: then it is the release, not its headline
-    if _date_lead_end(text, hits) is not None and (len(text) > 40 or last):
+    if _date_lead_end(text, hits) is not None and (
+        len(text) > 40 or last or text.rstrip(_CLOSING_QUOTES).endswith("。")
+    ):  # a Chinese sentence is short, and a headline never ends with "。"
         return True
     # "!", "?" and quotes inside a headline do not end it: only full stops count here
     if len(text) > 100 and _sentence_breaks(text, _FULL_STOP):
@@ -233,7 +237,9 @@ def headline_from(paragraph: str) -> str:
     breaks = _sentence_breaks(text)
     sentence = text[: breaks[0]] if breaks else text
     lead = _date_lead_end(sentence)
-    if lead is not None and len(sentence) - lead > 20:
+    # what must be left of it: 20 characters, 8 in Chinese (as much as a headline says)
+    least = 8 if script_of(sentence) == "cjk" else 20
+    if lead is not None and len(sentence) - lead > least:
         sentence = sentence[lead:]
         sentence = sentence[:1].upper() + sentence[1:]
     sentence = sentence.strip().rstrip(".。").strip()
