@@ -26,7 +26,12 @@ REQUIRED = object()  # a key with no default
 # A new check function needs a line here (None: nothing countable to say).
 LIMITS: dict[str, tuple[str, ...] | None] = {
     "positive": ("above 0",),
-    "_days": ("0 or more",),
+    "seconds_above_0_up_to_3600": ("above 0", "at most 3600"),
+    "seconds_0_or_more_up_to_3600": ("0 or more", "at most 3600"),
+    "seconds_above_0_up_to_86400": ("above 0", "at most 86400"),
+    "seconds_above_0_up_to_31536000": ("above 0", "at most 31536000"),
+    "days_above_0_up_to_36500": ("above 0", "at most 36500"),
+    "days_0_or_more_up_to_36500": ("0 or more", "at most 36500"),
     "non_negative": ("0 or more",),
     "_seconds": ("0 to 3600",),
     "port_number": ("0 to 65535",),

@@ -88,6 +88,7 @@ def seconds_up_to(limit: int, zero: bool = False) -> Callable[[float], str | Non
         ok = (0 <= v if zero else 0 < v) and v <= limit
         return None if ok else f"a number of seconds {least} and at most {limit}"
 
+    vet.__name__ = f"seconds_{'0_or_more' if zero else 'above_0'}_up_to_{limit}"  # the docs'
     return vet
 
 
@@ -99,6 +100,7 @@ def days_up_to(limit: int = MAX_DAYS, zero: bool = False) -> Callable[[int], str
         ok = (0 <= v if zero else 0 < v) and v <= limit
         return None if ok else f"a number of days {least} and at most {limit}"
 
+    vet.__name__ = f"days_{'0_or_more' if zero else 'above_0'}_up_to_{limit}"  # the docs'
     return vet
 
 
