@@ -315,3 +315,21 @@ def test_both_neighbour_lines_in_one_block_go_and_a_label_with_two_links_stays()
     assert "href" not in _strip("<p>正文。</p>" + both)
     two = '<p>Next: <a href="/1.html">Open day</a> <a href="/2.html">Summit</a></p>'
     assert "Summit" in _strip(two)  # one label names one release: not such a line
+
+
+@pytest.mark.parametrize(
+    "counter", ["Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "1 234 views"]
+)
+def test_a_view_counter_in_the_article_leaves_it(counter):
+    """A page's view counter under its headline opened every feed's content with
+    "<p>Views: 1234</p>" (the summary already skipped it)."""
+    body = "<p>On 12 March 2025, the SCO Secretariat held a meeting.</p><p>They met.</p>"
+    page = f"<html><body><article><h1>SCO meeting</h1><div>{counter}</div>{body}</article>"
+    (r,) = read_page("a.html", page + "</body></html>")
+    assert counter not in (r.html or "") and counter not in r.text
+    assert r.text.startswith("On 12 March 2025")
+
+
+@pytest.mark.parametrize("line", ["Views of the member states differ.", "1234 delegates"])
+def test_a_sentence_about_views_or_a_number_stays(line):
+    assert not furniture.is_furniture_line(line)

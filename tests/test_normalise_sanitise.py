@@ -205,3 +205,13 @@ def test_plain_markup_is_cleaned_once(monkeypatch):
     assert len(calls) == 1
     sanitise("<h2>Head <span><h3>in</h3></span></h2>")
     assert len(calls) == 3
+
+
+def test_a_page_s_empty_spacer_paragraphs_leave_the_content():
+    """A page's spacers ("<p>&nbsp;</p>", "<p><br></p>", "<p></p>") were kept, blank
+    lines in every reader; a paragraph holding an image or a word stays."""
+    got = sanitise(
+        '<p>a</p><p>&nbsp;</p><p><br></p><p> </p><p lang="ru"></p><p>b<br></p>'
+        '<p><img src="http://x.example/y.png" alt=""></p>'
+    )
+    assert got == '<p>a</p><p>b<br></p><p><img src="http://x.example/y.png" alt=""></p>'

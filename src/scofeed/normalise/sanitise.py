@@ -208,9 +208,15 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         unsettled = True
     if unsettled:  # parsed again: see _drops_tags
         cleaned = _cleaned(nh3, cleaned)
+    if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
+        cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
     return drop_overrides(xml_safe(cleaned)).strip()
+
+
+# a paragraph holding nothing to read: white space (a no-break space is one), line breaks
+_EMPTY_PARAGRAPH = re.compile(r"<p(?:\s[^<>]*)?>(?:\s|&nbsp;|<br\s*/?>)*</p>")
 
 
 _HEADING_OPEN = re.compile(r"<h([2-6])[\s>]")

@@ -69,6 +69,13 @@ _CREDIT = re.compile(
     re.I,
 )
 _CREDIT_MAX = 120
+_VIEWS_MAX = 60
+# a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
+_VIEWS = re.compile(
+    r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
+    r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
+    re.I,
+)
 _RELATED = re.compile(
     r"^(related( news| articles| stories)?|see also|read also|more on (this|the) topic|"
     r"похожие новости|читайте также|смотрите также|другие новости|по теме|"
@@ -170,7 +177,7 @@ def without_trailing(text: str) -> str:
 
 def is_furniture_line(text: str) -> bool:
     """A line that is page chrome whatever holds it: a share/print bar, a breadcrumb,
-    a back link, a photo credit."""
+    a back link, a photo credit, a view counter."""
     line = collapse(text)
     if not line:
         return False
@@ -178,7 +185,7 @@ def is_furniture_line(text: str) -> bool:
         return True
     if _CREDIT.match(line) and len(line) <= _CREDIT_MAX:
         return True
-    return _share_bar(line)
+    return (len(line) <= _VIEWS_MAX and bool(_VIEWS.match(line))) or _share_bar(line)
 
 
 _CRUMB_MAX = 40  # characters of each step but the last ("Home", "News", "Events")
