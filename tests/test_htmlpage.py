@@ -78,6 +78,28 @@ def test_title_falls_back_to_og_title_then_title_without_site_suffix():
 
 
 @pytest.mark.parametrize(
+    ("h1", "title"),
+    [
+        ('<span class="date">02.09.2025</span> SCO meets envoys', "SCO meets envoys"),
+        ("12 марта 2025 г. | Генсек ШОС встретился с послом", "Генсек ШОС встретился с послом"),
+        ("14.03.2025", "Talks in Astana"),  # only a date: no headline, the page's <title>
+        # a date that is part of the headline, or none with its year, stays
+        ("12.03.2025 Summit", "12.03.2025 Summit"),
+        ("2025 SCO Summit in Tianjin", "2025 SCO Summit in Tianjin"),
+        ("12 March: SCO Day", "12 March: SCO Day"),
+    ],
+)  # fmt: skip
+def test_a_date_stamp_in_the_heading_is_no_part_of_the_title(h1, title):
+    """A page printing its date in the heading opened every feed's title with it
+    ("02.09.2025 SCO Secretary-General meets ..."), and a heading that was only a
+    date was the title."""
+    head = "<head><title>Talks in Astana - SCO</title></head>"
+    body = "<p>On 12 March 2025, the SCO Secretary-General met the Ambassador in Beijing.</p>"
+    (r,) = read_page("a.html", f"<html>{head}<body><h1>{h1}</h1>{body}</body></html>")
+    assert r.title == title
+
+
+@pytest.mark.parametrize(
     ("line", "published"),
     [
         ("12.03.2025 | Views: 57", datetime(2025, 3, 12)),

@@ -24,7 +24,15 @@ import lxml.etree
 import lxml.html
 
 from scofeed.config.redact import logged
-from scofeed.dates import FoundDate, date_from_url, date_stamp, parse_stamp
+from scofeed.dates import (
+    LINE_CONTEXT,
+    FoundDate,
+    date_from_url,
+    date_stamp,
+    find_dates,
+    is_date_line,
+    parse_stamp,
+)
 from scofeed.errors import PageGone, RejectedInput
 from scofeed.markup import MAX_ELEMENTS, holds, paragraph_containers, too_many_elements
 from scofeed.model import Release
@@ -235,6 +243,24 @@ def _strip_site(title: str, site_name: str | None) -> str:
     return title
 
 
+_DATE_APART = " |·•—–-:,"  # what may part a date standing before a headline from it
+
+
+def _without_date(text: str) -> str:
+    """A headline without the date stamp a page prints in its heading before it
+    ("<h1><span>02.09.2025</span> SCO Secretary-General meets ...</h1>": the title
+    opened with the date); a heading that is only a date is no headline ("")."""
+    if not text[:1].isdigit():  # a date stated with its year opens with a digit here
+        return text
+    hits = find_dates(text, LINE_CONTEXT)
+    if not hits or hits[0].position != 0 or not hits[0].had_year:
+        return text
+    rest = text[len(hits[0].text) :].lstrip(_DATE_APART)
+    if not rest or is_date_line(text, hits):
+        return ""
+    return rest if len(rest) >= 10 else text  # "12.03.2025 Summit": a headline as it is
+
+
 def _visible_text(el: lxml.html.HtmlElement) -> str:
     """``el``'s text without what a script, a style or other furniture inside it holds
     (the title is read before the body's furniture is dropped), a line break read as
@@ -253,7 +279,7 @@ def _visible_text(el: lxml.html.HtmlElement) -> str:
 
 def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
     for el in select(root, sel.title):
-        text = _visible_text(el)
+        text = _without_date(_visible_text(el))
         if text:
             return text
     og = _meta(root, "og:title", "twitter:title")
