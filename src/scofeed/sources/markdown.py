@@ -25,8 +25,8 @@ from markdown_it import MarkdownIt
 from scofeed.errors import RejectedInput
 from scofeed.markup import tag
 from scofeed.model import Release
-from scofeed.sources.furniture import without_trailing
 from scofeed.sources.meta import html_paragraphs, release_from_meta
+from scofeed.sources.text import without_furniture_at_end
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def read_markdown(origin: str, text: str, context: datetime | None) -> list[Rele
     fence, front, body = split_front_matter(origin, text)
     meta = parse_front_matter(origin, fence, front)
     check_marks(origin, body)
-    heading, html = render(without_trailing(body), want_title=not meta.get("title"))
+    heading, html = render(without_furniture_at_end(body), want_title=not meta.get("title"))
     if heading is not None:
         meta = {**meta, "title": heading}
     paragraphs = html_paragraphs(html)
