@@ -536,3 +536,21 @@ def test_date_stamp_lines_are_found_with_each_text_read_a_few_times(monkeypatch)
     assert [s.day.day for s in stamps] == [12, 14]
     assert "12.03.2025" not in text_of(container) and "adopted" in text_of(container)
     assert made <= 4 * size, (made, size)  # made at every level: 869,670 for 8,620
+
+
+def test_two_line_breaks_in_a_row_part_paragraphs():
+    """A CMS writing paragraphs as "...<br><br>..." in one block: the whole article
+    (its sign-off too) was its first paragraph, so the summary and the fingerprint
+    were all of it. One line break stays a space between words."""
+    text = (
+        "1 августа 2025 года Генсек ШОС встретился с послом.<br><br>Стороны обсудили "
+        "вопросы<br>сотрудничества.<br> <br>\n<br>По итогам подписан меморандум."
+    )
+    page = f'<html><body><article><h1>Встреча</h1><div class="news-text">{text}</div>'
+    (r,) = read_page("a.html", page + "</article></body></html>")
+    assert r.text.split("\n\n") == [
+        "1 августа 2025 года Генсек ШОС встретился с послом.",
+        "Стороны обсудили вопросы сотрудничества.",
+        "По итогам подписан меморандум.",
+    ]
+    assert "<br><br>" in (r.html or "")  # the markup as it was

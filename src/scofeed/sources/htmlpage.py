@@ -372,6 +372,9 @@ _FACTS_APART = re.compile(r"\s*[|·•]\s*")
 FACT_MAX = 40  # characters of one such fact, at most
 
 
+_PARTED = "\u2029"  # PARAGRAPH SEPARATOR: where two line breaks in a row part a block
+
+
 def element_stamp(text: str, context: date | None) -> FoundDate | None:
     """The date a page's date element states: its text as a date stamp; else its parts
     put together ("12 March 2025 | 10:15": the day and its time); else its first part
@@ -457,13 +460,22 @@ def _body(
     if blocks:
         # a line break is a space between the words it parts ("green<br>energy" read
         # "greenenergy"), in the text only: the fragment keeps its markup as it was
+        # and two in a row part paragraphs, as a CMS writes them ("...<br><br>...": the
+        # whole article was one paragraph, its summary and first paragraph all of it)
         breaks = [(br, br.tail) for br in container.iter("br")]
         for br, tail in breaks:
-            br.tail = " " + (tail or "")
+            after = br.getnext()
+            apart = after is not None and after.tag == "br" and not (tail or "").strip()
+            br.tail = _PARTED if apart else " " + (tail or "")
         for el in blocks:
-            text = row_text(el) if el.tag == "tr" else collapse(join_wraps(el.text_content()))
-            if text:
-                paras.append(text)
+            if el.tag == "tr":
+                text = row_text(el)
+                paras += [text] if text else []
+                continue
+            for part in el.text_content().split(_PARTED):
+                text = collapse(join_wraps(part))
+                if text:
+                    paras.append(text)
         for br, tail in breaks:
             br.tail = tail
     else:
