@@ -388,6 +388,29 @@ def test_a_feeds_folder_the_daemon_cannot_write_stops_the_start_in_one_line(site
     assert not state.exists() and list(folder.iterdir()) == []  # nothing made
 
 
+def test_an_immutable_feeds_folder_is_named_so_not_by_its_mode(site):
+    """``chattr +i``: even root cannot write it, and the line blamed its mode and owner
+    (0755, root's) to a daemon run as root, which could write any mode."""
+    folder = site.feeds
+    folder.mkdir(exist_ok=True)
+    flagged = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    if flagged.returncode != 0:
+        pytest.skip(f"chattr +i is not available here: {flagged.stderr!r}")
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+             "run", "--port", str(free_port())],
+            capture_output=True, text=True, cwd=site.root, timeout=60,
+        )  # fmt: skip
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    assert (run.returncode, run.stdout) == (1, ""), run.stderr
+    assert run.stderr.splitlines() == [
+        f"scofeed: {folder}: cannot write the feeds folder (the folder {folder} is immutable "
+        "or append-only (chattr +i or +a; lsattr -d shows it))"
+    ]
+
+
 def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     """The store made by a `scofeed build` run as root (its file root's, 0644) in a
     folder the daemon's user can write: SQLite opened it, read-only without a word, and

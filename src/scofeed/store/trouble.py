@@ -4,10 +4,13 @@ from SQLite's result code and the file's mode and owner."""
 
 from __future__ import annotations
 
+import array
+import fcntl
 import os
 import pwd
 import sqlite3
 import stat
+import struct
 from pathlib import Path
 
 from scofeed.errors import StoreError, StoreUnusable
@@ -130,6 +133,8 @@ def whose(path: Path, named: str, need: str = "write") -> str:
     what keeps it from being written)."""
     if need == "write" and on_read_only_mount(path):
         return f"{path if path.is_dir() else path.parent} is on a read-only file system"
+    if need == "write" and immutable(path):  # its mode and owner would say nothing (root)
+        return f"the {named} is immutable or append-only (chattr +i or +a; lsattr -d shows it)"
     st = path.stat()
     try:
         owner = pwd.getpwuid(st.st_uid).pw_name
@@ -139,6 +144,29 @@ def whose(path: Path, named: str, need: str = "write") -> str:
         f"the {named} is mode {stat.S_IMODE(st.st_mode):04o}, owned by {owner}; the user "
         f"running scofeed must be able to {need} it"
     )
+
+
+# Linux's FS_IOC_GETFLAGS (an unsigned long read), and its immutable and append-only
+# flags; elsewhere the ioctl fails and nothing is said of them
+_GETFLAGS = 0x80086601 if struct.calcsize("l") == 8 else 0x80046601
+_IMMUTABLE_OR_APPEND = 0x10 | 0x20
+
+
+def immutable(path: Path) -> bool:
+    """Whether ``path`` is flagged immutable or append-only (``chattr +i``, ``+a``),
+    which keeps even root from writing it, whatever its mode."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        flags = array.array("l", [0])
+        fcntl.ioctl(fd, _GETFLAGS, flags)
+    except OSError:  # not Linux, or a file system without such flags
+        return False
+    finally:
+        os.close(fd)
+    return bool(flags[0] & _IMMUTABLE_OR_APPEND)
 
 
 def on_read_only_mount(path: Path) -> bool:
