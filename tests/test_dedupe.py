@@ -166,17 +166,32 @@ def test_a_file_overwritten_with_a_release_of_another_address_or_id_is_a_new_rel
     assert [e for e in entries if e.title == "SCO meets envoy 1"] == [first]
 
 
-def test_a_file_rewritten_with_its_address_spelled_otherwise_is_still_an_edit(site):
-    """The same address (another spelling of it: http, a tracking parameter) is the
-    same release: an edit, as before."""
+@pytest.mark.parametrize(
+    ("url", "first"),
+    [
+        # the same address spelled otherwise (http, a tracking parameter)
+        ("http://eng.sectsco.org/20200603/650000.html?utm_source=x", "On 3 June 2020 they met."),
+        # another address (the site's new scheme, a URL corrected), the same text...
+        ("https://sco.example/news/2020/06/03/envoy", "On 3 June 2020 they met."),
+        # ...or the same title on the same day, its first paragraph corrected
+        ("https://sco.example/news/2020/06/03/envoy", "On 3 June 2020 the two met."),
+    ],
+)  # fmt: skip
+def test_a_file_rewritten_with_its_address_changed_but_its_text_its_own_is_an_edit(
+    site, url, first
+):
+    """Another address, but the entry's text (or its title on its day): the same
+    release, an edit that takes the new address, never a second entry."""
     path = site.sources / "a.md"
-    url = "https://eng.sectsco.org/20200603/650000.html"
-    path.write_text(md(url, "SCO meets envoy", ["On 3 June 2020 they met.", "Two."]), "utf-8")
-    build(site)
-    other = "http://eng.sectsco.org/20200603/650000.html?utm_source=x"
-    path.write_text(md(other, "SCO meets envoy", ["On 3 June 2020 they met.", "3."]), "utf-8")
-    report, _ = build(site, T0 + timedelta(days=1))
+    old = "https://eng.sectsco.org/20200603/650000.html"
+    path.write_text(md(old, "SCO meets envoy", ["On 3 June 2020 they met.", "Two."]), "utf-8")
+    _, entries = build(site)
+    (before,) = [e for e in entries if e.url]
+    path.write_text(md(url, "SCO meets envoy", [first, "3."]), "utf-8")
+    report, entries = build(site, T0 + timedelta(days=1))
     assert (report.new, report.updated, report.entries) == (0, 1, 2)
+    (after,) = [e for e in entries if e.url]
+    assert after.id == before.id and after.revision == 2
 
 
 def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(site):

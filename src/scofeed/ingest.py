@@ -200,6 +200,18 @@ def ingest_one(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
         folded=entry.folded,
     )  # fmt: skip
+    if (
+        match is not None
+        and not force_update
+        and _holds_another(db, release, match, identity, entry)
+    ):
+        # a file of ours that now states another release's id or address, and shares
+        # neither text nor day with its entry: matched as any new input is, and the
+        # entry it held stays as it was (as a deleted file's does)
+        match = entry_rows.find_match(
+            db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
+            by_origin=False, folded=entry.folded,
+        )  # fmt: skip
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
     if match is not None and taken is None and not reread:  # a file read again was not renamed
         taken = _left_for_a_copy(db, release.origin, entry, match, in_sources)
@@ -396,6 +408,28 @@ def _year_of_known_version(db: sqlite3.Connection, entry_id: str, entry: Entry) 
         except ValueError:
             event = None
     return replace(redated(entry, best, entry.date_source), event_date=event)
+
+
+def _holds_another(
+    db: sqlite3.Connection, release: Release, match: Match, identity: str, entry: Entry
+) -> bool:
+    """Whether the input that made ``match`` (matched by it) now holds another release:
+    it states another id or address of the same kind (``states_another``), and its
+    text is not the entry's with a corrected title or first paragraph (the same
+    fingerprint, or the same day and the same title or first paragraph:
+    ``corrected_of``). A page re-saved from an address the site changed, or a URL
+    corrected in front matter, is still its entry's."""
+    if match.by != "origin" or not entry_rows.states_another(
+        release.origin, match.identity, identity
+    ):
+        return False
+    held = entry_rows.as_near(db, match.entry_id)
+    if held is None:
+        return False
+    near, fingerprints = held
+    if entry.fingerprint in fingerprints or entry.folded in fingerprints:
+        return False
+    return corrected_of([near], entry) is None
 
 
 def corrected_of(candidates: Sequence[Near], entry: Entry, by_title: bool = True) -> Near | None:

@@ -42,6 +42,7 @@ class Match:
     input_hash: str | None = None  # matched by origin: the content hash that input last held
     former_of: str | None = None  # matched by origin, a former name: the name it was left for
     url: str | None = None  # the entry's own URL (its URL key may be a copy's: note_url_key)
+    identity: str | None = None  # matched by origin: the entry's id material (key:/url:/fp:)
 
 
 class Known:
@@ -205,11 +206,14 @@ def find_match(
             "WHERE o.origin = ?",
             (as_db(origin),),
         ).fetchone()
-    if row and _states_another(origin, row["identity"], identity):
-        row = None  # a file now holding another release: matched as any new input is
     if row:
         former = from_db(row["name_of"]) if row["name_kind"] == "former" else None
-        return replace(_match(row, "origin"), input_hash=row["input_hash"], former_of=former)
+        return replace(
+            _match(row, "origin"),
+            input_hash=row["input_hash"],
+            former_of=former,
+            identity=row["identity"],
+        )
     # a fingerprint's identity ("fp:...") is never looked up: the fingerprint is, below;
     # the index on identities leaves those rows out, so the query says so too (SQLite
     # uses a partial index only for a query holding its condition)
@@ -234,12 +238,13 @@ def find_match(
     return None
 
 
-def _states_another(origin: str, stored: str, stated: str) -> bool:
+def states_another(origin: str, stored: str | None, stated: str) -> bool:
     """A file in sources/ (or an item of one) that made an entry from the id or address
-    it stated, and now states another of the same kind: it holds another release (a
-    page saved over one of another address, ``curl -o latest.html``), not an edit of
-    that one. A fetched page is what its address serves, whatever it states."""
-    kind = stored[:4]
+    it stated (``stored``, the entry's identity), and now states another of the same
+    kind: it may hold another release (a page saved over one of another address,
+    ``curl -o latest.html``; the caller asks its text too). A fetched page is what its
+    address serves, whatever it states."""
+    kind = (stored or "")[:4]
     return (
         "://" not in origin and kind in ("key:", "url:") and stated[:4] == kind and stated != stored
     )
