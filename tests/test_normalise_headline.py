@@ -343,6 +343,29 @@ def test_page_furniture_ending_a_text_release_leaves_it(tail, suffix):
     assert got.content_html.endswith("<p>Diplomats attended.</p>"), got.content_html
 
 
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (  # wrapped, its last line reads as a back link ("вернуться к ...")
+            "2 апреля 2025 года в Секретариате ШОС отметили праздник Навруз.",
+            "Стороны договорились\nвернуться к этому вопросу.",
+        ),
+        (BODY, "The envoy said he was glad to come\nback."),
+    ],
+)
+def test_a_wrapped_last_paragraph_is_no_furniture_whatever_its_last_line(suffix, first, last):
+    """Judged a line at a time, a paragraph's wrapped last line went with the share
+    bar below it ("...договорились" was left of the sentence)."""
+    body = f"{first}\n\n{last}\n\nShare: Telegram VK WhatsApp\n"
+    text = f"Navruz at the SCO Secretariat\n\n{body}"
+    if suffix == ".md":
+        text = "---\ntitle: Navruz at the SCO Secretariat\n---\n" + body
+    (release,) = read("navruz" + suffix, suffix, text.encode(), None, 100_000)
+    got = normalise(release, SETTINGS, NOW)
+    assert got.paragraphs[-1] == last.replace("\n", " ")
+
+
 def test_a_release_that_is_only_a_headline_and_a_furniture_line_keeps_both():
     """The first two lines stay whatever they are: a release is never emptied."""
     (release,) = read("print.txt", ".txt", b"SCO meets envoys\n\nShare: Telegram VK\n", None, 99)

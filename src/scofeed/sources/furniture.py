@@ -164,14 +164,27 @@ def without_trailing(text: str) -> str:
     end it, copied with the page ("Share: Telegram VK", "Print", "Все новости",
     "返回列表", a photo credit): the text path dropped such lines only above the
     headline, and every feed showed them as the release's last paragraphs. The first
-    two lines of text (a headline and a paragraph) always stay."""
+    two lines of text (a headline and a paragraph), and the block of the second,
+    always stay. Judged a block at a
+    time (lines between blank lines), each of whose lines must be furniture: a
+    paragraph's last line, wrapped, can read as a back link ("вернуться к этому
+    вопросу.")."""
     lines = text.rstrip().split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
+    keep = filled[1] + 1 if len(filled) > 1 else len(lines)  # a headline and a line,
+    while keep < len(lines) and lines[keep].strip():  # and the rest of that line's block
+        keep += 1
     cut = len(lines)
-    for i in reversed(filled[2:]):
-        if not is_furniture_line(lines[i]):
+    while cut > keep:
+        end = cut
+        while end > keep and not lines[end - 1].strip():
+            end -= 1  # the blank lines above what was cut
+        start = end
+        while start > keep and lines[start - 1].strip():
+            start -= 1  # the block's first line
+        if start == end or not all(is_furniture_line(line) for line in lines[start:end]):
             break
-        cut = i
+        cut = start
     return text if cut == len(lines) else "\n".join(lines[:cut]).rstrip() + "\n"
 
 
