@@ -85,6 +85,23 @@ def test_a_short_first_sentence_opening_with_its_date_stays_in_the_body(text, ti
     assert e.summary.startswith(e.paragraphs[0][:20]) and local(e).startswith("2025-03-12")
 
 
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "1 декабря 2025 года в Бишкеке откроется заседание Совета глав правительств ШОС",
+        "On 9 May 2025 the SCO Secretariat marked the 80th anniversary of Victory",
+        "15 июня 2025 г. в Секретариате ШОС отметили День ШОС",
+    ],
+)
+def test_a_headline_opening_with_its_date_and_no_full_stop_stays_the_headline(headline):
+    """A date lead before a lower-case word counts as a sentence's only in a line that
+    ends as one: a headline has no full stop."""
+    text = f"{headline}\n\nThe meeting will be held in the capital of the chairing country.\n"
+    e = normalise(Release(origin="h.txt", text=text), SETTINGS, NOW)
+    assert e.title == headline
+    assert e.paragraphs[0].startswith("The meeting will be held")
+
+
 def test_missing_headline_in_chinese_is_the_first_sentence_shortened():
     e = entry("headline_missing_zh.txt")
     assert e.title.startswith("上海合作组织秘书长弗拉基米尔")

@@ -174,10 +174,12 @@ def _without_captions(paras: list[str], dominant: str | None) -> list[str]:
     return [p for i, p in enumerate(paras) if i not in dropped]
 
 
-def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None:
+def _date_lead_end(
+    line: str, hits: list[FoundDate] | None = None, any_word: bool = True
+) -> int | None:
     """Where "On 3 June 2020," ends when a line opens with a date and a comma, or with
-    "On" and a date, or a date "года", before a capital (``hits``: ``find_dates(line,
-    LINE_CONTEXT)`` when the caller has it)."""
+    "On" and a date, or a date "года", before a word (``any_word``; else only before a
+    capital) (``hits``: ``find_dates(line, LINE_CONTEXT)`` when the caller has it)."""
     lead = _DATE_LEAD.match(line)
     start = lead.end() if lead else 0
     if hits is None:
@@ -193,7 +195,7 @@ def _date_lead_end(line: str, hits: list[FoundDate] | None = None) -> int | None
         # without its comma, said so by its "On" or "года", before a word ("12 марта
         # 2025 года в Пекине", "On 12 March 2025 in Beijing": before a capital only,
         # such a release's first sentence was taken for its headline, and left its body)
-        after = re.match(r"\s+(?=\w)", line[end:])
+        after = re.match(r"\s+(?=\w)" if any_word else r"\s+(?=[A-ZА-ЯЁ])", line[end:])
     return end + after.end() if after else None
 
 
@@ -207,7 +209,10 @@ def _looks_like_body(
         return True
     # a date lead opens a sentence; a short one may be a headline ("On 9 May, Victory
     # Day"), unless nothing follows it: then it is the release, not its headline
-    if _date_lead_end(text, hits) is not None and (
+    # before a lower-case word only in a sentence: "1 декабря 2025 года в Бишкеке
+    # откроется заседание ..." with no full stop is a headline
+    sentence = text.rstrip(_CLOSING_QUOTES).endswith((".", "。"))
+    if _date_lead_end(text, hits, any_word=sentence) is not None and (
         len(text) > 40 or last or text.rstrip(_CLOSING_QUOTES).endswith("。")
     ):  # a Chinese sentence is short, and a headline never ends with "。"
         return True
