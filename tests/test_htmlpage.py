@@ -84,7 +84,13 @@ def test_title_falls_back_to_og_title_then_title_without_site_suffix():
         ("12 марта 2025 г. | Генсек ШОС встретился с послом", "Генсек ШОС встретился с послом"),
         ("14.03.2025", "Talks in Astana"),  # only a date: no headline, the page's <title>
         # a date that is part of the headline, or none with its year, stays
+        ("2025年3月12日，上合组织秘书长会见印度大使", "上合组织秘书长会见印度大使"),
+        ("12.03.2025 г. Генсек ШОС встретился с послом", "Генсек ШОС встретился с послом"),
+        ("12.03.2025. SCO meets envoys", "SCO meets envoys"),
         ("12.03.2025 Summit", "12.03.2025 Summit"),
+        # the date is the headline's own: it opens the sentence the headline is
+        ("12 марта 2025 года в Пекине прошла встреча",) * 2,
+        ("15 June 2001: the day the SCO was founded",) * 2,
         ("2025 SCO Summit in Tianjin", "2025 SCO Summit in Tianjin"),
         ("12 March: SCO Day", "12 March: SCO Day"),
     ],
@@ -106,6 +112,8 @@ def test_a_date_stamp_in_the_heading_is_no_part_of_the_title(h1, title):
         ("12.03.2025 | Просмотров: 57", datetime(2025, 3, 12)),
         ("Новости · 12.03.2025", datetime(2025, 3, 12)),
         ("12 March 2025 | 10:15", datetime(2025, 3, 12, 10, 15)),  # the time kept too
+        ("12.03.2025 | 14:30 | Views: 57", datetime(2025, 3, 12, 14, 30)),
+        ("10:15 · 12.03.2025", datetime(2025, 3, 12, 10, 15)),
         # no date, or a part as long as a sentence: not the page's date line
         ("News | Views: 57", None),
         ("12.03.2025 | The Secretariat held a long meeting on energy in Beijing", None),

@@ -25,12 +25,8 @@ import lxml.html
 
 from scofeed.config.redact import logged
 from scofeed.dates import (
-    LINE_CONTEXT,
     FoundDate,
     date_from_url,
-    date_stamp,
-    find_dates,
-    is_date_line,
     parse_stamp,
 )
 from scofeed.errors import PageGone, RejectedInput
@@ -41,6 +37,7 @@ from scofeed.selectors import compile_selector
 from scofeed.sources import charset_label, furniture, is_utf8, meta_charset
 from scofeed.sources.blocks import Running, holding_words, row_text, text_blocks
 from scofeed.sources.notfound import NOT_FOUND_FILE, SOFT_404, title_says_not_found
+from scofeed.sources.pagedates import element_stamp, without_date
 
 log = logging.getLogger(__name__)
 
@@ -243,24 +240,6 @@ def _strip_site(title: str, site_name: str | None) -> str:
     return title
 
 
-_DATE_APART = " |·•—–-:,"  # what may part a date standing before a headline from it
-
-
-def _without_date(text: str) -> str:
-    """A headline without the date stamp a page prints in its heading before it
-    ("<h1><span>02.09.2025</span> SCO Secretary-General meets ...</h1>": the title
-    opened with the date); a heading that is only a date is no headline ("")."""
-    if not text[:1].isdigit():  # a date stated with its year opens with a digit here
-        return text
-    hits = find_dates(text, LINE_CONTEXT)
-    if not hits or hits[0].position != 0 or not hits[0].had_year:
-        return text
-    rest = text[len(hits[0].text) :].lstrip(_DATE_APART)
-    if not rest or is_date_line(text, hits):
-        return ""
-    return rest if len(rest) >= 10 else text  # "12.03.2025 Summit": a headline as it is
-
-
 def _visible_text(el: lxml.html.HtmlElement) -> str:
     """``el``'s text without what a script, a style or other furniture inside it holds
     (the title is read before the body's furniture is dropped), a line break read as
@@ -279,7 +258,7 @@ def _visible_text(el: lxml.html.HtmlElement) -> str:
 
 def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
     for el in select(root, sel.title):
-        text = _without_date(_visible_text(el))
+        text = without_date(_visible_text(el))
         if text:
             return text
     og = _meta(root, "og:title", "twitter:title")
@@ -367,29 +346,7 @@ def _drop(el: lxml.html.HtmlElement) -> None:
     el.drop_tree()
 
 
-# what parts the facts of a date element: "12.03.2025 | Views: 57", "12.03.2025 · News"
-_FACTS_APART = re.compile(r"\s*[|·•]\s*")
-FACT_MAX = 40  # characters of one such fact, at most
-
-
 _PARTED = "\u2029"  # PARAGRAPH SEPARATOR: where two line breaks in a row part a block
-
-
-def element_stamp(text: str, context: date | None) -> FoundDate | None:
-    """The date a page's date element states: its text as a date stamp; else its parts
-    put together ("12 March 2025 | 10:15": the day and its time); else its first part
-    that is one. A view counter or a section's name beside the date ("12.03.2025 |
-    Views: 57", "12.03.2025 | Новости") made the element no date line: it was dropped
-    as the date element it is, and the release dated by the file."""
-    parts = [p for p in _FACTS_APART.split(text) if p]
-    candidates = [text]
-    if len(parts) > 1 and all(len(p) <= FACT_MAX for p in parts):  # else a line of text
-        candidates = [" ".join(parts), text, *parts]
-    for candidate in candidates:
-        found = date_stamp(candidate, context)
-        if found is not None:
-            return found
-    return None
 
 
 def _take_stamps(container: lxml.html.HtmlElement, context: date | None) -> list[FoundDate]:
