@@ -23,6 +23,7 @@ from scofeed.errors import KnownRelease, NormaliseError
 from scofeed.poll import poll_due
 from scofeed.store import activitypub as activitypub_rows
 from scofeed.store import deliveries as delivery_rows
+from scofeed.store import runs
 from scofeed.store import sources as source_rows
 from test_remote import add_source
 
@@ -76,6 +77,19 @@ def test_a_command_that_fails_in_the_wrong_folder_leaves_nothing_there(
     assert main(argv) != 0
     assert said in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_job_is_said_while_the_config_runs_it(site, capsys):
+    """A failing poll of a source is said in `status` while the source is polled; one
+    removed from the config (the fix for a source that broke) is not said for ever."""
+    add_source(site, "http://127.0.0.1:9/feed.xml", name="gazette", kind="feed")
+    with site.store().transaction() as db:
+        for name in ("poll:gazette", "poll:removed", "scan"):
+            runs.record(db, runs.Run(name, 1.0e9, 1.0e9 + 1, False, "", "HTTP 404"))
+    assert main(["--config", str(site.config_path), "status"]) == 0
+    said = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("failing:")]
+    assert [ln.split(",")[0] for ln in said] == ["failing: job poll:gazette", "failing: job scan"]
+    assert said[0].endswith("(never ok): HTTP 404")
 
 
 def test_status_says_whether_a_daemon_holds_the_store(site, capsys):

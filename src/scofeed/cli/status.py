@@ -84,13 +84,16 @@ def reading_line(db: sqlite3.Connection) -> str | None:
     return f"reading: the stored files were read by another version of scofeed; {reading.HINT}"
 
 
-def failing_lines(db: sqlite3.Connection) -> list[str]:
+def failing_lines(db: sqlite3.Connection, cfg: Config) -> list[str]:
     """A line for each of the daemon's jobs whose last run failed (a scan that cannot
     write feeds/, a poll, a delivery tick), as /healthz says: the sources' table shows
-    the last scan that worked, and nothing said the feeds were no longer written."""
+    the last scan that worked, and nothing said the feeds were no longer written. A
+    source's poll is said only while the config polls it: removing a broken source,
+    the fix, left its record failing for ever."""
+    polled = {f"poll:{s.name}" for s in cfg.sources if s.enabled}
     lines = []
     for run in runs.all_runs(db):
-        if run.ok:
+        if run.ok or (run.name.startswith("poll:") and run.name not in polled):
             continue
         times = f"{run.failures} runs in a row" if run.failures > 1 else "its last run"
         ok = f"last ok {iso(run.last_ok)}" if run.last_ok else "never ok"
@@ -165,7 +168,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     table(rows)
     print()
     print(daemon_line(cfg, now))
-    for line in failing_lines(db):
+    for line in failing_lines(db, cfg):
         print(line)
     print(store_line(cfg.paths.state, db))
     reread = reading_line(db)
