@@ -334,10 +334,10 @@ def test_a_post_is_dated_when_scofeed_first_published_it_not_by_the_release(
     the Note served at its id and the outbox all date it by the build that stored it."""
     follow(service, 1, "http://127.0.0.1:9/inbox", None)
     release = site.sources / "council.md"
-    release.write_text("---\ntitle: Council meets\ndate: 2026-03-02\n---\nIt met.\n", "utf-8")
+    release.write_text("---\ntitle: Council meets\ndate: 2026-12-01\n---\nIt met.\n", "utf-8")
     cfg, later = site.config(), NOW + timedelta(hours=9, seconds=30.6)
     build_mod.build(cfg, service.inbox.store, later, planner=delivery.planner(cfg, later))
-    release.write_text("---\ntitle: Council meets\ndate: 2026-03-02\n---\nIt met twice.\n")
+    release.write_text("---\ntitle: Council meets\ndate: 2026-12-01\n---\nIt met twice.\n")
     fixed = later + timedelta(days=1)
     build_mod.build(cfg, service.inbox.store, fixed, planner=delivery.planner(cfg, fixed))
     db = service.inbox.store.db
@@ -345,7 +345,7 @@ def test_a_post_is_dated_when_scofeed_first_published_it_not_by_the_release(
     ours = sorted((d for d in rows.listing(db) if d.entry_id == entry.id), key=lambda d: d.id)
     sent = [json.loads(d.body) for d in ours]
     assert [d["type"] for d in sent] == ["Create", "Update"]
-    assert entry.published.date().isoformat() == "2026-03-02"
+    assert entry.published.isoformat() == "2026-12-01T00:00:00+08:00"  # 9 hours before
     posted = "2026-12-01T09:00:30Z"
     assert sent[0]["published"] == sent[0]["object"]["published"] == posted
     assert sent[1]["object"]["published"] == posted
@@ -353,6 +353,28 @@ def test_a_post_is_dated_when_scofeed_first_published_it_not_by_the_release(
     assert documents.note(cfg, entry)["published"] == posted
     page = documents.outbox_page(cfg, 1, rows.entry_page(db, 20, 0), 2, 20)
     assert posted in [item["published"] for item in page["orderedItems"]]
+
+
+def test_an_old_release_filled_in_keeps_its_own_date_and_out_of_home_timelines(
+    site: Site, service: Service
+) -> None:
+    """Seen days after its own date (an archive filled in, a 2019 release added), a
+    release is no news: dated by the build that stored it, each would be posted to
+    every follower's home timeline at once. One seen within three days is news."""
+    follow(service, 1, "http://127.0.0.1:9/inbox", None)
+    cfg = site.config()
+    for day in ("2019-06-03", "2026-11-29"):
+        (site.sources / f"{day}.md").write_text(
+            f"---\ntitle: Council meets on {day}\ndate: {day}\n---\nIt met.\n", "utf-8"
+        )
+    build_mod.build(cfg, service.inbox.store, NOW, planner=delivery.planner(cfg, NOW))
+    db = service.inbox.store.db
+    dated = {
+        doc["object"]["content"].split("</strong>")[0].rsplit(" ", 1)[-1]: doc["published"]
+        for doc in (json.loads(d.body) for d in rows.listing(db))
+        if "Council meets" in doc["object"]["content"]
+    }
+    assert dated == {"2019-06-03": "2019-06-02T16:00:00Z", "2026-11-29": "2026-12-01T00:00:00Z"}
 
 
 def test_two_corrections_stating_one_updated_time_reach_mastodon_in_order(

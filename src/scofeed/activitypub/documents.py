@@ -23,7 +23,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -379,12 +379,20 @@ def note(cfg: Config, entry: Entry) -> dict[str, Any]:
     return doc
 
 
+# how long after its own date a release may be first seen and still be posted as news
+POSTED_WITHIN = timedelta(days=3)
+
+
 def posted(entry: Entry) -> datetime:
-    """When the entry's post was published: when scofeed first stored it, to the second
-    (the release's date for an entry not read from the store)."""
+    """When the entry's post was published: when scofeed first stored it, to the second,
+    for a release first seen within ``POSTED_WITHIN`` of its own date; an older one (an
+    archive filled in, ``scofeed add`` of a 2019 release) keeps its own date, and stays
+    out of home timelines as before (the release's date, too, for an entry not read
+    from the store)."""
     if entry.first_seen is None:
         return entry.published
-    return datetime.fromtimestamp(int(entry.first_seen), UTC)
+    seen = datetime.fromtimestamp(int(entry.first_seen), UTC)
+    return seen if seen - entry.published <= POSTED_WITHIN else entry.published
 
 
 def create(cfg: Config, entry: Entry) -> dict[str, Any]:
