@@ -289,8 +289,9 @@ def _attempt(cls: type, raw: dict[str, Any], prefix: str, base: Path) -> tuple[A
         # what the table's own check would say of what was read, said in the same run
         # ("url" and "secret" both missing took two runs of config check to learn)
         beside = getattr(cls, "problems_beside", None)
-        if callable(beside):  # a key refused already (its items, a typo of it) is not
-            said = tuple(p.partition(":")[0] for p in problems)  # said missing too
+        if callable(beside):  # a key refused already, or one under a longer name of
+            # it (its items, "secret[1]"; "secrets"), is not said missing too
+            said = tuple(p.partition(":")[0] for p in problems)
             problems.extend(
                 p
                 for p in beside(values, prefix.rstrip("."))
