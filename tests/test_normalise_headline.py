@@ -387,3 +387,23 @@ def test_a_release_that_is_only_a_headline_and_a_furniture_line_keeps_both():
     """The first two lines stay whatever they are: a release is never emptied."""
     (release,) = read("print.txt", ".txt", b"SCO meets envoys\n\nShare: Telegram VK\n", None, 99)
     assert release.text == "SCO meets envoys\n\nShare: Telegram VK\n"
+
+
+def test_a_markdown_body_opening_with_an_image_and_its_credit_is_summed_up_by_its_text():
+    """The credit under an opening image was the summary (and RSS description) and the
+    first paragraph; the content keeps it, under its image."""
+    text = (
+        "---\ntitle: Forum opens\ndate: 2025-07-01\n---\n"
+        "![Forum opening](https://sco.example/a.jpg)\n\n*Photo: SCO Secretariat*\n\n"
+        "On 1 July 2025, the forum opened in Tianjin.\n\nIt ends on Friday.\n"
+    )
+    (release,) = read("forum.md", ".md", text.encode(), None, 100_000)
+    got = normalise(release, SETTINGS, NOW)
+    assert got.summary == "On 1 July 2025, the forum opened in Tianjin."
+    assert got.paragraphs == ("On 1 July 2025, the forum opened in Tianjin.", "It ends on Friday.")
+    assert "<em>Photo: SCO Secretariat</em>" in got.content_html
+
+
+def test_a_markdown_release_that_is_only_a_credit_keeps_it():
+    (release,) = read("c.md", ".md", b"---\ntitle: Photo\n---\nPhoto: SCO Secretariat\n", None, 99)
+    assert release.text == "Photo: SCO Secretariat"

@@ -12,6 +12,7 @@ and its visible text becomes the plain-text paragraphs.
 from __future__ import annotations
 
 import html
+import importlib
 import logging
 import re
 import tomllib
@@ -191,6 +192,23 @@ def render(body: str, want_title: bool) -> tuple[str | None, str]:
     return title, _md.renderer.render(tokens, _md.options, {})
 
 
+CREDIT_MAX = 120  # characters of a paragraph that may be a photo's credit, at most
+
+
+def _from_the_text(paragraphs: list[str]) -> list[str]:
+    """The text's paragraphs from its first that is no page furniture: a body opening
+    with an image and its credit ("*Photo: SCO Secretariat*") had that credit for its
+    summary and first paragraph (the HTML keeps it, under its image). Only a short
+    first paragraph is asked (``text.without_furniture_at_end`` says why)."""
+    start = 0
+    while start + 1 < len(paragraphs) and len(paragraphs[start]) <= CREDIT_MAX:
+        furniture = importlib.import_module("scofeed.sources.furniture")
+        if not furniture.is_furniture_line(paragraphs[start]):
+            break
+        start += 1
+    return paragraphs[start:]
+
+
 def read_markdown(origin: str, text: str, context: datetime | None) -> list[Release]:
     fence, front, body = split_front_matter(origin, text)
     meta = parse_front_matter(origin, fence, front)
@@ -198,7 +216,7 @@ def read_markdown(origin: str, text: str, context: datetime | None) -> list[Rele
     heading, html = render(without_furniture_at_end(body), want_title=not meta.get("title"))
     if heading is not None:
         meta = {**meta, "title": heading}
-    paragraphs = html_paragraphs(html)
+    paragraphs = _from_the_text(html_paragraphs(html))
     plain = "\n\n".join(paragraphs)
     if not re.search(r"\w", plain) and not meta.get("title"):
         raise RejectedInput(origin, "no title and no text")
