@@ -562,3 +562,19 @@ def test_two_line_breaks_in_a_row_part_paragraphs():
         "По итогам подписан меморандум.",
     ]
     assert "<br><br>" in (r.html or "")  # the markup as it was
+
+
+def test_a_page_whose_heading_and_title_are_only_its_date_is_named_by_its_text():
+    """Its <h1> and <title> both "14.03.2025": the entry was titled "14.03.2025". The
+    headline under it (an <h2>) is the title now, and not repeated in the content."""
+    page = (
+        '<html lang="en"><head><title>14.03.2025 - SCO</title></head><body><div>'
+        "<h1>14.03.2025</h1><h2>SCO Secretary-General meets Ambassador of Egypt</h2>"
+        "<p>On 14 March 2025, the Secretary-General met the Ambassador of Egypt.</p>"
+        "<p>They discussed dialogue partnership.</p></div></body></html>"
+    )
+    (r,) = read_page("h.html", page)
+    assert r.title is None
+    e = normalise(r, SETTINGS, NOW)
+    assert e.title == "SCO Secretary-General meets Ambassador of Egypt"
+    assert e.summary.startswith("On 14 March 2025") and "Egypt</h2>" not in e.content_html

@@ -261,12 +261,13 @@ def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
         text = without_date(_visible_text(el))
         if text:
             return text
-    og = _meta(root, "og:title", "twitter:title")
+    og = without_date(collapse(_meta(root, "og:title", "twitter:title") or ""))
     if og:
-        return collapse(og)
+        return og
     t = root.find(".//title")
     if t is not None and collapse(t.text_content()):
-        return _strip_site(collapse(t.text_content()), _meta(root, "og:site_name"))
+        named = _strip_site(collapse(t.text_content()), _meta(root, "og:site_name"))
+        return without_date(named) or None  # only a date: the text's headline stands
     return None
 
 
