@@ -80,28 +80,25 @@ MAX_SECONDS = 365 * 86400
 MAX_DAYS = 36_500
 
 
-def seconds_up_to(limit: int, zero: bool = False) -> Callable[[float], str | None]:
-    """Seconds above 0 (or 0 too, with ``zero``), at most ``limit``."""
+def _up_to(unit: str, limit: int, zero: bool) -> Callable[[float], str | None]:
+    """A number of ``unit`` above 0 (or 0 too, with ``zero``), at most ``limit``; named
+    by its limits (``tests/test_docs_config.py`` holds each row of the docs to them)."""
     least = "0 or more" if zero else "above 0"
 
     def vet(v: float) -> str | None:
         ok = (0 <= v if zero else 0 < v) and v <= limit
-        return None if ok else f"a number of seconds {least} and at most {limit}"
+        return None if ok else f"a number of {unit} {least} and at most {limit}"
 
-    vet.__name__ = f"seconds_{'0_or_more' if zero else 'above_0'}_up_to_{limit}"  # the docs'
+    vet.__name__ = f"{unit}_{least.replace(' ', '_')}_up_to_{limit}"
     return vet
 
 
-def days_up_to(limit: int = MAX_DAYS, zero: bool = False) -> Callable[[int], str | None]:
-    """Days above 0 (or 0 too, with ``zero``), at most ``limit``."""
-    least = "0 or more" if zero else "above 0"
+def seconds_up_to(limit: int, zero: bool = False) -> Callable[[float], str | None]:
+    return _up_to("seconds", limit, zero)
 
-    def vet(v: int) -> str | None:
-        ok = (0 <= v if zero else 0 < v) and v <= limit
-        return None if ok else f"a number of days {least} and at most {limit}"
 
-    vet.__name__ = f"days_{'0_or_more' if zero else 'above_0'}_up_to_{limit}"  # the docs'
-    return vet
+def days_up_to(limit: int = MAX_DAYS, zero: bool = False) -> Callable[[float], str | None]:
+    return _up_to("days", limit, zero)
 
 
 def port_number(v: int) -> str | None:
