@@ -20,7 +20,6 @@ from scofeed.cli.common import (
     refuse_root,
     report_pings,
 )
-from scofeed.config.schema import refuse_inside
 from scofeed.errors import shown
 from scofeed.render import links
 from scofeed.store import entries as entry_rows
@@ -283,18 +282,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     target = Path(args.target) if args.target else store.parent / "backups"
     # a folder, said so: Path drops the "/", and "/mnt/b.d/" was a file "b.d"
     folder = bool(args.target and args.target.endswith("/"))
-    # the store holds the WebSub subscribers' secrets: not where the feeds are served,
-    # nor where the next scan reads it as a release (as paths.state, config.schema)
-    served = "a web server serving the feeds' folder would serve the backup"
-    refuse_inside(
-        "backup",
-        target.resolve(),
-        "a path",
-        [
-            ("paths.feeds", cfg.paths.feeds.resolve(), served),
-            ("paths.sources", cfg.paths.sources.resolve(), "every scan would read it as a release"),
-        ],
-    )
+    cfg.paths.refuse_store_inside("backup", target.resolve(), "a path", "the backup")
     made = backups.backup(store, target, now, cfg.limits.store_wait, folder=folder)
     print(
         f"backup {made.path}: {counted(made.entries, 'entry', 'entries')}, schema {made.schema}, "

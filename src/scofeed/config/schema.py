@@ -153,16 +153,16 @@ class PathsConfig:
                 f"{key}.feeds: expected a folder that does not hold paths.sources "
                 f"({sources}), got {feeds}: the releases' files would be published"
             )
-        served = "a web server serving the feeds' folder would serve the store"  # operations.md
-        refuse_inside(
-            f"{key}.state",
-            self.state.resolve(),
-            "a file",
-            [
-                ("paths.sources", sources, "every scan would read the store as a release"),
-                ("paths.feeds", feeds, served),
-            ],
-        )
+        self.refuse_store_inside(f"{key}.state", self.state.resolve(), "a file", "the store")
+
+    def refuse_store_inside(self, key: str, path: Path, kind: str, what: str) -> None:
+        """``path`` (resolved), where the store or a copy of it (``what``) goes, must be
+        outside ``sources`` (every scan would read it) and ``feeds`` (a web server would
+        serve it, the WebSub subscribers' secrets with it; operations.md)."""
+        read = f"every scan would read {what} as a release"
+        served = f"a web server serving the feeds' folder would serve {what}"
+        folders = [("paths.sources", self.sources.resolve(), read)]
+        refuse_inside(key, path, kind, [*folders, ("paths.feeds", self.feeds.resolve(), served)])
 
 
 def refuse_inside(
@@ -277,9 +277,8 @@ class LimitsConfig:
     """``[limits]``: the size and time one input may take, and how long records stay."""
 
     max_file_bytes: int = check(positive, default=2_000_000)
-    reject_ttl: int = check(
-        days_up_to(), default=7
-    )  # days a refused `scofeed add` input stays listed
+    # days a refused `scofeed add` input stays listed
+    reject_ttl: int = check(days_up_to(), default=7)
     # days a delivered webhook or ActivityPub delivery keeps its body (store.outbox.prune);
     # 0: kept for ever. Failed deliveries are kept whatever this says
     delivered_days: int = check(days_up_to(zero=True), default=90)
@@ -312,9 +311,8 @@ class RecheckConfig:
 
     enabled: bool = True  # the daemon runs the recheck job
     days: int = check(days_up_to(), default=30)  # pages published in the last `days` days
-    interval: int = check(
-        seconds_up_to(MAX_SECONDS), default=86400
-    )  # seconds between two checks of a page
+    # seconds between two checks of a page
+    interval: int = check(seconds_up_to(MAX_SECONDS), default=86400)
 
 
 CLIENT_HEADERS = ("X-Forwarded-For", "Forwarded")
@@ -386,9 +384,8 @@ class RemoteSource:
     cron: str | None = instead_of("interval", default=None)  # a crontab line: "*/30 * * * *"
     timeout: float = check(seconds_up_to(3600), default=20.0)  # seconds to connect, and per read
     max_bytes: int = check(positive, default=2_000_000)  # a larger response is rejected
-    delay: float = check(
-        seconds_up_to(3600, zero=True), default=2.0
-    )  # seconds between requests to one host
+    # seconds between requests to one host
+    delay: float = check(seconds_up_to(3600, zero=True), default=2.0)
     max_items: int = check(positive, default=30)  # article pages fetched per poll, at most
     # page-list only: listing pages read per poll at most, the first included; the next
     # page is read only while the last article link of a page is new (a catch-up)

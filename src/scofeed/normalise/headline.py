@@ -207,20 +207,20 @@ def _looks_like_body(
     words = len(text.split())
     if len(text) > 2 * TITLE_MAX:  # a headline over the cap is cut; one this long is not one
         return True
+    ends = text.rstrip(_CLOSING_QUOTES)
+    sentence = ends.endswith((".", "。"))  # a headline has no full stop
     # a date lead opens a sentence; a short one may be a headline ("On 9 May, Victory
-    # Day"), unless nothing follows it: then it is the release, not its headline
-    # before a lower-case word only in a sentence: "1 декабря 2025 года в Бишкеке
-    # откроется заседание ..." with no full stop is a headline
-    sentence = text.rstrip(_CLOSING_QUOTES).endswith((".", "。"))
+    # Day"), unless nothing follows it (then it is the release, not its headline) or it
+    # is a Chinese sentence (short, and ending in "。"). Before a lower-case word it
+    # opens one only in a sentence: "1 декабря 2025 года в Бишкеке откроется ..."
     if _date_lead_end(text, hits, any_word=sentence) is not None and (
-        len(text) > 40 or last or text.rstrip(_CLOSING_QUOTES).endswith("。")
-    ):  # a Chinese sentence is short, and a headline never ends with "。"
+        len(text) > 40 or last or ends.endswith("。")
+    ):
         return True
     # "!", "?" and quotes inside a headline do not end it: only full stops count here
     if len(text) > 100 and _sentence_breaks(text, _FULL_STOP):
         return True
-    ends = text.rstrip(_CLOSING_QUOTES)
-    if ends.endswith((".", "。")) and (words >= 15 or cjk_count(text) >= 40):
+    if sentence and (words >= 15 or cjk_count(text) >= 40):
         return True
     return bool(next_line and next_line.strip()[:1].islower())
 
