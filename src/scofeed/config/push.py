@@ -79,9 +79,8 @@ class Webhook:
     # the message, and must not get it again on every attempt
     timeout: float = check(request_timeout, default=15.0)
     retry_schedule: tuple[int, ...] = check(delays, default=DEFAULT_RETRY)
-    retry_after_max: int = check(
-        seconds_up_to(MAX_SECONDS), default=3600
-    )  # cap on a 429/503 Retry-After
+    # cap on a 429/503 Retry-After
+    retry_after_max: int = check(seconds_up_to(MAX_SECONDS), default=3600)
     allow_private: bool = False  # allow loopback, private and link-local addresses
 
     def __repr__(self) -> str:
@@ -167,9 +166,8 @@ class WebSubConfig:
     enabled: bool = True  # advertise and run the built-in hub at base_url + path
     hub_path: str = check(_hub_path, default="/websub")
     hubs: tuple[str, ...] = check(_hub_urls, default=())  # external hubs, pinged on change
-    lease_seconds: int = check(
-        seconds_up_to(MAX_SECONDS), default=10 * 86400
-    )  # when none is asked for
+    # the lease granted when none is asked for
+    lease_seconds: int = check(seconds_up_to(MAX_SECONDS), default=10 * 86400)
     lease_min: int = check(seconds_up_to(MAX_SECONDS), default=300)
     lease_max: int = check(seconds_up_to(MAX_SECONDS), default=30 * 86400)
     allow_private: bool = False  # callbacks on loopback, private, link-local addresses

@@ -165,10 +165,9 @@ def without_trailing(text: str) -> str:
     "返回列表", a photo credit): the text path dropped such lines only above the
     headline, and every feed showed them as the release's last paragraphs. The first
     two lines of text (a headline and a paragraph), and the block of the second,
-    always stay. Judged a block at a
-    time (lines between blank lines), each of whose lines must be furniture: a
-    paragraph's last line, wrapped, can read as a back link ("вернуться к этому
-    вопросу.")."""
+    always stay. Judged a block at a time (lines between blank lines), each of whose
+    lines must be furniture: a paragraph's last line, wrapped, can read as a back link
+    ("вернуться к этому вопросу.")."""
     lines = text.rstrip().split("\n")
     filled = [i for i, line in enumerate(lines) if line.strip()]
     keep = filled[1] + 1 if len(filled) > 1 else len(lines)  # a headline and a line,

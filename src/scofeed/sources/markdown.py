@@ -200,11 +200,15 @@ def _from_the_text(paragraphs: list[str]) -> list[str]:
     with an image and its credit ("*Photo: SCO Secretariat*") had that credit for its
     summary and first paragraph (the HTML keeps it, under its image). Only a short
     first paragraph is asked (``text.without_furniture_at_end`` says why)."""
+    if len(paragraphs) < 2 or len(paragraphs[0]) > CREDIT_MAX:
+        return paragraphs
+    furniture = importlib.import_module("scofeed.sources.furniture")
     start = 0
-    while start + 1 < len(paragraphs) and len(paragraphs[start]) <= CREDIT_MAX:
-        furniture = importlib.import_module("scofeed.sources.furniture")
-        if not furniture.is_furniture_line(paragraphs[start]):
-            break
+    while (
+        start + 1 < len(paragraphs)
+        and len(paragraphs[start]) <= CREDIT_MAX
+        and furniture.is_furniture_line(paragraphs[start])
+    ):
         start += 1
     return paragraphs[start:]
 
