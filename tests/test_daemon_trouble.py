@@ -411,6 +411,22 @@ def test_an_immutable_feeds_folder_is_named_so_not_by_its_mode(site):
     ]
 
 
+def test_only_a_folder_is_opened_to_ask_whether_it_is_immutable(tmp_path):
+    """Asking opens what it asks of, and closing a descriptor of the store drops every
+    lock SQLite holds on it in this process: a file, the store among them, is never
+    asked (its flag is not looked at), a folder is."""
+    from scofeed.store.trouble import immutable
+
+    flagged = tmp_path / "state.sqlite3"
+    flagged.write_bytes(b"SQLite format 3\0")
+    if subprocess.run(["chattr", "+i", str(flagged)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here")
+    try:
+        assert immutable(flagged) is False and immutable(tmp_path) is False
+    finally:
+        subprocess.run(["chattr", "-i", str(flagged)], check=True)
+
+
 def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     """The store made by a `scofeed build` run as root (its file root's, 0644) in a
     folder the daemon's user can write: SQLite opened it, read-only without a word, and

@@ -133,7 +133,7 @@ def whose(path: Path, named: str, need: str = "write") -> str:
     what keeps it from being written)."""
     if need == "write" and on_read_only_mount(path):
         return f"{path if path.is_dir() else path.parent} is on a read-only file system"
-    if need == "write" and immutable(path):  # its mode and owner would say nothing (root)
+    if need == "write" and path.is_dir() and immutable(path):  # mode and owner say nothing
         return f"the {named} is immutable or append-only (chattr +i or +a; lsattr -d shows it)"
     st = path.stat()
     try:
@@ -153,10 +153,12 @@ _IMMUTABLE_OR_APPEND = 0x10 | 0x20
 
 
 def immutable(path: Path) -> bool:
-    """Whether ``path`` is flagged immutable or append-only (``chattr +i``, ``+a``),
-    which keeps even root from writing it, whatever its mode."""
+    """Whether the folder ``path`` is flagged immutable or append-only (``chattr +i``,
+    ``+a``), which keeps even root from writing in it, whatever its mode. Folders only:
+    asking opens what it asks of, and closing a descriptor of the store (or its -wal)
+    drops every lock SQLite holds on it in this process (``refuse_not_ours``)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_DIRECTORY)
     except OSError:
         return False
     try:
