@@ -14,6 +14,7 @@ import itertools
 import os
 import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -490,7 +491,11 @@ INTERVAL = 3  # seconds between two polls of the feed below
 def _polled_onto_a_full_disk(start, site, web, fetched: list[float]) -> test_daemon.Running:
     """A daemon whose store a file-size limit keeps full (as above), polling every
     ``INTERVAL`` seconds a feed of 20 large items (~1.2 MB) it cannot store;
-    ``fetched``: when each poll came (monotonic seconds)."""
+    ``fetched``: when each poll came (monotonic seconds).
+
+    The source is enabled by a reload once the first scan is done: started with it, the
+    daemon polled it beside that scan, and on a loaded machine the poll could take the
+    store's last room first, so the scan (which /healthz waits for) never came out ok."""
     limit = 1_500_000
 
     def small_disk() -> None:
@@ -511,11 +516,17 @@ def _polled_onto_a_full_disk(start, site, web, fetched: list[float]) -> test_dae
         return Response(rss, content_type="application/rss+xml")
 
     web.expect_request("/feed.rss").respond_with_handler(feed)
-    source = (
-        f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
-        f"enabled = true\ninterval = {INTERVAL}\ndelay = 0\n"
-    )
-    return start(extra=source, preexec=small_disk)
+    def source(enabled: str) -> str:
+        return (
+            f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
+            f"enabled = {enabled}\ninterval = {INTERVAL}\ndelay = 0\n"
+        )
+
+    d = start(extra=source("false"), preexec=small_disk)
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text.replace(source("false"), source("true")), encoding="utf-8")
+    d.proc.send_signal(signal.SIGHUP)
+    return d
 
 
 def test_a_poll_meeting_a_full_disk_is_one_line_and_waits_its_interval(start, site, web):
