@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -410,20 +411,38 @@ def test_temporary_files_are_left_alone_in_any_case(site):
     assert (report.new, report.rejected) == (1, [])  # the seed alone
 
 
-def test_a_fifo_in_sources_is_left_alone(site):
-    """Opening a FIFO would wait for a writer forever: it is never opened."""
+def test_a_fifo_or_socket_in_sources_is_refused_by_name_never_opened(site):
+    """Opening a FIFO would wait for a writer forever: it is never opened. It was left
+    out without a word, so a release saved as a named pipe (or a socket left in the
+    folder) was missing with nothing saying why: now each is refused, once, naming what
+    it is, like any other input that cannot be read."""
     os.mkfifo(site.sources / "pipe.txt")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(site.sources / "socket.md"))
+    (site.sources / "linked.txt").symlink_to("pipe.txt")
     result = []
     build = lambda: result.append(build_feeds(site.config(), site.store(), NOW))  # noqa: E731
     worker = threading.Thread(target=build, daemon=True)
     worker.start()
     worker.join(timeout=30)
-    assert result and result[0].new == 1 and result[0].rejected == []
+    assert result and result[0].new == 1  # the seed
+    refused = [
+        ("linked.txt", "unreadable (a FIFO, not a regular file)"),
+        ("pipe.txt", "unreadable (a FIFO, not a regular file)"),
+        ("socket.md", "unreadable (a socket, not a regular file)"),
+    ]
+    assert sorted((r.origin, r.reason) for r in result[0].rejected) == refused
+    assert result[0].fresh_rejects == 3
+    again = build_feeds(site.config(), site.store(), NOW)  # still refused, not tried again
+    assert sorted((r.origin, r.reason) for r in again.rejected) == refused
+    assert again.fresh_rejects == 0
+    sock.close()
 
 
 def test_a_fifo_read_in_place_of_a_file_is_refused_without_waiting(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
-    assert files.read_bytes(str(tmp_path / "pipe.txt"), 1000).error == "not a regular file"
+    got = files.read_bytes(str(tmp_path / "pipe.txt"), 1000).error
+    assert got == "a FIFO, not a regular file"
 
 
 LEASE_HOLDER = """

@@ -27,6 +27,7 @@ from scofeed.config.fields import Secret
 from scofeed.config.redact import HIDDEN, VALUE, got, secret_key
 from scofeed.config.schema import Config
 from scofeed.errors import ConfigError, shown
+from scofeed.filekinds import special_kind
 
 
 def load(path: Path | str | None, overrides: list[str] | None = None) -> Config:
@@ -351,9 +352,6 @@ def _tables(tp: Any) -> bool:
 SECRET_MAX = 65_536  # bytes of a secret file read at most (a key is well under 1 kB)
 CONFIG_MAX = 1_048_576  # bytes of config.toml read at most (a big site's is under 20 kB)
 
-_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device",
-          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}  # fmt: skip
-
 
 def read_capped(path: Path, cap: int, what: str) -> bytes:
     """The bytes of the regular file ``path``, at most ``cap`` of them; ``what`` starts
@@ -368,8 +366,7 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
     with os.fdopen(fd, "rb") as f:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a folder: read says EISDIR
-            kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
-            raise ConfigError(f"{what} is {kind}, not a regular file")
+            raise ConfigError(f"{what} is {special_kind(mode)}, not a regular file")
         if stat.S_ISREG(mode) and os.fstat(fd).st_size > cap:  # gigabytes: refused unread
             raise ConfigError(f"{what} is larger than {_size(cap)}")
         data = f.read(cap + 1)

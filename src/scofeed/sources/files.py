@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from scofeed.filekinds import special_kind
 from scofeed.frozen import frozen
 from scofeed.store.files import FileState, Index
 
@@ -93,7 +94,7 @@ def walk(
     hidden and temporary files left out; within a folder in the order the file system
     lists them (``walk_order`` sorts what a scan found). Regular files are known by
     their directory entry, without a stat; a link is followed, and one that leads
-    nowhere comes with its OSError. Anything else (a FIFO, a socket) is left out. Each
+    nowhere comes with its OSError, as does anything else (a FIFO, a socket). Each
     real directory is walked once (known by device and inode, its subfolders taken in
     name order), whatever links lead to it again: a symlink loop is not followed round.
 
@@ -189,7 +190,9 @@ def _listed(
                         continue
                     if item.is_symlink():
                         item.stat()  # raises for a dangling link
-                    if not item.is_file():
+                    if not item.is_file():  # a FIFO, a socket: refused by name, never read
+                        kind = special_kind(item.stat().st_mode)
+                        yield rel, item, OSError(errno.EINVAL, f"{kind}, not a regular file")
                         continue
                 except OSError as exc:
                     yield rel, item, exc
@@ -239,7 +242,8 @@ def read_bytes(path: str, max_bytes: int, rel: str | None = None) -> Read:
                 return Read(None, "", f"unreadable ({LINK_OUT})", 0, 0)
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                return Read(None, "", "not a regular file", st.st_size, st.st_mtime_ns)
+                reason = f"{special_kind(st.st_mode)}, not a regular file"
+                return Read(None, "", reason, st.st_size, st.st_mtime_ns)
             if st.st_size > max_bytes:
                 reason = f"too large ({st.st_size} bytes, limit {max_bytes})"
                 return Read(None, "", reason, st.st_size, st.st_mtime_ns)
