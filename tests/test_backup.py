@@ -19,6 +19,7 @@ import test_daemon_limits
 from conftest import Site, run_cli
 from scofeed.errors import StoreError, UsageError
 from scofeed.store import Store
+from scofeed.store import backup as backup_module
 from scofeed.store.backup import backup
 
 start = test_daemon.start  # the daemon as a subprocess (a fixture)
@@ -339,3 +340,33 @@ def test_backup_help_names_every_target_taken_as_a_folder(site):
     assert proc.returncode == 0 and proc.stdout.startswith(f"backup {Path('kept')}/scofeed-")
     shown = " ".join(run_cli(site, "backup", "--help").stdout.split())
     assert "a folder (one that exists, a name without a suffix, or ending in /)" in shown
+
+
+def test_a_backup_beaten_to_its_name_in_that_second_takes_the_next(site, monkeypatch):
+    """Two backups in one second (two timers, a timer and an operator) could both find
+    the first name free, and the second to claim it failed, exit 2 ("a backup to this
+    name is under way"). The one beaten takes the next free name. The interleaving is
+    made here: the other backup claims the name just after our look."""
+    assert run_cli(site, "build").returncode == 0
+    store, now = site.config().paths.state, datetime(2026, 12, 3, 10, 49, 39, tzinfo=UTC)
+    folder = site.root / "raced"
+    looked = backup_module.free_name
+    beaten: list[Path] = []
+
+    def look_then_beaten(where: Path, when: datetime) -> Path:
+        name = looked(where, when)
+        if not beaten:  # the other backup claims the name we just found free
+            where.mkdir(exist_ok=True)
+            (where / f".{name.name}.tmp").touch()
+            beaten.append(name)
+        return name
+
+    monkeypatch.setattr(backup_module, "free_name", look_then_beaten)
+    made = backup(store, folder, now)
+    assert beaten == [folder / "scofeed-20261203T104939Z.sqlite3"]
+    assert made.path == folder / "scofeed-20261203T104939Z_2.sqlite3"
+    assert checked(made.path)[1] == 1
+    # a name given by the operator is not changed for another
+    (folder / ".mine.sqlite3.tmp").touch()
+    with pytest.raises(StoreError, match="a backup to this name is under way"):
+        backup(store, folder / "mine.sqlite3", now)

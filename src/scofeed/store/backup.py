@@ -63,22 +63,17 @@ def backup(
         raise StoreError(f"{store}: no state store here to back up")
     if store.stat().st_size == 0:  # what SQLite makes of a path opened and never written
         raise StoreError(f"{store}: the state store is empty (0 bytes): nothing to back up")
-    if folder or target.is_dir() or not target.suffix:
-        target = free_name(target, now)
-    if target.exists():
-        raise UsageError(f"{target}: exists; a backup never writes over a file")
-    into = target.parent
-    tmp = into / f".{target.name}.tmp"
-    try:
-        into.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as exc:
-        why = exc.strerror
-        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not into.is_dir():
-            why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
-        elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
-            why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
-        raise StoreError(f"{target}: cannot write the backup ({why})") from None
+    named = folder or target.is_dir() or not target.suffix  # a folder: we name the file
+    chosen = free_name(target, now) if named else target
+    for _ in range(NAME_TRIES):
+        tmp = _claimed(chosen, retry=named)
+        if tmp is not None:
+            break
+        # another backup of this second took the name between our look and our claim
+        chosen = free_name(target, now)
+    else:
+        raise StoreError(f"{target}: cannot write the backup (no free name for {now:%H:%M:%S})")
+    target, into = chosen, chosen.parent
     try:
         copy_store(store, tmp, shown=target, wait=wait)
         made = _checked(tmp, target, store)
@@ -92,6 +87,35 @@ def backup(
     finally:
         tmp.unlink(missing_ok=True)
     return Backup(target, made[0], made[1], target.stat().st_size)
+
+
+NAME_TRIES = 100  # backups in one second racing for a name (``_claimed``)
+
+
+def _claimed(target: Path, retry: bool) -> Path | None:
+    """Claim ``target`` for a backup by making its hidden temporary file (owner only),
+    which no other backup may then take: that file's path. None, with ``retry``, when
+    another backup holds the name already (take the next); otherwise a backup to a
+    name taken is an error."""
+    if target.exists():
+        if retry:
+            return None
+        raise UsageError(f"{target}: exists; a backup never writes over a file")
+    into = target.parent
+    tmp = into / f".{target.name}.tmp"
+    try:
+        into.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        why = exc.strerror
+        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not into.is_dir():
+            why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
+        elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
+            if retry:
+                return None
+            why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
+        raise StoreError(f"{target}: cannot write the backup ({why})") from None
+    return tmp
 
 
 def _checked(copy: Path, target: Path, store: Path) -> tuple[int, int]:
