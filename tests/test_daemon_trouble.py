@@ -516,6 +516,7 @@ def _polled_onto_a_full_disk(start, site, web, fetched: list[float]) -> test_dae
         return Response(rss, content_type="application/rss+xml")
 
     web.expect_request("/feed.rss").respond_with_handler(feed)
+
     def source(enabled: str) -> str:
         return (
             f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{web.url_for("/feed.rss")}"\n'
