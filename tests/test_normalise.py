@@ -162,3 +162,44 @@ def test_bidirectional_overrides_are_taken_out_of_every_field():
     e = normalise(Release("a.txt", text), SETTINGS, NOW)
     assert e.title == "SCO txt.exe statement"
     assert f"{fsi}نبيل{pdi}{rlm}" in e.content_html  # isolates and marks kept
+
+
+TABLE_FIRST_MD = """---
+title: SCO trade figures for 2024
+date: 2025-03-12
+---
+
+| Country | Trade, bn USD |
+|---|---|
+| China | 500 |
+
+Trade among SCO member states grew by 7 per cent in 2024, the Secretariat said.
+"""
+TABLE_FIRST_HTML = """<html><head><title>SCO trade figures for 2024</title></head><body>
+<article><h1>SCO trade figures for 2024</h1><div class="date">12.03.2025</div>
+<table><tr><th>Country</th><th>Trade, bn USD</th></tr><tr><td>China</td><td>500</td></tr>
+</table><p>Trade among SCO member states grew by 7 per cent in 2024, the Secretariat
+said.</p></article></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), [("t.md", TABLE_FIRST_MD), ("t.html", TABLE_FIRST_HTML)], ids=["md", "html"]
+)
+def test_a_release_opening_with_a_table_is_summed_up_by_its_first_other_paragraph(name, data):
+    """Its summary (in every feed, the index page and the webhook) was the table's
+    header row, "Country | Trade, bn USD"."""
+    (release,) = sources.read(name, name[name.index(".") :], data.encode(), NOW, 100_000)
+    e = normalise(release, SETTINGS, NOW)
+    assert (
+        e.summary
+        == "Trade among SCO member states grew by 7 per cent in 2024, the Secretariat said."
+    )
+    assert "<table>" in e.content_html  # the table itself stays in the content
+
+
+def test_a_summary_keeps_a_first_paragraph_parted_by_bars_that_is_a_sentence():
+    text = "SCO forum opens\n\nSCO | Forum: the forum opened on 3 June 2020 in Tashkent.\n\nMore."
+    e = normalise(Release("a.txt", text), SETTINGS, NOW)
+    assert e.summary == "SCO | Forum: the forum opened on 3 June 2020 in Tashkent."
+    only_rows = "SCO figures of 3 June 2020\n\nChina | 500\n\nRussia | 240"  # all rows: the first
+    assert normalise(Release("b.txt", only_rows), SETTINGS, NOW).summary == "China | 500"

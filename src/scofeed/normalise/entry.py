@@ -41,6 +41,7 @@ from scofeed.normalise.sanitise import (
     shows_nothing,
 )
 from scofeed.normalise.text import (
+    SENTENCE_ENDS,
     collapse,
     compare_key,
     drop_invisible,
@@ -55,6 +56,20 @@ log = logging.getLogger(__name__)
 SUMMARY_MAX = 600
 TAGS_MAX = 20  # tags a release states that are kept (the first ones)
 TAG_MAX = 100  # characters of one tag, past which it is shortened
+
+
+SUMMARY_LOOK = 6  # paragraphs looked at for one a summary may be made of
+_TABLE_CELLS = " | "  # how a table's row reads as text (``sources.blocks.row_text``)
+
+
+def summarised(paras: list[str]) -> str:
+    """The paragraph a summary is made of: the first but for a table's rows (a release
+    opening with a table had "Country | Trade, bn USD" for its summary), which are
+    passed over for the first other paragraph among the first few; the first if none."""
+    for para in paras[:SUMMARY_LOOK]:
+        if _TABLE_CELLS not in para or para.rstrip().endswith(SENTENCE_ENDS):
+            return para
+    return paras[0]
 
 
 Rules = tuple[tuple[str, tuple[str, ...]], ...]  # [tags]: (tag, its keywords), by tag
@@ -274,7 +289,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         content = paragraphs_html(paras)
     if not paras and shows_nothing(content):
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
-    summary = (shorten(plain(paras[0]), SUMMARY_MAX) if paras else title) or title
+    summary = (shorten(plain(summarised(paras)), SUMMARY_MAX) if paras else title) or title
     texts = [*preamble, *paras[:6], title]
     dates = choose(release, texts, stamps, tz, now, plain_parts, lead=len(preamble))
     published = dates.published

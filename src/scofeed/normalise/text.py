@@ -31,6 +31,8 @@ UNSHOWABLE = "\ufdd0-\ufdef\ufffd-\uffff" + "".join(
 # surrogates
 _XML_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{UNSHOWABLE}]")
 _PARA_BREAK = re.compile(r"\n\s*\n")
+# how a line or paragraph ends when it is a sentence, as nearly every one does
+SENTENCE_ENDS = tuple(".!?。！？\"'»”)")
 _BLANKISH = re.compile(r"^[\s\W_]*$", re.UNICODE)
 
 
