@@ -56,6 +56,7 @@ LAYERS: list[list[str]] = [
         "scofeed.model",
         "scofeed.errors",
         "scofeed.frozen",
+        "scofeed.filekinds",
         "scofeed.throttle",
         "scofeed.hostkey",
         "scofeed.logs",

@@ -25,7 +25,7 @@ READING_META = "reading"
 # (tests/test_reread.py checks that what these import of scofeed is here, or no reading)
 PARTS = (
     "sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py",
-    "graphemes.py", "languages.py", "render/links.py",
+    "graphemes.py", "languages.py", "render/links.py", "filekinds.py",
 )  # fmt: skip
 HINT = "`scofeed build --reread` reads them again with this one"
 
