@@ -170,6 +170,27 @@ def test_a_yearless_date_repeating_the_dateline_takes_its_year(text):
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        '"We stand together": SCO Secretary-General addresses forum\n\nBEIJING, March 20, '
+        '2025 - SCO Secretary-General said: "We stand together."\n\nThe forum continued '
+        "until 21 March.\n",
+        "Заместитель Генсекретаря ШОС принял участие в конференции\n\nПекин, 20 марта 2025 "
+        "года. Заместитель Генерального секретаря ШОС принял участие в конференции.\n\n"
+        "Конференция продлится до 22 марта.\n",
+    ],
+    ids=["en", "ru"],
+)
+def test_a_yearless_date_near_a_stated_one_takes_its_year(text):
+    """ "Until 21 March" under "March 20, 2025", in a file copied later: read by the
+    file's date it was 21 March 2026, ruled the stated date out, and the release was
+    dated by its file (the newest at the top of every feed). It takes 2025."""
+    late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
+    assert day(e) == date(2025, 3, 20) and e.date_source == "text"
+
+
+@pytest.mark.parametrize(
     ("body", "written", "published"),
     [
         ("Today the SCO marks the 25th anniversary of its founding on 15 June 2001.",

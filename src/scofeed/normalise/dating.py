@@ -184,21 +184,46 @@ def _years_as_stated(
 ) -> list[FoundDate]:
     """A year-less date read by the file's date that lands far from it (a file copied
     long after), which a date stated with its year repeats by month and day ("Beijing,
-    12 March 2025" over "On 12 March, ..."), is that date: each ruled the other out. One
-    near the file's date stays as read: an anniversary ("On 15 June, ... founded on 15
-    June 2001") is this year's. ``times`` is kept up to date."""
-    stated = {
-        (f.day.month, f.day.day): f.day for f in reversed(found) if f.had_year and not f.relative
-    }
+    12 March 2025" over "On 12 March, ..."), is that date: each ruled the other out.
+    Else it takes the year that puts it near the first date stated with a year (of the
+    last three years) that it can be near ("BEIJING, March 20, 2025 - ..." over "The
+    forum continued until 21 March"): read in the file's year, it ruled out the stated date and the release was
+    dated by its file. One near the file's date stays as read: an anniversary ("On 15
+    June, ... founded on 15 June 2001") is this year's. ``times`` is kept up to date."""
+    with_year = [f.day for f in found if f.had_year and not f.relative]
+    stated = {(d.month, d.day): d for d in reversed(with_year)}
     out = []
     for f in found:
         far = file_day is None or abs((f.day - file_day).days) > FAR_DAYS
-        day = None if f.had_year or not far else stated.get((f.day.month, f.day.day))
+        day = None
+        if not f.had_year and far:
+            day = stated.get((f.day.month, f.day.day))
+            if day is None and not f.relative:
+                day = _near_one_of(f.day, with_year, file_day)
         if day is not None and day != f.day:
             f = f._replace(day=day, had_year=True)
             times[id(f)] = _at(f, tz)
         out.append(f)
     return out
+
+
+def _near_one_of(day: date, stated: Sequence[date], file_day: date | None) -> date | None:
+    """``day`` in the year that puts it within ``FAR_DAYS`` of the first of ``stated``
+    it can be so near, and not after the file's date; None if none. A stated date
+    years before the file's is history recalled (a founding in an anniversary piece),
+    no year for the release's other dates: it is passed over."""
+    for near in stated:
+        if file_day is not None and (file_day - near).days > YEARS_APART:
+            continue
+        for year in (near.year, near.year - 1, near.year + 1):
+            try:
+                moved = day.replace(year=year)
+            except ValueError:  # 29 February
+                continue
+            late = file_day is not None and moved > file_day + ONE_DAY
+            if abs((moved - near).days) <= FAR_DAYS and not late:
+                return moved
+    return None
 
 
 def choose(
