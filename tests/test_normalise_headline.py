@@ -256,6 +256,11 @@ def test_chrome_quick_checks_agree_with_the_slow_form(line, dominant):
         ("BEIJING, March 12, 2025", "2025-03-12"),
         ("NEW DELHI, 12 March 2025", "2025-03-12"),
         ("ПЕКИН, 12 марта 2025 г.", "2025-03-12"),
+        # a dash or a colon after the date, leading into the text below (it was the title)
+        ("Пекин, 12 марта 2025 г. –", "2025-03-12"),
+        ("Beijing, 12 March 2025 –", "2025-03-12"),
+        ("Beijing, 12 March 2025:", "2025-03-12"),
+        ("Astana, 4 July 2025 —", "2025-07-04"),
     ],
 )
 def test_a_dateline_before_the_headline_is_not_the_title(dateline, day):

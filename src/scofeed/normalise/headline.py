@@ -123,8 +123,8 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
     if len(hits) != 1 or len(text) > 60 or (text.endswith((".", "。")) and text[-2:] != "г."):
         return False  # a sentence, not a dateline (but "12 марта 2025 г.")
     hit = hits[0]
-    if hit.position != 0 and hit.position + len(hit.text) < len(text.rstrip(" .г")):
-        return False  # the date at neither end
+    if hit.position != 0 and hit.position + len(hit.text) < len(text.rstrip(" .г,，:：–—-")):
+        return False  # the date at neither end (a dash or colon may end the line)
     place = _DATELINE_GLUE.sub(
         "", text[: hit.position] + " " + text[hit.position + len(hit.text) :]
     )
