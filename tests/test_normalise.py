@@ -197,6 +197,26 @@ def test_a_release_opening_with_a_table_is_summed_up_by_its_first_other_paragrap
     assert "<table>" in e.content_html  # the table itself stays in the content
 
 
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Key points",
+        "18.03.2025 15:20\nViews: 345",
+        "18.03.2025 15:20 | Views: 345",
+        "2025-03-20\u3000来源：上合组织秘书处\u3000浏览次数：100",
+        "23 июня 2025 г.\nМосква",
+        "Dushanbe, 22 April 2025",
+    ],
+)
+def test_a_heading_or_a_line_of_facts_under_the_headline_is_no_summary(lead):
+    """A short line that is no sentence (a heading, the date and views under the
+    headline, a dateline) was the summary of every feed and webhook."""
+    body = "The SCO Secretariat hosted a cultural evening for the diplomatic corps."
+    text = f"SCO Secretariat hosts a cultural evening\n{lead}\n\n{body}\n\nMore text."
+    e = normalise(Release("a.txt", text, context_date=FILE_DATE), SETTINGS, NOW)
+    assert e.summary == body
+
+
 def test_a_summary_keeps_a_first_paragraph_parted_by_bars_that_is_a_sentence():
     text = "SCO forum opens\n\nSCO | Forum: the forum opened on 3 June 2020 in Tashkent.\n\nMore."
     e = normalise(Release("a.txt", text), SETTINGS, NOW)

@@ -59,15 +59,19 @@ TAG_MAX = 100  # characters of one tag, past which it is shortened
 
 
 SUMMARY_LOOK = 6  # paragraphs looked at for one a summary may be made of
+SHORT_LINE = 60  # characters of a paragraph that, not ending as a sentence, is no summary
 _TABLE_CELLS = " | "  # how a table's row reads as text (``sources.blocks.row_text``)
 
 
 def summarised(paras: list[str]) -> str:
-    """The paragraph a summary is made of: the first but for a table's rows (a release
-    opening with a table had "Country | Trade, bn USD" for its summary), which are
-    passed over for the first other paragraph among the first few; the first if none."""
+    """The paragraph a summary is made of: the first that ends as a sentence, or is
+    longer than a line and no table's row, among the first few; the first if none.
+    Passed over: a table's rows ("Country | Trade, bn USD"), a heading ("Key points"),
+    a date or view count under the headline ("18.03.2025 15:20 Views: 345"), a
+    dateline ("Dushanbe, 22 April 2025"), each once a release's summary."""
     for para in paras[:SUMMARY_LOOK]:
-        if _TABLE_CELLS not in para or para.rstrip().endswith(SENTENCE_ENDS):
+        text = para.rstrip()
+        if text.endswith(SENTENCE_ENDS) or (len(text) > SHORT_LINE and _TABLE_CELLS not in text):
             return para
     return paras[0]
 
