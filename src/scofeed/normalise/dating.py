@@ -187,9 +187,10 @@ def _years_as_stated(
     12 March 2025" over "On 12 March, ..."), is that date: each ruled the other out.
     Else it takes the year that puts it near the first date stated with a year (of the
     last three years) that it can be near ("BEIJING, March 20, 2025 - ..." over "The
-    forum continued until 21 March"): read in the file's year, it ruled out the stated date and the release was
-    dated by its file. One near the file's date stays as read: an anniversary ("On 15
-    June, ... founded on 15 June 2001") is this year's. ``times`` is kept up to date."""
+    forum continued until 21 March"): read in the file's year, it ruled out the stated
+    date and the release was dated by its file. One near the file's date stays as read:
+    an anniversary ("On 15 June, ... founded on 15 June 2001") is this year's. ``times``
+    is kept up to date."""
     with_year = [f.day for f in found if f.had_year and not f.relative]
     stated = {(d.month, d.day): d for d in reversed(with_year)}
     out = []
