@@ -148,6 +148,28 @@ def test_a_line_break_in_the_headline_parts_its_words(h1, title):
     assert r.title == title
 
 
+LOGO_PAGES = {
+    "container": '<div class="top-menu"><a href="/">Home</a></div><h1 class="logo">'
+    'Shanghai Cooperation Organisation</h1><div class="news-detail"><h1>{h}</h1>{p}</div>',
+    "header": "<header><h1>Shanghai Cooperation Organisation</h1></header><h1>{h}</h1>{p}",
+    "logo-link": '<div id="site-logo"><h1><a href="/">SCO</a></h1></div><h1>{h}</h1>{p}',
+}
+
+
+@pytest.mark.parametrize("shape", sorted(LOGO_PAGES))
+def test_the_sites_name_in_a_logo_heading_is_not_the_title(shape):
+    """The first ``<h1>`` of the page was the title: a site whose logo is one titled
+    every release "Shanghai Cooperation Organisation". The article's own heading is."""
+    headline = "В Секретариате ШОС прошел семинар"
+    para = "<p>31 марта 2025 года в Секретариате ШОС прошел семинар по энергетике.</p>"
+    page = LOGO_PAGES[shape].format(h=headline, p=para)
+    (r,) = read_page("a.html", f"<html><body>{page}</body></html>")
+    assert r.title == headline
+    # a page whose one heading is in its header still has that for its title
+    (alone,) = read_page("b.html", f"<html><body><header><h1>{headline}</h1></header>{para}")
+    assert alone.title == headline
+
+
 @pytest.mark.parametrize(
     "title",
     [

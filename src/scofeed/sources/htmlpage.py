@@ -257,7 +257,14 @@ def _visible_text(el: lxml.html.HtmlElement) -> str:
 
 
 def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
-    for el in select(root, sel.title):
+    """The headline: in the article's container first, then on the page, but for a
+    site's name in its header or logo (``<h1 class="logo">Shanghai Cooperation
+    Organisation</h1>`` above the article was every such page's title); then any;
+    then the page's ``og:title``, then its ``<title>`` less the site's name."""
+    container = next(iter(select(root, sel.body)), None)
+    found = select(container, sel.title) if container is not None else []
+    page = select(root, sel.title)
+    for el in [*(el for el in [*found, *page] if not _masthead(el)), *page]:
         text = without_date(_visible_text(el))
         if text:
             return text
@@ -269,6 +276,20 @@ def _title(root: lxml.html.HtmlElement, sel: Selectors) -> str | None:
         named = _strip_site(collapse(t.text_content()), _meta(root, "og:site_name"))
         return without_date(named) or None  # only a date: the text's headline stands
     return None
+
+
+_MASTHEAD = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECASE)
+
+
+def _masthead(el: lxml.html.HtmlElement) -> bool:
+    """Whether a heading is the site's own name: in a ``<header>`` or ``<nav>``, or it
+    or an element around it is classed or named as a logo."""
+    for up in (el, *el.iterancestors()):
+        if up.tag in ("header", "nav"):
+            return True
+        if _MASTHEAD.search(f"{up.get('class') or ''} {up.get('id') or ''}"):
+            return True
+    return False
 
 
 def _date_elements(
