@@ -191,6 +191,30 @@ def test_a_yearless_date_near_a_stated_one_takes_its_year(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "published"),
+    [
+        ("SCO Secretary-General meets Mongolian delegation\n\nOn 21 October 2025, SCO "
+         "Secretary-General met a Mongolian delegation. He thanked the guests for their "
+         "visit on 21 October.\n", date(2025, 10, 21)),
+        ("SCO Secretary-General receives Indian delegation\n\nOn 23 October 2025, SCO "
+         "Secretary-General received a delegation of India. The next round is due on 5 "
+         "November.\n", date(2025, 10, 23)),
+        ("SCO Secretary-General receives Kyrgyz delegation on 20 October\n\nOn 20 "
+         "October 2025, SCO Secretary-General received a delegation of Kyrgyzstan.\n",
+         date(2025, 10, 20)),
+    ],
+    ids=["repeated", "ahead", "in-title"],
+)  # fmt: skip
+def test_a_release_opening_with_its_dated_day_keeps_it_in_a_fresh_clone(text, published):
+    """A fresh clone (or an archive copied in) gives every file today's time: a
+    year-less day near it ("on 21 October", "due on 5 November") took the file's year,
+    ruled out the day the release opens with, and the release was dated a year late."""
+    clone = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=clone), SETTINGS, NOW)
+    assert day(e) == published and e.date_source == "text"
+
+
+@pytest.mark.parametrize(
     ("body", "written", "published"),
     [
         ("Today the SCO marks the 25th anniversary of its founding on 15 June 2001.",

@@ -188,11 +188,15 @@ def _years_as_stated(
     Else it takes the year that puts it near the first date stated with a year (of the
     last three years) that it can be near ("BEIJING, March 20, 2025 - ..." over "The
     forum continued until 21 March"): read in the file's year, it ruled out the stated
-    date and the release was dated by its file. One near the file's date stays as read:
-    an anniversary ("On 15 June, ... founded on 15 June 2001") is this year's. ``times``
-    is kept up to date."""
+    date and the release was dated by its file. One near the file's date stays as read
+    (an anniversary: "On 15 June, ... founded on 15 June 2001" is this year's) unless
+    the release opens with a date stated with its year (of the last three years) that
+    it can be near: "On 21 October 2025, ... He thanked the guests for their visit on
+    21 October", in a file of December 2026 (a fresh clone), was dated 2026-10-21.
+    ``times`` is kept up to date."""
     with_year = [f.day for f in found if f.had_year and not f.relative]
     stated = {(d.month, d.day): d for d in reversed(with_year)}
+    opening = [found[0].day] if found and found[0].had_year and not found[0].relative else []
     out = []
     for f in found:
         far = file_day is None or abs((f.day - file_day).days) > FAR_DAYS
@@ -201,6 +205,8 @@ def _years_as_stated(
             day = stated.get((f.day.month, f.day.day))
             if day is None and not f.relative:
                 day = _near_one_of(f.day, with_year, file_day)
+        elif not f.had_year and not f.relative and opening:
+            day = _near_one_of(f.day, opening, file_day)
         if day is not None and day != f.day:
             f = f._replace(day=day, had_year=True)
             times[id(f)] = _at(f, tz)
