@@ -176,6 +176,11 @@ def test_two_part_breadcrumbs_with_breadcrumb_glyphs_are_still_furniture():
          "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
         ("最新消息", "上合组织秘书长会见伊朗大使",
          "2025年6月18日，上合组织秘书长会见伊朗驻华大使。"),
+        # a breadcrumb of two section names (three parts were needed)
+        ("Home > News", "SCO Secretary-General meets young diplomats",
+         "On 25 November 2025, SCO Secretary-General met young diplomats."),
+        ("Главная / Новости", "Генсек ШОС встретился с Послом Ирана",
+         "18 июня 2025 года Генеральный секретарь ШОС встретился с Послом Ирана."),
     ],
 )  # fmt: skip
 def test_russian_and_chinese_page_chrome_before_the_headline_is_left_out(chrome, headline, body):

@@ -79,6 +79,8 @@ def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
             parts = [p for p in pattern.split(text) if p.strip()]
             if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
                 return True
+            if len(parts) == 2 and all(compare_key(p) in _CHROME_WORDS for p in parts):
+                return True  # "Home > News": two parts, each a section's name
     return len(text) < 120 and foreign(text, dominant)
 
 
