@@ -359,6 +359,9 @@ def test_a_tag_has_one_address_and_a_tag_not_there_is_a_404_at_once(tmp_path):
             "/tags/Foreign-Ministers/page/2",
             "/tags/Foreign-Ministers/page/2/",
             "/tags/foreign-ministers/nope.xml",
+            "/tags/No%20Such%20Tag/",
+            "/tags/%20foreign-ministers/",  # a segment starts with a letter or digit
+            "/tags/foreign%09ministers/",  # a control character is no part of a tag
         ):
             status, headers, _ = site.get(path)
             assert (status, "location" in headers) == (404, False), path
@@ -374,6 +377,10 @@ def test_a_tag_has_one_address_and_a_tag_not_there_is_a_404_at_once(tmp_path):
             (hindi + "/page/1", hindi + "/"),
             ("/tags/Foreign-Ministers/atom.xml", "/tags/foreign-ministers/atom.xml"),
             ("/tags/foreign!ministers/feed.json", "/tags/foreign-ministers/feed.json"),
+            # the tag as it is written, its space percent-encoded (it was a 404)
+            ("/tags/Foreign%20Ministers/", "/tags/foreign-ministers/"),
+            ("/tags/Foreign%20Ministers", "/tags/foreign-ministers/"),
+            ("/tags/Foreign%20Ministers/atom.xml", "/tags/foreign-ministers/atom.xml"),
         ):
             status, headers, _ = site.get(path)
             assert (status, _resolve(path, headers.get("location", ""))) == (301, where), path

@@ -66,11 +66,13 @@ log = logging.getLogger(__name__)
 
 _SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
-# a path segment after its first letter or digit: anything but a space, '/', '.' or '\'.
-# A tag's slug keeps the marks of its letters (Devanagari's vowel signs: "हिन्दी"), which
-# re's \w does not take; what a segment names is looked up (a stored tag, a file the
-# publisher recorded), never mapped onto the filesystem
-_REST = r"[^\s/.\\]"
+# a path segment after its first letter or digit: anything but a control character, '/',
+# '.' or '\' (a space is taken: "/tags/Foreign%20Ministers/" is a tag written as its
+# name is, redirected to its slug). A tag's slug keeps the marks of its letters
+# (Devanagari's vowel signs: "हिन्दी"), which re's \w does not take; what a segment names
+# is looked up (a stored tag, a file the publisher recorded), never mapped onto the
+# filesystem
+_REST = r"[^\x00-\x1f\x7f/.\\]"
 # a tag's page: /tags/<slug>/, /tags/<slug>/page/<n> (and /tags/<slug>, redirected)
 _TAG_PAGE = re.compile(rf"/tags/([^\W_]{_REST}{{0,63}})(/(?:page/([1-9][0-9]{{0,8}}))?)?")
 _HTML_TYPE = "text/html; charset=utf-8"
