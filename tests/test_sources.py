@@ -154,6 +154,19 @@ def test_markdown_without_front_matter_takes_its_opening_heading_as_title():
     assert "<h1>" not in (r.html or "")
 
 
+@pytest.mark.parametrize("label", ["## Press release", "### Пресс-релиз", "## News in brief"])
+def test_a_label_heading_over_the_opening_heading_is_not_the_title(label):
+    """ "## Press release" over "# SCO Secretary-General visits Tashkent" was the title,
+    and the headline went into the body as a sub-heading."""
+    text = f"{label}\n\n# SCO Secretary-General visits Tashkent\n\nOn 2 June 2025 he came.\n"
+    [r] = read("l.md", text)
+    assert r.title == "SCO Secretary-General visits Tashkent"
+    assert r.text == "On 2 June 2025 he came." and "<h" not in (r.html or "")
+    # a sub-heading first, with no heading under it, is still the title
+    [alone] = read("m.md", "## SCO meets envoy\n\nThe envoy came on 3 June 2020.\n")
+    assert alone.title == "SCO meets envoy"
+
+
 def test_a_heading_of_a_markdown_body_stays_a_heading_below_the_title():
     """With a ``title`` key, a ``# heading`` in the body was an h1, which the HTML
     allow-list does not keep (the page's title is its one h1): its words ran into the

@@ -178,9 +178,20 @@ def check_marks(origin: str, body: str) -> None:
 
 
 def render(body: str, want_title: bool) -> tuple[str | None, str]:
-    """(title taken from an opening heading, or None; the body as HTML)."""
+    """(title taken from an opening heading, or None; the body as HTML). A lesser
+    heading right above an opening ``# heading`` is a section's label over it ("## Press
+    release"): it was the title and the headline went into the body; it is left out."""
     tokens = _md.parse(body)
     title = None
+    if (
+        want_title
+        and len(tokens) >= 6
+        and tokens[0].type == "heading_open"
+        and tokens[0].tag != "h1"
+        and tokens[3].type == "heading_open"
+        and tokens[3].tag == "h1"
+    ):
+        tokens = tokens[3:]
     if want_title and len(tokens) >= 3 and tokens[0].type == "heading_open":
         inline = _md.renderInline(tokens[1].content)
         title = " ".join(html_paragraphs(inline)) or None
