@@ -417,3 +417,38 @@ def test_a_markdown_body_opening_with_an_image_and_its_credit_is_summed_up_by_it
 def test_a_markdown_release_that_is_only_a_credit_keeps_it():
     (release,) = read("c.md", ".md", b"---\ntitle: Photo\n---\nPhoto: SCO Secretariat\n", None, 99)
     assert release.text == "Photo: SCO Secretariat"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("SCO Secretary-General holds talks with the Minister of Foreign Affairs of the",
+         "Republic of Belarus on the eve of the Council of Foreign Ministers meeting"),
+        ("Генеральный секретарь ШОС провел встречу с",
+         "министром иностранных дел Республики Беларусь"),
+        ("SCO Secretariat hosts round table on trade,", "transport and energy cooperation"),
+    ],
+)  # fmt: skip
+def test_a_headline_copied_across_two_lines_is_one_title(first, second):
+    """Copied from a page, a long headline comes as two lines: the title was the first,
+    cut on "of the", and the second was the summary."""
+    body = "On 6 April 2025, the Secretary-General held talks in Beijing."
+    if not first.isascii():
+        body = "6 апреля 2025 года Генеральный секретарь ШОС провел переговоры в Пекине."
+    e = normalise(Release("w.txt", f"{first}\n{second}\n\n{body}\n"), SETTINGS, NOW)
+    assert (e.title, e.summary) == (f"{first} {second}", body)
+
+
+@pytest.mark.parametrize(
+    "second",
+    ["12 March 2025", "The talks were held in Beijing.", "Views: 345"],
+)
+def test_a_line_under_a_headline_that_ends_whole_is_not_joined_to_it(second):
+    """A date, a sentence, or a headline that ends on a full word: the lines stay apart."""
+    first = "SCO Secretary-General holds talks with the Minister of Foreign Affairs"
+    body = "On 6 April 2025, the Secretary-General held talks in Beijing."
+    e = normalise(Release("w.txt", f"{first}\n{second}\n\n{body}\n"), SETTINGS, NOW)
+    assert e.title == first
+    dated = "SCO Secretary-General holds talks with the"  # a date below: never joined
+    e = normalise(Release("d.txt", f"{dated}\n12 March 2025\n\n{body}\n"), SETTINGS, NOW)
+    assert e.title == dated

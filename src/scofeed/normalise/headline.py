@@ -269,6 +269,29 @@ def _spaced(text: str) -> str:
     return text.replace("\xa0", " ")
 
 
+# the words a headline's line cannot end on: it goes on, on the next line
+_GOES_ON = {
+    "the", "of", "and", "to", "in", "on", "for", "with", "at", "by", "a", "an", "from",
+    "between", "into", "as", "its", "their",
+    "и", "в", "во", "на", "с", "со", "по", "к", "о", "об", "для", "при", "за", "из", "от",
+    "между", "у",
+}  # fmt: skip
+
+
+def _wraps_on(line: str, below: str | None, after: str) -> bool:
+    """Whether a headline copied across two lines goes on on the line ``below`` it
+    (then ``after``, a blank line): ``line`` ends on a word no headline ends on ("...
+    Minister of Foreign Affairs of the" / "Republic of Belarus ..."), or a comma or a
+    hyphen, and ``below`` is no sentence and no date. Cut there, the title lost its
+    end and the rest of it was the summary."""
+    if not below or after.strip() or below[-1:] in ".!?。！？:":
+        return False
+    below = collapse(below)
+    last = line.rsplit(None, 1)[-1]
+    ends = line.endswith((",", "-", "–", "—")) or last.casefold() in _GOES_ON
+    return ends and len(line) + len(below) <= TITLE_MAX and not find_dates(below, LINE_CONTEXT)
+
+
 def split_release(release: Release, plain: bool | None = None) -> tuple[str, list[str], list[str]]:
     """The title, the body paragraphs, and the chrome lines skipped before the headline
     (kept for their dates). ``plain``: ``ascii_but_marks(release.text)``, when the caller
@@ -309,13 +332,17 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
         first, line, hits = seen[-1]  # the headline's line
         preamble = [text for _i, text, _hits in seen[:-1]]
         nxt = lines[first + 1] if first + 1 < len(lines) else None
-        if _looks_like_body(line, hits, nxt, last=first == filled[-1]):
+        wraps = _wraps_on(line, nxt, lines[first + 2] if first + 2 < len(lines) else "")
+        # a line going on in lower case opens a paragraph, not when a headline wraps
+        if _looks_like_body(line, hits, None if wraps else nxt, last=first == filled[-1]):
             paras = blocks("\n".join(lines[first:]))
             title = headline_from(paras[0]) if paras else ""
             derived = True  # the title is made from the body: its first paragraph stays
         else:
-            title = line
-            paras = blocks("\n".join(lines[first + 1 :]))
+            title, rest = line, first + 1
+            if wraps:
+                title, rest = f"{line} {collapse(nxt or '')}", first + 2
+            paras = blocks("\n".join(lines[rest:]))
     paras = dedupe(_without_captions(paras, dominant))
     if paras and not derived and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]  # the headline repeated as the body's first line
