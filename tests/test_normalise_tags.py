@@ -76,3 +76,20 @@ def test_a_release_stating_too_many_or_too_long_tags_keeps_the_first_ones_shorte
     (few,) = sources.read("few.json", ".json", text.replace('"x', '"y').encode(), NOW, 10**7)
     few = replace(few, tags=("Energy", "trade"))
     assert normalise(few, settings_from(load(None, [])), NOW).tags == ("Energy", "trade")
+
+
+def test_a_tag_stated_in_several_cases_is_kept_once_as_first_spelled():
+    """ "Sport", "sport" and "SPORT" were three categories of one entry (one tag feed,
+    which folds case); a rule's tag that a release states in another case is kept once."""
+    text = json.dumps(
+        {
+            "title": "SCO Marathon held in Xiamen",
+            "text": "On 3 June 2025, the SCO Marathon was held in Xiamen. Security was tight.",
+            "tags": ["Sport", "sport", "SPORT", "Xiamen", "SECURITY"],
+        }
+    )
+    (release,) = sources.read("t.json", ".json", text.encode(), NOW, 10**7)
+    cfg = load(None, [])
+    cfg = replace(cfg, tags={"security": ("security",), "culture": ("marathon",)})
+    entry = normalise(release, settings_from(cfg), NOW)
+    assert entry.tags == ("Sport", "Xiamen", "SECURITY", "culture")

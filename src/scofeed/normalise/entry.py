@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -151,10 +152,20 @@ def stated_tags(origin: str, given: tuple[str, ...]) -> list[str]:
     broken or hostile feed) would otherwise put them all in every feed's entry and,
     with ``feeds.metadata_tags``, give each a set of feeds."""
     clean = (" ".join(plain(drop_invisible(xml_safe(tag))).split()) for tag in given)
-    tags = list(dict.fromkeys(shorten(t, TAG_MAX) for t in clean if t))
+    tags = distinct_tags(shorten(t, TAG_MAX) for t in clean if t)
     if len(tags) > TAGS_MAX:
         log.info("tags_capped origin=%s kept=%d stated=%d", logged(origin), TAGS_MAX, len(tags))
     return tags[:TAGS_MAX]
+
+
+def distinct_tags(tags: Iterable[str]) -> list[str]:
+    """The tags, each once whatever its case, as first spelled: "Sport", "sport" and
+    "SPORT" stated by one release were three categories in its feeds' entry (and one
+    tag feed, which folds case)."""
+    seen: dict[str, str] = {}
+    for tag in tags:
+        seen.setdefault(_folded(tag), tag)
+    return list(seen.values())
 
 
 def match_tags(text: str, rules: Rules) -> list[str]:
@@ -242,7 +253,7 @@ def retagged_tags(
     folded = _folded(collapse(title + " " + plain(content_html)))
     given = _matching(folded, old)
     stated = [t for t in tags if t not in given]
-    return tuple(dict.fromkeys([*stated, *_matching(folded, new)]))
+    return tuple(distinct_tags([*stated, *_matching(folded, new)]))
 
 
 def with_language(entry: Entry, language: str) -> Entry:
@@ -306,7 +317,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     # stated tags are plain text like the title: a tag feed's title and RSS category
     # repeat them, and readers may show either as HTML
     stated = stated_tags(release.origin, release.tags)
-    tags = list(dict.fromkeys([*stated, *match_tags(whole, settings.tags)]))
+    tags = distinct_tags([*stated, *match_tags(whole, settings.tags)])
     if plain_parts or (title.isascii() and (not paras or paras[0].isascii())):
         # nothing to fold (no mark is a letter or a digit, in NFKC either): spared for
         # an English release
