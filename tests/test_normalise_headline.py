@@ -3,6 +3,8 @@ stand-in headline when there is none."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -452,3 +454,29 @@ def test_a_line_under_a_headline_that_ends_whole_is_not_joined_to_it(second):
     dated = "SCO Secretary-General holds talks with the"  # a date below: never joined
     e = normalise(Release("d.txt", f"{dated}\n12 March 2025\n\n{body}\n"), SETTINGS, NOW)
     assert e.title == dated
+
+
+@pytest.mark.parametrize(
+    ("facts", "day"),
+    [
+        ("18.03.2025 15:20\nViews: 345", "2025-03-18T15:20:00+08:00"),
+        ("\nDushanbe, 18 March 2025", "2025-03-18T00:00:00+08:00"),
+        ("Dushanbe, 18 March 2025", "2025-03-18T00:00:00+08:00"),
+        ("18 марта 2025 г.\nМосква", "2025-03-18T00:00:00+08:00"),
+    ],
+)
+def test_the_date_or_dateline_under_a_headline_is_no_body_text(facts, day):
+    """ "18.03.2025 15:20" / "Views: 345" under the headline were one paragraph: the
+    date was no stamp (the release went by its file's date) and the whole was its
+    first paragraph. A dateline under the headline was its first paragraph too: it is
+    read as one above it is."""
+    title = "SCO Secretariat hosts a cultural evening"
+    body = "On 18 March the SCO Secretariat hosted a cultural evening for diplomats."
+    if not facts.isascii():
+        title = "В Секретариате ШОС прошел культурный вечер"
+        body = "18 марта в Секретариате ШОС прошел культурный вечер для дипломатов."
+    text = f"{title}\n{facts}\n\n{body}\n\nMore."
+    e = normalise(Release("f.txt", text, context_date=datetime(2025, 12, 1)), SETTINGS, NOW)
+    assert local(e) == day and e.date_source in ("page", "text")
+    assert "18" not in e.content_html.partition(body)[0]  # no date line above the body
+    assert e.summary == body

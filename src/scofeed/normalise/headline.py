@@ -28,6 +28,7 @@ from scofeed.normalise.language import (
     script_of,
 )
 from scofeed.normalise.text import (
+    SENTENCE_ENDS,
     blocks,
     clean_lines,
     collapse,
@@ -292,6 +293,26 @@ def _wraps_on(line: str, below: str | None, after: str) -> bool:
     return ends and len(line) + len(below) <= TITLE_MAX and not find_dates(below, LINE_CONTEXT)
 
 
+FACT_MAX = 60  # characters of a line under the headline that may be a fact about the page
+
+
+def _facts_under(lines: list[str], start: int) -> list[str]:
+    """The lines from ``start`` to the first blank one (the rest of the headline's
+    block), each a paragraph of its own when each is short and no sentence: the date,
+    time, view count or place under a headline ("18.03.2025 15:20" / "Views: 345"),
+    which were one paragraph, so the date was no stamp and the whole the summary.
+    Empty otherwise: the lines of a paragraph are one paragraph."""
+    facts = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        text = collapse(line)
+        if len(text) > FACT_MAX or text.endswith(SENTENCE_ENDS):
+            return []
+        facts.append(text)
+    return facts if len(facts) > 1 else []
+
+
 def split_release(release: Release, plain: bool | None = None) -> tuple[str, list[str], list[str]]:
     """The title, the body paragraphs, and the chrome lines skipped before the headline
     (kept for their dates). ``plain``: ``ascii_but_marks(release.text)``, when the caller
@@ -342,10 +363,15 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
             title, rest = line, first + 1
             if wraps:
                 title, rest = f"{line} {collapse(nxt or '')}", first + 2
-            paras = blocks("\n".join(lines[rest:]))
+            facts = _facts_under(lines, rest)
+            paras = [*facts, *blocks("\n".join(lines[rest + len(facts) :]))]
     paras = dedupe(_without_captions(paras, dominant))
     if paras and not derived and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]  # the headline repeated as the body's first line
+    if whole is None and not derived and len(paras) > 1:
+        hits = find_dates(paras[0], LINE_CONTEXT)
+        if len(paras[0]) <= FACT_MAX and _is_dateline(paras[0], hits):
+            preamble.append(paras.pop(0))  # a dateline under the headline: as one above
     if not compare_key(title):
         raise NormaliseError(f"{release.origin}: no title")
     # plain text (markup and entity references out) before it is cut: a cut inside a tag
