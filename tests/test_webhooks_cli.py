@@ -155,6 +155,16 @@ def test_webhook_test_sends_a_signed_ping(site, receivers):
     assert doc["type"] == "ping" and doc["data"]["endpoint"] == "hub"
     out = run(site, "webhook", "test", "inward", rc=1)
     assert "refused: 127.0.0.1 resolves to 127.0.0.1" in out
+    # a receiver's answer of several lines cannot pass for scofeed's own (or log) lines
+    forged = b"refused\n2026-12-03 00:00:00,000 ERROR scofeed.fake: forged\x1b[2J"
+    r2 = receivers([(500, {}, forged)])
+    site.write_config(webhook_toml("hub", r2.url))
+    out = run(site, "webhook", "test", "hub", rc=1)
+    lines = out.splitlines()
+    assert lines[0].startswith("hub: HTTP 500") and lines[1:] == [
+        "  > refused",
+        "  > 2026-12-03 00:00:00,000 ERROR scofeed.fake: forged\\x1b[2J",
+    ]
     assert "no webhook named 'nope'" in run(site, "webhook", "test", "nope", rc=2)
 
 

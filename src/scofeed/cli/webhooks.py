@@ -309,8 +309,9 @@ def cmd_webhook_test(args: argparse.Namespace) -> int:
         sent = sender.sign_and_post(session, hook, msg_id, body, stamp)
     r = sent.result
     print(f"{hook.name}: {policy.describe(r)} in {sent.duration:.2f}s (webhook-id {msg_id})")
-    if sent.response:  # the receiver's words, line by line, an ANSI escape in them escaped
-        print("\n".join(shown(line) for line in sent.response[:2000].splitlines()))
+    if sent.response:  # the receiver's words, each line marked as theirs (one could pass
+        # for scofeed's own, or a log line's) and an ANSI escape in them escaped
+        print("\n".join(f"  > {shown(line)}" for line in sent.response[:2000].splitlines()))
     ok = r.status is not None and 200 <= r.status < 300
     return 0 if ok else 1
 
