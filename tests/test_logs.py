@@ -7,11 +7,16 @@ import http.client
 import io
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 
 import test_daemon
+from conftest import SEED, webhook_toml
+from scofeed.build import build
 from scofeed.logs import JsonLines
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
@@ -239,3 +244,33 @@ def test_under_json_an_access_line_has_its_fields_as_keys(start, site):
     assert (doc["client"], doc["method"], doc["status"]) == ("127.0.0.1", "GET", 200)
     assert doc["bytes"] == int(got.headers["Content-Length"]) and doc["agent"] == agent
     assert isinstance(doc["ms"], float)
+
+
+def test_a_big_drop_is_a_few_lines_at_info_not_one_per_file_and_delivery(site, caplog):
+    """An import of 5,000 releases to 7 endpoints wrote 35,000 ``delivery_queued`` lines
+    at INFO, and a drop of files still being written a ``deferred`` line for each: at
+    INFO a build is its own lines and its rejections; each delivery and each file
+    deferred is a DEBUG line (the scan's line and ``scofeed build`` count them)."""
+    hooks = webhook_toml("a", "http://127.0.0.1:9/a") + webhook_toml("b", "http://127.0.0.1:9/b")
+    site.write_config(hooks)
+    text = site.config_path.read_text("utf-8")
+    site.config_path.write_text(text.replace("settle = 0", "settle = 30"), "utf-8")
+    old = time.time() - 120
+    for n in range(5):
+        path = site.sources / f"r{n}.txt"
+        path.write_text(
+            f"SCO release number {n}\n\nOn 3 June 2020 the Secretariat met group {n}.\n",
+            encoding="utf-8",
+        )
+        os.utime(path, (old, old))
+    young = site.sources / "young.txt"  # still being written: deferred
+    young.write_text("SCO young release\n\nOn 4 June 2020 it was written.\n", encoding="utf-8")
+    os.utime(site.sources / SEED.name, (old, old))
+    caplog.set_level(logging.DEBUG, logger="scofeed")
+    report = build(site.config(), site.store(), datetime.now(UTC))
+    assert report.deliveries == 12  # the seed and five releases, to two endpoints
+    assert [rel for rel, _left in report.deferred] == ["young.txt"]
+    queued = [r for r in caplog.records if r.getMessage().startswith("delivery_queued")]
+    deferred = [r for r in caplog.records if r.getMessage().startswith("deferred")]
+    assert len(queued) == 12 and {r.levelno for r in queued} == {logging.DEBUG}
+    assert [r.levelno for r in deferred] == [logging.DEBUG]

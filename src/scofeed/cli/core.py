@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +111,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
     for rel, left in report.deferred:
         print(
-            f"deferred {shown(rel)}: still being written (settles in {left:.1f} s); "
+            f"deferred {shown(rel)}: still being written (settles in {_tenths_up(left)} s); "
             "the next build reads it",
             file=sys.stderr,
         )
@@ -292,3 +293,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if key.is_file():  # lost, followers' servers refuse what a new key signs for a while
         print(f"not in it: the ActivityPub key {key}; back it up too", file=sys.stderr)
     return 0
+
+
+def _tenths_up(seconds: float) -> str:
+    """Seconds to the tenth above: a file settling in 0.04 s said "settles in 0.0 s"."""
+    return f"{math.ceil(seconds * 10) / 10:.1f}"
