@@ -154,6 +154,36 @@ def test_a_second_daemon_on_the_same_store_is_refused(start, site):
     assert gone.returncode == 1 and "no scofeed daemon is running" in gone.stderr
 
 
+def test_reload_says_when_the_daemon_kept_its_config_and_status_shows_it(start, site, monkeypatch):
+    """The daemon reads the config in its own environment: a secret named by a variable
+    only this shell has was refused by it (``reload_failed`` in its log) while ``scofeed
+    reload`` said "reload sent", exit 0, and nothing else showed the daemon ran on its
+    previous config. The command now waits for the daemon's word, and ``status`` and
+    /healthz show a failed reload until one works (or the daemon restarts)."""
+    monkeypatch.setenv("FOO_SECRET", SECRET)
+    hook = webhook_toml("ok", "http://127.0.0.1:9/h", secret="env:FOO_SECRET")
+    d = start(extra=hook)
+    site.config_path.write_text(site.config_path.read_text().replace("FOO_SECRET", "BAR_SECRET"))
+    monkeypatch.setenv("BAR_SECRET", SECRET)  # here, not where the daemon runs
+    refused = cli(site, "reload")
+    assert (refused.returncode, refused.stdout) == (1, ""), refused.stderr
+    assert refused.stderr == (
+        f"scofeed: the daemon (pid {d.proc.pid}) kept its previous config: webhooks[0].secret: "
+        "environment variable BAR_SECRET is not set\n"
+    )
+    status = cli(site, "status").stdout
+    assert "failing: job reload, its last run" in status and "BAR_SECRET" in status
+    health = d.get("/healthz").json()
+    assert health["jobs"]["reload"]["ok"] is False
+    site.config_path.write_text(site.config_path.read_text().replace("BAR_SECRET", "FOO_SECRET"))
+    taken = cli(site, "reload")
+    assert taken.returncode == 0 and taken.stdout == (
+        f"reloaded by scofeed daemon pid {d.proc.pid} (config={site.config_path})\n"
+    )
+    assert "failing:" not in cli(site, "status").stdout
+    assert d.stop() == 0
+
+
 def test_reload_applies_a_good_config_and_keeps_the_old_one_when_broken(start, site):
     d = start()
     good = site.config_path.read_text().replace("[site]\n", '[site]\ntitle = "Renamed feed"\n', 1)

@@ -35,8 +35,9 @@ from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
-from scofeed.store import Store, due, unusable
+from scofeed.store import Store, due, runs, unusable
 from scofeed.store.lock import lock_path, lock_text, read_lock, running
+from scofeed.store.runs import RELOAD_JOB
 from scofeed.store.schema import MIGRATIONS
 from scofeed.store.trouble import allowed, whose
 from scofeed.watch import SourceWatcher
@@ -284,6 +285,7 @@ class Daemon:
             # endpoints first, on a clock read before any job's: the first scan's
             # entries go to every endpoint in the config (none counts as back catalogue)
             register_endpoints(self.cfg, store, time.time())
+            runs.forget(store.db, RELOAD_JOB)  # a failed reload of an earlier run is past
             self.hub = websub.Hub()
             ctx = JobContext(
                 self.cfg,
@@ -417,18 +419,36 @@ class Daemon:
         return 0
 
     def reload(self) -> None:
+        """Re-read the config; its outcome is recorded as the ``reload`` job's run, which
+        ``scofeed reload`` waits for (it said "reload sent" and exit 0 while the daemon,
+        in its own environment, kept its previous config), and ``scofeed status`` and
+        /healthz show while it failed."""
+        started = time.time()
+        error = self._reload()
+        if self.scheduler is None:
+            return
+        summary = "" if error else f"config={self.cfg.path or 'defaults'}"
+        try:
+            runs.record(self.scheduler.ctx.store.db, runs.Run(
+                RELOAD_JOB, started, time.time(), error is None, summary, error
+            ))  # fmt: skip
+        except Exception as exc:  # held in memory: /healthz still shows it
+            log.error("job_record_failed job=%s error=%r", RELOAD_JOB, str(exc))
+
+    def _reload(self) -> str | None:
+        """The reload itself: None once the new config is taken, else why it was not."""
         old = self.cfg
         try:
             new = self.reload_config()
         except ConfigError as exc:
             use_format(old.log.format)  # the loader applied the new one: it is not taken
             log.error("reload_failed error=%r keeping=previous_config", str(exc))
-            return
+            return str(exc)
         except Exception as exc:  # a reload must never take the running daemon down
             use_format(old.log.format)
             # the kind only: an unforeseen message might quote what it read (a secret)
             log.error("reload_failed error=%s keeping=previous_config", type(exc).__name__)
-            return
+            return type(exc).__name__
         if new.paths.state != old.paths.state:  # the store is open, its lock held
             log.warning("reload state_unchanged reason='restart to move the store'")
             new = dataclasses.replace(
@@ -464,3 +484,4 @@ class Daemon:
         if self.watcher:
             self.watcher.retarget(new.paths.sources)
         log.info("reloaded config=%s", new.path or "defaults")
+        return None

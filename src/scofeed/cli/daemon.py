@@ -12,10 +12,11 @@ import dataclasses
 import logging
 import os
 import sys
+import time
 from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
-from scofeed.cli.common import Subparsers, command, load_config, refuse_root
+from scofeed.cli.common import Subparsers, command, load_config, open_store, refuse_root
 from scofeed.errors import ConfigError
 
 
@@ -117,12 +118,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _start(args, schedule=False)
 
 
+RELOAD_SLACK = 5.0  # seconds past limits.store_wait a reload's outcome is waited for
+
+
 def cmd_reload(args: argparse.Namespace) -> int:
+    """Signal the daemon, then wait for the outcome it records (the ``reload`` run): it
+    reads the config in its own environment (its variables, its user's files), so one
+    this command reads may be one the daemon refuses, and keeps its previous config."""
     from scofeed.daemon import signal_reload  # lazy on purpose: see the module docstring
+    from scofeed.store import runs
 
     cfg = load_config(args)
+    sent = time.time()
     pid = signal_reload(cfg.paths.state)
-    print(f"reload sent to scofeed daemon pid {pid}")
-    for problem in cfg.secret_problems():  # the daemon reads its own environment
-        print(f"note: {problem} here; the daemon reads it where it runs", file=sys.stderr)
-    return 0
+    _cfg, store = open_store(args, cfg, existing=True)
+    deadline = time.monotonic() + cfg.limits.store_wait + RELOAD_SLACK
+    while time.monotonic() < deadline:
+        run = runs.get(store.db, runs.RELOAD_JOB)
+        if run is not None and run.started >= sent:  # the daemon began it once signalled
+            if run.ok:
+                print(f"reloaded by scofeed daemon pid {pid} ({run.summary})")
+                return 0
+            print(
+                f"scofeed: the daemon (pid {pid}) kept its previous config: {run.error}",
+                file=sys.stderr,
+            )
+            return 1
+        time.sleep(0.1)
+    print(
+        f"scofeed: reload sent to scofeed daemon pid {pid}, which has not said whether it "
+        "took the config; its log says",
+        file=sys.stderr,
+    )
+    return 1

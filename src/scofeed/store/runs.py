@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from scofeed.store import put_meta
 
 _PREFIX = "job:"
+RELOAD_JOB = "reload"  # the daemon's last reload (SIGHUP, `scofeed reload`): a run too
 # (store file, job name) -> its last run, when the store could not take it
 _held: dict[tuple[str, str], Run] = {}
 
@@ -56,6 +57,12 @@ def record(db: sqlite3.Connection, run: Run) -> Run:
         raise
     _held.pop(key, None)
     return full
+
+
+def forget(db: sqlite3.Connection, name: str) -> None:
+    """Drop ``name``'s record (a daemon starting drops its last reload's)."""
+    db.execute("DELETE FROM meta WHERE key = ?", (_PREFIX + name,))
+    _held.pop((_file(db), name), None)
 
 
 def get(db: sqlite3.Connection, name: str) -> Run | None:
