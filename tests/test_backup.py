@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -201,18 +202,40 @@ def test_a_full_backup_disk_is_named_not_the_store(site, small_disk):
     assert sorted(p.name for p in folder.iterdir()) == ["filler"]
 
 
-def test_the_temporary_file_of_an_interrupted_backup_is_named(site):
-    """A backup killed before its copy took its name leaves its temporary file: the next
-    to that name says which file is in the way ("(File exists)" of a target not there)."""
+def test_what_an_interrupted_backup_left_is_removed_by_the_next(site, tmp_path):
+    """A backup killed before its copy took its name (a timeout, the OOM killer) left its
+    temporary file, as big as the store: one to a name given was refused for good after
+    it, and one into a folder took the next name and left it there, so a nightly backup
+    killed now and then filled the disk. A backup holds a lock on its temporary file;
+    one no backup holds is removed by the next backup there (named in one line), one
+    held is a backup under way and is left alone."""
     assert run_cli(site, "build").returncode == 0
     target = site.root / "b.sqlite3"
     left = site.root / ".b.sqlite3.tmp"
-    left.write_bytes(b"")
-    refused = run_cli(site, "backup", str(target))
-    assert refused.returncode == 1 and not target.exists()
-    assert f"({left} exists: a backup to this name is under way" in refused.stderr
-    left.unlink()
-    assert run_cli(site, "backup", str(target)).returncode == 0
+    left.write_bytes(b"x" * 4096)
+    with open(left, "rb") as held:  # a backup to that name under way
+        fcntl.flock(held, fcntl.LOCK_EX)
+        refused = run_cli(site, "backup", str(target))
+        assert refused.returncode == 1 and not target.exists() and left.exists()
+        assert f"({left} exists: a backup to this name is under way)" in refused.stderr
+    done = run_cli(site, "backup", str(target))  # interrupted: its lock went with it
+    assert done.returncode == 0, done.stderr
+    assert f"backup_leftover_removed path={left} (an interrupted backup's)" in done.stderr
+    assert target.exists() and not left.exists()
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    old = folder / ".scofeed-20261201T020000Z.sqlite3.tmp"
+    old.write_bytes(b"x" * 4096)
+    (folder / (old.name + "-journal")).write_bytes(b"j")
+    busy = folder / ".scofeed-20261203T020000Z.sqlite3.tmp"
+    busy.write_bytes(b"y")
+    with open(busy, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = run_cli(site, "backup", str(folder))
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in folder.iterdir())
+    assert busy.name in names and old.name not in names and old.name + "-journal" not in names
+    assert len([n for n in names if n.endswith(".sqlite3") and n.startswith("scofeed-")]) == 1
 
 
 def test_a_target_ending_in_a_slash_is_a_folder_whatever_its_name(site):
@@ -353,11 +376,15 @@ def test_a_backup_beaten_to_its_name_in_that_second_takes_the_next(site, monkeyp
     looked = backup_module.free_name
     beaten: list[Path] = []
 
+    held: list[object] = []
+
     def look_then_beaten(where: Path, when: datetime) -> Path:
         name = looked(where, when)
         if not beaten:  # the other backup claims the name we just found free
             where.mkdir(exist_ok=True)
-            (where / f".{name.name}.tmp").touch()
+            other = open(where / f".{name.name}.tmp", "wb")  # noqa: SIM115 (held below)
+            fcntl.flock(other, fcntl.LOCK_EX)
+            held.append(other)
             beaten.append(name)
         return name
 
@@ -367,6 +394,9 @@ def test_a_backup_beaten_to_its_name_in_that_second_takes_the_next(site, monkeyp
     assert made.path == folder / "scofeed-20261203T104939Z_2.sqlite3"
     assert checked(made.path)[1] == 1
     # a name given by the operator is not changed for another
-    (folder / ".mine.sqlite3.tmp").touch()
-    with pytest.raises(StoreError, match="a backup to this name is under way"):
-        backup(store, folder / "mine.sqlite3", now)
+    with open(folder / ".mine.sqlite3.tmp", "wb") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(StoreError, match="a backup to this name is under way"):
+            backup(store, folder / "mine.sqlite3", now)
+    for other in held:
+        other.close()

@@ -7,12 +7,15 @@ meanwhile. It is one self-contained file (journal mode DELETE: no ``-wal`` besid
 readable by its owner alone from the moment it exists (the store holds the WebSub
 subscribers' secrets; the ActivityPub actor's private key is a file of its own, not
 in it), checked (``PRAGMA quick_check``) before it takes its name, and never written
-over an existing file: an interrupted backup leaves nothing that looks like one.
+over an existing file: an interrupted backup leaves nothing that looks like one, and
+what it leaves (a hidden temporary file) is removed by the next backup there.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
+import logging
 import os
 import sqlite3
 from datetime import UTC, datetime
@@ -21,6 +24,8 @@ from pathlib import Path
 from scofeed.errors import StoreError, UsageError
 from scofeed.frozen import frozen
 from scofeed.store import DAMAGED, WAIT, copy_store, not_a_folder
+
+log = logging.getLogger(__name__)
 
 
 @frozen
@@ -64,16 +69,19 @@ def backup(
     if store.stat().st_size == 0:  # what SQLite makes of a path opened and never written
         raise StoreError(f"{store}: the state store is empty (0 bytes): nothing to back up")
     named = folder or target.is_dir() or not target.suffix  # a folder: we name the file
+    if named and target.is_dir():
+        _remove_left(target)
     chosen = free_name(target, now) if named else target
     for _ in range(NAME_TRIES):
-        tmp = _claimed(chosen, retry=named)
-        if tmp is not None:
+        claim = _claimed(chosen, retry=named)
+        if claim is not None:
             break
         # another backup of this second took the name between our look and our claim
         chosen = free_name(target, now)
     else:
         raise StoreError(f"{target}: cannot write the backup (no free name for {now:%H:%M:%S})")
     target, into = chosen, chosen.parent
+    tmp, held = claim
     try:
         copy_store(store, tmp, shown=target, wait=wait)
         made = _checked(tmp, target, store)
@@ -86,36 +94,80 @@ def backup(
         raise StoreError(f"{target}: cannot write the backup ({exc.strerror})") from None
     finally:
         tmp.unlink(missing_ok=True)
+        os.close(held)  # its lock goes with it
     return Backup(target, made[0], made[1], target.stat().st_size)
 
 
 NAME_TRIES = 100  # backups in one second racing for a name (``_claimed``)
 
 
-def _claimed(target: Path, retry: bool) -> Path | None:
+def _claimed(target: Path, retry: bool) -> tuple[Path, int] | None:
     """Claim ``target`` for a backup by making its hidden temporary file (owner only),
-    which no other backup may then take: that file's path. None, with ``retry``, when
-    another backup holds the name already (take the next); otherwise a backup to a
-    name taken is an error."""
+    which no other backup may then take: that file's path, and a descriptor holding an
+    exclusive lock on it while the backup is under way. A temporary file no backup
+    holds so is an interrupted one's (killed: a timeout, the OOM killer): removed, and
+    the name taken (it stayed, and a backup to that name was refused for good). None,
+    with ``retry``, when another backup holds the name already (take the next);
+    otherwise a backup to a name taken is an error."""
     if target.exists():
         if retry:
             return None
         raise UsageError(f"{target}: exists; a backup never writes over a file")
     into = target.parent
     tmp = into / f".{target.name}.tmp"
+    for _ in range(2):  # again once an interrupted backup's file is removed
+        try:
+            into.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            why = exc.strerror
+            if isinstance(exc, (FileExistsError, NotADirectoryError)) and not into.is_dir():
+                why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
+            elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
+                if _removed_if_left(tmp):
+                    continue
+                if retry:
+                    return None
+                why = f"{tmp} exists: a backup to this name is under way"
+            raise StoreError(f"{target}: cannot write the backup ({why})") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: made with O_EXCL just now
+        return tmp, fd
+    raise StoreError(f"{target}: cannot write the backup ({tmp} keeps coming back)")
+
+
+LEFT_PATTERN = ".scofeed-*.sqlite3.tmp"  # a temporary file of a backup named by its time
+
+
+def _remove_left(folder: Path) -> None:
+    """Remove what interrupted backups left in ``folder`` (their temporary files, as
+    big as the store, which no later backup used: a nightly backup killed now and then
+    filled the disk)."""
     try:
-        into.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as exc:
-        why = exc.strerror
-        if isinstance(exc, (FileExistsError, NotADirectoryError)) and not into.is_dir():
-            why = not_a_folder(target)  # a path through a file: "(File exists)" said nothing
-        elif isinstance(exc, FileExistsError):  # "(File exists)" of a target not there
-            if retry:
-                return None
-            why = f"{tmp} exists: a backup to this name is under way, or was interrupted"
-        raise StoreError(f"{target}: cannot write the backup ({why})") from None
-    return tmp
+        left = list(folder.glob(LEFT_PATTERN))
+    except OSError:
+        return
+    for tmp in left:
+        _removed_if_left(tmp)
+
+
+def _removed_if_left(tmp: Path) -> bool:
+    """Remove ``tmp`` (and its journal) when no backup holds it (its lock is free):
+    whether it was so."""
+    try:
+        fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # a backup under way holds it
+        for path in (tmp, tmp.with_name(tmp.name + "-journal")):
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    log.warning("backup_leftover_removed path=%s (an interrupted backup's)", tmp)
+    return True
 
 
 def _checked(copy: Path, target: Path, store: Path) -> tuple[int, int]:
