@@ -334,7 +334,7 @@ def test_what_a_receiver_answers_reaches_the_terminal_escaped(site, receivers):
     r = receivers([(200, {}, answer), (404, {}, answer)])
     site.write_config(webhook_toml("hub", r.url, format="slack"))
     out = run(site, "webhook", "test", "hub")
-    assert '{"ok": false,\n "error": "\\x1b]0;owned\\x07\\x1b[2Jgone"}' in out
+    assert '  > {"ok": false,\n  >  "error": "\\x1b]0;owned\\x07\\x1b[2Jgone"}' in out
     run(site, "build")
     run(site, "deliver")
     out = run(site, "deliveries")
