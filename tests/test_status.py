@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
@@ -21,6 +22,7 @@ from scofeed.cli.status import span_text
 from scofeed.daemon import PidLock, lock_path
 from scofeed.errors import KnownRelease, NormaliseError
 from scofeed.poll import poll_due
+from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as activitypub_rows
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import runs
@@ -319,3 +321,39 @@ def test_what_remote_servers_wrote_reaches_the_terminal_escaped(site, capsys):
     out += capsys.readouterr().out
     assert "Bad \\x1b]0;owned\\x07\\x1b[2JRequest" in out and "u\\x1b]0;owned\\x07" in out
     assert "\x1b" not in out and "\x07" not in out
+
+
+def test_a_cron_build_beside_serve_is_what_healthz_and_status_tell(site):
+    """``scofeed serve`` beside a cron job's ``scofeed build`` (a deployment the docs
+    describe): /healthz said "starting" for ever, with no jobs, and a failed build
+    showed nowhere. Each build is kept as the ``build`` job's run; with no daemon's
+    scan, it is what the health is. A failed one is past once the daemon's scan works."""
+    assert run_cli(site, "build").returncode == 0
+    cfg, store = site.config(), site.store()
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0][:2]
+    try:
+        health = requests.get(f"http://{host}:{port}/healthz", timeout=10).json()
+        assert health["status"] == "ok" and health["jobs"]["build"]["ok"] is True
+        atom = cfg.paths.feeds / "atom.xml"  # the next build cannot write it
+        atom.unlink()
+        atom.mkdir()
+        (site.sources / "new.txt").write_text(
+            "SCO release after\n\nOn 3 June 2020 it came.\n", encoding="utf-8"
+        )
+        failed = run_cli(site, "build")
+        assert failed.returncode != 0 and str(atom) in failed.stderr
+        health = requests.get(f"http://{host}:{port}/healthz", timeout=10).json()
+        assert health["status"] == "failing"
+        assert [e["job"] for e in health["last_errors"]] == ["build"]
+        assert str(atom) in health["last_errors"][0]["error"]
+        assert "failing: job build, its last run" in run_cli(site, "status").stdout
+        # the daemon's scan working since: the failed build is past
+        runs.record(store.db, runs.Run("scan", time.time(), time.time() + 1, True, "found=0"))
+        assert "failing:" not in run_cli(site, "status").stdout
+        health = requests.get(f"http://{host}:{port}/healthz", timeout=10).json()
+        assert health["status"] == "ok" and health["last_errors"] == []
+    finally:
+        server.stop()
+        store.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,13 +23,16 @@ from scofeed.cli.common import (
     refuse_root,
     report_pings,
 )
-from scofeed.errors import shown
+from scofeed.errors import ScofeedError, shown
 from scofeed.render import links
+from scofeed.store import Store, runs
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 from scofeed.store.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
 
 SETTLE_WAIT = 60.0  # seconds `scofeed build` waits, at most, for files still being written
 
@@ -106,7 +111,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     need_sources(cfg)  # before the store is opened: run in the wrong folder, the build
     cfg, store = open_store(args, cfg)  # failed and left a new empty store there
     wait = SETTLE_WAIT if cfg.limits.settle > 0 else 0.0
-    report = build(cfg, store, datetime.now(UTC), progress=_progress, wait=wait, reread=args.reread)
+    started = time.time()
+    try:
+        report = build(
+            cfg, store, datetime.now(UTC), progress=_progress, wait=wait, reread=args.reread
+        )
+    except ScofeedError as exc:
+        _record(store, runs.Run(runs.BUILD_JOB, started, time.time(), False, "", str(exc)))
+        raise
+    _record(store, runs.Run(runs.BUILD_JOB, started, time.time(), True, report.line()))
     if report.waited:
         print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
     for rel, left in report.deferred:
@@ -298,3 +311,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def _tenths_up(seconds: float) -> str:
     """Seconds to the tenth above: a file settling in 0.04 s said "settles in 0.0 s"."""
     return f"{math.ceil(seconds * 10) / 10:.1f}"
+
+
+def _record(store: Store, run: runs.Run) -> None:
+    """Keep a build's outcome as the ``build`` job's run: beside `scofeed serve`, a cron
+    job's builds are what /healthz and `scofeed status` tell of (they said "starting"
+    for ever, and a failed build went unseen). Best effort: the build's own outcome
+    (its exit code, its lines) stands whether or not the store takes it."""
+    try:
+        runs.record(store.db, run)
+    except Exception as exc:  # a store that failed the build may refuse this too
+        log.debug("build_record_failed store=%s error=%r", store.path, str(exc))

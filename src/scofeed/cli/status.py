@@ -92,8 +92,8 @@ def failing_lines(db: sqlite3.Connection, cfg: Config) -> list[str]:
     the fix, left its record failing for ever."""
     polled = {f"poll:{s.name}" for s in cfg.sources if s.enabled}
     lines = []
-    for run in runs.all_runs(db):
-        if run.ok or (run.name.startswith("poll:") and run.name not in polled):
+    for run in runs.failing(runs.all_runs(db)):
+        if run.name.startswith("poll:") and run.name not in polled:
             continue
         times = f"{run.failures} runs in a row" if run.failures > 1 else "its last run"
         ok = f"last ok {iso(run.last_ok)}" if run.last_ok else "never ok"

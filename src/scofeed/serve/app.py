@@ -411,12 +411,13 @@ class App:
 
     def health(self, cfg: Config) -> Response:
         db = self.store.db
-        scan = runs.get(db, "scan")
+        every = runs.all_runs(db)
+        # the daemon's scan, or beside `scofeed serve` a cron job's `scofeed build`: with
+        # the scan alone, such a site said "starting" for ever, a failed build unseen
+        scan = runs.feeds_run(every)
         status = "starting" if scan is None else ("ok" if scan.ok else "failing")
         job_errors = [
-            {"job": r.name, "at": iso(r.finished), "error": r.error}
-            for r in runs.all_runs(db)
-            if not r.ok
+            {"job": r.name, "at": iso(r.finished), "error": r.error} for r in runs.failing(every)
         ]
         # the rejects ``scofeed status`` lists: a refused ``add`` ages out after reject_ttl
         rejected = status_rows.rejected(db, time.time(), cfg.limits.reject_ttl * 86400)
@@ -430,7 +431,7 @@ class App:
             "status": status,
             "last_scan": _run_json(scan),
             "entries": published_rows.count(db),
-            "jobs": {r.name: _run_json(r) for r in runs.all_runs(db)},
+            "jobs": {r.name: _run_json(r) for r in every},
             "last_errors": job_errors + rejects,
         }
         for name, fn in self.health_extras.items():

@@ -20,6 +20,8 @@ from scofeed.store import put_meta
 
 _PREFIX = "job:"
 RELOAD_JOB = "reload"  # the daemon's last reload (SIGHUP, `scofeed reload`): a run too
+BUILD_JOB = "build"  # the last `scofeed build` (a cron job beside `scofeed serve`)
+SCAN_JOB = "scan"
 # (store file, job name) -> its last run, when the store could not take it
 _held: dict[tuple[str, str], Run] = {}
 
@@ -81,6 +83,27 @@ def all_runs(db: sqlite3.Connection) -> list[Run]:
         if held_file == file and (stored is None or stored.finished < run.finished):
             found[name] = run
     return [found[name] for name in sorted(found)]
+
+
+def failing(every: list[Run]) -> list[Run]:
+    """The runs of ``every`` (``all_runs``) that failed and are not past: a failed
+    ``scofeed build`` is, once the daemon's scan has worked since (it did the work)."""
+    scan = next((r for r in every if r.name == SCAN_JOB), None)
+    return [
+        r
+        for r in every
+        if not r.ok
+        and not (
+            r.name == BUILD_JOB and scan is not None and scan.ok and scan.finished > r.finished
+        )
+    ]
+
+
+def feeds_run(every: list[Run]) -> Run | None:
+    """The run that says whether the feeds are being written: the daemon's scan, else
+    (``scofeed serve`` beside a cron job) the last ``scofeed build``."""
+    by_name = {r.name: r for r in every}
+    return by_name.get(SCAN_JOB) or by_name.get(BUILD_JOB)
 
 
 def _newer(stored: Run | None, held: Run | None) -> Run | None:
