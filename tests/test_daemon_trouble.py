@@ -282,6 +282,34 @@ def test_a_feed_folder_that_cannot_be_written_holds_up_no_other_feed(start, site
     assert d.stop() == 0
 
 
+def test_a_feed_folder_still_unwritable_as_releases_come_is_one_error_line(start, site):
+    """The scan's error ends with the counts of what was stored ("entries=26 new=1"),
+    which moved with each release that came: each was a new error, and an ERROR line,
+    for one problem. The same failure with other counts is said once while it lasts."""
+    d = start(prefix=modes_apply())
+    (site.feeds / "en").chmod(0o555)
+    try:
+        for n in range(3):
+            (site.sources / f"r{n}.txt").write_text(
+                f"Statement number {n} on trade\n\nOn {n + 5} May 2021 the Secretariat "
+                f"discussed trade, item {n}.\n",
+                encoding="utf-8",
+            )
+            wait_for(
+                lambda n=n: (
+                    (doc := failing(d)) and f"entries={n + 2} " in doc["last_scan"]["error"]
+                ),
+                timeout=30,
+                what=f"the scan to fail with release {n} stored",
+            )
+        log = d.log()
+        assert log.count("ERROR scofeed.schedule: scan_failed") == 1, log
+    finally:
+        (site.feeds / "en").chmod(0o755)
+    wait_for(lambda: d.get("/healthz").status_code == 200, what="/healthz to recover")
+    assert d.stop() == 0
+
+
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 

@@ -241,7 +241,9 @@ def build(
         report.written = publish_feeds(cfg, store, now, _render_in_workers if big else None)
     except PublishError as exc:  # what was stored stays stored: the line says what it was
         counts = f"entries={report.entries} new={report.new} updated={report.updated}"
-        raise PublishError(f"{exc} (the releases are stored: {counts})") from None
+        stored = PublishError(f"{exc} (the releases are stored: {counts})")
+        stored.gist = exc.gist or str(exc)  # the counts move at each scan: the same failure
+        raise stored from None
     file_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report

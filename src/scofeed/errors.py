@@ -53,6 +53,9 @@ class ScofeedError(Exception):
     exit_code = 1
     http_status = 500
     retryable = False
+    # what went wrong without the facts that move from run to run (counts): the daemon
+    # logs a failure the same as the last one once, not at each tick (None: the message)
+    gist: str | None = None
 
 
 class TemporaryError(ScofeedError):

@@ -356,6 +356,7 @@ class Scheduler:
             self._running.add(name)
         started = time.time()
         ok, summary, idle, error, waiting = False, "", False, None, False
+        gist = None  # the error without what moves from run to run: said once while it lasts
         try:
             result = spec.func(self.ctx, datetime.now(UTC))
             if isinstance(result, Waiting):
@@ -363,7 +364,7 @@ class Scheduler:
             idle = isinstance(result, Idle)
             ok, summary = True, (result.summary if isinstance(result, Idle) else result or "")
         except ScofeedError as exc:
-            error = str(exc)
+            error, gist = str(exc), exc.gist
         except Exception as exc:  # a job's bug must not take the daemon down
             how = memory_ran_out(exc)
             if store_trouble(exc):  # the machine's, not a bug: one line naming the store
@@ -386,7 +387,7 @@ class Scheduler:
         if said is not None:
             log.info("%s_recovered failures=%d last_error=%r", name, said[2], said[0])
         elif not ok:
-            level = logging.ERROR if self._loud(name, str(error)) else logging.DEBUG
+            level = logging.ERROR if self._loud(name, gist or str(error)) else logging.DEBUG
             log.log(level, "%s_failed error=%r ms=%d retry=next_tick", name, error, ms)
         # recorded when it recovers even with nothing due: /healthz (its job, last_errors)
         # went on showing the failure until it next had work, a deliver job for days
