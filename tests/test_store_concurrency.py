@@ -5,6 +5,7 @@ twice or gives up on a lock. Real processes, real SQLite files."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import subprocess
@@ -280,6 +281,27 @@ def test_a_command_waiting_for_the_write_lock_says_who_holds_it(site, tmp_path):
     )
     assert add.returncode == 0, err
     assert "Statement written later" in run_cli(site, "list").stdout
+
+
+def test_the_daemon_waiting_on_its_own_jobs_says_so_at_info_not_as_a_warning(site, caplog):
+    """The deliver job waiting for the same daemon's big scan warned (``store_busy`` at
+    WARNING) in the course of things; in the daemon it is an INFO line. (A one-shot
+    command still warns: above.)"""
+    assert run_cli(site, "build").returncode == 0
+    path = site.config().paths.state
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(3.0, lambda: holder.execute("ROLLBACK")).start()
+    store = Store(path, daemon=True, wait=30.0)
+    caplog.set_level(logging.DEBUG, logger="scofeed.store")
+    try:
+        with store.transaction() as db:
+            db.execute("INSERT INTO meta VALUES ('waited', 'x')")
+    finally:
+        store.close()
+        holder.close()
+    said = [r for r in caplog.records if r.getMessage().startswith("store_busy")]
+    assert [r.levelno for r in said] == [logging.INFO]
 
 
 WRITE_ONE = """

@@ -433,8 +433,11 @@ class Store:
         finally:
             db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
         now = time.monotonic()
-        level = logging.WARNING if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
-        if level == logging.WARNING:
+        # the daemon's jobs wait on each other (a delivery on a big scan) as a matter of
+        # course: said at INFO there, where a one-shot command warns (it sat silent)
+        loud = logging.INFO if self.daemon else logging.WARNING
+        level = loud if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
+        if level == loud:
             self._busy_said = now
         left = (self._busy_ms - said) // 1000
         log.log(
