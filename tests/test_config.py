@@ -102,6 +102,10 @@ def test_the_repository_configs_language_example_loads_once_uncommented(tmp_path
         ('[site]\ntitle = "SCO\\u0007"\n', "site.title: expected plain text, without control"),
         ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),
         ("[serve]\nport = 70000\n", "serve.port: expected a port number"),
+        # passed `config check`, then `scofeed run` could not listen / wrote a feed twice
+        ("[serve]\nhost = '999.1.1.1'\n", "serve.host: expected an IP address"),
+        ("[serve]\nhost = 'bad host'\n", "serve.host: expected an IP address"),
+        ("[feeds]\nformats = ['atom', 'atom']\n", "feeds.formats: expected a non-empty list"),
         ("[log]\nlevel = 'LOUD'\n", "log.level: expected one of"),
         ("[tags]\neconomy = 'trade'\n", "tags.economy: expected a list of strings"),
         # a blank keyword tagged every release
@@ -619,3 +623,12 @@ def test_a_path_no_file_can_have_is_one_config_error_line(tmp_path):
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert (ran.returncode, ran.stderr) == (2, f"scofeed: {message}\n"), line
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "::1", "[::1]", "0.0.0.0", "::", "localhost", "feeds.example.org"]
+)
+def test_serve_host_takes_addresses_and_host_names(host, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"[serve]\nhost = '{host}'\n", encoding="utf-8")
+    assert load(cfg, []).serve.host == host

@@ -50,6 +50,7 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "_filter_tags": ("letter or digit", "tag_slug"),
     "_hosts": ("lower-case",),
     "_networks": ("10.0.0.0/8",),
+    "_listen_host": ("an IP address or a host name", "`999.1.1.1`"),
     "_feed_path": ("lower-case", "reserved", "`tags`"),
     "_formats": None,  # the values: checked through the default's row
     "_languages": None,

@@ -85,9 +85,27 @@ def _real_day(text: str) -> bool:
 
 def _formats(v: tuple[str, ...]) -> str | None:
     bad = [f for f in v if f not in FORMATS]
-    if bad or not v:
-        return "a non-empty list drawn from " + ", ".join(repr(f) for f in FORMATS)
+    if bad or not v or len(set(v)) != len(v):
+        return "a non-empty list drawn from " + ", ".join(repr(f) for f in FORMATS) + ", each once"
     return None
+
+
+_DOTTED_QUAD = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def _listen_host(v: str) -> str | None:
+    """An address or host name to listen on: "999.1.1.1" passed `config check`, then
+    `scofeed run` could not listen."""
+    text = v.strip("[]")
+    try:
+        ipaddress.ip_address(text)
+        return None
+    except ValueError:
+        pass
+    if text and not _DOTTED_QUAD.fullmatch(text) and _HOST_NAME.fullmatch(text):
+        return None
+    return "an IP address (127.0.0.1, ::1, 0.0.0.0, ::) or a host name such as localhost"
 
 
 def _hosts(v: tuple[str, ...]) -> str | None:
@@ -339,7 +357,7 @@ def _metrics_token(v: Secret | None) -> str | None:
 class ServeConfig:
     """``[serve]``: where the daemon serves the feeds."""
 
-    host: str = "127.0.0.1"
+    host: str = check(_listen_host, default="127.0.0.1")
     port: int = check(port_number, default=8080)
     # the reverse proxies whose X-Forwarded-For / Forwarded name the client (serve.clients)
     trusted_proxies: tuple[str, ...] = check(_networks, default=())
