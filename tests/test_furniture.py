@@ -89,6 +89,17 @@ def test_the_existing_sco_fixtures_keep_every_paragraph():
         "Photo: Xinhua",
         "Фото: пресс-служба МИД России",
         "摄影：李明",
+        # sources, tags, editors, close buttons and end marks (they stayed in the text)
+        "Source: SCO Press Service",
+        "Источник: пресс-служба ШОС",
+        "来源：上合组织秘书处",
+        "Tags: SCO, culture, Uzbekistan",
+        "Теги: ШОС, культура",
+        "关键词：上合组织",
+        "责任编辑：王明",
+        "打印 | 关闭",
+        "【打印】【关闭】",
+        "（完）",
     ],
 )
 def test_furniture_lines(line):
@@ -106,6 +117,9 @@ def test_furniture_lines(line):
         "Telegram",  # one word alone is not a bar
         "Стороны поделились опытом борьбы с терроризмом.",
         "与会各方分享了数字经济发展经验。",
+        "Sources say the talks went well.",
+        "Tags on the exhibits named their makers.",
+        "【上合组织】秘书长会见大使，双方就合作交换了意见。",
     ],
 )
 def test_article_lines_are_not_furniture(line):
@@ -333,3 +347,16 @@ def test_a_view_counter_in_the_article_leaves_it(counter):
 @pytest.mark.parametrize("line", ["Views of the member states differ.", "1234 delegates"])
 def test_a_sentence_about_views_or_a_number_stays(line):
     assert not furniture.is_furniture_line(line)
+
+
+def test_a_text_release_ending_in_credits_tags_and_a_share_bar_loses_the_block():
+    """ "Source:" and "Tags:" were no furniture, so the whole closing block stayed, the
+    photo credit and share bar in it too, as one published paragraph."""
+    text = (
+        "SCO cultural evening held\n\nOn 3 March 2025 an evening was held.\n\n"
+        "Photo: SCO Secretariat\nSource: SCO Press Service\nTags: SCO, culture, Uzbekistan\n"
+        "Share: Facebook | Twitter | Telegram\n"
+    )
+    assert furniture.without_trailing(text) == (
+        "SCO cultural evening held\n\nOn 3 March 2025 an evening was held.\n"
+    )

@@ -47,7 +47,8 @@ _BAR_WORDS = frozenset(
     """share shared print printer version for email e-mail mail telegram vk vkontakte
     whatsapp facebook twitter x ok odnoklassniki linkedin weibo wechat qq viber
     поделиться поделитесь печать печати распечатать версия для вконтакте одноклассники
-    телеграм почта 分享 分享到 打印 微信 微博 朋友圈 qq空间 转发""".split()
+    телеграм почта закрыть 分享 分享到 打印 微信 微博 朋友圈 qq空间 转发 关闭 关闭窗口
+    this""".split()
 )
 _BAR_LABEL = re.compile(r"^(share|print|поделиться|поделитесь|печать|分享|分享到|打印)\b", re.I)
 _SEPARATORS = r"/>»›→|\\"
@@ -65,9 +66,14 @@ _BACK_START = re.compile(r"^[←«<\s]*" + _BACK_WORDS, re.I)  # what a long tex
 _ARROWS = ("←", "«", "<")  # what may stand before a back link's words, as many as it likes
 _CREDIT = re.compile(
     r"^(photo|photos|photo credit|photograph|фото|фотографии|фото предоставлено|摄影|图片|"
-    r"照片|图片来源|图)\s*[:：]",
+    r"照片|图片来源|图|source|источник|来源|责任编辑|编辑|editor)\s*[:：]",
     re.I,
 )
+# a page's tag line ("Tags: SCO, culture", "Теги: ...", "标签：...") and a Chinese
+# release's end mark ("（完）") or print/close bar in brackets ("【打印】【关闭】")
+_TAG_LINE = re.compile(r"^(tags|теги|метки|ключевые слова|标签|关键词|关键字)\s*[:：]", re.I)
+_TAG_LINE_MAX = 200
+_END_MARK = re.compile(r"^[（(]\s*(完|终)\s*[）)]$|^(?:【[^】]{1,6}】\s*)+$")
 _CREDIT_MAX = 120
 _VIEWS_MAX = 60
 # a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
@@ -189,13 +195,16 @@ def without_trailing(text: str) -> str:
 
 def is_furniture_line(text: str) -> bool:
     """A line that is page chrome whatever holds it: a share/print bar, a breadcrumb,
-    a back link, a photo credit, a view counter."""
+    a back link, a photo, source or editor credit, a tag line, a view counter, a
+    Chinese release's end mark ("（完）", "【打印】【关闭】")."""
     line = collapse(text)
     if not line:
         return False
     if _BACK.match(line) or (_BREADCRUMB.match(line) and _crumbs(line)):
         return True
     if _CREDIT.match(line) and len(line) <= _CREDIT_MAX:
+        return True
+    if (_TAG_LINE.match(line) and len(line) <= _TAG_LINE_MAX) or _END_MARK.match(line):
         return True
     return (len(line) <= _VIEWS_MAX and bool(_VIEWS.match(line))) or _share_bar(line)
 
