@@ -229,6 +229,8 @@ def _is_chrome_slow(line: str, dominant: str | None) -> bool:
             parts = [p for p in pattern.split(text) if p.strip()]
             if len(parts) >= least and all(len(p.split()) <= 4 for p in parts):
                 return True
+            if len(parts) == 2 and all(compare_key(p) in _CHROME_WORDS for p in parts):
+                return True  # "Home > News" (added since: two section names)
     if len(text) < 120 and dominant is not None:
         own = script_of(text)
         return own is not None and own != dominant
