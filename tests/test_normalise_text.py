@@ -17,6 +17,7 @@ from scofeed.normalise.text import (
     _ASCII_SPACES_BUT_SPACE,
     _XML_UNSAFE,
     _opens_alike,
+    blocks,
     clean_lines,
     clean_text,
 )
@@ -172,3 +173,26 @@ def test_a_bidi_isolate_is_closed_within_its_field():
     assert e.title == "Isolate \u2067open title\u2069"
     assert e.tags[0] == "one\u2067\u2069"
     assert e.paragraphs == ("iso body \u2067text\u2069", "more text, and \u2068closed\u2069 here")
+
+
+def test_a_list_in_plain_text_is_a_paragraph_an_item():
+    """A .txt release's list ("- a meeting ...;" a line each) was joined into one
+    paragraph of dashes; a hard-wrapped paragraph with one dash in it stays one."""
+    text = (
+        "The programme includes:\n- a meeting of the Council of Foreign Ministers;\n"
+        "- a meeting of Defence Ministers,\n  held in Bishkek;\n- the SCO Marathon.\n\n"
+        "Steps:\n1. First item\n2) Second item\n\n"
+        "On 3 March 2025 it was announced - with some delay - that\nthe plan holds.\n"
+    )
+    assert blocks(text) == [
+        "The programme includes:",
+        "- a meeting of the Council of Foreign Ministers;",
+        "- a meeting of Defence Ministers, held in Bishkek;",
+        "- the SCO Marathon.",
+        "Steps:",
+        "1. First item",
+        "2) Second item",
+        "On 3 March 2025 it was announced - with some delay - that the plan holds.",
+    ]
+    assert blocks("- one\n- two") == ["- one", "- two"]  # no lead line
+    assert blocks("2025 was a year\n- of growth") == ["2025 was a year - of growth"]

@@ -212,15 +212,33 @@ def join_wraps(text: str) -> str:
     return text
 
 
+# a line that opens a list's item: "- ", "* ", "• ", "– ", "1. ", "2) ", "a) "
+_ITEM = re.compile(r"^[ \t]*(?:[-*•–—]|\d{1,3}[.)]|[a-zа-я]\))[ \t]+\S", re.MULTILINE)
+
+
 def blocks(cleaned: str) -> list[str]:
     """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined (with no
-    space between two Chinese characters: "上合组织\n秘书处" is "上合组织秘书处")."""
+    space between two Chinese characters: "上合组织\n秘书处" is "上合组织秘书处"). A
+    block whose lines make a list (two items or more) is a paragraph an item, after
+    the line that leads into it: joined, "- a meeting ...; - a meeting ...;" read as one
+    sentence of dashes."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
-        para = collapse(join_wraps(block).strip())  # the same, and mostly already collapsed then
-        if para:
-            out.append(para)
+        for part in _items(block) if "\n" in block else (block,):
+            para = collapse(join_wraps(part).strip())  # mostly already collapsed then
+            if para:
+                out.append(para)
     return out
+
+
+def _items(block: str) -> list[str]:
+    """``block`` as it reads: whole, or, when two lines or more open a list's item, its
+    lead and its items (each with the lines that wrap it)."""
+    starts = [m.start() for m in _ITEM.finditer(block)]
+    if len(starts) < 2:
+        return [block]
+    bounds = [0, *starts] if starts[0] > 0 else starts
+    return [block[a:b] for a, b in zip(bounds, [*bounds[1:], len(block)], strict=True)]
 
 
 _ASCII_NOT_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
