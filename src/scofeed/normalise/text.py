@@ -213,7 +213,9 @@ def join_wraps(text: str) -> str:
 
 
 # a line that opens a list's item: "- ", "* ", "• ", "– ", "1. ", "2) ", "a) "
-_ITEM = re.compile(r"^[ \t]*(?:[-*•–—]|\d{1,3}[.)]|[a-zа-я]\))[ \t]+\S", re.MULTILINE)
+_MARK = r"[ \t]*(?:[-*•–—]|\d{1,3}[.)]|[a-zа-я]\))[ \t]+\S"
+_ITEM = re.compile("^" + _MARK, re.MULTILINE)
+_ITEM_BELOW = re.compile("\n" + _MARK)  # one after a line break: a quick first look
 
 
 def blocks(cleaned: str) -> list[str]:
@@ -224,7 +226,7 @@ def blocks(cleaned: str) -> list[str]:
     sentence of dashes."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
-        for part in _items(block) if "\n" in block else (block,):
+        for part in _items(block) if _ITEM_BELOW.search(block) else (block,):
             para = collapse(join_wraps(part).strip())  # mostly already collapsed then
             if para:
                 out.append(para)
