@@ -298,7 +298,7 @@ def test_a_request_short_of_memory_is_a_503_and_one_line(site, caplog, monkeypat
     def no_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(app_module.runs, "get", no_memory)
+    monkeypatch.setattr(app_module.runs, "all_runs", no_memory)
     try:
         with caplog.at_level(logging.ERROR, logger="scofeed.serve"):
             answers = [requests.get(f"http://{host}:{port}/healthz", timeout=10) for _ in range(3)]
