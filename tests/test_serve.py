@@ -113,6 +113,27 @@ def test_conditional_gets_answer_304(served):
     assert served.get("/atom.xml", If_Modified_Since="not a date")[0] == 200
 
 
+def test_a_precondition_that_fails_is_a_412(served):
+    """If-Match naming another version, or If-Unmodified-Since before the feed last
+    changed, was answered 200 as if it held (RFC 9110 13.1.1, 13.1.4: 412). Asked
+    before If-None-Match; "*" and either ETag of the file (plain, gzip) hold."""
+    _, headers, body = served.get("/atom.xml")
+    etag, last_modified = headers["etag"], headers["last-modified"]
+    _, zipped, _ = served.get("/atom.xml", Accept_Encoding="gzip")
+    for held in (etag, "*", f'"other", {etag}', zipped["etag"]):
+        status, _, got = served.get("/atom.xml", If_Match=held)
+        assert (status, got) == (200, body), held
+    for failed in ('"other"', f"W/{etag}"):  # a weak tag never matches strongly
+        status, h412, got = served.get("/atom.xml", If_Match=failed)
+        assert (status, h412["etag"]) == (412, etag) and b"precondition failed" in got
+    earlier = formatdate(time.time() - 10 * 365 * 86400, usegmt=True)
+    assert served.get("/atom.xml", If_Unmodified_Since=earlier)[0] == 412
+    assert served.get("/atom.xml", If_Unmodified_Since=last_modified)[0] == 200
+    assert served.get("/atom.xml", If_Unmodified_Since="not a date")[0] == 200
+    # If-Match is asked first: a tag that holds makes If-Unmodified-Since no matter
+    assert served.get("/atom.xml", If_Match=etag, If_Unmodified_Since=earlier)[0] == 200
+
+
 def test_if_modified_since_later_than_the_server_clock_is_ignored(served):
     """A date later than the last change but not in the future is a 304; a date in the
     future is no date at all (RFC 7232 3.3, Apache's rule): a reader whose clock runs

@@ -152,6 +152,12 @@ class FeedAnswer:
     def respond(self, environ: Mapping[str, Any]) -> Response:
         cached = self.cached
         etags = (self.etag,)
+        if precondition_failed(environ, (cached.etag, cached.etag_gzip), cached.mtime):
+            return Response(
+                412,
+                b"precondition failed: the feed is not the version asked for\n",
+                [("Content-Type", "text/plain; charset=utf-8"), ("ETag", self.etag), CORS_OPEN],
+            )
         # a Last-Modified stated early is no version's own: only a date after the file's
         # time makes an If-Modified-Since a 304 then
         sent = "" if self.until else cached.last_modified
@@ -245,6 +251,26 @@ def accepts_gzip(header: str) -> bool:
             star = q
     chosen = explicit if explicit is not None else star
     return bool(chosen and chosen > 0)
+
+
+def precondition_failed(environ: Mapping[str, Any], etags: Iterable[str], mtime: int) -> bool:
+    """RFC 9110 13.2.2: If-Match (strong comparison; "*" matches the file there is) is
+    asked first, then If-Unmodified-Since (a date it cannot read is ignored): either
+    failing is a 412 (a GET answered 200 to ``If-Match: "other"``, as if it held)."""
+    im = environ.get("HTTP_IF_MATCH")
+    if im is not None:
+        offered = {t.strip() for t in im.split(",")}
+        return "*" not in offered and not any(e in offered for e in etags)
+    ius = environ.get("HTTP_IF_UNMODIFIED_SINCE")
+    if ius:
+        try:
+            since = parsedate_to_datetime(ius)
+        except (TypeError, ValueError, OverflowError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return mtime > since.timestamp()
+    return False
 
 
 def not_modified(
