@@ -215,3 +215,19 @@ def test_a_page_s_empty_spacer_paragraphs_leave_the_content():
         '<p><img src="http://x.example/y.png" alt=""></p>'
     )
     assert got == '<p>a</p><p>b<br></p><p><img src="http://x.example/y.png" alt=""></p>'
+
+
+def test_character_references_in_a_text_release_are_resolved_in_its_content_too():
+    """ "SCO &amp; BRICS" (text copied from a page's source) was "SCO & BRICS" in the
+    title and summary and showed "&amp;" in the content. Markup written in the text is
+    still shown as written, and an unknown name stays as it is."""
+    text = (
+        "SCO &amp; BRICS: experts&#8217; dialogue\n\nOn 3 February 2025, experts of the "
+        "SCO &amp; BRICS met &mdash; AT&T, <b>bold</b>, &xxe; and &#0;.\n"
+    )
+    e = normalise(Release("e.txt", text), SETTINGS, NOW)
+    assert e.title == "SCO & BRICS: experts\u2019 dialogue"
+    assert e.content_html == (
+        "<p>On 3 February 2025, experts of the SCO &amp; BRICS met \u2014 AT&amp;T, "
+        "&lt;b&gt;bold&lt;/b&gt;, &amp;xxe; and .</p>"
+    )

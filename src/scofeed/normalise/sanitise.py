@@ -34,6 +34,7 @@ from typing import Any
 from scofeed.errors import NormaliseError
 from scofeed.markup import (
     CONTAINERS,
+    ENTITY_REF,
     MAX_ELEMENTS,
     paragraph_containers,
     start_tags,
@@ -268,14 +269,27 @@ def shows_nothing(fragment: str) -> bool:
 
 
 def paragraphs_html(paras: list[str]) -> str:
-    """Each paragraph escaped in a ``<p>``, one a line. A paragraph without "&", "<" or
-    ">" (most) is its own escape: three fast searches instead of three replacements."""
+    """Each paragraph escaped in a ``<p>``, one a line, its character references
+    (``&amp;``, ``&#8217;``, ``&mdash;``: text copied from a page's source) resolved
+    first, as the title and summary have them: "SCO &amp; BRICS" was "SCO & BRICS"
+    in the title and showed "&amp;" in the text. A paragraph without "&", "<" or ">"
+    (most) is its own escape: three fast searches instead of three replacements."""
     if not paras:
         return ""
     escaped = [
-        html.escape(p, quote=False) if "&" in p or "<" in p or ">" in p else p for p in paras
+        html.escape(_resolved(p) if "&" in p else p, quote=False)
+        if "&" in p or "<" in p or ">" in p
+        else p
+        for p in paras
     ]
     return "<p>" + "</p>\n<p>".join(escaped) + "</p>"
+
+
+def _resolved(text: str) -> str:
+    """``text`` with each character reference written in full (``&name;``, ``&#n;``)
+    made its character (one naming none, or none XML can carry, left out; an unknown
+    name stays as written)."""
+    return xml_safe(ENTITY_REF.sub(lambda m: html.unescape(m.group()), text))
 
 
 def drop_heading(fragment: str, title: str) -> str:
