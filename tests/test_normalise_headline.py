@@ -482,3 +482,28 @@ def test_the_date_or_dateline_under_a_headline_is_no_body_text(facts, day):
     assert local(e) == day and e.date_source in ("page", "text")
     assert "18" not in e.content_html.partition(body)[0]  # no date line above the body
     assert e.summary == body
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "day"),
+    [
+        ("SCO Secretary-General meets Ambassador of Iran 14.03.2025",
+         "SCO Secretary-General meets Ambassador of Iran", "2025-03-14"),
+        ("SCO Secretary-General meets Ambassador of Iran | 2025-03-14 10:30",
+         "SCO Secretary-General meets Ambassador of Iran", "2025-03-14"),
+        ("10:30 SCO Secretary-General opens photo exhibition",
+         "SCO Secretary-General opens photo exhibition", "2025-05-03"),
+        ("SCO Day, 15 June 2025", "SCO Day, 15 June 2025", "2025-06-15"),  # in words: stays
+        ("Summit 14.03.2025", "Summit 14.03.2025", "2025-03-14"),  # too little left
+    ],
+)  # fmt: skip
+def test_a_stamp_in_figures_at_a_headlines_end_or_a_time_at_its_start_goes(line, title, day):
+    """A page's list item copied whole kept its date stamp (or time) in every feed's
+    title; the date still dates the release."""
+    body = "On 3 May 2025 the Secretary-General met guests in Beijing."
+    if "June" in line:
+        body = "The member states marked SCO Day in Beijing on 15 June 2025."
+    elif "03" in line:
+        body = "The Secretary-General met the Ambassador in Beijing."
+    e = normalise(Release("s.txt", f"{line}\n\n{body}\n"), SETTINGS, NOW)
+    assert (e.title, local(e)[:10]) == (title, day)

@@ -293,6 +293,28 @@ def _wraps_on(line: str, below: str | None, after: str) -> bool:
     return ends and len(line) + len(below) <= TITLE_MAX and not find_dates(below, LINE_CONTEXT)
 
 
+# a date stamp in figures at a headline's end ("... Ambassador of Iran 14.03.2025"), or
+# a time at its start ("10:30 SCO Secretary-General opens ..."), as a page lists them
+_STAMP_AT_END = re.compile(
+    r"\s*[-–—|,·•]?\s*(\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}-\d{2}-\d{2})(?:,?\s+\d{1,2}:\d{2})?$"
+)
+_TIME_AT_START = re.compile(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
+STAMPED_MIN = 20  # characters a headline keeps once its stamp is off, at least
+
+
+def _stamp_off(title: str) -> tuple[str, str]:
+    """(the headline without a date stamp in figures at its end or a time at its start,
+    the stamp taken off or ""): a page's list item copied whole kept them in every
+    feed's title. A date in words stays ("SCO Day, 15 June 2025" is a headline)."""
+    end = _STAMP_AT_END.search(title)
+    if end is not None and end.start() >= STAMPED_MIN:
+        return title[: end.start()], end.group().strip(" -–—|,·•")
+    start = _TIME_AT_START.match(title)
+    if start is not None and len(title) - start.end() >= STAMPED_MIN:
+        return title[start.end() :], ""
+    return title, ""
+
+
 FACT_MAX = 60  # characters of a line under the headline that may be a fact about the page
 
 
@@ -363,6 +385,9 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
             title, rest = line, first + 1
             if wraps:
                 title, rest = f"{line} {collapse(nxt or '')}", first + 2
+            title, stamp = _stamp_off(title)
+            if stamp:
+                preamble.append(stamp)  # its date still counts, as a stamp's does
             facts = _facts_under(lines, rest)
             paras = [*facts, *blocks("\n".join(lines[rest + len(facts) :]))]
     paras = dedupe(_without_captions(paras, dominant))
