@@ -100,10 +100,14 @@ def test_edit_updates_entry_in_place_and_bumps_revision(site):
     assert (report.new, report.updated) == (0, 1)
     e = entry_rows.get(site.store().db, entry_id)
     assert e.revision == 2 and e.updated == LATER
+    # stated in the zone of its date (the site's), as "published" is, not in UTC
+    assert e.updated.utcoffset() == e.published.utcoffset() == timedelta(hours=8)
     assert feed_ids(site) == [entry_id]
     parsed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
     # Atom: LATER plus the entry's stable sub-second offset (no two entries share one value)
-    assert parsed.feed.updated.startswith(LATER.isoformat().split("+")[0] + ".")
+    stated = datetime.fromisoformat(parsed.feed.updated)
+    assert stated.utcoffset() == timedelta(hours=8)
+    assert timedelta(0) < stated - LATER < timedelta(seconds=1)
     assert parsed.feed.updated == parsed.entries[0].updated
 
 

@@ -337,7 +337,10 @@ def ingest_one(
         # and after the version it revises, even with the clock set back since (by
         # hand, a VM restored): a reader comparing dates kept the older version
         after = datetime.fromtimestamp(math.floor(match.updated_ts) + 1, UTC)
-        seen = max(now.replace(microsecond=0), after)
+        # stated in the zone the entry's date is (the site's, for a date scofeed took):
+        # a revised entry showed "updated" in UTC beside "published" in +08:00
+        zone = entry.published.tzinfo
+        seen = max(now.replace(microsecond=0), after).astimezone(zone)
         revised = entry_rows.with_revision(
             entry, match.revision + 1, entry.updated if later else seen
         )

@@ -35,6 +35,7 @@ def restore(db: sqlite3.Connection, entry: Entry, at: datetime) -> tuple[Entry, 
     updated = max(entry.updated, at)
     if row is not None and row[1] is not None:  # after its tombstone, whatever the clock
         updated = max(updated, datetime.fromtimestamp(math.floor(row[1]) + 1, UTC))
+    updated = updated.astimezone(entry.published.tzinfo)  # in its date's zone, as an edit
     db.execute(
         "UPDATE entries SET withdrawn_at = NULL, withdrawn_reason = NULL, withdrawn_by = NULL, "
         "announced = 1, updated = ?, updated_ts = ?, restored_at = ? WHERE id = ?",
