@@ -19,6 +19,7 @@ import requests
 from standardwebhooks import Webhook
 
 from conftest import SECRET, Site, free_port, run_cli, webhook_toml
+from scofeed.store.lock import lock_path
 
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
 
@@ -152,6 +153,22 @@ def test_a_second_daemon_on_the_same_store_is_refused(start, site):
     # with the first one gone, the lock is free again and reload finds no daemon
     gone = cli(site, "reload")
     assert gone.returncode == 1 and "no scofeed daemon is running" in gone.stderr
+
+
+def test_a_lock_file_removed_under_the_daemon_is_made_again(start, site):
+    """``rm`` of the lock file while the daemon ran let a second daemon start on the same
+    store, and ``status`` and ``reload`` found only that one, or none once it stopped.
+    The daemon makes its lock file again within seconds, naming itself, and says so."""
+    d = start()
+    lock = lock_path(site.config().paths.state)
+    lock.unlink()
+    wait_for(lock.exists, timeout=15, what="the lock file made again")
+    wait_for(lambda: lock.read_text().split()[:1] == [str(d.proc.pid)], what="the lock's pid")
+    second = cli(site, "run", "--port", str(free_port()))
+    assert second.returncode == 1 and f"pid {d.proc.pid}" in second.stderr
+    assert f"pid {d.proc.pid}" in cli(site, "status").stdout
+    assert "lock_file_made_again" in d.log()
+    assert d.stop() == 0
 
 
 def test_reload_says_when_the_daemon_kept_its_config_and_status_shows_it(start, site, monkeypatch):

@@ -107,6 +107,41 @@ class PidLock:
             ) from None
         self._fd = fd
 
+    def ensure(self) -> None:
+        """Make the lock file again when it was removed or replaced while held (``rm``
+        of the state folder's files, a restore copying a folder over it): a second
+        daemon then started on the same store, and commands (``status``, ``reload``)
+        found only that one, or none. Called every few seconds from the main loop."""
+        if self._fd is None:
+            return
+        held = os.fstat(self._fd)
+        try:
+            there = os.stat(self.path)
+            if (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino):
+                return
+        except OSError:
+            pass
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            log.error("lock_file_lost path=%s error=%r", self.path, exc.strerror)
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another daemon took the new one: it is named
+            pid = read_lock(fd).pid
+            os.close(fd)
+            log.error(
+                "lock_file_taken path=%s by_pid=%s: another scofeed daemon runs on this "
+                "store; stop one of them", self.path, pid or "unknown",
+            )  # fmt: skip
+            return
+        os.ftruncate(fd, 0)
+        os.write(fd, lock_text(len(MIGRATIONS)))
+        os.close(self._fd)  # the lock on the file no name leads to any more goes with it
+        self._fd = fd
+        log.warning("lock_file_made_again path=%s (it was removed or replaced)", self.path)
+
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
@@ -203,6 +238,7 @@ class Daemon:
         self.scheduler: Scheduler | None = None
         self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
+        self.lock: PidLock | None = None  # the daemon's, once taken (scofeed run)
         self.deliveries = DeliveryPool()
         self.hub: websub.Hub | None = None
 
@@ -222,6 +258,7 @@ class Daemon:
             try:
                 if lock:
                     lock.acquire()
+                self.lock = lock
                 try:
                     return self._run(server, on_ready)
                 finally:
@@ -321,6 +358,8 @@ class Daemon:
             except queue.Empty:
                 if self.watcher:
                     self.watcher.ensure()  # re-arm after sources/ was removed and restored
+                if self.lock:
+                    self.lock.ensure()  # made again after it was removed
                 clock = self._check_clock(clock)
                 continue
             if signum == signal.SIGHUP:
