@@ -106,12 +106,12 @@ def test_clean_lines_are_the_lines_of_clean_text(text):
 
 
 def test_zero_width_characters_copied_from_a_web_page_leave_no_trace(site):
-    # a CMS breaks long words with zero-width spaces (U+200B), word joiners (U+2060)
-    # and stray U+FEFF inside the text: invisible, yet they hid the date from the date
-    # search and stayed in the title and the summary
+    # a CMS breaks long words with zero-width spaces (U+200B), word joiners (U+2060),
+    # soft hyphens (U+00AD) and stray U+FEFF inside the text: invisible, yet they hid
+    # the date from the date search and stayed in the title and the summary
     (site.sources / "zw.txt").write_text(
-        "SCO Secretary\u200b-General meets the \u2060envoy of India\u200b\n\n"
-        "On 17\u200b March\ufeff 2025, the Secretary-General met the envoy.\n",
+        "SCO Secretary\u200b-General meets\u00ad the \u2060envoy of India\u200b\n\n"
+        "On 17\u200b Ma\u00adrch\ufeff 2025, the Secretary-General met the envoy.\n",
         encoding="utf-8",
     )
     (site.sources / "zw.json").write_text(

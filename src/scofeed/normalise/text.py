@@ -61,7 +61,7 @@ def clean_lines(text: str, plain: bool | None = None) -> list[str]:
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
 
 
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u202a-\u202e]")
+_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e]")
 # the explicit embeddings and overrides of Unicode's bidirectional algorithm (LRE, RLE,
 # PDF, LRO, RLO): UAX #9 has isolates for new text; an RLO shows what follows it
 # backwards, and an unclosed one turns the rest of a reader's line around
@@ -69,15 +69,19 @@ _OVERRIDES = re.compile("[\u202a-\u202e]")
 
 
 def drop_invisible(text: str, close: bool = True) -> str:
-    """Without the zero-width space, the word joiner and U+FEFF (a BOM, or a stray
-    zero-width no-break space anywhere): a web page's CMS scatters them in copied text,
-    where they split words and dates without showing. Without the bidirectional
+    """Without the soft hyphen, the zero-width space, the word joiner and U+FEFF (a BOM,
+    or a stray zero-width no-break space anywhere): a web page's CMS scatters them in
+    copied text, where they split words and dates without showing (a title kept
+    "meets\u00ad students", a keyword did not match "stu\u00addents"). Without the bidirectional
     embeddings and overrides either (``drop_overrides``). Zero-width (non-)joiners,
     the direction marks and the isolates stay: they shape and order some scripts (an
     isolate closed within the text unless ``close`` is false, ``_closed_isolates``)."""
     if text.isascii():
         return text
-    if "\u200b" in text or "\u2060" in text or "\ufeff" in text or _has_override(text):
+    if (
+        "\u200b" in text or "\u2060" in text or "\ufeff" in text or "\u00ad" in text
+        or _has_override(text)
+    ):  # fmt: skip
         text = _INVISIBLE.sub("", text)
     return _closed_isolates(text) if close and _has_isolate(text) else text
 
