@@ -162,8 +162,11 @@ def distinct_tags(tags: Iterable[str]) -> list[str]:
     """The tags, each once whatever its case, as first spelled: "Sport", "sport" and
     "SPORT" stated by one release were three categories in its feeds' entry (and one
     tag feed, which folds case)."""
+    given = list(tags)
+    if len(given) < 2:  # most releases: none, or one
+        return given
     seen: dict[str, str] = {}
-    for tag in tags:
+    for tag in given:
         seen.setdefault(_folded(tag), tag)
     return list(seen.values())
 

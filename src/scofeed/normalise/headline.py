@@ -306,12 +306,14 @@ def _stamp_off(title: str) -> tuple[str, str]:
     """(the headline without a date stamp in figures at its end or a time at its start,
     the stamp taken off or ""): a page's list item copied whole kept them in every
     feed's title. A date in words stays ("SCO Day, 15 June 2025" is a headline)."""
-    end = _STAMP_AT_END.search(title)
-    if end is not None and end.start() >= STAMPED_MIN:
-        return title[: end.start()], end.group().strip(" -–—|,·•")
-    start = _TIME_AT_START.match(title)
-    if start is not None and len(title) - start.end() >= STAMPED_MIN:
-        return title[start.end() :], ""
+    if title[-1:].isdigit():  # most end in a word: the pattern's search is spared them
+        end = _STAMP_AT_END.search(title)
+        if end is not None and end.start() >= STAMPED_MIN:
+            return title[: end.start()], end.group().strip(" -–—|,·•")
+    if title[:1].isdigit():
+        start = _TIME_AT_START.match(title)
+        if start is not None and len(title) - start.end() >= STAMPED_MIN:
+            return title[start.end() :], ""
     return title, ""
 
 
@@ -393,9 +395,9 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
     paras = dedupe(_without_captions(paras, dominant))
     if paras and not derived and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]  # the headline repeated as the body's first line
-    if whole is None and not derived and len(paras) > 1:
-        hits = find_dates(paras[0], LINE_CONTEXT)
-        if len(paras[0]) <= FACT_MAX and _is_dateline(paras[0], hits):
+    if whole is None and not derived and len(paras) > 1 and len(paras[0]) <= FACT_MAX:
+        # (the date search only for a short first paragraph: ~10 us a release otherwise)
+        if _is_dateline(paras[0], find_dates(paras[0], LINE_CONTEXT)):
             preamble.append(paras.pop(0))  # a dateline under the headline: as one above
     if not compare_key(title):
         raise NormaliseError(f"{release.origin}: no title")

@@ -230,7 +230,7 @@ def blocks(cleaned: str) -> list[str]:
     sentence of dashes."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
-        for part in _items(block) if _ITEM_BELOW.search(block) else (block,):
+        for part in _items(block) if "\n" in block and _ITEM_BELOW.search(block) else (block,):
             para = collapse(join_wraps(part).strip())  # mostly already collapsed then
             if para:
                 out.append(para)
