@@ -215,6 +215,26 @@ def test_a_release_opening_with_its_dated_day_keeps_it_in_a_fresh_clone(text, pu
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "SCO Secretariat reviews implementation of Astana Summit decisions\n\nFollowing the "
+        "decisions of the Astana Summit of 4 July 2024, on 10 July the SCO Secretariat held a "
+        "meeting of the permanent representatives.\n",
+        "Заседание Совета постоянных представителей\n\nВ развитие решений Астанинского "
+        "саммита 4 июля 2024 года 10 июля в Секретариате ШОС прошло заседание.\n",
+    ],
+    ids=["en", "ru"],
+)
+def test_a_date_recalled_in_the_first_sentence_gives_no_year_to_a_fresh_files_day(text):
+    """A date the release recalls inside its first sentence is no release date: "10
+    July", read in the year of a file written that day, stays there (it was moved to
+    2024, next to the summit recalled, and the release dated a year early)."""
+    fresh = datetime(2025, 7, 10, 9, 0, tzinfo=UTC)
+    e = normalise(Release("x.txt", text, context_date=fresh), SETTINGS, NOW)
+    assert day(e) == date(2025, 7, 10) and e.date_source == "text"
+
+
+@pytest.mark.parametrize(
     ("body", "written", "published"),
     [
         ("Today the SCO marks the 25th anniversary of its founding on 15 June 2001.",

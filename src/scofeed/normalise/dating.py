@@ -190,13 +190,23 @@ def _years_as_stated(
     forum continued until 21 March"): read in the file's year, it ruled out the stated
     date and the release was dated by its file. One near the file's date stays as read
     (an anniversary: "On 15 June, ... founded on 15 June 2001" is this year's) unless
-    the release opens with a date stated with its year (of the last three years) that
-    it can be near: "On 21 October 2025, ... He thanked the guests for their visit on
-    21 October", in a file of December 2026 (a fresh clone), was dated 2026-10-21.
-    ``times`` is kept up to date."""
+    the release opens with a date stated with its year (of the last three years: its
+    text's first words, not a date recalled in a sentence) that it can be near: "On
+    21 October 2025, ... He thanked the guests for their visit on 21 October", in a
+    file of December 2026 (a fresh clone), was dated 2026-10-21. ``times`` is kept up
+    to date."""
     with_year = [f.day for f in found if f.had_year and not f.relative]
     stated = {(d.month, d.day): d for d in reversed(with_year)}
-    opening = [found[0].day] if found and found[0].had_year and not found[0].relative else []
+    first = found[0] if found else None
+    # the release's own date: one its text opens with ("On 21 October 2025, ...",
+    # "21 октября 2025 года ...", "2025年10月14日，..."), not one recalled inside a
+    # sentence ("Following the decisions of the Summit of 4 July 2024, on 10 July ...")
+    opening = (
+        [first.day]
+        if first is not None and first.had_year and not first.relative
+        and first.position <= OPENING_AT
+        else []
+    )  # fmt: skip
     out = []
     for f in found:
         far = file_day is None or abs((f.day - file_day).days) > FAR_DAYS
@@ -212,6 +222,9 @@ def _years_as_stated(
             times[id(f)] = _at(f, tz)
         out.append(f)
     return out
+
+
+OPENING_AT = 3  # characters before a date that opens its text, at most ("On ", "В ")
 
 
 def _near_one_of(day: date, stated: Sequence[date], file_day: date | None) -> date | None:

@@ -291,7 +291,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     )
     # plain-text fields (title, summary) carry no markup and no entity reference,
     # whatever the source (split_release gives the title so, cut after the markup is
-    # out); the content shows such text escaped, as it was written
+    # out); a text release's content resolves its references and shows markup escaped
     if not title:
         raise NormaliseError(f"{release.origin}: no usable title")
     plain_parts = plain_text and ascii_but_marks(title)  # the title may be the release's own
