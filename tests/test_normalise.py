@@ -217,6 +217,27 @@ def test_a_heading_or_a_line_of_facts_under_the_headline_is_no_summary(lead):
     assert e.summary == body
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SCO Secretary-General names priorities for 2025\n\nThe Secretary-General named "
+        "three priorities:\n- security;\n- economic cooperation;\n- culture and "
+        "humanitarian ties.\n\nHe spoke at the Secretariat on 12 March 2025.\n",
+        # the lead hard-wrapped short under the headline: one paragraph, not lines of facts
+        "SCO Secretary-General names three priorities\nThe SCO Secretary-General said the "
+        "Organisation\nwould concentrate this year on three priorities:\n\n- security;\n"
+        "- economic cooperation;\n- culture.\n\nHe spoke on 12 March 2025.\n",
+    ],
+    ids=["list", "wrapped-lead"],
+)
+def test_a_list_is_no_summary_and_its_lead_is(text):
+    """A lead ending in ":" before a list was passed over (no sentence, a line long),
+    and the list's last item, which ends as one, was the summary ("- culture.")."""
+    e = normalise(Release("l.txt", text, context_date=FILE_DATE), SETTINGS, NOW)
+    assert e.summary.endswith("priorities:") and not e.summary.startswith("-")
+    assert e.summary.startswith("The ")
+
+
 def test_a_summary_keeps_a_first_paragraph_parted_by_bars_that_is_a_sentence():
     text = "SCO forum opens\n\nSCO | Forum: the forum opened on 3 June 2020 in Tashkent.\n\nMore."
     e = normalise(Release("a.txt", text), SETTINGS, NOW)

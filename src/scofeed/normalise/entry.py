@@ -46,6 +46,7 @@ from scofeed.normalise.text import (
     collapse,
     compare_key,
     drop_invisible,
+    list_item,
     plain,
     shorten,
     xml_safe,
@@ -65,14 +66,23 @@ _TABLE_CELLS = " | "  # how a table's row reads as text (``sources.blocks.row_te
 
 
 def summarised(paras: list[str]) -> str:
-    """The paragraph a summary is made of: the first that ends as a sentence, or is
-    longer than a line and no table's row, among the first few; the first if none.
-    Passed over: a table's rows ("Country | Trade, bn USD"), a heading ("Key points"),
-    a date or view count under the headline ("18.03.2025 15:20 Views: 345"), a
-    dateline ("Dushanbe, 22 April 2025"), each once a release's summary."""
-    for para in paras[:SUMMARY_LOOK]:
+    """The paragraph a summary is made of: the first that ends as a sentence (or
+    leads into what follows with a colon), or is longer than a line and no table's
+    row, among the first few, a list's item never; the first if none. Passed over: a table's rows
+    ("Country | Trade, bn USD"), a heading ("Key points"), a date or view count under
+    the headline ("18.03.2025 15:20 Views: 345"), a dateline ("Dushanbe, 22 April
+    2025"), each once a release's summary, and the items of a list (the last one, "-
+    culture.", ended as a sentence)."""
+    for n, para in enumerate(paras[:SUMMARY_LOOK]):
         text = para.rstrip()
-        if text.endswith(SENTENCE_ENDS) or (len(text) > SHORT_LINE and _TABLE_CELLS not in text):
+        if list_item(text):
+            continue
+        if (
+            text.endswith((":", "："))
+            and n + 1 < len(paras)  # leads into what follows
+            or text.endswith(SENTENCE_ENDS)
+            or (len(text) > SHORT_LINE and _TABLE_CELLS not in text)
+        ):
             return para
     return paras[0]
 

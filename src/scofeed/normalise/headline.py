@@ -331,10 +331,12 @@ def _facts_under(lines: list[str], start: int) -> list[str]:
         if not line.strip():
             break
         text = collapse(line)
-        if len(text) > FACT_MAX or text.endswith(SENTENCE_ENDS):
-            return []
+        if len(text) > FACT_MAX or text.endswith((*SENTENCE_ENDS, ":", ";", ",")):
+            return []  # a sentence, or a lead wrapped short, going on
         facts.append(text)
-    return facts if len(facts) > 1 else []
+    # a date, a time or a count among them: a place alone under a date is one too
+    dated = any(c.isdigit() for text in facts for c in text)
+    return facts if len(facts) > 1 and dated else []
 
 
 def split_release(release: Release, plain: bool | None = None) -> tuple[str, list[str], list[str]]:

@@ -222,6 +222,11 @@ _ITEM = re.compile("^" + _MARK, re.MULTILINE)
 _ITEM_BELOW = re.compile("\n" + _MARK)  # one after a line break: a quick first look
 
 
+def list_item(para: str) -> bool:
+    """Whether a paragraph is a list's item ("- security;", "2) culture.")."""
+    return _ITEM.match(para) is not None
+
+
 def blocks(cleaned: str) -> list[str]:
     """Paragraphs of cleaned plain text: blank-line separated, hard wraps joined (with no
     space between two Chinese characters: "上合组织\n秘书处" is "上合组织秘书处"). A
