@@ -167,6 +167,18 @@ def test_a_label_heading_over_the_opening_heading_is_not_the_title(label):
     assert alone.title == "SCO meets envoy"
 
 
+def test_a_date_heading_over_the_opening_heading_dates_the_release():
+    """"## 12 March 2025" over the "# heading" is the release's date, not a label: left
+    out with the labels, a copied file was dated by its time (the top of every feed)."""
+    text = "## 12 March 2025\n\n# SCO Secretary-General meets envoy\n\nThe envoy came.\n"
+    [r] = read("d.md", text)
+    assert r.title == "SCO Secretary-General meets envoy"
+    late = datetime(2026, 11, 20, tzinfo=UTC)
+    entry = normalise(replace(r, context_date=late), settings_from(load(None, [])), late)
+    assert (entry.published.date().isoformat(), entry.date_source) == ("2025-03-12", "page")
+    assert "12 March" not in entry.content_html  # the stamp is out of the text
+
+
 def test_a_heading_of_a_markdown_body_stays_a_heading_below_the_title():
     """With a ``title`` key, a ``# heading`` in the body was an h1, which the HTML
     allow-list does not keep (the page's title is its one h1): its words ran into the
