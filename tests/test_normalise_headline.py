@@ -495,6 +495,10 @@ def test_the_date_or_dateline_under_a_headline_is_no_body_text(facts, day):
          "SCO Secretary-General opens photo exhibition", "2025-05-03"),
         ("SCO Day, 15 June 2025", "SCO Day, 15 June 2025", "2025-06-15"),  # in words: stays
         ("Summit 14.03.2025", "Summit 14.03.2025", "2025-03-14"),  # too little left
+        # the headline's own date (a communiqué's): kept, with the word it hangs on
+        ("Joint communiqué of the meeting of SCO Foreign Ministers of 14.03.2025",
+         "Joint communiqué of the meeting of SCO Foreign Ministers of 14.03.2025",
+         "2025-03-14"),
     ],
 )  # fmt: skip
 def test_a_stamp_in_figures_at_a_headlines_end_or_a_time_at_its_start_goes(line, title, day):
@@ -507,3 +511,17 @@ def test_a_stamp_in_figures_at_a_headlines_end_or_a_time_at_its_start_goes(line,
         body = "The Secretary-General met the Ambassador in Beijing."
     e = normalise(Release("s.txt", f"{line}\n\n{body}\n"), SETTINGS, NOW)
     assert (e.title, local(e)[:10]) == (title, day)
+
+
+@pytest.mark.parametrize(
+    ("first", "deck"),
+    [
+        ("SCO Secretary-General: the future we work for", "Remarks at the Valdai Discussion Club"),
+        ("Tianjin Summit: the SCO family Kazakhstan believes in", "Interview with Kazakh Ambassador"),
+    ],
+)  # fmt: skip
+def test_a_headline_ending_on_a_preposition_keeps_its_deck_apart(first, deck):
+    """An English headline may end on "for" or "in": the deck under it was glued on."""
+    body = "On 12 March 2025, SCO Secretary-General spoke at the club."
+    e = normalise(Release("k.txt", f"{first}\n{deck}\n\n{body}\n"), SETTINGS, NOW)
+    assert e.title == first

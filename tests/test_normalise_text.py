@@ -195,4 +195,14 @@ def test_a_list_in_plain_text_is_a_paragraph_an_item():
         "On 3 March 2025 it was announced - with some delay - that the plan holds.",
     ]
     assert blocks("- one\n- two") == ["- one", "- two"]  # no lead line
+    # a dash with spaces is punctuation: a hard-wrapped Russian paragraph stays one
+    wrapped = (
+        "Шанхайская организация – это площадка для диалога, а её принципы\n– взаимное "
+        "доверие и равноправие – остаются неизменными, и государства следуют им\n– как и "
+        "в прошлые годы."
+    )
+    assert blocks(wrapped) == [" ".join(wrapped.split())]
+    assert blocks("Приоритеты:\n– безопасность;\n– экономика.") == [
+        "Приоритеты:", "– безопасность;", "– экономика."
+    ]  # fmt: skip
     assert blocks("2025 was a year\n- of growth") == ["2025 was a year - of growth"]

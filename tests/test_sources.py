@@ -168,7 +168,7 @@ def test_a_label_heading_over_the_opening_heading_is_not_the_title(label):
 
 
 def test_a_date_heading_over_the_opening_heading_dates_the_release():
-    """"## 12 March 2025" over the "# heading" is the release's date, not a label: left
+    """ "## 12 March 2025" over the "# heading" is the release's date, not a label: left
     out with the labels, a copied file was dated by its time (the top of every feed)."""
     text = "## 12 March 2025\n\n# SCO Secretary-General meets envoy\n\nThe envoy came.\n"
     [r] = read("d.md", text)

@@ -270,10 +270,11 @@ def _spaced(text: str) -> str:
     return text.replace("\xa0", " ")
 
 
-# the words a headline's line cannot end on: it goes on, on the next line
+# the words a headline's line cannot end on: it goes on, on the next line. An English
+# headline may end on most prepositions ("the future we work for", "believes in"): only
+# articles, "of", "and" and the like; a Russian one ends on none
 _GOES_ON = {
-    "the", "of", "and", "to", "in", "on", "for", "with", "at", "by", "a", "an", "from",
-    "between", "into", "as", "its", "their",
+    "the", "of", "and", "a", "an", "between", "its", "their",
     "и", "в", "во", "на", "с", "со", "по", "к", "о", "об", "для", "при", "за", "из", "от",
     "между", "у",
 }  # fmt: skip
@@ -300,6 +301,9 @@ _STAMP_AT_END = re.compile(
 )
 _TIME_AT_START = re.compile(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
 STAMPED_MIN = 20  # characters a headline keeps once its stamp is off, at least
+# words that make a date at a headline's end its own: "of", "от", "dated", "on"...
+_DATE_OF = {"of", "on", "dated", "from", "since", "until", "to", "at", "for", "от", "на",
+            "с", "до", "за", "по", "к", "в", "of:", "dated:"}  # fmt: skip
 
 
 def _stamp_off(title: str) -> tuple[str, str]:
@@ -308,7 +312,14 @@ def _stamp_off(title: str) -> tuple[str, str]:
     feed's title. A date in words stays ("SCO Day, 15 June 2025" is a headline)."""
     if title[-1:].isdigit():  # most end in a word: the pattern's search is spared them
         end = _STAMP_AT_END.search(title)
-        if end is not None and end.start() >= STAMPED_MIN:
+        before = title[: end.start()].rsplit(None, 1)[-1:] if end is not None else []
+        # "... Foreign Ministers of 14.03.2025", "... СМИД ШОС от 14.03.2025": the date
+        # is the headline's own (a communiqué's), not a stamp beside it
+        if (
+            end is not None
+            and end.start() >= STAMPED_MIN
+            and not (before and before[0].casefold() in _DATE_OF)
+        ):
             return title[: end.start()], end.group().strip(" -–—|,·•")
     if title[:1].isdigit():
         start = _TIME_AT_START.match(title)

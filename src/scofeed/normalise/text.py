@@ -242,10 +242,28 @@ def blocks(cleaned: str) -> list[str]:
     return out
 
 
+_DASHES = "-–—"  # item marks that are punctuation too, in Russian above all
+_ITEM_ENDS = (":", ";", ",", ".", "：", "；", "，", "。")  # how the line above an item ends
+
+
 def _items(block: str) -> list[str]:
     """``block`` as it reads: whole, or, when two lines or more open a list's item, its
-    lead and its items (each with the lines that wrap it)."""
-    starts = [m.start() for m in _ITEM.finditer(block)]
+    lead and its items (each with the lines that wrap it). A line opening with a dash
+    opens an item only after a line that ends with a colon, a semicolon, a comma or a
+    full stop, or right under an item's line: a dash with spaces around it is
+    punctuation, and a hard-wrapped Russian paragraph split at each line it began ("а
+    её принципы" / "– взаимное доверие ...")."""
+    starts: list[int] = []
+    for m in _ITEM.finditer(block):
+        at = m.start()
+        above = block[:at].rstrip()
+        if (
+            block[at:].lstrip(" \t")[:1] not in _DASHES
+            or at == 0
+            or above.endswith(_ITEM_ENDS)
+            or (starts and "\n" not in block[starts[-1] : len(above)])  # under an item
+        ):
+            starts.append(at)
     if len(starts) < 2:
         return [block]
     bounds = [0, *starts] if starts[0] > 0 else starts
