@@ -153,6 +153,9 @@ LOGO_PAGES = {
     'Shanghai Cooperation Organisation</h1><div class="news-detail"><h1>{h}</h1>{p}</div>',
     "header": "<header><h1>Shanghai Cooperation Organisation</h1></header><h1>{h}</h1>{p}",
     "logo-link": '<div id="site-logo"><h1><a href="/">SCO</a></h1></div><h1>{h}</h1>{p}',
+    # an article's own <header> holds its headline; an aside's heading is not it
+    "article-header": '<article><header class="entry-header"><h1>{h}</h1></header>{p}'
+    "</article><aside><h1>Latest news</h1></aside>",
 }
 
 
@@ -165,6 +168,9 @@ def test_the_sites_name_in_a_logo_heading_is_not_the_title(shape):
     page = LOGO_PAGES[shape].format(h=headline, p=para)
     (r,) = read_page("a.html", f"<html><body>{page}</body></html>")
     assert r.title == headline
+    # a class on <body> (WordPress: "wp-custom-logo") marks no heading as the site's
+    (wp,) = read_page("w.html", f'<html><body class="wp-custom-logo">{page}</body></html>')
+    assert wp.title == headline
     # a page whose one heading is in its header still has that for its title
     (alone,) = read_page("b.html", f"<html><body><header><h1>{headline}</h1></header>{para}")
     assert alone.title == headline

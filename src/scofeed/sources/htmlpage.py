@@ -283,13 +283,21 @@ _MASTHEAD = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECAS
 
 def _masthead(el: lxml.html.HtmlElement) -> bool:
     """Whether a heading is the site's own name: in a ``<header>`` or ``<nav>``, or it
-    or an element around it is classed or named as a logo."""
+    or an element around it is classed or named as a logo; not inside an ``<article>``
+    (whose own ``<header>`` holds its headline), and ``<body>``'s and ``<html>``'s
+    classes say nothing (WordPress gives every page's body ``wp-custom-logo``)."""
+    around = []
     for up in (el, *el.iterancestors()):
-        if up.tag in ("header", "nav"):
-            return True
-        if _MASTHEAD.search(f"{up.get('class') or ''} {up.get('id') or ''}"):
-            return True
-    return False
+        if up.tag in ("body", "html"):
+            break
+        if up.tag == "article":
+            return False
+        around.append(up)
+    return any(
+        up.tag in ("header", "nav")
+        or _MASTHEAD.search(f"{up.get('class') or ''} {up.get('id') or ''}") is not None
+        for up in around
+    )
 
 
 def _date_elements(
