@@ -120,6 +120,8 @@ def test_furniture_lines(line):
         "Sources say the talks went well.",
         "Tags on the exhibits named their makers.",
         "【上合组织】秘书长会见大使，双方就合作交换了意见。",
+        "【背景资料】",  # a section's heading, not a print/close bar
+        "Source: the agreement was drafted by the Council of Foreign Ministers.",
     ],
 )
 def test_article_lines_are_not_furniture(line):

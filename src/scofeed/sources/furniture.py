@@ -66,14 +66,20 @@ _BACK_START = re.compile(r"^[←«<\s]*" + _BACK_WORDS, re.I)  # what a long tex
 _ARROWS = ("←", "«", "<")  # what may stand before a back link's words, as many as it likes
 _CREDIT = re.compile(
     r"^(photo|photos|photo credit|photograph|фото|фотографии|фото предоставлено|摄影|图片|"
-    r"照片|图片来源|图|source|источник|来源|责任编辑|编辑|editor)\s*[:：]",
+    r"照片|图片来源|图)\s*[:：]",
     re.I,
 )
+# a source or editor credit: a name, no sentence ("Source: SCO Press Service"; "Source:
+# the agreement was drafted by ..." is text)
+_SOURCE = re.compile(r"^(source|источник|来源|责任编辑|编辑|editor)\s*[:：]", re.I)
+_SOURCE_MAX = 80
 # a page's tag line ("Tags: SCO, culture", "Теги: ...", "标签：...") and a Chinese
 # release's end mark ("（完）") or print/close bar in brackets ("【打印】【关闭】")
 _TAG_LINE = re.compile(r"^(tags|теги|метки|ключевые слова|标签|关键词|关键字)\s*[:：]", re.I)
 _TAG_LINE_MAX = 200
-_END_MARK = re.compile(r"^[（(]\s*(完|终)\s*[）)]$|^(?:【[^】]{1,6}】\s*)+$")
+_END_MARK = re.compile(
+    r"^[（(]\s*(完|终)\s*[）)]$|^(?:【(?:打印|关闭|关闭窗口|打印本页|关闭本页|返回|返回顶部|收藏|分享)】\s*)+$"
+)
 _CREDIT_MAX = 120
 _VIEWS_MAX = 60
 # a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
@@ -205,6 +211,8 @@ def is_furniture_line(text: str) -> bool:
     if _CREDIT.match(line) and len(line) <= _CREDIT_MAX:
         return True
     if (_TAG_LINE.match(line) and len(line) <= _TAG_LINE_MAX) or _END_MARK.match(line):
+        return True
+    if _SOURCE.match(line) and len(line) <= _SOURCE_MAX and not line.endswith((".", "。")):
         return True
     return (len(line) <= _VIEWS_MAX and bool(_VIEWS.match(line))) or _share_bar(line)
 
