@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import stat
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,6 +203,11 @@ def test_a_full_backup_disk_is_named_not_the_store(site, small_disk):
     assert sorted(p.name for p in folder.iterdir()) == ["filler"]
 
 
+def long_ago(*paths: Path) -> None:
+    for path in paths:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+
 def test_what_an_interrupted_backup_left_is_removed_by_the_next(site, tmp_path):
     """A backup killed before its copy took its name (a timeout, the OOM killer) left its
     temporary file, as big as the store: one to a name given was refused for good after
@@ -213,6 +219,7 @@ def test_what_an_interrupted_backup_left_is_removed_by_the_next(site, tmp_path):
     target = site.root / "b.sqlite3"
     left = site.root / ".b.sqlite3.tmp"
     left.write_bytes(b"x" * 4096)
+    long_ago(left)  # a leftover is a minute old at least: one just made is a backup's
     with open(left, "rb") as held:  # a backup to that name under way
         fcntl.flock(held, fcntl.LOCK_EX)
         refused = run_cli(site, "backup", str(target))
@@ -229,12 +236,16 @@ def test_what_an_interrupted_backup_left_is_removed_by_the_next(site, tmp_path):
     (folder / (old.name + "-journal")).write_bytes(b"j")
     busy = folder / ".scofeed-20261203T020000Z.sqlite3.tmp"
     busy.write_bytes(b"y")
+    fresh = folder / ".scofeed-20261203T020500Z.sqlite3.tmp"  # made, not yet locked
+    fresh.write_bytes(b"")
+    long_ago(old, busy)
     with open(busy, "rb") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         done = run_cli(site, "backup", str(folder))
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in folder.iterdir())
     assert busy.name in names and old.name not in names and old.name + "-journal" not in names
+    assert fresh.name in names  # a backup between making its file and locking it
     assert len([n for n in names if n.endswith(".sqlite3") and n.startswith("scofeed-")]) == 1
 
 

@@ -516,8 +516,10 @@ def test_a_stamp_in_figures_at_a_headlines_end_or_a_time_at_its_start_goes(line,
 @pytest.mark.parametrize(
     ("first", "deck"),
     [
-        ("SCO Secretary-General: the future we work for", "Remarks at the Valdai Discussion Club"),
-        ("Tianjin Summit: the SCO family Kazakhstan believes in", "Interview with Kazakh Ambassador"),
+        ("SCO Secretary-General: the future we work for",
+         "Remarks at the Valdai Discussion Club"),
+        ("Tianjin Summit: the SCO family Kazakhstan believes in",
+         "Interview with Kazakh Ambassador"),
     ],
 )  # fmt: skip
 def test_a_headline_ending_on_a_preposition_keeps_its_deck_apart(first, deck):

@@ -4,6 +4,7 @@ twice or gives up on a lock. Real processes, real SQLite files."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -478,3 +479,30 @@ def test_an_activitypub_key_naming_the_store_is_refused_unopened(tmp_path, tail)
     with pytest.raises(ConfigError, match="SQLite database"):
         load_or_create(tmp_path / f"scofeed.sqlite3{tail}")
     _kept_locks(holder, path, before)
+
+
+def test_a_lock_file_that_cannot_be_made_again_is_one_line_not_the_daemons_end(
+    tmp_path, monkeypatch, caplog
+):
+    """``PidLock.ensure`` runs in the daemon's main loop: a full disk when it wrote the
+    lock file again raised out of the loop, past the daemon's ordered stop. It is one
+    line, and the next look makes the file."""
+    lock = PidLock(tmp_path / "state.sqlite3.lock")
+    lock.acquire()
+    try:
+        lock.path.unlink()
+
+        def full(fd: int, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", full)
+        caplog.set_level(logging.DEBUG, logger="scofeed.daemon")
+        lock.ensure()  # no exception
+        assert "lock_file_lost" in caplog.text and "No space left on device" in caplog.text
+        monkeypatch.undo()
+        lock.path.unlink(missing_ok=True)
+        lock.ensure()
+        assert lock.path.read_text().split()[0] == str(os.getpid())
+        assert "lock_file_made_again" in caplog.text
+    finally:
+        lock.release()

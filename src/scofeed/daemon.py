@@ -131,16 +131,25 @@ class PidLock:
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another daemon took the new one: it is named
+        except BlockingIOError:
             pid = read_lock(fd).pid
             os.close(fd)
+            if pid is None:  # a command's look (a shared lock for an instant): next time
+                log.debug("lock_file_busy path=%s", self.path)
+                return
             log.error(
                 "lock_file_taken path=%s by_pid=%s: another scofeed daemon runs on this "
-                "store; stop one of them", self.path, pid or "unknown",
+                "store; stop one of them", self.path, pid,
             )  # fmt: skip
             return
-        os.ftruncate(fd, 0)
-        os.write(fd, lock_text(len(MIGRATIONS)))
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, lock_text(len(MIGRATIONS)))
+        except OSError as exc:  # a full disk: tried again at the next look, never fatal
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            log.error("lock_file_lost path=%s error=%r", self.path, exc.strerror)
+            return
         os.close(self._fd)  # the lock on the file no name leads to any more goes with it
         self._fd = fd
         log.warning("lock_file_made_again path=%s (it was removed or replaced)", self.path)

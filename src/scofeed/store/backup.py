@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -130,9 +131,26 @@ def _claimed(target: Path, retry: bool) -> tuple[Path, int] | None:
                     return None
                 why = f"{tmp} exists: a backup to this name is under way"
             raise StoreError(f"{target}: cannot write the backup ({why})") from None
-        fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: made with O_EXCL just now
-        return tmp, fd
+        fcntl.flock(fd, fcntl.LOCK_EX)  # made with O_EXCL just now: no backup holds it
+        if _same_file(fd, tmp):
+            return tmp, fd
+        # another backup took it for a leftover between our making and locking it
+        # (only one older than LEFT_AGE is, so hardly ever): the name is not ours
+        os.close(fd)
+        if retry:
+            return None
+        raise StoreError(f"{target}: cannot write the backup ({tmp}: another backup took it)")
     raise StoreError(f"{target}: cannot write the backup ({tmp} keeps coming back)")
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open at ``fd``."""
+    try:
+        there = path.stat()
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino)
 
 
 LEFT_PATTERN = ".scofeed-*.sqlite3.tmp"  # a temporary file of a backup named by its time
@@ -150,18 +168,26 @@ def _remove_left(folder: Path) -> None:
         _removed_if_left(tmp)
 
 
+LEFT_AGE = 60  # seconds a temporary file no backup holds must be old to be a leftover
+
+
 def _removed_if_left(tmp: Path) -> bool:
-    """Remove ``tmp`` (and its journal) when no backup holds it (its lock is free):
-    whether it was so."""
+    """Remove ``tmp`` (and its journal) when no backup holds it (its lock is free) and
+    it is older than ``LEFT_AGE`` (one a backup has only just made, and not locked yet,
+    is its own): whether it was so."""
     try:
         fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return False
     try:
+        if time.time() - os.fstat(fd).st_mtime < LEFT_AGE:
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False  # a backup under way holds it
+        if not _same_file(fd, tmp):
+            return False  # removed, or made again, since we opened it
         for path in (tmp, tmp.with_name(tmp.name + "-journal")):
             path.unlink(missing_ok=True)
     finally:
