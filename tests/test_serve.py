@@ -171,6 +171,8 @@ def test_last_modified_is_never_later_than_the_date(served):
         early = headers["last-modified"]
         assert served.get("/atom.xml", If_Modified_Since=early, **gzip_too)[0] == 200
         assert served.get("/atom.xml", If_None_Match=headers["etag"], **gzip_too)[0] == 304
+        # the early date sent back as If-Unmodified-Since: no 412 (the file is as it was)
+        assert served.get("/atom.xml", If_Unmodified_Since=early, **gzip_too)[0] == 200
         # asked again at once: answered from memory (the server's loop), never later
         again = served.get("/atom.xml", **gzip_too)[1]
         assert parsedate_to_datetime(again["last-modified"]).timestamp() < ahead

@@ -152,7 +152,11 @@ class FeedAnswer:
     def respond(self, environ: Mapping[str, Any]) -> Response:
         cached = self.cached
         etags = (self.etag,)
-        if precondition_failed(environ, (cached.etag, cached.etag_gzip), cached.mtime):
+        sent = "" if self.until else cached.last_modified
+        # a file whose time is ahead of the clock was said to be of the clock's time:
+        # no date tells whether it changed since, and If-Unmodified-Since is not asked
+        mtime = None if self.until else cached.mtime
+        if precondition_failed(environ, (cached.etag, cached.etag_gzip), mtime):
             return Response(
                 412,
                 b"precondition failed: the feed is not the version asked for\n",
@@ -160,7 +164,6 @@ class FeedAnswer:
             )
         # a Last-Modified stated early is no version's own: only a date after the file's
         # time makes an If-Modified-Since a 304 then
-        sent = "" if self.until else cached.last_modified
         if not_modified(environ, etags, cached.mtime, sent):
             return self.not_modified
         return self.full
@@ -253,16 +256,19 @@ def accepts_gzip(header: str) -> bool:
     return bool(chosen and chosen > 0)
 
 
-def precondition_failed(environ: Mapping[str, Any], etags: Iterable[str], mtime: int) -> bool:
+def precondition_failed(
+    environ: Mapping[str, Any], etags: Iterable[str], mtime: int | None
+) -> bool:
     """RFC 9110 13.2.2: If-Match (strong comparison; "*" matches the file there is) is
-    asked first, then If-Unmodified-Since (a date it cannot read is ignored): either
+    asked first, then If-Unmodified-Since (a date it cannot read is ignored, and so is
+    any while ``mtime`` is None: a file whose time is ahead of the clock): either
     failing is a 412 (a GET answered 200 to ``If-Match: "other"``, as if it held)."""
     im = environ.get("HTTP_IF_MATCH")
     if im is not None:
         offered = {t.strip() for t in im.split(",")}
         return "*" not in offered and not any(e in offered for e in etags)
     ius = environ.get("HTTP_IF_UNMODIFIED_SINCE")
-    if ius:
+    if ius and mtime is not None:
         try:
             since = parsedate_to_datetime(ius)
         except (TypeError, ValueError, OverflowError):
