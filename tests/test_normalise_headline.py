@@ -481,6 +481,7 @@ def test_the_date_or_dateline_under_a_headline_is_no_body_text(facts, day):
     e = normalise(Release("f.txt", text, context_date=datetime(2025, 12, 1)), SETTINGS, NOW)
     assert local(e) == day and e.date_source in ("page", "text")
     assert "18" not in e.content_html.partition(body)[0]  # no date line above the body
+    assert "Views" not in e.content_html  # a view counter is no text of the release
     assert e.summary == body
 
 

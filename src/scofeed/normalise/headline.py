@@ -36,6 +36,7 @@ from scofeed.normalise.text import (
     dedupe,
     drop_invisible,
     shorten,
+    view_counter,
     xml_safe,
 )
 from scofeed.normalise.text import plain as markup_free  # split_release has a `plain`
@@ -331,23 +332,27 @@ def _stamp_off(title: str) -> tuple[str, str]:
 FACT_MAX = 60  # characters of a line under the headline that may be a fact about the page
 
 
-def _facts_under(lines: list[str], start: int) -> list[str]:
+def _facts_under(lines: list[str], start: int) -> tuple[list[str], int]:
     """The lines from ``start`` to the first blank one (the rest of the headline's
     block), each a paragraph of its own when each is short and no sentence: the date,
     time, view count or place under a headline ("18.03.2025 15:20" / "Views: 345"),
-    which were one paragraph, so the date was no stamp and the whole the summary.
-    Empty otherwise: the lines of a paragraph are one paragraph."""
+    which were one paragraph, so the date was no stamp and the whole the summary; a
+    view counter among them is left out. With how many lines were read so; none
+    otherwise: the lines of a paragraph are one paragraph."""
     facts = []
     for line in lines[start:]:
         if not line.strip():
             break
         text = collapse(line)
         if len(text) > FACT_MAX or text.endswith((*SENTENCE_ENDS, ":", ";", ",")):
-            return []  # a sentence, or a lead wrapped short, going on
+            return [], 0  # a sentence, or a lead wrapped short, going on
         facts.append(text)
     # a date, a time or a count among them: a place alone under a date is one too
     dated = any(c.isdigit() for text in facts for c in text)
-    return facts if len(facts) > 1 and dated else []
+    if len(facts) < 2 or not dated:
+        return [], 0
+    # each a paragraph of its own, but for a view counter, which is no text at all
+    return [text for text in facts if not view_counter(text)], len(facts)
 
 
 def split_release(release: Release, plain: bool | None = None) -> tuple[str, list[str], list[str]]:
@@ -403,8 +408,8 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
             title, stamp = _stamp_off(title)
             if stamp:
                 preamble.append(stamp)  # its date still counts, as a stamp's does
-            facts = _facts_under(lines, rest)
-            paras = [*facts, *blocks("\n".join(lines[rest + len(facts) :]))]
+            facts, taken = _facts_under(lines, rest)
+            paras = [*facts, *blocks("\n".join(lines[rest + taken :]))]
     paras = dedupe(_without_captions(paras, dominant))
     if paras and not derived and compare_key(paras[0]) == compare_key(title):
         paras = paras[1:]  # the headline repeated as the body's first line

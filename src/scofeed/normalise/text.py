@@ -222,6 +222,20 @@ _ITEM = re.compile("^" + _MARK, re.MULTILINE)
 _ITEM_BELOW = re.compile("\n" + _MARK)  # one after a line break: a quick first look
 
 
+VIEWS_MAX = 60
+# a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
+_VIEWS = re.compile(
+    r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
+    r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
+    re.I,
+)
+
+
+def view_counter(line: str) -> bool:
+    """Whether a (collapsed) line is a page's view counter, no text of the release."""
+    return len(line) <= VIEWS_MAX and _VIEWS.match(line) is not None
+
+
 def list_item(para: str) -> bool:
     """Whether a paragraph is a list's item ("- security;", "2) culture.")."""
     return _ITEM.match(para) is not None

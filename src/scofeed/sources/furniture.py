@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import lxml.html
 
 from scofeed.markup import Texts
-from scofeed.normalise.text import collapse
+from scofeed.normalise.text import collapse, view_counter
 from scofeed.selectors import compile_selector
 
 # class / id words naming furniture ("news-share", "social_links", "breadcrumbs")
@@ -81,13 +81,6 @@ _END_MARK = re.compile(
     r"^[（(]\s*(完|终)\s*[）)]$|^(?:【(?:打印|关闭|关闭窗口|打印本页|关闭本页|返回|返回顶部|收藏|分享)】\s*)+$"
 )
 _CREDIT_MAX = 120
-_VIEWS_MAX = 60
-# a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
-_VIEWS = re.compile(
-    r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
-    r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
-    re.I,
-)
 _RELATED = re.compile(
     r"^(related( news| articles| stories)?|see also|read also|more on (this|the) topic|"
     r"похожие новости|читайте также|смотрите также|другие новости|по теме|"
@@ -214,7 +207,7 @@ def is_furniture_line(text: str) -> bool:
         return True
     if _SOURCE.match(line) and len(line) <= _SOURCE_MAX and not line.endswith((".", "。")):
         return True
-    return (len(line) <= _VIEWS_MAX and bool(_VIEWS.match(line))) or _share_bar(line)
+    return view_counter(line) or _share_bar(line)
 
 
 _CRUMB_MAX = 40  # characters of each step but the last ("Home", "News", "Events")
