@@ -202,8 +202,20 @@ def test_a_yearless_date_near_a_stated_one_takes_its_year(text):
         ("SCO Secretary-General receives Kyrgyz delegation on 20 October\n\nOn 20 "
          "October 2025, SCO Secretary-General received a delegation of Kyrgyzstan.\n",
          date(2025, 10, 20)),
+        # the date opening the text after a dateline's place or a weekday (found in review)
+        ("SCO Secretary-General receives students\n\nBeijing, 21 October 2025 – The SCO "
+         "Secretary-General received students. He thanked them for their visit on 21 "
+         "October.\n", date(2025, 10, 21)),
+        ("SCO Secretary-General receives students\n\nOn Tuesday, 21 October 2025, the SCO "
+         "Secretary-General received students. He thanked them for their visit on 21 "
+         "October.\n", date(2025, 10, 21)),
+        ("上合组织秘书长会见学生\n\n当地时间2025年10月21日，上合组织秘书长会见学生。他感谢客人10月"
+         "21日的来访。\n", date(2025, 10, 21)),
+        ("Генсек ШОС принял студентов\n\nВо вторник, 21 октября 2025 года, Генеральный "
+         "секретарь ШОС принял студентов и поблагодарил за визит 21 октября.\n",
+         date(2025, 10, 21)),
     ],
-    ids=["repeated", "ahead", "in-title"],
+    ids=["repeated", "ahead", "in-title", "dateline", "weekday", "zh", "ru"],
 )  # fmt: skip
 def test_a_release_opening_with_its_dated_day_keeps_it_in_a_fresh_clone(text, published):
     """A fresh clone (or an archive copied in) gives every file today's time: a

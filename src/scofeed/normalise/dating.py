@@ -180,7 +180,11 @@ def _body_disagrees(day: date, body: list[str], file_day: date) -> bool:
 
 
 def _years_as_stated(
-    found: list[FoundDate], times: dict[int, datetime], tz: str, file_day: date | None
+    found: list[FoundDate],
+    times: dict[int, datetime],
+    tz: str,
+    file_day: date | None,
+    texts: list[str],
 ) -> list[FoundDate]:
     """A year-less date read by the file's date that lands far from it (a file copied
     long after), which a date stated with its year repeats by month and day ("Beijing,
@@ -199,12 +203,13 @@ def _years_as_stated(
     stated = {(d.month, d.day): d for d in reversed(with_year)}
     first = found[0] if found else None
     # the release's own date: one its text opens with ("On 21 October 2025, ...",
-    # "21 октября 2025 года ...", "2025年10月14日，..."), not one recalled inside a
-    # sentence ("Following the decisions of the Summit of 4 July 2024, on 10 July ...")
+    # "Beijing, 21 October 2025 –", "On Tuesday, 21 October 2025,", "当地时间2025年10月
+    # 21日"), not one recalled in a sentence ("Following the decisions of the Summit of
+    # 4 July 2024, on 10 July ...": further in, or after "of")
     opening = (
         [first.day]
         if first is not None and first.had_year and not first.relative
-        and first.position <= OPENING_AT
+        and first.position <= OPENING_AT and not _recalled(first, texts)
         else []
     )  # fmt: skip
     out = []
@@ -224,7 +229,19 @@ def _years_as_stated(
     return out
 
 
-OPENING_AT = 3  # characters before a date that opens its text, at most ("On ", "В ")
+OPENING_AT = 30  # characters before a date that opens its text, at most (a dateline's
+# place, "On Tuesday, ", "Во вторник, ", "当地时间")
+# words after which a date is one recalled, not the release's own ("the Summit of ...")
+_RECALLING = {"of", "since", "after", "before", "from", "от", "с", "со", "после", "до"}
+
+
+def _recalled(found: FoundDate, texts: list[str]) -> bool:
+    """Whether the word before ``found`` (in the first text holding it) recalls it."""
+    for text in texts:
+        if text[found.position : found.position + len(found.text)] == found.text:
+            words = text[: found.position].split()
+            return bool(words) and words[-1].strip(",.:;(").casefold() in _RECALLING
+    return False
 
 
 def _near_one_of(day: date, stated: Sequence[date], file_day: date | None) -> date | None:
@@ -297,7 +314,7 @@ def choose(
     strong = [d for d in (page_day, meta_day) if d is not None]
     weak = [file_day] if file_day is not None else []
     if not strong and not all(f.had_year for f in found):
-        found = _years_as_stated(found, times, tz, file_day)
+        found = _years_as_stated(found, times, tz, file_day, texts)
 
     published: datetime | None = None
     source = ""
