@@ -99,6 +99,10 @@ def test_the_existing_sco_fixtures_keep_every_paragraph():
         "责任编辑：王明",
         "打印 | 关闭",
         "【打印】【关闭】",
+        "【打印文章】【关闭窗口】",
+        "【加入收藏】【打印】【关闭】",
+        "【大】【中】【小】",
+        "Source: Xinhua.",
         "（完）",
     ],
 )

@@ -156,6 +156,9 @@ LOGO_PAGES = {
     # an article's own <header> holds its headline; an aside's heading is not it
     "article-header": '<article><header class="entry-header"><h1>{h}</h1></header>{p}'
     "</article><aside><h1>Latest news</h1></aside>",
+    # a logo inside the <article> wrapping the whole page is still the site's
+    "logo-in-article": '<article class="page"><header class="site-header"><div class="logo">'
+    "<h1>Shanghai Cooperation Organisation</h1></div></header><h1>{h}</h1>{p}</article>",
 }
 
 

@@ -238,6 +238,19 @@ def test_a_list_is_no_summary_and_its_lead_is(text):
     assert e.summary.startswith("The ")
 
 
+def test_a_communiques_numbered_paragraph_is_its_summary_not_its_section_heading():
+    """Numbered paragraphs were all passed over as list items, and the section heading
+    above them was the summary."""
+    text = (
+        "Joint Communiqué of the meeting of Heads of Government\n\nI. Political "
+        "cooperation\n\n1. The Heads of Delegation held talks on regional security and "
+        "agreed to deepen cooperation on 3 June 2025.\n\n2. The parties agreed to meet "
+        "again.\n"
+    )
+    e = normalise(Release("c.txt", text), SETTINGS, NOW)
+    assert e.summary.startswith("1. The Heads of Delegation held talks")
+
+
 def test_a_summary_keeps_a_first_paragraph_parted_by_bars_that_is_a_sentence():
     text = "SCO forum opens\n\nSCO | Forum: the forum opened on 3 June 2020 in Tashkent.\n\nMore."
     e = normalise(Release("a.txt", text), SETTINGS, NOW)

@@ -431,6 +431,9 @@ def test_a_markdown_release_that_is_only_a_credit_keeps_it():
         ("Генеральный секретарь ШОС провел встречу с",
          "министром иностранных дел Республики Беларусь"),
         ("SCO Secretariat hosts round table on trade,", "transport and energy cooperation"),
+        ("SCO Secretary-General holds talks with", "Foreign Minister of the Kyrgyz Republic"),
+        ("SCO Secretary-General meets Ambassador of Pakistan to",
+         "the People's Republic of China"),
     ],
 )  # fmt: skip
 def test_a_headline_copied_across_two_lines_is_one_title(first, second):

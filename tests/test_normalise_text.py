@@ -202,6 +202,11 @@ def test_a_list_in_plain_text_is_a_paragraph_an_item():
         "в прошлые годы."
     )
     assert blocks(wrapped) == [" ".join(wrapped.split())]
+    after_comma = (
+        "Шанхайская организация сотрудничества, созданная в 2001 году,\n– это площадка "
+        "для диалога, а её принципы, закреплённые в Хартии,\n– взаимное доверие."
+    )
+    assert blocks(after_comma) == [" ".join(after_comma.split())]
     assert blocks("Приоритеты:\n– безопасность;\n– экономика.") == [
         "Приоритеты:", "– безопасность;", "– экономика."
     ]  # fmt: skip

@@ -154,7 +154,9 @@ def test_markdown_without_front_matter_takes_its_opening_heading_as_title():
     assert "<h1>" not in (r.html or "")
 
 
-@pytest.mark.parametrize("label", ["## Press release", "### Пресс-релиз", "## News in brief"])
+@pytest.mark.parametrize(
+    "label", ["## Press release", "### Пресс-релиз", "## News in brief", "## Press release No. 45"]
+)
 def test_a_label_heading_over_the_opening_heading_is_not_the_title(label):
     """ "## Press release" over "# SCO Secretary-General visits Tashkent" was the title,
     and the headline went into the body as a sub-heading."""

@@ -272,10 +272,11 @@ def _spaced(text: str) -> str:
 
 
 # the words a headline's line cannot end on: it goes on, on the next line. An English
-# headline may end on most prepositions ("the future we work for", "believes in"): only
-# articles, "of", "and" and the like; a Russian one ends on none
+# headline may end on "for", "in" or "on" ("the future we work for", "believes in"), not
+# on an article, "of", "with", "to" and the like; a Russian one ends on no preposition
 _GOES_ON = {
-    "the", "of", "and", "a", "an", "between", "its", "their",
+    "the", "of", "and", "a", "an", "between", "its", "their", "with", "to", "at", "by",
+    "from", "into", "as",
     "и", "в", "во", "на", "с", "со", "по", "к", "о", "об", "для", "при", "за", "из", "от",
     "между", "у",
 }  # fmt: skip

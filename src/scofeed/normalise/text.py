@@ -257,14 +257,15 @@ def blocks(cleaned: str) -> list[str]:
 
 
 _DASHES = "-–—"  # item marks that are punctuation too, in Russian above all
-_ITEM_ENDS = (":", ";", ",", ".", "：", "；", "，", "。")  # how the line above an item ends
+# how the line above an item ends (not a comma: "созданная в 2001 году,\n– это ...")
+_ITEM_ENDS = (":", ";", ".", "：", "；", "。")
 
 
 def _items(block: str) -> list[str]:
     """``block`` as it reads: whole, or, when two lines or more open a list's item, its
     lead and its items (each with the lines that wrap it). A line opening with a dash
-    opens an item only after a line that ends with a colon, a semicolon, a comma or a
-    full stop, or right under an item's line: a dash with spaces around it is
+    opens an item only after a line that ends with a colon, a semicolon or a full
+    stop, or right under an item's line: a dash with spaces around it is
     punctuation, and a hard-wrapped Russian paragraph split at each line it began ("а
     её принципы" / "– взаимное доверие ...")."""
     starts: list[int] = []

@@ -72,13 +72,17 @@ _CREDIT = re.compile(
 # a source or editor credit: a name, no sentence ("Source: SCO Press Service"; "Source:
 # the agreement was drafted by ..." is text)
 _SOURCE = re.compile(r"^(source|источник|来源|责任编辑|编辑|editor)\s*[:：]", re.I)
-_SOURCE_MAX = 80
+_SOURCE_MAX = 120
+_SOURCE_SHORT = 40  # a credit this short may end with a full stop ("Source: Xinhua.")
 # a page's tag line ("Tags: SCO, culture", "Теги: ...", "标签：...") and a Chinese
 # release's end mark ("（完）") or print/close bar in brackets ("【打印】【关闭】")
 _TAG_LINE = re.compile(r"^(tags|теги|метки|ключевые слова|标签|关键词|关键字)\s*[:：]", re.I)
 _TAG_LINE_MAX = 200
+# a Chinese release's end mark, and a bar of bracketed buttons: print, close, back,
+# favourites, type size ("【打印文章】【关闭窗口】", "【加入收藏】", "【大】【中】【小】")
 _END_MARK = re.compile(
-    r"^[（(]\s*(完|终)\s*[）)]$|^(?:【(?:打印|关闭|关闭窗口|打印本页|关闭本页|返回|返回顶部|收藏|分享)】\s*)+$"
+    r"^[（(]\s*(完|终)\s*[）)]$"
+    r"|^(?:【(?:打印|关闭|窗口|文章|本页|我要|返回|列表|顶部|加入|收藏|分享|字体|大|中|小)+】\s*)+$"
 )
 _CREDIT_MAX = 120
 _RELATED = re.compile(
@@ -205,8 +209,9 @@ def is_furniture_line(text: str) -> bool:
         return True
     if (_TAG_LINE.match(line) and len(line) <= _TAG_LINE_MAX) or _END_MARK.match(line):
         return True
-    if _SOURCE.match(line) and len(line) <= _SOURCE_MAX and not line.endswith((".", "。")):
-        return True
+    if _SOURCE.match(line) and len(line) <= _SOURCE_MAX:
+        if len(line) <= _SOURCE_SHORT or not line.endswith((".", "。")):
+            return True
     return view_counter(line) or _share_bar(line)
 
 

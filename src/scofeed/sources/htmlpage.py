@@ -283,21 +283,19 @@ _MASTHEAD = re.compile(r"logo|brand|masthead|site-?(?:name|title)", re.IGNORECAS
 
 def _masthead(el: lxml.html.HtmlElement) -> bool:
     """Whether a heading is the site's own name: in a ``<header>`` or ``<nav>``, or it
-    or an element around it is classed or named as a logo; not inside an ``<article>``
-    (whose own ``<header>`` holds its headline), and ``<body>``'s and ``<html>``'s
+    or an element around it is classed or named as a logo; a ``<header>`` inside an
+    ``<article>`` is the article's own (it holds its headline), and ``<body>``'s and ``<html>``'s
     classes say nothing (WordPress gives every page's body ``wp-custom-logo``)."""
-    around = []
+    in_header = False
     for up in (el, *el.iterancestors()):
         if up.tag in ("body", "html"):
             break
+        if _MASTHEAD.search(f"{up.get('class') or ''} {up.get('id') or ''}") is not None:
+            return True  # a logo, in an article or not
         if up.tag == "article":
-            return False
-        around.append(up)
-    return any(
-        up.tag in ("header", "nav")
-        or _MASTHEAD.search(f"{up.get('class') or ''} {up.get('id') or ''}") is not None
-        for up in around
-    )
+            return False  # its <header> is the article's own
+        in_header = in_header or up.tag in ("header", "nav")
+    return in_header
 
 
 def _date_elements(

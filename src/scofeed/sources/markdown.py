@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
+from scofeed.dates import is_date_line
 from scofeed.errors import RejectedInput
 from scofeed.markup import tag
 from scofeed.model import Release
@@ -191,14 +192,11 @@ def render(body: str, want_title: bool) -> tuple[str | None, str]:
         and tokens[3].type == "heading_open"
         and tokens[3].tag == "h1"
     ):
-        # a label of words goes; one holding a figure ("## 12 March 2025") is the
-        # release's date: it stays in the body, read as the date stamp it is
+        # a label goes ("## Press release No. 45"); a date ("## 12 March 2025") is the
+        # release's: it stays in the body, read as the date stamp it is
         label = tokens[1].content
-        tokens = (
-            tokens[3:]
-            if not any(c.isdigit() for c in label)
-            else [*tokens[3:6], *tokens[:3], *tokens[6:]]
-        )
+        dated = any(c.isdigit() for c in label) and is_date_line(label.strip())
+        tokens = [*tokens[3:6], *tokens[:3], *tokens[6:]] if dated else tokens[3:]
     if want_title and len(tokens) >= 3 and tokens[0].type == "heading_open":
         inline = _md.renderInline(tokens[1].content)
         title = " ".join(html_paragraphs(inline)) or None

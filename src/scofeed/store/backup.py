@@ -129,7 +129,10 @@ def _claimed(target: Path, retry: bool) -> tuple[Path, int] | None:
                     continue
                 if retry:
                     return None
-                why = f"{tmp} exists: a backup to this name is under way"
+                why = (
+                    f"{tmp} exists: a backup to this name is under way, or was interrupted "
+                    "less than a minute ago (then it is removed by a backup after that)"
+                )
             raise StoreError(f"{target}: cannot write the backup ({why})") from None
         fcntl.flock(fd, fcntl.LOCK_EX)  # made with O_EXCL just now: no backup holds it
         if _same_file(fd, tmp):
