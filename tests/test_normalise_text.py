@@ -207,6 +207,17 @@ def test_a_list_in_plain_text_is_a_paragraph_an_item():
         "для диалога, а её принципы, закреплённые в Хартии,\n– взаимное доверие."
     )
     assert blocks(after_comma) == [" ".join(after_comma.split())]
+    # Chinese items: "一、", "１．", no space after the mark; a decimal is no item
+    assert blocks("双方同意：\n一、加强安全合作；\n二、深化经济合作。") == [
+        "双方同意：", "一、加强安全合作；", "二、深化经济合作。"
+    ]  # fmt: skip
+    assert blocks("会议指出：\n１．加强合作；\n２．深化交流。")[1:] == [
+        "１．加强合作；",
+        "２．深化交流。",
+    ]
+    assert blocks("贸易额达到\n３．５亿美元，\n４．２亿元。") == [
+        "贸易额达到３．５亿美元，４．２亿元。"
+    ]
     assert blocks("Приоритеты:\n– безопасность;\n– экономика.") == [
         "Приоритеты:", "– безопасность;", "– экономика."
     ]  # fmt: skip

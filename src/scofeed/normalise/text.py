@@ -216,8 +216,12 @@ def join_wraps(text: str) -> str:
     return text
 
 
-# a line that opens a list's item: "- ", "* ", "• ", "– ", "1. ", "2) ", "a) "
-_MARK = r"[ \t]*(?:[-*•–—]|\d{1,3}[.)]|[a-zа-я]\))[ \t]+\S"
+# a line that opens a list's item: "- ", "* ", "• ", "– ", "1. ", "2) ", "a) ", and
+# in Chinese "一、" and "１．" (no space after)
+_MARK = (
+    r"[ \t]*(?:(?:[-*•–—]|\d{1,3}[.)]|[a-zа-я]\))[ \t]+\S"
+    r"|(?:[一二三四五六七八九十]{1,3}|\d{1,3}|[０-９]{1,3})[、．](?![0-9０-９])\S)"  # "一、"
+)
 _ITEM = re.compile("^" + _MARK, re.MULTILINE)
 _ITEM_BELOW = re.compile("\n" + _MARK)  # one after a line break: a quick first look
 
