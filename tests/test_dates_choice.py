@@ -214,8 +214,15 @@ def test_a_yearless_date_near_a_stated_one_takes_its_year(text):
         ("Генсек ШОС принял студентов\n\nВо вторник, 21 октября 2025 года, Генеральный "
          "секретарь ШОС принял студентов и поблагодарил за визит 21 октября.\n",
          date(2025, 10, 21)),
+        # a range opening the text (its first day)
+        ("Форум молодёжи ШОС\n\nС 20 по 22 октября 2025 года в Пекине прошёл форум молодёжи "
+         "ШОС. Генеральный секретарь выступил на форуме 21 октября.\n", date(2025, 10, 20)),
+        ("SCO Youth Forum held\n\nFrom 20 to 22 October 2025, the SCO Youth Forum was held "
+         "in Beijing. The Secretary-General addressed the forum on 21 October.\n",
+         date(2025, 10, 20)),
     ],
-    ids=["repeated", "ahead", "in-title", "dateline", "weekday", "zh", "ru"],
+    ids=["repeated", "ahead", "in-title", "dateline", "weekday", "zh", "ru", "ru-range",
+         "en-range"],
 )  # fmt: skip
 def test_a_release_opening_with_its_dated_day_keeps_it_in_a_fresh_clone(text, published):
     """A fresh clone (or an archive copied in) gives every file today's time: a
@@ -234,8 +241,15 @@ def test_a_release_opening_with_its_dated_day_keeps_it_in_a_fresh_clone(text, pu
         "meeting of the permanent representatives.\n",
         "Заседание Совета постоянных представителей\n\nВ развитие решений Астанинского "
         "саммита 4 июля 2024 года 10 июля в Секретариате ШОС прошло заседание.\n",
+        # within the first 30 characters, but after words of a sentence (second review)
+        "SCO Secretariat holds a meeting\n\nAfter the Astana Summit on 4 July 2024, on 10 "
+        "July the SCO Secretariat held a meeting of representatives.\n",
+        "Заседание представителей\n\nПо итогам саммита 4 июля 2024 года 10 июля в "
+        "Секретариате ШОС прошло заседание представителей.\n",
+        "上合组织秘书处召开会议\n\n为落实上合组织阿斯塔纳峰会2024年7月4日通过的决定，7月10日上合组织"
+        "秘书处召开常驻代表会议。\n",
     ],
-    ids=["en", "ru"],
+    ids=["en", "ru", "en-near", "ru-near", "zh"],
 )
 def test_a_date_recalled_in_the_first_sentence_gives_no_year_to_a_fresh_files_day(text):
     """A date the release recalls inside its first sentence is no release date: "10

@@ -38,6 +38,7 @@ day of the meeting the release reports. It is shown, never used for ordering.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -209,7 +210,7 @@ def _years_as_stated(
     opening = (
         [first.day]
         if first is not None and first.had_year and not first.relative
-        and first.position <= OPENING_AT and not _recalled(first, texts)
+        and _opens(first, texts)
         else []
     )  # fmt: skip
     out = []
@@ -229,18 +230,30 @@ def _years_as_stated(
     return out
 
 
-OPENING_AT = 30  # characters before a date that opens its text, at most (a dateline's
-# place, "On Tuesday, ", "Во вторник, ", "当地时间")
-# words after which a date is one recalled, not the release's own ("the Summit of ...")
-_RECALLING = {"of", "since", "after", "before", "from", "от", "с", "со", "после", "до"}
+OPENING_AT = 30  # characters before a date that opens its text, at most
+# what may stand before a date that opens a release: "On", "From", "Today,", a weekday
+# ("On Tuesday,", "Во вторник,"), "当地时间"; or a dateline's place ("Beijing,")
+_OPENER = re.compile(
+    r"(?:(?:on|in|from|today|в|во|с|со|сегодня)\b,?\s*)?"
+    r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|понедельник|вторник"
+    r"|среду|четверг|пятницу|субботу|воскресенье)\b,?\s*)?|当地时间|北京时间",
+    re.IGNORECASE,
+)
+_PLACE = re.compile(r"(?:[A-ZА-ЯЁ][\w'-]*\s+){0,2}[A-ZА-ЯЁ][\w'-]*,\s*")
 
 
-def _recalled(found: FoundDate, texts: list[str]) -> bool:
-    """Whether the word before ``found`` (in the first text holding it) recalls it."""
+def _opens(found: FoundDate, texts: list[str]) -> bool:
+    """Whether ``found`` opens the first text holding it: nothing before it but an
+    opening word, a weekday or a dateline's place. A date recalled in a sentence
+    ("Following the decisions of the Summit of 4 July 2024, on 10 July ...", "After the
+    Astana Summit on 4 July 2024, ...", "По итогам саммита 4 июля 2024 года ...") is
+    no release's own."""
+    if found.position > OPENING_AT:
+        return False
     for text in texts:
         if text[found.position : found.position + len(found.text)] == found.text:
-            words = text[: found.position].split()
-            return bool(words) and words[-1].strip(",.:;(").casefold() in _RECALLING
+            before = text[: found.position]
+            return _OPENER.fullmatch(before) is not None or _PLACE.fullmatch(before) is not None
     return False
 
 
