@@ -156,6 +156,10 @@ LOGO_PAGES = {
     # an article's own <header> holds its headline; an aside's heading is not it
     "article-header": '<article><header class="entry-header"><h1>{h}</h1></header>{p}'
     "</article><aside><h1>Latest news</h1></aside>",
+    # an article's classes name its tags ("tag-logo"): no logo of the site
+    "article-class": '<header class="site-header"><h1 class="site-title">Shanghai Cooperation '
+    'Organisation</h1></header><main><article class="post hentry tag-logo"><header '
+    'class="entry-header"><h1 class="entry-title">{h}</h1></header>{p}</article></main>',
     # a logo inside the <article> wrapping the whole page is still the site's
     "logo-in-article": '<article class="page"><header class="site-header"><div class="logo">'
     "<h1>Shanghai Cooperation Organisation</h1></div></header><h1>{h}</h1>{p}</article>",

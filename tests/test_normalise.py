@@ -249,6 +249,15 @@ def test_a_communiques_numbered_paragraph_is_its_summary_not_its_section_heading
     )
     e = normalise(Release("c.txt", text), SETTINGS, NOW)
     assert e.summary.startswith("1. The Heads of Delegation held talks")
+    # a bullet is an item however long: the opening paragraph after it is the summary
+    bullets = (
+        "SCO ministers meet in Bishkek\n\nKey outcomes\n\n- The Ministers approved the "
+        "draft SCO Development Strategy until 2035 for the Council of Heads of State;\n- The "
+        "Ministers agreed on the plan of events for the next year of the chairmanship;\n\n"
+        "On 21 October 2025, the Council of Foreign Ministers of the SCO met in Bishkek.\n"
+    )
+    e = normalise(Release("b.txt", bullets), SETTINGS, NOW)
+    assert e.summary.startswith("On 21 October 2025, the Council")
 
 
 def test_a_summary_keeps_a_first_paragraph_parted_by_bars_that_is_a_sentence():

@@ -468,6 +468,7 @@ def test_a_line_under_a_headline_that_ends_whole_is_not_joined_to_it(second):
         ("\nDushanbe, 18 March 2025", "2025-03-18T00:00:00+08:00"),
         ("Dushanbe, 18 March 2025", "2025-03-18T00:00:00+08:00"),
         ("18 марта 2025 г.\nМосква", "2025-03-18T00:00:00+08:00"),
+        ("Views: 345\nDushanbe, 18 March 2025", "2025-03-18T00:00:00+08:00"),
     ],
 )
 def test_the_date_or_dateline_under_a_headline_is_no_body_text(facts, day):
@@ -531,3 +532,12 @@ def test_a_headline_ending_on_a_preposition_keeps_its_deck_apart(first, deck):
     body = "On 12 March 2025, SCO Secretary-General spoke at the club."
     e = normalise(Release("k.txt", f"{first}\n{deck}\n\n{body}\n"), SETTINGS, NOW)
     assert e.title == first
+
+
+def test_a_view_counter_alone_under_a_headline_is_no_text():
+    text = (
+        "SCO Secretary-General meets students of Beijing universities\nViews: 345\n\n"
+        "On 18 March 2025 the Secretary-General met students of Beijing universities.\n"
+    )
+    e = normalise(Release("v.txt", text), SETTINGS, NOW)
+    assert "Views" not in e.content_html and e.summary.startswith("On 18 March 2025")

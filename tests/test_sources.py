@@ -179,6 +179,11 @@ def test_a_date_heading_over_the_opening_heading_dates_the_release():
     entry = normalise(replace(r, context_date=late), settings_from(load(None, [])), late)
     assert (entry.published.date().isoformat(), entry.date_source) == ("2025-03-12", "page")
     assert "12 March" not in entry.content_html  # the stamp is out of the text
+    # a dateline is the release's date too (it was dropped as a label)
+    lined = "## Beijing, 12 March 2025\n\n# SCO Secretary-General meets envoy\n\nThe envoy came.\n"
+    [d] = read("b.md", lined)
+    dated = normalise(replace(d, context_date=late), settings_from(load(None, [])), late)
+    assert dated.published.date().isoformat() == "2025-03-12"
 
 
 def test_a_heading_of_a_markdown_body_stays_a_heading_below_the_title():

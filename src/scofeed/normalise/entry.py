@@ -75,8 +75,8 @@ def summarised(paras: list[str]) -> str:
     culture.", ended as a sentence)."""
     for n, para in enumerate(paras[:SUMMARY_LOOK]):
         text = para.rstrip()
-        if list_item(text) and len(text) <= SHORT_LINE:  # a short item; a numbered
-            continue  # paragraph of a communiqué ("1. The Heads of Delegation ...") is text
+        if list_item(text) and (len(text) <= SHORT_LINE or not text[:1].isdigit()):
+            continue  # an item; a communiqué's numbered paragraph ("1. The Heads ...") is text
         if (
             text.endswith((":", "："))
             and n + 1 < len(paras)  # leads into what follows

@@ -348,6 +348,8 @@ def _facts_under(lines: list[str], start: int) -> tuple[list[str], int]:
         if len(text) > FACT_MAX or text.endswith((*SENTENCE_ENDS, ":", ";", ",")):
             return [], 0  # a sentence, or a lead wrapped short, going on
         facts.append(text)
+    if len(facts) == 1 and view_counter(facts[0]):
+        return [], 1  # a view counter alone under the headline: no text of the release
     # a date, a time or a count among them: a place alone under a date is one too
     dated = any(c.isdigit() for text in facts for c in text)
     if len(facts) < 2 or not dated:

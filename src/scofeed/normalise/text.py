@@ -280,7 +280,12 @@ def _items(block: str) -> list[str]:
             block[at:].lstrip(" \t")[:1] not in _DASHES
             or at == 0
             or above.endswith(_ITEM_ENDS)
-            or (starts and "\n" not in block[starts[-1] : len(above)])  # under an item
+            # under an item: its own first line, or one ending with a comma (items of
+            # a list "– укрепление ...,\n– развитие ...,")
+            or (
+                starts
+                and ("\n" not in block[starts[-1] : len(above)] or above.endswith((",", "，")))
+            )
         ):
             starts.append(at)
     if len(starts) < 2:

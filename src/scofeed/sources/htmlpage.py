@@ -290,10 +290,10 @@ def _masthead(el: lxml.html.HtmlElement) -> bool:
     for up in (el, *el.iterancestors()):
         if up.tag in ("body", "html"):
             break
+        if up.tag == "article":  # its <header> is the article's own, and its classes
+            return False  # name its tags and categories ("tag-logo"), not a logo
         if _MASTHEAD.search(f"{up.get('class') or ''} {up.get('id') or ''}") is not None:
             return True  # a logo, in an article or not
-        if up.tag == "article":
-            return False  # its <header> is the article's own
         in_header = in_header or up.tag in ("header", "nav")
     return in_header
 

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from markdown_it import MarkdownIt
 
-from scofeed.dates import is_date_line
+from scofeed.dates import LINE_CONTEXT, find_dates
 from scofeed.errors import RejectedInput
 from scofeed.markup import tag
 from scofeed.model import Release
@@ -192,10 +192,10 @@ def render(body: str, want_title: bool) -> tuple[str | None, str]:
         and tokens[3].type == "heading_open"
         and tokens[3].tag == "h1"
     ):
-        # a label goes ("## Press release No. 45"); a date ("## 12 March 2025") is the
-        # release's: it stays in the body, read as the date stamp it is
+        # a label goes ("## Press release No. 45"); a date or a dateline ("## 12 March
+        # 2025", "## Beijing, 12 March 2025") is the release's: it stays in the body
         label = tokens[1].content
-        dated = any(c.isdigit() for c in label) and is_date_line(label.strip())
+        dated = any(c.isdigit() for c in label) and bool(find_dates(label, LINE_CONTEXT))
         tokens = [*tokens[3:6], *tokens[:3], *tokens[6:]] if dated else tokens[3:]
     if want_title and len(tokens) >= 3 and tokens[0].type == "heading_open":
         inline = _md.renderInline(tokens[1].content)
