@@ -190,6 +190,13 @@ def test_a_yearless_date_near_a_stated_one_takes_its_year(text):
     assert day(e) == date(2025, 3, 20) and e.date_source == "text"
 
 
+# a release of a fresh clone's: "{}" opens its body with the date
+STUDENTS = (
+    "SCO Secretary-General receives students\n\n{} SCO Secretary-General received "
+    "students. He thanked them for their visit on 21 October.\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "published"),
     [
@@ -203,12 +210,8 @@ def test_a_yearless_date_near_a_stated_one_takes_its_year(text):
          "October 2025, SCO Secretary-General received a delegation of Kyrgyzstan.\n",
          date(2025, 10, 20)),
         # the date opening the text after a dateline's place or a weekday (found in review)
-        ("SCO Secretary-General receives students\n\nBeijing, 21 October 2025 – The SCO "
-         "Secretary-General received students. He thanked them for their visit on 21 "
-         "October.\n", date(2025, 10, 21)),
-        ("SCO Secretary-General receives students\n\nOn Tuesday, 21 October 2025, the SCO "
-         "Secretary-General received students. He thanked them for their visit on 21 "
-         "October.\n", date(2025, 10, 21)),
+        (STUDENTS.format("Beijing, 21 October 2025 – The"), date(2025, 10, 21)),
+        (STUDENTS.format("On Tuesday, 21 October 2025, the"), date(2025, 10, 21)),
         ("上合组织秘书长会见学生\n\n当地时间2025年10月21日，上合组织秘书长会见学生。他感谢客人10月"
          "21日的来访。\n", date(2025, 10, 21)),
         ("Генсек ШОС принял студентов\n\nВо вторник, 21 октября 2025 года, Генеральный "

@@ -238,26 +238,26 @@ def test_a_list_is_no_summary_and_its_lead_is(text):
     assert e.summary.startswith("The ")
 
 
-def test_a_communiques_numbered_paragraph_is_its_summary_not_its_section_heading():
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("Joint Communiqué of the meeting of Heads of Government\n\nI. Political "
+         "cooperation\n\n1. The Heads of Delegation held talks on regional security and "
+         "agreed to deepen cooperation on 3 June 2025.\n\n2. The parties agreed to meet "
+         "again.\n", "1. The Heads of Delegation held talks"),
+        # a bullet is an item however long: the opening paragraph after it is the summary
+        ("SCO ministers meet in Bishkek\n\nKey outcomes\n\n- The Ministers approved the "
+         "draft SCO Development Strategy until 2035 for the Council of Heads of State;\n- "
+         "The Ministers agreed on the plan of events for the next year of the chairmanship;"
+         "\n\nOn 21 October 2025, the Council of Foreign Ministers of the SCO met in "
+         "Bishkek.\n", "On 21 October 2025, the Council"),
+    ],
+    ids=["numbered", "bullets"],
+)  # fmt: skip
+def test_a_communiques_numbered_paragraph_is_its_summary_not_a_heading_or_bullet(text, summary):
     """Numbered paragraphs were all passed over as list items, and the section heading
-    above them was the summary."""
-    text = (
-        "Joint Communiqué of the meeting of Heads of Government\n\nI. Political "
-        "cooperation\n\n1. The Heads of Delegation held talks on regional security and "
-        "agreed to deepen cooperation on 3 June 2025.\n\n2. The parties agreed to meet "
-        "again.\n"
-    )
-    e = normalise(Release("c.txt", text), SETTINGS, NOW)
-    assert e.summary.startswith("1. The Heads of Delegation held talks")
-    # a bullet is an item however long: the opening paragraph after it is the summary
-    bullets = (
-        "SCO ministers meet in Bishkek\n\nKey outcomes\n\n- The Ministers approved the "
-        "draft SCO Development Strategy until 2035 for the Council of Heads of State;\n- The "
-        "Ministers agreed on the plan of events for the next year of the chairmanship;\n\n"
-        "On 21 October 2025, the Council of Foreign Ministers of the SCO met in Bishkek.\n"
-    )
-    e = normalise(Release("b.txt", bullets), SETTINGS, NOW)
-    assert e.summary.startswith("On 21 October 2025, the Council")
+    above them was the summary; a long bullet is an item all the same."""
+    assert normalise(Release("c.txt", text), SETTINGS, NOW).summary.startswith(summary)
 
 
 def test_a_summary_keeps_a_first_paragraph_parted_by_bars_that_is_a_sentence():

@@ -66,13 +66,13 @@ _TABLE_CELLS = " | "  # how a table's row reads as text (``sources.blocks.row_te
 
 
 def summarised(paras: list[str]) -> str:
-    """The paragraph a summary is made of: the first that ends as a sentence (or
-    leads into what follows with a colon), or is longer than a line and no table's
-    row, among the first few, a list's item never; the first if none. Passed over: a table's rows
-    ("Country | Trade, bn USD"), a heading ("Key points"), a date or view count under
-    the headline ("18.03.2025 15:20 Views: 345"), a dateline ("Dushanbe, 22 April
-    2025"), each once a release's summary, and the items of a list (the last one, "-
-    culture.", ended as a sentence)."""
+    """The paragraph a summary is made of: the first among the first few that ends as
+    a sentence (or leads into what follows with a colon), or is longer than a line and
+    no table's row; the first if none. Passed over: a table's rows ("Country | Trade,
+    bn USD"), a heading ("Key points"), a date or view count under the headline
+    ("18.03.2025 15:20 Views: 345"), a dateline ("Dushanbe, 22 April 2025"), each once
+    a release's summary, and a list's items (the last one, "- culture.", ended as a
+    sentence) but for a communiqué's long numbered paragraphs."""
     for n, para in enumerate(paras[:SUMMARY_LOOK]):
         text = para.rstrip()
         if list_item(text) and (len(text) <= SHORT_LINE or not text[:1].isdigit()):

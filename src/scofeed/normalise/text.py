@@ -71,11 +71,12 @@ _OVERRIDES = re.compile("[\u202a-\u202e]")
 def drop_invisible(text: str, close: bool = True) -> str:
     """Without the soft hyphen, the zero-width space, the word joiner and U+FEFF (a BOM,
     or a stray zero-width no-break space anywhere): a web page's CMS scatters them in
-    copied text, where they split words and dates without showing (a title kept
-    "meets\u00ad students", a keyword did not match "stu\u00addents"). Without the bidirectional
-    embeddings and overrides either (``drop_overrides``). Zero-width (non-)joiners,
-    the direction marks and the isolates stay: they shape and order some scripts (an
-    isolate closed within the text unless ``close`` is false, ``_closed_isolates``)."""
+    copied text, where they split words and dates without showing (a title kept a soft
+    hyphen after "meets", a keyword did not match "students" with one inside). Without
+    the bidirectional embeddings and overrides either (``drop_overrides``). Zero-width
+    (non-)joiners, the direction marks and the isolates stay: they shape and order some
+    scripts (an isolate closed within the text unless ``close`` is false,
+    ``_closed_isolates``)."""
     if text.isascii():
         return text
     if (
