@@ -37,7 +37,6 @@ from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, runs, unusable
 from scofeed.store.lock import lock_path, lock_text, read_lock, running
-from scofeed.store.runs import RELOAD_JOB
 from scofeed.store.schema import MIGRATIONS
 from scofeed.store.trouble import allowed, whose
 from scofeed.watch import SourceWatcher
@@ -62,6 +61,13 @@ def already_running(pid: int | None, lock: Path) -> str:
 
 
 LAST_LOOK = 0.05  # seconds each part of a stop gets past stop_seconds, at most
+
+
+def _name_self(fd: int) -> None:
+    """Write this process into the lock file open at ``fd``: its pid, start time and
+    schema (commands beside it upgrade by it). OSError (a full disk) is the caller's."""
+    os.ftruncate(fd, 0)
+    os.write(fd, lock_text(len(MIGRATIONS)))
 
 
 class PidLock:
@@ -100,8 +106,7 @@ class PidLock:
             os.close(fd)
             raise AlreadyRunning(already_running(None, self.path))
         try:
-            os.ftruncate(fd, 0)
-            os.write(fd, lock_text(len(MIGRATIONS)))  # its schema: commands beside it upgrade
+            _name_self(fd)
         except OSError as exc:  # a full disk: it was a traceback, and a start again each time
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -143,8 +148,7 @@ class PidLock:
             )  # fmt: skip
             return
         try:
-            os.ftruncate(fd, 0)
-            os.write(fd, lock_text(len(MIGRATIONS)))
+            _name_self(fd)
         except OSError as exc:  # a full disk: tried again at the next look, never fatal
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -334,7 +338,7 @@ class Daemon:
             # endpoints first, on a clock read before any job's: the first scan's
             # entries go to every endpoint in the config (none counts as back catalogue)
             register_endpoints(self.cfg, store, time.time())
-            runs.forget(store.db, RELOAD_JOB)  # a failed reload of an earlier run is past
+            runs.forget(store.db, runs.RELOAD_JOB)  # a failed reload of an earlier run is past
             self.hub = websub.Hub()
             ctx = JobContext(
                 self.cfg,
@@ -443,19 +447,23 @@ class Daemon:
             self.watcher.stop()
         if self.scheduler:
             unfinished = self.scheduler.stop(budget)
-        # in-flight deliveries get what is left of the stop time; unsent ones stay pending.
-        # A blink at least (LAST_LOOK) to collect what has just ended: half a second each,
-        # the stop ran ~1.5 s past stop_seconds, which the docs promise it keeps to
-        unfinished += self.deliveries.shutdown(timeout=max(LAST_LOOK, deadline - time.monotonic()))
+
+        def left() -> float:
+            """What is left of the stop time, or a blink (LAST_LOOK) to collect what has
+            just ended: half a second each, the stop ran ~1.5 s past stop_seconds."""
+            return max(LAST_LOOK, deadline - time.monotonic())
+
+        # in-flight deliveries get what is left of the stop time; unsent ones stay pending
+        unfinished += self.deliveries.shutdown(timeout=left())
         if self.hub:  # requests in flight may finish; what was not settled stays due
-            unfinished += self.hub.shutdown(max(LAST_LOOK, deadline - time.monotonic()))
+            unfinished += self.hub.shutdown(left())
         if self.activitypub:  # requests in flight are dropped; they stay pending in the store
             self.activitypub.close(wait=False)
         for fn in self.on_stop:
             try:
-                left = fn(max(LAST_LOOK, deadline - time.monotonic()))
-                if isinstance(left, list | tuple | set):
-                    unfinished += [str(x) for x in left]
+                still = fn(left())
+                if isinstance(still, list | tuple | set):
+                    unfinished += [str(x) for x in still]
             except Exception as exc:  # stopping goes on whatever one part says
                 log.error(
                     "stop_hook_failed hook=%s error=%r", getattr(fn, "__name__", fn), str(exc)
@@ -483,10 +491,10 @@ class Daemon:
         summary = "" if error else f"config={self.cfg.path or 'defaults'}"
         try:
             runs.record(self.scheduler.ctx.store.db, runs.Run(
-                RELOAD_JOB, started, time.time(), error is None, summary, error
+                runs.RELOAD_JOB, started, time.time(), error is None, summary, error
             ))  # fmt: skip
         except Exception as exc:  # held in memory: /healthz still shows it
-            log.error("job_record_failed job=%s error=%r", RELOAD_JOB, str(exc))
+            log.error("job_record_failed job=%s error=%r", runs.RELOAD_JOB, str(exc))
 
     def _reload(self) -> str | None:
         """The reload itself: None once the new config is taken, else why it was not."""
