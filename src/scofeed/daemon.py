@@ -36,7 +36,7 @@ from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, runs, unusable
-from scofeed.store.lock import lock_path, lock_text, read_lock, running
+from scofeed.store.lock import lock_path, lock_text, read_lock, running, still_names
 from scofeed.store.schema import MIGRATIONS
 from scofeed.store.trouble import allowed, whose
 from scofeed.watch import SourceWatcher
@@ -120,15 +120,8 @@ class PidLock:
         of the state folder's files, a restore copying a folder over it): a second
         daemon then started on the same store, and commands (``status``, ``reload``)
         found only that one, or none. Called every few seconds from the main loop."""
-        if self._fd is None:
+        if self._fd is None or still_names(self.path, self._fd):
             return
-        held = os.fstat(self._fd)
-        try:
-            there = os.stat(self.path)
-            if (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino):
-                return
-        except OSError:
-            pass
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:

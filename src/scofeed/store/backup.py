@@ -25,6 +25,7 @@ from pathlib import Path
 from scofeed.errors import StoreError, UsageError
 from scofeed.frozen import frozen
 from scofeed.store import DAMAGED, WAIT, copy_store, not_a_folder
+from scofeed.store.lock import still_names
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,16 @@ def free_name(folder: Path, now: datetime) -> Path:
     under way) holds: two backups in one second failed the second, exit 2, which a
     cron job or a timer took for a usage error."""
     n = 1
-    while (folder / default_name(now, n)).exists() or (
-        folder / f".{default_name(now, n)}.tmp"
+    while (folder / default_name(now, n)).exists() or _tmp_of(
+        folder / default_name(now, n)
     ).exists():
         n += 1
     return folder / default_name(now, n)
+
+
+def _tmp_of(target: Path) -> Path:
+    """The hidden temporary file a backup to ``target`` is written in, then named."""
+    return target.parent / f".{target.name}.tmp"
 
 
 def backup(
@@ -114,8 +120,7 @@ def _claimed(target: Path, retry: bool) -> tuple[Path, int] | None:
         if retry:
             return None
         raise UsageError(f"{target}: exists; a backup never writes over a file")
-    into = target.parent
-    tmp = into / f".{target.name}.tmp"
+    into, tmp = target.parent, _tmp_of(target)
     for _ in range(2):  # again once an interrupted backup's file is removed
         try:
             into.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -135,7 +140,7 @@ def _claimed(target: Path, retry: bool) -> tuple[Path, int] | None:
                 )
             raise StoreError(f"{target}: cannot write the backup ({why})") from None
         fcntl.flock(fd, fcntl.LOCK_EX)  # made with O_EXCL just now: no backup holds it
-        if _same_file(fd, tmp):
+        if still_names(tmp, fd):
             return tmp, fd
         # another backup took it for a leftover between our making and locking it
         # (only one older than LEFT_AGE is, so hardly ever): the name is not ours
@@ -144,16 +149,6 @@ def _claimed(target: Path, retry: bool) -> tuple[Path, int] | None:
             return None
         raise StoreError(f"{target}: cannot write the backup ({tmp}: another backup took it)")
     raise StoreError(f"{target}: cannot write the backup ({tmp} keeps coming back)")
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``path`` still names the file open at ``fd``."""
-    try:
-        there = path.stat()
-    except OSError:
-        return False
-    held = os.fstat(fd)
-    return (there.st_dev, there.st_ino) == (held.st_dev, held.st_ino)
 
 
 LEFT_PATTERN = ".scofeed-*.sqlite3.tmp"  # a temporary file of a backup named by its time
@@ -189,7 +184,7 @@ def _removed_if_left(tmp: Path) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False  # a backup under way holds it
-        if not _same_file(fd, tmp):
+        if not still_names(tmp, fd):
             return False  # removed, or made again, since we opened it
         for path in (tmp, tmp.with_name(tmp.name + "-journal")):
             path.unlink(missing_ok=True)

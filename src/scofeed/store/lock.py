@@ -26,6 +26,15 @@ class Holder(NamedTuple):
     schema: int | None  # the store schema its code makes (none from before it said)
 
 
+def still_names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open at ``fd`` (a lock taken on a file
+    holds nothing once the name leads elsewhere: removed, or made again)."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(fd))
+    except OSError:
+        return False
+
+
 def lock_text(schema: int) -> bytes:
     """What a daemon writes in its lock file: its pid, start time and schema version."""
     return f"{os.getpid()}\n{int(time.time())}\n{schema}\n".encode()
