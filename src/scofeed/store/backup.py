@@ -52,11 +52,9 @@ def free_name(folder: Path, now: datetime) -> Path:
     under way) holds: two backups in one second failed the second, exit 2, which a
     cron job or a timer took for a usage error."""
     n = 1
-    while (folder / default_name(now, n)).exists() or _tmp_of(
-        folder / default_name(now, n)
-    ).exists():
+    while (name := folder / default_name(now, n)).exists() or _tmp_of(name).exists():
         n += 1
-    return folder / default_name(now, n)
+    return name
 
 
 def _tmp_of(target: Path) -> Path:
