@@ -69,6 +69,7 @@ _CREDIT = re.compile(
     r"照片|图片来源|图)\s*[:：]",
     re.I,
 )
+_CREDIT_MAX = 120
 # a source or editor credit: a name, no sentence ("Source: SCO Press Service"; "Source:
 # the agreement was drafted by ..." is text)
 _SOURCE = re.compile(r"^(source|источник|来源|责任编辑|编辑|editor)\s*[:：]", re.I)
@@ -84,7 +85,6 @@ _END_MARK = re.compile(
     r"^[（(]\s*(完|终)\s*[）)]$"
     r"|^(?:【(?:打印|关闭|窗口|文章|本页|我要|返回|列表|顶部|加入|收藏|分享|字体|大|中|小)+】\s*)+$"
 )
-_CREDIT_MAX = 120
 _RELATED = re.compile(
     r"^(related( news| articles| stories)?|see also|read also|more on (this|the) topic|"
     r"похожие новости|читайте также|смотрите также|другие новости|по теме|"
