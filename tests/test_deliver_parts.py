@@ -21,6 +21,7 @@ from scofeed import config as config_mod
 from scofeed.deliver import payload, policy, sender, signing
 from scofeed.errors import ConfigError
 from scofeed.model import Entry, Withdrawal
+from scofeed.render import render
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 
@@ -110,6 +111,26 @@ def test_a_huge_entry_leaves_the_content_out_under_20kb(site):
     assert data["url"] == "https://eng.sectsco.org/news/1"
     small = json.loads(payload.standard("release.published", entry(), cfg, 0))["data"]
     assert small["content_html"] == "<p>Body.</p>" and "content_omitted" not in small
+
+
+def test_a_payloads_content_holds_the_links_the_feeds_hold(site):
+    """A Markdown or JSON release's relative links (``/20220124/other.html``,
+    ``img/p.png``) were resolved against the entry's link in the feeds but sent as
+    written to webhooks, where a receiver has no base to resolve them against. The
+    payload now holds the JSON Feed's very ``content_html``: absolute, untracked."""
+    cfg = site.config()
+    rel = entry(
+        link="https://eng.sectsco.org/20251005/12345.html",
+        url="https://eng.sectsco.org/20251005/12345.html",
+        content_html='<p>See <a href="/20220124/other.html?utm_source=x">this</a> '
+        '<img src="img/p.png" alt="pic"></p>',
+    )
+    data = json.loads(payload.standard("release.published", rel, cfg, 0))["data"]
+    html = data["content_html"]
+    assert 'href="https://eng.sectsco.org/20220124/other.html"' in html, html
+    assert 'src="https://eng.sectsco.org/20251005/img/p.png"' in html, html
+    feed = json.loads(render("json", [rel], cfg))
+    assert html == feed["items"][0]["content_html"]
 
 
 def test_a_release_with_many_tag_feeds_stays_under_20kb_and_keeps_its_text(site):

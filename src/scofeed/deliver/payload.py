@@ -26,7 +26,7 @@ from scofeed.config import FEED_FILES, Config
 from scofeed.graphemes import clip, ellipsized
 from scofeed.model import Entry
 from scofeed.render.catalog import sets_of
-from scofeed.render.links import shown, shown_url
+from scofeed.render.links import published, shown_url
 
 MAX_BYTES = 20_000
 # Slack: a section block's text holds 3000 characters, the fallback text we keep short
@@ -48,7 +48,7 @@ def stamp(t: float) -> str:
 
 
 def event_data(entry: Entry, cfg: Config) -> dict[str, Any]:
-    entry = shown(entry)  # no tracking parameters in its links
+    entry = published(entry)  # as the feeds show it: no trackers, no relative links
     return {
         "id": entry.id,
         "title": entry.title,

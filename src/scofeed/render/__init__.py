@@ -11,7 +11,6 @@ import functools
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from feedgen.version import version_str as feedgen_version
@@ -25,7 +24,7 @@ from scofeed.model import Entry
 from scofeed.render import catalog
 from scofeed.render.catalog import Head
 from scofeed.render.jsonfeed import render_json
-from scofeed.render.links import absolute_links, shown
+from scofeed.render.links import published
 from scofeed.render.xmlfeeds import feed_id, render_atom, render_rss
 
 CONTENT_TYPES = {
@@ -82,13 +81,5 @@ def render(
     if head is None:
         head = catalog.head(cfg, catalog.main_set(cfg), fmt)
     if fmt == "atom" and withdrawn:
-        return render_atom([_resolved(e) for e in entries], cfg, head, withdrawn)
-    return renderer([_resolved(e) for e in entries], cfg, head)
-
-
-def _resolved(e: Entry) -> Entry:
-    """The entry as shown (no tracking parameters in its links, ``links.shown``), with
-    relative links in its content resolved against its own link."""
-    e = shown(e)
-    content = absolute_links(e.content_html, e.link)
-    return e if content is e.content_html else replace(e, content_html=content)
+        return render_atom([published(e) for e in entries], cfg, head, withdrawn)
+    return renderer([published(e) for e in entries], cfg, head)

@@ -112,3 +112,12 @@ def shown(entry: Entry) -> Entry:
     if link is entry.link and url is entry.url and content is entry.content_html:
         return entry
     return replace(entry, link=link, url=url, content_html=content)
+
+
+def published(entry: Entry) -> Entry:
+    """The entry as the feeds and the webhooks carry it: ``shown``, and the relative
+    links in its content resolved against its own link (a reader or a receiver has no
+    base to resolve them against)."""
+    entry = shown(entry)
+    content = absolute_links(entry.content_html, entry.link)
+    return entry if content is entry.content_html else replace(entry, content_html=content)
