@@ -910,6 +910,50 @@ def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service
     assert rows.follower_count(service.inbox.store.db) == 0
 
 
+@pytest.mark.parametrize("kind", ["Follow", "Delete"])
+def test_an_activity_holding_a_lone_surrogate_is_a_400_not_a_500(
+    service: Service, bob: Bob, kind: str
+) -> None:
+    """``"\\ud800"`` is valid JSON (RFC 8259 section 8.2) but no text: a signed Follow or
+    Delete whose id held one raised as it was stored, a 500 and a logged traceback,
+    which the sender retried for days."""
+    doc = bob.activity(kind, OUR_ACTOR if kind == "Follow" else bob.id)
+    doc["id"] = bob.id + "/d\ud800"
+    body = dumps(doc)
+    assert b"\\ud800" in body
+    status, message = post(service, body, bob.signed(body))
+    assert status == 400 and "not JSON text" in message
+    assert rows.follower_count(service.inbox.store.db) == 0
+    # an escaped pair is one character (an emoji): the activity is taken
+    doc = bob.activity("Follow", OUR_ACTOR)
+    doc["id"] = bob.id + "/\U0001f600"
+    body = dumps(doc)
+    assert b"\\ud83d\\ude00" in body
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+
+
+def test_a_follow_whose_actor_cannot_be_fetched_is_logged_and_a_gone_one_not_retried(
+    service: Service, bob: Bob, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the access log off (the default), a Follow refused because the follower's
+    actor could not be fetched left no line in the log; and an actor its server said
+    was gone (404) was a 502, which a sender retries for days."""
+    like = dumps(bob.activity("Like", "http://127.0.0.1:8080/notes/1"))
+    assert post(service, like, bob.signed(like))[0] == 202  # bob's key is now cached
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    for status, answer in ((500, 502), (404, 400), (410, 400)):
+        bob.server.clear()
+        bob.server.expect_request("/users/bob").respond_with_data("", status=status)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="scofeed.activitypub.inbox"):
+            got, message = post(service, body, bob.signed(body))
+        assert got == answer, (status, got, message)
+        assert f"HTTP {status}" in message
+        (line,) = [r.getMessage() for r in caplog.records if "follow_refused" in r.getMessage()]
+        assert f"actor={bob.id}" in line and f"HTTP {status}" in line
+    assert rows.follower_count(service.inbox.store.db) == 0
+
+
 @pytest.mark.parametrize("page", ["\u00b2", "\u0663", "9" * 5000, "0", "10001", "1.0"])
 def test_an_outbox_page_that_is_no_number_is_a_400_not_a_500(service: Service, page: str):
     """ "²" is a digit to str.isdigit() and not to int(), and 5,000 digits are past

@@ -36,7 +36,6 @@ accepted as ever, and no one following is dropped, whatever the limit.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
@@ -49,7 +48,7 @@ import requests
 
 from scofeed.activitypub import delivery, httpsig
 from scofeed.activitypub.documents import Urls
-from scofeed.activitypub.remote import HOST_PAUSE, Remote, object_id
+from scofeed.activitypub.remote import HOST_PAUSE, Remote, json_document, object_id
 from scofeed.config import Config
 from scofeed.deliver import sender
 from scofeed.errors import FetchError
@@ -107,9 +106,9 @@ class Inbox:
         if len(body) > self.cfg.activitypub.max_body:
             return Reply(413, "request body too large")
         try:
-            activity = json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            return Reply(400, "the body is not JSON")
+            activity = json_document(body)
+        except (ValueError, RecursionError):  # a lone surrogate too (a UnicodeError)
+            return Reply(400, "the body is not JSON text")
         actor = object_id(activity.get("actor")) if isinstance(activity, dict) else None
         if not isinstance(activity, dict) or not isinstance(activity.get("type"), str) or not actor:
             return Reply(400, "not an activity (type and actor are required)")
@@ -229,8 +228,14 @@ class Inbox:
         try:
             doc = self.remote.actor(actor)
         except FetchError as exc:
+            # logged: with the access log off (the default), a follow that never took
+            # left no trace. An actor its server says is gone (404, 410) never will be
+            # there: a 4xx, which the sender does not retry (a 502 was retried for days)
+            log.info("activitypub_follow_refused actor=%s reason=%r", actor, str(exc))
             if exc.later:
                 return _later(f"cannot fetch the follower's actor now ({exc})")
+            if exc.gone:
+                return Reply(400, f"the follower's actor is gone ({exc})")
             return Reply(502, f"cannot fetch the follower's actor ({exc})")
         inbox = doc["inbox"]
         endpoints = doc.get("endpoints")

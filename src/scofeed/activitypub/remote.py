@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -59,6 +60,21 @@ ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON}"
 
 def session(allow_private: bool) -> requests.Session:
     return sender.session(allow_private)  # the pushes' one session recipe
+
+
+# a JSON escape of a UTF-16 surrogate: its string may hold one alone, which no UTF-8 holds
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def json_document(data: bytes) -> Any:
+    """``data`` parsed as JSON; ``ValueError`` for a string holding a lone surrogate
+    (``"\\ud800"``: valid JSON, RFC 8259 section 8.2, but no text: such an activity id
+    or inbox URL raised when it was stored, a 500 with a traceback at the inbox, which
+    the sender retried for days). A pair (an emoji escaped) is one character, and fine."""
+    doc = json.loads(data)
+    if _SURROGATE_ESCAPE.search(data):
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError: ValueError
+    return doc
 
 
 def object_id(value: Any) -> str | None:
@@ -173,9 +189,9 @@ class Remote:
             if watch.expired:  # the document was cut off at the deadline
                 raise FetchError(late, unanswered=True)
         try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            raise FetchError("not JSON") from None
+            doc = json_document(data)
+        except ValueError:  # a lone surrogate too (UnicodeError is one)
+            raise FetchError("not JSON text") from None
         except RecursionError:  # a key or actor nested too deeply: was a 500 and a traceback
             raise FetchError("JSON nested too deeply") from None
         if not isinstance(doc, dict):
