@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
+import logging
 import os
 import random
 import re
@@ -159,6 +160,10 @@ def test_gone_inbox_removes_its_followers(site: Site, service: Service, httpserv
     assert report.gone == [shared]
     db = service.inbox.store.db
     assert [f.actor for f in rows.followers(db)] == ["http://remote/users/7"]
+    # said as what happened (it read "endpoint disabled", a webhook's word)
+    assert {d.last_error for d in rows.listing(db) if d.inbox == shared} == {
+        "HTTP 410 Gone: its followers are removed"
+    }
 
 
 def test_failures_retry_in_order_per_host(site: Site, service: Service, httpserver: HTTPServer):
@@ -268,8 +273,9 @@ def test_a_new_followers_accept_does_not_wait_behind_a_retry(
                                               (422, False), (501, False), (401, True),
                                               (408, True), (429, True)])  # fmt: skip
 def test_a_refusal_is_not_retried_ahead_of_the_hosts_later_deliveries(
-    site: Site, service: Service, httpserver: HTTPServer, status: int, retried: bool
-) -> None:
+    site: Site, service: Service, httpserver: HTTPServer, status: int, retried: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
     """Mastodon's own DeliveryWorker gives up at once on a 4xx other than 401, 408 and
     429 (and on 501): the receiver has refused that activity and will refuse it again.
     Retried here over the whole schedule (about a day), it held up every later delivery
@@ -280,10 +286,15 @@ def test_a_refusal_is_not_retried_ahead_of_the_hosts_later_deliveries(
     build(site, service)
     httpserver.expect_ordered_request("/inbox", method="POST").respond_with_data("", status=status)
     httpserver.expect_ordered_request("/inbox", method="POST").respond_with_data("", status=202)
-    report = service.deliverer.run_due()
+    with caplog.at_level(logging.INFO, logger="scofeed.activitypub.delivery"):
+        report = service.deliverer.run_due()
     db = service.inbox.store.db
     first, second = sorted(rows.listing(db), key=lambda d: d.id)
     assert first.last_status == status and first.attempts == 1
+    # a post never delivered is a WARNING: seen with log.level = "WARNING" too
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == (0 if retried else 1), warned
+    assert retried or (f"activitypub_delivery_failed id={first.id} " in warned[0])
     if retried:
         assert report.retrying == 1 and first.status == "pending" and second.attempts == 0
     else:

@@ -36,7 +36,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 
@@ -240,6 +240,8 @@ class Deliverer:
         decision = policy.decide(
             d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng, refusals_final=True
         )
+        if decision.outcome == policy.GONE:  # an inbox has no endpoint to disable
+            decision = replace(decision, reason="HTTP 410 Gone: its followers are removed")
         error = None if decision.outcome == policy.DELIVERED else decision.reason
         with self._writes, self.store.transaction() as db:
             rows.settle(
@@ -260,4 +262,9 @@ class Deliverer:
         )  # fmt: skip
         if removed:
             log.warning("activitypub_inbox_gone inbox=%s followers_removed=%d", d.inbox, removed)
+        elif decision.outcome == policy.FAILED:  # never sent: seen at log.level WARNING too
+            log.warning(
+                "activitypub_delivery_failed id=%d kind=%s inbox=%s reason=%r",
+                d.id, d.kind, d.inbox, decision.reason,
+            )  # fmt: skip
         return decision.outcome

@@ -176,7 +176,7 @@ def _decide(  # decide's verdict on the answer alone (its arguments, in its orde
         refused = f"HTTP {status}: the chat service refuses this message (not retried)"
         return Decision(FAILED, None, refused)
     if status == 410:
-        return Decision(GONE, None, "HTTP 410 Gone: endpoint disabled")
+        return Decision(GONE, None, "HTTP 410 Gone")  # each kind of push says what it does
     if result.blocked:
         return Decision(FAILED, None, result.error or "address refused")
     reason = describe(result)
