@@ -801,6 +801,14 @@ def test_cli_lists_and_removes_a_subscription_telling_the_subscriber(hub_site, s
     (line,) = [x for x in out.splitlines() if x.startswith("1\t")]
     assert cfg.feed_url("atom") in line and "127.0.0.1" in line and "signed" in line
     assert "never-shown" not in out and "t0k3n" not in out  # no secret, no callback token
+    # --topic in any spelling the hub takes for it (it matched the string alone)
+    url = cfg.feed_url("atom")
+    scheme, rest = url.split("://", 1)
+    spelt = scheme.upper() + "://" + rest.replace("atom", "%61tom")
+    for topic, listed in ((url, True), (spelt, True), (cfg.feed_url("rss"), False)):
+        assert main(["--config", str(site.config_path), "websub", "list", "--topic", topic]) == 0
+        out = capsys.readouterr().out
+        assert any(x.startswith("1\t") for x in out.splitlines()) == listed, (topic, out)
     assert main(["--config", str(site.config_path), "websub", "remove", "1"]) == 0
     assert rows.subscriptions(store.db) == []
     h.run_due(cfg, store, wait=True)

@@ -9,13 +9,14 @@ import time
 from scofeed import websub
 from scofeed.cli.common import Subparsers, command, open_store, when
 from scofeed.store import websub as rows
+from scofeed.websub.hub import normal_url
 
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     p = command(sub, "websub", "list or remove the WebSub hub's subscriptions")
     wsub = p.add_subparsers(dest="websub_command", metavar="ACTION", required=True)
     w = command(wsub, "list", "subscriptions: topic, callback host, lease, last delivery")
-    w.add_argument("--topic", metavar="URL", help="only this topic")
+    w.add_argument("--topic", metavar="URL", help="only this topic (spelt as the hub reads it)")
     w.set_defaults(func=cmd_list)
     w = command(wsub, "remove", "remove a subscription; its subscriber is told (denied)")
     w.add_argument("subscription_id", type=int, help="the number `scofeed websub list` shows")
@@ -24,7 +25,10 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
 
 def cmd_list(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args, existing=True)
-    subs = rows.subscriptions(store.db, args.topic)
+    subs = rows.subscriptions(store.db)
+    if args.topic is not None:  # any spelling of it, as the hub reads a subscriber's
+        wanted = normal_url(args.topic)
+        subs = [s for s in subs if normal_url(s.topic) == wanted]
     if not subs:
         print("no subscriptions", file=sys.stderr)
     print("id\ttopic\tcallback host\tlease expires\tlast delivery\tstate")

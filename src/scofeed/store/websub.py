@@ -256,11 +256,8 @@ def _subscription(r: sqlite3.Row) -> Subscription:
     )  # fmt: skip
 
 
-def subscriptions(db: sqlite3.Connection, topic: str | None = None) -> list[Subscription]:
-    if topic is None:
-        rows = db.execute(_SUB + " ORDER BY s.topic, s.callback").fetchall()
-    else:
-        rows = db.execute(_SUB + " WHERE s.topic = ? ORDER BY s.callback", (topic,)).fetchall()
+def subscriptions(db: sqlite3.Connection) -> list[Subscription]:
+    rows = db.execute(_SUB + " ORDER BY s.topic, s.callback").fetchall()
     return [_subscription(r) for r in rows]
 
 
