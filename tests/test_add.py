@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from scofeed.build import build
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store.lock import held
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ENVOY = b"SCO meets envoy\n\nOn 3 June 2021, the envoy came to the SCO Secretariat.\n"
@@ -213,6 +215,38 @@ def test_cli_add_from_stdin_refuse_known_and_update(site):
     assert out.startswith("updated " + lines[0].split()[1])
     _, err = run(site, "add", "-", stdin=b"Title only\n", rc=1)
     assert err.strip().endswith("<stdin>: the release has a title but no body")
+
+
+def test_adds_of_one_release_at_once_take_turns_and_write_one_file(site):
+    """Three `scofeed add` of one new release at once (twice the file, once a copy)
+    each found no match and two wrote a file: one entry, a second file in sources/
+    beside it. They take turns now (a lock beside the store, held from the match to the
+    build): the first adds it, the others are told it is known. The lock is held here
+    while they start, so all three wait at it together."""
+    run(site, "build")
+    (site.root / "copy").mkdir()
+    for folder in (site.root, site.root / "copy"):
+        (folder / "envoy.txt").write_bytes(ENVOY)
+    lock = held(Path(f"{site.config().paths.state}.add.lock"))
+    argv = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add"]
+    procs = [
+        subprocess.Popen([*argv, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=site.root)  # fmt: skip
+        for path in (site.root / "envoy.txt", site.root / "envoy.txt", site.root / "copy" / "envoy.txt")
+    ]
+    try:
+        time.sleep(1.0)  # each reads and normalises its release, then waits at the lock
+        assert [p.poll() for p in procs] == [None, None, None]
+    finally:
+        lock.close()
+    results = [(p.wait(timeout=60), *(b.decode() for b in p.communicate())) for p in procs]
+    added = [r for r in results if r[0] == 0]
+    assert len(added) == 1 and added[0][1].startswith("added "), results
+    for rc, _out, err in results:
+        assert rc == 0 or "already known as " in err, err
+    assert sorted(p.name for p in site.sources.iterdir() if "envoy" in p.name) == [
+        "2021-06-03-sco-meets-envoy.txt"
+    ]
 
 
 def test_cli_add_names_the_urls_it_takes(site):

@@ -26,7 +26,7 @@ from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
-from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
+from scofeed.errors import KnownRelease, NormaliseError, RejectedInput, StoreError
 from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
@@ -40,6 +40,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import pages as page_rows
+from scofeed.store.lock import held
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,6 @@ def add_release(
     format (".txt", ".md", ".json"); ``origin_label`` names it in messages and in the
     quarantine (a path, ``<stdin>`` or a URL)."""
     suffix = suffix.lower() if suffix.startswith(".") else "." + suffix.lower()
-    root = cfg.paths.sources
     try:
         if suffix not in sources.READERS:
             known = ", ".join(sorted(sources.READERS))
@@ -147,6 +147,23 @@ def add_release(
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, origin_label, exc, now)
         raise
+    # one add at a time, from the match to the build: two adds of one new release at
+    # once each found no match and each wrote a file (the entry was one, the files two)
+    path = Path(f"{cfg.paths.state}.add.lock")
+    try:
+        lock = held(path)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot open the add lock ({exc.strerror})") from None
+    with lock:
+        return _stored(cfg, store, data, suffix, origin_label, now, update, release, entry)
+
+
+def _stored(
+    cfg: Config, store: Store, data: bytes, suffix: str, origin_label: str, now: datetime,
+    update: bool, release: Release, entry: Entry,
+) -> AddResult:  # fmt: skip
+    """``add_release``'s part under its lock: matched, written, built."""
+    root = cfg.paths.sources
     with store.transaction() as db:  # it reads now: fixed, whether known or not
         file_rows.clear_rejects(db, [origin_label])
         refold(db)  # entries stored before copies were compared folded

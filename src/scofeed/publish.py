@@ -27,7 +27,6 @@ longer) is dated by when it was first published so, kept with its file
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import hashlib
 import importlib
@@ -56,6 +55,7 @@ from scofeed.render.opml import render_opml
 from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
+from scofeed.store.lock import held
 from scofeed.store.published import Month
 
 if TYPE_CHECKING:
@@ -337,14 +337,11 @@ def _one_publisher(cfg: Config) -> Iterator[None]:
     """Two publishers interleaving could record a newer file key over older bytes."""
     path = Path(f"{cfg.paths.state}.publish.lock")
     try:
-        fh = open(path, "a")  # noqa: SIM115 (closed below; closing releases the lock)
+        fh = held(path)
     except OSError as exc:
         raise PublishError(f"{path}: cannot open the publish lock ({exc.strerror})") from None
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with fh:
         yield
-    finally:
-        fh.close()
 
 
 def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | None) -> list[str]:

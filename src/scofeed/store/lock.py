@@ -1,7 +1,8 @@
 """The daemon's lock beside the store, ``<state>.lock``: an exclusive flock held by the
 running ``scofeed run``, the file holding its pid and start time. Read here by whoever
 needs to know whether a daemon runs (``scofeed status``, ``reload``, and a one-shot
-command about to upgrade the store); taken by ``daemon.PidLock``."""
+command about to upgrade the store); taken by ``daemon.PidLock``. ``held``: the locks
+that make two processes take turns at one step (publishing, ``scofeed add``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,22 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
 
 from scofeed.errors import StoreError
+
+
+def held(path: Path) -> TextIO:
+    """``path`` opened (made if missing) with an exclusive flock on it, waited for as
+    long as another process holds it; closing the file lets go. ``OSError`` when it
+    cannot be opened."""
+    fh = open(path, "a")  # noqa: SIM115 (the caller closes it: that releases the lock)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
 
 
 def lock_path(state: Path) -> Path:
