@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -584,6 +584,25 @@ def test_the_sites_address_leads_a_mastodon_search_to_the_actor(service: Service
         assert actor["id"] == routes.urls.actor and actor["url"] == routes.urls.base + "/"
     finally:
         server.stop()
+
+
+def test_webfinger_gives_only_the_links_of_the_rel_asked_for(service: Service) -> None:
+    """RFC 7033 4.3: with ``rel`` parameters, the JRD SHOULD hold only the links of
+    those relation types; every link was given whatever was asked."""
+    acct = quote(service.routes.urls.acct)
+    profile = "http://webfinger.net/rel/profile-page"
+
+    def rels(query: str) -> list[str]:
+        answer = service.routes.get("/.well-known/webfinger", query, "application/jrd+json")
+        assert answer is not None and answer.status == 200
+        doc = json.loads(answer.body)
+        assert doc["subject"] == service.routes.urls.acct  # the rest as ever
+        return [link["rel"] for link in doc["links"]]
+
+    assert rels(f"resource={acct}") == ["self", profile]
+    assert rels(f"resource={acct}&rel=self") == ["self"]
+    assert rels(f"resource={acct}&rel={quote(profile, safe='')}&rel=self") == ["self", profile]
+    assert rels(f"resource={acct}&rel=http://openid.net/specs/connect/1.0/issuer") == []
 
 
 def test_webfinger_answers_400_to_a_malformed_resource_404_to_another_account(

@@ -23,6 +23,7 @@ import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -126,16 +127,19 @@ def stamp(t: datetime) -> str:
 # -- discovery -------------------------------------------------------------------------
 
 
-def webfinger(urls: Urls) -> dict[str, Any]:
+def webfinger(urls: Urls, rels: Collection[str] = ()) -> dict[str, Any]:
+    """The JRD; with ``rels`` (the query's ``rel`` parameters), only the links of those
+    relation types (RFC 7033 4.3), the rest of it as ever."""
+    links = [
+        {"rel": "self", "type": ACTIVITY_JSON, "href": urls.actor},
+        {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
+         "href": urls.base + "/"},
+    ]  # fmt: skip
     return {
         "subject": urls.acct,
         "aliases": [urls.actor, urls.base + "/"],
-        "links": [
-            {"rel": "self", "type": ACTIVITY_JSON, "href": urls.actor},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
-             "href": urls.base + "/"},
-        ],
-    }  # fmt: skip
+        "links": [link for link in links if not rels or link["rel"] in rels],
+    }
 
 
 # a URI (a scheme, then no space, control character or U+FFFD: bytes that were not

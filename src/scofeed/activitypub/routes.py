@@ -147,7 +147,8 @@ class Routes:
         return too_big(self.cfg, content_length)
 
     def webfinger(self, query: str) -> Answer:
-        resource = parse_qs(query).get("resource", [""])[0]
+        params = parse_qs(query)
+        resource = params.get("resource", [""])[0]
         cors = ("Access-Control-Allow-Origin", "*")
         if not resource:
             return Answer(400, b"resource is required\n", headers=[cors])
@@ -155,7 +156,7 @@ class Routes:
             return Answer(400, b"resource is not a URI (RFC 7033 4.2)\n", headers=[cors])
         if not documents.webfinger_matches(self.urls, resource):
             return Answer(404, b"no such account\n", headers=[cors])
-        answer = _json(documents.webfinger(self.urls), JRD_JSON)
+        answer = _json(documents.webfinger(self.urls, params.get("rel", ())), JRD_JSON)
         answer.headers.append(cors)
         return answer
 
