@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import random
 import re
@@ -32,7 +33,7 @@ from scofeed.publish import published_sets
 from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import websub as rows
-from scofeed.websub import Hub, hub, receive
+from scofeed.websub import Hub, drop, hub, receive
 from tests.conftest import SlowReceiver
 from websub_subscriber import Subscriber
 
@@ -450,6 +451,33 @@ def test_unsubscribe_is_verified_before_removal(hub_site, sub):
     v = s.verifications[-1]
     assert v["hub.mode"] == "unsubscribe" and "hub.lease_seconds" not in v
     assert rows.subscriptions(store.db) == []
+
+
+def test_the_log_gives_a_lease_only_to_a_subscription_and_calls_a_denial_so(
+    hub_site, sub, caplog
+):
+    """An unsubscribe was logged with the hub's default lease (``lease=864000``), and a
+    denial sent to a subscriber as ``websub_verified mode=denied lease=0``."""
+    _site, cfg, store, h, clock = hub_site
+    s = sub()
+    with caplog.at_level(logging.INFO, logger="scofeed.websub"):
+        subscribe(cfg, store, h, clock, s.url)
+        subscribe(cfg, store, h, clock, s.url, mode="unsubscribe")
+        subscribe(cfg, store, h, clock, s.url)
+        (sub_id,) = [x.id for x in rows.subscriptions(store.db)]
+        drop(store, sub_id, "removed by the operator", clock())
+        h.run_due(cfg, store, wait=True)
+    said = [r.getMessage() for r in caplog.records]
+    lines = [line for line in said if line.startswith("websub_") and " mode=" in line]
+    modes = [(line.split()[0], line.split()[1]) for line in lines]
+    assert modes == [
+        ("websub_request", "mode=subscribe"), ("websub_verified", "mode=subscribe"),
+        ("websub_request", "mode=unsubscribe"), ("websub_verified", "mode=unsubscribe"),
+        ("websub_request", "mode=subscribe"), ("websub_verified", "mode=subscribe"),
+        ("websub_denial_sent", "mode=denied"),
+    ], lines  # fmt: skip
+    for line, (_event, mode) in zip(lines, modes, strict=True):
+        assert (" lease=" in line) == (mode == "mode=subscribe"), line
 
 
 def test_a_topic_that_goes_away_denies_its_subscribers(hub_site, sub):

@@ -65,9 +65,10 @@ def receive(
         if intent.mode == rows.SUBSCRIBE and not rows.subscribed(db, intent.topic, intent.callback):
             _check_limits(cfg, db, intent, said)
         rows.put_intent(db, intent, now)
+    lease = f" lease={intent.lease_seconds}" if intent.mode == rows.SUBSCRIBE else ""
     log.info(
-        "websub_request mode=%s topic=%s host=%s domain=%s lease=%d secret=%s",
-        intent.mode, intent.topic, intent.host, host_key(intent.host), intent.lease_seconds,
+        "websub_request mode=%s topic=%s host=%s domain=%s%s secret=%s",
+        intent.mode, intent.topic, intent.host, host_key(intent.host), lease,
         "yes" if intent.secret else "no",
     )  # fmt: skip
     return intent

@@ -300,11 +300,15 @@ class Hub:
                 elif ok and current and intent.mode == rows.UNSUBSCRIBE:
                     rows.unsubscribe(db, intent.topic, intent.callback)
             outcome = "verified" if ok else "refused"
+            if intent.mode == rows.DENIED:  # a notice: the subscriber has nothing to verify
+                outcome = "denial_sent" if ok else "denial_unanswered"
             if not current:
                 outcome = "superseded"
+            # a lease only where one is asked for: an unsubscribe or a denial has none
+            lease = f" lease={intent.lease_seconds}" if intent.mode == rows.SUBSCRIBE else ""
             log.info(
-                "websub_%s mode=%s topic=%s host=%s lease=%d reason=%r",
-                outcome, intent.mode, intent.topic, intent.host, intent.lease_seconds, reason,
+                "websub_%s mode=%s topic=%s host=%s%s reason=%r",
+                outcome, intent.mode, intent.topic, intent.host, lease, reason,
             )  # fmt: skip
         finally:
             self._release(("intent", queued.id), _host(queued.callback))
