@@ -229,10 +229,12 @@ def test_adds_of_one_release_at_once_take_turns_and_write_one_file(site):
         (folder / "envoy.txt").write_bytes(ENVOY)
     lock = held(Path(f"{site.config().paths.state}.add.lock"))
     argv = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add"]
+    inputs = ("envoy.txt", "envoy.txt", "copy/envoy.txt")
     procs = [
-        subprocess.Popen([*argv, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         cwd=site.root)  # fmt: skip
-        for path in (site.root / "envoy.txt", site.root / "envoy.txt", site.root / "copy" / "envoy.txt")
+        subprocess.Popen(
+            [*argv, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=site.root
+        )
+        for name in inputs
     ]
     try:
         time.sleep(1.0)  # each reads and normalises its release, then waits at the lock

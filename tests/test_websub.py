@@ -453,9 +453,7 @@ def test_unsubscribe_is_verified_before_removal(hub_site, sub):
     assert rows.subscriptions(store.db) == []
 
 
-def test_the_log_gives_a_lease_only_to_a_subscription_and_calls_a_denial_so(
-    hub_site, sub, caplog
-):
+def test_the_log_gives_a_lease_only_to_a_subscription_and_calls_a_denial_so(hub_site, sub, caplog):
     """An unsubscribe was logged with the hub's default lease (``lease=864000``), and a
     denial sent to a subscriber as ``websub_verified mode=denied lease=0``."""
     _site, cfg, store, h, clock = hub_site
