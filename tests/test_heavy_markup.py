@@ -7,11 +7,18 @@ markup used up the whole per-file budget (5 s) before being refused."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 
 from conftest import run_cli as cli
+from scofeed import markup
+from scofeed.errors import RejectedInput
+from scofeed.sources.feed import read_feed
+
+SCO = Path(__file__).parent / "data" / "sco"
 
 # just over the limits (50,000 marks, 50,000 elements: sources.markdown.MAX_MARKS,
 # markup.MAX_ELEMENTS): cheap enough to be accepted before, in the budget
@@ -81,3 +88,87 @@ def test_a_long_ordinary_release_is_read_as_before(site, name, text):
     assert proc.returncode == 0, proc.stderr
     feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
     assert "Declaration" in [e.title for e in feed.entries]
+
+
+# -- elements of many attributes (markup.MAX_ATTRIBUTES) --------------------------------
+# libxml2 checks each attribute of an element against those before it, in C, where the
+# per-file budget cannot stop it: 20,000 on one element took ~0.8 s, 150,000 four
+# minutes of the daemon's scan. Each shape below is one an HTML parser reads as that
+# many attributes (found by exploring: quotes in names, "/" between them, none after a
+# quoted value, ">" inside quoted values)
+ATTRIBUTES = 20_000
+SHAPES = {
+    "spaced": " ".join(f"a{i}=x" for i in range(ATTRIBUTES)),
+    "bare": " ".join(f"a{i}" for i in range(ATTRIBUTES)),
+    "slashed": "/".join(f"a{i}" for i in range(ATTRIBUTES)),
+    "quoted-close": "".join(f'a{i}="1"' for i in range(ATTRIBUTES)),
+    "quotes-in-names": " ".join(f'a"{i}=1' for i in range(ATTRIBUTES)),
+    "gt-in-values": " ".join(f'a{i}=">" b{i}="<"' for i in range(ATTRIBUTES // 2)),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_an_element_read_as_many_attributes_is_counted_past_the_limit(shape):
+    tag = f"<p {SHAPES[shape]}>On 1 April 2025 the text.</p>"
+    root = lxml.html.fragment_fromstring(tag, create_parent="div")
+    assert max(len(el.attrib) for el in root.iter()) >= ATTRIBUTES  # as lxml reads it
+    assert markup.most_attributes(tag) == markup.MAX_ATTRIBUTES + 1
+    assert markup.most_attributes(tag.encode()) == markup.MAX_ATTRIBUTES + 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (SCO / "furniture_en.html").read_text(encoding="utf-8"),
+        (SCO / "listing_items.html").read_text(encoding="utf-8"),
+        # one long attribute (an image inline), a long alt of many words: two each
+        '<img src="data:image/png;base64,' + "A" * 100_000 + '" alt="' + "word " * 5_000 + '">',
+        "<p " + " ".join(f"a{i}=x" for i in range(markup.MAX_ATTRIBUTES)) + ">",  # at it
+        "<a " + " " * 200_000,  # a tag left open: no attribute, read in one pass
+        "<a" * 100_000,
+    ],
+)
+def test_ordinary_and_odd_markup_is_under_the_attribute_limit(text):
+    assert markup.most_attributes(text) <= markup.MAX_ATTRIBUTES
+
+
+def test_an_element_of_many_attributes_is_refused_unparsed_and_the_rest_publishes(site):
+    attrs = SHAPES["quoted-close"]
+    heavy = {
+        "page.html": f"<html><body><h1>Page</h1><p {attrs}>On 1 April 2025 text</p></body></html>",
+        "release.json": json.dumps({"title": "Json", "html": f"<p {attrs}>On 1 April 2025</p>"}),
+        "release.md": f"# Markdown\n\n<p {SHAPES['bare']}>On 1 April 2025 text</p>\n",
+    }
+    for name, text in heavy.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    proc = cli(site, "build")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    lines = sorted(proc.stderr.splitlines())
+    assert lines == [
+        f"rejected {name}: an HTML element with more than 256 attributes (one of a real page "
+        "has a few dozen at most): refused unparsed"
+        for name in sorted(heavy)
+    ]
+    feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    assert len(feed.entries) == 1  # the seed release, published as ever
+
+
+def test_a_feed_holding_an_element_of_many_attributes_is_refused_unparsed():
+    """An Atom item's XHTML content is XML elements (feedparser took 3 s over 20,000
+    attributes of one); a JSON Feed item's content_html is parsed by lxml for its links."""
+    attrs = SHAPES["spaced"].replace("=x", '="x"')
+    atom = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        "<id>urn:x</id><updated>2025-04-01T00:00:00Z</updated><entry><title>T</title>"
+        '<id>urn:y</id><updated>2025-04-01T00:00:00Z</updated><content type="xhtml">'
+        f'<div xmlns="http://www.w3.org/1999/xhtml"><p {attrs}>text</p></div>'
+        "</content></entry></feed>"
+    ).encode()
+    item = {"id": "1", "url": "https://sco.example/1", "title": "T",
+            "date_published": "2025-04-01", "content_html": f"<p {attrs}>x</p>"}  # fmt: skip
+    version = "https://jsonfeed.org/version/1.1"
+    jsonfeed = json.dumps({"version": version, "title": "t", "items": [item]}).encode()
+    for data in (atom, jsonfeed):
+        with pytest.raises(RejectedInput) as caught:
+            read_feed("https://sco.example/feed", data, "https://sco.example/")
+        assert caught.value.reason == markup.TOO_MANY_ATTRIBUTES

@@ -16,6 +16,7 @@ from werkzeug import Request, Response
 import test_daemon
 import test_remote
 from conftest import SlowReceiver
+from scofeed import markup
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.sources import htmlpage
@@ -716,3 +717,24 @@ def test_a_polled_feed_past_the_time_budget_is_refused_and_the_other_source_publ
     assert (by_name["tags"].status, by_name["tags"].error) == ("error", "took longer than 0.3s")
     assert by_name["agency"].new == 2
     assert "Long item" not in (site.feeds / "atom.xml").read_text(encoding="utf-8")
+
+
+def test_pages_holding_an_element_of_many_attributes_are_refused_unparsed(site, web):
+    """libxml2 spent minutes, in C where no budget stops it, on an element of 150,000
+    attributes: a polled listing or article page holding one held up the poll and the
+    daemon's other work. Both are refused before any parse, each naming its URL."""
+    attrs = " ".join(f"a{i}=x" for i in range(20_000))
+    heavy = f'<html><body><p {attrs}>x</p><a href="/20220125/813122.html">one</a></body></html>'
+    serve_listing(web, "/news/", heavy)
+    add_source(site, web.url_for("/news/"))
+    serve_listing(web, "/other/", LISTING)
+    add_source(site, web.url_for("/other/"), name="sco-other")
+    web.expect_request("/20220125/813122.html").respond_with_data(
+        f"<html><body><h1>Article</h1><p {attrs}>On 25 January 2022</p></body></html>",
+        content_type=HTML,
+    )
+    cfg, store = site.config(), site.store()
+    results = {r.name: r for r in poll_due(cfg, store, NOW).results}
+    reason = markup.TOO_MANY_ATTRIBUTES
+    assert (results["sco-en"].status, results["sco-en"].error) == ("error", reason)
+    assert results["sco-other"].rejected == [(web.url_for("/20220125/813122.html"), reason)]

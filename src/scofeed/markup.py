@@ -19,6 +19,7 @@ every element's text from one walk (``Texts``).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Collection
 from typing import Any
@@ -98,6 +99,51 @@ def too_many_elements(n: int) -> str:
         f"HTML of {n:,} elements (limit {MAX_ELEMENTS:,}; "
         "a whole page of the SCO site has a few thousand)"
     )
+
+
+# Attributes one element may hold. libxml2 (lxml) checks each new attribute against
+# those before it: 10,000 on one element took 0.2 s to parse, 20,000 0.8 s, 40,000 10 s,
+# in C, where the per-file time budget cannot stop it (a page of 150,000 held the
+# daemon's scan for four minutes). An element of a real page has a few dozen at most;
+# at 256 the parse stays linear in the file's size. Refused before any parse.
+MAX_ATTRIBUTES = 256
+LONG_TAG = 512  # characters: a start tag shorter than this holds fewer attributes
+# one attribute as an HTML tokenizer reads it: separators (white space, "/") or none
+# after a quoted value, a name (which may open with "=" and hold quotes), maybe "=" and
+# a value quoted (holding ">" or "<" freely) or not; possessive throughout, so that no
+# input makes the search go back over what it read
+_ONE_ATTRIBUTE = r"""[\s/]*+[^\s/>][^\s/>=]*+(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))?+"""
+
+
+@functools.cache
+def _attribute_patterns(kind: type) -> tuple[re.Pattern[Any], re.Pattern[Any]]:
+    """The start tag with its attributes (group 1), and one attribute, for ``str`` or
+    ``bytes`` text (a feed is read as bytes)."""
+    tag = r"<[A-Za-z][^\s/>]*+((?:" + _ONE_ATTRIBUTE + r")*+)"
+    if kind is bytes:
+        return re.compile(tag.encode()), re.compile(_ONE_ATTRIBUTE.encode())
+    return re.compile(tag), re.compile(_ONE_ATTRIBUTE)
+
+
+def most_attributes(text: str | bytes) -> int:
+    """The most attributes one start tag in ``text`` holds, as an HTML parser reads the
+    tag (counted to ``MAX_ATTRIBUTES`` + 1 at most); only tags of ``LONG_TAG``
+    characters or more are counted, so an ordinary page costs one pass of a regex."""
+    tag, one = _attribute_patterns(type(text))
+    most = 0
+    for m in tag.finditer(text):  # type: ignore[arg-type]
+        if m.end() - m.start() < LONG_TAG:
+            continue
+        found = one.finditer(text, m.start(1), m.end(1))  # type: ignore[arg-type]
+        most = max(most, sum(1 for _ in itertools.islice(found, MAX_ATTRIBUTES + 1)))
+    return most
+
+
+# the reason an input with such an element is refused
+TOO_MANY_ATTRIBUTES = (
+    f"an HTML element with more than {MAX_ATTRIBUTES} attributes (one of a real page has "
+    "a few dozen at most): refused unparsed"
+)
 
 
 # elements that only hold others (nh3 unwraps them; a page's own text ignores them)

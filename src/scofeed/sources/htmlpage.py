@@ -30,7 +30,15 @@ from scofeed.dates import (
     parse_stamp,
 )
 from scofeed.errors import PageGone, RejectedInput
-from scofeed.markup import MAX_ELEMENTS, holds, paragraph_containers, too_many_elements
+from scofeed.markup import (
+    MAX_ATTRIBUTES,
+    MAX_ELEMENTS,
+    TOO_MANY_ATTRIBUTES,
+    holds,
+    most_attributes,
+    paragraph_containers,
+    too_many_elements,
+)
 from scofeed.model import Release
 from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
@@ -513,6 +521,8 @@ def read_page(
     sel = selectors or DEFAULT
     if not text.strip():
         raise RejectedInput(origin, "empty page")
+    if most_attributes(text) > MAX_ATTRIBUTES:  # before lxml spends minutes on them
+        raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
     try:
         root, deep = parse_whole(text)
     except (lxml.etree.ParserError, ValueError) as exc:

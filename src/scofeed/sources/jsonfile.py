@@ -24,7 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from scofeed.errors import RejectedInput
-from scofeed.markup import MAX_ELEMENTS, start_tags, too_many_elements
+from scofeed.markup import (
+    MAX_ATTRIBUTES,
+    MAX_ELEMENTS,
+    TOO_MANY_ATTRIBUTES,
+    most_attributes,
+    start_tags,
+    too_many_elements,
+)
 from scofeed.model import Release
 from scofeed.sources.meta import KEYS, html_paragraphs, release_from_meta, said_name
 
@@ -46,6 +53,8 @@ def _item(origin: str, obj: Any, context: datetime | None) -> Release:
     elements = start_tags(html or "")  # before lxml and nh3 spend seconds on them
     if elements > MAX_ELEMENTS:
         raise RejectedInput(origin, too_many_elements(elements))
+    if most_attributes(html or "") > MAX_ATTRIBUTES:
+        raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
     if text is None:
         text = "\n\n".join(html_paragraphs(html or ""))
     meta = {k: obj[k] for k in KEYS if k in obj}

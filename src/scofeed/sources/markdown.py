@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 
 from scofeed.dates import LINE_CONTEXT, find_dates
 from scofeed.errors import RejectedInput
-from scofeed.markup import tag
+from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes, tag
 from scofeed.model import Release
 from scofeed.sources.meta import html_paragraphs, release_from_meta
 from scofeed.sources.text import without_furniture_at_end
@@ -233,6 +233,8 @@ def read_markdown(origin: str, text: str, context: datetime | None) -> list[Rele
     fence, front, body = split_front_matter(origin, text)
     meta = parse_front_matter(origin, fence, front)
     check_marks(origin, body)
+    if most_attributes(body) > MAX_ATTRIBUTES:  # raw HTML goes through markdown-it as is
+        raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
     heading, html = render(without_furniture_at_end(body), want_title=not meta.get("title"))
     if heading is not None:
         meta = {**meta, "title": heading}

@@ -20,6 +20,7 @@ import charset_normalizer
 from scofeed import sources
 from scofeed.config import Config, RemoteSource
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure
+from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes
 from scofeed.model import Release
 from scofeed.sources import htmlpage, listing
 from scofeed.sources.feed import read_feed
@@ -94,6 +95,8 @@ def page_text(resp: Response) -> str:
 
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     text = page_text(resp)
+    if most_attributes(text) > MAX_ATTRIBUTES:  # before lxml spends minutes on them
+        raise RejectedInput(resp.asked or src.url, TOO_MANY_ATTRIBUTES)
     selectors = selectors_for(src)
     links = listing.listing_links(text, resp.url, selectors)
     if not links:  # a news listing always has some: an error page served with a 200,
