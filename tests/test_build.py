@@ -638,3 +638,19 @@ def test_every_file_gone_at_once_is_said_and_withdraws_nothing(site, caplog):
     kept.rename(site.sources)  # back: matched to their entries, nothing new or revised
     report = build(site, LATER)
     assert (report.new, report.updated, report.entries) == (0, 0, 2)
+
+
+def test_a_rejected_files_name_is_one_field_of_its_log_line(site, caplog):
+    """A file named to look like more fields (``x.txt reason='fixed' y.txt``) was logged
+    as ``rejected origin=x.txt reason='fixed' ... reason='empty file'``: a reader of
+    key=value lines took the forged reason. A name that is not one word is quoted."""
+    forged = "x.txt reason='fixed' kept_last_good=tag:scofeed.example,2026:release y.txt"
+    (site.sources / forged).write_bytes(b"")
+    (site.sources / "plain.txt").write_bytes(b"")
+    with caplog.at_level("INFO", logger="scofeed.build"):
+        build(site)
+    lines = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected "))
+    assert sorted(lines) == sorted(
+        ["rejected origin=plain.txt reason='empty file'",
+         f"rejected origin={forged!r} reason='empty file'"]
+    )  # fmt: skip

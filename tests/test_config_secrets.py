@@ -335,12 +335,19 @@ def test_redaction_rules():
     assert redact_url("hooks.slack.com/services/x") == "***"
     assert safe_url("http://[::1]:8080/a?b=c") == "http://[::1]:8080/a?***"
     assert safe_url("http://[::1") == "***"
-    assert (
-        logged("https://u:p@example.org/a.txt?token=x#f") == "https://***@example.org/a.txt?***#***"
+    # a fragment names a feed's item (FEED#ID, as `scofeed status` shows it): it was
+    # masked, and the rejected items of one feed were logged alike
+    assert logged("https://u:p@example.org/a.xml?token=x#75a11da") == (
+        "https://***@example.org/a.xml?***#75a11da"
     )
     assert logged("HTTP://example.org/news/") == "http://example.org/news/"
     assert logged("2024-05-02-trade.md") == "2024-05-02-trade.md"  # a file's name as it is
     assert logged("<stdin>") == "<stdin>"
+    # one field, on one line: a name with spaces, quotes or "=" could pass for several
+    forged = "x.txt reason='fixed' kept_last_good=tag:x y.txt"
+    assert logged(forged) == repr(forged)
+    assert logged("a\nb.txt") == "a\\nb.txt"
+    assert logged("новости 1.txt") == "'новости 1.txt'"
     assert got("many") == ", got 'many'"
     assert got(("atom", "rdf")) == ", got ['atom', 'rdf']"
     assert got({"secret": SECRET}) == ", got a table"

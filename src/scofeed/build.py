@@ -25,6 +25,7 @@ from pathlib import Path
 
 from scofeed import pool, reading
 from scofeed.config import Config
+from scofeed.config.redact import logged
 from scofeed.errors import ConfigError, PublishError, shown
 from scofeed.frozen import frozen
 from scofeed.ingest import Change, Renames, continue_renamed, in_step, ingest_one, tally
@@ -396,10 +397,10 @@ def _settled_scan(
     report.deferred = scan.deferred
     report.unreadable = [(os.path.join(root, folder), why) for folder, why in scan.unreadable]
     for folder, why in report.unreadable:
-        log.debug("unreadable_folder path=%s reason=%r", shown(folder), why)
+        log.debug("unreadable_folder path=%s reason=%r", logged(folder), why)
     for rel, left in scan.deferred:  # one a file: a drop of thousands wrote thousands at
         # INFO (the scan's line and `scofeed build`'s output count or name them)
-        log.debug("deferred origin=%s reason=%r settles_in=%.2f", shown(rel), "being written", left)
+        log.debug("deferred origin=%s reason=%r settles_in=%.2f", logged(rel), "being written", left)
     return scan
 
 
@@ -422,10 +423,10 @@ def _reject(db: sqlite3.Connection, report: BuildReport, r: Rejection, stamp: fl
     report.fresh_rejects += 1
     if r.kept:
         log.info(
-            "rejected origin=%s reason=%r kept_last_good=%s", shown(r.origin), r.reason, r.kept
+            "rejected origin=%s reason=%r kept_last_good=%s", logged(r.origin), r.reason, r.kept
         )
     else:
-        log.info("rejected origin=%s reason=%r", shown(r.origin), r.reason)
+        log.info("rejected origin=%s reason=%r", logged(r.origin), r.reason)
 
 
 def _count(report: BuildReport, change: Change, queued: int) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from scofeed.errors import shown as one_line
+
 MASK = "***"
 SECRET_PREFIX = "whsec_"
 # how a key's value is shown: as it is, as a URL without credentials, as a host only, never
@@ -82,12 +84,21 @@ def safe_url(url: str) -> str:
 
 
 def logged(text: str) -> str:
-    """An input's name as an INFO log line shows it: an http(s) URL through ``safe_url``
-    (a query or a user part may hold a token; log files travel further than the config),
-    anything else (a file's name, ``<stdin>``) as it is."""
+    """An input's name as a log line's field shows it: an http(s) URL through
+    ``safe_url`` (a query or a user part may hold a token; log files travel further than
+    the config) but for its fragment, which names a feed's item (``FEED#ID``, as
+    ``scofeed status`` shows it: masked, the items of one feed read alike) and is never
+    sent to a server; anything else (a file's name, ``<stdin>``) as it is. On one line
+    (``errors.shown``), and quoted as ``%r`` quotes when it is not one word: a file
+    named ``x.txt reason='fixed' y.txt`` made ``origin=...`` read as three fields."""
     if text[:8].lower().startswith(("http://", "https://")):
-        return safe_url(text)
-    return text
+        address, hashed, item = text.partition("#")
+        text = safe_url(address) + hashed + item
+    text = one_line(text)
+    return text if _ONE_FIELD.fullmatch(text) else repr(text)
+
+
+_ONE_FIELD = re.compile(r"[^\s'\"=]+")
 
 
 def no_credentials(text: str) -> str:

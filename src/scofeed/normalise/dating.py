@@ -77,7 +77,7 @@ def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> b
     if EARLIEST <= when <= now + AHEAD:
         return True
     if log.isEnabledFor(logging.INFO):  # isoformat is not free, nor lazy in a log call
-        log.info("date_implausible origin=%r %s=%s", logged(origin), what, when.isoformat())
+        log.info("date_implausible origin=%s %s=%s", logged(origin), what, when.isoformat())
     return False
 
 
@@ -361,7 +361,7 @@ def choose(
             # a file has its mtime and a page the time it was read: only a feed item
             # comes with neither, and it is rejected (there is no file date to name)
             raise NormaliseError(f"{origin}: {NO_ITEM_DATE}")
-        log.info("date_fallback origin=%r source=now", logged(origin))
+        log.info("date_fallback origin=%s source=now", logged(origin))
         published, source = seen, "now"
     published = min(published, seen)  # never dated after it was first seen
     day = day_in(published, tz)
