@@ -400,7 +400,7 @@ def _settled_scan(
         log.debug("unreadable_folder path=%s reason=%r", logged(folder), why)
     for rel, left in scan.deferred:  # one a file: a drop of thousands wrote thousands at
         # INFO (the scan's line and `scofeed build`'s output count or name them)
-        log.debug("deferred origin=%s reason=%r settles_in=%.2f", logged(rel), "being written", left)
+        log.debug("deferred origin=%s reason='being written' settles_in=%.2f", logged(rel), left)
     return scan
 
 
