@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conftest import SLOW, SlowReceiver
@@ -206,6 +207,44 @@ def test_redirect_to_another_host_is_rejected_not_followed(httpserver, fetcher):
         fetcher.get(httpserver.url_for("/away"))
     assert err.value.reason == "redirect to another host (127.0.0.1), not followed"
     assert [r.path for r, _ in httpserver.log] == ["/away"]
+
+
+def test_redirect_to_another_port_of_the_host_is_rejected_not_followed(httpserver, fetcher):
+    """The host alone was compared: a page redirecting to another port of its host
+    (``:22``, an admin port) had scofeed knock on it."""
+    other = HTTPServer(host="localhost", port=0)
+    other.expect_request("/admin").respond_with_data("<p>x</p>", content_type=HTML)
+    other.start()
+    try:
+        httpserver.expect_request("/away").respond_with_data(
+            "", status=302, headers={"Location": other.url_for("/admin")}
+        )
+        with pytest.raises(RejectedInput) as err:
+            fetcher.get(httpserver.url_for("/away"))
+        assert err.value.reason == "redirect to another port, not followed"
+        assert [r.path for r, _ in httpserver.log] == ["/away"] and other.log == []
+    finally:
+        other.clear()
+        other.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "target", "same"),
+    [
+        ("http://sco.example/news/", "http://sco.example/1.html", True),
+        ("http://sco.example/news/", "https://SCO.example./1.html", True),  # to https
+        ("https://sco.example/news/", "http://sco.example:80/1.html", True),
+        ("http://sco.example:8080/news/", "http://sco.example:8080/1.html", True),
+        ("http://sco.example:8080/news/", "https://sco.example/1.html", True),  # its default
+        ("http://sco.example/news/", "http://sco.example:22/1.html", False),
+        ("http://sco.example/news/", "http://sco.example:443/1.html", False),  # not http's
+        ("http://sco.example/news/", "http://sco.example:99999/1.html", False),  # no port
+        ("http://sco.example/news/", "http://other.example/1.html", False),
+        ("http://sco.example/news/", "http://sco.example.evil.example/1.html", False),
+    ],
+)
+def test_same_site_is_the_host_at_its_port_or_a_default_one(url, target, same):
+    assert http.same_site(url, target) is same
 
 
 def test_redirect_loop_is_cut(httpserver, fetcher):

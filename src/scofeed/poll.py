@@ -52,7 +52,7 @@ from scofeed.poll_times import (
 )
 from scofeed.pool import within_budget
 from scofeed.publish import publish_feeds
-from scofeed.sources.http import Fetcher, Response, host_of, remember
+from scofeed.sources.http import Fetcher, Response, remember, same_site
 from scofeed.sources.listing import ArticleNumber
 from scofeed.sources.remote import KINDS, Found, Kind
 from scofeed.store import Store, store_trouble
@@ -401,7 +401,7 @@ def _catch_up(
                 src.name, pages, src.max_pages,
             )  # fmt: skip
             break
-        if url_key(after) in seen_pages or host_of(after) != host_of(first.url):
+        if url_key(after) in seen_pages or not same_site(first.url, after):
             break  # a page read already; another host (never found: same host only)
         seen_pages.add(url_key(after))
         try:

@@ -93,6 +93,26 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").rstrip(".").lower()
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_site(url: str, target: str) -> bool:
+    """Whether ``target`` is on ``url``'s host, at its port or at the default port of
+    its own scheme (``http://sco.example/`` to ``https://sco.example/``). By its name
+    alone, a listing's link or a redirect to ``http://sco.example:22/`` was followed: a
+    page could have scofeed knock on any port of its host. A port no URL can have
+    (``:99999``) is no site."""
+    try:
+        a, b = urlsplit(url), urlsplit(target)
+        port_a = a.port or _DEFAULT_PORTS.get(a.scheme.lower())
+        port_b = b.port
+    except ValueError:
+        return False
+    if (b.hostname or "").rstrip(".").lower() != (a.hostname or "").rstrip(".").lower():
+        return False
+    return port_b is None or port_b in (port_a, _DEFAULT_PORTS.get(b.scheme.lower()))
+
+
 class Fetcher:
     def __init__(
         self,
@@ -148,7 +168,6 @@ class Fetcher:
                 headers["If-None-Match"] = cached.etag
             if cached and cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
-        host = host_of(url)
         current = url
         watch = deadline.Watch(DEADLINE * timeout)
         try:
@@ -163,10 +182,10 @@ class Fetcher:
                 target = urljoin(current, location)
                 if urlsplit(target).scheme not in ("http", "https"):
                     raise RejectedInput(url, f"redirect to a non-web address ({target})")
-                if host_of(target) != host:
-                    raise RejectedInput(
-                        url, f"redirect to another host ({host_of(target)}), not followed"
-                    )
+                if not same_site(current, target):
+                    other = host_of(target)
+                    where = f"host ({other})" if other != host_of(current) else "port"
+                    raise RejectedInput(url, f"redirect to another {where}, not followed")
                 log.debug("redirect url=%s to=%s", safe_url(current), safe_url(target))
                 current = target
             raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")

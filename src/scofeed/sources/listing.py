@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 
 from scofeed.sources.htmlpage import Selectors, links_base, parse, select
+from scofeed.sources.http import same_site
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = 
     except (lxml.etree.ParserError, ValueError):  # "Document is empty"
         return []
     pattern = re.compile(selectors.link_pattern) if selectors.link_pattern else None
-    base_host = (urlsplit(base).hostname or "").rstrip(".").lower()
+    page = base
     base = links_base(root, base) or base
     out: list[str] = []
     seen: set[str] = set()
@@ -67,12 +68,13 @@ def listing_links(text: str, base: str, selectors: Selectors, same_host: bool = 
         try:
             absolute = urljoin(base, href.strip()).split("#", 1)[0]
             parts = urlsplit(absolute)
+            parts.port  # noqa: B018 - raises for a port no URL can have (":99999")
         except ValueError:  # "http://[::1/...": not an address; the other links still count
             log.info("listing_link_dropped link=%r reason=malformed", href[:200])
             continue
         if parts.scheme not in ("http", "https"):
             continue  # javascript:, mailto:, data: ...
-        if same_host and (parts.hostname or "").rstrip(".").lower() != base_host:
+        if same_host and not same_site(page, absolute):  # its host, at its port
             continue
         if pattern and not pattern.search(parts.path):
             continue
