@@ -5,6 +5,7 @@ never loses what was published."""
 from __future__ import annotations
 
 import gzip
+import logging
 import threading
 import time
 import zlib
@@ -750,3 +751,38 @@ def test_a_listing_link_to_another_port_of_its_host_is_not_followed(site, web):
     add_source(site, web.url_for("/news/"))
     (result,) = poll_due(site.config(), site.store(), NOW).results
     assert (result.status, result.new, result.rejected) == ("ok", 1, [])
+
+
+def test_a_bad_feed_item_is_logged_once_and_a_failed_poll_not_twice(site, web, caplog):
+    """A feed's bad item was logged at INFO at every poll while the feed kept it (seven
+    identical lines in four minutes), and a failed poll wrote a WARNING beside the
+    job's ERROR. The item is told at INFO the first time, at DEBUG after; a failed
+    poll's line is INFO (the failure is said once, by the job or `scofeed poll`)."""
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
+        "<item><link>http://agency.example/2024/0.html</link></item>"
+        "<item><title>Good</title><link>http://agency.example/2024/1.html</link>"
+        "<description>Ministers met in Astana on 3 June 2024 to talk.</description></item>"
+        "</channel></rss>"
+    )
+    web.expect_request("/agency.rss").respond_with_data(rss, content_type="application/rss+xml")
+    add_source(site, web.url_for("/agency.rss"), name="agency", kind="feed")
+    cfg, store = site.config(), site.store()
+    lines = []
+    for n in range(2):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="scofeed.poll"):
+            (result,) = poll_due(cfg, store, NOW + timedelta(hours=n), force=True).results
+        assert [o for o, _ in result.rejected] == ["http://agency.example/2024/0.html"]
+        lines.append([(r.levelname, r.getMessage()) for r in caplog.records
+                      if r.getMessage().startswith("rejected ")])  # fmt: skip
+    ((first_level, first),), ((again_level, again),) = lines
+    assert first_level == "INFO" and first.startswith("rejected origin=http://agency.example/")
+    assert again_level == "DEBUG" and again.endswith(" again")
+    web.clear()
+    web.expect_request("/agency.rss").respond_with_data("gone", status=500)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="scofeed.poll"):
+        (failed,) = poll_due(cfg, store, NOW + timedelta(hours=3), force=True).results
+    assert failed.status == "error"
+    assert [r.levelname for r in caplog.records if r.getMessage().startswith("poll ")] == ["INFO"]

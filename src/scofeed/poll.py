@@ -234,11 +234,12 @@ def _poll_source(run: _Run, src: RemoteSource, early: datetime | None = None) ->
         failures,
     )
     # a poll that found nothing new (a 304, the same items) is a tick of an idle daemon:
-    # DEBUG, as every idle tick (docs/operations.md); INFO when it brought something
-    quiet = not (result.new or result.updated or result.rejected)
-    level = (
-        logging.WARNING if result.status == "error" else logging.DEBUG if quiet else logging.INFO
-    )
+    # DEBUG, as every idle tick (docs/operations.md); INFO when it brought something, or
+    # failed: the failure is said at ERROR once, by the daemon's job (`poll:NAME_failed`,
+    # again only when it changes) or by `scofeed poll`'s own output (a WARNING here said
+    # each failed poll twice)
+    quiet = not (result.new or result.updated or result.rejected or result.status == "error")
+    level = logging.DEBUG if quiet else logging.INFO
     log.log(
         level,
         "poll source=%s url=%s %s next=%s",  # the URL as `config show` shows it
@@ -508,13 +509,21 @@ def _ingest(
 
 
 def _reject(run: _Run, src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
+    again = file_rows.reject_reason(run.store.db, origin) == reason
     file_rows.reject(run.store.db, origin, src.name, reason, run.now.timestamp(), None)
-    _told(src, origin, reason, result)
+    _told(src, origin, reason, result, again)
 
 
-def _told(src: RemoteSource, origin: str, reason: str, result: SourceResult) -> None:
-    """A refused input in the poll's result and its log line."""
+def _told(
+    src: RemoteSource, origin: str, reason: str, result: SourceResult, again: bool = False
+) -> None:
+    """A refused input in the poll's result and its log line: at DEBUG when it was
+    refused for that reason before (``again``), as a feed's bad item is at every poll
+    while the feed keeps it: a line each poll said nothing new."""
     result.rejected.append((origin, reason))
+    if again:
+        log.debug("rejected origin=%s source=%s reason=%r again", logged(origin), src.name, reason)
+        return
     # info, as a build's: `scofeed poll` prints each on stderr, and a warning said it twice.
     # One line each up to TOLD_AT_MOST a poll, then one for the rest: a feed of 100,000
     # items without a body wrote 100,000 lines at each poll (each is still recorded)

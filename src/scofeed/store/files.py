@@ -135,6 +135,12 @@ def reject(
     )
 
 
+def reject_reason(db: sqlite3.Connection, origin: str) -> str | None:
+    """Why ``origin`` stands rejected now, None when it does not."""
+    row = db.execute("SELECT reason FROM rejects WHERE origin = ?", (as_db(origin),)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def clear_rejects(db: sqlite3.Connection, origins: list[str]) -> None:
     if not origins or db.execute("SELECT 1 FROM rejects LIMIT 1").fetchone() is None:
         return  # nothing to clear: a cold build of 10,000 files skips 10,000 lookups
