@@ -251,6 +251,24 @@ def test_adds_of_one_release_at_once_take_turns_and_write_one_file(site):
     ]
 
 
+def test_cli_add_beside_files_rejected_before_says_so_in_one_line(site):
+    """`scofeed add` printed every file of sources/ an earlier build refused, one line
+    each (45 lines for one add beside 45 of them). It names what its own build
+    refused, and counts the rest; `build` marks them "still rejected"."""
+    for n in range(3):
+        (site.sources / f"empty-{n}.txt").write_bytes(b"")
+    run(site, "build", rc=1)
+    out, err = run(site, "build", rc=1)
+    assert sorted(err.splitlines()) == [
+        f"still rejected empty-{n}.txt: empty file" for n in range(3)
+    ]
+    out, err = run(site, "add", "--format", "md", "-", stdin=ENVOY_MD)
+    assert out.startswith("added ")
+    assert err.splitlines() == [
+        "3 other files in sources/ still rejected (`scofeed status` lists them)"
+    ]
+
+
 def test_cli_add_names_the_urls_it_takes(site):
     """`scofeed add ftp://x/y` said "unknown format '(none)'", as if a file's suffix were
     the problem; a file of such a name is still read as one."""

@@ -84,12 +84,12 @@ def test_a_negative_limit_is_refused(site):
 def test_status_and_poll_never_print_a_source_urls_credentials(site, httpserver):
     """`config show` masks a source URL's user:password and query (a token); `status`
     printed both in full in its rejected-inputs table when that URL was refused, and
-    the poll's warning logged them. An `add` URL's credentials are masked too."""
+    the poll's line logged them (at INFO: `-v`). An `add` URL's credentials are masked too."""
     httpserver.expect_request("/feed.xml").respond_with_data("gone", status=404)
     httpserver.expect_request("/page.html").respond_with_data("gone", status=404)
     feed = httpserver.url_for("/feed.xml?key=s3cretkey").replace("://", "://bob:s3cretpw@")
     site.write_config(f'\n[[sources]]\nname = "feedy"\nkind = "feed"\nurl = "{feed}"\n')
-    proc = scofeed(site, "poll")
+    proc = scofeed(site, "-v", "poll")
     assert proc.returncode == 1
     assert "s3cret" not in proc.stdout + proc.stderr
     assert "url=http://***@" in proc.stderr

@@ -59,8 +59,9 @@ def test_each_hostile_file_is_one_escaped_line_and_the_rest_publishes(site):
     feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
     assert "Latin-1 named release" in [e.title for e in feed.entries]
     # the non-UTF-8 names went into the store and come back as they were
-    again = cli(site, "build")
-    assert again.returncode == 1 and sorted(again.stderr.splitlines()) == sorted(lines)
+    again = cli(site, "build")  # refused by the build before, not changed: "still"
+    still = sorted("still " + line for line in lines)
+    assert again.returncode == 1 and sorted(again.stderr.splitlines()) == still
     assert "new=0" in again.stdout and "updated=0" in again.stdout
     status = cli(site, "status")
     assert status.returncode == 0, status.stderr
@@ -171,8 +172,8 @@ def test_implausible_dates_fall_back_with_a_log_line(site, caplog):
     assert got["Updated far"].updated == got["Updated far"].published
     assert all(e.published <= NOW and e.updated <= NOW for e in got.values())
     logged = caplog.text
-    assert "date_implausible origin='far.json' metadata=9999-12-31" in logged
-    assert "date_implausible origin='old.json'" in logged
+    assert "date_implausible origin=far.json metadata=9999-12-31" in logged
+    assert "date_implausible origin=old.json" in logged
 
 
 def test_unexpanded_entity_references_never_reach_plain_text(site):

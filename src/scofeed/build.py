@@ -235,7 +235,7 @@ def build(
     again = {c.rel for c in scan.changed}
     for state in index.rejected():
         if state.path not in again:
-            report.rejected.append(Rejection(state.path, state.reason or "rejected"))
+            report.rejected.append(Rejection(state.path, state.reason or "rejected", earlier=True))
     report.entries = published_rows.count(store.db)
     # a cold build renders every archive page: in worker processes, as files were prepared
     try:

@@ -61,6 +61,7 @@ class Rejection:
     origin: str
     reason: str
     kept: str | None = None  # entry id whose last good version stays published
+    earlier: bool = False  # refused by an earlier build, not changed since: still refused
 
 
 Outcome = list[tuple[Release, Entry]] | Rejection

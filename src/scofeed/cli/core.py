@@ -128,9 +128,10 @@ def cmd_build(args: argparse.Namespace) -> int:
             "the next build reads it",
             file=sys.stderr,
         )
-    for r in report.rejected:
+    for r in report.rejected:  # an earlier build's, unchanged since: "still rejected"
         kept = f" (kept last good version of {r.kept})" if r.kept else ""
-        print(f"rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
+        still = "still " if r.earlier else ""
+        print(f"{still}rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
     print(report.line() + f" feeds={cfg.paths.feeds}")
     unreadable = report.unreadable_line()
     if unreadable:

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, add_url
-from scofeed.cli.common import Subparsers, command, load_config, open_store, read_stdin
+from scofeed.cli.common import (
+    Subparsers,
+    command,
+    counted,
+    load_config,
+    open_store,
+    read_stdin,
+)
 from scofeed.errors import RejectedInput, UsageError, shown
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
@@ -86,8 +93,18 @@ def cmd_add(args: argparse.Namespace) -> int:
     else:
         data, suffix, origin = read
         result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
+    # the files this build refused; those refused before are the operator's to see in
+    # `scofeed status` (one line for them: an add beside 45 of them printed 45 lines)
+    earlier = sum(1 for r in result.report.rejected if r.earlier)
     for r in result.report.rejected:
-        print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
+        if not r.earlier:
+            print(f"rejected {shown(r.origin)}: {shown(r.reason)}", file=sys.stderr)
+    if earlier:
+        print(
+            f"{counted(earlier, 'other file')} in sources/ still rejected "
+            "(`scofeed status` lists them)",
+            file=sys.stderr,
+        )
     verb = {"new": "added", "updated": "updated", "unchanged": "unchanged"}[result.kind]
     print(f"{verb} {result.entry_id}")
     print(f"file {result.path}")
