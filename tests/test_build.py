@@ -170,6 +170,10 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     # Notepad's "Unicode", PowerShell's ">": text, yet full of NUL bytes
     (s / "utf16.txt").write_bytes("\ufeffUTF-16 title\n\nOn 3 June 2020, x".encode("utf-16-le"))
     (s / "utf16be.md").write_bytes("\ufeff# T\n\nOn 3 June 2020, x".encode("utf-16-be"))
+    # UTF-32's mark opens with UTF-16's (it was named so), and UTF-16 without one
+    (s / "utf32.txt").write_bytes("\ufeffUTF-32 title\n\nOn 3 June 2020, x".encode("utf-32-le"))
+    (s / "unmarked.txt").write_bytes("Unmarked title\n\nOn 3 June 2020, x".encode("utf-16-le"))
+    (s / "out-nowhere.txt").symlink_to("/nonexistent/release.txt")  # out of sources/ too
     (s / "good.txt").write_text(release("Good one", "4 June 2020"), encoding="utf-8")
     report = build(site, NOW, "limits.max_file_bytes=4000")
     reasons = {r.origin: r.reason for r in report.rejected}
@@ -178,11 +182,16 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     assert reasons["latin1.txt"] == "not UTF-8 (invalid byte 0xe9 at offset 3)"
     assert reasons["notitle.txt"] == "empty file" or "no title" in reasons["notitle.txt"]
     assert reasons["huge.txt"] == "too large (5003 bytes, limit 4000)"
-    assert reasons["dangling.txt"].startswith("unreadable")
+    nothing = "unreadable (a link to nothing (its target is not there))"
+    assert reasons["dangling.txt"] == reasons["out-nowhere.txt"] == nothing
     assert reasons["image.png"] == "unknown file type '.png'"
     utf16 = "UTF-16 text (byte order mark {}), not UTF-8: save it as UTF-8"
     assert reasons["utf16.txt"] == utf16.format("FF FE")
     assert reasons["utf16be.md"] == utf16.format("FE FF")
+    assert reasons["utf32.txt"] == utf16.format("FF FE 00 00").replace("UTF-16", "UTF-32")
+    assert (
+        reasons["unmarked.txt"] == "UTF-16 text (no byte order mark), not UTF-8: save it as UTF-8"
+    )
     assert report.new == 2 and report.entries == 2
     rows = {r["origin"]: r["reason"] for r in site.store().db.execute("SELECT * FROM rejects")}
     assert rows == reasons

@@ -116,3 +116,25 @@ def test_the_keywords_count_never_runs_on_past_a_tag_left_open():
     is taken to end at its first "<" or ">"."""
     assert feed._KEYWORDS.search(b"<media:keywords<x>a,b,c</x>") is None
     assert feed._KEYWORDS.search(b"<media:keywords>a,b,c</media:keywords>")[1] == b"a,b,c"
+
+
+def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_said_so(caplog):
+    """A feed whose XML breaks off (a transfer cut short) gave its whole items and
+    reported "ok", with nothing saying the XML was broken; a benign word of
+    feedparser's (a content type that is not XML's) says nothing."""
+    head = '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title>'
+    one = (
+        "<item><title>One</title><link>http://agency.example/1.html</link>"
+        "<description>On 1 May 2024 the ministers met.</description></item>"
+    )
+    with caplog.at_level("INFO", logger="scofeed.sources.feed"):
+        releases = read_feed("http://agency.example/feed", (head + one + "<item><title>cut").encode(),
+                             "http://agency.example/")  # fmt: skip
+    assert releases[0].title == "One"
+    (line,) = [r.getMessage() for r in caplog.records if "feed_malformed" in r.getMessage()]
+    assert line.startswith("feed_malformed origin=http://agency.example/feed reason=")
+    caplog.clear()
+    whole = (head + one + "</channel></rss>").encode()
+    with caplog.at_level("INFO", logger="scofeed.sources.feed"):
+        read_feed("http://agency.example/feed", whole, "http://agency.example/", charset="latin-1")
+    assert not [r for r in caplog.records if "feed_malformed" in r.getMessage()]

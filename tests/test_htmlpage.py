@@ -445,6 +445,16 @@ def test_a_meta_charset_label_is_read_as_browsers_read_it():
     wrong = b'<html><head><meta charset="utf-16"></head><body>caf\xe9</body>'
     with pytest.raises(RejectedInput, match="not UTF-8"):
         decode("w.html", wrong, 10**6, page=True)
+    # a charset that does not read ASCII as ASCII (EBCDIC, UTF-7) no browser reads a
+    # page in: windows-1251 bytes under "ibm037" were published as "ÇÈ_%ÇÁ/À_ÁÈ"
+    cyrillic = "<p>Генеральный секретарь</p>".encode("windows-1251")
+    for label in ("ibm037", "cp500", "utf-7", "utf-32"):
+        odd = f'<html><head><meta charset="{label}"></head><body>'.encode() + cyrillic
+        with pytest.raises(RejectedInput, match="not UTF-8"):
+            decode("e.html", odd, 10**6, page=True)
+        # fetched, such a label is no word at all: the bytes' own charset is found
+        polled = htmlpage.decode_html(odd, label, lambda data: "windows-1251")
+        assert "Генеральный секретарь" in polled, label
 
 
 def test_a_saved_page_nested_too_deep_is_refused_for_that_reason(site):

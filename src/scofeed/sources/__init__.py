@@ -12,6 +12,7 @@ pay for them on every ``scofeed build`` (issue #9, start-up).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable
@@ -62,8 +63,46 @@ _AS_BROWSERS_READ = {
 
 def charset_label(label: str) -> str:
     """A charset label as a browser reads it (WHATWG): ``utf-16`` on a page is UTF-8,
-    ``iso-8859-1`` windows-1252; any other as it is."""
-    return _AS_BROWSERS_READ.get(label.strip().lower(), label)
+    ``iso-8859-1`` windows-1252, and one of a charset that does not read ASCII as ASCII
+    (EBCDIC's ``ibm037``, ``cp500``; ``utf-7``, ``utf-32``), which no browser reads a
+    page in, UTF-8 (Python's codecs knew them: a page of windows-1251 bytes saying
+    ``ibm037`` was published as ``ÇÈ_%ÇÁ/À_ÁÈ``); any other as it is."""
+    lower = label.strip().lower()
+    known = _AS_BROWSERS_READ.get(lower)
+    if known is not None:
+        return known
+    return label if _reads_ascii(lower) else "utf-8"
+
+
+@functools.cache
+def _reads_ascii(label: str) -> bool:
+    """Whether the codec ``label`` names reads ASCII bytes as ASCII (True for a label
+    Python does not know: the reader says so when it decodes)."""
+    try:
+        return _PROBE.decode(label) == _PROBE.decode("ascii")  # UTF-7 reads "+-" as "+"
+    except LookupError:
+        return True
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+_PROBE = b'<meta charset="x"> Az09+-/'
+AS_UTF8 = "not UTF-8: save it as UTF-8"
+
+
+def _utf16_unmarked(head: bytes) -> bool:
+    """Whether ``head`` reads as UTF-16 with no byte order mark: text in a Latin or
+    Cyrillic script has a NUL in every other byte (the high byte of each unit), on one
+    side, and decodes without error; binary content does not."""
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    units = len(head) // 2
+    if units < 8 or max(even, odd) < units * 0.3 or min(even, odd) > units * 0.05:
+        return False
+    try:
+        head[: units * 2].decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def meta_charset(data: bytes) -> str | None:
@@ -89,12 +128,13 @@ def decode(origin: str, data: bytes, max_bytes: int, page: bool = False) -> str:
         raise RejectedInput(origin, f"too large (over {max_bytes} bytes, limit {max_bytes})")
     if not data or data.isspace():  # as ``not data.strip()``, without copying the bytes
         raise RejectedInput(origin, "empty file")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # NUL bytes too, but not binary
-        mark = data[:2].hex(" ").upper()
-        raise RejectedInput(
-            origin, f"UTF-16 text (byte order mark {mark}), not UTF-8: save it as UTF-8"
-        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # NULs, not binary
+        width = 32 if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) else 16
+        mark = data[: width // 8].hex(" ").upper()
+        raise RejectedInput(origin, f"UTF-{width} text (byte order mark {mark}), {AS_UTF8}")
     if b"\x00" in data[:8192]:
+        if _utf16_unmarked(data[:8192]):
+            raise RejectedInput(origin, f"UTF-16 text (no byte order mark), {AS_UTF8}")
         raise RejectedInput(origin, "binary content (NUL bytes), not a text release")
     try:
         return data.decode("utf-8-sig")

@@ -18,6 +18,7 @@ import calendar
 import json
 import logging
 import re
+import xml.sax
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -59,6 +60,11 @@ _KEYWORDS = re.compile(rb"<[\w.-]+:keywords\b[^<>]*>([^<]*)", re.IGNORECASE)
 # as written or escaped again inside an item's HTML ("&amp;#xD800;"): feedparser's HTML
 # sanitiser raised ValueError on it, and the one item failed the whole feed, every poll
 _CHAR_REF = re.compile(rb"&(?:amp;)*#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
+
+
+# feedparser's word that the XML broke off (a feed cut short, a tag left open), not a
+# benign one (a content type that is not XML's, a charset overridden)
+_XML_TROUBLE = xml.sax.SAXException
 
 
 def _no_char(m: re.Match[bytes]) -> bytes:
@@ -117,6 +123,11 @@ def read_feed(
     if not parsed.entries and (parsed.get("bozo") or not version):
         why = getattr(parsed, "bozo_exception", None) or "no RSS, Atom or JSON feed found"
         raise RejectedInput(origin, f"not a feed ({str(why).splitlines()[0]})")
+    if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), _XML_TROUBLE):
+        # read as far as it goes (a feed cut short): its items are taken, and it is said
+        why = (str(parsed.bozo_exception).splitlines() or [""])[0][:160]
+        log.info("feed_malformed origin=%s reason=%r items=%d", logged(origin), why,
+                 len(parsed.entries))  # fmt: skip
     lang = (parsed.feed.get("language") or "").strip() or None  # normalise reads the tag
     releases = []
     for item in parsed.entries:

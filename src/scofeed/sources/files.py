@@ -145,6 +145,13 @@ def walk(
 
 
 LINK_OUT = "a link that leads out of sources/, not followed"
+LINK_TO_NOTHING = "a link to nothing (its target is not there)"
+
+
+def _dangling() -> OSError:
+    return OSError(errno.ENOENT, LINK_TO_NOTHING)
+
+
 _LINKS_SAID: set[str] = set()  # links back to a walked folder, said at INFO once
 LINKS_SAID_MAX = 1000
 
@@ -178,8 +185,10 @@ def _listed(
                     continue
                 rel = prefix + name
                 if item.is_symlink() and _leads_out(real_root, prefix, name):
-                    if not temporary(name):
-                        yield rel, item, OSError(errno.EPERM, LINK_OUT)
+                    if not temporary(name):  # one to nothing says so, wherever it points
+                        there = os.path.exists(os.path.join(real_root, prefix, name))
+                        said = OSError(errno.EPERM, LINK_OUT) if there else _dangling()
+                        yield rel, item, said
                     continue
                 try:
                     if item.is_dir():
@@ -188,8 +197,9 @@ def _listed(
                         continue
                     if temporary(name):
                         continue
-                    if item.is_symlink():
-                        item.stat()  # raises for a dangling link
+                    if item.is_symlink() and not os.path.exists(os.path.join(real_root, rel)):
+                        yield rel, item, _dangling()
+                        continue
                     if not item.is_file():  # a FIFO, a socket: refused by name, never read
                         kind = special_kind(item.stat().st_mode)
                         yield rel, item, OSError(errno.EINVAL, f"{kind}, not a regular file")
