@@ -128,8 +128,8 @@ def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_said_so(caplog):
         "<description>On 1 May 2024 the ministers met.</description></item>"
     )
     with caplog.at_level("INFO", logger="scofeed.sources.feed"):
-        releases = read_feed("http://agency.example/feed", (head + one + "<item><title>cut").encode(),
-                             "http://agency.example/")  # fmt: skip
+        cut = (head + one + "<item><title>cut").encode()
+        releases = read_feed("http://agency.example/feed", cut, "http://agency.example/")
     assert releases[0].title == "One"
     (line,) = [r.getMessage() for r in caplog.records if "feed_malformed" in r.getMessage()]
     assert line.startswith("feed_malformed origin=http://agency.example/feed reason=")
