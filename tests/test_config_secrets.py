@@ -348,6 +348,8 @@ def test_redaction_rules():
     assert logged(forged) == repr(forged)
     assert logged("a\nb.txt") == "a\\nb.txt"
     assert logged("новости 1.txt") == "'новости 1.txt'"
+    # a control character is escaped once, quoted or not (repr doubled its backslash)
+    assert logged('forged\n{"level": "ERROR"}') == """'forged\\n{"level": "ERROR"}'"""
     assert got("many") == ", got 'many'"
     assert got(("atom", "rdf")) == ", got ['atom', 'rdf']"
     assert got({"secret": SECRET}) == ", got a table"

@@ -95,7 +95,12 @@ def logged(text: str) -> str:
         address, hashed, item = text.partition("#")
         text = safe_url(address) + hashed + item
     text = one_line(text)
-    return text if _ONE_FIELD.fullmatch(text) else repr(text)
+    if _ONE_FIELD.fullmatch(text):
+        return text
+    # quoted as %r quotes, its escapes (already made: "\\n") left single
+    if "'" in text and '"' not in text:
+        return f'"{text}"'
+    return "'" + text.replace("'", "\\'") + "'"
 
 
 _ONE_FIELD = re.compile(r"[^\s'\"=]+")
