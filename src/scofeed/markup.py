@@ -108,33 +108,56 @@ def too_many_elements(n: int) -> str:
 # at 256 the parse stays linear in the file's size. Refused before any parse.
 MAX_ATTRIBUTES = 256
 LONG_TAG = 512  # characters: a start tag shorter than this holds fewer attributes
+# white space as HTML's tokenizer has it (not Python's \s: a no-break space is part of
+# a name to lxml, and counted as a separator it hid 20,000 attributes in one value),
+# and vertical tab, which the readers make a space before lxml sees it
+_SPACE = "\t\n\x0b\x0c\r "
 # one attribute as an HTML tokenizer reads it: separators (white space, "/") or none
 # after a quoted value, a name (which may open with "=" and hold quotes), maybe "=" and
 # a value quoted (holding ">" or "<" freely) or not; possessive throughout, so that no
 # input makes the search go back over what it read
-_ONE_ATTRIBUTE = r"""[\s/]*+[^\s/>][^\s/>=]*+(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s>]*+))?+"""
+_ONE_ATTRIBUTE = (
+    rf"""[{_SPACE}/]*+[^{_SPACE}/>][^{_SPACE}/>=]*+"""
+    rf"""(?:[{_SPACE}]*+=[{_SPACE}]*+(?:"[^"]*+"|'[^']*+'|[^{_SPACE}>]*+))?+"""
+)
+_START_TAG_ATTRIBUTES = re.compile(rf"<[A-Za-z][^{_SPACE}/>]*+((?:{_ONE_ATTRIBUTE})*+)")
+_AN_ATTRIBUTE = re.compile(_ONE_ATTRIBUTE)
+# what the readers take out of a text before lxml reads it (``htmlpage.xml_text``,
+# ``meta.html_paragraphs``: control characters, surrogates, non-characters, and a
+# reference to one), which could join "<" to a tag's name: "<\x01p a0 a1 ...>" is no
+# tag until it is gone. Taken out here too, as a superset of theirs (what is left has
+# at least the tags they leave: every character from the non-characters of plane 1 up,
+# one range, as a list of the 32 took 13 times as long to search), but vertical tab
+# and form feed, which they may make a space
+_UNPARSED = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd-\uffff\U0001fffe-\U0010ffff]"
+)
+_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?")
 
 
-@functools.cache
-def _attribute_patterns(kind: type) -> tuple[re.Pattern[Any], re.Pattern[Any]]:
-    """The start tag with its attributes (group 1), and one attribute, for ``str`` or
-    ``bytes`` text (a feed is read as bytes)."""
-    tag = r"<[A-Za-z][^\s/>]*+((?:" + _ONE_ATTRIBUTE + r")*+)"
-    if kind is bytes:
-        return re.compile(tag.encode()), re.compile(_ONE_ATTRIBUTE.encode())
-    return re.compile(tag), re.compile(_ONE_ATTRIBUTE)
+def _unparsed(m: re.Match[str]) -> str:
+    """A reference as xml_text leaves it: a space, nothing, or as it is."""
+    code = int(m[1], 16) if m[1] else int(m[2])
+    if code in (0x0B, 0x0C):
+        return " "  # as xml_text makes it
+    unsafe = code < 0x20 and code not in (0x09, 0x0A, 0x0D) or 0x7F <= code <= 0x9F
+    return "" if unsafe or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else m[0]
 
 
-def most_attributes(text: str | bytes) -> int:
+def most_attributes(text: str) -> int:
     """The most attributes one start tag in ``text`` holds, as an HTML parser reads the
-    tag (counted to ``MAX_ATTRIBUTES`` + 1 at most); only tags of ``LONG_TAG``
-    characters or more are counted, so an ordinary page costs one pass of a regex."""
-    tag, one = _attribute_patterns(type(text))
+    tag once the readers have taken out what XML cannot carry (counted to
+    ``MAX_ATTRIBUTES`` + 1 at most); only tags of ``LONG_TAG`` characters or more are
+    counted, so an ordinary page costs one pass of a regex (two with such characters)."""
+    if _UNPARSED.search(text):
+        text = _UNPARSED.sub("", text)
+    if "&#" in text:
+        text = _REFERENCE.sub(_unparsed, text)
     most = 0
-    for m in tag.finditer(text):  # type: ignore[arg-type]
+    for m in _START_TAG_ATTRIBUTES.finditer(text):
         if m.end() - m.start() < LONG_TAG:
             continue
-        found = one.finditer(text, m.start(1), m.end(1))  # type: ignore[arg-type]
+        found = _AN_ATTRIBUTE.finditer(text, m.start(1), m.end(1))
         most = max(most, sum(1 for _ in itertools.islice(found, MAX_ATTRIBUTES + 1)))
     return most
 

@@ -67,6 +67,24 @@ _CHAR_REF = re.compile(rb"&(?:amp;)*#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
 _XML_TROUBLE = xml.sax.SAXException
 
 
+_WIDE = (  # XML in UTF-32 or UTF-16: by its byte order mark, or by its "<" (XML 1.0 F.1)
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+    (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
+)  # fmt: skip
+
+
+def _in_utf8(data: bytes) -> bytes:
+    """A feed's bytes as UTF-8, for the checks made before it is parsed: as they are
+    but for XML in UTF-16 or UTF-32, which feedparser reads too (an entity declared or a
+    flood of tags or attributes written so went past checks that look for ASCII)."""
+    for mark, codec in _WIDE:
+        if data.startswith(mark):
+            return data.decode(codec, "replace").lstrip("\ufeff").encode("utf-8")
+    return data
+
+
 def _no_char(m: re.Match[bytes]) -> bytes:
     digits = (m[1] or m[2]).lstrip(b"0")
     code = int(digits or b"0", 16 if m[1] else 10) if len(digits) <= 8 else -1
@@ -87,13 +105,14 @@ def read_feed(
     head = data.lstrip()[:1]
     if head in (b"{", b"["):
         return _json_feed(origin, data, base_url, source)
-    if _ENTITY_DECL.search(data[:65536]):
+    checked = _in_utf8(data)  # the checks below read ASCII: UTF-16's "<" is "<\x00"
+    if _ENTITY_DECL.search(checked[:65536]):
         raise RejectedInput(origin, "feed declares XML entities (entity expansion refused)")
     # an item's XHTML content is XML elements: feedparser took 3 s over 20,000
     # attributes of one (an escaped HTML content goes through its sanitiser quickly)
-    if most_attributes(data) > MAX_ATTRIBUTES:
+    if most_attributes(checked.decode("utf-8", "replace")) > MAX_ATTRIBUTES:
         raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
-    if (most := _most_tags(data)) > MAX_ITEM_TAGS:
+    if (most := _most_tags(checked)) > MAX_ITEM_TAGS:
         raise RejectedInput(
             origin, f"an item has {most} tags (categories, subjects, keywords), over "
             f"{MAX_ITEM_TAGS}: refused unparsed"

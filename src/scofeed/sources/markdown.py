@@ -178,10 +178,13 @@ def check_marks(origin: str, body: str) -> None:
         )
 
 
-def render(body: str, want_title: bool) -> tuple[str | None, str]:
+def render(origin: str, body: str, want_title: bool) -> tuple[str | None, str]:
     """(title taken from an opening heading, or None; the body as HTML). A lesser
     heading right above an opening ``# heading`` is a section's label over it ("## Press
-    release"): it was the title and the headline went into the body; it is left out."""
+    release"): it was the title and the headline went into the body; it is left out.
+    HTML with an element of too many attributes (``markup.MAX_ATTRIBUTES``) is refused
+    before lxml reads it, as markdown-it renders it: raw HTML goes through as it is,
+    and a "<" in prose ("write to <press@sco.example") comes out escaped, no tag."""
     tokens = _md.parse(body)
     title = None
     if (
@@ -199,13 +202,21 @@ def render(body: str, want_title: bool) -> tuple[str | None, str]:
         tokens = [*tokens[3:6], *tokens[:3], *tokens[6:]] if dated else tokens[3:]
     if want_title and len(tokens) >= 3 and tokens[0].type == "heading_open":
         inline = _md.renderInline(tokens[1].content)
+        _refuse_many_attributes(origin, inline)
         title = " ".join(html_paragraphs(inline)) or None
         if title is not None:
             tokens = tokens[3:]
     for token in tokens:  # the title is the page's one h1: a heading of the body is below it
         if token.tag == "h1" and token.type in ("heading_open", "heading_close"):
             token.tag = "h2"
-    return title, _md.renderer.render(tokens, _md.options, {})
+    html = _md.renderer.render(tokens, _md.options, {})
+    _refuse_many_attributes(origin, html)
+    return title, html
+
+
+def _refuse_many_attributes(origin: str, html: str) -> None:
+    if most_attributes(html) > MAX_ATTRIBUTES:
+        raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
 
 
 CREDIT_MAX = 120  # characters of a paragraph that may be a photo's credit, at most
@@ -233,9 +244,7 @@ def read_markdown(origin: str, text: str, context: datetime | None) -> list[Rele
     fence, front, body = split_front_matter(origin, text)
     meta = parse_front_matter(origin, fence, front)
     check_marks(origin, body)
-    if most_attributes(body) > MAX_ATTRIBUTES:  # raw HTML goes through markdown-it as is
-        raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
-    heading, html = render(without_furniture_at_end(body), want_title=not meta.get("title"))
+    heading, html = render(origin, without_furniture_at_end(body), want_title=not meta.get("title"))
     if heading is not None:
         meta = {**meta, "title": heading}
     paragraphs = _from_the_text(html_paragraphs(html))
