@@ -63,16 +63,18 @@ def session(allow_private: bool) -> requests.Session:
 
 
 # a JSON escape of a UTF-16 surrogate: its string may hold one alone, which no UTF-8 holds
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def json_document(data: bytes) -> Any:
-    """``data`` parsed as JSON; ``ValueError`` for a string holding a lone surrogate
-    (``"\\ud800"``: valid JSON, RFC 8259 section 8.2, but no text: such an activity id
-    or inbox URL raised when it was stored, a 500 with a traceback at the inbox, which
-    the sender retried for days). A pair (an emoji escaped) is one character, and fine."""
-    doc = json.loads(data)
-    if _SURROGATE_ESCAPE.search(data):
+    """``data`` parsed as JSON (in UTF-8, -16 or -32, as ``json.loads`` reads bytes);
+    ``ValueError`` for a string holding a lone surrogate (``"\\ud800"``: valid JSON,
+    RFC 8259 section 8.2, but no text: such an activity id or inbox URL raised when it
+    was stored, a 500 with a traceback at the inbox, which the sender retried for days).
+    A pair (an emoji escaped) is one character, and fine."""
+    text = data.decode(json.detect_encoding(data))  # the escape looked for in the text
+    doc = json.loads(text)
+    if _SURROGATE_ESCAPE.search(text):
         json.dumps(doc, ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError: ValueError
     return doc
 
