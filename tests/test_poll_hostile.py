@@ -779,10 +779,36 @@ def test_a_bad_feed_item_is_logged_once_and_a_failed_poll_not_twice(site, web, c
     ((first_level, first),), ((again_level, again),) = lines
     assert first_level == "INFO" and first.startswith("rejected origin=http://agency.example/")
     assert again_level == "DEBUG" and again.endswith(" again")
+    # found by review: the poll's own line was INFO at every poll for the repeat, and
+    # repeats counted toward the lines said at INFO, so a new bad item after 20 of them
+    # went unsaid. A poll with only repeats is DEBUG; a new one is said.
+    bad = "".join(
+        f"<item><link>http://agency.example/2024/b{i}.html</link></item>" for i in range(25)
+    )
+    web.clear()
+    web.expect_request("/agency.rss").respond_with_data(
+        rss.replace("<item>", bad + "<item>", 1), content_type="application/rss+xml"
+    )
+    poll_due(cfg, store, NOW + timedelta(hours=2), force=True)  # the 25 refused a first time
+    web.clear()
+    newer = rss.replace(
+        "<item>", bad + "<item><link>http://agency.example/2024/new.html</link></item><item>", 1
+    )
+    web.expect_request("/agency.rss").respond_with_data(newer, content_type="application/rss+xml")
+    for when, fresh in ((3, True), (4, False)):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="scofeed.poll"):
+            poll_due(cfg, store, NOW + timedelta(hours=when), force=True)
+        said = [(r.levelname, r.getMessage()) for r in caplog.records]
+        infos = [m for level, m in said if level == "INFO"]
+        assert any("2024/new.html" in m for m in infos) == fresh, infos
+        assert [level for level, m in said if m.startswith("poll ")] == [
+            "INFO" if fresh else "DEBUG"
+        ]
     web.clear()
     web.expect_request("/agency.rss").respond_with_data("gone", status=500)
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="scofeed.poll"):
-        (failed,) = poll_due(cfg, store, NOW + timedelta(hours=3), force=True).results
+        (failed,) = poll_due(cfg, store, NOW + timedelta(hours=5), force=True).results
     assert failed.status == "error"
     assert [r.levelname for r in caplog.records if r.getMessage().startswith("poll ")] == ["INFO"]

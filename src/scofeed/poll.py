@@ -83,6 +83,7 @@ class SourceResult:
     updated: int = 0
     duplicates: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (origin, reason)
+    repeats: int = 0  # of them, refused for that reason before (logged at DEBUG)
     error: str | None = None
     next_poll: datetime | None = None
     retry_after: str | None = None  # a 429 or 5xx's Retry-After: the next poll waits for it
@@ -238,7 +239,8 @@ def _poll_source(run: _Run, src: RemoteSource, early: datetime | None = None) ->
     # failed: the failure is said at ERROR once, by the daemon's job (`poll:NAME_failed`,
     # again only when it changes) or by `scofeed poll`'s own output (a WARNING here said
     # each failed poll twice)
-    quiet = not (result.new or result.updated or result.rejected or result.status == "error")
+    fresh = len(result.rejected) - result.repeats  # a repeat is no news, as below
+    quiet = not (result.new or result.updated or fresh or result.status == "error")
     level = logging.DEBUG if quiet else logging.INFO
     log.log(
         level,
@@ -522,12 +524,13 @@ def _told(
     while the feed keeps it: a line each poll said nothing new."""
     result.rejected.append((origin, reason))
     if again:
+        result.repeats += 1
         log.debug("rejected origin=%s source=%s reason=%r again", logged(origin), src.name, reason)
         return
     # info, as a build's: `scofeed poll` prints each on stderr, and a warning said it twice.
     # One line each up to TOLD_AT_MOST a poll, then one for the rest: a feed of 100,000
     # items without a body wrote 100,000 lines at each poll (each is still recorded)
-    told = len(result.rejected)
+    told = len(result.rejected) - result.repeats  # the lines said at INFO, this one too
     if told <= TOLD_AT_MOST:
         log.info("rejected origin=%s source=%s reason=%r", logged(origin), src.name, reason)
     elif told == TOLD_AT_MOST + 1:
