@@ -340,6 +340,12 @@ def test_redaction_rules():
     assert logged("https://u:p@example.org/a.xml?token=x#75a11da") == (
         "https://***@example.org/a.xml?***#75a11da"
     )
+    # found by review: a "#" inside the credentials is no fragment; none of it shows
+    assert logged("https://user:pa#ss@example.org/x") == "https://***"
+    assert logged("https://user:1234#ss@example.org/x") == "https://***"
+    # a page's path with spaces and quotes (a listing's link) is one field too
+    spaced = "http://h.example/a b reason='x' c.html"
+    assert logged(spaced) == f'"{spaced}"'
     assert logged("HTTP://example.org/news/") == "http://example.org/news/"
     assert logged("2024-05-02-trade.md") == "2024-05-02-trade.md"  # a file's name as it is
     assert logged("<stdin>") == "<stdin>"

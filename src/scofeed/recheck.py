@@ -24,7 +24,7 @@ from datetime import datetime
 
 from scofeed.add import ADD_SOURCE, refresh_added
 from scofeed.config import Config, RemoteSource
-from scofeed.config.redact import safe_url
+from scofeed.config.redact import logged
 from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFailure
 from scofeed.ingest import ingest
 from scofeed.model import Planner, Release
@@ -175,7 +175,7 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         report.failed.append((page.url, exc.reason))
         log.info(  # info: `scofeed recheck` prints it; a warning said it twice
             "recheck_failed url=%s entry=%s reason=%r",
-            safe_url(page.url), page.entry_id, exc.reason,
+            logged(page.url), page.entry_id, exc.reason,
         )  # fmt: skip
         return at + wait if wait is not None else None
     if resp.not_modified:
@@ -196,14 +196,14 @@ def _check(run: _Run, page: Page, report: RecheckReport) -> float | None:
         page_rows.record(run.store.db, page.url, at, next_check, resp.status, reason)
         report.failed.append((page.url, reason))
         log.info(
-            "recheck_failed url=%s entry=%s reason=%r", safe_url(page.url), page.entry_id, reason
+            "recheck_failed url=%s entry=%s reason=%r", logged(page.url), page.entry_id, reason
         )
         return None
     remember(run.store, resp, run.now)  # kept once the text is in: the next check may 304
     page_rows.record(run.store.db, page.url, at, next_check, resp.status)
     if changed:
         report.updated += 1
-        log.info("recheck_corrected url=%s entry=%s", safe_url(page.url), page.entry_id)
+        log.info("recheck_corrected url=%s entry=%s", logged(page.url), page.entry_id)
     else:
         report.unchanged += 1
     return None
@@ -216,7 +216,7 @@ def _gone(run: _Run, page: Page, exc: PageGone, report: RecheckReport, next_chec
     report.gone.append(page.url)
     log.info(  # info: `scofeed recheck` prints it; a warning said it twice
         "recheck_gone url=%s entry=%s status=%d reason=%r",
-        safe_url(page.url), page.entry_id, exc.status, exc.reason,
+        logged(page.url), page.entry_id, exc.status, exc.reason,
     )  # fmt: skip
 
 

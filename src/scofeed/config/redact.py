@@ -93,7 +93,12 @@ def logged(text: str) -> str:
     named ``x.txt reason='fixed' y.txt`` made ``origin=...`` read as three fields."""
     if text[:8].lower().startswith(("http://", "https://")):
         address, hashed, item = text.partition("#")
-        text = safe_url(address) + hashed + item
+        # but a "#" in a user part ("user:pa#ss@host") is no fragment: all masked, as no
+        # part of the address can be told from the credentials
+        sound = _sound(address, item)
+        text = (
+            safe_url(address) + hashed + item if sound else text[: text.index(":")] + "://" + MASK
+        )
     text = one_line(text)
     if _ONE_FIELD.fullmatch(text):
         return text
@@ -101,6 +106,17 @@ def logged(text: str) -> str:
     if "'" in text and '"' not in text:
         return f'"{text}"'
     return "'" + text.replace("'", "\\'") + "'"
+
+
+def _sound(address: str, fragment: str) -> bool:
+    """Whether ``address`` + "#" + ``fragment`` is that URL and that fragment: neither
+    a port that is no number (``https://user:pa``) nor an "@" in the fragment tells of
+    a "#" inside its credentials."""
+    try:
+        urlsplit(address).port  # noqa: B018 - raises for "pa"
+    except ValueError:
+        return False
+    return "@" not in fragment
 
 
 _ONE_FIELD = re.compile(r"[^\s'\"=]+")

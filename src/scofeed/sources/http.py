@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from scofeed import USER_AGENT
-from scofeed.config.redact import safe_url
+from scofeed.config.redact import logged
 from scofeed.errors import PageGone, RejectedInput, TemporaryFailure, shown
 from scofeed.sources import deadline
 from scofeed.store import Store
@@ -186,7 +186,7 @@ class Fetcher:
                     other = host_of(target)
                     where = f"host ({other})" if other != host_of(current) else "port"
                     raise RejectedInput(url, f"redirect to another {where}, not followed")
-                log.debug("redirect url=%s to=%s", safe_url(current), safe_url(target))
+                log.debug("redirect url=%s to=%s", logged(current), logged(target))
                 current = target
             raise RejectedInput(url, f"more than {MAX_REDIRECTS} redirects")
         finally:
@@ -232,7 +232,7 @@ class Fetcher:
             raise _too_slow(url, watch)
         # a 304 (nothing new) is the common answer of an idle daemon's polls: DEBUG
         level = logging.DEBUG if resp.status_code == 304 else logging.INFO
-        log.log(level, "fetch url=%s status=%d", safe_url(url), resp.status_code)
+        log.log(level, "fetch url=%s status=%d", logged(url), resp.status_code)
         return resp
 
     def _finish(
