@@ -12,11 +12,13 @@ of a release the store does not know is refused. New files get a canonical, coll
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -147,15 +149,22 @@ def add_release(
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, origin_label, exc, now)
         raise
-    # one add at a time, from the match to the build: two adds of one new release at
-    # once each found no match and each wrote a file (the entry was one, the files two)
+    with _one_at_a_time(cfg):
+        return _stored(cfg, store, data, suffix, origin_label, now, update, release, entry)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(cfg: Config) -> Iterator[None]:
+    """One add (or a recheck's rewrite of an added file) at a time, from the match to
+    the build: two adds of one new release at once each found no match and each wrote
+    a file (the entry was one, the files two)."""
     path = Path(f"{cfg.paths.state}.add.lock")
     try:
         lock = held(path)
     except OSError as exc:
         raise StoreError(f"{path}: cannot open the add lock ({exc.strerror})") from None
     with lock:
-        return _stored(cfg, store, data, suffix, origin_label, now, update, release, entry)
+        yield
 
 
 def _stored(
@@ -278,6 +287,14 @@ def refresh_added(
     sources/ rewritten when the page's text changed, and a build, which makes the edit a
     correction as for any edited file. The file's date stays (a recheck brings edits of
     the text, not a new date). None when nothing changed."""
+    with _one_at_a_time(cfg):
+        return _refreshed(cfg, store, path, url, releases, now, planner)
+
+
+def _refreshed(
+    cfg: Config, store: Store, path: Path, url: str, releases: list[Release], now: datetime,
+    planner: Planner | None,
+) -> BuildReport | None:  # fmt: skip
     old_bytes = path.read_bytes()
     doc = json.loads(url_document(cfg, url, releases, now))
     try:
