@@ -120,8 +120,6 @@ _ONE_ATTRIBUTE = (
     rf"""[{_SPACE}/]*+[^{_SPACE}/>][^{_SPACE}/>=]*+"""
     rf"""(?:[{_SPACE}]*+=[{_SPACE}]*+(?:"[^"]*+"|'[^']*+'|[^{_SPACE}>]*+))?+"""
 )
-_START_TAG_ATTRIBUTES = re.compile(rf"<[A-Za-z][^{_SPACE}/>]*+((?:{_ONE_ATTRIBUTE})*+)")
-_AN_ATTRIBUTE = re.compile(_ONE_ATTRIBUTE)
 # what the readers take out of a text before lxml reads it (``htmlpage.xml_text``,
 # ``meta.html_paragraphs``: control characters, surrogates, non-characters, and a
 # reference to one), which could join "<" to a tag's name: "<\x01p a0 a1 ...>" is no
@@ -129,10 +127,19 @@ _AN_ATTRIBUTE = re.compile(_ONE_ATTRIBUTE)
 # at least the tags they leave: every character from the non-characters of plane 1 up,
 # one range, as a list of the 32 took 13 times as long to search), but vertical tab
 # and form feed, which they may make a space
-_UNPARSED = re.compile(
+_UNPARSED = (
     "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd-\uffff\U0001fffe-\U0010ffff]"
 )
-_REFERENCE = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?")
+_REFERENCE = r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?"
+
+
+@functools.cache
+def _attribute_patterns() -> tuple[re.Pattern[str], ...]:
+    """The start tag with its attributes (group 1), one attribute, what the readers take
+    out, a reference: compiled on first use (~0.6 ms that a build of .txt releases,
+    which never asks, spared at each start)."""
+    tag = rf"<[A-Za-z][^{_SPACE}/>]*+((?:{_ONE_ATTRIBUTE})*+)"
+    return tuple(re.compile(p) for p in (tag, _ONE_ATTRIBUTE, _UNPARSED, _REFERENCE))
 
 
 def _unparsed(m: re.Match[str]) -> str:
@@ -149,15 +156,16 @@ def most_attributes(text: str) -> int:
     tag once the readers have taken out what XML cannot carry (counted to
     ``MAX_ATTRIBUTES`` + 1 at most); only tags of ``LONG_TAG`` characters or more are
     counted, so an ordinary page costs one pass of a regex (two with such characters)."""
-    if _UNPARSED.search(text):
-        text = _UNPARSED.sub("", text)
+    tag, one, unparsed, reference = _attribute_patterns()
+    if unparsed.search(text):
+        text = unparsed.sub("", text)
     if "&#" in text:
-        text = _REFERENCE.sub(_unparsed, text)
+        text = reference.sub(_unparsed, text)
     most = 0
-    for m in _START_TAG_ATTRIBUTES.finditer(text):
+    for m in tag.finditer(text):
         if m.end() - m.start() < LONG_TAG:
             continue
-        found = _AN_ATTRIBUTE.finditer(text, m.start(1), m.end(1))
+        found = one.finditer(text, m.start(1), m.end(1))
         most = max(most, sum(1 for _ in itertools.islice(found, MAX_ATTRIBUTES + 1)))
     return most
 
