@@ -1,7 +1,7 @@
 """OPML 2.0 (http://opml.org/spec2.opml): every set of feeds once, so a reader imports
 them all at once and subscribes to each feed once, not once per format.
 
-One flat outline per set: ``text`` and ``title`` (the set's title, as its feeds say),
+One flat outline per set: ``text`` and ``title`` (the set's title, as its feeds say; in ``text`` escaped as HTML),
 ``type="rss"`` (OPML's word for any feed), ``xmlUrl`` (the set's Atom feed; RSS when
 Atom is not configured, else JSON Feed), ``htmlUrl`` and, for a language's feeds,
 ``language``. The set's other formats are attributes in scofeed's own namespace
@@ -12,9 +12,12 @@ find every format. Written with lxml; pure."""
 
 from __future__ import annotations
 
+import html
+
 from lxml import etree
 
 from scofeed.config import Config
+from scofeed.languages import extlang_form
 from scofeed.render.catalog import FeedSet
 
 NS = "https://github.com/scofeed/scofeed/blob/main/docs/formats.md#opml"
@@ -34,11 +37,14 @@ def render_opml(cfg: Config, sets: list[FeedSet]) -> bytes:
     etree.SubElement(head, "title").text = f"{cfg.site.title}: all feeds"
     body = etree.SubElement(root, "body")
     for fs in sets:
-        outline = etree.SubElement(body, "outline", text=fs.title, title=fs.title, type="rss")
+        # ``text`` "may contain encoded HTML markup" (OPML 2.0): a tag "R&D <lab>" is
+        # escaped as HTML once more, so an importer that shows it as HTML shows it all
+        text = html.escape(fs.title, quote=False)
+        outline = etree.SubElement(body, "outline", text=text, title=fs.title, type="rss")
         outline.set("xmlUrl", fs.url(cfg, main))
         outline.set("htmlUrl", fs.home(cfg))
-        if fs.language:
-            outline.set("language", fs.language)
+        if fs.language:  # as Atom and RSS write it ("zh-yue" for "yue"), which validates
+            outline.set("language", extlang_form(fs.language))
         for fmt in others:
             outline.set(f"{{{NS}}}{fmt}Url", fs.url(cfg, fmt))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
