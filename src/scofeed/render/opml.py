@@ -5,9 +5,10 @@ One flat outline per set: ``text`` and ``title`` (the set's title, as its feeds 
 ``text`` escaped as HTML), ``type="rss"`` (OPML's word for any feed), ``xmlUrl`` (the
 set's Atom feed; RSS when Atom is not configured, else JSON Feed), ``htmlUrl`` and, for
 a language's feeds, ``language`` (its extlang form). The set's other formats are
-attributes in scofeed's own namespace (``scofeed:rssUrl``, ``scofeed:jsonUrl``, ``scofeed:atomUrl``): the spec allows
-attributes defined in a namespace and tells processors to ignore attributes they do not
-understand, so an importer subscribes to ``xmlUrl`` alone while a script can still
+attributes in scofeed's own namespace (``scofeed:rssUrl``, ``scofeed:jsonUrl``,
+``scofeed:atomUrl``): the spec allows attributes defined in a namespace and tells
+processors to ignore attributes they do not understand, so an importer subscribes to
+``xmlUrl`` alone while a script can still
 find every format. Written with lxml; pure."""
 
 from __future__ import annotations
