@@ -299,6 +299,8 @@ VALID = (
     'secret = ["env:SCOFEED_TEST_SECRET", "file:good.key"]\n'
     '\n[[sources]]\nname = "feed"\nkind = "feed"\n'
     'url = "https://leakuser:LEAKPASS@example.org/feed.xml?key=LEAKTOKENQUERY"\n'
+    # an external hub's URL, a list of them: shown as every other URL (it was in full)
+    '\n[websub]\nhubs = ["https://leakuser:LEAKPASS@hub.example.org/?apikey=LEAKTOKENQUERY"]\n'
 )
 
 
@@ -314,6 +316,7 @@ def test_config_show_redacts_secrets_and_urls(tmp_path):
     assert rotating["url"] == "https://***@example.org/"
     assert rotating["secret"] == ["env:SCOFEED_TEST_SECRET", "file:good.key"]
     assert shown["sources"][0]["url"] == "https://***@example.org/feed.xml?***"
+    assert shown["websub"]["hubs"] == ["https://***@hub.example.org/?***"]
     for command in (["config", "check"], ["status"]):
         output = scofeed(tmp_path, *command, env={"SCOFEED_TEST_SECRET": SECRET})
         assert output.startswith("rc=0\n"), output

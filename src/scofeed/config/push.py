@@ -165,7 +165,7 @@ class WebSubConfig:
 
     enabled: bool = True  # advertise and run the built-in hub at base_url + path
     hub_path: str = check(_hub_path, default="/websub")
-    hubs: tuple[str, ...] = check(_hub_urls, default=())  # external hubs, pinged on change
+    hubs: tuple[str, ...] = check(_hub_urls, urls=True, default=())  # pinged on a change
     # the lease granted when none is asked for
     lease_seconds: int = check(seconds_up_to(MAX_SECONDS), default=10 * 86400)
     lease_min: int = check(seconds_up_to(MAX_SECONDS), default=300)

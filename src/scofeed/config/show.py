@@ -63,6 +63,8 @@ def _dump_table(obj: Any, name: str, lines: list[str]) -> None:
             v = redact_url(v)
         elif how == URL and isinstance(v, str):
             v = safe_url(v)
+        elif how == URL and isinstance(v, tuple):  # a list of URLs (websub.hubs)
+            v = tuple(safe_url(x) if isinstance(x, str) else x for x in v)
         if dataclasses.is_dataclass(v):
             tables.append((f.name, v))
         elif isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0]):
