@@ -11,7 +11,7 @@ import threading
 import time
 import types
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -548,3 +548,27 @@ def test_a_job_that_failed_before_a_restart_is_recorded_once_it_runs_fine(site, 
     before.close()
     sched = make_scheduler([JobSpec("sender", trigger_for(every=3600), lambda ctx, now: None)])
     wait_for(lambda: (r := runs.get(sched.ctx.store.db, "sender")) and r.ok, what="recorded ok")
+
+
+def test_a_source_failing_alike_is_said_once_though_its_line_counts_the_polls(site, httpserver):
+    """A source that stays down was an ERROR at every poll: its line counts the polls in
+    a row and names the next one, so the job's error never read the same. It is said
+    once while the source fails alike (the job's error keeps its words as its gist)."""
+    httpserver.expect_request("/feed.xml").respond_with_data("down", status=500)
+    url = httpserver.url_for("/feed.xml")
+    site.write_config(
+        f'\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "{url}"\n'
+        "interval = 600\ndelay = 0\ntimeout = 1\n"
+    )
+    cfg = site.config()
+    ctx = JobContext(cfg, Store(cfg.paths.state))
+    job = schedule.poll_job("agency")
+    now = datetime.now(UTC)
+    errors = []
+    for hours in (0, 24):  # the second past any back-off: due again
+        with pytest.raises(SourceError) as caught:
+            job(ctx, now + timedelta(hours=hours))
+        errors.append(caught.value)
+    assert str(errors[0]) != str(errors[1]) and "2 polls in a row" in str(errors[1])
+    assert errors[0].gist == errors[1].gist == "agency: temporary: server error 500"
+    ctx.store.close()

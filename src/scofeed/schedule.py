@@ -168,7 +168,14 @@ def poll_job(name: str) -> JobFn:
             ctx.wake("websub")
         failed = [r for r in report.results if r.status == "error"]
         if failed:  # the store or memory failing: a line that stays the same while it
-            raise failed[0].trouble or SourceError(failed[0].line())  # lasts (said once)
+            if failed[0].trouble is not None:  # lasts (said once)
+                raise failed[0].trouble
+            # the source's own error: its line counts the polls in a row and names the
+            # next one, which change at each poll: the same error is said once while it
+            # lasts by its words alone (it was an ERROR at every poll)
+            error = SourceError(failed[0].line())
+            error.gist = f"{failed[0].name}: {failed[0].error}"
+            raise error
         summary = "; ".join(r.line() for r in report.results)
         if not summary:
             # not due; after a failed poll, waiting for the next one is no recovery (each
