@@ -506,3 +506,32 @@ def test_a_lock_file_that_cannot_be_made_again_is_one_line_not_the_daemons_end(
         assert "lock_file_made_again" in caplog.text
     finally:
         lock.release()
+
+
+def test_commands_that_only_read_leave_an_older_store_for_the_operator_to_back_up(site):
+    """`scofeed list`, `show` and `status` upgraded a store of an older scofeed (a
+    warning, and no way back but a backup the operator had not taken yet: the upgrade
+    steps say to back up first). They refuse it now, saying what to do; `backup` keeps
+    the old schema, and a command that writes (`build`) upgrades it."""
+    assert run_cli(site, "build").returncode == 0
+    path = site.config().paths.state
+    old = len(MIGRATIONS) - 1
+    db = sqlite3.connect(path, isolation_level=None)
+    rewind(db, old)
+    db.close()
+    for command in (["list"], ["show", "anything"], ["status"]):
+        proc = run_cli(site, *command)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert proc.stderr.strip().endswith(
+            f"of an older scofeed (schema {old}; this one makes {len(MIGRATIONS)}) and this "
+            "command only reads: back it up first (`scofeed backup`), then `scofeed build` "
+            "or the daemon upgrades it (an upgrade cannot be undone but by that backup)"
+        ), proc.stderr
+        assert version(path) == old
+    backup = run_cli(site, "backup", str(site.root / "before.sqlite3"))
+    assert backup.returncode == 0, backup.stderr
+    assert version(site.root / "before.sqlite3") == old
+    built = run_cli(site, "build")
+    assert built.returncode == 0 and "store_migrated" in built.stderr
+    assert version(path) == len(MIGRATIONS)
+    assert run_cli(site, "list").returncode == 0

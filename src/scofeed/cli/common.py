@@ -94,20 +94,25 @@ def load_config_file(args: argparse.Namespace) -> config_mod.Config:
 
 
 def open_store(
-    args: argparse.Namespace, cfg: config_mod.Config | None = None, existing: bool = False
+    args: argparse.Namespace,
+    cfg: config_mod.Config | None = None,
+    existing: bool = False,
+    reading: bool = False,
 ) -> tuple[config_mod.Config, Store]:
     """The config (``cfg``, else loaded) and its store; the store's path is kept in
     ``args``, so trouble the store meets later is reported naming it (``execute``).
     ``existing``, for a command that only reads or changes what is stored: no store
     there is an error, not a new empty one (a command run from the wrong folder, or
-    without the daemon's --config, said "nothing" and left a store behind)."""
+    without the daemon's --config, said "nothing" and left a store behind). ``reading``,
+    for a command that only reads (list, show, status): a store of an older scofeed is
+    refused, not upgraded (``Store``'s ``upgrade``)."""
     cfg = cfg or load_config(args)
     refuse_root(cfg)
     args.store_path = path = cfg.paths.state
     args.store_wait = cfg.limits.store_wait
     if existing:
         must_exist(path)
-    return cfg, Store(path, wait=cfg.limits.store_wait)
+    return cfg, Store(path, wait=cfg.limits.store_wait, upgrade=not reading)
 
 
 def must_exist(path: Path) -> None:

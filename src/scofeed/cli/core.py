@@ -183,7 +183,7 @@ def _dry_run(cfg: config_mod.Config, reread: bool, wait: float) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args, existing=True)
+    _cfg, store = open_store(args, existing=True, reading=True)
     if args.withdrawn:
         for e in withdrawal_rows.withdrawn(store.db)[: args.limit]:
             w = e.withdrawal
@@ -196,7 +196,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _cfg, store = open_store(args, existing=True)
+    _cfg, store = open_store(args, existing=True, reading=True)
     stored = entry_rows.get(store.db, args.id)
     # its link, URL and content links as readers get them (no tracking parameters), the
     # URL as read beside them when it had some: the store keeps the release as read

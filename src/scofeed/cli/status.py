@@ -145,7 +145,7 @@ def official_pages(cfg: Config, db: sqlite3.Connection, now: float) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     # no config file: refuse rather than create a store
-    cfg, store = open_store(args, load_config_file(args))
+    cfg, store = open_store(args, load_config_file(args), reading=True)
     db = store.db
     now = time.time()
     states = [status_rows.local_source(db, str(cfg.paths.sources))]

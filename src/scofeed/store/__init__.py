@@ -194,6 +194,7 @@ class Store:
         daemon: bool = False,
         scratch: bool = False,
         wait: float = WAIT,
+        upgrade: bool = True,
     ) -> None:
         """``read_only_ok``: a store this user cannot write (a read-only folder or file,
         a replica) is opened read-only, so the commands that only read (list, show,
@@ -209,12 +210,16 @@ class Store:
         ``scratch``: a copy to be thrown away (``scofeed build --dry-run``): its upgrade
         is not announced, the store it copies is still to be upgraded.
         ``wait``: seconds a statement waits for a lock another process holds before it
-        fails (``limits.store_wait``)."""
+        fails (``limits.store_wait``). ``upgrade``: False for a command that only reads
+        (list, show, status): a store of an older schema is refused, not upgraded (an
+        upgrade cannot be undone but by a backup, and ``scofeed status`` right after a
+        ``git pull`` made one before the operator's backup)."""
         self.path = Path(path)
         self.wait = wait
         self._busy_ms = max(1, round(wait * 1000))
         self.daemon = daemon
         self.scratch = scratch
+        self.upgrade = upgrade
         self._local = threading.local()
         self.read_only_ok = read_only_ok
         self.immutable_ok = immutable_ok
@@ -329,6 +334,13 @@ class Store:
             return
         if self._version(db) == 0:
             refuse_foreign(self.path, db)
+        elif not self.upgrade:
+            raise StoreError(
+                f"{self.path}: the state store is of an older scofeed (schema "
+                f"{self._version(db)}; this one makes {len(MIGRATIONS)}) and this command "
+                "only reads: back it up first (`scofeed backup`), then `scofeed build` or "
+                "the daemon upgrades it (an upgrade cannot be undone but by that backup)"
+            )
         if self.read_only:
             raise StoreError(
                 f"{self.path}: the state store cannot be written here and needs an upgrade "
