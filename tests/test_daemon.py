@@ -198,6 +198,14 @@ def test_reload_says_when_the_daemon_kept_its_config_and_status_shows_it(start, 
         f"reloaded by scofeed daemon pid {d.proc.pid} (config={site.config_path})\n"
     )
     assert "failing:" not in cli(site, "status").stdout
+    # a change only a restart applies: said where the command prints (it said only
+    # "reloaded", the port kept without a word but the daemon's log's)
+    site.config_path.write_text(site.config_path.read_text() + '\n[serve]\nhost = "127.0.0.2"\n')
+    kept = cli(site, "reload")
+    assert kept.returncode == 0 and kept.stdout == (
+        f"reloaded by scofeed daemon pid {d.proc.pid} (config={site.config_path}; not applied "
+        "until a restart: serve.host/serve.port)\n"
+    )
     assert d.stop() == 0
 
 

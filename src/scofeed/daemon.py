@@ -248,6 +248,7 @@ class Daemon:
         self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
         self.lock: PidLock | None = None  # the daemon's, once taken (scofeed run)
+        self._kept: list[str] = []  # what the last reload changed that needs a restart
         self.deliveries = DeliveryPool()
         self.hub: websub.Hub | None = None
 
@@ -478,10 +479,13 @@ class Daemon:
         in its own environment, kept its previous config), and ``scofeed status`` and
         /healthz show while it failed."""
         started = time.time()
+        self._kept = []
         error = self._reload()
         if self.scheduler is None:
             return
         summary = "" if error else f"config={self.cfg.path or 'defaults'}"
+        if not error and self._kept:  # said where `scofeed reload` prints it (exit 0 said
+            summary += f"; not applied until a restart: {', '.join(self._kept)}"  # all)
         try:
             runs.record(self.scheduler.ctx.store.db, runs.Run(
                 runs.RELOAD_JOB, started, time.time(), error is None, summary, error
@@ -505,6 +509,7 @@ class Daemon:
             return type(exc).__name__
         if new.paths.state != old.paths.state:  # the store is open, its lock held
             log.warning("reload state_unchanged reason='restart to move the store'")
+            self._kept.append("paths.state")
             new = dataclasses.replace(
                 new, paths=dataclasses.replace(new.paths, state=old.paths.state)
             )
@@ -512,11 +517,13 @@ class Daemon:
             # the socket is bound; the rest of [serve] (trusted_proxies, client_header,
             # metrics_token) is read per request and applies (it was all kept as it was)
             log.warning("reload serve_address_unchanged reason='restart to listen elsewhere'")
+            self._kept.append("serve.host/serve.port")
             new = dataclasses.replace(
                 new, serve=dataclasses.replace(new.serve, host=old.serve.host, port=old.serve.port)
             )
         if new.activitypub != old.activitypub:  # its key, routes and inbox are made at start
             log.warning("reload activitypub_unchanged reason='restart to apply [activitypub]'")
+            self._kept.append("[activitypub]")
             new = dataclasses.replace(new, activitypub=old.activitypub)
         if self.activitypub is not None and new.site.base_url != old.site.base_url:
             # the actor's id, WebFinger account and key id are made at start from it
@@ -524,6 +531,7 @@ class Daemon:
                 "reload activitypub_unchanged reason='the actor keeps its address until a "
                 "restart: restart to move it with site.base_url'"
             )
+            self._kept.append("the ActivityPub actor's address (site.base_url)")
         self.cfg = new
         if self.set_log_level:
             apply_log_level(new.log.level)
