@@ -433,3 +433,23 @@ def test_serve_of_a_store_on_a_read_only_mount_no_daemon_has_open_says_why(site,
         f"scofeed: {state}: cannot open the state store to serve it ({state.parent} is on a "
         "read-only file system, and no `scofeed run` has it open)"
     )
+
+
+def test_a_store_that_cannot_be_made_names_the_folder_and_its_mode(site):
+    """No store, in a folder the user cannot write: `build` said only "cannot open the
+    state store (unable to open database file)", nothing of why or where."""
+    state = site.config().paths.state
+    state.parent.mkdir(parents=True, exist_ok=True)
+    assert not state.exists()
+    state.parent.chmod(0o555)
+    try:
+        code, err = command(site, "build", "", modes_apply())
+    finally:
+        state.parent.chmod(0o755)
+    assert code == 1, err
+    assert err.splitlines()[-1] == (
+        f"scofeed: {state}: cannot open the state store (there is none, and none can be "
+        f"made there: the folder {state.parent} is mode 0555, owned by "
+        f"{state.parent.owner()}; the user running scofeed must be able to write it)"
+    )
+    assert not state.exists()

@@ -57,12 +57,19 @@ def unusable(path: Path, exc: BaseException, doing: str = "use", wait: float = W
             f"{path}: cannot {doing} the state store (no space left on the disk of {path.parent})"
         )
     if code == sqlite3.SQLITE_READONLY and path.is_file():  # whose it is, and its mode
-        whose = cannot_write(path) or whose_folder(path)
-        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {whose})")
+        owned = cannot_write(path) or whose_folder(path)
+        return StoreError(f"{path}: cannot {doing} the state store ({exc}: {owned})")
     if code == sqlite3.SQLITE_CANTOPEN and path.is_file() and (why := cannot_read(path)):
         # "unable to open database file" of a store it can read: its -wal or -shm file,
         # left by a daemon run as another user
         return StoreError(f"{path}: cannot {doing} the state store ({exc}: {why})")
+    if code == sqlite3.SQLITE_CANTOPEN and not path.exists() and path.parent.is_dir():
+        if not writable(path.parent):  # none there to open, and none can be made: why
+            made = whose(path.parent, f"folder {path.parent}")
+            return StoreError(
+                f"{path}: cannot {doing} the state store (there is none, and none can be "
+                f"made there: {made})"
+            )
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # was "(database is locked)"
         held = f"{wait:g} s: a scofeed build, add or daemon, or a sqlite3 shell"
         return StoreError(f"{path}: cannot {doing} the state store (another process has held "
