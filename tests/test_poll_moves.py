@@ -306,6 +306,7 @@ def test_a_feed_item_whose_link_follows_its_corrected_title_is_one_entry(site, w
     with store.transaction() as db:
         rewind(db, 22)
     store.close()
+    site.store().close()  # upgraded by a command that writes (`show` only reads)
     assert shown_inputs(site, entry.id) == [("copy", inputs[0][1]), *inputs[1:]]
 
 
