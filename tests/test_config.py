@@ -632,3 +632,12 @@ def test_serve_host_takes_addresses_and_host_names(host, tmp_path):
     cfg = tmp_path / "config.toml"
     cfg.write_text(f"[serve]\nhost = '{host}'\n", encoding="utf-8")
     assert load(cfg, []).serve.host == host
+
+
+def test_a_log_level_in_lower_case_is_taken_and_an_unknown_one_quoted_as_written():
+    """`level = "debug"` was refused ("one of 'DEBUG', ..."), though Python's logging
+    names read the same in any case; an unknown one is quoted as it was written."""
+    assert load(None, ['log.level="debug"']).log.level == "DEBUG"
+    assert load(None, ['log.level="Warning"']).log.level == "WARNING"
+    with pytest.raises(ConfigError, match=r"^log.level: expected one of .*, got 'loud'$"):
+        load(None, ['log.level="loud"'])

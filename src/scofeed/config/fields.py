@@ -44,19 +44,24 @@ class Secret:
 
 
 def check(
-    fn: Callable[[Any], str | None], redact: bool = False, urls: bool = False, **kw: Any
+    fn: Callable[[Any], str | None],
+    redact: bool = False,
+    urls: bool = False,
+    fold: Callable[[str], str] | None = None,
+    **kw: Any,
 ) -> Any:
     """A field whose value ``fn`` vets: it returns None when fine, else what is expected.
     ``redact``: a URL whose path may carry a token (Slack, Discord); shown without it.
     Any URL field is shown without credentials or query (``config.redact``), and so is
-    each of a list of URLs (``urls``).
+    each of a list of URLs (``urls``). ``fold``: a text value is taken as it gives it,
+    before ``fn`` vets it (``str.upper``: "debug" is "DEBUG").
     On a list of tables, ``fn`` checks across the items (duplicates) and sees every one,
     including an item with problems of its own, as what of it could be read (a namespace
     of the keys that were valid, or the item its ``validate`` refused; None when it was
     not a table): its duplicates are listed in the same run as its problems. It may
     raise ``ConfigError`` with one problem a line, each naming its item's key."""
     how = HOST if redact else URL if fn is http_url or urls else VALUE
-    return field(metadata={"check": fn, "show": how}, **kw)
+    return field(metadata={"check": fn, "show": how, "fold": fold}, **kw)
 
 
 def instead_of(other: str, **kw: Any) -> Any:

@@ -335,10 +335,14 @@ def _build_field(
         values[name] = base / f.default
     elif dataclasses.is_dataclass(tp):
         values[name] = _build(tp, {}, key + ".", base)  # type: ignore[arg-type]
+    given = values.get(name)  # as written: what an error quotes
+    fold = f.metadata.get("fold")
+    if fold is not None and isinstance(given, str):
+        values[name] = fold(given)
     if vet is not None and across is None and name in values:
         problem = vet(values[name])
         if problem:
-            v = values[name]
+            v = given
             tables = isinstance(v, tuple) and v and dataclasses.is_dataclass(v[0])
             raise ConfigError(f"{key}: expected {problem}{'' if tables else got(v, how)}")
 

@@ -373,7 +373,7 @@ class ServeConfig:
 class LogConfig:
     """``[log]``: how much the daemon logs."""
 
-    level: str = check(one_of(*LEVELS), default="INFO")
+    level: str = check(one_of(*LEVELS), fold=str.upper, default="INFO")  # "debug" too
     format: str = check(one_of(*LOG_FORMATS), default="text")  # scofeed.logs
 
 
