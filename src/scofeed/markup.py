@@ -108,11 +108,11 @@ def too_many_elements(n: int) -> str:
 # at 256 the parse stays linear in the file's size. Refused before any parse.
 MAX_ATTRIBUTES = 256
 LONG_TAG = 512  # characters: a start tag shorter than this holds fewer attributes
-# white space as HTML's tokenizer has it (not Python's \s: a no-break space is part of
-# a name to lxml, and counted as a separator it hid 20,000 attributes in one value),
-# and vertical tab, which the readers make a space before lxml sees it
-_SPACE = "\t\n\x0b\x0c\r "
-# one attribute as an HTML tokenizer reads it: separators (white space, "/") or none
+# white space as HTML's tokenizer has it (libxml2 2.14 reads HTML5's; not Python's \s: a
+# no-break space is part of a name, and counted as a separator it hid 20,000 attributes
+# in one value). Carriage return is a line feed to it.
+_SPACE = "\t\n\x0c\r "
+# one attribute as HTML5's tokenizer reads it: separators (white space, "/") or none
 # after a quoted value, a name (which may open with "=" and hold quotes), maybe "=" and
 # a value quoted (holding ">" or "<" freely) or not; possessive throughout, so that no
 # input makes the search go back over what it read
@@ -120,47 +120,25 @@ _ONE_ATTRIBUTE = (
     rf"""[{_SPACE}/]*+[^{_SPACE}/>][^{_SPACE}/>=]*+"""
     rf"""(?:[{_SPACE}]*+=[{_SPACE}]*+(?:"[^"]*+"|'[^']*+'|[^{_SPACE}>]*+))?+"""
 )
-# what the readers take out of a text before lxml reads it (``htmlpage.xml_text``,
-# ``meta.html_paragraphs``: control characters, surrogates, non-characters, and a
-# reference to one), which could join "<" to a tag's name: "<\x01p a0 a1 ...>" is no
-# tag until it is gone. Taken out here too, as a superset of theirs (what is left has
-# at least the tags they leave: every character from the non-characters of plane 1 up,
-# one range, as a list of the 32 took 13 times as long to search), but vertical tab
-# and form feed, which they may make a space
-_UNPARSED = (
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd-\uffff\U0001fffe-\U0010ffff]"
-)
-_REFERENCE = r"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));?"
 
 
 @functools.cache
-def _attribute_patterns() -> tuple[re.Pattern[str], ...]:
-    """The start tag with its attributes (group 1), one attribute, what the readers take
-    out, a reference: compiled on first use (~0.6 ms that a build of .txt releases,
-    which never asks, spared at each start)."""
+def _attribute_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The start tag with its attributes (group 1), and one attribute: compiled on
+    first use (~0.5 ms that a build of .txt releases, which never asks, is spared)."""
     tag = rf"<[A-Za-z][^{_SPACE}/>]*+((?:{_ONE_ATTRIBUTE})*+)"
-    return tuple(re.compile(p) for p in (tag, _ONE_ATTRIBUTE, _UNPARSED, _REFERENCE))
-
-
-def _unparsed(m: re.Match[str]) -> str:
-    """A reference as xml_text leaves it: a space, nothing, or as it is."""
-    code = int(m[1], 16) if m[1] else int(m[2])
-    if code in (0x0B, 0x0C):
-        return " "  # as xml_text makes it
-    unsafe = code < 0x20 and code not in (0x09, 0x0A, 0x0D) or 0x7F <= code <= 0x9F
-    return "" if unsafe or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else m[0]
+    return re.compile(tag), re.compile(_ONE_ATTRIBUTE)
 
 
 def most_attributes(text: str) -> int:
-    """The most attributes one start tag in ``text`` holds, as an HTML parser reads the
-    tag once the readers have taken out what XML cannot carry (counted to
-    ``MAX_ATTRIBUTES`` + 1 at most); only tags of ``LONG_TAG`` characters or more are
-    counted, so an ordinary page costs one pass of a regex (two with such characters)."""
-    tag, one, unparsed, reference = _attribute_patterns()
-    if unparsed.search(text):
-        text = unparsed.sub("", text)
-    if "&#" in text:
-        text = reference.sub(_unparsed, text)
+    """The most attributes one start tag in ``text`` holds, as HTML's tokenizer reads
+    the tag (counted to ``MAX_ATTRIBUTES`` + 1 at most); only tags of ``LONG_TAG``
+    characters or more are counted, so an ordinary page costs one pass of a regex.
+    ``text`` is what lxml will be given, once the reader has cleaned it (``xml_text``,
+    ``meta.readable``): what the cleaning takes out or makes a space changes the tags
+    (a control character between "<" and the name, a vertical tab between attributes),
+    so a count made before it is no count of what lxml reads."""
+    tag, one = _attribute_patterns()
     most = 0
     for m in tag.finditer(text):
         if m.end() - m.start() < LONG_TAG:

@@ -34,7 +34,7 @@ from scofeed.errors import RejectedInput
 from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes
 from scofeed.model import Release
 from scofeed.render.links import absolute_links
-from scofeed.sources.htmlpage import fragment_text, host_language, mostly_not_utf8
+from scofeed.sources.htmlpage import fragment_text, host_language, mostly_not_utf8, xml_text
 from scofeed.sources.meta import said_name
 
 log = logging.getLogger(__name__)
@@ -298,7 +298,8 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         link = _web_link(base_url, item.get("url"))
         link = link or _web_link(base_url, item.get("external_url"))
         html = str(item.get("content_html") or "")
-        if most_attributes(html) > MAX_ATTRIBUTES:  # lxml reads it next: the whole feed
+        # lxml reads it next, as it is (its links) and as xml_text leaves it (its text)
+        if max(most_attributes(html), most_attributes(xml_text(html))) > MAX_ATTRIBUTES:
             raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)  # is refused, as for tags
         html = absolute_links(html, link or base_url)
         text = str(item.get("content_text") or "") or (fragment_text(html) if html else "")

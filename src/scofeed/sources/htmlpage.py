@@ -521,6 +521,7 @@ def read_page(
     sel = selectors or DEFAULT
     if not text.strip():
         raise RejectedInput(origin, "empty page")
+    text = xml_text(text)  # as parse_whole gives it to lxml: the count reads the same
     if most_attributes(text) > MAX_ATTRIBUTES:  # before lxml spends minutes on them
         raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
     try:

@@ -33,7 +33,7 @@ from scofeed.markup import (
     too_many_elements,
 )
 from scofeed.model import Release
-from scofeed.sources.meta import KEYS, html_paragraphs, release_from_meta, said_name
+from scofeed.sources.meta import KEYS, html_paragraphs, readable, release_from_meta, said_name
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _item(origin: str, obj: Any, context: datetime | None) -> Release:
     elements = start_tags(html or "")  # before lxml and nh3 spend seconds on them
     if elements > MAX_ELEMENTS:
         raise RejectedInput(origin, too_many_elements(elements))
-    if most_attributes(html or "") > MAX_ATTRIBUTES:
+    if most_attributes(readable(html or "")) > MAX_ATTRIBUTES:  # as html_paragraphs reads it
         raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
     if text is None:
         text = "\n\n".join(html_paragraphs(html or ""))

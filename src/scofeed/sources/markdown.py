@@ -27,7 +27,7 @@ from scofeed.dates import LINE_CONTEXT, find_dates
 from scofeed.errors import RejectedInput
 from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes, tag
 from scofeed.model import Release
-from scofeed.sources.meta import html_paragraphs, release_from_meta
+from scofeed.sources.meta import html_paragraphs, readable, release_from_meta
 from scofeed.sources.text import without_furniture_at_end
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def render(origin: str, body: str, want_title: bool) -> tuple[str | None, str]:
 
 
 def _refuse_many_attributes(origin: str, html: str) -> None:
-    if most_attributes(html) > MAX_ATTRIBUTES:
+    if most_attributes(readable(html)) > MAX_ATTRIBUTES:  # as html_paragraphs reads it
         raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
 
 

@@ -148,10 +148,16 @@ def release_from_meta(
     )
 
 
+def readable(fragment: str) -> str:
+    """An HTML fragment as ``html_paragraphs`` gives it to lxml: without what XML cannot
+    carry (``markup.most_attributes`` counts what lxml will read)."""
+    return _NOT_XML.sub("", fragment)
+
+
 def html_paragraphs(fragment: str) -> list[str]:
     """The visible text of an HTML body as paragraphs, one per block element.
     Script, style and similar elements contribute nothing."""
-    fragment = _NOT_XML.sub("", fragment)
+    fragment = readable(fragment)
     if not fragment.strip():
         return []
     try:

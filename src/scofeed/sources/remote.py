@@ -95,7 +95,7 @@ def page_text(resp: Response) -> str:
 
 def _listing(src: RemoteSource, resp: Response, now: datetime) -> Found:
     text = page_text(resp)
-    if most_attributes(text) > MAX_ATTRIBUTES:  # before lxml spends minutes on them
+    if most_attributes(htmlpage.xml_text(text)) > MAX_ATTRIBUTES:  # as lxml will read it
         raise RejectedInput(resp.asked or src.url, TOO_MANY_ATTRIBUTES)
     selectors = selectors_for(src)
     links = listing.listing_links(text, resp.url, selectors)
