@@ -1,8 +1,8 @@
 """OPML 2.0 (http://opml.org/spec2.opml): every set of feeds once, so a reader imports
 them all at once and subscribes to each feed once, not once per format.
 
-One flat outline per set: ``text`` and ``title`` (the set's title, as its feeds say; in
-``text`` escaped as HTML), ``type="rss"`` (OPML's word for any feed), ``xmlUrl`` (the
+One flat outline per set: ``text`` and ``title`` (the set's title, as its feeds say),
+``type="rss"`` (OPML's word for any feed), ``xmlUrl`` (the
 set's Atom feed; RSS when Atom is not configured, else JSON Feed), ``htmlUrl`` and, for
 a language's feeds, ``language`` (its extlang form). The set's other formats are
 attributes in scofeed's own namespace (``scofeed:rssUrl``, ``scofeed:jsonUrl``,
@@ -12,8 +12,6 @@ processors to ignore attributes they do not understand, so an importer subscribe
 find every format. Written with lxml; pure."""
 
 from __future__ import annotations
-
-import html
 
 from lxml import etree
 
@@ -38,10 +36,10 @@ def render_opml(cfg: Config, sets: list[FeedSet]) -> bytes:
     etree.SubElement(head, "title").text = f"{cfg.site.title}: all feeds"
     body = etree.SubElement(root, "body")
     for fs in sets:
-        # ``text`` "may contain encoded HTML markup" (OPML 2.0): a tag "R&D <lab>" is
-        # escaped as HTML once more, so an importer that shows it as HTML shows it all
-        text = html.escape(fs.title, quote=False)
-        outline = etree.SubElement(body, "outline", text=text, title=fs.title, type="rss")
+        # ``text`` as written: importers (listparser among them) read it as text; one
+        # escaped once more as HTML ("may contain encoded HTML", OPML 2.0) showed every
+        # "&" of a title as "&amp;" there
+        outline = etree.SubElement(body, "outline", text=fs.title, title=fs.title, type="rss")
         outline.set("xmlUrl", fs.url(cfg, main))
         outline.set("htmlUrl", fs.home(cfg))
         if fs.language:  # as Atom and RSS write it ("zh-yue" for "yue"), which validates
