@@ -252,9 +252,14 @@ def test_a_feed_in_utf16_is_checked_as_one_in_utf8():
         "</channel></rss>"
     )
     for doc, reason in ((atom, markup.TOO_MANY_ATTRIBUTES), (laughs, "feed declares XML entities")):
-        for codec in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+        # and (second review) EBCDIC, which feedparser reads by "<?xm" (4C 6F A7 94), and
+        # UTF-16 or -32 after white space, with no mark to tell it by
+        cases = [(doc, c) for c in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "cp037")]
+        cases += [("  " + doc, c) for c in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")]
+        for text, codec in cases:
+            data = text.replace('encoding="utf-16"', f'encoding="{codec}"').encode(codec)
             with pytest.raises(RejectedInput) as caught:
-                read_feed("http://x.example/feed", doc.encode(codec), "http://x.example/")
+                read_feed("http://x.example/feed", data, "http://x.example/")
             assert caught.value.reason.startswith(reason), codec
 
 

@@ -77,11 +77,24 @@ _WIDE = (  # XML in UTF-32 or UTF-16: by its byte order mark, or by its "<" (XML
 
 def _in_utf8(data: bytes) -> bytes:
     """A feed's bytes as UTF-8, for the checks made before it is parsed: as they are
-    but for XML in UTF-16 or UTF-32, which feedparser reads too (an entity declared or a
-    flood of tags or attributes written so went past checks that look for ASCII)."""
+    but for XML in UTF-16 or UTF-32 (by its mark, its "<", or its NULs: white space may
+    come first) or in EBCDIC ("<?xm" as 4C 6F A7 94, XML 1.0 F.1), which feedparser
+    reads too: an entity declared or a flood of tags or attributes written so went
+    past checks that look for ASCII."""
     for mark, codec in _WIDE:
         if data.startswith(mark):
             return data.decode(codec, "replace").lstrip("\ufeff").encode("utf-8")
+    if data.startswith(b"\x4c\x6f\xa7\x94"):
+        return data.decode("cp037", "replace").encode("utf-8")
+    head = data[:64]
+    if b"\x00" in head:  # wide text after white space: which bytes are its NULs tells
+        if head.count(0) > len(head) * 0.6:  # ASCII in UTF-32: three bytes in four
+            big = head[0::4].count(0) > head[3::4].count(0)
+            codec = "utf-32-be" if big else "utf-32-le"
+        else:
+            big = head[0::2].count(0) > head[1::2].count(0)
+            codec = "utf-16-be" if big else "utf-16-le"
+        return data.decode(codec, "replace").encode("utf-8")
     return data
 
 
