@@ -189,6 +189,10 @@ def test_a_store_is_not_upgraded_under_a_daemon_of_an_older_version(tmp_path, ca
         lock_path(path).write_text(f"{os.getpid()}\n{int(time.time())}\n")
         with pytest.raises(StoreError, match=rf"daemon \(pid {os.getpid()}\) is running on it"):
             Store(path)
+        # a command that only reads says the same: restarting the daemon is the cure (a
+        # backup then a build, its own advice, would meet this very refusal)
+        with pytest.raises(StoreError, match=rf"daemon \(pid {os.getpid()}\) is running on it"):
+            Store(path, upgrade=False)
         assert version(path) == len(MIGRATIONS) - 1  # left as it was
         Store(path, daemon=True).close()  # the daemon itself, holding the lock, upgrades
         assert version(path) == len(MIGRATIONS)

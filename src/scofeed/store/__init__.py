@@ -334,13 +334,6 @@ class Store:
             return
         if self._version(db) == 0:
             refuse_foreign(self.path, db)
-        elif not self.upgrade:
-            raise StoreError(
-                f"{self.path}: the state store is of an older scofeed (schema "
-                f"{self._version(db)}; this one makes {len(MIGRATIONS)}) and this command "
-                "only reads: back it up first (`scofeed backup`), then `scofeed build` or "
-                "the daemon upgrades it (an upgrade cannot be undone but by that backup)"
-            )
         if self.read_only:
             raise StoreError(
                 f"{self.path}: the state store cannot be written here and needs an upgrade "
@@ -358,6 +351,13 @@ class Store:
                 f"and a scofeed daemon (pid {holder[0] or 'unknown'}) is running on it: "
                 "restart the daemon with this version (it upgrades the store), then run "
                 "this command again"
+            )
+        if not self.upgrade and self._version(db) > 0:  # after the older daemon's: restart it
+            raise StoreError(
+                f"{self.path}: the state store is of an older scofeed (schema "
+                f"{self._version(db)}; this one makes {len(MIGRATIONS)}) and this command "
+                "only reads: back it up first (`scofeed backup`), then `scofeed build` or "
+                "the daemon upgrades it (an upgrade cannot be undone but by that backup)"
             )
         start = None
         while True:
