@@ -608,7 +608,18 @@ class Config:
         return self
 
     def hub_urls(self) -> tuple[str, ...]:
-        """The WebSub hubs every feed advertises: the built-in one first, when enabled."""
+        """The WebSub hubs every feed advertises: the built-in one first, when enabled.
+        An external hub's ``user:password@`` is for our pings alone (a hub may want
+        them): advertised, it was published in every feed and Link header."""
         ws = self.websub
         own = (self.site.base_url.rstrip("/") + ws.hub_path,) if ws.enabled else ()
-        return own + tuple(h for h in ws.hubs if h not in own)
+        public = (_without_user(h) for h in ws.hubs)
+        return own + tuple(h for h in dict.fromkeys(public) if h not in own)
+
+
+def _without_user(url: str) -> str:
+    """``url`` without its ``user:password@`` (config validation made it a URL)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
