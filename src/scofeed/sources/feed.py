@@ -313,7 +313,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         html = str(item.get("content_html") or "")
         # lxml reads it next, as it is (its links) and as xml_text leaves it (its text)
         if max(most_attributes(html), most_attributes(xml_text(html))) > MAX_ATTRIBUTES:
-            raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)  # is refused, as for tags
+            raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)  # the whole feed, as for tags
         html = absolute_links(html, link or base_url)
         text = str(item.get("content_text") or "") or (fragment_text(html) if html else "")
         if not text and item.get("summary"):
