@@ -148,8 +148,15 @@ LINK_OUT = "a link that leads out of sources/, not followed"
 LINK_TO_NOTHING = "a link to nothing (its target is not there)"
 
 
-def _dangling() -> OSError:
-    return OSError(errno.ENOENT, LINK_TO_NOTHING)
+def _link_trouble(path: str) -> OSError | None:
+    """What keeps the link ``path`` from leading to a file (nothing there: said so, it
+    was "No such file or directory"; a loop of links: as the system says it), None when
+    it leads to one."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return OSError(errno.ENOENT, LINK_TO_NOTHING) if exc.errno == errno.ENOENT else exc
+    return None
 
 
 _LINKS_SAID: set[str] = set()  # links back to a walked folder, said at INFO once
@@ -186,9 +193,8 @@ def _listed(
                 rel = prefix + name
                 if item.is_symlink() and _leads_out(real_root, prefix, name):
                     if not temporary(name):  # one to nothing says so, wherever it points
-                        there = os.path.exists(os.path.join(real_root, prefix, name))
-                        said = OSError(errno.EPERM, LINK_OUT) if there else _dangling()
-                        yield rel, item, said
+                        trouble = _link_trouble(os.path.join(real_root, prefix, name))
+                        yield rel, item, trouble or OSError(errno.EPERM, LINK_OUT)
                     continue
                 try:
                     if item.is_dir():
@@ -197,8 +203,11 @@ def _listed(
                         continue
                     if temporary(name):
                         continue
-                    if item.is_symlink() and not os.path.exists(os.path.join(real_root, rel)):
-                        yield rel, item, _dangling()
+                    trouble = (
+                        _link_trouble(os.path.join(real_root, rel)) if item.is_symlink() else None
+                    )
+                    if trouble is not None:
+                        yield rel, item, trouble
                         continue
                     if not item.is_file():  # a FIFO, a socket: refused by name, never read
                         kind = special_kind(item.stat().st_mode)
