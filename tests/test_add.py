@@ -16,7 +16,7 @@ from scofeed.build import build
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
-from scofeed.store.lock import held
+from scofeed.store.lock import exclusively
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ENVOY = b"SCO meets envoy\n\nOn 3 June 2021, the envoy came to the SCO Secretariat.\n"
@@ -227,20 +227,17 @@ def test_adds_of_one_release_at_once_take_turns_and_write_one_file(site):
     (site.root / "copy").mkdir()
     for folder in (site.root, site.root / "copy"):
         (folder / "envoy.txt").write_bytes(ENVOY)
-    lock = held(Path(f"{site.config().paths.state}.add.lock"))
     argv = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add"]
     inputs = ("envoy.txt", "envoy.txt", "copy/envoy.txt")
-    procs = [
-        subprocess.Popen(
-            [*argv, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=site.root
-        )
-        for name in inputs
-    ]
-    try:
+    with exclusively(Path(f"{site.config().paths.state}.add.lock"), "add lock"):
+        procs = [
+            subprocess.Popen(
+                [*argv, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=site.root
+            )
+            for name in inputs
+        ]
         time.sleep(1.0)  # each reads and normalises its release, then waits at the lock
         assert [p.poll() for p in procs] == [None, None, None]
-    finally:
-        lock.close()
     results = [(p.wait(timeout=60), *(b.decode() for b in p.communicate())) for p in procs]
     added = [r for r in results if r[0] == 0]
     assert len(added) == 1 and added[0][1].startswith("added "), results

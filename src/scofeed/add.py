@@ -28,7 +28,7 @@ from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
-from scofeed.errors import KnownRelease, NormaliseError, RejectedInput, StoreError
+from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
 from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
@@ -42,7 +42,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import pages as page_rows
-from scofeed.store.lock import held
+from scofeed.store.lock import exclusively
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +158,7 @@ def _one_at_a_time(cfg: Config) -> Iterator[None]:
     """One add (or a recheck's rewrite of an added file) at a time, from the match to
     the build: two adds of one new release at once each found no match and each wrote
     a file (the entry was one, the files two)."""
-    path = Path(f"{cfg.paths.state}.add.lock")
-    try:
-        lock = held(path)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot open the add lock ({exc.strerror})") from None
-    with lock:
+    with exclusively(Path(f"{cfg.paths.state}.add.lock"), "add lock"):
         yield
 
 

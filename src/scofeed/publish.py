@@ -55,7 +55,7 @@ from scofeed.render.opml import render_opml
 from scofeed.store import Store, feedfiles, put_meta
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
-from scofeed.store.lock import held
+from scofeed.store.lock import exclusively
 from scofeed.store.published import Month
 
 if TYPE_CHECKING:
@@ -335,12 +335,7 @@ def publish_feeds(
 @contextlib.contextmanager
 def _one_publisher(cfg: Config) -> Iterator[None]:
     """Two publishers interleaving could record a newer file key over older bytes."""
-    path = Path(f"{cfg.paths.state}.publish.lock")
-    try:
-        fh = held(path)
-    except OSError as exc:
-        raise PublishError(f"{path}: cannot open the publish lock ({exc.strerror})") from None
-    with fh:
+    with exclusively(Path(f"{cfg.paths.state}.publish.lock"), "publish lock", PublishError):
         yield
 
 

@@ -1,31 +1,34 @@
 """The daemon's lock beside the store, ``<state>.lock``: an exclusive flock held by the
 running ``scofeed run``, the file holding its pid and start time. Read here by whoever
 needs to know whether a daemon runs (``scofeed status``, ``reload``, and a one-shot
-command about to upgrade the store); taken by ``daemon.PidLock``. ``held``: the locks
-that make two processes take turns at one step (publishing, ``scofeed add``)."""
+command about to upgrade the store); taken by ``daemon.PidLock``. ``exclusively``: the
+locks that make two processes take turns at one step (publishing, ``scofeed add``)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import NamedTuple
 
-from scofeed.errors import StoreError
+from scofeed.errors import ScofeedError, StoreError
 
 
-def held(path: Path) -> TextIO:
-    """``path`` opened (made if missing) with an exclusive flock on it, waited for as
-    long as another process holds it; closing the file lets go. ``OSError`` when it
-    cannot be opened."""
-    fh = open(path, "a")  # noqa: SIM115 (the caller closes it: that releases the lock)
+@contextlib.contextmanager
+def exclusively(path: Path, what: str, error: type[ScofeedError] = StoreError) -> Iterator[None]:
+    """The block run holding an exclusive flock on ``path`` (made if missing), waited
+    for as long as another process holds it; ``error`` naming ``what`` (the publish
+    lock) when the file cannot be opened."""
     try:
+        fh = open(path, "a")  # noqa: SIM115 (closed below: that releases the lock)
+    except OSError as exc:
+        raise error(f"{path}: cannot open the {what} ({exc.strerror})") from None
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
-    except BaseException:
-        fh.close()
-        raise
-    return fh
+        yield
 
 
 def lock_path(state: Path) -> Path:
