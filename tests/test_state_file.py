@@ -57,6 +57,16 @@ def command(site, name: str, entry: str, prefix: list[str] | None = None):
     return proc.returncode, err
 
 
+def in_a_folder_of_mode_0555(site, name: str, entry: str) -> tuple[int, str]:
+    """``command`` with the store's folder read-only (as file modes bind the user)."""
+    folder = site.config().paths.state.parent
+    folder.chmod(0o555)
+    try:
+        return command(site, name, entry, modes_apply())
+    finally:
+        folder.chmod(0o755)
+
+
 def built(site) -> str:
     assert run_cli(site, "build").returncode == 0
     return run_cli(site, "list").stdout.split("\t")[0]
@@ -177,11 +187,7 @@ def test_a_store_in_a_folder_scofeed_cannot_write_names_the_folder_for_serve(sit
     entry = built(site)
     state = site.config().paths.state
     feeds = tree(site.feeds)
-    state.parent.chmod(0o555)
-    try:
-        code, err = command(site, "serve", entry, modes_apply())
-    finally:
-        state.parent.chmod(0o755)
+    code, err = in_a_folder_of_mode_0555(site, "serve", entry)
     assert code == 1, err
     assert err.splitlines()[-1] == (
         f"scofeed: {state}: cannot open the state store (attempt to write a readonly "
@@ -441,11 +447,7 @@ def test_a_store_that_cannot_be_made_names_the_folder_and_its_mode(site):
     state = site.config().paths.state
     state.parent.mkdir(parents=True, exist_ok=True)
     assert not state.exists()
-    state.parent.chmod(0o555)
-    try:
-        code, err = command(site, "build", "", modes_apply())
-    finally:
-        state.parent.chmod(0o755)
+    code, err = in_a_folder_of_mode_0555(site, "build", "")
     assert code == 1, err
     assert err.splitlines()[-1] == (
         f"scofeed: {state}: cannot open the state store (there is none, and none can be "
