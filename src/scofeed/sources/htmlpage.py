@@ -161,10 +161,11 @@ def xml_text(text: str) -> str:
     return text
 
 
-def parse_whole(data: bytes | str) -> tuple[lxml.html.HtmlElement, bool]:
+def parse_whole(data: bytes | str, cleaned: bool = False) -> tuple[lxml.html.HtmlElement, bool]:
     """``parse``, and whether the page is nested deeper than ``LIBXML_DEPTH``: what lies
-    deeper is then not in the tree (its body read as empty)."""
-    if isinstance(data, str):
+    deeper is then not in the tree (its body read as empty). ``cleaned``: the text is
+    ``xml_text``'s already (``read_page`` counted its attributes on it)."""
+    if isinstance(data, str) and not cleaned:
         data = xml_text(data)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     raw = _DOCTYPE_SUBSET.sub(b"<!DOCTYPE html>", raw, count=1)
@@ -525,7 +526,7 @@ def read_page(
     if most_attributes(text) > MAX_ATTRIBUTES:  # before lxml spends minutes on them
         raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)
     try:
-        root, deep = parse_whole(text)
+        root, deep = parse_whole(text, cleaned=True)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise RejectedInput(origin, f"not an HTML page ({exc})") from None
     if deep:
