@@ -90,19 +90,34 @@ _PROBE = b'<meta charset="x"> Az09+-/'
 AS_UTF8 = "not UTF-8: save it as UTF-8"
 
 
-def _utf16_unmarked(head: bytes) -> bool:
-    """Whether ``head`` reads as UTF-16 with no byte order mark: text in a Latin or
-    Cyrillic script has a NUL in every other byte (the high byte of each unit), on one
-    side, and decodes without error; binary content does not."""
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    units = len(head) // 2
-    if units < 8 or max(even, odd) < units * 0.3 or min(even, odd) > units * 0.05:
-        return False
+def wide_codec(head: bytes) -> str | None:
+    """The UTF-32 or UTF-16 codec of text with no byte order mark, told by where its
+    NUL bytes fall (the high bytes of its units: two in four in UTF-32, every other one
+    on one side in UTF-16 for Latin text), None where they fall as in no such text
+    (binary content; a file decoded by it may still fail: the caller tries)."""
+    n = len(head) // 4 * 4
+    if n < 16:
+        return None
+    nuls = [head[i:n:4].count(0) for i in range(4)]
+    units = n // 4
+    if nuls[2] > units * 0.9 and nuls[3] > units * 0.9:
+        return "utf-32-le"
+    if nuls[0] > units * 0.9 and nuls[1] > units * 0.9:
+        return "utf-32-be"
+    even, odd, pairs = nuls[0] + nuls[2], nuls[1] + nuls[3], n // 2
+    if max(even, odd) < pairs * 0.3 or min(even, odd) > pairs * 0.05:
+        return None
+    return "utf-16-le" if odd > even else "utf-16-be"
+
+
+def _unmarked(head: bytes) -> str | None:
+    """ "UTF-16" or "UTF-32" when ``head`` is such text with no byte order mark."""
+    codec = wide_codec(head)
     try:
-        head[: units * 2].decode("utf-16-le" if odd > even else "utf-16-be")
-    except UnicodeDecodeError:
-        return False
-    return True
+        head[: len(head) // 4 * 4].decode(codec or "", "strict")
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return codec[:6].upper() if codec else None
 
 
 def meta_charset(data: bytes) -> str | None:
@@ -133,8 +148,8 @@ def decode(origin: str, data: bytes, max_bytes: int, page: bool = False) -> str:
         mark = data[: width // 8].hex(" ").upper()
         raise RejectedInput(origin, f"UTF-{width} text (byte order mark {mark}), {AS_UTF8}")
     if b"\x00" in data[:8192]:
-        if _utf16_unmarked(data[:8192]):
-            raise RejectedInput(origin, f"UTF-16 text (no byte order mark), {AS_UTF8}")
+        if wide := _unmarked(data[:8192]):
+            raise RejectedInput(origin, f"{wide} text (no byte order mark), {AS_UTF8}")
         raise RejectedInput(origin, "binary content (NUL bytes), not a text release")
     try:
         return data.decode("utf-8-sig")

@@ -34,6 +34,7 @@ from scofeed.errors import RejectedInput
 from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes
 from scofeed.model import Release
 from scofeed.render.links import absolute_links
+from scofeed.sources import wide_codec
 from scofeed.sources.htmlpage import fragment_text, host_language, mostly_not_utf8, xml_text
 from scofeed.sources.meta import said_name
 
@@ -86,16 +87,8 @@ def _in_utf8(data: bytes) -> bytes:
             return data.decode(codec, "replace").lstrip("\ufeff").encode("utf-8")
     if data.startswith(b"\x4c\x6f\xa7\x94"):
         return data.decode("cp037", "replace").encode("utf-8")
-    head = data[:64]
-    if b"\x00" in head:  # wide text after white space: which bytes are its NULs tells
-        if head.count(0) > len(head) * 0.6:  # ASCII in UTF-32: three bytes in four
-            big = head[0::4].count(0) > head[3::4].count(0)
-            codec = "utf-32-be" if big else "utf-32-le"
-        else:
-            big = head[0::2].count(0) > head[1::2].count(0)
-            codec = "utf-16-be" if big else "utf-16-le"
-        return data.decode(codec, "replace").encode("utf-8")
-    return data
+    unmarked = wide_codec(data[:64]) if b"\x00" in data[:64] else None  # after white space
+    return data.decode(unmarked, "replace").encode("utf-8") if unmarked else data
 
 
 def _no_char(m: re.Match[bytes]) -> bytes:
