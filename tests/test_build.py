@@ -173,6 +173,7 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     # UTF-32's mark opens with UTF-16's (it was named so), and UTF-16 without one
     (s / "utf32.txt").write_bytes("\ufeffUTF-32 title\n\nOn 3 June 2020, x".encode("utf-32-le"))
     (s / "unmarked.txt").write_bytes("Unmarked title\n\nOn 3 June 2020, x".encode("utf-16-le"))
+    (s / "unmarked32.txt").write_bytes("Unmarked title\n\nOn 3 June 2020".encode("utf-32-be"))
     (s / "out-nowhere.txt").symlink_to("/nonexistent/release.txt")  # out of sources/ too
     (s / "good.txt").write_text(release("Good one", "4 June 2020"), encoding="utf-8")
     report = build(site, NOW, "limits.max_file_bytes=4000")
@@ -192,6 +193,7 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     assert (
         reasons["unmarked.txt"] == "UTF-16 text (no byte order mark), not UTF-8: save it as UTF-8"
     )
+    assert reasons["unmarked32.txt"] == reasons["unmarked.txt"].replace("UTF-16", "UTF-32")
     assert report.new == 2 and report.entries == 2
     rows = {r["origin"]: r["reason"] for r in site.store().db.execute("SELECT * FROM rejects")}
     assert rows == reasons
