@@ -184,6 +184,18 @@ CASES = [
         "tags.economy: expected a list of strings (value not shown)",
     ),
     (
+        "metrics-token-a-number",
+        "\n[serve]\nmetrics_token = 12345678901234567890\n",
+        {},
+        "serve.metrics_token: expected a secret: the value as a string, 'env:NAME' or",
+    ),
+    (
+        "metrics-token-file-not-text",
+        '\n[serve]\nmetrics_token = "file:leak.bin"\n',
+        {},
+        "serve.metrics_token: secret file",
+    ),
+    (
         "log-level-a-secret",
         f"\n[log]\nlevel = {q(SECRET)}\n",
         {},
@@ -218,6 +230,8 @@ def test_config_errors_name_the_key_and_never_the_secret(tmp_path, monkeypatch, 
     assert message in str(err.value)
     assert "\n" not in str(err.value)
     assert_clean(str(err.value))
+    if "webhooks" not in message:  # a webhook's secret is 'whsec_' + base64; no other is
+        assert "whsec_" not in str(err.value)
 
 
 @pytest.mark.parametrize(("text", "env"), [c[1:3] for c in CASES], ids=[c[0] for c in CASES])

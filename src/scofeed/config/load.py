@@ -120,7 +120,7 @@ def _describe(tp: Any) -> str:
     if tp is Path:
         return "a path string"
     if tp is Secret:
-        return "a secret: 'whsec_...', 'env:NAME' or 'file:PATH'"
+        return "a secret: the value as a string, 'env:NAME' or 'file:PATH'"
     if origin is tuple:
         item = typing.get_args(tp)[0]
         if dataclasses.is_dataclass(item):
@@ -480,9 +480,8 @@ def resolve_secret(ref: str, key: str, base: Path, deferred: bool = False) -> Se
         except OSError as exc:
             return _unread(f"{key}: cannot read secret file {p} ({exc.strerror})", ref, deferred)
         except UnicodeDecodeError:  # raw key bytes: say so, never show them
-            raise ConfigError(
-                f"{key}: secret file {p} is not UTF-8 text (expected 'whsec_' + base64)"
-            ) from None
+            expected = " (expected 'whsec_' + base64)" if "webhooks[" in key else ""
+            raise ConfigError(f"{key}: secret file {p} is not UTF-8 text{expected}") from None
         if not value:
             return _unread(f"{key}: secret file {p} is empty", ref, deferred)
         return Secret(value, ref)
