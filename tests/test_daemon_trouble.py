@@ -477,6 +477,10 @@ def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
         f"scofeed: {state}: cannot open the state store for writing (the file is mode "
         f"0444, owned by {state.owner()}; the user running scofeed must be able to write it)"
     ]
+    # nothing made beside it: -wal and -shm files (and a lock file) of the refused
+    # daemon's user kept the store's owner from writing it afterwards
+    beside = sorted(p.name for p in state.parent.iterdir() if p.name.startswith(state.name))
+    assert beside == [state.name, f"{state.name}.publish.lock"]
 
 
 LOOK = """
@@ -498,8 +502,9 @@ def test_a_read_only_shm_file_beside_the_store_stops_the_start_in_one_line(site)
     state.chmod(0o444)
     looked = subprocess.run([*modes_apply(), sys.executable, "-c", LOOK, str(state)], timeout=60)
     assert looked.returncode == 0
-    shm = Path(f"{state}-shm")
-    assert oct(shm.stat().st_mode & 0o777) == oct(0o444)  # as SQLite makes it
+    wal, shm = Path(f"{state}-wal"), Path(f"{state}-shm")
+    assert oct(shm.stat().st_mode & 0o777) == oct(0o444)  # as SQLite makes them
+    assert oct(wal.stat().st_mode & 0o777) == oct(0o444)
     state.chmod(0o644)
     run = subprocess.run(
         [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
@@ -508,8 +513,8 @@ def test_a_read_only_shm_file_beside_the_store_stops_the_start_in_one_line(site)
     )  # fmt: skip
     assert (run.returncode, run.stdout) == (1, ""), run.stderr
     assert run.stderr.splitlines() == [
-        f"scofeed: {state}: cannot open the state store for writing (the file {shm} is mode "
-        f"0444, owned by {shm.owner()}; the user running scofeed must be able to write it)"
+        f"scofeed: {state}: cannot open the state store for writing (the file {wal} is mode "
+        f"0444, owned by {wal.owner()}; the user running scofeed must be able to write it)"
     ]
 
 

@@ -38,7 +38,7 @@ from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, runs, unusable
 from scofeed.store.lock import lock_path, lock_text, read_lock, running, still_names
 from scofeed.store.schema import MIGRATIONS
-from scofeed.store.trouble import allowed, whose
+from scofeed.store.trouble import allowed, refuse_unwritable, whose
 from scofeed.watch import SourceWatcher
 
 log = logging.getLogger(__name__)
@@ -284,15 +284,16 @@ class Daemon:
         """The server, bound before anything is made: a busy port (or a host that does
         not resolve) failed the start after the state folder, the lock and a new store
         were made. A daemon already running on this store (often on that very port) is
-        named first, from its lock file, which is only read; then a feeds folder the
-        daemon cannot write (``refuse_unwritable_feeds``)."""
+        named first, from its lock file, which is only read; then a store or a feeds
+        folder the daemon cannot write (``refuse_unwritable``, ``_feeds``)."""
         try:
             holder = running(self.cfg.paths.state) if self.schedule else None
         except StoreError:  # a lock that cannot be read: taking it says why, once bound
             holder = None
         if holder is not None:
             raise AlreadyRunning(already_running(holder.pid, lock_path(self.cfg.paths.state)))
-        if self.schedule:  # `scofeed serve` only reads feeds/ (a replica's may be read-only)
+        if self.schedule:  # `scofeed serve` only reads (a replica's may be read-only)
+            refuse_unwritable(self.cfg.paths.state)  # before its lock file is made
             refuse_unwritable_feeds(self.cfg.paths.feeds)
         raise_fd_limit()  # room for many held connections (see serve/server.py)
         # the largest body any route takes (WebSub requests, ActivityPub inbox posts)

@@ -28,6 +28,7 @@ from scofeed.store.trouble import (
     cannot_write,
     disk_full,
     on_read_only_mount,
+    refuse_unwritable,
     whose_folder,
     writable,
 )
@@ -227,12 +228,12 @@ class Store:
         self.read_only_because = "this user cannot write it or its folder: opened read-only"
         self._busy_said = -BUSY_SAID_EVERY  # monotonic time of the last store_busy line
         try:
+            if not read_only_ok:  # before SQLite opens it, or makes anything beside it
+                refuse_unwritable(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             make_whole(self.path)  # a new one, when none is there
             refuse_not_ours(self.path, wait)  # before this process holds a connection to it
             self._migrate(self.db)
-            if not read_only_ok:
-                self._can_write()
         except (OSError, sqlite3.Error) as exc:
             raise unusable(self.path, exc, "open", self.wait) from None
 
@@ -390,17 +391,6 @@ class Store:
             except BaseException:
                 rollback(db)
                 raise
-
-    def _can_write(self) -> None:
-        """Refuse a store this process cannot write: its file, or the -wal or -shm file
-        beside it (``trouble.cannot_write``). One this user cannot write, in a folder it
-        can (made by a `scofeed build` run as root, or a -shm file a reader of a
-        read-only store left), is opened read-only by SQLite without a word: the daemon
-        started, and every job failed at every tick with "attempt to write a readonly
-        database"."""
-        why = cannot_write(self.path)
-        if why is not None:
-            raise StoreError(f"{self.path}: cannot open the state store for writing ({why})")
 
     def _version(self, db: sqlite3.Connection) -> int:
         """The store's schema version; one from a newer scofeed is refused."""

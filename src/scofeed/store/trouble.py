@@ -117,6 +117,20 @@ def cannot_write(path: Path) -> str | None:
     return None
 
 
+def refuse_unwritable(path: Path) -> None:
+    """Refuse a store this process must write and cannot (``cannot_write``), before
+    anything is opened or made beside it. One this user cannot write, in a folder it
+    can (made by a `scofeed build` run as root, or a -shm file a reader of a read-only
+    store left), is opened read-only by SQLite without a word: the daemon started, and
+    every job failed at every tick with "attempt to write a readonly database". Found
+    only once SQLite had it open, the refused start had made -wal and -shm files (and
+    the daemon's lock file) of its own user beside it, which then kept the store's
+    owner from writing it."""
+    why = cannot_write(path)
+    if why is not None:
+        raise StoreError(f"{path}: cannot open the state store for writing ({why})")
+
+
 def cannot_read(path: Path) -> str | None:
     """Why this process cannot read the store at ``path``, or the -wal or -shm file
     beside it; None when it can read each one that is there."""
