@@ -586,6 +586,32 @@ def test_the_sites_address_leads_a_mastodon_search_to_the_actor(service: Service
         server.stop()
 
 
+def test_the_public_documents_are_open_to_scripts_on_other_sites(service: Service) -> None:
+    """A "share to the fediverse" page reads NodeInfo (which software a server runs),
+    then the actor: as Mastodon's, these answer ``Access-Control-Allow-Origin: *``, as
+    WebFinger must (RFC 7033 5); without it the browser hid the answers from the page."""
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    accept = {"Accept": "application/activity+json"}
+    try:
+        host, port = server.addresses[0][:2]
+        base = f"http://{host}:{port}"
+        found = f"{routes.urls.username}@{routes.urls.host}"
+        paths = [
+            "/.well-known/nodeinfo", "/nodeinfo/2.0", "/nodeinfo/2.1", "/.well-known/host-meta",
+            f"/.well-known/webfinger?resource=acct:{found}", routes.actor_path,
+            routes.actor_path + "/outbox", routes.actor_path + "/followers",
+            routes.actor_path + "/following",
+        ]  # fmt: skip
+        for path in paths:
+            got = requests.get(base + path, headers=accept, timeout=10)
+            assert got.status_code == 200, path
+            assert got.headers.get("Access-Control-Allow-Origin") == "*", path
+    finally:
+        server.stop()
+
+
 def test_webfinger_gives_only_the_links_of_the_rel_asked_for(service: Service) -> None:
     """RFC 7033 4.3: with ``rel`` parameters, the JRD SHOULD hold only the links of
     those relation types; every link was given whatever was asked."""

@@ -25,7 +25,7 @@ from scofeed.config.redact import safe_url
 from scofeed.errors import ConfigError, StoreError
 from scofeed.poll import poll_due
 from scofeed.render import CONTENT_TYPES
-from scofeed.serve import App, HttpServer, accepts_gzip
+from scofeed.serve import App, HttpServer, accepts_gzip, answers
 from scofeed.serve.app import READY_FOR
 from scofeed.store import Store, runs
 from test_remote import add_source
@@ -477,3 +477,28 @@ def test_errors_become_their_http_status_in_one_place(served):
         raise KeyError("surprise")
 
     assert _call(App(bug, served.store), "/healthz")[0] == "500 Internal Server Error"
+
+
+def test_a_file_replaced_as_it_is_read_is_dated_by_the_version_read(tmp_path, monkeypatch):
+    """The cache looked at the file (stat) and then opened it: a feed published between
+    the two was served with the bytes and ETag of the new version and the
+    Last-Modified of the old one. The date is now that of the file opened."""
+    path = tmp_path / "atom.xml"
+    path.write_bytes(b"<feed>old</feed>")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    real_stat = os.stat
+
+    def stat_then_publish(p, *args, **kwargs):
+        found = real_stat(p, *args, **kwargs)
+        if str(p) == str(path):  # a publish lands right after the look
+            fresh = tmp_path / ".atom.xml.new"
+            fresh.write_bytes(b"<feed>new</feed>")
+            os.utime(fresh, (1_800_000_000, 1_800_000_000))
+            os.replace(fresh, path)
+        return found
+
+    monkeypatch.setattr(answers.os, "stat", stat_then_publish)
+    cached = answers.FeedCache().get(str(path))
+    assert cached is not None and cached.body == b"<feed>new</feed>"
+    assert cached.last_modified == formatdate(1_800_000_000, usegmt=True)
+    assert cached.key[0] == 1_800_000_000 * 10**9

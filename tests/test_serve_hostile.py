@@ -96,8 +96,28 @@ def raw(addr: tuple[str, int], request: bytes) -> tuple[bytes, bool]:
         b"GET /atom.xml HTTP/1.1\rHost: x\r\r",  # lone CR
         b"GET /atom.xml\r\n\r\n",  # HTTP/0.9
         b"GET /atom.xml HTTP/7.3\r\nHost: x\r\n\r\n",  # unknown version
+        # what RFC 9112 has a server refuse with a 400 (3.2, 3.2, 6.1, 6.3)
+        b"GET /atom.xml HTTP/1.1\r\n\r\n",  # HTTP/1.1 without Host
+        b"GET /atom.xml HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"GET /atom.xml HTTP/1.1\r\nHost: a b\r\n\r\n",
+        b"GET atom.xml HTTP/1.1\r\nHost: x\r\n\r\n",  # neither a path nor a URL
+        b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /rss.xml HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+        b"0\r\n\r\n",
     ],
-    ids=["bare-lf", "lone-cr", "http09", "http73"],
+    ids=[
+        "bare-lf",
+        "lone-cr",
+        "http09",
+        "http73",
+        "no-host",
+        "two-hosts",
+        "bad-host",
+        "relative-target",
+        "length-and-chunked",
+        "chunked-twice",
+    ],  # fmt: skip
 )
 def test_malformed_requests_get_400_and_a_closed_connection(server, request_bytes):
     got, closed = raw(server, request_bytes)
@@ -107,6 +127,79 @@ def test_malformed_requests_get_400_and_a_closed_connection(server, request_byte
     head, body = got.split(b"\r\n\r\n", 1)
     assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head + b"\r\n"
     assert body.startswith(b"bad request: ") and body.count(b"\n") == 1, body  # one line
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /atom.xml HTTP/1.0\r\n\r\n", b"200"),  # HTTP/1.0 needs no Host
+        (b"GET /atom.xml HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", b"200"),  # empty
+        (b"GET /atom.xml HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n", b"200"),
+        (b"GET http://x/atom.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"200"),
+        # "close" in a list closes too, the request pipelined behind it is not answered
+        (
+            b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n"
+            b"GET /rss.xml HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"200",
+        ),
+        # a request with no body asks for no "100 Continue": the answer comes (it never did)
+        (
+            b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Connection: close\r\n\r\n",
+            b"200",
+        ),
+        (
+            b"POST /atom.xml HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n",
+            b"405",
+        ),
+        # nor one refused at its head: the 413 comes before any of the body
+        (
+            b"POST /websub HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 99999999\r\n\r\n",
+            b"413",
+        ),
+        (b"OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"204"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"414"),
+    ],
+    ids=[
+        "http10-no-host",
+        "empty-host",
+        "ipv6-host",
+        "absolute-form",
+        "close-in-a-list",
+        "expect-without-body",
+        "expect-empty-post",
+        "expect-too-large",
+        "options-star",
+        "long-target",
+    ],  # fmt: skip
+)
+def test_a_request_gets_one_final_answer_and_the_connection_closes(server, request_bytes, status):
+    got, closed = raw(server, request_bytes)
+    assert got.split(b"\r\n", 1)[0].split(b" ")[1] == status, got[:300]
+    assert b"100 Continue" not in got
+    assert got.count(b"HTTP/1.") == 1 and closed
+
+
+def test_a_request_head_sent_a_line_at_a_time_for_too_long_is_closed(server, monkeypatch):
+    """The channel timeout counts from the last byte: a client sending a header line
+    every few seconds held its connection for ever, and 4,100 of them every connection
+    the server takes (new clients then waited in the backlog). A request's head must
+    now come whole within HEAD_SECONDS of its first byte."""
+    monkeypatch.setattr(server_mod, "HEAD_SECONDS", 1)
+    with socket.create_connection(server, timeout=10) as s:
+        s.sendall(b"GET /atom.xml HTTP/1.1\r\nHost: x\r\n")
+        closed = False
+        for _ in range(40):  # 20 s: past HEAD_SECONDS and the sweep's interval (5 s)
+            time.sleep(0.5)
+            try:
+                s.sendall(b"X-Slow: a\r\n")
+            except OSError:  # EPIPE or a reset: the server closed it
+                closed = True
+                break
+        assert closed
+    assert fetch(server) == 200
 
 
 @pytest.mark.parametrize("piece", ["line", "byte"])

@@ -385,4 +385,8 @@ def test_a_tag_has_one_address_and_a_tag_not_there_is_a_404_at_once(tmp_path):
             status, headers, _ = site.get(path)
             assert (status, _resolve(path, headers.get("location", ""))) == (301, where), path
             assert site.get(where)[0] == 200, where
+            # a feed's redirect is open to scripts on other sites, as the feed is (a
+            # browser follows a CORS request's redirect only so)
+            feed = where.endswith((".xml", ".json"))
+            assert (headers.get("access-control-allow-origin") == "*") is feed, path
         assert site.get(hindi + "/")[0] == site.get(hindi + "/rss.xml")[0] == 200

@@ -175,6 +175,10 @@ def cases(etags: dict[str, str]) -> list[tuple[str, bytes]]:
         ("GET", request("GET", "/atom.xml", "1.0", If_None_Match=etag)),
         ("GET", request("GET", "/atom.xml", "1.0", If_None_Match=etag, Connection="keep-alive")),
         ("GET", request("GET", "//atom.xml")),  # waitress's PATH_INFO: /atom.xml
+        ("GET", request("GET", "/atom.xml", Connection="keep-alive, close")),
+        # a 412 from the loop lacked the nosniff and Vary of the worker's
+        ("GET", request("GET", "/atom.xml", If_Match='"nope"')),
+        ("HEAD", request("HEAD", "/rss.xml", If_Match='"nope"', Accept_Encoding="gzip")),
     ]
     return out
 
@@ -221,6 +225,11 @@ def test_the_answers_are_complete(pair):
     )
     assert unchanged.startswith(b"HTTP/1.0 304 Not Modified\r\n") and closed
     assert b"Content-Length" not in unchanged and b"\r\nConnection: close" in unchanged
+    for _ in range(2):  # the second from the loop
+        (failed,), _ = exchange(pair.loop, request("GET", "/atom.xml", If_Match='"x"'), ["GET"])
+        assert failed.startswith(b"HTTP/1.1 412 Precondition Failed\r\n")
+        for line in (b"Vary: Accept-Encoding", b"X-Content-Type-Options: nosniff"):
+            assert b"\r\n" + line + b"\r\n" in failed
 
 
 def test_everything_else_goes_to_the_workers(pair):
@@ -377,8 +386,8 @@ def test_more_pipelined_output_than_the_loop_buffers_goes_on_through_the_workers
     pair.app.ready_for = 3600  # ... and the loop answers it from then on
     etag = pair.etags["/feed.json"]
     short = [  # requests as short as can be: hundreds arrive in one 8 KB read
-        b"GET /atom.xml HTTP/1.1\r\n\r\n",
-        b"GET /feed.json HTTP/1.1\r\nIf-None-Match: " + etag.encode() + b"\r\n\r\n",
+        b"GET /atom.xml HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /feed.json HTTP/1.1\r\nHost: a\r\nIf-None-Match: " + etag.encode() + b"\r\n\r\n",
     ]
     sequence = [short[i % 2] for i in range(400)]  # 8 MB of answers asked for at once
     expected = {raw: exchange(pair.workers, raw, ["GET"])[0][0] for raw in short}

@@ -77,9 +77,14 @@ def _weight(ranges: dict[str, float], kind: str) -> float:
     return 0.0
 
 
+# every document served here is public, and open to a script on another site (WebFinger
+# must be, RFC 7033 5; a "share to the fediverse" page reads NodeInfo, the actor...)
+CORS = ("Access-Control-Allow-Origin", "*")
+
+
 def _json(doc: dict[str, Any], content_type: str = AP_TYPE, status: int = 200) -> Answer:
     body = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
-    return Answer(status, body, content_type, [("Cache-Control", "max-age=60")])
+    return Answer(status, body, content_type, [("Cache-Control", "max-age=60"), CORS])
 
 
 def _text(status: int, message: str) -> Answer:
@@ -115,7 +120,7 @@ class Routes:
             return _json(documents.nodeinfo(self.cfg, posts, version), kind)
         if path == "/.well-known/host-meta":
             body = documents.host_meta(self.urls).encode()
-            return Answer(200, body, "application/xrd+xml; charset=utf-8")
+            return Answer(200, body, "application/xrd+xml; charset=utf-8", [CORS])
         if path == self.actor_path:
             if not wants_activity(accept):  # a browser: the index page
                 return Answer(303, b"", headers=[("Location", self.urls.base + "/"), _VARY])
@@ -149,16 +154,13 @@ class Routes:
     def webfinger(self, query: str) -> Answer:
         params = parse_qs(query)
         resource = params.get("resource", [""])[0]
-        cors = ("Access-Control-Allow-Origin", "*")
         if not resource:
-            return Answer(400, b"resource is required\n", headers=[cors])
+            return Answer(400, b"resource is required\n", headers=[CORS])
         if not documents.webfinger_resource_ok(resource):
-            return Answer(400, b"resource is not a URI (RFC 7033 4.2)\n", headers=[cors])
+            return Answer(400, b"resource is not a URI (RFC 7033 4.2)\n", headers=[CORS])
         if not documents.webfinger_matches(self.urls, resource):
-            return Answer(404, b"no such account\n", headers=[cors])
-        answer = _json(documents.webfinger(self.urls, params.get("rel", ())), JRD_JSON)
-        answer.headers.append(cors)
-        return answer
+            return Answer(404, b"no such account\n", headers=[CORS])
+        return _json(documents.webfinger(self.urls, params.get("rel", ())), JRD_JSON)
 
     def outbox(self, query: str) -> Answer:
         size = self.cfg.activitypub.page_size

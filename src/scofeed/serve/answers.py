@@ -99,9 +99,14 @@ class FeedCache:
             return cached
         try:
             with open(path, "rb") as fh:
+                # the time and key of the file these bytes are read from: a file
+                # published between the stat above and the open gave the new bytes
+                # the old version's Last-Modified
+                st = os.fstat(fh.fileno())
                 body = fh.read()
         except OSError:
             return None
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
         digest = hashlib.sha256(body).hexdigest()[:32]
         mtime = int(st.st_mtime)
         cached = Cached(
@@ -157,11 +162,17 @@ class FeedAnswer:
         # no date tells whether it changed since, and If-Unmodified-Since is not asked
         mtime = None if self.until else cached.mtime
         if precondition_failed(environ, (cached.etag, cached.etag_gzip), mtime):
+            # whole here (nosniff, the length): the poll loop sends it as it is
             return Response(
                 412,
                 b"precondition failed: the feed is not the version asked for\n",
-                [("Content-Type", "text/plain; charset=utf-8"), ("ETag", self.etag), CORS_OPEN],
-            )
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("ETag", self.etag),
+                    ("Vary", "Accept-Encoding"),  # the ETag is the encoding's
+                    CORS_OPEN,
+                ],
+            ).completed()
         # a Last-Modified stated early is no version's own: only a date after the file's
         # time makes an If-Modified-Since a 304 then
         if not_modified(environ, etags, cached.mtime, sent):

@@ -160,6 +160,10 @@ class App:
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()
+        if path == "*" and method == "OPTIONS":  # the server as a whole (RFC 9110 9.3.7)
+            posts = cfg.websub.enabled or cfg.activitypub.enabled  # the hub, the inbox
+            methods = "GET, HEAD, OPTIONS" + (", POST" if posts else "")
+            return Response(204, b"", [("Allow", methods)])
         if path == cfg.websub.hub_path and cfg.websub.enabled and self._serves_hub():
             return self.hub(cfg, method, environ)
         if method not in ("GET", "HEAD"):
@@ -185,7 +189,8 @@ class App:
             if rel in FEED_FILES.values() or feedfiles.published(self.store.db, rel):
                 return self.published_file(cfg, rel, environ)
             if (where := _canonical_tag_file(rel)) and feedfiles.published(self.store.db, where):
-                return _moved("../" * (rel.count("/") - 1) + quote(where.removeprefix("tags/")))
+                where = "../" * (rel.count("/") - 1) + quote(where.removeprefix("tags/"))
+                return _moved(where, CORS_OPEN)  # a script on another site follows it
         if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
         return _text(404, "not found\n")
@@ -568,9 +573,11 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
     return Response(answer.status, answer.body, headers_out)
 
 
-def _moved(where: str) -> Response:
-    """A 301 to ``where`` (a reference relative to the request's address)."""
-    return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE)])
+def _moved(where: str, *more: tuple[str, str]) -> Response:
+    """A 301 to ``where`` (a reference relative to the request's address), with ``more``
+    headers: a feed's carries ``CORS_OPEN``, without which a browser does not follow it
+    for a script on another site (Fetch: a CORS request's redirect must allow it)."""
+    return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE), *more])
 
 
 def _text(status: int, text: str) -> Response:

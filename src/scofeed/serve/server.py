@@ -6,7 +6,8 @@ so a held connection costs one file descriptor and a buffer, not a thread. What 
 it is the number of connections it accepts (``CONNECTION_LIMIT``, or fewer under a low
 open-files limit, ``connection_limit``; past it, new clients wait in the listen backlog
 until some close, as they do for a second when an accept finds no descriptor left)
-and how long an idle or half-sent one is kept (``CHANNEL_TIMEOUT``, checked every
+and how long an idle or half-sent one is kept (``CHANNEL_TIMEOUT``, and a request
+that has not come whole in ``HEAD_SECONDS`` or ``REQUEST_SECONDS``, checked every
 ``CLEANUP_INTERVAL``).
 ``raise_fd_limit`` lifts the soft open-files limit to the hard one so that many
 connections fit; poll(), not select(), handles descriptors above 1024.
@@ -41,7 +42,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.buffers import OverflowableBuffer, ReadOnlyFileBasedBuffer
 from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import BadRequest
 
@@ -52,6 +53,12 @@ log = logging.getLogger(__name__)
 
 CONNECTION_LIMIT = 4096  # connections held at once (waitress's default, 100, is a DoS)
 CHANNEL_TIMEOUT = 30  # seconds an idle or half-sent connection is kept
+# seconds a request's head (its request line and headers) may take to arrive from its
+# first byte, and the whole request with its body: the channel timeout counts from the
+# last byte, so a client sending a header line every few seconds held its connection
+# for as long as it liked, and 4,100 of them held every connection the server takes
+HEAD_SECONDS = 30
+REQUEST_SECONDS = 120
 # bytes a connection may hold unsent before its next request waits, holding no worker:
 # four clients pipelining hundreds of GETs of a large feed and reading none of the
 # answers held all four workers for as long as they stayed (every request answered by
@@ -104,15 +111,34 @@ def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
     return int(soft)
 
 
-_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\x00-\x20\x7f]+ HTTP/1\.[01]")
+# the request target: a path (origin form), a whole http(s) URL (absolute form, which a
+# server must take), or "*" (OPTIONS); the authority form is CONNECT's, not served here
+_REQUEST_LINE = re.compile(
+    rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ (?:/|(?i:https?)://|\*(?= ))[^\x00-\x20\x7f]* HTTP/1\.[01]"
+)
+# a Host header's value (RFC 9112 3.2, RFC 3986 3.2.2): a name or address, a port
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
+LONGEST_TARGET = 8192  # bytes of request line answered 414 past (nginx's 8 KB buffer)
+
+
+class UriTooLong(BadRequest):  # type: ignore[misc]
+    code = 414
+    reason = "URI Too Long"
 
 
 class StrictParser(HTTPRequestParser):  # type: ignore[misc]
-    """waitress's parser, refusing what it would hang on or misread (see the module)."""
+    """waitress's parser, refusing what it would hang on or misread (see the module),
+    and what RFC 9112 says a server must refuse: an HTTP/1.1 request without a Host
+    header, one with two or with an invalid one (3.2), one with both Content-Length and
+    Transfer-Encoding or chunked twice (6.1, 6.3); a request line too long is a 414."""
+
+    def __init__(self, adj: Adjustments) -> None:
+        super().__init__(adj)
+        self.started = time.time()  # its first byte came now (``HttpServer._maintenance``)
 
     def received(self, data: bytes) -> int:
         if self.completed or self.body_rcv is not None or self.headers_finished:  # type: ignore[has-type]
-            return int(super().received(data))
+            return self._continue_if_awaited(super().received(data))
         head = (self.header_plus + data).lstrip(b"\r\n")
         end = head.find(b"\r\n\r\n")
         head = head if end < 0 else head[:end]
@@ -120,18 +146,28 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
             head = head[:-1]  # the first half of a CRLF still on its way
         problem = None
         crlf = head.count(b"\r\n")  # every LF after a CR, every CR before an LF
+        line = head.split(b"\r\n", 1)[0]
         if head.count(b"\n") != crlf or head.count(b"\r") != crlf:
             problem = "line endings other than CRLF"
-        elif b"\r\n" in head or end >= 0:
-            line = head.split(b"\r\n", 1)[0]
-            if not _REQUEST_LINE.fullmatch(line):
-                problem = "not an HTTP/1.0 or HTTP/1.1 request line"
+        elif len(line) > LONGEST_TARGET:
+            problem = f"the request line is longer than {LONGEST_TARGET} bytes"
+        elif (b"\r\n" in head or end >= 0) and not _REQUEST_LINE.fullmatch(line):
+            problem = "not an HTTP/1.0 or HTTP/1.1 request line"
         if problem is None:
-            return int(super().received(data))
+            return self._continue_if_awaited(super().received(data))
         self.parse_header(b"GET / HTTP/1.0\r\n")
-        self.error = BadRequest(problem)
+        self.error = (UriTooLong if problem.startswith("the request line") else BadRequest)(problem)
         self.completed = True
         return len(data)
+
+    def _continue_if_awaited(self, taken: int) -> int:
+        """A request complete once its head is in (no body, or refused: a 413 or 400)
+        asks for no "100 Continue" (RFC 9110 10.1.1): waitress sent one all the same,
+        then took the request for unfinished, and the client waited for an answer that
+        never came (``Expect: 100-continue`` on a GET, or on a body too large)."""
+        if self.completed:
+            self.expect_continue = False
+        return int(taken)
 
     def parse_header(self, header_plus: bytes) -> None:
         """waitress's ``parse_header``, remembered by the header block's bytes: a client
@@ -147,6 +183,7 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
             return
         before = dict(self.__dict__)
         super().parse_header(header_plus)
+        self._check_framing(header_plus)
         if self.body_rcv is not None or self.chunked or len(header_plus) > PARSED_BYTES:
             return
         if len(_PARSED) >= PARSED_LIMIT:
@@ -154,6 +191,36 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         made = {k: v for k, v in self.__dict__.items() if k not in before or before[k] is not v}
         made["headers"] = dict(self.headers)
         _PARSED[key] = made
+
+    def _check_framing(self, header_plus: bytes) -> None:
+        """What RFC 9112 has a server refuse (see the class), as a ``ParsingError``
+        (waitress answers 400 and closes); ``Connection: keep-alive, close`` (a list
+        holding "close") closes the connection after the answer, as "close" alone does."""
+        headers = self.headers
+        host = headers.get("HOST")
+        if host is None and self.version == "1.1":
+            raise ParsingError("no Host header")
+        if host is not None and not _HOST.fullmatch(host):  # two are joined by ", "
+            raise ParsingError("more than one Host header, or one that is not a host")
+        if self.chunked and "CONTENT_LENGTH" in headers:
+            raise ParsingError("both Content-Length and Transfer-Encoding")
+        if self.chunked and _codings(header_plus).count("chunked") > 1:
+            raise ParsingError("chunked more than once")
+        tokens = {t.strip(" \t").lower() for t in headers.get("CONNECTION", "").split(",")}
+        if "close" in tokens:
+            self.connection_close = True
+            headers["CONNECTION"] = "close"  # as waitress's task reads it
+
+
+def _codings(header_plus: bytes) -> list[str]:
+    """The transfer codings the Transfer-Encoding lines of a request head name, in
+    order (waitress takes the header out once read)."""
+    found = []
+    for line in header_plus.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"transfer-encoding":
+            found += [c.strip(b" \t").decode("latin-1").lower() for c in value.split(b",")]
+    return found
 
 
 PARSED_LIMIT = 512  # header blocks remembered (StrictParser.parse_header)
@@ -388,6 +455,15 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
             self.current_outbuf_count = self.adj.outbuf_high_watermark
 
 
+def _too_slow(request: Any, now: float) -> bool:
+    """Whether a request still arriving has taken longer than it may (see
+    ``HEAD_SECONDS``)."""
+    if request is None or request.completed or not hasattr(request, "started"):
+        return False
+    limit = REQUEST_SECONDS if request.headers_finished else HEAD_SECONDS
+    return bool(now - request.started > limit)
+
+
 class HttpServer:
     """waitress on its own thread, stoppable from another one. It listens once made; the
     app it answers with may be given then, or later (``mount``, before ``start``): the
@@ -516,7 +592,9 @@ class HttpServer:
         client takes nothing of what it was sent never becomes writable, so the loop
         never closed it, nor let the worker waiting on it go. One with output unsent and
         nothing sent or read for ``CHANNEL_TIMEOUT`` is closed here (which wakes that
-        worker: its answer stops, ``ClientDisconnected``)."""
+        worker: its answer stops, ``ClientDisconnected``); so is one whose request has
+        not come whole in time (``HEAD_SECONDS``, ``REQUEST_SECONDS``), however often
+        its client sends a byte of it."""
 
         def sweep(now: float) -> None:
             maintenance(now)
@@ -524,6 +602,9 @@ class HttpServer:
             for channel in list(srv.active_channels.values()):
                 if channel.total_outbufs_len and channel.last_activity < cutoff:
                     log.info("serve_client_stalled unsent=%d", channel.total_outbufs_len)
+                    channel.handle_close()
+                elif _too_slow(channel.request, now):
+                    log.debug("serve_request_too_slow")  # one a connection: not at INFO
                     channel.handle_close()
 
         return sweep
