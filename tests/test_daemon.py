@@ -206,6 +206,14 @@ def test_reload_says_when_the_daemon_kept_its_config_and_status_shows_it(start, 
         f"reloaded by scofeed daemon pid {d.proc.pid} (config={site.config_path}; not applied "
         "until a restart: serve.host/serve.port)\n"
     )
+    # from a shell without the daemon's variable: the daemon read it, and the command
+    # says it could not (the note the docs promise had been lost)
+    monkeypatch.delenv("FOO_SECRET")
+    noted = cli(site, "reload")
+    assert noted.returncode == 0 and noted.stdout.splitlines()[1:] == [
+        "note: webhooks[0].secret: environment variable FOO_SECRET is not set here; the "
+        "daemon reads it where it runs"
+    ]
     assert d.stop() == 0
 
 

@@ -138,6 +138,8 @@ def cmd_reload(args: argparse.Namespace) -> int:
         if run is not None and run.started >= sent:  # the daemon began it once signalled
             if run.ok:
                 print(f"reloaded by scofeed daemon pid {pid} ({run.summary})")
+                for problem in cfg.secret_problems():  # read where the daemon runs, not here
+                    print(f"note: {problem} here; the daemon reads it where it runs")
                 return 0
             print(
                 f"scofeed: the daemon (pid {pid}) kept its previous config: {run.error}",
