@@ -634,3 +634,26 @@ def test_a_restore_outside_the_subscription_feeds_moves_their_date_on(site):
     again = NOW + timedelta(hours=4)
     withdraw(cfg, store, a, "y", again)
     assert feed_dates(site) == (again, again)
+
+
+def test_a_withdrawal_by_the_flag_tells_the_entrys_own_updated(site, two, receivers):
+    """Withdrawn by ``withdrawn: true`` in its file after an edit, the entry's webhook
+    said the revision of the edit and the ``updated`` of its first version (the file's
+    freshly read one), where `scofeed withdraw` says the stored one: a receiver
+    ordering events by ``updated`` saw time go back. An empty reason is null."""
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    cfg, store = site.config(), site.store()
+    path = site.sources / "2024-05-02-trade.md"
+    edited = SECOND + "\nA second paragraph added later.\n"
+    path.write_text(edited, encoding="utf-8")
+    build(cfg, store, NOW + timedelta(hours=1))
+    e = entry_rows.get(store.db, two)
+    assert e.revision == 2 and e.updated > e.published
+    path.write_text(edited.replace("tags:", "withdrawn: true\ntags:"), encoding="utf-8")
+    build(cfg, store, NOW + timedelta(hours=2))
+    (sent,) = [d for d in delivery_rows.listing(store.db) if d.event == "release.withdrawn"]
+    data = json.loads(sent.body)["data"]
+    assert data["revision"] == 2
+    assert datetime.fromisoformat(data["updated"]) == e.updated
+    assert data["withdrawn"]["reason"] is None

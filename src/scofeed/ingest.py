@@ -325,7 +325,10 @@ def ingest_one(
         # the same release from another input: one entry, the first version stands
         return Change(entry, "duplicate"), 0
     if same:
-        revised = replace(entry, revision=match.revision)
+        # the entry as stored: its revision and the ``updated`` of that revision (the
+        # input read now says its first version's: a withdrawal by the flag sent that)
+        stored = entry_rows.get(db, match.entry_id)
+        revised = replace(entry, revision=stored.revision, updated=stored.updated)
         if takeover:
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)
     else:

@@ -96,7 +96,7 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     w = entry.withdrawal
     if event == "release.withdrawn" and w is not None:
         data["summary"] = data["content_html"] = None
-        data["withdrawn"] = {"at": stamp(w.at.timestamp()), "reason": w.reason}
+        data["withdrawn"] = {"at": stamp(w.at.timestamp()), "reason": w.reason or None}
     doc: dict[str, Any] = {"type": event, "timestamp": stamp(at), "data": data}
     body = _dumps(doc)
     content = data["content_html"]
