@@ -194,7 +194,10 @@ def test_a_file_rewritten_with_its_address_changed_but_its_text_its_own_is_an_ed
     assert after.id == before.id and after.revision == 2
 
 
-def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(site):
+def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(site, caplog):
+    """It is an edit; while the first file is still there too, each edit of either
+    flips the entry between them (a translation given its original's id), which the log
+    says: nothing else showed it."""
     (site.sources / "a.md").write_text(
         md(None, "SCO meets envoy", ["Met on 3 June 2020."], id="r1")
     )
@@ -202,11 +205,24 @@ def test_an_edit_arriving_in_another_file_with_the_same_id_updates_the_entry(sit
     (site.sources / "b.md").write_text(
         md(None, "SCO meets the envoy", ["They met on 3 June 2020."], id="r1", updated="2020-06-04")
     )
-    report, entries = build(site, T0 + timedelta(days=1))
+    with caplog.at_level("WARNING", logger="scofeed"):
+        report, entries = build(site, T0 + timedelta(days=1))
     assert (report.new, report.updated, report.entries) == (0, 1, 2)
     edited = next(e for e in entries if e.title == "SCO meets the envoy")
     assert edited.revision == 2
     assert edited.updated.isoformat() == "2020-06-04T00:00:00+08:00"
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("id_in_two")]
+    assert said == [f"id_in_two_files origin=b.md other=a.md entry={edited.id}"]
+    # the first file gone: b.md is the release's only file, and its edit says nothing
+    (site.sources / "a.md").unlink()
+    (site.sources / "b.md").write_text(
+        md(None, "SCO meets the envoy", ["They met on 3 June 2020 in Beijing."], id="r1")
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="scofeed"):
+        report, _ = build(site, T0 + timedelta(days=2))
+    assert report.updated == 1
+    assert not [r for r in caplog.records if r.getMessage().startswith("id_in_two")]
 
 
 def test_an_edit_stating_an_updated_time_no_later_than_the_entry_is_dated_when_seen(site):

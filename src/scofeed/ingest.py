@@ -23,6 +23,7 @@ input disappeared: a deleted file never retracts a release.
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from scofeed.config import Config, SiteConfig, host_in
+from scofeed.config.redact import logged
 from scofeed.frozen import frozen
 from scofeed.model import Entry, Planner, Release, Withdrawal
 from scofeed.normalise import (
@@ -62,6 +64,8 @@ class Change:
     entry: Entry
     kind: str  # new | updated | duplicate | mirror | unchanged | withdrawn | restored
 
+
+log = logging.getLogger(__name__)
 
 RANK = {"other": 1, "official": 2, "local": 3}  # operator's files > official pages > others
 OFFICIAL_HOSTS = SiteConfig().official_hosts
@@ -289,6 +293,23 @@ def ingest_one(
     if renamed:
         origin_rows.note_former(db, match.origin, release.origin)
         origin_rows.rename_origin(db, match.entry_id, match.origin, release.origin)
+    elif (
+        not same
+        and match.by == "identity"
+        and in_sources is not None
+        and rank == held == RANK["local"]
+        and "://" not in match.origin
+        and match.origin != release.origin
+    ):
+        # two files of ours stating one id (a translation given its original's): each
+        # edit of either revises the entry, which then flips between them; said, as
+        # nothing else shows it
+        other = origin_rows.live_name(db, match.origin)
+        if other != release.origin and in_sources(other):
+            log.warning(
+                "id_in_two_files origin=%s other=%s entry=%s",
+                logged(release.origin), logged(other), match.entry_id,
+            )  # fmt: skip
     moved = renamed and match.by in ("fingerprint", "renamed")
     # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
     # match by it is a copy's, not this release's own address
