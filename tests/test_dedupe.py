@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from conftest import rewind, shown_inputs
+from scofeed.build import Tuning
 from scofeed.build import build as build_feeds
 from scofeed.model import Entry, Release
 from scofeed.normalise import identity_of, url_key
@@ -731,3 +732,57 @@ def test_a_listing_link_not_escaped_has_the_key_its_page_is_stored_under():
     identity, stored = identity_of(Release(origin="x", text="t", url=PAGE.lower()), "fp")
     assert url_key("https://rus.sectsco.org/news/20220125/встреча~1") == stored == PAGE
     assert identity == "url:" + PAGE.lower()  # the id is minted as before: a rebuild keeps it
+
+
+def briefing(day: str, extra: str = "") -> str:
+    return (
+        f"---\ntitle: Weekly briefing of the SCO Secretariat\ndate: {day}\n---\n"
+        "The SCO Secretariat held its weekly briefing for the press.\n\n"
+        f"Questions of current cooperation were answered.{extra}\n"
+    )
+
+
+def test_the_same_words_on_days_a_week_apart_are_two_releases(site):
+    """A weekly briefing, a yearly greeting: the same title and first paragraph, their
+    publication days stated a week or more apart. The second was taken for a copy of
+    the first, with no word: it was never published, and its edit later re-dated the
+    first. Each is its own entry now, with its own id, and a copy of either is still a
+    copy of that one."""
+    (site.sources / "brief-0505.md").write_text(briefing("2023-05-05"))
+    build(site)
+    (site.sources / "brief-0512.md").write_text(briefing("2023-05-12"))
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (1, 0)
+    briefs = {e.published.date().isoformat(): e for e in entries if "briefing" in e.title}
+    assert sorted(briefs) == ["2023-05-05", "2023-05-12"]
+    assert briefs["2023-05-05"].id != briefs["2023-05-12"].id
+    # a copy of the second (another name, a day's slack) is that release: no new entry
+    (site.sources / "brief-0512-copy.md").write_text(briefing("2023-05-13"))
+    report, _ = build(site, T0 + timedelta(days=2))
+    assert (report.new, report.updated) == (0, 0)
+    # the second's edit revises the second, and leaves the first as it was
+    (site.sources / "brief-0512.md").write_text(briefing("2023-05-12", " Also trade."))
+    report, entries = build(site, T0 + timedelta(days=3))
+    assert (report.new, report.updated) == (0, 1)
+    after = {e.id: e for e in entries}
+    assert after[briefs["2023-05-05"].id] == briefs["2023-05-05"]
+    assert after[briefs["2023-05-12"].id].revision == 2
+    # a third week: a third entry
+    (site.sources / "brief-0519.md").write_text(briefing("2023-05-19"))
+    report, entries = build(site, T0 + timedelta(days=4))
+    assert report.new == 1
+    assert len({e.id for e in entries if "briefing" in e.title}) == 3
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_cold_build_of_the_same_words_a_week_apart_makes_two_entries(site, batched):
+    """The same in one build, row by row and with the batched inserts of a large cold
+    build (``Known``, ``Pending``)."""
+    for day in ("2023-05-05", "2023-05-12", "2023-05-19"):
+        (site.sources / f"brief-{day}.md").write_text(briefing(day))
+    tuning = Tuning(commit_every=5, known_min_files=1) if batched else Tuning()
+    build_feeds(site.config(), store := site.store(), T0, tuning=tuning)
+    entries = published_rows.latest(store.db)
+    briefs = sorted((e.published.date().isoformat(), e.id) for e in entries if "briefing" in e.title)
+    assert [d for d, _ in briefs] == ["2023-05-05", "2023-05-12", "2023-05-19"]
+    assert len({i for _, i in briefs}) == 3

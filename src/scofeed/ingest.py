@@ -41,6 +41,7 @@ from scofeed.normalise import (
     clean_reason,
     compare_key,
     identity_of,
+    mint_id,
     normalise,
     redated,
     settings_from,
@@ -200,9 +201,11 @@ def ingest_one(
     --reread``): a new reading of the input that set its entry's text revises it, as an
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
+    day = stated_day(entry)
+    passed: list[str] = []  # entries of this text passed over: another day's release
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
-        folded=entry.folded,
+        folded=entry.folded, day=day, passed=passed,
     )  # fmt: skip
     if (
         match is not None
@@ -214,7 +217,7 @@ def ingest_one(
         # entry it held stays as it was (as a deleted file's does)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
-            by_origin=False, folded=entry.folded,
+            by_origin=False, folded=entry.folded, day=day, passed=passed,
         )  # fmt: skip
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
     if match is not None and taken is None and not reread:  # a file read again was not renamed
@@ -227,10 +230,15 @@ def ingest_one(
         origin_rows.rename_origin(db, match.entry_id, release.origin, taken)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
-            by_origin=False, folded=entry.folded,
+            by_origin=False, folded=entry.folded, day=day, passed=passed,
         )  # fmt: skip
     if match is None and renames is not None and authority == "local":
         match = renames.take(db, release, entry)
+    if match is None and entry.id in passed:
+        # the words of an entry of another day, whose id the fingerprint minted: this
+        # release's id is minted from the fingerprint and its own day
+        identity = f"{identity}@{day}"
+        entry = adopt_id(entry, mint_id(settings.authority, identity), settings.base_url)
     stamp = now.timestamp()
     if match is None and pending is not None and planner is None and not release.withdrawn:
         pending.add(db, release.origin, entry, identity, url_key, stamp, authority)
@@ -389,6 +397,15 @@ def ingest_one(
 # date sources that say when a version was seen (its file written, its page read), not
 # when the release was published
 UNSTATED = frozenset({"mtime", "now"})
+
+
+def stated_day(entry: Entry) -> str | None:
+    """The publication day an entry's input states (metadata, a page's stamp, its
+    address: ``entry_rows.STATED``), as YYYY-MM-DD in the entry's zone; None when its
+    date is one its text reports or its file's."""
+    if entry.date_source not in entry_rows.STATED:
+        return None
+    return entry.published.date().isoformat()
 
 
 def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:

@@ -179,6 +179,8 @@ def find_match(
     entry_id: str | None = None,
     by_origin: bool = True,
     folded: str = "",
+    day: str | None = None,
+    passed: list[str] | None = None,
 ) -> Match | None:
     """The stored entry this release belongs to: same input (unless not ``by_origin``),
     same id material, same canonical URL, else the same title-and-first-paragraph
@@ -190,7 +192,11 @@ def find_match(
     its fingerprint is another): the release is a copy of that first version.
     ``folded``, its folded fingerprint (``normalise.folded_fingerprint``): after the
     fingerprint, an entry whose fingerprint or folded fingerprint is that (a copy that
-    differs only in Unicode form, compatibility characters or ё/е) is matched by it."""
+    differs only in Unicode form, compatibility characters or ё/е) is matched by it.
+    ``day``, the publication day (YYYY-MM-DD) the release states, when it states one
+    (``STATED``): an entry found by its text alone (the fingerprint) whose own stated
+    day is ``APART_DAYS`` or more away is another release in the same words (a weekly
+    briefing, a yearly greeting), not a copy; its id goes in ``passed``."""
     if known is not None:
         could = known.may_match(origin, identity, url_key, fp, folded)
         known.add(origin, identity, url_key, fp, folded)
@@ -229,13 +235,41 @@ def find_match(
     if by_fp and entry_id is not None:
         queries.append(("fingerprint", "id = ?", entry_id))  # the primary key: no scan
     for by, where, value in queries:
-        row = db.execute(
-            f"SELECT {_MATCHED} FROM entries e WHERE {where} ORDER BY first_seen LIMIT 1",
-            (value,),
-        ).fetchone()
+        if by == "fingerprint" and day is not None:
+            rows = db.execute(
+                f"SELECT {_MATCHED}, substr(e.published, 1, 10) AS day, e.date_source "
+                f"FROM entries e WHERE {where} ORDER BY first_seen",
+                (value,),
+            ).fetchall()
+            row = next((r for r in rows if not _apart(day, r)), None)
+            if passed is not None:
+                passed.extend(r["id"] for r in rows if _apart(day, r))
+        else:
+            row = db.execute(
+                f"SELECT {_MATCHED} FROM entries e WHERE {where} ORDER BY first_seen LIMIT 1",
+                (value,),
+            ).fetchone()
         if row:
             return _match(row, by)
     return None
+
+
+# the publication dates a release states (its metadata, its page's date stamp, its
+# address), not a day its text reports (an event's, often days before) nor its file's
+APART_DAYS = 7
+STATED = frozenset({"metadata", "page", "url"})
+
+
+def _apart(day: str, row: sqlite3.Row) -> bool:
+    """Whether an entry (``row``: its day and date source) states a publication day
+    ``APART_DAYS`` or more from ``day``."""
+    if row["date_source"] not in STATED:
+        return False
+    try:
+        gap = date.fromisoformat(day) - date.fromisoformat(row["day"])
+    except ValueError:
+        return False
+    return abs(gap.days) >= APART_DAYS
 
 
 def states_another(origin: str, stored: str | None, stated: str) -> bool:
