@@ -783,6 +783,6 @@ def test_a_cold_build_of_the_same_words_a_week_apart_makes_two_entries(site, bat
     tuning = Tuning(commit_every=5, known_min_files=1) if batched else Tuning()
     build_feeds(site.config(), store := site.store(), T0, tuning=tuning)
     entries = published_rows.latest(store.db)
-    briefs = sorted((e.published.date().isoformat(), e.id) for e in entries if "briefing" in e.title)
+    briefs = sorted((e.published.date().isoformat(), e.id) for e in entries if "brief" in e.title)
     assert [d for d, _ in briefs] == ["2023-05-05", "2023-05-12", "2023-05-19"]
     assert len({i for _, i in briefs}) == 3
