@@ -38,9 +38,10 @@ TREE = [
 # raises it where @dataclass(frozen=True) did from the code it compiles
 # KeyError: a Mapping's __getitem__ for a missing key (serve.server.WsgiHeaders), the protocol
 # ArgumentTypeError: how an argparse ``type=`` function refuses a value (cli.common.count)
+# ParsingError: how waitress's parser refuses a request head, answered 400 (serve.parser)
 OUTSIDE_ON_PURPOSE = {
     "AddressRefused", "NameResolutionError", "SystemExit", "FrozenInstanceError", "KeyError",
-    "ArgumentTypeError",
+    "ArgumentTypeError", "ParsingError",
 }  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from waitress.adjustments import Adjustments
 from scofeed.build import build as build_feeds
 from scofeed.serve import App, HttpServer
 from scofeed.serve import server as server_mod
-from scofeed.serve.server import StrictParser
+from scofeed.serve.parser import StrictParser
 from scofeed.store import Store
 
 HELD = int(os.environ.get("SCOFEED_HOSTILE_CONNECTIONS", "300"))

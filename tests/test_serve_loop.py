@@ -23,9 +23,10 @@ from waitress.adjustments import Adjustments
 
 from scofeed.build import build as build_feeds
 from scofeed.serve import App, HttpServer
-from scofeed.serve import server as server_module
+from scofeed.serve import parser as parser_module
 from scofeed.serve.app import READY_FOR
-from scofeed.serve.server import StrictParser, WsgiHeaders
+from scofeed.serve.parser import StrictParser
+from scofeed.serve.server import WsgiHeaders
 from scofeed.store import Store
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -448,13 +449,13 @@ def _parsed(head: bytes) -> StrictParser:
 def test_a_header_block_seen_before_is_parsed_as_waitress_parses_it():
     """The same request bytes (a reader polling) are parsed once and then remembered;
     each request still gets its own headers, and one with a body is parsed anew."""
-    server_module._PARSED.clear()
+    parser_module._PARSED.clear()
     head = (
         b'GET /atom.xml?x=1 HTTP/1.1\r\nHost: a\r\nIf-None-Match: "abc"\r\n'
         b"Accept: a\r\nAccept: b\r\nConnection: close\r\n\r\n"
     )
     first = _parsed(head)
-    assert len(server_module._PARSED) == 1
+    assert len(parser_module._PARSED) == 1
     first.headers["HOST"] = "changed by the app"
     second = _parsed(head)
     fields = ("command", "path", "query", "version", "request_uri", "connection_close")
@@ -466,8 +467,8 @@ def test_a_header_block_seen_before_is_parsed_as_waitress_parses_it():
     }  # fmt: skip
     assert second.headers is not first.headers
     other = _parsed(head.replace(b"Host: a", b"Host: b"))
-    assert other.headers["HOST"] == "b" and len(server_module._PARSED) == 2
+    assert other.headers["HOST"] == "b" and len(parser_module._PARSED) == 2
     post = b"POST /inbox HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
     one, two = _parsed(post), _parsed(post)
     assert one.body_rcv is not two.body_rcv and two.get_body_stream().read() == b"hi"
-    assert len(server_module._PARSED) == 2  # a request with a body is not remembered
+    assert len(parser_module._PARSED) == 2  # a request with a body is not remembered

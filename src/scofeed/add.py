@@ -29,7 +29,7 @@ from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
-from scofeed.ingest import corrected_of, stated_day
+from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
@@ -174,7 +174,7 @@ def _stored(
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id,
-        folded=entry.folded, day=stated_day(entry),
+        folded=entry.folded, day=entry_rows.stated_day(entry),
     ) or _corrected(store.db, entry, update)  # fmt: skip
     if match is None and update:
         raise RejectedInput(

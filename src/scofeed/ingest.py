@@ -201,7 +201,7 @@ def ingest_one(
     --reread``): a new reading of the input that set its entry's text revises it, as an
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
-    day = stated_day(entry)
+    day = entry_rows.stated_day(entry)
     passed: list[str] = []  # entries of this text passed over: another day's release
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
@@ -397,15 +397,6 @@ def ingest_one(
 # date sources that say when a version was seen (its file written, its page read), not
 # when the release was published
 UNSTATED = frozenset({"mtime", "now"})
-
-
-def stated_day(entry: Entry) -> str | None:
-    """The publication day an entry's input states (metadata, a page's stamp, its
-    address: ``entry_rows.STATED``), as YYYY-MM-DD in the entry's zone; None when its
-    date is one its text reports or its file's."""
-    if entry.date_source not in entry_rows.STATED:
-        return None
-    return entry.published.date().isoformat()
 
 
 def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:

@@ -260,6 +260,14 @@ APART_DAYS = 7
 STATED = frozenset({"metadata", "page", "url"})
 
 
+def stated_day(entry: Entry) -> str | None:
+    """The publication day an entry's input states (``STATED``), as YYYY-MM-DD in the
+    entry's zone; None when its date is one its text reports or its file's."""
+    if entry.date_source not in STATED:
+        return None
+    return entry.published.date().isoformat()
+
+
 def _apart(day: str, row: sqlite3.Row) -> bool:
     """Whether an entry (``row``: its day and date source) states a publication day
     ``APART_DAYS`` or more from ``day``."""
