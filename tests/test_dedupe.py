@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import time
@@ -22,6 +23,8 @@ from scofeed.store import published as published_rows
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+# the module (the package's own ``sanitise`` is the function)
+sanitise_module = importlib.import_module("scofeed.normalise.sanitise")
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
 
 
@@ -786,3 +789,64 @@ def test_a_cold_build_of_the_same_words_a_week_apart_makes_two_entries(site, bat
     briefs = sorted((e.published.date().isoformat(), e.id) for e in entries if "brief" in e.title)
     assert [d for d, _ in briefs] == ["2023-05-05", "2023-05-12", "2023-05-19"]
     assert len({i for _, i in briefs}) == 3
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_an_edit_of_the_spacing_alone_is_no_correction(site, suffix):
+    """In a .txt release a double space, a no-break space or a line wrapped anew
+    changed nothing; in Markdown and HTML each was a correction, announced to every
+    subscriber (Mastodon showed the post edited) for a change no reader sees. The
+    content's text is now spaced as it reads; a <pre> keeps its spacing."""
+    first = "The SCO Secretariat marked SCO Day with a reception for the diplomatic corps."
+    if suffix == ".md":
+        page = "---\ntitle: SCO Day reception\ndate: 2023-06-15\n---\n{body}\n\n    code  kept\n"
+    else:
+        page = (
+            "<html><head><title>SCO Day reception</title></head><body><h1>SCO Day reception"
+            "</h1><p>15.06.2023</p><p>{body}</p><pre>code  kept</pre></body></html>"
+        )
+    path = site.sources / f"sco-day{suffix}"
+    path.write_text(page.format(body=first))
+    report, entries = build(site)
+    (entry,) = [e for e in entries if e.title == "SCO Day reception"]
+    assert "code  kept" in entry.content_html
+    for n, spaced in enumerate(
+        [
+            first.replace("with a", "with  a"),
+            first.replace("with a", "with\u00a0a"),
+            first.replace("with a", "with&nbsp;a"),
+            first.replace(" for the", "\nfor the"),  # wrapped anew
+            first + "   ",
+        ],
+        start=1,
+    ):
+        path.write_text(page.format(body=spaced))
+        report, entries = build(site, T0 + timedelta(days=n))
+        assert (report.new, report.updated) == (0, 0), spaced
+    path.write_text(page.format(body=first.replace("reception", "dinner")))
+    report, entries = build(site, T0 + timedelta(days=9))
+    assert report.updated == 1
+
+
+def test_a_release_stored_before_its_text_was_spaced_is_not_revised_by_a_reread(site, monkeypatch):
+    """An entry an older scofeed stored with its content's spacing as written (double
+    spaces, no-break spaces), read again by this one (`build --reread`, a page's daily
+    recheck), was revised and announced for the spacing alone: not an edit now."""
+    path = site.sources / "sco-day.md"
+    path.write_text(
+        "---\ntitle: SCO Day\ndate: 2023-06-15\n---\n"
+        "The SCO Secretariat marked SCO Day with  a reception.\n\nGuests came\u00a0too.\n"
+    )
+    with monkeypatch.context() as older:  # as the version before stored it
+        older.setattr(sanitise_module, "spaced_once", lambda html: html)
+        build(site)
+    (stored,) = [e for e in build(site)[1] if e.title == "SCO Day"]
+    assert "with  a" in stored.content_html
+    report = build_feeds(site.config(), site.store(), T0 + timedelta(days=1), reread=True)
+    assert (report.new, report.updated) == (0, 0)
+    # a real edit still is one, and is stored spaced as it reads
+    path.write_text(path.read_text().replace("reception", "dinner"))
+    report, entries = build(site, T0 + timedelta(days=2))
+    assert report.updated == 1
+    (edited,) = [e for e in entries if e.title == "SCO Day"]
+    assert "with a dinner" in edited.content_html and "came too" in edited.content_html

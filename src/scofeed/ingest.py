@@ -45,6 +45,7 @@ from scofeed.normalise import (
     normalise,
     redated,
     settings_from,
+    spaced_alike,
     with_language,
 )
 from scofeed.normalise.dating import FAR_DAYS
@@ -269,6 +270,8 @@ def ingest_one(
         held = RANK[stored_authority(match, official_hosts)]
     rank = RANK[authority]
     same = entry.content_hash == match.content_hash
+    if not same and spaced_alike(entry_rows.get(db, match.entry_id), entry):
+        same = True  # stored before its text was spaced as it reads: not an edit
     # whatever follows, this input now belongs to the matched entry, with what it holds
     origin_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held

@@ -21,6 +21,7 @@ from scofeed.normalise.entry import (
     redated,
     retagged_tags,
     settings_from,
+    spaced_alike,
     with_language,
     with_tags,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "script_of",
     "settings_from",
     "shorten",
+    "spaced_alike",
     "url_key",
     "with_language",
     "with_tags",

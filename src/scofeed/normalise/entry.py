@@ -40,6 +40,7 @@ from scofeed.normalise.sanitise import (
     paragraphs_html,
     sanitise,
     shows_nothing,
+    spaced_once,
 )
 from scofeed.normalise.text import (
     SENTENCE_ENDS,
@@ -229,6 +230,16 @@ def _facts(
         "tags": tags,
         "language": language,
     }
+
+
+def spaced_alike(stored: Entry, fresh: Entry) -> bool:
+    """Whether ``fresh`` says what ``stored`` says, but for the spacing of its content's
+    text (``sanitise.spaced_once``): an entry stored before scofeed spaced the text so,
+    read again (a page rechecked, a file re-read), is not edited."""
+    if stored.content_html == fresh.content_html:
+        return False  # the same content: what differs is something else
+    spaced = replace(stored, content_html=spaced_once(stored.content_html))
+    return _rehashed(spaced).content_hash == fresh.content_hash
 
 
 def _rehashed(entry: Entry) -> Entry:

@@ -213,7 +213,51 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
-    return drop_overrides(xml_safe(cleaned)).strip()
+    return spaced_once(drop_overrides(xml_safe(cleaned))).strip()
+
+
+# a tag, or a run of white space (a no-break space is one) in the text between tags
+_TAG_OR_SPACES = re.compile(r"(<[^<>]*>)|(?:[ \t\r\n\f\xa0]|&nbsp;|&#160;|&#xa0;)+", re.I)
+
+
+def spaced_once(html: str) -> str:
+    """``html`` with each run of white space in its text (spaces, tabs, line ends,
+    no-break spaces) written as one space, as a reader sees it, but in ``<pre>``; the
+    white space between tags is left as it is. An edit of the spacing alone (a double
+    space, a paragraph wrapped anew, a no-break space put in) then leaves the content
+    as it was, as it does for a ``.txt`` release: it was announced as a correction."""
+    out: list[str] = []
+    kept = 0  # <pre> elements open
+    at = 0
+    for m in _TAG_OR_SPACES.finditer(html):
+        tag = m.group(1)
+        out.append(html[at : m.start()])
+        at = m.end()
+        if tag is not None:
+            name = tag[1:5].lower()
+            if name == "pre>" or name.startswith("pre ") or name == "pre\t":
+                kept += 1
+            elif name.startswith("/pre") and kept:
+                kept -= 1
+            out.append(tag)
+            continue
+        spaces = m.group(0)
+        after_tag = m.start() == 0 or html[m.start() - 1] == ">"
+        before_tag = m.end() == len(html) or html[m.end()] == "<"
+        if kept or (after_tag and before_tag):  # between two tags: the markup's layout
+            out.append(spaces)
+        elif (after_tag and _BLOCK_EDGE.match(html, html.rfind("<", 0, m.start()))) or (
+            before_tag and _BLOCK_EDGE.match(html, m.end())
+        ):
+            continue  # at a block's start or end, or at a line break: shown as nothing
+        else:
+            out.append(" ")
+    out.append(html[at:])
+    return "".join(out)
+
+
+# the tags white space beside which shows as nothing: a block's start or end, a line break
+_BLOCK_EDGE = re.compile(r"</?(?:p|li|h[1-6]|t[dhr]|blockquote|ul|ol|dd|dt|br)[\s/>]", re.I)
 
 
 # a paragraph holding nothing to read: white space (a no-break space is one), line breaks
