@@ -10,9 +10,12 @@ import http.client
 import json
 import logging
 import random
+import shutil
+import sqlite3
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from standardwebhooks import Webhook
@@ -21,6 +24,7 @@ from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
 from scofeed.build import build as build_feeds
 from scofeed.deliver import outbox, runner
 from scofeed.ingest import ingest
+from scofeed.store import Store
 from scofeed.store import deliveries as rows
 
 BASE: list[datetime] = []
@@ -764,3 +768,43 @@ def test_the_test_receiver_answers_204_with_no_body_as_http_has_it(receivers):
             assert (answer.status, answer.read()) == (204, b"")
     finally:
         conn.close()
+
+
+def test_a_correction_made_after_the_store_went_back_gets_a_new_webhook_id(site, receivers):
+    """The webhook-id was a hash of (endpoint, entry, revision, event): after the store
+    went back (a backup restored, a lost -wal file), a new edit counted the same
+    revision again and went out under an id the receiver had already seen, with other
+    content, which a receiver de-duplicating by id (as Standard Webhooks advises)
+    dropped. The content is in the id now; the same content keeps its id."""
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    state = cfg.paths.state
+    seed = next(site.sources.glob("*.txt"))
+    original = seed.read_text(encoding="utf-8")
+    kept = site.root / "backup.sqlite3"
+    with sqlite3.connect(state) as src, sqlite3.connect(kept) as dst:
+        src.backup(dst)
+
+    def restored() -> Store:
+        """The store as the backup holds it (revision 2 of the seed is to come again)."""
+        store.close()
+        for tail in ("", "-wal", "-shm"):
+            Path(f"{state}{tail}").unlink(missing_ok=True)
+        shutil.copy(kept, state)
+        seed.write_text(original, encoding="utf-8")
+        return site.store()
+
+    def corrected(store: Store, text: str, at: float) -> str:
+        seed.write_text(original + text, encoding="utf-8")
+        build_feeds(cfg, store, t(at))
+        (d,) = [d for d in rows.listing(store.db) if d.event == "release.updated"]
+        assert d.revision == 2
+        return d.webhook_id
+
+    first = corrected(store, "\nCorrection A.\n", 10)
+    store = restored()
+    second = corrected(store, "\nCorrection B, another text.\n", 20)
+    assert second != first
+    store = restored()
+    assert corrected(store, "\nCorrection B, another text.\n", 30) == second
+    store.close()

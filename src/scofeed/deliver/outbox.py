@@ -77,7 +77,8 @@ def _queue(
     db: sqlite3.Connection, cfg: Config, hook: Webhook, entry: Entry, event: str, at: float
 ) -> bool:
     body = payload.build(hook.format, event, entry, cfg, at)
-    nonce = repr(at) if event in RETRACTIONS else ""  # a second withdrawal is a new event
+    # a second withdrawal is a new event; a version is its content (rows.webhook_id)
+    nonce = repr(at) if event in RETRACTIONS else entry.content_hash
     queued = rows.enqueue(
         db, hook.name, entry.id, entry.revision, event, body, at, hook.retry_schedule[0], nonce
     )

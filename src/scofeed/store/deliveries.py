@@ -58,8 +58,11 @@ class Endpoint:
 
 def webhook_id(endpoint: str, entry_id: str, revision: int, event: str, nonce: str = "") -> str:
     """Stable per (entry revision, endpoint): every attempt and every restart reuse it.
-    ``nonce`` tells apart events that may recur for one revision (a withdrawal, a
-    restore, then a second withdrawal): the time they were decided."""
+    ``nonce`` tells apart events that may recur for one revision: the time a withdrawal
+    or a restore was decided (a withdrawal, a restore, then a second withdrawal), and a
+    version's content hash (a store gone back, a backup restored or a -wal file lost,
+    counts a revision again: a correction made then sent other content under the id a
+    receiver had seen, and was dropped as a repeat)."""
     material = f"{endpoint}\n{entry_id}\n{revision}\n{event}".encode()
     if nonce:
         material += f"\n{nonce}".encode()
