@@ -6,12 +6,14 @@ SCOFEED_HOSTILE_CONNECTIONS=1000 (or more) for the full-size run."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from waitress.adjustments import Adjustments
@@ -332,3 +334,36 @@ def test_clients_that_never_read_an_answer_from_the_loop_hold_no_copy_of_it(site
     finally:
         for s in socks:
             s.close()
+
+
+def test_a_store_damaged_under_the_server_is_a_503_and_one_line(site, caplog):
+    """A store that cannot be read any more while the server runs (damaged, its -wal
+    file removed) made /healthz and / a 500 with a traceback per request: a monitor
+    probing every few seconds filled the log, and the docs say 503. Now /healthz is a
+    503 saying why in its JSON, any other page a 503, and the log has one line."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    build_feeds(cfg, store, datetime.now(UTC))
+    store.close()  # the server's threads open their own connections, after this:
+    state = cfg.paths.state
+    for tail in ("-wal", "-shm"):
+        Path(f"{state}{tail}").unlink(missing_ok=True)
+    state.write_bytes(b"\0" * 8192)  # no longer a database
+    srv = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    srv.start()
+    try:
+        with caplog.at_level("ERROR", logger="scofeed"):
+            for _ in range(3):
+                conn = http.client.HTTPConnection(*srv.addresses[0], timeout=10)
+                conn.request("GET", "/healthz")
+                resp = conn.getresponse()
+                doc = json.loads(resp.read())
+                assert resp.status == 503 and doc["status"] == "failing", doc
+                assert doc["error"].startswith(f"{state}: ")
+                conn.close()
+            assert fetch(srv.addresses[0], "/") == 503
+    finally:
+        srv.stop()
+    lines = [r for r in caplog.records if "http_" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].getMessage().startswith("http_store_trouble")
+    assert not any(r.exc_info for r in caplog.records)

@@ -25,6 +25,7 @@ from scofeed.config.redact import input_name
 from scofeed.errors import (
     HubRequestError,
     ScofeedError,
+    StoreError,
     UnknownEntry,
     memory_ran_out,
     out_of_memory,
@@ -55,7 +56,7 @@ from scofeed.serve.pages import (
     tag_html,
     withdrawn_html,
 )
-from scofeed.store import Store, feedfiles, runs
+from scofeed.store import Store, feedfiles, runs, store_trouble, unusable
 from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
@@ -149,7 +150,10 @@ class App:
         except ScofeedError as exc:
             response = _error(exc.http_status, exc, environ)
         except Exception as exc:
-            response = _error(500, exc, environ)
+            if store_trouble(exc):  # the machine's (damaged, gone, full), not a bug
+                response = _store_trouble(unusable(self.store.path, exc, "read"), environ)
+            else:
+                response = _error(500, exc, environ)
         hub = cfg.websub.hub_path if cfg is not None else ""
         self.requests.add(metrics.route_of(environ.get("PATH_INFO", ""), hub), response.status)
         if cfg is not None and cfg.serve.access_log:
@@ -537,6 +541,30 @@ def _error(status: int, exc: Exception, environ: Mapping[str, Any]) -> Response:
 
 
 _OUT_OF_MEMORY = Throttle(60.0)  # a flood of requests while memory is short: a line a minute
+
+
+def _store_trouble(error: StoreError, environ: Mapping[str, Any]) -> Response:
+    """The answer while the store cannot be read (damaged, its -wal file gone, a full
+    disk): a 503 and one log line a minute, not a 500 and a traceback per request (a
+    monitor probing /healthz every few seconds flooded the log). /healthz says why, in
+    its JSON, as it says any other failure; any other path only that it failed."""
+    held = _STORE_TROUBLE.due()
+    if held is not None:
+        more = f" ({held} more since the last such line)" if held else ""
+        log.error(
+            "http_store_trouble path=%r error=%r%s", environ.get("PATH_INFO"), str(error), more
+        )
+    if environ.get("PATH_INFO") == "/healthz":
+        body = json.dumps({"status": "failing", "error": str(error)}, indent=2) + "\n"
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+        response = Response(503, body.encode(), headers)
+    else:
+        response = _text(503, "the state store cannot be read now: try again later\n")
+    response.headers.append(("Retry-After", "30"))
+    return response
+
+
+_STORE_TROUBLE = Throttle(60.0)
 
 
 def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Response | None:
