@@ -9,9 +9,13 @@ import gzip
 import http.client
 import json
 import logging
+import os
 import random
 import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -26,6 +30,7 @@ from scofeed.deliver import outbox, runner
 from scofeed.ingest import ingest
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
+from scofeed.store import outbox as outbox_rows
 
 BASE: list[datetime] = []
 
@@ -808,3 +813,32 @@ def test_a_correction_made_after_the_store_went_back_gets_a_new_webhook_id(site,
     store = restored()
     assert corrected(store, "\nCorrection B, another text.\n", 30) == second
     store.close()
+
+
+def test_the_lease_of_a_sender_killed_mid_delivery_is_taken_over_at_once(site, receivers, caplog):
+    """A daemon killed with SIGKILL while sending held its endpoint's lease until it ran
+    out (twice the timeout and a second): a restarted daemon sent nothing for half a
+    minute and said nothing. A lease whose process on this host is gone is given back
+    at the next round, and said so."""
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid: a process of this host that is gone
+    owner = f"{socket.gethostname()}:{dead.pid}:deadbeef"
+    with store.transaction() as db:
+        db.execute(
+            "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = 'hub'",
+            (t(3600).timestamp(), owner),
+        )
+    with caplog.at_level("INFO", logger="scofeed"):
+        report = run(cfg, store)
+    assert report.delivered == 1 and len(r.received) == 1
+    said = [m.getMessage() for m in caplog.records if m.getMessage().startswith("lease_freed")]
+    assert said == [f"lease_freed endpoint=hub owner={owner} (its process is gone)"]
+    # a live sender's lease (this process's) is left alone
+    with store.transaction() as db:
+        db.execute(
+            "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = 'hub'",
+            (t(3600).timestamp(), f"{socket.gethostname()}:{os.getpid()}:cafe"),
+        )
+    assert outbox_rows.dead_leases(store.db, outbox_rows.WEBHOOK_ENDPOINTS, t().timestamp()) == []

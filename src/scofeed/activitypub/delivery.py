@@ -113,6 +113,7 @@ class Deliverer:
             self.trouble.line = None  # this run's alone
         if not self._rehosted:
             self._rehost()
+        self._free_dead()
         for host in rows.due_hosts(self.store.db, self.clock()):
             domain = domain_of(host)
             with self._lock:
@@ -149,6 +150,17 @@ class Deliverer:
             if moved:
                 log.info("activitypub_rehosted deliveries=%d", moved)
         self._rehosted = True
+
+    def _free_dead(self) -> None:
+        """The hosts' leases a sender of this host left when its process died (see
+        ``outbox_rows.dead_leases``): given back before the due hosts are read."""
+        dead = outbox_rows.dead_leases(self.store.db, outbox_rows.AP_HOSTS, self.clock())
+        if not dead:
+            return
+        with self._writes, self.store.transaction() as db:
+            for host, gone in dead:
+                outbox_rows.release(db, outbox_rows.AP_HOSTS, host, gone)
+                log.info("lease_freed host=%s owner=%s (its process is gone)", host, gone)
 
     def shutdown(self, wait: bool = True) -> None:
         self._stop.set()

@@ -139,6 +139,9 @@ class DeliveryPool:
         t = clock()
         with store.transaction() as db:
             outbox.register(cfg, db, t)
+            for name, gone in outbox_rows.dead_leases(db, outbox_rows.WEBHOOK_ENDPOINTS, t):
+                outbox_rows.release(db, outbox_rows.WEBHOOK_ENDPOINTS, name, gone)
+                log.info("lease_freed endpoint=%s owner=%s (its process is gone)", name, gone)
         hooks = {h.name: h for h in cfg.webhooks}
         owner = outbox_rows.new_owner()
         report = DeliverReport()

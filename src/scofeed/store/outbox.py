@@ -4,7 +4,8 @@ a host's lease in ``ap_hosts``).
 
 - A target's lease: one sender at a time sends to it. ``claim`` takes it when it is
   free, run out, or already the caller's (a renewal); ``release`` gives it back only
-  if the caller still holds it. ``new_owner`` names a sender (host, process, random).
+  if the caller still holds it. ``new_owner`` names a sender (host, process, random);
+  ``dead_leases`` finds those of a sender of this host whose process is gone.
 - ``settle``: one attempt's outcome written to its delivery only while the delivery is
   as the sender read it (pending, same attempt count), so an attempt made stale by
   another sender or a redeliver never overwrites what they did.
@@ -57,6 +58,36 @@ def claim(
         (until, owner, key, now, owner),
     )
     return cur.rowcount > 0
+
+
+def dead_leases(db: sqlite3.Connection, targets: Targets, now: float) -> list[tuple[str, str]]:
+    """(key, owner) of each lease held by a sender of this host whose process is gone
+    (a daemon killed with SIGKILL, a ``scofeed deliver`` interrupted): ``release`` them.
+    They ran out only at their time (twice the timeout and a second: half a minute by
+    default, with nothing sent and nothing said). A read, cheap while none is held."""
+    here = socket.gethostname() + ":"
+    rows = db.execute(
+        f"SELECT {targets.key}, lease_owner FROM {targets.table} "
+        "WHERE lease_until > ? AND substr(lease_owner, 1, ?) = ?",
+        (now, len(here), here),
+    ).fetchall()
+    dead = []
+    for key, owner in rows:
+        pid = owner[len(here) :].partition(":")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            dead.append((key, owner))
+    return dead
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this pid is there (this user's or another's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: there, another user's
+        return True
+    return True
 
 
 def release(db: sqlite3.Connection, targets: Targets, key: str, owner: str) -> None:
