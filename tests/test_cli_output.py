@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from scofeed.cli import core, main
+
 
 def scofeed(site, *args: str, stdout=subprocess.PIPE, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -115,3 +117,19 @@ def test_an_empty_listing_says_so_on_stderr_and_leaves_stdout_empty(site, comman
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == b""
     assert proc.stderr.decode().strip() == said
+
+
+def test_a_build_stopped_with_ctrl_c_says_so(site, monkeypatch, capsys):
+    """Ctrl-C in the middle of a build (thousands of releases stored, no feed written
+    yet) exited 130 with no word: the operator could not tell that the feeds were not
+    published. It says so now."""
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "build", stopped)
+    assert main(["--config", str(site.config_path), "build"]) == 130
+    assert capsys.readouterr().err == (
+        "scofeed: build interrupted (what it stored stays; the feeds may not show it yet: "
+        "build again)\n"
+    )

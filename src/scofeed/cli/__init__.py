@@ -259,7 +259,11 @@ def execute(args: argparse.Namespace) -> int:
         for line in lines or [""]:
             _last_words(f"scofeed: {shown(line)}")
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: said, as a build stopped so had left no word
+        said = f"scofeed: {args.command} interrupted"
+        if args.command == "build":
+            said += " (what it stored stays; the feeds may not show it yet: build again)"
+        _last_words(said)
         return 130
     except BrokenPipeError:  # the reader left (`scofeed list | head`): not a failure
         _drop(stdout)
