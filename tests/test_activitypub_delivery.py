@@ -10,6 +10,9 @@ import logging
 import os
 import random
 import re
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -510,3 +513,30 @@ def test_a_worker_holds_the_store_only_while_it_drains(site: Site, service: Serv
     assert store_files_open(store) == before
     assert service.deliverer.run_due().delivered == 3
     assert store_files_open(store) == before
+
+
+def test_a_hosts_lease_left_by_a_killed_daemon_is_taken_over_at_once(
+    site: Site, service: Service, httpserver: HTTPServer, caplog
+) -> None:
+    """As a webhook endpoint's: a host's lease held by a sender of this host whose
+    process is gone (a daemon killed with SIGKILL) kept its deliveries waiting until it
+    ran out; it is given back at the next round."""
+    follow(service, 1, httpserver.url_for("/inbox"), None)
+    httpserver.expect_request("/inbox", method="POST").respond_with_data("", status=202)
+    build(site, service)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    owner = f"{socket.gethostname()}:{dead.pid}:deadbeef"
+    with service.inbox.store.transaction() as db:
+        (host,) = [r[0] for r in db.execute("SELECT DISTINCT host FROM ap_deliveries")]
+        db.execute(
+            "INSERT INTO ap_hosts (host, lease_until, lease_owner) VALUES (?, ?, ?) "
+            "ON CONFLICT (host) DO UPDATE SET lease_until = excluded.lease_until, "
+            "lease_owner = excluded.lease_owner",
+            (host, 4_000_000_000.0, owner),
+        )
+    with caplog.at_level("INFO", logger="scofeed"):
+        result = service.deliverer.run_due()
+    assert result.delivered == 1
+    said = [m.getMessage() for m in caplog.records if m.getMessage().startswith("lease_freed")]
+    assert said == [f"lease_freed host={host} owner={owner} (its process is gone)"]
