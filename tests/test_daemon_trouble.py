@@ -589,3 +589,25 @@ def test_a_poll_meeting_a_full_disk_is_one_line_and_waits_its_interval(start, si
     # failed poll was followed by `poll:agency_recovered` a second later
     assert "poll:agency_recovered" not in log
     assert d.proc.poll() is None and d.stop() == 0
+
+
+@pytest.mark.parametrize("tail", ["-wal", "-shm"])
+def test_a_state_file_removed_under_the_daemon_stops_it_cleanly(start, site, tail):
+    """`rm state/*-wal` (or -shm) while the daemon ran went unnoticed: SQLite went on
+    writing the file it had open, which no other process could see, every job failed
+    ("disk I/O error") until a restart, and a build beside it damaged the store. The
+    daemon now stops within seconds, exit 1 (systemd starts it again), having written
+    what it held to the store."""
+    d = start()
+    (site.sources / "late.txt").write_text(
+        RELEASE.format(n=1, day=3, body="The Secretariat spoke."), encoding="utf-8"
+    )
+    wait_for(lambda: "Statement number 1" in d.feed_titles(), timeout=15, what="the release")
+    state = site.config().paths.state
+    Path(f"{state}{tail}").unlink()
+    assert d.proc.wait(30) == 1
+    log = d.log()
+    assert f"state_file_gone path={state}{tail}: removed or replaced" in log
+    assert "Traceback" not in log
+    listed = test_daemon.cli(site, "list")
+    assert listed.returncode == 0 and "Statement number 1" in listed.stdout

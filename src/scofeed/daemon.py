@@ -36,7 +36,14 @@ from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
 from scofeed.store import Store, due, runs, unusable
-from scofeed.store.lock import lock_path, lock_text, read_lock, running, still_names
+from scofeed.store.lock import (
+    StateFiles,
+    lock_path,
+    lock_text,
+    read_lock,
+    running,
+    still_names,
+)
 from scofeed.store.schema import MIGRATIONS
 from scofeed.store.trouble import allowed, refuse_unwritable, whose
 from scofeed.watch import SourceWatcher
@@ -363,6 +370,7 @@ class Daemon:
         if on_ready:
             on_ready(server.base_urls())
         clock = (time.time(), time.monotonic())
+        files = StateFiles(self.cfg.paths.state) if self.schedule else None
         while True:
             try:
                 signum = self._signals.get(timeout=5)
@@ -372,7 +380,18 @@ class Daemon:
                 if self.lock:
                     self.lock.ensure()  # made again after it was removed
                 clock = self._check_clock(clock)
-                continue
+                changed = files.changed() if files else None
+                if changed is None:
+                    continue
+                # stopped cleanly, what SQLite holds in the file it has open reaches the
+                # store; a daemon started again (systemd's Restart=on-failure) makes new ones
+                log.error(
+                    "state_file_gone path=%s: removed or replaced while the daemon runs; "
+                    "stopping, so that what it holds is written to the store",
+                    changed,
+                )
+                self._shutdown(server, store)
+                return 1
             if signum == signal.SIGHUP:
                 self.reload()
                 continue

@@ -52,6 +52,32 @@ def still_names(path: Path, fd: int) -> bool:
         return False
 
 
+class StateFiles:
+    """The store's file and its -wal and -shm files as the daemon found them once it
+    had the store open: ``changed`` names one removed or replaced since (an operator's
+    ``rm state/*``, a restore copied over a running daemon). SQLite goes on writing
+    the file it has open, which no other process sees any more: every job then failed
+    ("disk I/O error") until a restart, and a build beside it damaged the store."""
+
+    def __init__(self, state: Path) -> None:
+        paths = [state, Path(f"{state}-wal"), Path(f"{state}-shm")]
+        self.seen = {p: _identity(p) for p in paths}
+
+    def changed(self) -> Path | None:
+        for path, was in self.seen.items():
+            if was is not None and _identity(path) != was:
+                return path
+        return None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def lock_text(schema: int) -> bytes:
     """What a daemon writes in its lock file: its pid, start time and schema version."""
     return f"{os.getpid()}\n{int(time.time())}\n{schema}\n".encode()
