@@ -136,7 +136,7 @@ def test_activities(cfg: config_mod.Config) -> None:
     assert create["id"] == "https://sco.example/entries/abc123#create"
     assert create["actor"] == Urls.of(cfg).actor and "@context" not in create["object"]
     upd = documents.update(cfg, dataclasses.replace(ENTRY, revision=3), T0)
-    assert upd["id"].endswith("#update-3") and upd["type"] == "Update"
+    assert upd["id"].endswith(f"#update-3-{ENTRY.content_hash[:8]}") and upd["type"] == "Update"
     gone = documents.delete(cfg, create["object"]["id"], T0)
     assert gone["object"] == {
         "id": create["object"]["id"],

@@ -13,8 +13,9 @@ Addresses, all under ``site.base_url`` (``Urls``)::
     /.well-known/host-meta       the WebFinger template (XRD)
 
 Activity ids are fragments of the object's id, so they are stable: ``#create``,
-``#update-<revision>`` and ``#delete``; an Accept is ``<actor>#accepts/<hash>`` (of the
-Follow's id and the time it was accepted), a Reject ``<actor>#rejects/<hash>``.
+``#update-<revision>-<content hash, 8 hex>`` and ``#delete``; an Accept is
+``<actor>#accepts/<hash>`` (of the Follow's id and the time it was accepted), a Reject
+``<actor>#rejects/<hash>``.
 """
 
 from __future__ import annotations
@@ -412,7 +413,9 @@ def update(cfg: Config, entry: Entry, at: datetime) -> dict[str, Any]:
     unseen."""
     obj = note(cfg, entry)
     obj["updated"] = stamp(max(entry.updated, at))
-    activity_id = f"{obj['id']}#update-{entry.revision}"
+    # the content too: a store gone back (a backup restored) counts a revision again,
+    # and an Update of other content under an id a server has seen may be dropped
+    activity_id = f"{obj['id']}#update-{entry.revision}-{entry.content_hash[:8]}"
     return _activity(cfg, "Update", activity_id, _bare(obj), obj.get("updated"))
 
 
