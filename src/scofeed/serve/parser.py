@@ -22,7 +22,7 @@ _REQUEST_LINE = re.compile(
     rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ (?:/|(?i:https?)://|\*(?= ))[^\x00-\x20\x7f]* HTTP/1\.[01]"
 )
 # a Host header's value (RFC 9112 3.2, RFC 3986 3.2.2): a name or address, a port
-_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
+_HOST = re.compile(r"(?:\[[0-9A-Za-z:.%_~-]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
 LONGEST_TARGET = 8192  # bytes of request line answered 414 past (nginx's 8 KB buffer)
 
 
