@@ -745,7 +745,7 @@ def briefing(day: str, extra: str = "") -> str:
     )
 
 
-def test_the_same_words_on_days_a_week_apart_are_two_releases(site):
+def test_the_same_words_on_days_a_week_apart_are_two_releases(site, caplog):
     """A weekly briefing, a yearly greeting: the same title and first paragraph, their
     publication days stated a week or more apart. The second was taken for a copy of
     the first, with no word: it was never published, and its edit later re-dated the
@@ -754,8 +754,11 @@ def test_the_same_words_on_days_a_week_apart_are_two_releases(site):
     (site.sources / "brief-0505.md").write_text(briefing("2023-05-05"))
     build(site)
     (site.sources / "brief-0512.md").write_text(briefing("2023-05-12"))
-    report, entries = build(site, T0 + timedelta(days=1))
+    with caplog.at_level("INFO", logger="scofeed"):
+        report, entries = build(site, T0 + timedelta(days=1))
     assert (report.new, report.updated) == (1, 0)
+    assert any(r.getMessage().startswith("same_words_apart origin=brief-0512.md day=2023-05-12")
+               for r in caplog.records)  # fmt: skip
     briefs = {e.published.date().isoformat(): e for e in entries if "briefing" in e.title}
     assert sorted(briefs) == ["2023-05-05", "2023-05-12"]
     assert briefs["2023-05-05"].id != briefs["2023-05-12"].id
@@ -770,6 +773,14 @@ def test_the_same_words_on_days_a_week_apart_are_two_releases(site):
     after = {e.id: e for e in entries}
     assert after[briefs["2023-05-05"].id] == briefs["2023-05-05"]
     assert after[briefs["2023-05-12"].id].revision == 2
+    # a copy of the second's first version, once it was edited: that release (its id
+    # holds the day), not a new one, nor a crash (the insert of that id again)
+    (site.sources / "brief-0512-old.md").write_text(briefing("2023-05-12"))
+    (site.sources / "unrelated.txt").write_text(
+        "SCO envoys meet in Tashkent\n\nOn 3 June 2023 the envoys met.\n"
+    )
+    report, entries = build(site, T0 + timedelta(days=3, hours=1))
+    assert (report.new, report.updated) == (1, 0)  # the unrelated release alone
     # a third week: a third entry
     (site.sources / "brief-0519.md").write_text(briefing("2023-05-19"))
     report, entries = build(site, T0 + timedelta(days=4))

@@ -174,7 +174,7 @@ def _stored(
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id,
-        folded=entry.folded, day=entry_rows.stated_day(entry),
+        folded=entry.folded, day=entry_rows.stated_day(entry), authority="local",
     ) or _corrected(store.db, entry, update)  # fmt: skip
     if match is None and update:
         raise RejectedInput(

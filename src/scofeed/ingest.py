@@ -202,11 +202,11 @@ def ingest_one(
     --reread``): a new reading of the input that set its entry's text revises it, as an
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
-    day = entry_rows.stated_day(entry)
+    day = entry_rows.stated_day(entry)  # (a copy from another authority is a copy)
     passed: list[str] = []  # entries of this text passed over: another day's release
     match = entry_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
-        folded=entry.folded, day=day, passed=passed,
+        folded=entry.folded, day=day, passed=passed, authority=authority,
     )  # fmt: skip
     if (
         match is not None
@@ -218,7 +218,7 @@ def ingest_one(
         # entry it held stays as it was (as a deleted file's does)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
-            by_origin=False, folded=entry.folded, day=day, passed=passed,
+            by_origin=False, folded=entry.folded, day=day, passed=passed, authority=authority,
         )  # fmt: skip
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
     if match is not None and taken is None and not reread:  # a file read again was not renamed
@@ -231,15 +231,26 @@ def ingest_one(
         origin_rows.rename_origin(db, match.entry_id, release.origin, taken)
         match = entry_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
-            by_origin=False, folded=entry.folded, day=day, passed=passed,
+            by_origin=False, folded=entry.folded, day=day, passed=passed, authority=authority,
         )  # fmt: skip
     if match is None and renames is not None and authority == "local":
         match = renames.take(db, release, entry)
     if match is None and entry.id in passed:
         # the words of an entry of another day, whose id the fingerprint minted: this
-        # release's id is minted from the fingerprint and its own day
+        # release's id is minted from the fingerprint and its own day; an entry holding
+        # that id already is this release, edited since (this is a copy of its first
+        # version, as ``find_match``'s ``entry_id`` finds one)
         identity = f"{identity}@{day}"
-        entry = adopt_id(entry, mint_id(settings.authority, identity), settings.base_url)
+        own_id = mint_id(settings.authority, identity)
+        if pending is not None:
+            pending.flush(db)
+        match = entry_rows.match_of(db, own_id, "fingerprint")
+        if match is None:
+            log.info(
+                "same_words_apart origin=%s day=%s other=%s: another release in the same "
+                "words", logged(release.origin), day, entry.id,
+            )  # fmt: skip
+            entry = adopt_id(entry, own_id, settings.base_url)
     stamp = now.timestamp()
     if match is None and pending is not None and planner is None and not release.withdrawn:
         pending.add(db, release.origin, entry, identity, url_key, stamp, authority)

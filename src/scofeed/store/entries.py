@@ -181,6 +181,7 @@ def find_match(
     folded: str = "",
     day: str | None = None,
     passed: list[str] | None = None,
+    authority: str | None = None,
 ) -> Match | None:
     """The stored entry this release belongs to: same input (unless not ``by_origin``),
     same id material, same canonical URL, else the same title-and-first-paragraph
@@ -196,7 +197,9 @@ def find_match(
     ``day``, the publication day (YYYY-MM-DD) the release states, when it states one
     (``STATED``): an entry found by its text alone (the fingerprint) whose own stated
     day is ``APART_DAYS`` or more away is another release in the same words (a weekly
-    briefing, a yearly greeting), not a copy; its id goes in ``passed``."""
+    briefing, a yearly greeting), not a copy; its id goes in ``passed``. Only an entry
+    of the release's ``authority`` (local, official, other): another's is a copy (a
+    partner's feed reposting a release a week later), as before."""
     if known is not None:
         could = known.may_match(origin, identity, url_key, fp, folded)
         known.add(origin, identity, url_key, fp, folded)
@@ -241,9 +244,9 @@ def find_match(
                 f"FROM entries e WHERE {where} ORDER BY first_seen",
                 (value,),
             ).fetchall()
-            row = next((r for r in rows if not _apart(day, r)), None)
+            row = next((r for r in rows if not _apart(day, r, authority)), None)
             if passed is not None:
-                passed.extend(r["id"] for r in rows if _apart(day, r))
+                passed.extend(r["id"] for r in rows if _apart(day, r, authority))
         else:
             row = db.execute(
                 f"SELECT {_MATCHED} FROM entries e WHERE {where} ORDER BY first_seen LIMIT 1",
@@ -268,10 +271,10 @@ def stated_day(entry: Entry) -> str | None:
     return entry.published.date().isoformat()
 
 
-def _apart(day: str, row: sqlite3.Row) -> bool:
-    """Whether an entry (``row``: its day and date source) states a publication day
-    ``APART_DAYS`` or more from ``day``."""
-    if row["date_source"] not in STATED:
+def _apart(day: str, row: sqlite3.Row, authority: str | None) -> bool:
+    """Whether an entry (``row``: its day, date source and authority) of ``authority``
+    states a publication day ``APART_DAYS`` or more from ``day``."""
+    if row["date_source"] not in STATED or row["authority"] != (authority or "local"):
         return False
     try:
         gap = date.fromisoformat(day) - date.fromisoformat(row["day"])
