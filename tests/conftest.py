@@ -133,6 +133,7 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
+    38: ["DROP INDEX deliveries_by_entry"],
     37: ["DROP INDEX ap_deliveries_rejects"],
     36: [
         "DROP INDEX ap_followers_by_domain",

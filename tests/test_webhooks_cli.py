@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from conftest import SECRET, SECRET_OLD, webhook_toml
 from scofeed.cli import main
+from scofeed.store import published as published_rows
 
 
 def run(site, *args: str, rc: int | None = 0, stdin: bytes | None = None, env=None):
@@ -340,3 +341,23 @@ def test_what_a_receiver_answers_reaches_the_terminal_escaped(site, receivers):
     out = run(site, "deliveries")
     assert "\\x1b]0;owned\\x07\\x1b[2Jgone" in out
     assert "\x1b" not in out and "\x07" not in out
+
+
+def test_redeliver_since_queues_nothing_an_endpoint_has_after_its_tags_changed(site, receivers):
+    """A webhook-id names a version's content; a [tags] rule added later changes an
+    entry's tags, and so its content hash, without a new revision: `redeliver --since`
+    queued the endpoint the revision it already had, under another id (its receiver
+    could not tell it was a repeat). It queues nothing it has."""
+    r = receivers([200])
+    site.write_config(webhook_toml("hub", r.url))
+    run(site, "build")
+    assert "delivered=1" in run(site, "deliver")
+    assert "queued 0 deliveries" in run(site, "redeliver", "--since", "2020-06-01")
+    text = site.config_path.read_text(encoding="utf-8")
+    text = text.replace("[tags]\n", '[tags]\nbusiness = ["Jingdong"]\n')
+    site.config_path.write_text(text, encoding="utf-8")
+    run(site, "build")
+    (seed,) = [e for e in published_rows.latest(site.store().db)]
+    assert "business" in seed.tags  # the entry's content changed, its revision did not
+    assert "queued 0 deliveries" in run(site, "redeliver", "--since", "2020-06-01")
+    assert [row[0] for row in site.store().db.execute("SELECT count(*) FROM deliveries")] == [1]

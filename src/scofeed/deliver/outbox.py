@@ -78,10 +78,11 @@ def _queue(
 ) -> bool:
     body = payload.build(hook.format, event, entry, cfg, at)
     # a second withdrawal is a new event; a version is its content (rows.webhook_id)
-    nonce = repr(at) if event in RETRACTIONS else entry.content_hash
+    retraction = event in RETRACTIONS
     queued = rows.enqueue(
-        db, hook.name, entry.id, entry.revision, event, body, at, hook.retry_schedule[0], nonce
-    )
+        db, hook.name, entry.id, entry.revision, event, body, at, hook.retry_schedule[0],
+        nonce=repr(at) if retraction else "", content="" if retraction else entry.content_hash,
+    )  # fmt: skip
     if queued:  # one a delivery, at DEBUG: an import of 5,000 releases to 7 endpoints
         # wrote 35,000 lines at INFO (the scan's line counts them: deliveries=N)
         log.debug(

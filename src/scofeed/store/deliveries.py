@@ -151,14 +151,28 @@ def enqueue(
     now: float,
     first_delay: float = 0.0,
     nonce: str = "",
+    content: str = "",
 ) -> bool:
-    """Queue one delivery; False when this (entry revision, endpoint, event) already is."""
+    """Queue one delivery; False when this (entry revision, endpoint, event) already is.
+    ``content``: a version's content hash, which its webhook-id names (see
+    ``webhook_id``); a version already queued for the endpoint with other content (its
+    tags changed since without a new revision, a delivery queued by an older scofeed)
+    is not queued again."""
+    if (
+        content
+        and db.execute(
+            "SELECT 1 FROM deliveries WHERE entry_id = ? AND endpoint = ? AND revision = ? "
+            "AND event = ? LIMIT 1",
+            (entry_id, endpoint, revision, event),
+        ).fetchone()
+    ):
+        return False
     cur = db.execute(
         "INSERT INTO deliveries (webhook_id, endpoint, entry_id, revision, event, body, created, "
         f"status, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', {_NOT_HELD}) "
         "ON CONFLICT (webhook_id) DO NOTHING",
         (
-            webhook_id(endpoint, entry_id, revision, event, nonce),
+            webhook_id(endpoint, entry_id, revision, event, nonce or content),
             endpoint,
             entry_id,
             revision,

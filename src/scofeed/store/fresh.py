@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 37
+FRESH_VERSION = 38
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -358,5 +358,7 @@ CREATE INDEX ap_followers_by_domain ON ap_followers (domain, server);
 
 CREATE INDEX ap_deliveries_rejects ON ap_deliveries (host)
         WHERE status = 'pending' AND kind = 'Reject';
+
+CREATE INDEX deliveries_by_entry ON deliveries (entry_id, endpoint, revision);
 
 """

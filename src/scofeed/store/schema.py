@@ -583,6 +583,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX ap_deliveries_rejects ON ap_deliveries (host)
         WHERE status = 'pending' AND kind = 'Reject';
     """,
+    # 38: an entry's deliveries, by endpoint and revision: whether a version was queued
+    # for an endpoint already (``deliveries.enqueue``: its webhook-id names its content,
+    # which may change without a new revision), and the endpoints an entry went to
+    """
+    CREATE INDEX deliveries_by_entry ON deliveries (entry_id, endpoint, revision);
+    """,
 ]
 
 
