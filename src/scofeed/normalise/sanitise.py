@@ -216,44 +216,63 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     return spaced_once(drop_overrides(xml_safe(cleaned))).strip()
 
 
-# a tag, or a run of white space (a no-break space is one) in the text between tags
-_TAG_OR_SPACES = re.compile(r"(<[^<>]*>)|(?:[ \t\r\n\f\xa0]|&nbsp;|&#160;|&#xa0;)+", re.I)
+# a tag; a run of white space in the text (a no-break space is one)
+_A_TAG = re.compile(r"(<[^<>]*>)")
+# white space alone; each kind of it made a plain space (nh3 writes a no-break space
+# as "&nbsp;", or as the character: made the character first). str methods, which run
+# in C: a pattern tried at every character was most of the cost of a page
+_ONLY_SPACE = re.compile(r"[ \t\r\n\f\xa0]+")
+_OTHER_SPACES = ("\t", "\r", "\n", "\f", "\xa0")
+
+
+def _needs_spacing(text: str) -> bool:
+    """Whether ``text`` holds white space other than single plain spaces."""
+    return (
+        "  " in text or "\n" in text or "\xa0" in text or "\t" in text or "\r" in text
+        or "\f" in text
+    )  # fmt: skip
 
 
 def spaced_once(html: str) -> str:
     """``html`` with each run of white space in its text (spaces, tabs, line ends,
-    no-break spaces) written as one space, as a reader sees it, but in ``<pre>``; the
-    white space between tags is left as it is. An edit of the spacing alone (a double
-    space, a paragraph wrapped anew, a no-break space put in) then leaves the content
-    as it was, as it does for a ``.txt`` release: it was announced as a correction."""
-    out: list[str] = []
+    no-break spaces) written as one space, and none at a block's start or end or beside
+    a line break, as a reader sees it, but in ``<pre>``; white space alone between two
+    tags is left as written (a no-break space there is a space). An edit of the spacing
+    alone (a double space, a paragraph wrapped anew, a no-break space put in or taken
+    out) then leaves the content as it was, as it does for a ``.txt`` release: it was
+    announced as a correction. A no-break space is a space from then on: a line may
+    break there. One pass per text between tags (``re`` does the runs)."""
+    parts = _A_TAG.split(html)  # text, tag, text, ..., text
     kept = 0  # <pre> elements open
-    at = 0
-    for m in _TAG_OR_SPACES.finditer(html):
-        tag = m.group(1)
-        out.append(html[at : m.start()])
-        at = m.end()
-        if tag is not None:
-            name = tag[1:5].lower()
-            if name == "pre>" or name.startswith("pre ") or name == "pre\t":
+    for i, part in enumerate(parts):
+        if i % 2:  # a tag
+            name = part[1:5].lower()
+            if name == "pre>" or name.startswith(("pre ", "pre\t", "pre\n")):
                 kept += 1
             elif name.startswith("/pre") and kept:
                 kept -= 1
-            out.append(tag)
             continue
-        spaces = m.group(0)
-        after_tag = m.start() == 0 or html[m.start() - 1] == ">"
-        before_tag = m.end() == len(html) or html[m.end()] == "<"
-        if kept or (after_tag and before_tag):  # between two tags: the markup's layout
-            out.append(spaces)
-        elif (after_tag and _BLOCK_EDGE.match(html, html.rfind("<", 0, m.start()))) or (
-            before_tag and _BLOCK_EDGE.match(html, m.end())
-        ):
-            continue  # at a block's start or end, or at a line break: shown as nothing
-        else:
-            out.append(" ")
-    out.append(html[at:])
-    return "".join(out)
+        if not part or kept:
+            continue
+        if "&nbsp;" in part:
+            part = part.replace("&nbsp;", "\xa0")
+        if _ONLY_SPACE.fullmatch(part):  # white space alone, between two tags: the
+            if "\xa0" in part:  # markup's layout, as written
+                parts[i] = " "
+            continue
+        spaced = part
+        if _needs_spacing(part):
+            for other in _OTHER_SPACES:  # (str.translate is slow on text past ASCII)
+                if other in spaced:
+                    spaced = spaced.replace(other, " ")
+            while "  " in spaced:
+                spaced = spaced.replace("  ", " ")
+        if i and _BLOCK_EDGE.match(parts[i - 1]):
+            spaced = spaced.lstrip(" ")
+        if i + 1 < len(parts) and _BLOCK_EDGE.match(parts[i + 1]):
+            spaced = spaced.rstrip(" ")
+        parts[i] = spaced
+    return "".join(parts)
 
 
 # the tags white space beside which shows as nothing: a block's start or end, a line break
