@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from waitress.adjustments import Adjustments
@@ -138,6 +139,7 @@ def test_malformed_requests_get_400_and_a_closed_connection(server, request_byte
         (b"GET /atom.xml HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", b"200"),  # empty
         (b"GET /atom.xml HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n", b"200"),
         (b"GET http://x/atom.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"200"),
+        (b"GET http://x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"200"),  # the index
         # "close" in a list closes too, the request pipelined behind it is not answered
         (
             b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n"
@@ -169,6 +171,7 @@ def test_malformed_requests_get_400_and_a_closed_connection(server, request_byte
         "empty-host",
         "ipv6-host",
         "absolute-form",
+        "absolute-no-path",
         "close-in-a-list",
         "expect-without-body",
         "expect-empty-post",
@@ -367,3 +370,19 @@ def test_a_store_damaged_under_the_server_is_a_503_and_one_line(site, caplog):
     lines = [r for r in caplog.records if "http_" in r.getMessage()]
     assert len(lines) == 1 and lines[0].getMessage().startswith("http_store_trouble")
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_a_pipelined_head_is_timed_from_when_the_server_reads_it():
+    """A request's head that came in behind others (pipelined behind a large answer)
+    waits while the server reads nothing more of the connection: that wait is not
+    the client's slowness (the connection was closed mid-answer to a client reading
+    it). Its time starts again once the requests before it are answered."""
+    head = StrictParser(Adjustments())
+    head.received(b"GET /rss.xml HTTP/1.1\r\nHost: x\r\n")  # not whole yet
+    head.started = 0.0
+    channel = SimpleNamespace(request=head, requests=["an earlier one"], total_outbufs_len=0)
+    late = server_mod.HEAD_SECONDS + 100.0
+    assert not server_mod._too_slow(channel, late) and head.started == late
+    channel.requests = []
+    assert not server_mod._too_slow(channel, late + server_mod.HEAD_SECONDS - 1)
+    assert server_mod._too_slow(channel, late + server_mod.HEAD_SECONDS + 1)

@@ -151,7 +151,7 @@ class App:
             response = _error(exc.http_status, exc, environ)
         except Exception as exc:
             if store_trouble(exc):  # the machine's (damaged, gone, full), not a bug
-                response = _store_trouble(unusable(self.store.path, exc, "read"), environ)
+                response = _store_trouble(unusable(self.store.path, exc), environ)
             else:
                 response = _error(500, exc, environ)
         hub = cfg.websub.hub_path if cfg is not None else ""
@@ -164,6 +164,7 @@ class App:
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()
+        path = path or "/"  # "GET http://host HTTP/1.1": the absolute form's empty path
         if path == "*" and method == "OPTIONS":  # the server as a whole (RFC 9110 9.3.7)
             posts = cfg.websub.enabled or cfg.activitypub.enabled  # the hub, the inbox
             methods = "GET, HEAD, OPTIONS" + (", POST" if posts else "")
@@ -364,7 +365,7 @@ class App:
     def index(self, cfg: Config, number: int, environ: Mapping[str, Any]) -> Response:
         """Page ``number`` of the index (1 is ``/``; ``/page/1`` redirects there);
         past the last page, a 404."""
-        if number == 1 and environ.get("PATH_INFO") != "/":
+        if number == 1 and environ.get("PATH_INFO") not in ("/", ""):  # "": absolute form
             return _moved("../")
         db = self.store.db
         total = published_rows.count(db)
@@ -559,7 +560,7 @@ def _store_trouble(error: StoreError, environ: Mapping[str, Any]) -> Response:
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         response = Response(503, body.encode(), headers)
     else:
-        response = _text(503, "the state store cannot be read now: try again later\n")
+        response = _text(503, "the state store cannot be used now: try again later\n")
     response.headers.append(("Retry-After", "30"))
     return response
 

@@ -335,10 +335,16 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
             self.current_outbuf_count = self.adj.outbuf_high_watermark
 
 
-def _too_slow(request: Any, now: float) -> bool:
-    """Whether a request still arriving has taken longer than it may (see
-    ``HEAD_SECONDS``)."""
+def _too_slow(channel: Any, now: float) -> bool:
+    """Whether the request still arriving on ``channel`` has taken longer than it may
+    (see ``HEAD_SECONDS``); not while requests before it are answered, or answers sent:
+    the server reads no more of it meanwhile (pipelined behind a large answer), and its
+    time starts again once it does."""
+    request = channel.request
     if request is None or request.completed or not hasattr(request, "started"):
+        return False
+    if channel.requests or channel.total_outbufs_len:
+        request.started = now  # its time counts from when the server reads it again
         return False
     limit = REQUEST_SECONDS if request.headers_finished else HEAD_SECONDS
     return bool(now - request.started > limit)
@@ -483,7 +489,7 @@ class HttpServer:
                 if channel.total_outbufs_len and channel.last_activity < cutoff:
                     log.info("serve_client_stalled unsent=%d", channel.total_outbufs_len)
                     channel.handle_close()
-                elif _too_slow(channel.request, now):
+                elif _too_slow(channel, now):
                     log.debug("serve_request_too_slow")  # one a connection: not at INFO
                     channel.handle_close()
 
