@@ -33,6 +33,7 @@ from scofeed.activitypub.service import Service
 from scofeed.errors import StoreError
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
+from scofeed.store import outbox as outbox_rows
 from scofeed.store import published as published_rows
 from tests.conftest import Site
 
@@ -526,7 +527,8 @@ def test_a_hosts_lease_left_by_a_killed_daemon_is_taken_over_at_once(
     build(site, service)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    owner = f"{socket.gethostname()}:{dead.pid}:deadbeef"
+    scope = outbox_rows.new_owner().rsplit(":", 1)[1]  # this boot's, this pid namespace's
+    owner = f"{socket.gethostname()}:{dead.pid}:deadbeef:{scope}"
     with service.inbox.store.transaction() as db:
         (host,) = [r[0] for r in db.execute("SELECT DISTINCT host FROM ap_deliveries")]
         db.execute(

@@ -824,7 +824,8 @@ def test_the_lease_of_a_sender_killed_mid_delivery_is_taken_over_at_once(site, r
     cfg, store = setup(site, webhook_toml("hub", r.url))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # its pid: a process of this host that is gone
-    owner = f"{socket.gethostname()}:{dead.pid}:deadbeef"
+    scope = outbox_rows.new_owner().rsplit(":", 1)[1]  # this boot's, this pid namespace's
+    owner = f"{socket.gethostname()}:{dead.pid}:deadbeef:{scope}"
     with store.transaction() as db:
         db.execute(
             "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = 'hub'",
@@ -835,10 +836,22 @@ def test_the_lease_of_a_sender_killed_mid_delivery_is_taken_over_at_once(site, r
     assert report.delivered == 1 and len(r.received) == 1
     said = [m.getMessage() for m in caplog.records if m.getMessage().startswith("lease_freed")]
     assert said == [f"lease_freed endpoint=hub owner={owner} (its process is gone)"]
-    # a live sender's lease (this process's) is left alone
-    with store.transaction() as db:
-        db.execute(
-            "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = 'hub'",
-            (t(3600).timestamp(), f"{socket.gethostname()}:{os.getpid()}:cafe"),
-        )
-    assert outbox_rows.dead_leases(store.db, outbox_rows.WEBHOOK_ENDPOINTS, t().timestamp()) == []
+
+    def freed(owner: str) -> bool:
+        with store.transaction() as db:
+            db.execute(
+                "UPDATE webhook_endpoints SET lease_until = ?, lease_owner = ? WHERE name = 'hub'",
+                (t(3600).timestamp(), owner),
+            )
+        targets = outbox_rows.WEBHOOK_ENDPOINTS
+        return bool(outbox_rows.dead_leases(store.db, targets, t().timestamp()))
+
+    here = socket.gethostname()
+    assert not freed(outbox_rows.new_owner())  # a live sender's (this process's)
+    # this pid, but not an owner this process made: a daemon before it in a container
+    # started again (pid 1 each time)
+    assert freed(f"{here}:{os.getpid()}:cafecafe:{scope}")
+    # a pid of another boot or pid namespace (another container of this host name),
+    # or an owner an older scofeed wrote: left to run out
+    assert not freed(f"{here}:{dead.pid}:deadbeef:0000-1")
+    assert not freed(f"{here}:{dead.pid}:deadbeef")

@@ -42,8 +42,26 @@ QUEUES = ("deliveries", "ap_deliveries")  # the tables ``settle`` and ``counts``
 
 
 def new_owner() -> str:
-    """A sender's name in the leases it holds: unique to this process and this sender."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """A sender's name in the leases it holds: unique to this process and this sender;
+    its last part names the boot and the pid namespace its pid is of (``_scope``)."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:{_scope()}"
+    _MINE.add(owner)
+    return owner
+
+
+_MINE: set[str] = set()  # the owners this process made
+
+
+def _scope() -> str:
+    """This machine's boot and this process's pid namespace (Linux): a pid means a
+    process only there. Two containers of one host name, or a container started again
+    (its daemon pid 1 each time), are not each other's pids. "" where it cannot tell."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            boot = fh.read().strip()[:8]
+        return f"{boot}-{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return ""
 
 
 def claim(
@@ -71,10 +89,17 @@ def dead_leases(db: sqlite3.Connection, targets: Targets, now: float) -> list[tu
         "WHERE lease_until > ? AND substr(lease_owner, 1, ?) = ?",
         (now, len(here), here),
     ).fetchall()
+    scope = _scope()
     dead = []
     for key, owner in rows:
-        pid = owner[len(here) :].partition(":")[0]
-        if pid.isdigit() and not _running(int(pid)):
+        parts = owner[len(here) :].split(":")  # pid, name, scope
+        if len(parts) != 3 or not scope or parts[2] != scope or not parts[0].isdigit():
+            continue  # another boot's or namespace's, or an older scofeed's: it runs out
+        pid = parts[0]
+        if int(pid) == os.getpid():
+            if owner not in _MINE:  # this pid, a process before this one's (a restart)
+                dead.append((key, owner))
+        elif not _running(int(pid)):
             dead.append((key, owner))
     return dead
 
