@@ -542,3 +542,22 @@ def test_a_hosts_lease_left_by_a_killed_daemon_is_taken_over_at_once(
     assert result.delivered == 1
     said = [m.getMessage() for m in caplog.records if m.getMessage().startswith("lease_freed")]
     assert said == [f"lease_freed host={host} owner={owner} (its process is gone)"]
+
+
+def test_a_host_whose_head_waits_for_its_retry_is_not_due(site: Site, service: Service) -> None:
+    """Deliveries queued behind one that waits for its retry are due by their own time,
+    but cannot pass it: the host was handed to a worker at every tick, which sent
+    nothing and logged "activitypub sending hosts=1" at INFO, for hours. A host is due
+    by its head's time (a pending Accept's, else the oldest delivery's)."""
+    db = service.inbox.store.db
+    with service.inbox.store.transaction() as tx:
+        for n in (1, 2):
+            rows.enqueue(tx, f"https://x/{n}#create", "Create", f"e{n}", "https://h/inbox",
+                         "h", b"{}", 100.0)  # fmt: skip
+        first = min(r[0] for r in tx.execute("SELECT id FROM ap_deliveries"))
+        tx.execute("UPDATE ap_deliveries SET next_attempt = 900.0 WHERE id = ?", (first,))
+    assert rows.due_hosts(db, 200.0) == []
+    assert rows.due_hosts(db, 1000.0) == ["h"]
+    with service.inbox.store.transaction() as tx:  # an Accept does not wait behind it
+        rows.enqueue(tx, "https://x/a#accept", "Accept", None, "https://h/inbox", "h", b"{}", 100)
+    assert rows.due_hosts(db, 200.0) == ["h"]

@@ -246,6 +246,11 @@ def test_character_references_in_a_text_release_are_resolved_in_its_content_too(
         ('<p class="a  b">x  y</p>', '<p class="a  b">x y</p>'),  # inside a tag: untouched
         ("<pre> a  b\n c</pre><p>q  r</p>", "<pre> a  b\n c</pre><p>q r</p>"),
         ('<pre class="x">a  b</pre>', '<pre class="x">a  b</pre>'),
+        # a line break between two Chinese characters is none, as in a .txt release
+        ("<p>举行。双方讨论了\n峰会的筹备工作。</p>", "<p>举行。双方讨论了峰会的筹备工作。</p>"),
+        # wrapped between two inline elements: a space, as it reads
+        ("<p><b>Zhang Ming</b>\n<i>met</i></p>", "<p><b>Zhang Ming</b> <i>met</i></p>"),
+        ("<p><b>Zhang Ming</b>  <i>met</i></p>", "<p><b>Zhang Ming</b> <i>met</i></p>"),
     ],
 )
 def test_the_text_is_spaced_as_it_reads(given, spaced):

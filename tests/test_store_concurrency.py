@@ -78,12 +78,15 @@ def test_a_store_from_a_newer_scofeed_is_still_refused(site):
     db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     db.commit()
     db.close()
-    proc = run_cli(site, "list")
-    assert proc.returncode == 2
-    assert proc.stderr == (
-        f"scofeed: {site.config().paths.state}: schema version {len(MIGRATIONS) + 1} is "
-        f"newer than this scofeed ({len(MIGRATIONS)}); upgrade scofeed\n"
-    )
+    for args in (["list"], ["build", "--dry-run"], ["build", "--reread", "--dry-run"]):
+        proc = run_cli(site, *args)
+        assert proc.returncode == 2
+        # the store by its name (a dry run's named the copy it reads, in /tmp)
+        assert proc.stderr == (
+            f"scofeed: {site.config().paths.state}: schema version {len(MIGRATIONS) + 1} is "
+            f"newer than this scofeed ({len(MIGRATIONS)}); upgrade scofeed, or restore the "
+            "backup taken before the upgrade\n"
+        ), args
 
 
 def test_a_store_this_user_cannot_write_is_read(site):

@@ -26,7 +26,7 @@ from pathlib import Path
 from scofeed import pool, reading
 from scofeed.config import Config
 from scofeed.config.redact import logged
-from scofeed.errors import ConfigError, PublishError, shown
+from scofeed.errors import ConfigError, PublishError, StoreUnusable, shown
 from scofeed.frozen import frozen
 from scofeed.ingest import Change, Renames, continue_renamed, in_step, ingest_one, tally
 from scofeed.model import Planner
@@ -292,7 +292,10 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
         schema = schema_of(copy)
         scratch_feeds = Path(tmp) / "feeds"
         paths = replace(cfg.paths, state=copy, feeds=scratch_feeds)
-        scratch = Store(copy, scratch=True)
+        try:
+            scratch = Store(copy, scratch=True)
+        except StoreUnusable as exc:  # (a newer scofeed's): named by the store, not its copy
+            raise StoreUnusable(str(exc).replace(str(copy), str(cfg.paths.state))) from None
         try:
             before = entry_rows.versions(scratch.db)
             published = set(feedfiles.keys(scratch.db))

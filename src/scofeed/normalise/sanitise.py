@@ -40,7 +40,7 @@ from scofeed.markup import (
     start_tags,
     too_many_elements,
 )
-from scofeed.normalise.text import collapse, compare_key, drop_overrides, xml_safe
+from scofeed.normalise.text import collapse, compare_key, drop_overrides, join_wraps, xml_safe
 
 MAX_DEPTH = 256  # elements open at once
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -236,8 +236,10 @@ def _needs_spacing(text: str) -> bool:
 def spaced_once(html: str) -> str:
     """``html`` with each run of white space in its text (spaces, tabs, line ends,
     no-break spaces) written as one space, and none at a block's start or end or beside
-    a line break, as a reader sees it, but in ``<pre>``; white space alone between two
-    tags is left as written (a no-break space there is a space). An edit of the spacing
+    a line break, as a reader sees it, but in ``<pre>``; a line break between two
+    Chinese or Japanese characters is none (``join_wraps``, as in a ``.txt`` release);
+    white space alone between two inline tags is a space, between blocks it is left as
+    written (a no-break space there is a space). An edit of the spacing
     alone (a double space, a paragraph wrapped anew, a no-break space put in or taken
     out) then leaves the content as it was, as it does for a ``.txt`` release: it was
     announced as a correction. A no-break space is a space from then on: a line may
@@ -256,27 +258,36 @@ def spaced_once(html: str) -> str:
             continue
         if "&nbsp;" in part:
             part = part.replace("&nbsp;", "\xa0")
-        if _ONLY_SPACE.fullmatch(part):  # white space alone, between two tags: the
-            if "\xa0" in part:  # markup's layout, as written
+        before = bool(i) and _BLOCK_EDGE.match(parts[i - 1]) is not None
+        after = i + 1 < len(parts) and _BLOCK_EDGE.match(parts[i + 1]) is not None
+        if _ONLY_SPACE.fullmatch(part):  # white space alone, between two tags
+            inline = 0 < i < len(parts) - 1 and not before and not after
+            if inline or "\xa0" in part:  # "</b>\n<i>": a space, wrapped or not
                 parts[i] = " "
-            continue
+            continue  # the markup's layout between blocks, as written
         spaced = part
         if _needs_spacing(part):
+            if "\n" in spaced and not spaced.isascii():  # no space between Chinese words
+                spaced = join_wraps(spaced)
             for other in _OTHER_SPACES:  # (str.translate is slow on text past ASCII)
                 if other in spaced:
                     spaced = spaced.replace(other, " ")
             while "  " in spaced:
                 spaced = spaced.replace("  ", " ")
-        if i and _BLOCK_EDGE.match(parts[i - 1]):
+        if before:
             spaced = spaced.lstrip(" ")
-        if i + 1 < len(parts) and _BLOCK_EDGE.match(parts[i + 1]):
+        if after:
             spaced = spaced.rstrip(" ")
         parts[i] = spaced
     return "".join(parts)
 
 
 # the tags white space beside which shows as nothing: a block's start or end, a line break
-_BLOCK_EDGE = re.compile(r"</?(?:p|li|h[1-6]|t[dhr]|blockquote|ul|ol|dd|dt|br)[\s/>]", re.I)
+_BLOCK_EDGE = re.compile(
+    r"</?(?:p|li|h[1-6]|t[dhr]|thead|tbody|tfoot|table|caption|blockquote|ul|ol|dl|dd|dt"
+    r"|br|hr|pre|div|figure|figcaption|section|article|header|footer|aside|nav|main)[\s/>]",
+    re.I,
+)
 
 
 # a paragraph holding nothing to read: white space (a no-break space is one), line breaks

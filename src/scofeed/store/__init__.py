@@ -398,7 +398,8 @@ class Store:
         if version > len(MIGRATIONS):
             raise StoreUnusable(
                 f"{self.path}: schema version {version} is newer than this scofeed "
-                f"({len(MIGRATIONS)}); upgrade scofeed"
+                f"({len(MIGRATIONS)}); upgrade scofeed, or restore the backup taken before "
+                "the upgrade"
             )
         return version
 

@@ -347,11 +347,20 @@ def release(db: sqlite3.Connection, host: str, owner: str) -> None:
 
 
 def due_hosts(db: sqlite3.Connection, now: float) -> list[str]:
-    """Hosts whose oldest pending delivery is due (nothing may overtake it)."""
+    """Hosts whose next delivery (``head``: the oldest pending Accept, else the oldest
+    pending one; nothing else may overtake it) is due. By the head's own time: a host
+    whose later deliveries were due behind a head waiting for its retry was handed to a
+    worker that sent nothing, and said so at INFO, at every tick for hours."""
     rows = db.execute(
-        "SELECT d.host FROM ap_deliveries d LEFT JOIN ap_hosts h ON h.host = d.host "
-        "WHERE d.status = 'pending' AND (h.lease_until IS NULL OR h.lease_until <= ?) "
-        "GROUP BY d.host HAVING MIN(d.next_attempt) <= ? ORDER BY MIN(d.id)",
+        "SELECT p.host FROM (SELECT DISTINCT host FROM ap_deliveries "
+        "WHERE status = 'pending') p LEFT JOIN ap_hosts h ON h.host = p.host "
+        "JOIN ap_deliveries d ON d.id = COALESCE("
+        "(SELECT id FROM ap_deliveries INDEXED BY ap_deliveries_accepts WHERE host = p.host "
+        "AND status = 'pending' AND kind = 'Accept' ORDER BY id LIMIT 1), "
+        "(SELECT id FROM ap_deliveries WHERE host = p.host AND status = 'pending' "
+        "ORDER BY id LIMIT 1)) "
+        "WHERE (h.lease_until IS NULL OR h.lease_until <= ?) AND d.next_attempt <= ? "
+        "ORDER BY d.id",
         (now, now),
     )
     return [r[0] for r in rows]
