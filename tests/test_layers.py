@@ -32,6 +32,7 @@ LAYERS: list[list[str]] = [
         "scofeed.reading",
         "scofeed.relink",
         "scofeed.refold",
+        "scofeed.renames",
         "scofeed.deliver",
         "scofeed.websub",
         "scofeed.pool",

@@ -29,11 +29,11 @@ from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
-from scofeed.ingest import corrected_of
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
 from scofeed.refold import refold
+from scofeed.renames import corrected_of
 from scofeed.sources.http import Response
 from scofeed.sources.newslist import refuse_listing
 from scofeed.sources.remote import fetch_added, page_text, read_added
@@ -121,7 +121,7 @@ def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | Non
 
 def _corrected(db: sqlite3.Connection, entry: Entry, update: bool) -> entry_rows.Match | None:
     """A stored entry this release is with its title or first paragraph corrected
-    (``ingest.corrected_of``): the same day and first paragraph; with ``update`` (the
+    (``renames.corrected_of``): the same day and first paragraph; with ``update`` (the
     operator says it replaces a known release), or the same day and title."""
     day = entry.published.isoformat()[:10]
     found = corrected_of(entry_rows.near(db, day), entry, by_title=update)

@@ -28,12 +28,13 @@ from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import ConfigError, PublishError, StoreUnusable, shown
 from scofeed.frozen import frozen
-from scofeed.ingest import Change, Renames, continue_renamed, in_step, ingest_one, tally
+from scofeed.ingest import Change, in_step, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import Planned, contained, publish_feeds, render_batch
+from scofeed.renames import Renames, continue_renamed
 from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store, copy_store, feedfiles, schema_of
 from scofeed.store import entries as entry_rows

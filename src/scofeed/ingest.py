@@ -39,7 +39,6 @@ from scofeed.normalise import (
     Settings,
     adopt_id,
     clean_reason,
-    compare_key,
     identity_of,
     mint_id,
     normalise,
@@ -51,12 +50,13 @@ from scofeed.normalise import (
 from scofeed.normalise.dating import FAR_DAYS
 from scofeed.refold import refold
 from scofeed.relink import relink
+from scofeed.renames import Renames, corrected_of
 from scofeed.retag import retag
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import withdrawals as withdrawal_rows
-from scofeed.store.entries import Known, Match, Near
+from scofeed.store.entries import Known, Match
 
 
 @frozen(many=True)
@@ -479,112 +479,6 @@ def _holds_another(
     if entry.fingerprint in fingerprints or entry.folded in fingerprints:
         return False
     return corrected_of([near], entry) is None
-
-
-def corrected_of(candidates: Sequence[Near], entry: Entry, by_title: bool = True) -> Near | None:
-    """The candidate a release is, with its title or its first paragraph corrected (its
-    fingerprint, made of both, then matches nothing): one published the same day with
-    the same first paragraph, or (``by_title``) the same title, compared as
-    fingerprints compare. Two releases of one day that share neither are two."""
-    day = entry.published.isoformat()[:10]
-    same_day = [n for n in candidates if n.day == day]
-    if entry.summary:
-        found = next((n for n in same_day if n.summary == entry.summary), None)
-        if found is not None:
-            return found
-    if not by_title:
-        return None
-    title = compare_key(entry.title)
-    return next((n for n in same_day if compare_key(n.title) == title), None)
-
-
-class Renames:
-    """Files of ours that have left sources/ (renamed, moved or deleted), for a build
-    that may meet one again under a new name with its title or its first paragraph
-    corrected on the way. A new file that matches no entry otherwise, and states no id
-    or URL of its own, is such a file when ``corrected_of`` says so: it revises that
-    entry (docs/formats.md, "One release, one entry"). A candidate is an entry none of
-    whose inputs is in sources/ (a file renamed unchanged keeps the entry's input name:
-    it is still there); each is taken once. Files ``scofeed add`` has just written
-    (``settled``) are not looked at: add decided what they are. Read on first use: a
-    build whose releases all match reads none."""
-
-    def __init__(
-        self,
-        gone: Sequence[str],
-        in_sources: Callable[[str], bool],
-        settled: frozenset[str] = frozenset(),
-    ) -> None:
-        self.gone = list(gone)
-        self.in_sources = in_sources
-        self.settled = settled
-        self.left: list[Near] | None = None
-
-    def _load(self, db: sqlite3.Connection) -> list[Near]:
-        left = entry_rows.left_files(db, self.gone)
-        inputs = origin_rows.origins_by_entry(db, [n.entry_id for n in left])
-        return [n for n in left if not any(map(self.in_sources, inputs.get(n.entry_id, [])))]
-
-    def take(self, db: sqlite3.Connection, release: Release, entry: Entry) -> Match | None:
-        """The entry of a file that left, that this release is (None: none)."""
-        if release.key is not None or release.url is not None:
-            return None  # named by its own id or URL
-        if release.origin in self.settled:
-            return None
-        if self.left is None:
-            self.left = self._load(db)
-        found = corrected_of(self.left, entry) if self.left else None
-        if found is None:
-            return None
-        self.left.remove(found)
-        return entry_rows.match_of(db, found.entry_id, "renamed")
-
-
-def continue_renamed(
-    db: sqlite3.Connection,
-    rel: str,
-    items: Sequence[tuple[Release, Entry]],
-    known: Known | None = None,
-    pending: entry_rows.Pending | None = None,
-) -> int:
-    """Items of the list file ``rel`` named by what they say (no id, no URL:
-    ``sources.jsonfile``) are named by their title and date, so an edit of either names
-    the item anew. Each such new name that stands where an item of the file's last
-    version has gone, with the same first paragraph (the entry's summary) and the same
-    title or the same date, is that item edited: its name continues that item
-    (``origin_rows.continue_origin``), so that ``ingest_one`` revises the entry instead of
-    publishing the release twice. Returns how many were linked."""
-    said = [
-        (r, e)
-        for r, e in items
-        if r.key is None and r.url is None and r.origin.startswith(rel + "#")
-    ]
-    if not said:
-        return 0
-    if pending is not None:
-        pending.flush(db)
-    stored = origin_rows.list_items(db, rel)
-    now_named = {r.origin for r, _e in items}
-    gone = [item for item in stored if item.origin not in now_named]
-    linked = 0
-    for release, entry in said:
-        if not gone:
-            break
-        if origin_rows.entry_of_origin(db, release.origin) is not None:
-            continue  # a name the store knows keeps its own entry
-        published = entry.published.isoformat()
-        title = compare_key(entry.title)
-        for item in gone:
-            if item.summary == entry.summary and (
-                compare_key(item.title) == title or item.published == published
-            ):
-                origin_rows.continue_origin(db, release.origin, item.origin)
-                if known is not None:
-                    known.origins.add(release.origin)
-                gone.remove(item)
-                linked += 1
-                break
-    return linked
 
 
 def _flip(release: Release, withdrawn_by: str | None) -> str | None:

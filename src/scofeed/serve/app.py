@@ -25,10 +25,7 @@ from scofeed.config.redact import input_name
 from scofeed.errors import (
     HubRequestError,
     ScofeedError,
-    StoreError,
     UnknownEntry,
-    memory_ran_out,
-    out_of_memory,
 )
 from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
@@ -48,6 +45,7 @@ from scofeed.serve.answers import (
     not_modified,
 )
 from scofeed.serve.clients import client_address
+from scofeed.serve.failing import error_answer, store_trouble_answer
 from scofeed.serve.pages import (
     PAGE_SIZE,
     Page,
@@ -61,7 +59,6 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
 from scofeed.store.status import iso
-from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +145,12 @@ class App:
             if response is None:
                 response = self.route(method, environ.get("PATH_INFO", ""), environ)
         except ScofeedError as exc:
-            response = _error(exc.http_status, exc, environ)
+            response = error_answer(exc.http_status, exc, environ)
         except Exception as exc:
             if store_trouble(exc):  # the machine's (damaged, gone, full), not a bug
-                response = _store_trouble(unusable(self.store.path, exc), environ)
+                response = store_trouble_answer(unusable(self.store.path, exc), environ)
             else:
-                response = _error(500, exc, environ)
+                response = error_answer(500, exc, environ)
         hub = cfg.websub.hub_path if cfg is not None else ""
         self.requests.add(metrics.route_of(environ.get("PATH_INFO", ""), hub), response.status)
         if cfg is not None and cfg.serve.access_log:
@@ -209,7 +206,7 @@ class App:
         try:
             found = self.route("GET", path, environ)
         except ScofeedError as exc:
-            found = _error(exc.http_status, exc, environ)
+            found = error_answer(exc.http_status, exc, environ)
         if found.status == 404:
             return found
         if CORS_OPEN not in found.headers:
@@ -519,53 +516,6 @@ def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
         "failures": run.failures,
         "seconds": round(run.finished - run.started, 3),
     }
-
-
-def _error(status: int, exc: Exception, environ: Mapping[str, Any]) -> Response:
-    """The one place an error becomes a status: a 4xx says what was wrong, a 5xx is
-    logged with its traceback and answers only that something failed."""
-    how = memory_ran_out(exc)
-    if how is not None:  # the machine's, not a bug: one line, and a 503 to come back to
-        held = _OUT_OF_MEMORY.due()
-        if held is not None:
-            more = f" ({held} more since the last such line)" if held else ""
-            log.error(
-                "http_error path=%r: %s%s", environ.get("PATH_INFO"), out_of_memory(how), more
-            )
-        response = _text(503, "out of memory: try again shortly\n")
-        response.headers.append(("Retry-After", "30"))
-        return response
-    if status >= 500:
-        log.error("http_error path=%r", environ.get("PATH_INFO"), exc_info=exc)
-        return _text(status, "internal error\n")
-    return _text(status, f"{exc}\n")
-
-
-_OUT_OF_MEMORY = Throttle(60.0)  # a flood of requests while memory is short: a line a minute
-
-
-def _store_trouble(error: StoreError, environ: Mapping[str, Any]) -> Response:
-    """The answer while the store cannot be read (damaged, its -wal file gone, a full
-    disk): a 503 and one log line a minute, not a 500 and a traceback per request (a
-    monitor probing /healthz every few seconds flooded the log). /healthz says why, in
-    its JSON, as it says any other failure; any other path only that it failed."""
-    held = _STORE_TROUBLE.due()
-    if held is not None:
-        more = f" ({held} more since the last such line)" if held else ""
-        log.error(
-            "http_store_trouble path=%r error=%r%s", environ.get("PATH_INFO"), str(error), more
-        )
-    if environ.get("PATH_INFO") == "/healthz":
-        body = json.dumps({"status": "failing", "error": str(error)}, indent=2) + "\n"
-        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
-        response = Response(503, body.encode(), headers)
-    else:
-        response = _text(503, "the state store cannot be used now: try again later\n")
-    response.headers.append(("Retry-After", "30"))
-    return response
-
-
-_STORE_TROUBLE = Throttle(60.0)
 
 
 def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Response | None:

@@ -96,7 +96,7 @@ def read_json(origin: str, text: str, context: datetime | None) -> list[Release]
 def _said(release: Release) -> str:
     """An item without an id or URL: a hash of its title (else its text's first line)
     and the date it states. Its text is left out, so an edit of the text is the same
-    item; a new title or date names it anew (``ingest.continue_renamed`` then finds its
+    item; a new title or date names it anew (``renames.continue_renamed`` then finds its
     entry, when its first paragraph is the same)."""
     title = release.title if release.title is not None else release.text.split("\n", 1)[0]
     date = release.published.isoformat() if release.published else ""

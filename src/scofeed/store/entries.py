@@ -333,7 +333,7 @@ def as_near(db: sqlite3.Connection, entry_id: str) -> tuple[Near, tuple[str, ...
 def near(db: sqlite3.Connection, day: str) -> list[Near]:
     """Entries published on this ``day`` (YYYY-MM-DD, as stated): what a release whose
     title or first paragraph was corrected may be another version of (the caller
-    compares them: ``ingest.corrected_of``)."""
+    compares them: ``renames.corrected_of``)."""
     rows = db.execute(
         f"{_NEAR} WHERE {MONTH} = ? AND substr(published, 1, 10) = ? ORDER BY first_seen",
         (day[:7], day),

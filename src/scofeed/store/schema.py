@@ -484,7 +484,7 @@ MIGRATIONS: list[str] = [
     """,
     # 25: the files that have left sources/ (``files.forget``), so that a build finds the
     # entry of a file renamed with its title or first paragraph corrected
-    # (``ingest.Renames``) without reading every input (~25 ms at 30,000 entries); a
+    # (``renames.Renames``) without reading every input (~25 ms at 30,000 entries); a
     # name back in sources/ may stay listed (the build checks). Those that left before
     # are the inputs of ours the files index no longer holds
     """
