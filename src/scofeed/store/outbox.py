@@ -44,12 +44,10 @@ QUEUES = ("deliveries", "ap_deliveries")  # the tables ``settle`` and ``counts``
 def new_owner() -> str:
     """A sender's name in the leases it holds: unique to this process and this sender;
     its last part names the boot and the pid namespace its pid is of (``_scope``)."""
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:{_scope()}"
-    _MINE.add(owner)
-    return owner
+    return f"{socket.gethostname()}:{os.getpid()}:{_MINE}{uuid.uuid4().hex[:8]}:{_scope()}"
 
 
-_MINE: set[str] = set()  # the owners this process made
+_MINE = uuid.uuid4().hex[:8]  # begins the name of every owner this process makes
 
 
 def _scope() -> str:
@@ -97,7 +95,7 @@ def dead_leases(db: sqlite3.Connection, targets: Targets, now: float) -> list[tu
             continue  # another boot's or namespace's, or an older scofeed's: it runs out
         pid = parts[0]
         if int(pid) == os.getpid():
-            if owner not in _MINE:  # this pid, a process before this one's (a restart)
+            if not parts[1].startswith(_MINE):  # this pid, a process before this one's
                 dead.append((key, owner))
         elif not _running(int(pid)):
             dead.append((key, owner))
