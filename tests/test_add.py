@@ -455,3 +455,18 @@ def test_cli_add_reads_the_page_it_fetched_within_the_time_budget(site, web):
     assert err == f"scofeed: {url}: took longer than 0.0005s\n"
     rejects = site.store().db.execute("SELECT origin, reason FROM rejects").fetchall()
     assert [tuple(r) for r in rejects] == [(url, "took longer than 0.0005s")]
+
+
+def test_add_sweeps_the_temporary_files_a_killed_add_left(site, caplog):
+    """A `scofeed add` killed between writing its file and renaming it into place left
+    the temporary file in sources/ for good (the scan skips it), one more at every
+    such crash. The next add removes them; other hidden or temporary files are left."""
+    left = site.sources / ".2021-06-03-sco-meets-envoy.txt.k3j_9x2a.tmp"
+    left.write_bytes(ENVOY[:10])
+    others = [site.sources / ".notes.tmp", site.sources / ".draft.md.swp"]
+    for other in others:
+        other.write_bytes(b"mine")
+    with caplog.at_level("INFO", logger="scofeed"):
+        assert add(site, ENVOY).kind == "new"
+    assert not left.exists() and all(other.exists() for other in others)
+    assert any(r.getMessage().startswith(f"swept path={left}") for r in caplog.records)
