@@ -241,7 +241,7 @@ def test_character_references_in_a_text_release_are_resolved_in_its_content_too(
     [
         ("<p>a  b\tc\nd&nbsp;e\u00a0f</p>", "<p>a b c d e f</p>"),
         ("<p> a </p>\n<p>b<br> c</p>", "<p>a</p>\n<p>b<br>c</p>"),  # edges show nothing
-        ("<b>a</b> <i>b</i>", "<b>a</b> <i>b</i>"),  # between two tags: as written
+        ("<b>a</b> <i>b</i>", "<b>a</b> <i>b</i>"),  # between two inline tags: one space
         ("<p>x <b>y </b>z</p>", "<p>x <b>y </b>z</p>"),  # an inline element's space shows
         ('<p class="a  b">x  y</p>', '<p class="a  b">x y</p>'),  # inside a tag: untouched
         ("<pre> a  b\n c</pre><p>q  r</p>", "<pre> a  b\n c</pre><p>q r</p>"),

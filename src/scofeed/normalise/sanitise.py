@@ -284,8 +284,9 @@ def spaced_once(html: str) -> str:
 
 # the tags white space beside which shows as nothing: a block's start or end, a line break
 _BLOCK_EDGE = re.compile(
-    r"</?(?:p|li|h[1-6]|t[dhr]|thead|tbody|tfoot|table|caption|blockquote|ul|ol|dl|dd|dt"
-    r"|br|hr|pre|div|figure|figcaption|section|article|header|footer|aside|nav|main)[\s/>]",
+    "</?(?:"
+    + "|".join((*_BLOCKS, "br", "tr", "td", "th", "thead", "tbody", "tfoot", "caption"))
+    + r")[\s/>]",
     re.I,
 )
 
