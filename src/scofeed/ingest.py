@@ -281,8 +281,10 @@ def ingest_one(
         held = RANK[stored_authority(match, official_hosts)]
     rank = RANK[authority]
     same = entry.content_hash == match.content_hash
-    if not same and spaced_alike(entry_rows.get(db, match.entry_id), entry):
-        same = True  # stored before its text was spaced as it reads: not an edit
+    stored: Entry | None = None  # the entry as stored, read once if needed
+    if not same:
+        stored = entry_rows.get(db, match.entry_id)
+        same = spaced_alike(stored, entry)  # stored before its text was spaced as it reads
     # whatever follows, this input now belongs to the matched entry, with what it holds
     origin_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held
@@ -305,33 +307,30 @@ def ingest_one(
     # (by the name that input goes by now: a file renamed unchanged leaves the entry's
     # input under its old name, and a copy matched after that was taken for the file
     # renamed once more, revised the entry, and left the real file a second entry)
-    renamed = (
-        match.by in ("fingerprint", "identity", "renamed")
-        and in_sources is not None
-        and rank == held == RANK["local"]
-        and "://" not in match.origin
-        and not in_sources(origin_rows.live_name(db, match.origin))
-    )
+    # whether a file is in sources/, when the entry's input and this one are both files
+    # of ours (a build's: it knows them); the name the entry's input goes by now
+    ours = in_sources if rank == held == RANK["local"] and "://" not in match.origin else None
+    named_by = ("fingerprint", "identity", "renamed")
+    other = origin_rows.live_name(db, match.origin) if ours and match.by in named_by else None
+    renamed = ours is not None and other is not None and not ours(other)
     if renamed:
         origin_rows.note_former(db, match.origin, release.origin)
         origin_rows.rename_origin(db, match.entry_id, match.origin, release.origin)
     elif (
-        not same
+        ours is not None
+        and other is not None
+        and not same
         and match.by == "identity"
-        and in_sources is not None
-        and rank == held == RANK["local"]
-        and "://" not in match.origin
-        and match.origin != release.origin
+        and other != release.origin
+        and ours(other)
     ):
         # two files of ours stating one id (a translation given its original's): each
         # edit of either revises the entry, which then flips between them; said, as
         # nothing else shows it
-        other = origin_rows.live_name(db, match.origin)
-        if other != release.origin and in_sources(other):
-            log.warning(
-                "id_in_two_files origin=%s other=%s entry=%s",
-                logged(release.origin), logged(other), match.entry_id,
-            )  # fmt: skip
+        log.warning(
+            "id_in_two_files origin=%s other=%s entry=%s",
+            logged(release.origin), logged(other), match.entry_id,
+        )  # fmt: skip
     moved = renamed and match.by in ("fingerprint", "renamed")
     # an entry without a URL of its own may hold a copy's URL key (note_url_key): a
     # match by it is a copy's, not this release's own address
@@ -370,7 +369,7 @@ def ingest_one(
     if same:
         # the entry as stored: its revision and the ``updated`` of that revision (the
         # input read now says its first version's: a withdrawal by the flag sent that)
-        stored = entry_rows.get(db, match.entry_id)
+        stored = stored or entry_rows.get(db, match.entry_id)
         revised = replace(entry, revision=stored.revision, updated=stored.updated)
         if takeover:
             entry_rows.set_authority(db, match.entry_id, authority, release.origin)
