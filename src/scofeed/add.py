@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import sqlite3
 import unicodedata
@@ -167,20 +166,6 @@ def _one_at_a_time(cfg: Config) -> Iterator[None]:
         yield
 
 
-def _sweep_left(folder: Path) -> None:
-    """The temporary files an ``add`` killed mid-write left in ``folder`` (a folder of
-    sources/): under the add lock, no add writes meanwhile. The scan skips them, and
-    nothing removed them, one more at every such crash."""
-    try:
-        names = [e.name for e in os.scandir(folder) if _LEFT.fullmatch(e.name)]
-    except OSError:  # the write says what is wrong with the folder
-        return
-    for name in names:
-        with contextlib.suppress(OSError):
-            os.unlink(folder / name)
-            log.info("swept path=%s (left by a scofeed add that was killed)", folder / name)
-
-
 def _stored(
     cfg: Config, store: Store, data: bytes, suffix: str, origin_label: str, now: datetime,
     update: bool, release: Release, entry: Entry,
@@ -222,7 +207,7 @@ def _stored(
         # the new file continues the entry: the build sees an edit of it, not a copy
         with store.transaction() as db:
             origin_rows.link_origin(db, rel, match.entry_id, match.content_hash)
-    _sweep_left(target.parent)
+    publish.sweep_left(target.parent, _LEFT, "a scofeed add")  # under the add lock
     publish.write_atomic(target, data)
     if old is not None and target != old:
         old.unlink(missing_ok=True)

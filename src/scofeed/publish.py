@@ -425,16 +425,21 @@ def _sweep(root: Path, folders: Iterable[str]) -> None:
     lock, no write of ours is under way. They were never removed, a full copy of a feed
     each, one more at every such crash."""
     for folder in {".", *folders}:
-        try:
-            names = [e.name for e in os.scandir(root / folder) if _TEMPORARY.fullmatch(e.name)]
-        except OSError:  # not there yet, or not readable: the writes will say
-            continue
-        for name in names:
-            with contextlib.suppress(OSError):
-                os.unlink(root / folder / name)
-                log.info(
-                    "swept path=%s (left by a publisher that was killed)", root / folder / name
-                )
+        sweep_left(root / folder, _TEMPORARY, "a publisher")
+
+
+def sweep_left(folder: Path, names: re.Pattern[str], writer: str) -> None:
+    """Remove the files in ``folder`` whose names ``names`` matches: the temporary files
+    ``write_atomic`` made for ``writer`` (a publisher, ``scofeed add``), which was killed
+    before its rename; the caller holds the lock that keeps such a writer out."""
+    try:
+        found = [e.name for e in os.scandir(folder) if names.fullmatch(e.name)]
+    except OSError:  # not there yet, or not readable: the writes will say
+        return
+    for name in found:
+        with contextlib.suppress(OSError):
+            os.unlink(folder / name)
+            log.info("swept path=%s (left by %s that was killed)", folder / name, writer)
 
 
 def _current(recorded: tuple[str, str | None] | None, key: str, path: Path) -> bool:
