@@ -45,7 +45,7 @@ from scofeed.serve.answers import (
     not_modified,
 )
 from scofeed.serve.clients import client_address
-from scofeed.serve.failing import error_answer, store_trouble_answer
+from scofeed.serve.failing import error_answer, plain_text, store_trouble_answer
 from scofeed.serve.pages import (
     PAGE_SIZE,
     Page,
@@ -195,7 +195,7 @@ class App:
                 return _moved(where, CORS_OPEN)  # a script on another site follows it
         if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
-        return _text(404, "not found\n")
+        return plain_text(404, "not found\n")
 
     def other_method(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         """A method other than GET and HEAD. A path nothing is served at is a 404 whatever
@@ -295,7 +295,7 @@ class App:
         """A 404 for a file not (or no longer) there; its answers held are dropped."""
         for use_gzip in (False, True):
             self._answers.pop((environ.get("PATH_INFO", ""), use_gzip), None)
-        return _text(404, "feed not published yet\n")
+        return plain_text(404, "feed not published yet\n")
 
     def ready(self, path: str, environ: Mapping[str, Any]) -> Response | None:
         """The answer to a GET or HEAD of ``path`` (its ``PATH_INFO``, no query) from
@@ -331,33 +331,33 @@ class App:
             limiter = self._hub_limiter = websub.RateLimiter(cfg.websub.rate)
         now = time.time()
         if not limiter.allow(client_address(cfg, environ), now):
-            response = _text(429, "too many requests: try again in a minute\n")
+            response = plain_text(429, "too many requests: try again in a minute\n")
             response.headers.append(("Retry-After", "60"))
             return response
         why = self.hub_unavailable() if self.hub_unavailable is not None else None
         if why is not None:
-            response = _text(503, why + "\n")
+            response = plain_text(503, why + "\n")
             response.headers.append(("Retry-After", str(HUB_RETRY_AFTER)))
             return response
         limit = cfg.websub.max_body
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _text(400, "malformed Content-Length\n")
+            return plain_text(400, "malformed Content-Length\n")
         if length > limit:
-            return _text(413, f"the body is larger than {limit} bytes\n")
+            return plain_text(413, f"the body is larger than {limit} bytes\n")
         body = environ["wsgi.input"].read(limit + 1)  # more than the limit: refused below
         try:
             content_type = environ.get("CONTENT_TYPE", "")
             websub.receive(cfg, self.store, body, content_type, now, self._hub_refusals)
         except HubRequestError as exc:
-            response = _text(exc.http_status, str(exc))
+            response = plain_text(exc.http_status, str(exc))
             if exc.retry_after is not None:
                 response.headers.append(("Retry-After", str(exc.retry_after)))
             return response
         if self.on_hub_request is not None:
             self.on_hub_request()
-        return _text(202, "accepted: the hub will verify the intent with the callback\n")
+        return plain_text(202, "accepted: the hub will verify the intent with the callback\n")
 
     def index(self, cfg: Config, number: int, environ: Mapping[str, Any]) -> Response:
         """Page ``number`` of the index (1 is ``/``; ``/page/1`` redirects there);
@@ -368,7 +368,7 @@ class App:
         total = published_rows.count(db)
         page = Page.of(number, total)
         if number > page.count:
-            return _text(404, f"no page {number}: the index has {page.count}\n")
+            return plain_text(404, f"no page {number}: the index has {page.count}\n")
         entries = published_rows.page(db, page.offset, PAGE_SIZE, total)
         markup = index_html(cfg, entries, published_sets(cfg, self.store), page)
         response = _page(environ, markup, cfg)
@@ -392,11 +392,11 @@ class App:
         sets = published_sets(cfg, self.store)
         fs = next((s for s in sets if s.tag is not None and tag_slug(s.tag) == wanted), None)
         if fs is None and not lists:
-            return _text(404, "no release has that tag\n")
+            return plain_text(404, "no release has that tag\n")
         total = published_rows.count(db, lists)
         page = Page.of(number, total)
         if number > page.count:
-            return _text(404, f"no page {number}: the tag has {page.count}\n")
+            return plain_text(404, f"no page {number}: the tag has {page.count}\n")
         if slug != wanted or not rest or rest == "/page/1":
             up = "../" * rest.count("/")  # from the folder of the request to /tags/
             return _moved(up + quote(wanted) + "/" + (f"page/{number}" if number > 1 else ""))
@@ -455,9 +455,9 @@ class App:
         is set, a 401 without it."""
         allowed = metrics.allowed(cfg, environ)
         if allowed is None:
-            return _text(404, "not found\n")
+            return plain_text(404, "not found\n")
         if not allowed:
-            response = _text(401, "a bearer token is needed: serve.metrics_token\n")
+            response = plain_text(401, "a bearer token is needed: serve.metrics_token\n")
             response.headers.append(("WWW-Authenticate", 'Bearer realm="scofeed metrics"'))
             return response
         headers = [("Content-Type", metrics.CONTENT_TYPE), ("Cache-Control", "no-store")]
@@ -525,7 +525,7 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
     if method == "POST" and path in routes.inbox_paths():
         length = environ.get("CONTENT_LENGTH") or "0"
         if routes.body_too_big(length):
-            return _text(413, "request body too large\n")
+            return plain_text(413, "request body too large\n")
         body = environ["wsgi.input"].read(int(length))
         headers = {
             k[5:].replace("_", "-").title(): str(v)
@@ -559,13 +559,9 @@ def _moved(where: str, *more: tuple[str, str]) -> Response:
     return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE), *more])
 
 
-def _text(status: int, text: str) -> Response:
-    return Response(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
-
-
 def _not_allowed(text: str, allow: str) -> Response:
     """A 405: plain text, like every other error answer, and the methods allowed."""
-    response = _text(405, text)
+    response = plain_text(405, text)
     response.headers.append(("Allow", allow))
     return response
 

@@ -16,7 +16,8 @@ from scofeed.throttle import Throttle
 log = logging.getLogger("scofeed.serve.app")  # the app's lines, as they were named
 
 
-def _text(status: int, text: str) -> Response:
+def plain_text(status: int, text: str) -> Response:
+    """An answer in plain text, as every error answer of the app is."""
     return Response(status, text.encode(), [("Content-Type", "text/plain; charset=utf-8")])
 
 
@@ -31,13 +32,13 @@ def error_answer(status: int, exc: Exception, environ: Mapping[str, Any]) -> Res
             log.error(
                 "http_error path=%r: %s%s", environ.get("PATH_INFO"), out_of_memory(how), more
             )
-        response = _text(503, "out of memory: try again shortly\n")
+        response = plain_text(503, "out of memory: try again shortly\n")
         response.headers.append(("Retry-After", "30"))
         return response
     if status >= 500:
         log.error("http_error path=%r", environ.get("PATH_INFO"), exc_info=exc)
-        return _text(status, "internal error\n")
-    return _text(status, f"{exc}\n")
+        return plain_text(status, "internal error\n")
+    return plain_text(status, f"{exc}\n")
 
 
 _OUT_OF_MEMORY = Throttle(60.0)  # a flood of requests while memory is short: a line a minute
@@ -59,7 +60,7 @@ def store_trouble_answer(error: StoreError, environ: Mapping[str, Any]) -> Respo
         headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
         response = Response(503, body.encode(), headers)
     else:
-        response = _text(503, "the state store cannot be used now: try again later\n")
+        response = plain_text(503, "the state store cannot be used now: try again later\n")
     response.headers.append(("Retry-After", "30"))
     return response
 
