@@ -217,6 +217,49 @@ def test_a_heading_or_a_line_of_facts_under_the_headline_is_no_summary(lead):
     assert e.summary == body
 
 
+def _read(name: str, data: str) -> Release:
+    (found,) = sources.read(name, "." + name.rpartition(".")[2], data.encode(), FILE_DATE, 10**6)
+    return found
+
+
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("a.md", "---\ntitle: SCO hosts a seminar on glaciers\n---\n\n## What happened?\n\n{}\n"),
+        ("b.md", "# SCO hosts a seminar on glaciers\n\n### Summary.\n\n{}\n"),
+        ("c.json", '{{"title": "SCO hosts a seminar on glaciers", "html": '
+                   '"<h2 id=\\"w\\">Why it matters!</h2><p>{}</p>"}}'),
+    ],
+)  # fmt: skip
+def test_a_heading_ending_as_a_sentence_is_no_summary(name, data):
+    """In the plain text a heading is a paragraph like any other: one ending with "?",
+    "." or "!" was the summary, every reader's preview of the release."""
+    body = "The seminar on glaciers took place in Dushanbe on 25 June 2025."
+    e = normalise(_read(name, data.format(body)), SETTINGS, NOW)
+    assert e.summary == body
+    assert "<h2" in e.content_html  # the heading is still in the content
+
+
+def test_a_text_paragraph_like_a_heading_is_still_a_summary():
+    """Only marked headings are passed over: a text release has none."""
+    text = "SCO hosts a seminar on glaciers\n\nWhat happened?\n\nThe seminar took place.\n"
+    assert normalise(_read("a.txt", text), SETTINGS, NOW).summary == "What happened?"
+
+
+def test_a_form_feed_vertical_tab_or_nel_in_a_text_release_parts_the_words():
+    """A PDF tool's text has a form feed at each page's end: "declaration.\\fThe" read
+    "declaration.The", and a NEL (U+0085) in a headline joined its words the same way."""
+    text = (
+        "SCO forum\x85on trade opens in Tashkent\n\nOn 13 July 2025, the Council adopted "
+        "the declaration.\x0cThe declaration will be published.\n\nMember states\x0b"
+        "agreed to review it.\n"
+    )
+    e = normalise(_read("a.txt", text), SETTINGS, NOW)
+    assert e.title == "SCO forum on trade opens in Tashkent"
+    assert "the declaration. The declaration will" in e.content_html
+    assert "Member states agreed" in e.content_html
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -36,6 +36,7 @@ from scofeed.normalise.language import detect_language, language_tag
 from scofeed.normalise.sanitise import (
     drop_heading,
     drop_lines,
+    heading_keys,
     heading_levels,
     paragraphs_html,
     sanitise,
@@ -66,18 +67,21 @@ SHORT_LINE = 60  # characters of a paragraph that, not ending as a sentence, is 
 _TABLE_CELLS = " | "  # how a table's row reads as text (``sources.blocks.row_text``)
 
 
-def summarised(paras: list[str]) -> str:
+def summarised(paras: list[str], headings: frozenset[str] = frozenset()) -> str:
     """The paragraph a summary is made of: the first among the first few that ends as
     a sentence (or leads into what follows with a colon), or is longer than a line and
     no table's row; the first if none. Passed over: a table's rows ("Country | Trade,
-    bn USD"), a heading ("Key points"), a date or view count under the headline
-    ("18.03.2025 15:20 Views: 345"), a dateline ("Dushanbe, 22 April 2025"), each once
-    a release's summary, and a list's items (the last one, "- culture.", ended as a
-    sentence) but for a communiqué's long numbered paragraphs."""
+    bn USD"), a heading ("Key points"; in HTML or Markdown, one ending as a sentence
+    too, "What happened?": ``headings``, their ``compare_key``), a date or view count
+    under the headline ("18.03.2025 15:20 Views: 345"), a dateline ("Dushanbe, 22 April
+    2025"), each once a release's summary, and a list's items (the last one, "-
+    culture.", ended as a sentence) but for a communiqué's long numbered paragraphs."""
     for n, para in enumerate(paras[:SUMMARY_LOOK]):
         text = para.rstrip()
         if list_item(text) and (len(text) <= SHORT_LINE or not text[:1].isdigit()):
             continue  # an item; a communiqué's numbered paragraph ("1. The Heads ...") is text
+        if headings and compare_key(text) in headings:
+            continue
         if (
             text.endswith((":", "："))
             and n + 1 < len(paras)  # leads into what follows
@@ -328,7 +332,8 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         content = paragraphs_html(paras)
     if not paras and shows_nothing(content):
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
-    summary = (shorten(plain(summarised(paras)), SUMMARY_MAX) if paras else title) or title
+    headings = heading_keys(content) if release.html is not None else frozenset()
+    summary = (shorten(plain(summarised(paras, headings)), SUMMARY_MAX) if paras else title) or title
     texts = [*preamble, *paras[:6], title]
     dates = choose(release, texts, stamps, tz, now, plain_parts, lead=len(preamble))
     published = dates.published

@@ -40,7 +40,14 @@ from scofeed.markup import (
     start_tags,
     too_many_elements,
 )
-from scofeed.normalise.text import collapse, compare_key, drop_overrides, join_wraps, xml_safe
+from scofeed.normalise.text import (
+    collapse,
+    compare_key,
+    drop_overrides,
+    join_wraps,
+    plain,
+    xml_safe,
+)
 
 MAX_DEPTH = 256  # elements open at once
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -317,6 +324,19 @@ def heading_levels(fragment: str) -> str:
         el.tag = f"h{level}"
     inner = html.escape(root.text or "", quote=False)
     return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
+
+
+_HEADING = re.compile(r"<h[1-6](?:\s[^<>]*)?>(.*?)</h[1-6]>", re.DOTALL)
+
+
+def heading_keys(fragment: str) -> frozenset[str]:
+    """The ``compare_key`` of each heading's text in ``fragment`` (sanitised HTML): what
+    the summary passes over. In the release's plain text a heading is a paragraph like
+    any other, and one that ends as a sentence ("What happened?", "Summary.") was
+    taken for the summary, every reader's preview."""
+    if "<h" not in fragment:
+        return frozenset()
+    return frozenset(compare_key(plain(m)) for m in _HEADING.findall(fragment))
 
 
 def _renumbered(levels: list[int]) -> list[int]:
