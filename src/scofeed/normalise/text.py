@@ -132,20 +132,28 @@ def _closed_isolates(text: str) -> str:
 
 def xml_safe(text: str, plain: bool | None = None) -> str:
     """Drop what XML 1.0 cannot carry (control characters but tab and newline, lone
-    surrogates, U+FFFE/U+FFFF), the other non-characters, and U+FFFD. ``plain``:
-    ``ascii_but_marks(text)``, when the caller has it."""
-    if text.isascii():  # the same deletion, made in C
-        return text.encode("ascii").translate(None, _XML_UNSAFE_ASCII).decode("ascii")
+    surrogates, U+FFFE/U+FFFF), the other non-characters, and U+FFFD; but a vertical
+    tab, a form feed and NEL (U+0085) are a space: they part words as a line break does
+    (a PDF tool's text has a form feed at each page's end; "statement.\fThe" read
+    "statement.The"). ``plain``: ``ascii_but_marks(text)``, when the caller has it."""
+    if text.isascii():  # the same deletion and spacing, made in C
+        raw = text.encode("ascii")
+        return raw.translate(_SPACED_ASCII, _DROPPED_ASCII).decode("ascii")
     if ascii_but_marks(text) if plain is None else plain:
         # none of the marks is unsafe, so only ASCII characters can be: with each mark a
         # "?" (one byte for one character), the bytes tell in C whether one is there
         raw = text.encode("ascii", "replace")
         if len(raw.translate(None, _XML_UNSAFE_ASCII)) == len(raw):
             return text
+    if "\x0b" in text or "\x0c" in text or "\x85" in text:
+        text = text.translate(_SPACED)
     return _XML_UNSAFE.sub("", text)
 
 
 _XML_UNSAFE_ASCII = bytes(b for b in range(128) if _XML_UNSAFE.match(chr(b)))
+_SPACED = {0x0B: " ", 0x0C: " ", 0x85: " "}  # unsafe, yet white space: a space
+_SPACED_ASCII = bytes.maketrans(b"\x0b\x0c", b"  ")
+_DROPPED_ASCII = _XML_UNSAFE_ASCII.translate(None, b"\x0b\x0c")
 
 
 def plain(s: str) -> str:
