@@ -388,6 +388,53 @@ def test_a_backfill_tells_an_endpoint_new_to_a_release_of_it_as_published(site, 
     assert {d["data"]["revision"] for d in docs} == {2}
 
 
+def test_a_backfill_never_sends_a_revision_again_that_went_out_as_a_correction(site, receivers):
+    """The first version's delivery failed for good, the correction went out as
+    release.updated; `redeliver --since` then queued the same revision as
+    release.published, under another webhook-id: the same content twice, which a
+    receiver de-duplicating by webhook-id could not tell."""
+    r = receivers([500, 200])
+    cfg, store = setup(site, webhook_toml("hub", r.url, retry_schedule=[0]))
+    assert run(cfg, store).failed == 1
+    seed = next(site.sources.glob("*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
+    assert build_feeds(cfg, store, datetime.now(UTC)).deliveries == 1
+    assert run(cfg, store, 1).delivered == 1
+    (doc,) = verify_all(r.wait_for(2)[1:])[::2]
+    assert (doc["type"], doc["data"]["revision"]) == ("release.updated", 2)
+    assert outbox.backfill(cfg, store, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC)) == 0
+    assert len(rows.listing(store.db)) == 2
+
+
+def test_a_correction_is_news_to_an_endpoint_its_filters_take_it_to_first(site, receivers):
+    """A correction that added the tag an endpoint asks for went to it as
+    release.updated ("Corrected: ..." of a release it never had), and not at all to one
+    taking only release.published; an endpoint sent the first version is told of the
+    correction as before."""
+    r = receivers([200])
+    cfg, store = setup(
+        site,
+        webhook_toml("all", r.url),
+        webhook_toml("eco", r.url, tags=["economy"]),
+        webhook_toml("eco_news", r.url, tags=["economy"], events=["release.published"]),
+    )
+    release = site.sources / "b.txt"
+    release.write_text("Second release\n\nOn 5 May 2021 the Council met.\n")
+    build_feeds(cfg, store, datetime.now(UTC))
+    release.write_text("Second release\n\nOn 5 May 2021 the Council met on e-commerce.\n")
+    assert build_feeds(cfg, store, datetime.now(UTC)).deliveries == 3
+    corrected = [d for d in rows.listing(store.db) if d.revision == 2]
+    assert {(d.endpoint, d.event) for d in corrected} == {
+        ("all", "release.updated"),
+        ("eco", "release.published"),
+        ("eco_news", "release.published"),
+    }
+    run(cfg, store)
+    docs = verify_all(r.wait_for(len(rows.listing(store.db))))[::2]
+    told = sorted(d["type"] for d in docs if d["data"]["revision"] == 2)
+    assert told == ["release.published", "release.published", "release.updated"]
+
+
 def test_tag_and_language_filters_match_as_the_feeds_do(site, receivers):
     """tags = ["ECONOMY"] matched nothing (the entry's tag is "economy"): the endpoint
     silently got nothing. A tag matches as its feed does, by slug; a language as itself

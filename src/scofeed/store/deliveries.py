@@ -155,15 +155,17 @@ def enqueue(
 ) -> bool:
     """Queue one delivery; False when this (entry revision, endpoint, event) already is.
     ``content``: a version's content hash, which its webhook-id names (see
-    ``webhook_id``); a version already queued for the endpoint with other content (its
-    tags changed since without a new revision, a delivery queued by an older scofeed)
-    is not queued again."""
+    ``webhook_id``), given for a version's news or correction (not a withdrawal or a
+    restore): a version already queued for the endpoint, as either, is not queued again,
+    whatever its content then (its tags changed since without a new revision, a delivery
+    queued by an older scofeed). ``redeliver --since`` sent a revision an endpoint had as
+    a correction again as news, under another webhook-id."""
     if (
         content
         and db.execute(
             "SELECT 1 FROM deliveries WHERE entry_id = ? AND endpoint = ? AND revision = ? "
-            "AND event = ? LIMIT 1",
-            (entry_id, endpoint, revision, event),
+            "AND event NOT IN ('release.withdrawn', 'release.restored') LIMIT 1",
+            (entry_id, endpoint, revision),
         ).fetchone()
     ):
         return False
