@@ -155,6 +155,52 @@ def test_429_waits_for_retry_after_capped(site, receivers, header, cap, wait):
     verify_all(r.wait_for(2))
 
 
+def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(site, receivers):
+    """A receiver answering 429 with Retry-After: 1 had a delivery's eight attempts made
+    two seconds apart, and it was a dead letter 14 s after the first: the docs promise
+    the schedule's whole span. The hint is taken while the schedule lasts; then the
+    schedule's last delay, until its span has passed since the first attempt."""
+    r = receivers([(429, {"Retry-After": "1"}, b"slow down")])
+    cfg, store = setup(site, webhook_toml("hub", r.url, retry_schedule=[0, 5, 300]))
+    for offset in (0, 1, 2):  # the schedule's three attempts, a second apart
+        assert run(cfg, store, offset).retrying == 1
+    d = only(store)
+    assert d.next_attempt == pytest.approx(t(305).timestamp())  # the span's end
+    assert run(cfg, store, 304).attempted == 0
+    tally = run(cfg, store, 305)
+    assert tally.failed == 1
+    assert "gave up after 4 attempts" in (only(store).last_error or "")
+    assert len(r.received) == 4
+
+
+def test_a_retry_into_an_exhausted_bucket_waits_for_its_reset(site, receivers):
+    """A 500 saying the bucket is empty was retried on the schedule (3 s), into the
+    empty bucket, where the docs say the endpoint's next request waits for the reset."""
+    empty = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "20"}
+    r = receivers([(500, empty, b"oops"), 204])
+    cfg, store = setup(site, webhook_toml("chat", r.url, format="discord"))
+    assert run(cfg, store).retrying == 1
+    assert only(store).next_attempt == pytest.approx(t(20).timestamp())
+    assert run(cfg, store, 19).attempted == 0
+    assert run(cfg, store, 20).delivered == 1
+
+
+@pytest.mark.parametrize(
+    "form",
+    ["%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"],
+)
+def test_retry_after_in_each_http_date_form(site, receivers, form):
+    """RFC 9110 5.6.7: a recipient takes all three forms; the asctime one (no zone, UTC)
+    was dropped, and a 429 fell back to the schedule."""
+    script = [200]
+    r = receivers(script)
+    cfg, store = setup(site, webhook_toml("hub", r.url))
+    script.insert(0, (429, {"Retry-After": t(90).strftime(form)}, b""))
+    r.script = script
+    run(cfg, store)
+    assert only(store).next_attempt == pytest.approx(t(90).timestamp(), abs=1.0)
+
+
 def test_503_with_an_http_date_retry_after(site, receivers):
     script = [200]
     r = receivers(script)

@@ -18,7 +18,12 @@
   ``Retry-After: 2`` spent the whole schedule in 20 seconds and lost the delivery.
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
-- after the last attempt of the schedule: failed, a dead letter that stays visible.
+- after the last attempt of the schedule: failed, a dead letter that stays visible;
+  but not before the schedule's whole span (the sum of its delays) has passed since the
+  first attempt (``begun``, when the caller knows it): until then it is retried after
+  the schedule's last delay (or at the span's end, when sooner), a ``Retry-After`` only
+  lengthening that wait. 429s answered with a short ``Retry-After`` spent the whole
+  schedule in seconds (eight attempts two seconds apart) and lost the delivery.
 - ``refusals_final`` (ActivityPub): a 4xx other than 401, 408 and 429, or a 501, fails
   at once, as Mastodon's DeliveryWorker has it ("unsalvageable"): the receiver refused
   the activity and would refuse it again.
@@ -26,7 +31,8 @@
 Whatever the outcome, an answer saying the endpoint's rate-limit bucket is exhausted
 (``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset-After``, as Discord sends on every
 answer) holds the endpoint's next request until the bucket resets (``Decision.hold``):
-Discord asks senders not to spend an exhausted bucket, and counts 429s against them.
+Discord asks senders not to spend an exhausted bucket, and counts 429s against them. A
+retry of this one waits for the reset too (it went out into the empty bucket).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import math
 import random
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import UTC
 
 from scofeed.store import deliveries as rows
 
@@ -121,7 +128,10 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     except (TypeError, ValueError, IndexError, OverflowError):  # an hour 10**20: not a date
         return None
     if when.tzinfo is None:
-        return None
+        # only the asctime form has no zone ("Sun Nov  6 08:49:37 1994"), and it is UTC
+        # (RFC 9110 5.6.7: a recipient accepts all three forms); email.utils reads a
+        # date with "-0000" so too, which says no more of its zone than asctime does
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
 
 
@@ -152,20 +162,26 @@ def decide(
     retry_after_max: int = 3600,
     chat: bool = False,
     refusals_final: bool = False,
+    begun: float | None = None,
 ) -> Decision:
     """``attempt`` counts the attempts made so far, this one included (1 = the first);
     ``chat``: the endpoint is a Slack or Discord webhook; ``refusals_final``: an
-    ActivityPub inbox."""
-    decision = _decide(attempt, result, now, schedule, rng, retry_after_max, chat, refusals_final)
+    ActivityPub inbox; ``begun``: when the first attempt was made (see the module text)."""
+    decision = _decide(
+        attempt, result, now, schedule, rng, retry_after_max, chat, refusals_final, begun
+    )
     wait = bucket_wait(result.bucket_reset, float(retry_after_max))
     if wait is None:
         return decision
-    return replace(decision, hold=now + wait)
+    hold = now + wait
+    if decision.outcome == RETRY and decision.next_attempt is not None:
+        return replace(decision, hold=hold, next_attempt=max(decision.next_attempt, hold))
+    return replace(decision, hold=hold)
 
 
 def _decide(  # decide's verdict on the answer alone (its arguments, in its order)
     attempt: int, result: Result, now: float, schedule: tuple[int, ...], rng: random.Random,
-    retry_after_max: int, chat: bool, refusals_final: bool,
+    retry_after_max: int, chat: bool, refusals_final: bool, begun: float | None,
 ) -> Decision:  # fmt: skip
     status = result.status
     if status is not None and 200 <= status < 300:
@@ -184,14 +200,19 @@ def _decide(  # decide's verdict on the answer alone (its arguments, in its orde
         return Decision(FAILED, None, f"{reason}: refused, not retried")
     if status is not None and 300 <= status < 400:
         reason += " (redirects are not followed)"
-    if attempt >= len(schedule):
+    over = attempt >= len(schedule)  # the schedule is spent
+    span_end = begun + sum(schedule) if begun is not None else now
+    if over and now >= span_end:
         return Decision(FAILED, None, f"{reason}; gave up after {attempt} attempts")
-    delay = schedule[attempt] * (1 + JITTER * rng.random())
+    if over:  # spent sooner than its span (short Retry-After hints): its last delay
+        delay = min(schedule[-1] * (1 + JITTER * rng.random()), span_end - now)
+    else:
+        delay = schedule[attempt] * (1 + JITTER * rng.random())
     if status in (429, 503):
         hinted = retry_after_seconds(result.retry_after, now)
         if hinted is not None:
             hint = min(hinted, float(retry_after_max))
-            delay = hint if status == 429 else max(delay, hint)
+            delay = hint if status == 429 and not over else max(delay, hint)
             capped = " (capped)" if hinted > retry_after_max else ""
             reason += f"; Retry-After {hinted:g}s{capped}"
     return Decision(RETRY, now + delay, reason)

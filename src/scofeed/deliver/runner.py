@@ -279,6 +279,8 @@ class DeliveryPool:
         stamp = int(time.time())  # the wire timestamp is real time: receivers check it
         sent = sender.sign_and_post(session, hook, d.webhook_id, d.body, stamp)
         t = run.clock()
+        spent = d.attempts + 1 >= len(hook.retry_schedule)  # the first attempt then matters
+        begun = (rows.first_attempt_at(run.store.db, d) if spent else None) or t
         decision = policy.decide(
             d.attempts + 1,
             sent.result,
@@ -287,6 +289,7 @@ class DeliveryPool:
             run.rng,
             hook.retry_after_max,
             chat=hook.format in CHAT_FORMATS,
+            begun=begun,
         )
         disables = decision.outcome in (policy.GONE, policy.PAUSED)
         error = None if decision.outcome == policy.DELIVERED else decision.reason

@@ -263,6 +263,20 @@ def settle(
     return True
 
 
+def first_attempt_at(db: sqlite3.Connection, d: Delivery) -> float | None:
+    """When ``d``'s first attempt since it was (re)queued was made; None before any.
+    Its attempts are the last ``d.attempts`` rows of its history (a redeliver starts the
+    count again, not the numbers)."""
+    if d.attempts < 1:
+        return None
+    row = db.execute(
+        "SELECT at FROM delivery_attempts WHERE delivery_id = ? "
+        "ORDER BY number DESC LIMIT 1 OFFSET ?",
+        (d.id, d.attempts - 1),
+    ).fetchone()
+    return float(row[0]) if row else None
+
+
 def listing(
     db: sqlite3.Connection, failed: bool = False, endpoint: str | None = None, limit: int = 200
 ) -> list[Delivery]:
