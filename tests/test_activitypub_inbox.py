@@ -440,6 +440,41 @@ def test_a_key_owned_by_someone_else_gets_401(service: Service, bob: Bob) -> Non
     assert status == 401 and "owner" in message
 
 
+def _key_document(bob: Bob, key: rsa.RSAPrivateKey, path: str) -> str:
+    """A key of its own document on Bob's host, saying Bob owns it; its id."""
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_id = bob.server.url_for(path)
+    doc = {"id": key_id, "owner": bob.id, "publicKeyPem": pem.decode()}
+    bob.server.expect_request(path).respond_with_json(doc)
+    return key_id
+
+
+def test_a_key_document_its_owner_does_not_list_gets_401(service: Service, bob: Bob) -> None:
+    """A key in a document of its own said who owned it, and was believed: anyone who
+    could put a file on a follower's host signed a Follow (or a Delete) as that actor.
+    The owner's actor must list the key, as Mastodon checks."""
+    mallory = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_id = _key_document(bob, mallory, "/~mallory/key.json")
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body, key=mallory, key_id=key_id))
+    assert status == 401 and "does not list it" in message
+    assert rows.followers(service.inbox.store.db) == []
+
+
+def test_a_key_document_its_owner_lists_is_taken(service: Service, bob: Bob) -> None:
+    """A key served apart from the actor (some servers do) is fine when the actor names it."""
+    bob.server.clear()  # the actor served anew, naming the key
+    key_id = _key_document(bob, bob.key, "/users/bob/key")
+    doc = bob.document()
+    doc["publicKey"] = {**doc["publicKey"], "id": key_id}
+    bob.server.expect_request("/users/bob").respond_with_json(doc)
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    assert post(service, body, bob.signed(body, key_id=key_id)) == (202, "accepted")
+    assert len(rows.followers(service.inbox.store.db)) == 1
+
+
 def test_huge_body_gets_413(site: Site, bob: Bob) -> None:
     service = open_service(site, max_body=1024)
     try:

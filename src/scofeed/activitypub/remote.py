@@ -237,6 +237,8 @@ class Remote:
             httpsig.load_public(pem)
         except httpsig.BadSignature as exc:
             raise FetchError(str(exc)) from None
+        if object_id(doc) != owner:
+            self._listed_by_owner(owner, key_id, pem)
         found = rows.RemoteKey(key_id, owner, pem, self.clock())
         with self.store.transaction() as db:
             evicted = rows.put_key(db, found, self.max_keys)
@@ -247,6 +249,25 @@ class Remote:
                 self.max_keys, evicted, held,
             )  # fmt: skip
         return found
+
+    def _listed_by_owner(self, owner: str, key_id: str, pem: str) -> None:
+        """A key in a document of its own names its owner: the owner's actor must list
+        it (its ``publicKey``), as Mastodon checks. Trusting the key document's word
+        let anyone who can put a file on a follower's host (a user's home page) sign
+        a Follow, an Undo or a Delete as any actor of that host."""
+        keys = self.get(owner).get("publicKey")
+        for k in keys if isinstance(keys, list) else [keys]:
+            if k == key_id:  # listed by its id alone
+                return
+            if isinstance(k, dict) and k.get("id") == key_id:
+                listed = k.get("publicKeyPem")
+                if listed is None or isinstance(listed, str) and _same_pem(listed, pem):
+                    return
+        raise FetchError("the key's owner does not list it as its own")
+
+
+def _same_pem(a: str, b: str) -> bool:
+    return a.split() == b.split()  # the lines of one PEM, however its document wrapped it
 
 
 def _find_key(doc: dict[str, Any], key_id: str) -> dict[str, Any] | None:
