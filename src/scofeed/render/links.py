@@ -33,15 +33,19 @@ import lxml.etree
 
 from scofeed.model import Entry
 
-# an href or src whose value does not open with a scheme ("https:", "mailto:"): maybe relative
-_MAYBE_RELATIVE = re.compile(r"""(?:href|src)\s*=\s*["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""", re.I)
+@functools.cache
+def _maybe_relative() -> re.Pattern[str]:
+    """An href or src whose value does not open with a scheme ("https:", "mailto:"):
+    maybe relative. Compiled on first use, as the patterns below: a text release has no
+    link (each compile is a few tenths of a millisecond of a one-shot build)."""
+    return re.compile(r"""(?:href|src)\s*=\s*["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""", re.I)
 
 
 def absolute_links(fragment: str, base: str) -> str:
     """``fragment`` with every relative href/src resolved against ``base``; the very
     same string when it holds none (so untouched content keeps its bytes)."""
     low = fragment.lower()
-    if ("href" not in low and "src" not in low) or not _MAYBE_RELATIVE.search(fragment):
+    if ("href" not in low and "src" not in low) or not _maybe_relative().search(fragment):
         return fragment
     return _relinked(
         fragment,
@@ -70,8 +74,11 @@ _TRACKERS = (
     r"utm_[a-z0-9_]+|fbclid|gclid|dclid|gbraid|wbraid|yclid|ysclid|msclkid|igshid"
     r"|mc_cid|mc_eid|_openstat|_ga|_gl|mkt_tok|spm"
 )
-# where one may stand in content: after "?" or "&" (written "&amp;" in HTML)
-_MAYBE_TRACKED = re.compile(rf"[?&;](?:{_TRACKERS})=", re.I)
+@functools.cache
+def _maybe_tracked() -> re.Pattern[str]:
+    """Where a tracking parameter may stand in content: after "?" or "&" (written
+    "&amp;" in HTML)."""
+    return re.compile(rf"[?&;](?:{_TRACKERS})=", re.I)
 
 
 @functools.cache
@@ -98,7 +105,7 @@ def shown_url(url: str) -> str:
 def untracked_links(fragment: str) -> str:
     """``fragment`` with the tracking parameters taken out of every link (``href``,
     ``src``...); the very same string when none holds one."""
-    if "?" not in fragment or not _MAYBE_TRACKED.search(fragment):
+    if "?" not in fragment or not _maybe_tracked().search(fragment):
         return fragment
     return _relinked(fragment, lambda root: root.rewrite_links(shown_url, resolve_base_href=False))
 
