@@ -61,6 +61,7 @@ LAYERS: list[list[str]] = [
         "scofeed.throttle",
         "scofeed.hostkey",
         "scofeed.logs",
+        "scofeed.digest",
         "scofeed",
     ],
 ]

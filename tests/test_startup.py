@@ -87,6 +87,8 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert not {m for m in mods if m.startswith(("scofeed.activitypub", "scofeed.deliver"))}
     assert not mods & {"scofeed.store.deliveries", "scofeed.store.activitypub"}
     assert "scofeed.store.websub" not in mods  # no WebSub hubs configured
+    # a few releases hashed: CPython's own SHA-256, not OpenSSL's (scofeed.digest)
+    assert "hashlib" not in mods and "_hashlib" not in mods
 
 
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib
 import json
 import logging
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING
 
 from scofeed import render
 from scofeed.config import Config, tag_slug
+from scofeed.digest import sha256
 from scofeed.errors import PublishError
 from scofeed.frozen import frozen
 from scofeed.model import Entry
@@ -248,11 +248,11 @@ def _since(kept: datetime | None, now: datetime | None) -> datetime:
 
 
 def _key(common: tuple[str, ...], fmt: str, path: str, shown: str) -> str:
-    return hashlib.sha256("\n".join((*common, fmt, path, shown)).encode()).hexdigest()
+    return sha256("\n".join((*common, fmt, path, shown)).encode()).hexdigest()
 
 
 def _hash(stamps: list[str]) -> str:
-    return hashlib.sha256("\n".join(stamps).encode()).hexdigest()
+    return sha256("\n".join(stamps).encode()).hexdigest()
 
 
 def _tomb(e: Entry) -> str:

@@ -13,10 +13,10 @@ scofeed's own code only, not the libraries it reads with (nh3, lxml, markdown-it
 from __future__ import annotations
 
 import functools
-import hashlib
 import sqlite3
 from pathlib import Path
 
+from scofeed.digest import code_hash
 from scofeed.store import files as file_rows
 from scofeed.store import get_meta, put_meta
 
@@ -25,7 +25,7 @@ READING_META = "reading"
 # (tests/test_reread.py checks that what these import of scofeed is here, or no reading)
 PARTS = (
     "sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py",
-    "graphemes.py", "languages.py", "render/links.py", "filekinds.py",
+    "graphemes.py", "languages.py", "render/links.py", "filekinds.py", "digest.py",
 )  # fmt: skip
 HINT = "`scofeed build --reread` reads them again with this one"
 
@@ -34,17 +34,15 @@ HINT = "`scofeed build --reread` reads them again with this one"
 def version() -> str:
     """A hash of the reading code's source ("" where it cannot be read: a zip)."""
     root = Path(__file__).parent
-    digest = hashlib.sha256()
-    found = False
+    parts = []
     for part in PARTS:
         path = root / part
         for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:
             try:
-                digest.update(f"{part}/{file.name}".encode() + b"\0" + file.read_bytes())
+                parts.append(f"{part}/{file.name}".encode() + b"\0" + file.read_bytes())
             except OSError:
                 continue
-            found = True
-    return digest.hexdigest()[:16] if found else ""
+    return code_hash(b"\0".join(parts)) if parts else ""
 
 
 def read_whole(db: sqlite3.Connection) -> None:

@@ -333,7 +333,9 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     if not paras and shows_nothing(content):
         raise NormaliseError(f"{release.origin}: the release has a title but no body")
     headings = heading_keys(content) if release.html is not None else frozenset()
-    summary = (shorten(plain(summarised(paras, headings)), SUMMARY_MAX) if paras else title) or title
+    summary = (
+        shorten(plain(summarised(paras, headings)), SUMMARY_MAX) if paras else title
+    ) or title
     texts = [*preamble, *paras[:6], title]
     dates = choose(release, texts, stamps, tz, now, plain_parts, lead=len(preamble))
     published = dates.published

@@ -12,13 +12,13 @@ tells a changed release from an unchanged one.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from scofeed.digest import sha256
 from scofeed.model import Entry, Release
 from scofeed.normalise.text import compare_key, fold_key, keys_of
 
@@ -28,7 +28,7 @@ def fingerprint(title: str, first_paragraph: str) -> str:
     release known by nothing else (``identity_of``): never changed, so a rebuild mints
     the ids an earlier scofeed did."""
     keys = compare_key(title) + "\n" + compare_key(first_paragraph)
-    return hashlib.sha256(keys.encode()).hexdigest()[:32]
+    return sha256(keys.encode()).hexdigest()[:32]
 
 
 def folded_fingerprint(title: str, first_paragraph: str) -> str:
@@ -36,7 +36,7 @@ def folded_fingerprint(title: str, first_paragraph: str) -> str:
     letters) or ё/е too (``fold_key``): for matching only, never for an id. The same as
     ``fingerprint`` where there is nothing to fold (all English releases)."""
     keys = fold_key(title) + "\n" + fold_key(first_paragraph)
-    return hashlib.sha256(keys.encode()).hexdigest()[:32]
+    return sha256(keys.encode()).hexdigest()[:32]
 
 
 def fingerprints(title: str, first_paragraph: str) -> tuple[str, str]:
@@ -44,9 +44,9 @@ def fingerprints(title: str, first_paragraph: str) -> tuple[str, str]:
     (``keys_of``): normalise's, for a release with something to fold."""
     (title_key, title_fold), (first_key, first_fold) = keys_of(title), keys_of(first_paragraph)
     keys = title_key + "\n" + first_key
-    fp = hashlib.sha256(keys.encode()).hexdigest()[:32]
+    fp = sha256(keys.encode()).hexdigest()[:32]
     folds = title_fold + "\n" + first_fold
-    return fp, fp if folds == keys else hashlib.sha256(folds.encode()).hexdigest()[:32]
+    return fp, fp if folds == keys else sha256(folds.encode()).hexdigest()[:32]
 
 
 def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:
@@ -65,7 +65,7 @@ def identity_of(release: Release, fingerprint: str) -> tuple[str, str | None]:
 
 def mint_id(authority: str, identity: str) -> str:
     """A tag: URI (RFC 4151). Minted once per entry; the store keeps it thereafter."""
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:20]
+    digest = sha256(identity.encode()).hexdigest()[:20]
     return f"tag:{authority}:release/{digest}"
 
 
@@ -261,4 +261,4 @@ def content_hash(fields: Mapping[str, object]) -> str:
     blob = _hash_blob(fields)
     if blob is None:
         blob = _HASH_JSON.encode(fields).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return sha256(blob).hexdigest()

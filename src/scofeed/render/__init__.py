@@ -8,7 +8,6 @@ links inside content are resolved against each entry's link (``render/links.py``
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from lxml.etree import LXML_VERSION
 import scofeed
 from scofeed import languages
 from scofeed.config import Config
+from scofeed.digest import code_hash
 from scofeed.errors import RenderError
 from scofeed.model import Entry
 from scofeed.render import catalog
@@ -47,15 +47,15 @@ def code_version() -> str:
     # the version too: the feeds name it (<generator>), and a release that changed no
     # rendering code left them naming the one before
     versions = f"scofeed {scofeed.__version__} feedgen {feedgen_version} lxml {LXML_VERSION}"
-    digest = hashlib.sha256(versions.encode())
+    parts = [versions.encode()]
     sources = sorted(Path(__file__).parent.glob("*.py"))
     # and the language tags' module: Atom and RSS write its extlang forms
     for path in [*sources, Path(languages.__file__)]:
         if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            parts.append(path.name.encode() + b"\0" + path.read_bytes())
     if not sources:  # installed without its source (a zip, bytecode only)
         log.warning("render_code_unknown: an upgrade re-renders the feeds only as they change")
-    return digest.hexdigest()[:16]
+    return code_hash(b"\0".join(parts))
 
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ import lxml.etree
 
 from scofeed.model import Entry
 
+
 @functools.cache
 def _maybe_relative() -> re.Pattern[str]:
     """An href or src whose value does not open with a scheme ("https:", "mailto:"):
@@ -74,6 +75,8 @@ _TRACKERS = (
     r"utm_[a-z0-9_]+|fbclid|gclid|dclid|gbraid|wbraid|yclid|ysclid|msclkid|igshid"
     r"|mc_cid|mc_eid|_openstat|_ga|_gl|mkt_tok|spm"
 )
+
+
 @functools.cache
 def _maybe_tracked() -> re.Pattern[str]:
     """Where a tracking parameter may stand in content: after "?" or "&" (written

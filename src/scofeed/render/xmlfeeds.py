@@ -47,7 +47,6 @@ text by every reader, never run. Atom ``summary`` is ``type="text"``.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Sequence
@@ -58,6 +57,7 @@ from lxml import etree
 
 from scofeed import __version__
 from scofeed.config import Config
+from scofeed.digest import sha256
 from scofeed.errors import RenderError
 from scofeed.languages import extlang_form
 from scofeed.model import Entry
@@ -90,7 +90,7 @@ def atom_updated(entries: list[Entry]) -> list[datetime]:
     for e in entries:
         when = e.updated
         if when.microsecond == 0:
-            digest = hashlib.sha256(e.id.encode("utf-8")).digest()
+            digest = sha256(e.id.encode("utf-8")).digest()
             when += timedelta(microseconds=1 + int.from_bytes(digest[:4], "big") % 999_999)
         while when in taken:  # a clash of two offsets: vanishingly rare, settled in order
             when += timedelta(microseconds=1)

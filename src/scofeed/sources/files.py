@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import logging
 import os
 import stat
@@ -21,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from scofeed.digest import sha256
 from scofeed.filekinds import special_kind
 from scofeed.frozen import frozen
 from scofeed.store.files import FileState, Index
@@ -279,7 +279,7 @@ def read_bytes(path: str, max_bytes: int, rel: str | None = None) -> Read:
     except OSError as exc:
         size, mtime_ns = _stamp(path)  # kept in the index, so the same error is not redone
         return Read(None, "", f"unreadable ({exc.strerror or exc})", size, mtime_ns)
-    return Read(data, hashlib.sha256(data).hexdigest(), None, st.st_size, st.st_mtime_ns)
+    return Read(data, sha256(data).hexdigest(), None, st.st_size, st.st_mtime_ns)
 
 
 def _open(path: str, rel: str | None = None) -> tuple[int, bool]:

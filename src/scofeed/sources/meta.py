@@ -10,7 +10,6 @@ that ``Release.text`` must always hold.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from datetime import date, datetime, time
@@ -21,6 +20,7 @@ import lxml.etree
 import lxml.html
 
 from scofeed.dates import parse_stamp
+from scofeed.digest import sha256
 from scofeed.errors import RejectedInput
 from scofeed.markup import holds
 from scofeed.model import Release
@@ -202,4 +202,4 @@ def said_name(*said: str) -> str:
     20 hex digits of their hash, the same for the same words wherever the item stands.
     Half a character (a JSON "\\udc80" escape in the text) is hashed as it stands: it
     failed the whole file with UnicodeEncodeError."""
-    return hashlib.sha256("\n".join(said).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return sha256("\n".join(said).encode("utf-8", "surrogatepass")).hexdigest()[:20]

@@ -8,10 +8,10 @@ up again once its lease runs out.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from dataclasses import dataclass
 
+from scofeed.digest import sha256
 from scofeed.store import outbox
 from scofeed.store.outbox import DELIVERED as DELIVERED
 from scofeed.store.outbox import FAILED as FAILED
@@ -66,7 +66,7 @@ def webhook_id(endpoint: str, entry_id: str, revision: int, event: str, nonce: s
     material = f"{endpoint}\n{entry_id}\n{revision}\n{event}".encode()
     if nonce:
         material += f"\n{nonce}".encode()
-    return "msg_" + hashlib.sha256(material).hexdigest()[:32]
+    return "msg_" + sha256(material).hexdigest()[:32]
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:

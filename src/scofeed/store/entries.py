@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -10,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
+from scofeed.digest import sha256
 from scofeed.errors import UnknownEntry
 from scofeed.frozen import frozen
 from scofeed.model import Entry, Withdrawal
@@ -548,4 +548,4 @@ def versions(db: sqlite3.Connection) -> dict[str, tuple[object, ...]]:
     """Every stored entry's id, the ``COMPARED`` fields of it (its content as a digest)
     and whether it is withdrawn (last)."""
     rows = db.execute(f"SELECT id, {', '.join(COMPARED)}, withdrawn_at IS NOT NULL FROM entries")
-    return {r[0]: (*tuple(r)[1:-2], hashlib.sha256(r[-2].encode()).digest(), r[-1]) for r in rows}
+    return {r[0]: (*tuple(r)[1:-2], sha256(r[-2].encode()).digest(), r[-1]) for r in rows}

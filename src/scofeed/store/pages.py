@@ -8,9 +8,10 @@ fetched together; each later check comes one interval after the last.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from dataclasses import dataclass
+
+from scofeed.digest import sha256
 
 GONE = (404, 410)
 
@@ -40,7 +41,7 @@ _COLUMNS = (
 
 def spread(url: str, interval: float) -> float:
     """Where in an interval a page's first check falls: the same for the same address."""
-    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()
+    digest = sha256(url.encode("utf-8", "surrogatepass")).digest()
     return interval * int.from_bytes(digest[:4], "big") / 2**32
 
 
