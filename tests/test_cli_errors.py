@@ -235,6 +235,7 @@ def test_commands_on_what_is_stored_need_a_store(site):
     assert not state.exists()
     for args in (
         ["list"],
+        ["status"],  # it said "not running" of a store it had just made
         ["show", "tag:x,2026:release/1"],
         ["withdraw", "tag:x,2026:release/1"],
         ["webhook", "deliveries"],

@@ -25,6 +25,7 @@ from scofeed.daemon import Daemon
 from scofeed.errors import ConfigError
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
+from scofeed.store import Store
 
 SECRET = "whsec_" + base64.b64encode(b"LEAKEDSECRETLEAKEDSECRET").decode()  # a valid secret
 BAD_SECRET = "not-a-whsec-LEAKEDSECRETBAD"  # refused by the check, must not be echoed
@@ -331,6 +332,8 @@ def test_config_show_redacts_secrets_and_urls(tmp_path):
     assert rotating["secret"] == ["env:SCOFEED_TEST_SECRET", "file:good.key"]
     assert shown["sources"][0]["url"] == "https://***@example.org/feed.xml?***"
     assert shown["websub"]["hubs"] == ["https://***@hub.example.org/?***"]
+    (tmp_path / "state").mkdir()
+    Store(tmp_path / "state" / "test.sqlite3").close()  # what status reads: a store
     for command in (["config", "check"], ["status"]):
         output = scofeed(tmp_path, *command, env={"SCOFEED_TEST_SECRET": SECRET})
         assert output.startswith("rc=0\n"), output

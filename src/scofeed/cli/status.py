@@ -144,8 +144,9 @@ def official_pages(cfg: Config, db: sqlite3.Connection, now: float) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    # no config file: refuse rather than create a store
-    cfg, store = open_store(args, load_config_file(args), reading=True)
+    # no config file, or no store under it: refuse rather than create one (run from the
+    # wrong folder, it left an empty store there and said "not running")
+    cfg, store = open_store(args, load_config_file(args), existing=True, reading=True)
     db = store.db
     now = time.time()
     states = [status_rows.local_source(db, str(cfg.paths.sources))]
