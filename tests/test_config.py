@@ -364,6 +364,19 @@ def test_the_sources_folder_holds_only_releases(tmp_path, paths, message):
     assert "\n" not in str(err.value)
 
 
+def test_a_state_path_that_is_a_folder_is_refused_naming_the_key(tmp_path):
+    """`paths.state = "state"` (the folder, not its file) passed config check; every
+    command then failed to open the store, exit 1, which systemd restarts for ever."""
+    (tmp_path / "state").mkdir()
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, "[paths]\nstate = 'state'\n"))
+    assert str(err.value) == (
+        "paths.state: expected the store's file (such as state/scofeed.sqlite3), got a "
+        f"folder: {tmp_path.resolve() / 'state'}"
+    )
+    assert load(write(tmp_path, "[paths]\nstate = 'state/s.sqlite3'\n")).paths.state.name
+
+
 def test_the_activitypub_key_is_not_in_the_sources_folder(tmp_path):
     text = (
         "[site]\nbase_url = 'https://sco.example/'\n"

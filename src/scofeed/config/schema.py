@@ -171,7 +171,13 @@ class PathsConfig:
                 f"{key}.feeds: expected a folder that does not hold paths.sources "
                 f"({sources}), got {feeds}: the releases' files would be published"
             )
-        self.refuse_store_inside(f"{key}.state", self.state.resolve(), "a file", "the store")
+        state = self.state.resolve()
+        if state.is_dir():  # every command opening the store failed, exit 1 (restarted)
+            raise ConfigError(
+                f"{key}.state: expected the store's file (such as state/scofeed.sqlite3), "
+                f"got a folder: {state}"
+            )
+        self.refuse_store_inside(f"{key}.state", state, "a file", "the store")
 
     def refuse_store_inside(self, key: str, path: Path, kind: str, what: str) -> None:
         """``path`` (resolved), where the store or a copy of it (``what``) goes, must be
