@@ -217,6 +217,24 @@ def test_reload_says_when_the_daemon_kept_its_config_and_status_shows_it(start, 
     assert d.stop() == 0
 
 
+def test_reload_says_where_to_look_when_the_daemon_never_answers(start, site):
+    """A daemon that did not take the signal in time (stopped here) left the command's
+    line cut short: "...which has not said whether it took the config; its log says"."""
+    d = start()
+    os.kill(d.proc.pid, signal.SIGSTOP)
+    try:
+        silent = cli(site, "--set", "limits.store_wait=1", "reload")
+    finally:
+        os.kill(d.proc.pid, signal.SIGCONT)
+    assert (silent.returncode, silent.stdout) == (1, "")
+    assert silent.stderr == (
+        f"scofeed: reload sent to scofeed daemon pid {d.proc.pid}, which has not said within "
+        "6 s whether it took the config (busy, or stopped); its log will say: a `reloaded` "
+        "line, or `reload_failed` with the reason\n"
+    )
+    assert d.stop() == 0
+
+
 def test_reload_applies_a_good_config_and_keeps_the_old_one_when_broken(start, site):
     d = start()
     good = site.config_path.read_text().replace("[site]\n", '[site]\ntitle = "Renamed feed"\n', 1)

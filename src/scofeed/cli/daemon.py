@@ -132,7 +132,8 @@ def cmd_reload(args: argparse.Namespace) -> int:
     sent = time.time()
     pid = signal_reload(cfg.paths.state)
     _cfg, store = open_store(args, cfg, existing=True)
-    deadline = time.monotonic() + cfg.limits.store_wait + RELOAD_SLACK
+    deadline_s = cfg.limits.store_wait + RELOAD_SLACK
+    deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         run = runs.get(store.db, runs.RELOAD_JOB)
         if run is not None and run.started >= sent:  # the daemon began it once signalled
@@ -148,8 +149,9 @@ def cmd_reload(args: argparse.Namespace) -> int:
             return 1
         time.sleep(0.1)
     print(
-        f"scofeed: reload sent to scofeed daemon pid {pid}, which has not said whether it "
-        "took the config; its log says",
+        f"scofeed: reload sent to scofeed daemon pid {pid}, which has not said within "
+        f"{deadline_s:g} s whether it took the config (busy, or stopped); its log will "
+        "say: a `reloaded` line, or `reload_failed` with the reason",
         file=sys.stderr,
     )
     return 1
