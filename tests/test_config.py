@@ -130,7 +130,9 @@ def test_every_problem_is_named_at_once(tmp_path):
         "[site]\nbase_url = 'ftp://x/'\ntimezone = 'Mars/Olympus'\n"
         "[serve]\nhots = 'x'\nport = 70000\n[[webhooks]]\nurl = 'ftp://a'\n"
         # the second item of a list of tables too (only the first one's were listed)
-        "[[webhooks]]\nurl = 'ftp://b'\n",
+        "[[webhooks]]\nurl = 'ftp://b'\n"
+        # a secret that is no Standard Webhooks secret, a bad pattern: said beside the URL
+        "[[webhooks]]\nname = 'c'\nurl = 'ftp://c'\nsecret = 'nope'\ntitle_pattern = '('\n",
     )
     with pytest.raises(ConfigError) as err:
         load(path)
@@ -150,6 +152,11 @@ def test_every_problem_is_named_at_once(tmp_path):
         "webhooks[1].url: expected an http:// or https:// URL, got 'ftp://b'",
         "webhooks[1].secret: required key is missing (make one: docs/webhooks.md, Adding "
         "an endpoint)",
+        "webhooks[2].url: expected an http:// or https:// URL, got 'ftp://c'",
+        "webhooks[2].secret: expected 'whsec_' followed by base64 of 16 to 128 bytes, or that "
+        "base64 alone (from inline; value not shown)",
+        "webhooks[2].title_pattern: not a valid regular expression (missing ), unterminated "
+        "subpattern at position 0)",
     ]
     check = subprocess.run(
         [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
@@ -157,7 +164,7 @@ def test_every_problem_is_named_at_once(tmp_path):
     )  # fmt: skip
     assert check.returncode == 2 and check.stdout == ""
     lines = check.stderr.splitlines()
-    assert len(lines) == 10 and all(line.startswith("scofeed: ") for line in lines)
+    assert len(lines) == 13 and all(line.startswith("scofeed: ") for line in lines)
 
 
 def test_a_title_in_angle_brackets_is_prose_not_html(tmp_path):
@@ -362,6 +369,22 @@ def test_the_sources_folder_holds_only_releases(tmp_path, paths, message):
     real = tmp_path.resolve()
     assert str(err.value).startswith(message.format(s=real / "sources", t=real))
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("websub", "message"),
+    [
+        # lease_seconds, which was not set, was blamed
+        ("lease_min = 100\nlease_max = 50", "websub.lease_min: expected at most lease_max (50), "
+                                            "got 100"),
+        ("lease_seconds = 10", "websub.lease_seconds: expected a value from lease_min (300) to "
+                               "lease_max (2592000), got 10"),
+    ],
+)  # fmt: skip
+def test_websub_lease_bounds_name_the_key_to_mend(tmp_path, websub, message):
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, f"[websub]\n{websub}\n"))
+    assert str(err.value) == message
 
 
 def test_a_state_path_that_is_a_folder_is_refused_naming_the_key(tmp_path):

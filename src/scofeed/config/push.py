@@ -96,10 +96,15 @@ class Webhook:
 
     @staticmethod
     def problems_beside(values: dict[str, Any], key: str) -> list[str]:
-        """``validate``'s word on the secret, when another key of the table was refused."""
-        if values.get("secret"):
-            return []
-        return [Webhook._no_secret(key, values.get("format", "standard"))]
+        """``validate``'s word on the keys that were read, when another key of the table
+        was refused: a secret that is no Standard Webhooks secret was said only once the
+        URL beside it was mended (one ``config check`` is to list every problem)."""
+        return Webhook._checked(
+            key,
+            values.get("secret"),
+            values.get("format", "standard"),
+            values.get("title_pattern"),
+        )
 
     @staticmethod
     def _no_secret(key: str, fmt: str) -> str:
@@ -111,21 +116,28 @@ class Webhook:
             "Adding an endpoint)"
         )
 
-    def validate(self, key: str) -> None:
-        if not self.secrets:
-            raise ConfigError(self._no_secret(key, self.format))
-        for i, s in enumerate(self.secrets):
+    @staticmethod
+    def _checked(key: str, secret: Any, fmt: str, title_pattern: str | None) -> list[str]:
+        """The problems of the secret(s) and the title pattern, one a line."""
+        problems = []
+        secrets = secret if isinstance(secret, tuple) else (secret,) if secret else ()
+        if not secrets:
+            problems.append(Webhook._no_secret(key, fmt))
+        for i, s in enumerate(secrets):
             if s.problem is None and not is_whsec(s.value):  # unread here: checked where used
-                where = f"{key}.secret[{i}]" if isinstance(self.secret, tuple) else f"{key}.secret"
-                raise ConfigError(
-                    f"{where}: expected {WHSEC} (from {s.reference}; value not shown)"
-                )
-        if self.title_pattern is not None:
+                where = f"{key}.secret[{i}]" if isinstance(secret, tuple) else f"{key}.secret"
+                problems.append(f"{where}: expected {WHSEC} (from {s.reference}; value not shown)")
+        if title_pattern is not None:
             try:
-                re.compile(self.title_pattern)
+                re.compile(title_pattern)
             except re.error as exc:
-                problem = f"not a valid regular expression ({exc})"
-                raise ConfigError(f"{key}.title_pattern: {problem}") from None
+                problems.append(f"{key}.title_pattern: not a valid regular expression ({exc})")
+        return problems
+
+    def validate(self, key: str) -> None:
+        problems = self._checked(key, self.secret, self.format, self.title_pattern)
+        if problems:
+            raise ConfigError("\n".join(problems))
 
 
 def distinct_names(v: tuple[Webhook | None, ...]) -> str | None:
@@ -181,6 +193,11 @@ class WebSubConfig:
     rate: int = check(positive, default=30)  # subscription requests per minute per client
 
     def validate(self, key: str) -> None:
+        if self.lease_min > self.lease_max:  # blamed on lease_seconds, which was not set
+            raise ConfigError(
+                f"{key}.lease_min: expected at most lease_max ({self.lease_max}), "
+                f"got {self.lease_min}"
+            )
         if not self.lease_min <= self.lease_seconds <= self.lease_max:
             raise ConfigError(
                 f"{key}.lease_seconds: expected a value from lease_min ({self.lease_min}) "
