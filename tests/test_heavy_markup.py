@@ -56,6 +56,21 @@ def test_heavy_markup_is_refused_with_its_limit_and_the_rest_publishes(site):
     assert len(feed.entries) == 1  # the seed release, published as ever
 
 
+def test_a_markdown_reference_used_thousands_of_times_is_refused_unrendered(site):
+    """A 148 KB file: one reference to a 100 KB address, used 12,000 times ("[x]", three
+    characters each), rendered 1.2 GB of HTML (2.4 GB of memory, past the time budget).
+    The links' addresses are added up before rendering; ordinary references pass."""
+    target = "http://a.example/" + "a" * 100_000
+    (site.sources / "r.md").write_text(f"# T\n\n[x]: {target}\n\n" + "[x] " * 12_000)
+    fine = "[sco]: https://sco.example/news/2025/0412\n\n" + "See [sco] and [the page][sco].\n\n"
+    (site.sources / "refs.md").write_text("# Twenty references\n\n" + fine * 20)
+    proc = cli(site, "build")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith("rejected r.md: Markdown whose links would be written out to over ")
+    assert "new=2" in proc.stdout  # the seed and the ordinary references
+
+
 def test_the_reasons_count_what_the_file_holds(site):
     (site.sources / "images.md").write_text(HEAVY["images.md"], encoding="utf-8")
     (site.sources / "items.json").write_text(HEAVY["items.json"], encoding="utf-8")
