@@ -18,6 +18,7 @@ from scofeed.build import build as run_build
 from scofeed.deliver.payload import event_data
 from scofeed.model import Release
 from scofeed.normalise import identity_of, mint_id
+from scofeed.render import links
 from scofeed.render.links import shown_url, untracked_links
 from scofeed.serve.pages import entry_html
 from scofeed.store import published as published_rows
@@ -129,3 +130,18 @@ def test_a_reread_changes_no_entry(built):
 def test_shown_url_takes_out_only_trackers_and_keeps_the_rest_as_written(url, shown):
     assert shown_url(url) == shown
     assert untracked_links(f'<p><a href="{url}">x</a></p>') == f'<p><a href="{shown}">x</a></p>'
+
+
+def test_content_rewritten_once_is_taken_from_the_cache_when_shown_again():
+    """An entry is shown again and again (each page view, each feed written that holds
+    it): its links are rewritten once, then the same text is taken as it was (a new
+    string of the same content, as read from the store each time, finds it)."""
+    html = "".join(f"<p><a href='/news/{i}?utm_source=x&amp;id={i}'>{i}</a></p>" for i in range(50))
+    first_abs = links.absolute_links(html, "https://sco.example/")
+    again_abs = links.absolute_links("".join(html), "https://sco.example/")
+    assert first_abs is again_abs and 'href="https://sco.example/news/7?' in first_abs
+    first = links.untracked_links(html)
+    assert links.untracked_links(html[:1] + html[1:]) is first and "utm_source" not in first
+    huge = html * (links.CACHED_UP_TO // len(html) + 1)  # past the cache: still rewritten
+    assert links.untracked_links(huge) == links.untracked_links(huge[:1] + huge[1:])
+    assert "utm_source" not in links.untracked_links(huge)

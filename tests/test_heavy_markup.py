@@ -71,6 +71,28 @@ def test_a_markdown_reference_used_thousands_of_times_is_refused_unrendered(site
     assert "new=2" in proc.stdout  # the seed and the ordinary references
 
 
+def test_content_of_thousands_of_links_is_refused(site):
+    """Each link an entry shows is rewritten where it is shown (trackers out, relative
+    addresses made absolute): 49,000 in one release cost a second of CPU at every view
+    of its page and every feed written with it. Past 2,000 the release is refused; a
+    release at the limit is published."""
+    link = "<a href='https://a.example/?utm_source=1'>x</a> "
+    many = {"title": "Many links", "date": "2024-01-01", "html": link * 2_001}
+    (site.sources / "many.json").write_text(json.dumps(many), encoding="utf-8")
+    enough = {"title": "Enough links", "date": "2024-01-02", "html": link * 2_000}
+    (site.sources / "enough.json").write_text(json.dumps(enough), encoding="utf-8")
+    proc = cli(site, "build")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "rejected many.json: HTML with 2,001 links (limit 2,000; a long release has a few "
+        "dozen, and each is rewritten wherever the entry is shown)"
+    ]
+    assert "new=2" in proc.stdout
+    feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())
+    (shown,) = [e for e in feed.entries if e.title == "Enough links"]
+    assert "utm_source" not in shown.content[0].value
+
+
 def test_the_reasons_count_what_the_file_holds(site):
     (site.sources / "images.md").write_text(HEAVY["images.md"], encoding="utf-8")
     (site.sources / "items.json").write_text(HEAVY["items.json"], encoding="utf-8")

@@ -200,6 +200,19 @@ def _drops_tags(fragment: str) -> bool:
     return any(m[2].lower() not in _KEPT_TAGS for m in _TAG.finditer(fragment))
 
 
+# links (href, src) a release's content may hold: each one shown is rewritten where the
+# entry is shown (trackers out, relative addresses made absolute: render.links), and
+# 49,000 of them cost a second of CPU at every page view and every feed written
+MAX_LINKS = 2_000
+
+
+def too_many_links(n: int) -> str:
+    return (
+        f"HTML with {n:,} links (limit {MAX_LINKS:,}; a long release has a few dozen, "
+        "and each is rewritten wherever the entry is shown)"
+    )
+
+
 def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     """Only harmless markup survives: no script, no event handlers, no javascript: URLs.
     Markup nested deeper than ``max_depth`` is a ``NormaliseError`` (the input is rejected)."""
@@ -218,6 +231,9 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         cleaned = _cleaned(nh3, cleaned)
     if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
         cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
+    links = cleaned.count(' href="') + cleaned.count(' src="')
+    if links > MAX_LINKS:
+        raise NormaliseError(too_many_links(links))
     # nh3 writes character references out as characters: "&#1;" or "&#xFFFE;" in the
     # input comes out as a character XML cannot carry (lxml then refuses the feed)
     return spaced_once(drop_overrides(xml_safe(cleaned))).strip()
