@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -246,6 +247,43 @@ def test_watcher_calls_back_after_writes(tmp_path):
         wait_for(lambda: fired, what="change callback")
         (tmp_path / "later.txt").write_text("y")
         wait_for(lambda: len(fired) >= 2, what="second change callback")
+    finally:
+        watcher.stop()
+
+
+def _inotify_masks() -> list[int]:
+    """The event mask of each inotify watch this process holds (Linux's fdinfo)."""
+    masks = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify":
+                info = Path(f"/proc/self/fdinfo/{fd}").read_text()
+                masks += [int(w.split("mask:")[1].split()[0], 16) for w in info.splitlines()
+                          if w.startswith("inotify wd:")]  # fmt: skip
+    return masks
+
+
+@pytest.mark.skipif(not Path("/proc/self/fdinfo").is_dir(), reason="Linux's inotify only")
+def test_the_watch_asks_for_no_opening_or_unwritten_closing(tmp_path):
+    """Every listing of a folder opens and closes it, and the watch asked the kernel for
+    those events too (watchdog's default): with ~5,000 folders under sources/ each walk
+    (a scan's, watchdog's own after an overflow) overflowed inotify's queue, whose
+    recovery walked the tree again, five times a second for good. Only what may change
+    a scan's finding is asked for; a file written deep in the tree still counts."""
+    in_open, in_close_nowrite, in_close_write = 0x20, 0x10, 0x08
+    for i in range(20):
+        (tmp_path / f"d{i}" / "e").mkdir(parents=True)
+    fired: list[float] = []
+    before = len(_inotify_masks())
+    watcher = SourceWatcher(tmp_path, lambda: fired.append(time.monotonic()), debounce=0.05)
+    watcher.start()
+    try:
+        masks = _inotify_masks()
+        assert len(masks) - before == 41  # the root and each folder under it
+        assert all(m & (in_open | in_close_nowrite) == 0 for m in masks)
+        assert all(m & in_close_write for m in masks)
+        (tmp_path / "d7" / "e" / "a.txt").write_text("x")
+        wait_for(lambda: fired, what="change callback")
     finally:
         watcher.stop()
 

@@ -17,7 +17,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.utils import BaseThread
@@ -28,6 +39,14 @@ from scofeed.sources.files import temporary
 log = logging.getLogger(__name__)
 
 _COUNTED = {"created", "modified", "moved", "deleted", "closed"}
+# what the watch asks the kernel for: those kinds, not a file or folder opened or closed
+# unwritten (watchdog's default). Every listing of a folder (a scan's, watchdog's own
+# walk) opens and closes it: with ~5,000 folders under sources/ each walk overflowed
+# inotify's queue, whose recovery walked the tree again, five times a second for good
+_WATCHED = [
+    FileCreatedEvent, DirCreatedEvent, FileDeletedEvent, DirDeletedEvent, FileMovedEvent,
+    DirMovedEvent, FileModifiedEvent, FileClosedEvent,
+]  # fmt: skip
 # why ``ensure`` arms the watch, when it is not a failure to report
 _UNARMED = "not watched yet"
 _REPLACED = "another folder is at the path now"
@@ -121,7 +140,7 @@ class SourceWatcher:
             # spent inotify or open-files limit raised out of this line, past the
             # fallback below, and the daemon stopped (at start, or in its loop)
             observer = Observer()
-            observer.schedule(handler, str(self.root), recursive=True)
+            observer.schedule(handler, str(self.root), recursive=True, event_filter=_WATCHED)
             observer.daemon = True
             observer.start()
         except (OSError, RuntimeError) as exc:
