@@ -234,6 +234,32 @@ def test_a_file_deleted_while_the_build_reads_is_not_a_rejection(site):
     assert again.rejected == [] and (again.new, again.updated) == (0, 0)
 
 
+def test_a_known_file_moved_while_the_scan_lists_is_gone_not_unreadable(site, monkeypatch):
+    """A file renamed after the scan listed its folder and before the scan looked at it
+    (a `git checkout` renaming hundreds) was "rejected ...: unreadable (No such file or
+    directory)", and the build exited 1; it is gone, as a file deleted then is, and its
+    new name is read as any."""
+    s = site.sources
+    (s / "b.txt").write_text(release("Second one", "4 June 2020"), encoding="utf-8")
+    assert build(site).new == 2
+    (s / "b.txt").write_text(release("Second one", "4 June 2020") + "More.\n", encoding="utf-8")
+    listing = scanner.walk
+
+    def moving_b(root, unreadable):
+        for rel, entry, error in listing(root, unreadable):
+            if rel == "b.txt":  # listed; moved before the scan stats it
+                (s / "b.txt").rename(s / "c.txt")
+            yield rel, entry, error
+
+    monkeypatch.setattr(scanner, "walk", moving_b)
+    report = build(site, LATER)
+    assert report.rejected == []
+    assert "b.txt" not in file_rows.Index(site.store().db).stamps
+    monkeypatch.setattr(scanner, "walk", listing)
+    again = build(site, LATER)
+    assert again.rejected == [] and again.new == 0  # c.txt: b.txt's release, edited
+
+
 def test_file_turning_invalid_keeps_its_last_good_version(site):
     build(site)
     entry_id = feed_ids(site)[0]

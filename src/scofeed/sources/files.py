@@ -380,7 +380,11 @@ def scan(
             continue
         try:
             st = entry.stat()
-        except OSError as exc:  # gone since it was listed
+        except FileNotFoundError:  # deleted or moved since it was listed: as if never
+            if stamp is not None:  # listed, so a file known is gone (a rename's old name)
+                unseen[rel] = stamp
+            continue
+        except OSError as exc:
             reason = f"unreadable ({exc.strerror or exc})"
             result.changed.append(Changed(rel, path, None, "", reason, 0, 0))
             continue
