@@ -99,3 +99,19 @@ def test_recheck_says_each_gone_or_failed_page_once(site, web):
         f"failed {web.url_for(pages[2])}: content type application/pdf "
         "where text/html or application/xhtml+xml was expected"
     ]
+
+
+def test_a_source_failing_as_a_whole_is_a_line_on_stderr_naming_its_address(site, web):
+    """A listing answering 429 was only its stdout line's "error: ..." (the source's
+    name, not its address), where the docs promise a line on standard error naming the
+    URL, as a refused page has."""
+    web.expect_request("/news/").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "120"}
+    )
+    add_source(site, web.url_for("/news/") + "?token=x")
+    proc = scofeed(site, "poll")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("sco-en (page-list): error: ")
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"failed sco-en {web.url_for('/news/')}?***: ")
+    assert "429" in line

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from scofeed.cli.common import Subparsers, command, counted, load_config, open_store
+from scofeed.config import safe_url
 from scofeed.errors import shown
 from scofeed.poll import TOLD_AT_MOST, poll_due
 from scofeed.recheck import recheck_due
@@ -52,8 +53,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
     report = poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
     if not report.results:
         print("no source is due (use --force to poll now)")
+    urls = {src.name: src.url for src in cfg.sources}
     for result in report.results:
         print(result.line())
+        if result.status == "error":  # the line above names the source, this its address
+            url = safe_url(urls.get(result.name, ""))
+            print(f"failed {result.name} {url}: {shown(result.error or '')}", file=sys.stderr)
         for origin, reason in result.rejected[:TOLD_AT_MOST]:
             print(f"rejected {shown(origin)}: {shown(reason)}", file=sys.stderr)
         more = len(result.rejected) - TOLD_AT_MOST
