@@ -15,7 +15,7 @@ from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
 from scofeed.sources import htmlpage, newslist, reader
-from scofeed.sources.htmlpage import PRESETS, read_page
+from scofeed.sources.htmlpage import PRESETS, decode_html, read_page
 from scofeed.sources.listing import listing_links
 from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows
@@ -432,6 +432,22 @@ def test_a_saved_page_in_the_charset_its_meta_names_is_read_in_it(site, meta):
     ]
     [entry] = [e for e in published_rows.latest(store.db) if e.origin == "saved.html"]
     assert entry.title == "Генеральный секретарь ШОС принял студентов"
+
+
+@pytest.mark.parametrize("header", ["windows-1251", None])
+def test_a_page_said_to_be_windows_1251_and_written_in_utf8_is_read_as_utf8(header):
+    """A fetched page declaring windows-1251 (in its Content-Type, or only in a <meta>
+    a template left behind) and written in UTF-8 was published as mojibake ("Р’
+    РђСЃС‚Р°РЅРµ"): bytes past ASCII that are valid UTF-8 say what they are. A page
+    really in windows-1251 is read in it, as ever."""
+    page = (
+        '<html lang="ru"><head><meta charset="windows-1251"></head><body>'
+        "<h1>В Астане открылся форум ШОС</h1><p>Просмотров: 123</p></body></html>"
+    )
+    assert "В Астане открылся форум ШОС" in decode_html(page.encode("utf-8"), header)
+    assert "В Астане открылся форум ШОС" in decode_html(page.encode("windows-1251"), header)
+    latin = "<p>Caf\u00e9 \u201cSCO\u201d</p>"  # not UTF-8 past ASCII: as declared
+    assert decode_html(latin.encode("windows-1252"), "windows-1252") == latin
 
 
 def test_a_meta_charset_label_is_read_as_browsers_read_it():
