@@ -495,6 +495,7 @@ def test_status_lists_every_configured_source_and_the_entries_each_brought(site,
     add_source(site, web.url_for("/news/"))
     add_source(site, web.url_for("/idle/"), name="idle", extra="enabled = false\n")
     add_source(site, web.url_for("/later/"), name="later", kind="feed")
+    site.store().close()  # the store the daemon makes at its start: status reads it
     rows = _status(site, capsys)
     assert set(rows) == {"local", "sco-en", "idle", "later"}
     assert rows["later"].split()[1:4] == ["feed", "never", "0"]
