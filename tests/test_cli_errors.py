@@ -315,8 +315,14 @@ def test_a_state_path_that_cannot_be_a_store_is_named_plainly(site, tmp_path):
     folder = tmp_path / "a-folder"
     folder.mkdir()
     (tmp_path / "a-file").touch()
+    # a folder is refused by the config's check now: exit 2, naming the key
+    proc = scofeed(site, "--set", f"paths.state={str(folder)!r}", "build")
+    assert (proc.returncode, one_line(proc)) == (
+        2,
+        "scofeed: paths.state: expected the store's file (such as state/scofeed.sqlite3), "
+        f"got a folder: {folder}",
+    )
     for state, why in (
-        (folder, "a folder, not a file"),
         (Path("/proc/nope/x.sqlite3"), "No such file or directory: /proc/nope"),
         # "(File exists: .../a-file)"; the daemon's lock blamed the folder's permissions
         (tmp_path / "a-file" / "s.sqlite3", f"{tmp_path / 'a-file'} is a file, not a folder"),

@@ -140,8 +140,29 @@ def test_content_rewritten_once_is_taken_from_the_cache_when_shown_again():
     first_abs = links.absolute_links(html, "https://sco.example/")
     again_abs = links.absolute_links("".join(html), "https://sco.example/")
     assert first_abs is again_abs and 'href="https://sco.example/news/7?' in first_abs
+    assert links.absolute_links(html, "https://other.example/") != first_abs  # its base
     first = links.untracked_links(html)
     assert links.untracked_links(html[:1] + html[1:]) is first and "utm_source" not in first
-    huge = html * (links.CACHED_UP_TO // len(html) + 1)  # past the cache: still rewritten
-    assert links.untracked_links(huge) == links.untracked_links(huge[:1] + huge[1:])
-    assert "utm_source" not in links.untracked_links(huge)
+
+
+def test_the_rewritten_content_kept_stays_within_its_budget():
+    made: list[str] = []
+
+    def make(text: str):
+        return lambda: made.append(text) or text.upper()
+
+    kept = links.Rewritten(budget=100)
+    assert kept.get_or_make(("k", "a" * 20), make("a" * 20)) == "A" * 20
+    assert kept.get_or_make(("k", "a" * 20), make("a" * 20)) == "A" * 20
+    assert len(made) == 1  # kept: made once
+    kept.get_or_make(("k", "b" * 20), make("b" * 20))
+    kept.get_or_make(("k", "a" * 20), make("a" * 20))  # used: now the most recent
+    kept.get_or_make(("k", "c" * 20), make("c" * 20))  # 120 characters: "b..." goes
+    kept.get_or_make(("k", "a" * 20), make("a" * 20))
+    assert len(made) == 3
+    kept.get_or_make(("k", "b" * 20), make("b" * 20))  # made again
+    assert len(made) == 4
+    huge = "h" * 60  # 120 with what it becomes: never kept, always made
+    kept.get_or_make(("k", huge), make(huge))
+    kept.get_or_make(("k", huge), make(huge))
+    assert len(made) == 6

@@ -16,6 +16,7 @@ import pytest
 from conftest import run_cli as cli
 from scofeed import markup
 from scofeed.errors import RejectedInput
+from scofeed.normalise.sanitise import MAX_LINKS
 from scofeed.sources import meta
 from scofeed.sources.feed import read_feed
 from scofeed.sources.htmlpage import xml_text
@@ -71,21 +72,23 @@ def test_a_markdown_reference_used_thousands_of_times_is_refused_unrendered(site
     assert "new=2" in proc.stdout  # the seed and the ordinary references
 
 
-def test_content_of_thousands_of_links_is_refused(site):
+def test_content_of_tens_of_thousands_of_links_is_refused(site):
     """Each link an entry shows is rewritten where it is shown (trackers out, relative
     addresses made absolute): 49,000 in one release cost a second of CPU at every view
-    of its page and every feed written with it. Past 2,000 the release is refused; a
-    release at the limit is published."""
+    of its page and every feed written with it. Past MAX_LINKS the release is refused;
+    a release at the limit is published."""
     link = "<a href='https://a.example/?utm_source=1'>x</a> "
-    many = {"title": "Many links", "date": "2024-01-01", "html": link * 2_001}
+    limit = MAX_LINKS
+    many = {"title": "Many links", "date": "2024-01-01", "html": link * (limit + 1)}
     (site.sources / "many.json").write_text(json.dumps(many), encoding="utf-8")
-    enough = {"title": "Enough links", "date": "2024-01-02", "html": link * 2_000}
+    enough = {"title": "Enough links", "date": "2024-01-02", "html": link * limit}
     (site.sources / "enough.json").write_text(json.dumps(enough), encoding="utf-8")
     proc = cli(site, "build")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.splitlines() == [
-        "rejected many.json: HTML with 2,001 links (limit 2,000; a long release has a few "
-        "dozen, and each is rewritten wherever the entry is shown)"
+        f"rejected many.json: HTML with {limit + 1:,} links (limit {limit:,}; a year's "
+        "chronicle of releases has a few thousand, and each is rewritten wherever the "
+        "entry is shown)"
     ]
     assert "new=2" in proc.stdout
     feed = feedparser.parse((site.feeds / "atom.xml").read_bytes())

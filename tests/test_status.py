@@ -95,6 +95,7 @@ def test_a_failing_job_is_said_while_the_config_runs_it(site, capsys):
 
 
 def test_status_says_whether_a_daemon_holds_the_store(site, capsys):
+    site.store().close()  # the store a daemon makes at its start (status makes none)
     assert "daemon: not running (no `scofeed run` holds " in status(site, capsys)
     lock = PidLock(lock_path(site.config().paths.state))
     lock.acquire()

@@ -203,13 +203,13 @@ def _drops_tags(fragment: str) -> bool:
 # links (href, src) a release's content may hold: each one shown is rewritten where the
 # entry is shown (trackers out, relative addresses made absolute: render.links), and
 # 49,000 of them cost a second of CPU at every page view and every feed written
-MAX_LINKS = 2_000
+MAX_LINKS = 10_000
 
 
 def too_many_links(n: int) -> str:
     return (
-        f"HTML with {n:,} links (limit {MAX_LINKS:,}; a long release has a few dozen, "
-        "and each is rewritten wherever the entry is shown)"
+        f"HTML with {n:,} links (limit {MAX_LINKS:,}; a year's chronicle of releases has "
+        "a few thousand, and each is rewritten wherever the entry is shown)"
     )
 
 
