@@ -86,7 +86,6 @@ def test_xml_safe_deletes_what_the_pattern_deletes_but_spaces_what_parts_words(t
     assert xml_safe(text) == _XML_UNSAFE.sub("", text.translate(_SPACED))
 
 
-
 pieces = ["a", "é", "中", " ", "  ", "\n", "\t", "\xa0", "\u2028", "\u3000", "\x1f", "\x85"]
 pieces += ["\x0b", "\x0c", "\r", "\x1c", "\x7f", "b c"]
 spaced = st.lists(st.sampled_from(pieces), max_size=12).map("".join)
