@@ -110,6 +110,25 @@ def test_the_same_article_listed_under_two_addresses_is_fetched_once(site, web):
     assert paths(web) == ["/news/", OLD]
 
 
+def test_the_same_page_listed_later_in_another_folder_is_no_correction(site, web):
+    """The listing, linking /20251220/...940001.html when it was polled, later links
+    /news/20251220/...940001.html, which the site serves with the same bytes: it was
+    fetched as a move, and the entry revised (revision up, `updated` moved, pushed to
+    every subscriber) with not a word changed. The same file name in another folder is
+    the same page: not fetched again. A new file name is still a move (above)."""
+    cfg, store, entry = polled_once(site, web)
+    web.clear()
+    serve_listing(web, "/news/", listing("/news" + OLD), etag='"v2"')
+    web.expect_request("/news" + OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    (again,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (again.new, again.updated, again.rejected) == (0, 0, [])
+    assert paths(web) == ["/news/"]
+    (kept,) = published_rows.latest(store.db)
+    assert (kept.id, kept.revision, kept.updated, kept.link) == (
+        entry.id, 1, entry.updated, entry.link
+    )  # fmt: skip
+
+
 def test_other_articles_of_the_same_day_stay_apart(site, web):
     """Only the number ends an article's address: two releases of a day with numbers
     that end alike, or a slug that ends in a year, are two entries."""

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from scofeed.config import Config, RemoteSource
 from scofeed.config.redact import logged, safe_url
@@ -347,7 +348,7 @@ def _fresh(
         if key in keys or (number is not None and number in keys):
             continue  # the same article under two spellings of its address
         keys.update((key, number))
-        if not _known(run, link, official):
+        if not _known(run, link, official) and not _same_page_known(run, src, kind, link, number):
             fresh.append((link, number))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
@@ -455,6 +456,26 @@ def _refused(
     reason = f"given up after {failing.tries} refusals in {days:.0f} days (last: {last})"
     _reject(run, src, link, reason, result)
     return False
+
+
+def _same_page_known(
+    run: _Run, src: RemoteSource, kind: Kind, link: str, number: ArticleNumber | None
+) -> bool:
+    """The article ingested before at an address of the same file name in another folder
+    (``/news/20261127/1001220.html`` after ``/20261127/1001220.html``: the site serves
+    both): the same page, not fetched again. It was taken for a move, and its entry
+    revised and pushed with not a word changed; a new file name (a corrected
+    headline's slug) is a move (``_former``)."""
+    if number is None:
+        return False
+    name = urlsplit(link).path.rpartition("/")[2]
+    authority = run.cfg.authority_of(src.name)
+    return any(
+        origin != link
+        and kind.number(src, origin) == number
+        and urlsplit(origin).path.rpartition("/")[2] == name
+        for origin in source_rows.pages_like(run.store.db, number.like(), authority)
+    )
 
 
 def _former(
