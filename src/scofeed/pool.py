@@ -124,7 +124,10 @@ def _watched(parent: int, fn: Callable[..., _T], *args: object) -> _T:
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """Forked worker processes that die with this one and hold none of its stdio."""
+    """Forked worker processes that die with this one and hold none of its stdio.
+    OpenSSL's SHA-256 is loaded first: each worker hashes thousands of files, and
+    would load it after its first few (``scofeed.digest``), each at its own cost."""
+    importlib.import_module("hashlib")
     ctx = importlib.import_module("multiprocessing").get_context("fork")  # see the docstring
     return importlib.import_module("concurrent.futures").ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
