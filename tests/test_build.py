@@ -260,6 +260,29 @@ def test_a_known_file_moved_while_the_scan_lists_is_gone_not_unreadable(site, mo
     assert again.rejected == [] and again.new == 0  # c.txt: b.txt's release, edited
 
 
+def test_the_names_files_left_under_are_kept_only_while_an_entry_may_need_them(site):
+    """Every name deleted or renamed out of sources/ stayed listed as left for good, and
+    every scan that found a change read the list. A name is kept while it is its
+    entry's input (the entry may yet go on under a file put back or renamed in); one
+    whose entry went on under another name is dropped."""
+    s = site.sources
+    (s / "b.txt").write_text(release("Second one", "4 June 2020"), encoding="utf-8")
+    build(site)
+    (s / "b.txt").rename(s / "c.txt")
+    build(site, LATER)
+    (s / "c.txt").rename(s / "d.txt")
+    (s / "scratch.txt").write_text("", encoding="utf-8")  # rejected: no entry's input
+    build(site, LATER)
+    (s / "scratch.txt").unlink()
+    (s / "d.txt").unlink()
+    build(site, LATER)
+    left = [r[0] for r in site.store().db.execute("SELECT path FROM files_left")]
+    assert left == ["d.txt"]  # its entry, still published, was last read from it
+    (s / "e.txt").write_text(release("Second one", "4 June 2020"), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.rejected) == (0, [])  # d.txt's release, come back
+
+
 def test_file_turning_invalid_keeps_its_last_good_version(site):
     build(site)
     entry_id = feed_ids(site)[0]

@@ -118,10 +118,19 @@ def remember_all(db: sqlite3.Connection, states: list[FileState]) -> None:
 
 
 def forget(db: sqlite3.Connection, paths: list[str]) -> None:
-    """Files gone from sources/: out of the index, listed as left (``files_left``)."""
+    """Files gone from sources/: out of the index, listed as left (``files_left``). A
+    name listed there is looked for (``entries.left_files``) only while it is its
+    entry's input still: one whose entry went on under another name (a rename) or was
+    never an entry's is dropped, or the table grew with every name ever deleted or
+    renamed, and every scan that found a change read it."""
     rows = [(as_db(p),) for p in paths]
     db.executemany("DELETE FROM files WHERE path = ?", rows)
     db.executemany("INSERT OR IGNORE INTO files_left (path) VALUES (?)", rows)
+    db.execute(
+        "DELETE FROM files_left WHERE NOT EXISTS (SELECT 1 FROM entry_origins o "
+        "JOIN entries e ON e.id = o.entry_id AND e.origin = o.origin "
+        "WHERE o.origin = files_left.path)"
+    )
 
 
 def reject(
