@@ -7,6 +7,7 @@ states a date and nothing else. The forms are listed in ``scofeed.dates.forms``.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
@@ -97,10 +98,12 @@ LINE_CONTEXT = date(2000, 1, 1)  # what a year-less date on a line is judged by
 # the words a date line may hold besides its date and time: its label ("Published:",
 # "Дата публикации:", "发布时间："), and on a Chinese page the source it names beside it
 # ("来源：上合组织秘书处")
-_LABELS = re.compile(
-    r"(?i)\b(?:updated|published|date|at|года|г|дата(?:\s+публикации)?|опубликовано"
-    r"|обновлено|发布时间|发布日期|更新时间|日期|时间)\b|来源[:：]\s*\S+"
-)
+@functools.cache
+def _labels() -> re.Pattern[str]:
+    return re.compile(
+        r"(?i)\b(?:updated|published|date|at|года|г|дата(?:\s+публикации)?|опубликовано"
+        r"|обновлено|发布时间|发布日期|更新时间|日期|时间)\b|来源[:：]\s*\S+"
+    )
 
 
 def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:
@@ -114,7 +117,7 @@ def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:
     for h in reversed(hits):
         rest = rest[: h.position] + " " + rest[h.position + len(h.text) :]
     rest = relative_pattern().sub(" ", rest)
-    rest = _LABELS.sub(" ", rest)
+    rest = _labels().sub(" ", rest)
     rest = re.sub(r"\d{1,2}[:：]\d\d", " ", rest)
     return not re.search(r"[^\W\d_]", rest)
 

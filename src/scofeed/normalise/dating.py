@@ -37,6 +37,7 @@ day of the meeting the release reports. It is shown, never used for ordering.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -231,15 +232,23 @@ def _years_as_stated(
 
 
 OPENING_AT = 30  # characters before a date that opens its text, at most
+
+
 # what may stand before a date that opens a release: "On", "From", "Today,", a weekday
 # ("On Tuesday,", "Во вторник,"), "当地时间"; or a dateline's place ("Beijing,")
-_OPENER = re.compile(
-    r"(?:(?:on|in|from|today|в|во|с|со|сегодня)\b,?\s*)?"
-    r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|понедельник|вторник"
-    r"|среду|четверг|пятницу|субботу|воскресенье)\b,?\s*)?|当地时间|北京时间",
-    re.IGNORECASE,
-)
-_PLACE = re.compile(r"(?:[A-ZА-ЯЁ][\w'-]*\s+){0,2}[A-ZА-ЯЁ][\w'-]*,\s*")
+@functools.cache
+def _opener() -> re.Pattern[str]:
+    return re.compile(
+        r"(?:(?:on|in|from|today|в|во|с|со|сегодня)\b,?\s*)?"
+        r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|понедельник|вторник"
+        r"|среду|четверг|пятницу|субботу|воскресенье)\b,?\s*)?|当地时间|北京时间",
+        re.IGNORECASE,
+    )
+
+
+@functools.cache
+def _place() -> re.Pattern[str]:
+    return re.compile(r"(?:[A-ZА-ЯЁ][\w'-]*\s+){0,2}[A-ZА-ЯЁ][\w'-]*,\s*")
 
 
 def _opens(found: FoundDate, texts: list[str]) -> bool:
@@ -253,7 +262,7 @@ def _opens(found: FoundDate, texts: list[str]) -> bool:
     for text in texts:
         if text[found.position : found.position + len(found.text)] == found.text:
             before = text[: found.position]
-            return _OPENER.fullmatch(before) is not None or _PLACE.fullmatch(before) is not None
+            return _opener().fullmatch(before) is not None or _place().fullmatch(before) is not None
     return False
 
 

@@ -15,6 +15,7 @@ Short paragraphs in another script than the release (captions, navigation) are d
 
 from __future__ import annotations
 
+import functools
 import re
 
 from scofeed.dates import LINE_CONTEXT, FoundDate, find_dates, is_date_line
@@ -61,8 +62,18 @@ _CHROME_WORDS = {
     )
 }  # fmt: skip
 _DATE_LEAD = re.compile(r"^(?:(?:on|in|from)\s+|в\s+|于)?", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
-_FULL_STOP = re.compile(r"(?<=\.)\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=。)")
+
+
+@functools.cache
+def _sentence_end() -> re.Pattern[str]:
+    return re.compile(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
+
+
+@functools.cache
+def _full_stop() -> re.Pattern[str]:
+    return re.compile(r"(?<=\.)\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=。)")
+
+
 _CLOSING_QUOTES = "\"'”»’ "
 _ABBREV = {"mr", "mrs", "ms", "dr", "st", "no", "jr", "sr", "prof", "gen", "col", "lt", "vs"}
 
@@ -86,8 +97,14 @@ def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
     return len(text) < 120 and foreign(text, dominant)
 
 
-_DATELINE_GLUE = re.compile(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$")
-_ACRONYM = re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
+@functools.cache
+def _dateline_glue() -> re.Pattern[str]:
+    return re.compile(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$")
+
+
+@functools.cache
+def _acronym() -> re.Pattern[str]:
+    return re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
 
 
 # the cities of the SCO's datelines, which agencies write in capitals ("BEIJING, June
@@ -129,13 +146,13 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
     hit = hits[0]
     if hit.position != 0 and hit.position + len(hit.text) < len(text.rstrip(" .г,，:：–—-")):
         return False  # the date at neither end (a dash or colon may end the line)
-    place = _DATELINE_GLUE.sub(
+    place = _dateline_glue().sub(
         "", text[: hit.position] + " " + text[hit.position + len(hit.text) :]
     )
     place = re.sub(r"(?:^|\s)(?:г\.?|года)(?=\s|$)", " ", place).strip()
     if not place or re.search(r"\d|上合|上海合作", place):
         return False
-    if _ACRONYM.search(place) and place.casefold() not in _PLACES_IN_CAPITALS:
+    if _acronym().search(place) and place.casefold() not in _PLACES_IN_CAPITALS:
         return False  # an organisation's name ("SCO, 15 June 2025"), not a place's
     if script_of(place) == "cjk":
         return len(place) <= 4
@@ -148,7 +165,11 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
 
 
 # what a caption opens with: "Photo: SCO Secretariat", "Фото: пресс-служба ШОС", "照片："
-_CAPTION = re.compile(r"(?:photo|фото)\b|照片|图片|图为", re.IGNORECASE)
+@functools.cache
+def _caption() -> re.Pattern[str]:
+    return re.compile(r"(?:photo|фото)\b|照片|图片|图为", re.IGNORECASE)
+
+
 NATIVE_MIN = 30  # characters of a paragraph in the release's script that is body text
 
 
@@ -171,7 +192,7 @@ def _without_captions(paras: list[str], dominant: str | None) -> list[str]:
     edges = [i for i in range(len(paras)) if short[i] and (i < first or i > last)]
     lead = [i for i in edges if i < first]
     tail = [i for i in edges if i > last]
-    dropped = {i for i, other in enumerate(short) if other and _CAPTION.match(paras[i])}
+    dropped = {i for i, other in enumerate(short) if other and _caption().match(paras[i])}
     for run in (lead, tail):
         if sum(len(paras[i]) for i in run) <= FOREIGN_MAX:
             dropped.update(run)
@@ -222,7 +243,7 @@ def _looks_like_body(
     ):
         return True
     # "!", "?" and quotes inside a headline do not end it: only full stops count here
-    if len(text) > 100 and _sentence_breaks(text, _FULL_STOP):
+    if len(text) > 100 and _sentence_breaks(text, _full_stop()):
         return True
     if sentence and (words >= 15 or cjk_count(text) >= 40):
         return True
@@ -231,7 +252,7 @@ def _looks_like_body(
 
 def _sentence_breaks(text: str, ends: re.Pattern[str] | None = None) -> list[int]:
     out = []
-    for m in (ends or _SENTENCE_END).finditer(text):
+    for m in (ends or _sentence_end()).finditer(text):
         before = text[: m.start()].rstrip()
         word = before.rsplit(None, 1)[-1].rstrip(".!?").casefold() if before.split() else ""
         if len(word) <= 1 or word in _ABBREV or "." in word:
@@ -298,10 +319,19 @@ def _wraps_on(line: str, below: str | None, after: str) -> bool:
 
 # a date stamp in figures at a headline's end ("... Ambassador of Iran 14.03.2025"), or
 # a time at its start ("10:30 SCO Secretary-General opens ..."), as a page lists them
-_STAMP_AT_END = re.compile(
-    r"\s*[-–—|,·•]?\s*(\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}-\d{2}-\d{2})(?:,?\s+\d{1,2}:\d{2})?$"
-)
-_TIME_AT_START = re.compile(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
+@functools.cache
+def _stamp_at_end() -> re.Pattern[str]:
+    return re.compile(
+        r"\s*[-–—|,·•]?\s*(\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}-\d{2}-\d{2})"
+        r"(?:,?\s+\d{1,2}:\d{2})?$"
+    )
+
+
+@functools.cache
+def _time_at_start() -> re.Pattern[str]:
+    return re.compile(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
+
+
 STAMPED_MIN = 20  # characters a headline keeps once its stamp is off, at least
 # words that make a date at a headline's end its own: "of", "от", "dated", "on"...
 _DATE_OF = {"of", "on", "dated", "from", "since", "until", "to", "at", "for", "от", "на",
@@ -313,7 +343,7 @@ def _stamp_off(title: str) -> tuple[str, str]:
     the stamp taken off or ""): a page's list item copied whole kept them in every
     feed's title. A date in words stays ("SCO Day, 15 June 2025" is a headline)."""
     if title[-1:].isdigit():  # most end in a word: the pattern's search is spared them
-        end = _STAMP_AT_END.search(title)
+        end = _stamp_at_end().search(title)
         before = title[: end.start()].rsplit(None, 1)[-1:] if end is not None else []
         # "... Foreign Ministers of 14.03.2025", "... СМИД ШОС от 14.03.2025": the date
         # is the headline's own (a communiqué's), not a stamp beside it
@@ -324,7 +354,7 @@ def _stamp_off(title: str) -> tuple[str, str]:
         ):
             return title[: end.start()], end.group().strip(" -–—|,·•")
     if title[:1].isdigit():
-        start = _TIME_AT_START.match(title)
+        start = _time_at_start().match(title)
         if start is not None and len(title) - start.end() >= STAMPED_MIN:
             return title[start.end() :], ""
     return title, ""

@@ -61,7 +61,11 @@ def clean_lines(text: str, plain: bool | None = None) -> list[str]:
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
 
 
-_INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e]")
+@functools.cache
+def _invisible() -> re.Pattern[str]:
+    return re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e]")
+
+
 # the explicit embeddings and overrides of Unicode's bidirectional algorithm (LRE, RLE,
 # PDF, LRO, RLO): UAX #9 has isolates for new text; an RLO shows what follows it
 # backwards, and an unclosed one turns the rest of a reader's line around
@@ -83,7 +87,7 @@ def drop_invisible(text: str, close: bool = True) -> str:
         "\u200b" in text or "\u2060" in text or "\ufeff" in text or "\u00ad" in text
         or _has_override(text)
     ):  # fmt: skip
-        text = _INVISIBLE.sub("", text)
+        text = _invisible().sub("", text)
     return _closed_isolates(text) if close and _has_isolate(text) else text
 
 
@@ -232,21 +236,29 @@ _MARK = (
     r"|(?:[一二三四五六七八九十]{1,3}|\d{1,3}|[０-９]{1,3})[、．](?![0-9０-９])\S)"  # "一、"
 )
 _ITEM = re.compile("^" + _MARK, re.MULTILINE)
-_ITEM_BELOW = re.compile("\n" + _MARK)  # one after a line break: a quick first look
+
+
+@functools.cache
+def _item_below() -> re.Pattern[str]:
+    return re.compile("\n" + _MARK)  # one after a line break: a quick first look
 
 
 VIEWS_MAX = 60
+
+
 # a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
-_VIEWS = re.compile(
-    r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
-    r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
-    re.I,
-)
+@functools.cache
+def _views() -> re.Pattern[str]:
+    return re.compile(
+        r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
+        r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
+        re.I,
+    )
 
 
 def view_counter(line: str) -> bool:
     """Whether a (collapsed) line is a page's view counter, no text of the release."""
-    return len(line) <= VIEWS_MAX and _VIEWS.match(line) is not None
+    return len(line) <= VIEWS_MAX and _views().match(line) is not None
 
 
 def list_item(para: str) -> bool:
@@ -262,7 +274,7 @@ def blocks(cleaned: str) -> list[str]:
     sentence of dashes."""
     out: list[str] = []
     for block in _PARA_BREAK.split(cleaned):
-        for part in _items(block) if "\n" in block and _ITEM_BELOW.search(block) else (block,):
+        for part in _items(block) if "\n" in block and _item_below().search(block) else (block,):
             para = collapse(join_wraps(part).strip())  # mostly already collapsed then
             if para:
                 out.append(para)
