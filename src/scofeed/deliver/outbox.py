@@ -102,17 +102,12 @@ def planner(cfg: Config, now: datetime) -> Planner:
         got = rows.endpoints_of(db, entry.id) if followed else set()
         for hook in cfg.webhooks:
             had = hook.name in got and (event in RETRACTIONS or event in hook.events)
-            # a correction is news to an endpoint never sent the entry (its filters take
-            # it from this revision on), as a backfill has it: one taking only
-            # release.published got none of it, the others "Corrected: ..." of a
-            # release they never had
-            told = "release.published" if event in CORRECTIONS and hook.name not in got else event
-            if not had and not matches(hook, entry, told):
+            if not had and not matches(hook, entry, event):
                 continue
             # the hook is in this planner's config, so it was there when the entry was
             # made: queue it even if first_seen was stamped after ``at`` by another job
             rows.ensure_endpoint(db, hook.name, at)
-            n += _queue(db, cfg, hook, entry, told, at)
+            n += _queue(db, cfg, hook, entry, event, at)
         return n
 
     return plan
