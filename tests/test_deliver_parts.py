@@ -649,3 +649,19 @@ def test_a_discord_title_shows_the_headline_as_written(site, title):
     shown = crowded["embeds"][0]["title"]
     assert len(shown) <= payload.DISCORD_TITLE_MAX and shown.startswith("\\*\\*")
     assert shown.endswith("…")
+
+
+@pytest.mark.parametrize("schedule", [(60, 60, 60), (0, 60, 60), (5,)])
+def test_a_schedule_spent_on_time_ends_at_its_last_attempt(schedule):
+    """The span a delivery is tried over runs from its first attempt: the schedule's
+    first delay comes before that attempt. Counting it too gave a schedule of
+    (60, 60, 60) a fourth attempt, and (5,) a second."""
+    rng = random.Random(1)
+    begun = 1_000.0
+    now = begun
+    for attempt in range(1, len(schedule) + 1):
+        d = policy.decide(attempt, policy.Result(500), now, schedule, rng, begun=begun)
+        if attempt < len(schedule):
+            assert d.outcome == policy.RETRY
+            now = d.next_attempt
+    assert d.outcome == policy.FAILED and "gave up after" in d.reason

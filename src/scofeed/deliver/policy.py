@@ -19,10 +19,10 @@
 - anything else (3xx, other 4xx and 5xx, timeouts, connection errors): the next delay
   of the schedule, plus up to 20% jitter from the injected random generator.
 - after the last attempt of the schedule: failed, a dead letter that stays visible;
-  but not before the schedule's whole span (the sum of its delays) has passed since the
-  first attempt (``begun``, when the caller knows it): until then it is retried after
-  the schedule's last delay (or at the span's end, when sooner), a ``Retry-After`` only
-  lengthening that wait. 429s answered with a short ``Retry-After`` spent the whole
+  but not before the schedule's whole span (the sum of its delays after the first) has
+  passed since the first attempt (``begun``, when the caller knows it): until then it
+  is retried after the schedule's last delay (or at the span's end, when sooner), a
+  ``Retry-After`` only lengthening that wait. 429s answered with a short ``Retry-After`` spent the whole
   schedule in seconds (eight attempts two seconds apart) and lost the delivery.
 - ``refusals_final`` (ActivityPub): a 4xx other than 401, 408 and 429, or a 501, fails
   at once, as Mastodon's DeliveryWorker has it ("unsalvageable"): the receiver refused
@@ -201,7 +201,8 @@ def _decide(  # decide's verdict on the answer alone (its arguments, in its orde
     if status is not None and 300 <= status < 400:
         reason += " (redirects are not followed)"
     over = attempt >= len(schedule)  # the schedule is spent
-    span_end = begun + sum(schedule) if begun is not None else now
+    # the span runs from the first attempt: the schedule's first delay comes before it
+    span_end = begun + sum(schedule[1:]) if begun is not None else now
     if over and now >= span_end:
         return Decision(FAILED, None, f"{reason}; gave up after {attempt} attempts")
     if over:  # spent sooner than its span (short Retry-After hints): its last delay
