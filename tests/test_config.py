@@ -400,6 +400,22 @@ def test_a_state_path_that_is_a_folder_is_refused_naming_the_key(tmp_path):
     assert load(write(tmp_path, "[paths]\nstate = 'state/s.sqlite3'\n")).paths.state.name
 
 
+def test_a_state_folder_this_user_may_not_look_into_is_left_to_the_store(tmp_path, monkeypatch):
+    """`config check` run by an operator on a site whose state/ is the daemon's, mode
+    0700: asking whether paths.state is a folder raised PermissionError, a traceback.
+    What cannot be looked at is not judged here; opening the store says what it is."""
+    real_is_dir = Path.is_dir
+
+    def forbidden(self):
+        if self.name == "s.sqlite3":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", forbidden)
+    cfg = load(write(tmp_path, "[paths]\nstate = 'state/s.sqlite3'\n"))
+    assert cfg.paths.state.name == "s.sqlite3"
+
+
 def test_the_activitypub_key_is_not_in_the_sources_folder(tmp_path):
     text = (
         "[site]\nbase_url = 'https://sco.example/'\n"

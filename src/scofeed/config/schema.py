@@ -172,7 +172,11 @@ class PathsConfig:
                 f"({sources}), got {feeds}: the releases' files would be published"
             )
         state = self.state.resolve()
-        if state.is_dir():  # every command opening the store failed, exit 1 (restarted)
+        try:  # a folder this user may not look into (the daemon's): said where it opens
+            folder = state.is_dir()
+        except OSError:
+            folder = False
+        if folder:  # every command opening the store failed, exit 1 (restarted)
             raise ConfigError(
                 f"{key}.state: expected the store's file (such as state/scofeed.sqlite3), "
                 f"got a folder: {state}"
