@@ -22,8 +22,9 @@
   but not before the schedule's whole span (the sum of its delays after the first) has
   passed since the first attempt (``begun``, when the caller knows it): until then it
   is retried after the schedule's last delay (or at the span's end, when sooner), a
-  ``Retry-After`` only lengthening that wait. 429s answered with a short ``Retry-After`` spent the whole
-  schedule in seconds (eight attempts two seconds apart) and lost the delivery.
+  ``Retry-After`` only lengthening that wait. 429s answered with a short
+  ``Retry-After`` spent the whole schedule in seconds (eight attempts two seconds
+  apart) and lost the delivery.
 - ``refusals_final`` (ActivityPub): a 4xx other than 401, 408 and 429, or a 501, fails
   at once, as Mastodon's DeliveryWorker has it ("unsalvageable"): the receiver refused
   the activity and would refuse it again.
