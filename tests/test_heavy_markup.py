@@ -65,11 +65,17 @@ def test_a_markdown_reference_used_thousands_of_times_is_refused_unrendered(site
     (site.sources / "r.md").write_text(f"# T\n\n[x]: {target}\n\n" + "[x] " * 12_000)
     fine = "[sco]: https://sco.example/news/2025/0412\n\n" + "See [sco] and [the page][sco].\n\n"
     (site.sources / "refs.md").write_text("# Twenty references\n\n" + fine * 20)
+    # 800 inline links to Cyrillic addresses: 6 characters each letter, once encoded
+    cyrillic = "".join(
+        f"[статья {n}](https://ru.wikipedia.org/wiki/Шанхайская_организация_{n}) "
+        for n in range(800)
+    )
+    (site.sources / "wiki.md").write_text(f"# Ссылки ШОС\n\n{cyrillic}\n", encoding="utf-8")
     proc = cli(site, "build")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (line,) = proc.stderr.splitlines()
-    assert line.startswith("rejected r.md: Markdown whose links would be written out to over ")
-    assert "new=2" in proc.stdout  # the seed and the ordinary references
+    assert line.startswith("rejected r.md: Markdown whose references would be written out to over ")
+    assert "new=3" in proc.stdout  # the seed, the ordinary references, the inline links
 
 
 def test_content_of_tens_of_thousands_of_links_is_refused(site):

@@ -185,8 +185,9 @@ def render(origin: str, body: str, want_title: bool) -> tuple[str | None, str]:
     HTML with an element of too many attributes (``markup.MAX_ATTRIBUTES``) is refused
     before lxml reads it, as markdown-it renders it: raw HTML goes through as it is,
     and a "<" in prose ("write to <press@sco.example") comes out escaped, no tag."""
-    tokens = _md.parse(body)
-    _refuse_expanding_links(origin, tokens, len(body))
+    env: dict[str, Any] = {}
+    tokens = _md.parse(body, env)
+    _refuse_expanding_links(origin, tokens, env, len(body))
     title = None
     if (
         want_title
@@ -215,28 +216,35 @@ def render(origin: str, body: str, want_title: bool) -> tuple[str | None, str]:
     return title, html
 
 
-# what the links' addresses may add up to in the HTML: a reference ("[x]: URL") is
-# written out in full at each use ("[x]", three characters), so 12,000 uses of one to
-# a 100 KB address rendered 1.2 GB (2.4 GB of memory, past the time budget) from a
-# 148 KB file; an ordinary release's addresses are a fraction of its text
+# what the addresses of references may add up to, written out in the HTML: a reference
+# ("[x]: URL") is written out in full at each use ("[x]", three characters), so 12,000
+# uses of one to a 100 KB address rendered 1.2 GB (2.4 GB of memory, past the time
+# budget) from a 148 KB file. Inline links are not counted: their addresses are in the
+# text already (percent-encoded, a Cyrillic or Chinese one is 6 or 9 times as long)
 LINKS_OVER_TEXT = 2
 LINKS_SLACK = 64 * 1024
 
 
-def _refuse_expanding_links(origin: str, tokens: list[Any], text: int) -> None:
-    """Refuse Markdown whose link and image addresses, as rendered, come to more than
-    ``LINKS_OVER_TEXT`` times its text (and ``LINKS_SLACK``), before rendering it."""
+def _refuse_expanding_links(origin: str, tokens: list[Any], env: dict[str, Any], text: int) -> None:
+    """Refuse Markdown whose references, written out at each of their uses, come to
+    more than ``LINKS_OVER_TEXT`` times its text (and ``LINKS_SLACK``), before it is
+    rendered."""
+    refs = {str(r.get("href") or "") for r in (env.get("references") or {}).values()}
+    if not refs:
+        return
     limit = LINKS_OVER_TEXT * text + LINKS_SLACK
     total = 0
     for token in tokens:
         for t in token.children or ():
             if t.type in ("link_open", "image"):
-                total += len(str(t.attrs.get("href") or t.attrs.get("src") or ""))
+                href = str(t.attrs.get("href") or t.attrs.get("src") or "")
+                if href in refs:
+                    total += len(href)
         if total > limit:
             raise RejectedInput(
                 origin,
-                f"Markdown whose links would be written out to over {limit:,} characters "
-                f"(its text has {text:,}): a reference used thousands of times",
+                f"Markdown whose references would be written out to over {limit:,} "
+                f"characters (its text has {text:,}): a reference used thousands of times",
             )
 
 
