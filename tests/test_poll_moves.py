@@ -129,6 +129,24 @@ def test_the_same_page_listed_later_in_another_folder_is_no_correction(site, web
     )  # fmt: skip
 
 
+def test_a_page_moved_to_another_folder_for_good_is_read_there(site, web):
+    """The same file name in another folder is the page already read, but not once a
+    recheck found the old address gone (404): the page moved for good, so the new
+    address is read as the move it is, its link taken and watched in its place."""
+    cfg, store, entry = polled_once(site, web)
+    web.clear()
+    serve_listing(web, "/news/", listing("/news" + OLD), etag='"v2"')
+    web.expect_request(OLD).respond_with_data("gone", status=404)
+    web.expect_request("/news" + OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    report = recheck_due(cfg, store, NOW + timedelta(minutes=30), force=True)
+    assert [g for g in report.gone] == [web.url_for(OLD)]
+    (moved,) = poll_due(cfg, store, NOW + timedelta(hours=1)).results
+    assert (moved.new, moved.updated) == (0, 1)
+    (kept,) = published_rows.latest(store.db)
+    assert kept.id == entry.id and kept.link == web.url_for("/news" + OLD)
+    assert [p.url for p in page_rows.due(store.db, 1e12, 0, 10)] == [web.url_for("/news" + OLD)]
+
+
 def test_other_articles_of_the_same_day_stay_apart(site, web):
     """Only the number ends an article's address: two releases of a day with numbers
     that end alike, or a slug that ends in a year, are two entries."""

@@ -463,9 +463,10 @@ def _same_page_known(
 ) -> bool:
     """The article ingested before at an address of the same file name in another folder
     (``/news/20261127/1001220.html`` after ``/20261127/1001220.html``: the site serves
-    both): the same page, not fetched again. It was taken for a move, and its entry
-    revised and pushed with not a word changed; a new file name (a corrected
-    headline's slug) is a move (``_former``)."""
+    both), unless a recheck found that address gone: the same page, not fetched again.
+    It was taken for a move, and its entry revised and pushed with not a word changed.
+    A new file name (a corrected headline's slug), or the old address gone (the page
+    moved for good), is a move (``_former``)."""
     if number is None:
         return False
     name = urlsplit(link).path.rpartition("/")[2]
@@ -474,6 +475,7 @@ def _same_page_known(
         origin != link
         and kind.number(src, origin) == number
         and urlsplit(origin).path.rpartition("/")[2] == name
+        and not page_rows.is_gone(run.store.db, origin)
         for origin in source_rows.pages_like(run.store.db, number.like(), authority)
     )
 

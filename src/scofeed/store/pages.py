@@ -116,6 +116,14 @@ def prune(db: sqlite3.Connection, since: float) -> int:
     return cur.rowcount
 
 
+def is_gone(db: sqlite3.Connection, url: str) -> bool:
+    """Whether the watched page at ``url`` answered 404 or 410 at its last check."""
+    row = db.execute(
+        "SELECT 1 FROM page_checks WHERE url = ? AND gone_since IS NOT NULL", (url,)
+    ).fetchone()
+    return row is not None
+
+
 def gone(db: sqlite3.Connection) -> list[Page]:
     """Watched pages that answered 404 or 410 at their last check, longest gone first."""
     rows = db.execute(
