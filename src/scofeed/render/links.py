@@ -94,7 +94,8 @@ class Rewritten:
         return made
 
 
-REWRITTEN_BUDGET = 16 * 1024 * 1024  # characters: ~16-64 MB as Python holds them
+REWRITTEN_BUDGET = 4 * 1024 * 1024  # characters (4-16 MB as Python holds them): the feeds'
+# newest entries and the pages read lately, a few hundred releases with links
 _REWRITTEN = Rewritten(REWRITTEN_BUDGET)
 
 
