@@ -25,6 +25,7 @@ SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.t
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 # the module (the package's own ``sanitise`` is the function)
 sanitise_module = importlib.import_module("scofeed.normalise.sanitise")
+entry_module = importlib.import_module("scofeed.normalise.entry")
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
 
 
@@ -861,3 +862,44 @@ def test_a_release_stored_before_its_text_was_spaced_is_not_revised_by_a_reread(
     assert report.updated == 1
     (edited,) = [e for e in entries if e.title == "SCO Day"]
     assert "with a dinner" in edited.content_html and "came too" in edited.content_html
+
+
+def test_a_summary_an_older_scofeed_took_from_a_heading_is_not_revised_by_rereading(
+    site, monkeypatch
+):
+    """An older scofeed took a heading ending as a sentence for the summary ("What
+    happened?"). A list file that gained an item at its head was read again whole, and
+    each item nobody touched went out as a correction of its summary (so did an edit of
+    a Markdown release's spacing alone, and every one at a reread). What an older
+    reading explains is no edit; a real edit is one, with the summary read anew."""
+    body = "<h2>What happened?</h2><p>On {day} May 2026 the Council met in Astana.</p>"
+    items = [
+        {"id": f"list-{n}", "title": f"SCO Council meeting {n}", "date": f"2026-05-{n:02d}",
+         "html": body.format(day=n)}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    path = site.sources / "list.json"
+    path.write_text(json.dumps(items))
+    md = site.sources / "note.md"
+    md.write_text("# SCO note\n\n## What happened?\n\nOn 4 May 2026 the Council met.\n")
+    with monkeypatch.context() as older:  # as the version before read them
+        older.setattr(entry_module, "heading_keys", lambda html: frozenset())
+        report, entries = build(site)
+    assert {e.summary for e in entries if "Council" in e.title or e.title == "SCO note"} == {
+        "What happened?"
+    }
+    items.insert(0, {"id": "list-9", "title": "SCO Council meeting 9", "date": "2026-05-09",
+                     "html": body.format(day=9)})  # fmt: skip
+    path.write_text(json.dumps(items))
+    md.write_text(md.read_text().replace("Council met", "Council  met"))  # spacing alone
+    report, entries = build(site, T0 + timedelta(days=1))
+    assert (report.new, report.updated) == (1, 0)
+    (new,) = [e for e in entries if e.title == "SCO Council meeting 9"]
+    assert new.summary == "On 9 May 2026 the Council met in Astana."
+    report = build_feeds(site.config(), site.store(), T0 + timedelta(days=2), reread=True)
+    assert (report.new, report.updated) == (0, 0)
+    md.write_text(md.read_text().replace("Council  met", "Council met again"))  # an edit
+    report, entries = build(site, T0 + timedelta(days=3))
+    assert report.updated == 1
+    (note,) = [e for e in entries if e.title == "SCO note"]
+    assert note.summary == "On 4 May 2026 the Council met again."

@@ -42,9 +42,9 @@ from scofeed.normalise import (
     identity_of,
     mint_id,
     normalise,
+    read_alike,
     redated,
     settings_from,
-    spaced_alike,
     with_language,
 )
 from scofeed.normalise.dating import FAR_DAYS
@@ -284,7 +284,7 @@ def ingest_one(
     stored: Entry | None = None  # the entry as stored, read once if needed
     if not same:
         stored = entry_rows.get(db, match.entry_id)
-        same = spaced_alike(stored, entry)  # stored before its text was spaced as it reads
+        same = read_alike(stored, entry)  # stored by an older reading of the same text
     # whatever follows, this input now belongs to the matched entry, with what it holds
     origin_rows.link_origin(
         db, release.origin, match.entry_id, entry.content_hash, authority, stamp, rank < held

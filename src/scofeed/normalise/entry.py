@@ -236,14 +236,23 @@ def _facts(
     }
 
 
-def spaced_alike(stored: Entry, fresh: Entry) -> bool:
-    """Whether ``fresh`` says what ``stored`` says, but for the spacing of its content's
-    text (``sanitise.spaced_once``): an entry stored before scofeed spaced the text so,
-    read again (a page rechecked, a file re-read), is not edited."""
-    if stored.content_html == fresh.content_html:
-        return False  # the same content: what differs is something else
-    spaced = replace(stored, content_html=spaced_once(stored.content_html))
-    return _rehashed(spaced).content_hash == fresh.content_hash
+def read_alike(stored: Entry, fresh: Entry) -> bool:
+    """Whether ``fresh`` says what ``stored`` says, but for what an older scofeed read
+    otherwise: the spacing of its content's text (``sanitise.spaced_once``), and a
+    summary it took from a heading ending as a sentence ("What happened?",
+    ``summarised``). Such an entry, read again (a page rechecked, a file re-read, the
+    other items of a list file that gained one), is not edited: each such reading sent
+    a correction of nothing to every subscriber."""
+    content = stored.content_html
+    summary = stored.summary
+    if content != fresh.content_html:
+        content = spaced_once(content)
+    if summary != fresh.summary and compare_key(summary) in heading_keys(stored.content_html):
+        summary = fresh.summary
+    if content == stored.content_html and summary == stored.summary:
+        return False  # nothing an older reading explains: what differs is something else
+    again = replace(stored, content_html=content, summary=summary)
+    return _rehashed(again).content_hash == fresh.content_hash
 
 
 def _rehashed(entry: Entry) -> Entry:
