@@ -234,6 +234,7 @@ def test_watch_events_that_count():
     assert not relevant(FileCreatedEvent("/s/.hidden"))
     assert not relevant(FileCreatedEvent("/s/a.txt.tmp"))
     assert not relevant(FileCreatedEvent("/s/A.TXT.TMP"))  # a Windows tool's, in any case
+    assert not relevant(FileCreatedEvent("/s/#a.txt#"))  # an Emacs autosave
     assert not relevant(DirModifiedEvent("/s"))
 
 

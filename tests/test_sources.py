@@ -436,8 +436,12 @@ def test_a_file_whose_stat_size_is_wrong_is_read_to_its_end_or_one_byte_past_the
 
 
 def test_temporary_files_are_left_alone_in_any_case(site):
-    """A Windows tool's X.TMP was quarantined as "unknown file type '.TMP'"."""
-    for name in ("a.txt.tmp", "B.TMP", "c.Part", "d.txt.SWP", "e.txt~"):
+    """A Windows tool's X.TMP was quarantined as "unknown file type '.TMP'"; so were an
+    Emacs autosave (#x.txt#), a backup (.bak), patch's leftovers (.orig, .rej), and a
+    build exited 1 while an editor held unsaved changes."""
+    names = ("a.txt.tmp", "B.TMP", "c.Part", "d.txt.SWP", "e.txt~", "#f.txt#", "g.txt.bak",
+             "h.md.orig", "i.md.rej", "j.txt.swo", "k.json.crdownload")  # fmt: skip
+    for name in names:
         (site.sources / name).write_text("SCO\n\nOn 3 June 2020 the SCO met.\n", "utf-8")
     report = build_feeds(site.config(), site.store(), NOW)
     assert (report.new, report.rejected) == (1, [])  # the seed alone

@@ -27,7 +27,13 @@ from scofeed.store.files import FileState, Index
 
 log = logging.getLogger(__name__)
 
-SKIP_SUFFIXES = (".tmp", ".part", ".swp", "~")  # editors' and downloads' temporary files
+# editors', tools' and downloads' temporary and backup files: a file saved by Emacs
+# (#x.txt#, x.txt~), vim (.swp, .swo), patch (.orig, .rej), an editor's or a
+# download's (.bak, .tmp, .part, .crdownload) was quarantined as an "unknown file type",
+# and a build exited 1 while an editor held unsaved changes
+SKIP_SUFFIXES = (
+    ".tmp", ".part", ".crdownload", ".swp", ".swo", ".bak", ".orig", ".rej", "~",
+)  # fmt: skip
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 Real = tuple[int, int]  # a directory's device and inode
 
@@ -35,7 +41,9 @@ Real = tuple[int, int]  # a directory's device and inode
 def temporary(name: str) -> bool:
     """A file left alone while it is written: an editor's or a download's, named in any
     case (a Windows tool's X.TMP was quarantined as "unknown file type '.TMP'")."""
-    return name.lower().endswith(SKIP_SUFFIXES)
+    return name.lower().endswith(SKIP_SUFFIXES) or (
+        len(name) > 2 and name.startswith("#") and name.endswith("#")
+    )
 
 
 @frozen(many=True)
