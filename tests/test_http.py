@@ -111,7 +111,9 @@ def test_a_dripping_server_is_cut_off_at_the_deadline(fetcher, head, start):
     """Each byte comes well within the per-read timeout, so only the one deadline for the
     whole answer (4x the timeout: headers and body) can end the fetch; it did not
     (headers dripped for as long as the server liked, a body was read to its end)."""
-    dripper = SlowReceiver(head + b"x" * 300, every=0.1, start=len(head) if start else 0)
+    # a byte every 0.02 s: 25 times within the per-read timeout, so that a loaded machine
+    # stalling the dripper never ends the fetch by that timeout instead (it did, at 0.1)
+    dripper = SlowReceiver(head + b"x" * 300, every=0.02, start=len(head) if start else 0)
     try:
         with pytest.raises(TemporaryFailure) as err:
             fetcher.get(dripper.url, timeout=0.5)
