@@ -222,6 +222,20 @@ def test_a_link_back_to_a_walked_folder_is_said_at_info_once(site, caplog):
     assert said == [logging.INFO, logging.DEBUG, logging.DEBUG]
 
 
+def test_the_links_back_said_are_kept_to_their_cap(site, monkeypatch):
+    """The cap silenced the lines past LINKS_SAID_MAX, but every link back was still
+    added to the set the process keeps: one string for each ever seen, for good."""
+    from scofeed.sources import files
+
+    monkeypatch.setattr(files, "_LINKS_SAID", set())
+    monkeypatch.setattr(files, "LINKS_SAID_MAX", 3)
+    for n in range(6):
+        (site.sources / f"loop{n}").mkdir()
+        os.symlink("..", site.sources / f"loop{n}" / "back")
+    list(files.walk(site.sources))
+    assert len(files._LINKS_SAID) == 3
+
+
 def test_a_link_out_of_sources_is_refused_not_followed(site):
     """A link in sources/ to a file or folder outside it (a secret beside the site, the
     site's own state folder, the folder above) published what it led to: anyone who

@@ -74,7 +74,7 @@ def charset_label(label: str) -> str:
     return label if _reads_ascii(lower) else "utf-8"
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # keyed by what pages say: at most so many kept
 def _reads_ascii(label: str) -> bool:
     """Whether the codec ``label`` names reads ASCII bytes as ASCII (True for a label
     Python does not know: the reader says so when it decodes)."""

@@ -142,7 +142,8 @@ def walk(
             if real in walked:
                 # said once a process: the daemon's idle scans found it every minute
                 said = rel in _LINKS_SAID or len(_LINKS_SAID) >= LINKS_SAID_MAX
-                _LINKS_SAID.add(rel)
+                if not said:  # the cap bounds the set too, not only the lines
+                    _LINKS_SAID.add(rel)
                 (log.debug if said else log.info)(
                     "directory_seen origin=%r (a link back to a walked one)", rel
                 )
