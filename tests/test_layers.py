@@ -62,6 +62,7 @@ LAYERS: list[list[str]] = [
         "scofeed.hostkey",
         "scofeed.logs",
         "scofeed.digest",
+        "scofeed.patterns",
         "scofeed",
     ],
 ]

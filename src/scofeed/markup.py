@@ -24,6 +24,8 @@ import re
 from collections.abc import Collection
 from typing import Any
 
+from scofeed.patterns import later
+
 # the elements of HTML (with SVG's and MathML's roots and the obsolete ones readers
 # still honour): a title or summary that renders as HTML somewhere must hold none of
 # them, nor any tag with an attribute given a value (a browser runs the handlers of an
@@ -66,12 +68,10 @@ _TAG = (
 )
 
 
-@functools.cache
-def tag() -> re.Pattern[str]:
-    """The pattern of markup (above), compiled on first use: ~1.5 ms at each start (its
-    two alternations of ~140 names) that a build whose texts hold no "<" never needs
-    (every caller looks for one first)."""
-    return re.compile(_TAG, re.IGNORECASE)
+# the pattern of markup (above), compiled on first use: ~1.5 ms at each start (its
+# two alternations of ~140 names) that a build whose texts hold no "<" never needs
+# (every caller looks for one first)
+tag = later(_TAG, re.IGNORECASE)
 
 
 ENTITY_REF = re.compile(r"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")

@@ -26,6 +26,7 @@ READING_META = "reading"
 PARTS = (
     "sources", "normalise", "dates", "markup.py", "typography.py", "selectors.py",
     "graphemes.py", "languages.py", "render/links.py", "filekinds.py", "digest.py",
+    "patterns.py",
 )  # fmt: skip
 HINT = "`scofeed build --reread` reads them again with this one"
 

@@ -7,7 +7,6 @@ states a date and nothing else. The forms are listed in ``scofeed.dates.forms``.
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import date
 
@@ -21,6 +20,7 @@ from scofeed.dates.forms import (
     with_time,
 )
 from scofeed.dates.windowed import matches, nothing_to_try, relative_starts, scan
+from scofeed.patterns import later
 from scofeed.typography import ascii_image
 
 
@@ -98,12 +98,10 @@ LINE_CONTEXT = date(2000, 1, 1)  # what a year-less date on a line is judged by
 # the words a date line may hold besides its date and time: its label ("Published:",
 # "Дата публикации:", "发布时间："), and on a Chinese page the source it names beside it
 # ("来源：上合组织秘书处")
-@functools.cache
-def _labels() -> re.Pattern[str]:
-    return re.compile(
-        r"(?i)\b(?:updated|published|date|at|года|г|дата(?:\s+публикации)?|опубликовано"
-        r"|обновлено|发布时间|发布日期|更新时间|日期|时间)\b|来源[:：]\s*\S+"
-    )
+_labels = later(
+    r"(?i)\b(?:updated|published|date|at|года|г|дата(?:\s+публикации)?|опубликовано"
+    r"|обновлено|发布时间|发布日期|更新时间|日期|时间)\b|来源[:：]\s*\S+"
+)
 
 
 def is_date_line(line: str, hits: list[FoundDate] | None = None) -> bool:

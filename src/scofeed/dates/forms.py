@@ -20,12 +20,13 @@ does, a line in ``scofeed.dates.windowed.matches``).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Collection, Iterable
 from contextlib import suppress
 from datetime import date, time, timedelta
 from typing import Any, NamedTuple
+
+from scofeed.patterns import later
 
 MIN_YEAR = 1990
 NEAR_DAYS = 60  # a stated year is preferred for a day this far before the reference
@@ -190,11 +191,9 @@ _RELATIVE = (
 )
 
 
-@functools.cache
-def relative_pattern() -> re.Pattern[str]:
-    """The relative forms (today, on Thursday, вчера, 周四), compiled on first use as the
-    absolute ones are: a text names a weekday far less often than it states a date."""
-    return re.compile(_RELATIVE, re.IGNORECASE)
+# the relative forms (today, on Thursday, вчера, 周四), compiled on first use as the
+# absolute ones are: a text names a weekday far less often than it states a date
+relative_pattern = later(_RELATIVE, re.IGNORECASE)
 
 
 class FoundDate(NamedTuple):

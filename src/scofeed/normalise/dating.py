@@ -37,7 +37,6 @@ day of the meeting the release reports. It is shown, never used for ordering.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -49,6 +48,7 @@ from scofeed.dates import FoundDate, aware, date_from_url, date_stamp, find_date
 from scofeed.errors import NormaliseError
 from scofeed.frozen import frozen
 from scofeed.model import Release
+from scofeed.patterns import later
 
 log = logging.getLogger(__name__)
 
@@ -236,19 +236,15 @@ OPENING_AT = 30  # characters before a date that opens its text, at most
 
 # what may stand before a date that opens a release: "On", "From", "Today,", a weekday
 # ("On Tuesday,", "Во вторник,"), "当地时间"; or a dateline's place ("Beijing,")
-@functools.cache
-def _opener() -> re.Pattern[str]:
-    return re.compile(
-        r"(?:(?:on|in|from|today|в|во|с|со|сегодня)\b,?\s*)?"
-        r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|понедельник|вторник"
-        r"|среду|четверг|пятницу|субботу|воскресенье)\b,?\s*)?|当地时间|北京时间",
-        re.IGNORECASE,
-    )
+_opener = later(
+    r"(?:(?:on|in|from|today|в|во|с|со|сегодня)\b,?\s*)?"
+    r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|понедельник|вторник"
+    r"|среду|четверг|пятницу|субботу|воскресенье)\b,?\s*)?|当地时间|北京时间",
+    re.IGNORECASE,
+)
 
 
-@functools.cache
-def _place() -> re.Pattern[str]:
-    return re.compile(r"(?:[A-ZА-ЯЁ][\w'-]*\s+){0,2}[A-ZА-ЯЁ][\w'-]*,\s*")
+_place = later(r"(?:[A-ZА-ЯЁ][\w'-]*\s+){0,2}[A-ZА-ЯЁ][\w'-]*,\s*")
 
 
 def _opens(found: FoundDate, texts: list[str]) -> bool:

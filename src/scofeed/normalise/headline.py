@@ -15,7 +15,6 @@ Short paragraphs in another script than the release (captions, navigation) are d
 
 from __future__ import annotations
 
-import functools
 import re
 
 from scofeed.dates import LINE_CONTEXT, FoundDate, find_dates, is_date_line
@@ -41,6 +40,7 @@ from scofeed.normalise.text import (
     xml_safe,
 )
 from scofeed.normalise.text import plain as markup_free  # split_release has a `plain`
+from scofeed.patterns import later
 from scofeed.typography import ascii_but_marks
 
 TITLE_MAX = 300  # a headline line is kept whole up to this, then cut at a word
@@ -64,14 +64,10 @@ _CHROME_WORDS = {
 _DATE_LEAD = re.compile(r"^(?:(?:on|in|from)\s+|в\s+|于)?", re.IGNORECASE)
 
 
-@functools.cache
-def _sentence_end() -> re.Pattern[str]:
-    return re.compile(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
+_sentence_end = later(r"(?<=[.!?])\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=[。！？])")
 
 
-@functools.cache
-def _full_stop() -> re.Pattern[str]:
-    return re.compile(r"(?<=\.)\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=。)")
+_full_stop = later(r"(?<=\.)\s+(?=[\"«“]?[A-ZА-ЯЁ])|(?<=。)")
 
 
 _CLOSING_QUOTES = "\"'”»’ "
@@ -97,14 +93,10 @@ def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
     return len(text) < 120 and foreign(text, dominant)
 
 
-@functools.cache
-def _dateline_glue() -> re.Pattern[str]:
-    return re.compile(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$")
+_dateline_glue = later(r"^[\s,，、:：–—-]+|[\s,，、:：–—-]+$")
 
 
-@functools.cache
-def _acronym() -> re.Pattern[str]:
-    return re.compile(r"\b[A-ZА-ЯЁ]{2,}\b")
+_acronym = later(r"\b[A-ZА-ЯЁ]{2,}\b")
 
 
 # the cities of the SCO's datelines, which agencies write in capitals ("BEIJING, June
@@ -165,9 +157,7 @@ def _is_dateline(text: str, hits: list[FoundDate]) -> bool:
 
 
 # what a caption opens with: "Photo: SCO Secretariat", "Фото: пресс-служба ШОС", "照片："
-@functools.cache
-def _caption() -> re.Pattern[str]:
-    return re.compile(r"(?:photo|фото)\b|照片|图片|图为", re.IGNORECASE)
+_caption = later(r"(?:photo|фото)\b|照片|图片|图为", re.IGNORECASE)
 
 
 NATIVE_MIN = 30  # characters of a paragraph in the release's script that is body text
@@ -319,17 +309,13 @@ def _wraps_on(line: str, below: str | None, after: str) -> bool:
 
 # a date stamp in figures at a headline's end ("... Ambassador of Iran 14.03.2025"), or
 # a time at its start ("10:30 SCO Secretary-General opens ..."), as a page lists them
-@functools.cache
-def _stamp_at_end() -> re.Pattern[str]:
-    return re.compile(
-        r"\s*[-–—|,·•]?\s*(\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}-\d{2}-\d{2})"
-        r"(?:,?\s+\d{1,2}:\d{2})?$"
-    )
+_stamp_at_end = later(
+    r"\s*[-–—|,·•]?\s*(\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}-\d{2}-\d{2})"
+    r"(?:,?\s+\d{1,2}:\d{2})?$"
+)
 
 
-@functools.cache
-def _time_at_start() -> re.Pattern[str]:
-    return re.compile(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
+_time_at_start = later(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
 
 
 STAMPED_MIN = 20  # characters a headline keeps once its stamp is off, at least

@@ -11,7 +11,6 @@ tells a changed release from an unchanged one.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from scofeed.digest import sha256
 from scofeed.model import Entry, Release
 from scofeed.normalise.text import compare_key, fold_key, keys_of
+from scofeed.patterns import later
 
 
 def fingerprint(title: str, first_paragraph: str) -> str:
@@ -138,10 +138,8 @@ _TRACKING = (
 )
 
 
-@functools.cache
-def _tracking() -> re.Pattern[str]:
-    """Tracking parameters' names, compiled when a first address has a query (1 ms)."""
-    return re.compile(_TRACKING, re.IGNORECASE)
+# tracking parameters' names, compiled when a first address has a query (1 ms)
+_tracking = later(_TRACKING, re.IGNORECASE)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

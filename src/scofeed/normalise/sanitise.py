@@ -48,6 +48,7 @@ from scofeed.normalise.text import (
     plain,
     xml_safe,
 )
+from scofeed.patterns import later
 
 MAX_DEPTH = 256  # elements open at once
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
@@ -306,13 +307,10 @@ def spaced_once(html: str) -> str:
     return "".join(parts)
 
 
-@functools.cache
-def _block_edge() -> re.Pattern[str]:
-    """The tags white space beside which shows as nothing: a block's start or end, a
-    line break. Compiled on first use: only Markdown and HTML releases are spaced so,
-    and it took ~1.3 ms of every one-shot build."""
-    blocks = (*_BLOCKS, "br", "tr", "td", "th", "thead", "tbody", "tfoot", "caption")
-    return re.compile("</?(?:" + "|".join(blocks) + r")[\s/>]", re.I)
+# the tags white space beside which shows as nothing: a block's start or end, a line
+# break. Compiled on first use: only Markdown and HTML releases are spaced so (~1.3 ms)
+_EDGES = (*_BLOCKS, "br", "tr", "td", "th", "thead", "tbody", "tfoot", "caption")
+_block_edge = later("</?(?:" + "|".join(_EDGES) + r")[\s/>]", re.I)
 
 
 # a paragraph holding nothing to read: white space (a no-break space is one), line breaks

@@ -11,13 +11,13 @@ are.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import unicodedata
 
 from scofeed.graphemes import clip
 from scofeed.markup import ENTITY_REF, tag
+from scofeed.patterns import later
 from scofeed.typography import ascii_but_marks, ascii_image
 
 # the non-characters, which HTML calls a parse error where a reader finds one in a
@@ -61,9 +61,7 @@ def clean_lines(text: str, plain: bool | None = None) -> list[str]:
     return [ln if ln and (ln[0].isalnum() or not _BLANKISH.match(ln)) else "" for ln in lines]
 
 
-@functools.cache
-def _invisible() -> re.Pattern[str]:
-    return re.compile("[\u00ad\u200b\u2060\ufeff\u202a-\u202e]")
+_invisible = later("[\u00ad\u200b\u2060\ufeff\u202a-\u202e]")
 
 
 # the explicit embeddings and overrides of Unicode's bidirectional algorithm (LRE, RLE,
@@ -214,11 +212,9 @@ _ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what collapse loo
 _CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"  # with kana
 
 
-@functools.cache
-def _cjk_wrap() -> re.Pattern[str]:
-    """Compiled on first use (~2.5 ms: its classes span ~28,000 characters), not at
-    every start: most releases never need it."""
-    return re.compile(rf"(?<=[{_CJK}])[ \t]*\r?\n[ \t]*(?=[{_CJK}])")
+# compiled on first use (~2.5 ms: its classes span ~28,000 characters), not at
+# every start: most releases never need it
+_cjk_wrap = later(rf"(?<=[{_CJK}])[ \t]*\r?\n[ \t]*(?=[{_CJK}])")
 
 
 def join_wraps(text: str) -> str:
@@ -238,22 +234,18 @@ _MARK = (
 _ITEM = re.compile("^" + _MARK, re.MULTILINE)
 
 
-@functools.cache
-def _item_below() -> re.Pattern[str]:
-    return re.compile("\n" + _MARK)  # one after a line break: a quick first look
+_item_below = later("\n" + _MARK)  # one after a line break: a quick first look
 
 
 VIEWS_MAX = 60
 
 
 # a page's view counter: "Views: 1234", "Просмотров: 57", "浏览次数：57", "👁 57", "57 views"
-@functools.cache
-def _views() -> re.Pattern[str]:
-    return re.compile(
-        r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
-        r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
-        re.I,
-    )
+_views = later(
+    r"^(?:(?:views?|viewed|просмотр(?:ов|ы)?|浏览(?:次数|量)?|阅读(?:次数|量)?|点击(?:次数|量)?"
+    r"|👁️?)\s*[:：]?\s*\d[\d\s,.]*(?:次)?|\d[\d,.]*(?:\s+[\d,.]+)*\s*(?:views?|просмотр(?:ов|а)?))$",
+    re.I,
+)
 
 
 def view_counter(line: str) -> bool:

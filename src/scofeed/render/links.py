@@ -21,7 +21,6 @@ keeps the entry as read: its id and URL key never depended on them
 
 from __future__ import annotations
 
-import functools
 import importlib
 import re
 import threading
@@ -34,14 +33,11 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 import lxml.etree
 
 from scofeed.model import Entry
+from scofeed.patterns import later
 
-
-@functools.cache
-def _maybe_relative() -> re.Pattern[str]:
-    """An href or src whose value does not open with a scheme ("https:", "mailto:"):
-    maybe relative. Compiled on first use, as the patterns below: a text release has no
-    link (each compile is a few tenths of a millisecond of a one-shot build)."""
-    return re.compile(r"""(?:href|src)\s*=\s*["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""", re.I)
+# an href or src whose value does not open with a scheme ("https:", "mailto:"): maybe
+# relative. Compiled on first use, as the patterns below: a text release has no link
+_maybe_relative = later(r"""(?:href|src)\s*=\s*["']?(?![a-zA-Z][a-zA-Z0-9+.-]*:)""", re.I)
 
 
 def absolute_links(fragment: str, base: str) -> str:
@@ -120,16 +116,12 @@ _TRACKERS = (
 )
 
 
-@functools.cache
-def _maybe_tracked() -> re.Pattern[str]:
-    """Where a tracking parameter may stand in content: after "?" or "&" (written
-    "&amp;" in HTML)."""
-    return re.compile(rf"[?&;](?:{_TRACKERS})=", re.I)
+# where a tracking parameter may stand in content: after "?" or "&" (written
+# "&amp;" in HTML)
+_maybe_tracked = later(rf"[?&;](?:{_TRACKERS})=", re.I)
 
 
-@functools.cache
-def _tracker() -> re.Pattern[str]:
-    return re.compile(rf"(?:{_TRACKERS})", re.I)
+_tracker = later(rf"(?:{_TRACKERS})", re.I)
 
 
 def shown_url(url: str) -> str:

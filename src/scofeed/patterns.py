@@ -1,0 +1,20 @@
+"""Regular expressions compiled at their first use, not at import.
+
+Python's regex compiler is written in Python: a pattern costs a tenth of a millisecond
+to a few milliseconds to compile (a class spanning the CJK blocks, an alternation of
+~140 tag names), and a one-shot build of a ``.txt`` release used 15 of the 62 patterns
+scofeed's modules compiled at import (issue 9). ``later`` gives a pattern's getter,
+compiled at its first call and kept: ``_views = later(r"...")``, used as
+``_views().match(line)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+
+
+def later(pattern: str, flags: int = 0) -> Callable[[], re.Pattern[str]]:
+    """The getter of ``re.compile(pattern, flags)``, compiled once, when first called."""
+    return functools.cache(functools.partial(re.compile, pattern, flags))
