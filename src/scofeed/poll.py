@@ -17,6 +17,7 @@ week (``_refused``); a failing source is recorded and never stops the others.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -293,14 +294,14 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     failing = 0  # temporary failures in a row
     if result.retry_after is not None:  # a next listing page asked us to wait: the
         fresh, complete = [], False  # article pages come at the next poll, after it
-    for n, (link, number) in enumerate(fresh[: src.max_items]):
+    for n, (link, earlier) in enumerate(fresh[: src.max_items]):
         if failing >= FAILURES_IN_A_ROW:  # the host is in trouble: leave it alone; the
             log.info(  # rest come at the next poll (after these, which go last)
                 "poll_backed_off source=%s failures=%d pages_left=%d",
                 src.name, failing, min(len(fresh), src.max_items) - n,
             )  # fmt: skip
             break
-        former = _former(run, src, kind, link, number)
+        former = _former(src, link, earlier)
         try:
             page = _get(run, src, link, kind.page_accept, False)
             releases = run.read(link, kind.read_page, src, link, page, run.now)
@@ -335,11 +336,11 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
 
 def _fresh(
     run: _Run, src: RemoteSource, kind: Kind, links: list[str], oldest_first: bool = False
-) -> tuple[list[tuple[str, ArticleNumber | None]], int]:
-    """The linked pages not ingested (or refused for good) before, each with what
-    names its article whatever its address (``Kind.number``), when the source knows;
-    and how many more wait, refused for now, to be tried again at a later poll."""
-    fresh: list[tuple[str, ArticleNumber | None]] = []
+) -> tuple[list[tuple[str, list[str]]], int]:
+    """The linked pages not ingested (or refused for good) before, each with the
+    addresses its article was ingested under before (``_earlier``); and how many more
+    wait, refused for now, to be tried again at a later poll."""
+    fresh: list[tuple[str, list[str]]] = []
     keys: set[object] = set()
     official = run.cfg.authority_of(src.name) != "other"
     for link in links:
@@ -348,13 +349,16 @@ def _fresh(
         if key in keys or (number is not None and number in keys):
             continue  # the same article under two spellings of its address
         keys.update((key, number))
-        if not _known(run, link, official) and not _same_page_known(run, src, kind, link, number):
-            fresh.append((link, number))
+        if _known(run, link, official):
+            continue
+        earlier = _earlier(run, src, kind, link, number)
+        if not _same_page_known(link, earlier, run.store.db):
+            fresh.append((link, earlier))
     if len(fresh) > src.max_items:
         log.info("poll_capped source=%s fresh=%d max_items=%d", src.name, len(fresh), src.max_items)
     # pages that failed for a passing reason go after those never tried: a page that
     # keeps failing never holds the others back (nor does a host's bad spell)
-    failed = source_rows.failed_for_now(run.store.db, [link for link, _n in fresh])
+    failed = source_rows.failed_for_now(run.store.db, [link for link, _e in fresh])
     scheduled = scheduled_wait(src, run.now, run.cfg.site.timezone)
     due = [
         page
@@ -458,42 +462,43 @@ def _refused(
     return False
 
 
-def _same_page_known(
+def _earlier(
     run: _Run, src: RemoteSource, kind: Kind, link: str, number: ArticleNumber | None
-) -> bool:
+) -> list[str]:
+    """The addresses other than ``link`` this article was ingested under (the ``sco``
+    preset: the same day and number on the same host), oldest first."""
+    if number is None:
+        return []
+    authority = run.cfg.authority_of(src.name)
+    return [
+        origin
+        for origin in source_rows.pages_like(run.store.db, number.like(), authority)
+        if origin != link and kind.number(src, origin) == number
+    ]
+
+
+def _same_page_known(link: str, earlier: list[str], db: sqlite3.Connection) -> bool:
     """The article ingested before at an address of the same file name in another folder
     (``/news/20261127/1001220.html`` after ``/20261127/1001220.html``: the site serves
     both), unless a recheck found that address gone: the same page, not fetched again.
     It was taken for a move, and its entry revised and pushed with not a word changed.
     A new file name (a corrected headline's slug), or the old address gone (the page
     moved for good), is a move (``_former``)."""
-    if number is None:
-        return False
     name = urlsplit(link).path.rpartition("/")[2]
-    authority = run.cfg.authority_of(src.name)
     return any(
-        origin != link
-        and kind.number(src, origin) == number
-        and urlsplit(origin).path.rpartition("/")[2] == name
-        and not page_rows.is_gone(run.store.db, origin)
-        for origin in source_rows.pages_like(run.store.db, number.like(), authority)
+        urlsplit(origin).path.rpartition("/")[2] == name and not page_rows.is_gone(db, origin)
+        for origin in earlier
     )
 
 
-def _former(
-    run: _Run, src: RemoteSource, kind: Kind, link: str, number: ArticleNumber | None
-) -> str | None:
-    """The address this article was ingested under before, when it has moved (the
-    ``sco`` preset: the same day and number on the same host; a corrected headline
-    changes the slug of its address): the page is then a correction of that entry."""
-    if number is None:
+def _former(src: RemoteSource, link: str, earlier: list[str]) -> str | None:
+    """The address this article was ingested under before, when it has moved (a
+    corrected headline changes the slug of its address): the page is then a correction
+    of that entry."""
+    if not earlier:
         return None
-    authority = run.cfg.authority_of(src.name)
-    for origin in source_rows.pages_like(run.store.db, number.like(), authority):
-        if origin != link and kind.number(src, origin) == number:
-            log.info("page_moved source=%s from=%s to=%s", src.name, logged(origin), logged(link))
-            return origin
-    return None
+    log.info("page_moved source=%s from=%s to=%s", src.name, logged(earlier[0]), logged(link))
+    return earlier[0]
 
 
 def watch_page(
