@@ -202,20 +202,19 @@ def decode_html(
             return data.decode("utf-8")
         except UnicodeDecodeError:
             charset = (guess(data) if guess else None) or "utf-8"
-    elif guess and not bom and charset.lower() in ("utf-8", "utf8") and mostly_not_utf8(data):
-        charset = guess(data) or charset
-    elif charset.lower() not in _UNICODE and not data.isascii() and is_utf8(data):
+    elif charset.lower() in ("utf-8", "utf8"):
+        if guess and not bom and mostly_not_utf8(data):
+            charset = guess(data) or charset
+    elif not data.isascii() and is_utf8(data):
         # said to be windows-1251 (a template's leftover <meta>, a server's default) and
         # written in UTF-8: text in a legacy charset is almost never valid UTF-8 past
-        # ASCII, so its multi-byte sequences say what it is (it was read as mojibake)
+        # ASCII, so its multi-byte sequences say what it is (it was read as mojibake).
+        # (charset_label made a UTF-16 or UTF-32 label UTF-8 already, as browsers do)
         charset = "utf-8"
     try:
         return data.decode(charset, errors="replace").lstrip("\ufeff")
     except LookupError:
         return data.decode("utf-8", errors="replace").lstrip("\ufeff")
-
-
-_UNICODE = ("utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be")
 
 
 def mostly_not_utf8(data: bytes) -> bool:
