@@ -4,6 +4,7 @@ every feed linked, entry pages linking their language and tag feeds."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.client
 import json
 from collections.abc import Iterator
@@ -163,6 +164,32 @@ def test_index_pages_answer_304_to_their_etag(served):
     assert status == 200
     again, _, body = served.get("/page/2", If_None_Match=headers["etag"])
     assert again == 304 and body == b""
+
+
+def test_pages_are_gzipped_for_a_client_that_takes_it(served):
+    status, plain, body = served.get("/page/2")
+    zipped_status, zipped, packed = served.get("/page/2", Accept_Encoding="gzip")
+    assert status == zipped_status == 200
+    assert zipped["content-encoding"] == "gzip" and "content-encoding" not in plain
+    assert gzip.decompress(packed) == body and len(packed) < len(body) / 3
+    assert plain["vary"] == zipped["vary"] == "Accept-Encoding"
+    assert zipped["etag"] == plain["etag"][:-1] + '-gz"'  # each encoding its own ETag
+    again, _, empty = served.get("/page/2", Accept_Encoding="gzip", If_None_Match=zipped["etag"])
+    assert again == 304 and empty == b""
+    # an error in plain text is sent as it is
+    status, headers, _ = served.get("/page/99", Accept_Encoding="gzip")
+    assert status == 404 and "content-encoding" not in headers
+
+
+def test_pages_answer_if_match_as_files_do(served):
+    _, plain, _ = served.get("/")
+    _, zipped, _ = served.get("/", Accept_Encoding="gzip")
+    for etag in ("*", plain["etag"], zipped["etag"], f'"x", {plain["etag"]}'):
+        status, _, body = served.get("/", If_Match=etag)
+        assert status == 200 and body, etag
+    status, headers, body = served.get("/", If_Match='"not-this-page"')
+    assert status == 412 and headers["etag"] == plain["etag"]
+    assert body.startswith(b"precondition failed")
 
 
 def test_summaries_are_clipped_in_any_script():

@@ -8,6 +8,7 @@ shows its message); anything else is a logged 500.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -43,6 +44,7 @@ from scofeed.serve.answers import (
     accepts_gzip,
     file_answer,
     not_modified,
+    precondition_failed,
 )
 from scofeed.serve.clients import client_address
 from scofeed.serve.failing import error_answer, plain_text, store_trouble_answer
@@ -74,6 +76,9 @@ _REST = r"[^\x00-\x1f\x7f/.\\]"
 # a tag's page: /tags/<slug>/, /tags/<slug>/page/<n> (and /tags/<slug>, redirected)
 _TAG_PAGE = re.compile(rf"/tags/([^\W_]{_REST}{{0,63}})(/(?:page/([1-9][0-9]{{0,8}}))?)?")
 _HTML_TYPE = "text/html; charset=utf-8"
+# gzip of an HTML page, made at each request (as the page is): on a 30 KB index page,
+# level 5 takes ~0.2 ms (a sixth of making the page), 60% of level 9's time, for 2% more bytes
+PAGE_GZIP_LEVEL = 5
 # a feed path: up to three folders, each a letter or digit (any script) and more, then a
 # file name; never '.', '..' or an empty segment. Served only when the publisher recorded
 # it.
@@ -413,7 +418,9 @@ class App:
         else:
             page = _page(environ, entry_html(cfg, e), cfg)
         if self.activitypub is not None:  # the same URL gives ActivityPub clients a Note
-            page.headers.append(("Vary", "Accept"))  # (a Tombstone once withdrawn)
+            page.headers = [  # (a Tombstone once withdrawn)
+                (k, "Accept-Encoding, Accept" if k == "Vary" else v) for k, v in page.headers
+            ]
         return page
 
     def health(self, cfg: Config) -> Response:
@@ -567,15 +574,30 @@ def _not_allowed(text: str, allow: str) -> Response:
 
 
 def _page(environ: Mapping[str, Any], markup: str, cfg: Config, status: int = 200) -> Response:
-    """An HTML page; a 200 answers If-None-Match with 304 (an error status never does)."""
+    """An HTML page, gzipped for a client that takes it (an index page of 50 summaries
+    is ~30 KB, a fifth of that gzipped), with an ETag per encoding as a feed has. A 200
+    answers If-Match that fits neither ETag with 412, and If-None-Match with 304; an
+    error status (a withdrawn entry's 410) does neither."""
     body = markup.encode("utf-8")
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    plain, gzipped = f'"{digest}"', f'"{digest}-gz"'
+    use_gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    etag = gzipped if use_gzip else plain
     headers = [
         ("ETag", etag),
         ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
+        ("Vary", "Accept-Encoding"),  # the body and the ETag are the encoding's
         ("Content-Security-Policy", _HTML_CSP),
     ]
+    if status == 200 and precondition_failed(environ, (plain, gzipped), None):
+        return Response(412, b"precondition failed: the page is not the version asked for\n",
+                        [("ETag", etag), ("Vary", "Accept-Encoding"),
+                         ("Content-Type", "text/plain; charset=utf-8")])  # fmt: skip
     inm = environ.get("HTTP_IF_NONE_MATCH")
     if status == 200 and inm is not None and not_modified({"HTTP_IF_NONE_MATCH": inm}, [etag], 0):
         return Response(304, b"", headers)
-    return Response(status, body, [*headers, ("Content-Type", _HTML_TYPE)])
+    headers.append(("Content-Type", _HTML_TYPE))
+    if use_gzip:
+        headers.append(("Content-Encoding", "gzip"))
+        body = gzip.compress(body, compresslevel=PAGE_GZIP_LEVEL, mtime=0)
+    return Response(status, body, headers)
