@@ -561,3 +561,37 @@ def test_a_host_whose_head_waits_for_its_retry_is_not_due(site: Site, service: S
     with service.inbox.store.transaction() as tx:  # an Accept does not wait behind it
         rows.enqueue(tx, "https://x/a#accept", "Accept", None, "https://h/inbox", "h", b"{}", 100)
     assert rows.due_hosts(db, 200.0) == ["h"]
+
+
+def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(
+    site: Site, receivers
+) -> None:
+    """As a webhook's (test_deliver): an inbox answering 429 with Retry-After: 1 had the
+    schedule's attempts made a second apart, and the activity was given up seconds after
+    the first. The schedule now runs out no sooner than its span after the first try."""
+    r = receivers([(429, {"Retry-After": "1"}, b"slow down")])
+    site.write_config(
+        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 2\n"
+        "retry_schedule = [0, 1, 300]\n"  # the third attempt waits for the span's end
+    )
+    now = [NOW.timestamp()]
+    s = Service.open(site.config(), site.store(), clock=lambda: now[0])
+    try:
+        follow(s, 1, f"http://127.0.0.1:{r.port}/inbox", None)
+        build(site, s)
+        db = s.inbox.store.db
+        for offset in (0, 1, 2):  # the schedule's three attempts, a second apart
+            now[0] = NOW.timestamp() + offset
+            assert s.deliverer.run_due().retrying == 1, offset
+        (d,) = rows.listing(db)
+        assert d.first_attempt == NOW.timestamp() and d.attempts == 3
+        assert d.next_attempt == pytest.approx(NOW.timestamp() + 301)  # the span's end
+        now[0] = NOW.timestamp() + 300
+        assert s.deliverer.run_due().attempted == 0
+        now[0] = NOW.timestamp() + 301
+        assert s.deliverer.run_due().failed == 1
+        (d,) = rows.listing(db)
+        assert d.status == "failed" and "gave up after 4 attempts" in (d.last_error or "")
+        assert len(r.received) == 4
+    finally:
+        s.close()

@@ -519,6 +519,50 @@ def test_distribution_is_retried_after_a_500_and_survives_a_restart(hub_site, su
     assert not done.pending and done.last_status == 204 and done.last_error is None
 
 
+def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(hub_site, sub):
+    """As a webhook's (test_deliver): a callback answering 429 with Retry-After: 1 had the
+    schedule's attempts made a second apart and the feed given up seconds after the
+    first. The schedule now runs out no sooner than its span (1 + 600 s) after it."""
+    site, _cfg, store, h, clock = hub_site
+    # the third attempt's wait, the last delay (jittered) or the span's end, is the latter
+    cfg = site.config("websub.retry_schedule=[0, 1, 600]")
+    s = sub(statuses=(429,) * 9, retry_after="1")
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store)
+    first = clock()
+    for n in (1, 2, 3):  # the schedule's three attempts, a second apart
+        h.run_due(cfg, store, wait=True)
+        s.wait("posts", n)
+        clock.t += 1
+    (due, begun) = store.db.execute(
+        "SELECT next_attempt, first_attempt FROM websub_distributions"
+    ).fetchone()
+    assert begun == first and due == pytest.approx(first + 601)  # the span's end
+    clock.t = first + 600
+    h.run_due(cfg, store, wait=True)
+    assert len(s.posts) == 3
+    clock.t = first + 601
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts", 4)
+    (given_up,) = rows.subscriptions(store.db)
+    assert not given_up.pending and "gave up after 4 attempts" in (given_up.last_error or "")
+
+
+def test_a_newer_feed_starts_the_span_again(hub_site, sub):
+    site, cfg, store, h, clock = hub_site
+    s = sub(statuses=(429,) * 9, retry_after="1")
+    subscribe(cfg, store, h, clock, s.url)
+    new_release(site, cfg, store, 1)
+    h.run_due(cfg, store, wait=True)
+    s.wait("posts")
+    clock.t += 30
+    new_release(site, cfg, store, 2)
+    h.run_due(cfg, store, wait=True)  # the new body replaces the old, and is sent at once
+    s.wait("posts", 2)
+    (begun,) = store.db.execute("SELECT first_attempt FROM websub_distributions").fetchone()
+    assert begun == clock()  # its own first attempt, not the old body's
+
+
 def test_a_newer_feed_replaces_one_still_waiting(hub_site, sub):
     site, cfg, store, h, clock = hub_site
     s = sub(statuses=(503,))
@@ -888,6 +932,25 @@ def test_a_ping_that_fails_is_retried_on_the_schedule_and_survives_a_restart(hub
     finally:
         again.shutdown(5)
     assert len(external.posts) == n + 1
+
+
+def test_a_ping_answered_429_with_a_short_retry_after_lasts_the_schedules_span(hub_site, sub):
+    site, _cfg, store, h, clock = hub_site
+    external = sub(statuses=(429,) * 200, retry_after="1")
+    # the third attempt's wait, the last delay (jittered) or the span's end, is the latter
+    cfg = site.config(f'websub.hubs=["{external.url}"]', "websub.retry_schedule=[0, 1, 600]")
+    start = clock()
+    n = h.run_due(cfg, store, wait=True).pings
+    for _ in (2, 3):  # the schedule's next two attempts, a second apart
+        clock.t += 1
+        assert h.run_due(cfg, store, wait=True).pings == n
+    clock.t = start + 600  # its span (1 + 600 s) has not passed: not given up yet
+    assert h.run_due(cfg, store, wait=True).pings == 0
+    clock.t = start + 601
+    assert h.run_due(cfg, store, wait=True).pings == n
+    clock.t += 3600
+    assert h.run_due(cfg, store, wait=True).pings == 0  # given up after the fourth
+    assert len(external.posts) == 4 * n
 
 
 def test_a_ping_to_a_hub_no_longer_configured_is_dropped(hub_site, sub):

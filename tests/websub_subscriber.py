@@ -22,7 +22,8 @@ class Subscriber:
     ``token``: the hub.verify_token a verification must carry (PubSubHubbub 0.3).
     ``topic``: the hub.topic a verification must carry, as the subscriber sent it (it
     confirms the topic is the one it asked for, WebSub 5.3); None: any.
-    ``statuses``: the status for each distribution POST in turn, then 204."""
+    ``statuses``: the status for each distribution POST in turn, then 204;
+    ``retry_after``: the Retry-After header of each 429 and 503 among them."""
 
     def __init__(
         self,
@@ -30,8 +31,10 @@ class Subscriber:
         statuses: tuple[int, ...] = (),
         token: str | None = None,
         topic: str | None = None,
+        retry_after: str | None = None,
     ) -> None:
         self.echo = echo
+        self.retry_after = retry_after
         self.token = token  # a verification without this hub.verify_token gets a 404
         self.topic = topic  # a verification of another hub.topic gets a 404
         self.statuses = deque(statuses)
@@ -48,6 +51,8 @@ class Subscriber:
 
             def _answer(self, status: int, body: bytes = b"") -> None:
                 self.send_response(status)
+                if status in (429, 503) and sub.retry_after is not None:
+                    self.send_header("Retry-After", sub.retry_after)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -250,8 +250,9 @@ class Deliverer:
             sent = sender.post_outcome(s, url, d.body, headers, ap.timeout)  # no answer: None
         t = self.clock()
         decision = policy.decide(
-            d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng, refusals_final=True
-        )
+            d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng, refusals_final=True,
+            begun=d.first_attempt or t,
+        )  # fmt: skip
         if decision.outcome == policy.GONE:  # an inbox has no endpoint to disable
             decision = replace(decision, reason="HTTP 410 Gone: its followers are removed")
         error = None if decision.outcome == policy.DELIVERED else decision.reason

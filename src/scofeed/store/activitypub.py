@@ -50,6 +50,7 @@ class Delivery:
     last_status: int | None
     last_error: str | None
     settled_at: float | None
+    first_attempt: float | None = None  # when it was first tried (migration 39)
 
 
 @dataclass(frozen=True)
@@ -396,10 +397,15 @@ def settle(
     error: str | None,
     now: float,
 ) -> bool:
-    """Record one attempt's outcome, only if nobody changed the delivery meanwhile."""
-    return outbox.settle(
+    """Record one attempt's outcome, only if nobody changed the delivery meanwhile, and
+    the first attempt's time."""
+    if not outbox.settle(
         db, "ap_deliveries", d.id, d.attempts, status, next_attempt, last_status, error, now
-    )
+    ):
+        return False
+    if d.first_attempt is None:
+        db.execute("UPDATE ap_deliveries SET first_attempt = ? WHERE id = ?", (now, d.id))
+    return True
 
 
 def listing(db: sqlite3.Connection, status: str | None = None, limit: int = 200) -> list[Delivery]:

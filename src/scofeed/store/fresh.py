@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 38
+FRESH_VERSION = 39
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -180,7 +180,7 @@ CREATE TABLE websub_distributions (
         next_attempt    REAL NOT NULL,
         last_status     INTEGER,
         last_error      TEXT
-    );
+    , first_attempt REAL);
 
 CREATE INDEX websub_distributions_due ON websub_distributions (next_attempt);
 
@@ -226,7 +226,7 @@ CREATE TABLE ap_deliveries (
         next_attempt REAL,
         last_status  INTEGER,
         last_error   TEXT,
-        settled_at   REAL,
+        settled_at   REAL, first_attempt REAL,
         UNIQUE (activity_id, inbox)
     );
 

@@ -589,6 +589,15 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX deliveries_by_entry ON deliveries (entry_id, endpoint, revision);
     """,
+    # 39: when an ActivityPub delivery, or a WebSub distribution of its body, was first
+    # tried (NULL before; a newer body for the subscription starts it again): the retry
+    # schedule runs out no sooner than its span after it (``deliver.policy``), as a
+    # webhook's does from its attempts' history. Rows from before (NULL, some attempts
+    # made) count from their next attempt (or give up then, as before, if spent)
+    """
+    ALTER TABLE ap_deliveries ADD COLUMN first_attempt REAL;
+    ALTER TABLE websub_distributions ADD COLUMN first_attempt REAL;
+    """,
 ]
 
 

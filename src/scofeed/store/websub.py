@@ -82,6 +82,7 @@ class Distribution:
     topic: str
     callback: str
     secret: str | None = field(repr=False)
+    first_attempt: float | None = None  # when this body was first tried (migration 39)
 
 
 # -- subscribing -------------------------------------------------------------------------
@@ -312,7 +313,7 @@ def add_content(
         "INSERT INTO websub_distributions (subscription_id, content_id, next_attempt) "
         "SELECT id, ?, ? FROM websub_subscriptions WHERE topic = ? AND expires > ? "
         "ON CONFLICT (subscription_id) DO UPDATE SET content_id = excluded.content_id, "
-        "attempts = 0, next_attempt = excluded.next_attempt",
+        "attempts = 0, first_attempt = NULL, next_attempt = excluded.next_attempt",
         (content_id, now, topic, now),
     ).rowcount
     # bodies no longer waiting anywhere, other than each topic's latest, go
@@ -333,7 +334,8 @@ def content(db: sqlite3.Connection, content_id: int) -> Content | None:
 
 def due_distributions(db: sqlite3.Connection, now: float, limit: int = 1000) -> list[Distribution]:
     rows = db.execute(
-        "SELECT d.subscription_id, d.content_id, d.attempts, s.topic, s.callback, s.secret "
+        "SELECT d.subscription_id, d.content_id, d.attempts, s.topic, s.callback, s.secret, "
+        "d.first_attempt "
         "FROM websub_distributions d JOIN websub_subscriptions s ON s.id = d.subscription_id "
         "WHERE d.next_attempt <= ? ORDER BY d.next_attempt LIMIT ?",
         (now, limit),
@@ -346,7 +348,8 @@ def current(db: sqlite3.Connection, d: Distribution) -> Distribution | None:
     secret; None when nothing is due for that subscription any more (unsubscribed,
     expired, removed; or delivered)."""
     row = db.execute(
-        "SELECT d.subscription_id, d.content_id, d.attempts, s.topic, s.callback, s.secret "
+        "SELECT d.subscription_id, d.content_id, d.attempts, s.topic, s.callback, s.secret, "
+        "d.first_attempt "
         "FROM websub_distributions d JOIN websub_subscriptions s ON s.id = d.subscription_id "
         "WHERE d.subscription_id = ?",
         (d.subscription_id,),
@@ -373,8 +376,9 @@ def settle(
     else:
         cur = db.execute(
             "UPDATE websub_distributions SET attempts = attempts + 1, next_attempt = ?, "
-            "last_status = ?, last_error = ? WHERE subscription_id = ? AND content_id = ?",
-            (next_attempt, status, error, d.subscription_id, d.content_id),
+            "last_status = ?, last_error = ?, first_attempt = COALESCE(first_attempt, ?) "
+            "WHERE subscription_id = ? AND content_id = ?",
+            (next_attempt, status, error, now, d.subscription_id, d.content_id),
         )
     delivered = ", last_delivery = ?" if error is None else ""
     args: tuple[object, ...] = (status, error, now) if error is None else (status, error)

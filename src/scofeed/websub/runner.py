@@ -328,8 +328,9 @@ class Hub:
                 sent = send.distribute(s, cfg, d, body, cfg.websub.timeout)
             now = self.clock()
             decision = policy.decide(
-                d.attempts + 1, sent.result, now, cfg.websub.retry_schedule, self.rng
-            )
+                d.attempts + 1, sent.result, now, cfg.websub.retry_schedule, self.rng,
+                begun=d.first_attempt or now,
+            )  # fmt: skip
             if decision.outcome == policy.GONE:  # the subscriber's word: not an endpoint's
                 decision = replace(decision, reason="HTTP 410 Gone: the subscription is ended")
             error = None if decision.outcome == policy.DELIVERED else decision.reason
@@ -415,7 +416,10 @@ def ping_due(
         return False
     result = _send_ping(cfg, p.hub, p.topic)
     now = clock()
-    decision = policy.decide(p.attempts + 1, result, now, cfg.websub.retry_schedule, rng)
+    # a ping is sent when queued (or queued again, its attempts counted afresh)
+    decision = policy.decide(
+        p.attempts + 1, result, now, cfg.websub.retry_schedule, rng, begun=min(p.queued, now)
+    )
     ok = decision.outcome == policy.DELIVERED
     with writes or nullcontext(), store.transaction() as db:
         rows.settle_ping(db, p, result.status, None if ok else decision.reason,
