@@ -396,3 +396,37 @@ def test_the_reading_hash_covers_every_module_the_reading_code_imports():
                 if not any(c in hashed or c in NO_READING for c in candidates):
                     missing.add(node.module)
     assert not missing
+
+
+def test_a_time_still_ahead_when_first_seen_is_not_a_correction_once_passed(site):
+    """A stated time still to come when the release was first read ("15:00" read at
+    08:00) dates it the moment it was seen; read again once that time had passed, it
+    was that time, a revision nobody made, sent to every subscriber. The item of a list
+    file beside another edited is read again so too."""
+    ahead = "Ahead\n\nOn 4 December 2026, 15:00, the SCO Secretariat hosts a forum.\n"
+    (site.sources / "f2.txt").write_text(ahead, encoding="utf-8")
+    items = [
+        {
+            "id": "forum",
+            "title": "A forum to come",
+            "text": "On 4 December 2026, 15:00, the forum opens.",
+        },
+        {
+            "id": "met",
+            "title": "Another release",
+            "date": "2026-12-03",
+            "text": "The Secretariat met.",
+        },
+    ]
+    (site.sources / "list.json").write_text(json.dumps(items), encoding="utf-8")
+    first = datetime(2026, 12, 4, 0, 0, 30, tzinfo=UTC)  # 08:00:30 in Beijing
+    build(site, first)
+    seen = {o: entry_of(site, o).published for o in ("f2.txt", "list.json#forum")}
+    assert all(p == first for p in seen.values())
+    items[1]["text"] = "The Secretariat met again."
+    (site.sources / "list.json").write_text(json.dumps(items), encoding="utf-8")
+    report = build(site, first + timedelta(days=6), reread=True)
+    assert report.updated == 1  # the item edited; not the one beside it, nor f2.txt
+    for origin, published in seen.items():
+        entry = entry_of(site, origin)
+        assert entry.published == published and entry.revision == 1, origin

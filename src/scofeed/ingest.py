@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from scofeed.config import Config, SiteConfig, host_in
 from scofeed.config.redact import logged
@@ -47,7 +48,7 @@ from scofeed.normalise import (
     settings_from,
     with_language,
 )
-from scofeed.normalise.dating import FAR_DAYS
+from scofeed.normalise.dating import AHEAD, FAR_DAYS
 from scofeed.refold import refold
 from scofeed.relink import relink
 from scofeed.renames import Renames, corrected_of
@@ -273,6 +274,7 @@ def ingest_one(
         entry = _first_date_kept(db, match.entry_id, entry)
     elif entry.year_guessed:
         entry = _year_of_known_version(db, match.entry_id, entry)
+    entry = _not_after_first_seen(entry, match.first_seen, settings.timezone)
     if match.authority is None and match.by == "origin":
         # stored before authorities were kept, and this is its own input: the entry is
         # this input's (its URL says nothing of the source that brought it)
@@ -421,6 +423,22 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     corrected."""
     stored = entry_rows.get(db, entry_id)
     return redated(entry, stored.published, stored.date_source)
+
+
+def _not_after_first_seen(entry: Entry, first_seen: float | None, tz: str) -> Entry:
+    """``entry``, a version of an entry first stored at ``first_seen``, dated as a
+    reading then would have dated it: a time less than a day after that moment is that
+    moment (``normalise.dating``). A stated time still ahead when first seen ("On 4
+    December, 15:00" read at 08:00) was the moment it was seen; read again once that time
+    had passed (``build --reread``, an edit of another item of its list file), it was
+    that time, and the release nobody changed was sent out as corrected. A date further
+    on, an edit's, is the release's own, corrected."""
+    if first_seen is None:
+        return entry
+    seen_at = math.floor(first_seen)
+    if not seen_at < entry.published.timestamp() <= first_seen + AHEAD.total_seconds():
+        return entry
+    return redated(entry, datetime.fromtimestamp(seen_at, ZoneInfo(tz)), entry.date_source)
 
 
 _NEAR_STORED = timedelta(days=FAR_DAYS)  # a day this near the stored date takes its year

@@ -43,6 +43,7 @@ class Match:
     former_of: str | None = None  # matched by origin, a former name: the name it was left for
     url: str | None = None  # the entry's own URL (its URL key may be a copy's: note_url_key)
     identity: str | None = None  # matched by origin: the entry's id material (key:/url:/fp:)
+    first_seen: float | None = None  # when the entry was first stored (epoch seconds)
 
 
 class Known:
@@ -297,7 +298,8 @@ def states_another(origin: str, stored: str | None, stated: str) -> bool:
 
 _NOT_FP = "substr(identity, 1, 3) != 'fp:'"  # the condition of index entries_by_identity
 _MATCHED = (
-    "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin, e.updated_ts, e.url"
+    "e.id, e.content_hash, e.revision, e.withdrawn_by, e.authority, e.origin, e.updated_ts, e.url, "
+    "e.first_seen"
 )
 
 
@@ -368,6 +370,7 @@ def _match(row: sqlite3.Row, by: str) -> Match:
     return Match(
         row["id"], by, row["content_hash"], row["revision"], row["withdrawn_by"],
         row["authority"], from_db(row["origin"]), row["updated_ts"], url=row["url"],
+        first_seen=row["first_seen"],
     )  # fmt: skip
 
 
