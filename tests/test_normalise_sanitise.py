@@ -29,6 +29,25 @@ def test_sanitise_neutralises_scripts_handlers_and_javascript_links():
     assert 'src="https://x.org/a.png"' in clean
 
 
+@pytest.mark.parametrize(
+    "hidden",
+    ["&#0;", "&#1;", "&#xFFFE;", "&#xFDD0;", "&#xFFFD;", "&#x202E;", "&#x202A;", "\u202e"],
+)
+def test_a_character_taken_out_after_nh3_never_makes_a_javascript_link(hidden):
+    """nh3 read "java&#0;script:" as a relative address (U+FFFD in the scheme) and kept
+    it; the character XML cannot carry (or the override) was then taken out, and the
+    feeds, webhooks and posts carried a live javascript: link."""
+    for dirty in (
+        f'<a href="java{hidden}script:alert(1)">x</a>',
+        f'<a href="{hidden}javascript:alert(1)">x</a>',
+        f'<img src="java{hidden}script:alert(1)">',
+    ):
+        clean = sanitise(dirty)
+        assert "javascript" not in clean and "alert" not in clean, (dirty, clean)
+    kept = sanitise(f'<p>a {hidden}b <a href="https://ok.org/?a=1&amp;b=2">ok</a></p>')
+    assert 'href="https://ok.org/?a=1&amp;b=2"' in kept
+
+
 def test_markup_nested_past_the_limit_is_refused_before_the_sanitiser():
     deep = "<div>" * 5000 + "text" + "</div>" * 5000
     assert nesting_depth(deep) == MAX_DEPTH + 1  # the scan stops once past the limit
