@@ -40,6 +40,20 @@ def test_relative_links_in_item_content_are_made_absolute():
     assert 'src="https://agency.example/sco/pic.png"' in three.html
 
 
+def test_a_link_holding_a_control_character_loses_it_not_the_feed():
+    """ "gallery&#1;.html" in an item's HTML: lxml refused to write the address made
+    absolute, and the ValueError lost every item of the feed, poll after poll."""
+    rss = RSS.replace(
+        b"<description>Body two.</description>",
+        b'<description>&lt;a href="gallery&amp;#1;.html"&gt;here&lt;/a&gt; and '
+        b'&lt;a href="/sco/next.html"&gt;next&lt;/a&gt;</description>',
+    )
+    one, two, three = read_feed(FEED_URL, rss, FEED_URL)
+    assert 'href="https://agency.example/sco/gallery.html"' in two.html
+    assert 'href="https://agency.example/sco/next.html"' in two.html
+    assert 'src="https://agency.example/sco/pic.png"' in three.html
+
+
 def test_json_feed_item_url_must_be_a_web_address():
     doc = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -103,9 +103,27 @@ def _relinked(fragment: str, change: Callable[[Any], object]) -> str:
         root = html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return fragment
-    change(root)
+    try:
+        change(root)
+    except ValueError:
+        # lxml writes no attribute holding a character XML cannot carry: "&#1;" in the
+        # address of an item polled, not yet sanitised, raised, and the whole feed's
+        # items were lost with it. Such characters are taken out (as the sanitiser
+        # does), then the change is made
+        for element in root.iter():
+            for name, value in element.attrib.items():
+                if _xml_unsafe().search(value):
+                    element.set(name, _xml_unsafe().sub("", value))
+        try:
+            change(root)
+        except ValueError:  # elsewhere (a style element's text): left as it was
+            return fragment
     lead = (root.text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return lead + "".join(html.tostring(child, encoding="unicode") for child in root)
+
+
+# what lxml refuses to write in an attribute (and XML 1.0 cannot carry)
+_xml_unsafe = later(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # parameters no site uses but to track who followed a link: left out of what an entry
