@@ -14,7 +14,7 @@ from scofeed.build import build as build_feeds
 from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
 from scofeed.normalise import normalise, settings_from
-from scofeed.sources import htmlpage, newslist, reader
+from scofeed.sources import decode, htmlpage, newslist, reader
 from scofeed.sources.htmlpage import PRESETS, decode_html, read_page
 from scofeed.sources.listing import listing_links
 from scofeed.store import files as file_rows
@@ -454,7 +454,6 @@ def test_a_meta_charset_label_is_read_as_browsers_read_it():
     """A page saying "iso-8859-1" holds windows-1252's curly quotes (0x93, 0x94), and one
     saying "utf-16" whose <meta> could be read at all is no UTF-16: browsers read
     those labels so (WHATWG Encoding), and C1 controls or CJK were published."""
-    from scofeed.sources import decode
 
     latin = b'<html><head><meta charset="iso-8859-1"></head><body>\x93SCO\x94 caf\xe9</body>'
     assert "\u201cSCO\u201d caf\u00e9" in decode("p.html", latin, 10**6, page=True)
@@ -471,6 +470,26 @@ def test_a_meta_charset_label_is_read_as_browsers_read_it():
         # fetched, such a label is no word at all: the bytes' own charset is found
         polled = htmlpage.decode_html(odd, label, lambda data: "windows-1251")
         assert "Генеральный секретарь" in polled, label
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "text"),
+    [
+        ("gb2312", "gbk", "上合组织秘书长会见朱镕基基金会代表"),  # 镕: GBK, not GB2312
+        ("GB_2312-80", "gbk", "朱镕基"),
+        ("big5", "big5hkscs", "香港特別行政區"),
+        ("shift_jis", "cp932", "上海協力機構①"),  # ①: Windows-31J, not Shift_JIS
+        ("euc-kr", "cp949", "상하이협력기구"),
+    ],
+)
+def test_a_legacy_east_asian_label_is_read_as_browsers_read_it(label, codec, text):
+    """WHATWG reads "gb2312" as GBK (GB18030), "big5" as Big5-HKSCS, "shift_jis" as
+    Windows-31J: Python's strict codecs of those names refused a saved page holding a
+    character of the superset, or made a fetched one's U+FFFD (朱F基)."""
+    page = f'<html><head><meta charset="{label}"><title>t</title></head><body><p>{text}</p>'
+    data = page.encode(codec)
+    assert text in decode("p.html", data, 10**6, page=True)
+    assert text in htmlpage.decode_html(data, label)
 
 
 def test_a_saved_page_nested_too_deep_is_refused_for_that_reason(site):

@@ -58,12 +58,33 @@ _AS_BROWSERS_READ = {
     **dict.fromkeys(
         ("iso-8859-1", "iso8859-1", "latin1", "l1", "ascii", "us-ascii", "cp819"), "cp1252"
     ),
+    # the legacy East Asian labels name their supersets (WHATWG's GBK decoder is its
+    # gb18030's): Python's strict gb2312 refused, or made U+FFFD of, characters of GBK
+    # that Chinese pages labelled gb2312 hold (the 镕 of 朱镕基)
+    **dict.fromkeys(
+        "gb2312 gb_2312 gb_2312-80 csgb2312 csiso58gb231280 iso-ir-58 chinese gbk x-gbk "
+        "cp936 windows-936".split(),
+        "gb18030",
+    ),
+    **dict.fromkeys(("big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"), "big5hkscs"),
+    **dict.fromkeys(
+        ("shift_jis", "shift-jis", "sjis", "ms_kanji", "csshiftjis", "x-sjis", "windows-31j"),
+        "cp932",
+    ),
+    **dict.fromkeys(
+        "euc-kr ks_c_5601-1987 ks_c_5601-1989 ksc5601 ksc_5601 korean iso-ir-149 "
+        "csksc56011987 cseuckr windows-949".split(),
+        "cp949",
+    ),
+    **dict.fromkeys(("iso-8859-9", "iso8859-9", "latin5", "l5"), "cp1254"),
+    **dict.fromkeys(("tis-620", "iso-8859-11", "iso8859-11"), "cp874"),
 }
 
 
 def charset_label(label: str) -> str:
     """A charset label as a browser reads it (WHATWG): ``utf-16`` on a page is UTF-8,
-    ``iso-8859-1`` windows-1252, and one of a charset that does not read ASCII as ASCII
+    ``iso-8859-1`` windows-1252, ``gb2312`` GB18030 (and the others of
+    ``_AS_BROWSERS_READ``), and one of a charset that does not read ASCII as ASCII
     (EBCDIC's ``ibm037``, ``cp500``; ``utf-7``, ``utf-32``), which no browser reads a
     page in, UTF-8 (Python's codecs knew them: a page of windows-1251 bytes saying
     ``ibm037`` was published as ``ÇÈ_%ÇÁ/À_ÁÈ``); any other as it is."""
