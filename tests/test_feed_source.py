@@ -4,12 +4,16 @@ and relative links inside item content are made absolute against the feed's URL.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from scofeed.errors import RejectedInput
+from scofeed.normalise import normalise
 from scofeed.sources import feed
 from scofeed.sources.feed import read_feed
+from tests.normalise_cases import NOW, SETTINGS
 
 FEED_URL = "https://agency.example/sco/rss.xml"
 
@@ -52,6 +56,45 @@ def test_a_link_holding_a_control_character_loses_it_not_the_feed():
     assert 'href="https://agency.example/sco/gallery.html"' in two.html
     assert 'href="https://agency.example/sco/next.html"' in two.html
     assert 'src="https://agency.example/sco/pic.png"' in three.html
+
+
+ZONELESS = b"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>t</title><link>https://agency.example/</link>
+<description>d</description>
+<item><title>Weekday, no zone</title><link>https://agency.example/sco/1.html</link>
+<pubDate>Wed, 25 Nov 2025 23:30:00</pubDate><description>Body one.</description></item>
+<item><title>Date only</title><link>https://agency.example/sco/2.html</link>
+<pubDate>25 Nov 2025</pubDate><description>Body two.</description></item>
+<item><title>Zoned</title><link>https://agency.example/sco/3.html</link>
+<pubDate>Wed, 25 Nov 2025 23:30:00 +0300</pubDate><description>Body three.</description></item>
+</channel></rss>"""
+
+
+def test_a_feed_date_stating_no_zone_is_in_the_sites_zone():
+    """formats.md: a date-only or zone-less value is in ``site.timezone``. feedparser
+    took one for UTC (8 hours off in Beijing, the next day's evening item on the day
+    before), and refused RSS's weekday form without a zone, so the item was rejected
+    for having no date."""
+    weekday, day_only, zoned = read_feed(FEED_URL, ZONELESS, FEED_URL)
+    assert weekday.published == datetime(2025, 11, 25, 23, 30)  # naive: normalise zones it
+    assert day_only.published == datetime(2025, 11, 25)
+    assert zoned.published == datetime(2025, 11, 25, 20, 30, tzinfo=UTC)  # as before
+    shanghai = ZoneInfo(SETTINGS.timezone)
+    entry = normalise(weekday, SETTINGS, NOW)
+    assert entry.published == datetime(2025, 11, 25, 23, 30, tzinfo=shanghai)
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "t",
+        "items": [
+            {"id": "1", "url": "https://agency.example/sco/4.html", "content_text": "Four.",
+             "date_published": "2025-11-25"},
+            {"id": "2", "url": "https://agency.example/sco/5.html", "content_text": "Five.",
+             "date_published": "2025-11-25t23:30:00z"},
+        ],
+    }  # fmt: skip
+    day, lower = read_feed(FEED_URL, json.dumps(doc).encode(), FEED_URL)
+    assert day.published == datetime(2025, 11, 25)
+    assert lower.published == datetime(2025, 11, 25, 23, 30, tzinfo=UTC)  # RFC 3339's "t", "z"
 
 
 def test_json_feed_item_url_must_be_a_web_address():

@@ -58,7 +58,9 @@ def parse_stamp(value: str) -> datetime | None:
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             return datetime.combine(date.fromisoformat(value), time(0, 0))
-        found = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if value[-1:] in ("Z", "z"):  # RFC 3339 allows either case, for "T" too
+            value = value[:-1] + "+00:00"
+        found = datetime.fromisoformat(value)
     except ValueError:
         return None
     offset = found.utcoffset()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import email.utils
 import json
 import logging
 import re
@@ -29,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from scofeed.config.redact import logged
-from scofeed.dates import parse_iso
+from scofeed.dates import aware, parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes
 from scofeed.model import Release
@@ -40,7 +41,6 @@ from scofeed.sources.meta import said_name
 
 log = logging.getLogger(__name__)
 
-TZ = "UTC"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _XML_ENCODING = re.compile(
     rb"\s*<\?xml[^>]*\sencoding\s*=\s*[\"']?([A-Za-z0-9._:-]*)", re.IGNORECASE
@@ -159,9 +159,8 @@ def read_feed(
         link = _web_link(base_url, item.get("link"))
         html = absolute_links(_item_html(item), link or base_url)
         text = fragment_text(html) if html else ""
-        # dict.get: feedparser maps a missing updated_parsed to published_parsed, warning
-        updated = _struct(dict.get(item, "updated_parsed"))
-        published = _struct(dict.get(item, "published_parsed")) or updated
+        updated = _item_date(item, "updated")
+        published = _item_date(item, "published") or updated
         releases.append(
             Release(
                 origin=link or _name(origin, item.get("id"), item.get("title"), published, text),
@@ -169,7 +168,7 @@ def read_feed(
                 title=item.get("title") or None,
                 html=html or None,
                 published=published,
-                updated=updated if updated and published and updated > published else None,
+                updated=updated if _later(updated, published) else None,
                 url=link,
                 tags=tuple(t.get("term") for t in item.get("tags", []) if t.get("term")),
                 lang=lang or host_language(link),
@@ -236,9 +235,9 @@ def _name(origin: str, ident: Any, title: Any, published: datetime | None, text:
     """An item without a link: ``FEED#ID``, else ``FEED#`` and a hash of what it says."""
     if ident:
         return f"{origin}#{ident}"
-    return (
-        f"{origin}#{said_name(str(title or ''), published.isoformat() if published else '', text)}"
-    )
+    # a date stating no zone was read as UTC when items were first named so: it still is
+    said = aware(published, "UTC").isoformat() if published else ""
+    return f"{origin}#{said_name(str(title or ''), said, text)}"
 
 
 def _alias(origin: str, ident: Any, link: str | None) -> str | None:
@@ -271,6 +270,52 @@ def _item_html(item: Any) -> str:
         if content.get("value"):
             return str(content["value"])
     return str(item.get("summary") or item.get("description") or "")
+
+
+def _item_date(item: Any, key: str) -> datetime | None:
+    """An RSS or Atom item's date (``key``: published, updated): feedparser's, in UTC,
+    but for a value stating no zone, which feedparser took for UTC (or, written as RSS
+    does with its weekday, could not read at all, and the item was refused for having
+    no date): that one is naive, and normalise puts it in ``site.timezone``, as the docs
+    say of every date-only or zone-less value. ``dict.get``: feedparser maps a missing
+    updated to published, warning."""
+    parsed = _struct(dict.get(item, f"{key}_parsed"))
+    raw = dict.get(item, key)
+    if isinstance(raw, str) and raw.strip():
+        local = _zoneless(raw)
+        if local is not None:
+            return local
+    return parsed
+
+
+def _zoneless(raw: str) -> datetime | None:
+    """The naive date and time of ``raw`` when it states no zone (RFC 3339 / ISO 8601,
+    or RFC 822 as RSS writes it); None when it states one or is no such date."""
+    stamp = parse_stamp(raw)
+    if stamp is not None:
+        return stamp if stamp.tzinfo is None else None
+    if _ENDS_IN_A_ZONE.search(raw):  # parsedate_tz says 0 for "GMT" and for none alike
+        return None
+    # a date alone is midnight (parsedate_tz reads none without a time)
+    fields = email.utils.parsedate_tz(raw) or email.utils.parsedate_tz(raw + " 00:00")
+    if fields is None:
+        return None
+    try:
+        return datetime(*fields[:6])
+    except (ValueError, OverflowError):
+        return None
+
+
+# RFC 822's zone, the last word of its date: "+0300", "GMT", "EST", "Z"
+_ENDS_IN_A_ZONE = re.compile(r"(?:[+-]\d\d:?\d\d|[A-Za-z]+)\s*$")
+
+
+def _later(updated: datetime | None, published: datetime | None) -> bool:
+    """Whether ``updated`` is after ``published`` (one stating no zone compared as if in
+    UTC)."""
+    if updated is None or published is None:
+        return False
+    return aware(updated, "UTC") > aware(published, "UTC")
 
 
 def _struct(value: Any) -> datetime | None:
@@ -325,7 +370,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
                 title=str(item["title"]) if item.get("title") else None,
                 html=html or None,
                 published=published,
-                updated=updated if updated and published and updated > published else None,
+                updated=updated if _later(updated, published) else None,
                 url=link,
                 tags=tuple(str(t) for t in tags),
                 lang=str(item.get("language") or "").strip() or lang,
@@ -354,4 +399,6 @@ def _whole(value: Any) -> Any:
 
 
 def _iso(value: Any) -> datetime | None:
-    return parse_iso(value, TZ) if isinstance(value, str) else None
+    """A JSON Feed date; one stating no zone stays naive (normalise puts it in
+    ``site.timezone``, as it does a release's own ``date``)."""
+    return parse_stamp(value) if isinstance(value, str) else None
