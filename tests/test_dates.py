@@ -27,6 +27,13 @@ FRIDAY = date(2023, 4, 21)
         ("2020年6月3日10:30", date(2020, 6, 3), time(10, 30)),
         ("3 июня 2020 года в 10:30", date(2020, 6, 3), time(10, 30)),
         ("June 3, 2020 at 9:05", date(2020, 6, 3), time(9, 5)),
+        # a 12-hour clock: "2:30 pm" was 02:30, the release dated 12 hours early
+        ("3 June 2020, 2:30 pm", date(2020, 6, 3), time(14, 30)),
+        ("June 3, 2020 at 9:05PM.", date(2020, 6, 3), time(21, 5)),
+        ("3 June 2020, 10:00 a.m.", date(2020, 6, 3), time(10, 0)),
+        ("3 June 2020 12:15 AM", date(2020, 6, 3), time(0, 15)),
+        ("3 June 2020 12:15 p.m.", date(2020, 6, 3), time(12, 15)),
+        ("3 June 2020 at 10:30 a meeting", date(2020, 6, 3), time(10, 30)),
         ("3 June 2020", date(2020, 6, 3), None),
         ("3 June 2020, 2021 members", date(2020, 6, 3), None),
     ],

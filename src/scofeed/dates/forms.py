@@ -158,7 +158,9 @@ def pattern(name: str) -> re.Pattern[str]:
 
 
 _TIME_AFTER = re.compile(
-    r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)", re.IGNORECASE
+    r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)"
+    r"(?:\s?(?P<half>[ap])\.?\s?m\b\.?)?",  # "2:30 pm", "10:00 a.m."
+    re.IGNORECASE,
 )
 FULLWIDTH_DIGITS = "０１２３４５６７８９"
 FULLWIDTH = str.maketrans(FULLWIDTH_DIGITS, "0123456789")  # looked for first: it is slow
@@ -292,7 +294,10 @@ def with_time(hit: FoundDate, text: str) -> FoundDate:
     t = _TIME_AFTER.match(text, hit.position + len(hit.text))
     if t is None:
         return hit
-    at = time(int(t.group("h")), int(t.group("m")))
+    hour, half = int(t.group("h")), (t.group("half") or "").lower()
+    if half and 1 <= hour <= 12:  # 12 am is midnight, 12 pm noon; "14:30 pm" is 14:30
+        hour = hour % 12 + (12 if half == "p" else 0)
+    at = time(hour, int(t.group("m")))
     return FoundDate(
         hit.day, hit.position, hit.had_year, text[hit.position : t.end()], at, hit.relative
     )
