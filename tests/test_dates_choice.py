@@ -344,6 +344,16 @@ def test_no_entry_is_dated_after_it_was_first_seen():
     assert e.published == now
 
 
+def test_the_first_day_of_1990_in_the_sites_zone_is_plausible():
+    """Midnight of 1 January 1990 in Beijing is 1989 in UTC: a release's own `date`
+    of that day was passed over for the file's time (formats.md: before 1990 only)."""
+    now = datetime(2025, 3, 12, 2, 0, tzinfo=UTC)
+    e = entry("bare_stated.txt", context=now, now=now, published=datetime(1990, 1, 1))
+    assert e.published == datetime(1990, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    e = entry("bare_stated.txt", context=now, now=now, published=datetime(1989, 12, 31, 23))
+    assert e.published.year == 2025  # before 1990: passed over for the next clue
+
+
 def test_yearless_prefers_a_stated_year_only_for_a_file_written_long_after():
     # the reference is the page's date: the latest such day before it
     assert yearless(3, 10, date(2025, 3, 12), [2001]) == date(2025, 3, 10)

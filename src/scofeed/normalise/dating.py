@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scofeed.config.redact import logged
@@ -54,7 +54,9 @@ log = logging.getLogger(__name__)
 
 YEARS_APART = 3 * 366  # without a strong clue, a relative date rules out only dates this far
 FAR_DAYS = 60  # a text date further than this from every other clue does not date the release
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # no release is dated before this
+# no release is dated before this year, in its own zone (midnight of 1 January 1990 in
+# Beijing, 1989 in UTC, was passed over)
+EARLIEST_YEAR = 1990
 AHEAD = timedelta(days=1)  # a stated date this far past ``now`` is a time zone, not an error
 ONE_DAY = timedelta(days=1)
 NO_ITEM_DATE = "no date in the feed item, its link or its text"
@@ -75,7 +77,7 @@ def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> b
     other is passed over, with a log line naming it."""
     if when is None:
         return False
-    if EARLIEST <= when <= now + AHEAD:
+    if when.year >= EARLIEST_YEAR and when <= now + AHEAD:
         return True
     if log.isEnabledFor(logging.INFO):  # isoformat is not free, nor lazy in a log call
         log.info("date_implausible origin=%s %s=%s", logged(origin), what, when.isoformat())
@@ -153,7 +155,9 @@ def _dateline_day(
     next clue (the file's date), with a log line naming the file and why."""
     for line in texts[:lead]:
         for f in find_dates(line, None):
-            if not f.had_year or f.relative or not EARLIEST <= midnight(f.day, tz) <= now + AHEAD:
+            if not f.had_year or f.relative or f.day.year < EARLIEST_YEAR:
+                continue
+            if midnight(f.day, tz) > now + AHEAD:
                 continue
             if file_day is None:
                 return f.day
