@@ -461,6 +461,20 @@ def test_the_commented_examples_in_config_toml_are_valid_and_disabled(tmp_path):
     assert set(config_mod.PAGE_PRESETS) == set(htmlpage.PRESETS)
 
 
+def test_poll_with_every_source_disabled_says_so(site, web):
+    """Every shipped example says enabled = false: "use --force" was the answer to
+    `poll` and to `poll --force` alike, and the operator never learnt why."""
+    add_source(site, web.url_for("/news/"), extra="enabled = false\n")
+    cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "poll"]
+    for extra in ([], ["--force"]):
+        proc = subprocess.run([*cmd, *extra], capture_output=True, text=True, cwd=site.root)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == (
+            "no source is enabled (set enabled = true, or name one: scofeed poll sco-en)"
+        )
+    assert not web.log  # nothing fetched
+
+
 def test_poll_command_prints_one_line_per_source(site, web):
     serve_site(web)
     web.expect_request("/gone.rss").respond_with_data("no", status=404)

@@ -52,7 +52,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
     cfg, store = open_store(args, cfg)
     report = poll_due(cfg, store, datetime.now(UTC), force=args.force, only=args.name)
     if not report.results:
-        print("no source is due (use --force to poll now)")
+        if args.name is None and not any(src.enabled for src in cfg.sources):
+            # every shipped example says enabled = false: --force would not help either
+            first = cfg.sources[0].name
+            print(f"no source is enabled (set enabled = true, or name one: scofeed poll {first})")
+        else:
+            print("no source is due (use --force to poll now)")
     urls = {src.name: src.url for src in cfg.sources}
     for result in report.results:
         print(result.line())
