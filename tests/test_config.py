@@ -101,6 +101,9 @@ def test_the_repository_configs_language_example_loads_once_uncommented(tmp_path
         # config show wrote it raw: a file config check then refused as TOML
         ('[site]\ntitle = "SCO\\u0007"\n', "site.title: expected plain text, without control"),
         ("[site]\nid_authority = 'example.org'\n", "site.id_authority: expected a tag: authority"),
+        # an email authority of characters no tag URI holds: every id was invalid
+        ("[site]\nid_authority = 'a<b>@c,2026'\n", "site.id_authority: expected a tag"),
+        ("[site]\nid_authority = 'a/b@example.org,2026'\n", "site.id_authority: expected a tag"),
         ("[serve]\nport = 70000\n", "serve.port: expected a port number"),
         # passed `config check`, then `scofeed run` could not listen / wrote a feed twice
         ("[serve]\nhost = '999.1.1.1'\n", "serve.host: expected an IP address"),
@@ -693,3 +696,13 @@ def test_a_log_level_in_lower_case_is_taken_and_an_unknown_one_quoted_as_written
     assert load(None, ['log.level="Warning"']).log.level == "WARNING"
     with pytest.raises(ConfigError, match=r"^log.level: expected one of .*, got 'loud'$"):
         load(None, ['log.level="loud"'])
+
+
+@pytest.mark.parametrize(
+    "authority",
+    ["example.org,2026", "me@example.org,2026-11", "Me@Example.org,2026", "first.last_1@a,2026"],
+)
+def test_an_email_authority_of_rfc_4151_is_taken(tmp_path, authority):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[site]\nid_authority = '{authority}'\n", encoding="utf-8")
+    assert config_mod.load(path).site.id_authority == authority

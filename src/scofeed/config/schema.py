@@ -63,8 +63,12 @@ def _timezone(v: str) -> str | None:
     return None
 
 
+# RFC 4151: a DNS name (lower case here), or an email address: letters, digits, "-", "."
+# and "_" at a DNS name (any case, as the RFC allows: "a<b>@c" was taken, and every id
+# made from it was no tag URI)
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 _AUTHORITY = re.compile(
-    r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+|[^@\s,]+@[^@\s,]+)"
+    rf"^({_LABEL}(\.{_LABEL})+|(?i:[a-z0-9._-]+@{_LABEL}(\.{_LABEL})*))"
     r",\d{4}(-\d{2}(-\d{2})?)?$"
 )
 
