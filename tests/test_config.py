@@ -436,6 +436,13 @@ def test_the_activitypub_key_is_not_in_the_sources_folder(tmp_path):
     )
     cfg = load(write(tmp_path, text.replace("sources/ap.pem", "state/ap.pem")))
     assert cfg.activitypub.key == tmp_path / "state" / "ap.pem"
+    # the store itself, or its files: config check said ok, then `scofeed run` exit 2
+    for name in ("scofeed.sqlite3", "scofeed.sqlite3-wal", "scofeed.sqlite3.lock"):
+        with pytest.raises(ConfigError) as err:
+            load(write(tmp_path, text.replace("sources/ap.pem", f"state/{name}")))
+        assert str(err.value).startswith(
+            "activitypub.key: expected a file other than the state store"
+        ), name
 
 
 SOURCE = "\n[[sources]]\nname = '{}'\nkind = 'feed'\nurl = '{}'\n"
