@@ -241,10 +241,14 @@ def test_reload_applies_a_good_config_and_keeps_the_old_one_when_broken(start, s
     site.config_path.write_text(good)
     sent = cli(site, "reload")
     assert sent.returncode == 0 and f"pid {d.proc.pid}" in sent.stdout
+    assert "note:" not in sent.stderr
     wait_for(
         lambda: feedparser.parse(d.get("/atom.xml").content).feed.get("title") == "Renamed feed",
         what="the reloaded title in /atom.xml",
     )
+    # a --set is this shell's only: it said "reloaded", and the daemon never saw it
+    told = cli(site, "--set", "site.title=Other", "reload")
+    assert told.returncode == 0 and "note: --set is read here only" in told.stderr
     site.config_path.write_text(good.replace('title = "Renamed feed"', "title = 5"))
     refused = cli(site, "reload")  # the command checks the file before signalling
     assert refused.returncode == 2 and "site.title" in refused.stderr

@@ -496,6 +496,7 @@ def test_a_lock_file_that_cannot_be_made_again_is_one_line_not_the_daemons_end(
     line, and the next look makes the file."""
     lock = PidLock(tmp_path / "state.sqlite3.lock")
     lock.acquire()
+    lock.started = time.time() - 3600  # started an hour ago
     try:
         lock.path.unlink()
 
@@ -509,8 +510,11 @@ def test_a_lock_file_that_cannot_be_made_again_is_one_line_not_the_daemons_end(
         monkeypatch.undo()
         lock.path.unlink(missing_ok=True)
         lock.ensure()
-        assert lock.path.read_text().split()[0] == str(os.getpid())
+        pid, started, _schema = lock.path.read_text().split()
+        assert pid == str(os.getpid())
         assert "lock_file_made_again" in caplog.text
+        # the file made again says when the daemon started (`status`: "up ..."), not now
+        assert int(started) == int(lock.started)
     finally:
         lock.release()
 

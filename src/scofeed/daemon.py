@@ -70,11 +70,11 @@ def already_running(pid: int | None, lock: Path) -> str:
 LAST_LOOK = 0.05  # seconds each part of a stop gets past stop_seconds, at most
 
 
-def _name_self(fd: int) -> None:
+def _name_self(fd: int, started: float) -> None:
     """Write this process into the lock file open at ``fd``: its pid, start time and
     schema (commands beside it upgrade by it). OSError (a full disk) is the caller's."""
     os.ftruncate(fd, 0)
-    os.write(fd, lock_text(len(MIGRATIONS)))
+    os.write(fd, lock_text(len(MIGRATIONS), started))
 
 
 class PidLock:
@@ -83,6 +83,7 @@ class PidLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self.started = time.time()  # said in the lock file made again too (status: "up")
 
     def acquire(self) -> None:
         try:
@@ -113,7 +114,7 @@ class PidLock:
             os.close(fd)
             raise AlreadyRunning(already_running(None, self.path))
         try:
-            _name_self(fd)
+            _name_self(fd, self.started)
         except OSError as exc:  # a full disk: it was a traceback, and a start again each time
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -148,7 +149,7 @@ class PidLock:
             )  # fmt: skip
             return
         try:
-            _name_self(fd)
+            _name_self(fd, self.started)
         except OSError as exc:  # a full disk: tried again at the next look, never fatal
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)

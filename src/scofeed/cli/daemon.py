@@ -139,6 +139,12 @@ def cmd_reload(args: argparse.Namespace) -> int:
         if run is not None and run.started >= sent:  # the daemon began it once signalled
             if run.ok:
                 print(f"reloaded by scofeed daemon pid {pid} ({run.summary})")
+                if args.overrides:  # `--set log.format=json reload` said reloaded, and was not
+                    print(
+                        "note: --set is read here only (to find the daemon); the daemon "
+                        "re-reads its config file, with the --set values it was started with",
+                        file=sys.stderr,
+                    )
                 for problem in cfg.secret_problems():  # read where the daemon runs, not here
                     print(f"note: {problem} here; the daemon reads it where it runs")
                 return 0

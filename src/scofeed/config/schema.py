@@ -574,17 +574,17 @@ class Config:
             if not whatwg_parsable(self.site.base_url):  # the actor's id: refused whole
                 raise ConfigError(f"activitypub.enabled: needs a site.base_url whose host "
                                   f"the fediverse reads, got {self.site.base_url!r}")  # fmt: skip
-            key = self.activitypub.key_path(self.paths.state).resolve()
+            key_file = self.activitypub.key_path(self.paths.state).resolve()
             state = self.paths.state.resolve()
             own = [state, *(Path(f"{state}{end}") for end in ("-wal", "-shm", "-journal", ".lock"))]
-            if key in own:  # `config check` said ok, then `scofeed run` refused: exit 2
+            if key_file in own:  # `config check` said ok, then `scofeed run` refused: exit 2
                 raise ConfigError(
                     f"activitypub.key: expected a file other than the state store and its "
-                    f"-wal, -shm, -journal and .lock files ({state}), got {key}"
+                    f"-wal, -shm, -journal and .lock files ({state}), got {key_file}"
                 )
             refuse_inside(  # the default is beside the store, refused above
                 "activitypub.key",
-                key,
+                key_file,
                 "a file",
                 [
                     ("paths.sources", self.paths.sources.resolve(),

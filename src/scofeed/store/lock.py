@@ -78,9 +78,11 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def lock_text(schema: int) -> bytes:
-    """What a daemon writes in its lock file: its pid, start time and schema version."""
-    return f"{os.getpid()}\n{int(time.time())}\n{schema}\n".encode()
+def lock_text(schema: int, started: float | None = None) -> bytes:
+    """What a daemon writes in its lock file: its pid, start time (``started``, else
+    now) and schema version."""
+    when = time.time() if started is None else started
+    return f"{os.getpid()}\n{int(when)}\n{schema}\n".encode()
 
 
 def read_lock(fd: int) -> Holder:
