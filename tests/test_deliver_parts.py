@@ -664,4 +664,5 @@ def test_a_schedule_spent_on_time_ends_at_its_last_attempt(schedule):
         if attempt < len(schedule):
             assert d.outcome == policy.RETRY
             now = d.next_attempt
-    assert d.outcome == policy.FAILED and "gave up after" in d.reason
+    tries = "1 attempt" if len(schedule) == 1 else f"{len(schedule)} attempts"
+    assert d.outcome == policy.FAILED and d.reason.endswith(f"gave up after {tries}")

@@ -262,6 +262,7 @@ def test_html_paragraphs_skip_scripts_and_comments():
         ("k.md", "---\ntitle: x\nlang: English!\n---\nbody", "'lang' must be a language tag"),
         ("e.md", "\n\n", "empty file"),
         ("j.json", "{not json", "not valid JSON"),
+        ("u.json", '{"title": "x', "not valid JSON (Unterminated string starting at line 1)"),
         ("n.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ("s.json", '"just a string"', "expected a release object"),
         ("b.json", '{"title": "x"}', "no body"),

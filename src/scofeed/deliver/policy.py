@@ -205,7 +205,8 @@ def _decide(  # decide's verdict on the answer alone (its arguments, in its orde
     # the span runs from the first attempt: the schedule's first delay comes before it
     span_end = begun + sum(schedule[1:]) if begun is not None else now
     if over and now >= span_end:
-        return Decision(FAILED, None, f"{reason}; gave up after {attempt} attempts")
+        tries = "1 attempt" if attempt == 1 else f"{attempt} attempts"
+        return Decision(FAILED, None, f"{reason}; gave up after {tries}")
     if over:  # spent sooner than its span (short Retry-After hints): its last delay
         delay = min(schedule[-1] * (1 + JITTER * rng.random()), span_end - now)
     else:

@@ -69,7 +69,8 @@ def read_json(origin: str, text: str, context: datetime | None) -> list[Release]
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RejectedInput(origin, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        what = exc.msg.removesuffix(" at")  # "Unterminated string starting at"
+        raise RejectedInput(origin, f"not valid JSON ({what} at line {exc.lineno})") from None
     except RecursionError:
         raise RejectedInput(origin, "JSON nested too deeply") from None
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
