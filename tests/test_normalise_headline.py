@@ -434,16 +434,22 @@ def test_a_markdown_release_that_is_only_a_credit_keeps_it():
         ("SCO Secretary-General holds talks with", "Foreign Minister of the Kyrgyz Republic"),
         ("SCO Secretary-General meets Ambassador of Pakistan to",
          "the People's Republic of China"),
+        # a Chinese one on its comma, joined with no space between the characters
+        ("上合组织秘书长会见哈萨克斯坦、", "吉尔吉斯斯坦两国外长"),
+        ("上合组织秘书长会见哈萨克斯坦外长，", "并出席招待会"),
     ],
 )  # fmt: skip
 def test_a_headline_copied_across_two_lines_is_one_title(first, second):
     """Copied from a page, a long headline comes as two lines: the title was the first,
     cut on "of the", and the second was the summary."""
     body = "On 6 April 2025, the Secretary-General held talks in Beijing."
-    if not first.isascii():
+    joined = f"{first} {second}"
+    if "上合" in first:
+        body, joined = "2025年4月6日，上合组织秘书长在北京会见两国外长。", first + second
+    elif not first.isascii():
         body = "6 апреля 2025 года Генеральный секретарь ШОС провел переговоры в Пекине."
     e = normalise(Release("w.txt", f"{first}\n{second}\n\n{body}\n"), SETTINGS, NOW)
-    assert (e.title, e.summary) == (f"{first} {second}", body)
+    assert (e.title, e.summary) == (joined, body)
 
 
 @pytest.mark.parametrize(
@@ -504,6 +510,13 @@ def test_the_date_or_dateline_under_a_headline_is_no_body_text(facts, day):
         ("Joint communiqué of the meeting of SCO Foreign Ministers of 14.03.2025",
          "Joint communiqué of the meeting of SCO Foreign Ministers of 14.03.2025",
          "2025-03-14"),
+        # as Russian writes a date: "г." after the year
+        ("Генсек ШОС встретился с послом Ирана 14.03.2025 г.",
+         "Генсек ШОС встретился с послом Ирана", "2025-03-14"),
+        # a Chinese headline of 15 characters: most are 10 to 20
+        ("上合组织秘书长会见伊朗驻华大使 2025-03-14", "上合组织秘书长会见伊朗驻华大使",
+         "2025-03-14"),
+        ("上合组织峰会 2025-03-14", "上合组织峰会 2025-03-14", "2025-03-14"),  # too little left
     ],
 )  # fmt: skip
 def test_a_stamp_in_figures_at_a_headlines_end_or_a_time_at_its_start_goes(line, title, day):
@@ -514,6 +527,8 @@ def test_a_stamp_in_figures_at_a_headlines_end_or_a_time_at_its_start_goes(line,
         body = "The member states marked SCO Day in Beijing on 15 June 2025."
     elif "03" in line:
         body = "The Secretary-General met the Ambassador in Beijing."
+        if not line.isascii():
+            body = "双方交换了意见。" if "上合" in line else "Стороны обменялись мнениями."
     e = normalise(Release("s.txt", f"{line}\n\n{body}\n"), SETTINGS, NOW)
     assert (e.title, local(e)[:10]) == (title, day)
 

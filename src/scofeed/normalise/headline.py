@@ -35,6 +35,7 @@ from scofeed.normalise.text import (
     compare_key,
     dedupe,
     drop_invisible,
+    join_wraps,
     shorten,
     view_counter,
     xml_safe,
@@ -296,14 +297,14 @@ _GOES_ON = {
 def _wraps_on(line: str, below: str | None, after: str) -> bool:
     """Whether a headline copied across two lines goes on on the line ``below`` it
     (then ``after``, a blank line): ``line`` ends on a word no headline ends on ("...
-    Minister of Foreign Affairs of the" / "Republic of Belarus ..."), or a comma or a
-    hyphen, and ``below`` is no sentence and no date. Cut there, the title lost its
-    end and the rest of it was the summary."""
+    Minister of Foreign Affairs of the" / "Republic of Belarus ..."), or a comma (a
+    Chinese one, "，" or "、", too) or a hyphen, and ``below`` is no sentence and no
+    date. Cut there, the title lost its end and the rest of it was the summary."""
     if not below or after.strip() or below[-1:] in ".!?。！？:":
         return False
     below = collapse(below)
     last = line.rsplit(None, 1)[-1]
-    ends = line.endswith((",", "-", "–", "—")) or last.casefold() in _GOES_ON
+    ends = line.endswith((",", "，", "、", "-", "–", "—")) or last.casefold() in _GOES_ON
     return ends and len(line) + len(below) <= TITLE_MAX and not find_dates(below, LINE_CONTEXT)
 
 
@@ -311,7 +312,7 @@ def _wraps_on(line: str, below: str | None, after: str) -> bool:
 # a time at its start ("10:30 SCO Secretary-General opens ..."), as a page lists them
 _stamp_at_end = later(
     r"\s*[-–—|,·•]?\s*(\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}-\d{2}-\d{2})"
-    r"(?:,?\s+\d{1,2}:\d{2})?$"
+    r"(?:\s?г\.?)?(?:,?\s+\d{1,2}:\d{2})?$"  # "25.11.2026 г.", as Russian writes it
 )
 
 
@@ -319,6 +320,7 @@ _time_at_start = later(r"^\d{1,2}:\d{2}\s*[-–—|·•]?\s+(?=\S)")
 
 
 STAMPED_MIN = 20  # characters a headline keeps once its stamp is off, at least
+STAMPED_MIN_CJK = 8  # in Chinese or Japanese: most of their headlines are 10 to 20
 # words that make a date at a headline's end its own: "of", "от", "dated", "on"...
 _DATE_OF = {"of", "on", "dated", "from", "since", "until", "to", "at", "for", "от", "на",
             "с", "до", "за", "по", "к", "в", "of:", "dated:"}  # fmt: skip
@@ -328,22 +330,27 @@ def _stamp_off(title: str) -> tuple[str, str]:
     """(the headline without a date stamp in figures at its end or a time at its start,
     the stamp taken off or ""): a page's list item copied whole kept them in every
     feed's title. A date in words stays ("SCO Day, 15 June 2025" is a headline)."""
-    if title[-1:].isdigit():  # most end in a word: the pattern's search is spared them
+    # most end in a word: the pattern's search is spared them
+    if title[-1:].isdigit() or title.endswith(("г.", " г")):
         end = _stamp_at_end().search(title)
         before = title[: end.start()].rsplit(None, 1)[-1:] if end is not None else []
         # "... Foreign Ministers of 14.03.2025", "... СМИД ШОС от 14.03.2025": the date
         # is the headline's own (a communiqué's), not a stamp beside it
         if (
             end is not None
-            and end.start() >= STAMPED_MIN
+            and end.start() >= _stamped_min(title[: end.start()])
             and not (before and before[0].casefold() in _DATE_OF)
         ):
             return title[: end.start()], end.group().strip(" -–—|,·•")
     if title[:1].isdigit():
         start = _time_at_start().match(title)
-        if start is not None and len(title) - start.end() >= STAMPED_MIN:
+        if start is not None and len(title) - start.end() >= _stamped_min(title[start.end() :]):
             return title[start.end() :], ""
     return title, ""
+
+
+def _stamped_min(kept: str) -> int:
+    return STAMPED_MIN_CJK if script_of(kept) == "cjk" else STAMPED_MIN
 
 
 FACT_MAX = 60  # characters of a line under the headline that may be a fact about the page
@@ -423,7 +430,8 @@ def split_release(release: Release, plain: bool | None = None) -> tuple[str, lis
         else:
             title, rest = line, first + 1
             if wraps:
-                title, rest = f"{line} {collapse(nxt or '')}", first + 2
+                # no space between two Chinese characters (``join_wraps``)
+                title, rest = collapse(join_wraps(f"{line}\n{collapse(nxt or '')}")), first + 2
             title, stamp = _stamp_off(title)
             if stamp:
                 preamble.append(stamp)  # its date still counts, as a stamp's does
