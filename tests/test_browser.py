@@ -13,6 +13,7 @@ import shutil
 import struct
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
@@ -32,7 +33,18 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium is not installed (apt-get install chromium; .ci/run does it)",
 )
-N = 60  # two index pages
+N = 60  # two index pages, and a release with a table (dated before them: on page 2)
+TABLE = """---
+title: Trade of the member states
+date: 2020-05-01
+---
+Trade in 2019, by member state.
+
+| Member state | Exports (USD bn) | Imports (USD bn) | Partners | Federation |
+| --- | --- | --- | --- | --- |
+| Kazakhstan | 58 | 38 | Republic | Federation |
+| Uzbekistan | 17 | 24 | Republic | Federation |
+"""
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +52,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser")
     (root / "sources").mkdir()
     write_releases(root / "sources", N)
+    (root / "sources" / "table.md").write_text(TABLE, encoding="utf-8")
     port = free_port()
     config = root / "config.toml"
     config.write_text(
@@ -50,7 +63,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     )
     cfg = config_mod.load(config, [])
     store = Store(cfg.paths.state)
-    assert build_feeds(cfg, store, NOW).new == N
+    assert build_feeds(cfg, store, NOW).new == N + 1
     store.close()
     with scofeed_serving(config, "serve", port) as url:
         yield url
@@ -105,7 +118,7 @@ def test_index_and_entry_page_in_headless_chromium(base_url, tmp_path):
     (next_href,) = index.xpath('//nav//a[@rel="next"]/@href')
     page2 = dom(tmp_path, urljoin(base_url, next_href))
     rest = page2.xpath('//ol[@class="entries"]/li/article')
-    assert len(rest) == N - 50
+    assert len(rest) == N + 1 - 50
     assert not set(a.xpath("string(h3/a)") for a in rest) & set(titles)
 
     # an entry page in Russian: its language and tag feeds, and the way back
@@ -166,3 +179,37 @@ def test_a_page_on_another_site_reads_and_revalidates_a_feed(base_url, other_sit
     result = json.loads(shown.xpath("string(//pre)"))
     assert result["first"] == 200 and result["again"] == 304, result
     assert result["etag"].startswith('"') and result["length"] > 1000
+
+
+# what a page of ours does in the browser, measured: every word of a table cell on one
+# line (its boxes one line high), the words a range covers measured one by one
+MEASURE = """<script>
+const broken = [];
+for (const cell of document.querySelectorAll("td, th")) {
+  const text = cell.firstChild;
+  if (!text || text.nodeType !== Node.TEXT_NODE) continue;
+  for (const m of text.data.matchAll(/\\S+/g)) {
+    const range = document.createRange();
+    range.setStart(text, m.index);
+    range.setEnd(text, m.index + m[0].length);
+    if (range.getClientRects().length > 1) broken.push(m[0]);
+  }
+}
+document.body.insertAdjacentHTML("beforeend", `<pre id="broken">${JSON.stringify(broken)}</pre>`);
+</script>"""
+
+
+def test_a_tables_words_are_not_broken_on_a_phone(base_url, tmp_path):
+    """At 390 px, "overflow-wrap: anywhere" on the body broke a table's words in any
+    place ("Membe|r state", "Federati|on") to fit: a table scrolls sideways instead."""
+    page = dom(tmp_path, urljoin(base_url, "page/2"))
+    (href,) = page.xpath('//h3/a[text()="Trade of the member states"]/@href')
+    with urllib.request.urlopen(urljoin(urljoin(base_url, "page/2"), href)) as answer:
+        html = answer.read().decode("utf-8")
+    # the server's CSP runs no script: the page, measured, from a file of its own
+    local = tmp_path / "entry.html"
+    local.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    measured = dom(tmp_path, local.as_uri(), "--window-size=390,800")
+    cells = measured.xpath("count(//td)")
+    assert cells == 10
+    assert json.loads(measured.xpath("string(//pre[@id='broken'])")) == []

@@ -98,6 +98,10 @@ _STYLE = (
     "a{color:#0b4f9c}a:visited{color:#5b2a86}"
     "a:focus-visible{outline:3px solid #b35900;outline-offset:2px}"
     "time,.meta{color:#4d4d4d}img,video{max-width:100%;height:auto}pre{overflow-x:auto}"
+    # a release's table scrolls sideways on a phone: its cells broke words anywhere
+    # ("Membe|r state") to fit 390 px
+    "table{display:block;overflow-x:auto;border-collapse:collapse}"
+    "td,th{overflow-wrap:normal;padding:.2em .5em;vertical-align:top}"
     "ol.entries{list-style:none;padding:0}ol.entries>li{margin:0 0 1.25em}"
     "ol.entries h3{margin:0;font-size:1.1em}ol.entries p{margin:.2em 0}"
     "nav.pages a{display:inline-block;padding:.4em .2em;margin-right:1em}"
