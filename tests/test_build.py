@@ -614,6 +614,35 @@ def test_a_list_of_unnamed_items_that_grows_at_its_head_revises_nothing(site):
     assert "Corrected." in after["Item 2"].content[0].value
 
 
+def test_ids_given_later_to_a_lists_items_keep_them_apart_when_it_grows(site):
+    """Database ids 2 and 1 given to the items of a list that had none: ids no larger
+    than the list's length name items by place, and each entry had been minted from its
+    text. A new item at the head then moved each name one on, and each entry took its
+    neighbour's text, sent out as corrections; swapping two items swapped them too."""
+
+    def item(n: int, words: str) -> dict[str, object]:
+        return {"title": f"SCO {words}", "date": f"2022-05-0{n}", "text": f"The {words}."}
+
+    first = [item(3, "forum closes"), item(1, "forum opens")]
+    listed = site.sources / "news.json"
+    listed.write_text(json.dumps(first), encoding="utf-8")
+    assert build(site).new == 3  # and the seed
+    ids = {e.title: e.id for e in feedparser.parse(site.feeds / "atom.xml").entries}
+    numbered = [{"id": 2, **first[0]}, {"id": 1, **first[1]}]
+    listed.write_text(json.dumps(numbered), encoding="utf-8")
+    assert (build(site, LATER).new, build(site, LATER).updated) == (0, 0)
+    grown = [{"id": 3, **item(5, "ministers meet")}, *numbered]
+    listed.write_text(json.dumps(grown), encoding="utf-8")
+    report = build(site, LATER + timedelta(hours=1))
+    assert (report.new, report.updated) == (1, 0)
+    listed.write_text(json.dumps([grown[0], grown[2], grown[1]]), encoding="utf-8")
+    report = build(site, LATER + timedelta(hours=2))
+    assert (report.new, report.updated) == (0, 0)
+    for e in feedparser.parse(site.feeds / "atom.xml").entries:
+        if e.title.startswith("SCO forum"):  # each entry as it was, its id and its text
+            assert e.id == ids[e.title] and e.title[4:] in e.content[0].value
+
+
 def test_an_unnamed_list_item_whose_title_or_date_is_edited_revises_its_entry(site):
     """An item without an id or URL is named by its title and date, so an edit of either
     names it anew. Where it stands in for an item gone from the list's last version,

@@ -295,6 +295,11 @@ def ingest_one(
         # an entry known so far without an address (a file of ours) learns this copy's:
         # a later copy at that address, with other text, is then this release too
         entry_rows.note_url_key(db, match.entry_id, url_key)
+    if identity.startswith("key:") and match.by != "identity" and rank >= held:
+        # an entry minted from its text whose input now states an id goes by it from
+        # now on. Ids 1 and 2 given to a list's items (named by place then): a new item
+        # at its head moved each name one on, and each entry took its neighbour's text
+        entry_rows.note_identity(db, match.entry_id, identity)
     if reread and match.by == "origin" and match.origin != release.origin and not same:
         return Change(entry, "duplicate"), 0
     if rank < held:

@@ -459,6 +459,16 @@ def note_url_key(db: sqlite3.Connection, entry_id: str, url_key: str) -> None:
     )
 
 
+def note_identity(db: sqlite3.Connection, entry_id: str, identity: str) -> None:
+    """Give an entry minted from its text (``fp:`` identity) the id its input now states
+    (``key:``), unless another entry has it."""
+    db.execute(
+        "UPDATE entries SET identity = ? WHERE id = ? AND substr(identity, 1, 3) = 'fp:' "
+        f"AND NOT EXISTS (SELECT 1 FROM entries WHERE identity = ? AND {_NOT_FP})",
+        (identity, entry_id, identity),
+    )
+
+
 def set_authority(db: sqlite3.Connection, entry_id: str, authority: str, origin: str) -> None:
     """A higher authority's input now holds the entry (its text was the same)."""
     db.execute(
