@@ -470,3 +470,29 @@ def test_add_sweeps_the_temporary_files_a_killed_add_left(site, caplog):
         assert add(site, ENVOY).kind == "new"
     assert not left.exists() and all(other.exists() for other in others)
     assert any(r.getMessage().startswith(f"swept path={left}") for r in caplog.records)
+
+
+def test_cli_add_url_keeps_the_releases_id_and_withdrawal(site, web):
+    """The JSON file ``add URL`` keeps held only title, date, url, lang, text, tags and
+    html: a fetched Markdown release's ``withdrawn: true`` was dropped, and the release
+    published everywhere; its ``id`` too, so a local copy stating it was a second entry."""
+    import json
+
+    md = (
+        "---\ntitle: SCO release withdrawn at the source\ndate: 2024-03-02\nid: sco-777\n"
+        "updated: 2024-03-03T10:00:00+08:00\nwithdrawn: true\n"
+        "withdrawn_reason: issued in error\n---\nThe withdrawn body.\n"
+    )
+    web.expect_request("/wd.md").respond_with_data(md, content_type="text/markdown")
+    out, _ = run(site, "add", web.url_for("/wd.md"))
+    doc = json.loads(Path(out.splitlines()[1].removeprefix("file ")).read_text(encoding="utf-8"))
+    assert doc["id"] == "sco-777" and doc["updated"] == "2024-03-03T10:00:00+08:00"
+    assert doc["withdrawn"] is True and doc["withdrawn_reason"] == "issued in error"
+    listed, _ = run(site, "list", "--withdrawn")
+    assert "SCO release withdrawn at the source" in listed
+    # a local copy stating the id (its text corrected) is the same release
+    (site.sources / "local-777.md").write_text(
+        md.replace("The withdrawn body.", "The withdrawn body, corrected."), encoding="utf-8"
+    )
+    out, _ = run(site, "build")
+    assert "new=0" in out

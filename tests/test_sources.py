@@ -556,3 +556,16 @@ def test_a_feeds_or_a_pages_language_keeps_its_script_and_region():
         "<h1>سنڌي عنوان</h1><p>On 3 June 2025 the SCO met.</p></article></body></html>"
     ).encode()
     assert [r.lang for r in sources.read("p.html", ".html", page, None, 10**6)] == ["sd-Arab"]
+
+
+@pytest.mark.parametrize(
+    ("said", "withdrawn", "reason"),
+    [("false", False, ""), ("No", False, ""), ("0", False, ""), ("off", False, ""),
+     ("true", True, ""), ("yes", True, ""), ("Issued in error", True, "Issued in error")],
+)  # fmt: skip
+def test_withdrawn_said_as_text_is_read_as_meant(said, withdrawn, reason):
+    """A pipeline writing every value as text: "withdrawn": "false" withdrew the
+    release, with the reason "false"."""
+    doc = {"title": "SCO forum", "date": "2022-05-01", "withdrawn": said, "text": "It met."}
+    [r] = read("w.json", json.dumps(doc))
+    assert (r.withdrawn, r.withdrawn_reason) == (withdrawn, reason)

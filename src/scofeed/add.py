@@ -268,6 +268,16 @@ def url_document(cfg: Config, url: str, releases: list[Release], now: datetime) 
         doc["tags"] = list(release.tags)
     if release.html:
         doc["html"] = release.html
+    # what the page's own metadata said (a Markdown or JSON release's): its id, a later
+    # date and its withdrawal were dropped, and a withdrawn release was published
+    if release.key:
+        doc["id"] = release.key
+    if release.updated is not None:
+        doc["updated"] = release.updated.isoformat()
+    if release.withdrawn is not None:
+        doc["withdrawn"] = release.withdrawn
+        if release.withdrawn_reason:
+            doc["withdrawn_reason"] = release.withdrawn_reason
     return _dump(doc)
 
 

@@ -105,9 +105,14 @@ def _lang(origin: str, value: Any) -> str | None:
     return primary.lower() + dash + rest
 
 
+_SAID_NO = frozenset({"false", "no", "off", "0"})
+_SAID_YES = frozenset({"true", "yes", "on", "1"})
+
+
 def _withdrawn(origin: str, meta: dict[str, Any]) -> tuple[bool | None, str]:
-    """``withdrawn``: true / false, or a non-empty text (withdrawn, the text its reason);
-    ``withdrawn_reason`` gives the reason beside ``withdrawn: true``."""
+    """``withdrawn``: true / false (or as text: "false", "no", "true", "yes"...), or a
+    non-empty text (withdrawn, the text its reason); ``withdrawn_reason`` gives the
+    reason beside ``withdrawn: true``."""
     value = meta.get("withdrawn")
     reason = _string(origin, "withdrawn_reason", meta.get("withdrawn_reason")) or ""
     if value is None or isinstance(value, bool):
@@ -115,6 +120,12 @@ def _withdrawn(origin: str, meta: dict[str, Any]) -> tuple[bool | None, str]:
     # a text of only what no reason can hold ("\u0000", as "  ") is none: it withdrew the
     # release with an empty reason
     said = _string(origin, "withdrawn", value) if isinstance(value, str) else None
+    # a pipeline that writes every value as text: "false" withdrew the release, its
+    # reason "false"
+    if said and said.casefold() in _SAID_NO:
+        return False, reason
+    if said and said.casefold() in _SAID_YES:
+        return True, reason
     if said:
         return True, reason or said
     raise RejectedInput(origin, "'withdrawn' must be true, false or the reason as text")
