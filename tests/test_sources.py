@@ -569,3 +569,14 @@ def test_withdrawn_said_as_text_is_read_as_meant(said, withdrawn, reason):
     doc = {"title": "SCO forum", "date": "2022-05-01", "withdrawn": said, "text": "It met."}
     [r] = read("w.json", json.dumps(doc))
     assert (r.withdrawn, r.withdrawn_reason) == (withdrawn, reason)
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [("0012", "0012"), ("0x1F", "0x1F"), ("12", "12"), ("2024.5", "2024.5"), ("1e3", "1e3")],
+)
+def test_a_front_matter_id_is_the_id_as_written(written, key):
+    """YAML 1.1 read ``id: 0012`` as the octal 10, the id of another release (which it
+    then revised), ``0x1F`` as 31, and ``2024.5`` as a float, refused as an id."""
+    [r] = read("a.md", f"---\ntitle: T\ndate: 2022-05-01\nid: {written}\n---\nBody.\n")
+    assert r.key == key

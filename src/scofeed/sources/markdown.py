@@ -94,11 +94,22 @@ def _or_text(construct: Callable[[Any, yaml.ScalarNode], object]) -> Any:
     return run
 
 
-for _tag, _construct in (
-    ("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_timestamp),
-    ("tag:yaml.org,2002:int", yaml.SafeLoader.construct_yaml_int),
-):
-    _Loader.add_constructor(_tag, _or_text(_construct))
+def _number_as_written(loader: Any, node: yaml.ScalarNode) -> object:
+    """An integer written plainly (``12``) is one; any other number YAML 1.1 reads
+    stays the text it is: ``id: 0012`` was 10 (octal), the id of another release,
+    ``0x1F`` 31, and ``2024.5`` or ``1e3`` a float, refused as an id."""
+    text = loader.construct_scalar(node)
+    if _PLAIN_INT.fullmatch(text):
+        return _or_text(yaml.SafeLoader.construct_yaml_int)(loader, node)
+    return text
+
+
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _or_text(yaml.SafeLoader.construct_yaml_timestamp)
+)
+_Loader.add_constructor("tag:yaml.org,2002:int", _number_as_written)
+_Loader.add_constructor("tag:yaml.org,2002:float", _number_as_written)
 
 
 def _yaml(origin: str, text: str) -> Any:
