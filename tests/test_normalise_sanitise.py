@@ -275,3 +275,20 @@ def test_character_references_in_a_text_release_are_resolved_in_its_content_too(
 def test_the_text_is_spaced_as_it_reads(given, spaced):
     assert spaced_once(given) == spaced
     assert spaced_once(spaced) == spaced  # once is enough
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ("<p>Facts.</p><dl><dt>Venue</dt><dd>Beijing</dd></dl>",
+         "<p>Facts.</p><dl><dt>Venue</dt><dd>Beijing</dd></dl>"),
+        ("<details><summary>Background</summary><p>The council met.</p></details>",
+         "<p>Background</p><p>The council met.</p>"),
+        ("<details><summary>Background</summary>The council met.</details>",
+         "<p>Background</p>The council met."),
+    ],
+)  # fmt: skip
+def test_definition_lists_and_details_keep_their_words_apart(dirty, clean):
+    """nh3 took out dl, dt, dd, details and summary, keeping their text: "VenueBeijing",
+    "BackgroundThe council met." A definition list is kept; details are unfolded."""
+    assert sanitise(dirty) == clean

@@ -580,3 +580,21 @@ def test_a_front_matter_id_is_the_id_as_written(written, key):
     then revised), ``0x1F`` as 31, and ``2024.5`` as a float, refused as an id."""
     [r] = read("a.md", f"---\ntitle: T\ndate: 2022-05-01\nid: {written}\n---\nBody.\n")
     assert r.key == key
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<main>Short lead.</main><main>The ministers met.</main>",
+         "Short lead.\n\nThe ministers met."),
+        ("<p>Facts.</p><dl><dt>Venue</dt><dd>Beijing</dd></dl>", "Facts.\n\nVenue\n\nBeijing"),
+        ("<details><summary>Background</summary>The council met.</details>",
+         "Background\n\nThe council met."),
+        ("<center>One.</center><address>Two.</address>", "One.\n\nTwo."),
+    ],
+)  # fmt: skip
+def test_the_text_of_a_json_release_parts_at_every_block(html, text):
+    """The text the summary and dates are read from ran "Short lead.The ministers met."
+    together at main, center, address, details, summary and dl."""
+    [r] = read("b.json", json.dumps({"title": "T", "date": "2022-05-01", "html": html}))
+    assert r.text == text

@@ -76,12 +76,14 @@ _CLOSED_BY: dict[str, tuple[str, ...]] = {
 _ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "u", "blockquote", "ul", "ol", "li",
     "h2", "h3", "h4", "h5", "h6", "pre", "code", "table", "thead", "tbody", "tr", "th", "td",
-    "img", "figure", "figcaption", "sup", "sub", "hr",
+    "img", "figure", "figcaption", "sup", "sub", "hr", "dl", "dt", "dd",
 }  # fmt: skip
 _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
-# what nh3 keeps: the allowed tags, and the containers and h1 for _blocks_kept, which
-# takes them
-_KEPT_TAGS = _ALLOWED_TAGS | set(CONTAINERS) | {"h1"}
+# what nh3 keeps: the allowed tags, and the containers, h1, details and summary for
+# _blocks_kept, which takes them (taken out by nh3, "<details><summary>Background
+# </summary>The council..." read "BackgroundThe council...")
+_FOLDED = ("details", "summary")
+_KEPT_TAGS = _ALLOWED_TAGS | set(CONTAINERS) | {"h1", *_FOLDED}
 
 
 def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
@@ -113,7 +115,7 @@ def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
 
 # what nh3 keeps for ``_blocks_kept`` to read: a container, an h1 (perhaps with the
 # lang or title nh3 keeps on any element)
-_OPENS_CONTAINER = re.compile("<(?:" + "|".join((*CONTAINERS, "h1")) + r")[\s>]")
+_OPENS_CONTAINER = re.compile("<(?:" + "|".join((*CONTAINERS, "h1", *_FOLDED)) + r")[\s>]")
 
 
 def _blocks_kept(cleaned: str) -> str:
@@ -126,6 +128,8 @@ def _blocks_kept(cleaned: str) -> str:
     depth or text size (libxml2's would empty what they cut)."""
     markup = importlib.import_module("lxml.html")  # see the module docstring
     root = markup.fragment_fromstring(cleaned, create_parent="div", parser=_parser(markup))
+    for el in root.iter(*_FOLDED):  # a container, its summary a paragraph (or a holder)
+        el.tag = "div"
     paragraph_containers(root)
     for el in root.iter("h1"):
         el.tag = "h2"

@@ -32,8 +32,9 @@ KEYS = ("title", "date", "updated", "url", "tags", "lang", "id", "withdrawn", "w
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "table", "tr", "dt", "dd", "figure", "figcaption", "section", "article",
-    "header", "footer", "aside", "hr",
+    "table", "tr", "dl", "dt", "dd", "figure", "figcaption", "section", "article",
+    "header", "footer", "aside", "hr", "main", "center", "address", "nav", "details",
+    "summary",
 }  # fmt: skip
 # a table's row is one paragraph, its cells parted by " | ": a cell a paragraph, a table
 # of three rows took six of the paragraphs the date is looked for in, and one opening
