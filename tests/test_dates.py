@@ -301,3 +301,14 @@ def test_trie_alternation_matches_as_the_words_longest_first(words, text):
             a, b = plain.match(text, at), trie.match(text, at)
             assert (a and a.group()) == (b and b.group())
     assert all(re.fullmatch(alternation(words), w) for w in words)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["On 5 December 2157, the forum", "On 5 December 1850, the treaty", "2157年12月5日",
+     "5 декабря 2157 года", "On 5 December, 1850"],
+)  # fmt: skip
+def test_a_date_whose_year_no_release_has_is_no_date_of_this_year(text):
+    """ "On 5 December 2157": the year out of range, the words before it were read as a
+    date without a year, and the release was dated 5 December of the year at hand."""
+    assert find_dates(text, date(2026, 12, 3), max_year=2027) == []

@@ -67,7 +67,7 @@ _DASH = r"\s*[-–—]\s*"
 _TO = rf"(?:{_DASH}|\s+(?:to|and|till|until|through|по|и|до)\s+|\s*[至到~]\s*)"
 # a year ends at a non-digit, or runs straight into a time of day ("202010:30")
 _YEAR_END = r"(?:(?!\d)|(?=(?:[01]\d|2[0-3]):[0-5]\d(?!\d)))"
-_YEAR = rf"(?P<year>(?:19|20)\d\d){_YEAR_END}"
+_YEAR = rf"(?P<year>[12]\d\d\d){_YEAR_END}"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])"
 _ZH_DIGITS = "〇零一二三四五六七八九"
 _ZH_NUM = "一二三四五六七八九十"
@@ -86,7 +86,7 @@ FORMS: list[tuple[str, Form]] = [
     (
         "iso",  # 2020-06-03, and as pages also write it: 2020/06/03, 2020.06.03
         Form(
-            r"(?<![\d./])(?P<year>(?:19|20)\d\d)(?P<sep>[-/.])(?P<mon>[01]\d)(?P=sep)"
+            r"(?<![\d./])(?P<year>[12]\d\d\d)(?P<sep>[-/.])(?P<mon>[01]\d)(?P=sep)"
             r"(?P<day>[0-3]\d)(?!\d|[/.]\d)"
         ),
     ),
@@ -97,7 +97,7 @@ FORMS: list[tuple[str, Form]] = [
     (
         "zh",
         Form(
-            r"(?:(?P<year>(?:19|20)\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
+            r"(?:(?P<year>[12]\d\d\d)\s*年\s*)?(?P<mon>1[0-2]|0?[1-9])\s*月\s*"
             r"(?P<day>[12]\d|3[01]|0?[1-9])\s*(?:日|号)"
         ),
     ),
