@@ -267,6 +267,24 @@ def test_reload_applies_a_good_config_and_keeps_the_old_one_when_broken(start, s
     assert d.stop(signal.SIGINT) == 0  # Ctrl-C
 
 
+def test_a_build_says_when_the_daemon_has_not_read_the_config_it_used(start, site):
+    """A [tags] rule added, then `scofeed build` in place of `reload`: the build
+    published the tag's feed, and the daemon's next scan, on its old config, deleted
+    it. The build now says so."""
+    d = start()
+    time.sleep(1.1)  # the lock file says the daemon's start in whole seconds
+    site.config_path.write_text(
+        site.config_path.read_text().replace("[site]\n", '[site]\ntitle = "Renamed"\n', 1)
+    )
+    built = cli(site, "build")
+    assert built.returncode == 0, built.stderr
+    assert f"changed since the daemon (pid {d.proc.pid}) last read it" in built.stderr
+    assert cli(site, "reload").returncode == 0  # it has read this one
+    built = cli(site, "build")
+    assert built.returncode == 0 and "changed since the daemon" not in built.stderr
+    assert d.stop() == 0
+
+
 def test_healthz_reflects_a_failing_scan(start, site):
     d = start()
     site.sources.rename(site.root / "sources-away")

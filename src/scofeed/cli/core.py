@@ -30,6 +30,7 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
+from scofeed.store.lock import running
 from scofeed.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,31 @@ def _progress(done: int, total: int) -> None:
         print(f"\rreading {done}/{total}", end="\n" if done == total else "", file=sys.stderr)
 
 
+def _daemon_behind(cfg: config_mod.Config, store: Store) -> str | None:
+    """A note when a daemon runs on this store and the config file changed since it
+    last read it: its next scan applies its own config again, undoing what this build
+    applied (a [tags] rule's feed published, then deleted within a minute)."""
+    if cfg.path is None:
+        return None
+    try:
+        holder = running(cfg.paths.state)
+        changed = cfg.path.stat().st_mtime
+    except (OSError, ScofeedError):
+        return None
+    if holder is None or holder.started is None:
+        return None
+    read = holder.started
+    reload = runs.get(store.db, runs.RELOAD_JOB)
+    if reload is not None and reload.ok:
+        read = max(read, reload.started)
+    if changed < read + 1:  # the lock file says whole seconds
+        return None
+    return (
+        f"note: {cfg.path} changed since the daemon (pid {holder.pid}) last read it: "
+        "run `scofeed reload`, or its next scan applies its own config again"
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     if args.dry_run:  # the store is only read (a copy is built)
         cfg = load_config(args)
@@ -133,6 +159,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         still = "still " if r.earlier else ""
         print(f"{still}rejected {shown(r.origin)}: {shown(r.reason)}{kept}", file=sys.stderr)
     print(report.line() + f" feeds={cfg.paths.feeds}")
+    behind = _daemon_behind(cfg, store)
+    if behind:
+        print(behind, file=sys.stderr)
     unreadable = report.unreadable_line()
     if unreadable:
         print(f"scofeed: {unreadable}", file=sys.stderr)
