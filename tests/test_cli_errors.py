@@ -403,3 +403,16 @@ def test_add_from_a_terminal_says_how_to_end_the_input(site):
     assert err.decode().splitlines()[0] == "reading standard input; end it with Ctrl-D"
     assert out.decode().startswith("added tag:"), out
     assert (site.sources / "2020-06-03-sco-forum-opens.txt").is_file()
+
+
+def test_config_check_names_the_set_values_it_checked(tmp_path):
+    """With --set and no file, `config check` said "config ok: built-in defaults", as if
+    the values given had not been read."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--set", "site.title=Feeds", "--set",
+         "serve.port=9000", "config", "check"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first == "config ok: built-in defaults with --set site.title, serve.port"

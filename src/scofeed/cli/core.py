@@ -290,7 +290,9 @@ def _input_line(i: origin_rows.Input, current: str) -> str:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     cfg = load_config(args).require_secrets()  # read where this runs, as the daemon will
-    where = cfg.path or "built-in defaults"
+    where = str(cfg.path or "built-in defaults")
+    if args.overrides:  # what was checked: the file and these
+        where += " with --set " + ", ".join(k.partition("=")[0] for k in args.overrides)
     print(f"config ok: {where}")
     root = cfg.paths.sources
     if not root.is_dir():  # made by hand, or mounted later: a note, not an error
