@@ -713,3 +713,22 @@ def test_an_email_authority_of_rfc_4151_is_taken(tmp_path, authority):
     path = tmp_path / "config.toml"
     path.write_text(f"[site]\nid_authority = '{authority}'\n", encoding="utf-8")
     assert config_mod.load(path).site.id_authority == authority
+
+
+def test_every_problem_of_the_tag_rules_is_listed(tmp_path):
+    """configuration.md: every problem in the file is listed, one a line; [tags] said
+    its first alone, and each fix took another run of `config check`."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[tags]\n"Foreign Ministers" = ["x"]\n"foreign-ministers" = ["y"]\nempty = [""]\n'
+        '"!!!" = ["z"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert str(err.value).splitlines() == [
+        "tags: expected tag names that differ as feed folders ('Foreign Ministers' and "
+        "'foreign-ministers')",
+        "tags: expected keywords that are not blank (tag 'empty' has one)",
+        "tags: expected tag names with a letter or digit (not '!!!')",
+    ]

@@ -521,18 +521,23 @@ def _source(name: str | None) -> str:
 
 
 def _tag_names(v: dict[str, tuple[str, ...]]) -> str | None:
+    """None, or a ConfigError naming every problem of the rules, one a line (the first
+    alone took a run of ``config check`` each)."""
     seen: dict[str, str] = {}
+    problems = []
     for name in v:
         slug = tag_slug(name)
         if not slug:
-            return f"tag names with a letter or digit (not {name!r})"
-        if slug in seen:
-            return f"tag names that differ as feed folders ({seen[slug]!r} and {name!r})"
-        seen[slug] = name
+            problems.append(f"tag names with a letter or digit (not {name!r})")
+        elif slug in seen:
+            problems.append(f"tag names that differ as feed folders ({seen[slug]!r} and {name!r})")
+        seen.setdefault(slug, name)
         # a blank keyword matched every release ("whole words" of nothing)
         if any(not k.strip() for k in v[name]):
-            return f"keywords that are not blank (tag {name!r} has one)"
-    return None
+            problems.append(f"keywords that are not blank (tag {name!r} has one)")
+    if len(problems) > 1:
+        raise ConfigError("\n".join(f"tags: expected {p}" for p in problems))
+    return problems[0] if problems else None
 
 
 def _loopback(host: str) -> bool:
