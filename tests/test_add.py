@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -496,3 +497,20 @@ def test_cli_add_url_keeps_the_releases_id_and_withdrawal(site, web):
     )
     out, _ = run(site, "build")
     assert "new=0" in out
+
+
+def test_an_add_whose_publishing_fails_says_where_the_release_is(site):
+    """Its build's publishing failed (feeds/en a file): the one line named the feed
+    file, not the release stored nor the file written in sources/, and `status` showed
+    nothing failing, as it does for a failed `scofeed build`."""
+    run(site, "build")
+    en = site.feeds / "en"
+    shutil.rmtree(en)
+    en.write_text("x\n", encoding="utf-8")
+    text = b"SCO forum opens\n\nOn 14 July 2024 the SCO forum opened in Astana.\n"
+    _, err = run(site, "add", "-", stdin=text, rc=1)
+    assert "the release is stored as tag:" in err and f"in {site.sources}" in err
+    stored = err.rsplit(" in ", 1)[1].strip()
+    assert Path(stored).is_file() and Path(stored).read_bytes() == text
+    out, _ = run(site, "status")
+    assert "failing: job build" in out

@@ -28,7 +28,7 @@ from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
-from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
+from scofeed.errors import KnownRelease, NormaliseError, PublishError, RejectedInput
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
@@ -212,7 +212,11 @@ def _stored(
     if old is not None and target != old:
         old.unlink(missing_ok=True)
     log.info("add_written origin=%s path=%s update=%s", logged(origin_label), target, update)
-    report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
+    try:
+        report = build(cfg, store, now, settled=frozenset({rel}))  # written whole, renamed in
+    except PublishError as exc:  # stored, and its file written: the one line says where
+        held = origin_rows.entry_of_origin(store.db, rel)
+        raise PublishError(f"{exc}; the release is stored as {held} in {target}") from None
     entry_id = origin_rows.entry_of_origin(store.db, rel)
     if entry_id is None:  # pragma: no cover - normalised above, so the build cannot refuse it
         raise RejectedInput(origin_label, "the build did not take the release; see scofeed status")

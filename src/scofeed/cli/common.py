@@ -5,6 +5,7 @@ showing a stored time."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shlex
 import sys
@@ -18,8 +19,10 @@ from scofeed.cli import CONFIG_ENV as CONFIG_ENV  # re-exported: commands import
 from scofeed.cli import DEFAULT_CONFIG_NAME
 from scofeed.errors import ConfigError, StoreError, shown
 from scofeed.logs import use_format
-from scofeed.store import Store
+from scofeed.store import Store, runs
 from scofeed.store.owner import refuse_root_on_others
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path(DEFAULT_CONFIG_NAME)
 
@@ -182,3 +185,15 @@ def read_stdin(limit: int = -1) -> bytes | None:
         return sys.stdin.buffer.read(limit)
     except OSError:
         return None
+
+
+def record_run(store: Store, run: runs.Run) -> None:
+    """Keep a build's outcome as the ``build`` job's run (``scofeed build``, or the
+    build of ``scofeed add``): beside `scofeed serve`, a cron job's builds are what
+    /healthz and `scofeed status` tell of (they said "starting" for ever, and a failed
+    build went unseen). Best effort: the build's own outcome (its exit code, its
+    lines) stands whether or not the store takes it."""
+    try:
+        runs.record(store.db, run)
+    except Exception as exc:  # a store that failed the build may refuse this too
+        log.debug("build_record_failed store=%s error=%r", store.path, str(exc))

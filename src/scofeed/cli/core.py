@@ -20,6 +20,7 @@ from scofeed.cli.common import (
     load_config,
     must_exist,
     open_store,
+    record_run,
     refuse_root,
     report_pings,
 )
@@ -143,9 +144,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             cfg, store, datetime.now(UTC), progress=_progress, wait=wait, reread=args.reread
         )
     except ScofeedError as exc:
-        _record(store, runs.Run(runs.BUILD_JOB, started, time.time(), False, "", str(exc)))
+        record_run(store, runs.Run(runs.BUILD_JOB, started, time.time(), False, "", str(exc)))
         raise
-    _record(store, runs.Run(runs.BUILD_JOB, started, time.time(), True, report.line()))
+    record_run(store, runs.Run(runs.BUILD_JOB, started, time.time(), True, report.line()))
     if report.waited:
         print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
     for rel, left in report.deferred:
@@ -343,14 +344,3 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def _tenths_up(seconds: float) -> str:
     """Seconds to the tenth above: a file settling in 0.04 s said "settles in 0.0 s"."""
     return f"{math.ceil(seconds * 10) / 10:.1f}"
-
-
-def _record(store: Store, run: runs.Run) -> None:
-    """Keep a build's outcome as the ``build`` job's run: beside `scofeed serve`, a cron
-    job's builds are what /healthz and `scofeed status` tell of (they said "starting"
-    for ever, and a failed build went unseen). Best effort: the build's own outcome
-    (its exit code, its lines) stands whether or not the store takes it."""
-    try:
-        runs.record(store.db, run)
-    except Exception as exc:  # a store that failed the build may refuse this too
-        log.debug("build_record_failed store=%s error=%r", store.path, str(exc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from scofeed.cli.common import (
     load_config,
     open_store,
     read_stdin,
+    record_run,
 )
-from scofeed.errors import RejectedInput, UsageError, shown
+from scofeed.errors import PublishError, RejectedInput, UsageError, shown
+from scofeed.store import runs
 
 FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in sources.READERS))  # txt, md, json, ...
 
@@ -88,11 +91,17 @@ def cmd_add(args: argparse.Namespace) -> int:
     read = None if web else _input(args.input, args.format, cfg.limits.max_file_bytes)
     cfg, store = open_store(args, cfg)
     now = datetime.now(UTC)
-    if read is None:
-        result = add_url(cfg, store, args.input, now, update=args.update, fmt=args.format)
-    else:
-        data, suffix, origin = read
-        result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
+    started = time.time()
+    try:
+        if read is None:
+            result = add_url(cfg, store, args.input, now, update=args.update, fmt=args.format)
+        else:
+            data, suffix, origin = read
+            result = add_release(cfg, store, data, suffix, origin, now, update=args.update)
+    except PublishError as exc:  # its build failed, as a `scofeed build` would: recorded
+        record_run(store, runs.Run(runs.BUILD_JOB, started, time.time(), False, "", str(exc)))
+        raise
+    record_run(store, runs.Run(runs.BUILD_JOB, started, time.time(), True, result.report.line()))
     # the files this build refused; those refused before are the operator's to see in
     # `scofeed status` (one line for them: an add beside 45 of them printed 45 lines)
     earlier = sum(1 for r in result.report.rejected if r.earlier)
