@@ -22,6 +22,7 @@ from waitress.adjustments import Adjustments
 from scofeed.build import build as build_feeds
 from scofeed.serve import App, HttpServer
 from scofeed.serve import server as server_mod
+from scofeed.serve.clients import trusted_peer
 from scofeed.serve.parser import StrictParser
 from scofeed.store import Store
 
@@ -386,3 +387,81 @@ def test_a_pipelined_head_is_timed_from_when_the_server_reads_it():
     channel.requests = []
     assert not server_mod._too_slow(channel, late + server_mod.HEAD_SECONDS - 1)
     assert server_mod._too_slow(channel, late + server_mod.HEAD_SECONDS + 1)
+
+
+def _from(addr: tuple[str, int], source: str) -> socket.socket:
+    s = socket.create_connection(addr, timeout=10, source_address=(source, 0))
+    return s
+
+
+def _closed_at_once(s: socket.socket) -> bool:
+    """Whether the server closed ``s`` without a word (it answers nothing unasked)."""
+    s.settimeout(2)
+    try:
+        return s.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_one_client_address_holds_at_most_per_client_connections(server, caplog):
+    """One address holding 4,100 slow connections (a byte every 15 s, each opened anew
+    at its deadline) kept every other reader out; one past ``PER_CLIENT`` is now closed
+    once accepted, and a reader elsewhere is served. 127.0.0.1, as a local proxy's
+    address, is not counted (the tests' other clients come from it)."""
+    other = "127.0.0.2"  # Linux routes all of 127/8 to the loopback
+    held = [_from(server, other) for _ in range(server_mod.PER_CLIENT)]
+    try:
+        for s in held[:: server_mod.PER_CLIENT // 8]:  # accepted, and kept
+            assert not _closed_at_once(s)
+        past = _from(server, other)
+        assert _closed_at_once(past)
+        past.close()
+        assert fetch(server) == 200  # 127.0.0.1 is served meanwhile
+        assert "serve_client_limit client=127.0.0.2" in caplog.text
+    finally:
+        for s in held:
+            s.close()
+    deadline = time.monotonic() + 10  # the server counts each close once it sees it
+    while True:
+        again = _from(server, other)
+        if not _closed_at_once(again) or time.monotonic() > deadline:
+            break
+        again.close()
+        time.sleep(0.1)
+    try:
+        again.sendall(b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert again.recv(12) == b"HTTP/1.1 200"
+    finally:
+        again.close()
+
+
+def test_a_request_head_past_32_kb_is_refused(server):
+    """waitress took heads up to 256 KiB: 4,000 connections each holding one held 770 MB."""
+    s = socket.create_connection(server, timeout=10)
+    try:
+        s.sendall(b"GET /atom.xml HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 40_000 + b"\r\n\r\n")
+        assert s.recv(12).endswith(b" 431")  # Request Header Fields Too Large
+    finally:
+        s.close()
+
+
+def test_a_trusted_proxy_is_not_held_to_per_client(site):
+    """Behind a proxy every client comes from its address: serve.trusted_proxies."""
+    cfg = site.config("serve.trusted_proxies=['127.0.0.3/32']")
+    assert trusted_peer(cfg, "127.0.0.3") and not trusted_peer(cfg, "127.0.0.2")
+    store = Store(cfg.paths.state)
+    srv = HttpServer(
+        App(lambda: cfg, store), "127.0.0.1", 0, trusted=lambda p: trusted_peer(cfg, p)
+    )
+    srv.start()
+    held = []
+    try:
+        held = [_from(srv.addresses[0], "127.0.0.3") for _ in range(server_mod.PER_CLIENT + 1)]
+        assert not _closed_at_once(held[-1])
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()
+        store.close()

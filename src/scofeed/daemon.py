@@ -34,7 +34,7 @@ from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
-from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit
+from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit, trusted_peer
 from scofeed.store import Store, due, runs, unusable
 from scofeed.store.lock import (
     StateFiles,
@@ -306,7 +306,10 @@ class Daemon:
         raise_fd_limit()  # room for many held connections (see serve/server.py)
         # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
         largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
-        return HttpServer(None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest)
+        return HttpServer(
+            None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest,
+            trusted=lambda peer: trusted_peer(self.cfg, peer),  # as last (re)loaded
+        )  # fmt: skip
 
     def _run(self, server: HttpServer, on_ready: Callable[[list[str]], None] | None) -> int:
         # `scofeed serve` may run on a read-only host; the daemon must write

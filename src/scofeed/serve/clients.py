@@ -99,3 +99,10 @@ def _unmapped(network: Network) -> Network:
 
 def _inside(address: Address, networks: tuple[Network, ...]) -> bool:
     return any(address.version == n.version and address in n for n in networks)
+
+
+def trusted_peer(cfg: Config, peer: str) -> bool:
+    """Whether a connection's peer address is one of ``serve.trusted_proxies``."""
+    trusted = _networks(cfg.serve.trusted_proxies)
+    address = parse_address(peer) if trusted else None
+    return address is not None and _inside(address, trusted)

@@ -63,6 +63,14 @@ REQUEST_SECONDS = 120
 # while a request is pending
 PARK_BYTES = 1 << 20
 CLEANUP_INTERVAL = 5  # seconds between the checks for such connections
+# connections one client address may hold at once (not 127.0.0.1, ::1, nor a peer in
+# serve.trusted_proxies: every client comes through a proxy): one address holding 4,100
+# slow connections, each sending a byte every 15 s and opened anew at its deadline, kept
+# every other reader out. A connection past it is closed once accepted
+PER_CLIENT = 256
+# bytes of a request's head (its request line and headers) taken: waitress's 256 KiB
+# each held 4,000 connections' heads in 770 MB; nginx takes 32 KB (4 x 8 KB buffers)
+HEAD_BYTES = 32 * 1024
 BACKLOG = 2048  # connections the kernel queues before they are accepted
 # waitress 3 flushes a response from the worker thread as soon as its first bytes are
 # written (send_bytes defaults to 1), waking the poll loop for each write; above a
@@ -229,12 +237,55 @@ class NoSniffErrorTask(ErrorTask):  # type: ignore[misc]
         self.write(body)
 
 
+class Clients:
+    """How many connections each client address holds (``PER_CLIENT``)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def held(self, address: str) -> int:
+        return self._held.get(address, 0)
+
+    def opened(self, address: str) -> None:
+        with self._lock:
+            self._held[address] = self._held.get(address, 0) + 1
+
+    def closed(self, address: str) -> None:
+        with self._lock:
+            left = self._held.get(address, 0) - 1
+            if left > 0:
+                self._held[address] = left
+            else:
+                self._held.pop(address, None)
+
+
+def _exempt(address: str, trusted: Callable[[str], bool]) -> bool:
+    return address in ("127.0.0.1", "::1", "::ffff:127.0.0.1") or trusted(address)
+
+
 class StrictChannel(HTTPChannel):  # type: ignore[misc]
     parser_class = StrictParser
     task_class = KeepAliveTask
     error_task_class = NoSniffErrorTask
     # True while its next request waits for the client to take what it was sent
     parked = False
+    client = ""  # its address, counted in its server's ``per_client`` while open
+
+    def __init__(self, server: Any, sock: Any, addr: Any, adj: Any, map: Any = None) -> None:
+        super().__init__(server, sock, addr, adj, map)
+        clients = getattr(server, "per_client", None)
+        if clients is not None and addr:
+            self.client = str(addr[0])
+            clients.opened(self.client)
+
+    def del_channel(self, map: Any = None) -> None:
+        """Out of the poll loop: closed (waitress's ``handle_close`` calls asyncore's
+        ``close`` itself, which comes here)."""
+        client, self.client = self.client, ""
+        if client:
+            self.server.per_client.closed(client)
+        super().del_channel(map)
 
     def service(self) -> None:
         """Serve the next request, unless the client has not taken ``PARK_BYTES`` of
@@ -363,10 +414,13 @@ class HttpServer:
         threads: int = 4,
         answer_in_loop: bool = True,
         max_body: int = 1 << 20,
+        trusted: Callable[[str], bool] | None = None,
     ) -> None:
         """``max_body``: the largest request body taken, in bytes; one announced larger is
         refused with a 413 before it is read (waitress's own limit, 1 GB, spooled each
-        to a temporary file first: a few clients could fill the disk)."""
+        to a temporary file first: a few clients could fill the disk). ``trusted``: an
+        address exempt from ``PER_CLIENT`` (a proxy's: ``serve.trusted_proxies``)."""
+        self._trusted = trusted or (lambda address: False)
         self._app = app
         self._map: dict[int, Any] = {}
         self._stop = threading.Event()
@@ -386,6 +440,7 @@ class HttpServer:
                     ident="scofeed",
                     connection_limit=connection_limit(),
                     max_request_body_size=max_body,
+                    max_request_header_size=HEAD_BYTES,
                     channel_timeout=CHANNEL_TIMEOUT,
                     cleanup_interval=CLEANUP_INTERVAL,
                     backlog=BACKLOG,
@@ -406,7 +461,8 @@ class HttpServer:
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
-                self._guard_accept(srv)
+                srv.per_client = Clients()
+                self._guard_accept(srv, self._trusted)
                 if hasattr(srv, "maintenance") and hasattr(srv, "active_channels"):
                     srv.maintenance = self._maintenance(srv.maintenance, srv)
                 if answer_in_loop and _LOOP_ANSWERS and hasattr(srv, "add_task"):
@@ -438,17 +494,35 @@ class HttpServer:
         log.info("serving addresses=%s", ",".join(self.base_urls()))
 
     @staticmethod
-    def _guard_accept(srv: Any) -> None:
+    def _guard_accept(srv: Any, trusted: Callable[[str], bool]) -> None:
         """A listening socket's ``accept`` and ``readable``: an accept that finds no
         descriptor left (EMFILE, ENFILE) stops the accepting for ``ACCEPT_PAUSE``
         seconds (its socket is out of the poll meanwhile) and says so, once a minute at
-        most; the client waits in the backlog."""
+        most; the client waits in the backlog. A client holding ``PER_CLIENT``
+        connections already has the new one closed (but a ``trusted`` one, and
+        127.0.0.1 and ::1), said once a minute at most."""
         accept, readable = srv.accept, srv.readable
-        paused = {"until": 0.0, "said": -ACCEPT_SAID_EVERY}
+        paused = {"until": 0.0, "said": -ACCEPT_SAID_EVERY, "refused": -ACCEPT_SAID_EVERY}
 
         def guarded_accept() -> Any:
             try:
-                return accept()
+                pair = accept()
+                if pair is None:
+                    return None
+                address = str(pair[1][0]) if pair[1] else ""
+                if srv.per_client.held(address) < PER_CLIENT or _exempt(address, trusted):
+                    return pair
+                pair[0].close()
+                now = time.monotonic()
+                loud = now - paused["refused"] >= ACCEPT_SAID_EVERY
+                if loud:
+                    paused["refused"] = now
+                log.log(
+                    logging.WARNING if loud else logging.DEBUG,
+                    "serve_client_limit client=%s connections=%d: a new one is closed",
+                    address, PER_CLIENT,
+                )  # fmt: skip
+                return None
             except OSError as exc:
                 if exc.errno not in (errno.EMFILE, errno.ENFILE):
                     raise
