@@ -990,6 +990,29 @@ def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service
     assert rows.follower_count(service.inbox.store.db) == 0
 
 
+@pytest.mark.parametrize("which", ["inbox", "sharedInbox"])
+def test_a_follower_whose_inbox_is_on_another_domain_is_refused(
+    service: Service, bob: Bob, which: str
+) -> None:
+    """320 made-up followers on one server, their inboxes on 320 addresses that never
+    answer: each address a domain of its own, they took every sender, and every real
+    follower's posts waited minutes (security review). An inbox is on its actor's
+    registrable domain, as Mastodon, Misskey, Pleroma and GoToSocial keep it."""
+    document = bob.document()
+    elsewhere = "http://127.0.0.2:9/inbox"  # bob is served from localhost
+    if which == "inbox":
+        document["inbox"] = elsewhere
+    else:
+        document["endpoints"] = {"sharedInbox": elsewhere}
+    bob.server.clear()
+    bob.server.expect_request("/users/bob").respond_with_json(document)
+    body = dumps(bob.activity("Follow", OUR_ACTOR))
+    status, message = post(service, body, bob.signed(body))
+    assert status == 400 and "not on its actor's domain" in message
+    assert rows.follower_count(service.inbox.store.db) == 0
+    assert rows.listing(service.inbox.store.db) == []  # no Accept queued to it either
+
+
 @pytest.mark.parametrize("kind", ["Follow", "Delete"])
 def test_an_activity_holding_a_lone_surrogate_is_a_400_not_a_500(
     service: Service, bob: Bob, kind: str

@@ -52,7 +52,7 @@ from scofeed.activitypub.remote import HOST_PAUSE, Remote, json_document, object
 from scofeed.config import Config
 from scofeed.deliver import sender
 from scofeed.errors import FetchError
-from scofeed.hostkey import host_key
+from scofeed.hostkey import authority, host_key
 from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.throttle import Throttle
@@ -245,6 +245,16 @@ class Inbox:
                 return Reply(400, "the follower's inbox is not an http(s) URL")
             if url is not None and len(url) > MAX_ID:  # kept with the follower, and each post
                 return Reply(400, f"the follower's inbox is longer than {MAX_ID} characters")
+        home = host_key(rows.server_of(actor))
+        for url in (inbox, shared):
+            # on another domain than its actor's: 320 made-up followers on one server,
+            # their inboxes on 320 addresses that never answer, took every sender, each
+            # address a domain of its own, and every real follower waited (Mastodon,
+            # Misskey, Pleroma and GoToSocial keep an actor's inboxes on its server)
+            if url is not None and host_key(authority(url) or "") != home:
+                log.info("activitypub_follow_refused actor=%s inbox=%s reason=%r", actor, url,
+                         "the inbox is not on the actor's domain")  # fmt: skip
+                return Reply(400, "the follower's inbox is not on its actor's domain")
         now = self.clock()
         follow = {**activity, "actor": actor}
         with self.store.transaction() as db:
