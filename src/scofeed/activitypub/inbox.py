@@ -236,7 +236,7 @@ class Inbox:
                 return _later(f"cannot fetch the follower's actor now ({exc})")
             if exc.gone:
                 return Reply(400, f"the follower's actor is gone ({exc})")
-            return Reply(502, f"cannot fetch the follower's actor ({exc})")
+            return Reply(502, f"cannot fetch the follower's actor ({_told(exc)})")
         inbox = doc["inbox"]
         endpoints = doc.get("endpoints")
         shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
@@ -326,14 +326,26 @@ class Inbox:
 
 
 def _unfetched(key_id: str, exc: FetchError) -> httpsig.BadSignature:
-    """The 401 for a key that could not be fetched. One the address guard refused says
-    only that: the guard's own words name the address the host resolved to, and the
-    keyId is the sender's to choose, so the answer told anyone what our resolver makes
-    of any name (``intranet.corp resolves to 10.1.2.3``). The log keeps them."""
-    if not exc.refused:
-        return httpsig.BadSignature(f"cannot fetch the signer's key ({exc})")
-    log.info("activitypub_key_refused key_id=%s reason=%r", key_id, str(exc))
-    return httpsig.BadSignature("cannot fetch the signer's key (not at a public address: refused)")
+    """The 401 for a key that could not be fetched (``_told``)."""
+    told = _told(exc)
+    if told != str(exc):
+        log.info("activitypub_key_refused key_id=%s reason=%r", key_id, str(exc))
+    return httpsig.BadSignature(f"cannot fetch the signer's key ({told})")
+
+
+# what the sender is told of a host the address guard refused or that does not resolve
+UNREACHED = "no public address of its host answers"
+
+
+def _told(exc: FetchError) -> str:
+    """Why a document could not be fetched, as its sender is told. One the address
+    guard refused, or whose host does not resolve, says the same: the guard's own words
+    name the address the host resolved to, and the URL is the sender's to choose, so
+    the answer told anyone what our resolver makes of any name (``intranet.corp
+    resolves to 10.1.2.3``), or which names it has at all. The log keeps them."""
+    if exc.refused or str(exc).startswith("cannot resolve the host name"):
+        return UNREACHED
+    return str(exc)
 
 
 def _later(message: str) -> Reply:
