@@ -465,3 +465,28 @@ def test_a_trusted_proxy_is_not_held_to_per_client(site):
             s.close()
         srv.stop()
         store.close()
+
+
+def test_a_body_larger_than_its_path_takes_is_refused_unread(site):
+    """With ActivityPub on, every path took the inbox's 256 KiB body, each connection
+    sending one holding it in memory (security review): a path's own limit now."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    limits = {"/inbox": 256 * 1024}
+    srv = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0, max_body=256 * 1024,
+                     body_limit=lambda path: limits.get(path, 4096))  # fmt: skip
+    srv.start()
+    try:
+        for path, length, status in (("/atom.xml", 5000, b"413"), ("/inbox", 5000, b"404")):
+            s = socket.create_connection(srv.addresses[0], timeout=10)
+            try:  # the head alone: a 413 comes before the body is sent
+                s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
+                          .encode())  # fmt: skip
+                if status == b"404":
+                    s.sendall(b"x" * length)
+                assert s.recv(12)[9:] == status, path
+            finally:
+                s.close()
+    finally:
+        srv.stop()
+        store.close()

@@ -68,6 +68,9 @@ def already_running(pid: int | None, lock: Path) -> str:
 
 
 LAST_LOOK = 0.05  # seconds each part of a stop gets past stop_seconds, at most
+# bytes of body a request to a path other than the hub and the inboxes may carry (a GET
+# or a 405 has no use for one): each held connection kept the largest route's, 256 KiB
+OTHER_BODY = 4096
 
 
 def _name_self(fd: int, started: float) -> None:
@@ -309,7 +312,19 @@ class Daemon:
         return HttpServer(
             None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest,
             trusted=lambda peer: trusted_peer(self.cfg, peer),  # as last (re)loaded
+            body_limit=self._body_limit,
         )  # fmt: skip
+
+    def _body_limit(self, path: str) -> int:
+        """The largest request body ``path`` takes: the hub's and the inboxes' their own
+        (``max_body``), any other path's ``OTHER_BODY``."""
+        cfg = self.cfg
+        if cfg.websub.enabled and path == cfg.websub.hub_path:
+            return cfg.websub.max_body
+        ap = cfg.activitypub
+        if ap.enabled and path in (f"/@{ap.username}/inbox", "/inbox"):
+            return ap.max_body
+        return OTHER_BODY
 
     def _run(self, server: HttpServer, on_ready: Callable[[list[str]], None] | None) -> int:
         # `scofeed serve` may run on a read-only host; the daemon must write

@@ -14,7 +14,7 @@ from typing import Any
 
 from waitress.adjustments import Adjustments
 from waitress.parser import HTTPRequestParser, ParsingError
-from waitress.utilities import BadRequest
+from waitress.utilities import BadRequest, RequestEntityTooLarge
 
 # the request target: a path (origin form), a whole http(s) URL (absolute form, which a
 # server must take), or "*" (OPTIONS); the authority form is CONNECT's, not served here
@@ -89,6 +89,12 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         before = dict(self.__dict__)
         super().parse_header(header_plus)
         self._check_framing(header_plus)
+        route_limit = getattr(self.adj, "body_limit", None)  # ``HttpServer(body_limit=)``
+        if route_limit is not None and self.content_length > route_limit(self.path):
+            # refused before a byte of it is read: every route took the largest route's
+            # body (an inbox's 256 KiB), held in memory by each connection sending one
+            self.error = RequestEntityTooLarge(f"exceeds max_body of {route_limit(self.path)}")
+            self.completed = True
         if self.body_rcv is not None or self.chunked or len(header_plus) > PARSED_BYTES:
             return
         if len(_PARSED) >= PARSED_LIMIT:

@@ -415,11 +415,14 @@ class HttpServer:
         answer_in_loop: bool = True,
         max_body: int = 1 << 20,
         trusted: Callable[[str], bool] | None = None,
+        body_limit: Callable[[str], int] | None = None,
     ) -> None:
         """``max_body``: the largest request body taken, in bytes; one announced larger is
         refused with a 413 before it is read (waitress's own limit, 1 GB, spooled each
         to a temporary file first: a few clients could fill the disk). ``trusted``: an
-        address exempt from ``PER_CLIENT`` (a proxy's: ``serve.trusted_proxies``)."""
+        address exempt from ``PER_CLIENT`` (a proxy's: ``serve.trusted_proxies``).
+        ``body_limit``: the largest body a request path takes (at most ``max_body``),
+        refused with a 413 before it is read."""
         self._trusted = trusted or (lambda address: False)
         self._app = app
         self._map: dict[int, Any] = {}
@@ -458,6 +461,8 @@ class HttpServer:
                 f"cannot listen on {host}:{port} (not an address or a host name this machine "
                 "resolves; see serve.host or --host)"
             ) from None
+        if body_limit is not None:  # read by StrictParser, from the server's Adjustments
+            self._server.adj.body_limit = body_limit
         for srv in [self._server, *self._map.values()]:
             if hasattr(srv, "channel_class"):
                 srv.channel_class = StrictChannel
