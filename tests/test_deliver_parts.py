@@ -189,7 +189,21 @@ def test_slack_and_discord_shapes_respect_their_limits(site):
     assert embed["url"] == "https://eng.sectsco.org/news/1"
 
 
-_MENTION = re.compile(r"(?<![\w.@])@(everyone|here|channel|all)\b", re.IGNORECASE)
+def test_a_discord_embed_links_no_host_without_a_dot(site):
+    """Discord refuses a whole message whose embed links to http://scofeed:8080/...
+    (gitea, grafana found so), and a chat 400 is final: a site on an intranet lost
+    every release with no URL of its own. The link is left out there."""
+    cfg = site.config()
+    for link, kept in (("http://scofeed:8080/entries/x", False), ("http://localhost/x", False),
+                       ("http://10.0.0.5:8080/entries/x", True), ("http://[::1]/x", True),
+                       ("https://feeds.example.org/entries/x", True)):  # fmt: skip
+        e = entry(url=None, link=link)
+        embed = json.loads(payload.discord("release.published", e, cfg, 0))["embeds"][0]
+        assert ("url" in embed) is kept, link
+
+
+# Mattermost's reading: a word parted at ".", "-", ":" (an address, press@here.org, not)
+_MENTION = re.compile(r"(?<![\w@])@(everyone|here|channel|all)\b", re.IGNORECASE)
 
 
 def test_a_slack_message_never_holds_a_group_mention(site):
@@ -200,7 +214,7 @@ def test_a_slack_message_never_holds_a_group_mention(site):
     cfg = site.config()
     loud = entry(
         title="@everyone: SCO summit, @Here and (@channel) now",
-        summary="@all members. Contact press@here.org or @herepath.",
+        summary="@all members. Contact press@here.org or @herepath. Closed.@channel",
     )
     for event in ("release.published", "release.updated"):
         body = json.loads(payload.slack(event, loud, cfg, 0))
@@ -209,6 +223,7 @@ def test_a_slack_message_never_holds_a_group_mention(site):
             assert "@\u200beveryone: SCO summit, @\u200bHere and (@\u200bchannel) now" in text
         section = body["blocks"][0]["text"]["text"]
         assert "@\u200ball members. Contact press@here.org or @herepath." in section
+        assert "Closed.@\u200bchannel" in section  # Mattermost parts a word at "."
     reason = "Sent to @everyone by mistake"
     withdrawn = dataclasses.replace(
         loud, withdrawal=Withdrawal(at=datetime(2026, 1, 1, tzinfo=UTC), reason=reason)

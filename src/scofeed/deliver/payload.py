@@ -160,8 +160,10 @@ def link_of(entry: Entry) -> str:
 # for the plain words, and Zulip's (a section's text read as Zulip markdown, a Slack
 # *bold* as **bold**) a stream for "@**all**", a group for "@*group*", a user for
 # "@**Name**": an "@" before "*" or "_" too. A zero-width space after the "@" leaves
-# them as they read.
-_GROUP_MENTION = re.compile(r"(?<![\w.@])@(?=[*_]|(?:everyone|here|channel|all)\b)", re.IGNORECASE)
+# them as they read. After a full stop too: Mattermost parts a word at ".", "-" and ":",
+# and "Astana.@channel" (no space after a sentence, as scraped text often has) notified
+# the whole channel
+_GROUP_MENTION = re.compile(r"(?<![\w@])@(?=[*_]|(?:everyone|here|channel|all)\b)", re.IGNORECASE)
 
 
 def _slack_escape(s: str) -> str:
@@ -249,20 +251,28 @@ def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     # there): a headline with "*" or "_" in it was restyled, "||" hid its words. The
     # footer renders none (and site.title holds no markup): left as it is
     title = _discord_fit(label + entry.title, DISCORD_TITLE_MAX)
-    footer = cfg.site.title[:200]
+    footer = clip(cfg.site.title, 200)  # never inside an emoji's sequence
     limit = min(DISCORD_DESCRIPTION_MAX, DISCORD_TOTAL_MAX - len(title) - len(footer))
     description = _discord_fit(_blurb(event, entry), limit)
     w = entry.withdrawal
     # the time an embed shows is the event's: a withdrawal's own, not the release's
     when = w.at if event == "release.withdrawn" and w is not None else entry.updated
-    embed = {
-        "title": title,
-        "url": link_of(entry),
-        "description": description,
-        "timestamp": when.isoformat(),
-        "footer": {"text": footer},
-    }
+    link = link_of(entry)
+    embed: dict[str, Any] = {"title": title, "url": link, "description": description,
+                             "timestamp": when.isoformat(), "footer": {"text": footer}}  # fmt: skip
+    if not _discord_linkable(link):
+        # Discord refuses a whole message whose embed links to a host with no dot
+        # (http://scofeed:8080/...: a site on an intranet), and a chat 400 is final
+        del embed["url"]
     return _dumps({"embeds": [embed], "allowed_mentions": {"parse": []}})
+
+
+def _discord_linkable(url: str) -> bool:
+    """Whether Discord takes ``url`` as an embed's link: a host with a dot, or an IP
+    address (``localhost``, ``scofeed`` are refused with a 400, as gitea and grafana
+    found)."""
+    host = urlsplit(url).hostname or ""
+    return "." in host or ":" in host
 
 
 BUILDERS = {"standard": standard, "slack": slack, "discord": discord}
