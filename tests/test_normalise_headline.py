@@ -556,3 +556,22 @@ def test_a_view_counter_alone_under_a_headline_is_no_text():
     )
     e = normalise(Release("v.txt", text), SETTINGS, NOW)
     assert "Views" not in e.content_html and e.summary.startswith("On 18 March 2025")
+
+
+@pytest.mark.parametrize(
+    ("facts", "title", "body"),
+    [
+        ("25 November 2025 | Views: 57", "SCO Secretary-General meets Ambassador of Iran",
+         "The Secretary-General met the Ambassador in Beijing."),
+        ("25 ноября 2025 г. | Просмотров: 57", "Генсек ШОС встретился с послом Ирана",
+         "Генеральный секретарь ШОС встретился с послом Ирана в Пекине."),
+        ("2025年11月25日 | 浏览次数：57", "上合组织秘书长会见伊朗驻华大使",
+         "双方就上合组织框架内合作交换了意见。"),
+    ],
+)  # fmt: skip
+def test_a_date_and_view_count_line_over_the_headline_is_no_title(facts, title, body):
+    """A page's "date | views" line copied above the headline was the title, in every
+    language; it dates the release, as a date line above the headline does."""
+    e = normalise(Release("v.txt", f"{facts}\n\n{title}\n\n{body}\n"), SETTINGS, NOW)
+    assert (e.title, local(e)[:10]) == (title, "2025-11-25")
+    assert "57" not in e.content_html

@@ -82,6 +82,12 @@ def _is_chrome(text: str, dominant: str | None, hits: list[FoundDate]) -> bool:
     other tests share them)."""
     if is_date_line(text, hits) or compare_key(text) in _CHROME_WORDS:
         return True
+    if hits and "|" in text and len(text) <= 120:
+        # "25 ноября 2026 г. | Просмотров: 57" over the headline was the title: a date
+        # beside a view count, as a saved page's facts are
+        facts = [p.strip() for p in text.split("|") if p.strip()]
+        if len(facts) >= 2 and all(is_date_line(p) or view_counter(p) for p in facts):
+            return True
     if len(text) <= 120:
         for pattern, least, marks in _CRUMBS:
             if not any(mark in text for mark in marks):
