@@ -199,6 +199,10 @@ def test_bad_inputs_are_rejected_one_line_each_and_the_rest_published(site):
     assert rows == reasons
     again = build(site, LATER, "limits.max_file_bytes=4000")
     assert {r.origin for r in again.rejected} == set(reasons)
+    # the limit raised: the file refused for its size is read again, unchanged as it is
+    # (it was "still rejected ... limit 4000" at every build, whatever the limit)
+    raised = build(site, LATER, "limits.max_file_bytes=6000")
+    assert raised.new == 1 and "huge.txt" not in {r.origin for r in raised.rejected}
 
 
 def test_a_link_that_leads_nowhere_is_rejected_once_and_read_once_it_leads_somewhere(site):

@@ -372,6 +372,9 @@ def scan(
                     stamp[1] == st.st_size
                     and stamp[2] == st.st_mtime_ns
                     and not (rel in index.unreadable and _opens(os.path.join(base, rel)))
+                    # refused for its size, and limits.max_file_bytes raised since: it
+                    # was "still rejected ... too large (..., limit 1000)" at every build
+                    and not (rel in index.too_large and st.st_size <= max_bytes)
                 ):
                     result.unchanged += 1
                     continue

@@ -69,6 +69,13 @@ class Index:
                 "SELECT path FROM files WHERE status = 'rejected' AND reason LIKE 'unreadable (%'"
             )
         }
+        # files rejected for their size: a scan reads one again once the limit takes it
+        self.too_large = {
+            from_db(r[0])
+            for r in db.execute(
+                "SELECT path FROM files WHERE status = 'rejected' AND reason LIKE 'too large (%'"
+            )
+        }
 
     def row(self, path: str) -> FileState | None:
         found = self._db.execute(f"{_SELECT} WHERE path = ?", (as_db(path),)).fetchone()
