@@ -268,6 +268,11 @@ def test_html_paragraphs_skip_scripts_and_comments():
         ("b.json", '{"title": "x"}', "no body"),
         ("i.json", '[{"title": "x", "text": "y"}, {"title": [], "text": "y"}]', "item 2: 'title'"),
         ("z.json", "[]", "empty list"),
+        (
+            "f.json",
+            '{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": []}',
+            "a JSON Feed, not a release: poll it as a [[sources]]",
+        ),
         ("big.json", '{"title": "x", "text": "' + "y" * 2000 + '"}', "too large"),
         ("x.xml", "<x/>", "unknown file type"),
     ],
@@ -598,3 +603,10 @@ def test_the_text_of_a_json_release_parts_at_every_block(html, text):
     together at main, center, address, details, summary and dl."""
     [r] = read("b.json", json.dumps({"title": "T", "date": "2022-05-01", "html": html}))
     assert r.text == text
+
+
+def test_an_empty_date_is_none_as_an_empty_url_is():
+    """ "date": "" refused the release while "url": "" and "id": "" counted as absent."""
+    doc = {"title": "SCO forum", "date": "", "url": "", "text": "On 3 June 2020 it met."}
+    [r] = read("e.json", json.dumps(doc))
+    assert r.published is None and r.url is None

@@ -76,6 +76,13 @@ def read_json(origin: str, text: str, context: datetime | None) -> list[Release]
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
         raise RejectedInput(origin, f"not valid JSON ({_short(exc)})") from None
     if isinstance(doc, dict):
+        version = doc.get("version")
+        if isinstance(version, str) and version.startswith("https://jsonfeed.org/version/"):
+            # read as one release it said "no body", which named nothing of what it is
+            raise RejectedInput(
+                origin, "a JSON Feed, not a release: poll it as a [[sources]] kind = \"feed\", "
+                "or give its items as a list of releases"
+            )  # fmt: skip
         return [_item(origin, doc, context)]
     if not isinstance(doc, list):
         raise RejectedInput(origin, "expected a release object or a list of them")

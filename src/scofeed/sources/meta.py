@@ -48,8 +48,8 @@ _DROP_TAGS = ("script", "style", "template", "noscript", "iframe", "object", "em
 def _when(origin: str, key: str, value: Any) -> datetime | None:
     """A metadata date: TOML/YAML date or datetime, or an ISO 8601 string. A date-only
     value stays naive at midnight (normalise puts it in the configured time zone)."""
-    if value is None:
-        return None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # as an empty url, id, tags or title is none
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
