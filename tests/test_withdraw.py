@@ -657,3 +657,22 @@ def test_a_withdrawal_by_the_flag_tells_the_entrys_own_updated(site, two, receiv
     assert data["revision"] == 2
     assert datetime.fromisoformat(data["updated"]) == e.updated
     assert data["withdrawn"]["reason"] is None
+
+
+def test_a_withdrawal_in_the_second_of_a_correction_is_dated_after_it(site, two):
+    """Corrected, then withdrawn in the same second (a script's `add --update`, then
+    `withdraw`): the tombstone's ``when`` (whole seconds) came before the entry's last
+    Atom ``updated`` (within the second after, an offset of its id), and a reader
+    comparing the two kept the entry (RFC 6721 4)."""
+    cfg, store = site.config(), site.store()
+    (site.sources / "2024-05-02-trade.md").write_text(
+        SECOND.replace("trade and transport", "trade, transport and energy"), encoding="utf-8"
+    )
+    corrected = NOW + timedelta(hours=1, microseconds=200_000)
+    assert build(cfg, store, corrected).updated == 1
+    root = etree.fromstring((site.feeds / "atom.xml").read_bytes())
+    (shown,) = [e.findtext(f"{ATOM}updated") for e in root.iter(f"{ATOM}entry")
+                if e.findtext(f"{ATOM}id") == two]  # fmt: skip
+    withdraw(cfg, store, two, "x", corrected + timedelta(microseconds=300_000))
+    (stone,) = tombstones(site)
+    assert datetime.fromisoformat(stone.get("when")) > datetime.fromisoformat(shown)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scofeed.config import Config
 from scofeed.model import Entry, Planner, Withdrawal
@@ -56,13 +56,24 @@ def withdraw(
         entry = entry_rows.get(db, key)  # UnknownEntry
         if entry.withdrawal is not None:
             return Outcome(entry, changed=False)
-        w = Withdrawal(now.replace(microsecond=0), clean_reason(reason), "cli")
+        w = Withdrawal(_after_last_shown(entry, now), clean_reason(reason), "cli")
         withdrawal_rows.withdraw(db, entry.id, w)
         entry = replace(entry, withdrawal=w)
         queued = plan(db, entry, "release.withdrawn") if plan else 0
     written = publish_feeds(cfg, store, now)
     log.info("withdrawn entry=%s reason=%r deliveries=%d", entry.id, w.reason, queued)
     return Outcome(entry, True, queued, written)
+
+
+def _after_last_shown(entry: Entry, now: datetime) -> datetime:
+    """A withdrawal's time, in whole seconds, and after the entry's last ``updated`` as
+    the feeds show it (within the second after its own: ``render``'s offset): corrected,
+    then withdrawn in the same second (a script's ``add --update``, then ``withdraw``),
+    the tombstone's ``when`` came before that ``updated``, and a reader comparing the
+    two kept the entry (RFC 6721 4). A restore is dated after its tombstone so too."""
+    at = now.replace(microsecond=0)
+    shown = entry.updated.replace(microsecond=0) + timedelta(seconds=1)
+    return max(at, shown.astimezone(at.tzinfo))
 
 
 def restore(
