@@ -126,10 +126,10 @@ def test_a_file_rejected_for_its_size_is_read_again_after_the_limit_is_raised(si
     big.write_text(OTHER + "More words. " * 600, encoding="utf-8")
     site.write_config(limits="max_file_bytes = 5000")
     assert [r.origin for r in build(site).rejected] == ["big.txt"]
-    site.write_config(limits="max_file_bytes = 100000")
     assert [r.origin for r in build(site, LATER).rejected] == ["big.txt"]  # not read again
+    site.write_config(limits="max_file_bytes = 100000")
 
-    report = build(site, LATER, reread=True)
+    report = build(site, LATER)  # the limit takes it now: read again, no --reread needed
 
     assert (report.new, report.rejected) == (1, [])
 
