@@ -556,6 +556,36 @@ def test_an_archive_page_is_dated_no_earlier_than_its_months_last_withdrawal(sit
     assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == other
 
 
+def test_feeds_an_edit_takes_an_entry_out_of_are_dated_no_earlier_than_the_edit(site):
+    """A date corrected into an older month, a tag's keyword edited out: the feeds and
+    the month's page the entry left were rewritten, yet their date went back to the
+    newest entry left (years back at times), telling readers they had not changed."""
+    site.write_config("[feeds]\nentries = 1\n")  # the base config tags "digital economy"
+    what = "digital economy"
+    for name, day in (("a", "5 January 2026"), ("b", "3 February 2026")):
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana on {what}.\n",
+            encoding="utf-8",
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    feb_3 = datetime(2026, 2, 2, 16, tzinfo=UTC)  # midnight in Beijing
+    assert feed_dates(site, "archive/2026-02") == (feb_3, feb_3)
+    assert feed_dates(site, "tags/economy") == (feb_3, feb_3)
+    (site.sources / "b.txt").write_text(
+        "SCO meeting b\n\nOn 7 January 2026, the SCO met in Astana on culture.\n",
+        encoding="utf-8",
+    )
+    edited = NOW + timedelta(hours=1)
+    assert build(cfg, store, edited).updated == 1
+    assert not (site.feeds / "archive/2026-02").exists()  # its one entry left: no page
+    assert feed_dates(site, "tags/economy") == (edited, edited)  # not 5 January's
+    assert feed_dates(site) == (edited, edited)
+    other = {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()}
+    assert build(cfg, store, edited + timedelta(minutes=5)).written == []  # stable
+    assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == other
+
+
 def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):
     """Withdrawn at a clock a day ahead, restored at the right time: the entry's updated
     and the feeds' date went back before the tombstone's ``when``."""

@@ -434,7 +434,22 @@ def insert(
 def update(
     db: sqlite3.Connection, entry: Entry, url_key: str | None, authority: str = "local"
 ) -> None:
-    """Save a revision; ``authority`` is that of the input it came from."""
+    """Save a revision; ``authority`` is that of the input it came from. A live entry
+    whose language, tags or month the revision changes has left feeds (a language's, a
+    tag's, a month's archive page): when is kept (``departures``)."""
+    tags = _tags_json(entry.tags)
+    db.execute(
+        f"INSERT INTO departures (language, tags, month, at) SELECT language, tags, {MONTH}, ? "
+        f"FROM entries WHERE id = ? AND {LIVE} AND (language != ? OR tags != ? OR {MONTH} != ?) "
+        "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
+        (
+            entry.updated.timestamp(),
+            entry.id,
+            entry.language,
+            tags,
+            entry.published.isoformat()[:7],
+        ),
+    )
     db.execute(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
@@ -445,7 +460,7 @@ def update(
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
-            _tags_json(entry.tags), entry.content_hash,
+            tags, entry.content_hash,
             entry.revision, as_db(entry.origin), entry.date_source, _event(entry), authority,
             _folded(entry), entry.id,
         ),

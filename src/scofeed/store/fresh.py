@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 39
+FRESH_VERSION = 40
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -360,5 +360,13 @@ CREATE INDEX ap_deliveries_rejects ON ap_deliveries (host)
         WHERE status = 'pending' AND kind = 'Reject';
 
 CREATE INDEX deliveries_by_entry ON deliveries (entry_id, endpoint, revision);
+
+CREATE TABLE departures (
+        language TEXT NOT NULL,
+        tags     TEXT NOT NULL,              -- the entry's tags as stored (a JSON list)
+        month    TEXT NOT NULL,              -- YYYY-MM of its published date, as stored
+        at       REAL NOT NULL,              -- the edit's updated (epoch seconds)
+        PRIMARY KEY (language, tags, month)
+    );
 
 """

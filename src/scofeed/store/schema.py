@@ -598,6 +598,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ap_deliveries ADD COLUMN first_attempt REAL;
     ALTER TABLE websub_distributions ADD COLUMN first_attempt REAL;
     """,
+    # 40: when an entry last left a set's feeds or a month's archive page by an edit
+    # (its language, tags or month corrected), per language, tag list and month, as
+    # ``withdrawals`` gives a withdrawal's: the feeds' date never goes back before it
+    # (it went back to the newest entry left, years back at times, and told readers
+    # the feed had not changed)
+    """
+    CREATE TABLE departures (
+        language TEXT NOT NULL,
+        tags     TEXT NOT NULL,              -- the entry's tags as stored (a JSON list)
+        month    TEXT NOT NULL,              -- YYYY-MM of its published date, as stored
+        at       REAL NOT NULL,              -- the edit's updated (epoch seconds)
+        PRIMARY KEY (language, tags, month)
+    );
+    """,
 ]
 
 

@@ -58,7 +58,8 @@ def withdrawn(db: sqlite3.Connection, since: datetime | None = None) -> list[Ent
 
 def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], str, datetime]]:
     """(language, tags, month published, latest withdrawal or restore) of the entries
-    withdrawn or restored, one row per language, tag list and month: what the feeds of
+    withdrawn or restored, and of those an edit took out of a set or month
+    (``departures``), one row per language, tag list and month: what the feeds of
     each set, and each month's archive page, say as their date once an entry of theirs
     is withdrawn, or restored (its tombstone leaves them: a restore of an entry older
     than the subscription feeds took their date back) (``scofeed.publish``). They are
@@ -68,7 +69,8 @@ def withdrawals(db: sqlite3.Connection) -> list[tuple[str, tuple[str, ...], str,
         f"SELECT language, tags, {MONTH} AS month, withdrawn_at AS at FROM entries "
         "WHERE withdrawn_at IS NOT NULL UNION ALL "
         f"SELECT language, tags, {MONTH}, restored_at FROM entries "
-        "WHERE restored_at IS NOT NULL) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        "WHERE restored_at IS NOT NULL UNION ALL "
+        "SELECT language, tags, month, at FROM departures) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
     return [(r[0], tuple(json.loads(r[1])), r[2], datetime.fromtimestamp(r[3], UTC)) for r in rows]
 
