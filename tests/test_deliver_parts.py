@@ -681,3 +681,19 @@ def test_a_schedule_spent_on_time_ends_at_its_last_attempt(schedule):
             now = d.next_attempt
     tries = "1 attempt" if len(schedule) == 1 else f"{len(schedule)} attempts"
     assert d.outcome == policy.FAILED and d.reason.endswith(f"gave up after {tries}")
+
+
+# Discord's own link rule (simple-markdown's): what it takes for a web address
+_DISCORD_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
+
+
+def test_a_discord_address_right_before_a_tag_keeps_the_tags_escape(site):
+    """ "...2.html<t:1720656000:R>": the "<" escaped as "\\<" after an address, Discord's
+    link rule took the backslash into the address, and the time token was live."""
+    summary = "In Russian at https://rus.sectsco.org/20240711/2.html<t:1720656000:R> today."
+    body = payload.discord("release.published", entry(summary=summary), site.config(), 0)
+    description = json.loads(body)["embeds"][0]["description"]
+    links = _DISCORD_URL.findall(description)
+    assert links == ["https://rus.sectsco.org/20240711/2.html"], links
+    rest = description.split(links[0], 1)[1]
+    assert "\\<t:1720656000:R>" in rest and "<t:" not in rest.replace("\\<t:", "")

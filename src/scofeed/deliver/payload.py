@@ -226,7 +226,11 @@ def _discord_marks(s: str) -> str:
 def _discord_text(s: str) -> str:
     parts, last = [], 0
     for m in _WEB_ADDRESS.finditer(s):
-        parts += [_discord_marks(s[last : m.start()]), m.group()]
+        # a "<" right after an address: Discord's own link rule takes the backslash that
+        # escapes it into the address, and the "<t:...:R>" after it was a live token; a
+        # hair space (white space to Discord, barely seen) ends the address there
+        end = "\u200a" if s[m.end() : m.end() + 1] == "<" else ""
+        parts += [_discord_marks(s[last : m.start()]), m.group() + end]
         last = m.end()
     parts.append(_discord_marks(s[last:]))
     text = _DISCORD_LINE_MARK.sub(r"\1\\\2", "".join(parts))
