@@ -595,3 +595,29 @@ def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(
         assert len(r.received) == 4
     finally:
         s.close()
+
+
+def test_a_delivery_from_before_first_attempts_were_kept_gives_up_when_spent(
+    site: Site, receivers
+) -> None:
+    """A row of migration 39's (tried before, no first attempt kept) on its last
+    attempt at the upgrade: taken as first tried then, it got a whole span more, and the
+    host's other deliveries waited behind it (upgrade test)."""
+    r = receivers([503])
+    site.write_config(
+        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 2\n"
+        "retry_schedule = [0, 5, 7200]\n"
+    )
+    now = [NOW.timestamp()]
+    s = Service.open(site.config(), site.store(), clock=lambda: now[0])
+    try:
+        follow(s, 1, f"http://127.0.0.1:{r.port}/inbox", None)
+        build(site, s)
+        db = s.inbox.store.db
+        with s.inbox.store.transaction() as tx:  # as an older scofeed left it
+            tx.execute("UPDATE ap_deliveries SET attempts = 2, first_attempt = NULL")
+        assert s.deliverer.run_due().failed == 1
+        (d,) = rows.listing(db)
+        assert d.status == "failed" and "gave up after 3 attempts" in (d.last_error or "")
+    finally:
+        s.close()

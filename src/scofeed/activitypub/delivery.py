@@ -251,7 +251,7 @@ class Deliverer:
         t = self.clock()
         decision = policy.decide(
             d.attempts + 1, sent.result, t, ap.retry_schedule, self.rng, refusals_final=True,
-            begun=d.first_attempt or t,
+            begun=policy.begun(d.first_attempt, d.attempts, t),
         )  # fmt: skip
         if decision.outcome == policy.GONE:  # an inbox has no endpoint to disable
             decision = replace(decision, reason="HTTP 410 Gone: its followers are removed")

@@ -180,6 +180,16 @@ def decide(
     return replace(decision, hold=hold)
 
 
+def begun(first_attempt: float | None, attempts: int, now: float) -> float | None:
+    """``decide``'s ``begun`` for a delivery that keeps when it was first tried: that,
+    or ``now`` for its first attempt; None for one tried before that was kept (a row
+    from before migration 39), which then ends when its schedule is spent, as before
+    (given ``now``, one on its last attempt at the upgrade got a whole span more)."""
+    if first_attempt is not None:
+        return first_attempt
+    return now if attempts == 0 else None
+
+
 def _decide(  # decide's verdict on the answer alone (its arguments, in its order)
     attempt: int, result: Result, now: float, schedule: tuple[int, ...], rng: random.Random,
     retry_after_max: int, chat: bool, refusals_final: bool, begun: float | None,

@@ -329,7 +329,7 @@ class Hub:
             now = self.clock()
             decision = policy.decide(
                 d.attempts + 1, sent.result, now, cfg.websub.retry_schedule, self.rng,
-                begun=d.first_attempt or now,
+                begun=policy.begun(d.first_attempt, d.attempts, now),
             )  # fmt: skip
             if decision.outcome == policy.GONE:  # the subscriber's word: not an endpoint's
                 decision = replace(decision, reason="HTTP 410 Gone: the subscription is ended")
