@@ -487,6 +487,18 @@ def test_a_body_larger_than_its_path_takes_is_refused_unread(site):
                 assert s.recv(12)[9:] == status, path
             finally:
                 s.close()
+        # a chunked body, whose length no header says, is refused once past the limit
+        s = socket.create_connection(srv.addresses[0], timeout=10)
+        try:
+            s.sendall(b"POST /atom.xml HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try:
+                for _ in range(30):  # 240 KiB in 8 KiB chunks: under the server's 256 KiB
+                    s.sendall(b"2000\r\n" + b"x" * 0x2000 + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused and closed before all of it went
+            assert s.recv(12)[9:] == b"413"
+        finally:
+            s.close()
     finally:
         srv.stop()
         store.close()

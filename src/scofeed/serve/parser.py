@@ -41,9 +41,18 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         super().__init__(adj)
         self.started = time.time()  # its first byte came now (``HttpServer._maintenance``)
 
+    route_limit: int | None = None  # the largest body this request's path takes
+
     def received(self, data: bytes) -> int:
         if self.completed or self.body_rcv is not None or self.headers_finished:  # type: ignore[has-type]
-            return self._continue_if_awaited(super().received(data))
+            taken = super().received(data)
+            limit = self.route_limit
+            if limit is not None and self.body_bytes_received > limit and not self.error:  # type: ignore[has-type]
+                # a chunked body, whose length no header says: refused once past its
+                # path's limit (it had the server's, the largest route's, 256 KiB)
+                self.error = RequestEntityTooLarge(f"exceeds max_body of {limit}")
+                self.completed = True
+            return self._continue_if_awaited(taken)
         head = (self.header_plus + data).lstrip(b"\r\n")
         end = head.find(b"\r\n\r\n")
         head = head if end < 0 else head[:end]
@@ -89,12 +98,14 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         before = dict(self.__dict__)
         super().parse_header(header_plus)
         self._check_framing(header_plus)
-        route_limit = getattr(self.adj, "body_limit", None)  # ``HttpServer(body_limit=)``
-        if route_limit is not None and self.content_length > route_limit(self.path):
-            # refused before a byte of it is read: every route took the largest route's
-            # body (an inbox's 256 KiB), held in memory by each connection sending one
-            self.error = RequestEntityTooLarge(f"exceeds max_body of {route_limit(self.path)}")
-            self.completed = True
+        limit_of = getattr(self.adj, "body_limit", None)  # ``HttpServer(body_limit=)``
+        if limit_of is not None and (self.content_length or self.chunked):
+            self.route_limit = limit_of(self.path)
+            if self.content_length > self.route_limit:
+                # refused before a byte of it is read: every route took the largest
+                # route's body (an inbox's 256 KiB), held by each connection sending one
+                self.error = RequestEntityTooLarge(f"exceeds max_body of {self.route_limit}")
+                self.completed = True
         if self.body_rcv is not None or self.chunked or len(header_plus) > PARSED_BYTES:
             return
         if len(_PARSED) >= PARSED_LIMIT:
