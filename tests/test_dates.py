@@ -34,6 +34,9 @@ FRIDAY = date(2023, 4, 21)
         ("3 June 2020 12:15 AM", date(2020, 6, 3), time(0, 15)),
         ("3 June 2020 12:15 p.m.", date(2020, 6, 3), time(12, 15)),
         ("3 June 2020 at 10:30 a meeting", date(2020, 6, 3), time(10, 30)),
+        # "PM" before a name is the Prime Minister (review); before a city, the time's
+        ("4 July 2023 at 10:30 PM Modi opened", date(2023, 7, 4), time(10, 30)),
+        ("4 July 2023 at 10:30 PM Beijing time", date(2023, 7, 4), time(22, 30)),
         ("3 June 2020", date(2020, 6, 3), None),
         ("3 June 2020, 2021 members", date(2020, 6, 3), None),
     ],
@@ -312,3 +315,18 @@ def test_a_date_whose_year_no_release_has_is_no_date_of_this_year(text):
     """ "On 5 December 2157": the year out of range, the words before it were read as a
     date without a year, and the release was dated 5 December of the year at hand."""
     assert find_dates(text, date(2026, 12, 3), max_year=2027) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [("On 12 March 1500 troops took part", date(2026, 3, 12)),
+     ("On 3 June, 1200 delegates arrived.", date(2026, 6, 3)),
+     ("12 марта 1500 военнослужащих", date(2026, 3, 12)),
+     ("On 8-9 June 1800 participants", date(2026, 6, 8))],
+)  # fmt: skip
+def test_a_count_after_a_day_is_no_year(text, day):
+    """A number a word follows is a count, not a year no release has: the day stays a
+    day without its year (the review found "On 12 March 1500 troops" left no date)."""
+    (found,) = find_dates(text, date(2026, 12, 3), max_year=2027)
+    assert (found.day, found.had_year) == (day, False)
+    assert found.text[-1].isalpha()  # the count is not the date's

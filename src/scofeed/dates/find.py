@@ -13,6 +13,7 @@ from datetime import date
 from scofeed.dates.forms import (
     FULLWIDTH,
     FULLWIDTH_DIGITS,
+    MIN_YEAR,
     FoundDate,
     relative,
     relative_pattern,
@@ -22,15 +23,6 @@ from scofeed.dates.forms import (
 from scofeed.dates.windowed import matches, nothing_to_try, relative_starts, scan
 from scofeed.patterns import later
 from scofeed.typography import ascii_image
-
-
-def _states_year(m: re.Match[str]) -> bool:
-    groups = m.re.groupindex
-    return bool(("year" in groups and m["year"]) or ("zyear" in groups and m["zyear"]))
-
-
-def _within(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    return any(start <= span[0] and span[1] <= end for start, end in spans)
 
 
 def find_dates(
@@ -59,12 +51,10 @@ def find_dates(
     if not every and reference is None:
         return found
     years = {int(m["year"]) for m in every if "year" in m.re.groupindex and m["year"]}
-    hits = [(m, resolve(m, context, max_year, years)) for m in every]
-    # a date stated with a year no release has ("On 5 December 2157", "5 December 1850")
-    # is none: the same words without their year were that day of the year at hand
-    refused = [m.span() for m, hit in hits if hit is None and _states_year(m)]
-    for m, hit in hits:
-        if hit is None or (not hit.had_year and _within(m.span(), refused)):
+    years = {y for y in years if MIN_YEAR <= y <= max_year}  # "1500 troops" is no year
+    for m in every:
+        hit = resolve(m, context, max_year, years)
+        if hit is None:
             continue
         found.append(with_time(hit, text))
     if reference is not None:

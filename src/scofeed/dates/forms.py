@@ -159,7 +159,10 @@ def pattern(name: str) -> re.Pattern[str]:
 
 _TIME_AFTER = re.compile(
     r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)"
-    r"(?:\s?(?P<half>[ap])\.?\s?m\b\.?)?",  # "2:30 pm", "10:00 a.m."
+    # "2:30 pm", "10:00 a.m."; not "PM" before a name ("10:30 PM Modi opened", the
+    # Prime Minister), but before a city or zone whose time it is
+    r"(?:\s?(?P<half>[ap])(?:\.\s?m\b\.?|m\b"
+    r"(?-i:(?!\s+(?!(?:Beijing|Moscow|Astana|Tashkent|GMT|UTC)\b)[A-ZА-ЯЁ]))))?",
     re.IGNORECASE,
 )
 FULLWIDTH_DIGITS = "０１２３４５６７８９"
@@ -248,16 +251,29 @@ def resolve(
         year = int(year_text)
         if _crosses_year(g, month):  # December 30 - January 2, 2021
             year -= 1
-        if not MIN_YEAR <= year <= max_year:
+        if MIN_YEAR <= year <= max_year:
+            try:
+                return FoundDate(date(year, month, day), m.start(), True, m.group(0))
+            except ValueError:
+                return None
+        named = g.get("mword") or g.get("rword")  # "12 March 1500": the number last
+        if not named or m.end("year") != m.end() or _YEAR_ENDS.match(m.string, m.end()) is not None:
+            return None  # a year no release has ("On 5 December 2157."): no date at all
+        # a count after the day ("On 12 March 1500 troops took part"): a day without year
+        words = m.string[m.start() : m.start("year")].rstrip(" ,")
+        if context is None:
             return None
-        try:
-            return FoundDate(date(year, month, day), m.start(), True, m.group(0))
-        except ValueError:
-            return None
+        guess = yearless(month, day, context, years)
+        return FoundDate(guess, m.start(), False, words) if guess is not None else None
     if context is None:
         return None
     guess = yearless(month, day, context, years)
     return FoundDate(guess, m.start(), False, m.group(0)) if guess is not None else None
+
+
+# what may follow a number that is a year: the end, punctuation, a year's mark; a
+# number a word follows is a count
+_YEAR_ENDS = re.compile(r"\s*(?:$|[,.;:!?)\]»”\"'/–—-]|г\b|г\.|год|year|年)", re.IGNORECASE)
 
 
 def yearless(month: int, day: int, reference: date, years: Iterable[int] = ()) -> date | None:
