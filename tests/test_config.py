@@ -707,7 +707,13 @@ def test_a_log_level_in_lower_case_is_taken_and_an_unknown_one_quoted_as_written
 
 @pytest.mark.parametrize(
     "authority",
-    ["example.org,2026", "me@example.org,2026-11", "Me@Example.org,2026", "first.last_1@a,2026"],
+    [
+        "example.org,2026",
+        "me@example.org,2026-11",
+        "Me@Example.org,2026",
+        "first.last_1@a,2026",
+        "me+feeds@example.org,2026",
+    ],
 )
 def test_an_email_authority_of_rfc_4151_is_taken(tmp_path, authority):
     path = tmp_path / "config.toml"

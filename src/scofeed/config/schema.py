@@ -65,10 +65,11 @@ def _timezone(v: str) -> str | None:
 
 # RFC 4151: a DNS name (lower case here), or an email address: letters, digits, "-", "."
 # and "_" at a DNS name (any case, as the RFC allows: "a<b>@c" was taken, and every id
-# made from it was no tag URI)
+# made from it was no tag URI), and "+", which the RFC leaves out and a URI may hold:
+# an authority "me+feeds@example.org" taken before must still start the daemon
 _LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 _AUTHORITY = re.compile(
-    rf"^({_LABEL}(\.{_LABEL})+|(?i:[a-z0-9._-]+@{_LABEL}(\.{_LABEL})*))"
+    rf"^({_LABEL}(\.{_LABEL})+|(?i:[a-z0-9._+-]+@{_LABEL}(\.{_LABEL})*))"
     r",\d{4}(-\d{2}(-\d{2})?)?$"
 )
 
