@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scofeed.errors import RejectedInput
+from scofeed.ingest import ingest
 from scofeed.normalise import normalise
 from scofeed.sources import feed
 from scofeed.sources.feed import read_feed
@@ -195,3 +196,21 @@ def test_a_feed_cut_short_is_read_as_far_as_it_goes_and_said_so(caplog):
     with caplog.at_level("INFO", logger="scofeed.sources.feed"):
         read_feed("http://agency.example/feed", whole, "http://agency.example/", charset="latin-1")
     assert not [r for r in caplog.records if "feed_malformed" in r.getMessage()]
+
+
+def test_an_item_an_older_scofeed_dated_in_utc_is_no_correction(site):
+    """An item whose date states no zone was read as UTC; this version reads it in
+    site.timezone, and its first poll after the upgrade sent every such item out as
+    corrected (upgrade test, review). Read so, the stored entry stands."""
+    older = ZONELESS.replace(b"Wed, 25 Nov 2025 23:30:00<", b"Wed, 25 Nov 2025 23:30:00 GMT<")
+    cfg, store = site.config(), site.store()
+    first, *_ = read_feed(FEED_URL, older, FEED_URL)
+    (stored,) = ingest(cfg, store, [first], NOW)
+    assert stored.kind == "new" and stored.entry.published.utcoffset().total_seconds() == 0
+    fresh, *_ = read_feed(FEED_URL, ZONELESS, FEED_URL)
+    (again,) = ingest(cfg, store, [fresh], NOW)
+    assert again.kind == "unchanged"
+    # a real edit of the item is one all the same
+    edited = ZONELESS.replace(b"Body one.", b"Body one, corrected.")
+    (edit,) = ingest(cfg, store, [read_feed(FEED_URL, edited, FEED_URL)[0]], NOW)
+    assert edit.kind == "updated"

@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scofeed.config.redact import logged
 from scofeed.dates import aware, date_from_url
@@ -245,14 +245,26 @@ def read_alike(stored: Entry, fresh: Entry) -> bool:
     a correction of nothing to every subscriber."""
     content = stored.content_html
     summary = stored.summary
+    published = stored.published
     if content != fresh.content_html:
         content = spaced_once(content)
     if summary != fresh.summary and compare_key(summary) in heading_keys(stored.content_html):
         summary = fresh.summary
-    if content == stored.content_html and summary == stored.summary:
+    if published != fresh.published and _read_as_utc(published, fresh.published):
+        published = fresh.published
+    if (content, summary, published) == (stored.content_html, stored.summary, stored.published):
         return False  # nothing an older reading explains: what differs is something else
-    again = replace(stored, content_html=content, summary=summary)
+    again = replace(stored, content_html=content, summary=summary, published=published)
     return _rehashed(again).content_hash == fresh.content_hash
+
+
+def _read_as_utc(stored: datetime, fresh: datetime) -> bool:
+    """Whether ``stored`` is ``fresh``'s time of day read in UTC: a feed item's date
+    stating no zone ("25 Nov 2025", "2025-11-25T09:00:00"), which an older scofeed took
+    for UTC, and this one reads in ``site.timezone`` (its first poll after the upgrade
+    sent every such item out as corrected)."""
+    same_clock = stored.replace(tzinfo=None) == fresh.replace(tzinfo=None)
+    return same_clock and stored.utcoffset() == timedelta(0)
 
 
 def _rehashed(entry: Entry) -> Entry:
