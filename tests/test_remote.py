@@ -316,6 +316,13 @@ def test_a_feed_item_stating_no_date_is_rejected_for_that_not_for_a_file_date(si
     assert (result.new, result.rejected) == (1, [("http://agency.example/sco/undated", reason)])
     (reject,) = file_rows.rejects(store.db)
     assert (reject["origin"], reject["reason"]) == ("http://agency.example/sco/undated", reason)
+    # gone from the feed (or named anew: an upgrade reading its date otherwise), its
+    # refusal stayed in `scofeed status` for ever
+    web.clear()
+    gone = rss.replace(rss[rss.index("<item>") : rss.index("</item>") + 7], "")
+    web.expect_request("/undated.rss").respond_with_data(gone, content_type="application/rss+xml")
+    (result,) = poll_due(cfg, store, NOW, force=True).results
+    assert result.status != "error" and file_rows.rejects(store.db) == []
 
 
 def test_same_release_from_a_page_and_a_feed_with_another_url_spelling_is_one_entry(site, web):

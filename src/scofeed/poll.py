@@ -284,6 +284,11 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
         return
     found = run.read(src.url, kind.read, src, first, run.now)
     _ingest(run, src, found.releases, result)
+    if src.kind == "feed":  # a feed lists every item it holds, each poll
+        # an item refused before and no longer in it (gone from the feed, or named
+        # anew: its date read otherwise) is no refusal to show in `scofeed status`
+        held = {r.origin for r in found.releases} | {src.url}
+        file_rows.clear_rejects_but(run.store.db, src.name, held)
     links, pages, unfinished = _catch_up(run, src, kind, first, found, result)
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
     # newest, which stays on the first page, where the next poll finds it

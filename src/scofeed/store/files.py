@@ -163,6 +163,13 @@ def clear_rejects(db: sqlite3.Connection, origins: list[str]) -> None:
     db.executemany("DELETE FROM rejects WHERE origin = ?", [(as_db(o),) for o in origins])
 
 
+def clear_rejects_but(db: sqlite3.Connection, source: str, kept: set[str]) -> None:
+    """Clear the rejects of ``source`` (a remote source's name) but ``kept``'s."""
+    rows = db.execute("SELECT origin FROM rejects WHERE source = ?", (source,)).fetchall()
+    gone = [r[0] for r in rows if from_db(r[0]) not in kept]
+    db.executemany("DELETE FROM rejects WHERE origin = ?", [(g,) for g in gone])
+
+
 def rejects(db: sqlite3.Connection, source: str | None = None) -> list[dict[str, Any]]:
     if source is None:
         rows = db.execute("SELECT * FROM rejects ORDER BY at DESC, origin").fetchall()
