@@ -62,20 +62,17 @@ class Index:
             _raw, size, mtime_ns = stamps.pop(raw)
             stamps[from_db(raw)] = (from_db(raw), size, mtime_ns)
         self.stamps = cast(dict[str, tuple[str, int, int]], stamps)
-        # files rejected because they could not be read: a scan tries them again
-        self.unreadable = {
-            from_db(r[0])
-            for r in db.execute(
-                "SELECT path FROM files WHERE status = 'rejected' AND reason LIKE 'unreadable (%'"
+        # files rejected because they could not be read: a scan tries them again; and
+        # for their size: a scan reads one again once the limit takes it
+        self.unreadable: set[str] = set()
+        self.too_large: set[str] = set()
+        for path, reason in db.execute(
+            "SELECT path, reason FROM files WHERE status = 'rejected' "
+            "AND (reason LIKE 'unreadable (%' OR reason LIKE 'too large (%')"
+        ):
+            (self.unreadable if reason.startswith("unreadable") else self.too_large).add(
+                from_db(path)
             )
-        }
-        # files rejected for their size: a scan reads one again once the limit takes it
-        self.too_large = {
-            from_db(r[0])
-            for r in db.execute(
-                "SELECT path FROM files WHERE status = 'rejected' AND reason LIKE 'too large (%'"
-            )
-        }
 
     def row(self, path: str) -> FileState | None:
         found = self._db.execute(f"{_SELECT} WHERE path = ?", (as_db(path),)).fetchone()
