@@ -638,3 +638,13 @@ def test_a_late_copy_keeps_a_dateline_the_body_agrees_with():
     late = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     e = normalise(Release("x.txt", text, context_date=late), SETTINGS, NOW)
     assert day(e) == date(2025, 3, 12)
+
+
+def test_an_updated_time_ahead_of_the_clock_is_the_moment_read():
+    """A stated ``updated`` hours ahead was kept (the entry and the feed dated after
+    the clock), where ``published`` is clamped to the moment the release is read."""
+    now = datetime(2025, 3, 12, 2, 0, 30, 500_000, tzinfo=UTC)
+    ahead = datetime(2025, 3, 12, 20, 0, tzinfo=UTC)
+    e = entry("bare_stated.txt", context=now, now=now, published=datetime(2025, 3, 11),
+              updated=ahead)  # fmt: skip
+    assert e.updated == now.replace(microsecond=0)

@@ -363,7 +363,10 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
     updated = aware(release.updated, tz) if release.updated else published
     if not plausible(updated, now, release.origin, "updated"):
         updated = published
-    updated = max(updated, published)
+    # never after the moment it is read, as ``published`` (a stated time hours ahead
+    # dated the entry, and the feed, ahead of the clock)
+    seen = now.replace(microsecond=0).astimezone(updated.tzinfo)
+    updated = max(min(updated, seen), published)
     whole = title + " " + " ".join(paras)  # made once: the language and the tags read it
     language = language_tag(release.lang) or detect_language(whole, settings.language, plain_parts)
     # stated tags are plain text like the title: a tag feed's title and RSS category
