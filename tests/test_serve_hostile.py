@@ -502,3 +502,15 @@ def test_a_body_larger_than_its_path_takes_is_refused_unread(site):
     finally:
         srv.stop()
         store.close()
+
+
+def test_a_channel_closed_twice_is_counted_out_once():
+    """The poll loop and a worker whose send failed may both close a channel: counted
+    out twice, an address that held two would hold none and be let past its limit."""
+    clients = server_mod.Clients()
+    for _ in range(2):
+        clients.opened("192.0.2.7")
+    channel = SimpleNamespace(client="192.0.2.7")
+    clients.closed(channel)  # type: ignore[arg-type]
+    clients.closed(channel)  # type: ignore[arg-type]
+    assert clients.held("192.0.2.7") == 1 and channel.client == ""

@@ -251,8 +251,13 @@ class Clients:
         with self._lock:
             self._held[address] = self._held.get(address, 0) + 1
 
-    def closed(self, address: str) -> None:
+    def closed(self, channel: StrictChannel) -> None:
+        """``channel`` closed: its address counted once less, however many threads say so
+        (the poll loop, and a worker whose send failed, may both close it)."""
         with self._lock:
+            address, channel.client = channel.client, ""
+            if not address:
+                return
             left = self._held.get(address, 0) - 1
             if left > 0:
                 self._held[address] = left
@@ -282,9 +287,9 @@ class StrictChannel(HTTPChannel):  # type: ignore[misc]
     def del_channel(self, map: Any = None) -> None:
         """Out of the poll loop: closed (waitress's ``handle_close`` calls asyncore's
         ``close`` itself, which comes here)."""
-        client, self.client = self.client, ""
-        if client:
-            self.server.per_client.closed(client)
+        clients = getattr(self.server, "per_client", None)
+        if clients is not None:
+            clients.closed(self)
         super().del_channel(map)
 
     def service(self) -> None:
