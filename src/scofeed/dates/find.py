@@ -54,9 +54,8 @@ def find_dates(
     years = {y for y in years if MIN_YEAR <= y <= max_year}  # "1500 troops" is no year
     for m in every:
         hit = resolve(m, context, max_year, years)
-        if hit is None:
-            continue
-        found.append(with_time(hit, text))
+        if hit is not None:
+            found.append(with_time(hit, text))
     if reference is not None:
         starts = {f.position for f in found}
         where = relative_starts(text, image) if windowed else None
