@@ -216,6 +216,11 @@ def test_cli_add_from_stdin_refuse_known_and_update(site):
     assert out.startswith("updated " + lines[0].split()[1])
     _, err = run(site, "add", "-", stdin=b"Title only\n", rc=1)
     assert err.strip().endswith("<stdin>: the release has a title but no body")
+    # each refused `add -` is kept apart in the quarantine: all were "<stdin>", and
+    # `scofeed status` showed the last alone
+    run(site, "add", "-", stdin=b"Another title only\n", rc=1)
+    kept = [r["origin"] for r in file_rows.rejects(site.store().db, "add")]
+    assert len(kept) == 2 and all(o.startswith("<stdin ") for o in kept), kept
 
 
 def test_adds_of_one_release_at_once_take_turns_and_write_one_file(site):

@@ -28,6 +28,7 @@ from scofeed import publish, sources
 from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
+from scofeed.digest import sha256
 from scofeed.errors import KnownRelease, NormaliseError, PublishError, RejectedInput
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
@@ -112,6 +113,15 @@ def _quarantine(
     log.info("add_rejected origin=%s reason=%r", logged(origin), reason)
 
 
+def _quarantined_as(origin_label: str, data: bytes) -> str:
+    """The name a refused input is kept under: standard input's with a hash of what it
+    read (each refused ``add -`` was kept as "<stdin>", and `scofeed status` showed the
+    last alone)."""
+    if origin_label != STDIN:
+        return origin_label
+    return f"<stdin {sha256(data).hexdigest()[:12]}>"
+
+
 def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | None:
     """The file in sources/ that holds this entry on its own (not an item of a list)."""
     for origin in origin_rows.origins_of(db, entry_id):
@@ -151,7 +161,7 @@ def add_release(
             raise RejectedInput(origin_label, f"unknown format {suffix!r} (one of {known})")
         release, entry = _read(cfg, data, suffix, origin_label, now)
     except (RejectedInput, NormaliseError) as exc:
-        _quarantine(store, origin_label, exc, now)
+        _quarantine(store, _quarantined_as(origin_label, data), exc, now)
         raise
     with _one_at_a_time(cfg):
         return _stored(cfg, store, data, suffix, origin_label, now, update, release, entry)
