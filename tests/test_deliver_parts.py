@@ -195,6 +195,7 @@ def test_a_discord_embed_links_no_host_without_a_dot(site):
     every release with no URL of its own. The link is left out there."""
     cfg = site.config()
     for link, kept in (("http://scofeed:8080/entries/x", False), ("http://localhost/x", False),
+                       ("http://scofeed.:8080/entries/x", False),
                        ("http://10.0.0.5:8080/entries/x", True), ("http://[::1]/x", True),
                        ("https://feeds.example.org/entries/x", True)):  # fmt: skip
         e = entry(url=None, link=link)

@@ -275,7 +275,10 @@ def _discord_linkable(url: str) -> bool:
     """Whether Discord takes ``url`` as an embed's link: a host with a dot, or an IP
     address (``localhost``, ``scofeed`` are refused with a 400, as gitea and grafana
     found)."""
-    host = urlsplit(url).hostname or ""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")  # "scofeed." has no dot in it
+    except ValueError:  # "http://[::1/": no link Discord takes either
+        return False
     return "." in host or ":" in host
 
 
