@@ -45,6 +45,7 @@ from waitress.task import ErrorTask, WSGITask
 from scofeed.errors import ServeError, memory_ran_out
 from scofeed.serve.answers import LARGE_BODY, Response
 from scofeed.serve.parser import StrictParser
+from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -512,7 +513,8 @@ class HttpServer:
         connections already has the new one closed (but a ``trusted`` one, and
         127.0.0.1 and ::1), said once a minute at most."""
         accept, readable = srv.accept, srv.readable
-        paused = {"until": 0.0, "said": -ACCEPT_SAID_EVERY, "refused": -ACCEPT_SAID_EVERY}
+        paused = {"until": 0.0}
+        full, crowded = Throttle(ACCEPT_SAID_EVERY), Throttle(ACCEPT_SAID_EVERY)  # said
 
         def guarded_accept() -> Any:
             try:
@@ -523,12 +525,8 @@ class HttpServer:
                 if srv.per_client.held(address) < PER_CLIENT or _exempt(address, trusted):
                     return pair
                 pair[0].close()
-                now = time.monotonic()
-                loud = now - paused["refused"] >= ACCEPT_SAID_EVERY
-                if loud:
-                    paused["refused"] = now
                 log.log(
-                    logging.WARNING if loud else logging.DEBUG,
+                    logging.WARNING if crowded.due() is not None else logging.DEBUG,
                     "serve_client_limit client=%s connections=%d: a new one is closed",
                     address, PER_CLIENT,
                 )  # fmt: skip
@@ -536,13 +534,9 @@ class HttpServer:
             except OSError as exc:
                 if exc.errno not in (errno.EMFILE, errno.ENFILE):
                     raise
-                now = time.monotonic()
-                paused["until"] = now + ACCEPT_PAUSE
-                loud = now - paused["said"] >= ACCEPT_SAID_EVERY
-                if loud:
-                    paused["said"] = now
+                paused["until"] = time.monotonic() + ACCEPT_PAUSE
                 log.log(
-                    logging.WARNING if loud else logging.DEBUG,
+                    logging.WARNING if full.due() is not None else logging.DEBUG,
                     "serve_accept_paused error=%r connections=%d seconds=%g",
                     exc.strerror, len(srv._map), ACCEPT_PAUSE,
                 )  # fmt: skip
