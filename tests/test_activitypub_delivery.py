@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import json
 import logging
@@ -563,6 +564,26 @@ def test_a_host_whose_head_waits_for_its_retry_is_not_due(site: Site, service: S
     assert rows.due_hosts(db, 200.0) == ["h"]
 
 
+@contextlib.contextmanager
+def created_for(
+    site: Site, inbox: str, schedule: list[int], now: list[float] | None = None
+) -> Iterator[Service]:
+    """A service retrying on ``schedule``, on the clock ``now[0]`` (NOW unless given),
+    whose one follower's inbox is ``inbox``, the site built: its Create is due."""
+    site.write_config(
+        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 2\n"
+        f"retry_schedule = {schedule}\n"
+    )
+    clock = now if now is not None else [NOW.timestamp()]
+    s = Service.open(site.config(), site.store(), clock=lambda: clock[0])
+    try:
+        follow(s, 1, inbox, None)
+        build(site, s)
+        yield s
+    finally:
+        s.close()
+
+
 def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(
     site: Site, receivers
 ) -> None:
@@ -570,15 +591,9 @@ def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(
     schedule's attempts made a second apart, and the activity was given up seconds after
     the first. The schedule now runs out no sooner than its span after the first try."""
     r = receivers([(429, {"Retry-After": "1"}, b"slow down")])
-    site.write_config(
-        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 2\n"
-        "retry_schedule = [0, 1, 300]\n"  # the third attempt waits for the span's end
-    )
     now = [NOW.timestamp()]
-    s = Service.open(site.config(), site.store(), clock=lambda: now[0])
-    try:
-        follow(s, 1, f"http://127.0.0.1:{r.port}/inbox", None)
-        build(site, s)
+    # the third attempt waits for the span's end
+    with created_for(site, f"http://127.0.0.1:{r.port}/inbox", [0, 1, 300], now) as s:
         db = s.inbox.store.db
         for offset in (0, 1, 2):  # the schedule's three attempts, a second apart
             now[0] = NOW.timestamp() + offset
@@ -593,8 +608,6 @@ def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(
         (d,) = rows.listing(db)
         assert d.status == "failed" and "gave up after 4 attempts" in (d.last_error or "")
         assert len(r.received) == 4
-    finally:
-        s.close()
 
 
 def test_a_delivery_from_before_first_attempts_were_kept_gives_up_when_spent(
@@ -604,20 +617,9 @@ def test_a_delivery_from_before_first_attempts_were_kept_gives_up_when_spent(
     attempt at the upgrade: taken as first tried then, it got a whole span more, and the
     host's other deliveries waited behind it (upgrade test)."""
     r = receivers([503])
-    site.write_config(
-        "\n[activitypub]\nenabled = true\nallow_private = true\ntimeout = 2\n"
-        "retry_schedule = [0, 5, 7200]\n"
-    )
-    now = [NOW.timestamp()]
-    s = Service.open(site.config(), site.store(), clock=lambda: now[0])
-    try:
-        follow(s, 1, f"http://127.0.0.1:{r.port}/inbox", None)
-        build(site, s)
-        db = s.inbox.store.db
+    with created_for(site, f"http://127.0.0.1:{r.port}/inbox", [0, 5, 7200]) as s:
         with s.inbox.store.transaction() as tx:  # as an older scofeed left it
             tx.execute("UPDATE ap_deliveries SET attempts = 2, first_attempt = NULL")
         assert s.deliverer.run_due().failed == 1
-        (d,) = rows.listing(db)
+        (d,) = rows.listing(s.inbox.store.db)
         assert d.status == "failed" and "gave up after 3 attempts" in (d.last_error or "")
-    finally:
-        s.close()
