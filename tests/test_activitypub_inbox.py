@@ -984,13 +984,18 @@ def test_a_key_id_no_request_can_go_to_is_a_401_not_a_500(
     assert status == 401 and "not an http(s) URL" in message
 
 
-def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service, bob: Bob):
-    document = bob.document()
-    document["inbox"] = "http://%zz/inbox"
+def follow_as(service: Service, bob: Bob, document: dict[str, Any]) -> tuple[int, str]:
+    """A signed Follow from bob, whose actor document is served as ``document``."""
     bob.server.clear()
     bob.server.expect_request("/users/bob").respond_with_json(document)
     body = dumps(bob.activity("Follow", OUR_ACTOR))
-    status, message = post(service, body, bob.signed(body))
+    return post(service, body, bob.signed(body))
+
+
+def test_a_follower_whose_inbox_no_request_can_go_to_is_refused(service: Service, bob: Bob):
+    document = bob.document()
+    document["inbox"] = "http://%zz/inbox"
+    status, message = follow_as(service, bob, document)
     assert status == 400 and "not an http(s) URL" in message
     assert rows.follower_count(service.inbox.store.db) == 0
 
@@ -1009,10 +1014,7 @@ def test_a_follower_whose_inbox_is_on_another_domain_is_refused(
         document["inbox"] = elsewhere
     else:
         document["endpoints"] = {"sharedInbox": elsewhere}
-    bob.server.clear()
-    bob.server.expect_request("/users/bob").respond_with_json(document)
-    body = dumps(bob.activity("Follow", OUR_ACTOR))
-    status, message = post(service, body, bob.signed(body))
+    status, message = follow_as(service, bob, document)
     assert status == 400 and "not on its actor's domain" in message
     assert rows.follower_count(service.inbox.store.db) == 0
     assert rows.listing(service.inbox.store.db) == []  # no Accept queued to it either
