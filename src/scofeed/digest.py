@@ -28,15 +28,19 @@ except ImportError:  # pragma: no cover - 3.12 renamed it; a build may have none
 
 BUILTIN_BYTES = 128 * 1024
 _hashed = 0  # bytes hashed by the built-in one (a count that may race a little: harmless)
+_openssl: Any = None  # hashlib.sha256, once a hash went through it
 
 
 def sha256(data: bytes) -> Any:
     """A SHA-256 hash object of ``data`` (``hexdigest()``, ``digest()``)."""
-    global _hashed
+    global _hashed, _openssl
+    if _openssl is not None:  # a cold build hashes each release four times: no lookup
+        return _openssl(data)
     if _builtin is not None and _hashed < BUILTIN_BYTES and "hashlib" not in sys.modules:
         _hashed += len(data)
         return _builtin(data)
-    return importlib.import_module("hashlib").sha256(data)
+    _openssl = importlib.import_module("hashlib").sha256
+    return _openssl(data)
 
 
 def code_hash(data: bytes) -> str:
