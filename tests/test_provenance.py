@@ -27,6 +27,7 @@ from scofeed.ingest import ingest
 from scofeed.model import Release
 from scofeed.normalise import canonical_url, url_key
 from scofeed.poll import poll_due
+from scofeed.render.links import shown_url
 from scofeed.store import Store
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import entries as entry_rows
@@ -262,6 +263,50 @@ def test_authority_config_errors_name_the_key(tmp_path, block, message):
 )
 def test_url_identity_ignores_tracking_www_dot_and_scheme(spelling):
     assert url_key(spelling) == "https://eng.sectsco.org/20250303/1.html"
+
+
+@pytest.mark.parametrize(
+    "param", ["ysclid=lq2x9", "gbraid=0AAA", "wbraid=CjkK", "_openstat=dGVzdA", "utm_1a=x"]
+)
+def test_a_tracker_an_entry_is_shown_without_is_no_part_of_its_url_key(param):
+    """Every tracker ``shown_url`` takes out, the URL key leaves out too: two addresses
+    shown as one are one release (``ysclid`` made a second entry with the same link)."""
+    page = "https://eng.sectsco.org/20250303/1.html"
+    assert shown_url(f"{page}?{param}") == page
+    assert url_key(f"{page}?{param}") == url_key(page) == page
+    assert url_key(f"{page}?id=5&{param}") == f"{page}?id=5"
+    # ids and content hashes are made from the canonical URL as they always were
+    assert canonical_url(f"{page}?{param}") == f"{page}?{param}"
+
+
+def test_a_copy_without_ysclid_revises_the_entry_of_the_address_with_it(site):
+    cfg, store = site.config(), site.store()
+    page = "https://eng.sectsco.org/20260421/1001200.html"
+    now = datetime.now(UTC)
+    (made,) = ingest(
+        cfg, store, [release("a.md", "local", "First text.", page + "?ysclid=ab")], now
+    )
+    (again,) = ingest(cfg, store, [release("b.md", "local", "Second text.", page)], now)
+    assert again.entry.id == made.entry.id and again.kind == "updated"
+    assert published_rows.count(store.db) == 1
+
+
+def test_a_store_keyed_before_the_trackers_grew_is_re_keyed_once(site):
+    cfg, store = site.config(), site.store()
+    page = "https://eng.sectsco.org/20260421/1001200.html"
+    now = datetime.now(UTC)
+    (made,) = ingest(
+        cfg, store, [release("a.md", "local", "First text.", page + "?ysclid=ab")], now
+    )
+    # as an earlier scofeed keyed it: the tracker in its URL key, the store not re-keyed
+    with store.transaction() as db:
+        db.execute("UPDATE entries SET url_key = ?", (page + "?ysclid=ab",))
+        db.execute("DELETE FROM meta WHERE key = 'url_keys'")
+    (again,) = ingest(cfg, store, [release("b.md", "local", "Second text.", page)], now)
+    assert again.entry.id == made.entry.id and again.kind == "updated"
+    assert published_rows.count(store.db) == 1
+    (key,) = store.db.execute("SELECT url_key FROM entries").fetchone()
+    assert key == page
 
 
 def test_www_stays_on_a_host_with_no_dot_after_it():

@@ -49,7 +49,7 @@ from scofeed.normalise import (
     with_language,
 )
 from scofeed.normalise.dating import AHEAD, FAR_DAYS
-from scofeed.refold import refold
+from scofeed.refold import refold, rekey
 from scofeed.relink import relink
 from scofeed.renames import Renames, corrected_of
 from scofeed.retag import retag
@@ -169,10 +169,12 @@ def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings) -> int:
     """In the caller's transaction, before a build or an ingest stores anything: the
     stored entries brought in step with what changed since the last one (``retag``: the
     [tags] rules; ``relink``: the site's address and author; ``refold``: entries stored
-    before copies were compared folded). How many entries were re-tagged."""
+    before copies were compared folded; ``rekey``: URL keys made before the trackers
+    they leave out grew). How many entries were re-tagged."""
     retagged = retag(db, settings.tags)
     relink(db, cfg.site.base_url, cfg.site.author)
     refold(db)
+    rekey(db)
     return retagged
 
 

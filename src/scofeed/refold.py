@@ -11,6 +11,11 @@ content's first paragraph), each checked against the stored fingerprint, which t
 make (a summary cut short makes another): one that cannot be told gets its own when a
 release with its fingerprint is read again (``entries.note_folded``). Nothing else
 changes: no id, revision or date, nothing is delivered, no feed is written again.
+
+Re-keying, likewise once per store (``meta`` row ``url_keys``): the URL keys of stored
+entries made again where ``normalise.ids.url_key`` now leaves out a tracking parameter
+it kept before (``ysclid``, ``gbraid``...: the trackers an entry is shown without),
+so that a copy of the release without it is the same entry, not a second one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import re
 import sqlite3
 
-from scofeed.normalise import fingerprint, folded_fingerprint
+from scofeed.normalise import fingerprint, folded_fingerprint, url_key
 from scofeed.normalise.text import plain
 from scofeed.store import get_meta, put_meta
 
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 
 FOLD_META = "folded"
 FOLD_VERSION = "1"  # of ``normalise.text.fold_key``: another one refolds every entry
+KEY_META = "url_keys"
+KEY_VERSION = "2"  # of ``normalise.ids.url_key``'s trackers: another one re-keys
 _FIRST_P = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.DOTALL)
 
 
@@ -59,3 +66,22 @@ def _first_paragraph(title: str, summary: str, content_html: str, fp: str) -> st
         if candidate is not None and fingerprint(title, candidate) == fp:
             return candidate
     return None
+
+
+def rekey(db: sqlite3.Connection) -> int:
+    """In the caller's transaction: the stored entries' URL keys made again by this
+    version's rules, once per store; how many changed. Only a key with a query can."""
+    if get_meta(db, KEY_META) == KEY_VERSION:
+        return 0
+    found = []
+    rows = db.execute("SELECT id, url_key FROM entries WHERE instr(url_key, '?') > 0")
+    for entry_id, key in rows:
+        if (new := url_key(key)) != key:  # a key is its own address: the same key again
+            found.append((new, entry_id))
+    db.executemany("UPDATE entries SET url_key = ? WHERE id = ?", found)
+    if found:
+        log.info(
+            "rekeyed entries=%d (addresses differing by a tracking parameter match)", len(found)
+        )
+    put_meta(db, (KEY_META, KEY_VERSION))
+    return len(found)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from scofeed.digest import sha256
 from scofeed.model import Entry, Release
 from scofeed.normalise.text import compare_key, fold_key, keys_of
-from scofeed.patterns import later
+from scofeed.patterns import TRACKERS, later
 
 
 def fingerprint(title: str, first_paragraph: str) -> str:
@@ -132,14 +132,19 @@ def web_address(url: str) -> str | None:
     )
 
 
+# the parameters the canonical URL leaves out: never changed, since ids and content
+# hashes are made from it (a rebuild mints the ids an earlier scofeed did)
 _TRACKING = (
-    r"^(utm_[a-z_]+|fbclid|gclid|dclid|yclid|msclkid|igshid|mc_[a-z]+|_ga|_gl|spm|"
-    r"from|ref_src|share|mkt_tok)$"
+    r"utm_[a-z_]+|fbclid|gclid|dclid|yclid|msclkid|igshid|mc_[a-z]+|_ga|_gl|spm|"
+    r"from|ref_src|share|mkt_tok"
 )
 
 
 # tracking parameters' names, compiled when a first address has a query (1 ms)
-_tracking = later(_TRACKING, re.IGNORECASE)
+_tracking = later(f"(?:{_TRACKING})$", re.IGNORECASE)
+# and those the URL key leaves out: these and every one an entry is shown without
+# (``patterns.TRACKERS``), so that two addresses shown as one are one release
+_tracking_key = later(f"(?:{_TRACKING}|{TRACKERS})$", re.IGNORECASE)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -148,10 +153,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _URL_EDGES = re.compile(r"^[\s\x00-\x20]+|[\s\x00-\x20]+$")
 
 
-def canonical_url(url: str) -> str:
+def canonical_url(url: str, for_key: bool = False) -> str:
     """One spelling per address: https, lower-case host without trailing dot or default
     port, no fragment, no tracking parameters (the rest sorted), no trailing slash,
-    no empty path segments. An address that cannot be parsed is only trimmed."""
+    no empty path segments. An address that cannot be parsed is only trimmed.
+    ``for_key``: every tracking parameter left out (``url_key``'s), not only those ids
+    and content hashes were always made without."""
     raw = _URL_EDGES.sub("", url)  # what urlsplit would strip, and all white space
     try:
         parts = urlsplit(raw)
@@ -163,7 +170,8 @@ def canonical_url(url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    query = urlencode(sorted((k, v) for k, v in pairs if not _tracking().match(k)))
+    tracking = _tracking_key() if for_key else _tracking()
+    query = urlencode(sorted((k, v) for k, v in pairs if not tracking.match(k)))
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if len(path) > 1:
         path = path.rstrip("/")
@@ -190,7 +198,7 @@ def url_key(url: str) -> str:
     characters decoded (RFC 3986, 6.2.2: ``%d0%bf`` is ``%D0%BF``, ``%7E`` is ``~``).
     Only matching uses it; the content hash keeps ``canonical_url``, so entries stored
     before these rules keep their hashes (migrations re-key them)."""
-    key = _site_key(canonical_url(web_address(url) or url))  # any other character escaped
+    key = _site_key(canonical_url(web_address(url) or url, for_key=True))  # others escaped
     return _ESCAPE.sub(_escape, key) if "%" in key else key
 
 

@@ -15,8 +15,9 @@ A release's address, or a link in its text, may carry a tracker's parameters
 followed which link, and say nothing of the release. ``shown`` takes them out of the
 entry's link, its URL and the links in its content wherever an entry is shown (the
 feeds, its page, webhooks, ActivityPub), the rest of each address as written. The store
-keeps the entry as read: its id and URL key never depended on them
-(``normalise.ids.canonical_url`` leaves them out), its content hash does, and is kept.
+keeps the entry as read, its id and content hash as they were made; its URL key leaves
+out every one of these (``patterns.TRACKERS``, shared with ``normalise.ids.url_key``), so
+an address with one and the same without are one release.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 import lxml.etree
 
 from scofeed.model import Entry
-from scofeed.patterns import later
+from scofeed.patterns import TRACKERS, later
 
 # an href or src whose value does not open with a scheme ("https:", "mailto:"): maybe
 # relative. Compiled on first use, as the patterns below: a text release has no link
@@ -126,20 +127,14 @@ def _relinked(fragment: str, change: Callable[[Any], object]) -> str:
 _xml_unsafe = later(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-# parameters no site uses but to track who followed a link: left out of what an entry
-# shows (not ``from`` or ``share``, which matching ignores but a site may need)
-_TRACKERS = (
-    r"utm_[a-z0-9_]+|fbclid|gclid|dclid|gbraid|wbraid|yclid|ysclid|msclkid|igshid"
-    r"|mc_cid|mc_eid|_openstat|_ga|_gl|mkt_tok|spm"
-)
-
-
 # where a tracking parameter may stand in content: after "?" or "&" (written
 # "&amp;" in HTML)
-_maybe_tracked = later(rf"[?&;](?:{_TRACKERS})=", re.I)
+_maybe_tracked = later(rf"[?&;](?:{TRACKERS})=", re.I)
 
 
-_tracker = later(rf"(?:{_TRACKERS})", re.I)
+# the trackers an entry shows without (not ``from`` or ``share``, which matching
+# ignores but a site may need)
+_tracker = later(rf"(?:{TRACKERS})", re.I)
 
 
 def shown_url(url: str) -> str:
