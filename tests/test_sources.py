@@ -294,6 +294,23 @@ def test_a_stated_language_is_read_in_any_case(stated, lang):
     assert release.lang == lang
 
 
+@pytest.mark.parametrize(
+    ("stated", "language"),
+    [("en-US-x-sco", "en-US"), ("de-DE-u-co-phonebk", "de-DE"), ("en-a-bbb", "en")],
+)
+@pytest.mark.parametrize("name", ["r.md", "r.json"])
+def test_a_stated_language_with_an_extension_is_read_as_a_pages_lang_is(name, stated, language):
+    """A tag with an extension or private use ("en-US-x-sco") rejected a Markdown or
+    JSON release, where the same tag in a page's ``lang`` is read without them."""
+    if name.endswith(".md"):
+        data = f"---\ntitle: SCO tags\ndate: 2025-07-01\nlang: {stated}\n---\nBody.\n"
+    else:
+        data = json.dumps({"title": "SCO tags", "date": "2025-07-01", "lang": stated, "text": "B."})
+    (release,) = read(name, data)
+    entry = normalise(release, SETTINGS, datetime(2026, 1, 1, tzinfo=UTC))
+    assert entry.language == language
+
+
 def test_an_impossible_yaml_date_is_rejected_like_the_same_text_in_json(site):
     """PyYAML takes ``2023-02-30`` for a date and fails to make one: the rejection names
     the file and the key in the words the JSON path uses, not an internal ValueError."""

@@ -24,12 +24,12 @@ from scofeed.digest import sha256
 from scofeed.errors import RejectedInput
 from scofeed.markup import holds
 from scofeed.model import Release
+from scofeed.normalise.language import language_tag
 from scofeed.normalise.text import UNSHOWABLE, join_wraps
 
 log = logging.getLogger(__name__)
 
 KEYS = ("title", "date", "updated", "url", "tags", "lang", "id", "withdrawn", "withdrawn_reason")
-_LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
     "table", "tr", "dl", "dt", "dd", "figure", "figcaption", "section", "article",
@@ -99,7 +99,9 @@ def _lang(origin: str, value: Any) -> str | None:
     text = _string(origin, "lang", value)
     if text is None:
         return None
-    if not _LANG.fullmatch(text):
+    # a well-formed tag, as a page's lang is read (``language_tag``): its variant,
+    # extension or private use ("en-US-x-sco") is left out there, not refused here
+    if language_tag(text) is None:
         raise RejectedInput(origin, f"'lang' must be a language tag like 'en', got {text!r}")
     # a language tag is read in any case (BCP 47 2.1.1): "EN", "Ru" and "EN-us" are en, ru
     primary, dash, rest = text.partition("-")
