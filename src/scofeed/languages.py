@@ -1,11 +1,12 @@
 """Facts of the IANA Language Subtag Registry (BCP 47, File-Date 2024-05-16) that
-scofeed's language tags need, and the two forms of a tag it writes. Pure data.
+scofeed's language tags need, the canonical form a stated tag is read in, and the two
+forms of a tag it writes. Pure.
 
 A release may state its language in an older or a newer form of one tag: Cantonese is
 ``yue`` (ISO 639-3, the canonical form of RFC 5646 section 4.5) or ``zh-yue`` (the
 "extlang form", an extended language subtag after its macrolanguage). RFC 5646 makes
-them equivalent. Entries keep the canonical form (``language_tag`` in
-``normalise.language``: what JSON Feed and the pages say); Atom and RSS are written
+them equivalent. Entries keep the canonical form (``language_tag``: what JSON Feed and
+the pages say; the config's tags are held to it too); Atom and RSS are written
 in the extlang form (``extlang_form``), which a reader that knows only the ISO 639-1
 and 639-2 codes of RFC 3066 (the language tags of 2005, when Atom was published and
 RSS 2.0 named "values defined by the W3C") reads as Chinese, and which the W3C Feed
@@ -13,6 +14,8 @@ Validator accepts (it refuses ``yue`` and ``cmn``).
 """
 
 from __future__ import annotations
+
+import re
 
 # the extended language subtags, by the one prefix each takes (registry records of
 # Type: extlang, whose Preferred-Value is always the subtag itself)
@@ -57,3 +60,47 @@ def extlang_form(tag: str) -> str:
     for ``ase``); any other tag as it is."""
     prefix = EXTLANG_PREFIX.get(tag.partition("-")[0].lower())
     return f"{prefix}-{tag}" if prefix else tag
+
+
+# a BCP 47 tag (RFC 5646) as a language is kept: its language (an ISO 639 code of 2 or 3
+# letters, which names its feeds' folder), its script (4 letters) and its region (2
+# letters or 3 digits), in the canonical form of RFC 5646 section 4.5: a registered
+# extended language stands for its prefix ('zh-yue-HK' is 'yue-HK'), a deprecated code
+# is the one that replaced it ('iw' is 'he': ``DEPRECATED``). Any other subtag
+# (an extended language not registered after that prefix, whose region was lost with
+# it; a variant, an extension, private use) is well formed but not kept. It names
+# xml:lang and lang attributes (Atom and RSS write its extlang form, ``extlang_form``),
+# and the script decides the direction text runs in (``direction``)
+_SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
+_EXTLANG = re.compile(r"[A-Za-z]{3}")
+_SCRIPT = re.compile(r"[A-Za-z]{4}")
+_REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
+
+
+def language_tag(value: str | None) -> str | None:
+    """The language tag ``value`` states, in its canonical form: 'en', 'pt-BR',
+    'az-Arab', 'zh-Hant-TW', 'sr-Latn' ('AZ-arab' is 'az-Arab'; 'de-DE-1996' is 'de-DE':
+    a variant or extension is not kept; 'zh-yue-HK' is 'yue-HK', 'iw' is 'he'), else
+    None: a source's stated language (a remote feed's ``<language>``, a page's
+    ``lang``...) is only a claim, and a value that is no tag ('../x', 'english',
+    'en_GB') is not one."""
+    if not value:
+        return None
+    parts = value.split("-")
+    if not _LANGUAGE.fullmatch(parts[0]) or not all(_SUBTAG.fullmatch(p) for p in parts):
+        return None
+    primary = parts[0].lower()
+    primary = DEPRECATED.get(primary, primary)
+    rest = parts[1:]
+    if rest and EXTLANG_PREFIX.get(rest[0].lower()) == primary:  # 'zh-yue': 'yue'
+        primary = rest.pop(0).lower()
+    kept = [primary]
+    for _ in range(3):  # other extended language subtags: left out, what follows kept
+        if rest and _EXTLANG.fullmatch(rest[0]):
+            rest.pop(0)
+    if rest and _SCRIPT.fullmatch(rest[0]):
+        kept.append(rest.pop(0).title())
+    if rest and _REGION.fullmatch(rest[0]):
+        kept.append(rest.pop(0).upper())
+    return "-".join(kept)

@@ -35,6 +35,7 @@ from scofeed.config.fields import (
     port_number,
     positive,
     seconds_up_to,
+    tag_problem,
     tag_slug,
     whatwg_parsable,
 )
@@ -248,9 +249,9 @@ class LanguageFeed:
 
 
 def _languages(v: dict[str, LanguageFeed]) -> str | None:
-    bad = [k for k in v if language_tag(k)]
-    if bad:
-        return f"language codes like 'ru' as table names (not {bad[0]!r})"
+    for k in v:
+        if (hint := tag_problem(k)) is not None:
+            return f"language codes like 'ru' as table names{hint}"
     return None
 
 

@@ -19,6 +19,7 @@ from scofeed.config.redact import logged
 from scofeed.dates import aware, date_from_url
 from scofeed.errors import NormaliseError
 from scofeed.frozen import frozen
+from scofeed.languages import language_tag
 from scofeed.model import Entry, Release
 from scofeed.normalise.dating import choose, day_in, plausible, take_stamps
 from scofeed.normalise.headline import split_release
@@ -32,7 +33,7 @@ from scofeed.normalise.ids import (
     mint_id,
     web_address,
 )
-from scofeed.normalise.language import detect_language, language_tag
+from scofeed.normalise.language import detect_language
 from scofeed.normalise.sanitise import (
     drop_heading,
     drop_lines,

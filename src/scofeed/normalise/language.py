@@ -5,10 +5,9 @@ to declare. Pure.
 
 from __future__ import annotations
 
-import re
 import string
 
-from scofeed.languages import DEPRECATED, EXTLANG_PREFIX
+from scofeed.languages import language_tag
 from scofeed.normalise.text import blocks, collapse
 from scofeed.typography import ascii_but_marks, ascii_image
 
@@ -128,50 +127,6 @@ def foreign(text: str, dominant: str | None) -> bool:
         return False
     own = script_of(text)
     return own is not None and own != dominant
-
-
-# a BCP 47 tag (RFC 5646) as a language is kept: its language (an ISO 639 code of 2 or 3
-# letters, which names its feeds' folder), its script (4 letters) and its region (2
-# letters or 3 digits), in the canonical form of RFC 5646 section 4.5: a registered
-# extended language stands for its prefix ('zh-yue-HK' is 'yue-HK'), a deprecated code
-# is the one that replaced it ('iw' is 'he'; ``scofeed.languages``). Any other subtag
-# (an extended language not registered after that prefix, whose region was lost with
-# it; a variant, an extension, private use) is well formed but not kept. It names
-# xml:lang and lang attributes (Atom and RSS write its extlang form, ``extlang_form``),
-# and the script decides the direction text runs in (``direction``)
-_SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}")
-_EXTLANG = re.compile(r"[A-Za-z]{3}")
-_SCRIPT = re.compile(r"[A-Za-z]{4}")
-_REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
-
-
-def language_tag(value: str | None) -> str | None:
-    """The language tag ``value`` states, in its canonical form: 'en', 'pt-BR',
-    'az-Arab', 'zh-Hant-TW', 'sr-Latn' ('AZ-arab' is 'az-Arab'; 'de-DE-1996' is 'de-DE':
-    a variant or extension is not kept; 'zh-yue-HK' is 'yue-HK', 'iw' is 'he'), else
-    None: a source's stated language (a remote feed's ``<language>``, a page's
-    ``lang``...) is only a claim, and a value that is no tag ('../x', 'english',
-    'en_GB') is not one."""
-    if not value:
-        return None
-    parts = value.split("-")
-    if not _LANGUAGE.fullmatch(parts[0]) or not all(_SUBTAG.fullmatch(p) for p in parts):
-        return None
-    primary = parts[0].lower()
-    primary = DEPRECATED.get(primary, primary)
-    rest = parts[1:]
-    if rest and EXTLANG_PREFIX.get(rest[0].lower()) == primary:  # 'zh-yue': 'yue'
-        primary = rest.pop(0).lower()
-    kept = [primary]
-    for _ in range(3):  # other extended language subtags: left out, what follows kept
-        if rest and _EXTLANG.fullmatch(rest[0]):
-            rest.pop(0)
-    if rest and _SCRIPT.fullmatch(rest[0]):
-        kept.append(rest.pop(0).title())
-    if rest and _REGION.fullmatch(rest[0]):
-        kept.append(rest.pop(0).upper())
-    return "-".join(kept)
 
 
 def language_code(value: str | None) -> str | None:

@@ -22,9 +22,9 @@ import lxml.html
 from scofeed.dates import parse_stamp
 from scofeed.digest import sha256
 from scofeed.errors import RejectedInput
+from scofeed.languages import language_tag
 from scofeed.markup import holds
 from scofeed.model import Release
-from scofeed.normalise.language import language_tag
 from scofeed.normalise.text import UNSHOWABLE, join_wraps
 
 log = logging.getLogger(__name__)
