@@ -32,7 +32,6 @@ LIMITS: dict[str, tuple[str, ...] | None] = {
     "seconds_above_0_up_to_31536000": ("above 0", "at most 31536000"),
     "days_above_0_up_to_36500": ("above 0", "at most 36500"),
     "days_0_or_more_up_to_36500": ("0 or more", "at most 36500"),
-    "non_negative": ("0 or more",),
     "_seconds": ("0 to 3600",),
     "port_number": ("0 to 65535",),
     "request_timeout": ("above 0", "at most 300"),

@@ -221,10 +221,6 @@ def plain_name(v: str) -> str | None:
     return None if ok else "a name of letters, digits, '-', '_' or '.'"
 
 
-def non_negative(v: float) -> str | None:
-    return None if v >= 0 else "a number of seconds, 0 or more"
-
-
 def delays(v: tuple[int, ...]) -> str | None:
     ok = bool(v) and len(v) <= 50 and all(0 <= x <= 7 * 86400 for x in v)
     return None if ok else "a non-empty list of at most 50 delays in seconds (0 to 604800)"
@@ -232,7 +228,7 @@ def delays(v: tuple[int, ...]) -> str | None:
 
 def crontab_line(v: str) -> str | None:
     """What is wrong with a source's crontab line: it does not parse, or names a day
-    that never comes ("0 0 30 2 *": taken, the source polled every interval instead)."""
+    that never comes ("0 0 30 2 *": refused, where the source would never be polled)."""
     # Deliberately lazy: APScheduler's cron module costs ~80 ms to import and only a
     # config with a cron line needs it (every CLI command loads the config).
     from apscheduler.triggers.cron import CronTrigger
