@@ -26,6 +26,7 @@ from standardwebhooks import Webhook
 
 from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
 from scofeed.build import build as build_feeds
+from scofeed.config.push import is_whsec
 from scofeed.deliver import outbox, runner
 from scofeed.ingest import ingest
 from scofeed.store import Store
@@ -116,6 +117,16 @@ def test_padded_and_unprefixed_secrets_are_accepted_and_verify(site, receivers):
     (got,) = r.wait_for(1)
     for secret in (padded, bare, "whsec_" + bare, padded.rstrip("=")):
         Webhook(secret).verify(got.body, got.headers)
+
+
+@pytest.mark.parametrize("extra", ["=", "==", "==="])
+def test_a_secret_padded_past_its_base64_padding_is_refused(extra):
+    """Node's standardwebhooks and svix refuse a key padded with more "=" than base64
+    gives it: a secret config check took was one a JavaScript receiver could not load."""
+    key = "whsec_" + base64.b64encode(bytes(range(16))).decode()  # ends in "=="
+    assert is_whsec(key) and is_whsec(key.rstrip("="))
+    assert not is_whsec(key + extra)
+    assert not is_whsec(key.rstrip("=") + "=")  # short of its padding
 
 
 def test_500_twice_then_200_follows_the_schedule_with_one_webhook_id(site, receivers):

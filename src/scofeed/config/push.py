@@ -50,8 +50,13 @@ WHSEC = "'whsec_' followed by base64 of 16 to 128 bytes, or that base64 alone"
 
 def is_whsec(value: str) -> bool:
     """A Standard Webhooks secret: base64 of a 16- to 128-byte key, ``whsec_`` in front
-    or not, padded or not (the standardwebhooks libraries take all four forms)."""
-    raw = value.removeprefix("whsec_").rstrip("=")
+    or not, padded or not (the standardwebhooks libraries take all four forms). Padded,
+    with the padding base64 has, no more: the JavaScript libraries refuse "===" after a
+    key that takes one "=" (Python's base64 took it, and the config did)."""
+    body = value.removeprefix("whsec_")
+    raw = body.rstrip("=")
+    if body != raw and body != raw + "=" * (-len(raw) % 4):
+        return False
     try:
         key = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except (binascii.Error, ValueError):
