@@ -292,3 +292,32 @@ def test_definition_lists_and_details_keep_their_words_apart(dirty, clean):
     """nh3 took out dl, dt, dd, details and summary, keeping their text: "VenueBeijing",
     "BackgroundThe council met." A definition list is kept; details are unfolded."""
     assert sanitise(dirty) == clean
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        # a cell spanning two rows: without rowspan, "Bishkek" stood under "Date"
+        ('<table><tr><th scope="col">Date</th><th scope="col">City</th></tr><tr>'
+         '<td rowspan="2">14 April</td><td>Astana</td></tr><tr><td>Bishkek</td></tr></table>',
+         '<table><tbody><tr><th scope="col">Date</th><th scope="col">City</th></tr><tr>'
+         '<td rowspan="2">14 April</td><td>Astana</td></tr><tr><td>Bishkek</td></tr>'
+         "</tbody></table>"),
+        ('<table><tr><th colspan="2" scope="colgroup">Talks</th></tr></table>',
+         '<table><tbody><tr><th colspan="2" scope="colgroup">Talks</th></tr></tbody></table>'),
+        # values no table means are dropped
+        ('<table><tr><td colspan="x" rowspan="-1">a</td><th scope="js">b</th></tr></table>',
+         "<table><tbody><tr><td>a</td><th>b</th></tr></tbody></table>"),
+        # a passage in another script keeps its direction; a name is isolated
+        ('<p>The Secretary-General said:</p><blockquote lang="ar" dir="rtl">شكرا.</blockquote>',
+         '<p>The Secretary-General said:</p><blockquote lang="ar" dir="rtl">شكرا.</blockquote>'),
+        ("<p>Met <bdi>سلام</bdi> in Astana.</p>", "<p>Met <bdi>سلام</bdi> in Astana.</p>"),
+        # never an override of the order shown, nor a direction that is none
+        ('<p dir="evil">a <bdo dir="rtl">abc</bdo></p>', "<p>a abc</p>"),
+    ],
+)  # fmt: skip
+def test_table_spans_and_text_direction_are_kept(dirty, clean):
+    """Cells spanning rows or columns, header scopes, ``dir`` and ``<bdi>`` were taken
+    out: a table's cells stood under the wrong headers, an Arabic quotation in an
+    English release ended with its full stop at the wrong end."""
+    assert sanitise(dirty) == clean

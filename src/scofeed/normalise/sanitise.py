@@ -76,9 +76,22 @@ _CLOSED_BY: dict[str, tuple[str, ...]] = {
 _ALLOWED_TAGS = {
     "p", "br", "a", "em", "strong", "b", "i", "u", "blockquote", "ul", "ol", "li",
     "h2", "h3", "h4", "h5", "h6", "pre", "code", "table", "thead", "tbody", "tr", "th", "td",
-    "img", "figure", "figcaption", "sup", "sub", "hr", "dl", "dt", "dd",
+    "img", "figure", "figcaption", "sup", "sub", "hr", "dl", "dt", "dd", "bdi",
 }  # fmt: skip
 _ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+# attributes kept with these values only: the direction of a passage in another script
+# (an Arabic quotation in an English release, without which its full stop stood at the
+# wrong end; ``<bdi>`` isolates a name the same way; never ``<bdo>`` or the override
+# characters, which reorder what is shown: ``drop_overrides``), and a table's cells
+# spanning rows or columns (without, "Bishkek" stood under "Date") and the header
+# cells' scope, which screen readers announce
+_SPANS = frozenset(str(n) for n in range(1, 1001))  # HTML's colspan limit; rowspan as far
+_CELL = {"colspan": _SPANS, "rowspan": _SPANS | {"0"}}
+_TAG_ATTR_VALUES = {
+    **{tag: {"dir": {"ltr", "rtl", "auto"}} for tag in _ALLOWED_TAGS},
+    "td": {"dir": {"ltr", "rtl", "auto"}, **_CELL},
+    "th": {"dir": {"ltr", "rtl", "auto"}, **_CELL, "scope": {"row", "col", "rowgroup", "colgroup"}},
+}
 # what nh3 keeps: the allowed tags, and the containers, h1, details and summary for
 # _blocks_kept, which takes them (taken out by nh3, "<details><summary>Background
 # </summary>The council..." read "BackgroundThe council...")
@@ -184,6 +197,7 @@ def _cleaned(nh3: Any, fragment: str) -> str:
             fragment,
             tags=_KEPT_TAGS,
             attributes=_ALLOWED_ATTRS,
+            tag_attribute_values=_TAG_ATTR_VALUES,
             url_schemes={"http", "https", "mailto"},
             link_rel="noopener noreferrer",
         )
