@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
 import pytest
 
+from scofeed.model import Withdrawal
 from scofeed.normalise import id_slug
 from scofeed.render import CONTENT_TYPES
 from scofeed.serve import App, HttpServer
-from scofeed.serve.pages import Page, direction, index_html
+from scofeed.serve.pages import Page, direction, index_html, withdrawn_html
 from scofeed.store import Store
 from scofeed.store import published as published_rows
 from tests.conftest import BASE_CONFIG
@@ -393,3 +396,43 @@ def test_a_script_subtag_is_kept_and_the_languages_feed_holds_every_script(site)
         # feeds.opml lists one az set
         opml = (site.feeds / "feeds.opml").read_text(encoding="utf-8")
         assert opml.count('language="az"') == 1 and "az-Arab" not in opml
+
+
+PERSIAN = (
+    "---\ntitle: نشست سازمان همکاری شانگهای\ndate: 2024-03-09\nlang: fa\n"
+    "tags: ['سازمان همکاری شانگهای (سهش)', 'نشست ۲۰۲۶!']\n---\n"
+    "نشست سازمان همکاری شانگهای در پکن برگزار شد.\n"
+)
+
+
+def test_tag_names_are_isolated_from_the_english_words_around_them(site):
+    """A Persian tag's "!" stood at the end of the next tag's link, the tags swapped
+    places and "(سهش)" turned round in the English lines: each name is a ``<bdi>``, on
+    the entry's page, the tag's page heading and the feed titles naming it."""
+    site.write_config("[feeds]\nmetadata_tags = true\n")
+    (site.sources / "fa.md").write_text(PERSIAN, encoding="utf-8")
+    for served in serving(site):
+        slug, entry = _entry(served, "نشست سازمان همکاری شانگهای")
+        page = _doc(served, f"/entries/{slug}")
+        links = page.xpath("//a[@rel='tag']")
+        assert [a.xpath("string(bdi)") for a in links] == list(entry.tags)
+        assert all(len(a) == 1 and not (a.text or "").strip() for a in links)
+        titles = page.xpath("//nav[@aria-labelledby='in-feeds']//li/bdi/text()")
+        assert sorted(titles) == sorted(entry.tags)
+        tag_page = _doc(served, links[1].get("href").replace("..", "", 1))
+        (heading,) = tag_page.xpath("//h2[starts-with(., 'Releases tagged')]")
+        assert heading.xpath("string(bdi)") == entry.tags[1]
+
+
+def test_an_entry_page_and_a_withdrawn_ones_stand_in_landmarks(pages):
+    """The link home stood bare in the body of every entry page, and the withdrawn
+    page had no <main>: a screen reader moving by landmarks skipped them."""
+    slug, entry = _entry(pages, "Official page release")
+    page = _doc(pages, f"/entries/{slug}")
+    body = page.xpath("//body")[0]
+    assert [child.tag for child in body] == ["header", "main"]
+    assert page.xpath("//header/p/a/@href") == ["../"]
+    gone = replace(entry, withdrawal=Withdrawal(datetime(2024, 3, 9, tzinfo=UTC), "A mistake"))
+    doc = lxml.html.fromstring(withdrawn_html(pages.cfg, gone))
+    assert [child.tag for child in doc.xpath("//body")[0]] == ["header", "main"]
+    assert doc.xpath("string(//main/h1)") == "This release was withdrawn"

@@ -174,6 +174,8 @@ def _set_title(cfg: Config, fs: FeedSet) -> str:
     """A set's title, marked with its language when it is written in another one than
     the page (``Пресс-релизы Секретариата ШОС`` on an English page)."""
     language = fs.title_language
+    if fs.tag is not None and fs.title == f"{cfg.site.title}: {fs.tag}":
+        return f"{_e(cfg.site.title)}: {_isolated(fs.tag)}"
     if language is None or language == cfg.site.language:
         return _e(fs.title)
     return f"<span {_lang(language)}>{_e(fs.title)}</span>"
@@ -222,7 +224,8 @@ def tag_html(cfg: Config, tag: str, fs: FeedSet | None, entries: list[Entry], pa
         f"<h2{w}>Subscribe to this tag</h2>\n<p>{_feed_links(cfg, fs, root)}</p>\n" if fs else ""
     )
     feeds += f'<p{w}><a href="{root}">All releases</a></p>\n'
-    heading = f"Releases tagged {_e(tag)}" + (f", page {page.number}" if page.number > 1 else "")
+    more = f", page {page.number}" if page.number > 1 else ""
+    heading = f"Releases tagged {_isolated(tag)}{more}"
     title = f"{tag} - {cfg.site.title}" + (f" - page {page.number}" if page.number > 1 else "")
     sets = (fs,) if fs else ()
     return _listing(cfg, entries, page, root, tag_set_prefix(tag), title, heading, feeds, sets)
@@ -296,6 +299,12 @@ def _pager(page: Page, prev_href: str | None, next_href: str | None, words: str)
     return f'<nav class="pages"{words} aria-label="Pages">\n' + "\n".join(parts) + "\n</nav>\n"
 
 
+def _home(cfg: Config) -> str:
+    """An entry page's link to the index, in a landmark of its own (a screen reader
+    moving by landmarks skipped it, standing bare in the body)."""
+    return f'<header>\n<p><a href="../">{_e(cfg.site.title)}</a></p>\n</header>\n'
+
+
 def withdrawn_html(cfg: Config, e: Entry) -> str:
     """The page of a withdrawn entry (served with 410 Gone): when (in ``site.timezone``,
     as the other pages' dates) and why, and neither its title nor its text (a release
@@ -309,19 +318,27 @@ def withdrawn_html(cfg: Config, e: Entry) -> str:
     reason = f"<p><span{words}>Reason:</span> {_e(w.reason)}</p>\n" if w.reason else ""
     return (
         _head(cfg, f"Withdrawn - {cfg.site.title}", "../")
-        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n'
-        + f"<h1{words}>This release was withdrawn</h1>\n"
+        + _home(cfg)
+        + f"<main>\n<h1{words}>This release was withdrawn</h1>\n"
         + f"<p{words}>It was withdrawn on {when} and is no longer published.</p>\n{reason}"
-        + "</body>\n</html>\n"
+        + "</main>\n</body>\n</html>\n"
     )
+
+
+def _isolated(tag: str) -> str:
+    """A tag's name, escaped, set apart from the words around it for the direction it
+    runs in (``<bdi>``): a Persian tag's "!" stood at the end of the next tag's link,
+    two tags swapped places, and the parentheses of "(سهش)" turned round in an English
+    line."""
+    return f"<bdi>{_e(tag)}</bdi>"
 
 
 def _tag_links(tags: tuple[str, ...]) -> str:
     """An entry's tags, each linked to its page (a tag with no letter or digit has none)."""
     return ", ".join(
-        f'<a href="../{_e(quote(tag_set_prefix(t)))}" rel="tag">{_e(t)}</a>'
+        f'<a href="../{_e(quote(tag_set_prefix(t)))}" rel="tag">{_isolated(t)}</a>'
         if tag_slug(t)
-        else _e(t)
+        else _isolated(t)
         for t in tags
     )
 
@@ -364,8 +381,8 @@ def entry_html(cfg: Config, e: Entry) -> str:
     )
     return (
         _head(cfg, f"{e.title} - {cfg.site.title}", "../", canonical, tuple(own))
-        + f'<p><a href="../">{_e(cfg.site.title)}</a></p>\n<main>\n'
-        + f"<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
+        + _home(cfg)
+        + f"<main>\n<article {_lang(e.language)}>\n<h1>{_e(e.title)}</h1>\n"
         + f'<p{site}><time datetime="{_stamp(e.published)}">{_day(cfg, e.published)}</time>'
         + f"{updated} &middot; {author}</p>\n{event}"
         # content_html was sanitised (nh3) when the release was normalised; its relative
