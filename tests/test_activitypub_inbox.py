@@ -779,12 +779,20 @@ def test_an_inbox_answers_other_methods_with_the_one_it_allows(service: Service)
             for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
                 got = requests.request(method, base + path, timeout=10)
                 assert (got.status_code, got.headers["Allow"]) == (405, "POST"), (method, path)
-        # the actor's other addresses keep the feeds' methods; an address nothing is
-        # served at is a 404 whatever the method
+        # the actor's other addresses keep the feeds' methods, and answer a CORS
+        # preflight as they do; an address nothing is served at is a 404 whatever the method
         for path in (routes.actor_path, routes.actor_path + "/outbox", "/.well-known/nodeinfo"):
             for method in ("POST", "PUT"):
                 got = requests.request(method, base + path, timeout=10)
-                assert (got.status_code, got.headers["Allow"]) == (405, "GET, HEAD"), path
+                assert (got.status_code, got.headers["Allow"]) == (405, "GET, HEAD, OPTIONS")
+            got = requests.options(
+                base + path,
+                headers={"Origin": "https://tool.example", "Access-Control-Request-Method": "GET",
+                         "Access-Control-Request-Headers": "accept"},
+                timeout=10,
+            )  # fmt: skip
+            assert got.status_code == 204 and got.headers["Access-Control-Allow-Origin"] == "*"
+            assert "Accept" in got.headers["Access-Control-Allow-Headers"]
         for path in ("/@nobody", routes.actor_path + "/nothing"):
             assert requests.post(base + path, timeout=10).status_code == 404, path
     finally:

@@ -181,6 +181,52 @@ def test_a_page_on_another_site_reads_and_revalidates_a_feed(base_url, other_sit
     assert result["etag"].startswith('"') and result["length"] > 1000
 
 
+FEDIVERSE = """<!doctype html><html><head><meta charset="utf-8"></head><body><pre id="out">
+pending</pre><script>
+(async () => {
+  const out = document.getElementById("out");
+  const got = {};
+  for (const [name, url] of Object.entries(URLS)) {
+    try {
+      const answer = await fetch(url, {headers: {Accept: ACCEPT}});
+      got[name] = [answer.status, (await answer.json()).type || null];
+    } catch (e) {
+      got[name] = String(e);
+    }
+  }
+  out.textContent = JSON.stringify(got);
+})();
+</script></body></html>
+"""
+
+
+def test_a_page_on_another_site_reads_the_actor_with_activitypubs_accept(other_site, tmp_path):
+    """A fediverse tool in the browser asks for the actor and its outbox with the Accept
+    ActivityPub names (``application/ld+json; profile="..."``), which the browser sends
+    only after a preflight: the preflight got a 405, and the page "Failed to fetch"."""
+    root = tmp_path / "ap"
+    (root / "sources").mkdir(parents=True)
+    write_releases(root / "sources", 2)
+    port = free_port()
+    config = root / "config.toml"
+    config.write_text(
+        f'[site]\nbase_url = "http://127.0.0.1:{port}/"\nid_authority = "test.example,2026"\n'
+        "[limits]\nsettle = 0\n[activitypub]\nenabled = true\n",
+        encoding="utf-8",
+    )
+    page_url, site_root = other_site
+    accept = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+    with scofeed_serving(config, "run", port) as url:
+        urls = {"actor": url + "@releases", "outbox": url + "@releases/outbox"}
+        (site_root / "fedi.html").write_text(
+            FEDIVERSE.replace("URLS", json.dumps(urls)).replace("ACCEPT", json.dumps(accept)),
+            encoding="utf-8",
+        )
+        shown = dom(tmp_path, page_url + "fedi.html", "--virtual-time-budget=10000")
+    got = json.loads(shown.xpath("string(//pre)"))
+    assert got == {"actor": [200, "Service"], "outbox": [200, "OrderedCollection"]}, got
+
+
 # what a page of ours does in the browser, measured: every word of a table cell on one
 # line (its boxes one line high), the words a range covers measured one by one
 MEASURE = """<script>

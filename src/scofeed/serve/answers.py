@@ -184,11 +184,12 @@ CORS_OPEN = ("Access-Control-Allow-Origin", "*")
 # what a script on another site may read beyond the safelisted headers: the ETag to
 # revalidate with, the WebSub hub and topic
 EXPOSED = ("Access-Control-Expose-Headers", "ETag, Link")
-# the answer to a preflight: GET and HEAD, with the request headers of a conditional GET,
+# the answer to a preflight: GET and HEAD, with the request headers of a conditional GET
+# and an Accept no longer "safelisted" (ActivityPub's, with its quoted profile),
 # remembered for a day
 PREFLIGHT = [
     ("Access-Control-Allow-Methods", "GET, HEAD"),
-    ("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since, Cache-Control"),
+    ("Access-Control-Allow-Headers", "Accept, If-None-Match, If-Modified-Since, Cache-Control"),
     ("Access-Control-Max-Age", "86400"),
     ("Allow", "GET, HEAD, OPTIONS"),
 ]

@@ -85,6 +85,8 @@ PAGE_GZIP_LEVEL = 5
 _FEED_PATH = re.compile(rf"(?:[^\W]{_REST}{{0,63}}/){{0,3}}(?:atom\.xml|rss\.xml|feed\.json)")
 _FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
 OPML_TYPE = "text/x-opml; charset=utf-8"
+# what ActivityPub says a client asks for (a browser sends it only after a preflight)
+AP_ACCEPT = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
 HUB_RETRY_AFTER = 300  # seconds: a hub request while no `scofeed run` would verify it
 # how long a worker's stat() of a published file vouches for its answers in memory: the
@@ -214,11 +216,7 @@ class App:
             found = error_answer(exc.http_status, exc, environ)
         if found.status == 404:
             return found
-        if CORS_OPEN not in found.headers:
-            return _not_allowed("method not allowed\n", "GET, HEAD")
-        if method != "OPTIONS":
-            return _not_allowed("method not allowed\n", "GET, HEAD, OPTIONS")
-        return Response(204, b"", [CORS_OPEN, *PREFLIGHT])
+        return _preflight_or_405(method, found.headers)
 
     def _feed_path(self, cfg: Config, path: str) -> tuple[str, str] | None:
         known, paths = self._feed_paths
@@ -549,8 +547,11 @@ def _activitypub(routes: Routes, method: str, environ: Mapping[str, Any]) -> Res
         answer = routes.get(path, query, environ.get("HTTP_ACCEPT", ""))
     elif path in routes.inbox_paths():  # PUT, DELETE...: the inbox takes POST alone
         return _not_allowed("POST only\n", "POST")
-    elif (found := routes.get(path, query, "")) is not None and found.status != 404:
-        return _not_allowed("method not allowed\n", "GET, HEAD")  # the actor, WebFinger...
+    elif (found := routes.get(path, query, AP_ACCEPT)) is not None and found.status != 404:
+        # the actor, its outbox, a Note, WebFinger, NodeInfo: open to every origin, and
+        # asked for with the Accept ActivityPub names, which a browser sends only after
+        # a preflight (its quotes and colon are no "safelisted" value)
+        return _preflight_or_405(method, found.headers)
     else:
         return None
     if answer is None:
@@ -564,6 +565,17 @@ def _moved(where: str, *more: tuple[str, str]) -> Response:
     headers: a feed's carries ``CORS_OPEN``, without which a browser does not follow it
     for a script on another site (Fetch: a CORS request's redirect must allow it)."""
     return Response(301, b"", [("Location", where), ("Content-Type", _HTML_TYPE), *more])
+
+
+def _preflight_or_405(method: str, found: list[tuple[str, str]]) -> Response:
+    """The answer to a method other than GET and HEAD where GET answers with ``found``
+    headers: a CORS preflight's (OPTIONS) where that answer is open to every origin,
+    else a 405 naming what is allowed."""
+    if CORS_OPEN not in found:
+        return _not_allowed("method not allowed\n", "GET, HEAD")
+    if method != "OPTIONS":
+        return _not_allowed("method not allowed\n", "GET, HEAD, OPTIONS")
+    return Response(204, b"", [CORS_OPEN, *PREFLIGHT])
 
 
 def _not_allowed(text: str, allow: str) -> Response:
