@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from lxml import etree
 
+from scofeed import HOMEPAGE
 from scofeed import config as config_mod
 from scofeed.activitypub import documents, keys
 from scofeed.activitypub.documents import PUBLIC, Urls
@@ -64,6 +65,9 @@ def test_nodeinfo_and_host_meta(cfg: config_mod.Config) -> None:
     assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
     assert info["software"]["name"] == "scofeed" and info["usage"]["localPosts"] == 42
     assert info["usage"]["users"]["total"] == 1 and info["openRegistrations"] is False
+    # the software's homepage, the same on every server (it was the site's own address)
+    assert info["software"]["homepage"] == info["software"]["repository"] == HOMEPAGE
+    assert "homepage" not in documents.nodeinfo(cfg, 42, "2.0")["software"]  # 2.0's schema
     xrd = etree.fromstring(documents.host_meta(urls).encode())
     (lrdd,) = xrd
     assert lrdd.get("template") == "https://sco.example/.well-known/webfinger?resource={uri}"

@@ -669,6 +669,9 @@ def test_webfinger_gives_only_the_links_of_the_rel_asked_for(service: Service) -
     assert rels(f"resource={acct}&rel=self") == ["self"]
     assert rels(f"resource={acct}&rel={quote(profile, safe='')}&rel=self") == ["self", profile]
     assert rels(f"resource={acct}&rel=http://openid.net/specs/connect/1.0/issuer") == []
+    # relation types compare in any case (RFC 8288 2.1.1): "SELF" is self
+    assert rels(f"resource={acct}&rel=SELF") == ["self"]
+    assert rels(f"resource={acct}&rel={quote(profile.upper(), safe='')}") == [profile]
 
 
 def test_webfinger_answers_400_to_a_malformed_resource_404_to_another_account(

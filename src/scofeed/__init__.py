@@ -8,4 +8,5 @@
 # render.code_version), as do every request's User-Agent and the ActivityPub nodeinfo.
 __version__ = "0.2.0"
 
-USER_AGENT = f"scofeed/{__version__} (+https://github.com/scofeed/scofeed)"
+HOMEPAGE = "https://github.com/scofeed/scofeed"  # the software's, not a site's
+USER_AGENT = f"scofeed/{__version__} (+{HOMEPAGE})"

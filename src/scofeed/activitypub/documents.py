@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from scofeed import __version__
+from scofeed import HOMEPAGE, __version__
 from scofeed.config import Config
 from scofeed.config.fields import whatwg_parsable
 from scofeed.frozen import frozen
@@ -136,10 +136,13 @@ def webfinger(urls: Urls, rels: Collection[str] = ()) -> dict[str, Any]:
         {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
          "href": urls.base + "/"},
     ]  # fmt: skip
+    # relation types compare in any case (RFC 8288 2.1.1; a URI one's scheme and host
+    # too, and its path is ours in lower case): "SELF" is self
+    wanted = {rel.lower() for rel in rels}
     return {
         "subject": urls.acct,
         "aliases": [urls.actor, urls.base + "/"],
-        "links": [link for link in links if not rels or link["rel"] in rels],
+        "links": [link for link in links if not rels or link["rel"] in wanted],
     }
 
 
@@ -184,7 +187,9 @@ def nodeinfo(cfg: Config, posts: int, version: str = "2.1") -> dict[str, Any]:
     allows only a name and a version in ``software``."""
     software = {"name": "scofeed", "version": __version__}
     if version != "2.0":
-        software["homepage"] = cfg.site.home
+        # the software's homepage and source (NodeInfo 2.1), the same on every server
+        # running it: a crawler grouping servers by software linked each operator's site
+        software["homepage"] = software["repository"] = HOMEPAGE
     return {
         "version": version,
         "software": software,

@@ -55,7 +55,7 @@ from datetime import UTC, datetime, timedelta
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from scofeed import __version__
+from scofeed import HOMEPAGE, __version__
 from scofeed.config import Config
 from scofeed.digest import sha256
 from scofeed.errors import RenderError
@@ -113,7 +113,7 @@ def _base(cfg: Config, head: Head, self_type: str) -> FeedGenerator:
     fg.language(extlang_form(head.language))
     fg.link(href=head.home or site.home, rel="alternate", type="text/html")
     fg.link(href=head.self_url, rel="self", type=self_type)
-    fg.generator("scofeed", version=__version__, uri="https://github.com/scofeed/scofeed")
+    fg.generator("scofeed", version=__version__, uri=HOMEPAGE)
     return fg
 
 
