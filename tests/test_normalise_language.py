@@ -181,6 +181,9 @@ def test_a_language_tag_keeps_its_script_and_region_in_canonical_case(stated, ke
         ("zh-cmn-hans-cn", "cmn-Hans-CN"), ("ar-arz-EG", "arz-EG"), ("sgn-ase", "ase"),
         ("iw", "he"), ("IW-il", "he-IL"), ("in", "id"), ("ji", "yi"), ("mo", "ro"),
         ("en-yue", "en"),  # an extended language under another prefix: not kept
+        # grandfathered tags are their Preferred-Value: "zh-min-nan" (Min Nan) was "zh"
+        ("zh-min-nan", "nan"), ("ZH-Min-Nan", "nan"), ("i-klingon", "tlh"), ("no-bok", "nb"),
+        ("sgn-BE-FR", "sfb"), ("art-lojban", "jbo"),
     ],
 )  # fmt: skip
 def test_a_language_tag_is_in_its_canonical_form(stated, kept):

@@ -52,6 +52,16 @@ EXTLANG_PREFIX = {sub: prefix for prefix, subs in _EXTLANGS.items() for sub in s
 # retired ISO 639-3 codes, are left as stated)
 DEPRECATED = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv", "mo": "ro"}
 
+# grandfathered tags (RFC 5646 2.2.8) with a Preferred-Value, whole tags in any case:
+# read subtag by subtag, 'zh-min-nan' (Min Nan) was 'zh', 'i-klingon' no tag at all
+GRANDFATHERED = {
+    "art-lojban": "jbo", "i-ami": "ami", "i-bnn": "bnn", "i-hak": "hak", "i-klingon": "tlh",
+    "i-lux": "lb", "i-navajo": "nv", "i-pwn": "pwn", "i-tao": "tao", "i-tay": "tay",
+    "i-tsu": "tsu", "no-bok": "nb", "no-nyn": "nn", "sgn-be-fr": "sfb", "sgn-be-nl": "vgt",
+    "sgn-ch-de": "sgg", "zh-guoyu": "cmn", "zh-hakka": "hak", "zh-min-nan": "nan",
+    "zh-xiang": "hsn",
+}  # fmt: skip
+
 
 def extlang_form(tag: str) -> str:
     """``tag`` (a canonical tag, ``language_tag``'s) in the extlang form: a language
@@ -81,12 +91,14 @@ _REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
 def language_tag(value: str | None) -> str | None:
     """The language tag ``value`` states, in its canonical form: 'en', 'pt-BR',
     'az-Arab', 'zh-Hant-TW', 'sr-Latn' ('AZ-arab' is 'az-Arab'; 'de-DE-1996' is 'de-DE':
-    a variant or extension is not kept; 'zh-yue-HK' is 'yue-HK', 'iw' is 'he'), else
+    a variant or extension is not kept; 'zh-yue-HK' is 'yue-HK', 'iw' is 'he',
+    'zh-min-nan' is 'nan'), else
     None: a source's stated language (a remote feed's ``<language>``, a page's
     ``lang``...) is only a claim, and a value that is no tag ('../x', 'english',
     'en_GB') is not one."""
     if not value:
         return None
+    value = GRANDFATHERED.get(value.lower(), value)
     parts = value.split("-")
     if not _LANGUAGE.fullmatch(parts[0]) or not all(_SUBTAG.fullmatch(p) for p in parts):
         return None
