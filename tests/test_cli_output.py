@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from scofeed.cli import core, main
+from tests.conftest import free_port
 
 
 def scofeed(site, *args: str, stdout=subprocess.PIPE, env=None) -> subprocess.CompletedProcess:
@@ -133,3 +136,77 @@ def test_a_build_stopped_with_ctrl_c_says_so(site, monkeypatch, capsys):
         "scofeed: build interrupted (what it stored stays; the feeds may not show it yet: "
         "build again)\n"
     )
+
+
+def test_a_locale_of_another_encoding_still_publishes_every_feed(site):
+    """Under a locale whose encoding is not UTF-8 (Latin-1, KOI8-R: systemd gives a
+    service the system's; here ASCII, with Python's own UTF-8 fallbacks turned off), a
+    tag's folder "Шанхай" could not be written: no feed at all was published. scofeed
+    starts itself again in Python's UTF-8 mode, so the folders are UTF-8 in any locale."""
+    site.write_config('"Шанхай" = ["ШОС"]\n')  # under BASE_CONFIG's [tags]
+    (site.sources / "ru.txt").write_text(
+        "Генеральный секретарь ШОС встретился\n\n1 мая 2023 года ШОС провела встречу.\n",
+        encoding="utf-8",
+    )
+    c_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    proc = scofeed(site, "build", env=c_locale)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert (site.feeds / "tags" / "шанхай" / "atom.xml").is_file()
+    listed = scofeed(site, "list", env=c_locale)
+    assert "Генеральный секретарь ШОС встретился" in listed.stdout.decode("utf-8")
+
+
+def _closed(fd: int):
+    return lambda: os.close(fd)
+
+
+def test_with_standard_error_closed_an_error_goes_nowhere_not_to_the_output(site):
+    """``2>&-``: print(..., file=sys.stderr) falls back to standard output when there is
+    no stderr, so "scofeed: no entry..." landed in what a script parsed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "show", "nope"],
+        stdout=subprocess.PIPE,
+        cwd=site.root,
+        preexec_fn=_closed(2),
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stdout) == (1, b"")
+
+
+@pytest.mark.parametrize("output", ["closed", "full"])
+def test_a_daemon_runs_with_its_standard_output_closed_or_full(site, output, tmp_path):
+    """Started with ``>&-`` (an init script), or onto a full disk, the daemon stopped at
+    start-up on its banner (``sys.stdout`` was None, or its write failed): it runs, and
+    a full output is one warning in its log."""
+    if output == "full" and not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    port = free_port()
+    err = tmp_path / "run.err"
+    args = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "run"]
+    with open(err, "wb") as log, open("/dev/full" if output == "full" else os.devnull, "w") as out:
+        proc = subprocess.Popen(
+            [*args, "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=log,
+            cwd=site.root,
+            preexec_fn=_closed(1) if output == "closed" else None,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, err.read_text()
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                if answer.status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, err.read_text()
+            time.sleep(0.1)
+        assert requests.get(f"http://127.0.0.1:{port}/atom.xml", timeout=5).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    logged = err.read_text()
+    assert proc.returncode == 0 and "Traceback" not in logged, logged
+    assert ("ready_banner_lost" in logged) == (output == "full"), logged

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 
 from scofeed import __version__
@@ -378,6 +379,18 @@ def queue_stop_and_reload() -> None:
         signal.signal(sig, lambda signum, _frame: put(signum))
 
 
+def _in_utf8() -> None:
+    """This process in Python's UTF-8 mode, started again in it under a locale of
+    another encoding (Latin-1, KOI8-R; systemd gives a service the system's): file names
+    are then bytes of that encoding, a tag's folder "Шанхай" could not be written under
+    Latin-1, and no feed was published; under KOI8-R, names were stored garbled. The
+    feeds' folders are the same bytes whatever the locale."""
+    if sys.flags.utf8_mode or sys.getfilesystemencoding().lower() in ("utf-8", "utf8"):
+        return
+    os.environ["PYTHONUTF8"] = "1"
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
 def run() -> NoReturn:
     """The ``scofeed`` program: ``main``, with the garbage collector kept off what the
     start-up loads.
@@ -391,6 +404,10 @@ def run() -> NoReturn:
     ``gc.freeze()`` moves what exists to the permanent generation, which no later
     collection walks (the command's own garbage is collected as before). The price: the
     few garbage cycles the imports left (~1,500 small objects) are never freed."""
+    _in_utf8()
+    if sys.stderr is None:  # started with it closed (``2>&-``): what it is told is lost,
+        # not printed on stdout (print's fallback), nor an AttributeError of the progress
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for good
     argv = sys.argv[1:]
     if argv == ["--version"]:
         raise SystemExit(main(argv))

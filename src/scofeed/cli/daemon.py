@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
 from scofeed.cli.common import Subparsers, command, load_config, open_store, refuse_root
-from scofeed.errors import ConfigError
+from scofeed.errors import ConfigError, OutputError
 
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
@@ -78,6 +78,17 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
     )
 
     def ready(bases: list[str]) -> None:
+        """The daemon's first words: a banner on standard output (or one log line).
+        Standard output closed (``>&-``) or failing (a full disk) loses the banner, not
+        the daemon: it stopped at start-up, its scheduler already shut down."""
+        if sys.stdout is None:
+            return
+        try:
+            banner(bases)
+        except (OSError, OutputError) as exc:
+            logging.getLogger("scofeed.cli").warning("ready_banner_lost reason=%s", exc)
+
+    def banner(bases: list[str]) -> None:
         elsewhere = cfg.site.base_url.rstrip("/") + "/" != bases[0]
         if cfg.log.format == "json":  # stdout shares the journal with the log: one line
             account = f"@{cfg.activitypub.username}@{urlsplit(cfg.site.base_url).netloc}"
