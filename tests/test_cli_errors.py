@@ -17,6 +17,7 @@ import pytest
 from conftest import SlowReceiver, free_port, webhook_toml
 from conftest import run_cli as scofeed
 from scofeed.cli import main
+from tests.test_daemon_trouble import modes_apply
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -416,3 +417,29 @@ def test_config_check_names_the_set_values_it_checked(tmp_path):
     assert proc.returncode == 0, proc.stderr
     first = proc.stdout.splitlines()[0]
     assert first == "config ok: built-in defaults with --set site.title, serve.port"
+
+
+def test_a_folder_this_user_cannot_enter_is_one_line_not_a_traceback(site, tmp_path):
+    """``Path.exists`` raises on a path under a folder the user may not search (another
+    user's home, mode 0700): `list` with its store there, `add` of a file there, died
+    with a traceback (``sudo -u scofeed scofeed add ~/release.txt``)."""
+    prefix = modes_apply()
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    (closed / "r.txt").write_text("SCO title\n\nOn 1 May 2023 the SCO met.\n", encoding="utf-8")
+    closed.chmod(0)
+    try:
+        for args in (
+            ["--set", f"paths.state='{closed}/s.sqlite3'", "list"],
+            ["add", str(closed / "r.txt")],
+        ):
+            proc = subprocess.run(
+                [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
+                 *args],
+                capture_output=True, text=True, cwd=site.root, timeout=120,
+            )  # fmt: skip
+            assert proc.returncode == 1, proc.stderr
+            assert proc.stderr.startswith(f"scofeed: {closed}/") and "Traceback" not in proc.stderr
+            assert len(proc.stderr.splitlines()) == 1 and "Permission denied" in proc.stderr
+    finally:
+        closed.chmod(0o755)

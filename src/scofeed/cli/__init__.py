@@ -270,7 +270,7 @@ def execute(args: argparse.Namespace) -> int:
         _drop(stdout)
         return 0
     except Exception as exc:
-        trouble = _store_trouble(args, exc) or _memory_trouble(exc)
+        trouble = _store_trouble(args, exc) or _memory_trouble(exc) or _no_permission(exc)
         if trouble is None:
             raise  # a bug: its traceback
         _last_words(f"scofeed: {shown(str(trouble))}")
@@ -303,6 +303,20 @@ def _store_trouble(args: argparse.Namespace, exc: Exception) -> ScofeedError | N
 
     wait = getattr(args, "store_wait", WAIT)
     return unusable(path, exc, wait=wait) if store_trouble(exc) else None
+
+
+def _no_permission(exc: BaseException) -> ScofeedError | None:
+    """A path this user may not enter or read (another user's folder, mode 0700) where
+    the command looked without expecting it (``Path.exists`` raises on a folder it
+    cannot search): the line naming the path, not a traceback (``sudo -u scofeed
+    scofeed add ~/release.txt``, a monitoring user's ``status``)."""
+    if not isinstance(exc, PermissionError) or not exc.filename:
+        return None
+    who = f"user {os.geteuid()}" if os.name == "posix" else "this user"
+    return ScofeedError(
+        f"{os.fsdecode(exc.filename)}: {exc.strerror or 'permission denied'} "
+        f"(scofeed runs as {who}: a folder on the way may be another user's)"
+    )
 
 
 def _memory_trouble(exc: BaseException) -> ScofeedError | None:
