@@ -519,3 +519,35 @@ def test_an_add_whose_publishing_fails_says_where_the_release_is(site):
     assert Path(stored).is_file() and Path(stored).read_bytes() == text
     out, _ = run(site, "status")
     assert "failing: job build" in out
+
+
+def test_add_where_there_is_no_sources_folder_is_refused_as_build_is(site):
+    """Run from the wrong folder (cron's is $HOME), `add` made a whole new site there,
+    said "added", and the real site never had the release; `build` refuses."""
+    shutil.rmtree(site.sources)
+    _, err = run(site, "add", "--format", "txt", "-", stdin=ENVOY, rc=2)
+    assert err == f"scofeed: paths.sources: {site.sources}: sources folder does not exist\n"
+    assert not site.sources.exists() and not (site.root / "state").exists()
+
+
+def test_add_matches_a_copy_without_a_tracker_its_store_keyed_with_one(site):
+    """A store whose URL keys an earlier scofeed made keeps a ``ysclid`` in them until
+    it is re-keyed: `add` of the release without it, before any build, was a new entry."""
+    page = "https://eng.sectsco.org/20210603/1.html"
+    first = ENVOY_MD.replace(
+        b"http://eng.sectsco.org/20210603/1.html", page.encode() + b"?ysclid=x"
+    )
+    made = add(site, first, ".md")
+    store = site.store()
+    with store.transaction() as db:  # as an earlier scofeed keyed it
+        db.execute(
+            "UPDATE entries SET url_key = ? WHERE id = ?", (page + "?ysclid=x", made.entry_id)
+        )
+        db.execute("DELETE FROM meta WHERE key = 'url_keys'")
+    edited = (  # its title and text corrected too: only its address tells it
+        ENVOY_MD.replace(b"http://eng.sectsco.org/20210603/1.html", page.encode())
+        .replace(b"the envoy came", b"the new envoy came")
+        .replace(b"title: SCO meets envoy", b"title: SCO Secretary-General meets the new envoy")
+    )
+    again = add(site, edited, ".md", update=True)
+    assert (again.entry_id, again.kind) == (made.entry_id, "updated")

@@ -33,7 +33,7 @@ from scofeed.errors import KnownRelease, NormaliseError, PublishError, RejectedI
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
-from scofeed.refold import refold
+from scofeed.refold import refold, rekey
 from scofeed.renames import corrected_of
 from scofeed.sources.http import Response
 from scofeed.sources.newslist import refuse_listing
@@ -185,6 +185,7 @@ def _stored(
     with store.transaction() as db:  # it reads now: fixed, whether known or not
         file_rows.clear_rejects(db, [origin_label])
         refold(db)  # entries stored before copies were compared folded
+        rekey(db)  # and URL keys made before the trackers they leave out grew
     identity, url_key = identity_of(release, entry.fingerprint)
     match = entry_rows.find_match(
         store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id,

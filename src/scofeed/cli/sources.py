@@ -11,6 +11,7 @@ from pathlib import Path
 
 from scofeed import sources
 from scofeed.add import STDIN, add_release, add_url
+from scofeed.build import need_sources
 from scofeed.cli.common import (
     Subparsers,
     command,
@@ -89,6 +90,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     # the input read before the store is opened: a path that cannot be read, given in
     # the wrong folder, left a new empty store (state/) there
     read = None if web else _input(args.input, args.format, cfg.limits.max_file_bytes)
+    # and the sources folder, as `build` checks it: run from the wrong folder (cron's is
+    # $HOME), add made a whole new site there, said "added", and the real one never
+    # had the release
+    need_sources(cfg)
     cfg, store = open_store(args, cfg)
     now = datetime.now(UTC)
     started = time.time()
