@@ -210,3 +210,18 @@ def test_a_daemon_runs_with_its_standard_output_closed_or_full(site, output, tmp
     logged = err.read_text()
     assert proc.returncode == 0 and "Traceback" not in logged, logged
     assert ("ready_banner_lost" in logged) == (output == "full"), logged
+
+
+def test_quiet_says_nothing_but_errors(site):
+    """``-q`` is "only errors": a cron job mailing its output got "no deliveries",
+    "no webhooks configured" and notes on stderr all the same."""
+    assert scofeed(site, "build").returncode == 0
+    for args, told in (
+        (["webhook", "list"], "no webhooks configured ([[webhooks]] in config.toml)\n"),
+        (["deliveries"], "no deliveries\n"),
+        (["ap", "followers"], "note: [activitypub] enabled is false; nobody can follow"),
+    ):
+        loud = scofeed(site, *args)
+        assert loud.returncode == 0 and loud.stderr.decode().startswith(told), loud.stderr
+        quiet = scofeed(site, "-q", *args)
+        assert (quiet.returncode, quiet.stderr, quiet.stdout) == (0, b"", b"")

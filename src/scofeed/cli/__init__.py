@@ -243,6 +243,7 @@ def execute(args: argparse.Namespace) -> int:
         level = "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING"
     setup_logging(level)
     args.log_level = level
+    importlib.import_module("scofeed.cli.common").quiet.on = bool(args.quiet)
     stdout = sys.stdout
     if stdout is not None:  # None: started with standard output closed; print drops all
         sys.stdout = _Output(stdout)  # type: ignore[assignment]

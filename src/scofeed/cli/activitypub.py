@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-import sys
 from datetime import datetime
 
-from scofeed.cli.common import Subparsers, command, count, open_store, table
+from scofeed.cli.common import Subparsers, command, count, note, open_store, table
 from scofeed.store import activitypub as rows
 
 
@@ -47,9 +46,9 @@ def cmd_followers(args: argparse.Namespace) -> int:
     cfg, store = open_store(args, existing=True)
     followers = rows.followers(store.db)
     if not cfg.activitypub.enabled:
-        print("note: [activitypub] enabled is false; nobody can follow right now", file=sys.stderr)
+        note("note: [activitypub] enabled is false; nobody can follow right now")
     if not followers:
-        print("no followers", file=sys.stderr)
+        note("no followers")
         return 0
     out = [["SINCE", "ACTOR", "DELIVERED TO"]]
     out += [[_when(f.since), f.actor, f.target] for f in followers]
@@ -64,7 +63,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     items = rows.listing(store.db, status, args.limit)
     if not items:
         if args.limit:  # --limit 0 asked for none: there may be some
-            print("no deliveries", file=sys.stderr)
+            note("no deliveries")
         return 0
     out = [["ID", "KIND", "INBOX", "STATUS", "ATTEMPTS", "NEXT", "LAST"]]
     for d in items:

@@ -135,6 +135,21 @@ def refuse_root(cfg: config_mod.Config) -> None:
     refuse_root_on_others(cfg.paths.state, [cfg.paths.feeds, cfg.paths.sources], typed)
 
 
+class _Quiet:
+    on = False  # ``-q``: set by ``execute`` before the command runs
+
+
+quiet = _Quiet()
+
+
+def note(line: str) -> None:
+    """A line on stderr that tells, not warns (``note: ...``, ``waited ...``, "no
+    deliveries"): none under ``-q``, "only errors", which a cron job that mails its
+    output runs with."""
+    if not quiet.on:
+        print(line, file=sys.stderr)
+
+
 def table(rows: list[list[str]]) -> None:
     """Print rows as left-aligned columns, the first row being the header; a Chinese or
     other wide character takes two columns of a terminal (a file named 上合组织新闻稿.txt

@@ -19,6 +19,7 @@ from scofeed.cli.common import (
     counted,
     load_config,
     must_exist,
+    note,
     open_store,
     record_run,
     refuse_root,
@@ -148,7 +149,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise
     record_run(store, runs.Run(runs.BUILD_JOB, started, time.time(), True, report.line()))
     if report.waited:
-        print(f"waited {report.waited:.1f} s for files still being written", file=sys.stderr)
+        note(f"waited {report.waited:.1f} s for files still being written")
     for rel, left in report.deferred:
         print(
             f"deferred {shown(rel)}: still being written (settles in {_tenths_up(left)} s); "
@@ -162,7 +163,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(report.line() + f" feeds={cfg.paths.feeds}")
     behind = _daemon_behind(cfg, store)
     if behind:
-        print(behind, file=sys.stderr)
+        note(behind)
     unreadable = report.unreadable_line()
     if unreadable:
         print(f"scofeed: {unreadable}", file=sys.stderr)

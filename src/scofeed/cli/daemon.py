@@ -16,7 +16,7 @@ import time
 from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
-from scofeed.cli.common import Subparsers, command, load_config, open_store, refuse_root
+from scofeed.cli.common import Subparsers, command, load_config, note, open_store, refuse_root
 from scofeed.errors import ConfigError, OutputError
 
 
@@ -151,10 +151,9 @@ def cmd_reload(args: argparse.Namespace) -> int:
             if run.ok:
                 print(f"reloaded by scofeed daemon pid {pid} ({run.summary})")
                 if args.overrides:  # `--set log.format=json reload` said reloaded, and was not
-                    print(
+                    note(
                         "note: --set is read here only (to find the daemon); the daemon "
-                        "re-reads its config file, with the --set values it was started with",
-                        file=sys.stderr,
+                        "re-reads its config file, with the --set values it was started with"
                     )
                 for problem in cfg.secret_problems():  # read where the daemon runs, not here
                     print(f"note: {problem} here; the daemon reads it where it runs")

@@ -20,6 +20,7 @@ from scofeed.cli.common import (
     count,
     counted,
     load_config,
+    note,
     open_store,
     read_stdin,
     table,
@@ -116,7 +117,7 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
     hooks = {h.name: h for h in cfg.webhooks}
     endpoints = status_rows.endpoints(store.db, list(hooks))
     if not endpoints:
-        print("no webhooks configured ([[webhooks]] in config.toml)", file=sys.stderr)
+        note("no webhooks configured ([[webhooks]] in config.toml)")
         return 0
     table_rows = [["NAME", "HOST", "EVENTS", "FILTERS", "PENDING", "FAILED", "STATE"]]
     for ep in endpoints:
@@ -189,10 +190,10 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         )
         for a in made:
             status = a.status if a.status is not None else "-"
-            note = f" {shown(a.error)}" if a.error else ""
-            print(f"    #{a.number} {when(a.at)} {status} {a.outcome} {a.duration:.2f}s{note}")
+            error = f" {shown(a.error)}" if a.error else ""
+            print(f"    #{a.number} {when(a.at)} {status} {a.outcome} {a.duration:.2f}s{error}")
     if not items and args.limit:  # --limit 0 asked for none: there may be some
-        print("no deliveries", file=sys.stderr)
+        note("no deliveries")
     return 0
 
 
