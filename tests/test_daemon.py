@@ -567,3 +567,18 @@ def test_redeliver_names_the_daemon_that_sends_what_it_queued(start, site, recei
     )
     wait_for(lambda: len(r.received) >= 2, what="the delivery sent again by the daemon")
     assert d.stop() == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root reloading another user's daemon")
+def test_root_reloads_another_users_daemon_and_is_told_its_outcome(start, site):
+    """operations.md: run as root on a site another user owns, `reload` still works.
+    It signalled the daemon, which reloaded, then refused to read the outcome (the
+    store is another user's) and said so, exit 2: every reload looked refused."""
+    d = start()
+    state = site.config().paths.state
+    for path in state.parent.iterdir():  # the store as another user's, as root sees it
+        os.chown(path, 65534, 65534)
+    os.chown(state.parent, 65534, 65534)
+    sent = cli(site, "reload")
+    assert sent.returncode == 0 and f"reloaded by scofeed daemon pid {d.proc.pid}" in sent.stdout
+    assert sent.stderr == "", sent.stderr

@@ -16,7 +16,7 @@ import time
 from urllib.parse import urlsplit
 
 from scofeed import config as config_mod
-from scofeed.cli.common import Subparsers, command, load_config, note, open_store, refuse_root
+from scofeed.cli.common import Subparsers, command, load_config, note, refuse_root
 from scofeed.errors import ConfigError, OutputError
 
 
@@ -137,16 +137,21 @@ def cmd_reload(args: argparse.Namespace) -> int:
     reads the config in its own environment (its variables, its user's files), so one
     this command reads may be one the daemon refuses, and keeps its previous config."""
     from scofeed.daemon import signal_reload  # lazy on purpose: see the module docstring
-    from scofeed.store import runs
+    from scofeed.store import read_only, runs
 
     cfg = load_config(args)
     sent = time.time()
     pid = signal_reload(cfg.paths.state)
-    _cfg, store = open_store(args, cfg, existing=True)
+    # the outcome read through a connection that never writes: root may reload another
+    # user's daemon (docs/operations.md), and was told it was refused once it had
+    # reloaded (``open_store`` refuses root on another user's store, and read the
+    # outcome after the signal)
+    args.store_path = cfg.paths.state
+    db = read_only(cfg.paths.state, cfg.limits.store_wait)
     deadline_s = cfg.limits.store_wait + RELOAD_SLACK
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        run = runs.get(store.db, runs.RELOAD_JOB)
+        run = runs.get(db, runs.RELOAD_JOB)
         if run is not None and run.started >= sent:  # the daemon began it once signalled
             if run.ok:
                 print(f"reloaded by scofeed daemon pid {pid} ({run.summary})")
