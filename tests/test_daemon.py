@@ -582,3 +582,18 @@ def test_root_reloads_another_users_daemon_and_is_told_its_outcome(start, site):
     sent = cli(site, "reload")
     assert sent.returncode == 0 and f"reloaded by scofeed daemon pid {d.proc.pid}" in sent.stdout
     assert sent.stderr == "", sent.stderr
+
+
+def test_a_reload_to_a_feeds_folder_it_cannot_write_keeps_the_previous_config(start, site):
+    """`run` refuses a feeds folder it cannot write at the start; a reload took one (a
+    typo, a file in the way), said "reloaded", and every feed answered 404 from then."""
+    d = start()
+    (site.root / "blocker").write_text("a file, not a folder\n", encoding="utf-8")
+    text = site.config_path.read_text()
+    site.config_path.write_text(text.replace('feeds = "feeds"', 'feeds = "blocker/feeds"', 1))
+    told = cli(site, "reload")
+    assert told.returncode == 1, told.stdout + told.stderr
+    assert (
+        "kept its previous config" in told.stderr and "cannot write the feeds folder" in told.stderr
+    )
+    assert d.get("/atom.xml").status_code == 200

@@ -546,6 +546,13 @@ class Daemon:
             # the kind only: an unforeseen message might quote what it read (a secret)
             log.error("reload_failed error=%s keeping=previous_config", type(exc).__name__)
             return type(exc).__name__
+        if self.schedule and new.paths.feeds != old.paths.feeds:
+            try:  # as at the start: a folder it cannot write took every feed away (404)
+                refuse_unwritable_feeds(new.paths.feeds)
+            except PublishError as exc:
+                use_format(old.log.format)
+                log.error("reload_failed error=%r keeping=previous_config", str(exc))
+                return str(exc)
         if new.paths.state != old.paths.state:  # the store is open, its lock held
             log.warning("reload state_unchanged reason='restart to move the store'")
             self._kept.append("paths.state")
