@@ -597,3 +597,12 @@ def test_a_reload_to_a_feeds_folder_it_cannot_write_keeps_the_previous_config(st
         "kept its previous config" in told.stderr and "cannot write the feeds folder" in told.stderr
     )
     assert d.get("/atom.xml").status_code == 200
+
+
+def test_sigusr1_is_told_and_ignored_not_a_silent_death(start, site):
+    """An operator's logrotate habit (``postrotate kill -USR1``, as for nginx) killed
+    the daemon without a log line (exit 138); it is told and ignored."""
+    d = start()
+    os.kill(d.proc.pid, signal.SIGUSR1)
+    wait_for(lambda: "signal_ignored signal=SIGUSR1" in d.log(), what="the ignored signal")
+    assert d.proc.poll() is None and d.get("/healthz").status_code == 200

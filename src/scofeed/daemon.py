@@ -57,6 +57,9 @@ CLOCK_SLACK = 2.0
 # queued from the first moment (``Daemon.run``); Ctrl-C (SIGINT) is queued once the
 # daemon is up, so that before (a long migration) it still interrupts at once
 STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGHUP)
+# signals some daemons take (nginx reopens its logs on USR1), which killed this one
+# without a word (their default action): told in the log and ignored
+IGNORED = (signal.SIGUSR1, signal.SIGUSR2)
 LOCK_TRIES = 20  # a second's worth of tries at a lock held for an instant by a command
 
 
@@ -271,7 +274,7 @@ class Daemon:
         # reload`, `systemctl reload` signal it), and a SIGHUP or SIGTERM before the store
         # opened, the key was made and the server bound (seconds, on an upgrade) killed
         # the daemon with no word; each is acted on once the daemon is up
-        before = {sig: signal.signal(sig, self._on_signal) for sig in STOP_AND_RELOAD}
+        before = {sig: signal.signal(sig, self._on_signal) for sig in (*STOP_AND_RELOAD, *IGNORED)}
         before[signal.SIGINT] = signal.getsignal(signal.SIGINT)
         lock = PidLock(lock_path(self.cfg.paths.state)) if self.schedule else None
         try:
@@ -413,6 +416,12 @@ class Daemon:
                 return 1
             if signum == signal.SIGHUP:
                 self.reload()
+                continue
+            if signum in IGNORED:
+                log.warning(
+                    "signal_ignored signal=%s: SIGHUP re-reads the config, SIGTERM stops",
+                    signal.Signals(signum).name,
+                )
                 continue
             log.info(
                 "stopping signal=%s within=%gs",
