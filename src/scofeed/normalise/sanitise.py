@@ -219,6 +219,20 @@ def _drops_tags(fragment: str) -> bool:
     return any(m[2].lower() not in _KEPT_TAGS for m in _TAG.finditer(fragment))
 
 
+# what nh3 leaves of a link or an image whose address it took out (``javascript:``,
+# ``data:``): a link to nowhere, marked noopener (a ``rel`` an ``<a>`` without ``href``
+# may not have), an image showing the broken-image icon. nh3 writes ``rel`` last, the
+# others as given: one with no attribute but these has no address
+_ADDRESSLESS_LINK = re.compile(r'<a(?: title="[^"<>]*")? rel="[^"<>]*">(.*?)</a>', re.DOTALL)
+_ADDRESSLESS_IMAGE = re.compile(r'<img(?: (?:alt|title)="[^"<>]*")*>')
+_ADDRESSLESS_STARTS = ("<a title=", "<a rel=", "<img>", "<img alt=", "<img title=")
+
+
+def _without_addresses(cleaned: str) -> str:
+    """A link without an address made its text; an image without one taken out."""
+    return _ADDRESSLESS_IMAGE.sub("", _ADDRESSLESS_LINK.sub(r"\1", cleaned))
+
+
 # links (href, src) a release's content may hold: each one shown is rewritten where the
 # entry is shown (trackers out, relative addresses made absolute: render.links), and
 # 49,000 of them cost a second of CPU at every page view and every feed written
@@ -250,6 +264,8 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         cleaned = _cleaned(nh3, cleaned)
     if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
         cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
+    if any(start in cleaned for start in _ADDRESSLESS_STARTS):
+        cleaned = _without_addresses(cleaned)
     links = cleaned.count(' href="') + cleaned.count(' src="')
     if links > MAX_LINKS:
         raise NormaliseError(too_many_links(links))
