@@ -205,6 +205,20 @@ def test_undo_and_delete_remove_the_follower(service: Service, bob: Bob) -> None
     assert rows.follower_count(service.inbox.store.db) == 0
 
 
+def test_an_undo_of_another_activity_by_its_id_keeps_the_follower(
+    service: Service, bob: Bob
+) -> None:
+    """Servers undo a Like or a boost by the activity's id alone: only the id of Bob's
+    follow ends it (a check nothing tested: dropping it unfollowed him on an un-like)."""
+    follow = bob.activity("Follow", OUR_ACTOR)
+    body = dumps(follow)
+    assert post(service, body, bob.signed(body)) == (202, "accepted")
+    undo = dumps(bob.activity("Undo", follow["id"] + "/likes/9"))
+    status, said = post(service, undo, bob.signed(undo))
+    assert status == 202 and said.startswith("ignored")
+    assert rows.follower_count(service.inbox.store.db) == 1
+
+
 def test_an_undo_of_a_follow_of_someone_else_is_ignored(service: Service, bob: Bob) -> None:
     """An embedded Follow names what it followed: an Undo of Bob's follow of another
     account (``other.example``'s, which a server may send to every inbox it knows)
