@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -19,7 +20,7 @@ from conftest import REPO, free_port
 from scofeed import config as config_mod
 from scofeed.errors import ConfigError, StoreError, UsageError
 from scofeed.poll import poll_due
-from scofeed.poll_times import next_poll
+from scofeed.poll_times import next_poll, not_before
 from scofeed.sources import htmlpage
 from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows
@@ -666,3 +667,14 @@ def test_an_empty_or_hostile_feed_or_listing_is_one_clear_reason(site, web, capl
     assert "no article links" in reasons["empty-list"]
     for name in ("empty-rss", "deep-json", "huge-json", "empty-list"):
         assert "Error" not in reasons[name], reasons[name]
+
+
+def test_retry_after_holds_in_the_hour_a_fall_back_repeats():
+    """In New York's repeated hour (2 November 2025), a cron poll due at 01:50 EDT and
+    a Retry-After ending at 01:10 EST (20 minutes later): two times of one zone compare
+    by their wall clocks, and the site was polled at 01:50, before the server's time."""
+    new_york = ZoneInfo("America/New_York")
+    now = datetime(2025, 11, 2, 5, 45, tzinfo=UTC)
+    due = datetime(2025, 11, 2, 5, 50, tzinfo=UTC).astimezone(new_york)
+    assert not_before(due, "1500", now).timestamp() == now.timestamp() + 1500
+    assert not_before(due, "60", now) == due  # the schedule's time when it is later

@@ -611,3 +611,50 @@ def test_a_source_failing_alike_is_said_once_though_its_line_counts_the_polls(si
     assert str(errors[0]) != str(errors[1]) and "2 polls in a row" in str(errors[1])
     assert errors[0].gist == errors[1].gist == "agency: temporary: server error 500"
     ctx.store.close()
+
+
+def test_slow_polls_never_hold_the_scans_and_pushes(make_scheduler):
+    """Four sources on a slow site (a body trickling in for the whole timeout) held
+    the four job threads: a release dropped into sources/ waited two minutes for its
+    scan and its webhooks. The polls run on threads of their own."""
+    release = threading.Event()
+    polling: list[str] = []
+    scans: list[datetime] = []
+
+    def hanging(ctx: JobContext, now: datetime) -> str:
+        polling.append("poll")
+        release.wait(30)
+        return "polled"
+
+    def scan(ctx: JobContext, now: datetime) -> str:
+        scans.append(now)
+        return "scanned"
+
+    polls = [
+        JobSpec(f"poll:s{n}", trigger_for(every=3600), hanging, executor=schedule.POLLS)
+        for n in range(6)
+    ]
+    sched = make_scheduler([*polls, JobSpec("scan", trigger_for(every=3600), scan)])
+    try:
+        wait_for(lambda: len(polling) == 6, what="every poll hanging at once")
+        before = len(scans)
+        sched.wake("scan")
+        wait_for(lambda: len(scans) > before, what="a scan while the polls hang")
+    finally:
+        release.set()
+
+
+def test_a_cron_source_runs_however_late_its_tick_comes(site):
+    """A cron source's tick is its only one: missed by more than a minute (the machine
+    asleep, the threads busy), the source waited a whole period though the store had it
+    due. An interval source ticks every minute at most: a late tick is dropped."""
+    site.write_config(
+        '\n[[sources]]\nname = "hourly"\nkind = "feed"\nurl = "https://a.example/f.xml"\n'
+        'cron = "30 * * * *"\n'
+        '\n[[sources]]\nname = "often"\nkind = "feed"\nurl = "https://b.example/f.xml"\n'
+        "interval = 600\n"
+    )
+    specs = {s.name: s for s in schedule.job_table(site.config())}
+    assert (specs["poll:hourly"].grace, specs["poll:hourly"].executor) == (None, schedule.POLLS)
+    assert (specs["poll:often"].grace, specs["poll:often"].executor) == (60, schedule.POLLS)
+    assert specs["scan"].executor == "default"

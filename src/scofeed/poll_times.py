@@ -86,7 +86,11 @@ def not_before(due: datetime, retry_after: str | None, now: datetime) -> datetim
     wait = retry_wait(retry_after, now)
     if wait is None:
         return due
-    return max(due, datetime.fromtimestamp(now.timestamp() + wait, due.tzinfo))
+    asked = datetime.fromtimestamp(now.timestamp() + wait, due.tzinfo)
+    # compared as instants: two times of one ZoneInfo zone compare by their wall clocks,
+    # and in the hour a fall-back repeats, the later instant can read earlier (the site
+    # was polled 20 minutes before its Retry-After ended)
+    return max(due, asked, key=lambda t: t.timestamp())
 
 
 def scheduled_wait(src: RemoteSource, now: datetime, tz: str) -> float:

@@ -96,13 +96,21 @@ WAITING = Waiting()
 JobFn = Callable[[JobContext, datetime], "str | Idle | Waiting | None"]
 
 
+POLLS = "polls"  # the executor of the poll jobs
+POLL_WORKERS = 8  # threads the polls may hold at once (made as they are needed)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     name: str
     trigger: BaseTrigger
     func: JobFn
     run_at_start: bool = True  # also runs at once when the daemon starts or reloads
-    grace: int = field(default=60)  # seconds a late run may still start (misfire)
+    # seconds a late run may still start (misfire); None: however late
+    grace: int | None = field(default=60)
+    # the threads it runs on: the polls have their own, so that slow sites (a body
+    # trickling in for the whole timeout) never hold the scans and the pushes
+    executor: str = "default"
 
 
 def trigger_for(every: int | None = None, cron: str | None = None, tz: str = "UTC") -> BaseTrigger:
@@ -249,7 +257,12 @@ def job_table(cfg: Config) -> list[JobSpec]:
         if src.enabled:  # cron: its own trigger; interval: a tick, poll_times.next_poll decides
             tick = trigger_for(cron=src.cron, tz=cfg.site.timezone) if src.cron else None
             tick = tick or trigger_for(every=max(1, min(src.interval // 5, 60)))
-            jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name)))
+            # a cron source's tick is the only one it has: one missed (the machine
+            # asleep past it, the poll threads busy) ran a whole period late, though the
+            # store had it due; its run decides by the store, however late it starts
+            grace = None if src.cron else 60
+            jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name), grace=grace,
+                                executor=POLLS))  # fmt: skip
     if cfg.recheck.enabled:  # a tick: store.pages says which page is due
         tick = trigger_for(every=min(RECHECK_TICK, cfg.recheck.interval))
         jobs.append(JobSpec("recheck", tick, recheck_job, grace=RECHECK_TICK))
@@ -269,14 +282,19 @@ def job_table(cfg: Config) -> list[JobSpec]:
 
 
 class Scheduler:
-    """A BackgroundScheduler running the job table against one ``JobContext``."""
+    """A BackgroundScheduler running the job table against one ``JobContext``: the
+    polls on threads of their own (four slow sites held all four shared threads: no
+    scan, no delivery, for as long as each one's timeout)."""
 
     def __init__(self, ctx: JobContext, workers: int = 4) -> None:
         self.ctx = ctx
         ctx.wake = self.wake
         self._aps = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(workers)},
+            executors={
+                "default": ThreadPoolExecutor(workers),
+                POLLS: ThreadPoolExecutor(POLL_WORKERS),
+            },
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
         )
         self._specs: dict[str, JobSpec] = {}
@@ -314,6 +332,7 @@ class Scheduler:
                 name=spec.name,
                 replace_existing=True,
                 misfire_grace_time=spec.grace,
+                executor=spec.executor,
                 **({"next_run_time": now} if spec.run_at_start else {}),
             )
         log.info("jobs_loaded jobs=%s", ",".join(sorted(wanted)))
