@@ -19,6 +19,8 @@ import requests
 from standardwebhooks import Webhook
 
 from conftest import SECRET, Site, free_port, run_cli, webhook_toml
+from scofeed.daemon import clock_behind_store
+from scofeed.store import Store, runs
 from scofeed.store.lock import lock_path
 
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
@@ -606,3 +608,30 @@ def test_sigusr1_is_told_and_ignored_not_a_silent_death(start, site):
     os.kill(d.proc.pid, signal.SIGUSR1)
     wait_for(lambda: "signal_ignored signal=SIGUSR1" in d.log(), what="the ignored signal")
     assert d.proc.poll() is None and d.get("/healthz").status_code == 200
+
+
+def test_a_clock_put_back_while_stopped_moves_the_stored_due_times(tmp_path):
+    """A daemon run a day fast, stopped, its clock put right, started again: every due
+    time it stored waited out the day (a failed delivery held every newer one to its
+    endpoint). The store's last recorded run, a day ahead, tells the jump."""
+    store = Store(tmp_path / "s.sqlite3")
+    now = time.time()
+    with store.transaction() as db:
+        db.execute(
+            "INSERT INTO sources (name, kind, next_poll) VALUES ('fast', 'feed', ?), "
+            "('soon', 'feed', ?)",
+            (now + 86_400 + 60, now + 30),
+        )
+        runs.record(db, runs.Run("scan", now + 86_400, now + 86_400, True, "entries=1"))
+    assert clock_behind_store(store) == 2
+    due = dict(store.db.execute("SELECT name, next_poll FROM sources").fetchall())
+    assert now + 50 < due["fast"] < now + 120
+    assert now <= due["soon"] <= now + 30  # moved too, never before the clock
+    # the run's record stays ahead until a job runs again: a start before that (a
+    # restart within seconds) moves nothing twice
+    assert clock_behind_store(store) == 0
+    assert dict(store.db.execute("SELECT name, next_poll FROM sources").fetchall()) == due
+    with store.transaction() as db:  # a store whose runs are all in the past: untouched
+        runs.record(db, runs.Run("scan", now - 10, now - 10, True, "entries=1"))
+    assert clock_behind_store(store) == 0
+    store.close()

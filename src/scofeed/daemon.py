@@ -35,7 +35,7 @@ from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit, trusted_peer
-from scofeed.store import Store, due, runs, unusable
+from scofeed.store import Store, due, get_meta, put_meta, runs, unusable
 from scofeed.store.lock import (
     StateFiles,
     lock_path,
@@ -190,6 +190,33 @@ def refuse_unwritable_feeds(feeds: Path) -> None:
     if not allowed(there, os.W_OK | os.X_OK):
         why = whose(there, f"folder {there}")
         raise PublishError(f"{feeds}: cannot write the feeds folder ({why})")
+
+
+CLOCK_META = "clock_behind"  # the last run's time whose jump the due times were moved by
+
+
+def clock_behind_store(store: Store) -> int:
+    """At the start: the wall clock behind the last run the store recorded, as when a
+    clock a day fast was put right while the daemon was stopped. Every due time in the
+    store was set by the fast clock and would wait out the difference (a failed
+    delivery retried "tomorrow", every newer one to its endpoint queued behind it, each
+    source polled a day late): they are moved back by it, as ``_check_clock`` moves
+    them when the clock goes back while the daemon runs. How many moved."""
+    now = time.time()
+    latest = max((r.finished for r in runs.all_runs(store.db)), default=now)
+    back = latest - now
+    if back <= CLOCK_SLACK or get_meta(store.db, CLOCK_META) == repr(latest):
+        return 0  # ahead of no recorded run, or that jump was made good at a start before
+    with store.transaction() as tx:
+        moved = due.move_back(tx, back, now)
+        put_meta(tx, (CLOCK_META, repr(latest)))
+    log.warning(
+        "clock_behind_store seconds=%.0f due_moved=%d: the clock is behind the last run "
+        "the store recorded (set back while the daemon was stopped)",
+        back,
+        moved,
+    )
+    return moved
 
 
 def running_pid(state: Path) -> int | None:
@@ -359,6 +386,7 @@ class Daemon:
         )
         server.mount(app)
         if self.schedule:
+            clock_behind_store(store)
             # endpoints first, on a clock read before any job's: the first scan's
             # entries go to every endpoint in the config (none counts as back catalogue)
             register_endpoints(self.cfg, store, time.time())
