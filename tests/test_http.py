@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -379,3 +381,49 @@ def test_a_content_length_no_int_can_hold_is_refused_or_ignored_not_a_crash(
             fetcher.get(httpserver.url_for("/a"))
     else:
         assert fetcher.get(httpserver.url_for("/a")).body.startswith(b"<p>hi</p>")
+
+
+class _Dripping(BaseHTTPRequestHandler):
+    """A page whose body trickles in over ~0.6 s; when each request came and ended."""
+
+    times: list[tuple[float, float]]
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        came = time.monotonic()
+        body = b"<p>" + b"x" * 12 + b"</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for n in range(0, len(body), 3):
+            self.wfile.write(body[n : n + 3])
+            self.wfile.flush()
+            time.sleep(0.1)
+        self.times.append((came, time.monotonic()))
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_one_request_at_a_time_per_host_bodies_included(store):
+    """The host's gate was held until the headers came: four polls of one site read
+    their bodies at once, where the docs promise one request at a time per host."""
+    handler = type("Handler", (_Dripping,), {"times": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/page"
+    gates = http.HostGates()
+    fetchers = [Fetcher(store, gates=gates) for _ in range(2)]
+    try:
+        threads = [threading.Thread(target=f.get, args=(url,)) for f in fetchers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        for f in fetchers:
+            f.close()
+        server.shutdown()
+        server.server_close()
+    (first, second) = sorted(handler.times)
+    assert second[0] >= first[1], handler.times  # the second came once the first ended

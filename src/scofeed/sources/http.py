@@ -172,11 +172,19 @@ class Fetcher:
         watch = deadline.Watch(DEADLINE * timeout)
         try:
             for _hop in range(MAX_REDIRECTS + 1):
-                resp = self._send(current, headers, timeout, delay, watch)
-                if resp.status_code not in _REDIRECTS:
-                    return self._finish(url, current, resp, accept, max_bytes, watch)
-                location = resp.headers.get("Location", "")
-                resp.close()
+                # one request at a time per host, its body read whole before the next
+                # starts (held until the headers only, four polls of one site streamed
+                # their bodies at once), and the delay counted from its end
+                lock, last = self.gates.of(host_of(current))
+                with lock:
+                    try:
+                        resp = self._send(current, headers, timeout, delay, watch, last[0])
+                        if resp.status_code not in _REDIRECTS:
+                            return self._finish(url, current, resp, accept, max_bytes, watch)
+                        location = resp.headers.get("Location", "")
+                        resp.close()
+                    finally:
+                        last[0] = self.clock()
                 if not location:
                     raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
                 target = urljoin(current, location)
@@ -193,40 +201,44 @@ class Fetcher:
             watch.stop()
 
     def _send(
-        self, url: str, headers: dict[str, str], timeout: float, delay: float, watch: deadline.Watch
+        self,
+        url: str,
+        headers: dict[str, str],
+        timeout: float,
+        delay: float,
+        watch: deadline.Watch,
+        last: float,
     ) -> requests.Response:
-        lock, last = self.gates.of(host_of(url))
-        with lock:
-            wait = last[0] + delay - self.clock()
-            if wait > 0:  # our politeness, not the server's time: the deadline waits too
-                self.sleep(wait)
-                watch.pause(wait)
-            watch.start()
-            try:
-                self.requests += 1
-                with deadline.watching(watch):
-                    resp = self.session.get(
-                        url,
-                        headers=headers,
-                        timeout=(timeout, timeout),
-                        allow_redirects=False,
-                        stream=True,
-                        verify=self.verify,
-                    )
-            except requests.RequestException as exc:
-                if watch.expired:
-                    raise _too_slow(url, watch) from None
-                if isinstance(exc, requests.exceptions.InvalidURL):  # a port of 99999
-                    raise RejectedInput(url, f"not a valid address ({_short(exc)})") from None
-                if isinstance(exc, requests.Timeout):
-                    raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
-                if isinstance(exc, requests.exceptions.SSLError):
-                    raise TemporaryFailure(url, tls_problem(exc)) from None
-                raise TemporaryFailure(url, f"cannot connect ({_connect_problem(exc)})") from None
-            except ValueError:  # requests reads a redirect's Location: "http://[::1/x"
-                raise RejectedInput(url, "redirect to an invalid address") from None
-            finally:
-                last[0] = self.clock()
+        """The GET, ``delay`` seconds after the host's last request ended at ``last``
+        (the caller holds the host's gate)."""
+        wait = last + delay - self.clock()
+        if wait > 0:  # our politeness, not the server's time: the deadline waits too
+            self.sleep(wait)
+            watch.pause(wait)
+        watch.start()
+        try:
+            self.requests += 1
+            with deadline.watching(watch):
+                resp = self.session.get(
+                    url,
+                    headers=headers,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,
+                    stream=True,
+                    verify=self.verify,
+                )
+        except requests.RequestException as exc:
+            if watch.expired:
+                raise _too_slow(url, watch) from None
+            if isinstance(exc, requests.exceptions.InvalidURL):  # a port of 99999
+                raise RejectedInput(url, f"not a valid address ({_short(exc)})") from None
+            if isinstance(exc, requests.Timeout):
+                raise TemporaryFailure(url, f"timed out after {timeout:g} s") from None
+            if isinstance(exc, requests.exceptions.SSLError):
+                raise TemporaryFailure(url, tls_problem(exc)) from None
+            raise TemporaryFailure(url, f"cannot connect ({_connect_problem(exc)})") from None
+        except ValueError:  # requests reads a redirect's Location: "http://[::1/x"
+            raise RejectedInput(url, "redirect to an invalid address") from None
         if watch.expired:  # headers cut short read as if they had ended
             resp.close()
             raise _too_slow(url, watch)
