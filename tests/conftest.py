@@ -516,3 +516,17 @@ def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
         cwd=site.root,
         timeout=120,
     )
+
+
+def modes_apply() -> list[str]:
+    """The command prefix under which file modes bind a scofeed process: root reads and
+    writes whatever the modes say, so as root it runs under ``setpriv`` without the
+    capabilities that let it (``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``); as any
+    other user the modes apply as they are."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file modes would not apply")
+    drop = "-dac_override,-dac_read_search,-fowner"
+    return [setpriv, f"--bounding-set={drop}", "--inh-caps=-all", "--"]

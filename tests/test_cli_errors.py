@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SlowReceiver, free_port, webhook_toml
+from conftest import SlowReceiver, free_port, modes_apply, webhook_toml
 from conftest import run_cli as scofeed
 from scofeed.cli import main
-from tests.test_daemon_trouble import modes_apply
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:

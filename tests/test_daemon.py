@@ -18,7 +18,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from conftest import SECRET, Site, free_port, run_cli, webhook_toml
+from conftest import SECRET, Site, free_port, modes_apply, run_cli, webhook_toml
 from scofeed.daemon import clock_behind_store
 from scofeed.store import Store, runs
 from scofeed.store.lock import lock_path
@@ -586,19 +586,32 @@ def test_root_reloads_another_users_daemon_and_is_told_its_outcome(start, site):
     assert sent.stderr == "", sent.stderr
 
 
-def test_a_reload_to_a_feeds_folder_it_cannot_write_keeps_the_previous_config(start, site):
+@pytest.mark.parametrize("way", ["a file in the way", "a folder it cannot enter"])
+def test_a_reload_to_a_feeds_folder_it_cannot_write_keeps_the_previous_config(
+    start, site, tmp_path, way
+):
     """`run` refuses a feeds folder it cannot write at the start; a reload took one (a
-    typo, a file in the way), said "reloaded", and every feed answered 404 from then."""
-    d = start()
-    (site.root / "blocker").write_text("a file, not a folder\n", encoding="utf-8")
-    text = site.config_path.read_text()
-    site.config_path.write_text(text.replace('feeds = "feeds"', 'feeds = "blocker/feeds"', 1))
-    told = cli(site, "reload")
-    assert told.returncode == 1, told.stdout + told.stderr
-    assert (
-        "kept its previous config" in told.stderr and "cannot write the feeds folder" in told.stderr
-    )
-    assert d.get("/atom.xml").status_code == 200
+    typo, a file in the way), said "reloaded", and every feed answered 404 from then;
+    one under a folder it may not enter (Path.exists raises) stopped the daemon."""
+    d = start(prefix=modes_apply())
+    closed = tmp_path / "closed"
+    if way == "a file in the way":
+        (site.root / "blocker").write_text("a file, not a folder\n", encoding="utf-8")
+        feeds = "blocker/feeds"
+    else:
+        (closed / "x").mkdir(parents=True)
+        closed.chmod(0)
+        feeds = f"{closed}/x/feeds"
+    try:
+        text = site.config_path.read_text()
+        site.config_path.write_text(text.replace('feeds = "feeds"', f'feeds = "{feeds}"', 1))
+        told = cli(site, "reload")
+        assert told.returncode == 1, told.stdout + told.stderr
+        assert "kept its previous config" in told.stderr
+        assert d.proc.poll() is None and d.get("/atom.xml").status_code == 200
+    finally:
+        if closed.exists():
+            closed.chmod(0o755)
 
 
 def test_sigusr1_is_told_and_ignored_not_a_silent_death(start, site):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import os
 import resource
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -26,24 +25,13 @@ import pytest
 from werkzeug import Request, Response
 
 import test_daemon
-from conftest import free_port
+from conftest import free_port, modes_apply
 from scofeed.store import Store, runs
 
 start = test_daemon.start
 wait_for = test_daemon.wait_for
 
 RELEASE = "Statement number {n}\n\nOn {day} May 2021 the Secretary-General spoke. {body}\n"
-
-
-def modes_apply() -> list[str]:
-    """The command prefix under which file modes bind the daemon (see the docstring)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: file modes would not apply")
-    drop = "-dac_override,-dac_read_search,-fowner"
-    return [setpriv, f"--bounding-set={drop}", "--inh-caps=-all", "--"]
 
 
 def failing(d: test_daemon.Running) -> dict | None:

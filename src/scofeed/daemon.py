@@ -21,6 +21,7 @@ import os
 import queue
 import signal
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -408,6 +409,12 @@ class Daemon:
         server.start()
         signal.signal(signal.SIGINT, self._on_signal)
         log.info("started pid=%d mode=%s", os.getpid(), "run" if self.schedule else "serve")
+        if sys.getfilesystemencoding().lower() not in ("utf-8", "utf8"):
+            log.warning(
+                "locale_not_utf8 encoding=%s: a name outside it (a Cyrillic or Chinese tag's "
+                "feeds folder) cannot be written; run with PYTHONUTF8=1 or a UTF-8 locale",
+                sys.getfilesystemencoding(),
+            )
         if self.schedule and reading.older(store.db):
             log.info("reread_suggested reason=%r", "files read by another version; " + reading.HINT)
         if not self.schedule and self._hub_unavailable():
@@ -586,10 +593,12 @@ class Daemon:
         if self.schedule and new.paths.feeds != old.paths.feeds:
             try:  # as at the start: a folder it cannot write took every feed away (404)
                 refuse_unwritable_feeds(new.paths.feeds)
-            except PublishError as exc:
+            except (PublishError, OSError) as exc:  # OSError: a folder on the way it
+                # cannot enter (Path.exists raises), which stopped the daemon
+                why = str(exc) if isinstance(exc, PublishError) else f"{new.paths.feeds}: {exc}"
                 use_format(old.log.format)
-                log.error("reload_failed error=%r keeping=previous_config", str(exc))
-                return str(exc)
+                log.error("reload_failed error=%r keeping=previous_config", why)
+                return why
         if new.paths.state != old.paths.state:  # the store is open, its lock held
             log.warning("reload state_unchanged reason='restart to move the store'")
             self._kept.append("paths.state")

@@ -46,6 +46,8 @@ never leave ``sender.post``, which turns every failure into a delivery outcome.
 
 from __future__ import annotations
 
+import sys
+
 ENOMEM = 12  # errno.ENOMEM (Linux, the BSDs, macOS), without loading errno at start-up
 
 
@@ -270,6 +272,23 @@ def shown(name: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def locale_problem(encoding: str, name: str) -> str:
+    """Why ``name`` (text of a file or folder name) cannot be written here: the locale's
+    encoding (``encoding``, of file names) lacks it, and how to run instead."""
+    return (
+        f"this locale's encoding ({encoding}) cannot write {name!r} in a file name (a tag's "
+        "or a release's): run scofeed in a UTF-8 locale (LANG=C.UTF-8) or with PYTHONUTF8=1"
+    )
+
+
+def locale_trouble(exc: BaseException) -> str | None:
+    """``locale_problem`` for an error of a name the locale cannot encode, else None."""
+    encoding = sys.getfilesystemencoding()
+    if not isinstance(exc, UnicodeEncodeError) or encoding.lower() in ("utf-8", "utf8"):
+        return None
+    return locale_problem(encoding, exc.object[exc.start : exc.end])
 
 
 def memory_ran_out(exc: BaseException) -> str | None:

@@ -37,7 +37,14 @@ from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.build import build
 from scofeed.config import Config
 from scofeed.deliver.runner import DeliveryPool
-from scofeed.errors import ConfigError, ScofeedError, SourceError, memory_ran_out, out_of_memory
+from scofeed.errors import (
+    ConfigError,
+    ScofeedError,
+    SourceError,
+    locale_trouble,
+    memory_ran_out,
+    out_of_memory,
+)
 from scofeed.model import Planner
 from scofeed.poll import poll_due
 from scofeed.poll_times import next_poll
@@ -397,6 +404,8 @@ class Scheduler:
                 error = f"{self.ctx.store.path}: {exc}"
             elif how is not None:  # the machine's too (ulimit -v): one line
                 error = str(out_of_memory(how))
+            elif (locale := locale_trouble(exc)) is not None:  # how it was started
+                error = locale
             else:
                 error = f"{type(exc).__name__}: {exc}"
                 log.exception("job_crashed job=%s", name)

@@ -29,6 +29,7 @@ from scofeed.errors import (
     ConfigError,
     OutputError,
     ScofeedError,
+    locale_trouble,
     memory_ran_out,
     out_of_memory,
     shown,
@@ -271,7 +272,12 @@ def execute(args: argparse.Namespace) -> int:
         _drop(stdout)
         return 0
     except Exception as exc:
-        trouble = _store_trouble(args, exc) or _memory_trouble(exc) or _no_permission(exc)
+        trouble = (
+            _store_trouble(args, exc)
+            or _memory_trouble(exc)
+            or _no_permission(exc)
+            or _locale_trouble(exc)
+        )
         if trouble is None:
             raise  # a bug: its traceback
         _last_words(f"scofeed: {shown(str(trouble))}")
@@ -318,6 +324,14 @@ def _no_permission(exc: BaseException) -> ScofeedError | None:
         f"{os.fsdecode(exc.filename)}: {exc.strerror or 'permission denied'} "
         f"(scofeed runs as {who}: a folder on the way may be another user's)"
     )
+
+
+def _locale_trouble(exc: BaseException) -> ScofeedError | None:
+    """A name this locale's encoding cannot write (a tag's feeds folder "Шанхай" under
+    Latin-1; systemd gives a service the system's locale): the line saying how to run
+    instead, not a traceback."""
+    why = locale_trouble(exc)
+    return None if why is None else ScofeedError(why)
 
 
 def _memory_trouble(exc: BaseException) -> ScofeedError | None:
@@ -394,18 +408,6 @@ def queue_stop_and_reload() -> None:
         signal.signal(sig, lambda signum, _frame: put(signum))
 
 
-def _in_utf8() -> None:
-    """This process in Python's UTF-8 mode, started again in it under a locale of
-    another encoding (Latin-1, KOI8-R; systemd gives a service the system's): file names
-    are then bytes of that encoding, a tag's folder "Шанхай" could not be written under
-    Latin-1, and no feed was published; under KOI8-R, names were stored garbled. The
-    feeds' folders are the same bytes whatever the locale."""
-    if sys.flags.utf8_mode or sys.getfilesystemencoding().lower() in ("utf-8", "utf8"):
-        return
-    os.environ["PYTHONUTF8"] = "1"
-    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
-
-
 def run() -> NoReturn:
     """The ``scofeed`` program: ``main``, with the garbage collector kept off what the
     start-up loads.
@@ -419,7 +421,6 @@ def run() -> NoReturn:
     ``gc.freeze()`` moves what exists to the permanent generation, which no later
     collection walks (the command's own garbage is collected as before). The price: the
     few garbage cycles the imports left (~1,500 small objects) are never freed."""
-    _in_utf8()
     if sys.stderr is None:  # started with it closed (``2>&-``): what it is told is lost,
         # not printed on stdout (print's fallback), nor an AttributeError of the progress
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for good
