@@ -596,13 +596,6 @@ HOOK = "[[webhooks]]\nname = 'w'\nurl = 'https://hooks.example/x'\nsecret = '{}'
         ("tags = ['economy', '--']",
          "webhooks[0].tags: expected tag names with a letter or digit (not '--'), "
          "got ['economy', '--']"),
-        # an entry stating 'iw' or 'zh-cmn' is stored as 'he' or 'cmn': no filter met it
-        ("languages = ['ru', 'iw']",
-         "webhooks[0].languages: expected language tags like 'en' in the form entries carry "
-         "('he', not 'iw'), got ['ru', 'iw']"),
-        ("languages = ['zh-cmn']",
-         "webhooks[0].languages: expected language tags like 'en' in the form entries carry "
-         "('cmn', not 'zh-cmn'), got ['zh-cmn']"),
     ],
 )  # fmt: skip
 def test_webhook_filters_name_what_they_could_match(tmp_path, line, message):
@@ -618,23 +611,6 @@ def test_site_language_in_upper_case_gets_the_same_hint(tmp_path):
         "site.language: expected a language tag like 'en' in lower case ('en-GB', not 'EN-GB'), "
         "got 'EN-GB'"
     )
-
-
-@pytest.mark.parametrize(
-    ("toml", "message"),
-    [
-        ("[site]\nlanguage = 'iw'\n",
-         "site.language: expected a language tag like 'en' in the form entries carry "
-         "('he', not 'iw'), got 'iw'"),
-        ("[feeds.languages.zh-yue]\ntitle = 'SCO'\n",
-         "feeds.languages: expected language codes like 'ru' as table names in the form "
-         "entries carry ('yue', not 'zh-yue')"),
-    ],
-)  # fmt: skip
-def test_a_language_entries_never_carry_is_named_in_the_form_they_do(tmp_path, toml, message):
-    with pytest.raises(ConfigError) as err:
-        load(write(tmp_path, toml))
-    assert str(err.value).startswith(message)
 
 
 def test_webhook_tags_not_configured_are_taken(tmp_path):

@@ -529,6 +529,34 @@ def test_a_language_filter_compares_codes(site, receivers):
     ]
 
 
+def test_a_language_filter_in_a_deprecated_or_extended_form_takes_what_entries_carry(
+    site, receivers
+):
+    """An entry stating "iw" carries "he", one stating "zh-cmn-Hans" carries "cmn-Hans":
+    a filter written "iw" matched nothing, silently. A code is compared as written and
+    in the form entries carry, so "zh-cmn" still takes plain Chinese ("zh") too."""
+    r = receivers([200])
+    site.write_config(
+        webhook_toml("hebrew", r.url, languages=["iw"])
+        + webhook_toml("mandarin", r.url, languages=["zh-cmn"])
+        + webhook_toml("cmn", r.url, languages=["cmn"])
+    )
+    releases = {
+        "he.md": "---\ntitle: SCO Hebrew\ndate: 2021-05-04\nlang: iw\n---\nA release.\n",
+        "cmn.md": "---\ntitle: SCO Mandarin\ndate: 2021-05-04\nlang: zh-cmn-Hans\n---\nB.\n",
+        "zh.txt": "上合组织秘书长会见代表团\n\n2021年5月4日，上合组织秘书长会见代表团。\n",
+    }
+    for name, text in releases.items():
+        (site.sources / name).write_text(text, encoding="utf-8")
+    store = site.store()
+    build_feeds(site.config(), store, datetime.now(UTC))
+    got = sorted(
+        (d.endpoint, json.loads(d.body)["data"]["language"]) for d in rows.listing(store.db)
+    )
+    assert got == [("cmn", "cmn-Hans"), ("hebrew", "he"), ("mandarin", "cmn-Hans"),
+                   ("mandarin", "zh")]  # fmt: skip
+
+
 def test_a_correction_reaches_an_endpoint_its_filters_no_longer_match(site, receivers):
     """The planner sent release.updated only where the filters matched the new revision:
     an endpoint sent the release for its "economy" tag never heard of the correction

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from scofeed import languages
 from scofeed.config.redact import HOST, URL, VALUE
 from scofeed.errors import shown
 from scofeed.markup import ENTITY_REF, tag
@@ -257,33 +256,16 @@ def _language_hint(v: str) -> str:
     return f", an ISO 639 code of 2 or 3 letters (not {v!r})"
 
 
-def tag_problem(v: str) -> str | None:
-    """Why ``v`` is not a tag as entries carry it (words to follow "a language tag"),
-    else None."""
-    if not _LANGUAGE_TAG.fullmatch(v):
-        return _language_hint(v)
-    canonical = languages.language_tag(v) or v
-    if canonical.partition("-")[0] != v.partition("-")[0]:
-        # 'iw' is 'he', 'zh-yue' is 'yue' (RFC 5646, 4.5): an entry stating either is
-        # stored in the canonical form, which a filter or a feed naming 'iw' never meets
-        return f" in the form entries carry ({canonical!r}, not {v!r})"
-    return None
-
-
 def language_tag(v: str) -> str | None:
     """A language tag as entries carry it: a lower-case ISO 639 code, subtags allowed
-    ('en', 'zh', 'pt-BR'), its language in the canonical form. An entry's language is
-    never 'EN', 'english' or 'iw' (it is 'he'), so a feed or a filter naming one would
-    match nothing."""
-    hint = tag_problem(v)
-    return None if hint is None else "a language tag like 'en'" + hint
+    ('en', 'zh', 'pt-BR'). An entry's language is never 'EN' or 'english', so a feed
+    or a filter naming one would match nothing."""
+    return None if _LANGUAGE_TAG.fullmatch(v) else "a language tag like 'en'" + _language_hint(v)
 
 
 def language_tags(v: tuple[str, ...]) -> str | None:
-    for t in v:
-        if (hint := tag_problem(t)) is not None:
-            return "language tags like 'en'" + hint
-    return None
+    bad = [t for t in v if not _LANGUAGE_TAG.fullmatch(t)]
+    return "language tags like 'en'" + _language_hint(bad[0]) if bad else None
 
 
 def tag_slug(tag: str) -> str:

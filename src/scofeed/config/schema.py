@@ -35,7 +35,6 @@ from scofeed.config.fields import (
     port_number,
     positive,
     seconds_up_to,
-    tag_problem,
     tag_slug,
     whatwg_parsable,
 )
@@ -249,9 +248,9 @@ class LanguageFeed:
 
 
 def _languages(v: dict[str, LanguageFeed]) -> str | None:
-    for k in v:
-        if (hint := tag_problem(k)) is not None:
-            return f"language codes like 'ru' as table names{hint}"
+    bad = [k for k in v if language_tag(k)]
+    if bad:
+        return f"language codes like 'ru' as table names (not {bad[0]!r})"
     return None
 
 

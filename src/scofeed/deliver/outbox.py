@@ -12,6 +12,7 @@ entries on purpose (``scofeed redeliver --since``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sqlite3
@@ -20,6 +21,7 @@ from datetime import datetime
 from scofeed.config import Config, Webhook, tag_slug
 from scofeed.deliver import payload
 from scofeed.errors import UnknownEntry
+from scofeed.languages import language_tag
 from scofeed.model import Entry, Planner
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -54,8 +56,19 @@ def matches(hook: Webhook, entry: Entry, event: str) -> bool:
 
 def _in_languages(language: str, wanted: tuple[str, ...]) -> bool:
     """By the tags' codes: a webhook's 'pt' takes an entry in 'pt-BR', and its 'pt-BR'
-    one in 'pt' or 'pt-PT' (an entry's tag keeps its script and region)."""
-    return language.partition("-")[0].lower() in {w.partition("-")[0].lower() for w in wanted}
+    one in 'pt' or 'pt-PT' (an entry's tag keeps its script and region); a code as
+    written or in the form entries carry (``languages.language_tag``): 'iw' takes an
+    entry in 'he' (one stating 'iw' carries 'he', and matched nothing), 'zh-cmn' one in
+    'zh' or 'cmn'."""
+    have = _codes(language)
+    return any(have & _codes(w) for w in wanted)
+
+
+@functools.cache
+def _codes(tag: str) -> frozenset[str]:
+    """A tag's language code as written and as entries carry it."""
+    written = tag.partition("-")[0].lower()
+    return frozenset({written, (language_tag(tag) or written).partition("-")[0].lower()})
 
 
 def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
