@@ -97,6 +97,13 @@ def test_an_archive_page_advertises_no_hub(fmt):
         ('<p><a href="javascript:alert(1)" title="t">read</a> <a name="n">on</a></p>',
          "<p>read on</p>"),
         ('<p>x <img src="javascript:1" alt="Bad" title="t"> <img> y</p>', "<p>x y</p>"),
+        # one with another attribute kept (dir), and links nesting through a table
+        ('<p><a href="javascript:x" dir="rtl">R</a> <img src="javascript:x" dir="rtl"> ok</p>',
+         "<p>R ok</p>"),
+        ('<a href="javascript:x"><table><tr><td><a href="https://ok.org/">good</a> after'
+         "</td></tr></table>rest</a>",
+         '<table><tbody><tr><td><a href="https://ok.org/" rel="noopener noreferrer">good</a>'
+         " after</td></tr></tbody></table>rest"),
     ],
 )  # fmt: skip
 def test_the_sanitisers_link_policy(dirty, clean):

@@ -221,16 +221,22 @@ def _drops_tags(fragment: str) -> bool:
 
 # what nh3 leaves of a link or an image whose address it took out (``javascript:``,
 # ``data:``): a link to nowhere, marked noopener (a ``rel`` an ``<a>`` without ``href``
-# may not have), an image showing the broken-image icon. nh3 writes ``rel`` last, the
-# others as given: one with no attribute but these has no address
-_ADDRESSLESS_LINK = re.compile(r'<a(?: title="[^"<>]*")? rel="[^"<>]*">(.*?)</a>', re.DOTALL)
-_ADDRESSLESS_IMAGE = re.compile(r'<img(?: (?:alt|title)="[^"<>]*")*>')
-_ADDRESSLESS_STARTS = ("<a title=", "<a rel=", "<img>", "<img alt=", "<img title=")
+# may not have), an image showing the broken-image icon. A look for a start tag without
+# the address (nh3 writes every attribute quoted, a ">" in a value as "&gt;"), then a
+# parse: links nest (a table in a link may hold one), which no pattern follows
+_ADDRESSLESS = re.compile(r"<(?:a(?![^<>]*\shref=)|img(?![^<>]*\ssrc=))[\s/>]")
 
 
 def _without_addresses(cleaned: str) -> str:
     """A link without an address made its text; an image without one taken out."""
-    return _ADDRESSLESS_IMAGE.sub("", _ADDRESSLESS_LINK.sub(r"\1", cleaned))
+    markup = importlib.import_module("lxml.html")  # see the module docstring
+    root = markup.fragment_fromstring(cleaned, create_parent="div", parser=_parser(markup))
+    for image in [el for el in root.iter("img") if "src" not in el.attrib]:
+        image.drop_tree()  # its tail stays
+    for link in [el for el in root.iter("a") if "href" not in el.attrib]:
+        link.drop_tag()  # what it holds stays
+    inner = html.escape(root.text or "", quote=False)
+    return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
 
 
 # links (href, src) a release's content may hold: each one shown is rewritten where the
@@ -264,8 +270,8 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         cleaned = _cleaned(nh3, cleaned)
     if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
         cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
-    if any(start in cleaned for start in _ADDRESSLESS_STARTS):
-        cleaned = _without_addresses(cleaned)
+    if _ADDRESSLESS.search(cleaned):  # written by nh3 again: see _drops_tags
+        cleaned = _cleaned(nh3, _without_addresses(cleaned))
     links = cleaned.count(' href="') + cleaned.count(' src="')
     if links > MAX_LINKS:
         raise NormaliseError(too_many_links(links))
