@@ -28,6 +28,7 @@ from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
 from scofeed.build import build as build_feeds
 from scofeed.config.push import is_whsec
 from scofeed.deliver import outbox, runner
+from scofeed.errors import ConfigError
 from scofeed.ingest import ingest
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -120,13 +121,18 @@ def test_padded_and_unprefixed_secrets_are_accepted_and_verify(site, receivers):
 
 
 @pytest.mark.parametrize("extra", ["=", "==", "==="])
-def test_a_secret_padded_past_its_base64_padding_is_refused(extra):
+def test_a_secret_padded_past_its_base64_padding_is_refused(site, extra):
     """Node's standardwebhooks and svix refuse a key padded with more "=" than base64
     gives it: a secret config check took was one a JavaScript receiver could not load."""
     key = "whsec_" + base64.b64encode(bytes(range(16))).decode()  # ends in "=="
     assert is_whsec(key) and is_whsec(key.rstrip("="))
     assert not is_whsec(key + extra)
     assert not is_whsec(key.rstrip("=") + "=")  # short of its padding
+    # config check says what to change: the key itself is right
+    site.write_config(webhook_toml("h", "https://hooks.example/", secret=key + extra))
+    with pytest.raises(ConfigError) as told:
+        site.config()
+    assert f"its base64 ending in no '=' or 2 (this one has {2 + len(extra)};" in str(told.value)
 
 
 def test_500_twice_then_200_follows_the_schedule_with_one_webhook_id(site, receivers):

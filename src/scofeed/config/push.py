@@ -64,6 +64,23 @@ def is_whsec(value: str) -> bool:
     return 16 <= len(key) <= 128
 
 
+def _padding_hint(value: str) -> str:
+    """What is wrong with a secret that would be one but for its "=" padding (an earlier
+    scofeed took any): how many base64 gives its key, so the fix is plain (the key is
+    the same)."""
+    body = value.removeprefix("whsec_")
+    raw = body.rstrip("=")
+    if body == raw or not is_whsec(value[: len(value) - len(body)] + raw):
+        return ""
+    wanted, has = -len(raw) % 4, len(body) - len(raw)
+    if has == wanted:
+        return ""
+    return (
+        f", its base64 ending in no '=' or {wanted} (this one has {has}; JavaScript "
+        "receivers refuse it: drop or add them, the key is the same)"
+    )
+
+
 @frozen
 class Webhook:
     """One ``[[webhooks]]`` endpoint."""
@@ -131,7 +148,10 @@ class Webhook:
         for i, s in enumerate(secrets):
             if s.problem is None and not is_whsec(s.value):  # unread here: checked where used
                 where = f"{key}.secret[{i}]" if isinstance(secret, tuple) else f"{key}.secret"
-                problems.append(f"{where}: expected {WHSEC} (from {s.reference}; value not shown)")
+                problems.append(
+                    f"{where}: expected {WHSEC}{_padding_hint(s.value)} (from {s.reference}; "
+                    "value not shown)"
+                )
         if title_pattern is not None:
             try:
                 re.compile(title_pattern)
