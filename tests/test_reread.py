@@ -430,3 +430,29 @@ def test_a_time_still_ahead_when_first_seen_is_not_a_correction_once_passed(site
     for origin, published in seen.items():
         entry = entry_of(site, origin)
         assert entry.published == published and entry.revision == 1, origin
+
+
+def test_a_file_an_older_version_refused_is_read_again_once(site, monkeypatch):
+    """A release an older scofeed refused ("lang: en-US-x-sco") and this one takes
+    stayed "still rejected ... the old reason" at every build until it was edited or
+    reread. The rejected files are read again at the first build of new reading code,
+    once: the builds after it leave them as they are."""
+    from scofeed.sources import meta
+
+    (site.sources / "x.md").write_text(
+        "---\ntitle: SCO extension tag\ndate: 2025-07-01\nlang: en-US-x-sco\n---\nBody.\n",
+        encoding="utf-8",
+    )
+    with monkeypatch.context() as m:  # as the older reading refused it
+        m.setattr(meta, "language_tag", lambda _value: None)
+        first = run_build(site.config(), site.store(), NOW)
+    assert [r.origin for r in first.rejected] == ["x.md"]
+    store = site.store()
+    again = run_build(site.config(), store, NOW)  # the same code: still rejected
+    assert [(r.origin, r.earlier) for r in again.rejected] == [("x.md", True)]
+    with store.transaction() as db:  # read by another version's code
+        db.execute("UPDATE meta SET value = 'older' WHERE key = ?", (reading.REFUSALS_META,))
+    taken = run_build(site.config(), store, NOW)
+    assert (taken.new, taken.rejected) == (1, [])
+    assert entry_of(site, "x.md").language == "en-US"
+    assert run_build(site.config(), store, NOW).files == taken.files  # nothing read twice

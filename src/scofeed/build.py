@@ -135,6 +135,9 @@ def build(
     root = cfg.paths.sources
     db = store.db
     index = file_rows.Index(db)
+    refusals = reading.refusals_stale(db)
+    if refusals:
+        index.read_refused_again()
     scan = _settled_scan(cfg, index, wait, settled, report, reread)
     stamp = time.time()
     report.files = len(scan.changed) + len(scan.touched) + scan.unchanged
@@ -230,6 +233,8 @@ def build(
                     file_rows.clear_rejects(db, scan.gone)
                     if whole and not scan.deferred and not scan.unreadable:
                         reading.read_whole(db)  # every file read by this code
+                    if refusals and not scan.deferred:
+                        reading.refusals_read(db)
             if loading is not None and not done:
                 loading.committed()  # copied into the database while the next batch comes
     # files rejected before and not changed since are still rejected (and say so)

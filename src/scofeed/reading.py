@@ -21,6 +21,7 @@ from scofeed.store import files as file_rows
 from scofeed.store import get_meta, put_meta
 
 READING_META = "reading"
+REFUSALS_META = "refusals_read"  # the reading code that last read the rejected files
 # what decides what a release becomes: the readers, normalise, dates and what they use
 # (tests/test_reread.py checks that what these import of scofeed is here, or no reading)
 PARTS = (
@@ -58,3 +59,15 @@ def older(db: sqlite3.Connection) -> bool:
     if not current or get_meta(db, READING_META) == current:
         return False
     return file_rows.any_read(db)
+
+
+def refusals_stale(db: sqlite3.Connection) -> bool:
+    """Whether the files rejected for what they hold were last read by other code than
+    this scofeed's: a build reads them again (``Index.read_refused_again``), once."""
+    current = version()
+    return bool(current) and get_meta(db, REFUSALS_META) != current
+
+
+def refusals_read(db: sqlite3.Connection) -> None:
+    """In the caller's transaction: the rejected files were read by this code."""
+    put_meta(db, (REFUSALS_META, version()))

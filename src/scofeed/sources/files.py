@@ -355,7 +355,8 @@ def scan(
     whose mtime is younger than that at ``now`` is deferred (``ScanResult.deferred``),
     except the paths in ``settled`` (a file ``scofeed add`` has just written whole).
     With ``reread``, every file is changed, as a new one is (``scofeed build --reread``:
-    read again by this version), but for those still being written (deferred)."""
+    read again by this version), but for those still being written (deferred); so is
+    every file in ``index.refused_before`` (rejected by other reading code)."""
     result = ScanResult([], [], 0, [])
     unseen = dict(index.stamps)  # known files not met yet: what is left at the end is gone
     base = str(root)
@@ -375,6 +376,7 @@ def scan(
                     # refused for its size, and limits.max_file_bytes raised since: it
                     # was "still rejected ... too large (..., limit 1000)" at every build
                     and not (rel in index.too_large and st.st_size <= max_bytes)
+                    and rel not in index.refused_before
                 ):
                     result.unchanged += 1
                     continue
@@ -406,7 +408,7 @@ def scan(
             if stamp is not None:
                 result.unchanged += 1  # its last version stays as the index holds it
             continue
-        if stamp is None or reread:
+        if stamp is None or reread or rel in index.refused_before:
             result.changed.append(Changed(rel, path, None, "", None, -1, -1))
             continue
         got = read_bytes(path, max_bytes, rel)

@@ -74,6 +74,22 @@ class Index:
                 from_db(path)
             )
 
+        self.refused_before: set[str] = set()  # see ``read_refused_again``
+
+    def read_refused_again(self) -> None:
+        """Every file rejected for what it holds is read again by this build, as a
+        changed one is: another version of the reading code (``reading.refusals_read``)
+        may take what an earlier one refused (a language tag with an extension, a
+        grandfathered one); it stayed "still rejected" until edited or reread."""
+        self.refused_before = (
+            {
+                from_db(path)
+                for (path,) in self._db.execute("SELECT path FROM files WHERE status = 'rejected'")
+            }
+            - self.unreadable
+            - self.too_large
+        )
+
     def row(self, path: str) -> FileState | None:
         found = self._db.execute(f"{_SELECT} WHERE path = ?", (as_db(path),)).fetchone()
         return _state(found) if found else None
