@@ -97,6 +97,10 @@ def test_an_archive_page_advertises_no_hub(fmt):
         ('<p><a href="javascript:alert(1)" title="t">read</a> <a name="n">on</a></p>',
          "<p>read on</p>"),
         ('<p>x <img src="javascript:1" alt="Bad" title="t"> <img> y</p>', "<p>x y</p>"),
+        # an attribute's value naming the address does not hide it is gone
+        ('<p><a href="javascript:alert(1)" title="see href=x">read</a> on</p>',
+         "<p>read on</p>"),
+        ('<p><img src="javascript:1" alt="a src=b"> y</p>', "<p>y</p>"),
         # one with another attribute kept (dir), and links nesting through a table
         ('<p><a href="javascript:x" dir="rtl">R</a> <img src="javascript:x" dir="rtl"> ok</p>',
          "<p>R ok</p>"),

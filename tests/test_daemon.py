@@ -636,14 +636,23 @@ def test_a_clock_put_back_while_stopped_moves_the_stored_due_times(tmp_path):
             (now + 86_400 + 60, now + 30),
         )
         runs.record(db, runs.Run("scan", now + 86_400, now + 86_400, True, "entries=1"))
+        # a job that has not run since: its record from the fast clock is the next ahead
+        runs.record(db, runs.Run("prune", now + 85_800, now + 85_800, True, "pruned"))
     assert clock_behind_store(store) == 2
     due = dict(store.db.execute("SELECT name, next_poll FROM sources").fetchall())
     assert now + 50 < due["fast"] < now + 120
     assert now <= due["soon"] <= now + 30  # moved too, never before the clock
-    # the run's record stays ahead until a job runs again: a start before that (a
-    # restart within seconds) moves nothing twice
+    # told once: no run stays ahead of the clock, so a later start (the scan run again,
+    # the prune not) moves nothing a second time
+    with store.transaction() as db:
+        later = time.time()
+        runs.record(db, runs.Run("scan", later, later, True, "entries=1"))
+        db.execute("UPDATE sources SET next_poll = ? WHERE name = 'fast'", (later + 3600,))
     assert clock_behind_store(store) == 0
-    assert dict(store.db.execute("SELECT name, next_poll FROM sources").fetchall()) == due
+    assert store.db.execute("SELECT next_poll FROM sources WHERE name = 'fast'").fetchone()[
+        0
+    ] == pytest.approx(later + 3600)
+    assert all(r.finished <= time.time() for r in runs.all_runs(store.db))
     with store.transaction() as db:  # a store whose runs are all in the past: untouched
         runs.record(db, runs.Run("scan", now - 10, now - 10, True, "entries=1"))
     assert clock_behind_store(store) == 0

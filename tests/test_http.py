@@ -431,3 +431,24 @@ def test_one_request_at_a_time_per_host_bodies_included(store):
         server.server_close()
     (first, second) = sorted(handler.times)
     assert second[0] >= first[1], handler.times  # the second came once the first ended
+
+
+def test_a_fetch_waits_for_its_host_no_longer_than_it_may_take(httpserver, store):
+    """A poll waiting for its host's other request held a poll thread for as long as
+    that lasted: many sources on one slow site held every thread, and the other sites'
+    polls waited behind them. The wait counts in the fetch's deadline (4x the timeout)."""
+    gates = http.HostGates()
+    httpserver.expect_request("/d").respond_with_data("<p>d</p>", content_type=HTML)
+    url = httpserver.url_for("/d")
+    lock, _last = gates.of(http.host_of(url))
+    lock.acquire()  # another request to the host, running on
+    f = Fetcher(store, gates=gates)
+    try:
+        start = time.monotonic()
+        with pytest.raises(TemporaryFailure, match="its host was busy with our other requests"):
+            f.get(url, timeout=0.25)
+        assert time.monotonic() - start < 5
+    finally:
+        lock.release()
+    assert f.get(url, timeout=0.25).status == 200  # the host free again
+    f.close()

@@ -36,7 +36,7 @@ from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit, trusted_peer
-from scofeed.store import Store, due, get_meta, put_meta, runs, unusable
+from scofeed.store import Store, due, runs, unusable
 from scofeed.store.lock import (
     StateFiles,
     lock_path,
@@ -193,9 +193,6 @@ def refuse_unwritable_feeds(feeds: Path) -> None:
         raise PublishError(f"{feeds}: cannot write the feeds folder ({why})")
 
 
-CLOCK_META = "clock_behind"  # the last run's time whose jump the due times were moved by
-
-
 def clock_behind_store(store: Store) -> int:
     """At the start: the wall clock behind the last run the store recorded, as when a
     clock a day fast was put right while the daemon was stopped. Every due time in the
@@ -204,13 +201,12 @@ def clock_behind_store(store: Store) -> int:
     source polled a day late): they are moved back by it, as ``_check_clock`` moves
     them when the clock goes back while the daemon runs. How many moved."""
     now = time.time()
-    latest = max((r.finished for r in runs.all_runs(store.db)), default=now)
-    back = latest - now
-    if back <= CLOCK_SLACK or get_meta(store.db, CLOCK_META) == repr(latest):
-        return 0  # ahead of no recorded run, or that jump was made good at a start before
+    back = max((r.finished for r in runs.all_runs(store.db)), default=now) - now
+    if back <= CLOCK_SLACK:
+        return 0
     with store.transaction() as tx:
         moved = due.move_back(tx, back, now)
-        put_meta(tx, (CLOCK_META, repr(latest)))
+        runs.back_to(tx, now)  # told once: the runs no longer ahead of the clock
     log.warning(
         "clock_behind_store seconds=%.0f due_moved=%d: the clock is behind the last run "
         "the store recorded (set back while the daemon was stopped)",

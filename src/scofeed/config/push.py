@@ -75,9 +75,10 @@ def _padding_hint(value: str) -> str:
     wanted, has = -len(raw) % 4, len(body) - len(raw)
     if has == wanted:
         return ""
+    ending = f"no '=' or {wanted}" if wanted else "no '='"
     return (
-        f", its base64 ending in no '=' or {wanted} (this one has {has}; JavaScript "
-        "receivers refuse it: drop or add them, the key is the same)"
+        f", its base64 ending in {ending} (this one has {has}; JavaScript receivers refuse "
+        "it: drop or add them, the key is the same)"
     )
 
 

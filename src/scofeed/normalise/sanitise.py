@@ -224,7 +224,19 @@ def _drops_tags(fragment: str) -> bool:
 # may not have), an image showing the broken-image icon. A look for a start tag without
 # the address (nh3 writes every attribute quoted, a ">" in a value as "&gt;"), then a
 # parse: links nest (a table in a link may hold one), which no pattern follows
-_ADDRESSLESS = re.compile(r"<(?:a(?![^<>]*\shref=)|img(?![^<>]*\ssrc=))[\s/>]")
+_LINK_OR_IMAGE = re.compile(r'<(a|img)((?:\s[\w:-]+="[^"]*")*)\s*/?>')
+_ATTRIBUTE_NAME = re.compile(r'\s([\w:-]+)="')
+_ADDRESS = {"a": "href", "img": "src"}
+
+
+def _addressless(cleaned: str) -> bool:
+    """Whether nh3's output holds a link without ``href`` or an image without ``src``,
+    by the attributes' names (a value may hold " href=" too)."""
+    for m in _LINK_OR_IMAGE.finditer(cleaned):
+        names = _ATTRIBUTE_NAME.findall(m[2])
+        if _ADDRESS[m[1]] not in names:
+            return True
+    return False
 
 
 def _without_addresses(cleaned: str) -> str:
@@ -270,7 +282,7 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         cleaned = _cleaned(nh3, cleaned)
     if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
         cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
-    if _ADDRESSLESS.search(cleaned):  # written by nh3 again: see _drops_tags
+    if _addressless(cleaned):  # written by nh3 again: see _drops_tags
         cleaned = _cleaned(nh3, _without_addresses(cleaned))
     links = cleaned.count(' href="') + cleaned.count(' src="')
     if links > MAX_LINKS:

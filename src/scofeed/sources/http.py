@@ -176,15 +176,23 @@ class Fetcher:
                 # starts (held until the headers only, four polls of one site streamed
                 # their bodies at once), and the delay counted from its end
                 lock, last = self.gates.of(host_of(current))
-                with lock:
-                    try:
-                        resp = self._send(current, headers, timeout, delay, watch, last[0])
-                        if resp.status_code not in _REDIRECTS:
-                            return self._finish(url, current, resp, accept, max_bytes, watch)
-                        location = resp.headers.get("Location", "")
-                        resp.close()
-                    finally:
-                        last[0] = self.clock()
+                # waited for no longer than the whole fetch may take: a thread waiting
+                # here is one the other sites' polls cannot have (many sources on one
+                # slow host held them all)
+                if not lock.acquire(timeout=DEADLINE * timeout):
+                    raise TemporaryFailure(
+                        url,
+                        f"its host was busy with our other requests for {DEADLINE * timeout:g} s",
+                    )
+                try:
+                    resp = self._send(current, headers, timeout, delay, watch, last[0])
+                    if resp.status_code not in _REDIRECTS:
+                        return self._finish(url, current, resp, accept, max_bytes, watch)
+                    location = resp.headers.get("Location", "")
+                    resp.close()
+                finally:
+                    last[0] = self.clock()
+                    lock.release()
                 if not location:
                     raise RejectedInput(url, f"redirect ({resp.status_code}) without a Location")
                 target = urljoin(current, location)

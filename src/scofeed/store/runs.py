@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from scofeed.store import put_meta
 
@@ -70,6 +70,23 @@ def forget(db: sqlite3.Connection, name: str) -> None:
 def get(db: sqlite3.Connection, name: str) -> Run | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (_PREFIX + name,)).fetchone()
     return _newer(_parse(row[0]) if row else None, _held.get((_file(db), name)))
+
+
+def back_to(db: sqlite3.Connection, now: float) -> int:
+    """Every recorded run dated after ``now`` (the wall clock was ahead when it ran, and
+    is put right) dated ``now`` instead, in the caller's transaction: a clock jump is
+    told once by the runs ahead of the clock (``daemon.clock_behind_store``); kept, the
+    next of them, its job not run again since, told it at the next start as well, and
+    the due times went back twice. How many."""
+    moved = 0
+    for run in all_runs(db):
+        if run.finished > now:
+            last_ok = None if run.last_ok is None else min(run.last_ok, now)
+            fixed = replace(run, started=min(run.started, now), finished=now, last_ok=last_ok)
+            put_meta(db, (_PREFIX + run.name, json.dumps(asdict(fixed), sort_keys=True)))
+            _held.pop((_file(db), run.name), None)
+            moved += 1
+    return moved
 
 
 def all_runs(db: sqlite3.Connection) -> list[Run]:
