@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -658,3 +659,28 @@ def test_a_cron_source_runs_however_late_its_tick_comes(site):
     assert (specs["poll:hourly"].grace, specs["poll:hourly"].executor) == (None, schedule.POLLS)
     assert (specs["poll:often"].grace, specs["poll:often"].executor) == (60, schedule.POLLS)
     assert specs["scan"].executor == "default"
+
+
+def test_a_reload_while_a_job_runs_runs_it_again_with_the_new_table(make_scheduler):
+    """APScheduler skips a run due while one is under way: a reload landing during a
+    scan ("every job runs at once with the new config") waited for the next tick."""
+    started = threading.Event()
+    release = threading.Event()
+    seen: list[str] = []
+
+    def slow(ctx: JobContext, now: datetime) -> str:
+        seen.append(ctx.cfg.site.title)
+        started.set()
+        release.wait(10)
+        return "done"
+
+    hourly = JobSpec("scan", trigger_for(every=3600), slow)
+    sched = make_scheduler([hourly])
+    assert started.wait(10), "the job did not start"
+    sched.ctx.cfg = dataclasses.replace(
+        sched.ctx.cfg, site=dataclasses.replace(sched.ctx.cfg.site, title="Reloaded")
+    )
+    sched.load([hourly])  # the reload's new table, while the scan runs
+    release.set()
+    wait_for(lambda: len(seen) == 2, what="the run with the new config")
+    assert seen[1] == "Reloaded"

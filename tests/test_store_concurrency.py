@@ -546,3 +546,23 @@ def test_commands_that_only_read_leave_an_older_store_for_the_operator_to_back_u
     assert built.returncode == 0 and "store_migrated" in built.stderr
     assert version(path) == len(MIGRATIONS)
     assert run_cli(site, "list").returncode == 0
+
+
+def test_a_reloaded_store_wait_applies_to_the_next_transaction(tmp_path):
+    """The daemon's store kept the store_wait it started with: a reload raising it said
+    "reloaded", and its scans beside a long `scofeed build` still failed at the old wait."""
+    path = tmp_path / "s.sqlite3"
+    store = Store(path, wait=0.2)
+    store.db.execute("SELECT 1")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError), store.transaction():
+            pass  # 0.2 s: the holder outlasts it
+        threading.Timer(1.0, lambda: holder.execute("ROLLBACK")).start()
+        store.set_wait(20.0)
+        with store.transaction() as db:  # waits for the holder now
+            db.execute("INSERT INTO meta VALUES ('waited', 'x')")
+    finally:
+        store.close()
+        holder.close()

@@ -629,6 +629,9 @@ class Daemon:
                 register_endpoints(new, self.scheduler.ctx.store, time.time())
             except Exception as exc:  # the planner stamps them itself; never fatal here
                 log.error("register_endpoints_failed error=%s", type(exc).__name__)
+            # the jobs' store waits for the write lock as the new config says (it waited as
+            # at the start: a raised store_wait said "reloaded", and scans kept failing)
+            self.scheduler.ctx.store.set_wait(new.limits.store_wait)
             self.scheduler.ctx.cfg = new
             self.scheduler.load(job_table(new))
         if self.watcher:

@@ -323,12 +323,16 @@ class Scheduler:
             return set(self._running)
 
     def load(self, specs: Sequence[JobSpec]) -> None:
-        """Install the job table, replacing the previous one (start and reload)."""
+        """Install the job table, replacing the previous one (start and reload). A job
+        running now that runs at once on a reload runs again right after (as ``wake``
+        has it): APScheduler skips a run due while one is under way, and the reload's
+        "at once with the new config" waited for the next tick (a scan: minutes)."""
         wanted = {s.name: s for s in specs}
         with self._cond:
             for name in set(self._specs) - set(wanted):
                 self._remove(name)
             self._specs = wanted
+            self._again.update(n for n in self._running if n in wanted and wanted[n].run_at_start)
         now = datetime.now(UTC)
         for spec in specs:
             self._aps.add_job(

@@ -403,6 +403,12 @@ class Store:
             )
         return version
 
+    def set_wait(self, wait: float) -> None:
+        """Wait up to ``wait`` seconds for the write lock from the next transaction on
+        (a daemon's reload of ``limits.store_wait``: each transaction sets it)."""
+        self.wait = wait
+        self._busy_ms = max(1, round(wait * 1000))
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
