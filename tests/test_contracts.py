@@ -97,6 +97,9 @@ def test_an_archive_page_advertises_no_hub(fmt):
         ('<p><a href="javascript:alert(1)" title="t">read</a> <a name="n">on</a></p>',
          "<p>read on</p>"),
         ('<p>x <img src="javascript:1" alt="Bad" title="t"> <img> y</p>', "<p>x y</p>"),
+        # an address taken out by the second cleaning (a character dropped after nh3)
+        ('<p><a href="java&#0;script:alert(1)">x</a></p>', "<p>x</p>"),
+        ('<p>a<img src="java&#0;script:x" alt="y">b</p>', "<p>ab</p>"),
         # an attribute's value naming the address does not hide it is gone
         ('<p><a href="javascript:alert(1)" title="see href=x">read</a> on</p>',
          "<p>read on</p>"),

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import requests
 from standardwebhooks import Webhook
 
 from conftest import SECRET, Site, free_port, modes_apply, run_cli, webhook_toml
-from scofeed.daemon import clock_behind_store
+from scofeed.daemon import Daemon, clock_behind_store
 from scofeed.store import Store, runs
 from scofeed.store.lock import lock_path
 
@@ -656,4 +657,26 @@ def test_a_clock_put_back_while_stopped_moves_the_stored_due_times(tmp_path):
     with store.transaction() as db:  # a store whose runs are all in the past: untouched
         runs.record(db, runs.Run("scan", now - 10, now - 10, True, "entries=1"))
     assert clock_behind_store(store) == 0
+    store.close()
+
+
+def test_a_clock_put_back_while_running_is_not_told_again_at_the_next_start(site):
+    """The jump seen while the daemon runs moved the due times back, but left the runs
+    recorded ahead of the clock (a job not run since: prune): the next start told the
+    jump again and moved every due time, right ones included, back to now."""
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    now = time.time()
+    with store.transaction() as db:
+        db.execute("INSERT INTO sources (name, kind, next_poll) VALUES ('daily', 'feed', ?)",
+                   (now + 86_400 + 3600,))  # fmt: skip
+        runs.record(db, runs.Run("prune", now + 85_800, now + 85_800, True, "pruned"))
+    stub = types.SimpleNamespace(cfg=cfg, scheduler=types.SimpleNamespace(load=lambda _t: None))
+    # the clock went back a day since the last look (5 s ago by the monotonic clock)
+    Daemon._check_clock(stub, (time.time() + 86_400, time.monotonic()))
+    with store.transaction() as db:  # a Retry-After holds the source 20 h, on the right clock
+        db.execute("UPDATE sources SET next_poll = ?", (time.time() + 72_000,))
+    assert clock_behind_store(store) == 0
+    left = store.db.execute("SELECT next_poll FROM sources").fetchone()[0] - time.time()
+    assert left > 71_000
     store.close()

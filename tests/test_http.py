@@ -452,3 +452,29 @@ def test_a_fetch_waits_for_its_host_no_longer_than_it_may_take(httpserver, store
         lock.release()
     assert f.get(url, timeout=0.25).status == 200  # the host free again
     f.close()
+
+
+def test_sources_sharing_a_polite_host_wait_their_turns_without_failing(httpserver, store):
+    """The wait for the host counted the others' politeness ``delay`` against the
+    fetch's deadline: three sources on one quick host with a delay longer than that
+    deadline failed as if the host were busy. Each request ahead adds its delay."""
+    gates = http.HostGates()
+    httpserver.expect_request("/d").respond_with_data("<p>d</p>", content_type=HTML)
+    url = httpserver.url_for("/d")
+    fetchers = [Fetcher(store, gates=gates) for _ in range(3)]
+    results: list[object] = []
+
+    def poll(f: Fetcher) -> None:
+        try:
+            results.append(f.get(url, timeout=0.25, delay=1.0).status)  # deadline 1 s
+        except TemporaryFailure as exc:
+            results.append(exc.reason)
+
+    threads = [threading.Thread(target=poll, args=(f,)) for f in fetchers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for f in fetchers:
+        f.close()
+    assert results == [200, 200, 200]

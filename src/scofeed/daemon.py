@@ -479,6 +479,9 @@ class Daemon:
                 try:
                     with store.transaction() as tx:
                         moved = due.move_back(tx, back, now[0])
+                        # the jump told once: no run left ahead of the clock to tell it
+                        # again at the next start (``clock_behind_store``)
+                        runs.back_to(tx, now[0])
                 finally:
                     store.close()
             except (StoreError, sqlite3.Error) as exc:  # the jobs are rescheduled anyway

@@ -282,8 +282,6 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         cleaned = _cleaned(nh3, cleaned)
     if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
         cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
-    if _addressless(cleaned):  # written by nh3 again: see _drops_tags
-        cleaned = _cleaned(nh3, _without_addresses(cleaned))
     links = cleaned.count(' href="') + cleaned.count(' src="')
     if links > MAX_LINKS:
         raise NormaliseError(too_many_links(links))
@@ -297,6 +295,9 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
         # nh3's own writing holds no character reference but &amp;, &lt;, &gt;, &quot;
         # and &nbsp;), such a link loses its address
         safe = _cleaned(nh3, safe)
+    # last: either cleaning may have taken an address out (that one too)
+    if _addressless(safe):  # written by nh3 again: see _drops_tags
+        safe = drop_overrides(xml_safe(_cleaned(nh3, _without_addresses(safe))))
     return spaced_once(safe).strip()
 
 

@@ -82,8 +82,27 @@ class HostGates:
         self._gates: dict[str, tuple[threading.Lock, list[float]]] = {}
 
     def of(self, host: str) -> tuple[threading.Lock, list[float]]:
+        """The host's lock, and [when its last request ended, how many wait for it]."""
         with self._lock:
-            return self._gates.setdefault(host, (threading.Lock(), [float("-inf")]))
+            return self._gates.setdefault(host, (threading.Lock(), [float("-inf"), 0.0]))
+
+    def take(
+        self, host: str, timeout: float, delay: float
+    ) -> tuple[threading.Lock, list[float]] | None:
+        """The host's gate, taken (``of``), or None: waited for no longer than
+        ``timeout`` and ``delay`` for each request ahead of this one (their politeness
+        wait: the host is not slow for it). A thread waiting here is one the other
+        sites' polls cannot have: many sources on one slow host held them all."""
+        lock, last = self.of(host)
+        with self._lock:
+            ahead = last[1]
+            last[1] += 1
+        try:
+            got = lock.acquire(timeout=timeout + delay * (ahead + 1))
+        finally:
+            with self._lock:
+                last[1] -= 1
+        return (lock, last) if got else None
 
 
 SHARED_GATES = HostGates()
@@ -175,15 +194,13 @@ class Fetcher:
                 # one request at a time per host, its body read whole before the next
                 # starts (held until the headers only, four polls of one site streamed
                 # their bodies at once), and the delay counted from its end
-                lock, last = self.gates.of(host_of(current))
-                # waited for no longer than the whole fetch may take: a thread waiting
-                # here is one the other sites' polls cannot have (many sources on one
-                # slow host held them all)
-                if not lock.acquire(timeout=DEADLINE * timeout):
+                gate = self.gates.take(host_of(current), DEADLINE * timeout, delay)
+                if gate is None:  # waited as long as the whole fetch may take, and more
                     raise TemporaryFailure(
-                        url,
-                        f"its host was busy with our other requests for {DEADLINE * timeout:g} s",
-                    )
+                        url, f"its host was busy with our other requests for over "
+                        f"{DEADLINE * timeout:g} s"
+                    )  # fmt: skip
+                lock, last = gate
                 try:
                     resp = self._send(current, headers, timeout, delay, watch, last[0])
                     if resp.status_code not in _REDIRECTS:
