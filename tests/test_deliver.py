@@ -987,3 +987,24 @@ def test_the_lease_of_a_sender_killed_mid_delivery_is_taken_over_at_once(site, r
     # or an owner an older scofeed wrote: left to run out
     assert not freed(f"{here}:{dead.pid}:deadbeef:0000-1")
     assert not freed(f"{here}:{dead.pid}:deadbeef")
+
+
+def test_a_webhook_address_corrected_by_a_reload_gets_its_pending_delivery_now(site):
+    """A typo in a webhook's URL, fixed and reloaded: the delivery kept waiting for the
+    retry the wrong address had earned (up to 10 hours). A changed URL or secret makes
+    what the endpoint has pending due now; an endpoint left as it was keeps its times."""
+    cfg, store = setup(
+        site,
+        webhook_toml("typo", "http://127.0.0.1:9/hok"),
+        webhook_toml("steady", "http://127.0.0.1:9/other"),
+    )
+    later = time.time() + 36_000
+    with store.transaction() as db:
+        db.execute("UPDATE deliveries SET next_attempt = ?", (later,))
+    site.write_config(
+        webhook_toml("typo", "http://127.0.0.1:9/hook")
+        + webhook_toml("steady", "http://127.0.0.1:9/other")
+    )
+    outbox.retry_corrected(cfg, site.config(), store)
+    due = dict(store.db.execute("SELECT endpoint, next_attempt FROM deliveries").fetchall())
+    assert due["typo"] <= time.time() and due["steady"] == later

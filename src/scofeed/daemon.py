@@ -30,7 +30,7 @@ from types import FrameType
 from scofeed import reading, websub
 from scofeed.activitypub.service import Service as ActivityPub
 from scofeed.config import FEED_FILES, Config
-from scofeed.deliver.outbox import register_endpoints
+from scofeed.deliver.outbox import register_endpoints, retry_corrected
 from scofeed.deliver.runner import DeliveryPool
 from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
@@ -636,6 +636,7 @@ class Daemon:
             # at the start: a raised store_wait said "reloaded", and scans kept failing)
             self.scheduler.ctx.store.set_wait(new.limits.store_wait)
             self.scheduler.ctx.cfg = new
+            retry_corrected(old, new, self.scheduler.ctx.store)
             self.scheduler.load(job_table(new))
         if self.watcher:
             self.watcher.retarget(new.paths.sources)

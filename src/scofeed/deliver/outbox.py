@@ -16,11 +16,12 @@ import functools
 import logging
 import re
 import sqlite3
+import time
 from datetime import datetime
 
 from scofeed.config import Config, Webhook, tag_slug
 from scofeed.deliver import payload
-from scofeed.errors import UnknownEntry
+from scofeed.errors import StoreError, UnknownEntry
 from scofeed.languages import language_tag
 from scofeed.model import Entry, Planner
 from scofeed.store import Store
@@ -75,6 +76,30 @@ def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
     """Remember when each configured endpoint was first seen."""
     for hook in cfg.webhooks:
         rows.ensure_endpoint(db, hook.name, now)
+
+
+def _secrets(hook: Webhook) -> tuple[str, ...]:
+    found = hook.secret if isinstance(hook.secret, tuple) else (hook.secret,)
+    return tuple(getattr(s, "value", "") for s in found)
+
+
+def retry_corrected(old: Config, new: Config, store: Store) -> None:
+    """After a reload, a webhook whose URL or secret changed: what it has pending is due
+    now (``deliveries.retry_now``). Fixing a typo in the address left the delivery
+    waiting for its retry, up to 10 hours later; the deliver job, run at once by the
+    reload, sends it."""
+    before = {h.name: (h.url, _secrets(h)) for h in old.webhooks}
+    after = {h.name: (h.url, _secrets(h)) for h in new.webhooks}
+    changed = [name for name, now in after.items() if before.get(name, now) != now]
+    if not changed:
+        return
+    try:
+        with store.transaction() as tx:
+            for name in changed:
+                moved = rows.retry_now(tx, name, time.time())
+                log.info("webhook_changed endpoint=%s pending_due_now=%d", name, moved)
+    except (StoreError, sqlite3.Error) as exc:  # the schedule goes on as it was
+        log.error("webhook_changed_store_failed error=%s", exc)
 
 
 def register_endpoints(cfg: Config, store: Store, now: float) -> None:

@@ -218,6 +218,19 @@ def hold(db: sqlite3.Connection, endpoint: str, until: float) -> None:
     )
 
 
+def retry_now(db: sqlite3.Connection, endpoint: str, now: float) -> int:
+    """The endpoint's pending deliveries due ``now``, its rate-limit hold dropped: its
+    address or secret was just corrected (a reload), and the retry it waited for (up to
+    10 h) was the old one's. Their schedule's span still counts from the first attempt.
+    How many moved."""
+    db.execute("UPDATE webhook_endpoints SET hold_until = NULL WHERE name = ?", (endpoint,))
+    return db.execute(
+        "UPDATE deliveries SET next_attempt = ? "
+        "WHERE endpoint = ? AND status = 'pending' AND next_attempt > ?",
+        (now, endpoint, now),
+    ).rowcount
+
+
 # the first attempt of a delivery to an endpoint (``?`` its name) due at ``?`` at the
 # earliest: not before the endpoint's rate-limit bucket resets (``hold``)
 _NOT_HELD = "MAX(?, COALESCE((SELECT hold_until FROM webhook_endpoints WHERE name = ?), 0))"
