@@ -205,8 +205,7 @@ def clock_behind_store(store: Store) -> int:
     if back <= CLOCK_SLACK:
         return 0
     with store.transaction() as tx:
-        moved = due.move_back(tx, back, now)
-        runs.back_to(tx, now)  # told once: the runs no longer ahead of the clock
+        moved = due.clock_went_back(tx, back, now)
     log.warning(
         "clock_behind_store seconds=%.0f due_moved=%d: the clock is behind the last run "
         "the store recorded (set back while the daemon was stopped)",
@@ -478,10 +477,7 @@ class Daemon:
                 )
                 try:
                     with store.transaction() as tx:
-                        moved = due.move_back(tx, back, now[0])
-                        # the jump told once: no run left ahead of the clock to tell it
-                        # again at the next start (``clock_behind_store``)
-                        runs.back_to(tx, now[0])
+                        moved = due.clock_went_back(tx, back, now[0])
                 finally:
                     store.close()
             except (StoreError, sqlite3.Error) as exc:  # the jobs are rescheduled anyway

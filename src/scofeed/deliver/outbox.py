@@ -78,18 +78,13 @@ def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
         rows.ensure_endpoint(db, hook.name, now)
 
 
-def _secrets(hook: Webhook) -> tuple[str, ...]:
-    found = hook.secret if isinstance(hook.secret, tuple) else (hook.secret,)
-    return tuple(getattr(s, "value", "") for s in found)
-
-
 def retry_corrected(old: Config, new: Config, store: Store) -> None:
     """After a reload, a webhook whose URL or secret changed: what it has pending is due
     now (``deliveries.retry_now``). Fixing a typo in the address left the delivery
     waiting for its retry, up to 10 hours later; the deliver job, run at once by the
     reload, sends it."""
-    before = {h.name: (h.url, _secrets(h)) for h in old.webhooks}
-    after = {h.name: (h.url, _secrets(h)) for h in new.webhooks}
+    before = {h.name: (h.url, [s.value for s in h.secrets]) for h in old.webhooks}
+    after = {h.name: (h.url, [s.value for s in h.secrets]) for h in new.webhooks}
     changed = [name for name, now in after.items() if before.get(name, now) != now]
     if not changed:
         return

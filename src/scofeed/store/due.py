@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from scofeed.store import runs
+
 # (table, column) of every stored due time and lease
 DUE_COLUMNS = (
     ("sources", "next_poll"),
@@ -36,4 +38,14 @@ def move_back(db: sqlite3.Connection, seconds: float, now: float) -> int:
             f"UPDATE {table} SET {column} = max({column} - ?, ?) WHERE {column} > ?",
             (seconds, now, now),
         ).rowcount
+    return moved
+
+
+def clock_went_back(db: sqlite3.Connection, seconds: float, now: float) -> int:
+    """The repair of a wall clock gone back ``seconds``, in the caller's transaction:
+    every due time moved back (``move_back``), and every run recorded ahead of the
+    clock dated ``now`` (``runs.back_to``), so that the jump is told, and made good,
+    once. How many due times moved."""
+    moved = move_back(db, seconds, now)
+    runs.back_to(db, now)
     return moved
