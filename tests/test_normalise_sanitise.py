@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import lxml.html
+import nh3
 import pytest
 
 from scofeed.errors import NormaliseError
@@ -275,6 +276,20 @@ def test_character_references_in_a_text_release_are_resolved_in_its_content_too(
 def test_the_text_is_spaced_as_it_reads(given, spaced):
     assert spaced_once(given) == spaced
     assert spaced_once(spaced) == spaced  # once is enough
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["<pre>\n\nDay one: arrival\nDay two: talks</pre>", '<pre class="x">\n\nDay one</pre>'],
+)
+def test_a_blank_line_opening_pre_text_stays_for_every_reader(given):
+    # an HTML parser drops the line break right after <pre>: one more is written.
+    # html5ever (nh3's parser, as browsers parse) is the reader; it writes the text it
+    # read right after "<pre>" (lxml's parser keeps that line break: not as browsers)
+    cleaned = sanitise(given)
+    read = nh3.clean(cleaned, tags={"pre"}, attributes={})
+    assert read == "<pre>\nDay one" + given.split("Day one", 1)[1]
+    assert sanitise(cleaned) == cleaned  # and cleaning it again loses nothing
 
 
 @pytest.mark.parametrize(

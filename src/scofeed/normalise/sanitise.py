@@ -298,7 +298,16 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     # last: either cleaning may have taken an address out (that one too)
     if _addressless(safe):  # written by nh3 again: see _drops_tags
         safe = drop_overrides(xml_safe(_cleaned(nh3, _without_addresses(safe))))
+    if "<pre" in safe:
+        safe = _PRE_OPENS_WITH_LINE.sub(r"\g<0>\n", safe)
     return spaced_once(safe).strip()
+
+
+# a <pre> whose text opens with a line break: an HTML parser drops a line break right
+# after the start tag, so one more is written, as the HTML serialising rules say (nh3
+# leaves it out, and a blank line opening "<pre>\n\nfirst" was gone for every reader, and
+# each cleaning took one more). nh3 writes every attribute quoted, a ">" in one as "&gt;"
+_PRE_OPENS_WITH_LINE = re.compile(r'<pre(?:\s[\w:-]+="[^"]*")*>(?=\n)')
 
 
 # a tag; a run of white space in the text (a no-break space is one)
