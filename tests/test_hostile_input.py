@@ -15,6 +15,7 @@ from conftest import run_cli as cli
 from scofeed.build import Tuning
 from scofeed.build import build as run_build
 from scofeed.errors import shown
+from scofeed.markup import tag
 from scofeed.model import Entry
 from scofeed.normalise.text import plain
 from scofeed.store import published as published_rows
@@ -433,6 +434,24 @@ def test_a_body_that_is_an_html_document_with_no_body_is_refused_as_empty(site):
         "a.md": "the release has a title but no body",
         "b.json": "the release has a title but no body",
     }
+
+
+def test_a_tag_taken_out_leaves_no_tag_made_of_what_stood_around_it(site):
+    """ "SCO <img src=x onerror=alert(1)<b>> Forum" was "SCO <img src=x onerror=alert(1) >
+    Forum" in the title and summary: taking "<b>" out joined the text around it into a
+    tag, never looked at again. Found by fuzzing."""
+    entries = built(
+        site,
+        i_txt="SCO <img src=x onerror=alert(1)<b>> Forum meets\n\n"
+        "On 3 June 2020, the officials <img src=x onerror=alert(2)<b>> met.\n",
+    )
+    (e,) = [e for e in entries if "Forum" in e.title]
+    assert (e.title, e.summary) == ("SCO Forum meets", "On 3 June 2020, the officials met.")
+    nested = ("<" * 30 + "b" + ">" * 30, "<i" * 30 + " a=1" + ">" * 30)
+    for hidden in ("<a href=x<p>>", "<h<script>x</script>tml lang=en>", "<p onclick=x</p>",
+                   "&lt;!&lt;A&gt;&gt;", *nested):  # fmt: skip
+        assert not tag().search(plain(hidden)), hidden
+    assert plain("SCO <<Digital>> Forum") == "SCO <<Digital>> Forum"  # prose as written
 
 
 def test_a_reference_to_no_character_inside_a_tag_leaves_no_tag_in_plain_text(site):

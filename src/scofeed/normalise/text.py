@@ -173,8 +173,23 @@ def plain(s: str) -> str:
     if "&" in s:
         s = ENTITY_REF.sub(" ", s)
     if "<" in s:
-        s = tag().sub(" ", s)
+        s = _untagged(s)
     return collapse(s)
+
+
+MAX_TAG_PASSES = 8  # tags within tags, taken out from the inside: more is hostile
+
+
+def _untagged(s: str) -> str:
+    """``s`` with every tag left out, to the last: a tag taken out may join what stood
+    around it into another ("<img src=x onerror=alert(1)<b>>" is one once "<b>" goes),
+    so the text is looked at again until none is left. Past ``MAX_TAG_PASSES`` every
+    "<" goes (only markup built to hide is nested so deep)."""
+    for _ in range(MAX_TAG_PASSES):
+        s, n = tag().subn(" ", s)
+        if not n:
+            return s
+    return s if tag().search(s) is None else s.replace("<", " ")
 
 
 def collapse(s: str) -> str:
