@@ -176,6 +176,45 @@ def test_invalid_input_is_refused_and_quarantined(site, data, suffix, error, rea
     assert [p.name for p in site.sources.iterdir()] == ["000_8062ea63522097a7.txt"]
 
 
+BAD_OWN_URL = (
+    b'<html><head><link rel="canonical" href="http://[::1/">'
+    b'<meta property="og:url" content="http://[::1/x"></head><body>'
+    b'<div class="news-detail"><h1>SCO forum opens in Astana</h1>'
+    b"<p>On 3 June 2020, the SCO forum opened in Astana with delegates.</p></div></body></html>"
+)
+
+
+def test_a_saved_page_naming_itself_by_no_web_address_is_added_without_it(site):
+    """A saved page whose canonical link (or og:url) was "http://[::1/" made `add` print
+    a traceback (ValueError: Invalid IPv6 URL), and a build refuse the file: such an
+    address is passed over, as a cut "saved from" comment is. Found by fuzzing."""
+    page = site.root / "page.html"
+    page.write_bytes(BAD_OWN_URL)
+    out, err = run(site, "add", str(page))
+    assert out.startswith("added ") and not err
+    (site.sources / "dropped.html").write_bytes(BAD_OWN_URL.replace(b"Astana", b"Minsk"))
+    report = build(site.config(), site.store(), NOW)
+    assert not report.rejected and report.new == 1
+    rows = site.store().db.execute("SELECT title, url FROM entries WHERE title LIKE 'SCO forum%'")
+    assert dict(rows.fetchall()) == {
+        "SCO forum opens in Astana": None, "SCO forum opens in Minsk": None,
+    }  # fmt: skip
+
+
+def test_a_failure_no_reader_foresaw_is_one_rejection_as_in_a_build(site, monkeypatch):
+    """What a build calls "could not be processed (ValueError: ...)" for a file in
+    sources/ was a traceback from `add`: it is the same rejection, quarantined."""
+
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid IPv6 URL")
+
+    monkeypatch.setattr("scofeed.add.sources.read", broken)
+    with pytest.raises(RejectedInput, match=r"could not be processed \(ValueError: Invalid IPv6"):
+        add(site, ENVOY, ".txt", "odd-input")
+    [row] = file_rows.rejects(site.store().db)
+    assert row["origin"] == "odd-input"
+
+
 def test_slug_is_ascii_or_the_id():
     assert slug("Ålands öar: SCO & “Friends” — 2021!", "tag:x,2026:release/abc") == (
         "alands-oar-sco-friends-2021"

@@ -29,7 +29,14 @@ from scofeed.build import BuildReport, build
 from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.digest import sha256
-from scofeed.errors import KnownRelease, NormaliseError, PublishError, RejectedInput
+from scofeed.errors import (
+    KnownRelease,
+    NormaliseError,
+    PublishError,
+    RejectedInput,
+    memory_ran_out,
+    unexpected,
+)
 from scofeed.model import Entry, Planner, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
@@ -103,6 +110,21 @@ def _read(
     return releases[0], normalise(releases[0], settings_from(cfg), now)
 
 
+def _read_or_reject(
+    cfg: Config, data: bytes, suffix: str, origin: str, now: datetime
+) -> tuple[Release, Entry]:
+    """``_read``, a failure no reader foresaw (a parser's ValueError, RecursionError) a
+    rejection naming it, as a build gives the same file in sources/ (``pool.prepare``)."""
+    try:
+        return _read(cfg, data, suffix, origin, now)
+    except (RejectedInput, NormaliseError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, as for a file in sources/
+        if memory_ran_out(exc) is not None:
+            raise
+        raise RejectedInput(origin, unexpected(exc)) from None
+
+
 def _quarantine(
     store: Store, origin: str, exc: RejectedInput | NormaliseError, now: datetime
 ) -> None:
@@ -159,7 +181,7 @@ def add_release(
         if suffix not in sources.READERS:
             known = ", ".join(sorted(sources.READERS))
             raise RejectedInput(origin_label, f"unknown format {suffix!r} (one of {known})")
-        release, entry = _read(cfg, data, suffix, origin_label, now)
+        release, entry = _read_or_reject(cfg, data, suffix, origin_label, now)
     except (RejectedInput, NormaliseError) as exc:
         _quarantine(store, _quarantined_as(origin_label, data), exc, now)
         raise

@@ -40,6 +40,7 @@ from scofeed.markup import (
     too_many_elements,
 )
 from scofeed.model import Release
+from scofeed.normalise.ids import web_address
 from scofeed.normalise.text import collapse, compare_key, join_wraps
 from scofeed.selectors import compile_selector
 from scofeed.sources import charset_label, furniture, is_utf8, meta_charset
@@ -239,7 +240,10 @@ def _meta(root: lxml.html.HtmlElement, *names: str) -> str | None:
 
 
 def host_language(url: str | None) -> str | None:
-    host = (urlsplit(url).hostname or "") if url else ""
+    try:
+        host = (urlsplit(url).hostname or "") if url else ""
+    except ValueError:  # "http://[::1/": no host to tell a language by
+        return None
     return _HOST_LANG.get(host.rstrip(".").split(".", 1)[0])
 
 
@@ -363,13 +367,16 @@ def saved_from(text: str) -> str | None:
 
 
 def _own_url(root: lxml.html.HtmlElement) -> str | None:
+    """The address the page gives itself (``og:url``, else its canonical link): one
+    that is no web address ("http://[::1/") is passed over, as a cut "saved from"
+    comment is, not a reason to refuse the release."""
     og = _meta(root, "og:url")
-    if og and og.startswith(("http://", "https://")):
+    if og and web_address(og) is not None:
         return og
     for link in root.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         href = (link.get("href") or "").strip()
-        if "canonical" in rel and href.startswith(("http://", "https://")):
+        if "canonical" in rel and web_address(href) is not None:
             return href
     return None
 
