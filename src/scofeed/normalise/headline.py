@@ -240,29 +240,37 @@ def _looks_like_body(
     ):
         return True
     # "!", "?" and quotes inside a headline do not end it: only full stops count here
-    if len(text) > 100 and _sentence_breaks(text, _full_stop()):
+    if len(text) > 100 and _first_sentence_break(text, _full_stop()) is not None:
         return True
     if sentence and (words >= 15 or cjk_count(text) >= 40):
         return True
     return bool(next_line and next_line.strip()[:1].islower())
 
 
-def _sentence_breaks(text: str, ends: re.Pattern[str] | None = None) -> list[int]:
-    out = []
+def _first_sentence_break(text: str, ends: re.Pattern[str] | None = None) -> int | None:
+    """Where the first sentence of ``text`` ends (not after an initial, an abbreviation
+    or a dotted word), or None. The word before each end is found by looking back from
+    it, not by splitting all the text before it: that made a paragraph of many short
+    sentences ("A b. A b. ...", 80 KB) take seconds."""
     for m in (ends or _sentence_end()).finditer(text):
-        before = text[: m.start()].rstrip()
-        word = before.rsplit(None, 1)[-1].rstrip(".!?").casefold() if before.split() else ""
+        end = m.start()
+        while end > 0 and text[end - 1].isspace():
+            end -= 1
+        start = end
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        word = text[start:end].rstrip(".!?").casefold()
         if len(word) <= 1 or word in _ABBREV or "." in word:
             continue
-        out.append(m.start())
-    return out
+        return m.start()
+    return None
 
 
 def headline_from(paragraph: str) -> str:
     """A stand-in headline: the first sentence, without a leading date clause, shortened."""
     text = markup_free(paragraph)  # no markup, so that no cut falls inside a tag
-    breaks = _sentence_breaks(text)
-    sentence = text[: breaks[0]] if breaks else text
+    first = _first_sentence_break(text)
+    sentence = text if first is None else text[:first]
     lead = _date_lead_end(sentence)
     # what must be left of it: 20 characters, 8 in Chinese (as much as a headline says)
     least = 8 if script_of(sentence) == "cjk" else 20
