@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import feedparser
 import pytest
@@ -363,6 +363,31 @@ def test_an_edit_of_a_release_dated_by_its_file_keeps_its_date(site):
     _dated_by_file(site, "Ministers met\n\nOn 3 March 2026, the ministers met.\n", LATER)
     build(site, LATER + timedelta(hours=1))
     assert _undated_entry(site).published.date() == datetime(2026, 3, 3).date()
+
+
+@pytest.mark.parametrize("when", ["On Thursday", "Yesterday"])
+def test_a_release_dated_by_a_relative_date_keeps_its_dates_read_again_or_edited(site, when):
+    """ "On Thursday the forum met" is read by the file's date alone: a copy put back
+    with a new file time and read again by `build --reread`, or an edit days later,
+    moved the release (and its event) by as far and sent it out as corrected. The date
+    and event date it was first read with are kept, as for a release dated by its file.
+    Found by fuzzing."""
+    text = f"SCO forum meets in Astana\n\n{when} the forum met in Astana with delegates.\n"
+    first = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)  # a Wednesday
+    _dated_by_file(site, text, first)
+    build(site)
+    entry = _undated_entry(site)
+    day = {"On Thursday": 4, "Yesterday": 9}[when]
+    assert (entry.published.date(), entry.event_date) == ((d := date(2026, 6, day)), d)
+    _dated_by_file(site, text, NOW - timedelta(days=1))  # the same text, a new file time
+    report = run_build(site.config(), site.store(), NOW, tuning=DEFAULT_TUNING, reread=True)
+    assert report.updated == 0
+    _dated_by_file(site, text.replace("with", "with many"), first + timedelta(days=10))
+    assert build(site, LATER).updated == 1
+    edited = _undated_entry(site)
+    assert (edited.revision, edited.published, edited.event_date) == (
+        2, entry.published, entry.event_date,
+    )  # fmt: skip
 
 
 def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(site):

@@ -272,10 +272,12 @@ def ingest_one(
         return Change(entry, "new"), queued
     entry = adopt_id(entry, match.entry_id, settings.base_url)
     entry_rows.note_folded(db, match.entry_id, entry)  # stored before it was kept
-    if entry.date_source in UNSTATED:
+    if entry.date_source in UNSTATED or entry.day_guessed:
         entry = _first_date_kept(db, match.entry_id, entry)
     elif entry.year_guessed:
         entry = _year_of_known_version(db, match.entry_id, entry)
+    if entry.event_guessed:
+        entry = _first_event_kept(db, match.entry_id, entry)
     entry = _not_after_first_seen(entry, match.first_seen, settings.timezone)
     if match.authority is None and match.by == "origin":
         # stored before authorities were kept, and this is its own input: the entry is
@@ -430,6 +432,16 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     corrected."""
     stored = entry_rows.get(db, entry_id)
     return redated(entry, stored.published, stored.date_source)
+
+
+def _first_event_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
+    """A version whose event date is a relative date ("yesterday", "on Thursday") read
+    by its file's time keeps the entry's event date: that time moves with an edit, a
+    copy or a fresh clone read again, the release's event does not."""
+    stored = entry_rows.get(db, entry_id).event_date
+    if stored is None or stored == entry.event_date:
+        return entry
+    return replace(entry, event_date=stored)  # (not in the content hash)
 
 
 def _not_after_first_seen(entry: Entry, first_seen: float | None, tz: str) -> Entry:

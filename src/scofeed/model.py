@@ -77,6 +77,10 @@ class Entry:
     # the file's time): what ingest may correct by an earlier version of the release.
     # Never stored, compared or shown (publish keys feed files on an entry's repr)
     year_guessed: bool = field(default=False, compare=False, repr=False)
+    # ``published`` / ``event_date`` came of a relative date ("on Thursday") read by the
+    # file's time: an earlier version's is kept (ingest). Never stored, compared or shown
+    day_guessed: bool = field(default=False, compare=False, repr=False)
+    event_guessed: bool = field(default=False, compare=False, repr=False)
     # the fingerprint with Unicode forms and ё/е folded too, for matching copies ("": the
     # fingerprint). Never compared or shown, like ``year_guessed``
     folded: str = field(default="", compare=False, repr=False)

@@ -27,7 +27,11 @@ else a dateline's (a date stated with its year before the headline), else the fi
 date (``scofeed.dates.yearless``: never after it). A dateline the evidence contradicts
 (after the file's date, or far from it and from the body's dates while they agree with
 it) is none (``_dateline_day``). A year-less date that took the file's year is marked
-(``year_guessed``): ingest may correct it by an earlier version of the release.
+(``year_guessed``): ingest may correct it by an earlier version of the release. A
+relative date ("yesterday", "on Thursday") read by the file's date alone says no more
+than that date does, which an edit or a copy moves: the publication date or event date
+it gave is marked (``day_guessed``, ``event_guessed``), and ingest keeps the one an
+earlier version of the release was read with.
 
 A date more than a day after ``now`` (when the release is first seen) is passed over,
 and no entry is dated after ``now``. The **event date** is the first date the text states
@@ -70,6 +74,8 @@ class Dates:
     source: str  # metadata | page | url | text | mtime | now
     event: date | None  # the first date the text states for what happened
     year_guessed: bool = False  # a text date without its year, read by the file's date
+    day_guessed: bool = False  # ``published``: a relative date, read by the file's date
+    event_guessed: bool = False  # ``event``: a relative date, read by the file's date
 
 
 def plausible(when: datetime | None, now: datetime, origin: str, what: str) -> bool:
@@ -341,6 +347,8 @@ def choose(
     published: datetime | None = None
     source = ""
     guessed = False
+    day_guessed = False
+    by_file = not (page_day or meta_day or dateline_day)  # relative dates read by its date
     if stated is not None:
         published, source = stated, "metadata"
     if published is None and stamp is not None and (url_day is None or stamp.day == url_day):
@@ -355,6 +363,7 @@ def choose(
             published, source = times[id(first)], "text"
             # no page, metadata or dateline date: a year-less date took the file's year
             guessed = dateline_day is None and not first.had_year and not first.relative
+            day_guessed = by_file and first.relative
         else:
             log.info("date_far origin=%s text=%s", logged(origin), found[0].day)
     # a time scofeed takes for the date (the file's, the moment it was first seen) is in
@@ -393,4 +402,7 @@ def choose(
         ruled_out = {id(f) for f in datelines} - {id(f) for f in trusted}
         kept = [f for f in found if id(f) not in ruled_out] if ruled_out else found
         event = _first_text_date(kept, strong, weak, day + ONE_DAY)
-    return Dates(published, source, event.day if event else None, guessed)
+    event_guessed = event is not None and by_file and event.relative
+    return Dates(
+        published, source, event.day if event else None, guessed, day_guessed, event_guessed
+    )

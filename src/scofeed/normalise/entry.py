@@ -403,5 +403,7 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         event_date=dates.event,
         paragraphs=tuple(paras),
         year_guessed=dates.year_guessed,
+        day_guessed=dates.day_guessed,
+        event_guessed=dates.event_guessed,
         folded=folded,
     )
