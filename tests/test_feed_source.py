@@ -118,6 +118,30 @@ def test_json_feed_item_url_must_be_a_web_address():
     assert b.url == "https://mirror.example/b"
 
 
+def test_json_feed_text_fields_of_another_type_are_not_given():
+    """A title given as a list, content as an object, a tag as an object were published
+    as their Python form ("['list', 'title']", "{'x': 1}") and made a tag feed of
+    "{'a': 1}"; JSON Feed gives each as a string. Such a field is as if not given, and
+    a string beside it is read. Found by fuzzing."""
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "x",
+        "language": ["en"],
+        "items": [
+            {"id": {"a": 1}, "url": "https://mirror.example/a", "title": ["list", "title"],
+             "content_html": {"x": 1}, "content_text": "SCO forum opened.",
+             "tags": [{"a": 1}, "energy", 7], "language": 5},
+            {"id": "b", "title": "SCO forum closes", "content_text": ["no"],
+             "summary": "The forum closed.", "date_published": "2025-06-03T10:00:00Z"},
+        ],
+    }  # fmt: skip
+    a, b = read_feed(FEED_URL, json.dumps(doc).encode(), FEED_URL)
+    assert (a.title, a.html, a.text, a.tags, a.lang, a.alias) == (
+        None, None, "SCO forum opened.", ("energy",), None, None,
+    )  # fmt: skip
+    assert (b.title, b.text, b.key) == ("SCO forum closes", "The forum closed.", "b")
+
+
 def _one_item(tags: str, namespaces: str = "") -> bytes:
     return (
         f'<?xml version="1.0"?><rss version="2.0" {namespaces}><channel><title>t</title>'

@@ -340,7 +340,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
     items = doc.get("items")
     if not isinstance(items, list):
         raise RejectedInput(origin, "JSON feed without an items list")
-    lang = str(_whole(doc.get("language")) or "").strip() or None
+    lang = _text(_whole(doc.get("language"))).strip() or None
     releases = []
     for item in items:
         if not isinstance(item, dict):
@@ -348,32 +348,34 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
         item = {key: _whole(value) for key, value in item.items()}
         link = _web_link(base_url, item.get("url"))
         link = link or _web_link(base_url, item.get("external_url"))
-        html = str(item.get("content_html") or "")
+        html = _text(item.get("content_html"))
         # lxml reads it next, as it is (its links) and as xml_text leaves it (its text)
         if max(most_attributes(html), most_attributes(xml_text(html))) > MAX_ATTRIBUTES:
             raise RejectedInput(origin, TOO_MANY_ATTRIBUTES)  # the whole feed, as for tags
         html = absolute_links(html, link or base_url)
-        text = str(item.get("content_text") or "") or (fragment_text(html) if html else "")
-        if not text and item.get("summary"):
-            text = str(item["summary"])
+        text = _text(item.get("content_text")) or (fragment_text(html) if html else "")
+        if not text:
+            text = _text(item.get("summary"))
         published = _iso(item.get("date_published"))
         updated = _iso(item.get("date_modified"))
         # JSON Feed 1.1: an id given as a number is read as its string
         ident = item.get("id")
         ident = str(ident) if isinstance(ident, int) and not isinstance(ident, bool) else ident
+        ident = ident if isinstance(ident, str) else None
+        title = _text(item.get("title")) or None
         raw_tags = item.get("tags")
         tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         releases.append(
             Release(
-                origin=link or _name(origin, ident, item.get("title"), published, text),
+                origin=link or _name(origin, ident, title, published, text),
                 text=text,
-                title=str(item["title"]) if item.get("title") else None,
+                title=title,
                 html=html or None,
                 published=published,
                 updated=updated if _later(updated, published) else None,
                 url=link,
-                tags=tuple(str(t) for t in tags),
-                lang=str(item.get("language") or "").strip() or lang,
+                tags=tuple(t for t in tags if isinstance(t, str)),
+                lang=_text(item.get("language")).strip() or lang,
                 key=None if link else str(ident or "") or None,
                 source=source,
                 alias=_alias(origin, ident, link),
@@ -385,6 +387,13 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(value: Any) -> str:
+    """A JSON Feed text field: a string, else "" (JSON Feed 1.1 gives each one as a
+    string; a list or an object there was published as its Python form, "['a', 'b']",
+    and a tag object made a tag feed of it). The field is then as if not given."""
+    return value if isinstance(value, str) else ""
 
 
 def _whole(value: Any) -> Any:
