@@ -138,6 +138,28 @@ def test_damage_found_in_the_middle_of_a_command_is_one_line_and_exit_2(site):
         assert "Traceback" not in run.stderr
 
 
+def test_damage_the_daemon_meets_as_it_starts_is_one_line_and_exit_2(site):
+    """A damaged page of the meta table (read at start: the clock check, the job
+    runs) made `scofeed run` print SQLite's traceback and exit 1, which systemd
+    restarts: it says what every command says, exit 2."""
+    assert test_daemon.cli(site, "build").returncode == 0
+    state = site.config().paths.state
+    db = sqlite3.connect(state)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'meta'").fetchone()
+    (size,) = db.execute("PRAGMA page_size").fetchone()
+    db.close()
+    with open(state, "r+b") as fh:
+        fh.seek((root - 1) * size)
+        first = fh.read(1)
+        fh.seek((root - 1) * size)
+        fh.write(bytes([first[0] ^ 0xFF]))  # the page's type byte: no b-tree page
+    run = test_daemon.cli(site, "run", "--port", str(free_port()))
+    assert run.returncode == 2, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"scofeed: {state}: the state store is damaged ("), line
+
+
 def test_a_store_from_a_newer_scofeed_stops_the_start_with_exit_2(site):
     assert test_daemon.cli(site, "build").returncode == 0
     state = site.config().paths.state

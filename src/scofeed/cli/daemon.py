@@ -62,6 +62,9 @@ def _start(args: argparse.Namespace, schedule: bool) -> int:
 
     cfg = _loader(args, signs=schedule)
     refuse_root(cfg)
+    # SQLite finding the store damaged as the daemon starts (a page of its meta or
+    # webhook tables) is the one line naming the store, exit 2, as in any command
+    args.store_path, args.store_wait = cfg.paths.state, cfg.limits.store_wait
     # -v / -q on the command line win; otherwise the configured level applies
     from_config = not args.verbose and not args.quiet
     apply_log_level(cfg.log.level if from_config else args.log_level)
