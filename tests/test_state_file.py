@@ -24,7 +24,7 @@ from scofeed.store.making import make_whole
 from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import modes_apply
 
-COMMANDS = ["build", "show", "run", "serve"]
+COMMANDS = ["build", "dry-run", "show", "run", "serve"]
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -40,7 +40,7 @@ def tree(root: Path) -> dict[str, str]:
 def command(site, name: str, entry: str, prefix: list[str] | None = None):
     """``scofeed NAME`` on the site as a subprocess (the daemon's too: one that starts
     is stopped after 20 s, and its exit then says so)."""
-    args = {"build": ["build"], "show": ["show", entry]}.get(
+    args = {"build": ["build"], "dry-run": ["build", "--dry-run"], "show": ["show", entry]}.get(
         name, [name, "--host", "127.0.0.1", "--port", str(free_port())]
     )
     proc = subprocess.Popen(
@@ -298,6 +298,35 @@ def test_a_backup_restored_beside_the_old_stores_wal_is_refused(site, tmp_path):
         Path(f"{state}{tail}").unlink()
     shown = run_cli(site, "show", entry)
     assert shown.returncode == 0 and "Written after the backup" not in shown.stdout
+
+
+def test_a_store_linked_onto_another_disk_is_looked_at_where_sqlite_keeps_its_wal(site, tmp_path):
+    """``paths.state`` a symbolic link to the store's file elsewhere: SQLite keeps the
+    -wal and -shm files beside that file, and scofeed looked for them beside the link.
+    A backup restored beside the old store's -wal was taken in, the -wal written into
+    it; a link to no file yet made a store of mode 0644, not 0600."""
+    state = site.config().paths.state
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    state.parent.mkdir(parents=True)
+    state.symlink_to(disk / "store.sqlite3")  # to no file yet
+    entry = built(site)
+    real = disk / "store.sqlite3"
+    assert oct(real.stat().st_mode & 0o777) == oct(0o600) and state.is_symlink()
+    backup = tmp_path / "backup.sqlite3"
+    assert run_cli(site, "backup", str(backup)).returncode == 0
+    with contextlib.closing(sqlite3.connect(real, isolation_level=None)) as db:
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("UPDATE entries SET title = 'Written after the backup'")
+        kept = {tail: Path(f"{real}{tail}").read_bytes() for tail in ("-wal", "-shm")}
+    real.write_bytes(backup.read_bytes())  # through the link, or as the link names it
+    for tail, data in kept.items():
+        Path(f"{real}{tail}").write_bytes(data)
+    restored = real.read_bytes()
+    for name in COMMANDS:
+        code, err = command(site, name, entry)
+        assert code == 2 and f"scofeed: {real}-wal is not this store's: " in err, (name, err)
+    assert real.read_bytes() == restored
 
 
 HOLD = """

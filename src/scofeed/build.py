@@ -43,6 +43,7 @@ from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
 from scofeed.store.entries import Known
 from scofeed.store.files import FileState
+from scofeed.store.making import refuse_not_ours
 from scofeed.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -292,6 +293,9 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
     it published before and plans no more (an archive page after ``feeds.archives =
     false``, a language's feeds after its last entry went), which the copy's publish
     forgets as the real one removes them (``publish._publish``'s ``stale``)."""
+    # what every command refuses (a file of 0 bytes, a backup beside the old -wal) the
+    # dry run refuses too: it said what a new store's build would do
+    refuse_not_ours(cfg.paths.state, cfg.limits.store_wait)
     with tempfile.TemporaryDirectory(prefix="scofeed-preview-") as tmp:
         copy = Path(tmp) / "state.sqlite3"
         copy_store(cfg.paths.state, copy, wait=cfg.limits.store_wait)

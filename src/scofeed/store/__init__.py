@@ -25,6 +25,7 @@ from scofeed.store.trouble import (
     NO_ROOM,
     TAILS,
     WAIT,
+    beside,
     cannot_write,
     disk_full,
     on_read_only_mount,
@@ -130,7 +131,7 @@ def read_only(path: Path, wait: float = WAIT) -> sqlite3.Connection:
 
 def nothing_beside(path: Path) -> bool:
     """Neither a -wal nor a -shm file beside the store: no connection has it open."""
-    return not any(Path(f"{path}{tail}").exists() for tail in TAILS)
+    return not any(beside(path, tail).exists() for tail in TAILS)
 
 
 def schema_of(copy: Path) -> int | None:
@@ -305,7 +306,7 @@ class Store:
                 conn.execute("PRAGMA user_version")
             except sqlite3.OperationalError as exc:
                 conn.close()
-                wal = Path(f"{self.path}-wal")
+                wal = beside(self.path, "-wal")
                 code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
                 made = full and code in NO_ROOM and wal.is_file() and not wal.stat().st_size
                 cannot = code in _CANNOT_WRITE and not wal.exists()  # a read-only mount

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from scofeed.errors import ScofeedError, StoreError
+from scofeed.store.trouble import beside
 
 
 @contextlib.contextmanager
@@ -55,12 +56,13 @@ def still_names(path: Path, fd: int) -> bool:
 class StateFiles:
     """The store's file and its -wal and -shm files as the daemon found them once it
     had the store open: ``changed`` names one removed or replaced since (an operator's
-    ``rm state/*``, a restore copied over a running daemon). SQLite goes on writing
-    the file it has open, which no other process sees any more: every job then failed
-    ("disk I/O error") until a restart, and a build beside it damaged the store."""
+    ``rm state/*``, a restore renamed over a running daemon; one copied onto the same
+    file keeps its identity and cannot be told). SQLite goes on writing the file it has
+    open, which no other process sees any more: every job then failed ("disk I/O
+    error") until a restart, and a build beside it damaged the store."""
 
     def __init__(self, state: Path) -> None:
-        paths = [state, Path(f"{state}-wal"), Path(f"{state}-shm")]
+        paths = [state, beside(state, "-wal"), beside(state, "-shm")]
         self.seen = {p: _identity(p) for p in paths}
 
     def changed(self) -> Path | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from scofeed.errors import StoreUnusable
 from scofeed.store.fresh import FRESH, FRESH_VERSION
 from scofeed.store.schema import MIGRATIONS, statements
+from scofeed.store.trouble import beside
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def _refuse_by_head(path: Path, head: bytes, wait: float) -> None:
         raise StoreUnusable(f"{path}: the state store is an empty file (0 bytes); {WHAT_TO_DO}")
     if not (head.startswith(b"SQLite format 3\0") and len(head) == 100 and head[18] == 1):
         return
-    wal = Path(f"{path}-wal")
+    wal = beside(path, "-wal")
     if wal.is_file() and wal.stat().st_size > 0:  # no WAL store's: a restore left it
         raise StoreUnusable(
             f"{wal} is not this store's: {path} is not in WAL mode (a backup put in place?), "
@@ -116,7 +117,10 @@ def make_whole(path: Path) -> None:
     opening the store then says why. A store there already: nothing is done."""
     if path.exists():
         return
-    wal = Path(f"{path}-wal")
+    # a symbolic link to no file yet: the store is made where it points, as SQLite
+    # would make it (0644, a link in the way of the one to the file made whole)
+    path = Path(os.path.realpath(path))
+    wal = beside(path, "-wal")
     if wal.is_file() and wal.stat().st_size > 0:  # replayed into the new store by SQLite
         raise StoreUnusable(
             f"{wal} is there without its store {path} (moved or deleted, its -wal left "

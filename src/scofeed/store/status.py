@@ -13,6 +13,7 @@ from pathlib import Path
 from scofeed.errors import shown
 from scofeed.store import deliveries as delivery_rows
 from scofeed.store import files as file_rows
+from scofeed.store.trouble import beside
 
 ADD = "add"  # the quarantine's source name for inputs refused by ``scofeed add``
 
@@ -63,7 +64,7 @@ def size_on_disk(path: Path) -> int:
     """The store file's size with its write-ahead log (it holds what a checkpoint has
     not copied yet)."""
     size = 0
-    for part in (path, Path(f"{path}-wal")):
+    for part in (path, beside(path, "-wal")):
         try:
             size += os.path.getsize(part)
         except OSError:  # no WAL right now (checkpointed and removed at close)

@@ -111,7 +111,10 @@ def cannot_write(path: Path) -> str | None:
     beside it (one left read-only by a reader of a read-only store: every write then
     failed, "attempt to write a readonly database"); None when it can write each one
     that is there."""
-    for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
+    for each, named in (
+        (path, "file"),
+        *((beside(path, t), f"file {beside(path, t)}") for t in TAILS),
+    ):
         if each.exists() and not writable(each):
             return whose(each, named)
     return None
@@ -134,13 +137,29 @@ def refuse_unwritable(path: Path) -> None:
 def cannot_read(path: Path) -> str | None:
     """Why this process cannot read the store at ``path``, or the -wal or -shm file
     beside it; None when it can read each one that is there."""
-    for each, named in ((path, "file"), *((Path(f"{path}{t}"), f"file {path}{t}") for t in TAILS)):
+    for each, named in (
+        (path, "file"),
+        *((beside(path, t), f"file {beside(path, t)}") for t in TAILS),
+    ):
         if each.exists() and not allowed(each, os.R_OK):
             return whose(each, named, "read")
     return None
 
 
 TAILS = ("-wal", "-shm")  # the files SQLite keeps beside a store in WAL mode
+
+
+def _with_tails(path: Path) -> list[tuple[Path, str]]:
+    """The store's file and the -wal and -shm files beside it, each as messages name it."""
+    return [(path, "file"), *((beside(path, t), f"file {beside(path, t)}") for t in TAILS)]
+
+
+def beside(path: Path, tail: str) -> Path:
+    """The file SQLite keeps beside the store at ``path`` (``tail``: "-wal", "-shm"):
+    beside the file a symbolic link names, where SQLite puts it. A store linked onto
+    another disk was looked at beside the link: a restored backup's old -wal was not
+    seen, and SQLite wrote it into the backup."""
+    return Path(f"{os.path.realpath(path)}{tail}")
 
 
 def whose_folder(path: Path) -> str:
