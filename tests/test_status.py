@@ -25,6 +25,7 @@ from scofeed.poll import poll_due
 from scofeed.serve import App, HttpServer
 from scofeed.store import activitypub as activitypub_rows
 from scofeed.store import deliveries as delivery_rows
+from scofeed.store import files as file_rows
 from scofeed.store import runs
 from scofeed.store import sources as source_rows
 from test_remote import add_source
@@ -92,6 +93,43 @@ def test_a_failing_job_is_said_while_the_config_runs_it(site, capsys):
     said = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("failing:")]
     assert [ln.split(",")[0] for ln in said] == ["failing: job poll:gazette", "failing: job scan"]
     assert said[0].endswith("(never ok): HTTP 404")
+
+
+def test_a_source_removed_leaves_health_metrics_and_status_alike(site, capsys):
+    """Its failing poll and the pages it refused stayed in /healthz and /metrics for
+    ever (`status` had stopped saying the poll): no poll will find them fixed. An
+    endpoint removed was "retrying" in /metrics for ever; it is "unconfigured"."""
+    add_source(site, "http://127.0.0.1:9/feed.xml", name="gazette", kind="feed")
+    with site.store().transaction() as db:
+        for name in ("poll:gazette", "poll:removed"):
+            runs.record(db, runs.Run(name, 1.0e9, 1.0e9 + 1, False, "", "HTTP 404"))
+        runs.record(db, runs.Run("scan", 1.0e9, 1.0e9 + 1, True, "found=0"))
+        for source in ("gazette", "removed"):
+            file_rows.reject(db, f"http://127.0.0.1:9/{source}.html", source, "no body", 1e9, None)
+        # and a webhook endpoint removed, its delivery kept: sent no more, retried no more
+        delivery_rows.enqueue(db, "hook", "tag:x,2026:release/1", 1, "release.published",
+                              b"{}", 0.0)  # fmt: skip
+    cfg = site.config("serve.metrics_token='t0ken-for-the-scrape'")
+    store = site.store()
+    server = HttpServer(App(lambda: cfg, store), "127.0.0.1", 0)
+    server.start()
+    base = "http://{}:{}".format(*server.addresses[0][:2])
+    try:
+        health = requests.get(f"{base}/healthz", timeout=10).json()
+        metrics = requests.get(
+            f"{base}/metrics", headers={"Authorization": "Bearer t0ken-for-the-scrape"}, timeout=10
+        ).text
+    finally:
+        server.stop()
+        store.close()
+    said = [e.get("job") or e["source"] for e in health["last_errors"]]
+    assert sorted(said) == ["gazette", "poll:gazette"] and "poll:removed" not in health["jobs"]
+    assert 'job="poll:gazette"' in metrics and "poll:removed" not in metrics
+    assert "scofeed_rejected_inputs 1.0" in metrics
+    state = 'scofeed_webhook_endpoint_state{endpoint="hook",state="%s"}'
+    assert f"{state % 'unconfigured'} 1.0" in metrics and f"{state % 'active'} 0.0" in metrics
+    out = status(site, capsys)
+    assert "removed.html" not in out and "gazette.html" in out
 
 
 def test_status_says_whether_a_daemon_holds_the_store(site, capsys):

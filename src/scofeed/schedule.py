@@ -268,8 +268,8 @@ def job_table(cfg: Config) -> list[JobSpec]:
             # asleep past it, the poll threads busy) ran a whole period late, though the
             # store had it due; its run decides by the store, however late it starts
             grace = None if src.cron else 60
-            jobs.append(JobSpec(f"poll:{src.name}", tick, poll_job(src.name), grace=grace,
-                                executor=POLLS))  # fmt: skip
+            name = runs.POLL_PREFIX + src.name
+            jobs.append(JobSpec(name, tick, poll_job(src.name), grace=grace, executor=POLLS))
     if cfg.recheck.enabled:  # a tick: store.pages says which page is due
         tick = trigger_for(every=min(RECHECK_TICK, cfg.recheck.interval))
         jobs.append(JobSpec("recheck", tick, recheck_job, grace=RECHECK_TICK))

@@ -90,11 +90,8 @@ def failing_lines(db: sqlite3.Connection, cfg: Config) -> list[str]:
     the last scan that worked, and nothing said the feeds were no longer written. A
     source's poll is said only while the config polls it: removing a broken source,
     the fix, left its record failing for ever."""
-    polled = {f"poll:{s.name}" for s in cfg.sources if s.enabled}
     lines = []
-    for run in runs.failing(runs.all_runs(db)):
-        if run.name.startswith("poll:") and run.name not in polled:
-            continue
+    for run in runs.failing(runs.of_sources(runs.all_runs(db), cfg.polled())):
         times = f"{run.failures} runs in a row" if run.failures > 1 else "its last run"
         ok = f"last ok {iso(run.last_ok)}" if run.last_ok else "never ok"
         lines.append(
@@ -198,7 +195,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"\nwithdrawn entries: {withdrawn} (scofeed list --withdrawn)")
     print()
     official_pages(cfg, db, now)
-    rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY)
+    rejected = status_rows.rejected(db, now, cfg.limits.reject_ttl * DAY, cfg.polled())
     if not rejected:
         print("rejected inputs: none")
         return 0

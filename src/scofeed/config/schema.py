@@ -566,6 +566,11 @@ class Config:
     activitypub: ActivityPubConfig = ActivityPubConfig()
     path: Path | None = None  # the file this came from; not a key
 
+    def polled(self) -> frozenset[str]:
+        """The names of the remote sources polled: what a record of a source's polls or
+        refusals is shown for (one removed, the fix of a broken one, is no more)."""
+        return frozenset(s.name for s in self.sources if s.enabled)
+
     def validate(self, key: str) -> None:
         clash = language_folder_clash(self.feeds.languages, self.site.language)
         if clash:

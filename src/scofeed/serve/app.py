@@ -423,7 +423,7 @@ class App:
 
     def health(self, cfg: Config) -> Response:
         db = self.store.db
-        every = runs.all_runs(db)
+        every = runs.of_sources(runs.all_runs(db), cfg.polled())
         # the daemon's scan, or beside `scofeed serve` a cron job's `scofeed build`: with
         # the scan alone, such a site said "starting" for ever, a failed build unseen
         scan = runs.feeds_run(every)
@@ -432,7 +432,9 @@ class App:
             {"job": r.name, "at": iso(r.finished), "error": r.error} for r in runs.failing(every)
         ]
         # the rejects ``scofeed status`` lists: a refused ``add`` ages out after reject_ttl
-        rejected = status_rows.rejected(db, time.time(), cfg.limits.reject_ttl * 86400)
+        rejected = status_rows.rejected(
+            db, time.time(), cfg.limits.reject_ttl * 86400, cfg.polled()
+        )
         own = {s.url for s in cfg.sources}  # a source's URL may hold its credentials
         rejects = [
             {"origin": input_name(r.origin, own), "source": r.source, "reason": r.reason,

@@ -130,7 +130,9 @@ class _Figures(Collector):
         entries.add_metric(["published"], published_rows.count(db))
         entries.add_metric(["withdrawn"], withdrawal_rows.count_withdrawn(db))
         yield entries
-        rejected = status_rows.rejected(db, time.time(), cfg.limits.reject_ttl * 86400)
+        rejected = status_rows.rejected(
+            db, time.time(), cfg.limits.reject_ttl * 86400, cfg.polled()
+        )
         yield GaugeMetricFamily(
             "scofeed_rejected_inputs",
             "Inputs refused and not accepted since (the quarantine `scofeed status` lists).",
@@ -141,7 +143,7 @@ class _Figures(Collector):
             "The state store's size on disk, its write-ahead log included.",
             value=status_rows.size_on_disk(cfg.paths.state),
         )
-        yield from _jobs(db)
+        yield from _jobs(cfg, db)
         yield from _sources(cfg, db)
         yield from _webhooks(cfg, db)
         if cfg.activitypub.enabled:
@@ -169,7 +171,7 @@ class _Figures(Collector):
             )
 
 
-def _jobs(db: Any) -> Iterator[Metric]:
+def _jobs(cfg: Config, db: Any) -> Iterator[Metric]:
     last = GaugeMetricFamily(
         "scofeed_job_last_run_timestamp_seconds",
         "When each daemon job (scan, poll, deliver...) last finished.",
@@ -185,7 +187,7 @@ def _jobs(db: Any) -> Iterator[Metric]:
         "Failures of each job in a row, up to its last run (0: its last run succeeded).",
         labels=["job"],
     )
-    for run in runs.all_runs(db):
+    for run in runs.of_sources(runs.all_runs(db), cfg.polled()):
         last.add_metric([run.name], run.finished)
         if run.last_ok is not None:
             ok.add_metric([run.name], run.last_ok)
@@ -223,7 +225,8 @@ def _webhooks(cfg: Config, db: Any) -> Iterator[Metric]:
     )
     state = GaugeMetricFamily(
         "scofeed_webhook_endpoint_state",
-        "Each endpoint's state: 1 for the one it is in (active, retrying, disabled).",
+        "Each endpoint's state: 1 for the one it is in (active, retrying, disabled; "
+        "unconfigured: removed from the config, its deliveries still kept).",
         labels=["endpoint", "state"],
     )
     for ep in status_rows.endpoints(db, [w.name for w in cfg.webhooks]):
@@ -231,7 +234,8 @@ def _webhooks(cfg: Config, db: Any) -> Iterator[Metric]:
             deliveries.add_metric([ep.name, status], n)
         deliveries.add_metric([ep.name, "delivered"], ep.delivered)
         now = "disabled" if ep.disabled_at else "retrying" if ep.retrying else "active"
-        for name in ("active", "retrying", "disabled"):
+        now = now if ep.configured else "unconfigured"  # retried no more
+        for name in ("active", "retrying", "disabled", "unconfigured"):
             state.add_metric([ep.name, name], 1 if name == now else 0)
     yield from (deliveries, state)
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, replace
 
 from scofeed.store import put_meta
+
+POLL_PREFIX = "poll:"  # a source's poll job: "poll:NAME"
 
 _PREFIX = "job:"
 RELOAD_JOB = "reload"  # the daemon's last reload (SIGHUP, `scofeed reload`): a run too
@@ -100,6 +103,17 @@ def all_runs(db: sqlite3.Connection) -> list[Run]:
         if held_file == file and (stored is None or stored.finished < run.finished):
             found[name] = run
     return [found[name] for name in sorted(found)]
+
+
+def of_sources(every: list[Run], polled: Collection[str]) -> list[Run]:
+    """The runs of ``every`` but the polls of a source no longer ``polled`` (removed
+    from the config, or disabled): removing a broken source, the fix, left its last
+    poll failing for ever, in /healthz, /metrics and ``scofeed status``."""
+    return [
+        r
+        for r in every
+        if not r.name.startswith(POLL_PREFIX) or r.name.removeprefix(POLL_PREFIX) in polled
+    ]
 
 
 def failing(every: list[Run]) -> list[Run]:

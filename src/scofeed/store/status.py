@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from scofeed.store import files as file_rows
 from scofeed.store.trouble import beside
 
 ADD = "add"  # the quarantine's source name for inputs refused by ``scofeed add``
+LOCAL = "local"  # and for files in sources/ a build refused
 
 
 @dataclass(frozen=True)
@@ -157,17 +158,23 @@ def remote_sources(
 
 
 def rejected(
-    db: sqlite3.Connection, now: float | None = None, add_ttl: float | None = None
+    db: sqlite3.Connection,
+    now: float | None = None,
+    add_ttl: float | None = None,
+    polled: Collection[str] | None = None,
 ) -> list[Rejected]:
     """The quarantine, newest first. An input refused by ``scofeed add`` lies outside
     sources/, so no scan ever finds it fixed: it drops out once a later ``add`` of it
     succeeds (``add`` clears it) or, given ``now`` and ``add_ttl`` (seconds), once it is
-    older than that. Local files and remote pages stay until fixed or gone."""
+    older than that. Local files and remote pages stay until fixed or gone, and, given
+    the sources ``polled``, those of a source no longer polled (removed or disabled:
+    no poll will find them fixed) are left out."""
     cutoff = None if now is None or add_ttl is None else now - add_ttl
     return [
         Rejected(r["origin"], r["source"], r["reason"], iso(r["at"]) or "", r["kept"])
         for r in file_rows.rejects(db)
-        if cutoff is None or r["source"] != ADD or r["at"] >= cutoff
+        if (cutoff is None or r["source"] != ADD or r["at"] >= cutoff)
+        and (polled is None or r["source"] in (ADD, LOCAL) or r["source"] in polled)
     ]
 
 
