@@ -412,7 +412,7 @@ def test_log_lines_show_fetched_and_added_pages_without_their_query(site, web, c
         lambda request: Response(served["page"], content_type="text/plain")
     )
     added = web.url_for("/page.txt") + "?token=LEAKTOKENADD"
-    with caplog.at_level(logging.INFO, logger="scofeed"):
+    with caplog.at_level(logging.DEBUG, logger="scofeed"):  # fetch, feed_read: DEBUG
         assert poll_due(cfg, store, now).results[0].new == 1
         add_url(cfg, store, added, now)
         served["page"] = text.replace("Beijing", "Tashkent")

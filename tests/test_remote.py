@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -263,6 +264,27 @@ def test_rss_and_atom_feeds_become_entries(site, web):
     again = poll_due(cfg, store, NOW + timedelta(hours=1))
     assert [r.status for r in again.results] == ["unchanged", "unchanged"]
     assert [resp.status_code for _, resp in web.log] == [304, 304]
+
+
+def test_a_poll_of_a_feed_sent_without_validators_that_brings_nothing_says_nothing_at_info(
+    site, web, caplog
+):
+    """A server sending no ETag or Last-Modified answers each poll 200: the fetch and
+    the feed read were logged at INFO at every poll for ever, on an idle daemon
+    (docs/operations.md: a poll that found the same items logs at DEBUG)."""
+    web.expect_request("/feed.rss").respond_with_data(
+        (SCO / "feed.rss").read_text(encoding="utf-8"), content_type="application/rss+xml"
+    )
+    add_source(site, web.url_for("/feed.rss"), name="rss", kind="feed")
+    cfg, store = site.config(), site.store()
+    with caplog.at_level(logging.INFO, logger="scofeed"):
+        assert poll_due(cfg, store, NOW).results[0].new == 2
+        first = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+        caplog.clear()
+        again = poll_due(cfg, store, NOW + timedelta(hours=1))
+    assert [(r.new, r.updated, r.error) for r in again.results] == [(0, 0, None)]
+    assert any(line.startswith("poll source=rss ") for line in first)  # what it brought
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("scofeed")] == []
 
 
 def test_feed_with_entity_declarations_and_json_feed(site, web):

@@ -178,7 +178,7 @@ def read_feed(
             )
         )
     releases = _distinct(origin, releases)
-    log.info("feed_read origin=%s format=%s items=%d", logged(origin), version, len(releases))
+    log.debug("feed_read origin=%s format=%s items=%d", logged(origin), version, len(releases))
     return releases
 
 
@@ -382,7 +382,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
             )
         )
     releases = _distinct(origin, releases)
-    log.info("feed_read origin=%s format=json items=%d", logged(origin), len(releases))
+    log.debug("feed_read origin=%s format=json items=%d", logged(origin), len(releases))
     return releases
 
 

@@ -267,9 +267,10 @@ class Fetcher:
         if watch.expired:  # headers cut short read as if they had ended
             resp.close()
             raise _too_slow(url, watch)
-        # a 304 (nothing new) is the common answer of an idle daemon's polls: DEBUG
-        level = logging.DEBUG if resp.status_code == 304 else logging.INFO
-        log.log(level, "fetch url=%s status=%d", logged(url), resp.status_code)
+        # DEBUG: the poll's own line says at INFO what a fetch brought, and a fetch of
+        # what was there before (a 304, or a 200 from a server sending no validators) is
+        # an idle daemon's tick, logged at each poll for ever at INFO
+        log.debug("fetch url=%s status=%d", logged(url), resp.status_code)
         return resp
 
     def _finish(
