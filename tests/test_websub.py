@@ -519,7 +519,7 @@ def test_distribution_is_retried_after_a_500_and_survives_a_restart(hub_site, su
     assert not done.pending and done.last_status == 204 and done.last_error is None
 
 
-def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(hub_site, sub):
+def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(hub_site, sub, caplog):
     """As a webhook's (test_deliver): a callback answering 429 with Retry-After: 1 had the
     schedule's attempts made a second apart and the feed given up seconds after the
     first. The schedule now runs out no sooner than its span (1 + 600 s) after it."""
@@ -542,10 +542,14 @@ def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(hub_
     h.run_due(cfg, store, wait=True)
     assert len(s.posts) == 3
     clock.t = first + 601
-    h.run_due(cfg, store, wait=True)
-    s.wait("posts", 4)
+    with caplog.at_level(logging.INFO, logger="scofeed"):
+        h.run_due(cfg, store, wait=True)
+        s.wait("posts", 4)
     (given_up,) = rows.subscriptions(store.db)
     assert not given_up.pending and "gave up after 4 attempts" in (given_up.last_error or "")
+    # given up: at WARNING, as a webhook's dead letter (it was INFO, like each retry)
+    (said,) = [r for r in caplog.records if r.getMessage().startswith("websub_distribution")]
+    assert said.levelno == logging.WARNING and "outcome=failed" in said.getMessage()
 
 
 def test_a_newer_feed_starts_the_span_again(hub_site, sub):

@@ -338,7 +338,11 @@ class Hub:
                 rows.settle(db, d, now, sent.result.status, error, decision.next_attempt)
                 if decision.outcome == policy.GONE:
                     rows.remove(db, d.subscription_id)
-            log.info(
+            # one given up is content a subscriber will never get: WARNING, as a webhook's
+            # dead letter (``delivery_failed``) and an ActivityPub delivery's
+            failed = decision.outcome == policy.FAILED
+            log.log(
+                logging.WARNING if failed else logging.INFO,
                 "websub_distribution subscription=%d topic=%s host=%s attempt=%d outcome=%s "
                 "status=%s reason=%r duration=%.3f",
                 d.subscription_id, d.topic, urlsplit(d.callback).hostname, d.attempts + 1,
