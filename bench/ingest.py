@@ -165,11 +165,16 @@ def main() -> None:
     print("html-poll: article pages polled from a local server; html-304: the same site unchanged")
     print(f"{'format':<10} {'seconds':>8} {'releases/s':>11} {'ms/release':>11} {'vs txt':>7}")
     for r in results:
+        if r.name == "html-304":  # one 304 and nothing ingested: no rate per release
+            print(f"{r.name:<10} {r.seconds:>8.2f} {'-':>11} {'-':>11} {'-':>7}  (one request)")
+            continue
         ratio = r.per_release_ms / base.per_release_ms if base.per_release_ms else float("nan")
         print(
             f"{r.name:<10} {r.seconds:>8.2f} {r.per_second:>11.0f} "
             f"{r.per_release_ms:>11.3f} {ratio:>6.2f}x"
         )
+    if args.count > 1000:
+        print(f"(html-poll: {min(args.count, 1000)} pages, each a real HTTP request)")
 
 
 if __name__ == "__main__":

@@ -67,6 +67,10 @@ def main() -> None:
         cfg = config_mod.load(root / "config.toml")
         store = Store(cfg.paths.state)
         build(cfg, store, datetime.now(UTC))
+        # the seed's webhook deliveries, queued by that build, are not the job timed: sent
+        # with the new release's, the receivers' first arrival was the seed's
+        with store.transaction() as db:
+            db.execute("DELETE FROM deliveries")
         h = Hub()
         h.run_due(cfg, store, wait=True)  # the hub records the current feed bodies
         topic = cfg.feed_url("atom")
@@ -94,7 +98,7 @@ def main() -> None:
 
         # webhooks: the deliveries the same build queued, sent by the webhook runner
         t1 = time.time()
-        runner.run_due(cfg, store)  # sends every due delivery and waits
+        runner.run_due(cfg, store)  # sends every due delivery (the new release's) and waits
         hook_got = rx.drain(time.time() + 60)
         hooks_s = max(hook_got[i] for i in healthy) - t1 + (built - t0)
         h.shutdown(args.timeout + 2)

@@ -443,11 +443,9 @@ def test_a_fetch_waits_for_its_host_no_longer_than_it_may_take(httpserver, store
     lock, _last = gates.of(http.host_of(url))
     lock.acquire()  # another request to the host, running on
     f = Fetcher(store, gates=gates)
-    try:
-        start = time.monotonic()
+    try:  # (the lock is held until after: a wait without its bound would never end)
         with pytest.raises(TemporaryFailure, match="its host was busy with our other requests"):
             f.get(url, timeout=0.25)
-        assert time.monotonic() - start < 5
     finally:
         lock.release()
     assert f.get(url, timeout=0.25).status == 200  # the host free again
