@@ -586,6 +586,44 @@ def test_feeds_an_edit_takes_an_entry_out_of_are_dated_no_earlier_than_the_edit(
     assert {p: p.read_bytes() for p in site.feeds.rglob("*") if p.is_file()} == other
 
 
+def test_an_edit_leaves_the_feeds_it_stays_in_as_they_were(site):
+    """An old release's date corrected into another month (or a tag of its lost) took
+    it out of one archive page: every feed it was in (the main feed, its language's,
+    its tags') was dated by the edit and written again, pushed to every subscriber
+    with nothing in it changed. Only what it left is dated so."""
+    site.write_config("[feeds]\nentries = 1\n")  # the base config tags "digital economy"
+    dates = ("2 January 2026", "5 January 2026", "3 February 2026", "4 March 2026")
+    for name, day in zip("zabc", dates, strict=True):
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana on digital economy.\n",
+            encoding="utf-8",
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    kept = ("atom.xml", "rss.xml", "tags/economy/atom.xml", "en/atom.xml")
+    before = {name: (site.feeds / name).read_bytes() for name in kept}
+    (site.sources / "a.txt").write_text(  # into February: still older than c
+        "SCO meeting a\n\nOn 5 February 2026, the SCO met in Astana on digital economy.\n",
+        encoding="utf-8",
+    )
+    edited = NOW + timedelta(hours=1)
+    report = build(cfg, store, edited)
+    assert report.updated == 1
+    assert {name: (site.feeds / name).read_bytes() for name in kept} == before
+    assert sorted(p for p in report.written if "archive/2026-0" in p)  # its two months
+    assert feed_dates(site, "archive/2026-01") == (edited, edited)  # the page it left
+    (site.sources / "a.txt").write_text(  # now it leaves the economy tag: that feed moves
+        "SCO meeting a\n\nOn 5 February 2026, the SCO met in Astana on culture.\n",
+        encoding="utf-8",
+    )
+    later = edited + timedelta(hours=1)
+    assert build(cfg, store, later).updated == 1
+    assert feed_dates(site, "tags/economy") == (later, later)
+    assert {name: (site.feeds / name).read_bytes() for name in kept[:2]} == {
+        name: before[name] for name in kept[:2]
+    }
+
+
 def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):
     """Withdrawn at a clock a day ahead, restored at the right time: the entry's updated
     and the feeds' date went back before the tombstone's ``when``."""

@@ -196,9 +196,8 @@ def plan(
         tombs = tuple(
             e for e in withdrawn if fs.holds(cfg, e.language, {tag_slug(t) for t in e.tags})
         )
-        mine = [(month, at) for language, tags, month, at in withdrawals
-                if fs.holds(cfg, language, {tag_slug(t) for t in tags})]  # fmt: skip
-        last = max((at for _month, at in mine), default=None)
+        feed_left, pages_left = _left(cfg, fs, withdrawals)
+        last = max(feed_left, default=None)
         dated = (f"last withdrawal {last.isoformat()}",) if last is not None else ()
         for fmt in cfg.feeds.formats:
             since = None
@@ -214,7 +213,7 @@ def plan(
         if not fs.archived or whole:
             continue
         month_last: dict[str, datetime] = {}
-        for month, at in mine:
+        for month, at in pages_left:
             month_last[month] = max(at, month_last.get(month, at))
         for i, month in enumerate(order):
             older = order[i + 1] if i + 1 < len(order) else None
@@ -235,6 +234,34 @@ def plan(
                 key = _key(common, fmt, path, shown)
                 files.append(Planned(path, key, fmt, head, (), month=month, size=live))
     return files
+
+
+def _left(
+    cfg: Config, fs: FeedSet, rows: Sequence[tuple[str, tuple[str, ...], str, datetime]]
+) -> tuple[list[datetime], list[tuple[str, datetime]]]:
+    """When an entry left ``fs``'s subscription feed, and (month, when) it left one of
+    its archive pages, from ``withdrawal_rows.withdrawals``: a withdrawal or a restore
+    (its language, tags and month) left every set it was in; a departure names what an
+    edit took it out of (``entry_rows.update``): a language's feeds (no month), tag
+    feeds (no language, no month), or a month's page (no language). A departure kept
+    before departures named it alone has all three: every set it was in, as then."""
+    feed: list[datetime] = []
+    pages: list[tuple[str, datetime]] = []
+    for language, tags, month, at in rows:
+        slugs = {tag_slug(t) for t in tags}
+        if language and month:
+            if fs.holds(cfg, language, slugs):
+                feed.append(at)
+                pages.append((month, at))
+        elif month:  # an archive page: the main set's, the one archived
+            if fs.language is None and fs.tag is None:
+                pages.append((month, at))
+        elif language:
+            if fs.language is not None and fs.holds(cfg, language, slugs):
+                feed.append(at)
+        elif fs.tag is not None and fs.holds(cfg, language, slugs):
+            feed.append(at)
+    return feed, pages
 
 
 def _since(kept: datetime | None, now: datetime | None) -> datetime:

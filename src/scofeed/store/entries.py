@@ -438,18 +438,13 @@ def update(
     whose language, tags or month the revision changes has left feeds (a language's, a
     tag's, a month's archive page): when is kept (``departures``)."""
     tags = _tags_json(entry.tags)
-    db.execute(
-        f"INSERT INTO departures (language, tags, month, at) SELECT language, tags, {MONTH}, ? "
-        f"FROM entries WHERE id = ? AND {LIVE} AND (language != ? OR tags != ? OR {MONTH} != ?) "
-        "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
-        (
-            entry.updated.timestamp(),
-            entry.id,
-            entry.language,
-            tags,
-            entry.published.isoformat()[:7],
-        ),
-    )
+    left = _left_by(db, entry)
+    if left:
+        db.executemany(
+            "INSERT INTO departures (language, tags, month, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
+            [(*row, entry.updated.timestamp()) for row in left],
+        )
     db.execute(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
@@ -465,6 +460,31 @@ def update(
             _folded(entry), entry.id,
         ),
     )  # fmt: skip
+
+
+def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]:
+    """What a live entry's revision ``entry`` takes it out of, one ``departures`` row
+    each, naming that alone (``withdrawals.withdrawals``): its old language's feeds
+    (language, no tags, no month), the feeds of the tags it lost ("", those tags, no
+    month), its old month's archive page ("", no tags, that month). A row naming its
+    language, tags and month alike dated every set it was in, those it stayed in too:
+    a date corrected moved the subscription feeds' dates, and pushed them to every
+    subscriber, with nothing in them changed."""
+    old = db.execute(
+        f"SELECT language, tags, {MONTH} FROM entries WHERE id = ? AND {LIVE}", (entry.id,)
+    ).fetchone()
+    if old is None:
+        return []
+    language, tags, month = old
+    left = []
+    if language != entry.language:
+        left.append((language, "[]", ""))
+    lost = [t for t in json.loads(tags) if t not in entry.tags]  # (an order is no change)
+    if lost:
+        left.append(("", _tags_json(tuple(lost)), ""))
+    if month != entry.published.isoformat()[:7]:
+        left.append(("", "[]", month))
+    return left
 
 
 def note_url_key(db: sqlite3.Connection, entry_id: str, url_key: str) -> None:
