@@ -42,7 +42,10 @@ def retag(db: sqlite3.Connection, rules: Rules) -> int:
         moved = {}  # id -> its tags now
         for entry_id, title, content, tags in entry_rows.tag_texts(db):
             again = retagged_tags(title, content, tags, old, rules)
-            if again != tags:
+            # the same tags in another order are no change: a stated tag an old rule
+            # gave too lost its place first, and ~6,300 entries of a 30,000 site whose
+            # tags a new rule did not reach were written again, every archive page
+            if set(again) != set(tags):
                 moved[entry_id] = again
         stored = published_rows.by_ids(db, list(moved))  # in chunks, not one query each
         changed = [with_tags(stored[i], tags) for i, tags in moved.items()]

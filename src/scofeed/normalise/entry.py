@@ -241,21 +241,27 @@ def read_alike(stored: Entry, fresh: Entry) -> bool:
     """Whether ``fresh`` says what ``stored`` says, but for what an older scofeed read
     otherwise: the spacing of its content's text (``sanitise.spaced_once``), and a
     summary it took from a heading ending as a sentence ("What happened?",
-    ``summarised``). Such an entry, read again (a page rechecked, a file re-read, the
+    ``summarised``), and the order of its tags (a re-tag's, ``retag``). Such an entry,
+    read again (a page rechecked, a file re-read, the
     other items of a list file that gained one), is not edited: each such reading sent
     a correction of nothing to every subscriber."""
     content = stored.content_html
     summary = stored.summary
     published = stored.published
+    tags = stored.tags
+    if tags != fresh.tags and set(tags) == set(fresh.tags):  # a re-tag's order (``retag``)
+        tags = fresh.tags
     if content != fresh.content_html:
         content = spaced_once(content)
     if summary != fresh.summary and compare_key(summary) in heading_keys(stored.content_html):
         summary = fresh.summary
     if published != fresh.published and _read_as_utc(published, fresh.published):
         published = fresh.published
-    if (content, summary, published) == (stored.content_html, stored.summary, stored.published):
+    if (content, summary, published, tags) == (
+        stored.content_html, stored.summary, stored.published, stored.tags
+    ):  # fmt: skip
         return False  # nothing an older reading explains: what differs is something else
-    again = replace(stored, content_html=content, summary=summary, published=published)
+    again = replace(stored, content_html=content, summary=summary, published=published, tags=tags)
     return _rehashed(again).content_hash == fresh.content_hash
 
 
