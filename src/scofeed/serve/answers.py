@@ -1,7 +1,9 @@
 """What the server answers with: a response, and the answers for a published file.
 
 The feed files' bytes are held in memory per version (``FeedCache``: one ``stat()`` a
-request), with their gzip copy and both ETags made once; ``FeedAnswer`` holds the 200
+request), with their gzip copy and both ETags made once, up to ``HELD_BYTES`` (the
+least recently asked for dropped first: one crawl of a large site's history held the
+whole feeds folder, 370 MB for 30,000 releases, for good); ``FeedAnswer`` holds the 200
 and 304 of one version, headers complete, built once (``file_answer``) and handed to the
 server as they are. Conditional GET (``not_modified``) and the Accept-Encoding choice
 (``accepts_gzip``) follow RFC 9110.
@@ -17,12 +19,13 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from scofeed.config import Config
 
@@ -80,13 +83,64 @@ class Cached:
     last_modified: str
 
 
+HELD_BYTES = 64 << 20  # of feed bytes and their gzip copies held, in each of two holds
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Held(Generic[K, V]):
+    """Values by key up to ``budget`` bytes in all (``size`` of each), the one least
+    recently asked for dropped first. One larger than the budget is not held."""
+
+    def __init__(self, size: Callable[[V], int], budget: int = HELD_BYTES) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+        self._budget = budget
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        size = self._size(value)
+        with self._lock:
+            self._drop(key)
+            if size > self._budget:
+                return
+            self._items[key] = value
+            self._bytes += size
+            while self._bytes > self._budget:
+                self._drop(next(iter(self._items)))
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._drop(key)
+
+    def _drop(self, key: K) -> None:
+        value = self._items.pop(key, None)
+        if value is not None:
+            self._bytes -= self._size(value)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+
+def cached_size(cached: Cached) -> int:
+    return len(cached.body) + len(cached.gzipped)
+
+
 class FeedCache:
     """Feed bytes held in memory, refreshed when the file's mtime, size or inode change,
-    so a request costs one stat() and a dictionary look-up."""
+    so a request costs one stat() and a look-up; up to ``HELD_BYTES`` of them."""
 
-    def __init__(self) -> None:
-        self._items: dict[str, Cached] = {}
-        self._lock = threading.Lock()
+    def __init__(self, budget: int = HELD_BYTES) -> None:
+        self._items: Held[str, Cached] = Held(cached_size, budget)
 
     def get(self, path: str) -> Cached | None:
         try:
@@ -118,8 +172,7 @@ class FeedCache:
             mtime=mtime,
             last_modified=formatdate(mtime, usegmt=True),
         )
-        with self._lock:
-            self._items[path] = cached
+        self._items.put(path, cached)
         return cached
 
 

@@ -39,9 +39,11 @@ from scofeed.serve.answers import (
     Cached,
     FeedAnswer,
     FeedCache,
+    Held,
     Response,
     StartResponse,
     accepts_gzip,
+    cached_size,
     file_answer,
     not_modified,
     precondition_failed,
@@ -128,7 +130,8 @@ class App:
         # per config: URL path -> (format, file path); per (URL path, gzip): the answers
         # to a published file, built once per version of it (``ready`` reads them too)
         self._feed_paths: tuple[Config | None, dict[str, tuple[str, str]]] = (None, {})
-        self._answers: dict[tuple[str, bool], FeedAnswer] = {}
+        # the answers of each path and encoding, held as the bytes they hand out are
+        self._answers: Held[tuple[str, bool], FeedAnswer] = Held(lambda a: cached_size(a.cached))
         self.ready_for = READY_FOR
         # the WebSub hub's endpoint is served when something verifies what it takes in
         # (the daemon's websub job, which ``on_hub_request`` wakes); ``scofeed serve``
@@ -291,13 +294,13 @@ class App:
         answer = build()
         answer.checked = checked
         if held is None or held.checked <= checked:
-            self._answers[key] = answer
+            self._answers.put(key, answer)
         return answer
 
     def _gone(self, environ: Mapping[str, Any]) -> Response:
         """A 404 for a file not (or no longer) there; its answers held are dropped."""
         for use_gzip in (False, True):
-            self._answers.pop((environ.get("PATH_INFO", ""), use_gzip), None)
+            self._answers.pop((environ.get("PATH_INFO", ""), use_gzip))
         return plain_text(404, "feed not published yet\n")
 
     def ready(self, path: str, environ: Mapping[str, Any]) -> Response | None:
