@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -388,6 +389,22 @@ def test_a_release_dated_by_a_relative_date_keeps_its_dates_read_again_or_edited
     assert (edited.revision, edited.published, edited.event_date) == (
         2, entry.published, entry.event_date,
     )  # fmt: skip
+
+
+def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
+    """A store lost (or its disk not mounted) beside the feeds it published: the next
+    build took every release for new and pushed it to every subscriber again, without
+    a word. It warns; a new site's first build does not."""
+    with caplog.at_level(logging.WARNING, logger="scofeed"):
+        build(site)
+        assert not caplog.records
+        state = site.config().paths.state
+        for leftover in state.parent.glob(state.name + "*"):
+            leftover.unlink()
+        assert build(site, LATER).new == 1
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"store_new_beside_feeds state={state} feeds={site.feeds}: ")
+    assert "(atom.xml, rss.xml, feed.json)" in said
 
 
 def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(site):

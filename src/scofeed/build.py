@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from scofeed import pool, reading
-from scofeed.config import Config
+from scofeed.config import FEED_FILES, Config
 from scofeed.config.redact import logged
 from scofeed.errors import ConfigError, PublishError, StoreUnusable, shown
 from scofeed.frozen import frozen
@@ -154,6 +154,8 @@ def build(
     in_sources = _in_sources(index, scan)
     renames = Renames(scan.gone, in_sources, settled)
     whole = reread or not index.stamps  # every file in sources/ read now (``reading``)
+    if not index.stamps and scan.changed:
+        _new_store_beside_feeds(cfg, db)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""
@@ -255,6 +257,24 @@ def build(
     file_rows.remember_scan(store.db, now, report.line())
     log.debug("build %s", report.line())  # the daemon logs its own scan line
     return report
+
+
+def _new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
+    """A warning when a store that has published nothing meets feeds/ holding feeds it
+    did not publish: a store lost, or its disk not mounted, more often than a site
+    started over on purpose. Every release is new to it, and goes to every webhook,
+    WebSub subscriber and follower again (the same webhook-id: receivers may drop it)."""
+    if feedfiles.keys(db):
+        return
+    there = [name for name in FEED_FILES.values() if (cfg.paths.feeds / name).is_file()]
+    if there:
+        log.warning(
+            "store_new_beside_feeds state=%s feeds=%s: the state store is new, but the "
+            "feeds folder holds feeds published before (%s): every release is taken as "
+            "new and pushed again. If the store was lost, stop and restore it from a "
+            "backup (docs/operations.md)",
+            cfg.paths.state, cfg.paths.feeds, ", ".join(there),
+        )  # fmt: skip
 
 
 def need_sources(cfg: Config) -> None:
