@@ -155,8 +155,9 @@ def test_a_backup_says_which_folder_in_its_path_is_a_file(site):
 
 
 def test_a_damaged_store_fails_the_check_and_leaves_no_backup(site):
-    """Pages of the store damaged: the copy has them too, and says its check failed (it
-    said "cannot write the backup", as if the target were at fault)."""
+    """Pages of the store damaged: the copy has them too, and its check fails. It said
+    "cannot write the backup", then "<target>: the copy failed its check", as if the
+    target were at fault: the store is named, damaged, exit 2 as in every command."""
     assert run_cli(site, "build").returncode == 0
     state = site.config().paths.state
     sqlite3.connect(state).close()  # its -wal checkpointed into the file
@@ -165,8 +166,8 @@ def test_a_damaged_store_fails_the_check_and_leaves_no_backup(site):
         f.write(b"\xff" * 5 * 4096)
     target = site.root / "b.sqlite3"
     refused = run_cli(site, "backup", str(target))
-    assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert refused.stderr.startswith(f"scofeed: {target}: the copy failed its check ("), (
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"scofeed: {state}: the state store is damaged ("), (
         refused.stderr
     )
     assert not target.exists() and list(site.root.glob(".b.sqlite3*")) == []

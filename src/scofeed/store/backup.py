@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scofeed.errors import StoreError, UsageError
+from scofeed.errors import StoreError, StoreUnusable, UsageError
 from scofeed.frozen import frozen
 from scofeed.store import DAMAGED, WAIT, copy_store, not_a_folder
 from scofeed.store.lock import still_names
@@ -201,7 +201,7 @@ def _checked(copy: Path, target: Path, store: Path) -> tuple[int, int]:
         db.execute("PRAGMA journal_mode=DELETE")  # the store's WAL mode came with its pages
         (check,) = db.execute("PRAGMA quick_check").fetchone()
         if check != "ok":
-            raise StoreError(f"{target}: the copy failed its check ({check}); no backup made")
+            raise _damaged(store, check)
         (schema,) = db.execute("PRAGMA user_version").fetchone()
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is None:
             raise StoreError(f"{store}: not a scofeed state store (no entries); no backup made")
@@ -209,13 +209,22 @@ def _checked(copy: Path, target: Path, store: Path) -> tuple[int, int]:
     except sqlite3.Error as exc:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         if code in DAMAGED:  # the store's pages, copied as they are: "cannot write" misled
-            raise StoreError(
-                f"{target}: the copy failed its check ({exc}); no backup made"
-            ) from None
+            raise _damaged(store, str(exc)) from None
         raise StoreError(f"{target}: cannot write the backup ({exc})") from None
     finally:
         db.close()
     return schema, entries
+
+
+def _damaged(store: Path, why: str) -> StoreUnusable:
+    """The copy failed its check: it holds the store's own pages, so the store is what
+    is damaged, said as every command says it (exit 2), not the target (a full backup
+    disk was looked at for a damaged store)."""
+    return StoreUnusable(
+        f"{store}: the state store is damaged ({why}); no backup made (a copy holds the "
+        "same damaged pages). Restore it from an earlier backup, or move it aside to start "
+        "a new one from sources/ (docs/operations.md, backups)"
+    )
 
 
 # what link(2) answers on a file system without hard links: vfat and exFAT (EPERM),
