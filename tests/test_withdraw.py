@@ -624,6 +624,32 @@ def test_an_edit_leaves_the_feeds_it_stays_in_as_they_were(site):
     }
 
 
+@pytest.mark.parametrize("corrected", ["3 January 2026", "1 March 2026"])
+def test_a_date_corrected_out_of_a_feeds_newest_never_takes_its_date_back(site, corrected):
+    """The newest release's date corrected to an earlier one (another month, or the same
+    month) takes it out of the feeds' newest entries: their date went back to the
+    newest entry left (a year and more), as if nothing had changed since, while the
+    hub pushed them."""
+    site.write_config("[feeds]\nentries = 1\n")
+    for name, day in (("b", "3 February 2026"), ("d", "2 March 2026"), ("c", "4 March 2026")):
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana on digital economy.\n",
+            encoding="utf-8",
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    (site.sources / "c.txt").write_text(
+        f"SCO meeting c\n\nOn {corrected}, the SCO met in Astana on digital economy.\n",
+        encoding="utf-8",
+    )
+    edited = NOW + timedelta(hours=1)
+    assert build(cfg, store, edited).updated == 1
+    newest = feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries[0].title
+    assert newest == "SCO meeting d"  # c left the feeds, d (older than the edit) shown
+    for prefix in ("", "en", "tags/economy"):
+        assert feed_dates(site, prefix) == (edited, edited), prefix
+
+
 def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):
     """Withdrawn at a clock a day ahead, restored at the right time: the entry's updated
     and the feeds' date went back before the tombstone's ``when``."""

@@ -243,8 +243,9 @@ def _left(
     its archive pages, from ``withdrawal_rows.withdrawals``: a withdrawal or a restore
     (its language, tags and month) left every set it was in; a departure names what an
     edit took it out of (``entry_rows.update``): a language's feeds (no month), tag
-    feeds (no language, no month), or a month's page (no language). A departure kept
-    before departures named it alone has all three: every set it was in, as then."""
+    feeds (no language, no month), or a month's page (no language); one with all three
+    (a date corrected to an earlier one, which may have left any feed's newest entries,
+    or a departure kept before departures named what was left) every set it was in."""
     feed: list[datetime] = []
     pages: list[tuple[str, datetime]] = []
     for language, tags, month, at in rows:

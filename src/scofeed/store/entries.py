@@ -466,16 +466,22 @@ def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]
     """What a live entry's revision ``entry`` takes it out of, one ``departures`` row
     each, naming that alone (``withdrawals.withdrawals``): its old language's feeds
     (language, no tags, no month), the feeds of the tags it lost ("", those tags, no
-    month), its old month's archive page ("", no tags, that month). A row naming its
-    language, tags and month alike dated every set it was in, those it stayed in too:
-    a date corrected moved the subscription feeds' dates, and pushed them to every
-    subscriber, with nothing in them changed."""
+    month), its old month's archive page ("", no tags, that month). A date corrected
+    to an earlier one may take it out of the newest entries of any feed it is in, which
+    this does not know: a row naming its old language, tags and month, as a
+    withdrawal's, dates them all (the newest entry left would take their date back).
+    A row naming all three for every change dated every set it was in, those it stayed
+    in too: a date corrected to a later one moved the subscription feeds' dates, and
+    pushed them to every subscriber, with nothing in them changed."""
     old = db.execute(
-        f"SELECT language, tags, {MONTH} FROM entries WHERE id = ? AND {LIVE}", (entry.id,)
+        f"SELECT language, tags, {MONTH}, published_ts FROM entries WHERE id = ? AND {LIVE}",
+        (entry.id,),
     ).fetchone()
     if old is None:
         return []
-    language, tags, month = old
+    language, tags, month, published = old
+    if entry.published.timestamp() < published:  # it may have left any feed's newest
+        return [(language, tags, month)]
     left = []
     if language != entry.language:
         left.append((language, "[]", ""))
