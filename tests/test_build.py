@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import feedparser
 import pytest
 
-from conftest import shown_inputs
+from conftest import run_cli, shown_inputs
 from scofeed.build import DEFAULT_TUNING, Rejection, Tuning
 from scofeed.build import build as run_build
 from scofeed.ingest import ingest
@@ -391,6 +391,23 @@ def test_a_release_dated_by_a_relative_date_keeps_its_dates_read_again_or_edited
     )  # fmt: skip
 
 
+def test_a_relative_date_an_edit_adds_gives_no_event_after_the_publication(site):
+    """A release dated by its file, with no event date, edited ten days on to open
+    "Yesterday, ...": it kept its publication date, and took an event date nine days
+    after it (review)."""
+    text = "SCO Secretary-General meets students\n\nThe Secretary-General met students.\n"
+    first = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)
+    _dated_by_file(site, text, first)
+    build(site)
+    entry = _undated_entry(site)
+    assert entry.event_date is None
+    _dated_by_file(site, text.replace("The Secretary", "Yesterday, the Secretary"),
+                   first + timedelta(days=10))  # fmt: skip
+    assert build(site, LATER).updated == 1
+    edited = _undated_entry(site)
+    assert (edited.published, edited.event_date) == (entry.published, None)
+
+
 def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
     """A store lost (or its disk not mounted) beside the feeds it published: the next
     build took every release for new and pushed it to every subscriber again, without
@@ -405,6 +422,11 @@ def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
     (said,) = [r.getMessage() for r in caplog.records]
     assert said.startswith(f"store_new_beside_feeds state={state} feeds={site.feeds}: ")
     assert "(atom.xml, rss.xml, feed.json)" in said
+    # the dry run says what the build would: the same line, of the real feeds folder
+    for leftover in state.parent.glob(state.name + "*"):
+        leftover.unlink()
+    dry = run_cli(site, "build", "--dry-run")
+    assert dry.returncode == 0 and f"store_new_beside_feeds state={state} " in dry.stderr
 
 
 def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(site):

@@ -126,3 +126,21 @@ def test_a_change_of_rules_that_reaches_no_release_reorders_no_tags(site):
     }
     again = build(site.config(), site.store(), NOW + timedelta(days=3), reread=True)
     assert (again.updated, again.written) == (0, [])
+
+
+def test_a_tag_a_change_of_rules_takes_away_dates_its_feed_then(site):
+    """A rule change taking a tag from the newest entry of its feed: the feed, written
+    again, went back to the date of the newest entry left (review)."""
+    for name, day in (("a", "2025-05-10"), ("b", "2025-04-10")):
+        words = "trade and terrorism" if name == "a" else "trade and zebra-crossings"
+        (site.sources / f"{name}.md").write_text(
+            f"---\ntitle: SCO {name} talks\ndate: {day}\n---\nTalks on {words}.\n", "utf-8"
+        )
+    site.write_config('commerce = ["trade"]\n')
+    build(site.config(), site.store(), NOW)
+    site.write_config('commerce = ["zebra-crossings"]\n')  # a loses the tag, b keeps it
+    later = NOW + timedelta(days=1)
+    assert build(site.config(), site.store(), later).retagged == 2  # a, and the seed (trade)
+    feed = feedparser.parse((site.feeds / "tags/commerce/atom.xml").read_bytes())
+    assert [e.title for e in feed.entries] == ["SCO b talks"]
+    assert datetime(*feed.feed.updated_parsed[:6], tzinfo=UTC) == later

@@ -225,7 +225,7 @@ def build(
         while not done:
             with store.transaction() as db:
                 if first:  # before anything is stored: the [tags] rules changed?
-                    report.retagged = in_step(db, cfg, settings)
+                    report.retagged = in_step(db, cfg, settings, now)
                     first = False
                 known = Known.current(db, known) if big else None
                 batch = itertools.islice(prepared, tuning.commit_every)
@@ -327,6 +327,8 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
         except StoreUnusable as exc:  # (a newer scofeed's): named by the store, not its copy
             raise StoreUnusable(str(exc).replace(str(copy), str(cfg.paths.state))) from None
         try:
+            if not file_rows.Index(scratch.db).stamps:  # as the build says it: feeds/ is real
+                _new_store_beside_feeds(cfg, scratch.db)
             before = entry_rows.versions(scratch.db)
             published = set(feedfiles.keys(scratch.db))
             report = build(replace(cfg, paths=paths), scratch, now, wait=wait, reread=reread)

@@ -165,13 +165,13 @@ def tally(counts: Tally, kind: str) -> None:
         counts.duplicates += 1
 
 
-def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings) -> int:
+def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings, now: datetime) -> int:
     """In the caller's transaction, before a build or an ingest stores anything: the
     stored entries brought in step with what changed since the last one (``retag``: the
     [tags] rules; ``relink``: the site's address and author; ``refold``: entries stored
     before copies were compared folded; ``rekey``: URL keys made before the trackers
     they leave out grew). How many entries were re-tagged."""
-    retagged = retag(db, settings.tags)
+    retagged = retag(db, settings.tags, now)
     relink(db, cfg.site.base_url, cfg.site.author)
     refold(db)
     rekey(db)
@@ -437,9 +437,11 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
 def _first_event_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
     """A version whose event date is a relative date ("yesterday", "on Thursday") read
     by its file's time keeps the entry's event date: that time moves with an edit, a
-    copy or a fresh clone read again, the release's event does not."""
+    copy or a fresh clone read again, the release's event does not. One that had none
+    keeps none ("Yesterday, ..." added by an edit ten days on was an event after the
+    publication date the entry kept)."""
     stored = entry_rows.get(db, entry_id).event_date
-    if stored is None or stored == entry.event_date:
+    if stored == entry.event_date:
         return entry
     return replace(entry, event_date=stored)  # (not in the content hash)
 
@@ -549,7 +551,7 @@ def ingest(
     with store.transaction() as db:
         # stored entries as these releases will be (a page read again is not an edit
         # for the [tags] rules changed, the site moved or copies compared anew)
-        in_step(db, cfg, settings)
+        in_step(db, cfg, settings, now)
         for origin, former in (moved or {}).items():
             origin_rows.continue_origin(db, origin, former)
         for release, entry in prepared:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from datetime import datetime
 
 from scofeed.normalise import Rules, retagged_tags, with_tags
 from scofeed.store import entries as entry_rows
@@ -29,12 +30,14 @@ log = logging.getLogger(__name__)
 RULES_META = "tag_rules"
 
 
-def retag(db: sqlite3.Connection, rules: Rules) -> int:
+def retag(db: sqlite3.Connection, rules: Rules, now: datetime) -> int:
     """In the caller's transaction: re-tag every stored entry if the rules changed since
-    the last build; how many entries' tags changed."""
-    now = json.dumps(rules, ensure_ascii=False)
+    the last build; how many entries' tags changed. A tag an entry loses is a departure
+    from that tag's feeds at ``now`` (``entry_rows.lost_tags``): the feed's date went
+    back to the newest entry left."""
+    current = json.dumps(rules, ensure_ascii=False)
     row = db.execute("SELECT value FROM meta WHERE key = ?", (RULES_META,)).fetchone()
-    if row is not None and row[0] == now:
+    if row is not None and row[0] == current:
         return 0
     changed = []
     if row is not None:
@@ -49,7 +52,8 @@ def retag(db: sqlite3.Connection, rules: Rules) -> int:
                 moved[entry_id] = again
         stored = published_rows.by_ids(db, list(moved))  # in chunks, not one query each
         changed = [with_tags(stored[i], tags) for i, tags in moved.items()]
+        entry_rows.lost_tags(db, [(stored[i], tags) for i, tags in moved.items()], now)
         entry_rows.set_tags(db, changed)
         log.info("retagged entries=%d (the [tags] rules changed)", len(changed))
-    put_meta(db, (RULES_META, now))
+    put_meta(db, (RULES_META, current))
     return len(changed)

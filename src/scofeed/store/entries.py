@@ -571,6 +571,23 @@ def tag_texts(db: sqlite3.Connection) -> Iterator[tuple[str, str, str, tuple[str
         yield entry_id, title, content, tuple(json.loads(tags))
 
 
+def lost_tags(
+    db: sqlite3.Connection, changes: Sequence[tuple[Entry, tuple[str, ...]]], at: datetime
+) -> None:
+    """The tags each live entry loses (its tags now, as stored, against those it is
+    given) kept as departures from their feeds at ``at`` (``update``'s rows)."""
+    rows = {
+        ("", _tags_json(tuple(lost)), "")
+        for entry, tags in changes
+        if entry.withdrawal is None and (lost := [t for t in entry.tags if t not in tags])
+    }
+    db.executemany(
+        "INSERT INTO departures (language, tags, month, at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
+        [(*row, at.timestamp()) for row in rows],
+    )
+
+
 def set_tags(db: sqlite3.Connection, changed: Sequence[Entry]) -> None:
     """Store these entries' tags and content hashes (``normalise.with_tags``); the
     store's triggers move their per-list counts (entry_tag_lists)."""
