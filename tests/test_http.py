@@ -437,7 +437,14 @@ def test_a_fetch_waits_for_its_host_no_longer_than_it_may_take(httpserver, store
     """A poll waiting for its host's other request held a poll thread for as long as
     that lasted: many sources on one slow site held every thread, and the other sites'
     polls waited behind them. The wait counts in the fetch's deadline (4x the timeout)."""
-    gates = http.HostGates()
+    waits = []  # the bound each wait for the host is given (no clock read)
+
+    class Recorded(http.HostGates):
+        def take(self, host, timeout, delay):
+            waits.append((timeout, delay))
+            return super().take(host, timeout, delay)
+
+    gates = Recorded()
     httpserver.expect_request("/d").respond_with_data("<p>d</p>", content_type=HTML)
     url = httpserver.url_for("/d")
     lock, _last = gates.of(http.host_of(url))
@@ -446,6 +453,7 @@ def test_a_fetch_waits_for_its_host_no_longer_than_it_may_take(httpserver, store
     try:  # (the lock is held until after: a wait without its bound would never end)
         with pytest.raises(TemporaryFailure, match="its host was busy with our other requests"):
             f.get(url, timeout=0.25)
+        assert waits == [(http.DEADLINE * 0.25, 0.0)], waits  # the fetch's own deadline
     finally:
         lock.release()
     assert f.get(url, timeout=0.25).status == 200  # the host free again

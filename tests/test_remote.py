@@ -287,6 +287,21 @@ def test_a_poll_of_a_feed_sent_without_validators_that_brings_nothing_says_nothi
     assert [r.getMessage() for r in caplog.records if r.name.startswith("scofeed")] == []
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("feed.rss", "application/x-rss+xml"), ("feed.atom", "application/x-atom+xml")],
+)
+def test_a_feed_served_with_the_type_debian_gives_its_name_is_read(site, web, name, kind):
+    """Debian's mime.types (and Python's mimetypes) give .rss and .atom these types: a
+    feed.rss behind Apache on Debian was refused at every poll."""
+    web.expect_request("/" + name).respond_with_data(
+        (SCO / name).read_text(encoding="utf-8"), content_type=kind
+    )
+    add_source(site, web.url_for("/" + name), name="agency", kind="feed")
+    [result] = poll_due(site.config(), site.store(), NOW).results
+    assert result.error is None and result.new >= 1
+
+
 def test_feed_with_entity_declarations_and_json_feed(site, web):
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'

@@ -42,6 +42,9 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 FEED_TYPES = (
     "application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
     "application/rdf+xml", "application/feed+json", "application/json", "text/plain",
+    # what Debian's mime.types (and Python's mimetypes) give .rss and .atom: a feed.rss
+    # behind Apache on Debian was refused at every poll
+    "application/x-rss+xml", "application/x-atom+xml",
 )  # fmt: skip
 ADD_TYPES = (*HTML_TYPES, "text/plain", "text/markdown", "application/json")
 MAX_REDIRECTS = 5
