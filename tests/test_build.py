@@ -22,6 +22,7 @@ from scofeed.model import Release
 from scofeed.normalise import settings_from
 from scofeed.pool import prepare_many
 from scofeed.sources import files as scanner
+from scofeed.sources import read
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
@@ -427,6 +428,12 @@ def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
         leftover.unlink()
     dry = run_cli(site, "build", "--dry-run")
     assert dry.returncode == 0 and f"store_new_beside_feeds state={state} " in dry.stderr
+    # a poll's ingest (a site of remote sources alone) says it too, before it stores
+    caplog.clear()
+    [release] = read("page.txt", ".txt", b"SCO news\n\nOn 3 June 2025, news.\n", NOW, 10**6)
+    with caplog.at_level(logging.WARNING, logger="scofeed"):
+        ingest(site.config(), site.store(), [release], LATER)
+    assert [r.getMessage().split(" ", 1)[0] for r in caplog.records] == ["store_new_beside_feeds"]
 
 
 def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(site):

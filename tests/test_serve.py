@@ -32,6 +32,9 @@ from test_remote import add_source
 from test_remote import web as web  # a threaded HTTP server on 127.0.0.1
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+MONTHS = (
+    "January February March April May June July August September October November December".split()
+)
 SEED_TITLE = "SCO Secretary-General meets with Jingdong vice-president"
 
 
@@ -103,6 +106,39 @@ def test_feed_bytes_held_in_memory_are_bounded_the_least_asked_for_dropped(tmp_p
     cache.get(files[1])
     assert held.get(files[5]) is not None and held.get(files[0]) is None
     assert answers.FeedCache(budget=100).get(files[0]) is not None  # too large: served
+
+
+def test_a_crawl_of_every_archive_page_leaves_the_server_holding_no_more_than_its_bound(site):
+    """The same through the server: its prepared answers (headers, both encodings) hold
+    the bytes they hand out, so they are bounded as the bytes are."""
+    site.write_config("[feeds]\nentries = 1\n")
+    for month in range(1, 13):
+        (site.sources / f"m{month}.txt").write_text(
+            f"SCO meeting {month}\n\nOn 3 {MONTHS[month - 1]} 2025, the SCO met in Astana.\n",
+            encoding="utf-8",
+        )
+    cfg = site.config()
+    store = Store(cfg.paths.state)
+    assert not build_feeds(cfg, store, NOW).rejected
+    pages = sorted(str(p.relative_to(site.feeds)) for p in site.feeds.rglob("archive/*/*.xml"))
+    assert len(pages) >= 24
+    budget = 3 * max(len((site.feeds / p).read_bytes()) for p in pages) * 2
+    app = App(lambda: cfg, store, held_bytes=budget)
+    server = HttpServer(app, "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0][:2]
+    try:
+        for page in pages:
+            for encoding in ("identity", "gzip"):
+                conn = http.client.HTTPConnection(host, port, timeout=10)
+                conn.request("GET", "/" + page, headers={"Accept-Encoding": encoding})
+                assert conn.getresponse().status == 200
+                conn.close()
+    finally:
+        server.stop()
+        store.close()
+    assert 0 < app.feeds._items.bytes <= budget
+    assert 0 < app._answers.bytes <= budget
 
 
 @pytest.mark.parametrize("fmt,name", FEEDS)

@@ -24,11 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 from scofeed import pool, reading
-from scofeed.config import FEED_FILES, Config
+from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import ConfigError, PublishError, StoreUnusable, shown
 from scofeed.frozen import frozen
-from scofeed.ingest import Change, in_step, ingest_one, tally
+from scofeed.ingest import Change, in_step, ingest_one, new_store_beside_feeds, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
@@ -154,8 +154,6 @@ def build(
     in_sources = _in_sources(index, scan)
     renames = Renames(scan.gone, in_sources, settled)
     whole = reread or not index.stamps  # every file in sources/ read now (``reading``)
-    if not index.stamps and scan.changed:
-        _new_store_beside_feeds(cfg, db)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
         """Store prepared files and their rows in the files index; how many there were."""
@@ -259,24 +257,6 @@ def build(
     return report
 
 
-def _new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
-    """A warning when a store that has published nothing meets feeds/ holding feeds it
-    did not publish: a store lost, or its disk not mounted, more often than a site
-    started over on purpose. Every release is new to it, and goes to every webhook,
-    WebSub subscriber and follower again (the same webhook-id: receivers may drop it)."""
-    if feedfiles.keys(db):
-        return
-    there = [name for name in FEED_FILES.values() if (cfg.paths.feeds / name).is_file()]
-    if there:
-        log.warning(
-            "store_new_beside_feeds state=%s feeds=%s: the state store is new, but the "
-            "feeds folder holds feeds published before (%s): every release is taken as "
-            "new and pushed again. If the store was lost, stop and restore it from a "
-            "backup (docs/operations.md)",
-            cfg.paths.state, cfg.paths.feeds, ", ".join(there),
-        )  # fmt: skip
-
-
 def need_sources(cfg: Config) -> None:
     """``paths.sources`` is a folder, else a ConfigError saying what is there."""
     root = cfg.paths.sources
@@ -328,7 +308,7 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
             raise StoreUnusable(str(exc).replace(str(copy), str(cfg.paths.state))) from None
         try:
             if not file_rows.Index(scratch.db).stamps:  # as the build says it: feeds/ is real
-                _new_store_beside_feeds(cfg, scratch.db)
+                new_store_beside_feeds(cfg, scratch.db)
             before = entry_rows.versions(scratch.db)
             published = set(feedfiles.keys(scratch.db))
             report = build(replace(cfg, paths=paths), scratch, now, wait=wait, reread=reread)

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from scofeed.config import Config, SiteConfig, host_in
+from scofeed.config import FEED_FILES, Config, SiteConfig, host_in
 from scofeed.config.redact import logged
 from scofeed.frozen import frozen
 from scofeed.model import Entry, Planner, Release, Withdrawal
@@ -171,11 +171,30 @@ def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings, now: dateti
     [tags] rules; ``relink``: the site's address and author; ``refold``: entries stored
     before copies were compared folded; ``rekey``: URL keys made before the trackers
     they leave out grew). How many entries were re-tagged."""
+    new_store_beside_feeds(cfg, db)  # a build's, a poll's, an add's: before any is stored
     retagged = retag(db, settings.tags, now)
     relink(db, cfg.site.base_url, cfg.site.author)
     refold(db)
     rekey(db)
     return retagged
+
+
+def new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
+    """A warning when a store that has published nothing meets feeds/ holding feeds it
+    did not publish: a store lost, or its disk not mounted, more often than a site
+    started over on purpose. Every release is new to it, and goes to every webhook,
+    WebSub subscriber and follower again (the same webhook-id: receivers may drop it)."""
+    if db.execute("SELECT 1 FROM feed_files LIMIT 1").fetchone() is not None:
+        return  # it has published
+    there = [name for name in FEED_FILES.values() if (cfg.paths.feeds / name).is_file()]
+    if there:
+        log.warning(
+            "store_new_beside_feeds state=%s feeds=%s: the state store is new, but the "
+            "feeds folder holds feeds published before (%s): every release is taken as "
+            "new and pushed again. If the store was lost, stop and restore it from a "
+            "backup (docs/operations.md)",
+            cfg.paths.state, cfg.paths.feeds, ", ".join(there),
+        )  # fmt: skip
 
 
 def ingest_one(

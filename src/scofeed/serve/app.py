@@ -35,6 +35,7 @@ from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
 from scofeed.serve import access, metrics
 from scofeed.serve.answers import (
     CORS_OPEN,
+    HELD_BYTES,
     PREFLIGHT,
     Cached,
     FeedAnswer,
@@ -122,16 +123,20 @@ class App:
         on_hub_request: Callable[[], object] | None = None,
         activitypub: Routes | None = None,
         hub_unavailable: Callable[[], str | None] | None = None,
+        held_bytes: int = HELD_BYTES,
     ) -> None:
+        """``held_bytes``: of feed bytes held in memory, and as much of their answers."""
         self.get_cfg = get_cfg
         self.store = store
         self.health_extras = dict(health_extras or {})
-        self.feeds = FeedCache()
+        self.feeds = FeedCache(held_bytes)
         # per config: URL path -> (format, file path); per (URL path, gzip): the answers
         # to a published file, built once per version of it (``ready`` reads them too)
         self._feed_paths: tuple[Config | None, dict[str, tuple[str, str]]] = (None, {})
         # the answers of each path and encoding, held as the bytes they hand out are
-        self._answers: Held[tuple[str, bool], FeedAnswer] = Held(lambda a: cached_size(a.cached))
+        self._answers: Held[tuple[str, bool], FeedAnswer] = Held(
+            lambda a: cached_size(a.cached), held_bytes
+        )
         self.ready_for = READY_FOR
         # the WebSub hub's endpoint is served when something verifies what it takes in
         # (the daemon's websub job, which ``on_hub_request`` wakes); ``scofeed serve``
