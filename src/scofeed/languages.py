@@ -15,6 +15,7 @@ Validator accepts (it refuses ``yue`` and ``cmn``).
 
 from __future__ import annotations
 
+import functools
 import re
 
 # the extended language subtags, by the one prefix each takes (registry records of
@@ -88,6 +89,9 @@ _SCRIPT = re.compile(r"[A-Za-z]{4}")
 _REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
 
 
+# the same few values (the site's language, a source's) are asked for at each release:
+# a pure function of one string, answered once per value
+@functools.lru_cache(maxsize=256)
 def language_tag(value: str | None) -> str | None:
     """The language tag ``value`` states, in its canonical form: 'en', 'pt-BR',
     'az-Arab', 'zh-Hant-TW', 'sr-Latn' ('AZ-arab' is 'az-Arab'; 'de-DE-1996' is 'de-DE':
