@@ -170,7 +170,8 @@ def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings, now: dateti
     stored entries brought in step with what changed since the last one (``retag``: the
     [tags] rules; ``relink``: the site's address and author; ``refold``: entries stored
     before copies were compared folded; ``rekey``: URL keys made before the trackers
-    they leave out grew). How many entries were re-tagged."""
+    they leave out grew), a new store beside feeds it did not publish said first
+    (``new_store_beside_feeds``). How many entries were re-tagged."""
     new_store_beside_feeds(cfg, db)  # a build's, a poll's, an add's: before any is stored
     retagged = retag(db, settings.tags, now)
     relink(db, cfg.site.base_url, cfg.site.author)
