@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -438,13 +438,7 @@ def update(
     whose language, tags or month the revision changes has left feeds (a language's, a
     tag's, a month's archive page): when is kept (``departures``)."""
     tags = _tags_json(entry.tags)
-    left = _left_by(db, entry)
-    if left:
-        db.executemany(
-            "INSERT INTO departures (language, tags, month, at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
-            [(*row, entry.updated.timestamp()) for row in left],
-        )
+    _departed(db, _left_by(db, entry), entry.updated)
     db.execute(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
@@ -581,6 +575,11 @@ def lost_tags(
         for entry, tags in changes
         if entry.withdrawal is None and (lost := [t for t in entry.tags if t not in tags])
     }
+    _departed(db, rows, at)
+
+
+def _departed(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str]], at: datetime) -> None:
+    """Keep these (language, tags, month) departures at ``at``, the latest of each."""
     db.executemany(
         "INSERT INTO departures (language, tags, month, at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
