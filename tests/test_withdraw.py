@@ -650,6 +650,40 @@ def test_a_date_corrected_out_of_a_feeds_newest_never_takes_its_date_back(site, 
         assert feed_dates(site, prefix) == (edited, edited), prefix
 
 
+def test_a_feed_written_again_never_says_an_earlier_date_than_its_file_did(site):
+    """A corrected entry (its updated the feed's newest date) pushed out of the feeds'
+    newest by an older release coming in took their date back to the entries left; a
+    tag feed stood empty since a time got, as its first entry, an older release, and
+    went back to that release's date (a randomized check found both)."""
+    site.write_config('health = ["zebra-pox"]\n[feeds]\nentries = 2\n')  # in [tags]
+    cfg, store = site.config(), site.store()
+    for name, day in (("a", "2025-12-10"), ("b", "2025-12-05")):
+        (site.sources / f"{name}.md").write_text(
+            f"---\ntitle: SCO meeting {name}\ndate: {day}\n---\nThe SCO met in Astana.\n",
+            encoding="utf-8",
+        )
+    build(cfg, store, NOW)
+    assert (site.feeds / "tags/health/atom.xml").is_file()  # empty: dated NOW
+    corrected = NOW + timedelta(hours=1)
+    (site.sources / "b.md").write_text(
+        "---\ntitle: SCO meeting b\ndate: 2025-12-05\n---\nThe SCO met in Astana, in full.\n",
+        encoding="utf-8",
+    )
+    assert build(cfg, store, corrected).updated == 1
+    assert feed_dates(site) == (corrected, corrected)  # b's correction: the newest date
+    (site.sources / "c.md").write_text(  # older than the correction: b leaves the newest 2
+        "---\ntitle: SCO meeting c\ndate: 2025-12-20\n---\nThe SCO met on the zebra-pox.\n",
+        encoding="utf-8",
+    )
+    report = build(cfg, store, corrected + timedelta(hours=1))
+    assert "atom.xml" in report.written and "tags/health/atom.xml" in report.written
+    titles = [e.title for e in feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries]
+    assert titles == ["SCO meeting c", "SCO meeting a"]
+    assert feed_dates(site) == (corrected, corrected)  # not 20 December 2025's
+    assert min(feed_dates(site, "tags/health")) >= NOW  # not back before it stood empty
+    assert build(cfg, store, corrected + timedelta(hours=2)).written == []
+
+
 def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):
     """Withdrawn at a clock a day ahead, restored at the right time: the entry's updated
     and the feeds' date went back before the tombstone's ``when``."""

@@ -40,6 +40,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,6 +237,46 @@ def plan(
     return files
 
 
+# a subscription feed's own date, as its file says it: in Atom the first <updated> (the
+# feed's, before any entry's), in RSS <lastBuildDate> (the channel's, before any item)
+_FILE_DATE = {
+    "atom": re.compile(rb"<updated>([^<>]{10,40})</updated>"),
+    "rss": re.compile(rb"<lastBuildDate>([^<>]{10,40})</lastBuildDate>"),
+}
+_HEAD_BYTES = 8192  # a feed's head, before its first entry
+
+
+def _not_before_its_date(root: Path, f: Planned) -> Planned:
+    """A subscription feed about to be written again, dated no earlier than its file
+    already says (Atom, RSS; JSON Feed states no date of its own): an entry pushed out
+    of its newest by an older one coming in, or a feed's first entry older than the
+    time it stood empty since, took its date back, while its entries had changed. Not
+    in its key (``Head.last_withdrawal`` is not): a feed not written again keeps its
+    bytes. Read from the file, not kept: a feeds folder restored keeps the dates its
+    readers saw."""
+    pattern = _FILE_DATE.get(f.fmt)
+    if f.month or pattern is None:
+        return f
+    try:
+        with open(root / f.path, "rb") as fh:
+            found = pattern.search(fh.read(_HEAD_BYTES))
+    except OSError:
+        return f
+    said = _file_date(f.fmt, found[1].decode("ascii", "replace")) if found else None
+    last = f.head.last_withdrawal
+    if said is None or (last is not None and last >= said):
+        return f
+    return replace(f, head=replace(f.head, last_withdrawal=said))
+
+
+def _file_date(fmt: str, text: str) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(text) if fmt == "atom" else parsedate_to_datetime(text)
+    except (ValueError, TypeError, IndexError):
+        return None
+    return when if when.tzinfo is not None else None
+
+
 def _left(
     cfg: Config, fs: FeedSet, rows: Sequence[tuple[str, tuple[str, ...], str, datetime]]
 ) -> tuple[list[datetime], list[tuple[str, datetime]]]:
@@ -381,6 +422,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     todo = [f for f in files if not _current(known.get(f.path), f.key, root / f.path)]
     todo = [replace(f, ids=tuple(published_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
+    todo = [_not_before_its_date(root, f) for f in todo]
     if todo:  # nothing to write: nothing written here can have been left half-way
         _sweep(root, {str(Path(f.path).parent) for f in todo})
     written: list[str] = []
