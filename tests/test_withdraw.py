@@ -684,6 +684,29 @@ def test_a_feed_written_again_never_says_an_earlier_date_than_its_file_did(site)
     assert build(cfg, store, corrected + timedelta(hours=2)).written == []
 
 
+def test_a_withdrawn_releases_file_edited_into_another_month_leaves_its_page_dated(site):
+    """A withdrawn entry's file edited (which is stored) into another month: its
+    withdrawal dated the month page it was in, and moved with it, that page going
+    back to its newest entry left (a randomized check found it)."""
+    site.write_config("[feeds]\nentries = 1\n")
+    for name, day in (("z", "2 January 2026"), ("a", "5 January 2026"), ("b", "3 February 2026"),
+                      ("c", "4 March 2026")):  # fmt: skip
+        (site.sources / f"{name}.txt").write_text(
+            f"SCO meeting {name}\n\nOn {day}, the SCO met in Astana.\n", encoding="utf-8"
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    a = next(e.id for e in published_rows.latest(store.db) if e.title == "SCO meeting a")
+    withdrawn_at = NOW + timedelta(hours=1)
+    withdraw(cfg, store, a, "On hold", withdrawn_at)
+    assert min(feed_dates(site, "archive/2026-01")) >= withdrawn_at
+    (site.sources / "a.txt").write_text(
+        "SCO meeting a\n\nOn 5 February 2026, the SCO met in Astana.\n", encoding="utf-8"
+    )
+    build(cfg, store, withdrawn_at + timedelta(hours=1))
+    assert min(feed_dates(site, "archive/2026-01")) >= withdrawn_at  # not 2 January's
+
+
 def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):
     """Withdrawn at a clock a day ahead, restored at the right time: the entry's updated
     and the feeds' date went back before the tombstone's ``when``."""

@@ -457,7 +457,7 @@ def update(
 
 
 def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]:
-    """What a live entry's revision ``entry`` takes it out of, one ``departures`` row
+    """What an entry's revision ``entry`` takes it out of, one ``departures`` row
     each, naming that alone (``withdrawals.withdrawals``): its old language's feeds
     (language, no tags, no month), the feeds of the tags it lost ("", those tags, no
     month), its old month's archive page ("", no tags, that month). A date corrected
@@ -466,10 +466,11 @@ def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]
     withdrawal's, dates them all (the newest entry left would take their date back).
     A row naming all three for every change dated every set it was in, those it stayed
     in too: a date corrected to a later one moved the subscription feeds' dates, and
-    pushed them to every subscriber, with nothing in them changed."""
+    pushed them to every subscriber, with nothing in them changed. A withdrawn entry's
+    too: its withdrawal dated the sets it is in, and an edit of its file (which is
+    stored) moved that date to the new ones, the old going back to their newest entry."""
     old = db.execute(
-        f"SELECT language, tags, {MONTH}, published_ts FROM entries WHERE id = ? AND {LIVE}",
-        (entry.id,),
+        f"SELECT language, tags, {MONTH}, published_ts FROM entries WHERE id = ?", (entry.id,)
     ).fetchone()
     if old is None:
         return []
@@ -568,12 +569,13 @@ def tag_texts(db: sqlite3.Connection) -> Iterator[tuple[str, str, str, tuple[str
 def lost_tags(
     db: sqlite3.Connection, changes: Sequence[tuple[Entry, tuple[str, ...]]], at: datetime
 ) -> None:
-    """The tags each live entry loses (its tags now, as stored, against those it is
-    given) kept as departures from their feeds at ``at`` (``update``'s rows)."""
+    """The tags each entry loses (its tags now, as stored, against those it is given)
+    kept as departures from their feeds at ``at`` (``update``'s rows), a withdrawn one's
+    too (its withdrawal dated those feeds)."""
     rows = {
         ("", _tags_json(tuple(lost)), "")
         for entry, tags in changes
-        if entry.withdrawal is None and (lost := [t for t in entry.tags if t not in tags])
+        if (lost := [t for t in entry.tags if t not in tags])
     }
     _departed(db, rows, at)
 
