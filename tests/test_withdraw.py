@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ import pytest
 from lxml import etree
 from standardwebhooks import Webhook
 
-from conftest import SECRET, webhook_toml
+from conftest import SECRET, run_cli, webhook_toml
 from scofeed.activitypub.outbox import planner as ap_planner
 from scofeed.activitypub.service import Service
 from scofeed.build import build
@@ -682,6 +683,10 @@ def test_a_feed_written_again_never_says_an_earlier_date_than_its_file_did(site)
     assert feed_dates(site) == (corrected, corrected)  # not 20 December 2025's
     assert min(feed_dates(site, "tags/health")) >= NOW  # not back before it stood empty
     assert build(cfg, store, corrected + timedelta(hours=2)).written == []
+    # the dry run reads the dates from feeds/ as the build does (not its scratch folder)
+    store.close()
+    dry = run_cli(site, "build", "--dry-run")
+    assert dry.returncode == 0 and " 0 of " in dry.stdout, dry.stdout
 
 
 def test_a_withdrawn_releases_file_edited_into_another_month_leaves_its_page_dated(site):
@@ -705,6 +710,42 @@ def test_a_withdrawn_releases_file_edited_into_another_month_leaves_its_page_dat
     )
     build(cfg, store, withdrawn_at + timedelta(hours=1))
     assert min(feed_dates(site, "archive/2026-01")) >= withdrawn_at  # not 2 January's
+
+
+def test_an_edit_of_a_withdrawn_releases_file_rewrites_no_feed_it_is_not_in(site):
+    """With no tombstones, a withdrawn release is in no feed: its file's date corrected
+    re-dated every feed it had been in to the edit's time, and each was written again
+    and pushed, with nothing in it changed (review)."""
+    site.write_config("[feeds]\nentries = 3\ntombstone_days = 0\n")
+    for name, day in (("a", "2026-01-01"), ("b", "2026-01-02"), ("c", "2026-01-03")):
+        (site.sources / f"{name}.md").write_text(
+            f"---\ntitle: SCO talk {name}\ndate: {day}\ntags: [Summit]\n---\nTalks.\n", "utf-8"
+        )
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    a = next(e.id for e in published_rows.latest(store.db) if e.title == "SCO talk a")
+    withdraw(cfg, store, a, "On hold", NOW + timedelta(days=1))
+    (site.sources / "a.md").write_text(
+        "---\ntitle: SCO talk a\ndate: 2025-12-31T10:00:00\n---\nTalks.\n", "utf-8"
+    )  # an earlier date, the tag gone
+    report = build(cfg, store, NOW + timedelta(days=2))
+    assert [p for p in report.written if "archive" not in p] == []
+
+
+def test_a_feed_file_stating_a_date_out_of_reach_is_not_kept_and_stops_nothing(site):
+    """A feed file whose date was edited by hand (year 9999 at -23:45) failed every
+    build (OverflowError), and one far ahead would have pinned the feed's date."""
+    cfg, store = site.config(), site.store()
+    build(cfg, store, NOW)
+    rss, atom = site.feeds / "rss.xml", site.feeds / "atom.xml"
+    rss.write_text(re.sub(r"<lastBuildDate>[^<]*", "<lastBuildDate>Fri, 31 Dec 9999 23:59:59 -2345",
+                          rss.read_text("utf-8")), "utf-8")  # fmt: skip
+    atom.write_text(re.sub(r"<updated>[^<]*", "<updated>2099-01-01T00:00:00+00:00",
+                           atom.read_text("utf-8"), count=1), "utf-8")  # fmt: skip
+    (site.sources / "new.txt").write_text("SCO news\n\nOn 3 June 2026, news.\n", "utf-8")
+    later = NOW + timedelta(hours=1)
+    assert build(cfg, store, later).new == 1
+    assert max(feed_dates(site)) <= later
 
 
 def test_a_restore_after_the_clock_went_back_is_dated_after_its_tombstone(site, two):

@@ -33,7 +33,7 @@ from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
-from scofeed.publish import Planned, contained, publish_feeds, render_batch
+from scofeed.publish import DATES_FROM, Planned, contained, publish_feeds, render_batch
 from scofeed.renames import Renames, continue_renamed
 from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store, copy_store, feedfiles, schema_of
@@ -311,7 +311,12 @@ def preview(cfg: Config, now: datetime, reread: bool = False, wait: float = 0.0)
                 new_store_beside_feeds(cfg, scratch.db)
             before = entry_rows.versions(scratch.db)
             published = set(feedfiles.keys(scratch.db))
-            report = build(replace(cfg, paths=paths), scratch, now, wait=wait, reread=reread)
+            # the files' dates as the real build reads them: from feeds/ (``publish``)
+            token = DATES_FROM.set(cfg.paths.feeds)
+            try:
+                report = build(replace(cfg, paths=paths), scratch, now, wait=wait, reread=reread)
+            finally:
+                DATES_FROM.reset(token)
             after = entry_rows.versions(scratch.db)
             stale = published - set(feedfiles.keys(scratch.db))
         finally:

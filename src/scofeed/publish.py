@@ -27,6 +27,7 @@ longer) is dated by when it was first published so, kept with its file
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import importlib
 import json
@@ -244,9 +245,15 @@ _FILE_DATE = {
     "rss": re.compile(rb"<lastBuildDate>([^<>]{10,40})</lastBuildDate>"),
 }
 _HEAD_BYTES = 8192  # a feed's head, before its first entry
+FILE_DATE_AHEAD = timedelta(days=1)  # a file's date further on than this is not kept
 
 
-def _not_before_its_date(root: Path, f: Planned) -> Planned:
+# where ``_not_before_its_date`` reads the dates the files say: the feeds folder written
+# to, but for ``build --dry-run``, which writes into a scratch folder and reads feeds/
+DATES_FROM: contextvars.ContextVar[Path | None] = contextvars.ContextVar("dates_from", default=None)
+
+
+def _not_before_its_date(root: Path, f: Planned, now: datetime) -> Planned:
     """A subscription feed about to be written again, dated no earlier than its file
     already says (Atom, RSS; JSON Feed states no date of its own): an entry pushed out
     of its newest by an older one coming in, or a feed's first entry older than the
@@ -258,11 +265,13 @@ def _not_before_its_date(root: Path, f: Planned) -> Planned:
     if f.month or pattern is None:
         return f
     try:
-        with open(root / f.path, "rb") as fh:
+        with open((DATES_FROM.get() or root) / f.path, "rb") as fh:
             found = pattern.search(fh.read(_HEAD_BYTES))
     except OSError:
         return f
     said = _file_date(f.fmt, found[1].decode("ascii", "replace")) if found else None
+    if said is not None and said > now + FILE_DATE_AHEAD:  # edited by hand, a clock far off
+        said = None
     last = f.head.last_withdrawal
     if said is None or (last is not None and last >= said):
         return f
@@ -270,11 +279,16 @@ def _not_before_its_date(root: Path, f: Planned) -> Planned:
 
 
 def _file_date(fmt: str, text: str) -> datetime | None:
+    """The date a feed's head states, aware and within what a date can hold in UTC
+    (year 9999 at -23:45 overflowed it, and every build failed); else None."""
     try:
         when = datetime.fromisoformat(text) if fmt == "atom" else parsedate_to_datetime(text)
-    except (ValueError, TypeError, IndexError):
+        if when.tzinfo is None:
+            return None
+        when.astimezone(UTC)
+    except (ValueError, TypeError, IndexError, OverflowError):
         return None
-    return when if when.tzinfo is not None else None
+    return when
 
 
 def _left(
@@ -422,7 +436,7 @@ def _publish(cfg: Config, store: Store, now: datetime | None, fan_out: FanOut | 
     todo = [f for f in files if not _current(known.get(f.path), f.key, root / f.path)]
     todo = [replace(f, ids=tuple(published_rows.month_ids(db, f.month))) if f.month else f
             for f in todo]  # fmt: skip
-    todo = [_not_before_its_date(root, f) for f in todo]
+    todo = [_not_before_its_date(root, f, now) for f in todo]
     if todo:  # nothing to write: nothing written here can have been left half-way
         _sweep(root, {str(Path(f.path).parent) for f in todo})
     written: list[str] = []

@@ -438,7 +438,11 @@ def update(
     whose language, tags or month the revision changes has left feeds (a language's, a
     tag's, a month's archive page): when is kept (``departures``)."""
     tags = _tags_json(entry.tags)
-    _departed(db, _left_by(db, entry), entry.updated)
+    left, withdrawn_at = _left_by(db, entry)
+    # a withdrawn entry left its sets when it was withdrawn: what they say already (an
+    # edit's time re-dated and rewrote every one of them, with nothing in them changed)
+    when = entry.updated if withdrawn_at is None else datetime.fromtimestamp(withdrawn_at, UTC)
+    _departed(db, left, when)
     db.execute(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
@@ -456,7 +460,9 @@ def update(
     )  # fmt: skip
 
 
-def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]:
+def _left_by(
+    db: sqlite3.Connection, entry: Entry
+) -> tuple[list[tuple[str, str, str]], float | None]:
     """What an entry's revision ``entry`` takes it out of, one ``departures`` row
     each, naming that alone (``withdrawals.withdrawals``): its old language's feeds
     (language, no tags, no month), the feeds of the tags it lost ("", those tags, no
@@ -468,15 +474,17 @@ def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]
     in too: a date corrected to a later one moved the subscription feeds' dates, and
     pushed them to every subscriber, with nothing in them changed. A withdrawn entry's
     too: its withdrawal dated the sets it is in, and an edit of its file (which is
-    stored) moved that date to the new ones, the old going back to their newest entry."""
+    stored) moved that date to the new ones, the old going back to their newest entry.
+    With the rows, when it was withdrawn (None: it is live)."""
     old = db.execute(
-        f"SELECT language, tags, {MONTH}, published_ts FROM entries WHERE id = ?", (entry.id,)
+        f"SELECT language, tags, {MONTH}, published_ts, withdrawn_at FROM entries WHERE id = ?",
+        (entry.id,),
     ).fetchone()
     if old is None:
-        return []
-    language, tags, month, published = old
+        return [], None
+    language, tags, month, published, withdrawn_at = old
     if entry.published.timestamp() < published:  # it may have left any feed's newest
-        return [(language, tags, month)]
+        return [(language, tags, month)], withdrawn_at
     left = []
     if language != entry.language:
         left.append((language, "[]", ""))
@@ -485,7 +493,7 @@ def _left_by(db: sqlite3.Connection, entry: Entry) -> list[tuple[str, str, str]]
         left.append(("", _tags_json(tuple(lost)), ""))
     if month != entry.published.isoformat()[:7]:
         left.append(("", "[]", month))
-    return left
+    return left, withdrawn_at
 
 
 def note_url_key(db: sqlite3.Connection, entry_id: str, url_key: str) -> None:
@@ -570,14 +578,13 @@ def lost_tags(
     db: sqlite3.Connection, changes: Sequence[tuple[Entry, tuple[str, ...]]], at: datetime
 ) -> None:
     """The tags each entry loses (its tags now, as stored, against those it is given)
-    kept as departures from their feeds at ``at`` (``update``'s rows), a withdrawn one's
-    too (its withdrawal dated those feeds)."""
-    rows = {
-        ("", _tags_json(tuple(lost)), "")
-        for entry, tags in changes
-        if (lost := [t for t in entry.tags if t not in tags])
-    }
-    _departed(db, rows, at)
+    kept as departures from their feeds at ``at`` (``update``'s rows), a withdrawn
+    one's at its withdrawal (which dated those feeds)."""
+    for entry, tags in changes:
+        lost = [t for t in entry.tags if t not in tags]
+        if lost:
+            when = at if entry.withdrawal is None else entry.withdrawal.at
+            _departed(db, [("", _tags_json(tuple(lost)), "")], when)
 
 
 def _departed(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str]], at: datetime) -> None:
