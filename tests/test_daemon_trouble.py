@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
@@ -114,6 +115,21 @@ def test_a_damaged_store_stops_the_start_with_exit_2_and_is_left_alone(site, how
     assert test_daemon.cli(site, "status").returncode == 2
 
 
+def damage_root_page(state: Path, table: str, overwrite: Callable[[bytes], bytes]) -> None:
+    """The root page of ``table`` in the store at ``state`` (checkpointed into the file
+    first) overwritten from its start with what ``overwrite`` makes of it."""
+    db = sqlite3.connect(state)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    (size,) = db.execute("PRAGMA page_size").fetchone()
+    db.close()
+    with open(state, "r+b") as fh:
+        fh.seek((root - 1) * size)
+        page = fh.read(size)
+        fh.seek((root - 1) * size)
+        fh.write(overwrite(page))
+
+
 def test_damage_found_in_the_middle_of_a_command_is_one_line_and_exit_2(site):
     """A store whose header and schema read well, but a table's page is damaged (a bad
     disk sector): the damage shows only when a command reads that page. `scofeed build`
@@ -121,14 +137,7 @@ def test_damage_found_in_the_middle_of_a_command_is_one_line_and_exit_2(site):
     says, naming the store, and exit 2."""
     assert test_daemon.cli(site, "build").returncode == 0
     state = site.config().paths.state
-    db = sqlite3.connect(state)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'entries'").fetchone()
-    (size,) = db.execute("PRAGMA page_size").fetchone()
-    db.close()
-    with open(state, "r+b") as fh:  # the entries table's root page: garbage
-        fh.seek((root - 1) * size)
-        fh.write(b"\xff" * size)
+    damage_root_page(state, "entries", lambda page: b"\xff" * len(page))  # garbage
     (site.sources / "new.txt").write_text("New release\n\nOn 3 June 2020, news.\n", "utf-8")
     for command in ("build", "list"):
         run = test_daemon.cli(site, command)
@@ -144,16 +153,8 @@ def test_damage_the_daemon_meets_as_it_starts_is_one_line_and_exit_2(site):
     restarts: it says what every command says, exit 2."""
     assert test_daemon.cli(site, "build").returncode == 0
     state = site.config().paths.state
-    db = sqlite3.connect(state)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'meta'").fetchone()
-    (size,) = db.execute("PRAGMA page_size").fetchone()
-    db.close()
-    with open(state, "r+b") as fh:
-        fh.seek((root - 1) * size)
-        first = fh.read(1)
-        fh.seek((root - 1) * size)
-        fh.write(bytes([first[0] ^ 0xFF]))  # the page's type byte: no b-tree page
+    # the page's type byte flipped: no b-tree page
+    damage_root_page(state, "meta", lambda page: bytes([page[0] ^ 0xFF]))
     run = test_daemon.cli(site, "run", "--port", str(free_port()))
     assert run.returncode == 2, run.stderr
     (line,) = run.stderr.splitlines()

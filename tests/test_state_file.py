@@ -267,23 +267,30 @@ def test_a_wal_left_without_its_store_is_not_replayed_into_a_new_one(site, tmp_p
     assert "Edited by the last transaction" in run_cli(site, "show", entry).stdout
 
 
+def _backup_put_beside_its_old_wal(site, store_file: Path, tmp_path: Path) -> bytes:
+    """A backup of the site's store, then a write after it left in the -wal (and -shm)
+    beside ``store_file``, then the backup put in that file's place with the old -wal
+    and -shm beside it, as a restore that forgot them leaves it: the backup's bytes."""
+    backup = tmp_path / "backup.sqlite3"
+    assert run_cli(site, "backup", str(backup)).returncode == 0
+    with contextlib.closing(sqlite3.connect(store_file, isolation_level=None)) as db:
+        db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute("UPDATE entries SET title = 'Written after the backup'")
+        kept = {tail: Path(f"{store_file}{tail}").read_bytes() for tail in ("-wal", "-shm")}
+    store_file.unlink()
+    store_file.write_bytes(backup.read_bytes())
+    for tail, data in kept.items():
+        Path(f"{store_file}{tail}").write_bytes(data)
+    return store_file.read_bytes()
+
+
 def test_a_backup_restored_beside_the_old_stores_wal_is_refused(site, tmp_path):
     """A backup (one file, not in WAL mode) put in place of the store while the old
     store's -wal stayed: SQLite wrote the old store's last transactions into the
     restored backup without a word ("restore" got a mix of both)."""
     entry = built(site)
     state = site.config().paths.state
-    backup = tmp_path / "backup.sqlite3"
-    assert run_cli(site, "backup", str(backup)).returncode == 0
-    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        db.execute("UPDATE entries SET title = 'Written after the backup'")
-        kept = {tail: Path(f"{state}{tail}").read_bytes() for tail in ("-wal", "-shm")}
-    state.unlink()
-    state.write_bytes(backup.read_bytes())
-    for tail, data in kept.items():
-        Path(f"{state}{tail}").write_bytes(data)
-    restored = state.read_bytes()
+    restored = _backup_put_beside_its_old_wal(site, state, tmp_path)
     for name in COMMANDS:
         code, err = command(site, name, entry)
         assert (code, err) == (
@@ -313,16 +320,7 @@ def test_a_store_linked_onto_another_disk_is_looked_at_where_sqlite_keeps_its_wa
     entry = built(site)
     real = disk / "store.sqlite3"
     assert oct(real.stat().st_mode & 0o777) == oct(0o600) and state.is_symlink()
-    backup = tmp_path / "backup.sqlite3"
-    assert run_cli(site, "backup", str(backup)).returncode == 0
-    with contextlib.closing(sqlite3.connect(real, isolation_level=None)) as db:
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        db.execute("UPDATE entries SET title = 'Written after the backup'")
-        kept = {tail: Path(f"{real}{tail}").read_bytes() for tail in ("-wal", "-shm")}
-    real.write_bytes(backup.read_bytes())  # through the link, or as the link names it
-    for tail, data in kept.items():
-        Path(f"{real}{tail}").write_bytes(data)
-    restored = real.read_bytes()
+    restored = _backup_put_beside_its_old_wal(site, real, tmp_path)  # where the link points
     for name in COMMANDS:
         code, err = command(site, name, entry)
         assert code == 2 and f"scofeed: {real}-wal is not this store's: " in err, (name, err)
