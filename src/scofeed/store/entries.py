@@ -442,7 +442,7 @@ def update(
     # a withdrawn entry left its sets when it was withdrawn: what they say already (an
     # edit's time re-dated and rewrote every one of them, with nothing in them changed)
     when = entry.updated if withdrawn_at is None else datetime.fromtimestamp(withdrawn_at, UTC)
-    _departed(db, left, when)
+    _departed(db, [(*row, when) for row in left])
     db.execute(
         "UPDATE entries SET url_key = COALESCE(?, url_key), fingerprint = ?, title = ?, "
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
@@ -580,19 +580,23 @@ def lost_tags(
     """The tags each entry loses (its tags now, as stored, against those it is given)
     kept as departures from their feeds at ``at`` (``update``'s rows), a withdrawn
     one's at its withdrawal (which dated those feeds)."""
-    for entry, tags in changes:
-        lost = [t for t in entry.tags if t not in tags]
-        if lost:
-            when = at if entry.withdrawal is None else entry.withdrawal.at
-            _departed(db, [("", _tags_json(tuple(lost)), "")], when)
+    _departed(
+        db,
+        [
+            ("", _tags_json(tuple(lost)), "", at if e.withdrawal is None else e.withdrawal.at)
+            for e, tags in changes
+            if (lost := [t for t in e.tags if t not in tags])
+        ],
+    )
 
 
-def _departed(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str]], at: datetime) -> None:
-    """Keep these (language, tags, month) departures at ``at``, the latest of each."""
+def _departed(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str, datetime]]) -> None:
+    """Keep these (language, tags, month, when) departures, the latest of each, in one
+    statement (a re-tag may take tags from thousands of entries)."""
     db.executemany(
         "INSERT INTO departures (language, tags, month, at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (language, tags, month) DO UPDATE SET at = MAX(at, excluded.at)",
-        [(*row, at.timestamp()) for row in rows],
+        [(language, tags, month, at.timestamp()) for language, tags, month, at in rows],
     )
 
 
