@@ -65,7 +65,7 @@ def _in_languages(language: str, wanted: tuple[str, ...]) -> bool:
     return any(have & _codes(w) for w in wanted)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: entries' tags come from any source
 def _codes(tag: str) -> frozenset[str]:
     """A tag's language code as written and as entries carry it."""
     written = tag.partition("-")[0].lower()
