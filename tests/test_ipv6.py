@@ -16,20 +16,33 @@ import requests
 from test_daemon import wait_for
 
 
-def ipv6_port() -> int | None:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-            return int(s.getsockname()[1])
-    except OSError:
-        return None
+def ipv6_port() -> tuple[int, socket.socket] | None:
+    """A free port on ::1, and a socket holding the same number on 127.0.0.1 (bound, not
+    listening): no other test's server can take it there, so a connection to it answered
+    can only be scofeed's, listening on IPv4 when it should not be."""
+    for _ in range(20):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+                port = int(s.getsockname()[1])
+        except OSError:
+            return None
+        held = socket.socket(socket.AF_INET)
+        try:
+            held.bind(("127.0.0.1", port))
+        except OSError:  # another process has that number on IPv4: pick again
+            held.close()
+            continue
+        return port, held
+    return None
 
 
 @pytest.mark.parametrize("command", ["run", "serve"])
 def test_serve_host_ipv6_loopback(site, command):
-    port = ipv6_port()
-    if port is None:
+    found = ipv6_port()
+    if found is None:
         pytest.skip("this machine has no IPv6 loopback (::1)")
+    port, held = found
     site.write_config(f'\n[serve]\nhost = "::1"\nport = {port}\n')
     if command == "serve":  # serve only reads the store: build it first
         assert (
@@ -70,6 +83,7 @@ def test_serve_host_ipv6_loopback(site, command):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
+        held.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
