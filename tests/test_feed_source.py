@@ -238,3 +238,34 @@ def test_an_item_an_older_scofeed_dated_in_utc_is_no_correction(site):
     edited = ZONELESS.replace(b"Body one.", b"Body one, corrected.")
     (edit,) = ingest(cfg, store, [read_feed(FEED_URL, edited, FEED_URL)[0]], NOW)
     assert edit.kind == "updated"
+
+
+ATOM_TEXT = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:t</id>
+<updated>2025-03-14T00:00:00Z</updated>
+<entry><title>Forum discusses page markup</title><id>urn:t1</id>
+<link href="https://agency.example/sco/1.html"/><updated>2025-03-13T10:00:00Z</updated>
+<content type="text">On 13 March 2025, the forum discussed the &lt;script&gt; element.
+
+Its second paragraph: x &lt; y.</content></entry>
+<entry><title>Forum closes</title><id>urn:t2</id>
+<link href="https://agency.example/sco/2.html"/><updated>2025-03-14T10:00:00Z</updated>
+<summary>On 14 March 2025, the &lt;b&gt; forum closed.</summary></entry>
+<entry><title>Forum report</title><id>urn:t3</id>
+<link href="https://agency.example/sco/3.html"/><updated>2025-03-15T10:00:00Z</updated>
+<content type="html">&lt;p&gt;On 15 March 2025, the &lt;b&gt;report&lt;/b&gt; came out.&lt;/p&gt;</content>
+</entry></feed>"""
+
+
+def test_atom_text_content_is_text_not_markup():
+    """Atom ``type="text"`` content (and a summary, text by default) is shown as
+    written, RFC 4287: it was read as HTML, so "the &lt;script&gt; element" took the
+    rest of the release with it, "&lt;b&gt;" made the rest bold, and the paragraphs ran
+    together. Found by a review of content fidelity."""
+    one, two, three = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
+    assert one.html is None and two.html is None  # read as a .txt release's text
+    content = normalise(one, SETTINGS, NOW).content_html
+    assert "the &lt;script&gt; element.</p>" in content
+    assert "<p>Its second paragraph: x &lt; y.</p>" in content
+    assert "&lt;b&gt; forum closed." in normalise(two, SETTINGS, NOW).content_html
+    assert "<b>report</b>" in normalise(three, SETTINGS, NOW).content_html  # HTML stays HTML

@@ -157,8 +157,9 @@ def read_feed(
     releases = []
     for item in parsed.entries:
         link = _web_link(base_url, item.get("link"))
-        html = absolute_links(_item_html(item), link or base_url)
-        text = fragment_text(html) if html else ""
+        value, is_html = _item_content(item)
+        html = absolute_links(value, link or base_url) if is_html else ""
+        text = (fragment_text(html) if html else "") if is_html else value
         updated = _item_date(item, "updated")
         published = _item_date(item, "published") or updated
         releases.append(
@@ -265,11 +266,17 @@ def _web_link(base_url: str, value: Any) -> str | None:
     return link
 
 
-def _item_html(item: Any) -> str:
+def _item_content(item: Any) -> tuple[str, bool]:
+    """The item's content, else its summary, and whether it is HTML. An Atom
+    ``type="text"`` one (feedparser's ``text/plain``, the default in Atom) is text, as
+    RFC 4287 says, read as a .txt release's (paragraphs parted by blank lines): taken for
+    HTML, "the &lt;script&gt; element" in it took the rest of the release with it."""
     for content in item.get("content", []):
         if content.get("value"):
-            return str(content["value"])
-    return str(item.get("summary") or item.get("description") or "")
+            return str(content["value"]), content.get("type") != "text/plain"
+    detail = item.get("summary_detail") or {}
+    value = str(item.get("summary") or item.get("description") or "")
+    return value, detail.get("type") != "text/plain"
 
 
 def _item_date(item: Any, key: str) -> datetime | None:
