@@ -241,3 +241,20 @@ def test_a_list_in_plain_text_is_a_paragraph_an_item():
         "Приоритеты:", "– безопасность;", "– экономика."
     ]  # fmt: skip
     assert blocks("2025 was a year\n- of growth") == ["2025 was a year - of growth"]
+
+
+def test_a_no_break_space_written_as_a_reference_is_spacing_too(site):
+    """.txt: "10&nbsp;km" (or "&#160;") put in for "10 km" was a correction sent to every
+    webhook, where the same no-break space written as itself is not one (spacing only,
+    formats.md), and "10 &nbsp;km" showed two spaces. Found by a content-fidelity review."""
+    path = site.sources / "km.txt"
+    body = "SCO road opens\n\nOn 3 March 2025, a road of 10 km opened near the border.\n"
+    path.write_text(body, encoding="utf-8")
+    now = datetime(2025, 3, 20, tzinfo=UTC)
+    build(site.config(), store := site.store(), now)
+    for edited in ("10&nbsp;km", "10&#160;km", "10 &nbsp; km"):
+        path.write_text(body.replace("10 km", edited), encoding="utf-8")
+        report = build(site.config(), store, now)
+        assert (report.new, report.updated) == (0, 0), edited
+        (e,) = [e for e in published_rows.latest(store.db) if e.origin == "km.txt"]
+        assert "a road of 10 km opened" in e.content_html, edited

@@ -457,7 +457,10 @@ def paragraphs_html(paras: list[str]) -> str:
     if not paras:
         return ""
     escaped = [
-        html.escape(_resolved(p) if "&" in p else p, quote=False)
+        # a reference to white space ("10&nbsp;km", "&#160;") is spaced as the rest
+        # then: "10 &nbsp;km" showed two spaces, and putting one in was a correction,
+        # where putting in a no-break space written as itself is none
+        html.escape(collapse(_resolved(p)) if "&" in p else p, quote=False)
         if "&" in p or "<" in p or ">" in p
         else p
         for p in paras
