@@ -627,3 +627,43 @@ def test_an_empty_date_is_none_as_an_empty_url_is():
     doc = {"title": "SCO forum", "date": "", "url": "", "text": "On 3 June 2020 it met."}
     [r] = read("e.json", json.dumps(doc))
     assert r.published is None and r.url is None
+
+
+RAW_TEXT_WORDS = {
+    "inline": "On 3 March 2025, the engineers said the <script> tag is banned.",
+    "textarea": "On 3 March 2025, the <textarea> element joined the feedback form.",
+    "title": "On 3 March 2025, the page's <title> was made shorter.",
+    "block": "<style> and <script> elements are no longer allowed in submissions.",
+}
+
+
+@pytest.mark.parametrize("case", sorted(RAW_TEXT_WORDS))
+def test_markdown_raw_text_tag_written_as_a_word_keeps_the_rest(case):
+    """"the <script> tag is banned" in a Markdown release, a tag nothing closes, took the
+    rest of the release with it (nh3 left it out, or showed "&lt;/p&gt;" for <textarea>),
+    and a line opening with <style> made the rest of the document one HTML block. The tag
+    is shown as written, as in a .txt release. Found by a content-fidelity review."""
+    text = (
+        "# Portal rules\n\nOn 3 March 2025, the Secretariat set rules.\n\n"
+        f"{RAW_TEXT_WORDS[case]}\n\nThe **second** rule follows.\n\n- one item\n"
+    )
+    [r] = read("rules.md", text)
+    content = normalise(r, SETTINGS, NOW).content_html
+    shown = RAW_TEXT_WORDS[case].replace("<", "&lt;").replace(">", "&gt;")
+    assert f"<p>{shown}</p>" in content
+    assert "<p>The <strong>second</strong> rule follows.</p>" in content
+    assert "<li>one item</li>" in content
+
+
+def test_markdown_script_that_is_closed_is_still_taken_out():
+    text = (
+        "# Portal rules\n\nOn 3 March 2025, the Secretariat <script>alert(1)</script> met.\n\n"
+        "<script>\nsteal()\n</script>\n\nAfter the <style>p{}</style> script.\n\n"
+        "```\n<script>kept as code\n```\n"
+    )
+    [r] = read("rules.md", text)
+    content = normalise(r, SETTINGS, NOW).content_html
+    assert "alert" not in content and "steal" not in content and "p{}" not in content
+    assert "<p>On 3 March 2025, the Secretariat met.</p>" in content
+    assert "<p>After the script.</p>" in content
+    assert "&lt;script&gt;kept as code" in content
