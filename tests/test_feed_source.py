@@ -253,7 +253,8 @@ Its second paragraph: x &lt; y.</content></entry>
 <summary>On 14 March 2025, the &lt;b&gt; forum closed.</summary></entry>
 <entry><title>Forum report</title><id>urn:t3</id>
 <link href="https://agency.example/sco/3.html"/><updated>2025-03-15T10:00:00Z</updated>
-<content type="html">&lt;p&gt;On 15 March 2025, the &lt;b&gt;report&lt;/b&gt; came out.&lt;/p&gt;</content>
+<content type="html">&lt;p&gt;On 15 March 2025, the &lt;b&gt;report&lt;/b&gt; came out.&lt;/p&gt;
+</content>
 </entry></feed>"""
 
 

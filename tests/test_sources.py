@@ -639,7 +639,7 @@ RAW_TEXT_WORDS = {
 
 @pytest.mark.parametrize("case", sorted(RAW_TEXT_WORDS))
 def test_markdown_raw_text_tag_written_as_a_word_keeps_the_rest(case):
-    """"the <script> tag is banned" in a Markdown release, a tag nothing closes, took the
+    """ "the <script> tag is banned" in a Markdown release, a tag nothing closes, took the
     rest of the release with it (nh3 left it out, or showed "&lt;/p&gt;" for <textarea>),
     and a line opening with <style> made the rest of the document one HTML block. The tag
     is shown as written, as in a .txt release. Found by a content-fidelity review."""

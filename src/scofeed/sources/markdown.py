@@ -286,7 +286,8 @@ def _closed_raw_text(html_text: str) -> str:
     for m in found:
         if m[1]:
             last_end[m[2].lower()] = m.start()
-    out, at = [], 0
+    out: list[str] = []
+    at = 0
     for m in found:
         if not m[1] and m.start() > last_end.get(m[2].lower(), -1):
             out += (html_text[at : m.start()], html.escape(m[0], quote=False))
