@@ -133,6 +133,7 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
+    41: ["ALTER TABLE entries DROP COLUMN stated_tags"],
     40: ["DROP TABLE departures"],
     39: [
         "ALTER TABLE ap_deliveries DROP COLUMN first_attempt",

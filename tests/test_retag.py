@@ -81,6 +81,44 @@ def test_tags_a_release_states_stay_through_a_change_of_rules():
     assert retagged_tags(*args, old, old) == entry.tags
 
 
+STATED = "---\ntags: [diplomacy]\n---\n"
+
+
+def test_a_rule_removed_keeps_the_same_tag_a_release_states(site):
+    """Two releases state "diplomacy"; a rule gives it too, to the one naming an
+    ambassador. The rule removed took the tag from that one: a stated tag a rule also
+    gave could not be told apart once stored, and reading the file again did not bring
+    it back. The tags a release states are stored apart now; an entry stored before they
+    were is given them by ``build --reread``. Found by a review of config changes."""
+    (site.sources / "envoy.md").write_text(STATED + OTHER.replace("envoy came", "ambassador came"))
+    (site.sources / "forum.md").write_text(STATED + EVENT)
+    site.write_config('diplomacy = ["ambassador"]\n')
+    build(site.config(), site.store(), NOW)
+    assert _tags(site)["envoy.md"] == _tags(site)["forum.md"] == ("diplomacy",)
+    site.write_config("")  # the rule removed
+    report = build(site.config(), site.store(), NOW + timedelta(days=1))
+    assert (report.retagged, report.updated) == (0, 0)
+    assert _tags(site)["envoy.md"] == _tags(site)["forum.md"] == ("diplomacy",)
+
+
+def test_stated_tags_unknown_to_an_older_store_are_given_by_a_reread(site):
+    (site.sources / "envoy.md").write_text(STATED + OTHER.replace("envoy came", "ambassador came"))
+    site.write_config('diplomacy = ["ambassador"]\n')
+    build(site.config(), site.store(), NOW)
+    store = site.store()
+    with store.db:  # as an older scofeed stored it
+        store.db.execute("UPDATE entries SET stated_tags = NULL")
+    store.close()
+    build(site.config(), site.store(), NOW + timedelta(days=1), reread=True)
+    store = site.store()
+    [(stated,)] = store.db.execute("SELECT stated_tags FROM entries WHERE origin = 'envoy.md'")
+    assert stated == '["diplomacy"]'
+    store.close()
+    site.write_config("")
+    build(site.config(), site.store(), NOW + timedelta(days=2))
+    assert _tags(site)["envoy.md"] == ("diplomacy",)
+
+
 def test_a_page_read_again_after_the_rules_changed_is_not_an_edit(site):
     """A poll after a change of the rules, before any build, tagged the page anew and
     took the new tags for an edit (revision 2, release.updated); and a <br> between two

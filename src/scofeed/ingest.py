@@ -367,6 +367,8 @@ def ingest_one(
     # match by it is a copy's, not this release's own address
     by_url = match.by == "url" and match.url is not None
     same_input = moved or by_url or match.by in ("origin", "identity")
+    if same_input:  # its own input: the tags it states, where the store does not know them
+        entry_rows.note_stated_tags(db, match.entry_id, entry)
     takeover = rank > held  # a higher authority's version of an entry a lower one made
     if not same and (same_input or takeover or force_update) and _tag_grown(entry, match):
         # only an input that may revise the entry stores its tag grown: a copy (matched

@@ -88,6 +88,10 @@ class Entry:
     # when scofeed first stored it (epoch seconds; None: not read from the store): the
     # time its ActivityPub post was published. Never compared or shown, like ``folded``
     first_seen: float | None = field(default=None, compare=False, repr=False)
+    # the tags its release states itself, before the [tags] rules add theirs (None: not
+    # known, an entry read from the store): what a re-tag keeps whatever the rules.
+    # Never compared or shown, like ``folded``
+    stated: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
 
 # planner(db, entry, event) writes the outbound deliveries for one entry revision, in

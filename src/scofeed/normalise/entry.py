@@ -296,19 +296,26 @@ def redated(entry: Entry, published: datetime, source: str) -> Entry:
 
 
 def retagged_tags(
-    title: str, content_html: str, tags: tuple[str, ...], old: Rules, new: Rules
+    title: str,
+    content_html: str,
+    tags: tuple[str, ...],
+    old: Rules,
+    new: Rules,
+    stated: tuple[str, ...] | None = None,
 ) -> tuple[str, ...]:
     """A stored entry's tags with the ``[tags]`` rules changed from ``old`` to ``new``, as
-    ``normalise`` now gives them: the ones its release states first, then those the new
-    rules give its text. The tags the old rules gave are taken for theirs (a stated tag
-    that an old rule also gave cannot be told apart once stored). The text is read from
-    what is stored, title and content with the markup dropped: the words ``normalise``
-    matched."""
-    if not old and not new:
+    ``normalise`` now gives them: the ones its release states first (``stated``, as
+    stored), then those the new rules give its text. Where the stated ones are not known
+    (an entry stored before they were kept) the tags the old rules gave are taken for
+    theirs: a stated tag an old rule also gave is then lost with the rule. The text is
+    read from what is stored, title and content with the markup dropped: the words
+    ``normalise`` matched."""
+    if not old and not new and stated is None:
         return tags
     folded = _folded(collapse(title + " " + plain(content_html)))
-    given = _matching(folded, old)
-    stated = [t for t in tags if t not in given]
+    if stated is None:
+        given = _matching(folded, old)
+        stated = tuple(t for t in tags if t not in given)
     return tuple(distinct_tags([*stated, *_matching(folded, new)]))
 
 
@@ -412,4 +419,5 @@ def normalise(release: Release, settings: Settings, now: datetime) -> Entry:
         day_guessed=dates.day_guessed,
         event_guessed=dates.event_guessed,
         folded=folded,
+        stated=tuple(stated),
     )

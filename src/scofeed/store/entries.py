@@ -382,7 +382,10 @@ def _tags_json(tags: tuple[str, ...]) -> str:
     return json.dumps(list(tags), ensure_ascii=False) if tags else "[]"  # what dumps gives
 
 
-_INSERT = f"INSERT INTO entries ({_COLUMNS}, authority, folded) VALUES ({', '.join('?' * 24)})"
+_INSERT = (
+    f"INSERT INTO entries ({_COLUMNS}, authority, folded, stated_tags) "
+    f"VALUES ({', '.join('?' * 25)})"
+)
 
 
 def _insert_row(
@@ -399,8 +402,23 @@ def _insert_row(
         entry.content_html, stated, stamp, updated, updated_ts, entry.author, entry.language,
         entry.link, entry.url, _tags_json(entry.tags),
         entry.content_hash, entry.revision, as_db(entry.origin), entry.date_source, now,
-        _event(entry), authority, _folded(entry),
+        _event(entry), authority, _folded(entry), _stated(entry),
     )  # fmt: skip
+
+
+def _stated(entry: Entry) -> str | None:
+    """The tags the entry's release states as stored: NULL where not known."""
+    return None if entry.stated is None else _tags_json(entry.stated)
+
+
+def note_stated_tags(db: sqlite3.Connection, entry_id: str, entry: Entry) -> None:
+    """Give a stored entry whose stated tags are not known (stored before scofeed kept
+    them) those its own input, read again, states (``scofeed build --reread``)."""
+    if entry.stated is not None:
+        db.execute(
+            "UPDATE entries SET stated_tags = ? WHERE id = ? AND stated_tags IS NULL",
+            (_stated(entry), entry_id),
+        )
 
 
 def _folded(entry: Entry) -> str | None:
@@ -448,14 +466,14 @@ def update(
         "summary = ?, content_html = ?, published = ?, published_ts = ?, updated = ?, "
         "updated_ts = ?, author = ?, language = ?, link = ?, url = ?, tags = ?, "
         "content_hash = ?, revision = ?, origin = ?, date_source = ?, event_date = ?, "
-        "authority = ?, folded = ? WHERE id = ?",
+        "authority = ?, folded = ?, stated_tags = COALESCE(?, stated_tags) WHERE id = ?",
         (
             url_key, entry.fingerprint, entry.title, entry.summary, entry.content_html,
             entry.published.isoformat(), entry.published.timestamp(), entry.updated.isoformat(),
             entry.updated.timestamp(), entry.author, entry.language, entry.link, entry.url,
             tags, entry.content_hash,
             entry.revision, as_db(entry.origin), entry.date_source, _event(entry), authority,
-            _folded(entry), entry.id,
+            _folded(entry), _stated(entry), entry.id,
         ),
     )  # fmt: skip
 
@@ -565,13 +583,20 @@ def get(db: sqlite3.Connection, key: str) -> Entry:
     return from_row(row)
 
 
-def tag_texts(db: sqlite3.Connection) -> Iterator[tuple[str, str, str, tuple[str, ...]]]:
-    """(id, title, content HTML, tags) of every stored entry, withdrawn ones too, one at
-    a time: what the ``[tags]`` rules read (a store of 30,000 is not held at once)."""
-    for entry_id, title, content, tags in db.execute(
-        "SELECT id, title, content_html, tags FROM entries ORDER BY rowid"
+TagTexts = tuple[str, str, str, tuple[str, ...], tuple[str, ...] | None]
+
+
+def tag_texts(db: sqlite3.Connection) -> Iterator[TagTexts]:
+    """(id, title, content HTML, tags, stated tags or None) of every stored entry,
+    withdrawn ones too, one at a time: what the ``[tags]`` rules read (a store of 30,000
+    is not held at once)."""
+    for entry_id, title, content, tags, stated in db.execute(
+        "SELECT id, title, content_html, tags, stated_tags FROM entries ORDER BY rowid"
     ):
-        yield entry_id, title, content, tuple(json.loads(tags))
+        yield (
+            entry_id, title, content, tuple(json.loads(tags)),
+            None if stated is None else tuple(json.loads(stated)),
+        )  # fmt: skip
 
 
 def lost_tags(

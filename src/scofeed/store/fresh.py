@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 40
+FRESH_VERSION = 41
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -34,7 +34,7 @@ CREATE TABLE entries (
         date_source  TEXT NOT NULL,
         first_seen   REAL NOT NULL
     , event_date TEXT, withdrawn_at REAL, withdrawn_reason TEXT, withdrawn_by TEXT, authority \
-TEXT, announced INTEGER NOT NULL DEFAULT 1, restored_at REAL, folded TEXT);
+TEXT, announced INTEGER NOT NULL DEFAULT 1, restored_at REAL, folded TEXT, stated_tags TEXT);
 
 CREATE INDEX entries_by_fp ON entries (fingerprint);
 

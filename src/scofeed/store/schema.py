@@ -612,6 +612,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (language, tags, month)
     );
     """,
+    # 41: the tags an entry's release states itself (a JSON list; NULL: stored before
+    # they were kept). A [tags] rule removed took a stated tag it also gave with it:
+    # once merged, the two could not be told apart
+    """
+    ALTER TABLE entries ADD COLUMN stated_tags TEXT;
+    """,
 ]
 
 
