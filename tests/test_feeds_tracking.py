@@ -6,6 +6,7 @@ and its id. Real folders, a real SQLite file."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -166,3 +167,31 @@ def test_the_rewritten_content_kept_stays_within_its_budget():
     kept.get_or_make(("k", huge), make(huge))
     kept.get_or_make(("k", huge), make(huge))
     assert len(made) == 6
+
+
+def _tracked(source: str, campaign: str) -> str:
+    return (
+        '+++\ntitle = "SCO delegation visits Astana"\ndate = "2025-06-01"\n'
+        f'url = "https://eng.sectsco.org/20250601/123.html?id=5&utm_source={source}"\n+++\n'
+        "On 1 June 2025, the delegation met in Astana.\n\n"
+        f"See [the agenda](https://example.org/agenda?x=1&utm_campaign={campaign}).\n"
+    )
+
+
+def test_a_tracking_parameter_changed_in_a_link_of_the_text_is_no_correction(site):
+    """The same change in the release's own url was none, but one in a link of its text
+    (shown nowhere) sent every webhook, chat, follower and WebSub subscriber a
+    correction of nothing. Found by a review of every channel."""
+    site.write_config("\n" + webhook_toml("hook", "http://127.0.0.1:9/"))
+    path = site.sources / "r.md"
+    now = datetime(2025, 6, 2, tzinfo=UTC)
+    run_build(site.config(), site.store(), now)  # the seed
+    edits = [_tracked("a", "a"), _tracked("b", "a"), _tracked("b", "b")]
+    edits.append(edits[-1].replace("agenda?x=1", "agenda?x=2"))  # a change that shows
+    counts = []
+    for n, text in enumerate(edits):
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (1_750_000_000 + n, 1_750_000_000 + n))  # each seen as changed
+        report = run_build(site.config(), site.store(), now)
+        counts.append((report.new, report.updated, report.deliveries))
+    assert counts == [(1, 0, 1), (0, 0, 0), (0, 0, 0), (0, 1, 1)]

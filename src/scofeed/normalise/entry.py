@@ -54,6 +54,7 @@ from scofeed.normalise.text import (
     shorten,
     xml_safe,
 )
+from scofeed.render.links import untracked_links
 from scofeed.typography import ascii_but_marks
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,13 @@ def read_alike(stored: Entry, fresh: Entry) -> bool:
         tags = fresh.tags
     if content != fresh.content_html:
         content = spaced_once(content)
+        # a link's tracking parameters are shown nowhere (``render.links.shown``): a
+        # text that differs in them alone ("?utm_campaign=a" now "=b", a page rechecked
+        # daily) sent every subscriber a correction of nothing
+        if content != fresh.content_html and untracked_links(content) == untracked_links(
+            fresh.content_html
+        ):
+            content = fresh.content_html
     if summary != fresh.summary and compare_key(summary) in heading_keys(stored.content_html):
         summary = fresh.summary
     if published != fresh.published and _read_as_utc(published, fresh.published):
