@@ -301,21 +301,28 @@ def _items(block: str) -> list[str]:
     punctuation, and a hard-wrapped Russian paragraph split at each line it began ("а
     её принципы" / "– взаимное доверие ...")."""
     starts: list[int] = []
+    line_end = -1  # where the line of the last item's start ends (-1: at the block's end)
     for m in _ITEM.finditer(block):
         at = m.start()
-        above = block[:at].rstrip()
+        # judged in place: a copy of the text above (``block[:at].rstrip()``) or below
+        # each item made a list of 100,000 lines take minutes
+        mark = at
+        while block[mark] in " \t":  # the pattern opens with them, then a mark
+            mark += 1
+        end = at  # where the text above ends, its white space left out
+        while end > 0 and block[end - 1].isspace():
+            end -= 1
+        last = block[end - 1 : end]
         if (
-            block[at:].lstrip(" \t")[:1] not in _DASHES
+            block[mark] not in _DASHES
             or at == 0
-            or above.endswith(_ITEM_ENDS)
+            or last in _ITEM_ENDS
             # under an item: its own first line, or one ending with a comma (items of
             # a list "– укрепление ...,\n– развитие ...,")
-            or (
-                starts
-                and ("\n" not in block[starts[-1] : len(above)] or above.endswith((",", "，")))
-            )
+            or (starts and (line_end < 0 or line_end >= end or last in (",", "，")))
         ):
             starts.append(at)
+            line_end = block.find("\n", at, len(block))
     if len(starts) < 2:
         return [block]
     bounds = [0, *starts] if starts[0] > 0 else starts
