@@ -24,14 +24,18 @@ import feedparser
 import pytest
 
 import test_daemon
+from conftest import run_cli
 from scofeed import pool
 from scofeed.build import DEFAULT_TUNING, Tuning
 from scofeed.build import build as run_build
 from scofeed.config import load
-from scofeed.errors import OverTimeBudget
+from scofeed.errors import OverTimeBudget, RejectedInput
+from scofeed.ingest import ingest
+from scofeed.model import Release
 from scofeed.normalise import settings_from
 from scofeed.pool import interrupted_after, prepare_many, ticking, within_budget
 from scofeed.sources.files import Changed
+from scofeed.store import published as published_rows
 
 start = test_daemon.start  # the daemon-as-a-subprocess fixture
 wait_for = test_daemon.wait_for
@@ -405,3 +409,31 @@ def test_a_shorter_budget_after_a_longer_one_in_a_thread_is_kept():
 
     _called(files, in_a_thread=True)
     assert outcome == ["interrupted"]
+
+
+def test_a_polled_or_added_release_is_normalised_within_the_budget(site):
+    """Normalising a polled item, a page read again or an added file ran with no budget
+    (only the read had one): a feed item of 120,000 list lines held the daemon's poll
+    job ~50 s at every poll. ``ingest`` normalises each release within the budget now,
+    refusing it as a build refuses a file. Found by a hunt for super-linear paths."""
+    cfg = load(site.config_path, ["limits.file_seconds=0.01"])
+    paras = "\n\n".join(f"Paragraph {i} of the long report on energy." for i in range(40_000))
+    text = "SCO forum opens\n\nOn 3 June 2021, the forum opened.\n\n" + paras  # 2 MB
+    big = Release(origin="https://agency.example/big", text=text, published=NOW)
+    store = site.store()
+    with pytest.raises(RejectedInput, match="took longer than 0.01s"):
+        ingest(cfg, store, [big], NOW)
+    assert not [e for e in published_rows.latest(store.db) if e.origin == big.origin]
+    small = Release(origin="https://agency.example/small", text=FINE, published=NOW)
+    assert [c.kind for c in ingest(cfg, store, [small], NOW)] == ["new"]
+
+
+def test_scofeed_add_keeps_the_budget(site, tmp_path):
+    """``scofeed add FILE`` read and normalised its file with no budget: a file a build
+    refuses in 5 s took it 20 s. Refused now at the budget, with one line."""
+    slow = tmp_path / "slow.md"
+    slow.write_text(SLOW, encoding="utf-8")
+    done = run_cli(site, "--set", "limits.file_seconds=0.2", "add", str(slow))
+    assert done.returncode != 0
+    assert "took longer than 0.2s" in done.stderr, done.stderr
+    assert not list(site.sources.glob("*slow*"))

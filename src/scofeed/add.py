@@ -116,7 +116,8 @@ def _read_or_reject(
     """``_read``, a failure no reader foresaw (a parser's ValueError, RecursionError) a
     rejection naming it, as a build gives the same file in sources/ (``pool.prepare``)."""
     try:
-        return _read(cfg, data, suffix, origin, now)
+        # within the per-file time budget, as the same file in sources/ is built
+        return within_budget(cfg.limits.file_seconds, origin, _read, cfg, data, suffix, origin, now)
     except (RejectedInput, NormaliseError):
         raise
     except Exception as exc:  # noqa: BLE001 - one line, as for a file in sources/
@@ -293,7 +294,8 @@ def url_document(cfg: Config, url: str, releases: list[Release], now: datetime) 
     if len(releases) != 1:
         raise RejectedInput(url, f"holds {len(releases)} releases; add them one at a time")
     release = releases[0]
-    entry = normalise(release, settings_from(cfg), now)
+    settings = settings_from(cfg)
+    entry = within_budget(cfg.limits.file_seconds, url, normalise, release, settings, now)
     doc: dict[str, object] = {
         "title": entry.title,
         "date": entry.published.isoformat(),

@@ -49,6 +49,7 @@ from scofeed.normalise import (
     with_language,
 )
 from scofeed.normalise.dating import AHEAD, FAR_DAYS
+from scofeed.pool import within_budget
 from scofeed.refold import refold, rekey
 from scofeed.relink import relink
 from scofeed.renames import Renames, corrected_of
@@ -567,7 +568,13 @@ def ingest(
     release's ``alias`` (a feed item's id beside its link) is kept with its origin: an
     item whose link changed (with its title) is found by it, as an input moved."""
     settings = settings_from(cfg)
-    prepared = [(r, normalise(r, settings, now)) for r in releases]
+    # each within the per-file time budget, as a build's files are: a polled item or a
+    # page read again was normalised with none (a feed item of 120,000 list lines held
+    # the daemon's poll job for ~50 s at every poll), refused here as one is there
+    seconds = cfg.limits.file_seconds
+    prepared = [
+        (r, within_budget(seconds, r.origin, normalise, r, settings, now)) for r in releases
+    ]
     hosts = cfg.site.official_hosts
     changes = []
     with store.transaction() as db:

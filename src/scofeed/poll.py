@@ -533,8 +533,8 @@ def _ingest(
     for release in releases:
         try:
             (change,) = ingest(run.cfg, run.store, [release], run.now, run.planner, moved=moved)
-        except NormaliseError as exc:
-            reason = str(exc).removeprefix(release.origin + ": ")
+        except (NormaliseError, RejectedInput) as exc:  # RejectedInput: past the budget
+            reason = getattr(exc, "reason", None) or str(exc).removeprefix(release.origin + ": ")
             _reject(run, src, release.origin, reason, result)
             continue
         file_rows.clear_rejects(run.store.db, [release.origin])
