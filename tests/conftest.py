@@ -204,6 +204,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def held_port() -> tuple[int, socket.socket]:
+    """A port on 127.0.0.1 that refuses connections until a server is started on it:
+    held by a socket bound there, not listening, that a server binding the port with
+    ``SO_REUSEADDR`` (http.server's) may share. A port only picked (``free_port``) and
+    left empty a while could be taken by another test meanwhile. Close it once done."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return int(sock.getsockname()[1]), sock
+
+
 @contextlib.contextmanager
 def scofeed_serving(
     config: Path,

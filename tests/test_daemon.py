@@ -19,7 +19,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from conftest import SECRET, Site, free_port, modes_apply, run_cli, webhook_toml
+from conftest import SECRET, Site, free_port, held_port, modes_apply, run_cli, webhook_toml
 from scofeed.daemon import Daemon, clock_behind_store
 from scofeed.store import Store, runs
 from scofeed.store.lock import lock_path
@@ -401,7 +401,7 @@ def test_a_receiver_down_for_a_while_gets_everything_in_order_once_back(start, s
     # the daemon keeps retrying the oldest delivery while the others wait behind it,
     # `scofeed status` says so (not "active"), and once the receiver is back every
     # entry arrives, in order, each once
-    port = free_port()  # nothing listens there yet: connection refused
+    port, held = held_port()  # nothing listens there yet: connection refused
     d = start(
         schedule="deliver_interval = 1\n",
         extra=webhook_toml("hub", f"http://127.0.0.1:{port}/hook", retry_schedule=[0] + [1] * 30),
@@ -414,6 +414,7 @@ def test_a_receiver_down_for_a_while_gets_everything_in_order_once_back(start, s
     state = webhook_block(site)
     assert "retrying since" in state and ": connection refused, " in state, state
     r = receivers([200], port=port)
+    held.close()
     wait_for(lambda: len(r.received) >= 3, what="the three deliveries")
     wait_for(lambda: webhook_block(site).rstrip().endswith("active"), what="hub active again")
     titles = [json.loads(g.body)["data"]["title"] for g in r.received]
