@@ -254,7 +254,10 @@ Its second paragraph: x &lt; y.</content></entry>
 <entry><title>Forum report</title><id>urn:t3</id>
 <link href="https://agency.example/sco/3.html"/><updated>2025-03-15T10:00:00Z</updated>
 <content type="html">&lt;p&gt;On 15 March 2025, the &lt;b&gt;report&lt;/b&gt; came out.&lt;/p&gt;
-</content>
+</content></entry>
+<entry><title>Forum closes its doors</title><id>urn:t4</id>
+<link href="https://agency.example/sco/4.html"/><updated>2025-03-16T10:00:00Z</updated>
+<content>&lt;p&gt;On 16 March 2025, a &lt;b&gt;sloppy&lt;/b&gt; generator.&lt;/p&gt;</content>
 </entry></feed>"""
 
 
@@ -263,10 +266,13 @@ def test_atom_text_content_is_text_not_markup():
     written, RFC 4287: it was read as HTML, so "the &lt;script&gt; element" took the
     rest of the release with it, "&lt;b&gt;" made the rest bold, and the paragraphs ran
     together. Found by a review of content fidelity."""
-    one, two, three = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
+    one, two, three, four = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
     assert one.html is None and two.html is None  # read as a .txt release's text
     content = normalise(one, SETTINGS, NOW).content_html
     assert "the &lt;script&gt; element.</p>" in content
     assert "<p>Its second paragraph: x &lt; y.</p>" in content
     assert "&lt;b&gt; forum closed." in normalise(two, SETTINGS, NOW).content_html
     assert "<b>report</b>" in normalise(three, SETTINGS, NOW).content_html  # HTML stays HTML
+    # text that closes an element is markup a generator did not say it was: HTML, as
+    # readers take it
+    assert "<b>sloppy</b>" in normalise(four, SETTINGS, NOW).content_html

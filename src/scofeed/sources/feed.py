@@ -270,13 +270,28 @@ def _item_content(item: Any) -> tuple[str, bool]:
     """The item's content, else its summary, and whether it is HTML. An Atom
     ``type="text"`` one (feedparser's ``text/plain``, the default in Atom) is text, as
     RFC 4287 says, read as a .txt release's (paragraphs parted by blank lines): taken for
-    HTML, "the &lt;script&gt; element" in it took the rest of the release with it."""
+    HTML, "the &lt;script&gt; element" in it took the rest of the release with it. But
+    for one that closes an element of HTML or breaks a line (``_MARKUP``): a generator
+    that left out ``type="html"``, as feed readers take it too."""
     for content in item.get("content", []):
         if content.get("value"):
-            return str(content["value"]), content.get("type") != "text/plain"
+            value = str(content["value"])
+            return value, content.get("type") != "text/plain" or _marked_up(value)
     detail = item.get("summary_detail") or {}
     value = str(item.get("summary") or item.get("description") or "")
-    return value, detail.get("type") != "text/plain"
+    return value, detail.get("type") != "text/plain" or _marked_up(value)
+
+
+# what text holds only as markup: an end tag of a common element, a line break
+_MARKUP = re.compile(
+    r"</(?:p|div|a|b|i|em|strong|span|li|ul|ol|h[1-6]|blockquote|table|tr|td|th)\s*>"
+    r"|<br\s*/?>",
+    re.IGNORECASE,
+)
+
+
+def _marked_up(value: str) -> bool:
+    return "<" in value and _MARKUP.search(value) is not None
 
 
 def _item_date(item: Any, key: str) -> datetime | None:
