@@ -336,3 +336,22 @@ def test_table_spans_and_text_direction_are_kept(dirty, clean):
     out: a table's cells stood under the wrong headers, an Arabic quotation in an
     English release ended with its full stop at the wrong end."""
     assert sanitise(dirty) == clean
+
+
+@pytest.mark.parametrize(
+    ("fragment", "kept"),
+    [
+        # a lazy-loading page: the image's address is in data-src, its <noscript> copy
+        # showed readers "<img src=...>" as text
+        ('<p>One.</p><p><img data-src="a.jpg"><noscript><img src="a.jpg"></noscript></p>'
+         "<p>Two.</p>", "<p>One.</p><p>Two.</p>"),
+        # an image whose address is taken out left its paragraph empty
+        ('<p>One.</p><p><img src="javascript:x"></p><p>Two.</p>', "<p>One.</p><p>Two.</p>"),
+        ('<p>One <iframe src="https://x.example/">no frames</iframe>two.</p>',
+         "<p>One two.</p>"),
+    ],
+)  # fmt: skip
+def test_what_a_browser_shows_not_as_text_is_left_out_with_its_paragraph(fragment, kept):
+    """Found by a content-fidelity review: the content showed markup a browser never
+    shows, and kept an empty paragraph the docs say is left out."""
+    assert sanitise(fragment) == kept

@@ -191,11 +191,19 @@ def _parser(markup: Any) -> Any:
     return markup.HTMLParser(huge_tree=True)
 
 
+# taken out with what they hold, as script and style are (nh3's own): a <noscript>'s
+# and an <iframe>'s content is text to an HTML parser, so a lazy-loading page's
+# "<noscript><img src=...></noscript>" showed readers the markup, "<img src=...>", as
+# text; the text of a release leaves them out too (``sources.meta``)
+_DROPPED_WITH_CONTENT = {"script", "style", "noscript", "iframe"}
+
+
 def _cleaned(nh3: Any, fragment: str) -> str:
     return str(
         nh3.clean(
             fragment,
             tags=_KEPT_TAGS,
+            clean_content_tags=_DROPPED_WITH_CONTENT,
             attributes=_ALLOWED_ATTRS,
             tag_attribute_values=_TAG_ATTR_VALUES,
             url_schemes={"http", "https", "mailto"},
@@ -298,6 +306,8 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     # last: either cleaning may have taken an address out (that one too)
     if _addressless(safe):  # written by nh3 again: see _drops_tags
         safe = drop_overrides(xml_safe(_cleaned(nh3, _without_addresses(safe))))
+        if "</p>" in safe:  # a paragraph that held only such an image is empty now
+            safe = _EMPTY_PARAGRAPH.sub("", safe)
     if "<pre" in safe:
         safe = _PRE_OPENS_WITH_LINE.sub(r"\g<0>\n", safe)
     return spaced_once(safe).strip()
