@@ -4,6 +4,7 @@ and relative links inside item content are made absolute against the feed's URL.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,8 @@ import pytest
 
 from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
-from scofeed.normalise import normalise
+from scofeed.model import Release
+from scofeed.normalise import normalise, read_alike
 from scofeed.sources import feed
 from scofeed.sources.feed import read_feed
 from tests.normalise_cases import NOW, SETTINGS
@@ -258,6 +260,10 @@ Its second paragraph: x &lt; y.</content></entry>
 <entry><title>Forum closes its doors</title><id>urn:t4</id>
 <link href="https://agency.example/sco/4.html"/><updated>2025-03-16T10:00:00Z</updated>
 <content>&lt;p&gt;On 16 March 2025, a &lt;b&gt;sloppy&lt;/b&gt; generator.&lt;/p&gt;</content>
+</entry>
+<entry><title>Forum opens its doors</title><id>urn:t5</id>
+<link href="https://agency.example/sco/5.html"/><updated>2025-03-17T10:00:00Z</updated>
+<content>&lt;p&gt;On 17 March 2025, it opened.&lt;p&gt;Its end tags left out.</content>
 </entry></feed>"""
 
 
@@ -266,7 +272,7 @@ def test_atom_text_content_is_text_not_markup():
     written, RFC 4287: it was read as HTML, so "the &lt;script&gt; element" took the
     rest of the release with it, "&lt;b&gt;" made the rest bold, and the paragraphs ran
     together. Found by a review of content fidelity."""
-    one, two, three, four = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
+    one, two, three, four, five = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
     assert one.html is None and two.html is None  # read as a .txt release's text
     content = normalise(one, SETTINGS, NOW).content_html
     assert "the &lt;script&gt; element.</p>" in content
@@ -276,3 +282,20 @@ def test_atom_text_content_is_text_not_markup():
     # text that closes an element is markup a generator did not say it was: HTML, as
     # readers take it
     assert "<b>sloppy</b>" in normalise(four, SETTINGS, NOW).content_html
+    assert "<p>Its end tags left out.</p>" in normalise(five, SETTINGS, NOW).content_html
+
+
+def test_an_atom_text_item_an_older_scofeed_read_as_html_is_no_correction():
+    """Read as HTML before, an untyped Atom content's paragraphs ran together into one
+    block; read as text now, each is a <p>. The first poll after the upgrade sent every
+    such item out as corrected. Found by a review of this change."""
+    value = "On 13 March 2025, the ministers met.\n\nThey agreed on x < y &amp; more."
+    url = "https://agency.example/sco/1.html"
+    before = Release(origin=url, text=value, html=value, url=url, published=NOW, title="Talks")
+    now = Release(origin=url, text=value, url=url, published=NOW, title="Talks")
+    stored, fresh = normalise(before, SETTINGS, NOW), normalise(now, SETTINGS, NOW)
+    assert stored.content_html != fresh.content_html
+    assert "<" not in stored.content_html and fresh.content_html.count("<p>") == 2
+    assert read_alike(stored, fresh)
+    edited = replace(now, text=value.replace("met", "met in Astana"))
+    assert not read_alike(stored, normalise(edited, SETTINGS, NOW))

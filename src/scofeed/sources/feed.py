@@ -32,8 +32,15 @@ import feedparser
 from scofeed.config.redact import logged
 from scofeed.dates import aware, parse_stamp
 from scofeed.errors import RejectedInput
-from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes
+from scofeed.markup import (
+    ACTIVE_NAMES,
+    HTML_NAMES,
+    MAX_ATTRIBUTES,
+    TOO_MANY_ATTRIBUTES,
+    most_attributes,
+)
 from scofeed.model import Release
+from scofeed.patterns import later
 from scofeed.render.links import absolute_links
 from scofeed.sources import wide_codec
 from scofeed.sources.htmlpage import fragment_text, host_language, mostly_not_utf8, xml_text
@@ -282,16 +289,19 @@ def _item_content(item: Any) -> tuple[str, bool]:
     return value, detail.get("type") != "text/plain" or _marked_up(value)
 
 
-# what text holds only as markup: an end tag of a common element, a line break
-_MARKUP = re.compile(
-    r"</(?:p|div|a|b|i|em|strong|span|li|ul|ol|h[1-6]|blockquote|table|tr|td|th)\s*>"
-    r"|<br\s*/?>",
+# what text holds only as markup: an end tag of an element of HTML (not of one whose
+# start tag prose names: "the <script> element"), the start tag of a paragraph, a
+# break, an image or another block (a "</p>" may be left out), a link with its address
+_MARKUP = later(
+    r"</(?:" + "|".join(n for n in HTML_NAMES if n not in ACTIVE_NAMES) + r")\s*>"
+    r"|<(?:p|br|hr|img|div|pre|ul|ol|li|table|h[1-6]|blockquote|figure)(?:\s[^<>]*)?/?>"
+    r"|<a\s[^<>]*href",
     re.IGNORECASE,
 )
 
 
 def _marked_up(value: str) -> bool:
-    return "<" in value and _MARKUP.search(value) is not None
+    return "<" in value and _MARKUP().search(value) is not None
 
 
 def _item_date(item: Any, key: str) -> datetime | None:
