@@ -119,6 +119,30 @@ def test_stated_tags_unknown_to_an_older_store_are_given_by_a_reread(site):
     assert _tags(site)["envoy.md"] == ("diplomacy",)
 
 
+def test_a_stated_tag_lost_before_the_store_knew_it_comes_back_at_a_reread(site):
+    """An entry stored before stated tags were kept loses a stated tag a removed rule
+    also gave (the store cannot tell them apart yet). ``build --reread`` learnt the
+    stated tags but left the tag lost, until some later change of rules brought it back
+    at random. The reread re-tags it now: no new version, nothing delivered."""
+    (site.sources / "envoy.md").write_text(STATED + OTHER.replace("envoy came", "ambassador came"))
+    site.write_config('diplomacy = ["ambassador"]\n' + HOOK)
+    build(site.config(), site.store(), NOW)
+    store = site.store()
+    with store.db:  # as an older scofeed stored it
+        store.db.execute("UPDATE entries SET stated_tags = NULL")
+    queued = store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    store.close()
+    site.write_config(HOOK)  # the rule removed: the stated tag goes with it, not known
+    build(site.config(), site.store(), NOW + timedelta(days=1))
+    assert _tags(site)["envoy.md"] == ()
+    report = build(site.config(), site.store(), NOW + timedelta(days=2), reread=True)
+    assert (report.new, report.updated) == (0, 0)
+    assert _tags(site)["envoy.md"] == ("diplomacy",)
+    store = site.store()
+    assert store.db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == queued
+    store.close()
+
+
 def test_a_page_read_again_after_the_rules_changed_is_not_an_edit(site):
     """A poll after a change of the rules, before any build, tagged the page anew and
     took the new tags for an edit (revision 2, release.updated); and a <br> between two

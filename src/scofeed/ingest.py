@@ -53,7 +53,7 @@ from scofeed.pool import within_budget
 from scofeed.refold import refold, rekey
 from scofeed.relink import relink
 from scofeed.renames import Renames, corrected_of
-from scofeed.retag import retag
+from scofeed.retag import restate, retag
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
@@ -368,8 +368,10 @@ def ingest_one(
     # match by it is a copy's, not this release's own address
     by_url = match.by == "url" and match.url is not None
     same_input = moved or by_url or match.by in ("origin", "identity")
-    if same_input:  # its own input: the tags it states, where the store does not know them
-        entry_rows.note_stated_tags(db, match.entry_id, entry)
+    # its own input: the tags it states, where the store does not know them (stored
+    # before it kept them), and any of them a removed [tags] rule took away, back
+    if same_input and entry_rows.note_stated_tags(db, match.entry_id, entry):
+        restate(db, match.entry_id, entry.stated or (), settings.tags, now)
     takeover = rank > held  # a higher authority's version of an entry a lower one made
     if not same and (same_input or takeover or force_update) and _tag_grown(entry, match):
         # only an input that may revise the entry stores its tag grown: a copy (matched

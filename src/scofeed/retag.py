@@ -57,3 +57,22 @@ def retag(db: sqlite3.Connection, rules: Rules, now: datetime) -> int:
         log.info("retagged entries=%d (the [tags] rules changed)", len(changed))
     put_meta(db, (RULES_META, current))
     return len(changed)
+
+
+def restate(
+    db: sqlite3.Connection, entry_id: str, stated: tuple[str, ...], rules: Rules, now: datetime
+) -> bool:
+    """In the caller's transaction: the stored entry re-tagged by the tags its release
+    states, just learnt (``entry_rows.note_stated_tags``), and the current rules: a stated
+    tag a rule removed before took with it comes back, as a re-tag (no new version,
+    nothing delivered). Whether its tags changed."""
+    stored = published_rows.by_ids(db, [entry_id]).get(entry_id)
+    if stored is None:
+        return False
+    again = retagged_tags(stored.title, stored.content_html, stored.tags, rules, rules, stated)
+    if set(again) == set(stored.tags):
+        return False
+    entry_rows.lost_tags(db, [(stored, again)], now)
+    entry_rows.set_tags(db, [with_tags(stored, again)])
+    log.info("retagged entries=1 id=%s (its stated tags read again)", entry_id)
+    return True

@@ -411,14 +411,19 @@ def _stated(entry: Entry) -> str | None:
     return None if entry.stated is None else _tags_json(entry.stated)
 
 
-def note_stated_tags(db: sqlite3.Connection, entry_id: str, entry: Entry) -> None:
+def note_stated_tags(db: sqlite3.Connection, entry_id: str, entry: Entry) -> bool:
     """Give a stored entry whose stated tags are not known (stored before scofeed kept
-    them) those its own input, read again, states (``scofeed build --reread``)."""
-    if entry.stated is not None:
+    them) those its own input, read again, states (``scofeed build --reread``); whether
+    it had none."""
+    if entry.stated is None:
+        return False
+    return (
         db.execute(
             "UPDATE entries SET stated_tags = ? WHERE id = ? AND stated_tags IS NULL",
             (_stated(entry), entry_id),
-        )
+        ).rowcount
+        > 0
+    )
 
 
 def _folded(entry: Entry) -> str | None:
