@@ -264,6 +264,13 @@ Its second paragraph: x &lt; y.</content></entry>
 <entry><title>Forum opens its doors</title><id>urn:t5</id>
 <link href="https://agency.example/sco/5.html"/><updated>2025-03-17T10:00:00Z</updated>
 <content>&lt;p&gt;On 17 March 2025, it opened.&lt;p&gt;Its end tags left out.</content>
+</entry>
+<entry><title>Workshop for editors</title><id>urn:t6</id>
+<link href="https://agency.example/sco/6.html"/><updated>2025-03-18T10:00:00Z</updated>
+<content type="text">On 18 March 2025, the workshop taught the &lt;p&gt; tag and the &lt;img&gt;
+element; &lt;P&gt; 0.05 and &lt;h1&gt; headings.
+
+Second paragraph: x&lt;y and y&gt;z; &lt;a&gt; b.</content>
 </entry></feed>"""
 
 
@@ -272,7 +279,7 @@ def test_atom_text_content_is_text_not_markup():
     written, RFC 4287: it was read as HTML, so "the &lt;script&gt; element" took the
     rest of the release with it, "&lt;b&gt;" made the rest bold, and the paragraphs ran
     together. Found by a review of content fidelity."""
-    one, two, three, four, five = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
+    one, two, three, four, five, six = read_feed(FEED_URL, ATOM_TEXT, FEED_URL)
     assert one.html is None and two.html is None  # read as a .txt release's text
     content = normalise(one, SETTINGS, NOW).content_html
     assert "the &lt;script&gt; element.</p>" in content
@@ -283,6 +290,11 @@ def test_atom_text_content_is_text_not_markup():
     # readers take it
     assert "<b>sloppy</b>" in normalise(four, SETTINGS, NOW).content_html
     assert "<p>Its end tags left out.</p>" in normalise(five, SETTINGS, NOW).content_html
+    # prose naming tags is prose, whatever tags it names
+    assert six.html is None
+    assert "<p>Second paragraph: x&lt;y and y&gt;z; &lt;a&gt; b.</p>" in (
+        normalise(six, SETTINGS, NOW).content_html
+    )
 
 
 def test_an_atom_text_item_an_older_scofeed_read_as_html_is_no_correction():

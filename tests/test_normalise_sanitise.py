@@ -355,3 +355,13 @@ def test_what_a_browser_shows_not_as_text_is_left_out_with_its_paragraph(fragmen
     """Found by a content-fidelity review: the content showed markup a browser never
     shows, and kept an empty paragraph the docs say is left out."""
     assert sanitise(fragment) == kept
+
+
+def test_a_self_closed_iframe_or_a_noscript_left_open_loses_nothing_after_it():
+    """Taken out with its content, an <iframe ... /> (no end tag to an HTML parser) or
+    a <noscript> left open took every paragraph after it, silently. Found by a review
+    of that change."""
+    closed = sanitise('<p>One.</p><iframe src="https://x.example/" width="5" /><p>Two.</p>')
+    assert closed == "<p>One.</p><p>Two.</p>"
+    left_open = sanitise("<p>One.</p><noscript><p>Two, about the digital economy.</p>")
+    assert "Two, about the digital economy." in left_open  # shown as it came, not lost

@@ -289,14 +289,17 @@ def _item_content(item: Any) -> tuple[str, bool]:
     return value, detail.get("type") != "text/plain" or _marked_up(value)
 
 
-# what text holds only as markup: an end tag of an element of HTML (not of one whose
-# start tag prose names: "the <script> element"), the start tag of a paragraph, a
-# break, an image or another block (a "</p>" may be left out), a link with its address
+# what text holds only as markup, written as generators write it (lower case): an end
+# tag of an element of HTML (not of one whose start tag prose names: "the <script>
+# element"); a start tag of a paragraph, a break, an image or another block opening the
+# text, or given an attribute; a link with its address. Prose names a tag bare, anywhere
+# ("the <p> tag and the <img> element", "x<y and y>z"): that is no markup
+_BLOCKS = "p|br|hr|img|div|pre|ul|ol|li|table|h[1-6]|blockquote|figure"
 _MARKUP = later(
     r"</(?:" + "|".join(n for n in HTML_NAMES if n not in ACTIVE_NAMES) + r")\s*>"
-    r"|<(?:p|br|hr|img|div|pre|ul|ol|li|table|h[1-6]|blockquote|figure)(?:\s[^<>]*)?/?>"
-    r"|<a\s[^<>]*href",
-    re.IGNORECASE,
+    r"|^\s*<(?:" + _BLOCKS + r")\s*/?>"
+    r"|<(?:" + _BLOCKS + r")\s+[a-z-]+\s*=[^<>]*>"
+    r"|<a\s[^<>]*href="
 )
 
 
