@@ -19,6 +19,7 @@ every element's text from one walk (``Texts``).
 from __future__ import annotations
 
 import functools
+import html
 import itertools
 import re
 from collections.abc import Collection
@@ -249,3 +250,38 @@ class Texts:
         if most is not None:
             end = min(end, start + most + 1)
         return self._text[start:end].strip(" ")
+
+
+# A start tag of an element whose content HTML reads as text to its end tag (raw text,
+# RCDATA), written as a word in prose ("the <script> tag is banned") and never closed,
+# takes the rest of the fragment with it: nh3 leaves it out, or shows it as escaped
+# markup ("&lt;/p&gt;&lt;p&gt;"). ``closed_raw_text`` shows such a tag as text.
+RAW_TEXT = "script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext|template"
+_raw_text_tag = later(rf"<(/?)({RAW_TEXT})(?=[\s/>])[^<>]*>?", re.IGNORECASE)
+
+
+def closed_raw_text(html_text: str, names: Collection[str] | None = None) -> str:
+    """``html_text`` with each raw-text start tag (of ``names`` only, when given) that no
+    end tag of its element follows shown as text (escaped), as written: one pass, and
+    one over the tags found, whatever their number."""
+    if "<" not in html_text:
+        return html_text
+    found = [
+        m for m in _raw_text_tag().finditer(html_text) if names is None or m[2].lower() in names
+    ]
+    if not found:
+        return html_text
+    last_end: dict[str, int] = {}
+    for m in found:
+        if m[1]:
+            last_end[m[2].lower()] = m.start()
+    out: list[str] = []
+    at = 0
+    for m in found:
+        if not m[1] and m.start() > last_end.get(m[2].lower(), -1):
+            out += (html_text[at : m.start()], html.escape(m[0], quote=False))
+            at = m.end()
+    if not out:
+        return html_text
+    out.append(html_text[at:])
+    return "".join(out)

@@ -36,6 +36,7 @@ from scofeed.markup import (
     CONTAINERS,
     ENTITY_REF,
     MAX_ELEMENTS,
+    closed_raw_text,
     paragraph_containers,
     start_tags,
     too_many_elements,
@@ -191,32 +192,24 @@ def _parser(markup: Any) -> Any:
     return markup.HTMLParser(huge_tree=True)
 
 
-# taken out with what they hold, as script and style are (nh3's own), when their end
-# tag is there: a <noscript>'s and an <iframe>'s content is text to an HTML parser, so
-# a lazy-loading page's "<noscript><img src=...></noscript>" showed readers the markup,
-# "<img src=...>", as text (the text of a release leaves them out, ``sources.meta``).
-# One never closed ("<iframe ... />" is no end tag in HTML) holds the rest of the
-# fragment: that stays, shown as text, as before, not lost
-_DROPPED_WITH_CONTENT = ("noscript", "iframe")
-
-
-# one written self-closed, as XHTML writes an empty element: closed as it was meant
-_SELF_CLOSED = re.compile(r"<(iframe|noscript)(\s[^<>]*?)?/>", re.IGNORECASE)
-
-
-def _dropped_with_content(fragment: str) -> set[str]:
-    lowered = fragment.lower()
-    return {"script", "style"} | {t for t in _DROPPED_WITH_CONTENT if f"</{t}" in lowered}
+# taken out with what they hold, as script and style are (nh3's own): a <noscript>'s
+# content is text to an HTML parser, so a lazy-loading page's "<noscript><img
+# src=...></noscript>" showed readers the markup, "<img src=...>", as text (the text of
+# a release leaves it out, ``sources.meta``)
+_DROPPED_WITH_CONTENT = {"script", "style", "noscript"}
+# one never closed, as an <iframe ... /> (no end tag to an HTML parser), took the rest
+# of the fragment with it (left out, or shown as escaped markup): its tag is shown as
+# written instead (``closed_raw_text``), and what follows it is read as it is
+_OPENED_AS_TEXT = ("noscript", "iframe")
 
 
 def _cleaned(nh3: Any, fragment: str) -> str:
-    if "/>" in fragment:
-        fragment = _SELF_CLOSED.sub(r"<\1\2></\1>", fragment)
+    fragment = closed_raw_text(fragment, _OPENED_AS_TEXT)
     return str(
         nh3.clean(
             fragment,
             tags=_KEPT_TAGS,
-            clean_content_tags=_dropped_with_content(fragment),
+            clean_content_tags=_DROPPED_WITH_CONTENT,
             attributes=_ALLOWED_ATTRS,
             tag_attribute_values=_TAG_ATTR_VALUES,
             url_schemes={"http", "https", "mailto"},

@@ -33,14 +33,13 @@ from scofeed.config.redact import logged
 from scofeed.dates import aware, parse_stamp
 from scofeed.errors import RejectedInput
 from scofeed.markup import (
-    ACTIVE_NAMES,
-    HTML_NAMES,
     MAX_ATTRIBUTES,
     TOO_MANY_ATTRIBUTES,
+    closed_raw_text,
     most_attributes,
+    tag,
 )
 from scofeed.model import Release
-from scofeed.patterns import later
 from scofeed.render.links import absolute_links
 from scofeed.sources import wide_codec
 from scofeed.sources.htmlpage import fragment_text, host_language, mostly_not_utf8, xml_text
@@ -275,36 +274,25 @@ def _web_link(base_url: str, value: Any) -> str | None:
 
 def _item_content(item: Any) -> tuple[str, bool]:
     """The item's content, else its summary, and whether it is HTML. An Atom
-    ``type="text"`` one (feedparser's ``text/plain``, the default in Atom) is text, as
-    RFC 4287 says, read as a .txt release's (paragraphs parted by blank lines): taken for
-    HTML, "the &lt;script&gt; element" in it took the rest of the release with it. But
-    for one that closes an element of HTML or breaks a line (``_MARKUP``): a generator
-    that left out ``type="html"``, as feed readers take it too."""
+    ``type="text"`` one (feedparser's ``text/plain``, the default in Atom) holding no
+    tag is text, as RFC 4287 says, read as a .txt release's (its paragraphs parted by
+    blank lines: read as HTML, they ran together). One holding a tag is read as HTML, as
+    feed readers read it and scofeed did (generators leave out ``type="html"``, in any
+    case, with any tag), but for a raw-text start tag never closed, shown as written:
+    "the &lt;script&gt; element" took the rest of the item with it."""
     for content in item.get("content", []):
         if content.get("value"):
-            value = str(content["value"])
-            return value, content.get("type") != "text/plain" or _marked_up(value)
+            return _as_given(str(content["value"]), content.get("type"))
     detail = item.get("summary_detail") or {}
-    value = str(item.get("summary") or item.get("description") or "")
-    return value, detail.get("type") != "text/plain" or _marked_up(value)
+    return _as_given(str(item.get("summary") or item.get("description") or ""), detail.get("type"))
 
 
-# what text holds only as markup, written as generators write it (lower case): an end
-# tag of an element of HTML (not of one whose start tag prose names: "the <script>
-# element"); a start tag of a paragraph, a break, an image or another block opening the
-# text, or given an attribute; a link with its address. Prose names a tag bare, anywhere
-# ("the <p> tag and the <img> element", "x<y and y>z"): that is no markup
-_BLOCKS = "p|br|hr|img|div|pre|ul|ol|li|table|h[1-6]|blockquote|figure"
-_MARKUP = later(
-    r"</(?:" + "|".join(n for n in HTML_NAMES if n not in ACTIVE_NAMES) + r")\s*>"
-    r"|^\s*<(?:" + _BLOCKS + r")\s*/?>"
-    r"|<(?:" + _BLOCKS + r")\s+[a-z-]+\s*=[^<>]*>"
-    r"|<a\s[^<>]*href="
-)
-
-
-def _marked_up(value: str) -> bool:
-    return "<" in value and _MARKUP().search(value) is not None
+def _as_given(value: str, kind: object) -> tuple[str, bool]:
+    if kind != "text/plain":
+        return value, True
+    if "<" not in value or tag().search(value) is None:
+        return value, False
+    return closed_raw_text(value), True
 
 
 def _item_date(item: Any, key: str) -> datetime | None:

@@ -25,7 +25,13 @@ from markdown_it import MarkdownIt
 
 from scofeed.dates import LINE_CONTEXT, find_dates
 from scofeed.errors import RejectedInput
-from scofeed.markup import MAX_ATTRIBUTES, TOO_MANY_ATTRIBUTES, most_attributes, tag
+from scofeed.markup import (
+    MAX_ATTRIBUTES,
+    TOO_MANY_ATTRIBUTES,
+    closed_raw_text,
+    most_attributes,
+    tag,
+)
 from scofeed.model import Release
 from scofeed.patterns import later
 from scofeed.sources.meta import html_paragraphs, readable, release_from_meta
@@ -222,7 +228,7 @@ def render(origin: str, body: str, want_title: bool) -> tuple[str | None, str]:
         dated = any(c.isdigit() for c in label) and bool(find_dates(label, LINE_CONTEXT))
         tokens = [*tokens[3:6], *tokens[:3], *tokens[6:]] if dated else tokens[3:]
     if want_title and len(tokens) >= 3 and tokens[0].type == "heading_open":
-        inline = _closed_raw_text(_md.renderInline(tokens[1].content))
+        inline = closed_raw_text(_md.renderInline(tokens[1].content))
         _refuse_many_attributes(origin, inline)
         title = " ".join(html_paragraphs(inline)) or None
         if title is not None:
@@ -230,20 +236,16 @@ def render(origin: str, body: str, want_title: bool) -> tuple[str | None, str]:
     for token in tokens:  # the title is the page's one h1: a heading of the body is below it
         if token.tag == "h1" and token.type in ("heading_open", "heading_close"):
             token.tag = "h2"
-    html = _closed_raw_text(_md.renderer.render(tokens, _md.options, {}))
+    html = closed_raw_text(_md.renderer.render(tokens, _md.options, {}))
     _refuse_many_attributes(origin, html)
     return title, html
 
 
-# A start tag of an element whose content HTML reads as text to its end tag (raw text,
-# RCDATA), written as a word in prose ("the <script> tag is banned") and never closed,
-# took the rest of the release with it: nh3 left it out, or showed it as escaped markup
-# ("&lt;/p&gt;&lt;p&gt;"). CommonMark made it worse for a line opening with <script>,
-# <style> or <textarea> (an HTML block of kind 1, to its end tag): the rest of the
-# document was that block, its Markdown never read. Such a tag is text, shown as
-# written, as in a .txt release.
-_RAW_TEXT = "script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext|template"
-_RAW_TEXT_TAG = later(rf"<(/?)({_RAW_TEXT})(?=[\s/>])[^<>]*>?", re.IGNORECASE)
+# A raw-text start tag written as a word ("the <script> tag is banned") and never
+# closed took the rest of the release with it (``markup.closed_raw_text`` shows it as
+# text, as a .txt release does). CommonMark made it worse for a line opening with
+# <script>, <style> or <textarea> (an HTML block of kind 1, to its end tag): the rest
+# of the document was that block, its Markdown never read.
 _RAW_BLOCK_START = later(r"<(script|style|textarea)(?=[\s>]|$)", re.IGNORECASE)
 _RAW_BLOCK_END = later(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 RAW_BLOCK_PASSES = 4  # an unclosed block read anew may hold another: more is hostile
@@ -271,31 +273,6 @@ def _escaped_lines(body: str, lines: list[int]) -> str:
             at = rows[n].index("<")
             rows[n] = rows[n][:at] + "\\" + rows[n][at:]
     return "\n".join(rows)
-
-
-def _closed_raw_text(html_text: str) -> str:
-    """``html_text`` with each raw-text start tag that no end tag of its element follows
-    shown as text (escaped): one pass, and one over the tags found, whatever their
-    number."""
-    if "<" not in html_text:
-        return html_text
-    found = list(_RAW_TEXT_TAG().finditer(html_text))
-    if not found:
-        return html_text
-    last_end: dict[str, int] = {}
-    for m in found:
-        if m[1]:
-            last_end[m[2].lower()] = m.start()
-    out: list[str] = []
-    at = 0
-    for m in found:
-        if not m[1] and m.start() > last_end.get(m[2].lower(), -1):
-            out += (html_text[at : m.start()], html.escape(m[0], quote=False))
-            at = m.end()
-    if not out:
-        return html_text
-    out.append(html_text[at:])
-    return "".join(out)
 
 
 # what the addresses of references may add up to, written out in the HTML: a reference
