@@ -260,10 +260,13 @@ RAW_TEXT = "script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|pla
 _raw_text_tag = later(rf"<(/?)({RAW_TEXT})(?=[\s/>])[^<>]*>?", re.IGNORECASE)
 
 
-def closed_raw_text(html_text: str, names: Collection[str] | None = None) -> str:
+def closed_raw_text(
+    html_text: str, names: Collection[str] | None = None, empty: bool = False
+) -> str:
     """``html_text`` with each raw-text start tag (of ``names`` only, when given) that no
-    end tag of its element follows shown as text (escaped), as written: one pass, and
-    one over the tags found, whatever their number."""
+    end tag of its element follows shown as text (escaped), as written, or with
+    ``empty`` closed at once (an element holding nothing, what follows read as it is):
+    one pass, and one over the tags found, whatever their number."""
     if "<" not in html_text:
         return html_text
     found = [
@@ -279,7 +282,8 @@ def closed_raw_text(html_text: str, names: Collection[str] | None = None) -> str
     at = 0
     for m in found:
         if not m[1] and m.start() > last_end.get(m[2].lower(), -1):
-            out += (html_text[at : m.start()], html.escape(m[0], quote=False))
+            shown = f"{m[0]}</{m[2]}>" if empty else html.escape(m[0], quote=False)
+            out += (html_text[at : m.start()], shown)
             at = m.end()
     if not out:
         return html_text

@@ -198,13 +198,13 @@ def _parser(markup: Any) -> Any:
 # a release leaves it out, ``sources.meta``)
 _DROPPED_WITH_CONTENT = {"script", "style", "noscript"}
 # one never closed, as an <iframe ... /> (no end tag to an HTML parser), took the rest
-# of the fragment with it (left out, or shown as escaped markup): its tag is shown as
-# written instead (``closed_raw_text``), and what follows it is read as it is
+# of the fragment with it (left out, or shown as escaped markup): it is closed at once
+# instead (``closed_raw_text``), holding nothing, and what follows it is read as it is
 _OPENED_AS_TEXT = ("noscript", "iframe")
 
 
 def _cleaned(nh3: Any, fragment: str) -> str:
-    fragment = closed_raw_text(fragment, _OPENED_AS_TEXT)
+    fragment = closed_raw_text(fragment, _OPENED_AS_TEXT, empty=True)
     return str(
         nh3.clean(
             fragment,
