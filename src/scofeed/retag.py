@@ -20,6 +20,7 @@ import logging
 import sqlite3
 from datetime import datetime
 
+from scofeed.model import Entry
 from scofeed.normalise import Rules, retagged_tags, with_tags
 from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
@@ -51,12 +52,19 @@ def retag(db: sqlite3.Connection, rules: Rules, now: datetime) -> int:
             if set(again) != set(tags):
                 moved[entry_id] = again
         stored = published_rows.by_ids(db, list(moved))  # in chunks, not one query each
-        changed = [with_tags(stored[i], tags) for i, tags in moved.items()]
-        entry_rows.lost_tags(db, [(stored[i], tags) for i, tags in moved.items()], now)
-        entry_rows.set_tags(db, changed)
+        changed = [(stored[i], tags) for i, tags in moved.items()]
+        _store(db, changed, now)
         log.info("retagged entries=%d (the [tags] rules changed)", len(changed))
     put_meta(db, (RULES_META, current))
     return len(changed)
+
+
+def _store(
+    db: sqlite3.Connection, changed: list[tuple[Entry, tuple[str, ...]]], now: datetime
+) -> None:
+    """Each entry given its new tags, the tags it loses departures at ``now``."""
+    entry_rows.lost_tags(db, changed, now)
+    entry_rows.set_tags(db, [with_tags(entry, tags) for entry, tags in changed])
 
 
 def restate(
@@ -72,7 +80,6 @@ def restate(
     again = retagged_tags(stored.title, stored.content_html, stored.tags, rules, rules, stated)
     if set(again) == set(stored.tags):
         return False
-    entry_rows.lost_tags(db, [(stored, again)], now)
-    entry_rows.set_tags(db, [with_tags(stored, again)])
+    _store(db, [(stored, again)], now)
     log.info("retagged entries=1 id=%s (its stated tags read again)", entry_id)
     return True

@@ -40,6 +40,7 @@ from scofeed.normalise.sanitise import (
     heading_keys,
     heading_levels,
     paragraphs_html,
+    paragraphs_joined,
     sanitise,
     shows_nothing,
     spaced_once,
@@ -264,7 +265,7 @@ def read_alike(stored: Entry, fresh: Entry) -> bool:
         # text an older scofeed read as HTML, its paragraphs run together (a polled Atom
         # item of type="text": every one was sent out as corrected after the upgrade)
         if content != fresh.content_html and "<" not in content:
-            joined = _paragraphs_joined(fresh.content_html)
+            joined = paragraphs_joined(fresh.content_html)
             if joined is not None and collapse(joined) == collapse(content):
                 content = fresh.content_html
     if summary != fresh.summary and compare_key(summary) in heading_keys(stored.content_html):
@@ -277,15 +278,6 @@ def read_alike(stored: Entry, fresh: Entry) -> bool:
         return False  # nothing an older reading explains: what differs is something else
     again = replace(stored, content_html=content, summary=summary, published=published, tags=tags)
     return _rehashed(again).content_hash == fresh.content_hash
-
-
-def _paragraphs_joined(content_html: str) -> str | None:
-    """Content made of plain paragraphs (``paragraphs_html``'s), as one run of text; None
-    for any other markup."""
-    if not (content_html.startswith("<p>") and content_html.endswith("</p>")):
-        return None
-    parts = content_html[3:-4].split("</p>\n<p>")
-    return None if any("<" in part for part in parts) else " ".join(parts)
 
 
 def _read_as_utc(stored: datetime, fresh: datetime) -> bool:

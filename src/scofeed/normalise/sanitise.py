@@ -204,7 +204,6 @@ _OPENED_AS_TEXT = ("noscript", "iframe")
 
 
 def _cleaned(nh3: Any, fragment: str) -> str:
-    fragment = closed_raw_text(fragment, _OPENED_AS_TEXT, empty=True)
     return str(
         nh3.clean(
             fragment,
@@ -287,7 +286,8 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     if nesting_depth(fragment, max_depth) > max_depth:
         raise NormaliseError(f"HTML nested deeper than {max_depth} elements")
     nh3 = importlib.import_module("nh3")  # see the module docstring
-    cleaned = _cleaned(nh3, xml_safe(fragment))
+    # once, before the first cleaning: what nh3 writes holds neither element
+    cleaned = _cleaned(nh3, closed_raw_text(xml_safe(fragment), _OPENED_AS_TEXT, empty=True))
     unsettled = _drops_tags(fragment)
     if _OPENS_CONTAINER.search(cleaned):
         cleaned = _blocks_kept(cleaned)
@@ -482,6 +482,15 @@ def paragraphs_html(paras: list[str]) -> str:
         for p in paras
     ]
     return "<p>" + "</p>\n<p>".join(escaped) + "</p>"
+
+
+def paragraphs_joined(content_html: str) -> str | None:
+    """Content ``paragraphs_html`` made (plain paragraphs), as one run of text; None for
+    any other markup."""
+    if not (content_html.startswith("<p>") and content_html.endswith("</p>")):
+        return None
+    parts = content_html[3:-4].split("</p>\n<p>")
+    return None if any("<" in part for part in parts) else " ".join(parts)
 
 
 def _resolved(text: str) -> str:
