@@ -256,6 +256,24 @@ def test_character_references_in_a_text_release_are_resolved_in_its_content_too(
     )
 
 
+def test_prose_joined_by_an_ampersand_is_kept_in_title_and_summary():
+    """Text holding ``AT&amp;T;`` reads ``AT&T;`` (as in the content), not "AT": once the
+    references are resolved, ``&T;`` is no unexpanded entity to leave out when a letter
+    or digit comes right before it. A character escaped twice (``&amp;amp;``,
+    ``caf&amp;eacute;``) is that character; an unknown name after a space still goes."""
+    text = (
+        "Talks with AT&amp;T; and &amp;lt;b&amp;gt;\n\nOn 3 February 2025, AT&amp;T; "
+        "and &xxe; &amp;yyy; met at the caf&amp;eacute;; R&amp;amp;D &amp;#0;x.\n"
+    )
+    e = normalise(Release("e.txt", text), SETTINGS, NOW)
+    assert e.title == "Talks with AT&T; and"
+    assert e.summary == "On 3 February 2025, AT&T; and met at the caf\u00e9; R&D x."
+    assert e.content_html == (
+        "<p>On 3 February 2025, AT&amp;T; and &amp;xxe; &amp;yyy; met at the "
+        "caf&amp;eacute;; R&amp;amp;D &amp;#0;x.</p>"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "spaced"),
     [

@@ -171,10 +171,23 @@ def plain(s: str) -> str:
     # leaving the character out afterwards made it markup again ("<b>")
     s = xml_safe(html.unescape(s))
     if "&" in s:
-        s = ENTITY_REF.sub(" ", s)
+        s = ENTITY_REF.sub(_leftover, s)
     if "<" in s:
         s = _untagged(s)
     return collapse(s)
+
+
+def _leftover(m: re.Match[str]) -> str:
+    """An entity reference still there once the text's references are resolved: a
+    character escaped twice (a page's ``&amp;nbsp;``) is that character; an unknown
+    name directly after a letter or digit is prose joined by "&" (``AT&T;``, written
+    ``AT&amp;T;``: it read "AT"), and stays; any other (``&xxe;``) is left out."""
+    ref = m.group()
+    char = html.unescape(ref)
+    if char != ref:
+        return xml_safe(char)  # "&amp;#0;": a reference to no character, left out
+    at = m.start()
+    return ref if at and m.string[at - 1].isalnum() else " "
 
 
 MAX_TAG_PASSES = 8  # tags within tags, taken out from the inside: more is hostile
