@@ -26,6 +26,7 @@ REQUIRED = object()  # a key with no default
 # A new check function needs a line here (None: nothing countable to say).
 LIMITS: dict[str, tuple[str, ...] | None] = {
     "positive": ("above 0",),
+    "_count_or_unset": ("above 0",),
     "seconds_above_0_up_to_3600": ("above 0", "at most 3600"),
     "seconds_0_or_more_up_to_3600": ("0 or more", "at most 3600"),
     "seconds_above_0_up_to_86400": ("above 0", "at most 86400"),

@@ -279,6 +279,23 @@ def test_max_pages_must_be_above_zero(site):
         site.config()
 
 
+def test_max_pages_on_a_feed_source_is_an_error_not_ignored(site):
+    """A feed is one document, read whole: ``max_pages`` there was accepted and did
+    nothing, so an operator who set it to bound a feed's catch-up was never told."""
+    site.write_config(
+        '\n[[sources]]\nname = "a"\nkind = "feed"\nurl = "http://a.example/f.xml"\nmax_pages = 3\n'
+    )
+    with pytest.raises(ConfigError, match=r"^sources\[0\]\.max_pages: only page-list sources"):
+        site.config()
+    site.write_config('\n[[sources]]\nname = "a"\nkind = "feed"\nurl = "http://a.example/f.xml"\n')
+    assert site.config().sources[0].max_pages is None
+    site.write_config(
+        '\n[[sources]]\nname = "a"\nkind = "page-list"\nurl = "http://a.example/"\npreset = "sco"\n'
+    )
+    (src,) = site.config().sources
+    assert src.max_pages is None and src.pages == 5
+
+
 BASE = "https://eng.sectsco.org/news/"
 
 

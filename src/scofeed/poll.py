@@ -397,7 +397,7 @@ def _catch_up(
     since = source_rows.cut_short(db, src.name)
     # a catch-up cut short goes on at the next polls, for a week at most
     pending = since is not None and run.now.timestamp() - since < PAGE_GIVE_UP
-    if src.max_pages < 2 or not source_rows.brought(db, src.name):
+    if src.pages < 2 or not source_rows.brought(db, src.name):
         if since is not None:
             source_rows.set_cut_short(db, src.name, None)
         return links, 1, False
@@ -408,10 +408,10 @@ def _catch_up(
         after = kind.next_page(src, resp)
         if after is None:
             break
-        if pages >= src.max_pages:
+        if pages >= src.pages:
             log.info(
                 "poll_catch_up_capped source=%s pages=%d max_pages=%d",
-                src.name, pages, src.max_pages,
+                src.name, pages, src.pages,
             )  # fmt: skip
             break
         if url_key(after) in seen_pages or not same_site(first.url, after):

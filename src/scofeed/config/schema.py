@@ -405,6 +405,13 @@ def _authority_kind(v: str | None) -> str | None:
 PAGE_PRESETS = ("sco",)  # scofeed.sources.htmlpage.PRESETS
 
 
+MAX_PAGES = 5  # a page-list source's max_pages when unset
+
+
+def _count_or_unset(v: int | None) -> str | None:
+    return None if v is None else positive(v)
+
+
 @frozen
 class RemoteSource:
     """A web page listing releases, or an RSS/Atom/JSON feed, polled on its own schedule."""
@@ -421,8 +428,9 @@ class RemoteSource:
     delay: float = check(seconds_up_to(3600, zero=True), default=2.0)
     max_items: int = check(positive, default=30)  # article pages fetched per poll, at most
     # page-list only: listing pages read per poll at most, the first included; the next
-    # page is read only while the last article link of a page is new (a catch-up)
-    max_pages: int = check(positive, default=5)
+    # page is read only while the last article link of a page is new (a catch-up).
+    # Unset: ``MAX_PAGES``; set on a feed source, an error (it was ignored)
+    max_pages: int | None = check(_count_or_unset, default=None)
     # "official": its releases are the official record; "mirror": a copy, which never
     # revises an entry an official page or a local file made. Unset: official for a
     # page-list source, or a feed on one of site.official_hosts; else mirror
@@ -436,6 +444,11 @@ class RemoteSource:
     date_selector: str | None = None
     body_selector: str | None = None
 
+    @property
+    def pages(self) -> int:
+        """Listing pages read per poll at most (``max_pages``, else ``MAX_PAGES``)."""
+        return MAX_PAGES if self.max_pages is None else self.max_pages
+
     def __repr__(self) -> str:  # the URL may carry credentials or a token
         return f"RemoteSource({self.name!r}, {self.kind!r}, {safe_url(self.url)!r})"
 
@@ -447,7 +460,7 @@ class RemoteSource:
         page_keys = ("preset", "item_selector", "link_pattern", "title_selector",
                      "date_selector", "body_selector")  # fmt: skip
         if self.kind == "feed":
-            for k in page_keys:
+            for k in (*page_keys, "max_pages"):
                 if getattr(self, k) is not None:
                     raise ConfigError(f"{key}.{k}: only page-list sources take {k}")
             return
