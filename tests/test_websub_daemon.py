@@ -21,7 +21,7 @@ import feedparser
 import pytest
 import requests
 
-from conftest import Site, free_port
+from conftest import Site, free_port, run_cli
 from test_daemon import wait_for
 from websub_subscriber import Subscriber
 
@@ -241,6 +241,30 @@ def test_the_daemon_retries_a_ping_an_external_hub_refused(site, daemon):
         assert once_more[1] == 2 and b"hub.mode=publish" in once_more[0]
     finally:
         external.close()
+
+
+def test_a_reload_raising_the_hubs_max_body_applies_at_once(site, daemon):
+    """``websub.max_body`` raised past the largest any route took at the start (the
+    inbox's 256 KiB) by a reload: the server still refused such a body with its own 413
+    until a restart, while the reload said the config was taken."""
+    d = daemon("max_body = 2048\n")
+    body = b"hub.mode=subscribe&x=" + b"a" * 300_000
+
+    def post() -> requests.Response:
+        return requests.post(
+            d.base + "websub", data=body, timeout=10,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+
+    assert post().status_code == 413
+    site.write_config(
+        "\n[schedule]\nscan_interval = 60\ndeliver_interval = 1\n"
+        "\n[websub]\nallow_private = true\nmax_body = 400000\n"
+    )
+    reloaded = run_cli(site, "reload")
+    assert reloaded.returncode == 0, reloaded.stderr
+    answer = post()  # read by the hub, which finds no topic in it
+    assert answer.status_code == 400 and "hub." in answer.text, answer.text
 
 
 def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):

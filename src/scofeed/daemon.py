@@ -250,6 +250,12 @@ def apply_log_level(level: str) -> None:
     logging.getLogger("waitress.queue").setLevel("DEBUG" if level == "DEBUG" else "ERROR")
 
 
+def largest_body(cfg: Config) -> int:
+    """The largest request body any route takes (WebSub requests, ActivityPub inbox
+    posts): the server refuses one larger before reading it."""
+    return max(cfg.websub.max_body, cfg.activitypub.max_body)
+
+
 def feed_urls(cfg: Config, base: str) -> list[str]:
     return [base + FEED_FILES[fmt] for fmt in cfg.feeds.formats]
 
@@ -285,6 +291,7 @@ class Daemon:
         self.activitypub: ActivityPub | None = None
         self.watcher: SourceWatcher | None = None
         self.lock: PidLock | None = None  # the daemon's, once taken (scofeed run)
+        self.http: HttpServer | None = None  # bound in ``run``
         self._kept: list[str] = []  # what the last reload changed that needs a restart
         self.deliveries = DeliveryPool()
         self.hub: websub.Hub | None = None
@@ -333,13 +340,12 @@ class Daemon:
             refuse_unwritable(self.cfg.paths.state)  # before its lock file is made
             refuse_unwritable_feeds(self.cfg.paths.feeds)
         raise_fd_limit()  # room for many held connections (see serve/server.py)
-        # the largest body any route takes (WebSub requests, ActivityPub inbox posts)
-        largest = max(self.cfg.websub.max_body, self.cfg.activitypub.max_body)
-        return HttpServer(
-            None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest,
+        self.http = HttpServer(
+            None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest_body(self.cfg),
             trusted=lambda peer: trusted_peer(self.cfg, peer),  # as last (re)loaded
             body_limit=self._body_limit,
         )  # fmt: skip
+        return self.http
 
     def _body_limit(self, path: str) -> int:
         """The largest request body ``path`` takes: the hub's and the inboxes' their own
@@ -620,6 +626,8 @@ class Daemon:
             )
             self._kept.append("the ActivityPub actor's address (site.base_url)")
         self.cfg = new
+        if self.http is not None:  # a raised websub.max_body applies now (it took a restart)
+            self.http.set_max_body(largest_body(new))
         if self.set_log_level:
             apply_log_level(new.log.level)
         use_format(new.log.format)

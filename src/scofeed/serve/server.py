@@ -491,6 +491,11 @@ class HttpServer:
             urls.append(f"http://{shown}:{port}/")
         return urls
 
+    def set_max_body(self, max_body: int) -> None:
+        """A new largest request body (a reload's ``websub.max_body``): every request
+        from now on is held to it, as it reads the server's ``Adjustments``."""
+        self._server.adj.max_request_body_size = max_body
+
     def mount(self, app: Callable[..., Any]) -> None:
         """The app the server answers with, when it was not given at its making."""
         self._app = app
