@@ -382,6 +382,34 @@ def test_a_revision_is_delivered_as_release_updated(site, receivers):
     assert second["type"] == "release.updated" and second["data"]["revision"] == 2
     ids = [g.headers["webhook-id"] for g in r.received]
     assert ids[0] != ids[1]
+    # what the correction changed: the text only (a closing line is no summary's)
+    assert "changed" not in first["data"]
+    assert second["data"]["changed"] == ["content_html"]
+
+
+def test_a_correction_names_what_it_changed_to_every_kind_of_endpoint(site, receivers):
+    """A receiver, or a Slack channel, told "Corrected: title" had to find what changed
+    by diffing the text itself. The standard payload lists the changed fields
+    (``changed``), a chat message says them in its title."""
+    r = receivers([200])
+    cfg, store = setup(
+        site,
+        webhook_toml("hub", r.url),
+        webhook_toml("chat", r.url, format="slack"),
+    )
+    run(cfg, store)
+    seed = next(site.sources.glob("*.txt"))
+    text = seed.read_text(encoding="utf-8")
+    title = text.split("\n", 1)[0]
+    seed.write_text(text.replace(title, "Corrected headline of the meeting", 1), encoding="utf-8")
+    assert build_feeds(cfg, store, datetime.now(UTC)).updated == 1
+    run(cfg, store, 1)
+    docs = [json.loads(g.body) for g in r.wait_for(4)[2:]]
+    (standard,) = (d for d in docs if "blocks" not in d)
+    assert standard["type"] == "release.updated"
+    assert standard["data"]["changed"] == ["title"]
+    (chat,) = (d for d in docs if "blocks" in d)
+    assert chat["text"] == "Corrected (title): Corrected headline of the meeting"
 
 
 def test_filters_and_events_choose_the_endpoints(site, receivers):

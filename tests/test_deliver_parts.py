@@ -8,7 +8,7 @@ import ipaddress
 import json
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
@@ -20,7 +20,7 @@ from conftest import SECRET, SECRET_OLD, webhook_toml
 from scofeed import config as config_mod
 from scofeed.deliver import payload, policy, sender, signing
 from scofeed.errors import ConfigError
-from scofeed.model import Entry, Withdrawal
+from scofeed.model import Entry, Withdrawal, changes
 from scofeed.render import render
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -665,6 +665,43 @@ def test_a_discord_title_shows_the_headline_as_written(site, title):
     shown = crowded["embeds"][0]["title"]
     assert len(shown) <= payload.DISCORD_TITLE_MAX and shown.startswith("\\*\\*")
     assert shown.endswith("…")
+
+
+def test_what_a_correction_changed_is_named_by_field():
+    """``changes`` names each field a reader is shown that the revision before said
+    otherwise, as the payload names them; a date stated in another zone is a change of
+    what is shown, a field only stored (the paragraphs, the origin) is not."""
+    before = entry(paragraphs=("Body.",), origin="a.txt")
+    assert changes(before, entry(paragraphs=("Other.",), origin="b.txt")) == ()
+    after = entry(
+        title="New title",
+        summary="Another summary.",
+        content_html="<p>Another body.</p>",
+        published=datetime(2020, 6, 3, 8, tzinfo=timezone(timedelta(hours=8))),
+        tags=("economy",),
+        url=None,
+    )
+    assert changes(before, after) == (
+        "title", "url", "published", "summary", "content_html", "tags",
+    )  # fmt: skip
+
+
+def test_a_chat_message_says_what_a_correction_changed(site):
+    cfg = site.config()
+    fixed = entry(changed=("summary", "content_html", "published", "event_date"))
+    slack = json.loads(payload.slack("release.updated", fixed, cfg, 0))
+    assert slack["text"].startswith("Corrected (text, date, event date): SCO meets")
+    embed = json.loads(payload.discord("release.updated", fixed, cfg, 0))["embeds"][0]
+    assert discord_shows(embed["title"]).startswith("Corrected (text, date, event date): ")
+    # not known (a backfill's, a body made again): as before, and null in the payload
+    unknown = json.loads(payload.slack("release.updated", entry(), cfg, 0))
+    assert unknown["text"].startswith("Corrected: SCO meets")
+    doc = json.loads(payload.standard("release.updated", entry(), cfg, 0))
+    assert doc["data"]["changed"] is None
+    doc = json.loads(payload.standard("release.updated", fixed, cfg, 0))
+    assert doc["data"]["changed"] == ["summary", "content_html", "published", "event_date"]
+    news = json.loads(payload.standard("release.published", fixed, cfg, 0))
+    assert "changed" not in news["data"]
 
 
 @pytest.mark.parametrize("schedule", [(60, 60, 60), (0, 60, 60), (5,)])

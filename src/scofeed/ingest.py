@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from scofeed.config import FEED_FILES, Config, SiteConfig, host_in
 from scofeed.config.redact import logged
 from scofeed.frozen import frozen
-from scofeed.model import Entry, Planner, Release, Withdrawal
+from scofeed.model import Entry, Planner, Release, Withdrawal, changes
 from scofeed.normalise import (
     Settings,
     adopt_id,
@@ -426,6 +426,8 @@ def ingest_one(
             entry, match.revision + 1, entry.updated if later else seen
         )
         entry_rows.update(db, revised, url_key, authority)
+        if stored is not None:  # read above, as the text differs: what the pushes name
+            revised = replace(revised, changed=changes(stored, revised))
     kind, event = "updated", "release.updated"
     if flip == "withdraw":
         why = clean_reason(release.withdrawn_reason)

@@ -92,6 +92,28 @@ class Entry:
     # known, an entry read from the store): what a re-tag keeps whatever the rules.
     # Never compared or shown, like ``folded``
     stated: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    # a correction's fields that the revision before said otherwise (``changes``): what
+    # its webhook payload and chat message say changed; () when not known (an entry
+    # read from the store). Never stored, compared or shown, like ``folded``
+    changed: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+
+# an entry's fields a reader is shown, named as a webhook payload names them
+SHOWN_FIELDS = (
+    "title", "url", "published", "event_date", "summary", "content_html", "tags", "language",
+)  # fmt: skip
+
+
+def _shown(entry: Entry, name: str) -> object:
+    if name == "url":
+        return entry.url or entry.link  # the payload's: its own page, else ours
+    value = getattr(entry, name)
+    return value.isoformat() if name == "published" else value  # as stated, zone too
+
+
+def changes(before: Entry, after: Entry) -> tuple[str, ...]:
+    """The fields (``SHOWN_FIELDS``) ``after`` shows otherwise than ``before``."""
+    return tuple(name for name in SHOWN_FIELDS if _shown(before, name) != _shown(after, name))
 
 
 # planner(db, entry, event) writes the outbound deliveries for one entry revision, in

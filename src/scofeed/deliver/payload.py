@@ -5,7 +5,9 @@ A ``release.withdrawn`` event carries the entry's id, title, links, dates and th
 withdrawal (``withdrawn: {at, reason}``) but not its text (``summary`` and
 ``content_html`` are null): a release withdrawn because it was published by mistake
 is not sent again. Chat messages say "Withdrawn: title" with the reason, or
-"Restored: title" (``release.restored``, the full entry again).
+"Restored: title" (``release.restored``, the full entry again). A ``release.updated``
+event names what the correction changed (``changed``, ``Entry.changed``), a chat
+message too: "Corrected (title, date): title".
 
 The standard payload stays under ``MAX_BYTES``: above it ``content_html`` is left out
 (``content_omitted: true``) and the url carries the text; where the feeds of many
@@ -81,6 +83,20 @@ LABELS = {
     "release.withdrawn": "Withdrawn: ",
     "release.restored": "Restored: ",
 }
+# what a chat message calls a changed field: the summary goes with the text it is of
+CHANGE_WORDS = {
+    "title": "title", "url": "link", "published": "date", "event_date": "event date",
+    "summary": "text", "content_html": "text", "tags": "tags", "language": "language",
+}  # fmt: skip
+
+
+def chat_label(event: str, entry: Entry) -> str:
+    """What a chat message's title opens with: "Corrected (title, date): " when the
+    correction's changes are known."""
+    words = dict.fromkeys(CHANGE_WORDS[name] for name in entry.changed)
+    if event == "release.updated" and words:
+        return f"Corrected ({', '.join(words)}): "
+    return LABELS.get(event, "")
 
 
 def _blurb(event: str, entry: Entry) -> str:
@@ -97,6 +113,8 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     if event == "release.withdrawn" and w is not None:
         data["summary"] = data["content_html"] = None
         data["withdrawn"] = {"at": stamp(w.at.timestamp()), "reason": w.reason or None}
+    if event == "release.updated":  # null when not known (a backfill, a body made again)
+        data["changed"] = list(entry.changed) or None
     doc: dict[str, Any] = {"type": event, "timestamp": stamp(at), "data": data}
     body = _dumps(doc)
     content = data["content_html"]
@@ -174,7 +192,7 @@ def _slack_escape(s: str) -> str:
 
 def slack(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
     link = link_of(entry)
-    label = LABELS.get(event, "")
+    label = chat_label(event, entry)
     title = _slack_escape(ellipsized(label + entry.title, 200)).replace("|", "¦")
     head = f"*<{link}|{title}>*\n"
     if len(head) > SLACK_SECTION_MAX - SLACK_LINK_ROOM:  # a URL too long to link whole:
@@ -250,7 +268,7 @@ def _discord_fit(text: str, limit: int) -> str:
 
 
 def discord(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
-    label = LABELS.get(event, "")
+    label = chat_label(event, entry)
     # the title is Discord markdown too ("**", "__", "~~", "||", "`" and escapes render
     # there): a headline with "*" or "_" in it was restyled, "||" hid its words. The
     # footer renders none (and site.title holds no markup): left as it is
