@@ -704,6 +704,26 @@ def test_a_chat_message_says_what_a_correction_changed(site):
     assert "changed" not in news["data"]
 
 
+@pytest.mark.parametrize(
+    ("language", "corrected", "withdrawn"),
+    [
+        ("ru", "Исправлено (заголовок, дата): ", ("Отозвано: ", "Этот пресс-релиз отозван.")),
+        ("zh-CN", "更正（标题、日期）：", ("撤回：", "本新闻稿已撤回。")),
+        ("uz", "Corrected (title, date): ", ("Withdrawn: ", "This release was withdrawn.")),
+    ],
+)
+def test_a_chat_message_speaks_the_releases_language(site, language, corrected, withdrawn):
+    """A channel of Russian or Chinese releases was told "Corrected:" and "Withdrawn:"
+    in English above each headline; a language scofeed has no words for stays English."""
+    cfg = site.config()
+    fixed = entry(language=language, title="T", changed=("title", "published"))
+    slack = json.loads(payload.slack("release.updated", fixed, cfg, 0))
+    assert slack["text"] == corrected + "T"
+    gone = entry(language=language, title="T", withdrawal=Withdrawal(datetime.now(UTC)))
+    embed = json.loads(payload.discord("release.withdrawn", gone, cfg, 0))["embeds"][0]
+    assert (embed["title"], embed["description"]) == (withdrawn[0] + "T", withdrawn[1])
+
+
 @pytest.mark.parametrize("schedule", [(60, 60, 60), (0, 60, 60), (5,)])
 def test_a_schedule_spent_on_time_ends_at_its_last_attempt(schedule):
     """The span a delivery is tried over runs from its first attempt: the schedule's

@@ -78,32 +78,59 @@ def feeds_of(entry: Entry, cfg: Config) -> dict[str, Any]:
     return out
 
 
+# a chat message's words, in the release's language where scofeed has them (the SCO's
+# three: English, Russian, Chinese), else English: the event's label, what it calls a
+# changed field (the summary goes with the text it is of), a withdrawal's text when no
+# reason was given, and the label's punctuation
 LABELS = {
-    "release.updated": "Corrected: ",
-    "release.withdrawn": "Withdrawn: ",
-    "release.restored": "Restored: ",
-}
-# what a chat message calls a changed field: the summary goes with the text it is of
-CHANGE_WORDS = {
-    "title": "title", "url": "link", "published": "date", "event_date": "event date",
-    "summary": "text", "content_html": "text", "tags": "tags", "language": "language",
+    "en": {"release.updated": "Corrected", "release.withdrawn": "Withdrawn",
+           "release.restored": "Restored"},
+    "ru": {"release.updated": "Исправлено", "release.withdrawn": "Отозвано",
+           "release.restored": "Восстановлено"},
+    "zh": {"release.updated": "更正", "release.withdrawn": "撤回", "release.restored": "恢复"},
 }  # fmt: skip
+CHANGE_WORDS = {
+    "en": {"title": "title", "url": "link", "published": "date", "event_date": "event date",
+           "summary": "text", "content_html": "text", "tags": "tags", "language": "language"},
+    "ru": {"title": "заголовок", "url": "ссылка", "published": "дата",
+           "event_date": "дата события", "summary": "текст", "content_html": "текст",
+           "tags": "теги", "language": "язык"},
+    "zh": {"title": "标题", "url": "链接", "published": "日期", "event_date": "事件日期",
+           "summary": "正文", "content_html": "正文", "tags": "标签", "language": "语言"},
+}  # fmt: skip
+WITHDRAWN_TEXT = {
+    "en": "This release was withdrawn.",
+    "ru": "Этот пресс-релиз отозван.",
+    "zh": "本新闻稿已撤回。",
+}
+# (opening, between two words, closing, after the label)
+_MARKS = {"zh": ("（", "、", "）", "："), "other": (" (", ", ", ")", ": ")}
+
+
+def _words_language(entry: Entry) -> str:
+    code = entry.language.split("-", 1)[0].lower()
+    return code if code in LABELS else "en"
 
 
 def chat_label(event: str, entry: Entry) -> str:
-    """What a chat message's title opens with: "Corrected (title, date): " when the
-    correction's changes are known."""
-    words = dict.fromkeys(CHANGE_WORDS[name] for name in entry.changed)
+    """What a chat message's title opens with, in the release's language: "Corrected:
+    ", "Corrected (title, date): " when the correction's changes are known."""
+    lang = _words_language(entry)
+    label = LABELS[lang].get(event)
+    if label is None:
+        return ""
+    opening, between, closing, after = _MARKS.get(lang, _MARKS["other"])
+    words = dict.fromkeys(CHANGE_WORDS[lang][name] for name in entry.changed)
     if event == "release.updated" and words:
-        return f"Corrected ({', '.join(words)}): "
-    return LABELS.get(event, "")
+        return f"{label}{opening}{between.join(words)}{closing}{after}"
+    return label + after
 
 
 def _blurb(event: str, entry: Entry) -> str:
     """The text under the title in a chat message: the reason of a withdrawal."""
     w = entry.withdrawal
     if event == "release.withdrawn" and w is not None:
-        return w.reason or "This release was withdrawn."
+        return w.reason or WITHDRAWN_TEXT[_words_language(entry)]
     return entry.summary
 
 
