@@ -367,6 +367,51 @@ def test_an_edit_of_a_release_dated_by_its_file_keeps_its_date(site):
     assert _undated_entry(site).published.date() == datetime(2026, 3, 3).date()
 
 
+@pytest.mark.parametrize("again", ["reread", "renamed", "put back"])
+def test_a_date_to_come_passed_over_is_passed_over_again_while_the_text_is_the_same(site, again):
+    """A file of April announcing "will be held on 20 June 2025" is dated by its time
+    (the date is after it). Read again once its time is later than that date (touched
+    and reread, copied without its time and renamed, deleted and put back), the same
+    text was dated 20 June and sent out as corrected. Found by comparing builds."""
+    text = (
+        "SCO ministers to meet in Tianjin\n\nThe meeting of the Council of Foreign "
+        "Ministers will be held on 20 June 2025 in Tianjin.\n"
+    )
+    april = datetime(2025, 4, 1, 12, tzinfo=UTC)
+    _dated_by_file(site, text, april)
+    build(site, april + timedelta(minutes=5))
+    entry = _undated_entry(site)
+    assert (entry.date_source, entry.published) == ("mtime", april)
+    path = site.sources / "undated.txt"
+    if again == "reread":
+        _dated_by_file(site, text, NOW)
+        report = run_build(site.config(), site.store(), LATER, reread=True)
+    elif again == "renamed":
+        _dated_by_file(site, text, NOW)
+        path.rename(site.sources / "renamed.txt")
+        report = build(site, LATER)
+    else:
+        path.unlink()
+        build(site, LATER)
+        _dated_by_file(site, text, NOW)
+        report = build(site, LATER + timedelta(hours=1))
+    assert report.updated == 0
+    (published, source, revision) = (
+        site.store()
+        .db.execute(
+            "SELECT published, date_source, revision FROM entries WHERE id = ?", (entry.id,)
+        )
+        .fetchone()
+    )
+    assert (datetime.fromisoformat(published), source, revision) == (april, "mtime", 1)
+    # an edit that states the date itself still moves it: the release's own, corrected
+    _dated_by_file(site, text.replace("will be held", "was held"), NOW + timedelta(days=3))
+    if again == "renamed":
+        (site.sources / "renamed.txt").unlink()
+    assert build(site, LATER + timedelta(days=3)).updated == 1
+    assert _undated_entry(site).published.date() == datetime(2025, 6, 20).date()
+
+
 @pytest.mark.parametrize("when", ["On Thursday", "Yesterday"])
 def test_a_release_dated_by_a_relative_date_keeps_its_dates_read_again_or_edited(site, when):
     """ "On Thursday the forum met" is read by the file's date alone: a copy put back
@@ -434,6 +479,18 @@ def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
     with caplog.at_level(logging.WARNING, logger="scofeed"):
         ingest(site.config(), site.store(), [release], LATER)
     assert [r.getMessage().split(" ", 1)[0] for r in caplog.records] == ["store_new_beside_feeds"]
+
+
+def test_a_first_build_stopped_before_it_noted_its_files_is_no_new_store(site, caplog):
+    """A first build killed after it wrote the feeds but before it noted them in the
+    store: the next build said the store was new and told the operator to restore a
+    backup over a store holding every release. Found by killing builds at random."""
+    build(site)
+    with site.store().transaction() as db:
+        db.execute("DELETE FROM feed_files")  # as the kill left it
+    with caplog.at_level(logging.WARNING, logger="scofeed"):
+        report = build(site, LATER)
+    assert report.new == 0 and not caplog.records
 
 
 def test_an_edited_list_file_revises_only_the_item_edited_when_none_is_dated(site):

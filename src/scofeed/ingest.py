@@ -182,12 +182,15 @@ def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings, now: dateti
 
 
 def new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
-    """A warning when a store that has published nothing meets feeds/ holding feeds it
-    did not publish: a store lost, or its disk not mounted, more often than a site
-    started over on purpose. Every release is new to it, and goes to every webhook,
-    WebSub subscriber and follower again (the same webhook-id: receivers may drop it)."""
+    """A warning when a store that holds no release and has published nothing meets
+    feeds/ holding feeds it did not publish: a store lost, or its disk not mounted, more
+    often than a site started over on purpose. Every release is new to it, and goes to
+    every webhook, WebSub subscriber and follower again (the same webhook-id: receivers
+    may drop it)."""
     if db.execute("SELECT 1 FROM feed_files LIMIT 1").fetchone() is not None:
         return  # it has published
+    if db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
+        return  # it stored releases: its first build was stopped before it noted its files
     there = [name for name in FEED_FILES.values() if (cfg.paths.feeds / name).is_file()]
     if there:
         log.warning(
@@ -297,6 +300,8 @@ def ingest_one(
         entry = _first_date_kept(db, match.entry_id, entry)
     elif entry.year_guessed:
         entry = _year_of_known_version(db, match.entry_id, entry)
+    elif entry.date_source == "text" and entry.content_hash != match.content_hash:
+        entry = _unchanged_text_keeps_date(db, match.entry_id, match.content_hash, entry)
     if entry.event_guessed:
         entry = _first_event_kept(db, match.entry_id, entry)
     entry = _not_after_first_seen(entry, match.first_seen, settings.timezone)
@@ -459,6 +464,23 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     corrected."""
     stored = entry_rows.get(db, entry_id)
     return redated(entry, stored.published, stored.date_source)
+
+
+def _unchanged_text_keeps_date(
+    db: sqlite3.Connection, entry_id: str, stored_hash: str, entry: Entry
+) -> Entry:
+    """A version dated by a date its text states, of an entry its first reading dated by
+    its file's time (that date was then after the file's time, and passed over), the same
+    but for that date: the text did not change, only the file's time (a touch, a rename,
+    a copy put back, a fresh clone read again by ``build --reread``). It keeps the
+    entry's date: nothing was corrected."""
+    stored = entry_rows.get(db, entry_id)
+    if stored.date_source not in UNSTATED:
+        return entry
+    kept = redated(entry, stored.published, stored.date_source)
+    if kept.content_hash == stored_hash or read_alike(stored, kept):
+        return kept
+    return entry
 
 
 def _first_event_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
