@@ -451,6 +451,7 @@ def test_html_is_escaped(served, site):
     assert status == 200 and policy["default-src"] == "'none'"
     # three directives default-src does not cover: a <base> or a form, and framing
     assert policy["base-uri"] == policy["form-action"] == policy["frame-ancestors"] == "'none'"
+    assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert b"<script>" not in page and b"<img" not in page and b"<b>" not in page
     title = lxml.html.fromstring(page).xpath("string(//h1)")
     assert title == 'Secretariat & partners discuss alert("x") and bold plans'

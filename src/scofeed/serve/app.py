@@ -610,6 +610,9 @@ def _page(environ: Mapping[str, Any], markup: str, cfg: Config, status: int = 20
         ("Cache-Control", f"public, max-age={cfg.schedule.scan_interval}"),
         ("Vary", "Accept-Encoding"),  # the body and the ETag are the encoding's
         ("Content-Security-Policy", _HTML_CSP),
+        # the modern browsers' default, said for the others: a link or image to another
+        # site is told this site's origin, never the page (an older one sent it whole)
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ]
     if status == 200 and precondition_failed(environ, (plain, gzipped), None):
         return Response(412, b"precondition failed: the page is not the version asked for\n",
