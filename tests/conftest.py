@@ -134,6 +134,10 @@ def shown_inputs(site: Site, entry_id: str) -> list[tuple[str, str]]:
 # what undoes each migration that cannot run twice (newest first: undone in this order)
 UNDO = {
     41: ["ALTER TABLE entries DROP COLUMN stated_tags"],
+    42: [
+        "ALTER TABLE webhook_endpoints DROP COLUMN format",
+        "ALTER TABLE webhook_endpoints DROP COLUMN events",
+    ],
     40: ["DROP TABLE departures"],
     39: [
         "ALTER TABLE ap_deliveries DROP COLUMN first_attempt",

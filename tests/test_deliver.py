@@ -33,6 +33,7 @@ from scofeed.ingest import ingest
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
 from scofeed.store import outbox as outbox_rows
+from scofeed.withdraw import withdraw
 
 BASE: list[datetime] = []
 
@@ -410,6 +411,31 @@ def test_a_correction_names_what_it_changed_to_every_kind_of_endpoint(site, rece
     assert standard["data"]["changed"] == ["title"]
     (chat,) = (d for d in docs if "blocks" in d)
     assert chat["text"] == "Corrected (title): Corrected headline of the meeting"
+
+
+def test_an_endpoint_out_of_the_config_hears_on_its_return_what_it_missed(site, receivers):
+    """An endpoint taken out of the config (a receiver paused) and put back: the
+    correction and the withdrawal of a release it was sent, made while it was out,
+    reached no one, and no command could send it the withdrawal; it kept the release.
+    They are queued for it in its format, and go out once it is back, in order."""
+    a, b = receivers([200]), receivers([200])
+    both = webhook_toml("a", a.url) + webhook_toml("b", b.url, format="slack")
+    cfg, store = setup(site, both)
+    run(cfg, store)
+    b.wait_for(1)
+    site.write_config(webhook_toml("a", a.url))  # "b" out
+    seed = next(site.sources.glob("*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
+    assert build_feeds(site.config(), store, datetime.now(UTC)).updated == 1
+    (entry_id,) = {d.entry_id for d in rows.listing(store.db)}
+    withdraw(site.config(), store, entry_id, "Published by mistake", datetime.now(UTC))
+    run(site.config(), store, 1)
+    assert len(a.wait_for(3)) == 3 and len(b.received) == 1  # "b" is out: it waits
+    site.write_config(both)  # "b" back
+    run(site.config(), store, 2)
+    titles = [json.loads(g.body)["text"] for g in b.wait_for(3)]
+    assert titles[1].startswith("Corrected (text): ") and titles[2].startswith("Withdrawn: ")
+    assert runner.counts(store)["pending"] == 0
 
 
 def test_filters_and_events_choose_the_endpoints(site, receivers):

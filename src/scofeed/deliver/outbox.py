@@ -73,9 +73,15 @@ def _codes(tag: str) -> frozenset[str]:
 
 
 def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
-    """Remember when each configured endpoint was first seen."""
+    """Remember when each configured endpoint was first seen, and its format and events
+    as configured now (for while it is out of the config: ``planner``)."""
     for hook in cfg.webhooks:
-        rows.ensure_endpoint(db, hook.name, now)
+        _ensure(db, hook, now)
+
+
+def _ensure(db: sqlite3.Connection, hook: Webhook, now: float) -> None:
+    rows.ensure_endpoint(db, hook.name, now)
+    rows.note_kind(db, hook.name, hook.format, hook.events)
 
 
 def retry_corrected(old: Config, new: Config, store: Store) -> None:
@@ -109,20 +115,49 @@ def register_endpoints(cfg: Config, store: Store, now: float) -> None:
 def _queue(
     db: sqlite3.Connection, cfg: Config, hook: Webhook, entry: Entry, event: str, at: float
 ) -> bool:
-    body = payload.build(hook.format, event, entry, cfg, at)
+    return _queue_to(db, cfg, hook.name, hook.format, entry, event, at, hook.retry_schedule[0])
+
+
+def _queue_to(
+    db: sqlite3.Connection,
+    cfg: Config,
+    name: str,
+    fmt: str,
+    entry: Entry,
+    event: str,
+    at: float,
+    first_delay: float = 0.0,
+) -> bool:
+    body = payload.build(fmt, event, entry, cfg, at)
     # a second withdrawal is a new event; a version is its content (rows.webhook_id)
     retraction = event in RETRACTIONS
     queued = rows.enqueue(
-        db, hook.name, entry.id, entry.revision, event, body, at, hook.retry_schedule[0],
+        db, name, entry.id, entry.revision, event, body, at, first_delay,
         nonce=repr(at) if retraction else "", content="" if retraction else entry.content_hash,
     )  # fmt: skip
     if queued:  # one a delivery, at DEBUG: an import of 5,000 releases to 7 endpoints
         # wrote 35,000 lines at INFO (the scan's line counts them: deliveries=N)
         log.debug(
             "delivery_queued endpoint=%s entry=%s revision=%d event=%s bytes=%d",
-            hook.name, entry.id, entry.revision, event, len(body),
+            name, entry.id, entry.revision, event, len(body),
         )  # fmt: skip
     return queued
+
+
+def _queue_for_return(
+    db: sqlite3.Connection, cfg: Config, name: str, entry: Entry, event: str, at: float
+) -> int:
+    """A retraction or correction of an entry an endpoint now out of the config was
+    sent: queued in its format as last configured, pending until an endpoint of that
+    name is configured again (it missed them, and kept the release or its old text).
+    Not when its format is not known (out of the config since before it was kept)."""
+    kind = rows.kind_of(db, name)
+    if kind is None:
+        return 0
+    fmt, events = kind
+    if event not in RETRACTIONS and event not in events:
+        return 0
+    return int(_queue_to(db, cfg, name, fmt, entry, event, at))
 
 
 def planner(cfg: Config, now: datetime) -> Planner:
@@ -139,8 +174,10 @@ def planner(cfg: Config, now: datetime) -> Planner:
                 continue
             # the hook is in this planner's config, so it was there when the entry was
             # made: queue it even if first_seen was stamped after ``at`` by another job
-            rows.ensure_endpoint(db, hook.name, at)
+            _ensure(db, hook, at)
             n += _queue(db, cfg, hook, entry, event, at)
+        for name in sorted(got - {hook.name for hook in cfg.webhooks}):
+            n += _queue_for_return(db, cfg, name, entry, event, at)
         return n
 
     return plan

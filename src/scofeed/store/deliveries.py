@@ -8,6 +8,7 @@ up again once its lease runs out.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -83,6 +84,27 @@ def ensure_endpoint(db: sqlite3.Connection, name: str, now: float) -> Endpoint:
         (name, now),
     )
     return endpoint(db, name)
+
+
+def note_kind(db: sqlite3.Connection, name: str, fmt: str, events: tuple[str, ...]) -> None:
+    """Keep an endpoint's format and events as configured now (``kind_of``)."""
+    kept = json.dumps(list(events))
+    db.execute(
+        "UPDATE webhook_endpoints SET format = ?, events = ? "
+        "WHERE name = ? AND (format IS NOT ? OR events IS NOT ?)",
+        (fmt, kept, name, fmt, kept),
+    )
+
+
+def kind_of(db: sqlite3.Connection, name: str) -> tuple[str, tuple[str, ...]] | None:
+    """An endpoint's format and events as last configured; None when not known (not
+    configured since scofeed kept them)."""
+    row = db.execute(
+        "SELECT format, events FROM webhook_endpoints WHERE name = ?", (name,)
+    ).fetchone()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return str(row[0]), tuple(json.loads(row[1]))
 
 
 def endpoint(db: sqlite3.Connection, name: str) -> Endpoint:

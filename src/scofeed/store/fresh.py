@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 41
+FRESH_VERSION = 42
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -93,7 +93,7 @@ CREATE TABLE webhook_endpoints (
         disabled_reason TEXT,
         lease_until     REAL,
         lease_owner     TEXT
-    , hold_until REAL);
+    , hold_until REAL, format TEXT, events TEXT);
 
 CREATE TABLE deliveries (
         id            INTEGER PRIMARY KEY,

@@ -618,6 +618,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE entries ADD COLUMN stated_tags TEXT;
     """,
+    # 42: each endpoint's format and events as last configured (NULL: not configured
+    # since they were kept): an endpoint taken out of the config is still sent the
+    # withdrawals and corrections of what it has, queued for its return (it missed them)
+    """
+    ALTER TABLE webhook_endpoints ADD COLUMN format TEXT;
+    ALTER TABLE webhook_endpoints ADD COLUMN events TEXT;
+    """,
 ]
 
 
