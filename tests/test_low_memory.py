@@ -121,6 +121,10 @@ def test_a_build_short_of_memory_anywhere_is_one_line_and_exit_1(site):
         proc = cli(site, "build", limit=mb)
         if proc.returncode == 0:
             break  # enough: it built
+        if proc.stderr.startswith("Fatal Python error: pycore_"):
+            # the interpreter itself did not start (its memory layout varies from run to
+            # run: a limit "pass" started in may fail the next start): no code ran
+            continue
         failures += 1
         assert "Traceback" not in proc.stderr, (mb, proc.stderr)
         assert proc.returncode == 1, (mb, proc.stderr)
