@@ -404,12 +404,16 @@ def test_a_date_to_come_passed_over_is_passed_over_again_while_the_text_is_the_s
         .fetchone()
     )
     assert (datetime.fromisoformat(published), source, revision) == (april, "mtime", 1)
-    # an edit that states the date itself still moves it: the release's own, corrected
-    _dated_by_file(site, text.replace("will be held", "was held"), NOW + timedelta(days=3))
     if again == "renamed":
         (site.sources / "renamed.txt").unlink()
+    # an edit that reads otherwise too ("was held") keeps it: the day was stated before
+    _dated_by_file(site, text.replace("will be held", "was held"), NOW + timedelta(days=3))
     assert build(site, LATER + timedelta(days=3)).updated == 1
-    assert _undated_entry(site).published.date() == datetime(2025, 6, 20).date()
+    assert _undated_entry(site).published == april
+    # a day the text did not state is the release's own date, corrected: it moves
+    _dated_by_file(site, text.replace("20 June", "21 June"), NOW + timedelta(days=4))
+    assert build(site, LATER + timedelta(days=4)).updated == 1
+    assert _undated_entry(site).published.date() == datetime(2025, 6, 21).date()
 
 
 @pytest.mark.parametrize("when", ["On Thursday", "Yesterday"])

@@ -20,6 +20,7 @@ from conftest import DATA, SEED, entry_of, free_port, rewind, run_cli, webhook_t
 from scofeed import reading
 from scofeed.build import build as run_build
 from scofeed.build import preview
+from scofeed.normalise import text as text_module
 from scofeed.store import entries as entry_rows
 from scofeed.store.schema import MIGRATIONS
 
@@ -119,6 +120,29 @@ def test_a_file_renamed_and_another_release_under_its_name_in_a_reread(site, rer
     assert (kept.title, kept.content_hash, kept.revision) == (seed.title, seed.content_hash, 1)
     assert kept.origin == "renamed.txt"
     assert entry_of(site, SEED.name).title == "Exercise"
+
+
+def test_a_file_an_older_version_read_otherwise_renamed_unchanged_keeps_its_entry(
+    site, monkeypatch
+):
+    """After an upgrade, a file renamed (or moved) unchanged is read by the new version,
+    and its title and first paragraph, read otherwise (``AT&amp;T;``: "AT" before
+    2026-12-04), matched neither the entry's fingerprint, nor the id minted from it, nor
+    its title or summary: it became a second release, pushed again to every subscriber.
+    A new file with the very bytes of a file gone in the same scan is that file: its
+    entry is revised as a reread would revise it."""
+    text = "SCO forum on AT&amp;T; talks\n\nOn 3 February 2025 the SCO and AT&amp;T; met.\n"
+    (site.sources / "b.txt").write_text(text, encoding="utf-8")
+    with monkeypatch.context() as older:  # the reading before: every such name left out
+        older.setattr(text_module, "_leftover", lambda m: " ")
+        build(site)
+    first = entry_of(site, "b.txt")
+    assert first.title == "SCO forum on AT talks"
+    (site.sources / "b.txt").rename(site.sources / "2025-02-03-talks.txt")
+    report = build(site, LATER)
+    assert (report.new, report.updated) == (0, 1)
+    entry = entry_of(site, "2025-02-03-talks.txt")
+    assert (entry.id, entry.revision, entry.title) == (first.id, 2, "SCO forum on AT&T; talks")
 
 
 def test_a_file_rejected_for_its_size_is_read_again_after_the_limit_is_raised(site):

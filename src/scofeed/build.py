@@ -152,7 +152,7 @@ def build(
         )  # fmt: skip
     big = len(scan.changed) >= tuning.known_min_files
     in_sources = _in_sources(index, scan)
-    renames = Renames(scan.gone, in_sources, settled)
+    renames = Renames(scan.gone, in_sources, settled, _gone_bytes(index, scan))
     whole = reread or not index.stamps  # every file in sources/ read now (``reading``)
 
     def store_some(db: sqlite3.Connection, items: Iterator[Prepared], known: Known | None) -> int:
@@ -177,6 +177,8 @@ def build(
                 continue
             if item.rel in index.stamps:  # a list file edited: items it names anew
                 continue_renamed(db, item.rel, outcome, known, pending)
+            else:  # new: a file gone in this scan, renamed?
+                renames.met(item.rel, item.sha256)
             again = reread and _unchanged(index, item)  # else new or edited: as in any build
             for release, entry in outcome:
                 change, queued = ingest_one(
@@ -422,6 +424,13 @@ def _settled_scan(
         # INFO (the scan's line and `scofeed build`'s output count or name them)
         log.debug("deferred origin=%s reason='being written' settles_in=%.2f", logged(rel), left)
     return scan
+
+
+def _gone_bytes(index: file_rows.Index, scan: scanner.ScanResult) -> dict[str, str]:
+    """The files gone in this scan that were read, by their bytes' sha256 (few: a
+    build whose files are all there reads none)."""
+    rows = (index.row(rel) for rel in scan.gone)
+    return {row.sha256: row.path for row in rows if row is not None and row.status == "ok"}
 
 
 def _unchanged(index: file_rows.Index, item: scanner.Changed) -> bool:

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from scofeed.config import FEED_FILES, Config, SiteConfig, host_in
 from scofeed.config.redact import logged
+from scofeed.dates import find_dates
 from scofeed.frozen import frozen
 from scofeed.model import Entry, Planner, Release, Withdrawal, changes
 from scofeed.normalise import (
@@ -49,6 +50,7 @@ from scofeed.normalise import (
     with_language,
 )
 from scofeed.normalise.dating import AHEAD, FAR_DAYS
+from scofeed.normalise.text import plain
 from scofeed.pool import within_budget
 from scofeed.refold import refold, rekey
 from scofeed.relink import relink
@@ -301,7 +303,7 @@ def ingest_one(
     elif entry.year_guessed:
         entry = _year_of_known_version(db, match.entry_id, entry)
     elif entry.date_source == "text" and entry.content_hash != match.content_hash:
-        entry = _unchanged_text_keeps_date(db, match.entry_id, match.content_hash, entry)
+        entry = _stated_before_keeps_date(db, match.entry_id, entry)
     if entry.event_guessed:
         entry = _first_event_kept(db, match.entry_id, entry)
     entry = _not_after_first_seen(entry, match.first_seen, settings.timezone)
@@ -466,20 +468,21 @@ def _first_date_kept(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Ent
     return redated(entry, stored.published, stored.date_source)
 
 
-def _unchanged_text_keeps_date(
-    db: sqlite3.Connection, entry_id: str, stored_hash: str, entry: Entry
-) -> Entry:
-    """A version dated by a date its text states, of an entry its first reading dated by
-    its file's time (that date was then after the file's time, and passed over), the same
-    but for that date: the text did not change, only the file's time (a touch, a rename,
-    a copy put back, a fresh clone read again by ``build --reread``). It keeps the
-    entry's date: nothing was corrected."""
+def _stated_before_keeps_date(db: sqlite3.Connection, entry_id: str, entry: Entry) -> Entry:
+    """A version dated by a date its text states, of an entry an earlier reading dated by
+    its file's time though its text stated that date already (then after the file's time:
+    "will be held on 20 June 2025" in a file of April): the file's time has moved (a
+    touch, a copy, a file put back, a fresh clone read by ``build --reread``), not the
+    release. It keeps the entry's date: nothing was corrected (a reading that differs
+    otherwise, a cleaner title, is still a correction). A day the stored text did not
+    state is the release's own date, corrected, and moves it."""
     stored = entry_rows.get(db, entry_id)
     if stored.date_source not in UNSTATED:
         return entry
-    kept = redated(entry, stored.published, stored.date_source)
-    if kept.content_hash == stored_hash or read_alike(stored, kept):
-        return kept
+    day = entry.published.date()
+    texts = (stored.title, plain(stored.content_html))
+    if any(f.day == day for text in texts for f in find_dates(text, stored.published.date())):
+        return redated(entry, stored.published, stored.date_source)
     return entry
 
 

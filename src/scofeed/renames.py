@@ -7,7 +7,7 @@ entry")."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from scofeed.model import Entry, Release
 from scofeed.normalise import compare_key
@@ -40,20 +40,33 @@ class Renames:
     or URL of its own, is such a file when ``corrected_of`` says so: it revises that
     entry (docs/formats.md, "One release, one entry"). A candidate is an entry none of
     whose inputs is in sources/ (a file renamed unchanged keeps the entry's input name:
-    it is still there); each is taken once. Files ``scofeed add`` has just written
-    (``settled``) are not looked at: add decided what they are. Read on first use: a
-    build whose releases all match reads none."""
+    it is still there); each is taken once. A new file holding the very bytes of a file
+    gone in the same scan (``met``) is that file, whatever this version reads in it: an
+    older version's reading of its title or text, which a rename read anew, made it a
+    second release. Files ``scofeed add`` has just written (``settled``) are not looked
+    at: add decided what they are. Read on first use: a build whose releases all match
+    reads none."""
 
     def __init__(
         self,
         gone: Sequence[str],
         in_sources: Callable[[str], bool],
         settled: frozenset[str] = frozenset(),
+        gone_bytes: Mapping[str, str] | None = None,
     ) -> None:
         self.gone = list(gone)
         self.in_sources = in_sources
         self.settled = settled
         self.left: list[Near] | None = None
+        self.gone_bytes = dict(gone_bytes or {})  # a gone file's sha256 -> its path
+        self.moved: dict[str, str] = {}  # a new file's path -> the gone file it is
+
+    def met(self, rel: str, sha256: str) -> None:
+        """A file new to sources/: the file gone in this scan with these very bytes, if
+        any, renamed or moved (each is met once)."""
+        gone = self.gone_bytes.pop(sha256, None)
+        if gone is not None:
+            self.moved[rel] = gone
 
     def _load(self, db: sqlite3.Connection) -> list[Near]:
         left = entry_rows.left_files(db, self.gone)
@@ -68,11 +81,23 @@ class Renames:
             return None
         if self.left is None:
             self.left = self._load(db)
-        found = corrected_of(self.left, entry) if self.left else None
+        found = self._moved(db, release.origin) or (
+            corrected_of(self.left, entry) if self.left else None
+        )
         if found is None:
             return None
         self.left.remove(found)
         return entry_rows.match_of(db, found.entry_id, "renamed")
+
+    def _moved(self, db: sqlite3.Connection, origin: str) -> Near | None:
+        """The candidate whose input was the gone file ``origin``'s file is, byte for
+        byte (a list file's item: the same item of it)."""
+        rel, mark, item = origin.partition("#")
+        gone = self.moved.get(rel)
+        if gone is None or not self.left:
+            return None
+        entry_id = origin_rows.entry_of_origin(db, gone + mark + item)
+        return next((n for n in self.left if n.entry_id == entry_id), None)
 
 
 def continue_renamed(
