@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from conftest import Site, free_port, run_cli
+from scofeed.daemon import OTHER_BODY
 from test_daemon import wait_for
 from websub_subscriber import Subscriber
 
@@ -265,6 +266,12 @@ def test_a_reload_raising_the_hubs_max_body_applies_at_once(site, daemon):
     assert reloaded.returncode == 0, reloaded.stderr
     answer = post()  # read by the hub, which finds no topic in it
     assert answer.status_code == 400 and "hub." in answer.text, answer.text
+    body = b"hub.mode=subscribe&x=" + b"a" * (400_000 - 21)  # the limit, to the byte
+    assert len(body) == 400_000 and post().status_code == 400
+    body += b"a"
+    answer = post()
+    assert answer.status_code == 413, answer.text
+    assert answer.text == "the body is larger than this path takes (400000 bytes)\n"
 
 
 def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
@@ -289,7 +296,7 @@ def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
     # a body announced larger than any route takes (the inbox's 256 KiB) is refused
     # before it is sent: waitress took up to 1 GB of it into a temporary file first
     port = int(d.base.rsplit(":", 1)[1].strip("/"))
-    for path in (b"/websub", b"/atom.xml"):
+    for path, limit in ((b"/websub", 2048), (b"/atom.xml", OTHER_BODY)):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(
                 b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 500000000\r\n"
@@ -300,8 +307,9 @@ def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
                 answer += chunk
             head, body = answer.split(b"\r\n\r\n", 1)
             assert head.startswith(b"HTTP/1.1 413"), path
-            # one line, naming the largest any route takes (waitress's ran over five)
-            assert body == b"the body is larger than any route here takes (262144 bytes)\n"
+            # one line, naming the most its path takes (waitress's ran over five, and
+            # named the largest any route takes, the inbox's, 128 times the hub's)
+            assert body == f"the body is larger than this path takes ({limit} bytes)\n".encode()
     assert requests.get(hub_url, timeout=5).status_code == 405
     statuses = [post({"hub.mode": "x"}).status_code for _ in range(4)]
     assert statuses[-1] == 429, statuses  # the 7th request within a minute

@@ -218,14 +218,19 @@ _HEADS = HeadCache()
 class NoSniffErrorTask(ErrorTask):  # type: ignore[misc]
     """waitress's own answer to a request it refuses (400, 413, 431): one line, as every
     other refusal of ours (waitress's own body ran over five, and its 413 named the
-    server-wide limit, which is no route's but the largest), with the
+    server-wide limit, which is no route's but the largest: a 413 names the limit of the
+    request's path), with the
     ``X-Content-Type-Options: nosniff`` every other answer carries."""
 
     def execute(self) -> None:
         error = self.request.error
         if error.code == 413:
-            limit = self.channel.adj.max_request_body_size
-            line = f"the body is larger than any route here takes ({limit} bytes)"
+            limit = getattr(self.request, "route_limit", None)  # StrictParser's: its path's
+            if limit is not None:
+                line = f"the body is larger than this path takes ({limit} bytes)"
+            else:  # a body of no path yet (its head unread)
+                limit = self.channel.adj.max_request_body_size - 1
+                line = f"the body is larger than any route here takes ({limit} bytes)"
         else:
             line = " ".join(f"{error.reason.lower()}: {error.body}".split())
         body = (line + "\n").encode("utf-8", "replace")
@@ -448,7 +453,7 @@ class HttpServer:
                     threads=threads,
                     ident="scofeed",
                     connection_limit=connection_limit(),
-                    max_request_body_size=max_body,
+                    max_request_body_size=max_body + 1,  # waitress's is the least refused
                     max_request_header_size=HEAD_BYTES,
                     channel_timeout=CHANNEL_TIMEOUT,
                     cleanup_interval=CLEANUP_INTERVAL,
@@ -494,7 +499,7 @@ class HttpServer:
     def set_max_body(self, max_body: int) -> None:
         """A new largest request body (a reload's ``websub.max_body``): every request
         from now on is held to it, as it reads the server's ``Adjustments``."""
-        self._server.adj.max_request_body_size = max_body
+        self._server.adj.max_request_body_size = max_body + 1  # as at the start
 
     def mount(self, app: Callable[..., Any]) -> None:
         """The app the server answers with, when it was not given at its making."""
