@@ -111,6 +111,26 @@ def test_releases_that_left_the_first_page_during_a_downtime_come_in(site, web):
     assert third.new == 0 and pages_read(web) == ["/news/"]
 
 
+def test_what_max_items_left_comes_in_though_pushed_off_the_first_page(site, web, monkeypatch):
+    """A poll taking the newest of its new releases (max_items) leaves an older one on
+    the first page; more releases before the next poll pushed it to page 2, behind a
+    first page whose last link was known: no poll read page 2 again, and it was lost,
+    with nothing in `scofeed status`. Until a poll takes in all it finds, the next
+    ones read past the first page, as after a catch-up cut short."""
+    monkeypatch.setitem(globals(), "PER_PAGE", 4)
+    sco = Site(web, newest=2)
+    cfg, store = polled_then_published(site, web, sco, 5, extra="max_items = 2\n")
+    (second,) = poll_due(cfg, store, NOW + HOUR).results
+    assert second.new == 2 and titles(store) == {1, 2, 4, 5}  # 3 left for the next poll
+    sco.newest = 7  # page 1 is 7 6 5 4, its last link known; 3 is on page 2
+    for hours in (2, 3):
+        poll_due(cfg, store, NOW + hours * HOUR)
+    assert titles(store) == set(range(1, 8))
+    web.clear_log()  # all taken in: the first page alone again
+    poll_due(cfg, store, NOW + 4 * HOUR)
+    assert pages_read(web) == ["/news/"]
+
+
 def test_max_pages_bounds_the_catch_up(site, web, caplog):
     sco = Site(web, newest=3)
     # nine new: pages 1 to 3, 3 on page 4 is known

@@ -296,6 +296,12 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     # the rest, pages waiting to be tried again and a catch-up cut short come at a
     # later poll, not a 304
     complete = len(fresh) <= src.max_items and not waiting and not unfinished
+    if len(fresh) > src.max_items and not unfinished and src.kind == "page-list" and src.pages > 1:
+        # what max_items leaves may be pushed off the first page before the next poll,
+        # behind a last link already known: the next polls go on past the first page (as
+        # after a catch-up cut short) until a poll takes in all it found
+        if source_rows.cut_short(run.store.db, src.name) is None:
+            source_rows.set_cut_short(run.store.db, src.name, run.now.timestamp())
     failing = 0  # temporary failures in a row
     if result.retry_after is not None:  # a next listing page asked us to wait: the
         fresh, complete = [], False  # article pages come at the next poll, after it
