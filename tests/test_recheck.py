@@ -205,6 +205,38 @@ def test_pages_older_than_the_window_are_not_fetched_again(site, official, recei
     assert store.db.execute("SELECT COUNT(*) FROM page_checks").fetchone()[0] == 0
 
 
+def test_a_page_first_read_with_a_wrong_year_is_rechecked_and_the_fix_comes_in(
+    site, official, receivers
+):
+    """A new page whose date said 2016 for this year (a typo the Secretariat fixes the
+    next day) was watched as published in 2016: never in the window, never checked,
+    soon forgotten, and the entry stayed dated 2016 at the bottom of the feeds. A page
+    is recent from when its entry was first seen, too."""
+
+    def dated(year: int) -> bytes:
+        stamp = f'<meta property="article:published_time" content="{year}{PUBLISHED[4:]}">'
+        return article("The Secretary-General met students.").replace(
+            b"<head>", b"<head>" + stamp.encode()
+        )
+
+    official.pages[ARTICLE] = Page(body=dated(2016))
+    receiver = receivers([200])
+    configure(site, official, receiver)
+    cfg, store = site.config(), site.store()
+    assert poll_due(cfg, store, START).results[0].new == 1
+    (entry,) = published_rows.latest(store.db)
+    assert entry.published.year == 2016
+    official.pages[ARTICLE] = Page(body=dated(START.year), etag='"v2"')
+    report = recheck_due(cfg, store, START + timedelta(days=1), force=True)
+    assert (report.checked, report.updated) == (1, 1)
+    (entry,) = published_rows.latest(store.db)
+    assert entry.published.year == START.year
+    assert recheck_due(cfg, store, START + timedelta(days=2), force=True).checked == 1
+    # and out of the window once its first sight is: as any page
+    later = START + timedelta(days=cfg.recheck.days + 1)
+    assert recheck_due(cfg, store, later, force=True).checked == 0
+
+
 def test_the_pages_of_a_disabled_source_are_not_fetched(site, official, receivers):
     cfg, store, _receiver = polled(site, official, receivers)
     off = dataclasses.replace(cfg, sources=(dataclasses.replace(cfg.sources[0], enabled=False),))

@@ -39,6 +39,15 @@ _COLUMNS = (
 )
 
 
+# how recent a page is: the later of its publication date and when its entry was first
+# seen (a page whose date was wrong, 2016 for 2026, is new all the same: rechecked, the
+# site's correction of that date comes in; it was never checked, and soon forgotten)
+_RECENT = (
+    "MAX(page_checks.published, COALESCE((SELECT first_seen FROM entries "
+    "WHERE id = page_checks.entry_id), page_checks.published))"
+)
+
+
 def spread(url: str, interval: float) -> float:
     """Where in an interval a page's first check falls: the same for the same address."""
     digest = sha256(url.encode("utf-8", "surrogatepass")).digest()
@@ -68,9 +77,10 @@ def watch(
 
 
 def due(db: sqlite3.Connection, now: float, since: float, limit: int) -> list[Page]:
-    """Pages whose check is due, published at or after ``since``, the most overdue first."""
+    """Pages whose check is due, recent (``_RECENT``) at or after ``since``, the most
+    overdue first."""
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM page_checks WHERE next_check <= ? AND published >= ? "
+        f"SELECT {_COLUMNS} FROM page_checks WHERE next_check <= ? AND {_RECENT} >= ? "
         "ORDER BY next_check, url LIMIT ?",
         (now, since, limit),
     ).fetchall()
@@ -107,10 +117,10 @@ def forget(db: sqlite3.Connection, url: str) -> None:
 
 
 def prune(db: sqlite3.Connection, since: float) -> int:
-    """Stop watching pages published before ``since``; a gone page stays listed until
-    it has been gone that long too."""
+    """Stop watching pages not recent (``_RECENT``) since ``since``; a gone page stays
+    listed until it has been gone that long too."""
     cur = db.execute(
-        "DELETE FROM page_checks WHERE published < ? AND (gone_since IS NULL OR gone_since < ?)",
+        f"DELETE FROM page_checks WHERE {_RECENT} < ? AND (gone_since IS NULL OR gone_since < ?)",
         (since, since),
     )
     return cur.rowcount
@@ -135,7 +145,7 @@ def gone(db: sqlite3.Connection) -> list[Page]:
 def counts(db: sqlite3.Connection, now: float, since: float) -> tuple[int, int]:
     """(pages watched within the window, of them due now)."""
     row = db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(next_check <= ?), 0) FROM page_checks WHERE published >= ?",
+        f"SELECT COUNT(*), COALESCE(SUM(next_check <= ?), 0) FROM page_checks WHERE {_RECENT} >= ?",
         (now, since),
     ).fetchone()
     return int(row[0]), int(row[1])
