@@ -266,7 +266,11 @@ def test_a_not_found_page_answered_with_a_200_is_a_gone_page_not_a_correction(si
     (result,) = poll_due(cfg, store, NOW + timedelta(hours=2)).results
     assert (result.new, result.updated) == (0, 0)
     assert result.rejected == [
-        (web.url_for("/20251221/940002.html"), "a 'page not found' page (answered with a 200)")
+        (
+            web.url_for("/20251221/940002.html"),
+            "temporary: a 'page not found' page (answered with a 200); linked from the "
+            "listing: not up yet?",
+        )
     ]
     assert published_rows.latest(store.db) == [entry]
 

@@ -30,6 +30,7 @@ from scofeed.errors import (
     TEMPORARY,
     NormaliseError,
     OutOfMemory,
+    PageGone,
     RejectedInput,
     ScofeedError,
     StoreError,
@@ -317,7 +318,10 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
             page = _get(run, src, link, kind.page_accept, False)
             releases = run.read(link, kind.read_page, src, link, page, run.now)
         except RejectedInput as exc:
-            failing = failing + 1 if exc.retryable else 0
+            if isinstance(exc, PageGone) and exc.status != 410 and not earlier:
+                exc = _not_up_yet(exc)  # no trouble of the host's: not counted below
+            else:
+                failing = failing + 1 if exc.retryable else 0
             complete &= not _refused(run, src, link, exc, result)
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after  # the host asked us to wait: the
@@ -450,6 +454,15 @@ def _catch_up(
     elif not pending:  # the first cut of a run (or one after a week: a new run)
         source_rows.set_cut_short(db, src.name, run.now.timestamp())
     return links, pages, unfinished
+
+
+def _not_up_yet(exc: PageGone) -> TemporaryFailure:
+    """A new article page the listing links answering 404 or "page not found" (a 410
+    says it is gone for good): a site lists a release a moment before its page is up (a
+    cache, a lag), so it is refused for now, tried again at later polls and given up
+    after a week as any page refused for a passing reason (refused for good at once, the
+    release never came)."""
+    return TemporaryFailure(exc.origin, f"{exc.reason}; linked from the listing: not up yet?")
 
 
 def _refused(
