@@ -274,6 +274,34 @@ def test_a_reload_raising_the_hubs_max_body_applies_at_once(site, daemon):
     assert answer.text == "the body is larger than this path takes (400000 bytes)\n"
 
 
+def test_a_chunked_body_is_held_to_its_own_bytes_not_its_framing(site, daemon):
+    """A chunked body was counted with its chunk sizes and line ends: 1,500 bytes in
+    one-byte chunks got "larger than this path takes (2048 bytes)", and one chunk of
+    exactly the limit a 413. Its own bytes count: the limit is taken, one more is not."""
+    d = daemon("max_body = 2048\n")
+    port = int(d.base.rsplit(":", 1)[1].strip("/"))
+
+    def status(body: bytes, size: int) -> bytes:
+        chunks = b"".join(
+            b"%x\r\n%s\r\n" % (len(body[i : i + size]), body[i : i + size])
+            for i in range(0, len(body), size)
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                b"POST /websub HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n"
+                b"\r\n" + chunks + b"0\r\n\r\n"
+            )
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        return answer.split(b" ", 2)[1]
+
+    body = b"hub.mode=subscribe&x=" + b"a" * (2048 - 21)
+    assert status(body, 1) == status(body, 2048) == b"400"  # read: the hub wants a topic
+    assert status(body + b"a", 2049) == b"413"
+
+
 def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
     d = daemon("rate = 6\nmax_body = 2048\n")
     hub_url = d.base + "websub"

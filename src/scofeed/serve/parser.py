@@ -47,7 +47,11 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
         if self.completed or self.body_rcv is not None or self.headers_finished:  # type: ignore[has-type]
             taken = super().received(data)
             limit = self.route_limit
-            if limit is not None and self.body_bytes_received > limit and not self.error:  # type: ignore[has-type]
+            body = self.body_rcv  # type: ignore[has-type]
+            # the body's own bytes: a chunked one's framing (sizes, line ends) counted
+            # too refused a body under the limit
+            got = len(body) if self.chunked and body is not None else self.body_bytes_received
+            if limit is not None and got > limit and not self.error:  # type: ignore[has-type]
                 # a chunked body, whose length no header says: refused once past its
                 # path's limit (it had the server's, the largest route's, 256 KiB)
                 self.error = RequestEntityTooLarge(f"exceeds max_body of {limit}")

@@ -215,6 +215,9 @@ class HeadCache:
 _HEADS = HeadCache()
 
 
+RAW = 8  # a chunked body's bytes on the wire per byte of it, at most (1-byte chunks: 6)
+
+
 class NoSniffErrorTask(ErrorTask):  # type: ignore[misc]
     """waitress's own answer to a request it refuses (400, 413, 431): one line, as every
     other refusal of ours (waitress's own body ran over five, and its 413 named the
@@ -229,7 +232,7 @@ class NoSniffErrorTask(ErrorTask):  # type: ignore[misc]
             if limit is not None:
                 line = f"the body is larger than this path takes ({limit} bytes)"
             else:  # a body of no path yet (its head unread)
-                limit = self.channel.adj.max_request_body_size - 1
+                limit = (self.channel.adj.max_request_body_size - 1) // RAW
                 line = f"the body is larger than any route here takes ({limit} bytes)"
         else:
             line = " ".join(f"{error.reason.lower()}: {error.body}".split())
@@ -453,7 +456,9 @@ class HttpServer:
                     threads=threads,
                     ident="scofeed",
                     connection_limit=connection_limit(),
-                    max_request_body_size=max_body + 1,  # waitress's is the least refused
+                    # waitress counts a chunked body's framing too (and refuses from
+                    # its limit on): room for it; each route holds the body's own bytes
+                    max_request_body_size=RAW * max_body + 1,
                     max_request_header_size=HEAD_BYTES,
                     channel_timeout=CHANNEL_TIMEOUT,
                     cleanup_interval=CLEANUP_INTERVAL,
@@ -499,7 +504,7 @@ class HttpServer:
     def set_max_body(self, max_body: int) -> None:
         """A new largest request body (a reload's ``websub.max_body``): every request
         from now on is held to it, as it reads the server's ``Adjustments``."""
-        self._server.adj.max_request_body_size = max_body + 1  # as at the start
+        self._server.adj.max_request_body_size = RAW * max_body + 1  # as at the start
 
     def mount(self, app: Callable[..., Any]) -> None:
         """The app the server answers with, when it was not given at its making."""
