@@ -416,6 +416,23 @@ def test_a_date_to_come_passed_over_is_passed_over_again_while_the_text_is_the_s
     assert _undated_entry(site).published.date() == datetime(2025, 6, 21).date()
 
 
+def test_an_edit_stating_a_day_before_the_files_date_moves_it(site):
+    """A release dated by its file (10 April) whose eighth paragraph says registration
+    "closed on 3 April 2025": an edit opening with "On 3 April 2025, ..." states its
+    date, which moves it, though the stored text named that day (only a day passed
+    over for being after the file's time stays passed over)."""
+    body = "".join(f"Paragraph {n} says nothing of when.\n\n" for n in range(7))
+    text = f"SCO registration results\n\n{body}Registration closed on 3 April 2025.\n"
+    april = datetime(2025, 4, 10, 9, tzinfo=UTC)
+    _dated_by_file(site, text, april)
+    build(site, april + timedelta(minutes=5))
+    assert _undated_entry(site).published == april
+    edited = text.replace("Paragraph 0", "On 3 April 2025, the Secretariat announced it.", 1)
+    _dated_by_file(site, edited, NOW)
+    assert build(site, LATER).updated == 1
+    assert _undated_entry(site).published.date() == datetime(2025, 4, 3).date()
+
+
 @pytest.mark.parametrize("when", ["On Thursday", "Yesterday"])
 def test_a_release_dated_by_a_relative_date_keeps_its_dates_read_again_or_edited(site, when):
     """ "On Thursday the forum met" is read by the file's date alone: a copy put back

@@ -479,9 +479,11 @@ def _stated_before_keeps_date(db: sqlite3.Connection, entry_id: str, entry: Entr
     stored = entry_rows.get(db, entry_id)
     if stored.date_source not in UNSTATED:
         return entry
-    day = entry.published.date()
+    day, was = entry.published.date(), stored.published.date()
+    if day <= was:  # not a day passed over for being after the file's time: a correction
+        return entry
     texts = (stored.title, plain(stored.content_html))
-    if any(f.day == day for text in texts for f in find_dates(text, stored.published.date())):
+    if any(f.day == day for text in texts for f in find_dates(text, was)):
         return redated(entry, stored.published, stored.date_source)
     return entry
 
