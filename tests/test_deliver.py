@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from standardwebhooks import Webhook
 
-from conftest import SECRET, SECRET_OLD, free_port, webhook_toml
+from conftest import SECRET, SECRET_OLD, free_port, run_cli, webhook_toml
 from scofeed.build import build as build_feeds
 from scofeed.config.push import is_whsec
 from scofeed.deliver import outbox, runner
@@ -413,16 +413,21 @@ def test_a_correction_names_what_it_changed_to_every_kind_of_endpoint(site, rece
     assert chat["text"] == "Corrected (title): Corrected headline of the meeting"
 
 
-def test_an_endpoint_out_of_the_config_hears_on_its_return_what_it_missed(site, receivers):
+@pytest.mark.parametrize("kept", [True, False])
+def test_an_endpoint_out_of_the_config_hears_on_its_return_what_it_missed(site, receivers, kept):
     """An endpoint taken out of the config (a receiver paused) and put back: the
     correction and the withdrawal of a release it was sent, made while it was out,
     reached no one, and no command could send it the withdrawal; it kept the release.
-    They are queued for it in its format, and go out once it is back, in order."""
+    They are queued for it in its format, and go out once it is back, in order. Its
+    format not ``kept`` (a store an older scofeed wrote): the body it was sent tells."""
     a, b = receivers([200]), receivers([200])
     both = webhook_toml("a", a.url) + webhook_toml("b", b.url, format="slack")
     cfg, store = setup(site, both)
     run(cfg, store)
     b.wait_for(1)
+    if not kept:
+        with store.transaction() as db:
+            db.execute("UPDATE webhook_endpoints SET format = NULL, events = NULL")
     site.write_config(webhook_toml("a", a.url))  # "b" out
     seed = next(site.sources.glob("*.txt"))
     seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
@@ -436,6 +441,28 @@ def test_an_endpoint_out_of_the_config_hears_on_its_return_what_it_missed(site, 
     titles = [json.loads(g.body)["text"] for g in b.wait_for(3)]
     assert titles[1].startswith("Corrected (text): ") and titles[2].startswith("Withdrawn: ")
     assert runner.counts(store)["pending"] == 0
+
+
+def test_an_endpoint_removed_for_good_is_forgotten_with_what_was_queued_for_it(site, receivers):
+    """An endpoint out of the config piled up what it missed, for a return that never
+    came, and no command could drop it: `webhook forget` does (not a configured one)."""
+    r = receivers([200])
+    cfg, store = setup(site, webhook_toml("a", r.url), webhook_toml("b", r.url))
+    run(cfg, store)
+    site.write_config(webhook_toml("a", r.url))  # "b" out for good
+    seed = next(site.sources.glob("*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA corrected closing line.\n")
+    assert build_feeds(site.config(), store, datetime.now(UTC)).updated == 1
+    assert {(d.endpoint, d.status) for d in rows.listing(store.db)} >= {("b", "pending")}
+    still = run_cli(site, "webhook", "forget", "a")
+    assert still.returncode == 2 and "is in the config" in still.stderr
+    gone = run_cli(site, "webhook", "forget", "b")
+    assert gone.returncode == 0, gone.stderr
+    assert gone.stdout == "b: forgotten, with 2 deliveries (1 pending)\n"
+    assert {d.endpoint for d in rows.listing(store.db)} == {"a"}
+    assert run_cli(site, "webhook", "forget", "b").returncode == 2  # unknown now
+    withdraw(site.config(), store, rows.listing(store.db)[0].entry_id, "", datetime.now(UTC))
+    assert {d.endpoint for d in rows.listing(store.db)} == {"a"}  # nothing queued for "b"
 
 
 def test_filters_and_events_choose_the_endpoints(site, receivers):

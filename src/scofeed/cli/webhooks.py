@@ -1,4 +1,5 @@
-"""deliver, and the webhook group: webhook list|deliveries|redeliver|test|verify|enable.
+"""deliver, and the webhook group: webhook
+list|deliveries|redeliver|test|verify|enable|forget.
 
 ``scofeed deliveries`` and ``scofeed redeliver`` stay as aliases of the webhook ones.
 """
@@ -99,6 +100,9 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     w = command(wsub, "enable", "resume an endpoint its answer disabled (410, chat 404)")
     w.add_argument("name", help="the endpoint's name in config.toml")
     w.set_defaults(func=cmd_webhook_enable)
+    w = command(wsub, "forget", "drop an endpoint taken out of the config, and its deliveries")
+    w.add_argument("name", help="the endpoint's name, no longer in config.toml")
+    w.set_defaults(func=cmd_webhook_forget)
 
 
 def _filters(hook: Webhook) -> str:
@@ -390,4 +394,21 @@ def cmd_webhook_enable(args: argparse.Namespace) -> int:
     with store.transaction() as db:
         changed = rows.enable(db, hook.name)
     print(f"{hook.name}: {'enabled again' if changed else 'was not disabled'}")
+    return 0
+
+
+def cmd_webhook_forget(args: argparse.Namespace) -> int:
+    """An endpoint removed for good: what it had pending, and what is queued for its
+    return (``outbox``: the withdrawals and corrections it misses), is dropped."""
+    cfg = load_config(args)
+    if any(h.name == args.name for h in cfg.webhooks):
+        raise UsageError(
+            f"{args.name!r} is in the config: take it out first, or it is sent to again"
+        )
+    _cfg, store = open_store(args, cfg, existing=True)
+    with store.transaction() as db:
+        if not rows.known(db, args.name):
+            raise UsageError(f"no endpoint named {args.name!r} in the store")
+        total, pending = rows.forget(db, args.name)
+    print(f"{args.name}: forgotten, with {total} deliveries ({pending} pending)")
     return 0

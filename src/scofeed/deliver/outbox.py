@@ -19,7 +19,7 @@ import sqlite3
 import time
 from datetime import datetime
 
-from scofeed.config import Config, Webhook, tag_slug
+from scofeed.config import WEBHOOK_EVENTS, Config, Webhook, tag_slug
 from scofeed.deliver import payload
 from scofeed.errors import StoreError, UnknownEntry
 from scofeed.languages import language_tag
@@ -148,14 +148,15 @@ def _queue_for_return(
     db: sqlite3.Connection, cfg: Config, name: str, entry: Entry, event: str, at: float
 ) -> int:
     """A retraction or correction of an entry an endpoint now out of the config was
-    sent: queued in its format as last configured, pending until an endpoint of that
-    name is configured again (it missed them, and kept the release or its old text).
-    Not when its format is not known (out of the config since before it was kept)."""
+    sent: queued in its format as last configured (``rows.kind_of``), pending until an
+    endpoint of that name is configured again (it missed them, and kept the release or
+    its old text). A correction only if it took them (its events not known: as the
+    default, it did)."""
     kind = rows.kind_of(db, name)
     if kind is None:
         return 0
     fmt, events = kind
-    if event not in RETRACTIONS and event not in events:
+    if event not in RETRACTIONS and event not in (events or WEBHOOK_EVENTS):
         return 0
     return int(_queue_to(db, cfg, name, fmt, entry, event, at))
 

@@ -96,15 +96,59 @@ def note_kind(db: sqlite3.Connection, name: str, fmt: str, events: tuple[str, ..
     )
 
 
-def kind_of(db: sqlite3.Connection, name: str) -> tuple[str, tuple[str, ...]] | None:
-    """An endpoint's format and events as last configured; None when not known (not
-    configured since scofeed kept them)."""
+def kind_of(db: sqlite3.Connection, name: str) -> tuple[str, tuple[str, ...] | None] | None:
+    """An endpoint's format and events as last configured. Not configured since scofeed
+    kept them (an upgrade's store), its format is the one the last body it was sent
+    shows, its events not known (None); None when neither can be told."""
     row = db.execute(
         "SELECT format, events FROM webhook_endpoints WHERE name = ?", (name,)
     ).fetchone()
-    if row is None or row[0] is None or row[1] is None:
+    if row is not None and row[0] is not None and row[1] is not None:
+        return str(row[0]), tuple(json.loads(row[1]))
+    last = db.execute(
+        "SELECT body FROM deliveries WHERE endpoint = ? AND length(body) > 0 "
+        "ORDER BY id DESC LIMIT 1",
+        (name,),
+    ).fetchone()
+    fmt = _format_of(bytes(last[0])) if last else None
+    return None if fmt is None else (fmt, None)
+
+
+def _format_of(body: bytes) -> str | None:
+    """The format a delivery's body was made in, by its keys (``deliver.payload``)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
         return None
-    return str(row[0]), tuple(json.loads(row[1]))
+    if not isinstance(doc, dict):
+        return None
+    if "embeds" in doc:
+        return "discord"
+    if "blocks" in doc:
+        return "slack"
+    return "standard" if "type" in doc and "data" in doc else None
+
+
+def forget(db: sqlite3.Connection, name: str) -> tuple[int, int]:
+    """Drop an endpoint and every delivery it had, its attempts too: (deliveries, of
+    them pending). A name configured again later is a new endpoint."""
+    ids = "SELECT id FROM deliveries WHERE endpoint = ?"
+    total, pending = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(status = 'pending'), 0) FROM deliveries WHERE endpoint = ?",
+        (name,),
+    ).fetchone()
+    db.execute(f"DELETE FROM delivery_attempts WHERE delivery_id IN ({ids})", (name,))
+    db.execute("DELETE FROM deliveries WHERE endpoint = ?", (name,))
+    db.execute("DELETE FROM webhook_endpoints WHERE name = ?", (name,))
+    return int(total), int(pending)
+
+
+def known(db: sqlite3.Connection, name: str) -> bool:
+    """Whether the store knows an endpoint of that name (its row, or a delivery)."""
+    return (
+        db.execute("SELECT 1 FROM webhook_endpoints WHERE name = ?", (name,)).fetchone()
+        or db.execute("SELECT 1 FROM deliveries WHERE endpoint = ? LIMIT 1", (name,)).fetchone()
+    ) is not None
 
 
 def endpoint(db: sqlite3.Connection, name: str) -> Endpoint:
