@@ -329,10 +329,13 @@ def test_the_daemon_job_and_the_command(site, official, receivers, capsys, caplo
     assert "checked=1 unchanged=1" in capsys.readouterr().out
     assert official.of(ARTICLE)[-1] == ('"v2"', 304)
     # --force with nothing recent enough says that, not "use --force"
+    with site.store().transaction() as db:  # first seen as long ago as it was published
+        db.execute("UPDATE entries SET first_seen = first_seen - 3 * 86400")
     args = ["--config", str(site.config_path), "--set", "recheck.days=1", "recheck", "--force"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "no page published in the last 1 day to check" in out and "--force" not in out
+    assert "no page published or first seen in the last 1 day to check" in out
+    assert "--force" not in out
 
 
 def test_the_daemon_rechecks_and_delivers_a_correction(start, site, official, receivers):

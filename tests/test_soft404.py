@@ -120,7 +120,8 @@ def test_a_not_found_page_with_the_sites_own_headline_is_never_a_release(site, w
     add_source(site, web.url_for("/news/"))
     cfg, store = site.config(), site.store()
     (result,) = poll_due(cfg, store, NOW).results
-    assert sorted(result.rejected) == sorted((web.url_for(p), SOFT_404) for p in SOFT)
+    refused = f"temporary: {SOFT_404}; linked from the listing: not up yet?"  # for now
+    assert sorted(result.rejected) == sorted((web.url_for(p), refused) for p in SOFT)
     assert result.new == len(REAL)
     titles = {e.title for e in published_rows.latest(store.db)}
     assert titles == {

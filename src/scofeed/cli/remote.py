@@ -81,7 +81,7 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     if not report.checked:
         if args.force:
             days = counted(cfg.recheck.days, "day")
-            print(f"no page published in the last {days} to check (recheck.days)")
+            print(f"no page published or first seen in the last {days} to check (recheck.days)")
         else:
             print("no page is due for a recheck (use --force to check every recent one now)")
         return 0

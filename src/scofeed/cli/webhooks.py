@@ -100,7 +100,7 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
     w = command(wsub, "enable", "resume an endpoint its answer disabled (410, chat 404)")
     w.add_argument("name", help="the endpoint's name in config.toml")
     w.set_defaults(func=cmd_webhook_enable)
-    w = command(wsub, "forget", "drop an endpoint taken out of the config, and its deliveries")
+    w = command(wsub, "forget", "drop an endpoint out of the config, and its deliveries")
     w.add_argument("name", help="the endpoint's name, no longer in config.toml")
     w.set_defaults(func=cmd_webhook_forget)
 
