@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import feedparser
 import pytest
 
-from conftest import run_cli, shown_inputs
+from conftest import entry_of, run_cli, shown_inputs
 from scofeed.build import DEFAULT_TUNING, Rejection, Tuning
 from scofeed.build import build as run_build
 from scofeed.ingest import ingest
@@ -431,6 +431,26 @@ def test_an_edit_stating_a_day_before_the_files_date_moves_it(site):
     _dated_by_file(site, edited, NOW)
     assert build(site, LATER).updated == 1
     assert _undated_entry(site).published.date() == datetime(2025, 4, 3).date()
+
+
+def test_a_file_renamed_unchanged_does_not_undo_a_correction_made_through_its_copy(site):
+    """a.txt copied to b.txt, b.txt edited (a correction of the entry), then in one
+    build b.txt deleted and a.txt renamed: the renamed file, holding what a.txt held
+    when last read, took the entry back to its old text and sent that out as a
+    correction. It is read again, not edited."""
+    text = release("Plan adopted", "3 March 2025", "the plan runs to 2028.")
+    (site.sources / "a.txt").write_text(text, encoding="utf-8")
+    build(site)
+    (site.sources / "b.txt").write_text(text, encoding="utf-8")
+    build(site, LATER)
+    (site.sources / "b.txt").write_text(text.replace("2028", "2030"), encoding="utf-8")
+    assert build(site, LATER + timedelta(hours=1)).updated == 1
+    (site.sources / "b.txt").unlink()
+    (site.sources / "a.txt").rename(site.sources / "c.txt")
+    report = build(site, LATER + timedelta(hours=2))
+    assert (report.new, report.updated) == (0, 0)
+    entry = entry_of(site, "c.txt")
+    assert "2030" in entry.content_html and entry.revision == 2
 
 
 @pytest.mark.parametrize("when", ["On Thursday", "Yesterday"])

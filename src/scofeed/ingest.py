@@ -387,18 +387,24 @@ def ingest_one(
         entry_rows.set_language(db, entry)
         same = True
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
+    # what this input held when last seen: under its name, or under the name of the file
+    # it is renamed unchanged (its very bytes), whatever key matched it
+    held_before = match.input_hash if match.by == "origin" else None
+    if held_before is None and renames is not None and not same:
+        held_before = renames.held_before(db, release.origin, match.entry_id)
     if (
-        match.by == "origin"
+        held_before is not None
         and not same
         and not takeover
         and not force_update
-        and match.input_hash in (entry.content_hash, _hash_before_tags_grew(entry))
+        and held_before in (entry.content_hash, _hash_before_tags_grew(entry))
     ):
         # this input holds what it held when last seen, and the entry has moved on (an
         # input of the same rank edited it since): read again, not edited (a cold
-        # re-read, a copy put back, a feed serving its item again; the same with its
-        # language tag grown, see ``_tag_grown``). It does not take the entry back to
-        # its text; its withdrawn switch still counts.
+        # re-read, a copy put back, a feed serving its item again, a file renamed
+        # unchanged after its copy was edited; the same with its language tag grown,
+        # see ``_tag_grown``). It does not take the entry back to its text; its
+        # withdrawn switch still counts.
         if flip is None:
             return Change(entry, "duplicate"), 0
         entry, same = entry_rows.get(db, match.entry_id), True

@@ -81,9 +81,9 @@ class Renames:
             return None
         if self.left is None:
             self.left = self._load(db)
-        found = self._moved(db, release.origin) or (
-            corrected_of(self.left, entry) if self.left else None
-        )
+        found = self._moved(db, release.origin)
+        if found is None and self.left:
+            found = corrected_of(self.left, entry)
         if found is None:
             return None
         self.left.remove(found)
@@ -92,12 +92,23 @@ class Renames:
     def _moved(self, db: sqlite3.Connection, origin: str) -> Near | None:
         """The candidate whose input was the gone file ``origin``'s file is, byte for
         byte (a list file's item: the same item of it)."""
+        known = self._gone_input(db, origin)
+        if known is None or not self.left:
+            return None
+        return next((n for n in self.left if n.entry_id == known[0]), None)
+
+    def held_before(self, db: sqlite3.Connection, origin: str, entry_id: str) -> str | None:
+        """What ``origin`` held when last read under its gone name, when it is a file
+        renamed unchanged of the entry ``entry_id`` (its content hash; None: not so)."""
+        known = self._gone_input(db, origin)
+        return known[1] if known is not None and known[0] == entry_id else None
+
+    def _gone_input(self, db: sqlite3.Connection, origin: str) -> tuple[str, str] | None:
+        """The entry and content hash of the input ``origin`` was, byte for byte, under
+        the name of a file gone in this scan (``met``)."""
         rel, mark, item = origin.partition("#")
         gone = self.moved.get(rel)
-        if gone is None or not self.left:
-            return None
-        entry_id = origin_rows.entry_of_origin(db, gone + mark + item)
-        return next((n for n in self.left if n.entry_id == entry_id), None)
+        return None if gone is None else origin_rows.held(db, gone + mark + item)
 
 
 def continue_renamed(

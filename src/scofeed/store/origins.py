@@ -185,6 +185,14 @@ def entry_of_origin(db: sqlite3.Connection, origin: str) -> str | None:
     return row[0] if row else None
 
 
+def held(db: sqlite3.Connection, origin: str) -> tuple[str, str] | None:
+    """The entry an input belongs to and the content hash it held when last read."""
+    row = db.execute(
+        "SELECT entry_id, content_hash FROM entry_origins WHERE origin = ?", (as_db(origin),)
+    ).fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
 def entry_of_file(db: sqlite3.Connection, rel: str) -> str | None:
     """The entry a file in sources/ (or one item of a list file, ``rel#n``) belongs to:
     after a bad edit of the file, that entry's last good version stays published."""
