@@ -147,6 +147,35 @@ def test_a_page_moved_to_another_folder_for_good_is_read_there(site, web):
     assert [p.url for p in page_rows.due(store.db, 1e12, 0, 10)] == [web.url_for("/news" + OLD)]
 
 
+def test_a_move_the_site_undoes_is_read_as_a_move_back(site, web):
+    """A headline corrected (the page moved to its new slug), then the correction undone:
+    the listing links the old address again, which serves the first headline, and the
+    new one is gone. The old address was taken for known and never read: the entry kept
+    the dropped headline and linked a dead page, and every recheck said it was gone."""
+    cfg, store, entry = polled_once(site, web)
+    web.clear()
+    serve_listing(web, "/news/", listing(NEW), etag='"v2"')
+    web.expect_request(NEW).respond_with_data(
+        page("SCO Youth Forum opens in Dushanbe"), content_type=HTML
+    )
+    web.expect_request(OLD).respond_with_data("gone", status=404)
+    assert poll_due(cfg, store, NOW + timedelta(hours=1)).results[0].updated == 1
+    web.clear()  # undone
+    serve_listing(web, "/news/", listing(OLD), etag='"v3"')
+    web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
+    web.expect_request(NEW).respond_with_data("gone", status=404)
+    report = recheck_due(cfg, store, NOW + timedelta(hours=2), force=True)
+    assert report.gone == [web.url_for(NEW)]
+    (back,) = poll_due(cfg, store, NOW + timedelta(hours=3)).results
+    assert (back.new, back.updated) == (0, 1)
+    (kept,) = published_rows.latest(store.db)
+    assert (kept.id, kept.title, kept.revision) == (entry.id, "SCO Youth Forum", 3)
+    assert kept.link == web.url_for(OLD)
+    web.clear_log()  # and known again: not read at the next poll
+    assert poll_due(cfg, store, NOW + timedelta(hours=4)).results[0].updated == 0
+    assert OLD not in paths(web)
+
+
 def test_other_articles_of_the_same_day_stay_apart(site, web):
     """Only the number ends an article's address: two releases of a day with numbers
     that end alike, or a slug that ends in a year, are two entries."""

@@ -60,6 +60,7 @@ from scofeed.sources.listing import ArticleNumber
 from scofeed.sources.remote import KINDS, Found, Kind
 from scofeed.store import Store, store_trouble
 from scofeed.store import files as file_rows
+from scofeed.store import origins as origin_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
 
@@ -365,6 +366,9 @@ def _fresh(
             continue  # the same article under two spellings of its address
         keys.update((key, number))
         if _known(run, link, official):
+            back = _moved_back(run.store.db, link)
+            if back is not None:  # the article moved back: read there, as a move
+                fresh.append((link, [back]))
             continue
         earlier = _earlier(run, src, kind, link, number)
         if not _same_page_known(link, earlier, run.store.db):
@@ -513,6 +517,15 @@ def _same_page_known(link: str, earlier: list[str], db: sqlite3.Connection) -> b
         urlsplit(origin).path.rpartition("/")[2] == name and not page_rows.is_gone(db, origin)
         for origin in earlier
     )
+
+
+def _moved_back(db: sqlite3.Connection, link: str) -> str | None:
+    """The address an article moved to from ``link`` (a corrected headline's slug), when
+    the listing links ``link`` again and a recheck found that address gone: the site
+    undid the move, and the page at ``link`` is read as a move back (it was taken for
+    known: the entry kept the dropped headline and linked a dead page)."""
+    now = origin_rows.live_name(db, link)
+    return now if now != link and "://" in now and page_rows.is_gone(db, now) else None
 
 
 def _former(src: RemoteSource, link: str, earlier: list[str]) -> str | None:

@@ -93,6 +93,16 @@ def continue_origin(
         "WHERE origin = ? ON CONFLICT (origin) DO NOTHING",
         (as_db(origin), as_db(former)),
     ).rowcount
+    if not made and origin != former and live_name(db, origin) == live_name(db, former):
+        # a former name of this very input, back (a site undid a slug's move): its own
+        # name again, with what the input last held, so that reading it is an edit
+        db.execute(
+            "UPDATE entry_origins SET (entry_id, content_hash, kind, seen, mirror) = "
+            "(SELECT entry_id, content_hash, kind, seen, mirror FROM entry_origins "
+            "WHERE origin = ?), name_kind = NULL, name_of = NULL WHERE origin = ?",
+            (as_db(live_name(db, former)), as_db(origin)),
+        )
+        made = 1
     if made:
         note_former(db, former, origin)
 
