@@ -300,6 +300,14 @@ def test_a_chunked_body_is_held_to_its_own_bytes_not_its_framing(site, daemon):
     body = b"hub.mode=subscribe&x=" + b"a" * (2048 - 21)
     assert status(body, 1) == status(body, 2048) == b"400"  # read: the hub wants a topic
     assert status(body + b"a", 2049) == b"413"
+    # the framing is held too: a chunk-size line that never ends was read to 2 MiB, at
+    # any path (waitress joins it anew at each read: seconds of CPU a connection)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /atom.xml HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;"
+            + b"a" * (8 * OTHER_BODY + 8192)
+        )
+        assert sock.recv(12)[9:] == b"413"
 
 
 def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):

@@ -24,6 +24,7 @@ _REQUEST_LINE = re.compile(
 # a Host header's value (RFC 9112 3.2, RFC 3986 3.2.2): a name or address, a port
 _HOST = re.compile(r"(?:\[[0-9A-Za-z:.%_~-]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
 LONGEST_TARGET = 8192  # bytes of request line answered 414 past (nginx's 8 KB buffer)
+RAW = 8  # a chunked body's bytes on the wire per byte of it, at most (1-byte chunks: 6)
 
 
 class UriTooLong(BadRequest):  # type: ignore[misc]
@@ -49,9 +50,12 @@ class StrictParser(HTTPRequestParser):  # type: ignore[misc]
             limit = self.route_limit
             body = self.body_rcv  # type: ignore[has-type]
             # the body's own bytes: a chunked one's framing (sizes, line ends) counted
-            # too refused a body under the limit
+            # too refused a body under the limit; the framing is held to RAW times it
+            # (a chunk-size line or trailer that never ends, read whole: megabytes, and
+            # waitress joins it anew at each read)
             got = len(body) if self.chunked and body is not None else self.body_bytes_received
-            if limit is not None and got > limit and not self.error:  # type: ignore[has-type]
+            raw = self.body_bytes_received if self.chunked else 0
+            if limit is not None and (got > limit or raw > RAW * limit) and not self.error:  # type: ignore[has-type]
                 # a chunked body, whose length no header says: refused once past its
                 # path's limit (it had the server's, the largest route's, 256 KiB)
                 self.error = RequestEntityTooLarge(f"exceeds max_body of {limit}")

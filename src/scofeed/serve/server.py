@@ -44,7 +44,7 @@ from waitress.task import ErrorTask, WSGITask
 
 from scofeed.errors import ServeError, memory_ran_out
 from scofeed.serve.answers import LARGE_BODY, Response
-from scofeed.serve.parser import StrictParser
+from scofeed.serve.parser import RAW, StrictParser
 from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -213,9 +213,6 @@ class HeadCache:
 
 
 _HEADS = HeadCache()
-
-
-RAW = 8  # a chunked body's bytes on the wire per byte of it, at most (1-byte chunks: 6)
 
 
 class NoSniffErrorTask(ErrorTask):  # type: ignore[misc]
