@@ -138,6 +138,7 @@ UNDO = {
         "ALTER TABLE webhook_endpoints DROP COLUMN format",
         "ALTER TABLE webhook_endpoints DROP COLUMN events",
     ],
+    43: ["ALTER TABLE sources DROP COLUMN catch_up_held"],
     40: ["DROP TABLE departures"],
     39: [
         "ALTER TABLE ap_deliveries DROP COLUMN first_attempt",

@@ -216,7 +216,32 @@ def test_a_next_page_answering_retry_after_leaves_the_host_alone_until_then(site
     web.clear()
     Site(web, newest=9)
     (later,) = poll_due(cfg, store, NOW + 3 * HOUR).results
-    assert later.new == 6 and titles(store) == set(range(1, 10))
+    assert later.new == 3  # the first page's: its catch-up held back once
+    (caught,) = poll_due(cfg, store, NOW + 4 * HOUR).results
+    assert caught.new == 3 and titles(store) == set(range(1, 10))
+
+
+def test_a_next_page_answering_429_at_every_poll_holds_back_no_release_for_good(
+    site, web, monkeypatch
+):
+    """A site answering 429 with Retry-After for every next page: each poll's catch-up
+    was refused, and with it every article of that poll, the first page's too; the
+    catch-up went on the next poll, and so on: nothing more came in, for good. A poll
+    after a next page asked to wait takes the first page's articles, the next one tries
+    the catch-up again."""
+    monkeypatch.setitem(globals(), "PER_PAGE", 4)
+    sco = Site(web, newest=2, next_link=lambda n: '<a href="/archive/2">Next page</a>')
+    web.expect_request("/archive/2").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "60"}
+    )
+    cfg, store = polled_then_published(site, web, sco, 5, extra="max_items = 2\n")
+    for hours in range(1, 6):
+        poll_due(cfg, store, NOW + hours * HOUR)
+    assert titles(store) == set(range(1, 6))
+    sco.newest = 9  # a whole first page new: a catch-up, refused at each try
+    for hours in range(6, 16):
+        poll_due(cfg, store, NOW + hours * HOUR)
+    assert titles(store) == set(range(1, 10))
 
 
 def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):

@@ -415,6 +415,12 @@ def _catch_up(
         if since is not None:
             source_rows.set_cut_short(db, src.name, None)
         return links, 1, False
+    if source_rows.catch_up_held(db, src.name):
+        # a next page asked us to wait at the last poll: the first page's articles come
+        # in now, the catch-up at the next poll (a next page answering 429 at every poll
+        # held back every article, the first page's too, for good)
+        source_rows.hold_catch_up(db, src.name, False)
+        return links, 1, True
     official = run.cfg.authority_of(src.name) != "other"
     seen_pages = {url_key(src.url), url_key(first.url)}
     page, resp, pages, unfinished = found.links, first, 1, False
@@ -447,6 +453,7 @@ def _catch_up(
             unfinished = exc.retryable
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after
+                source_rows.hold_catch_up(db, src.name, True)
             break
         pages += 1
         links.extend(page)

@@ -9,7 +9,7 @@ tests/test_store_schema.py checks that it makes what the migrations make.
 
 from __future__ import annotations
 
-FRESH_VERSION = 42
+FRESH_VERSION = 43
 FRESH = """\
 CREATE TABLE entries (
         id           TEXT PRIMARY KEY,
@@ -71,7 +71,7 @@ CREATE TABLE sources (
         last_result TEXT,
         last_error  TEXT
     , entries INTEGER NOT NULL DEFAULT 0, schedule TEXT, failures INTEGER NOT NULL DEFAULT 0, \
-catch_up REAL);
+catch_up REAL, catch_up_held INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE http_cache (
         url           TEXT PRIMARY KEY,

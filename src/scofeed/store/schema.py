@@ -625,6 +625,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE webhook_endpoints ADD COLUMN format TEXT;
     ALTER TABLE webhook_endpoints ADD COLUMN events TEXT;
     """,
+    # 43: a source's catch-up held back once: a next listing page asked it to wait
+    # (Retry-After), so its next poll takes the first page's articles before it reads a
+    # next page again (one answering 429 at every poll took them all, for good)
+    """
+    ALTER TABLE sources ADD COLUMN catch_up_held INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 

@@ -82,6 +82,18 @@ def set_cut_short(db: sqlite3.Connection, name: str, since: float | None) -> Non
     db.execute("UPDATE sources SET catch_up = ? WHERE name = ?", (since, name))
 
 
+def catch_up_held(db: sqlite3.Connection, name: str) -> bool:
+    """Whether the source's next poll holds its catch-up back, once (``hold_catch_up``)."""
+    row = db.execute("SELECT catch_up_held FROM sources WHERE name = ?", (name,)).fetchone()
+    return bool(row and row[0])
+
+
+def hold_catch_up(db: sqlite3.Connection, name: str, held: bool) -> None:
+    """A next listing page asked the source to wait: its next poll reads the first page
+    alone (``held``); or that poll came."""
+    db.execute("UPDATE sources SET catch_up_held = ? WHERE name = ?", (int(held), name))
+
+
 def reschedule(db: sqlite3.Connection, name: str, next_poll: float, schedule: str) -> None:
     """A new schedule in the config: the next poll moves, the last one stays recorded."""
     db.execute(
