@@ -116,6 +116,23 @@ def test_a_page_refused_for_ever_is_asked_less_and_less_then_given_up(site, web,
     assert forced.new == 1 and file_rows.rejects(store.db) == []
 
 
+def test_a_page_waiting_its_turn_costs_the_listing_no_whole_download(site, web):
+    """A listing linking a page that answers 404 for good (refused for now: it may not
+    be up yet): the listing was downloaded whole at every poll for the week it was
+    tried, ~170 times where it answers 304. It is read whole only when the page's turn
+    comes; the page is given up after the week as any page refused for now."""
+    serve_refusing(web, [Response("not here", status=404)] * 10_000)
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    polls = int(PAGE_GIVE_UP / 3600) + 48
+    for n in range(polls):  # hourly, for nine days
+        poll_due(cfg, store, NOW + n * timedelta(hours=1))
+    listing = [resp.status_code for req, resp in web.log if req.path == "/news/"]
+    assert listing.count(200) <= 20 and listing.count(304) >= polls - 20, listing
+    (gone,) = status_rows.rejected(store.db)
+    assert gone.reason.startswith("given up after ") and "HTTP 404 NOT FOUND" in gone.reason
+
+
 def test_a_page_that_recovers_starts_a_new_run_of_refusals(site, web):
     """Refusals count in a row: a page that came in and is refused again later (by a
     recheck, say) does not inherit an old run; and a refusal for good ends a run."""

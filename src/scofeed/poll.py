@@ -45,6 +45,7 @@ from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.poll_times import (
+    BACKOFF_MAX,
     backoff,
     due_at,
     next_poll,
@@ -278,7 +279,9 @@ def _get(run: _Run, src: RemoteSource, url: str, accept: tuple[str, ...], cond: 
 def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> None:
     """One source, whatever its kind: its URL, the releases it holds, the new pages it
     links to."""
-    first = _get(run, src, src.url, kind.accept, not run.force)
+    # the listing whole (not a 304) only when a page it linked, refused for now, is due
+    # to be tried again: it is fetched from the links read
+    first = _get(run, src, src.url, kind.accept, not run.force and not _retry_due_now(run, src))
     file_rows.clear_rejects(run.store.db, [src.url])  # it answers again: no stale refusal
     if first.not_modified:
         remember(run.store, first, run.now)
@@ -294,10 +297,14 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     links, pages, unfinished = _catch_up(run, src, kind, first, found, result)
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
     # newest, which stays on the first page, where the next poll finds it
-    fresh, waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
-    # the rest, pages waiting to be tried again and a catch-up cut short come at a
-    # later poll, not a 304
-    complete = len(fresh) <= src.max_items and not waiting and not unfinished
+    fresh, _waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
+    linked = set(links)
+    for due in _due_failing(run, src):  # not linked any more: its turn is taken, or the
+        if due not in linked:  # listing was read whole at every poll until a week passed
+            source_rows.passed_over(run.store.db, due, run.now.timestamp())
+    # the rest and a catch-up cut short come at a later poll, not a 304; pages waiting
+    # to be tried again make the listing read whole when they are due (``_retry_due_now``)
+    complete = len(fresh) <= src.max_items and not unfinished
     if len(fresh) > src.max_items and not unfinished and src.kind == "page-list" and src.pages > 1:
         # what max_items leaves may be pushed off the first page before the next poll,
         # behind a last link already known: the next polls go on past the first page (as
@@ -313,6 +320,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
                 "poll_backed_off source=%s failures=%d pages_left=%d",
                 src.name, failing, min(len(fresh), src.max_items) - n,
             )  # fmt: skip
+            complete = False
             break
         former = _former(src, link, earlier)
         try:
@@ -323,10 +331,11 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
                 exc = _not_up_yet(exc)  # no trouble of the host's: not counted below
             else:
                 failing = failing + 1 if exc.retryable else 0
-            complete &= not _refused(run, src, link, exc, result)
+            _refused(run, src, link, exc, result)
             if isinstance(exc, TemporaryFailure) and exc.retry_after is not None:
                 result.retry_after = exc.retry_after  # the host asked us to wait: the
-                break  # source's other new pages come at the next poll, after the wait
+                complete = False  # source's other new pages come at the next poll, after
+                break  # the wait
             continue
         except Exception as exc:  # noqa: BLE001 - a reader's bug on one page rejects that
             # page only, as a build does a file (it stopped the source's later pages at
@@ -387,6 +396,31 @@ def _fresh(
     if oldest_first:
         due.reverse()
     return sorted(due, key=lambda page: page[0] in failed), len(fresh) - len(due)
+
+
+def _retry_due_now(run: _Run, src: RemoteSource) -> bool:
+    """Whether a page of ``src`` refused for a passing reason is due to be tried again
+    (``retry_due``): then the listing is read whole, where its link is. A page waiting
+    for its turn turned every poll's listing into a whole download, a 404 for good a
+    week of them."""
+    return bool(_due_failing(run, src))
+
+
+def _due_failing(run: _Run, src: RemoteSource) -> list[str]:
+    """The pages of ``src`` refused for a passing reason whose turn has come
+    (``retry_due``), within the week they are tried for and the last turn after it (the
+    one that gives them up)."""
+    failing = source_rows.failing_pages(run.store.db, src.name, src.url)
+    if not failing:
+        return []
+    scheduled = scheduled_wait(src, run.now, run.cfg.site.timezone)
+    span = PAGE_GIVE_UP + max(BACKOFF_MAX, scheduled)
+    now = run.now.timestamp()
+    return [
+        page
+        for page, f in failing.items()
+        if now - f.since < span and retry_due(f, scheduled, run.now)
+    ]
 
 
 def _known(run: _Run, link: str, official: bool) -> bool:

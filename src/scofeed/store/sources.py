@@ -196,6 +196,26 @@ def fail_for_now(
     return Failing(row[0], row[1] if row[1] is not None else row[0], row[2])
 
 
+def failing_pages(db: sqlite3.Connection, source: str, but: str) -> dict[str, Failing]:
+    """The pages of ``source`` (but the address ``but``, its own) last refused for a
+    passing reason, by address: each to be tried again at a later poll."""
+    rows = db.execute(
+        "SELECT origin, at, since, tries FROM rejects WHERE source = ? AND origin != ? "
+        "AND reason LIKE ?",
+        (source, as_db(but), TEMPORARY + "%"),
+    ).fetchall()
+    return {
+        str(origin): Failing(at, since if since is not None else at, max(tries, 1))
+        for origin, at, since, tries in rows
+    }
+
+
+def passed_over(db: sqlite3.Connection, origin: str, at: float) -> None:
+    """A page refused for now whose turn came while the listing no longer linked it:
+    its turn counts as taken (it waits as long again before the next)."""
+    db.execute("UPDATE rejects SET at = ?, tries = tries + 1 WHERE origin = ?", (at, as_db(origin)))
+
+
 def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> dict[str, Failing]:
     """Those of ``origins`` whose last refusal was for a passing reason (``temporary:``)."""
     found: dict[str, Failing] = {}
