@@ -220,6 +220,16 @@ def test_reload_says_when_the_daemon_kept_its_config_and_status_shows_it(start, 
     assert d.stop() == 0
 
 
+def test_webhook_forget_beside_a_daemon_says_to_reload_it(start, site):
+    """`webhook forget` goes by config.toml; a daemon not reloaded since the endpoint
+    left it still sends to it, and its deliveries came back: the command says so."""
+    start(extra=webhook_toml("gone", "http://127.0.0.1:9/hook"))
+    site.write_config('\n[schedule]\nscan_interval = 1\n\n[log]\nlevel = "INFO"\n')
+    forgot = cli(site, "webhook", "forget", "gone")
+    assert forgot.returncode == 0, forgot.stderr
+    assert "a daemon runs on this store" in forgot.stderr and "scofeed reload" in forgot.stderr
+
+
 def test_reload_says_where_to_look_when_the_daemon_never_answers(start, site):
     """A daemon that did not take the signal in time (stopped here) left the command's
     line cut short: "...which has not said whether it took the config; its log says"."""

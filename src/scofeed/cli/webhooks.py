@@ -411,4 +411,13 @@ def cmd_webhook_forget(args: argparse.Namespace) -> int:
             raise UsageError(f"no endpoint named {args.name!r} in the store")
         total, pending = rows.forget(db, args.name)
     print(f"{args.name}: forgotten, with {total} deliveries ({pending} pending)")
+    try:
+        daemon = running(cfg.paths.state)
+    except StoreError:  # its lock cannot be read: whether one runs cannot be told
+        daemon = None
+    if daemon is not None:  # its config may not be this file's yet
+        note(
+            f"note: a daemon runs on this store: unless it was reloaded since {args.name} "
+            "left config.toml, `scofeed reload` it, or it sends to it again"
+        )
     return 0
