@@ -244,6 +244,29 @@ def test_a_next_page_answering_429_at_every_poll_holds_back_no_release_for_good(
     assert titles(store) == set(range(1, 10))
 
 
+def test_a_page_refused_for_now_that_left_the_first_page_comes_in_at_its_turn(site, web):
+    """Release 4 listed before its page was up (a 404, refused for now), then pushed to
+    page 2 by three more: its turns came while no poll read page 2 (its first page's
+    last link known), so it was never tried again, nor given up: lost. A page whose turn
+    comes is tried at its address, linked or not."""
+    asked = []
+
+    def late(request: Request) -> Response:
+        asked.append(request.path)
+        if len(asked) <= 2:
+            return Response("not here", status=404)
+        return sco.article(request)
+
+    web.expect_request(article_path(4)).respond_with_handler(late)  # before Site's own
+    sco = Site(web, newest=3)
+    cfg, store = polled_then_published(site, web, sco, 4)
+    poll_due(cfg, store, NOW + 10 * timedelta(minutes=1))  # 4 listed, not up: refused
+    sco.newest = 7  # three more: 4 is on page 2
+    for n in range(2, 6 * 24):  # ten-minute polls for a day
+        poll_due(cfg, store, NOW + n * 10 * timedelta(minutes=1))
+    assert titles(store) == set(range(1, 8)) and len(asked) == 3
+
+
 def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):
     """A site that answers a page past its last by sending the reader to the first."""
     sco = Site(web, newest=3, next_link=lambda n: '<a href="/old/">Next page</a>')

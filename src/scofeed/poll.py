@@ -298,10 +298,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
     # newest, which stays on the first page, where the next poll finds it
     fresh, _waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
-    linked = set(links)
-    for due in _due_failing(run, src):  # not linked any more: its turn is taken, or the
-        if due not in linked:  # listing was read whole at every poll until a week passed
-            source_rows.passed_over(run.store.db, due, run.now.timestamp())
+    fresh += _unlinked_due(run, src, set(links))
     # the rest and a catch-up cut short come at a later poll, not a 304; pages waiting
     # to be tried again make the listing read whole when they are due (``_retry_due_now``)
     complete = len(fresh) <= src.max_items and not unfinished
@@ -421,6 +418,24 @@ def _due_failing(run: _Run, src: RemoteSource) -> list[str]:
         for page, f in failing.items()
         if now - f.since < span and retry_due(f, scheduled, run.now)
     ]
+
+
+def _unlinked_due(run: _Run, src: RemoteSource, linked: set[str]) -> list[tuple[str, list[str]]]:
+    """The pages refused for now whose turn has come that the listing pages read no
+    longer link (pushed to a page not read): tried at their address all the same, so
+    that each comes in, or is given up, at its turn (they waited for ever, and made the
+    listing read whole at every poll). One that came in meanwhile (another spelling of
+    its address) is no refusal any more."""
+    official = run.cfg.authority_of(src.name) != "other"
+    pages: list[tuple[str, list[str]]] = []
+    for page in _due_failing(run, src):
+        if page in linked:
+            continue  # in ``_fresh``'s
+        if _known(run, page, official):
+            file_rows.clear_rejects(run.store.db, [page])
+        else:
+            pages.append((page, []))
+    return pages
 
 
 def _known(run: _Run, link: str, official: bool) -> bool:

@@ -37,6 +37,7 @@ from scofeed.sources.http import ADD_TYPES, HTML_TYPES, Fetcher, Response, host_
 from scofeed.sources.remote import found, page_text, read_added, selectors_for, still_an_article
 from scofeed.store import Store
 from scofeed.store import pages as page_rows
+from scofeed.store import sources as source_rows
 from scofeed.store.pages import Page
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,11 @@ def _gone(run: _Run, page: Page, exc: PageGone, report: RecheckReport, next_chec
     """A page that answers 404 or 410 (or a "page not found" page): kept, listed."""
     at = run.now.timestamp()
     page_rows.record(run.store.db, page.url, at, next_check, exc.status, exc.reason)
+    listing = next((s.url for s in run.cfg.sources if s.name == page.source), None)
+    if page.gone_since is None and listing is not None:
+        # newly gone: its source's next poll reads the listing whole, not a 304, and
+        # finds where the page went (another folder, or back to an address it left)
+        source_rows.forget_validators(run.store.db, listing)
     report.gone.append(page.url)
     log.info(  # info: `scofeed recheck` prints it; a warning said it twice
         "recheck_gone url=%s entry=%s status=%d reason=%r",

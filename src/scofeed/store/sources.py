@@ -126,6 +126,11 @@ def remember(
     )
 
 
+def forget_validators(db: sqlite3.Connection, url: str) -> None:
+    """The next GET of ``url`` asks for it whole, not a 304."""
+    db.execute("DELETE FROM http_cache WHERE url = ?", (url,))
+
+
 def touch(db: sqlite3.Connection, url: str, at: float, status: int) -> None:
     """A 304: the validators stand, only the time and status change."""
     db.execute("UPDATE http_cache SET fetched_at = ?, status = ? WHERE url = ?", (at, status, url))
@@ -208,12 +213,6 @@ def failing_pages(db: sqlite3.Connection, source: str, but: str) -> dict[str, Fa
         str(origin): Failing(at, since if since is not None else at, max(tries, 1))
         for origin, at, since, tries in rows
     }
-
-
-def passed_over(db: sqlite3.Connection, origin: str, at: float) -> None:
-    """A page refused for now whose turn came while the listing no longer linked it:
-    its turn counts as taken (it waits as long again before the next)."""
-    db.execute("UPDATE rejects SET at = ?, tries = tries + 1 WHERE origin = ?", (at, as_db(origin)))
 
 
 def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> dict[str, Failing]:
