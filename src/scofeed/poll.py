@@ -298,7 +298,8 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     # after a catch-up, oldest first: what max_items leaves for the next poll is then the
     # newest, which stays on the first page, where the next poll finds it
     fresh, _waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
-    fresh += _unlinked_due(run, src, set(links))
+    if src.kind == "page-list":  # a feed's items are in the feed, no page of their own
+        fresh += _unlinked_due(run, src, set(links))
     # the rest and a catch-up cut short come at a later poll, not a 304; pages waiting
     # to be tried again make the listing read whole when they are due (``_retry_due_now``)
     complete = len(fresh) <= src.max_items and not unfinished
