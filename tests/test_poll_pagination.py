@@ -267,6 +267,62 @@ def test_a_page_refused_for_now_that_left_the_first_page_comes_in_at_its_turn(si
     assert titles(store) == set(range(1, 8)) and len(asked) == 3
 
 
+def test_a_page_refused_for_now_on_a_source_polled_every_3_days_comes_in(site, web):
+    """A source polled every 3 days, release 4 listed before its page was up (a 404
+    until day 14): its turns stopped a week past its first refusal, before the fifth
+    that gives a page up, and the unchanged listing answered 304 from then on: release
+    4 never came in, 'temporary' in status for good. Every turn is taken now."""
+    up = NOW + timedelta(days=14)
+    clock = {"now": NOW}
+
+    def late(request: Request) -> Response:
+        if clock["now"] < up:
+            return Response("not here", status=404)
+        return sco.article(request)
+
+    web.expect_request(article_path(4)).respond_with_handler(late)  # before Site's own
+    sco = Site(web, newest=3)
+    add_source(site, web.url_for("/news/"))
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text.replace("interval = 600", "interval = 259200"))
+    cfg, store = site.config(), site.store()
+    poll_due(cfg, store, NOW)
+    sco.newest = 4
+    for hours in range(1, 30 * 24, 6):
+        clock["now"] = NOW + hours * HOUR
+        poll_due(cfg, store, clock["now"])
+    assert 4 in titles(store)
+
+
+def test_a_page_refused_for_now_linked_beside_its_new_address_is_no_refusal(site, web):
+    """Release 4 refused for now at its address, then linked at a new one beside it (the
+    same article): the new one came in, the old one was never tried nor cleared, and
+    being due made every poll read the listing whole, for days. It is no refusal now."""
+    web.expect_request(article_path(4)).respond_with_data("not here", status=404)
+    web.expect_request("/news" + article_path(4)).respond_with_handler(lambda r: sco.article(r))
+    sco = Site(web, newest=3)
+    cfg, store = polled_then_published(site, web, sco, 4)
+    poll_due(cfg, store, NOW + timedelta(minutes=10))  # 4 refused for now
+    listing = sco.listing
+
+    def both(request: Request) -> Response:
+        resp = listing(request)
+        if resp.status_code == 200:
+            resp.set_data(resp.get_data(as_text=True).replace(
+                f'<li><a href="{article_path(4)}">',
+                f'<li><a href="/news{article_path(4)}">Release 4</a></li>'
+                f'<li><a href="{article_path(4)}">',
+            ))  # fmt: skip
+        return resp
+
+    sco.listing = both
+    statuses = [
+        poll_due(cfg, store, NOW + n * timedelta(minutes=10)).results[0].status
+        for n in range(2, 6 * 24)
+    ]
+    assert 4 in titles(store) and statuses.count("unchanged") > len(statuses) - 10
+
+
 def test_a_next_page_redirected_to_the_first_ends_the_catch_up(site, web):
     """A site that answers a page past its last by sending the reader to the first."""
     sco = Site(web, newest=3, next_link=lambda n: '<a href="/old/">Next page</a>')

@@ -45,7 +45,6 @@ from scofeed.model import Planner, Release
 from scofeed.normalise import url_key
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.poll_times import (
-    BACKOFF_MAX,
     backoff,
     due_at,
     next_poll,
@@ -299,7 +298,7 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     # newest, which stays on the first page, where the next poll finds it
     fresh, _waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
     if src.kind == "page-list":  # a feed's items are in the feed, no page of their own
-        fresh += _unlinked_due(run, src, set(links))
+        fresh += _unlinked_due(run, src, kind, fresh)
     # the rest and a catch-up cut short come at a later poll, not a 304; pages waiting
     # to be tried again make the listing read whole when they are due (``_retry_due_now``)
     complete = len(fresh) <= src.max_items and not unfinished
@@ -412,27 +411,32 @@ def _due_failing(run: _Run, src: RemoteSource) -> list[str]:
     if not failing:
         return []
     scheduled = scheduled_wait(src, run.now, run.cfg.site.timezone)
-    span = PAGE_GIVE_UP + max(BACKOFF_MAX, scheduled)
-    now = run.now.timestamp()
-    return [
-        page
-        for page, f in failing.items()
-        if now - f.since < span and retry_due(f, scheduled, run.now)
-    ]
+    # no cut-off by age: every turn is taken (``_unlinked_due``), so each such page
+    # comes in or is given up (PAGE_GIVE_UP_TRIES turns may take longer than a week)
+    return [page for page, f in failing.items() if retry_due(f, scheduled, run.now)]
 
 
-def _unlinked_due(run: _Run, src: RemoteSource, linked: set[str]) -> list[tuple[str, list[str]]]:
+def _unlinked_due(
+    run: _Run, src: RemoteSource, kind: Kind, fresh: list[tuple[str, list[str]]]
+) -> list[tuple[str, list[str]]]:
     """The pages refused for now whose turn has come that the listing pages read no
     longer link (pushed to a page not read): tried at their address all the same, so
     that each comes in, or is given up, at its turn (they waited for ever, and made the
     listing read whole at every poll). One that came in meanwhile (another spelling of
     its address) is no refusal any more."""
     official = run.cfg.authority_of(src.name) != "other"
+    taken = {link for link, _e in fresh}
+    numbers = {kind.number(src, link) for link in taken} - {None}
     pages: list[tuple[str, list[str]]] = []
     for page in _due_failing(run, src):
-        if page in linked:
+        if page in taken:
             continue  # in ``_fresh``'s
-        if _known(run, page, official):
+        number = kind.number(src, page)
+        # known, or its article is read at another address (this poll, or before): no
+        # refusal any more (a linked spelling ``_fresh`` passed over stayed due for ever)
+        if _known(run, page, official) or (
+            number is not None and (number in numbers or _earlier(run, src, kind, page, number))
+        ):
             file_rows.clear_rejects(run.store.db, [page])
         else:
             pages.append((page, []))
