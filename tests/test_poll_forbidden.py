@@ -133,6 +133,22 @@ def test_a_page_waiting_its_turn_costs_the_listing_no_whole_download(site, web):
     assert gone.reason.startswith("given up after ") and "HTTP 404 NOT FOUND" in gone.reason
 
 
+def test_a_page_refused_for_now_comes_in_after_its_source_is_renamed(site, web):
+    """The source renamed in the config while its page was refused for now: its turns
+    were the old name's, which no poll took, the listing answered 304, and the release
+    never came; `scofeed status` showed nothing. A source of the same site takes them."""
+    asked = serve_refusing(web, [Response("blocked", status=403)])
+    add_source(site, web.url_for("/news/"))
+    cfg, store = site.config(), site.store()
+    assert len(poll_due(cfg, store, NOW).results[0].rejected) == 1
+    text = site.config_path.read_text(encoding="utf-8")
+    site.config_path.write_text(text.replace('name = "sco-en"', 'name = "sco-news"'))
+    cfg = site.config()
+    for n in range(1, 24):  # hourly, a day
+        poll_due(cfg, store, NOW + n * timedelta(hours=1))
+    assert asked == ["403", "200"] and published_rows.count(store.db) == 1
+
+
 def test_a_page_that_recovers_starts_a_new_run_of_refusals(site, web):
     """Refusals count in a row: a page that came in and is refused again later (by a
     recheck, say) does not inherit an old run; and a refusal for good ends a run."""

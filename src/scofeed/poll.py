@@ -63,6 +63,7 @@ from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import pages as page_rows
 from scofeed.store import sources as source_rows
+from scofeed.store import status as status_rows
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
@@ -405,9 +406,15 @@ def _retry_due_now(run: _Run, src: RemoteSource) -> bool:
 
 def _due_failing(run: _Run, src: RemoteSource) -> list[str]:
     """The pages of ``src`` refused for a passing reason whose turn has come
-    (``retry_due``), within the week they are tried for and the last turn after it (the
-    one that gives them up)."""
+    (``retry_due``), those of its site a source since renamed or removed refused too."""
     failing = source_rows.failing_pages(run.store.db, src.name, src.url)
+    if src.kind == "page-list":
+        # a page of this site refused for now by a source since renamed or removed (no
+        # poll took its turns: the listing answered 304 and its release never came)
+        owners = {s.name for s in run.cfg.sources} | {status_rows.ADD, status_rows.LOCAL}
+        for page, f in source_rows.failing_orphans(run.store.db, owners).items():
+            if page != src.url and same_site(src.url, page):
+                failing.setdefault(page, f)
     if not failing:
         return []
     scheduled = scheduled_wait(src, run.now, run.cfg.site.timezone)

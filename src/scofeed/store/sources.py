@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from scofeed.errors import TEMPORARY  # a reject reason with it is retried on the next poll
@@ -212,6 +213,22 @@ def failing_pages(db: sqlite3.Connection, source: str, but: str) -> dict[str, Fa
     return {
         str(origin): Failing(at, since if since is not None else at, max(tries, 1))
         for origin, at, since, tries in rows
+    }
+
+
+def failing_orphans(db: sqlite3.Connection, owners: Collection[str]) -> dict[str, Failing]:
+    """The pages last refused for a passing reason by a source not among ``owners`` (a
+    source renamed or removed from the config): nobody's turns take them any more."""
+    marks = ", ".join("?" * len(owners))
+    rows = db.execute(
+        f"SELECT origin, at, since, tries FROM rejects WHERE source NOT IN ({marks}) "
+        "AND reason LIKE ?",
+        (*owners, TEMPORARY + "%"),
+    ).fetchall()
+    return {
+        str(origin): Failing(at, since if since is not None else at, max(tries, 1))
+        for origin, at, since, tries in rows
+        if isinstance(origin, str)
     }
 
 
