@@ -13,6 +13,7 @@ import pytest
 from werkzeug import Request, Response
 
 import test_remote
+from conftest import run_cli
 from scofeed.errors import ConfigError
 from scofeed.poll import poll_due
 from scofeed.sources.htmlpage import SCO_ARTICLE
@@ -418,6 +419,8 @@ def test_max_pages_on_a_feed_source_is_an_error_not_ignored(site):
     )
     (src,) = site.config().sources
     assert src.max_pages is None and src.pages == 5
+    shown = run_cli(site, "config", "show")  # the effective value, as every default is
+    assert shown.returncode == 0 and "\nmax_pages = 5\n" in shown.stdout
 
 
 BASE = "https://eng.sectsco.org/news/"

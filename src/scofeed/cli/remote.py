@@ -35,7 +35,8 @@ def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
         "recheck",
         "fetch again the recent official pages that are due",
         description="Fetch again, with a conditional GET, each article page of a page-list "
-        "source or `scofeed add URL` published in the last recheck.days days whose next "
+        "source or `scofeed add URL` published, or first seen, in the last recheck.days "
+        "days whose next "
         "check has come (what the daemon does every recheck.interval seconds). A changed "
         "page becomes a correction (release.updated); a page answering 404 or 410 is "
         "listed in `scofeed status` and kept.",

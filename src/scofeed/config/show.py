@@ -14,7 +14,7 @@ from typing import Any
 
 from scofeed.config.fields import Secret
 from scofeed.config.redact import HOST, URL, redact_url, safe_url
-from scofeed.config.schema import Config
+from scofeed.config.schema import Config, RemoteSource
 
 
 def show(cfg: Config) -> str:
@@ -58,6 +58,8 @@ def _dump_table(obj: Any, name: str, lines: list[str]) -> None:
         if f.name == "path" and isinstance(obj, Config):  # where it was read from, no key
             continue
         v = getattr(obj, f.name)
+        if isinstance(obj, RemoteSource) and f.name == "max_pages" and obj.kind == "page-list":
+            v = obj.pages  # unset: the default a page-list source reads by, shown
         how = f.metadata.get("show")
         if how == HOST and isinstance(v, str):
             v = redact_url(v)

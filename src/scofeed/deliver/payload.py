@@ -88,6 +88,8 @@ LABELS = {
     "ru": {"release.updated": "Исправлено", "release.withdrawn": "Отозвано",
            "release.restored": "Восстановлено"},
     "zh": {"release.updated": "更正", "release.withdrawn": "撤回", "release.restored": "恢复"},
+    "zh-Hant": {"release.updated": "更正", "release.withdrawn": "撤回",
+                "release.restored": "恢復"},
 }  # fmt: skip
 CHANGE_WORDS = {
     "en": {"title": "title", "url": "link", "published": "date", "event_date": "event date",
@@ -97,18 +99,24 @@ CHANGE_WORDS = {
            "tags": "теги", "language": "язык"},
     "zh": {"title": "标题", "url": "链接", "published": "日期", "event_date": "事件日期",
            "summary": "正文", "content_html": "正文", "tags": "标签", "language": "语言"},
+    "zh-Hant": {"title": "標題", "url": "連結", "published": "日期", "event_date": "事件日期",
+                "summary": "正文", "content_html": "正文", "tags": "標籤", "language": "語言"},
 }  # fmt: skip
 WITHDRAWN_TEXT = {
     "en": "This release was withdrawn.",
     "ru": "Этот пресс-релиз отозван.",
     "zh": "本新闻稿已撤回。",
+    "zh-Hant": "本新聞稿已撤回。",
 }
 # (opening, between two words, closing, after the label)
 _MARKS = {"zh": ("（", "、", "）", "："), "other": (" (", ", ", ")", ": ")}
+_ZH_HANT = re.compile(r"-(?:hant|tw|hk|mo)(?:-|$)", re.IGNORECASE)  # Traditional script
 
 
 def _words_language(entry: Entry) -> str:
     code = entry.language.split("-", 1)[0].lower()
+    if code == "zh" and _ZH_HANT.search(entry.language):
+        return "zh-Hant"
     return code if code in LABELS else "en"
 
 
@@ -119,7 +127,7 @@ def chat_label(event: str, entry: Entry) -> str:
     label = LABELS[lang].get(event)
     if label is None:
         return ""
-    opening, between, closing, after = _MARKS.get(lang, _MARKS["other"])
+    opening, between, closing, after = _MARKS.get(lang[:2], _MARKS["other"])
     words = dict.fromkeys(CHANGE_WORDS[lang][name] for name in entry.changed)
     if event == "release.updated" and words:
         return f"{label}{opening}{between.join(words)}{closing}{after}"
