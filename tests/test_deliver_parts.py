@@ -710,6 +710,7 @@ def test_a_chat_message_says_what_a_correction_changed(site):
         ("ru", "Исправлено (заголовок, дата): ", ("Отозвано: ", "Этот пресс-релиз отозван.")),
         ("zh-CN", "更正（标题、日期）：", ("撤回：", "本新闻稿已撤回。")),
         ("zh-Hant-TW", "更正（標題、日期）：", ("撤回：", "本新聞稿已撤回。")),
+        ("zh-Hans-HK", "更正（标题、日期）：", ("撤回：", "本新闻稿已撤回。")),
         ("uz", "Corrected (title, date): ", ("Withdrawn: ", "This release was withdrawn.")),
     ],
 )

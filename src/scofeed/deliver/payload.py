@@ -110,12 +110,14 @@ WITHDRAWN_TEXT = {
 }
 # (opening, between two words, closing, after the label)
 _MARKS = {"zh": ("（", "、", "）", "："), "other": (" (", ", ", ")", ": ")}
-_ZH_HANT = re.compile(r"-(?:hant|tw|hk|mo)(?:-|$)", re.IGNORECASE)  # Traditional script
+# Traditional script: said, or a region that writes it (unless Simplified is said)
+_ZH_HANT = re.compile(r"-(?:hant|tw|hk|mo)(?:-|$)", re.IGNORECASE)
+_ZH_HANS = re.compile(r"-hans(?:-|$)", re.IGNORECASE)
 
 
 def _words_language(entry: Entry) -> str:
     code = entry.language.split("-", 1)[0].lower()
-    if code == "zh" and _ZH_HANT.search(entry.language):
+    if code == "zh" and _ZH_HANT.search(entry.language) and not _ZH_HANS.search(entry.language):
         return "zh-Hant"
     return code if code in LABELS else "en"
 
