@@ -280,8 +280,9 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     """One source, whatever its kind: its URL, the releases it holds, the new pages it
     links to."""
     # the listing whole (not a 304) only when a page it linked, refused for now, is due
-    # to be tried again: it is fetched from the links read
-    first = _get(run, src, src.url, kind.accept, not run.force and not _retry_due_now(run, src))
+    # to be tried again (a page waiting for its turn made every poll a whole download)
+    due = _due_failing(run, src)
+    first = _get(run, src, src.url, kind.accept, not run.force and not due)
     file_rows.clear_rejects(run.store.db, [src.url])  # it answers again: no stale refusal
     if first.not_modified:
         remember(run.store, first, run.now)
@@ -299,9 +300,9 @@ def _poll(run: _Run, src: RemoteSource, kind: Kind, result: SourceResult) -> Non
     # newest, which stays on the first page, where the next poll finds it
     fresh, _waiting = _fresh(run, src, kind, links, oldest_first=pages > 1)
     if src.kind == "page-list":  # a feed's items are in the feed, no page of their own
-        fresh += _unlinked_due(run, src, kind, fresh)
+        fresh += _unlinked_due(run, src, kind, fresh, due)
     # the rest and a catch-up cut short come at a later poll, not a 304; pages waiting
-    # to be tried again make the listing read whole when they are due (``_retry_due_now``)
+    # to be tried again make the listing read whole when they are due (``_due_failing``)
     complete = len(fresh) <= src.max_items and not unfinished
     if len(fresh) > src.max_items and not unfinished and src.kind == "page-list" and src.pages > 1:
         # what max_items leaves may be pushed off the first page before the next poll,
@@ -396,14 +397,6 @@ def _fresh(
     return sorted(due, key=lambda page: page[0] in failed), len(fresh) - len(due)
 
 
-def _retry_due_now(run: _Run, src: RemoteSource) -> bool:
-    """Whether a page of ``src`` refused for a passing reason is due to be tried again
-    (``retry_due``): then the listing is read whole, where its link is. A page waiting
-    for its turn turned every poll's listing into a whole download, a 404 for good a
-    week of them."""
-    return bool(_due_failing(run, src))
-
-
 def _due_failing(run: _Run, src: RemoteSource) -> list[str]:
     """The pages of ``src`` refused for a passing reason whose turn has come
     (``retry_due``), those of its site a source since renamed or removed refused too."""
@@ -424,7 +417,7 @@ def _due_failing(run: _Run, src: RemoteSource) -> list[str]:
 
 
 def _unlinked_due(
-    run: _Run, src: RemoteSource, kind: Kind, fresh: list[tuple[str, list[str]]]
+    run: _Run, src: RemoteSource, kind: Kind, fresh: list[tuple[str, list[str]]], due: list[str]
 ) -> list[tuple[str, list[str]]]:
     """The pages refused for now whose turn has come that the listing pages read no
     longer link (pushed to a page not read): tried at their address all the same, so
@@ -435,7 +428,7 @@ def _unlinked_due(
     taken = {link for link, _e in fresh}
     numbers = {kind.number(src, link) for link in taken} - {None}
     pages: list[tuple[str, list[str]]] = []
-    for page in _due_failing(run, src):
+    for page in due:  # ``_due_failing``'s
         if page in taken:
             continue  # in ``_fresh``'s
         number = kind.number(src, page)

@@ -202,34 +202,30 @@ def fail_for_now(
     return Failing(row[0], row[1] if row[1] is not None else row[0], row[2])
 
 
+_FAILING = "SELECT origin, at, since, tries FROM rejects WHERE reason LIKE ? AND "
+
+
+def _failing(rows: list[tuple[object, float, float | None, int]]) -> dict[str, Failing]:
+    """Refusals for now as read (``_FAILING``), by the address refused."""
+    return {
+        origin: Failing(at, since if since is not None else at, max(tries, 1))
+        for origin, at, since, tries in rows
+        if isinstance(origin, str)  # a name kept as bytes is no page address
+    }
+
+
 def failing_pages(db: sqlite3.Connection, source: str, but: str) -> dict[str, Failing]:
     """The pages of ``source`` (but the address ``but``, its own) last refused for a
     passing reason, by address: each to be tried again at a later poll."""
-    rows = db.execute(
-        "SELECT origin, at, since, tries FROM rejects WHERE source = ? AND origin != ? "
-        "AND reason LIKE ?",
-        (source, as_db(but), TEMPORARY + "%"),
-    ).fetchall()
-    return {
-        str(origin): Failing(at, since if since is not None else at, max(tries, 1))
-        for origin, at, since, tries in rows
-    }
+    sql = _FAILING + "source = ? AND origin != ?"
+    return _failing(db.execute(sql, (TEMPORARY + "%", source, as_db(but))).fetchall())
 
 
 def failing_orphans(db: sqlite3.Connection, owners: Collection[str]) -> dict[str, Failing]:
     """The pages last refused for a passing reason by a source not among ``owners`` (a
     source renamed or removed from the config): nobody's turns take them any more."""
-    marks = ", ".join("?" * len(owners))
-    rows = db.execute(
-        f"SELECT origin, at, since, tries FROM rejects WHERE source NOT IN ({marks}) "
-        "AND reason LIKE ?",
-        (*owners, TEMPORARY + "%"),
-    ).fetchall()
-    return {
-        str(origin): Failing(at, since if since is not None else at, max(tries, 1))
-        for origin, at, since, tries in rows
-        if isinstance(origin, str)
-    }
+    sql = _FAILING + f"source NOT IN ({', '.join('?' * len(owners))})"
+    return _failing(db.execute(sql, (TEMPORARY + "%", *owners)).fetchall())
 
 
 def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> dict[str, Failing]:
@@ -237,13 +233,6 @@ def failed_for_now(db: sqlite3.Connection, origins: list[str]) -> dict[str, Fail
     found: dict[str, Failing] = {}
     for start in range(0, len(origins), 500):  # within SQLite's bound parameters
         chunk = origins[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        rows = db.execute(
-            f"SELECT origin, at, since, tries FROM rejects WHERE origin IN ({marks}) "
-            "AND reason LIKE ?",
-            (*chunk, TEMPORARY + "%"),
-        ).fetchall()
-        for origin, at, since, tries in rows:
-            if isinstance(origin, str):
-                found[origin] = Failing(at, since if since is not None else at, max(tries, 1))
+        sql = _FAILING + f"origin IN ({', '.join('?' * len(chunk))})"
+        found.update(_failing(db.execute(sql, (TEMPORARY + "%", *chunk)).fetchall()))
     return found
