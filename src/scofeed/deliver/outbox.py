@@ -164,6 +164,8 @@ def _queue_for_return(
 def planner(cfg: Config, now: datetime) -> Planner:
     """The Planner ingest calls inside each entry's transaction (build and poll pass it)."""
     at = now.timestamp()
+    configured = {hook.name for hook in cfg.webhooks}
+    noted: set[str] = set()  # the endpoints whose format and events this planner kept
 
     def plan(db: sqlite3.Connection, entry: Entry, event: str) -> int:
         n = 0
@@ -175,9 +177,12 @@ def planner(cfg: Config, now: datetime) -> Planner:
                 continue
             # the hook is in this planner's config, so it was there when the entry was
             # made: queue it even if first_seen was stamped after ``at`` by another job
-            _ensure(db, hook, at)
+            rows.ensure_endpoint(db, hook.name, at)
+            if hook.name not in noted:  # once a planner, not a write more an entry
+                rows.note_kind(db, hook.name, hook.format, hook.events)
+                noted.add(hook.name)
             n += _queue(db, cfg, hook, entry, event, at)
-        for name in sorted(got - {hook.name for hook in cfg.webhooks}):
+        for name in sorted(got - configured):
             n += _queue_for_return(db, cfg, name, entry, event, at)
         return n
 
