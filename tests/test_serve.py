@@ -212,7 +212,7 @@ def test_if_modified_since_later_than_the_server_clock_is_ignored(served):
         status, _, again = served.get("/atom.xml", If_Modified_Since=future)
         assert (status, again) == (200, body), future
     # the Last-Modified sent back as it was given is always a 304, even a second ahead
-    # (publishing moves a file's time one second on when the clock has not: publish.py)
+    # (publishing moves a file's time one second on when the clock has not: publish/files.py)
     assert served.get("/atom.xml", If_Modified_Since=headers["last-modified"])[0] == 304
 
 
