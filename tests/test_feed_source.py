@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import run_cli as cli
 from scofeed.errors import RejectedInput
 from scofeed.ingest import ingest
 from scofeed.model import Release
@@ -331,3 +332,57 @@ def test_untyped_atom_content_a_generator_marked_up_is_html(markup):
     (item,) = read_feed(FEED_URL, atom.encode(), FEED_URL)
     assert item.html is not None
     assert "&lt;" not in normalise(item, SETTINGS, NOW).content_html
+
+
+# -- an item's own language ---------------------------------------------------------------
+ATOM_LANGS = b"""<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>t</title><id>tag:a,2026:f</id>
+<updated>2026-11-02T00:00:00Z</updated>
+<entry xml:lang="ru"><title>One</title><id>tag:a,2026:1</id><link href="/1"/>
+<updated>2026-11-01T00:00:00Z</updated><content type="html">Body one.</content></entry>
+<entry><title>Two</title><id>tag:a,2026:2</id><link href="/2"/>
+<updated>2026-11-01T00:00:00Z</updated><summary>Body two.</summary></entry>
+<entry><title>Three</title><id>tag:a,2026:3</id><link href="/3"/>
+<updated>2026-11-01T00:00:00Z</updated>
+<content type="html" xml:lang="fa">Body three.</content></entry>
+</feed>"""
+
+RSS_LANGS = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+<link>https://agency.example/</link><description>d</description><language>en</language>
+<item><title>One</title><link>https://agency.example/1</link><dc:language>ru</dc:language>
+<pubDate>Sun, 01 Nov 2026 00:00:00 GMT</pubDate><description>Body one.</description></item>
+<item><title>Two</title><link>https://agency.example/2</link>
+<pubDate>Sun, 01 Nov 2026 00:00:00 GMT</pubDate><description>Body two.</description></item>
+<item><dc:language> fa </dc:language><title>Three</title><link>https://agency.example/3</link>
+<pubDate>Sun, 01 Nov 2026 00:00:00 GMT</pubDate><description>Body three.</description></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("data", [ATOM_LANGS, RSS_LANGS], ids=["atom xml:lang", "rss dc:language"])
+def test_an_item_in_another_language_than_the_feeds_keeps_its_own(data):
+    """An Atom entry's ``xml:lang`` (or its content's) and an RSS item's
+    ``<dc:language>`` are the item's language, as a JSON Feed item's ``language`` is:
+    every item was stored in the feed's language (a Russian item of an English feed in
+    the English feeds, a Persian one shown left to right)."""
+    items = read_feed(FEED_URL, data, FEED_URL)
+    assert [r.lang for r in items] == ["ru", "en", "fa"]
+    assert [normalise(r, SETTINGS, NOW).language for r in items] == ["ru", "en", "fa"]
+
+
+def test_a_scofeed_site_polled_by_another_gives_each_entry_its_language(site):
+    """What a scofeed site's own Atom and RSS feeds say of an entry's language (``xml:lang``,
+    ``dc:language`` where it is not the feed's) is read back as that language."""
+    (site.sources / "a.md").write_text(
+        "---\ntitle: Council met\ndate: 2026-11-01\n---\nThe Council met in Astana.\n",
+        encoding="utf-8",
+    )
+    (site.sources / "b.md").write_text(
+        "---\ntitle: Совет собрался\ndate: 2026-11-02\nlang: ru\n---\nСовет собрался в Астане.\n",
+        encoding="utf-8",
+    )
+    assert cli(site, "build").returncode == 0
+    for name in ("atom.xml", "rss.xml", "feed.json"):
+        items = read_feed(FEED_URL, (site.feeds / name).read_bytes(), FEED_URL)
+        got = {r.title: normalise(r, SETTINGS, NOW).language for r in items}
+        assert (got["Council met"], got["Совет собрался"]) == ("en", "ru"), name

@@ -160,6 +160,7 @@ def read_feed(
         log.info("feed_malformed origin=%s reason=%r items=%d", logged(origin), why,
                  len(parsed.entries))  # fmt: skip
     lang = (parsed.feed.get("language") or "").strip() or None  # normalise reads the tag
+    atom = str(version or "").startswith("atom")
     releases = []
     for item in parsed.entries:
         link = _web_link(base_url, item.get("link"))
@@ -178,7 +179,7 @@ def read_feed(
                 updated=updated if _later(updated, published) else None,
                 url=link,
                 tags=tuple(t.get("term") for t in item.get("tags", []) if t.get("term")),
-                lang=lang or host_language(link),
+                lang=_item_language(item, atom) or lang or host_language(link),
                 key=None if link else item.get("id") or None,
                 source=source,
                 alias=_alias(origin, item.get("id"), link),
@@ -270,6 +271,20 @@ def _web_link(base_url: str, value: Any) -> str | None:
         log.info("feed_link_dropped link=%r reason=not-http", value[:200])
         return None
     return link
+
+
+def _item_language(item: Any, atom: bool) -> str | None:
+    """The language an item states of its own: RSS ``<dc:language>`` in the item, Atom
+    ``xml:lang`` on the entry (or on its content, summary or title: feedparser gives it
+    to each part, inherited from the feed's when the entry states none), as a JSON Feed
+    item's ``language`` is read. Without it, every item was stored in the feed's
+    language (a Russian item of an English feed as ``en``, in the English feeds). An RSS
+    item's parts are not asked: its ``dc:language`` says it."""
+    said = item.get("language")
+    if not said and atom:
+        parts = [*item.get("content", []), item.get("summary_detail"), item.get("title_detail")]
+        said = next((part.get("language") for part in parts if part and part.get("language")), None)
+    return (str(said).strip() or None) if said else None
 
 
 def _item_content(item: Any) -> tuple[str, bool]:
