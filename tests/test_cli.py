@@ -106,3 +106,27 @@ def test_the_version_is_written_in_one_place():
     assert out.stdout == f"scofeed {scofeed.__version__}\n"
     assert importlib.metadata.version("scofeed") == scofeed.__version__
     assert scofeed.USER_AGENT.startswith(f"scofeed/{scofeed.__version__} ")
+
+
+def test_show_gives_content_links_as_the_feeds_do(site):
+    """`show` prints the content's relative links resolved against the entry's link, as
+    every feed, entry page and webhook carries them (it printed them as stored:
+    ``/documents/charter.html``, while docs/commands.md says "as the feeds show them")."""
+    (site.sources / "rel.md").write_text(
+        "---\ntitle: Charter day\ndate: 2026-11-01\n"
+        "url: https://eng.sectsco.org/20261101/700001.html\n---\n"
+        "Read [the charter](/documents/charter.html) and ![logo](img/logo.png).\n",
+        encoding="utf-8",
+    )
+    run(site, "build")
+    (entry_id,) = [
+        ln.split("\t")[0] for ln in run(site, "list").stdout.splitlines() if "Charter" in ln
+    ]
+    shown = run(site, "show", entry_id).stdout
+    atom = (site.feeds / "atom.xml").read_text(encoding="utf-8")
+    for link in (
+        "https://eng.sectsco.org/documents/charter.html",
+        "https://eng.sectsco.org/20261101/img/logo.png",
+    ):
+        assert link in shown and link in atom
+    assert 'href="/documents' not in shown

@@ -229,9 +229,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args, existing=True, reading=True)
     stored = entry_rows.get(store.db, args.id)
-    # its link, URL and content links as readers get them (no tracking parameters), the
-    # URL as read beside them when it had some: the store keeps the release as read
-    e = links.shown(stored)
+    # its link, URL and content links as readers get them (no tracking parameters, the
+    # content's relative links resolved against the entry's link, as the feeds have
+    # them), the URL as read beside them when it had some: the store keeps it as read
+    e = links.published(stored)
     fields = [
         ("id", e.id),
         ("title", e.title),
