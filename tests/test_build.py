@@ -916,3 +916,41 @@ def test_a_rejected_files_name_is_one_field_of_its_log_line(site, caplog):
         ["rejected origin=plain.txt reason='empty file'",
          f"rejected origin={forged!r} reason='empty file'"]
     )  # fmt: skip
+
+
+def test_a_list_item_named_by_its_place_in_an_older_store_is_revised_by_an_edit(site):
+    """A store from before 2026-12-01 16:41 named a list's items without an id or URL by
+    their place (``list.json#2``); they keep those names until the file changes (it is
+    not read again before). The edit that changes it names them by title and date, and
+    its edited item, whose first paragraph changed, was matched to nothing: published a
+    second time beside its old entry. An item named by its place with the same title and
+    date is that item."""
+
+    def item(title: str, day: str, text: str) -> dict[str, str]:
+        return {"title": title, "date": day, "text": text}
+
+    one = item("SCO Council meets", "2024-04-01", "On 1 April 2024 the council met.")
+    two = item("SCO forum closes", "2024-04-02", "On 2 April 2024 the forum closed.")
+    listed = site.sources / "list.json"
+    listed.write_text(json.dumps([one, two]), encoding="utf-8")
+    assert build(site).new == 3  # and the seed
+    store = site.store()
+    before = {e.title: e.id for e in published_rows.latest(store.db)}
+    for place, entry_id in ((1, before[one["title"]]), (2, before[two["title"]])):
+        (named,) = store.db.execute(
+            "SELECT origin FROM entries WHERE id = ?", (entry_id,)
+        ).fetchone()
+        with store.db:  # as the older scofeed named them
+            for table in ("entries", "entry_origins"):
+                store.db.execute(
+                    f"UPDATE {table} SET origin = ? WHERE origin = ?", (f"list.json#{place}", named)
+                )
+    store.close()
+    edited = {**two, "text": "On 2 April 2024 the forum closed, with a joint statement."}
+    listed.write_text(json.dumps([one, edited]), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.updated) == (0, 1)
+    after = {e.title: e for e in published_rows.latest(site.store().db)}
+    assert {t: e.id for t, e in after.items()} == before
+    assert "joint statement" in after[two["title"]].content_html
+    assert after[two["title"]].revision == 2

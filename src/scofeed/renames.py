@@ -124,7 +124,11 @@ def continue_renamed(
     version has gone, with the same first paragraph (the entry's summary) and the same
     title or the same date, is that item edited: its name continues that item
     (``origin_rows.continue_origin``), so that ``ingest_one`` revises the entry instead of
-    publishing the release twice. Returns how many were linked."""
+    publishing the release twice. An item named by its place (``FILE#2``, as a store
+    from before 2026-12-01 16:41 names every such item until the file changes) with the
+    same title and date is that item too, whatever its text: the edit that changed the
+    file changed its first paragraph, and it was published a second time. Returns how
+    many were linked."""
     said = [
         (r, e)
         for r, e in items
@@ -146,8 +150,10 @@ def continue_renamed(
         published = entry.published.isoformat()
         title = compare_key(entry.title)
         for item in gone:
-            if item.summary == entry.summary and (
-                compare_key(item.title) == title or item.published == published
+            same_title = compare_key(item.title) == title
+            same_date = item.published == published
+            if (item.summary == entry.summary and (same_title or same_date)) or (
+                same_title and same_date and item.origin[len(rel) + 1 :].isdecimal()
             ):
                 origin_rows.continue_origin(db, release.origin, item.origin)
                 if known is not None:
