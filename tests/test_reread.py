@@ -480,3 +480,43 @@ def test_a_file_an_older_version_refused_is_read_again_once(site, monkeypatch):
     assert (taken.new, taken.rejected) == (1, [])
     assert entry_of(site, "x.md").language == "en-US"
     assert run_build(site.config(), store, NOW).files == taken.files  # nothing read twice
+
+
+def test_a_reread_gives_an_entry_stored_without_an_event_date_its_date_quietly(site):
+    """An entry stored before scofeed read event dates (its text states one: "On 3 May
+    2024, the exercise began") gets it from a reread, stored and in the feeds, with
+    nothing delivered: its text did not change. It stayed without one after the reread,
+    and the next edit of the file sent the date out as a correction ("changed":
+    ["event_date", ...]) though it never changed."""
+    (site.sources / "other.txt").write_text(OTHER, encoding="utf-8")
+    site.write_config(webhook_toml("hook", f"http://127.0.0.1:{free_port()}/"))
+    build(site)
+    other = entry_of(site, "other.txt")
+    assert other.event_date is not None
+    with site.store().transaction() as db:  # as an older scofeed stored it
+        db.execute("UPDATE entries SET event_date = NULL WHERE id = ?", (other.id,))
+    build(site, LATER)
+    assert "_scofeed" not in json.dumps(_feed_item(site, other.id))
+    queued = site.store().db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+
+    report = build(site, LATER, reread=True)
+
+    assert (report.new, report.updated) == (0, 0)
+    stored = entry_rows.get(site.store().db, other.id)
+    assert (stored.event_date, stored.revision) == (other.event_date, 1)
+    assert site.store().db.execute("SELECT count(*) FROM deliveries").fetchone()[0] == queued
+    assert other.event_date.isoformat() in json.dumps(_feed_item(site, other.id))
+    # the next edit names what it changed, not the date
+    (site.sources / "other.txt").write_text(OTHER + "\nA third paragraph.\n", encoding="utf-8")
+    build(site, LATER + timedelta(days=1))
+    body = (
+        site.store()
+        .db.execute("SELECT body FROM deliveries WHERE entry_id = ? ORDER BY id DESC", (other.id,))
+        .fetchone()[0]
+    )
+    assert "event_date" not in json.loads(body)["data"]["changed"]
+
+
+def _feed_item(site, entry_id: str) -> dict:
+    feed = json.loads((site.feeds / "feed.json").read_text(encoding="utf-8"))
+    return next(item for item in feed["items"] if item["id"] == entry_id)

@@ -386,6 +386,9 @@ def ingest_one(
         # made the entry say what the copy says ('en' was 'en-AU', the file's 'en' kept)
         entry_rows.set_language(db, entry)
         same = True
+    if same and (same_input or takeover or force_update):
+        # its event date, when the store has none: stored before scofeed read them
+        entry_rows.note_event_date(db, match.entry_id, entry)
     flip = _flip(release, match.withdrawn_by) if same_input or force_update or takeover else None
     # what this input held when last seen: under its name, or under the name of the file
     # it is renamed unchanged (its very bytes), whatever key matched it

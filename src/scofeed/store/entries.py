@@ -443,6 +443,17 @@ def note_folded(db: sqlite3.Connection, entry_id: str, entry: Entry) -> None:
         )
 
 
+def note_event_date(db: sqlite3.Connection, entry_id: str, entry: Entry) -> None:
+    """Give a stored entry without an event date (stored before scofeed read them) the
+    one ``entry``, the same text read again, states: stored, nothing delivered (its next
+    edit sent it out as a correction of a date that never changed)."""
+    if entry.event_date is not None and not entry.event_guessed:
+        db.execute(
+            "UPDATE entries SET event_date = ? WHERE id = ? AND event_date IS NULL",
+            (entry.event_date.isoformat(), entry_id),
+        )
+
+
 def insert(
     db: sqlite3.Connection,
     entry: Entry,
