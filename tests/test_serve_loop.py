@@ -472,3 +472,32 @@ def test_a_header_block_seen_before_is_parsed_as_waitress_parses_it():
     one, two = _parsed(post), _parsed(post)
     assert one.body_rcv is not two.body_rcv and two.get_body_stream().read() == b"hi"
     assert len(parser_module._PARSED) == 2  # a request with a body is not remembered
+
+
+def test_stop_ends_within_its_time_and_says_when_a_request_outlived_it():
+    """``HttpServer.stop(timeout)`` gives running requests ``timeout`` seconds in all and
+    says whether each ended: it waited for the loop and then as long again for the
+    workers (the default, 10 s, past the daemon's stop budget), and said nothing of a
+    request it left, which the daemon's stop did not count among what it left."""
+    entered, release = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        entered.set()
+        release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"late\n"]
+
+    server = HttpServer(app, "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0][:2]
+    client = socket.create_connection((host, port), timeout=30)
+    try:
+        client.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert entered.wait(30)
+        assert server.stop(0.2) is False  # the request still at work
+    finally:
+        release.set()
+        client.close()
+    idle = HttpServer(app, "127.0.0.1", 0)
+    idle.start()
+    assert idle.stop(5) is True

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -43,12 +44,16 @@ class Daemon:
 def daemon(site: Site) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def start(extra: str = "", command: str = "run", base: str | None = None) -> Daemon:
+    def start(
+        extra: str = "", command: str = "run", base: str | None = None, schedule: str = ""
+    ) -> Daemon:
         """``scofeed run`` (or ``command``) on a new port; ``base`` is the site's
-        base_url (default: that port's)."""
+        base_url (default: that port's); ``schedule``: more keys of [schedule]."""
         site.write_config(
             "\n[schedule]\nscan_interval = 60\ndeliver_interval = 1\n"
-            "\n[websub]\nallow_private = true\n" + extra
+            + schedule
+            + "\n[websub]\nallow_private = true\n"
+            + extra
         )
         port = free_port()
         base = base or f"http://127.0.0.1:{port}/"
@@ -350,3 +355,39 @@ def test_hub_endpoint_refuses_hostile_requests_over_http(site, daemon):
     statuses = [post({"hub.mode": "x"}).status_code for _ in range(4)]
     assert statuses[-1] == 429, statuses  # the 7th request within a minute
     assert d.proc.poll() is None
+
+
+def test_hub_requests_while_another_process_holds_the_store_leave_the_feeds_served(site, daemon):
+    """Four subscription requests while another process holds the store's write lock (a
+    long build, a sqlite3 shell) each held one of the server's four workers for the
+    whole ``limits.store_wait`` (30 s), and every feed and /healthz waited as long. Two
+    at a time now take the store, each waiting for its lock at most ``WRITE_WAIT``
+    (2 s), the others a turn as long: all answer 503 with Retry-After, soon, and the
+    feeds are served meanwhile."""
+    d = daemon()
+    topic = d.base + "atom.xml"
+    held = sqlite3.connect(site.config().paths.state, timeout=10, isolation_level=None)
+    held.execute("BEGIN IMMEDIATE")
+    answers: list[requests.Response] = []
+    try:
+
+        def subscribe(n: int) -> None:
+            form = {"hub.mode": "subscribe", "hub.topic": topic,
+                    "hub.callback": f"http://127.0.0.1:9/cb{n}"}  # fmt: skip
+            answers.append(requests.post(d.base + "websub", data=form, timeout=60))
+
+        posts = [threading.Thread(target=subscribe, args=(n,)) for n in range(4)]
+        for t in posts:
+            t.start()
+        # meanwhile, the feeds and /healthz (the store is read, not written: WAL)
+        for name in ("atom.xml", "rss.xml", "healthz"):
+            assert requests.get(d.base + name, timeout=20).status_code == 200, name
+        for t in posts:
+            t.join(60)
+        assert sorted(a.status_code for a in answers) == [503] * 4, [a.text for a in answers]
+        assert all(int(a.headers["Retry-After"]) > 0 for a in answers)
+        assert all("busy" in a.text for a in answers)
+        assert "http_store_busy" in d.log()
+    finally:
+        held.execute("ROLLBACK")
+        held.close()

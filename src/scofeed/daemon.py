@@ -546,7 +546,8 @@ class Daemon:
                 log.error(
                     "stop_hook_failed hook=%s error=%r", getattr(fn, "__name__", fn), str(exc)
                 )
-        server.stop()
+        if not server.stop(left()):  # a request still at work (its store write waits)
+            unfinished.append("http")
         store.close()
         if unfinished:
             # their SQLite transactions roll back; what was due stays due in the store (an

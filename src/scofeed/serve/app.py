@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -50,7 +52,7 @@ from scofeed.serve.answers import (
     precondition_failed,
 )
 from scofeed.serve.clients import client_address
-from scofeed.serve.failing import error_answer, plain_text, store_trouble_answer
+from scofeed.serve.failing import busy_answer, error_answer, plain_text, store_trouble_answer
 from scofeed.serve.pages import (
     PAGE_SIZE,
     Page,
@@ -92,6 +94,10 @@ OPML_TYPE = "text/x-opml; charset=utf-8"
 AP_ACCEPT = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
 HUB_RETRY_AFTER = 300  # seconds: a hub request while no `scofeed run` would verify it
+# requests that write to the store (POSTs: the hub, the inbox) at once, of the server's
+# four workers, and the seconds each waits for a slot, then for the store's write lock
+WRITERS_AT_ONCE = 2
+WRITE_WAIT = 2.0
 # how long a worker's stat() of a published file vouches for its answers in memory: the
 # server's poll loop answers from them (``App.ready``) without any I/O for that long, so a
 # file another process rewrites on disk is served new at most this late (nginx's
@@ -148,17 +154,17 @@ class App:
         self._hub_refusals = websub.Refusals()  # their log lines, throttled
         self.activitypub = activitypub  # asked first when [activitypub] is enabled
         self.requests = metrics.Requests()  # answered, by route and status (/metrics)
+        self._writing = threading.BoundedSemaphore(WRITERS_AT_ONCE)  # ``_posted``
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         started, cfg = time.perf_counter(), None
         try:
             cfg = self.get_cfg()
-            response = None
-            if self.activitypub is not None:
-                response = _activitypub(self.activitypub, method, environ)
-            if response is None:
-                response = self.route(method, environ.get("PATH_INFO", ""), environ)
+            if method == "POST":  # the hub, the inbox: they write to the store
+                response = self._posted(environ)
+            else:
+                response = self._dispatch(method, environ)
         except ScofeedError as exc:
             response = error_answer(exc.http_status, exc, environ)
         except Exception as exc:
@@ -173,6 +179,33 @@ class App:
         return response.send(
             start_response, head=method == "HEAD", file_wrapper=environ.get("wsgi.file_wrapper")
         )
+
+    def _dispatch(self, method: str, environ: Mapping[str, Any]) -> Response:
+        response = None
+        if self.activitypub is not None:
+            response = _activitypub(self.activitypub, method, environ)
+        if response is None:
+            response = self.route(method, environ.get("PATH_INFO", ""), environ)
+        return response
+
+    def _posted(self, environ: Mapping[str, Any]) -> Response:
+        """A POST (a WebSub subscription, an ActivityPub activity), which writes to the
+        store: ``WRITERS_AT_ONCE`` at a time, each waiting at most ``WRITE_WAIT`` for the
+        store's write lock, else a 503 to come back to. While another process held the
+        lock (a long build, a sqlite3 shell), four such requests held the server's four
+        workers for the whole ``limits.store_wait`` (30 s): every feed and /healthz
+        waited as long."""
+        if not self._writing.acquire(timeout=WRITE_WAIT):
+            return busy_answer(environ)
+        try:
+            with self.store.waiting_at_most(WRITE_WAIT):
+                return self._dispatch("POST", environ)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            return busy_answer(environ)
+        finally:
+            self._writing.release()
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()

@@ -66,3 +66,21 @@ def store_trouble_answer(error: StoreError, environ: Mapping[str, Any]) -> Respo
 
 
 _STORE_TROUBLE = Throttle(60.0)
+
+BUSY_RETRY_AFTER = 10  # seconds
+
+
+def busy_answer(environ: Mapping[str, Any]) -> Response:
+    """The answer to a request that writes to the store while it cannot now (another
+    process holds its write lock, or other such requests take their turn): a 503 to
+    come back to shortly, one log line a minute."""
+    held = _BUSY.due()
+    if held is not None:
+        more = f" ({held} more since the last such line)" if held else ""
+        log.warning("http_store_busy path=%r: answered 503%s", environ.get("PATH_INFO"), more)
+    response = plain_text(503, "busy: try again shortly\n")
+    response.headers.append(("Retry-After", str(BUSY_RETRY_AFTER)))
+    return response
+
+
+_BUSY = Throttle(60.0)

@@ -616,12 +616,13 @@ class HttpServer:
         while not self._stop.is_set():
             wasyncore.loop(timeout=1.0, map=self._map, use_poll=True, count=1)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting, let running requests finish (bounded), close every socket.
-        Sockets are closed here, after the loop thread has ended, never under it. Once:
-        a second call does nothing."""
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop accepting, let running requests finish within ``timeout`` seconds in all,
+        close every socket; whether every request ended in time. Sockets are closed here,
+        after the loop thread has ended, never under it. Once: a second call does nothing."""
         if self._stopped:
-            return
+            return True
+        end = time.monotonic() + timeout
         self._stopped = True
         self._stop.set()
         for dispatcher in list(self._map.values()):
@@ -634,5 +635,8 @@ class HttpServer:
                 break
         if self._thread is not None:
             self._thread.join(timeout)
-        self._server.task_dispatcher.shutdown(timeout=timeout)
+        tasks = self._server.task_dispatcher
+        tasks.shutdown(timeout=max(0.0, end - time.monotonic()))
+        ended = not tasks.threads
         wasyncore.close_all(self._map, ignore_all=True)
+        return ended

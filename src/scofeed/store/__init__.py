@@ -411,6 +411,19 @@ class Store:
         self._busy_ms = max(1, round(wait * 1000))
 
     @contextlib.contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """In this thread, each transaction waits at most ``seconds`` for the write lock
+        (less than ``limits.store_wait``): an HTTP request that writes (a WebSub
+        subscription, an ActivityPub inbox) answers 503 soon rather than hold one of the
+        server's few workers for the whole wait."""
+        before = getattr(self._local, "wait_ms", None)
+        self._local.wait_ms = max(1, round(seconds * 1000))
+        try:
+            yield
+        finally:
+            self._local.wait_ms = before
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
         if self.read_only:  # said plainly, before any work: not "attempt to write a..."
@@ -429,8 +442,10 @@ class Store:
     def _begin(self, db: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, waiting for the write lock up to the busy timeout as ever,
         but saying so once it has waited ``BUSY_SAID_MS``: who holds it (the daemon, by
-        its pid, or another process) and how much longer this one waits."""
-        said = min(BUSY_SAID_MS, self._busy_ms)
+        its pid, or another process) and how much longer this one waits. At most
+        ``waiting_at_most``'s wait, in a thread that set one."""
+        busy = min(self._busy_ms, getattr(self._local, "wait_ms", None) or self._busy_ms)
+        said = min(BUSY_SAID_MS, busy)
         db.execute(f"PRAGMA busy_timeout={said}")
         try:
             db.execute("BEGIN IMMEDIATE")
@@ -438,7 +453,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
-            if said == self._busy_ms:  # the whole wait is over
+            if said == busy:  # the whole wait is over
                 raise
         finally:
             db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
@@ -449,13 +464,13 @@ class Store:
         level = loud if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
         if level == loud:
             self._busy_said = now
-        left = (self._busy_ms - said) // 1000
+        left = (busy - said) // 1000
         log.log(
             level,
             "store_busy path=%s holder=%r waiting=%ds more",
             self.path, self._lock_holder(), left,
         )  # fmt: skip
-        db.execute(f"PRAGMA busy_timeout={self._busy_ms - said}")
+        db.execute(f"PRAGMA busy_timeout={busy - said}")
         try:
             db.execute("BEGIN IMMEDIATE")
         finally:
