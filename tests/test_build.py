@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process
 import contextlib
 import gc
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -954,3 +956,48 @@ def test_a_list_item_named_by_its_place_in_an_older_store_is_revised_by_an_edit(
     assert {t: e.id for t, e in after.items()} == before
     assert "joint statement" in after[two["title"]].content_html
     assert after[two["title"]].revision == 2
+
+
+@pytest.mark.parametrize("refused", ["fork", "thread"])
+def test_a_build_whose_workers_cannot_all_start_prepares_its_files_here(
+    site, monkeypatch, caplog, refused
+):
+    """A cold build's second worker process cannot be forked (a pids limit such as
+    systemd's TasksMax, ``docker --pids-limit``; a low open-files limit fails the same
+    way): the build said it in a 40-line traceback, and the first worker, already
+    started, waited for work for ever, and the build's process with it at its exit.
+    Now the started worker is stopped, a line says why, and the files are prepared in
+    this process: the same feeds. So when the pool's own thread cannot start, after its
+    workers did (a pids limit counts threads too)."""
+    for i in range(30):
+        day = f"{i % 28 + 1} March 2021"
+        (site.sources / f"r{i:02d}.txt").write_text(release(f"Release {i}", day), encoding="utf-8")
+    sequential = build(site, tuning=Tuning(pool_min_files=10**9))
+    before = tree(site)
+    gc.collect()
+    os.remove(site.config().paths.state)
+    shutil.rmtree(site.feeds)
+    real_fork, forks = os.fork, []
+
+    def fork_once() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        forks.append(1)
+        return real_fork()
+
+    def no_thread(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    if refused == "fork":
+        monkeypatch.setattr(os, "fork", fork_once)
+    else:
+        monkeypatch.setattr(concurrent.futures.process._ExecutorManagerThread, "start", no_thread)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with caplog.at_level(logging.WARNING, logger="scofeed.pool"):
+        parallel = build(site, tuning=Tuning(pool_min_files=1, pool_chunk=7))
+    monkeypatch.undo()
+    assert forks == ([1] if refused == "fork" else [])  # one worker started, the next refused
+    assert multiprocessing.active_children() == []  # stopped, not left waiting
+    assert "worker_processes_unavailable" in caplog.text
+    assert tree(site) == before
+    assert parallel.new == sequential.new == 31

@@ -291,6 +291,9 @@ def locale_trouble(exc: BaseException) -> str | None:
     return locale_problem(encoding, exc.object[exc.start : exc.end])
 
 
+THREAD_REFUSED = "cannot start a thread"
+
+
 def memory_ran_out(exc: BaseException) -> str | None:
     """How memory running out showed in ``exc``, or None when it is something else. It
     shows in more ways than ``MemoryError``: a thread that cannot get its stack
@@ -300,7 +303,7 @@ def memory_ran_out(exc: BaseException) -> str | None:
         return "MemoryError"
     text = str(exc)
     if isinstance(exc, RuntimeError) and "can't start new thread" in text:
-        return "cannot start a thread"
+        return THREAD_REFUSED
     if isinstance(exc, ImportError) and (
         "failed to map segment" in text or "cannot allocate memory" in text.lower()
     ):
@@ -314,9 +317,13 @@ def out_of_memory(how: str, reading: str | None = None) -> OutOfMemory:
     """The one line for memory that ran out (``how``: ``memory_ran_out``'s answer),
     naming the file or URL being read when there was one."""
     where = f" while reading {shown(reading)}" if reading else ""
+    # a thread refused is as often a limit on tasks (threads and processes) as memory
+    limits = "ulimit -v, systemd MemoryMax="
+    if how == THREAD_REFUSED:
+        limits = "ulimit -v or -u, systemd MemoryMax= or TasksMax="
     return OutOfMemory(
         f"memory ran out{where} ({how}); the feeds published stay whole (free some "
-        "memory, or raise the limit: ulimit -v, systemd MemoryMax=)"
+        f"memory, or raise the limit: {limits})"
     )
 
 

@@ -22,6 +22,7 @@ import contextlib
 import functools
 import gc
 import importlib
+import logging
 import os
 import signal
 import sys
@@ -47,6 +48,8 @@ from scofeed.sources import files as scanner
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
+
+log = logging.getLogger(__name__)
 
 POOL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
 POOL_CHUNK = 200  # files a worker prepares per task
@@ -141,8 +144,46 @@ def fan_out(fn: Callable[..., _T], first: object, batches: list[_A]) -> list[_T]
     if workers < 2 or threading.active_count() != 1:
         return [fn(first, b) for b in batches]
     me = os.getpid()
-    with worker_pool(workers) as pool:
-        return [job.result() for job in [pool.submit(_watched, me, fn, first, b) for b in batches]]
+    with contextlib.ExitStack() as stack:
+        jobs = started(workers, [(_watched, (me, fn, first, b)) for b in batches], stack)
+        if jobs is None:
+            return [fn(first, b) for b in batches]
+        return [job.result() for job in jobs]
+
+
+def started(
+    workers: int,
+    calls: list[tuple[Callable[..., _T], tuple[object, ...]]],
+    stack: contextlib.ExitStack,
+) -> list[Future[_T]] | None:
+    """Each call handed to a pool of ``workers`` (shut down when ``stack`` closes); None
+    when the workers cannot be started (no process, thread or pipe to be had: a pids
+    limit such as systemd's TasksMax, a low open-files limit): said in one line, the
+    workers that did start are killed, and the caller does the work in this process.
+    It was a traceback, and the workers already started waited for work for ever, and
+    the process at its exit with them."""
+    try:
+        pool = worker_pool(workers)
+    except OSError as exc:
+        _unavailable(exc)
+        return None
+    try:  # the first submit forks the workers, then starts the pool's own thread
+        jobs = [pool.submit(fn, *args) for fn, args in calls]
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and memory_ran_out(exc) is None:
+            raise
+        _unavailable(exc)
+        for child in importlib.import_module("multiprocessing").active_children():
+            child.kill()  # the pool's, which wait for work that never comes
+            child.join(5)
+        pool.shutdown(wait=False, cancel_futures=True)  # (its thread may never have run)
+        return None
+    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    return jobs
+
+
+def _unavailable(exc: Exception) -> None:
+    log.warning("worker_processes_unavailable error=%r: working in this process", str(exc))
 
 
 def interrupted_after(seconds: float, fn: Callable[..., _T], *args: object) -> _T:
@@ -462,30 +503,27 @@ def prepare_all(
     core, and its results can be consumed while the rest are still being prepared
     (the worker pool is shut down when ``stack`` closes)."""
     workers = min(os.cpu_count() or 1, 8)
-    # fork is cheap and re-imports nothing, but is only safe with no other threads
-    # (the daemon has some): there the batch is prepared in this process, up front
-    alone = threading.active_count() == 1
-    if len(items) < min_files or workers < 2 or not alone:
+
+    def here() -> Iterator[Prepared]:
         out = []
         for prepared in prepare_many(items, settings, max_bytes, now, read_ahead, seconds):
             out.append(prepared)
             if progress:
                 progress(len(out), len(items))
         return iter(out)
+
+    # fork is cheap and re-imports nothing, but is only safe with no other threads
+    # (the daemon has some): there the batch is prepared in this process, up front
+    alone = threading.active_count() == 1
+    if len(items) < min_files or workers < 2 or not alone:
+        return here()
     chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-    pool = worker_pool(workers)
-    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     me = os.getpid()
-    jobs = [
-        (
-            c,
-            pool.submit(
-                _watched, me, _prepare_chunk, c, settings, max_bytes, now, read_ahead, seconds
-            ),
-        )
-        for c in chunks
-    ]
-    return _collect(jobs, len(items), progress)
+    args = (settings, max_bytes, now, read_ahead, seconds)
+    jobs = started(workers, [(_watched, (me, _prepare_chunk, c, *args)) for c in chunks], stack)
+    if jobs is None:
+        return here()
+    return _collect(list(zip(chunks, jobs, strict=True)), len(items), progress)
 
 
 def _collect(
