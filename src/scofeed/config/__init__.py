@@ -1,8 +1,9 @@
 """config.toml -> frozen dataclasses, validated once at start-up.
 
 - ``config.schema``: the sections and keys, their defaults and allowed values (the
-  outbound ones, webhooks, WebSub and ActivityPub, in ``config.push``; what fields are
-  made of, ``check`` and ``Secret``, in ``config.fields``);
+  outbound ones, webhooks, WebSub and ActivityPub, in ``config.push``; the remote
+  sources, ``[[sources]]``, in ``config.sources``; what fields are made of, ``check``
+  and ``Secret``, in ``config.fields``);
 - ``config.load``: reading the TOML into them, with errors naming the dotted key;
 - ``config.show``: the effective configuration back as TOML, secrets redacted;
 - ``config.redact``: what of a value may be shown (never a secret or a URL's token).
@@ -20,8 +21,6 @@ from scofeed.config.schema import (
     FEED_FILES,
     FORMATS,
     LEVELS,
-    PAGE_PRESETS,
-    SOURCE_KINDS,
     Config,
     FeedsConfig,
     LanguageFeed,
@@ -29,7 +28,6 @@ from scofeed.config.schema import (
     LogConfig,
     PathsConfig,
     RecheckConfig,
-    RemoteSource,
     ScheduleConfig,
     ServeConfig,
     SiteConfig,
@@ -37,6 +35,7 @@ from scofeed.config.schema import (
     tag_slug,
 )
 from scofeed.config.show import show
+from scofeed.config.sources import PAGE_PRESETS, SOURCE_KINDS, RemoteSource
 
 __all__ = [
     "DEFAULT_RETRY",
