@@ -4,6 +4,7 @@ requests signed with its key (or not, or wrongly), a real store in tmp_path."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import io
 import json
@@ -1227,3 +1228,47 @@ def test_follows_with_new_ids_queue_a_few_answers_an_inbox_not_one_each(
     assert len(pending) == outbox.PENDING_ANSWERS
     answered = {json.loads(d.body)["object"]["id"] for d in pending}
     assert bob.activity("Follow", OUR_ACTOR, n=8)["id"] in answered
+
+
+def test_keys_being_fetched_hold_no_turn_to_write_for_the_servers_other_posts(
+    service: Service, bob: Bob
+) -> None:
+    """The server's POSTs write to the store two at a time (``WRITERS_AT_ONCE``); two
+    activities signed with keys on a server that never answers, their keys being
+    fetched, held both turns for the whole fetch when the turn was taken for the whole
+    request: an activity signed with a key already known got "503 busy". The turn is
+    taken for the store's write alone."""
+    routes = service.routes
+    server = HttpServer(App(lambda: routes.cfg, routes.store, activitypub=routes), "127.0.0.1", 0)
+    server.start()
+    host, port = server.addresses[0][:2]
+    url = f"http://{host}:{port}{INBOX}"
+
+    def send(body: bytes, key_id: str | None = None) -> requests.Response:
+        headers = {"Content-Type": "application/activity+json", "Host": "127.0.0.1:8080",
+                   **bob.signed(body, key_id=key_id)}  # fmt: skip
+        return requests.post(url, data=body, headers=headers, timeout=90)
+
+    tarpits = [SlowReceiver(b"", silent=True) for _ in range(2)]
+    service.inbox.remote.timeout = 60.0  # held for as long as the test holds them
+    try:
+        follow = bob.activity("Follow", OUR_ACTOR)
+        body = dumps(follow)
+        assert post(service, body, bob.signed(body)) == (202, "accepted")  # bob's key: known
+        likes = [dumps(bob.activity("Like", OUR_ACTOR, n=10 + i)) for i in range(2)]
+
+        def held_back(body: bytes, key_id: str) -> None:
+            with contextlib.suppress(requests.RequestException):  # cut when the test ends
+                send(body, key_id)
+
+        held = [threading.Thread(target=held_back, args=(like, t.url + "#key"), daemon=True)
+                for like, t in zip(likes, tarpits, strict=True)]  # fmt: skip
+        for thread in held:
+            thread.start()
+        wait_for(lambda: all(t.requests == 1 for t in tarpits), what="two key fetches")
+        undo = send(dumps(bob.activity("Undo", follow)))  # written to the store, no fetch
+        assert (undo.status_code, undo.text) == (202, "unfollowed\n")
+    finally:
+        for t in tarpits:
+            t.stop()
+        server.stop(1)

@@ -1005,3 +1005,22 @@ def test_a_build_whose_workers_cannot_all_start_prepares_its_files_here(
     assert "worker_processes_unavailable" in caplog.text
     assert tree(site) == before
     assert parallel.new == sequential.new == 31
+
+
+def test_the_first_of_two_list_items_of_one_title_and_date_deleted_changes_nothing(site):
+    """Two items of one title and date are named by their place (``list.json#1``,
+    ``#2``); the first deleted, the other is named by its title and date from then on,
+    and found by its text: its own entry, nothing revised. (Matched by title and date
+    to the first gone item named by place, it took the deleted item's entry, and its
+    text, sent out as a correction.)"""
+    one = {"title": "SCO Council meets", "date": "2024-04-01", "text": "The council met."}
+    two = {**one, "text": "The council met again, in the afternoon."}
+    listed = site.sources / "list.json"
+    listed.write_text(json.dumps([one, two]), encoding="utf-8")
+    assert build(site).new == 3  # and the seed
+    before = {e.id: e for e in published_rows.latest(site.store().db)}
+    listed.write_text(json.dumps([two]), encoding="utf-8")
+    report = build(site, LATER)
+    assert (report.new, report.updated) == (0, 0)
+    after = {e.id: e for e in published_rows.latest(site.store().db)}
+    assert after == before  # the deleted item's entry stays, as a deleted file's does

@@ -386,3 +386,22 @@ def test_a_scofeed_site_polled_by_another_gives_each_entry_its_language(site):
         items = read_feed(FEED_URL, (site.feeds / name).read_bytes(), FEED_URL)
         got = {r.title: normalise(r, SETTINGS, NOW).language for r in items}
         assert (got["Council met"], got["Совет собрался"]) == ("en", "ru"), name
+
+
+@pytest.mark.parametrize("said", ["French", "fr_FR", "fr, en", ""])
+def test_an_items_language_that_is_no_tag_leaves_the_feeds(said):
+    """An item's ``dc:language`` (or a JSON Feed item's ``language``) that is no language
+    tag says nothing: the feed's counts (it shadowed the feed's ``fr``, and the entry
+    was read as the site's language)."""
+    rss = RSS_LANGS.replace(b"<language>en</language>", b"<language>fr</language>")
+    rss = rss.replace(
+        b"<dc:language>ru</dc:language>", f"<dc:language>{said}</dc:language>".encode()
+    )
+    first = read_feed(FEED_URL, rss, FEED_URL)[0]
+    assert first.lang == "fr"
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "language": "fr",
+           "items": [{"id": "1", "url": "https://agency.example/1", "title": "One",
+                      "content_text": "Body one.", "date_published": "2026-11-01T00:00:00Z",
+                      "language": said}]}  # fmt: skip
+    (item,) = read_feed(FEED_URL, json.dumps(doc).encode(), FEED_URL)
+    assert item.lang == "fr"

@@ -166,6 +166,13 @@ class AlreadyRunning(StoreError):
     http_status = 409
 
 
+class StoreBusy(StoreError, TemporaryError):
+    """A request's write to the store could not take its turn in the time it waits
+    (``Store.waiting_at_most``): others were writing; the client tries again later."""
+
+    http_status = 503
+
+
 class StoreUnusable(StoreError):
     """The store file is damaged, or was written by a newer scofeed: a restart cannot
     fix it (exit 2, which the systemd unit does not restart on)."""

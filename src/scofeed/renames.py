@@ -147,18 +147,26 @@ def continue_renamed(
             break
         if origin_rows.entry_of_origin(db, release.origin) is not None:
             continue  # a name the store knows keeps its own entry
-        published = entry.published.isoformat()
-        title = compare_key(entry.title)
-        for item in gone:
-            same_title = compare_key(item.title) == title
-            same_date = item.published == published
-            if (item.summary == entry.summary and (same_title or same_date)) or (
-                same_title and same_date and item.origin[len(rel) + 1 :].isdecimal()
-            ):
-                origin_rows.continue_origin(db, release.origin, item.origin)
-                if known is not None:
-                    known.origins.add(release.origin)
-                gone.remove(item)
-                linked += 1
-                break
+        # by its text first, among every item gone: an item named by its place is
+        # found by title and date only when none is (two items of one title and date,
+        # the first deleted: the other took the deleted one's entry, and its text)
+        item = next((i for i in gone if _stands_in(i, entry, rel, True)), None)
+        item = item or next((i for i in gone if _stands_in(i, entry, rel, False)), None)
+        if item is not None:
+            origin_rows.continue_origin(db, release.origin, item.origin)
+            if known is not None:
+                known.origins.add(release.origin)
+            gone.remove(item)
+            linked += 1
     return linked
+
+
+def _stands_in(item: origin_rows.ListItem, entry: Entry, rel: str, by_text: bool) -> bool:
+    """Whether ``entry``, read from a list item of a new name, is the gone ``item``
+    edited: ``by_text``, the same first paragraph and the same title or date; else an
+    item named by its place (``FILE#2``) of the same title and date."""
+    same_title = compare_key(item.title) == compare_key(entry.title)
+    same_date = item.published == entry.published.isoformat()
+    if by_text:
+        return item.summary == entry.summary and (same_title or same_date)
+    return same_title and same_date and item.origin[len(rel) + 1 :].isdecimal()

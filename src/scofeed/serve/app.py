@@ -28,6 +28,7 @@ from scofeed.config.redact import input_name
 from scofeed.errors import (
     HubRequestError,
     ScofeedError,
+    StoreBusy,
     UnknownEntry,
 )
 from scofeed.normalise import id_slug
@@ -94,8 +95,8 @@ OPML_TYPE = "text/x-opml; charset=utf-8"
 AP_ACCEPT = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ARCHIVE_MAX_AGE = 86400  # a closed month's archive page; the newest is cached like a feed
 HUB_RETRY_AFTER = 300  # seconds: a hub request while no `scofeed run` would verify it
-# requests that write to the store (POSTs: the hub, the inbox) at once, of the server's
-# four workers, and the seconds each waits for a slot, then for the store's write lock
+# requests writing to the store (POSTs: the hub, the inbox) at once, of the server's
+# four workers, and the seconds each waits for its turn, then for the store's write lock
 WRITERS_AT_ONCE = 2
 WRITE_WAIT = 2.0
 # how long a worker's stat() of a published file vouches for its answers in memory: the
@@ -189,23 +190,22 @@ class App:
         return response
 
     def _posted(self, environ: Mapping[str, Any]) -> Response:
-        """A POST (a WebSub subscription, an ActivityPub activity), which writes to the
-        store: ``WRITERS_AT_ONCE`` at a time, each waiting at most ``WRITE_WAIT`` for the
+        """A POST (a WebSub subscription, an ActivityPub activity), which may write to
+        the store: its writes go ``WRITERS_AT_ONCE`` at a time (a key fetched first
+        holds no turn), each waiting at most ``WRITE_WAIT`` for its turn and for the
         store's write lock, else a 503 to come back to. While another process held the
         lock (a long build, a sqlite3 shell), four such requests held the server's four
         workers for the whole ``limits.store_wait`` (30 s): every feed and /healthz
         waited as long."""
-        if not self._writing.acquire(timeout=WRITE_WAIT):
-            return busy_answer(environ)
         try:
-            with self.store.waiting_at_most(WRITE_WAIT):
+            with self.store.waiting_at_most(WRITE_WAIT, self._writing):
                 return self._dispatch("POST", environ)
+        except StoreBusy:
+            return busy_answer(environ)
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
             return busy_answer(environ)
-        finally:
-            self._writing.release()
 
     def route(self, method: str, path: str, environ: Mapping[str, Any]) -> Response:
         cfg = self.get_cfg()

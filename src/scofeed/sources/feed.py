@@ -32,6 +32,7 @@ import feedparser
 from scofeed.config.redact import logged
 from scofeed.dates import aware, parse_stamp
 from scofeed.errors import RejectedInput
+from scofeed.languages import language_tag
 from scofeed.markup import (
     MAX_ATTRIBUTES,
     TOO_MANY_ATTRIBUTES,
@@ -273,6 +274,12 @@ def _web_link(base_url: str, value: Any) -> str | None:
     return link
 
 
+def _own_tag(value: str) -> str | None:
+    """An item's stated language, when it is a language tag (else the feed's counts)."""
+    value = value.strip()
+    return value if language_tag(value) is not None else None
+
+
 def _item_language(item: Any, atom: bool) -> str | None:
     """The language an item states of its own: RSS ``<dc:language>`` in the item, Atom
     ``xml:lang`` on the entry (or on its content, summary or title: feedparser gives it
@@ -284,7 +291,8 @@ def _item_language(item: Any, atom: bool) -> str | None:
     if not said and atom:
         parts = [*item.get("content", []), item.get("summary_detail"), item.get("title_detail")]
         said = next((part.get("language") for part in parts if part and part.get("language")), None)
-    return (str(said).strip() or None) if said else None
+    # a value that is no language tag ("French", "fr_FR") says nothing: the feed's does
+    return _own_tag(str(said)) if said else None
 
 
 def _item_content(item: Any) -> tuple[str, bool]:
@@ -413,7 +421,7 @@ def _json_feed(origin: str, data: bytes, base_url: str, source: str) -> list[Rel
                 updated=updated if _later(updated, published) else None,
                 url=link,
                 tags=tuple(t for t in tags if isinstance(t, str)),
-                lang=_text(item.get("language")).strip() or lang,
+                lang=_own_tag(_text(item.get("language"))) or lang,
                 key=None if link else str(ident or "") or None,
                 source=source,
                 alias=_alias(origin, ident, link),

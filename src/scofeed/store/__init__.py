@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from scofeed.errors import StoreError, StoreUnusable
+from scofeed.errors import StoreBusy, StoreError, StoreUnusable
 from scofeed.store.fresh import FRESH, FRESH_VERSION
 from scofeed.store.lock import running
 from scofeed.store.making import make_whole, refuse_foreign, refuse_not_ours
@@ -411,17 +411,21 @@ class Store:
         self._busy_ms = max(1, round(wait * 1000))
 
     @contextlib.contextmanager
-    def waiting_at_most(self, seconds: float) -> Iterator[None]:
-        """In this thread, each transaction waits at most ``seconds`` for the write lock
-        (less than ``limits.store_wait``): an HTTP request that writes (a WebSub
-        subscription, an ActivityPub inbox) answers 503 soon rather than hold one of the
-        server's few workers for the whole wait."""
-        before = getattr(self._local, "wait_ms", None)
+    def waiting_at_most(
+        self, seconds: float, turns: threading.BoundedSemaphore | None = None
+    ) -> Iterator[None]:
+        """In this thread, each transaction waits at most ``seconds`` for its turn among
+        ``turns`` (as many such writers at once as it holds; ``StoreBusy`` past the
+        wait), then as long for the write lock (less than ``limits.store_wait``): an
+        HTTP request that writes (a WebSub subscription, an ActivityPub inbox) answers
+        503 soon rather than hold one of the server's few workers for the whole wait."""
+        before = getattr(self._local, "wait_ms", None), getattr(self._local, "turns", None)
         self._local.wait_ms = max(1, round(seconds * 1000))
+        self._local.turns = turns
         try:
             yield
         finally:
-            self._local.wait_ms = before
+            self._local.wait_ms, self._local.turns = before
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -430,14 +434,21 @@ class Store:
             raise StoreError(
                 f"{self.path}: cannot write the state store ({self.read_only_because})"
             )
-        self._begin(db)
+        turns = getattr(self._local, "turns", None)
+        if turns is not None and not turns.acquire(timeout=self._local.wait_ms / 1000):
+            raise StoreBusy(f"{self.path}: other requests are writing to the state store")
         try:
-            yield db
-        except BaseException:
-            rollback(db)
-            raise
-        else:
-            db.execute("COMMIT")
+            self._begin(db)
+            try:
+                yield db
+            except BaseException:
+                rollback(db)
+                raise
+            else:
+                db.execute("COMMIT")
+        finally:
+            if turns is not None:
+                turns.release()
 
     def _begin(self, db: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE, waiting for the write lock up to the busy timeout as ever,
