@@ -13,6 +13,7 @@
     ├── StoreError                                                the SQLite state store
     │   ├── UnknownEntry (LookupError)                   HTTP 404 no entry with that id
     │   ├── AlreadyRunning                               HTTP 409 another daemon holds the lock
+    │   ├── StoreBusy  [retryable]                       HTTP 503 a request's write found no turn
     │   └── StoreUnusable                        exit 2           damaged, or from a newer scofeed
     ├── RenderError
     ├── PublishError                                              writing into feeds/
@@ -26,7 +27,7 @@
     ├── OutputError                                               standard output refused a write
     ├── OutOfMemory                                               memory ran out (ulimit -v)
     └── TemporaryError  [retryable]                      HTTP 503 may pass if tried again later
-        (also a base of TemporaryFailure and EndpointUnreachable)
+        (also a base of TemporaryFailure, StoreBusy and EndpointUnreachable)
 
 Three class attributes carry the meaning, so no caller parses a message:
 
