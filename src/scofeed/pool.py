@@ -169,20 +169,23 @@ def started(
         return None
     try:  # the first submit forks the workers, then starts the pool's own thread
         jobs = [pool.submit(fn, *args) for fn, args in calls]
-    except (OSError, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and memory_ran_out(exc) is None:
-            raise
-        _unavailable(exc)
+    except BaseException as exc:  # whatever it was, no started worker is left waiting
         for child in importlib.import_module("multiprocessing").active_children():
             child.kill()  # the pool's, which wait for work that never comes
             child.join(5)
         pool.shutdown(wait=False, cancel_futures=True)  # (its thread may never have run)
+        refused = isinstance(exc, OSError) or (
+            isinstance(exc, RuntimeError) and memory_ran_out(exc) is not None
+        )
+        if not refused:
+            raise
+        _unavailable(exc)
         return None
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     return jobs
 
 
-def _unavailable(exc: Exception) -> None:
+def _unavailable(exc: BaseException) -> None:
     log.warning("worker_processes_unavailable error=%r: working in this process", str(exc))
 
 
