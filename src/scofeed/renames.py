@@ -150,8 +150,9 @@ def continue_renamed(
         # by its text first, among every item gone: an item named by its place is
         # found by title and date only when none is (two items of one title and date,
         # the first deleted: the other took the deleted one's entry, and its text)
-        item = next((i for i in gone if _stands_in(i, entry, rel, True)), None)
-        item = item or next((i for i in gone if _stands_in(i, entry, rel, False)), None)
+        said_as = (compare_key(entry.title), entry.published.isoformat(), entry.summary)
+        item = next((i for i in gone if _stands_in(i, said_as, rel, True)), None)
+        item = item or next((i for i in gone if _stands_in(i, said_as, rel, False)), None)
         if item is not None:
             origin_rows.continue_origin(db, release.origin, item.origin)
             if known is not None:
@@ -161,12 +162,16 @@ def continue_renamed(
     return linked
 
 
-def _stands_in(item: origin_rows.ListItem, entry: Entry, rel: str, by_text: bool) -> bool:
-    """Whether ``entry``, read from a list item of a new name, is the gone ``item``
-    edited: ``by_text``, the same first paragraph and the same title or date; else an
-    item named by its place (``FILE#2``) of the same title and date."""
-    same_title = compare_key(item.title) == compare_key(entry.title)
-    same_date = item.published == entry.published.isoformat()
+def _stands_in(
+    item: origin_rows.ListItem, said_as: tuple[str, str, str], rel: str, by_text: bool
+) -> bool:
+    """Whether a list item of a new name, ``said_as`` (its title's ``compare_key``, its
+    date, its first paragraph), is the gone ``item`` edited: ``by_text``, the same first
+    paragraph and the same title or date; else an item named by its place (``FILE#2``)
+    of the same title and date."""
+    title, published, summary = said_as
+    same_title = compare_key(item.title) == title
+    same_date = item.published == published
     if by_text:
-        return item.summary == entry.summary and (same_title or same_date)
+        return item.summary == summary and (same_title or same_date)
     return same_title and same_date and item.origin[len(rel) + 1 :].isdecimal()
