@@ -89,6 +89,9 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert "scofeed.store.websub" not in mods  # no WebSub hubs configured
     # a few releases hashed: CPython's own SHA-256, not OpenSSL's (scofeed.digest)
     assert "hashlib" not in mods and "_hashlib" not in mods
+    # no feed file yet to read the date of: no email.utils, nor the socket module it
+    # brings (~9 ms); no network module at all
+    assert not mods & {"email", "socket"}
 
 
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
