@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from scofeed.cli import core, main
+from scofeed.cli import build as build_command
+from scofeed.cli import main
 from tests.conftest import free_port
 
 
@@ -130,7 +131,7 @@ def test_a_build_stopped_with_ctrl_c_says_so(site, monkeypatch, capsys):
     def stopped(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(core, "build", stopped)
+    monkeypatch.setattr(build_command, "build", stopped)
     assert main(["--config", str(site.config_path), "build"]) == 130
     assert capsys.readouterr().err == (
         "scofeed: build interrupted (what it stored stays; the feeds may not show it yet: "

@@ -40,7 +40,7 @@ OUT_OF_MEMORY = "scofeed: memory ran out"
 # that does not depend on how much this machine's libraries take.
 LIMITED = """
 import importlib, resource, sys
-for name in ("scofeed.cli.core", "scofeed.build", "scofeed.publish", "lxml.etree",
+for name in ("scofeed.cli.build", "scofeed.build", "scofeed.publish", "lxml.etree",
              "feedgen.feed", "sqlite3", "logging"):
     importlib.import_module(name)
 mapped = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status")

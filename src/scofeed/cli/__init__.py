@@ -47,7 +47,7 @@ DEFAULT_CONFIG_NAME = "config.toml"
 # (command, its line in `scofeed --help`, the scofeed.cli module that registers it), in
 # --help order. tests/test_startup.py checks it against what the modules register.
 COMMANDS: list[tuple[str, str, str]] = [
-    ("build", "ingest sources/, render and publish the feeds", "core"),
+    ("build", "ingest sources/, render and publish the feeds", "build"),
     ("list", "list the stored entries, newest first", "core"),
     ("show", "print one entry in full", "core"),
     ("config", "check or show the configuration", "core"),
