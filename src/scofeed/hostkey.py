@@ -21,23 +21,32 @@ address by its /64, the least one site is given.
 
 The list is the one bundled with ``publicsuffixlist`` (read once, from its package; it
 is never fetched); it is as new as the installed version.
+
+urllib3 (~70 ms with what it loads) and publicsuffixlist load by name at the first key or
+host worked out, not with this module: the store's WebSub and ActivityPub rows import
+it, and ``scofeed status`` reads only their counts (issue 9).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import ipaddress
 import re
 import socket
+from typing import Any
 
-import publicsuffixlist
-from publicsuffixlist import PublicSuffixList
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
-# the rules below and the list they read: a store keeps the keys it worked out with
-# them (``store.websub.rekey``) and works them out again when this changes
-VERSION = f"2 publicsuffixlist-{publicsuffixlist.__version__}"
+
+@functools.cache
+def version() -> str:
+    """The rules below and the list they read: a store keeps the keys it worked out with
+    them (``store.websub.rekey``) and works them out again when this changes."""
+    return f"2 publicsuffixlist-{importlib.import_module('publicsuffixlist').__version__}"
+
 
 # what the resolver reads as an IPv4 address (inet_aton: 1 to 4 parts, decimal, octal
 # or hex), whatever Python's ipaddress says of it
@@ -46,7 +55,8 @@ _IPV4_SPELLED = re.compile(r"(?:(?:0x[0-9a-f]*|[0-9]+)\.){0,3}(?:0x[0-9a-f]*|[0-
 
 @functools.cache
 def _psl() -> PublicSuffixList:
-    return PublicSuffixList()  # the bundled copy; reading it takes ~30 ms, done once
+    # the bundled copy; reading it takes ~30 ms, done once
+    return importlib.import_module("publicsuffixlist").PublicSuffixList()  # type: ignore[no-any-return]
 
 
 def address_key(text: str) -> str | None:
@@ -112,9 +122,16 @@ def url_host(url: str) -> str | None:
     ``parse_url``: the host ends at a ``\\``, which ``urllib.parse`` reads on past, so
     ``http://a.evil.example\\@b.example/`` goes to ``a.evil.example``, not
     ``b.example``); None when it refuses to send one."""
+    parts = _parsed(url)
+    return None if parts is None else parts.host or ""
+
+
+def _parsed(url: str) -> Any:
+    """urllib3's ``parse_url`` of ``url`` (its ``Url``), None where it refuses it."""
+    refused = importlib.import_module("urllib3.exceptions").LocationParseError
     try:
-        return parse_url(url).host or ""
-    except (LocationParseError, ValueError):
+        return importlib.import_module("urllib3.util").parse_url(url)
+    except (refused, ValueError):
         return None
 
 
@@ -124,9 +141,8 @@ def authority(url: str) -> str | None:
     it: the host as the client reads it (``url_host``), without a trailing dot, with its
     port only when it is not the scheme's default (``https://Example.COM.:443/x`` is
     ``example.com``); None when the client refuses to send one."""
-    try:
-        parts = parse_url(url)
-    except (LocationParseError, ValueError):
+    parts = _parsed(url)
+    if parts is None:
         return None
     name = (parts.host or "").rstrip(".")
     if parts.port is None or parts.port == _DEFAULT_PORTS.get(parts.scheme or ""):

@@ -121,7 +121,7 @@ def servers_in(db: sqlite3.Connection, domain: str, at_most: int) -> int:
     return int(row[0])
 
 
-# the list and rules (``hostkey.VERSION``) the followers' domains were worked out by
+# the list and rules (``hostkey.version()``) the followers' domains were worked out by
 DOMAINS = "activitypub.domains"
 
 
@@ -131,7 +131,7 @@ def rekey(db: sqlite3.Connection) -> int:
     migration 36 (its rows from before have none) and once after an upgrade brings
     another list. The rows changed; 0 at once (a read of ``meta``) when nothing is to
     be done. Call it in a write transaction."""
-    if get_meta(db, DOMAINS) == hostkey.VERSION:
+    if get_meta(db, DOMAINS) == hostkey.version():
         return 0
     found = db.execute("SELECT actor, server, domain FROM ap_followers")
     moved = []
@@ -141,7 +141,7 @@ def rekey(db: sqlite3.Connection) -> int:
         if (new, key) != (server, domain):
             moved.append((new, key, actor))
     db.executemany("UPDATE ap_followers SET server = ?, domain = ? WHERE actor = ?", moved)
-    put_meta(db, (DOMAINS, hostkey.VERSION))
+    put_meta(db, (DOMAINS, hostkey.version()))
     return len(moved)
 
 

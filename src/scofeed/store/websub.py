@@ -200,7 +200,7 @@ def host_load(db: sqlite3.Connection, domain: str, topic: str, callback: str) ->
     return int(subs.fetchone()[0]) + int(waiting.fetchone()[0])
 
 
-# the list and rules (``hostkey.VERSION``) the stored domains were worked out by
+# the list and rules (``hostkey.version()``) the stored domains were worked out by
 DOMAINS = "websub.domains"
 
 
@@ -210,7 +210,7 @@ def rekey(db: sqlite3.Connection) -> int:
     from before have none) and once after an upgrade brings another list (a name that
     became a public suffix makes its subdomains each their own). The rows whose domain
     changed; 0 at once when nothing is to be done (a read of ``meta``)."""
-    if get_meta(db, DOMAINS) == hostkey.VERSION:
+    if get_meta(db, DOMAINS) == hostkey.version():
         return 0
     changed = 0
     for table in ("websub_subscriptions", "websub_intents"):
@@ -218,7 +218,7 @@ def rekey(db: sqlite3.Connection) -> int:
         moved = [(key, i) for i, host, domain in found if (key := hostkey.host_key(host)) != domain]
         db.executemany(f"UPDATE {table} SET domain = ? WHERE id = ?", moved)
         changed += len(moved)
-    put_meta(db, (DOMAINS, hostkey.VERSION))
+    put_meta(db, (DOMAINS, hostkey.version()))
     return changed
 
 
