@@ -94,6 +94,33 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
     assert not mods & {"email", "socket"}
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list"],
+        ["status"],
+        ["config", "check"],
+        ["backup", "{root}/backup.sqlite3"],
+        ["webhook", "list"],
+        ["deliveries"],
+    ],
+    ids=" ".join,
+)
+def test_commands_that_read_the_store_or_config_load_no_build_renderer_or_client(site, argv):
+    """Listing what is stored (or checking the config) loaded the whole build, feedgen
+    and lxml (`list`, `config`, `backup`: the module of `build`), or urllib3 and
+    requests (`status`, `webhook list`: the WebSub and ActivityPub rows, the senders):
+    ~100-200 ms each, on every call from a script or a monitoring check."""
+    store = site.store()
+    run_build(site.config(), store, datetime.now(UTC))
+    store.close()
+    argv = [a.format(root=site.root) for a in argv]
+    code, mods, _out = imported("--config", str(site.config_path), *argv, cwd=str(site.root))
+    assert code == 0
+    assert not mods & (RENDERING | NETWORK | DAEMON | READERS_AND_PARSERS)
+    assert not {"scofeed.build", "scofeed.normalise", "scofeed.render"} & mods
+
+
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
     (site.sources / "note.md").write_text(
         "---\ntitle: A note\ndate: 2020-06-04\n---\n\nOn 4 June 2020 a note.\n",

@@ -2,6 +2,9 @@
 list|deliveries|redeliver|test|verify|enable|forget.
 
 ``scofeed deliveries`` and ``scofeed redeliver`` stay as aliases of the webhook ones.
+The commands that send or queue (deliver, redeliver, test) load the senders and the
+payloads (requests, the renderer) themselves: listing and managing the endpoints
+reads the store only, and loads neither (issue 9).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from scofeed.cli.common import (
 from scofeed.cli.status import endpoint_state
 from scofeed.config import Config, Webhook, resolve_secret
 from scofeed.config.push import WHSEC, is_whsec
-from scofeed.deliver import outbox, payload, policy, runner, sender, signing
+from scofeed.deliver import signing
 from scofeed.errors import ConfigError, StoreError, UsageError, shown
 from scofeed.store import Store
 from scofeed.store import deliveries as rows
@@ -142,6 +145,8 @@ def cmd_webhook_list(args: argparse.Namespace) -> int:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
+    from scofeed.deliver import runner  # see the module docstring
+
     cfg, store = open_store(args, existing=True)
     cfg.require_secrets()
     report = runner.run_due(cfg, store)
@@ -210,6 +215,8 @@ def _parse_since(value: str, tz: str) -> datetime:
 
 
 def cmd_redeliver(args: argparse.Namespace) -> int:
+    from scofeed.deliver import outbox  # see the module docstring
+
     chosen = [args.delivery_id is not None, args.failed, args.since is not None]
     if sum(chosen) != 1:
         raise UsageError("redeliver: give exactly one of DELIVERY_ID, --failed, --since DATE")
@@ -300,6 +307,8 @@ def _hook(cfg: Config, name: str) -> Webhook:
 
 
 def cmd_webhook_test(args: argparse.Namespace) -> int:
+    from scofeed.deliver import payload, policy, sender  # see the module docstring
+
     cfg = load_config(args)  # sends a ping, stores nothing: made a store where there was none
     hook = _hook(cfg, args.name)
     problems = hook.secret_problems()
