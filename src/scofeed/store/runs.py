@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
+from scofeed.frozen import frozen
 from scofeed.store import put_meta
 
 POLL_PREFIX = "poll:"  # a source's poll job: "poll:NAME"
@@ -29,7 +30,7 @@ SCAN_JOB = "scan"
 _held: dict[tuple[str, str], Run] = {}
 
 
-@dataclass(frozen=True)
+@frozen  # made once a job's run: no compiled methods (scofeed.frozen)
 class Run:
     name: str
     started: float  # epoch seconds
