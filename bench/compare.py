@@ -1,6 +1,6 @@
-"""This checkout against an earlier commit: the same `scofeed build`, whole processes.
+"""This checkout against an earlier commit: the same `scofeed` commands, whole processes.
 
-    python bench/compare.py COMMIT [--job seed|cold] [--rounds N] [-n 10000]
+    python bench/compare.py COMMIT [--job seed|cold|commands] [--rounds N] [-n 10000]
 
 Checks COMMIT out into a temporary git worktree and runs `scofeed build` as whole
 processes, alternating between that worktree's code and this checkout's (same
@@ -11,6 +11,11 @@ seed (bench/build.py's) in the layout of issue 9's 30-line script (the newest 50
 and RSS, no archive pages). Prints each side's median wall and CPU time (the process
 and its workers, reaped) and the ratio this / COMMIT: what a change did to the build,
 measured on one host in one run, the machine's own speed cancelled out.
+
+``commands``: the commands that only read a built site of the seed (its store and
+config), each timed the same way: ``list``, ``show``, ``status``, ``config check``,
+``webhook list`` and a ``build`` with nothing new (issue 9: each command imports only
+what it uses). Both sides read one site, built once by this checkout.
 """
 
 from __future__ import annotations
@@ -52,10 +57,45 @@ def one_build(src: Path, sources: Path, layout: list[str]) -> tuple[float, float
         return time.perf_counter() - start, children_cpu() - used
 
 
+READING = [["list"], ["show", "90ba02eaf80744aa151b"], ["status"], ["config", "check"],
+           ["webhook", "list"], ["build"]]  # fmt: skip
+
+
+def one_command(src: Path, site: Path, words: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``scofeed *words`` run in ``site`` with ``src``'s code."""
+    drop = ("SCOFEED_CONFIG", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in drop} | {"PYTHONPATH": str(src)}
+    used, start = children_cpu(), time.perf_counter()
+    subprocess.run([sys.executable, "-m", "scofeed", *words], cwd=site, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    return time.perf_counter() - start, children_cpu() - used
+
+
+def compare_commands(sides: dict[str, Path], site: Path, rounds: int) -> None:
+    """Each of ``READING`` in ``site``, alternating between the sides; prints medians."""
+    shutil.copy(SEED, site / "sources")
+    shutil.copy(REPO / "config.toml", site)
+    one_command(sides["this checkout"], site, ["build"])
+    times: dict[tuple[str, str], list[float]] = {}
+    for r in range(rounds):
+        for words in READING:
+            order = list(sides.items())
+            for name, src in order if r % 2 == 0 else reversed(order):
+                times.setdefault((" ".join(words), name), []).append(
+                    one_command(src, site, words)[1]
+                )
+    then, this = sides
+    print(f"CPU of each command on a built site of the seed, median of {rounds} rounds")
+    for words in READING:
+        key = " ".join(words)
+        old, new = (statistics.median(times[key, side]) * 1000 for side in (then, this))
+        print(f"{key:<32} {then} {old:7.1f} ms   this checkout {new:7.1f} ms   {new / old:.2f}x")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("commit", help="the earlier commit (anything git rev-parse takes)")
-    ap.add_argument("--job", choices=("seed", "cold"), default="seed")
+    ap.add_argument("--job", choices=("seed", "cold", "commands"), default="seed")
     ap.add_argument("--rounds", type=int, default=0, help="default: 21 for seed, 5 for cold")
     ap.add_argument("-n", type=int, default=10_000, help="releases of the cold job")
     args = ap.parse_args()
@@ -67,6 +107,10 @@ def main() -> int:
         try:
             sources = Path(tmp) / "sources"
             sources.mkdir()
+            if args.job == "commands":
+                sides = {args.commit: old / "src", "this checkout": REPO / "src"}
+                compare_commands(sides, Path(tmp), rounds)
+                return 0
             if args.job == "seed":
                 shutil.copy(SEED, sources)
                 layout: list[str] = []
