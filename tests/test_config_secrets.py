@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from scofeed.add import add_url
+from scofeed.added import add_url
 from scofeed.cli import main
 from scofeed.config import load, redact_url, safe_url, show
 from scofeed.config.redact import got, logged, secret_key

@@ -22,6 +22,7 @@ LAYERS: list[list[str]] = [
         "scofeed.poll",
         "scofeed.build",
         "scofeed.add",
+        "scofeed.added",
         "scofeed.withdraw",
         "scofeed.recheck",
         "scofeed.outboxes",

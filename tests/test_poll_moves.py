@@ -18,7 +18,7 @@ import pytest
 
 import test_remote
 from conftest import rewind, shown_inputs
-from scofeed.add import add_url
+from scofeed.added import add_url
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
 from scofeed.store import pages as page_rows

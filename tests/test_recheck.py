@@ -19,7 +19,7 @@ from standardwebhooks import Webhook
 
 import test_daemon
 from conftest import SECRET, webhook_toml
-from scofeed.add import add_url
+from scofeed.added import add_url
 from scofeed.cli import main
 from scofeed.deliver import runner
 from scofeed.poll import poll_due

@@ -121,6 +121,19 @@ def test_commands_that_read_the_store_or_config_load_no_build_renderer_or_client
     assert not {"scofeed.build", "scofeed.normalise", "scofeed.render"} & mods
 
 
+def test_add_of_a_file_loads_no_http_client_or_feed_parser(site: Site):
+    """`scofeed add FILE` loaded requests, urllib3 and feedparser (~180 ms), which only
+    `add URL` uses (``scofeed.added``)."""
+    release = site.root / "release.txt"
+    release.write_text("SCO meets\n\nOn 4 June 2021 the SCO met.\n", encoding="utf-8")
+    code, mods, out = imported(
+        "--config", str(site.config_path), "add", str(release), cwd=str(site.root)
+    )
+    assert code == 0 and out.startswith("added "), out
+    assert "scofeed.add" in mods and "scofeed.added" not in mods
+    assert not mods & (NETWORK | DAEMON | READERS_AND_PARSERS)
+
+
 def test_a_markdown_release_loads_its_reader_when_there_is_one(site: Site):
     (site.sources / "note.md").write_text(
         "---\ntitle: A note\ndate: 2020-06-04\n---\n\nOn 4 June 2020 a note.\n",

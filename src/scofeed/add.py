@@ -1,5 +1,5 @@
-"""``scofeed add``: one release from bytes (a file, standard input or a URL) into
-sources/, then a build.
+"""``scofeed add``: one release from bytes (a file, standard input, or a page fetched
+by ``scofeed.added``) into sources/, then a build.
 
 The release is read and normalised first, so nothing invalid is ever written; a bad
 input is quarantined (rejects table, source ``add``) and refused. A release the store
@@ -37,19 +37,15 @@ from scofeed.errors import (
     memory_ran_out,
     unexpected,
 )
-from scofeed.model import Entry, Planner, Release
+from scofeed.model import Entry, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
 from scofeed.refold import refold, rekey
 from scofeed.renames import corrected_of
-from scofeed.sources.http import Response
-from scofeed.sources.newslist import refuse_listing
-from scofeed.sources.remote import fetch_added, page_text, read_added
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
-from scofeed.store import pages as page_rows
 from scofeed.store.lock import exclusively
 
 log = logging.getLogger(__name__)
@@ -126,7 +122,7 @@ def _read_or_reject(
         raise RejectedInput(origin, unexpected(exc)) from None
 
 
-def _quarantine(
+def quarantine(
     store: Store, origin: str, exc: RejectedInput | NormaliseError, now: datetime
 ) -> None:
     """Record a refused input in the rejects table (source ``add``) and log it."""
@@ -184,14 +180,14 @@ def add_release(
             raise RejectedInput(origin_label, f"unknown format {suffix!r} (one of {known})")
         release, entry = _read_or_reject(cfg, data, suffix, origin_label, now)
     except (RejectedInput, NormaliseError) as exc:
-        _quarantine(store, _quarantined_as(origin_label, data), exc, now)
+        quarantine(store, _quarantined_as(origin_label, data), exc, now)
         raise
-    with _one_at_a_time(cfg):
+    with one_at_a_time(cfg):
         return _stored(cfg, store, data, suffix, origin_label, now, update, release, entry)
 
 
 @contextlib.contextmanager
-def _one_at_a_time(cfg: Config) -> Iterator[None]:
+def one_at_a_time(cfg: Config) -> Iterator[None]:
     """One add (or a recheck's rewrite of an added file) at a time, from the match to
     the build: two adds of one new release at once each found no match and each wrote
     a file (the entry was one, the files two)."""
@@ -262,129 +258,5 @@ def _stored(
     return AddResult(stored.id, target, kind, report)
 
 
-def from_url(cfg: Config, store: Store, url: str, now: datetime, fmt: str | None = None) -> bytes:
-    """Fetch a release page (politely: see sources.http) and return it as a JSON release
-    that keeps its URL and date, so a later build of sources/ reads the same release
-    with the same duplicate key, whatever the page's own markup says. ``fmt`` is the
-    release format to read it as (default: as its Content-Type says)."""
-    try:
-        resp = fetch_added(cfg, store, url, now)
-        # read within the per-file time budget, as a file or a polled page is
-        releases = within_budget(
-            cfg.limits.file_seconds, url, _read_fetched, cfg, url, resp, now, fmt
-        )
-        return url_document(cfg, url, releases, now)
-    except (RejectedInput, NormaliseError) as exc:
-        _quarantine(store, url, exc, now)
-        raise
-
-
-def _read_fetched(
-    cfg: Config, url: str, resp: Response, now: datetime, fmt: str | None
-) -> list[Release]:
-    suffix, releases = read_added(cfg, url, resp, now, fmt)
-    if suffix in (".html", ".htm"):
-        for release in releases:
-            refuse_listing(url, page_text(resp), release, url)
-    return releases
-
-
-def url_document(cfg: Config, url: str, releases: list[Release], now: datetime) -> bytes:
-    """The one release of a fetched page as the JSON file ``add`` keeps in sources/."""
-    if len(releases) != 1:
-        raise RejectedInput(url, f"holds {len(releases)} releases; add them one at a time")
-    release = releases[0]
-    settings = settings_from(cfg)
-    entry = within_budget(cfg.limits.file_seconds, url, normalise, release, settings, now)
-    doc: dict[str, object] = {
-        "title": entry.title,
-        "date": entry.published.isoformat(),
-        "url": release.url or url,
-        "lang": entry.language,
-        "text": release.text,
-    }
-    if release.tags:
-        doc["tags"] = list(release.tags)
-    if release.html:
-        doc["html"] = release.html
-    # what the page's own metadata said (a Markdown or JSON release's): its id, a later
-    # date and its withdrawal were dropped, and a withdrawn release was published
-    if release.key:
-        doc["id"] = release.key
-    if release.updated is not None:
-        doc["updated"] = release.updated.isoformat()
-    if release.withdrawn is not None:
-        doc["withdrawn"] = release.withdrawn
-        if release.withdrawn_reason:
-            doc["withdrawn_reason"] = release.withdrawn_reason
-    return _dump(doc)
-
-
-def _dump(doc: dict[str, object]) -> bytes:
+def dump(doc: dict[str, object]) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-def refresh_added(
-    cfg: Config,
-    store: Store,
-    path: Path,
-    url: str,
-    releases: list[Release],
-    now: datetime,
-    planner: Planner | None = None,
-) -> BuildReport | None:
-    """A page given to ``add URL`` fetched again (``scofeed.recheck``): its file in
-    sources/ rewritten when the page's text changed, and a build, which makes the edit a
-    correction as for any edited file. The file's date stays (a recheck brings edits of
-    the text, not a new date). None when nothing changed."""
-    with _one_at_a_time(cfg):
-        return _refreshed(cfg, store, path, url, releases, now, planner)
-
-
-def _refreshed(
-    cfg: Config, store: Store, path: Path, url: str, releases: list[Release], now: datetime,
-    planner: Planner | None,
-) -> BuildReport | None:  # fmt: skip
-    old_bytes = path.read_bytes()
-    doc = json.loads(url_document(cfg, url, releases, now))
-    try:
-        old = json.loads(old_bytes)
-    except ValueError:
-        old = {}
-    if isinstance(old, dict) and old.get("date"):
-        doc["date"] = old["date"]
-    data = _dump(doc)
-    if data == old_bytes:
-        return None
-    publish.write_atomic(path, data)
-    log.info("add_refreshed url=%s path=%s", logged(url), path)
-    rel = path.relative_to(cfg.paths.sources).as_posix()
-    return build(cfg, store, now, planner=planner, settled=frozenset({rel}))  # written whole
-
-
-def add_url(
-    cfg: Config,
-    store: Store,
-    url: str,
-    now: datetime,
-    update: bool = False,
-    fmt: str | None = None,
-) -> AddResult:
-    """``scofeed add URL``: the page into sources/ as JSON, a build, and the page
-    watched for corrections while recent (``[recheck]``), read as ``fmt`` then too."""
-    data = from_url(cfg, store, url, now, fmt)
-    result = add_release(cfg, store, data, ".json", url, now, update)
-    entry = entry_rows.get(store.db, result.entry_id)
-    rel = result.path.relative_to(cfg.paths.sources).as_posix()
-    page_rows.watch(
-        store.db,
-        url,
-        ADD_SOURCE,
-        rel,
-        entry.id,
-        entry.published.timestamp(),
-        now.timestamp(),
-        cfg.recheck.interval,
-        fmt,
-    )
-    return result

@@ -22,7 +22,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scofeed.add import ADD_SOURCE, refresh_added
+from scofeed.add import ADD_SOURCE
+from scofeed.added import refresh_added
 from scofeed.config import Config, RemoteSource
 from scofeed.config.redact import logged
 from scofeed.errors import NormaliseError, PageGone, RejectedInput, TemporaryFailure

@@ -1,7 +1,7 @@
 """A news listing where a release page belongs: the site's list of releases saved into
 sources/ as a ``.html`` file, or its address given to ``scofeed add URL``. Read as a
 release it was published under the title "News", dated now, and pushed to every
-endpoint; ``read_html`` (the reader of ``.html`` files) and ``add.from_url`` refuse it
+endpoint; ``read_html`` (the reader of ``.html`` files) and ``added.from_url`` refuse it
 with ``refuse_listing``.
 
 A listing is a page whose own address is no article's (by the ``sco`` preset's
