@@ -103,6 +103,8 @@ def test_build_of_txt_sources_imports_no_daemon_network_or_other_readers(site: S
         ["backup", "{root}/backup.sqlite3"],
         ["webhook", "list"],
         ["deliveries"],
+        ["websub", "list"],
+        ["ap", "followers"],
     ],
     ids=" ".join,
 )

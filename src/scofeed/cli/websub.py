@@ -1,4 +1,7 @@
-"""websub list | remove: the built-in hub's subscriptions."""
+"""websub list | remove: the built-in hub's subscriptions.
+
+Listing reads the store's rows only; the hub's modules (which load the HTTP client)
+load inside ``remove`` and a ``--topic`` filter, which use them (issue 9)."""
 
 from __future__ import annotations
 
@@ -6,10 +9,8 @@ import argparse
 import sys
 import time
 
-from scofeed import websub
 from scofeed.cli.common import Subparsers, command, open_store, when
 from scofeed.store import websub as rows
-from scofeed.websub.hub import normal_url
 
 
 def register(sub: Subparsers) -> None:  # type: ignore[type-arg]
@@ -27,6 +28,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     _cfg, store = open_store(args, existing=True)
     subs = rows.subscriptions(store.db)
     if args.topic is not None:  # any spelling of it, as the hub reads a subscriber's
+        from scofeed.websub.hub import normal_url  # see the module docstring
+
         wanted = normal_url(args.topic)
         subs = [s for s in subs if normal_url(s.topic) == wanted]
     if not subs:
@@ -48,6 +51,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from scofeed import websub  # see the module docstring
+
     _cfg, store = open_store(args, existing=True)
     removed = websub.drop(store, args.subscription_id, "removed by the operator", time.time())
     if removed is None:
