@@ -15,7 +15,7 @@ import pytest
 
 import test_daemon
 from conftest import SlowReceiver, webhook_toml
-from scofeed.daemon import running_pid
+from scofeed.store.lock import running_pid
 
 start = test_daemon.start
 wait_for = test_daemon.wait_for

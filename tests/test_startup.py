@@ -123,6 +123,16 @@ def test_commands_that_read_the_store_or_config_load_no_build_renderer_or_client
     assert not {"scofeed.build", "scofeed.normalise", "scofeed.render"} & mods
 
 
+def test_reload_signals_the_daemon_without_loading_it(site: Site):
+    """`scofeed reload` loaded the whole daemon (APScheduler, waitress, requests,
+    feedparser: ~670 modules, ~0.5 s) to send one signal. No daemon runs here: the
+    command says so, having loaded none of it."""
+    code, mods, _out = imported("--config", str(site.config_path), "reload", cwd=str(site.root))
+    assert code == 1
+    assert "scofeed.daemon" not in mods
+    assert not mods & (DAEMON | NETWORK | RENDERING | READERS_AND_PARSERS)
+
+
 def test_add_of_a_file_loads_no_http_client_or_feed_parser(site: Site):
     """`scofeed add FILE` loaded requests, urllib3 and feedparser (~180 ms), which only
     `add URL` uses (``scofeed.added``)."""

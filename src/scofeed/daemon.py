@@ -215,29 +215,6 @@ def clock_behind_store(store: Store) -> int:
     return moved
 
 
-def running_pid(state: Path) -> int | None:
-    """The pid of the daemon holding this store's lock, or None when none is running."""
-    found = running(state)
-    return found[0] if found else None
-
-
-def signal_reload(state: Path) -> int:
-    """Send SIGHUP to the daemon running on ``state``; returns its pid."""
-    pid = running_pid(state)
-    if pid is None:
-        raise StoreError(f"no scofeed daemon is running on {state} (lock {lock_path(state)})")
-    try:
-        os.kill(pid, signal.SIGHUP)
-    except PermissionError:
-        raise StoreError(
-            f"not allowed to signal the daemon (pid {pid}); run this as its user, "
-            "or `systemctl reload scofeed`"
-        ) from None
-    except ProcessLookupError:
-        raise StoreError(f"the daemon (pid {pid}) is gone; its lock is stale") from None
-    return pid
-
-
 def apply_log_level(level: str) -> None:
     """The configured level on the root logger. APScheduler's per-run chatter and waitress's
     busy-queue notices only show at DEBUG. APScheduler's warnings too: a tick that finds

@@ -1,7 +1,8 @@
 """The daemon's lock beside the store, ``<state>.lock``: an exclusive flock held by the
 running ``scofeed run``, the file holding its pid and start time. Read here by whoever
-needs to know whether a daemon runs (``scofeed status``, ``reload``, and a one-shot
-command about to upgrade the store); taken by ``daemon.PidLock``. ``exclusively``: the
+needs to know whether a daemon runs (``scofeed status``, ``reload``, which signals it
+from here without loading the daemon, and a one-shot command about to upgrade the
+store); taken by ``daemon.PidLock``. ``exclusively``: the
 locks that make two processes take turns at one step (publishing, ``scofeed add``)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,3 +121,26 @@ def running(state: Path) -> Holder | None:
         return None
     finally:
         os.close(fd)
+
+
+def running_pid(state: Path) -> int | None:
+    """The pid of the daemon holding this store's lock, or None when none is running."""
+    found = running(state)
+    return found[0] if found else None
+
+
+def signal_reload(state: Path) -> int:
+    """Send SIGHUP to the daemon running on ``state``; returns its pid."""
+    pid = running_pid(state)
+    if pid is None:
+        raise StoreError(f"no scofeed daemon is running on {state} (lock {lock_path(state)})")
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except PermissionError:
+        raise StoreError(
+            f"not allowed to signal the daemon (pid {pid}); run this as its user, "
+            "or `systemctl reload scofeed`"
+        ) from None
+    except ProcessLookupError:
+        raise StoreError(f"the daemon (pid {pid}) is gone; its lock is stale") from None
+    return pid
