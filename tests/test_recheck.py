@@ -24,7 +24,7 @@ from scofeed.cli import main
 from scofeed.deliver import runner
 from scofeed.poll import poll_due
 from scofeed.recheck import recheck_due
-from scofeed.schedule import Idle, JobContext, job_table, poll_job, recheck_job
+from scofeed.schedule import Idle, JobContext, Said, job_table, poll_job, recheck_job
 from scofeed.store import pages as page_rows
 from scofeed.store import published as published_rows
 
@@ -308,6 +308,7 @@ def test_the_daemon_job_and_the_command(site, official, receivers, capsys, caplo
     official.pages[ARTICLE] = Page(body=article("A corrected first paragraph."), etag='"v2"')
     summary = recheck_job(ctx, START + timedelta(seconds=cfg.recheck.interval + 1))
     assert isinstance(summary, str) and "updated=1" in summary
+    assert isinstance(summary, Said)  # its own line said it: the scheduler's is DEBUG
     assert "deliver" in woken
     # the next check finds the page the same (a 304): an idle tick, logged only at
     # DEBUG (it wrote three INFO lines a day per page: the fetch, the recheck, the job)

@@ -35,6 +35,7 @@ from scofeed.schedule import (
     Idle,
     JobContext,
     JobSpec,
+    Said,
     Scheduler,
     deliver_job,
     scan_job,
@@ -527,6 +528,33 @@ def test_a_deliver_tick_that_hands_nothing_over_is_not_an_info_line(site, receiv
         ctx.deliveries._busy.add((str(ctx.store.path), "hub"))  # a drain not finished yet
         assert deliver_job(ctx, NOW) == Idle("sending endpoints=0 busy=1")
         assert hook.received == []
+
+
+def test_a_run_its_job_said_itself_is_recorded_and_not_said_again(make_scheduler, caplog):
+    """A poll or recheck that brought something logs its own line (``poll source=...``)
+    and returns it: the scheduler's line for the same run said it a second time at
+    INFO (found by a soak test: 138 polls, 276 lines). It is DEBUG now, and recorded."""
+    caplog.set_level(logging.DEBUG, logger="scofeed.schedule")
+
+    def polled(ctx: JobContext, now: datetime) -> Said:
+        return Said("fetched=1 new=1")
+
+    def scanned(ctx: JobContext, now: datetime) -> str:
+        return "found=1 new=1"
+
+    sched = make_scheduler(
+        [
+            JobSpec("poll:x", trigger_for(every=3600), polled),
+            JobSpec("scan", trigger_for(every=3600), scanned),
+        ]  # fmt: skip
+    )
+    db = sched.ctx.store.db
+    wait_for(lambda: runs.get(db, "poll:x") and runs.get(db, "scan"), what="both recorded")
+    record = runs.get(db, "poll:x")
+    assert record is not None and record.ok and record.summary == "fetched=1 new=1"
+    said = {r.getMessage().rsplit(" ms=", 1)[0]: r.levelno for r in caplog.records}
+    assert said["poll:x fetched=1 new=1"] == logging.DEBUG
+    assert said["scan found=1 new=1"] == logging.INFO  # a job that does not log itself
 
 
 def test_a_job_failing_alike_is_one_error_line_and_its_recovery_is_recorded(make_scheduler, caplog):

@@ -93,6 +93,15 @@ class Idle:
     summary: str
 
 
+class Said(str):
+    """A job's result when something happened and the job's own module said so in its
+    own line (a poll's ``poll source=...``, a recheck's ``recheck ...``, at the level
+    it chose): recorded as any ``str``, and the scheduler's line only at DEBUG (it said
+    every poll and recheck that brought something twice at INFO)."""
+
+    __slots__ = ()
+
+
 class Waiting:
     """A job's result when its work is not due yet and its last run failed (a source
     polled again later, after a failure): nothing logged or recorded, and no recovery."""
@@ -100,7 +109,7 @@ class Waiting:
 
 WAITING = Waiting()
 
-JobFn = Callable[[JobContext, datetime], "str | Idle | Waiting | None"]
+JobFn = Callable[[JobContext, datetime], "str | Said | Idle | Waiting | None"]
 
 
 POLLS = "polls"  # the executor of the poll jobs
@@ -197,7 +206,7 @@ def poll_job(name: str) -> JobFn:
             # failed poll was followed by `poll:x_recovered` a tick later)
             state = source_rows.state(ctx.store.db, name)
             return WAITING if state is not None and state.failures else None
-        return summary if report.changed or report.failed else Idle(summary)
+        return Said(summary) if report.changed or report.failed else Idle(summary)
 
     return run
 
@@ -213,7 +222,7 @@ def recheck_job(ctx: JobContext, now: datetime) -> str | Idle | None:
     if not report.checked:
         return None  # none was due
     summary = f"recheck {report.line()}"
-    return summary if report.eventful else Idle(summary)
+    return Said(summary) if report.eventful else Idle(summary)
 
 
 def deliver_job(ctx: JobContext, now: datetime) -> str | Idle | None:
@@ -419,6 +428,8 @@ class Scheduler:
             log.debug("%s nothing_due ms=%d", name, ms)
         elif ok and idle:
             log.debug("%s idle %s ms=%d", name, summary, ms)
+        elif ok and isinstance(summary, Said):
+            log.debug("%s %s ms=%d", name, summary, ms)
         elif ok:
             log.info("%s %s ms=%d", name, summary, ms)
         said = self._said.pop(name, None) if ok and not waiting else None

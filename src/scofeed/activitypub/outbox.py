@@ -53,8 +53,8 @@ def _fan_out(db: Any, doc: dict[str, Any], kind: str, entry_id: str | None, at: 
     n = 0
     for inbox in rows.targets(db):
         n += rows.enqueue(db, doc["id"], kind, entry_id, inbox, host_of(inbox), body, at)
-    if n:
-        log.info("activitypub_queued kind=%s activity=%s inboxes=%d", kind, doc["id"], n)
+    if n:  # DEBUG, as a webhook's delivery_queued: the scan's line counts them (deliveries=N)
+        log.debug("activitypub_queued kind=%s activity=%s inboxes=%d", kind, doc["id"], n)
     return n
 
 
