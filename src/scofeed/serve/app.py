@@ -62,7 +62,7 @@ from scofeed.serve.pages import (
     tag_html,
     withdrawn_html,
 )
-from scofeed.store import Store, feedfiles, runs, store_trouble, unusable
+from scofeed.store import Store, busy, feedfiles, runs, store_trouble, unusable
 from scofeed.store import entries as entry_rows
 from scofeed.store import published as published_rows
 from scofeed.store import status as status_rows
@@ -203,7 +203,7 @@ class App:
         except StoreBusy:
             return busy_answer(environ)
         except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+            if not busy(exc):
                 raise
             return busy_answer(environ)
 

@@ -33,6 +33,7 @@ from scofeed.store.trouble import (
     whose_folder,
     writable,
 )
+from scofeed.store.trouble import busy as busy
 from scofeed.store.trouble import not_a_folder as not_a_folder
 from scofeed.store.trouble import store_trouble as store_trouble
 from scofeed.store.trouble import unusable as unusable
@@ -455,16 +456,14 @@ class Store:
         but saying so once it has waited ``BUSY_SAID_MS``: who holds it (the daemon, by
         its pid, or another process) and how much longer this one waits. At most
         ``waiting_at_most``'s wait, in a thread that set one."""
-        busy = min(self._busy_ms, getattr(self._local, "wait_ms", None) or self._busy_ms)
-        said = min(BUSY_SAID_MS, busy)
+        wait = min(self._busy_ms, getattr(self._local, "wait_ms", None) or self._busy_ms)
+        said = min(BUSY_SAID_MS, wait)
         db.execute(f"PRAGMA busy_timeout={said}")
         try:
             db.execute("BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
-                raise
-            if said == busy:  # the whole wait is over
+            if not busy(exc) or said == wait:  # not the lock, or the whole wait is over
                 raise
         finally:
             db.execute(f"PRAGMA busy_timeout={self._busy_ms}")
@@ -475,13 +474,13 @@ class Store:
         level = loud if now - self._busy_said >= BUSY_SAID_EVERY else logging.DEBUG
         if level == loud:
             self._busy_said = now
-        left = (busy - said) // 1000
+        left = (wait - said) // 1000
         log.log(
             level,
             "store_busy path=%s holder=%r waiting=%ds more",
             self.path, self._lock_holder(), left,
         )  # fmt: skip
-        db.execute(f"PRAGMA busy_timeout={busy - said}")
+        db.execute(f"PRAGMA busy_timeout={wait - said}")
         try:
             db.execute("BEGIN IMMEDIATE")
         finally:

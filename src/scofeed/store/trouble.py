@@ -40,6 +40,13 @@ def disk_full(path: Path) -> bool:
     return st.f_bavail == 0
 
 
+def busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite saying another connection holds the write lock past the
+    wait (``SQLITE_BUSY``)."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return isinstance(exc, sqlite3.OperationalError) and code == sqlite3.SQLITE_BUSY
+
+
 def store_trouble(exc: BaseException) -> bool:
     """Whether ``exc`` is SQLite saying the machine keeps the store from being used,
     rather than a mistake in a query (a bug, logged with its traceback)."""
