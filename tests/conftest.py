@@ -23,6 +23,7 @@ import requests
 from hypothesis import settings
 from pytest_httpserver import HTTPServer
 
+import forkserver
 from scofeed import config as config_mod
 from scofeed.cli import main
 from scofeed.model import Entry
@@ -242,7 +243,7 @@ def scofeed_serving(
     folder = config.parent
     err = folder / f"{command}.err"
     with open(err, "wb") as e:
-        proc = subprocess.Popen(
+        proc = forkserver.Popen(
             [sys.executable, "-m", "scofeed", "--config", str(config), command]
             + ["--host", "127.0.0.1", "--port", str(port)],
             stdout=subprocess.DEVNULL,
@@ -533,7 +534,7 @@ def web():
 def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
     """``scofeed --config <site's> ARGS`` as a subprocess in the site's folder, its
     output captured as text."""
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
         capture_output=True,
         text=True,

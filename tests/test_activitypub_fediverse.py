@@ -22,6 +22,7 @@ import requests
 from bovine.parse import Actor as ParsedActor
 from pyld import jsonld
 
+import forkserver
 from tests import fedi
 from tests.conftest import ACTIVITYPUB_DAEMON, Site, free_port
 from tests.test_daemon import wait_for
@@ -42,7 +43,7 @@ def daemon(site: Site) -> Iterator[tuple[Site, str, subprocess.Popen[bytes]]]:
     site.write_config(ACTIVITYPUB_DAEMON, base_url=base + "/")
     err = site.root / "daemon.log"
     with open(err, "wb") as e:
-        proc = subprocess.Popen(
+        proc = forkserver.Popen(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
             + ["run", "--port", str(port)],
             stdout=subprocess.DEVNULL,
@@ -180,7 +181,7 @@ def test_follow_accept_create_update_with_bovine(
     status, _ = remote.call(remote.post(doc["inbox"], undo))
     assert status == 202
     assert health(base)["followers"] == 0
-    listed = subprocess.run(
+    listed = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "ap", "deliveries"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip

@@ -12,6 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+import forkserver
 from scofeed.add import add_release, slug
 from scofeed.build import build
 from scofeed.errors import KnownRelease, NormaliseError, RejectedInput
@@ -228,7 +229,7 @@ def test_slug_is_ascii_or_the_id():
 
 
 def run(site, *args: str, stdin: bytes | None = None, rc: int = 0):
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
         input=stdin,
         capture_output=True,
@@ -276,7 +277,7 @@ def test_adds_of_one_release_at_once_take_turns_and_write_one_file(site):
     inputs = ("envoy.txt", "envoy.txt", "copy/envoy.txt")
     with exclusively(Path(f"{site.config().paths.state}.add.lock"), "add lock"):
         procs = [
-            subprocess.Popen(
+            forkserver.Popen(
                 [*argv, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=site.root
             )
             for name in inputs

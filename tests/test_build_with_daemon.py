@@ -15,6 +15,7 @@ from collections import Counter
 import feedparser
 from lxml import etree
 
+import forkserver
 import test_daemon
 from conftest import webhook_toml
 
@@ -38,7 +39,7 @@ def test_build_while_the_daemon_runs(start, site, receivers):
         total += 30
         # two builds at once, racing the daemon's watcher-triggered scan of the same files
         builds = [
-            subprocess.Popen(
+            forkserver.Popen(
                 [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
                 cwd=site.root,
                 stdout=subprocess.PIPE,

@@ -33,6 +33,7 @@ import feedparser
 import pytest
 from lxml import etree
 
+import forkserver
 from conftest import free_port, webhook_toml
 from test_daemon import cli, wait_for
 
@@ -98,7 +99,7 @@ def children(pid: int) -> list[int]:
 
 def launch(site, args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as err:
-        return subprocess.Popen(
+        return forkserver.Popen(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
             stdout=subprocess.DEVNULL,
             stderr=err,

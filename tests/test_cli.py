@@ -9,11 +9,12 @@ import sys
 
 import feedparser
 
+import forkserver
 import scofeed
 
 
 def run(site, *args: str, check_rc: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
         capture_output=True,
         text=True,
@@ -100,7 +101,7 @@ def test_the_version_is_written_in_one_place():
     the User-Agent all say the one ``scofeed.__version__`` (pyproject.toml reads it
     from there). Failing here after a version bump: install the package again (`make
     test` does when src/scofeed/__init__.py changed) so its metadata follows."""
-    out = subprocess.run(
+    out = forkserver.run(
         [sys.executable, "-m", "scofeed", "--version"], capture_output=True, text=True, timeout=60
     )
     assert out.stdout == f"scofeed {scofeed.__version__}\n"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import forkserver
 from conftest import SlowReceiver, free_port, modes_apply, webhook_toml
 from conftest import run_cli as scofeed
 from scofeed.cli import main
@@ -278,7 +279,7 @@ def test_add_of_a_file_over_the_limit_does_not_misstate_its_size(site):
     big.write_text("A big release\n\n" + "On 3 May 2023 words. " * 2500, encoding="utf-8")
     assert big.stat().st_size > 50_000
     for args in (["add", "big.txt"], ["add", "-"]):
-        proc = subprocess.run(
+        proc = forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
              "--set", "limits.max_file_bytes=4000", *args],
             input=big.read_text(encoding="utf-8"),
@@ -355,7 +356,7 @@ def test_a_closed_standard_input_is_one_line_not_a_traceback(site):
             "scofeed: stdin: cannot read standard input (closed); give the request file",
         ),
     ):
-        proc = subprocess.run(
+        proc = forkserver.run(
             ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "scofeed",
              "--config", str(site.config_path), *args],
             capture_output=True,
@@ -387,7 +388,7 @@ def test_add_from_a_terminal_says_how_to_end_the_input(site):
     hang. On a terminal it says first, on stderr, how to end the input; the release
     typed is then added (read through a real pseudo-terminal)."""
     controller, terminal = pty.openpty()
-    proc = subprocess.Popen(
+    proc = forkserver.Popen(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add", "-"],
         stdin=terminal,
         stdout=subprocess.PIPE,
@@ -408,7 +409,7 @@ def test_add_from_a_terminal_says_how_to_end_the_input(site):
 def test_config_check_names_the_set_values_it_checked(tmp_path):
     """With --set and no file, `config check` said "config ok: built-in defaults", as if
     the values given had not been read."""
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--set", "site.title=Feeds", "--set",
          "serve.port=9000", "config", "check"],
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
@@ -432,7 +433,7 @@ def test_a_folder_this_user_cannot_enter_is_one_line_not_a_traceback(site, tmp_p
             ["--set", f"paths.state='{closed}/s.sqlite3'", "list"],
             ["add", str(closed / "r.txt")],
         ):
-            proc = subprocess.run(
+            proc = forkserver.run(
                 [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
                  *args],
                 capture_output=True, text=True, cwd=site.root, timeout=120,

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 
+import forkserver
 from scofeed.cli import build as build_command
 from scofeed.cli import main
 from tests.conftest import free_port
 
 
 def scofeed(site, *args: str, stdout=subprocess.PIPE, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
         stdout=stdout,
         stderr=subprocess.PIPE,
@@ -57,7 +58,7 @@ def test_version_and_help_to_a_full_output_are_one_line_and_exit_1(args):
     failed with a traceback. argparse drops a --help it cannot write: it said nothing
     and exited 0."""
     with open("/dev/full", "w") as full:
-        proc = subprocess.run(
+        proc = forkserver.run(
             [sys.executable, "-m", "scofeed", *args], stdout=full, stderr=subprocess.PIPE
         )
     assert (proc.returncode, proc.stderr) == (
@@ -86,7 +87,7 @@ def test_a_reader_that_leaves_early_is_not_a_failure(site):
             f"Release {i} on trade\n\nOn 3 June 2021 release {i} happened.\n", encoding="utf-8"
         )
     scofeed(site, "build")
-    with subprocess.Popen(
+    with forkserver.Popen(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "list"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -169,7 +170,7 @@ def _closed(fd: int):
 def test_with_standard_error_closed_an_error_goes_nowhere_not_to_the_output(site):
     """``2>&-``: print(..., file=sys.stderr) falls back to standard output when there is
     no stderr, so "scofeed: no entry..." landed in what a script parsed."""
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "show", "nope"],
         stdout=subprocess.PIPE,
         cwd=site.root,
@@ -190,7 +191,7 @@ def test_a_daemon_runs_with_its_standard_output_closed_or_full(site, output, tmp
     err = tmp_path / "run.err"
     args = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "run"]
     with open(err, "wb") as log, open("/dev/full" if output == "full" else os.devnull, "w") as out:
-        proc = subprocess.Popen(
+        proc = forkserver.Popen(
             [*args, "--host", "127.0.0.1", "--port", str(port)],
             stdout=out,
             stderr=log,

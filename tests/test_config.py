@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+import forkserver
 from scofeed import config as config_mod
 from scofeed.cli import main
 from scofeed.config import Secret, load
@@ -161,7 +161,7 @@ def test_every_problem_is_named_at_once(tmp_path):
         "webhooks[2].title_pattern: not a valid regular expression (missing ), unterminated "
         "subpattern at position 0)",
     ]
-    check = subprocess.run(
+    check = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -456,7 +456,7 @@ def test_a_source_with_both_cron_and_interval_is_one_error_naming_it(tmp_path):
         + "cron = '*/30 * * * *'\ninterval = 60\n"
     )
     path = write(tmp_path, text)
-    check = subprocess.run(
+    check = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -560,7 +560,7 @@ def test_duplicates_are_listed_with_the_other_problems_in_one_run(tmp_path):
     ]
     assert str(err.value).splitlines() == expected
     for command in (["config", "check"], ["run", "--port", "0"]):  # and the daemon's start
-        ran = subprocess.run(
+        ran = forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(path), *command],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
@@ -680,7 +680,7 @@ def test_a_path_no_file_can_have_is_one_config_error_line(tmp_path):
         table, _dot, key_value = line.partition(".")
         header = "[[webhooks]]\nname = 'w'\nurl = 'https://x.example/h'"
         path = write(tmp_path, f"{header if table == 'webhooks' else '[paths]'}\n{key_value}\n")
-        ran = subprocess.run(
+        ran = forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import forkserver
+
 
 def check(config: Path | str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``scofeed --config CONFIG config check`` with 1 GB of address space, so that a
@@ -21,7 +23,7 @@ def check(config: Path | str, cwd: Path) -> subprocess.CompletedProcess[str]:
     def little_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(config), "config", "check"],
         capture_output=True, text=True, timeout=60, cwd=cwd, preexec_fn=little_memory,
     )  # fmt: skip

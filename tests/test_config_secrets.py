@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
+import forkserver
 from scofeed.added import add_url
 from scofeed.cli import main
 from scofeed.config import load, redact_url, safe_url, show
@@ -265,7 +266,7 @@ def test_overrides_never_echo_a_value(tmp_path):
 
 
 def scofeed(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "-vv", "--config", str(root / "config.toml"), *args],
         capture_output=True,
         text=True,
@@ -468,7 +469,7 @@ def test_a_secret_not_readable_here_stops_only_the_commands_that_sign(site):
     env = {k: v for k, v in os.environ.items() if k != "SCOFEED_TEST_UNSET_SECRET"}
 
     def scofeed(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
             capture_output=True, text=True, cwd=site.root, env=env, timeout=60,
         )  # fmt: skip
@@ -498,7 +499,7 @@ def test_a_secret_file_that_never_ends_is_one_config_error_line(tmp_path):
     def little_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    ran = subprocess.run(
+    ran = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(path), "config", "check"],
         capture_output=True, text=True, timeout=60, preexec_fn=little_memory,
     )  # fmt: skip

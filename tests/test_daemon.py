@@ -19,6 +19,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
+import forkserver
 from conftest import SECRET, Site, free_port, held_port, modes_apply, run_cli, webhook_toml
 from scofeed.daemon import Daemon, clock_behind_store
 from scofeed.store import Store, runs
@@ -87,7 +88,7 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
         port = free_port()
         out, err = site.root / f"out-{port}.txt", site.root / f"err-{port}.txt"
         with open(out, "wb") as o, open(err, "wb") as e:
-            proc = subprocess.Popen(
+            proc = forkserver.Popen(
                 [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
                 + ["run", "--port", str(port)],
                 preexec_fn=preexec,
@@ -540,7 +541,7 @@ def test_the_serve_banner_names_how_to_reload_it(site):
     port = free_port()
     out = site.root / "serve.out"
     with open(out, "wb") as o:
-        proc = subprocess.Popen(
+        proc = forkserver.Popen(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
             + ["serve", "--port", str(port)],
             stdout=o,

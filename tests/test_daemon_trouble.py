@@ -25,6 +25,7 @@ import feedparser
 import pytest
 from werkzeug import Request, Response
 
+import forkserver
 import test_daemon
 from conftest import free_port, modes_apply
 from scofeed.store import Store, runs
@@ -252,7 +253,7 @@ def test_cli_build_names_an_unreadable_folder_and_exits_1(site):
     (site.sources / "sub").chmod(0)
     try:
         prefix = modes_apply()
-        done = subprocess.run(
+        done = forkserver.run(
             [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
             capture_output=True, text=True, cwd=site.root, timeout=60,
         )  # fmt: skip
@@ -381,7 +382,7 @@ def test_a_state_folder_the_daemon_cannot_write_is_one_line_not_a_traceback(site
     state.parent.chmod(0o555)
     try:
         prefix = modes_apply()
-        run = subprocess.run(
+        run = forkserver.run(
             [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
              "run", "--port", str(free_port())],
             capture_output=True, text=True, cwd=site.root, timeout=60,
@@ -412,7 +413,7 @@ def test_a_feeds_folder_the_daemon_cannot_write_stops_the_start_in_one_line(site
     folder.mkdir(exist_ok=True)
     folder.chmod(0o555)
     try:
-        run = subprocess.run(
+        run = forkserver.run(
             [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
              "run", "--port", str(free_port())],
             capture_output=True, text=True, cwd=site.root, timeout=60,
@@ -437,7 +438,7 @@ def test_an_immutable_feeds_folder_is_named_so_not_by_its_mode(site):
     if flagged.returncode != 0:
         pytest.skip(f"chattr +i is not available here: {flagged.stderr!r}")
     try:
-        run = subprocess.run(
+        run = forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path),
              "run", "--port", str(free_port())],
             capture_output=True, text=True, cwd=site.root, timeout=60,
@@ -476,7 +477,7 @@ def test_a_store_file_the_daemon_cannot_write_stops_the_start_in_one_line(site):
     state = site.config().paths.state
     state.chmod(0o444)  # as a file of another user's would be to the daemon's
     try:
-        run = subprocess.run(
+        run = forkserver.run(
             [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
              "run", "--port", str(free_port())],
             capture_output=True, text=True, cwd=site.root, timeout=60,
@@ -517,7 +518,7 @@ def test_a_read_only_shm_file_beside_the_store_stops_the_start_in_one_line(site)
     assert oct(shm.stat().st_mode & 0o777) == oct(0o444)  # as SQLite makes them
     assert oct(wal.stat().st_mode & 0o777) == oct(0o444)
     state.chmod(0o644)
-    run = subprocess.run(
+    run = forkserver.run(
         [*modes_apply(), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
          "run", "--port", str(free_port())],
         capture_output=True, text=True, cwd=site.root, timeout=60,

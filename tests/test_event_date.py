@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 from datetime import UTC, date, datetime
 
 import feedparser
 
+import forkserver
 from scofeed.build import build
 from scofeed.deliver import payload
 from scofeed.normalise import id_slug
@@ -56,7 +56,7 @@ def test_event_date_is_stored_and_shown_everywhere(site):
     data = json.loads(payload.standard("release.published", e, cfg, 0))
     assert set(data) == {"type", "timestamp", "data"}  # Standard Webhooks shape
     assert data["data"]["event_date"] == "2025-03-03"
-    shown = subprocess.run(
+    shown = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "show", id_slug(e.id)],
         capture_output=True, text=True, cwd=site.root, timeout=120, check=True,
     ).stdout  # fmt: skip

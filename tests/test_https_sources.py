@@ -16,6 +16,7 @@ import pytest
 import trustme
 from pytest_httpserver import HTTPServer
 
+import forkserver
 from scofeed.poll import poll_due
 from scofeed.store import sources as source_rows
 from test_remote import add_source, serve_site
@@ -89,7 +90,7 @@ def add(site, url: str, bundle: str | None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in CA_ENV}
     if bundle:
         env["SSL_CERT_FILE"] = bundle
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add", url],
         capture_output=True,
         text=True,

@@ -13,6 +13,7 @@ import feedparser
 import pytest
 import requests
 
+import forkserver
 from test_daemon import wait_for
 
 
@@ -46,7 +47,7 @@ def test_serve_host_ipv6_loopback(site, command):
     site.write_config(f'\n[serve]\nhost = "::1"\nport = {port}\n')
     if command == "serve":  # serve only reads the store: build it first
         assert (
-            subprocess.run(
+            forkserver.run(
                 [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
                 cwd=site.root,
                 capture_output=True,
@@ -55,7 +56,7 @@ def test_serve_host_ipv6_loopback(site, command):
         )
     out = site.root / "out.txt"
     with open(out, "wb") as o:
-        proc = subprocess.Popen(
+        proc = forkserver.Popen(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path), command],
             stdout=o,
             stderr=subprocess.DEVNULL,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import forkserver
 import test_remote
 from test_remote import HTML, SCO, add_source, serve_listing
 
@@ -22,7 +23,7 @@ LISTING = (
 
 def scofeed(site, *args: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
+    return forkserver.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
 
 
 def test_each_refused_page_is_one_line_on_stderr(site, web):

@@ -8,7 +8,6 @@ a correction of its entry, never a second entry."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,6 +15,7 @@ from datetime import timedelta
 import feedparser
 import pytest
 
+import forkserver
 import test_remote
 from conftest import rewind, shown_inputs
 from scofeed.added import add_url
@@ -205,14 +205,14 @@ def test_poll_as_a_subprocess_says_updated_not_new(site, web):
     web.expect_request(OLD).respond_with_data(page("SCO Youth Forum"), content_type=HTML)
     add_source(site, web.url_for("/news/"))
     cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "poll"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
+    proc = forkserver.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
     assert proc.returncode == 0, proc.stderr
     web.clear()
     serve_listing(web, "/news/", listing(NEW), etag='"v2"')
     web.expect_request(NEW).respond_with_data(
         page("SCO Youth Forum opens in Dushanbe"), content_type=HTML
     )
-    proc = subprocess.run([*cmd, "--force"], capture_output=True, text=True, cwd=site.root)
+    proc = forkserver.run([*cmd, "--force"], capture_output=True, text=True, cwd=site.root)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sco-en (page-list): ok fetched=2 new=0 updated=1 ")
 

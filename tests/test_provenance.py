@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ import feedparser
 import pytest
 from standardwebhooks import Webhook
 
+import forkserver
 from conftest import SECRET, webhook_toml
 from scofeed import config as config_mod
 from scofeed.deliver import runner
@@ -81,7 +81,7 @@ def deliver(cfg, store, at: datetime) -> runner.DeliverReport:
 
 
 def show(site, entry_id: str) -> str:
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "show", entry_id],
         capture_output=True, text=True, cwd=site.root, timeout=60, check=True,
     )  # fmt: skip

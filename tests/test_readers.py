@@ -29,6 +29,7 @@ import lxml.html
 import pytest
 import requests
 
+import forkserver
 from scofeed import config as config_mod
 from scofeed.build import build as build_feeds
 from scofeed.model import Entry
@@ -266,7 +267,7 @@ def test_newsboat_holds_a_correction_once_and_corrected(tmp_path):
         # it, and reads no RFC 6721 tombstone: docs/formats.md), so only the rest is
         # checked: still there once each, unchanged
         gone = next(e for e in entries if e.language == "zh")
-        withdrawn = subprocess.run(
+        withdrawn = forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(tmp_path / "config.toml")]
             + ["withdraw", gone.id, "--reason", "Published by mistake"],
             capture_output=True,

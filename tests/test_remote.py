@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import forkserver
 from conftest import REPO, free_port
 from scofeed import config as config_mod
 from scofeed.errors import ConfigError, StoreError, UsageError
@@ -515,7 +515,7 @@ def test_poll_with_every_source_disabled_says_so(site, web):
     add_source(site, web.url_for("/news/"), extra="enabled = false\n")
     cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "poll"]
     for extra in ([], ["--force"]):
-        proc = subprocess.run([*cmd, *extra], capture_output=True, text=True, cwd=site.root)
+        proc = forkserver.run([*cmd, *extra], capture_output=True, text=True, cwd=site.root)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == (
             "no source is enabled (set enabled = true, or name one: scofeed poll sco-en)"
@@ -529,15 +529,15 @@ def test_poll_command_prints_one_line_per_source(site, web):
     add_source(site, web.url_for("/news/"))
     add_source(site, web.url_for("/gone.rss"), name="gone", kind="feed")
     cmd = [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "poll"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
+    proc = forkserver.run(cmd, capture_output=True, text=True, cwd=site.root, timeout=60)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("sco-en (page-list): ok fetched=4 new=3 updated=0")
     assert lines[1].startswith("gone (feed): error: HTTP 404 NOT FOUND")
     assert lines[2].startswith("written atom.xml rss.xml feed.json")
-    proc = subprocess.run([*cmd, "sco-en"], capture_output=True, text=True, cwd=site.root)
+    proc = forkserver.run([*cmd, "sco-en"], capture_output=True, text=True, cwd=site.root)
     assert proc.stdout.strip() == "no source is due (use --force to poll now)"
-    proc = subprocess.run(
+    proc = forkserver.run(
         [*cmd, "sco-en", "--force"], capture_output=True, text=True, cwd=site.root
     )
     assert proc.returncode == 0, proc.stderr

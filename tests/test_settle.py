@@ -7,7 +7,6 @@ correction, one delivery to a real webhook receiver (the daemon as a subprocess)
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 import conftest
+import forkserver
 from conftest import webhook_toml
 from scofeed.build import build
 from scofeed.sources.files import settle_left
@@ -91,7 +91,7 @@ def test_a_build_waits_for_a_file_being_written(site):
 def test_scofeed_build_says_it_waited(site):
     with_settle(site, 5)
     (site.sources / "new.txt").write_text(PART_1, encoding="utf-8")
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
         capture_output=True, text=True, cwd=site.root, timeout=120,
     )  # fmt: skip
@@ -103,7 +103,7 @@ def test_scofeed_build_says_it_waited(site):
 def test_scofeed_add_does_not_wait_for_the_file_it_wrote(site):
     with_settle(site, 3600)
     age(site.sources / "000_8062ea63522097a7.txt", 7200)
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add", "-"],
         input=PART_1, capture_output=True, text=True, cwd=site.root, timeout=120,
     )  # fmt: skip

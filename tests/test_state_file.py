@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import forkserver
 import test_backup
 from conftest import free_port, run_cli
 from scofeed.store import Store, unusable
@@ -43,7 +44,7 @@ def command(site, name: str, entry: str, prefix: list[str] | None = None):
     args = {"build": ["build"], "dry-run": ["build", "--dry-run"], "show": ["show", entry]}.get(
         name, [name, "--host", "127.0.0.1", "--port", str(free_port())]
     )
-    proc = subprocess.Popen(
+    proc = forkserver.Popen(
         [*(prefix or []), sys.executable, "-m", "scofeed", "--config", str(site.config_path),
          *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=site.root,
@@ -346,7 +347,7 @@ def _while_held(site, state: Path, seconds: float, args: list[str]):
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        return subprocess.run(
+        return forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
             capture_output=True, text=True, cwd=site.root, timeout=150,
         )  # fmt: skip

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import forkserver
 from conftest import free_port, rewind, run_cli
 from scofeed.activitypub.keys import load_or_create
 from scofeed.config import load
@@ -57,7 +58,7 @@ def test_commands_that_read_do_not_wait_for_a_write_transaction(site):
     writer.execute("BEGIN IMMEDIATE")
     try:
         for args in (["list"], ["show", entry_id], ["status"], ["list", "--withdrawn"]):
-            proc = subprocess.run(
+            proc = forkserver.run(
                 [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
                 capture_output=True,
                 text=True,
@@ -104,7 +105,7 @@ def test_a_store_this_user_cannot_write_is_read(site):
     try:
 
         def scofeed(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
+            return forkserver.run(
                 [*as_other, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
                  *args],
                 capture_output=True, text=True, cwd=site.root, timeout=60,
@@ -143,7 +144,7 @@ def test_a_store_file_this_user_cannot_write_is_read_and_nothing_is_left_beside_
     assert f"{state.name}-wal" not in beside  # closed cleanly
 
     def scofeed(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return forkserver.run(
             [*as_other, sys.executable, "-m", "scofeed", "--config", str(site.config_path),
              *args],
             capture_output=True, text=True, cwd=site.root, timeout=60,
@@ -272,7 +273,7 @@ def test_a_command_waiting_for_the_write_lock_says_who_holds_it(site, tmp_path):
     holder.execute("BEGIN EXCLUSIVE")
     release = tmp_path / "release.txt"
     release.write_text(LATER, encoding="utf-8")
-    add = subprocess.Popen(
+    add = forkserver.Popen(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "add", str(release)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=site.root,
     )  # fmt: skip
@@ -465,7 +466,7 @@ def test_a_config_or_secret_this_process_has_open_that_is_no_store_is_read(tmp_p
     config.write_text("[serve]\nport = 9123\n")
     (tmp_path / "sources").mkdir()
     with open(config, "rb") as stdin:
-        done = subprocess.run(
+        done = forkserver.run(
             [sys.executable, "-m", "scofeed", "--config", "/dev/stdin", "config", "check"],
             stdin=stdin, capture_output=True, text=True, cwd=tmp_path, timeout=60,
         )  # fmt: skip

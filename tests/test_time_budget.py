@@ -23,6 +23,7 @@ from types import FrameType
 import feedparser
 import pytest
 
+import forkserver
 import test_daemon
 from conftest import run_cli
 from scofeed import pool
@@ -48,7 +49,7 @@ def test_build_rejects_a_file_over_budget_and_publishes_the_rest(site):
     site.write_config(limits="file_seconds = 0.3")
     (site.sources / "slow.md").write_text(SLOW, encoding="utf-8")
     (site.sources / "fine.txt").write_text(FINE, encoding="utf-8")
-    done = subprocess.run(
+    done = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "build"],
         capture_output=True,
         text=True,

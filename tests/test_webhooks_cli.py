@@ -12,13 +12,14 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+import forkserver
 from conftest import SECRET, SECRET_OLD, webhook_toml
 from scofeed.cli import main
 from scofeed.store import published as published_rows
 
 
 def run(site, *args: str, rc: int | None = 0, stdin: bytes | None = None, env=None):
-    proc = subprocess.run(
+    proc = forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
         capture_output=True,
         input=stdin,
@@ -222,7 +223,7 @@ def test_a_killed_sender_resends_after_restart_with_the_same_webhook_id(site, re
     r = receivers(["hang", 200])
     site.write_config(webhook_toml("hub", r.url, timeout=2))
     run(site, "build")
-    proc = subprocess.Popen(
+    proc = forkserver.Popen(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), "deliver"],
         cwd=site.root,
         stdout=subprocess.DEVNULL,

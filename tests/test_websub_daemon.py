@@ -22,6 +22,7 @@ import feedparser
 import pytest
 import requests
 
+import forkserver
 from conftest import Site, free_port, run_cli
 from scofeed.daemon import OTHER_BODY
 from test_daemon import wait_for
@@ -59,7 +60,7 @@ def daemon(site: Site) -> Iterator[Callable[..., Daemon]]:
         base = base or f"http://127.0.0.1:{port}/"
         err = site.root / f"err-{port}.txt"
         with open(err, "wb") as e:
-            proc = subprocess.Popen(
+            proc = forkserver.Popen(
                 [sys.executable, "-m", "scofeed", "--config", str(site.config_path), command,
                  "--port", str(port), "--set", f'site.base_url="{base}"'],
                 stdout=subprocess.DEVNULL, stderr=e, cwd=site.root,
@@ -167,7 +168,7 @@ def test_scofeed_serve_takes_hub_requests_for_the_run_daemon_and_503_without_one
 
 
 def _cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return forkserver.run(
         [sys.executable, "-m", "scofeed", "--config", str(site.config_path), *args],
         capture_output=True, text=True, cwd=site.root, timeout=60,
     )  # fmt: skip
