@@ -123,6 +123,22 @@ def test_commands_that_read_the_store_or_config_load_no_build_renderer_or_client
     assert not {"scofeed.build", "scofeed.normalise", "scofeed.render"} & mods
 
 
+def test_show_loads_the_content_links_code_without_the_feed_writer(site: Site):
+    """`scofeed show` shows an entry's links as the feeds have them (``render.links``,
+    lxml): the render package loaded feedgen with them (~40 ms) for no feed."""
+    store = site.store()
+    run_build(site.config(), store, datetime.now(UTC))
+    entry_id = store.db.execute("SELECT id FROM entries").fetchone()[0]
+    store.close()
+    code, mods, out = imported(
+        "--config", str(site.config_path), "show", entry_id, cwd=str(site.root)
+    )
+    assert code == 0 and entry_id in out
+    assert "scofeed.render.links" in mods  # it did read the links
+    assert not mods & ({"feedgen", "dateutil"} | NETWORK | DAEMON | READERS_AND_PARSERS)
+    assert "scofeed.render.xmlfeeds" not in mods and "scofeed.build" not in mods
+
+
 def test_reload_signals_the_daemon_without_loading_it(site: Site):
     """`scofeed reload` loaded the whole daemon (APScheduler, waitress, requests,
     feedparser: ~670 modules, ~0.5 s) to send one signal. No daemon runs here: the

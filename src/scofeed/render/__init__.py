@@ -8,11 +8,11 @@ links inside content are resolved against each entry's link (``render/links.py``
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from feedgen.version import version_str as feedgen_version
 from lxml.etree import LXML_VERSION
 
 import scofeed
@@ -25,7 +25,6 @@ from scofeed.render import catalog
 from scofeed.render.catalog import Head
 from scofeed.render.jsonfeed import render_json
 from scofeed.render.links import published
-from scofeed.render.xmlfeeds import feed_id, render_atom, render_rss
 
 CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
@@ -33,7 +32,7 @@ CONTENT_TYPES = {
     "json": "application/feed+json; charset=utf-8",
 }
 
-__all__ = ["CONTENT_TYPES", "Head", "code_version", "feed_id", "render"]
+__all__ = ["CONTENT_TYPES", "Head", "code_version", "render"]
 
 
 @functools.cache
@@ -46,6 +45,7 @@ def code_version() -> str:
     "&#x26;")."""
     # the version too: the feeds name it (<generator>), and a release that changed no
     # rendering code left them naming the one before
+    feedgen_version = importlib.import_module("feedgen.version").version_str  # see _RENDERERS
     versions = f"scofeed {scofeed.__version__} feedgen {feedgen_version} lxml {LXML_VERSION}"
     parts = [versions.encode()]
     sources = sorted(Path(__file__).parent.glob("*.py"))
@@ -60,7 +60,10 @@ def code_version() -> str:
 
 log = logging.getLogger(__name__)
 
-_RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
+# Atom and RSS are feedgen's (``render/xmlfeeds.py``), loaded by name at the first such
+# document: what only shows entries (``scofeed show``, the pages, a webhook's body) loads
+# this package for ``links.py`` and needs no feedgen (~40 ms of imports)
+_RENDERERS = {"atom": "render_atom", "rss": "render_rss"}
 
 
 def render(
@@ -74,12 +77,14 @@ def render(
     set's feed or an archive page, ``render.catalog``). ``withdrawn`` entries become
     RFC 6721 tombstones in Atom (the other formats have none: a withdrawn entry is only
     absent)."""
-    try:
-        renderer = _RENDERERS[fmt]
-    except KeyError:
-        raise RenderError(f"unknown feed format {fmt!r}") from None
+    if fmt != "json" and fmt not in _RENDERERS:
+        raise RenderError(f"unknown feed format {fmt!r}")
     if head is None:
         head = catalog.head(cfg, catalog.main_set(cfg), fmt)
+    shown = [published(e) for e in entries]
+    if fmt == "json":
+        return render_json(shown, cfg, head)
+    renderer = getattr(importlib.import_module("scofeed.render.xmlfeeds"), _RENDERERS[fmt])
     if fmt == "atom" and withdrawn:
-        return render_atom([published(e) for e in entries], cfg, head, withdrawn)
-    return renderer([published(e) for e in entries], cfg, head)
+        return renderer(shown, cfg, head, withdrawn)
+    return renderer(shown, cfg, head)
