@@ -4,7 +4,6 @@ from SQLite's result code and the file's mode and owner."""
 
 from __future__ import annotations
 
-import array
 import fcntl
 import os
 import pwd
@@ -208,14 +207,13 @@ def immutable(path: Path) -> bool:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_DIRECTORY)
     except OSError:
         return False
-    try:
-        flags = array.array("l", [0])
-        fcntl.ioctl(fd, _GETFLAGS, flags)
+    try:  # the flags in a bytes buffer, answered in a copy (no `array` module to load)
+        (flags,) = struct.unpack("l", fcntl.ioctl(fd, _GETFLAGS, struct.pack("l", 0)))
     except OSError:  # not Linux, or a file system without such flags
         return False
     finally:
         os.close(fd)
-    return bool(flags[0] & _IMMUTABLE_OR_APPEND)
+    return bool(flags & _IMMUTABLE_OR_APPEND)
 
 
 def on_read_only_mount(path: Path) -> bool:
