@@ -332,7 +332,7 @@ def test_what_the_written_init_cannot_do_is_refused_when_made():
 def test_a_class_with_no_docstring_is_made_without_reading_a_signature(many):
     """dataclass() writes a missing docstring from ``inspect.signature``: for a class with
     no ``__init__`` yet, object's text signature, read with tokenize, which compiles its
-    regular expressions (~14 ms of a one-shot build, for one such record)."""
+    regular expressions (~4 ms of a one-shot build, for one such record)."""
     import tokenize
 
     tokenize._compile.cache_clear()  # type: ignore[attr-defined]
