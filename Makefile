@@ -49,8 +49,8 @@ run: $(RUN_STAMP)
 # subprocesses, sockets and deliberate delays, so two processes left the cores idle a
 # third of the time (~4 min 15 s; four: ~3 min 25 s). worksteal hands a slow test's
 # neighbours to an idle process. TEST_WORKERS=0 runs them here, one after the other.
-# The suite starts scofeed hundreds of times, most forked from one process per worker
-# that has loaded it (tests/forkserver.py), the rest fresh: with PYTHONDONTWRITEBYTECODE
+# The suite starts scofeed hundreds of times, most forked from two processes per
+# worker that have loaded it (tests/forkserver.py), the rest fresh: with PYTHONDONTWRITEBYTECODE
 # set (as some machines have it), each compiled every module of src/ again; its bytecode
 # is cached for this run (git ignores it)
 TEST_WORKERS ?= 4

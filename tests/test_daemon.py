@@ -76,10 +76,13 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
         prefix: Sequence[str] = (),
         preexec: Callable[[], object] | None = None,
         ready: bool = True,
+        fresh: bool = False,
     ) -> Running:
         """``prefix``: a command the daemon runs under (``setpriv ...``); ``preexec``:
         called in the child before it starts (a resource limit); ``ready``: wait for its
-        first scan (False: return as soon as it is started)."""
+        first scan (False: return as soon as it is started); ``fresh``: a new interpreter
+        that loads the daemon, not one forked from a process that has loaded it
+        (``tests/forkserver.py``), for a test of what happens while it loads."""
         site.write_config(
             f"\n[schedule]\nscan_interval = {scan_interval}\n{schedule}"
             f'\n[log]\nlevel = "INFO"\n' + extra,
@@ -88,7 +91,7 @@ def start(site: Site) -> Iterator[Callable[..., Running]]:
         port = free_port()
         out, err = site.root / f"out-{port}.txt", site.root / f"err-{port}.txt"
         with open(out, "wb") as o, open(err, "wb") as e:
-            proc = forkserver.Popen(
+            proc = (subprocess.Popen if fresh else forkserver.Popen)(
                 [*prefix, sys.executable, "-m", "scofeed", "--config", str(site.config_path)]
                 + ["run", "--port", str(port)],
                 preexec_fn=preexec,

@@ -87,8 +87,12 @@ def test_a_signal_the_moment_the_lock_names_the_daemon_is_acted_on(start, site, 
     was made and the server bound, so a SIGHUP or SIGTERM then killed the daemon with no
     word (exit 129 or 143). Now it is queued: a reload once up, or a clean stop. So is
     one sent while the command still loads ("fork": systemd's ExecReload signals the
-    pid it forked, before any lock)."""
-    d = start(extra="[activitypub]\nenabled = true\nallow_private = true\n", ready=False)
+    pid it forked, before any lock): a fresh interpreter, which has the command to load."""
+    d = start(
+        extra="[activitypub]\nenabled = true\nallow_private = true\n",
+        ready=False,
+        fresh=when == "fork",
+    )
     if when == "fork":
         time.sleep(0.25)  # the interpreter is up; the command still loads (most of 1 s)
         os.kill(d.proc.pid, sig)

@@ -162,3 +162,81 @@ def test_what_is_read_as_a_process_starts_gets_a_fresh_one(site, monkeypatch):
     other = forkserver.Popen([sys.executable, "-c", "pass"])
     assert isinstance(other, subprocess.Popen)
     other.wait()
+
+
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return int(stat.read().rpartition(")")[2].split()[1])
+
+
+def umask_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+
+
+def test_commands_in_a_row_come_from_two_servers_and_take_the_tests_umask(site):
+    """Two servers taken in turn: two commands in a row have each their own hash seed (a
+    server's children share its own), as two fresh processes would. The umask is the
+    test process's at the call."""
+    parents = []
+    old = os.umask(0o027)
+    try:
+        for _ in range(3):
+            proc = forkserver.Popen(
+                [*SCOFEED, "--config", str(site.config_path), "run", "--port", str(free_port())],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=site.root,
+            )
+            assert isinstance(proc, forkserver.Forked)
+            parents.append(parent_of(proc.pid))
+            deadline = time.monotonic() + 10  # set by the child as it starts
+            while umask_of(proc.pid) != 0o027:
+                assert time.monotonic() < deadline, oct(umask_of(proc.pid))
+                time.sleep(0.01)
+            proc.kill()
+            proc.wait(30)
+    finally:
+        os.umask(old)
+    assert parents[0] != parents[1] and parents[0] == parents[2]
+    assert os.getpid() not in parents
+
+
+def test_paths_a_relative_folder_and_a_long_command_line_as_subprocess_takes_them(site):
+    """What subprocess takes (a Path, a folder relative to the test's, an argument too
+    long for one message to the server: run fresh) gives what a fresh process gives."""
+    args = [*SCOFEED, "--config", site.config_path, "build"]
+    forked = forkserver.run(args, capture_output=True, text=True, cwd=site.root.parent)
+    assert forked.returncode == 0 and "new=1" in forked.stdout, forked.stderr
+    relative = os.path.relpath(site.root)
+    same(
+        subprocess.run([*SCOFEED, "--config", "config.toml", "list"], capture_output=True,
+                       text=True, cwd=relative),
+        forkserver.run([*SCOFEED, "--config", "config.toml", "list"], capture_output=True,
+                       text=True, cwd=relative),
+    )  # fmt: skip
+    long = "Ш" * 60_000
+    fresh, forked = both(site, "--config", str(site.config_path), "show", long)
+    same(fresh, forked)
+    assert forked.returncode == 1
+    after = forkserver.run([*SCOFEED, "--version"], capture_output=True, text=True, timeout=30)
+    assert after.returncode == 0  # the servers are still there
+
+
+def test_communicate_again_after_a_timeout_gets_the_whole_output(site):
+    """subprocess's pattern: ``communicate(timeout=...)``, then, once it is stopped,
+    ``communicate()`` again for what it wrote."""
+    proc = forkserver.Popen(
+        [*SCOFEED, "-v", "--config", str(site.config_path), "run", "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=site.root,
+    )
+    assert isinstance(proc, forkserver.Forked)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.communicate(timeout=3)
+    proc.terminate()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "stopping signal=SIGTERM" in err
+    assert out is not None
