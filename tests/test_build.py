@@ -29,6 +29,7 @@ from scofeed.sources import read
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import matching as match_rows
 from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -749,18 +750,18 @@ def test_a_large_build_sees_what_another_writer_committed_between_its_batches(si
     connection has written since, so a release stored meanwhile is matched, not doubled."""
     store = site.store()
     with store.transaction() as db:
-        known = entry_rows.Known(db)
+        known = match_rows.Known(db)
     with store.transaction() as db:
-        assert entry_rows.Known.current(db, known) is known  # nothing written meanwhile
+        assert match_rows.Known.current(db, known) is known  # nothing written meanwhile
         db.execute("INSERT INTO meta (key, value) VALUES ('mine', '1')")
     with store.transaction() as db:
-        assert entry_rows.Known.current(db, known) is known  # its own commit: still whole
+        assert match_rows.Known.current(db, known) is known  # its own commit: still whole
     writer = sqlite3.connect(site.config().paths.state, isolation_level=None)  # another process
     writer.execute(
         "INSERT INTO entry_origins (origin, entry_id, content_hash) VALUES ('x.txt', 'e', 'h')"
     )
     with store.transaction() as db:
-        fresh = entry_rows.Known.current(db, known)
+        fresh = match_rows.Known.current(db, known)
     assert fresh is not known and "x.txt" in fresh.origins
 
 

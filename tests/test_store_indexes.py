@@ -14,6 +14,7 @@ from scofeed.build import build
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import matching as match_rows
 from scofeed.store import published as published_rows
 from scofeed.store import withdrawals as withdrawal_rows
 
@@ -72,7 +73,7 @@ def test_every_read_of_entries_goes_through_an_index(site):
         withdrawal_rows.count_withdrawn(db)
         withdrawal_rows.withdrawals(db)
         # an identity and a URL key that are no entry's: every lookup runs
-        entry_rows.find_match(db, "new.json", "key:nothing", "https://example.org/x", "fp0")
+        match_rows.find_match(db, "new.json", "key:nothing", "https://example.org/x", "fp0")
 
     plans = plans_of(db, reads)
     assert any("identity =" in sql for sql in plans) and any("url_key =" in sql for sql in plans)
@@ -105,9 +106,9 @@ def test_the_partial_indexes_hold_the_rows_that_are_looked_up(site):
     assert with_url == sum(1 for r in rows if r[1] is not None) > 0
     # an entry is still found by its identity and by its URL key
     identity, url_key = keyed[0]
-    by_identity = entry_rows.find_match(db, "other.json", identity, None, "fp-none")
+    by_identity = match_rows.find_match(db, "other.json", identity, None, "fp-none")
     assert by_identity is not None and by_identity.by == "identity"
-    by_url = entry_rows.find_match(db, "other.json", "key:none", url_key, "fp-none")
+    by_url = match_rows.find_match(db, "other.json", "key:none", url_key, "fp-none")
     assert by_url is not None and by_url.by == "url"
     store.close()
 

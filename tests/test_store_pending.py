@@ -16,6 +16,7 @@ from scofeed.model import Release
 from scofeed.normalise import normalise, settings_from
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import matching as match_rows
 from scofeed.store import published as published_rows
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -39,7 +40,7 @@ def store_all(site, batched: bool) -> tuple[list[str], list[tuple], list[tuple]]
     store = Store(site.root / ("batched.sqlite3" if batched else "rows.sqlite3"))
     kinds = []
     with store.transaction() as db:
-        known = entry_rows.Known(db) if batched else None
+        known = match_rows.Known(db) if batched else None
         pending = entry_rows.Pending() if batched else None
         for release in releases():
             entry = normalise(release, settings, NOW)
@@ -65,7 +66,7 @@ def test_rows_are_written_when_the_batch_fills(site):
     settings = settings_from(site.config())
     pending = entry_rows.Pending(flush_at=2)
     with store.transaction() as db:
-        known = entry_rows.Known(db)  # no lookups, so only a full batch writes
+        known = match_rows.Known(db)  # no lookups, so only a full batch writes
         for release in releases()[:3]:
             entry = normalise(release, settings, NOW)
             ingest_one(db, release, entry, settings, NOW, known=known, pending=pending)

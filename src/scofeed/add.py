@@ -45,6 +45,7 @@ from scofeed.renames import corrected_of
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
+from scofeed.store import matching as match_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store.lock import exclusively
 
@@ -152,13 +153,13 @@ def _local_file(db: sqlite3.Connection, root: Path, entry_id: str) -> Path | Non
     return None
 
 
-def _corrected(db: sqlite3.Connection, entry: Entry, update: bool) -> entry_rows.Match | None:
+def _corrected(db: sqlite3.Connection, entry: Entry, update: bool) -> match_rows.Match | None:
     """A stored entry this release is with its title or first paragraph corrected
     (``renames.corrected_of``): the same day and first paragraph; with ``update`` (the
     operator says it replaces a known release), or the same day and title."""
     day = entry.published.isoformat()[:10]
-    found = corrected_of(entry_rows.near(db, day), entry, by_title=update)
-    return None if found is None else entry_rows.match_of(db, found.entry_id, "fingerprint")
+    found = corrected_of(match_rows.near(db, day), entry, by_title=update)
+    return None if found is None else match_rows.match_of(db, found.entry_id, "fingerprint")
 
 
 def add_release(
@@ -206,9 +207,9 @@ def _stored(
         refold(db)  # entries stored before copies were compared folded
         rekey(db)  # and URL keys made before the trackers they leave out grew
     identity, url_key = identity_of(release, entry.fingerprint)
-    match = entry_rows.find_match(
+    match = match_rows.find_match(
         store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id,
-        folded=entry.folded, day=entry_rows.stated_day(entry), authority="local",
+        folded=entry.folded, day=match_rows.stated_day(entry), authority="local",
     ) or _corrected(store.db, entry, update)  # fmt: skip
     if match is None and update:
         raise RejectedInput(

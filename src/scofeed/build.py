@@ -41,9 +41,9 @@ from scofeed.store import entries as entry_rows
 from scofeed.store import files as file_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import published as published_rows
-from scofeed.store.entries import Known
 from scofeed.store.files import FileState
 from scofeed.store.making import refuse_not_ours
+from scofeed.store.matching import Known
 from scofeed.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)

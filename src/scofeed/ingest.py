@@ -58,9 +58,10 @@ from scofeed.renames import Renames, corrected_of
 from scofeed.retag import restate, retag
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
+from scofeed.store import matching as match_rows
 from scofeed.store import origins as origin_rows
 from scofeed.store import withdrawals as withdrawal_rows
-from scofeed.store.entries import Known, Match
+from scofeed.store.matching import Known, Match
 
 
 @frozen(many=True)
@@ -124,7 +125,7 @@ def _left_for_a_copy(
         or entry.content_hash == match.content_hash
     ):
         return None
-    found = entry_rows.as_near(db, match.entry_id)
+    found = match_rows.as_near(db, match.entry_id)
     if (
         found is None
         or entry.fingerprint in found[1]
@@ -231,9 +232,9 @@ def ingest_one(
     --reread``): a new reading of the input that set its entry's text revises it, as an
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
-    day = entry_rows.stated_day(entry)  # (a copy from another authority is a copy)
+    day = match_rows.stated_day(entry)  # (a copy from another authority is a copy)
     passed: list[str] = []  # entries of this text passed over: another day's release
-    match = entry_rows.find_match(
+    match = match_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
         folded=entry.folded, day=day, passed=passed, authority=authority,
     )  # fmt: skip
@@ -245,7 +246,7 @@ def ingest_one(
         # a file of ours that now states another release's id or address, and shares
         # neither text nor day with its entry: matched as any new input is, and the
         # entry it held stays as it was (as a deleted file's does)
-        match = entry_rows.find_match(
+        match = match_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
             by_origin=False, folded=entry.folded, day=day, passed=passed, authority=authority,
         )  # fmt: skip
@@ -258,7 +259,7 @@ def ingest_one(
         # input (it would overwrite that release), it is matched as any other file is;
         # the renamed entry's input goes by its new name (the old one is this file's)
         origin_rows.rename_origin(db, match.entry_id, release.origin, taken)
-        match = entry_rows.find_match(
+        match = match_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
             by_origin=False, folded=entry.folded, day=day, passed=passed, authority=authority,
         )  # fmt: skip
@@ -273,7 +274,7 @@ def ingest_one(
         own_id = mint_id(settings.authority, identity)
         if pending is not None:
             pending.flush(db)
-        match = entry_rows.match_of(db, own_id, "fingerprint")
+        match = match_rows.match_of(db, own_id, "fingerprint")
         if match is None:
             log.info(
                 "same_words_apart origin=%s day=%s other=%s: another release in the same "
@@ -569,11 +570,11 @@ def _holds_another(
     fingerprint, or the same day and the same title or first paragraph:
     ``corrected_of``). A page re-saved from an address the site changed, or a URL
     corrected in front matter, is still its entry's."""
-    if match.by != "origin" or not entry_rows.states_another(
+    if match.by != "origin" or not match_rows.states_another(
         release.origin, match.identity, identity
     ):
         return False
-    held = entry_rows.as_near(db, match.entry_id)
+    held = match_rows.as_near(db, match.entry_id)
     if held is None:
         return False
     near, fingerprints = held

@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from scofeed.model import Entry, Release
 from scofeed.normalise import compare_key
 from scofeed.store import entries as entry_rows
+from scofeed.store import matching as match_rows
 from scofeed.store import origins as origin_rows
-from scofeed.store.entries import Known, Match, Near
+from scofeed.store.matching import Known, Match, Near
 
 
 def corrected_of(candidates: Sequence[Near], entry: Entry, by_title: bool = True) -> Near | None:
@@ -69,7 +70,7 @@ class Renames:
             self.moved[rel] = gone
 
     def _load(self, db: sqlite3.Connection) -> list[Near]:
-        left = entry_rows.left_files(db, self.gone)
+        left = match_rows.left_files(db, self.gone)
         inputs = origin_rows.origins_by_entry(db, [n.entry_id for n in left])
         return [n for n in left if not any(map(self.in_sources, inputs.get(n.entry_id, [])))]
 
@@ -87,7 +88,7 @@ class Renames:
         if found is None:
             return None
         self.left.remove(found)
-        return entry_rows.match_of(db, found.entry_id, "renamed")
+        return match_rows.match_of(db, found.entry_id, "renamed")
 
     def _moved(self, db: sqlite3.Connection, origin: str) -> Near | None:
         """The candidate whose input was the gone file ``origin``'s file is, byte for

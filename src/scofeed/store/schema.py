@@ -392,7 +392,7 @@ MIGRATIONS: list[str] = [
     # read); the two language indexes become one, partial, in the order a language feed
     # reads (its withdrawn_at, always NULL, lets SQLite list the languages from the index
     # alone, as the old one did); a URL key and an identity are looked up only when there
-    # is one, and never a fingerprint's identity ("fp:...", store.entries.find_match):
+    # is one, and never a fingerprint's identity ("fp:...", store.matching.find_match):
     # those rows are left out of their indexes
     """
     DROP INDEX entries_by_date;
@@ -460,7 +460,7 @@ MIGRATIONS: list[str] = [
     # listed them as copies): an alias (a feed item's id kept beside its link) or a
     # former name (a moved page's old address, a renamed file, a list item's old name, a
     # feed item's old link), with the name of the input it stands for
-    # (store.entries.continue_origin). A stored alias row is one named FEED#ID that holds
+    # (store.origins.continue_origin). A stored alias row is one named FEED#ID that holds
     # exactly what a row of its entry named by a link holds (each reading of the item
     # copied it over); former names stored before are not known
     """
