@@ -12,12 +12,10 @@ import gzip
 import hashlib
 import json
 import logging
-import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +33,7 @@ from scofeed.normalise import id_slug
 from scofeed.publish import last_change, lists_with, published_sets
 from scofeed.render import CONTENT_TYPES
 from scofeed.render.catalog import ARCHIVE_DIR, OPML_FILE
-from scofeed.serve import access, metrics
+from scofeed.serve import access, metrics, paths
 from scofeed.serve.answers import (
     CORS_OPEN,
     HELD_BYTES,
@@ -70,26 +68,10 @@ from scofeed.store.status import iso
 
 log = logging.getLogger(__name__)
 
-_SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_PAGE = re.compile(r"/page/([1-9][0-9]{0,8})")
-# a path segment after its first letter or digit: anything but a control character, '/',
-# '.' or '\' (a space is taken: "/tags/Foreign%20Ministers/" is a tag written as its
-# name is, redirected to its slug). A tag's slug keeps the marks of its letters
-# (Devanagari's vowel signs: "हिन्दी"), which re's \w does not take; what a segment names
-# is looked up (a stored tag, a file the publisher recorded), never mapped onto the
-# filesystem
-_REST = r"[^\x00-\x1f\x7f/.\\]"
-# a tag's page: /tags/<slug>/, /tags/<slug>/page/<n> (and /tags/<slug>, redirected)
-_TAG_PAGE = re.compile(rf"/tags/([^\W_]{_REST}{{0,63}})(/(?:page/([1-9][0-9]{{0,8}}))?)?")
 _HTML_TYPE = "text/html; charset=utf-8"
 # gzip of an HTML page, made at each request (as the page is): on a 30 KB index page,
 # level 5 takes ~0.2 ms (a sixth of making the page), 60% of level 9's time, for 2% more bytes
 PAGE_GZIP_LEVEL = 5
-# a feed path: up to three folders, each a letter or digit (any script) and more, then a
-# file name; never '.', '..' or an empty segment. Served only when the publisher recorded
-# it.
-_FEED_PATH = re.compile(rf"(?:[^\W]{_REST}{{0,63}}/){{0,3}}(?:atom\.xml|rss\.xml|feed\.json)")
-_FORMAT_OF = {name: fmt for fmt, name in FEED_FILES.items()}
 OPML_TYPE = "text/x-opml; charset=utf-8"
 # what ActivityPub says a client asks for (a browser sends it only after a preflight)
 AP_ACCEPT = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -220,13 +202,13 @@ class App:
             return self.other_method(method, path, environ)
         if path == "/":
             return self.index(cfg, 1, environ)
-        if m := _PAGE.fullmatch(path):
+        if m := paths.PAGE.fullmatch(path):
             return self.index(cfg, int(m.group(1)), environ)
         if path == "/healthz":
             return self.health(cfg)
         if path == "/metrics":
             return self.metrics(cfg, environ)
-        if path.startswith("/tags/") and (m := _TAG_PAGE.fullmatch(_decoded(path))):
+        if path.startswith("/tags/") and (m := paths.TAG_PAGE.fullmatch(paths.decoded(path))):
             slug, rest, number = m.groups()
             return self.tag_page(cfg, slug, rest or "", int(number or 1), environ)
         feed = self._feed_path(cfg, path)
@@ -234,14 +216,16 @@ class App:
             return self.feed(cfg, *feed, environ)
         if path == "/" + OPML_FILE:
             return self.published_file(cfg, OPML_FILE, environ)
-        rel = _published_path(path)
-        if rel is not None and _FORMAT_OF[rel.rpartition("/")[2]] in cfg.feeds.formats:
+        rel = paths.published_path(path)
+        if rel is not None and paths.FORMAT_OF[rel.rpartition("/")[2]] in cfg.feeds.formats:
             if rel in FEED_FILES.values() or feedfiles.published(self.store.db, rel):
                 return self.published_file(cfg, rel, environ)
-            if (where := _canonical_tag_file(rel)) and feedfiles.published(self.store.db, where):
+            if (where := paths.canonical_tag_file(rel)) and feedfiles.published(
+                self.store.db, where
+            ):
                 where = "../" * (rel.count("/") - 1) + quote(where.removeprefix("tags/"))
                 return _moved(where, CORS_OPEN)  # a script on another site follows it
-        if path.startswith("/entries/") and _SLUG.fullmatch(path[len("/entries/") :]):
+        if path.startswith("/entries/") and paths.SLUG.fullmatch(path[len("/entries/") :]):
             return self.entry(cfg, path[len("/entries/") :], environ)
         return plain_text(404, "not found\n")
 
@@ -300,14 +284,14 @@ class App:
         folder, _, name = rel.rpartition("/")
         archive = folder.partition(f"{ARCHIVE_DIR}/")[2] if f"{ARCHIVE_DIR}/" in rel else ""
         max_age = cfg.schedule.scan_interval
-        if archive and not _newest_month(cfg.paths.feeds / rel, archive):
+        if archive and not paths.newest_month(cfg.paths.feeds / rel, archive):
             max_age = ARCHIVE_MAX_AGE
 
         def build() -> FeedAnswer:
             link = None
             if not archive and rel != OPML_FILE:
                 link = websub.link_header(cfg, cfg.site.base_url.rstrip("/") + "/" + quote(rel))
-            kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[_FORMAT_OF[name]]
+            kind = OPML_TYPE if rel == OPML_FILE else CONTENT_TYPES[paths.FORMAT_OF[name]]
             return file_answer(cfg, cached, use_gzip, kind, max_age, link)
 
         key = (environ.get("PATH_INFO", ""), use_gzip)
@@ -445,7 +429,7 @@ class App:
             up = "../" * rest.count("/")  # from the folder of the request to /tags/
             return _moved(up + quote(wanted) + "/" + (f"page/{number}" if number > 1 else ""))
         entries = published_rows.page(db, page.offset, PAGE_SIZE, total, lists)
-        name = fs.tag if fs is not None and fs.tag else _tag_named(lists[0], wanted)
+        name = fs.tag if fs is not None and fs.tag else paths.tag_named(lists[0], wanted)
         return _page(environ, tag_html(cfg, name, fs, entries, page), cfg)
 
     def entry(self, cfg: Config, slug: str, environ: Mapping[str, Any]) -> Response:
@@ -510,46 +494,6 @@ class App:
             return response
         headers = [("Content-Type", metrics.CONTENT_TYPE), ("Cache-Control", "no-store")]
         return Response(200, metrics.exposition(cfg, self.store, self.requests), headers)
-
-
-def _tag_named(tags: str, slug: str) -> str:
-    """The tag of this slug in a stored tags column (a JSON list), as a release gave it."""
-    return next(t for t in json.loads(tags) if tag_slug(t) == slug)
-
-
-def _canonical_tag_file(rel: str) -> str | None:
-    """The path a published file under tags/ has when ``rel`` spells its tag otherwise
-    (``tags/Security/atom.xml``: ``tags/security/atom.xml``), else None."""
-    top, _, under = rel.partition("/")
-    folder, _, name = under.partition("/")
-    if top != "tags" or not name:
-        return None
-    wanted = tag_slug(folder)
-    return f"tags/{wanted}/{name}" if wanted and wanted != folder else None
-
-
-def _decoded(path: str) -> str:
-    """The request path as text: WSGI hands it as latin-1 text of its bytes, and a tag
-    folder in another script is UTF-8 underneath ("" when it is not UTF-8)."""
-    try:
-        return path.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        return ""
-
-
-def _published_path(path: str) -> str | None:
-    """The path under feeds/ a request names, or None when it cannot be a feed."""
-    rel = _decoded(path).removeprefix("/")
-    return rel if _FEED_PATH.fullmatch(rel) and ".." not in rel else None
-
-
-def _newest_month(page: Path, month: str) -> bool:
-    """Whether an archive page is its set's newest (it still grows with new releases)."""
-    try:
-        months = [p.name for p in page.parent.parent.iterdir() if p.name[:1].isdigit()]
-    except OSError:
-        return True
-    return not months or month.rstrip("/") >= max(months)
 
 
 def _run_json(run: runs.Run | None) -> dict[str, Any] | None:
