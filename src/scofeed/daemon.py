@@ -316,7 +316,7 @@ class Daemon:
         if self.schedule:  # `scofeed serve` only reads (a replica's may be read-only)
             refuse_unwritable(self.cfg.paths.state)  # before its lock file is made
             refuse_unwritable_feeds(self.cfg.paths.feeds)
-        raise_fd_limit()  # room for many held connections (see serve/server.py)
+        raise_fd_limit()  # room for many held connections (see serve/limits.py)
         self.http = HttpServer(
             None, self.cfg.serve.host, self.cfg.serve.port, max_body=largest_body(self.cfg),
             trusted=lambda peer: trusted_peer(self.cfg, peer),  # as last (re)loaded

@@ -25,6 +25,7 @@ from __future__ import annotations
 from scofeed.serve.answers import accepts_gzip
 from scofeed.serve.app import App, HealthExtras
 from scofeed.serve.clients import trusted_peer
-from scofeed.serve.server import HttpServer, raise_fd_limit
+from scofeed.serve.limits import raise_fd_limit
+from scofeed.serve.server import HttpServer
 
 __all__ = ["App", "HealthExtras", "HttpServer", "accepts_gzip", "raise_fd_limit", "trusted_peer"]

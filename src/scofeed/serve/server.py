@@ -3,14 +3,13 @@
 Tuned to hold under many idle or slow clients (issue #13): waitress reads requests
 asynchronously in one poll() loop and hands only complete ones to its worker threads,
 so a held connection costs one file descriptor and a buffer, not a thread. What limits
-it is the number of connections it accepts (``CONNECTION_LIMIT``, or fewer under a low
-open-files limit, ``connection_limit``; past it, new clients wait in the listen backlog
-until some close, as they do for a second when an accept finds no descriptor left)
-and how long an idle or half-sent one is kept (``CHANNEL_TIMEOUT``, and a request
-that has not come whole in ``HEAD_SECONDS`` or ``REQUEST_SECONDS``, checked every
-``CLEANUP_INTERVAL``).
-``raise_fd_limit`` lifts the soft open-files limit to the hard one so that many
-connections fit; poll(), not select(), handles descriptors above 1024.
+it is the number of connections it accepts (``serve.limits``: 4,096, or fewer under a
+low open-files limit, which the daemon raises as it starts; past it, new clients wait in
+the listen backlog until some close, as they do for a second when an accept finds no
+descriptor left) and how long an idle or half-sent one is kept (``CHANNEL_TIMEOUT``,
+and a request that has not come whole in ``HEAD_SECONDS`` or ``REQUEST_SECONDS``,
+checked every ``CLEANUP_INTERVAL``). poll(), not select(), handles descriptors above
+1024.
 
 Requests are read strictly (``serve.parser.StrictParser``); a request's head and body
 must come whole within ``HEAD_SECONDS`` and ``REQUEST_SECONDS`` of its first byte.
@@ -28,7 +27,6 @@ from __future__ import annotations
 import errno
 import io
 import logging
-import resource
 import threading
 import time
 import warnings
@@ -44,12 +42,12 @@ from waitress.task import ErrorTask, WSGITask
 
 from scofeed.errors import ServeError, memory_ran_out
 from scofeed.serve.answers import LARGE_BODY, Response
+from scofeed.serve.limits import connection_limit
 from scofeed.serve.parser import RAW, StrictParser
 from scofeed.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
-CONNECTION_LIMIT = 4096  # connections held at once (waitress's default, 100, is a DoS)
 CHANNEL_TIMEOUT = 30  # seconds an idle or half-sent connection is kept
 # seconds a request's head (its request line and headers) may take to arrive from its
 # first byte, and the whole request with its body: the channel timeout counts from the
@@ -79,42 +77,12 @@ BACKLOG = 2048  # connections the kernel queues before they are accepted
 # doubled the full-GET rate of a 170 KB feed (issue 9). waitress deprecates the knob
 # (still honoured in 3.x): it is passed only while waitress knows it.
 SEND_BYTES = 1 << 18
-FILES_KEPT = 256  # descriptors left for the rest: the store, the sources, logs, senders
-WANTED_FDS = CONNECTION_LIMIT + FILES_KEPT
-MIN_CONNECTIONS = 16  # held at once under however low an open-files limit
 # when a connection finds no descriptor all the same (the senders' and the scans' use
 # grows), the server stops accepting this long, then tries again: waitress logged a
 # traceback for each failed accept() and tried again at once, the connection still
 # waiting, ~40,000 times a second (50 MB of log in 10 s, a core spinning)
 ACCEPT_PAUSE = 1.0
 ACCEPT_SAID_EVERY = 60.0  # seconds between two serve_accept_paused lines at WARNING
-
-
-def connection_limit() -> int:
-    """Connections held at once: ``CONNECTION_LIMIT``, or what the open-files limit
-    leaves past ``FILES_KEPT`` (at least ``MIN_CONNECTIONS``); past it, new clients wait
-    in the listen backlog."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return CONNECTION_LIMIT
-    return max(MIN_CONNECTIONS, min(CONNECTION_LIMIT, soft - FILES_KEPT))
-
-
-def raise_fd_limit(wanted: int = WANTED_FDS) -> int:
-    """Raise the soft RLIMIT_NOFILE towards ``wanted`` (at most the hard limit); returns
-    the soft limit now in force. A low limit is logged, never fatal."""
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        if soft != resource.RLIM_INFINITY and soft < target:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-    except (OSError, ValueError) as exc:
-        log.warning("fd_limit_unchanged error=%r", str(exc))
-        return -1
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        log.warning("fd_limit_low open_files=%d wanted=%d", soft, wanted)
-    return int(soft)
 
 
 class KeepAliveTask(WSGITask):  # type: ignore[misc]
