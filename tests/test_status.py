@@ -19,7 +19,6 @@ from conftest import run_cli, webhook_toml
 from scofeed.add import add_release
 from scofeed.cli import main
 from scofeed.cli.status import span_text
-from scofeed.daemon import PidLock, lock_path
 from scofeed.errors import KnownRelease, NormaliseError
 from scofeed.poll import poll_due
 from scofeed.serve import App, HttpServer
@@ -28,6 +27,7 @@ from scofeed.store import deliveries as delivery_rows
 from scofeed.store import files as file_rows
 from scofeed.store import runs
 from scofeed.store import sources as source_rows
+from scofeed.store.lock import PidLock, lock_path
 from test_remote import add_source
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -21,10 +21,9 @@ from conftest import free_port, rewind, run_cli
 from scofeed.activitypub.keys import load_or_create
 from scofeed.config import load
 from scofeed.config.load import open_here, sqlite_in_use
-from scofeed.daemon import PidLock
 from scofeed.errors import ConfigError, StoreError
 from scofeed.store import Store
-from scofeed.store.lock import lock_path, lock_text, running
+from scofeed.store.lock import PidLock, lock_path, lock_text, running
 from scofeed.store.making import make_whole
 from scofeed.store.schema import MIGRATIONS
 from test_daemon_trouble import LATER, modes_apply

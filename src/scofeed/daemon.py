@@ -15,7 +15,6 @@ and the running one kept.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import logging
 import os
 import queue
@@ -36,16 +35,8 @@ from scofeed.errors import AlreadyRunning, ConfigError, PublishError, StoreError
 from scofeed.logs import use_format
 from scofeed.schedule import JobContext, PlannerFactory, Scheduler, job_table
 from scofeed.serve import App, HealthExtras, HttpServer, raise_fd_limit, trusted_peer
-from scofeed.store import Store, due, runs, unusable
-from scofeed.store.lock import (
-    StateFiles,
-    lock_path,
-    lock_text,
-    read_lock,
-    running,
-    still_names,
-)
-from scofeed.store.schema import MIGRATIONS
+from scofeed.store import Store, due, runs
+from scofeed.store.lock import PidLock, StateFiles, already_running, lock_path, running
 from scofeed.store.trouble import allowed, refuse_unwritable, whose
 from scofeed.watch import SourceWatcher
 
@@ -61,117 +52,10 @@ STOP_AND_RELOAD = (signal.SIGTERM, signal.SIGHUP)
 # signals some daemons take (nginx reopens its logs on USR1), which killed this one
 # without a word (their default action): told in the log and ignored
 IGNORED = (signal.SIGUSR1, signal.SIGUSR2)
-LOCK_TRIES = 20  # a second's worth of tries at a lock held for an instant by a command
-
-
-def already_running(pid: int | None, lock: Path) -> str:
-    return (
-        f"another scofeed daemon (pid {pid or 'unknown'}) is already running on this state "
-        f"store (lock {lock})"
-    )
-
-
 LAST_LOOK = 0.05  # seconds each part of a stop gets past stop_seconds, at most
 # bytes of body a request to a path other than the hub and the inboxes may carry (a GET
 # or a 405 has no use for one): each held connection kept the largest route's, 256 KiB
 OTHER_BODY = 4096
-
-
-def _name_self(fd: int, started: float) -> None:
-    """Write this process into the lock file open at ``fd``: its pid, start time and
-    schema (commands beside it upgrade by it). OSError (a full disk) is the caller's."""
-    os.ftruncate(fd, 0)
-    os.write(fd, lock_text(len(MIGRATIONS), started))
-
-
-class PidLock:
-    """An exclusive flock on a file beside the store, holding the owner's pid."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-        self.started = time.time()  # said in the lock file made again too (status: "up")
-
-    def acquire(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:  # the state folder not writable (under systemd: ReadWritePaths)
-            if isinstance(exc, (FileExistsError, NotADirectoryError)):
-                raise unusable(self.path, exc, "open") from None  # a file where a folder goes
-            raise StoreError(
-                f"{self.path}: cannot open the daemon's lock file ({exc.strerror}); the "
-                f"daemon's user must be able to write in {self.path.parent}"
-            ) from None
-        # a command asking whether a daemon runs (``store.lock.running``) holds a shared
-        # lock for an instant: a daemon starting then was told another one ran. No
-        # daemon writes an empty lock file: while it names no pid, try again, for a second
-        for _ in range(LOCK_TRIES):
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                pid = read_lock(fd).pid
-                if pid is None:
-                    time.sleep(1 / LOCK_TRIES)
-                    continue
-                os.close(fd)
-                raise AlreadyRunning(already_running(pid, self.path)) from None
-        else:
-            os.close(fd)
-            raise AlreadyRunning(already_running(None, self.path))
-        try:
-            _name_self(fd, self.started)
-        except OSError as exc:  # a full disk: it was a traceback, and a start again each time
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-            raise StoreError(
-                f"{self.path}: cannot write the daemon's lock file ({exc.strerror})"
-            ) from None
-        self._fd = fd
-
-    def ensure(self) -> None:
-        """Make the lock file again when it was removed or replaced while held (``rm``
-        of the state folder's files, a restore copying a folder over it): a second
-        daemon then started on the same store, and commands (``status``, ``reload``)
-        found only that one, or none. Called every few seconds from the main loop."""
-        if self._fd is None or still_names(self.path, self._fd):
-            return
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            log.error("lock_file_lost path=%s error=%r", self.path, exc.strerror)
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = read_lock(fd).pid
-            os.close(fd)
-            if pid is None:  # a command's look (a shared lock for an instant): next time
-                log.debug("lock_file_busy path=%s", self.path)
-                return
-            log.error(
-                "lock_file_taken path=%s by_pid=%s: another scofeed daemon runs on this "
-                "store; stop one of them", self.path, pid,
-            )  # fmt: skip
-            return
-        try:
-            _name_self(fd, self.started)
-        except OSError as exc:  # a full disk: tried again at the next look, never fatal
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-            log.error("lock_file_lost path=%s error=%r", self.path, exc.strerror)
-            return
-        os.close(self._fd)  # the lock on the file no name leads to any more goes with it
-        self._fd = fd
-        log.warning("lock_file_made_again path=%s (it was removed or replaced)", self.path)
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
 
 
 def refuse_unwritable_feeds(feeds: Path) -> None:
