@@ -271,7 +271,8 @@ def _umask() -> int:
 def run(args: Any, **kwargs: Any) -> subprocess.CompletedProcess:
     """``subprocess.run(args, **kwargs)``; for ``python -m scofeed ...``, the process is
     forked from a fork server (see the module's docstring)."""
-    if _message(args, kwargs) is None:
+    message = _message(args, kwargs)
+    if message is None:
         return subprocess.run(args, **kwargs)
     check = kwargs.pop("check", False)
     data = kwargs.pop("input", None)
@@ -280,7 +281,7 @@ def run(args: Any, **kwargs: Any) -> subprocess.CompletedProcess:
         kwargs["stdout"] = kwargs["stderr"] = subprocess.PIPE
     if data is not None:
         kwargs["stdin"] = subprocess.PIPE
-    with Popen(args, **kwargs) as proc:
+    with Forked(list(args), message, **kwargs) as proc:  # the message made once, above
         try:
             out, err = proc.communicate(data, timeout)
         except subprocess.TimeoutExpired:
