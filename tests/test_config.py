@@ -613,6 +613,36 @@ def test_site_language_in_upper_case_gets_the_same_hint(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("[site]\nlanguage = 'rus'\n",
+         "site.language: expected a language tag as entries carry it ('ru', not 'rus'), got 'rus'"),
+        ("[site]\nlanguage = 'iw'\n",
+         "site.language: expected a language tag as entries carry it ('he', not 'iw'), got 'iw'"),
+        ("[site]\nlanguage = 'zh-yue-HK'\n",
+         "site.language: expected a language tag as entries carry it ('yue-HK', not 'zh-yue-HK'), "
+         "got 'zh-yue-HK'"),
+        ("[feeds.languages.chi]\ntitle = 'x'\n",
+         "feeds.languages: expected language codes as entries carry them as table names "
+         "('zh', not 'chi'), got a table"),
+    ],
+)  # fmt: skip
+def test_a_language_entries_never_carry_is_refused(tmp_path, text, message):
+    """An entry stating 'rus', 'iw' or 'zh-yue' carries 'ru', 'he' or 'yue': site.language
+    'rus' put the entries guessed to be in it in feeds of their own, apart from those
+    that stated it, and a [feeds.languages.chi] table named feeds no entry was in."""
+    with pytest.raises(ConfigError) as err:
+        load(write(tmp_path, text))
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("language", ["en", "en-gb", "pt-BR", "zh-hans", "yue", "cmn-Hans"])
+def test_a_language_in_the_form_entries_carry_loads(tmp_path, language):
+    cfg = load(write(tmp_path, f"[site]\nlanguage = '{language}'\n"))
+    assert cfg.site.language == language
+
+
 def test_webhook_tags_not_configured_are_taken(tmp_path):
     """A tag may come from a release's metadata: one no [tags] names is no mistake."""
     cfg = load(write(tmp_path, HOOK + "tags = ['Security']\nlanguages = ['pt-BR']\n"))

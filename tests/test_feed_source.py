@@ -359,14 +359,39 @@ RSS_LANGS = b"""<?xml version="1.0"?>
 </channel></rss>"""
 
 
-@pytest.mark.parametrize("data", [ATOM_LANGS, RSS_LANGS], ids=["atom xml:lang", "rss dc:language"])
+# RSS 1.0 has no <language>: xml:lang on rdf:RDF says the feed's, on an item its own
+RDF_LANGS = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" xml:lang="en">
+<channel rdf:about="https://agency.example/"><title>t</title><link>https://agency.example/</link>
+<description>d</description><items><rdf:Seq><rdf:li resource="https://agency.example/1"/>
+<rdf:li resource="https://agency.example/2"/><rdf:li resource="https://agency.example/3"/>
+</rdf:Seq></items></channel>
+<item rdf:about="https://agency.example/1" xml:lang="ru"><title>One</title>
+<link>https://agency.example/1</link><dc:date>2026-11-01T00:00:00Z</dc:date>
+<description>Body one.</description></item>
+<item rdf:about="https://agency.example/2"><title>Two</title><link>https://agency.example/2</link>
+<dc:date>2026-11-01T00:00:00Z</dc:date><description>Body two.</description></item>
+<item rdf:about="https://agency.example/3"><title>Three</title>
+<link>https://agency.example/3</link><dc:date>2026-11-01T00:00:00Z</dc:date>
+<description xml:lang="fas">Body three.</description></item>
+</rdf:RDF>"""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [ATOM_LANGS, RSS_LANGS, RDF_LANGS],
+    ids=["atom xml:lang", "rss dc:language", "rss 1.0 xml:lang"],
+)
 def test_an_item_in_another_language_than_the_feeds_keeps_its_own(data):
     """An Atom entry's ``xml:lang`` (or its content's) and an RSS item's
     ``<dc:language>`` are the item's language, as a JSON Feed item's ``language`` is:
     every item was stored in the feed's language (a Russian item of an English feed in
-    the English feeds, a Persian one shown left to right)."""
+    the English feeds, a Persian one shown left to right). RSS 1.0's xml:lang was not
+    read at all: every item was in the site's language. A three-letter code ('fas') is
+    the two-letter one's language."""
     items = read_feed(FEED_URL, data, FEED_URL)
-    assert [r.lang for r in items] == ["ru", "en", "fa"]
+    assert [r.lang for r in items] == ["ru", "en", "fas" if data is RDF_LANGS else "fa"]
     assert [normalise(r, SETTINGS, NOW).language for r in items] == ["ru", "en", "fa"]
 
 

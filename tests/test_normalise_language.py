@@ -184,6 +184,11 @@ def test_a_language_tag_keeps_its_script_and_region_in_canonical_case(stated, ke
         # grandfathered tags are their Preferred-Value: "zh-min-nan" (Min Nan) was "zh"
         ("zh-min-nan", "nan"), ("ZH-Min-Nan", "nan"), ("i-klingon", "tlh"), ("no-bok", "nb"),
         ("sgn-BE-FR", "sfb"), ("art-lojban", "jbo"),
+        # a three-letter ISO 639-2 code where a two-letter one exists (RFC 5646 2.2.1):
+        # terminological and bibliographic; one with none of its own is kept
+        ("rus", "ru"), ("RUS-ru", "ru-RU"), ("zho-Hant", "zh-Hant"), ("chi", "zh"),
+        ("fas", "fa"), ("per-IR", "fa-IR"), ("zho-yue", "yue"), ("eng", "en"), ("uzb", "uz"),
+        ("cmn", "cmn"), ("hbs", "hbs"),
     ],
 )  # fmt: skip
 def test_a_language_tag_is_in_its_canonical_form(stated, kept):

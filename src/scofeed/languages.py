@@ -53,6 +53,31 @@ EXTLANG_PREFIX = {sub: prefix for prefix, subs in _EXTLANGS.items() for sub in s
 # retired ISO 639-3 codes, are left as stated)
 DEPRECATED = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv", "mo": "ro"}
 
+# the three-letter ISO 639-2 codes of the languages that have a two-letter ISO 639-1
+# one, terminological and bibliographic ('rus', 'zho' and 'chi', 'fas' and 'per'): the
+# registry has only the two-letter code (RFC 5646 section 2.2.1), so a source stating
+# 'rus' means 'ru', and its entries belong in the Russian feeds, not in feeds of their own
+_ALPHA3 = (
+    "aar:aa abk:ab afr:af aka:ak alb:sq amh:am ara:ar arg:an arm:hy asm:as ava:av ave:ae "
+    "aym:ay aze:az bak:ba bam:bm baq:eu bel:be ben:bn bih:bh bis:bi bod:bo bos:bs bre:br "
+    "bul:bg bur:my cat:ca ces:cs cha:ch che:ce chi:zh chu:cu chv:cv cor:kw cos:co cre:cr "
+    "cym:cy cze:cs dan:da deu:de div:dv dut:nl dzo:dz ell:el eng:en epo:eo est:et eus:eu "
+    "ewe:ee fao:fo fas:fa fij:fj fin:fi fra:fr fre:fr fry:fy ful:ff geo:ka ger:de gla:gd "
+    "gle:ga glg:gl glv:gv gre:el grn:gn guj:gu hat:ht hau:ha heb:he her:hz hin:hi hmo:ho "
+    "hrv:hr hun:hu hye:hy ibo:ig ice:is ido:io iii:ii iku:iu ile:ie ina:ia ind:id ipk:ik "
+    "isl:is ita:it jav:jv jpn:ja kal:kl kan:kn kas:ks kat:ka kau:kr kaz:kk khm:km kik:ki "
+    "kin:rw kir:ky kom:kv kon:kg kor:ko kua:kj kur:ku lao:lo lat:la lav:lv lim:li lin:ln "
+    "lit:lt ltz:lb lub:lu lug:lg mac:mk mah:mh mal:ml mao:mi mar:mr may:ms mkd:mk mlg:mg "
+    "mlt:mt mon:mn mri:mi msa:ms mya:my nau:na nav:nv nbl:nr nde:nd ndo:ng nep:ne nld:nl "
+    "nno:nn nob:nb nor:no nya:ny oci:oc oji:oj ori:or orm:om oss:os pan:pa per:fa pli:pi "
+    "pol:pl por:pt pus:ps que:qu roh:rm ron:ro rum:ro run:rn rus:ru sag:sg san:sa sin:si "
+    "slk:sk slo:sk slv:sl sme:se smo:sm sna:sn snd:sd som:so sot:st spa:es sqi:sq srd:sc "
+    "srp:sr ssw:ss sun:su swa:sw swe:sv tah:ty tam:ta tat:tt tel:te tgk:tg tgl:tl tha:th "
+    "tib:bo tir:ti ton:to tsn:tn tso:ts tuk:tk tur:tr twi:tw uig:ug ukr:uk urd:ur uzb:uz "
+    "ven:ve vie:vi vol:vo wel:cy wln:wa wol:wo xho:xh yid:yi yor:yo zha:za zho:zh zul:zu "
+)
+ALPHA3 = dict(pair.split(":") for pair in _ALPHA3.split())
+
 # grandfathered tags (RFC 5646 2.2.8) with a Preferred-Value, whole tags in any case:
 # read subtag by subtag, 'zh-min-nan' (Min Nan) was 'zh', 'i-klingon' no tag at all
 GRANDFATHERED = {
@@ -77,9 +102,10 @@ def extlang_form(tag: str) -> str:
 # letters, which names its feeds' folder), its script (4 letters) and its region (2
 # letters or 3 digits), in the canonical form of RFC 5646 section 4.5: a registered
 # extended language stands for its prefix ('zh-yue-HK' is 'yue-HK'), a deprecated code
-# is the one that replaced it ('iw' is 'he': ``DEPRECATED``). Any other subtag
-# (an extended language not registered after that prefix, whose region was lost with
-# it; a variant, an extension, private use) is well formed but not kept. It names
+# is the one that replaced it ('iw' is 'he': ``DEPRECATED``), a three-letter code the
+# two-letter one ('rus' is 'ru': ``ALPHA3``). Any other subtag (an extended language
+# not registered after that prefix, whose region was lost with it; a variant, an
+# extension, private use) is well formed but not kept. It names
 # xml:lang and lang attributes (Atom and RSS write its extlang form, ``extlang_form``),
 # and the script decides the direction text runs in (``direction``)
 _SUBTAG = re.compile(r"[A-Za-z0-9]{1,8}")
@@ -96,7 +122,7 @@ def language_tag(value: str | None) -> str | None:
     """The language tag ``value`` states, in its canonical form: 'en', 'pt-BR',
     'az-Arab', 'zh-Hant-TW', 'sr-Latn' ('AZ-arab' is 'az-Arab'; 'de-DE-1996' is 'de-DE':
     a variant or extension is not kept; 'zh-yue-HK' is 'yue-HK', 'iw' is 'he',
-    'zh-min-nan' is 'nan'), else
+    'rus' is 'ru', 'zh-min-nan' is 'nan'), else
     None: a source's stated language (a remote feed's ``<language>``, a page's
     ``lang``...) is only a claim, and a value that is no tag ('../x', 'english',
     'en_GB') is not one."""
@@ -107,7 +133,7 @@ def language_tag(value: str | None) -> str | None:
     if not _LANGUAGE.fullmatch(parts[0]) or not all(_SUBTAG.fullmatch(p) for p in parts):
         return None
     primary = parts[0].lower()
-    primary = DEPRECATED.get(primary, primary)
+    primary = DEPRECATED.get(primary) or ALPHA3.get(primary, primary)
     rest = parts[1:]
     if rest and EXTLANG_PREFIX.get(rest[0].lower()) == primary:  # 'zh-yue': 'yue'
         primary = rest.pop(0).lower()

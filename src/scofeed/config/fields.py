@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from scofeed import languages
 from scofeed.config.redact import HOST, URL, VALUE
 from scofeed.errors import shown
 from scofeed.markup import ENTITY_REF, tag
@@ -259,8 +260,21 @@ def _language_hint(v: str) -> str:
 def language_tag(v: str) -> str | None:
     """A language tag as entries carry it: a lower-case ISO 639 code, subtags allowed
     ('en', 'zh', 'pt-BR'). An entry's language is never 'EN' or 'english', so a feed
-    or a filter naming one would match nothing."""
-    return None if _LANGUAGE_TAG.fullmatch(v) else "a language tag like 'en'" + _language_hint(v)
+    or a filter naming one would match nothing; nor 'rus', 'iw' or 'zh-yue', which an
+    entry stating them carries as 'ru', 'he' or 'yue' (``languages.language_tag``), so
+    site.language 'rus' put the entries it was guessed for in feeds of their own, apart
+    from those stating 'rus'."""
+    if not _LANGUAGE_TAG.fullmatch(v):
+        return "a language tag like 'en'" + _language_hint(v)
+    carried = carried_form(v)
+    return f"a language tag as entries carry it ({carried!r}, not {v!r})" if carried else None
+
+
+def carried_form(v: str) -> str | None:
+    """The tag entries carry for the well-formed tag ``v`` when its language code is
+    another ('ru' for 'rus', 'he' for 'iw', 'yue-HK' for 'zh-yue-HK'), else None."""
+    carried = languages.language_tag(v) or v
+    return carried if carried.partition("-")[0] != v.partition("-")[0] else None
 
 
 def language_tags(v: tuple[str, ...]) -> str | None:

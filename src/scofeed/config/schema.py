@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scofeed.config.fields import (
     MAX_SECONDS,
     Secret,
+    carried_form,
     check,
     days_up_to,
     http_url,
@@ -249,9 +250,12 @@ class LanguageFeed:
 
 def _languages(v: dict[str, LanguageFeed]) -> str | None:
     bad = [k for k in v if language_tag(k)]
-    if bad:
-        return f"language codes like 'ru' as table names (not {bad[0]!r})"
-    return None
+    if not bad:
+        return None
+    carried = carried_form(bad[0])
+    if carried:
+        return f"language codes as entries carry them as table names ({carried!r}, not {bad[0]!r})"
+    return f"language codes like 'ru' as table names (not {bad[0]!r})"
 
 
 # what an entry's language set may be, besides site.language: the code of a language

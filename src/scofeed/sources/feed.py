@@ -160,8 +160,13 @@ def read_feed(
         why = (str(parsed.bozo_exception).splitlines() or [""])[0][:160]
         log.info("feed_malformed origin=%s reason=%r items=%d", logged(origin), why,
                  len(parsed.entries))  # fmt: skip
-    lang = (parsed.feed.get("language") or "").strip() or None  # normalise reads the tag
-    atom = str(version or "").startswith("atom")
+    # RSS 1.0 has no <language> of its own: its xml:lang (on rdf:RDF or the channel)
+    # comes to the channel's title, and to each item's parts, as Atom's does
+    by_parts = str(version or "").startswith(("atom", "rss090", "rss10"))
+    lang = parsed.feed.get("language") or (
+        by_parts and _part_language([parsed.feed.get("title_detail")])
+    )
+    lang = (lang or "").strip() or None  # normalise reads the tag
     releases = []
     for item in parsed.entries:
         link = _web_link(base_url, item.get("link"))
@@ -180,7 +185,7 @@ def read_feed(
                 updated=updated if _later(updated, published) else None,
                 url=link,
                 tags=tuple(t.get("term") for t in item.get("tags", []) if t.get("term")),
-                lang=_item_language(item, atom) or lang or host_language(link),
+                lang=_item_language(item, by_parts) or lang or host_language(link),
                 key=None if link else item.get("id") or None,
                 source=source,
                 alias=_alias(origin, item.get("id"), link),
@@ -280,19 +285,25 @@ def _own_tag(value: str) -> str | None:
     return value if language_tag(value) is not None else None
 
 
-def _item_language(item: Any, atom: bool) -> str | None:
+def _item_language(item: Any, by_parts: bool) -> str | None:
     """The language an item states of its own: RSS ``<dc:language>`` in the item, Atom
-    ``xml:lang`` on the entry (or on its content, summary or title: feedparser gives it
-    to each part, inherited from the feed's when the entry states none), as a JSON Feed
-    item's ``language`` is read. Without it, every item was stored in the feed's
-    language (a Russian item of an English feed as ``en``, in the English feeds). An RSS
-    item's parts are not asked: its ``dc:language`` says it."""
+    and RSS 1.0 ``xml:lang`` on the entry (or on its content, summary or title:
+    feedparser gives it to each part, inherited from the feed's when the entry states
+    none), as a JSON Feed item's ``language`` is read. Without it, every item was stored
+    in the feed's language (a Russian item of an English feed as ``en``, in the English
+    feeds). An RSS 2.0 item's parts are not asked: its ``dc:language`` says it."""
     said = item.get("language")
-    if not said and atom:
-        parts = [*item.get("content", []), item.get("summary_detail"), item.get("title_detail")]
-        said = next((part.get("language") for part in parts if part and part.get("language")), None)
+    if not said and by_parts:
+        said = _part_language(
+            [*item.get("content", []), item.get("summary_detail"), item.get("title_detail")]
+        )
     # a value that is no language tag ("French", "fr_FR") says nothing: the feed's does
     return _own_tag(str(said)) if said else None
+
+
+def _part_language(parts: list[Any]) -> str | None:
+    """The first ``xml:lang`` feedparser gives one of ``parts`` (each may be None)."""
+    return next((part.get("language") for part in parts if part and part.get("language")), None)
 
 
 def _item_content(item: Any) -> tuple[str, bool]:
