@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
 from hypothesis import settings
 from pytest_httpserver import HTTPServer
 
 import forkserver
 from scofeed import config as config_mod
+from scofeed.activitypub import keys
 from scofeed.cli import main
 from scofeed.model import Entry
 from scofeed.store import Store
@@ -74,9 +77,13 @@ class Site:
     def store(self) -> Store:
         return Store(self.config().paths.state)
 
-    def write_config(self, extra: str = "", limits: str = "", base_url: str = "") -> None:
+    def write_config(
+        self, extra: str = "", limits: str = "", base_url: str = "", actor_key: bool = True
+    ) -> None:
         """The base config, ``limits`` lines added to its [limits] table, then ``extra``;
-        ``base_url``: the site's address in place of the base config's."""
+        ``base_url``: the site's address in place of the base config's. With the actor
+        enabled, its key file is the suite's (``place_actor_key``) unless ``actor_key``
+        is False: scofeed then makes one, as it does on a site's first start."""
         base = BASE_CONFIG.replace(
             "[limits]\n", "[limits]\n" + limits + "\n" if limits else "[limits]\n"
         )
@@ -84,6 +91,45 @@ class Site:
         if base_url:
             text = text.replace(BASE_URL, base_url)
         self.config_path.write_text(text, encoding="utf-8")
+        if actor_key:
+            place_actor_key(self.root, text)
+
+
+# an RSA key of 2048 bits takes ~0.1 s of CPU to make, and the actor's was made anew for
+# each of ~200 sites with the actor on, a tenth of the suite's own work. A site whose
+# config enables it gets this worker's one key, made by scofeed once, in the file where
+# scofeed keeps it (0600), as a site that has run before has it. What scofeed makes
+# itself is tested where the key is the subject (test_activitypub_documents.py's
+# key file, test_activitypub_fediverse.py's daemon, test_cli_errors.py's unwritable
+# folder, the sites whose config the tests write themselves).
+_ACTOR_KEY: list[bytes] = []
+
+
+def place_actor_key(root: Path, text: str) -> None:
+    """Put the suite's actor key where the config ``text`` (at ``root``) has scofeed keep
+    it, when the config enables the actor and names no key file of its own, and there is
+    none yet (a config that is no TOML is left to the test's own use)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    actor = doc.get("activitypub", {})
+    if actor.get("enabled") is not True or "key" in actor:
+        return
+    path = root / Path(doc.get("paths", {}).get("state", "state/x")).parent / "activitypub-key.pem"
+    if not _ACTOR_KEY:
+        _ACTOR_KEY.append(
+            keys.generate().private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_ACTOR_KEY[0])
 
 
 BASE_URL = "http://127.0.0.1:8080/"

@@ -40,7 +40,7 @@ def daemon(site: Site) -> Iterator[tuple[Site, str, subprocess.Popen[bytes]]]:
     """`scofeed run` as a subprocess, ActivityPub on, its base_url on a free port."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    site.write_config(ACTIVITYPUB_DAEMON, base_url=base + "/")
+    site.write_config(ACTIVITYPUB_DAEMON, base_url=base + "/", actor_key=False)  # made here
     err = site.root / "daemon.log"
     with open(err, "wb") as e:
         proc = forkserver.Popen(
