@@ -96,7 +96,7 @@ class Site:
 
 
 # an RSA key of 2048 bits takes ~0.1 s of CPU to make, and the actor's was made anew for
-# each of ~200 sites with the actor on, a tenth of the suite's own work. A site whose
+# each of ~140 sites with the actor on (~18 of the suite's ~500 CPU-seconds). A site whose
 # config enables it gets this worker's one key, made by scofeed once, in the file where
 # scofeed keeps it (0600), as a site that has run before has it. What scofeed makes
 # itself is tested where the key is the subject (test_activitypub_documents.py's
