@@ -36,7 +36,7 @@ TREE = [
 # raised inside urllib3's connection hook, caught by deliver.sender.post (see errors.py)
 # FrozenInstanceError: what a frozen dataclass raises on a change; @frozen (frozen.py)
 # raises it where @dataclass(frozen=True) did from the code it compiles
-# KeyError: a Mapping's __getitem__ for a missing key (serve.server.WsgiHeaders), the protocol
+# KeyError: a Mapping's __getitem__ for a missing key (serve.heads.WsgiHeaders), the protocol
 # ArgumentTypeError: how an argparse ``type=`` function refuses a value (cli.common.count)
 # ParsingError: how waitress's parser refuses a request head, answered 400 (serve.parser)
 OUTSIDE_ON_PURPOSE = {

@@ -25,8 +25,8 @@ from scofeed.build import build as build_feeds
 from scofeed.serve import App, HttpServer
 from scofeed.serve import parser as parser_module
 from scofeed.serve.app import READY_FOR
+from scofeed.serve.heads import WsgiHeaders
 from scofeed.serve.parser import StrictParser
-from scofeed.serve.server import WsgiHeaders
 from scofeed.store import Store
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
