@@ -417,12 +417,15 @@ def test_a_polled_or_added_release_is_normalised_within_the_budget(site):
     (only the read had one): a feed item of 120,000 list lines held the daemon's poll
     job ~50 s at every poll. ``ingest`` normalises each release within the budget now,
     refusing it as a build refuses a file. Found by a hunt for super-linear paths."""
-    cfg = load(site.config_path, ["limits.file_seconds=0.01"])
+    # the large release takes ~0.4 CPU-seconds to normalise, the small one ~8 ms the
+    # first time (its expressions compiled), <1 ms after: a budget of 0.01 s refused
+    # the small one too on a loaded machine
+    cfg = load(site.config_path, ["limits.file_seconds=0.1"])
     paras = "\n\n".join(f"Paragraph {i} of the long report on energy." for i in range(40_000))
     text = "SCO forum opens\n\nOn 3 June 2021, the forum opened.\n\n" + paras  # 2 MB
     big = Release(origin="https://agency.example/big", text=text, published=NOW)
     store = site.store()
-    with pytest.raises(RejectedInput, match="took longer than 0.01s"):
+    with pytest.raises(RejectedInput, match="took longer than 0.1s"):
         ingest(cfg, store, [big], NOW)
     assert not [e for e in published_rows.latest(store.db) if e.origin == big.origin]
     small = Release(origin="https://agency.example/small", text=FINE, published=NOW)
