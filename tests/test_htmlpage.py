@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import lxml.html
@@ -130,6 +130,45 @@ def test_a_date_line_with_a_view_counter_or_a_section_beside_the_date_dates_the_
     (r,) = read_page("a.html", page_text + "</body></html>")
     assert r.published == published
     assert r.text.startswith("The SCO Secretariat held")
+
+
+@pytest.mark.parametrize(
+    ("lead", "published"),
+    [
+        ("On 3 June 2021, the SCO Secretary-General met the envoy of Pakistan in Beijing.",
+         date(2021, 6, 3)),
+        ("2021年6月3日，上海合作组织秘书长在北京会见了巴基斯坦特使。", date(2021, 6, 3)),
+        ("<span>On 3 June 2021</span>, the Secretary-General <b>met</b> the envoy.",
+         date(2021, 6, 3)),
+    ],
+)  # fmt: skip
+def test_a_lead_written_as_a_div_before_the_paragraphs_is_in_the_text(lead, published):
+    """A lead paragraph written as a <div> before the <p>s was in the content (the
+    sanitiser makes it a <p>) and not in the text: the release lost the date it states
+    (dated by the file's time) and its summary began at the second paragraph."""
+    body = f"<div>{lead}</div><p>The parties discussed trade.</p><p>They agreed to meet.</p>"
+    page = f"<html><body><h1>SCO envoy talks</h1>{body}</body></html>"
+    (r,) = read_page("a.html", page)
+    first = lxml.html.fragment_fromstring(f"<div>{lead}</div>").text_content()
+    assert r.text.split("\n\n") == [first, "The parties discussed trade.", "They agreed to meet."]
+    e = normalise(r, SETTINGS, NOW)
+    assert (e.published.date(), e.date_source) == (published, "text")
+    assert e.summary.startswith(first[:12])
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Photo: SCO Secretariat", "14.03.2024", "By the press service", "Share: Telegram, VK",
+     "Views: 57."],
+)  # fmt: skip
+def test_a_div_beside_the_paragraphs_that_is_no_sentence_stays_out_of_the_text(line):
+    """A caption, a date line, a byline or a share bar left in a <div> beside the
+    paragraphs is not read as one: only a <div> written as a sentence is."""
+    body = f"<div>{line}</div><p>On 3 June 2021, the envoy met the Secretary-General.</p>"
+    page = f"<html><body><h1>SCO envoy talks</h1>{body}<p>They agreed.</p></body></html>"
+    (r,) = read_page("a.html", page)
+    assert line not in r.text
+    assert r.text.startswith("On 3 June 2021")
 
 
 @pytest.mark.parametrize(

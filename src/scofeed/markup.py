@@ -22,7 +22,7 @@ import functools
 import html
 import itertools
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from scofeed.patterns import later
@@ -169,13 +169,14 @@ def holds(el: Any, tags: Collection[str]) -> bool:
     return any(isinstance(d.tag, str) and d.tag in tags for d in el.iterdescendants())
 
 
-def paragraph_containers(root: Any) -> int:
+def paragraph_containers(root: Any, which: Callable[[Any], bool] | None = None) -> int:
     """Each container below ``root`` (an lxml element) holding no block of its own, a
-    paragraph written as ``<div>...</div>``, made a ``<p>``; how many were. Unwrapped,
-    such paragraphs ran together ("...a delegation.The sides discussed...")."""
+    paragraph written as ``<div>...</div>``, made a ``<p>`` (only those ``which`` takes,
+    when given); how many were. Unwrapped, such paragraphs ran together ("...a
+    delegation.The sides discussed...")."""
     made = 0
     for el in list(root.iter(*CONTAINERS)):
-        if el is root or holds(el, _BLOCK_LEVEL):
+        if el is root or holds(el, _BLOCK_LEVEL) or (which is not None and not which(el)):
             continue
         el.tag = "p"
         el.attrib.clear()

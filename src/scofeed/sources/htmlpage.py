@@ -465,6 +465,12 @@ def _body(
     blocks = text_blocks(container)
     if not blocks and paragraph_containers(container):  # its paragraphs are <div>s
         blocks = text_blocks(container)
+    elif blocks and paragraph_containers(container, _reads_as_sentence):
+        # a paragraph written as a <div> among the <p>s (a lead before them) was in the
+        # content, which the sanitiser gives as a <p>, and not in the text: its date
+        # ("On 3 June 2021, ...") went unread. A date line, "News | Views: 57", a
+        # caption or a byline left beside the paragraphs is no sentence, and stays out
+        blocks = text_blocks(container)
     if blocks:
         # a line break is a space between the words it parts ("green<br>energy" read
         # "greenenergy"), in the text only: the fragment keeps its markup as it was
@@ -507,6 +513,20 @@ def _body(
     elif lead:
         fragment = f"<p>{_esc(lead)}</p>" + fragment
     return paras, fragment, stamps
+
+
+# a sentence's end: a full stop, question or exclamation mark (Latin, CJK, Arabic),
+# maybe followed by closing quotes or brackets
+_SENTENCE_END = re.compile(r"[.!?。！？؟][\"'”’»)）]*$")
+
+
+def _reads_as_sentence(el: lxml.html.HtmlElement) -> bool:
+    """Whether ``el``'s text is written as a sentence: it ends as one, in four words or
+    more (twelve characters or more in a script written without spaces)."""
+    text = collapse(el.text_content())
+    if not _SENTENCE_END.search(text):
+        return False
+    return len(text.split()) >= 4 or (not text.isascii() and len(text) >= 12)
 
 
 def _midnight(day: date) -> datetime:
