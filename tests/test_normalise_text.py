@@ -331,3 +331,29 @@ def test_a_date_line_is_judged_as_before_in_one_pass(pieces):
     """A first line of 800 KB of dates took 10 s (the line built again for each date)."""
     line = "".join(pieces)
     assert is_date_line(line) == _date_line_as_before(line)
+
+
+# -- a summary written without spaces --------------------------------------------------
+ZH_SENTENCE = (
+    "2021年6月3日，上海合作组织秘书长在北京会见了巴基斯坦驻华大使，双方就深化贸易合作交换了意见。"
+)
+
+
+def test_a_chinese_summary_is_cut_after_a_sentence_or_a_clause():
+    """Chinese is written without spaces, so a summary past its 600 characters was cut
+    wherever the count fell, in the middle of a word ("...巴基…"). It is cut after the
+    last sentence or clause that ends in the last half of what may be kept."""
+    body = ZH_SENTENCE * 20  # ~960 characters in one paragraph
+    e = normalise(
+        Release(origin="zh.txt", text=f"上海合作组织秘书长会见大使\n\n{body}\n"),
+        SETTINGS,
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert e.language == "zh"
+    assert e.summary.endswith("。…") and len(e.summary) <= 600
+    assert e.summary[:-1] == ZH_SENTENCE * (len(e.summary) // len(ZH_SENTENCE))
+    # no sentence ends in the last half: a clause's end, its comma left out
+    clause = text_module.shorten("上海合作组织" * 4 + "，" + "秘书长会见大使" * 6, 40)
+    assert clause == "上海合作组织" * 4 + "…"
+    # no stop at all: cut where the count falls, as before
+    assert text_module.shorten("上海合作组织" * 10, 20) == ("上海合作组织" * 4)[:19] + "…"

@@ -423,16 +423,30 @@ def dedupe(paras: list[str]) -> list[str]:
     return out
 
 
+# where a text written without spaces (Chinese, Japanese) may be cut, best first: after a
+# sentence's end, else after a clause's (a comma, an enumeration comma, a semicolon)
+_CJK_STOPS = ("。！？", "；，、：")
+
+
 def shorten(s: str, limit: int) -> str:
     """Cut at a word boundary and mark the cut with an ellipsis: at most ``limit``
     characters, never inside a user-perceived one (``graphemes``: an emoji sequence, a
-    flag, a letter and its marks)."""
+    flag, a letter and its marks). A text with no space in the last half of what may be
+    kept, as Chinese is written, is cut after a sentence or a clause there (it was cut
+    in the middle of a word: "上海合作组织秘书长在北京会见了巴基…")."""
     if len(s) <= limit:
         return s
     cut = clip(s, limit - 1)
-    if " " in cut[limit // 2 :]:
+    half = limit // 2
+    if " " in cut[half:]:
         cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:-") + "…"
+    else:
+        for stops in _CJK_STOPS:
+            end = max(cut.rfind(c) for c in stops)
+            if end >= half:
+                cut = cut[: end + 1]
+                break
+    return cut.rstrip(" ,;:-，、；：") + "…"
 
 
 REASON_MAX = 500  # characters of a withdrawal's reason kept (tombstone comment, page, webhook)
