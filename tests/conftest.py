@@ -113,10 +113,13 @@ def place_actor_key(root: Path, text: str) -> None:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return
-    actor = doc.get("activitypub", {})
-    if actor.get("enabled") is not True or "key" in actor:
+    actor, paths = doc.get("activitypub"), doc.get("paths")
+    if not isinstance(actor, dict) or actor.get("enabled") is not True or "key" in actor:
         return
-    path = root / Path(doc.get("paths", {}).get("state", "state/x")).parent / "activitypub-key.pem"
+    state = paths.get("state") if isinstance(paths, dict) else None
+    if not isinstance(state, str):
+        return  # a config the test means to be refused
+    path = root / Path(state).parent / "activitypub-key.pem"
     if not _ACTOR_KEY:
         _ACTOR_KEY.append(
             keys.generate().private.private_bytes(
