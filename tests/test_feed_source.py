@@ -395,6 +395,16 @@ def test_an_item_in_another_language_than_the_feeds_keeps_its_own(data):
     assert [normalise(r, SETTINGS, NOW).language for r in items] == ["ru", "en", "fa"]
 
 
+def test_an_rss_1_0_channels_xml_lang_is_the_feeds_language():
+    """In RSS 1.0 the items are the channel's siblings: an xml:lang on the channel alone
+    reaches none of them, and is the feed's language, as RSS 2.0's <language> is."""
+    data = RDF_LANGS.replace(b' xml:lang="en">', b">", 1).replace(
+        b'<channel rdf:about="https://agency.example/">',
+        b'<channel rdf:about="https://agency.example/" xml:lang="kk">',
+    )
+    assert [r.lang for r in read_feed(FEED_URL, data, FEED_URL)] == ["ru", "kk", "fas"]
+
+
 def test_a_scofeed_site_polled_by_another_gives_each_entry_its_language(site):
     """What a scofeed site's own Atom and RSS feeds say of an entry's language (``xml:lang``,
     ``dc:language`` where it is not the feed's) is read back as that language."""
