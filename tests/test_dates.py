@@ -48,6 +48,33 @@ def test_a_time_of_day_glued_to_a_date(text, day, at):
 
 
 @pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("3 June 2020 at 10:00 Moscow time in Beijing", "Europe/Moscow"),
+        ("3 June 2020, 15:30 (MSK).", "Europe/Moscow"),
+        ("3 июня 2020 года в 10:00 по московскому времени", "Europe/Moscow"),
+        ("3 June 2020 at 10:00 Beijing time", "Asia/Shanghai"),
+        ("3 June 2020 at 10:00 PM Beijing time", "Asia/Shanghai"),
+        ("3 June 2020 at 9:00 Tashkent time", "Asia/Tashkent"),
+        ("3 June 2020 09:00 GMT+3", "+03:00"),
+        ("3 June 2020 09:00 UTC+05:30", "+05:30"),
+        ("3 June 2020 09:00 UTC−4", "-04:00"),
+        ("3 June 2020 09:00 UTC", "+00:00"),
+        # no zone: a city that is where, not whose time; a word that only starts as one
+        ("3 June 2020 at 10:00 in Beijing", None),
+        ("3 June 2020 at 10:00 Moscow Metro", None),
+        ("3 June 2020 at 10:00 UTCs", None),
+    ],
+)  # fmt: skip
+def test_a_zone_named_after_the_time_is_kept(text, zone):
+    """A release of a site in Beijing saying "10:00 Moscow time" was read as 10:00 in
+    Beijing, five hours early: the zone named after a time is now the time's."""
+    found = find_date(text, CTX)
+    assert found is not None and found.at is not None
+    assert found.zone == zone
+
+
+@pytest.mark.parametrize(
     ("text", "day"),
     [
         ("30 June - 1 July 2021", date(2021, 6, 30)),

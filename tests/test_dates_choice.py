@@ -648,3 +648,21 @@ def test_an_updated_time_ahead_of_the_clock_is_the_moment_read():
     e = entry("bare_stated.txt", context=now, now=now, published=datetime(2025, 3, 11),
               updated=ahead)  # fmt: skip
     assert e.updated == now.replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("said", "stored"),
+    [
+        ("at 10:00 Moscow time", "2026-03-12T10:00:00+03:00"),
+        ("в 10:00 по московскому времени", "2026-03-12T10:00:00+03:00"),
+        ("at 09:30 GMT+5", "2026-03-12T09:30:00+05:00"),
+        ("at 10:00", "2026-03-12T10:00:00+08:00"),  # no zone: the site's
+    ],
+)  # fmt: skip
+def test_a_time_in_a_named_zone_dates_the_release_at_that_moment(said, stored):
+    """A release of a site in Beijing saying "10:00 Moscow time" was dated 10:00 in
+    Beijing, five hours before the moment it states. It is dated in the zone it names
+    (an offset kept as stated, as a feed's date is), and in the site's zone without one."""
+    text = f"Press conference of the Secretary-General\n\nOn 12 March 2026 {said}, the SCO met.\n"
+    e = normalise(Release(origin="z.txt", text=text), SETTINGS, NOW)
+    assert (e.published.isoformat(), e.date_source) == (stored, "text")

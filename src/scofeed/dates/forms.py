@@ -7,7 +7,9 @@ Understood forms (day ranges give their first day):
     3 июня 2020 года · 3-4 июня · 30 июня – 1 июля 2021 г. · 2020年6月3日 · 6月3日
     二〇二〇年六月三日 · ２０２０年６月３日 · 8 and 9 June · June 30 to July 1, 2021
 
-A time of day after the date is kept, even glued to the year ("3 June 202010:30").
+A time of day after the date is kept, even glued to the year ("3 June 202010:30"), and
+so is a zone named after it ("10:00 Moscow time", "15:30 (MSK)", "09:00 GMT+3", "в 10:00
+по московскому времени"): the time is that zone's, not the site's.
 A date without a year is the latest such day on or before the context date (the page's
 or file's date; a day later allowed, for time zones), never one in the future; a range
 running into the next year ("December 30 - January 2, 2021") starts the year before.
@@ -165,6 +167,25 @@ _TIME_AFTER = re.compile(
     r"(?-i:(?!\s+(?!(?:Beijing|Moscow|Astana|Tashkent|GMT|UTC)\b)[A-ZА-ЯЁ]))))?",
     re.IGNORECASE,
 )
+# a zone named after a time of day: the capitals of the SCO's members by their city's
+# name ("Moscow time"), Russian's "по московскому времени", MSK, and GMT or UTC with an
+# offset of whole or half hours; the zone's IANA name, or the offset as "+03:00"
+_ZONE_AFTER = re.compile(
+    r"\s*\(?(?:(?P<city>Beijing|Moscow|Astana|Tashkent|Bishkek|Dushanbe|New Delhi|Delhi"
+    r"|Islamabad|Tehran|Minsk)\s+time"
+    r"|по\s+(?P<ru>московскому|пекинскому|астанинскому|ташкентскому)\s+времени"
+    r"|(?P<msk>MSK|МСК)"
+    r"|(?:GMT|UTC)(?:\s?(?P<sign>[+\-−])(?P<oh>1[0-4]|0?\d)(?::?(?P<om>[03]0))?)?)(?![\w+\-−])\)?",
+    re.IGNORECASE,
+)
+_CITY_ZONES = {
+    "beijing": "Asia/Shanghai", "moscow": "Europe/Moscow", "astana": "Asia/Almaty",
+    "tashkent": "Asia/Tashkent", "bishkek": "Asia/Bishkek", "dushanbe": "Asia/Dushanbe",
+    "new delhi": "Asia/Kolkata", "delhi": "Asia/Kolkata", "islamabad": "Asia/Karachi",
+    "tehran": "Asia/Tehran", "minsk": "Europe/Minsk", "московскому": "Europe/Moscow",
+    "пекинскому": "Asia/Shanghai", "астанинскому": "Asia/Almaty",
+    "ташкентскому": "Asia/Tashkent",
+}  # fmt: skip
 FULLWIDTH_DIGITS = "０１２３４５６７８９"
 FULLWIDTH = str.maketrans(FULLWIDTH_DIGITS, "0123456789")  # looked for first: it is slow
 
@@ -211,6 +232,7 @@ class FoundDate(NamedTuple):
     text: str
     at: time | None = None  # the time of day stated with it, if any
     relative: bool = False  # "today", "on Thursday": the day the reference gives it
+    zone: str | None = None  # the zone named after the time: an IANA name or "+03:00"
 
 
 def _zh_number(s: str) -> int:
@@ -314,9 +336,24 @@ def with_time(hit: FoundDate, text: str) -> FoundDate:
     if half and 1 <= hour <= 12:  # 12 am is midnight, 12 pm noon; "14:30 pm" is 14:30
         hour = hour % 12 + (12 if half == "p" else 0)
     at = time(hour, int(t.group("m")))
+    end, zone = t.end(), None
+    z = _ZONE_AFTER.match(text, end)
+    if z is not None:
+        end, zone = z.end(), _zone(z)
     return FoundDate(
-        hit.day, hit.position, hit.had_year, text[hit.position : t.end()], at, hit.relative
+        hit.day, hit.position, hit.had_year, text[hit.position : end], at, hit.relative, zone
     )
+
+
+def _zone(z: re.Match[str]) -> str:
+    """The zone ``_ZONE_AFTER`` matched: an IANA name, or an offset as "+03:00"."""
+    named = z.group("city") or z.group("ru")
+    if named:
+        return _CITY_ZONES[named.lower()]
+    if z.group("msk"):
+        return "Europe/Moscow"
+    sign = "-" if z.group("sign") in ("-", "−") else "+"
+    return f"{sign}{int(z.group('oh') or 0):02d}:{z.group('om') or '00'}"
 
 
 def relative(m: re.Match[str], reference: date) -> FoundDate | None:
