@@ -37,6 +37,8 @@ FRIDAY = date(2023, 4, 21)
         # "PM" before a name is the Prime Minister (review); before a city, the time's
         ("4 July 2023 at 10:30 PM Modi opened", date(2023, 7, 4), time(10, 30)),
         ("4 July 2023 at 10:30 PM Beijing time", date(2023, 7, 4), time(22, 30)),
+        ("4 July 2023 at 10:30 PM MSK", date(2023, 7, 4), time(22, 30)),
+        ("4 July 2023 at 10:30 PM Minsk time", date(2023, 7, 4), time(22, 30)),
         ("3 June 2020", date(2020, 6, 3), None),
         ("3 June 2020, 2021 members", date(2020, 6, 3), None),
     ],
@@ -55,6 +57,8 @@ def test_a_time_of_day_glued_to_a_date(text, day, at):
         ("3 июня 2020 года в 10:00 по московскому времени", "Europe/Moscow"),
         ("3 June 2020 at 10:00 Beijing time", "Asia/Shanghai"),
         ("3 June 2020 at 10:00 PM Beijing time", "Asia/Shanghai"),
+        ("3 June 2020 at 10:30 PM MSK", "Europe/Moscow"),
+        ("3 June 2020 at 9:00 a.m. Tehran time", "Asia/Tehran"),
         ("3 June 2020 at 9:00 Tashkent time", "Asia/Tashkent"),
         ("3 June 2020 09:00 GMT+3", "+03:00"),
         ("3 June 2020 09:00 UTC+05:30", "+05:30"),

@@ -164,7 +164,8 @@ _TIME_AFTER = re.compile(
     # "2:30 pm", "10:00 a.m."; not "PM" before a name ("10:30 PM Modi opened", the
     # Prime Minister), but before a city or zone whose time it is
     r"(?:\s?(?P<half>[ap])(?:\.\s?m\b\.?|m\b"
-    r"(?-i:(?!\s+(?!(?:Beijing|Moscow|Astana|Tashkent|GMT|UTC)\b)[A-ZА-ЯЁ]))))?",
+    r"(?-i:(?!\s+(?!(?:Beijing|Moscow|Astana|Tashkent|Bishkek|Dushanbe|New Delhi|Delhi"
+    r"|Islamabad|Tehran|Minsk|GMT|UTC|MSK|МСК)\b)[A-ZА-ЯЁ]))))?",
     re.IGNORECASE,
 )
 # a zone named after a time of day: the capitals of the SCO's members by their city's
