@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
 from hypothesis import settings
 from pytest_httpserver import HTTPServer
 
@@ -121,13 +120,7 @@ def place_actor_key(root: Path, text: str) -> None:
         return  # a config the test means to be refused
     path = root / Path(state).parent / "activitypub-key.pem"
     if not _ACTOR_KEY:
-        _ACTOR_KEY.append(
-            keys.generate().private.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        _ACTOR_KEY.append(keys.private_pem(keys.generate()))
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -50,6 +50,15 @@ def generate(bits: int = KEY_BITS) -> KeyPair:
     return KeyPair(key, _public_pem(key))
 
 
+def private_pem(pair: KeyPair) -> bytes:
+    """The private key as the key file holds it: unencrypted PKCS#8 PEM."""
+    return pair.private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 def _write_new(path: Path, data: bytes) -> bool:
     """Create ``path`` with mode 0600; False when another process made it first."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,13 +82,8 @@ def load_or_create(path: Path) -> KeyPair:
     """The key pair at ``path``, made (once) if there is none."""
     if not path.exists():
         pair = generate()
-        pem = pair.private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
         try:
-            made = _write_new(path, pem)
+            made = _write_new(path, private_pem(pair))
         except OSError as exc:  # a folder that cannot be made or written: was a traceback
             why = exc.strerror or str(exc)
             found = next((p for p in path.parents if p.exists()), None)
