@@ -25,8 +25,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from contextlib import suppress
-from datetime import date, time, timedelta
+from datetime import date, time, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from scofeed.patterns import later
 
@@ -170,7 +171,7 @@ _TIME_AFTER = re.compile(
 )
 # a zone named after a time of day: the capitals of the SCO's members by their city's
 # name ("Moscow time"), Russian's "по московскому времени", MSK, and GMT or UTC with an
-# offset of whole or half hours; the zone's IANA name, or the offset as "+03:00"
+# offset of whole or half hours (``_zone``)
 _ZONE_AFTER = re.compile(
     r"\s*\(?(?:(?P<city>Beijing|Moscow|Astana|Tashkent|Bishkek|Dushanbe|New Delhi|Delhi"
     r"|Islamabad|Tehran|Minsk)\s+time"
@@ -233,7 +234,7 @@ class FoundDate(NamedTuple):
     text: str
     at: time | None = None  # the time of day stated with it, if any
     relative: bool = False  # "today", "on Thursday": the day the reference gives it
-    zone: str | None = None  # the zone named after the time: an IANA name or "+03:00"
+    zone: tzinfo | None = None  # the zone named after the time, if any
 
 
 def _zh_number(s: str) -> int:
@@ -346,15 +347,13 @@ def with_time(hit: FoundDate, text: str) -> FoundDate:
     )
 
 
-def _zone(z: re.Match[str]) -> str:
-    """The zone ``_ZONE_AFTER`` matched: an IANA name, or an offset as "+03:00"."""
+def _zone(z: re.Match[str]) -> tzinfo:
+    """The zone ``_ZONE_AFTER`` matched: a city's IANA zone, or a fixed offset."""
     named = z.group("city") or z.group("ru")
-    if named:
-        return _CITY_ZONES[named.lower()]
-    if z.group("msk"):
-        return "Europe/Moscow"
-    sign = "-" if z.group("sign") in ("-", "−") else "+"
-    return f"{sign}{int(z.group('oh') or 0):02d}:{z.group('om') or '00'}"
+    if named or z.group("msk"):
+        return ZoneInfo(_CITY_ZONES[named.lower()] if named else "Europe/Moscow")
+    offset = timedelta(hours=int(z.group("oh") or 0), minutes=int(z.group("om") or 0))
+    return timezone(-offset if z.group("sign") in ("-", "−") else offset)
 
 
 def relative(m: re.Match[str], reference: date) -> FoundDate | None:

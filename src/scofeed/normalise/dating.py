@@ -44,7 +44,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scofeed.config.redact import logged
@@ -120,17 +120,9 @@ def day_in(value: datetime, tz: str) -> date:
 
 def _at(found: FoundDate, tz: str) -> datetime:
     if found.at is not None:  # in the zone named after it ("10:00 Moscow time"), else tz
-        return datetime.combine(found.day, found.at, tzinfo=_zone(found.zone or tz))
+        zone = found.zone if found.zone is not None else ZoneInfo(tz)
+        return datetime.combine(found.day, found.at, tzinfo=zone)
     return midnight(found.day, tz)
-
-
-def _zone(name: str) -> tzinfo:
-    """An IANA zone, or a fixed offset written "+03:00" (``dates.forms``' zones)."""
-    if name.startswith(("+", "-")):
-        hours, minutes = name[1:].split(":")
-        offset = timedelta(hours=int(hours), minutes=int(minutes))
-        return timezone(-offset if name[0] == "-" else offset)
-    return ZoneInfo(name)
 
 
 def _first_text_date(
