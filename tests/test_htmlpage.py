@@ -159,7 +159,7 @@ def test_a_lead_written_as_a_div_before_the_paragraphs_is_in_the_text(lead, publ
 @pytest.mark.parametrize(
     "line",
     ["Photo: SCO Secretariat", "14.03.2024", "By the press service", "Share: Telegram, VK",
-     "Views: 57."],
+     "Views: 57.", "(Photo: SCO Secretariat press service)"],
 )  # fmt: skip
 def test_a_div_beside_the_paragraphs_that_is_no_sentence_stays_out_of_the_text(line):
     """A caption, a date line, a byline or a share bar left in a <div> beside the

@@ -516,7 +516,9 @@ def _body(
 
 
 # a sentence's end: a full stop, question or exclamation mark (Latin, CJK, Arabic),
-# maybe followed by closing quotes or brackets
+# maybe followed by closing quotes or brackets. Not ``normalise.text.SENTENCE_ENDS``,
+# the summary's, which takes a closing bracket alone as one: a credit line in
+# brackets, "(Photo: SCO Secretariat press service)", is no paragraph of the text
 _SENTENCE_END = re.compile(r"[.!?。！？؟][\"'”’»)）]*$")
 
 
