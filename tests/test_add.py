@@ -122,6 +122,20 @@ def test_a_known_release_is_refused_and_nothing_is_written(site):
     assert file_rows.rejects(site.store().db) == []
 
 
+def test_a_release_at_another_address_of_its_sco_article_is_known(site):
+    """The SCO site names an article by the day and number ending its address: the
+    same article with its headline's slug is the release already known, whatever its
+    text says."""
+    first = ENVOY_MD.replace(b"/20210603/1.html", b"/20210603/10001.html")
+    made = add(site, first, ".md", "a.md")
+    other = first.replace(b"/20210603/10001.html", b"/20210603/-SCO-meets-envoy-10001.html")
+    other = other.replace(b"SCO meets envoy", b"Envoy received").replace(b"envoy came", b"came")
+    with pytest.raises(KnownRelease, match=f"already known as {made.entry_id}"):
+        add(site, other, ".md", "b.md")
+    another = other.replace(b"-10001.html", b"-10002.html")  # another article
+    assert add(site, another, ".md", "c.md").kind == "new"
+
+
 def test_update_replaces_the_file_and_bumps_the_revision(site):
     first = add(site, ENVOY_MD, ".md", "a.md")
     edited = ENVOY_MD + b"\nThe talks went well.\n"

@@ -626,6 +626,10 @@ def _batch(site, edit: bool) -> None:
     doc = {"title": "Same page", "url": "https://eng.sectsco.org/news/3", "id": "w", "text": "W."}
     doc["date"] = "2021-05-01"
     (site.sources / "w.json").write_text(json.dumps(doc), encoding="utf-8")  # u3 by URL
+    for name, path in (("x", "20210502/10001"), ("y", "news/20210502/-Slug-10001")):
+        doc = {"title": f"Article {name}", "url": f"https://eng.sectsco.org/{path}.html"}
+        doc["text"] = f"{name} {edit}."  # y is x, by the day and number of its address
+        (site.sources / f"{name}.json").write_text(json.dumps(doc), encoding="utf-8")
     (site.sources / "bad.txt").write_bytes(b"\x00\x01" if edit else b"")
 
 
@@ -677,6 +681,8 @@ def test_skipping_lookups_for_unknown_keys_stores_the_same(site):
     assert len(tables["entries"]) < len(tables["origins"])
     assert counts[0][1] >= 1
     assert counts[1][1] >= 4  # and edits updated their entries
+    articles = [r for r in tables["entries"] if "10001" in str(r)]
+    assert len(articles) == 1
 
 
 def test_a_settings_change_rerenders_even_when_no_release_changed(site):

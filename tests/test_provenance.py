@@ -41,28 +41,28 @@ TITLE = "SCO Secretary-General meets with Ambassador of Pakistan"
 LISTING = f'<html><body><ul><li><a href="{ARTICLE}">{TITLE}</a></li></ul></body></html>'
 
 
-def mirror_rss(port: int, query: str) -> str:
-    """A news agency's feed: the official page's address with a tracking parameter,
-    another date and a one-line summary."""
+def mirror_rss(port: int, query: str, path: str = ARTICLE) -> str:
+    """A news agency's feed: the official page's address (or ``path``, another address
+    of the article) with a tracking parameter, another date and a one-line summary."""
     return (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Agency</title>'
         f"<link>http://127.0.0.1:{port}/</link><description>d</description>"
         f"<item><title>{TITLE}</title>"
-        f"<link>http://localhost:{port}{ARTICLE}{query}</link>"
+        f"<link>http://localhost:{port}{path}{query}</link>"
         "<pubDate>Thu, 27 Jan 2022 10:00:00 +0000</pubDate>"
         "<description>SCO chief met Pakistan envoy.</description>"
         "</item></channel></rss>"
     )
 
 
-def setup_site(site, web, hook_url: str, query: str = "?utm_source=x") -> None:
+def setup_site(site, web, hook_url: str, query: str = "?utm_source=x", path: str = ARTICLE) -> None:
     (site.sources / "000_8062ea63522097a7.txt").unlink()  # only the remote inputs here
     web.expect_request("/news/").respond_with_data(LISTING, content_type="text/html")
     web.expect_request(ARTICLE).respond_with_data(
         (SCO / "article_en.html").read_bytes(), content_type="text/html"
     )
     web.expect_request("/agency.rss").respond_with_data(
-        mirror_rss(web.port, query), content_type="application/rss+xml"
+        mirror_rss(web.port, query, path), content_type="application/rss+xml"
     )
     text = site.config_path.read_text(encoding="utf-8")
     text = text.replace("[site]\n", '[site]\nofficial_hosts = ["localhost", "sectsco.org"]\n')
@@ -166,6 +166,65 @@ def test_the_official_page_takes_over_an_entry_a_copy_made(site, web, receivers,
         assert kinds == {"official": False, "other": True}
     else:  # one address, one input row: the copy polled last, as a mirror
         assert kinds == {"other": True}
+
+
+# the official page's article at another address: with the slug its headline gives it
+# (an agency linking the page a headline correction moved), or under news/
+ELSEWHERE = [
+    "/20220125/-SCO-Secretary-General-meets-with-Ambassador-of-Pakistan-813122.html",
+    "/news/20220125/813122.html",
+]
+
+
+@pytest.mark.parametrize("official_first", [True, False])
+@pytest.mark.parametrize("path", ELSEWHERE)
+def test_a_copy_linking_another_address_of_the_article_is_the_same_entry(
+    site, web, receivers, path, official_first
+):
+    """An SCO article is named by the day and number its address ends with: an agency
+    item linking it with or without its slug, or under news/, was a second entry."""
+    hook = receivers([200])
+    setup_site(site, web, hook.url, "", path)
+    cfg, store = site.config(), site.store()
+    now = datetime.now(UTC)
+    order = ["sco", "agency"] if official_first else ["agency", "sco"]
+    for minutes, name in enumerate(order):
+        poll_due(cfg, store, now + timedelta(minutes=minutes), only=name)
+    (entry,) = published_rows.latest(store.db)
+    assert "Moin ul Haque" in entry.content_html and entry.revision == 1 + (not official_first)
+    assert entry.url == f"http://localhost:{web.port}{ARTICLE}"
+    kinds = {i.origin.split(str(web.port), 1)[1]: (i.kind, i.mirror) for i in
+             origin_rows.inputs_of(store.db, entry.id)}  # fmt: skip
+    # (a copy that made the entry is marked a mirror when it next comes)
+    assert kinds == {ARTICLE: ("official", False), path: ("other", official_first)}
+    assert deliver(cfg, store, now + timedelta(minutes=5)).delivered == len(order) - official_first
+    events = [Webhook(SECRET).verify(r.body, r.headers)["type"] for r in hook.received]
+    assert events == ["release.published"] + ["release.updated"] * (not official_first)
+
+
+def test_an_article_is_one_only_by_its_own_day_and_number_on_an_official_host(site):
+    site.write_config(
+        '\n[[sources]]\nname = "sco"\nkind = "page-list"\nurl = "https://eng.sectsco.org/"\n'
+        'preset = "sco"\n'
+        '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/rss"\n'
+    )
+    cfg, store = site.config(), site.store()
+    now = datetime.now(UTC)
+    official = "https://eng.sectsco.org/20250303/-SCO-ministers-meet-10001.html"
+    others = [
+        "https://eng.sectsco.org/20250303/10002.html",  # another number
+        "https://eng.sectsco.org/20250304/10001.html",  # another day
+        "https://rus.sectsco.org/20250303/10001.html",  # another site: the Russian one
+        "https://agency.example/20250303/10001.html",  # not an official host
+        "https://agency.example/20250303/-SCO-ministers-meet-10001.html",
+    ]
+    made = [c.entry.id for c in ingest(cfg, store, [release(official, "sco", "A.", official)], now)]
+    for n, url in enumerate(others):
+        made += [c.entry.id for c in ingest(cfg, store, [release(url, "agency", f"{n}", url)], now)]
+    assert len(set(made)) == len(made) == 6
+    same = "https://eng.sectsco.org./news/20250303/10001.html?utm_source=x"
+    (copy,) = ingest(cfg, store, [release(same, "agency", "Copy.", same)], now)
+    assert (copy.kind, copy.entry.id) == ("mirror", made[0])
 
 
 def release(origin: str, source: str, body: str, url: str | None = None) -> Release:

@@ -37,6 +37,7 @@ from scofeed.errors import (
     memory_ran_out,
     unexpected,
 )
+from scofeed.ingest import official_article
 from scofeed.model import Entry, Release
 from scofeed.normalise import id_slug, identity_of, normalise, script_of, settings_from
 from scofeed.pool import within_budget
@@ -210,6 +211,7 @@ def _stored(
     match = match_rows.find_match(
         store.db, "", identity, url_key, entry.fingerprint, entry_id=entry.id,
         folded=entry.folded, day=match_rows.stated_day(entry), authority="local",
+        article=official_article(url_key, cfg.site.official_hosts),
     ) or _corrected(store.db, entry, update)  # fmt: skip
     if match is None and update:
         raise RejectedInput(

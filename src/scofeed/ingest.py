@@ -51,6 +51,7 @@ from scofeed.normalise import (
 )
 from scofeed.normalise.dating import AHEAD, FAR_DAYS
 from scofeed.normalise.text import plain
+from scofeed.patterns import Article, article_of
 from scofeed.pool import within_budget
 from scofeed.refold import refold, rekey
 from scofeed.relink import relink
@@ -76,6 +77,15 @@ log = logging.getLogger(__name__)
 
 RANK = {"other": 1, "official": 2, "local": 3}  # operator's files > official pages > others
 OFFICIAL_HOSTS = SiteConfig().official_hosts
+
+
+def official_article(url_key: str | None, official_hosts: tuple[str, ...]) -> Article | None:
+    """The SCO article a release's address names by day and number, on one of the
+    official hosts (an agency's link to ``/20261125/1001200.html`` is the page at
+    ``/20261125/-SCO-Forum-1001200.html``), or None."""
+    if url_key is None or not host_in(url_key, official_hosts):
+        return None
+    return article_of(url_key)
 
 
 def stored_authority(match: Match, official_hosts: tuple[str, ...]) -> str:
@@ -232,11 +242,12 @@ def ingest_one(
     --reread``): a new reading of the input that set its entry's text revises it, as an
     edit does; a copy's new reading is only noted (the copy never took the entry over)."""
     identity, url_key = identity_of(release, entry.fingerprint)
+    article = official_article(url_key, official_hosts)
     day = match_rows.stated_day(entry)  # (a copy from another authority is a copy)
     passed: list[str] = []  # entries of this text passed over: another day's release
     match = match_rows.find_match(
         db, release.origin, identity, url_key, entry.fingerprint, known, pending, entry.id,
-        folded=entry.folded, day=day, passed=passed, authority=authority,
+        folded=entry.folded, day=day, passed=passed, authority=authority, article=article,
     )  # fmt: skip
     if (
         match is not None
@@ -249,6 +260,7 @@ def ingest_one(
         match = match_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
             by_origin=False, folded=entry.folded, day=day, passed=passed, authority=authority,
+            article=article,
         )  # fmt: skip
     taken = _renamed_away(db, release.origin, match, in_sources) if match else None
     if match is not None and taken is None and not reread:  # a file read again was not renamed
@@ -262,6 +274,7 @@ def ingest_one(
         match = match_rows.find_match(
             db, release.origin, identity, url_key, entry.fingerprint, None, pending, entry.id,
             by_origin=False, folded=entry.folded, day=day, passed=passed, authority=authority,
+            article=article,
         )  # fmt: skip
     if match is None and renames is not None and authority == "local":
         match = renames.take(db, release, entry)

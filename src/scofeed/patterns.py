@@ -28,3 +28,28 @@ TRACKERS = (
     r"utm_[a-z0-9_]+|fbclid|gclid|dclid|gbraid|wbraid|yclid|ysclid|msclkid|igshid"
     r"|mc_cid|mc_eid|_openstat|_ga|_gl|mkt_tok|spm"
 )
+
+# an SCO article's address as a URL key spells it (``normalise.ids.url_key``): the day
+# and the number ending it name the article on its site, whatever its slug (a corrected
+# headline changes it, a link elsewhere may have none) and whether it is under news/:
+# /20261125/1001200.html, /news/20261125/1001200.html and
+# /20261125/-SCO-Forum-1001200.html are one article (``sources.htmlpage.SCO_NUMBER``
+# reads a listing's links so)
+_article = later(
+    r"(https://[^/?#]+(?:/[a-z]{2,3})?)(?:/news)?/((?:19|20)\d{6})/(?:[^/?#]*[-_])?(\d{5,})\.html?"
+)
+
+Article = tuple[str, str, str]  # the site (with a language folder, if any), day, number
+
+
+def article_of(key: str) -> Article | None:
+    """The article a URL key names by its day and number (``_article``), or None."""
+    m = _article().fullmatch(key)
+    return None if m is None else (m[1], m[2], m[3])
+
+
+def article_prefixes(article: Article) -> tuple[str, str]:
+    """What the URL keys of the article's addresses begin with: its day's folder, at
+    the site's root or under news/."""
+    site, day, _ = article
+    return f"{site}/{day}/", f"{site}/news/{day}/"

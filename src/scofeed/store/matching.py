@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from scofeed.frozen import frozen
 from scofeed.model import Entry
+from scofeed.patterns import Article, article_of, article_prefixes
 from scofeed.store.entries import MONTH, NOT_FP, Pending
 from scofeed.store.files import as_db, from_db
 
@@ -36,16 +37,20 @@ class Match:
 
 
 class Known:
-    """Every origin, identity, URL key and fingerprint the store holds (a superset: keys
-    are added as a build goes). A release none of whose keys is here can match no entry,
-    so a large batch (a cold build) skips its lookups; anything else is looked up."""
+    """Every origin, identity, URL key, article and fingerprint the store holds (a
+    superset: keys are added as a build goes). A release none of whose keys is here can
+    match no entry, so a large batch (a cold build) skips its lookups; anything else is
+    looked up."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.version = _data_version(db)
         self.origins = {from_db(r[0]) for r in db.execute("SELECT origin FROM entry_origins")}
         self.keys: set[str | None] = set()
+        self.articles: set[Article] = set()
         for row in db.execute("SELECT identity, url_key, fingerprint, folded FROM entries"):
             self.keys.update(row)
+            if row[1] is not None and (article := article_of(row[1])) is not None:
+                self.articles.add(article)
 
     @classmethod
     def current(cls, db: sqlite3.Connection, known: Known | None) -> Known:
@@ -56,7 +61,13 @@ class Known:
         return cls(db)
 
     def may_match(
-        self, origin: str, identity: str, url_key: str | None, fp: str, folded: str = ""
+        self,
+        origin: str,
+        identity: str,
+        url_key: str | None,
+        fp: str,
+        folded: str = "",
+        article: Article | None = None,
     ) -> bool:
         keys = self.keys
         return (
@@ -65,13 +76,22 @@ class Known:
             or (url_key is not None and url_key in keys)
             or fp in keys
             or (folded != fp and folded in keys)
+            or (article is not None and article in self.articles)
         )
 
     def add(
-        self, origin: str, identity: str, url_key: str | None, fp: str, folded: str = ""
+        self,
+        origin: str,
+        identity: str,
+        url_key: str | None,
+        fp: str,
+        folded: str = "",
+        article: Article | None = None,
     ) -> None:
         self.origins.add(origin)
         self.keys.update((identity, url_key, fp, folded or fp))
+        if article is not None:
+            self.articles.add(article)
 
 
 def _data_version(db: sqlite3.Connection) -> int:
@@ -93,12 +113,14 @@ def find_match(
     day: str | None = None,
     passed: list[str] | None = None,
     authority: str | None = None,
+    article: Article | None = None,
 ) -> Match | None:
     """The stored entry this release belongs to: same input (unless not ``by_origin``),
-    same id material, same canonical URL, else the same title-and-first-paragraph
-    fingerprint. With ``known``, a release that cannot match is answered without a
-    query (and its keys noted, as the caller is about to store them); ``pending`` rows
-    are written before a query.
+    same id material, same canonical URL (or, with ``article``, the SCO article its
+    address names by day and number: ``patterns.article_of``), else the same
+    title-and-first-paragraph fingerprint. With ``known``, a release that cannot match
+    is answered without a query (and its keys noted, as the caller is about to store
+    them); ``pending`` rows are written before a query.
     ``entry_id``, the id the release's identity mints: an entry holding it was minted
     from this release's fingerprint as its first version, and has been edited since (so
     its fingerprint is another): the release is a copy of that first version.
@@ -112,8 +134,8 @@ def find_match(
     of the release's ``authority`` (local, official, other): another's is a copy (a
     partner's feed reposting a release a week later), as before."""
     if known is not None:
-        could = known.may_match(origin, identity, url_key, fp, folded)
-        known.add(origin, identity, url_key, fp, folded)
+        could = known.may_match(origin, identity, url_key, fp, folded, article)
+        known.add(origin, identity, url_key, fp, folded, article)
         if not could:
             return None
     if pending is not None:
@@ -141,6 +163,8 @@ def find_match(
     queries = [] if by_fp else [("identity", f"identity = ? AND {NOT_FP}", identity)]
     if url_key:
         queries.append(("url", "url_key = ?", url_key))
+    if article is not None:
+        queries.append(("article", "", ""))
     queries.append(("fingerprint", "fingerprint = ?", fp))
     if folded and folded != fp:
         queries.append(("fingerprint", "fingerprint = ?", folded))  # nothing to fold there
@@ -149,7 +173,10 @@ def find_match(
     if by_fp and entry_id is not None:
         queries.append(("fingerprint", "id = ?", entry_id))  # the primary key: no scan
     for by, where, value in queries:
-        if by == "fingerprint" and day is not None:
+        if by == "article" and article is not None:
+            row = _same_article(db, article)
+            by = "url"  # another address of the page: as its own address is
+        elif by == "fingerprint" and day is not None:
             rows = db.execute(
                 f"SELECT {_MATCHED}, substr(e.published, 1, 10) AS day, e.date_source "
                 f"FROM entries e WHERE {where} ORDER BY first_seen",
@@ -166,6 +193,20 @@ def find_match(
         if row:
             return _match(row, by)
     return None
+
+
+def _same_article(db: sqlite3.Connection, article: Article) -> sqlite3.Row | None:
+    """The first stored entry whose URL key names ``article`` at another address (its
+    slug, or none, or under news/): a few keys of one day's folders, read by index."""
+    rows = []
+    for prefix in article_prefixes(article):
+        # every key beginning with the prefix (ending in "/": "0" is the next character)
+        rows += db.execute(
+            f"SELECT {_MATCHED}, e.url_key FROM entries e WHERE url_key >= ? AND url_key < ?",
+            (prefix, prefix[:-1] + "0"),
+        ).fetchall()
+    found = [r for r in rows if article_of(r["url_key"]) == article]
+    return min(found, key=lambda r: r["first_seen"], default=None)
 
 
 # the publication dates a release states (its metadata, its page's date stamp, its
