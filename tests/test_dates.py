@@ -43,6 +43,20 @@ FRIDAY = date(2023, 4, 21)
         ("4 July 2023 at 10:30 PM Minsk time", date(2023, 7, 4), time(22, 30)),
         ("3 June 2020", date(2020, 6, 3), None),
         ("3 June 2020, 2021 members", date(2020, 6, 3), None),
+        # Chinese: 时 or 点, minutes as 分 or 半, the part of the day before the hour
+        ("2020年6月3日10时", date(2020, 6, 3), time(10, 0)),
+        ("2020年6月3日10时30分在北京", date(2020, 6, 3), time(10, 30)),
+        ("2020年6月3日上午10点半", date(2020, 6, 3), time(10, 30)),
+        ("2020年6月3日下午3时，", date(2020, 6, 3), time(15, 0)),
+        ("2020年6月3日中午1点", date(2020, 6, 3), time(13, 0)),
+        ("2020年6月3日晚上8时许", date(2020, 6, 3), time(20, 0)),
+        ("2020年6月3日上午10:30", date(2020, 6, 3), time(10, 30)),
+        ("6月3日14时举行", date(2020, 6, 3), time(14, 0)),
+        ("二〇二〇年六月三日上午9时", date(2020, 6, 3), time(9, 0)),
+        # not a time: five points of consensus, midnight (the next day's), a clause apart
+        ("2020年6月3日5点共识", date(2020, 6, 3), None),
+        ("2020年6月3日晚上12点", date(2020, 6, 3), None),
+        ("2020年6月3日，10时", date(2020, 6, 3), None),
     ],
 )
 def test_a_time_of_day_glued_to_a_date(text, day, at):
@@ -70,6 +84,11 @@ def test_a_time_of_day_glued_to_a_date(text, day, at):
         ("3 June 2020 at 10:00 in Beijing", None),
         ("3 June 2020 at 10:00 Moscow Metro", None),
         ("3 June 2020 at 10:00 UTCs", None),
+        # Chinese: the zone before the date, between the date and the time, or after it
+        ("北京时间2020年6月3日10时", ZoneInfo("Asia/Shanghai")),
+        ("2020年6月3日莫斯科时间10时30分", MOSCOW),
+        ("2020年6月3日上午10时（塔什干时间）", ZoneInfo("Asia/Tashkent")),
+        ("2020年6月3日10时", None),
     ],
 )  # fmt: skip
 def test_a_zone_named_after_the_time_is_kept(text, zone):

@@ -666,3 +666,19 @@ def test_a_time_in_a_named_zone_dates_the_release_at_that_moment(said, stored):
     text = f"Press conference of the Secretary-General\n\nOn 12 March 2026 {said}, the SCO met.\n"
     e = normalise(Release(origin="z.txt", text=text), SETTINGS, NOW)
     assert (e.published.isoformat(), e.date_source) == (stored, "text")
+
+
+@pytest.mark.parametrize(
+    ("said", "stored"),
+    [
+        ("2026年3月12日莫斯科时间10时", "2026-03-12T10:00:00+03:00"),
+        ("北京时间2026年3月12日下午3时30分", "2026-03-12T15:30:00+08:00"),
+        ("2026年3月12日上午10点半", "2026-03-12T10:30:00+08:00"),  # no zone: the site's
+    ],
+)  # fmt: skip
+def test_a_chinese_release_is_dated_at_the_time_it_states(said, stored):
+    """A Chinese time (10时, 下午3时30分, 10点半) was not read: the release was dated at
+    the start of its day, and a zone it named (莫斯科时间) was lost."""
+    text = f"上海合作组织秘书长举行记者会\n\n{said}，上海合作组织秘书长在北京举行记者会。\n"
+    e = normalise(Release(origin="z.txt", text=text), SETTINGS, NOW)
+    assert (e.published.isoformat(), e.date_source) == (stored, "text")

@@ -180,6 +180,26 @@ _ZONE_AFTER = re.compile(
     r"|(?:GMT|UTC)(?:\s?(?P<sign>[+\-−])(?P<oh>1[0-4]|0?\d)(?::?(?P<om>[03]0))?)?)(?![\w+\-−])\)?",
     re.IGNORECASE,
 )
+# a Chinese time after a date (``2025年3月12日``): 10时, 10时30分, 10点半, 下午3时,
+# 上午10:30, with the zone named before the date (北京时间2025年3月12日10时), between
+# the two, or after the time in brackets (10时（北京时间）); "5点共识" is five points
+_ZH_CITIES = "北京|莫斯科|阿斯塔纳|塔什干|比什凯克|杜尚别|新德里|伊斯兰堡|德黑兰|明斯克"
+_ZH_TIME_AFTER = later(
+    rf"\s*(?:(?P<zone>{_ZH_CITIES})时间\s*)?"
+    r"(?P<part>凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|晚间)?\s*(?P<h>[01]?\d|2[0-3])\s*"
+    r"(?:[:：](?P<m>[0-5]\d)(?!\d)|时(?:\s*(?P<zm>[0-5]?\d)\s*分|(?P<half>半))?"
+    r"|点(?:\s*(?P<pm>[0-5]?\d)\s*分|(?P<phalf>半))?"
+    r"(?!共识|建议|主张|倡议|意见|要求|内容|措施|举措|方面|成果|声明|计划))"
+    rf"(?:\s*[（(](?P<zone2>{_ZH_CITIES})时间[）)])?"
+)
+_ZH_ZONE_BEFORE = later(rf"(?P<zone>{_ZH_CITIES})时间\s*$")
+_ZH_CITY_ZONES = {
+    "北京": "Asia/Shanghai", "莫斯科": "Europe/Moscow", "阿斯塔纳": "Asia/Almaty",
+    "塔什干": "Asia/Tashkent", "比什凯克": "Asia/Bishkek", "杜尚别": "Asia/Dushanbe",
+    "新德里": "Asia/Kolkata", "伊斯兰堡": "Asia/Karachi", "德黑兰": "Asia/Tehran",
+    "明斯克": "Europe/Minsk",
+}  # fmt: skip
+_ZH_AFTERNOON = ("下午", "傍晚", "晚上", "晚间")
 _CITY_ZONES = {
     "beijing": "Asia/Shanghai", "moscow": "Europe/Moscow", "astana": "Asia/Almaty",
     "tashkent": "Asia/Tashkent", "bishkek": "Asia/Bishkek", "dushanbe": "Asia/Dushanbe",
@@ -333,7 +353,7 @@ def _crosses_year(g: dict[str, str | None], month: int) -> bool:
 def with_time(hit: FoundDate, text: str) -> FoundDate:
     t = _TIME_AFTER.match(text, hit.position + len(hit.text))
     if t is None:
-        return hit
+        return _with_zh_time(hit, text) if hit.text[-1:] in ("日", "号") else hit
     hour, half = int(t.group("h")), (t.group("half") or "").lower()
     if half and 1 <= hour <= 12:  # 12 am is midnight, 12 pm noon; "14:30 pm" is 14:30
         hour = hour % 12 + (12 if half == "p" else 0)
@@ -345,6 +365,28 @@ def with_time(hit: FoundDate, text: str) -> FoundDate:
     return FoundDate(
         hit.day, hit.position, hit.had_year, text[hit.position : end], at, hit.relative, zone
     )
+
+
+def _with_zh_time(hit: FoundDate, text: str) -> FoundDate:
+    """``hit``, a Chinese date, with the time written after it (``_ZH_TIME_AFTER``)."""
+    t = _ZH_TIME_AFTER().match(text, hit.position + len(hit.text))
+    if t is None:
+        return hit
+    hour, part = int(t["h"]), t["part"] or ""
+    if (part in _ZH_AFTERNOON and hour < 12) or (part == "中午" and hour < 6):
+        hour += 12  # 下午3时 is 15:00, 中午1点 13:00
+    elif part == "凌晨" and hour == 12:
+        hour = 0
+    elif part in _ZH_AFTERNOON and hour == 12:
+        return hit  # 晚上12点: midnight, the next day's start, not this day's noon
+    minute = int(t["m"] or t["zm"] or t["pm"] or (30 if t["half"] or t["phalf"] else 0))
+    before = _ZH_ZONE_BEFORE().search(text, max(0, hit.position - 8), hit.position)
+    city = t["zone"] or t["zone2"] or (before["zone"] if before else None)
+    zone = ZoneInfo(_ZH_CITY_ZONES[city]) if city else None
+    return FoundDate(
+        hit.day, hit.position, hit.had_year, text[hit.position : t.end()], time(hour, minute),
+        hit.relative, zone,
+    )  # fmt: skip
 
 
 def _zone(z: re.Match[str]) -> tzinfo:
