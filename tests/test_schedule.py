@@ -29,8 +29,10 @@ from watchdog.utils import BaseThread
 
 from conftest import Receiver, webhook_toml
 from scofeed import schedule, sources, watch
+from scofeed.build import Tuning
 from scofeed.build import build as build_feeds
 from scofeed.errors import ConfigError, SourceError
+from scofeed.pool import POOL_CHUNK, POOL_MIN_FILES
 from scofeed.schedule import (
     Idle,
     JobContext,
@@ -169,9 +171,12 @@ def test_scan_job_wakes_the_deliver_job_when_a_build_queued_deliveries(site, mak
 
 
 def test_unchanged_files_are_never_reparsed(site, monkeypatch):
-    """2,000 files (past the sizes where a build loads every key and starts workers):
-    the second scan opens and parses none (size and mtime match)."""
-    for i in range(2_000):
+    """More files than a build reads in this process or without loading every key (it
+    starts workers, ``POOL_MIN_FILES``; three tasks of ``POOL_CHUNK``): the second scan
+    opens and parses none (size and mtime match)."""
+    files = POOL_MIN_FILES + 2 * POOL_CHUNK
+    assert files > Tuning().known_min_files
+    for i in range(files):
         (site.sources / f"r{i:05d}.txt").write_text(
             f"Release {i}\n\nOn {i % 28 + 1} June 2020 the Secretariat met delegation {i}.\n",
             encoding="utf-8",
@@ -194,13 +199,13 @@ def test_unchanged_files_are_never_reparsed(site, monkeypatch):
     cfg = site.config()
     ctx = JobContext(cfg, Store(cfg.paths.state))
     first = scan_job(ctx, NOW)
-    assert len(to_parse) == 2_001 and "found=2001 new=2001" in first
+    assert len(to_parse) == files + 1 and f"found={files + 1} new={files + 1}" in first
     to_parse.clear()
     parsed.clear()
     second = scan_job(ctx, NOW)
     assert to_parse == [] and parsed == []
     assert isinstance(second, Idle)  # nothing changed: logged at DEBUG only
-    assert "found=2001 new=0 updated=0 rejected=0" in second.summary
+    assert f"found={files + 1} new=0 updated=0 rejected=0" in second.summary
     (site.sources / "r00042.txt").write_text("Release 42 revised\n\nOn 3 June 2020 x.\n")
     third = scan_job(ctx, NOW)
     assert to_parse == parsed == ["r00042.txt"] and "updated=1" in third
