@@ -44,6 +44,8 @@ Article = tuple[str, str, str]  # the site (with a language folder, if any), day
 
 def article_of(key: str) -> Article | None:
     """The article a URL key names by its day and number (``_article``), or None."""
+    if not key.endswith((".html", ".htm")):
+        return None  # most keys: not even searched
     m = _article().fullmatch(key)
     return None if m is None else (m[1], m[2], m[3])
 

@@ -46,11 +46,18 @@ class Known:
         self.version = _data_version(db)
         self.origins = {from_db(r[0]) for r in db.execute("SELECT origin FROM entry_origins")}
         self.keys: set[str | None] = set()
-        self.articles: set[Article] = set()
+        self.url_keys: list[str] = []  # read for articles only when a release has one
         for row in db.execute("SELECT identity, url_key, fingerprint, folded FROM entries"):
             self.keys.update(row)
-            if row[1] is not None and (article := article_of(row[1])) is not None:
-                self.articles.add(article)
+            if row[1] is not None:
+                self.url_keys.append(row[1])
+        self._articles: set[Article] | None = None
+
+    def articles(self) -> set[Article]:
+        """The articles the stored URL keys name (``patterns.article_of``), read once."""
+        if self._articles is None:
+            self._articles = {a for k in self.url_keys if (a := article_of(k)) is not None}
+        return self._articles
 
     @classmethod
     def current(cls, db: sqlite3.Connection, known: Known | None) -> Known:
@@ -76,7 +83,7 @@ class Known:
             or (url_key is not None and url_key in keys)
             or fp in keys
             or (folded != fp and folded in keys)
-            or (article is not None and article in self.articles)
+            or (article is not None and article in self.articles())
         )
 
     def add(
@@ -90,8 +97,10 @@ class Known:
     ) -> None:
         self.origins.add(origin)
         self.keys.update((identity, url_key, fp, folded or fp))
-        if article is not None:
-            self.articles.add(article)
+        if self._articles is None and url_key is not None:
+            self.url_keys.append(url_key)
+        elif self._articles is not None and article is not None:
+            self._articles.add(article)
 
 
 def _data_version(db: sqlite3.Connection) -> int:
