@@ -51,6 +51,7 @@ FRIDAY = date(2023, 4, 21)
         ("2020年6月3日中午1点", date(2020, 6, 3), time(13, 0)),
         ("2020年6月3日晚上8时许", date(2020, 6, 3), time(20, 0)),
         ("2020年6月3日上午10:30", date(2020, 6, 3), time(10, 30)),
+        ("2020年6月3日, 10:30", date(2020, 6, 3), time(10, 30)),
         ("6月3日14时举行", date(2020, 6, 3), time(14, 0)),
         ("二〇二〇年六月三日上午9时", date(2020, 6, 3), time(9, 0)),
         # not a time: five points of consensus, midnight (the next day's), a clause apart
@@ -89,6 +90,9 @@ def test_a_time_of_day_glued_to_a_date(text, day, at):
         ("2020年6月3日莫斯科时间10时30分", MOSCOW),
         ("2020年6月3日上午10时（塔什干时间）", ZoneInfo("Asia/Tashkent")),
         ("2020年6月3日10时", None),
+        ("2020年6月3日10:30（莫斯科时间）", MOSCOW),
+        ("2020年6月3日10:30 (MSK)", MOSCOW),
+        ("2020年6月3日10时 UTC+3", timezone(timedelta(hours=3))),
     ],
 )  # fmt: skip
 def test_a_zone_named_after_the_time_is_kept(text, zone):

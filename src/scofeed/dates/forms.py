@@ -351,9 +351,13 @@ def _crosses_year(g: dict[str, str | None], month: int) -> bool:
 
 
 def with_time(hit: FoundDate, text: str) -> FoundDate:
+    if hit.text[-1:] in ("日", "号"):  # a Chinese date: its own forms of time and zone
+        zh = _with_zh_time(hit, text)
+        if zh.at is not None:
+            return zh
     t = _TIME_AFTER.match(text, hit.position + len(hit.text))
     if t is None:
-        return _with_zh_time(hit, text) if hit.text[-1:] in ("日", "号") else hit
+        return hit
     hour, half = int(t.group("h")), (t.group("half") or "").lower()
     if half and 1 <= hour <= 12:  # 12 am is midnight, 12 pm noon; "14:30 pm" is 14:30
         hour = hour % 12 + (12 if half == "p" else 0)
@@ -380,11 +384,15 @@ def _with_zh_time(hit: FoundDate, text: str) -> FoundDate:
     elif part in _ZH_AFTERNOON and hour == 12:
         return hit  # 晚上12点: midnight, the next day's start, not this day's noon
     minute = int(t["m"] or t["zm"] or t["pm"] or (30 if t["half"] or t["phalf"] else 0))
+    end = t.end()
+    zone: tzinfo | None = None
     before = _ZH_ZONE_BEFORE().search(text, max(0, hit.position - 8), hit.position)
-    city = t["zone"] or t["zone2"] or (before["zone"] if before else None)
-    zone = ZoneInfo(_ZH_CITY_ZONES[city]) if city else None
+    if city := t["zone"] or t["zone2"] or (before["zone"] if before else None):
+        zone = ZoneInfo(_ZH_CITY_ZONES[city])
+    elif (z := _ZONE_AFTER.match(text, end)) is not None:  # 10:30 (MSK), 10时 UTC+3
+        end, zone = z.end(), _zone(z)
     return FoundDate(
-        hit.day, hit.position, hit.had_year, text[hit.position : t.end()], time(hour, minute),
+        hit.day, hit.position, hit.had_year, text[hit.position : end], time(hour, minute),
         hit.relative, zone,
     )  # fmt: skip
 
