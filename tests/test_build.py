@@ -9,6 +9,7 @@ import json
 import logging
 import multiprocessing
 import os
+import random
 import shutil
 import sqlite3
 import threading
@@ -16,10 +17,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import feedparser
 import pytest
+from standardwebhooks import Webhook
 
-from conftest import entry_of, run_cli, shown_inputs
+from conftest import SECRET, entry_of, run_cli, shown_inputs, webhook_toml
+from scofeed import shown
 from scofeed.build import DEFAULT_TUNING, Rejection, Tuning
 from scofeed.build import build as run_build
+from scofeed.deliver import runner
 from scofeed.ingest import ingest
 from scofeed.model import Release
 from scofeed.normalise import settings_from
@@ -511,7 +515,7 @@ def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
             leftover.unlink()
         assert build(site, LATER).new == 1
     (said,) = [r.getMessage() for r in caplog.records]
-    assert said.startswith(f"store_new_beside_feeds state={state} feeds={site.feeds}: ")
+    assert said.startswith(f"store_new_beside_feeds state={state} feeds={site.feeds} shown=1: ")
     assert "(atom.xml, rss.xml, feed.json)" in said
     # the dry run says what the build would: the same line, of the real feeds folder
     for leftover in state.parent.glob(state.name + "*"):
@@ -524,6 +528,52 @@ def test_a_new_store_beside_feeds_published_before_is_said(site, caplog):
     with caplog.at_level(logging.WARNING, logger="scofeed"):
         ingest(site.config(), site.store(), [release], LATER)
     assert [r.getMessage().split(" ", 1)[0] for r in caplog.records] == ["store_new_beside_feeds"]
+
+
+@pytest.mark.parametrize("entries", [50, 2])
+def test_a_new_store_beside_feeds_pushes_again_only_what_they_do_not_show(site, receivers, entries):
+    """A store lost beside the feeds it published: the next build took every release
+    for new and sent each to every webhook again. Those the feeds show (in the feeds,
+    or with ``entries`` = 2 only in their archive pages) are held back; a release new
+    since goes out, and a correction of one held back too."""
+    hook = receivers([200])
+    text = site.config_path.read_text(encoding="utf-8") + webhook_toml("hub", hook.url)
+    site.config_path.write_text(text, encoding="utf-8")
+    setting = f"feeds.entries={entries}"
+    for i in range(4):
+        (site.sources / f"r{i}.txt").write_text(release(f"Release {i}", f"{i + 1} May 2021"))
+    assert build(site, NOW, setting).new == 5
+    cfg = site.config(setting)
+    assert runner.run_due(cfg, site.store(), now=NOW, rng=random.Random(7)).delivered == 5
+    if entries == 2:
+        assert len(feedparser.parse((site.feeds / "atom.xml").read_bytes()).entries) == 2
+    state = cfg.paths.state
+    for leftover in state.parent.glob(state.name + "*"):
+        leftover.unlink()
+    (site.sources / "new.txt").write_text(release("Release new", "1 June 2021"))
+    assert build(site, LATER, setting).new == 6
+    store = site.store()
+    assert runner.run_due(cfg, store, now=LATER, rng=random.Random(7)).delivered == 1
+    assert len(json.loads(store.get_meta("shown_before") or "[]")) == 5
+    got = [Webhook(SECRET).verify(r.body, r.headers) for r in hook.received[5:]]
+    assert [(d["type"], d["data"]["title"]) for d in got] == [("release.published", "Release new")]
+    # the release the old feeds showed, corrected since: its subscribers get the correction
+    (site.sources / "r1.txt").write_text(release("Release 1", "2 May 2021", "Corrected."))
+    assert build(site, LATER + timedelta(hours=1), setting).updated == 1
+    runner.run_due(cfg, store, now=LATER + timedelta(hours=1), rng=random.Random(7))
+    got = [Webhook(SECRET).verify(r.body, r.headers) for r in hook.received[6:]]
+    assert [(d["type"], d["data"]["title"]) for d in got] == [("release.updated", "Release 1")]
+
+
+def test_a_feed_file_that_cannot_be_read_for_its_ids_is_named_and_the_rest_are_read(site, caplog):
+    build(site)
+    (site.feeds / "archive").mkdir()
+    (site.feeds / "archive" / "cut.xml").write_bytes(b"<feed><entry><id>x")
+    (site.feeds / "odd.json").write_bytes(b"[1, 2]")
+    with site.store().transaction() as db, caplog.at_level(logging.WARNING, logger="scofeed"):
+        assert shown.note(db, site.feeds) == 1  # the seed's id, in every feed alike
+    said = sorted(r.getMessage().split(" ", 2)[1] for r in caplog.records)
+    assert said == [f"path={site.feeds / 'archive' / 'cut.xml'}", f"path={site.feeds / 'odd.json'}"]
 
 
 def test_a_first_build_stopped_before_it_noted_its_files_is_no_new_store(site, caplog):

@@ -32,6 +32,7 @@ LAYERS: list[list[str]] = [
         "scofeed.retag",
         "scofeed.reading",
         "scofeed.relink",
+        "scofeed.shown",
         "scofeed.refold",
         "scofeed.renames",
         "scofeed.deliver",
