@@ -21,6 +21,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 from scofeed.store import get_meta, put_meta
 
@@ -46,27 +47,24 @@ def load(db: sqlite3.Connection) -> frozenset[str]:
 def _ids(feeds: Path) -> Iterator[str]:
     """The entry ids of every Atom and RSS document (feeds and archive pages) and JSON
     Feed under ``feeds``; a file that cannot be read is named and passed over."""
+    etree = importlib.import_module("lxml.etree")
     for path in sorted(feeds.rglob("*")):
         try:
             if path.suffix == ".xml" and path.is_file():
-                yield from _xml_ids(path)
+                yield from _xml_ids(etree, path)
             elif path.suffix == ".json" and path.is_file():
                 items = json.loads(path.read_bytes()).get("items", [])
                 yield from (str(i["id"]) for i in items if isinstance(i, dict) and "id" in i)
-        except (OSError, ValueError, AttributeError) as exc:
+        except (OSError, ValueError, AttributeError, etree.Error) as exc:
             log.warning("shown_before_unread path=%s reason=%s", path, exc)
 
 
-def _xml_ids(path: Path) -> Iterator[str]:
-    """An Atom entry's ``id``, an RSS item's ``guid``."""
-    etree = importlib.import_module("lxml.etree")
-    try:
-        for _, el in etree.iterparse(
-            str(path), tag=(f"{ATOM}entry", "item"), resolve_entities=False, no_network=True
-        ):
-            found = el.find(f"{ATOM}id") if el.tag == f"{ATOM}entry" else el.find("guid")
-            if found is not None and found.text:
-                yield found.text.strip()
-            el.clear()
-    except etree.XMLSyntaxError as exc:
-        raise ValueError(str(exc)) from None
+def _xml_ids(etree: ModuleType, path: Path) -> Iterator[str]:
+    """An Atom entry's ``id``, an RSS item's ``guid`` (``etree``: lxml's)."""
+    for _, el in etree.iterparse(
+        str(path), tag=(f"{ATOM}entry", "item"), resolve_entities=False, no_network=True
+    ):
+        found = el.find(f"{ATOM}id") if el.tag == f"{ATOM}entry" else el.find("guid")
+        if found is not None and found.text:
+            yield found.text.strip()
+        el.clear()
