@@ -191,6 +191,22 @@ def test_429s_with_a_short_retry_after_do_not_spend_the_schedule_in_seconds(site
     assert len(r.received) == 4
 
 
+def test_a_format_fixed_in_the_config_remakes_what_its_endpoint_has_pending(site, receivers):
+    """A Slack endpoint set up without ``format = "slack"`` refused each standard body
+    and its deliveries waited for their retries; with the config fixed, the same
+    standard bodies went out again. What it has pending is made again in its format."""
+    r = receivers([500, 200])
+    cfg, store = setup(site, webhook_toml("chat", r.url, retry_schedule=[0, 5]))
+    assert run(cfg, store).retrying == 1
+    site.write_config(webhook_toml("chat", r.url, format="slack", retry_schedule=[0, 5]))
+    assert run(site.config(), store, 60).delivered == 1
+    first, second = (json.loads(g.body) for g in r.received)
+    assert first["type"] == "release.published" and "blocks" not in first
+    assert "blocks" in second and "type" not in second
+    assert first["data"]["title"] in json.dumps(second, ensure_ascii=False)
+    assert len({g.headers["webhook-id"] for g in r.received}) == 1  # one delivery
+
+
 def test_a_retry_into_an_exhausted_bucket_waits_for_its_reset(site, receivers):
     """A 500 saying the bucket is empty was retried on the schedule (3 s), into the
     empty bucket, where the docs say the endpoint's next request waits for the reset."""

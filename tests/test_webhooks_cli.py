@@ -59,6 +59,22 @@ def test_deliver_list_and_redeliver(site, receivers):
     assert "give exactly one of" in run(site, "redeliver", rc=2)
 
 
+def test_a_failed_delivery_sent_again_goes_in_the_format_its_endpoint_has_now(site, receivers):
+    """Refused in the format first configured (a Slack endpoint set up as standard),
+    a delivery sent again with redeliver, once the config was fixed, was the same
+    refused body: it is made again in the endpoint's format, same webhook-id."""
+    r = receivers([400, 200])
+    site.write_config(webhook_toml("chat", r.url, retry_schedule=[0]))
+    run(site, "build")
+    assert "failed=1" in run(site, "deliver")
+    site.write_config(webhook_toml("chat", r.url, format="discord", retry_schedule=[0]))
+    assert "queued 1 delivery again" in run(site, "redeliver", "--failed")
+    assert "delivered=1" in run(site, "deliver")
+    first, second = r.wait_for(2)
+    assert "type" in json.loads(first.body) and "embeds" in json.loads(second.body)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+
+
 def test_redeliver_never_sends_what_the_entry_no_longer_says(site, receivers):
     """A release published by mistake failed to reach the endpoint, then was withdrawn
     (its withdrawal delivered): `redeliver --failed` sent the withdrawn text after the

@@ -238,6 +238,8 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
                 why = outbox.refill(cfg, db, d, now.timestamp())
             elif d is not None:
                 outdated = outbox.stale(db, d)
+                if outdated is None:  # in the format its endpoint has now
+                    outbox.reformat_for_endpoint(cfg, db, d)
             n = rows.requeue(db, [d.id], now.timestamp()) if d and not (why or outdated) else 0
         if d is None:  # as `show` of an unknown id: exit 1, not a usage error
             print(f"scofeed: no delivery with id {args.delivery_id}", file=sys.stderr)
@@ -257,7 +259,10 @@ def cmd_redeliver(args: argparse.Namespace) -> int:
         with store.transaction() as db:
             failed = [d for i in rows.failed_ids(db, args.endpoint) if (d := rows.get(db, i))]
             outdated_by = {d.id: why for d in failed if (why := outbox.stale(db, d))}
-            n = rows.requeue(db, [d.id for d in failed if d.id not in outdated_by], now.timestamp())
+            again = [d for d in failed if d.id not in outdated_by]
+            for d in again:  # in the format its endpoint has now
+                outbox.reformat_for_endpoint(cfg, db, d)
+            n = rows.requeue(db, [d.id for d in again], now.timestamp())
         for d in failed:
             if d.id in outdated_by:
                 print(_not_again(d, outdated_by[d.id]), file=sys.stderr)

@@ -76,12 +76,48 @@ def register(cfg: Config, db: sqlite3.Connection, now: float) -> None:
     """Remember when each configured endpoint was first seen, and its format and events
     as configured now (for while it is out of the config: ``planner``)."""
     for hook in cfg.webhooks:
-        _ensure(db, hook, now)
+        _ensure(db, cfg, hook, now)
 
 
-def _ensure(db: sqlite3.Connection, hook: Webhook, now: float) -> None:
+def _ensure(db: sqlite3.Connection, cfg: Config, hook: Webhook, now: float) -> None:
     rows.ensure_endpoint(db, hook.name, now)
-    rows.note_kind(db, hook.name, hook.format, hook.events)
+    _note_kind(db, cfg, hook)
+
+
+def _note_kind(db: sqlite3.Connection, cfg: Config, hook: Webhook) -> None:
+    """Keep the endpoint's format and events; when they changed, its pending deliveries
+    made in another format are made again in its own (``reformat``)."""
+    if not rows.note_kind(db, hook.name, hook.format, hook.events):
+        return
+    pending = rows.pending_of(db, hook.name)
+    made = sum(reformat(cfg, db, d, hook.format) for d in pending)
+    if made:
+        log.info(
+            "webhook_format_changed endpoint=%s format=%s pending_made_again=%d",
+            hook.name, hook.format, made,
+        )  # fmt: skip
+
+
+def reformat_for_endpoint(cfg: Config, db: sqlite3.Connection, d: rows.Delivery) -> bool:
+    """``reformat`` in the format ``d``'s endpoint is configured with (a delivery sent
+    again: ``scofeed redeliver``); False when it is not configured."""
+    hook = next((h for h in cfg.webhooks if h.name == d.endpoint), None)
+    return hook is not None and reformat(cfg, db, d, hook.format)
+
+
+def reformat(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, fmt: str) -> bool:
+    """Make ``d``'s body again in ``fmt`` when it was made in another (its endpoint's
+    format changed since it was queued: a Slack endpoint first set up as ``standard``
+    refused every body, and its fixed config sent the same bodies again), from its entry
+    as stored, dated when it was queued; whether it was. A delivery whose entry has
+    moved on since (another revision, withdrawn or restored again) keeps its body."""
+    if not d.body or rows.format_of(d.body) in (None, fmt) or stale(db, d) is not None:
+        return False
+    entry = entry_rows.get(db, d.entry_id)
+    if d.event not in RETRACTIONS and entry.revision != d.revision:
+        return False
+    rows.set_body(db, d.id, payload.build(fmt, d.event, entry, cfg, d.created))
+    return True
 
 
 def retry_corrected(old: Config, new: Config, store: Store) -> None:
@@ -179,7 +215,7 @@ def planner(cfg: Config, now: datetime) -> Planner:
             # made: queue it even if first_seen was stamped after ``at`` by another job
             rows.ensure_endpoint(db, hook.name, at)
             if hook.name not in noted:  # once a planner, not a write more an entry
-                rows.note_kind(db, hook.name, hook.format, hook.events)
+                _note_kind(db, cfg, hook)
                 noted.add(hook.name)
             n += _queue(db, cfg, hook, entry, event, at)
         for name in sorted(got - configured):

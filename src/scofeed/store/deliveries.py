@@ -86,14 +86,24 @@ def ensure_endpoint(db: sqlite3.Connection, name: str, now: float) -> Endpoint:
     return endpoint(db, name)
 
 
-def note_kind(db: sqlite3.Connection, name: str, fmt: str, events: tuple[str, ...]) -> None:
-    """Keep an endpoint's format and events as configured now (``kind_of``)."""
+def note_kind(db: sqlite3.Connection, name: str, fmt: str, events: tuple[str, ...]) -> bool:
+    """Keep an endpoint's format and events as configured now (``kind_of``); whether
+    either changed (or was not kept before)."""
     kept = json.dumps(list(events))
-    db.execute(
+    cur = db.execute(
         "UPDATE webhook_endpoints SET format = ?, events = ? "
         "WHERE name = ? AND (format IS NOT ? OR events IS NOT ?)",
         (fmt, kept, name, fmt, kept),
     )
+    return cur.rowcount > 0
+
+
+def pending_of(db: sqlite3.Connection, name: str) -> list[Delivery]:
+    """An endpoint's pending deliveries, oldest first."""
+    rows = db.execute(
+        "SELECT * FROM deliveries WHERE endpoint = ? AND status = 'pending' ORDER BY id", (name,)
+    )
+    return [_delivery(r) for r in rows]
 
 
 def kind_of(db: sqlite3.Connection, name: str) -> tuple[str, tuple[str, ...] | None] | None:
@@ -110,11 +120,11 @@ def kind_of(db: sqlite3.Connection, name: str) -> tuple[str, tuple[str, ...] | N
         "ORDER BY id DESC LIMIT 1",
         (name,),
     ).fetchone()
-    fmt = _format_of(bytes(last[0])) if last else None
+    fmt = format_of(bytes(last[0])) if last else None
     return None if fmt is None else (fmt, None)
 
 
-def _format_of(body: bytes) -> str | None:
+def format_of(body: bytes) -> str | None:
     """The format a delivery's body was made in, by its keys (``deliver.payload``)."""
     try:
         doc = json.loads(body)
@@ -382,7 +392,8 @@ def attempts(db: sqlite3.Connection, delivery_id: int) -> list[Attempt]:
 
 
 def set_body(db: sqlite3.Connection, delivery_id: int, body: bytes) -> None:
-    """A delivered delivery's body made again (``deliver.outbox.refill``)."""
+    """A delivery's body made again: a delivered one's dropped (``deliver.outbox.refill``),
+    or one made in a format its endpoint no longer has (``deliver.outbox.reformat``)."""
     db.execute("UPDATE deliveries SET body = ? WHERE id = ?", (body, delivery_id))
 
 
