@@ -211,10 +211,10 @@ def new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
         held = shown.note(db, cfg.paths.feeds)
         log.warning(
             "store_new_beside_feeds state=%s feeds=%s shown=%d: the state store is new, "
-            "but the feeds folder holds feeds published before (%s): the %d releases "
-            "they show are not pushed again, any other is taken as new. If the store "
-            "was lost, stop and restore it from a backup (docs/operations.md)",
-            cfg.paths.state, cfg.paths.feeds, held, ", ".join(there), held,
+            "but the feeds folder holds feeds published before (%s): the releases they "
+            "show are not pushed again, any other is taken as new. If the store was "
+            "lost, stop and restore it from a backup (docs/operations.md)",
+            cfg.paths.state, cfg.paths.feeds, held, ", ".join(there),
         )  # fmt: skip
 
 
