@@ -28,13 +28,14 @@ from scofeed.config import Config
 from scofeed.config.redact import logged
 from scofeed.errors import ConfigError, PublishError, StoreUnusable, shown
 from scofeed.frozen import frozen
-from scofeed.ingest import Change, in_step, ingest_one, new_store_beside_feeds, tally
+from scofeed.ingest import Change, in_step, ingest_one, tally
 from scofeed.model import Planner
 from scofeed.normalise import settings_from
 from scofeed.outboxes import planner as outbox_planner
 from scofeed.pool import Prepared, Rejection
 from scofeed.publish import DATES_FROM, Planned, contained, publish_feeds, render_batch
 from scofeed.renames import Renames, continue_renamed
+from scofeed.shown import new_store_beside_feeds
 from scofeed.sources import files as scanner
 from scofeed.store import Checkpointer, Store, copy_store, feedfiles, schema_of
 from scofeed.store import entries as entry_rows

@@ -33,7 +33,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from scofeed import shown
-from scofeed.config import FEED_FILES, Config, SiteConfig, host_in
+from scofeed.config import Config, SiteConfig, host_in
 from scofeed.config.redact import logged
 from scofeed.dates import find_dates
 from scofeed.frozen import frozen
@@ -186,36 +186,13 @@ def in_step(db: sqlite3.Connection, cfg: Config, settings: Settings, now: dateti
     [tags] rules; ``relink``: the site's address and author; ``refold``: entries stored
     before copies were compared folded; ``rekey``: URL keys made before the trackers
     they leave out grew), a new store beside feeds it did not publish said first
-    (``new_store_beside_feeds``). How many entries were re-tagged."""
-    new_store_beside_feeds(cfg, db)  # a build's, a poll's, an add's: before any is stored
+    (``shown.new_store_beside_feeds``). How many entries were re-tagged."""
+    shown.new_store_beside_feeds(cfg, db)  # a build's, a poll's, an add's: before any is stored
     retagged = retag(db, settings.tags, now)
     relink(db, cfg.site.base_url, cfg.site.author)
     refold(db)
     rekey(db)
     return retagged
-
-
-def new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
-    """A warning when a store that holds no release and has published nothing meets
-    feeds/ holding feeds it did not publish: a store lost, or its disk not mounted, more
-    often than a site started over on purpose. Every release is new to it; those the
-    feeds show are noted (``shown.note``), so that they do not go to every webhook and
-    follower again. The rest do, and WebSub subscribers and followers are the new
-    store's (none)."""
-    if db.execute("SELECT 1 FROM feed_files LIMIT 1").fetchone() is not None:
-        return  # it has published
-    if db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
-        return  # it stored releases: its first build was stopped before it noted its files
-    there = [name for name in FEED_FILES.values() if (cfg.paths.feeds / name).is_file()]
-    if there:
-        held = shown.note(db, cfg.paths.feeds)
-        log.warning(
-            "store_new_beside_feeds state=%s feeds=%s shown=%d: the state store is new, "
-            "but the feeds folder holds feeds published before (%s): the releases they "
-            "show are not pushed again, any other is taken as new. If the store was "
-            "lost, stop and restore it from a backup (docs/operations.md)",
-            cfg.paths.state, cfg.paths.feeds, held, ", ".join(there),
-        )  # fmt: skip
 
 
 def ingest_one(

@@ -1,7 +1,7 @@
 """Releases the published feeds showed before this store was made: not pushed again.
 
 A new state store beside a feeds folder that holds feeds it did not publish (a store
-lost, or its disk not mounted: ``ingest.new_store_beside_feeds``) notes the ids of every
+lost, or its disk not mounted: ``new_store_beside_feeds``) notes the ids of every
 entry those feeds and their archive pages show (``note``). The outboxes' Planner
 (``scofeed.outboxes``) then queues no ``release.published`` for an entry of one of those
 ids: its webhooks and followers had it, and would have had each release a second time.
@@ -23,12 +23,36 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+from scofeed.config import FEED_FILES, Config
 from scofeed.store import get_meta, put_meta
 
 log = logging.getLogger(__name__)
 
 META = "shown_before"  # the ids, a JSON list, in the ``meta`` table
 ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def new_store_beside_feeds(cfg: Config, db: sqlite3.Connection) -> None:
+    """A warning when a store that holds no release and has published nothing meets
+    feeds/ holding feeds it did not publish: a store lost, or its disk not mounted, more
+    often than a site started over on purpose. Every release is new to it; those the
+    feeds show are noted (``note``), so that they do not go to every webhook and
+    follower again. The rest do, and WebSub subscribers and followers are the new
+    store's (none)."""
+    if db.execute("SELECT 1 FROM feed_files LIMIT 1").fetchone() is not None:
+        return  # it has published
+    if db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
+        return  # it stored releases: its first build was stopped before it noted its files
+    there = [name for name in FEED_FILES.values() if (cfg.paths.feeds / name).is_file()]
+    if there:
+        held = note(db, cfg.paths.feeds)
+        log.warning(
+            "store_new_beside_feeds state=%s feeds=%s shown=%d: the state store is new, "
+            "but the feeds folder holds feeds published before (%s): the releases they "
+            "show are not pushed again, any other is taken as new. If the store was "
+            "lost, stop and restore it from a backup (docs/operations.md)",
+            cfg.paths.state, cfg.paths.feeds, held, ", ".join(there),
+        )  # fmt: skip
 
 
 def note(db: sqlite3.Connection, feeds: Path) -> int:
