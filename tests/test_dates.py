@@ -43,6 +43,11 @@ FRIDAY = date(2023, 4, 21)
         ("4 July 2023 at 10:30 PM Minsk time", date(2023, 7, 4), time(22, 30)),
         ("3 June 2020", date(2020, 6, 3), None),
         ("3 June 2020, 2021 members", date(2020, 6, 3), None),
+        # a dot between hour and minutes after "at" or "в" (Russian and British usage)
+        ("3 июня 2020 года в 10.00", date(2020, 6, 3), time(10, 0)),
+        ("3 June 2020 at 9.05 p.m.", date(2020, 6, 3), time(21, 5)),
+        ("3 June 2020 10.30", date(2020, 6, 3), None),  # without "at": a number
+        ("3 июня 2020 года в 10.5 раза", date(2020, 6, 3), None),
         # Chinese: 时 or 点, minutes as 分 or 半, the part of the day before the hour
         ("2020年6月3日10时", date(2020, 6, 3), time(10, 0)),
         ("2020年6月3日10时30分在北京", date(2020, 6, 3), time(10, 30)),
@@ -72,6 +77,7 @@ def test_a_time_of_day_glued_to_a_date(text, day, at):
         ("3 June 2020 at 10:00 Moscow time in Beijing", MOSCOW),
         ("3 June 2020, 15:30 (MSK).", MOSCOW),
         ("3 июня 2020 года в 10:00 по московскому времени", MOSCOW),
+        ("3 июня 2020 года в 10.00 по московскому времени", MOSCOW),
         ("3 June 2020 at 10:00 Beijing time", ZoneInfo("Asia/Shanghai")),
         ("3 June 2020 at 10:00 PM Beijing time", ZoneInfo("Asia/Shanghai")),
         ("3 June 2020 at 10:30 PM MSK", MOSCOW),

@@ -161,7 +161,8 @@ def pattern(name: str) -> re.Pattern[str]:
 
 
 _TIME_AFTER = re.compile(
-    r"[\s,]*(?:(?:at|в)\s+)?(?P<h>[01]?\d|2[0-3])[:：](?P<m>[0-5]\d)(?!\d)"
+    # "10:30"; "10.30" only after "at" or "в" ("в 10.00 по московскому времени")
+    r"[\s,]*(?:(?P<at>at|в)\s+)?(?P<h>[01]?\d|2[0-3])(?:[:：]|(?(at)\.|(?!)))(?P<m>[0-5]\d)(?!\d)"
     # "2:30 pm", "10:00 a.m."; not "PM" before a name ("10:30 PM Modi opened", the
     # Prime Minister), but before a city or zone whose time it is
     r"(?:\s?(?P<half>[ap])(?:\.\s?m\b\.?|m\b"
