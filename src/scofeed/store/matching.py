@@ -67,7 +67,7 @@ class Known:
             return known
         return cls(db)
 
-    def may_match(
+    def note(
         self,
         origin: str,
         identity: str,
@@ -76,8 +76,10 @@ class Known:
         folded: str = "",
         article: Article | None = None,
     ) -> bool:
+        """Whether a release of these keys may match a stored entry (one of its keys is
+        here); its keys are noted, as the caller is about to store it."""
         keys = self.keys
-        return (
+        could = (
             origin in self.origins
             or identity in keys
             or (url_key is not None and url_key in keys)
@@ -85,22 +87,13 @@ class Known:
             or (folded != fp and folded in keys)
             or (article is not None and article in self.articles())
         )
-
-    def add(
-        self,
-        origin: str,
-        identity: str,
-        url_key: str | None,
-        fp: str,
-        folded: str = "",
-        article: Article | None = None,
-    ) -> None:
         self.origins.add(origin)
-        self.keys.update((identity, url_key, fp, folded or fp))
+        keys.update((identity, url_key, fp, folded or fp))
         if self._articles is None and url_key is not None:
             self.url_keys.append(url_key)
         elif self._articles is not None and article is not None:
             self._articles.add(article)
+        return could
 
 
 def _data_version(db: sqlite3.Connection) -> int:
@@ -143,9 +136,7 @@ def find_match(
     of the release's ``authority`` (local, official, other): another's is a copy (a
     partner's feed reposting a release a week later), as before."""
     if known is not None:
-        could = known.may_match(origin, identity, url_key, fp, folded, article)
-        known.add(origin, identity, url_key, fp, folded, article)
-        if not could:
+        if not known.note(origin, identity, url_key, fp, folded, article):
             return None
     if pending is not None:
         pending.flush(db)
