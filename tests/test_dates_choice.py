@@ -653,32 +653,21 @@ def test_an_updated_time_ahead_of_the_clock_is_the_moment_read():
 @pytest.mark.parametrize(
     ("said", "stored"),
     [
-        ("at 10:00 Moscow time", "2026-03-12T10:00:00+03:00"),
-        ("в 10:00 по московскому времени", "2026-03-12T10:00:00+03:00"),
-        ("at 09:30 GMT+5", "2026-03-12T09:30:00+05:00"),
-        ("at 10:00", "2026-03-12T10:00:00+08:00"),  # no zone: the site's
+        ("On 12 March 2026 at 10:00 Moscow time, the SCO met.", "2026-03-12T10:00:00+03:00"),
+        ("On 12 March 2026 в 10:00 по московскому времени, the SCO met.",
+         "2026-03-12T10:00:00+03:00"),
+        ("On 12 March 2026 at 09:30 GMT+5, the SCO met.", "2026-03-12T09:30:00+05:00"),
+        ("On 12 March 2026 at 10:00, the SCO met.", "2026-03-12T10:00:00+08:00"),  # the site's
+        # a Chinese time (10时, 下午3时30分, 10点半) was not read at all, nor its zone
+        ("2026年3月12日莫斯科时间10时，秘书长在北京举行记者会。", "2026-03-12T10:00:00+03:00"),
+        ("2026年3月12日下午3时30分，秘书长在北京举行记者会。", "2026-03-12T15:30:00+08:00"),
+        ("2026年3月12日上午10点半，秘书长在北京举行记者会。", "2026-03-12T10:30:00+08:00"),
     ],
 )  # fmt: skip
 def test_a_time_in_a_named_zone_dates_the_release_at_that_moment(said, stored):
     """A release of a site in Beijing saying "10:00 Moscow time" was dated 10:00 in
     Beijing, five hours before the moment it states. It is dated in the zone it names
     (an offset kept as stated, as a feed's date is), and in the site's zone without one."""
-    text = f"Press conference of the Secretary-General\n\nOn 12 March 2026 {said}, the SCO met.\n"
-    e = normalise(Release(origin="z.txt", text=text), SETTINGS, NOW)
-    assert (e.published.isoformat(), e.date_source) == (stored, "text")
-
-
-@pytest.mark.parametrize(
-    ("said", "stored"),
-    [
-        ("2026年3月12日莫斯科时间10时", "2026-03-12T10:00:00+03:00"),
-        ("北京时间2026年3月12日下午3时30分", "2026-03-12T15:30:00+08:00"),
-        ("2026年3月12日上午10点半", "2026-03-12T10:30:00+08:00"),  # no zone: the site's
-    ],
-)  # fmt: skip
-def test_a_chinese_release_is_dated_at_the_time_it_states(said, stored):
-    """A Chinese time (10时, 下午3时30分, 10点半) was not read: the release was dated at
-    the start of its day, and a zone it named (莫斯科时间) was lost."""
-    text = f"上海合作组织秘书长举行记者会\n\n{said}，上海合作组织秘书长在北京举行记者会。\n"
+    text = f"Press conference of the Secretary-General\n\n{said}\n"
     e = normalise(Release(origin="z.txt", text=text), SETTINGS, NOW)
     assert (e.published.isoformat(), e.date_source) == (stored, "text")

@@ -38,6 +38,14 @@ from scofeed.store.schema import MIGRATIONS
 SCO = Path(__file__).resolve().parent / "data" / "sco"
 ARTICLE = "/20220125/813122.html"
 TITLE = "SCO Secretary-General meets with Ambassador of Pakistan"
+# the SCO's English site, polled, and a news agency's feed (other by default)
+SCO_SOURCE = (
+    '\n[[sources]]\nname = "sco"\nkind = "page-list"\nurl = "https://eng.sectsco.org/"\n'
+    'preset = "sco"\n'
+)
+AGENCY_SOURCE = (
+    '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/rss"\n'
+)
 LISTING = f'<html><body><ul><li><a href="{ARTICLE}">{TITLE}</a></li></ul></body></html>'
 
 
@@ -203,11 +211,7 @@ def test_a_copy_linking_another_address_of_the_article_is_the_same_entry(
 
 
 def test_an_article_is_one_only_by_its_own_day_and_number_on_an_official_host(site):
-    site.write_config(
-        '\n[[sources]]\nname = "sco"\nkind = "page-list"\nurl = "https://eng.sectsco.org/"\n'
-        'preset = "sco"\n'
-        '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/rss"\n'
-    )
+    site.write_config(SCO_SOURCE + AGENCY_SOURCE)
     cfg, store = site.config(), site.store()
     now = datetime.now(UTC)
     official = "https://eng.sectsco.org/20250303/-SCO-ministers-meet-10001.html"
@@ -233,10 +237,7 @@ def release(origin: str, source: str, body: str, url: str | None = None) -> Rele
 
 
 def test_a_local_file_outranks_an_official_page_and_same_rank_edits_stay_corrections(site):
-    site.write_config(
-        '\n[[sources]]\nname = "sco"\nkind = "page-list"\nurl = "https://eng.sectsco.org/"\n'
-        'preset = "sco"\n'
-    )
+    site.write_config(SCO_SOURCE)
     cfg, store = site.config(), site.store()
     now = datetime.now(UTC)
     page = "https://eng.sectsco.org/20250303/1.html"
@@ -404,11 +405,7 @@ def test_an_old_store_is_re_keyed_and_keeps_its_ids(site):
 
 
 def test_an_official_page_with_the_same_text_still_takes_the_entry_over(site):
-    site.write_config(
-        '\n[[sources]]\nname = "sco"\nkind = "page-list"\nurl = "https://eng.sectsco.org/"\n'
-        'preset = "sco"\n'
-        '\n[[sources]]\nname = "agency"\nkind = "feed"\nurl = "https://agency.example/rss"\n'
-    )
+    site.write_config(SCO_SOURCE + AGENCY_SOURCE)
     cfg, store = site.config(), site.store()
     now = datetime.now(UTC)
     page = "https://eng.sectsco.org/20250303/1.html"
