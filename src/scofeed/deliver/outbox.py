@@ -98,10 +98,15 @@ def _note_kind(db: sqlite3.Connection, cfg: Config, hook: Webhook) -> None:
         )  # fmt: skip
 
 
+def _configured(cfg: Config, name: str) -> Webhook | None:
+    """The webhook of that name in the config, or None."""
+    return next((h for h in cfg.webhooks if h.name == name), None)
+
+
 def reformat_for_endpoint(cfg: Config, db: sqlite3.Connection, d: rows.Delivery) -> bool:
     """``reformat`` in the format ``d``'s endpoint is configured with (a delivery sent
     again: ``scofeed redeliver``); False when it is not configured."""
-    hook = next((h for h in cfg.webhooks if h.name == d.endpoint), None)
+    hook = _configured(cfg, d.endpoint)
     return hook is not None and reformat(cfg, db, d, hook.format)
 
 
@@ -254,7 +259,7 @@ def refill(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, at: float) -> 
     be sent with now, made from its entry as stored, so that ``scofeed redeliver ID``
     can send it again (same webhook-id). Possible while the entry is published at the
     revision the delivery was for, and its endpoint configured; else says why not."""
-    hook = next((h for h in cfg.webhooks if h.name == d.endpoint), None)
+    hook = _configured(cfg, d.endpoint)
     if hook is None:
         return f"its endpoint {d.endpoint} is no longer in the config"
     if d.event in RETRACTIONS:
