@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import requests
 from hypothesis import settings
-from pytest_httpserver import HTTPServer
 
 import forkserver
 from scofeed import config as config_mod
@@ -32,6 +31,7 @@ from scofeed.model import Entry
 from scofeed.store import Store
 from scofeed.store import entries as entry_rows
 from scofeed.store import origins as origin_rows
+from servers import HTTPServer, serve
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -372,10 +372,7 @@ class Receiver:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        self.thread = serve(self.server)
 
     def answer(self, h, step) -> None:
         if step == "hang":

@@ -14,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from scofeed.store import Store
 from scofeed.store import activitypub as rows
 from scofeed.store import outbox as outbox_rows
 from scofeed.store import published as published_rows
+from servers import serve
 from tests.conftest import Site
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -138,7 +138,7 @@ def test_a_signed_get_is_signed_for_the_url_as_sent(tmp_path) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve(server)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     store, keypair = Store(tmp_path / "state.db"), generate()
     remote = Remote(store, keypair, "http://us.example/@r#main-key", True, timeout=5)

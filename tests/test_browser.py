@@ -12,7 +12,6 @@ import json
 import shutil
 import struct
 import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from scofeed import config as config_mod
 from scofeed.build import build as build_feeds
 from scofeed.store import Store
+from servers import serve
 from tests.conftest import free_port, scofeed_serving
 from tests.multilingual import TAGS, write_releases
 from tests.test_serve import NOW
@@ -139,8 +139,7 @@ def other_site(tmp_path) -> Iterator[tuple[str, Path]]:
     root.mkdir()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve(server)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/", root
     finally:

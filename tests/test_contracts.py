@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from scofeed.model import Entry
 from scofeed.normalise.sanitise import sanitise
 from scofeed.render import catalog
 from scofeed.serve.answers import accepts_gzip, not_modified
+from servers import serve
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -194,7 +194,7 @@ def recorder() -> Iterator[type[_Recorder]]:
     def start(answer: dict[str, str] | None = None) -> tuple[str, list[tuple[str, str]]]:
         handler = type("Handler", (_Recorder,), {"seen": [], "answer": answer or {}})
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        serve(server)
         made.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/hook", handler.seen
 

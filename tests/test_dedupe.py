@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
 from conftest import rewind, shown_inputs
 from scofeed.build import Tuning
@@ -19,6 +18,7 @@ from scofeed.model import Entry, Release
 from scofeed.normalise import identity_of, url_key
 from scofeed.poll import poll_due
 from scofeed.store import published as published_rows
+from servers import HTTPServer
 
 SEED = Path(__file__).resolve().parents[1] / "sources" / "000_8062ea63522097a7.txt"
 

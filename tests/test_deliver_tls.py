@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import ssl
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +15,7 @@ from conftest import webhook_toml
 from scofeed.build import build as build_feeds
 from scofeed.deliver import runner
 from scofeed.store import deliveries as rows
+from servers import serve
 
 
 class _Ok(http.server.BaseHTTPRequestHandler):
@@ -36,7 +36,7 @@ def tls(tmp_path):
     cert.configure_cert(ctx)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    serve(srv)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     yield f"https://127.0.0.1:{srv.server_address[1]}/hook", bundle

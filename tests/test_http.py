@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from conftest import SLOW, SlowReceiver
@@ -21,6 +20,7 @@ from scofeed.sources.http import Fetcher, remember
 from scofeed.sources.newslist import read_html
 from scofeed.sources.remote import fetch_added, read_added
 from scofeed.store import sources as source_rows
+from servers import HTTPServer, serve
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -414,7 +414,7 @@ def test_one_request_at_a_time_per_host_bodies_included(store):
     their bodies at once, where the docs promise one request at a time per host."""
     handler = type("Handler", (_Dripping,), {"times": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve(server)
     url = f"http://127.0.0.1:{server.server_address[1]}/page"
     gates = http.HostGates()
     fetchers = [Fetcher(store, gates=gates) for _ in range(2)]

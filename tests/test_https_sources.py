@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import feedparser
 import pytest
 import trustme
-from pytest_httpserver import HTTPServer
 
 import forkserver
 from scofeed.poll import poll_due
 from scofeed.store import sources as source_rows
+from servers import HTTPServer
 from test_remote import add_source, serve_site
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

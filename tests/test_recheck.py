@@ -9,7 +9,6 @@ import http.server
 import json
 import logging
 import random
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +26,7 @@ from scofeed.recheck import recheck_due
 from scofeed.schedule import Idle, JobContext, Said, job_table, poll_job, recheck_job
 from scofeed.store import pages as page_rows
 from scofeed.store import published as published_rows
+from servers import serve
 
 DAY = 86400
 start = test_daemon.start  # the daemon-as-a-subprocess fixture
@@ -83,7 +83,7 @@ class OfficialSite:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import forkserver
@@ -26,6 +25,7 @@ from scofeed.sources import htmlpage
 from scofeed.store import files as file_rows
 from scofeed.store import published as published_rows
 from scofeed.store import sources as source_rows
+from servers import HTTPServer
 
 SCO = Path(__file__).resolve().parent / "data" / "sco"
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from conftest import run_cli, webhook_toml
@@ -28,6 +27,7 @@ from scofeed.store import files as file_rows
 from scofeed.store import runs
 from scofeed.store import sources as source_rows
 from scofeed.store.lock import PidLock, lock_path
+from servers import HTTPServer
 from test_remote import add_source
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -34,6 +34,7 @@ from scofeed.serve import App, HttpServer
 from scofeed.store import Store
 from scofeed.store import websub as rows
 from scofeed.websub import Hub, drop, hub, receive
+from servers import serve
 from tests.conftest import SlowReceiver
 from websub_subscriber import Subscriber
 
@@ -128,7 +129,7 @@ class FastReceiver:
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve(self.server)
         self.url = f"http://{host}:{self.server.server_address[1]}/callback"
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ import requests
 import forkserver
 from conftest import Site, free_port, run_cli
 from scofeed.daemon import OTHER_BODY
+from servers import serve
 from test_daemon import wait_for
 from websub_subscriber import Subscriber
 
@@ -193,8 +194,7 @@ def test_flask_websub_subscriber_gets_the_new_feed(site, daemon, tmp_path):
     confirmed: list[str] = []
     subscriber.add_success_handler(lambda topic, callback_id, mode: confirmed.append(mode))
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve(server)
     try:
         with app.app_context():
             found = fw.discover(d.base + "rss.xml")

@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+from servers import serve
+
 
 @dataclass
 class Post:
@@ -86,8 +88,7 @@ class Subscriber:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve(self.server)
 
     @property
     def url(self) -> str:
