@@ -26,6 +26,7 @@ import sqlite3
 
 from scofeed.normalise import fingerprint, folded_fingerprint, url_key
 from scofeed.normalise.text import plain
+from scofeed.patterns import later
 from scofeed.store import get_meta, put_meta
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ FOLD_META = "folded"
 FOLD_VERSION = "1"  # of ``normalise.text.fold_key``: another one refolds every entry
 KEY_META = "url_keys"
 KEY_VERSION = "2"  # of ``normalise.ids.url_key``'s trackers: another one re-keys
-_FIRST_P = re.compile(r"<p(?:\s[^>]*)?>(.*?)</p>", re.DOTALL)
+_FIRST_P = later(r"<p(?:\s[^>]*)?>(.*?)</p>", re.DOTALL)
 
 
 def refold(db: sqlite3.Connection) -> int:
@@ -61,7 +62,7 @@ def _first_paragraph(title: str, summary: str, content_html: str, fp: str) -> st
     """The first paragraph the entry's fingerprint was made from, when what is stored
     tells it: its summary (the first paragraph, unless cut), the text of its content's
     first paragraph, or none (a release that is only its title)."""
-    m = _FIRST_P.search(content_html)
+    m = _FIRST_P().search(content_html)
     for candidate in (summary, plain(m.group(1)) if m else None, ""):
         if candidate is not None and fingerprint(title, candidate) == fp:
             return candidate

@@ -173,7 +173,7 @@ _TIME_AFTER = re.compile(
 # a zone named after a time of day: the capitals of the SCO's members by their city's
 # name ("Moscow time"), Russian's "по московскому времени", MSK, and GMT or UTC with an
 # offset of whole or half hours (``_zone``)
-_ZONE_AFTER = re.compile(
+_ZONE_AFTER = later(
     r"\s*\(?(?:(?P<city>Beijing|Moscow|Astana|Tashkent|Bishkek|Dushanbe|New Delhi|Delhi"
     r"|Islamabad|Tehran|Minsk)\s+time"
     r"|по\s+(?P<ru>московскому|пекинскому|астанинскому|ташкентскому)\s+времени"
@@ -302,7 +302,8 @@ def resolve(
             except ValueError:
                 return None
         named = g.get("mword") or g.get("rword")  # "12 March 1500": the number last
-        if not named or m.end("year") != m.end() or _YEAR_ENDS.match(m.string, m.end()) is not None:
+        counted = named and m.end("year") == m.end()  # a word follows the number
+        if not counted or _YEAR_ENDS().match(m.string, m.end()) is not None:
             return None  # a year no release has ("On 5 December 2157."): no date at all
         # a count after the day ("On 12 March 1500 troops took part"): a day without year
         words = m.string[m.start() : m.start("year")].rstrip(" ,")
@@ -318,7 +319,7 @@ def resolve(
 
 # what may follow a number that is a year: the end, punctuation, a year's mark; a
 # number a word follows is a count
-_YEAR_ENDS = re.compile(r"\s*(?:$|[,.;:!?)\]»”\"'/–—-]|г\b|г\.|год|year|年)", re.IGNORECASE)
+_YEAR_ENDS = later(r"\s*(?:$|[,.;:!?)\]»”\"'/–—-]|г\b|г\.|год|year|年)", re.IGNORECASE)
 
 
 def yearless(month: int, day: int, reference: date, years: Iterable[int] = ()) -> date | None:
@@ -364,7 +365,7 @@ def with_time(hit: FoundDate, text: str) -> FoundDate:
         hour = hour % 12 + (12 if half == "p" else 0)
     at = time(hour, int(t.group("m")))
     end, zone = t.end(), None
-    z = _ZONE_AFTER.match(text, end)
+    z = _ZONE_AFTER().match(text, end)
     if z is not None:
         end, zone = z.end(), _zone(z)
     return FoundDate(
@@ -390,7 +391,7 @@ def _with_zh_time(hit: FoundDate, text: str) -> FoundDate:
     before = _ZH_ZONE_BEFORE().search(text, max(0, hit.position - 8), hit.position)
     if city := t["zone"] or t["zone2"] or (before["zone"] if before else None):
         zone = ZoneInfo(_ZH_CITY_ZONES[city])
-    elif (z := _ZONE_AFTER.match(text, end)) is not None:  # 10:30 (MSK), 10时 UTC+3
+    elif (z := _ZONE_AFTER().match(text, end)) is not None:  # 10:30 (MSK), 10时 UTC+3
         end, zone = z.end(), _zone(z)
     return FoundDate(
         hit.day, hit.position, hit.had_year, text[hit.position : end], time(hour, minute),

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-_URL_DATE = (
-    re.compile(r"/(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?=[/_-]|$)"),
-    re.compile(
-        r"/(?P<y>(?:19|20)\d\d)[/-](?P<m>0[1-9]|1[0-2])[/-](?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
-    ),
+from scofeed.patterns import later
+
+_URL_DATE = (  # compiled at the first URL read (a text release has none)
+    later(r"/(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?=[/_-]|$)"),
+    later(r"/(?P<y>(?:19|20)\d\d)[/-](?P<m>0[1-9]|1[0-2])[/-](?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
 )
 
 
@@ -31,7 +31,7 @@ def date_from_url(url: str | None) -> date | None:
     except ValueError:
         return None
     for pattern in _URL_DATE:
-        m = pattern.search(path)
+        m = pattern().search(path)
         if m:
             try:
                 return date(int(m["y"]), int(m["m"]), int(m["d"]))

@@ -52,7 +52,7 @@ from scofeed.normalise.text import (
 from scofeed.patterns import later
 
 MAX_DEPTH = 256  # elements open at once
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+_TAG = later(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
 _VOID = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
     "source", "track", "wbr",
@@ -108,7 +108,7 @@ def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
     feed item's 300 paragraphs with no ``</p>`` were 300 deep, and refused."""
     open_: list[str] = []
     deepest = 0
-    for m in _TAG.finditer(fragment):
+    for m in _TAG().finditer(fragment):
         closing, name, self_closed = m.groups()
         name = name.lower()
         if closing:
@@ -129,7 +129,7 @@ def nesting_depth(fragment: str, stop_at: int = MAX_DEPTH) -> int:
 
 # what nh3 keeps for ``_blocks_kept`` to read: a container, an h1 (perhaps with the
 # lang or title nh3 keeps on any element)
-_OPENS_CONTAINER = re.compile("<(?:" + "|".join((*CONTAINERS, "h1", *_FOLDED)) + r")[\s>]")
+_OPENS_CONTAINER = later("<(?:" + "|".join((*CONTAINERS, "h1", *_FOLDED)) + r")[\s>]")
 
 
 def _blocks_kept(cleaned: str) -> str:
@@ -229,7 +229,7 @@ def _drops_tags(fragment: str) -> bool:
     content is cleaned once more: nh3 parses it as a reader would, and writes the tree
     that reader sees, which parses back to itself. Most releases (plain paragraphs,
     Markdown) hold no such tag and are not parsed twice."""
-    return any(m[2].lower() not in _KEPT_TAGS for m in _TAG.finditer(fragment))
+    return any(m[2].lower() not in _KEPT_TAGS for m in _TAG().finditer(fragment))
 
 
 # what nh3 leaves of a link or an image whose address it took out (``javascript:``,
@@ -237,7 +237,7 @@ def _drops_tags(fragment: str) -> bool:
 # may not have), an image showing the broken-image icon. A look for a start tag without
 # the address (nh3 writes every attribute quoted, a ">" in a value as "&gt;"), then a
 # parse: links nest (a table in a link may hold one), which no pattern follows
-_LINK_OR_IMAGE = re.compile(r'<(a|img)((?:\s[\w:-]+="[^"]*")*)\s*/?>')
+_LINK_OR_IMAGE = later(r'<(a|img)((?:\s[\w:-]+="[^"]*")*)\s*/?>')
 _ATTRIBUTE_NAME = re.compile(r'\s([\w:-]+)="')
 _ADDRESS = {"a": "href", "img": "src"}
 
@@ -245,7 +245,7 @@ _ADDRESS = {"a": "href", "img": "src"}
 def _addressless(cleaned: str) -> bool:
     """Whether nh3's output holds a link without ``href`` or an image without ``src``,
     by the attributes' names (a value may hold " href=" too)."""
-    for m in _LINK_OR_IMAGE.finditer(cleaned):
+    for m in _LINK_OR_IMAGE().finditer(cleaned):
         names = _ATTRIBUTE_NAME.findall(m[2])
         if _ADDRESS[m[1]] not in names:
             return True
@@ -289,13 +289,13 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     # once, before the first cleaning: what nh3 writes holds neither element
     cleaned = _cleaned(nh3, closed_raw_text(xml_safe(fragment), _OPENED_AS_TEXT, empty=True))
     unsettled = _drops_tags(fragment)
-    if _OPENS_CONTAINER.search(cleaned):
+    if _OPENS_CONTAINER().search(cleaned):
         cleaned = _blocks_kept(cleaned)
         unsettled = True
     if unsettled:  # parsed again: see _drops_tags
         cleaned = _cleaned(nh3, cleaned)
     if "</p>" in cleaned:  # a page's spacers: "<p>&nbsp;</p>", "<p><br></p>", "<p></p>"
-        cleaned = _EMPTY_PARAGRAPH.sub("", cleaned)
+        cleaned = _EMPTY_PARAGRAPH().sub("", cleaned)
     links = cleaned.count(' href="') + cleaned.count(' src="')
     if links > MAX_LINKS:
         raise NormaliseError(too_many_links(links))
@@ -313,9 +313,9 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     if _addressless(safe):  # written by nh3 again: see _drops_tags
         safe = drop_overrides(xml_safe(_cleaned(nh3, _without_addresses(safe))))
         if "</p>" in safe:  # a paragraph that held only such an image is empty now
-            safe = _EMPTY_PARAGRAPH.sub("", safe)
+            safe = _EMPTY_PARAGRAPH().sub("", safe)
     if "<pre" in safe:
-        safe = _PRE_OPENS_WITH_LINE.sub(r"\g<0>\n", safe)
+        safe = _PRE_OPENS_WITH_LINE().sub(r"\g<0>\n", safe)
     return spaced_once(safe).strip()
 
 
@@ -323,7 +323,7 @@ def sanitise(fragment: str, max_depth: int = MAX_DEPTH) -> str:
 # after the start tag, so one more is written, as the HTML serialising rules say (nh3
 # leaves it out, and a blank line opening "<pre>\n\nfirst" was gone for every reader, and
 # each cleaning took one more). nh3 writes every attribute quoted, a ">" in one as "&gt;"
-_PRE_OPENS_WITH_LINE = re.compile(r'<pre(?:\s[\w:-]+="[^"]*")*>(?=\n)')
+_PRE_OPENS_WITH_LINE = later(r'<pre(?:\s[\w:-]+="[^"]*")*>(?=\n)')
 
 
 # a tag; a run of white space in the text (a no-break space is one)
@@ -400,7 +400,7 @@ _block_edge = later("</?(?:" + "|".join(_EDGES) + r")[\s/>]", re.I)
 
 
 # a paragraph holding nothing to read: white space (a no-break space is one), line breaks
-_EMPTY_PARAGRAPH = re.compile(r"<p(?:\s[^<>]*)?>(?:\s|&nbsp;|<br\s*/?>)*</p>")
+_EMPTY_PARAGRAPH = later(r"<p(?:\s[^<>]*)?>(?:\s|&nbsp;|<br\s*/?>)*</p>")
 
 
 _HEADING_OPEN = re.compile(r"<h([2-6])[\s>]")
@@ -427,7 +427,7 @@ def heading_levels(fragment: str) -> str:
     return inner + "".join(markup.tostring(child, encoding="unicode") for child in root)
 
 
-_HEADING = re.compile(r"<h[1-6](?:\s[^<>]*)?>(.*?)</h[1-6]>", re.DOTALL)
+_HEADING = later(r"<h[1-6](?:\s[^<>]*)?>(.*?)</h[1-6]>", re.DOTALL)
 
 
 def heading_keys(fragment: str) -> frozenset[str]:
@@ -437,7 +437,7 @@ def heading_keys(fragment: str) -> frozenset[str]:
     taken for the summary, every reader's preview."""
     if "<h" not in fragment:
         return frozenset()
-    return frozenset(compare_key(plain(m)) for m in _HEADING.findall(fragment))
+    return frozenset(compare_key(plain(m)) for m in _HEADING().findall(fragment))
 
 
 def _renumbered(levels: list[int]) -> list[int]:
