@@ -207,6 +207,31 @@ def test_a_format_fixed_in_the_config_remakes_what_its_endpoint_has_pending(site
     assert len({g.headers["webhook-id"] for g in r.received}) == 1  # one delivery
 
 
+def test_a_format_fixed_after_a_correction_remakes_the_older_revision_from_its_body(
+    site, receivers
+):
+    """The release was corrected while its first delivery to a Slack endpoint set up
+    as standard waited for its retry: with the config fixed, that delivery kept its
+    standard body (its revision's text is no longer stored) and was refused again. It
+    is made again from what its body says: the first revision's headline, then the
+    correction's message."""
+    r = receivers([500, 200, 200])
+    cfg, store = setup(site, webhook_toml("chat", r.url, retry_schedule=[0, 5]))
+    assert run(cfg, store).retrying == 1
+    seed = next(site.sources.glob("*.txt"))
+    text = seed.read_text(encoding="utf-8")
+    title = text.split("\n", 1)[0]
+    seed.write_text(text.replace(title, "Corrected headline of the meeting", 1), encoding="utf-8")
+    assert build_feeds(cfg, store, datetime.now(UTC)).updated == 1
+    site.write_config(webhook_toml("chat", r.url, format="slack", retry_schedule=[0, 5]))
+    assert run(site.config(), store, 60).delivered == 2
+    refused, first, second = r.received
+    assert json.loads(refused.body)["data"]["title"] == title
+    assert json.loads(first.body)["text"] == title  # the first revision's, in Slack's form
+    assert json.loads(second.body)["text"] == "Corrected (title): Corrected headline of the meeting"
+    assert refused.headers["webhook-id"] == first.headers["webhook-id"]
+
+
 def test_a_retry_into_an_exhausted_bucket_waits_for_its_reset(site, receivers):
     """A 500 saying the bucket is empty was retried on the schedule (3 s), into the
     empty bucket, where the docs say the endpoint's next request waits for the reset."""

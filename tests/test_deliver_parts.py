@@ -757,3 +757,34 @@ def test_a_discord_address_right_before_a_tag_keeps_the_tags_escape(site):
     assert links == ["https://rus.sectsco.org/20240711/2.html"], links
     rest = description.split(links[0], 1)[1]
     assert "\\<t:1720656000:R>" in rest and "<t:" not in rest.replace("\\<t:", "")
+
+
+@pytest.mark.parametrize("fmt", ["slack", "discord"])
+def test_a_chat_message_made_from_a_standard_body_is_the_one_made_from_its_entry(site, fmt):
+    """A delivery queued as standard for an endpoint whose format is fixed later is made
+    again from what its body says (``payload.carried``), over the entry as it is stored
+    by then (another revision, withdrawn again for another reason): the message is the
+    one its own entry made, the correction's changes and the withdrawal's reason too."""
+    cfg = site.config()
+    now = entry(
+        title="A later headline",
+        summary="Later text.",
+        revision=3,
+        withdrawal=Withdrawal(at=datetime(2026, 11, 2, tzinfo=UTC), reason="Another reason"),
+    )
+    cases = [
+        ("release.published", entry()),
+        ("release.updated", entry(revision=2, changed=("title", "published"), language="ru")),
+        (
+            "release.withdrawn",
+            entry(withdrawal=Withdrawal(at=datetime(2026, 11, 1, tzinfo=UTC), reason="Mistake")),
+        ),
+        ("release.withdrawn", entry(withdrawal=Withdrawal(at=datetime(2026, 11, 1, tzinfo=UTC)))),
+    ]
+    for event, sent in cases:
+        body = payload.standard(event, sent, cfg, 0)
+        remade = payload.carried(body, now)
+        assert remade is not None
+        assert payload.build(fmt, event, remade, cfg, 0) == payload.build(fmt, event, sent, cfg, 0)
+    chat = payload.build(fmt, "release.published", entry(), cfg, 0)
+    assert payload.carried(chat, now) is None  # too little of the entry to make another

@@ -113,13 +113,22 @@ def reformat_for_endpoint(cfg: Config, db: sqlite3.Connection, d: rows.Delivery)
 def reformat(cfg: Config, db: sqlite3.Connection, d: rows.Delivery, fmt: str) -> bool:
     """Make ``d``'s body again in ``fmt`` when it was made in another (its endpoint's
     format changed since it was queued: a Slack endpoint first set up as ``standard``
-    refused every body, and its fixed config sent the same bodies again), from its entry
-    as stored, dated when it was queued; whether it was. A delivery whose entry has
-    moved on since (another revision, withdrawn or restored again) keeps its body."""
-    if not d.body or rows.format_of(d.body) in (None, fmt) or stale(db, d) is not None:
+    refused every body, and its fixed config sent the same bodies again), dated when it
+    was queued; whether it was. Made from what a standard body says of its entry
+    (``payload.carried``: its revision's text, what a correction changed), which holds
+    even when the entry has moved on since (another revision, withdrawn or restored
+    again); from a chat body's entry as stored, unless it has moved on: a chat body
+    holds too little to make another from, and is then kept."""
+    if not d.body or rows.format_of(d.body) in (None, fmt):
         return False
-    entry = entry_rows.get(db, d.entry_id)
-    if d.event not in RETRACTIONS and entry.revision != d.revision:
+    try:
+        entry = entry_rows.get(db, d.entry_id)
+    except UnknownEntry:
+        return False
+    carried = payload.carried(d.body, entry)
+    if carried is not None:
+        entry = carried
+    elif stale(db, d) is not None or (d.event not in RETRACTIONS and entry.revision != d.revision):
         return False
     rows.set_body(db, d.id, payload.build(fmt, d.event, entry, cfg, d.created))
     return True

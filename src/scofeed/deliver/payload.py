@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -26,7 +27,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from scofeed.config import FEED_FILES, Config
 from scofeed.graphemes import clip, ellipsized
-from scofeed.model import Entry
+from scofeed.model import Entry, Withdrawal
 from scofeed.render.catalog import sets_of
 from scofeed.render.links import published, shown_url
 
@@ -182,6 +183,38 @@ def standard(event: str, entry: Entry, cfg: Config, at: float) -> bytes:
         data["summary"] = ellipsized(data["summary"], len(data["summary"]) // 2)  # pathological
         body = _dumps(doc)
     return body
+
+
+def carried(body: bytes, stored: Entry) -> Entry | None:
+    """The entry as a standard body (``standard``) carried it: its title, link, dates,
+    text, tags, language, revision, the changes it named and its withdrawal, over
+    ``stored`` (the entry as stored now, for what a body does not carry). None for a
+    body of another format: a chat message holds too little of the entry to make
+    another from. What a delivery queued before its entry moved on (another revision,
+    withdrawn or restored since) is made again from, in another format."""
+    try:
+        doc = json.loads(body)
+        data = doc["data"]
+        withdrawn = data.get("withdrawn")
+        return replace(
+            stored,
+            title=data["title"],
+            url=data["url"],
+            link=data["url"],
+            published=datetime.fromisoformat(data["published"]),
+            updated=datetime.fromisoformat(data["updated"]),
+            summary=data["summary"] or "",
+            content_html=data["content_html"] or "",
+            tags=tuple(data["tags"]),
+            language=data["language"],
+            revision=data["revision"],
+            changed=tuple(data.get("changed") or ()),
+            withdrawal=None
+            if withdrawn is None
+            else Withdrawal(datetime.fromisoformat(withdrawn["at"]), withdrawn["reason"] or ""),
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):  # not a standard body
+        return None
 
 
 def _without_content(doc: dict[str, Any]) -> bytes:
