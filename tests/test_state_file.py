@@ -129,8 +129,8 @@ def test_a_new_store_is_made_whole_and_private_with_nothing_left_beside_it(site)
 
 
 def test_a_new_store_is_in_wal_mode_at_its_latest_schema_from_its_first_bytes(tmp_path):
-    """Made with no journal and no fsync until it is whole (one fsync then), then put
-    in WAL mode: so it is when it takes its name, before any connection opens it."""
+    """Written whole from the image of a new store (``store.fresh``), in WAL mode, and
+    synced once before it takes its name: so it is, before any connection opens it."""
     state = tmp_path / "state.sqlite3"
     make_whole(state)
     head = state.read_bytes()[:100]  # header bytes 18 and 19: 2 in WAL mode
